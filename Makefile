@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make run` (the TUI on the demo store) and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.kehu-installed
+
+.PHONY: install run test lint bench demo clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+run: install
+	$(VENV)/bin/kehu --store records tui
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check kehu_core plugins tui tests bench scripts
+
+bench: install
+	$(PY) bench/run.py --customers 10000
+
+demo: install
+	$(PY) scripts/make_demo.py records
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

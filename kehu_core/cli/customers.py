@@ -1,0 +1,210 @@
+"""``kehu customer ...`` and ``kehu search``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import click
+
+from ..errors import KehuError
+from ..ids import check_id
+from ..models import Customer
+from ..services import gitops
+from . import Context, emit_json, pass_ctx
+from .render import console, customer_json, customers_table, interaction_json, print_customer
+
+_LIST_SPLIT = re.compile(r"[,，;；]")
+
+
+@click.group("customer")
+def customer_group() -> None:
+    """Add, show, change and list customers."""
+
+
+@customer_group.command("add")
+@click.option("--name", required=True, help="Full name, e.g. 赵敏.")
+@click.option("--id", "customer_id", help="Your own id (default: a new one no clone can also make).")
+@click.option("--phone", multiple=True, help="Phone number; repeat for several.")
+@click.option("--email", multiple=True, help="Email address; repeat for several.")
+@click.option("--tag", multiple=True, help="Tag; repeat for several.")
+@click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown.")
+@click.option("--lunar-birthday", help="MM-DD in the lunar calendar (农历).")
+@click.option("--owner", help="The rep who looks after this customer.")
+@click.option("--level", help="Member level, e.g. 金卡.")
+@click.option("--referrer", help="Id of the customer who referred this one.")
+@click.option("--organization", help="Company.")
+@click.option("--title", help="Job title.")
+@click.option("--address", multiple=True, help="Address; repeat for several.")
+@click.option("--note", help="Free notes.")
+@pass_ctx
+def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[str, ...],
+                 email: tuple[str, ...], tag: tuple[str, ...], birthday: str | None,
+                 lunar_birthday: str | None, owner: str | None, level: str | None,
+                 referrer: str | None, organization: str | None, title: str | None,
+                 address: tuple[str, ...], note: str | None) -> None:
+    """Create a customer and print its id."""
+    store = ctx.store
+    if customer_id is not None:
+        check_id(customer_id, "customer id")
+    if referrer and not store.exists(check_id(referrer, "referrer id")):
+        raise KehuError(f"--referrer {referrer!r}: no such customer")
+    from pydantic import ValidationError
+
+    try:
+        customer = store.customer_model.model_validate(
+            {
+                "id": customer_id or store.new_customer_id(), "name": name, "phones": list(phone),
+                "emails": list(email), "tags": list(tag), "birthday": birthday,
+                "lunar_birthday": lunar_birthday, "owner": owner, "level": level,
+                "referrer": referrer, "organization": organization, "title": title,
+                "addresses": list(address), "notes": note, "created": dt.date.today(),
+            },
+            context={"region": store.config.region},
+        )
+    except ValidationError as exc:
+        raise KehuError("; ".join(_field_error(e) for e in exc.errors())) from None
+    store.add_customer(customer)
+    click.echo(customer.id)
+
+
+def _field_error(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    return f"{loc}: {error['msg'].removeprefix('Value error, ')}"
+
+
+@customer_group.command("show")
+@click.argument("customer_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
+    """A customer's profile, history and what plugins compute (tier, points, reminders)."""
+    store = ctx.store
+    customer = store.get(check_id(customer_id, "customer id"))
+    data = customer_json(store, customer)
+    history = [interaction_json(i) for i in store.interactions(customer.id)]
+    data["purchases"] = [i for i in history if i["kind"] == "purchase"]
+    data["interactions"] = [i for i in history if i["kind"] != "purchase"]
+    if as_json:
+        emit_json(data)
+    else:
+        print_customer(data, history)
+
+
+def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``name=赵敏 tags=VIP,老客户 phones+=139... tags-=VIP`` → field changes."""
+    changes: dict[str, Any] = {}
+    fields = type(customer).model_fields
+    for pair in pairs:
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*([+-]?=)(.*)$", pair, re.S)
+        if not match:
+            raise click.UsageError(f"{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)")
+        key, op, value = match.groups()
+        if key == "id":
+            raise KehuError("the id of a customer cannot be changed")
+        info = fields.get(key)
+        is_list = info is not None and "list" in str(info.annotation)
+        current = changes.get(key, getattr(customer, key, None))
+        if is_list:
+            items = [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()] if key != "addresses" else [value]
+            if op == "+=":
+                changes[key] = [*(current or []), *items]
+            elif op == "-=":
+                changes[key] = [v for v in (current or []) if v not in items]
+            else:
+                changes[key] = items
+        elif op != "=":
+            raise click.UsageError(f"{key}: {op} only works on list fields")
+        else:
+            changes[key] = value if value != "" else None
+    return changes
+
+
+@customer_group.command("set")
+@click.argument("customer_id")
+@click.argument("assignments", nargs=-1, required=True)
+@pass_ctx
+def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -> None:
+    """Change fields: FIELD=VALUE (empty removes it); lists: tags=a,b  tags+=c  tags-=a.
+
+    Only the lines of the changed fields change in the YAML file.
+    """
+    store = ctx.store
+    customer = store.get(check_id(customer_id, "customer id"))
+    changes = parse_assignments(customer, assignments)
+    referrer = changes.get("referrer")
+    if referrer and not store.exists(check_id(referrer, "referrer id")):
+        raise KehuError(f"referrer {referrer!r}: no such customer")
+    store.update_customer(customer.id, changes)
+    click.echo(f"updated {customer.id}: {', '.join(changes)}", err=True)
+
+
+@customer_group.command("list")
+@click.option("--tag", help="Only customers with this tag.")
+@click.option("--tier", help="Only customers in this tier (computed by the tiering plugin).")
+@click.option("--owner", help="Only customers of this rep.")
+@click.option("--level", help="Only customers of this member level.")
+@click.option("--sort", "order", default="name",
+              type=click.Choice(["name", "id", "revenue", "last_contact", "owner"]))
+@click.option("--limit", type=int, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | None,
+                  level: str | None, order: str, limit: int | None, as_json: bool) -> None:
+    """Customers, filtered (answered from the index, not by reading every file)."""
+    store = ctx.store
+    rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
+                            limit=None if tier else limit)
+    want_values = as_json or tier is not None
+    objects = [customer_json(store, r.customer, values=want_values) for r in rows]
+    if tier is not None:
+        objects = [o for o in objects if str(o.get("tier", "")).lower() == tier.lower()]
+        objects = objects[:limit] if limit else objects
+    if as_json:
+        emit_json(objects)
+    else:
+        console.print(customers_table(objects, ["tier"] if tier else []))
+        click.echo(f"{len(objects)} customers", err=True)
+
+
+@customer_group.command("log")
+@click.argument("customer_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
+    """The git history of a customer's records: who changed what, when."""
+    store = ctx.store
+    customer = store.get(check_id(customer_id, "customer id"))
+    entries = gitops.log(store.root, store.customer_dir(customer.id))
+    if as_json:
+        emit_json([e.__dict__ for e in entries])
+        return
+    if not entries:
+        click.echo(f"{customer.name} ({customer.id}): no commits yet", err=True)
+    for e in entries:
+        click.echo(f"{e.commit[:10]}  {e.date}  {e.author}\n    {e.subject}")
+        for f in e.files:
+            click.echo(f"    {f}")
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
+    """Find customers by name, pinyin (zhaomin / zm → 赵敏), phone digits, email or tag."""
+    store = ctx.store
+    objects = [customer_json(store, r.customer, values=as_json) for r in store.index.search(query, limit)]
+    if as_json:
+        emit_json(objects)
+    elif objects:
+        console.print(customers_table(objects))
+    else:
+        click.echo(f"no customer matches {query!r}", err=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(customer_group)
+    cli.add_command(search)

@@ -1,0 +1,72 @@
+"""Turning customers into what the CLI prints: JSON objects and Rich tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..models import Customer
+from ..store import Store
+
+console = Console(highlight=False)
+
+
+def customer_json(store: Store, customer: Customer, *, values: bool = True) -> dict[str, Any]:
+    """The contract's customer object: every profile field, plus what plugins compute."""
+    data = customer.model_dump(mode="json")
+    if values and store.plugins is not None:
+        data.update(store.plugins.values(store, customer))
+    return data
+
+
+def interaction_json(interaction: Any) -> dict[str, Any]:
+    data = interaction.model_dump(mode="json", exclude_none=True)
+    return {"id": data.pop("id"), "kind": data.pop("kind"), **data}
+
+
+def customers_table(rows: list[dict[str, Any]], extra: list[str] = ()) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for title in ["ID", "Name", "Phone", "Owner", "Level", "Tags", *extra]:
+        table.add_column(title, no_wrap=title in ("ID", "Phone"), overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["id"], row["name"], (row["phones"] or [""])[0], row.get("owner") or "",
+            row.get("level") or "", ", ".join(row.get("tags") or []),
+            *[_text(row.get(k)) for k in extra],
+        )
+    return table
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]]) -> None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold cyan")
+    grid.add_column()
+    skip = {"purchases", "interactions"}
+    for key, value in data.items():
+        if key in skip or value in (None, [], "", False):
+            continue
+        grid.add_row(key, _text(", ".join(map(str, value)) if isinstance(value, list) else value))
+    console.print(grid)
+    if interactions:
+        table = Table(title="History", header_style="bold")
+        for title in ("Date", "Kind", "What", "Amount", "Paid"):
+            table.add_column(title)
+        for i in interactions:
+            what = ", ".join(
+                f"{it['name']}×{it.get('qty', 1)}" for it in i.get("items", [])
+            ) or i.get("text", "")
+            table.add_row(
+                str(i["date"]), i["kind"], what, str(i.get("amount", "")),
+                "" if i["kind"] != "purchase" else ("yes" if i.get("paid") else "no"),
+            )
+        console.print(table)

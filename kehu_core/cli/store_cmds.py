@@ -1,0 +1,68 @@
+"""``kehu init``, ``check``, ``plugins`` and ``tui``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import KehuError
+from ..services.checking import check_store
+from ..store import Store
+from . import Context, emit_json, pass_ctx
+
+
+@click.command("init")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", help="The store's name (default: the folder's name).")
+@click.option("--no-git", is_flag=True, help="Do not make it a git repository.")
+def init(path: Path, name: str | None, no_git: bool) -> None:
+    """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
+    Store.init(path, name, git=not no_git)
+    click.echo(f"new kehu store at {path}", err=True)
+
+
+@click.command("check")
+@pass_ctx
+def check(ctx: Context) -> None:
+    """Validate the whole store; print each problem as path:line: message (exit 1 if any)."""
+    store = ctx.store
+    problems = check_store(store)
+    for problem in problems:
+        click.echo(problem.render())
+    count = store.index.count()
+    if problems:
+        click.echo(f"{len(problems)} problem(s); {count} customers load fine", err=True)
+        raise SystemExit(1)
+    click.echo(f"ok: {count} customers, no problems", err=True)
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def plugins(ctx: Context, as_json: bool) -> None:
+    """The plugins loaded for this store and the hooks each implements."""
+    host = ctx.store.plugins
+    assert host is not None
+    listing = [{"name": n, "hooks": host.hooks_of(n)} for n in host.names()]
+    if as_json:
+        emit_json(listing)
+        return
+    for entry in listing:
+        click.echo(f"{entry['name']}: {', '.join(entry['hooks'])}")
+
+
+@click.command("tui")
+@pass_ctx
+def tui(ctx: Context) -> None:
+    """Open the Textual app on the store."""
+    try:
+        from kehu_tui.app import KehuApp
+    except ImportError as exc:
+        raise KehuError(f"the TUI is not installed ({exc})") from None
+    KehuApp(ctx.store).run()
+
+
+def register(cli: click.Group) -> None:
+    for command in (init, check, plugins, tui):
+        cli.add_command(command)

@@ -1,0 +1,64 @@
+"""The store's settings file, ``kehu.yaml``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+CONFIG_FILE = "kehu.yaml"
+
+
+class PluginSettings(BaseModel):
+    """``plugins:`` in kehu.yaml: which plugins run and their settings.
+
+    Any key besides ``enabled``/``disabled`` is the name of a plugin and holds its settings.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: list[str] | None = None  # None: every installed plugin
+    disabled: list[str] = Field(default_factory=list)
+
+    def settings_for(self, name: str) -> dict[str, Any]:
+        value = (self.model_extra or {}).get(name)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def is_enabled(self, name: str) -> bool:
+        if name in self.disabled:
+            return False
+        return self.enabled is None or name in self.enabled
+
+
+class StoreConfig(BaseModel):
+    """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = SCHEMA_VERSION
+    name: str = "kehu store"
+    region: str = "CN"
+    currency: str = "CNY"
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+    import_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="extra sheet header → field mappings used by `kehu import`",
+    )
+    segments: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    smtp: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {value} is newer than this kehu understands ({SCHEMA_VERSION}); "
+                "upgrade kehu"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_upper(cls, value: str) -> str:
+        return value.upper()

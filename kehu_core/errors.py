@@ -1,0 +1,52 @@
+"""Errors that name the file and line a user has to look at (beancount style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the store, printed as ``path:line: message``."""
+
+    path: Path
+    line: int
+    message: str
+
+    def render(self, root: Path | None = None) -> str:
+        path = self.path
+        if root is not None:
+            try:
+                path = root / self.path.relative_to(root)
+            except ValueError:
+                pass
+        return f"{path}:{self.line}: {self.message}"
+
+
+class KehuError(Exception):
+    """Base of every error kehu reports to a user (exit code 1)."""
+
+
+class StoreError(KehuError):
+    """The store is missing, unreadable or not a kehu store."""
+
+
+class RecordError(KehuError):
+    """A record file is broken; carries the problems found in it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(p.render() for p in problems))
+
+
+class NotFound(KehuError):
+    """No customer (or interaction) with that id."""
+
+
+class ConflictError(KehuError):
+    """Somebody else changed the record since it was read; nothing was written."""
+
+
+class InvalidId(KehuError):
+    """An id that could name a path outside its folder, or is otherwise unusable."""

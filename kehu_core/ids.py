@@ -1,0 +1,48 @@
+"""Ids that two clones of a store can make independently without colliding.
+
+A new id is a time prefix plus 40 random bits; two clones would need to draw the same
+random bits in the same second to collide. User-chosen ids are allowed but checked, because
+an id becomes a folder name and must never point outside the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+
+from .errors import InvalidId
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def _base32(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, rem = divmod(number, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str = "c", *, rng: secrets.SystemRandom | None = None, now: float | None = None) -> str:
+    """A fresh id such as ``c6nq2k8x4mbz3r``: sortable by creation time, random below that."""
+    seconds = int(now if now is not None else time.time())
+    bits = rng.getrandbits(40) if rng is not None else secrets.randbits(40)
+    return f"{prefix}{_base32(seconds, 7)}{_base32(bits, 8)}"
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Return ``value`` if it is safe as a folder name, else raise :class:`InvalidId`."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise InvalidId(
+            f"invalid {what} {value!r}: expected 1-64 letters, digits, '-' or '_', "
+            "starting with a letter or digit (no '/', '..' or spaces)"
+        )
+    return value
+
+
+def shard(customer_id: str) -> str:
+    """Two hex digits spreading customers over 256 folders, so no folder grows huge."""
+    return hashlib.sha1(customer_id.encode()).hexdigest()[:2]

@@ -1,0 +1,297 @@
+"""The domain: customers (客户档案) and what happens with them (purchases, visits, calls ...).
+
+Validation needs the store's default phone region, passed as pydantic context
+``{"region": "CN"}``; without it CN is assumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .ids import check_id
+
+_BIRTHDAY_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})$")
+_LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
+CENT = Decimal("0.01")
+
+
+def normalise_phone(raw: str, region: str = "CN") -> str:
+    """Return ``raw`` as E.164 (``+8613912345678``) or raise ValueError saying why not."""
+    text = str(raw).strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {raw!r} ({exc})") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(f"not a possible phone number in region {region}: {raw!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    try:
+        return validate_email(str(raw).strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not an email address: {raw!r} ({exc})") from None
+
+
+def check_birthday(value: str) -> str:
+    """``YYYY-MM-DD``, or ``--MM-DD`` when the year is unknown (as vCard writes it)."""
+    match = _BIRTHDAY_RE.match(value)
+    if not match:
+        raise ValueError(f"birthday {value!r}: expected YYYY-MM-DD or --MM-DD")
+    year = int(match.group(1) or 2000)  # 2000 is a leap year, so --02-29 is allowed
+    try:
+        dt.date(year, int(match.group(2)), int(match.group(3)))
+    except ValueError as exc:
+        raise ValueError(f"birthday {value!r}: {exc}") from None
+    return value
+
+
+def check_lunar_birthday(value: str) -> str:
+    """``MM-DD`` in the Chinese lunar calendar; ``闰MM-DD`` for a leap month."""
+    match = _LUNAR_RE.match(value)
+    if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30):
+        raise ValueError(f"lunar birthday {value!r}: expected MM-DD (month 1-12, day 1-30)")
+    return value
+
+
+def _region(info: ValidationInfo) -> str:
+    return (info.context or {}).get("region", "CN")
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+
+
+def _phone_item(value: Any, info: ValidationInfo) -> str:
+    return normalise_phone(value, _region(info))
+
+
+def _email_item(value: Any) -> str:
+    return normalise_email(value)
+
+
+Phone = Annotated[str, AfterValidator(_phone_item)]
+Email = Annotated[str, AfterValidator(_email_item)]
+
+
+class Customer(BaseModel):
+    """A customer's profile (客户资料卡). Fields kehu does not know are kept as they are."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    id: str
+    name: str = Field(min_length=1, max_length=200)
+    phones: list[Phone] = Field(default_factory=list)
+    emails: list[Email] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+    organization: str | None = None
+    title: str | None = None
+    nickname: str | None = None
+    birthday: str | None = None
+    lunar_birthday: str | None = None
+    level: str | None = None
+    owner: str | None = None
+    referrer: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    credit: str | None = None
+    interests: list[str] = Field(default_factory=list)
+    family: str | None = None
+    personality: str | None = None
+    notes: str | None = None
+    do_not_contact: bool = False
+    created: dt.date | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        return check_id(value, "customer id")
+
+    @field_validator("referrer")
+    @classmethod
+    def _safe_referrer(cls, value: str | None) -> str | None:
+        return None if value is None else check_id(value, "referrer id")
+
+    @field_validator("phones", "emails", "addresses", "tags", "interests", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("phones", "emails")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        return _unique(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return _unique(str(t).strip() for t in value if str(t).strip())
+
+    @field_validator("birthday", mode="before")
+    @classmethod
+    def _birthday(cls, value: Any) -> Any:
+        if isinstance(value, dt.date):  # YAML loaders turn 1990-04-12 into a date
+            return value.isoformat()
+        return None if value in (None, "") else check_birthday(str(value))
+
+    @field_validator("lunar_birthday", mode="before")
+    @classmethod
+    def _lunar(cls, value: Any) -> Any:
+        return None if value in (None, "") else check_lunar_birthday(str(value))
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("name must not be empty")
+        return value
+
+
+def _unique(values: Any) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class LineItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1)
+    qty: Decimal = Decimal(1)
+    price: Money | None = None
+
+    @field_validator("price")
+    @classmethod
+    def _cents(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else value.quantize(CENT)
+
+    @field_validator("qty")
+    @classmethod
+    def _qty(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("qty must be more than 0")
+        return value.to_integral_value() if value == value.to_integral_value() else value
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if self.price is None else (self.qty * self.price).quantize(CENT)
+
+
+class InteractionBase(BaseModel):
+    """What every interaction has. ``id`` is the file's name, unique within the customer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    date: dt.date
+    text: str | None = None
+    by: str | None = None  # the rep who recorded it
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        return check_id(value, "interaction id")
+
+
+class Purchase(InteractionBase):
+    kind: Literal["purchase"] = "purchase"
+    items: list[LineItem] = Field(default_factory=list)
+    amount: Money | None = None
+    gifts: list[str] = Field(default_factory=list)
+    due: dt.date | None = None
+    paid: bool = False
+
+    @field_validator("gifts", mode="before")
+    @classmethod
+    def _gifts(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @model_validator(mode="after")
+    def _amount_from_items(self) -> Purchase:
+        if self.amount is None:
+            totals = [i.total for i in self.items]
+            if not totals or any(t is None for t in totals):
+                raise ValueError("a purchase needs an amount, or a price for every item")
+            self.amount = sum(totals, Decimal(0))
+        self.amount = Decimal(self.amount).quantize(CENT)
+        return self
+
+    @property
+    def item_names(self) -> list[str]:
+        return [i.name for i in self.items]
+
+
+class Visit(InteractionBase):
+    kind: Literal["visit"] = "visit"
+
+
+class Call(InteractionBase):
+    kind: Literal["call"] = "call"
+
+
+class Message(InteractionBase):
+    kind: Literal["message"] = "message"
+    channel: str | None = None  # wechat, sms, email ...
+
+
+class Complaint(InteractionBase):
+    kind: Literal["complaint"] = "complaint"
+    status: Literal["open", "resolved"] = "open"
+    resolution: str | None = None
+
+
+class Feedback(InteractionBase):
+    kind: Literal["feedback"] = "feedback"
+    rating: int | None = Field(default=None, ge=1, le=5)
+
+
+class Note(InteractionBase):
+    kind: Literal["note"] = "note"
+
+
+Interaction = Annotated[
+    Purchase | Visit | Call | Message | Complaint | Feedback | Note,
+    Field(discriminator="kind"),
+]
+INTERACTION_KINDS = ("purchase", "visit", "call", "message", "complaint", "feedback", "note")
+interaction_adapter: TypeAdapter[Interaction] = TypeAdapter(Interaction)
+
+
+def parse_interaction(data: dict[str, Any]) -> Interaction:
+    return interaction_adapter.validate_python(data)
+
+
+class Reminder(BaseModel):
+    """Something a rep should do for a customer on a day (greeting, birthday, visit ...)."""
+
+    customer_id: str
+    customer_name: str
+    due: dt.date
+    rule: str
+    title: str
+    key: str = Field(description="stable id of this reminder, used to mark it done or snooze it")
+    detail: str | None = None

@@ -1,0 +1,51 @@
+"""``kehu check``: every problem in a store, as ``path:line: message``."""
+
+from __future__ import annotations
+
+from ..errors import Problem, RecordError
+from ..store import Store
+from ..yamlio import line_of, load_roundtrip
+
+
+def check_store(store: Store) -> list[Problem]:
+    """Validate every record; the index does the per-file work (and caches it for next time)."""
+    index = store.index
+    index.refresh()
+    problems = list(index.problems())
+    for rel, kind in index.db.execute("SELECT path, kind FROM files WHERE kind IN ('other', 'ledger')"):
+        path = store.root / rel
+        if kind == "other":
+            problems.append(Problem(path, 1, "unexpected file: records are customers/<shard>/<id>/"
+                                             "customer.yaml, interactions/*.yaml or *.ledger.yaml"))
+            continue
+        try:
+            store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
+        except RecordError as exc:
+            problems.extend(exc.problems)
+    known = set(index.ids())
+    for row in index.list():
+        customer = row.customer
+        path = store.customer_file(customer.id)
+        if customer.referrer and customer.referrer not in known:
+            problems.append(Problem(path, _line(path, "referrer"),
+                                    f"referrer {customer.referrer!r}: no such customer"))
+        if store.plugins is not None:
+            for plugin, messages in store.plugins.call("validate_customer", store=store, customer=customer):
+                problems.extend(Problem(path, 1, f"{m} (plugin {plugin})") for m in messages)
+    orphans = index.db.execute(
+        "SELECT DISTINCT f.path FROM files f WHERE f.kind='interaction'"
+        " AND f.customer_id NOT IN (SELECT id FROM customers)"
+        " AND f.customer_id NOT IN (SELECT customer_id FROM files WHERE kind='customer')"
+    ).fetchall()
+    for (rel,) in orphans:
+        problems.append(Problem(store.root / rel, 1, "interaction of a customer that has no customer.yaml"))
+    for plugin_failure in (store.plugins.failures if store.plugins else []):
+        problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
+    return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def _line(path, key: str) -> int:
+    try:
+        return line_of(load_roundtrip(path), [key])
+    except Exception:
+        return 1

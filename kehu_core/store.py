@@ -1,0 +1,454 @@
+"""The YAML store: a folder (normally a git repo) of customer records.
+
+Layout (see README "Store layout")::
+
+    kehu.yaml                                  settings, schema_version
+    customers/<shard>/<id>/customer.yaml       the profile, one file per customer
+    customers/<shard>/<id>/interactions/<date>-<rand>.yaml
+                                               one file per purchase, visit, call ...
+    customers/<shard>/<id>/<name>.ledger.yaml  append-only ledgers of plugins (points, tiers)
+    .kehu/                                     derived data (index, lock), never committed
+
+Everything about one customer lives under one folder, so ``git log`` of that folder is the
+customer's history. Two clones adding interactions create different files and never touch the
+same lines; ledgers are one entry per line and merge as a union (``.gitattributes``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
+from platformdirs import user_cache_dir
+from pydantic import ValidationError
+
+from .config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
+from .errors import ConflictError, KehuError, NotFound, Problem, RecordError, StoreError
+from .ids import check_id, new_id, shard
+from .models import Customer, Interaction, parse_interaction
+from .yamlio import (
+    YamlFileError,
+    atomic_write,
+    dump_roundtrip,
+    line_of,
+    lines_doc,
+    load_fast,
+    load_roundtrip,
+    to_plain_yaml_value,
+)
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .plugins import PluginHost
+
+CUSTOMERS_DIR = "customers"
+CUSTOMER_FILE = "customer.yaml"
+INTERACTIONS_DIR = "interactions"
+LEDGER_SUFFIX = ".ledger.yaml"
+STATE_DIR = ".kehu"
+
+GITIGNORE = ".kehu/\n"
+GITATTRIBUTES = (
+    "# kehu: ledgers are append-only, one entry per line: merge both sides' lines\n"
+    f"*{LEDGER_SUFFIX} merge=union\n"
+    "# kehu: profiles merge field by field (`kehu git-setup` installs the driver)\n"
+    f"{CUSTOMER_FILE} merge=kehu\n"
+)
+
+# Field order of a new customer file: identity first, then how to reach them, then the rest.
+_FIELD_ORDER = list(Customer.model_fields)
+
+
+def interaction_id(date_text: str) -> str:
+    """``2024-05-20-k3x9qa2m``: sorts by date, random below so two clones never collide."""
+    return f"{date_text}-{new_id('')[7:]}"
+
+
+class Store:
+    """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
+
+    def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None):
+        self.root = root
+        self.config = config
+        self._config_doc = config_doc
+        self.plugins: PluginHost | None = None
+
+    # --- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str]) -> Store:
+        path = Path(root)
+        config_path = path / CONFIG_FILE
+        if not config_path.is_file():
+            raise StoreError(
+                f"{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`"
+            )
+        try:
+            doc = load_fast(config_path) or {}
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        if not isinstance(doc, dict):
+            raise RecordError([Problem(config_path, 1, "expected a mapping of settings")])
+        try:
+            config = StoreConfig.model_validate(doc)
+        except ValidationError as exc:
+            rt = load_roundtrip(config_path)
+            raise RecordError(_problems(config_path, rt, exc)) from None
+        return cls(path, config)
+
+    @classmethod
+    def init(cls, root: str | os.PathLike[str], name: str | None = None, *, git: bool = True) -> Store:
+        path = Path(root)
+        if (path / CONFIG_FILE).exists():
+            raise StoreError(f"{path}: already a kehu store")
+        path.mkdir(parents=True, exist_ok=True)
+        (path / CUSTOMERS_DIR).mkdir(exist_ok=True)
+        (path / CUSTOMERS_DIR / ".gitkeep").touch()
+        config_text = (
+            "# kehu store settings — see README \"kehu.yaml\"\n"
+            f"schema_version: {SCHEMA_VERSION}\n"
+            f"name: {name or path.resolve().name}\n"
+            "region: CN          # default country for phone numbers without +country\n"
+            "currency: CNY\n"
+            "plugins:\n"
+            "  disabled: []\n"
+        )
+        atomic_write(path / CONFIG_FILE, config_text)
+        atomic_write(path / ".gitignore", GITIGNORE)
+        atomic_write(path / ".gitattributes", GITATTRIBUTES)
+        store = cls.open(path)
+        if git:
+            from .services import gitops
+
+            gitops.init_repo(path)
+        return store
+
+    # --- paths --------------------------------------------------------------------------
+
+    def customer_dir(self, customer_id: str) -> Path:
+        check_id(customer_id, "customer id")
+        return self.root / CUSTOMERS_DIR / shard(customer_id) / customer_id
+
+    def customer_file(self, customer_id: str) -> Path:
+        return self.customer_dir(customer_id) / CUSTOMER_FILE
+
+    def interactions_dir(self, customer_id: str) -> Path:
+        return self.customer_dir(customer_id) / INTERACTIONS_DIR
+
+    def ledger_file(self, customer_id: str, name: str) -> Path:
+        check_id(name, "ledger name")
+        return self.customer_dir(customer_id) / f"{name}{LEDGER_SUFFIX}"
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    @cached_property
+    def state_dir(self) -> Path:
+        """Where derived data lives: ``.kehu/`` in the store, or a cache folder if read-only."""
+        local = self.root / STATE_DIR
+        try:
+            local.mkdir(exist_ok=True)
+            probe = local / ".write-test"
+            probe.touch()
+            probe.unlink()
+            return local
+        except OSError:
+            key = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:16]
+            fallback = Path(user_cache_dir("kehu")) / key
+            fallback.mkdir(parents=True, exist_ok=True)
+            return fallback
+
+    # --- locking ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 30.0) -> Iterator[None]:
+        """The store-wide write lock; re-entrant within a process."""
+        lock = self._lock
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise KehuError(
+                f"{self.root}: another kehu process is writing (lock {lock.lock_file}); try again"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @cached_property
+    def _lock(self) -> FileLock:
+        return FileLock(str(self.state_dir / "lock"), is_singleton=False)
+
+    # --- index --------------------------------------------------------------------------
+
+    @cached_property
+    def index(self) -> Index:
+        from .index import Index
+
+        idx = Index(self)
+        idx.refresh()
+        return idx
+
+    # --- customers ----------------------------------------------------------------------
+
+    @property
+    def customer_model(self) -> type[Customer]:
+        if self.plugins is not None:
+            return self.plugins.customer_model
+        return Customer
+
+    def _context(self) -> dict[str, Any]:
+        return {"region": self.config.region}
+
+    def exists(self, customer_id: str) -> bool:
+        return self.customer_file(customer_id).is_file()
+
+    def iter_customer_ids(self) -> Iterator[str]:
+        base = self.root / CUSTOMERS_DIR
+        if not base.is_dir():
+            return
+        for shard_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+            for cdir in sorted(shard_dir.iterdir()):
+                if (cdir / CUSTOMER_FILE).is_file():
+                    yield cdir.name
+
+    def get(self, customer_id: str) -> Customer:
+        path = self.customer_file(customer_id)
+        if not path.is_file():
+            raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+        return self.read_customer_file(path)
+
+    def read_customer_file(self, path: Path) -> Customer:
+        """Load and validate one profile; errors carry the file and line of the bad field."""
+        try:
+            data = load_fast(path)
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        return self.validate_customer_data(path, data)
+
+    def validate_customer_data(self, path: Path, data: Any) -> Customer:
+        if not isinstance(data, dict):
+            raise RecordError([Problem(path, 1, "expected a mapping of customer fields (id: ..., name: ...)")])
+        try:
+            customer = self.customer_model.model_validate(data, context=self._context())
+        except ValidationError as exc:
+            raise RecordError(_problems(path, lines_doc(path), exc)) from None
+        if path.parent.name != customer.id:
+            line = line_of(lines_doc(path), ["id"])
+            raise RecordError([Problem(path, line, f"id {customer.id!r} does not match its folder {path.parent.name!r}")])
+        return customer
+
+    def new_customer_id(self) -> str:
+        while True:
+            candidate = new_id("c")
+            if not self.exists(candidate):
+                return candidate
+
+    def add_customer(self, customer: Customer) -> Customer:
+        """Write a new profile; refuses an id that is already taken."""
+        customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
+        path = self.customer_file(customer.id)
+        with self.lock():
+            if path.exists():
+                raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
+            atomic_write(path, dump_roundtrip(to_plain_yaml_value(_compact(customer))))
+            self._touched(path)
+        return customer
+
+    def file_version(self, customer_id: str) -> str:
+        """A token that changes whenever the profile file changes (for conflict checks)."""
+        return hashlib.sha1(self.customer_file(customer_id).read_bytes()).hexdigest()
+
+    def update_customer(
+        self, customer_id: str, changes: dict[str, Any], *, expect_version: str | None = None
+    ) -> Customer:
+        """Change some fields, keeping comments, key order and unknown fields of the file.
+
+        Only the lines of changed fields change. ``None`` or an empty list removes a field.
+        With ``expect_version`` the write is refused if someone changed the file meanwhile.
+        """
+        path = self.customer_file(customer_id)
+        with self.lock():
+            if not path.is_file():
+                raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+            if expect_version is not None and self.file_version(customer_id) != expect_version:
+                raise ConflictError(
+                    f"{self.rel(path)} was changed by someone else since you opened it; "
+                    "reload it and apply your change again"
+                )
+            try:
+                doc = load_roundtrip(path)
+            except YamlFileError as exc:
+                raise RecordError([exc.problem]) from None
+            old = self.validate_customer_data(path, dict(doc))
+            merged = {**dict(doc), **changes}
+            merged = {k: v for k, v in merged.items() if v not in (None, [], "")}
+            try:
+                new = self.customer_model.model_validate(merged, context=self._context())
+            except ValidationError as exc:
+                raise RecordError(
+                    [Problem(path, line_of(doc, e["loc"]), _message(e)) for e in exc.errors()]
+                ) from None
+            if new.id != customer_id:
+                raise KehuError("the id of a customer cannot be changed")
+            old_values = _compact(old)
+            for key, value in _compact(new).items():
+                if key not in doc:
+                    doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
+                elif old_values.get(key) != value:
+                    doc[key] = to_plain_yaml_value(value)
+            for key in list(doc):
+                if changes.get(key, 0) in (None, [], ""):
+                    del doc[key]
+            text = dump_roundtrip(doc)
+            if text != path.read_text(encoding="utf-8"):
+                atomic_write(path, text)
+                self._touched(path)
+        return new
+
+    # --- interactions -------------------------------------------------------------------
+
+    def interactions(self, customer_id: str) -> list[Interaction]:
+        folder = self.interactions_dir(customer_id)
+        if not folder.is_dir():
+            return []
+        found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml"))]
+        return sorted(found, key=lambda i: (i.date, i.id))
+
+    def read_interaction_file(self, path: Path) -> Interaction:
+        try:
+            data = load_fast(path)
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        if not isinstance(data, dict):
+            raise RecordError([Problem(path, 1, "expected a mapping of interaction fields (kind: ..., date: ...)")])
+        data.setdefault("id", path.stem)
+        try:
+            interaction = parse_interaction(data)
+        except ValidationError as exc:
+            raise RecordError(_problems(path, lines_doc(path), exc)) from None
+        if interaction.id != path.stem:
+            raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {path.stem!r}")])
+        return interaction
+
+    def add_interaction(self, customer_id: str, data: dict[str, Any]) -> Interaction:
+        """Record a purchase, visit, call ... and tell the plugins (points, tiers ...)."""
+        if not self.exists(customer_id):
+            raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+        data = dict(data)
+        date_text = str(data.get("date", ""))
+        data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
+        try:
+            interaction = parse_interaction(data)
+        except ValidationError as exc:
+            raise RecordError(
+                [Problem(self.interactions_dir(customer_id) / "(new)", 1, _message(e)) for e in exc.errors()]
+            ) from None
+        path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
+        with self.lock():
+            if path.exists():
+                raise KehuError(f"interaction {interaction.id!r} already exists")
+            payload = interaction.model_dump(mode="python", exclude_none=True)
+            payload = {"kind": payload.pop("kind"), **payload}
+            payload.pop("id")  # the file name is the id
+            payload = {k: v for k, v in payload.items() if v not in ([], None)}
+            atomic_write(path, dump_roundtrip(to_plain_yaml_value(payload)))
+            self._touched(path)
+        if self.plugins is not None:
+            self.plugins.interaction_saved(self, self.get(customer_id), interaction)
+        return interaction
+
+    # --- ledgers ------------------------------------------------------------------------
+
+    def ledger(self, customer_id: str, name: str) -> list[dict[str, Any]]:
+        path = self.ledger_file(customer_id, name)
+        if not path.is_file():
+            return []
+        try:
+            entries = load_fast(path) or []
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise RecordError([Problem(path, 1, "expected a list of entries, one `- {...}` per line")])
+        return entries
+
+    def append_ledger(self, customer_id: str, name: str, entry: dict[str, Any]) -> None:
+        """Add one entry as one line, so git merges two clones' additions as a union."""
+        path = self.ledger_file(customer_id, name)
+        line = "- " + dump_roundtrip(_flow(entry)).strip() + "\n"
+        with self.lock():
+            old = path.read_text(encoding="utf-8") if path.is_file() else (
+                f"# {name} ledger of {customer_id}: append-only, one entry per line\n"
+            )
+            if old and not old.endswith("\n"):
+                old += "\n"
+            atomic_write(path, old + line)
+            self._touched(path)
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def _touched(self, path: Path) -> None:
+        """Keep an already-open index in step with our own writes."""
+        idx = self.__dict__.get("index")
+        if idx is not None:
+            idx.refresh_paths([path])
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        from .services import gitops
+
+        return gitops.run(self.root, *args, check=check)
+
+
+def _position(doc: Any, key: str) -> int:
+    """Where a new field goes: after the last present field that comes before it canonically."""
+    if key not in _FIELD_ORDER:
+        return len(doc)
+    rank = _FIELD_ORDER.index(key)
+    keys = list(doc)
+    pos = 0
+    for i, existing in enumerate(keys):
+        if existing in _FIELD_ORDER and _FIELD_ORDER.index(existing) < rank:
+            pos = i + 1
+    return pos
+
+
+def _flow(entry: dict[str, Any]) -> Any:
+    value = to_plain_yaml_value(entry)
+    value.fa.set_flow_style()
+    return value
+
+
+def _compact(customer: Customer) -> dict[str, Any]:
+    """The fields worth writing: set, non-empty, non-default, in a stable order."""
+    data = customer.model_dump(mode="python")
+    out: dict[str, Any] = {}
+    for key in [*_FIELD_ORDER, *[k for k in data if k not in _FIELD_ORDER]]:
+        value = data.get(key)
+        if value in (None, [], "") or (key == "do_not_contact" and value is False):
+            continue
+        out[key] = value
+    return out
+
+
+def _message(error: Any) -> str:
+    loc = ".".join(str(p) for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    msg = error["msg"].removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+_UNION_TAGS = {"purchase", "visit", "call", "message", "complaint", "feedback", "note"}
+
+
+def _problems(path: Path, doc: Any, exc: ValidationError) -> list[Problem]:
+    out = []
+    for error in exc.errors():
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+        out.append(Problem(path, line_of(doc, loc), _message(error)))
+    return out

@@ -1,0 +1,59 @@
+"""What a customer can be found by: name, pinyin (full and initials), phone digits, email, tag."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pypinyin import Style, lazy_pinyin
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def pinyin_keys(name: str) -> list[str]:
+    """``赵敏`` → ``["zhaomin", "zm"]``; names without Chinese characters give nothing."""
+    if not _HAN.search(name):
+        return []
+    syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s.strip()]
+    if not syllables:
+        return []
+    return ["".join(syllables).lower(), "".join(s[0] for s in syllables).lower()]
+
+
+def phone_digits(phones: Iterable[str]) -> list[str]:
+    """Digits of each number, with and without its country code, so 139... and 86139... match."""
+    import phonenumbers
+
+    out = []
+    for phone in phones:
+        out.append(_NON_DIGIT.sub("", phone))
+        try:
+            out.append(str(phonenumbers.parse(phone).national_number))
+        except phonenumbers.NumberParseException:
+            pass
+    return out
+
+
+def search_text(
+    name: str, *, nickname: str | None = None, organization: str | None = None,
+    phones: Iterable[str] = (), emails: Iterable[str] = (), tags: Iterable[str] = (),
+) -> str:
+    parts = [name, name.replace(" ", ""), *pinyin_keys(name)]
+    if nickname:
+        parts += [nickname, *pinyin_keys(nickname)]
+    if organization:
+        parts.append(organization)
+    parts += phone_digits(phones)
+    parts += list(emails)
+    parts += [f"#{t}" for t in tags] + list(tags)
+    return "\x1f".join(p.lower() for p in parts if p)
+
+
+def normalise_query(query: str) -> tuple[str, str | None]:
+    """(text pattern, digits pattern or None). ``+86 139-1234`` searches phone digits."""
+    text = query.strip().lower()
+    stripped = re.sub(r"[\s\-()+]", "", text)
+    if stripped.isdigit() and len(stripped) >= 3:
+        return stripped, stripped
+    return text.replace(" ", "") if _HAN.search(text) is None and " " in text else text, None

@@ -1,0 +1,290 @@
+"""Reading and writing YAML the way kehu needs it.
+
+Two loaders, one result:
+
+* :func:`load_fast` uses PyYAML's C parser (about 20x faster than ruamel's round-trip
+  loader) for scans: the index, ``kehu check``, reports. It is tuned to YAML 1.2 so it yields
+  the same data as ruamel (``yes`` stays a string, duplicate keys are an error).
+* :func:`load_roundtrip` / :func:`dump_roundtrip` use ruamel.yaml so that comments, key order,
+  quoting and fields kehu does not know survive an edit. Only the file being edited pays for it,
+  and files with errors are re-read with it to find the line of a bad field.
+
+Every write goes through :func:`atomic_write`: temp file, fsync, rename, so a crash leaves either
+the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
+
+from .errors import Problem
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a customer file over 2 MiB is a mistake, not a customer
+
+
+# --- fast, safe loading -------------------------------------------------------------------
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's C safe loader with YAML 1.2 scalars and duplicate keys refused."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                ) from None
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"duplicate key {key!r}", key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads yes/no/on/off as booleans and 1:30 as a number; YAML 1.2 (ruamel) does not.
+FastLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (
+        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+FastLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+FastLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+FastLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 0) if text.startswith("0x") else int(text)
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
+    """A date that does not exist (1990-13-40) stays text, so validation names its field."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return str(node.value)
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
+    """Turn a PyYAML or ruamel error into ``path:line: message``."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    text = f"{context}: {problem}" if context and context not in str(problem) else str(problem)
+    return Problem(path, line, f"invalid YAML: {text}")
+
+
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text, refusing what is clearly not a record (binary, huge)."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _FileProblem(Problem(path, 1, f"file is {size} bytes; records are at most {MAX_FILE_BYTES}"))
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise _FileProblem(Problem(path, 1, "binary file (contains NUL bytes); expected YAML text"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _FileProblem(Problem(path, line, f"not valid UTF-8 (byte {exc.start})")) from None
+
+
+class _FileProblem(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.render())
+
+
+def load_fast(path: Path) -> Any:
+    """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
+    try:
+        text = read_text(path)
+        return yaml.load(text, Loader=FastLoader)  # noqa: S506 - FastLoader is a safe loader
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    except yaml.YAMLError as exc:
+        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
+
+
+def lines_doc(path: Path) -> Any:
+    """The round-trip document, only to look up line numbers; None if even that fails."""
+    try:
+        return load_roundtrip(path)
+    except YamlFileError:
+        return None
+
+
+class YamlFileError(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.render())
+
+
+# --- round-trip loading and writing -------------------------------------------------------
+
+
+def _represent_decimal(representer: RoundTripRepresenter, value: Decimal) -> Any:
+    if value.as_tuple().exponent >= 0:  # quantities: 2, not 2.0
+        return representer.represent_scalar("tag:yaml.org,2002:int", format(value, "f"))
+    text = format(value, "f")
+    if "." not in text:
+        text += ".0"
+    return representer.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+def _represent_date(representer: RoundTripRepresenter, value: dt.date) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+def roundtrip_yaml() -> YAML:
+    """The one ruamel configuration kehu writes with, so re-saving never reformats a file."""
+    rt = YAML(typ="rt")
+    rt.indent(mapping=2, sequence=4, offset=2)
+    rt.width = 4096  # never fold long notes onto new lines: that would churn diffs
+    rt.preserve_quotes = True
+    rt.allow_duplicate_keys = False
+    rt.representer.add_representer(Decimal, _represent_decimal)
+    rt.representer.add_representer(dt.date, _represent_date)
+    rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
+    return rt
+
+
+def _rt_timestamp(constructor: Any, node: Any) -> Any:
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    try:
+        return RoundTripConstructor.construct_yaml_timestamp(constructor, node)
+    except ValueError:
+        return str(node.value)
+
+
+_RT = roundtrip_yaml()
+
+
+def load_roundtrip(path: Path) -> Any:
+    try:
+        text = read_text(path)
+        return _RT.load(text)
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    except (MarkedYAMLError, yaml.YAMLError) as exc:
+        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    except Exception as exc:  # ruamel raises plain errors for a few broken inputs
+        raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
+
+
+def dump_roundtrip(data: Any) -> str:
+    stream = io.StringIO()
+    _RT.dump(data, stream)
+    return stream.getvalue()
+
+
+def line_of(doc: Any, loc: Sequence[str | int]) -> int:
+    """1-based line of the value at ``loc`` (a pydantic error location) in a round-trip doc."""
+    line = 1
+    node = doc
+    if doc is None:
+        return line
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+        else:
+            break
+        node = node[key]
+    return line
+
+
+def to_plain_yaml_value(value: Any) -> Any:
+    """A value ready for ruamel: lists become block sequences, dicts keep their order."""
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = to_plain_yaml_value(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        seq = CommentedSeq(to_plain_yaml_value(v) for v in value)
+        return seq
+    return value
+
+
+# --- atomic writes ------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""kehu built-in plugin: points (work in progress)."""

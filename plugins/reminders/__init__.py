@@ -1,0 +1,1 @@
+"""kehu built-in plugin: reminders (work in progress)."""

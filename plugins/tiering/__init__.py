@@ -1,0 +1,1 @@
+"""kehu built-in plugin: tiering (work in progress)."""

@@ -1,0 +1,93 @@
+"""Shared fixtures: real stores on disk (real git), and the real CLI run in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kehu_core.cli import run as run_cli
+from kehu_core.demo import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "records"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture(autouse=True)
+def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never depend on the developer's git config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Rep")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "rep@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Rep")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "rep@example.com")
+    monkeypatch.delenv("KEHU_STORE", raising=False)
+
+
+def kehu(*args: str, store: Path | None = None, input: str | None = None) -> Result:
+    """Run a kehu command in this process, exactly as the ``kehu`` script would."""
+    argv = [*(["--store", str(store)] if store is not None else []), *map(str, args)]
+    runner = CliRunner()
+    with runner.isolation(input=input) as streams:
+        code = run_cli(argv)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out, err = streams[0].getvalue(), streams[1].getvalue()
+    return Result(code, out.decode(), err.decode())
+
+
+def kehu_subprocess(*args: str, store: Path | None = None, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``kehu`` in its own process (for crash and exit-code tests)."""
+    argv = [sys.executable, "-m", "kehu_core", *(["--store", str(store)] if store else []), *args]
+    return subprocess.run(argv, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """A fresh, empty store made with ``kehu init`` (a git repo with one commit)."""
+    path = tmp_path / "store"
+    result = kehu("init", str(path))
+    assert result.code == 0, result.err
+    return path
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled demo store."""
+    path = tmp_path / "demo"
+    shutil.copytree(DEMO, path, ignore=shutil.ignore_patterns(".kehu"))
+    return path
+
+
+@pytest.fixture
+def small_store(tmp_path: Path) -> Path:
+    """A generated 30-customer store (fixed seed), not a git repo."""
+    path = tmp_path / "small"
+    generate(path, 30, seed=7)
+    return path
+
+
+def git(path: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=path, capture_output=True, text=True, check=True, env=os.environ
+    ).stdout

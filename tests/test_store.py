@@ -1,0 +1,195 @@
+"""The YAML store: round trips, one-line diffs, atomic files, safe ids, the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kehu_core.errors import ConflictError, InvalidId, RecordError
+from kehu_core.models import Customer
+from kehu_core.plugins import open_store
+from kehu_core.store import Store
+
+from .conftest import git, kehu
+
+
+def add(store_path: Path, *args: str) -> str:
+    result = kehu("customer", "add", *args, store=store_path)
+    assert result.code == 0, result.err
+    return result.out.strip()
+
+
+def test_comments_order_and_unknown_fields_survive_an_edit(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏", "--phone", "13912345678", "--tag", "VIP")
+    path = Store.open(store_path).customer_file(cid)
+    text = path.read_text(encoding="utf-8")
+    text = "# 老客户，只喝明前龙井\n" + text.replace("tags:", "wechat_id: zm_1990  # 她的微信\ntags:")
+    path.write_text(text, encoding="utf-8")
+
+    assert kehu("customer", "set", cid, "level=金卡", store=store_path).code == 0
+
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith("# 老客户，只喝明前龙井\n")
+    assert "wechat_id: zm_1990  # 她的微信" in after
+    keys = [line.split(":")[0] for line in after.splitlines() if line and line[0].isalpha()]
+    assert keys.index("wechat_id") < keys.index("tags")
+    assert "level: 金卡" in after
+
+
+def test_one_field_edit_is_a_one_line_git_diff(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏", "--phone", "13912345678", "--level", "银卡", "--owner", "王芳")
+    git(store_path, "add", "-A")
+    git(store_path, "commit", "-qm", "add 赵敏")
+
+    assert kehu("customer", "set", cid, "level=金卡", store=store_path).code == 0
+
+    diff = git(store_path, "diff", "--unified=0")
+    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ["-level: 银卡", "+level: 金卡"]
+
+
+def test_resaving_unchanged_record_changes_nothing(store_path: Path) -> None:
+    cid = add(store_path, "--name", "Emma Wilson", "--email", "emma@example.com")
+    path = Store.open(store_path).customer_file(cid)
+    before = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+    assert kehu("customer", "set", cid, "name=Emma Wilson", store=store_path).code == 0
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_unsafe_ids_are_refused(store_path: Path) -> None:
+    for bad in ("../x", "a/b", "..", ".hidden", "a b", ""):
+        result = kehu("customer", "add", "--name", "x", "--id", bad, store=store_path)
+        assert result.code == 1, bad
+        assert "invalid customer id" in result.err
+    assert not (store_path.parent / "x").exists()
+    with pytest.raises(InvalidId):
+        Store.open(store_path).customer_file("../../etc")
+
+
+def test_new_ids_are_unique_and_safe() -> None:
+    from kehu_core.ids import check_id, new_id
+
+    ids = {new_id("c") for _ in range(20000)}
+    assert len(ids) == 20000
+    assert all(check_id(i) for i in ids)
+
+
+def test_phones_are_e164_and_emails_validated(store_path: Path) -> None:
+    cid = add(store_path, "--name", "Liam", "--phone", "139 1234 5678", "--phone", "00852 9123 4567",
+              "--phone", "+86 137 0000 1111", "--email", "Liam@Example.COM")
+    shown = kehu("customer", "show", cid, "--json", store=store_path).json()
+    assert shown["phones"] == ["+8613912345678", "+85291234567", "+8613700001111"]
+    assert shown["emails"] == ["Liam@example.com"]
+    bad = kehu("customer", "add", "--name", "x", "--email", "not-an-email", store=store_path)
+    assert bad.code == 1 and "emails" in bad.err
+
+
+def test_region_comes_from_kehu_yaml(store_path: Path) -> None:
+    config = store_path / "kehu.yaml"
+    config.write_text(config.read_text().replace("region: CN", "region: GB"))
+    cid = add(store_path, "--name", "Jack", "--phone", "020 7946 0958")
+    assert kehu("customer", "show", cid, "--json", store=store_path).json()["phones"] == ["+442079460958"]
+
+
+def test_broken_file_is_reported_with_line_and_the_rest_still_lists(store_path: Path) -> None:
+    good = add(store_path, "--name", "赵敏")
+    bad = add(store_path, "--name", "张三")
+    path = Store.open(store_path).customer_file(bad)
+    path.write_text(f"id: {bad}\nname: 张三\nphones:\n  - '12'\nbirthday: 1990-13-40\n", encoding="utf-8")
+
+    result = kehu("check", store=store_path)
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert any(line.startswith(f"{path}:4: phones") for line in lines)
+    assert any(line.startswith(f"{path}:5: birthday") for line in lines)
+
+    listed = kehu("customer", "list", "--json", store=store_path).json()
+    assert [c["id"] for c in listed] == [good]
+
+
+def test_malformed_yaml_names_the_line(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    path = Store.open(store_path).customer_file(cid)
+    path.write_text(f"id: {cid}\nname: 赵敏\ntags: [VIP\nlevel: 金卡\n", encoding="utf-8")
+    result = kehu("check", store=store_path)
+    assert result.code == 1
+    assert result.out.startswith(f"{path}:")
+    assert "invalid YAML" in result.out
+
+
+def test_update_refuses_a_stale_version(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    store = open_store(store_path)
+    version = store.file_version(cid)
+    store.update_customer(cid, {"level": "金卡"})
+    with pytest.raises(ConflictError):
+        store.update_customer(cid, {"level": "银卡"}, expect_version=version)
+    assert store.get(cid).level == "金卡"
+
+
+def test_invalid_update_writes_nothing(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    path = Store.open(store_path).customer_file(cid)
+    before = path.read_bytes()
+    result = kehu("customer", "set", cid, "birthday=1990-02-30", store=store_path)
+    assert result.code == 1
+    assert "birthday" in result.err and f"{path}:" in result.err
+    assert path.read_bytes() == before
+
+
+def test_no_temp_files_left_behind(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    for level in ("银卡", "金卡", "钻石卡"):
+        kehu("customer", "set", cid, f"level={level}", store=store_path)
+    leftovers = [p for p in store_path.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_index_is_only_a_cache(store_path: Path) -> None:
+    add(store_path, "--name", "赵敏", "--tag", "VIP")
+    add(store_path, "--name", "钱多多")
+    assert len(kehu("customer", "list", "--json", store=store_path).json()) == 2
+    for f in (store_path / ".kehu").glob("index.sqlite*"):
+        f.unlink()
+    assert [c["name"] for c in kehu("customer", "list", "--tag", "VIP", "--json", store=store_path).json()] == ["赵敏"]
+
+
+def test_index_notices_files_changed_outside_kehu(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    kehu("customer", "list", store=store_path)
+    path = Store.open(store_path).customer_file(cid)
+    path.write_text(path.read_text(encoding="utf-8").replace("赵敏", "赵敏敏"), encoding="utf-8")
+    assert [c["name"] for c in kehu("search", "赵敏敏", "--json", store=store_path).json()] == ["赵敏敏"]
+    path.parent.joinpath("customer.yaml").unlink()
+    assert kehu("customer", "list", "--json", store=store_path).json() == []
+
+
+def test_customer_model_keeps_unknown_fields() -> None:
+    c = Customer.model_validate({"id": "c1", "name": "赵敏", "wechat": "zm"})
+    assert c.model_dump()["wechat"] == "zm"
+
+
+def test_interaction_files_are_one_per_event(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    for day in ("2026-01-05", "2026-01-05"):
+        assert kehu("interaction", "add", cid, "--kind", "call", "--date", day, "--text", "回访",
+                    store=store_path).code == 0
+    files = sorted(Store.open(store_path).interactions_dir(cid).iterdir())
+    assert len(files) == 2 and all(f.name.startswith("2026-01-05-") for f in files)
+
+
+def test_bad_interaction_is_reported(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    folder = Store.open(store_path).interactions_dir(cid)
+    folder.mkdir(parents=True)
+    (folder / "2026-01-01-x.yaml").write_text("kind: purchase\ndate: 2026-01-01\namount: lots\n")
+    (folder / "2026-01-02-y.yaml").write_text("kind: gossip\ndate: 2026-01-02\n")
+    result = kehu("check", store=store_path)
+    assert result.code == 1
+    assert f"{folder / '2026-01-01-x.yaml'}:3: amount" in result.out
+    assert f"{folder / '2026-01-02-y.yaml'}:1:" in result.out
+    with pytest.raises(RecordError):
+        Store.open(store_path).interactions(cid)

@@ -1,0 +1,1 @@
+"""kehu TUI (Textual)."""
