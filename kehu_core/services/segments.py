@@ -1,0 +1,261 @@
+"""Saved segments: named groups of customers, defined under ``segments:`` in kehu.yaml.
+
+    segments:
+      vip-gold:                 # every condition must hold; a list means "any of these"
+        tag: VIP
+        level: [金卡, 钻石卡]
+      sleeping-west-lake:
+        owner: 王芳
+        lifecycle: [dormant, churned]
+        last_purchase_before: 120d      # a date (2026-06-01) or a span back from today
+      birthdays:
+        birthday_month: this            # this | next | 1-12 (lunar birthdays count too)
+
+A few segments are built in (``all``, ``birthday-this-month``, ``new``, ``active``,
+``dormant``, ``churned``, ``prospects``); one of the same name in kehu.yaml replaces it.
+The CLI (``kehu segment``, ``kehu send --segment``) and the TUI (:func:`segment_customers`)
+read the same definitions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from lunardate import LunarDate
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ..config import CONFIG_FILE
+from ..errors import KehuError, Problem, RecordError
+from ..yamlio import line_of, load_roundtrip
+from . import analytics
+from .segmentation import activity, rfm
+
+if TYPE_CHECKING:
+    from ..models import Customer
+    from ..store import Store
+
+Stage = Literal["prospect", "new", "active", "dormant", "churned"]
+_DATE_OR_SPAN = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\s*\d+\s*[dwmy]\s*$", re.I)
+
+
+def _list(value: Any) -> Any:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str | int) else value
+
+
+class SegmentSpec(BaseModel):
+    """The conditions of one segment; all must hold. Unknown keys are errors (typos)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    tag: list[str] = []  # has any of these tags
+    not_tag: list[str] = []  # has none of these
+    tier: list[str] = []  # tier computed by the tiering plugin
+    level: list[str] = []
+    owner: list[str] = []
+    lifecycle: list[Stage] = []  # see analytics.stages
+    rfm: list[str] = []  # RFM segment name, e.g. 冠军客户
+    last_purchase_before: str | None = None  # YYYY-MM-DD, or a span back from today (90d)
+    last_purchase_after: str | None = None  # (inclusive) same forms
+    birthday_month: list[str] = []  # this | next | 1-12
+    bought: list[str] = []  # bought a product whose name contains one of these
+    min_revenue: Decimal | None = None  # lifetime revenue
+    max_revenue: Decimal | None = None
+    ids: list[str] = []
+
+    @field_validator("tag", "not_tag", "tier", "level", "owner", "lifecycle", "rfm",
+                     "birthday_month", "bought", "ids", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [str(v) if isinstance(v, int) else v for v in _list(value)]
+
+    @field_validator("last_purchase_before", "last_purchase_after", mode="before")
+    @classmethod
+    def _date_or_span(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = value.isoformat() if isinstance(value, dt.date) else str(value)
+        if not _DATE_OR_SPAN.match(text):
+            raise ValueError(f"{text!r}: expected a date YYYY-MM-DD or a span like 90d, 6m, 1y")
+        return text.strip()
+
+    @field_validator("birthday_month")
+    @classmethod
+    def _months(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if v not in ("this", "next") and not (v.isdigit() and 1 <= int(v) <= 12):
+                raise ValueError(f"{v!r}: expected this, next or a month 1-12")
+        return value
+
+
+BUILT_IN: dict[str, dict[str, Any]] = {
+    "all": {"description": "every customer"},
+    "birthday-this-month": {"description": "生日在本月 (solar or lunar)", "birthday_month": "this"},
+    "new": {"description": "first purchase recently", "lifecycle": "new"},
+    "active": {"description": "bought recently", "lifecycle": ["new", "active"]},
+    "dormant": {"description": "沉睡: no purchase for a while", "lifecycle": "dormant"},
+    "churned": {"description": "流失: stopped buying", "lifecycle": "churned"},
+    "prospects": {"description": "潜在客户: never bought", "lifecycle": "prospect"},
+}
+
+
+@dataclass
+class Segment:
+    name: str
+    spec: SegmentSpec
+    source: str  # "kehu.yaml" or "built-in"
+
+
+def definitions(store: Store) -> dict[str, Segment]:
+    """Every segment: the built-in ones, then kehu.yaml's (which win on a name clash).
+
+    A bad definition is an error naming kehu.yaml, its line and the field.
+    """
+    out = {name: Segment(name, SegmentSpec.model_validate(raw), "built-in")
+           for name, raw in BUILT_IN.items()}
+    problems = []
+    path = store.root / CONFIG_FILE
+    for name, raw in store.config.segments.items():
+        if not isinstance(raw, dict):
+            problems.append(Problem(path, _line(store, [name]),
+                                    f"segments.{name}: expected a mapping of conditions"))
+            continue
+        try:
+            out[str(name)] = Segment(str(name), SegmentSpec.model_validate(raw), CONFIG_FILE)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = [name, *err["loc"]]
+                msg = err["msg"].removeprefix("Value error, ")
+                if err["type"] == "extra_forbidden":
+                    known = ", ".join(SegmentSpec.model_fields)
+                    msg = f"unknown condition; expected one of {known}"
+                dotted = ".".join(str(p) for p in loc)
+                problems.append(Problem(path, _line(store, loc), f"segments.{dotted}: {msg}"))
+    if problems:
+        raise RecordError(problems)
+    return out
+
+
+def _line(store: Store, loc: list[Any]) -> int:
+    return line_of(load_roundtrip(store.root / CONFIG_FILE), ["segments", *loc])
+
+
+def get(store: Store, name: str) -> Segment:
+    found = definitions(store)
+    if name not in found:
+        raise KehuError(
+            f"no segment {name!r}; known: {', '.join(sorted(found))} "
+            f"(define segments under `segments:` in {CONFIG_FILE})"
+        )
+    return found[name]
+
+
+def _cutoff(text: str, today: dt.date) -> dt.date:
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        return dt.date.fromisoformat(text)
+    return today - analytics.parse_span(text)
+
+
+def _birth_month(customer: Customer, year: int) -> set[int]:
+    """The solar months of a customer's birthday in ``year`` (solar, and lunar converted)."""
+    months = set()
+    if customer.birthday:
+        months.add(int(customer.birthday[-5:-3]))
+    if customer.lunar_birthday:
+        text = customer.lunar_birthday
+        leap = text.startswith(("闰", "L"))
+        month, day = (int(x) for x in text.lstrip("闰L").split("-"))
+        # a lunar birthday late in the year can fall in January of the next solar year
+        for lunar_year in (year - 1, year):
+            for d in (day, day - 1):  # a month with 29 days has no 30th
+                try:
+                    solar = LunarDate(lunar_year, month, d, leap).to_solar_date()
+                except ValueError:
+                    continue
+                if solar.year == year:
+                    months.add(solar.month)
+                break
+    return months
+
+
+def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> list[Customer]:
+    """The customers matching ``spec`` on ``today`` (default: the real today), by name."""
+    today = today or dt.date.today()
+    rows = store.index.list(order="name")
+    stage_of = analytics.stages(store, today) if spec.lifecycle else {}
+    rfm_of: dict[str, str] = {}
+    if spec.rfm:
+        end = today + dt.timedelta(days=1)
+        scores = rfm(activity(store, None, end), today)
+        rfm_of = {cid: s.segment for cid, s in scores.items()}
+    bought: set[str] | None = None
+    if spec.bought:
+        bought = set()
+        for purchase in store.index.purchases(until=(today + dt.timedelta(days=1)).isoformat()):
+            names = [str(i.get("name", "")) for i in purchase.get("items") or []]
+            if any(w in n for w in spec.bought for n in names):
+                bought.add(purchase["customer_id"])
+    months: set[int] = set()
+    for m in spec.birthday_month:
+        if m == "this":
+            months.add(today.month)
+        elif m == "next":
+            months.add(today.month % 12 + 1)
+        else:
+            months.add(int(m))
+    before = _cutoff(spec.last_purchase_before, today) if spec.last_purchase_before else None
+    after = _cutoff(spec.last_purchase_after, today) if spec.last_purchase_after else None
+    out = []
+    for row in rows:
+        c = row.customer
+        if spec.ids and c.id not in spec.ids:
+            continue
+        if spec.tag and not set(spec.tag) & set(c.tags):
+            continue
+        if spec.not_tag and set(spec.not_tag) & set(c.tags):
+            continue
+        if spec.level and c.level not in spec.level:
+            continue
+        if spec.owner and c.owner not in spec.owner:
+            continue
+        if spec.lifecycle and stage_of.get(c.id) not in spec.lifecycle:
+            continue
+        if spec.rfm and rfm_of.get(c.id) not in spec.rfm:
+            continue
+        if bought is not None and c.id not in bought:
+            continue
+        last = dt.date.fromisoformat(row.last_purchase) if row.last_purchase else None
+        if before and (last is None or last >= before):
+            continue
+        if after and (last is None or last < after):
+            continue
+        if spec.min_revenue is not None and row.revenue < spec.min_revenue:
+            continue
+        if spec.max_revenue is not None and row.revenue > spec.max_revenue:
+            continue
+        if months and not _birth_month(c, today.year) & months:
+            continue
+        if spec.tier and not _in_tier(store, c, spec.tier):
+            continue
+        out.append(c)
+    return out
+
+
+def _in_tier(store: Store, customer: Customer, tiers: list[str]) -> bool:
+    if store.plugins is None:
+        return False
+    tier = store.plugins.values(store, customer).get("tier")
+    if isinstance(tier, dict):  # a plugin may give {"name": ..., ...}
+        tier = tier.get("name") or tier.get("tier")
+    return str(tier).lower() in {t.lower() for t in tiers}
+
+
+def segment_customers(store: Store, name: str, today: dt.date | None = None) -> list[Customer]:
+    """The customers of the saved segment ``name`` (for the TUI and scripts)."""
+    return select(store, get(store, name).spec, today)
