@@ -54,7 +54,8 @@ INTERACTIONS_DIR = "interactions"
 LEDGER_SUFFIX = ".ledger.yaml"
 STATE_DIR = ".kehu"
 
-GITIGNORE = ".kehu/\n"
+# `.*.tmp`: a write killed between temp file and rename leaves one; never commit it
+GITIGNORE = ".kehu/\n.*.tmp\n"
 GITATTRIBUTES = (
     "# kehu: ledgers are append-only, one entry per line: merge both sides' lines\n"
     f"*{LEDGER_SUFFIX} merge=union\n"

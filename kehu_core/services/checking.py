@@ -5,13 +5,14 @@ from __future__ import annotations
 from ..errors import Problem, RecordError
 from ..store import Store
 from ..yamlio import line_of, load_roundtrip
+from . import merge
 
 
 def check_store(store: Store) -> list[Problem]:
     """Validate every record; the index does the per-file work (and caches it for next time)."""
     index = store.index
     index.refresh()
-    problems = list(index.problems())
+    problems = [_explain_markers(p) for p in index.problems()]
     for rel, kind in index.db.execute("SELECT path, kind FROM files WHERE kind IN ('other', 'ledger')"):
         path = store.root / rel
         if kind == "other":
@@ -29,6 +30,7 @@ def check_store(store: Store) -> list[Problem]:
         if customer.referrer and customer.referrer not in known:
             problems.append(Problem(path, _line(path, "referrer"),
                                     f"referrer {customer.referrer!r}: no such customer"))
+        problems.extend(merge.conflict_problems(path, customer))  # left by `kehu merge-file`
         if store.plugins is not None:
             for plugin, messages in store.plugins.call("validate_customer", store=store, customer=customer):
                 problems.extend(Problem(path, 1, f"{m} (plugin {plugin})") for m in messages)
@@ -42,6 +44,15 @@ def check_store(store: Store) -> list[Problem]:
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def _explain_markers(problem: Problem) -> Problem:
+    """A file broken by git conflict markers says so, rather than "invalid YAML"."""
+    line = merge.marker_line(problem.path)
+    if line is None:
+        return problem
+    return Problem(problem.path, line, "unresolved git merge conflict (<<<<<<< ... >>>>>>>): "
+                                       "keep the right lines, delete the markers, `git add` it")
 
 
 def _line(path, key: str) -> int:

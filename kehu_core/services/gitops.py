@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,8 @@ def run(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
         ["git", *args], cwd=root, capture_output=True, text=True, env=_env(root), check=False
     )
     if check and result.returncode != 0:
-        raise KehuError(f"git {' '.join(args)} failed: {result.stderr.strip() or result.stdout.strip()}")
+        why = result.stderr.strip() or result.stdout.strip()
+        raise KehuError(f"git {' '.join(args)} failed: {why}")
     return result
 
 
@@ -45,14 +48,33 @@ def is_repo(root: Path) -> bool:
     return run(root, "rev-parse", "--is-inside-work-tree", check=False).returncode == 0
 
 
-def install_merge_driver(root: Path) -> None:
-    """Register kehu's field-by-field merge driver for customer.yaml in this clone."""
+def driver_command() -> str:
+    """The merge driver as git should run it.
+
+    git runs drivers through the shell, long after ``kehu`` was started, from wherever the
+    user runs ``git merge`` (a terminal without the venv, a GUI, cron). So the driver names
+    the interpreter kehu is installed in by its absolute path rather than trusting ``kehu``
+    to be on PATH. If that interpreter moves (a new venv), ``kehu git-setup`` re-points it.
+    """
+    return f"{shlex.quote(sys.executable)} -m kehu_core merge-file %O %A %B %P"
+
+
+def install_merge_driver(root: Path) -> bool:
+    """Register kehu's field-by-field merge driver for customer.yaml in this clone.
+
+    Returns True if the clone's config changed (it was missing or pointed elsewhere).
+    """
+    current = run(root, "config", "--local", "--get", "merge.kehu.driver", check=False).stdout
+    if current.strip() == driver_command():
+        return False
     run(root, "config", "merge.kehu.name", "kehu record merge (field by field)")
-    run(root, "config", "merge.kehu.driver", "kehu merge-file %O %A %B %P")
+    run(root, "config", "merge.kehu.driver", driver_command())
+    return True
 
 
 def init_repo(root: Path) -> None:
-    if not is_repo(root) or run(root, "rev-parse", "--show-toplevel").stdout.strip() != str(root.resolve()):
+    toplevel = run(root, "rev-parse", "--show-toplevel").stdout.strip() if is_repo(root) else None
+    if toplevel != str(root.resolve()):
         run(root, "init", "-q")
     install_merge_driver(root)
     run(root, "add", "-A", ".")
@@ -61,10 +83,11 @@ def init_repo(root: Path) -> None:
 
 def commit(root: Path, message: str, paths: list[str] | None = None) -> bool:
     """Commit ``paths`` (everything if None); False when there was nothing to commit."""
-    run(root, "add", "-A", "--", *(paths or ["."]))
-    if run(root, "diff", "--cached", "--quiet", "--", *(paths or ["."]), check=False).returncode == 0:
+    targets = paths or ["."]
+    run(root, "add", "-A", "--", *targets)
+    if run(root, "diff", "--cached", "--quiet", "--", *targets, check=False).returncode == 0:
         return False
-    run(root, "commit", "-q", "-m", message, "--", *(paths or ["."]))
+    run(root, "commit", "-q", "-m", message, "--", *targets)
     return True
 
 
@@ -95,3 +118,97 @@ def log(root: Path, path: Path) -> list[LogEntry]:
         sha, author, date, subject = head.split("\x1f")
         entries.append(LogEntry(sha, author, date, subject, [f for f in files.splitlines() if f]))
     return entries
+
+
+# --- sharing: remotes, fetch, merge, push -------------------------------------------------
+
+
+def network_env() -> dict[str, str]:
+    """Never let git wait for a password prompt or a dead host: fail, and kehu says why."""
+    env = {"GIT_TERMINAL_PROMPT": "0"}
+    if "GIT_SSH_COMMAND" not in os.environ:
+        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=20"
+    return env
+
+
+def run_network(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A git command that talks to a remote (fetch, push); never raises, never prompts."""
+    if shutil.which("git") is None:
+        raise KehuError("git is not installed; kehu needs it for history and sharing")
+    env = {**_env(root), **network_env()}
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env,
+                          check=False)
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch, or None when HEAD is detached."""
+    result = run(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    return result.stdout.strip() or None
+
+
+def head(root: Path) -> str | None:
+    result = run(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    return result.stdout.strip() or None
+
+
+def remotes(root: Path) -> list[str]:
+    return run(root, "remote").stdout.split()
+
+
+def remote_url(root: Path, remote: str) -> str:
+    return run(root, "remote", "get-url", remote, check=False).stdout.strip()
+
+
+def upstream(root: Path, branch: str) -> tuple[str, str] | None:
+    """(remote, branch on the remote) configured for ``branch``, if any."""
+    remote = run(root, "config", f"branch.{branch}.remote", check=False).stdout.strip()
+    merge = run(root, "config", f"branch.{branch}.merge", check=False).stdout.strip()
+    if remote and merge and remote != ".":
+        return remote, merge.removeprefix("refs/heads/")
+    return None
+
+
+def ref_exists(root: Path, ref: str) -> bool:
+    return run(root, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
+
+
+def count(root: Path, revisions: str) -> int:
+    return int(run(root, "rev-list", "--count", revisions).stdout.strip() or 0)
+
+
+def merge_in_progress(root: Path) -> bool:
+    return ref_exists(root, "MERGE_HEAD")
+
+
+def unmerged_paths(root: Path) -> list[str]:
+    out = run(root, "diff", "--name-only", "--diff-filter=U", "-z", check=False).stdout
+    return [p for p in out.split("\0") if p]
+
+
+def status(root: Path) -> list[tuple[str, str]]:
+    """Uncommitted changes as (two-letter status, path), every untracked file listed."""
+    out = run(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout
+    entries: list[tuple[str, str]] = []
+    parts = out.split("\0")
+    i = 0
+    while i < len(parts):
+        item = parts[i]
+        i += 1
+        if len(item) < 4:
+            continue
+        code, path = item[:2], item[3:]
+        if code[0] in "RC":  # a rename is followed by its old name
+            i += 1
+        entries.append((code, path))
+    return entries
+
+
+def show(root: Path, rev: str, path: str) -> str | None:
+    """A file's text at ``rev`` (None if it did not exist there)."""
+    result = run(root, "show", f"{rev}:{path}", check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def changed_paths(root: Path, old: str, new: str) -> list[str]:
+    out = run(root, "diff", "--name-only", "-z", old, new).stdout
+    return [p for p in out.split("\0") if p]

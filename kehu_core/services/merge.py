@@ -1,0 +1,312 @@
+"""Three-way merge of customer profiles, field by field: git's ``merge=kehu`` driver.
+
+git merges ``customer.yaml`` line by line by default, which turns two reps editing
+*different* fields that happen to sit on neighbouring lines into a conflict, and can
+silently interleave list items. This merge works on the YAML data instead:
+
+* a field changed on one side only takes that side's value;
+* list fields (tags, phones, interests ...) merge as sets: both sides' additions are kept,
+  an item removed on either side stays removed;
+* nested mappings (fields kehu does not know) merge key by key the same way;
+* a field changed two different ways is a **conflict**: our value stays in place and both
+  versions are written to a ``conflicts:`` list at the end of the file::
+
+      conflicts:
+        - field: level
+          ours: 金卡
+          theirs: 银卡
+          base: 普通
+
+  ``kehu check`` reports each entry as ``path:line: ...`` and the TUI shows it; the user
+  picks a value and deletes the entry (``kehu customer set ID level=银卡 conflicts=``).
+  A missing ``ours``/``theirs``/``base`` key means the field was absent on that side.
+
+The merged file is produced from *our* round-trip document, so our comments, key order and
+quoting survive. Only when a side cannot be read as a YAML mapping at all (broken YAML, git
+conflict markers from an earlier merge) does the driver fall back to git's line merge with
+conflict markers and report failure, so git stops and asks the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from ..errors import Problem
+from ..yamlio import _RT, atomic_write, dump_roundtrip, line_of, lines_doc, to_plain_yaml_value
+
+CONFLICTS_KEY = "conflicts"
+
+
+class _Missing:
+    """A field absent on one side (distinct from a field set to null)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass
+class Conflict:
+    field: str
+    ours: Any = MISSING
+    theirs: Any = MISSING
+    base: Any = MISSING
+
+    def as_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"field": self.field}
+        for side in ("ours", "theirs", "base"):
+            value = getattr(self, side)
+            if value is not MISSING:
+                entry[side] = value
+        return entry
+
+
+@dataclass
+class MergeResult:
+    text: str
+    conflicts: list[Conflict] = field(default_factory=list)
+    # True when the sides could not be read as YAML and the text carries git conflict markers
+    markers: bool = False
+
+
+class Unmergeable(Exception):
+    """A side that is not a YAML mapping; the caller falls back to a line merge."""
+
+
+def plain(value: Any) -> Any:
+    """ruamel's commented/quoted types as plain Python values, for comparing sides."""
+    if isinstance(value, Mapping):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (dt.date, Decimal)):
+        return value
+    return value
+
+
+def _load(text: str, what: str) -> CommentedMap:
+    if not text.strip():
+        return CommentedMap()
+    try:
+        doc = _RT.load(text)
+    except Exception as exc:  # any parse failure means: fall back to a line merge
+        raise Unmergeable(f"{what} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if doc is None:
+        return CommentedMap()
+    if not isinstance(doc, CommentedMap):
+        raise Unmergeable(f"{what} is not a mapping of fields")
+    return doc
+
+
+def merge_texts(base: str, ours: str, theirs: str) -> MergeResult:
+    """Merge three versions of a profile; raises :class:`Unmergeable` if one is not YAML."""
+    if ours == theirs or theirs == base:
+        return MergeResult(ours)
+    if ours == base:
+        return MergeResult(theirs)
+    b = _load(base, "the common ancestor")
+    o, t = _load(ours, "our version"), _load(theirs, "their version")
+    conflicts: list[Conflict] = []
+    _merge_map(b, o, t, "", conflicts, skip=frozenset({CONFLICTS_KEY}))
+    _merge_key(b, o, t, CONFLICTS_KEY, "", conflicts)
+    if conflicts:
+        entries = o.get(CONFLICTS_KEY)
+        if not isinstance(entries, CommentedSeq):
+            entries = CommentedSeq(entries or [])
+            o[CONFLICTS_KEY] = entries
+        known = [plain(e) for e in entries]
+        for conflict in conflicts:
+            entry = plain(conflict.as_entry())
+            if entry not in known:
+                entries.append(to_plain_yaml_value(conflict.as_entry()))
+                known.append(entry)
+    return MergeResult(dump_roundtrip(o), conflicts)
+
+
+def _merge_map(base: Mapping[str, Any], ours: CommentedMap, theirs: Mapping[str, Any],
+               prefix: str, conflicts: list[Conflict], skip: frozenset[str] = frozenset()) -> None:
+    keys = list(ours) + [k for k in theirs if k not in ours]
+    for key in keys:
+        if key in skip:
+            continue
+        _merge_key(base, ours, theirs, key, prefix, conflicts)
+
+
+def _merge_key(base: Mapping[str, Any], ours: CommentedMap, theirs: Mapping[str, Any], key: str,
+               prefix: str, conflicts: list[Conflict]) -> None:
+    b, o, t = base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING)
+    pb, po, pt = (MISSING if v is MISSING else plain(v) for v in (b, o, t))
+    if _same(po, pt) or _same(pb, pt):
+        return  # both agree, or only we changed it
+    if _same(pb, po):  # only they changed it
+        _set(ours, theirs, key, t)
+        return
+    name = f"{prefix}{key}"
+    if all(map(_listish, (pb, po, pt))) and (isinstance(po, list) or isinstance(pt, list)):
+        _set(ours, theirs, key, _merge_list(pb, o, pt))
+    elif isinstance(po, dict) and isinstance(pt, dict) and (pb is MISSING or isinstance(pb, dict)):
+        _merge_map(b if isinstance(b, Mapping) else {}, o, t, f"{name}.", conflicts)
+    else:
+        conflicts.append(Conflict(name, po, pt, pb))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is MISSING or b is MISSING:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):  # YAML's true is not the number 1
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def _listish(value: Any) -> bool:
+    return value is MISSING or value is None or isinstance(value, list)
+
+
+def _merge_list(base: Any, ours: Any, theirs: Any) -> Any:
+    """Set union that honours removals: ours, minus what they removed, plus what they added."""
+    base_items = base if isinstance(base, list) else []
+    their_items = theirs if isinstance(theirs, list) else []
+    if isinstance(ours, CommentedSeq):
+        result = ours
+    else:
+        result = CommentedSeq(ours if isinstance(ours, list) else [])
+    removed = [item for item in base_items if item not in their_items]
+    for i in reversed(range(len(result))):
+        if plain(result[i]) in removed:
+            del result[i]
+    current = [plain(item) for item in result]
+    for item in their_items:
+        if item not in base_items and item not in current:
+            result.append(to_plain_yaml_value(item))
+            current.append(item)
+    return result if len(result) else MISSING
+
+
+def _set(ours: CommentedMap, theirs: Mapping[str, Any], key: str, value: Any) -> None:
+    if value is MISSING:
+        if key in ours:
+            del ours[key]
+        return
+    if key in ours:
+        ours[key] = value
+        return
+    # A field only they have goes after the field that precedes it on their side.
+    order = list(theirs)
+    position = 0
+    if key in order:
+        for previous in reversed(order[: order.index(key)]):
+            if previous in ours:
+                position = list(ours).index(previous) + 1
+                break
+    if CONFLICTS_KEY in ours and position > list(ours).index(CONFLICTS_KEY):
+        position = list(ours).index(CONFLICTS_KEY)
+    ours.insert(position, key, value)
+
+
+# --- the git driver -------------------------------------------------------------------------
+
+
+def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yaml") -> MergeResult:
+    """git's driver contract: merge into ``ours`` in place; markers mean "could not merge"."""
+    texts = [_read(p) for p in (base, ours, theirs)]
+    try:
+        result = merge_texts(*texts)
+    except Unmergeable:
+        return MergeResult(_line_merge(base, ours, theirs, label), markers=True)
+    if result.text != texts[1]:
+        atomic_write(ours, result.text)
+    return result
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return ""
+    except UnicodeDecodeError:
+        # not UTF-8: not something we can merge by field; the line merge shows it to the user
+        return "\x00"
+
+
+def _line_merge(base: Path, ours: Path, theirs: Path, label: str) -> str:
+    """git's own line merge with markers, written into ``ours``."""
+    subprocess.run(
+        ["git", "merge-file", "-L", f"ours:{label}", "-L", f"base:{label}", "-L", f"theirs:{label}",
+         os.fspath(ours), os.fspath(base), os.fspath(theirs)],
+        capture_output=True, check=False,
+    )
+    return ours.read_text(encoding="utf-8", errors="replace")
+
+
+# --- reporting what a merge left behind (used by `kehu check`, `kehu sync` and the TUI) ------
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "(absent)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(empty)"
+    return str(value)
+
+
+def conflict_message(customer_id: str, entry: Any) -> str:
+    """One ``conflicts:`` entry as a sentence that says what to do about it."""
+    if not isinstance(entry, Mapping) or "field" not in entry:
+        return "merge conflict entry without a `field:`; expected field, ours, theirs, base"
+    name = str(entry["field"])
+    ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
+    base = entry.get("base", MISSING)
+    top = name.split(".")[0]
+    return (
+        f"merge conflict on {name}: kept {_show(ours)!s} (this clone), the other clone had "
+        f"{_show(theirs)} (before both: {_show(base)}); choose with "
+        f"`kehu customer set {customer_id} {top}=...` and then remove the entry "
+        f"(`kehu customer set {customer_id} conflicts=` clears them all)"
+    )
+
+
+def conflict_problems(path: Path, customer: Any) -> list[Problem]:
+    """``path:line`` problems for each recorded conflict of a loaded customer (none: fast)."""
+    extra = getattr(customer, "model_extra", None) or {}
+    entries = extra.get(CONFLICTS_KEY)
+    return entry_problems(path, customer.id, entries) if entries else []
+
+
+def entry_problems(path: Path, customer_id: str, entries: Any) -> list[Problem]:
+    if not isinstance(entries, list):
+        entries = [entries]
+    doc = lines_doc(path)
+    return [Problem(path, line_of(doc, [CONFLICTS_KEY, i]), conflict_message(customer_id, entry))
+            for i, entry in enumerate(entries)]
+
+
+def marker_line(path: Path) -> int | None:
+    """The first line of an unresolved git conflict in a file, if any."""
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if line.startswith("<<<<<<< ") or line == "<<<<<<<":
+                    return number
+    except OSError:
+        return None
+    return None

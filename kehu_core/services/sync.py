@@ -1,0 +1,362 @@
+"""``kehu sync``: commit what changed (with a message a person can read), merge, push.
+
+The commit message is built from the records themselves, so ``git log`` reads like a shop
+diary: ``赵敏: purchase 龙井茶礼盒 1288.00``. Many changes get a one-line summary
+(``12 changes to 9 customers: 3 new customers, 8 purchases, 1 visit``) and one line each
+in the body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import KehuError, Problem
+from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, Store
+from ..yamlio import YamlFileError, load_fast
+from . import gitops, merge
+
+# What atomic_write leaves behind when a process dies between temp file and rename.
+_TEMP_FILE = re.compile(r"^\..+\.[^.]+\.tmp$")
+_BODY_LINES = 200  # a 5 000-contact import should not make a 5 000-line commit message
+
+
+class SyncError(KehuError):
+    """Sync stopped; the message says what was already done and what to do next."""
+
+
+@dataclass
+class Change:
+    """One file's change, described for people."""
+
+    customer_id: str | None
+    customer: str  # name (or the path, for files outside customers/)
+    what: str  # "purchase 龙井茶礼盒 1288.00", "new customer", "level 金卡" ...
+    kind: str  # for the summary: "new customer", "purchase", "profile", "visit" ...
+
+
+@dataclass
+class SyncReport:
+    committed: str | None = None  # the commit message's subject
+    commit: str | None = None
+    remote: str | None = None
+    branch: str | None = None
+    merged: int = 0  # commits brought in from the remote
+    pushed: int = 0  # commits sent to the remote
+    conflicts: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "committed": self.committed, "commit": self.commit, "remote": self.remote,
+            "branch": self.branch, "merged": self.merged, "pushed": self.pushed,
+            "conflicts": [{"path": str(p.path), "line": p.line, "message": p.message}
+                          for p in self.conflicts],
+            "notes": self.notes,
+        }
+
+
+# --- describing changes -----------------------------------------------------------------------
+
+
+def _load(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    import yaml
+
+    from ..yamlio import FastLoader
+
+    try:
+        data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+    except Exception:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _load_path(path: Path) -> dict[str, Any]:
+    try:
+        data = load_fast(path)
+    except (YamlFileError, OSError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _money(value: Any) -> str:
+    try:
+        return f"{float(value):.2f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def describe_interaction(data: dict[str, Any]) -> str:
+    kind = str(data.get("kind", "interaction"))
+    if kind == "purchase":
+        items = [str(i.get("name")) for i in data.get("items") or [] if isinstance(i, dict)]
+        parts = ["purchase", "、".join(items[:3]) + ("…" if len(items) > 3 else "")]
+        if data.get("amount") is not None:
+            parts.append(_money(data["amount"]))
+        return " ".join(p for p in parts if p)
+    text = str(data.get("text") or "").strip().splitlines()
+    short = text[0][:24] + ("…" if len(text[0]) > 24 else "") if text else ""
+    if kind == "complaint" and data.get("status") == "resolved":
+        kind = "complaint resolved"
+    return f"{kind} {short}".strip()
+
+
+def _list_delta(old: Any, new: Any) -> str:
+    old_items = [str(v) for v in old] if isinstance(old, list) else []
+    new_items = [str(v) for v in new] if isinstance(new, list) else []
+    added = [f"+{v}" for v in new_items if v not in old_items]
+    removed = [f"-{v}" for v in old_items if v not in new_items]
+    return " ".join(added + removed)
+
+
+def describe_profile(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """``level 金卡, tags +老客户`` — the fields that changed, with short values."""
+    parts = []
+    for key in [*new, *[k for k in old if k not in new]]:
+        if key == "id" or old.get(key) == new.get(key):
+            continue
+        before, after = old.get(key), new.get(key)
+        if isinstance(before, list) or isinstance(after, list):
+            parts.append(f"{key} {_list_delta(before, after)}".strip())
+        elif after is None:
+            parts.append(f"{key} removed")
+        elif isinstance(after, (str, int, float)) and len(str(after)) <= 20:
+            parts.append(f"{key} {after}")
+        else:
+            parts.append(key)
+    return ", ".join(parts) if parts else "profile reformatted"
+
+
+def describe(root: Path, entries: list[tuple[str, str]]) -> list[Change]:
+    """Each pending change (from ``git status``) as a :class:`Change`."""
+    names: dict[str, str] = {}
+
+    def name_of(cid: str, folder: Path, rel_folder: str) -> str:
+        if cid not in names:
+            data = _load_path(folder / CUSTOMER_FILE) or _load(
+                gitops.show(root, "HEAD", f"{rel_folder}/{CUSTOMER_FILE}"))
+            names[cid] = str(data.get("name") or cid)
+        return names[cid]
+
+    changes = []
+    detailed = 0
+    for code, rel in sorted(entries, key=lambda e: e[1]):
+        parts = rel.split("/")
+        path = root / rel
+        deleted = "D" in code
+        added = code in ("??", "A ", "AM")
+        if parts[0] != CUSTOMERS_DIR or len(parts) < 4:
+            what = "removed" if deleted else "added" if added else "changed"
+            changes.append(Change(None, rel, what, "settings" if rel == "kehu.yaml" else "other"))
+            continue
+        cid = parts[2]
+        name = name_of(cid, root.joinpath(*parts[:3]), "/".join(parts[:3]))
+        if parts[3] == CUSTOMER_FILE:
+            if added:
+                changes.append(Change(cid, name, "new customer", "new customer"))
+            elif deleted:
+                changes.append(Change(cid, name, "customer removed", "removed customer"))
+            else:
+                detailed += 1
+                old = _load(gitops.show(root, "HEAD", rel)) if detailed <= _BODY_LINES else {}
+                what = describe_profile(old, _load_path(path)) if old else "profile"
+                changes.append(Change(cid, name, what, "profile"))
+        elif parts[3] == INTERACTIONS_DIR and len(parts) == 5:
+            data = _load(gitops.show(root, "HEAD", rel)) if deleted else _load_path(path)
+            kind = str(data.get("kind", "interaction"))
+            what = describe_interaction(data)
+            if deleted:
+                what, kind = f"removed {what}", "removed interaction"
+            elif not added:
+                what, kind = f"edited {what}", "edited interaction"
+            changes.append(Change(cid, name, what, kind))
+        elif parts[3].endswith(LEDGER_SUFFIX):
+            ledger = parts[3].removesuffix(LEDGER_SUFFIX)
+            changes.append(Change(cid, name, f"{ledger} ledger", f"{ledger} entry"))
+        else:
+            changes.append(Change(cid, name, f"{'/'.join(parts[3:])} changed", "other"))
+    return changes
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word}es" if word.endswith(("s", "ch", "sh", "x")) else f"{n} {word}s"
+
+
+def commit_message(changes: list[Change]) -> str:
+    """A subject saying what changed, and for many changes one body line per customer."""
+    by_customer: dict[str, list[Change]] = {}
+    for change in changes:
+        by_customer.setdefault(change.customer, []).append(change)
+    lines = []
+    for who, mine in by_customer.items():
+        # ledger lines follow from purchases (points, tiers): named only when alone
+        shown = [c for c in mine if not c.kind.endswith(" entry")] or mine
+        lines.append(f"{who}: {', '.join(dict.fromkeys(c.what for c in shown))}")
+    if len(lines) == 1 and len(lines[0]) <= 72:
+        return lines[0]
+    counted = [c for c in changes if not c.kind.endswith(" entry")] or changes
+    kinds = Counter(c.kind for c in counted)
+    profiles = kinds.pop("profile", 0)
+    summary = [_plural(n, k) for k, n in kinds.most_common()]
+    if profiles:
+        summary.append(_plural(profiles, "profile edit"))
+    customers = {c.customer_id for c in changes if c.customer_id}
+    if len(by_customer) == 1:
+        subject = f"{changes[0].customer}: {_plural(len(counted), 'change')} ({', '.join(summary)})"
+    else:
+        subject = (f"{_plural(len(counted), 'change')} to {_plural(len(customers), 'customer')}: "
+                   f"{', '.join(summary)}")
+    body = lines[:_BODY_LINES]
+    if len(lines) > _BODY_LINES:
+        body.append(f"... and {len(lines) - _BODY_LINES} more")
+    return subject + "\n\n" + "\n".join(body)
+
+
+# --- the sync itself ----------------------------------------------------------------------------
+
+
+def clean_temp_files(store: Store) -> list[Path]:
+    """Remove temp files of writes killed before their rename. Call with the lock held."""
+    removed = []
+    base = store.root / CUSTOMERS_DIR
+    for path in [*base.rglob(".*.tmp"), *store.root.glob(".*.tmp")]:
+        if _TEMP_FILE.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def conflicts_in(store: Store, paths: list[str]) -> list[Problem]:
+    """The ``conflicts:`` entries recorded by the merge driver in these files."""
+    problems = []
+    for rel in paths:
+        if not rel.endswith(f"/{CUSTOMER_FILE}"):
+            continue
+        path = store.root / rel
+        data = _load_path(path) if path.is_file() else {}
+        if data.get(merge.CONFLICTS_KEY):
+            entries = data[merge.CONFLICTS_KEY]
+            problems.extend(merge.entry_problems(path, str(data.get("id")), entries))
+    return problems
+
+
+def _target(root: Path) -> tuple[str, str]:
+    branch = gitops.current_branch(root)
+    if branch is None:
+        raise SyncError("HEAD is detached (not on a branch); `git switch main` first, then sync")
+    configured = gitops.upstream(root, branch)
+    if configured:
+        return configured
+    names = gitops.remotes(root)
+    if not names:
+        raise SyncError(
+            "there is no remote to sync with; add one with "
+            "`git remote add origin URL` (e.g. a bare repository on a shared drive or a git "
+            "server), then run `kehu sync` again"
+        )
+    return ("origin" if "origin" in names else names[0]), branch
+
+
+def _why(result: Any) -> str:
+    lines = [ln.strip() for ln in (result.stderr or result.stdout).splitlines() if ln.strip()]
+    fatal = [ln for ln in lines if ln.lower().startswith(("fatal:", "error:", "ssh:"))]
+    return (fatal or lines or ["git gave no reason"])[0]
+
+
+def sync(store: Store, *, message: str | None = None, push: bool = True) -> SyncReport:
+    root = store.root
+    if not gitops.is_repo(root):
+        raise SyncError(f"{root} is not a git repository; `git init` it (or `kehu init` a new "
+                        "store) to share it")
+    report = SyncReport()
+    if gitops.install_merge_driver(root):
+        report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")
+    with store.lock():
+        if gitops.merge_in_progress(root):
+            _finish_merge(store, report)
+        removed = clean_temp_files(store)
+        if removed:
+            report.notes.append(f"removed {len(removed)} temp file(s) of interrupted writes")
+        pending = gitops.status(root)
+        if pending:
+            text = message or commit_message(describe(root, pending))
+            if gitops.commit(root, text):
+                report.committed = text.splitlines()[0]
+                report.commit = gitops.head(root)
+        done = (f"committed {report.commit[:7]} ({report.committed}); "
+                if report.commit else "nothing new to commit; ")
+        try:
+            remote, branch = _target(root)
+        except SyncError as exc:
+            raise SyncError(f"{done}{exc}") from None
+        if remote not in gitops.remotes(root):
+            raise SyncError(f"{done}branch {branch} follows remote {remote!r}, which does not "
+                            "exist; fix it with `git branch --unset-upstream` or `git remote add`")
+        report.remote, report.branch = remote, branch
+        url = gitops.remote_url(root, remote)
+        fetched = gitops.run_network(root, "fetch", "--quiet", remote)
+        if fetched.returncode != 0:
+            raise SyncError(f"{done}cannot reach remote {remote} ({url}): {_why(fetched)}. "
+                            "Your work is safe in this clone; run `kehu sync` again when the "
+                            "remote can be reached")
+        tracking = f"refs/remotes/{remote}/{branch}"
+        if gitops.ref_exists(root, tracking) and gitops.head(root):
+            report.merged = gitops.count(root, f"HEAD..{tracking}")
+            if report.merged:
+                before = gitops.head(root) or ""
+                _merge(store, tracking, f"{remote}/{branch}", done)
+                report.conflicts = conflicts_in(store, gitops.changed_paths(root, before, "HEAD"))
+            ahead = gitops.count(root, f"{tracking}..HEAD")
+        else:
+            ahead = gitops.count(root, "HEAD") if gitops.head(root) else 0
+        if push and ahead:
+            pushed = gitops.run_network(root, "push", "--quiet", "--set-upstream", remote,
+                                        f"HEAD:refs/heads/{branch}")
+            if pushed.returncode != 0:
+                raise SyncError(f"{done}merged, but pushing to {remote} ({url}) failed: "
+                                f"{_why(pushed)}. Your work is safe in this clone; run "
+                                "`kehu sync` again")
+            report.pushed = ahead
+    store.index.refresh()
+    return report
+
+
+def _merge(store: Store, ref: str, label: str, done: str) -> None:
+    root = store.root
+    result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
+                        check=False)
+    if result.returncode == 0:
+        return
+    stuck = gitops.unmerged_paths(root)
+    if not stuck:
+        raise SyncError(f"{done}merging {label} failed: {_why(result)}")
+    raise SyncError(
+        f"{done}merging {label} stopped: {len(stuck)} file(s) changed on both sides in ways "
+        f"kehu cannot merge: {', '.join(stuck)}. Edit them (`kehu check` shows where), "
+        "`git add` them, then run `kehu sync` again to finish; or `git merge --abort` to undo"
+    )
+
+
+def _finish_merge(store: Store, report: SyncReport) -> None:
+    """A merge stopped by an earlier sync: commit it once the user has resolved the files."""
+    root = store.root
+    stuck = gitops.unmerged_paths(root)
+    if stuck:
+        raise SyncError(f"a merge is still waiting for these files: {', '.join(stuck)}; edit "
+                        "them, `git add` them, then run `kehu sync` again")
+    marked = [p for p in gitops.status(root) if (root / p[1]).is_file()
+              and merge.marker_line(root / p[1]) is not None]
+    if marked:
+        path = root / marked[0][1]
+        raise SyncError(f"{path}:{merge.marker_line(path)}: still has git conflict markers; "
+                        "remove them, then run `kehu sync` again")
+    gitops.run(root, "add", "-A", ".")
+    gitops.run(root, "commit", "-q", "--no-edit")
+    report.notes.append("finished the merge left open by the last sync")
