@@ -1,0 +1,481 @@
+"""Greetings and offers to a segment: Jinja2 templates, email over SMTP, SMS through plugins.
+
+The steps, each its own function so the TUI can reuse them:
+
+1. :func:`plan` renders the template for every customer of the segment *before* anything is
+   sent (a template error stops the whole send, nothing half-done) and decides who is
+   skipped: do-not-contact, no address for the channel, or already sent this campaign.
+2. :func:`deliver` sends what is left, one message at a time under a :class:`RateLimiter`,
+   and records each sent message as a ``message`` interaction carrying a stable ``key``
+   (``<campaign>/<channel>``). Re-running the same send finds those keys and skips them.
+
+Email goes through :class:`SmtpChannel` (settings under ``smtp:`` in kehu.yaml, password in
+the environment variable named by ``smtp.password_env`` — never in the store). Any other
+channel comes from a plugin's ``message_senders`` hook (the ``outbox`` plugin is the example).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import smtplib
+import ssl
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from ..errors import KehuError
+from ..models import Purchase
+from . import segments
+
+if TYPE_CHECKING:
+    from ..models import Customer
+    from ..plugins import MessageSender
+    from ..store import Store
+
+TEMPLATES_DIR = "templates"  # in the store
+BUILT_IN_TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE_SUFFIX = ".j2"
+DEFAULT_RATE = 30  # messages per minute
+SUBJECT_PREFIXES = ("Subject:", "subject:", "主题:", "主题：")
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    subject: str
+    body: str
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value  # a missing optional field prints as nothing
+
+
+def template_dirs(store: Store) -> list[Path]:
+    return [store.root / TEMPLATES_DIR, BUILT_IN_TEMPLATES]
+
+
+def available_templates(store: Store) -> list[str]:
+    names = set()
+    for folder in template_dirs(store):
+        if folder.is_dir():
+            names |= {p.name[: -len(TEMPLATE_SUFFIX)] for p in folder.glob(f"*{TEMPLATE_SUFFIX}")}
+    return sorted(names)
+
+
+class Template:
+    """A message template: ``templates/<name>.j2`` in the store, else a built-in one.
+
+    The first line may be ``Subject: ...`` (or ``主题: ...``); the body starts after the
+    first empty line. Both are Jinja2 with the customer's fields (see :func:`context`).
+    Unknown names are errors (StrictUndefined), so a typo never reaches a customer.
+    """
+
+    def __init__(self, store: Store, name: str):
+        self.name = name
+        path = Path(name)
+        loader: jinja2.BaseLoader
+        if path.suffix == TEMPLATE_SUFFIX and path.is_file():  # a file given by path
+            self.name = path.name.removesuffix(TEMPLATE_SUFFIX)
+            loader = jinja2.FileSystemLoader(str(path.parent))
+            source_name = path.name
+        else:
+            loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(store)])
+            source_name = name + TEMPLATE_SUFFIX
+        self.env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, finalize=_finalize,
+            keep_trailing_newline=False, autoescape=False,
+        )
+        self.env.filters["money"] = lambda v: f"{float(v or 0):,.2f}"
+        try:
+            self.template = self.env.get_template(source_name)
+        except jinja2.TemplateNotFound:
+            known = ", ".join(available_templates(store)) or "none"
+            raise KehuError(
+                f"no template {name!r} (looked in {store.root / TEMPLATES_DIR} and the built-in "
+                f"ones); known: {known}"
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise KehuError(f"{exc.filename}:{exc.lineno}: template error: {exc.message}") from None
+        self.path = Path(self.template.filename or source_name)
+
+    def render(self, values: dict[str, Any]) -> Rendered:
+        try:
+            text = self.template.render(values)
+        except jinja2.TemplateError as exc:
+            line = _template_line(exc, str(self.path))
+            raise KehuError(f"{self.path}:{line}: template error: {exc}") from None
+        return split_subject(text)
+
+
+def _template_line(exc: BaseException, filename: str) -> int:
+    """The template line being rendered when ``exc`` happened (Jinja maps frames to it)."""
+    line = 1
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename and frame.lineno:
+            line = frame.lineno
+    return line
+
+
+def split_subject(text: str) -> Rendered:
+    lines = text.lstrip("\n").split("\n")
+    first = lines[0] if lines else ""
+    for prefix in SUBJECT_PREFIXES:
+        if first.startswith(prefix):
+            body = "\n".join(lines[1:]).strip("\n")
+            return Rendered(first[len(prefix):].strip(), body)
+    return Rendered("", text.strip("\n"))
+
+
+def context(store: Store, customer: Customer, today: dt.date) -> dict[str, Any]:
+    """What a template can use: every profile field, plugin values (tier, points ...), and
+
+    ``last_product``, ``last_purchase``, ``purchases``, ``revenue``, ``surname``, ``shop``,
+    ``today``. The same dict is also available as ``customer``.
+    """
+    values = customer.model_dump(mode="json")
+    if store.plugins is not None:
+        values.update(store.plugins.values(store, customer))
+    values.setdefault("points", None)
+    values.setdefault("tier", None)
+    bought = [i for i in store.interactions(customer.id) if isinstance(i, Purchase)]
+    last = bought[-1] if bought else None
+    name = customer.name
+    values.update(
+        last_product=last.items[0].name if last and last.items else None,
+        last_purchase=last.date.isoformat() if last else None,
+        purchases=len(bought),
+        revenue=float(sum((p.amount or 0 for p in bought), Decimal(0))),
+        # 赵敏 → 赵 (for 赵女士/赵先生); Emily Chen → Chen
+        surname=name[0] if not name.isascii() else name.split()[-1],
+        shop=store.config.name,
+        today=today.isoformat(),
+    )
+    values["customer"] = dict(values)
+    return values
+
+
+# --- channels -------------------------------------------------------------------------------
+
+
+class SmtpSettings:
+    """``smtp:`` in kehu.yaml::
+
+        smtp:
+          host: smtp.example.com
+          port: 465                 # 465: ssl, 587: starttls, else plain (see security)
+          security: ssl             # ssl | starttls | none
+          username: shop@example.com
+          password_env: KEHU_SMTP_PASSWORD   # the password is read from this variable
+          from: 西湖茶庄 <shop@example.com>
+    """
+
+    def __init__(self, raw: dict[str, Any]):
+        if "password" in raw:
+            raise KehuError(
+                "kehu.yaml smtp.password: passwords are never kept in the store (it is shared "
+                "through git); remove it, put the password in an environment variable and name "
+                "that variable in smtp.password_env"
+            )
+        if not raw.get("host"):
+            raise KehuError("kehu.yaml smtp.host: missing; email needs an SMTP server (see README)")
+        if not raw.get("from"):
+            raise KehuError("kehu.yaml smtp.from: missing; e.g. from: 西湖茶庄 <shop@example.com>")
+        self.host = str(raw["host"])
+        try:
+            self.port = int(raw.get("port", 25))
+        except (TypeError, ValueError):
+            raise KehuError(f"kehu.yaml smtp.port: {raw.get('port')!r} is not a number") from None
+        default_security = {465: "ssl", 587: "starttls"}.get(self.port, "none")
+        self.security = str(raw.get("security", default_security)).lower()
+        if self.security not in ("ssl", "starttls", "none"):
+            raise KehuError(
+                f"kehu.yaml smtp.security: {self.security!r}: expected ssl, starttls or none")
+        self.username = raw.get("username")
+        self.password_env = raw.get("password_env")
+        self.sender = str(raw["from"])
+        self.timeout = float(raw.get("timeout", 30))
+
+    def password(self) -> str | None:
+        if not self.username:
+            return None
+        if not self.password_env:
+            raise KehuError("kehu.yaml smtp.password_env: missing; name the environment variable "
+                            "that holds the SMTP password")
+        value = os.environ.get(str(self.password_env))
+        if value is None:
+            raise KehuError(f"environment variable {self.password_env} (smtp.password_env) is not "
+                            "set; export it with the SMTP password")
+        return value
+
+
+class SmtpChannel:
+    """Email over one SMTP connection, opened on the first message."""
+
+    channel = "email"
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+        self.password = settings.password()  # fail before anything is sent
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if s.username:
+                smtp.login(str(s.username), self.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise KehuError(f"cannot connect to SMTP server {s.host}:{s.port}: {exc}") from None
+        return smtp
+
+    def message(self, customer: Customer, to: str, subject: str, body: str) -> EmailMessage:
+        msg = EmailMessage()  # default policy: UTF-8 bodies, RFC 2047 encoded Chinese headers
+        msg["From"] = self.settings.sender
+        local, _, domain = to.rpartition("@")
+        msg["To"] = Address(display_name=customer.name, username=local, domain=domain)
+        msg["Subject"] = subject
+        msg["Date"] = formatdate(localtime=True)
+        sender_domain = self.settings.sender.rpartition("@")[2].strip("> ")
+        msg["Message-ID"] = make_msgid(domain=sender_domain or None)
+        msg.set_content(body)
+        return msg
+
+    def send(self, store: Store, customer: Customer, subject: str, body: str, to: str) -> str:
+        msg = self.message(customer, to, subject, body)
+        if self._smtp is None:
+            self._smtp = self._connect()
+        self._smtp.send_message(msg)
+        return str(msg["Message-ID"])
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException):
+                self._smtp.quit()
+            self._smtp = None
+
+
+def plugin_senders(store: Store) -> dict[str, MessageSender]:
+    if store.plugins is None:
+        return {}
+    return {s.channel: s for s in store.plugins.collect("message_senders", store=store)}
+
+
+def channels(store: Store) -> list[str]:
+    return sorted({"email", *plugin_senders(store)})
+
+
+def address(channel: str, customer: Customer) -> str | None:
+    """Where the message goes: first email, or first phone for SMS; "" when the plugin decides."""
+    if channel == "email":
+        return customer.emails[0] if customer.emails else None
+    if channel == "sms":
+        return customer.phones[0] if customer.phones else None
+    return ""
+
+
+# --- planning and sending -------------------------------------------------------------------
+
+
+# what happens to a message
+SEND, SENT, FAILED = "send", "sent", "failed"
+DO_NOT_CONTACT, NO_ADDRESS, ALREADY_SENT = "do_not_contact", "no_address", "already_sent"
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+
+
+def _smtp_error(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{to}: {code} {text.decode(errors='replace')}"
+                         for to, (code, text) in exc.recipients.items())
+    if isinstance(exc, smtplib.SMTPDataError):
+        return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+    return str(exc)
+
+
+@dataclass
+class Outgoing:
+    customer: Customer
+    to: str | None
+    subject: str
+    body: str
+    status: str  # send | do_not_contact | no_address | already_sent (then sent | failed)
+    ref: str | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.customer.id, "name": self.customer.name, "to": self.to,
+            "subject": self.subject, "body": self.body, "status": self.status,
+            "ref": self.ref, "error": self.error,
+        }
+
+
+@dataclass
+class Plan:
+    segment: str
+    template: str
+    channel: str
+    key: str  # stable key recorded with each message: "<campaign>/<channel>"
+    messages: list[Outgoing] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for m in self.messages if m.status == status)
+
+
+def sent_keys(store: Store, key: str) -> set[str]:
+    """Customers who already got the message with this key."""
+    rows = store.index.db.execute(
+        "SELECT customer_id FROM interactions"
+        " WHERE kind='message' AND json_extract(data, '$.key')=?",
+        (key,),
+    )
+    return {cid for (cid,) in rows}
+
+
+def plan(
+    store: Store, segment: str, template: str, channel: str = "email", *,
+    campaign: str | None = None, today: dt.date | None = None,
+) -> Plan:
+    """Every message of the send, rendered, with who is skipped and why. Sends nothing."""
+    today = today or dt.date.today()
+    if channel not in channels(store):
+        raise KehuError(f"no channel {channel!r}; available: {', '.join(channels(store))} "
+                        "(SMS and others come from plugins such as outbox)")
+    tpl = Template(store, template)
+    key = f"{campaign or tpl.name}/{channel}"
+    result = Plan(segment, tpl.name, channel, key)
+    done = sent_keys(store, key)
+    for customer in segments.segment_customers(store, segment, today):
+        rendered = tpl.render(context(store, customer, today))
+        to = address(channel, customer)
+        if customer.do_not_contact:
+            status = DO_NOT_CONTACT
+        elif to is None:
+            status = NO_ADDRESS
+        elif customer.id in done:
+            status = ALREADY_SENT
+        else:
+            status = SEND
+        result.messages.append(Outgoing(customer, to, rendered.subject, rendered.body, status))
+    return result
+
+
+class RateLimiter:
+    """At most ``per_minute`` messages a minute, spaced evenly (gateways dislike bursts)."""
+
+    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        if per_minute <= 0:
+            raise KehuError(f"rate {per_minute}: expected more than 0 messages per minute")
+        self.interval = 60.0 / per_minute
+        self.clock, self.sleep = clock, sleep
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        if self._last is not None:
+            delay = self._last + self.interval - self.clock()
+            if delay > 0:
+                self.sleep(delay)
+        self._last = self.clock()
+
+
+def rate_setting(store: Store) -> float:
+    raw = (store.config.model_extra or {}).get("outreach") or {}
+    value = raw.get("rate_per_minute", DEFAULT_RATE) if isinstance(raw, dict) else DEFAULT_RATE
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise KehuError(f"kehu.yaml outreach.rate_per_minute: {value!r} is not a number") from None
+
+
+def open_channel(store: Store, channel: str) -> Any:
+    if channel == "email":
+        return SmtpChannel(SmtpSettings(store.config.smtp))
+    sender = plugin_senders(store).get(channel)
+    if sender is None:
+        raise KehuError(f"no plugin provides the {channel!r} channel")
+    return sender
+
+
+def deliver(
+    store: Store, the_plan: Plan, *, limiter: RateLimiter | None = None,
+    today: dt.date | None = None, by: str | None = None,
+    progress: Callable[[Outgoing], None] | None = None,
+) -> Plan:
+    """Send the plan's ``send`` messages; each becomes ``sent`` (and an interaction) or ``failed``.
+
+    A message is recorded right after it is accepted, so an interrupted send re-run later
+    skips what already went out. A connection failure stops the send (KehuError).
+    """
+    today = today or dt.date.today()
+    limiter = limiter or RateLimiter(rate_setting(store))
+    todo = [m for m in the_plan.messages if m.status == SEND]
+    if not todo:
+        return the_plan
+    sender = open_channel(store, the_plan.channel)
+    try:
+        for msg in todo:
+            limiter.wait()
+            try:
+                ref = _send_one(sender, store, msg)
+            except KehuError:
+                raise
+            except _REFUSED as exc:  # this one message was refused: note it and go on
+                msg.status, msg.error = FAILED, _smtp_error(exc)
+            except OSError as exc:  # the connection is gone (SMTPException is an OSError)
+                raise KehuError(
+                    f"sending stopped at {msg.customer.name} ({msg.customer.id}): {exc}; "
+                    "re-run the same command to send the rest (what went out is skipped)"
+                ) from None
+            except Exception as exc:  # a plugin gateway's error for this message
+                msg.status, msg.error = FAILED, f"{type(exc).__name__}: {exc}"
+            if msg.status == FAILED:
+                if progress:
+                    progress(msg)
+                continue
+            msg.status, msg.ref = SENT, ref
+            record: dict[str, Any] = {
+                "kind": "message", "date": today, "channel": the_plan.channel, "text": msg.body,
+                "subject": msg.subject or None, "to": msg.to or None, "key": the_plan.key,
+                "template": the_plan.template, "segment": the_plan.segment, "ref": ref, "by": by,
+            }
+            record = {k: v for k, v in record.items() if v is not None}
+            store.add_interaction(msg.customer.id, record)
+            if progress:
+                progress(msg)
+    finally:
+        close = getattr(sender, "close", None)
+        if callable(close):
+            close()
+    return the_plan
+
+
+def _send_one(sender: Any, store: Store, msg: Outgoing) -> str:
+    if isinstance(sender, SmtpChannel):
+        return sender.send(store, msg.customer, msg.subject, msg.body, msg.to or "")
+    return str(sender.send(store, msg.customer, msg.subject, msg.body))
+
+
+def statuses(messages: Iterable[Outgoing]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for m in messages:
+        out[m.status] = out.get(m.status, 0) + 1
+    return out

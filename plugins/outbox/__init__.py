@@ -1,0 +1,68 @@
+"""kehu built-in plugin: outbox — an SMS "gateway" that writes each message to a file.
+
+It is the reference for a real gateway plugin: implement ``message_senders`` and return
+objects with a ``channel`` and a ``send(store, customer, subject, body) -> str`` that returns
+the gateway's reference for the message (recorded with the message interaction).
+
+Each message becomes one JSON file in the outbox folder (default ``.kehu/outbox/`` in the
+store, which git ignores, so phone numbers do not travel with the records)::
+
+    plugins:
+      outbox:
+        folder: /var/spool/kehu-sms     # absolute, or relative to the store
+        channel: sms                    # the channel name it serves
+
+A separate program (the shop's SMS modem script, a gateway uploader) can pick the files up:
+each is written to a temporary name and renamed, so it never sees half a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kehu_core.hookspecs import hookimpl
+from kehu_core.ids import new_id
+from kehu_core.yamlio import atomic_write
+
+if TYPE_CHECKING:
+    from kehu_core.models import Customer
+    from kehu_core.store import Store
+
+DEFAULT_FOLDER = ".kehu/outbox"
+
+
+class OutboxSender:
+    """Writes ``<timestamp>-<customer id>-<random>.json`` per message."""
+
+    def __init__(self, folder: Path, channel: str = "sms"):
+        self.folder = folder
+        self.channel = channel
+
+    def send(self, store: Store, customer: Customer, subject: str, body: str) -> str:
+        if not customer.phones:
+            raise ValueError(f"{customer.name} ({customer.id}) has no phone number")
+        now = dt.datetime.now().astimezone()
+        name = f"{now:%Y%m%dT%H%M%S}-{customer.id}-{new_id('')[7:]}.json"
+        message: dict[str, Any] = {
+            "channel": self.channel,
+            "to": customer.phones[0],
+            "customer_id": customer.id,
+            "name": customer.name,
+            "subject": subject,
+            "body": body,
+            "created": now.isoformat(timespec="seconds"),
+        }
+        atomic_write(self.folder / name, json.dumps(message, ensure_ascii=False, indent=2) + "\n")
+        return name
+
+
+@hookimpl
+def message_senders(store: Store) -> list[OutboxSender]:
+    settings = store.config.plugins.settings_for("outbox")
+    folder = Path(str(settings.get("folder", DEFAULT_FOLDER))).expanduser()
+    if not folder.is_absolute():
+        folder = store.root / folder
+    return [OutboxSender(folder, str(settings.get("channel", "sms")))]
