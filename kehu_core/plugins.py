@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
-from pydantic import create_model
+from pydantic import BaseModel, ValidationError, create_model
 
 from . import hookspecs
 from .config import PluginSettings
+from .errors import KehuError, Problem, RecordError
 from .models import Customer, Reminder
 
 if TYPE_CHECKING:
@@ -106,6 +107,10 @@ class PluginFailure:
 # --- discovery ------------------------------------------------------------------------------
 
 
+#: Plugins that could not even be imported, as failures (shown by ``kehu plugins``).
+load_failures: list[PluginFailure] = []
+
+
 @cache
 def installed_plugins() -> dict[str, Any]:
     """Every plugin module advertised in the ``kehu`` entry-point group, loaded once."""
@@ -114,7 +119,9 @@ def installed_plugins() -> dict[str, Any]:
         try:
             found[ep.name] = ep.load()
         except Exception as exc:  # a broken third-party plugin must not stop kehu
-            print(f"kehu: plugin {ep.name!r} could not be loaded: {exc}", file=sys.stderr)
+            failure = PluginFailure(ep.name, "import", f"{type(exc).__name__}: {exc}")
+            load_failures.append(failure)
+            print(f"kehu: {failure}", file=sys.stderr)
     return found
 
 
@@ -125,15 +132,35 @@ class PluginHost:
         self.settings = settings
         self.pm = pluggy.PluginManager("kehu")
         self.pm.add_hookspecs(hookspecs)
-        self.failures: list[PluginFailure] = []
+        self.failures: list[PluginFailure] = list(load_failures)
+        self.disabled: list[str] = []
+        self._reported: set[tuple[str, str, str]] = set()
+        # (plugin, hook) pairs running right now: a plugin whose hook (indirectly) calls the
+        # same hook again, e.g. a reminder rule asking for a customer's values, is skipped
+        # on the inner call instead of recursing forever.
+        self._running: set[tuple[str, str]] = set()
         for name, module in {**installed_plugins(), **(extra or {})}.items():
             if settings.is_enabled(name):
-                self.pm.register(module, name=name)
+                self.register(module, name)
+            else:
+                self.disabled.append(name)
 
-    def register(self, plugin: Any, name: str) -> None:
-        """Register a plugin object by hand (tests, scripts)."""
-        self.pm.register(plugin, name=name)
+    def register(self, plugin: Any, name: str) -> bool:
+        """Register a plugin object by hand (tests, scripts); False if pluggy refused it.
+
+        A plugin whose hook names or arguments do not match the hookspecs is reported as a
+        failure and left out, instead of stopping kehu.
+        """
+        try:
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            self._fail(PluginFailure(name, "register", str(exc)))
+            return False
         self.__dict__.pop("customer_model", None)
+        return True
 
     def names(self) -> list[str]:
         return sorted(n for n, _ in self.pm.list_name_plugin())
@@ -142,21 +169,47 @@ class PluginHost:
         plugin = self.pm.get_plugin(name)
         return sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
 
+    def describe(self) -> list[dict[str, Any]]:
+        """What ``kehu plugins --json`` prints: each loaded plugin, its hooks and failures."""
+        out = []
+        for name in self.names():
+            plugin = self.pm.get_plugin(name)
+            doc = (getattr(plugin, "__doc__", None) or "").strip().splitlines()
+            out.append({
+                "name": name,
+                "hooks": self.hooks_of(name),
+                "module": getattr(plugin, "__name__", type(plugin).__name__),
+                "description": doc[0] if doc else "",
+                "failures": [f.error for f in self.failures if f.plugin == name],
+            })
+        return out
+
+    def _fail(self, failure: PluginFailure) -> None:
+        self.failures.append(failure)
+        key = (failure.plugin, failure.hook, failure.error)
+        if key not in self._reported:  # once, not once per customer of a list
+            self._reported.add(key)
+            print(f"kehu: {failure}", file=sys.stderr)
+            if "--debug" in sys.argv:
+                traceback.print_exc()
+
     def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation of ``hook``; a raising one is recorded, not propagated."""
         results = []
         caller = getattr(self.pm.hook, hook)
         for impl in reversed(caller.get_hookimpls()):  # registration order
+            running = (impl.plugin_name, hook)
+            if running in self._running:
+                continue
             args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
+            self._running.add(running)
             try:
                 result = impl.function(**args)
             except Exception as exc:
-                failure = PluginFailure(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}")
-                self.failures.append(failure)
-                print(f"kehu: {failure}", file=sys.stderr)
-                if "--debug" in sys.argv:
-                    traceback.print_exc()
+                self._fail(PluginFailure(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}"))
                 continue
+            finally:
+                self._running.discard(running)
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
@@ -177,17 +230,65 @@ class PluginHost:
             return Customer
         return create_model("StoreCustomer", __base__=Customer, **fields)
 
-    def values(self, store: Store, customer: Customer) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for _, result in self.call("customer_values", store=store, customer=customer):
-            merged.update(result)
-        return merged
+    def values(
+        self, store: Store, customer: Customer, *, skip: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Every plugin's ``customer_values`` merged; plugins named in ``skip`` are not asked."""
+        pairs = {(name, "customer_values") for name in skip}
+        skipped = pairs - self._running
+        self._running.update(skipped)
+        try:
+            merged: dict[str, Any] = {}
+            for _, result in self.call("customer_values", store=store, customer=customer):
+                merged.update(result)
+            return merged
+        finally:
+            self._running.difference_update(skipped)
 
     def interaction_saved(self, store: Store, customer: Customer, interaction: Any) -> None:
         self.call("interaction_saved", store=store, customer=customer, interaction=interaction)
 
     def settings_for(self, name: str) -> dict[str, Any]:
         return self.settings.settings_for(name)
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def plugin_settings(store: Store, name: str, model: type[SettingsT]) -> SettingsT:
+    """A plugin's ``plugins: <name>:`` settings from kehu.yaml, validated by ``model``.
+
+    Bad settings raise ``RecordError`` naming kehu.yaml, the line and the field, e.g.
+    ``kehu.yaml:9: plugins.points.expiry_days: Input should be a valid integer``.
+    The result is cached per store, so hooks called once per customer pay for it once.
+    """
+    cache = store.__dict__.setdefault("_plugin_settings", {})
+    if (name, model) in cache:
+        return cache[(name, model)]
+    try:
+        value = model.model_validate(store.config.plugins.settings_for(name))
+    except ValidationError as exc:
+        from .config import CONFIG_FILE
+        from .yamlio import line_of, load_roundtrip
+
+        path = store.root / CONFIG_FILE
+        doc = load_roundtrip(path)
+        problems = []
+        for error in exc.errors():
+            loc = ["plugins", name, *error["loc"]]
+            where = ".".join(str(p) for p in loc)
+            problems.append(Problem(path, line_of(doc, loc), f"{where}: {error['msg']}"))
+        raise RecordError(problems) from None
+    cache[(name, model)] = value
+    return value
+
+
+def require_enabled(store: Store, name: str) -> None:
+    """For a plugin's own CLI commands: refuse clearly when kehu.yaml disabled the plugin."""
+    if store.plugins is None or name not in store.plugins.names():
+        raise KehuError(
+            f"the {name!r} plugin is not enabled for {store.root} (see `plugins:` in kehu.yaml)"
+        )
 
 
 def open_store(path: str | Path, *, extra_plugins: dict[str, Any] | None = None) -> Store:

@@ -1,1 +1,70 @@
-"""kehu built-in plugin: tiering (work in progress)."""
+"""Customer tiers: the 1/19/30/50 % pyramid, ABC classes or RFM segments, with manual overrides.
+
+A plain kehu plugin: it uses only ``kehu_core``'s public API and ``hookimpl``. Settings live
+under ``plugins: tiering:`` in kehu.yaml (see README "Tiering").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kehu_core import hookimpl
+from kehu_core.models import Customer, Purchase
+from kehu_core.plugins import Column
+from kehu_core.store import Store
+
+from .tiers import OVERRIDE_FIELD, compute, record_if_changed, settings, tier_of
+
+
+@hookimpl
+def customer_fields() -> dict[str, tuple[Any, Any]]:
+    # a rep can pin a customer's tier (e.g. a new key account with no history yet)
+    return {OVERRIDE_FIELD: (str | None, None)}
+
+
+@hookimpl
+def validate_customer(store: Store, customer: Customer) -> list[str] | None:
+    override = getattr(customer, OVERRIDE_FIELD, None)
+    names = settings(store).tier_names()
+    if override and override not in names:
+        expected = ", ".join(names)
+        return [f"{OVERRIDE_FIELD} {override!r} is not a tier here; expected one of {expected}"]
+    return None
+
+
+@hookimpl
+def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
+    info = compute(store).by_customer.get(customer.id)
+    override = getattr(customer, OVERRIDE_FIELD, None)
+    if info is None and not override:
+        return None
+    return {
+        "tier": override or (info.computed if info else None),
+        "abc": info.abc if info else None,
+        "rfm": info.rfm if info else None,
+        "rfm_segment": info.rfm_segment if info else None,
+    }
+
+
+@hookimpl
+def interaction_saved(store: Store, customer: Customer, interaction: Any) -> None:
+    """A purchase can move its buyer: record it in the tiers ledger right away."""
+    if not isinstance(interaction, Purchase) or not settings(store).record_on_purchase:
+        return
+    tiers = compute(store)
+    if not tiers.start <= interaction.date <= tiers.as_of:
+        return  # history older than the window (e.g. an import) cannot move anyone
+    tier, why = tier_of(store, customer.id, getattr(customer, OVERRIDE_FIELD, None))
+    record_if_changed(store, customer.id, tier, f"purchase {interaction.id}; {why}", tiers.as_of)
+
+
+@hookimpl
+def tui_columns(store: Store) -> list[Column]:
+    return [Column("Tier", lambda s, c: (customer_values(s, c) or {}).get("tier"), key="tier")]
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from .cli import tier_group
+
+    cli.add_command(tier_group)

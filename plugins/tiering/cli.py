@@ -1,0 +1,155 @@
+"""``kehu tier``: the distribution, who is in which tier, who moved; record and override."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import click
+
+from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli.records import DATE
+from kehu_core.errors import KehuError
+from kehu_core.ids import check_id
+from kehu_core.plugins import require_enabled
+from kehu_core.store import LEDGER_SUFFIX, Store
+
+from .tiers import LEDGER, NAME, OVERRIDE_FIELD, compute, record_if_changed, settings, tier_of
+
+
+def overview(store: Store, as_of: dt.date | None, recent_days: int = 30) -> dict[str, Any]:
+    tiers = compute(store, as_of)
+    cfg = settings(store)
+    rows = store.index.list(order="revenue")
+    members: dict[str, list[dict[str, Any]]] = {name: [] for name in cfg.tier_names()}
+    for row in rows:
+        info = tiers.by_customer.get(row.customer.id)
+        if info is None:
+            continue
+        override = getattr(row.customer, OVERRIDE_FIELD, None)
+        members.setdefault(override or info.computed, []).append({
+            "id": row.customer.id, "name": row.customer.name, "revenue": str(info.revenue),
+            "abc": info.abc, "rfm": info.rfm, "rfm_segment": info.rfm_segment,
+            "overridden": bool(override),
+        })
+    total = sum(len(m) for m in members.values()) or 1
+    total_revenue = sum(tiers.by_customer[c].revenue for c in tiers.by_customer) or Decimal(1)
+    distribution = []
+    for name, people in members.items():
+        revenue = sum((Decimal(p["revenue"]) for p in people), Decimal(0))
+        distribution.append({
+            "tier": name, "customers": len(people), "share": round(len(people) / total, 4),
+            "revenue": str(revenue), "revenue_share": round(float(revenue / total_revenue), 4),
+        })
+    return {
+        "scheme": tiers.scheme,
+        "window": {"start": tiers.start.isoformat(), "end": tiers.as_of.isoformat()},
+        "distribution": distribution,
+        "tiers": members,
+        "recent_changes": recent_changes(store, tiers.as_of - dt.timedelta(days=recent_days)),
+    }
+
+
+def recent_changes(store: Store, since: dt.date) -> list[dict[str, Any]]:
+    """Tier moves recorded on or after ``since``, newest first (reads only existing ledgers)."""
+    suffix = f"/{LEDGER}{LEDGER_SUFFIX}"
+    paths = store.index.db.execute(
+        "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?", (f"%{suffix}",)
+    ).fetchall()
+    out = []
+    for (cid,) in paths:
+        row = store.index.get(cid)
+        for entry in store.ledger(cid, LEDGER):
+            day = entry.get("date")
+            if isinstance(day, dt.date) and day >= since:
+                plain = {k: str(v) if isinstance(v, dt.date) else v for k, v in entry.items()}
+                out.append({"customer_id": cid, "name": row.customer.name if row else cid, **plain})
+    return sorted(out, key=lambda e: (e["date"], e["customer_id"]), reverse=True)
+
+
+@click.group("tier", invoke_without_command=True)
+@click.option("--as-of", type=DATE, help="End of the window (default: today or tiering.as_of).")
+@click.option("--show", "show", type=int, default=5, show_default=True,
+              help="Customers listed per tier in the table (all of them in --json).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+@click.pass_context
+def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, show: int,
+               as_json: bool) -> None:
+    """Customer tiers: distribution, customers per tier and recent moves."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    store = ctx.store
+    require_enabled(store, NAME)
+    data = overview(store, as_of)
+    if as_json:
+        emit_json(data)
+        return
+    window = data["window"]
+    click.echo(f"{data['scheme']} tiers by revenue {window['start']} .. {window['end']}")
+    for d in data["distribution"]:
+        people = data["tiers"][d["tier"]]
+        click.echo(f"  {d['tier']:<8} {d['customers']:>5} customers ({d['share']:.0%})"
+                   f"  ¥{d['revenue']:>12} ({d['revenue_share']:.0%} of revenue)")
+        for p in people[:show]:
+            mark = "  (manual)" if p["overridden"] else ""
+            click.echo(f"      {p['id']}  {p['name']}  ¥{p['revenue']}{mark}")
+        if len(people) > show:
+            click.echo(f"      ... {len(people) - show} more")
+    if data["recent_changes"]:
+        click.echo("moves in the last 30 days:")
+        for c in data["recent_changes"]:
+            move = f"{c.get('from') or '-'} → {c['to']}"
+            click.echo(f"  {c['date']}  {c['name']}: {move}  ({c['why']})")
+
+
+@tier_group.command("record")
+@click.option("--as-of", type=DATE, help="End of the window (default: today or tiering.as_of).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
+    """Append a ledger entry for every customer whose tier differs from the last recorded one.
+
+    Run it on a schedule (e.g. monthly): windows move, so tiers drift without any purchase.
+    """
+    store = ctx.store
+    require_enabled(store, NAME)
+    tiers = compute(store, as_of)
+    changes = []
+    for row in store.index.list(order="id"):
+        cid = row.customer.id
+        tier, why = tier_of(store, cid, getattr(row.customer, OVERRIDE_FIELD, None), tiers.as_of)
+        entry = record_if_changed(store, cid, tier, f"review; {why}", tiers.as_of)
+        if entry:
+            changes.append({"customer_id": cid, "name": row.customer.name, "from": entry["from"],
+                            "to": entry["to"]})
+    if as_json:
+        emit_json(changes)
+        return
+    for c in changes:
+        click.echo(f"{c['customer_id']}  {c['name']}: {c['from'] or '-'} → {c['to']}")
+    click.echo(f"{len(changes)} tier change(s) recorded", err=True)
+
+
+@tier_group.command("set")
+@click.argument("customer_id")
+@click.argument("tier", required=False)
+@click.option("--clear", is_flag=True, help="Remove the override: back to the computed tier.")
+@click.option("--reason", default="manual override", show_default=True,
+              help="Why (kept in the ledger).")
+@pass_ctx
+def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reason: str) -> None:
+    """Pin a customer to TIER (a manual override), or --clear it."""
+    store = ctx.store
+    require_enabled(store, NAME)
+    if bool(tier) == clear:
+        raise click.UsageError("give a TIER, or --clear")
+    customer = store.get(check_id(customer_id, "customer id"))
+    names = settings(store).tier_names()
+    if tier and tier not in names:
+        raise KehuError(f"{tier!r} is not a tier of this store; expected one of {', '.join(names)}")
+    store.update_customer(customer.id, {OVERRIDE_FIELD: None if clear else tier})
+    new, why = tier_of(store, customer.id, None if clear else tier)
+    record_if_changed(store, customer.id, new, f"{reason}; {why}", dt.date.today())
+    click.echo(f"{customer.name} ({customer.id}): {new}", err=True)
