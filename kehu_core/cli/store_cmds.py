@@ -44,12 +44,16 @@ def plugins(ctx: Context, as_json: bool) -> None:
     """The plugins loaded for this store and the hooks each implements."""
     host = ctx.store.plugins
     assert host is not None
-    listing = [{"name": n, "hooks": host.hooks_of(n)} for n in host.names()]
+    listing = host.describe()
     if as_json:
         emit_json(listing)
         return
     for entry in listing:
         click.echo(f"{entry['name']}: {', '.join(entry['hooks'])}")
+        for error in entry["failures"]:
+            click.echo(f"    failed: {error}")
+    if host.disabled:
+        click.echo(f"disabled in kehu.yaml: {', '.join(sorted(host.disabled))}", err=True)
 
 
 @click.command("tui")
