@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 
+from ..errors import KehuError
 from .segmentation import abc_classes, activity, pyramid, rfm
 
 if TYPE_CHECKING:
@@ -57,21 +58,23 @@ class Settings:
 
     @classmethod
     def of(cls, store: Store) -> Settings:
+        """Read and check ``reports:``; a bad value is a KehuError naming kehu.yaml."""
         raw = (store.config.model_extra or {}).get("reports") or {}
         if not isinstance(raw, dict):
-            raise ValueError("kehu.yaml reports: expected a mapping of settings")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - known)
+            raise KehuError("kehu.yaml reports: expected a mapping of settings")
+        fields = {f.name: f.type for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - set(fields))
         if unknown:
-            raise ValueError(
+            raise KehuError(
                 f"kehu.yaml reports: unknown setting(s) {', '.join(unknown)}; "
-                f"expected {', '.join(sorted(known))}"
+                f"expected {', '.join(fields)}"
             )
+        for key, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise KehuError(f"kehu.yaml reports.{key}: {value!r}: expected a number above 0")
         values = cls(**raw)
-        if not 0 < values.active_days <= values.churn_days or values.new_days <= 0:
-            raise ValueError(
-                "kehu.yaml reports: expected 0 < active_days <= churn_days and new_days > 0"
-            )
+        if values.active_days > values.churn_days:
+            raise KehuError("kehu.yaml reports: active_days must not be more than churn_days")
         return values
 
 
