@@ -93,8 +93,8 @@ def _ensure_lines(path: Path, wanted: str) -> bool:
 def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     """git's merge driver for customer.yaml: merge BASE, OURS, THEIRS into OURS by field.
 
-    Exit 0 when merged (conflicting fields are kept under `conflicts:`), 1 when a side is not
-    readable YAML and git's conflict markers were left for a person to resolve.
+    Exit 0 when merged (conflicting fields are kept under `conflicts:`); 1 only when a side
+    is not readable YAML and git's line merge left conflict markers for a person.
     """
     result = merge.merge_files(base, ours, theirs, label)
     if result.markers:

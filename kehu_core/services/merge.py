@@ -23,8 +23,8 @@ silently interleave list items. This merge works on the YAML data instead:
 
 The merged file is produced from *our* round-trip document, so our comments, key order and
 quoting survive. Only when a side cannot be read as a YAML mapping at all (broken YAML, git
-conflict markers from an earlier merge) does the driver fall back to git's line merge with
-conflict markers and report failure, so git stops and asks the user.
+conflict markers from an earlier merge) does the driver fall back to git's line merge; if
+that leaves conflict markers the driver reports failure, so git stops and asks the user.
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yam
     try:
         result = merge_texts(*texts)
     except Unmergeable:
-        return MergeResult(_line_merge(base, ours, theirs, label), markers=True)
+        return _line_merge(base, ours, theirs, label)
     if result.text != texts[1]:
         atomic_write(ours, result.text)
     return result
@@ -247,14 +247,17 @@ def _read(path: Path) -> str:
         return "\x00"
 
 
-def _line_merge(base: Path, ours: Path, theirs: Path, label: str) -> str:
-    """git's own line merge with markers, written into ``ours``."""
-    subprocess.run(
+def _line_merge(base: Path, ours: Path, theirs: Path, label: str) -> MergeResult:
+    """git's own line merge, written into ``ours``: markers where the lines collide."""
+    done = subprocess.run(
         ["git", "merge-file", "-L", f"ours:{label}", "-L", f"base:{label}", "-L", f"theirs:{label}",
          os.fspath(ours), os.fspath(base), os.fspath(theirs)],
         capture_output=True, check=False,
     )
-    return ours.read_text(encoding="utf-8", errors="replace")
+    # merge-file exits with the number of conflicts; a clean line merge of a broken file
+    # loses nothing, and `kehu check` goes on reporting the broken line
+    text = ours.read_text(encoding="utf-8", errors="replace")
+    return MergeResult(text, markers=done.returncode != 0)
 
 
 # --- reporting what a merge left behind (used by `kehu check`, `kehu sync` and the TUI) ------

@@ -340,23 +340,19 @@ def _merge(store: Store, ref: str, label: str, done: str) -> None:
     raise SyncError(
         f"{done}merging {label} stopped: {len(stuck)} file(s) changed on both sides in ways "
         f"kehu cannot merge: {', '.join(stuck)}. Edit them (`kehu check` shows where), "
-        "`git add` them, then run `kehu sync` again to finish; or `git merge --abort` to undo"
+        "then run `kehu sync` again to finish; or `git merge --abort` to undo the merge"
     )
 
 
 def _finish_merge(store: Store, report: SyncReport) -> None:
-    """A merge stopped by an earlier sync: commit it once the user has resolved the files."""
+    """A merge stopped by an earlier sync: commit it once the user has fixed the files."""
     root = store.root
-    stuck = gitops.unmerged_paths(root)
-    if stuck:
-        raise SyncError(f"a merge is still waiting for these files: {', '.join(stuck)}; edit "
-                        "them, `git add` them, then run `kehu sync` again")
-    marked = [p for p in gitops.status(root) if (root / p[1]).is_file()
-              and merge.marker_line(root / p[1]) is not None]
-    if marked:
-        path = root / marked[0][1]
-        raise SyncError(f"{path}:{merge.marker_line(path)}: still has git conflict markers; "
-                        "remove them, then run `kehu sync` again")
-    gitops.run(root, "add", "-A", ".")
+    for rel in gitops.unmerged_paths(root) + [p for _, p in gitops.status(root)]:
+        path = root / rel
+        line = merge.marker_line(path) if path.is_file() else None
+        if line is not None:
+            raise SyncError(f"{path}:{line}: still has git conflict markers; keep the right "
+                            "lines, delete the markers, then run `kehu sync` again")
+    gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
     gitops.run(root, "commit", "-q", "--no-edit")
     report.notes.append("finished the merge left open by the last sync")
