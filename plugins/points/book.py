@@ -1,0 +1,191 @@
+"""The points book of one customer: replaying the ``points`` ledger into a balance.
+
+Every change is one ledger entry (``{date, kind, delta, ...}``, one line each):
+
+- ``earn``: a purchase (``ref`` the purchase id), ``expires`` when the points lapse
+- ``referral``: the bonus for a referred customer's first purchase (``ref`` that customer)
+- ``redeem``: points spent (negative ``delta``, ``note`` the reason)
+- ``expire``: lapsed points written off (negative ``delta``)
+- ``adjust``: a manual correction
+
+Spending and expiry use the points that lapse first, so a redemption never "saves" points that
+were about to lapse at the expense of newer ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kehu_core.errors import KehuError, Problem, RecordError
+from kehu_core.models import Customer, Purchase
+from kehu_core.plugins import plugin_settings
+from kehu_core.store import Store
+
+NAME = "points"
+LEDGER = "points"
+NEVER = dt.date.max
+
+
+class PointsSettings(BaseModel):
+    """``plugins: points:`` in kehu.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    per_amount: Decimal = Field(Decimal(1), ge=0)  # points for every `unit` spent
+    unit: Decimal = Field(Decimal(1), gt=0)
+    multipliers: dict[str, Decimal] = Field(default_factory=dict)  # level or tier → factor
+    referral_bonus: int = Field(100, ge=0)
+    expiry_days: int | None = Field(365, ge=0)  # 0 or null: points never lapse
+
+
+def settings(store: Store) -> PointsSettings:
+    return plugin_settings(store, NAME, PointsSettings)
+
+
+@dataclass
+class Book:
+    balance: int = 0
+    lots: list[list[Any]] = field(default_factory=list)  # [expires, remaining], soonest first
+    lapsed: int = 0  # lapsed by the as-of date but not yet written off
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def expiring(self, until: dt.date) -> int:
+        return sum(rest for expires, rest in self.lots if expires <= until)
+
+
+def replay(entries: list[dict[str, Any]], as_of: dt.date) -> Book:
+    book = Book(entries=entries)
+    ordered = sorted(enumerate(entries), key=lambda pair: (_date(pair[1].get("date")), pair[0]))
+    for _, entry in ordered:
+        delta = int(entry.get("delta", 0))
+        book.balance += delta
+        if delta > 0:
+            book.lots.append([_date(entry.get("expires")) if entry.get("expires") else NEVER, delta])
+            book.lots.sort(key=lambda lot: lot[0])
+        elif delta < 0:
+            _consume(book.lots, -delta)
+    book.lapsed = sum(rest for expires, rest in book.lots if expires <= as_of)
+    book.lots = [lot for lot in book.lots if lot[0] > as_of and lot[1] > 0]
+    book.balance -= book.lapsed
+    return book
+
+
+def _consume(lots: list[list[Any]], amount: int) -> None:
+    for lot in lots:
+        take = min(lot[1], amount)
+        lot[1] -= take
+        amount -= take
+        if not amount:
+            break
+    lots[:] = [lot for lot in lots if lot[1] > 0]
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def book_of(store: Store, customer_id: str, as_of: dt.date | None = None) -> Book:
+    entries = store.ledger(customer_id, LEDGER)
+    try:
+        return replay(entries, as_of or dt.date.today())
+    except (TypeError, ValueError) as exc:
+        path = store.ledger_file(customer_id, LEDGER)
+        raise RecordError([Problem(path, _bad_line(path, entries), f"points entry: {exc}")]) from None
+
+
+def _bad_line(path: Path, entries: list[dict[str, Any]]) -> int:
+    """The line of the first entry that does not replay (entries are one per line)."""
+    lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text.startswith("- ")]
+    for n, entry in zip(lines, entries, strict=False):
+        try:
+            replay([entry], dt.date.today())
+        except (TypeError, ValueError):
+            return n
+    return 1
+
+
+def write_off(store: Store, customer_id: str, today: dt.date) -> int:
+    """Record lapsed points as an ``expire`` entry; returns how many."""
+    with store.lock():
+        lapsed = book_of(store, customer_id, today).lapsed
+        if lapsed:
+            store.append_ledger(customer_id, LEDGER, {"date": today, "kind": "expire", "delta": -lapsed})
+        return lapsed
+
+
+def multiplier(store: Store, customer: Customer) -> Decimal:
+    """The highest factor among the customer's level and tier (1 if none is configured)."""
+    table = settings(store).multipliers
+    if not table:
+        return Decimal(1)
+    keys = [customer.level]
+    if store.plugins is not None and set(table) - {customer.level}:  # only then ask for the tier
+        keys.append(store.plugins.values(store, customer, skip=[NAME]).get("tier"))
+    return max([table[k] for k in keys if k in table] or [Decimal(1)])
+
+
+def earn(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any] | None:
+    """Points for one purchase, once (a purchase already in the ledger earns nothing more)."""
+    cfg = settings(store)
+    factor = multiplier(store, customer)
+    points = int((purchase.amount / cfg.unit * cfg.per_amount * factor).to_integral_value(ROUND_FLOOR))
+    entry: dict[str, Any] = {
+        "date": purchase.date,
+        "kind": "earn",
+        "delta": points,
+        "ref": purchase.id,
+    }
+    if factor != 1:
+        entry["multiplier"] = factor
+    if cfg.expiry_days:
+        entry["expires"] = purchase.date + dt.timedelta(days=cfg.expiry_days)
+    return _append_once(store, customer.id, entry) if points > 0 else None
+
+
+def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any] | None:
+    """The referrer's bonus, when this purchase is the referred customer's first."""
+    cfg = settings(store)
+    if not customer.referrer or not cfg.referral_bonus or not store.exists(customer.referrer):
+        return None
+    purchases = [i for i in store.interactions(customer.id) if isinstance(i, Purchase)]
+    if min((p.date, p.id) for p in purchases) != (purchase.date, purchase.id):
+        return None
+    entry: dict[str, Any] = {
+        "date": purchase.date,
+        "kind": "referral",
+        "delta": cfg.referral_bonus,
+        "ref": customer.id,
+    }
+    if cfg.expiry_days:
+        entry["expires"] = purchase.date + dt.timedelta(days=cfg.expiry_days)
+    return _append_once(store, customer.referrer, entry)
+
+
+def _append_once(store: Store, customer_id: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+    with store.lock():
+        for old in store.ledger(customer_id, LEDGER):
+            if old.get("kind") == entry["kind"] and old.get("ref") == entry["ref"]:
+                return None
+        store.append_ledger(customer_id, LEDGER, entry)
+    return entry
+
+
+def redeem(store: Store, customer: Customer, points: int, note: str, today: dt.date) -> Book:
+    """Spend points; refuses more than the balance. Lapsed points are written off first."""
+    if points <= 0:
+        raise KehuError(f"points to redeem must be more than 0, not {points}")
+    with store.lock():  # balance check and append as one step: no double spending
+        write_off(store, customer.id, today)
+        book = book_of(store, customer.id, today)
+        if points > book.balance:
+            raise KehuError(
+                f"{customer.name} ({customer.id}) has {book.balance} points; "
+                f"cannot redeem {points} (nothing was changed)"
+            )
+        store.append_ledger(customer.id, LEDGER, {"date": today, "kind": "redeem", "delta": -points, "note": note})
+        return book_of(store, customer.id, today)

@@ -1,0 +1,141 @@
+"""``kehu points ID``, ``points redeem``, ``points rebuild``, ``points expire``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli.records import DATE
+from kehu_core.ids import check_id
+from kehu_core.models import Purchase
+from kehu_core.plugins import require_enabled
+from kehu_core.store import LEDGER_SUFFIX, Store
+
+from .book import LEDGER, NAME, book_of, earn, redeem, referral, settings, write_off
+
+
+class _ShowByDefault(click.Group):
+    """``kehu points ID`` means ``kehu points show ID``; subcommand names still win."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _store(ctx: Context) -> Store:
+    store = ctx.store
+    require_enabled(store, NAME)
+    settings(store)  # bad settings stop every command with kehu.yaml:line, not halfway
+    return store
+
+
+@click.group("points", cls=_ShowByDefault)
+def points_group() -> None:
+    """Loyalty points: `kehu points ID` shows the balance and ledger."""
+
+
+@points_group.command("show")
+@click.argument("customer_id")
+@click.option("--as-of", type=DATE, help="Balance on this day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: bool) -> None:
+    """A customer's balance, points lapsing within 30 days, and every ledger entry."""
+    store = _store(ctx)
+    customer = store.get(check_id(customer_id, "customer id"))
+    day = as_of or dt.date.today()
+    book = book_of(store, customer.id, day)
+    data = {
+        "id": customer.id,
+        "name": customer.name,
+        "as_of": day.isoformat(),
+        "balance": book.balance,
+        "lapsed_not_written_off": book.lapsed,
+        "expiring_30_days": book.expiring(day + dt.timedelta(days=30)),
+        "ledger": [{k: _plain(v) for k, v in e.items()} for e in book.entries],
+    }
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{customer.name} ({customer.id}): {book.balance} points")
+    if data["expiring_30_days"]:
+        click.echo(f"  {data['expiring_30_days']} lapse within 30 days")
+    for e in data["ledger"]:
+        extra = e.get("note") or e.get("ref") or ""
+        click.echo(f"  {e['date']}  {e['kind']:<8} {int(e['delta']):>+7}  {extra}")
+
+
+@points_group.command("redeem")
+@click.argument("customer_id")
+@click.argument("points", type=click.IntRange(min=1))
+@click.option("--reason", default="兑换", show_default=True, help="What the points paid for.")
+@pass_ctx
+def points_redeem(ctx: Context, customer_id: str, points: int, reason: str) -> None:
+    """Spend POINTS; refused (exit 1, nothing written) if the balance is smaller."""
+    store = _store(ctx)
+    customer = store.get(check_id(customer_id, "customer id"))
+    book = redeem(store, customer, points, reason, dt.date.today())
+    click.echo(f"{customer.name} ({customer.id}): redeemed {points}, {book.balance} left")
+
+
+@points_group.command("rebuild")
+@click.argument("customer_ids", nargs=-1)
+@click.option("--since", type=DATE, help="Only purchases on or after this day.")
+@click.option("--dry-run", is_flag=True, help="Show what would be awarded; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def points_rebuild(
+    ctx: Context, customer_ids: tuple[str, ...], since: dt.date | None, dry_run: bool, as_json: bool
+) -> None:
+    """Award points for purchases that have none yet (recorded before the plugin was on,
+    imported, or written by hand). Safe to run again: a purchase never earns twice."""
+    store = _store(ctx)
+    ids = [check_id(c, "customer id") for c in customer_ids] or store.index.ids()
+    awarded = []
+    for cid in ids:
+        customer = store.get(cid)
+        known = {e.get("ref") for e in store.ledger(cid, LEDGER) if e.get("kind") == "earn"}
+        for purchase in store.interactions(cid):
+            if not isinstance(purchase, Purchase) or (since and purchase.date < since):
+                continue
+            if dry_run:
+                if purchase.id not in known:
+                    awarded.append({"customer_id": cid, "kind": "earn", "ref": purchase.id})
+                continue
+            for entry in (earn(store, customer, purchase), referral(store, customer, purchase)):
+                if entry:
+                    owner = customer.referrer if entry["kind"] == "referral" else cid
+                    awarded.append({"customer_id": owner, **{k: _plain(v) for k, v in entry.items()}})
+    if as_json:
+        emit_json(awarded)
+        return
+    total = sum(int(a.get("delta", 0)) for a in awarded)
+    verb = "would award" if dry_run else "awarded"
+    click.echo(f"{verb} {len(awarded)} entries, {total} points", err=True)
+
+
+@points_group.command("expire")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def points_expire(ctx: Context, as_json: bool) -> None:
+    """Write off lapsed points of every customer (one `expire` entry each). Run it daily or
+    monthly; balances shown elsewhere already leave lapsed points out."""
+    store = _store(ctx)
+    today = dt.date.today()
+    rows = store.index.db.execute(
+        "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?",
+        (f"%/{LEDGER}{LEDGER_SUFFIX}",),
+    ).fetchall()
+    done = [{"customer_id": cid, "expired": n} for (cid,) in rows if (n := write_off(store, cid, today))]
+    if as_json:
+        emit_json(done)
+        return
+    click.echo(f"{sum(d['expired'] for d in done)} points lapsed for {len(done)} customers", err=True)

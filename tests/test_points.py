@@ -1,0 +1,142 @@
+"""The points plugin on real stores: earning, multipliers, referrals, redemption, expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+from kehu_core.plugins import open_store
+
+from .conftest import git, kehu
+from .pluginutil import add_customer, buy, configure
+
+TODAY = dt.date.today()
+
+
+def ago(days: int) -> str:
+    return (TODAY - dt.timedelta(days=days)).isoformat()
+
+
+def balance(store: Path, cid: str, *args: str) -> int:
+    result = kehu("points", cid, "--json", *args, store=store)
+    assert result.code == 0, result.err
+    return result.json()["balance"]
+
+
+def test_points_per_amount_with_level_multiplier(store_path: Path) -> None:
+    configure(store_path, points={"per_amount": 1, "unit": 10, "multipliers": {"金卡": 2}})
+    gold = add_customer(store_path, "赵敏", "--level", "金卡")
+    plain = add_customer(store_path, "钱多多")
+    buy(store_path, gold, "1288", ago(1))
+    buy(store_path, plain, "1288", ago(1))
+    assert balance(store_path, gold) == 257  # floor(128.8 × 2)
+    assert balance(store_path, plain) == 128
+    entry = open_store(store_path).ledger(gold, "points")[0]
+    assert entry["kind"] == "earn" and entry["multiplier"] == 2
+    shown = kehu("customer", "show", gold, "--json", store=store_path).json()
+    assert shown["points"] == 257
+
+
+def test_referrer_gets_a_bonus_on_the_first_purchase_only(store_path: Path) -> None:
+    configure(store_path, points={"referral_bonus": 200})
+    friend = add_customer(store_path, "介绍人")
+    newbie = add_customer(store_path, "新客", "--referrer", friend)
+    buy(store_path, newbie, 100, ago(2))
+    buy(store_path, newbie, 100, ago(1))
+    ledger = open_store(store_path).ledger(friend, "points")
+    assert [(e["kind"], e["delta"], e["ref"]) for e in ledger] == [("referral", 200, newbie)]
+    assert balance(store_path, friend) == 200
+    assert balance(store_path, newbie) == 200  # two purchases of ¥100
+
+
+def test_redeeming_more_than_the_balance_is_refused(store_path: Path) -> None:
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 300, ago(1))
+    path = open_store(store_path).ledger_file(cid, "points")
+    before = path.read_bytes()
+    refused = kehu("points", "redeem", cid, "301", store=store_path)
+    assert refused.code == 1
+    assert "has 300 points; cannot redeem 301" in refused.err
+    assert path.read_bytes() == before
+    assert kehu("points", "redeem", cid, "0", store=store_path).code == 2
+
+    ok = kehu("points", "redeem", cid, "120", "--reason", "青瓷茶杯", store=store_path)
+    assert ok.code == 0, ok.err
+    assert balance(store_path, cid) == 180
+    last = open_store(store_path).ledger(cid, "points")[-1]
+    assert last == {"date": TODAY, "kind": "redeem", "delta": -120, "note": "青瓷茶杯"}
+
+
+def test_points_lapse_after_the_configured_period_oldest_first(store_path: Path) -> None:
+    configure(store_path, points={"expiry_days": 30})
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(40))  # lapsed 10 days ago
+    buy(store_path, cid, 50, ago(25))  # lapses in 5 days
+    buy(store_path, cid, 70, ago(1))  # lapses in 29 days
+    assert balance(store_path, cid) == 120
+    assert kehu("points", cid, "--json", store=store_path).json()["lapsed_not_written_off"] == 100
+    # spending 60 uses the 50 about to lapse, then 10 of the newest
+    assert kehu("points", "redeem", cid, "60", store=store_path).code == 0
+    ledger = open_store(store_path).ledger(cid, "points")
+    assert [e["kind"] for e in ledger][-2:] == ["expire", "redeem"]
+    assert ledger[-2]["delta"] == -100
+    assert balance(store_path, cid) == 60
+    assert balance(store_path, cid, "--as-of", (TODAY + dt.timedelta(days=10)).isoformat()) == 60
+    assert balance(store_path, cid, "--as-of", (TODAY + dt.timedelta(days=40)).isoformat()) == 0
+
+    swept = kehu("points", "expire", "--json", store=store_path)
+    assert swept.code == 0 and swept.json() == []  # already written off by the redemption
+
+
+def test_rebuild_awards_old_purchases_once(demo_copy: Path) -> None:
+    dry = kehu("points", "rebuild", "--since", "2026-11-01", "--dry-run", "--json", store=demo_copy)
+    assert dry.code == 0, dry.err
+    assert dry.json() and all(e["kind"] == "earn" for e in dry.json())
+    store = open_store(demo_copy)
+    assert not list(demo_copy.glob("customers/*/*/points.ledger.yaml"))
+
+    first = kehu("points", "rebuild", "--since", "2026-11-01", "--json", store=demo_copy).json()
+    earned = [e for e in first if e["kind"] == "earn"]
+    assert len(earned) == len(dry.json())
+    november = [p for p in store.index.purchases(since="2026-11-01")]
+    assert len(earned) == len(november)
+    again = kehu("points", "rebuild", "--since", "2026-11-01", "--json", store=demo_copy).json()
+    assert again == []
+    cid = earned[0]["customer_id"]
+    assert balance(demo_copy, cid, "--as-of", "2026-11-20") >= earned[0]["delta"]
+
+
+def test_two_clones_earning_merge_without_conflict(store_path: Path, tmp_path: Path) -> None:
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(3))
+    git(store_path, "add", "-A")
+    git(store_path, "commit", "-qm", "first purchase")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(store_path), str(clone)], check=True)
+    buy(store_path, cid, 10, ago(2))
+    buy(clone, cid, 20, ago(1))
+    for repo in (store_path, clone):
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "purchase")
+    git(store_path, "pull", "-q", "--no-rebase", "--no-edit", str(clone), "HEAD")
+    assert balance(store_path, cid) == 130
+    assert kehu("check", store=store_path).code == 0
+
+
+def test_broken_ledger_line_is_reported_with_its_line(store_path: Path) -> None:
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(3))
+    path = open_store(store_path).ledger_file(cid, "points")
+    path.write_text(path.read_text() + "- {date: 2026-13-45, kind: adjust, delta: 5}\n")
+    result = kehu("points", cid, store=store_path)
+    assert result.code == 1
+    assert f"{path}:3: points entry:" in result.err
+
+
+def test_bad_points_settings_are_reported(store_path: Path) -> None:
+    configure(store_path, points={"expiry_days": "soon"})
+    cid = add_customer(store_path, "赵敏")
+    result = kehu("points", cid, store=store_path)
+    assert result.code == 1
+    assert "kehu.yaml:" in result.err and "plugins.points.expiry_days" in result.err
