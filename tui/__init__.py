@@ -1,1 +1,1 @@
-"""kehu TUI (Textual)."""
+"""kehu TUI (Textual): ``kehu tui`` opens :class:`kehu_tui.app.KehuApp` on a store."""

@@ -1,0 +1,181 @@
+"""The kehu Textual app: ``kehu tui`` runs ``KehuApp(store).run()``.
+
+The app holds no business logic: screens ask ``kehu_core`` (the store, its index, plugins,
+reminders, analytics) and show the answers. Screens live in ``screens/`` (one per file),
+widgets in ``widgets/<area>/``, messages in ``messages.py``, the look in ``kehu.tcss``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from .commands import CustomerCommands
+from .messages import CustomerSaved, OpenCustomer, StoreChanged
+from .screens.customer import CustomerScreen
+from .screens.customers import CustomersScreen
+from .screens.dashboard import DashboardScreen
+from .screens.edit import EditCustomerScreen
+from .screens.help import HelpScreen
+from .screens.interaction import AddInteractionScreen
+from .screens.today import TodayScreen
+from .watcher import StoreWatcher
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class KehuApp(App):
+    """Customers, today's reminders and a dashboard for one store."""
+
+    CSS_PATH = "kehu.tcss"
+    TITLE = "kehu 客户"
+    COMMANDS = App.COMMANDS | {CustomerCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("t", "today", "Today"),
+        Binding("d", "dashboard", "Dashboard"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),
+    ]
+
+    def __init__(
+        self, store: Store, *, today: dt.date | None = None, watch_interval: float = 2.0,
+        theme: str = DARK,
+    ) -> None:
+        """``today`` fixes the date the app works with (tests, the demo); default: the real one.
+        ``watch_interval`` is the shortest pause, in seconds, between two looks for changes
+        made by other processes (0 turns watching off)."""
+        super().__init__()
+        self.store = store
+        self._today = today
+        self.watcher = StoreWatcher(store, watch_interval)
+        self.theme = theme
+        self.sub_title = store.config.name
+
+    @property
+    def today(self) -> dt.date:
+        return self._today or dt.date.today()
+
+    def get_default_screen(self) -> Screen:
+        _open_index(self.store)
+        return CustomersScreen(self.store)
+
+    def on_mount(self) -> None:
+        if self.watcher.interval > 0:
+            self.set_timer(self.watcher.interval, self._watch)
+
+    # --- noticing other processes ---------------------------------------------------------
+
+    def _watch(self) -> None:
+        self._check_store()
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _check_store(self) -> None:
+        try:
+            changed = self.watcher.changed_files()
+        except Exception as exc:  # e.g. a folder vanished mid-scan: say it and look again later
+            self.call_from_thread(self.notify, f"could not scan the store: {exc}", severity="error")
+            changed = []
+        self.call_from_thread(self._checked, changed)
+
+    def _checked(self, changed: list[Path]) -> None:
+        if changed:
+            self.watcher.apply(changed)
+            self.broadcast(StoreChanged(len(changed)))
+        if self.is_running:
+            self.set_timer(self.watcher.next_delay, self._watch)
+
+    def broadcast(self, message: Message) -> None:
+        """Tell every open screen (a message object can be delivered only once: copy it)."""
+        for screen in self.screen_stack:
+            if isinstance(message, StoreChanged):
+                screen.post_message(StoreChanged(message.files))
+            elif isinstance(message, CustomerSaved):
+                screen.post_message(CustomerSaved(message.customer_id))
+
+    # --- navigation -----------------------------------------------------------------------
+
+    def on_open_customer(self, message: OpenCustomer) -> None:
+        self.open_customer(message.customer_id)
+
+    def open_customer(self, customer_id: str) -> None:
+        self.push_screen(CustomerScreen(self.store, customer_id))
+
+    def edit_customer(self, customer_id: str) -> None:
+        self.push_screen(EditCustomerScreen(self.store, customer_id))
+
+    def add_interaction(self, customer_id: str, kind: str | None) -> None:
+        """The quick form for a purchase (``kind="purchase"``) or any other interaction."""
+
+        def saved(result: str | None) -> None:
+            if result:
+                self.broadcast(CustomerSaved(customer_id))
+
+        self.push_screen(AddInteractionScreen(self.store, customer_id, kind, self.today), saved)
+
+    def action_today(self) -> None:
+        if not isinstance(self.screen, TodayScreen):
+            self.push_screen(TodayScreen(self.store, self.today))
+
+    def action_dashboard(self) -> None:
+        if not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen(self.store, self.today))
+
+    def action_customers(self) -> None:
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, CustomersScreen):
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK
+
+    def action_search(self) -> None:
+        self.action_customers()
+        self.screen.run_action("focus_search")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Customers", "The customer list", self.action_customers)
+        yield SystemCommand("Search customers", "Search by name, pinyin, phone, email, tag",
+                            self.action_search)
+        yield SystemCommand("Today", "Reminders due: mark done or snooze", self.action_today)
+        yield SystemCommand("Dashboard", "Tiers, revenue by month, products, receivables",
+                            self.action_dashboard)
+        yield SystemCommand("Light / dark theme", "Switch between the light and the dark theme",
+                            self.action_toggle_theme)
+        yield SystemCommand("Key bindings", "Every key of every screen", self.action_help)
+        for name, text in getattr(screen, "COMMANDS_HERE", ()):
+            yield SystemCommand(text, f"on this screen ({name})",
+                                lambda name=name: screen.run_action(name))
+
+
+def _open_index(store: Store) -> None:
+    """Open the index without waiting for a scan when it already holds customers.
+
+    ``store.index`` scans every file before its first answer, which takes seconds on a big
+    store; a filled index is shown at once instead and the watcher's first scan (started right
+    after) refreshes the views if anything changed. An empty index is built first.
+    """
+    if "index" in store.__dict__:
+        return
+    from kehu_core.index import Index
+
+    index = Index(store)
+    if index.count() == 0:
+        index.refresh()
+    store.index = index  # what the cached property would have stored

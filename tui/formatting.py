@@ -1,0 +1,66 @@
+"""How values look on screen: one place, so the list, the detail and the today screen agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+
+def text(value: Any) -> str:
+    """Plugin values and profile fields as short text (None → empty)."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "yes"
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return reminder(value) if "due" in value or "title" in value else ", ".join(
+            f"{k}: {text(v)}" for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return ", ".join(text(v) for v in value)
+    return str(value)
+
+
+def reminder(value: Any) -> str:
+    """A ``next_reminder`` value: ``{"due": ..., "title": ...}`` or plain text."""
+    if isinstance(value, dict):
+        parts = [text(value.get("due")), text(value.get("title") or value.get("rule"))]
+        return " ".join(p for p in parts if p)
+    return text(value)
+
+
+def money(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    return f"¥{Decimal(str(value)):,.2f}"
+
+
+def phone(value: str | None) -> str:
+    """``+8613912345678`` → ``139 1234 5678`` (national format, easier to read out)."""
+    if not value:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException:
+        return value
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, fmt)
+
+
+def interaction_summary(record: Any) -> str:
+    """What happened, in one line: items for a purchase, the text otherwise."""
+    items = getattr(record, "items", None)
+    if items:
+        return ", ".join(f"{i.name}×{i.qty}" for i in items)
+    return getattr(record, "text", None) or ""

@@ -1,0 +1,173 @@
+"""One customer: profile, tier and points, next reminders, timeline, plugin panels."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from kehu_core.errors import ConflictError, KehuError
+
+from ..editor import EditSession
+from ..messages import CustomerSaved, StoreChanged
+from ..widgets.customer.panels import PluginPanels
+from ..widgets.customer.profile import ProfileCard
+from ..widgets.customer.timeline import Timeline
+from ..widgets.customer.values import ValuesCard
+from .confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+
+class CustomerScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "edit", "Edit"),
+        Binding("E", "edit_external", "$EDITOR", key_display="E"),
+        Binding("p", "add_purchase", "Purchase"),
+        Binding("i", "add_interaction", "Interaction"),
+        Binding("r", "reload", "Reload"),
+    ]
+    COMMANDS_HERE = [
+        ("edit", "Edit this customer"),
+        ("edit_external", "Edit this customer's file in $EDITOR"),
+        ("add_purchase", "Add a purchase"),
+        ("add_interaction", "Add a visit, call, message, complaint ..."),
+    ]
+
+    def __init__(self, store: Store, customer_id: str) -> None:
+        super().__init__()
+        self.store = store
+        self.customer_id = customer_id
+        self.version: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="detail"):
+            with VerticalScroll(id="detail-left"):
+                yield ProfileCard(id="profile", classes="card")
+                yield ValuesCard(id="values", classes="card")
+                yield PluginPanels(id="plugin-panels")
+            yield Timeline(id="timeline", classes="card")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#profile").border_title = "客户资料 Profile"
+        self.query_one("#values").border_title = "等级 · 积分 · 提醒  Tier · points · reminders"
+        self.query_one("#timeline").border_title = "时间线 Timeline"
+        self.load()
+        self.query_one(Timeline).focus()
+
+    def load(self) -> None:
+        store = self.store
+        try:
+            customer = store.get(self.customer_id)
+            history = store.interactions(self.customer_id)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.version = store.file_version(self.customer_id)
+        self.sub_title = customer.name
+        referrer = None
+        if customer.referrer:
+            row = store.index.get(customer.referrer)
+            referrer = row.customer.name if row else None
+        self.query_one(ProfileCard).show(customer, referrer)
+        values: dict[str, Any] = store.plugins.values(store, customer) if store.plugins else {}
+        self.query_one(ValuesCard).show(store, self.customer_id, values)
+        timeline = self.query_one(Timeline)
+        timeline.show(history)
+        timeline.border_subtitle = _totals(history)
+        panels = store.plugins.collect("tui_panels", store=store) if store.plugins else []
+        self.query_one(PluginPanels).show(store, customer, panels)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_edit(self) -> None:
+        self.app.edit_customer(self.customer_id)  # type: ignore[attr-defined]
+
+    def action_add_purchase(self) -> None:
+        self.app.add_interaction(self.customer_id, "purchase")  # type: ignore[attr-defined]
+
+    def action_add_interaction(self) -> None:
+        self.app.add_interaction(self.customer_id, None)  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="editor")
+    async def action_edit_external(self) -> None:
+        """Open the file in $EDITOR; on a validation error offer to open it again."""
+        session = EditSession.start(self.store, self.customer_id)
+        while True:
+            self._run_editor(session)
+            if not session.changed:
+                session.discard()
+                self.notify("no change")
+                return
+            problems = session.problems()
+            if not problems:
+                break
+            again = await self.app.push_screen_wait(ConfirmScreen(
+                "The edited file has errors. Open the editor again?", "\n".join(problems),
+                yes="Edit again", no="Discard my edit"))
+            if not again:
+                session.discard()
+                self.notify("edit discarded; the record is unchanged")
+                return
+        try:
+            session.save()
+        except ConflictError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            return
+        self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
+        self.notify("saved")
+
+    def _run_editor(self, session: EditSession) -> None:
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.app.suspend():
+                session.run_editor()
+        except SuspendNotSupported:  # headless (tests): there is no terminal to hand over
+            session.run_editor()
+
+    # --- keeping up with the store --------------------------------------------------------
+
+    def on_store_changed(self, event: StoreChanged) -> None:
+        self._reload_if_changed(announce=True)
+
+    def on_customer_saved(self, event: CustomerSaved) -> None:
+        if event.customer_id == self.customer_id:
+            self.load()
+
+    def _reload_if_changed(self, announce: bool) -> None:
+        try:
+            version = self.store.file_version(self.customer_id)
+        except OSError:
+            self.notify("this customer's file is gone", severity="error", timeout=10)
+            return
+        # Interactions and ledgers may have changed too: reload; only the profile is announced.
+        profile_changed = version != self.version
+        self.load()
+        if announce and profile_changed:
+            self.notify("this customer was changed outside this window; reloaded")
+
+
+def _totals(history: list[Any]) -> str:
+    from decimal import Decimal
+
+    from .. import formatting
+
+    purchases = [h for h in history if h.kind == "purchase"]
+    total = sum((h.amount for h in purchases), Decimal(0))
+    return f"{len(purchases)} purchases · {formatting.money(total)} · {len(history)} records"

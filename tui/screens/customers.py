@@ -1,0 +1,144 @@
+"""The first screen: every customer, search as you type, filters, quick actions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from ..messages import CustomerSaved, FiltersChanged, StoreChanged
+from ..widgets.customers.filters import FilterBar, SearchBox
+from ..widgets.customers.table import ORDERS, CustomerTable, Query
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+
+class CustomersScreen(Screen):
+    """Customer list. ``/`` searches, ``Esc`` clears, ``Enter`` opens, ``f`` filters."""
+
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("f", "toggle_filters", "Filter"),
+        Binding("p", "add_purchase", "Purchase"),
+        Binding("i", "add_interaction", "Interaction"),
+        Binding("e", "edit", "Edit"),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield SearchBox()
+        yield FilterBar(self.store, id="filters", classes="hidden")
+        yield CustomerTable(self.store, id="customers")
+        yield Static(id="list-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.reload()
+        table.focus()
+        self._update_status()
+
+    @property
+    def table(self) -> CustomerTable:
+        return self.query_one(CustomerTable)
+
+    def _update_status(self) -> None:
+        q = self.table.query_state
+        shown = self.table.row_count
+        if q.search:
+            what = f"{shown} found for “{q.search}”"
+        else:
+            more = "" if shown >= self.table.total else f" (first {shown} loaded)"
+            what = f"{self.table.total} customers{more} · sorted by {ORDERS.get(q.order, q.order)}"
+        filters = [f"{k}: {v}" for k, v in (("tag", q.tag), ("tier", q.tier), ("owner", q.owner)) if v]
+        if filters:
+            what += " · " + ", ".join(filters)
+        self.query_one("#list-status", Static).update(what)
+
+    # --- search -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        q = self.table.query_state
+        self.table.reload(Query(event.value.strip(), q.order, q.tag, q.tier, q.owner))
+        self._update_status()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search box opens the best match (the highlighted row)."""
+        table = self.table
+        if table.row_count:
+            table.focus()
+            table.action_select_cursor()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.value:
+            box.value = ""  # Input.Changed reloads the full list
+        self.table.focus()
+
+    # --- filters ------------------------------------------------------------------------
+
+    def action_toggle_filters(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.toggle_class("hidden")
+        if not bar.has_class("hidden"):
+            bar.query_one("#filter-tag").focus()
+        else:
+            self.table.focus()
+
+    @on(FiltersChanged)
+    def _filters_changed(self, event: FiltersChanged) -> None:
+        q = self.table.query_state
+        if (q.tag, q.tier, q.owner) == (event.tag, event.tier, event.owner):
+            return
+        self.table.reload(Query(q.search, q.order, event.tag, event.tier, event.owner))
+        self._update_status()
+
+    # --- actions on the selected customer -------------------------------------------------
+
+    def _selected(self) -> str | None:
+        cid = self.table.selected_id
+        if cid is None:
+            self.notify("no customer selected", severity="warning")
+        return cid
+
+    def action_add_purchase(self) -> None:
+        if cid := self._selected():
+            self.app.add_interaction(cid, "purchase")  # type: ignore[attr-defined]
+
+    def action_add_interaction(self) -> None:
+        if cid := self._selected():
+            self.app.add_interaction(cid, None)  # type: ignore[attr-defined]
+
+    def action_edit(self) -> None:
+        if cid := self._selected():
+            self.app.edit_customer(cid)  # type: ignore[attr-defined]
+
+    # --- keeping up with the store ------------------------------------------------------
+
+    def on_store_changed(self, event: StoreChanged) -> None:
+        self.table.forget_values()
+        self.table.reload(keep_cursor=True)
+        self._update_status()
+
+    def on_customer_saved(self, event: CustomerSaved) -> None:
+        self.table.forget_values(event.customer_id)
+        self.table.reload(keep_cursor=True)
+        self._update_status()
+
+    def on_screen_resume(self) -> None:
+        self.table.call_after_refresh(self.table.fill_visible)

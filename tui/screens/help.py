@@ -1,0 +1,70 @@
+"""``?``: every key of every screen, read from the bindings themselves (so it cannot lie)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
+
+
+def key_text(binding: Binding) -> str:
+    if binding.key_display:
+        return binding.key_display
+    return ", ".join(KEY_NAMES.get(k, k) for k in binding.key.split(","))
+
+
+def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(screen, [(key, what)]) for the app and each screen, in the order a user meets them."""
+    from ..app import KehuApp
+    from ..widgets.customers.table import CustomerTable
+    from .customer import CustomerScreen
+    from .customers import CustomersScreen
+    from .dashboard import DashboardScreen
+    from .edit import EditCustomerScreen
+    from .interaction import AddInteractionScreen
+    from .today import TodayScreen
+
+    groups = [
+        ("Everywhere", KehuApp.BINDINGS),
+        ("Customer list", [*CustomersScreen.BINDINGS, *CustomerTable.BINDINGS]),
+        ("Customer", CustomerScreen.BINDINGS),
+        ("Edit form", EditCustomerScreen.BINDINGS),
+        ("New purchase / interaction", AddInteractionScreen.BINDINGS),
+        ("Today", TodayScreen.BINDINGS),
+        ("Dashboard", DashboardScreen.BINDINGS),
+    ]
+    out = []
+    for title, bindings in groups:
+        rows = [(key_text(b), b.description) for b in bindings if isinstance(b, Binding)]
+        if title == "Everywhere":
+            rows.append(("ctrl+p", "Command palette: every action, and customers by name"))
+        out.append((title, rows))
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss_help", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for title, rows in binding_groups():
+            table.add_row(Text(title, style="bold underline"), "")
+            for key, what in rows:
+                table.add_row(key, what)
+            table.add_row("", "")
+        with VerticalScroll(classes="dialog", id="help-dialog"):
+            yield Static(Text("Keys  (Esc closes)", style="bold"), classes="dialog-title")
+            yield Static(table)
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)

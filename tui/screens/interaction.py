@@ -1,0 +1,182 @@
+"""Add a purchase or an interaction in a few keystrokes (``p`` or ``i`` on a customer).
+
+``p``, the item, Tab, the price, Enter: saved. The record is validated by the same model the
+store uses before ``store.add_interaction`` writes it (which also lets plugins award points).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Select, Static
+
+from kehu_core.errors import KehuError, RecordError
+from kehu_core.models import INTERACTION_KINDS, parse_interaction
+
+from .. import formatting
+from ..widgets.customer.timeline import KIND_LABELS
+from ..widgets.forms.field import FormField
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+# field name, label, kinds it belongs to (empty: every kind), hint
+FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("date", "日期 Date", (), "YYYY-MM-DD"),
+    ("item", "商品 Item", ("purchase",), "龙井茶礼盒"),
+    ("qty", "数量 Qty", ("purchase",), "1"),
+    ("price", "单价 Price", ("purchase",), "1288"),
+    ("amount", "金额 Amount", ("purchase",), "default: qty × price"),
+    ("gifts", "赠品 Gifts", ("purchase",), "青瓷茶杯, 茶巾"),
+    ("due", "付款期 Due", ("purchase",), "YYYY-MM-DD, for credit sales"),
+    ("paid", "已付 Paid", ("purchase",), ""),
+    ("text", "内容 Text", (), "what happened"),
+    ("channel", "渠道 Channel", ("message",), "wechat, sms, email"),
+    ("status", "状态 Status", ("complaint",), "open or resolved"),
+    ("resolution", "处理 Resolution", ("complaint",), ""),
+    ("rating", "评分 Rating", ("feedback",), "1-5"),
+    ("by", "经办 By", (), "the rep"),
+]
+_SPLIT = re.compile(r"[,，;；]")
+_MONEY_NOISE = re.compile(r"[¥￥,\s]")
+
+
+class AddInteractionScreen(ModalScreen[str | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, store: Store, customer_id: str, kind: str | None, today: dt.date) -> None:
+        super().__init__()
+        self.store = store
+        self.customer_id = customer_id
+        self.kind = kind or "visit"
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        customer = self.store.get(self.customer_id)
+        with Vertical(classes="dialog", id="interaction-dialog"):
+            yield Static(Text(f"{customer.name}: new record", style="bold"), classes="dialog-title")
+            yield Select([(KIND_LABELS[k], k) for k in INTERACTION_KINDS], value=self.kind,
+                         allow_blank=False, id="kind")
+            with VerticalScroll(id="interaction-fields"):
+                for name, label, _, hint in FIELDS:
+                    initial = {"date": self.today.isoformat(), "by": customer.owner or ""}.get(name, "")
+                    if name == "paid":
+                        initial = "yes"
+                    yield FormField(name, label, initial, hint=hint, checkbox=name == "paid")
+            yield Static(id="interaction-error", classes="form-error")
+            yield Static(Text("Enter or ctrl+s saves · Esc cancels", style="dim"))
+
+    def on_mount(self) -> None:
+        self._show_fields()
+        first = "item" if self.kind == "purchase" else "text"
+        self.query_one(f"#field-{first}").focus()
+
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        self.kind = str(event.value)
+        self._show_fields()
+
+    def _show_fields(self) -> None:
+        for name, _, kinds, _ in FIELDS:
+            self.query_one(f"#row-{name}", FormField).display = not kinds or self.kind in kinds
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#row-{name}", FormField).value.strip()
+
+    def data(self) -> dict[str, Any]:
+        """The record as the store takes it, from what is typed (empty fields left out)."""
+        data: dict[str, Any] = {"kind": self.kind, "date": self._value("date")}
+        for name in ("text", "by"):
+            if value := self._value(name):
+                data[name] = value
+        if self.kind == "purchase":
+            if item := self._value("item"):
+                line: dict[str, Any] = {"name": item, "qty": self._value("qty") or "1"}
+                if price := self._value("price"):
+                    line["price"] = _MONEY_NOISE.sub("", price)
+                data["items"] = [line]
+            if amount := self._value("amount"):
+                data["amount"] = _MONEY_NOISE.sub("", amount)
+            gifts = [g.strip() for g in _SPLIT.split(self._value("gifts")) if g.strip()]
+            if gifts:
+                data["gifts"] = gifts
+            if due := self._value("due"):
+                data["due"] = due
+            data["paid"] = self._value("paid") == "yes"
+        elif self.kind == "message" and (channel := self._value("channel")):
+            data["channel"] = channel
+        elif self.kind == "complaint":
+            if status := self._value("status"):
+                data["status"] = status
+            if resolution := self._value("resolution"):
+                data["resolution"] = resolution
+        elif self.kind == "feedback" and (rating := self._value("rating")):
+            data["rating"] = rating
+        return data
+
+    def _errors(self, data: dict[str, Any]) -> dict[str, str]:
+        try:
+            parse_interaction({**data, "id": "new"})
+        except ValidationError as exc:
+            errors: dict[str, str] = {}
+            for error in exc.errors():
+                loc = [p for p in error["loc"] if p not in INTERACTION_KINDS]
+                message = error["msg"].removeprefix("Value error, ")
+                errors.setdefault(_field_of(loc, bool(data.get("items"))), message)
+            return errors
+        return {}
+
+    def action_save(self) -> None:
+        data = self.data()
+        errors = self._errors(data)
+        for name, *_ in FIELDS:
+            self.query_one(f"#row-{name}", FormField).set_error(errors.get(name))
+        if errors:
+            first = next(name for name, *_ in FIELDS if name in errors)
+            self.query_one(f"#field-{first}").focus()
+            return
+        try:
+            record = self.store.add_interaction(self.customer_id, data)
+        except RecordError as exc:
+            self._error("; ".join(p.message for p in exc.problems))
+            return
+        except KehuError as exc:
+            self._error(str(exc))
+            return
+        what = formatting.money(getattr(record, "amount", None)) or formatting.interaction_summary(record)
+        self.app.notify(f"saved {record.kind} {record.date.isoformat()} {what}".strip())
+        self.dismiss(record.id)
+
+    def _error(self, message: str) -> None:
+        self.query_one("#interaction-error", Static).update(Text(f"✗ Not saved: {message}"))
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _field_of(loc: list[Any], has_items: bool) -> str:
+    """Which form field a validation error belongs to."""
+    if not loc:  # a whole-record rule: a purchase needs an amount or prices
+        return "price" if has_items else "amount"
+    head = str(loc[0])
+    if head == "items":
+        return {"name": "item", "qty": "qty", "price": "price"}.get(str(loc[-1]), "item")
+    if head == "gifts":
+        return "gifts"
+    return head if head in {n for n, *_ in FIELDS} else "text"

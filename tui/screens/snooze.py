@@ -1,0 +1,58 @@
+"""Ask until when a reminder should be snoozed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+def parse_until(text: str, today: dt.date) -> dt.date:
+    """``2026-12-01``, or ``+3`` / ``3`` for that many days from today."""
+    text = text.strip()
+    days = text.removeprefix("+")
+    if days.isdigit():
+        return today + dt.timedelta(days=int(days))
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r}: expected YYYY-MM-DD or +N (days from today)") from None
+
+
+class SnoozeScreen(ModalScreen[dt.date | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, today: dt.date) -> None:
+        super().__init__()
+        self.reminder_title = title
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="snooze-dialog"):
+            yield Static(Text(f"Snooze “{self.reminder_title}” until", style="bold"),
+                         classes="dialog-title")
+            yield Input((self.today + dt.timedelta(days=1)).isoformat(), id="snooze-until",
+                        placeholder="YYYY-MM-DD or +N days")
+            yield Static("", classes="form-error", id="snooze-error")
+            yield Static(Text("Enter snoozes · Esc cancels", style="dim"))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            until = parse_until(event.value, self.today)
+        except ValueError as exc:
+            self.query_one("#snooze-error", Static).update(Text(f"✗ {exc}"))
+            return
+        if until <= self.today:
+            self.query_one("#snooze-error", Static).update(Text("✗ pick a day after today"))
+            return
+        self.dismiss(until)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,51 @@
+"""Noticing that someone else changed the store (the CLI, a ``git pull``, another app).
+
+The index already knows how to find changed files (size and mtime of every record). The
+walk over the folders runs in a worker thread with its own SQLite connection (a connection
+belongs to the thread that made it), so the screen never waits for a scan of a big store.
+The few changed files are then re-read through the app's own index connection, so that
+everything caching on that connection (plugins count its changes) sees the new data.
+The pause between two scans grows with the time a scan takes, so a 100 000-customer store
+is not scanned continuously.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+
+class StoreWatcher:
+    def __init__(self, store: Store, interval: float) -> None:
+        self.store = store
+        self.interval = interval
+        self.last_scan_seconds = 0.0
+
+    def changed_files(self) -> list[Path]:
+        """Record files added, changed or removed since the index last saw them (any thread)."""
+        from kehu_core.index import Index
+
+        started = time.perf_counter()
+        index = Index(self.store)
+        try:
+            on_disk = index.scan()
+            known = {p: (s, m) for p, s, m in index.db.execute("SELECT path, size, mtime FROM files")}
+        finally:
+            index.db.close()
+        changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
+        changed += [p for p in known if p not in on_disk]
+        self.last_scan_seconds = time.perf_counter() - started
+        return [self.store.root / p for p in changed]
+
+    def apply(self, paths: list[Path]) -> None:
+        """Re-read those files into the index (the thread that owns ``store.index``)."""
+        self.store.index.refresh_paths(paths)
+
+    @property
+    def next_delay(self) -> float:
+        # Spend at most about a tenth of the time scanning.
+        return max(self.interval, self.last_scan_seconds * 10)

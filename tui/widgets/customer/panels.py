@@ -1,0 +1,34 @@
+"""Panels plugins add to the detail screen (``tui_panels`` hook)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from kehu_core.models import Customer
+    from kehu_core.plugins import Panel
+    from kehu_core.store import Store
+
+
+class PluginPanels(Vertical):
+    """One bordered box per plugin panel; a panel that fails says so and the rest still show."""
+
+    def show(self, store: Store, customer: Customer, panels: list[Panel]) -> None:
+        self.remove_children()
+        boxes = []
+        for panel in panels:
+            try:
+                content = panel.render(store, customer)
+            except Exception as exc:
+                content = Text(f"plugin panel failed: {exc}", style="bold red")
+            box = Static(Text(content) if isinstance(content, str) else content,
+                         classes="card plugin-panel")
+            box.border_title = panel.title
+            boxes.append(box)
+        self.display = bool(boxes)
+        if boxes:
+            self.mount_all(boxes)

@@ -1,0 +1,58 @@
+"""Tier, points and what else plugins compute, with the history in their ledgers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from ... import formatting
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+HISTORY_ROWS = 8
+
+
+def ledger_names(store: Store, customer_id: str) -> list[str]:
+    """Ledgers the plugins keep for this customer (points, tiers ...), by file name."""
+    from kehu_core.store import LEDGER_SUFFIX
+
+    folder = store.customer_dir(customer_id)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name.removesuffix(LEDGER_SUFFIX) for p in folder.glob(f"*{LEDGER_SUFFIX}"))
+
+
+class ValuesCard(Static):
+    """``store.plugins.values`` as a grid, then the latest entries of each ledger."""
+
+    def show(self, store: Store, customer_id: str, values: dict[str, Any]) -> None:
+        parts: list[Any] = []
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for key, value in values.items():
+            shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
+            grid.add_row(key.replace("_", " "), Text(shown))
+        parts.append(grid if values else Text("no plugin computes anything for this customer",
+                                              style="dim"))
+        for name in ledger_names(store, customer_id):
+            try:
+                entries = store.ledger(customer_id, name)
+            except Exception as exc:  # a broken ledger is shown, not fatal
+                parts.append(Text(f"{name}: {exc}", style="bold red"))
+                continue
+            table = Table(title=f"{name} history", title_justify="left", expand=True,
+                          show_edge=False, header_style="bold")
+            columns = list(dict.fromkeys(k for e in entries[-HISTORY_ROWS:] for k in e))
+            for column in columns:
+                table.add_column(column)
+            for entry in reversed(entries[-HISTORY_ROWS:]):
+                table.add_row(*(formatting.text(entry.get(c)) for c in columns))
+            parts.append(Text(""))
+            parts.append(table)
+        self.update(Group(*parts))

@@ -1,0 +1,84 @@
+"""The search box and the tag / tier / owner filters above the customer list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, Select
+
+from ...messages import FiltersChanged
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+SEARCH_HINT = "/ search: name, pinyin (zm), phone digits, email, tag"
+
+
+class SearchBox(Input):
+    """Search as you type; the list below follows every keystroke."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(placeholder=SEARCH_HINT, id="search", **kwargs)
+
+
+class FilterBar(Horizontal):
+    """Tag and owner come from the index; tier is computed by plugins, so it is typed."""
+
+    def __init__(self, store: Store, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        db = self.store.index.db
+        tags = [t for (t,) in db.execute("SELECT DISTINCT tag FROM tags ORDER BY tag")]
+        owners = [o for (o,) in db.execute(
+            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL ORDER BY owner")]
+        yield Label("Tag", classes="filter-label")
+        yield Select([(t, t) for t in tags], prompt="any tag", id="filter-tag")
+        yield Label("Tier", classes="filter-label")
+        yield Input(placeholder="any tier", id="filter-tier", suggester=SuggestFromList(
+            self._tier_names(), case_sensitive=False))
+        yield Label("Owner", classes="filter-label")
+        yield Select([(o, o) for o in owners], prompt="any owner", id="filter-owner")
+
+    def _tier_names(self) -> list[str]:
+        from kehu_core.services.segmentation import PYRAMID_NAMES
+
+        return [*PYRAMID_NAMES, "A", "B", "C"]
+
+    def current(self) -> tuple[str | None, str | None, str | None]:
+        tag = self.query_one("#filter-tag", Select).value
+        owner = self.query_one("#filter-owner", Select).value
+        tier = self.query_one("#filter-tier", Input).value.strip() or None
+        return (
+            tag if isinstance(tag, str) else None,
+            tier,
+            owner if isinstance(owner, str) else None,
+        )
+
+    def _changed(self) -> None:
+        self.post_message(FiltersChanged(*self.current()))
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    @on(Input.Submitted, "#filter-tier")
+    def _tier_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._changed()
+
+    @on(Input.Blurred, "#filter-tier")
+    def _tier_left(self, event: Input.Blurred) -> None:
+        self._changed()
+
+    def clear(self) -> None:
+        self.query_one("#filter-tag", Select).clear()
+        self.query_one("#filter-owner", Select).clear()
+        self.query_one("#filter-tier", Input).value = ""
+        self._changed()

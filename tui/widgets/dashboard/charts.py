@@ -1,0 +1,87 @@
+"""Dashboard charts. Plotext draws the ones with short ASCII labels (months, age buckets);
+the ones labelled in Chinese are drawn with Rich, which measures wide characters right."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from ... import formatting
+
+BAR = "█"
+
+
+class TierPyramid(Static):
+    """The customer pyramid, drawn as one: the top tier narrowest."""
+
+    def show(self, tiers: list[tuple[str, int, Decimal]], width: int = 36) -> None:
+        """``tiers``: (name, customers, revenue), top tier first."""
+        total = sum((r for _, _, r in tiers), Decimal(0)) or Decimal(1)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(width=width, justify="center", no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True)
+        steps = max(len(tiers), 1)
+        for i, (name, count, revenue) in enumerate(tiers):
+            bar_width = max(4, round(width * (i + 1) / steps))
+            grid.add_row(
+                Text(BAR * bar_width, style=f"color({33 + i * 6})"), Text(name, style="bold"),
+                f"{count} 人", formatting.money(revenue), f"{100 * revenue / total:.1f}%",
+            )
+        self.update(grid if tiers else Text("no purchases yet", style="dim"))
+
+
+def bar_list(rows: list[tuple[str, Decimal, str]], empty: str = "nothing") -> Any:
+    """Named amounts as horizontal bars; ``rows``: (label, value, note)."""
+    if not rows:
+        return Text(empty, style="dim")
+    top = max((v for _, v, _ in rows), default=Decimal(1)) or Decimal(1)
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, max_width=18)
+    table.add_column(no_wrap=True, width=20)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(no_wrap=True)
+    for label, value, note in rows:
+        width = int(20 * value / top)
+        table.add_row(label, Text(BAR * max(width, 1 if value else 0), style="cyan"),
+                      formatting.money(value), Text(note, style="dim"))
+    return table
+
+
+class ProductBars(Static):
+    """Hot products (热销) over slow ones (滞销), each as bars of revenue."""
+
+    def show(self, total: Decimal, hot: list[tuple[str, Decimal, str]],
+             slow: list[tuple[str, Decimal, str]]) -> None:
+        self.update(Group(
+            Text(f"热销 hot · {formatting.money(total)} in the period", style="bold green"),
+            bar_list(hot, "no sales in the period"), Text(""),
+            Text("滞销 slow", style="bold red"), bar_list(slow, "no slow products"),
+        ))
+
+
+class BarChart(PlotextPlot):
+    """A vertical bar chart with a title (revenue by month, receivables by age)."""
+
+    def __init__(self, title: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chart_title = title
+        self._data: tuple[list[str], list[float]] = ([], [])
+
+    def show(self, labels: list[str], values: list[float]) -> None:
+        self._data = (labels, values)
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.chart_title)
+        if labels:
+            plt.bar(labels, values)
+        self.refresh()

@@ -1,0 +1,117 @@
+"""Customer fields as form text and back: which fields, how lists are typed, what changed.
+
+The model (with plugin fields) decides what is valid; this module only translates between
+what a person types and the values ``store.update_customer`` takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from ..customer.profile import LABELS
+
+if TYPE_CHECKING:
+    from kehu_core.models import Customer
+    from kehu_core.store import Store
+
+_LIST_SPLIT = re.compile(r"[,，;；]")
+_ADDRESS_SPLIT = re.compile(r"[;；|]")
+READ_ONLY = {"id"}
+HINTS = {
+    "phones": "139 1234 5678, +44 7700 900123",
+    "emails": "a@example.com, b@example.com",
+    "addresses": "one; another (separate with ;)",
+    "tags": "VIP, 老客户",
+    "interests": "品茶, 书法",
+    "birthday": "YYYY-MM-DD or --MM-DD",
+    "lunar_birthday": "MM-DD (农历)",
+    "created": "YYYY-MM-DD",
+    "referrer": "customer id",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    kind: str  # text | list | addresses | bool
+    hint: str = ""
+
+
+def form_fields(store: Store) -> list[FieldSpec]:
+    """Every field of the store's customer model (plugin fields too), in model order."""
+    out = []
+    for name, info in store.customer_model.model_fields.items():
+        if name in READ_ONLY:
+            continue
+        annotation = str(info.annotation)
+        kind = "bool" if info.annotation is bool else "list" if "list" in annotation else "text"
+        if name == "addresses":
+            kind = "addresses"
+        out.append(FieldSpec(name, LABELS.get(name, name), kind, HINTS.get(name, "")))
+    return out
+
+
+def to_text(spec: FieldSpec, value: Any) -> str:
+    if value in (None, [], False):
+        return ""
+    if spec.kind == "bool":
+        return "yes"
+    if spec.kind == "addresses":
+        return "; ".join(value)
+    if spec.kind == "list":
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def from_text(spec: FieldSpec, text: str) -> Any:
+    """Typed text → the value for ``update_customer`` (None removes the field)."""
+    text = text.strip()
+    if spec.kind == "bool":
+        return True if text == "yes" else None  # None removes the line; False would stay
+    if spec.kind in ("list", "addresses"):
+        pattern = _ADDRESS_SPLIT if spec.kind == "addresses" else _LIST_SPLIT
+        return [v.strip() for v in pattern.split(text) if v.strip()] or None
+    return text or None
+
+
+def changes_of(specs: list[FieldSpec], original: Customer, typed: dict[str, str]) -> dict[str, Any]:
+    """Only the fields whose text differs from what was loaded: an untouched field is never
+    rewritten (so ``139 1234 5678`` typed elsewhere is not reformatted by a save here)."""
+    changes = {}
+    for spec in specs:
+        if spec.name not in typed:
+            continue
+        before = to_text(spec, getattr(original, spec.name, None))
+        if typed[spec.name].strip() != before.strip():
+            changes[spec.name] = from_text(spec, typed[spec.name])
+    return changes
+
+
+def field_errors(store: Store, original: Customer, changes: dict[str, Any]) -> dict[str, str]:
+    """Validate the profile as it would be saved; messages by field name."""
+    data = original.model_dump(mode="python")
+    data.update(changes)
+    data = {k: v for k, v in data.items() if v not in (None, [], "")}
+    try:
+        store.customer_model.model_validate(data, context={"region": store.config.region})
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            loc = error["loc"]
+            name = str(loc[0]) if loc else "name"
+            message = error["msg"].removeprefix("Value error, ")
+            if len(loc) > 1 and isinstance(loc[1], int):
+                message = f"item {loc[1] + 1}: {message}"
+            errors.setdefault(name, message)
+        return errors
+    if changes.get("referrer") and not store.exists(changes["referrer"]):
+        return {"referrer": f"no customer with id {changes['referrer']!r}"}
+    return {}
