@@ -191,7 +191,8 @@ def make_interactions(rng: random.Random, customer: dict[str, Any], today: dt.da
 
 
 def generate(root: Path, customers: int = 200, *, seed: int = 2026, today: dt.date = TODAY,
-             name: str = "西湖茶庄 (demo)", interactions_per_customer: float = 6.0) -> int:
+             name: str = "西湖茶庄 (demo)", interactions_per_customer: float = 6.0,
+             first: int = 0) -> int:
     """Write a store of ``customers`` customers into ``root`` (which must not be a store yet).
 
     Returns the number of files written. Spending follows a Pareto curve, so tiering and 80/20
@@ -215,7 +216,7 @@ def generate(root: Path, customers: int = 200, *, seed: int = 2026, today: dt.da
     files = 3
     ids: list[str] = []
     purchase_scale = interactions_per_customer / 6.0
-    for seq in range(customers):
+    for seq in range(first, first + customers):
         customer = make_customer(rng, seq, today, ids)
         ids.append(customer["id"])
         folder = root / CUSTOMERS_DIR / shard(customer["id"]) / customer["id"]

@@ -8,10 +8,14 @@ Files that fail to parse or validate are recorded as problems and left out; the 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sqlite3
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +27,7 @@ from .textsearch import normalise_query, search_text
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -43,6 +47,7 @@ CREATE TABLE IF NOT EXISTS interactions(
     data TEXT, path TEXT, PRIMARY KEY(customer_id, id));
 CREATE INDEX IF NOT EXISTS interactions_path ON interactions(path);
 CREATE INDEX IF NOT EXISTS interactions_date ON interactions(date);
+CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER);
 CREATE TABLE IF NOT EXISTS problems(path TEXT, line INTEGER, message TEXT);
 CREATE INDEX IF NOT EXISTS problems_path ON problems(path);
 """
@@ -58,6 +63,76 @@ class Row:
     first_purchase: str | None
     revenue: Decimal
     purchases: int
+
+
+FULL_SCAN_FILES = 30_000  # up to here a full size+mtime comparison is cheap (~0.15 s)
+FULL_SCAN_EVERY = 600  # seconds between full comparisons in bigger stores
+PARALLEL_THRESHOLD = 4000  # below this, starting worker processes costs more than it saves
+
+
+@dataclass
+class Parsed:
+    """What one record file contributes to the index (computed in a worker process)."""
+
+    rel: str
+    stat: tuple[int, int]
+    cid: str
+    kind: str
+    customer: tuple[Any, ...] | None = None
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    interaction: tuple[Any, ...] | None = None
+    problems: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
+    """Read one file under customers/ into index rows, or into problems."""
+    parts = rel.split("/")
+    # customers/<shard>/<id>/customer.yaml or customers/<shard>/<id>/interactions/<x>.yaml
+    cid = parts[2] if len(parts) > 3 else ""
+    out = Parsed(rel, stat, cid, "other")
+    path = store.root / rel
+    try:
+        if len(parts) == 4 and parts[3] == "customer.yaml":
+            out.kind = "customer"
+            c = store.read_customer_file(path)
+            text = search_text(c.name, nickname=c.nickname, organization=c.organization,
+                               phones=c.phones, emails=c.emails, tags=c.tags)
+            out.customer = (c.id, rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
+                            text, c.model_dump_json())
+            out.tags = [(c.id, t) for t in c.tags]
+        elif len(parts) == 5 and parts[3] == "interactions":
+            out.kind = "interaction"
+            i = store.read_interaction_file(path)
+            is_purchase = isinstance(i, Purchase)
+            out.interaction = (
+                cid, i.id, i.kind, i.date.isoformat(),
+                float(i.amount) if is_purchase else None,
+                int(i.paid) if is_purchase else None,
+                i.due.isoformat() if is_purchase and i.due else None,
+                i.model_dump_json(), rel,
+            )
+        elif len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
+            out.kind = "ledger"
+    except RecordError as exc:
+        out.problems = [(rel, p.line, p.message) for p in exc.problems]
+    except OSError as exc:  # vanished or unreadable between the scan and the read
+        out.problems = [(rel, 1, f"cannot read: {exc.strerror or exc}")]
+    return out
+
+
+_WORKER_STORE: Store | None = None
+
+
+def _worker_init(root: str) -> None:
+    global _WORKER_STORE
+    from .plugins import open_store
+
+    _WORKER_STORE = open_store(root)
+
+
+def _worker_parse(jobs: list[tuple[str, tuple[int, int]]]) -> list[Parsed]:
+    assert _WORKER_STORE is not None
+    return [parse_record(_WORKER_STORE, rel, stat) for rel, stat in jobs]
 
 
 class Index:
@@ -87,15 +162,16 @@ class Index:
 
     # --- keeping up to date -------------------------------------------------------------
 
-    def scan(self) -> dict[str, tuple[int, int]]:
-        """Every record file under customers/ with its (size, mtime_ns)."""
-        found: dict[str, tuple[int, int]] = {}
-        base = self.store.root / "customers"
+    def scan(self) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+        """Every record file under customers/ with its (size, mtime_ns), and every folder's mtime."""
+        files: dict[str, tuple[int, int]] = {}
+        folders: dict[str, int] = {}
         root_len = len(str(self.store.root)) + 1
 
         def walk(folder: str) -> None:
             try:
                 entries = os.scandir(folder)
+                folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
             except OSError:
                 return
             with entries:
@@ -106,20 +182,98 @@ class Index:
                         walk(entry.path)
                     elif entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
                         st = entry.stat()
-                        found[entry.path[root_len:].replace(os.sep, "/")] = (st.st_size, st.st_mtime_ns)
+                        files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
 
-        walk(str(base))
-        return found
+        walk(str(self.store.root / "customers"))
+        return files, folders
 
-    def refresh(self) -> int:
-        """Bring the index up to date with the files; returns how many files were re-read."""
-        on_disk = self.scan()
+    def refresh(self, full: bool | None = None) -> int:
+        """Bring the index up to date with the files; returns how many files were re-read.
+
+        A full refresh compares every file's size and mtime. Big stores (over
+        ``FULL_SCAN_FILES`` files) normally do a quick one: only folders whose mtime changed
+        are listed again. That sees every file kehu, git, vim or emacs writes (they replace
+        files, which touches the folder) but not an in-place rewrite by some editors, which the
+        next full refresh (``kehu reindex``, ``kehu check``, or every ``FULL_SCAN_EVERY``
+        seconds) picks up.
+        """
+        if full is None:
+            files = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
+            last_full = float(self._meta("last_full_scan") or 0)
+            full = files <= FULL_SCAN_FILES or time.time() - last_full > FULL_SCAN_EVERY
+        return self._full_refresh() if full else self._quick_refresh()
+
+    def _full_refresh(self) -> int:
+        started = time.time()
+        on_disk, folders = self.scan()
         known = {p: (s, m) for p, s, m in self.db.execute("SELECT path, size, mtime FROM files")}
         changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
         removed = [p for p in known if p not in on_disk]
-        if changed or removed:
-            self._apply(changed, removed, on_disk)
+        known_dirs = dict(self.db.execute("SELECT path, mtime FROM dirs"))
+        updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
+        self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders))
+        self._set_meta("last_full_scan", str(started))
         return len(changed) + len(removed)
+
+    def _quick_refresh(self) -> int:
+        known_dirs = dict(self.db.execute("SELECT path, mtime FROM dirs"))
+        root = str(self.store.root) + os.sep
+        base = root + "customers"
+        seen: dict[str, int] = {}
+        stale: list[str] = []
+
+        def check(folder: str) -> None:
+            rel = folder[len(root):]
+            try:
+                mtime = os.stat(folder).st_mtime_ns
+            except OSError:
+                return
+            seen[rel] = mtime
+            if known_dirs.get(rel) != mtime:
+                stale.append(folder)
+
+        check(base)
+        with os.scandir(base) as shards:
+            for shard_entry in shards:
+                if shard_entry.name.startswith(".") or not shard_entry.is_dir(follow_symlinks=False):
+                    continue
+                check(shard_entry.path)
+                with os.scandir(shard_entry.path) as customers:
+                    for entry in customers:
+                        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                            check(entry.path)
+                            check(entry.path + os.sep + "interactions")
+        on_disk: dict[str, tuple[int, int]] = {}
+        changed: list[str] = []
+        removed: list[str] = []
+        for folder in stale:
+            rel_dir = folder[len(root):]
+            listed: dict[str, tuple[int, int]] = {}
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".yaml") and not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
+                        st = entry.stat()
+                        listed[rel_dir + "/" + entry.name] = (st.st_size, st.st_mtime_ns)
+            known = {p: (sz, m) for p, sz, m in self.db.execute(
+                "SELECT path, size, mtime FROM files WHERE path > ? AND path < ? AND instr(substr(path, ?), '/') = 0",
+                (rel_dir + "/", rel_dir + "/\uffff", len(rel_dir) + 2))}
+            on_disk.update(listed)
+            changed += [p for p, stat in listed.items() if known.get(p) != stat]
+            removed += [p for p in known if p not in listed]
+        for gone in set(known_dirs) - set(seen):
+            removed += [p for (p,) in self.db.execute(
+                "SELECT path FROM files WHERE path > ? AND path < ? AND instr(substr(path, ?), '/') = 0",
+                (gone + "/", gone + "/\uffff", len(gone) + 2))]
+        updates = {d: m for d, m in seen.items() if known_dirs.get(d) != m}
+        self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(seen))
+        return len(changed) + len(removed)
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
 
     def refresh_paths(self, paths: Iterable[Path]) -> None:
         """Re-read just these files (after kehu itself wrote them)."""
@@ -134,21 +288,71 @@ class Index:
                 removed.append(rel)
         self._apply(changed, removed, stats)
 
-    def _apply(self, changed: list[str], removed: list[str], stats: dict[str, tuple[int, int]]) -> None:
+    def _apply(
+        self, changed: list[str], removed: list[str], stats: dict[str, tuple[int, int]],
+        *, folders: dict[str, int] | None = None, gone_folders: set[str] | None = None,
+    ) -> None:
+        if not (changed or removed or folders or gone_folders):
+            return
+        parsed = self._parse_all(changed, stats)
         db = self.db
         touched: set[str] = set()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for rel in removed:
-                self._forget(rel, touched)
-            for rel in changed:
-                self._forget(rel, touched)
-                self._read(rel, stats[rel], touched)
+            if db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
+                for rel in [*removed, *changed]:
+                    self._forget(rel, touched)
+            self._store_parsed(parsed, touched)
             self._recompute(touched)
+            self._store_folders(folders or {}, gone_folders or set())
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _parse_all(self, rels: list[str], stats: dict[str, tuple[int, int]]) -> list[Parsed]:
+        """Parse changed files; a big batch (a fresh clone) is spread over all cores."""
+        jobs = [(rel, stats[rel]) for rel in rels]
+        workers = os.cpu_count() or 1
+        if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
+            return [parse_record(self.store, rel, stat) for rel, stat in jobs]
+        chunk = max(500, len(jobs) // (workers * 8))
+        batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(str(self.store.root),)) as pool:
+            return [p for batch in pool.map(_worker_parse, batches) for p in batch]
+
+    def _store_parsed(self, parsed: list[Parsed], touched: set[str]) -> None:
+        db = self.db
+        db.executemany(
+            "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, data)"
+            " VALUES(?,?,?,?,?,?,?,?)",
+            [p.customer for p in parsed if p.customer],
+        )
+        db.executemany("DELETE FROM tags WHERE customer_id=?", [(p.cid,) for p in parsed if p.customer])
+        db.executemany("INSERT INTO tags VALUES(?,?)", [t for p in parsed for t in p.tags])
+        db.executemany(
+            "INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?)",
+            [p.interaction for p in parsed if p.interaction],
+        )
+        db.executemany("INSERT INTO problems VALUES(?,?,?)", [q for p in parsed for q in p.problems])
+        racy = time.time_ns() - 2_000_000_000  # see _store_folders: re-read such files next time
+        db.executemany(
+            "INSERT OR REPLACE INTO files VALUES(?,?,?,?,?)",
+            [(p.rel, p.stat[0], p.stat[1] if p.stat[1] < racy else -1, p.cid, p.kind) for p in parsed],
+        )
+        touched.update(p.cid for p in parsed if p.cid)
+
+    def _store_folders(self, folders: dict[str, int], gone: set[str]) -> None:
+        """Remember folder mtimes for the quick refresh. A folder changed in the last two
+        seconds is stored as unknown: a change in the same clock tick would not move its mtime."""
+        racy = time.time_ns() - 2_000_000_000
+        self.db.executemany("DELETE FROM dirs WHERE path=?", [(d,) for d in gone])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO dirs VALUES(?, ?)",
+            [(path, mtime if mtime < racy else -1) for path, mtime in folders.items()],
+        )
 
     def _forget(self, rel: str, touched: set[str]) -> None:
         db = self.db
@@ -165,56 +369,20 @@ class Index:
         elif kind == "interaction":
             db.execute("DELETE FROM interactions WHERE path=?", (rel,))
 
-    def _read(self, rel: str, stat: tuple[int, int], touched: set[str]) -> None:
-        db = self.store.root / rel
-        parts = rel.split("/")
-        # customers/<shard>/<id>/customer.yaml or customers/<shard>/<id>/interactions/<x>.yaml
-        kind = "other"
-        cid = parts[2] if len(parts) > 3 else ""
-        try:
-            if len(parts) == 4 and parts[3] == "customer.yaml":
-                kind = "customer"
-                self._put_customer(rel, self.store.read_customer_file(db))
-            elif len(parts) == 5 and parts[3] == "interactions":
-                kind = "interaction"
-                self._put_interaction(cid, rel, self.store.read_interaction_file(db))
-            elif len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
-                kind = "ledger"
-        except RecordError as exc:
-            self.db.executemany(
-                "INSERT INTO problems VALUES(?,?,?)",
-                [(rel, p.line, p.message) for p in exc.problems],
-            )
-        self.db.execute("INSERT OR REPLACE INTO files VALUES(?,?,?,?,?)", (rel, *stat, cid, kind))
-        if cid:
-            touched.add(cid)
-
-    def _put_customer(self, rel: str, c: Customer) -> None:
-        text = search_text(
-            c.name, nickname=c.nickname, organization=c.organization,
-            phones=c.phones, emails=c.emails, tags=c.tags,
-        )
-        self.db.execute(
-            "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, data)"
-            " VALUES(?,?,?,?,?,?,?,?)",
-            (c.id, rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None, text,
-             c.model_dump_json()),
-        )
-        self.db.execute("DELETE FROM tags WHERE customer_id=?", (c.id,))
-        self.db.executemany("INSERT INTO tags VALUES(?,?)", [(c.id, t) for t in c.tags])
-
-    def _put_interaction(self, cid: str, rel: str, i: Any) -> None:
-        is_purchase = isinstance(i, Purchase)
-        self.db.execute(
-            "INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?)",
-            (cid, i.id, i.kind, i.date.isoformat(),
-             float(i.amount) if is_purchase else None,
-             int(i.paid) if is_purchase else None,
-             i.due.isoformat() if is_purchase and i.due else None,
-             i.model_dump_json(), rel),
-        )
-
     def _recompute(self, ids: set[str]) -> None:
+        if len(ids) > 1000:  # many customers (a fresh build): one grouped pass is far cheaper
+            self.db.execute(
+                """UPDATE customers SET last_contact=a.last_contact, last_purchase=a.last_purchase,
+                     first_purchase=a.first_purchase, revenue=a.revenue, purchases=a.purchases
+                   FROM (SELECT customer_id, max(date) AS last_contact,
+                           max(CASE WHEN kind='purchase' THEN date END) AS last_purchase,
+                           min(CASE WHEN kind='purchase' THEN date END) AS first_purchase,
+                           coalesce(sum(amount), 0) AS revenue,
+                           count(CASE WHEN kind='purchase' THEN 1 END) AS purchases
+                         FROM interactions GROUP BY customer_id) AS a
+                   WHERE a.customer_id = customers.id"""
+            )
+            return
         self.db.executemany(
             """UPDATE customers SET
                  last_contact=(SELECT max(date) FROM interactions WHERE customer_id=:id),

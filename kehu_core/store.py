@@ -41,6 +41,7 @@ from .yamlio import (
     lines_doc,
     load_fast,
     load_roundtrip,
+    load_scan,
     to_plain_yaml_value,
 )
 
@@ -229,7 +230,7 @@ class Store:
     def read_customer_file(self, path: Path) -> Customer:
         """Load and validate one profile; errors carry the file and line of the bad field."""
         try:
-            data = load_fast(path)
+            data = load_scan(path)
         except YamlFileError as exc:
             raise RecordError([exc.problem]) from None
         return self.validate_customer_data(path, data)
@@ -325,7 +326,7 @@ class Store:
 
     def read_interaction_file(self, path: Path) -> Interaction:
         try:
-            data = load_fast(path)
+            data = load_scan(path)
         except YamlFileError as exc:
             raise RecordError([exc.problem]) from None
         if not isinstance(data, dict):

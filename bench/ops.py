@@ -1,0 +1,107 @@
+"""One measured operation on a store, run in its own process so its peak memory is its own.
+
+``python bench/ops.py OP STORE`` prints one JSON line: {"op", "seconds", "rss_mb", "detail"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kehu_core.plugins import open_store  # noqa: E402
+
+
+def raw_read(store_path: Path) -> str:
+    total = files = 0
+    for folder, _, names in os.walk(store_path / "customers"):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as handle:
+                total += len(handle.read())
+            files += 1
+    return f"{files} files, {total / 1e6:.0f} MB"
+
+
+def cold_index(store_path: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store_path}/.kehu/index.sqlite{suffix}").unlink(missing_ok=True)
+    store = open_store(store_path)
+    return f"{store.index.count()} customers indexed"
+
+
+def _warm(store_path: Path):
+    store = open_store(store_path)
+    store.index  # noqa: B018 - opening refreshes; the timed part is the query below
+    return store
+
+
+def main() -> None:
+    op, store_path = sys.argv[1], Path(sys.argv[2])
+    arg = sys.argv[3] if len(sys.argv) > 3 else ""
+    prepared = None
+    if op == "raw_read":
+        raw_read(store_path)  # warm the page cache: we compare parsing, not the disk
+    if op in {"list", "list_all", "search", "show", "save", "reindex_one", "refresh", "refresh_full"}:
+        prepared = _warm(store_path)
+    start = time.perf_counter()
+    detail = ""
+    if op == "raw_read":
+        detail = raw_read(store_path)
+    elif op == "cold_index":
+        detail = cold_index(store_path)
+    elif op == "refresh":
+        detail = f"{prepared.index.refresh()} files re-read (automatic: quick above 30 000 files)"
+    elif op == "refresh_full":
+        detail = f"{prepared.index.refresh(full=True)} files re-read (every file's size and mtime)"
+    elif op == "list":
+        rows = prepared.index.list(limit=50)
+        detail = f"first page, {len(rows)} rows"
+    elif op == "list_all":
+        rows = prepared.index.list()
+        detail = f"{len(rows)} rows"
+    elif op == "search":
+        rows = prepared.index.search(arg)
+        detail = f"{arg!r}: {len(rows)} hits"
+    elif op == "show":
+        cid = prepared.index.ids()[len(prepared.index.ids()) // 2]
+        start = time.perf_counter()
+        customer = prepared.get(cid)
+        history = prepared.interactions(cid)
+        values = prepared.plugins.values(prepared, customer)
+        detail = f"{len(history)} interactions, {len(values)} plugin values"
+    elif op == "save":
+        cid = prepared.index.ids()[0]
+        level = "金卡" if prepared.get(cid).level != "金卡" else "银卡"
+        start = time.perf_counter()
+        prepared.update_customer(cid, {"level": level})
+        detail = "one field of one customer"
+    elif op == "reindex_one":
+        cid = prepared.index.ids()[1]
+        path = prepared.customer_file(cid)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("name: ", "name: 改", 1), encoding="utf-8")
+        start = time.perf_counter()
+        detail = f"{prepared.index.refresh()} file re-read"
+        path.write_text(text, encoding="utf-8")
+    elif op == "check":
+        from kehu_core.services.checking import check_store
+
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{store_path}/.kehu/index.sqlite{suffix}").unlink(missing_ok=True)
+        problems = check_store(open_store(store_path))
+        detail = f"{len(problems)} problems (cold: index rebuilt)"
+    else:
+        raise SystemExit(f"unknown op {op}")
+    seconds = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"op": op, "seconds": seconds, "rss_mb": rss_mb, "detail": detail}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
