@@ -21,8 +21,11 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check kehu_core plugins tui tests bench scripts
 
-bench: install
-	$(PY) bench/run.py --customers 10000
+N ?= 10000
+bench: install  ## the benchmark suite at N customers (default 10 000): `make bench N=100000`
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(PY) bench/run.py --customers $(N)
+	$(PY) bench/khard_compare.py --customers $(N)
 
 demo: install
 	$(PY) scripts/make_demo.py records
