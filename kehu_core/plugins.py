@@ -184,6 +184,10 @@ class PluginHost:
             })
         return out
 
+    def report(self, plugin: str, where: str, exc: Exception) -> None:
+        """Record a failure of something a plugin handed over (a reminder rule, an importer)."""
+        self._fail(PluginFailure(plugin, where, f"{type(exc).__name__}: {exc}"))
+
     def _fail(self, failure: PluginFailure) -> None:
         self.failures.append(failure)
         key = (failure.plugin, failure.hook, failure.error)

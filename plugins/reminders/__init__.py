@@ -1,1 +1,55 @@
-"""kehu built-in plugin: reminders (work in progress)."""
+"""Follow-up reminders (客户回访提醒): greetings and surveys after a purchase, a monthly touch,
+solar and lunar birthdays, Chinese holidays, key-account visits by tier, overdue payments and
+dormant customers. The engine that runs the rules is ``kehu_core.reminders``.
+
+A plain kehu plugin: only ``kehu_core``'s public API and ``hookimpl``. Settings live under
+``plugins: reminders:`` in kehu.yaml (see README "Reminders").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kehu_core import hookimpl
+from kehu_core.models import Customer
+from kehu_core.plugins import Column
+from kehu_core.reminders import reminders_of
+from kehu_core.store import Store
+
+from .rules import enabled_rules
+
+HORIZON_DAYS = 366  # a birthday or holiday is always within a year
+
+
+@hookimpl
+def reminder_rules(store: Store) -> list[Any]:
+    return list(enabled_rules(store))
+
+
+@hookimpl
+def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
+    today = dt.date.today()
+    end = today + dt.timedelta(days=HORIZON_DAYS)
+    upcoming = reminders_of(store, customer.id, today, end, customer=customer)
+    if not upcoming:
+        return {"next_reminder": None}
+    first = upcoming[0]
+    return {"next_reminder": {"due": first.due.isoformat(), "rule": first.rule, "title": first.title, "key": first.key}}
+
+
+def _next(store: Store, customer: Customer) -> str:
+    value = customer_values(store, customer)["next_reminder"]
+    return f"{value['due']} {value['title']}" if value else ""
+
+
+@hookimpl
+def tui_columns(store: Store) -> list[Column]:
+    return [Column("Next", _next, key="next_reminder")]
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from .cli import reminders_group
+
+    cli.add_command(reminders_group)

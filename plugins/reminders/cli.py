@@ -1,0 +1,123 @@
+"""``kehu reminders [--days 7] [--json] [--ics OUT]``, ``reminders done``, ``reminders snooze``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from icalendar import Calendar, Event
+
+from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli.records import DATE
+from kehu_core.models import INTERACTION_KINDS, Reminder
+from kehu_core.plugins import require_enabled
+from kehu_core.reminders import due_reminders, mark_done, snooze
+from kehu_core.store import Store
+from kehu_core.yamlio import atomic_write
+
+from .rules import NAME, settings
+
+
+def _store(ctx: Context) -> Store:
+    store = ctx.store
+    require_enabled(store, NAME)
+    settings(store)  # bad settings: kehu.yaml:line, before anything runs
+    return store
+
+
+def to_ics(reminders: list[Reminder], name: str) -> bytes:
+    """All-day events a calendar app imports; UIDs are the reminder keys, so re-importing
+    updates events instead of duplicating them."""
+    cal = Calendar()
+    cal.add("prodid", "-//kehu//reminders//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{name} 客户提醒")
+    stamp = dt.datetime.now(dt.UTC)
+    for r in reminders:
+        event = Event()
+        event.add("uid", f"{r.key}@kehu")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", r.due)
+        event.add("dtend", r.due + dt.timedelta(days=1))
+        event.add("summary", f"{r.title} — {r.customer_name}")
+        event.add("description", "\n".join(filter(None, [r.detail, f"kehu reminders done {r.key}"])))
+        event.add("categories", [r.rule])
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+@click.group("reminders", invoke_without_command=True)
+@click.option(
+    "--days", type=click.IntRange(min=1), default=7, show_default=True, help="How many days ahead, today included."
+)
+@click.option("--from", "start", type=DATE, help="First day (default: today).")
+@click.option("--owner", help="Only customers of this rep.")
+@click.option("--rule", "rule_names", multiple=True, help="Only these rules (greeting, birthday ...).")
+@click.option(
+    "--ics",
+    "ics",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the reminders as an iCalendar file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+@click.pass_context
+def reminders_group(
+    click_ctx: click.Context,
+    ctx: Context,
+    days: int,
+    start: dt.date | None,
+    owner: str | None,
+    rule_names: tuple[str, ...],
+    ics: Path | None,
+    as_json: bool,
+) -> None:
+    """What to do for which customer in the next --days days (overdue ones first)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    store = _store(ctx)
+    first = start or dt.date.today()
+    found = due_reminders(store, first, first + dt.timedelta(days=days - 1))
+    if owner:
+        mine = {r.customer.id for r in store.index.list(owner=owner)}
+        found = [r for r in found if r.customer_id in mine]
+    if rule_names:
+        found = [r for r in found if r.rule in rule_names or r.key.split(":")[0] in rule_names]
+    if ics:
+        atomic_write(ics, to_ics(found, store.config.name).decode("utf-8"))
+        click.echo(f"wrote {len(found)} reminders to {ics}", err=True)
+    if as_json:
+        emit_json([r.model_dump(mode="json") for r in found])
+        return
+    for r in found:
+        late = "  (overdue)" if r.due < first else ""
+        click.echo(f"{r.due}  {r.customer_name}  {r.title}{late}\n    {r.detail or ''}  [{r.key}]")
+    click.echo(f"{len(found)} reminders", err=True)
+
+
+@reminders_group.command("done")
+@click.argument("key")
+@click.option("--note", help="What was done (kept in the ledger and the interaction).")
+@click.option(
+    "--kind",
+    type=click.Choice([k for k in INTERACTION_KINDS if k != "purchase"]),
+    default="note",
+    show_default=True,
+    help="The interaction to record.",
+)
+@pass_ctx
+def reminders_done(ctx: Context, key: str, note: str | None, kind: str) -> None:
+    """Mark the reminder KEY done: it stops showing, and an interaction records it."""
+    reminder = mark_done(_store(ctx), key, note, kind=kind)
+    click.echo(f"done: {reminder.title} — {reminder.customer_name}", err=True)
+
+
+@reminders_group.command("snooze")
+@click.argument("key")
+@click.option("--until", type=DATE, required=True, help="Show it again on this day.")
+@pass_ctx
+def reminders_snooze(ctx: Context, key: str, until: dt.date) -> None:
+    """Hide the reminder KEY until a later day."""
+    reminder = snooze(_store(ctx), key, until)
+    click.echo(f"snoozed until {until}: {reminder.title} — {reminder.customer_name}", err=True)

@@ -1,0 +1,367 @@
+"""The follow-up rules of the seeds, each a small class with ``name`` and ``due(...)``.
+
+Two kinds of rule:
+
+- **events** (greeting, survey, birthdays, holidays) fall due on one day; one missed up to
+  ``catch_up_days`` ago still shows, older ones are gone;
+- **conditions** (monthly touch, key-account visit, overdue payment, dormant customer) stay
+  due, with their first due date, until the rep acts (or the condition ends).
+
+Spreading the load: condition rules move each customer's due date by a stable offset of
+0..``spread_days``-1 days taken from a hash of the customer id, and holiday greetings are spread
+over the ``lead_days`` before the holiday the same way. A thousand customers imported on one
+day (no contact yet, so the monthly touch counts from ``created``) therefore fall due over a
+week, not on one morning, and each customer keeps the same offset from month to month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import holidays as holidays_lib
+from lunardate import LunarDate
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kehu_core.models import Customer, Purchase, Reminder
+from kehu_core.plugins import plugin_settings
+from kehu_core.store import Store
+
+NAME = "reminders"
+_LUNAR = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
+_CN_MONTHS = "正二三四五六七八九十冬腊"
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+
+
+class AfterPurchase(_Rule):
+    days: int = Field(ge=0)
+
+
+class Touch(_Rule):
+    every_days: int = Field(30, ge=1)
+
+
+class Birthday(_Rule):
+    lead_days: int = Field(0, ge=0)  # remind this many days before (to buy a gift)
+
+
+class Holidays(_Rule):
+    names: list[str] = Field(default_factory=lambda: ["元旦", "春节", "端午节", "中秋节", "国庆节"])
+    lunar: dict[str, str] = Field(default_factory=lambda: {"元宵节": "01-15", "重阳节": "09-09"})
+    lead_days: int = Field(3, ge=0)  # greetings spread over the days before the holiday
+    tiers: list[str] = Field(default_factory=list)  # only customers of these tiers (empty: all)
+
+    @field_validator("lunar")
+    @classmethod
+    def _lunar_dates(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, day in value.items():
+            if not _LUNAR.match(str(day)):
+                raise ValueError(f"{name}: {day!r} is not a lunar MM-DD")
+        return value
+
+
+class KeyVisits(_Rule):
+    every_days: dict[str, int] = Field(default_factory=lambda: {"重要客户": 30, "主要客户": 90})
+
+
+class Overdue(_Rule):
+    grace_days: int = Field(0, ge=0)
+
+
+class Dormant(_Rule):
+    days: int = Field(90, ge=1)
+
+
+class RemindersSettings(BaseModel):
+    """``plugins: reminders:`` in kehu.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    catch_up_days: int = Field(7, ge=0)
+    spread_days: int = Field(7, ge=1)
+    greeting: AfterPurchase = Field(default_factory=lambda: AfterPurchase(days=2))
+    survey: AfterPurchase = Field(default_factory=lambda: AfterPurchase(days=7))
+    touch: Touch = Field(default_factory=Touch)
+    birthday: Birthday = Field(default_factory=Birthday)
+    holidays: Holidays = Field(default_factory=Holidays)
+    key_visits: KeyVisits = Field(default_factory=KeyVisits)
+    overdue: Overdue = Field(default_factory=Overdue)
+    dormant: Dormant = Field(default_factory=Dormant)
+
+
+def settings(store: Store) -> RemindersSettings:
+    return plugin_settings(store, NAME, RemindersSettings)
+
+
+def offset(customer_id: str, rule: str, spread: int) -> int:
+    """A stable 0..spread-1 per customer and rule (sha1, so it is the same on every machine)."""
+    if spread <= 1:
+        return 0
+    digest = hashlib.sha1(f"{rule}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % spread
+
+
+def _reminder(
+    rule: str, customer: Customer, due: dt.date, anchor: str, title: str, detail: str | None = None
+) -> Reminder:
+    return Reminder(
+        customer_id=customer.id,
+        customer_name=customer.name,
+        due=due,
+        rule=rule,
+        title=title,
+        key=f"{rule}:{customer.id}:{anchor}",
+        detail=detail,
+    )
+
+
+class Rule:
+    name = ""
+    plugin = NAME
+    outreach = True  # skipped for customers marked do_not_contact
+
+    def __init__(self, cfg: RemindersSettings):
+        self.cfg = cfg
+
+    def due(
+        self, store: Store, customer: Customer, history: list[Any], start: dt.date, end: dt.date
+    ) -> Iterator[Reminder]:
+        if self.outreach and customer.do_not_contact:
+            return iter(())
+        return self.find(store, customer, history, start, end)
+
+    def find(
+        self, store: Store, customer: Customer, history: list[Any], start: dt.date, end: dt.date
+    ) -> Iterator[Reminder]:
+        raise NotImplementedError
+
+    def in_window(self, day: dt.date, start: dt.date, end: dt.date) -> bool:
+        """Events: due in the window, or missed by at most ``catch_up_days``."""
+        return start - dt.timedelta(days=self.cfg.catch_up_days) <= day <= end
+
+    def spread(self, customer: Customer) -> int:
+        return offset(customer.id, self.name, self.cfg.spread_days)
+
+
+def _items(p: Purchase) -> str:
+    return "、".join(p.item_names) or "购买"
+
+
+class Greeting(Rule):
+    name, title = "greeting", "购买后问候"
+
+    def days(self) -> int:
+        return self.cfg.greeting.days
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        for p in history:
+            if isinstance(p, Purchase):
+                day = p.date + dt.timedelta(days=self.days())
+                if self.in_window(day, start, end):
+                    detail = f"{p.date} 购买 {_items(p)} ¥{p.amount}"
+                    yield _reminder(self.name, customer, day, p.id, self.title, detail)
+
+
+class Survey(Greeting):
+    name, title = "survey", "满意度回访"
+
+    def days(self) -> int:
+        return self.cfg.survey.days
+
+
+class Touch_(Rule):
+    name = "touch"
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        base = max([i.date for i in history] + ([customer.created] if customer.created else []), default=None)
+        if base is None:
+            return
+        every = self.cfg.touch.every_days
+        # earlier, never later, than `every` days: "at least monthly" still holds
+        day = base + dt.timedelta(days=max(every - self.spread(customer), 1))
+        if day <= end:
+            yield _reminder(
+                self.name, customer, day, base.isoformat(), "定期联系", f"上次联系 {base}，至少每 {every} 天联系一次"
+            )
+
+
+def _solar_birthday(text: str, year: int) -> dt.date | None:
+    month, day = int(text[-5:-3]), int(text[-2:])
+    try:
+        return dt.date(year, month, day)
+    except ValueError:  # 29 February in a common year: the 28th
+        return dt.date(year, month, day - 1) if (month, day) == (2, 29) else None
+
+
+def _lunar_to_solar(text: str, year: int) -> dt.date | None:
+    """Lunar MM-DD (闰MM-DD: leap month) of lunar year ``year`` as a solar date.
+
+    Day 30 of a 29-day month becomes day 29; a leap month the year does not have becomes the
+    ordinary month, as families usually do.
+    """
+    match = _LUNAR.match(text)
+    if not match:
+        return None
+    leap, month, day = bool(match.group(1)), int(match.group(2)), int(match.group(3))
+    for is_leap, d in ((leap, day), (False, day), (leap, day - 1), (False, day - 1)):
+        try:
+            return LunarDate(year, month, d, is_leap).to_solar_date()
+        except ValueError:
+            continue
+    return None
+
+
+class Birthday_(Rule):
+    name = "birthday"
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        lead = dt.timedelta(days=self.cfg.birthday.lead_days)
+        for year in range(start.year - 1, end.year + 2):
+            if customer.birthday:
+                day = _solar_birthday(customer.birthday, year)
+                if day and self.in_window(day - lead, start, end):
+                    age = "" if customer.birthday.startswith("--") else f"，{year - int(customer.birthday[:4])} 岁"
+                    yield _reminder(
+                        self.name,
+                        customer,
+                        day - lead,
+                        day.isoformat(),
+                        "生日祝福",
+                        f"{day.month}月{day.day}日生日{age}",
+                    )
+            if customer.lunar_birthday:
+                day = _lunar_to_solar(customer.lunar_birthday, year)
+                if day and self.in_window(day - lead, start, end):
+                    m, d = customer.lunar_birthday[-5:-3], customer.lunar_birthday[-2:]
+                    yield _reminder(
+                        "lunar-birthday",
+                        customer,
+                        day - lead,
+                        day.isoformat(),
+                        "农历生日祝福",
+                        f"农历{_CN_MONTHS[int(m) - 1]}月{int(d)}日（{day}）",
+                    )
+
+
+@cache
+def holiday_dates(
+    years: tuple[int, ...], names: tuple[str, ...], lunar: tuple[tuple[str, str], ...]
+) -> list[tuple[str, dt.date]]:
+    """First day of each wanted holiday: statutory ones from ``holidays`` (CN, zh_CN names,
+    春节 and 中秋节 included), extra lunar festivals converted with ``lunardate``."""
+    found: dict[tuple[str, int], dt.date] = {}
+    table = holidays_lib.country_holidays("CN", years=list(years), language="zh_CN")
+    for day, label in sorted(table.items()):
+        for name in str(label).split("; "):
+            if name in names:
+                found.setdefault((name, day.year), day)
+    for name, text in lunar:
+        for year in years:
+            day = _lunar_to_solar(text, year)
+            if day:
+                found.setdefault((name, day.year), day)
+    return sorted(((name, day) for (name, _), day in found.items()), key=lambda x: x[1])
+
+
+class Holiday(Rule):
+    name = "holiday"
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        cfg = self.cfg.holidays
+        if cfg.tiers and _tier(store, customer) not in cfg.tiers:
+            return
+        years = tuple(range(start.year - 1, end.year + 2))
+        lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
+        for name, day in holiday_dates(years, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
+            due = day - dt.timedelta(days=lead)
+            if self.in_window(due, start, end):
+                yield _reminder(self.name, customer, due, f"{name}-{day.year}", f"{name}问候", f"{name} {day}")
+
+
+def _tier(store: Store, customer: Customer) -> str | None:
+    if store.plugins is None:
+        return None
+    return store.plugins.values(store, customer, skip=[NAME]).get("tier")
+
+
+class KeyVisit(Rule):
+    name = "visit"
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        table = self.cfg.key_visits.every_days
+        if not table:
+            return
+        tier = _tier(store, customer)
+        if tier not in table:
+            return
+        visits = [i.date for i in history if i.kind == "visit"]
+        base = max(visits, default=customer.created)
+        if base is None:
+            return
+        day = base + dt.timedelta(days=max(table[tier] - self.spread(customer), 1))
+        if day <= end:
+            yield _reminder(
+                self.name,
+                customer,
+                day,
+                base.isoformat(),
+                f"拜访{tier}",
+                f"上次拜访 {base}，{tier}每 {table[tier]} 天拜访一次",
+            )
+
+
+class Overdue_(Rule):
+    name, outreach = "overdue", False
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        for p in history:
+            if isinstance(p, Purchase) and not p.paid and p.due:
+                day = p.due + dt.timedelta(days=1 + self.cfg.overdue.grace_days)
+                if day <= end:
+                    yield _reminder(
+                        self.name,
+                        customer,
+                        day,
+                        p.id,
+                        f"催收货款 ¥{p.amount}",
+                        f"{p.date} {_items(p)}，应于 {p.due} 付款",
+                    )
+
+
+class Dormant_(Rule):
+    name = "dormant"
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        last = max((i.date for i in history if isinstance(i, Purchase)), default=None)
+        if last is None:
+            return
+        days = self.cfg.dormant.days
+        day = last + dt.timedelta(days=days + self.spread(customer))
+        if day <= end:
+            yield _reminder(
+                self.name, customer, day, last.isoformat(), "唤醒沉睡客户", f"上次购买 {last}，已超过 {days} 天"
+            )
+
+
+RULES: dict[str, type[Rule]] = {
+    "greeting": Greeting,
+    "survey": Survey,
+    "touch": Touch_,
+    "birthday": Birthday_,
+    "holidays": Holiday,
+    "key_visits": KeyVisit,
+    "overdue": Overdue_,
+    "dormant": Dormant_,
+}
+
+
+def enabled_rules(store: Store) -> list[Rule]:
+    cfg = settings(store)
+    return [rule(cfg) for key, rule in RULES.items() if getattr(cfg, key).enabled]
