@@ -127,6 +127,9 @@ def test_tier_condition_uses_plugin_values(known: Path) -> None:
         def customer_values(self, store, customer):  # type: ignore[no-untyped-def]
             return {"tier": "A" if customer.id in ("bob", "erin") else "C"}
 
+    config = known / "kehu.yaml"  # the tiering plugin would compute tiers of its own
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "disabled: []", "disabled: [tiering]"), encoding="utf-8")
     store = open_store(known)
     assert store.plugins is not None
     store.plugins.register(Tiers(), name="test-tiers")
