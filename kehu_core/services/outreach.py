@@ -16,6 +16,7 @@ channel comes from a plugin's ``message_senders`` hook (the ``outbox`` plugin is
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import os
@@ -231,6 +232,11 @@ class SmtpChannel:
         self._smtp: smtplib.SMTP | None = None
         self.password = settings.password()  # fail before anything is sent
 
+    def connect(self) -> None:
+        """Open and log in now, so a wrong host or password stops the send before it starts."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         try:
@@ -241,10 +247,15 @@ class SmtpChannel:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
-            if s.username:
-                smtp.login(str(s.username), self.password or "")
         except (OSError, smtplib.SMTPException) as exc:
             raise KehuError(f"cannot connect to SMTP server {s.host}:{s.port}: {exc}") from None
+        if s.username:
+            try:
+                _login(smtp, str(s.username), self.password or "")
+            except (OSError, smtplib.SMTPException) as exc:
+                smtp.close()
+                raise KehuError(f"SMTP login as {s.username} at {s.host}:{s.port} failed: {exc}; "
+                                f"check the password in ${s.password_env}") from None
         return smtp
 
     def message(self, customer: Customer, to: str, subject: str, body: str) -> EmailMessage:
@@ -261,8 +272,8 @@ class SmtpChannel:
 
     def send(self, store: Store, customer: Customer, subject: str, body: str, to: str) -> str:
         msg = self.message(customer, to, subject, body)
-        if self._smtp is None:
-            self._smtp = self._connect()
+        self.connect()
+        assert self._smtp is not None
         self._smtp.send_message(msg)
         return str(msg["Message-ID"])
 
@@ -271,6 +282,18 @@ class SmtpChannel:
             with contextlib.suppress(smtplib.SMTPException):
                 self._smtp.quit()
             self._smtp = None
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """smtplib's login only takes ASCII; AUTH PLAIN is defined over UTF-8 (RFC 4616)."""
+    if (username + password).isascii():
+        smtp.login(username, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def plugin_senders(store: Store) -> dict[str, MessageSender]:
@@ -432,6 +455,8 @@ def deliver(
         return the_plan
     sender = open_channel(store, the_plan.channel)
     try:
+        if isinstance(sender, SmtpChannel):
+            sender.connect()
         for msg in todo:
             limiter.wait()
             try:
