@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import json
 import os
 import smtplib
 import ssl
@@ -26,7 +27,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from ..errors import KehuError
-from ..models import Purchase
 from . import segments
 
 if TYPE_CHECKING:
@@ -151,14 +150,20 @@ def context(store: Store, customer: Customer, today: dt.date) -> dict[str, Any]:
         values.update(store.plugins.values(store, customer))
     values.setdefault("points", None)
     values.setdefault("tier", None)
-    bought = [i for i in store.interactions(customer.id) if isinstance(i, Purchase)]
-    last = bought[-1] if bought else None
+    # from the index, not the YAML files: a segment can be thousands of customers
+    row = store.index.get(customer.id)
+    last = store.index.db.execute(
+        "SELECT data FROM interactions WHERE customer_id=? AND kind='purchase'"
+        " ORDER BY date DESC, id DESC LIMIT 1", (customer.id,),
+    ).fetchone()
+    last_purchase = json.loads(last[0]) if last else {}
+    items = last_purchase.get("items") or []
     name = customer.name
     values.update(
-        last_product=last.items[0].name if last and last.items else None,
-        last_purchase=last.date.isoformat() if last else None,
-        purchases=len(bought),
-        revenue=float(sum((p.amount or 0 for p in bought), Decimal(0))),
+        last_product=items[0]["name"] if items else None,
+        last_purchase=last_purchase.get("date"),
+        purchases=row.purchases if row else 0,
+        revenue=float(row.revenue) if row else 0.0,
         # 赵敏 → 赵 (for 赵女士/赵先生); Emily Chen → Chen
         surname=name[0] if not name.isascii() else name.split()[-1],
         shop=store.config.name,
