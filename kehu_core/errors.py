@@ -48,5 +48,5 @@ class ConflictError(KehuError):
     """Somebody else changed the record since it was read; nothing was written."""
 
 
-class InvalidId(KehuError):
+class InvalidId(KehuError, ValueError):  # a ValueError, so pydantic reports it with its field
     """An id that could name a path outside its folder, or is otherwise unusable."""
