@@ -3,8 +3,9 @@
 The index already knows how to find changed files (size and mtime of every record). The
 walk over the folders runs in a worker thread with its own SQLite connection (a connection
 belongs to the thread that made it), so the screen never waits for a scan of a big store.
-The few changed files are then re-read through the app's own index connection, so that
-everything caching on that connection (plugins count its changes) sees the new data.
+The walk only looks (it writes nothing); the few changed files are then re-read through
+the app's own index connection, so that everything caching on that connection (the tiering
+plugin counts its changes) sees the new data.
 The pause between two scans grows with the time a scan takes, so a 100 000-customer store
 is not scanned continuously.
 """
@@ -32,7 +33,7 @@ class StoreWatcher:
         started = time.perf_counter()
         index = Index(self.store)
         try:
-            on_disk = index.scan()
+            on_disk, _folders = index.scan()
             known = {p: (s, m) for p, s, m in index.db.execute("SELECT path, size, mtime FROM files")}
         finally:
             index.db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -54,17 +55,18 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        table = Table(show_header=False, box=None, padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
+        tables = []
         for title, rows in binding_groups():
-            table.add_row(Text(title, style="bold underline"), "")
+            table = Table(title=title, title_style="bold underline", title_justify="left",
+                          show_header=False, box=None, padding=(0, 1))
+            table.add_column(style="bold", no_wrap=True)
+            table.add_column()
             for key, what in rows:
                 table.add_row(key, what)
-            table.add_row("", "")
+            tables.append(table)
         with VerticalScroll(classes="dialog", id="help-dialog"):
             yield Static(Text("Keys  (Esc closes)", style="bold"), classes="dialog-title")
-            yield Static(table)
+            yield Static(Columns(tables, padding=(1, 3)), id="help-keys")
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

@@ -76,6 +76,7 @@ class CustomerTable(DataTable):
         self.query_state = Query()
         self._offset = 0  # index rows consumed so far (tier filtering skips some)
         self._exhausted = False
+        self._loading = False
         self._values: dict[str, dict[str, Any]] = {}
         self._plugin_columns: list[tuple[ListColumn, Column]] = []
         self._rows_by_id: dict[str, Row] = {}
@@ -129,8 +130,15 @@ class CustomerTable(DataTable):
 
     def load_more(self) -> None:
         """Append the next page of rows (a search loads all its results at once)."""
-        if self._exhausted:
+        if self._exhausted or self._loading:
             return
+        self._loading = True  # adding a row moves the cursor, whose watcher asks for more
+        try:
+            self._load_page()
+        finally:
+            self._loading = False
+
+    def _load_page(self) -> None:
         q = self.query_state
         if q.search:
             rows = [r for r in self.store.index.search(q.search, SEARCH_LIMIT) if self._keep(r)]
