@@ -30,9 +30,11 @@ hookimpl = pluggy.HookimplMarker("kehu")
 def customer_fields() -> dict[str, tuple[Any, Any]] | None:
     """Declare extra customer fields.
 
-    Returns ``{field name: (type, default)}``, e.g. ``{"wechat": (str | None, None)}``. The
-    fields become part of the customer model: they are validated on every load and save, shown
-    by ``customer show`` and settable with ``customer set``. ``None``: no fields.
+    Called once per store when the customer model is built. Returns ``{field name: (type,
+    default)}``, e.g. ``{"wechat": (str | None, None)}``. The fields become part of the
+    customer model: they are validated on every load and save, shown by ``customer show`` and
+    settable with ``customer set``. ``None``: no fields. All results are merged; on a clash
+    the plugin registered last wins.
     """
 
 
@@ -40,8 +42,9 @@ def customer_fields() -> dict[str, tuple[Any, Any]] | None:
 def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     """Check a customer beyond its field types (store-wide rules, cross-field rules).
 
-    Returns messages, one per problem; ``kehu check`` reports them with the file and exit 1.
-    ``None`` or an empty list: nothing wrong.
+    Called by ``kehu check`` for every customer. Returns messages, one per problem; they are
+    reported as ``path:line: message (plugin NAME)`` and make the check exit 1. ``None`` or an
+    empty list: nothing wrong. Every plugin is asked; all messages are kept.
     """
 
 
@@ -49,10 +52,13 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
 def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     """Compute values shown with a customer: tier, points, lifecycle stage, next reminder ...
 
+    Called for each customer shown (``customer show``, ``customer list --json``, the TUI), so
+    it must be cheap: compute store-wide figures once and cache them (see the tiering plugin).
     Returns ``{key: JSON-able value}``; the keys are added to ``customer show`` (and its
     ``--json``), the TUI detail screen, and can be filtered on (``customer list --tier A``).
     Results of all plugins are merged; on a clash the plugin registered last wins.
-    ``None``: nothing to add for this customer.
+    ``None``: nothing to add for this customer. A plugin whose implementation asks for the
+    values again (``store.plugins.values``) is skipped on that inner call.
     """
 
 
@@ -60,50 +66,80 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
 def interaction_saved(store: Store, customer: Customer, interaction: Interaction) -> None:
     """React to a purchase, visit, call ... that was just written (e.g. award points).
 
-    Called after the interaction file is safely on disk. Return value ignored. Write only
-    through ``store`` (``store.append_ledger``), which is atomic and locked.
+    Called by ``store.add_interaction`` after the interaction file is safely on disk, for
+    every plugin, with the customer as loaded after the write. Returns None (ignored). Write only
+    through ``store`` (``store.append_ledger``), which is atomic and locked; a plugin that
+    raises is reported and the interaction stays saved.
     """
 
 
 @hookspec
 def reminder_rules(store: Store) -> list[ReminderRule] | None:
     """Contribute reminder rules (``kehu_core.plugins.ReminderRule``) such as "greet 2 days after a
-    purchase". ``kehu reminders`` and the TUI's Today screen run every rule of every plugin.
-    ``None``: no rules.
+    purchase".
+
+    Called each time ``kehu_core.reminders`` computes reminders (``kehu reminders``, the TUI's
+    Today screen, ``next_reminder``). Returns a list of rules; a rule's ``due(store, customer,
+    history, start, end)`` yields ``Reminder`` objects whose ``key`` is
+    ``RULE:CUSTOMER_ID:ANCHOR`` and stays the same while it is the same reminder (done and
+    snooze are stored by key). ``None``: no rules. The rules of all plugins are used together;
+    a rule that raises is reported by its plugin's name and the other rules still run.
     """
 
 
 @hookspec
 def register_commands(cli: click.Group) -> None:
-    """Add commands to the ``kehu`` CLI: ``@cli.command()`` functions. Return value ignored."""
+    """Add commands to the ``kehu`` CLI: ``cli.add_command(...)`` or ``@cli.command()``.
+
+    Called once when the CLI is built, for every installed plugin (the store is not known
+    yet); a command should call ``kehu_core.plugins.require_enabled(store, NAME)`` so it
+    refuses clearly in a store whose kehu.yaml disables the plugin. Returns None (ignored).
+    """
 
 
 @hookspec
 def tui_columns(store: Store) -> list[Column] | None:
     """Columns for the TUI customer list (``kehu_core.plugins.Column``: title and a value function).
-    ``None``: no columns.
+
+    Called when the list is built. Returns a list of ``Column(title, value, key)``; ``value(store,
+    customer)`` gives the cell (kept short). ``None``: no columns. All plugins' columns are
+    shown, in registration order.
     """
 
 
 @hookspec
 def tui_panels(store: Store) -> list[Panel] | None:
     """Panels for the TUI customer detail screen (``kehu_core.plugins.Panel``: a title and a function
-    from customer to text or a Rich renderable). ``None``: no panels.
+    from customer to text or a Rich renderable).
+
+    Called when a customer is opened. Returns a list of ``Panel(title, render)``;
+    ``render(store, customer)`` gives the content. ``None``: no panels. All are shown.
     """
 
 
 @hookspec
 def importers() -> list[Importer] | None:
-    """File formats ``kehu import`` can read (``kehu_core.plugins.Importer``). ``None``: none."""
+    """File formats ``kehu import`` can read (``kehu_core.plugins.Importer``).
+
+    Returns a list of importers (``name``, ``detect(path, head)``, ``read(path, store)`` yielding
+    ``ImportedContact``). ``None``: none. Plugin importers are tried before the built-in ones,
+    and the first importer with a given ``name`` wins.
+    """
 
 
 @hookspec
 def exporters() -> list[Exporter] | None:
-    """File formats ``kehu export`` can write (``kehu_core.plugins.Exporter``). ``None``: none."""
+    """File formats ``kehu export`` can write (``kehu_core.plugins.Exporter``).
+
+    Returns a list of exporters (``name``, ``write(store, customers, out)`` returning how many
+    were written). ``None``: none. The first exporter with a given ``name`` wins.
+    """
 
 
 @hookspec
 def message_senders(store: Store) -> list[MessageSender] | None:
     """Channels ``kehu send`` can use (``kehu_core.plugins.MessageSender``: e.g. an SMS gateway).
-    ``None``: none.
+
+    Returns a list of senders (``channel``, ``send(store, customer, subject, body)`` returning a
+    message id, raising on failure). ``None``: none. One sender per channel name.
     """

@@ -1,0 +1,93 @@
+"""Anniversaries: a WeChat id field, years as a customer, and a reminder on the anniversary of
+the first purchase (老客户周年). The example of the README's plugin authoring guide."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+from kehu_core import hookimpl
+from kehu_core.models import Customer, Reminder
+from kehu_core.plugins import plugin_settings, require_enabled
+from kehu_core.store import Store
+
+NAME = "anniversary"
+WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")  # WeChat's own rule for ids
+
+
+class Settings(BaseModel):  # `plugins: anniversary: {min_years: 1}` in kehu.yaml
+    min_years: int = 1
+
+
+def first_purchase(store: Store, customer_id: str) -> dt.date | None:
+    row = store.index.get(customer_id)  # the index already knows it: no file is read
+    return dt.date.fromisoformat(row.first_purchase) if row and row.first_purchase else None
+
+
+@hookimpl
+def customer_fields() -> dict[str, tuple[Any, Any]]:
+    return {"wechat": (str | None, None)}
+
+
+@hookimpl
+def validate_customer(store: Store, customer: Customer) -> list[str]:
+    wechat = getattr(customer, "wechat", None)
+    if wechat and not WECHAT.match(wechat):
+        return [f"wechat {wechat!r}: 6-20 letters, digits, - or _, starting with a letter"]
+    return []
+
+
+@hookimpl
+def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
+    first = first_purchase(store, customer.id)
+    if first is None:
+        return None
+    return {"customer_years": (dt.date.today() - first).days // 365}
+
+
+class AnniversaryRule:
+    name = "anniversary"
+
+    def __init__(self, min_years: int):
+        self.min_years = min_years
+
+    def due(self, store: Store, customer: Customer, history: list[Any], start: dt.date,
+            end: dt.date) -> list[Reminder]:
+        first = min((i.date for i in history if i.kind == "purchase"), default=None)
+        out = []
+        for year in range(start.year, end.year + 1):
+            if first is None or year - first.year < self.min_years:
+                continue
+            day = first.replace(year=year, day=28 if (first.month, first.day) == (2, 29) else first.day)
+            if start <= day <= end:
+                out.append(Reminder(
+                    customer_id=customer.id, customer_name=customer.name, due=day,
+                    rule=self.name, title=f"成为客户 {year - first.year} 周年",
+                    key=f"{self.name}:{customer.id}:{day.isoformat()}",
+                ))
+        return out
+
+
+@hookimpl
+def reminder_rules(store: Store) -> list[AnniversaryRule]:
+    return [AnniversaryRule(plugin_settings(store, NAME, Settings).min_years)]
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from kehu_core.cli import Context, emit_json, pass_ctx
+
+    @cli.command("wechat")
+    @click.argument("customer_id")
+    @pass_ctx
+    def wechat(ctx: Context, customer_id: str) -> None:
+        """A customer's WeChat id and years as a customer."""
+        store = ctx.store
+        require_enabled(store, NAME)
+        customer = store.get(customer_id)
+        emit_json({"wechat": getattr(customer, "wechat", None),
+                   **(customer_values(store, customer) or {})})

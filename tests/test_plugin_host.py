@@ -1,0 +1,264 @@
+"""The plugin host: discovery, enabling, failures, and the README's example plugin installed
+for real (pip into a folder, found through its entry point)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kehu_core import hookimpl
+from kehu_core.plugins import Column, ImportedContact, Panel, PluginHost, open_store
+from kehu_core.reminders import due_reminders
+from kehu_core.services import outreach
+from kehu_core.services.importing import import_files
+
+from .conftest import ROOT, kehu
+from .pluginutil import add_customer, buy, configure
+
+EXAMPLE = ROOT / "plugins" / "example"
+BUILTIN = {"tiering", "points", "reminders"}
+
+
+class Broken:
+    """A plugin that raises in every hook it implements."""
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        raise RuntimeError("boom in values")
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        raise RuntimeError("boom on save")
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        class Rule:
+            name = "broken-rule"
+            plugin = "broken"
+
+            def due(self, *args: Any) -> list[Any]:
+                raise ValueError("bad rule")
+
+        return [Rule()]
+
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> list[str]:
+        raise RuntimeError("boom in check")
+
+
+def test_builtin_plugins_come_through_entry_points(store_path: Path) -> None:
+    result = kehu("plugins", "--json", store=store_path)
+    assert result.code == 0, result.err
+    listing = {p["name"]: p for p in result.json()}
+    assert set(listing) >= BUILTIN
+    assert listing["points"]["module"] == "kehu_plugins.points"
+    assert {"interaction_saved", "customer_values", "register_commands"} <= set(listing["points"]["hooks"])
+    assert "reminder_rules" in listing["reminders"]["hooks"]
+    assert {"customer_fields", "validate_customer"} <= set(listing["tiering"]["hooks"])
+
+
+def test_kehu_yaml_enables_only_what_it_lists(store_path: Path) -> None:
+    configure(store_path, enabled=["tiering"])
+    names = [p["name"] for p in kehu("plugins", "--json", store=store_path).json()]
+    assert names == ["tiering"]
+    shown = kehu("plugins", store=store_path)
+    assert "disabled in kehu.yaml:" in shown.err and "points" in shown.err
+
+
+def test_a_raising_plugin_is_named_and_breaks_nothing_else(store_path: Path) -> None:
+    cid = add_customer(store_path, "赵敏")
+    store = open_store(store_path)
+    assert store.plugins is not None
+    store.plugins.register(Broken(), "broken")
+    today = dt.date.today()
+    store.add_interaction(cid, {"kind": "purchase", "date": today, "amount": 100, "paid": True})
+    # the purchase is on disk, the other plugins still did their work
+    assert [i.kind for i in store.interactions(cid)] == ["purchase"]
+    assert store.ledger(cid, "points")[0]["delta"] == 100
+    values = store.plugins.values(store, store.get(cid))
+    assert values["points"] == 100 and "tier" in values
+    reminders = due_reminders(store, today, today + dt.timedelta(days=3))
+    assert {r.rule for r in reminders} >= {"greeting"}
+    failures = {(f.plugin, f.hook) for f in store.plugins.failures}
+    assert {("broken", "customer_values"), ("broken", "interaction_saved"),
+            ("broken", "reminder rule broken-rule")} <= failures
+    from kehu_core.services.checking import check_store
+
+    problems = [p.message for p in check_store(store)]
+    assert any("plugin 'broken' failed in validate_customer" in m for m in problems)
+
+
+def test_failures_are_printed_once_not_once_per_customer(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(5):
+        add_customer(store_path, f"客户{i}")
+    store = open_store(store_path)
+    store.plugins.register(Broken(), "broken")
+    capsys.readouterr()
+    for row in store.index.list():
+        store.plugins.values(store, row.customer)
+    err = capsys.readouterr().err
+    assert err.count("plugin 'broken' failed in customer_values") == 1
+    assert len([f for f in store.plugins.failures if f.hook == "customer_values"]) >= 5
+
+
+def test_plugin_with_a_misspelled_hook_is_refused_and_reported(store_path: Path) -> None:
+    class Typo:
+        @hookimpl
+        def customer_value(self, store: Any, customer: Any) -> dict[str, Any]:
+            return {}
+
+    store = open_store(store_path)
+    assert store.plugins.register(Typo(), "typo") is False
+    assert "typo" not in store.plugins.names()
+    assert store.plugins.failures[-1].plugin == "typo"
+
+
+def test_a_plugin_asking_for_values_inside_values_does_not_recurse(store_path: Path) -> None:
+    class Curious:
+        @hookimpl
+        def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+            return {"tier_twice": store.plugins.values(store, customer).get("tier")}
+
+    cid = add_customer(store_path, "赵敏")
+    store = open_store(store_path)
+    store.plugins.register(Curious(), "curious")
+    values = store.plugins.values(store, store.get(cid))
+    assert values["tier_twice"] == values["tier"]
+
+
+def test_columns_and_panels_of_the_builtin_plugins(store_path: Path) -> None:
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 300, dt.date.today().isoformat())
+    store = open_store(store_path)
+    customer = store.get(cid)
+    columns = store.plugins.collect("tui_columns", store=store)
+    assert all(isinstance(c, Column) for c in columns)
+    cells = {c.key: c.value(store, customer) for c in columns}
+    assert cells["tier"] == store.plugins.values(store, customer)["tier"]
+    assert "购买后问候" in cells["next_reminder"] or cells["next_reminder"]
+    panels = store.plugins.collect("tui_panels", store=store)
+    assert all(isinstance(p, Panel) for p in panels)
+    points = next(p for p in panels if "Points" in p.title)
+    assert "balance 300" in points.render(store, customer)
+
+
+def test_importer_exporter_and_sender_hooks(store_path: Path, tmp_path: Path) -> None:
+    class Pipe:
+        name = "pipe"
+
+        def detect(self, path: Path, head: bytes) -> bool:
+            return path.suffix == ".pipe"
+
+        def read(self, path: Path, store: Any) -> list[ImportedContact]:
+            out = []
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                name, phone = line.split("|")
+                out.append(ImportedContact(f"{path}:{n}", {"name": name, "phones": [phone]}))
+            return out
+
+    class Names:
+        name = "names"
+
+        def write(self, store: Any, customers: list[Any], out: Path) -> int:
+            out.write_text("\n".join(c.name for c in customers), encoding="utf-8")
+            return len(customers)
+
+    class Pigeon:
+        channel = "pigeon"
+
+        def send(self, store: Any, customer: Any, subject: str, body: str) -> str:
+            return f"pigeon-{customer.id}"
+
+    class Formats:
+        @hookimpl
+        def importers(self) -> list[Any]:
+            return [Pipe()]
+
+        @hookimpl
+        def exporters(self) -> list[Any]:
+            return [Names()]
+
+        @hookimpl
+        def message_senders(self, store: Any) -> list[Any]:
+            return [Pigeon()]
+
+    source = tmp_path / "contacts.pipe"
+    source.write_text("赵敏|13912345678\n钱多多|13800138000\n", encoding="utf-8")
+    store = open_store(store_path)
+    store.plugins.register(Formats(), "formats")
+    import_files(store, [source])
+    names = sorted(r.customer.name for r in store.index.list())
+    assert names == ["赵敏", "钱多多"]
+    exporter = store.plugins.collect("exporters")[0]
+    out = tmp_path / "names.txt"
+    customers = [r.customer for r in store.index.list()]
+    assert exporter.write(store, customers, out) == 2
+    assert set(out.read_text(encoding="utf-8").splitlines()) == {"赵敏", "钱多多"}
+    senders = outreach.plugin_senders(store)
+    assert senders["pigeon"].send(store, customers[0], "hi", "body") == f"pigeon-{customers[0].id}"
+
+
+def test_host_without_store_lists_installed_plugins() -> None:
+    from kehu_core.config import PluginSettings
+
+    host = PluginHost(PluginSettings(disabled=["points"]))
+    assert "points" not in host.names() and "points" in host.disabled
+    assert BUILTIN - {"points"} <= set(host.names())
+
+
+@pytest.fixture(scope="module")
+def example_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The authoring guide's example, pip-installed into its own folder (offline)."""
+    work = tmp_path_factory.mktemp("example")
+    source = work / "src"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    target = work / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), str(source)],
+        check=True, capture_output=True, text=True,
+    )
+    return target
+
+
+def run_with(site: Path, store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args],
+                          capture_output=True, text=True, env=env)
+
+
+def test_the_readme_example_plugin_installs_and_works(example_installed: Path, store_path: Path) -> None:
+    cid = add_customer(store_path, "赵敏")
+    first = dt.date.today().replace(year=dt.date.today().year - 2)
+    buy(store_path, cid, 300, first.isoformat(), "--paid")
+
+    listing = json.loads(run_with(example_installed, store_path, "plugins", "--json").stdout)
+    hooks = {p["name"]: p["hooks"] for p in listing}
+    assert set(hooks["anniversary"]) == {
+        "customer_fields", "validate_customer", "customer_values", "reminder_rules",
+        "register_commands",
+    }
+    assert run_with(example_installed, store_path, "customer", "set", cid, "wechat=zm_1990").returncode == 0
+    shown = json.loads(run_with(example_installed, store_path, "wechat", cid).stdout)
+    assert shown == {"wechat": "zm_1990", "customer_years": 2}
+    today = dt.date.today().isoformat()
+    due = json.loads(run_with(example_installed, store_path, "reminders", "--from", today,
+                              "--days", "1", "--rule", "anniversary", "--json").stdout)
+    assert [r["title"] for r in due] == ["成为客户 2 周年"]
+
+    bad = run_with(example_installed, store_path, "customer", "set", cid, "wechat=1x")
+    assert bad.returncode == 0  # a str field: the plugin's rule is checked by `kehu check`
+    check = run_with(example_installed, store_path, "check")
+    assert check.returncode == 1 and "wechat '1x'" in check.stdout and "(plugin anniversary)" in check.stdout
+    # without the plugin installed the field is kept in the file as it is
+    assert "wechat: 1x" in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")
