@@ -1,0 +1,135 @@
+"""``kehu import`` and ``kehu export`` (README "Import and export")."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import Context, emit_json, pass_ctx
+
+_SHOWN = 20  # per-customer lines printed per group; --json has them all
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", default="auto", show_default=True,
+              help="auto, vcard, google-csv, sheet, or a plugin's format.")
+@click.option("--dry-run", is_flag=True, help="Show what would be created, merged and skipped; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
+@pass_ctx
+def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, as_json: bool) -> None:
+    """Import contacts (vCard, Google CSV) and customer sheets (xlsx, csv); merges duplicates.
+
+    Exit 1 if any row could not be imported (each is reported as file:line: message; the
+    other rows are imported).
+    """
+    from ..services.importing import import_files
+
+    with _progress() as on_progress:
+        summary = import_files(ctx.store, files, fmt=fmt, dry_run=dry_run, on_progress=on_progress)
+    for problem in summary.problems:
+        click.echo(problem, err=True)
+    if as_json:
+        emit_json(summary.as_json())
+    else:
+        _print_summary(summary)
+    if summary.problems:
+        raise SystemExit(1)
+
+
+class _progress:
+    """A rich progress bar on stderr, only when stderr is a terminal (never in pipes or tests)."""
+
+    def __enter__(self) -> Callable[[str, int, int | None], None] | None:
+        self.bar: Any = None
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.tasks: dict[str, Any] = {}
+        return self.update
+
+    def update(self, phase: str, advance: int, total: int | None) -> None:
+        if phase not in self.tasks:
+            label = "reading rows" if phase == "read" else "writing records"
+            self.tasks[phase] = self.bar.add_task(label, total=total)
+        elif total is not None:
+            self.bar.update(self.tasks[phase], total=total)
+        self.bar.advance(self.tasks[phase], advance)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_summary(summary: Any) -> None:
+    if summary.dry_run:
+        click.echo("dry run: nothing was written")
+    verb = {"created": "would create" if summary.dry_run else "created",
+            "merged": "would merge" if summary.dry_run else "merged", "skipped": "skipped"}
+    for group in ("created", "merged", "skipped"):
+        entries = getattr(summary, group)
+        for entry in entries[:_SHOWN]:
+            click.echo(f"{verb[group]:<13}{_describe(entry, group, summary.dry_run)}")
+        if len(entries) > _SHOWN:
+            click.echo(f"{'':<13}... and {len(entries) - _SHOWN} more {group} (--json lists all)")
+    click.echo(
+        f"{len(summary.created)} created, {len(summary.merged)} merged, {len(summary.skipped)} "
+        f"skipped; {summary.purchases_added} purchases {'to add' if summary.dry_run else 'added'}"
+        f" ({summary.purchases_existing} already there); {summary.rows} rows read, "
+        f"{len(summary.problems)} failed"
+    )
+    if summary.extra_fields:
+        kept = ", ".join(f"{k} ×{n}" for k, n in summary.extra_fields.most_common())
+        click.echo(f"kept as extra data (import_extra) — no kehu field for: {kept}")
+    if summary.not_imported:
+        dropped = ", ".join(f"{k} ×{n}" for k, n in summary.not_imported.most_common())
+        click.echo(f"not imported (kehu keeps no pictures or binary data): {dropped}")
+
+
+def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
+    cid = entry["id"] if entry["id"] and not (dry_run and group == "created") else "(new)"
+    text = f"{cid}  {entry['name']}  ({entry['source']}"
+    text += f", {entry['rows']} rows)" if entry.get("rows", 1) > 1 else ")"
+    details = []
+    if entry.get("purchases"):
+        details.append(f"{entry['purchases']} purchases")
+    if group == "merged" and entry.get("added"):
+        details.append("added " + ", ".join(entry["added"][:6]) + (" ..." if len(entry["added"]) > 6 else ""))
+    if entry.get("conflicts"):
+        details.append("conflicts: " + "; ".join(entry["conflicts"]))
+    if entry.get("reason"):
+        details.append(entry["reason"])
+    return text + (": " + "; ".join(details) if details else "")
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--format", "fmt", required=True,
+              help="csv, xlsx, vcard, ics, or a plugin's format.")
+@click.option("--tag", help="Only customers with this tag.")
+@click.option("--what", type=click.Choice(["customers", "purchases"]), default="customers",
+              show_default=True, help="csv and xlsx: one row per customer, or per purchase.")
+@pass_ctx
+def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str) -> None:
+    """Write customers to OUT: CSV (UTF-8 with BOM), xlsx, vCard 3.0, or ICS of birthdays and
+    reminders."""
+    from ..services.exporting import export
+
+    count = export(ctx.store, fmt, out, tag=tag, what=what)
+    unit = {"vcard": "contacts", "ics": "events"}.get(fmt, "rows")
+    click.echo(f"wrote {count} {unit} to {out}", err=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(import_cmd)
+    cli.add_command(export_cmd)

@@ -1,0 +1,377 @@
+"""``kehu export``: customers (and purchases) to CSV, xlsx, vCard 3.0 and iCalendar.
+
+Exporters are ``Exporter`` objects (:mod:`kehu_core.plugins`: ``name`` and
+``write(store, customers, out) -> count``); the built-in ones are listed here and plugins add
+more through the ``exporters`` hook (a plugin's exporter with a built-in name replaces it).
+The CSV and xlsx exporters also take ``what="purchases"``.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula (CSV
+injection). In CSV such a cell gets a leading apostrophe, Excel's own "this is text" mark,
+which ``kehu import`` strips again; phone numbers (``'+8613912345678``) stay readable and
+dialable. In xlsx every text cell is written as a string cell with Excel's quote prefix, so
+``=1+1`` is shown as text and never evaluated, and ``+86...`` needs no apostrophe at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import KehuError
+from ..models import Customer
+
+if TYPE_CHECKING:
+    from ..plugins import Exporter
+    from ..store import Store
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LIST_SEP = "; "
+# The seed's sheet columns, so an exported purchase list imports back as it is.
+PURCHASE_HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "联系电话", "收货地址", "购买商品", "成交金额",
+                   "购物赠品", "会员级别", "是否付款", "应付日期"]
+_VCARD_FIELDS = {"id", "name", "phones", "emails", "addresses", "organization", "title", "nickname",
+                 "birthday", "tags", "notes"}
+_X_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def customer_columns(store: Store, customers: list[Customer]) -> list[str]:
+    """Every field of the (plugin-extended) model, then extra fields found in the data."""
+    columns = list(store.customer_model.model_fields)
+    for customer in customers:
+        for key in (customer.model_extra or {}):
+            if key not in columns:
+                columns.append(key)
+    return columns
+
+
+def customer_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:
+    columns = customer_columns(store, customers)
+    rows = []
+    for customer in customers:
+        data = customer.model_dump(mode="python")
+        rows.append([_cell_value(data.get(col)) for col in columns])
+    return columns, rows
+
+
+def purchase_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:
+    by_id = {c.id: c for c in customers}
+    rows = []
+    for record in store.index.purchases():
+        customer = by_id.get(record["customer_id"])
+        if customer is None:
+            continue
+        items = LIST_SEP.join(
+            i["name"] if Decimal(str(i.get("qty", 1))) == 1 else f"{i['name']}×{i['qty']}"
+            for i in record.get("items", [])
+        )
+        rows.append([
+            dt.date.fromisoformat(record["date"]), customer.id, customer.name,
+            (customer.emails or [""])[0], (customer.phones or [""])[0], (customer.addresses or [""])[0],
+            items, Decimal(str(record["amount"])), LIST_SEP.join(record.get("gifts") or []),
+            customer.level or "", "是" if record.get("paid") else "否",
+            dt.date.fromisoformat(record["due"]) if record.get("due") else None,
+        ])
+    return PURCHASE_HEADER, rows
+
+
+def _cell_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return LIST_SEP.join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return value
+
+
+def _table(store: Store, customers: list[Customer], what: str) -> tuple[list[str], list[list[Any]]]:
+    if what == "customers":
+        return customer_table(store, customers)
+    if what == "purchases":
+        return purchase_table(store, customers)
+    raise KehuError(f"cannot export {what!r}; expected customers or purchases")
+
+
+def neutralise(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: ``=HYPERLINK(...)`` → ``'=HYPERLINK(...)``."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+# --- exporters ------------------------------------------------------------------------------
+
+
+class CsvExporter:
+    """UTF-8 with BOM (so Excel opens Chinese correctly), CRLF line ends."""
+
+    name = "csv"
+
+    def write(self, store: Store, customers: list[Customer], out: Path, what: str = "customers") -> int:
+        header, rows = _table(store, customers, what)
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([neutralise(_csv_text(v)) for v in row])
+        return len(rows)
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxExporter:
+    name = "xlsx"
+
+    def write(self, store: Store, customers: list[Customer], out: Path, what: str = "customers") -> int:
+        from openpyxl import Workbook
+        from openpyxl.utils import get_column_letter
+
+        header, rows = _table(store, customers, what)
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "顾客" if what == "customers" else "消费明细"
+        sheet.append(header)
+        for values in rows:
+            sheet.append([None] * len(values))
+            for col, value in enumerate(values, 1):
+                _set_cell(sheet.cell(row=sheet.max_row, column=col), value)
+        sheet.freeze_panes = "A2"
+        for col, title in enumerate(header, 1):
+            sheet.column_dimensions[get_column_letter(col)].width = max(10, min(40, len(title) * 2 + 4))
+        book.save(out)
+        return len(rows)
+
+
+def _set_cell(cell: Any, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, Decimal):
+        cell.value = float(value)
+        cell.number_format = "#,##0.00"
+    elif isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = "yyyy-mm-dd"
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        cell.value = value
+    else:
+        cell.value = str(value)
+        # openpyxl makes any text starting with "=" a formula; a string cell with Excel's
+        # quote prefix is shown as typed and never evaluated, even after the user edits it.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+class VCardExporter:
+    """vCard 3.0, what iPhone and Android contacts import. kehu fields without a vCard
+    property travel as ``X-KEHU-<FIELD>``, so an export imports back into kehu unchanged."""
+
+    name = "vcard"
+
+    def write(self, store: Store, customers: list[Customer], out: Path) -> int:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            for customer in customers:
+                handle.write(vcard_of(customer))
+        return len(customers)
+
+
+def vcard_of(customer: Customer) -> str:
+    import vobject
+
+    card = vobject.vCard()
+    data = customer.model_dump(mode="json")
+    card.add("fn").value = customer.name
+    family, given = _split_name(customer.name)
+    card.add("n").value = vobject.vcard.Name(family=family, given=given)
+    card.add("uid").value = customer.id
+    for pos, phone in enumerate(customer.phones):
+        line = card.add("tel")
+        line.value = phone
+        line.type_param = ["CELL", "VOICE", "pref"] if pos == 0 else ["VOICE"]
+    for pos, email in enumerate(customer.emails):
+        line = card.add("email")
+        line.value = email
+        line.type_param = ["INTERNET", "pref"] if pos == 0 else ["INTERNET"]
+    for address in customer.addresses:
+        card.add("adr").value = vobject.vcard.Address(street=address)
+    if customer.organization:
+        card.add("org").value = [customer.organization]
+    if customer.title:
+        card.add("title").value = customer.title
+    if customer.nickname:
+        card.add("nickname").value = customer.nickname
+    if customer.birthday:
+        card.add("bday").value = customer.birthday
+    if customer.tags:
+        card.add("categories").value = list(customer.tags)
+    if customer.notes:
+        card.add("note").value = customer.notes
+    odd: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _VCARD_FIELDS or value in (None, [], {}, "") or (key == "do_not_contact" and not value):
+            continue
+        if _X_NAME.match(key):
+            card.add("x-kehu-" + key.replace("_", "-")).value = _x_value(value)
+        else:
+            odd[key] = value
+    if odd:  # field names a vCard property cannot carry (其他字段, "a b")
+        card.add("x-kehu-extra-fields").value = json.dumps(odd, ensure_ascii=False)
+    return card.serialize()
+
+
+def _x_value(value: Any) -> str:
+    """Text as it is, unless it would read back as another type; everything else as JSON."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    if any("\u3400" <= ch <= "\u9fff" for ch in name) or " " not in name.strip():
+        return name, ""  # Chinese names are not split: 欧阳娜娜 has a two-character surname
+    given, _, family = name.strip().rpartition(" ")
+    return family, given
+
+
+class IcsExporter:
+    """Birthdays (solar as yearly events, lunar ones as dated events for the next years) and
+    the reminders due in the next 90 days."""
+
+    name = "ics"
+    reminder_days = 90
+    lunar_years = 3
+
+    def write(self, store: Store, customers: list[Customer], out: Path) -> int:
+        from icalendar import Calendar
+
+        today = dt.date.today()
+        calendar = Calendar()
+        calendar.add("prodid", "-//kehu//customer birthdays and reminders//ZH")
+        calendar.add("version", "2.0")
+        calendar.add("x-wr-calname", f"{store.config.name} — 客户生日与提醒")
+        events = 0
+        for customer in customers:
+            for event in _birthday_events(customer, today, self.lunar_years):
+                calendar.add_component(event)
+                events += 1
+        for event in _reminder_events(store, {c.id for c in customers}, today, self.reminder_days):
+            calendar.add_component(event)
+            events += 1
+        out.write_bytes(calendar.to_ical())
+        return events
+
+
+def _event(uid: str, day: dt.date, summary: str, description: str | None = None) -> Any:
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC))
+    event.add("dtstart", day)
+    event.add("dtend", day + dt.timedelta(days=1))
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    if description:
+        event.add("description", description)
+    return event
+
+
+def _birthday_events(customer: Customer, today: dt.date, lunar_years: int) -> list[Any]:
+    events = []
+    if customer.birthday:
+        text = customer.birthday
+        month, day = int(text[-5:-3]), int(text[-2:])
+        year = int(text[:4]) if not text.startswith("--") else (today.year if (month, day) != (2, 29) else 2028)
+        event = _event(f"birthday-{customer.id}@kehu", dt.date(year, month, day),
+                       f"{customer.name} 生日", _contact_line(customer))
+        event.add("rrule", {"freq": "yearly"})
+        events.append(event)
+    if customer.lunar_birthday:
+        from lunardate import LunarDate
+
+        leap = customer.lunar_birthday.startswith(("闰", "L"))
+        month, day = map(int, customer.lunar_birthday.lstrip("闰L").split("-"))
+        for year in range(today.year, today.year + lunar_years):
+            solar = _lunar_to_solar(LunarDate, year, month, day, leap)
+            if solar is not None:
+                events.append(_event(f"lunar-birthday-{customer.id}-{year}@kehu", solar,
+                                     f"{customer.name} 农历生日 ({customer.lunar_birthday})",
+                                     _contact_line(customer)))
+    return events
+
+
+def _lunar_to_solar(lunar: Any, year: int, month: int, day: int, leap: bool) -> dt.date | None:
+    # A 30th that this year's month lacks is kept on the 29th; a leap month that this year
+    # lacks falls back to the ordinary month, as families do.
+    for try_day, try_leap in ((day, leap), (day - 1, leap), (day, False), (day - 1, False)):
+        try:
+            return lunar(year, month, try_day, try_leap).toSolarDate()
+        except ValueError:
+            continue
+    return None
+
+
+def _contact_line(customer: Customer) -> str | None:
+    parts = [*customer.phones[:1], *customer.emails[:1]]
+    return " · ".join(parts) or None
+
+
+def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> list[Any]:
+    try:
+        from ..reminders import due_reminders
+    except ImportError:  # the reminders engine is not installed: birthdays only
+        return []
+    events = []
+    for reminder in due_reminders(store, today, today + dt.timedelta(days=days)):
+        if reminder.customer_id not in ids or reminder.rule == "birthday":
+            continue  # birthdays are already there, as yearly events
+        events.append(_event(f"reminder-{reminder.key}@kehu", reminder.due,
+                             f"{reminder.customer_name}: {reminder.title}", reminder.detail))
+    return events
+
+
+# --- registry -------------------------------------------------------------------------------
+
+
+def builtin_exporters() -> list[Exporter]:
+    return [CsvExporter(), XlsxExporter(), VCardExporter(), IcsExporter()]
+
+
+def available_exporters(store: Store) -> list[Exporter]:
+    found: dict[str, Exporter] = {}
+    plugin_ones = store.plugins.collect("exporters") if store.plugins is not None else []
+    for exporter in [*plugin_ones, *builtin_exporters()]:
+        found.setdefault(exporter.name, exporter)
+    return list(found.values())
+
+
+def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: str = "customers") -> int:
+    """Write the customers (with ``tag``) in format ``fmt`` to ``out``; returns rows/cards/events."""
+    exporters = {e.name: e for e in available_exporters(store)}
+    if fmt not in exporters:
+        raise KehuError(f"unknown export format {fmt!r}; expected one of {', '.join(exporters)}")
+    customers = [row.customer for row in store.index.list(tag=tag, order="id")]
+    exporter = exporters[fmt]
+    if what != "customers":
+        if fmt not in ("csv", "xlsx") or not isinstance(exporter, (CsvExporter, XlsxExporter)):
+            raise KehuError(f"--what {what} is only for csv and xlsx")
+        return exporter.write(store, customers, out, what=what)
+    return exporter.write(store, customers, out)

@@ -1,0 +1,97 @@
+"""``kehu import``: contacts and customer sheets into the store, without duplicates.
+
+Formats are ``Importer`` objects (:mod:`kehu_core.plugins`): a ``name``, ``detect(path, head)``
+and ``read(path, store)`` yielding :class:`ImportedContact` (or :class:`RowProblem`). The
+built-in ones (vCard, Google CSV, sheets) are listed here; plugins add more through the
+``importers`` hook. Plugin formats are asked first, so a plugin can claim a file a built-in
+reader would also accept, and a plugin format with a built-in name replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...errors import KehuError
+from ...plugins import ImportedContact, Importer
+from .base import EXTRA_KEY, RowProblem, decode_bytes
+from .google_csv import GoogleCsvImporter
+from .merge import ImportSummary, Merger
+from .sheet import SheetImporter
+from .vcard import VCardImporter
+
+if TYPE_CHECKING:
+    from ...store import Store
+
+__all__ = [
+    "EXTRA_KEY", "ImportSummary", "ImportedContact", "RowProblem", "available_importers",
+    "builtin_importers", "decode_bytes", "import_files", "pick_importer",
+]
+
+
+def builtin_importers() -> list[Importer]:
+    # Order matters for detection: a Google CSV is also a CSV sheet.
+    return [VCardImporter(), GoogleCsvImporter(), SheetImporter()]
+
+
+def available_importers(store: Store) -> list[Importer]:
+    found: dict[str, Importer] = {}
+    plugin_ones = store.plugins.collect("importers") if store.plugins is not None else []
+    for importer in [*plugin_ones, *builtin_importers()]:
+        found.setdefault(importer.name, importer)
+    return list(found.values())
+
+
+def pick_importer(path: Path, fmt: str, importers: list[Importer]) -> Importer:
+    if fmt != "auto":
+        for importer in importers:
+            if importer.name == fmt:
+                return importer
+        names = ", ".join(["auto", *(i.name for i in importers)])
+        raise KehuError(f"unknown import format {fmt!r}; expected one of {names}")
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    for importer in importers:
+        if importer.detect(path, head):
+            return importer
+    raise KehuError(
+        f"{path}: cannot tell what kind of file this is; pass --format "
+        f"({', '.join(i.name for i in importers)})"
+    )
+
+
+def import_files(
+    store: Store, paths: Iterable[Path], *, fmt: str = "auto", dry_run: bool = False,
+    on_progress: Callable[[str, int, int | None], None] | None = None,
+) -> ImportSummary:
+    """Read every file, plan the merge, then (unless ``dry_run``) write it in one locked batch.
+
+    ``on_progress(phase, advance, total)`` is called as rows are read and records written.
+    """
+    from ...index import Index
+
+    paths = list(paths)
+    importers = available_importers(store)
+    chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
+    summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
+    # A private index handle: the store's own one would re-index after every single write.
+    index = store.__dict__.get("index") or Index(store)
+    index.refresh()
+    merger = Merger(store, index)
+    for path, importer in chosen:
+        for item in importer.read(path, store):
+            summary.rows += 1
+            if isinstance(item, RowProblem):
+                summary.problems.append(str(item))
+            else:
+                merger.add(item, summary)
+            if on_progress:
+                on_progress("read", 1, None)
+    total = sum(1 + len(e.purchases) for e in merger.plan.values())
+    if on_progress and not dry_run:
+        on_progress("write", 0, total)
+    progress = (lambda n: on_progress("write", n, total)) if on_progress else None
+    merger.finish(summary, dry_run=dry_run, progress=progress)
+    return summary
+

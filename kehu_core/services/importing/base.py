@@ -1,0 +1,58 @@
+"""What readers hand to the merge step, besides :class:`kehu_core.plugins.ImportedContact`.
+
+A reader (an ``Importer``) yields one ``ImportedContact`` per contact or sheet row:
+
+* ``fields`` uses kehu's customer field names (``name``, ``phones``, ``emails``, ``addresses``,
+  ``tags``, ``birthday``, ``organization``, ``title``, ``nickname``, ``notes``, ``level``,
+  ``owner``, ``id`` ...). Values are raw text: the merge step normalises phones (E.164 in the
+  store's region), emails and birthdays, and names the source line when one is wrong.
+* ``purchases`` are interaction dicts (``date``, ``items``, ``amount``, ``gifts``, ``paid``).
+* ``extra`` is everything in the source that has no kehu field; it is kept in the record under
+  ``import_extra`` so nothing is dropped. Keys starting with ``_`` are not stored: ``_skipped``
+  lists what the reader deliberately left out (``PHOTO``) so the summary can say so.
+
+A row the reader cannot make sense of is yielded as a :class:`RowProblem` instead; the rest of
+the file is still imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXTRA_KEY = "import_extra"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    source: str  # "contacts.vcf:12"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+def decode_bytes(data: bytes) -> str:
+    """Text of a file in UTF-8 (with or without BOM), GBK/GB18030 or whatever it most likely is.
+
+    UTF-8 is tried first because it is strict: a GBK file practically never decodes as UTF-8,
+    while short UTF-8 text can look like several legacy encodings to a detector.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    encoding = best.encoding if best is not None else "gb18030"
+    # Chinese Excel saves "ANSI" CSV as GBK; GB18030 is its superset and decodes every GBK file.
+    if encoding.replace("_", "").lower() in {"gbk", "gb2312", "cp936", "hz", "gb18030"}:
+        encoding = "gb18030"
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return data.decode("gb18030", errors="replace")

@@ -1,0 +1,426 @@
+"""Folding imported contacts into the store without ever creating a customer twice.
+
+Two passes, so that ``--dry-run`` and a real import decide exactly the same things:
+
+1. **plan** — every contact is normalised and checked on its own (a bad phone fails that row,
+   named by file and line, and nothing else), then matched: by customer id, else by any
+   normalised phone or email, else — for a contact with neither — by exact name. Existing
+   customers are looked up once through the index; contacts planned earlier in the same batch
+   are matched the same way, so the ten rows of one customer in a sheet become one customer
+   with ten purchases. Matching adds new phones, emails, tags and addresses, fills empty
+   fields, and lists fields that disagree (it never overwrites them).
+2. **apply** — under one store lock, new customers are added, changed ones updated (only the
+   changed lines of their files), purchases written; the index is refreshed once at the end.
+
+Purchases get an id derived from their content (date, items, amount ...) and how many
+identical purchases came before them in the batch, so importing the same file again finds
+every purchase already there and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from ...errors import KehuError, RecordError
+from ...ids import check_id
+from ...models import normalise_email, normalise_phone, parse_interaction
+from ...plugins import ImportedContact
+from ...yamlio import deferred_sync
+from .base import EXTRA_KEY
+from .values import parse_birthday
+
+if TYPE_CHECKING:
+    from ...index import Index
+    from ...store import Store
+
+LIST_FIELDS = ("phones", "emails", "addresses", "tags", "interests")
+_SINGULAR = {"phones": "phone", "emails": "email", "addresses": "address", "tags": "tag",
+             "interests": "interest"}
+_PLACEHOLDER_ID = "import-check"
+
+
+@dataclass
+class Planned:
+    """What the import will do to one customer."""
+
+    cid: str
+    new: bool
+    current: dict[str, Any]  # the customer as it will be
+    sources: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)  # for existing customers
+    added: list[str] = field(default_factory=list)  # "phone +86...", "tag VIP"
+    conflicts: list[str] = field(default_factory=list)
+    purchases: list[dict[str, Any]] = field(default_factory=list)
+    level: tuple[dt.date, str, str] | None = None  # (as of, level, source) from dated rows
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.cid, "name": self.current.get("name"), "source": self.sources[0],
+            "rows": len(self.sources), "added": self.added, "conflicts": self.conflicts,
+            "purchases": len(self.purchases),
+        }
+
+
+@dataclass
+class ImportSummary:
+    dry_run: bool
+    files: list[str] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    merged: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    purchases_added: int = 0
+    purchases_existing: int = 0
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    extra_fields: Counter[str] = field(default_factory=Counter)
+    not_imported: Counter[str] = field(default_factory=Counter)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run, "files": self.files, "rows": self.rows,
+            "created": self.created, "merged": self.merged, "skipped": self.skipped,
+            "purchases_added": self.purchases_added, "purchases_existing": self.purchases_existing,
+            "problems": self.problems, "extra_fields": dict(self.extra_fields),
+            "not_imported": dict(self.not_imported),
+        }
+
+
+class Merger:
+    """Plans and applies one import batch against one store."""
+
+    def __init__(self, store: Store, index: Index, *, today: dt.date | None = None):
+        self.store = store
+        self.index = index
+        self.region = store.config.region
+        self.model = store.customer_model
+        self.today = today or dt.date.today()
+        self.by_id: dict[str, str] = {}
+        self.by_phone: dict[str, str] = {}
+        self.by_email: dict[str, str] = {}
+        self.by_name: dict[str, list[str]] = {}
+        self.existing_data: dict[str, dict[str, Any]] = {}
+        self.plan: dict[str, Planned] = {}
+        self.purchase_ids: set[tuple[str, str]] = set()
+        self.seen_purchases: Counter[tuple[str, str]] = Counter()
+        self.batch_source_ids: dict[str, str] = {}  # customer made by this batch → id in the file
+        self._load_existing()
+
+    # --- what the store already has ----------------------------------------------------
+
+    def _load_existing(self) -> None:
+        for cid, data in self.index.db.execute("SELECT id, data FROM customers"):
+            record = json.loads(data)
+            self.existing_data[cid] = record
+            self._remember(cid, record)
+        self.purchase_ids = {
+            (cid, iid) for cid, iid in
+            self.index.db.execute("SELECT customer_id, id FROM interactions WHERE kind='purchase'")
+        }
+
+    def _remember(self, cid: str, record: dict[str, Any]) -> None:
+        self.by_id[cid] = cid
+        for phone in record.get("phones") or []:
+            self.by_phone.setdefault(phone, cid)
+        for email in record.get("emails") or []:
+            self.by_email.setdefault(email.lower(), cid)
+        if record.get("name"):
+            ids = self.by_name.setdefault(record["name"], [])
+            if cid not in ids:
+                ids.append(cid)
+
+    # --- pass 1: plan ------------------------------------------------------------------
+
+    def add(self, contact: ImportedContact, summary: ImportSummary) -> None:
+        try:
+            fields, extra = self._normalise(contact)
+            purchases = [self._check_purchase(p) for p in contact.purchases]
+        except (ValueError, KehuError) as exc:
+            summary.problems.append(f"{contact.source}: {exc}")
+            return
+        for key, value in contact.extra.items():
+            if key == "_skipped":
+                summary.not_imported.update(value)
+            elif not key.startswith("_") and key != "labels":
+                summary.extra_fields[key] += 1
+        cid, reason = self._match(fields)
+        if reason:
+            summary.skipped.append({"id": None, "name": fields.get("name"), "source": contact.source,
+                                    "reason": reason})
+            return
+        entry = self._entry(cid, fields, contact.source)
+        as_of = max((p["date"] for p in purchases), default=None)
+        self._merge_fields(entry, fields, contact.source, as_of)
+        if extra:
+            self._merge_extra(entry, extra, contact.source)
+        for purchase in purchases:
+            self._plan_purchase(entry, purchase, contact.source, summary)
+        self._remember(entry.cid, entry.current)
+
+    def _normalise(self, contact: ImportedContact) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The contact's fields in kehu's form; ValueError names the first bad value."""
+        out: dict[str, Any] = {}
+        for key, value in contact.fields.items():
+            if value in (None, "", []):
+                continue
+            if key == "phones":
+                out[key] = _unique(normalise_phone(p, self.region) for p in value)
+            elif key == "emails":
+                out[key] = _unique(normalise_email(e) for e in value)
+            elif key in LIST_FIELDS:
+                out[key] = _unique(str(v).strip() for v in value if str(v).strip())
+            elif key == "birthday":
+                out[key] = parse_birthday(value)
+            elif key == "id":
+                out[key] = check_id(str(value).strip(), "customer id")
+            else:
+                out[key] = value.strip() if isinstance(value, str) else value
+        extra = {k: v for k, v in contact.extra.items() if not k.startswith("_") and v not in ("", [], {})}
+        if isinstance(extra.get("labels"), dict):
+            phones = list(contact.fields.get("phones") or [])
+            extra["labels"] = {self._label_key(k, phones): v for k, v in extra["labels"].items()}
+        # Check the row on its own, so an error is reported at its line, not at a merged customer.
+        probe = {k: v for k, v in out.items() if k != "id"}
+        probe.setdefault("name", "?")
+        try:
+            self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context={"region": self.region})
+        except ValidationError as exc:
+            raise ValueError("; ".join(_error_text(e) for e in exc.errors())) from None
+        return out, extra
+
+    def _label_key(self, raw: str, phones: list[str]) -> str:
+        """Labels are keyed by the phone or email they describe, in its stored form."""
+        try:
+            if raw in phones:
+                return normalise_phone(raw, self.region)
+            return normalise_email(raw) if "@" in raw else raw
+        except ValueError:
+            return raw
+
+    def _check_purchase(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            checked = parse_interaction({**data, "kind": "purchase", "id": _PLACEHOLDER_ID})
+        except ValidationError as exc:
+            raise ValueError("purchase: " + "; ".join(_error_text(e) for e in exc.errors())) from None
+        return {**data, "kind": "purchase", "date": checked.date}
+
+    def _match(self, fields: dict[str, Any]) -> tuple[str | None, str | None]:
+        """The customer this contact is (None: a new one), or a reason to skip it."""
+        own_id = fields.get("id")
+        if own_id in self.by_id:
+            return self.by_id[own_id], None
+        for key, lookup in (("phones", self.by_phone), ("emails", self.by_email)):
+            for value in fields.get(key, []):
+                cid = lookup.get(value.lower() if key == "emails" else value)
+                if cid is None:
+                    continue
+                # Two rows of one file with different ids are two customers by the file's own
+                # word (a family sharing a phone, a duplicate membership): only customers
+                # already in the store, or rows without an id, are merged by phone or email.
+                source_id = self.batch_source_ids.get(cid)
+                if own_id and source_id and source_id != own_id:
+                    fields.setdefault("_shared", []).append(f"{key[:-1]} {value} also belongs to {cid}")
+                    continue
+                return cid, None
+        if own_id or fields.get("phones") or fields.get("emails"):
+            return None, None
+        name = fields.get("name")
+        if not name:
+            return None, "no name, and no id, phone or email that matches a customer"
+        # Nothing else to go by: the same name is the same customer, unless that is ambiguous.
+        matches = self.by_name.get(name, [])
+        if len(matches) == 1:
+            return matches[0], None
+        if len(matches) > 1:
+            return None, f"{len(matches)} customers are named {name}; add a phone or email to choose"
+        return None, None
+
+    def _entry(self, cid: str | None, fields: dict[str, Any], source: str) -> Planned:
+        if cid is not None and cid in self.plan:
+            entry = self.plan[cid]
+        elif cid is not None:
+            entry = Planned(cid, False, dict(self.existing_data[cid]))
+            self.plan[cid] = entry
+        else:
+            if not fields.get("name"):  # a sheet row with only a phone: name the customer by it
+                fields["name"] = str(fields.get("id") or (fields.get("phones") or fields["emails"])[0])
+            new_id = fields.get("id") or self._new_id()
+            entry = Planned(new_id, True, {"id": new_id, "name": fields["name"], "created": self.today})
+            self.plan[new_id] = entry
+            if fields.get("id"):
+                self.batch_source_ids[new_id] = fields["id"]
+        entry.sources.append(source)
+        if fields.get("id") and fields["id"] != entry.cid:
+            # The file's own id for a customer we know by phone: keep it, and find by it later.
+            fields.setdefault("_source_id", fields["id"])
+            self.by_id.setdefault(fields["id"], entry.cid)
+        return entry
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = self.store.new_customer_id()
+            if candidate not in self.plan:
+                return candidate
+
+    def _merge_fields(self, entry: Planned, fields: dict[str, Any], source: str,
+                      as_of: dt.date | None) -> None:
+        current = entry.current
+        source_id = fields.pop("_source_id", None)
+        entry.conflicts.extend(f"not merged: {note}" for note in fields.pop("_shared", []))
+        for key, value in fields.items():
+            if key == "id":
+                continue
+            if key in LIST_FIELDS:
+                have = list(current.get(key) or [])
+                known = {v.lower() for v in have} if key == "emails" else set(have)
+                new = [v for v in value if (v.lower() if key == "emails" else v) not in known]
+                if new:
+                    self._set(entry, key, have + new)
+                    entry.added.extend(f"{_SINGULAR.get(key, key)} {v}" for v in new)
+                continue
+            if key == "level" and as_of is not None:
+                # A sheet has a row per transaction: the member level of the latest one is
+                # current, older rows' levels are history, not conflicts. Decided in finish().
+                if entry.level is None or as_of >= entry.level[0]:
+                    entry.level = (as_of, value, source)
+                continue
+            old = current.get(key)
+            if key == "created" and entry.new:
+                self._set(entry, key, value)  # a kehu export keeps its creation date
+                continue
+            if old in (None, "", []):
+                self._set(entry, key, value)
+                if not entry.new:
+                    entry.added.append(f"{key} {value}")
+            elif old == value:
+                continue
+            elif key == "birthday" and _same_day(old, value):
+                if old.startswith("--"):  # the file knows the year the store did not
+                    self._set(entry, key, value)
+                    entry.added.append(f"birthday year {value[:4]}")
+            elif key == "notes" and str(value) in str(old):
+                continue
+            else:
+                entry.conflicts.append(f"{key}: kept {old!r}, {source} has {value!r}")
+        if source_id:
+            self._merge_extra(entry, {"source_id": source_id}, source)
+
+    def _merge_extra(self, entry: Planned, extra: dict[str, Any], source: str) -> None:
+        current = dict(entry.current.get(EXTRA_KEY) or {})
+        changed = False
+        for key, value in extra.items():
+            if key not in current:
+                current[key] = value
+                changed = True
+            elif isinstance(current[key], dict) and isinstance(value, dict):
+                merged = {**value, **current[key]}
+                if merged != current[key]:
+                    current[key] = merged
+                    changed = True
+            elif current[key] != value:
+                entry.conflicts.append(f"{EXTRA_KEY}.{key}: kept {current[key]!r}, {source} has {value!r}")
+        if changed:
+            self._set(entry, EXTRA_KEY, current)
+            if not entry.new:
+                entry.added.append(f"{EXTRA_KEY} ({', '.join(extra)})")
+
+    def _set(self, entry: Planned, key: str, value: Any) -> None:
+        entry.current[key] = value
+        if not entry.new:
+            entry.changes[key] = value
+
+    def _plan_purchase(self, entry: Planned, purchase: dict[str, Any], source: str,
+                       summary: ImportSummary) -> None:
+        content = json.dumps({k: v for k, v in purchase.items() if k != "id"},
+                             sort_keys=True, default=str, ensure_ascii=False)
+        key = (entry.cid, content)
+        self.seen_purchases[key] += 1
+        digest = hashlib.sha1(f"{content}#{self.seen_purchases[key]}".encode()).hexdigest()[:10]
+        iid = f"{purchase['date'].isoformat()}-{digest}"
+        if (entry.cid, iid) in self.purchase_ids:
+            summary.purchases_existing += 1
+            return
+        self.purchase_ids.add((entry.cid, iid))
+        entry.purchases.append({**purchase, "id": iid, "imported_from": _short_source(source)})
+
+    # --- pass 2: apply -----------------------------------------------------------------
+
+    def finish(self, summary: ImportSummary, *, dry_run: bool,
+               progress: Callable[[int], None] | None = None) -> None:
+        """Sort the plan into created / merged / skipped, and write it unless ``dry_run``."""
+        work = list(self.plan.values())
+        for entry in work:
+            if entry.level is not None:
+                _, level, source = entry.level
+                self._merge_fields(entry, {"level": level}, source, None)
+        if not dry_run:
+            # One lock and one flush to disk for the whole batch (see yamlio.deferred_sync).
+            with self.store.lock(), deferred_sync():
+                for entry in work:
+                    try:
+                        self._write(entry)
+                    except (KehuError, ValidationError) as exc:
+                        summary.problems.extend(_apply_problems(entry, exc))
+                        entry.purchases = []
+                        entry.sources = []
+                    if progress:
+                        progress(1 + len(entry.purchases))
+            self.index.refresh()
+        for entry in work:
+            if not entry.sources:
+                continue
+            summary.purchases_added += len(entry.purchases)
+            if entry.new:
+                summary.created.append(entry.describe())
+            elif entry.changes or entry.purchases:
+                summary.merged.append(entry.describe())
+            else:
+                summary.skipped.append({**entry.describe(), "reason": "already in the store"})
+
+    def _write(self, entry: Planned) -> None:
+        store = self.store
+        if entry.new:
+            customer = self.model.model_validate(entry.current, context={"region": self.region})
+            store.add_customer(customer)
+        elif entry.changes:
+            store.update_customer(entry.cid, entry.changes)
+        for purchase in entry.purchases:
+            store.add_interaction(entry.cid, purchase)
+
+
+def _apply_problems(entry: Planned, exc: Exception) -> list[str]:
+    where = entry.sources[0] if entry.sources else entry.cid
+    if isinstance(exc, RecordError):
+        return [f"{where}: {p.message}" for p in exc.problems]
+    if isinstance(exc, ValidationError):
+        return [f"{where}: {_error_text(e)}" for e in exc.errors()]
+    return [f"{where}: {exc}"]
+
+
+def _same_day(a: str, b: str) -> bool:
+    return a[-5:] == b[-5:]
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _error_text(error: Any) -> str:
+    loc = ".".join(str(p) for p in error["loc"] if p != "purchase")
+    msg = error["msg"].removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _short_source(source: str) -> str:
+    """``/home/me/Downloads/客户表.xlsx:12`` → ``客户表.xlsx:12``: where a purchase came from,
+    without a path that only means something on one machine."""
+    path, _, line = source.rpartition(":")
+    return f"{Path(path).name}:{line}" if path else source

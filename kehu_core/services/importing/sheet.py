@@ -1,0 +1,259 @@
+"""Customer sheets: .xlsx (openpyxl) and .csv in UTF-8, UTF-8 with BOM or GBK/GB18030.
+
+Shops keep one row per transaction (交易日期, 顾客ID, 真实姓名, 电子邮箱, 联系电话, 收货地址, 购买商品,
+成交金额, 购物赠品, 会员级别); each row becomes a contact with one purchase, and the merge step folds
+rows of the same customer (same 顾客ID, phone or email) into one customer with several purchases.
+
+Headers are matched, after trimming spaces and case, against the table below and then against
+``import_columns`` in kehu.yaml, which wins::
+
+    import_columns:
+      手机号码: phones          # any customer field
+      下单时间: purchase.date   # purchase.date|item|qty|price|amount|gifts|paid|due|by|text
+      微信: wechat              # a field kehu does not know: kept under that name
+      内部编号: ignore          # not imported
+
+A column that maps to nothing is kept in the record under ``import_extra`` and named in the
+summary. The header row is the first of the first ten rows with two or more known headers, so a
+title row above it ("2024年客户消费明细") is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...plugins import ImportedContact
+from .base import RowProblem, decode_bytes
+from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
+
+if TYPE_CHECKING:
+    from ...store import Store
+
+PURCHASE_TARGETS = ("date", "item", "qty", "price", "amount", "gifts", "paid", "due", "by", "text")
+LIST_FIELDS = {"phones", "emails", "tags", "interests"}
+
+_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "purchase.date": ("交易日期", "日期", "购买日期", "下单日期", "下单时间", "成交日期", "消费日期",
+                      "date", "purchasedate", "orderdate", "transactiondate"),
+    "id": ("顾客id", "客户id", "客户编号", "顾客编号", "会员号", "会员编号", "会员卡号", "customerid"),
+    "name": ("真实姓名", "姓名", "客户姓名", "顾客姓名", "名字", "客户名称", "fullname", "customer",
+             "customername"),
+    "emails": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail", "mail", "emailaddress"),
+    "phones": ("联系电话", "电话", "手机", "手机号", "手机号码", "电话号码", "phone", "mobile", "tel",
+               "telephone", "phonenumber"),
+    "addresses": ("收货地址", "地址", "联系地址", "送货地址", "address"),
+    "purchase.item": ("购买商品", "商品", "商品名称", "产品", "产品名称", "item", "items", "product"),
+    "purchase.qty": ("数量", "购买数量", "qty", "quantity"),
+    "purchase.price": ("单价", "price", "unitprice"),
+    "purchase.amount": ("成交金额", "金额", "实付金额", "订单金额", "消费金额", "总金额", "amount", "total"),
+    "purchase.gifts": ("购物赠品", "赠品", "gift", "gifts"),
+    "purchase.paid": ("是否付款", "付款状态", "已付款", "paid"),
+    "purchase.due": ("应付日期", "付款期限", "到期日", "due"),
+    "purchase.by": ("经手人", "销售员", "soldby"),
+    "level": ("会员级别", "会员等级", "等级", "memberlevel"),
+    "birthday": ("生日", "出生日期", "dateofbirth", "dob"),
+    "lunar_birthday": ("农历生日",),
+    "organization": ("公司", "单位", "公司名称", "company"),
+    "title": ("职位", "职务", "jobtitle"),
+    "nickname": ("昵称",),
+    "tags": ("标签", "分组", "tag"),
+    "notes": ("备注", "note"),
+    "owner": ("负责人", "业务员", "客户经理", "rep"),
+}
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s_:：]", "", header).lower()
+
+
+def column_map(store: Store) -> dict[str, str]:
+    """Normalised header → target, defaults overridden by kehu.yaml ``import_columns``."""
+    mapping = {_key(field): field for field in store.customer_model.model_fields}
+    for target, headers in _DEFAULTS.items():
+        for header in headers:
+            mapping[_key(header)] = target
+    for header, target in (store.config.import_columns or {}).items():
+        mapping[_key(str(header))] = str(target).strip()
+    return mapping
+
+
+class SheetImporter:
+    name = "sheet"
+    suffixes = (".xlsx", ".xlsm", ".csv")
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.suffix.lower() in self.suffixes
+
+    def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
+        mapping = column_map(store)
+        bad = [f"{h} → {t}" for h, t in (store.config.import_columns or {}).items()
+               if str(t).startswith("purchase.") and t.split(".", 1)[1] not in PURCHASE_TARGETS]
+        if bad:
+            yield RowProblem(f"{store.root / 'kehu.yaml'}:1",
+                             f"import_columns: unknown purchase field in {', '.join(bad)}; expected "
+                             f"purchase.{{{','.join(PURCHASE_TARGETS)}}}")
+            return
+        is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+        tables = _xlsx_tables(path) if is_xlsx else [(str(path), _csv_rows(path))]
+        for label, rows in tables:
+            yield from _read_table(label, rows, mapping)
+
+
+def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+        return [(str(path), _broken(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))]
+    sheets = book.worksheets
+    out = []
+    for sheet in sheets:
+        label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
+        rows = ((n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
+        out.append((label, rows))
+    return out
+
+
+def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
+    raise ValueError(message)
+    yield  # pragma: no cover - makes this a generator
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    content = decode_bytes(path.read_bytes())
+    sample = content[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(content, newline=""), dialect)
+    start = 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1
+
+
+def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict[str, str]
+                ) -> Iterator[ImportedContact | RowProblem]:
+    buffered: list[tuple[int, list[Any]]] = []
+    iterator = iter(rows)
+    try:
+        for number, row in iterator:
+            buffered.append((number, row))
+            if len(buffered) >= 10:
+                break
+    except ValueError as exc:
+        yield RowProblem(f"{label}:1", str(exc))
+        return
+    header_at = None
+    for pos, (_, row) in enumerate(buffered):
+        known = sum(1 for cell in row if _key(text(cell)) in mapping)
+        if known >= 2:
+            header_at = pos
+            break
+    if header_at is None:
+        header_at = next((p for p, (_, r) in enumerate(buffered) if any(text(c) for c in r)), None)
+    if header_at is None:
+        yield RowProblem(f"{label}:1", "empty sheet: no header row")
+        return
+    header = [text(cell) for cell in buffered[header_at][1]]
+    targets = [mapping.get(_key(h)) if h else None for h in header]
+    body = buffered[header_at + 1:]
+
+    def all_rows() -> Iterator[tuple[int, list[Any]]]:
+        yield from body
+        yield from iterator
+
+    for number, row in all_rows():
+        if not any(text(cell) for cell in row):
+            continue
+        source = f"{label}:{number}"
+        try:
+            yield contact_from_row(header, targets, row, source)
+        except ValueError as exc:
+            yield RowProblem(source, str(exc))
+
+
+def _cell(value: Any) -> Any:
+    # A leading apostrophe is Excel's "this is text" mark, and what kehu's CSV export puts
+    # before +86... and =... to keep a spreadsheet from running them.
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("'") and len(value) > 1:
+            value = value[1:]
+    return value
+
+
+def contact_from_row(header: list[str], targets: list[str | None], row: list[Any], source: str
+                     ) -> ImportedContact:
+    fields: dict[str, Any] = {}
+    purchase: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for pos, raw in enumerate(row):
+        value = _cell(raw)
+        if text(value) == "":
+            continue
+        column = header[pos] if pos < len(header) else f"column {pos + 1}"
+        target = targets[pos] if pos < len(targets) else None
+        if target is None:
+            extra[column or f"column {pos + 1}"] = text(value)
+        elif target == "ignore":
+            continue
+        elif target.startswith("purchase."):
+            purchase[target.split(".", 1)[1]] = (column, value)
+        elif target in LIST_FIELDS:
+            fields.setdefault(target, []).extend(split_list(text(value)))
+        elif target == "addresses":
+            fields.setdefault(target, []).extend(
+                a.strip() for a in re.split(r"[;；\n]", text(value)) if a.strip())
+        elif target == "birthday":
+            fields[target] = value  # a date cell, or text the merge step reads
+        else:
+            fields[target] = text(value)
+    purchases = [_purchase(purchase)] if purchase else []
+    if not fields.get("name") and not any(fields.get(k) for k in ("id", "phones", "emails")):
+        raise ValueError("row has no name, customer id, phone or email")
+    return ImportedContact(source=source, fields=fields, purchases=purchases, extra=extra)
+
+
+def _purchase(cells: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    def read(key: str, parse: Any) -> Any:
+        column, value = cells[key]
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{column}: {exc}") from None
+
+    if "date" not in cells:
+        raise ValueError("a purchase without a date: fill in 交易日期 (date)")
+    data: dict[str, Any] = {"kind": "purchase", "date": read("date", parse_date)}
+    item: dict[str, Any] = {}
+    if "item" in cells:
+        item["name"] = text(cells["item"][1])
+    if "qty" in cells:
+        item["qty"] = read("qty", parse_qty)
+    if "price" in cells:
+        item["price"] = read("price", parse_amount)
+    if item and "name" not in item:
+        raise ValueError("quantity or price without a product: fill in 购买商品 (item)")
+    data["items"] = [item] if item else []
+    if "amount" in cells:
+        data["amount"] = read("amount", parse_amount)
+    elif "price" not in item:
+        raise ValueError("a purchase needs an amount (成交金额) or a unit price (单价)")
+    if "gifts" in cells:
+        data["gifts"] = split_list(text(cells["gifts"][1]))
+    # A sheet of closed deals (成交) is paid unless a column says otherwise.
+    data["paid"] = read("paid", parse_bool) if "paid" in cells else True
+    if "due" in cells:
+        data["due"] = read("due", parse_date)
+    for key in ("by", "text"):
+        if key in cells:
+            data[key] = text(cells[key][1])
+    return data

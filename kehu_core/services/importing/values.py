@@ -1,0 +1,116 @@
+"""Reading the loose values people type into contacts and sheets: dates, amounts, birthdays.
+
+Each reader returns kehu's form or raises ``ValueError`` with a message fit for the user; the
+caller adds the file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ...models import CENT, check_birthday
+
+# Chinese shops write year-first dates: 2024/5/20, 2024-03-01, 2024.5.20, 2024年5月20日.
+_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+_MD = re.compile(r"^\s*(?:--)?(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*日?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4}|--)(\d{2})(\d{2})\s*$")  # vCard 19850412 / --0412
+_SPLIT = re.compile(r"\s*[,，;；、/|\n]\s*")
+
+
+def text(value: Any) -> str:
+    """A cell or property as clean text; numbers from Excel lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def split_list(value: str) -> list[str]:
+    """``茶巾、试饮装`` / ``VIP, 老客户`` → items; empty pieces dropped."""
+    return [p for p in _SPLIT.split(value) if p]
+
+
+def parse_date(value: Any) -> dt.date:
+    """A transaction date: an Excel date cell, ``2024/5/20``, ``2024-03-01``, ``2024年5月20日``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raw = text(value)
+    match = _YMD.match(raw)
+    if match:
+        try:
+            return dt.date(*map(int, match.groups()))
+        except ValueError as exc:
+            raise ValueError(f"date {raw!r}: {exc}") from None
+    raise ValueError(f"date {raw!r}: expected a date like 2024/5/20 or 2024-03-01 (year first)")
+
+
+def parse_amount(value: Any) -> Decimal:
+    """``1,288.00``, ``¥1288``, ``1288元`` or an Excel number → Decimal with cents."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        amount = Decimal(str(value))
+    else:
+        raw = text(value)
+        cleaned = re.sub(r"[,，\s¥￥元$]|RMB|CNY", "", raw, flags=re.IGNORECASE)
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation:
+            raise ValueError(f"amount {raw!r}: expected a number like 1,288.00") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"amount {value!r}: expected a non-negative number")
+    return amount.quantize(CENT)
+
+
+def parse_qty(value: Any) -> Decimal:
+    raw = text(value)
+    try:
+        qty = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"quantity {raw!r}: expected a number") from None
+    if not qty.is_finite() or qty <= 0:
+        raise ValueError(f"quantity {raw!r}: expected more than 0")
+    return qty
+
+
+def parse_birthday(value: Any) -> str:
+    """``--0412``, ``--04-12``, ``1985-04-12``, ``19850412``, ``1985/4/12``, ``4月12日`` → kehu's
+    ``YYYY-MM-DD`` or ``--MM-DD`` (year unknown)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return parse_date(value).isoformat()
+    raw = text(value)
+    if raw.startswith("1604-") or raw.startswith("0000-"):
+        raw = "--" + raw[5:]  # iOS and some Androids write a year-less birthday with year 1604/0000
+    compact = _COMPACT.match(raw)
+    if compact:
+        year, month, day = compact.groups()
+        return check_birthday(f"{year if year != '--' else '-'}-{month}-{day}")
+    match = _YMD.match(raw)
+    if match:
+        year, month, day = match.groups()
+        return check_birthday(f"{year}-{int(month):02d}-{int(day):02d}")
+    md = _MD.match(raw)
+    if md:
+        return check_birthday(f"--{int(md.group(1)):02d}-{int(md.group(2)):02d}")
+    raise ValueError(f"birthday {raw!r}: expected YYYY-MM-DD, --MM-DD or --MMDD")
+
+
+_TRUE = {"1", "true", "yes", "y", "是", "已付", "已付款", "已结", "已结清", "paid"}
+_FALSE = {"0", "false", "no", "n", "否", "未付", "未付款", "欠款", "赊账", "unpaid"}
+
+
+def parse_bool(value: Any) -> bool:
+    raw = text(value).lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{raw!r}: expected yes/no (是/否, 已付/未付)")

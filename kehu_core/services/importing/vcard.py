@@ -1,0 +1,285 @@
+"""vCard 2.1 / 3.0 / 4.0 contacts (phone exports), read with ``vobject``.
+
+The file is cut into cards at ``BEGIN:VCARD`` lines so that each card gets its own line number
+and a broken card does not stop the others. Before vobject sees a card, vCard 2.1
+quoted-printable soft line breaks (a line ending in ``=``) are joined, which vobject does not do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import vobject
+
+from ...ids import check_id
+from ...plugins import ImportedContact
+from .base import RowProblem, decode_bytes
+
+if TYPE_CHECKING:
+    from ...store import Store
+
+# Properties that are bookkeeping of the exporting app, not facts about the contact.
+_TECHNICAL = {"VERSION", "PRODID", "REV", "X-ABUID", "X-ABLABEL", "KIND", "X-ABSHOWAS", "CLIENTPIDMAP",
+              "X-APPLE-OMIT-YEAR"}
+_BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
+# Labels that only say what kind of number it is; anything else (店里电话) is kept.
+_PLAIN_LABELS = {"cell", "mobile", "home", "work", "other", "main", "pref", "voice", "internet",
+                 "x400", "iphone", "x-mobile", "msg", "bbs", "modem", "car", "video", "pcs"}
+_APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
+# Fields kehu writes as X-KEHU-<FIELD> on export, read back into the same field.
+KEHU_PREFIX = "X-KEHU-"
+_ANDROID_NICKNAME = "vnd.android.cursor.item/nickname;"
+
+
+class VCardImporter:
+    name = "vcard"
+    suffixes = (".vcf", ".vcard")
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return b"BEGIN:VCARD" in head[:4096].upper()
+
+    def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
+        text = decode_bytes(path.read_bytes())
+        cards = 0
+        for line, chunk in split_cards(text):
+            cards += 1
+            source = f"{path}:{line}"
+            try:
+                card = vobject.readOne(join_soft_breaks(chunk), ignoreUnreadable=False)
+            except Exception as exc:  # vobject raises many kinds for broken input
+                yield RowProblem(source, f"unreadable vCard: {_short(exc)}")
+                continue
+            try:
+                yield contact_from_card(card, source)
+            except ValueError as exc:
+                yield RowProblem(source, str(exc))
+        if cards == 0:
+            yield RowProblem(f"{path}:1", "no BEGIN:VCARD found; is this a vCard file?")
+
+
+def split_cards(text: str) -> Iterator[tuple[int, str]]:
+    """Each ``BEGIN:VCARD`` ... ``END:VCARD`` block with the line number it starts on."""
+    start = None
+    lines: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        upper = line.strip().upper()
+        if upper == "BEGIN:VCARD":
+            if start is not None:  # a card without END: give vobject what there is
+                yield start, "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
+            start, lines = number, [line.strip()]
+        elif start is not None:
+            lines.append(line)
+            if upper == "END:VCARD":
+                yield start, "\r\n".join(lines) + "\r\n"
+                start, lines = None, []
+    if start is not None:
+        yield start, "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
+
+
+def join_soft_breaks(chunk: str) -> str:
+    """Join quoted-printable continuation lines (vCard 2.1), and drop blank lines after PHOTO."""
+    out: list[str] = []
+    joining = False
+    for line in chunk.split("\r\n"):
+        if joining:
+            out[-1] = out[-1][:-1] + line  # drop the soft-break '='
+            joining = line.endswith("=")
+            continue
+        if not line.strip():
+            continue  # Android puts a blank line after a base64 PHOTO; vobject chokes on it
+        out.append(line)
+        head = line.split(":", 1)[0].upper()
+        joining = "QUOTED-PRINTABLE" in head and line.endswith("=")
+    return "\r\n".join(out) + "\r\n"
+
+
+def contact_from_card(card: Any, source: str) -> ImportedContact:
+    fields: dict[str, Any] = {"phones": [], "emails": [], "addresses": [], "tags": []}
+    extra: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    skipped: list[str] = []
+    group_labels = {
+        line.group.lower(): _label_text(str(line.value))
+        for line in card.getChildren()
+        if line.group and line.name.upper() == "X-ABLABEL"
+    }
+    formatted_labels: list[str] = []
+    for line in card.getChildren():
+        name = line.name.upper()
+        value = line.value
+        if name in _TECHNICAL or name in ("BEGIN", "END"):
+            continue
+        if name in _BINARY:
+            skipped.append(name)
+            continue
+        label = _label(line, group_labels)
+        if name == "FN":
+            fields["name"] = str(value).strip()
+        elif name == "N":
+            fields["_n"] = _name_from_n(value)
+        elif name == "TEL":
+            number = _tel(str(value))
+            if number:
+                fields["phones"].append(number)
+                if label:
+                    labels[number] = label
+        elif name == "EMAIL":
+            address = str(value).strip()
+            if address:
+                fields["emails"].append(address)
+                if label:
+                    labels[address] = label
+        elif name == "ADR":
+            address = _address(value)
+            if address:
+                fields["addresses"].append(address)
+                if label:
+                    labels[address] = label
+        elif name == "LABEL":
+            formatted_labels.append(", ".join(p.strip() for p in str(value).splitlines() if p.strip()))
+        elif name == "ORG":
+            parts = [p.strip() for p in (value if isinstance(value, list) else [str(value)]) if p.strip()]
+            if parts:
+                fields["organization"] = parts[0]
+                if len(parts) > 1:
+                    extra["department"] = " / ".join(parts[1:])
+        elif name == "TITLE":
+            fields["title"] = str(value).strip()
+        elif name == "NICKNAME":
+            nick = ", ".join(value) if isinstance(value, list) else str(value)
+            fields["nickname"] = nick.strip()
+        elif name == "BDAY":
+            fields["birthday"] = str(value).strip()
+        elif name == "CATEGORIES":
+            values = value if isinstance(value, list) else str(value).split(",")
+            fields["tags"].extend(v.strip() for v in values if v.strip())
+        elif name == "NOTE":
+            note = str(value).replace("\r\n", "\n").strip()
+            if note:
+                fields["notes"] = f"{fields['notes']}\n{note}" if fields.get("notes") else note
+        elif name == "UID":
+            uid = str(value).strip()
+            if _usable_id(uid):
+                fields["id"] = uid
+            else:
+                extra["vcard_uid"] = uid
+        elif name == "X-ANDROID-CUSTOM" and str(value).startswith(_ANDROID_NICKNAME):
+            # Android keeps nicknames as "vnd.android.cursor.item/nickname;Old Zhou;1;;..."
+            nick = str(value)[len(_ANDROID_NICKNAME):].split(";")[0].strip()
+            if nick:
+                fields["nickname"] = nick
+        elif name.startswith(KEHU_PREFIX):
+            key = name[len(KEHU_PREFIX):].lower().replace("-", "_")
+            if key == "extra_fields":  # fields whose names no vCard property can carry
+                extra_fields = _kehu_value(str(value))
+                if isinstance(extra_fields, dict):
+                    fields.update(extra_fields)
+            else:
+                fields[key] = _kehu_value(str(value))
+        else:
+            _add_extra(extra, name.lower(), _plain(value))
+    # LABEL is a formatted copy of an ADR in 2.1/3.0: only keep one with no ADR beside it.
+    for text in formatted_labels:
+        if text and text not in fields["addresses"]:
+            fields["addresses"].append(text)
+    n_name = fields.pop("_n", None)
+    if not fields.get("name"):
+        fields["name"] = n_name or fields.get("organization") or fields.get("nickname") or ""
+    if not fields["name"]:
+        if fields["phones"] or fields["emails"]:
+            fields["name"] = (fields["phones"] or fields["emails"])[0]
+        else:
+            raise ValueError("contact has no name, phone or email")
+    if labels:
+        extra["labels"] = labels
+    if skipped:
+        extra["_skipped"] = sorted(set(skipped))
+    return ImportedContact(source=source, fields=fields, extra=extra)
+
+
+def _label(line: Any, group_labels: dict[str, str]) -> str | None:
+    if line.group and line.group.lower() in group_labels:
+        label = group_labels[line.group.lower()]
+        return None if label.lower() in _PLAIN_LABELS else label
+    types = [t for t in line.params.get("TYPE", []) for t in t.split(",")]
+    types += list(getattr(line, "singletonparams", []))
+    kept = [t for t in types if t.lower() not in _PLAIN_LABELS and t.upper() not in (
+        "QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "UTF-8")]
+    return ",".join(t.lower() for t in kept) or None
+
+
+def _label_text(raw: str) -> str:
+    match = _APPLE_LABEL.match(raw.strip())
+    return (match.group(1) if match else raw).strip()
+
+
+def _tel(raw: str) -> str:
+    return raw.strip().removeprefix("tel:")
+
+
+def _name_from_n(value: Any) -> str:
+    family = _join(getattr(value, "family", ""))
+    given = _join(getattr(value, "given", ""))
+    additional = _join(getattr(value, "additional", ""))
+    if _is_cjk(family + given):
+        return f"{family}{given}".strip()
+    return " ".join(p for p in (given, additional, family) if p).strip()
+
+
+def _address(value: Any) -> str:
+    parts = [_join(getattr(value, attr, "")) for attr in
+             ("box", "extended", "street", "city", "region", "code", "country")]
+    parts = [" ".join(p.split("\n")).strip() for p in parts]
+    return ", ".join(p for p in parts if p)
+
+
+def _join(value: Any) -> str:
+    return " ".join(value).strip() if isinstance(value, list) else str(value or "").strip()
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _usable_id(uid: str) -> bool:
+    # kehu's own ids (and short user ids) are kept; long UUIDs of phone apps are not ids we want.
+    if len(uid) > 32:
+        return False
+    try:
+        check_id(uid)
+    except Exception:
+        return False
+    return True
+
+
+def _kehu_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def _add_extra(extra: dict[str, Any], key: str, value: Any) -> None:
+    if value in ("", []):
+        return
+    if key in extra:
+        old = extra[key] if isinstance(extra[key], list) else [extra[key]]
+        extra[key] = [*old, value]
+    else:
+        extra[key] = value
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
