@@ -33,7 +33,7 @@ def test_points_per_amount_with_level_multiplier(store_path: Path) -> None:
     assert balance(store_path, gold) == 257  # floor(128.8 × 2)
     assert balance(store_path, plain) == 128
     entry = open_store(store_path).ledger(gold, "points")[0]
-    assert entry["kind"] == "earn" and entry["multiplier"] == 2
+    assert entry["reason"] == "purchase" and entry["multiplier"] == 2
     shown = kehu("customer", "show", gold, "--json", store=store_path).json()
     assert shown["points"] == 257
 
@@ -45,7 +45,7 @@ def test_referrer_gets_a_bonus_on_the_first_purchase_only(store_path: Path) -> N
     buy(store_path, newbie, 100, ago(2))
     buy(store_path, newbie, 100, ago(1))
     ledger = open_store(store_path).ledger(friend, "points")
-    assert [(e["kind"], e["delta"], e["ref"]) for e in ledger] == [("referral", 200, newbie)]
+    assert [(e["reason"], e["delta"], e["ref"]) for e in ledger] == [("referral", 200, newbie)]
     assert balance(store_path, friend) == 200
     assert balance(store_path, newbie) == 200  # two purchases of ¥100
 
@@ -65,7 +65,7 @@ def test_redeeming_more_than_the_balance_is_refused(store_path: Path) -> None:
     assert ok.code == 0, ok.err
     assert balance(store_path, cid) == 180
     last = open_store(store_path).ledger(cid, "points")[-1]
-    assert last == {"date": TODAY, "kind": "redeem", "delta": -120, "note": "青瓷茶杯"}
+    assert last == {"date": TODAY, "reason": "redeem", "delta": -120, "note": "青瓷茶杯"}
 
 
 def test_points_lapse_after_the_configured_period_oldest_first(store_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_points_lapse_after_the_configured_period_oldest_first(store_path: Path)
     # spending 60 uses the 50 about to lapse, then 10 of the newest
     assert kehu("points", "redeem", cid, "60", store=store_path).code == 0
     ledger = open_store(store_path).ledger(cid, "points")
-    assert [e["kind"] for e in ledger][-2:] == ["expire", "redeem"]
+    assert [e["reason"] for e in ledger][-2:] == ["expire", "redeem"]
     assert ledger[-2]["delta"] == -100
     assert balance(store_path, cid) == 60
     assert balance(store_path, cid, "--as-of", (TODAY + dt.timedelta(days=10)).isoformat()) == 60
@@ -92,12 +92,12 @@ def test_points_lapse_after_the_configured_period_oldest_first(store_path: Path)
 def test_rebuild_awards_old_purchases_once(demo_copy: Path) -> None:
     dry = kehu("points", "rebuild", "--since", "2026-11-01", "--dry-run", "--json", store=demo_copy)
     assert dry.code == 0, dry.err
-    assert dry.json() and all(e["kind"] == "earn" for e in dry.json())
+    assert dry.json() and all(e["reason"] == "purchase" for e in dry.json())
     store = open_store(demo_copy)
     assert not list(demo_copy.glob("customers/*/*/points.ledger.yaml"))
 
     first = kehu("points", "rebuild", "--since", "2026-11-01", "--json", store=demo_copy).json()
-    earned = [e for e in first if e["kind"] == "earn"]
+    earned = [e for e in first if e["reason"] == "purchase"]
     assert len(earned) == len(dry.json())
     november = [p for p in store.index.purchases(since="2026-11-01")]
     assert len(earned) == len(november)
@@ -128,7 +128,7 @@ def test_broken_ledger_line_is_reported_with_its_line(store_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
     buy(store_path, cid, 100, ago(3))
     path = open_store(store_path).ledger_file(cid, "points")
-    path.write_text(path.read_text() + "- {date: 2026-13-45, kind: adjust, delta: 5}\n")
+    path.write_text(path.read_text() + "- {date: 2026-13-45, reason: adjust, delta: 5}\n")
     result = kehu("points", cid, store=store_path)
     assert result.code == 1
     assert f"{path}:3: points entry:" in result.err

@@ -40,7 +40,7 @@ def _panel(store: Store, customer: Customer) -> str:
     soon = book.expiring(dt.date.today() + dt.timedelta(days=30))
     lines = [f"balance {book.balance}" + (f" ({soon} lapse within 30 days)" if soon else "")]
     for entry in book.entries[-5:]:
-        lines.append(f"{entry.get('date')}  {entry.get('kind')}  {int(entry.get('delta', 0)):+d}")
+        lines.append(f"{entry.get('date')}  {entry.get('reason')}  {int(entry.get('delta', 0)):+d}")
     return "\n".join(lines)
 
 

@@ -1,8 +1,8 @@
 """The points book of one customer: replaying the ``points`` ledger into a balance.
 
-Every change is one ledger entry (``{date, kind, delta, ...}``, one line each):
+Every change is one ledger entry (``{date, reason, delta, ...}``, one line each):
 
-- ``earn``: a purchase (``ref`` the purchase id), ``expires`` when the points lapse
+- ``purchase``: points for a purchase (``ref`` the purchase id), ``expires`` when the points lapse
 - ``referral``: the bonus for a referred customer's first purchase (``ref`` that customer)
 - ``redeem``: points spent (negative ``delta``, ``note`` the reason)
 - ``expire``: lapsed points written off (negative ``delta``)
@@ -114,7 +114,7 @@ def write_off(store: Store, customer_id: str, today: dt.date) -> int:
     with store.lock():
         lapsed = book_of(store, customer_id, today).lapsed
         if lapsed:
-            store.append_ledger(customer_id, LEDGER, {"date": today, "kind": "expire", "delta": -lapsed})
+            store.append_ledger(customer_id, LEDGER, {"date": today, "reason": "expire", "delta": -lapsed})
         return lapsed
 
 
@@ -136,7 +136,7 @@ def earn(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any]
     points = int((purchase.amount / cfg.unit * cfg.per_amount * factor).to_integral_value(ROUND_FLOOR))
     entry: dict[str, Any] = {
         "date": purchase.date,
-        "kind": "earn",
+        "reason": "purchase",
         "delta": points,
         "ref": purchase.id,
     }
@@ -157,7 +157,7 @@ def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, 
         return None
     entry: dict[str, Any] = {
         "date": purchase.date,
-        "kind": "referral",
+        "reason": "referral",
         "delta": cfg.referral_bonus,
         "ref": customer.id,
     }
@@ -169,7 +169,7 @@ def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, 
 def _append_once(store: Store, customer_id: str, entry: dict[str, Any]) -> dict[str, Any] | None:
     with store.lock():
         for old in store.ledger(customer_id, LEDGER):
-            if old.get("kind") == entry["kind"] and old.get("ref") == entry["ref"]:
+            if old.get("reason") == entry["reason"] and old.get("ref") == entry["ref"]:
                 return None
         store.append_ledger(customer_id, LEDGER, entry)
     return entry
@@ -187,5 +187,5 @@ def redeem(store: Store, customer: Customer, points: int, note: str, today: dt.d
                 f"{customer.name} ({customer.id}) has {book.balance} points; "
                 f"cannot redeem {points} (nothing was changed)"
             )
-        store.append_ledger(customer.id, LEDGER, {"date": today, "kind": "redeem", "delta": -points, "note": note})
+        store.append_ledger(customer.id, LEDGER, {"date": today, "reason": "redeem", "delta": -points, "note": note})
         return book_of(store, customer.id, today)

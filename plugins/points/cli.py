@@ -70,7 +70,7 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
         click.echo(f"  {data['expiring_30_days']} lapse within 30 days")
     for e in data["ledger"]:
         extra = e.get("note") or e.get("ref") or ""
-        click.echo(f"  {e['date']}  {e['kind']:<8} {int(e['delta']):>+7}  {extra}")
+        click.echo(f"  {e['date']}  {e['reason']:<8} {int(e['delta']):>+7}  {extra}")
 
 
 @points_group.command("redeem")
@@ -102,17 +102,17 @@ def points_rebuild(
     awarded = []
     for cid in ids:
         customer = store.get(cid)
-        known = {e.get("ref") for e in store.ledger(cid, LEDGER) if e.get("kind") == "earn"}
+        known = {e.get("ref") for e in store.ledger(cid, LEDGER) if e.get("reason") == "purchase"}
         for purchase in store.interactions(cid):
             if not isinstance(purchase, Purchase) or (since and purchase.date < since):
                 continue
             if dry_run:
                 if purchase.id not in known:
-                    awarded.append({"customer_id": cid, "kind": "earn", "ref": purchase.id})
+                    awarded.append({"customer_id": cid, "reason": "purchase", "ref": purchase.id})
                 continue
             for entry in (earn(store, customer, purchase), referral(store, customer, purchase)):
                 if entry:
-                    owner = customer.referrer if entry["kind"] == "referral" else cid
+                    owner = customer.referrer if entry["reason"] == "referral" else cid
                     awarded.append({"customer_id": owner, **{k: _plain(v) for k, v in entry.items()}})
     if as_json:
         emit_json(awarded)
