@@ -135,3 +135,13 @@ def test_tier_condition_uses_plugin_values(known: Path) -> None:
     store.plugins.register(Tiers(), name="test-tiers")
     spec = segments.SegmentSpec(tier="a")
     assert sorted(c.id for c in segments.select(store, spec, T)) == ["bob", "erin"]
+
+
+def test_export_a_segment(known: Path, tmp_path: Path) -> None:
+    out = tmp_path / "vip.csv"
+    result = kehu("export", "--format", "csv", "--segment", "vip", str(out), store=known)
+    assert result.code == 0, result.err
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Alice 王" in text and "Dave 刘" in text and "Bob 李" not in text
+    bad = kehu("export", "--format", "csv", "--segment", "nope", str(out), store=known)
+    assert bad.code == 1 and "no segment 'nope'" in bad.err

@@ -117,15 +117,17 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 @click.option("--format", "fmt", required=True,
               help="csv, xlsx, vcard, ics, or a plugin's format.")
 @click.option("--tag", help="Only customers with this tag.")
+@click.option("--segment", help="Only customers of this saved segment (kehu segment list).")
 @click.option("--what", type=click.Choice(["customers", "purchases"]), default="customers",
               show_default=True, help="csv and xlsx: one row per customer, or per purchase.")
 @pass_ctx
-def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str) -> None:
+def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str,
+               segment: str | None) -> None:
     """Write customers to OUT: CSV (UTF-8 with BOM), xlsx, vCard 3.0, or ICS of birthdays and
     reminders."""
     from ..services.exporting import export
 
-    count = export(ctx.store, fmt, out, tag=tag, what=what)
+    count = export(ctx.store, fmt, out, tag=tag, what=what, segment=segment)
     unit = {"vcard": "contacts", "ics": "events"}.get(fmt, "rows")
     click.echo(f"wrote {count} {unit} to {out}", err=True)
 

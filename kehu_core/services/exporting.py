@@ -363,12 +363,19 @@ def available_exporters(store: Store) -> list[Exporter]:
     return list(found.values())
 
 
-def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: str = "customers") -> int:
-    """Write the customers (with ``tag``) in format ``fmt`` to ``out``; returns rows/cards/events."""
+def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: str = "customers",
+           segment: str | None = None) -> int:
+    """Write the customers (with ``tag``, in ``segment``) in format ``fmt`` to ``out``; returns
+    rows/cards/events."""
     exporters = {e.name: e for e in available_exporters(store)}
     if fmt not in exporters:
         raise KehuError(f"unknown export format {fmt!r}; expected one of {', '.join(exporters)}")
     customers = [row.customer for row in store.index.list(tag=tag, order="id")]
+    if segment is not None:  # a saved segment (README "Segments")
+        from .segments import segment_customers
+
+        members = {c.id for c in segment_customers(store, segment)}
+        customers = [c for c in customers if c.id in members]
     exporter = exporters[fmt]
     if what != "customers":
         if fmt not in ("csv", "xlsx") or not isinstance(exporter, (CsvExporter, XlsxExporter)):
