@@ -323,7 +323,7 @@ def _lunar_to_solar(lunar: Any, year: int, month: int, day: int, leap: bool) -> 
     # lacks falls back to the ordinary month, as families do.
     for try_day, try_leap in ((day, leap), (day - 1, leap), (day, False), (day - 1, False)):
         try:
-            return lunar(year, month, try_day, try_leap).toSolarDate()
+            return lunar(year, month, try_day, try_leap).to_solar_date()
         except ValueError:
             continue
     return None
