@@ -29,13 +29,14 @@ from filelock import FileLock, Timeout
 from platformdirs import user_cache_dir
 from pydantic import ValidationError
 
+from . import yamlio as _yamlio
 from .config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from .errors import ConflictError, KehuError, NotFound, Problem, RecordError, StoreError
 from .ids import check_id, new_id, shard
 from .models import Customer, Interaction, parse_interaction
 from .yamlio import (
+    MAX_FILE_BYTES,
     YamlFileError,
-    atomic_write,
     dump_roundtrip,
     line_of,
     lines_doc,
@@ -66,6 +67,15 @@ GITATTRIBUTES = (
 
 # Field order of a new customer file: identity first, then how to reach them, then the rest.
 _FIELD_ORDER = list(Customer.model_fields)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a record atomically, refusing one too big to be read back (a 10 MB note)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise RecordError([Problem(path, 1, f"the record would be {size} bytes; records are at "
+                                            f"most {MAX_FILE_BYTES} (a long text pasted by mistake?)")])
+    _yamlio.atomic_write(path, text)
 
 
 def interaction_id(date_text: str) -> str:

@@ -188,9 +188,10 @@ def load_scan(path: Path) -> Any:
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
     except yaml_rs.YAMLDecodeError as exc:
-        load_fast(path)  # PyYAML names the line of most errors (a duplicate key ...); raises
         message = str(exc)
         match = _RS_LINE.search(message)
+        if match is None:
+            load_fast(path)  # PyYAML names the line yaml-rs does not (a duplicate key); raises
         detail = message.splitlines()[-1].strip() if "\n" in message else message
         raise YamlFileError(Problem(path, int(match.group(1)) if match else 1, f"invalid YAML: {detail}")) from None
     except (ValueError, TypeError, RecursionError) as exc:
