@@ -13,10 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
-from kehu_core.demo import TODAY
-from kehu_core.plugins import open_store
 from kehu_tui.app import KehuApp
 from kehu_tui.screens.customer import CustomerScreen
 from kehu_tui.screens.customers import CustomersScreen
@@ -26,6 +22,10 @@ from kehu_tui.screens.help import HelpScreen
 from kehu_tui.screens.interaction import AddInteractionScreen
 from kehu_tui.widgets.customers.table import CustomerTable
 from kehu_tui.widgets.forms.field import FormField
+from rich.console import Console
+
+from kehu_core.demo import TODAY
+from kehu_core.plugins import open_store
 
 from .conftest import kehu
 
@@ -80,8 +80,8 @@ async def test_list_shows_names_on_first_screen(demo_copy: Path) -> None:
         stored = {c["name"] for c in kehu("customer", "list", "--json", store=demo_copy).json()}
         assert set(shown) <= stored
         assert table.has_focus  # keys work at once, no click needed
-        # what plugins compute is filled in for the visible rows (tier column)
-        assert str(table.get_row_at(0)[2]) not in ("", "…")
+        # what plugins compute is filled in for the visible rows (tier column), in the background
+        await wait_for(pilot, lambda: str(table.get_row_at(0)[2]) not in ("", "…"), "tiers")
 
 
 async def test_slash_search_zm_finds_zhao_min_and_esc_clears(demo_copy: Path) -> None:
@@ -121,8 +121,7 @@ async def test_enter_opens_customer_with_timeline_and_values(demo_copy: Path) ->
         history = kehu("customer", "show", screen.customer_id, "--json", store=demo_copy).json()
         assert screen.query_one("#timeline").row_count == len(history["purchases"]) + len(
             history["interactions"])
-        values = text_of(screen.query_one("#values"))
-        assert "tier" in values
+        await wait_for(pilot, lambda: "tier" in text_of(screen.query_one("#values")), "values")
         await pilot.press("escape")
         assert isinstance(app.screen, CustomersScreen)
 

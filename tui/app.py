@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from .background import Background, open_index_quickly
 from .commands import CustomerCommands
 from .messages import CustomerSaved, OpenCustomer, StoreChanged
 from .screens.customer import CustomerScreen
@@ -61,6 +62,7 @@ class KehuApp(App):
         self.store = store
         self._today = today
         self.watcher = StoreWatcher(store, watch_interval)
+        self.background = Background(store.root)
         self.theme = theme
         self.sub_title = store.config.name
 
@@ -69,12 +71,16 @@ class KehuApp(App):
         return self._today or dt.date.today()
 
     def get_default_screen(self) -> Screen:
-        _open_index(self.store)
+        open_index_quickly(self.store)
         return CustomersScreen(self.store)
 
     def on_mount(self) -> None:
         if self.watcher.interval > 0:
-            self.set_timer(self.watcher.interval, self._watch)
+            # The first look comes soon: the index shown at start may be older than the files.
+            self.set_timer(min(self.watcher.interval, 0.5), self._watch)
+
+    def on_unmount(self) -> None:
+        self.background.shutdown()
 
     # --- noticing other processes ---------------------------------------------------------
 
@@ -99,6 +105,7 @@ class KehuApp(App):
 
     def broadcast(self, message: Message) -> None:
         """Tell every open screen (a message object can be delivered only once: copy it)."""
+        self.background.invalidate()
         for screen in self.screen_stack:
             if isinstance(message, StoreChanged):
                 screen.post_message(StoreChanged(message.files))
@@ -162,20 +169,3 @@ class KehuApp(App):
         for name, text in getattr(screen, "COMMANDS_HERE", ()):
             yield SystemCommand(text, f"on this screen ({name})",
                                 lambda name=name: screen.run_action(name))
-
-
-def _open_index(store: Store) -> None:
-    """Open the index without waiting for a scan when it already holds customers.
-
-    ``store.index`` scans every file before its first answer, which takes seconds on a big
-    store; a filled index is shown at once instead and the watcher's first scan (started right
-    after) refreshes the views if anything changed. An empty index is built first.
-    """
-    if "index" in store.__dict__:
-        return
-    from kehu_core.index import Index
-
-    index = Index(store)
-    if index.count() == 0:
-        index.refresh()
-    store.index = index  # what the cached property would have stored

@@ -79,13 +79,24 @@ class CustomerScreen(Screen):
             row = store.index.get(customer.referrer)
             referrer = row.customer.name if row else None
         self.query_one(ProfileCard).show(customer, referrer)
-        values: dict[str, Any] = store.plugins.values(store, customer) if store.plugins else {}
-        self.query_one(ValuesCard).show(store, self.customer_id, values)
+        self._load_values()
         timeline = self.query_one(Timeline)
         timeline.show(history)
         timeline.border_subtitle = _totals(history)
         panels = store.plugins.collect("tui_panels", store=store) if store.plugins else []
         self.query_one(PluginPanels).show(store, customer, panels)
+
+    @work(exclusive=True, group="values")
+    async def _load_values(self) -> None:
+        """Tier, points, next reminder: computed on the background thread (see background.py)."""
+        from ..widgets.customers.table import compute_values
+
+        card = self.query_one(ValuesCard)
+        if card.values is None:
+            card.show_pending()
+        found = await self.app.background.run(  # type: ignore[attr-defined]
+            compute_values, [self.customer_id], [])
+        card.show(self.store, self.customer_id, found.get(self.customer_id, {}))
 
     # --- actions --------------------------------------------------------------------------
 

@@ -30,7 +30,13 @@ def ledger_names(store: Store, customer_id: str) -> list[str]:
 class ValuesCard(Static):
     """``store.plugins.values`` as a grid, then the latest entries of each ledger."""
 
+    values: dict[str, Any] | None = None
+
+    def show_pending(self) -> None:
+        self.update(Text("computing …", style="dim"))
+
     def show(self, store: Store, customer_id: str, values: dict[str, Any]) -> None:
+        self.values = values
         parts: list[Any] = []
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)

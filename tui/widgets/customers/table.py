@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -19,6 +20,7 @@ from ...messages import OpenCustomer
 
 if TYPE_CHECKING:
     from kehu_core.index import Row
+    from kehu_core.models import Customer
     from kehu_core.plugins import Column
     from kehu_core.store import Store
 
@@ -78,6 +80,9 @@ class CustomerTable(DataTable):
         self._exhausted = False
         self._loading = False
         self._values: dict[str, dict[str, Any]] = {}
+        self._stale: dict[str, dict[str, Any]] = {}
+        self._asked: set[str] = set()
+        self._epoch = 0  # bumped when values go stale, so late answers are not taken as fresh
         self._plugin_columns: list[tuple[ListColumn, Column]] = []
         self._rows_by_id: dict[str, Row] = {}
         self.total = 0
@@ -127,6 +132,8 @@ class CustomerTable(DataTable):
             self._values.clear()
         else:
             self._values.pop(customer_id, None)
+        self._asked.clear()
+        self._epoch += 1
 
     def load_more(self) -> None:
         """Append the next page of rows (a search loads all its results at once)."""
@@ -175,7 +182,8 @@ class CustomerTable(DataTable):
         if c.id in self._rows_by_id:
             return
         self._rows_by_id[c.id] = row
-        known = self._values.get(c.id)
+        # until fresh values arrive, a row shows what was last known (no flicker on reload)
+        known = self._values.get(c.id) or self._stale.get(c.id)
         cells: list[Any] = []
         for column in self.columns_spec:
             if column.key == "name":
@@ -195,18 +203,15 @@ class CustomerTable(DataTable):
     # --- plugin values, for visible rows only -----------------------------------------
 
     def values_of(self, customer_id: str, row: Row | None = None) -> dict[str, Any]:
-        """What plugins compute for a customer (cached), plus plugin column values."""
+        """Plugin values of one customer, computed here and now (the tier filter needs them
+        before it can decide which rows to show)."""
         if customer_id in self._values:
             return self._values[customer_id]
         row = row or self._rows_by_id.get(customer_id)
-        values: dict[str, Any] = {}
-        if row is not None and self.store.plugins is not None:
-            values = dict(self.store.plugins.values(self.store, row.customer))
-            for spec, column in self._plugin_columns:
-                try:
-                    values[spec.key] = column.value(self.store, row.customer)
-                except Exception as exc:  # a broken plugin column must not break the list
-                    values[spec.key] = f"error: {exc}"
+        if row is None:
+            return {}
+        values = compute_values(self.store, [customer_id], self._plugin_columns,
+                                {customer_id: row.customer})[customer_id]
         self._values[customer_id] = values
         return values
 
@@ -224,14 +229,41 @@ class CustomerTable(DataTable):
         return [self.coordinate_to_cell_key((i, 0)).row_key.value or "" for i in range(first, last)]
 
     def fill_visible(self) -> None:
-        """Ask plugins for the rows on screen that still show the pending mark."""
-        value_columns = [c for c in self.columns_spec if c.key not in ("name", "phone", "owner", "last_contact")]
-        for cid in self.visible_ids():
-            if not cid:
+        """Ask for the plugin values of the rows on screen that do not have them yet."""
+        wanted = [cid for cid in self.visible_ids()
+                  if cid and cid not in self._values and cid not in self._asked]
+        if wanted:
+            self._asked.update(wanted)
+            self._request_values(wanted)
+
+    @work(group="values")
+    async def _request_values(self, ids: list[str]) -> None:
+        epoch = self._epoch
+        background = getattr(self.app, "background", None)
+        if background is None:
+            values = compute_values(self.store, ids, self._plugin_columns)
+        else:
+            values = await background.run(compute_values, ids, self._plugin_columns)
+        self._stale.update(values)
+        if epoch == self._epoch:  # else the data changed meanwhile: shown, but asked again
+            self._asked.difference_update(ids)
+            self._values.update(values)
+        self._show_values(values)
+        if epoch != self._epoch:
+            self.fill_visible()
+
+    def _show_values(self, values: dict[str, dict[str, Any]]) -> None:
+        value_columns = [c for c in self.columns_spec
+                         if c.key not in ("name", "phone", "owner", "last_contact")]
+        for cid, known in values.items():
+            if cid not in self._rows_by_id:
                 continue
-            values = self.values_of(cid)
             for column in value_columns:
-                self.update_cell(cid, column.key, self._value_cell(column, values))
+                self.update_cell(cid, column.key, self._value_cell(column, known))
+
+    @property
+    def values_pending(self) -> bool:
+        return bool(self._asked)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -290,3 +322,29 @@ class CustomerTable(DataTable):
             if key is not None:
                 key.label = Text(label)
         self.refresh()
+
+
+def compute_values(
+    store: Store, ids: list[str], columns: list[tuple[ListColumn, Column]],
+    customers: dict[str, Customer] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What plugins compute for these customers: ``customer_values`` and plugin columns.
+
+    Runs on the background thread (with its own store) or, for the tier filter, right here.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for cid in ids:
+        customer = (customers or {}).get(cid)
+        if customer is None:
+            row = store.index.get(cid)
+            if row is None:
+                continue
+            customer = row.customer
+        values = dict(store.plugins.values(store, customer)) if store.plugins else {}
+        for spec, column in columns:
+            try:
+                values[spec.key] = column.value(store, customer)
+            except Exception as exc:  # a broken plugin column must not break the list
+                values[spec.key] = f"error: {exc}"
+        out[cid] = values
+    return out
