@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pypinyin import Style, lazy_pinyin
-
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NON_DIGIT = re.compile(r"\D")
 
@@ -15,6 +13,10 @@ def pinyin_keys(name: str) -> list[str]:
     """``赵敏`` → ``["zhaomin", "zm"]``; names without Chinese characters give nothing."""
     if not _HAN.search(name):
         return []
+    # Imported here: pypinyin loads its dictionary on import (~0.5 s), which a search for
+    # ASCII text (zm, phone digits) and the TUI's first screen do not need.
+    from pypinyin import Style, lazy_pinyin
+
     syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s.strip()]
     if not syllables:
         return []
