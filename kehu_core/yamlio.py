@@ -237,8 +237,21 @@ def roundtrip_yaml() -> YAML:
     rt.allow_duplicate_keys = False
     rt.representer.add_representer(Decimal, _represent_decimal)
     rt.representer.add_representer(dt.date, _represent_date)
+    rt.representer.add_representer(str, _represent_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
     return rt
+
+
+# NEL, LINE and PARAGRAPH SEPARATOR (pasted from web pages and chat apps) are line breaks to
+# YAML 1.1 but not to 1.2: written unescaped, each loader read them back differently. Escaped
+# in double quotes ("\N", "\L", "\P") every loader reads the same text.
+_YAML_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _represent_str(representer: RoundTripRepresenter, value: str) -> Any:
+    if _YAML_BREAKS.search(value):
+        return representer.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return RoundTripRepresenter.represent_str(representer, value)
 
 
 def _rt_timestamp(constructor: Any, node: Any) -> Any:

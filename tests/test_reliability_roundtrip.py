@@ -1,0 +1,107 @@
+"""Property: any valid customer survives save -> load unchanged, whichever loader reads it.
+
+kehu reads records three ways (yaml-rs for scans, PyYAML's C loader, ruamel for edits); if they
+ever disagreed, a record could look fine to `kehu check` and change meaning on the next edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kehu_core.models import Customer
+from kehu_core.services.merge import plain
+from kehu_core.store import Store
+from kehu_core.yamlio import load_fast, load_roundtrip, load_scan
+
+PHONES = ["13912345678", "+86 139 1234 5678", "021-6212 3456", "+1 415 555 2671", "0086 13800138000",
+          "+44 20 7946 0958"]
+text = st.text(min_size=1, max_size=60)
+short = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=20)
+ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,20}\Z")
+emails = st.builds(lambda u, d: f"{u}@{d}.com", st.text(string.ascii_lowercase + string.digits,
+                                                         min_size=1, max_size=12),
+                   st.text(string.ascii_lowercase, min_size=2, max_size=10))
+birthdays = st.one_of(
+    st.dates(dt.date(1900, 1, 1), dt.date(2026, 12, 31)).map(dt.date.isoformat),
+    st.dates(dt.date(2000, 1, 1), dt.date(2000, 12, 31)).map(lambda d: f"--{d:%m-%d}"),
+)
+extra_keys = st.from_regex(r"\A[a-z][a-z_]{0,12}\Z").filter(lambda k: k not in Customer.model_fields
+                                                            and k != "conflicts")
+# (an empty unknown field is dropped on save, like an empty known one: not "a change")
+extra_values = st.one_of(text, st.integers(-10**12, 10**12), st.booleans(),
+                         st.lists(short, min_size=1, max_size=3))
+
+
+@st.composite
+def customers(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": draw(ids),
+        "name": draw(text.filter(lambda s: s.strip() and len(s.strip()) <= 200)),
+        "phones": draw(st.lists(st.sampled_from(PHONES), max_size=3)),
+        "emails": draw(st.lists(emails, max_size=2)),
+        "addresses": draw(st.lists(text, max_size=2)),
+        "tags": draw(st.lists(short.filter(str.strip), max_size=4)),
+        "interests": draw(st.lists(short, max_size=3)),
+        "do_not_contact": draw(st.booleans()),
+        "created": draw(st.none() | st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))),
+    }
+    for field in ("organization", "title", "nickname", "level", "owner", "family", "personality",
+                  "notes", "credit"):
+        data[field] = draw(st.none() | text)
+    data["birthday"] = draw(st.none() | birthdays)
+    data["lunar_birthday"] = draw(st.none() | st.builds("{:02d}-{:02d}".format, st.integers(1, 12),
+                                                        st.integers(1, 30)))
+    data.update(draw(st.dictionaries(extra_keys, extra_values, max_size=3)))
+    return data
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return Store.init(tmp_path_factory.mktemp("prop") / "store", git=False)
+
+
+def _validated(store: Store, data: Any) -> dict[str, Any]:
+    return store.customer_model.model_validate(data, context={"region": "CN"}).model_dump()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(data=customers(), new_notes=st.none() | text)
+def test_any_valid_customer_survives_save_and_load_unchanged(store: Store, data: dict[str, Any],
+                                                            new_notes: str | None) -> None:
+    customer = store.customer_model.model_validate(data, context={"region": "CN"})
+    want = customer.model_dump()
+    folder = store.customer_dir(customer.id)
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        store.add_customer(customer)
+        path = store.customer_file(customer.id)
+        assert store.get(customer.id).model_dump() == want
+        # the three loaders read the same record
+        fast, scan, rt = load_fast(path), load_scan(path), plain(load_roundtrip(path))
+        assert _validated(store, fast) == want
+        assert _validated(store, scan) == want
+        assert _validated(store, rt) == want
+        # and an edit through ruamel changes that field only
+        store.update_customer(customer.id, {"notes": new_notes})
+        after = store.get(customer.id).model_dump()
+        assert after == {**want, "notes": new_notes or None}
+        assert _validated(store, load_scan(path)) == after
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_demo_store_reads_the_same_with_every_loader() -> None:
+    root = Path(__file__).resolve().parents[1] / "records"
+    store = Store.open(root)
+    for cid in list(store.iter_customer_ids())[:60]:
+        path = store.customer_file(cid)
+        assert _validated(store, load_scan(path)) == _validated(store, plain(load_roundtrip(path)))
