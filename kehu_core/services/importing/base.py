@@ -31,6 +31,11 @@ class RowProblem:
         return f"{self.source}: {self.message}"
 
 
+def is_binary(data: bytes) -> bool:
+    """NUL bytes in what should be text (and is not UTF-16): a picture, a zip, garbage."""
+    return b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def decode_bytes(data: bytes) -> str:
     """Text of a file in UTF-8 (with or without BOM), GBK/GB18030 or whatever it most likely is.
 

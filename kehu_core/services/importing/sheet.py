@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...plugins import ImportedContact
-from .base import RowProblem, decode_bytes
+from .base import RowProblem, decode_bytes, is_binary
 from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
@@ -126,7 +126,10 @@ def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    content = decode_bytes(path.read_bytes())
+    data = path.read_bytes()
+    if is_binary(data):
+        raise ValueError("binary file (contains NUL bytes); expected a CSV text file or an .xlsx")
+    content = decode_bytes(data)
     sample = content[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")

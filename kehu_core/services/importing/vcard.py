@@ -7,6 +7,8 @@ quoted-printable soft line breaks (a line ending in ``=``) are joined, which vob
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterator
@@ -91,10 +93,30 @@ def join_soft_breaks(chunk: str) -> str:
             continue
         if not line.strip():
             continue  # Android puts a blank line after a base64 PHOTO; vobject chokes on it
-        out.append(line)
         head = line.split(":", 1)[0].upper()
+        if _BASE64_TEXT.search(head) and head.split(";")[0].split(".")[-1] not in _BINARY:
+            line = _decode_base64_text(line)
+        out.append(line)
         joining = "QUOTED-PRINTABLE" in head and line.endswith("=")
     return "\r\n".join(out) + "\r\n"
+
+
+_BASE64_TEXT = re.compile(r";ENCODING=(?:BASE64|B)(?:;|$)")
+
+
+def _decode_base64_text(line: str) -> str:
+    """A text property (N, FN, NOTE) some phones write in BASE64: decoded here, because vobject
+    only decodes binary ones; a value that is not BASE64 fails the card instead of becoming
+    the customer's name."""
+    head, _, value = line.partition(":")
+    params = [p for p in head.split(";") if not re.fullmatch(r"(?i)ENCODING=(BASE64|B)", p)]
+    charset = next((p.split("=", 1)[1] for p in params if p.upper().startswith("CHARSET=")), "utf-8")
+    try:
+        text = base64.b64decode(value.strip(), validate=True).decode(charset)
+    except (binascii.Error, UnicodeDecodeError, LookupError) as exc:
+        raise ValueError(f"{params[0]}: broken BASE64 value {value[:20]!r} ({exc})") from None
+    escaped = text.replace("\r\n", "\n").replace("\n", "\\n")
+    return ";".join(params) + ":" + escaped
 
 
 def contact_from_card(card: Any, source: str) -> ImportedContact:
