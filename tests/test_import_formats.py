@@ -156,3 +156,11 @@ def test_column_mapping_from_kehu_yaml(store_path: Path, tmp_path: Path) -> None
     assert zhao.model_extra == {"wechat": "zm_1990"}  # mapped to a field of its own
     purchase = open_store(store_path).interactions(zhao.id)[0]
     assert purchase.amount == Decimal("99.00") and purchase.date == dt.date(2024, 3, 1)
+
+
+def test_vcard_21_base64_text_properties_are_decoded(store_path: Path, tmp_path: Path) -> None:
+    card = tmp_path / "b64.vcf"
+    card.write_bytes(b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=BASE64:5byg;5LiJ\r\n"
+                     b"FN;CHARSET=UTF-8;ENCODING=BASE64:5byg5LiJ\r\nTEL;CELL:13912345678\r\nEND:VCARD\r\n")
+    _import(store_path, str(card))
+    assert _by_name(store_path)["张三"].phones == ["+8613912345678"]

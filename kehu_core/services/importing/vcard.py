@@ -111,12 +111,14 @@ def _decode_base64_text(line: str) -> str:
     head, _, value = line.partition(":")
     params = [p for p in head.split(";") if not re.fullmatch(r"(?i)ENCODING=(BASE64|B)", p)]
     charset = next((p.split("=", 1)[1] for p in params if p.upper().startswith("CHARSET=")), "utf-8")
-    try:
-        text = base64.b64decode(value.strip(), validate=True).decode(charset)
-    except (binascii.Error, UnicodeDecodeError, LookupError) as exc:
-        raise ValueError(f"{params[0]}: broken BASE64 value {value[:20]!r} ({exc})") from None
-    escaped = text.replace("\r\n", "\n").replace("\n", "\\n")
-    return ";".join(params) + ":" + escaped
+    parts = []
+    for part in value.strip().split(";"):  # N and ADR encode each component on its own
+        try:
+            text = base64.b64decode(part, validate=True).decode(charset)
+        except (binascii.Error, UnicodeDecodeError, LookupError) as exc:
+            raise ValueError(f"{params[0]}: broken BASE64 value {value[:20]!r} ({exc})") from None
+        parts.append(text.replace("\r\n", "\n").replace("\n", "\\n").replace(";", "\\;"))
+    return ";".join(params) + ":" + ";".join(parts)
 
 
 def contact_from_card(card: Any, source: str) -> ImportedContact:
