@@ -362,3 +362,34 @@ async def test_command_palette_opens_a_customer(demo_copy: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen), "the customer")
         assert app.screen.customer_id == zhao_min_id(demo_copy)
+
+
+async def test_today_mark_reminder_done_and_snooze(demo_copy: Path) -> None:
+    from kehu_tui.screens.today import TodayScreen
+    from kehu_tui.widgets.reminders.table import ReminderTable
+
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TodayScreen), "today")
+        table = app.screen.query_one(ReminderTable)
+        await wait_for(pilot, lambda: table.row_count > 0, "reminders")
+        first = table.selected
+        await pilot.press("x")
+        await wait_for(pilot, lambda: first.key not in table.reminders, "the done one to go")
+        # the next one: snooze it by a week
+        second = table.selected
+        await pilot.press("s")
+        await pilot.pause()
+        box = app.screen.query_one("#snooze-until")
+        box.value = "+7"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TodayScreen), "back on today")
+    store = open_store(demo_copy)
+    done = [e for e in store.ledger(first.customer_id, "reminders") if e["key"] == first.key]
+    assert [e["action"] for e in done] == ["done"]
+    notes = [i for i in store.interactions(first.customer_id)
+             if i.kind == "note" and getattr(i, "reminder", None) == first.key]
+    assert len(notes) == 1
+    snoozed = [e for e in store.ledger(second.customer_id, "reminders") if e["key"] == second.key]
+    assert [e["action"] for e in snoozed] == ["snooze"]

@@ -46,7 +46,7 @@ class DashboardScreen(Screen):
         yield Header()
         with Grid(id="dashboard"):
             yield TierPyramid(id="pyramid", classes="card")
-            yield BarChart("Revenue by month (thousand CNY)", id="revenue", classes="card")
+            yield BarChart("Revenue by month (thousand CNY)", label_every=2, id="revenue", classes="card")
             yield ProductBars(id="products", classes="card")
             yield BarChart("Receivables by days overdue (thousand CNY)", id="receivables", classes="card")
         yield Footer()

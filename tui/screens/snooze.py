@@ -31,7 +31,9 @@ class SnoozeScreen(ModalScreen[dt.date | None]):
     def __init__(self, title: str, today: dt.date) -> None:
         super().__init__()
         self.reminder_title = title
-        self.today = today
+        # A snooze must end after the real today (the reminder engine checks), even when the
+        # app works with another day (the demo's "today").
+        self.today = max(today, dt.date.today())
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="snooze-dialog"):

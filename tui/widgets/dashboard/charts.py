@@ -20,20 +20,21 @@ BAR = "█"
 class TierPyramid(Static):
     """The customer pyramid, drawn as one: the top tier narrowest."""
 
-    def show(self, tiers: list[tuple[str, int, Decimal]], width: int = 36) -> None:
+    def show(self, tiers: list[tuple[str, int, Decimal]], width: int = 21) -> None:
         """``tiers``: (name, customers, revenue), top tier first."""
         total = sum((r for _, _, r in tiers), Decimal(0)) or Decimal(1)
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(width=width, justify="center", no_wrap=True)
+        grid.add_column(width=width, no_wrap=True)
         grid.add_column(no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         steps = max(len(tiers), 1)
         for i, (name, count, revenue) in enumerate(tiers):
-            bar_width = max(4, round(width * (i + 1) / steps))
+            bar_width = max(3, round(width * (i + 1) / steps)) // 2 * 2 + 1  # odd: centred
+            pad = " " * ((width - bar_width) // 2)
             grid.add_row(
-                Text(BAR * bar_width, style=f"color({33 + i * 6})"), Text(name, style="bold"),
+                Text(pad) + Text(BAR * bar_width, style=f"color({33 + i * 6})"), Text(name, style="bold"),
                 f"{count} 人", formatting.money(revenue), f"{100 * revenue / total:.1f}%",
             )
         self.update(grid if tiers else Text("no purchases yet", style="dim"))
@@ -71,9 +72,10 @@ class ProductBars(Static):
 class BarChart(PlotextPlot):
     """A vertical bar chart with a title (revenue by month, receivables by age)."""
 
-    def __init__(self, title: str, **kwargs: Any) -> None:
+    def __init__(self, title: str, label_every: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chart_title = title
+        self.label_every = label_every
         self._data: tuple[list[str], list[float]] = ([], [])
 
     def show(self, labels: list[str], values: list[float]) -> None:
@@ -83,5 +85,8 @@ class BarChart(PlotextPlot):
         plt.clear_figure()
         plt.title(self.chart_title)
         if labels:
-            plt.bar(labels, values)
+            plt.bar(labels, values, width=0.6)
+            # Name the ticks ourselves: plotext's own choice of labels varies between runs.
+            shown = range(0, len(labels), self.label_every)
+            plt.xticks([i + 1 for i in shown], [labels[i] for i in shown])
         self.refresh()
