@@ -185,10 +185,7 @@ def _merge_list(base: Any, ours: Any, theirs: Any) -> Any:
     """Set union that honours removals: ours, minus what they removed, plus what they added."""
     base_items = base if isinstance(base, list) else []
     their_items = theirs if isinstance(theirs, list) else []
-    if isinstance(ours, CommentedSeq):
-        result = ours
-    else:
-        result = CommentedSeq(ours if isinstance(ours, list) else [])
+    result = ours if isinstance(ours, CommentedSeq) else CommentedSeq(ours if isinstance(ours, list) else [])
     removed = [item for item in base_items if item not in their_items]
     for i in reversed(range(len(result))):
         if plain(result[i]) in removed:
