@@ -48,7 +48,9 @@ class KehuApp(App):
         Binding("t", "today", "Today"),
         Binding("d", "dashboard", "Dashboard"),
         Binding("ctrl+t", "toggle_theme", "Light/dark"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False),
+        Binding("f2", "save_screenshot", "Screenshot", show=False),
+        Binding("ctrl+p", "command_palette", "Command palette: every action, customers by name",
+                show=False),
     ]
 
     def __init__(
@@ -150,6 +152,11 @@ class KehuApp(App):
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK
+
+    def action_save_screenshot(self) -> None:
+        """An SVG of the screen in the current folder (how the README's pictures are made)."""
+        path = self.save_screenshot()
+        self.notify(f"saved {path}")
 
     def action_search(self) -> None:
         self.action_customers()

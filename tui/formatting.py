@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -40,10 +41,16 @@ def money(value: Any) -> str:
     return f"¥{Decimal(str(value)):,.2f}"
 
 
+_CN_MOBILE = re.compile(r"^\+86(1\d{2})(\d{4})(\d{4})$")
+
+
 def phone(value: str | None) -> str:
     """``+8613912345678`` → ``139 1234 5678`` (national format, easier to read out)."""
     if not value:
         return ""
+    # Most numbers are Chinese mobiles: format those directly, phonenumbers is ~0.1 ms a call.
+    if match := _CN_MOBILE.match(value):
+        return " ".join(match.groups())
     import phonenumbers
 
     try:

@@ -12,7 +12,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from ..messages import CustomerSaved, FiltersChanged, StoreChanged
 from ..widgets.customers.filters import FilterBar, SearchBox
-from ..widgets.customers.table import ORDERS, CustomerTable, Query
+from ..widgets.customers.table import ORDERS, SEARCH_LIMIT, CustomerTable, Query
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
@@ -56,7 +56,8 @@ class CustomersScreen(Screen):
         q = self.table.query_state
         shown = self.table.row_count
         if q.search:
-            what = f"{shown} found for “{q.search}”"
+            more = "+" if shown >= SEARCH_LIMIT else ""
+            what = f"{shown}{more} found for “{q.search}”"
         else:
             more = "" if shown >= self.table.total else f" (first {shown} loaded)"
             what = f"{self.table.total} customers{more} · sorted by {ORDERS.get(q.order, q.order)}"

@@ -43,8 +43,6 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     out = []
     for title, bindings in groups:
         rows = [(key_text(b), b.description) for b in bindings if isinstance(b, Binding)]
-        if title == "Everywhere":
-            rows.append(("ctrl+p", "Command palette: every action, and customers by name"))
         out.append((title, rows))
     return out
 

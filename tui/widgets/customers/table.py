@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 PAGE = 100
-SEARCH_LIMIT = 200
+SEARCH_LIMIT = 100  # the best matches; typing more narrows them
 # A tier filter needs plugin values, which the index does not hold: scan at most this many
 # index pages per load so that a rare tier cannot freeze the screen; scrolling loads more.
 TIER_SCAN_PAGES = 20
