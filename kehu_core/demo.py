@@ -16,11 +16,14 @@ from typing import Any
 from .ids import new_id, shard
 from .models import normalise_phone
 from .store import CUSTOMER_FILE, CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, INTERACTIONS_DIR
-from .yamlio import dump_roundtrip, to_plain_yaml_value
+from .yamlio import dump_new
 
 TODAY = dt.date(2026, 11, 20)  # the demo's "now": data spans the year before it
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾"
+    "丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
 GIVEN = [
     "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
     "超", "秀英", "霞", "平", "刚", "桂英", "建华", "晓燕", "志强", "海燕", "文", "玉兰", "婷", "欣怡",
@@ -37,7 +40,9 @@ TAGS = ["老客户", "企业客户", "送礼", "茶艺爱好者", "新客户", "
 INTERESTS = ["品茶", "书法", "太极", "摄影", "登山", "收藏紫砂", "烘焙", "钓鱼", "旅行", "围棋"]
 FAMILY = ["已婚，一个女儿在读大学", "已婚，儿子刚上小学", "单身", "和父母同住", "已婚，两个孩子", "退休，喜欢带孙子"]
 PERSONALITY = ["爽快，不爱讲价", "谨慎，喜欢比较", "健谈", "话少但忠诚", "注重包装和品牌", "看重性价比"]
-COMPANIES = ["杭州云栖科技有限公司", "西湖文旅集团", "浙江丰收贸易", "钱塘律师事务所", "之江设计院", "Hangzhou Silk Co."]
+COMPANIES = [
+    "杭州云栖科技有限公司", "西湖文旅集团", "浙江丰收贸易", "钱塘律师事务所", "之江设计院", "Hangzhou Silk Co.",
+]
 TITLES = ["总经理", "行政主管", "采购经理", "合伙人", "办公室主任", "Director"]
 STREETS = ["西湖区龙井路", "上城区河坊街", "拱墅区湖墅南路", "滨江区江南大道", "余杭区文一西路", "西湖区梅家坞"]
 PRODUCTS = [
@@ -86,7 +91,7 @@ def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
 
 def _write(path: Path, data: dict[str, Any], comment: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = dump_roundtrip(to_plain_yaml_value(data))
+    text = dump_new(data)
     if comment:
         text = f"# {comment}\n{text}"
     path.write_text(text, encoding="utf-8")
@@ -135,7 +140,9 @@ def make_customer(rng: random.Random, seq: int, today: dt.date, known_ids: list[
     return data
 
 
-def make_interactions(rng: random.Random, customer: dict[str, Any], today: dt.date, weight: float) -> list[dict[str, Any]]:
+def make_interactions(
+    rng: random.Random, customer: dict[str, Any], today: dt.date, weight: float
+) -> list[dict[str, Any]]:
     """A customer's year: purchases in proportion to ``weight`` (a few buy a lot), and contacts."""
     start = max(customer["created"], today - dt.timedelta(days=365))
     span = max((today - start).days, 1)
@@ -144,14 +151,16 @@ def make_interactions(rng: random.Random, customer: dict[str, Any], today: dt.da
     for _ in range(int(weight) if buying else 0):
         day = start + dt.timedelta(days=rng.randint(0, span))
         product, price, _ = _weighted(rng, [(p, p[2]) for p in PRODUCTS])
-        qty = rng.choice([1, 1, 1, 2, 2, 3, 5]) if "企业客户" not in customer.get("tags", []) else rng.choice([5, 10, 20])
+        business = "企业客户" in customer.get("tags", [])
+        qty = rng.choice([5, 10, 20]) if business else rng.choice([1, 1, 1, 2, 2, 3, 5])
         item: dict[str, Any] = {"name": product, "qty": qty, "price": price}
         purchase: dict[str, Any] = {"kind": "purchase", "date": day, "items": [item]}
         if rng.random() < 0.25:
             extra, xprice, _ = rng.choice(PRODUCTS)
             if extra != product:
                 purchase["items"].append({"name": extra, "qty": 1, "price": xprice})
-        purchase["amount"] = sum((Decimal(i["qty"]) * i["price"] for i in purchase["items"]), Decimal(0)).quantize(Decimal("0.01"))
+        total = sum((Decimal(i["qty"]) * i["price"] for i in purchase["items"]), Decimal(0))
+        purchase["amount"] = total.quantize(Decimal("0.01"))
         if rng.random() < 0.3:
             purchase["gifts"] = [rng.choice(GIFTS)]
         on_credit = "企业客户" in customer.get("tags", []) and rng.random() < 0.6
@@ -164,7 +173,8 @@ def make_interactions(rng: random.Random, customer: dict[str, Any], today: dt.da
         out.append(purchase)
     for _ in range(rng.randint(0, 6)):
         day = start + dt.timedelta(days=rng.randint(0, span))
-        kind = _weighted(rng, [("visit", 3), ("call", 4), ("message", 4), ("complaint", 1), ("feedback", 2), ("note", 1)])
+        kind = _weighted(rng, [("visit", 3), ("call", 4), ("message", 4), ("complaint", 1),
+                               ("feedback", 2), ("note", 1)])
         entry: dict[str, Any] = {"kind": kind, "date": day, "by": customer["owner"]}
         if kind == "visit":
             entry["text"] = rng.choice(VISITS)

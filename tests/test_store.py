@@ -193,3 +193,26 @@ def test_bad_interaction_is_reported(store_path: Path) -> None:
     assert f"{folder / '2026-01-02-y.yaml'}:1:" in result.out
     with pytest.raises(RecordError):
         Store.open(store_path).interactions(cid)
+
+
+def test_hand_written_indented_lists_keep_their_style_on_edit(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    path = Store.open(store_path).customer_file(cid)
+    path.write_text(f"id: {cid}\nname: 赵敏\nphones:\n  - '+8613912345678'  # 手机\ntags:\n  - VIP\n"
+                    "level: 银卡\n", encoding="utf-8")
+    git(store_path, "add", "-A")
+    git(store_path, "commit", "-qm", "hand-written")
+
+    assert kehu("customer", "set", cid, "level=金卡", store=store_path).code == 0
+
+    diff = git(store_path, "diff", "--unified=0")
+    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ["-level: 银卡", "+level: 金卡"]
+
+
+def test_new_records_and_re_saves_use_one_list_style(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏", "--tag", "VIP", "--tag", "茶友")
+    path = Store.open(store_path).customer_file(cid)
+    assert "tags:\n- VIP\n- 茶友\n" in path.read_text(encoding="utf-8")
+    assert kehu("customer", "set", cid, "tags+=团购", store=store_path).code == 0
+    assert "tags:\n- VIP\n- 茶友\n- 团购\n" in path.read_text(encoding="utf-8")

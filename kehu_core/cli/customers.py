@@ -131,12 +131,15 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
     Only the lines of the changed fields change in the YAML file.
     """
     store = ctx.store
-    customer = store.get(check_id(customer_id, "customer id"))
+    check_id(customer_id, "customer id")
+    # list edits (tags+=x) are computed from what we read: refuse to save over a newer file
+    version = store.file_version(customer_id) if store.exists(customer_id) else None
+    customer = store.get(customer_id)
     changes = parse_assignments(customer, assignments)
     referrer = changes.get("referrer")
     if referrer and not store.exists(check_id(referrer, "referrer id")):
         raise KehuError(f"referrer {referrer!r}: no such customer")
-    store.update_customer(customer.id, changes)
+    store.update_customer(customer.id, changes, expect_version=version)
     click.echo(f"updated {customer.id}: {', '.join(changes)}", err=True)
 
 

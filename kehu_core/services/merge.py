@@ -139,7 +139,7 @@ def merge_texts(base: str, ours: str, theirs: str) -> MergeResult:
             if entry not in known:
                 entries.append(to_plain_yaml_value(conflict.as_entry()))
                 known.append(entry)
-    return MergeResult(dump_roundtrip(o), conflicts)
+    return MergeResult(dump_roundtrip(o, like=ours), conflicts)
 
 
 def _merge_map(base: Mapping[str, Any], ours: CommentedMap, theirs: Mapping[str, Any],

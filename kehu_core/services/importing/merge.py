@@ -34,7 +34,6 @@ from ...errors import KehuError, RecordError
 from ...ids import check_id
 from ...models import normalise_email, normalise_phone, parse_interaction
 from ...plugins import ImportedContact
-from ...yamlio import deferred_sync
 from .base import EXTRA_KEY
 from .values import parse_birthday
 
@@ -362,8 +361,8 @@ class Merger:
                 _, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
         if not dry_run:
-            # One lock and one flush to disk for the whole batch (see yamlio.deferred_sync).
-            with self.store.lock(), deferred_sync():
+            # One lock, one flush to disk, one index update for the whole batch (Store.batch).
+            with self.store.batch():
                 for entry in work:
                     try:
                         self._write(entry)
