@@ -49,8 +49,8 @@ class KehuApp(App):
         Binding("d", "dashboard", "Dashboard"),
         Binding("ctrl+t", "toggle_theme", "Light/dark"),
         Binding("f2", "save_screenshot", "Screenshot", show=False),
-        Binding("ctrl+p", "command_palette", "Command palette: every action, customers by name",
-                show=False),
+        Binding("ctrl+p", "command_palette", "Commands", show=False,
+                tooltip="Command palette: every action, and customers by name"),
     ]
 
     def __init__(

@@ -42,7 +42,8 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
     out = []
     for title, bindings in groups:
-        rows = [(key_text(b), b.description) for b in bindings if isinstance(b, Binding)]
+        rows = [(key_text(b), b.tooltip or b.description) for b in bindings
+                if isinstance(b, Binding)]
         out.append((title, rows))
     return out
 
