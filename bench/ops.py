@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kehu_core.plugins import open_store  # noqa: E402
+from kehu_core.yamlio import atomic_write  # noqa: E402
 
 
 def raw_read(store_path: Path) -> str:
@@ -76,19 +77,23 @@ def main() -> None:
         values = prepared.plugins.values(prepared, customer)
         detail = f"{len(history)} interactions, {len(values)} plugin values"
     elif op == "save":
-        cid = prepared.index.ids()[0]
+        ids = prepared.index.ids()
+        for warm in (ids[2], ids[2]):  # first use of ruamel etc. in a process is not the save
+            prepared.update_customer(warm, {"level": "银卡" if prepared.get(warm).level != "银卡" else "金卡"})
+        cid = ids[0]
         level = "金卡" if prepared.get(cid).level != "金卡" else "银卡"
         start = time.perf_counter()
         prepared.update_customer(cid, {"level": level})
-        detail = "one field of one customer"
+        detail = "one field of one customer (warm process)"
     elif op == "reindex_one":
         cid = prepared.index.ids()[1]
         path = prepared.customer_file(cid)
         text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("name: ", "name: 改", 1), encoding="utf-8")
+        # as an editor or git writes it: a new file renamed over the old one
+        atomic_write(path, text.replace("name: ", "name: 改", 1))
         start = time.perf_counter()
         detail = f"{prepared.index.refresh()} file re-read"
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text)
     elif op == "check":
         from kehu_core.services.checking import check_store
 

@@ -7,14 +7,15 @@ Files that fail to parse or validate are recorded as problems and left out; the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import sqlite3
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -140,16 +141,15 @@ class Index:
         self.store = store
         self.path = store.state_dir / "index.sqlite"
         self.db = self._connect()
+        self._pool: ProcessPoolExecutor | None = None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         version = None
-        try:
+        with contextlib.suppress(sqlite3.OperationalError):  # a new file has no meta table yet
             version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        except sqlite3.OperationalError:
-            pass
         if version is None or int(version[0]) != INDEX_VERSION:
             db.close()
             for suffix in ("", "-wal", "-shm"):
@@ -162,8 +162,9 @@ class Index:
 
     # --- keeping up to date -------------------------------------------------------------
 
-    def scan(self) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-        """Every record file under customers/ with its (size, mtime_ns), and every folder's mtime."""
+    def scan(self, top: str | None = None) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+        """Every record file under ``top`` (default: customers/) with its (size, mtime_ns), and
+        every folder's mtime."""
         files: dict[str, tuple[int, int]] = {}
         folders: dict[str, int] = {}
         root_len = len(str(self.store.root)) + 1
@@ -184,7 +185,7 @@ class Index:
                         st = entry.stat()
                         files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
 
-        walk(str(self.store.root / "customers"))
+        walk(top or str(self.store.root / "customers"))
         return files, folders
 
     def refresh(self, full: bool | None = None) -> int:
@@ -204,16 +205,63 @@ class Index:
         return self._full_refresh() if full else self._quick_refresh()
 
     def _full_refresh(self) -> int:
+        """Compare every file, one top-level folder (shard) at a time, so that memory stays
+        bounded by a shard however big the store is (a fresh clone of 1 000 000 files)."""
         started = time.time()
-        on_disk, folders = self.scan()
-        known = {p: (s, m) for p, s, m in self.db.execute("SELECT path, size, mtime FROM files")}
-        changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
-        removed = [p for p in known if p not in on_disk]
-        known_dirs = dict(self.db.execute("SELECT path, mtime FROM dirs"))
-        updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
-        self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders))
+        base = self.store.root / "customers"
+        root_len = len(str(self.store.root)) + 1
+        count = 0
+        seen_top: set[str] = {"customers"}
+        try:
+            children = sorted(os.scandir(base), key=lambda e: e.name) if base.is_dir() else []
+            for child in children:
+                if child.name.startswith("."):
+                    continue
+                rel = child.path[root_len:]
+                seen_top.add(rel)
+                if child.is_dir(follow_symlinks=False):
+                    on_disk, folders = self.scan(child.path)
+                    known = self._known_files(rel)
+                    known_dirs = self._known_dirs(rel)
+                else:
+                    on_disk, folders, known_dirs = {}, {}, {}
+                    if child.name.endswith(".yaml") and child.is_file(follow_symlinks=False):
+                        st = child.stat()
+                        on_disk[rel] = (st.st_size, st.st_mtime_ns)
+                    known = {p: (sz, m) for p, sz, m in self.db.execute(
+                        "SELECT path, size, mtime FROM files WHERE path=?", (rel,))}
+                changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
+                removed = [p for p in known if p not in on_disk]
+                updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
+                self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders))
+                count += len(changed) + len(removed)
+            # whole shards that disappeared (and files right under customers/ that did)
+            top = "substr(path, 1, 10 + instr(substr(path, 11) || '/', '/') - 1)"  # customers/<x>
+            gone_tops = [t for (t,) in self.db.execute(
+                f"SELECT DISTINCT {top} FROM files WHERE path LIKE 'customers/%'") if t not in seen_top]
+            gone: list[str] = []
+            for t in gone_tops:  # a vanished shard folder, or a vanished file right under customers/
+                gone += self._known_files(t)
+                gone += [p for (p,) in self.db.execute("SELECT path FROM files WHERE path=?", (t,))]
+            gone_dirs = {d for (t,) in self.db.execute(
+                f"SELECT DISTINCT {top} FROM dirs WHERE path LIKE 'customers/%'") if t not in seen_top
+                for d in self._known_dirs(t)}
+            base_mtime = {"customers": base.stat().st_mtime_ns} if base.is_dir() else {}
+            self._apply([], gone, {}, folders=base_mtime, gone_folders=gone_dirs)
+            count += len(gone)
+        finally:
+            self._close_pool()
         self._set_meta("last_full_scan", str(started))
-        return len(changed) + len(removed)
+        return count
+
+    def _known_files(self, folder: str) -> dict[str, tuple[int, int]]:
+        return {p: (sz, m) for p, sz, m in self.db.execute(
+            "SELECT path, size, mtime FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "/\uffff"))}
+
+    def _known_dirs(self, folder: str) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT path, mtime FROM dirs WHERE path = ? OR (path > ? AND path < ?)",
+            (folder, folder + "/", folder + "/\uffff")))
 
     def _quick_refresh(self) -> int:
         known_dirs = dict(self.db.execute("SELECT path, mtime FROM dirs"))
@@ -251,7 +299,8 @@ class Index:
             listed: dict[str, tuple[int, int]] = {}
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.name.endswith(".yaml") and not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
+                    name = entry.name
+                    if name.endswith(".yaml") and not name.startswith(".") and entry.is_file(follow_symlinks=False):
                         st = entry.stat()
                         listed[rel_dir + "/" + entry.name] = (st.st_size, st.st_mtime_ns)
             known = {p: (sz, m) for p, sz, m in self.db.execute(
@@ -311,17 +360,23 @@ class Index:
             raise
 
     def _parse_all(self, rels: list[str], stats: dict[str, tuple[int, int]]) -> list[Parsed]:
-        """Parse changed files; a big batch (a fresh clone) is spread over all cores."""
+        """Parse changed files; big batches (a fresh clone) are spread over all cores."""
         jobs = [(rel, stats[rel]) for rel in rels]
         workers = os.cpu_count() or 1
-        if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
+        if (len(jobs) < PARALLEL_THRESHOLD and self._pool is None) or workers < 2 or len(jobs) < 64:
             return [parse_record(self.store, rel, stat) for rel, stat in jobs]
-        chunk = max(500, len(jobs) // (workers * 8))
+        if self._pool is None:  # kept until the refresh ends: a full build parses shard by shard
+            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                             initargs=(str(self.store.root),))
+        chunk = max(100, len(jobs) // (workers * 4))
         batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
-        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(str(self.store.root),)) as pool:
-            return [p for batch in pool.map(_worker_parse, batches) for p in batch]
+        return [p for batch in self._pool.map(_worker_parse, batches) for p in batch]
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _store_parsed(self, parsed: list[Parsed], touched: set[str]) -> None:
         db = self.db
@@ -400,7 +455,8 @@ class Index:
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Row]:
         model = self.store.customer_model
-        for data, last_contact, last_purchase, first_purchase, revenue, purchases in self.db.execute(sql, tuple(params)):
+        rows = self.db.execute(sql, tuple(params))
+        for data, last_contact, last_purchase, first_purchase, revenue, purchases in rows:
             yield Row(
                 model.model_validate_json(data), last_contact, last_purchase, first_purchase,
                 Decimal(str(round(revenue or 0, 2))), purchases or 0,

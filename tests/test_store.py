@@ -216,3 +216,24 @@ def test_new_records_and_re_saves_use_one_list_style(store_path: Path) -> None:
     assert "tags:\n- VIP\n- 茶友\n" in path.read_text(encoding="utf-8")
     assert kehu("customer", "set", cid, "tags+=团购", store=store_path).code == 0
     assert "tags:\n- VIP\n- 茶友\n- 团购\n" in path.read_text(encoding="utf-8")
+
+
+def test_full_refresh_notices_a_removed_shard_and_a_stray_file(store_path: Path) -> None:
+    import shutil
+
+    keep = add(store_path, "--name", "留下")
+    gone = add(store_path, "--name", "删掉")
+    store = open_store(store_path)
+    assert store.index.count() == 2
+    gone_dir = store.customer_dir(gone)
+    shared_shard = gone_dir.parent == store.customer_dir(keep).parent
+    shutil.rmtree(gone_dir if shared_shard else gone_dir.parent)  # a whole shard, usually
+    (store_path / "customers" / "stray.yaml").write_text("x: 1\n")
+    store.index.refresh(full=True)
+    assert store.index.ids() == [keep]
+    files = lambda: {p for (p,) in store.index.db.execute("SELECT path FROM files")}  # noqa: E731
+    assert "customers/stray.yaml" in files()
+    (store_path / "customers" / "stray.yaml").unlink()
+    store.index.refresh(full=True)
+    assert "customers/stray.yaml" not in files()
+    assert not any(gone in p for p in files())
