@@ -237,3 +237,18 @@ def test_full_refresh_notices_a_removed_shard_and_a_stray_file(store_path: Path)
     store.index.refresh(full=True)
     assert "customers/stray.yaml" not in files()
     assert not any(gone in p for p in files())
+
+
+def test_reindex_sees_an_in_place_edit_and_rebuild_starts_over(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    path = Store.open(store_path).customer_file(cid)
+    with path.open("r+", encoding="utf-8") as handle:  # an editor rewriting the same file
+        text = handle.read().replace("赵敏", "赵小敏")
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+    result = kehu("reindex", store=store_path)
+    assert result.code == 0 and "1 customers" in result.err
+    assert [c["name"] for c in kehu("search", "赵小敏", "--json", store=store_path).json()] == ["赵小敏"]
+    assert kehu("reindex", "--rebuild", store=store_path).code == 0
+    assert [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()] == ["赵小敏"]

@@ -37,6 +37,27 @@ def check(ctx: Context) -> None:
     click.echo(f"ok: {count} customers, no problems", err=True)
 
 
+@click.command("reindex")
+@click.option("--rebuild", is_flag=True, help="Throw the index away and read every file again.")
+@pass_ctx
+def reindex(ctx: Context, rebuild: bool) -> None:
+    """Bring the index up to date by comparing every file (or rebuild it from scratch).
+
+    Never needed for correctness of kehu's own writes; use it after editing files in place
+    with an editor in a big store, or if the index looks wrong. Deleting .kehu/ is also safe.
+    """
+    store = ctx.store
+    if rebuild:
+        from ..index import Index
+
+        store.index.db.close()
+        for suffix in ("", "-wal", "-shm"):
+            (store.state_dir / f"index.sqlite{suffix}").unlink(missing_ok=True)
+        store.__dict__["index"] = Index(store)
+    changed = store.index.refresh(full=True)
+    click.echo(f"index up to date: {changed} file(s) re-read, {store.index.count()} customers", err=True)
+
+
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
@@ -68,5 +89,5 @@ def tui(ctx: Context) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for command in (init, check, plugins, tui):
+    for command in (init, check, reindex, plugins, tui):
         cli.add_command(command)
