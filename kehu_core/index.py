@@ -516,27 +516,23 @@ class Index:
 
     def purchases(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
         """Every purchase (optionally dated in [since, until)) as plain dicts, for reports."""
-        sql = "SELECT customer_id, data FROM interactions WHERE kind='purchase'"
-        params: list[str] = []
+        where, params = ["kind='purchase'"], []
         if since:
-            sql += " AND date >= ?"
+            where.append("date >= ?")
             params.append(since)
         if until:
-            sql += " AND date < ?"
+            where.append("date < ?")
             params.append(until)
-        out = []
-        for cid, data in self.db.execute(sql + " ORDER BY date, customer_id, id", params):
-            record = json.loads(data)
-            record["customer_id"] = cid
-            out.append(record)
-        return out
+        return self._interaction_records(where, params)
 
     def interactions(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every interaction (optionally of one kind) as plain dicts with ``customer_id``."""
+        return self._interaction_records(["kind=?"], [kind]) if kind else self._interaction_records([], [])
+
+    def _interaction_records(self, where: list[str], params: list[str]) -> list[dict[str, Any]]:
         sql = "SELECT customer_id, data FROM interactions"
-        params: tuple[str, ...] = ()
-        if kind:
-            sql += " WHERE kind=?"
-            params = (kind,)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         out = []
         for cid, data in self.db.execute(sql + " ORDER BY date, customer_id, id", params):
             record = json.loads(data)
