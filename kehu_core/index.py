@@ -321,6 +321,10 @@ class Index:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    def generation(self) -> str:
+        """Changes whenever a record changes (any process): what derived caches are keyed on."""
+        return self._meta("generation") or "0"
+
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
 
@@ -354,6 +358,11 @@ class Index:
             self._store_parsed(parsed, touched)
             self._recompute(touched)
             self._store_folders(folders or {}, gone_folders or set())
+            if changed or removed:
+                # a counter that moves with every change of the records, in every process; it
+                # starts at a random value so a rebuilt index never repeats an old generation
+                db.execute("INSERT INTO meta VALUES('generation', abs(random() % 1000000000000))"
+                           " ON CONFLICT(key) DO UPDATE SET value = value + 1")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
