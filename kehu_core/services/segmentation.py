@@ -6,13 +6,17 @@ tier shown in the TUI and the same figure in ``kehu report abc`` can never disag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import sqlite3
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..index import Index
     from ..store import Store
 
 PYRAMID_SHARES = (0.01, 0.19, 0.30, 0.50)
@@ -28,33 +32,79 @@ class CustomerActivity:
     revenue: Decimal
 
 
+# Purchases only, with just the columns activity() reads: the per-customer sums then come
+# from this small index, never from the interactions table with its JSON (870 MB for
+# 1 000 000 interactions; 0.35 s instead of 1.1-2.2 s). Made on first use, so an index built
+# before it existed gets it too; SQLite keeps it up to date from then on.
+_PURCHASE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS interactions_purchases"
+    " ON interactions(customer_id, date, amount) WHERE kind='purchase'"
+)
+_indexed: weakref.WeakSet[Index] = weakref.WeakSet()
+
+
+def _ensure_purchase_index(index: Index) -> None:
+    if index not in _indexed:
+        index.db.execute(_PURCHASE_INDEX)
+        _indexed.add(index)
+
+
 def activity(store: Store, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, CustomerActivity]:
     """Purchases per customer in [start, end), from the index; customers who bought nothing
     in the window are included with zeros."""
+    db = store.index.db
+    _ensure_purchase_index(store.index)
+    # amounts summed as whole cents: exact, whatever order SQLite adds them in
     sql = (
-        "SELECT c.id, max(i.date), count(i.id), coalesce(sum(i.amount), 0) FROM customers c"
-        " LEFT JOIN interactions i ON i.customer_id=c.id AND i.kind='purchase'"
+        "SELECT customer_id, max(date), count(*), sum(CAST(round(amount * 100) AS INTEGER))"
+        " FROM interactions WHERE kind='purchase'"
     )
     params: list[str] = []
     if start:
-        sql += " AND i.date >= ?"
+        sql += " AND +date >= ?"  # `+`: scan the purchases index, not the one on date
         params.append(start.isoformat())
     if end:
-        sql += " AND i.date < ?"
+        sql += " AND +date < ?"
         params.append(end.isoformat())
-    sql += " GROUP BY c.id"
+    sql += " GROUP BY customer_id"
+    with snapshot(db):  # customers and their purchases as of one moment
+        bought = {cid: (last, count, cents) for cid, last, count, cents in db.execute(sql, params)}
+        ids = [cid for (cid,) in db.execute("SELECT id FROM customers ORDER BY id")]
     out = {}
-    for cid, last, count, revenue in store.index.db.execute(sql, params):
+    for cid in ids:
+        found = bought.get(cid)
+        if found is None:
+            out[cid] = _NOTHING
+            continue
+        last, count, cents = found
         out[cid] = CustomerActivity(
-            dt.date.fromisoformat(last) if last else None, count,
-            Decimal(str(round(revenue, 2))),
+            dt.date.fromisoformat(last), count, Decimal(str(round((cents or 0) / 100, 2)))
         )
     return out
 
 
+_NOTHING = CustomerActivity(None, 0, Decimal("0"))
+
+
+@contextlib.contextmanager
+def snapshot(db: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction (if none is open), so two queries see the same data."""
+    if db.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.execute("COMMIT")
+
+
 def _ranked(revenue: Mapping[str, Decimal]) -> list[str]:
     """Highest revenue first; ties broken by id so results are stable."""
-    return sorted(revenue, key=lambda cid: (-revenue[cid], cid))
+    # two stable sorts (by id, then by revenue) instead of one keyed on (-revenue, id)
+    ranked = sorted(revenue)
+    ranked.sort(key=revenue.__getitem__, reverse=True)
+    return ranked
 
 
 def pyramid(
@@ -96,13 +146,15 @@ def abc_classes(
     total = sum(revenue.values(), Decimal(0))
     out = {}
     running = Decimal(0)
+    a_share, b_share = Decimal(str(a)), Decimal(str(b))
     for cid in _ranked(revenue):
-        if total <= 0 or revenue[cid] <= 0:
+        value = revenue[cid]
+        if total <= 0 or value <= 0:
             out[cid] = "C"
             continue
         before = running / total
-        out[cid] = "A" if before < Decimal(str(a)) else "B" if before < Decimal(str(b)) else "C"
-        running += revenue[cid]
+        out[cid] = "A" if before < a_share else "B" if before < b_share else "C"
+        running += value
     return out
 
 
@@ -131,11 +183,21 @@ RFM_SEGMENTS = (
 
 
 def _quintile(values: Mapping[str, float], higher_is_better: bool = True) -> dict[str, int]:
-    """Score 1-5 by rank (equal values share a score)."""
+    """Score 1-5 by rank (equal values share a score).
+
+    When everyone has the same value the figure tells nobody apart, so everyone gets the
+    middle score 3 (not 1, which would call a shop whose buyers all bought once "the worst").
+    """
     ordered = sorted(set(values.values()), reverse=not higher_is_better)
     n = len(ordered)
-    position = {v: i for i, v in enumerate(ordered)}
-    return {cid: 1 + (position[v] * 5) // n for cid, v in values.items()} if n else {}
+    if n == 1:
+        return dict.fromkeys(values, 3)
+    score = {v: 1 + (i * 5) // n for i, v in enumerate(ordered)}
+    return {cid: score[v] for cid, v in values.items()}
+
+
+def _segment(r: int, f: int, m: int) -> str:
+    return next(name for name, test in RFM_SEGMENTS if test(r, f, m))
 
 
 def rfm(activity_by_customer: Mapping[str, CustomerActivity], today: dt.date) -> dict[str, RFMScore]:
@@ -144,9 +206,12 @@ def rfm(activity_by_customer: Mapping[str, CustomerActivity], today: dt.date) ->
     recency = _quintile({cid: -(today - a.last_purchase).days for cid, a in buyers.items()})  # type: ignore[operator]
     frequency = _quintile({cid: float(a.purchases) for cid, a in buyers.items()})
     monetary = _quintile({cid: float(a.revenue) for cid, a in buyers.items()})
+    scores: dict[tuple[int, int, int], RFMScore] = {}  # 125 at most, shared (they are frozen)
     out = {}
     for cid in buyers:
-        r, f, m = recency[cid], frequency[cid], monetary[cid]
-        segment = next(name for name, test in RFM_SEGMENTS if test(r, f, m))
-        out[cid] = RFMScore(r, f, m, segment)
+        key = (recency[cid], frequency[cid], monetary[cid])
+        score = scores.get(key)
+        if score is None:
+            score = scores[key] = RFMScore(*key, _segment(*key))
+        out[cid] = score
     return out

@@ -34,7 +34,7 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
 
 @hookimpl
 def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
-    info = compute(store).by_customer.get(customer.id)
+    info = compute(store).get(customer.id)
     override = getattr(customer, OVERRIDE_FIELD, None)
     if info is None and not override:
         return None

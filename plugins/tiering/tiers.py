@@ -7,6 +7,8 @@ only picks the window, the scheme and the manual overrides, and caches the resul
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sqlite3
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,33 +85,138 @@ class TierInfo:
     revenue: Decimal  # in the window
 
 
-@dataclass
-class Tiers:
-    as_of: dt.date
-    start: dt.date
-    scheme: str
-    by_customer: dict[str, TierInfo]
-
-
-# One result per open store, valid while the index is unchanged: sqlite's total_changes
-# counts every row the index wrote, so any save, refresh or import makes it stale for free.
-_cache: weakref.WeakKeyDictionary[Store, tuple[tuple[object, ...], Tiers]] = (
-    weakref.WeakKeyDictionary()
+# The figures are computed for the whole store at once (a tier is a rank among everyone) and
+# kept in the index database, so that a new process showing one customer reads one row
+# instead of ranking 100 000 customers. They are keyed on the index generation (which moves
+# with every record change, in any process), the as-of day and the settings; being derived
+# data, they go when the index is deleted.
+_CACHE_VERSION = 1
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS tiering_stamp(stamp TEXT)",
+    "CREATE TABLE IF NOT EXISTS tiering_cache(customer_id TEXT PRIMARY KEY, computed TEXT,"
+    " abc TEXT, rfm TEXT, rfm_segment TEXT, revenue TEXT)",
 )
+_ROW = "SELECT computed, abc, rfm, rfm_segment, revenue FROM tiering_cache"
+#: single-row reads before one read of the whole table is cheaper (a list, ``kehu tier``)
+_SINGLE_READS = 64
+
+
+def _info(row: tuple[Any, ...]) -> TierInfo:
+    computed, abc, rfm, segment, revenue = row
+    return TierInfo(computed, abc, rfm, segment, Decimal(revenue))
+
+
+class Tiers:
+    """Every customer's tier: computed just now, or read row by row from the stored result."""
+
+    def __init__(self, as_of: dt.date, start: dt.date, scheme: str, *,
+                 by_customer: dict[str, TierInfo] | None = None,
+                 store: Store | None = None, stamp: str = ""):
+        self.as_of, self.start, self.scheme = as_of, start, scheme
+        self._all = by_customer
+        self._store, self._stamp = store, stamp
+        self._one: dict[str, TierInfo | None] = {}
+
+    @property
+    def by_customer(self) -> dict[str, TierInfo]:
+        if self._all is None:
+            assert self._store is not None
+            rows = _read_stored(self._store, self._stamp, "SELECT customer_id, computed, abc, rfm,"
+                                " rfm_segment, revenue FROM tiering_cache ORDER BY customer_id")
+            if rows is None:  # replaced meanwhile by another process: work it out here
+                self._all = _compute(self._store, self.as_of).by_customer
+            else:
+                self._all = {r[0]: _info(r[1:]) for r in rows}
+        return self._all
+
+    def get(self, customer_id: str) -> TierInfo | None:
+        if self._all is not None or len(self._one) >= _SINGLE_READS:
+            return self.by_customer.get(customer_id)
+        if customer_id not in self._one:
+            assert self._store is not None
+            rows = _read_stored(self._store, self._stamp, _ROW + " WHERE customer_id=?", (customer_id,))
+            if rows is None:
+                return self.by_customer.get(customer_id)
+            self._one[customer_id] = _info(rows[0]) if rows else None
+        return self._one[customer_id]
+
+
+def _read_stored(store: Store, stamp: str, sql: str, params: tuple[Any, ...] = ()) -> list[Any] | None:
+    """Rows of the stored result if it is still the one for ``stamp``, else None."""
+    db = store.index.db
+    try:
+        with segmentation.snapshot(db):
+            row = db.execute("SELECT stamp FROM tiering_stamp").fetchone()
+            if row is None or row[0] != stamp:
+                return None
+            return db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:  # no such table yet
+        return None
+
+
+def _store_result(store: Store, stamp: str, tiers: dict[str, TierInfo]) -> None:
+    db = store.index.db
+    if db.in_transaction:  # inside someone's write (a batch): not ours to commit
+        return
+    rows = [(cid, i.computed, i.abc, i.rfm, i.rfm_segment, str(i.revenue)) for cid, i in tiers.items()]
+    try:
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM tiering_stamp")
+            db.execute("DELETE FROM tiering_cache")
+            db.executemany("INSERT INTO tiering_cache VALUES(?,?,?,?,?,?)", rows)
+            db.execute("INSERT INTO tiering_stamp VALUES(?)", (stamp,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError:  # busy or read-only: the next process computes again
+        pass
+
+
+# Per open store, the last result: one lookup of the generation tells whether it still holds.
+_cache: weakref.WeakKeyDictionary[Store, tuple[str, Tiers]] = weakref.WeakKeyDictionary()
+
+
+def _stamp(store: Store, end: dt.date) -> str:
+    """What the result depends on: the records (generation), the day and the settings."""
+    cfg = settings(store)
+    memo = store.__dict__.get("_tiering_settings_text")
+    if memo is None or memo[0] is not cfg:  # asked once per customer of a list: keep it cheap
+        text = json.dumps(cfg.model_dump(mode="json", exclude={"as_of", "record_on_purchase"}),
+                          ensure_ascii=False, sort_keys=True)
+        memo = store.__dict__["_tiering_settings_text"] = (cfg, text)
+    return f"{_CACHE_VERSION}|{store.index.generation()}|{end.isoformat()}|{memo[1]}"
 
 
 def compute(store: Store, as_of: dt.date | None = None) -> Tiers:
-    """Every customer's tier, from one query over the index (cached, see above)."""
+    """Every customer's tier (cached in the process and in the index, see above)."""
     cfg = settings(store)
     end = as_of or cfg.as_of or dt.date.today()
-    index = store.index
-    stamp = (end, index.db.total_changes)
+    stamp = _stamp(store, end)
     hit = _cache.get(store)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     start = end - dt.timedelta(days=cfg.window_days)
-    # activity() counts [start, end): the window includes its last day
-    act = segmentation.activity(store, start, end + dt.timedelta(days=1))
+    tiers = Tiers(end, start, cfg.scheme, store=store, stamp=stamp)
+    if _read_stored(store, stamp, "SELECT 1") is None:
+        tiers = _compute(store, end)
+        if tiers._stamp == stamp:
+            _store_result(store, stamp, tiers.by_customer)
+    _cache[store] = (tiers._stamp, tiers)
+    return tiers
+
+
+def _compute(store: Store, end: dt.date) -> Tiers:
+    """The whole store's tiers, from one query over the index."""
+    cfg = settings(store)
+    start = end - dt.timedelta(days=cfg.window_days)
+    with segmentation.snapshot(store.index.db):  # the figures and the generation they are for
+        stamp = _stamp(store, end)
+        # activity() counts [start, end): the window includes its last day
+        act = segmentation.activity(store, start, end + dt.timedelta(days=1))
     revenue = {cid: a.revenue.quantize(CENT) for cid, a in act.items()}
     abc = segmentation.abc_classes(revenue, cfg.abc.a, cfg.abc.b)
     rfm = segmentation.rfm(act, end)
@@ -127,9 +234,7 @@ def compute(store: Store, as_of: dt.date | None = None) -> Tiers:
             tier, abc[cid], score.code if score else None, score.segment if score else None,
             revenue[cid],
         )
-    tiers = Tiers(end, start, cfg.scheme, out)
-    _cache[store] = (stamp, tiers)
-    return tiers
+    return Tiers(end, start, cfg.scheme, by_customer=out, stamp=stamp)
 
 
 def tier_of(
@@ -138,7 +243,7 @@ def tier_of(
     """(tier, why): the manual override if there is one, else the computed tier."""
     if override:
         return override, "manual override"
-    info = compute(store, as_of).by_customer.get(customer_id)
+    info = compute(store, as_of).get(customer_id)
     if info is None:
         return None, "not in the index"
     cfg = settings(store)
