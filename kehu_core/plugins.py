@@ -198,10 +198,13 @@ class PluginHost:
                 traceback.print_exc()
 
     def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation of ``hook``; a raising one is recorded, not propagated."""
+        """Call every implementation of ``hook``, in registration order (so that merging the
+        results lets the plugin registered last win, as the hookspecs say); a raising one is
+        recorded, not propagated."""
         results = []
         caller = getattr(self.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        # get_hookimpls() lists in registration order (pluggy itself calls them in reverse)
+        for impl in caller.get_hookimpls():
             running = (impl.plugin_name, hook)
             if running in self._running:
                 continue

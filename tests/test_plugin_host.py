@@ -262,3 +262,29 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     assert check.returncode == 1 and "wechat '1x'" in check.stdout and "(plugin anniversary)" in check.stdout
     # without the plugin installed the field is kept in the file as it is
     assert "wechat: 1x" in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")
+
+
+def _valued(key: str, value: str, field: str) -> Any:
+    class Plugin:
+        @hookimpl
+        def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+            return {key: value}
+
+        @hookimpl
+        def customer_fields(self) -> dict[str, tuple[Any, Any]]:
+            return {field: (str, value)}
+
+    return Plugin()
+
+
+def test_on_a_key_clash_the_plugin_registered_last_wins(store_path: Path) -> None:
+    # as the customer_values and customer_fields hookspecs say
+    cid = add_customer(store_path, "赵敏")
+    store = open_store(store_path)
+    assert store.plugins.register(_valued("tier", "first", "house"), name="first")
+    assert store.plugins.register(_valued("tier", "second", "house"), name="second")
+    values = store.plugins.values(store, store.get(cid))
+    assert values["tier"] == "second"
+    assert [name for name, _ in store.plugins.call("customer_values", store=store, customer=store.get(cid))][-2:] == [
+        "first", "second"]
+    assert store.plugins.customer_model.model_fields["house"].default == "second"
