@@ -14,7 +14,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -94,30 +94,48 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     path = store.root / rel
     try:
         if len(parts) == 4 and parts[3] == "customer.yaml":
-            out.kind = "customer"
-            c = store.read_customer_file(path)
-            text = search_text(c.name, nickname=c.nickname, organization=c.organization,
-                               phones=c.phones, emails=c.emails, tags=c.tags)
-            out.customer = (c.id, rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
-                            text, c.model_dump_json())
-            out.tags = [(c.id, t) for t in c.tags]
+            _customer_rows(out, store.read_customer_file(path))
         elif len(parts) == 5 and parts[3] == "interactions":
-            out.kind = "interaction"
-            i = store.read_interaction_file(path)
-            is_purchase = isinstance(i, Purchase)
-            out.interaction = (
-                cid, i.id, i.kind, i.date.isoformat(),
-                float(i.amount) if is_purchase else None,
-                int(i.paid) if is_purchase else None,
-                i.due.isoformat() if is_purchase and i.due else None,
-                i.model_dump_json(), rel,
-            )
+            _interaction_rows(out, store.read_interaction_file(path))
         elif len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
             out.kind = "ledger"
     except RecordError as exc:
         out.problems = [(rel, p.line, p.message) for p in exc.problems]
     except OSError as exc:  # vanished or unreadable between the scan and the read
         out.problems = [(rel, 1, f"cannot read: {exc.strerror or exc}")]
+    return out
+
+
+def _customer_rows(out: Parsed, c: Customer) -> None:
+    out.kind = "customer"
+    text = search_text(c.name, nickname=c.nickname, organization=c.organization,
+                       phones=c.phones, emails=c.emails, tags=c.tags)
+    out.customer = (c.id, out.rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
+                    text, c.model_dump_json())
+    out.tags = [(c.id, t) for t in c.tags]
+
+
+def _interaction_rows(out: Parsed, i: Any) -> None:
+    out.kind = "interaction"
+    is_purchase = isinstance(i, Purchase)
+    out.interaction = (
+        out.cid, i.id, i.kind, i.date.isoformat(),
+        float(i.amount) if is_purchase else None,
+        int(i.paid) if is_purchase else None,
+        i.due.isoformat() if is_purchase and i.due else None,
+        i.model_dump_json(), out.rel,
+    )
+
+
+def parse_written(rel: str, stat: tuple[int, int], record: Any) -> Parsed:
+    """Index rows of a file kehu itself just wrote from ``record`` (validated): the same rows
+    :func:`parse_record` would get by reading the file back, without reading it."""
+    parts = rel.split("/")
+    out = Parsed(rel, stat, parts[2] if len(parts) > 3 else "", "other")
+    if isinstance(record, Customer):
+        _customer_rows(out, record)
+    else:
+        _interaction_rows(out, record)
     return out
 
 
@@ -328,26 +346,38 @@ class Index:
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
 
-    def refresh_paths(self, paths: Iterable[Path]) -> None:
-        """Re-read just these files (after kehu itself wrote them)."""
+    def refresh_paths(self, paths: Iterable[Path], records: Mapping[Path, Any] | None = None) -> None:
+        """Re-read just these files (after kehu itself wrote them). ``records`` maps paths to
+        the validated record just written there, which is indexed without reading the file."""
         changed, removed, stats = [], [], {}
+        written: dict[str, Any] = {}
         for path in paths:
             rel = self.store.rel(path)
-            if path.is_file():
-                st = path.stat()
-                stats[rel] = (st.st_size, st.st_mtime_ns)
-                changed.append(rel)
-            else:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
                 removed.append(rel)
-        self._apply(changed, removed, stats)
+                continue
+            stats[rel] = (st.st_size, st.st_mtime_ns)
+            record = records.get(path) if records else None
+            if record is not None:
+                written[rel] = record
+            else:
+                changed.append(rel)
+        self._apply(changed, removed, stats, written=written)
 
     def _apply(
         self, changed: list[str], removed: list[str], stats: dict[str, tuple[int, int]],
         *, folders: dict[str, int] | None = None, gone_folders: set[str] | None = None,
+        written: dict[str, Any] | None = None,
     ) -> None:
+        if written:
+            changed = [*changed, *written]
         if not (changed or removed or folders or gone_folders):
             return
-        parsed = self._parse_all(changed, stats)
+        written = written or {}
+        parsed = self._parse_all([rel for rel in changed if rel not in written], stats)
+        parsed += [parse_written(rel, stats[rel], record) for rel, record in written.items()]
         db = self.db
         touched: set[str] = set()
         db.execute("BEGIN IMMEDIATE")

@@ -20,12 +20,14 @@ import contextlib
 import hashlib
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from filelock import FileLock, Timeout
 from platformdirs import user_cache_dir
 from pydantic import ValidationError
@@ -37,6 +39,7 @@ from .ids import check_id, new_id, shard
 from .models import Customer, Interaction, parse_interaction
 from .yamlio import (
     MAX_FILE_BYTES,
+    FastLoader,
     YamlFileError,
     deferred_sync,
     dump_flow_line,
@@ -75,11 +78,14 @@ _FIELD_ORDER = list(Customer.model_fields)
 
 def atomic_write(path: Path, text: str) -> None:
     """Write a record atomically, refusing one too big to be read back (a 10 MB note)."""
-    size = len(text.encode("utf-8"))
+    _check_size(path, len(text.encode("utf-8")))
+    _yamlio.atomic_write(path, text)
+
+
+def _check_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise RecordError([Problem(path, 1, f"the record would be {size} bytes; records are at "
                                             f"most {MAX_FILE_BYTES} (a long text pasted by mistake?)")])
-    _yamlio.atomic_write(path, text)
 
 
 def interaction_id(date_text: str) -> str:
@@ -96,6 +102,9 @@ class Store:
         self._config_doc = config_doc
         self.plugins: PluginHost | None = None
         self._batch: _Batch | None = None
+        self._lock_owner: int | None = None  # thread holding the lock, and how many times
+        self._lock_depth = 0
+        self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
 
     # --- opening ------------------------------------------------------------------------
 
@@ -187,6 +196,15 @@ class Store:
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The store-wide write lock; re-entrant within a process."""
+        if self._lock_owner == threading.get_ident():
+            # Already ours (a batch writes thousands of records under one lock): asking the
+            # file lock again costs more than writing a small record.
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
         lock = self._lock
         try:
             lock.acquire(timeout=timeout)
@@ -194,9 +212,12 @@ class Store:
             raise KehuError(
                 f"{self.root}: another kehu process is writing (lock {lock.lock_file}); try again"
             ) from None
+        self._lock_owner, self._lock_depth = threading.get_ident(), 1
         try:
             yield
         finally:
+            self._lock_depth -= 1
+            self._lock_owner = None
             lock.release()
 
     @cached_property
@@ -277,7 +298,7 @@ class Store:
             if path.exists():
                 raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
             atomic_write(path, dump_new(_compact(customer)))
-            self._touched(path)
+            self._touched(path, customer)
         return customer
 
     def file_version(self, customer_id: str) -> str:
@@ -329,7 +350,7 @@ class Store:
             text = dump_roundtrip(doc, like=original)
             if text != original:
                 atomic_write(path, text)
-                self._touched(path)
+                self._touched(path, new)
         return new
 
     # --- interactions -------------------------------------------------------------------
@@ -379,7 +400,7 @@ class Store:
             payload.pop("id")  # the file name is the id
             payload = {k: v for k, v in payload.items() if v not in ([], None)}
             atomic_write(path, dump_new(payload))
-            self._touched(path)
+            self._touched(path, interaction)
         if self.plugins is not None:
             if self._batch is not None:
                 self._batch.saved.append((customer_id, interaction))
@@ -391,6 +412,14 @@ class Store:
 
     def ledger(self, customer_id: str, name: str) -> list[dict[str, Any]]:
         path = self.ledger_file(customer_id, name)
+        pending = self._batch.ledgers.get(path) if self._batch is not None else None
+        if pending is not None:  # entries appended in this batch are not on disk yet
+            if pending.entries is None:
+                pending.entries = self._read_ledger(path)
+            return [dict(e) for e in (*pending.entries, *pending.added)]
+        return self._read_ledger(path)
+
+    def _read_ledger(self, path: Path) -> list[dict[str, Any]]:
         if not path.is_file():
             return []
         try:
@@ -406,24 +435,37 @@ class Store:
         path = self.ledger_file(customer_id, name)
         line = "- " + dump_flow_line(entry) + "\n"
         with self.lock():
-            old = path.read_text(encoding="utf-8") if path.is_file() else (
-                f"# {name} ledger of {customer_id}: append-only, one entry per line\n"
-            )
-            if old and not old.endswith("\n"):
-                old += "\n"
-            atomic_write(path, old + line)
-            self._touched(path)
+            if self._batch is None:
+                atomic_write(path, _ledger_text(path, customer_id, name) + line)
+                self._touched(path)
+                return
+            # In a batch the lines of one ledger are collected and the file is written once
+            # when the batch ends (an import of ten purchases of one customer: one rewrite).
+            pending = self._batch.ledgers.get(path)
+            if pending is None:
+                text = _ledger_text(path, customer_id, name)
+                pending = self._batch.ledgers[path] = _PendingLedger(text, len(text.encode("utf-8")))
+            size = pending.size + len(line.encode("utf-8"))
+            _check_size(path, size)
+            # read back what a reader of the file will get (a Decimal comes back as a float)
+            pending.added.append(yaml.load(line, Loader=FastLoader)[0])  # noqa: S506 - safe loader
+            pending.text += line
+            pending.size = size
 
     # --- bookkeeping --------------------------------------------------------------------
 
-    def _touched(self, path: Path) -> None:
-        """Keep an already-open index in step with our own writes."""
+    def _touched(self, path: Path, record: Customer | Interaction | None = None) -> None:
+        """Keep an already-open index in step with our own writes. ``record`` is what was
+        just written, validated, so the index need not read the file back."""
         if self._batch is not None:
-            self._batch.paths.append(path)
+            self._batch.paths.pop(path, None)
+            self._batch.paths[path] = record
+            if isinstance(record, Customer) and self._batch_customers is not None:
+                self._batch_customers[record.id] = record
             return
         idx = self.__dict__.get("index")
         if idx is not None:
-            idx.refresh_paths([path])
+            idx.refresh_paths([path], {path: record} if record is not None else None)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -438,20 +480,29 @@ class Store:
             yield
             return
         with self.lock(), deferred_sync():
-            batch = self._start_batch()
+            self._batch_customers = {}
             try:
-                yield
-            finally:
-                self._end_batch(batch)
-            # Plugins hear about new interactions once everything is indexed; what they write
-            # (points, tier moves) is batched the same way, so the index changes once more.
-            while batch.saved and self.plugins is not None:
-                saved, batch = batch.saved, self._start_batch()
+                batch = self._start_batch()
                 try:
-                    for customer_id, interaction in saved:
-                        self.plugins.interaction_saved(self, self.get(customer_id), interaction)
+                    yield
                 finally:
                     self._end_batch(batch)
+                # Plugins hear about new interactions once everything is indexed; what they write
+                # (points, tier moves) is batched the same way, so the index changes once more.
+                customers = self._batch_customers
+                while batch.saved and self.plugins is not None:
+                    saved, batch = batch.saved, self._start_batch()
+                    try:
+                        for customer_id, interaction in saved:
+                            # each profile read once (or not at all: the batch just wrote it)
+                            customer = customers.get(customer_id)
+                            if customer is None:
+                                customer = customers[customer_id] = self.get(customer_id)
+                            self.plugins.interaction_saved(self, customer.model_copy(), interaction)
+                    finally:
+                        self._end_batch(batch)
+            finally:
+                self._batch_customers = None
 
     def _start_batch(self) -> _Batch:
         self._batch = _Batch()
@@ -459,9 +510,14 @@ class Store:
 
     def _end_batch(self, batch: _Batch) -> None:
         self._batch = None
-        idx = self.__dict__.get("index")
-        if idx is not None and batch.paths:
-            idx.refresh_paths(list(dict.fromkeys(batch.paths)))
+        try:
+            for path, pending in batch.ledgers.items():
+                atomic_write(path, pending.text)
+                batch.paths[path] = None
+        finally:  # what was written is indexed, even if a ledger could not be
+            idx = self.__dict__.get("index")
+            if idx is not None and batch.paths:
+                idx.refresh_paths(list(batch.paths), batch.paths)
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         from .services import gitops
@@ -470,9 +526,26 @@ class Store:
 
 
 @dataclass
+class _PendingLedger:
+    text: str  # the whole file as it will be written
+    size: int  # its length in bytes
+    entries: list[dict[str, Any]] | None = None  # the entries on disk, read when first asked
+    added: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class _Batch:
-    paths: list[Path] = field(default_factory=list)
+    paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
     saved: list[tuple[str, Interaction]] = field(default_factory=list)
+    ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
+
+
+def _ledger_text(path: Path, customer_id: str, name: str) -> str:
+    """A ledger's current text, ending in a newline, or the header of a new one."""
+    if not path.is_file():
+        return f"# {name} ledger of {customer_id}: append-only, one entry per line\n"
+    old = path.read_text(encoding="utf-8")
+    return old if not old or old.endswith("\n") else old + "\n"
 
 
 def _position(doc: Any, key: str) -> int:

@@ -69,15 +69,13 @@ def import_files(
 
     ``on_progress(phase, advance, total)`` is called as rows are read and records written.
     """
-    from ...index import Index
-
     paths = list(paths)
     importers = available_importers(store)
     chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
-    # A private index handle: the store's own one would re-index after every single write.
-    index = store.__dict__.get("index") or Index(store)
-    index.refresh()
+    # The store's own index: the batch in Merger.finish updates it once, from the records
+    # in memory, and plugins asked about new purchases then see them indexed.
+    index = store.index
     merger = Merger(store, index)
     for path, importer in chosen:
         for item in importer.read(path, store):

@@ -372,7 +372,6 @@ class Merger:
                         entry.sources = []
                     if progress:
                         progress(1 + len(entry.purchases))
-            self.index.refresh()
         for entry in work:
             if not entry.sources:
                 continue
