@@ -17,12 +17,15 @@ same lines; ledgers are one entry per line and merge as a union (``.gitattribute
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
 import hashlib
 import os
 import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +89,12 @@ def _check_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise RecordError([Problem(path, 1, f"the record would be {size} bytes; records are at "
                                             f"most {MAX_FILE_BYTES} (a long text pasted by mistake?)")])
+
+
+@functools.lru_cache(maxsize=4096)  # an import asks for each customer's folder ~10 times
+def _customer_dir(root: Path, customer_id: str) -> Path:
+    check_id(customer_id, "customer id")
+    return root / CUSTOMERS_DIR / shard(customer_id) / customer_id
 
 
 def interaction_id(date_text: str) -> str:
@@ -159,8 +168,7 @@ class Store:
     # --- paths --------------------------------------------------------------------------
 
     def customer_dir(self, customer_id: str) -> Path:
-        check_id(customer_id, "customer id")
-        return self.root / CUSTOMERS_DIR / shard(customer_id) / customer_id
+        return _customer_dir(self.root, customer_id)
 
     def customer_file(self, customer_id: str) -> Path:
         return self.customer_dir(customer_id) / CUSTOMER_FILE
@@ -383,8 +391,9 @@ class Store:
         if not self.exists(customer_id):
             raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
         data = dict(data)
-        date_text = str(data.get("date", ""))
-        data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
+        if "id" not in data:
+            date_text = str(data.get("date", ""))
+            data["id"] = interaction_id(date_text[:10] if date_text else "undated")
         try:
             interaction = parse_interaction(data)
         except ValidationError as exc:
@@ -447,8 +456,7 @@ class Store:
                 pending = self._batch.ledgers[path] = _PendingLedger(text, len(text.encode("utf-8")))
             size = pending.size + len(line.encode("utf-8"))
             _check_size(path, size)
-            # read back what a reader of the file will get (a Decimal comes back as a float)
-            pending.added.append(yaml.load(line, Loader=FastLoader)[0])  # noqa: S506 - safe loader
+            pending.added.append(_read_back(entry, line))
             pending.text += line
             pending.size = size
 
@@ -538,6 +546,21 @@ class _Batch:
     paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
     saved: list[tuple[str, Interaction]] = field(default_factory=list)
     ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
+
+
+def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
+    """The entry as a reader of its ledger line gets it. Text, whole numbers and dates come
+    back as they went in and a Decimal as an int or a float (how dump_flow_line writes it), so
+    only other values cost a parse of the line."""
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        if isinstance(value, (str, int)) or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            out[key] = value
+        elif isinstance(value, Decimal) and value.is_finite():
+            out[key] = int(value) if value.as_tuple().exponent >= 0 else float(format(value, "f"))
+        else:
+            return yaml.load(line, Loader=FastLoader)[0]  # noqa: S506 - a safe loader
+    return out
 
 
 def _ledger_text(path: Path, customer_id: str, name: str) -> str:

@@ -425,7 +425,8 @@ def deferred_sync() -> Iterator[None]:
 
 def atomic_write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # one stat; mkdir of an existing folder costs an exception
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     durable = not _DEFERRED_SYNC.get()
     try:
