@@ -128,3 +128,30 @@ def test_the_store_lock_is_reentrant_and_released(store_path: Path) -> None:
         store.add_customer(_customer("c2"))
     assert not store._lock.is_locked
     assert kehu("customer", "add", "--name", "王芳", "--id", "c3", store=store_path).code == 0
+
+
+def test_fast_xlsx_reader_reads_the_cells_and_line_numbers_openpyxl_reads(tmp_path: Path) -> None:
+    import openpyxl
+
+    from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
+    from kehu_core.services.importing.values import text
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户"
+    sheet.append([])  # a blank first row: line numbers must still count from row 1
+    sheet.append(["姓名", "联系电话", "交易日期", "成交金额", "会员"])
+    sheet.append(["张三", 13912345678, dt.datetime(2024, 5, 20), 1288.5, True])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["李四", "+86 137 0000 1111", dt.date(2024, 1, 2), 12, "=1+1"])
+    book.create_sheet("备注").append(["x", 1.25])
+    path = tmp_path / "mixed.xlsx"
+    book.save(path)
+
+    def cells(tables: list) -> list:
+        return [(label, [(n, [text(c) for c in row][:5]) for n, row in rows if any(text(c) for c in row)])
+                for label, rows in tables]
+
+    fast = cells(_xlsx_tables(path))
+    assert fast == cells(_openpyxl_tables(path))
+    assert fast[0][1][1] == (3, ["张三", "13912345678", "2024-05-20", "1288.5", "True"])
