@@ -15,14 +15,13 @@ The three functions the CLI and the TUI's Today screen use: :func:`due_reminders
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
 from .ids import check_id
-from .models import Customer, Interaction, Reminder, parse_interaction
+from .models import Customer, Interaction, Reminder, interaction_adapter
 from .store import LEDGER_SUFFIX
 
 if TYPE_CHECKING:
@@ -55,8 +54,9 @@ def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[I
         sql += " WHERE customer_id=?"
         params = (customer_id,)
     out: dict[str, list[Interaction]] = defaultdict(list)
+    parse = interaction_adapter.validate_json  # straight from the stored JSON: no dict between
     for cid, data in store.index.db.execute(sql + " ORDER BY date, id", params):
-        out[cid].append(parse_interaction(json.loads(data)))
+        out[cid].append(parse(data))
     return out
 
 

@@ -200,6 +200,7 @@ def _solar_birthday(text: str, year: int) -> dt.date | None:
         return dt.date(year, month, day - 1) if (month, day) == (2, 29) else None
 
 
+@cache  # the same few dates for every customer of a list
 def _lunar_to_solar(text: str, year: int) -> dt.date | None:
     """Lunar MM-DD (闰MM-DD: leap month) of lunar year ``year`` as a solar date.
 
@@ -277,12 +278,24 @@ class Holiday(Rule):
         cfg = self.cfg.holidays
         if cfg.tiers and _tier(store, customer) not in cfg.tiers:
             return
-        years = tuple(range(start.year - 1, end.year + 2))
         lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
-        for name, day in holiday_dates(years, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
-            due = day - dt.timedelta(days=lead)
-            if self.in_window(due, start, end):
-                yield _reminder(self.name, customer, due, f"{name}-{day.year}", f"{name}问候", f"{name} {day}")
+        first = start - dt.timedelta(days=self.cfg.catch_up_days)
+        for name, day, due in _holidays_due(first, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
+            yield _reminder(self.name, customer, due, f"{name}-{day.year}", f"{name}问候", f"{name} {day}")
+
+
+@cache  # asked once per customer with the same window: a handful of distinct answers
+def _holidays_due(
+    first: dt.date, end: dt.date, lead: int, names: tuple[str, ...], lunar: tuple[tuple[str, str], ...]
+) -> list[tuple[str, dt.date, dt.date]]:
+    """(holiday, its day, greeting day) for greetings ``lead`` days ahead falling in [first, end]."""
+    years = tuple(range(first.year - 1, end.year + 2))
+    out = []
+    for name, day in holiday_dates(years, names, lunar):
+        due = day - dt.timedelta(days=lead)
+        if first <= due <= end:
+            out.append((name, day, due))
+    return out
 
 
 def _tier(store: Store, customer: Customer) -> str | None:
