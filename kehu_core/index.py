@@ -28,18 +28,19 @@ from .textsearch import normalise_query, search_text
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
     path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, customer_id TEXT, kind TEXT);
 CREATE TABLE IF NOT EXISTS customers(
     id TEXT PRIMARY KEY, path TEXT, name TEXT, owner TEXT, level TEXT, phone TEXT,
-    search TEXT, data TEXT,
+    search TEXT, short TEXT, data TEXT,
     last_contact TEXT, last_purchase TEXT, first_purchase TEXT,
     revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0);
 CREATE INDEX IF NOT EXISTS customers_name ON customers(name);
 CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(id UNINDEXED, search, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS tags(customer_id TEXT, tag TEXT);
 CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
 CREATE INDEX IF NOT EXISTS tags_customer ON tags(customer_id);
@@ -110,8 +111,9 @@ def _customer_rows(out: Parsed, c: Customer) -> None:
     out.kind = "customer"
     text = search_text(c.name, nickname=c.nickname, organization=c.organization,
                        phones=c.phones, emails=c.emails, tags=c.tags)
+    short = search_text(c.name, nickname=c.nickname, tags=c.tags)
     out.customer = (c.id, out.rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
-                    text, c.model_dump_json())
+                    text, short, c.model_dump_json())
     out.tags = [(c.id, t) for t in c.tags]
 
 
@@ -419,11 +421,14 @@ class Index:
 
     def _store_parsed(self, parsed: list[Parsed], touched: set[str]) -> None:
         db = self.db
+        customers = [p.customer for p in parsed if p.customer]
         db.executemany(
-            "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, data)"
-            " VALUES(?,?,?,?,?,?,?,?)",
-            [p.customer for p in parsed if p.customer],
+            "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
+            customers,
         )
+        db.executemany("DELETE FROM search_fts WHERE id=?", [(c[0],) for c in customers])
+        db.executemany("INSERT INTO search_fts(id, search) VALUES(?, ?)", [(c[0], c[6]) for c in customers])
         db.executemany("DELETE FROM tags WHERE customer_id=?", [(p.cid,) for p in parsed if p.customer])
         db.executemany("INSERT INTO tags VALUES(?,?)", [t for p in parsed for t in p.tags])
         db.executemany(
@@ -460,6 +465,7 @@ class Index:
         if kind == "customer":
             db.execute("DELETE FROM customers WHERE id=? AND path=?", (cid, rel))
             db.execute("DELETE FROM tags WHERE customer_id=?", (cid,))
+            db.execute("DELETE FROM search_fts WHERE id=?", (cid,))
         elif kind == "interaction":
             db.execute("DELETE FROM interactions WHERE path=?", (rel,))
 
@@ -532,16 +538,26 @@ class Index:
         return [r[0] for r in self.db.execute("SELECT id FROM customers ORDER BY id")]
 
     def search(self, query: str, limit: int = 50) -> list[Row]:
-        text, digits = normalise_query(query)
+        """Customers whose name, pinyin, initials, phone digits, email or tag contain ``query``.
+
+        Three letters or more are looked up in a trigram full-text index; shorter queries (``zm``,
+        ``赵敏``) scan the short column of names, pinyin and tags only, which is fast enough.
+        """
+        text, _ = normalise_query(query)
         if not text:
             return []
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
+            where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
+        else:
+            column = "short" if len(text) < 3 else "search"
+            where = f"{column} LIKE ? ESCAPE '\\'"
         sql = (
-            self._ROW + " WHERE search LIKE ? ESCAPE '\\'"
+            self._ROW + f" WHERE {where}"
             " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, name, id LIMIT ?"
         )
-        prefix = like[1:]
-        return list(self._rows(sql, (like, text, prefix, limit)))
+        return list(self._rows(sql, (like, text, like[1:], limit)))
 
     def get(self, customer_id: str) -> Row | None:
         rows = list(self._rows(self._ROW + " WHERE id=?", (customer_id,)))

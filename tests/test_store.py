@@ -252,3 +252,17 @@ def test_reindex_sees_an_in_place_edit_and_rebuild_starts_over(store_path: Path)
     assert [c["name"] for c in kehu("search", "赵小敏", "--json", store=store_path).json()] == ["赵小敏"]
     assert kehu("reindex", "--rebuild", store=store_path).code == 0
     assert [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()] == ["赵小敏"]
+
+
+def test_fast_search_paths_find_exactly_what_a_substring_scan_finds(demo_copy: Path) -> None:
+    store = open_store(demo_copy)
+    rows = list(store.index.db.execute("SELECT id, search, short FROM customers"))
+    for query in ("zm", "赵敏", "敏", "1391", "VIP", "zhao", "qq.com", "茶艺", "霞", "+86 139"):
+        from kehu_core.textsearch import normalise_query
+
+        text, _ = normalise_query(query)
+        column = 2 if len(text) < 3 else 1
+        expected = {cid for cid, *texts in [(r[0], r[1], r[2]) for r in rows] if text in texts[column - 1]}
+        found = {r.customer.id for r in store.index.search(query, limit=10_000)}
+        assert found == expected, query
+        assert expected, query
