@@ -391,9 +391,8 @@ class Store:
         if not self.exists(customer_id):
             raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
         data = dict(data)
-        if "id" not in data:
-            date_text = str(data.get("date", ""))
-            data["id"] = interaction_id(date_text[:10] if date_text else "undated")
+        date_text = str(data.get("date", ""))
+        data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
         try:
             interaction = parse_interaction(data)
         except ValidationError as exc:
@@ -472,8 +471,8 @@ class Store:
                 self._batch_customers[record.id] = record
             return
         idx = self.__dict__.get("index")
-        if idx is not None:
-            idx.refresh_paths([path], {path: record} if record is not None else None)
+        if idx is not None:  # one file: read it back, exactly as any other process would
+            idx.refresh_paths([path])
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
