@@ -198,13 +198,11 @@ class PluginHost:
                 traceback.print_exc()
 
     def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation of ``hook``, in registration order (so that merging the
-        results lets the plugin registered last win, as the hookspecs say); a raising one is
-        recorded, not propagated."""
+        """Call every implementation of ``hook``, the plugin registered last first (pluggy's
+        order); a raising one is recorded, not propagated."""
         results = []
         caller = getattr(self.pm.hook, hook)
-        # get_hookimpls() lists in registration order (pluggy itself calls them in reverse)
-        for impl in caller.get_hookimpls():
+        for impl in reversed(caller.get_hookimpls()):  # get_hookimpls() is registration order
             running = (impl.plugin_name, hook)
             if running in self._running:
                 continue
@@ -232,7 +230,7 @@ class PluginHost:
     def customer_model(self) -> type[Customer]:
         fields: dict[str, Any] = {}
         for _, declared in self.call("customer_fields"):
-            fields.update(declared)
+            _merge_first_wins(fields, declared)
         if not fields:
             return Customer
         return create_model("StoreCustomer", __base__=Customer, **fields)
@@ -247,7 +245,7 @@ class PluginHost:
         try:
             merged: dict[str, Any] = {}
             for _, result in self.call("customer_values", store=store, customer=customer):
-                merged.update(result)
+                _merge_first_wins(merged, result)
             return merged
         finally:
             self._running.difference_update(skipped)
@@ -257,6 +255,13 @@ class PluginHost:
 
     def settings_for(self, name: str) -> dict[str, Any]:
         return self.settings.settings_for(name)
+
+
+def _merge_first_wins(merged: dict[str, Any], result: dict[str, Any]) -> None:
+    """Merge results that come last-registered plugin first: the first one seen of a key is
+    the one the plugin registered last gave, which wins on a clash (as the hookspecs say)."""
+    for key, value in result.items():
+        merged.setdefault(key, value)
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
