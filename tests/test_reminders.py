@@ -101,7 +101,8 @@ def test_key_accounts_are_visited_every_n_days_by_tier(store_path: Path) -> None
     assert kehu("tier", "set", vip, "重要客户", store=store_path).code == 0
     assert kehu("interaction", "add", vip, "--kind", "visit", "--date", "2026-06-01",
                 "--text", "拜访", store=store_path).code == 0
-    found = due(store_path, "2026-06-01", 10, "visit")
+    # 11 days, 06-01 to 06-11: the visit is due 0-6 days (a hash of the id) before 06-11
+    found = due(store_path, "2026-06-01", 11, "visit")
     expected = D(2026, 6, 11) - dt.timedelta(days=offset(vip, "visit", 7))
     assert [(r["customer_id"], r["due"]) for r in found] == [(vip, str(expected))]
 
