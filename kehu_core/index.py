@@ -8,6 +8,7 @@ Files that fail to parse or validate are recorded as problems and left out; the 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import multiprocessing
 import os
@@ -28,7 +29,7 @@ from .textsearch import normalise_query, search_text
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -105,6 +106,11 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     except OSError as exc:  # vanished or unreadable between the scan and the read
         out.problems = [(rel, 1, f"cannot read: {exc.strerror or exc}")]
     return out
+
+
+def _docid(customer_id: str) -> int:
+    """The full-text row of a customer: a stable number, so it is found without a scan."""
+    return int.from_bytes(hashlib.blake2b(customer_id.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def _customer_rows(out: Parsed, c: Customer) -> None:
@@ -427,8 +433,9 @@ class Index:
             " VALUES(?,?,?,?,?,?,?,?,?)",
             customers,
         )
-        db.executemany("DELETE FROM search_fts WHERE id=?", [(c[0],) for c in customers])
-        db.executemany("INSERT INTO search_fts(id, search) VALUES(?, ?)", [(c[0], c[6]) for c in customers])
+        db.executemany("DELETE FROM search_fts WHERE rowid=?", [(_docid(c[0]),) for c in customers])
+        db.executemany("INSERT INTO search_fts(rowid, id, search) VALUES(?, ?, ?)",
+                       [(_docid(c[0]), c[0], c[6]) for c in customers])
         db.executemany("DELETE FROM tags WHERE customer_id=?", [(p.cid,) for p in parsed if p.customer])
         db.executemany("INSERT INTO tags VALUES(?,?)", [t for p in parsed for t in p.tags])
         db.executemany(
@@ -465,7 +472,7 @@ class Index:
         if kind == "customer":
             db.execute("DELETE FROM customers WHERE id=? AND path=?", (cid, rel))
             db.execute("DELETE FROM tags WHERE customer_id=?", (cid,))
-            db.execute("DELETE FROM search_fts WHERE id=?", (cid,))
+            db.execute("DELETE FROM search_fts WHERE rowid=?", (_docid(cid),))
         elif kind == "interaction":
             db.execute("DELETE FROM interactions WHERE path=?", (rel,))
 
