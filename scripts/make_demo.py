@@ -9,7 +9,8 @@ import argparse
 import shutil
 from pathlib import Path
 
-from kehu_core.demo import generate
+from kehu_core.cli import run
+from kehu_core.demo import TODAY, generate
 
 
 def main() -> None:
@@ -22,6 +23,10 @@ def main() -> None:
         shutil.rmtree(args.target / "customers")
     files = generate(args.target, args.customers, seed=args.seed)
     print(f"wrote {files} files to {args.target}")
+    # The demo shop has run kehu all year: points earned for every purchase, tier moves recorded.
+    for command in (["points", "rebuild"], ["tier", "record", "--as-of", TODAY.isoformat()]):
+        if run(["--store", str(args.target), *command]) != 0:
+            raise SystemExit(f"kehu {' '.join(command)} failed on the demo store")
 
 
 if __name__ == "__main__":
