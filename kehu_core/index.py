@@ -29,7 +29,7 @@ from .textsearch import normalise_query, search_text
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS customers(
     revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0);
 CREATE INDEX IF NOT EXISTS customers_name ON customers(name);
 CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
+-- short queries scan this narrow covering index instead of the wide rows
+CREATE INDEX IF NOT EXISTS customers_short ON customers(short, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(id UNINDEXED, search, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS tags(customer_id TEXT, tag TEXT);
 CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
@@ -557,9 +559,10 @@ class Index:
         like = f"%{escaped}%"
         if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
             where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
+        elif len(text) < 3:
+            where = "id IN (SELECT id FROM customers WHERE short LIKE ? ESCAPE '\\')"
         else:
-            column = "short" if len(text) < 3 else "search"
-            where = f"{column} LIKE ? ESCAPE '\\'"
+            where = "search LIKE ? ESCAPE '\\'"
         sql = (
             self._ROW + f" WHERE {where}"
             " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, name, id LIMIT ?"
