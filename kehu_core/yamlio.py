@@ -328,13 +328,25 @@ _NewFileDumper.add_representer(CommentedSeq, yaml.representer.SafeRepresenter.re
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+class _Resolver12(yaml.resolver.BaseResolver):
+    """FastLoader's YAML 1.2 view of plain scalars, to compare with PyYAML's 1.1 view."""
+
+
+_Resolver12.yaml_implicit_resolvers = FastLoader.yaml_implicit_resolvers
+_R11, _R12 = yaml.resolver.Resolver(), _Resolver12()
+
+
 def _needs_ruamel(value: Any) -> bool:
-    """Values the C emitter writes differently from ruamel: empty values, and characters beyond
-    the BMP (emoji), which libyaml escapes."""
+    """Values the C emitter writes differently from ruamel: empty values, characters beyond
+    the BMP (emoji), which libyaml escapes, and words that are data only in YAML 1.1 (``no``,
+    ``on``), which PyYAML quotes and ruamel does not."""
     if value is None:
         return True
     if isinstance(value, str):
-        return _ASTRAL.search(value) is not None
+        if _ASTRAL.search(value) is not None:
+            return True
+        node = yaml.nodes.ScalarNode
+        return _R11.resolve(node, value, (True, False)) != _R12.resolve(node, value, (True, False))
     if isinstance(value, dict):
         return any(_needs_ruamel(k) or _needs_ruamel(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):

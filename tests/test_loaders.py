@@ -37,7 +37,7 @@ def test_every_demo_record_reads_the_same_with_all_three_loaders() -> None:
         assert scanned == _plain(load_roundtrip(path)), path
         if path.name == "customer.yaml":
             assert Customer.model_validate(scanned) == Customer.model_validate(load_roundtrip(path))
-        else:
+        elif path.parent.name == "interactions":  # ledgers are lists of entries: compared above
             assert parse_interaction({"id": path.stem, **scanned}) == parse_interaction(
                 {"id": path.stem, **load_roundtrip(path)})
 

@@ -90,6 +90,8 @@ def test_points_lapse_after_the_configured_period_oldest_first(store_path: Path)
 
 
 def test_rebuild_awards_old_purchases_once(demo_copy: Path) -> None:
+    for ledger in demo_copy.glob("customers/*/*/points.ledger.yaml"):  # as before the plugin was on
+        ledger.unlink()
     dry = kehu("points", "rebuild", "--since", "2026-11-01", "--dry-run", "--json", store=demo_copy)
     assert dry.code == 0, dry.err
     assert dry.json() and all(e["reason"] == "purchase" for e in dry.json())
