@@ -14,14 +14,8 @@ class Problem:
     line: int
     message: str
 
-    def render(self, root: Path | None = None) -> str:
-        path = self.path
-        if root is not None:
-            try:
-                path = root / self.path.relative_to(root)
-            except ValueError:
-                pass
-        return f"{path}:{self.line}: {self.message}"
+    def render(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
 
 
 class KehuError(Exception):

@@ -280,6 +280,8 @@ class Index:
         finally:
             self._close_pool()
         self._set_meta("last_full_scan", str(started))
+        if count > 1000:  # fold a big build's write-ahead log in now, not in the next small save
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
     def _known_files(self, folder: str) -> dict[str, tuple[int, int]]:

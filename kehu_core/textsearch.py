@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 
@@ -30,10 +31,8 @@ def phone_digits(phones: Iterable[str]) -> list[str]:
     out = []
     for phone in phones:
         out.append(_NON_DIGIT.sub("", phone))
-        try:
+        with contextlib.suppress(phonenumbers.NumberParseException):  # digits alone still match
             out.append(str(phonenumbers.parse(phone).national_number))
-        except phonenumbers.NumberParseException:
-            pass
     return out
 
 

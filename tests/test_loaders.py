@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kehu_core.models import Customer, parse_interaction
-from kehu_core.yamlio import atomic_write, dump_new, dump_roundtrip, load_fast, load_roundtrip, load_scan, to_plain_yaml_value
+from kehu_core.yamlio import (
+    atomic_write,
+    dump_new,
+    dump_roundtrip,
+    load_fast,
+    load_roundtrip,
+    load_scan,
+    to_plain_yaml_value,
+)
 
 from .conftest import DEMO
 
@@ -44,16 +52,20 @@ def test_every_demo_record_reads_the_same_with_all_three_loaders() -> None:
 
 text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
 values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12) | text | st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1))
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | text
+    | st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1))
     | st.integers(-10**9, 10**9).map(lambda cents: cents / 100),  # amounts, as records hold them
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), inner, max_size=4),
     max_leaves=12,
 )
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), values, min_size=1, max_size=8))
-def test_anything_kehu_writes_reads_back_the_same_with_every_loader(tmp_path_factory: Any, data: dict[str, Any]) -> None:
+def test_anything_kehu_writes_reads_back_the_same_with_every_loader(
+    tmp_path_factory: Any, data: dict[str, Any]
+) -> None:
     path: Path = tmp_path_factory.mktemp("yaml") / "record.yaml"
     atomic_write(path, dump_roundtrip(to_plain_yaml_value(data)))
     expected = _plain(data)

@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
+from ..config import PluginSettings
 from ..errors import KehuError, RecordError
 from ..plugins import PluginHost, open_store
 from ..store import Store
-from ..config import PluginSettings
 
 
 def default_store_path() -> Path:

@@ -13,7 +13,7 @@ from ..ids import check_id
 from ..models import Customer
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
-from .render import console, customer_json, customers_table, interaction_json, print_customer
+from .render import customer_json, interaction_json, print_customer, print_customers
 
 _LIST_SPLIT = re.compile(r"[,，;；]")
 
@@ -167,7 +167,7 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
     if as_json:
         emit_json(objects)
     else:
-        console.print(customers_table(objects, ["tier"] if tier else []))
+        print_customers(objects, ["tier"] if tier else [])
         click.echo(f"{len(objects)} customers", err=True)
 
 
@@ -203,7 +203,7 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(objects)
     elif objects:
-        console.print(customers_table(objects))
+        print_customers(objects)
     else:
         click.echo(f"no customer matches {query!r}", err=True)
 

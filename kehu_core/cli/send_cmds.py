@@ -11,7 +11,7 @@ from rich.table import Table
 from ..services import outreach, segments
 from . import Context, emit_json, pass_ctx
 from .records import DATE
-from .render import console, customer_json, customers_table
+from .render import console, customer_json, print_customers
 
 STATUS_TEXT = {
     outreach.SEND: "[green]will send[/]", outreach.SENT: "[green]sent[/]",
@@ -139,7 +139,7 @@ def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) 
     if as_json:
         emit_json(objects)
         return
-    console.print(customers_table(objects))
+    print_customers(objects)
     click.echo(f"{len(objects)} customers in segment {name}", err=True)
 
 

@@ -122,7 +122,7 @@ class EditCustomerScreen(Screen):
             self.notify("not saved: changed by someone else", severity="error")
             return
         except RecordError as exc:
-            self._banner("Not saved: " + "; ".join(p.render(self.store.root) for p in exc.problems))
+            self._banner("Not saved: " + "; ".join(p.render() for p in exc.problems))
             return
         except (NotFound, KehuError) as exc:
             self._banner(f"Not saved: {exc}")
