@@ -20,6 +20,12 @@ def add(store_path: Path, *args: str) -> str:
     return result.out.strip()
 
 
+def changed_lines(store_path: Path) -> list[str]:
+    """The lines ``git diff`` shows as removed or added since the last commit."""
+    diff = git(store_path, "diff", "--unified=0")
+    return [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+
+
 def test_comments_order_and_unknown_fields_survive_an_edit(store_path: Path) -> None:
     cid = add(store_path, "--name", "赵敏", "--phone", "13912345678", "--tag", "VIP")
     path = Store.open(store_path).customer_file(cid)
@@ -44,9 +50,7 @@ def test_one_field_edit_is_a_one_line_git_diff(store_path: Path) -> None:
 
     assert kehu("customer", "set", cid, "level=金卡", store=store_path).code == 0
 
-    diff = git(store_path, "diff", "--unified=0")
-    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
-    assert changed == ["-level: 银卡", "+level: 金卡"]
+    assert changed_lines(store_path) == ["-level: 银卡", "+level: 金卡"]
 
 
 def test_resaving_unchanged_record_changes_nothing(store_path: Path) -> None:
@@ -205,9 +209,7 @@ def test_hand_written_indented_lists_keep_their_style_on_edit(store_path: Path) 
 
     assert kehu("customer", "set", cid, "level=金卡", store=store_path).code == 0
 
-    diff = git(store_path, "diff", "--unified=0")
-    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
-    assert changed == ["-level: 银卡", "+level: 金卡"]
+    assert changed_lines(store_path) == ["-level: 银卡", "+level: 金卡"]
 
 
 def test_new_records_and_re_saves_use_one_list_style(store_path: Path) -> None:
