@@ -170,6 +170,7 @@ class Index:
         self.path = store.state_dir / "index.sqlite"
         self.db = self._connect()
         self._pool: ProcessPoolExecutor | None = None
+        self._bulk = False
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -239,6 +240,8 @@ class Index:
         base = self.store.root / "customers"
         root_len = len(str(self.store.root)) + 1
         count = 0
+        # a first build (a fresh clone) reads every file: worth all cores from the first shard
+        self._bulk = self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
         seen_top: set[str] = {"customers"}
         try:
             children = sorted(os.scandir(base), key=lambda e: e.name) if base.is_dir() else []
@@ -261,7 +264,8 @@ class Index:
                 changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
                 removed = [p for p in known if p not in on_disk]
                 updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
-                self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders))
+                self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders),
+                            new={p for p in changed if p not in known})
                 count += len(changed) + len(removed)
             # whole shards that disappeared (and files right under customers/ that did)
             top = "substr(path, 1, 10 + instr(substr(path, 11) || '/', '/') - 1)"  # customers/<x>
@@ -279,6 +283,7 @@ class Index:
             count += len(gone)
         finally:
             self._close_pool()
+            self._bulk = False
         self._set_meta("last_full_scan", str(started))
         if count > 1000:  # fold a big build's write-ahead log in now, not in the next small save
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -381,8 +386,10 @@ class Index:
     def _apply(
         self, changed: list[str], removed: list[str], stats: dict[str, tuple[int, int]],
         *, folders: dict[str, int] | None = None, gone_folders: set[str] | None = None,
-        written: dict[str, Any] | None = None,
+        written: dict[str, Any] | None = None, new: set[str] | None = None,
     ) -> None:
+        """Re-read ``changed`` files and forget ``removed`` ones, in one transaction.
+        ``new``: changed paths the caller knows the index has never seen (nothing to forget)."""
         if written:
             changed = [*changed, *written]
         if not (changed or removed or folders or gone_folders):
@@ -396,7 +403,8 @@ class Index:
         try:
             if db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
                 for rel in [*removed, *changed]:
-                    self._forget(rel, touched)
+                    if new is None or rel not in new:
+                        self._forget(rel, touched)
             self._store_parsed(parsed, touched)
             self._recompute(touched)
             self._store_folders(folders or {}, gone_folders or set())
@@ -414,7 +422,8 @@ class Index:
         """Parse changed files; big batches (a fresh clone) are spread over all cores."""
         jobs = [(rel, stats[rel]) for rel in rels]
         workers = os.cpu_count() or 1
-        if (len(jobs) < PARALLEL_THRESHOLD and self._pool is None) or workers < 2 or len(jobs) < 64:
+        small = len(jobs) < PARALLEL_THRESHOLD and self._pool is None and not self._bulk
+        if small or workers < 2 or len(jobs) < 64:
             return [parse_record(self.store, rel, stat) for rel, stat in jobs]
         if self._pool is None:  # kept until the refresh ends: a full build parses shard by shard
             ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
