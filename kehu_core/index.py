@@ -259,8 +259,7 @@ class Index:
                     if child.name.endswith(".yaml") and child.is_file(follow_symlinks=False):
                         st = child.stat()
                         on_disk[rel] = (st.st_size, st.st_mtime_ns)
-                    known = {p: (sz, m) for p, sz, m in self.db.execute(
-                        "SELECT path, size, mtime FROM files WHERE path=?", (rel,))}
+                    known = self._file_stats("path=?", (rel,))
                 changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
                 removed = [p for p in known if p not in on_disk]
                 updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
@@ -273,8 +272,7 @@ class Index:
                 f"SELECT DISTINCT {top} FROM files WHERE path LIKE 'customers/%'") if t not in seen_top]
             gone: list[str] = []
             for t in gone_tops:  # a vanished shard folder, or a vanished file right under customers/
-                gone += self._known_files(t)
-                gone += [p for (p,) in self.db.execute("SELECT path FROM files WHERE path=?", (t,))]
+                gone += [*self._known_files(t), *self._file_stats("path=?", (t,))]
             gone_dirs = {d for (t,) in self.db.execute(
                 f"SELECT DISTINCT {top} FROM dirs WHERE path LIKE 'customers/%'") if t not in seen_top
                 for d in self._known_dirs(t)}
@@ -289,9 +287,19 @@ class Index:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
+    def _file_stats(self, where: str, params: tuple[Any, ...]) -> dict[str, tuple[int, int]]:
+        """(size, mtime) of the indexed files matching ``where``."""
+        rows = self.db.execute(f"SELECT path, size, mtime FROM files WHERE {where}", params)
+        return {path: (size, mtime) for path, size, mtime in rows}
+
     def _known_files(self, folder: str) -> dict[str, tuple[int, int]]:
-        return {p: (sz, m) for p, sz, m in self.db.execute(
-            "SELECT path, size, mtime FROM files WHERE path > ? AND path < ?", (folder + "/", folder + "/\uffff"))}
+        """Indexed files anywhere below ``folder``."""
+        return self._file_stats("path > ? AND path < ?", (folder + "/", folder + "/\uffff"))
+
+    def _files_in(self, folder: str) -> dict[str, tuple[int, int]]:
+        """Indexed files directly in ``folder`` (not in its sub-folders)."""
+        return self._file_stats("path > ? AND path < ? AND instr(substr(path, ?), '/') = 0",
+                                (folder + "/", folder + "/\uffff", len(folder) + 2))
 
     def _known_dirs(self, folder: str) -> dict[str, int]:
         return dict(self.db.execute(
@@ -338,16 +346,12 @@ class Index:
                     if name.endswith(".yaml") and not name.startswith(".") and entry.is_file(follow_symlinks=False):
                         st = entry.stat()
                         listed[rel_dir + "/" + entry.name] = (st.st_size, st.st_mtime_ns)
-            known = {p: (sz, m) for p, sz, m in self.db.execute(
-                "SELECT path, size, mtime FROM files WHERE path > ? AND path < ? AND instr(substr(path, ?), '/') = 0",
-                (rel_dir + "/", rel_dir + "/\uffff", len(rel_dir) + 2))}
+            known = self._files_in(rel_dir)
             on_disk.update(listed)
             changed += [p for p, stat in listed.items() if known.get(p) != stat]
             removed += [p for p in known if p not in listed]
         for gone in set(known_dirs) - set(seen):
-            removed += [p for (p,) in self.db.execute(
-                "SELECT path FROM files WHERE path > ? AND path < ? AND instr(substr(path, ?), '/') = 0",
-                (gone + "/", gone + "/\uffff", len(gone) + 2))]
+            removed += self._files_in(gone)
         updates = {d: m for d, m in seen.items() if known_dirs.get(d) != m}
         self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(seen))
         return len(changed) + len(removed)

@@ -268,3 +268,24 @@ def test_fast_search_paths_find_exactly_what_a_substring_scan_finds(demo_copy: P
         found = {r.customer.id for r in store.index.search(query, limit=10_000)}
         assert found == expected, query
         assert expected, query
+
+
+def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -> None:
+    import shutil
+    import time
+
+    from kehu_core.yamlio import atomic_write
+
+    keep = add(store_path, "--name", "留下")
+    gone = add(store_path, "--name", "删掉")
+    store = open_store(store_path)
+    store.index.refresh(full=True)
+    time.sleep(2.1)  # past the racy window: folder mtimes are now trusted
+    store.index.refresh(full=True)
+    assert store.index.refresh(full=False) == 0
+
+    path = store.customer_file(keep)
+    atomic_write(path, path.read_text(encoding="utf-8").replace("留下", "留下来"))  # as vim or git would
+    shutil.rmtree(store.customer_dir(gone))
+    assert store.index.refresh(full=False) == 2
+    assert [r.customer.name for r in store.index.list()] == ["留下来"]
