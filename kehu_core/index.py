@@ -15,8 +15,9 @@ import os
 import sqlite3
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,11 +30,11 @@ from .textsearch import normalise_query, search_text
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
-    path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, customer_id TEXT, kind TEXT);
+    path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, customer_id TEXT, kind TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS customers(
     id TEXT PRIMARY KEY, path TEXT, name TEXT, owner TEXT, level TEXT, phone TEXT,
     search TEXT, short TEXT, data TEXT,
@@ -49,8 +50,7 @@ CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
 CREATE INDEX IF NOT EXISTS tags_customer ON tags(customer_id);
 CREATE TABLE IF NOT EXISTS interactions(
     customer_id TEXT, id TEXT, kind TEXT, date TEXT, amount REAL, paid INTEGER, due TEXT,
-    data TEXT, path TEXT, PRIMARY KEY(customer_id, id));
-CREATE INDEX IF NOT EXISTS interactions_path ON interactions(path);
+    data TEXT, PRIMARY KEY(customer_id, id));
 CREATE INDEX IF NOT EXISTS interactions_date ON interactions(date);
 CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER);
 CREATE TABLE IF NOT EXISTS problems(path TEXT, line INTEGER, message TEXT);
@@ -73,6 +73,8 @@ class Row:
 FULL_SCAN_FILES = 30_000  # up to here a full size+mtime comparison is cheap (~0.15 s)
 FULL_SCAN_EVERY = 600  # seconds between full comparisons in bigger stores
 PARALLEL_THRESHOLD = 4000  # below this, starting worker processes costs more than it saves
+CACHE_KB = 128 * 1024  # SQLite page cache per connection (an upper bound, used as needed)
+BUILD_COMMIT_FILES = 20_000  # a first build stores this many files to a transaction
 
 
 @dataclass
@@ -87,6 +89,35 @@ class Parsed:
     tags: list[tuple[str, str]] = field(default_factory=list)
     interaction: tuple[Any, ...] | None = None
     problems: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """Index rows of many parsed files, as plain tuples: cheap to send back from a worker
+    process (a dataclass per file cost ~10 µs a file to pickle and unpickle) and ready for
+    ``executemany``."""
+
+    files: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+    customers: list[tuple[Any, ...]] = field(default_factory=list)
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    interactions: list[tuple[Any, ...]] = field(default_factory=list)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def add(self, p: Parsed) -> None:
+        self.files.append((p.rel, p.stat[0], p.stat[1], p.cid, p.kind))
+        if p.customer:
+            self.customers.append(p.customer)
+        self.tags += p.tags
+        if p.interaction:
+            self.interactions.append(p.interaction)
+        self.problems += p.problems
+
+    def extend(self, other: Batch) -> None:
+        self.files += other.files
+        self.customers += other.customers
+        self.tags += other.tags
+        self.interactions += other.interactions
+        self.problems += other.problems
 
 
 def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
@@ -133,7 +164,7 @@ def _interaction_rows(out: Parsed, i: Any) -> None:
         float(i.amount) if is_purchase else None,
         int(i.paid) if is_purchase else None,
         i.due.isoformat() if is_purchase and i.due else None,
-        i.model_dump_json(), out.rel,
+        i.model_dump_json(),
     )
 
 
@@ -159,9 +190,53 @@ def _worker_init(root: str) -> None:
     _WORKER_STORE = open_store(root)
 
 
-def _worker_parse(jobs: list[tuple[str, tuple[int, int]]]) -> list[Parsed]:
+def _parse_batch(store: Store, jobs: list[tuple[str, tuple[int, int]]]) -> Batch:
+    batch = Batch()
+    for rel, stat in jobs:
+        batch.add(parse_record(store, rel, stat))
+    return batch
+
+
+def _worker_parse(jobs: list[tuple[str, tuple[int, int]]]) -> Batch:
     assert _WORKER_STORE is not None
-    return [parse_record(_WORKER_STORE, rel, stat) for rel, stat in jobs]
+    return _parse_batch(_WORKER_STORE, jobs)
+
+
+def _build_shard(store: Store, folder: str) -> tuple[Batch, dict[str, int]]:
+    """Every file of a shard folder never indexed before (a first build): list and parse it."""
+    files, folders = scan_tree(len(str(store.root)) + 1, folder)
+    return _parse_batch(store, list(files.items())), folders
+
+
+def _worker_build_shard(folder: str) -> tuple[Batch, dict[str, int]]:
+    assert _WORKER_STORE is not None
+    return _build_shard(_WORKER_STORE, folder)
+
+
+def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Every record file below ``top`` with its (size, mtime_ns), and every folder's mtime;
+    paths relative to the store (``root_len`` characters of each absolute path cut off)."""
+    files: dict[str, tuple[int, int]] = {}
+    folders: dict[str, int] = {}
+
+    def walk(folder: str) -> None:
+        try:
+            entries = os.scandir(folder)
+            folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
+        except OSError:
+            return
+        with entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path)
+                elif entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
+                    st = entry.stat()
+                    files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
+
+    walk(top)
+    return files, folders
 
 
 class Index:
@@ -170,12 +245,14 @@ class Index:
         self.path = store.state_dir / "index.sqlite"
         self.db = self._connect()
         self._pool: ProcessPoolExecutor | None = None
-        self._bulk = False
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        # pages, not bytes, are what random inserts into a big index miss: 2 MB (the default)
+        # made a 100 000-customer build spend most of its time re-reading B-tree pages
+        db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         version = None
         with contextlib.suppress(sqlite3.OperationalError):  # a new file has no meta table yet
             version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
@@ -194,28 +271,7 @@ class Index:
     def scan(self, top: str | None = None) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
         """Every record file under ``top`` (default: customers/) with its (size, mtime_ns), and
         every folder's mtime."""
-        files: dict[str, tuple[int, int]] = {}
-        folders: dict[str, int] = {}
-        root_len = len(str(self.store.root)) + 1
-
-        def walk(folder: str) -> None:
-            try:
-                entries = os.scandir(folder)
-                folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
-            except OSError:
-                return
-            with entries:
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        walk(entry.path)
-                    elif entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
-                        st = entry.stat()
-                        files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
-
-        walk(top or str(self.store.root / "customers"))
-        return files, folders
+        return scan_tree(len(str(self.store.root)) + 1, top or str(self.store.root / "customers"))
 
     def refresh(self, full: bool | None = None) -> int:
         """Bring the index up to date with the files; returns how many files were re-read.
@@ -238,54 +294,107 @@ class Index:
         bounded by a shard however big the store is (a fresh clone of 1 000 000 files)."""
         started = time.time()
         base = self.store.root / "customers"
-        root_len = len(str(self.store.root)) + 1
-        count = 0
-        # a first build (a fresh clone) reads every file: worth all cores from the first shard
-        self._bulk = self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
-        seen_top: set[str] = {"customers"}
+        children = sorted(os.scandir(base), key=lambda e: e.name) if base.is_dir() else []
+        children = [c for c in children if not c.name.startswith(".")]
         try:
-            children = sorted(os.scandir(base), key=lambda e: e.name) if base.is_dir() else []
-            for child in children:
-                if child.name.startswith("."):
-                    continue
-                rel = child.path[root_len:]
-                seen_top.add(rel)
-                if child.is_dir(follow_symlinks=False):
-                    on_disk, folders = self.scan(child.path)
-                    known = self._known_files(rel)
-                    known_dirs = self._known_dirs(rel)
-                else:
-                    on_disk, folders, known_dirs = {}, {}, {}
-                    if child.name.endswith(".yaml") and child.is_file(follow_symlinks=False):
-                        st = child.stat()
-                        on_disk[rel] = (st.st_size, st.st_mtime_ns)
-                    known = self._file_stats("path=?", (rel,))
-                changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
-                removed = [p for p in known if p not in on_disk]
-                updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
-                self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders),
-                            new={p for p in changed if p not in known})
-                count += len(changed) + len(removed)
-            # whole shards that disappeared (and files right under customers/ that did)
-            top = "substr(path, 1, 10 + instr(substr(path, 11) || '/', '/') - 1)"  # customers/<x>
-            gone_tops = [t for (t,) in self.db.execute(
-                f"SELECT DISTINCT {top} FROM files WHERE path LIKE 'customers/%'") if t not in seen_top]
-            gone: list[str] = []
-            for t in gone_tops:  # a vanished shard folder, or a vanished file right under customers/
-                gone += [*self._known_files(t), *self._file_stats("path=?", (t,))]
-            gone_dirs = {d for (t,) in self.db.execute(
-                f"SELECT DISTINCT {top} FROM dirs WHERE path LIKE 'customers/%'") if t not in seen_top
-                for d in self._known_dirs(t)}
+            if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None:
+                count = self._first_build(children)
+            else:
+                count = self._compare_all(children)
             base_mtime = {"customers": base.stat().st_mtime_ns} if base.is_dir() else {}
-            self._apply([], gone, {}, folders=base_mtime, gone_folders=gone_dirs)
-            count += len(gone)
+            self._commit(Batch(), [], base_mtime, set())
         finally:
             self._close_pool()
-            self._bulk = False
         self._set_meta("last_full_scan", str(started))
         if count > 1000:  # fold a big build's write-ahead log in now, not in the next small save
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
+
+    def _first_build(self, children: list[os.DirEntry[str]]) -> int:
+        """Index a store from nothing (a fresh clone, a deleted index): every file is read.
+
+        In a big store, worker processes list and parse whole shards a few ahead while this
+        process stores the ones already parsed, so parsing and SQLite work overlap. Shards are
+        stored ``BUILD_COMMIT_FILES`` files to a transaction (one per shard cost 40 % more).
+        """
+        root_len = len(str(self.store.root)) + 1
+        loose = [c for c in children if not c.is_dir(follow_symlinks=False)]
+        shards = [c.path for c in children if c.is_dir(follow_symlinks=False)]
+        stats = {c.path[root_len:]: (c.stat().st_size, c.stat().st_mtime_ns) for c in loose
+                 if c.name.endswith(".yaml") and c.is_file(follow_symlinks=False)}
+        # files right under customers/ are misplaced records: indexed so that check reports them
+        pending = _parse_batch(self.store, list(stats.items()))
+        pending_folders: dict[str, int] = {}
+        count = 0
+
+        def add(parsed: tuple[Batch, dict[str, int]], last: bool = False) -> None:
+            nonlocal pending, pending_folders, count
+            pending.extend(parsed[0])
+            pending_folders.update(parsed[1])
+            if last or len(pending.files) >= BUILD_COMMIT_FILES:
+                self._commit(pending, [], pending_folders, set())
+                count += len(pending.files)
+                pending, pending_folders = Batch(), {}
+
+        first = _build_shard(self.store, shards[0]) if shards else (Batch(), {})
+        workers = os.cpu_count() or 1
+        if workers < 2 or len(first[0].files) * len(shards) < PARALLEL_THRESHOLD:
+            add(first)
+            for shard in shards[1:]:
+                add(_build_shard(self.store, shard))
+        else:
+            pool = self._worker_pool()
+            ahead: deque[Future[tuple[Batch, dict[str, int]]]] = deque()
+            for shard in shards[1:]:
+                ahead.append(pool.submit(_worker_build_shard, shard))
+                if first is not None:  # stored while the workers start on the next shards
+                    add(first)
+                    first = None
+                if len(ahead) > 2 * workers:  # bounded: memory stays a few shards' worth
+                    add(ahead.popleft().result())
+            while ahead:
+                add(ahead.popleft().result())
+            if first is not None:
+                add(first)
+        add((Batch(), {}), last=True)
+        return count
+
+    def _compare_all(self, children: list[os.DirEntry[str]]) -> int:
+        """Compare each shard's files with what the index knows; re-read what changed."""
+        root_len = len(str(self.store.root)) + 1
+        count = 0
+        seen_top: set[str] = {"customers"}
+        for child in children:
+            rel = child.path[root_len:]
+            seen_top.add(rel)
+            if child.is_dir(follow_symlinks=False):
+                on_disk, folders = self.scan(child.path)
+                known = self._known_files(rel)
+                known_dirs = self._known_dirs(rel)
+            else:
+                on_disk, folders, known_dirs = {}, {}, {}
+                if child.name.endswith(".yaml") and child.is_file(follow_symlinks=False):
+                    st = child.stat()
+                    on_disk[rel] = (st.st_size, st.st_mtime_ns)
+                known = self._file_stats("path=?", (rel,))
+            changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
+            removed = [p for p in known if p not in on_disk]
+            updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
+            self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders),
+                        new={p for p in changed if p not in known})
+            count += len(changed) + len(removed)
+        # whole shards that disappeared (and files right under customers/ that did)
+        top = "substr(path, 1, 10 + instr(substr(path, 11) || '/', '/') - 1)"  # customers/<x>
+        gone_tops = [t for (t,) in self.db.execute(
+            f"SELECT DISTINCT {top} FROM files WHERE path LIKE 'customers/%'") if t not in seen_top]
+        gone: list[str] = []
+        for t in gone_tops:  # a vanished shard folder, or a vanished file right under customers/
+            gone += [*self._known_files(t), *self._file_stats("path=?", (t,))]
+        gone_dirs = {d for (t,) in self.db.execute(
+            f"SELECT DISTINCT {top} FROM dirs WHERE path LIKE 'customers/%'") if t not in seen_top
+            for d in self._known_dirs(t)}
+        self._apply([], gone, {}, gone_folders=gone_dirs)
+        return count + len(gone)
 
     def _file_stats(self, where: str, params: tuple[Any, ...]) -> dict[str, tuple[int, int]]:
         """(size, mtime) of the indexed files matching ``where``."""
@@ -399,20 +508,25 @@ class Index:
         if not (changed or removed or folders or gone_folders):
             return
         written = written or {}
-        parsed = self._parse_all([rel for rel in changed if rel not in written], stats)
-        parsed += [parse_written(rel, stats[rel], record) for rel, record in written.items()]
+        batch = self._parse_all([rel for rel in changed if rel not in written], stats)
+        for rel, record in written.items():
+            batch.add(parse_written(rel, stats[rel], record))
+        forget = [rel for rel in [*removed, *changed] if new is None or rel not in new]
+        self._commit(batch, forget, folders or {}, gone_folders or set())
+
+    def _commit(self, batch: Batch, forget: list[str], folders: dict[str, int], gone_folders: set[str]) -> None:
+        """Forget files, store parsed ones and folder mtimes: one transaction."""
         db = self.db
         touched: set[str] = set()
         db.execute("BEGIN IMMEDIATE")
         try:
-            if db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
-                for rel in [*removed, *changed]:
-                    if new is None or rel not in new:
-                        self._forget(rel, touched)
-            self._store_parsed(parsed, touched)
+            if forget and db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
+                for rel in forget:
+                    self._forget(rel, touched)
+            self._store_batch(batch, touched)
             self._recompute(touched)
-            self._store_folders(folders or {}, gone_folders or set())
-            if changed or removed:
+            self._store_folders(folders, gone_folders)
+            if batch.files or forget:
                 # a counter that moves with every change of the records, in every process; it
                 # starts at a random value so a rebuilt index never repeats an old generation
                 db.execute("INSERT INTO meta VALUES('generation', abs(random() % 1000000000000))"
@@ -422,29 +536,34 @@ class Index:
             db.execute("ROLLBACK")
             raise
 
-    def _parse_all(self, rels: list[str], stats: dict[str, tuple[int, int]]) -> list[Parsed]:
-        """Parse changed files; big batches (a fresh clone) are spread over all cores."""
+    def _worker_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:  # kept until the refresh ends: it works shard by shard
+            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            self._pool = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=ctx, initializer=_worker_init,
+                                             initargs=(str(self.store.root),))
+        return self._pool
+
+    def _parse_all(self, rels: list[str], stats: dict[str, tuple[int, int]]) -> Batch:
+        """Parse changed files; big batches (a big git pull) are spread over all cores."""
         jobs = [(rel, stats[rel]) for rel in rels]
         workers = os.cpu_count() or 1
-        small = len(jobs) < PARALLEL_THRESHOLD and self._pool is None and not self._bulk
-        if small or workers < 2 or len(jobs) < 64:
-            return [parse_record(self.store, rel, stat) for rel, stat in jobs]
-        if self._pool is None:  # kept until the refresh ends: a full build parses shard by shard
-            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-            self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                             initargs=(str(self.store.root),))
+        if workers < 2 or len(jobs) < (64 if self._pool else PARALLEL_THRESHOLD):
+            return _parse_batch(self.store, jobs)
         chunk = max(100, len(jobs) // (workers * 4))
         batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
-        return [p for batch in self._pool.map(_worker_parse, batches) for p in batch]
+        out = Batch()
+        for part in self._worker_pool().map(_worker_parse, batches):
+            out.extend(part)
+        return out
 
     def _close_pool(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
 
-    def _store_parsed(self, parsed: list[Parsed], touched: set[str]) -> None:
+    def _store_batch(self, batch: Batch, touched: set[str]) -> None:
         db = self.db
-        customers = [p.customer for p in parsed if p.customer]
+        customers = batch.customers
         db.executemany(
             "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data)"
             " VALUES(?,?,?,?,?,?,?,?,?)",
@@ -453,19 +572,16 @@ class Index:
         db.executemany("DELETE FROM search_fts WHERE rowid=?", [(_docid(c[0]),) for c in customers])
         db.executemany("INSERT INTO search_fts(rowid, id, search) VALUES(?, ?, ?)",
                        [(_docid(c[0]), c[0], c[6]) for c in customers])
-        db.executemany("DELETE FROM tags WHERE customer_id=?", [(p.cid,) for p in parsed if p.customer])
-        db.executemany("INSERT INTO tags VALUES(?,?)", [t for p in parsed for t in p.tags])
-        db.executemany(
-            "INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?)",
-            [p.interaction for p in parsed if p.interaction],
-        )
-        db.executemany("INSERT INTO problems VALUES(?,?,?)", [q for p in parsed for q in p.problems])
+        db.executemany("DELETE FROM tags WHERE customer_id=?", [(c[0],) for c in customers])
+        db.executemany("INSERT INTO tags VALUES(?,?)", batch.tags)
+        db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?)", batch.interactions)
+        db.executemany("INSERT INTO problems VALUES(?,?,?)", batch.problems)
         racy = time.time_ns() - 2_000_000_000  # see _store_folders: re-read such files next time
         db.executemany(
             "INSERT OR REPLACE INTO files VALUES(?,?,?,?,?)",
-            [(p.rel, p.stat[0], p.stat[1] if p.stat[1] < racy else -1, p.cid, p.kind) for p in parsed],
+            [(rel, size, mtime if mtime < racy else -1, cid, kind) for rel, size, mtime, cid, kind in batch.files],
         )
-        touched.update(p.cid for p in parsed if p.cid)
+        touched.update(f[3] for f in batch.files if f[3])
 
     def _store_folders(self, folders: dict[str, int], gone: set[str]) -> None:
         """Remember folder mtimes for the quick refresh. A folder changed in the last two
@@ -491,31 +607,31 @@ class Index:
             db.execute("DELETE FROM tags WHERE customer_id=?", (cid,))
             db.execute("DELETE FROM search_fts WHERE rowid=?", (_docid(cid),))
         elif kind == "interaction":
-            db.execute("DELETE FROM interactions WHERE path=?", (rel,))
+            # an interaction's id is its file name (reading the file checks that)
+            db.execute("DELETE FROM interactions WHERE customer_id=? AND id=?",
+                       (cid, rel.rsplit("/", 1)[-1].removesuffix(".yaml")))
 
     def _recompute(self, ids: set[str]) -> None:
-        if len(ids) > 1000:  # many customers (a fresh build): one grouped pass is far cheaper
-            self.db.execute(
-                """UPDATE customers SET last_contact=a.last_contact, last_purchase=a.last_purchase,
-                     first_purchase=a.first_purchase, revenue=a.revenue, purchases=a.purchases
-                   FROM (SELECT customer_id, max(date) AS last_contact,
-                           max(CASE WHEN kind='purchase' THEN date END) AS last_purchase,
-                           min(CASE WHEN kind='purchase' THEN date END) AS first_purchase,
-                           coalesce(sum(amount), 0) AS revenue,
-                           count(CASE WHEN kind='purchase' THEN 1 END) AS purchases
-                         FROM interactions GROUP BY customer_id) AS a
-                   WHERE a.customer_id = customers.id"""
-            )
+        """Figures derived from interactions (last contact, revenue ...) of these customers."""
+        if not ids:
             return
-        self.db.executemany(
-            """UPDATE customers SET
-                 last_contact=(SELECT max(date) FROM interactions WHERE customer_id=:id),
-                 last_purchase=(SELECT max(date) FROM interactions WHERE customer_id=:id AND kind='purchase'),
-                 first_purchase=(SELECT min(date) FROM interactions WHERE customer_id=:id AND kind='purchase'),
-                 revenue=coalesce((SELECT sum(amount) FROM interactions WHERE customer_id=:id AND kind='purchase'), 0),
-                 purchases=(SELECT count(*) FROM interactions WHERE customer_id=:id AND kind='purchase')
-               WHERE id=:id""",
-            [{"id": cid} for cid in ids],
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS touched(id TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM touched")
+        db.executemany("INSERT OR IGNORE INTO touched VALUES(?)", [(cid,) for cid in ids])
+        # one grouped pass over just these customers' interactions (the primary key leads with
+        # customer_id); customers with none left get zeros from the LEFT JOIN
+        db.execute(
+            """UPDATE customers SET last_contact=a.last_contact, last_purchase=a.last_purchase,
+                 first_purchase=a.first_purchase, revenue=a.revenue, purchases=a.purchases
+               FROM (SELECT t.id AS customer_id, max(i.date) AS last_contact,
+                       max(CASE WHEN i.kind='purchase' THEN i.date END) AS last_purchase,
+                       min(CASE WHEN i.kind='purchase' THEN i.date END) AS first_purchase,
+                       coalesce(sum(CASE WHEN i.kind='purchase' THEN i.amount END), 0) AS revenue,
+                       count(CASE WHEN i.kind='purchase' THEN 1 END) AS purchases
+                     FROM touched t LEFT JOIN interactions i ON i.customer_id = t.id
+                     GROUP BY t.id) AS a
+               WHERE a.customer_id = customers.id"""
         )
 
     # --- queries ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterable
 
@@ -10,18 +11,19 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _NON_DIGIT = re.compile(r"\D")
 
 
-def pinyin_keys(name: str) -> list[str]:
-    """``赵敏`` → ``["zhaomin", "zm"]``; names without Chinese characters give nothing."""
+@functools.lru_cache(maxsize=8192)  # names repeat (王伟, 张敏 ...) and each is asked for twice
+def pinyin_keys(name: str) -> tuple[str, ...]:
+    """``赵敏`` → ``("zhaomin", "zm")``; names without Chinese characters give nothing."""
     if not _HAN.search(name):
-        return []
+        return ()
     # Imported here: pypinyin loads its dictionary on import (~0.5 s), which a search for
     # ASCII text (zm, phone digits) and the TUI's first screen do not need.
     from pypinyin import Style, lazy_pinyin
 
     syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s.strip()]
     if not syllables:
-        return []
-    return ["".join(syllables).lower(), "".join(s[0] for s in syllables).lower()]
+        return ()
+    return ("".join(syllables).lower(), "".join(s[0] for s in syllables).lower())
 
 
 def phone_digits(phones: Iterable[str]) -> list[str]:

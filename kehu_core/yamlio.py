@@ -120,19 +120,20 @@ def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     return Problem(path, line, f"invalid YAML: {text}")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path | str) -> str:
     """The file as UTF-8 text, refusing what is clearly not a record (binary, huge)."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise _FileProblem(Problem(path, 1, f"file is {size} bytes; records are at most {MAX_FILE_BYTES}"))
-    data = path.read_bytes()
+    with open(path, "rb") as handle:  # scans read a million of these: no pathlib, no path lookups
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {MAX_FILE_BYTES}"))
+        data = handle.read()
     if b"\x00" in data:
-        raise _FileProblem(Problem(path, 1, "binary file (contains NUL bytes); expected YAML text"))
+        raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise _FileProblem(Problem(path, line, f"not valid UTF-8 (byte {exc.start})")) from None
+        raise _FileProblem(Problem(Path(path), line, f"not valid UTF-8 (byte {exc.start})")) from None
 
 
 class _FileProblem(Exception):
@@ -167,9 +168,17 @@ _RS_LINE = re.compile(r"line (\d+)")
 # yaml-rs ignores tags (`!!python/object`, `!!binary`), reads `a\n---\nb` as a list of
 # documents and accepts control characters, where PyYAML and ruamel refuse them: such rare
 # files are parsed by PyYAML, so every loader agrees on what is a valid record.
-_RS_DIFFERS = re.compile(
-    r"(?:^|[\s\[\{,])!|^(?:---|\.\.\.)|" + yaml.reader.Reader.NON_PRINTABLE.pattern, re.M
-)
+_RS_TAG = re.compile(r"(?:^|[\s\[\{,])!", re.M)
+_RS_DOCUMENTS = re.compile(r"^(?:---|\.\.\.)", re.M)
+_RS_CONTROL = yaml.reader.Reader.NON_PRINTABLE
+
+
+def _rs_differs(text: str) -> bool:
+    """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
+    control characters). Plain substring tests first: one regex over every file cost 6 µs."""
+    return (("!" in text and _RS_TAG.search(text) is not None)
+            or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
+            or _RS_CONTROL.search(text) is not None)
 
 
 def load_scan(path: Path) -> Any:
@@ -182,7 +191,7 @@ def load_scan(path: Path) -> Any:
         return load_fast(path)
     try:
         text = read_text(path)
-        if _RS_DIFFERS.search(text):  # tags, several documents, control characters
+        if _rs_differs(text):
             return load_fast(path)
         return yaml_rs.loads(text, parse_datetime=False)
     except _FileProblem as exc:
