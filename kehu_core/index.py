@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, RecordError
-from .models import Customer, Purchase
+from .models import TRUSTED, Customer, Purchase
 from .textsearch import normalise_query, search_text
 
 if TYPE_CHECKING:
@@ -245,6 +245,7 @@ class Index:
         self.path = store.state_dir / "index.sqlite"
         self.db = self._connect()
         self._pool: ProcessPoolExecutor | None = None
+        self.fully_compared = False  # a full refresh ran through this object (nothing to redo)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -306,6 +307,7 @@ class Index:
         finally:
             self._close_pool()
         self._set_meta("last_full_scan", str(started))
+        self.fully_compared = True
         if count > 1000:  # fold a big build's write-ahead log in now, not in the next small save
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
@@ -643,7 +645,7 @@ class Index:
         rows = self.db.execute(sql, tuple(params))
         for data, last_contact, last_purchase, first_purchase, revenue, purchases in rows:
             yield Row(
-                model.model_validate_json(data), last_contact, last_purchase, first_purchase,
+                model.model_validate_json(data, context=TRUSTED), last_contact, last_purchase, first_purchase,
                 Decimal(str(round(revenue or 0, 2))), purchases or 0,
             )
 

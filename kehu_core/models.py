@@ -88,12 +88,21 @@ def _as_list(value: Any) -> Any:
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
 
 
+TRUSTED = {"trusted": True}
+"""Validation context for data kehu itself serialised from a validated model (the index):
+phones and emails are already normalised, and re-parsing them cost ~190 µs a customer."""
+
+
+def _trusted(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("trusted"))
+
+
 def _phone_item(value: Any, info: ValidationInfo) -> str:
-    return normalise_phone(value, _region(info))
+    return value if _trusted(info) else normalise_phone(value, _region(info))
 
 
-def _email_item(value: Any) -> str:
-    return normalise_email(value)
+def _email_item(value: Any, info: ValidationInfo) -> str:
+    return value if _trusted(info) else normalise_email(value)
 
 
 Phone = Annotated[str, AfterValidator(_phone_item)]

@@ -289,3 +289,14 @@ def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -
     shutil.rmtree(store.customer_dir(gone))
     assert store.index.refresh(full=False) == 2
     assert [r.customer.name for r in store.index.list()] == ["留下来"]
+
+
+def test_customers_from_the_index_are_the_customers_in_the_files(demo_copy: Path) -> None:
+    # the index skips re-normalising phones and emails it stored itself: the result must be the
+    # same customer a fresh read of the file gives, for every customer of the demo shop
+    store = open_store(demo_copy)
+    rows = store.index.list()
+    assert len(rows) == 200
+    for row in rows:
+        assert row.customer == store.get(row.customer.id)
+        assert row.customer.phones and all(p.startswith("+") for p in row.customer.phones)

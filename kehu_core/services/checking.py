@@ -11,7 +11,8 @@ from . import merge
 def check_store(store: Store) -> list[Problem]:
     """Validate every record; the index does the per-file work (and caches it for next time)."""
     index = store.index
-    index.refresh()
+    if not index.fully_compared:  # a first build (a fresh clone) just read every file
+        index.refresh(full=True)  # every file's size and mtime: in-place edits too
     problems = [_explain_markers(p) for p in index.problems()]
     for rel, kind in index.db.execute("SELECT path, kind FROM files WHERE kind IN ('other', 'ledger')"):
         path = store.root / rel
@@ -24,16 +25,19 @@ def check_store(store: Store) -> list[Problem]:
         except RecordError as exc:
             problems.extend(exc.problems)
     known = set(index.ids())
+    paths = dict(index.db.execute("SELECT id, path FROM customers"))  # a Path each only when needed
     for row in index.list():
         customer = row.customer
-        path = store.customer_file(customer.id)
         if customer.referrer and customer.referrer not in known:
+            path = store.root / paths[customer.id]
             problems.append(Problem(path, _line(path, "referrer"),
                                     f"referrer {customer.referrer!r}: no such customer"))
-        problems.extend(merge.conflict_problems(path, customer))  # left by `kehu merge-file`
+        if merge.has_conflicts(customer):  # left by `kehu merge-file`
+            problems.extend(merge.conflict_problems(store.root / paths[customer.id], customer))
         if store.plugins is not None:
             for plugin, messages in store.plugins.call("validate_customer", store=store, customer=customer):
-                problems.extend(Problem(path, 1, f"{m} (plugin {plugin})") for m in messages)
+                problems.extend(Problem(store.root / paths[customer.id], 1, f"{m} (plugin {plugin})")
+                                for m in messages)
     orphans = index.db.execute(
         "SELECT DISTINCT f.path FROM files f WHERE f.kind='interaction'"
         " AND f.customer_id NOT IN (SELECT id FROM customers)"

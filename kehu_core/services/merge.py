@@ -284,6 +284,10 @@ def conflict_message(customer_id: str, entry: Any) -> str:
     )
 
 
+def has_conflicts(customer: Any) -> bool:
+    return bool((getattr(customer, "model_extra", None) or {}).get(CONFLICTS_KEY))
+
+
 def conflict_problems(path: Path, customer: Any) -> list[Problem]:
     """``path:line`` problems for each recorded conflict of a loaded customer (none: fast)."""
     extra = getattr(customer, "model_extra", None) or {}
