@@ -63,6 +63,21 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
 
 
 @hookspec
+def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, dict[str, Any] | None] | None:
+    """``customer_values`` for many customers at once (``customer list --json``), optional.
+
+    Called by ``store.plugins.values_many`` instead of ``customer_values`` once per customer,
+    for a plugin that implements both: do the work in one pass (one query for all the
+    customers). Returns ``{customer id: the dict customer_values would return, or None}``; it
+    must give exactly what ``customer_values`` gives for each (a customer left out counts as
+    ``None``: nothing to add). ``None`` as the whole result, or raising: kehu asks
+    ``customer_values`` customer by customer instead. Plugins without it are asked per
+    customer first, so values they give (a tier) are ready, without being computed again, when
+    this hook asks ``store.plugins.values`` for them.
+    """
+
+
+@hookspec
 def interaction_saved(store: Store, customer: Customer, interaction: Interaction) -> None:
     """React to a purchase, visit, call ... that was just written (e.g. award points).
 

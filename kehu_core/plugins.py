@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import entry_points
@@ -139,6 +139,9 @@ class PluginHost:
         # same hook again, e.g. a reminder rule asking for a customer's values, is skipped
         # on the inner call instead of recursing forever.
         self._running: set[tuple[str, str]] = set()
+        # while values_many runs: plugin -> customer id -> its customer_values result, so a
+        # batch plugin asking for the others' values (a reminder rule wanting the tier) reuses them
+        self._memo: dict[str, dict[str, Any]] | None = None
         for name, module in {**installed_plugins(), **(extra or {})}.items():
             if settings.is_enabled(name):
                 self.register(module, name)
@@ -203,21 +206,26 @@ class PluginHost:
         results = []
         caller = getattr(self.pm.hook, hook)
         for impl in reversed(caller.get_hookimpls()):  # get_hookimpls() is registration order
-            running = (impl.plugin_name, hook)
-            if running in self._running:
+            if (impl.plugin_name, hook) in self._running:
                 continue
-            args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
-            self._running.add(running)
-            try:
-                result = impl.function(**args)
-            except Exception as exc:
-                self._fail(PluginFailure(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}"))
-                continue
-            finally:
-                self._running.discard(running)
+            result = self._call_impl(impl, hook, kwargs)
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
+
+    def _call_impl(self, impl: Any, hook: str, kwargs: dict[str, Any], guard: Iterable[str] = ()) -> Any:
+        """One plugin's implementation of ``hook``, marked running (with the hooks in ``guard``)
+        meanwhile; a raising one is recorded and gives None."""
+        running = {(impl.plugin_name, h) for h in (hook, *guard)} - self._running
+        args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
+        self._running.update(running)
+        try:
+            return impl.function(**args)
+        except Exception as exc:
+            self._fail(PluginFailure(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}"))
+            return None
+        finally:
+            self._running.difference_update(running)
 
     def collect(self, hook: str, **kwargs: Any) -> list[Any]:
         """Flatten list results of ``hook`` from every plugin."""
@@ -243,12 +251,66 @@ class PluginHost:
         skipped = pairs - self._running
         self._running.update(skipped)
         try:
+            if self._memo is not None:
+                hit = self._merge_memo(customer.id, self._value_impls())
+                if hit is not None:
+                    return hit
             merged: dict[str, Any] = {}
             for _, result in self.call("customer_values", store=store, customer=customer):
                 _merge_first_wins(merged, result)
             return merged
         finally:
             self._running.difference_update(skipped)
+
+    def _value_impls(self) -> list[Any]:
+        """The customer_values implementations a call would ask now, in call order."""
+        impls = reversed(self.pm.hook.customer_values.get_hookimpls())
+        return [i for i in impls if (i.plugin_name, "customer_values") not in self._running]
+
+    def _merge_memo(self, customer_id: str, impls: list[Any]) -> dict[str, Any] | None:
+        """The merged values from the memo of values_many, None unless every plugin is in it."""
+        assert self._memo is not None
+        merged: dict[str, Any] = {}
+        for impl in impls:
+            done = self._memo.get(impl.plugin_name)
+            if done is None or customer_id not in done:
+                return None
+            if done[customer_id] is not None:
+                _merge_first_wins(merged, done[customer_id])
+        return merged
+
+    def values_many(
+        self, store: Store, customers: Sequence[Customer], *, skip: Iterable[str] = ()
+    ) -> list[dict[str, Any]]:
+        """:meth:`values` of each customer, in order, with the same answers; a plugin that
+        implements ``customer_values_many`` is asked once for all of them."""
+        skipped = {(name, "customer_values") for name in skip} - self._running
+        outer = self._memo is None
+        memo: dict[str, dict[str, Any]] = {} if outer else self._memo  # type: ignore[assignment]
+        self._memo = memo
+        self._running.update(skipped)
+        try:
+            impls = self._value_impls()
+            batch = {i.plugin_name: i for i in self.pm.hook.customer_values_many.get_hookimpls()}
+            # plugins answering one customer at a time first, so a batch plugin finds their values
+            for impl in sorted(impls, key=lambda i: i.plugin_name in batch):
+                done = memo.setdefault(impl.plugin_name, {})
+                todo = [c for c in customers if c.id not in done]
+                if not todo:
+                    continue
+                if impl.plugin_name in batch:
+                    many = self._call_impl(batch[impl.plugin_name], "customer_values_many",
+                                           {"store": store, "customers": todo}, guard=["customer_values"])
+                    if isinstance(many, dict):
+                        done.update((c.id, many.get(c.id)) for c in todo)
+                        continue
+                for c in todo:
+                    done[c.id] = self._call_impl(impl, "customer_values", {"store": store, "customer": c})
+            return [self._merge_memo(c.id, impls) or {} for c in customers]
+        finally:
+            self._running.difference_update(skipped)
+            if outer:
+                self._memo = None
 
     def interaction_saved(self, store: Store, customer: Customer, interaction: Any) -> None:
         self.call("interaction_saved", store=store, customer=customer, interaction=interaction)

@@ -9,14 +9,17 @@ customer in the ``reminders`` ledger (``{date, key, action: done|snooze, ...}``)
 through git like every other ledger, and marking one done also records a ``note`` interaction.
 
 The three functions the CLI and the TUI's Today screen use: :func:`due_reminders`,
-:func:`mark_done`, :func:`snooze`.
+:func:`mark_done`, :func:`snooze`. :func:`reminders_for` is :func:`reminders_of` for many
+customers at once (``customer list --json``): histories read a chunk of customers per query,
+and only the part of them the rules declare they look at (:class:`HistoryNeeds`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
@@ -31,6 +34,29 @@ if TYPE_CHECKING:
 LEDGER = "reminders"
 #: how far back mark_done/snooze look for the reminder a key names
 _LOOKUP_DAYS = 800
+#: customers whose histories one query of reminders_for reads (bounds memory at any size)
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class HistoryNeeds:
+    """The part of a customer's history a rule looks at, declared by an optional rule method
+    ``history_needs(start, end) -> HistoryNeeds``; :func:`reminders_for` then reads only that
+    from the index instead of parsing every interaction. The rule must give the same reminders
+    from any history holding at least these interactions as from the whole history. A rule
+    without the method gets the whole history. Nothing set: the rule ignores the history."""
+
+    latest: bool = False  # the latest interaction of each kind (last contact, visit, purchase)
+    purchases: tuple[dt.date, dt.date] | None = None  # purchases dated in [first, last]
+    unpaid: bool = False  # unpaid purchases that have a due date
+
+    def __or__(self, other: HistoryNeeds) -> HistoryNeeds:
+        spans = [s for s in (self.purchases, other.purchases) if s is not None]
+        return HistoryNeeds(
+            self.latest or other.latest,
+            (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None,
+            self.unpaid or other.unpaid,
+        )
 
 
 def parse_key(key: str) -> tuple[str, str, str]:
@@ -60,14 +86,48 @@ def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[I
     return out
 
 
+def _needed_histories(store: Store, customer_ids: Sequence[str], needs: HistoryNeeds) -> dict[str, list[Interaction]]:
+    """Per customer, oldest first, the interactions ``needs`` asks for (one query)."""
+    marks = ",".join("?" * len(customer_ids))
+    parts, params = [], []
+    purchase_if = []
+    if needs.purchases is not None:
+        purchase_if.append("date BETWEEN ? AND ?")
+        params += [needs.purchases[0].isoformat(), needs.purchases[1].isoformat()]
+    if needs.unpaid:
+        purchase_if.append("(coalesce(paid, 0)=0 AND due IS NOT NULL)")
+    if purchase_if:
+        parts.append(f"SELECT customer_id, id, date, data FROM interactions WHERE customer_id IN ({marks})"
+                     f" AND kind='purchase' AND ({' OR '.join(purchase_if)})")
+        params = [*customer_ids, *params]
+    if needs.latest:
+        # SQLite gives the other columns of the row holding max(date): one latest row per kind
+        parts.append("SELECT customer_id, id, date, data FROM (SELECT customer_id, id, data, max(date) AS date"
+                     f" FROM interactions WHERE customer_id IN ({marks}) GROUP BY customer_id, kind)")
+        params += customer_ids
+    out: dict[str, list[Interaction]] = defaultdict(list)
+    if not parts:
+        return out
+    parse = interaction_adapter.validate_json
+    sql = " UNION ".join(parts) + " ORDER BY customer_id, date, id"
+    for cid, _, _, data in store.index.db.execute(sql, params):
+        out[cid].append(parse(data))
+    return out
+
+
+def _ledgered(store: Store) -> set[str]:
+    """Customers who have a reminders ledger (done/snooze entries), from the index."""
+    rows = store.index.db.execute(
+        "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?",
+        (f"%/{LEDGER}{LEDGER_SUFFIX}",),
+    )
+    return {cid for (cid,) in rows}
+
+
 def _states(store: Store, customer_ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
     """The latest done/snooze entry per key, read only from ledgers that exist."""
     if customer_ids is None:
-        rows = store.index.db.execute(
-            "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?",
-            (f"%/{LEDGER}{LEDGER_SUFFIX}",),
-        ).fetchall()
-        customer_ids = [cid for (cid,) in rows]
+        customer_ids = sorted(_ledgered(store))
     state: dict[str, dict[str, Any]] = {}
     for cid in customer_ids:
         for entry in store.ledger(cid, LEDGER):
@@ -137,6 +197,43 @@ def reminders_of(
     customer = customer or store.get(customer_id)
     found = _run_rules(store, rules(store), customer, _histories(store, customer_id).get(customer_id, []), start, end)
     return _sorted(_apply_state(found, _states(store, [customer_id]), end))
+
+
+def reminders_for(
+    store: Store, customers: Sequence[Customer], start: dt.date, end: dt.date
+) -> Iterator[tuple[Customer, list[Reminder]]]:
+    """:func:`reminders_of` for each of ``customers``, in order, with the same answers: the
+    histories of a chunk of customers come from one query, cut down to what the rules declare
+    they need (:class:`HistoryNeeds`; the whole history if any rule declares nothing), and
+    the done/snooze ledgers are read only for customers that have one. A generator, so a list
+    of 100 000 customers never holds every reminder at once."""
+    rule_list = rules(store)
+    declared = [getattr(rule, "history_needs", None) for rule in rule_list]
+    needs: HistoryNeeds | None = HistoryNeeds()
+    for ask in declared:
+        needs = None if ask is None or needs is None else needs | ask(start, end)
+    ledgered = _ledgered(store)
+    for first in range(0, len(customers), _CHUNK):
+        chunk = customers[first:first + _CHUNK]
+        ids = [c.id for c in chunk]
+        histories = _chunk_histories(store, ids) if needs is None else _needed_histories(store, ids, needs)
+        state = _states(store, [cid for cid in ids if cid in ledgered])
+        for customer in chunk:
+            found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end)
+            yield customer, _sorted(_apply_state(found, state, end))
+
+
+def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, list[Interaction]]:
+    """Whole histories of a few customers, oldest first (one query)."""
+    marks = ",".join("?" * len(customer_ids))
+    out: dict[str, list[Interaction]] = defaultdict(list)
+    parse = interaction_adapter.validate_json
+    rows = store.index.db.execute(
+        f"SELECT customer_id, data FROM interactions WHERE customer_id IN ({marks})"
+        " ORDER BY customer_id, date, id", list(customer_ids))
+    for cid, data in rows:
+        out[cid].append(parse(data))
+    return out
 
 
 def _find(store: Store, key: str) -> Reminder:

@@ -13,7 +13,7 @@ from ..ids import check_id
 from ..models import Customer
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
-from .render import customer_json, interaction_json, print_customer, print_customers
+from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
 
 _LIST_SPLIT = re.compile(r"[,，;；]")
 
@@ -160,7 +160,8 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
     rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
                             limit=None if tier else limit)
     want_values = as_json or tier is not None
-    objects = [customer_json(store, r.customer, values=want_values) for r in rows]
+    # plugins with a batch hook (next_reminder) answer for the whole list in one pass
+    objects = customers_json(store, [r.customer for r in rows], values=want_values)
     if tier is not None:
         objects = [o for o in objects if str(o.get("tier", "")).lower() == tier.lower()]
         objects = objects[:limit] if limit else objects
@@ -199,7 +200,7 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
 def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     """Find customers by name, pinyin (zhaomin / zm → 赵敏), phone digits, email or tag."""
     store = ctx.store
-    objects = [customer_json(store, r.customer, values=as_json) for r in store.index.search(query, limit)]
+    objects = customers_json(store, [r.customer for r in store.index.search(query, limit)], values=as_json)
     if as_json:
         emit_json(objects)
     elif objects:

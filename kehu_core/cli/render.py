@@ -23,6 +23,15 @@ def customer_json(store: Store, customer: Customer, *, values: bool = True) -> d
     return data
 
 
+def customers_json(store: Store, customers: Sequence[Customer], *, values: bool = True) -> list[dict[str, Any]]:
+    """:func:`customer_json` of each, with the plugins asked once for the whole list."""
+    objects = [c.model_dump(mode="json") for c in customers]
+    if values and store.plugins is not None:
+        for data, extra in zip(objects, store.plugins.values_many(store, customers), strict=True):
+            data.update(extra)
+    return objects
+
+
 def interaction_json(interaction: Any) -> dict[str, Any]:
     data = interaction.model_dump(mode="json", exclude_none=True)
     return {"id": data.pop("id"), "kind": data.pop("kind"), **data}

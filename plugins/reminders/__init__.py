@@ -12,9 +12,9 @@ import datetime as dt
 from typing import Any
 
 from kehu_core import hookimpl
-from kehu_core.models import Customer
+from kehu_core.models import Customer, Reminder
 from kehu_core.plugins import Column
-from kehu_core.reminders import reminders_of
+from kehu_core.reminders import reminders_for, reminders_of
 from kehu_core.store import Store
 
 from .rules import enabled_rules
@@ -27,15 +27,29 @@ def reminder_rules(store: Store) -> list[Any]:
     return list(enabled_rules(store))
 
 
-@hookimpl
-def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
+def _window() -> tuple[dt.date, dt.date]:
     today = dt.date.today()
-    end = today + dt.timedelta(days=HORIZON_DAYS)
-    upcoming = reminders_of(store, customer.id, today, end, customer=customer)
+    return today, today + dt.timedelta(days=HORIZON_DAYS)
+
+
+def _value(upcoming: list[Reminder]) -> dict[str, Any]:
     if not upcoming:
         return {"next_reminder": None}
     first = upcoming[0]
     return {"next_reminder": {"due": first.due.isoformat(), "rule": first.rule, "title": first.title, "key": first.key}}
+
+
+@hookimpl
+def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
+    start, end = _window()
+    return _value(reminders_of(store, customer.id, start, end, customer=customer))
+
+
+@hookimpl
+def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, dict[str, Any]]:
+    """A list's next reminders in one pass (see ``reminders_for``), same as customer_values."""
+    start, end = _window()
+    return {c.id: _value(upcoming) for c, upcoming in reminders_for(store, customers, start, end)}
 
 
 def _next(store: Store, customer: Customer) -> str:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kehu_core.models import Customer, Purchase, Reminder
 from kehu_core.plugins import plugin_settings
+from kehu_core.reminders import HistoryNeeds
 from kehu_core.store import Store
 
 NAME = "reminders"
@@ -142,6 +143,10 @@ class Rule:
     ) -> Iterator[Reminder]:
         raise NotImplementedError
 
+    # Each rule below says which interactions it reads (``history_needs``), so that a list of
+    # many customers reads just those; the base class has none, so a subclass written
+    # elsewhere that overrides ``find`` gets the whole history unless it declares its own.
+
     def in_window(self, day: dt.date, start: dt.date, end: dt.date) -> bool:
         """Events: due in the window, or missed by at most ``catch_up_days``."""
         return start - dt.timedelta(days=self.cfg.catch_up_days) <= day <= end
@@ -159,6 +164,11 @@ class Greeting(Rule):
 
     def days(self) -> int:
         return self.cfg.greeting.days
+
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        # the purchases whose greeting day passes in_window
+        first = start - dt.timedelta(days=self.cfg.catch_up_days + self.days())
+        return HistoryNeeds(purchases=(first, end - dt.timedelta(days=self.days())))
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         for p in history:
@@ -178,6 +188,9 @@ class Survey(Greeting):
 
 class Touch_(Rule):
     name = "touch"
+
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds(latest=True)  # only the last contact's date counts
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         base = max([i.date for i in history] + ([customer.created] if customer.created else []), default=None)
@@ -221,6 +234,9 @@ def _lunar_to_solar(text: str, year: int) -> dt.date | None:
 
 class Birthday_(Rule):
     name = "birthday"
+
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds()
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         lead = dt.timedelta(days=self.cfg.birthday.lead_days)
@@ -274,6 +290,9 @@ def holiday_dates(
 class Holiday(Rule):
     name = "holiday"
 
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds()
+
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         cfg = self.cfg.holidays
         if cfg.tiers and _tier(store, customer) not in cfg.tiers:
@@ -307,6 +326,9 @@ def _tier(store: Store, customer: Customer) -> str | None:
 class KeyVisit(Rule):
     name = "visit"
 
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds(latest=True)  # the last visit
+
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         table = self.cfg.key_visits.every_days
         if not table:
@@ -333,6 +355,9 @@ class KeyVisit(Rule):
 class Overdue_(Rule):
     name, outreach = "overdue", False
 
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds(unpaid=True)
+
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         for p in history:
             if isinstance(p, Purchase) and not p.paid and p.due:
@@ -350,6 +375,9 @@ class Overdue_(Rule):
 
 class Dormant_(Rule):
     name = "dormant"
+
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds(latest=True)  # the last purchase
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         last = max((i.date for i in history if isinstance(i, Purchase)), default=None)

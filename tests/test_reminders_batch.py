@@ -1,0 +1,178 @@
+"""Reminders of many customers in one pass (``customer list --json``) give exactly what the
+per-customer computation gives: on the demo store, a generated store, after edits, done and
+snooze, and with a third-party rule that declares nothing about the history it reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kehu_core import hookimpl
+from kehu_core import reminders as engine
+from kehu_core.demo import TODAY
+from kehu_core.models import Customer, Reminder
+from kehu_core.plugins import open_store
+from kehu_core.store import Store
+
+from .conftest import kehu
+
+D = dt.date
+HORIZON = dt.timedelta(days=366)
+
+
+def windows() -> list[tuple[dt.date, dt.date]]:
+    """next_reminder's window today, and around the demo's "now" (recent purchases in it)."""
+    today = dt.date.today()
+    return [(today, today + HORIZON), (TODAY, TODAY + HORIZON),
+            (TODAY - dt.timedelta(days=40), TODAY + dt.timedelta(days=10))]
+
+
+def assert_batch_equals_single(store: Store) -> int:
+    customers = [r.customer for r in store.index.list(order="id")]
+    assert customers
+    compared = 0
+    for start, end in windows():
+        batch = dict((c.id, found) for c, found in engine.reminders_for(store, customers, start, end))
+        assert list(batch) == [c.id for c in customers]
+        for c in customers:
+            single = engine.reminders_of(store, c.id, start, end, customer=c)
+            assert batch[c.id] == single, (c.id, start, end)
+            compared += len(single)
+    # and every plugin value (tier, points, next_reminder), merged as customer_values merges them
+    many = store.plugins.values_many(store, customers)
+    assert many == [store.plugins.values(store, c) for c in customers]
+    assert all("next_reminder" in v for v in many)
+    return compared
+
+
+def test_batch_equals_per_customer_on_the_demo_store(demo_copy: Path) -> None:
+    store = open_store(demo_copy)
+    assert assert_batch_equals_single(store) > 1000  # a real comparison, not of empty lists
+
+
+def batch_of(store: Store, cid: str) -> list[Reminder]:
+    """One customer's reminders from the batch over the whole list, next_reminder's window."""
+    today = dt.date.today()
+    customers = [r.customer for r in store.index.list(order="id")]
+    return next(rs for c, rs in engine.reminders_for(store, customers, today, today + HORIZON) if c.id == cid)
+
+
+def test_batch_equals_per_customer_on_a_generated_store_across_edits(small_store: Path) -> None:
+    store = open_store(small_store)
+    assert_batch_equals_single(store)
+    cid = store.index.list(order="id")[0].customer.id
+    today = dt.date.today()
+
+    # a purchase today: its greeting and survey appear, in both computations
+    result = kehu("purchase", "add", cid, "--amount", "88", "--date", today.isoformat(), store=small_store)
+    assert result.code == 0, result.err
+    store = open_store(small_store)
+    pid = next(i.id for i in store.interactions(cid) if i.date == today and i.kind == "purchase")
+    greeting, survey = f"greeting:{cid}:{pid}", f"survey:{cid}:{pid}"
+    assert {greeting, survey} <= {r.key for r in batch_of(store, cid)}
+    assert_batch_equals_single(store)
+
+    # done: gone from both; snoozed: moved in both
+    engine.mark_done(store, greeting, "微信问候了")
+    store = open_store(small_store)
+    assert greeting not in {r.key for r in batch_of(store, cid)}
+    engine.snooze(store, survey, today + dt.timedelta(days=20))
+    store = open_store(small_store)
+    assert [r.due for r in batch_of(store, cid) if r.key == survey] == [today + dt.timedelta(days=20)]
+    assert_batch_equals_single(store)
+
+
+def test_customer_list_json_next_reminder_matches_customer_show(small_store: Path) -> None:
+    listed = kehu("customer", "list", "--json", store=small_store)
+    assert listed.code == 0, listed.err
+    objects = listed.json()
+    assert len(objects) == 30
+    for obj in objects:
+        shown = kehu("customer", "show", obj["id"], "--json", store=small_store).json()
+        assert obj["next_reminder"] == shown["next_reminder"]
+        assert obj.get("tier") == shown.get("tier") and obj.get("points") == shown.get("points")
+    assert any(o["next_reminder"] for o in objects)
+    # a filtered list answers the same for the customers it keeps
+    owner = objects[0]["owner"]
+    mine = kehu("customer", "list", "--owner", owner, "--json", store=small_store).json()
+    assert mine == [o for o in objects if o["owner"] == owner]
+
+
+class EveryThirdInteraction:
+    """A third-party rule that reads the whole history and declares nothing about it."""
+
+    name = "third"
+
+    def due(self, store: Any, customer: Customer, history: list[Any], start: dt.date,
+            end: dt.date) -> Iterator[Reminder]:
+        if history and len(history) % 3 == 0:
+            first = history[0]
+            yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start,
+                           rule=self.name, title="每三次", key=f"third:{customer.id}:{first.id}")
+
+
+class ThirdParty:
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [EveryThirdInteraction()]
+
+
+def test_a_rule_without_history_needs_gets_the_whole_history(small_store: Path) -> None:
+    store = open_store(small_store, extra_plugins={"third": ThirdParty()})
+    customers = [r.customer for r in store.index.list(order="id")]
+    today = dt.date.today()
+    found = dict((c.id, rs) for c, rs in engine.reminders_for(store, customers, today, today + HORIZON))
+    thirds = [r for rs in found.values() for r in rs if r.rule == "third"]
+    expected = [c.id for c in customers if len(store.interactions(c.id)) % 3 == 0 and store.interactions(c.id)]
+    assert sorted(r.customer_id for r in thirds) == sorted(expected) and expected
+    assert_batch_equals_single(store)
+
+
+class Counted:
+    """A plugin with both value hooks, counting how it is asked."""
+
+    def __init__(self, batch_result: str = "ok") -> None:
+        self.single = 0
+        self.batches: list[int] = []
+        self.batch_result = batch_result
+        self.tiers_seen: list[Any] = []
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Customer) -> dict[str, Any]:
+        self.single += 1
+        return {"letters": len(customer.name)}
+
+    @hookimpl
+    def customer_values_many(self, store: Any, customers: list[Customer]) -> dict[str, Any] | None:
+        self.batches.append(len(customers))
+        if self.batch_result == "none":
+            return None
+        if self.batch_result == "raise":
+            raise RuntimeError("batch broke")
+        # the other plugins' values (the tier) are ready: computed once, not again here
+        self.tiers_seen = [store.plugins.values(store, c, skip=["counted"]).get("tier") for c in customers]
+        return {c.id: {"letters": len(c.name)} for c in customers}
+
+
+def test_values_many_asks_a_batch_once_else_per_customer(small_store: Path) -> None:
+    plugin = Counted()
+    store = open_store(small_store, extra_plugins={"counted": plugin})
+    customers = [r.customer for r in store.index.list(order="id")]
+    many = store.plugins.values_many(store, customers)
+    assert plugin.batches == [30] and plugin.single == 0
+    assert [v["letters"] for v in many] == [len(c.name) for c in customers]
+    assert plugin.tiers_seen == [v.get("tier") for v in many]
+    assert any(plugin.tiers_seen)
+    assert many == [store.plugins.values(store, c) for c in customers]
+
+    for broken in ("none", "raise"):
+        plugin = Counted(broken)
+        store = open_store(small_store, extra_plugins={"counted": plugin})
+        many = store.plugins.values_many(store, customers)
+        assert plugin.batches == [30] and plugin.single == 30  # asked customer by customer instead
+        assert [v["letters"] for v in many] == [len(c.name) for c in customers]
+        assert [v["next_reminder"] for v in many] == [
+            store.plugins.values(store, c)["next_reminder"] for c in customers]
+    assert any(f.hook == "customer_values_many" for f in store.plugins.failures)
