@@ -31,8 +31,10 @@ OPS = [
     ("search", "1391", "warm search: phone digits", "< 100 ms"),
     ("show", "", "customer show (profile, history, plugin values)", None),
     ("save", "", "one save", "< 20 ms"),
-    ("reindex_one", "", "reindex after one edited file", "< 50 ms"),
-    ("check", "", "kehu check, whole store (cold)", "< 30 s"),
+    ("reindex_named", "", "reindex after one edited file, named (kehu reindex FILE)", "< 50 ms"),
+    ("reindex_one", "", "reindex after one edited file, found by the blind check", "< 50 ms"),
+    ("check", "", "kehu check, whole store (index up to date)", "< 30 s"),
+    ("check_cold", "", "kehu check, whole store, cold (fresh clone: builds the index)", None),
 ]
 
 

@@ -300,3 +300,34 @@ def test_customers_from_the_index_are_the_customers_in_the_files(demo_copy: Path
     for row in rows:
         assert row.customer == store.get(row.customer.id)
         assert row.customer.phones and all(p.startswith("+") for p in row.customer.phones)
+
+
+def test_reindex_of_named_paths_reads_just_those(store_path: Path) -> None:
+    from kehu_core.index import Index
+
+    edited = add(store_path, "--name", "赵敏")
+    deleted = add(store_path, "--name", "钱多多")
+    untouched = add(store_path, "--name", "孙丽")
+    store = Store.open(store_path)
+    kehu("customer", "list", store=store_path)  # the index knows all three
+    profile = store.customer_file(edited)
+    profile.write_text(profile.read_text(encoding="utf-8").replace("赵敏", "赵小敏"), encoding="utf-8")
+    visits = store.interactions_dir(edited)
+    visits.mkdir(exist_ok=True)
+    (visits / "2026-11-02-handmade.yaml").write_text("kind: visit\ndate: 2026-11-02\ntext: 到店品茶\n",
+                                                     encoding="utf-8")
+    import shutil
+
+    shutil.rmtree(store.customer_dir(deleted))
+    other = store.customer_file(untouched)  # changed on disk but not named: must stay as indexed
+    other.write_text(other.read_text(encoding="utf-8").replace("孙丽", "孙美丽"), encoding="utf-8")
+
+    result = kehu("reindex", str(profile), str(visits), str(store.customer_dir(deleted)), store=store_path)
+    assert result.code == 0, result.err
+    assert "3 file(s) re-read" in result.err
+    index = Index(Store.open(store_path))  # as it is now, without refreshing it
+    assert sorted(r.customer.name for r in index.list()) == ["孙丽", "赵小敏"]
+    assert [i["text"] for i in index.interactions("visit")] == ["到店品茶"]
+
+    outside = kehu("reindex", str(store_path / "kehu.yaml"), store=store_path)
+    assert outside.code == 1 and "not a file or folder under" in outside.err

@@ -39,14 +39,27 @@ def check(ctx: Context) -> None:
 
 @click.command("reindex")
 @click.option("--rebuild", is_flag=True, help="Throw the index away and read every file again.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @pass_ctx
-def reindex(ctx: Context, rebuild: bool) -> None:
+def reindex(ctx: Context, rebuild: bool, paths: tuple[Path, ...]) -> None:
     """Bring the index up to date by comparing every file (or rebuild it from scratch).
 
     Never needed for correctness of kehu's own writes; use it after editing files in place
     with an editor in a big store, or if the index looks wrong. Deleting .kehu/ is also safe.
+    With PATHS (files or folders of the store), only those are looked at: fast in any store,
+    for an editor hook (e.g. vim: autocmd BufWritePost */customers/* silent !kehu reindex %).
     """
     store = ctx.store
+    if paths and not rebuild:
+        from ..index import Index
+
+        outside = [p for p in paths if not p.resolve().is_relative_to(store.root.resolve() / "customers")]
+        if outside:
+            raise KehuError(f"{outside[0]}: not a file or folder under {store.root / 'customers'}")
+        index = store.__dict__["index"] = Index(store)  # no blind check of the whole store first
+        changed = index.refresh_given(list(paths))
+        click.echo(f"index up to date for {len(paths)} path(s): {changed} file(s) re-read", err=True)
+        return
     if rebuild:
         from ..index import Index
 
