@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import stat as stat_module
 import sys
 import time
 from collections import deque
@@ -418,32 +419,54 @@ class Index:
             (folder, folder + "/", folder + "/\uffff")))
 
     def _quick_refresh(self) -> int:
+        """Stat every folder (not every file) and re-list only the folders whose mtime moved.
+
+        A folder that disappeared always moves its parent's mtime, so only the known
+        sub-folders of moved folders are checked for being gone. This runs before every command
+        in a big store: 200 000 folders at 100 000 customers, so the loop is kept lean.
+        """
         known_dirs = dict(self.db.execute("SELECT path, mtime FROM dirs"))
         root = str(self.store.root) + os.sep
+        moved: dict[str, int] = {}  # folder (relative) -> its new mtime
+
+        def look(rel: str, mtime: int) -> None:
+            if known_dirs.get(rel) != mtime:
+                moved[rel] = mtime
+
         base = root + "customers"
-        cut = len(root)
-
-        def shard_folders(shard: str) -> list[tuple[str, int]]:
-            """(path, mtime) of a shard, its customer folders and their interactions folders."""
-            out = [(shard[cut:], os.stat(shard).st_mtime_ns)]
-            with os.scandir(shard) as customers:
-                for entry in customers:
-                    if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
-                        folder = entry.path
-                        # FileNotFoundError: no interactions yet, or deleted while we look
-                        with contextlib.suppress(FileNotFoundError):
-                            out.append((folder[cut:], os.stat(folder).st_mtime_ns))
-                            sub = folder + "/interactions"
-                            out.append((sub[cut:], os.stat(sub).st_mtime_ns))
-            return out
-
-        with os.scandir(base) as entries:
-            shards = [e.path for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
-        seen: dict[str, int] = {"customers": os.stat(base).st_mtime_ns}
-        for shard in shards:  # (threads made this slower: the GIL, not the system calls, limits)
-            with contextlib.suppress(FileNotFoundError):  # a shard deleted while we look
-                seen.update(shard_folders(shard))
-        stale = [root + rel for rel, mtime in seen.items() if known_dirs.get(rel) != mtime]
+        with contextlib.suppress(FileNotFoundError):
+            look("customers", os.stat(base).st_mtime_ns)
+            with os.scandir(base) as entries:
+                shards = [e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+            for shard in shards:
+                prefix = "customers/" + shard
+                try:
+                    fd = os.open(base + os.sep + shard, os.O_RDONLY | os.O_DIRECTORY)
+                except (FileNotFoundError, NotADirectoryError):  # deleted while we look
+                    continue
+                try:  # stat relative to the shard's descriptor: no path walk per folder
+                    look(prefix, os.fstat(fd).st_mtime_ns)
+                    for name in os.listdir(fd):
+                        if name.startswith("."):
+                            continue
+                        try:
+                            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                            if not stat_module.S_ISDIR(st.st_mode):
+                                continue
+                            look(f"{prefix}/{name}", st.st_mtime_ns)
+                            look(f"{prefix}/{name}/interactions",
+                                 os.stat(name + "/interactions", dir_fd=fd).st_mtime_ns)
+                        except FileNotFoundError:  # no interactions yet, or deleted meanwhile
+                            pass
+                finally:
+                    os.close(fd)
+        gone: set[str] = set()
+        for rel in list(moved):
+            gone |= {d for d in self._known_dirs(rel) if d != rel and d not in moved
+                     and not os.path.isdir(root + d)}
+        if "customers" not in moved and not os.path.isdir(base):
+            gone.add("customers")
+        stale = [root + rel for rel in moved]
         on_disk: dict[str, tuple[int, int]] = {}
         changed: list[str] = []
         removed: list[str] = []
@@ -460,10 +483,9 @@ class Index:
             on_disk.update(listed)
             changed += [p for p, stat in listed.items() if known.get(p) != stat]
             removed += [p for p in known if p not in listed]
-        for gone in set(known_dirs) - set(seen):
-            removed += self._files_in(gone)
-        updates = {d: m for d, m in seen.items() if known_dirs.get(d) != m}
-        self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(seen))
+        for folder in gone:
+            removed += self._files_in(folder)
+        self._apply(changed, removed, on_disk, folders=moved, gone_folders=gone)
         return len(changed) + len(removed)
 
     def _meta(self, key: str) -> str | None:
