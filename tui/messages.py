@@ -41,3 +41,11 @@ class FiltersChanged(Message):
         self.tag = tag
         self.tier = tier
         self.owner = owner
+
+
+class ListLoaded(Message):
+    """The customer list started (``done=False``) or finished fetching rows in the background."""
+
+    def __init__(self, done: bool) -> None:
+        super().__init__()
+        self.done = done

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from ..messages import CustomerSaved, FiltersChanged, StoreChanged
+from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
 from ..widgets.customers.filters import FilterBar, SearchBox
 from ..widgets.customers.table import ORDERS, SEARCH_LIMIT, CustomerTable, Query
 
@@ -54,10 +54,15 @@ class CustomersScreen(Screen):
 
     def _update_status(self) -> None:
         q = self.table.query_state
-        shown = self.table.row_count
-        if q.search:
+        shown = self.table.fetched
+        if self.table.fetching and not shown:
+            what = "looking…"
+        elif q.search:
             more = "+" if shown >= SEARCH_LIMIT else ""
             what = f"{shown}{more} found for “{q.search}”"
+        elif q.tier:  # counted as they are found: the index does not know tiers
+            more = "" if self.table.complete else "+"
+            what = f"{shown}{more} of {self.table.total} customers · sorted by {ORDERS.get(q.order, q.order)}"
         else:
             more = "" if shown >= self.table.total else f" (first {shown} loaded)"
             what = f"{self.table.total} customers{more} · sorted by {ORDERS.get(q.order, q.order)}"
@@ -70,6 +75,8 @@ class CustomersScreen(Screen):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
+        if event.value != event.input.value:
+            return  # typed on since: the change that follows searches for all of it
         q = self.table.query_state
         self.table.reload(Query(event.value.strip(), q.order, q.tag, q.tier, q.owner))
         self._update_status()
@@ -107,6 +114,10 @@ class CustomersScreen(Screen):
         if (q.tag, q.tier, q.owner) == (event.tag, event.tier, event.owner):
             return
         self.table.reload(Query(q.search, q.order, event.tag, event.tier, event.owner))
+        self._update_status()
+
+    @on(ListLoaded)
+    def _list_loaded(self, event: ListLoaded) -> None:
         self._update_status()
 
     # --- actions on the selected customer -------------------------------------------------

@@ -3,10 +3,19 @@
 With 100 000 customers nothing may walk every record: rows come from ``store.index.list`` a
 page at a time as the user scrolls, and what plugins compute (tier, points, next reminder,
 plugin columns) is asked for only for the rows on screen, once per customer, then cached.
+
+Rows fetched from the index are put on screen a screenful at a time: the DataTable measures
+every cell of every row it is given, so rows nobody scrolled to yet wait in a buffer.
+
+A tier filter needs plugin values, which the index does not hold, so its pages are fetched
+on the app's background thread (``fetch_page``); the table shows a loading state meanwhile,
+and a newer reload makes an older fetch stop and its answer be dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +25,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ... import formatting
-from ...messages import OpenCustomer
+from ...messages import ListLoaded, OpenCustomer
 
 if TYPE_CHECKING:
     from kehu_core.index import Row
@@ -24,10 +33,11 @@ if TYPE_CHECKING:
     from kehu_core.plugins import Column
     from kehu_core.store import Store
 
-PAGE = 100
+PAGE = 100  # index rows fetched at a time
+SHOW = 50  # rows put on screen at a time (at least a screenful more than is visible)
 SEARCH_LIMIT = 100  # the best matches; typing more narrows them
-# A tier filter needs plugin values, which the index does not hold: scan at most this many
-# index pages per load so that a rare tier cannot freeze the screen; scrolling loads more.
+# A tier filter computes plugin values of every row it scans: one background job scans at
+# most this many index pages, so a newer filter waits for no more than one job.
 TIER_SCAN_PAGES = 20
 
 
@@ -64,6 +74,16 @@ class Query:
     owner: str | None = None
 
 
+@dataclass
+class Page:
+    """Rows fetched for a query, and where the next fetch goes on."""
+
+    rows: list[Row]
+    offset: int  # index rows consumed so far (a tier filter skips some)
+    exhausted: bool
+    values: dict[str, dict[str, Any]]  # plugin values computed on the way (tier filter)
+
+
 class CustomerTable(DataTable):
     """Customers from the index; Enter opens one, clicking a header sorts by it."""
 
@@ -76,9 +96,14 @@ class CustomerTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.store = store
         self.query_state = Query()
-        self._offset = 0  # index rows consumed so far (tier filtering skips some)
+        self._seq = 0  # bumped by every reload: a fetch started before it is stale
+        self._offset = 0
         self._exhausted = False
-        self._loading = False
+        self._buffer: list[Row] = []  # fetched, not on screen yet
+        self._wanted = SHOW  # rows the screen should have once fetching is done
+        self._filling = False  # adding a row moves the cursor, whose watcher asks for more
+        self.fetching = False  # a page is being fetched in the background
+        self._reselect: str | None = None  # the customer to put the cursor on again
         self._values: dict[str, dict[str, Any]] = {}
         self._stale: dict[str, dict[str, Any]] = {}
         self._asked: set[str] = set()
@@ -108,23 +133,126 @@ class CustomerTable(DataTable):
 
     # --- loading ----------------------------------------------------------------------
 
+    @property
+    def fetched(self) -> int:
+        """Rows fetched so far: on screen and buffered."""
+        return self.row_count + len(self._buffer)
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the query is fetched."""
+        return self._exhausted and not self.fetching
+
     def reload(self, query: Query | None = None, *, keep_cursor: bool = False) -> None:
         """Start over from the first page (a new search, filter or sort, or changed files)."""
         if query is not None:
             self.query_state = query
-        selected = self.selected_id if keep_cursor else None
-        wanted = max(self.row_count, PAGE) if keep_cursor else PAGE
+        self._reselect = self.selected_id if keep_cursor else None
+        self._wanted = max(self.row_count, self._chunk) if keep_cursor else self._chunk
+        self._seq += 1
         self._rows_by_id.clear()
+        self._buffer = []
         self._offset = 0
+        self.fetching = False
+        self.loading = False
         self._exhausted = True  # clear() scrolls to the top, which must not load rows yet
         self.clear()
         self._exhausted = False
-        self.total = self.store.index.count()
-        while not self._exhausted and self.row_count < wanted:
-            self.load_more()
-        if selected is not None and selected in self._rows_by_id:
-            self.move_cursor(row=self.get_row_index(selected), animate=False)
+        if not self.query_state.search:  # only the full list says how many there are
+            self.total = self.store.index.count()
+        self._fill()
+
+    @property
+    def _chunk(self) -> int:
+        return max(SHOW, self.size.height + 10)
+
+    def load_more(self) -> None:
+        """Put another screenful of rows on screen (fetching them if need be)."""
+        if self._filling or (self._exhausted and not self._buffer):
+            return
+        self._wanted = max(self._wanted, self.row_count + self._chunk)
+        self._fill()
+
+    def _fill(self) -> None:
+        """Show rows until the screen has the rows it wants, or there are no more."""
+        if self._filling or self.fetching:
+            return  # a running fetch goes on to the rows wanted now
+        self._filling = True
+        try:
+            while self.row_count < self._wanted and (self._buffer or not self._exhausted):
+                if not self._buffer:
+                    if self.query_state.tier:
+                        self.fetching = True
+                        self._fetch_in_background(self._seq)
+                        return
+                    self._take(fetch_page(self.store, self.query_state, self._offset,
+                                          self._plugin_columns))
+                self._show_buffered()
+        finally:
+            self._filling = False
+        self._done_filling()
+
+    def _take(self, page: Page) -> None:
+        self._offset = page.offset
+        self._exhausted = page.exhausted
+        self._buffer += page.rows
+        self._stale.update(page.values)
+        if page.values:
+            self._values.update(page.values)
+
+    def _show_buffered(self) -> None:
+        take = max(self._wanted - self.row_count, 0)
+        rows, self._buffer = self._buffer[:take], self._buffer[take:]
+        for row in rows:
+            self._add(row)
+
+    def _done_filling(self) -> None:
+        if self._reselect is not None and self._reselect in self._rows_by_id:
+            self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
+            self._reselect = None
         self.call_after_refresh(self.fill_visible)
+
+    @work(group="list-fetch", exclusive=True, exit_on_error=False)
+    async def _fetch_in_background(self, seq: int) -> None:
+        """Fetch pages for a tier filter off the screen's thread until the screen is full."""
+        query = dataclasses.replace(self.query_state)  # the fetch must not see later changes
+        if not self.row_count:
+            self.loading = True
+        self.post_message(ListLoaded(done=False))
+        epoch = self._epoch
+        try:
+            while True:
+                page = await self._run(fetch_page, query, self._offset, self._plugin_columns,
+                                       lambda: self._seq != seq)
+                if seq != self._seq:
+                    return  # the user moved on: the rows of another query, dropped
+                if epoch != self._epoch:
+                    page.values.clear()  # computed before the data changed: asked again
+                self._take(page)
+                self._filling = True
+                try:
+                    self._show_buffered()
+                finally:
+                    self._filling = False
+                if self.row_count >= self._wanted or self._exhausted:
+                    break
+        except Exception as exc:  # e.g. a plugin failing: say so, keep what is shown
+            if seq == self._seq:
+                self.notify(f"could not load the list: {exc}", severity="error")
+        finally:
+            if seq == self._seq:
+                self.fetching = False
+                self.loading = False
+        if seq == self._seq:
+            self._done_filling()
+            self.post_message(ListLoaded(done=True))
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(store, *args)`` on the app's background thread (inline without one)."""
+        background = getattr(self.app, "background", None)
+        if background is None:
+            return fn(self.store, *args)
+        return await background.run(fn, *args)
 
     def forget_values(self, customer_id: str | None = None) -> None:
         """Drop cached plugin values (all, or one customer's) so they are asked for again."""
@@ -134,48 +262,6 @@ class CustomerTable(DataTable):
             self._values.pop(customer_id, None)
         self._asked.clear()
         self._epoch += 1
-
-    def load_more(self) -> None:
-        """Append the next page of rows (a search loads all its results at once)."""
-        if self._exhausted or self._loading:
-            return
-        self._loading = True  # adding a row moves the cursor, whose watcher asks for more
-        try:
-            self._load_page()
-        finally:
-            self._loading = False
-
-    def _load_page(self) -> None:
-        q = self.query_state
-        if q.search:
-            rows = [r for r in self.store.index.search(q.search, SEARCH_LIMIT) if self._keep(r)]
-            self._exhausted = True
-        else:
-            rows = []
-            for _ in range(TIER_SCAN_PAGES if q.tier else 1):
-                page = self.store.index.list(
-                    tag=q.tag, owner=q.owner, order=q.order, limit=PAGE, offset=self._offset
-                )
-                self._offset += len(page)
-                if len(page) < PAGE:
-                    self._exhausted = True
-                rows += [r for r in page if self._keep(r)]
-                if self._exhausted or len(rows) >= PAGE:
-                    break
-        for row in rows:
-            self._add(row)
-
-    def _keep(self, row: Row) -> bool:
-        q = self.query_state
-        c = row.customer
-        if q.tag and q.tag not in c.tags:
-            return False
-        if q.owner and c.owner != q.owner:
-            return False
-        if q.tier:
-            tier = self.values_of(c.id, row).get("tier")
-            return formatting.text(tier).lower() == q.tier.lower()
-        return True
 
     def _add(self, row: Row) -> None:
         c = row.customer
@@ -202,19 +288,6 @@ class CustomerTable(DataTable):
 
     # --- plugin values, for visible rows only -----------------------------------------
 
-    def values_of(self, customer_id: str, row: Row | None = None) -> dict[str, Any]:
-        """Plugin values of one customer, computed here and now (the tier filter needs them
-        before it can decide which rows to show)."""
-        if customer_id in self._values:
-            return self._values[customer_id]
-        row = row or self._rows_by_id.get(customer_id)
-        if row is None:
-            return {}
-        values = compute_values(self.store, [customer_id], self._plugin_columns,
-                                {customer_id: row.customer})[customer_id]
-        self._values[customer_id] = values
-        return values
-
     def _value_cell(self, column: ListColumn, values: dict[str, Any]) -> Any:
         value = values.get(column.value_key or column.key)
         if column.key == "next_reminder":
@@ -239,11 +312,7 @@ class CustomerTable(DataTable):
     @work(group="values")
     async def _request_values(self, ids: list[str]) -> None:
         epoch = self._epoch
-        background = getattr(self.app, "background", None)
-        if background is None:
-            values = compute_values(self.store, ids, self._plugin_columns)
-        else:
-            values = await background.run(compute_values, ids, self._plugin_columns)
+        values = await self._run(compute_values, ids, self._plugin_columns)
         self._stale.update(values)
         if epoch == self._epoch:  # else the data changed meanwhile: shown, but asked again
             self._asked.difference_update(ids)
@@ -263,7 +332,7 @@ class CustomerTable(DataTable):
 
     @property
     def values_pending(self) -> bool:
-        return bool(self._asked)
+        return bool(self._asked) or self.fetching
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -278,7 +347,6 @@ class CustomerTable(DataTable):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.fill_visible)
-
     # --- selection and sorting ----------------------------------------------------------
 
     @property
@@ -324,15 +392,63 @@ class CustomerTable(DataTable):
         self.refresh()
 
 
+def fetch_page(
+    store: Store, query: Query, offset: int, columns: list[tuple[ListColumn, Column]],
+    stop: Callable[[], bool] = lambda: False,
+) -> Page:
+    """The rows of the list for ``query`` after ``offset`` index rows (a search: all at once).
+
+    Without a tier filter this only reads the index. With one, the plugin values of each
+    scanned row decide, so this runs on the background thread and scans at most
+    ``TIER_SCAN_PAGES`` pages, giving up early once ``stop()`` says the answer is not wanted.
+    """
+    if query.search:
+        rows = [r for r in store.index.search(query.search, SEARCH_LIMIT)
+                if (not query.tag or query.tag in r.customer.tags)
+                and (not query.owner or r.customer.owner == query.owner)]
+        values = _with_tier(store, rows, query.tier, columns) if query.tier else {}
+        if query.tier:
+            rows = [r for r in rows if r.customer.id in values]
+        return Page(rows, len(rows), True, values)
+    rows, values, exhausted = [], {}, False
+    for _ in range(TIER_SCAN_PAGES if query.tier else 1):
+        if stop():
+            break
+        page = store.index.list(tag=query.tag, owner=query.owner, order=query.order,
+                                limit=PAGE, offset=offset)
+        offset += len(page)
+        exhausted = len(page) < PAGE
+        if query.tier:
+            found = _with_tier(store, page, query.tier, columns)
+            values.update(found)
+            page = [r for r in page if r.customer.id in found]
+        rows += page
+        if exhausted or len(rows) >= PAGE:
+            break
+    return Page(rows, offset, exhausted, values)
+
+
+def _with_tier(
+    store: Store, rows: list[Row], tier: str, columns: list[tuple[ListColumn, Column]],
+) -> dict[str, dict[str, Any]]:
+    """The values of the rows whose plugin-computed tier is ``tier`` (any case)."""
+    values = compute_values(store, [r.customer.id for r in rows], columns,
+                            {r.customer.id: r.customer for r in rows})
+    wanted = tier.lower()
+    return {cid: v for cid, v in values.items()
+            if formatting.text(v.get("tier")).lower() == wanted}
+
+
 def compute_values(
     store: Store, ids: list[str], columns: list[tuple[ListColumn, Column]],
     customers: dict[str, Customer] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """What plugins compute for these customers: ``customer_values`` and plugin columns.
 
-    Runs on the background thread (with its own store) or, for the tier filter, right here.
+    Runs on the background thread, with its own store. All the customers are asked for at
+    once: a plugin with ``customer_values_many`` (reminders) answers them in one go.
     """
-    out: dict[str, dict[str, Any]] = {}
+    found: list[Customer] = []
     for cid in ids:
         customer = (customers or {}).get(cid)
         if customer is None:
@@ -340,11 +456,15 @@ def compute_values(
             if row is None:
                 continue
             customer = row.customer
-        values = dict(store.plugins.values(store, customer)) if store.plugins else {}
+        found.append(customer)
+    many = store.plugins.values_many(store, found) if store.plugins else [{} for _ in found]
+    out: dict[str, dict[str, Any]] = {}
+    for customer, merged in zip(found, many, strict=True):
+        values = dict(merged)
         for spec, column in columns:
             try:
                 values[spec.key] = column.value(store, customer)
             except Exception as exc:  # a broken plugin column must not break the list
                 values[spec.key] = f"error: {exc}"
-        out[cid] = values
+        out[customer.id] = values
     return out
