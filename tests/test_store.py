@@ -225,6 +225,7 @@ def test_full_refresh_notices_a_removed_shard_and_a_stray_file(store_path: Path)
 
     keep = add(store_path, "--name", "留下")
     gone = add(store_path, "--name", "删掉")
+    assert kehu("interaction", "add", keep, "--kind", "visit", "--text", "来过", store=store_path).code == 0
     store = open_store(store_path)
     assert store.index.count() == 2
     gone_dir = store.customer_dir(gone)
@@ -278,6 +279,7 @@ def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -
 
     keep = add(store_path, "--name", "留下")
     gone = add(store_path, "--name", "删掉")
+    assert kehu("interaction", "add", keep, "--kind", "visit", "--text", "来过", store=store_path).code == 0
     store = open_store(store_path)
     store.index.refresh(full=True)
     time.sleep(2.1)  # past the racy window: folder mtimes are now trusted
@@ -289,6 +291,17 @@ def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -
     shutil.rmtree(store.customer_dir(gone))
     assert store.index.refresh(full=False) == 2
     assert [r.customer.name for r in store.index.list()] == ["留下来"]
+
+    # a folder vanishing moves only its parent's mtime: interactions/, then a whole shard
+    assert [i["text"] for i in store.index.interactions()] == ["来过"]
+    shutil.rmtree(store.interactions_dir(keep))
+    store.index.refresh(full=False)
+    assert store.index.interactions() == []
+    assert [r.customer.name for r in store.index.list()] == ["留下来"]
+    shutil.rmtree(store.customer_dir(keep).parent)
+    store.index.refresh(full=False)
+    assert store.index.list() == []
+    assert store.index.refresh(full=True) == 0  # and the quick refresh left nothing stale behind
 
 
 def test_customers_from_the_index_are_the_customers_in_the_files(demo_copy: Path) -> None:
