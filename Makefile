@@ -25,6 +25,7 @@ N ?= 10000
 bench: install  ## the benchmark suite at N customers (default 10 000): `make bench N=100000`
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(PY) bench/run.py --customers $(N)
+	$(PY) bench/loaders.py --customers $(N)
 	$(PY) bench/khard_compare.py --customers $(N)
 
 demo: install
