@@ -5,9 +5,15 @@ snooze, and with a third-party rule that declares nothing about the history it r
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from kehu_plugins.reminders.cache import stamp
 
 from kehu_core import hookimpl
 from kehu_core import reminders as engine
@@ -17,6 +23,7 @@ from kehu_core.plugins import open_store
 from kehu_core.store import Store
 
 from .conftest import kehu
+from .pluginutil import add_customer, buy, configure
 
 D = dt.date
 HORIZON = dt.timedelta(days=366)
@@ -176,3 +183,87 @@ def test_values_many_asks_a_batch_once_else_per_customer(small_store: Path) -> N
         assert [v["next_reminder"] for v in many] == [
             store.plugins.values(store, c)["next_reminder"] for c in customers]
     assert any(f.hook == "customer_values_many" for f in store.plugins.failures)
+
+
+def listed_next(store_path: Path) -> dict[str, Any]:
+    result = kehu("customer", "list", "--json", store=store_path)
+    assert result.code == 0, result.err
+    return {o["id"]: o["next_reminder"] for o in result.json()}
+
+
+def computed_next(store_path: Path) -> dict[str, Any]:
+    """Each customer's next_reminder worked out on its own (customer_values, nothing kept)."""
+    store = open_store(store_path)
+    return {r.customer.id: store.plugins.values(store, r.customer)["next_reminder"]
+            for r in store.index.list(order="name")}
+
+
+def kept_rows(store_path: Path) -> dict[str, str]:
+    db = sqlite3.connect(store_path / ".kehu" / "index.sqlite")
+    try:
+        return dict(db.execute("SELECT customer_id, value FROM reminders_next"))
+    finally:
+        db.close()
+
+
+def settle(store_path: Path) -> None:
+    """Make every file a minute old: the index re-reads files written in the last 2 seconds
+    (their mtime could still change unseen), which moves the generation each time."""
+    past = time.time() - 60
+    for path in [store_path / "kehu.yaml", *(store_path / "customers").rglob("*")]:
+        os.utime(path, (past, past))
+    open_store(store_path).index.generation()  # one refresh reads them as they are now
+
+
+def test_a_list_keeps_next_reminders_until_a_record_or_a_setting_changes(small_store: Path) -> None:
+    configure(small_store, reminders={"holidays": {"enabled": False}})
+    cid = add_customer(small_store, "新客户")  # no history, no birthday: a monthly touch only
+    settle(small_store)
+    first = listed_next(small_store)
+    assert first == computed_next(small_store) and first[cid]["rule"] == "touch"
+    assert len(kept_rows(small_store)) == 31
+
+    # the next list reads what was kept: a row changed by hand shows (and proves it)
+    db = sqlite3.connect(small_store / ".kehu" / "index.sqlite")
+    with db:
+        db.execute("UPDATE reminders_next SET value=? WHERE customer_id=?",
+                   (json.dumps({"next_reminder": {"due": "2000-01-01"}}), cid))
+    db.close()
+    assert listed_next(small_store)[cid] == {"due": "2000-01-01"}
+
+    # a purchase changes the records: everything is worked out again, the greeting is next
+    today = dt.date.today()
+    pid = buy(small_store, cid, 88, today.isoformat())
+    after = listed_next(small_store)
+    assert after[cid]["key"] == f"greeting:{cid}:{pid}"
+    assert after[cid]["due"] == str(today + dt.timedelta(days=2))
+    assert after == computed_next(small_store)
+
+    # a setting is part of what was kept: switching greetings off shows the survey next
+    configure(small_store, reminders={"holidays": {"enabled": False}, "greeting": {"days": 2, "enabled": False}})
+    after = listed_next(small_store)
+    assert after[cid]["key"] == f"survey:{cid}:{pid}"
+    assert after == computed_next(small_store)
+
+    # done is a ledger line: it changes the records too
+    done = kehu("reminders", "done", f"survey:{cid}:{pid}", store=small_store)
+    assert done.code == 0, done.err
+    after = listed_next(small_store)
+    assert after[cid]["rule"] == "touch"
+    assert after == computed_next(small_store)
+
+
+def test_nothing_is_kept_with_a_rule_from_another_plugin(small_store: Path) -> None:
+    store = open_store(small_store, extra_plugins={"third": ThirdParty()})
+    customers = [r.customer for r in store.index.list(order="id")]
+    assert stamp(store, dt.date.today()) is None
+    store.plugins.values_many(store, customers)
+    assert kept_rows_or_none(small_store) is None
+    assert stamp(open_store(small_store), dt.date.today()) is not None
+
+
+def kept_rows_or_none(store_path: Path) -> dict[str, str] | None:
+    try:
+        return kept_rows(store_path)
+    except sqlite3.OperationalError:  # no such table: nothing was ever kept
+        return None
