@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kehu_plugins.reminders.cache import stamp
 
 from kehu_core import hookimpl
 from kehu_core import reminders as engine
+from kehu_core.cli import customers as customers_cli
 from kehu_core.demo import TODAY
 from kehu_core.models import Customer, Reminder
 from kehu_core.plugins import open_store
@@ -267,3 +269,20 @@ def kept_rows_or_none(store_path: Path) -> dict[str, str] | None:
         return kept_rows(store_path)
     except sqlite3.OperationalError:  # no such table: nothing was ever kept
         return None
+
+
+def test_customer_list_json_is_written_in_chunks_exactly_as_one_dump(
+    small_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(customers_cli, "_CHUNK", 7)  # 30 customers: chunks of 7, 7, 7, 7, 2
+    whole = kehu("customer", "list", "--json", store=small_store)
+    objects = whole.json()
+    assert len(objects) == 30
+    assert whole.out == json.dumps(objects, ensure_ascii=False, indent=2) + "\n"  # emit_json's bytes
+    assert [o["next_reminder"] for o in objects] == [
+        computed_next(small_store)[o["id"]] for o in objects]
+    assert kehu("customer", "list", "--tag", "no-such-tag", "--json", store=small_store).out == "[]\n"
+    tier = next(o["tier"] for o in objects if o.get("tier"))
+    some = kehu("customer", "list", "--tier", tier, "--limit", "2", "--json", store=small_store)
+    assert some.out == json.dumps([o for o in objects if o.get("tier") == tier][:2], ensure_ascii=False,
+                                  indent=2) + "\n"

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import click
 
 from ..errors import KehuError
 from ..ids import check_id
+from ..index import Row
 from ..models import Customer
 from ..services import gitops
+from ..store import Store
 from . import Context, emit_json, pass_ctx
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
 
@@ -159,17 +164,42 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
     store = ctx.store
     rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
                             limit=None if tier else limit)
-    want_values = as_json or tier is not None
-    # plugins with a batch hook (next_reminder) answer for the whole list in one pass
-    objects = customers_json(store, [r.customer for r in rows], values=want_values)
+    objects = _objects(store, rows, values=as_json or tier is not None)
     if tier is not None:
-        objects = [o for o in objects if str(o.get("tier", "")).lower() == tier.lower()]
-        objects = objects[:limit] if limit else objects
+        objects = (o for o in objects if str(o.get("tier", "")).lower() == tier.lower())
+        objects = islice(objects, limit) if limit else objects
     if as_json:
-        emit_json(objects)
+        _emit_json_list(objects)
     else:
+        objects = list(objects)
         print_customers(objects, ["tier"] if tier else [])
         click.echo(f"{len(objects)} customers", err=True)
+
+
+#: customers turned into JSON at a time: plugins answer a chunk in one pass (next_reminder),
+#: and a list of 100 000 never holds every object or the whole JSON text at once
+_CHUNK = 2000
+
+
+def _objects(store: Store, rows: list[Row], *, values: bool) -> Iterator[dict[str, Any]]:
+    for first in range(0, len(rows), _CHUNK):
+        chunk = [r.customer for r in rows[first:first + _CHUNK]]
+        rows[first:first + _CHUNK] = [None] * len(chunk)  # type: ignore[list-item]  # done with them
+        yield from customers_json(store, chunk, values=values)
+
+
+def _emit_json_list(objects: Iterable[dict[str, Any]]) -> None:
+    """``emit_json(list(objects))``, byte for byte, written a chunk at a time."""
+    pieces: list[str] = []
+    size = 0
+    for obj in objects:
+        text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+        # an element of an indented list is its own dump with every line two spaces deeper
+        pieces.append(("[\n  " if not size and not pieces else ",\n  ") + text.replace("\n", "\n  "))
+        if len(pieces) >= _CHUNK:
+            click.echo("".join(pieces), nl=False)
+            pieces, size = [], size + len(pieces)
+    click.echo("".join(pieces) + ("\n]" if size or pieces else "[]"))
 
 
 @customer_group.command("log")

@@ -32,8 +32,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS reminders_stamp(stamp TEXT)",
     "CREATE TABLE IF NOT EXISTS reminders_next(customer_id TEXT PRIMARY KEY, value TEXT)",
 )
-#: looked up one by one up to this many customers; more: one read of the whole table
-_SINGLE_READS = 64
+#: customer ids per lookup query (a list asks a chunk of customers at a time)
+_LOOKUP = 500
 
 
 def stamp(store: Store, today: dt.date) -> str | None:
@@ -54,13 +54,12 @@ def read(store: Store, key: str, ids: Sequence[str]) -> dict[str, dict[str, Any]
             row = db.execute("SELECT stamp FROM reminders_stamp").fetchone()
             if row is None or row[0] != key:
                 return {}
-            if len(ids) > _SINGLE_READS:
-                wanted = set(ids)
-                rows = [r for r in db.execute("SELECT customer_id, value FROM reminders_next") if r[0] in wanted]
-            else:
-                marks = ",".join("?" * len(ids))
-                rows = db.execute(f"SELECT customer_id, value FROM reminders_next WHERE customer_id IN ({marks})",
-                                  list(ids)).fetchall()
+            rows = []
+            for first in range(0, len(ids), _LOOKUP):
+                part = list(ids[first:first + _LOOKUP])
+                marks = ",".join("?" * len(part))
+                rows += db.execute(f"SELECT customer_id, value FROM reminders_next WHERE customer_id IN ({marks})",
+                                   part).fetchall()
     except sqlite3.OperationalError:  # no tables yet
         return {}
     return {cid: json.loads(value) for cid, value in rows}
