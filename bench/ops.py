@@ -79,9 +79,9 @@ def main() -> None:
         detail = f"{len(history)} interactions, {len(values)} plugin values"
     elif op == "save":
         ids = prepared.index.ids()
-        for warm in (ids[2], ids[2]):  # first use of ruamel etc. in a process is not the save
-            prepared.update_customer(warm, {"level": "银卡" if prepared.get(warm).level != "银卡" else "金卡"})
         cid = ids[0]
+        for _ in range(2):  # first use of ruamel, pypinyin ... in a process is not the save
+            prepared.update_customer(cid, {"level": "银卡" if prepared.get(cid).level != "银卡" else "金卡"})
         level = "金卡" if prepared.get(cid).level != "金卡" else "银卡"
         start = time.perf_counter()
         prepared.update_customer(cid, {"level": level})
