@@ -377,13 +377,14 @@ class Store:
             raise RecordError([exc.problem]) from None
         if not isinstance(data, dict):
             raise RecordError([Problem(path, 1, "expected a mapping of interaction fields (kind: ..., date: ...)")])
-        data.setdefault("id", path.stem)
+        stem = path.stem
+        data.setdefault("id", stem)
         try:
             interaction = parse_interaction(data)
         except ValidationError as exc:
             raise RecordError(_problems(path, lines_doc(path), exc)) from None
-        if interaction.id != path.stem:
-            raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {path.stem!r}")])
+        if interaction.id != stem:
+            raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {stem!r}")])
         return interaction
 
     def add_interaction(self, customer_id: str, data: dict[str, Any]) -> Interaction:
