@@ -344,3 +344,58 @@ def test_reindex_of_named_paths_reads_just_those(store_path: Path) -> None:
 
     outside = kehu("reindex", str(store_path / "kehu.yaml"), store=store_path)
     assert outside.code == 1 and "not a file or folder under" in outside.err
+
+
+def _index_tables(store_path: Path) -> dict[str, list[tuple]]:
+    import sqlite3
+
+    db = sqlite3.connect(store_path / ".kehu" / "index.sqlite")
+    try:
+        return {sql: db.execute(sql).fetchall() for sql in (
+            "SELECT * FROM customers ORDER BY id",
+            "SELECT * FROM tags ORDER BY 1, 2",
+            "SELECT * FROM interactions ORDER BY customer_id, id",
+            "SELECT path, size, customer_id, kind FROM files ORDER BY path",
+            "SELECT path FROM dirs ORDER BY path",
+            "SELECT * FROM problems ORDER BY path, line",
+            "SELECT id, search FROM search_fts ORDER BY id",
+        )}
+    finally:
+        db.close()
+
+
+def test_a_first_build_on_worker_processes_equals_one_in_a_single_process(
+        demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    import kehu_core.index as index_module
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the parallel build needs two cores")
+    broken = next(demo_copy.glob("customers/*/*/interactions/*.yaml"))
+    broken.write_text("kind: visit\ndate: 2026-13-45\n", encoding="utf-8")  # a problem, in both builds
+    parallel = tmp_path / "parallel"
+    shutil.copytree(demo_copy, parallel)
+
+    monkeypatch.setattr(index_module, "PARALLEL_THRESHOLD", 10**9)
+    open_store(demo_copy).index  # noqa: B018 - opening builds the index
+    pools: list[object] = []
+    real_pool = index_module.Index._worker_pool
+    monkeypatch.setattr(index_module.Index, "_worker_pool", lambda self: pools.append(self) or real_pool(self))
+    monkeypatch.setattr(index_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(index_module, "BUILD_COMMIT_FILES", 300)  # several transactions
+    open_store(parallel).index  # noqa: B018
+
+    assert pools, "the parallel path was not taken"
+    single, spread = _index_tables(demo_copy), _index_tables(parallel)
+    assert single == spread
+    problems = single["SELECT * FROM problems ORDER BY path, line"]
+    assert [p[0] for p in problems] == [broken.relative_to(demo_copy).as_posix()]
+    # and both are what the files say (the two builds share code, so check against the files)
+    files = Store.open(parallel)
+    customers = [files.get(cid) for cid in files.iter_customer_ids()]
+    assert len(customers) == len(single["SELECT * FROM customers ORDER BY id"]) == 200
+    assert sorted((c.id, t) for c in customers for t in c.tags) == spread["SELECT * FROM tags ORDER BY 1, 2"]
+    interaction_files = list(parallel.glob("customers/*/*/interactions/*.yaml"))
+    assert len(spread["SELECT * FROM interactions ORDER BY customer_id, id"]) == len(interaction_files) - 1
