@@ -26,6 +26,7 @@ bench: install  ## the benchmark suite at N customers (default 10 000): `make be
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(PY) bench/run.py --customers $(N)
 	$(PY) bench/loaders.py --customers $(N)
+	$(PY) bench/reminders_list.py --customers $(N)
 	$(PY) bench/khard_compare.py --customers $(N)
 
 demo: install
