@@ -24,7 +24,7 @@ lint: install
 N ?= 10000
 bench: install  ## the benchmark suite at N customers (default 10 000): `make bench N=100000`
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
-	$(PY) bench/run.py --customers $(N)
+	$(PY) bench/run.py --customers $(N) --repeat 3
 	$(PY) bench/loaders.py --customers $(N)
 	$(PY) bench/reminders_list.py --customers $(N)
 	$(PY) bench/khard_compare.py --customers $(N)

@@ -4,8 +4,9 @@
 file and for the whole sample with PyYAML's C loader (kehu's tuned ``FastLoader``), yaml-rs,
 rapidyaml (parse, then its own JSON emitter and ``json.loads``, the quickest way to Python
 objects it offers) and ruamel.yaml (safe with and without its C loader, and round-trip, on a
-tenth of the sample: they are slow). Each loader's records are validated by kehu's models and compared with yaml-rs's, so a
-fast loader that reads a file differently shows up as a mismatch, not as a win.
+tenth of the sample: they are slow). Each loader's records are validated by kehu's models and
+compared with yaml-rs's, so a fast loader that reads a file differently shows up as a mismatch,
+not as a win.
 """
 
 from __future__ import annotations
