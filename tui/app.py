@@ -65,6 +65,7 @@ class KehuApp(App):
         self._today = today
         self.watcher = StoreWatcher(store, watch_interval)
         self.background = Background(store.root)
+        self.reports = Background(store.root, name="kehu-reports")  # the dashboard's figures
         self.theme = theme
         self.sub_title = store.config.name
 
@@ -83,6 +84,7 @@ class KehuApp(App):
 
     def on_unmount(self) -> None:
         self.background.shutdown()
+        self.reports.shutdown()
 
     # --- noticing other processes ---------------------------------------------------------
 
@@ -108,6 +110,7 @@ class KehuApp(App):
     def broadcast(self, message: Message) -> None:
         """Tell every open screen (a message object can be delivered only once: copy it)."""
         self.background.invalidate()
+        self.reports.invalidate()
         for screen in self.screen_stack:
             if isinstance(message, StoreChanged):
                 screen.post_message(StoreChanged(message.files))

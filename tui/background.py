@@ -11,8 +11,10 @@ cache keyed on the old one can serve stale figures.
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,10 +43,23 @@ def open_index_quickly(store: Store) -> None:
 
 
 class Background:
-    def __init__(self, root: Path) -> None:
+    """One worker thread with a store of its own; jobs run one after the other.
+
+    The app keeps two: one for the list, detail and Today screens (plugin values, reminders),
+    and one for the dashboard, whose figures take seconds on a big store and must not hold
+    up the list's values.
+
+    The thread is a daemon (not a ThreadPoolExecutor's, which Python waits for at exit): a
+    user who quits while the dashboard still computes must not wait for it.
+    """
+
+    def __init__(self, root: Path, name: str = "kehu-background") -> None:
         self.root = root
         self.generation = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehu-background")
+        self.name = name
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], int, Callable[..., Any], tuple[Any, ...]] | None]
+        self._jobs = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._store: Store | None = None
         self._store_generation = -1
 
@@ -53,10 +68,27 @@ class Background:
         self.generation += 1
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(store, *args)`` on the worker thread, with the thread's own store."""
-        generation = self.generation
-        future = self._pool.submit(self._call, generation, fn, args)
+        """``fn(store, *args)`` on the worker thread, with the thread's own store.
+
+        Cancelling the awaiting task drops a job that has not started yet."""
+        future: Future[T] = Future()
+        self._jobs.put((future, self.generation, fn, args))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
+            self._thread.start()
         return await asyncio.wrap_future(future)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, generation, fn, args = job
+            if not future.set_running_or_notify_cancel():
+                continue  # its caller stopped waiting before it started
+            try:
+                result = self._call(generation, fn, args)
+            except BaseException as exc:  # handed to the awaiting task, which says it
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
 
     def _call(self, generation: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._store is None or self._store_generation != generation:
@@ -70,4 +102,12 @@ class Background:
         return fn(self._store, *args)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel the jobs not started yet and let the thread end after the current one."""
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        self._jobs.put(None)

@@ -44,7 +44,8 @@ class FiltersChanged(Message):
 
 
 class ListLoaded(Message):
-    """The customer list started (``done=False``) or finished fetching rows in the background."""
+    """The customer list started fetching rows in the background (``done=False``) or put
+    rows on screen (``done=True``): its status line has news."""
 
     def __init__(self, done: bool) -> None:
         super().__init__()

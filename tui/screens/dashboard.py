@@ -2,16 +2,20 @@
 
 Every figure comes from ``kehu_core`` (``services.segmentation`` for the pyramid,
 ``services.analytics`` for products and receivables), so the dashboard and
-``kehu report`` always agree.
+``kehu report`` always agree. On a big store they take seconds, so they are computed on the
+app's reports thread (a store of its own) and each card fills in when its figure is ready;
+the screen stays usable meanwhile, and a reload supersedes a computation still running.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 
 MONTHS = 12
 PRODUCT_PERIOD = "90d"
+T = TypeVar("T")
+Bar = tuple[str, Decimal, str]  # label, amount, note
 
 
 class DashboardScreen(Screen):
@@ -41,6 +47,7 @@ class DashboardScreen(Screen):
         super().__init__()
         self.store = store
         self.today = today
+        self._shown = False  # the first figures are on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,41 +67,63 @@ class DashboardScreen(Screen):
         self.load()
 
     def load(self) -> None:
-        self._pyramid()
-        self._revenue()
-        self._products()
-        self._receivables()
+        """Compute the figures off the screen's thread; each card shows its own when ready.
 
-    def _pyramid(self) -> None:
-        end = self.today + dt.timedelta(days=1)
-        act = segmentation.activity(self.store, end - dt.timedelta(days=365), end)
-        revenue = {cid: a.revenue for cid, a in act.items() if a.purchases}
-        groups = segmentation.pyramid(revenue)
-        tiers = []
-        for name in segmentation.PYRAMID_NAMES:
-            members = [cid for cid, g in groups.items() if g == name]
-            tiers.append((name, len(members), sum((revenue[c] for c in members), Decimal(0))))
+        The first time, the cards show a loading indicator; a reload keeps the figures on
+        screen and says "updating" in the header until the new ones are in."""
+        cards = list(self.query(".card"))
+        if not self._shown:
+            for card in cards:
+                card.loading = True
+        else:
+            self.sub_title = f"dashboard as of {self.today.isoformat()} · updating…"
+        # after the screen is drawn: the work competes with the drawing for the interpreter
+        self.call_after_refresh(self._compute)
+
+    @work(group="dashboard", exclusive=True, exit_on_error=False)
+    async def _compute(self) -> None:
+        # fastest first, so that something is on screen soon on a big store
+        steps = (
+            ("#pyramid", pyramid_figures, self._show_pyramid),
+            ("#receivables", analytics.receivables_report, self._show_receivables),
+            ("#products", products_figures, self._show_products),
+            ("#revenue", revenue_by_month, self._show_revenue),
+        )
+        for selector, figures, show in steps:
+            card = self.query_one(selector)
+            try:
+                result = await self._run(figures, self.today)
+            except Exception as exc:  # one card failing must not take the others with it
+                card.loading = False
+                self.notify(f"{card.border_title}: {exc}", severity="error")
+                continue
+            show(result)
+            card.loading = False
+        self._shown = True
+        self.sub_title = f"dashboard as of {self.today.isoformat()}"
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(store, *args)`` on the app's reports thread (inline without one)."""
+        reports = getattr(self.app, "reports", None)
+        if reports is None:
+            return fn(self.store, *args)
+        return await reports.run(fn, *args)
+
+    @property
+    def loading_cards(self) -> list[str]:
+        """The ids of the cards still waiting for their first figures."""
+        return [card.id or "" for card in self.query(".card") if card.loading]
+
+    def _show_pyramid(self, tiers: list[tuple[str, int, Decimal]]) -> None:
         self.query_one(TierPyramid).show(tiers)
 
-    def _revenue(self) -> None:
-        first = self.today.replace(day=1) - relativedelta(months=MONTHS - 1)
-        end = self.today + dt.timedelta(days=1)
-        months = [(first + relativedelta(months=i)).strftime("%Y-%m") for i in range(MONTHS)]
-        totals = dict.fromkeys(months, Decimal(0))
-        for purchase in self.store.index.purchases(first.isoformat(), end.isoformat()):
-            totals[purchase["date"][:7]] += Decimal(str(purchase.get("amount") or 0))
-        self.query_one("#revenue", BarChart).show(
-            [m[2:] for m in months], [round(float(v) / 1000, 1) for v in totals.values()])
+    def _show_revenue(self, months: tuple[list[str], list[float]]) -> None:
+        self.query_one("#revenue", BarChart).show(*months)
 
-    def _products(self) -> None:
-        report = analytics.products_report(
-            self.store, analytics.Period.ending(self.today, PRODUCT_PERIOD))
-        hot = [(p.name, p.revenue, _change(p.revenue_change)) for p in report.hot[:6]]
-        slow = [(p.name, p.revenue, _change(p.revenue_change)) for p in report.slow[:6]]
-        self.query_one(ProductBars).show(report.revenue, hot, slow)
+    def _show_products(self, figures: tuple[Decimal, list[Bar], list[Bar]]) -> None:
+        self.query_one(ProductBars).show(*figures)
 
-    def _receivables(self) -> None:
-        report = analytics.receivables_report(self.store, self.today)
+    def _show_receivables(self, report: analytics.ReceivablesReport) -> None:
         chart = self.query_one("#receivables", BarChart)
         chart.border_subtitle = f"total {formatting.money(report.total)} · {len(report.items)} unpaid"
         chart.show(list(report.buckets), [round(float(b["amount"]) / 1000, 1) for b in report.buckets.values()])
@@ -110,6 +139,41 @@ class DashboardScreen(Screen):
 
     def on_customer_saved(self, event: CustomerSaved) -> None:
         self.load()
+
+
+# --- the figures: run on the reports thread, with its own store -------------------------
+
+
+def pyramid_figures(store: Store, today: dt.date) -> list[tuple[str, int, Decimal]]:
+    """(tier, customers, revenue) of the pyramid over the last 365 days, top tier first."""
+    end = today + dt.timedelta(days=1)
+    act = segmentation.activity(store, end - dt.timedelta(days=365), end)
+    revenue = {cid: a.revenue for cid, a in act.items() if a.purchases}
+    groups = segmentation.pyramid(revenue)
+    tiers = []
+    for name in segmentation.PYRAMID_NAMES:
+        members = [cid for cid, g in groups.items() if g == name]
+        tiers.append((name, len(members), sum((revenue[c] for c in members), Decimal(0))))
+    return tiers
+
+
+def revenue_by_month(store: Store, today: dt.date) -> tuple[list[str], list[float]]:
+    """Month labels (YY-MM) and revenue in thousand CNY for the last ``MONTHS`` months."""
+    first = today.replace(day=1) - relativedelta(months=MONTHS - 1)
+    end = today + dt.timedelta(days=1)
+    months = [(first + relativedelta(months=i)).strftime("%Y-%m") for i in range(MONTHS)]
+    totals = dict.fromkeys(months, Decimal(0))
+    for purchase in store.index.purchases(first.isoformat(), end.isoformat()):
+        totals[purchase["date"][:7]] += Decimal(str(purchase.get("amount") or 0))
+    return [m[2:] for m in months], [round(float(v) / 1000, 1) for v in totals.values()]
+
+
+def products_figures(store: Store, today: dt.date) -> tuple[Decimal, list[Bar], list[Bar]]:
+    """Revenue of the period and its six hottest and six slowest products."""
+    report = analytics.products_report(store, analytics.Period.ending(today, PRODUCT_PERIOD))
+    hot = [(p.name, p.revenue, _change(p.revenue_change)) for p in report.hot[:6]]
+    slow = [(p.name, p.revenue, _change(p.revenue_change)) for p in report.slow[:6]]
+    return report.revenue, hot, slow
 
 
 def _change(percent: float | None) -> str:

@@ -211,6 +211,7 @@ class CustomerTable(DataTable):
             self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
             self._reselect = None
         self.call_after_refresh(self.fill_visible)
+        self.post_message(ListLoaded(done=True))
 
     @work(group="list-fetch", exclusive=True, exit_on_error=False)
     async def _fetch_in_background(self, seq: int) -> None:
@@ -245,7 +246,6 @@ class CustomerTable(DataTable):
                 self.loading = False
         if seq == self._seq:
             self._done_filling()
-            self.post_message(ListLoaded(done=True))
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(store, *args)`` on the app's background thread (inline without one)."""
