@@ -150,6 +150,9 @@ class CustomerTable(DataTable):
         self._reselect = self.selected_id if keep_cursor else None
         self._wanted = max(self.row_count, self._chunk) if keep_cursor else self._chunk
         self._seq += 1
+        # values asked for rows that are going away: not computed unless already started
+        self.workers.cancel_group(self, "values")
+        self._asked.clear()
         self._rows_by_id.clear()
         self._buffer = []
         self._offset = 0
@@ -216,6 +219,8 @@ class CustomerTable(DataTable):
     @work(group="list-fetch", exclusive=True, exit_on_error=False)
     async def _fetch_in_background(self, seq: int) -> None:
         """Fetch pages for a tier filter off the screen's thread until the screen is full."""
+        if seq != self._seq:
+            return  # reloaded before this worker even started
         query = dataclasses.replace(self.query_state)  # the fetch must not see later changes
         if not self.row_count:
             self.loading = True
