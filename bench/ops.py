@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,6 +39,20 @@ def cold_index(store_path: Path) -> str:
     return f"{store.index.count()} customers indexed"
 
 
+@contextlib.contextmanager
+def _one_file_edited(store: Any) -> Iterator[Path]:
+    """A customer file rewritten as an editor or git writes it (a new file renamed over the old
+    one); put back afterwards, and the index told."""
+    path = store.customer_file(store.index.ids()[1])
+    text = path.read_text(encoding="utf-8")
+    atomic_write(path, text.replace("name: ", "name: 改", 1))
+    try:
+        yield path
+    finally:
+        atomic_write(path, text)
+        store.index.refresh_given([path])
+
+
 def _warm(store_path: Path):
     store = open_store(store_path)
     store.index  # noqa: B018 - opening refreshes; the timed part is the query below
@@ -52,6 +69,7 @@ def main() -> None:
               "refresh_full", "check"}:
         prepared = _warm(store_path)
     start = time.perf_counter()
+    seconds: float | None = None  # set by an op whose timed part ends before it cleans up
     detail = ""
     if op == "raw_read":
         detail = raw_read(store_path)
@@ -86,29 +104,16 @@ def main() -> None:
         start = time.perf_counter()
         prepared.update_customer(cid, {"level": level})
         detail = "one field of one customer (warm process)"
-    elif op == "reindex_one":
-        cid = prepared.index.ids()[1]
-        path = prepared.customer_file(cid)
-        text = path.read_text(encoding="utf-8")
-        # as an editor or git writes it: a new file renamed over the old one
-        atomic_write(path, text.replace("name: ", "name: 改", 1))
-        start = time.perf_counter()
-        detail = f"{prepared.index.refresh()} file re-read"
-        atomic_write(path, text)
-    elif op == "reindex_named":
-        cid = prepared.index.ids()[1]
-        path = prepared.customer_file(cid)
-        text = path.read_text(encoding="utf-8")
-        atomic_write(path, text.replace("name: ", "name: 改", 1))
-        start = time.perf_counter()
+    elif op in ("reindex_one", "reindex_named"):
         from kehu_core.index import Index
 
-        # what `kehu reindex FILE` does: a fresh connection, no blind check, just that file
-        detail = f"{Index(prepared).refresh_given([path])} file re-read"
-        seconds = time.perf_counter() - start
-        atomic_write(path, text)
-        prepared.index.refresh_given([path])
-        start = time.perf_counter() - seconds
+        with _one_file_edited(prepared) as path:
+            start = time.perf_counter()
+            # reindex_one: the check before every command finds it; reindex_named: what
+            # `kehu reindex FILE` does (a fresh connection, no blind check, just that file)
+            count = prepared.index.refresh() if op == "reindex_one" else Index(prepared).refresh_given([path])
+            seconds = time.perf_counter() - start
+        detail = f"{count} file re-read"
     elif op == "check":
         from kehu_core.services.checking import check_store
 
@@ -123,7 +128,8 @@ def main() -> None:
         detail = f"{len(problems)} problems (cold: index rebuilt)"
     else:
         raise SystemExit(f"unknown op {op}")
-    seconds = time.perf_counter() - start
+    if seconds is None:
+        seconds = time.perf_counter() - start
     # the biggest of this process and its worker processes (a cold build parses in workers)
     rss_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(json.dumps({"op": op, "seconds": seconds, "rss_mb": rss_mb, "detail": detail}, ensure_ascii=False))

@@ -736,6 +736,10 @@ class Index:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return list(self._rows(sql, params))
 
+    def each(self) -> Iterator[Row]:
+        """Every customer, one at a time (a whole-store pass without 100 000 rows in memory)."""
+        return self._rows(self._ROW + " ORDER BY id")
+
     def ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM customers ORDER BY id")]
 

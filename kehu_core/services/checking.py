@@ -26,7 +26,7 @@ def check_store(store: Store) -> list[Problem]:
             problems.extend(exc.problems)
     known = set(index.ids())
     paths = dict(index.db.execute("SELECT id, path FROM customers"))  # a Path each only when needed
-    for row in index.list():
+    for row in index.each():
         customer = row.customer
         if customer.referrer and customer.referrer not in known:
             path = store.root / paths[customer.id]
