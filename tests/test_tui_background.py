@@ -9,6 +9,7 @@ own work queues behind it. Everything else is real: the demo store, its index, t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,11 +19,14 @@ import pytest
 from kehu_tui.background import Background
 from kehu_tui.formatting import money
 from kehu_tui.screens.dashboard import DashboardScreen
+from kehu_tui.screens.today import AHEAD_DAYS, OVERDUE_DAYS, TodayScreen
 from kehu_tui.widgets.customers.table import CustomerTable
+from kehu_tui.widgets.reminders.table import ReminderTable
 from textual.widgets import Input, Static
 
 from kehu_core.demo import TODAY
 from kehu_core.plugins import open_store
+from kehu_core.reminders import due_reminders
 from kehu_core.services import analytics
 
 from .test_tui import SIZE, make_app, names, text_of, wait_for
@@ -161,3 +165,25 @@ async def test_scrolling_to_the_end_shows_every_customer(demo_copy: Path) -> Non
         store = open_store(demo_copy)
         assert names(table) == [row.customer.name for row in store.index.list()]
         assert "200 customers · sorted by name" in status(app)
+
+
+async def test_today_shows_loading_then_every_reminder_due(demo_copy: Path) -> None:
+    found = due_reminders(open_store(demo_copy), TODAY - dt.timedelta(days=OVERDUE_DAYS),
+                          TODAY + dt.timedelta(days=AHEAD_DAYS))
+    assert found
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        async with hold(app.reports):
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, TodayScreen), "today")
+            await pilot.pause()
+            table = app.screen.query_one(ReminderTable)
+            assert table.loading and loading_indicators(app) == 1
+            assert "computing" in text_of(app.screen.query_one("#today-status"))
+            await pilot.press("ctrl+t")
+            assert app.theme == "textual-light"
+        await wait_for(pilot, lambda: table.row_count > 0 and not table.loading, "the reminders")
+        assert set(table.reminders) == {r.key for r in found}
+        assert f"{len(found)} reminders" in text_of(app.screen.query_one("#today-status"))
+        await pilot.press("down")  # the table has the keys
+        assert table.cursor_row == 1

@@ -1,13 +1,15 @@
 """Today: reminders due (greeting, survey, birthday, holiday, visit, overdue, dormant).
 
-The reminders come from ``kehu_core.reminders`` (which runs every plugin's rules); marking
-one done or snoozing it is recorded there too, so the CLI sees the same list.
+The reminders come from ``kehu_core.reminders`` (which runs every plugin's rules), computed
+on the app's reports thread; marking one done or snoozing it is recorded there too, so the
+CLI sees the same list.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -25,6 +27,7 @@ from .snooze import SnoozeScreen
 if TYPE_CHECKING:
     from kehu_core.store import Store
 
+T = TypeVar("T")
 OVERDUE_DAYS = 30  # how far back an undone reminder is still shown
 AHEAD_DAYS = 7
 
@@ -54,6 +57,8 @@ class TodayScreen(Screen):
         self.store = store
         self.today = today
         self.week = True
+        self._shown = False  # a list is on screen
+        self._summary = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,8 +68,8 @@ class TodayScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"today {self.today.isoformat()}"
+        self.query_one(ReminderTable).focus()  # before it is loading: then it takes no focus
         self.load()
-        self.query_one(ReminderTable).focus()
 
     @property
     def window(self) -> tuple[dt.date, dt.date]:
@@ -72,24 +77,48 @@ class TodayScreen(Screen):
         return self.today - dt.timedelta(days=OVERDUE_DAYS), end
 
     def load(self) -> None:
+        """Compute the reminders off the screen's thread (seconds on a big store: every rule
+        of every plugin for every customer); the table shows a loading indicator the first
+        time, and keeps the old list with "updating…" in the status line after that."""
         status = self.query_one("#today-status", Static)
         module = reminders_module()
         if module is None:
             status.update(Text("Reminders are not available: kehu_core.reminders is not "
                                "installed.", style="bold red"))
             return
-        start, end = self.window
+        if self._shown:
+            status.update(f"{self._summary} · updating…")
+        else:
+            self.query_one(ReminderTable).loading = True
+            status.update("computing the reminders…")
+        self._compute(module, *self.window)
+
+    @work(group="today", exclusive=True, exit_on_error=False)
+    async def _compute(self, module: Any, start: dt.date, end: dt.date) -> None:
+        status = self.query_one("#today-status", Static)
+        table = self.query_one(ReminderTable)
         try:
-            found = module.due_reminders(self.store, start, end)
+            found = await self._run(module.due_reminders, start, end)
         except KehuError as exc:
+            table.loading = False
             status.update(Text(str(exc), style="bold red"))
             return
-        self.query_one(ReminderTable).show(found, self.today)
+        table.show(found, self.today)
+        table.loading = False
+        self.refresh_bindings()  # the footer shows the table's keys again, not the screen's
+        self._shown = True
         late = sum(1 for r in found if r.due < self.today)
         due = sum(1 for r in found if r.due == self.today)
         span = f"up to {end.isoformat()}" if self.week else "today"
-        status.update(f"{len(found)} reminders {span} · {due} due today · {late} overdue · "
-                      "x done · s snooze · Enter opens the customer")
+        self._summary = f"{len(found)} reminders {span} · {due} due today · {late} overdue"
+        status.update(f"{self._summary} · x done · s snooze · Enter opens the customer")
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(store, *args)`` on the app's reports thread (inline without one)."""
+        reports = getattr(self.app, "reports", None)
+        if reports is None:
+            return fn(self.store, *args)
+        return await reports.run(fn, *args)
 
     def _selected(self) -> Any:
         reminder = self.query_one(ReminderTable).selected
@@ -108,6 +137,7 @@ class TodayScreen(Screen):
             self.notify(f"not marked done: {exc}", severity="error")
             return
         self.notify(f"done: {reminder.customer_name} · {reminder.title}")
+        self.query_one(ReminderTable).forget(reminder.key)
         self.app.broadcast(CustomerSaved(reminder.customer_id))  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="snooze")

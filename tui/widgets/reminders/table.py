@@ -1,4 +1,8 @@
-"""Reminders as a table: one row per reminder, keyed by its stable key."""
+"""Reminders as a table: one row per reminder, keyed by its stable key.
+
+A big store has tens of thousands of reminders due in a week; the DataTable measures every
+cell it is given, so rows are put on screen a few screenfuls at a time as the user scrolls.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
+
+SHOW = 100  # rows put on screen at a time
 
 RULE_LABELS = {
     "greeting": "问候", "survey": "回访", "birthday": "生日", "holiday": "节日",
@@ -18,6 +24,9 @@ class ReminderTable(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.reminders: dict[str, Any] = {}
+        self._order: list[Any] = []  # every reminder, in the order given and shown
+        self._today = dt.date.today()
+        self._adding = False
 
     def on_mount(self) -> None:
         self.add_column("Due", key="due", width=10)
@@ -29,16 +38,54 @@ class ReminderTable(DataTable):
     def show(self, reminders: list[Any], today: dt.date) -> None:
         selected = self.selected_key
         self.clear()
+        self._today = today
         self.reminders = {r.key: r for r in reminders}
-        for r in sorted(reminders, key=lambda r: (r.due, r.customer_name, r.key)):
-            style = "bold red" if r.due < today else "bold" if r.due == today else ""
+        self._order = list(reminders)  # kehu_core.reminders sorts them, as the CLI shows them
+        wanted = SHOW
+        if selected in self.reminders:  # keep the cursor where it was, even far down
+            wanted = max(wanted, next(i for i, r in enumerate(self._order) if r.key == selected) + 1)
+        self._show_more(wanted)
+        if selected in self.reminders:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def _show_more(self, count: int = SHOW) -> None:
+        if self._adding:
+            return  # adding a row can move the cursor, whose watcher asks for more
+        self._adding = True
+        try:
+            self._add_rows(count)
+        finally:
+            self._adding = False
+
+    def _add_rows(self, count: int) -> None:
+        for r in self._order[self.row_count:self.row_count + count]:
+            style = "bold red" if r.due < self._today else "bold" if r.due == self._today else ""
             label = RULE_LABELS.get(r.rule, "")
             self.add_row(
                 Text(r.due.isoformat(), style=style), r.customer_name,
                 f"{label} {r.rule}".strip(), r.title, r.detail or "", key=r.key,
             )
-        if selected in self.reminders:
-            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def forget(self, key: str) -> None:
+        """Take a reminder off the list at once (done): the recomputed list follows later."""
+        if key not in self.reminders:
+            return
+        del self.reminders[key]
+        self._order = [r for r in self._order if r.key != key]
+        self.remove_row(key)
+        if self.row_count < len(self._order) and self.row_count < SHOW:
+            self._show_more(1)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        near_the_end = new_value + self.size.height * 2 >= self.row_count
+        if near_the_end and self.row_count < len(self._order):
+            self._show_more()
+
+    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if new.row >= self.row_count - 5 and self.row_count < len(self._order):
+            self._show_more()
 
     @property
     def selected_key(self) -> str | None:
