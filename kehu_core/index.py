@@ -590,17 +590,10 @@ class Index:
             raise
 
     def _worker_pool(self) -> ProcessPoolExecutor:
-        global _WORKER_STORE
         if self._pool is None:  # kept until the refresh ends: it works shard by shard
-            if sys.platform == "linux":
-                # forked workers inherit this store with its plugins loaded and pypinyin's
-                # dictionary imported (the first shard was parsed here): 0.3 s less per worker.
-                # They only parse files; the index connection is never used in them.
-                _WORKER_STORE = self.store
-                self._pool = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("fork"))
-            else:
-                self._pool = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_worker_init, initargs=(str(self.store.root),))
+            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            self._pool = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=ctx, initializer=_worker_init,
+                                             initargs=(str(self.store.root),))
         return self._pool
 
     def _parse_all(self, rels: list[str], stats: dict[str, tuple[int, int]]) -> Batch:
@@ -617,11 +610,9 @@ class Index:
         return out
 
     def _close_pool(self) -> None:
-        global _WORKER_STORE
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-            _WORKER_STORE = None
 
     def _store_batch(self, batch: Batch, touched: set[str]) -> None:
         db = self.db
