@@ -353,7 +353,7 @@ class Index:
                 if first is not None:  # stored while the workers start on the next shards
                     add(first)
                     first = None
-                if len(ahead) > 2 * workers:  # bounded: memory stays a few shards' worth
+                if len(ahead) > 6 * workers:  # bounded: a dozen shards of rows at most
                     add(ahead.popleft().result())
             while ahead:
                 add(ahead.popleft().result())
