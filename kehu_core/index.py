@@ -31,7 +31,7 @@ from .textsearch import normalise_query, search_text
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

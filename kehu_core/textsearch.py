@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 from collections.abc import Iterable
@@ -27,21 +26,16 @@ def pinyin_keys(name: str) -> tuple[str, ...]:
 
 
 def phone_digits(phones: Iterable[str]) -> list[str]:
-    """Digits of each number, with and without its country code, so 139... and 86139... match."""
-    import phonenumbers
-
-    out = []
-    for phone in phones:
-        out.append(_NON_DIGIT.sub("", phone))
-        with contextlib.suppress(phonenumbers.NumberParseException):  # digits alone still match
-            out.append(str(phonenumbers.parse(phone).national_number))
-    return out
+    """Digits of each number. Phones are stored in E.164 (``+8613912345678``), whose digits end
+    with the national number, so a search for ``139...`` finds them as well as ``86139...``."""
+    return [_NON_DIGIT.sub("", phone) for phone in phones]
 
 
 def search_text(
     name: str, *, nickname: str | None = None, organization: str | None = None,
     phones: Iterable[str] = (), emails: Iterable[str] = (), tags: Iterable[str] = (),
 ) -> str:
+    """Everything a customer can be found by, for substring search (LIKE and trigrams)."""
     parts = [name, name.replace(" ", ""), *pinyin_keys(name)]
     if nickname:
         parts += [nickname, *pinyin_keys(nickname)]
@@ -49,8 +43,15 @@ def search_text(
         parts.append(organization)
     parts += phone_digits(phones)
     parts += list(emails)
-    parts += [f"#{t}" for t in tags] + list(tags)
-    return "\x1f".join(p.lower() for p in parts if p)
+    parts += [f"#{t}" for t in tags]  # `#vip` also finds `vip`, and `#v` only the tag
+    return "\x1f".join(_without_contained(p.lower() for p in parts if p))
+
+
+def _without_contained(parts: Iterable[str]) -> list[str]:
+    """Drop parts that another part contains (a name without spaces, initials inside ...):
+    a substring search finds them there, and a shorter text is cheaper to index."""
+    unique = list(dict.fromkeys(parts))
+    return [p for p in unique if not any(p != q and p in q for q in unique)]
 
 
 def normalise_query(query: str) -> tuple[str, str | None]:
