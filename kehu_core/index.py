@@ -26,22 +26,23 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, RecordError
 from .models import TRUSTED, Customer, Purchase
-from .textsearch import normalise_query, search_text
+from .textsearch import normalise_query, search_text, sort_key
 
 if TYPE_CHECKING:
     from .store import Store
 
-INDEX_VERSION = 9
+INDEX_VERSION = 10
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
     path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, customer_id TEXT, kind TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS customers(
     id TEXT PRIMARY KEY, path TEXT, name TEXT, owner TEXT, level TEXT, phone TEXT,
-    search TEXT, short TEXT, data TEXT,
+    search TEXT, short TEXT, data TEXT, sort_name TEXT,
     last_contact TEXT, last_purchase TEXT, first_purchase TEXT,
     revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0);
-CREATE INDEX IF NOT EXISTS customers_name ON customers(name);
+-- names in pinyin order (安娜 anna, Ava, 白云 baiyun ... 赵敏 zhaomin), as a phone's contacts
+CREATE INDEX IF NOT EXISTS customers_sort ON customers(sort_name, name, id);
 CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
 -- short queries scan this narrow covering index instead of the wide rows
 CREATE INDEX IF NOT EXISTS customers_short ON customers(short, id);
@@ -153,7 +154,7 @@ def _customer_rows(out: Parsed, c: Customer) -> None:
                        phones=c.phones, emails=c.emails, tags=c.tags)
     short = search_text(c.name, nickname=c.nickname, tags=c.tags)
     out.customer = (c.id, out.rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
-                    text, short, c.model_dump_json())
+                    text, short, c.model_dump_json(), sort_key(c.name))
     out.tags = [(c.id, t) for t in c.tags]
 
 
@@ -618,8 +619,8 @@ class Index:
         db = self.db
         customers = batch.customers
         db.executemany(
-            "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data)"
-            " VALUES(?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data,"
+            " sort_name) VALUES(?,?,?,?,?,?,?,?,?,?)",
             customers,
         )
         db.executemany("DELETE FROM search_fts WHERE rowid=?", [(_docid(c[0]),) for c in customers])
@@ -718,8 +719,8 @@ class Index:
             where.append("level=?")
             params.append(level)
         orders = {
-            "name": "name, id", "id": "id", "revenue": "revenue DESC, id",
-            "last_contact": "last_contact DESC, id", "owner": "owner, name",
+            "name": "sort_name, name, id", "id": "id", "revenue": "revenue DESC, id",
+            "last_contact": "last_contact DESC, id", "owner": "owner, sort_name, name, id",
         }
         sql = self._ROW + (" WHERE " + " AND ".join(where) if where else "")
         sql += f" ORDER BY {orders.get(order, 'name, id')}"
@@ -753,7 +754,7 @@ class Index:
             where = "search LIKE ? ESCAPE '\\'"
         sql = (
             self._ROW + f" WHERE {where}"
-            " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, name, id LIMIT ?"
+            " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, sort_name, name, id LIMIT ?"
         )
         return list(self._rows(sql, (like, text, like[1:], limit)))
 

@@ -10,19 +10,31 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _NON_DIGIT = re.compile(r"\D")
 
 
-@functools.lru_cache(maxsize=8192)  # names repeat (王伟, 张敏 ...) and each is asked for twice
-def pinyin_keys(name: str) -> tuple[str, ...]:
-    """``赵敏`` → ``("zhaomin", "zm")``; names without Chinese characters give nothing."""
+@functools.lru_cache(maxsize=8192)  # names repeat (王伟, 张敏 ...) and each is asked for thrice
+def _syllables(name: str) -> tuple[str, ...]:
+    """``赵敏`` → ``("zhao", "min")``; names without Chinese characters give nothing."""
     if not _HAN.search(name):
         return ()
     # Imported here: pypinyin loads its dictionary on import (~0.5 s), which a search for
     # ASCII text (zm, phone digits) and the TUI's first screen do not need.
     from pypinyin import Style, lazy_pinyin
 
-    syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s.strip()]
+    return tuple(s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s.strip())
+
+
+def pinyin_keys(name: str) -> tuple[str, ...]:
+    """``赵敏`` → ``("zhaomin", "zm")``; names without Chinese characters give nothing."""
+    syllables = _syllables(name)
     if not syllables:
         return ()
-    return ("".join(syllables).lower(), "".join(s[0] for s in syllables).lower())
+    return ("".join(syllables), "".join(s[0] for s in syllables))
+
+
+def sort_key(name: str) -> str:
+    """Where a name goes in a list: by its pinyin, syllable by syllable (杜海燕 ``du hai yan``
+    before 段刚 ``duan gang``), among Latin names, the way a phone lists its contacts."""
+    syllables = _syllables(name)
+    return " ".join(syllables) if syllables else name.lower()
 
 
 def phone_digits(phones: Iterable[str]) -> list[str]:

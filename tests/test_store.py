@@ -399,3 +399,16 @@ def test_a_first_build_on_worker_processes_equals_one_in_a_single_process(
     assert sorted((c.id, t) for c in customers for t in c.tags) == spread["SELECT * FROM tags ORDER BY 1, 2"]
     interaction_files = list(parallel.glob("customers/*/*/interactions/*.yaml"))
     assert len(spread["SELECT * FROM interactions ORDER BY customer_id, id"]) == len(interaction_files) - 1
+
+
+def test_names_are_listed_in_pinyin_order_among_latin_names(store_path: Path) -> None:
+    for name in ("赵敏", "Zoe", "白云", "Ava", "安娜", "阿强"):
+        add(store_path, "--name", name)
+    listed = [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()]
+    # a qiang, an na, ava, bai yun, zhao min, zoe: as a phone lists contacts, not by character code
+    assert listed == ["阿强", "安娜", "Ava", "白云", "赵敏", "Zoe"]
+    # surname first, syllable by syllable: 杜 (du) before 段 (duan), whatever follows
+    add(store_path, "--name", "段刚")
+    add(store_path, "--name", "杜海燕")
+    listed = [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()]
+    assert listed.index("杜海燕") < listed.index("段刚")
