@@ -768,8 +768,9 @@ class Index:
             for p, line, msg in self.db.execute("SELECT path, line, message FROM problems ORDER BY path, line")
         ]
 
-    def purchases(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
-        """Every purchase (optionally dated in [since, until)) as plain dicts, for reports."""
+    def purchases(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every purchase (optionally dated in [since, until)) as plain dicts, for reports: one at
+        a time, in date order (a year of a big shop is 600 000 purchases: never all in memory)."""
         where, params = ["kind='purchase'"], []
         if since:
             where.append("date >= ?")
@@ -781,15 +782,15 @@ class Index:
 
     def interactions(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every interaction (optionally of one kind) as plain dicts with ``customer_id``."""
-        return self._interaction_records(["kind=?"], [kind]) if kind else self._interaction_records([], [])
+        where, params = (["kind=?"], [kind]) if kind else ([], [])
+        return list(self._interaction_records(where, params))
 
-    def _interaction_records(self, where: list[str], params: list[str]) -> list[dict[str, Any]]:
+    def _interaction_records(self, where: list[str], params: list[str]) -> Iterator[dict[str, Any]]:
         sql = "SELECT customer_id, data FROM interactions"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        out = []
-        for cid, data in self.db.execute(sql + " ORDER BY date, customer_id, id", params):
+        # a cursor of its own: the caller may query the index while it walks these
+        for cid, data in self.db.cursor().execute(sql + " ORDER BY date, customer_id, id", params):
             record = json.loads(data)
             record["customer_id"] = cid
-            out.append(record)
-        return out
+            yield record
