@@ -22,6 +22,7 @@ import functools
 import hashlib
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -189,9 +190,10 @@ class Store:
         local = self.root / STATE_DIR
         try:
             local.mkdir(exist_ok=True)
-            probe = local / ".write-test"
-            probe.touch()
-            probe.unlink()
+            # a probe of its own: on one shared name, two processes opening the store at once
+            # could delete each other's, and the loser took the fallback (a lock of its own)
+            with tempfile.TemporaryFile(dir=local):
+                pass
             return local
         except OSError:
             key = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:16]

@@ -302,3 +302,19 @@ def test_two_processes_saving_one_customer_never_lose_an_update(store_path: Path
 
 if __name__ == "__main__":
     worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+
+
+def _state_dirs(store_path: Path, times: int) -> set[Path]:
+    from kehu_core.store import Store
+
+    return {Store.open(store_path).state_dir for _ in range(times)}
+
+
+def test_processes_opening_a_store_at_once_share_its_lock_folder(store_path: Path) -> None:
+    # each opening probes that .kehu/ is writable; two probes racing on one shared file name
+    # once sent a process to its fallback folder, with a lock file of its own: no lock at all
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4) as pool:
+        found = set().union(*pool.map(_state_dirs, [store_path] * 8, [300] * 8))
+    assert found == {store_path / ".kehu"}
