@@ -58,6 +58,12 @@ def loading_indicators(app) -> int:
                for line in lines)
 
 
+async def open_dashboard(pilot, app) -> DashboardScreen:
+    await pilot.press("d")
+    await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+    return app.screen
+
+
 def status(app) -> str:
     return text_of(app.screen.query_one("#list-status", Static))
 
@@ -66,9 +72,7 @@ async def test_dashboard_shows_loading_then_figures_and_keys_work_meanwhile(demo
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:
         async with hold(app.reports):
-            await pilot.press("d")
-            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
-            screen = app.screen
+            screen = await open_dashboard(pilot, app)
             await pilot.pause()
             # the screen is up while its figures are still being computed
             assert sorted(screen.loading_cards) == ["products", "pyramid", "receivables", "revenue"]
@@ -93,8 +97,7 @@ async def test_leaving_the_dashboard_before_its_figures_are_in(demo_copy: Path) 
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:
         async with hold(app.reports):
-            await pilot.press("d")
-            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+            await open_dashboard(pilot, app)
             await pilot.press("escape")
             await pilot.pause()
         table = app.screen.query_one(CustomerTable)
