@@ -368,11 +368,11 @@ class Index:
         root_len = len(str(self.store.root)) + 1
         count = 0
         seen_top: set[str] = {"customers"}
-        for child in children:
+        for child, scanned in zip(children, self._scans(children, root_len), strict=True):
             rel = child.path[root_len:]
             seen_top.add(rel)
-            if child.is_dir(follow_symlinks=False):
-                on_disk, folders = self.scan(child.path)
+            if scanned is not None:
+                on_disk, folders = scanned
                 known = self._known_files(rel)
                 known_dirs = self._known_dirs(rel)
             else:
@@ -399,6 +399,28 @@ class Index:
             for d in self._known_dirs(t)}
         self._apply([], gone, {}, gone_folders=gone_dirs)
         return count + len(gone)
+
+    def _scans(self, children: list[os.DirEntry[str]], root_len: int
+               ) -> Iterator[tuple[dict[str, tuple[int, int]], dict[str, int]] | None]:
+        """``scan_tree`` of each shard folder (None for a file), in order. In a big store worker
+        processes list shards ahead while this one compares with the index: listing and
+        stat-ing 1 100 000 files is most of a full comparison."""
+        big = self.db.execute("SELECT count(*) > ? FROM files", (FULL_SCAN_FILES,)).fetchone()[0]
+        workers = os.cpu_count() or 1
+        if not big or workers < 2:
+            for child in children:
+                yield scan_tree(root_len, child.path) if child.is_dir(follow_symlinks=False) else None
+            return
+        ahead: deque[Future[tuple[dict[str, tuple[int, int]], dict[str, int]]] | None] = deque()
+        pool = self._worker_pool()
+        for child in children:
+            ahead.append(pool.submit(scan_tree, root_len, child.path) if child.is_dir(follow_symlinks=False) else None)
+            if len(ahead) > 4 * workers:
+                done = ahead.popleft()
+                yield done.result() if done is not None else None
+        while ahead:
+            done = ahead.popleft()
+            yield done.result() if done is not None else None
 
     def _file_stats(self, where: str, params: tuple[Any, ...]) -> dict[str, tuple[int, int]]:
         """(size, mtime) of the indexed files matching ``where``."""

@@ -412,3 +412,33 @@ def test_names_are_listed_in_pinyin_order_among_latin_names(store_path: Path) ->
     add(store_path, "--name", "杜海燕")
     listed = [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()]
     assert listed.index("杜海燕") < listed.index("段刚")
+
+
+def test_a_full_comparison_listing_shards_in_worker_processes_sees_every_change(
+        demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    import kehu_core.index as index_module
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs two cores")
+    store = open_store(demo_copy)
+    rows = store.index.list()
+    edited, deleted = rows[0].customer.id, rows[1].customer.id
+    path = store.customer_file(edited)
+    with path.open("r+", encoding="utf-8") as handle:  # in place: no folder mtime moves
+        text = handle.read().replace(f"name: {rows[0].customer.name}", "name: 改名了")
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+    shutil.rmtree(store.customer_dir(deleted))
+    monkeypatch.setattr(index_module, "FULL_SCAN_FILES", 0)  # "big": shards listed by workers
+    pools: list[object] = []
+    real_pool = index_module.Index._worker_pool
+    monkeypatch.setattr(index_module.Index, "_worker_pool", lambda self: pools.append(self) or real_pool(self))
+
+    assert store.index.refresh(full=True) >= 2
+    assert pools, "the shards were not listed in worker processes"
+    names = {r.customer.id: r.customer.name for r in store.index.list()}
+    assert names[edited] == "改名了" and deleted not in names and len(names) == 199
