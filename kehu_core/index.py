@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Problem, RecordError
+from .errors import NotFound, Problem, RecordError
 from .models import TRUSTED, Customer, Purchase
 from .textsearch import normalise_query, search_text, sort_key
 
@@ -546,6 +546,8 @@ class Index:
                     st = os.stat(path)
                     files[rel] = (st.st_size, st.st_mtime_ns)
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # a deleted folder too
+                if not files and not known:
+                    raise NotFound(f"{path}: no such file or folder, and the index knows nothing there")
             on_disk.update(files)
             changed += [p for p, stat in files.items() if known.get(p) != stat]
             removed += [p for p in known if p not in files]

@@ -344,6 +344,8 @@ def test_reindex_of_named_paths_reads_just_those(store_path: Path) -> None:
 
     outside = kehu("reindex", str(store_path / "kehu.yaml"), store=store_path)
     assert outside.code == 1 and "not a file or folder under" in outside.err
+    typo = kehu("reindex", str(profile) + "x", store=store_path)
+    assert typo.code == 1 and "no such file or folder" in typo.err
 
 
 def _index_tables(store_path: Path) -> dict[str, list[tuple]]:
