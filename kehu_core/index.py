@@ -215,6 +215,17 @@ def _worker_build_shard(folder: str) -> tuple[Batch, dict[str, int]]:
     return _build_shard(_WORKER_STORE, folder)
 
 
+def _differences(on_disk: Mapping[str, tuple[int, int]], known: Mapping[str, tuple[int, int]]
+                 ) -> tuple[list[str], list[str]]:
+    """Files whose (size, mtime) the index does not have, and indexed files no longer there."""
+    return [p for p, stat in on_disk.items() if known.get(p) != stat], [p for p in known if p not in on_disk]
+
+
+def _folder_differences(on_disk: Mapping[str, int], known: Mapping[str, int]) -> tuple[dict[str, int], set[str]]:
+    """Folders whose mtime moved (with the new one), and indexed folders no longer there."""
+    return {d: m for d, m in on_disk.items() if known.get(d) != m}, set(known) - set(on_disk)
+
+
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """Every record file below ``top`` with its (size, mtime_ns), and every folder's mtime;
     paths relative to the store (``root_len`` characters of each absolute path cut off)."""
@@ -324,8 +335,8 @@ class Index:
         root_len = len(str(self.store.root)) + 1
         loose = [c for c in children if not c.is_dir(follow_symlinks=False)]
         shards = [c.path for c in children if c.is_dir(follow_symlinks=False)]
-        stats = {c.path[root_len:]: (c.stat().st_size, c.stat().st_mtime_ns) for c in loose
-                 if c.name.endswith(".yaml") and c.is_file(follow_symlinks=False)}
+        stats = {c.path[root_len:]: (st.st_size, st.st_mtime_ns) for c in loose
+                 if c.name.endswith(".yaml") and c.is_file(follow_symlinks=False) and (st := c.stat())}
         # files right under customers/ are misplaced records: indexed so that check reports them
         pending = _parse_batch(self.store, list(stats.items()))
         pending_folders: dict[str, int] = {}
@@ -381,10 +392,9 @@ class Index:
                     st = child.stat()
                     on_disk[rel] = (st.st_size, st.st_mtime_ns)
                 known = self._file_stats("path=?", (rel,))
-            changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
-            removed = [p for p in known if p not in on_disk]
-            updates = {d: m for d, m in folders.items() if known_dirs.get(d) != m}
-            self._apply(changed, removed, on_disk, folders=updates, gone_folders=set(known_dirs) - set(folders),
+            changed, removed = _differences(on_disk, known)
+            updates, gone_dirs = _folder_differences(folders, known_dirs)
+            self._apply(changed, removed, on_disk, folders=updates, gone_folders=gone_dirs,
                         new={p for p in changed if p not in known})
             count += len(changed) + len(removed)
         # whole shards that disappeared (and files right under customers/ that did)
@@ -504,8 +514,9 @@ class Index:
                         listed[rel_dir + "/" + entry.name] = (st.st_size, st.st_mtime_ns)
             known = self._files_in(rel_dir)
             on_disk.update(listed)
-            changed += [p for p, stat in listed.items() if known.get(p) != stat]
-            removed += [p for p in known if p not in listed]
+            new_or_changed, gone_files = _differences(listed, known)
+            changed += new_or_changed
+            removed += gone_files
         for folder in gone:
             removed += self._files_in(folder)
         self._apply(changed, removed, on_disk, folders=moved, gone_folders=gone)
@@ -537,9 +548,9 @@ class Index:
             if path.is_dir():
                 files, seen = scan_tree(len(str(root)) + 1, str(path))
                 known = self._known_files(rel)
-                known_dirs = self._known_dirs(rel)
-                folders.update({d: m for d, m in seen.items() if known_dirs.get(d) != m})
-                gone_folders |= set(known_dirs) - set(seen)
+                moved, gone = _folder_differences(seen, self._known_dirs(rel))
+                folders.update(moved)
+                gone_folders |= gone
             else:
                 files = {}
                 with contextlib.suppress(FileNotFoundError):
@@ -549,8 +560,9 @@ class Index:
                 if not files and not known:
                     raise NotFound(f"{path}: no such file or folder, and the index knows nothing there")
             on_disk.update(files)
-            changed += [p for p, stat in files.items() if known.get(p) != stat]
-            removed += [p for p in known if p not in files]
+            new_or_changed, gone_files = _differences(files, known)
+            changed += new_or_changed
+            removed += gone_files
         self._apply(changed, removed, on_disk, folders=folders, gone_folders=gone_folders)
         return len(changed) + len(removed)
 
