@@ -18,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kehu_core.plugins import open_store  # noqa: E402
+from kehu_core.store import open_store  # noqa: E402
 from kehu_core.yamlio import atomic_write  # noqa: E402
 
 

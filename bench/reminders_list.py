@@ -48,8 +48,8 @@ def listing(store: Path) -> tuple[float, float]:
 def measure(store: Path, sample: int) -> dict[str, str]:
     from kehu_plugins import reminders as plugin
 
-    from kehu_core.plugins import open_store
     from kehu_core.reminders import reminders_for
+    from kehu_core.store import open_store
 
     kehu = open_store(store)
     customers = [r.customer for r in kehu.index.list(order="id")]

@@ -48,7 +48,7 @@ async def child(path: Path) -> dict[str, float]:
     from kehu_tui.app import KehuApp
     from kehu_tui.widgets.customers.table import PENDING, CustomerTable
 
-    from kehu_core.plugins import open_store
+    from kehu_core.store import open_store
 
     imported = time.perf_counter()
     store = open_store(path)
@@ -99,7 +99,7 @@ def main() -> None:
         return
 
     path = prepare(args)
-    from kehu_core.plugins import open_store
+    from kehu_core.store import open_store
 
     t0 = time.perf_counter()
     count = open_store(path).index.count()  # builds the index the first time

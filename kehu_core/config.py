@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -47,6 +48,11 @@ class StoreConfig(BaseModel):
     )
     segments: dict[str, dict[str, Any]] = Field(default_factory=dict)
     smtp: dict[str, Any] = Field(default_factory=dict)
+    today: dt.date | None = Field(
+        default=None,
+        description="a fixed day this store works at (a demo or training store); "
+                    "--today and KEHU_TODAY still win",
+    )
 
     @field_validator("schema_version")
     @classmethod

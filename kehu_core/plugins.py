@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
@@ -31,11 +32,10 @@ from .errors import KehuError, Problem, RecordError
 from .models import Customer, Reminder
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .store import Store
 
 ENTRY_POINT_GROUP = "kehu"
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 # --- what plugins hand back -----------------------------------------------------------------
@@ -128,8 +128,13 @@ def installed_plugins() -> dict[str, Any]:
 class PluginHost:
     """The plugins enabled for one store, and safe ways to call them."""
 
-    def __init__(self, settings: PluginSettings, extra: dict[str, Any] | None = None):
+    def __init__(self, settings: PluginSettings, extra: dict[str, Any] | None = None, *,
+                 discover: bool = True, config_path: Path | None = None):
+        """``discover``: register the installed plugins kehu.yaml enables (else only ``extra``);
+        ``config_path``: the kehu.yaml that bad plugin settings are reported against."""
         self.settings = settings
+        self.config_path = config_path
+        self._settings_cache: dict[tuple[str, type], Any] = {}
         self.pm = pluggy.PluginManager("kehu")
         self.pm.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = list(load_failures)
@@ -142,7 +147,8 @@ class PluginHost:
         # while values_many runs: plugin -> customer id -> its customer_values result, so a
         # batch plugin asking for the others' values (a reminder rule wanting the tier) reuses them
         self._memo: dict[str, dict[str, Any]] | None = None
-        for name, module in {**installed_plugins(), **(extra or {})}.items():
+        found = installed_plugins() if discover else {}
+        for name, module in {**found, **(extra or {})}.items():
             if settings.is_enabled(name):
                 self.register(module, name)
             else:
@@ -318,15 +324,36 @@ class PluginHost:
     def settings_for(self, name: str) -> dict[str, Any]:
         return self.settings.settings_for(name)
 
+    def settings_model(self, name: str, model: type[SettingsT]) -> SettingsT:
+        """``plugins: <name>:`` validated by ``model``, once per host (see :func:`plugin_settings`)."""
+        key = (name, model)
+        if key not in self._settings_cache:
+            try:
+                self._settings_cache[key] = model.model_validate(self.settings_for(name))
+            except ValidationError as exc:
+                raise RecordError(self._settings_problems(name, exc)) from None
+        return self._settings_cache[key]
+
+    def _settings_problems(self, name: str, exc: ValidationError) -> list[Problem]:
+        from .config import CONFIG_FILE
+        from .yamlio import line_of, load_roundtrip
+
+        path = self.config_path or Path(CONFIG_FILE)
+        doc = load_roundtrip(path) if path.is_file() else None
+        problems = []
+        for error in exc.errors():
+            loc = ["plugins", name, *error["loc"]]
+            where = ".".join(str(p) for p in loc)
+            line = line_of(doc, loc) if doc is not None else 1
+            problems.append(Problem(path, line, f"{where}: {error['msg']}"))
+        return problems
+
 
 def _merge_first_wins(merged: dict[str, Any], result: dict[str, Any]) -> None:
     """Merge results that come last-registered plugin first: the first one seen of a key is
     the one the plugin registered last gave, which wins on a clash (as the hookspecs say)."""
     for key, value in result.items():
         merged.setdefault(key, value)
-
-
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 def plugin_settings(store: Store, name: str, model: type[SettingsT]) -> SettingsT:
@@ -336,39 +363,12 @@ def plugin_settings(store: Store, name: str, model: type[SettingsT]) -> Settings
     ``kehu.yaml:9: plugins.points.expiry_days: Input should be a valid integer``.
     The result is cached per store, so hooks called once per customer pay for it once.
     """
-    cache = store.__dict__.setdefault("_plugin_settings", {})
-    if (name, model) in cache:
-        return cache[(name, model)]
-    try:
-        value = model.model_validate(store.config.plugins.settings_for(name))
-    except ValidationError as exc:
-        from .config import CONFIG_FILE
-        from .yamlio import line_of, load_roundtrip
-
-        path = store.root / CONFIG_FILE
-        doc = load_roundtrip(path)
-        problems = []
-        for error in exc.errors():
-            loc = ["plugins", name, *error["loc"]]
-            where = ".".join(str(p) for p in loc)
-            problems.append(Problem(path, line_of(doc, loc), f"{where}: {error['msg']}"))
-        raise RecordError(problems) from None
-    cache[(name, model)] = value
-    return value
+    return store.plugins.settings_model(name, model)
 
 
 def require_enabled(store: Store, name: str) -> None:
     """For a plugin's own CLI commands: refuse clearly when kehu.yaml disabled the plugin."""
-    if store.plugins is None or name not in store.plugins.names():
+    if name not in store.plugins.names():
         raise KehuError(
             f"the {name!r} plugin is not enabled for {store.root} (see `plugins:` in kehu.yaml)"
         )
-
-
-def open_store(path: str | Path, *, extra_plugins: dict[str, Any] | None = None) -> Store:
-    """Open a store with its enabled plugins: what the CLI and the TUI do."""
-    from .store import Store
-
-    store = Store.open(path)
-    store.plugins = PluginHost(store.config.plugins, extra_plugins)
-    return store

@@ -239,7 +239,7 @@ def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, lis
 def _find(store: Store, key: str) -> Reminder:
     _, cid, _ = parse_key(key)
     customer = store.get(cid)
-    today = dt.date.today()
+    today = store.today
     start, end = today - dt.timedelta(days=_LOOKUP_DAYS), today + dt.timedelta(days=_LOOKUP_DAYS)
     history = _histories(store, cid).get(cid, [])
     for reminder in _run_rules(store, rules(store), customer, history, start, end):
@@ -255,7 +255,7 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
     previous = _states(store, [reminder.customer_id]).get(key)
     if previous is not None and previous.get("action") == "done":
         raise KehuError(f"reminder {key!r} was already done on {previous.get('date')}")
-    today = dt.date.today()
+    today = store.today
     text = f"已完成提醒：{reminder.title}" + (f" — {note}" if note else "")
     entry: dict[str, Any] = {"date": today, "key": key, "action": "done"}
     if note:
@@ -268,7 +268,7 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
 
 def snooze(store: Store, key: str, until: dt.date) -> Reminder:
     """Hide a reminder until ``until`` (after today); it then shows again, due that day."""
-    today = dt.date.today()
+    today = store.today
     if until <= today:
         raise KehuError(f"snooze until {until}: expected a day after today ({today})")
     reminder = _find(store, key)

@@ -37,10 +37,13 @@ from platformdirs import user_cache_dir
 from pydantic import ValidationError
 
 from . import yamlio as _yamlio
+from .clock import now as clock_now
+from .clock import resolve_today
 from .config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from .errors import ConflictError, KehuError, NotFound, Problem, RecordError, StoreError
 from .ids import check_id, new_id, shard
 from .models import Customer, Interaction, parse_interaction
+from .plugins import PluginHost
 from .yamlio import (
     MAX_FILE_BYTES,
     FastLoader,
@@ -59,7 +62,6 @@ from .yamlio import (
 
 if TYPE_CHECKING:
     from .index import Index
-    from .plugins import PluginHost
 
 CUSTOMERS_DIR = "customers"
 CUSTOMER_FILE = "customer.yaml"
@@ -106,11 +108,18 @@ def interaction_id(date_text: str) -> str:
 class Store:
     """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
 
-    def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None):
+    def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None,
+                 today: dt.date | str | None = None, plugins: bool = False,
+                 extra_plugins: dict[str, Any] | None = None):
         self.root = root
         self.config = config
+        # the day every service, plugin and report of this store takes as today (kehu_core.clock)
+        self.today: dt.date = resolve_today(today, config.today)
         self._config_doc = config_doc
-        self.plugins: PluginHost | None = None
+        # the store's plugins: those kehu.yaml enables (``plugins=True``, what the CLI and the
+        # TUI open) or none at all (a bare store for low-level work), never missing
+        self.plugins: PluginHost = PluginHost(
+            config.plugins, extra_plugins, discover=plugins, config_path=root / CONFIG_FILE)
         self._batch: _Batch | None = None
         self._lock_owner: int | None = None  # thread holding the lock, and how many times
         self._lock_depth = 0
@@ -119,7 +128,8 @@ class Store:
     # --- opening ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str]) -> Store:
+    def open(cls, root: str | os.PathLike[str], *, today: dt.date | str | None = None,
+             plugins: bool = False, extra_plugins: dict[str, Any] | None = None) -> Store:
         path = Path(root)
         config_path = path / CONFIG_FILE
         if not config_path.is_file():
@@ -137,7 +147,7 @@ class Store:
         except ValidationError as exc:
             rt = load_roundtrip(config_path)
             raise RecordError(_problems(config_path, rt, exc)) from None
-        return cls(path, config)
+        return cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
 
     @classmethod
     def init(cls, root: str | os.PathLike[str], name: str | None = None, *, git: bool = True) -> Store:
@@ -165,6 +175,10 @@ class Store:
 
             gitops.init_repo(path)
         return store
+
+    def now(self) -> dt.datetime:
+        """The current moment on the store's day (timestamps of messages and changes)."""
+        return clock_now(self.today)
 
     # --- paths --------------------------------------------------------------------------
 
@@ -248,9 +262,7 @@ class Store:
 
     @property
     def customer_model(self) -> type[Customer]:
-        if self.plugins is not None:
-            return self.plugins.customer_model
-        return Customer
+        return self.plugins.customer_model
 
     def _context(self) -> dict[str, Any]:
         return {"region": self.config.region}
@@ -412,11 +424,10 @@ class Store:
             payload = {k: v for k, v in payload.items() if v not in ([], None)}
             atomic_write(path, dump_new(payload))
             self._touched(path, interaction)
-        if self.plugins is not None:
-            if self._batch is not None:
-                self._batch.saved.append((customer_id, interaction))
-            else:
-                self.plugins.interaction_saved(self, self.get(customer_id), interaction)
+        if self._batch is not None:
+            self._batch.saved.append((customer_id, interaction))
+        elif self.plugins.names():
+            self.plugins.interaction_saved(self, self.get(customer_id), interaction)
         return interaction
 
     # --- ledgers ------------------------------------------------------------------------
@@ -500,7 +511,7 @@ class Store:
                 # Plugins hear about new interactions once everything is indexed; what they write
                 # (points, tier moves) is batched the same way, so the index changes once more.
                 customers = self._batch_customers
-                while batch.saved and self.plugins is not None:
+                while batch.saved:
                     saved, batch = batch.saved, self._start_batch()
                     try:
                         for customer_id, interaction in saved:
@@ -613,3 +624,11 @@ def _problems(path: Path, doc: Any, exc: ValidationError) -> list[Problem]:
         loc = [p for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
         out.append(Problem(path, line_of(doc, loc), _message(error)))
     return out
+
+
+def open_store(path: str | os.PathLike[str], *, today: dt.date | str | None = None,
+               extra_plugins: dict[str, Any] | None = None) -> Store:
+    """Open a store with the plugins its kehu.yaml enables: what the CLI and the TUI do.
+
+    ``today`` fixes the store's day (see :mod:`kehu_core.clock`)."""
+    return Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins)

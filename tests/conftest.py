@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -42,6 +43,16 @@ def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Rep")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "rep@example.com")
     monkeypatch.delenv("KEHU_STORE", raising=False)
+
+
+#: The day every test works at, whatever the machine's clock says (time is data): the demo
+#: store's own day. A test about another day passes ``--today`` or sets KEHU_TODAY itself.
+TODAY = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEHU_TODAY", TODAY.isoformat())
 
 
 def kehu(*args: str, store: Path | None = None, input: str | None = None) -> Result:

@@ -10,7 +10,7 @@ from pathlib import Path
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 from tests.conftest import kehu
 
 DATA = Path(__file__).parent / "data" / "import"

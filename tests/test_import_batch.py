@@ -13,8 +13,7 @@ import pytest
 
 from bench.import_sheet import write_sheets
 from kehu_core.models import Customer
-from kehu_core.plugins import open_store
-from kehu_core.store import Store
+from kehu_core.store import Store, open_store
 from tests.conftest import kehu
 
 TABLES = {

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 from tests.conftest import kehu
 
 DATA = Path(__file__).parent / "data" / "import"

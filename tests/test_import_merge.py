@@ -6,8 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from kehu_core.hookspecs import hookimpl
-from kehu_core.plugins import ImportedContact, open_store
+from kehu_core.plugins import ImportedContact
 from kehu_core.services.importing import import_files
+from kehu_core.store import open_store
 from tests.conftest import git, kehu
 
 DATA = Path(__file__).parent / "data" / "import"

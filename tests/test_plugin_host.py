@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 
 from kehu_core import hookimpl
-from kehu_core.plugins import Column, ImportedContact, Panel, PluginHost, open_store
+from kehu_core.plugins import Column, ImportedContact, Panel, PluginHost
 from kehu_core.reminders import due_reminders
 from kehu_core.services import outreach
 from kehu_core.services.importing import import_files
+from kehu_core.store import open_store
 
-from .conftest import ROOT, kehu
+from .conftest import ROOT, TODAY, kehu
 from .pluginutil import add_customer, buy, configure
 
 EXAMPLE = ROOT / "plugins" / "example"
@@ -78,7 +79,7 @@ def test_a_raising_plugin_is_named_and_breaks_nothing_else(store_path: Path) -> 
     store = open_store(store_path)
     assert store.plugins is not None
     store.plugins.register(Broken(), "broken")
-    today = dt.date.today()
+    today = TODAY
     store.add_interaction(cid, {"kind": "purchase", "date": today, "amount": 100, "paid": True})
     # the purchase is on disk, the other plugins still did their work
     assert [i.kind for i in store.interactions(cid)] == ["purchase"]
@@ -138,7 +139,7 @@ def test_a_plugin_asking_for_values_inside_values_does_not_recurse(store_path: P
 
 def test_columns_and_panels_of_the_builtin_plugins(store_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
-    buy(store_path, cid, 300, dt.date.today().isoformat())
+    buy(store_path, cid, 300, TODAY.isoformat())
     store = open_store(store_path)
     customer = store.get(cid)
     columns = store.plugins.collect("tui_columns", store=store)
@@ -239,7 +240,7 @@ def run_with(site: Path, store: Path, *args: str) -> subprocess.CompletedProcess
 
 def test_the_readme_example_plugin_installs_and_works(example_installed: Path, store_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
-    first = dt.date.today().replace(year=dt.date.today().year - 2)
+    first = TODAY - dt.timedelta(days=2 * 365)
     buy(store_path, cid, 300, first.isoformat(), "--paid")
 
     listing = json.loads(run_with(example_installed, store_path, "plugins", "--json").stdout)
@@ -251,7 +252,7 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     assert run_with(example_installed, store_path, "customer", "set", cid, "wechat=zm_1990").returncode == 0
     shown = json.loads(run_with(example_installed, store_path, "wechat", cid).stdout)
     assert shown == {"wechat": "zm_1990", "customer_years": 2}
-    today = dt.date.today().isoformat()
+    today = TODAY.isoformat()
     due = json.loads(run_with(example_installed, store_path, "reminders", "--from", today,
                               "--days", "1", "--rule", "anniversary", "--json").stdout)
     assert [r["title"] for r in due] == ["成为客户 2 周年"]

@@ -6,12 +6,10 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 
-from .conftest import git, kehu
+from .conftest import TODAY, git, kehu
 from .pluginutil import add_customer, buy, configure
-
-TODAY = dt.date.today()
 
 
 def ago(days: int) -> str:

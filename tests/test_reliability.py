@@ -108,7 +108,7 @@ def actual(store: Any) -> dict[str, Any]:
 
 
 def worker(store_path: str, seed: int, count: int, journal: str) -> None:
-    from kehu_core.plugins import open_store
+    from kehu_core.store import open_store
 
     store = open_store(store_path)  # with the plugins: purchases also write their ledgers
     fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -13,9 +13,9 @@ from kehu_plugins.reminders.rules import offset
 from kehu_core import reminders as engine
 from kehu_core.errors import KehuError
 from kehu_core.models import Customer
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 
-from .conftest import kehu
+from .conftest import TODAY, kehu
 from .pluginutil import add_customer, buy, configure
 
 D = dt.date
@@ -138,7 +138,7 @@ def test_rules_can_be_switched_off(store_path: Path) -> None:
 
 def test_done_records_an_interaction_and_stops_showing(store_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
-    today = dt.date.today()
+    today = TODAY
     buy(store_path, cid, 10, str(today - dt.timedelta(days=2)), "--paid")
     key = due(store_path, str(today), 1, "greeting")[0]["key"]
     result = kehu("reminders", "done", key, "--note", "微信问候了", store=store_path)
@@ -157,7 +157,7 @@ def test_done_records_an_interaction_and_stops_showing(store_path: Path) -> None
 
 def test_snooze_hides_until_the_day_then_shows_again(store_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
-    today = dt.date.today()
+    today = TODAY
     buy(store_path, cid, 10, str(today - dt.timedelta(days=2)), "--paid")
     store = open_store(store_path)
     key = engine.due_reminders(store, today, today)[0].key

@@ -19,12 +19,10 @@ from kehu_plugins.reminders.cache import stamp
 from kehu_core import hookimpl
 from kehu_core import reminders as engine
 from kehu_core.cli import customers as customers_cli
-from kehu_core.demo import TODAY
 from kehu_core.models import Customer, Reminder
-from kehu_core.plugins import open_store
-from kehu_core.store import Store
+from kehu_core.store import Store, open_store
 
-from .conftest import kehu
+from .conftest import TODAY, kehu
 from .pluginutil import add_customer, buy, configure
 
 D = dt.date
@@ -33,7 +31,7 @@ HORIZON = dt.timedelta(days=366)
 
 def windows() -> list[tuple[dt.date, dt.date]]:
     """next_reminder's window today, and around the demo's "now" (recent purchases in it)."""
-    today = dt.date.today()
+    today = TODAY
     return [(today, today + HORIZON), (TODAY, TODAY + HORIZON),
             (TODAY - dt.timedelta(days=40), TODAY + dt.timedelta(days=10))]
 
@@ -63,7 +61,7 @@ def test_batch_equals_per_customer_on_the_demo_store(demo_copy: Path) -> None:
 
 def batch_of(store: Store, cid: str) -> list[Reminder]:
     """One customer's reminders from the batch over the whole list, next_reminder's window."""
-    today = dt.date.today()
+    today = TODAY
     customers = [r.customer for r in store.index.list(order="id")]
     return next(rs for c, rs in engine.reminders_for(store, customers, today, today + HORIZON) if c.id == cid)
 
@@ -72,7 +70,7 @@ def test_batch_equals_per_customer_on_a_generated_store_across_edits(small_store
     store = open_store(small_store)
     assert_batch_equals_single(store)
     cid = store.index.list(order="id")[0].customer.id
-    today = dt.date.today()
+    today = TODAY
 
     # a purchase today: its greeting and survey appear, in both computations
     result = kehu("purchase", "add", cid, "--amount", "88", "--date", today.isoformat(), store=small_store)
@@ -131,7 +129,7 @@ class ThirdParty:
 def test_a_rule_without_history_needs_gets_the_whole_history(small_store: Path) -> None:
     store = open_store(small_store, extra_plugins={"third": ThirdParty()})
     customers = [r.customer for r in store.index.list(order="id")]
-    today = dt.date.today()
+    today = TODAY
     found = dict((c.id, rs) for c, rs in engine.reminders_for(store, customers, today, today + HORIZON))
     thirds = [r for rs in found.values() for r in rs if r.rule == "third"]
     expected = [c.id for c in customers if len(store.interactions(c.id)) % 3 == 0 and store.interactions(c.id)]
@@ -234,7 +232,7 @@ def test_a_list_keeps_next_reminders_until_a_record_or_a_setting_changes(small_s
     assert listed_next(small_store)[cid] == {"due": "2000-01-01"}
 
     # a purchase changes the records: everything is worked out again, the greeting is next
-    today = dt.date.today()
+    today = TODAY
     pid = buy(small_store, cid, 88, today.isoformat())
     after = listed_next(small_store)
     assert after[cid]["key"] == f"greeting:{cid}:{pid}"
@@ -258,10 +256,10 @@ def test_a_list_keeps_next_reminders_until_a_record_or_a_setting_changes(small_s
 def test_nothing_is_kept_with_a_rule_from_another_plugin(small_store: Path) -> None:
     store = open_store(small_store, extra_plugins={"third": ThirdParty()})
     customers = [r.customer for r in store.index.list(order="id")]
-    assert stamp(store, dt.date.today()) is None
+    assert stamp(store, TODAY) is None
     store.plugins.values_many(store, customers)
     assert kept_rows_or_none(small_store) is None
-    assert stamp(open_store(small_store), dt.date.today()) is not None
+    assert stamp(open_store(small_store), TODAY) is not None
 
 
 def kept_rows_or_none(store_path: Path) -> dict[str, str] | None:

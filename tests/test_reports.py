@@ -22,9 +22,8 @@ import pytest
 
 from kehu_core.demo import TODAY
 from kehu_core.models import Customer
-from kehu_core.plugins import open_store
 from kehu_core.services import analytics as an
-from kehu_core.store import Store
+from kehu_core.store import Store, open_store
 from tests.conftest import kehu
 
 T = dt.date(2026, 6, 30)

@@ -13,14 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kehu_plugins.tiering import tiers as tiering
 
-from kehu_core.plugins import open_store
 from kehu_core.services import segmentation as seg
 from kehu_core.services.segmentation import CustomerActivity
+from kehu_core.store import open_store
 
-from .conftest import kehu, kehu_subprocess
+from .conftest import TODAY, kehu, kehu_subprocess
 from .pluginutil import add_customer, buy, configure
-
-TODAY = dt.date(2026, 11, 20)
 
 # --- the plain definitions, written the slow obvious way ------------------------------------
 
@@ -141,7 +139,7 @@ def test_a_new_process_reads_the_stored_tiers_and_they_match_a_fresh_computation
 
 def test_stored_tiers_follow_a_purchase_made_by_another_process(store_path: Path) -> None:
     configure(store_path, tiering={"scheme": "abc"})
-    today = dt.date.today().isoformat()
+    today = TODAY.isoformat()
     ids = [add_customer(store_path, f"客户{i}") for i in range(4)]
     for i, cid in enumerate(ids):
         buy(store_path, cid, 100 * (i + 1), today)
@@ -159,7 +157,7 @@ def test_stored_tiers_follow_a_purchase_made_by_another_process(store_path: Path
 
 def test_changed_settings_are_not_answered_from_the_stored_tiers(store_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
-    buy(store_path, cid, 500, dt.date.today().isoformat())
+    buy(store_path, cid, 500, TODAY.isoformat())
     # alone, the customer is the pyramid's base
     assert kehu("customer", "show", cid, "--json", store=store_path).json()["tier"] == "小客户"
     configure(store_path, tiering={"scheme": "rfm"})

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kehu_core.errors import KehuError, RecordError
-from kehu_core.plugins import open_store
 from kehu_core.services import segments
+from kehu_core.store import open_store
 from tests.conftest import kehu
 from tests.test_reports import T, build_known
 

@@ -17,8 +17,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from kehu_core.demo import TODAY
 from kehu_core.models import Customer
-from kehu_core.plugins import open_store
 from kehu_core.services.outreach import RateLimiter
+from kehu_core.store import open_store
 from tests.conftest import kehu
 
 TEMPLATE = """\

@@ -8,8 +8,7 @@ import pytest
 
 from kehu_core.errors import ConflictError, InvalidId, RecordError
 from kehu_core.models import Customer
-from kehu_core.plugins import open_store
-from kehu_core.store import Store
+from kehu_core.store import Store, open_store
 
 from .conftest import git, kehu
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from kehu_plugins.tiering import tiers as tiering
 
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 
-from .conftest import kehu
+from .conftest import TODAY, kehu
 from .pluginutil import add_customer, buy, configure
 
-TODAY = dt.date.today()
 DAY = (TODAY - dt.timedelta(days=3)).isoformat()
 
 

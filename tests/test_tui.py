@@ -25,7 +25,7 @@ from kehu_tui.widgets.forms.field import FormField
 from rich.console import Console
 
 from kehu_core.demo import TODAY
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 
 from .conftest import kehu
 

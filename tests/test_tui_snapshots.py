@@ -18,7 +18,7 @@ from kehu_tui.app import KehuApp
 from kehu_tui.widgets.customers.table import CustomerTable
 
 from kehu_core.demo import TODAY
-from kehu_core.plugins import open_store
+from kehu_core.store import open_store
 
 SIZE = (130, 36)
 

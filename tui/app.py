@@ -57,21 +57,22 @@ class KehuApp(App):
         self, store: Store, *, today: dt.date | None = None, watch_interval: float = 2.0,
         theme: str = DARK,
     ) -> None:
-        """``today`` fixes the date the app works with (tests, the demo); default: the real one.
+        """``today`` fixes the date the app works with (tests, the demo); default: the store's.
         ``watch_interval`` is the shortest pause, in seconds, between two looks for changes
         made by other processes (0 turns watching off)."""
         super().__init__()
+        if today is not None:
+            store.today = today  # the store's plugins and services work at the app's day
         self.store = store
-        self._today = today
         self.watcher = StoreWatcher(store, watch_interval)
-        self.background = Background(store.root)
-        self.reports = Background(store.root, name="kehu-reports")  # the dashboard's figures
+        self.background = Background(store.root, today=store.today)
+        self.reports = Background(store.root, name="kehu-reports", today=store.today)  # the dashboard's figures
         self.theme = theme
         self.sub_title = store.config.name
 
     @property
     def today(self) -> dt.date:
-        return self._today or dt.date.today()
+        return self.store.today
 
     def get_default_screen(self) -> Screen:
         open_index_quickly(self.store)

@@ -11,6 +11,7 @@ cache keyed on the old one can serve stale figures.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import queue
 import threading
 from collections.abc import Callable
@@ -53,8 +54,9 @@ class Background:
     user who quits while the dashboard still computes must not wait for it.
     """
 
-    def __init__(self, root: Path, name: str = "kehu-background") -> None:
+    def __init__(self, root: Path, name: str = "kehu-background", *, today: dt.date | None = None) -> None:
         self.root = root
+        self.today = today  # the app's day: the worker's store works at it too
         self.generation = 0
         self.name = name
         self._jobs: queue.SimpleQueue[tuple[Future[Any], int, Callable[..., Any], tuple[Any, ...]] | None]
@@ -92,11 +94,11 @@ class Background:
 
     def _call(self, generation: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._store is None or self._store_generation != generation:
-            from kehu_core.plugins import open_store
+            from kehu_core.store import open_store
 
             if self._store is not None and "index" in self._store.__dict__:
                 self._store.index.db.close()
-            store = open_store(self.root)
+            store = open_store(self.root, today=self.today)
             open_index_quickly(store)
             self._store, self._store_generation = store, generation
         return fn(self._store, *args)

@@ -19,7 +19,7 @@ SHOTS = [("tui.svg", ()), ("tui-dashboard.svg", ("d",)), ("tui-customer.svg", ("
 
 async def _shoot(store_path: Path, out: Path, keys: tuple[str, ...]) -> None:
     from kehu_core.demo import TODAY
-    from kehu_core.plugins import open_store
+    from kehu_core.store import open_store
 
     from .app import KehuApp
     from .widgets.customers.table import PENDING, CustomerTable

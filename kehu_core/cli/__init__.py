@@ -6,6 +6,7 @@ codes: 0 success, 1 invalid data or a failed check, 2 usage error.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -14,10 +15,11 @@ from typing import Any
 
 import click
 
+from ..clock import parse_day
 from ..config import PluginSettings
 from ..errors import KehuError, RecordError
-from ..plugins import PluginHost, open_store
-from ..store import Store
+from ..plugins import PluginHost
+from ..store import Store, open_store
 
 
 def default_store_path() -> Path:
@@ -37,8 +39,9 @@ def default_store_path() -> Path:
 class Context:
     """What every command gets: the store path, opened on first use."""
 
-    def __init__(self, store_path: Path | None):
+    def __init__(self, store_path: Path | None, today: dt.date | None = None):
         self._store_path = store_path
+        self._today = today
         self._store: Store | None = None
 
     @property
@@ -48,8 +51,17 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.store_path)
+            self._store = open_store(self.store_path, today=self._today)
         return self._store
+
+    def at(self, day: dt.date | None) -> dt.date:
+        """A command's own ``--today``/``--as-of``: the store works at that day for the whole
+        command (plugins, reminders and reports alike); without it, the store's day."""
+        if day is not None:
+            self._today = day
+            if self._store is not None:
+                self._store.today = day
+        return self.store.today
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -63,16 +75,30 @@ def warn(message: str) -> None:
     click.echo(f"kehu: {message}", err=True)
 
 
+def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return parse_day(value)
+    except KehuError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store", "store_path", type=click.Path(path_type=Path), envvar="KEHU_STORE",
     help="The store folder (default: $KEHU_STORE, else the bundled demo store).",
 )
+@click.option(
+    "--today", "today", metavar="YYYY-MM-DD", envvar="KEHU_TODAY", callback=_parse_today,
+    help="The day every command, plugin and report takes as today (default: $KEHU_TODAY, "
+         "else `today:` in kehu.yaml, else the system date).",
+)
 @click.version_option(package_name="kehu")
 @click.pass_context
-def cli(ctx: click.Context, store_path: Path | None) -> None:
+def cli(ctx: click.Context, store_path: Path | None, today: dt.date | None) -> None:
     """kehu (客户): customer records as YAML files in git."""
-    ctx.obj = Context(store_path)
+    ctx.obj = Context(store_path, today)
 
 
 def _register_builtin_commands() -> None:

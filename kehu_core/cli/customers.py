@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -64,7 +63,7 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
                 "emails": list(email), "tags": list(tag), "birthday": birthday,
                 "lunar_birthday": lunar_birthday, "owner": owner, "level": level,
                 "referrer": referrer, "organization": organization, "title": title,
-                "addresses": list(address), "notes": note, "created": dt.date.today(),
+                "addresses": list(address), "notes": note, "created": store.today,
             },
             context={"region": store.config.region},
         )

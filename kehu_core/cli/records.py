@@ -50,7 +50,7 @@ def purchase_group() -> None:
 
 @purchase_group.command("add")
 @click.argument("customer_id")
-@click.option("--date", "date", type=DATE, default=lambda: dt.date.today(), help="Default: today.")
+@click.option("--date", "date", type=DATE, help="Default: today (--today).")
 @click.option("--item", multiple=True, help="Product name; repeat for several items.")
 @click.option("--qty", multiple=True, type=Decimal, help="Quantity of the item at the same position.")
 @click.option("--price", multiple=True, type=MONEY, help="Unit price of the item at the same position.")
@@ -61,7 +61,7 @@ def purchase_group() -> None:
 @click.option("--note", "text", help="Free text.")
 @click.option("--by", help="The rep who made the sale.")
 @pass_ctx
-def purchase_add(ctx: Context, customer_id: str, date: dt.date, item: tuple[str, ...],
+def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tuple[str, ...],
                  qty: tuple[Decimal, ...], price: tuple[Decimal, ...], amount: Decimal | None,
                  gift: tuple[str, ...], due: dt.date | None, paid: bool, text: str | None,
                  by: str | None) -> None:
@@ -79,7 +79,7 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date, item: tuple[str,
     if amount is None and any("price" not in i for i in items):
         raise click.UsageError("give a --price for every --item, or an --amount")
     interaction = ctx.store.add_interaction(check_id(customer_id, "customer id"), {
-        "kind": "purchase", "date": date, "items": items, "amount": amount,
+        "kind": "purchase", "date": date or ctx.store.today, "items": items, "amount": amount,
         "gifts": list(gift), "due": due, "paid": paid, "text": text, "by": by,
     })
     click.echo(interaction.id)
@@ -93,7 +93,7 @@ def interaction_group() -> None:
 @interaction_group.command("add")
 @click.argument("customer_id")
 @click.option("--kind", required=True, type=click.Choice([k for k in INTERACTION_KINDS if k != "purchase"]))
-@click.option("--date", "date", type=DATE, default=lambda: dt.date.today(), help="Default: today.")
+@click.option("--date", "date", type=DATE, help="Default: today (--today).")
 @click.option("--text", required=True, help="What happened.")
 @click.option("--status", type=click.Choice(["open", "resolved"]), help="Complaints: open or resolved.")
 @click.option("--resolution", help="Complaints: how it was resolved.")
@@ -101,11 +101,11 @@ def interaction_group() -> None:
 @click.option("--channel", help="Messages: wechat, sms, email ...")
 @click.option("--by", help="The rep who recorded it.")
 @pass_ctx
-def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date, text: str,
+def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | None, text: str,
                     status: str | None, resolution: str | None, rating: int | None,
                     channel: str | None, by: str | None) -> None:
     """Record an interaction with a customer."""
-    data: dict[str, Any] = {"kind": kind, "date": date, "text": text, "by": by}
+    data: dict[str, Any] = {"kind": kind, "date": date or ctx.store.today, "text": text, "by": by}
     extras = {"status": (status, "complaint"), "resolution": (resolution, "complaint"),
               "rating": (rating, "feedback"), "channel": (channel, "message")}
     for key, (value, allowed_kind) in extras.items():

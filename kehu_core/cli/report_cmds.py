@@ -59,10 +59,6 @@ def _table(title: str, columns: list[str], **kw: Any) -> Table:
     return table
 
 
-def _today(value: dt.date | None) -> dt.date:
-    return value or dt.date.today()
-
-
 def common(default_period: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--today/--as-of and --json; with a default period also --period, --since, --until."""
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,7 +71,7 @@ def common(default_period: str | None) -> Callable[[Callable[..., Any]], Callabl
             func = click.option("--period", default=default_period, show_default=True,
                                 help="Length of the period ending --today: 90d, 12w, 6m, 1y.")(func)
         func = click.option("--today", "--as-of", "today", type=DATE,
-                            help="The day the report is made on (default: today).")(func)
+                            help="The day the report is made on (default: kehu --today, else today).")(func)
         return func
     return decorate
 
@@ -104,7 +100,7 @@ def report_group() -> None:
 def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
              until: dt.date | None, as_json: bool, limit: int | None) -> None:
     """Hot and slow sellers (热销/滞销) by revenue, units and buyers, vs the previous period."""
-    report = an.products_report(ctx.store, _period(_today(today), period, since, until))
+    report = an.products_report(ctx.store, _period(ctx.at(today), period, since, until))
     if as_json:
         emit_json(an.as_json(report) | {
             "hot": [p.name for p in report.hot], "slow": [p.name for p in report.slow]})
@@ -140,7 +136,7 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
 def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
         until: dt.date | None, as_json: bool, show: int) -> None:
     """Pareto: revenue share of the top 20 % of customers, ABC classes, change vs before."""
-    report = an.abc_report(ctx.store, _period(_today(today), period, since, until))
+    report = an.abc_report(ctx.store, _period(ctx.at(today), period, since, until))
     if as_json:
         emit_json(an.as_json(report))
         return
@@ -200,7 +196,7 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
 @pass_ctx
 def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:
     """RFM scores and segments of every buyer, lifecycle stages and a CLV estimate each."""
-    report = an.rfm_report(ctx.store, _today(today))
+    report = an.rfm_report(ctx.store, ctx.at(today))
     if as_json:
         emit_json(an.as_json(report))
         return
@@ -244,7 +240,7 @@ def _print_stages(counts: dict[str, int]) -> None:
 @pass_ctx
 def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -> None:
     """Prospect / new / active / dormant / churned counts, and who moved between them."""
-    day = _today(today)
+    day = ctx.at(today)
     try:
         since = day - an.parse_span(period)
     except ValueError as exc:
@@ -289,7 +285,7 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
 @pass_ctx
 def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:
     """Who stopped buying, when, in which group, their last contacts and complaints."""
-    report = an.churn_report(ctx.store, _today(today))
+    report = an.churn_report(ctx.store, ctx.at(today))
     if as_json:
         emit_json(an.as_json(report))
         return
@@ -346,7 +342,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
 @pass_ctx
 def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:
     """Unpaid purchases (应收/逾期未收) by days past due (0–30, 31–60, 61–90, 90+) and by rep."""
-    report = an.receivables_report(ctx.store, _today(today))
+    report = an.receivables_report(ctx.store, ctx.at(today))
     if as_json:
         emit_json(an.as_json(report))
         return

@@ -43,7 +43,7 @@ def send(ctx: Context, segment: str, template: str, channel: str, dry_run: bool,
          as_json: bool) -> None:
     """Send a template to every customer of a segment (do-not-contact and repeats skipped)."""
     store = ctx.store
-    day = today or dt.date.today()
+    day = ctx.at(today)
     plan = outreach.plan(store, segment, template, channel, campaign=campaign, today=day)
     if not dry_run:
         limiter = outreach.RateLimiter(rate if rate is not None else outreach.rate_setting(store))
@@ -134,7 +134,7 @@ def segment_list(ctx: Context, as_json: bool) -> None:
 def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) -> None:
     """The customers in a segment."""
     store = ctx.store
-    members = segments.segment_customers(store, name, today)
+    members = segments.segment_customers(store, name, ctx.at(today))
     objects = [customer_json(store, c, values=as_json) for c in members]
     if as_json:
         emit_json(objects)

@@ -262,21 +262,21 @@ class IcsExporter:
     def write(self, store: Store, customers: list[Customer], out: Path) -> int:
         from icalendar import Calendar
 
-        today = dt.date.today()
+        today = store.today
         calendar = Calendar()
         calendar.add("prodid", "-//kehu//customer birthdays and reminders//ZH")
         calendar.add("version", "2.0")
         calendar.add("x-wr-calname", f"{store.config.name} — 客户生日与提醒")
-        events = 0
-        for customer in customers:
-            for event in _birthday_events(customer, today, self.lunar_years):
-                calendar.add_component(event)
-                events += 1
-        for event in _reminder_events(store, {c.id for c in customers}, today, self.reminder_days):
+        # DTSTAMP: when the calendar was made, on the store's day (time is data)
+        stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+        events = [event for customer in customers
+                  for event in _birthday_events(customer, today, self.lunar_years)]
+        events += _reminder_events(store, {c.id for c in customers}, today, self.reminder_days)
+        for event in events:
+            event.add("dtstamp", stamp)
             calendar.add_component(event)
-            events += 1
         out.write_bytes(calendar.to_ical())
-        return events
+        return len(events)
 
 
 def _event(uid: str, day: dt.date, summary: str, description: str | None = None) -> Any:
@@ -284,7 +284,6 @@ def _event(uid: str, day: dt.date, summary: str, description: str | None = None)
 
     event = Event()
     event.add("uid", uid)
-    event.add("dtstamp", dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC))
     event.add("dtstart", day)
     event.add("dtend", day + dt.timedelta(days=1))
     event.add("summary", summary)

@@ -383,7 +383,7 @@ def plan(
     campaign: str | None = None, today: dt.date | None = None,
 ) -> Plan:
     """Every message of the send, rendered, with who is skipped and why. Sends nothing."""
-    today = today or dt.date.today()
+    today = today or store.today
     if channel not in channels(store):
         raise KehuError(f"no channel {channel!r}; available: {', '.join(channels(store))} "
                         "(SMS and others come from plugins such as outbox)")
@@ -453,7 +453,7 @@ def deliver(
     A message is recorded right after it is accepted, so an interrupted send re-run later
     skips what already went out. A connection failure stops the send (KehuError).
     """
-    today = today or dt.date.today()
+    today = today or store.today
     limiter = limiter or RateLimiter(rate_setting(store))
     todo = [m for m in the_plan.messages if m.status == SEND]
     if not todo:

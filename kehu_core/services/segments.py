@@ -185,8 +185,8 @@ def _birth_month(customer: Customer, year: int) -> set[int]:
 
 
 def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> list[Customer]:
-    """The customers matching ``spec`` on ``today`` (default: the real today), by name."""
-    today = today or dt.date.today()
+    """The customers matching ``spec`` on ``today`` (default: the store's day), by name."""
+    today = today or store.today
     rows = store.index.list(order="name")
     stage_of = analytics.stages(store, today) if spec.lifecycle else {}
     rfm_of: dict[str, str] = {}

@@ -18,7 +18,6 @@ each is written to a temporary name and renamed, so it never sees half a message
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +43,7 @@ class OutboxSender:
     def send(self, store: Store, customer: Customer, subject: str, body: str) -> str:
         if not customer.phones:
             raise ValueError(f"{customer.name} ({customer.id}) has no phone number")
-        now = dt.datetime.now().astimezone()
+        now = store.now()
         name = f"{now:%Y%m%dT%H%M%S}-{customer.id}-{new_id('')[7:]}.json"
         message: dict[str, Any] = {
             "channel": self.channel,

@@ -37,7 +37,7 @@ def tui_panels(store: Store) -> list[Panel]:
 
 def _panel(store: Store, customer: Customer) -> str:
     book = book_of(store, customer.id)
-    soon = book.expiring(dt.date.today() + dt.timedelta(days=30))
+    soon = book.expiring(store.today + dt.timedelta(days=30))
     lines = [f"balance {book.balance}" + (f" ({soon} lapse within 30 days)" if soon else "")]
     for entry in book.entries[-5:]:
         lines.append(f"{entry.get('date')}  {entry.get('reason')}  {int(entry.get('delta', 0)):+d}")

@@ -92,18 +92,19 @@ def _date(value: Any) -> dt.date:
 def book_of(store: Store, customer_id: str, as_of: dt.date | None = None) -> Book:
     entries = store.ledger(customer_id, LEDGER)
     try:
-        return replay(entries, as_of or dt.date.today())
+        return replay(entries, as_of or store.today)
     except (TypeError, ValueError) as exc:
         path = store.ledger_file(customer_id, LEDGER)
-        raise RecordError([Problem(path, _bad_line(path, entries), f"points entry: {exc}")]) from None
+        raise RecordError([Problem(path, _bad_line(path, entries, as_of or store.today),
+                                   f"points entry: {exc}")]) from None
 
 
-def _bad_line(path: Path, entries: list[dict[str, Any]]) -> int:
+def _bad_line(path: Path, entries: list[dict[str, Any]], today: dt.date) -> int:
     """The line of the first entry that does not replay (entries are one per line)."""
     lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text.startswith("- ")]
     for n, entry in zip(lines, entries, strict=False):
         try:
-            replay([entry], dt.date.today())
+            replay([entry], today)
         except (TypeError, ValueError):
             return n
     return 1

@@ -51,7 +51,7 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
     """A customer's balance, points lapsing within 30 days, and every ledger entry."""
     store = _store(ctx)
     customer = store.get(check_id(customer_id, "customer id"))
-    day = as_of or dt.date.today()
+    day = as_of or store.today
     book = book_of(store, customer.id, day)
     data = {
         "id": customer.id,
@@ -82,7 +82,7 @@ def points_redeem(ctx: Context, customer_id: str, points: int, reason: str) -> N
     """Spend POINTS; refused (exit 1, nothing written) if the balance is smaller."""
     store = _store(ctx)
     customer = store.get(check_id(customer_id, "customer id"))
-    book = redeem(store, customer, points, reason, dt.date.today())
+    book = redeem(store, customer, points, reason, store.today)
     click.echo(f"{customer.name} ({customer.id}): redeemed {points}, {book.balance} left")
 
 
@@ -129,7 +129,7 @@ def points_expire(ctx: Context, as_json: bool) -> None:
     """Write off lapsed points of every customer (one `expire` entry each). Run it daily or
     monthly; balances shown elsewhere already leave lapsed points out."""
     store = _store(ctx)
-    today = dt.date.today()
+    today = store.today
     rows = store.index.db.execute(
         "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?",
         (f"%/{LEDGER}{LEDGER_SUFFIX}",),

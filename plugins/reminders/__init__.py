@@ -28,8 +28,8 @@ def reminder_rules(store: Store) -> list[Any]:
     return list(enabled_rules(store))
 
 
-def _window() -> tuple[dt.date, dt.date]:
-    today = dt.date.today()
+def _window(store: Store) -> tuple[dt.date, dt.date]:
+    today = store.today
     return today, today + dt.timedelta(days=HORIZON_DAYS)
 
 
@@ -42,7 +42,7 @@ def _value(upcoming: list[Reminder]) -> dict[str, Any]:
 
 @hookimpl
 def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
-    start, end = _window()
+    start, end = _window(store)
     return _value(reminders_of(store, customer.id, start, end, customer=customer))
 
 
@@ -50,7 +50,7 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
 def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, dict[str, Any]]:
     """A list's next reminders: those kept since the last change of the records (see
     ``cache``), the others in one pass (``reminders_for``); the same as customer_values."""
-    start, end = _window()
+    start, end = _window(store)
     key = cache.stamp(store, start)
     kept = cache.read(store, key, [c.id for c in customers]) if key else {}
     todo = [c for c in customers if c.id not in kept]

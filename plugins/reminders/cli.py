@@ -26,14 +26,14 @@ def _store(ctx: Context) -> Store:
     return store
 
 
-def to_ics(reminders: list[Reminder], name: str) -> bytes:
+def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
     """All-day events a calendar app imports; UIDs are the reminder keys, so re-importing
     updates events instead of duplicating them."""
     cal = Calendar()
     cal.add("prodid", "-//kehu//reminders//ZH")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{name} 客户提醒")
-    stamp = dt.datetime.now(dt.UTC)
+    stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)  # made "today", as time is data
     for r in reminders:
         event = Event()
         event.add("uid", f"{r.key}@kehu")
@@ -77,7 +77,7 @@ def reminders_group(
     if click_ctx.invoked_subcommand is not None:
         return
     store = _store(ctx)
-    first = start or dt.date.today()
+    first = start or store.today
     found = due_reminders(store, first, first + dt.timedelta(days=days - 1))
     if owner:
         mine = {r.customer.id for r in store.index.list(owner=owner)}
@@ -85,7 +85,7 @@ def reminders_group(
     if rule_names:
         found = [r for r in found if r.rule in rule_names or r.key.split(":")[0] in rule_names]
     if ics:
-        atomic_write(ics, to_ics(found, store.config.name).decode("utf-8"))
+        atomic_write(ics, to_ics(found, store.config.name, store.today).decode("utf-8"))
         click.echo(f"wrote {len(found)} reminders to {ics}", err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])

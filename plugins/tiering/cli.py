@@ -151,5 +151,5 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
         raise KehuError(f"{tier!r} is not a tier of this store; expected one of {', '.join(names)}")
     store.update_customer(customer.id, {OVERRIDE_FIELD: None if clear else tier})
     new, why = tier_of(store, customer.id, None if clear else tier)
-    record_if_changed(store, customer.id, new, f"{reason}; {why}", dt.date.today())
+    record_if_changed(store, customer.id, new, f"{reason}; {why}", store.today)
     click.echo(f"{customer.name} ({customer.id}): {new}", err=True)

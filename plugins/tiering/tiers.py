@@ -194,7 +194,7 @@ def _stamp(store: Store, end: dt.date) -> str:
 def compute(store: Store, as_of: dt.date | None = None) -> Tiers:
     """Every customer's tier (cached in the process and in the index, see above)."""
     cfg = settings(store)
-    end = as_of or cfg.as_of or dt.date.today()
+    end = as_of or cfg.as_of or store.today
     stamp = _stamp(store, end)
     hit = _cache.get(store)
     if hit is not None and hit[0] == stamp:

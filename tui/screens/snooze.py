@@ -31,9 +31,7 @@ class SnoozeScreen(ModalScreen[dt.date | None]):
     def __init__(self, title: str, today: dt.date) -> None:
         super().__init__()
         self.reminder_title = title
-        # A snooze must end after the real today (the reminder engine checks), even when the
-        # app works with another day (the demo's "today").
-        self.today = max(today, dt.date.today())
+        self.today = today  # the app's day: the reminder engine checks the snooze against it
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="snooze-dialog"):

@@ -101,7 +101,7 @@ class Merger:
         self.index = index
         self.region = store.config.region
         self.model = store.customer_model
-        self.today = today or dt.date.today()
+        self.today = today or store.today
         self.by_id: dict[str, str] = {}
         self.by_phone: dict[str, str] = {}
         self.by_email: dict[str, str] = {}

@@ -46,7 +46,7 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     first = first_purchase(store, customer.id)
     if first is None:
         return None
-    return {"customer_years": (dt.date.today() - first).days // 365}
+    return {"customer_years": (store.today - first).days // 365}
 
 
 class AnniversaryRule:

@@ -25,7 +25,7 @@ class ReminderTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.reminders: dict[str, Any] = {}
         self._order: list[Any] = []  # every reminder, in the order given and shown
-        self._today = dt.date.today()
+        self._today: dt.date | None = None  # set by show(): the day the reminders are for
         self._adding = False
 
     def on_mount(self) -> None:
