@@ -7,7 +7,6 @@ Validation needs the store's default phone region, passed as pydantic context
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,10 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from .calendar import parse_lunar, parse_solar
 from .ids import check_id
 
-_BIRTHDAY_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})$")
-_LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
 CENT = Decimal("0.01")
 
 
@@ -54,22 +52,13 @@ def normalise_email(raw: str) -> str:
 
 def check_birthday(value: str) -> str:
     """``YYYY-MM-DD``, or ``--MM-DD`` when the year is unknown (as vCard writes it)."""
-    match = _BIRTHDAY_RE.match(value)
-    if not match:
-        raise ValueError(f"birthday {value!r}: expected YYYY-MM-DD or --MM-DD")
-    year = int(match.group(1) or 2000)  # 2000 is a leap year, so --02-29 is allowed
-    try:
-        dt.date(year, int(match.group(2)), int(match.group(3)))
-    except ValueError as exc:
-        raise ValueError(f"birthday {value!r}: {exc}") from None
+    parse_solar(value)  # the one parser, in kehu_core.calendar; raises ValueError saying why
     return value
 
 
 def check_lunar_birthday(value: str) -> str:
     """``MM-DD`` in the Chinese lunar calendar; ``闰MM-DD`` for a leap month."""
-    match = _LUNAR_RE.match(value)
-    if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30):
-        raise ValueError(f"lunar birthday {value!r}: expected MM-DD (month 1-12, day 1-30)")
+    parse_lunar(value)  # the one parser, in kehu_core.calendar
     return value
 
 

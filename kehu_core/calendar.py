@@ -1,0 +1,292 @@
+"""The calendar rules of kehu, in one place (docs/calendar.md).
+
+Every part of kehu that asks "on which solar day is this birthday, anniversary or holiday"
+asks this module: the reminders plugin, the ``birthday_month`` segment condition, the .ics
+export, and through them the CLI and the TUI. A rule written twice drifts (issue 13 found three
+lunar conversions that disagreed), so each rule below lives here only:
+
+- **Lunar text** ``MM-DD``, ``闰MM-DD`` or ``LMM-DD`` (leap month): :func:`parse_lunar`.
+- **Lunar to solar** (:func:`lunar_to_solar`): first the month, then the day. A leap month
+  the lunar year lacks falls back to the ordinary month of the same number (a family keeps
+  the month's name); a 30th the month lacks (a 29-day "small" month) becomes its 29th.
+- **Lunar dates in a solar window** (:func:`lunar_occurrences`): lunar year Y runs from late
+  January/February of Y into the next solar year, so a late lunar date (冬月, 腊月) of lunar
+  year Y-1 can fall in January of Y, and one solar year can hold the same lunar date twice.
+- **Solar birthday or anniversary in a year** (:func:`solar_in_year`): 29 February falls on
+  28 February in a common year; the .ics export writes the same rule as
+  ``RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1`` (the last day of February).
+- **Chinese public holidays and 调休** (:func:`days_off`, :func:`makeup_workdays`,
+  :func:`is_workday`, :func:`statutory_holidays`) come from the ``holidays`` package
+  (comparison with ``chinesecalendar`` in docs/calendar.md).
+
+Time is data: nothing here reads the clock; callers pass the year or the window. The date
+libraries are imported inside the functions, so importing this module (models.py does) costs
+nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+
+LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
+SOLAR_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})$")
+# lunardate knows lunar years 1900-2099; outside them there is no lunar date to convert
+LUNAR_YEARS = range(1900, 2100)
+STATUTORY = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+_CN_MONTHS = "正二三四五六七八九十冬腊"
+_CN_DIGITS = "一二三四五六七八九十"
+
+
+# --- lunar dates ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class LunarDay:
+    """A day of the lunar calendar without its year, as a birthday or a festival is kept."""
+
+    month: int
+    day: int
+    leap: bool = False
+
+    def __str__(self) -> str:
+        return f"{'闰' if self.leap else ''}{self.month:02d}-{self.day:02d}"
+
+    @property
+    def chinese(self) -> str:
+        """``闰四月初十``, ``腊月廿三``: the way a calendar prints it."""
+        return f"{'闰' if self.leap else ''}{_CN_MONTHS[self.month - 1]}月{_cn_day(self.day)}"
+
+
+def _cn_day(day: int) -> str:
+    if day <= 10:
+        return "初" + _CN_DIGITS[day - 1]
+    if day < 20:
+        return "十" + _CN_DIGITS[day - 11]
+    if day == 20:
+        return "二十"
+    if day < 30:
+        return "廿" + _CN_DIGITS[day - 21]
+    return "三十"
+
+
+def parse_lunar(text: str | LunarDay) -> LunarDay:
+    """``MM-DD`` (month 1-12, day 1-30); ``闰MM-DD`` or ``LMM-DD`` for a leap month."""
+    if isinstance(text, LunarDay):
+        return text
+    match = LUNAR_RE.match(str(text))
+    if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30):
+        raise ValueError(f"lunar birthday {text!r}: expected MM-DD (month 1-12, day 1-30)")
+    return LunarDay(int(match.group(2)), int(match.group(3)), bool(match.group(1)))
+
+
+def lunar_to_solar(lunar: str | LunarDay, lunar_year: int) -> dt.date:
+    """The solar date of ``lunar`` in lunar year ``lunar_year`` (1900-2099).
+
+    The month first: a leap month the year lacks becomes the ordinary month of that number.
+    Then the day: a 30th the month lacks becomes the 29th. So 闰06-30 in 2025 (a 29-day 闰六月)
+    is 闰六月廿九 = 2025-08-22, and 闰04-10 in 2026 (no 闰四月) is 四月初十 = 2026-05-26.
+    """
+    day = parse_lunar(lunar)
+    if lunar_year not in LUNAR_YEARS:
+        raise ValueError(f"lunar year {lunar_year}: only {LUNAR_YEARS.start}-{LUNAR_YEARS.stop - 1} are known")
+    return _to_solar(day.month, day.day, day.leap, lunar_year)
+
+
+@cache  # a few hundred distinct (date, year) pairs serve every customer of a store
+def _to_solar(month: int, day: int, leap: bool, year: int) -> dt.date:
+    from lunardate import LunarDate
+
+    # lunardate says only "out of range", not whether the month or the day is missing, so
+    # try in the order of the rule: the (leap) month as written, its 29th, then the
+    # ordinary month, its 29th.
+    tries = [(leap, day)] + ([(leap, 29)] if day == 30 else [])
+    if leap:
+        tries += [(False, day)] + ([(False, 29)] if day == 30 else [])
+    for is_leap, d in tries:
+        try:
+            return LunarDate(year, month, d, is_leap).to_solar_date()
+        except ValueError:
+            continue
+    raise ValueError(f"no lunar date {month:02d}-{day:02d} in {year}")  # not reached for 1-12/1-30
+
+
+def lunar_occurrences(lunar: str | LunarDay, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every solar day in ``start``..``end`` (inclusive) on which ``lunar`` falls, in order.
+
+    Lunar year Y ends in January or February of Y+1, so the lunar years Y-1..end.year are
+    asked; a window of one solar year can hold the same lunar date twice (腊月 of two years).
+    """
+    day = parse_lunar(lunar)
+    first, last = max(start.year - 1, LUNAR_YEARS.start), min(end.year, LUNAR_YEARS.stop - 1)
+    found = (_to_solar(day.month, day.day, day.leap, year) for year in range(first, last + 1))
+    return [d for d in found if start <= d <= end]
+
+
+# --- solar dates --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SolarDay:
+    """A solar birthday: ``YYYY-MM-DD``, or ``--MM-DD`` when the year is unknown (vCard's form)."""
+
+    year: int | None
+    month: int
+    day: int
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}" if self.year else f"--{self.month:02d}-{self.day:02d}"
+
+
+def parse_solar(text: str | SolarDay) -> SolarDay:
+    """``YYYY-MM-DD`` or ``--MM-DD``; ``--02-29`` is allowed (a leap-day birthday, year unknown)."""
+    if isinstance(text, SolarDay):
+        return text
+    match = SOLAR_RE.match(str(text))
+    if not match:
+        raise ValueError(f"birthday {text!r}: expected YYYY-MM-DD or --MM-DD")
+    year = int(match.group(1)) if match.group(1) else None
+    month, day = int(match.group(2)), int(match.group(3))
+    try:
+        dt.date(year or 2000, month, day)  # 2000 is a leap year, so --02-29 passes
+    except ValueError as exc:
+        raise ValueError(f"birthday {text!r}: {exc}") from None
+    return SolarDay(year, month, day)
+
+
+def solar_in_year(month: int, day: int, year: int) -> dt.date:
+    """``month``-``day`` in ``year``; 29 February is kept on 28 February in a common year
+    (still in February, the month the person and the segment expect)."""
+    if (month, day) == (2, 29) and not _leap_year(year):
+        return dt.date(year, 2, 28)
+    return dt.date(year, month, day)
+
+
+def anniversary(first: dt.date, year: int) -> dt.date:
+    """The day in ``year`` that marks ``first`` (a first purchase, a wedding): same rule."""
+    return solar_in_year(first.month, first.day, year)
+
+
+def solar_occurrences(solar: str | SolarDay, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The days in ``start``..``end`` on which a solar birthday falls, from its year on."""
+    day = parse_solar(solar)
+    first = max(start.year, day.year or 1)
+    found = (solar_in_year(day.month, day.day, year) for year in range(first, end.year + 1))
+    return [d for d in found if start <= d <= end]
+
+
+def _leap_year(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+# --- a customer's birthdays -------------------------------------------------------------------
+
+
+class Birthday(NamedTuple):
+    """One celebration of a birthday: the solar day, and what the record says."""
+
+    day: dt.date
+    lunar: bool
+    text: str  # the record's value: 1990-04-12, --02-29, 闰04-10
+
+    @property
+    def age(self) -> int | None:
+        """Years since birth for a solar birthday with a year (lunar ones have none)."""
+        if self.lunar or self.text.startswith("--"):
+            return None
+        return self.day.year - int(self.text[:4])
+
+    @property
+    def label(self) -> str:
+        """``4月12日生日`` or ``农历闰四月初十``, for messages and calendars."""
+        if self.lunar:
+            return f"农历{parse_lunar(self.text).chinese}"
+        return f"{self.day.month}月{self.day.day}日"
+
+
+def birthdays(birthday: str | None, lunar_birthday: str | None, start: dt.date, end: dt.date) -> list[Birthday]:
+    """Every celebration of a customer's solar and lunar birthday in ``start``..``end``, by day.
+
+    The reminders plugin, the ``birthday_month`` segment condition and the .ics export all
+    ask this, which is what keeps them agreeing (tests/test_calendar.py checks 2020-2040).
+    """
+    out = []
+    if birthday:
+        out += [Birthday(d, False, birthday) for d in solar_occurrences(birthday, start, end)]
+    if lunar_birthday:
+        out += [Birthday(d, True, lunar_birthday) for d in lunar_occurrences(lunar_birthday, start, end)]
+    return sorted(out)
+
+
+def birthday_months(birthday: str | None, lunar_birthday: str | None, year: int) -> set[int]:
+    """The solar months of ``year`` in which the customer has a (solar or lunar) birthday."""
+    return {b.day.month for b in birthdays(birthday, lunar_birthday, dt.date(year, 1, 1), dt.date(year, 12, 31))}
+
+
+# --- Chinese public holidays and 调休 ---------------------------------------------------------
+
+
+class Holiday(NamedTuple):
+    name: str  # 春节, 国庆节, 农历除夕 ... as the holidays package names it in zh_CN
+    day: dt.date
+
+
+@cache  # one table per year, shared by every customer's holiday greeting
+def _table(year: int) -> Any:
+    import holidays
+
+    # The official schedule (with 调休) for each year the package has it (2026 in 0.109);
+    # later years follow the statutory rules without 调休, which are announced each November.
+    return holidays.country_holidays("CN", years=year, language="zh_CN")
+
+
+def days_off(start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """Statutory days off in ``start``..``end``: holidays, their 补假 and the rest days moved by
+    调休 (``休息日（由 2026-02-14 调休）``), with the package's Chinese labels."""
+    out: dict[dt.date, str] = {}
+    for year in range(start.year, end.year + 1):
+        out.update((d, str(label)) for d, label in _table(year).items() if start <= d <= end)
+    return dict(sorted(out.items()))
+
+
+def makeup_workdays(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The weekend days in ``start``..``end`` that are working days by 调休 (补班)."""
+    found: set[dt.date] = set()
+    for year in range(start.year, end.year + 1):
+        # weekend_workdays also carries a few make-up days of other years: filter by window
+        found.update(d for d in _table(year).weekend_workdays if start <= d <= end)
+    return sorted(found)
+
+
+def is_workday(day: dt.date) -> bool:
+    """A working day in China: Monday-Friday except days off, plus the 调休 Saturdays/Sundays."""
+    table = _table(day.year)
+    if day in table.weekend_workdays:
+        return True
+    return day.weekday() < 5 and day not in table
+
+
+def statutory_holidays(years: Iterable[int], names: Iterable[str] = STATUTORY) -> list[Holiday]:
+    """The first day of each named holiday (元旦, 春节, 中秋节 ...) in each of ``years``, by day.
+
+    The first day carrying the plain name counts: 春节 2025 is 01-29 (除夕 01-28 is its own
+    holiday, 农历除夕); a 补假 or 调休 rest day never counts as the holiday itself.
+    """
+    wanted = set(names)
+    found: dict[tuple[str, int], dt.date] = {}
+    for year in sorted(set(years)):
+        for day, label in sorted(_table(year).items()):
+            for name in str(label).split("; "):  # two holidays on one day are joined by "; "
+                if name in wanted:
+                    found.setdefault((name, day.year), day)
+    return sorted((Holiday(name, day) for (name, _), day in found.items()), key=lambda h: (h.day, h.name))
+
+
+def lunar_festivals(festivals: dict[str, str], start: dt.date, end: dt.date) -> list[Holiday]:
+    """Festivals given as lunar dates (元宵节 01-15, 重阳节 09-09) in ``start``..``end``, by day."""
+    out = [Holiday(name, day) for name, text in festivals.items() for day in lunar_occurrences(text, start, end)]
+    return sorted(out, key=lambda h: (h.day, h.name))
