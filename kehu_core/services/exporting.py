@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
 from ..models import Customer
 
@@ -252,8 +253,8 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 class IcsExporter:
-    """Birthdays (solar as yearly events, lunar ones as dated events for the next years) and
-    the reminders due in the next 90 days."""
+    """Birthdays (solar as yearly events, lunar ones as dated events in this and the next two
+    solar years) and the reminders due in the next 90 days."""
 
     name = "ics"
     reminder_days = 90
@@ -270,7 +271,7 @@ class IcsExporter:
         # DTSTAMP: when the calendar was made, on the store's day (time is data)
         stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
         events = [event for customer in customers
-                  for event in _birthday_events(customer, today, self.lunar_years)]
+                  for event in birthday_events(customer, today.year, today.year + self.lunar_years - 1)]
         events += _reminder_events(store, {c.id for c in customers}, today, self.reminder_days)
         for event in events:
             event.add("dtstamp", stamp)
@@ -293,39 +294,33 @@ def _event(uid: str, day: dt.date, summary: str, description: str | None = None)
     return event
 
 
-def _birthday_events(customer: Customer, today: dt.date, lunar_years: int) -> list[Any]:
+def birthday_events(customer: Customer, first_year: int, last_year: int) -> list[Any]:
+    """A customer's birthdays as .ics events, on kehu_core.calendar's rules (docs/calendar.md).
+
+    A solar birthday is one yearly event. 29 February recurs as the last day of February
+    (``BYMONTH=2;BYMONTHDAY=-1``): the 28th in a common year, as the reminders and segments
+    have it; a plain ``FREQ=YEARLY`` from 02-29 shows only in leap years. A lunar birthday
+    moves against the solar calendar, so each of its days in ``first_year``..``last_year`` is
+    a dated event of its own (two in a year where 腊月 falls in January and December).
+    """
     events = []
     if customer.birthday:
-        text = customer.birthday
-        month, day = int(text[-5:-3]), int(text[-2:])
-        year = int(text[:4]) if not text.startswith("--") else (today.year if (month, day) != (2, 29) else 2028)
-        event = _event(f"birthday-{customer.id}@kehu", dt.date(year, month, day),
-                       f"{customer.name} 生日", _contact_line(customer))
-        event.add("rrule", {"freq": "yearly"})
+        solar = parse_solar(customer.birthday)
+        # a year-less birthday starts in 2000, a leap year, so --02-29 is a real first day
+        start = dt.date(solar.year or 2000, solar.month, solar.day)
+        event = _event(f"birthday-{customer.id}@kehu", start, f"{customer.name} 生日", _contact_line(customer))
+        if (solar.month, solar.day) == (2, 29):
+            event.add("rrule", {"freq": "yearly", "bymonth": 2, "bymonthday": -1})
+        else:
+            event.add("rrule", {"freq": "yearly"})
         events.append(event)
     if customer.lunar_birthday:
-        from lunardate import LunarDate
-
-        leap = customer.lunar_birthday.startswith(("闰", "L"))
-        month, day = map(int, customer.lunar_birthday.lstrip("闰L").split("-"))
-        for year in range(today.year, today.year + lunar_years):
-            solar = _lunar_to_solar(LunarDate, year, month, day, leap)
-            if solar is not None:
-                events.append(_event(f"lunar-birthday-{customer.id}-{year}@kehu", solar,
-                                     f"{customer.name} 农历生日 ({customer.lunar_birthday})",
-                                     _contact_line(customer)))
+        chinese = parse_lunar(customer.lunar_birthday).chinese
+        window = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
+        for birthday in birthdays(None, customer.lunar_birthday, *window):
+            events.append(_event(f"lunar-birthday-{customer.id}-{birthday.day:%Y%m%d}@kehu", birthday.day,
+                                 f"{customer.name} 农历生日（{chinese}）", _contact_line(customer)))
     return events
-
-
-def _lunar_to_solar(lunar: Any, year: int, month: int, day: int, leap: bool) -> dt.date | None:
-    # A 30th that this year's month lacks is kept on the 29th; a leap month that this year
-    # lacks falls back to the ordinary month, as families do.
-    for try_day, try_leap in ((day, leap), (day - 1, leap), (day, False), (day - 1, False)):
-        try:
-            return lunar(year, month, try_day, try_leap).to_solar_date()
-        except ValueError:
-            continue
-    return None
 
 
 def _contact_line(customer: Customer) -> str | None:
@@ -340,8 +335,8 @@ def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> 
         return []
     events = []
     for reminder in due_reminders(store, today, today + dt.timedelta(days=days)):
-        if reminder.customer_id not in ids or reminder.rule == "birthday":
-            continue  # birthdays are already there, as yearly events
+        if reminder.customer_id not in ids or reminder.rule in ("birthday", "lunar-birthday"):
+            continue  # birthdays are already there, as events of their own
         events.append(_event(f"reminder-{reminder.key}@kehu", reminder.due,
                              f"{reminder.customer_name}: {reminder.title}", reminder.detail))
     return events

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from lunardate import LunarDate
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from ..calendar import birthday_months
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
 from ..yamlio import line_of, load_roundtrip
@@ -162,28 +162,6 @@ def _cutoff(text: str, today: dt.date) -> dt.date:
     return today - analytics.parse_span(text)
 
 
-def _birth_month(customer: Customer, year: int) -> set[int]:
-    """The solar months of a customer's birthday in ``year`` (solar, and lunar converted)."""
-    months = set()
-    if customer.birthday:
-        months.add(int(customer.birthday[-5:-3]))
-    if customer.lunar_birthday:
-        text = customer.lunar_birthday
-        leap = text.startswith(("闰", "L"))
-        month, day = (int(x) for x in text.lstrip("闰L").split("-"))
-        # a lunar birthday late in the year can fall in January of the next solar year
-        for lunar_year in (year - 1, year):
-            for d in (day, day - 1):  # a month with 29 days has no 30th
-                try:
-                    solar = LunarDate(lunar_year, month, d, leap).to_solar_date()
-                except ValueError:
-                    continue
-                if solar.year == year:
-                    months.add(solar.month)
-                break
-    return months
-
-
 def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> list[Customer]:
     """The customers matching ``spec`` on ``today`` (default: the store's day), by name."""
     today = today or store.today
@@ -201,14 +179,15 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             names = [str(i.get("name", "")) for i in purchase.get("items") or []]
             if any(w in n for w in spec.bought for n in names):
                 bought.add(purchase["customer_id"])
-    months: set[int] = set()
+    # (year, month) pairs: "next" in December is January of the next year
+    months: set[tuple[int, int]] = set()
     for m in spec.birthday_month:
         if m == "this":
-            months.add(today.month)
+            months.add((today.year, today.month))
         elif m == "next":
-            months.add(today.month % 12 + 1)
+            months.add((today.year + today.month // 12, today.month % 12 + 1))
         else:
-            months.add(int(m))
+            months.add((today.year, int(m)))
     before = _cutoff(spec.last_purchase_before, today) if spec.last_purchase_before else None
     after = _cutoff(spec.last_purchase_after, today) if spec.last_purchase_after else None
     out = []
@@ -239,7 +218,9 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             continue
         if spec.max_revenue is not None and row.revenue > spec.max_revenue:
             continue
-        if months and not _birth_month(c, today.year) & months:
+        # a solar or lunar birthday falling in the month (kehu_core.calendar's rules, as the
+        # reminders and the .ics export use them)
+        if months and not any(m in birthday_months(c.birthday, c.lunar_birthday, y) for y, m in months):
             continue
         if spec.tier and not _in_tier(store, c, spec.tier):
             continue

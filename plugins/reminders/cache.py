@@ -27,7 +27,7 @@ from kehu_core.store import Store
 
 from .rules import NAME
 
-_VERSION = 1  # bump when what a rule computes changes
+_VERSION = 2  # bump when what a rule computes changes (2: birthdays from kehu_core.calendar)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS reminders_stamp(stamp TEXT)",
     "CREATE TABLE IF NOT EXISTS reminders_next(customer_id TEXT PRIMARY KEY, value TEXT)",

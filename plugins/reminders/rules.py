@@ -18,23 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-import holidays as holidays_lib
-from lunardate import LunarDate
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kehu_core import calendar
 from kehu_core.models import Customer, Purchase, Reminder
 from kehu_core.plugins import plugin_settings
 from kehu_core.reminders import HistoryNeeds
 from kehu_core.store import Store
 
 NAME = "reminders"
-_LUNAR = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
-_CN_MONTHS = "正二三四五六七八九十冬腊"
 
 
 class _Rule(BaseModel):
@@ -64,8 +60,10 @@ class Holidays(_Rule):
     @classmethod
     def _lunar_dates(cls, value: dict[str, str]) -> dict[str, str]:
         for name, day in value.items():
-            if not _LUNAR.match(str(day)):
-                raise ValueError(f"{name}: {day!r} is not a lunar MM-DD")
+            try:
+                calendar.parse_lunar(str(day))
+            except ValueError:
+                raise ValueError(f"{name}: {day!r} is not a lunar MM-DD (闰MM-DD for a leap month)") from None
         return value
 
 
@@ -205,33 +203,6 @@ class Touch_(Rule):
             )
 
 
-def _solar_birthday(text: str, year: int) -> dt.date | None:
-    month, day = int(text[-5:-3]), int(text[-2:])
-    try:
-        return dt.date(year, month, day)
-    except ValueError:  # 29 February in a common year: the 28th
-        return dt.date(year, month, day - 1) if (month, day) == (2, 29) else None
-
-
-@cache  # the same few dates for every customer of a list
-def _lunar_to_solar(text: str, year: int) -> dt.date | None:
-    """Lunar MM-DD (闰MM-DD: leap month) of lunar year ``year`` as a solar date.
-
-    Day 30 of a 29-day month becomes day 29; a leap month the year does not have becomes the
-    ordinary month, as families usually do.
-    """
-    match = _LUNAR.match(text)
-    if not match:
-        return None
-    leap, month, day = bool(match.group(1)), int(match.group(2)), int(match.group(3))
-    for is_leap, d in ((leap, day), (False, day), (leap, day - 1), (False, day - 1)):
-        try:
-            return LunarDate(year, month, d, is_leap).to_solar_date()
-        except ValueError:
-            continue
-    return None
-
-
 class Birthday_(Rule):
     name = "birthday"
 
@@ -239,52 +210,30 @@ class Birthday_(Rule):
         return HistoryNeeds()
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        # The days come from kehu_core.calendar, as the birthday segment's and the .ics
+        # export's do (leap month, day 30 and 29 February rules in docs/calendar.md).
         lead = dt.timedelta(days=self.cfg.birthday.lead_days)
-        for year in range(start.year - 1, end.year + 2):
-            if customer.birthday:
-                day = _solar_birthday(customer.birthday, year)
-                if day and self.in_window(day - lead, start, end):
-                    age = "" if customer.birthday.startswith("--") else f"，{year - int(customer.birthday[:4])} 岁"
-                    yield _reminder(
-                        self.name,
-                        customer,
-                        day - lead,
-                        day.isoformat(),
-                        "生日祝福",
-                        f"{day.month}月{day.day}日生日{age}",
-                    )
-            if customer.lunar_birthday:
-                day = _lunar_to_solar(customer.lunar_birthday, year)
-                if day and self.in_window(day - lead, start, end):
-                    m, d = customer.lunar_birthday[-5:-3], customer.lunar_birthday[-2:]
-                    yield _reminder(
-                        "lunar-birthday",
-                        customer,
-                        day - lead,
-                        day.isoformat(),
-                        "农历生日祝福",
-                        f"农历{_CN_MONTHS[int(m) - 1]}月{int(d)}日（{day}）",
-                    )
+        first = start - dt.timedelta(days=self.cfg.catch_up_days)  # in_window, shifted by lead
+        for b in calendar.birthdays(customer.birthday, customer.lunar_birthday, first + lead, end + lead):
+            if b.lunar:
+                yield _reminder("lunar-birthday", customer, b.day - lead, b.day.isoformat(), "农历生日祝福",
+                                f"{b.label}（{b.day}）")
+            else:
+                age = "" if b.age is None else f"，{b.age} 岁"
+                yield _reminder(self.name, customer, b.day - lead, b.day.isoformat(), "生日祝福",
+                                f"{b.label}生日{age}")
 
 
 @cache
 def holiday_dates(
     years: tuple[int, ...], names: tuple[str, ...], lunar: tuple[tuple[str, str], ...]
 ) -> list[tuple[str, dt.date]]:
-    """First day of each wanted holiday: statutory ones from ``holidays`` (CN, zh_CN names,
-    春节 and 中秋节 included), extra lunar festivals converted with ``lunardate``."""
-    found: dict[tuple[str, int], dt.date] = {}
-    table = holidays_lib.country_holidays("CN", years=list(years), language="zh_CN")
-    for day, label in sorted(table.items()):
-        for name in str(label).split("; "):
-            if name in names:
-                found.setdefault((name, day.year), day)
-    for name, text in lunar:
-        for year in years:
-            day = _lunar_to_solar(text, year)
-            if day:
-                found.setdefault((name, day.year), day)
-    return sorted(((name, day) for (name, _), day in found.items()), key=lambda x: x[1])
+    """First day of each wanted holiday in ``years``: statutory ones (春节, 中秋节 ...) and the
+    extra lunar festivals of the settings, both from kehu_core.calendar."""
+    found = [(h.name, h.day) for h in calendar.statutory_holidays(years, names)]
+    window = dt.date(min(years), 1, 1), dt.date(max(years), 12, 31)
+    found += [(h.name, h.day) for h in calendar.lunar_festivals(dict(lunar), *window)]
+    return sorted(found, key=lambda x: (x[1], x[0]))
 
 
 class Holiday(Rule):

@@ -11,6 +11,7 @@ import click
 from pydantic import BaseModel
 
 from kehu_core import hookimpl
+from kehu_core.calendar import anniversary
 from kehu_core.models import Customer, Reminder
 from kehu_core.plugins import plugin_settings, require_enabled
 from kehu_core.store import Store
@@ -62,7 +63,7 @@ class AnniversaryRule:
         for year in range(start.year, end.year + 1):
             if first is None or year - first.year < self.min_years:
                 continue
-            day = first.replace(year=year, day=28 if (first.month, first.day) == (2, 29) else first.day)
+            day = anniversary(first, year)  # kehu's rule: 29 February -> 28 February in a common year
             if start <= day <= end:
                 out.append(Reminder(
                     customer_id=customer.id, customer_name=customer.name, due=day,
