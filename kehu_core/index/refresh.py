@@ -1,185 +1,35 @@
-"""A derived SQLite index of the store, so list and search never parse every YAML file.
+"""Keeping the index up to date with the files: the full comparison, the quick one (folder
+mtimes), a first build on worker processes, and re-reading named paths after a write.
 
-The index is a cache: it lives in ``.kehu/index.sqlite`` (ignored by git), is brought up to date
-from file changes (path, size, mtime) before it answers, and can be deleted at any time.
-Files that fail to parse or validate are recorded as problems and left out; the rest still work.
+Every change is stored in one transaction that also moves the index generation, so that
+anything derived from the records (plugin caches, plugin tables) can tell it is stale.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import multiprocessing
 import os
-import sqlite3
 import stat as stat_module
 import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound, Problem, RecordError
-from .models import TRUSTED, Customer, Purchase
-from .textsearch import normalise_query, search_text, sort_key
+from ..errors import NotFound
+from .connection import IndexConnection
+from .rows import Batch, docid, parse_record, parse_written
 
 if TYPE_CHECKING:
-    from .store import Store
-
-INDEX_VERSION = 10
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS files(
-    path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, customer_id TEXT, kind TEXT) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS customers(
-    id TEXT PRIMARY KEY, path TEXT, name TEXT, owner TEXT, level TEXT, phone TEXT,
-    search TEXT, short TEXT, data TEXT, sort_name TEXT,
-    last_contact TEXT, last_purchase TEXT, first_purchase TEXT,
-    revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0);
--- names in pinyin order (安娜 anna, Ava, 白云 baiyun ... 赵敏 zhaomin), as a phone's contacts
-CREATE INDEX IF NOT EXISTS customers_sort ON customers(sort_name, name, id);
-CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
--- short queries scan this narrow covering index instead of the wide rows
-CREATE INDEX IF NOT EXISTS customers_short ON customers(short, id);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(id UNINDEXED, search, tokenize='trigram');
-CREATE TABLE IF NOT EXISTS tags(customer_id TEXT, tag TEXT);
-CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
-CREATE INDEX IF NOT EXISTS tags_customer ON tags(customer_id);
-CREATE TABLE IF NOT EXISTS interactions(
-    customer_id TEXT, id TEXT, kind TEXT, date TEXT, amount REAL, paid INTEGER, due TEXT,
-    data TEXT, PRIMARY KEY(customer_id, id));
-CREATE INDEX IF NOT EXISTS interactions_date ON interactions(date);
-CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER);
-CREATE TABLE IF NOT EXISTS problems(path TEXT, line INTEGER, message TEXT);
-CREATE INDEX IF NOT EXISTS problems_path ON problems(path);
-"""
-
-
-@dataclass
-class Row:
-    """A customer as the index knows it: the profile plus figures derived from interactions."""
-
-    customer: Customer
-    last_contact: str | None
-    last_purchase: str | None
-    first_purchase: str | None
-    revenue: Decimal
-    purchases: int
-
+    from ..store import Store
 
 FULL_SCAN_FILES = 30_000  # up to here a full size+mtime comparison is cheap (~0.15 s)
 FULL_SCAN_EVERY = 600  # seconds between full comparisons in bigger stores
 PARALLEL_THRESHOLD = 4000  # below this, starting worker processes costs more than it saves
-CACHE_KB = 128 * 1024  # SQLite page cache per connection (an upper bound, used as needed)
 BUILD_COMMIT_FILES = 20_000  # a first build stores this many files to a transaction
-
-
-@dataclass
-class Parsed:
-    """What one record file contributes to the index (computed in a worker process)."""
-
-    rel: str
-    stat: tuple[int, int]
-    cid: str
-    kind: str
-    customer: tuple[Any, ...] | None = None
-    tags: list[tuple[str, str]] = field(default_factory=list)
-    interaction: tuple[Any, ...] | None = None
-    problems: list[tuple[str, int, str]] = field(default_factory=list)
-
-
-@dataclass
-class Batch:
-    """Index rows of many parsed files, as plain tuples: cheap to send back from a worker
-    process (a dataclass per file cost ~10 µs a file to pickle and unpickle) and ready for
-    ``executemany``."""
-
-    files: list[tuple[str, int, int, str, str]] = field(default_factory=list)
-    customers: list[tuple[Any, ...]] = field(default_factory=list)
-    tags: list[tuple[str, str]] = field(default_factory=list)
-    interactions: list[tuple[Any, ...]] = field(default_factory=list)
-    problems: list[tuple[str, int, str]] = field(default_factory=list)
-
-    def add(self, p: Parsed) -> None:
-        self.files.append((p.rel, p.stat[0], p.stat[1], p.cid, p.kind))
-        if p.customer:
-            self.customers.append(p.customer)
-        self.tags += p.tags
-        if p.interaction:
-            self.interactions.append(p.interaction)
-        self.problems += p.problems
-
-    def extend(self, other: Batch) -> None:
-        self.files += other.files
-        self.customers += other.customers
-        self.tags += other.tags
-        self.interactions += other.interactions
-        self.problems += other.problems
-
-
-def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
-    """Read one file under customers/ into index rows, or into problems."""
-    parts = rel.split("/")
-    # customers/<shard>/<id>/customer.yaml or customers/<shard>/<id>/interactions/<x>.yaml
-    cid = parts[2] if len(parts) > 3 else ""
-    out = Parsed(rel, stat, cid, "other")
-    path = store.root / rel
-    try:
-        if len(parts) == 4 and parts[3] == "customer.yaml":
-            _customer_rows(out, store.read_customer_file(path))
-        elif len(parts) == 5 and parts[3] == "interactions":
-            _interaction_rows(out, store.read_interaction_file(path))
-        elif len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
-            out.kind = "ledger"
-    except RecordError as exc:
-        out.problems = [(rel, p.line, p.message) for p in exc.problems]
-    except OSError as exc:  # vanished or unreadable between the scan and the read
-        out.problems = [(rel, 1, f"cannot read: {exc.strerror or exc}")]
-    return out
-
-
-def _docid(customer_id: str) -> int:
-    """The full-text row of a customer: a stable number, so it is found without a scan."""
-    return int.from_bytes(hashlib.blake2b(customer_id.encode(), digest_size=8).digest(), "big") >> 1
-
-
-def _customer_rows(out: Parsed, c: Customer) -> None:
-    out.kind = "customer"
-    text = search_text(c.name, nickname=c.nickname, organization=c.organization,
-                       phones=c.phones, emails=c.emails, tags=c.tags)
-    short = search_text(c.name, nickname=c.nickname, tags=c.tags)
-    out.customer = (c.id, out.rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
-                    text, short, c.model_dump_json(), sort_key(c.name))
-    out.tags = [(c.id, t) for t in c.tags]
-
-
-def _interaction_rows(out: Parsed, i: Any) -> None:
-    out.kind = "interaction"
-    is_purchase = isinstance(i, Purchase)
-    out.interaction = (
-        out.cid, i.id, i.kind, i.date.isoformat(),
-        float(i.amount) if is_purchase else None,
-        int(i.paid) if is_purchase else None,
-        i.due.isoformat() if is_purchase and i.due else None,
-        i.model_dump_json(),
-    )
-
-
-def parse_written(rel: str, stat: tuple[int, int], record: Any) -> Parsed:
-    """Index rows of a file kehu itself just wrote from ``record`` (validated): the same rows
-    :func:`parse_record` would get by reading the file back, without reading it."""
-    parts = rel.split("/")
-    out = Parsed(rel, stat, parts[2] if len(parts) > 3 else "", "other")
-    if isinstance(record, Customer):
-        _customer_rows(out, record)
-    else:
-        _interaction_rows(out, record)
-    return out
 
 
 _WORKER_STORE: Store | None = None
@@ -187,7 +37,7 @@ _WORKER_STORE: Store | None = None
 
 def _worker_init(root: str) -> None:
     global _WORKER_STORE
-    from .plugins import open_store
+    from ..store import open_store
 
     _WORKER_STORE = open_store(root)
 
@@ -252,33 +102,13 @@ def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict
     return files, folders
 
 
-class Index:
-    def __init__(self, store: Store):
-        self.store = store
-        self.path = store.state_dir / "index.sqlite"
-        self.db = self._connect()
+class Refresher(IndexConnection):
+    """The part of the ``Index`` that brings it up to date with the files."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
         self._pool: ProcessPoolExecutor | None = None
         self.fully_compared = False  # a full refresh ran through this object (nothing to redo)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        # pages, not bytes, are what random inserts into a big index miss: 2 MB (the default)
-        # made a 100 000-customer build spend most of its time re-reading B-tree pages
-        db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
-        version = None
-        with contextlib.suppress(sqlite3.OperationalError):  # a new file has no meta table yet
-            version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        if version is None or int(version[0]) != INDEX_VERSION:
-            db.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR REPLACE INTO meta VALUES('version', ?)", (str(INDEX_VERSION),))
-        return db
 
     # --- keeping up to date -------------------------------------------------------------
 
@@ -286,6 +116,14 @@ class Index:
         """Every record file under ``top`` (default: customers/) with its (size, mtime_ns), and
         every folder's mtime."""
         return scan_tree(len(str(self.store.root)) + 1, top or str(self.store.root / "customers"))
+
+    def differing_files(self) -> list[str]:
+        """Record files (relative paths) added, changed or removed since the index last saw
+        them: a full comparison that only looks and writes nothing, so a watcher can run it on
+        an index of its own in another thread and re-read just these through the main one."""
+        on_disk, _folders = self.scan()
+        changed, removed = _differences(on_disk, self._file_stats("1", ()))
+        return changed + removed
 
     def refresh(self, full: bool | None = None) -> int:
         """Bring the index up to date with the files; returns how many files were re-read.
@@ -522,17 +360,6 @@ class Index:
         self._apply(changed, removed, on_disk, folders=moved, gone_folders=gone)
         return len(changed) + len(removed)
 
-    def _meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def generation(self) -> str:
-        """Changes whenever a record changes (any process): what derived caches are keyed on."""
-        return self._meta("generation") or "0"
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
-
     def refresh_given(self, paths: Iterable[Path]) -> int:
         """Re-read what changed at these files or below these folders, and nothing else: what
         ``kehu reindex PATH`` does for an editor hook or a script that knows what it touched
@@ -659,9 +486,9 @@ class Index:
             " sort_name) VALUES(?,?,?,?,?,?,?,?,?,?)",
             customers,
         )
-        db.executemany("DELETE FROM search_fts WHERE rowid=?", [(_docid(c[0]),) for c in customers])
+        db.executemany("DELETE FROM search_fts WHERE rowid=?", [(docid(c[0]),) for c in customers])
         db.executemany("INSERT INTO search_fts(rowid, id, search) VALUES(?, ?, ?)",
-                       [(_docid(c[0]), c[0], c[6]) for c in customers])
+                       [(docid(c[0]), c[0], c[6]) for c in customers])
         db.executemany("DELETE FROM tags WHERE customer_id=?", [(c[0],) for c in customers])
         db.executemany("INSERT INTO tags VALUES(?,?)", batch.tags)
         db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?)", batch.interactions)
@@ -695,7 +522,7 @@ class Index:
         if kind == "customer":
             db.execute("DELETE FROM customers WHERE id=? AND path=?", (cid, rel))
             db.execute("DELETE FROM tags WHERE customer_id=?", (cid,))
-            db.execute("DELETE FROM search_fts WHERE rowid=?", (_docid(cid),))
+            db.execute("DELETE FROM search_fts WHERE rowid=?", (docid(cid),))
         elif kind == "interaction":
             # an interaction's id is its file name (reading the file checks that)
             db.execute("DELETE FROM interactions WHERE customer_id=? AND id=?",
@@ -723,110 +550,3 @@ class Index:
                      GROUP BY t.id) AS a
                WHERE a.customer_id = customers.id"""
         )
-
-    # --- queries ------------------------------------------------------------------------
-
-    _ROW = "SELECT data, last_contact, last_purchase, first_purchase, revenue, purchases FROM customers"
-
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Row]:
-        model = self.store.customer_model
-        rows = self.db.execute(sql, tuple(params))
-        for data, last_contact, last_purchase, first_purchase, revenue, purchases in rows:
-            yield Row(
-                model.model_validate_json(data, context=TRUSTED), last_contact, last_purchase, first_purchase,
-                Decimal(str(round(revenue or 0, 2))), purchases or 0,
-            )
-
-    def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM customers").fetchone()[0]
-
-    def list(
-        self, *, tag: str | None = None, owner: str | None = None, level: str | None = None,
-        order: str = "name", limit: int | None = None, offset: int = 0,
-    ) -> list[Row]:
-        where, params = [], []
-        if tag:
-            where.append("id IN (SELECT customer_id FROM tags WHERE tag=?)")
-            params.append(tag)
-        if owner:
-            where.append("owner=?")
-            params.append(owner)
-        if level:
-            where.append("level=?")
-            params.append(level)
-        orders = {
-            "name": "sort_name, name, id", "id": "id", "revenue": "revenue DESC, id",
-            "last_contact": "last_contact DESC, id", "owner": "owner, sort_name, name, id",
-        }
-        sql = self._ROW + (" WHERE " + " AND ".join(where) if where else "")
-        sql += f" ORDER BY {orders.get(order, 'name, id')}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        return list(self._rows(sql, params))
-
-    def each(self) -> Iterator[Row]:
-        """Every customer, one at a time (a whole-store pass without 100 000 rows in memory)."""
-        return self._rows(self._ROW + " ORDER BY id")
-
-    def ids(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT id FROM customers ORDER BY id")]
-
-    def search(self, query: str, limit: int = 50) -> list[Row]:
-        """Customers whose name, pinyin, initials, phone digits, email or tag contain ``query``.
-
-        Three letters or more are looked up in a trigram full-text index; shorter queries (``zm``,
-        ``赵敏``) scan the short column of names, pinyin and tags only, which is fast enough.
-        """
-        text, _ = normalise_query(query)
-        if not text:
-            return []
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
-            where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
-        elif len(text) < 3:
-            where = "id IN (SELECT id FROM customers WHERE short LIKE ? ESCAPE '\\')"
-        else:
-            where = "search LIKE ? ESCAPE '\\'"
-        sql = (
-            self._ROW + f" WHERE {where}"
-            " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, sort_name, name, id LIMIT ?"
-        )
-        return list(self._rows(sql, (like, text, like[1:], limit)))
-
-    def get(self, customer_id: str) -> Row | None:
-        rows = list(self._rows(self._ROW + " WHERE id=?", (customer_id,)))
-        return rows[0] if rows else None
-
-    def problems(self) -> list[Problem]:
-        return [
-            Problem(self.store.root / p, line, msg)
-            for p, line, msg in self.db.execute("SELECT path, line, message FROM problems ORDER BY path, line")
-        ]
-
-    def purchases(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every purchase (optionally dated in [since, until)) as plain dicts, for reports: one at
-        a time, in date order (a year of a big shop is 600 000 purchases: never all in memory)."""
-        where, params = ["kind='purchase'"], []
-        if since:
-            where.append("date >= ?")
-            params.append(since)
-        if until:
-            where.append("date < ?")
-            params.append(until)
-        return self._interaction_records(where, params)
-
-    def interactions(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Every interaction (optionally of one kind) as plain dicts with ``customer_id``."""
-        where, params = (["kind=?"], [kind]) if kind else ([], [])
-        return list(self._interaction_records(where, params))
-
-    def _interaction_records(self, where: list[str], params: list[str]) -> Iterator[dict[str, Any]]:
-        sql = "SELECT customer_id, data FROM interactions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        # a cursor of its own: the caller may query the index while it walks these
-        for cid, data in self.db.cursor().execute(sql + " ORDER BY date, customer_id, id", params):
-            record = json.loads(data)
-            record["customer_id"] = cid
-            yield record

@@ -1,0 +1,59 @@
+"""The index's database connection and its bookkeeping: meta values, the generation, read
+snapshots, closing. The other parts of the ``Index`` (refresh, queries, plugin data) build on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from .schema import connect, delete_files
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+class IndexConnection:
+    """One SQLite connection to ``.kehu/index.sqlite``. A connection belongs to the thread
+    that opened it: a thread that needs the index opens an ``Index`` of its own."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.path = store.state_dir / "index.sqlite"
+        self.db = connect(self.path)
+
+    def close(self) -> None:
+        """Close the connection (a thread done with its own index, a store being replaced)."""
+        self.db.close()
+
+    def delete(self) -> None:
+        """Close the connection and delete the index files: the next open starts from nothing
+        and builds it again (``kehu reindex --rebuild``)."""
+        self.db.close()
+        delete_files(self.path)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction (if none is open), so that several queries see the same data
+        even while another process writes (e.g. the generation and the rows it stamps)."""
+        db = self.db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def generation(self) -> str:
+        """Changes whenever a record changes (any process): what derived caches are keyed on."""
+        return self._meta("generation") or "0"
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
