@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kehu-installed
 
-.PHONY: install run test lint bench demo clean
+.PHONY: install run test lint bench demo docs clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ bench: install  ## the benchmark suite at N customers (default 10 000): `make be
 	$(PY) bench/loaders.py --customers $(N)
 	$(PY) bench/reminders_list.py --customers $(N)
 	$(PY) bench/khard_compare.py --customers $(N)
+
+docs: install  ## the documentation site, strict (a broken link or anchor fails), into site/
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 demo: install
 	$(PY) scripts/make_demo.py records
