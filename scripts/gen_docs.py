@@ -1,0 +1,105 @@
+"""Generate the documentation's references from the code.
+
+    .venv/bin/python scripts/gen_docs.py          # writes docs/reference/cli.md
+    .venv/bin/python scripts/gen_docs.py --check  # exit 1 if the file is not what the code says
+
+docs/reference/cli.md is every command of `kehu_core.cli.cli` (with the plugins' commands, as
+`kehu` itself builds it), its arguments and options, taken from click. tests/test_docs.py fails
+when a command or option is missing from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI_MD = ROOT / "docs" / "reference" / "cli.md"
+
+
+def root_command() -> click.Command:
+    from kehu_core.cli import cli
+
+    return cli
+
+
+def walk(cmd: click.Command, path: tuple[str, ...] = ("kehu",)):
+    """(path, command) for the command and every subcommand, in name order."""
+    yield path, cmd
+    if isinstance(cmd, click.Group):
+        ctx = click.Context(cmd, info_name=path[-1])
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
+                yield from walk(sub, (*path, name))
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _option_row(ctx: click.Context, param: click.Option) -> str:
+    record = param.get_help_record(ctx)
+    names, help_text = record if record else (", ".join(param.opts), "")
+    return f"| `{_cell(names)}` | {_cell(help_text)} |"
+
+
+def render_cli(cmd: click.Command | None = None) -> str:
+    cmd = cmd or root_command()
+    out = [
+        "# CLI reference",
+        "",
+        "Generated from the click commands by `scripts/gen_docs.py`; do not edit by hand. "
+        "`kehu COMMAND --help` prints the same. The overview by task is [The CLI](../cli.md).",
+        "",
+    ]
+    for path, sub in walk(cmd):
+        ctx = click.Context(sub, info_name=path[-1])
+        usage = " ".join(sub.collect_usage_pieces(ctx))
+        out += [f"## `{' '.join(path)}`", "", f"`{' '.join(path)} {usage}`", ""]
+        doc = (sub.help or "").strip()
+        if doc:
+            out += [click.unstyle(doc.split("\f")[0].strip()), ""]
+        arguments = [p for p in sub.params if isinstance(p, click.Argument)]
+        if arguments:
+            out += ["Arguments: " + ", ".join(f"`{a.make_metavar(ctx) if _takes_ctx(a) else a.make_metavar()}`"
+                                               for a in arguments), ""]
+        options = [p for p in sub.params if isinstance(p, click.Option) and not p.hidden]
+        if options:
+            out += ["| option | meaning |", "|---|---|"]
+            out += [_option_row(ctx, p) for p in options]
+            out.append("")
+        if isinstance(sub, click.Group):
+            names = sub.list_commands(ctx)
+            if names:
+                out += ["Commands: " + ", ".join(f"`{n}`" for n in names), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _takes_ctx(param: click.Parameter) -> bool:
+    import inspect
+
+    return "ctx" in inspect.signature(param.make_metavar).parameters
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    args = parser.parse_args(argv)
+    text = render_cli()
+    if args.check:
+        if not CLI_MD.is_file() or CLI_MD.read_text(encoding="utf-8") != text:
+            print(f"{CLI_MD.relative_to(ROOT)} is out of date: run scripts/gen_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    CLI_MD.parent.mkdir(parents=True, exist_ok=True)
+    CLI_MD.write_text(text, encoding="utf-8")
+    print(f"wrote {CLI_MD.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
