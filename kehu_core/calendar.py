@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
@@ -222,9 +222,11 @@ def birthdays(birthday: str | None, lunar_birthday: str | None, start: dt.date, 
     return sorted(out)
 
 
-def birthday_months(birthday: str | None, lunar_birthday: str | None, year: int) -> set[int]:
+@lru_cache(maxsize=1 << 16)  # a segment asks it for every customer; few distinct birthdays
+def birthday_months(birthday: str | None, lunar_birthday: str | None, year: int) -> frozenset[int]:
     """The solar months of ``year`` in which the customer has a (solar or lunar) birthday."""
-    return {b.day.month for b in birthdays(birthday, lunar_birthday, dt.date(year, 1, 1), dt.date(year, 12, 31))}
+    days = birthdays(birthday, lunar_birthday, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return frozenset(b.day.month for b in days)
 
 
 # --- Chinese public holidays and 调休 ---------------------------------------------------------

@@ -162,6 +162,26 @@ def _cutoff(text: str, today: dt.date) -> dt.date:
     return today - analytics.parse_span(text)
 
 
+def birthday_months_of(values: list[str], today: dt.date) -> set[tuple[int, int]]:
+    """``birthday_month`` values (this, next, 1-12) as (year, month) pairs on ``today``:
+    "next" in December is January of the next year."""
+    months: set[tuple[int, int]] = set()
+    for m in values:
+        if m == "this":
+            months.add((today.year, today.month))
+        elif m == "next":
+            months.add((today.year + today.month // 12, today.month % 12 + 1))
+        else:
+            months.add((today.year, int(m)))
+    return months
+
+
+def has_birthday_in(customer: Customer, months: set[tuple[int, int]]) -> bool:
+    """A solar or lunar birthday of ``customer`` falls in one of the (year, month) ``months``,
+    on kehu_core.calendar's rules, as the reminders and the .ics export have it."""
+    return any(m in birthday_months(customer.birthday, customer.lunar_birthday, y) for y, m in months)
+
+
 def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> list[Customer]:
     """The customers matching ``spec`` on ``today`` (default: the store's day), by name."""
     today = today or store.today
@@ -179,15 +199,7 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             names = [str(i.get("name", "")) for i in purchase.get("items") or []]
             if any(w in n for w in spec.bought for n in names):
                 bought.add(purchase["customer_id"])
-    # (year, month) pairs: "next" in December is January of the next year
-    months: set[tuple[int, int]] = set()
-    for m in spec.birthday_month:
-        if m == "this":
-            months.add((today.year, today.month))
-        elif m == "next":
-            months.add((today.year + today.month // 12, today.month % 12 + 1))
-        else:
-            months.add((today.year, int(m)))
+    months = birthday_months_of(spec.birthday_month, today)
     before = _cutoff(spec.last_purchase_before, today) if spec.last_purchase_before else None
     after = _cutoff(spec.last_purchase_after, today) if spec.last_purchase_after else None
     out = []
@@ -218,9 +230,7 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             continue
         if spec.max_revenue is not None and row.revenue > spec.max_revenue:
             continue
-        # a solar or lunar birthday falling in the month (kehu_core.calendar's rules, as the
-        # reminders and the .ics export use them)
-        if months and not any(m in birthday_months(c.birthday, c.lunar_birthday, y) for y, m in months):
+        if months and not has_birthday_in(c, months):
             continue
         if spec.tier and not _in_tier(store, c, spec.tier):
             continue
