@@ -74,54 +74,29 @@ def rules(store: Store) -> list[ReminderRule]:
 
 def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[Interaction]]:
     """Interactions per customer from the index (one query), oldest first."""
-    sql = "SELECT customer_id, data FROM interactions"
-    params: tuple[str, ...] = ()
-    if customer_id:
-        sql += " WHERE customer_id=?"
-        params = (customer_id,)
     out: dict[str, list[Interaction]] = defaultdict(list)
     parse = interaction_adapter.validate_json  # straight from the stored JSON: no dict between
-    for cid, data in store.index.db.execute(sql + " ORDER BY date, id", params):
+    for cid, data in store.index.histories([customer_id] if customer_id else None):
         out[cid].append(parse(data))
     return out
 
 
 def _needed_histories(store: Store, customer_ids: Sequence[str], needs: HistoryNeeds) -> dict[str, list[Interaction]]:
     """Per customer, oldest first, the interactions ``needs`` asks for (one query)."""
-    marks = ",".join("?" * len(customer_ids))
-    parts, params = [], []
-    purchase_if = []
-    if needs.purchases is not None:
-        purchase_if.append("date BETWEEN ? AND ?")
-        params += [needs.purchases[0].isoformat(), needs.purchases[1].isoformat()]
-    if needs.unpaid:
-        purchase_if.append("(coalesce(paid, 0)=0 AND due IS NOT NULL)")
-    if purchase_if:
-        parts.append(f"SELECT customer_id, id, date, data FROM interactions WHERE customer_id IN ({marks})"
-                     f" AND kind='purchase' AND ({' OR '.join(purchase_if)})")
-        params = [*customer_ids, *params]
-    if needs.latest:
-        # SQLite gives the other columns of the row holding max(date): one latest row per kind
-        parts.append("SELECT customer_id, id, date, data FROM (SELECT customer_id, id, data, max(date) AS date"
-                     f" FROM interactions WHERE customer_id IN ({marks}) GROUP BY customer_id, kind)")
-        params += customer_ids
+    span = needs.purchases
+    rows = store.index.selected_histories(
+        customer_ids, purchases_between=(span[0].isoformat(), span[1].isoformat()) if span else None,
+        unpaid=needs.unpaid, latest=needs.latest)
     out: dict[str, list[Interaction]] = defaultdict(list)
-    if not parts:
-        return out
     parse = interaction_adapter.validate_json
-    sql = " UNION ".join(parts) + " ORDER BY customer_id, date, id"
-    for cid, _, _, data in store.index.db.execute(sql, params):
+    for cid, data in rows:
         out[cid].append(parse(data))
     return out
 
 
 def _ledgered(store: Store) -> set[str]:
     """Customers who have a reminders ledger (done/snooze entries), from the index."""
-    rows = store.index.db.execute(
-        "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?",
-        (f"%/{LEDGER}{LEDGER_SUFFIX}",),
-    )
-    return {cid for (cid,) in rows}
+    return set(store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"))
 
 
 def _states(store: Store, customer_ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -225,13 +200,9 @@ def reminders_for(
 
 def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, list[Interaction]]:
     """Whole histories of a few customers, oldest first (one query)."""
-    marks = ",".join("?" * len(customer_ids))
     out: dict[str, list[Interaction]] = defaultdict(list)
     parse = interaction_adapter.validate_json
-    rows = store.index.db.execute(
-        f"SELECT customer_id, data FROM interactions WHERE customer_id IN ({marks})"
-        " ORDER BY customer_id, date, id", list(customer_ids))
-    for cid, data in rows:
+    for cid, data in store.index.histories(customer_ids):
         out[cid].append(parse(data))
     return out
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kehu_plugins.reminders.cache import _table as kept_table
 from kehu_plugins.reminders.cache import stamp
 
 from kehu_core import hookimpl
@@ -198,12 +198,18 @@ def computed_next(store_path: Path) -> dict[str, Any]:
             for r in store.index.list(order="name")}
 
 
+def kept_rows_or_none(store_path: Path) -> dict[str, str] | None:
+    """The next reminders kept in the index (their JSON), None if nothing was ever kept."""
+    table = kept_table(Store.open(store_path))  # the index as it is, not refreshed
+    kept = table.stamp()
+    rows = table.all(kept) if kept is not None else None
+    return {cid: value for cid, (_due, value) in rows.items()} if rows is not None else None
+
+
 def kept_rows(store_path: Path) -> dict[str, str]:
-    db = sqlite3.connect(store_path / ".kehu" / "index.sqlite")
-    try:
-        return dict(db.execute("SELECT customer_id, value FROM reminders_next"))
-    finally:
-        db.close()
+    rows = kept_rows_or_none(store_path)
+    assert rows is not None, "nothing kept"
+    return rows
 
 
 def settle(store_path: Path) -> None:
@@ -224,11 +230,10 @@ def test_a_list_keeps_next_reminders_until_a_record_or_a_setting_changes(small_s
     assert len(kept_rows(small_store)) == 31
 
     # the next list reads what was kept: a row changed by hand shows (and proves it)
-    db = sqlite3.connect(small_store / ".kehu" / "index.sqlite")
-    with db:
-        db.execute("UPDATE reminders_next SET value=? WHERE customer_id=?",
-                   (json.dumps({"next_reminder": {"due": "2000-01-01"}}), cid))
-    db.close()
+    table = kept_table(Store.open(small_store))
+    kept_stamp = table.stamp()
+    assert kept_stamp is not None
+    table.put(kept_stamp, {cid: ("2000-01-01", json.dumps({"next_reminder": {"due": "2000-01-01"}}))})
     assert listed_next(small_store)[cid] == {"due": "2000-01-01"}
 
     # a purchase changes the records: everything is worked out again, the greeting is next
@@ -260,13 +265,6 @@ def test_nothing_is_kept_with_a_rule_from_another_plugin(small_store: Path) -> N
     store.plugins.values_many(store, customers)
     assert kept_rows_or_none(small_store) is None
     assert stamp(open_store(small_store), TODAY) is not None
-
-
-def kept_rows_or_none(store_path: Path) -> dict[str, str] | None:
-    try:
-        return kept_rows(store_path)
-    except sqlite3.OperationalError:  # no such table: nothing was ever kept
-        return None
 
 
 def test_customer_list_json_is_written_in_chunks_exactly_as_one_dump(

@@ -97,7 +97,7 @@ class Background:
             from kehu_core.store import open_store
 
             if self._store is not None and "index" in self._store.__dict__:
-                self._store.index.db.close()
+                self._store.index.close()
             store = open_store(self.root, today=self.today)
             open_index_quickly(store)
             self._store, self._store_generation = store, generation

@@ -1,11 +1,12 @@
 """Noticing that someone else changed the store (the CLI, a ``git pull``, another app).
 
-The index already knows how to find changed files (size and mtime of every record). The
-walk over the folders runs in a worker thread with its own SQLite connection (a connection
-belongs to the thread that made it), so the screen never waits for a scan of a big store.
+The index already knows how to find changed files (``Index.differing_files``: size and mtime
+of every record). The walk over the folders runs in a worker thread with its own index
+connection (a connection belongs to the thread that made it), so the screen never waits for a
+scan of a big store.
 The walk only looks (it writes nothing); the few changed files are then re-read through
-the app's own index connection, so that everything caching on that connection (the tiering
-plugin counts its changes) sees the new data.
+the app's own index, which moves the index generation, so that every plugin cache and plugin
+table keyed on it sees the new data.
 The pause between two scans grows with the time a scan takes, so a 100 000-customer store
 is not scanned continuously.
 """
@@ -33,12 +34,9 @@ class StoreWatcher:
         started = time.perf_counter()
         index = Index(self.store)
         try:
-            on_disk, _folders = index.scan()
-            known = {p: (s, m) for p, s, m in index.db.execute("SELECT path, size, mtime FROM files")}
+            changed = index.differing_files()
         finally:
-            index.db.close()
-        changed = [p for p, stat in on_disk.items() if known.get(p) != stat]
-        changed += [p for p in known if p not in on_disk]
+            index.close()
         self.last_scan_seconds = time.perf_counter() - started
         return [self.store.root / p for p in changed]
 

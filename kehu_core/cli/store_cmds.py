@@ -63,9 +63,7 @@ def reindex(ctx: Context, rebuild: bool, paths: tuple[Path, ...]) -> None:
     if rebuild:
         from ..index import Index
 
-        store.index.db.close()
-        for suffix in ("", "-wal", "-shm"):
-            (store.state_dir / f"index.sqlite{suffix}").unlink(missing_ok=True)
+        store.index.delete()
         store.__dict__["index"] = Index(store)
     changed = store.index.refresh(full=True)
     click.echo(f"index up to date: {changed} file(s) re-read, {store.index.count()} customers", err=True)

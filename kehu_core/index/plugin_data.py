@@ -135,6 +135,7 @@ class PluginData(IndexConnection):
         super().__init__(store)
         self._plugin_caches: dict[str, PluginCache] = {}
         self._caches_generation: str | None = None
+        self._plugin_tables: dict[tuple[str, str, tuple[str, ...]], PluginTable] = {}
 
     def plugin_cache(self, plugin: str) -> PluginCache:
         """``plugin``'s cache in this process: a dict, empty again whenever the index generation
@@ -152,4 +153,8 @@ class PluginData(IndexConnection):
     def plugin_table(self, plugin: str, name: str, columns: Sequence[str]) -> PluginTable:
         """``plugin``'s table ``name`` of per-customer values with these columns (created on
         the first write; a different list of columns replaces the table)."""
-        return PluginTable(self, plugin, name, columns)
+        key = (plugin, name, tuple(columns))
+        table = self._plugin_tables.get(key)
+        if table is None:  # asked once per customer of a list: made once
+            table = self._plugin_tables[key] = PluginTable(self, plugin, name, columns)
+        return table

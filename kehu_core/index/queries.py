@@ -145,7 +145,7 @@ class Queries(IndexConnection):
         out: dict[str, list[str]] = defaultdict(list)
         for cid, tag in self.db.execute("SELECT customer_id, tag FROM tags"):
             out[cid].append(tag)
-        return out
+        return dict(out)
 
     def profile_summaries(self) -> Iterator[tuple[str, str, str | None, str | None, str | None, bool]]:
         """(id, name, owner, level, created date text, do_not_contact) of every customer by id:

@@ -163,30 +163,19 @@ class CustomerInfo:
 def customers(store: Store) -> dict[str, CustomerInfo]:
     """The few profile fields reports show, straight from the index (no model validation)."""
     out = {}
-    sql = (
-        "SELECT id, name, owner, level, json_extract(data, '$.created'),"
-        " json_extract(data, '$.do_not_contact') FROM customers ORDER BY id"
-    )
-    tags: dict[str, list[str]] = defaultdict(list)
-    for cid, tag in store.index.db.execute("SELECT customer_id, tag FROM tags"):
-        tags[cid].append(tag)
-    for cid, name, owner, level, created, dnc in store.index.db.execute(sql):
+    tags = store.index.tags_by_customer()
+    for cid, name, owner, level, created, dnc in store.index.profile_summaries():
         out[cid] = CustomerInfo(
             cid, name, owner, level, tags.get(cid, []),
-            dt.date.fromisoformat(created) if created else None, bool(dnc),
+            dt.date.fromisoformat(created) if created else None, dnc,
         )
     return out
 
 
 def first_purchases(store: Store, end: dt.date | None = None) -> dict[str, dt.date]:
     """Each buyer's first purchase date (purchases before ``end`` only)."""
-    sql = "SELECT customer_id, min(date) FROM interactions WHERE kind='purchase'"
-    params: tuple[str, ...] = ()
-    if end:
-        sql += " AND date < ?"
-        params = (end.isoformat(),)
-    rows = store.index.db.execute(sql + " GROUP BY customer_id", params)
-    return {cid: dt.date.fromisoformat(first) for cid, first in rows}
+    rows = store.index.first_purchases(end.isoformat() if end else None)
+    return {cid: dt.date.fromisoformat(first) for cid, first in rows.items()}
 
 
 def as_json(value: Any) -> Any:
@@ -612,16 +601,8 @@ class ChurnReport:
 def _history(store: Store, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Every non-purchase interaction of these customers, newest first."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    ids = list(ids)
-    for chunk in range(0, len(ids), 500):  # SQLite limits the number of parameters
-        part = ids[chunk:chunk + 500]
-        marks = ",".join("?" * len(part))
-        rows = store.index.db.execute(
-            f"SELECT customer_id, data FROM interactions WHERE kind != 'purchase'"
-            f" AND customer_id IN ({marks}) ORDER BY date DESC, id DESC", part,
-        )
-        for cid, data in rows:
-            out[cid].append(json.loads(data))
+    for cid, data in store.index.histories(list(ids), purchases=False, newest_first=True):
+        out[cid].append(json.loads(data))
     return out
 
 
@@ -675,12 +656,7 @@ def churn_report(store: Store, today: dt.date, *, last_interactions: int = 3) ->
 
 def revenue_between(store: Store, cid: str, first: dt.date, last: dt.date) -> Decimal:
     """Revenue of one customer from ``first`` to ``last``, both included."""
-    row = store.index.db.execute(
-        "SELECT coalesce(sum(amount), 0) FROM interactions WHERE customer_id=? AND"
-        " kind='purchase' AND date >= ? AND date <= ?",
-        (cid, first.isoformat(), last.isoformat()),
-    ).fetchone()
-    return _money(round(row[0], 2))
+    return _money(round(store.index.revenue_between(cid, first.isoformat(), last.isoformat()), 2))
 
 
 # --- receivables (应收账款 / 逾期未收货款) -------------------------------------------------------
@@ -728,11 +704,7 @@ def receivables_report(store: Store, today: dt.date) -> ReceivablesReport:
     The rep is the customer's owner (who has to chase the money), else whoever made the sale.
     """
     info = customers(store)
-    rows = store.index.db.execute(
-        "SELECT customer_id, id, date, due, amount, json_extract(data, '$.by') FROM interactions"
-        " WHERE kind='purchase' AND paid=0 AND date <= ? ORDER BY date, customer_id, id",
-        (today.isoformat(),),
-    )
+    rows = store.index.unpaid_purchases(today.isoformat())
     items = []
     for cid, pid, date, due, amount, by in rows:
         day = dt.date.fromisoformat(date)

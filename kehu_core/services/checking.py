@@ -14,7 +14,7 @@ def check_store(store: Store) -> list[Problem]:
     if not index.fully_compared:  # a first build (a fresh clone) just read every file
         index.refresh(full=True)  # every file's size and mtime: in-place edits too
     problems = [_explain_markers(p) for p in index.problems()]
-    for rel, kind in index.db.execute("SELECT path, kind FROM files WHERE kind IN ('other', 'ledger')"):
+    for rel, kind in index.files_of_kind("other", "ledger"):
         path = store.root / rel
         if kind == "other":
             problems.append(Problem(path, 1, "unexpected file: records are customers/<shard>/<id>/"
@@ -25,7 +25,7 @@ def check_store(store: Store) -> list[Problem]:
         except RecordError as exc:
             problems.extend(exc.problems)
     known = set(index.ids())
-    paths = dict(index.db.execute("SELECT id, path FROM customers"))  # a Path each only when needed
+    paths = index.customer_paths()  # a Path each only when needed
     for row in index.each():
         customer = row.customer
         if customer.referrer and customer.referrer not in known:
@@ -38,12 +38,7 @@ def check_store(store: Store) -> list[Problem]:
             for plugin, messages in store.plugins.call("validate_customer", store=store, customer=customer):
                 problems.extend(Problem(store.root / paths[customer.id], 1, f"{m} (plugin {plugin})")
                                 for m in messages)
-    orphans = index.db.execute(
-        "SELECT DISTINCT f.path FROM files f WHERE f.kind='interaction'"
-        " AND f.customer_id NOT IN (SELECT id FROM customers)"
-        " AND f.customer_id NOT IN (SELECT customer_id FROM files WHERE kind='customer')"
-    ).fetchall()
-    for (rel,) in orphans:
+    for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, "interaction of a customer that has no customer.yaml"))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import json
 import os
 import smtplib
 import ssl
@@ -152,11 +151,7 @@ def context(store: Store, customer: Customer, today: dt.date) -> dict[str, Any]:
     values.setdefault("tier", None)
     # from the index, not the YAML files: a segment can be thousands of customers
     row = store.index.get(customer.id)
-    last = store.index.db.execute(
-        "SELECT data FROM interactions WHERE customer_id=? AND kind='purchase'"
-        " ORDER BY date DESC, id DESC LIMIT 1", (customer.id,),
-    ).fetchone()
-    last_purchase = json.loads(last[0]) if last else {}
+    last_purchase = store.index.last_purchase(customer.id) or {}
     items = last_purchase.get("items") or []
     name = customer.name
     values.update(
@@ -370,12 +365,7 @@ class Plan:
 
 def sent_keys(store: Store, key: str) -> set[str]:
     """Customers who already got the message with this key."""
-    rows = store.index.db.execute(
-        "SELECT customer_id FROM interactions"
-        " WHERE kind='message' AND json_extract(data, '$.key')=?",
-        (key,),
-    )
-    return {cid for (cid,) in rows}
+    return store.index.customers_messaged(key)
 
 
 def plan(

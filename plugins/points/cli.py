@@ -130,11 +130,8 @@ def points_expire(ctx: Context, as_json: bool) -> None:
     monthly; balances shown elsewhere already leave lapsed points out."""
     store = _store(ctx)
     today = store.today
-    rows = store.index.db.execute(
-        "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?",
-        (f"%/{LEDGER}{LEDGER_SUFFIX}",),
-    ).fetchall()
-    done = [{"customer_id": cid, "expired": n} for (cid,) in rows if (n := write_off(store, cid, today))]
+    ids = store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}")
+    done = [{"customer_id": cid, "expired": n} for cid in ids if (n := write_off(store, cid, today))]
     if as_json:
         emit_json(done)
         return

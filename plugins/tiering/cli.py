@@ -53,12 +53,8 @@ def overview(store: Store, as_of: dt.date | None, recent_days: int = 30) -> dict
 
 def recent_changes(store: Store, since: dt.date) -> list[dict[str, Any]]:
     """Tier moves recorded on or after ``since``, newest first (reads only existing ledgers)."""
-    suffix = f"/{LEDGER}{LEDGER_SUFFIX}"
-    paths = store.index.db.execute(
-        "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?", (f"%{suffix}",)
-    ).fetchall()
     out = []
-    for (cid,) in paths:
+    for cid in store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"):
         row = store.index.get(cid)
         for entry in store.ledger(cid, LEDGER):
             day = entry.get("date")

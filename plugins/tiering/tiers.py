@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kehu_core.index import PluginTable
 from kehu_core.models import CENT
 from kehu_core.plugins import plugin_settings
 from kehu_core.services import segmentation
@@ -86,17 +85,12 @@ class TierInfo:
 
 
 # The figures are computed for the whole store at once (a tier is a rank among everyone) and
-# kept in the index database, so that a new process showing one customer reads one row
-# instead of ranking 100 000 customers. They are keyed on the index generation (which moves
-# with every record change, in any process), the as-of day and the settings; being derived
-# data, they go when the index is deleted.
+# kept in a plugin table of the index (``index.plugin_table``), so that a new process showing
+# one customer reads one row instead of ranking 100 000 customers. They are stamped with the
+# index generation (which moves with every record change, in any process), the as-of day and
+# the settings; being derived data, they go when the index is deleted.
 _CACHE_VERSION = 1
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS tiering_stamp(stamp TEXT)",
-    "CREATE TABLE IF NOT EXISTS tiering_cache(customer_id TEXT PRIMARY KEY, computed TEXT,"
-    " abc TEXT, rfm TEXT, rfm_segment TEXT, revenue TEXT)",
-)
-_ROW = "SELECT computed, abc, rfm, rfm_segment, revenue FROM tiering_cache"
+_COLUMNS = ("computed", "abc", "rfm", "rfm_segment", "revenue")  # revenue as text: exact
 #: single-row reads before one read of the whole table is cheaper (a list, ``kehu tier``)
 _SINGLE_READS = 64
 
@@ -104,6 +98,10 @@ _SINGLE_READS = 64
 def _info(row: tuple[Any, ...]) -> TierInfo:
     computed, abc, rfm, segment, revenue = row
     return TierInfo(computed, abc, rfm, segment, Decimal(revenue))
+
+
+def _table(store: Store) -> PluginTable:
+    return store.index.plugin_table(NAME, "tiers", _COLUMNS)
 
 
 class Tiers:
@@ -121,12 +119,11 @@ class Tiers:
     def by_customer(self) -> dict[str, TierInfo]:
         if self._all is None:
             assert self._store is not None
-            rows = _read_stored(self._store, self._stamp, "SELECT customer_id, computed, abc, rfm,"
-                                " rfm_segment, revenue FROM tiering_cache ORDER BY customer_id")
+            rows = _table(self._store).all(self._stamp)
             if rows is None:  # replaced meanwhile by another process: work it out here
                 self._all = _compute(self._store, self.as_of).by_customer
             else:
-                self._all = {r[0]: _info(r[1:]) for r in rows}
+                self._all = {cid: _info(row) for cid, row in rows.items()}
         return self._all
 
     def get(self, customer_id: str) -> TierInfo | None:
@@ -134,78 +131,54 @@ class Tiers:
             return self.by_customer.get(customer_id)
         if customer_id not in self._one:
             assert self._store is not None
-            rows = _read_stored(self._store, self._stamp, _ROW + " WHERE customer_id=?", (customer_id,))
+            rows = _table(self._store).get(self._stamp, [customer_id])
             if rows is None:
                 return self.by_customer.get(customer_id)
-            self._one[customer_id] = _info(rows[0]) if rows else None
+            self._one[customer_id] = _info(rows[customer_id]) if customer_id in rows else None
         return self._one[customer_id]
 
 
-def _read_stored(store: Store, stamp: str, sql: str, params: tuple[Any, ...] = ()) -> list[Any] | None:
-    """Rows of the stored result if it is still the one for ``stamp``, else None."""
-    db = store.index.db
-    try:
-        with segmentation.snapshot(db):
-            row = db.execute("SELECT stamp FROM tiering_stamp").fetchone()
-            if row is None or row[0] != stamp:
-                return None
-            return db.execute(sql, params).fetchall()
-    except sqlite3.OperationalError:  # no such table yet
-        return None
-
-
 def _store_result(store: Store, stamp: str, tiers: dict[str, TierInfo]) -> None:
-    db = store.index.db
-    if db.in_transaction:  # inside someone's write (a batch): not ours to commit
-        return
-    rows = [(cid, i.computed, i.abc, i.rfm, i.rfm_segment, str(i.revenue)) for cid, i in tiers.items()]
-    try:
-        for statement in _SCHEMA:
-            db.execute(statement)
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("DELETE FROM tiering_stamp")
-            db.execute("DELETE FROM tiering_cache")
-            db.executemany("INSERT INTO tiering_cache VALUES(?,?,?,?,?,?)", rows)
-            db.execute("INSERT INTO tiering_stamp VALUES(?)", (stamp,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-    except sqlite3.OperationalError:  # busy or read-only: the next process computes again
-        pass
+    """Keep the store-wide result in the index (skipped inside someone's write, or when the
+    database is busy: the next process computes again)."""
+    rows = {cid: (i.computed, i.abc, i.rfm, i.rfm_segment, str(i.revenue)) for cid, i in tiers.items()}
+    _table(store).replace_all(stamp, rows)
 
 
-# Per open store, the last result: one lookup of the generation tells whether it still holds.
-_cache: weakref.WeakKeyDictionary[Store, tuple[str, Tiers]] = weakref.WeakKeyDictionary()
+# The settings as text, for the stamp: worked out again only when the settings object changes
+# (asked once per customer of a list: keep it cheap).
+_settings_text: tuple[TieringSettings, str] | None = None
 
 
-def _stamp(store: Store, end: dt.date) -> str:
+def _stamp(store: Store, end: dt.date, generation: str) -> str:
     """What the result depends on: the records (generation), the day and the settings."""
+    global _settings_text
     cfg = settings(store)
-    memo = store.__dict__.get("_tiering_settings_text")
-    if memo is None or memo[0] is not cfg:  # asked once per customer of a list: keep it cheap
+    memo = _settings_text
+    if memo is None or memo[0] is not cfg:
         text = json.dumps(cfg.model_dump(mode="json", exclude={"as_of", "record_on_purchase"}),
                           ensure_ascii=False, sort_keys=True)
-        memo = store.__dict__["_tiering_settings_text"] = (cfg, text)
-    return f"{_CACHE_VERSION}|{store.index.generation()}|{end.isoformat()}|{memo[1]}"
+        memo = _settings_text = (cfg, text)
+    return f"{_CACHE_VERSION}|{generation}|{end.isoformat()}|{memo[1]}"
 
 
 def compute(store: Store, as_of: dt.date | None = None) -> Tiers:
     """Every customer's tier (cached in the process and in the index, see above)."""
     cfg = settings(store)
     end = as_of or cfg.as_of or store.today
-    stamp = _stamp(store, end)
-    hit = _cache.get(store)
+    # the last result in this process, dropped by the index when a record changes
+    cache = store.index.plugin_cache(NAME)
+    stamp = _stamp(store, end, cache.generation)
+    hit = cache.get("last")
     if hit is not None and hit[0] == stamp:
         return hit[1]
     start = end - dt.timedelta(days=cfg.window_days)
     tiers = Tiers(end, start, cfg.scheme, store=store, stamp=stamp)
-    if _read_stored(store, stamp, "SELECT 1") is None:
+    if _table(store).stamp() != stamp:
         tiers = _compute(store, end)
         if tiers._stamp == stamp:
             _store_result(store, stamp, tiers.by_customer)
-    _cache[store] = (tiers._stamp, tiers)
+    cache["last"] = (tiers._stamp, tiers)
     return tiers
 
 
@@ -213,8 +186,8 @@ def _compute(store: Store, end: dt.date) -> Tiers:
     """The whole store's tiers, from one query over the index."""
     cfg = settings(store)
     start = end - dt.timedelta(days=cfg.window_days)
-    with segmentation.snapshot(store.index.db):  # the figures and the generation they are for
-        stamp = _stamp(store, end)
+    with store.index.snapshot():  # the figures and the generation they are for
+        stamp = _stamp(store, end, store.index.generation())
         # activity() counts [start, end): the window includes its last day
         act = segmentation.activity(store, start, end + dt.timedelta(days=1))
     revenue = {cid: a.revenue.quantize(CENT) for cid, a in act.items()}

@@ -121,14 +121,10 @@ class Merger:
     # --- what the store already has ----------------------------------------------------
 
     def _load_existing(self) -> None:
-        for cid, data in self.index.db.execute("SELECT id, data FROM customers"):
-            record = json.loads(data)
+        for cid, record in self.index.profile_dicts():
             self.existing_data[cid] = record
             self._remember(cid, record)
-        self.purchase_ids = {
-            (cid, iid) for cid, iid in
-            self.index.db.execute("SELECT customer_id, id FROM interactions WHERE kind='purchase'")
-        }
+        self.purchase_ids = self.index.purchase_ids()
 
     def _remember(self, cid: str, record: dict[str, Any]) -> None:
         self.by_id[cid] = cid

@@ -33,10 +33,8 @@ class FilterBar(Horizontal):
         self.store = store
 
     def compose(self) -> ComposeResult:
-        db = self.store.index.db
-        tags = [t for (t,) in db.execute("SELECT DISTINCT tag FROM tags ORDER BY tag")]
-        owners = [o for (o,) in db.execute(
-            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL ORDER BY owner")]
+        tags = self.store.index.distinct_tags()
+        owners = self.store.index.distinct_owners()
         yield Label("Tag", classes="filter-label")
         yield Select([(t, t) for t in tags], prompt="any tag", id="filter-tag")
         yield Label("Tier", classes="filter-label")
