@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -13,6 +13,10 @@ class Problem:
     path: Path
     line: int
     message: str
+    #: for a validation error (``kehu_core.problems``): the field's location and the reason
+    #: alone, so a form can put the reason under the field
+    loc: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
+    reason: str = field(default="", compare=False, repr=False)
 
     def render(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

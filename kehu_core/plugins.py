@@ -336,17 +336,12 @@ class PluginHost:
 
     def _settings_problems(self, name: str, exc: ValidationError) -> list[Problem]:
         from .config import CONFIG_FILE
-        from .yamlio import line_of, load_roundtrip
+        from .problems import validation_problems
+        from .yamlio import load_roundtrip
 
         path = self.config_path or Path(CONFIG_FILE)
         doc = load_roundtrip(path) if path.is_file() else None
-        problems = []
-        for error in exc.errors():
-            loc = ["plugins", name, *error["loc"]]
-            where = ".".join(str(p) for p in loc)
-            line = line_of(doc, loc) if doc is not None else 1
-            problems.append(Problem(path, line, f"{where}: {error['msg']}"))
-        return problems
+        return validation_problems(exc, path, doc, prefix=["plugins", name])
 
 
 def _merge_first_wins(merged: dict[str, Any], result: dict[str, Any]) -> None:

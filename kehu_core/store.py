@@ -44,6 +44,7 @@ from .errors import ConflictError, KehuError, NotFound, Problem, RecordError, St
 from .ids import check_id, new_id, shard
 from .models import Customer, Interaction, parse_interaction
 from .plugins import PluginHost
+from .problems import validation_problems
 from .yamlio import (
     MAX_FILE_BYTES,
     FastLoader,
@@ -146,7 +147,7 @@ class Store:
             config = StoreConfig.model_validate(doc)
         except ValidationError as exc:
             rt = load_roundtrip(config_path)
-            raise RecordError(_problems(config_path, rt, exc)) from None
+            raise RecordError(validation_problems(exc, config_path, rt)) from None
         return cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
 
     @classmethod
@@ -299,7 +300,7 @@ class Store:
         try:
             customer = self.customer_model.model_validate(data, context=self._context())
         except ValidationError as exc:
-            raise RecordError(_problems(path, lines_doc(path), exc)) from None
+            raise RecordError(validation_problems(exc, path, lines_doc(path))) from None
         if path.parent.name != customer.id:
             line = line_of(lines_doc(path), ["id"])
             message = f"id {customer.id!r} does not match its folder {path.parent.name!r}"
@@ -354,9 +355,7 @@ class Store:
             try:
                 new = self.customer_model.model_validate(merged, context=self._context())
             except ValidationError as exc:
-                raise RecordError(
-                    [Problem(path, line_of(doc, e["loc"]), _message(e)) for e in exc.errors()]
-                ) from None
+                raise RecordError(validation_problems(exc, path, doc)) from None
             if new.id != customer_id:
                 raise KehuError("the id of a customer cannot be changed")
             old_values = _compact(old)
@@ -396,7 +395,7 @@ class Store:
         try:
             interaction = parse_interaction(data)
         except ValidationError as exc:
-            raise RecordError(_problems(path, lines_doc(path), exc)) from None
+            raise RecordError(validation_problems(exc, path, lines_doc(path))) from None
         if interaction.id != stem:
             raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {stem!r}")])
         return interaction
@@ -411,9 +410,7 @@ class Store:
         try:
             interaction = parse_interaction(data)
         except ValidationError as exc:
-            raise RecordError(
-                [Problem(self.interactions_dir(customer_id) / "(new)", 1, _message(e)) for e in exc.errors()]
-            ) from None
+            raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
         with self.lock():
             if path.exists():
@@ -606,23 +603,6 @@ def _compact(customer: Customer) -> dict[str, Any]:
         if value in (None, [], "") or (key == "do_not_contact" and value is False):
             continue
         out[key] = value
-    return out
-
-
-def _message(error: Any) -> str:
-    loc = ".".join(str(p) for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-    msg = error["msg"].removeprefix("Value error, ")
-    return f"{loc}: {msg}" if loc else msg
-
-
-_UNION_TAGS = {"purchase", "visit", "call", "message", "complaint", "feedback", "note"}
-
-
-def _problems(path: Path, doc: Any, exc: ValidationError) -> list[Problem]:
-    out = []
-    for error in exc.errors():
-        loc = [p for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
-        out.append(Problem(path, line_of(doc, loc), _message(error)))
     return out
 
 

@@ -14,6 +14,7 @@ from ..errors import KehuError
 from ..ids import check_id
 from ..index import Row
 from ..models import Customer
+from ..problems import validation_problems
 from ..services import gitops
 from ..store import Store
 from . import Context, emit_json, pass_ctx
@@ -68,14 +69,9 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
             context={"region": store.config.region},
         )
     except ValidationError as exc:
-        raise KehuError("; ".join(_field_error(e) for e in exc.errors())) from None
+        raise KehuError("; ".join(p.message for p in validation_problems(exc, "(new)"))) from None
     store.add_customer(customer)
     click.echo(customer.id)
-
-
-def _field_error(error: dict[str, Any]) -> str:
-    loc = ".".join(str(p) for p in error["loc"])
-    return f"{loc}: {error['msg'].removeprefix('Value error, ')}"
 
 
 @customer_group.command("show")

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ..calendar import birthday_months
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
+from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
 from . import analytics
 from .segmentation import activity, rfm
@@ -129,14 +130,8 @@ def definitions(store: Store) -> dict[str, Segment]:
         try:
             out[str(name)] = Segment(str(name), SegmentSpec.model_validate(raw), CONFIG_FILE)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = [name, *err["loc"]]
-                msg = err["msg"].removeprefix("Value error, ")
-                if err["type"] == "extra_forbidden":
-                    known = ", ".join(SegmentSpec.model_fields)
-                    msg = f"unknown condition; expected one of {known}"
-                dotted = ".".join(str(p) for p in loc)
-                problems.append(Problem(path, _line(store, loc), f"segments.{dotted}: {msg}"))
+            problems += validation_problems(exc, path, load_roundtrip(path), prefix=["segments", name],
+                                            known=SegmentSpec.model_fields, noun="condition")
     if problems:
         raise RecordError(problems)
     return out

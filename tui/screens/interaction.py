@@ -21,6 +21,7 @@ from textual.widgets import Input, Select, Static
 
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.models import INTERACTION_KINDS, parse_interaction
+from kehu_core.problems import validation_problems
 
 from .. import formatting
 from ..widgets.customer.timeline import KIND_LABELS
@@ -131,10 +132,8 @@ class AddInteractionScreen(ModalScreen[str | None]):
             parse_interaction({**data, "id": "new"})
         except ValidationError as exc:
             errors: dict[str, str] = {}
-            for error in exc.errors():
-                loc = [p for p in error["loc"] if p not in INTERACTION_KINDS]
-                message = error["msg"].removeprefix("Value error, ")
-                errors.setdefault(_field_of(loc, bool(data.get("items"))), message)
+            for problem in validation_problems(exc, "(new)"):
+                errors.setdefault(_field_of(list(problem.loc), bool(data.get("items"))), problem.reason)
             return errors
         return {}
 

@@ -34,6 +34,7 @@ from ...errors import KehuError, RecordError
 from ...ids import check_id
 from ...models import normalise_email, normalise_phone, parse_interaction
 from ...plugins import ImportedContact
+from ...problems import validation_problems
 from .base import EXTRA_KEY
 from .values import parse_birthday
 
@@ -195,7 +196,7 @@ class Merger:
             try:
                 self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context={"region": self.region})
             except ValidationError as exc:
-                raise ValueError("; ".join(_error_text(e) for e in exc.errors())) from None
+                raise ValueError("; ".join(p.message for p in validation_problems(exc, ""))) from None
             self._valid_probes.add(key)
         return out, extra
 
@@ -224,7 +225,7 @@ class Merger:
         try:
             checked = parse_interaction({**data, "kind": "purchase", "id": _PLACEHOLDER_ID})
         except ValidationError as exc:
-            raise ValueError("purchase: " + "; ".join(_error_text(e) for e in exc.errors())) from None
+            raise ValueError("purchase: " + "; ".join(p.message for p in validation_problems(exc, ""))) from None
         return {**data, "kind": "purchase", "date": checked.date}
 
     def _match(self, fields: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -415,7 +416,7 @@ def _apply_problems(entry: Planned, exc: Exception) -> list[str]:
     if isinstance(exc, RecordError):
         return [f"{where}: {p.message}" for p in exc.problems]
     if isinstance(exc, ValidationError):
-        return [f"{where}: {_error_text(e)}" for e in exc.errors()]
+        return [f"{where}: {p.message}" for p in validation_problems(exc, where)]
     return [f"{where}: {exc}"]
 
 
@@ -425,12 +426,6 @@ def _same_day(a: str, b: str) -> bool:
 
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
-
-
-def _error_text(error: Any) -> str:
-    loc = ".".join(str(p) for p in error["loc"] if p != "purchase")
-    msg = error["msg"].removeprefix("Value error, ")
-    return f"{loc}: {msg}" if loc else msg
 
 
 def _short_source(source: str) -> str:

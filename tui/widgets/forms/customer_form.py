@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from kehu_core.problems import field_messages, validation_problems
+
 from ..customer.profile import LABELS
 
 if TYPE_CHECKING:
@@ -103,15 +105,7 @@ def field_errors(store: Store, original: Customer, changes: dict[str, Any]) -> d
     try:
         store.customer_model.model_validate(data, context={"region": store.config.region})
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            loc = error["loc"]
-            name = str(loc[0]) if loc else "name"
-            message = error["msg"].removeprefix("Value error, ")
-            if len(loc) > 1 and isinstance(loc[1], int):
-                message = f"item {loc[1] + 1}: {message}"
-            errors.setdefault(name, message)
-        return errors
+        return field_messages(validation_problems(exc, "(form)"), whole="name")
     if changes.get("referrer") and not store.exists(changes["referrer"]):
         return {"referrer": f"no customer with id {changes['referrer']!r}"}
     return {}

@@ -1,0 +1,69 @@
+"""A pydantic ``ValidationError`` as ``Problem(path, line, message)`` items: the one converter.
+
+Every place that validates user input with pydantic — a customer or interaction file, kehu.yaml
+and its ``plugins:`` and ``segments:`` sections, ``kehu customer add``, an import, the TUI's
+forms — turns the error into problems here, so a message reads the same wherever it is shown:
+
+    customers/ab/c1ab.../customer.yaml:7: phones.1: not a phone number: '12'
+
+``message`` is ``<dotted location>: <reason>``; pydantic's ``Value error, `` prefix is dropped,
+and so is the tag pydantic puts in the location of a union member (``purchase`` in
+``purchase.items.0.price``), which is no key of the file. With the YAML document of the file
+(``yamlio.load_roundtrip`` or ``yamlio.lines_doc``) the line is the line of the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import Problem
+from .yamlio import line_of
+
+#: the tags of the interaction union (``models.Interaction``): in a location, never in a file
+UNION_TAGS = frozenset({"purchase", "visit", "call", "message", "complaint", "feedback", "note"})
+
+Loc = tuple[str | int, ...]
+
+
+def validation_problems(
+    exc: ValidationError, path: Path | str, doc: Any = None, *, prefix: Sequence[str | int] = (),
+    known: Iterable[str] | None = None, noun: str = "field",
+) -> list[Problem]:
+    """One ``Problem`` per error of ``exc``.
+
+    ``doc``: the YAML document the data came from, for the line of each field (else line 1);
+    ``prefix``: where the validated data sits in that document (``["plugins", "points"]``);
+    ``known``: the keys allowed, named in the message of an unknown key (a typo), which is
+    called an unknown ``noun`` ("unknown condition; expected one of tag, owner, ...").
+    """
+    path = Path(path)
+    allowed = ", ".join(known) if known is not None else None
+    out = []
+    for error in exc.errors():
+        loc: Loc = (*prefix, *(p for p in error["loc"] if not (isinstance(p, str) and p in UNION_TAGS)))
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden" and allowed is not None:
+            reason = f"unknown {noun}; expected one of {allowed}"
+        where = ".".join(str(p) for p in loc)
+        message = f"{where}: {reason}" if where else reason
+        out.append(Problem(path, line_of(doc, loc) if doc is not None else 1, message,
+                           loc=loc, reason=reason))
+    return out
+
+
+def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, str]:
+    """The first problem of each top-level field, for a form that shows a message under each
+    field: ``{"phones": "item 2: not a phone number: '12'"}``; a problem of the whole record
+    (no location) goes under ``whole``."""
+    out: dict[str, str] = {}
+    for problem in problems:
+        loc = problem.loc
+        text = problem.reason or problem.message
+        if len(loc) > 1 and isinstance(loc[1], int):
+            text = f"item {loc[1] + 1}: {text}"
+        out.setdefault(str(loc[0]) if loc else whole, text)
+    return out
