@@ -247,7 +247,7 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     hooks = {p["name"]: p["hooks"] for p in listing}
     assert set(hooks["anniversary"]) == {
         "customer_fields", "validate_customer", "customer_values", "reminder_rules",
-        "register_commands",
+        "register_commands", "tui_columns",
     }
     assert run_with(example_installed, store_path, "customer", "set", cid, "wechat=zm_1990").returncode == 0
     shown = json.loads(run_with(example_installed, store_path, "wechat", cid).stdout)
@@ -260,7 +260,7 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     bad = run_with(example_installed, store_path, "customer", "set", cid, "wechat=1x")
     assert bad.returncode == 0  # a str field: the plugin's rule is checked by `kehu check`
     check = run_with(example_installed, store_path, "check")
-    assert check.returncode == 1 and "wechat '1x'" in check.stdout and "(plugin anniversary)" in check.stdout
+    assert check.returncode == 1 and "wechat: '1x'" in check.stdout and "(plugin anniversary)" in check.stdout
     # without the plugin installed the field is kept in the file as it is
     assert "wechat: 1x" in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")
 

@@ -1,5 +1,6 @@
-"""Anniversaries: a WeChat id field, years as a customer, and a reminder on the anniversary of
-the first purchase (老客户周年). The example of the README's plugin authoring guide."""
+"""Anniversaries: a WeChat id field, years as a customer (a value, and a column in the TUI's
+list), and a reminder on the anniversary of the first purchase (老客户周年). The example of
+the plugin authoring guide (docs/plugins.md); its tests, in tests/, use ``kehu_core.testing``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from kehu_core import hookimpl
 from kehu_core.calendar import anniversary
 from kehu_core.models import Customer, Reminder
-from kehu_core.plugins import plugin_settings, require_enabled
+from kehu_core.plugins import Column, plugin_settings, require_enabled
 from kehu_core.store import Store
 
 NAME = "anniversary"
@@ -34,24 +35,42 @@ def customer_fields() -> dict[str, tuple[Any, Any]]:
     return {"wechat": (str | None, None)}
 
 
+def years_as_customer(store: Store, customer_id: str) -> int | None:
+    """Whole years since the first purchase, at the store's day (never the clock's)."""
+    first = first_purchase(store, customer_id)
+    return None if first is None else (store.today - first).days // 365
+
+
 @hookimpl
 def validate_customer(store: Store, customer: Customer) -> list[str]:
     wechat = getattr(customer, "wechat", None)
     if wechat and not WECHAT.match(wechat):
-        return [f"wechat {wechat!r}: 6-20 letters, digits, - or _, starting with a letter"]
+        # "FIELD: ...": `kehu check` reports it at the line of `wechat:` in customer.yaml
+        return [f"wechat: {wechat!r} is not a WeChat id (6-20 letters, digits, - or _, starting with a letter)"]
     return []
 
 
 @hookimpl
 def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
-    first = first_purchase(store, customer.id)
-    if first is None:
-        return None
-    return {"customer_years": (store.today - first).days // 365}
+    years = years_as_customer(store, customer.id)
+    return None if years is None else {"customer_years": years}
+
+
+@hookimpl
+def tui_columns(store: Store) -> list[Column]:
+    def cell(store: Store, customer: Customer) -> str:
+        years = years_as_customer(store, customer.id)
+        return "" if years is None else str(years)
+
+    return [Column("客户年数", cell, key="customer_years")]
 
 
 class AnniversaryRule:
+    """A ``kehu_core.plugins.ReminderRule``: what the engine reads from a rule is declared there."""
+
     name = "anniversary"
+    plugin = NAME
+    outreach = True  # a greeting: the engine skips customers marked do_not_contact
 
     def __init__(self, min_years: int):
         self.min_years = min_years
