@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: install
-	$(VENV)/bin/kehu --store records tui
+	KEHU_STORE= $(VENV)/bin/kehu --demo tui  # a copy of records/: the tracked demo never changes
 
 test: install
 	$(PY) -m pytest -q

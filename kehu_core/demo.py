@@ -216,6 +216,8 @@ def generate(root: Path, customers: int = 200, *, seed: int = 2026, today: dt.da
         f"name: {name}\n"
         "region: CN\n"
         "currency: CNY\n"
+        f"today: {today.isoformat()}  # the shop's data runs up to this day; kehu works at it "
+        "(--today or KEHU_TODAY move it)\n"
         "plugins:\n"
         "  disabled: []\n",
         encoding="utf-8",

@@ -68,7 +68,8 @@ class KehuApp(App):
         self.background = Background(store.root, today=store.today)
         self.reports = Background(store.root, name="kehu-reports", today=store.today)  # the dashboard's figures
         self.theme = theme
-        self.sub_title = store.config.name
+        # the day the app works at, always on screen: a demo or a --today store is not "now"
+        self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
 
     @property
     def today(self) -> dt.date:

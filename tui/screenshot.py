@@ -39,13 +39,13 @@ async def _shoot(store_path: Path, out: Path, keys: tuple[str, ...]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    from kehu_core.cli import default_store_path
+    from kehu_core.discovery import bundled_demo
 
     folder = Path(argv[0] if argv else "docs")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "demo"
-        shutil.copytree(default_store_path(), copy, ignore=shutil.ignore_patterns(".kehu"))
+        shutil.copytree(bundled_demo(), copy, ignore=shutil.ignore_patterns(".kehu"))
         for name, keys in SHOTS:
             asyncio.run(_shoot(copy, folder / name, keys))
             print(folder / name)

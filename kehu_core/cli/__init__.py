@@ -8,50 +8,51 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..clock import parse_day
-from ..config import PluginSettings
+from ..config import CONFIG_FILE, PluginSettings
+from ..discovery import demo_working_copy, resolve_store_path
 from ..errors import KehuError, RecordError
-from ..plugins import PluginHost
+from ..plugins import PluginFailure, PluginHost
+from ..plugins import logger as plugin_logger
 from ..store import Store, open_store
-
-
-def default_store_path() -> Path:
-    """The bundled demo store: ``records/`` beside the sources, or the installed copy."""
-    source_tree = Path(__file__).resolve().parents[2] / "records"
-    if (source_tree / "kehu.yaml").is_file():
-        return source_tree
-    import importlib.util
-
-    spec = importlib.util.find_spec("kehu_records")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(location) / "kehu.yaml").is_file():
-            return Path(location)
-    raise KehuError("the bundled demo store is missing; pass --store PATH or set KEHU_STORE")
 
 
 class Context:
     """What every command gets: the store path, opened on first use."""
 
-    def __init__(self, store_path: Path | None, today: dt.date | None = None):
+    def __init__(self, store_path: Path | None, today: dt.date | None = None,
+                 extra_plugins: dict[str, Any] | None = None):
+        """``extra_plugins``: plugin objects registered besides the installed ones (tests)."""
         self._store_path = store_path
+        self._extra_plugins = extra_plugins
+        self._resolved: Path | None = None
         self._today = today
         self._store: Store | None = None
 
     @property
     def store_path(self) -> Path:
-        return self._store_path or default_store_path()
+        """The store this command works on (see :mod:`kehu_core.discovery`)."""
+        if self._resolved is None:
+            path, is_demo = resolve_store_path(self._store_path)
+            if is_demo:
+                click.echo(f"kehu: no {CONFIG_FILE} in {Path.cwd()} or above: working on the demo store "
+                           f"(a copy at {path}); `kehu init PATH` makes a store of your own", err=True)
+            self._resolved = path
+        return self._resolved
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.store_path, today=self._today)
+            self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
         return self._store
 
     def at(self, day: dt.date | None) -> dt.date:
@@ -84,21 +85,59 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
 
 
+class _Debug:
+    """``kehu --debug``: tracebacks of errors and plugin failures (reset by every ``run``)."""
+
+    on = False
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _Debug.on = True
+
+
+class FailurePrinter(logging.Handler):
+    """Plugin failures (the ``kehu.plugins`` logger) on stderr, once each, as
+    ``kehu: plugin 'NAME' failed in HOOK: ...``; with ``--debug`` their tracebacks too."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"kehu: {record.getMessage()}", err=True)
+        failure = getattr(record, "failure", None)
+        if _Debug.on and isinstance(failure, PluginFailure) and failure.traceback:
+            click.echo(failure.traceback.rstrip("\n"), err=True)
+
+
+if not any(isinstance(h, FailurePrinter) for h in plugin_logger.handlers):
+    plugin_logger.addHandler(FailurePrinter())
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store", "store_path", type=click.Path(path_type=Path), envvar="KEHU_STORE",
-    help="The store folder (default: $KEHU_STORE, else the bundled demo store).",
+    help="The store folder (default: $KEHU_STORE, else the folder holding kehu.yaml here or "
+         "above, else a copy of the demo store).",
+)
+@click.option(
+    "--demo", is_flag=True,
+    help="Work on a copy of the bundled demo store (a tea shop), whatever store is here.",
 )
 @click.option(
     "--today", "today", metavar="YYYY-MM-DD", envvar="KEHU_TODAY", callback=_parse_today,
     help="The day every command, plugin and report takes as today (default: $KEHU_TODAY, "
          "else `today:` in kehu.yaml, else the system date).",
 )
+@click.option(
+    "--debug", is_flag=True, is_eager=True, expose_value=False, callback=_set_debug,
+    help="Show the Python traceback of an error or a plugin failure (for bug reports).",
+)
 @click.version_option(package_name="kehu")
 @click.pass_context
-def cli(ctx: click.Context, store_path: Path | None, today: dt.date | None) -> None:
+def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None) -> None:
     """kehu (客户): customer records as YAML files in git."""
-    ctx.obj = Context(store_path, today)
+    if demo and store_path is not None:
+        raise click.UsageError("--demo and --store (or KEHU_STORE) name two stores; give one")
+    extra = ctx.obj.get("extra_plugins") if isinstance(ctx.obj, dict) else None  # from run()
+    ctx.obj = Context(demo_working_copy() if demo else store_path, today, extra)
 
 
 def _register_builtin_commands() -> None:
@@ -118,26 +157,62 @@ def _register_builtin_commands() -> None:
 _register_builtin_commands()
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run one kehu command; return its exit code (errors are printed, not raised)."""
+def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None = None) -> int:
+    """Run one kehu command; return its exit code (errors are printed, not raised).
+
+    ``extra_plugins``: plugin objects (name -> module or object) to use besides the installed
+    ones, their ``register_commands`` included, as ``open_store(..., extra_plugins=...)`` does;
+    what :mod:`kehu_core.testing` passes for a plugin that is not installed."""
+    _Debug.on = False
+    group = cli
+    if extra_plugins:  # their commands go on a copy of the command tree, for this run only
+        import copy
+
+        group = copy.copy(cli)
+        group.commands = dict(cli.commands)
+        PluginHost(PluginSettings(), extra_plugins, discover=False).call("register_commands", cli=group)
     try:
-        code = cli.main(args=argv, prog_name="kehu", standalone_mode=False)
+        code = group.main(args=argv, prog_name="kehu", standalone_mode=False,
+                          obj={"extra_plugins": extra_plugins} if extra_plugins else None)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:
+        _traceback(exc)
         exc.show()
         return exc.exit_code
     except RecordError as exc:
+        _traceback(exc)
         for problem in exc.problems:
             click.echo(problem.render(), err=True)
         return 1
     except KehuError as exc:
+        _traceback(exc)
         click.echo(f"kehu: {exc}", err=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a folder that cannot be written, a file that vanished ...
+        _traceback(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"kehu: {exc.strerror or exc}{where}", err=True)
+        return 1
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
+        if _Debug.on:
+            _traceback(exc)
+        else:
+            click.echo(f"kehu: internal error: {type(exc).__name__}: {exc} "
+                       "(run with --debug for the traceback)", err=True)
+        return 1
     return code if isinstance(code, int) else 0
+
+
+def _traceback(exc: BaseException) -> None:
+    """With ``--debug``: the traceback of ``exc`` on stderr."""
+    if _Debug.on:
+        click.echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True)
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""Which store a command works on.
+
+As git finds a repository: ``--store PATH`` or ``KEHU_STORE``, else the working directory or the
+nearest folder above it that holds a ``kehu.yaml``. Only when there is none does kehu open the
+bundled demo store, and then it says so. Every spelling of a path (``.``, ``..``, relative,
+through a symlink) names the same store: paths are resolved before a store is opened.
+
+The demo is opened as a working copy in the user's cache folder, never in place: the bundled
+``records/`` is tracked by git (and installed read-only in a wheel), and a session of ``make run``
+must not change it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
+
+from .config import CONFIG_FILE
+from .errors import KehuError
+
+
+def find_store(start: Path) -> Path | None:
+    """The folder holding ``kehu.yaml``: ``start`` or the nearest one above it."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return None
+
+
+def bundled_demo() -> Path:
+    """The bundled demo store: ``records/`` beside the sources, or the installed copy."""
+    source_tree = Path(__file__).resolve().parents[1] / "records"
+    if (source_tree / CONFIG_FILE).is_file():
+        return source_tree
+    spec = importlib.util.find_spec("kehu_records")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / CONFIG_FILE).is_file():
+            return Path(location)
+    raise KehuError("the bundled demo store is missing; pass --store PATH or set KEHU_STORE")
+
+
+def demo_working_copy(cache_root: Path | None = None) -> Path:
+    """A private, writable copy of the bundled demo (made on first use, kept afterwards).
+
+    Named after the bundled demo's settings, so a new kehu with a new demo gets a fresh copy."""
+    from platformdirs import user_cache_dir
+
+    source = bundled_demo()
+    stamp = hashlib.sha1((source / CONFIG_FILE).read_bytes() + str(source).encode()).hexdigest()[:12]
+    copy = (cache_root or Path(user_cache_dir("kehu"))) / f"demo-{stamp}"
+    if not (copy / CONFIG_FILE).is_file():
+        partial = copy.with_name(copy.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(source, partial, ignore=shutil.ignore_patterns(".kehu"))
+        partial.replace(copy)  # a copy interrupted half-way is never taken for the demo
+    return copy
+
+
+def resolve_store_path(explicit: Path | None, cwd: Path | None = None) -> tuple[Path, bool]:
+    """The store to open and whether it is the demo (``explicit`` is --store / KEHU_STORE)."""
+    if explicit is not None:
+        return explicit.resolve(), False
+    found = find_store(cwd or Path.cwd())
+    if found is not None:
+        return found, False
+    return demo_working_copy(), True
