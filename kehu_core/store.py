@@ -131,7 +131,9 @@ class Store:
     @classmethod
     def open(cls, root: str | os.PathLike[str], *, today: dt.date | str | None = None,
              plugins: bool = False, extra_plugins: dict[str, Any] | None = None) -> Store:
-        path = Path(root)
+        # resolved: every spelling of the path (., .., relative, a symlink) is the same store
+        # with the same index, and paths cut relative to the root come out whole
+        path = Path(root).resolve()
         config_path = path / CONFIG_FILE
         if not config_path.is_file():
             raise StoreError(
