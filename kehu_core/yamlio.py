@@ -363,7 +363,8 @@ def _needs_ruamel(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        if _ASTRAL.search(value) is not None:
+        # an apostrophe in text that needs quoting: PyYAML single-quotes it, ruamel double-quotes
+        if _ASTRAL.search(value) is not None or "'" in value:
             return True
         node = yaml.nodes.ScalarNode
         return _R11.resolve(node, value, (True, False)) != _R12.resolve(node, value, (True, False))
