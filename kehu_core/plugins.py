@@ -32,6 +32,7 @@ from .errors import KehuError, Problem, RecordError
 from .models import Customer, Reminder
 
 if TYPE_CHECKING:
+    from .reminders import HistoryNeeds
     from .store import Store
 
 ENTRY_POINT_GROUP = "kehu"
@@ -42,13 +43,50 @@ SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 class ReminderRule(Protocol):
-    """A follow-up rule. ``due`` yields the reminders of one customer falling in [start, end]."""
+    """A follow-up rule, handed over by the ``reminder_rules`` hook: "greet 2 days after a
+    purchase", "visit a key account every 90 days".
+
+    Everything the reminder engine (:mod:`kehu_core.reminders`) reads from a rule is declared
+    here. ``name`` and ``due`` are required; ``plugin``, ``outreach`` and ``history_needs`` are
+    optional (the engine reads them with ``getattr`` and the default each one names), so a
+    rule may leave them out, or subclass this Protocol to say it is a rule. The engine, not
+    the rule, applies what holds for every rule: done and snoozed reminders are hidden, an
+    outreach rule gives nothing for a customer marked ``do_not_contact``, and the day is the
+    store's (``store.today``), never the clock's.
+    """
 
     name: str
+    """The rule's id: the first part of its reminders' keys (``RULE:CUSTOMER_ID:ANCHOR``), what
+    ``kehu reminders --rule NAME`` selects, and how a failing rule is named. Unique per store."""
+
+    plugin: str
+    """Optional: the name of the plugin the rule comes from, under which its failures are
+    reported (``kehu plugins``, the TUI's notification). Default: ``name``."""
+
+    outreach: bool
+    """Optional: True (the default) if the rule's reminders contact the customer (a greeting, a
+    visit), so the engine gives none for a customer marked ``do_not_contact``; False for
+    reminders that are not outreach (an overdue bill to chase internally)."""
+
+    history_needs: Callable[[dt.date, dt.date], HistoryNeeds] | None
+    """Optional: ``history_needs(start, end)`` returns the
+    :class:`~kehu_core.reminders.HistoryNeeds` (the part of a customer's history ``due``
+    looks at for that window), so listing many customers reads only that from the index.
+    ``due`` must then give the same reminders from any history holding at least those
+    interactions. Missing (or None): ``due`` gets each customer's whole history."""
 
     def due(
         self, store: Store, customer: Customer, history: list[Any], start: dt.date, end: dt.date
-    ) -> Iterable[Reminder]: ...
+    ) -> Iterable[Reminder]:
+        """The reminders of ``customer`` falling due from ``start`` to ``end`` (inclusive).
+
+        ``history`` is the customer's interactions (``kehu_core.models`` Purchase, Visit ...),
+        oldest first. Each :class:`~kehu_core.models.Reminder` has ``rule=self.name`` and a
+        ``key`` ``NAME:CUSTOMER_ID:ANCHOR`` that stays the same while it is the same reminder
+        (done and snooze are stored by key; the anchor is what it is about: a purchase id,
+        a date). A rule that raises is reported by its plugin's name; the others still run.
+        """
+        ...
 
 
 @dataclass
