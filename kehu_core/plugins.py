@@ -7,20 +7,25 @@ come the same way), then enabled per store from ``kehu.yaml``::
       disabled: [points]        # or  enabled: [tiering, reminders]
       tiering: {window_days: 365}
 
-Each implementation is called on its own, so one failing plugin is reported by name and the
-others go on.
+Hooks are called through pluggy, so hook wrappers work; each implementation is guarded, so one
+failing plugin (raising, calling ``sys.exit``, returning the wrong type) is reported by name,
+through the ``kehu.plugins`` logger, its writes are undone, and the others go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import sys
-import traceback
-from collections.abc import Callable, Iterable, Sequence
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
+from traceback import format_exception
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
@@ -134,12 +139,25 @@ class MessageSender(Protocol):
 
 @dataclass
 class PluginFailure:
+    """One failure of a plugin: it raised, called ``sys.exit``, or gave a result of the wrong
+    type. ``traceback`` is what ``kehu --debug`` prints."""
+
     plugin: str
     hook: str
     error: str
+    traceback: str = field(default="", repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"plugin {self.plugin!r} failed in {self.hook}: {self.error}"
+
+
+#: Where plugin failures go: one WARNING record per new failure (``extra``: ``failure``, the
+#: :class:`PluginFailure`). The CLI prints them on stderr, the TUI shows them as notifications.
+logger = logging.getLogger("kehu.plugins")
+
+
+def log_failure(failure: PluginFailure) -> None:
+    logger.warning("%s", failure, extra={"failure": failure})
 
 
 # --- discovery ------------------------------------------------------------------------------
@@ -157,14 +175,170 @@ def installed_plugins() -> dict[str, Any]:
         try:
             found[ep.name] = ep.load()
         except Exception as exc:  # a broken third-party plugin must not stop kehu
-            failure = PluginFailure(ep.name, "import", f"{type(exc).__name__}: {exc}")
+            failure = PluginFailure(ep.name, "import", f"{type(exc).__name__}: {exc}",
+                                    "".join(format_exception(exc)))
             load_failures.append(failure)
-            print(f"kehu: {failure}", file=sys.stderr)
+            log_failure(failure)
     return found
 
 
+# --- what a hook may return -----------------------------------------------------------------
+
+
+class WrongResult(Exception):
+    """A hook implementation returned something its hookspec does not allow."""
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _list_of(result: Any, what: str, ok: Callable[[Any], bool]) -> list[Any]:
+    if not isinstance(result, list):
+        raise WrongResult(f"returned {_kind(result)}, expected a list of {what} or None")
+    for item in result:
+        if not ok(item):
+            raise WrongResult(f"returned a list holding {_kind(item)} {item!r:.60}, expected {what}")
+    return result
+
+
+def _has(*attrs: str, calls: tuple[str, ...] = ()) -> Callable[[Any], bool]:
+    """An object with these string attributes and these methods (a protocol's shape)."""
+    def ok(item: Any) -> bool:
+        return (all(isinstance(getattr(item, a, None), str) for a in attrs)
+                and all(callable(getattr(item, c, None)) for c in calls))
+    return ok
+
+
+def _values_dict(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
+        raise WrongResult(f"returned {_kind(result)}, expected a dict of values by name or None")
+    return result
+
+
+def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
+    if not isinstance(result, dict):
+        raise WrongResult(f"returned {_kind(result)}, expected {{field name: (type, default)}} or None")
+    for key, spec in result.items():
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+            raise WrongResult(f"field name {key!r} is not a valid field name")
+        if key in Customer.model_fields:
+            raise WrongResult(f"field {key!r} is one of kehu's own customer fields")
+        if not isinstance(spec, tuple) or len(spec) != 2:
+            raise WrongResult(f"field {key!r}: expected (type, default), got {spec!r:.60}")
+    try:
+        create_model("PluginFields", **result)  # a type pydantic cannot use
+    except Exception as exc:
+        raise WrongResult(f"fields that cannot be used: {exc}") from None
+    return result
+
+
+def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
+    if not isinstance(result, dict):
+        raise WrongResult(f"returned {_kind(result)}, expected {{customer id: values or None}} or None")
+    for key, values in result.items():
+        if not isinstance(key, str):
+            raise WrongResult(f"returned a key {key!r:.60}, expected customer ids")
+        if values is not None:
+            _values_dict(values)
+    return result
+
+
+def _messages(result: Any) -> list[str]:
+    return _list_of(result, "messages (str)", lambda m: isinstance(m, str))
+
+
+def _ignored(result: Any) -> None:
+    return None
+
+
+#: Each hook's documented result (kehu_core/hookspecs.py), checked on every call: a plugin whose
+#: result does not fit is reported by name and its result is left out.
+RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "customer_fields": _fields,
+    "validate_customer": _messages,
+    "customer_values": _values_dict,
+    "customer_values_many": _values_many,
+    "interaction_saved": _ignored,
+    "register_commands": _ignored,
+    "tier_names": lambda r: _list_of(r, "tier names (str)", lambda n: isinstance(n, str)),
+    "reminder_rules": lambda r: _list_of(r, "reminder rules (name, due())", _has("name", calls=("due",))),
+    "tui_columns": lambda r: _list_of(r, "Column", lambda c: isinstance(c, Column)),
+    "tui_panels": lambda r: _list_of(r, "Panel", lambda p: isinstance(p, Panel)),
+    "importers": lambda r: _list_of(r, "importers (name, detect(), read())", _has("name", calls=("detect", "read"))),
+    "exporters": lambda r: _list_of(r, "exporters (name, write())", _has("name", calls=("write",))),
+    "message_senders": lambda r: _list_of(r, "senders (channel, send())", _has("channel", calls=("send",))),
+}
+
+
+def check_result(hook: str, result: Any) -> Any:
+    """``result`` if it is what ``hook`` may return (None always is), else WrongResult."""
+    if result is None:
+        return None
+    check = RESULT_CHECKS.get(hook)
+    return check(result) if check is not None else result
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r}); kehu went on"
+    if isinstance(exc, WrongResult):
+        return f"wrong result: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _started(gen: Any) -> Any:
+    """A wrapper's generator, run up to its ``yield``."""
+    try:
+        next(gen)
+    except StopIteration:
+        raise WrongResult("the wrapper did not yield") from None
+    return gen
+
+
+def _finished(gen: Any, hook: str, inner: Any) -> Any:
+    """A new-style wrapper's result, given the result it wrapped."""
+    try:
+        gen.send(inner)
+    except StopIteration as stop:
+        return check_result(hook, stop.value)
+    gen.close()
+    raise WrongResult("the wrapper yielded more than once")
+
+
+def _finished_old(gen: Any, outcome: Any) -> None:
+    """An old-style wrapper's second half (it may change ``outcome``)."""
+    try:
+        gen.send(outcome)
+    except StopIteration:
+        return
+    gen.close()
+    raise WrongResult("the wrapper yielded more than once")
+
+
+# --- the host -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """One ``PluginHost.call``: the store its writes go to, and (plugin, result) pairs as the
+    guarded implementations give them, to name each result pluggy hands back."""
+
+    store: Any
+    given: list[tuple[str, Any]] = field(default_factory=list)
+
+
 class PluginHost:
-    """The plugins enabled for one store, and safe ways to call them."""
+    """The plugins enabled for one store, and safe ways to call them.
+
+    Hooks are called through pluggy (``pm.hook.NAME``), so hook wrappers (``wrapper=True`` and
+    old-style ``hookwrapper=True``) work. What pluggy registers for a plugin is a stand-in whose
+    hook implementations are the plugin's own, each guarded: one that raises, calls
+    ``sys.exit`` or returns the wrong type (:data:`RESULT_CHECKS`) is recorded as a
+    :class:`PluginFailure` (``failures``, and the ``kehu.plugins`` logger), gives nothing, and
+    what it wrote through the store meanwhile is undone (``store.undo_on_error``); pluggy then
+    goes on with the other plugins. A wrapper that fails leaves the result it wrapped as it was.
+    """
 
     def __init__(self, settings: PluginSettings, extra: dict[str, Any] | None = None, *,
                  discover: bool = True, config_path: Path | None = None):
@@ -178,6 +352,8 @@ class PluginHost:
         self.failures: list[PluginFailure] = list(load_failures)
         self.disabled: list[str] = []
         self._reported: set[tuple[str, str, str]] = set()
+        self._plugins: dict[str, Any] = {}  # name -> the plugin object itself (not its stand-in)
+        self._calls: list[_Call] = []
         # (plugin, hook) pairs running right now: a plugin whose hook (indirectly) calls the
         # same hook again, e.g. a reminder rule asking for a customer's values, is skipped
         # on the inner call instead of recursing forever.
@@ -192,22 +368,49 @@ class PluginHost:
             else:
                 self.disabled.append(name)
 
+    # --- registering ----------------------------------------------------------------------
+
     def register(self, plugin: Any, name: str) -> bool:
         """Register a plugin object by hand (tests, scripts); False if pluggy refused it.
 
-        A plugin whose hook names or arguments do not match the hookspecs is reported as a
-        failure and left out, instead of stopping kehu.
+        A plugin whose hook names or arguments do not match the hookspecs (or a wrapper that
+        is no generator) is reported as a failure and left out, instead of stopping kehu.
         """
         try:
-            self.pm.register(plugin, name=name)
+            self.pm.register(self._stand_in(plugin, name), name=name)
             self.pm.check_pending()
         except (pluggy.PluginValidationError, ValueError) as exc:
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)
             self._fail(PluginFailure(name, "register", str(exc)))
             return False
+        self._plugins[name] = plugin
         self.__dict__.pop("customer_model", None)
         return True
+
+    def _stand_in(self, plugin: Any, name: str) -> SimpleNamespace:
+        """What pluggy registers for ``plugin``: its hook implementations, guarded, with the
+        same names, signatures and ``@hookimpl`` options (pluggy's own parsing finds them)."""
+        stand_in = SimpleNamespace(__doc__=getattr(plugin, "__doc__", None))
+        for attr in dir(plugin):
+            opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            function = getattr(plugin, attr)
+            hook = opts.get("specname") or attr
+            if opts.get("wrapper") or opts.get("hookwrapper"):
+                if not inspect.isgeneratorfunction(function):
+                    guarded = function  # pluggy refuses it, with its own message
+                elif opts.get("hookwrapper"):
+                    guarded = self._guard_old_wrapper(name, hook, function)
+                else:
+                    guarded = self._guard_wrapper(name, hook, function)
+            else:
+                guarded = self._guard(name, hook, function)
+            if guarded is not function:
+                guarded.kehu_impl = dict(opts)  # type: ignore[attr-defined]  # the @hookimpl mark
+            setattr(stand_in, attr, guarded)
+        return stand_in
 
     def names(self) -> list[str]:
         return sorted(n for n, _ in self.pm.list_name_plugin())
@@ -220,7 +423,7 @@ class PluginHost:
         """What ``kehu plugins --json`` prints: each loaded plugin, its hooks and failures."""
         out = []
         for name in self.names():
-            plugin = self.pm.get_plugin(name)
+            plugin = self._plugins.get(name, self.pm.get_plugin(name))
             doc = (getattr(plugin, "__doc__", None) or "").strip().splitlines()
             out.append({
                 "name": name,
@@ -231,45 +434,171 @@ class PluginHost:
             })
         return out
 
-    def report(self, plugin: str, where: str, exc: Exception) -> None:
+    # --- failures -------------------------------------------------------------------------
+
+    def report(self, plugin: str, where: str, exc: BaseException) -> None:
         """Record a failure of something a plugin handed over (a reminder rule, an importer)."""
-        self._fail(PluginFailure(plugin, where, f"{type(exc).__name__}: {exc}"))
+        self._fail(PluginFailure(plugin, where, _error_text(exc), "".join(format_exception(exc))))
 
     def _fail(self, failure: PluginFailure) -> None:
         self.failures.append(failure)
         key = (failure.plugin, failure.hook, failure.error)
         if key not in self._reported:  # once, not once per customer of a list
             self._reported.add(key)
-            print(f"kehu: {failure}", file=sys.stderr)
-            if "--debug" in sys.argv:
-                traceback.print_exc()
+            log_failure(failure)
+
+    # --- guarded implementations ----------------------------------------------------------
+
+    def _store_of(self, kwargs: dict[str, Any]) -> Any:
+        if "store" in kwargs:
+            return kwargs["store"]
+        return self._calls[-1].store if self._calls else None
+
+    def _safely(self, name: str, hook: str, kwargs: dict[str, Any], run: Callable[[], Any]) -> tuple[bool, Any]:
+        """``run()`` with its result checked; (False, None) if it failed, its writes undone."""
+        undo = getattr(self._store_of(kwargs), "undo_on_error", None)
+        try:
+            with undo() if undo is not None else contextlib.nullcontext():
+                return True, check_result(hook, run())
+        except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
+            self.report(name, hook, exc)
+            return False, None
+
+    def _guard(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        params = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            call = {**dict(zip(params, args, strict=False)), **kwargs}
+            return self._run_impl(name, hook, function, call)
+
+        return guarded
+
+    def _run_impl(self, name: str, hook: str, function: Callable[..., Any], call: dict[str, Any]) -> Any:
+        if (name, hook) in self._running:
+            return None
+        memo = self._memo.setdefault(name, {}) if self._memo is not None else None
+        customer = call.get("customer")
+        memoized = hook == "customer_values" and memo is not None and customer is not None
+        if memoized and customer.id in memo:  # type: ignore[operator]
+            return memo[customer.id]  # type: ignore[index]
+        marks = {(name, hook)}
+        if hook == "customer_values_many":
+            if memo is None or "customer_values" not in self.hooks_of(name):
+                return None
+            todo = [c for c in call.get("customers", []) if c.id not in memo]
+            if not todo:
+                return None
+            call = {**call, "customers": todo}
+            marks.add((name, "customer_values"))  # its values are asked for separately
+        marks -= self._running
+        self._running.update(marks)
+        try:
+            ok, result = self._safely(name, hook, call, lambda: function(**call))
+        finally:
+            self._running.difference_update(marks)
+        if memoized:
+            memo[customer.id] = result  # type: ignore[index]
+        elif hook == "customer_values_many" and memo is not None and result is not None:
+            for c in call["customers"]:
+                memo.setdefault(c.id, result.get(c.id))
+        if result is not None and self._calls:
+            self._calls[-1].given.append((name, result))
+        return result
+
+    def _guard_wrapper(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A new-style wrapper (``wrapper=True``): a failing one leaves the result as it was."""
+        params = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+            call = {**dict(zip(params, args, strict=False)), **kwargs}
+            if (name, hook) in self._running:
+                return (yield)
+            self._running.add((name, hook))
+            try:
+                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: _started(function(**call)))
+            finally:
+                self._running.discard((name, hook))
+            inner = yield
+            if not ok:
+                return inner
+            self._running.add((name, hook))
+            try:
+                ok, result = self._safely(name, "wrapper of " + hook, call, lambda: _finished(gen, hook, inner))
+            finally:
+                self._running.discard((name, hook))
+            if not ok:
+                return inner
+            self._name_new_results(name, inner, result)
+            return result
+
+        return guarded
+
+    def _guard_old_wrapper(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """An old-style wrapper (``hookwrapper=True``, ``outcome = yield``)."""
+        params = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, None]:
+            call = {**dict(zip(params, args, strict=False)), **kwargs}
+            if (name, hook) in self._running:
+                yield
+                return
+            self._running.add((name, hook))
+            try:
+                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: _started(function(**call)))
+            finally:
+                self._running.discard((name, hook))
+            outcome = yield
+            if not ok:
+                return
+            inner = result = outcome.get_result()  # the guarded implementations never raise
+            self._running.add((name, hook))
+            try:
+                ok, _ = self._safely(name, "wrapper of " + hook, call, lambda: _finished_old(gen, outcome))
+                if ok:
+                    ok, result = self._safely(name, "wrapper of " + hook, call,
+                                              lambda: check_result(hook, outcome.get_result()))
+            finally:
+                self._running.discard((name, hook))
+            if not ok:
+                outcome.force_result(inner)
+            else:
+                self._name_new_results(name, inner, result)
+
+        return guarded
+
+    def _name_new_results(self, name: str, inner: Any, result: Any) -> None:
+        """Results a wrapper added to the list are that wrapper's plugin's."""
+        if isinstance(result, list) and isinstance(inner, list) and self._calls:
+            for item in result:
+                if not any(item is old for old in inner):
+                    self._calls[-1].given.append((name, item))
+
+    # --- calling --------------------------------------------------------------------------
 
     def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation of ``hook``, the plugin registered last first (pluggy's
-        order); a raising one is recorded, not propagated."""
-        results = []
-        caller = getattr(self.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):  # get_hookimpls() is registration order
-            if (impl.plugin_name, hook) in self._running:
-                continue
-            result = self._call_impl(impl, hook, kwargs)
-            if result is not None:
-                results.append((impl.plugin_name, result))
-        return results
-
-    def _call_impl(self, impl: Any, hook: str, kwargs: dict[str, Any], guard: Iterable[str] = ()) -> Any:
-        """One plugin's implementation of ``hook``, marked running (with the hooks in ``guard``)
-        meanwhile; a raising one is recorded and gives None."""
-        running = {(impl.plugin_name, h) for h in (hook, *guard)} - self._running
-        args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
-        self._running.update(running)
+        """Call ``hook`` through pluggy (wrappers included): every implementation, the plugin
+        registered last first; (plugin name, result) for each result that is not None. A
+        failing implementation is recorded and gives nothing; the others go on."""
+        frame = _Call(kwargs.get("store"))
+        self._calls.append(frame)
         try:
-            return impl.function(**args)
-        except Exception as exc:
-            self._fail(PluginFailure(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}"))
-            return None
+            results = getattr(self.pm.hook, hook)(**kwargs)
         finally:
-            self._running.difference_update(running)
+            self._calls.pop()
+        named = []
+        given = list(frame.given)
+        for result in results:
+            for i, (name, mine) in enumerate(given):
+                if mine is result:
+                    named.append((name, result))
+                    del given[i]
+                    break
+            else:
+                named.append(("?", result))
+        return named
 
     def collect(self, hook: str, **kwargs: Any) -> list[Any]:
         """Flatten list results of ``hook`` from every plugin."""
@@ -291,14 +620,9 @@ class PluginHost:
         self, store: Store, customer: Customer, *, skip: Iterable[str] = ()
     ) -> dict[str, Any]:
         """Every plugin's ``customer_values`` merged; plugins named in ``skip`` are not asked."""
-        pairs = {(name, "customer_values") for name in skip}
-        skipped = pairs - self._running
+        skipped = {(name, "customer_values") for name in skip} - self._running
         self._running.update(skipped)
         try:
-            if self._memo is not None:
-                hit = self._merge_memo(customer.id, self._value_impls())
-                if hit is not None:
-                    return hit
             merged: dict[str, Any] = {}
             for _, result in self.call("customer_values", store=store, customer=customer):
                 _merge_first_wins(merged, result)
@@ -306,51 +630,21 @@ class PluginHost:
         finally:
             self._running.difference_update(skipped)
 
-    def _value_impls(self) -> list[Any]:
-        """The customer_values implementations a call would ask now, in call order."""
-        impls = reversed(self.pm.hook.customer_values.get_hookimpls())
-        return [i for i in impls if (i.plugin_name, "customer_values") not in self._running]
-
-    def _merge_memo(self, customer_id: str, impls: list[Any]) -> dict[str, Any] | None:
-        """The merged values from the memo of values_many, None unless every plugin is in it."""
-        assert self._memo is not None
-        merged: dict[str, Any] = {}
-        for impl in impls:
-            done = self._memo.get(impl.plugin_name)
-            if done is None or customer_id not in done:
-                return None
-            if done[customer_id] is not None:
-                _merge_first_wins(merged, done[customer_id])
-        return merged
-
     def values_many(
         self, store: Store, customers: Sequence[Customer], *, skip: Iterable[str] = ()
     ) -> list[dict[str, Any]]:
         """:meth:`values` of each customer, in order, with the same answers; a plugin that
-        implements ``customer_values_many`` is asked once for all of them."""
+        implements ``customer_values_many`` is asked once for all of them (the others, and
+        wrappers, per customer; every plugin's answer for a customer is computed once)."""
         skipped = {(name, "customer_values") for name in skip} - self._running
         outer = self._memo is None
-        memo: dict[str, dict[str, Any]] = {} if outer else self._memo  # type: ignore[assignment]
-        self._memo = memo
+        if outer:
+            self._memo = {}
         self._running.update(skipped)
         try:
-            impls = self._value_impls()
-            batch = {i.plugin_name: i for i in self.pm.hook.customer_values_many.get_hookimpls()}
-            # plugins answering one customer at a time first, so a batch plugin finds their values
-            for impl in sorted(impls, key=lambda i: i.plugin_name in batch):
-                done = memo.setdefault(impl.plugin_name, {})
-                todo = [c for c in customers if c.id not in done]
-                if not todo:
-                    continue
-                if impl.plugin_name in batch:
-                    many = self._call_impl(batch[impl.plugin_name], "customer_values_many",
-                                           {"store": store, "customers": todo}, guard=["customer_values"])
-                    if isinstance(many, dict):
-                        done.update((c.id, many.get(c.id)) for c in todo)
-                        continue
-                for c in todo:
-                    done[c.id] = self._call_impl(impl, "customer_values", {"store": store, "customer": c})
-            return [self._merge_memo(c.id, impls) or {} for c in customers]
+            if customers:
+                self.call("customer_values_many", store=store, customers=list(customers))
+            return [self.values(store, c) for c in customers]
         finally:
             self._running.difference_update(skipped)
             if outer:

@@ -125,6 +125,7 @@ class Store:
         self._lock_owner: int | None = None  # thread holding the lock, and how many times
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
+        self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
 
     # --- opening ------------------------------------------------------------------------
 
@@ -322,7 +323,7 @@ class Store:
         with self.lock():
             if path.exists():
                 raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
-            atomic_write(path, dump_new(_compact(customer)))
+            self._write(path, dump_new(_compact(customer)))
             self._touched(path, customer)
         return customer
 
@@ -372,7 +373,7 @@ class Store:
             original = path.read_text(encoding="utf-8")
             text = dump_roundtrip(doc, like=original)
             if text != original:
-                atomic_write(path, text)
+                self._write(path, text)
                 self._touched(path, new)
         return new
 
@@ -421,7 +422,7 @@ class Store:
             payload = {"kind": payload.pop("kind"), **payload}
             payload.pop("id")  # the file name is the id
             payload = {k: v for k, v in payload.items() if v not in ([], None)}
-            atomic_write(path, dump_new(payload))
+            self._write(path, dump_new(payload))
             self._touched(path, interaction)
         if self._batch is not None:
             self._batch.saved.append((customer_id, interaction))
@@ -457,11 +458,12 @@ class Store:
         line = "- " + dump_flow_line(entry) + "\n"
         with self.lock():
             if self._batch is None:
-                atomic_write(path, _ledger_text(path, customer_id, name) + line)
+                self._write(path, _ledger_text(path, customer_id, name) + line)
                 self._touched(path)
                 return
             # In a batch the lines of one ledger are collected and the file is written once
             # when the batch ends (an import of ten purchases of one customer: one rewrite).
+            self._before_pending(path)
             pending = self._batch.ledgers.get(path)
             if pending is None:
                 text = _ledger_text(path, customer_id, name)
@@ -471,6 +473,67 @@ class Store:
             pending.added.append(_read_back(entry, line))
             pending.text += line
             pending.size = size
+
+    # --- undoing a failed plugin's writes -------------------------------------------------
+
+    @contextlib.contextmanager
+    def undo_on_error(self) -> Iterator[None]:
+        """Writes made inside the block are undone if it raises: each record it wrote is put
+        back as it was (one it created is removed), and in a batch the ledger lines and saved
+        interactions it added are dropped. The plugin host runs every plugin hook in one, so a
+        plugin that fails leaves nothing written on its behalf (see kehu_core/hookspecs.py).
+
+        Only writes through the store are undone (a plugin writes nowhere else in the store)."""
+        log = _WriteLog(self._batch, len(self._batch.saved) if self._batch is not None else 0)
+        self._write_logs.append(log)
+        try:
+            yield
+        except BaseException:
+            self._write_logs.remove(log)
+            self._undo(log)
+            raise
+        self._write_logs.remove(log)
+
+    def _write(self, path: Path, text: str) -> None:
+        """Write one record file atomically, noting first what it held (for undo_on_error)."""
+        for log in self._write_logs:
+            if path not in log.files:
+                try:
+                    log.files[path] = path.read_bytes()
+                except FileNotFoundError:
+                    log.files[path] = None
+        atomic_write(path, text)
+
+    def _before_pending(self, path: Path) -> None:
+        """Note a batch's pending ledger as it is before a line is added (for undo_on_error)."""
+        for log in self._write_logs:
+            if log.batch is self._batch and self._batch is not None and path not in log.pending:
+                pending = self._batch.ledgers.get(path)
+                log.pending[path] = None if pending is None else (pending.text, pending.size, len(pending.added))
+
+    def _undo(self, log: _WriteLog) -> None:
+        with self.lock():
+            batch = log.batch if log.batch is self._batch else None
+            if batch is not None:
+                del batch.saved[log.saved:]
+                for path, before in log.pending.items():
+                    pending = batch.ledgers.get(path)
+                    if before is None or pending is None:
+                        batch.ledgers.pop(path, None)
+                    else:
+                        pending.text, pending.size = before[0], before[1]
+                        del pending.added[before[2]:]
+                        pending.entries = None
+            for path, content in log.files.items():
+                if content is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    _remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
+                else:
+                    _yamlio.atomic_write(path, content.decode("utf-8"))
+                if path.name == CUSTOMER_FILE and self._batch_customers is not None:
+                    self._batch_customers.pop(path.parent.name, None)
+                self._touched(path)
 
     # --- bookkeeping --------------------------------------------------------------------
 
@@ -532,7 +595,7 @@ class Store:
         self._batch = None
         try:
             for path, pending in batch.ledgers.items():
-                atomic_write(path, pending.text)
+                self._write(path, pending.text)
                 batch.paths[path] = None
         finally:  # what was written is indexed, even if a ledger could not be
             idx = self.__dict__.get("index")
@@ -558,6 +621,26 @@ class _Batch:
     paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
     saved: list[tuple[str, Interaction]] = field(default_factory=list)
     ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
+
+
+@dataclass
+class _WriteLog:
+    """What one ``undo_on_error`` block needs to put the store back."""
+
+    batch: _Batch | None  # the batch open when the block began
+    saved: int  # how many saved interactions that batch had
+    files: dict[Path, bytes | None] = field(default_factory=dict)  # before the block; None: absent
+    pending: dict[Path, tuple[str, int, int] | None] = field(default_factory=dict)  # (text, size, lines)
+
+
+def _remove_empty_folders(folder: Path, stop: Path) -> None:
+    """Remove ``folder`` and its parents up to (not including) ``stop`` while they are empty."""
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
