@@ -14,7 +14,7 @@ import stat as stat_module
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +35,11 @@ BUILD_COMMIT_FILES = 20_000  # a first build stores this many files to a transac
 _WORKER_STORE: Store | None = None
 
 
-def _worker_init(root: str) -> None:
+def _worker_init(opener: Callable[..., Store], root: str, options: dict[str, Any]) -> None:
+    """A worker's own store, opened the way the parent's was (``opener`` is ``Store.open``,
+    handed over by reference: the index does not import the store that owns it)."""
     global _WORKER_STORE
-    from ..store import open_store
-
-    _WORKER_STORE = open_store(root)
+    _WORKER_STORE = opener(root, **options)
 
 
 def _parse_batch(store: Store, jobs: list[tuple[str, tuple[int, int]]]) -> Batch:
@@ -457,7 +457,8 @@ class Refresher(IndexConnection):
         if self._pool is None:  # kept until the refresh ends: it works shard by shard
             ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             self._pool = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=ctx, initializer=_worker_init,
-                                             initargs=(str(self.store.root),))
+                                             initargs=(type(self.store).open, str(self.store.root),
+                                                       {"plugins": True, "today": self.store.today}))
         return self._pool
 
     def _parse_all(self, rels: list[str], stats: dict[str, tuple[int, int]]) -> Batch:

@@ -1,0 +1,117 @@
+"""The codebase's own rules, checked on its sources (DEVELOPERS.md: time is data, one home
+per rule, no import cycles). Each failure names the file and line to look at."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from .conftest import ROOT
+
+SOURCES = ("kehu_core", "plugins", "tui")
+WALL_CLOCK = re.compile(r"\bdate\.today\(|\bdatetime\.now\(|\bdatetime\.today\(|\btime\.localtime\(|"
+                        r"\bdatetime\.utcnow\(")
+
+
+def python_files(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py") if "tests" not in p.parts)
+
+
+def test_only_the_clock_module_reads_the_wall_clock() -> None:
+    found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+             for path in python_files(*SOURCES) if path != ROOT / "kehu_core" / "clock.py"
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if WALL_CLOCK.search(line)]
+    assert found == []
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """Every kehu_core module ``path`` imports, at the top or inside a function (lazy)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            targets = [f"{stem}.{alias.name}" for alias in node.names] + [stem]
+        else:
+            continue
+        if isinstance(node, ast.ImportFrom) and _in_type_checking(tree, node):
+            continue
+        for target in targets:
+            # the deepest known module the name starts with: `from .x import y` is x, or x.y
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name and target.startswith("kehu_core"):
+                found.add(target)
+    return found
+
+
+def _in_type_checking(tree: ast.AST, node: ast.AST) -> bool:
+    for block in ast.walk(tree):
+        if (isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+                and any(child is node for child in ast.walk(block))):
+            return True
+    return False
+
+
+def test_no_import_cycle_in_kehu_core_lazy_imports_included() -> None:
+    files = {_module_name(p): p for p in python_files("kehu_core")}
+    known = set(files)
+    graph = {name: _imports(path, name, known) for name, path in files.items()}
+    for name, deps in graph.items():
+        # a module naming its own package (``from . import x``) is Python running the package's
+        # __init__ first, not a dependency of ours
+        graph[name] = {d for d in deps if not name.startswith(d + ".")}
+    cycles = _cycles(graph)
+    assert cycles == [], "\n".join(" -> ".join(c) for c in cycles)
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for dep in sorted(graph.get(node, ())):
+            if dep not in index:
+                visit(dep)
+                low[node] = min(low[node], low[dep])
+            elif dep in on_stack:
+                low[node] = min(low[node], index[dep])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
