@@ -43,8 +43,11 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     """Check a customer beyond its field types (store-wide rules, cross-field rules).
 
     Called by ``kehu check`` for every customer. Returns messages, one per problem; they are
-    reported as ``path:line: message (plugin NAME)`` and make the check exit 1. ``None`` or an
-    empty list: nothing wrong. Every plugin is asked; all messages are kept.
+    reported as ``path:line: message (plugin NAME)`` and make the check exit 1. A message about
+    one field starts with the field's name and a colon, ``"wechat: 'x1' is not a WeChat id"``
+    (a nested value: ``"addresses.1: no city"``), and is reported at that field's line in
+    customer.yaml; any other message at line 1. ``None`` or an empty list: nothing wrong.
+    Every plugin is asked; all messages are kept.
     """
 
 

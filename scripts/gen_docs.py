@@ -1,11 +1,15 @@
 """Generate the documentation's references from the code.
 
-    .venv/bin/python scripts/gen_docs.py          # writes docs/reference/cli.md
-    .venv/bin/python scripts/gen_docs.py --check  # exit 1 if the file is not what the code says
+    .venv/bin/python scripts/gen_docs.py          # writes docs/reference/cli.md and hooks.md
+    .venv/bin/python scripts/gen_docs.py --check  # exit 1 if a file is not what the code says
 
 docs/reference/cli.md is every command of `kehu_core.cli.cli` (with the plugins' commands, as
 `kehu` itself builds it), its arguments and options, taken from click. tests/test_docs.py fails
 when a command or option is missing from it.
+
+docs/reference/hooks.md is every hook of kehu_core/hookspecs.py, its signature and docstring,
+and the objects hooks hand back (scripts/gen_hook_docs.py); tests/test_hook_reference.py fails
+when it is out of date or a hook is missing.
 """
 
 from __future__ import annotations
@@ -89,16 +93,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
     args = parser.parse_args(argv)
-    text = render_cli()
+    from gen_hook_docs import HOOKS_MD, render_hooks
+
+    pages = {CLI_MD: render_cli(), HOOKS_MD: render_hooks()}
     if args.check:
-        if not CLI_MD.is_file() or CLI_MD.read_text(encoding="utf-8") != text:
-            print(f"{CLI_MD.relative_to(ROOT)} is out of date: run scripts/gen_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    CLI_MD.parent.mkdir(parents=True, exist_ok=True)
-    CLI_MD.write_text(text, encoding="utf-8")
-    print(f"wrote {CLI_MD.relative_to(ROOT)}")
+        stale = [p for p, text in pages.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        for page in stale:
+            print(f"{_shown(page)} is out of date: run scripts/gen_docs.py", file=sys.stderr)
+        return 1 if stale else 0
+    for page, text in pages.items():
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(text, encoding="utf-8")
+        print(f"wrote {_shown(page)}")
     return 0
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 if __name__ == "__main__":
