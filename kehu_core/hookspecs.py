@@ -66,6 +66,18 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
 
 
 @hookspec
+def tier_names(store: Store) -> list[str] | None:
+    """The tiers a customer can be in, top tier first: the values this plugin gives as ``tier``
+    in ``customer_values``.
+
+    Every tier filter (``customer list --tier``, a segment's ``tier:``, the TUI list's tier
+    box) goes through ``kehu_core.services.segmentation.tier_filter``, which checks a name
+    against these (any case) and refuses an unknown one with the list. Returns the names;
+    ``None``: this plugin gives no tiers. The names of all plugins are used together.
+    """
+
+
+@hookspec
 def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, dict[str, Any] | None] | None:
     """``customer_values`` for many customers at once (``customer list --json``), optional.
 

@@ -124,6 +124,10 @@ def test_tier_condition_uses_plugin_values(known: Path) -> None:
         from kehu_core.hookspecs import hookimpl
 
         @hookimpl
+        def tier_names(self, store):  # type: ignore[no-untyped-def]
+            return ["A", "B", "C"]
+
+        @hookimpl
         def customer_values(self, store, customer):  # type: ignore[no-untyped-def]
             return {"tier": "A" if customer.id in ("bob", "erin") else "C"}
 
@@ -135,6 +139,9 @@ def test_tier_condition_uses_plugin_values(known: Path) -> None:
     store.plugins.register(Tiers(), name="test-tiers")
     spec = segments.SegmentSpec(tier="a")
     assert sorted(c.id for c in segments.select(store, spec, T)) == ["bob", "erin"]
+    # a tier the plugins do not name is an error listing theirs, not an empty segment
+    with pytest.raises(KehuError, match="no tier 'D'; the tiers are: A, B, C"):
+        segments.select(store, segments.SegmentSpec(tier="D"), T)
 
 
 def test_export_a_segment(known: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from ..index import Row
 from ..models import Customer
 from ..problems import validation_problems
 from ..services import gitops
+from ..services.segmentation import tier_filter
 from ..store import Store
 from . import Context, emit_json, pass_ctx
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
@@ -157,11 +158,12 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
                   level: str | None, order: str, limit: int | None, as_json: bool) -> None:
     """Customers, filtered (answered from the index, not by reading every file)."""
     store = ctx.store
+    in_tier = tier_filter(store, tier) if tier is not None else None  # an unknown tier: exit 1
     rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
                             limit=None if tier else limit)
     objects = _objects(store, rows, values=as_json or tier is not None)
-    if tier is not None:
-        objects = (o for o in objects if str(o.get("tier", "")).lower() == tier.lower())
+    if in_tier is not None:
+        objects = (o for o in objects if in_tier(o))
         objects = islice(objects, limit) if limit else objects
     if as_json:
         _emit_json_list(objects)

@@ -7,10 +7,12 @@ tier shown in the TUI and the same figure in ``kehu report abc`` can never disag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from ..errors import KehuError
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -66,6 +68,9 @@ def pyramid(
 ) -> dict[str, str]:
     """The customer pyramid: top 1 % / next 19 % / next 30 % / last 50 % by revenue.
 
+    ``revenue`` holds every customer of the store, those who bought nothing at zero: the
+    shares are shares of all customers, and non-buyers fill the bottom (the one meaning of
+    the pyramid, documented with ``kehu tier``; ``activity`` gives every customer).
     Counts are rounded so that every tier with a non-zero share gets at least one customer
     when there are enough customers; the last tier takes the rest.
     """
@@ -167,3 +172,50 @@ def rfm(activity_by_customer: Mapping[str, CustomerActivity], today: dt.date) ->
             score = scores[key] = RFMScore(*key, _segment(*key))
         out[cid] = score
     return out
+
+
+# --- the tier filter: one meaning for `customer list --tier`, a segment's `tier:`, the TUI --
+
+
+def tier_names(store: Store) -> list[str]:
+    """The tiers of this store, top first, as the plugins that compute ``tier`` name them
+    (the ``tier_names`` hook; the tiering plugin's depend on its scheme)."""
+    names: list[str] = []
+    for name in store.plugins.collect("tier_names", store=store):
+        if str(name) not in names:
+            names.append(str(name))
+    return names
+
+
+def tier_of_values(values: Mapping[str, Any]) -> str | None:
+    """A customer's tier from their plugin values (``customer_values``): the ``tier`` key, or
+    its ``name`` when a plugin gives ``{"name": ...}``."""
+    tier = values.get("tier")
+    if isinstance(tier, Mapping):
+        tier = tier.get("name") or tier.get("tier")
+    return None if tier is None else str(tier)
+
+
+def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[str, Any]], bool]:
+    """A test on a customer's plugin values: is their tier one of ``wanted`` (any case)?
+
+    The one tier filter of kehu. A name that is not a tier of this store is an error naming
+    the tiers (``KehuError``: exit 1 in the CLI, a notification in the TUI), so a typo never
+    silently shows an empty list.
+    """
+    asked = [wanted] if isinstance(wanted, str) else list(wanted)
+    names = tier_names(store)
+    known = {n.casefold(): n for n in names}
+    for name in asked:
+        if name.strip().casefold() not in known:
+            if not names:
+                raise KehuError(f"no tier {name!r}: no enabled plugin computes tiers "
+                                "(is the tiering plugin disabled in kehu.yaml?)")
+            raise KehuError(f"no tier {name!r}; the tiers are: {', '.join(names)}")
+    chosen = {known[n.strip().casefold()].casefold() for n in asked}
+
+    def matches(values: Mapping[str, Any]) -> bool:
+        tier = tier_of_values(values)
+        return tier is not None and tier.casefold() in chosen
+
+    return matches

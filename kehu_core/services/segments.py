@@ -33,7 +33,7 @@ from ..errors import KehuError, Problem, RecordError
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
 from . import analytics
-from .segmentation import activity, rfm
+from .segmentation import activity, rfm, tier_filter
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -197,6 +197,7 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
     months = birthday_months_of(spec.birthday_month, today)
     before = _cutoff(spec.last_purchase_before, today) if spec.last_purchase_before else None
     after = _cutoff(spec.last_purchase_after, today) if spec.last_purchase_after else None
+    in_tier = tier_filter(store, spec.tier) if spec.tier else None
     out = []
     for row in rows:
         c = row.customer
@@ -227,19 +228,10 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             continue
         if months and not has_birthday_in(c, months):
             continue
-        if spec.tier and not _in_tier(store, c, spec.tier):
+        if in_tier is not None and not in_tier(store.plugins.values(store, c)):
             continue
         out.append(c)
     return out
-
-
-def _in_tier(store: Store, customer: Customer, tiers: list[str]) -> bool:
-    if store.plugins is None:
-        return False
-    tier = store.plugins.values(store, customer).get("tier")
-    if isinstance(tier, dict):  # a plugin may give {"name": ..., ...}
-        tier = tier.get("name") or tier.get("tier")
-    return str(tier).lower() in {t.lower() for t in tiers}
 
 
 def segment_customers(store: Store, name: str, today: dt.date | None = None) -> list[Customer]:

@@ -33,6 +33,11 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
 
 
 @hookimpl
+def tier_names(store: Store) -> list[str]:
+    return settings(store).tier_names()
+
+
+@hookimpl
 def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     info = compute(store).get(customer.id)
     override = getattr(customer, OVERRIDE_FIELD, None)

@@ -10,6 +10,9 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select
 
+from kehu_core.errors import KehuError
+from kehu_core.services.segmentation import tier_filter, tier_names
+
 from ...messages import FiltersChanged
 
 if TYPE_CHECKING:
@@ -26,7 +29,8 @@ class SearchBox(Input):
 
 
 class FilterBar(Horizontal):
-    """Tag and owner come from the index; tier is computed by plugins, so it is typed."""
+    """Tag and owner come from the index; tier is computed by plugins, so it is typed (with
+    the store's tier names as suggestions; an unknown one is refused with a notification)."""
 
     def __init__(self, store: Store, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -44,9 +48,7 @@ class FilterBar(Horizontal):
         yield Select([(o, o) for o in owners], prompt="any owner", id="filter-owner")
 
     def _tier_names(self) -> list[str]:
-        from kehu_core.services.segmentation import PYRAMID_NAMES
-
-        return [*PYRAMID_NAMES, "A", "B", "C"]
+        return tier_names(self.store)
 
     def current(self) -> tuple[str | None, str | None, str | None]:
         tag = self.query_one("#filter-tag", Select).value
@@ -59,7 +61,14 @@ class FilterBar(Horizontal):
         )
 
     def _changed(self) -> None:
-        self.post_message(FiltersChanged(*self.current()))
+        tag, tier, owner = self.current()
+        if tier is not None:
+            try:
+                tier_filter(self.store, tier)  # the CLI's check: an unknown tier is refused
+            except KehuError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        self.post_message(FiltersChanged(tag, tier, owner))
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
