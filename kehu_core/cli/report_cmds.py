@@ -1,4 +1,4 @@
-"""``kehu report products|abc|rfm|lifecycle|churn|receivables``: analytics in the terminal.
+"""``kehu report revenue|products|abc|rfm|lifecycle|churn|receivables``: analytics in the terminal.
 
 The figures come from :mod:`kehu_core.services.analytics`; this module only prints them as
 Rich tables with bars, or as JSON (``--json``).
@@ -87,7 +87,29 @@ def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date |
 
 @click.group("report")
 def report_group() -> None:
-    """Analytics: products, ABC/Pareto, RFM, lifecycle, churn, receivables."""
+    """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables."""
+
+
+# --- revenue by month -----------------------------------------------------------------------
+
+
+@report_group.command("revenue")
+@common(None)
+@click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True,
+              help="How many calendar months, ending with the month of --today.")
+@pass_ctx
+def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> None:
+    """Revenue (营业额) by calendar month, up to --today (the dashboard's chart)."""
+    report = an.revenue_by_month(ctx.store, ctx.at(today), months)
+    if as_json:
+        emit_json(an.as_json(report))
+        return
+    table = _table(f"Revenue by month up to {report.today}", ["Month", "Revenue", "Purchases", ""])
+    top = max((float(m.revenue) for m in report.months), default=0.0)
+    for m in report.months:
+        table.add_row(m.month, _money(m.revenue), str(m.purchases), _bar(float(m.revenue), top))
+    console.print(table)
+    console.print(f"Total {_money(report.total)}.")
 
 
 # --- products -------------------------------------------------------------------------------

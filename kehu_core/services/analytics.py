@@ -1,4 +1,4 @@
-"""Report maths over the index: products, ABC/Pareto, RFM, lifecycle, churn, receivables.
+"""Report maths over the index: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables.
 
 Every function here is pure with respect to output: it reads the store's index and returns
 dataclasses (``as_json`` turns them into plain JSON values). Nothing prints, so the CLI
@@ -195,6 +195,41 @@ def as_json(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(as_json(value), ensure_ascii=False, indent=2)
+
+
+# --- revenue by month -----------------------------------------------------------------------
+
+
+@dataclass
+class MonthRevenue:
+    month: str  # YYYY-MM
+    revenue: Decimal
+    purchases: int
+
+
+@dataclass
+class RevenueReport:
+    today: dt.date
+    months: list[MonthRevenue]  # oldest first; the last one is today's month, up to today
+    total: Decimal
+
+
+def revenue_by_month(store: Store, today: dt.date, months: int = 12) -> RevenueReport:
+    """Revenue (purchase amounts) of each calendar month, the last ``months`` months up to
+    ``today`` included: ``kehu report revenue`` and the TUI dashboard's chart."""
+    if months < 1:
+        raise KehuError(f"months: expected at least 1, got {months}")
+    first = today.replace(day=1) - relativedelta(months=months - 1)
+    end = today + dt.timedelta(days=1)
+    labels = [(first + relativedelta(months=i)).strftime("%Y-%m") for i in range(months)]
+    totals = dict.fromkeys(labels, ZERO)
+    counts = dict.fromkeys(labels, 0)
+    for purchase in store.index.purchases(first.isoformat(), end.isoformat()):
+        month = purchase["date"][:7]
+        totals[month] += _money(purchase.get("amount"))
+        counts[month] += 1
+    rows = [MonthRevenue(m, totals[m], counts[m]) for m in labels]
+    return RevenueReport(today, rows, sum((r.revenue for r in rows), ZERO))
 
 
 # --- products (热销 / 滞销) ------------------------------------------------------------------
@@ -614,7 +649,8 @@ def churn_report(store: Store, today: dt.date, *, last_interactions: int = 3) ->
     acts = activity(store, None, end)
     stage_of = stages(store, today, settings)
     buyers = {c: a.revenue for c, a in acts.items() if a.purchases}
-    groups = pyramid(buyers)
+    # the pyramid ranks every customer, buyers or not, as `kehu tier` does (segmentation.pyramid)
+    groups = pyramid({c: a.revenue for c, a in acts.items()})
     firsts = first_purchases(store, end)
     info = customers(store)
     churned_ids = [c for c, s in stage_of.items() if s == CHURNED]

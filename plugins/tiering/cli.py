@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import click
@@ -15,40 +14,23 @@ from kehu_core.ids import check_id
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .tiers import LEDGER, NAME, OVERRIDE_FIELD, compute, record_if_changed, settings, tier_of
+from .tiers import (
+    LEDGER,
+    NAME,
+    OVERRIDE_FIELD,
+    compute,
+    distribution,
+    record_if_changed,
+    settings,
+    tier_of,
+)
 
 
 def overview(store: Store, as_of: dt.date | None, recent_days: int = 30) -> dict[str, Any]:
-    tiers = compute(store, as_of)
-    cfg = settings(store)
-    rows = store.index.list(order="revenue")
-    members: dict[str, list[dict[str, Any]]] = {name: [] for name in cfg.tier_names()}
-    for row in rows:
-        info = tiers.by_customer.get(row.customer.id)
-        if info is None:
-            continue
-        override = getattr(row.customer, OVERRIDE_FIELD, None)
-        members.setdefault(override or info.computed, []).append({
-            "id": row.customer.id, "name": row.customer.name, "revenue": str(info.revenue),
-            "abc": info.abc, "rfm": info.rfm, "rfm_segment": info.rfm_segment,
-            "overridden": bool(override),
-        })
-    total = sum(len(m) for m in members.values()) or 1
-    total_revenue = sum(tiers.by_customer[c].revenue for c in tiers.by_customer) or Decimal(1)
-    distribution = []
-    for name, people in members.items():
-        revenue = sum((Decimal(p["revenue"]) for p in people), Decimal(0))
-        distribution.append({
-            "tier": name, "customers": len(people), "share": round(len(people) / total, 4),
-            "revenue": str(revenue), "revenue_share": round(float(revenue / total_revenue), 4),
-        })
-    return {
-        "scheme": tiers.scheme,
-        "window": {"start": tiers.start.isoformat(), "end": tiers.as_of.isoformat()},
-        "distribution": distribution,
-        "tiers": members,
-        "recent_changes": recent_changes(store, tiers.as_of - dt.timedelta(days=recent_days)),
-    }
+    """What ``kehu tier --json`` prints: :func:`.tiers.distribution` and the recent moves."""
+    data = distribution(store, as_of)
+    end = dt.date.fromisoformat(data["window"]["end"])
+    return {**data, "recent_changes": recent_changes(store, end - dt.timedelta(days=recent_days))}
 
 
 def recent_changes(store: Store, since: dt.date) -> list[dict[str, Any]]:

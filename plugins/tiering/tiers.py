@@ -223,6 +223,46 @@ def tier_of(
     return info.computed, f"{cfg.scheme}: ¥{info.revenue} in the last {cfg.window_days} days"
 
 
+def distribution(store: Store, as_of: dt.date | None = None) -> dict[str, Any]:
+    """The tier distribution: the one home of "how many customers are in each tier".
+
+    ``kehu tier --json`` prints it and the TUI dashboard draws it. Every customer of the store
+    counts, buyers or not (the pyramid ranks everyone: who bought nothing in the window is at
+    the bottom), in the tier ``customer_values`` gives them — a manual ``tier_override`` wins.
+    ``{scheme, window: {start, end}, distribution: [{tier, customers, share, revenue,
+    revenue_share}], tiers: {tier: [{id, name, revenue, abc, rfm, rfm_segment, overridden}]}}``,
+    tiers in the scheme's order (top first), revenue as text (exact), customers by revenue.
+    """
+    tiers = compute(store, as_of)
+    cfg = settings(store)
+    members: dict[str, list[dict[str, Any]]] = {name: [] for name in cfg.tier_names()}
+    for row in store.index.list(order="revenue"):
+        info = tiers.by_customer.get(row.customer.id)
+        if info is None:
+            continue
+        override = getattr(row.customer, OVERRIDE_FIELD, None)
+        members.setdefault(override or info.computed, []).append({
+            "id": row.customer.id, "name": row.customer.name, "revenue": str(info.revenue),
+            "abc": info.abc, "rfm": info.rfm, "rfm_segment": info.rfm_segment,
+            "overridden": bool(override),
+        })
+    total = sum(len(m) for m in members.values()) or 1
+    total_revenue = sum(tiers.by_customer[c].revenue for c in tiers.by_customer) or Decimal(1)
+    counts = []
+    for name, people in members.items():
+        revenue = sum((Decimal(p["revenue"]) for p in people), Decimal(0))
+        counts.append({
+            "tier": name, "customers": len(people), "share": round(len(people) / total, 4),
+            "revenue": str(revenue), "revenue_share": round(float(revenue / total_revenue), 4),
+        })
+    return {
+        "scheme": tiers.scheme,
+        "window": {"start": tiers.start.isoformat(), "end": tiers.as_of.isoformat()},
+        "distribution": counts,
+        "tiers": members,
+    }
+
+
 def last_recorded(store: Store, customer_id: str) -> str | None:
     entries = store.ledger(customer_id, LEDGER)
     return entries[-1].get("to") if entries else None

@@ -1,10 +1,13 @@
 """Dashboard: tier pyramid, revenue by month, hot and slow products, receivables.
 
-Every figure comes from ``kehu_core`` (``services.segmentation`` for the pyramid,
-``services.analytics`` for products and receivables), so the dashboard and
-``kehu report`` always agree. On a big store they take seconds, so they are computed on the
-app's reports thread (a store of its own) and each card fills in when its figure is ready;
-the screen stays usable meanwhile, and a reload supersedes a computation still running.
+The dashboard computes nothing: every figure comes from the one function that owns it, the
+one the CLI prints — the tier distribution from the tiering plugin (``tiers.distribution``,
+``kehu tier --json``), revenue by month, products and receivables from
+``kehu_core.services.analytics`` (``kehu report revenue|products|receivables --json``). The
+functions below only pick the period and shape the result for a card. On a big store the
+figures take seconds, so they are computed on the app's reports thread (a store of its own)
+and each card fills in when its figure is ready; the screen stays usable meanwhile, and a
+reload supersedes a computation still running.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dateutil.relativedelta import relativedelta
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,17 +24,18 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from kehu_core.services import analytics, segmentation
+from kehu_core.services import analytics
 
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
-from ..widgets.dashboard.charts import BarChart, ProductBars, TierPyramid
+from ..widgets.dashboard.charts import BarChart, ProductBars, TierPyramid, TierRow
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
 
-MONTHS = 12
-PRODUCT_PERIOD = "90d"
+MONTHS = 12  # kehu report revenue's default
+PRODUCT_PERIOD = "90d"  # kehu report products' default
+TIERING = "tiering"
 T = TypeVar("T")
 Bar = tuple[str, Decimal, str]  # label, amount, note
 
@@ -60,7 +63,7 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"dashboard as of {self.today.isoformat()}"
-        self.query_one("#pyramid").border_title = "客户金字塔 Tier pyramid (last 365 days)"
+        self.query_one("#pyramid").border_title = "客户金字塔 Tier pyramid"
         self.query_one("#revenue").border_title = "月度营业额 Revenue by month"
         self.query_one("#products").border_title = f"热销 / 滞销 Hot and slow products ({PRODUCT_PERIOD})"
         self.query_one("#receivables").border_title = "应收账款 Receivables"
@@ -84,10 +87,10 @@ class DashboardScreen(Screen):
     async def _compute(self) -> None:
         # fastest first, so that something is on screen soon on a big store
         steps = (
-            ("#pyramid", pyramid_figures, self._show_pyramid),
+            ("#pyramid", tier_figures, self._show_pyramid),
             ("#receivables", analytics.receivables_report, self._show_receivables),
             ("#products", products_figures, self._show_products),
-            ("#revenue", revenue_by_month, self._show_revenue),
+            ("#revenue", revenue_figures, self._show_revenue),
         )
         for selector, figures, show in steps:
             card = self.query_one(selector)
@@ -114,8 +117,14 @@ class DashboardScreen(Screen):
         """The ids of the cards still waiting for their first figures."""
         return [card.id or "" for card in self.query(".card") if card.loading]
 
-    def _show_pyramid(self, tiers: list[tuple[str, int, Decimal]]) -> None:
-        self.query_one(TierPyramid).show(tiers)
+    def _show_pyramid(self, figures: tuple[str, list[TierRow]] | None) -> None:
+        pyramid = self.query_one(TierPyramid)
+        if figures is None:
+            pyramid.show_disabled()
+            return
+        window, rows = figures
+        pyramid.border_subtitle = window
+        pyramid.show(rows)
 
     def _show_revenue(self, months: tuple[list[str], list[float]]) -> None:
         self.query_one("#revenue", BarChart).show(*months)
@@ -144,28 +153,28 @@ class DashboardScreen(Screen):
 # --- the figures: run on the reports thread, with its own store -------------------------
 
 
-def pyramid_figures(store: Store, today: dt.date) -> list[tuple[str, int, Decimal]]:
-    """(tier, customers, revenue) of the pyramid over the last 365 days, top tier first."""
-    end = today + dt.timedelta(days=1)
-    act = segmentation.activity(store, end - dt.timedelta(days=365), end)
-    revenue = {cid: a.revenue for cid, a in act.items() if a.purchases}
-    groups = segmentation.pyramid(revenue)
-    tiers = []
-    for name in segmentation.PYRAMID_NAMES:
-        members = [cid for cid, g in groups.items() if g == name]
-        tiers.append((name, len(members), sum((revenue[c] for c in members), Decimal(0))))
-    return tiers
+def tier_figures(store: Store, today: dt.date) -> tuple[str, list[TierRow]] | None:
+    """The tiering plugin's distribution, as ``kehu tier --json`` gives it on the store's day:
+    (scheme and window, [(tier, customers, revenue, revenue share)] top tier first); None
+    when the plugin is disabled (or not installed)."""
+    if TIERING not in store.plugins.names():
+        return None
+    try:
+        from kehu_plugins.tiering.tiers import distribution
+    except ImportError:
+        return None
+    data = distribution(store)
+    window = f"{data['scheme']} · {data['window']['start']} .. {data['window']['end']}"
+    rows = [(d["tier"], d["customers"], Decimal(d["revenue"]), d["revenue_share"])
+            for d in data["distribution"]]
+    return window, rows
 
 
-def revenue_by_month(store: Store, today: dt.date) -> tuple[list[str], list[float]]:
-    """Month labels (YY-MM) and revenue in thousand CNY for the last ``MONTHS`` months."""
-    first = today.replace(day=1) - relativedelta(months=MONTHS - 1)
-    end = today + dt.timedelta(days=1)
-    months = [(first + relativedelta(months=i)).strftime("%Y-%m") for i in range(MONTHS)]
-    totals = dict.fromkeys(months, Decimal(0))
-    for purchase in store.index.purchases(first.isoformat(), end.isoformat()):
-        totals[purchase["date"][:7]] += Decimal(str(purchase.get("amount") or 0))
-    return [m[2:] for m in months], [round(float(v) / 1000, 1) for v in totals.values()]
+def revenue_figures(store: Store, today: dt.date) -> tuple[list[str], list[float]]:
+    """``analytics.revenue_by_month`` for the last ``MONTHS`` months: labels (YY-MM) and
+    revenue in thousand CNY."""
+    report = analytics.revenue_by_month(store, today, MONTHS)
+    return [m.month[2:] for m in report.months], [round(float(m.revenue) / 1000, 1) for m in report.months]
 
 
 def products_figures(store: Store, today: dt.date) -> tuple[Decimal, list[Bar], list[Bar]]:

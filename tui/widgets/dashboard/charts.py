@@ -17,12 +17,14 @@ from ... import formatting
 BAR = "█"
 
 
+TierRow = tuple[str, int, Decimal, float]  # tier, customers, revenue, share of revenue
+
+
 class TierPyramid(Static):
     """The customer pyramid, drawn as one: the top tier narrowest."""
 
-    def show(self, tiers: list[tuple[str, int, Decimal]], width: int = 21) -> None:
-        """``tiers``: (name, customers, revenue), top tier first."""
-        total = sum((r for _, _, r in tiers), Decimal(0)) or Decimal(1)
+    def show(self, tiers: list[TierRow], width: int = 21) -> None:
+        """``tiers``: (name, customers, revenue, revenue share 0-1), top tier first."""
         grid = Table.grid(padding=(0, 2))
         grid.add_column(width=width, no_wrap=True)
         grid.add_column(no_wrap=True)
@@ -30,14 +32,17 @@ class TierPyramid(Static):
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         steps = max(len(tiers), 1)
-        for i, (name, count, revenue) in enumerate(tiers):
+        for i, (name, count, revenue, share) in enumerate(tiers):
             bar_width = max(3, round(width * (i + 1) / steps)) // 2 * 2 + 1  # odd: centred
             pad = " " * ((width - bar_width) // 2)
             grid.add_row(
                 Text(pad) + Text(BAR * bar_width, style=f"color({33 + i * 6})"), Text(name, style="bold"),
-                f"{count} 人", formatting.money(revenue), f"{100 * revenue / total:.1f}%",
+                f"{count} 人", formatting.money(revenue), f"{100 * share:.1f}%",
             )
-        self.update(grid if tiers else Text("no purchases yet", style="dim"))
+        self.update(grid if tiers else Text("no customers yet", style="dim"))
+
+    def show_disabled(self) -> None:
+        self.update(Text("the tiering plugin is disabled in kehu.yaml", style="dim"))
 
 
 def bar_list(rows: list[tuple[str, Decimal, str]], empty: str = "nothing") -> Any:
@@ -77,6 +82,11 @@ class BarChart(PlotextPlot):
         self.chart_title = title
         self.label_every = label_every
         self._data: tuple[list[str], list[float]] = ([], [])
+
+    @property
+    def data(self) -> tuple[list[str], list[float]]:
+        """The labels and values on show."""
+        return self._data
 
     def show(self, labels: list[str], values: list[float]) -> None:
         self._data = (labels, values)
