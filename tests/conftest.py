@@ -14,9 +14,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from kehu_core.cli import run as run_cli
 from kehu_core.demo import generate
+
+# In CI the property tests draw the same examples every run (a red CI names a change, not a
+# draw); on a developer's machine they draw new ones, to keep finding what CI would not.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "records"
