@@ -122,6 +122,7 @@ class Store:
         self.plugins: PluginHost = PluginHost(
             config.plugins, extra_plugins, discover=plugins, config_path=root / CONFIG_FILE)
         self._batch: _Batch | None = None
+        self._index: Index | None = None
         self._lock_owner: int | None = None  # thread holding the lock, and how many times
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
@@ -254,13 +255,27 @@ class Store:
 
     # --- index --------------------------------------------------------------------------
 
-    @cached_property
+    @property
     def index(self) -> Index:
-        from .index import Index
+        """The derived index, brought up to date with the files on first use."""
+        if self._index is None:
+            from .index import Index
 
-        idx = Index(self)
-        idx.refresh()
-        return idx
+            idx = Index(self)
+            idx.refresh()
+            self._index = idx
+        return self._index
+
+    @property
+    def opened_index(self) -> Index | None:
+        """The index if something has opened it, without opening (or refreshing) it."""
+        return self._index
+
+    def use_index(self, index: Index) -> Index:
+        """Work with ``index`` as it is, without the blind freshness check of :attr:`index`
+        (``kehu reindex PATH`` re-reads only the paths it names; the TUI's watcher catches up)."""
+        self._index = index
+        return index
 
     # --- customers ----------------------------------------------------------------------
 
@@ -546,7 +561,7 @@ class Store:
             if isinstance(record, Customer) and self._batch_customers is not None:
                 self._batch_customers[record.id] = record
             return
-        idx = self.__dict__.get("index")
+        idx = self._index
         if idx is not None:  # one file: read it back, exactly as any other process would
             idx.refresh_paths([path])
 
@@ -598,7 +613,7 @@ class Store:
                 self._write(path, pending.text)
                 batch.paths[path] = None
         finally:  # what was written is indexed, even if a ledger could not be
-            idx = self.__dict__.get("index")
+            idx = self._index
             if idx is not None and batch.paths:
                 idx.refresh_paths(list(batch.paths), batch.paths)
 

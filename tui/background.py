@@ -33,14 +33,14 @@ def open_index_quickly(store: Store) -> None:
     first look starts right away) brings it up to date and refreshes the views. An empty
     index (a new clone) is built first.
     """
-    if "index" in store.__dict__:
+    if store.opened_index is not None:
         return
     from kehu_core.index import Index
 
     index = Index(store)
     if index.count() == 0:
         index.refresh()
-    store.index = index  # type: ignore[misc]  # what the cached property would have stored
+    store.use_index(index)
 
 
 class Background:
@@ -96,7 +96,7 @@ class Background:
         if self._store is None or self._store_generation != generation:
             from kehu_core.store import open_store
 
-            if self._store is not None and "index" in self._store.__dict__:
+            if self._store is not None and self._store.opened_index is not None:
                 self._store.index.close()
             store = open_store(self.root, today=self.today)
             open_index_quickly(store)

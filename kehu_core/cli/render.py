@@ -18,7 +18,7 @@ console = Console(highlight=False)
 def customer_json(store: Store, customer: Customer, *, values: bool = True) -> dict[str, Any]:
     """The contract's customer object: every profile field, plus what plugins compute."""
     data = customer.model_dump(mode="json")
-    if values and store.plugins is not None:
+    if values:
         data.update(store.plugins.values(store, customer))
     return data
 
@@ -26,7 +26,7 @@ def customer_json(store: Store, customer: Customer, *, values: bool = True) -> d
 def customers_json(store: Store, customers: Sequence[Customer], *, values: bool = True) -> list[dict[str, Any]]:
     """:func:`customer_json` of each, with the plugins asked once for the whole list."""
     objects = [c.model_dump(mode="json") for c in customers]
-    if values and store.plugins is not None:
+    if values:
         for data, extra in zip(objects, store.plugins.values_many(store, customers), strict=True):
             data.update(extra)
     return objects

@@ -56,7 +56,7 @@ def reindex(ctx: Context, rebuild: bool, paths: tuple[Path, ...]) -> None:
         outside = [p for p in paths if not p.resolve().is_relative_to(store.root.resolve() / "customers")]
         if outside:
             raise KehuError(f"{outside[0]}: not a file or folder under {store.root / 'customers'}")
-        index = store.__dict__["index"] = Index(store)  # no blind check of the whole store first
+        index = store.use_index(Index(store))  # no blind check of the whole store first
         changed = index.refresh_given(list(paths))
         click.echo(f"index up to date for {len(paths)} path(s): {changed} file(s) re-read", err=True)
         return
@@ -64,7 +64,7 @@ def reindex(ctx: Context, rebuild: bool, paths: tuple[Path, ...]) -> None:
         from ..index import Index
 
         store.index.delete()
-        store.__dict__["index"] = Index(store)
+        store.use_index(Index(store))
     changed = store.index.refresh(full=True)
     click.echo(f"index up to date: {changed} file(s) re-read, {store.index.count()} customers", err=True)
 

@@ -351,7 +351,7 @@ def builtin_exporters() -> list[Exporter]:
 
 def available_exporters(store: Store) -> list[Exporter]:
     found: dict[str, Exporter] = {}
-    plugin_ones = store.plugins.collect("exporters") if store.plugins is not None else []
+    plugin_ones = store.plugins.collect("exporters")
     for exporter in [*plugin_ones, *builtin_exporters()]:
         found.setdefault(exporter.name, exporter)
     return list(found.values())

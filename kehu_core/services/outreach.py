@@ -145,8 +145,7 @@ def context(store: Store, customer: Customer, today: dt.date) -> dict[str, Any]:
     ``today``. The same dict is also available as ``customer``.
     """
     values = customer.model_dump(mode="json")
-    if store.plugins is not None:
-        values.update(store.plugins.values(store, customer))
+    values.update(store.plugins.values(store, customer))
     values.setdefault("points", None)
     values.setdefault("tier", None)
     # from the index, not the YAML files: a segment can be thousands of customers
@@ -297,8 +296,6 @@ def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
 
 
 def plugin_senders(store: Store) -> dict[str, MessageSender]:
-    if store.plugins is None:
-        return {}
     return {s.channel: s for s in store.plugins.collect("message_senders", store=store)}
 
 

@@ -125,7 +125,7 @@ def multiplier(store: Store, customer: Customer) -> Decimal:
     if not table:
         return Decimal(1)
     keys = [customer.level]
-    if store.plugins is not None and set(table) - {customer.level}:  # only then ask for the tier
+    if set(table) - {customer.level}:  # only then ask for the tier
         keys.append(store.plugins.values(store, customer, skip=[NAME]).get("tier"))
     return max([table[k] for k in keys if k in table] or [Decimal(1)])
 

@@ -37,7 +37,7 @@ def builtin_importers() -> list[Importer]:
 
 def available_importers(store: Store) -> list[Importer]:
     found: dict[str, Importer] = {}
-    plugin_ones = store.plugins.collect("importers") if store.plugins is not None else []
+    plugin_ones = store.plugins.collect("importers")
     for importer in [*plugin_ones, *builtin_importers()]:
         found.setdefault(importer.name, importer)
     return list(found.values())
