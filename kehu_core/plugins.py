@@ -279,6 +279,16 @@ def check_result(hook: str, result: Any) -> Any:
     return check(result) if check is not None else result
 
 
+def check_results(hook: str, results: Any) -> list[Any]:
+    """What a wrapper of ``hook`` returns: the list of the implementations' results, each of
+    them what ``hook`` may return."""
+    if not isinstance(results, list):
+        raise WrongResult(f"returned {_kind(results)}, expected the list of results it wrapped")
+    for result in results:
+        check_result(hook, result)
+    return results
+
+
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"called sys.exit({exc.code!r}); kehu went on"
@@ -301,7 +311,7 @@ def _finished(gen: Any, hook: str, inner: Any) -> Any:
     try:
         gen.send(inner)
     except StopIteration as stop:
-        return check_result(hook, stop.value)
+        return check_results(hook, stop.value)
     gen.close()
     raise WrongResult("the wrapper yielded more than once")
 
@@ -559,7 +569,7 @@ class PluginHost:
                 ok, _ = self._safely(name, "wrapper of " + hook, call, lambda: _finished_old(gen, outcome))
                 if ok:
                     ok, result = self._safely(name, "wrapper of " + hook, call,
-                                              lambda: check_result(hook, outcome.get_result()))
+                                              lambda: check_results(hook, outcome.get_result()))
             finally:
                 self._running.discard((name, hook))
             if not ok:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import KehuError
 from .ids import check_id
 from .models import Customer, Interaction, Reminder, interaction_adapter
+from .plugins import WrongResult
 from .store import LEDGER_SUFFIX
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def parse_key(key: str) -> tuple[str, str, str]:
 
 
 def rules(store: Store) -> list[ReminderRule]:
-    return store.plugins.collect("reminder_rules", store=store) if store.plugins else []
+    return store.plugins.collect("reminder_rules", store=store)
 
 
 def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[Interaction]]:
@@ -119,14 +120,25 @@ def _run_rules(
     start: dt.date,
     end: dt.date,
 ) -> list[Reminder]:
+    """Every rule's reminders for one customer. Engine rules hold for every plugin's rules: a
+    customer marked ``do_not_contact`` gets nothing from an outreach rule (every rule unless it
+    says ``outreach = False``, like the overdue-bill reminder); a rule that raises (or calls
+    ``sys.exit``) or yields something else than a Reminder of this customer is reported by
+    its plugin's name and the other rules still run."""
     out: list[Reminder] = []
     for rule in rule_list:
+        if customer.do_not_contact and getattr(rule, "outreach", True):
+            continue
         try:
-            out.extend(rule.due(store, customer, history, start, end))
-        except Exception as exc:  # one broken rule must not hide every other reminder
-            if store.plugins is None:
-                raise
+            found = list(rule.due(store, customer, history, start, end))
+            for reminder in found:
+                if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
+                    raise WrongResult(f"yielded {reminder!r:.80}, expected Reminder objects of "
+                                      f"customer {customer.id}")
+        except (Exception, SystemExit) as exc:  # one broken rule must not hide every other reminder
             store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
+            continue
+        out.extend(found)
     return out
 
 

@@ -8,6 +8,7 @@ widgets in ``widgets/<area>/``, messages in ``messages.py``, the look in ``kehu.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+
+from kehu_core.plugins import PluginFailure
+from kehu_core.plugins import logger as plugin_logger
 
 from .background import Background, open_index_quickly
 from .commands import CustomerCommands
@@ -34,6 +38,31 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class PluginFailureNotifier(logging.Handler):
+    """Plugin failures (the ``kehu.plugins`` logger, from any thread: the background workers'
+    stores have hosts of their own) as notifications, each failure once."""
+
+    def __init__(self, app: KehuApp) -> None:
+        super().__init__(logging.WARNING)
+        self.app = app
+        self.shown: set[tuple[str, str, str]] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        failure = getattr(record, "failure", None)
+        if isinstance(failure, PluginFailure):
+            self.show(failure)
+
+    def show(self, failure: PluginFailure) -> None:
+        key = (failure.plugin, failure.hook, failure.error)
+        if key in self.shown:
+            return
+        self.shown.add(key)
+        wrong = failure.error.startswith("wrong result")
+        self.app.notify(  # thread-safe
+            f"{failure.hook}: {failure.error}", title=f"plugin {failure.plugin!r} failed",
+            severity="warning" if wrong else "error", timeout=10, markup=False)
 
 
 class KehuApp(App):
@@ -68,6 +97,7 @@ class KehuApp(App):
         self.background = Background(store.root, today=store.today)
         self.reports = Background(store.root, name="kehu-reports", today=store.today)  # the dashboard's figures
         self.theme = theme
+        self.plugin_failures = PluginFailureNotifier(self)
         # the day the app works at, always on screen: a demo or a --today store is not "now"
         self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
 
@@ -80,11 +110,15 @@ class KehuApp(App):
         return CustomersScreen(self.store)
 
     def on_mount(self) -> None:
+        plugin_logger.addHandler(self.plugin_failures)
+        for failure in self.store.plugins.failures:  # those from before the app was up
+            self.plugin_failures.show(failure)
         if self.watcher.interval > 0:
             # The first look comes soon: the index shown at start may be older than the files.
             self.set_timer(min(self.watcher.interval, 0.5), self._watch)
 
     def on_unmount(self) -> None:
+        plugin_logger.removeHandler(self.plugin_failures)
         self.background.shutdown()
         self.reports.shutdown()
 

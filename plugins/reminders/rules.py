@@ -124,7 +124,9 @@ def _reminder(
 class Rule:
     name = ""
     plugin = NAME
-    outreach = True  # skipped for customers marked do_not_contact
+    # the engine (kehu_core.reminders) gives nothing from an outreach rule to a customer
+    # marked do_not_contact; False for a reminder that is not outreach (an overdue bill)
+    outreach = True
 
     def __init__(self, cfg: RemindersSettings):
         self.cfg = cfg
@@ -132,8 +134,6 @@ class Rule:
     def due(
         self, store: Store, customer: Customer, history: list[Any], start: dt.date, end: dt.date
     ) -> Iterator[Reminder]:
-        if self.outreach and customer.do_not_contact:
-            return iter(())
         return self.find(store, customer, history, start, end)
 
     def find(
