@@ -265,6 +265,23 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     assert "wechat: 1x" in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")
 
 
+def test_the_example_plugins_reminders_skip_do_not_contact_customers(
+    example_installed: Path, store_path: Path
+) -> None:
+    # the engine's rule, not the plugin's: the example's AnniversaryRule knows nothing of it
+    first = (TODAY - dt.timedelta(days=2 * 365)).isoformat()
+    quiet = add_customer(store_path, "赵敏")
+    loud = add_customer(store_path, "钱多多")
+    for cid in (quiet, loud):
+        buy(store_path, cid, 300, first, "--paid")
+    assert kehu("customer", "set", quiet, "do_not_contact=true", store=store_path).code == 0
+    due = json.loads(run_with(example_installed, store_path, "reminders", "--from", TODAY.isoformat(),
+                              "--days", "1", "--rule", "anniversary", "--json").stdout)
+    assert [(r["customer_id"], r["title"]) for r in due] == [(loud, "成为客户 2 周年")]
+    shown = json.loads(run_with(example_installed, store_path, "customer", "show", quiet, "--json").stdout)
+    assert shown["customer_years"] == 2 and shown["next_reminder"] is None
+
+
 def _valued(key: str, value: str, field: str) -> Any:
     class Plugin:
         @hookimpl
