@@ -186,7 +186,8 @@ async def tui(store: Store, *, size: tuple[int, int] = (140, 40), theme: str | N
             await wait_until(pilot, lambda: "赵敏" in screen_text(pilot.app))
             await pilot.press("enter")
 
-    Watching the folder for other processes' changes is off (``watch_interval=0``).
+    Notifications are shown (Textual's test mode would hide them); watching the folder for
+    other processes' changes is off (``watch_interval=0``).
     """
     try:
         from kehu_tui.app import KehuApp
@@ -197,15 +198,24 @@ async def tui(store: Store, *, size: tuple[int, int] = (140, 40), theme: str | N
     if theme is not None:
         kwargs["theme"] = theme
     app = KehuApp(store, **kwargs)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:  # Textual's default hides them
         await pilot.pause()
         yield pilot
 
 
 def screen_text(app: App[Any]) -> str:
-    """The text the app shows right now, one line per screen row (what a user reads)."""
-    strips = app.screen._compositor.render_strips()  # Textual has no public "screen as text"
-    return "\n".join("".join(segment.text for segment in strip).rstrip() for strip in strips)
+    """The text the app shows right now, one line per screen row, notifications and the screens
+    under a dialog included: what a user reads (``export_screenshot``, as text)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    # what App.export_screenshot renders (Textual has no public "screen as text")
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, timeout: float = 10.0,

@@ -95,3 +95,20 @@ def test_run_kehu_gives_the_exit_code_and_errors_and_reopen_sees_writes(tmp_path
     fresh = reopen(store)
     assert fresh.today == dt.date(2027, 2, 28)
     assert fresh.get(added.out.strip()).created == dt.date(2027, 2, 28)  # the store's day, not the clock's
+
+
+def test_the_tui_under_the_kit_shows_rows_and_notifications(tmp_path: Path) -> None:
+    import asyncio
+
+    from kehu_core.testing import screen_text, tui, wait_until
+
+    store = make_store(tmp_path / "shop", customers=[{"name": "赵敏"}])
+
+    async def drive() -> None:
+        async with tui(store) as pilot:
+            await wait_until(pilot, lambda: "赵敏" in screen_text(pilot.app), what="the customer's row")
+            assert "2026-11-20" in screen_text(pilot.app)  # the store's day, in the title bar
+            pilot.app.notify("a plugin says hello")
+            await wait_until(pilot, lambda: "a plugin says hello" in screen_text(pilot.app), what="the toast")
+
+    asyncio.run(drive())
