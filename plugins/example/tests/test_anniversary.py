@@ -78,6 +78,14 @@ def test_the_anniversary_reminder_falls_due_on_the_day(tmp_path: Path) -> None:
         ("钱多多", "2027-03-01", "成为客户 1 周年"), ("赵敏", "2027-11-20", "成为客户 3 周年")]
 
 
+def test_no_anniversary_greeting_for_a_customer_who_asked_not_to_be_contacted(tmp_path: Path) -> None:
+    store = shop(tmp_path)
+    assert run_kehu(store, "customer", "set", "c1zhaomin", "do_not_contact=true").code == 0
+    # the engine's rule, for every plugin's outreach rules: 赵敏 is left out, 钱多多 is not
+    year = anniversaries(store, "--from", TODAY.isoformat(), "--days", "365")
+    assert [(r["customer_name"], r["due"]) for r in year] == [("钱多多", "2027-03-01")]
+
+
 def test_min_years_setting_holds_back_early_anniversaries(tmp_path: Path) -> None:
     store = shop(tmp_path, settings={"anniversary": {"min_years": 3}})
     assert anniversaries(store, "--days", "1") == []
