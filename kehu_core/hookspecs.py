@@ -3,8 +3,21 @@
 A plugin is a module (or object) with functions decorated ``@kehu_core.hookimpl`` and named
 after the hooks below; it is found through the ``kehu`` entry-point group. Each hook is called
 for every enabled plugin that implements it. Arguments are passed by name, so an
-implementation may accept only the ones it needs. A plugin that raises is reported by name and
-skipped; the other plugins still run and nothing is written on its behalf.
+implementation may accept only the ones it needs.
+
+Hooks are called through pluggy, so hook wrappers work: ``@hookimpl(wrapper=True)`` (a
+generator that yields once and returns the list of results, changed or not) and old-style
+``@hookimpl(hookwrapper=True)``. A wrapper of a hook receives and returns the list of the
+implementations' results, each of the type the hook documents.
+
+A plugin fails when its implementation raises, calls ``sys.exit``, or returns something of
+another type than its hook documents. A failing plugin is reported by name (the
+``kehu.plugins`` logger; on stderr once as ``kehu: plugin 'NAME' failed in HOOK: ...``, as a
+notification in the TUI; ``kehu --debug`` adds the traceback) and its result is left out; the
+other plugins still run, and nothing is written on its behalf: what it wrote through the store
+during that call (``store.append_ledger``, ``store.add_interaction``, ``store.update_customer``
+...) is put back as it was (``Store.undo_on_error``). A failing wrapper leaves the result it
+wrapped unchanged.
 
 Unless a hook says otherwise, all results are collected (``None`` results are dropped).
 """
@@ -113,7 +126,12 @@ def reminder_rules(store: Store) -> list[ReminderRule] | None:
     history, start, end)`` yields ``Reminder`` objects whose ``key`` is
     ``RULE:CUSTOMER_ID:ANCHOR`` and stays the same while it is the same reminder (done and
     snooze are stored by key). ``None``: no rules. The rules of all plugins are used together;
-    a rule that raises is reported by its plugin's name and the other rules still run.
+    a rule that raises (or yields something else than ``Reminder`` objects of that customer) is
+    reported by its plugin's name and the other rules still run.
+
+    The engine's rules hold for every plugin's rules: a customer marked ``do_not_contact``
+    gets no reminder from a rule, unless the rule declares ``outreach = False`` (a reminder
+    that is not outreach, like the built-in overdue-bill one); a rule need not check it.
     """
 
 
