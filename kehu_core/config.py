@@ -32,6 +32,19 @@ class PluginSettings(BaseModel):
         return self.enabled is None or name in self.enabled
 
 
+class ComplaintSettings(BaseModel):
+    """``complaints:`` in kehu.yaml: how soon a complaint is answered and resolved
+    (see docs/complaints.md; the deadlines are computed in :mod:`kehu_core.complaints`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    respond_within_hours: int = Field(24, ge=1, le=24 * 30, description="acknowledge within")
+    resolve_within_days: int = Field(3, ge=1, le=365, description="resolve within")
+    remind_ahead_hours: int = Field(
+        0, ge=0, le=24 * 30,
+        description="remind this many hours before a deadline (0: on the deadline's day)")
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -48,6 +61,7 @@ class StoreConfig(BaseModel):
     )
     segments: dict[str, dict[str, Any]] = Field(default_factory=dict)
     smtp: dict[str, Any] = Field(default_factory=dict)
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

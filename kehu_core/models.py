@@ -256,10 +256,65 @@ class Message(InteractionBase):
     channel: str | None = None  # wechat, sms, email ...
 
 
+ComplaintState = Literal["open", "acknowledged", "resolved", "closed"]
+COMPLAINT_STATES: tuple[str, ...] = ("open", "acknowledged", "resolved", "closed")
+
+
+def _check_minute(value: str, fmt: str, what: str) -> str:
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        raise ValueError(f"{value!r} is not {what}") from None
+    return value
+
+
+class ComplaintStep(BaseModel):
+    """One move of a complaint along open → acknowledged → resolved → closed: who, when."""
+
+    model_config = ConfigDict(extra="allow")
+
+    state: ComplaintState
+    at: str  # YYYY-MM-DDTHH:MM, the store's local time (a string: every YAML loader agrees)
+    by: str | None = None
+    text: str | None = None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: Any) -> str:
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m-%dT%H:%M")
+        return _check_minute(str(value), "%Y-%m-%dT%H:%M", "a moment; expected YYYY-MM-DDTHH:MM")
+
+    @property
+    def moment(self) -> dt.datetime:
+        return dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M")
+
+
 class Complaint(InteractionBase):
+    """A complaint (投诉) and how it was handled; the workflow is :mod:`kehu_core.complaints`.
+
+    ``status`` is the state it is in now; ``history`` the moves that brought it there (the
+    file written before the workflow existed has ``status: open|resolved`` and no history)."""
+
     kind: Literal["complaint"] = "complaint"
-    status: Literal["open", "resolved"] = "open"
+    status: ComplaintState = "open"
+    time: str | None = None  # HH:MM it was received, when known: deadlines count from it
     resolution: str | None = None
+    history: list[ComplaintStep] = Field(default_factory=list)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        if isinstance(value, dt.time):
+            return value.strftime("%H:%M")
+        if isinstance(value, int):  # 14:30 read by a YAML 1.1 loader as sexagesimal 870
+            return f"{value // 60:02d}:{value % 60:02d}"
+        return None if value in (None, "") else _check_minute(str(value), "%H:%M", "a time; expected HH:MM")
+
+    def step(self, state: str) -> ComplaintStep | None:
+        """The move into ``state`` (the latest, if there were several), or None."""
+        found = [s for s in self.history if s.state == state]
+        return found[-1] if found else None
 
 
 class Feedback(InteractionBase):

@@ -50,6 +50,7 @@ class HistoryNeeds:
     latest: bool = False  # the latest interaction of each kind (last contact, visit, purchase)
     purchases: tuple[dt.date, dt.date] | None = None  # purchases dated in [first, last]
     unpaid: bool = False  # unpaid purchases that have a due date
+    open_complaints: bool = False  # complaints not yet resolved (open or acknowledged)
 
     def __or__(self, other: HistoryNeeds) -> HistoryNeeds:
         spans = [s for s in (self.purchases, other.purchases) if s is not None]
@@ -57,6 +58,7 @@ class HistoryNeeds:
             self.latest or other.latest,
             (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None,
             self.unpaid or other.unpaid,
+            self.open_complaints or other.open_complaints,
         )
 
 
@@ -87,7 +89,7 @@ def _needed_histories(store: Store, customer_ids: Sequence[str], needs: HistoryN
     span = needs.purchases
     rows = store.index.selected_histories(
         customer_ids, purchases_between=(span[0].isoformat(), span[1].isoformat()) if span else None,
-        unpaid=needs.unpaid, latest=needs.latest)
+        unpaid=needs.unpaid, latest=needs.latest, open_complaints=needs.open_complaints)
     out: dict[str, list[Interaction]] = defaultdict(list)
     parse = interaction_adapter.validate_json
     for cid, data in rows:

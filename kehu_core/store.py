@@ -445,6 +445,60 @@ class Store:
             self.plugins.interaction_saved(self, self.get(customer_id), interaction)
         return interaction
 
+    def interaction_file(self, customer_id: str, interaction_id: str) -> Path:
+        check_id(interaction_id, "interaction id")
+        return self.interactions_dir(customer_id) / f"{interaction_id}.yaml"
+
+    def get_interaction(self, customer_id: str, interaction_id: str) -> Interaction:
+        path = self.interaction_file(customer_id, interaction_id)
+        if not path.is_file():
+            if not self.exists(customer_id):
+                raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+            raise NotFound(f"customer {customer_id} has no record {interaction_id!r}")
+        return self.read_interaction_file(path)
+
+    def update_interaction(
+        self, customer_id: str, interaction_id: str, changes: dict[str, Any],
+        *, append: dict[str, list[Any]] | None = None,
+    ) -> Interaction:
+        """Change fields of one interaction file (a complaint's state, a purchase's payments),
+        keeping its comments and the lines of other fields; ``append`` adds items to the end
+        of each named list field (created if missing), a mapping as one line (``- {a: 1}``),
+        so two clones' additions touch different lines. The result is validated before
+        anything is written: an invalid change leaves the file as it was."""
+        path = self.interaction_file(customer_id, interaction_id)
+        with self.lock():
+            self.get_interaction(customer_id, interaction_id)  # NotFound, or invalid as it is
+            try:
+                doc = load_roundtrip(path)
+            except YamlFileError as exc:
+                raise RecordError([exc.problem]) from None
+            for key, value in changes.items():
+                if value is None:
+                    doc.pop(key, None)
+                elif doc.get(key) != value:
+                    doc[key] = to_plain_yaml_value(value)
+            for key, items in (append or {}).items():
+                if key not in doc or doc[key] is None:
+                    doc[key] = to_plain_yaml_value([])
+                for item in items:
+                    value = to_plain_yaml_value(item)
+                    if isinstance(item, dict):
+                        value.fa.set_flow_style()
+                    doc[key].append(value)
+            original = path.read_text(encoding="utf-8")
+            text = dump_roundtrip(doc, like=original)
+            data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+            data.setdefault("id", interaction_id)
+            try:
+                interaction = parse_interaction(data)
+            except ValidationError as exc:
+                raise RecordError(validation_problems(exc, path, doc)) from None
+            if text != original:
+                self._write(path, text)
+                self._touched(path, interaction)
+        return interaction
+
     # --- ledgers ------------------------------------------------------------------------
 
     def ledger(self, customer_id: str, name: str) -> list[dict[str, Any]]:

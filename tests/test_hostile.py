@@ -77,7 +77,7 @@ EXPECT: dict[str, tuple[int, str]] = {
     "interaction/amount-huge.yaml": (3, "amount: Input should be a finite number"),
     "interaction/amount-nan.yaml": (3, "amount: Input should be a finite number"),
     "interaction/amount-text.yaml": (3, "amount: Input should be a valid decimal"),
-    "interaction/complaint-status.yaml": (3, "status: Input should be 'open' or 'resolved'"),
+    "interaction/complaint-status.yaml": (3, "status: Input should be 'open', 'acknowledged', 'resolved' or 'closed'"),
     "interaction/conflict-markers.yaml": (2, "unresolved git merge conflict"),
     "interaction/date-feb-30.yaml": (2, "date: Input should be a valid date"),
     "interaction/empty.yaml": (1, "expected a mapping of interaction fields"),

@@ -95,18 +95,23 @@ def interaction_group() -> None:
 @click.option("--kind", required=True, type=click.Choice([k for k in INTERACTION_KINDS if k != "purchase"]))
 @click.option("--date", "date", type=DATE, help="Default: today (--today).")
 @click.option("--text", required=True, help="What happened.")
-@click.option("--status", type=click.Choice(["open", "resolved"]), help="Complaints: open or resolved.")
+@click.option("--status", type=click.Choice(["open", "resolved"]),
+              help="Complaints: open (the default) or resolved; `kehu complaint` moves it along.")
+@click.option("--time", "time", metavar="HH:MM",
+              help="Complaints: when it was received (default: now, when --date is today).")
 @click.option("--resolution", help="Complaints: how it was resolved.")
 @click.option("--rating", type=click.IntRange(1, 5), help="Feedback: 1-5.")
 @click.option("--channel", help="Messages: wechat, sms, email ...")
 @click.option("--by", help="The rep who recorded it.")
 @pass_ctx
 def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | None, text: str,
-                    status: str | None, resolution: str | None, rating: int | None,
-                    channel: str | None, by: str | None) -> None:
+                    status: str | None, time: str | None, resolution: str | None,
+                    rating: int | None, channel: str | None, by: str | None) -> None:
     """Record an interaction with a customer."""
     data: dict[str, Any] = {"kind": kind, "date": date or ctx.store.today, "text": text, "by": by}
-    extras = {"status": (status, "complaint"), "resolution": (resolution, "complaint"),
+    if kind == "complaint" and time is None and data["date"] == ctx.store.today:
+        time = ctx.store.now().strftime("%H:%M")  # deadlines count from when it was received
+    extras = {"status": (status, "complaint"), "time": (time, "complaint"), "resolution": (resolution, "complaint"),
               "rating": (rating, "feedback"), "channel": (channel, "message")}
     for key, (value, allowed_kind) in extras.items():
         if value is not None:

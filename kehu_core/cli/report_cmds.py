@@ -87,7 +87,8 @@ def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date |
 
 @click.group("report")
 def report_group() -> None:
-    """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables."""
+    """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables,
+    complaints."""
 
 
 # --- revenue by month -----------------------------------------------------------------------
@@ -393,6 +394,47 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
         console.print(items)
     console.print("Days past due count from the due date, or from the purchase date when "
                   "there is none; the rep is the customer's owner.")
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} h"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+@report_group.command("complaints")
+@common(None)
+@pass_ctx
+def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> None:
+    """Complaint handling (投诉处理): time to acknowledge and to resolve, the share in time,
+    and how many customers bought again after a resolved complaint."""
+    from ..services.complaints import complaint_report
+
+    report = complaint_report(ctx.store, ctx.at(today))
+    if as_json:
+        emit_json(an.as_json(report))
+        return
+    states = " · ".join(f"{n} {s}" for s, n in report.by_state.items())
+    console.print(f"[bold]Complaints up to {report.today}[/]: {report.total} ({states}); "
+                  f"{report.overdue_now} overdue now")
+    table = _table(f"Handling (answer within {report.respond_within_hours} h, resolve within "
+                   f"{report.resolve_within_days} days)",
+                   ["Step", "Complaints", "In time", "Share", "Mean", "Median", "Longest"])
+    for name, t in (("acknowledge 答复", report.acknowledge), ("resolve 解决", report.resolve)):
+        table.add_row(name, str(t.count), str(t.in_time), _share(t.share_in_time),
+                      _hours(t.mean_hours), _hours(t.median_hours), _hours(t.max_hours))
+    console.print(table)
+    if report.resolved_without_moment:
+        console.print(f"{report.resolved_without_moment} resolved before kehu recorded when "
+                      "(not in the times above).")
+    console.print(f"Bought again after a resolved complaint: {report.customers_bought_again} of "
+                  f"{report.customers_resolved} customers ({_share(report.comeback_share)}; "
+                  f"the seeds say {_share(report.seed_comeback_share)} come back when it is resolved well).")
 
 
 def register(cli: click.Group) -> None:

@@ -272,12 +272,13 @@ class Queries(IndexConnection):
 
     def selected_histories(
         self, customer_ids: Sequence[str], *, purchases_between: tuple[str, str] | None = None,
-        unpaid: bool = False, latest: bool = False,
+        unpaid: bool = False, latest: bool = False, open_complaints: bool = False,
     ) -> list[tuple[str, str]]:
         """(customer id, interaction JSON text) of these customers, oldest first, limited to
         what reminder rules say they read: purchases dated in ``purchases_between`` (both
-        included), unpaid purchases with a due date, and (``latest``) the latest interaction
-        of each kind. One query; at most ``_LOOKUP`` customers at a time."""
+        included), unpaid purchases with a due date, (``latest``) the latest interaction
+        of each kind, and complaints not yet resolved (``open_complaints``). One query; at
+        most ``_LOOKUP`` customers at a time."""
         marks = ",".join("?" * len(customer_ids))
         parts, params = [], []
         purchase_if = []
@@ -294,6 +295,11 @@ class Queries(IndexConnection):
             # SQLite gives the other columns of the row holding max(date): one latest row per kind
             parts.append("SELECT customer_id, id, date, data FROM (SELECT customer_id, id, data, max(date) AS date"
                          f" FROM interactions WHERE customer_id IN ({marks}) GROUP BY customer_id, kind)")
+            params += customer_ids
+        if open_complaints:
+            parts.append("SELECT customer_id, id, date, data FROM interactions WHERE customer_id IN"
+                         f" ({marks}) AND kind='complaint'"
+                         " AND coalesce(json_extract(data, '$.status'), 'open') IN ('open', 'acknowledged')")
             params += customer_ids
         if not parts:
             return []

@@ -1,0 +1,88 @@
+"""``kehu complaint list|ack|resolve|close``: complaints resolved in time.
+
+The workflow and the deadlines are :mod:`kehu_core.complaints`; this module parses and prints.
+"""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from .. import complaints as cp
+from ..ids import check_id
+from . import Context, emit_json, pass_ctx
+from .render import console
+
+STATE_NAMES = {"open": "待答复 open", "acknowledged": "处理中 acknowledged",
+               "resolved": "已解决 resolved", "closed": "已回访 closed"}
+
+
+def _at(value: str) -> str:
+    return value.replace("T", " ")
+
+
+@click.group("complaint")
+def complaint_group() -> None:
+    """Complaints (投诉): open → acknowledged → resolved → closed, with deadlines."""
+
+
+@complaint_group.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only complaints not yet resolved.")
+@click.option("--owner", help="Only complaints of this rep's customers.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bool) -> None:
+    """Complaints with their state, deadlines (respond by, resolve by) and who handles them;
+    the most urgent first."""
+    found = cp.complaints(ctx.store, open_only=open_only, owner=owner)
+    if as_json:
+        emit_json([v.to_json() for v in found])
+        return
+    if not found:
+        click.echo("no complaints" + (" open" if open_only else ""), err=True)
+        return
+    table = Table(header_style="bold", title=f"Complaints on {_at(cp.moment(ctx.store).isoformat(timespec='minutes'))}")
+    for title in ("Customer", "Complaint", "State", "Respond by", "Resolve by", "Handler", "Text"):
+        table.add_column(title, overflow="fold", no_wrap=title in ("Complaint", "Respond by", "Resolve by"))
+    for v in found:
+        data = v.to_json()
+        respond = _at(data["respond_by"]) + (" [red]OVERDUE[/]" if v.respond_overdue else "")
+        resolve = _at(data["resolve_by"]) + (" [red]OVERDUE[/]" if v.resolve_overdue else "")
+        table.add_row(f"{v.customer_name}\n{v.customer_id}", v.complaint.id, STATE_NAMES[v.state],
+                      respond, resolve, v.handler or "-", v.complaint.text or "")
+    console.print(table)
+    late = sum(1 for v in found if v.overdue)
+    pending = sum(1 for v in found if v.unfinished)
+    click.echo(f"{len(found)} complaints · {pending} not resolved · {late} overdue")
+
+
+def _move(verb: str, help_text: str) -> click.Command:
+    @click.command(verb, help=help_text)
+    @click.argument("customer_id")
+    @click.argument("complaint_id", metavar="COMPLAINT")
+    @click.option("--text", help="What was said or done (for resolve: the resolution).")
+    @click.option("--by", help="Who did it (default: the customer's owner).")
+    @pass_ctx
+    def command(ctx: Context, customer_id: str, complaint_id: str, text: str | None, by: str | None) -> None:
+        done = cp.move(ctx.store, check_id(customer_id, "customer id"), complaint_id, verb, by=by, text=text)
+        step = done.complaint.history[-1]
+        who = f" by {step.by}" if step.by else ""
+        click.echo(f"{done.customer_name}: complaint {done.complaint.id} {done.state} "
+                   f"{_at(step.at)}{who}")
+        if done.state == cp.ACKNOWLEDGED:
+            late = " (overdue)" if done.resolve_overdue else ""
+            click.echo(f"resolve by {_at(done.to_json()['resolve_by'])}{late}")
+    return command
+
+
+complaint_group.add_command(_move(
+    "ack", "Acknowledge a complaint: the customer was told what will happen (open → acknowledged)."))
+complaint_group.add_command(_move(
+    "resolve", "Resolve a complaint (acknowledged → resolved; an open one is acknowledged in the "
+               "same moment). --text: how it was resolved."))
+complaint_group.add_command(_move(
+    "close", "Close a resolved complaint after following up with the customer (resolved → closed)."))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(complaint_group)
