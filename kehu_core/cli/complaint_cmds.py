@@ -6,7 +6,6 @@ The workflow and the deadlines are :mod:`kehu_core.complaints`; this module pars
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from .. import complaints as cp
 from ..ids import check_id
@@ -41,16 +40,15 @@ def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bo
     if not found:
         click.echo("no complaints" + (" open" if open_only else ""), err=True)
         return
-    table = Table(header_style="bold", title=f"Complaints on {_at(cp.moment(ctx.store).isoformat(timespec='minutes'))}")
-    for title in ("Customer", "Complaint", "State", "Respond by", "Resolve by", "Handler", "Text"):
-        table.add_column(title, overflow="fold", no_wrap=title in ("Complaint", "Respond by", "Resolve by"))
     for v in found:
         data = v.to_json()
-        respond = _at(data["respond_by"]) + (" [red]OVERDUE[/]" if v.respond_overdue else "")
-        resolve = _at(data["resolve_by"]) + (" [red]OVERDUE[/]" if v.resolve_overdue else "")
-        table.add_row(f"{v.customer_name}\n{v.customer_id}", v.complaint.id, STATE_NAMES[v.state],
-                      respond, resolve, v.handler or "-", v.complaint.text or "")
-    console.print(table)
+        respond = "respond by " + _at(data["respond_by"]) + (" [bold red]OVERDUE[/]" if v.respond_overdue else "")
+        resolve = "resolve by " + _at(data["resolve_by"]) + (" [bold red]OVERDUE[/]" if v.resolve_overdue else "")
+        console.print(f"[bold]{v.customer_name}[/] ({v.customer_id})  {v.complaint.id}  "
+                      f"{STATE_NAMES[v.state]}  handler {v.handler or '-'}", soft_wrap=True)
+        console.print(f"    {respond} · {resolve}", soft_wrap=True)
+        if v.complaint.text:
+            console.print(f"    {v.complaint.text}", soft_wrap=True, markup=False)
     late = sum(1 for v in found if v.overdue)
     pending = sum(1 for v in found if v.unfinished)
     click.echo(f"{len(found)} complaints · {pending} not resolved · {late} overdue")

@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kehu_core import calendar
-from kehu_core.models import Customer, Purchase, Reminder
+from kehu_core import calendar, complaints
+from kehu_core.models import Complaint, Customer, Purchase, Reminder
 from kehu_core.plugins import plugin_settings
 from kehu_core.reminders import HistoryNeeds
 from kehu_core.store import Store
@@ -93,6 +93,7 @@ class RemindersSettings(BaseModel):
     key_visits: KeyVisits = Field(default_factory=KeyVisits)
     overdue: Overdue = Field(default_factory=Overdue)
     dormant: Dormant = Field(default_factory=Dormant)
+    complaints: _Rule = Field(default_factory=_Rule)  # deadlines: `complaints:` in kehu.yaml
 
 
 def settings(store: Store) -> RemindersSettings:
@@ -340,6 +341,34 @@ class Dormant_(Rule):
             )
 
 
+class Complaint_(Rule):
+    """Answer a complaint by its respond-by deadline, resolve it by its resolve-by deadline
+    (``complaints:`` in kehu.yaml, computed by kehu_core.complaints). Due on the deadline's day
+    (``remind_ahead_hours`` earlier if set); gone once the complaint has moved on. Not
+    outreach: a customer marked do_not_contact who complained still gets an answer."""
+
+    name, outreach = "complaint", False
+
+    def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
+        return HistoryNeeds(open_complaints=True)
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        settings = store.config.complaints
+        ahead = dt.timedelta(hours=settings.remind_ahead_hours)
+        for c in history:
+            if not isinstance(c, Complaint) or c.status not in complaints.UNFINISHED:
+                continue
+            limits = complaints.deadlines(settings, c)
+            if c.status == complaints.OPEN:
+                deadline, step, title = limits.respond_by, "answer", "答复投诉 answer complaint"
+            else:
+                deadline, step, title = limits.resolve_by, "resolve", "解决投诉 resolve complaint"
+            day = (deadline - ahead).date()
+            if day <= end:
+                detail = f"{c.date} {c.text or ''}".strip() + f"；{deadline:%Y-%m-%d %H:%M} 前"
+                yield _reminder(self.name, customer, day, f"{c.id}-{step}", title, detail)
+
+
 RULES: dict[str, type[Rule]] = {
     "greeting": Greeting,
     "survey": Survey,
@@ -349,6 +378,7 @@ RULES: dict[str, type[Rule]] = {
     "key_visits": KeyVisit,
     "overdue": Overdue_,
     "dormant": Dormant_,
+    "complaints": Complaint_,
 }
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
@@ -15,6 +15,8 @@ from kehu_core.errors import ConflictError, KehuError
 
 from ..editor import EditSession
 from ..messages import CustomerSaved, StoreChanged
+from ..widgets.complaints import ComplaintTable, open_complaints
+from ..widgets.complaints import move as move_complaint
 from ..widgets.customer.panels import PluginPanels
 from ..widgets.customer.profile import ProfileCard
 from ..widgets.customer.timeline import Timeline
@@ -33,6 +35,8 @@ class CustomerScreen(Screen):
         Binding("p", "add_purchase", "Purchase"),
         Binding("i", "add_interaction", "Interaction"),
         Binding("r", "reload", "Reload"),
+        Binding("a", "complaint('ack')", "Ack complaint"),
+        Binding("v", "complaint('resolve')", "Resolve complaint"),
     ]
     COMMANDS_HERE = [
         ("edit", "Edit this customer"),
@@ -54,13 +58,16 @@ class CustomerScreen(Screen):
                 yield ProfileCard(id="profile", classes="card")
                 yield ValuesCard(id="values", classes="card")
                 yield PluginPanels(id="plugin-panels")
-            yield Timeline(id="timeline", classes="card")
+            with Vertical(id="detail-right"):
+                yield ComplaintTable(with_customer=False, id="customer-complaints", classes="card")
+                yield Timeline(id="timeline", classes="card")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#profile").border_title = "客户资料 Profile"
         self.query_one("#values").border_title = "等级 · 积分 · 提醒  Tier · points · reminders"
         self.query_one("#timeline").border_title = "时间线 Timeline"
+        self.query_one("#customer-complaints").border_title = "未解决投诉 Open complaints · a ack · v resolve"
         self.load()
         self.query_one(Timeline).focus()
 
@@ -80,6 +87,7 @@ class CustomerScreen(Screen):
             referrer = row.customer.name if row else None
         self.query_one(ProfileCard).show(customer, referrer)
         self._load_values()
+        self.query_one(ComplaintTable).show(open_complaints(store, self.customer_id))
         timeline = self.query_one(Timeline)
         timeline.show(history)
         timeline.border_subtitle = _totals(history)
@@ -102,6 +110,15 @@ class CustomerScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_complaint(self, verb: str) -> None:
+        """Acknowledge or resolve the selected open complaint (kehu_core.complaints.move)."""
+        view = self.query_one(ComplaintTable).selected
+        if view is None:
+            self.notify("no open complaint", severity="warning")
+            return
+        if move_complaint(self, self.store, self.customer_id, view.complaint.id, verb):
+            self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
         self.load()

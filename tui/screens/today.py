@@ -21,6 +21,8 @@ from textual.widgets import Footer, Header, Static
 from kehu_core.errors import KehuError
 
 from ..messages import CustomerSaved, StoreChanged
+from ..widgets.complaints import ComplaintTable, open_complaints
+from ..widgets.complaints import move as move_complaint
 from ..widgets.reminders.table import ReminderTable
 from .snooze import SnoozeScreen
 
@@ -49,6 +51,8 @@ class TodayScreen(Screen):
         Binding("enter", "open", "Open customer"),
         Binding("w", "toggle_week", "Today/week"),
         Binding("r", "reload", "Reload"),
+        Binding("a", "complaint('ack')", "Ack complaint"),
+        Binding("v", "complaint('resolve')", "Resolve complaint"),
     ]
     COMMANDS_HERE = [("done", "Mark the reminder done"), ("snooze", "Snooze the reminder")]
 
@@ -63,11 +67,13 @@ class TodayScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="today-status")
+        yield ComplaintTable(id="today-complaints", classes="card")
         yield ReminderTable(id="reminders")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = f"today {self.today.isoformat()}"
+        self.query_one(ComplaintTable).border_title = "未解决投诉 Open complaints · a ack · v resolve"
         self.query_one(ReminderTable).focus()  # before it is loading: then it takes no focus
         self.load()
 
@@ -98,6 +104,8 @@ class TodayScreen(Screen):
         status = self.query_one("#today-status", Static)
         table = self.query_one(ReminderTable)
         try:
+            complaints = await self._run(open_complaints)
+            self.query_one(ComplaintTable).show(complaints)
             found = await self._run(module.due_reminders, start, end)
         except KehuError as exc:
             table.loading = False
@@ -157,8 +165,32 @@ class TodayScreen(Screen):
         self.notify(f"snoozed until {until.isoformat()}: {reminder.customer_name}")
         self.app.broadcast(CustomerSaved(reminder.customer_id))  # type: ignore[attr-defined]
 
+    def action_complaint(self, verb: str) -> None:
+        """Acknowledge or resolve a complaint (kehu_core.complaints.move): the one a selected
+        complaint reminder is about, else the one selected in the open complaints."""
+        table = self.query_one(ReminderTable)
+        reminder = table.selected if table.has_focus else None
+        if reminder is not None and reminder.rule == "complaint":
+            customer_id, complaint_id = reminder.customer_id, reminder.key.split(":", 2)[2].rsplit("-", 1)[0]
+        elif reminder is not None:
+            self.notify("this reminder is not about a complaint: Tab to the open complaints",
+                        severity="warning")
+            return
+        else:
+            view = self.query_one(ComplaintTable).selected
+            if view is None:
+                self.notify("no open complaint", severity="warning")
+                return
+            customer_id, complaint_id = view.customer_id, view.complaint.id
+        if move_complaint(self, self.store, customer_id, complaint_id, verb):
+            self.app.broadcast(CustomerSaved(customer_id))  # type: ignore[attr-defined]
+
     def on_data_table_row_selected(self, event: ReminderTable.RowSelected) -> None:
         event.stop()
+        if isinstance(event.data_table, ComplaintTable):
+            if view := event.data_table.selected:
+                self.app.open_customer(view.customer_id)  # type: ignore[attr-defined]
+            return
         self.action_open()
 
     def action_open(self) -> None:

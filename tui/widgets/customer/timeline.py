@@ -46,7 +46,7 @@ def _state(record: Any) -> Text:
         due = f" {record.due.isoformat()[5:]}" if record.due else ""
         return Text(f"unpaid{due}", style="bold red")
     if record.kind == "complaint":
-        return Text(record.status, style="green" if record.status == "resolved" else "bold red")
+        return Text(record.status, style="green" if record.status in ("resolved", "closed") else "bold red")
     if record.kind == "feedback" and record.rating:
         return Text("★" * record.rating)
     return Text("")

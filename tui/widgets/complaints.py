@@ -1,0 +1,89 @@
+"""Open complaints as a table (the customer screen and Today), and moving one along.
+
+The states, deadlines and moves are ``kehu_core.complaints`` (what ``kehu complaint`` calls):
+``a`` acknowledges the selected complaint, ``v`` resolves it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kehu_core import complaints as cp
+from kehu_core.errors import KehuError
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from kehu_core.store import Store
+
+STATE_LABELS = {"open": "待答复 open", "acknowledged": "处理中 ack'd",
+                "resolved": "已解决 resolved", "closed": "已回访 closed"}
+VERB_DONE = {"ack": "acknowledged", "resolve": "resolved", "close": "closed"}
+
+
+def open_complaints(store: Store, customer_id: str | None = None) -> list[cp.ComplaintView]:
+    """Complaints not yet resolved, the most urgent first (of one customer, or of everyone)."""
+    return cp.complaints(store, open_only=True, customer_id=customer_id)
+
+
+def _row_key(view: cp.ComplaintView) -> str:
+    return f"{view.customer_id}/{view.complaint.id}"
+
+
+class ComplaintTable(DataTable):
+    """One row per open complaint: customer, state, the next deadline (red when overdue)."""
+
+    def __init__(self, *, with_customer: bool = True, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.with_customer = with_customer
+        self.views: dict[str, cp.ComplaintView] = {}
+
+    def on_mount(self) -> None:
+        if self.with_customer:
+            self.add_column("Customer", key="customer", width=12)
+        self.add_column("Received", key="date", width=10)
+        self.add_column("State", key="state", width=14)
+        self.add_column("Due", key="due", width=26)
+        self.add_column("Handler", key="handler", width=8)
+        self.add_column("Complaint", key="text")
+
+    def show(self, views: list[cp.ComplaintView]) -> None:
+        selected = self.selected
+        self.clear()
+        self.views = {_row_key(v): v for v in views}
+        for v in views:
+            deadline = v.next_deadline
+            what = "answer by" if v.state == cp.OPEN else "resolve by"
+            due = Text(f"{what} {deadline:%m-%d %H:%M}" if deadline else "",
+                       style="bold red" if v.overdue else "")
+            if v.overdue:
+                due.append(" overdue")
+            cells = [v.complaint.date.isoformat(), STATE_LABELS[v.state], due, v.handler or "-",
+                     v.complaint.text or ""]
+            if self.with_customer:
+                cells.insert(0, v.customer_name)
+            self.add_row(*cells, key=_row_key(v))
+        if selected is not None and _row_key(selected) in self.views:
+            self.move_cursor(row=self.get_row_index(_row_key(selected)), animate=False)
+        self.display = bool(views)
+
+    @property
+    def selected(self) -> cp.ComplaintView | None:
+        if not self.views or self.row_count == 0:
+            return None
+        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self.views.get(str(key))
+
+
+def move(screen: Screen, store: Store, customer_id: str, complaint_id: str, verb: str) -> bool:
+    """Move one complaint along through kehu_core.complaints.move; say what happened."""
+    try:
+        done = cp.move(store, customer_id, complaint_id, verb)
+    except KehuError as exc:
+        screen.notify(f"not {VERB_DONE[verb]}: {exc}", severity="error", timeout=10)
+        return False
+    screen.notify(f"complaint {VERB_DONE[verb]}: {done.customer_name} · {done.complaint.text or ''}")
+    return True
