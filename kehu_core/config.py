@@ -45,6 +45,20 @@ class ComplaintSettings(BaseModel):
         description="remind this many hours before a deadline (0: on the deadline's day)")
 
 
+class PurchaseSettings(BaseModel):
+    """``purchases:`` in kehu.yaml: how a new purchase is recorded when nobody says (the CLI's
+    ``kehu purchase add`` and the TUI's purchase form take the same default; see
+    docs/payments.md and :mod:`kehu_core.services.payments`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_paid: bool = Field(False, description="a new purchase is paid (true) or on credit (false)")
+    credit_days: int | None = Field(
+        30, ge=0, le=3650,
+        description="a purchase on credit without --due is due this many days after its date "
+                    "(null: no due date)")
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -62,6 +76,7 @@ class StoreConfig(BaseModel):
     segments: dict[str, dict[str, Any]] = Field(default_factory=dict)
     smtp: dict[str, Any] = Field(default_factory=dict)
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
+    purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

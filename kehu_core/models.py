@@ -215,13 +215,43 @@ class InteractionBase(BaseModel):
         return check_id(value, "interaction id")
 
 
+class Payment(BaseModel):
+    """One payment towards a purchase (``kehu purchase pay``): when, how much, who took it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    date: dt.date
+    amount: Money = Field(gt=0)
+    by: str | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        return value.quantize(CENT)
+
+
+class Voided(BaseModel):
+    """A purchase taken back (``kehu purchase void``): kept in the history, counted nowhere."""
+
+    model_config = ConfigDict(extra="allow")
+
+    date: dt.date
+    reason: str | None = None
+    by: str | None = None
+
+
 class Purchase(InteractionBase):
+    """A sale. ``paid`` is true once it is settled; ``payments`` are what was paid later
+    (a purchase paid at the counter has none); ``voided`` marks a sale taken back."""
+
     kind: Literal["purchase"] = "purchase"
     items: list[LineItem] = Field(default_factory=list)
     amount: Money | None = None
     gifts: list[str] = Field(default_factory=list)
     due: dt.date | None = None
     paid: bool = False
+    payments: list[Payment] = Field(default_factory=list)
+    voided: Voided | None = None
 
     @field_validator("gifts", mode="before")
     @classmethod
@@ -241,6 +271,19 @@ class Purchase(InteractionBase):
     @property
     def item_names(self) -> list[str]:
         return [i.name for i in self.items]
+
+    @property
+    def paid_amount(self) -> Decimal:
+        """What the payments add up to."""
+        return sum((p.amount for p in self.payments), Decimal(0)).quantize(CENT)
+
+    @property
+    def owed(self) -> Decimal:
+        """What is still to be paid: nothing once ``paid`` (or voided), else the amount less
+        the payments."""
+        if self.paid or self.voided is not None:
+            return Decimal(0).quantize(CENT)
+        return max(Decimal(self.amount or 0) - self.paid_amount, Decimal(0)).quantize(CENT)
 
 
 class Visit(InteractionBase):

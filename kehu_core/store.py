@@ -418,8 +418,19 @@ class Store:
             raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {stem!r}")])
         return interaction
 
-    def add_interaction(self, customer_id: str, data: dict[str, Any]) -> Interaction:
-        """Record a purchase, visit, call ... and tell the plugins (points, tiers ...)."""
+    def check_not_future(self, day: dt.date, what: str = "date", *, allow_future: bool = False) -> None:
+        """The one rule on the dates people give kehu (a purchase, a visit, a payment, an
+        import's rows): nothing dated after the store's day (``store.today``), which is
+        nearly always a typo (next year for this year) that would earn points and sit in every
+        report, unless ``allow_future``. Raises KehuError saying so."""
+        if not allow_future and day > self.today:
+            raise KehuError(f"{what} {day.isoformat()} is after today ({self.today.isoformat()}); "
+                            "a future date is refused unless --allow-future")
+
+    def add_interaction(self, customer_id: str, data: dict[str, Any], *,
+                        allow_future: bool = False) -> Interaction:
+        """Record a purchase, visit, call ... and tell the plugins (points, tiers ...).
+        A date after ``today`` is refused unless ``allow_future`` (:meth:`check_not_future`)."""
         if not self.exists(customer_id):
             raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
         data = dict(data)
@@ -429,6 +440,7 @@ class Store:
             interaction = parse_interaction(data)
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
+        self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
         with self.lock():
             if path.exists():

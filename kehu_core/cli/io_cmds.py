@@ -21,8 +21,10 @@ _SHOWN = 20  # per-customer lines printed per group; --json has them all
               help="auto, vcard, google-csv, sheet, or a plugin's format.")
 @click.option("--dry-run", is_flag=True, help="Show what would be created, merged and skipped; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
+@click.option("--allow-future", is_flag=True, help="Accept purchases dated after today.")
 @pass_ctx
-def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, as_json: bool) -> None:
+def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, as_json: bool,
+               allow_future: bool) -> None:
     """Import contacts (vCard, Google CSV) and customer sheets (xlsx, csv); merges duplicates.
 
     Exit 1 if any row could not be imported (each is reported as file:line: message; the
@@ -31,7 +33,8 @@ def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, a
     from ..services.importing import import_files
 
     with _progress() as on_progress:
-        summary = import_files(ctx.store, files, fmt=fmt, dry_run=dry_run, on_progress=on_progress)
+        summary = import_files(ctx.store, files, fmt=fmt, dry_run=dry_run, on_progress=on_progress,
+                               allow_future=allow_future)
     for problem in summary.problems:
         click.echo(problem, err=True)
     if as_json:

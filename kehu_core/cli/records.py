@@ -56,16 +56,30 @@ def purchase_group() -> None:
 @click.option("--price", multiple=True, type=MONEY, help="Unit price of the item at the same position.")
 @click.option("--amount", type=MONEY, help="Total amount (default: the sum of qty × price).")
 @click.option("--gift", multiple=True, help="Gift given with the purchase (购物赠品).")
-@click.option("--due", type=DATE, help="Payment due date, for purchases on credit.")
-@click.option("--paid", is_flag=True, help="The purchase is paid.")
+@click.option("--due", type=DATE,
+              help="Payment due date, for purchases on credit (default: `purchases: credit_days` after --date).")
+@click.option("--paid/--unpaid", "paid", default=None,
+              help="Paid now, or on credit (default: `purchases: default_paid` in kehu.yaml).")
+@click.option("--credit", is_flag=True, help="On credit (赊账): the same as --unpaid.")
+@click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @click.option("--note", "text", help="Free text.")
 @click.option("--by", help="The rep who made the sale.")
 @pass_ctx
 def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tuple[str, ...],
                  qty: tuple[Decimal, ...], price: tuple[Decimal, ...], amount: Decimal | None,
-                 gift: tuple[str, ...], due: dt.date | None, paid: bool, text: str | None,
-                 by: str | None) -> None:
-    """Record a purchase: --item NAME [--qty N] [--price P] ..., or --amount A."""
+                 gift: tuple[str, ...], due: dt.date | None, paid: bool | None, credit: bool,
+                 allow_future: bool, text: str | None, by: str | None) -> None:
+    """Record a purchase: --item NAME [--qty N] [--price P] ..., or --amount A.
+
+    Paid or on credit as --paid / --unpaid (--credit) say, else as kehu.yaml's
+    `purchases: default_paid` says; stderr says which. The new purchase's id is the last line
+    of stdout (for `kehu purchase pay` and `kehu purchase void`)."""
+    from ..services import payments
+
+    if credit:
+        if paid:
+            raise click.UsageError("--paid and --credit contradict each other")
+        paid = False
     if not item and amount is None:
         raise click.UsageError("give at least one --item, or an --amount")
     if len(qty) > len(item) or len(price) > len(item):
@@ -78,11 +92,55 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
         items.append(entry)
     if amount is None and any("price" not in i for i in items):
         raise click.UsageError("give a --price for every --item, or an --amount")
-    interaction = ctx.store.add_interaction(check_id(customer_id, "customer id"), {
-        "kind": "purchase", "date": date or ctx.store.today, "items": items, "amount": amount,
-        "gifts": list(gift), "due": due, "paid": paid, "text": text, "by": by,
-    })
-    click.echo(interaction.id)
+    purchase = payments.record_purchase(ctx.store, check_id(customer_id, "customer id"), {
+        "date": date or ctx.store.today, "items": items, "amount": amount,
+        "gifts": list(gift), "due": due, "text": text, "by": by,
+    }, paid=paid, allow_future=allow_future)
+    click.echo(f"¥{purchase.amount} {payments.terms(purchase)}", err=True)
+    click.echo(purchase.id)
+
+
+@purchase_group.command("pay")
+@click.argument("customer_id")
+@click.argument("purchase_id", metavar="PURCHASE")
+@click.option("--amount", type=MONEY, help="How much was paid (default: all that is owed).")
+@click.option("--date", "date", type=DATE, help="When it was paid. Default: today (--today).")
+@click.option("--by", help="Who took the money (default: the customer's owner).")
+@click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
+@pass_ctx
+def purchase_pay(ctx: Context, customer_id: str, purchase_id: str, amount: Decimal | None,
+                 date: dt.date | None, by: str | None, allow_future: bool) -> None:
+    """Record a payment towards a purchase on credit: part of what is owed with --amount,
+    else all of it. More than is owed is refused. Receivables, reminders and points follow."""
+    from ..services import payments
+
+    done = payments.pay(ctx.store, check_id(customer_id, "customer id"), purchase_id, amount=amount,
+                        date=date, by=by, allow_future=allow_future)
+    p = done.purchase
+    state = "paid in full" if done.settled else f"¥{p.owed} still owed"
+    click.echo(f"{done.customer_name}: ¥{done.payment['amount']} paid on {p.id} "
+               f"{done.payment['date'].isoformat()} (¥{p.paid_amount} of ¥{p.amount}); {state}")
+
+
+@purchase_group.command("void")
+@click.argument("customer_id")
+@click.argument("purchase_id", metavar="PURCHASE")
+@click.option("--reason", help="Why it is taken back (kept on the purchase).")
+@click.option("--by", help="Who voided it (default: the customer's owner).")
+@pass_ctx
+def purchase_void(ctx: Context, customer_id: str, purchase_id: str, reason: str | None,
+                  by: str | None) -> None:
+    """Void a purchase entered by mistake or taken back: it stays in the customer's history,
+    marked voided; revenue, receivables, reports and reminders leave it out and its points are
+    reversed. Voiding twice is refused."""
+    from ..services import payments
+
+    p = payments.void(ctx.store, check_id(customer_id, "customer id"), purchase_id, reason=reason, by=by)
+    click.echo(f"voided {p.id} (¥{p.amount}, {p.date.isoformat()})"
+               + (f": {p.voided.reason}" if p.voided and p.voided.reason else ""))
+    if p.paid_amount or p.paid:
+        click.echo(f"note: ¥{p.paid_amount if p.payments else p.amount} was paid on it; "
+                   "a refund is not recorded by kehu", err=True)
 
 
 @click.group("interaction")
@@ -103,10 +161,12 @@ def interaction_group() -> None:
 @click.option("--rating", type=click.IntRange(1, 5), help="Feedback: 1-5.")
 @click.option("--channel", help="Messages: wechat, sms, email ...")
 @click.option("--by", help="The rep who recorded it.")
+@click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @pass_ctx
 def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | None, text: str,
                     status: str | None, time: str | None, resolution: str | None,
-                    rating: int | None, channel: str | None, by: str | None) -> None:
+                    rating: int | None, channel: str | None, by: str | None,
+                    allow_future: bool) -> None:
     """Record an interaction with a customer."""
     data: dict[str, Any] = {"kind": kind, "date": date or ctx.store.today, "text": text, "by": by}
     if kind == "complaint" and time is None and data["date"] == ctx.store.today:
@@ -118,7 +178,8 @@ def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | N
             if kind != allowed_kind:
                 raise click.UsageError(f"--{key} is only for --kind {allowed_kind}")
             data[key] = value
-    interaction = ctx.store.add_interaction(check_id(customer_id, "customer id"), data)
+    interaction = ctx.store.add_interaction(check_id(customer_id, "customer id"), data,
+                                            allow_future=allow_future)
     click.echo(interaction.id)
 
 

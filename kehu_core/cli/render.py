@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -92,6 +93,18 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]]) -> 
             ) or i.get("text", "")
             table.add_row(
                 str(i["date"]), i["kind"], what, str(i.get("amount", "")),
-                "" if i["kind"] != "purchase" else ("yes" if i.get("paid") else "no"),
+                "" if i["kind"] != "purchase" else _paid_cell(i),
             )
         console.print(table)
+
+
+def _paid_cell(purchase: dict[str, Any]) -> str:
+    """yes / no / part of it paid / voided (a voided purchase stays in the history, marked)."""
+    if purchase.get("voided"):
+        reason = purchase["voided"].get("reason")
+        return f"voided {purchase['voided']['date']}" + (f" ({reason})" if reason else "")
+    if purchase.get("paid"):
+        return "yes"
+    paid = sum(Decimal(str(p.get("amount", 0))) for p in purchase.get("payments") or [])
+    due = f", due {purchase['due']}" if purchase.get("due") else ""
+    return (f"{paid} of {purchase.get('amount')} paid" if paid else "no") + due

@@ -15,7 +15,7 @@ from ..errors import Problem
 from ..models import TRUSTED
 from ..textsearch import normalise_query
 from .connection import IndexConnection
-from .rows import Row
+from .rows import VOIDED, Row
 
 #: customer ids per query (SQLite limits the number of parameters)
 _LOOKUP = 500
@@ -170,8 +170,10 @@ class Queries(IndexConnection):
     # --- interactions -------------------------------------------------------------------
 
     def purchase_ids(self) -> set[tuple[str, str]]:
-        """(customer id, purchase id) of every purchase (an import skips those it has)."""
-        return set(self.db.execute("SELECT customer_id, id FROM interactions WHERE kind='purchase'"))
+        """(customer id, purchase id) of every purchase, voided ones too (an import skips
+        those it has: a voided purchase is not imported again)."""
+        return set(self.db.execute(
+            "SELECT customer_id, id FROM interactions WHERE kind IN ('purchase', ?)", (VOIDED,)))
 
     def last_purchase(self, customer_id: str) -> dict[str, Any] | None:
         """A customer's latest purchase as a plain dict, or None."""
@@ -200,10 +202,12 @@ class Queries(IndexConnection):
         return float(row[0])
 
     def unpaid_purchases(self, until: str) -> list[tuple[str, str, str, str | None, float, str | None]]:
-        """(customer id, purchase id, date, due, amount, by) of every purchase not paid and
-        dated up to ``until``, by date."""
+        """(customer id, purchase id, date, due, amount still owed, by) of every purchase not
+        paid and dated up to ``until``, by date (voided purchases are no purchases here). The
+        amount owed is the purchase's less its ``payments``."""
         return self.db.execute(
-            "SELECT customer_id, id, date, due, amount, json_extract(data, '$.by') FROM interactions"
+            "SELECT customer_id, id, date, due, amount - coalesce((SELECT sum(json_extract(p.value, '$.amount'))"
+            " FROM json_each(data, '$.payments') AS p), 0), json_extract(data, '$.by') FROM interactions"
             " WHERE kind='purchase' AND paid=0 AND date <= ? ORDER BY date, customer_id, id",
             (until,),
         ).fetchall()
@@ -254,10 +258,11 @@ class Queries(IndexConnection):
                   newest_first: bool = False) -> Iterator[tuple[str, str]]:
         """(customer id, interaction as its stored JSON text) of these customers (default:
         everyone), each customer's oldest first, or newest first; without purchases if
-        ``purchases`` is false. JSON text, so callers parse it straight into their model."""
-        kind = "" if purchases else " AND kind != 'purchase'"
+        ``purchases`` is false; never a voided purchase. JSON text, so callers parse it
+        straight into their model."""
+        kind = f" AND kind != '{VOIDED}'" if purchases else f" AND kind NOT IN ('purchase', '{VOIDED}')"
         if customer_ids is None:
-            where = " WHERE kind != 'purchase'" if not purchases else ""
+            where = " WHERE" + kind.removeprefix(" AND")
             order = "date DESC, id DESC" if newest_first else "date, id"
             yield from self.db.execute(f"SELECT customer_id, data FROM interactions{where} ORDER BY {order}")
             return
@@ -294,7 +299,8 @@ class Queries(IndexConnection):
         if latest:
             # SQLite gives the other columns of the row holding max(date): one latest row per kind
             parts.append("SELECT customer_id, id, date, data FROM (SELECT customer_id, id, data, max(date) AS date"
-                         f" FROM interactions WHERE customer_id IN ({marks}) GROUP BY customer_id, kind)")
+                         f" FROM interactions WHERE customer_id IN ({marks}) AND kind != '{VOIDED}'"
+                         " GROUP BY customer_id, kind)")
             params += customer_ids
         if open_complaints:
             parts.append("SELECT customer_id, id, date, data FROM interactions WHERE customer_id IN"

@@ -110,11 +110,17 @@ def _customer_rows(out: Parsed, c: Customer) -> None:
     out.tags = [(c.id, t) for t in c.tags]
 
 
+VOIDED = "voided"
+"""The index's kind of a voided purchase: its file stays in the customer's history, but no
+query for purchases (revenue, receivables, reports, reminders' histories) ever sees it."""
+
+
 def _interaction_rows(out: Parsed, i: Any) -> None:
     out.kind = "interaction"
     is_purchase = isinstance(i, Purchase)
+    kind = VOIDED if is_purchase and i.voided is not None else i.kind
     out.interaction = (
-        out.cid, i.id, i.kind, i.date.isoformat(),
+        out.cid, i.id, kind, i.date.isoformat(),
         float(i.amount) if is_purchase else None,
         int(i.paid) if is_purchase else None,
         i.due.isoformat() if is_purchase and i.due else None,

@@ -26,9 +26,11 @@ def check_store(store: Store) -> list[Problem]:
                                              "customer.yaml, interactions/*.yaml or *.ledger.yaml"))
             continue
         try:
-            store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
+            entries = store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
         except RecordError as exc:
             problems.extend(exc.problems)
+            continue
+        problems.extend(_orphan_entries(store, path, entries))
     known = set(index.ids())
     paths = index.customer_paths()  # a Path each only when needed
     for row in index.each():
@@ -48,6 +50,32 @@ def check_store(store: Store) -> list[Problem]:
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+_INTERACTION_REF = re.compile(r"^\d{4}-\d{2}-\d{2}-[0-9a-z]+$")
+
+
+def _orphan_entries(store: Store, path: Path, entries: list[dict[str, Any]]) -> list[Problem]:
+    """Ledger entries that name an interaction of their customer (``ref: 2024-05-20-k3x9qa2m``,
+    as the points ledger's purchase entries do) that is not in its ``interactions/`` folder:
+    a purchase file deleted by hand leaves its points behind (``kehu purchase void`` keeps the
+    file and reverses them)."""
+    folder = path.parent / "interactions"
+    lines: list[int] | None = None
+    out: list[Problem] = []
+    for n, entry in enumerate(entries):
+        ref = entry.get("ref")
+        if not isinstance(ref, str) or not _INTERACTION_REF.match(ref) or (folder / f"{ref}.yaml").is_file():
+            continue
+        if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
+            text = path.read_text(encoding="utf-8").splitlines()
+            lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
+        reason = entry.get("reason", "entry")
+        delta = f" ({int(entry['delta']):+d})" if isinstance(entry.get("delta"), (int, float)) else ""
+        out.append(Problem(path, lines[n] if n < len(lines) else 1,
+                           f"{reason}{delta} refers to {ref}, which is not in interactions/ "
+                           "(the record was deleted; void a purchase instead: `kehu purchase void`)"))
+    return out
 
 
 def _plugin_problems(path: Path, plugin: str, customer: Any, messages: Iterable[str]) -> list[Problem]:

@@ -2,7 +2,10 @@
 
 Every change is one ledger entry (``{date, reason, delta, ...}``, one line each):
 
-- ``purchase``: points for a purchase (``ref`` the purchase id), ``expires`` when the points lapse
+- ``purchase``: points for a purchase (``ref`` the purchase id), ``expires`` when the points lapse;
+  on the day of the sale (``earn_on: sale``) or of the payment that settles it (``earn_on:
+  payment``: nothing for an order not fully paid, the whole amount's points once it is)
+- ``void``: the points of a voided purchase taken back (negative ``delta``, ``ref`` its id)
 - ``referral``: the bonus for a referred customer's first purchase (``ref`` that customer)
 - ``redeem``: points spent (negative ``delta``, ``note`` the reason)
 - ``expire``: lapsed points written off (negative ``delta``)
@@ -18,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +44,9 @@ class PointsSettings(BaseModel):
     multipliers: dict[str, Decimal] = Field(default_factory=dict)  # level or tier → factor
     referral_bonus: int = Field(100, ge=0)
     expiry_days: int | None = Field(365, ge=0)  # 0 or null: points never lapse
+    # sale: a purchase earns when it is recorded; payment: when it is fully paid (none on
+    # credit, none for part of it), dated the day of the settling payment
+    earn_on: Literal["sale", "payment"] = "sale"
 
 
 def settings(store: Store) -> PointsSettings:
@@ -130,13 +136,31 @@ def multiplier(store: Store, customer: Customer) -> Decimal:
     return max([table[k] for k in keys if k in table] or [Decimal(1)])
 
 
+def earning_day(store: Store, purchase: Purchase) -> dt.date | None:
+    """The day a purchase earns its points under ``earn_on``, or None while it earns none
+    (voided; on credit when points come with payment)."""
+    if purchase.voided is not None:
+        return None
+    if settings(store).earn_on == "sale":
+        return purchase.date
+    if not purchase.paid:
+        return None
+    return max([purchase.date, *(p.date for p in purchase.payments)])
+
+
 def earn(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any] | None:
-    """Points for one purchase, once (a purchase already in the ledger earns nothing more)."""
+    """Points for one purchase, once (a purchase already in the ledger earns nothing more);
+    a voided purchase's points are taken back instead (:func:`reverse`)."""
+    if purchase.voided is not None:
+        return reverse(store, customer.id, purchase)
+    day = earning_day(store, purchase)
+    if day is None:
+        return None
     cfg = settings(store)
     factor = multiplier(store, customer)
     points = int((purchase.amount / cfg.unit * cfg.per_amount * factor).to_integral_value(ROUND_FLOOR))
     entry: dict[str, Any] = {
-        "date": purchase.date,
+        "date": day,
         "reason": "purchase",
         "delta": points,
         "ref": purchase.id,
@@ -144,8 +168,21 @@ def earn(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any]
     if factor != 1:
         entry["multiplier"] = factor
     if cfg.expiry_days:
-        entry["expires"] = purchase.date + dt.timedelta(days=cfg.expiry_days)
+        entry["expires"] = day + dt.timedelta(days=cfg.expiry_days)
     return _append_once(store, customer.id, entry) if points > 0 else None
+
+
+def reverse(store: Store, customer_id: str, purchase: Purchase) -> dict[str, Any] | None:
+    """Take back what a voided purchase earned: one ``void`` entry, once, dated the day of
+    the void (the points leave the balance from then; lapsed ones are not taken twice)."""
+    with store.lock():
+        earned = sum(int(e.get("delta", 0)) for e in store.ledger(customer_id, LEDGER)
+                     if e.get("reason") == "purchase" and e.get("ref") == purchase.id)
+        if earned <= 0:
+            return None
+        day = purchase.voided.date if purchase.voided is not None else store.today
+        entry: dict[str, Any] = {"date": day, "reason": "void", "delta": -earned, "ref": purchase.id}
+        return _append_once(store, customer_id, entry)
 
 
 def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any] | None:
@@ -153,7 +190,9 @@ def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, 
     cfg = settings(store)
     if not customer.referrer or not cfg.referral_bonus or not store.exists(customer.referrer):
         return None
-    purchases = [i for i in store.interactions(customer.id) if isinstance(i, Purchase)]
+    if purchase.voided is not None:
+        return None
+    purchases = [i for i in store.interactions(customer.id) if isinstance(i, Purchase) and i.voided is None]
     if min((p.date, p.id) for p in purchases) != (purchase.date, purchase.id):
         return None
     entry: dict[str, Any] = {

@@ -14,7 +14,7 @@ from kehu_core.models import Purchase
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import LEDGER, NAME, book_of, earn, redeem, referral, settings, write_off
+from .book import LEDGER, NAME, book_of, earn, earning_day, redeem, referral, settings, write_off
 
 
 class _ShowByDefault(click.Group):
@@ -107,7 +107,7 @@ def points_rebuild(
             if not isinstance(purchase, Purchase) or (since and purchase.date < since):
                 continue
             if dry_run:
-                if purchase.id not in known:
+                if purchase.id not in known and earning_day(store, purchase) is not None:
                     awarded.append({"customer_id": cid, "reason": "purchase", "ref": purchase.id})
                 continue
             for entry in (earn(store, customer, purchase), referral(store, customer, purchase)):

@@ -310,7 +310,8 @@ class Overdue_(Rule):
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         for p in history:
-            if isinstance(p, Purchase) and not p.paid and p.due:
+            # a voided purchase never reaches a rule (the index leaves it out of histories)
+            if isinstance(p, Purchase) and p.owed > 0 and p.due:
                 day = p.due + dt.timedelta(days=1 + self.cfg.overdue.grace_days)
                 if day <= end:
                     yield _reminder(
@@ -318,7 +319,7 @@ class Overdue_(Rule):
                         customer,
                         day,
                         p.id,
-                        f"催收货款 ¥{p.amount}",
+                        f"催收货款 ¥{p.owed}",
                         f"{p.date} {_items(p)}，应于 {p.due} 付款",
                     )
 

@@ -63,9 +63,10 @@ def pick_importer(path: Path, fmt: str, importers: list[Importer]) -> Importer:
 
 def import_files(
     store: Store, paths: Iterable[Path], *, fmt: str = "auto", dry_run: bool = False,
-    on_progress: Callable[[str, int, int | None], None] | None = None,
+    on_progress: Callable[[str, int, int | None], None] | None = None, allow_future: bool = False,
 ) -> ImportSummary:
     """Read every file, plan the merge, then (unless ``dry_run``) write it in one locked batch.
+    A row with a purchase dated after today is a problem unless ``allow_future``.
 
     ``on_progress(phase, advance, total)`` is called as rows are read and records written.
     """
@@ -76,7 +77,7 @@ def import_files(
     # The store's own index: the batch in Merger.finish updates it once, from the records
     # in memory, and plugins asked about new purchases then see them indexed.
     index = store.index
-    merger = Merger(store, index)
+    merger = Merger(store, index, allow_future=allow_future)
     for path, importer in chosen:
         for item in importer.read(path, store):
             summary.rows += 1

@@ -97,8 +97,10 @@ class ImportSummary:
 class Merger:
     """Plans and applies one import batch against one store."""
 
-    def __init__(self, store: Store, index: Index, *, today: dt.date | None = None):
+    def __init__(self, store: Store, index: Index, *, today: dt.date | None = None,
+                 allow_future: bool = False):
         self.store = store
+        self.allow_future = allow_future
         self.index = index
         self.region = store.config.region
         self.model = store.customer_model
@@ -226,6 +228,10 @@ class Merger:
             checked = parse_interaction({**data, "kind": "purchase", "id": _PLACEHOLDER_ID})
         except ValidationError as exc:
             raise ValueError("purchase: " + "; ".join(p.message for p in validation_problems(exc, ""))) from None
+        try:  # the store's one rule on dates, checked while planning: the row is reported
+            self.store.check_not_future(checked.date, "purchase date", allow_future=self.allow_future)
+        except KehuError as exc:
+            raise ValueError(str(exc)) from None
         return {**data, "kind": "purchase", "date": checked.date}
 
     def _match(self, fields: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -408,7 +414,7 @@ class Merger:
         elif entry.changes:
             store.update_customer(entry.cid, entry.changes)
         for purchase in entry.purchases:
-            store.add_interaction(entry.cid, purchase)
+            store.add_interaction(entry.cid, purchase, allow_future=self.allow_future)
 
 
 def _apply_problems(entry: Planned, exc: Exception) -> list[str]:

@@ -1,0 +1,149 @@
+"""Credit sales (赊账) and their payments, and voiding a purchase: the one home of these rules.
+
+``kehu purchase add / pay / void`` and the TUI's purchase form and pay dialog are thin doors
+onto the functions here (see docs/payments.md).
+
+- A new purchase is paid or on credit as the caller says, else as ``purchases: default_paid``
+  in kehu.yaml says; one on credit without a due date is due ``credit_days`` after its date.
+- A payment is one line of the purchase's ``payments`` list (``- {date, amount, by}``), written
+  by a round-trip edit (only those lines change); ``paid`` becomes true when nothing is owed.
+  More than is owed is refused with the figures; without an amount the rest is paid.
+- A void writes ``voided: {date, reason, by}`` on the purchase: the file stays (the customer's
+  history keeps it), the index counts it nowhere (revenue, receivables, reminders, reports),
+  and the points it earned are reversed by the points plugin (a ledger entry).
+
+After each change the plugins hear of the purchase as it now is (``interaction_saved``), so
+points and tiers follow at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..errors import KehuError
+from ..models import CENT, Purchase
+from ..store import Store
+
+
+def default_paid(store: Store) -> bool:
+    """Whether a new purchase is paid when nobody says (``purchases: default_paid``)."""
+    return store.config.purchases.default_paid
+
+
+def record_purchase(store: Store, customer_id: str, data: dict[str, Any], *, paid: bool | None = None,
+                    allow_future: bool = False) -> Purchase:
+    """Write a new purchase: ``paid`` None takes the store's default; on credit without a
+    ``due`` date, it is due ``credit_days`` after its date (when kehu.yaml sets any)."""
+    data = {**data, "kind": "purchase"}
+    data["paid"] = default_paid(store) if paid is None else paid
+    if data.get("date") in (None, ""):
+        data["date"] = store.today
+    days = store.config.purchases.credit_days
+    if not data["paid"] and data.get("due") in (None, "") and days is not None:
+        day = data["date"] if isinstance(data["date"], dt.date) else _day(data["date"])
+        if day is not None:
+            data["due"] = day + dt.timedelta(days=days)
+    record = store.add_interaction(customer_id, data, allow_future=allow_future)
+    assert isinstance(record, Purchase)
+    return record
+
+
+def terms(purchase: Purchase) -> str:
+    """How the purchase stands, as the CLI and the TUI say it after recording one."""
+    if purchase.voided is not None:
+        return f"voided {purchase.voided.date.isoformat()}"
+    if purchase.paid:
+        return "recorded paid"
+    due = f", due {purchase.due.isoformat()}" if purchase.due else ", no due date"
+    paid = f", ¥{purchase.paid_amount} paid, ¥{purchase.owed} owed" if purchase.payments else ""
+    return f"recorded unpaid (on credit){due}{paid}"
+
+
+@dataclass
+class PaymentDone:
+    customer_name: str
+    purchase: Purchase  # as it is after the payment
+    payment: dict[str, Any]
+
+    @property
+    def settled(self) -> bool:
+        return self.purchase.paid
+
+
+def _purchase(store: Store, customer_id: str, purchase_id: str) -> Purchase:
+    record = store.get_interaction(customer_id, purchase_id)
+    if not isinstance(record, Purchase):
+        raise KehuError(f"{purchase_id} of {customer_id} is a {record.kind}, not a purchase")
+    return record
+
+
+def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | None = None,
+        date: dt.date | None = None, by: str | None = None, allow_future: bool = False) -> PaymentDone:
+    """Record a payment towards a purchase: all that is owed when ``amount`` is None, part of it
+    otherwise. Refuses a voided or settled purchase, more than is owed, nothing, and a date
+    before the sale or (unless ``allow_future``) after today; nothing is written then."""
+    day = date or store.today
+    with store.lock():  # what is owed and the write, as one step: no double payment
+        customer = store.get(customer_id)
+        purchase = _purchase(store, customer_id, purchase_id)
+        what = f"purchase {purchase.id} of {customer.name} ({customer.id})"
+        if purchase.voided is not None:
+            raise KehuError(f"{what} was voided on {purchase.voided.date}; a voided purchase cannot be paid")
+        owed = purchase.owed
+        if owed <= 0:
+            raise KehuError(f"{what} is already paid (¥{purchase.amount}); nothing was changed")
+        if amount is not None:
+            amount = Decimal(amount).quantize(CENT)
+            if amount <= 0:
+                raise KehuError(f"a payment must be more than ¥0, not ¥{amount}")
+            if amount > owed:
+                raise KehuError(
+                    f"¥{amount} is more than the ¥{owed} owed on {what} (amount ¥{purchase.amount}, "
+                    f"paid so far ¥{purchase.paid_amount}); nothing was changed")
+        store.check_not_future(day, "payment date", allow_future=allow_future)
+        if day < purchase.date:
+            raise KehuError(f"payment date {day} is before the purchase ({purchase.date}) of {what}")
+        payment: dict[str, Any] = {"date": day, "amount": owed if amount is None else amount}
+        who = by or customer.owner
+        if who:
+            payment["by"] = who
+        settled = payment["amount"] == owed
+        updated = store.update_interaction(
+            customer_id, purchase_id, {"paid": True} if settled else {}, append={"payments": [payment]})
+    assert isinstance(updated, Purchase)
+    store.plugins.interaction_saved(store, store.get(customer_id), updated)
+    return PaymentDone(customer.name, updated, payment)
+
+
+def void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None = None,
+         by: str | None = None) -> Purchase:
+    """Take a purchase back: ``voided: {date, reason, by}`` on its file (kept in the history),
+    out of revenue, receivables, reminders and reports; its points reversed. Refuses a purchase
+    voided already."""
+    with store.lock():
+        customer = store.get(customer_id)
+        purchase = _purchase(store, customer_id, purchase_id)
+        if purchase.voided is not None:
+            why = f" ({purchase.voided.reason})" if purchase.voided.reason else ""
+            raise KehuError(f"purchase {purchase.id} of {customer.name} ({customer.id}) was already "
+                            f"voided on {purchase.voided.date}{why}; nothing was changed")
+        mark: dict[str, Any] = {"date": store.today}
+        if reason:
+            mark["reason"] = reason
+        who = by or customer.owner
+        if who:
+            mark["by"] = who
+        updated = store.update_interaction(customer_id, purchase_id, {"voided": mark})
+    assert isinstance(updated, Purchase)
+    store.plugins.interaction_saved(store, store.get(customer_id), updated)
+    return updated
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None  # the model says what is wrong with it
