@@ -110,7 +110,10 @@ def interaction_saved(store: Store, customer: Customer, interaction: Interaction
     """React to a purchase, visit, call ... that was just written (e.g. award points).
 
     Called by ``store.add_interaction`` after the interaction file is safely on disk, for
-    every plugin, with the customer as loaded after the write. Returns None (ignored). Write only
+    every plugin, with the customer as loaded after the write. Called again, with the purchase
+    as it now is, after a payment (``kehu purchase pay``: ``payments``, ``paid``) or a void
+    (``kehu purchase void``: ``voided``), so a reaction must be idempotent (points are awarded
+    once per purchase, reversed once when it is voided). Returns None (ignored). Write only
     through ``store`` (``store.append_ledger``), which is atomic and locked; a plugin that
     raises is reported and the interaction stays saved.
     """

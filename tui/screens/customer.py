@@ -37,12 +37,14 @@ class CustomerScreen(Screen):
         Binding("r", "reload", "Reload"),
         Binding("a", "complaint('ack')", "Ack complaint"),
         Binding("v", "complaint('resolve')", "Resolve complaint"),
+        Binding("dollar_sign", "pay", "Pay", key_display="$"),
     ]
     COMMANDS_HERE = [
         ("edit", "Edit this customer"),
         ("edit_external", "Edit this customer's file in $EDITOR"),
         ("add_purchase", "Add a purchase"),
         ("add_interaction", "Add a visit, call, message, complaint ..."),
+        ("pay", "Record a payment for the selected purchase"),
     ]
 
     def __init__(self, store: Store, customer_id: str) -> None:
@@ -123,6 +125,37 @@ class CustomerScreen(Screen):
     def action_reload(self) -> None:
         self.load()
 
+    def action_pay(self) -> None:
+        """A payment for the purchase on the timeline's selected row (PayScreen, through
+        kehu_core.services.payments.pay as `kehu purchase pay` does)."""
+        from kehu_core.models import Purchase
+
+        from .pay import PayScreen
+
+        timeline = self.query_one(Timeline)
+        record = None
+        if timeline.row_count:
+            key = timeline.coordinate_to_cell_key(timeline.cursor_coordinate).row_key.value
+            try:
+                record = self.store.get_interaction(self.customer_id, str(key))
+            except KehuError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        if not isinstance(record, Purchase):
+            self.notify("select a purchase on the timeline to record a payment", severity="warning")
+            return
+        if record.voided is not None or record.owed <= 0:
+            self.notify(f"{record.date} ¥{record.amount}: " + ("voided" if record.voided else "already paid"),
+                        severity="warning")
+            return
+
+        def paid(result: str | None) -> None:
+            if result:
+                self.notify(result)
+                self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
+
+        self.app.push_screen(PayScreen(self.store, self.customer_id, record), paid)
+
     def action_edit(self) -> None:
         self.app.edit_customer(self.customer_id)  # type: ignore[attr-defined]
 
@@ -196,6 +229,6 @@ def _totals(history: list[Any]) -> str:
 
     from .. import formatting
 
-    purchases = [h for h in history if h.kind == "purchase"]
+    purchases = [h for h in history if h.kind == "purchase" and h.voided is None]
     total = sum((h.amount for h in purchases), Decimal(0))
     return f"{len(purchases)} purchases · {formatting.money(total)} · {len(history)} records"

@@ -1,7 +1,9 @@
 """Add a purchase or an interaction in a few keystrokes (``p`` or ``i`` on a customer).
 
 ``p``, the item, Tab, the price, Enter: saved. The record is validated by the same model the
-store uses before ``store.add_interaction`` writes it (which also lets plugins award points).
+store uses before ``store.add_interaction`` writes it (which also lets plugins award points);
+a purchase goes through ``kehu_core.services.payments.record_purchase`` as ``kehu purchase
+add`` does, and its Paid box starts as kehu.yaml's ``purchases: default_paid`` says.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from textual.widgets import Input, Select, Static
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.models import INTERACTION_KINDS, parse_interaction
 from kehu_core.problems import validation_problems
+from kehu_core.services import payments
 
 from .. import formatting
 from ..widgets.customer.timeline import KIND_LABELS
@@ -74,8 +77,9 @@ class AddInteractionScreen(ModalScreen[str | None]):
                 for name, label, _, hint in FIELDS:
                     initial = {"date": self.today.isoformat(), "by": customer.owner or ""}.get(name, "")
                     if name == "paid":
-                        initial = "yes"
+                        initial = "yes" if payments.default_paid(self.store) else ""
                     yield FormField(name, label, initial, hint=hint, checkbox=name == "paid")
+                yield Static(Text(_paid_default(self.store), style="dim"), id="paid-default")
             yield Static(id="interaction-error", classes="form-error")
             yield Static(Text("Enter or ctrl+s saves · Esc cancels", style="dim"))
 
@@ -92,6 +96,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
     def _show_fields(self) -> None:
         for name, _, kinds, _ in FIELDS:
             self.query_one(f"#row-{name}", FormField).display = not kinds or self.kind in kinds
+        self.query_one("#paid-default").display = self.kind == "purchase"
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#row-{name}", FormField).value.strip()
@@ -135,6 +140,10 @@ class AddInteractionScreen(ModalScreen[str | None]):
             for problem in validation_problems(exc, "(new)"):
                 errors.setdefault(_field_of(list(problem.loc), bool(data.get("items"))), problem.reason)
             return errors
+        try:  # the store's one rule on dates (kehu_core.store.Store.check_not_future)
+            self.store.check_not_future(dt.date.fromisoformat(str(data["date"])), f"{self.kind} date")
+        except (KehuError, ValueError) as exc:
+            return {"date": str(exc)}
         return {}
 
     def action_save(self) -> None:
@@ -147,7 +156,11 @@ class AddInteractionScreen(ModalScreen[str | None]):
             self.query_one(f"#field-{first}").focus()
             return
         try:
-            record = self.store.add_interaction(self.customer_id, data)
+            if self.kind == "purchase":
+                paid = data.pop("paid")
+                record: Any = payments.record_purchase(self.store, self.customer_id, data, paid=paid)
+            else:
+                record = self.store.add_interaction(self.customer_id, data)
         except RecordError as exc:
             self._error("; ".join(p.message for p in exc.problems))
             return
@@ -155,7 +168,8 @@ class AddInteractionScreen(ModalScreen[str | None]):
             self._error(str(exc))
             return
         what = formatting.money(getattr(record, "amount", None)) or formatting.interaction_summary(record)
-        self.app.notify(f"saved {record.kind} {record.date.isoformat()} {what}".strip())
+        terms = f", {payments.terms(record)}" if self.kind == "purchase" else ""
+        self.app.notify(f"saved {record.kind} {record.date.isoformat()} {what}".strip() + terms)
         self.dismiss(record.id)
 
     def _error(self, message: str) -> None:
@@ -167,6 +181,15 @@ class AddInteractionScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _paid_default(store: Store) -> str:
+    """Says what kehu.yaml makes of a purchase when nobody says (as `kehu purchase add`)."""
+    cfg = store.config.purchases
+    if cfg.default_paid:
+        return "kehu.yaml: new purchases are paid (uncheck Paid for a sale on credit)"
+    due = f", due in {cfg.credit_days} days unless Due says" if cfg.credit_days is not None else ""
+    return f"kehu.yaml: new purchases are on credit{due} (check Paid when paid now)"
 
 
 def _field_of(loc: list[Any], has_items: bool) -> str:

@@ -41,9 +41,13 @@ class Timeline(DataTable):
 
 def _state(record: Any) -> Text:
     if record.kind == "purchase":
+        if record.voided is not None:
+            return Text("voided", style="dim strike")
         if record.paid:
             return Text("paid", style="green")
         due = f" {record.due.isoformat()[5:]}" if record.due else ""
+        if record.payments:  # part paid: what is still owed
+            return Text(f"owes {formatting.money(record.owed)}{due}", style="bold red")
         return Text(f"unpaid{due}", style="bold red")
     if record.kind == "complaint":
         return Text(record.status, style="green" if record.status in ("resolved", "closed") else "bold red")

@@ -1,0 +1,86 @@
+"""Record a payment towards a purchase on credit (``$`` on a purchase row of the timeline).
+
+The same function as ``kehu purchase pay`` does the work (kehu_core.services.payments.pay):
+an empty amount pays all that is owed, more than is owed is refused with the figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from kehu_core.errors import KehuError
+from kehu_core.models import Purchase
+from kehu_core.services import payments
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+_MONEY_NOISE = re.compile(r"[¥￥,\s]")
+
+
+class PayScreen(ModalScreen[str | None]):
+    """Amount (empty: the rest) and date (default: today); Enter records, Esc cancels.
+    Dismissed with what was recorded, as a line to show."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, store: Store, customer_id: str, purchase: Purchase) -> None:
+        super().__init__()
+        self.store = store
+        self.customer_id = customer_id
+        self.purchase = purchase
+
+    def compose(self) -> ComposeResult:
+        p = self.purchase
+        customer = self.store.get(self.customer_id)
+        with Vertical(classes="dialog", id="pay-dialog"):
+            yield Static(Text(f"{customer.name}: payment for {p.date.isoformat()} ¥{p.amount}", style="bold"),
+                         classes="dialog-title")
+            yield Static(f"paid so far ¥{p.paid_amount} · owed ¥{p.owed}", id="pay-owed")
+            yield Input("", placeholder=f"amount (empty: all ¥{p.owed})", id="pay-amount")
+            yield Input(self.store.today.isoformat(), placeholder="YYYY-MM-DD", id="pay-date")
+            yield Static("", classes="form-error", id="pay-error")
+            yield Static(Text("Enter records the payment · Esc cancels", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one("#pay-amount", Input).focus()
+
+    def _error(self, message: str) -> None:
+        self.query_one("#pay-error", Static).update(Text(f"✗ {message}"))
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        amount_text = _MONEY_NOISE.sub("", self.query_one("#pay-amount", Input).value)
+        date_text = self.query_one("#pay-date", Input).value.strip()
+        try:
+            amount = Decimal(amount_text) if amount_text else None
+        except InvalidOperation:
+            self._error(f"{amount_text!r} is not an amount; expected a number like 500")
+            return
+        try:
+            day = dt.date.fromisoformat(date_text) if date_text else None
+        except ValueError:
+            self._error(f"{date_text!r} is not a date; expected YYYY-MM-DD")
+            return
+        try:
+            done = payments.pay(self.store, self.customer_id, self.purchase.id, amount=amount, date=day)
+        except KehuError as exc:
+            self._error(str(exc))
+            return
+        p = done.purchase
+        state = "paid in full" if done.settled else f"¥{p.owed} still owed"
+        self.dismiss(f"¥{done.payment['amount']} paid ({state})")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
