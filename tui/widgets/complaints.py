@@ -46,7 +46,7 @@ class ComplaintTable(DataTable):
             self.add_column("Customer", key="customer", width=12)
         self.add_column("Received", key="date", width=10)
         self.add_column("State", key="state", width=14)
-        self.add_column("Due", key="due", width=26)
+        self.add_column("Due", key="due", width=30)
         self.add_column("Handler", key="handler", width=8)
         self.add_column("Complaint", key="text")
 
