@@ -116,6 +116,18 @@ def test_over_payment_is_refused_with_the_figures(store_path: Path) -> None:
     assert _receivable(store_path) == 600.0
 
 
+def test_pay_without_purchase_takes_the_one_owing_or_names_them(store_path: Path) -> None:
+    cid = _customer(store_path)
+    assert "owes nothing" in kehu("purchase", "pay", cid, store=store_path).err
+    first = _sale(store_path, cid)
+    assert kehu("purchase", "pay", cid, "--amount", "100", store=store_path).code == 0
+    assert _purchase(store_path, cid, first)["payments"][0]["amount"] == "100.00"
+    second = _sale(store_path, cid, date="2026-11-10")
+    several = kehu("purchase", "pay", cid, store=store_path)
+    assert several.code == 1 and first in several.err and second in several.err
+    assert "¥900.00 owed" in several.err
+
+
 def test_payment_dated_in_the_future_or_before_the_sale_is_refused(store_path: Path) -> None:
     cid = _customer(store_path)
     pid = _sale(store_path, cid)

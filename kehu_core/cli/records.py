@@ -102,19 +102,22 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
 
 @purchase_group.command("pay")
 @click.argument("customer_id")
-@click.argument("purchase_id", metavar="PURCHASE")
+@click.argument("purchase_id", metavar="PURCHASE", required=False)
 @click.option("--amount", type=MONEY, help="How much was paid (default: all that is owed).")
 @click.option("--date", "date", type=DATE, help="When it was paid. Default: today (--today).")
 @click.option("--by", help="Who took the money (default: the customer's owner).")
 @click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @pass_ctx
-def purchase_pay(ctx: Context, customer_id: str, purchase_id: str, amount: Decimal | None,
+def purchase_pay(ctx: Context, customer_id: str, purchase_id: str | None, amount: Decimal | None,
                  date: dt.date | None, by: str | None, allow_future: bool) -> None:
     """Record a payment towards a purchase on credit: part of what is owed with --amount,
-    else all of it. More than is owed is refused. Receivables, reminders and points follow."""
+    else all of it. More than is owed is refused. Receivables, reminders and points follow.
+    Without PURCHASE: the customer's one purchase with something owed (several: named)."""
     from ..services import payments
 
-    done = payments.pay(ctx.store, check_id(customer_id, "customer id"), purchase_id, amount=amount,
+    customer_id = check_id(customer_id, "customer id")
+    purchase_id = purchase_id or payments.the_one_owing(ctx.store, customer_id)
+    done = payments.pay(ctx.store, customer_id, purchase_id, amount=amount,
                         date=date, by=by, allow_future=allow_future)
     p = done.purchase
     state = "paid in full" if done.settled else f"¥{p.owed} still owed"

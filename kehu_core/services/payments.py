@@ -80,6 +80,24 @@ def _purchase(store: Store, customer_id: str, purchase_id: str) -> Purchase:
     return record
 
 
+def owing(store: Store, customer_id: str) -> list[Purchase]:
+    """The customer's purchases with something still owed (not voided), oldest first."""
+    return [p for p in store.interactions(customer_id) if isinstance(p, Purchase) and p.owed > 0]
+
+
+def the_one_owing(store: Store, customer_id: str) -> str:
+    """The id of the customer's one purchase with something owed (``kehu purchase pay ID``
+    without PURCHASE); refuses none or several, naming them."""
+    found = owing(store, customer_id)
+    if len(found) == 1:
+        return found[0].id
+    customer = store.get(customer_id)
+    if not found:
+        raise KehuError(f"{customer.name} ({customer.id}) owes nothing")
+    listed = "; ".join(f"{p.id} ({p.date}, ¥{p.owed} owed)" for p in found)
+    raise KehuError(f"{customer.name} ({customer.id}) owes on {len(found)} purchases: {listed}; name one")
+
+
 def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | None = None,
         date: dt.date | None = None, by: str | None = None, allow_future: bool = False) -> PaymentDone:
     """Record a payment towards a purchase: all that is owed when ``amount`` is None, part of it
