@@ -7,7 +7,6 @@ an empty amount pays all that is owed, more than is owed is refused with the fig
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -23,10 +22,10 @@ from kehu_core.errors import KehuError
 from kehu_core.models import Purchase
 from kehu_core.services import payments
 
+from .interaction import _MONEY_NOISE  # what the purchase form strips from an amount too
+
 if TYPE_CHECKING:
     from kehu_core.store import Store
-
-_MONEY_NOISE = re.compile(r"[¥￥,\s]")
 
 
 class PayScreen(ModalScreen[str | None]):
