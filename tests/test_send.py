@@ -100,14 +100,14 @@ def make_store(path: Path, port: int, extra: str = "") -> Path:
     (path / "kehu.yaml").write_text(
         text[:first] + text[text.index("\n", first) + 1:], encoding="utf-8")
     store = open_store(path)
-    for cid, name, emails, dnc in [
-        ("zm", "赵敏", ["zm@example.com"], False),
-        ("ls", "李四", ["ls@example.com"], True),
-        ("ww", "王五", [], False),
-        ("qq", "钱七", ["qq7@example.com"], False),
+    for cid, name, emails, dnc, phone in [
+        ("zm", "赵敏", ["zm@example.com"], False, "13912345678"),
+        ("ls", "李四", ["ls@example.com"], True, "13912345671"),
+        ("ww", "王五", [], False, "13912345672"),
+        ("qq", "钱七", ["qq7@example.com"], False, "13912345673"),
     ]:
         store.add_customer(Customer(id=cid, name=name, emails=emails, do_not_contact=dnc,
-                                    phones=["13912345678"]))
+                                    phones=[phone]))
         store.add_interaction(cid, {
             "kind": "purchase", "date": TODAY,
             "items": [{"name": "龙井茶礼盒", "qty": 1, "price": 1288}], "paid": True,
@@ -285,6 +285,27 @@ def test_outbox_folder_setting(store_path: Path, tmp_path: Path) -> None:
                   store=store_path)
     assert result.code == 0, result.err
     assert len(list(spool.glob("*.json"))) == 3
+
+
+def test_one_message_per_address_within_a_send(store_path: Path, smtp: Any) -> None:
+    """Two records of one person (or a shared family address, in any case) get one mail, and
+    SMS to one phone goes once; the second customer's line says why it was skipped."""
+    inbox, port, _ = smtp
+    make_store(store_path, port)
+    added = kehu("customer", "add", "--name", "赵敏 (old card)", "--email", "ZM@Example.com",
+                 "--phone", "+86 139 1234 5678", "--allow-duplicate", store=store_path)
+    assert added.code == 0, added.err
+    result = kehu("send", "--segment", "everyone", "--template", "greet", "--json", store=store_path)
+    assert result.code == 0, result.err
+    assert result.json()["counts"] == {"sent": 2, "same_address": 1, "do_not_contact": 1, "no_address": 1}
+    tos = sorted(to.lower() for _, recipients, _ in inbox.received for to in recipients)
+    assert tos == ["qq7@example.com", "zm@example.com"]  # the doubled address once
+
+    sms = kehu("send", "--segment", "everyone", "--template", "greet", "--channel", "sms", store=store_path)
+    assert sms.code == 0, sms.err
+    assert "same address as another customer" in sms.out
+    outbox = [json.loads(f.read_text(encoding="utf-8")) for f in (store_path / ".kehu" / "outbox").glob("*.json")]
+    assert sorted(m["to"] for m in outbox) == ["+8613912345672", "+8613912345673", "+8613912345678"]
 
 
 def test_unknown_channel(store_path: Path) -> None:

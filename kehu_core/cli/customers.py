@@ -15,7 +15,7 @@ from ..ids import check_id
 from ..index import Row
 from ..models import Customer
 from ..problems import validation_problems
-from ..services import gitops
+from ..services import dedupe, gitops
 from ..services.segmentation import tier_filter
 from ..store import Store
 from . import Context, emit_json, pass_ctx
@@ -44,13 +44,19 @@ def customer_group() -> None:
 @click.option("--title", help="Job title.")
 @click.option("--address", multiple=True, help="Address; repeat for several.")
 @click.option("--note", help="Free notes.")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Add even if a customer with the same phone or email exists (someone else "
+                   "sharing a family phone).")
 @pass_ctx
 def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[str, ...],
                  email: tuple[str, ...], tag: tuple[str, ...], birthday: str | None,
                  lunar_birthday: str | None, owner: str | None, level: str | None,
                  referrer: str | None, organization: str | None, title: str | None,
-                 address: tuple[str, ...], note: str | None) -> None:
-    """Create a customer and print its id."""
+                 address: tuple[str, ...], note: str | None, allow_duplicate: bool) -> None:
+    """Create a customer and print its id.
+
+    A phone (compared in E.164) or email (any case) that a customer already has is refused,
+    naming that customer, unless --allow-duplicate."""
     store = ctx.store
     if customer_id is not None:
         check_id(customer_id, "customer id")
@@ -71,7 +77,7 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
         )
     except ValidationError as exc:
         raise KehuError("; ".join(p.message for p in validation_problems(exc, "(new)"))) from None
-    store.add_customer(customer)
+    dedupe.add_customer(store, customer, allow_duplicate=allow_duplicate)
     click.echo(customer.id)
 
 
@@ -199,6 +205,45 @@ def _emit_json_list(objects: Iterable[dict[str, Any]]) -> None:
     click.echo("".join(pieces) + ("\n]" if size or pieces else "[]"))
 
 
+@customer_group.command("merge")
+@click.argument("keep_id", metavar="KEEP")
+@click.argument("other_id", metavar="OTHER")
+@click.option("--json", "as_json", is_flag=True, help="Print what was merged as JSON.")
+@pass_ctx
+def customer_merge(ctx: Context, keep_id: str, other_id: str, as_json: bool) -> None:
+    """Merge customer OTHER into KEEP; OTHER is gone, nothing of it lost.
+
+    Phones, emails, tags, addresses are unioned; where both have a value KEEP's stays and
+    OTHER's is kept in KEEP's `also_known`; OTHER's interactions move to KEEP, its ledger
+    entries (points, tiers ...) are added to KEEP's; customers referred by OTHER now name
+    KEEP. One git commit in a git store; a failure changes nothing. See `kehu duplicates`."""
+    report = dedupe.merge_customers(ctx.store, keep_id, other_id)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        click.echo(report.summary())
+        if report.commit:
+            click.echo(f"committed {report.commit[:10]}", err=True)
+
+
+@click.command("duplicates")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def duplicates(ctx: Context, as_json: bool) -> None:
+    """Customers that are likely one person, in groups, with why: the same phone or email,
+    the same name with a similar phone, the same pinyin of differently written names.
+    Merge them with `kehu customer merge KEEP OTHER`."""
+    groups = dedupe.find_duplicates(ctx.store)
+    if as_json:
+        emit_json([g.as_json() for g in groups])
+        return
+    for group in groups:
+        click.echo("  ".join(f"{name} ({cid})" for cid, name in zip(group.customers, group.names, strict=True)))
+        for reason in group.reasons:
+            click.echo(f"    {reason.text}")
+    click.echo(f"{len(groups)} groups of likely duplicates", err=True)
+
+
 @customer_group.command("log")
 @click.argument("customer_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
@@ -239,3 +284,4 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
 def register(cli: click.Group) -> None:
     cli.add_command(customer_group)
     cli.add_command(search)
+    cli.add_command(duplicates)

@@ -18,6 +18,7 @@ STATUS_TEXT = {
     outreach.FAILED: "[red]failed[/]", outreach.DO_NOT_CONTACT: "[yellow]skip: do not contact[/]",
     outreach.NO_ADDRESS: "[yellow]skip: no address[/]",
     outreach.ALREADY_SENT: "[dim]skip: already sent[/]",
+    outreach.SAME_ADDRESS: "[dim]skip: same address as another customer[/]",
 }
 
 

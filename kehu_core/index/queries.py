@@ -167,6 +167,45 @@ class Queries(IndexConnection):
         """Each customer's profile file, relative to the store."""
         return dict(self.db.execute("SELECT id, path FROM customers"))
 
+    def contacts(self, customer_ids: Sequence[str] | None = None
+                 ) -> Iterator[tuple[str, str, list[str], list[str]]]:
+        """(id, name, phones, emails) of these customers (default: everyone), by id: what
+        "is this the same customer" (kehu_core.services.dedupe) compares."""
+        sql = ("SELECT id, name, coalesce(json_extract(data, '$.phones'), '[]'),"
+               " coalesce(json_extract(data, '$.emails'), '[]') FROM customers")
+        if customer_ids is None:
+            rows: Iterable[tuple[str, str, str, str]] = self.db.execute(sql + " ORDER BY id")
+        else:
+            ids = list(customer_ids)
+            rows = []
+            for first in range(0, len(ids), _LOOKUP):
+                part = ids[first:first + _LOOKUP]
+                rows += self.db.execute(sql + f" WHERE id IN ({','.join('?' * len(part))}) ORDER BY id", part)
+        for cid, name, phones, emails in rows:
+            yield cid, name, json.loads(phones), json.loads(emails)
+
+    def contact_candidates(self, phones: Sequence[str], emails: Sequence[str]) -> list[str]:
+        """Ids of customers whose search text holds one of these phones' digits or one of these
+        emails (lower case): a superset of those who have them, for the caller to compare
+        exactly. Looked up in the trigram index, so an add among 100 000 customers is quick."""
+        needles = [p.lstrip("+") for p in phones if p.lstrip("+")] + [e.lower() for e in emails if e]
+        found: set[str] = set()
+        for needle in needles:
+            if len(needle) >= 3 and not any(c in needle for c in "%_\\"):
+                sql = "SELECT id FROM search_fts WHERE search LIKE ?"
+                params: tuple[str, ...] = (f"%{needle}%",)
+            else:  # the trigram index takes no ESCAPE clause: a scan of the column
+                escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                sql = "SELECT id FROM customers WHERE search LIKE ? ESCAPE '\\'"
+                params = (f"%{escaped}%",)
+            found.update(cid for (cid,) in self.db.execute(sql, params))
+        return sorted(found)
+
+    def referred_by(self, customer_id: str) -> list[str]:
+        """Ids of the customers whose ``referrer`` is this customer."""
+        return [cid for (cid,) in self.db.execute(
+            "SELECT id FROM customers WHERE json_extract(data, '$.referrer')=? ORDER BY id", (customer_id,))]
+
     # --- interactions -------------------------------------------------------------------
 
     def purchase_ids(self) -> set[tuple[str, str]]:

@@ -318,6 +318,9 @@ def address(channel: str, customer: Customer) -> str | None:
 # what happens to a message
 SEND, SENT, FAILED = "send", "sent", "failed"
 DO_NOT_CONTACT, NO_ADDRESS, ALREADY_SENT = "do_not_contact", "no_address", "already_sent"
+# another customer of this send has the same address (two records of one person, a shared
+# family email): one message per address
+SAME_ADDRESS = "same_address"
 _REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 
@@ -378,19 +381,34 @@ def plan(
     key = f"{campaign or tpl.name}/{channel}"
     result = Plan(segment, tpl.name, channel, key)
     done = sent_keys(store, key)
+    addressed: set[str] = set()  # addresses this send already goes to (or went to)
     for customer in segments.segment_customers(store, segment, today):
         rendered = tpl.render(context(store, customer, today))
         to = address(channel, customer)
+        same = _address_key(to)
         if customer.do_not_contact:
             status = DO_NOT_CONTACT
         elif to is None:
             status = NO_ADDRESS
         elif customer.id in done:
             status = ALREADY_SENT
+        elif same is not None and same in addressed:
+            status = SAME_ADDRESS
         else:
             status = SEND
+        if status in (SEND, ALREADY_SENT) and same is not None:
+            addressed.add(same)
         result.messages.append(Outgoing(customer, to, rendered.subject, rendered.body, status))
     return result
+
+
+def _address_key(to: str | None) -> str | None:
+    """An address as one send compares them: emails in any case are one (the rule of
+    kehu_core.services.dedupe); phones are stored in E.164 already. None: nothing to compare
+    (no address, or a plugin channel that finds its own)."""
+    if not to:
+        return None
+    return to.strip().lower() if "@" in to else to
 
 
 class RateLimiter:

@@ -35,6 +35,7 @@ from ...ids import check_id
 from ...models import normalise_email, normalise_phone, parse_interaction
 from ...plugins import ImportedContact
 from ...problems import validation_problems
+from ..dedupe import ALSO_KNOWN, contact_keys
 from .base import EXTRA_KEY
 from .values import parse_birthday
 
@@ -106,8 +107,9 @@ class Merger:
         self.model = store.customer_model
         self.today = today or store.today
         self.by_id: dict[str, str] = {}
-        self.by_phone: dict[str, str] = {}
-        self.by_email: dict[str, str] = {}
+        # "phone +86...", "email a@b" (the one rule: services.dedupe.contact_keys) → customer
+        self.by_contact: dict[str, str] = {}
+        self.all_by_contact: dict[str, set[str]] = {}  # → every customer that has it
         self.by_name: dict[str, list[str]] = {}
         self.existing_data: dict[str, dict[str, Any]] = {}
         self.plan: dict[str, Planned] = {}
@@ -131,10 +133,12 @@ class Merger:
 
     def _remember(self, cid: str, record: dict[str, Any]) -> None:
         self.by_id[cid] = cid
-        for phone in record.get("phones") or []:
-            self.by_phone.setdefault(phone, cid)
-        for email in record.get("emails") or []:
-            self.by_email.setdefault(email.lower(), cid)
+        for merged in record.get(ALSO_KNOWN) or []:  # a customer merged into this one
+            if isinstance(merged, dict) and isinstance(merged.get("id"), str):
+                self.by_id.setdefault(merged["id"], cid)
+        for key in contact_keys(record.get("phones") or [], record.get("emails") or []):
+            self.by_contact.setdefault(key, cid)
+            self.all_by_contact.setdefault(key, set()).add(cid)
         if record.get("name"):
             ids = self.by_name.setdefault(record["name"], [])
             if cid not in ids:
@@ -239,19 +243,18 @@ class Merger:
         own_id = fields.get("id")
         if own_id in self.by_id:
             return self.by_id[own_id], None
-        for key, lookup in (("phones", self.by_phone), ("emails", self.by_email)):
-            for value in fields.get(key, []):
-                cid = lookup.get(value.lower() if key == "emails" else value)
-                if cid is None:
-                    continue
-                # Two rows of one file with different ids are two customers by the file's own
-                # word (a family sharing a phone, a duplicate membership): only customers
-                # already in the store, or rows without an id, are merged by phone or email.
-                source_id = self.batch_source_ids.get(cid)
-                if own_id and source_id and source_id != own_id:
-                    fields.setdefault("_shared", []).append(f"{key[:-1]} {value} also belongs to {cid}")
-                    continue
-                return cid, None
+        for key in contact_keys(fields.get("phones", []), fields.get("emails", [])):
+            cid = self.by_contact.get(key)
+            if cid is None:
+                continue
+            # Two rows of one file with different ids are two customers by the file's own
+            # word (a family sharing a phone, a duplicate membership): only customers
+            # already in the store, or rows without an id, are merged by phone or email.
+            source_id = self.batch_source_ids.get(cid)
+            if own_id and source_id and source_id != own_id:
+                fields.setdefault("_shared", []).append(f"{key} also belongs to {cid}")
+                continue
+            return cid, None
         if own_id or fields.get("phones") or fields.get("emails"):
             return None, None
         name = fields.get("name")
@@ -367,11 +370,20 @@ class Merger:
         self.seen_purchases[key] += 1
         digest = hashlib.sha1(f"{content}#{self.seen_purchases[key]}".encode()).hexdigest()[:10]
         iid = f"{purchase['date'].isoformat()}-{digest}"
-        if (entry.cid, iid) in self.purchase_ids:
+        # Already there, on this customer or on a duplicate of them (one sharing a phone or
+        # email, not yet merged): the same purchase is never added twice.
+        if any((cid, iid) in self.purchase_ids for cid in self._same_customers(entry)):
             summary.purchases_existing += 1
             return
         self.purchase_ids.add((entry.cid, iid))
         entry.purchases.append({**purchase, "id": iid, "imported_from": _short_source(source)})
+
+    def _same_customers(self, entry: Planned) -> set[str]:
+        """This customer and every other one the store's rule says is the same person."""
+        same = {entry.cid}
+        for key in contact_keys(entry.current.get("phones") or [], entry.current.get("emails") or []):
+            same |= self.all_by_contact.get(key, set())
+        return same
 
     # --- pass 2: apply -----------------------------------------------------------------
 

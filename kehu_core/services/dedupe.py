@@ -1,0 +1,474 @@
+"""One customer, one record: when two records are the same customer, and merging them.
+
+**The rule** (one home: ``customer add``, ``kehu import`` and ``kehu duplicates`` all ask here):
+
+* the same customer — a phone in E.164 (the store normalises every phone with phonenumbers)
+  or an email compared case-insensitively that both records have (:func:`contact_keys`).
+  ``customer add`` refuses such a customer unless ``--allow-duplicate``; an import merges its
+  row into that customer.
+* likely the same customer (``kehu duplicates``, for a person to decide) — besides the above,
+  the same name with a similar phone (the same last 8 digits, or one digit apart), or names
+  written with different characters that sound the same (the same pinyin: 张敏 and 章敏).
+  Two customers with the same name and unrelated phones are not listed: namesakes are common.
+
+**Merging** (``kehu customer merge KEEP OTHER``, and the TUI's merge) puts everything of OTHER
+into KEEP and removes OTHER, as one change under the store lock: a failure half-way puts every
+file back; in a git store the result is one commit.
+
+* profile: lists (phones, emails, tags, addresses, interests ...) are unioned; a field only
+  OTHER has is taken; where both have a value KEEP's stays and OTHER's differing value is kept
+  in KEEP's ``also_known`` list, one entry per merge: ``{id: OTHER, merged: DATE, name: ...}``
+  (``notes`` are joined instead; ``do_not_contact`` stays true if either says so);
+* interactions: OTHER's files move into KEEP's folder (the same purchase recorded on both, the
+  same file name and content, is kept once; a different record under a taken name gets a new
+  name, and ledger entries that named it follow);
+* ledgers (points, tiers, reminders ...): OTHER's entries are appended to KEEP's ledger of the
+  same name, so a points balance is the sum of both;
+* referrals: customers whose ``referrer`` is OTHER now name KEEP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..errors import KehuError
+from ..ids import check_id
+from ..models import Customer
+from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
+from ..textsearch import pinyin_keys
+from ..yamlio import FastLoader, atomic_write, dump_flow_line
+from . import gitops
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+ALSO_KNOWN = "also_known"
+
+
+# --- the rule ---------------------------------------------------------------------------------
+
+
+def phone_key(phone: str) -> str:
+    """A stored (E.164) phone as the rule compares it."""
+    return f"phone {phone}"
+
+
+def email_key(email: str) -> str:
+    """An email as the rule compares it: case does not matter."""
+    return f"email {email.strip().lower()}"
+
+
+def contact_keys(phones: Iterable[str] = (), emails: Iterable[str] = ()) -> list[str]:
+    """What makes two records the same customer: ``phone +8613912345678``, ``email a@b.cn``.
+    Two records sharing a key are the same customer (phones as stored: E.164)."""
+    return [*(phone_key(p) for p in phones or ()), *(email_key(e) for e in emails or ())]
+
+
+def similar_phones(a: str, b: str) -> str | None:
+    """Why two different phones look like one mistyped (None if they do not): the same last
+    8 digits (a landline with and without its area code, a mobile with another prefix), or
+    one digit apart."""
+    if a == b:
+        return None
+    da, db = a.lstrip("+"), b.lstrip("+")
+    if len(da) >= 8 and len(db) >= 8 and da[-8:] == db[-8:]:
+        return "same last 8 digits"
+    if len(da) == len(db) and sum(x != y for x, y in zip(da, db, strict=True)) == 1:
+        return "one digit apart"
+    return None
+
+
+@dataclass
+class Match:
+    """An existing customer that a new record would duplicate, and what matched."""
+
+    customer_id: str
+    name: str
+    matched: list[str]  # ["phone +8613912345678", "email zm@example.com"]
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.customer_id}) has the same {', '.join(self.matched)}"
+
+
+def same_contact(store: Store, phones: Sequence[str], emails: Sequence[str], *,
+                 exclude: str | None = None) -> list[Match]:
+    """Customers in the store who share a phone or email with these (the index, read as it is)."""
+    wanted = set(contact_keys(phones, emails))
+    if not wanted:
+        return []
+    idx = store.index
+    found = []
+    for cid, name, their_phones, their_emails in idx.contacts(idx.contact_candidates(phones, emails)):
+        if cid == exclude:
+            continue
+        shared = [k for k in contact_keys(their_phones, their_emails) if k in wanted]
+        if shared:
+            found.append(Match(cid, name, list(dict.fromkeys(shared))))
+    return found
+
+
+class DuplicateCustomer(KehuError):
+    """``customer add`` of someone the store already has."""
+
+    def __init__(self, matches: list[Match]):
+        self.matches = matches
+        lines = "; ".join(m.describe() for m in matches)
+        super().__init__(f"already in the store: {lines}. Nothing was added; use that customer, "
+                         "or add with --allow-duplicate if this is really someone else")
+
+
+def add_customer(store: Store, customer: Customer, *, allow_duplicate: bool = False) -> Customer:
+    """Add a new customer unless one with the same phone or email exists (DuplicateCustomer).
+    The look-up and the write are one step under the store lock: two processes adding the
+    same person at once cannot both pass."""
+    with store.lock():
+        if not allow_duplicate:
+            store.index.refresh()  # what other processes wrote before we took the lock
+            matches = same_contact(store, customer.phones, customer.emails)
+            if matches:
+                raise DuplicateCustomer(matches)
+        return store.add_customer(customer)
+
+
+# --- likely duplicates ------------------------------------------------------------------------
+
+
+@dataclass
+class Reason:
+    kind: str  # phone | email | similar_phone | pinyin
+    customers: list[str]
+    text: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "customers": self.customers, "text": self.text}
+
+
+@dataclass
+class DuplicateGroup:
+    customers: list[str]
+    names: list[str]
+    reasons: list[Reason] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"customers": self.customers, "names": self.names,
+                "reasons": [r.text for r in self.reasons],
+                "details": [r.as_json() for r in self.reasons]}
+
+
+def find_duplicates(store: Store) -> list[DuplicateGroup]:
+    """Groups of customers that are likely one person, each with why (see the module's rule)."""
+    names: dict[str, str] = {}
+    by_key: dict[str, list[str]] = defaultdict(list)
+    by_name: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+    by_pinyin: dict[str, list[str]] = defaultdict(list)
+    for cid, name, phones, emails in store.index.contacts():
+        names[cid] = name
+        for key in dict.fromkeys(contact_keys(phones, emails)):
+            by_key[key].append(cid)
+        by_name[name].append((cid, phones))
+        keys = pinyin_keys(name)  # the index's pinyin of names (kehu_core.textsearch)
+        if keys:
+            by_pinyin[keys[0]].append(cid)
+    reasons: list[Reason] = []
+    for key, ids in by_key.items():
+        if len(ids) > 1:
+            kind, value = key.split(" ", 1)
+            reasons.append(Reason(kind, ids, f"same {kind} {value}"))
+    for name, entries in by_name.items():
+        for i, (a, phones_a) in enumerate(entries):
+            for b, phones_b in entries[i + 1:]:
+                similar = [(pa, pb, why) for pa in phones_a for pb in phones_b
+                           if (why := similar_phones(pa, pb))]
+                if similar:
+                    pa, pb, why = similar[0]
+                    reasons.append(Reason("similar_phone", [a, b],
+                                          f"same name {name}, similar phones {pa} and {pb} ({why})"))
+    for spelled, ids in by_pinyin.items():
+        spellings = list(dict.fromkeys(names[c] for c in ids))
+        if len(spellings) > 1:
+            reasons.append(Reason("pinyin", ids, f"same pinyin {spelled}: {' / '.join(spellings)}"))
+    # customers linked by any reason form one group
+    parent: dict[str, str] = {}
+
+    def root(c: str) -> str:
+        while parent.get(c, c) != c:
+            c = parent[c] = parent.get(parent[c], parent[c])
+        return c
+
+    for reason in reasons:
+        first = root(reason.customers[0])
+        for other in reason.customers[1:]:
+            parent[root(other)] = first
+    groups: dict[str, list[Reason]] = defaultdict(list)
+    for reason in reasons:
+        groups[root(reason.customers[0])].append(reason)
+    out = []
+    for group_reasons in groups.values():
+        ids = sorted({c for r in group_reasons for c in r.customers})
+        out.append(DuplicateGroup(ids, [names[c] for c in ids], group_reasons))
+    return sorted(out, key=lambda g: g.customers)
+
+
+# --- merging ----------------------------------------------------------------------------------
+
+
+@dataclass
+class MergeReport:
+    keep: str
+    other: str
+    keep_name: str
+    other_name: str
+    fields: list[str] = field(default_factory=list)  # profile fields of KEEP that changed
+    also_known: dict[str, Any] = field(default_factory=dict)  # OTHER's differing values kept
+    interactions: int = 0  # files moved into KEEP's folder
+    same_records: list[str] = field(default_factory=list)  # recorded on both: kept once
+    renamed: dict[str, str] = field(default_factory=dict)  # OTHER's record id → its new id
+    ledger_entries: dict[str, int] = field(default_factory=dict)  # ledger → entries appended
+    referrals: list[str] = field(default_factory=list)  # customers now referred by KEEP
+    commit: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+    def summary(self) -> str:
+        parts = [f"merged {self.other_name} ({self.other}) into {self.keep_name} ({self.keep})",
+                 f"{self.interactions} records moved"]
+        if self.same_records:
+            parts.append(f"{len(self.same_records)} recorded on both kept once")
+        for name, n in self.ledger_entries.items():
+            parts.append(f"{n} {name} ledger entries")
+        if self.fields:
+            parts.append("profile: " + ", ".join(self.fields))
+        if self.also_known:
+            parts.append("kept in also_known: " + ", ".join(self.also_known))
+        if self.referrals:
+            parts.append(f"{len(self.referrals)} referrals now point at {self.keep}")
+        return "; ".join(parts)
+
+
+class _Changes:
+    """Every file the merge writes or removes, as it was before: put back on failure."""
+
+    def __init__(self) -> None:
+        self.before: dict[Path, bytes | None] = {}
+
+    def note(self, path: Path) -> None:
+        if path not in self.before:
+            self.before[path] = path.read_bytes() if path.is_file() else None
+
+    def write(self, path: Path, text: str) -> None:
+        self.note(path)
+        atomic_write(path, text)
+
+    def remove(self, path: Path) -> None:
+        self.note(path)
+        path.unlink()
+
+    def undo(self, stop: Path) -> None:
+        for path, content in self.before.items():
+            if content is None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                folder = path.parent
+                while folder != stop and stop in folder.parents:
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
+                    folder = folder.parent
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, content.decode("utf-8"))
+
+
+def _profile(customer: Customer) -> dict[str, Any]:
+    data = customer.model_dump(mode="python")
+    return {k: v for k, v in data.items()
+            if v not in (None, "", [], {}) and not (k == "do_not_contact" and v is False)}
+
+
+def _same_item(key: str, value: Any) -> Any:
+    if key == "emails" and isinstance(value, str):
+        return value.lower()
+    return repr(value) if isinstance(value, (dict, list)) else value
+
+
+def merged_profile(keep: Customer, other: Customer, today: dt.date
+                   ) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """(changes to KEEP's profile, the fields that change, OTHER's differing values kept)."""
+    mine, theirs = _profile(keep), _profile(other)
+    changes: dict[str, Any] = {}
+    differing: dict[str, Any] = {}
+    for key, value in theirs.items():
+        if key in ("id", ALSO_KNOWN):
+            continue
+        current = mine.get(key)
+        if key == "referrer" and (value == keep.id or current == other.id):
+            continue  # handled below: nobody refers themselves
+        if isinstance(value, list) and (current is None or isinstance(current, list)):
+            union = list(current or [])
+            seen = {_same_item(key, v) for v in union}
+            for item in value:
+                if _same_item(key, item) not in seen:
+                    union.append(item)
+                    seen.add(_same_item(key, item))
+            if union != list(current or []):
+                changes[key] = union
+        elif current is None:
+            changes[key] = value
+        elif current == value:
+            continue
+        elif key == "notes":
+            if str(value) not in str(current):
+                changes[key] = f"{current}\n{value}"
+        elif isinstance(current, dict) and isinstance(value, dict):
+            merged = {**value, **current}
+            for sub, sub_value in value.items():
+                if sub in current and current[sub] != sub_value:
+                    differing[f"{key}.{sub}"] = sub_value
+            if merged != current:
+                changes[key] = merged
+        else:
+            differing[key] = value
+    if keep.referrer == other.id:  # KEEP was referred by OTHER: by whoever referred OTHER
+        changes["referrer"] = other.referrer if other.referrer not in (None, keep.id) else None
+    fields = list(changes)
+    entry: dict[str, Any] = {"id": other.id, "merged": today, **differing}
+    also = [*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or []), entry]
+    changes[ALSO_KNOWN] = also
+    return changes, fields, differing
+
+
+def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
+    """Merge OTHER into KEEP, losing nothing (see the module's docstring), as one change."""
+    check_id(keep_id, "customer id")
+    check_id(other_id, "customer id")
+    if keep_id == other_id:
+        raise KehuError(f"cannot merge {keep_id} into itself")
+    with store.lock():
+        keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
+        store.interactions(keep_id)
+        other_records = store.interactions(other_id)  # every one valid before anything moves
+        changes = _Changes()
+        report = MergeReport(keep_id, other_id, keep.name, other.name)
+        try:
+            touched = _merge(store, keep, other, other_records, changes, report)
+            idx = store.opened_index
+            if idx is not None:
+                idx.refresh_paths(touched)
+            if gitops.is_repo(store.root):
+                rels = [rel for rel in sorted({
+                    store.rel(store.customer_dir(keep_id)), store.rel(store.customer_dir(other_id)),
+                    *(store.rel(store.customer_file(c)) for c in report.referrals)})
+                    if (store.root / rel).exists() or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
+                message = (f"kehu customer merge: {other.name} ({other_id}) into {keep.name} ({keep_id})\n\n"
+                           + report.summary().replace("; ", "\n") + "\n")
+                if gitops.commit(store.root, message, rels):
+                    report.commit = gitops.head(store.root)
+        except BaseException:
+            changes.undo(store.root / CUSTOMERS_DIR)
+            idx = store.opened_index
+            if idx is not None:
+                idx.refresh_paths(list(changes.before))
+            raise
+    return report
+
+
+def _merge(store: Store, keep: Customer, other: Customer, other_records: list[Any],
+           changes: _Changes, report: MergeReport) -> list[Path]:
+    keep_dir, other_dir = store.customer_dir(keep.id), store.customer_dir(other.id)
+    other_files = sorted(p for p in other_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    # 1. OTHER's records: which move, which are the same record twice, which need a new name
+    by_id = {r.id: r for r in other_records}
+    moves: list[tuple[Path, Path]] = []
+    for record in other_records:
+        source = store.interaction_file(other.id, record.id)
+        target = store.interaction_file(keep.id, record.id)
+        if target.exists():
+            if store.read_interaction_file(target) == record:
+                report.same_records.append(record.id)
+                continue
+            new = interaction_id(record.date.isoformat())
+            while store.interaction_file(keep.id, new).exists() or new in by_id:
+                new = interaction_id(record.date.isoformat())
+            report.renamed[record.id] = new
+            target = store.interaction_file(keep.id, new)
+        moves.append((source, target))
+    ledgers: list[Path] = []
+    for path in other_files:
+        rel = path.relative_to(other_dir)
+        if rel.as_posix() == CUSTOMER_FILE or rel.parts[0] == INTERACTIONS_DIR and path.suffix == ".yaml":
+            continue
+        if path.name.endswith(LEDGER_SUFFIX) and len(rel.parts) == 1:
+            ledgers.append(path)
+            continue
+        target = keep_dir / rel  # a file kehu does not know (an attachment): moved as it is
+        if target.exists():
+            raise KehuError(f"{store.rel(path)}: {store.rel(target)} exists too; move one of them "
+                            "away and merge again (nothing was changed)")
+        moves.append((path, target))
+    # 2. the profile
+    report_changes, report.fields, report.also_known = merged_profile(keep, other, store.today)
+    changes.note(store.customer_file(keep.id))
+    store.update_customer(keep.id, report_changes)
+    # 3. records and other files into KEEP's folder
+    for source, target in moves:
+        text = source.read_text(encoding="utf-8")
+        changes.write(target, text)
+        if source.parent.name == INTERACTIONS_DIR:
+            report.interactions += 1
+    # 4. ledgers: OTHER's entries after KEEP's, one per line as ever
+    dropped = set(report.same_records)
+    for path in ledgers:
+        name = path.name.removesuffix(LEDGER_SUFFIX)
+        lines = _ledger_lines(path, dropped, report.renamed)
+        target = keep_dir / path.name
+        if lines:
+            text = target.read_text(encoding="utf-8") if target.is_file() else (
+                f"# {name} ledger of {keep.id}: append-only, one entry per line\n")
+            if text and not text.endswith("\n"):
+                text += "\n"
+            changes.write(target, text + "".join(lines))
+        report.ledger_entries[name] = len(lines)
+    # 5. referrals
+    for cid in store.index.referred_by(other.id):
+        if cid in (keep.id, other.id):
+            continue
+        changes.note(store.customer_file(cid))
+        store.update_customer(cid, {"referrer": keep.id})
+        report.referrals.append(cid)
+    # 6. OTHER is gone
+    for path in other_files:
+        changes.remove(path)
+    for folder in sorted((p for p in other_dir.rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    with contextlib.suppress(OSError):
+        other_dir.rmdir()
+    return list(changes.before)
+
+
+def _ledger_lines(path: Path, dropped: set[str], renamed: dict[str, str]) -> list[str]:
+    """OTHER's ledger entries as lines for KEEP's ledger: entries about a record kept once are
+    left out (KEEP's ledger has them), those about a renamed record name its new id."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("- "):
+            continue  # the header comment
+        entry = yaml.load(line, Loader=FastLoader)[0]  # noqa: S506 - a safe loader
+        ref = entry.get("ref") if isinstance(entry, dict) else None
+        if ref in dropped:
+            continue
+        if ref in renamed:
+            entry["ref"] = renamed[ref]
+            line = "- " + dump_flow_line(entry)
+        out.append(line + "\n")
+    return out
