@@ -38,6 +38,7 @@ class CustomerScreen(Screen):
         Binding("a", "complaint('ack')", "Ack complaint"),
         Binding("v", "complaint('resolve')", "Resolve complaint"),
         Binding("dollar_sign", "pay", "Pay", key_display="$"),
+        Binding("M", "merge", "Merge", key_display="M"),
     ]
     COMMANDS_HERE = [
         ("edit", "Edit this customer"),
@@ -45,6 +46,7 @@ class CustomerScreen(Screen):
         ("add_purchase", "Add a purchase"),
         ("add_interaction", "Add a visit, call, message, complaint ..."),
         ("pay", "Record a payment for the selected purchase"),
+        ("merge", "Merge another customer (a duplicate) into this one"),
     ]
 
     def __init__(self, store: Store, customer_id: str) -> None:
@@ -155,6 +157,43 @@ class CustomerScreen(Screen):
                 self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
 
         self.app.push_screen(PayScreen(self.store, self.customer_id, record), paid)
+
+    @work(exclusive=True, group="merge")
+    async def action_merge(self) -> None:
+        """Pick another customer (a duplicate) and merge it into this one, through
+        kehu_core.services.dedupe.merge_customers as `kehu customer merge` does."""
+        from kehu_core.services import dedupe
+
+        from .merge import MergeScreen
+
+        try:
+            keep = self.store.get(self.customer_id)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        other_id = await self.app.push_screen_wait(MergeScreen(self.store, keep.id, keep.name))
+        if not other_id:
+            return
+        try:
+            other = self.store.get(other_id)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        sure = await self.app.push_screen_wait(ConfirmScreen(
+            f"Merge {other.name} ({other.id}) into {keep.name} ({keep.id})?",
+            "Everything of the other record moves here (phones, emails, tags, interactions, points, "
+            "referrals); where both have a value this one's stays and the other's is kept under "
+            "also_known. The other record is removed.", yes="Merge", no="Cancel"))
+        if not sure:
+            return
+        try:
+            report = dedupe.merge_customers(self.store, keep.id, other.id)
+        except KehuError as exc:
+            self.notify(f"nothing was merged: {exc}", severity="error", timeout=15)
+            return
+        self.notify(report.summary(), timeout=10)
+        self.app.broadcast(StoreChanged(1))  # type: ignore[attr-defined]  # the list loses OTHER
+        self.load()
 
     def action_edit(self) -> None:
         self.app.edit_customer(self.customer_id)  # type: ignore[attr-defined]
