@@ -203,7 +203,7 @@ def load_scan(path: Path) -> Any:
     try:
         text = read_text(path)
         if _rs_differs(text):
-            return load_fast(path)
+            return _dates_as_text(load_fast(path))  # what yaml-rs would give: dates as ISO text
         return yaml_rs.loads(text, parse_datetime=False)
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -216,6 +216,16 @@ def load_scan(path: Path) -> Any:
         raise YamlFileError(Problem(path, int(match.group(1)) if match else 1, f"invalid YAML: {detail}")) from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
+
+
+def _dates_as_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
 
 
 def lines_doc(path: Path) -> Any:
