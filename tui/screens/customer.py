@@ -38,7 +38,7 @@ class CustomerScreen(Screen):
         Binding("a", "complaint('ack')", "Ack complaint"),
         Binding("v", "complaint('resolve')", "Resolve complaint"),
         Binding("dollar_sign", "pay", "Pay", key_display="$"),
-        Binding("M", "merge", "Merge", key_display="M"),
+        Binding("M", "merge", "Merge", key_display="M", show=False),  # in ? and the palette
     ]
     COMMANDS_HERE = [
         ("edit", "Edit this customer"),
