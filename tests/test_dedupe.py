@@ -6,6 +6,8 @@ adding nothing."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,19 @@ def test_add_refuses_a_phone_or_email_already_there_naming_the_customer(store_pa
     other = add(store_path, "--name", "赵敏的女儿", "--phone", "13912345678", "--allow-duplicate")
     assert other != zm
     assert len(kehu("customer", "list", "--json", store=store_path).json()) == 2
+
+
+def test_two_adds_at_once_cannot_both_pass(store_path: Path) -> None:
+    """Two processes adding the same person at the same moment: the look-up and the write are
+    one step under the store lock, so exactly one of them adds her."""
+    add(store_path, "--name", "warm-up")  # the index exists before the race
+    argv = [sys.executable, "-m", "kehu_core", "--store", str(store_path), "customer", "add",
+            "--name", "孙丽", "--phone", "13800138000"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert sorted(code for code, _ in results) == [0, 1, 1], results
+    assert all("already in the store" in err for code, err in results if code == 1)
+    assert [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()].count("孙丽") == 1
 
 
 # --- kehu duplicates ------------------------------------------------------------------------
