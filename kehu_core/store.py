@@ -123,6 +123,7 @@ class Store:
             config.plugins, extra_plugins, discover=plugins, config_path=root / CONFIG_FILE)
         self._batch: _Batch | None = None
         self._index: Index | None = None
+        self._write_index: Index | None = None  # see _index_for_writes
         self._lock_owner: int | None = None  # thread holding the lock, and how many times
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
@@ -627,9 +628,30 @@ class Store:
             if isinstance(record, Customer) and self._batch_customers is not None:
                 self._batch_customers[record.id] = record
             return
-        idx = self._index
+        idx = self._index_for_writes()
         if idx is not None:  # one file: read it back, exactly as any other process would
             idx.refresh_paths([path])
+
+    def _index_for_writes(self) -> Index | None:
+        """The index our own writes go into: the open one, else the store's existing index
+        opened without its blind check. Kehu's own writes are then known to the index at once
+        (the TUI, which trusts a filled index and lets its watcher catch up, sees them), and a
+        command that never reads the index pays one open, not a scan. A missing or empty
+        index is left alone: its first reader builds it from the files."""
+        if self._index is not None:
+            return self._index
+        if self._write_index is None:
+            from .index import Index
+            from .index.connection import INDEX_FILE
+
+            if not (self.state_dir / INDEX_FILE).is_file():
+                return None
+            idx = Index(self)
+            if idx.count() == 0:
+                idx.close()
+                return None
+            self._write_index = idx
+        return self._write_index
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -679,7 +701,7 @@ class Store:
                 self._write(path, pending.text)
                 batch.paths[path] = None
         finally:  # what was written is indexed, even if a ledger could not be
-            idx = self._index
+            idx = self._index_for_writes()
             if idx is not None and batch.paths:
                 idx.refresh_paths(list(batch.paths), batch.paths)
 

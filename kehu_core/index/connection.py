@@ -14,13 +14,16 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
+INDEX_FILE = "index.sqlite"  # in the store's state folder (.kehu/)
+
+
 class IndexConnection:
     """One SQLite connection to ``.kehu/index.sqlite``. A connection belongs to the thread
     that opened it: a thread that needs the index opens an ``Index`` of its own."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.path = store.state_dir / "index.sqlite"
+        self.path = store.state_dir / INDEX_FILE
         self.db = connect(self.path)
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ package only; a caller that needs something new adds a named method here.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -289,9 +290,21 @@ class Queries(IndexConnection):
     _purchase_index_made = False
 
     def _ensure_purchase_index(self) -> None:
-        if not self._purchase_index_made:
+        if self._purchase_index_made:
+            return
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name=?",
+                           ("interactions_purchases",)).fetchone():
+            self._purchase_index_made = True
+            return
+        if self.db.in_transaction:
+            # inside a read snapshot (the tiering plugin's figures): a write here fails at once
+            # with "database is locked" while another connection writes; made next time
+            return
+        try:
             self.db.execute(self._PURCHASE_INDEX)
             self._purchase_index_made = True
+        except sqlite3.OperationalError:  # busy or read-only: the sums work without it, slower
+            pass
 
     def histories(self, customer_ids: Sequence[str] | None = None, *, purchases: bool = True,
                   newest_first: bool = False) -> Iterator[tuple[str, str]]:

@@ -113,6 +113,8 @@ class TodayScreen(Screen):
             return
         table.show(found, self.today)
         table.loading = False
+        if not self._shown:  # while loading it could not hold the focus: give it back, once
+            table.focus()
         self.refresh_bindings()  # the footer shows the table's keys again, not the screen's
         self._shown = True
         late = sum(1 for r in found if r.due < self.today)
