@@ -84,7 +84,7 @@ def tier_names(store: Store) -> list[str] | None:
     in ``customer_values``.
 
     Every tier filter (``customer list --tier``, a segment's ``tier:``, the TUI list's tier
-    box) goes through ``kehu_core.services.segmentation.tier_filter``, which checks a name
+    box) goes through ``kehu_core.services.scoring.tier_filter``, which checks a name
     against these (any case) and refuses an unknown one with the list. Returns the names;
     ``None``: this plugin gives no tiers. The names of all plugins are used together.
     """

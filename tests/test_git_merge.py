@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu_core.services.merge import Unmergeable, merge_texts
+from kehu_core.services.profile_merge import Unmergeable, merge_texts
 from kehu_core.store import Store
 from kehu_core.yamlio import load_fast
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehu_core.models import Customer
-from kehu_core.services.merge import plain
+from kehu_core.services.profile_merge import plain
 from kehu_core.store import Store
 from kehu_core.yamlio import load_fast, load_roundtrip, load_scan
 

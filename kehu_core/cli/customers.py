@@ -16,7 +16,7 @@ from ..index import Row
 from ..models import Customer
 from ..problems import validation_problems
 from ..services import dedupe, gitops
-from ..services.segmentation import tier_filter
+from ..services.scoring import tier_filter
 from ..store import Store
 from . import Context, emit_json, pass_ctx
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import KehuError
-from ..services import gitops, merge
+from ..services import gitops, profile_merge
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
 from ..yamlio import atomic_write
@@ -96,7 +96,7 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     Exit 0 when merged (conflicting fields are kept under `conflicts:`); 1 only when a side
     is not readable YAML and git's line merge left conflict markers for a person.
     """
-    result = merge.merge_files(base, ours, theirs, label)
+    result = profile_merge.merge_files(base, ours, theirs, label)
     if result.markers:
         warn(f"{label}: not readable as YAML on one side; left git conflict markers to resolve")
         raise SystemExit(1)

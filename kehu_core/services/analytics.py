@@ -6,7 +6,7 @@ dataclasses (``as_json`` turns them into plain JSON values). Nothing prints, so 
 
 Dates: a report runs "as of" a day (``today``), which is included. Periods are half-open
 ``[start, end)`` internally; :class:`Period` shows them with an inclusive last day.
-Tier maths (pyramid, ABC, RFM) comes from :mod:`kehu_core.services.segmentation`, shared
+Tier maths (pyramid, ABC, RFM) comes from :mod:`kehu_core.services.scoring`, shared
 with the tiering plugin, so the same customer can never be "A" in one place and "B" in another.
 """
 
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from dateutil.relativedelta import relativedelta
 
 from ..errors import KehuError
-from .segmentation import abc_classes, activity, pyramid, rfm
+from .scoring import abc_classes, activity, pyramid, rfm
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -272,7 +272,7 @@ class ProductRow:
     buyers: int
     orders: int
     share: float  # percent of the period's revenue
-    abc: str  # ABC class among products by revenue (segmentation.abc_classes)
+    abc: str  # ABC class among products by revenue (scoring.abc_classes)
     status: str  # 热销 (class A), 滞销 (class C or no sale), or ""
     prev_revenue: Decimal
     prev_units: Decimal
@@ -421,7 +421,7 @@ def abc_report(store: Store, period: Period) -> AbcReport:
     """The share of revenue from the top 20 % of buyers, ABC classes, and what moved since.
 
     Only customers who bought in a period are ranked in it; ABC is
-    :func:`segmentation.abc_classes` (A: the first 80 % of revenue, B: up to 95 %, C: rest).
+    :func:`scoring.abc_classes` (A: the first 80 % of revenue, B: up to 95 %, C: rest).
     """
     previous = period.previous()
     now = _buyers_revenue(store, period)
@@ -607,7 +607,7 @@ class ChurnedCustomer:
     name: str
     owner: str | None
     level: str | None
-    group: str  # pyramid tier by revenue up to today (segmentation.pyramid)
+    group: str  # pyramid tier by revenue up to today (scoring.pyramid)
     tags: list[str]
     first_purchase: dt.date
     last_purchase: dt.date
@@ -649,7 +649,7 @@ def churn_report(store: Store, today: dt.date, *, last_interactions: int = 3) ->
     acts = activity(store, None, end)
     stage_of = stages(store, today, settings)
     buyers = {c: a.revenue for c, a in acts.items() if a.purchases}
-    # the pyramid ranks every customer, buyers or not, as `kehu tier` does (segmentation.pyramid)
+    # the pyramid ranks every customer, buyers or not, as `kehu tier` does (scoring.pyramid)
     groups = pyramid({c: a.revenue for c, a in acts.items()})
     firsts = first_purchases(store, end)
     info = customers(store)

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import Problem, RecordError
 from ..store import Store
 from ..yamlio import line_of, load_roundtrip
-from . import merge
+from . import profile_merge
 
 
 def check_store(store: Store) -> list[Problem]:
@@ -39,8 +39,8 @@ def check_store(store: Store) -> list[Problem]:
             path = store.root / paths[customer.id]
             problems.append(Problem(path, _line(path, "referrer"),
                                     f"referrer {customer.referrer!r}: no such customer"))
-        if merge.has_conflicts(customer):  # left by `kehu merge-file`
-            problems.extend(merge.conflict_problems(store.root / paths[customer.id], customer))
+        if profile_merge.has_conflicts(customer):  # left by `kehu merge-file`
+            problems.extend(profile_merge.conflict_problems(store.root / paths[customer.id], customer))
         if store.plugins is not None:
             path = store.root / paths[customer.id]
             for plugin, messages in store.plugins.call("validate_customer", store=store, customer=customer):
@@ -118,7 +118,7 @@ def _roundtrip(path: Path) -> Any:
 
 def _explain_markers(problem: Problem) -> Problem:
     """A file broken by git conflict markers says so, rather than "invalid YAML"."""
-    line = merge.marker_line(problem.path)
+    line = profile_merge.marker_line(problem.path)
     if line is None:
         return problem
     return Problem(problem.path, line, "unresolved git merge conflict (<<<<<<< ... >>>>>>>): "

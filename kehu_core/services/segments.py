@@ -33,7 +33,7 @@ from ..errors import KehuError, Problem, RecordError
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
 from . import analytics
-from .segmentation import activity, rfm, tier_filter
+from .scoring import activity, rfm, tier_filter
 
 if TYPE_CHECKING:
     from ..models import Customer

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import KehuError, Problem
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, Store
 from ..yamlio import YamlFileError, load_fast
-from . import gitops, merge
+from . import gitops, profile_merge
 
 # What atomic_write leaves behind when a process dies between temp file and rename.
 _TEMP_FILE = re.compile(r"^\..+\.[^.]+\.tmp$")
@@ -241,9 +241,9 @@ def conflicts_in(store: Store, paths: list[str]) -> list[Problem]:
             continue
         path = store.root / rel
         data = _load_path(path) if path.is_file() else {}
-        if data.get(merge.CONFLICTS_KEY):
-            entries = data[merge.CONFLICTS_KEY]
-            problems.extend(merge.entry_problems(path, str(data.get("id")), entries))
+        if data.get(profile_merge.CONFLICTS_KEY):
+            entries = data[profile_merge.CONFLICTS_KEY]
+            problems.extend(profile_merge.entry_problems(path, str(data.get("id")), entries))
     return problems
 
 
@@ -349,7 +349,7 @@ def _finish_merge(store: Store, report: SyncReport) -> None:
     root = store.root
     for rel in gitops.unmerged_paths(root) + [p for _, p in gitops.status(root)]:
         path = root / rel
-        line = merge.marker_line(path) if path.is_file() else None
+        line = profile_merge.marker_line(path) if path.is_file() else None
         if line is not None:
             raise SyncError(f"{path}:{line}: still has git conflict markers; keep the right "
                             "lines, delete the markers, then run `kehu sync` again")

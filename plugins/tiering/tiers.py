@@ -1,6 +1,6 @@
 """Which tier each customer is in, computed once per process from the index.
 
-The maths is ``kehu_core.services.segmentation`` (shared with ``kehu report``); this module
+The maths is ``kehu_core.services.scoring`` (shared with ``kehu report``); this module
 only picks the window, the scheme and the manual overrides, and caches the result.
 """
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kehu_core.index import PluginTable
 from kehu_core.models import CENT
 from kehu_core.plugins import plugin_settings
-from kehu_core.services import segmentation
+from kehu_core.services import scoring
 from kehu_core.store import Store
 
 NAME = "tiering"
@@ -27,8 +27,8 @@ OVERRIDE_FIELD = "tier_override"
 
 class PyramidSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    shares: list[float] = Field(default_factory=lambda: list(segmentation.PYRAMID_SHARES))
-    names: list[str] = Field(default_factory=lambda: list(segmentation.PYRAMID_NAMES))
+    shares: list[float] = Field(default_factory=lambda: list(scoring.PYRAMID_SHARES))
+    names: list[str] = Field(default_factory=lambda: list(scoring.PYRAMID_NAMES))
 
     @model_validator(mode="after")
     def _same_length(self) -> PyramidSettings:
@@ -68,7 +68,7 @@ class TieringSettings(BaseModel):
             return list(self.pyramid.names)
         if self.scheme == "abc":
             return ["A", "B", "C"]
-        return [name for name, _ in segmentation.RFM_SEGMENTS] + [self.rfm.no_purchase]
+        return [name for name, _ in scoring.RFM_SEGMENTS] + [self.rfm.no_purchase]
 
 
 def settings(store: Store) -> TieringSettings:
@@ -189,11 +189,11 @@ def _compute(store: Store, end: dt.date) -> Tiers:
     with store.index.snapshot():  # the figures and the generation they are for
         stamp = _stamp(store, end, store.index.generation())
         # activity() counts [start, end): the window includes its last day
-        act = segmentation.activity(store, start, end + dt.timedelta(days=1))
+        act = scoring.activity(store, start, end + dt.timedelta(days=1))
     revenue = {cid: a.revenue.quantize(CENT) for cid, a in act.items()}
-    abc = segmentation.abc_classes(revenue, cfg.abc.a, cfg.abc.b)
-    rfm = segmentation.rfm(act, end)
-    pyramid = segmentation.pyramid(revenue, cfg.pyramid.shares, cfg.pyramid.names)
+    abc = scoring.abc_classes(revenue, cfg.abc.a, cfg.abc.b)
+    rfm = scoring.rfm(act, end)
+    pyramid = scoring.pyramid(revenue, cfg.pyramid.shares, cfg.pyramid.names)
     out = {}
     for cid in act:
         score = rfm.get(cid)

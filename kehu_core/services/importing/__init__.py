@@ -17,7 +17,7 @@ from ...errors import KehuError
 from ...plugins import ImportedContact, Importer
 from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
-from .merge import ImportSummary, Merger
+from .matching import ImportSummary, Merger
 from .sheet import SheetImporter
 from .vcard import VCardImporter
 

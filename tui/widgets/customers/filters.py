@@ -11,7 +11,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select
 
 from kehu_core.errors import KehuError
-from kehu_core.services.segmentation import tier_filter, tier_names
+from kehu_core.services.scoring import tier_filter, tier_names
 
 from ...messages import FiltersChanged
 

@@ -24,7 +24,7 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from kehu_core.services.segmentation import tier_filter
+from kehu_core.services.scoring import tier_filter
 
 from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
@@ -438,7 +438,7 @@ def fetch_page(
 def _with_tier(
     store: Store, rows: list[Row], tier: str, columns: list[tuple[ListColumn, Column]],
 ) -> dict[str, dict[str, Any]]:
-    """The values of the rows in tier ``tier`` (``segmentation.tier_filter``, as the CLI)."""
+    """The values of the rows in tier ``tier`` (``scoring.tier_filter``, as the CLI)."""
     in_tier = tier_filter(store, tier)
     values = compute_values(store, [r.customer.id for r in rows], columns,
                             {r.customer.id: r.customer for r in rows})

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kehu_plugins.tiering import tiers as tiering
 
-from kehu_core.services import segmentation as seg
-from kehu_core.services.segmentation import CustomerActivity
+from kehu_core.services import scoring as seg
+from kehu_core.services.scoring import CustomerActivity
 from kehu_core.store import open_store
 
 from .conftest import TODAY, kehu, kehu_subprocess
