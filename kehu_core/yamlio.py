@@ -18,10 +18,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import io
 import os
 import re
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -110,6 +113,18 @@ def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
 FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+class ScanLoader(FastLoader):  # type: ignore[misc, valid-type]
+    """:class:`FastLoader` reading as the scan's yaml-rs does (``parse_datetime=False``): a plain
+    date stays ISO text, an explicit ``!!timestamp`` tag is still a date (and refused where text
+    belongs). For the files yaml-rs reads differently, so every scanned record looks alike."""
+
+
+ScanLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in FastLoader.yaml_implicit_resolvers.items()
+}
+
+
 def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     """Turn a PyYAML or ruamel error into ``path:line: message``."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -153,11 +168,11 @@ class _FileProblem(Exception):
         super().__init__(problem.render())
 
 
-def load_fast(path: Path) -> Any:
+def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
     """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
     try:
         text = read_text(path)
-        return yaml.load(text, Loader=FastLoader)  # noqa: S506 - FastLoader is a safe loader
+        return yaml.load(text, Loader=loader or FastLoader)  # noqa: S506 - a safe loader
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
     except yaml.reader.ReaderError as exc:  # a control character: it knows the offset only
@@ -203,7 +218,7 @@ def load_scan(path: Path) -> Any:
     try:
         text = read_text(path)
         if _rs_differs(text):
-            return _dates_as_text(load_fast(path))  # what yaml-rs would give: dates as ISO text
+            return load_fast(path, loader=ScanLoader)  # as yaml-rs reads: plain dates stay text
         return yaml_rs.loads(text, parse_datetime=False)
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -216,16 +231,6 @@ def load_scan(path: Path) -> Any:
         raise YamlFileError(Problem(path, int(match.group(1)) if match else 1, f"invalid YAML: {detail}")) from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
-
-
-def _dates_as_text(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _dates_as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_dates_as_text(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
 
 
 def lines_doc(path: Path) -> Any:
@@ -466,13 +471,45 @@ def deferred_sync() -> Iterator[None]:
         os.sync()
 
 
+@functools.cache
+def process_umask() -> int:
+    """The process's umask, read once. Linux shows it in /proc/self/status; elsewhere it can
+    only be read by setting it, which is done once, under a lock (another thread creating a
+    file in that instant would get the temporary mask)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def new_file_mode() -> int:
+    """The mode of a new file as git (and every editor) makes it: ``0666`` less the umask, so
+    a shared repository (``umask 002``) gets group-writable records, not tempfile's ``0600``."""
+    return 0o666 & ~process_umask()
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half.
+
+    A new file gets :func:`new_file_mode`; a replaced one keeps the mode it had."""
     if not path.parent.is_dir():  # one stat; mkdir of an existing folder costs an exception
         path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = new_file_mode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     durable = not _DEFERRED_SYNC.get()
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
