@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import DataTable, Footer, Header
 
 from kehu_core.errors import ConflictError, KehuError
 
@@ -111,6 +111,19 @@ class CustomerScreen(Screen):
         card.show(self.store, self.customer_id, found.get(self.customer_id, {}))
 
     # --- actions --------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#timeline")
+    def _open_record(self, event: DataTable.RowSelected) -> None:
+        """Enter on a timeline row: the whole interaction in a dialog (RecordScreen)."""
+        from .record import RecordScreen
+
+        try:
+            record = self.store.get_interaction(self.customer_id, str(event.row_key.value))
+            name = self.store.get(self.customer_id).name
+        except KehuError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(RecordScreen(name, record))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -58,6 +58,10 @@ class AddInteractionScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
+        # Tab moves at once, before the keys typed after it are handed to a field: fast or
+        # burst typing (``安吉白茶 250g`` Tab ``3360``) lands in the right fields.
+        Binding("tab", "focus_next_field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous_field", show=False, priority=True),
     ]
 
     def __init__(self, store: Store, customer_id: str, kind: str | None, today: dt.date) -> None:
@@ -73,7 +77,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
             yield Static(Text(f"{customer.name}: new record", style="bold"), classes="dialog-title")
             yield Select([(KIND_LABELS[k], k) for k in INTERACTION_KINDS], value=self.kind,
                          allow_blank=False, id="kind")
-            with VerticalScroll(id="interaction-fields"):
+            with VerticalScroll(id="interaction-fields", can_focus=False):
                 for name, label, _, hint in FIELDS:
                     initial = {"date": self.today.isoformat(), "by": customer.owner or ""}.get(name, "")
                     if name == "paid":
@@ -87,6 +91,12 @@ class AddInteractionScreen(ModalScreen[str | None]):
         self._show_fields()
         first = "item" if self.kind == "purchase" else "text"
         self.query_one(f"#field-{first}").focus()
+
+    def action_focus_next_field(self) -> None:
+        self.focus_next()
+
+    def action_focus_previous_field(self) -> None:
+        self.focus_previous()
 
     @on(Select.Changed, "#kind")
     def _kind_changed(self, event: Select.Changed) -> None:

@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Static
+
+
+class FormInput(Input):
+    """A form's text box. Pasted text with tabs (a row copied from a spreadsheet or a chat:
+    ``安吉白茶 250g⇥1⇥3360``) fills this field and the text fields after it, one part each,
+    as typing it with Tab would; the focus ends in the last one filled."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        line = event.text.splitlines()[0] if event.text else ""
+        if "\t" not in line:
+            return  # Input's own paste
+        event.prevent_default()
+        event.stop()
+        first, *rest = line.split("\t")
+        self.insert_text_at_cursor(first)
+        target: Input = self
+        for part in rest:
+            following = _next_input(target)
+            if following is None:
+                break
+            following.value = part
+            target = following
+        target.focus()
+
+
+def _next_input(widget: Input) -> Input | None:
+    """The next text field the focus would reach with Tab (skipping boxes and lists)."""
+    chain = widget.screen.focus_chain
+    after = chain[chain.index(widget) + 1:] if widget in chain else []
+    return next((w for w in after if isinstance(w, Input)), None)
 
 
 class FormField(Vertical):
@@ -24,10 +55,10 @@ class FormField(Vertical):
         with Horizontal(classes="form-line"):
             yield Label(self.label, classes="form-label")
             if self.checkbox:
-                yield Checkbox(value=self.initial == "yes", id=f"field-{self.field_name}",
-                               compact=True)
+                yield Checkbox("space toggles", value=self.initial == "yes",
+                               id=f"field-{self.field_name}", compact=True)
             else:
-                yield Input(self.initial, placeholder=self.hint, id=f"field-{self.field_name}",
+                yield FormInput(self.initial, placeholder=self.hint, id=f"field-{self.field_name}",
                             compact=True)
         yield Static("", classes="form-error")
 
