@@ -42,6 +42,7 @@ from .clock import resolve_today
 from .config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from .errors import ConflictError, KehuError, NotFound, Problem, RecordError, StoreError
 from .ids import check_id, new_id, shard
+from .journal import Recorder, record
 from .models import Customer, Interaction, parse_interaction
 from .plugins import PluginHost
 from .problems import validation_problems
@@ -128,6 +129,7 @@ class Store:
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
         self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
+        self._recording: Recorder | None = None  # the open change (kehu_core.journal)
 
     # --- opening ------------------------------------------------------------------------
 
@@ -556,6 +558,54 @@ class Store:
             pending.text += line
             pending.size = size
 
+    # --- the change journal (kehu undo) ---------------------------------------------------
+
+    @contextlib.contextmanager
+    def change(self, command: str, who: str | None = None) -> Iterator[Recorder]:
+        """Every write inside the block is one entry of the change journal (kehu_core.journal):
+        ``command`` (what the person ran) by ``who`` (default: git's author name, else the
+        login) at ``store.now()``. Nested blocks are part of the outer one. Nothing is recorded
+        when no file changed."""
+        if self._recording is not None:
+            yield self._recording
+            return
+        recorder = self._recording = Recorder(command, who)
+        try:
+            yield recorder
+        finally:
+            self._recording = None
+            if recorder.before:
+                with self.lock():
+                    record(self, recorder)
+
+    @property
+    def recording(self) -> Recorder | None:
+        """The open :meth:`change`, if any."""
+        return self._recording
+
+    def note_change(self, path: Path) -> None:
+        """Say that ``path`` is about to be written or removed by code writing it itself (not
+        through the store's methods), so the change journal keeps what it held."""
+        if self._recording is not None:
+            self._recording.note(path)
+
+    def restore_files(self, files: dict[Path, bytes | None]) -> None:
+        """Put each file back to the given bytes (None: remove it, and its folders left
+        empty), as one change noted in the journal, and reindex them."""
+        with self.lock():
+            for path, content in files.items():
+                if content is None:
+                    self.note_change(path)
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    _remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    self._write(path, content.decode("utf-8"))
+                if path.name == CUSTOMER_FILE and self._batch_customers is not None:
+                    self._batch_customers.pop(path.parent.name, None)
+                self._touched(path)
+
     # --- undoing a failed plugin's writes -------------------------------------------------
 
     @contextlib.contextmanager
@@ -577,7 +627,10 @@ class Store:
         self._write_logs.remove(log)
 
     def _write(self, path: Path, text: str) -> None:
-        """Write one record file atomically, noting first what it held (for undo_on_error)."""
+        """Write one record file atomically, noting first what it held (for undo_on_error
+        and the change journal)."""
+        if self._recording is not None:
+            self._recording.note(path)
         for log in self._write_logs:
             if path not in log.files:
                 try:

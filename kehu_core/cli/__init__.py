@@ -53,6 +53,9 @@ class Context:
     def store(self) -> Store:
         if self._store is None:
             self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
+            from .undo_cmds import journal_command
+
+            journal_command(self._store)  # the command's writes: one entry of the change journal
         return self._store
 
     def at(self, day: dt.date | None) -> dt.date:

@@ -249,19 +249,43 @@ def duplicates(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
-    """The git history of a customer's records: who changed what, when."""
+    """Every change of a customer's records, newest first, with who and when: kehu's own
+    changes (its change journal, `kehu undo --list`) and the store's git commits."""
+    import datetime as dt
+    import heapq
+
+    from .. import journal
+
     store = ctx.store
     customer = store.get(check_id(customer_id, "customer id"))
-    entries = gitops.log(store.root, store.customer_dir(customer.id))
+    folder = store.rel(store.customer_dir(customer.id)) + "/"
+    entries: list[dict[str, Any]] = []
+    for e in reversed(journal.entries(store)):  # newest first, also within one second
+        files = [f.path for f in e.files if f.path.startswith(folder)]
+        if files:
+            entries.append({"source": "kehu", "change": e.id, "author": e.who, "date": e.when,
+                            "subject": e.command + _undo_note(e), "files": files})
+    commits = [{"source": "git", **c.__dict__} for c in gitops.log(store.root, store.customer_dir(customer.id))
+               ] if gitops.is_repo(store.root) else []
+    # each in its own order (git's may not follow its dates), interleaved by date
+    entries = list(heapq.merge(entries, commits, key=lambda e: dt.datetime.fromisoformat(e["date"]),
+                               reverse=True))
     if as_json:
-        emit_json([e.__dict__ for e in entries])
+        emit_json(entries)
         return
     if not entries:
-        click.echo(f"{customer.name} ({customer.id}): no commits yet", err=True)
+        click.echo(f"{customer.name} ({customer.id}): no changes recorded yet", err=True)
     for e in entries:
-        click.echo(f"{e.commit[:10]}  {e.date}  {e.author}\n    {e.subject}")
-        for f in e.files:
+        mark = f"#{e['change']}" if e["source"] == "kehu" else e["commit"][:10]
+        click.echo(f"{mark:<10}  {e['date']}  {e['author']}\n    {e['subject']}")
+        for f in e["files"]:
             click.echo(f"    {f}")
+
+
+def _undo_note(entry: Any) -> str:
+    if entry.undoes is not None:
+        return f" (undo of #{entry.undoes})"
+    return f" (undone by #{entry.undone_by})" if entry.undone_by is not None else ""
 
 
 @click.command("search")

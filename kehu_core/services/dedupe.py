@@ -257,10 +257,12 @@ class MergeReport:
 class _Changes:
     """Every file the merge writes or removes, as it was before: put back on failure."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.before: dict[Path, bytes | None] = {}
 
     def note(self, path: Path) -> None:
+        self.store.note_change(path)  # the change journal keeps it too (kehu undo)
         if path not in self.before:
             self.before[path] = path.read_bytes() if path.is_file() else None
 
@@ -357,7 +359,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
         store.interactions(keep_id)
         other_records = store.interactions(other_id)  # every one valid before anything moves
-        changes = _Changes()
+        changes = _Changes(store)
         report = MergeReport(keep_id, other_id, keep.name, other.name)
         try:
             touched = _merge(store, keep, other, other_records, changes, report)

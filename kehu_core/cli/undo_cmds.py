@@ -1,0 +1,99 @@
+"""``kehu undo`` and ``kehu undo --list``; :func:`journal_command`, which makes each command's
+writes one entry of the change journal (kehu_core.journal)."""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from . import Context, emit_json, pass_ctx
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+#: Commands that are sessions rather than one change: their writes are not journaled.
+NOT_JOURNALED = frozenset({"tui", "serve"})
+
+
+def command_line(ctx: click.Context) -> str:
+    """What the person ran, from the parsed parameters: ``kehu purchase add c1 --amount 5``
+    (global options such as --store left out)."""
+    parts = [ctx.command_path]
+    options = []
+    for param in ctx.command.params:
+        if param.name is None or param.name not in ctx.params:
+            continue
+        value = ctx.params[param.name]
+        if isinstance(param, click.Argument):
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            parts.extend(shlex.quote(str(v)) for v in values if v is not None)
+            continue
+        if value in (None, False, (), "") or value == param.default or not isinstance(param, click.Option):
+            continue
+        name = max(param.opts, key=len)
+        if param.is_flag:
+            options.append(name if value is True else f"{name}={value}")
+        else:
+            for v in value if isinstance(value, (tuple, list)) else (value,):
+                options.append(f"{name} {shlex.quote(str(v))}")
+    return " ".join([*parts, *options])
+
+
+def journal_command(store: Store) -> None:
+    """Make the writes of the running command one journal entry, closed when it ends
+    (called when a command opens the store)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.command.name in NOT_JOURNALED:
+        return
+    by = ctx.params.get("by")
+    ctx.with_resource(store.change(command_line(ctx), by if isinstance(by, str) and by else None))
+
+
+@click.command("undo")
+@click.option("--list", "as_list", is_flag=True, help="List the recent changes instead.")
+@click.option("--limit", type=int, default=20, show_default=True, help="With --list: how many.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON only.")
+@pass_ctx
+def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
+    """Take back kehu's last change to the store: the files of the last command that changed
+    something are put back exactly as they were (files it created are removed, files it
+    removed come back) and reindexed. Refused when one of them changed since (a hand edit).
+
+    Running it again takes back the change before. An undo is listed as a change but is never
+    itself taken back (there is no redo: run the command again). `--list`: the recent changes,
+    newest first, with id, when, who, the command and its files."""
+    from .. import journal
+
+    store = ctx.store
+    if as_list:
+        found = journal.entries(store)[::-1][:limit]
+        if as_json:
+            emit_json([e.as_json() for e in found])
+            return
+        if not found:
+            click.echo("no changes recorded yet", err=True)
+        for e in found:
+            click.echo(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}"
+                       + _state(e))
+            for f in e.files:
+                click.echo(f"    {f.path}")
+        return
+    done = journal.undo(store)
+    click.echo(f"undid {done.describe()}: {len(done.files)} file(s) put back")
+    for f in done.files:
+        click.echo(f"    {f.path}")
+
+
+def _state(entry: Any) -> str:
+    if entry.undoes is not None:
+        return f"  (undo of #{entry.undoes})"
+    if entry.undone_by is not None:
+        return f"  (undone by #{entry.undone_by})"
+    return ""
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(undo)
+

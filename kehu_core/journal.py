@@ -1,0 +1,213 @@
+"""The change journal: every kehu command that changes the store, so it can be taken back.
+
+One entry per command (``kehu purchase add``, ``kehu customer merge`` ...): who, when
+(``store.now()``), the command line, and each file it wrote, created or removed with what the file
+held before (its *before-image*) and a hash of what it holds after. ``kehu undo`` puts the files of
+the newest entry still in effect back as they were (removing those it created, restoring those it
+removed) and refuses when one of them changed since; ``kehu undo --list`` and ``kehu customer log``
+read it. See docs/undo.md for why a journal and not a git commit per command (the cost at
+100 000 customers).
+
+The journal lives in the store's state folder (``.kehu/journal/``, never committed), one JSON
+file per entry named by its number, so it works in a store that is not a git repo and costs one
+small file per command. Entries are written under the store's lock, so numbers never collide.
+
+How the writes of one command become one entry: :meth:`kehu_core.store.Store.change` opens a
+:class:`Recorder`; every write through the store notes the file's before-image the first time
+(``Store._write``), and code that writes or removes a record itself calls
+``Store.note_change(path)`` first. When the command ends the recorder becomes an entry of the
+files whose bytes differ from before (a write undone on failure is no change).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import KehuError
+from .yamlio import atomic_write
+
+if TYPE_CHECKING:
+    from .store import Store
+
+JOURNAL_DIR = "journal"
+#: Entries that keep their before-images; older ones keep who/when/what for the log only.
+KEEP_IMAGES = 1000
+
+
+def _sha(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha1(data).hexdigest()
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+@dataclass
+class Recorder:
+    """The files one command changes, as they were before it first touched each."""
+
+    command: str
+    who: str | None = None  # None: found when the entry is written (git's author, $USER)
+    before: dict[Path, bytes | None] = field(default_factory=dict)
+    undoes: int | None = None  # set by undo: the entry this one takes back
+
+    def note(self, path: Path) -> None:
+        if path not in self.before:
+            self.before[path] = _read(path)
+
+
+@dataclass
+class FileChange:
+    path: str  # relative to the store's root, with /
+    before: str | None  # the text before; None: the file did not exist
+    after: str | None  # sha1 of the bytes after; None: removed
+    pruned: bool = False  # the before-image was dropped (an old entry)
+
+
+@dataclass
+class Entry:
+    id: int
+    when: str  # ISO 8601, from store.now()
+    who: str
+    command: str
+    files: list[FileChange]
+    undoes: int | None = None
+    undone_by: int | None = None  # filled in when listed
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "when": self.when, "who": self.who, "command": self.command,
+                "files": [f.path for f in self.files], "undoes": self.undoes,
+                "undone_by": self.undone_by}
+
+    def describe(self) -> str:
+        return f"#{self.id} ({self.command}, {self.when[:16].replace('T', ' ')}, {self.who})"
+
+
+def folder(store: Store) -> Path:
+    return store.state_dir / JOURNAL_DIR
+
+
+def _file(store: Store, number: int) -> Path:
+    return folder(store) / f"{number:08d}.json"
+
+
+def _numbers(store: Store) -> list[int]:
+    base = folder(store)
+    if not base.is_dir():
+        return []
+    return sorted(int(n[:-5]) for n in os.listdir(base) if n.endswith(".json") and n[:-5].isdigit())
+
+
+def _load(path: Path) -> Entry:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    files = [FileChange(f["path"], f.get("before"), f.get("after"), f.get("pruned", False))
+             for f in data["files"]]
+    return Entry(data["id"], data["when"], data["who"], data["command"], files, data.get("undoes"))
+
+
+def entries(store: Store) -> list[Entry]:
+    """Every entry, oldest first, each knowing which later entry undid it."""
+    found = [_load(_file(store, n)) for n in _numbers(store)]
+    by_id = {e.id: e for e in found}
+    for entry in found:
+        if entry.undoes is not None and entry.undoes in by_id:
+            by_id[entry.undoes].undone_by = entry.id
+    return found
+
+
+def who_am_i(store: Store) -> str:
+    """Who changes the store: git's author name (config or GIT_AUTHOR_NAME), else the login."""
+    if shutil.which("git") is not None:
+        result = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=store.root,
+                                capture_output=True, text=True, check=False)
+        name = result.stdout.rpartition("<")[0].strip() if result.returncode == 0 else ""
+        if name:
+            return name
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "unknown"
+
+
+def record(store: Store, recorder: Recorder) -> Entry | None:
+    """Write the recorder's changes as the next entry (call with the store's lock held);
+    None when no file differs from before."""
+    files = []
+    for path, before in recorder.before.items():
+        after = _read(path)
+        if after == before:
+            continue
+        files.append(FileChange(store.rel(path), None if before is None else before.decode("utf-8"),
+                                _sha(after)))
+    if not files:
+        return None
+    numbers = _numbers(store)
+    entry = Entry((numbers[-1] + 1) if numbers else 1, store.now().isoformat(timespec="seconds"),
+                  recorder.who or who_am_i(store), recorder.command,
+                  sorted(files, key=lambda f: f.path), recorder.undoes)
+    base = folder(store)
+    base.mkdir(parents=True, exist_ok=True)
+    data = {"id": entry.id, "when": entry.when, "who": entry.who, "command": entry.command,
+            "undoes": entry.undoes, "files": [f.__dict__ for f in entry.files]}
+    atomic_write(_file(store, entry.id), json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    _prune(store, entry.id - KEEP_IMAGES)
+    return entry
+
+
+def _prune(store: Store, number: int) -> None:
+    """Drop the before-images of entry ``number`` (it can no longer be undone; it stays in logs)."""
+    path = _file(store, number)
+    if number < 1 or not path.is_file():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for f in data["files"]:
+        f["before"], f["pruned"] = None, True
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def last_in_effect(found: list[Entry]) -> Entry | None:
+    """The newest change not taken back; undos themselves are never taken back (no redo)."""
+    for entry in reversed(found):
+        if entry.undoes is None and entry.undone_by is None:
+            return entry
+    return None
+
+
+def undo(store: Store) -> Entry:
+    """Put back the files of the newest change still in effect, exactly as they were before it.
+
+    Refused (KehuError, nothing written) when there is nothing to undo, when the entry is too
+    old to have its before-images, or when a file of it changed since (a hand edit, a git pull,
+    a later command outside the journal). The undo itself becomes an entry (``undoes``)."""
+    with store.lock():
+        target = last_in_effect(entries(store))
+        if target is None:
+            raise KehuError("nothing to undo: kehu has recorded no change to this store "
+                            "that is still in effect (`kehu undo --list` shows the changes)")
+        if any(f.pruned for f in target.files):
+            raise KehuError(f"cannot undo {target.describe()}: it is older than the last "
+                            f"{KEEP_IMAGES} changes, whose files kehu keeps")
+        changed = [f.path for f in target.files if _sha(_read(store.root / f.path)) != f.after]
+        if changed:
+            raise KehuError(
+                f"cannot undo {target.describe()}: changed since by someone else: "
+                + ", ".join(changed)
+                + ". Nothing was undone; change those files back by hand (see `git diff` or "
+                  "`kehu customer log`), or make the correction with a new command")
+        store.restore_files({store.root / f.path: None if f.before is None else f.before.encode("utf-8")
+                             for f in target.files})
+        session = store.recording
+        if session is not None:
+            session.undoes = target.id
+    return target
