@@ -28,14 +28,16 @@ def parse_until(text: str, today: dt.date) -> dt.date:
 class SnoozeScreen(ModalScreen[dt.date | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, today: dt.date) -> None:
+    def __init__(self, title: str, today: dt.date, customer_name: str = "") -> None:
         super().__init__()
         self.reminder_title = title
+        self.customer_name = customer_name  # whose reminder: named in the title
         self.today = today  # the app's day: the reminder engine checks the snooze against it
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="snooze-dialog"):
-            yield Static(Text(f"Snooze “{self.reminder_title}” until", style="bold"),
+            whose = f"{self.customer_name}: " if self.customer_name else ""
+            yield Static(Text(f"Snooze {whose}“{self.reminder_title}” until", style="bold"),
                          classes="dialog-title")
             yield Input((self.today + dt.timedelta(days=1)).isoformat(), id="snooze-until",
                         placeholder="YYYY-MM-DD or +N days")

@@ -156,7 +156,8 @@ class TodayScreen(Screen):
         reminder = self._selected()
         if module is None or reminder is None:
             return
-        until = await self.app.push_screen_wait(SnoozeScreen(reminder.title, self.today))
+        until = await self.app.push_screen_wait(SnoozeScreen(reminder.title, self.today,
+                                                                reminder.customer_name))
         if until is None:
             return
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
@@ -28,6 +28,19 @@ class SearchBox(Input):
         super().__init__(placeholder=SEARCH_HINT, id="search", **kwargs)
 
 
+class TierInput(Input):
+    """The tier filter. ``/`` is not typed here (no tier has one): it goes to the screen,
+    whose ``/`` focuses the search box, from wherever the focus was left (the palette
+    gives the focus back to the field that had it)."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character != "/" and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character == "/":
+            event.prevent_default()  # not typed: the key goes on up to the bindings
+
+
 class FilterBar(Horizontal):
     """Tag and owner come from the index; tier is computed by plugins, so it is typed (with
     the store's tier names as suggestions; an unknown one is refused with a notification)."""
@@ -42,7 +55,7 @@ class FilterBar(Horizontal):
         yield Label("Tag", classes="filter-label")
         yield Select([(t, t) for t in tags], prompt="any tag", id="filter-tag")
         yield Label("Tier", classes="filter-label")
-        yield Input(placeholder="any tier", id="filter-tier", suggester=SuggestFromList(
+        yield TierInput(placeholder="any tier", id="filter-tier", suggester=SuggestFromList(
             self._tier_names(), case_sensitive=False))
         yield Label("Owner", classes="filter-label")
         yield Select([(o, o) for o in owners], prompt="any owner", id="filter-owner")
