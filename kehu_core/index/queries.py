@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..models import TRUSTED
-from ..textsearch import normalise_query
+from ..textsearch import normalise_query, sort_key
 from .connection import IndexConnection
 from .rows import VOIDED, Row
 
@@ -55,10 +55,16 @@ class Queries(IndexConnection):
             params.append(level)
         orders = {
             "name": "sort_name, name, id", "id": "id", "revenue": "revenue DESC, id",
-            "last_contact": "last_contact DESC, id", "owner": "owner, sort_name, name, id",
+            "last_contact": "last_contact DESC, id", "owner": "{owners}, sort_name, name, id",
         }
         sql = self._ROW + (" WHERE " + " AND ".join(where) if where else "")
-        sql += f" ORDER BY {orders.get(order, 'name, id')}"
+        chosen = orders.get(order, "name, id")
+        if "{owners}" in chosen:  # owners in pinyin order, as names (customers without one first)
+            owners = self.distinct_owners()
+            cases = " ".join(f"WHEN ? THEN {n}" for n in range(len(owners)))
+            chosen = chosen.replace("{owners}", f"CASE owner {cases} ELSE -1 END" if owners else "owner")
+            params = [*params, *owners]
+        sql += f" ORDER BY {chosen}"
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return list(self._rows(sql, params))
@@ -137,9 +143,11 @@ class Queries(IndexConnection):
         return [t for (t,) in self.db.execute("SELECT DISTINCT tag FROM tags ORDER BY tag")]
 
     def distinct_owners(self) -> list[str]:
-        """Every owner (sales rep) of some customer, sorted (the TUI's owner filter)."""
-        return [o for (o,) in self.db.execute(
-            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL ORDER BY owner")]
+        """Every owner (sales rep) of some customer, in pinyin order as names are (the TUI's
+        owner filter, and the list sorted by owner)."""
+        owners = [o for (o,) in self.db.execute(
+            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL")]
+        return sorted(owners, key=lambda o: (sort_key(o), o))
 
     def tags_by_customer(self) -> dict[str, list[str]]:
         """Each tagged customer's tags (customers without tags are left out)."""
