@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any
+
+from kehu_core.phones import display_phone
 
 
 def text(value: Any) -> str:
@@ -41,28 +42,10 @@ def money(value: Any) -> str:
     return f"¥{Decimal(str(value)):,.2f}"
 
 
-_CN_MOBILE = re.compile(r"^\+86(1\d{2})(\d{4})(\d{4})$")
-
-
-def phone(value: str | None) -> str:
-    """``+8613912345678`` → ``139 1234 5678`` (national format, easier to read out)."""
-    if not value:
-        return ""
-    # Most numbers are Chinese mobiles: format those directly, phonenumbers is ~0.1 ms a call.
-    if match := _CN_MOBILE.match(value):
-        return " ".join(match.groups())
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(value)
-    except phonenumbers.NumberParseException:
-        return value
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 86
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, fmt)
+def phone(value: str | None, region: str) -> str:
+    """A stored (E.164) phone as people write it in the store's ``region``: the CLI's rule
+    (``kehu_core.phones.display_phone``), so both show ``139 1234 5678`` the same way."""
+    return display_phone(value, region)
 
 
 def interaction_summary(record: Any) -> str:

@@ -96,7 +96,7 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(data)
     else:
-        print_customer(data, history)
+        print_customer(data, history, region=store.config.region)
 
 
 def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         _emit_json_list(objects)
     else:
         objects = list(objects)
-        print_customers(objects, ["tier"] if tier else [])
+        print_customers(objects, ["tier"] if tier else [], region=store.config.region)
         click.echo(f"{len(objects)} customers", err=True)
 
 
@@ -300,7 +300,7 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(objects)
     elif objects:
-        print_customers(objects)
+        print_customers(objects, region=store.config.region)
     else:
         click.echo(f"no customer matches {query!r}", err=True)
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..models import Customer
+from ..phones import display_phone
 from ..store import Store
 
 console = Console(highlight=False)
@@ -38,31 +39,32 @@ def interaction_json(interaction: Any) -> dict[str, Any]:
     return {"id": data.pop("id"), "kind": data.pop("kind"), **data}
 
 
-def _cells(row: dict[str, Any], extra: Sequence[str]) -> list[str]:
+def _cells(row: dict[str, Any], extra: Sequence[str], region: str) -> list[str]:
     return [
-        row["id"], row["name"], (row["phones"] or [""])[0], row.get("owner") or "",
+        row["id"], row["name"], display_phone((row["phones"] or [""])[0], region), row.get("owner") or "",
         row.get("level") or "", ", ".join(row.get("tags") or []), *[_text(row.get(k)) for k in extra],
     ]
 
 
-def customers_table(rows: list[dict[str, Any]], extra: Sequence[str] = ()) -> Table:
+def customers_table(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, region: str) -> Table:
     table = Table(show_lines=False, header_style="bold")
     for title in ["ID", "Name", "Phone", "Owner", "Level", "Tags", *extra]:
         table.add_column(title, no_wrap=title in ("ID", "Phone"), overflow="fold")
     for row in rows:
-        table.add_row(*_cells(row, extra))
+        table.add_row(*_cells(row, extra, region))
     return table
 
 
-def print_customers(rows: list[dict[str, Any]], extra: Sequence[str] = ()) -> None:
+def print_customers(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, region: str) -> None:
     """A table on a terminal; piped into grep, awk or a file, one tab-separated line each
-    (as ls and git do), which is also far quicker for thousands of customers."""
+    (as ls and git do), which is also far quicker for thousands of customers. Phones are
+    shown as people write them in the store's ``region`` (``display_phone``)."""
     if console.is_terminal:
-        console.print(customers_table(rows, extra))
+        console.print(customers_table(rows, extra, region=region))
         return
     out = sys.stdout
     for row in rows:
-        out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in _cells(row, extra)) + "\n")
+        out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in _cells(row, extra, region)) + "\n")
 
 
 def _text(value: Any) -> str:
@@ -73,7 +75,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]]) -> None:
+def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, region: str) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan")
     grid.add_column()
@@ -81,6 +83,8 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]]) -> 
     for key, value in data.items():
         if key in skip or value in (None, [], "", False):
             continue
+        if key == "phones":  # E.164 in JSON; as people write them here
+            value = [display_phone(p, region) for p in value]
         grid.add_row(key, _text(", ".join(map(str, value)) if isinstance(value, list) else value))
     console.print(grid)
     if interactions:

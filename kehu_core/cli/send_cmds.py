@@ -140,7 +140,7 @@ def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) 
     if as_json:
         emit_json(objects)
         return
-    print_customers(objects)
+    print_customers(objects, region=store.config.region)
     click.echo(f"{len(objects)} customers in segment {name}", err=True)
 
 

@@ -89,7 +89,7 @@ class CustomerScreen(Screen):
         if customer.referrer:
             row = store.index.get(customer.referrer)
             referrer = row.customer.name if row else None
-        self.query_one(ProfileCard).show(customer, referrer)
+        self.query_one(ProfileCard).show(customer, referrer, region=store.config.region)
         self._load_values()
         self.query_one(ComplaintTable).show(open_complaints(store, self.customer_id))
         timeline = self.query_one(Timeline)

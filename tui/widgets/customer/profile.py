@@ -27,7 +27,7 @@ LABELS = {
 class ProfileCard(Static):
     """Field / value pairs; fields kehu does not know are shown after the rest, as they are."""
 
-    def show(self, customer: Customer, referrer_name: str | None = None) -> None:
+    def show(self, customer: Customer, referrer_name: str | None = None, *, region: str) -> None:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
@@ -36,7 +36,7 @@ class ProfileCard(Static):
             if value in (None, [], "", False):
                 continue
             if key == "phones":
-                shown = ", ".join(formatting.phone(p) for p in value)
+                shown = ", ".join(formatting.phone(p, region) for p in value)
             elif key == "referrer" and referrer_name:
                 shown = f"{referrer_name} ({value})"
             else:

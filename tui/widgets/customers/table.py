@@ -282,7 +282,7 @@ class CustomerTable(DataTable):
             if column.key == "name":
                 cells.append(Text(c.name, style="bold"))
             elif column.key == "phone":
-                cells.append(formatting.phone(c.phones[0] if c.phones else None))
+                cells.append(formatting.phone(c.phones[0] if c.phones else None, self.store.config.region))
             elif column.key == "owner":
                 cells.append(c.owner or "")
             elif column.key == "last_contact":
