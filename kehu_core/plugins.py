@@ -117,6 +117,9 @@ class ImportedContact:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+    shows: tuple[str, ...] = ()
+    """Values (``customer_values`` keys) and ledgers the panel already shows: the TUI's
+    values card leaves them out, so nothing is on the customer screen twice."""
 class Importer(Protocol):
     name: str
 

@@ -32,7 +32,7 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
 
 @hookimpl
 def tui_panels(store: Store) -> list[Panel]:
-    return [Panel("积分 Points", _panel)]
+    return [Panel("积分 Points", _panel, shows=("points",))]  # the balance and its ledger
 
 
 def _panel(store: Store, customer: Customer) -> str:

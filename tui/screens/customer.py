@@ -54,6 +54,7 @@ class CustomerScreen(Screen):
         self.store = store
         self.customer_id = customer_id
         self.version: str | None = None
+        self.shown_by_panels: frozenset[str] = frozenset()  # Panel.shows of the plugin panels
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,12 +91,13 @@ class CustomerScreen(Screen):
             row = store.index.get(customer.referrer)
             referrer = row.customer.name if row else None
         self.query_one(ProfileCard).show(customer, referrer, region=store.config.region)
+        panels = store.plugins.collect("tui_panels", store=store) if store.plugins else []
+        self.shown_by_panels = frozenset(name for panel in panels for name in panel.shows)
         self._load_values()
         self.query_one(ComplaintTable).show(open_complaints(store, self.customer_id))
         timeline = self.query_one(Timeline)
         timeline.show(history)
         timeline.border_subtitle = _totals(history)
-        panels = store.plugins.collect("tui_panels", store=store) if store.plugins else []
         self.query_one(PluginPanels).show(store, customer, panels)
 
     @work(exclusive=True, group="values")
@@ -108,7 +110,7 @@ class CustomerScreen(Screen):
             card.show_pending()
         found = await self.app.background.run(  # type: ignore[attr-defined]
             compute_values, [self.customer_id], [])
-        card.show(self.store, self.customer_id, found.get(self.customer_id, {}))
+        card.show(self.store, self.customer_id, found.get(self.customer_id, {}), self.shown_by_panels)
 
     # --- actions --------------------------------------------------------------------------
 

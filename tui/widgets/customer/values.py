@@ -35,18 +35,25 @@ class ValuesCard(Static):
     def show_pending(self) -> None:
         self.update(Text("computing …", style="dim"))
 
-    def show(self, store: Store, customer_id: str, values: dict[str, Any]) -> None:
+    def show(self, store: Store, customer_id: str, values: dict[str, Any],
+             shown_elsewhere: frozenset[str] = frozenset()) -> None:
+        """``shown_elsewhere``: values and ledgers a plugin panel shows (``Panel.shows``),
+        left out here."""
         self.values = values
         parts: list[Any] = []
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for key, value in values.items():
+            if key in shown_elsewhere:
+                continue
             shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
             grid.add_row(key.replace("_", " "), Text(shown))
         parts.append(grid if values else Text("no plugin computes anything for this customer",
                                               style="dim"))
         for name in ledger_names(store, customer_id):
+            if name in shown_elsewhere:
+                continue
             try:
                 entries = store.ledger(customer_id, name)
             except Exception as exc:  # a broken ledger is shown, not fatal
