@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: The logger plugin failures go to (``kehu_core.plugins.logger``; the CLI prints them).
+PLUGIN_LOGGER = "kehu.plugins"
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from . import hookspecs
 from .config import PluginSettings
-from .errors import KehuError, Problem, RecordError
+from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
 from .models import Customer, Reminder
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class PluginFailure:
 
 #: Where plugin failures go: one WARNING record per new failure (``extra``: ``failure``, the
 #: :class:`PluginFailure`). The CLI prints them on stderr, the TUI shows them as notifications.
-logger = logging.getLogger("kehu.plugins")
+logger = logging.getLogger(PLUGIN_LOGGER)
 
 
 def log_failure(failure: PluginFailure) -> None:

@@ -7,23 +7,27 @@ codes: 0 success, 1 invalid data or a failed check, 2 usage error.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import __version__
 from ..clock import parse_day
-from ..config import CONFIG_FILE, PluginSettings
-from ..discovery import demo_working_copy, resolve_store_path
-from ..errors import KehuError, RecordError
-from ..plugins import PluginFailure, PluginHost
-from ..plugins import logger as plugin_logger
-from ..store import Store, open_store
+from ..errors import PLUGIN_LOGGER, KehuError, RecordError
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+# What a command needs is imported when it runs (the store, pydantic models, Rich, the
+# services), so `kehu --version` and `kehu search` do not pay for `kehu report` or the TUI:
+# tests/test_startup.py keeps the list of modules they must not import.
 
 
 class Context:
@@ -42,6 +46,9 @@ class Context:
     def store_path(self) -> Path:
         """The store this command works on (see :mod:`kehu_core.discovery`)."""
         if self._resolved is None:
+            from ..config import CONFIG_FILE
+            from ..discovery import resolve_store_path
+
             path, is_demo = resolve_store_path(self._store_path)
             if is_demo:
                 click.echo(f"kehu: no {CONFIG_FILE} in {Path.cwd()} or above: working on the demo store "
@@ -52,6 +59,8 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from ..store import open_store
+
             self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
             from .undo_cmds import journal_command
 
@@ -105,16 +114,94 @@ class FailurePrinter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         click.echo(f"kehu: {record.getMessage()}", err=True)
-        failure = getattr(record, "failure", None)
-        if _Debug.on and isinstance(failure, PluginFailure) and failure.traceback:
-            click.echo(failure.traceback.rstrip("\n"), err=True)
+        trace = getattr(getattr(record, "failure", None), "traceback", "")  # a PluginFailure's
+        if _Debug.on and trace:
+            click.echo(trace.rstrip("\n"), err=True)
 
 
-if not any(isinstance(h, FailurePrinter) for h in plugin_logger.handlers):
-    plugin_logger.addHandler(FailurePrinter())
+_plugin_logger = logging.getLogger(PLUGIN_LOGGER)
+if not any(isinstance(h, FailurePrinter) for h in _plugin_logger.handlers):
+    _plugin_logger.addHandler(FailurePrinter())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Every built-in command: its name and the ``module:attribute`` (in this package) defining it.
+#: A command's module is imported when the command runs (or ``kehu --help`` lists it), so a
+#: command imports only what it uses; tests/test_startup.py checks this table against the
+#: modules.
+BUILTIN_COMMANDS: dict[str, str] = {
+    "check": "store_cmds:check",
+    "complaint": "complaint_cmds:complaint_group",
+    "customer": "customers:customer_group",
+    "duplicates": "customers:duplicates",
+    "export": "io_cmds:export_cmd",
+    "git-setup": "git_cmds:git_setup",
+    "handover": "git_cmds:handover",
+    "import": "io_cmds:import_cmd",
+    "init": "store_cmds:init",
+    "interaction": "records:interaction_group",
+    "merge-file": "git_cmds:merge_file",
+    "plugins": "store_cmds:plugins",
+    "purchase": "records:purchase_group",
+    "reindex": "store_cmds:reindex",
+    "report": "report_cmds:report_group",
+    "search": "customers:search",
+    "segment": "send_cmds:segment_group",
+    "send": "send_cmds:send",
+    "sync": "git_cmds:sync_cmd",
+    "tui": "store_cmds:tui",
+    "undo": "undo_cmds:undo",
+}
+
+
+class KehuGroup(click.Group):
+    """The ``kehu`` group: built-in commands from :data:`BUILTIN_COMMANDS`, imported on first
+    use, and the plugins' commands (the ``register_commands`` hook of every installed plugin),
+    asked for only when a command is not a built-in one or when all are listed (``--help``).
+    A built-in command's name is kehu's: a plugin command of the same name is not used."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plugin_commands_added = False
+
+    def builtin(self, name: str) -> click.Command:
+        module, attr = BUILTIN_COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)  # type: ignore[no-any-return]
+
+    def add_plugin_commands(self) -> None:
+        """The installed plugins' ``register_commands`` (once; they are imported for it), and
+        the ``register(cli)`` of a module of this package missing from the table."""
+        if self.plugin_commands_added:
+            return
+        self.plugin_commands_added = True
+        import pkgutil
+
+        from ..config import PluginSettings
+        from ..plugins import PluginHost
+
+        found = click.Group()
+        listed = {target.split(":")[0] for target in BUILTIN_COMMANDS.values()}
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if info.name not in listed:
+                register = getattr(importlib.import_module(f"{__name__}.{info.name}"), "register", None)
+                if callable(register):
+                    register(found)
+        PluginHost(PluginSettings()).call("register_commands", cli=found)
+        for name, command in found.commands.items():
+            self.commands.setdefault(name, command)  # commands given before (``run``) win
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in BUILTIN_COMMANDS:
+            return self.builtin(cmd_name)
+        if cmd_name not in self.commands:
+            self.add_plugin_commands()
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.add_plugin_commands()
+        return sorted({*BUILTIN_COMMANDS, *self.commands})
+
+
+@click.group(cls=KehuGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store", "store_path", type=click.Path(path_type=Path), envvar="KEHU_STORE",
     help="The store folder (default: $KEHU_STORE, else the folder holding kehu.yaml here or "
@@ -133,31 +220,18 @@ if not any(isinstance(h, FailurePrinter) for h in plugin_logger.handlers):
     "--debug", is_flag=True, is_eager=True, expose_value=False, callback=_set_debug,
     help="Show the Python traceback of an error or a plugin failure (for bug reports).",
 )
-@click.version_option(package_name="kehu")
+@click.version_option(__version__, package_name="kehu")  # not read from the metadata: quicker
 @click.pass_context
 def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None) -> None:
     """kehu (客户): customer records as YAML files in git."""
     if demo and store_path is not None:
         raise click.UsageError("--demo and --store (or KEHU_STORE) name two stores; give one")
     extra = ctx.obj.get("extra_plugins") if isinstance(ctx.obj, dict) else None  # from run()
-    ctx.obj = Context(demo_working_copy() if demo else store_path, today, extra)
+    if demo:
+        from ..discovery import demo_working_copy
 
-
-def _register_builtin_commands() -> None:
-    """Every module of this package with a ``register(cli)`` function adds its commands."""
-    import importlib
-    import pkgutil
-
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(cli)
-    host = PluginHost(PluginSettings())
-    host.call("register_commands", cli=cli)
-
-
-_register_builtin_commands()
+        store_path = demo_working_copy()
+    ctx.obj = Context(store_path, today, extra)
 
 
 def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None = None) -> int:
@@ -170,6 +244,9 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     group = cli
     if extra_plugins:  # their commands go on a copy of the command tree, for this run only
         import copy
+
+        from ..config import PluginSettings
+        from ..plugins import PluginHost
 
         group = copy.copy(cli)
         group.commands = dict(cli.commands)

@@ -81,6 +81,3 @@ complaint_group.add_command(_move(
 complaint_group.add_command(_move(
     "close", "Close a resolved complaint after following up with the customer (resolved → closed)."))
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(complaint_group)

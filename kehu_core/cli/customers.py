@@ -6,20 +6,22 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import KehuError
 from ..ids import check_id
-from ..index import Row
-from ..models import Customer
-from ..problems import validation_problems
-from ..services import dedupe, gitops
-from ..services.scoring import tier_filter
-from ..store import Store
+from ..services import gitops
 from . import Context, emit_json, pass_ctx
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
+
+if TYPE_CHECKING:
+    from ..index import Row
+    from ..models import Customer
+    from ..store import Store
+
+# the services a command uses are imported in it, so `kehu search` does not load them all
 
 _LIST_SPLIT = re.compile(r"[,，;；]")
 
@@ -63,6 +65,9 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
     if referrer and not store.exists(check_id(referrer, "referrer id")):
         raise KehuError(f"--referrer {referrer!r}: no such customer")
     from pydantic import ValidationError
+
+    from ..problems import validation_problems
+    from ..services import dedupe
 
     try:
         customer = store.customer_model.model_validate(
@@ -163,6 +168,8 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
 def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | None,
                   level: str | None, order: str, limit: int | None, as_json: bool) -> None:
     """Customers, filtered (answered from the index, not by reading every file)."""
+    from ..services.scoring import tier_filter
+
     store = ctx.store
     in_tier = tier_filter(store, tier) if tier is not None else None  # an unknown tier: exit 1
     rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
@@ -217,6 +224,8 @@ def customer_merge(ctx: Context, keep_id: str, other_id: str, as_json: bool) -> 
     OTHER's is kept in KEEP's `also_known`; OTHER's interactions move to KEEP, its ledger
     entries (points, tiers ...) are added to KEEP's; customers referred by OTHER now name
     KEEP. One git commit in a git store; a failure changes nothing. See `kehu duplicates`."""
+    from ..services import dedupe
+
     report = dedupe.merge_customers(ctx.store, keep_id, other_id)
     if as_json:
         emit_json(report.as_json())
@@ -233,6 +242,8 @@ def duplicates(ctx: Context, as_json: bool) -> None:
     """Customers that are likely one person, in groups, with why: the same phone or email,
     the same name with a similar phone, the same pinyin of differently written names.
     Merge them with `kehu customer merge KEEP OTHER`."""
+    from ..services import dedupe
+
     groups = dedupe.find_duplicates(ctx.store)
     if as_json:
         emit_json([g.as_json() for g in groups])
@@ -304,8 +315,3 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     else:
         click.echo(f"no customer matches {query!r}", err=True)
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(customer_group)
-    cli.add_command(search)
-    cli.add_command(duplicates)

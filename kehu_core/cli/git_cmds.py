@@ -139,7 +139,3 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
         warn(f"{len(broken)} customer file(s) could not be read and were not checked for "
              f"{from_rep}: `kehu check` lists them")
 
-
-def register(cli: click.Group) -> None:
-    for command in (sync_cmd, git_setup, merge_file, handover):
-        cli.add_command(command)

@@ -134,7 +134,3 @@ def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str,
     unit = {"vcard": "contacts", "ics": "events"}.get(fmt, "rows")
     click.echo(f"wrote {count} {unit} to {out}", err=True)
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(import_cmd)
-    cli.add_command(export_cmd)

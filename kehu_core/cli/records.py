@@ -185,7 +185,3 @@ def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | N
                                             allow_future=allow_future)
     click.echo(interaction.id)
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(purchase_group)
-    cli.add_command(interaction_group)

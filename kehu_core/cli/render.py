@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from ..models import Customer
 from ..phones import display_phone
-from ..store import Store
 
-console = Console(highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..models import Customer
+    from ..store import Store
+
+    console: Console
+
+
+@functools.cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def __getattr__(name: str) -> Any:
+    """``console``, the Rich console on stdout: Rich is imported when it is first asked for,
+    so a command whose output goes to a pipe or a file never imports it."""
+    if name == "console":
+        return _console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _terminal() -> bool:
+    """``console.is_terminal``, without importing Rich when stdout is surely no terminal
+    (Rich's own test: no ``TTY_COMPATIBLE`` or ``FORCE_COLOR``, and not a tty)."""
+    if "TTY_COMPATIBLE" not in os.environ and "FORCE_COLOR" not in os.environ:
+        isatty = getattr(sys.stdout, "isatty", None)
+        try:
+            if isatty is None or not isatty():
+                return False
+        except ValueError:  # a closed stdout
+            return False
+    return _console().is_terminal
 
 
 def customer_json(store: Store, customer: Customer, *, values: bool = True) -> dict[str, Any]:
@@ -47,6 +79,8 @@ def _cells(row: dict[str, Any], extra: Sequence[str], region: str) -> list[str]:
 
 
 def customers_table(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, region: str) -> Table:
+    from rich.table import Table
+
     table = Table(show_lines=False, header_style="bold")
     for title in ["ID", "Name", "Phone", "Owner", "Level", "Tags", *extra]:
         table.add_column(title, no_wrap=title in ("ID", "Phone"), overflow="fold")
@@ -59,8 +93,8 @@ def print_customers(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, re
     """A table on a terminal; piped into grep, awk or a file, one tab-separated line each
     (as ls and git do), which is also far quicker for thousands of customers. Phones are
     shown as people write them in the store's ``region`` (``display_phone``)."""
-    if console.is_terminal:
-        console.print(customers_table(rows, extra, region=region))
+    if _terminal():
+        _console().print(customers_table(rows, extra, region=region))
         return
     out = sys.stdout
     for row in rows:
@@ -76,6 +110,9 @@ def _text(value: Any) -> str:
 
 
 def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, region: str) -> None:
+    from rich.table import Table
+
+    console = _console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan")
     grid.add_column()

@@ -436,6 +436,3 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
                   f"{report.customers_resolved} customers ({_share(report.comeback_share)}; "
                   f"the seeds say {_share(report.seed_comeback_share)} come back when it is resolved well).")
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(report_group)

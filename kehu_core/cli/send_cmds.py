@@ -143,7 +143,3 @@ def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) 
     print_customers(objects, region=store.config.region)
     click.echo(f"{len(objects)} customers in segment {name}", err=True)
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(send)
-    cli.add_command(segment_group)

@@ -98,7 +98,3 @@ def tui(ctx: Context) -> None:
         raise KehuError(f"the TUI is not installed ({exc})") from None
     KehuApp(ctx.store).run()
 
-
-def register(cli: click.Group) -> None:
-    for command in (init, check, reindex, plugins, tui):
-        cli.add_command(command)

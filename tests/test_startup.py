@@ -1,0 +1,92 @@
+"""A command imports only what it does (issue 15, start-up).
+
+``kehu --version`` and a plain ``kehu search`` run as a whole process under
+``python -X importtime``; each fails when it imports a module from a short explicit list of
+what it does not need. Speed itself is measured in bench/startup.py, not here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+import kehu_core.cli
+from kehu_core.cli import BUILTIN_COMMANDS
+from kehu_core.demo import generate
+
+#: What neither command needs: the TUI, reports, sends, imports and exports, calendars and
+#: holidays, templates, Rich (search prints tab-separated lines when piped).
+NOT_FOR_SEARCH = [
+    "textual", "kehu_tui", "jinja2", "holidays", "openpyxl", "python_calamine", "vobject", "icalendar",
+    "reportlab", "rich", "kehu_core.services.analytics", "kehu_core.services.outreach",
+    "kehu_core.services.importing", "kehu_core.services.exporting", "kehu_core.services.dedupe",
+]
+
+#: ``kehu --version`` opens no store: no pydantic models, no plugins, no index either.
+NOT_FOR_VERSION = [
+    *NOT_FOR_SEARCH, "pydantic", "pluggy", "phonenumbers", "email_validator", "yaml", "ruamel",
+    "sqlite3", "kehu_core.store", "kehu_core.models", "kehu_core.plugins", "kehu_core.index",
+    "kehu_plugins", "importlib.metadata",
+]
+
+
+def imported_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules ``python -m kehu_core ARGS`` imports (its ``-X importtime`` report)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "kehu_core", *args],
+                            capture_output=True, text=True, env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line} - {"package"}
+
+
+def unwanted(modules: set[str], names: list[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_version_imports_no_store_and_no_plugin() -> None:
+    modules = imported_modules("--version")
+    assert "kehu_core.cli" in modules
+    assert unwanted(modules, NOT_FOR_VERSION) == []
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("startup") / "store"
+    generate(root, 20)
+    return root
+
+
+def test_plain_search_imports_only_what_it_uses(small_store: Path) -> None:
+    modules = imported_modules("search", "zm", env={"KEHU_STORE": str(small_store)})
+    assert "kehu_core.index" in modules  # it did search
+    assert unwanted(modules, NOT_FOR_SEARCH) == []
+
+
+def test_the_command_table_names_every_command_of_the_package() -> None:
+    """Each entry of BUILTIN_COMMANDS is the command of that name, and every command defined
+    in a module of kehu_core.cli is in the table or a sub-command of one that is."""
+    listed: list[click.Command] = []
+    for name, target in BUILTIN_COMMANDS.items():
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(f"kehu_core.cli.{module}"), attr)
+        assert isinstance(command, click.Command) and command.name == name, target
+        listed.append(command)
+    reachable = set()
+    todo = list(listed)
+    while todo:
+        command = todo.pop()
+        reachable.add(id(command))
+        if isinstance(command, click.Group):
+            todo.extend(command.commands.values())
+    for info in pkgutil.iter_modules(kehu_core.cli.__path__):
+        module = importlib.import_module(f"kehu_core.cli.{info.name}")
+        missing = [attr for attr, value in vars(module).items()
+                   if isinstance(value, click.Command) and id(value) not in reachable]
+        assert missing == [], f"kehu_core/cli/{info.name}.py: add {missing} to BUILTIN_COMMANDS"
