@@ -391,3 +391,5 @@ class Reminder(BaseModel):
     title: str
     key: str = Field(description="stable id of this reminder, used to mark it done or snooze it")
     detail: str | None = None
+    group: str | None = Field(None, description="set by the engine: complaints, payments, visits, occasions, "
+                                                "follow_ups, contact or other (kehu_core.reminders.GROUPS)")

@@ -52,12 +52,12 @@ class ReminderRule(Protocol):
     purchase", "visit a key account every 90 days".
 
     Everything the reminder engine (:mod:`kehu_core.reminders`) reads from a rule is declared
-    here. ``name`` and ``due`` are required; ``plugin``, ``outreach`` and ``history_needs`` are
-    optional (the engine reads them with ``getattr`` and the default each one names), so a
+    here. ``name`` and ``due`` are required; ``plugin``, ``outreach``, ``lapse_days``, ``group``
+    and ``history_needs`` are optional (the engine reads them with ``getattr`` and the default each one names), so a
     rule may leave them out, or subclass this Protocol to say it is a rule. The engine, not
-    the rule, applies what holds for every rule: done and snoozed reminders are hidden, an
-    outreach rule gives nothing for a customer marked ``do_not_contact``, and the day is the
-    store's (``store.today``), never the clock's.
+    the rule, applies what holds for every rule: done and snoozed reminders are hidden, missed
+    ones lapse after ``lapse_days``, an outreach rule gives nothing for a customer marked
+    ``do_not_contact``, and the day is the store's (``store.today``), never the clock's.
     """
 
     name: str
@@ -72,6 +72,18 @@ class ReminderRule(Protocol):
     """Optional: True (the default) if the rule's reminders contact the customer (a greeting, a
     visit), so the engine gives none for a customer marked ``do_not_contact``; False for
     reminders that are not outreach (an overdue bill to chase internally)."""
+
+    lapse_days: int | None
+    """Optional: how many days after its due day a missed reminder of the rule still shows;
+    after that it lapses (a greeting a year late is worth nothing). ``None``: never lapses (an
+    overdue bill). ``plugins: reminders: lapse_days: {NAME: N}`` in kehu.yaml overrides it.
+    Default: ``kehu_core.reminders.DEFAULT_LAPSE_DAYS``. The engine asks ``due`` for the
+    window starting that many days before the list's first day and drops what is older."""
+
+    group: str
+    """Optional: which of Today's groups (``kehu_core.reminders.GROUPS``: complaints, payments,
+    visits, occasions, follow_ups, contact) the rule's reminders belong to, for a rule name
+    ``kehu_core.reminders.RULE_GROUPS`` does not know. Default: ``other`` (shown last)."""
 
     history_needs: Callable[[dt.date, dt.date], HistoryNeeds] | None
     """Optional: ``history_needs(start, end)`` returns the

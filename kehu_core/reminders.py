@@ -8,6 +8,15 @@ birthday, the date of the last contact). What a rep did about a reminder is stor
 customer in the ``reminders`` ledger (``{date, key, action: done|snooze, ...}``), so it merges
 through git like every other ledger, and marking one done also records a ``note`` interaction.
 
+Two engine rules hold for every plugin's rules. **Lapse**: a missed reminder shows for
+``lapse_days`` after its due day, then lapses (a greeting two days after a purchase is worth
+nothing a year later); the days come from ``plugins: reminders: lapse_days: {RULE: N}`` in
+kehu.yaml, else the rule's own ``lapse_days``, else :data:`DEFAULT_LAPSE_DAYS`; ``None`` never
+lapses (an overdue bill, a complaint deadline). **Groups**: every reminder belongs to one of
+:data:`GROUPS` (complaints first, then payments, key-account visits, birthdays and holidays,
+greetings and surveys, keeping in touch), from :data:`RULE_GROUPS` or the rule's ``group``;
+:func:`by_group` orders a list the way Today and ``kehu reminders`` show it.
+
 The three functions the CLI and the TUI's Today screen use: :func:`due_reminders`,
 :func:`mark_done`, :func:`snooze`. :func:`reminders_for` is :func:`reminders_of` for many
 customers at once (``customer list --json``): histories read a chunk of customers per query,
@@ -20,7 +29,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
 from .ids import check_id
@@ -37,6 +48,54 @@ LEDGER = "reminders"
 _LOOKUP_DAYS = 800
 #: customers whose histories one query of reminders_for reads (bounds memory at any size)
 _CHUNK = 500
+
+#: days a missed reminder of a rule that names none (and kehu.yaml names none for) still shows
+DEFAULT_LAPSE_DAYS = 14
+#: how far back a rule that never lapses is asked for one-day reminders it missed
+_NEVER_LAPSES_LOOKBACK = _LOOKUP_DAYS
+
+#: ``lapse_days`` in kehu.yaml: rule name -> days (0: only on its day), or null: never lapses
+LapseDays = dict[str, Annotated[int, Field(ge=0, le=3660)] | None]
+
+
+class LapseSettings(BaseModel):
+    """The part of ``plugins: reminders:`` in kehu.yaml the engine reads (the reminders plugin
+    validates the rest, and declares ``lapse_days`` with this same type)."""
+
+    model_config = ConfigDict(extra="ignore")
+    lapse_days: LapseDays = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    per_day: int  # how many of these one person gets through in a day (docs/reminders.md)
+
+
+#: what matters first comes first: Today and ``kehu reminders`` show the groups in this order
+GROUPS: tuple[Group, ...] = (
+    Group("complaints", "投诉到期 complaints due", 12),
+    Group("payments", "逾期货款 payments overdue", 15),
+    Group("visits", "重要客户拜访 key-account visits", 4),
+    Group("occasions", "生日节日 birthdays and holidays", 8),
+    Group("follow_ups", "问候回访 greetings and surveys", 15),
+    Group("contact", "保持联系 keeping in touch", 3),
+    Group("other", "其他 other", 3),
+)
+#: a day's work: what one person finishes in a day, every group full (docs/reminders.md)
+DAY_CAPACITY = sum(g.per_day for g in GROUPS)
+GROUP_ORDER = {g.key: i for i, g in enumerate(GROUPS)}
+GROUP_LABELS = {g.key: g.label for g in GROUPS}
+#: the one rule -> group mapping; a rule not named here may say ``group = "..."`` (else "other")
+RULE_GROUPS: dict[str, str] = {
+    "complaint": "complaints",
+    "overdue": "payments",
+    "visit": "visits",
+    "birthday": "occasions", "lunar-birthday": "occasions", "holiday": "occasions", "anniversary": "occasions",
+    "greeting": "follow_ups", "survey": "follow_ups",
+    "touch": "contact", "dormant": "contact",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +132,73 @@ def parse_key(key: str) -> tuple[str, str, str]:
 
 def rules(store: Store) -> list[ReminderRule]:
     return store.plugins.collect("reminder_rules", store=store)
+
+
+def lapse_settings(store: Store) -> dict[str, int | None]:
+    """``plugins: reminders: lapse_days`` of kehu.yaml (RecordError with kehu.yaml:LINE if bad)."""
+    return store.plugins.settings_model("reminders", LapseSettings).lapse_days
+
+
+def lapse_of(store: Store, rule: ReminderRule) -> int | None:
+    """Days after its due day a missed reminder of ``rule`` still shows; None: never lapses."""
+    configured = lapse_settings(store)
+    if rule.name in configured:
+        return configured[rule.name]
+    return getattr(rule, "lapse_days", DEFAULT_LAPSE_DAYS)
+
+
+def _first_day(start: dt.date, lapse: int | None) -> dt.date:
+    """The first due day a rule is asked for: missed reminders that have not lapsed yet."""
+    return start - dt.timedelta(days=_NEVER_LAPSES_LOOKBACK if lapse is None else lapse)
+
+
+def group_of(reminder: Reminder, rule: object = None) -> str:
+    """The group a reminder is shown in (:data:`RULE_GROUPS`, else the rule's ``group``)."""
+    if reminder.rule in RULE_GROUPS:
+        return RULE_GROUPS[reminder.rule]
+    declared = getattr(rule, "group", None)
+    return declared if declared in GROUP_ORDER else "other"
+
+
+def by_group(reminders: Iterable[Reminder]) -> list[Reminder]:
+    """Most important group first, then the earliest due, as Today and ``kehu reminders`` show them."""
+    return sorted(reminders, key=lambda r: (GROUP_ORDER.get(r.group or group_of(r), len(GROUPS)),
+                                            r.due, r.customer_name, r.rule, r.key))
+
+
+def group_counts(reminders: Iterable[Reminder]) -> list[tuple[Group, int]]:
+    """(group, how many) for the groups that have any, in :data:`GROUPS` order."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in reminders:
+        counts[r.group or group_of(r)] += 1
+    return [(g, counts[g.key]) for g in GROUPS if counts[g.key]]
+
+
+@dataclass(frozen=True)
+class DayList:
+    """A day's work: what is due by ``day`` (overdue first within each group), each group cut
+    to what one person finishes in a day (``Group.per_day``); ``waiting`` the rest of each
+    group, shown tomorrow unless it lapses first."""
+
+    day: dt.date
+    reminders: list[Reminder]
+    counts: list[tuple[Group, int, int]]  # (group, on the list, due in all) for groups with any
+
+    @property
+    def waiting(self) -> int:
+        return sum(total - shown for _, shown, total in self.counts)
+
+
+def day_list(reminders: Iterable[Reminder], day: dt.date) -> DayList:
+    """:class:`DayList` of ``reminders`` (e.g. :func:`due_reminders`) for ``day``."""
+    ordered = by_group(r for r in reminders if r.due <= day)
+    shown: list[Reminder] = []
+    counts = []
+    for group, total in group_counts(ordered):
+        mine = [r for r in ordered if (r.group or group_of(r)) == group.key][:group.per_day]
+        shown.extend(mine)
+        counts.append((group, len(mine), total))
+    return DayList(day, shown, counts)
 
 
 def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[Interaction]]:
@@ -121,18 +247,25 @@ def _run_rules(
     history: list[Interaction],
     start: dt.date,
     end: dt.date,
+    *,
+    lapse: bool = True,
+    state: dict[str, dict[str, Any]] | None = None,
 ) -> list[Reminder]:
     """Every rule's reminders for one customer. Engine rules hold for every plugin's rules: a
     customer marked ``do_not_contact`` gets nothing from an outreach rule (every rule unless it
-    says ``outreach = False``, like the overdue-bill reminder); a rule that raises (or calls
-    ``sys.exit``) or yields something else than a Reminder of this customer is reported by
-    its plugin's name and the other rules still run."""
+    says ``outreach = False``, like the overdue-bill reminder); a reminder due more than the
+    rule's lapse days (:func:`lapse_of`) before ``start`` has lapsed (each rule is asked from
+    that day on); each reminder gets its group; a rule that raises (or calls ``sys.exit``) or
+    yields something else than a Reminder of this customer is reported by its plugin's name
+    and the other rules still run. ``lapse=False``: nothing lapses (finding a key); ``state``
+    (the done/snooze entries): a snoozed reminder lapses counting from the day it was snoozed to."""
     out: list[Reminder] = []
     for rule in rule_list:
         if customer.do_not_contact and getattr(rule, "outreach", True):
             continue
         try:
-            found = list(rule.due(store, customer, history, start, end))
+            first = _first_day(start, lapse_of(store, rule)) if lapse else start
+            found = list(rule.due(store, customer, history, first, end))
             for reminder in found:
                 if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
                     raise WrongResult(f"yielded {reminder!r:.80}, expected Reminder objects of "
@@ -140,8 +273,18 @@ def _run_rules(
         except (Exception, SystemExit) as exc:  # one broken rule must not hide every other reminder
             store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
             continue
-        out.extend(found)
+        for reminder in found:
+            # an ongoing condition gives the day it first fell due, maybe long ago
+            if not lapse or _snoozed_to(state, reminder) >= first:
+                reminder.group = group_of(reminder, rule)
+                out.append(reminder)
     return out
+
+
+def _snoozed_to(state: dict[str, dict[str, Any]] | None, reminder: Reminder) -> dt.date:
+    entry = state.get(reminder.key) if state else None
+    until = entry.get("until") if entry is not None and entry.get("action") == "snooze" else None
+    return until if isinstance(until, dt.date) and until > reminder.due else reminder.due
 
 
 def _apply_state(reminders: list[Reminder], state: dict[str, dict[str, Any]], end: dt.date) -> list[Reminder]:
@@ -174,7 +317,8 @@ def due_reminders(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
     state = _states(store)
     out: list[Reminder] = []
     for row in store.index.list(order="id"):
-        found = _run_rules(store, rule_list, row.customer, histories.get(row.customer.id, []), start, end)
+        found = _run_rules(store, rule_list, row.customer, histories.get(row.customer.id, []), start, end,
+                           state=state)
         out.extend(_apply_state(found, state, end))
     return _sorted(out)
 
@@ -184,8 +328,10 @@ def reminders_of(
 ) -> list[Reminder]:
     """:func:`due_reminders` for one customer (pass ``customer`` if it is loaded already)."""
     customer = customer or store.get(customer_id)
-    found = _run_rules(store, rules(store), customer, _histories(store, customer_id).get(customer_id, []), start, end)
-    return _sorted(_apply_state(found, _states(store, [customer_id]), end))
+    state = _states(store, [customer_id])
+    history = _histories(store, customer_id).get(customer_id, [])
+    found = _run_rules(store, rules(store), customer, history, start, end, state=state)
+    return _sorted(_apply_state(found, state, end))
 
 
 def reminders_for(
@@ -197,10 +343,10 @@ def reminders_for(
     the done/snooze ledgers are read only for customers that have one. A generator, so a list
     of 100 000 customers never holds every reminder at once."""
     rule_list = rules(store)
-    declared = [getattr(rule, "history_needs", None) for rule in rule_list]
     needs: HistoryNeeds | None = HistoryNeeds()
-    for ask in declared:
-        needs = None if ask is None or needs is None else needs | ask(start, end)
+    for rule in rule_list:
+        ask = getattr(rule, "history_needs", None)
+        needs = None if ask is None or needs is None else needs | ask(_first_day(start, lapse_of(store, rule)), end)
     ledgered = _ledgered(store)
     for first in range(0, len(customers), _CHUNK):
         chunk = customers[first:first + _CHUNK]
@@ -208,7 +354,8 @@ def reminders_for(
         histories = _chunk_histories(store, ids) if needs is None else _needed_histories(store, ids, needs)
         state = _states(store, [cid for cid in ids if cid in ledgered])
         for customer in chunk:
-            found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end)
+            found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end,
+                               state=state)
             yield customer, _sorted(_apply_state(found, state, end))
 
 
@@ -227,7 +374,7 @@ def _find(store: Store, key: str) -> Reminder:
     today = store.today
     start, end = today - dt.timedelta(days=_LOOKUP_DAYS), today + dt.timedelta(days=_LOOKUP_DAYS)
     history = _histories(store, cid).get(cid, [])
-    for reminder in _run_rules(store, rules(store), customer, history, start, end):
+    for reminder in _run_rules(store, rules(store), customer, history, start, end, lapse=False):
         if reminder.key == key:
             return reminder
     raise KehuError(f"no reminder {key!r} for {customer.name} ({cid}); `kehu reminders` lists the keys")

@@ -9,7 +9,6 @@ own work queues behind it. Everything else is real: the demo store, its index, t
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,13 +18,13 @@ import pytest
 from kehu_tui.background import Background
 from kehu_tui.formatting import money
 from kehu_tui.screens.dashboard import DashboardScreen
-from kehu_tui.screens.today import AHEAD_DAYS, OVERDUE_DAYS, TodayScreen
+from kehu_tui.screens.today import TodayScreen
 from kehu_tui.widgets.customers.table import CustomerTable
 from kehu_tui.widgets.reminders.table import ReminderTable
 from textual.widgets import Input, Static
 
 from kehu_core.demo import TODAY
-from kehu_core.reminders import due_reminders
+from kehu_core.reminders import day_list, due_reminders
 from kehu_core.services import analytics
 from kehu_core.store import open_store
 
@@ -172,8 +171,7 @@ async def test_scrolling_to_the_end_shows_every_customer(demo_copy: Path) -> Non
 
 
 async def test_today_shows_loading_then_every_reminder_due(demo_copy: Path) -> None:
-    found = due_reminders(open_store(demo_copy), TODAY - dt.timedelta(days=OVERDUE_DAYS),
-                          TODAY + dt.timedelta(days=AHEAD_DAYS))
+    found = day_list(due_reminders(open_store(demo_copy), TODAY, TODAY), TODAY).reminders
     assert found
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:

@@ -26,7 +26,8 @@ from kehu_core.store import Store
 
 from .rules import NAME
 
-_VERSION = 2  # bump when what a rule computes changes (2: birthdays from kehu_core.calendar)
+_VERSION = 3  # bump when what a rule computes changes (2: birthdays from kehu_core.calendar,
+# 3: missed reminders lapse, periodic ones come round again, reminders have a group)
 # the due day on its own (a list can sort and filter on it), the whole value as JSON
 _COLUMNS = ("due", "value")
 

@@ -12,7 +12,7 @@ from kehu_core.cli import Context, emit_json, pass_ctx
 from kehu_core.cli.records import DATE
 from kehu_core.models import INTERACTION_KINDS, Reminder
 from kehu_core.plugins import require_enabled
-from kehu_core.reminders import due_reminders, mark_done, snooze
+from kehu_core.reminders import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
 from kehu_core.store import Store
 from kehu_core.yamlio import atomic_write
 
@@ -60,6 +60,13 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the reminders as an iCalendar file.",
 )
+@click.option(
+    "--day-list",
+    "day",
+    is_flag=True,
+    help="Only the day's list, as Today shows it: what is due by the first day, each group cut to "
+    "what one person finishes in a day.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 @click.pass_context
@@ -71,29 +78,47 @@ def reminders_group(
     owner: str | None,
     rule_names: tuple[str, ...],
     ics: Path | None,
+    day: bool,
     as_json: bool,
 ) -> None:
-    """What to do for which customer in the next --days days (overdue ones first)."""
+    """What to do for which customer in the next --days days, by group: complaints due,
+    payments overdue, key-account visits, birthdays and holidays, greetings and surveys,
+    keeping in touch; within a group the earliest first. A missed reminder shows until its
+    rule's lapse_days have passed (kehu.yaml)."""
     if click_ctx.invoked_subcommand is not None:
         return
     store = _store(ctx)
     first = start or store.today
-    found = due_reminders(store, first, first + dt.timedelta(days=days - 1))
+    found = due_reminders(store, first, first if day else first + dt.timedelta(days=days - 1))
     if owner:
         mine = {r.customer.id for r in store.index.list(owner=owner)}
         found = [r for r in found if r.customer_id in mine]
     if rule_names:
         found = [r for r in found if r.rule in rule_names or r.key.split(":")[0] in rule_names]
+    totals = None
+    if day:
+        work = day_list(found, first)
+        found, totals = work.reminders, {g.key: total for g, _, total in work.counts}
+    else:
+        found = by_group(found)
     if ics:
         atomic_write(ics, to_ics(found, store.config.name, store.today).decode("utf-8"))
         click.echo(f"wrote {len(found)} reminders to {ics}", err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
         return
+    counts = dict((g.key, n) for g, n in group_counts(found))
+    group = None
     for r in found:
+        if r.group != group:
+            group = r.group
+            due = f" of {totals[group]} due" if totals and totals[group] > counts[group] else ""
+            click.echo(f"== {GROUP_LABELS.get(group or '', group)}: {counts[group]}{due} ==")
         late = "  (overdue)" if r.due < first else ""
         click.echo(f"{r.due}  {r.customer_name}  {r.title}{late}\n    {r.detail or ''}  [{r.key}]")
-    click.echo(f"{len(found)} reminders", err=True)
+    waiting = sum(totals.values()) - len(found) if totals else 0
+    more = f" ({waiting} more wait for another day)" if waiting else ""
+    click.echo(f"{len(found)} reminders{more}", err=True)
 
 
 @reminders_group.command("done")

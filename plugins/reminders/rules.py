@@ -2,10 +2,15 @@
 
 Two kinds of rule:
 
-- **events** (greeting, survey, birthdays, holidays) fall due on one day; one missed up to
-  ``catch_up_days`` ago still shows, older ones are gone;
-- **conditions** (monthly touch, key-account visit, overdue payment, dormant customer) stay
-  due, with their first due date, until the rep acts (or the condition ends).
+- **events** (greeting, survey, birthdays, holidays) fall due on one day;
+- **conditions** stay due until the rep acts (or the condition ends): an overdue payment and a
+  complaint deadline with their first due date; the periodic ones (monthly touch, key-account
+  visit, dormant customer) come round again every period while nobody acts, due on the first
+  round day the engine asks about.
+
+A missed reminder lapses ``lapse_days`` after its due day (``lapse_days:`` here, or each rule's
+default below): the engine (``kehu_core.reminders``) enforces it for every plugin's rules, by
+asking each rule from that many days before the list's first day.
 
 Spreading the load: condition rules move each customer's due date by a stable offset of
 0..``spread_days``-1 days taken from a hash of the customer id, and holiday greetings are spread
@@ -27,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kehu_core import calendar, complaints
 from kehu_core.models import Complaint, Customer, Purchase, Reminder
 from kehu_core.plugins import plugin_settings
-from kehu_core.reminders import HistoryNeeds
+from kehu_core.reminders import HistoryNeeds, LapseDays
 from kehu_core.store import Store
 
 NAME = "reminders"
@@ -83,7 +88,12 @@ class RemindersSettings(BaseModel):
     """``plugins: reminders:`` in kehu.yaml."""
 
     model_config = ConfigDict(extra="forbid")
-    catch_up_days: int = Field(7, ge=0)
+    # how long a missed reminder still shows, per rule name (null: never lapses); read by the
+    # engine (kehu_core.reminders.lapse_of), which also applies it to other plugins' rules
+    lapse_days: LapseDays = Field(default_factory=dict)
+    # before lapse_days: the days a missed greeting, survey, birthday or holiday still showed;
+    # still read as their lapse when lapse_days does not name them
+    catch_up_days: int | None = Field(None, ge=0)
     spread_days: int = Field(7, ge=1)
     greeting: AfterPurchase = Field(default_factory=lambda: AfterPurchase(days=2))
     survey: AfterPurchase = Field(default_factory=lambda: AfterPurchase(days=7))
@@ -128,9 +138,15 @@ class Rule:
     # the engine (kehu_core.reminders) gives nothing from an outreach rule to a customer
     # marked do_not_contact; False for a reminder that is not outreach (an overdue bill)
     outreach = True
+    # days after its due day a missed reminder still shows (None: never lapses); the engine
+    # applies it, and kehu.yaml's lapse_days overrides it
+    lapse_days: int | None = 14
+    event = False  # one-day reminders: catch_up_days, if set, is their lapse
 
     def __init__(self, cfg: RemindersSettings):
         self.cfg = cfg
+        if self.event and cfg.catch_up_days is not None:
+            self.lapse_days = cfg.catch_up_days
 
     def due(
         self, store: Store, customer: Customer, history: list[Any], start: dt.date, end: dt.date
@@ -147,11 +163,20 @@ class Rule:
     # elsewhere that overrides ``find`` gets the whole history unless it declares its own.
 
     def in_window(self, day: dt.date, start: dt.date, end: dt.date) -> bool:
-        """Events: due in the window, or missed by at most ``catch_up_days``."""
-        return start - dt.timedelta(days=self.cfg.catch_up_days) <= day <= end
+        """Events: due in the window (the engine starts it early enough for missed ones)."""
+        return start <= day <= end
 
     def spread(self, customer: Customer) -> int:
         return offset(customer.id, self.name, self.cfg.spread_days)
+
+
+def round_day(first: dt.date, every: int, start: dt.date) -> dt.date:
+    """A periodic condition first due on ``first`` and due again every ``every`` days while
+    nobody acts: its first round day on or after ``start`` (``first`` if that is later)."""
+    if first >= start:
+        return first
+    rounds = -(-(start - first).days // every)  # ceil
+    return first + dt.timedelta(days=rounds * every)
 
 
 def _items(p: Purchase) -> str:
@@ -160,13 +185,14 @@ def _items(p: Purchase) -> str:
 
 class Greeting(Rule):
     name, title = "greeting", "购买后问候"
+    lapse_days, event = 7, True  # a week late is still a greeting; a year late is not
 
     def days(self) -> int:
         return self.cfg.greeting.days
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         # the purchases whose greeting day passes in_window
-        first = start - dt.timedelta(days=self.cfg.catch_up_days + self.days())
+        first = start - dt.timedelta(days=self.days())
         return HistoryNeeds(purchases=(first, end - dt.timedelta(days=self.days())))
 
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
@@ -180,6 +206,7 @@ class Greeting(Rule):
 
 class Survey(Greeting):
     name, title = "survey", "满意度回访"
+    lapse_days = 14
 
     def days(self) -> int:
         return self.cfg.survey.days
@@ -187,6 +214,7 @@ class Survey(Greeting):
 
 class Touch_(Rule):
     name = "touch"
+    lapse_days = 14  # then it comes round again a month later
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds(latest=True)  # only the last contact's date counts
@@ -197,7 +225,7 @@ class Touch_(Rule):
             return
         every = self.cfg.touch.every_days
         # earlier, never later, than `every` days: "at least monthly" still holds
-        day = base + dt.timedelta(days=max(every - self.spread(customer), 1))
+        day = round_day(base + dt.timedelta(days=max(every - self.spread(customer), 1)), every, start)
         if day <= end:
             yield _reminder(
                 self.name, customer, day, base.isoformat(), "定期联系", f"上次联系 {base}，至少每 {every} 天联系一次"
@@ -206,6 +234,7 @@ class Touch_(Rule):
 
 class Birthday_(Rule):
     name = "birthday"
+    lapse_days, event = 3, True  # (lunar-birthday too) a greeting a week late is an apology
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds()
@@ -214,8 +243,7 @@ class Birthday_(Rule):
         # The days come from kehu_core.calendar, as the birthday segment's and the .ics
         # export's do (leap month, day 30 and 29 February rules in docs/calendar.md).
         lead = dt.timedelta(days=self.cfg.birthday.lead_days)
-        first = start - dt.timedelta(days=self.cfg.catch_up_days)  # in_window, shifted by lead
-        for b in calendar.birthdays(customer.birthday, customer.lunar_birthday, first + lead, end + lead):
+        for b in calendar.birthdays(customer.birthday, customer.lunar_birthday, start + lead, end + lead):
             if b.lunar:
                 yield _reminder("lunar-birthday", customer, b.day - lead, b.day.isoformat(), "农历生日祝福",
                                 f"{b.label}（{b.day}）")
@@ -239,6 +267,7 @@ def holiday_dates(
 
 class Holiday(Rule):
     name = "holiday"
+    lapse_days, event = 3, True
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds()
@@ -248,8 +277,7 @@ class Holiday(Rule):
         if cfg.tiers and _tier(store, customer) not in cfg.tiers:
             return
         lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
-        first = start - dt.timedelta(days=self.cfg.catch_up_days)
-        for name, day, due in _holidays_due(first, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
+        for name, day, due in _holidays_due(start, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
             yield _reminder(self.name, customer, due, f"{name}-{day.year}", f"{name}问候", f"{name} {day}")
 
 
@@ -275,6 +303,7 @@ def _tier(store: Store, customer: Customer) -> str | None:
 
 class KeyVisit(Rule):
     name = "visit"
+    lapse_days = 30  # then due again a round later: a key account is never forgotten
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds(latest=True)  # the last visit
@@ -290,7 +319,7 @@ class KeyVisit(Rule):
         base = max(visits, default=customer.created)
         if base is None:
             return
-        day = base + dt.timedelta(days=max(table[tier] - self.spread(customer), 1))
+        day = round_day(base + dt.timedelta(days=max(table[tier] - self.spread(customer), 1)), table[tier], start)
         if day <= end:
             yield _reminder(
                 self.name,
@@ -304,6 +333,7 @@ class KeyVisit(Rule):
 
 class Overdue_(Rule):
     name, outreach = "overdue", False
+    lapse_days = None  # a debt does not go away by waiting
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds(unpaid=True)
@@ -326,6 +356,7 @@ class Overdue_(Rule):
 
 class Dormant_(Rule):
     name = "dormant"
+    lapse_days = 30  # then tried again a round (``days``) later
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds(latest=True)  # the last purchase
@@ -335,7 +366,7 @@ class Dormant_(Rule):
         if last is None:
             return
         days = self.cfg.dormant.days
-        day = last + dt.timedelta(days=days + self.spread(customer))
+        day = round_day(last + dt.timedelta(days=days + self.spread(customer)), days, start)
         if day <= end:
             yield _reminder(
                 self.name, customer, day, last.isoformat(), "唤醒沉睡客户", f"上次购买 {last}，已超过 {days} 天"
@@ -349,6 +380,7 @@ class Complaint_(Rule):
     outreach: a customer marked do_not_contact who complained still gets an answer."""
 
     name, outreach = "complaint", False
+    lapse_days = None  # a deadline passed is still a complaint to answer
 
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds(open_complaints=True)

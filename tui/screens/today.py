@@ -1,8 +1,10 @@
-"""Today: reminders due (greeting, survey, birthday, holiday, visit, overdue, dormant).
+"""Today: the day's list of reminders, by group (complaints due, payments overdue,
+key-account visits, birthdays and holidays, greetings and surveys, keeping in touch), each
+group cut to what one person finishes in a day; ``w`` shows the whole week instead.
 
-The reminders come from ``kehu_core.reminders`` (which runs every plugin's rules), computed
-on the app's reports thread; marking one done or snoozing it is recorded there too, so the
-CLI sees the same list.
+The reminders come from ``kehu_core.reminders`` (which runs every plugin's rules, lapses
+missed ones and groups them), computed on the app's reports thread; marking one done or
+snoozing it is recorded there too, so the CLI (``kehu reminders --day-list``) sees the same list.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 T = TypeVar("T")
-OVERDUE_DAYS = 30  # how far back an undone reminder is still shown
-AHEAD_DAYS = 7
+AHEAD_DAYS = 7  # the week view: up to this many days ahead (missed ones until they lapse)
 
 
 def reminders_module() -> Any:
@@ -60,7 +61,7 @@ class TodayScreen(Screen):
         super().__init__()
         self.store = store
         self.today = today
-        self.week = True
+        self.week = False
         self._shown = False  # a list is on screen
         self._summary = ""
 
@@ -80,7 +81,7 @@ class TodayScreen(Screen):
     @property
     def window(self) -> tuple[dt.date, dt.date]:
         end = self.today + dt.timedelta(days=AHEAD_DAYS if self.week else 0)
-        return self.today - dt.timedelta(days=OVERDUE_DAYS), end
+        return self.today, end
 
     def load(self) -> None:
         """Compute the reminders off the screen's thread (seconds on a big store: every rule
@@ -111,6 +112,13 @@ class TodayScreen(Screen):
             table.loading = False
             status.update(Text(str(exc), style="bold red"))
             return
+        if self.week:
+            found = module.by_group(found)
+            counts = [(g, n, n) for g, n in module.group_counts(found)]
+            waiting = 0
+        else:
+            work = module.day_list(found, self.today)
+            found, counts, waiting = work.reminders, work.counts, work.waiting
         table.show(found, self.today)
         table.loading = False
         if not self._shown:  # while loading it could not hold the focus: give it back, once
@@ -118,10 +126,13 @@ class TodayScreen(Screen):
         self.refresh_bindings()  # the footer shows the table's keys again, not the screen's
         self._shown = True
         late = sum(1 for r in found if r.due < self.today)
-        due = sum(1 for r in found if r.due == self.today)
-        span = f"up to {end.isoformat()}" if self.week else "today"
-        self._summary = f"{len(found)} reminders {span} · {due} due today · {late} overdue"
-        status.update(f"{self._summary} · x done · s snooze · Enter opens the customer")
+        span = f"up to {end.isoformat()}" if self.week else "today's list"
+        more = f" · {waiting} more wait for another day" if waiting else ""
+        self._summary = f"{len(found)} reminders {span} · {late} overdue{more}"
+        groups = " · ".join(f"{g.label} {shown}" + (f"/{total}" if total > shown else "")
+                            for g, shown, total in counts)
+        status.update(f"{self._summary} · w today/week · x done · s snooze · Enter opens the customer"
+                      + (f"\n{groups}" if groups else ""))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(store, *args)`` on the app's reports thread (inline without one)."""

@@ -18,6 +18,11 @@ RULE_LABELS = {
     "greeting": "问候", "survey": "回访", "birthday": "生日", "holiday": "节日",
     "visit": "拜访", "overdue": "催款", "dormant": "唤醒",
 }
+GROUP_NAMES = {  # kehu_core.reminders.GROUPS, short enough for a column
+    "complaints": "1 投诉 complaints", "payments": "2 催款 payments", "visits": "3 拜访 visits",
+    "occasions": "4 生日节日 occasions", "follow_ups": "5 问候回访 follow-ups",
+    "contact": "6 联系 contact", "other": "7 其他 other",
+}
 
 
 class ReminderTable(DataTable):
@@ -29,6 +34,7 @@ class ReminderTable(DataTable):
         self._adding = False
 
     def on_mount(self) -> None:
+        self.add_column("Group", key="group", width=16)
         self.add_column("Due", key="due", width=10)
         self.add_column("Customer", key="customer", width=16)
         self.add_column("Rule", key="rule", width=14)
@@ -37,10 +43,11 @@ class ReminderTable(DataTable):
 
     def show(self, reminders: list[Any], today: dt.date) -> None:
         selected = self.selected_key
-        self.clear()
         self._today = today
         self.reminders = {r.key: r for r in reminders}
         self._order = list(reminders)  # kehu_core.reminders sorts them, as the CLI shows them
+        # after the new list is set: clear() moves the cursor, whose watcher adds rows of _order
+        self.clear()
         wanted = SHOW
         if selected in self.reminders:  # keep the cursor where it was, even far down
             wanted = max(wanted, next(i for i, r in enumerate(self._order) if r.key == selected) + 1)
@@ -61,8 +68,9 @@ class ReminderTable(DataTable):
         for r in self._order[self.row_count:self.row_count + count]:
             style = "bold red" if r.due < self._today else "bold" if r.due == self._today else ""
             label = RULE_LABELS.get(r.rule, "")
+            group = getattr(r, "group", None) or "other"
             self.add_row(
-                Text(r.due.isoformat(), style=style), r.customer_name,
+                GROUP_NAMES.get(group, group), Text(r.due.isoformat(), style=style), r.customer_name,
                 f"{label} {r.rule}".strip(), r.title, r.detail or "", key=r.key,
             )
 
