@@ -55,7 +55,9 @@ def customer_fields() -> dict[str, tuple[Any, Any]] | None:
 def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     """Check a customer beyond its field types (store-wide rules, cross-field rules).
 
-    Called by ``kehu check`` for every customer. Returns messages, one per problem; they are
+    Called by ``kehu check`` for every customer, and before kehu writes a profile
+    (``customer add``/``set``, an import, the TUI's form): a write that would bring a new
+    message is refused (exit 1, nothing written). Returns messages, one per problem; they are
     reported as ``path:line: message (plugin NAME)`` and make the check exit 1. A message about
     one field starts with the field's name and a colon, ``"wechat: 'x1' is not a WeChat id"``
     (a nested value: ``"addresses.1: no city"``), and is reported at that field's line in

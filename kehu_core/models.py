@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -29,8 +30,24 @@ from .ids import check_id
 CENT = Decimal("0.01")
 
 
+_POSSIBLE = phonenumbers.ValidationResult
+_WHY_NOT_POSSIBLE = {
+    _POSSIBLE.TOO_SHORT: "is too short",
+    _POSSIBLE.TOO_LONG: "is too long",
+    _POSSIBLE.INVALID_LENGTH: "has the wrong number of digits",
+    _POSSIBLE.INVALID_COUNTRY_CODE: "has an unknown country code",
+    _POSSIBLE.IS_POSSIBLE_LOCAL_ONLY: "is a local number without its area code",
+}
+
+
 def normalise_phone(raw: str, region: str = "CN") -> str:
-    """Return ``raw`` as E.164 (``+8613912345678``) or raise ValueError saying why not."""
+    """Return ``raw`` as E.164 (``+8613912345678``) or raise ValueError saying why not.
+
+    The one phone rule, for every door (``customer add``/``set``, imports, the TUI's form,
+    a hand-edited file found by ``kehu check``): a number the phone library can parse, of a
+    possible length, and valid for its country (``12345`` is refused as too short, where it
+    used to be stored as ``+8612345``). National numbers are read in ``region`` (kehu.yaml's
+    ``region:``); ``00`` and ``+`` start an international one."""
     text = str(raw).strip()
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -38,8 +55,14 @@ def normalise_phone(raw: str, region: str = "CN") -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number: {raw!r} ({exc})") from None
-    if not phonenumbers.is_possible_number(number):
-        raise ValueError(f"not a possible phone number in region {region}: {raw!r}")
+    where = phonenumbers.region_code_for_country_code(number.country_code)
+    where = region if where in (None, "ZZ") else where
+    why = phonenumbers.is_possible_number_with_reason(number)
+    if why != _POSSIBLE.IS_POSSIBLE:
+        reason = _WHY_NOT_POSSIBLE.get(why, "is not a possible number")
+        raise ValueError(f"not a phone number: {raw!r} {reason} for region {where}")
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"not a phone number: {raw!r} is not a valid number for region {where}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -94,7 +117,38 @@ def _email_item(value: Any, info: ValidationInfo) -> str:
     return value if _trusted(info) else normalise_email(value)
 
 
-Phone = Annotated[str, AfterValidator(_phone_item)]
+def _phone_text(value: Any) -> Any:
+    """A phone written without quotes in YAML (``phones: [13912345678]``) is read as an
+    integer; a number is not taken as a phone (``0571...`` or ``+86...`` would lose digits or
+    be read as octal): the message says to quote it."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"a phone number is text: write it in quotes, e.g. '{value}'")
+    return value
+
+
+Phone = Annotated[str, BeforeValidator(_phone_text), AfterValidator(_phone_item)]
+
+YES = ("true", "yes", "y", "on", "1", "是", "对", "t")
+NO = ("false", "no", "n", "off", "0", "否", "不", "f")
+
+
+def parse_flag(value: Any) -> bool:
+    """A yes/no field as people write it: true/yes/1/on/是 or false/no/0/off/否 (any case);
+    anything else is refused, naming what is understood. The one rule for ``customer set
+    do_not_contact=no``, imports, a hand-edited file and a plugin's ``Flag`` field."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"{value!r} is not yes or no; write true/yes/1/on/是 or false/no/0/off/否")
+
+
+Flag = Annotated[bool, BeforeValidator(parse_flag)]
 Email = Annotated[str, AfterValidator(_email_item)]
 
 
@@ -122,7 +176,7 @@ class Customer(BaseModel):
     family: str | None = None
     personality: str | None = None
     notes: str | None = None
-    do_not_contact: bool = False
+    do_not_contact: Flag = False
     created: dt.date | None = None
 
     @field_validator("id")
@@ -249,7 +303,7 @@ class Purchase(InteractionBase):
     amount: Money | None = None
     gifts: list[str] = Field(default_factory=list)
     due: dt.date | None = None
-    paid: bool = False
+    paid: Flag = False
     payments: list[Payment] = Field(default_factory=list)
     voided: Voided | None = None
 

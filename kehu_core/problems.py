@@ -14,7 +14,8 @@ and so is the tag pydantic puts in the location of a union member (``purchase`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,37 @@ def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, st
             text = f"item {loc[1] + 1}: {text}"
         out.setdefault(str(loc[0]) if loc else whole, text)
     return out
+
+
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): ")
+
+
+def plugin_problems(path: Path, plugin: str, customer: Any, messages: Iterable[str],
+                    doc: Callable[[], Any]) -> list[Problem]:
+    """A plugin's ``validate_customer`` messages as problems, the same in ``kehu check`` and
+    when a write is refused. A message that starts with a field of the customer and a colon
+    (``wechat: ...``, ``addresses.1: ...``, see the hookspec) is reported at that field's line
+    in customer.yaml (``doc()`` gives its round-trip document, asked for only then), any other
+    at line 1; each ends with ``(plugin NAME)``."""
+    out: list[Problem] = []
+    loaded: list[Any] = []
+    for message in messages:
+        line = 1
+        where = _field_of(customer, message)
+        if where is not None:
+            if not loaded:
+                loaded.append(doc())
+            line = line_of(loaded[0], where)
+        out.append(Problem(path, line, f"{message} (plugin {plugin})"))
+    return out
+
+
+def _field_of(customer: Any, message: str) -> list[str | int] | None:
+    """``"addresses.1: no city"`` → ``["addresses", 1]`` when ``addresses`` is a field of the
+    customer (declared or kept from the file); None for a message about no field."""
+    found = _FIELD_PREFIX.match(message)
+    if found is None:
+        return None
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in found.group(1).split(".")]
+    known = set(type(customer).model_fields) | set(customer.model_extra or {})
+    return parts if parts[0] in known else None

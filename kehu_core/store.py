@@ -24,7 +24,7 @@ import os
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -45,7 +45,7 @@ from .ids import check_id, new_id, shard
 from .journal import Recorder, record
 from .models import Customer, Interaction, parse_interaction
 from .plugins import PluginHost
-from .problems import validation_problems
+from .problems import plugin_problems, validation_problems
 from .yamlio import (
     MAX_FILE_BYTES,
     FastLoader,
@@ -334,14 +334,41 @@ class Store:
             if not self.exists(candidate):
                 return candidate
 
+    def rule_problems(self, path: Path, customer: Customer,
+                      doc: Callable[[], Any] = lambda: None) -> list[Problem]:
+        """What the plugins' ``validate_customer`` rules find wrong with ``customer`` (whose
+        file is ``path``; ``doc()`` its round-trip document, for the line of a field): the one
+        place they are asked, by ``kehu check`` and before every write of a profile."""
+        if self.plugins is None:
+            return []
+        out: list[Problem] = []
+        for plugin, messages in self.plugins.call("validate_customer", store=self, customer=customer):
+            out.extend(plugin_problems(path, plugin, customer, messages, doc))
+        return out
+
+    def _refuse_rule_problems(self, path: Path, new: Customer, text: str,
+                              old: Customer | None = None) -> None:
+        """Refuse a write that would make a plugin's rule fail (``customer set ID wechat=qd``):
+        nothing is written. A problem the file already had is left for ``kehu check`` (an
+        unrelated change to a customer is not blocked by it)."""
+        problems = self.rule_problems(path, new, lambda: _roundtrip_text(text))
+        if problems and old is not None:
+            before = {p.message for p in self.rule_problems(path, old)}
+            problems = [p for p in problems if p.message not in before]
+        if problems:
+            raise RecordError(problems)
+
     def add_customer(self, customer: Customer) -> Customer:
-        """Write a new profile; refuses an id that is already taken."""
+        """Write a new profile; refuses an id that is already taken, or a customer a plugin's
+        ``validate_customer`` rule finds wrong."""
         customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
         path = self.customer_file(customer.id)
         with self.lock():
             if path.exists():
                 raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
-            self._write(path, dump_new(_compact(customer)))
+            text = dump_new(_compact(customer))
+            self._refuse_rule_problems(path, customer, text)
+            self._write(path, text)
             self._touched(path, customer)
         return customer
 
@@ -379,8 +406,8 @@ class Store:
                 raise RecordError(validation_problems(exc, path, doc)) from None
             if new.id != customer_id:
                 raise KehuError("the id of a customer cannot be changed")
-            old_values = _compact(old)
-            for key, value in _compact(new).items():
+            old_values, new_values = _compact(old), _compact(new)
+            for key, value in new_values.items():
                 if key not in doc:
                     doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
                 elif old_values.get(key) != value:
@@ -388,9 +415,14 @@ class Store:
             for key in list(doc):
                 if changes.get(key, 0) in (None, [], ""):
                     del doc[key]
+                elif key in changes and key not in new_values:
+                    # set to a default a new file leaves out (do_not_contact=false): the line
+                    # shows the new value rather than keeping the old one
+                    doc[key] = to_plain_yaml_value(getattr(new, key, changes[key]))
             original = path.read_text(encoding="utf-8")
             text = dump_roundtrip(doc, like=original)
             if text != original:
+                self._refuse_rule_problems(path, new, text, old)
                 self._write(path, text)
                 self._touched(path, new)
         return new
@@ -833,6 +865,14 @@ def _position(doc: Any, key: str) -> int:
         if existing in _FIELD_ORDER and _FIELD_ORDER.index(existing) < rank:
             pos = i + 1
     return pos
+
+
+def _roundtrip_text(text: str) -> Any:
+    """The round-trip document of a text about to be written, for the lines of its fields."""
+    try:
+        return _yamlio.roundtrip_yaml().load(text)
+    except Exception:  # only for line numbers: line 1 will do
+        return None
 
 
 def _compact(customer: Customer) -> dict[str, Any]:

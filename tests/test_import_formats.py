@@ -61,7 +61,7 @@ def test_iphone_vcard_30_groups_labels_escapes_and_yearless_birthday(store_path:
     assert extra["labels"] == {"+8657188886666": "公司前台"}  # item1.X-ABLabel
     emma = _by_name(store_path)["Emma Wilson"]
     assert emma.birthday == "--09-17"  # BDAY:--0917
-    assert emma.phones == ["+447700900123", "+8613700002222"]
+    assert emma.phones == ["+447400123456", "+8613700002222"]
     assert summary["extra_fields"] == {"department": 2, "x-wechat": 1, "url": 1}
 
 

@@ -79,20 +79,30 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     parts = rel.split("/")
     # customers/<shard>/<id>/customer.yaml or customers/<shard>/<id>/interactions/<x>.yaml
     cid = parts[2] if len(parts) > 3 else ""
-    out = Parsed(rel, stat, cid, "other")
+    # the kind comes from where the file is, so a record that fails to load is a broken
+    # customer or interaction (its problems), not also an "unexpected file" in `kehu check`
+    out = Parsed(rel, stat, cid, _kind_of(parts))
     path = store.root / rel
     try:
-        if len(parts) == 4 and parts[3] == "customer.yaml":
+        if out.kind == "customer":
             _customer_rows(out, store.read_customer_file(path))
-        elif len(parts) == 5 and parts[3] == "interactions":
+        elif out.kind == "interaction":
             _interaction_rows(out, store.read_interaction_file(path))
-        elif len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
-            out.kind = "ledger"
     except RecordError as exc:
         out.problems = [(rel, p.line, p.message) for p in exc.problems]
     except OSError as exc:  # vanished or unreadable between the scan and the read
         out.problems = [(rel, 1, f"cannot read: {exc.strerror or exc}")]
     return out
+
+
+def _kind_of(parts: list[str]) -> str:
+    if len(parts) == 4 and parts[3] == "customer.yaml":
+        return "customer"
+    if len(parts) == 5 and parts[3] == "interactions":
+        return "interaction"
+    if len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
+        return "ledger"
+    return "other"
 
 
 def docid(customer_id: str) -> int:

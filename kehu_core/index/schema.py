@@ -10,7 +10,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 11  # 11: plugin_tables (plugins' derived data)
+INDEX_VERSION = 12  # 12: national phone digits in the search text; a bad record's kind by its path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

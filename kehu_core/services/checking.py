@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,8 @@ def check_store(store: Store) -> list[Problem]:
                                     f"referrer {customer.referrer!r}: no such customer"))
         if profile_merge.has_conflicts(customer):  # left by `kehu merge-file`
             problems.extend(profile_merge.conflict_problems(store.root / paths[customer.id], customer))
-        if store.plugins is not None:
-            path = store.root / paths[customer.id]
-            for plugin, messages in store.plugins.call("validate_customer", store=store, customer=customer):
-                problems.extend(_plugin_problems(path, plugin, customer, messages))
+        path = store.root / paths[customer.id]
+        problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, "interaction of a customer that has no customer.yaml"))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
@@ -76,37 +73,6 @@ def _orphan_entries(store: Store, path: Path, entries: list[dict[str, Any]]) -> 
                            f"{reason}{delta} refers to {ref}, which is not in interactions/ "
                            "(the record was deleted; void a purchase instead: `kehu purchase void`)"))
     return out
-
-
-def _plugin_problems(path: Path, plugin: str, customer: Any, messages: Iterable[str]) -> list[Problem]:
-    """A plugin's ``validate_customer`` messages as problems. A message that starts with a
-    field of the customer and a colon (``wechat: ...``, ``addresses.1: ...``, see the
-    hookspec) is reported at that field's line in customer.yaml, any other at line 1."""
-    out: list[Problem] = []
-    doc: Any = None
-    for message in messages:
-        line = 1
-        where = _field_of(customer, message)
-        if where is not None:
-            if doc is None:
-                doc = _roundtrip(path)
-            line = line_of(doc, where)
-        out.append(Problem(path, line, f"{message} (plugin {plugin})"))
-    return out
-
-
-_FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): ")
-
-
-def _field_of(customer: Any, message: str) -> list[str | int] | None:
-    """``"addresses.1: no city"`` → ``["addresses", 1]`` when ``addresses`` is a field of the
-    customer (declared or kept from the file); None for a message about no field."""
-    found = _FIELD_PREFIX.match(message)
-    if found is None:
-        return None
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in found.group(1).split(".")]
-    known = set(type(customer).model_fields) | set(customer.model_extra or {})
-    return parts if parts[0] in known else None
 
 
 def _roundtrip(path: Path) -> Any:

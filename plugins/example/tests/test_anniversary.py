@@ -101,7 +101,12 @@ def test_a_29_february_customer_is_greeted_on_28_february_in_a_common_year(tmp_p
 
 def test_a_bad_wechat_id_is_reported_by_check_at_its_line(kehu_store: Store) -> None:
     cid = run_kehu(kehu_store, "customer", "add", "--name", "赵敏", "--phone", "13800138000").out.strip()
-    assert run_kehu(kehu_store, "customer", "set", cid, "wechat=1x").code == 0  # a str: the plugin's rule is for check
+    refused = run_kehu(kehu_store, "customer", "set", cid, "wechat=1x")  # the rule holds when written
+    assert refused.code == 1 and "wechat: '1x' is not a WeChat id" in refused.err
+    path = kehu_store.customer_file(cid)
+    assert "(plugin anniversary)" in refused.err and "wechat" not in path.read_text(encoding="utf-8")
+    # a hand edit: only check finds it
+    path.write_text(path.read_text(encoding="utf-8") + "wechat: 1x\n", encoding="utf-8")
     check = run_kehu(kehu_store, "check")
     assert check.code == 1
     lines = kehu_store.customer_file(cid).read_text(encoding="utf-8").splitlines()
