@@ -14,10 +14,14 @@ dialable. In xlsx every text cell is written as a string cell with Excel's quote
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
+import os
 import re
+import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
 from ..models import Customer
+from ..yamlio import new_file_mode
 
 if TYPE_CHECKING:
     from ..plugins import Exporter
@@ -330,7 +335,7 @@ def _contact_line(customer: Customer) -> str | None:
 
 def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> list[Any]:
     try:
-        from ..reminders import due_reminders
+        from ..reminder_engine import due_reminders
     except ImportError:  # the reminders engine is not installed: birthdays only
         return []
     events = []
@@ -357,10 +362,52 @@ def available_exporters(store: Store) -> list[Exporter]:
     return list(found.values())
 
 
+def check_target(store: Store, out: Path, option: str = "OUT") -> Path:
+    """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
+    saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
+    path must not be a folder, and nothing inside the store's records (``customers/``), its
+    ``kehu.yaml`` or its ``.git``/``.kehu`` is ever overwritten by an export."""
+    target = Path(out).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist; create it first"
+        raise KehuError(f"{option} {out}: the folder {folder} {why}")
+    if target.is_dir():
+        raise KehuError(f"{option} {out}: is a folder; name a file in it")
+    resolved = folder.resolve() / target.name
+    root = store.root.resolve()
+    if resolved == root / "kehu.yaml" or any(
+        resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
+    ):
+        raise KehuError(f"{option} {out}: is inside the store's records ({root}); "
+                        "write exports outside customers/, kehu.yaml, .git and .kehu")
+    return target
+
+
+def write_target(out: Path, write: Callable[[Path], int]) -> int:
+    """Run ``write(path)`` on a temporary file next to ``out``, then put it in ``out``'s place:
+    a failed export leaves no half-written file and the old one as it was. The file gets the
+    mode a new file gets from the umask (:func:`kehu_core.yamlio.new_file_mode`)."""
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        count = write(tmp)
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return count
+
+
 def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: str = "customers",
            segment: str | None = None) -> int:
     """Write the customers (with ``tag``, in ``segment``) in format ``fmt`` to ``out``; returns
-    rows/cards/events."""
+    rows/cards/events. ``out`` is checked first (:func:`check_target`) and written whole or
+    not at all (:func:`write_target`)."""
+    out = check_target(store, out)
     exporters = {e.name: e for e in available_exporters(store)}
     if fmt not in exporters:
         raise KehuError(f"unknown export format {fmt!r}; expected one of {', '.join(exporters)}")
@@ -374,5 +421,5 @@ def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: s
     if what != "customers":
         if fmt not in ("csv", "xlsx") or not isinstance(exporter, (CsvExporter, XlsxExporter)):
             raise KehuError(f"--what {what} is only for csv and xlsx")
-        return exporter.write(store, customers, out, what=what)
-    return exporter.write(store, customers, out)
+        return write_target(out, lambda path: exporter.write(store, customers, path, what=what))
+    return write_target(out, lambda path: exporter.write(store, customers, path))

@@ -13,10 +13,13 @@ from kehu_core.cli.records import DATE
 from kehu_core.models import INTERACTION_KINDS, Reminder
 from kehu_core.plugins import require_enabled
 from kehu_core.reminders import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
+from kehu_core.reminders import rules as reminder_rules
+from kehu_core.services.exporting import check_target, write_target
 from kehu_core.store import Store
-from kehu_core.yamlio import atomic_write
 
-from .rules import NAME, settings
+from .rules import NAME, RULES, settings
+
+LUNAR_BIRTHDAY = "lunar-birthday"  # the birthday rule's reminders of a lunar (农历) birthday
 
 
 def _store(ctx: Context) -> Store:
@@ -24,6 +27,19 @@ def _store(ctx: Context) -> Store:
     require_enabled(store, NAME)
     settings(store)  # bad settings: kehu.yaml:line, before anything runs
     return store
+
+
+def _check_rules(store: Store, names: tuple[str, ...]) -> None:
+    """``--rule`` names a rule some plugin gives (or one of this plugin's, switched off in
+    kehu.yaml: it gives nothing); a typo is a usage error listing them (it used to print
+    "0 reminders" and exit 0)."""
+    known = sorted({rule.name for rule in reminder_rules(store)} | {rule.name for rule in RULES.values()}
+                   | {LUNAR_BIRTHDAY})
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(map(repr, unknown))}: no such reminder rule; expected one of {', '.join(known)}",
+            param_hint="'--rule'")
 
 
 def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
@@ -88,6 +104,9 @@ def reminders_group(
     if click_ctx.invoked_subcommand is not None:
         return
     store = _store(ctx)
+    _check_rules(store, rule_names)
+    if ics:
+        ics = check_target(store, ics, "--ics")  # before any work: no folder is created
     first = start or store.today
     found = due_reminders(store, first, first if day else first + dt.timedelta(days=days - 1))
     if owner:
@@ -102,7 +121,8 @@ def reminders_group(
     else:
         found = by_group(found)
     if ics:
-        atomic_write(ics, to_ics(found, store.config.name, store.today).decode("utf-8"))
+        text = to_ics(found, store.config.name, store.today)
+        write_target(ics, lambda path: path.write_bytes(text))
         click.echo(f"wrote {len(found)} reminders to {ics}", err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
