@@ -108,7 +108,7 @@ def test_products_cli_json_and_table(known: Path) -> None:
     assert result.code == 0, result.err
     data = result.json()
     assert data["hot"] == ["茶B"] and data["slow"] == ["茶C", "茶D"]
-    assert data["period"] == {"start": "2026-04-01", "end": "2026-07-01"}
+    assert data["period"] == {"start": "2026-04-01", "end": "2026-06-30", "days": 91}
     assert data["products"][0]["revenue"] == 1500.0
     table = kehu("report", "products", "--as-of", "2026-06-30", "--period", "91d", store=known)
     assert table.code == 0, table.err

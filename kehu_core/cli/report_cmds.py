@@ -130,21 +130,21 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         return
     table = _table(
         f"Products {report.period.label()}  (previous: {report.previous.label()})",
-        ["Product", "", "Revenue", "Share", "Units", "Buyers", "Trend"],
+        ["Product", "", "Revenue", "Share", "Units", "Buyers", "Trend", "Last sold"],
     )
     for row in report.products[:limit] if limit else report.products:
         status = {"热销": "[bold green]热销[/]", "滞销": "[yellow]滞销[/]"}.get(row.status, "")
         table.add_row(
             row.name, status, _money(row.revenue), f"{row.share:.1f}%",
             f"{row.units:g}", str(row.buyers),
-            _trend(row.revenue_change),
+            _trend(row.revenue_change), str(row.last_sold or ""),
         )
     console.print(table)
     console.print(
         f"Revenue {_money(report.revenue)} (previous period {_money(report.prev_revenue)}, "
         f"{_trend(an._change(report.revenue, report.prev_revenue))}). "
         "热销 = ABC class A of product revenue (the first 80 %); "
-        "滞销 = class C, or no sale this period."
+        "滞销 = class C, or sold before and not in this period (Last sold: when it last did)."
     )
 
 

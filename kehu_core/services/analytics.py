@@ -179,7 +179,12 @@ def first_purchases(store: Store, end: dt.date | None = None) -> dict[str, dt.da
 
 
 def as_json(value: Any) -> Any:
-    """Dataclasses, Decimals and dates → plain JSON values (money as numbers with 2 decimals)."""
+    """Dataclasses, Decimals and dates → plain JSON values (money as numbers with 2 decimals).
+
+    A :class:`Period` is ``{"start", "end", "days"}`` with ``end`` the last day included, the
+    days the text form shows (``2026-08-23 – 2026-11-20``), never the excluded day after."""
+    if isinstance(value, Period):
+        return {"start": value.start.isoformat(), "end": value.last.isoformat(), "days": value.days}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -273,13 +278,13 @@ class ProductRow:
     orders: int
     share: float  # percent of the period's revenue
     abc: str  # ABC class among products by revenue (scoring.abc_classes)
-    status: str  # 热销 (class A), 滞销 (class C or no sale), or ""
+    status: str  # 热销 (class A), 滞销 (class C, or sold before and not in the period), or ""
     prev_revenue: Decimal
     prev_units: Decimal
     prev_buyers: int
     revenue_change: float | None  # percent vs the previous period; None: not sold before
     units_change: float | None
-    last_sold: dt.date | None
+    last_sold: dt.date | None  # the last sale up to the period's end (before it, if none in it)
 
 
 @dataclass
@@ -315,6 +320,16 @@ def _product_totals(store: Store, period: Period) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _last_sold(store: Store, before: dt.date) -> dict[str, dt.date]:
+    """Every product sold before ``before``, with the last day it sold."""
+    out: dict[str, dt.date] = {}
+    for purchase in store.index.purchases(None, before.isoformat()):
+        day = dt.date.fromisoformat(purchase["date"])  # in date order: the last one wins
+        for name, _, _ in line_revenue(purchase):
+            out[name] = day
+    return out
+
+
 _EMPTY_PRODUCT: dict[str, Any] = {
     "revenue": ZERO, "units": ZERO, "buyers": frozenset(), "orders": 0, "last": None,
 }
@@ -324,13 +339,15 @@ def products_report(store: Store, period: Period) -> ProductsReport:
     """Products by revenue, units and buyers in ``period``, against the period before.
 
     热销 (hot) are the products of ABC class A by revenue in the period: together they bring
-    the first 80 % of it. 滞销 (slow) are class C, plus products sold in the previous period
-    but not at all in this one.
+    the first 80 % of it. 滞销 (slow) are class C, plus every product the shop has sold before
+    the period that did not sell at all in it (however long ago: a product last sold 400 days
+    ago is the slowest of all), with the day it last sold.
     """
     previous = period.previous()
     now = _product_totals(store, period)
     before = _product_totals(store, previous)
-    names = set(now) | set(before)
+    earlier = _last_sold(store, period.start)
+    names = set(now) | set(before) | set(earlier)
     revenue = {n: now[n]["revenue"] if n in now else ZERO for n in names}
     classes = abc_classes(revenue)
     total = sum(revenue.values(), ZERO)
@@ -345,7 +362,8 @@ def products_report(store: Store, period: Period) -> ProductsReport:
             orders=cur["orders"], share=_pct(cur["revenue"], total), abc=abc, status=status,
             prev_revenue=old["revenue"], prev_units=old["units"], prev_buyers=len(old["buyers"]),
             revenue_change=_change(cur["revenue"], old["revenue"]),
-            units_change=_change(cur["units"], old["units"]), last_sold=cur["last"],
+            units_change=_change(cur["units"], old["units"]),
+            last_sold=cur["last"] or earlier.get(name),
         ))
     rows.sort(key=lambda r: (-r.revenue, -r.units, r.name))
     prev_total = sum((before[n]["revenue"] for n in before), ZERO)
