@@ -4,7 +4,7 @@ On a generated store (made if missing, as ``bench/run.py`` does), times:
 
 - customer by customer: the reminders plugin's ``customer_values`` (what ``customer list
   --json`` did before), on the first ``--sample`` customers, scaled to the whole store;
-- one pass: ``kehu_core.reminders.reminders_for`` over every customer (what a list does when
+- one pass: ``kehu_core.reminder_engine.reminders_for`` over every customer (what a list does when
   nothing is kept), and whether it gave the same next reminder for every sampled customer;
 - ``kehu customer list --json > /dev/null`` as a user runs it (a new process), twice: the
   first run may compute and keep the next reminders (if a record changed since the last
@@ -48,7 +48,7 @@ def listing(store: Path) -> tuple[float, float]:
 def measure(store: Path, sample: int) -> dict[str, str]:
     from kehu_plugins import reminders as plugin
 
-    from kehu_core.reminders import reminders_for
+    from kehu_core.reminder_engine import reminders_for
     from kehu_core.store import open_store
 
     kehu = open_store(store)

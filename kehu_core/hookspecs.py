@@ -126,7 +126,7 @@ def reminder_rules(store: Store) -> list[ReminderRule] | None:
     """Contribute reminder rules (``kehu_core.plugins.ReminderRule``) such as "greet 2 days after a
     purchase".
 
-    Called each time ``kehu_core.reminders`` computes reminders (``kehu reminders``, the TUI's
+    Called each time ``kehu_core.reminder_engine`` computes reminders (``kehu reminders``, the TUI's
     Today screen, ``next_reminder``). Returns a list of rules; a rule's ``due(store, customer,
     history, start, end)`` yields ``Reminder`` objects whose ``key`` is
     ``RULE:CUSTOMER_ID:ANCHOR`` and stays the same while it is the same reminder (done and

@@ -446,4 +446,4 @@ class Reminder(BaseModel):
     key: str = Field(description="stable id of this reminder, used to mark it done or snooze it")
     detail: str | None = None
     group: str | None = Field(None, description="set by the engine: complaints, payments, visits, occasions, "
-                                                "follow_ups, contact or other (kehu_core.reminders.GROUPS)")
+                                                "follow_ups, contact or other (kehu_core.reminder_engine.GROUPS)")

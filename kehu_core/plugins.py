@@ -37,7 +37,7 @@ from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
 from .models import Customer, Reminder
 
 if TYPE_CHECKING:
-    from .reminders import HistoryNeeds
+    from .reminder_engine import HistoryNeeds
     from .store import Store
 
 ENTRY_POINT_GROUP = "kehu"
@@ -51,7 +51,7 @@ class ReminderRule(Protocol):
     """A follow-up rule, handed over by the ``reminder_rules`` hook: "greet 2 days after a
     purchase", "visit a key account every 90 days".
 
-    Everything the reminder engine (:mod:`kehu_core.reminders`) reads from a rule is declared
+    Everything the reminder engine (:mod:`kehu_core.reminder_engine`) reads from a rule is declared
     here. ``name`` and ``due`` are required; ``plugin``, ``outreach``, ``lapse_days``, ``group``
     and ``history_needs`` are optional (the engine reads them with ``getattr`` and the default each one names), so a
     rule may leave them out, or subclass this Protocol to say it is a rule. The engine, not
@@ -77,17 +77,17 @@ class ReminderRule(Protocol):
     """Optional: how many days after its due day a missed reminder of the rule still shows;
     after that it lapses (a greeting a year late is worth nothing). ``None``: never lapses (an
     overdue bill). ``plugins: reminders: lapse_days: {NAME: N}`` in kehu.yaml overrides it.
-    Default: ``kehu_core.reminders.DEFAULT_LAPSE_DAYS``. The engine asks ``due`` for the
+    Default: ``kehu_core.reminder_engine.DEFAULT_LAPSE_DAYS``. The engine asks ``due`` for the
     window starting that many days before the list's first day and drops what is older."""
 
     group: str
-    """Optional: which of Today's groups (``kehu_core.reminders.GROUPS``: complaints, payments,
+    """Optional: which of Today's groups (``kehu_core.reminder_engine.GROUPS``: complaints, payments,
     visits, occasions, follow_ups, contact) the rule's reminders belong to, for a rule name
-    ``kehu_core.reminders.RULE_GROUPS`` does not know. Default: ``other`` (shown last)."""
+    ``kehu_core.reminder_engine.RULE_GROUPS`` does not know. Default: ``other`` (shown last)."""
 
     history_needs: Callable[[dt.date, dt.date], HistoryNeeds] | None
     """Optional: ``history_needs(start, end)`` returns the
-    :class:`~kehu_core.reminders.HistoryNeeds` (the part of a customer's history ``due``
+    :class:`~kehu_core.reminder_engine.HistoryNeeds` (the part of a customer's history ``due``
     looks at for that window), so listing many customers reads only that from the index.
     ``due`` must then give the same reminders from any history holding at least those
     interactions. Missing (or None): ``due`` gets each customer's whole history."""
@@ -117,6 +117,9 @@ class Column:
 class Panel:
     title: str
     render: Callable[[Store, Customer], Any]
+    shows: tuple[str, ...] = ()
+    """Values (``customer_values`` keys) and ledgers the panel already shows: the TUI's
+    values card leaves them out, so nothing is on the customer screen twice."""
 
 
 @dataclass
@@ -129,9 +132,6 @@ class ImportedContact:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-    shows: tuple[str, ...] = ()
-    """Values (``customer_values`` keys) and ledgers the panel already shows: the TUI's
-    values card leaves them out, so nothing is on the customer screen twice."""
 class Importer(Protocol):
     name: str
 

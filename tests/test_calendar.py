@@ -15,7 +15,7 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
 from kehu_core import calendar
-from kehu_core import reminders as engine
+from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer
 from kehu_core.services import segments
 from kehu_core.services.exporting import birthday_events

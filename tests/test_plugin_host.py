@@ -16,7 +16,7 @@ import pytest
 
 from kehu_core import hookimpl
 from kehu_core.plugins import Column, ImportedContact, Panel, PluginHost
-from kehu_core.reminders import due_reminders
+from kehu_core.reminder_engine import due_reminders
 from kehu_core.services import outreach
 from kehu_core.services.importing import import_files
 from kehu_core.store import open_store

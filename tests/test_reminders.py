@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from kehu_plugins.reminders.rules import offset
 
-from kehu_core import reminders as engine
+from kehu_core import reminder_engine as engine
 from kehu_core.errors import KehuError
 from kehu_core.models import Customer
 from kehu_core.store import open_store

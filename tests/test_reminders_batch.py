@@ -17,7 +17,7 @@ from kehu_plugins.reminders.cache import _table as kept_table
 from kehu_plugins.reminders.cache import stamp
 
 from kehu_core import hookimpl
-from kehu_core import reminders as engine
+from kehu_core import reminder_engine as engine
 from kehu_core.cli import customers as customers_cli
 from kehu_core.models import Customer, Reminder
 from kehu_core.store import Store, open_store

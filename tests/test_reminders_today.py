@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kehu_core import hookimpl
-from kehu_core import reminders as engine
+from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer, Reminder
 from kehu_core.store import open_store
 

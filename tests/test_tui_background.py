@@ -24,7 +24,7 @@ from kehu_tui.widgets.reminders.table import ReminderTable
 from textual.widgets import Input, Static
 
 from kehu_core.demo import TODAY
-from kehu_core.reminders import day_list, due_reminders
+from kehu_core.reminder_engine import day_list, due_reminders
 from kehu_core.services import analytics
 from kehu_core.store import open_store
 

@@ -1,6 +1,6 @@
 """Follow-up reminders (客户回访提醒): greetings and surveys after a purchase, a monthly touch,
 solar and lunar birthdays, Chinese holidays, key-account visits by tier, overdue payments and
-dormant customers. The engine that runs the rules is ``kehu_core.reminders``.
+dormant customers. The engine that runs the rules is ``kehu_core.reminder_engine``.
 
 A plain kehu plugin: only ``kehu_core``'s public API and ``hookimpl``. Settings live under
 ``plugins: reminders:`` in kehu.yaml (see README "Reminders").
@@ -14,7 +14,7 @@ from typing import Any
 from kehu_core import hookimpl
 from kehu_core.models import Customer, Reminder
 from kehu_core.plugins import Column
-from kehu_core.reminders import reminders_for, reminders_of
+from kehu_core.reminder_engine import reminders_for, reminders_of
 from kehu_core.store import Store
 
 from . import cache

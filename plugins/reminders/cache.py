@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kehu_core.index import PluginTable
-from kehu_core.reminders import rules
+from kehu_core.reminder_engine import rules
 from kehu_core.store import Store
 
 from .rules import NAME

@@ -12,8 +12,8 @@ from kehu_core.cli import Context, emit_json, pass_ctx
 from kehu_core.cli.records import DATE
 from kehu_core.models import INTERACTION_KINDS, Reminder
 from kehu_core.plugins import require_enabled
-from kehu_core.reminders import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
-from kehu_core.reminders import rules as reminder_rules
+from kehu_core.reminder_engine import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
+from kehu_core.reminder_engine import rules as reminder_rules
 from kehu_core.services.exporting import check_target, write_target
 from kehu_core.store import Store
 

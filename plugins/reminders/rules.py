@@ -9,7 +9,7 @@ Two kinds of rule:
   round day the engine asks about.
 
 A missed reminder lapses ``lapse_days`` after its due day (``lapse_days:`` here, or each rule's
-default below): the engine (``kehu_core.reminders``) enforces it for every plugin's rules, by
+default below): the engine (``kehu_core.reminder_engine``) enforces it for every plugin's rules, by
 asking each rule from that many days before the list's first day.
 
 Spreading the load: condition rules move each customer's due date by a stable offset of
@@ -32,30 +32,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kehu_core import calendar, complaints
 from kehu_core.models import Complaint, Customer, Purchase, Reminder
 from kehu_core.plugins import plugin_settings
-from kehu_core.reminders import HistoryNeeds, LapseDays
+from kehu_core.reminder_engine import HistoryNeeds, LapseDays
 from kehu_core.store import Store
 
 NAME = "reminders"
 
 
-class _Rule(BaseModel):
+class RuleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
 
 
-class AfterPurchase(_Rule):
+class AfterPurchaseSettings(RuleSettings):
     days: int = Field(ge=0)
 
 
-class Touch(_Rule):
+class TouchSettings(RuleSettings):
     every_days: int = Field(30, ge=1)
 
 
-class Birthday(_Rule):
+class BirthdaySettings(RuleSettings):
     lead_days: int = Field(0, ge=0)  # remind this many days before (to buy a gift)
 
 
-class Holidays(_Rule):
+class HolidaySettings(RuleSettings):
     names: list[str] = Field(default_factory=lambda: ["元旦", "春节", "端午节", "中秋节", "国庆节"])
     lunar: dict[str, str] = Field(default_factory=lambda: {"元宵节": "01-15", "重阳节": "09-09"})
     lead_days: int = Field(3, ge=0)  # greetings spread over the days before the holiday
@@ -72,15 +72,15 @@ class Holidays(_Rule):
         return value
 
 
-class KeyVisits(_Rule):
+class KeyVisitSettings(RuleSettings):
     every_days: dict[str, int] = Field(default_factory=lambda: {"重要客户": 30, "主要客户": 90})
 
 
-class Overdue(_Rule):
+class OverdueSettings(RuleSettings):
     grace_days: int = Field(0, ge=0)
 
 
-class Dormant(_Rule):
+class DormantSettings(RuleSettings):
     days: int = Field(90, ge=1)
 
 
@@ -89,21 +89,21 @@ class RemindersSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # how long a missed reminder still shows, per rule name (null: never lapses); read by the
-    # engine (kehu_core.reminders.lapse_of), which also applies it to other plugins' rules
+    # engine (kehu_core.reminder_engine.lapse_of), which also applies it to other plugins' rules
     lapse_days: LapseDays = Field(default_factory=dict)
     # before lapse_days: the days a missed greeting, survey, birthday or holiday still showed;
     # still read as their lapse when lapse_days does not name them
     catch_up_days: int | None = Field(None, ge=0)
     spread_days: int = Field(7, ge=1)
-    greeting: AfterPurchase = Field(default_factory=lambda: AfterPurchase(days=2))
-    survey: AfterPurchase = Field(default_factory=lambda: AfterPurchase(days=7))
-    touch: Touch = Field(default_factory=Touch)
-    birthday: Birthday = Field(default_factory=Birthday)
-    holidays: Holidays = Field(default_factory=Holidays)
-    key_visits: KeyVisits = Field(default_factory=KeyVisits)
-    overdue: Overdue = Field(default_factory=Overdue)
-    dormant: Dormant = Field(default_factory=Dormant)
-    complaints: _Rule = Field(default_factory=_Rule)  # deadlines: `complaints:` in kehu.yaml
+    greeting: AfterPurchaseSettings = Field(default_factory=lambda: AfterPurchaseSettings(days=2))
+    survey: AfterPurchaseSettings = Field(default_factory=lambda: AfterPurchaseSettings(days=7))
+    touch: TouchSettings = Field(default_factory=TouchSettings)
+    birthday: BirthdaySettings = Field(default_factory=BirthdaySettings)
+    holidays: HolidaySettings = Field(default_factory=HolidaySettings)
+    key_visits: KeyVisitSettings = Field(default_factory=KeyVisitSettings)
+    overdue: OverdueSettings = Field(default_factory=OverdueSettings)
+    dormant: DormantSettings = Field(default_factory=DormantSettings)
+    complaints: RuleSettings = Field(default_factory=RuleSettings)  # deadlines: `complaints:` in kehu.yaml
 
 
 def settings(store: Store) -> RemindersSettings:
@@ -135,7 +135,7 @@ def _reminder(
 class Rule:
     name = ""
     plugin = NAME
-    # the engine (kehu_core.reminders) gives nothing from an outreach rule to a customer
+    # the engine (kehu_core.reminder_engine) gives nothing from an outreach rule to a customer
     # marked do_not_contact; False for a reminder that is not outreach (an overdue bill)
     outreach = True
     # days after its due day a missed reminder still shows (None: never lapses); the engine
@@ -183,7 +183,7 @@ def _items(p: Purchase) -> str:
     return "、".join(p.item_names) or "购买"
 
 
-class Greeting(Rule):
+class GreetingRule(Rule):
     name, title = "greeting", "购买后问候"
     lapse_days, event = 7, True  # a week late is still a greeting; a year late is not
 
@@ -204,7 +204,7 @@ class Greeting(Rule):
                     yield _reminder(self.name, customer, day, p.id, self.title, detail)
 
 
-class Survey(Greeting):
+class SurveyRule(GreetingRule):
     name, title = "survey", "满意度回访"
     lapse_days = 14
 
@@ -212,7 +212,7 @@ class Survey(Greeting):
         return self.cfg.survey.days
 
 
-class Touch_(Rule):
+class TouchRule(Rule):
     name = "touch"
     lapse_days = 14  # then it comes round again a month later
 
@@ -232,7 +232,7 @@ class Touch_(Rule):
             )
 
 
-class Birthday_(Rule):
+class BirthdayRule(Rule):
     name = "birthday"
     lapse_days, event = 3, True  # (lunar-birthday too) a greeting a week late is an apology
 
@@ -265,7 +265,7 @@ def holiday_dates(
     return sorted(found, key=lambda x: (x[1], x[0]))
 
 
-class Holiday(Rule):
+class HolidayRule(Rule):
     name = "holiday"
     lapse_days, event = 3, True
 
@@ -301,7 +301,7 @@ def _tier(store: Store, customer: Customer) -> str | None:
     return store.plugins.values(store, customer, skip=[NAME]).get("tier")
 
 
-class KeyVisit(Rule):
+class KeyVisitRule(Rule):
     name = "visit"
     lapse_days = 30  # then due again a round later: a key account is never forgotten
 
@@ -331,7 +331,7 @@ class KeyVisit(Rule):
             )
 
 
-class Overdue_(Rule):
+class OverdueRule(Rule):
     name, outreach = "overdue", False
     lapse_days = None  # a debt does not go away by waiting
 
@@ -354,7 +354,7 @@ class Overdue_(Rule):
                     )
 
 
-class Dormant_(Rule):
+class DormantRule(Rule):
     name = "dormant"
     lapse_days = 30  # then tried again a round (``days``) later
 
@@ -373,7 +373,7 @@ class Dormant_(Rule):
             )
 
 
-class Complaint_(Rule):
+class ComplaintRule(Rule):
     """Answer a complaint by its respond-by deadline, resolve it by its resolve-by deadline
     (``complaints:`` in kehu.yaml, computed by kehu_core.complaints). Due on the deadline's day
     (``remind_ahead_hours`` earlier if set); gone once the complaint has moved on. Not
@@ -403,15 +403,15 @@ class Complaint_(Rule):
 
 
 RULES: dict[str, type[Rule]] = {
-    "greeting": Greeting,
-    "survey": Survey,
-    "touch": Touch_,
-    "birthday": Birthday_,
-    "holidays": Holiday,
-    "key_visits": KeyVisit,
-    "overdue": Overdue_,
-    "dormant": Dormant_,
-    "complaints": Complaint_,
+    "greeting": GreetingRule,
+    "survey": SurveyRule,
+    "touch": TouchRule,
+    "birthday": BirthdayRule,
+    "holidays": HolidayRule,
+    "key_visits": KeyVisitRule,
+    "overdue": OverdueRule,
+    "dormant": DormantRule,
+    "complaints": ComplaintRule,
 }
 
 

@@ -2,7 +2,7 @@
 key-account visits, birthdays and holidays, greetings and surveys, keeping in touch), each
 group cut to what one person finishes in a day; ``w`` shows the whole week instead.
 
-The reminders come from ``kehu_core.reminders`` (which runs every plugin's rules, lapses
+The reminders come from ``kehu_core.reminder_engine`` (which runs every plugin's rules, lapses
 missed ones and groups them), computed on the app's reports thread; marking one done or
 snoozing it is recorded there too, so the CLI (``kehu reminders --day-list``) sees the same list.
 """
@@ -36,9 +36,9 @@ AHEAD_DAYS = 7  # the week view: up to this many days ahead (missed ones until t
 
 
 def reminders_module() -> Any:
-    """``kehu_core.reminders``, or None while it is not installed."""
+    """``kehu_core.reminder_engine``, or None while it is not installed."""
     try:
-        from kehu_core import reminders
+        from kehu_core import reminder_engine as reminders
     except ImportError:
         return None
     return reminders
@@ -90,7 +90,7 @@ class TodayScreen(Screen):
         status = self.query_one("#today-status", Static)
         module = reminders_module()
         if module is None:
-            status.update(Text("Reminders are not available: kehu_core.reminders is not "
+            status.update(Text("Reminders are not available: kehu_core.reminder_engine is not "
                                "installed.", style="bold red"))
             return
         if self._shown:

@@ -18,7 +18,7 @@ RULE_LABELS = {
     "greeting": "问候", "survey": "回访", "birthday": "生日", "holiday": "节日",
     "visit": "拜访", "overdue": "催款", "dormant": "唤醒",
 }
-GROUP_NAMES = {  # kehu_core.reminders.GROUPS, short enough for a column
+GROUP_NAMES = {  # kehu_core.reminder_engine.GROUPS, short enough for a column
     "complaints": "1 投诉 complaints", "payments": "2 催款 payments", "visits": "3 拜访 visits",
     "occasions": "4 生日节日 occasions", "follow_ups": "5 问候回访 follow-ups",
     "contact": "6 联系 contact", "other": "7 其他 other",
@@ -45,7 +45,7 @@ class ReminderTable(DataTable):
         selected = self.selected_key
         self._today = today
         self.reminders = {r.key: r for r in reminders}
-        self._order = list(reminders)  # kehu_core.reminders sorts them, as the CLI shows them
+        self._order = list(reminders)  # kehu_core.reminder_engine sorts them, as the CLI shows them
         # after the new list is set: clear() moves the cursor, whose watcher adds rows of _order
         self.clear()
         wanted = SHOW
