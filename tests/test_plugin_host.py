@@ -258,11 +258,15 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     assert [r["title"] for r in due] == ["成为客户 2 周年"]
 
     bad = run_with(example_installed, store_path, "customer", "set", cid, "wechat=1x")
-    assert bad.returncode == 0  # a str field: the plugin's rule is checked by `kehu check`
+    assert bad.returncode == 1 and "(plugin anniversary)" in bad.stderr  # the plugin's rule holds when written
+    profile = open_store(store_path).customer_file(cid)
+    assert "wechat: zm_1990" in profile.read_text(encoding="utf-8")
+    # a hand edit breaking the rule: `kehu check` names it; the file is kept as it is
+    profile.write_text(profile.read_text(encoding="utf-8").replace("wechat: zm_1990", "wechat: 1x"),
+                       encoding="utf-8")
     check = run_with(example_installed, store_path, "check")
     assert check.returncode == 1 and "wechat: '1x'" in check.stdout and "(plugin anniversary)" in check.stdout
-    # without the plugin installed the field is kept in the file as it is
-    assert "wechat: 1x" in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")
+    assert "wechat: 1x" in profile.read_text(encoding="utf-8")
 
 
 def test_the_example_plugins_reminders_skip_do_not_contact_customers(
