@@ -26,7 +26,7 @@ from kehu_tui.screens.dashboard import (
 from kehu_tui.widgets.dashboard.charts import BarChart
 from textual.widgets import Input, Static
 
-from kehu_core.services import analytics
+from kehu_core import reports as analytics
 from kehu_core.store import open_store
 
 from .conftest import TODAY, kehu

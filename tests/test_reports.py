@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from kehu_core import reports as an
 from kehu_core.demo import TODAY
 from kehu_core.models import Customer
-from kehu_core.services import analytics as an
 from kehu_core.store import Store, open_store
 from tests.conftest import kehu
 

@@ -25,7 +25,7 @@ from kehu_core.demo import generate
 #: holidays, templates, Rich (search prints tab-separated lines when piped).
 NOT_FOR_SEARCH = [
     "textual", "kehu_tui", "jinja2", "holidays", "openpyxl", "python_calamine", "vobject", "icalendar",
-    "reportlab", "rich", "kehu_core.services.analytics", "kehu_core.services.outreach",
+    "reportlab", "rich", "kehu_core.reports", "kehu_core.services.outreach",
     "kehu_core.services.importing", "kehu_core.services.exporting", "kehu_core.services.dedupe",
 ]
 

@@ -23,9 +23,9 @@ from kehu_tui.widgets.customers.table import CustomerTable
 from kehu_tui.widgets.reminders.table import ReminderTable
 from textual.widgets import Input, Static
 
+from kehu_core import reports as analytics
 from kehu_core.demo import TODAY
 from kehu_core.reminder_engine import day_list, due_reminders
-from kehu_core.services import analytics
 from kehu_core.store import open_store
 
 from .test_tui import SIZE, make_app, names, text_of, wait_for

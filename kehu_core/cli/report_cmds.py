@@ -1,6 +1,6 @@
 """``kehu report revenue|products|abc|rfm|lifecycle|churn|receivables``: analytics in the terminal.
 
-The figures come from :mod:`kehu_core.services.analytics`; this module only prints them as
+The figures come from :mod:`kehu_core.reports` (one module per report); this module only prints them as
 Rich tables with bars, or as JSON (``--json``).
 """
 
@@ -15,7 +15,7 @@ import click
 from rich.bar import Bar
 from rich.table import Table
 
-from ..services import analytics as an
+from .. import reports as an
 from . import Context, emit_json, pass_ctx
 from .records import DATE
 from .render import console
@@ -142,7 +142,7 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
     console.print(table)
     console.print(
         f"Revenue {_money(report.revenue)} (previous period {_money(report.prev_revenue)}, "
-        f"{_trend(an._change(report.revenue, report.prev_revenue))}). "
+        f"{_trend(an.percent_change(report.revenue, report.prev_revenue))}). "
         "热销 = ABC class A of product revenue (the first 80 %); "
         "滞销 = class C, or sold before and not in this period (Last sold: when it last did)."
     )
@@ -413,7 +413,7 @@ def _share(value: float | None) -> str:
 def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     """Complaint handling (投诉处理): time to acknowledge and to resolve, the share in time,
     and how many customers bought again after a resolved complaint."""
-    from ..services.complaints import complaint_report
+    from ..reports.complaints import complaint_report
 
     report = complaint_report(ctx.store, ctx.at(today))
     if as_json:

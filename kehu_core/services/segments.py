@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from .. import reports as analytics
 from ..calendar import birthday_months
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
-from . import analytics
 from .scoring import activity, rfm, tier_filter
 
 if TYPE_CHECKING:

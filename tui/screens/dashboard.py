@@ -3,7 +3,7 @@
 The dashboard computes nothing: every figure comes from the one function that owns it, the
 one the CLI prints — the tier distribution from the tiering plugin (``tiers.distribution``,
 ``kehu tier --json``), revenue by month, products and receivables from
-``kehu_core.services.analytics`` (``kehu report revenue|products|receivables --json``). The
+``kehu_core.reports`` (``kehu report revenue|products|receivables --json``). The
 functions below only pick the period and shape the result for a card. On a big store the
 figures take seconds, so they are computed on the app's reports thread (a store of its own)
 and each card fills in when its figure is ready; the screen stays usable meanwhile, and a
@@ -24,7 +24,7 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from kehu_core.services import analytics
+from kehu_core import reports as analytics
 
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
