@@ -29,6 +29,7 @@ from kehu_core.demo import GIFTS, LEVELS, PRODUCTS, STREETS, SURNAMES  # noqa: E
 HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "联系电话", "收货地址", "购买商品", "成交金额",
           "购物赠品", "会员级别"]
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
+MOBILE_PREFIXES = ("39", "38", "35", "58", "88", "89")  # numbers the phone library accepts for CN
 
 
 def sheet_rows(rows: int, seed: int = 2024) -> list[list[str]]:
@@ -37,7 +38,7 @@ def sheet_rows(rows: int, seed: int = 2024) -> list[list[str]]:
     for n in range(max(1, rows // 4)):
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         customers.append({
-            "id": f"C{n + 1:05d}", "name": name, "phone": f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+            "id": f"C{n + 1:05d}", "name": name, "phone": f"1{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}",
             "email": f"c{n + 1}@example.com" if rng.random() < 0.4 else "",
             "address": f"杭州市{rng.choice(STREETS)}{rng.randrange(1, 300)}号",
             "level": rng.choices([lv for lv, _ in LEVELS], [w for _, w in LEVELS])[0],
