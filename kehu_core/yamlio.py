@@ -197,14 +197,23 @@ _RS_LINE = re.compile(r"line (\d+)")
 _RS_TAG = re.compile(r"(?:^|[\s\[\{,])!", re.M)
 _RS_DOCUMENTS = re.compile(r"^(?:---|\.\.\.)", re.M)
 _RS_CONTROL = yaml.reader.Reader.NON_PRINTABLE
+# yaml-rs also reads as numbers plain words YAML 1.2's core schema (and PyYAML) keep as text:
+# digits with underscores (`_0`, `1_000`), `0X`/`0O`/`0B`/`0b` prefixes, a signed `+0x1`
+# (hypothesis found `_: _0` and `id: 0X0`). A false alarm only costs the slower loader.
+_RS_NUMBER = re.compile(
+    r"(?:^|(?<=[\s\[{,]))"
+    r"(?:[-+]?(?:[0-9._eE+-]*_[0-9._eE+-]*|0[XOBb][0-9A-Fa-f_]*)|[-+]0[xo][0-9A-Fa-f_]*|0[xo][0-9A-Fa-f]*_[0-9A-Fa-f_]*)"
+    r"(?=\s*(?:$|[,\]}#:]))", re.M)
+_RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0", "-0")
 
 
 def _rs_differs(text: str) -> bool:
     """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
-    control characters). Plain substring tests first: one regex over every file cost 6 µs."""
+    control characters, numbers beyond YAML 1.2's core schema). Plain substring tests first: one regex over every file cost 6 µs."""
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
-            or _RS_CONTROL.search(text) is not None)
+            or _RS_CONTROL.search(text) is not None
+            or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
 
 
 def load_scan(path: Path) -> Any:

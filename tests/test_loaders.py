@@ -75,3 +75,13 @@ def test_anything_kehu_writes_reads_back_the_same_with_every_loader(
     assert _plain(load_roundtrip(path)) == expected
     assert load_scan(path) == expected
     assert _plain(load_fast(path)) == expected
+
+
+def test_words_yaml_rs_would_take_for_numbers_read_as_text_by_every_loader(tmp_path: Path) -> None:
+    # hypothesis found `_: _0` and `id: 0X0` read as 0 by the scan: yaml-rs knows numbers YAML
+    # 1.2's core schema does not (underscores, 0X/0O/0B prefixes, a signed hex)
+    words = ["_0", "1_000", "0X0", "+0X1", "-0XaF", "0O7", "0B1", "0b1", "+0x1", "0x_1", "1_0.5"]
+    data = {f"k{n}": word for n, word in enumerate(words)} | {"list": words}
+    path = tmp_path / "record.yaml"
+    atomic_write(path, dump_new(data))
+    assert load_scan(path) == _plain(load_fast(path)) == _plain(load_roundtrip(path)) == data
