@@ -1,0 +1,31 @@
+"""The YAML store: a folder (normally a git repo) of customer records.
+
+One class, :class:`Store`, put together from modules that each hold one part:
+
+- ``layout``: where things are (folders, file names) and atomic writes of records;
+- ``records``: customers and their interactions;
+- ``ledgers``: plugins' append-only ledgers;
+- ``batch``: many writes as one, the change journal (``kehu undo``), undoing a failed
+  plugin's writes;
+- ``core``: opening a store, its day, its lock, its index and plugins; :func:`open_store`.
+"""
+
+from __future__ import annotations
+
+from .core import Store, open_store
+from .layout import (
+    CUSTOMER_FILE,
+    CUSTOMERS_DIR,
+    GITATTRIBUTES,
+    GITIGNORE,
+    INTERACTIONS_DIR,
+    LEDGER_SUFFIX,
+    STATE_DIR,
+    atomic_write,
+    interaction_id,
+)
+
+__all__ = [
+    "CUSTOMERS_DIR", "CUSTOMER_FILE", "GITATTRIBUTES", "GITIGNORE", "INTERACTIONS_DIR", "LEDGER_SUFFIX",
+    "STATE_DIR", "Store", "atomic_write", "interaction_id", "open_store",
+]

@@ -1,0 +1,200 @@
+"""The YAML store: a folder (normally a git repo) of customer records.
+
+Layout (see README "Store layout")::
+
+    kehu.yaml                                  settings, schema_version
+    customers/<shard>/<id>/customer.yaml       the profile, one file per customer
+    customers/<shard>/<id>/interactions/<date>-<rand>.yaml
+                                               one file per purchase, visit, call ...
+    customers/<shard>/<id>/<name>.ledger.yaml  append-only ledgers of plugins (points, tiers)
+    .kehu/                                     derived data (index, lock), never committed
+
+Everything about one customer lives under one folder, so ``git log`` of that folder is the
+customer's history. Two clones adding interactions create different files and never touch the
+same lines; ledgers are one entry per line and merge as a union (``.gitattributes``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import threading
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+
+from ..clock import now as clock_now
+from ..clock import resolve_today
+from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
+from ..errors import KehuError, Problem, RecordError, StoreError
+from ..journal import Recorder
+from ..models import Customer
+from ..plugins import PluginHost
+from ..problems import validation_problems
+from ..yamlio import (
+    YamlFileError,
+    load_fast,
+    load_roundtrip,
+)
+from .batch import _Batch, _WriteLog
+from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
+
+if TYPE_CHECKING:
+    from ..index import Index
+
+from .batch import BatchMixin
+from .layout import LayoutMixin
+from .ledgers import LedgersMixin
+from .records import RecordsMixin
+
+
+class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
+    """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
+
+    def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None,
+                 today: dt.date | str | None = None, plugins: bool = False,
+                 extra_plugins: dict[str, Any] | None = None):
+        self.root = root
+        self.config = config
+        # the day every service, plugin and report of this store takes as today (kehu_core.clock)
+        self.today: dt.date = resolve_today(today, config.today)
+        self._config_doc = config_doc
+        # the store's plugins: those kehu.yaml enables (``plugins=True``, what the CLI and the
+        # TUI open) or none at all (a bare store for low-level work), never missing
+        self.plugins: PluginHost = PluginHost(
+            config.plugins, extra_plugins, discover=plugins, config_path=root / CONFIG_FILE)
+        self._batch: _Batch | None = None
+        self._index: Index | None = None
+        self._write_index: Index | None = None  # see _index_for_writes
+        self._lock_owner: int | None = None  # thread holding the lock, and how many times
+        self._lock_depth = 0
+        self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
+        self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
+        self._recording: Recorder | None = None  # the open change (kehu_core.journal)
+
+    # --- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], *, today: dt.date | str | None = None,
+             plugins: bool = False, extra_plugins: dict[str, Any] | None = None) -> Store:
+        # resolved: every spelling of the path (., .., relative, a symlink) is the same store
+        # with the same index, and paths cut relative to the root come out whole
+        path = Path(root).resolve()
+        config_path = path / CONFIG_FILE
+        if not config_path.is_file():
+            raise StoreError(
+                f"{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`"
+            )
+        try:
+            doc = load_fast(config_path) or {}
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        if not isinstance(doc, dict):
+            raise RecordError([Problem(config_path, 1, "expected a mapping of settings")])
+        try:
+            config = StoreConfig.model_validate(doc)
+        except ValidationError as exc:
+            rt = load_roundtrip(config_path)
+            raise RecordError(validation_problems(exc, config_path, rt)) from None
+        return cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
+
+    @classmethod
+    def init(cls, root: str | os.PathLike[str], name: str | None = None, *, git: bool = True) -> Store:
+        path = Path(root)
+        if (path / CONFIG_FILE).exists():
+            raise StoreError(f"{path}: already a kehu store")
+        path.mkdir(parents=True, exist_ok=True)
+        (path / CUSTOMERS_DIR).mkdir(exist_ok=True)
+        (path / CUSTOMERS_DIR / ".gitkeep").touch()
+        config_text = (
+            "# kehu store settings — see README \"kehu.yaml\"\n"
+            f"schema_version: {SCHEMA_VERSION}\n"
+            f"name: {name or path.resolve().name}\n"
+            "region: CN          # default country for phone numbers without +country\n"
+            "currency: CNY\n"
+            "plugins:\n"
+            "  disabled: []\n"
+        )
+        atomic_write(path / CONFIG_FILE, config_text)
+        atomic_write(path / ".gitignore", GITIGNORE)
+        atomic_write(path / ".gitattributes", GITATTRIBUTES)
+        store = cls.open(path)
+        if git:
+            from ..services import gitops
+
+            gitops.init_repo(path)
+        return store
+
+    def now(self) -> dt.datetime:
+        """The current moment on the store's day (timestamps of messages and changes)."""
+        return clock_now(self.today)
+
+    # --- locking ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 30.0) -> Iterator[None]:
+        """The store-wide write lock; re-entrant within a process."""
+        if self._lock_owner == threading.get_ident():
+            # Already ours (a batch writes thousands of records under one lock): asking the
+            # file lock again costs more than writing a small record.
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        lock = self._lock
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise KehuError(
+                f"{self.root}: another kehu process is writing (lock {lock.lock_file}); try again"
+            ) from None
+        self._lock_owner, self._lock_depth = threading.get_ident(), 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            self._lock_owner = None
+            lock.release()
+
+    @cached_property
+    def _lock(self) -> FileLock:
+        return FileLock(str(self.state_dir / "lock"), is_singleton=False)
+
+    # --- index --------------------------------------------------------------------------
+
+    @property
+    def index(self) -> Index:
+        """The derived index, brought up to date with the files on first use."""
+        if self._index is None:
+            from ..index import Index
+
+            idx = Index(self)
+            idx.refresh()
+            self._index = idx
+        return self._index
+
+    @property
+    def opened_index(self) -> Index | None:
+        """The index if something has opened it, without opening (or refreshing) it."""
+        return self._index
+
+    def use_index(self, index: Index) -> Index:
+        """Work with ``index`` as it is, without the blind freshness check of :attr:`index`
+        (``kehu reindex PATH`` re-reads only the paths it names; the TUI's watcher catches up)."""
+        self._index = index
+        return index
+
+
+def open_store(path: str | os.PathLike[str], *, today: dt.date | str | None = None,
+               extra_plugins: dict[str, Any] | None = None) -> Store:
+    """Open a store with the plugins its kehu.yaml enables: what the CLI and the TUI do.
+
+    ``today`` fixes the store's day (see :mod:`kehu_core.clock`)."""
+    return Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins)

@@ -1,0 +1,106 @@
+"""Where a store keeps what: the folders and file names, and atomic writes of records."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import tempfile
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from platformdirs import user_cache_dir
+
+from .. import yamlio as _yamlio
+from ..errors import Problem, RecordError
+from ..ids import check_id, new_id, shard
+from ..models import Customer
+from ..yamlio import (
+    MAX_FILE_BYTES,
+)
+
+if TYPE_CHECKING:
+    pass
+
+CUSTOMERS_DIR = "customers"
+CUSTOMER_FILE = "customer.yaml"
+INTERACTIONS_DIR = "interactions"
+LEDGER_SUFFIX = ".ledger.yaml"
+STATE_DIR = ".kehu"
+
+# `.*.tmp`: a write killed between temp file and rename leaves one; never commit it
+GITIGNORE = ".kehu/\n.*.tmp\n"
+GITATTRIBUTES = (
+    "# kehu: ledgers are append-only, one entry per line: merge both sides' lines\n"
+    f"*{LEDGER_SUFFIX} merge=union\n"
+    "# kehu: profiles merge field by field (`kehu git-setup` installs the driver)\n"
+    f"{CUSTOMER_FILE} merge=kehu\n"
+)
+
+# Field order of a new customer file: identity first, then how to reach them, then the rest.
+_FIELD_ORDER = list(Customer.model_fields)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a record atomically, refusing one too big to be read back (a 10 MB note)."""
+    _check_size(path, len(text.encode("utf-8")))
+    _yamlio.atomic_write(path, text)
+
+
+def _check_size(path: Path, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise RecordError([Problem(path, 1, f"the record would be {size} bytes; records are at "
+                                            f"most {MAX_FILE_BYTES} (a long text pasted by mistake?)")])
+
+
+@functools.lru_cache(maxsize=4096)  # an import asks for each customer's folder ~10 times
+def _customer_dir(root: Path, customer_id: str) -> Path:
+    check_id(customer_id, "customer id")
+    return root / CUSTOMERS_DIR / shard(customer_id) / customer_id
+
+
+def interaction_id(date_text: str) -> str:
+    """``2024-05-20-k3x9qa2m``: sorts by date, random below so two clones never collide."""
+    return f"{date_text}-{new_id('')[7:]}"
+
+
+
+
+class LayoutMixin:
+    """A part of :class:`kehu_core.store.Store` (see the module docstring)."""
+
+    # --- paths --------------------------------------------------------------------------
+
+    def customer_dir(self, customer_id: str) -> Path:
+        return _customer_dir(self.root, customer_id)
+
+    def customer_file(self, customer_id: str) -> Path:
+        return self.customer_dir(customer_id) / CUSTOMER_FILE
+
+    def interactions_dir(self, customer_id: str) -> Path:
+        return self.customer_dir(customer_id) / INTERACTIONS_DIR
+
+    def ledger_file(self, customer_id: str, name: str) -> Path:
+        check_id(name, "ledger name")
+        return self.customer_dir(customer_id) / f"{name}{LEDGER_SUFFIX}"
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    @cached_property
+    def state_dir(self) -> Path:
+        """Where derived data lives: ``.kehu/`` in the store, or a cache folder if read-only."""
+        local = self.root / STATE_DIR
+        try:
+            local.mkdir(exist_ok=True)
+            # a probe of its own: on one shared name, two processes opening the store at once
+            # could delete each other's, and the loser took the fallback (a lock of its own)
+            with tempfile.TemporaryFile(dir=local):
+                pass
+            return local
+        except OSError:
+            key = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:16]
+            fallback = Path(user_cache_dir("kehu")) / key
+            fallback.mkdir(parents=True, exist_ok=True)
+            return fallback
+

@@ -1,0 +1,94 @@
+"""Plugins' append-only ledgers (points, tiers, reminders): one entry per line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..errors import Problem, RecordError
+from ..yamlio import (
+    FastLoader,
+    YamlFileError,
+    dump_flow_line,
+    load_fast,
+)
+from .batch import _PendingLedger
+from .layout import _check_size
+
+if TYPE_CHECKING:
+    pass
+
+
+
+class LedgersMixin:
+    """A part of :class:`kehu_core.store.Store` (see the module docstring)."""
+
+    # --- ledgers ------------------------------------------------------------------------
+
+    def ledger(self, customer_id: str, name: str) -> list[dict[str, Any]]:
+        path = self.ledger_file(customer_id, name)
+        pending = self._batch.ledgers.get(path) if self._batch is not None else None
+        if pending is not None:  # entries appended in this batch are not on disk yet
+            if pending.entries is None:
+                pending.entries = self._read_ledger(path)
+            return [dict(e) for e in (*pending.entries, *pending.added)]
+        return self._read_ledger(path)
+
+    def _read_ledger(self, path: Path) -> list[dict[str, Any]]:
+        if not path.is_file():
+            return []
+        try:
+            entries = load_fast(path) or []
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise RecordError([Problem(path, 1, "expected a list of entries, one `- {...}` per line")])
+        return entries
+
+    def append_ledger(self, customer_id: str, name: str, entry: dict[str, Any]) -> None:
+        """Add one entry as one line, so git merges two clones' additions as a union."""
+        path = self.ledger_file(customer_id, name)
+        line = "- " + dump_flow_line(entry) + "\n"
+        with self.lock():
+            if self._batch is None:
+                self._write(path, _ledger_text(path, customer_id, name) + line)
+                self._touched(path)
+                return
+            # In a batch the lines of one ledger are collected and the file is written once
+            # when the batch ends (an import of ten purchases of one customer: one rewrite).
+            self._before_pending(path)
+            pending = self._batch.ledgers.get(path)
+            if pending is None:
+                text = _ledger_text(path, customer_id, name)
+                pending = self._batch.ledgers[path] = _PendingLedger(text, len(text.encode("utf-8")))
+            size = pending.size + len(line.encode("utf-8"))
+            _check_size(path, size)
+            pending.added.append(_read_back(entry, line))
+            pending.text += line
+            pending.size = size
+
+def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
+    """The entry as a reader of its ledger line gets it. Text, whole numbers and dates come
+    back as they went in and a Decimal as an int or a float (how dump_flow_line writes it), so
+    only other values cost a parse of the line."""
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        if isinstance(value, (str, int)) or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            out[key] = value
+        elif isinstance(value, Decimal) and value.is_finite():
+            out[key] = int(value) if value.as_tuple().exponent >= 0 else float(format(value, "f"))
+        else:
+            return yaml.load(line, Loader=FastLoader)[0]  # noqa: S506 - a safe loader
+    return out
+
+
+def _ledger_text(path: Path, customer_id: str, name: str) -> str:
+    """A ledger's current text, ending in a newline, or the header of a new one."""
+    if not path.is_file():
+        return f"# {name} ledger of {customer_id}: append-only, one entry per line\n"
+    old = path.read_text(encoding="utf-8")
+    return old if not old or old.endswith("\n") else old + "\n"

@@ -1,0 +1,336 @@
+"""Customers and their interactions: reading, validating and writing their files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from .. import yamlio as _yamlio
+from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
+from ..ids import check_id, new_id
+from ..models import Customer, Interaction, parse_interaction
+from ..problems import plugin_problems, validation_problems
+from ..yamlio import (
+    FastLoader,
+    YamlFileError,
+    dump_new,
+    dump_roundtrip,
+    line_of,
+    lines_doc,
+    load_roundtrip,
+    load_scan,
+    to_plain_yaml_value,
+)
+from .layout import _FIELD_ORDER, CUSTOMER_FILE, CUSTOMERS_DIR, interaction_id
+
+if TYPE_CHECKING:
+    pass
+
+
+
+class RecordsMixin:
+    """A part of :class:`kehu_core.store.Store` (see the module docstring)."""
+
+    # --- customers ----------------------------------------------------------------------
+
+    @property
+    def customer_model(self) -> type[Customer]:
+        return self.plugins.customer_model
+
+    def _context(self) -> dict[str, Any]:
+        return {"region": self.config.region}
+
+    def exists(self, customer_id: str) -> bool:
+        return self.customer_file(customer_id).is_file()
+
+    def iter_customer_ids(self) -> Iterator[str]:
+        base = self.root / CUSTOMERS_DIR
+        if not base.is_dir():
+            return
+        for shard_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+            for cdir in sorted(shard_dir.iterdir()):
+                if (cdir / CUSTOMER_FILE).is_file():
+                    yield cdir.name
+
+    def get(self, customer_id: str) -> Customer:
+        path = self.customer_file(customer_id)
+        if not path.is_file():
+            raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+        return self.read_customer_file(path)
+
+    def read_customer_file(self, path: Path) -> Customer:
+        """Load and validate one profile; errors carry the file and line of the bad field."""
+        try:
+            data = load_scan(path)
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        return self.validate_customer_data(path, data)
+
+    def validate_customer_data(self, path: Path, data: Any) -> Customer:
+        if not isinstance(data, dict):
+            raise RecordError([Problem(path, 1, "expected a mapping of customer fields (id: ..., name: ...)")])
+        try:
+            customer = self.customer_model.model_validate(data, context=self._context())
+        except ValidationError as exc:
+            raise RecordError(validation_problems(exc, path, lines_doc(path))) from None
+        if path.parent.name != customer.id:
+            line = line_of(lines_doc(path), ["id"])
+            message = f"id {customer.id!r} does not match its folder {path.parent.name!r}"
+            raise RecordError([Problem(path, line, message)])
+        return customer
+
+    def new_customer_id(self) -> str:
+        while True:
+            candidate = new_id("c")
+            if not self.exists(candidate):
+                return candidate
+
+    def rule_problems(self, path: Path, customer: Customer,
+                      doc: Callable[[], Any] = lambda: None) -> list[Problem]:
+        """What the plugins' ``validate_customer`` rules find wrong with ``customer`` (whose
+        file is ``path``; ``doc()`` its round-trip document, for the line of a field): the one
+        place they are asked, by ``kehu check`` and before every write of a profile."""
+        if self.plugins is None:
+            return []
+        out: list[Problem] = []
+        for plugin, messages in self.plugins.call("validate_customer", store=self, customer=customer):
+            out.extend(plugin_problems(path, plugin, customer, messages, doc))
+        return out
+
+    def _refuse_rule_problems(self, path: Path, new: Customer, text: str,
+                              old: Customer | None = None) -> None:
+        """Refuse a write that would make a plugin's rule fail (``customer set ID wechat=qd``):
+        nothing is written. A problem the file already had is left for ``kehu check`` (an
+        unrelated change to a customer is not blocked by it)."""
+        problems = self.rule_problems(path, new, lambda: _roundtrip_text(text))
+        if problems and old is not None:
+            before = {p.message for p in self.rule_problems(path, old)}
+            problems = [p for p in problems if p.message not in before]
+        if problems:
+            raise RecordError(problems)
+
+    def add_customer(self, customer: Customer) -> Customer:
+        """Write a new profile; refuses an id that is already taken, or a customer a plugin's
+        ``validate_customer`` rule finds wrong."""
+        customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
+        path = self.customer_file(customer.id)
+        with self.lock():
+            if path.exists():
+                raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
+            text = dump_new(_compact(customer))
+            self._refuse_rule_problems(path, customer, text)
+            self._write(path, text)
+            self._touched(path, customer)
+        return customer
+
+    def file_version(self, customer_id: str) -> str:
+        """A token that changes whenever the profile file changes (for conflict checks)."""
+        return hashlib.sha1(self.customer_file(customer_id).read_bytes()).hexdigest()
+
+    def update_customer(
+        self, customer_id: str, changes: dict[str, Any], *, expect_version: str | None = None
+    ) -> Customer:
+        """Change some fields, keeping comments, key order and unknown fields of the file.
+
+        Only the lines of changed fields change. ``None`` or an empty list removes a field.
+        With ``expect_version`` the write is refused if someone changed the file meanwhile.
+        """
+        path = self.customer_file(customer_id)
+        with self.lock():
+            if not path.is_file():
+                raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+            if expect_version is not None and self.file_version(customer_id) != expect_version:
+                raise ConflictError(
+                    f"{self.rel(path)} was changed by someone else since you opened it; "
+                    "reload it and apply your change again"
+                )
+            try:
+                doc = load_roundtrip(path)
+            except YamlFileError as exc:
+                raise RecordError([exc.problem]) from None
+            old = self.validate_customer_data(path, dict(doc))
+            merged = {**dict(doc), **changes}
+            merged = {k: v for k, v in merged.items() if v not in (None, [], "")}
+            try:
+                new = self.customer_model.model_validate(merged, context=self._context())
+            except ValidationError as exc:
+                raise RecordError(validation_problems(exc, path, doc)) from None
+            if new.id != customer_id:
+                raise KehuError("the id of a customer cannot be changed")
+            old_values, new_values = _compact(old), _compact(new)
+            for key, value in new_values.items():
+                if key not in doc:
+                    doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
+                elif old_values.get(key) != value:
+                    doc[key] = to_plain_yaml_value(value)
+            for key in list(doc):
+                if changes.get(key, 0) in (None, [], ""):
+                    del doc[key]
+                elif key in changes and key not in new_values:
+                    # set to a default a new file leaves out (do_not_contact=false): the line
+                    # shows the new value rather than keeping the old one
+                    doc[key] = to_plain_yaml_value(getattr(new, key, changes[key]))
+            original = path.read_text(encoding="utf-8")
+            text = dump_roundtrip(doc, like=original)
+            if text != original:
+                self._refuse_rule_problems(path, new, text, old)
+                self._write(path, text)
+                self._touched(path, new)
+        return new
+
+    # --- interactions -------------------------------------------------------------------
+
+    def interactions(self, customer_id: str) -> list[Interaction]:
+        folder = self.interactions_dir(customer_id)
+        if not folder.is_dir():
+            return []
+        found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml"))]
+        return sorted(found, key=lambda i: (i.date, i.id))
+
+    def read_interaction_file(self, path: Path) -> Interaction:
+        try:
+            data = load_scan(path)
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        if not isinstance(data, dict):
+            raise RecordError([Problem(path, 1, "expected a mapping of interaction fields (kind: ..., date: ...)")])
+        stem = path.stem
+        data.setdefault("id", stem)
+        try:
+            interaction = parse_interaction(data)
+        except ValidationError as exc:
+            raise RecordError(validation_problems(exc, path, lines_doc(path))) from None
+        if interaction.id != stem:
+            raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {stem!r}")])
+        return interaction
+
+    def check_not_future(self, day: dt.date, what: str = "date", *, allow_future: bool = False) -> None:
+        """The one rule on the dates people give kehu (a purchase, a visit, a payment, an
+        import's rows): nothing dated after the store's day (``store.today``), which is
+        nearly always a typo (next year for this year) that would earn points and sit in every
+        report, unless ``allow_future``. Raises KehuError saying so."""
+        if not allow_future and day > self.today:
+            raise KehuError(f"{what} {day.isoformat()} is after today ({self.today.isoformat()}); "
+                            "a future date is refused unless --allow-future")
+
+    def add_interaction(self, customer_id: str, data: dict[str, Any], *,
+                        allow_future: bool = False) -> Interaction:
+        """Record a purchase, visit, call ... and tell the plugins (points, tiers ...).
+        A date after ``today`` is refused unless ``allow_future`` (:meth:`check_not_future`)."""
+        if not self.exists(customer_id):
+            raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+        data = dict(data)
+        date_text = str(data.get("date", ""))
+        data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
+        try:
+            interaction = parse_interaction(data)
+        except ValidationError as exc:
+            raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
+        self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
+        path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
+        with self.lock():
+            if path.exists():
+                raise KehuError(f"interaction {interaction.id!r} already exists")
+            payload = interaction.model_dump(mode="python", exclude_none=True)
+            payload = {"kind": payload.pop("kind"), **payload}
+            payload.pop("id")  # the file name is the id
+            payload = {k: v for k, v in payload.items() if v not in ([], None)}
+            self._write(path, dump_new(payload))
+            self._touched(path, interaction)
+        if self._batch is not None:
+            self._batch.saved.append((customer_id, interaction))
+        elif self.plugins.names():
+            self.plugins.interaction_saved(self, self.get(customer_id), interaction)
+        return interaction
+
+    def interaction_file(self, customer_id: str, interaction_id: str) -> Path:
+        check_id(interaction_id, "interaction id")
+        return self.interactions_dir(customer_id) / f"{interaction_id}.yaml"
+
+    def get_interaction(self, customer_id: str, interaction_id: str) -> Interaction:
+        path = self.interaction_file(customer_id, interaction_id)
+        if not path.is_file():
+            if not self.exists(customer_id):
+                raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+            raise NotFound(f"customer {customer_id} has no record {interaction_id!r}")
+        return self.read_interaction_file(path)
+
+    def update_interaction(
+        self, customer_id: str, interaction_id: str, changes: dict[str, Any],
+        *, append: dict[str, list[Any]] | None = None,
+    ) -> Interaction:
+        """Change fields of one interaction file (a complaint's state, a purchase's payments),
+        keeping its comments and the lines of other fields; ``append`` adds items to the end
+        of each named list field (created if missing), a mapping as one line (``- {a: 1}``),
+        so two clones' additions touch different lines. The result is validated before
+        anything is written: an invalid change leaves the file as it was."""
+        path = self.interaction_file(customer_id, interaction_id)
+        with self.lock():
+            self.get_interaction(customer_id, interaction_id)  # NotFound, or invalid as it is
+            try:
+                doc = load_roundtrip(path)
+            except YamlFileError as exc:
+                raise RecordError([exc.problem]) from None
+            for key, value in changes.items():
+                if value is None:
+                    doc.pop(key, None)
+                elif doc.get(key) != value:
+                    doc[key] = to_plain_yaml_value(value)
+            for key, items in (append or {}).items():
+                if key not in doc or doc[key] is None:
+                    doc[key] = to_plain_yaml_value([])
+                for item in items:
+                    value = to_plain_yaml_value(item)
+                    if isinstance(item, dict):
+                        value.fa.set_flow_style()
+                    doc[key].append(value)
+            original = path.read_text(encoding="utf-8")
+            text = dump_roundtrip(doc, like=original)
+            data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+            data.setdefault("id", interaction_id)
+            try:
+                interaction = parse_interaction(data)
+            except ValidationError as exc:
+                raise RecordError(validation_problems(exc, path, doc)) from None
+            if text != original:
+                self._write(path, text)
+                self._touched(path, interaction)
+        return interaction
+
+def _position(doc: Any, key: str) -> int:
+    """Where a new field goes: after the last present field that comes before it canonically."""
+    if key not in _FIELD_ORDER:
+        return len(doc)
+    rank = _FIELD_ORDER.index(key)
+    keys = list(doc)
+    pos = 0
+    for i, existing in enumerate(keys):
+        if existing in _FIELD_ORDER and _FIELD_ORDER.index(existing) < rank:
+            pos = i + 1
+    return pos
+
+
+def _roundtrip_text(text: str) -> Any:
+    """The round-trip document of a text about to be written, for the lines of its fields."""
+    try:
+        return _yamlio.roundtrip_yaml().load(text)
+    except Exception:  # only for line numbers: line 1 will do
+        return None
+
+
+def _compact(customer: Customer) -> dict[str, Any]:
+    """The fields worth writing: set, non-empty, non-default, in a stable order."""
+    data = customer.model_dump(mode="python")
+    out: dict[str, Any] = {}
+    for key in [*_FIELD_ORDER, *[k for k in data if k not in _FIELD_ORDER]]:
+        value = data.get(key)
+        if value in (None, [], "") or (key == "do_not_contact" and value is False):
+            continue
+        out[key] = value
+    return out
