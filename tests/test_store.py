@@ -273,7 +273,6 @@ def test_fast_search_paths_find_exactly_what_a_substring_scan_finds(demo_copy: P
 def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -> None:
     import os
     import shutil
-    import time
 
     from kehu_core.yamlio import atomic_write
 
@@ -282,7 +281,7 @@ def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -
     assert kehu("interaction", "add", keep, "--kind", "visit", "--text", "来过", store=store_path).code == 0
     store = open_store(store_path)
     # written a minute ago, past the index's racy window: their mtimes are trusted (no sleep)
-    past = time.time() - 60
+    past = (store_path / "kehu.yaml").stat().st_mtime - 60  # on the files' clock, whatever time.time says
     for path in [store_path / "customers", *(store_path / "customers").rglob("*")]:
         os.utime(path, (past, past))
     store.index.refresh(full=True)

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import stat as stat_module
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -494,17 +495,24 @@ class Refresher(IndexConnection):
         db.executemany("INSERT INTO tags VALUES(?,?)", batch.tags)
         db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?)", batch.interactions)
         db.executemany("INSERT INTO problems VALUES(?,?,?)", batch.problems)
-        racy = time.time_ns() - 2_000_000_000  # see _store_folders: re-read such files next time
+        racy = self._filesystem_now_ns() - 2_000_000_000  # see _store_folders: re-read them next time
         db.executemany(
             "INSERT OR REPLACE INTO files VALUES(?,?,?,?,?)",
             [(rel, size, mtime if mtime < racy else -1, cid, kind) for rel, size, mtime, cid, kind in batch.files],
         )
         touched.update(f[3] for f in batch.files if f[3])
 
+    def _filesystem_now_ns(self) -> int:
+        """Now, as the file system stamps files: the mtime of a file made for the purpose. The
+        process's clock may differ from the one that stamps files (a faked clock, a network
+        file system), and "changed in the last two seconds" must be on the files' clock."""
+        with tempfile.TemporaryFile(dir=self.store.state_dir) as probe:
+            return os.fstat(probe.fileno()).st_mtime_ns
+
     def _store_folders(self, folders: dict[str, int], gone: set[str]) -> None:
         """Remember folder mtimes for the quick refresh. A folder changed in the last two
         seconds is stored as unknown: a change in the same clock tick would not move its mtime."""
-        racy = time.time_ns() - 2_000_000_000
+        racy = self._filesystem_now_ns() - 2_000_000_000
         self.db.executemany("DELETE FROM dirs WHERE path=?", [(d,) for d in gone])
         self.db.executemany(
             "INSERT OR REPLACE INTO dirs VALUES(?, ?)",
