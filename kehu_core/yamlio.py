@@ -209,7 +209,8 @@ _RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0", "-0")
 
 def _rs_differs(text: str) -> bool:
     """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
-    control characters, numbers beyond YAML 1.2's core schema). Plain substring tests first: one regex over every file cost 6 µs."""
+    control characters, numbers beyond YAML 1.2's core schema). Plain substring tests first:
+    one regex over every file cost 6 µs."""
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
             or _RS_CONTROL.search(text) is not None

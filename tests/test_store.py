@@ -445,3 +445,13 @@ def test_a_full_comparison_listing_shards_in_worker_processes_sees_every_change(
     assert pools, "the shards were not listed in worker processes"
     names = {r.customer.id: r.customer.name for r in store.index.list()}
     assert names[edited] == "改名了" and deleted not in names and len(names) == 199
+
+
+def test_an_unknown_referrer_is_refused_by_every_door_with_one_message(store_path: Path) -> None:
+    cid = add(store_path, "--name", "赵敏")
+    added = kehu("customer", "add", "--name", "周芷若", "--referrer", "c1nobody", store=store_path)
+    changed = kehu("customer", "set", cid, "referrer=c1nobody", store=store_path)
+    rule = open_store(store_path).referrer_problem("c1nobody")  # what the TUI form shows
+    assert rule is not None and added.code == changed.code == 1
+    assert rule in added.err and rule in changed.err
+    assert "referrer" not in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")

@@ -62,8 +62,6 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
     store = ctx.store
     if customer_id is not None:
         check_id(customer_id, "customer id")
-    if referrer and not store.exists(check_id(referrer, "referrer id")):
-        raise KehuError(f"--referrer {referrer!r}: no such customer")
     from pydantic import ValidationError
 
     from ..problems import validation_problems
@@ -148,9 +146,6 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
     version = store.file_version(customer_id) if store.exists(customer_id) else None
     customer = store.get(customer_id)
     changes = parse_assignments(customer, assignments)
-    referrer = changes.get("referrer")
-    if referrer and not store.exists(check_id(referrer, "referrer id")):
-        raise KehuError(f"referrer {referrer!r}: no such customer")
     store.update_customer(customer.id, changes, expect_version=version)
     click.echo(f"updated {customer.id}: {', '.join(changes)}", err=True)
 

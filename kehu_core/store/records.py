@@ -49,6 +49,22 @@ class RecordsMixin:
     def exists(self, customer_id: str) -> bool:
         return self.customer_file(customer_id).is_file()
 
+    def referrer_problem(self, referrer: str | None) -> str | None:
+        """What is wrong with ``referrer`` as a customer's referrer (None: nothing): the one
+        rule, for the CLI, the TUI form and every write."""
+        if not referrer:
+            return None
+        try:
+            check_id(referrer, "referrer id")
+        except KehuError as exc:
+            return str(exc)
+        return None if self.exists(referrer) else f"referrer {referrer!r}: no such customer"
+
+    def _refuse_bad_referrer(self, referrer: str | None) -> None:
+        problem = self.referrer_problem(referrer)
+        if problem is not None:
+            raise KehuError(problem)
+
     def iter_customer_ids(self) -> Iterator[str]:
         base = self.root / CUSTOMERS_DIR
         if not base.is_dir():
@@ -120,6 +136,7 @@ class RecordsMixin:
         ``validate_customer`` rule finds wrong."""
         customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
         path = self.customer_file(customer.id)
+        self._refuse_bad_referrer(getattr(customer, "referrer", None))
         with self.lock():
             if path.exists():
                 raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
@@ -142,6 +159,8 @@ class RecordsMixin:
         With ``expect_version`` the write is refused if someone changed the file meanwhile.
         """
         path = self.customer_file(customer_id)
+        if "referrer" in changes:
+            self._refuse_bad_referrer(changes["referrer"])
         with self.lock():
             if not path.is_file():
                 raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
