@@ -109,3 +109,12 @@ def git(path: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=path, capture_output=True, text=True, check=True, env=os.environ
     ).stdout
+
+
+def fs_now(folder: Path) -> float:
+    """Now on the files' clock (a probe file's mtime), not the process's: under faketime (the
+    outside check runs the suite at a faked date) the two differ by years."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(dir=folder) as probe:
+        return os.stat(probe.name).st_mtime

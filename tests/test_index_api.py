@@ -14,6 +14,8 @@ from kehu_core.index import Index
 from kehu_core.models import Customer
 from kehu_core.store import Store
 
+from .conftest import fs_now
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: what only kehu_core/index/ may do: reach the connection or run SQL on it
@@ -136,7 +138,7 @@ def test_file_queries(shop: Shop) -> None:
 
 def test_differing_files_only_looks(shop: Shop) -> None:
     store, ids = shop
-    past = (store.root / "kehu.yaml").stat().st_mtime - 60  # on the files' clock; files changed in the
+    past = fs_now(store.root) - 60  # on the files' clock; files changed in the
     # last 2 s are re-read anyway (racy mtimes)
     for path in (store.root / "customers").rglob("*.yaml"):
         os.utime(path, (past, past))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from kehu_core.cli import customers as customers_cli
 from kehu_core.models import Customer, Reminder
 from kehu_core.store import Store, open_store
 
-from .conftest import TODAY, kehu
+from .conftest import TODAY, fs_now, kehu
 from .pluginutil import add_customer, buy, configure
 
 D = dt.date
@@ -215,7 +214,7 @@ def kept_rows(store_path: Path) -> dict[str, str]:
 def settle(store_path: Path) -> None:
     """Make every file a minute old: the index re-reads files written in the last 2 seconds
     (their mtime could still change unseen), which moves the generation each time."""
-    past = time.time() - 60
+    past = fs_now(store_path) - 60
     for path in [store_path / "kehu.yaml", *(store_path / "customers").rglob("*")]:
         os.utime(path, (past, past))
     open_store(store_path).index.generation()  # one refresh reads them as they are now

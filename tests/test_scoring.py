@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from kehu_core.services import scoring as seg
 from kehu_core.services.scoring import CustomerActivity
 from kehu_core.store import open_store
 
-from .conftest import TODAY, kehu, kehu_subprocess
+from .conftest import TODAY, fs_now, kehu, kehu_subprocess
 from .pluginutil import add_customer, buy, configure
 
 # --- the plain definitions, written the slow obvious way ------------------------------------
@@ -120,7 +119,7 @@ def test_a_new_process_reads_the_stored_tiers_and_they_match_a_fresh_computation
 ) -> None:
     # files written seconds ago are re-read at every open (their mtime may not have moved yet),
     # which moves the index generation: age them as any store's files are
-    old = time.time() - 3600
+    old = fs_now(small_store) - 3600
     for path in small_store.rglob("*.yaml"):
         os.utime(path, (old, old))
     for path in [small_store, *(p for p in small_store.rglob("*") if p.is_dir())]:

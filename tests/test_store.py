@@ -10,7 +10,7 @@ from kehu_core.errors import ConflictError, InvalidId, RecordError
 from kehu_core.models import Customer
 from kehu_core.store import Store, open_store
 
-from .conftest import git, kehu
+from .conftest import fs_now, git, kehu
 
 
 def add(store_path: Path, *args: str) -> str:
@@ -281,7 +281,7 @@ def test_quick_refresh_sees_files_replaced_added_and_removed(store_path: Path) -
     assert kehu("interaction", "add", keep, "--kind", "visit", "--text", "来过", store=store_path).code == 0
     store = open_store(store_path)
     # written a minute ago, past the index's racy window: their mtimes are trusted (no sleep)
-    past = (store_path / "kehu.yaml").stat().st_mtime - 60  # on the files' clock, whatever time.time says
+    past = fs_now(store_path) - 60  # on the files' clock, whatever time.time says
     for path in [store_path / "customers", *(store_path / "customers").rglob("*")]:
         os.utime(path, (past, past))
     store.index.refresh(full=True)

@@ -163,3 +163,28 @@ def test_a_store_without_git_has_undo_and_a_log(small_store: Path) -> None:
     log = kehu("customer", "log", cid, "--json", store=small_store)
     assert log.code == 0, log.err
     assert [e["subject"].split(" ")[1] for e in log.json()] == ["undo", "purchase"]
+
+
+@pytest.mark.asyncio
+async def test_a_purchase_added_in_the_tui_is_undone_by_kehu_undo(store_path: Path) -> None:
+    from kehu_tui.screens.customers import CustomersScreen
+    from kehu_tui.screens.interaction import AddInteractionScreen
+
+    from .test_tui import SIZE, make_app, wait_for
+
+    cid = add(store_path, "--name", "赵敏", "--phone", "13912345678")
+    before = files(store_path)
+    app = make_app(store_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "z", "m", "tab")
+        await pilot.pause()
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddInteractionScreen), "the form")
+        await pilot.press(*"龙井茶礼盒", "tab", "2", "tab", *"1288", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CustomersScreen), "saved")
+    assert files(store_path) != before  # the purchase, and its points
+    listed = kehu("undo", "--list", store=store_path)
+    assert "kehu tui" in listed.out + listed.err
+    assert kehu("undo", store=store_path).code == 0
+    assert files(store_path) == before
+    assert kehu("customer", "show", cid, "--json", store=store_path).json()["purchases"] == []

@@ -92,6 +92,7 @@ class KehuApp(App):
         super().__init__()
         if today is not None:
             store.today = today  # the store's plugins and services work at the app's day
+        store.journal_as = "kehu tui"  # each save in the app is a change `kehu undo` takes back
         self.store = store
         self.watcher = StoreWatcher(store, watch_interval)
         self.background = Background(store.root, today=store.today)

@@ -99,6 +99,7 @@ class Background:
             if self._store is not None and self._store.opened_index is not None:
                 self._store.index.close()
             store = open_store(self.root, today=self.today)
+            store.journal_as = "kehu tui"  # as the app's own store: its saves can be undone
             open_index_quickly(store)
             self._store, self._store_generation = store, generation
         return fn(self._store, *args)

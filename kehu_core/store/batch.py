@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import yamlio as _yamlio
 from ..journal import Recorder, record
@@ -20,6 +21,22 @@ from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, atomic_write
 if TYPE_CHECKING:
     from ..index import Index
 
+
+
+T = TypeVar("T")
+
+
+def journaled(method: Callable[..., T]) -> Callable[..., T]:
+    """A public write of the store: in a store with ``journal_as`` set (the TUI), one that is
+    not part of an open change is one, with what plugins write in reply (points after a
+    purchase), so ``kehu undo`` takes it back whole."""
+    @functools.wraps(method)
+    def write(self: Any, *args: Any, **kwargs: Any) -> T:
+        if self.journal_as is None or self._recording is not None:
+            return method(self, *args, **kwargs)
+        with self.change(self.journal_as):
+            return method(self, *args, **kwargs)
+    return write
 
 
 class BatchMixin:

@@ -32,7 +32,7 @@ from ..clock import now as clock_now
 from ..clock import resolve_today
 from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from ..errors import KehuError, Problem, RecordError, StoreError
-from ..journal import Recorder
+from ..journal import Recorder, record
 from ..models import Customer
 from ..plugins import PluginHost
 from ..problems import validation_problems
@@ -76,6 +76,9 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
         self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
         self._recording: Recorder | None = None  # the open change (kehu_core.journal)
+        # what to record a write made outside an open change as (the TUI: "kehu tui"); None:
+        # nothing (the CLI opens one change per command itself)
+        self.journal_as: str | None = None
 
     # --- opening ------------------------------------------------------------------------
 
@@ -156,12 +159,23 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
                 f"{self.root}: another kehu process is writing (lock {lock.lock_file}); try again"
             ) from None
         self._lock_owner, self._lock_depth = threading.get_ident(), 1
+        # A store opened with ``journal_as`` (the TUI) records each locked operation that is
+        # not part of a change already open as one entry of the change journal (kehu undo)
+        recorder = None
+        if self.journal_as is not None and self._recording is None:
+            recorder = self._recording = Recorder(self.journal_as, None)
         try:
             yield
         finally:
-            self._lock_depth -= 1
-            self._lock_owner = None
-            lock.release()
+            try:
+                if recorder is not None:
+                    self._recording = None
+                    if recorder.before:
+                        record(self, recorder)  # still under the lock
+            finally:
+                self._lock_depth -= 1
+                self._lock_owner = None
+                lock.release()
 
     @cached_property
     def _lock(self) -> FileLock:

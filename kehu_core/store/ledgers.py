@@ -16,7 +16,7 @@ from ..yamlio import (
     dump_flow_line,
     load_fast,
 )
-from .batch import _PendingLedger
+from .batch import _PendingLedger, journaled
 from .layout import _check_size
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class LedgersMixin:
             raise RecordError([Problem(path, 1, "expected a list of entries, one `- {...}` per line")])
         return entries
 
+    @journaled
     def append_ledger(self, customer_id: str, name: str, entry: dict[str, Any]) -> None:
         """Add one entry as one line, so git merges two clones' additions as a union."""
         path = self.ledger_file(customer_id, name)

@@ -27,6 +27,7 @@ from ..yamlio import (
     load_scan,
     to_plain_yaml_value,
 )
+from .batch import journaled
 from .layout import _FIELD_ORDER, CUSTOMER_FILE, CUSTOMERS_DIR, interaction_id
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class RecordsMixin:
         return None if self.exists(referrer) else f"referrer {referrer!r}: no such customer"
 
     def _refuse_bad_referrer(self, referrer: str | None) -> None:
+        if self._batch is not None:  # an import: the referrer may come later in the same file
+            return
         problem = self.referrer_problem(referrer)
         if problem is not None:
             raise KehuError(problem)
@@ -131,6 +134,7 @@ class RecordsMixin:
         if problems:
             raise RecordError(problems)
 
+    @journaled
     def add_customer(self, customer: Customer) -> Customer:
         """Write a new profile; refuses an id that is already taken, or a customer a plugin's
         ``validate_customer`` rule finds wrong."""
@@ -150,6 +154,7 @@ class RecordsMixin:
         """A token that changes whenever the profile file changes (for conflict checks)."""
         return hashlib.sha1(self.customer_file(customer_id).read_bytes()).hexdigest()
 
+    @journaled
     def update_customer(
         self, customer_id: str, changes: dict[str, Any], *, expect_version: str | None = None
     ) -> Customer:
@@ -238,6 +243,7 @@ class RecordsMixin:
             raise KehuError(f"{what} {day.isoformat()} is after today ({self.today.isoformat()}); "
                             "a future date is refused unless --allow-future")
 
+    @journaled
     def add_interaction(self, customer_id: str, data: dict[str, Any], *,
                         allow_future: bool = False) -> Interaction:
         """Record a purchase, visit, call ... and tell the plugins (points, tiers ...).
@@ -280,6 +286,7 @@ class RecordsMixin:
             raise NotFound(f"customer {customer_id} has no record {interaction_id!r}")
         return self.read_interaction_file(path)
 
+    @journaled
     def update_interaction(
         self, customer_id: str, interaction_id: str, changes: dict[str, Any],
         *, append: dict[str, list[Any]] | None = None,
