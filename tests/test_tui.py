@@ -47,6 +47,18 @@ async def wait_for(pilot, condition: Callable[[], bool], what: str, rounds: int 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def open_today(pilot, app):
+    """Today, from the list, once its reminders are on screen: its reminder table."""
+    from kehu_tui.screens.today import TodayScreen
+    from kehu_tui.widgets.reminders.table import ReminderTable
+
+    await pilot.press("t")
+    await wait_for(pilot, lambda: isinstance(app.screen, TodayScreen), "today")
+    table = app.screen.query_one(ReminderTable)
+    await wait_for(pilot, lambda: table.row_count > 0, "reminders")
+    return table
+
+
 def text_of(widget) -> str:
     """What a Static shows, as plain text (its content may be any Rich renderable)."""
     console = Console(width=200, file=io.StringIO(), record=True)
@@ -366,14 +378,10 @@ async def test_command_palette_opens_a_customer(demo_copy: Path) -> None:
 
 async def test_today_mark_reminder_done_and_snooze(demo_copy: Path) -> None:
     from kehu_tui.screens.today import TodayScreen
-    from kehu_tui.widgets.reminders.table import ReminderTable
 
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, TodayScreen), "today")
-        table = app.screen.query_one(ReminderTable)
-        await wait_for(pilot, lambda: table.row_count > 0, "reminders")
+        table = await open_today(pilot, app)
         first = table.selected
         await pilot.press("x")
         await wait_for(pilot, lambda: first.key not in table.reminders, "the done one to go")

@@ -16,7 +16,7 @@ from kehu_core.phones import display_phone
 from kehu_core.store import open_store
 
 from .conftest import kehu
-from .test_tui import SIZE, make_app, open_zhao_min, text_of, wait_for, zhao_min_id
+from .test_tui import SIZE, make_app, open_today, open_zhao_min, text_of, wait_for, zhao_min_id
 
 pytestmark = pytest.mark.asyncio
 
@@ -136,15 +136,10 @@ async def test_the_paid_checkbox_is_drawn_whole(demo_copy: Path) -> None:
 
 async def test_snooze_dialog_names_the_customer(demo_copy: Path) -> None:
     from kehu_tui.screens.snooze import SnoozeScreen
-    from kehu_tui.screens.today import TodayScreen
-    from kehu_tui.widgets.reminders.table import ReminderTable
 
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, TodayScreen), "today")
-        table = app.screen.query_one(ReminderTable)
-        await wait_for(pilot, lambda: table.row_count > 0, "reminders")
+        table = await open_today(pilot, app)
         reminder = table.selected
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SnoozeScreen), "the snooze dialog")
