@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +23,13 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# the plugin kit is also a pytest plugin (plugins/example/conftest.py): let pytest rewrite its
+# asserts before this file imports it
+pytest.register_assert_rewrite("kehu_core.testing")
+from kehu_core.testing import Result  # noqa: E402 - what a command did: the kit's, one shape
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "records"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @pytest.fixture(autouse=True)
