@@ -172,6 +172,8 @@ class Customer(BaseModel):
     referrer: str | None = None
     tags: list[str] = Field(default_factory=list)
     credit: str | None = None
+    credit_limit: Money | None = Field(None, ge=0)  # 赊账额度; None: the level's (kehu.yaml credit:)
+    payment_terms: int | None = Field(None, ge=0, le=3650)  # days; None: the level's
     interests: list[str] = Field(default_factory=list)
     family: str | None = None
     personality: str | None = None
@@ -294,6 +296,23 @@ class Voided(BaseModel):
     by: str | None = None
 
 
+class OverLimit(BaseModel):
+    """A credit sale let through over the customer's credit limit (``--over-limit REASON``):
+    why, and the figures at the time (see :mod:`kehu_core.credit`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    reason: str = Field(min_length=1)
+    limit: Money
+    outstanding: Money  # owed before this sale
+    by: str | None = None
+
+    @field_validator("limit", "outstanding")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        return value.quantize(CENT)
+
+
 class Purchase(InteractionBase):
     """A sale. ``paid`` is true once it is settled; ``payments`` are what was paid later
     (a purchase paid at the counter has none); ``voided`` marks a sale taken back."""
@@ -306,6 +325,7 @@ class Purchase(InteractionBase):
     paid: Flag = False
     payments: list[Payment] = Field(default_factory=list)
     voided: Voided | None = None
+    over_limit: OverLimit | None = None
 
     @field_validator("gifts", mode="before")
     @classmethod

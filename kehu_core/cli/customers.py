@@ -93,6 +93,7 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
     store = ctx.store
     customer = store.get(check_id(customer_id, "customer id"))
     data = customer_json(store, customer)
+    data["credit_status"] = _credit_status(store, customer)
     history = [interaction_json(i) for i in store.interactions(customer.id)]
     data["purchases"] = [i for i in history if i["kind"] == "purchase"]
     data["interactions"] = [i for i in history if i["kind"] != "purchase"]
@@ -100,6 +101,20 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
         emit_json(data)
     else:
         print_customer(data, history, region=store.config.region)
+
+
+def _credit_status(store: Store, customer: Customer) -> dict[str, Any]:
+    """The limit and terms that hold for the customer (kehu_core.credit), what they owe and
+    what is left of the limit."""
+    from .. import credit
+
+    terms = credit.terms_of(store, customer)
+    owed = credit.outstanding(store, customer.id)
+    return {
+        "limit": None if terms.limit is None else float(terms.limit), "limit_from": terms.limit_from,
+        "terms_days": terms.terms_days, "terms_from": terms.terms_from, "outstanding": float(owed),
+        "available": None if terms.limit is None else float(terms.limit - owed),
+    }
 
 
 def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:

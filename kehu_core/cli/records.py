@@ -61,6 +61,9 @@ def purchase_group() -> None:
 @click.option("--paid/--unpaid", "paid", default=None,
               help="Paid now, or on credit (default: `purchases: default_paid` in kehu.yaml).")
 @click.option("--credit", is_flag=True, help="On credit (赊账): the same as --unpaid.")
+@click.option("--over-limit", "over_limit", metavar="REASON",
+              help="Let a sale on credit go over the customer's credit limit, saying why "
+                   "(kept on the purchase); without it such a sale is refused.")
 @click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @click.option("--note", "text", help="Free text.")
 @click.option("--by", help="The rep who made the sale.")
@@ -68,18 +71,24 @@ def purchase_group() -> None:
 def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tuple[str, ...],
                  qty: tuple[Decimal, ...], price: tuple[Decimal, ...], amount: Decimal | None,
                  gift: tuple[str, ...], due: dt.date | None, paid: bool | None, credit: bool,
-                 allow_future: bool, text: str | None, by: str | None) -> None:
+                 over_limit: str | None, allow_future: bool, text: str | None, by: str | None) -> None:
     """Record a purchase: --item NAME [--qty N] [--price P] ..., or --amount A.
 
     Paid or on credit as --paid / --unpaid (--credit) say, else as kehu.yaml's
-    `purchases: default_paid` says; stderr says which. The new purchase's id is the last line
-    of stdout (for `kehu purchase pay` and `kehu purchase void`)."""
+    `purchases: default_paid` says; stderr says which. A sale on credit that would take what
+    the customer owes over their credit limit is refused with the figures (exit 1, nothing
+    written) unless --over-limit REASON. The new purchase's id is the last line of stdout
+    (for `kehu purchase pay` and `kehu purchase void`)."""
     from ..services import payments
 
     if credit:
         if paid:
             raise click.UsageError("--paid and --credit contradict each other")
         paid = False
+    if over_limit is not None and paid:
+        raise click.UsageError("--over-limit is for a sale on credit, not a --paid one")
+    if over_limit is not None and not over_limit.strip():
+        raise click.UsageError("--over-limit needs a reason")
     if not item and amount is None:
         raise click.UsageError("give at least one --item, or an --amount")
     if len(qty) > len(item) or len(price) > len(item):
@@ -95,8 +104,12 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
     purchase = payments.record_purchase(ctx.store, check_id(customer_id, "customer id"), {
         "date": date or ctx.store.today, "items": items, "amount": amount,
         "gifts": list(gift), "due": due, "text": text, "by": by,
-    }, paid=paid, allow_future=allow_future)
+    }, paid=paid, allow_future=allow_future, over_limit=over_limit)
     click.echo(f"¥{purchase.amount} {payments.terms(purchase)}", err=True)
+    if purchase.over_limit is not None:
+        o = purchase.over_limit
+        click.echo(f"over the credit limit ¥{o.limit:,.2f} (owed before ¥{o.outstanding:,.2f}): {o.reason}",
+                   err=True)
     click.echo(purchase.id)
 
 

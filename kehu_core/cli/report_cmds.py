@@ -16,7 +16,7 @@ from rich.bar import Bar
 from rich.table import Table
 
 from .. import reports as an
-from . import Context, emit_json, pass_ctx
+from . import Context, emit_json, pass_ctx, review_cmds
 from .records import DATE
 from .render import console
 
@@ -88,7 +88,10 @@ def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date |
 @click.group("report")
 def report_group() -> None:
     """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables,
-    complaints."""
+    complaints, credit."""
+
+
+report_group.add_command(review_cmds.credit)
 
 
 # --- revenue by month -----------------------------------------------------------------------

@@ -34,21 +34,50 @@ def default_paid(store: Store) -> bool:
 
 
 def record_purchase(store: Store, customer_id: str, data: dict[str, Any], *, paid: bool | None = None,
-                    allow_future: bool = False) -> Purchase:
+                    allow_future: bool = False, over_limit: str | None = None) -> Purchase:
     """Write a new purchase: ``paid`` None takes the store's default; on credit without a
-    ``due`` date, it is due ``credit_days`` after its date (when kehu.yaml sets any)."""
+    ``due`` date, it is due the customer's payment terms after its date (:mod:`kehu_core.credit`:
+    their own, their level's, else ``purchases: credit_days``). A sale on credit that would take
+    what the customer owes over their credit limit is refused with the figures, unless
+    ``over_limit`` gives the reason (kept on the purchase as ``over_limit:``)."""
+    from .. import credit
+
     data = {**data, "kind": "purchase"}
     data["paid"] = default_paid(store) if paid is None else paid
     if data.get("date") in (None, ""):
         data["date"] = store.today
-    days = store.config.purchases.credit_days
-    if not data["paid"] and data.get("due") in (None, "") and days is not None:
-        day = data["date"] if isinstance(data["date"], dt.date) else _day(data["date"])
-        if day is not None:
-            data["due"] = day + dt.timedelta(days=days)
-    record = store.add_interaction(customer_id, data, allow_future=allow_future)
+    with store.lock():  # what is owed, the check and the write as one step
+        customer = store.get(customer_id)
+        if not data["paid"]:
+            days = credit.terms_of(store, customer).terms_days
+            if data.get("due") in (None, "") and days is not None:
+                day = data["date"] if isinstance(data["date"], dt.date) else _day(data["date"])
+                if day is not None:
+                    data["due"] = day + dt.timedelta(days=days)
+            amount = _amount(data)
+            if amount is not None:
+                mark = credit.check_sale(store, customer, amount, over_limit=over_limit,
+                                         by=data.get("by") or customer.owner)
+                if mark is not None:
+                    data["over_limit"] = mark
+        record = store.add_interaction(customer_id, data, allow_future=allow_future)
     assert isinstance(record, Purchase)
     return record
+
+
+def _amount(data: dict[str, Any]) -> Decimal | None:
+    """The amount the purchase will have (its own, or qty × price of its items); None when the
+    record is not valid (the store then says what is wrong with it)."""
+    from pydantic import ValidationError
+
+    from ..models import parse_interaction
+
+    try:
+        record = parse_interaction({**data, "id": "new"})
+    except ValidationError:
+        return None
+    assert isinstance(record, Purchase)
+    return record.amount
 
 
 def terms(purchase: Purchase) -> str:

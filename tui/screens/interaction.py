@@ -3,7 +3,9 @@
 ``p``, the item, Tab, the price, Enter: saved. The record is validated by the same model the
 store uses before ``store.add_interaction`` writes it (which also lets plugins award points);
 a purchase goes through ``kehu_core.services.payments.record_purchase`` as ``kehu purchase
-add`` does, and its Paid box starts as kehu.yaml's ``purchases: default_paid`` says.
+add`` does, and its Paid box starts as kehu.yaml's ``purchases: default_paid`` says. A sale on
+credit over the customer's credit limit is refused there with the figures; a reason typed in
+Over limit lets it through (``--over-limit`` of the CLI).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
+from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.models import INTERACTION_KINDS, parse_interaction
 from kehu_core.problems import validation_problems
@@ -43,6 +46,7 @@ FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("gifts", "赠品 Gifts", ("purchase",), "青瓷茶杯, 茶巾"),
     ("due", "付款期 Due", ("purchase",), "YYYY-MM-DD, for credit sales"),
     ("paid", "已付 Paid", ("purchase",), ""),
+    ("over_limit", "超额原因 Over limit", ("purchase",), "why a sale on credit may go over the credit limit"),
     ("text", "内容 Text", (), "what happened"),
     ("channel", "渠道 Channel", ("message",), "wechat, sms, email"),
     ("status", "状态 Status", ("complaint",), "open or resolved"),
@@ -168,7 +172,8 @@ class AddInteractionScreen(ModalScreen[str | None]):
         try:
             if self.kind == "purchase":
                 paid = data.pop("paid")
-                record: Any = payments.record_purchase(self.store, self.customer_id, data, paid=paid)
+                record: Any = payments.record_purchase(self.store, self.customer_id, data, paid=paid,
+                                                       over_limit=self._value("over_limit") or None)
             else:
                 record = self.store.add_interaction(self.customer_id, data)
         except RecordError as exc:
@@ -176,6 +181,8 @@ class AddInteractionScreen(ModalScreen[str | None]):
             return
         except KehuError as exc:
             self._error(str(exc))
+            if isinstance(exc, OverLimitError):
+                self.query_one("#field-over_limit").focus()
             return
         what = formatting.money(getattr(record, "amount", None)) or formatting.interaction_summary(record)
         terms = f", {payments.terms(record)}" if self.kind == "purchase" else ""
