@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 CONFIG_FILE = "kehu.yaml"
@@ -97,6 +98,58 @@ class CreditSettings(BaseModel):
     grace_days: int = Field(0, ge=0, le=365, description="paid this many days after due is still on time")
     plan_weeks: int = Field(4, ge=1, le=52, description="weeks of the collection plan")
     suggest: CreditSuggestSettings = Field(default_factory=CreditSuggestSettings)
+#: an age X25519 public key (``age1`` and 58 bech32 characters) or an SSH public key age
+#: encrypts to; checked by pattern so opening a store does not import the age library
+_AGE_KEY = re.compile(r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/=]+( .*)?|ssh-rsa [A-Za-z0-9+/=]+( .*)?)$")
+
+#: profile fields that cannot be confidential: kehu needs them to find, name and route a
+#: customer (and ``owner`` says whose key opens the others)
+NOT_CONFIDENTIAL = ("id", "name", "owner", "created")
+
+
+class ConfidentialSettings(BaseModel):
+    """``confidential:`` in kehu.yaml: which profile fields are encrypted at rest (per field,
+    with age) and to whose public keys (see docs/confidential.md; the rules are in
+    :mod:`kehu_core.confidential`). A customer's fields are encrypted to the key of the rep
+    who owns it and to the ``supervisors``; without ``supervisors`` every recipient reads
+    every customer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: list[str] = Field(default_factory=list, description="profile fields encrypted at rest")
+    recipients: dict[str, str] = Field(
+        default_factory=dict, description="rep name → age public key (age1...) of who may read them")
+    supervisors: list[str] | None = Field(
+        None, description="recipients who read every customer's confidential fields; the others "
+                          "read those of the customers they own (absent: every recipient reads all)")
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name in NOT_CONFIDENTIAL:
+                raise ValueError(f"{name!r} cannot be confidential: kehu needs it to find and route "
+                                 f"a customer ({', '.join(NOT_CONFIDENTIAL)} stay plain)")
+        return list(dict.fromkeys(value))
+
+    @field_validator("recipients")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, key in value.items():
+            if not isinstance(key, str) or not _AGE_KEY.match(key.strip()):
+                raise ValueError(f"{name}: {key!r} is not an age public key (age1... as age-keygen "
+                                 "prints it, or ssh-ed25519 ...)")
+        return {str(name): key.strip() for name, key in value.items()}
+
+    @model_validator(mode="after")
+    def _readers(self) -> ConfidentialSettings:
+        if self.fields and not self.recipients:
+            raise ValueError("confidential fields need at least one recipient (name: age1...) to "
+                             "encrypt them to")
+        unknown = [s for s in self.supervisors or [] if s not in self.recipients]
+        if unknown:
+            raise ValueError(f"supervisors {', '.join(unknown)} have no key under recipients")
+        return self
 
 
 class StoreConfig(BaseModel):
@@ -118,6 +171,7 @@ class StoreConfig(BaseModel):
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     credit: CreditSettings = Field(default_factory=CreditSettings)
+    confidential: ConfidentialSettings = Field(default_factory=ConfidentialSettings)
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

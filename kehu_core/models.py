@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -180,6 +181,16 @@ class Customer(BaseModel):
     notes: str | None = None
     do_not_contact: Flag = False
     created: dt.date | None = None
+
+    #: fields whose value in the file is encrypted (confidential, kehu_core.confidential):
+    #: field → the sealed text as written. Such a field reads as None here, so nothing that
+    #: works from a Customer (the index, lists, exports, reports) holds it; ``reveal`` opens it
+    _sealed: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def sealed(self) -> dict[str, str]:
+        """The encrypted fields of this profile (field → sealed text); see ``_sealed``."""
+        return self._sealed
 
     @field_validator("id")
     @classmethod

@@ -27,6 +27,7 @@ NOT_FOR_SEARCH = [
     "textual", "kehu_tui", "jinja2", "holidays", "openpyxl", "python_calamine", "vobject", "icalendar",
     "reportlab", "rich", "kehu_core.reports", "kehu_core.services.outreach",
     "kehu_core.services.importing", "kehu_core.services.exporting", "kehu_core.services.dedupe",
+    "pyrage",  # confidential fields are decrypted only where shown (kehu_core.confidential)
 ]
 
 #: ``kehu --version`` opens no store: no pydantic models, no plugins, no index either.

@@ -34,8 +34,10 @@ class Context:
     """What every command gets: the store path, opened on first use."""
 
     def __init__(self, store_path: Path | None, today: dt.date | None = None,
-                 extra_plugins: dict[str, Any] | None = None):
-        """``extra_plugins``: plugin objects registered besides the installed ones (tests)."""
+                 extra_plugins: dict[str, Any] | None = None, identity: Path | None = None):
+        """``extra_plugins``: plugin objects registered besides the installed ones (tests);
+        ``identity``: the age identity file that opens confidential fields."""
+        self.identity = identity
         self._store_path = store_path
         self._extra_plugins = extra_plugins
         self._resolved: Path | None = None
@@ -62,6 +64,7 @@ class Context:
             from ..store import open_store
 
             self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
+            self._store.identity_file = self.identity
             from .undo_cmds import journal_command
 
             journal_command(self._store)  # the command's writes: one entry of the change journal
@@ -139,6 +142,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "import": "io_cmds:import_cmd",
     "init": "store_cmds:init",
     "interaction": "records:interaction_group",
+    "keys": "keys_cmds:keys_group",
     "merge-file": "git_cmds:merge_file",
     "plugins": "store_cmds:plugins",
     "purchase": "records:purchase_group",
@@ -217,12 +221,18 @@ class KehuGroup(click.Group):
          "else `today:` in kehu.yaml, else the system date).",
 )
 @click.option(
+    "--identity", "identity", type=click.Path(path_type=Path, dir_okay=False), envvar="KEHU_IDENTITY",
+    help="Your age identity file (age-keygen's key.txt): opens the confidential fields encrypted "
+         "to you (default: $KEHU_IDENTITY; see docs/confidential.md).",
+)
+@click.option(
     "--debug", is_flag=True, is_eager=True, expose_value=False, callback=_set_debug,
     help="Show the Python traceback of an error or a plugin failure (for bug reports).",
 )
 @click.version_option(__version__, package_name="kehu")  # not read from the metadata: quicker
 @click.pass_context
-def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None) -> None:
+def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None,
+        identity: Path | None) -> None:
     """kehu (客户): customer records as YAML files in git."""
     if demo and store_path is not None:
         raise click.UsageError("--demo and --store (or KEHU_STORE) name two stores; give one")
@@ -231,7 +241,7 @@ def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date 
         from ..discovery import demo_working_copy
 
         store_path = demo_working_copy()
-    ctx.obj = Context(store_path, today, extra)
+    ctx.obj = Context(store_path, today, extra, identity)
 
 
 def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None = None) -> int:

@@ -46,6 +46,9 @@ def customer_group() -> None:
 @click.option("--title", help="Job title.")
 @click.option("--address", multiple=True, help="Address; repeat for several.")
 @click.option("--note", help="Free notes.")
+@click.option("--set", "extra", multiple=True, metavar="FIELD=VALUE",
+              help="Any other field (family=..., personality=..., interests=a,b); repeat for "
+                   "several. Confidential fields are written encrypted.")
 @click.option("--allow-duplicate", is_flag=True,
               help="Add even if a customer with the same phone or email exists (someone else "
                    "sharing a family phone).")
@@ -54,7 +57,8 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
                  email: tuple[str, ...], tag: tuple[str, ...], birthday: str | None,
                  lunar_birthday: str | None, owner: str | None, level: str | None,
                  referrer: str | None, organization: str | None, title: str | None,
-                 address: tuple[str, ...], note: str | None, allow_duplicate: bool) -> None:
+                 address: tuple[str, ...], note: str | None, extra: tuple[str, ...],
+                 allow_duplicate: bool) -> None:
     """Create a customer and print its id.
 
     A phone (compared in E.164) or email (any case) that a customer already has is refused,
@@ -67,17 +71,21 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
     from ..problems import validation_problems
     from ..services import dedupe
 
+    fields: dict[str, Any] = {
+        "id": customer_id or store.new_customer_id(), "name": name, "phones": list(phone),
+        "emails": list(email), "tags": list(tag), "birthday": birthday,
+        "lunar_birthday": lunar_birthday, "owner": owner, "level": level,
+        "referrer": referrer, "organization": organization, "title": title,
+        "addresses": list(address), "notes": note, "created": store.today,
+    }
+    if extra:
+        blank = store.customer_model.model_construct(**{k: v for k, v in fields.items() if v})
+        for key, value in parse_assignments(blank, extra).items():
+            if key in fields and fields[key] not in (None, []):
+                raise click.UsageError(f"--set {key}=...: {key} is already given by its own option")
+            fields[key] = value
     try:
-        customer = store.customer_model.model_validate(
-            {
-                "id": customer_id or store.new_customer_id(), "name": name, "phones": list(phone),
-                "emails": list(email), "tags": list(tag), "birthday": birthday,
-                "lunar_birthday": lunar_birthday, "owner": owner, "level": level,
-                "referrer": referrer, "organization": organization, "title": title,
-                "addresses": list(address), "notes": note, "created": store.today,
-            },
-            context={"region": store.config.region},
-        )
+        customer = store.customer_model.model_validate(fields, context={"region": store.config.region})
     except ValidationError as exc:
         raise KehuError("; ".join(p.message for p in validation_problems(exc, "(new)"))) from None
     dedupe.add_customer(store, customer, allow_duplicate=allow_duplicate)
@@ -92,14 +100,27 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
     """A customer's profile, history and what plugins compute (tier, points, reminders)."""
     store = ctx.store
     customer = store.get(check_id(customer_id, "customer id"))
+    locked: list[str] = []
+    if customer.sealed:  # confidential fields: plain when the user's identity opens them
+        from ..confidential import revealed
+
+        opened = revealed(store, customer)
+        customer, locked = opened.customer, opened.locked
     data = customer_json(store, customer)
     data["credit_status"] = _credit_status(store, customer)
+    if locked:
+        data["locked"] = locked  # encrypted, and the user's key (if any) cannot open them
     history = [interaction_json(i) for i in store.interactions(customer.id)]
     data["purchases"] = [i for i in history if i["kind"] == "purchase"]
     data["interactions"] = [i for i in history if i["kind"] != "purchase"]
     if as_json:
         emit_json(data)
     else:
+        from ..confidential import LOCK
+
+        for name in locked:
+            data[name] = f"{LOCK} encrypted"
+        data.pop("locked", None)
         print_customer(data, history, region=store.config.region)
 
 
@@ -160,9 +181,24 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
     # list edits (tags+=x) are computed from what we read: refuse to save over a newer file
     version = store.file_version(customer_id) if store.exists(customer_id) else None
     customer = store.get(customer_id)
+    if customer.sealed and any(re.match(r"^\s*\w+\s*[+-]=", a) for a in assignments):
+        from ..confidential import revealed
+
+        opened = revealed(store, customer)  # tags+=x of an encrypted list adds to its plain value
+        customer = opened.customer
+        for name in opened.locked:
+            if any(re.match(rf"^\s*{name}\s*[+-]=", a) for a in assignments):
+                raise KehuError(f"{name} is encrypted and your key cannot open it: replace it whole "
+                                f"({name}=...), or give the identity it is encrypted to (--identity)")
     changes = parse_assignments(customer, assignments)
     store.update_customer(customer.id, changes, expect_version=version)
     click.echo(f"updated {customer.id}: {', '.join(changes)}", err=True)
+    if "owner" in changes and customer.sealed:
+        from ..confidential import has_identity
+
+        if not has_identity(store):
+            click.echo("kehu: its confidential fields stay encrypted to the former owner until "
+                       "someone who can read them runs `kehu keys rotate`", err=True)
 
 
 @customer_group.command("list")

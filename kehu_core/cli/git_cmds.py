@@ -135,6 +135,12 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
     broken = [p for p in store.index.problems() if p.path.name == "customer.yaml"]
     click.echo(f"reassigned {len(paths)} customers from {from_rep} to {to_rep}"
                + (f" (commit {gitops.head(store.root)[:7]})" if committed else ""))  # type: ignore[index]
+    if store.config.confidential.fields:
+        from ..confidential import has_identity
+
+        if not has_identity(store):  # with one, update_customer encrypted them to TO_REP
+            warn(f"confidential fields stay encrypted to {from_rep} until someone who can read "
+                 "them runs `kehu keys rotate`")
     if broken:
         warn(f"{len(broken)} customer file(s) could not be read and were not checked for "
              f"{from_rep}: `kehu check` lists them")

@@ -123,14 +123,17 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 @click.option("--segment", help="Only customers of this saved segment (kehu segment list).")
 @click.option("--what", type=click.Choice(["customers", "purchases"]), default="customers",
               show_default=True, help="csv and xlsx: one row per customer, or per purchase.")
+@click.option("--reveal", is_flag=True,
+              help="Write confidential fields in plain where your identity (--identity) opens "
+                   "them; without it they are left empty.")
 @pass_ctx
 def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str,
-               segment: str | None) -> None:
+               segment: str | None, reveal: bool) -> None:
     """Write customers to OUT: CSV (UTF-8 with BOM), xlsx, vCard 3.0, or ICS of birthdays and
     reminders."""
     from ..services.exporting import export
 
-    count = export(ctx.store, fmt, out, tag=tag, what=what, segment=segment)
+    count = export(ctx.store, fmt, out, tag=tag, what=what, segment=segment, reveal=reveal)
     unit = {"vcard": "contacts", "ics": "events"}.get(fmt, "rows")
     click.echo(f"wrote {count} {unit} to {out}", err=True)
 

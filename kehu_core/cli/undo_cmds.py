@@ -3,6 +3,7 @@ writes one entry of the change journal (kehu_core.journal)."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,19 @@ if TYPE_CHECKING:
 NOT_JOURNALED = frozenset({"tui", "serve"})
 
 
-def command_line(ctx: click.Context) -> str:
+def command_line(ctx: click.Context, secret: frozenset[str] = frozenset()) -> str:
     """What the person ran, from the parsed parameters: ``kehu purchase add c1 --amount 5``
-    (global options such as --store left out)."""
+    (global options such as --store left out). ``secret``: confidential fields, whose
+    ``FIELD=VALUE`` is written ``FIELD=🔒`` (the journal in .kehu/ never holds them in plain)."""
     parts = [ctx.command_path]
+    if secret:
+        pattern = re.compile(rf"^(\s*(?:{'|'.join(map(re.escape, secret))})\s*[+-]?=).*$", re.S)
+
+        def hide(v: object) -> object:
+            return pattern.sub(r"\1🔒", v) if isinstance(v, str) else v
+    else:
+        def hide(v: object) -> object:
+            return v
     options = []
     for param in ctx.command.params:
         if param.name is None or param.name not in ctx.params:
@@ -28,7 +38,7 @@ def command_line(ctx: click.Context) -> str:
         value = ctx.params[param.name]
         if isinstance(param, click.Argument):
             values = value if isinstance(value, (tuple, list)) else (value,)
-            parts.extend(shlex.quote(str(v)) for v in values if v is not None)
+            parts.extend(shlex.quote(str(hide(v))) for v in values if v is not None)
             continue
         if value in (None, False, (), "") or value == param.default or not isinstance(param, click.Option):
             continue
@@ -37,7 +47,7 @@ def command_line(ctx: click.Context) -> str:
             options.append(name if value is True else f"{name}={value}")
         else:
             for v in value if isinstance(value, (tuple, list)) else (value,):
-                options.append(f"{name} {shlex.quote(str(v))}")
+                options.append(f"{name} {shlex.quote(str(hide(v)))}")
     return " ".join([*parts, *options])
 
 
@@ -48,7 +58,8 @@ def journal_command(store: Store) -> None:
     if ctx is None or ctx.command.name in NOT_JOURNALED:
         return
     by = ctx.params.get("by")
-    ctx.with_resource(store.change(command_line(ctx), by if isinstance(by, str) and by else None))
+    secret = frozenset(store.config.confidential.fields)
+    ctx.with_resource(store.change(command_line(ctx, secret), by if isinstance(by, str) and by else None))
 
 
 @click.command("undo")

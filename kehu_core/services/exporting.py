@@ -402,11 +402,27 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
     return count
 
 
+def _revealed(store: Store, customers: list[Customer]) -> list[Customer]:
+    """The customers with their confidential fields in plain where the user's key opens them
+    (the index holds none of them: each profile is read from its file)."""
+    from .. import confidential
+
+    if not confidential.has_identity(store):
+        raise KehuError("--reveal writes confidential fields in plain: give your age identity "
+                        f"(--identity FILE or {confidential.IDENTITY_ENV})")
+    out = []
+    for customer in customers:
+        full = store.get(customer.id)
+        out.append(confidential.revealed(store, full).customer if full.sealed else customer)
+    return out
+
+
 def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: str = "customers",
-           segment: str | None = None) -> int:
+           segment: str | None = None, reveal: bool = False) -> int:
     """Write the customers (with ``tag``, in ``segment``) in format ``fmt`` to ``out``; returns
     rows/cards/events. ``out`` is checked first (:func:`check_target`) and written whole or
-    not at all (:func:`write_target`)."""
+    not at all (:func:`write_target`). Confidential fields are left empty unless ``reveal``
+    (then those the user's identity opens are written in plain: kehu_core.confidential)."""
     out = check_target(store, out)
     exporters = {e.name: e for e in available_exporters(store)}
     if fmt not in exporters:
@@ -417,6 +433,8 @@ def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: s
 
         members = {c.id for c in segment_customers(store, segment)}
         customers = [c for c in customers if c.id in members]
+    if reveal:
+        customers = _revealed(store, customers)
     exporter = exporters[fmt]
     if what != "customers":
         if fmt not in ("csv", "xlsx") or not isinstance(exporter, (CsvExporter, XlsxExporter)):

@@ -79,6 +79,9 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         # what to record a write made outside an open change as (the TUI: "kehu tui"); None:
         # nothing (the CLI opens one change per command itself)
         self.journal_as: str | None = None
+        # the age identity file that opens confidential fields (``--identity``; else
+        # KEHU_IDENTITY is read): see kehu_core.confidential
+        self.identity_file: Path | None = None
 
     # --- opening ------------------------------------------------------------------------
 

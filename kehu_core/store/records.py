@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
+from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..ids import check_id, new_id
 from ..models import Customer, Interaction, parse_interaction
@@ -94,6 +95,7 @@ class RecordsMixin:
     def validate_customer_data(self, path: Path, data: Any) -> Customer:
         if not isinstance(data, dict):
             raise RecordError([Problem(path, 1, "expected a mapping of customer fields (id: ..., name: ...)")])
+        data, sealed = split_sealed(data)  # encrypted fields: kept aside, never validated or indexed
         try:
             customer = self.customer_model.model_validate(data, context=self._context())
         except ValidationError as exc:
@@ -102,6 +104,8 @@ class RecordsMixin:
             line = line_of(lines_doc(path), ["id"])
             message = f"id {customer.id!r} does not match its folder {path.parent.name!r}"
             raise RecordError([Problem(path, line, message)])
+        if sealed:
+            customer._sealed = sealed
         return customer
 
     def new_customer_id(self) -> str:
@@ -138,17 +142,23 @@ class RecordsMixin:
     def add_customer(self, customer: Customer) -> Customer:
         """Write a new profile; refuses an id that is already taken, or a customer a plugin's
         ``validate_customer`` rule finds wrong."""
+        kept = dict(customer.sealed)  # encrypted values it came with (a merge, an import)
         customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
         path = self.customer_file(customer.id)
         self._refuse_bad_referrer(getattr(customer, "referrer", None))
         with self.lock():
             if path.exists():
                 raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
-            text = dump_new(_compact(customer))
+            values = _compact(customer)
+            for key, text in kept.items():
+                values.setdefault(key, text)
+            values = self._sealed_values(customer.owner, values)
+            text = dump_new(values)
             self._refuse_rule_problems(path, customer, text)
+            stored = self._as_stored(path, values, customer)
             self._write(path, text)
-            self._touched(path, customer)
-        return customer
+            self._touched(path, stored)
+        return stored
 
     def file_version(self, customer_id: str) -> str:
         """A token that changes whenever the profile file changes (for conflict checks)."""
@@ -179,7 +189,10 @@ class RecordsMixin:
             except YamlFileError as exc:
                 raise RecordError([exc.problem]) from None
             old = self.validate_customer_data(path, dict(doc))
-            merged = {**dict(doc), **changes}
+            # an encrypted field is not validated (nobody may be able to read it) and stays as
+            # it is unless changed; a new value of a confidential field is validated in plain
+            # and written sealed
+            merged = {**{k: v for k, v in doc.items() if k not in old.sealed}, **changes}
             merged = {k: v for k, v in merged.items() if v not in (None, [], "")}
             try:
                 new = self.customer_model.model_validate(merged, context=self._context())
@@ -188,6 +201,8 @@ class RecordsMixin:
             if new.id != customer_id:
                 raise KehuError("the id of a customer cannot be changed")
             old_values, new_values = _compact(old), _compact(new)
+            new_values = self._sealed_values(new.owner, new_values, changed=set(changes),
+                                             reseal=old.sealed if new.owner != old.owner else None)
             for key, value in new_values.items():
                 if key not in doc:
                     doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
@@ -202,11 +217,45 @@ class RecordsMixin:
                     doc[key] = to_plain_yaml_value(getattr(new, key, changes[key]))
             original = path.read_text(encoding="utf-8")
             text = dump_roundtrip(doc, like=original)
+            stored = self._as_stored(path, {k: v for k, v in doc.items() if k != "conflicts"}, new)
             if text != original:
                 self._refuse_rule_problems(path, new, text, old)
                 self._write(path, text)
-                self._touched(path, new)
-        return new
+                self._touched(path, stored)
+        return stored
+
+    def _sealed_values(self, owner: str | None, values: dict[str, Any], *,
+                       changed: set[str] | None = None, reseal: dict[str, str] | None = None) -> dict[str, Any]:
+        """``values`` with the confidential fields (those in ``changed``, or all) sealed
+        (kehu_core.confidential); ``reseal``: sealed values of a customer whose owner changed,
+        encrypted again to the new readers when the user's identity opens them."""
+        conf = self.config.confidential
+        if not conf.fields and not reseal:
+            return values  # no confidential fields: the age library is never loaded
+        from .. import confidential
+
+        todo = {k: v for k, v in values.items() if k in conf.fields and (changed is None or k in changed)}
+        out = {**values, **confidential.seal_values(self.config, owner, todo)}
+        if reseal and confidential.has_identity(self):
+            for key, text in reseal.items():
+                if key in out or (changed and key in changed):
+                    continue
+                try:
+                    value = confidential.open_sealed(self, text)
+                except confidential.Locked:
+                    continue  # left to whoever holds a key: kehu keys rotate
+                out[key] = confidential.seal(self.config, owner, value)
+        return out
+
+    def _as_stored(self, path: Path, values: Any, customer: Customer) -> Customer:
+        """``customer`` as written to ``path`` (``values``, some sealed): what the index and the
+        plugins get, with no plain text of an encrypted field."""
+        _, sealed = split_sealed(dict(values))
+        if not sealed:
+            return customer
+        stored = customer.model_copy(update={k: None for k in sealed})
+        stored._sealed = sealed
+        return stored
 
     # --- interactions -------------------------------------------------------------------
 

@@ -1,0 +1,94 @@
+"""``kehu keys``: who may read confidential fields (age public keys in kehu.yaml)."""
+
+from __future__ import annotations
+
+import click
+
+from . import Context, emit_json, pass_ctx, warn
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The age public keys confidential fields are encrypted to (see docs/confidential.md).
+
+    A customer's confidential fields are encrypted to its owner's key and to the supervisors'
+    (without `supervisors:` in kehu.yaml, to every recipient). Your own key opens them:
+    --identity FILE or KEHU_IDENTITY."""
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def keys_list(ctx: Context, as_json: bool) -> None:
+    """The recipients, whose customers each reads, and which one is you."""
+    from ..services import keys
+
+    found = keys.recipients(ctx.store)
+    if as_json:
+        emit_json({"fields": ctx.store.config.confidential.fields, "recipients": [r.as_json() for r in found]})
+        return
+    click.echo(f"confidential fields: {', '.join(ctx.store.config.confidential.fields) or '(none)'}")
+    for r in found:
+        role = "supervisor, " if r.supervisor else ""
+        you = "  ← you" if r.you else ""
+        click.echo(f"{r.name}\t{r.key}\t{role}reads {r.reads}{you}")
+
+
+def _rotate_after(ctx: Context, what: str) -> None:
+    """After a change of recipients: encrypt again now when the user can, else say how."""
+    from ..confidential import has_identity
+    from ..services import keys
+
+    store = ctx.store
+    if not has_identity(store):
+        warn(f"{what}; values already encrypted still open with the old keys until someone who "
+             "can read them runs `kehu keys rotate --identity FILE`")
+        return
+    done = keys.rotate(store)
+    warn(f"{what}; {done.fields} confidential values of {len(done.customers)} customers encrypted "
+         "again to the current recipients")
+
+
+@keys_group.command("add")
+@click.argument("name")
+@click.argument("public_key", metavar="AGE_PUBKEY")
+@click.option("--supervisor", is_flag=True, help="This person reads every customer's confidential fields.")
+@pass_ctx
+def keys_add(ctx: Context, name: str, public_key: str, supervisor: bool) -> None:
+    """Let NAME (a rep's name, as in `owner`) read confidential fields with the age public key
+    AGE_PUBKEY (age1..., from `age-keygen`). With your identity, values are re-encrypted at
+    once so NAME can open them; without it, `kehu keys rotate` does it later."""
+    from ..services import keys
+
+    keys.add(ctx.store, name, public_key, supervisor=supervisor)
+    _rotate_after(ctx, f"{name} added to confidential.recipients")
+
+
+@keys_group.command("remove")
+@click.argument("name")
+@pass_ctx
+def keys_remove(ctx: Context, name: str) -> None:
+    """NAME may no longer read confidential fields: their key leaves kehu.yaml and, with your
+    identity, every value is encrypted again without it. (Older versions in git history
+    stay encrypted to the keys of their time.)"""
+    from ..services import keys
+
+    keys.remove(ctx.store, name)
+    _rotate_after(ctx, f"{name} removed from confidential.recipients")
+
+
+@keys_group.command("rotate")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def keys_rotate(ctx: Context, as_json: bool) -> None:
+    """Encrypt every confidential value again to the recipients kehu.yaml names now (after
+    keys changed, a customer changed owner, or a field became confidential). Needs an identity
+    that opens every value; otherwise refuses, naming them, and changes nothing."""
+    from ..services import keys
+
+    done = keys.rotate(ctx.store)
+    if as_json:
+        emit_json(done.as_json())
+    else:
+        click.echo(f"{done.fields} confidential values of {len(done.customers)} customers encrypted "
+                   "to the current recipients")

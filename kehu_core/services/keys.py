@@ -1,0 +1,147 @@
+"""``kehu keys``: the recipients of confidential fields in kehu.yaml, and re-encrypting.
+
+The rules (who reads a customer, what a sealed value is) are in :mod:`kehu_core.confidential`;
+this module changes ``confidential.recipients``/``supervisors`` in kehu.yaml (keeping its
+comments) and re-encrypts every confidential value to the current recipients (:func:`rotate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from .. import confidential
+from ..config import CONFIG_FILE, StoreConfig
+from ..errors import KehuError, RecordError
+from ..problems import validation_problems
+from ..yamlio import YamlFileError, atomic_write, dump_roundtrip, load_roundtrip, to_plain_yaml_value
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+@dataclass
+class Recipient:
+    name: str
+    key: str
+    supervisor: bool
+    reads: str  # "every customer" / "the customers they own"
+    you: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "key": self.key, "supervisor": self.supervisor,
+                "reads": self.reads, "you": self.you}
+
+
+def recipients(store: Store) -> list[Recipient]:
+    """Who may read confidential fields, and which customers' (the rule of
+    :func:`kehu_core.confidential.readers`); ``you``: the user's identity is that key."""
+    conf = store.config.confidential
+    mine = set(confidential.whoami(store)) if confidential.has_identity(store) else set()
+    out = []
+    for name, key in conf.recipients.items():
+        boss = conf.supervisors is None or name in conf.supervisors
+        out.append(Recipient(name, key, conf.supervisors is not None and name in conf.supervisors,
+                             "every customer" if boss else "the customers they own", name in mine))
+    return out
+
+
+def _edit_config(store: Store, change: Any) -> None:
+    """Apply ``change(section)`` to kehu.yaml's ``confidential:`` mapping; validated before
+    anything is written (a bad key is refused as ``kehu.yaml:LINE: ...``)."""
+    path = store.root / CONFIG_FILE
+    try:
+        doc = load_roundtrip(path)
+    except YamlFileError as exc:
+        raise RecordError([exc.problem]) from None
+    if doc.get("confidential") is None:
+        doc["confidential"] = to_plain_yaml_value({"fields": [], "recipients": {}})
+    section = doc["confidential"]
+    if section.get("recipients") is None:
+        section["recipients"] = to_plain_yaml_value({})
+    change(section)
+    text = dump_roundtrip(doc)
+    import yaml
+
+    try:
+        config = StoreConfig.model_validate(yaml.safe_load(text))
+    except ValidationError as exc:
+        raise RecordError(validation_problems(exc, path, doc)) from None
+    atomic_write(path, text)
+    store.config = config
+
+
+def add(store: Store, name: str, key: str, *, supervisor: bool = False) -> None:
+    """Add (or replace) ``name``'s public key; ``supervisor``: also list them under supervisors."""
+    key = key.strip()
+
+    def change(section: Any) -> None:
+        section["recipients"][name] = key
+        if supervisor:
+            if section.get("supervisors") is None:
+                section["supervisors"] = to_plain_yaml_value([])
+            if name not in section["supervisors"]:
+                section["supervisors"].append(name)
+
+    _edit_config(store, change)
+
+
+def remove(store: Store, name: str) -> None:
+    if name not in store.config.confidential.recipients:
+        known = ", ".join(store.config.confidential.recipients) or "none"
+        raise KehuError(f"{name!r} is not a recipient of confidential fields (recipients: {known})")
+
+    def change(section: Any) -> None:
+        del section["recipients"][name]
+        if section.get("supervisors") is not None and name in section["supervisors"]:
+            section["supervisors"].remove(name)
+
+    _edit_config(store, change)
+
+
+@dataclass
+class Rotation:
+    customers: list[str] = field(default_factory=list)  # the ids re-encrypted
+    fields: int = 0  # values re-encrypted (or encrypted for the first time)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"customers": len(self.customers), "fields": self.fields, "ids": self.customers}
+
+
+def rotate(store: Store) -> Rotation:
+    """Encrypt every confidential value again, to the recipients kehu.yaml names now (and
+    encrypt confidential values found in plain text; write in plain a value of a field that is
+    no longer confidential). Everything is opened first: when the user's identity cannot open
+    a value, nothing is written and the error names each file and field."""
+    conf_fields = set(store.config.confidential.fields)
+    todo: list[tuple[str, dict[str, Any]]] = []
+    locked: list[str] = []
+    for cid in store.iter_customer_ids():
+        customer = store.get(cid)
+        plain = confidential.plain_confidential(store, customer)
+        if not customer.sealed and not plain:
+            continue
+        if customer.sealed and not confidential.has_identity(store):
+            raise KehuError("kehu keys rotate opens every confidential value to encrypt it again: "
+                            "give your age identity (--identity FILE or KEHU_IDENTITY); nothing "
+                            "was changed")
+        opened = confidential.revealed(store, customer)
+        if opened.locked:
+            locked.append(f"{store.rel(store.customer_file(cid))}: {', '.join(opened.locked)}")
+            continue
+        names = [*customer.sealed, *plain]
+        todo.append((cid, {n: getattr(opened.customer, n) for n in names}))
+    if locked:
+        shown = "\n  ".join(locked[:20]) + (f"\n  ... and {len(locked) - 20} more" if len(locked) > 20 else "")
+        who = ", ".join(confidential.whoami(store)) or "no recipient of kehu.yaml"
+        raise KehuError(f"your identity ({who}) cannot open these confidential values, so they "
+                        f"cannot be encrypted again; nothing was changed:\n  {shown}\n"
+                        "run kehu keys rotate with a supervisor's identity")
+    out = Rotation()
+    for cid, changes in todo:
+        store.update_customer(cid, changes)
+        out.customers.append(cid)
+        out.fields += sum(1 for n in changes if n in conf_fields)
+    return out
