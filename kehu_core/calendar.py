@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
-LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})$")
-SOLAR_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})$")
+LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})\Z")
+SOLAR_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})\Z")
 # lunardate knows lunar years 1900-2099; outside them there is no lunar date to convert
 LUNAR_YEARS = range(1900, 2100)
 STATUTORY = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")

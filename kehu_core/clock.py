@@ -21,6 +21,20 @@ from .errors import KehuError
 
 ENV_TODAY = "KEHU_TODAY"
 
+#: The dates kehu keeps (a purchase, a payment, a due date, a ledger entry, ``--today``): a
+#: year outside these is a typo (9999-12-31, 0001-01-01) that would overflow date arithmetic
+#: (a due date 30 days later, a points expiry a year later) in every later command.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+
+
+def day_range_problem(day: dt.date) -> str | None:
+    """What is wrong with ``day`` as a date kehu keeps (None: nothing); the one range rule."""
+    if EARLIEST_DAY <= day <= LATEST_DAY:
+        return None
+    return (f"{day.isoformat()} is outside the dates kehu keeps "
+            f"({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()})")
+
 
 def system_today() -> dt.date:
     """The machine's date: the only read of the wall clock's day in kehu."""
@@ -30,9 +44,13 @@ def system_today() -> dt.date:
 def parse_day(text: str, *, source: str = "--today") -> dt.date:
     """``YYYY-MM-DD`` as a date, or a message naming where the bad value came from."""
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        day = dt.date.fromisoformat(str(text).strip())
     except ValueError:
         raise KehuError(f"{source}: {text!r} is not a date; expected YYYY-MM-DD") from None
+    problem = day_range_problem(day)
+    if problem is not None:
+        raise KehuError(f"{source}: {problem}")
+    return day
 
 
 def resolve_today(explicit: dt.date | str | None = None, configured: dt.date | None = None) -> dt.date:

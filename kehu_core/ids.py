@@ -15,7 +15,7 @@ import time
 from .errors import InvalidId
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # fullmatch: "x\n" is refused
 
 
 def _base32(number: int, width: int) -> str:
@@ -35,7 +35,7 @@ def new_id(prefix: str = "c", *, rng: secrets.SystemRandom | None = None, now: f
 
 def check_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it is safe as a folder name, else raise :class:`InvalidId`."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise InvalidId(
             f"invalid {what} {value!r}: expected 1-64 letters, digits, '-' or '_', "
             "starting with a letter or digit (no '/', '..' or spaces)"

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 from .calendar import parse_lunar, parse_solar
+from .clock import day_range_problem
 from .ids import check_id
 
 CENT = Decimal("0.01")
@@ -99,6 +101,49 @@ def _as_list(value: Any) -> Any:
 
 
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+#: An amount of money that is never negative (a purchase, a price): a refund is a void.
+Amount = Annotated[Decimal, Field(max_digits=14, decimal_places=2, ge=0)]
+#: How many of an item: a finite number of at most 12 digits (``--qty 1e309`` is refused
+#: here, not in the decimal arithmetic of every later total).
+Quantity = Annotated[Decimal, Field(max_digits=12)]
+
+
+def _day_in_range(value: dt.date) -> dt.date:
+    problem = day_range_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: A date kehu keeps: 1900-01-01 to 2199-12-31 (``kehu_core.clock.day_range_problem``).
+Day = Annotated[dt.date, AfterValidator(_day_in_range)]
+
+#: How deep the fields of a record may nest (a mapping in a list in a mapping ...): deeper is
+#: a broken or hostile file, which would otherwise hit recursion limits further on.
+MAX_DEPTH = 32
+
+
+def nesting_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
+    """Where ``data`` nests deeper than ``limit`` (None: it does not). Iterative, so a file
+    nested thousands of levels deep costs no recursion."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > limit:
+            field = where.lstrip(".").split(".", 1)[0] or "the record"
+            return f"{field}: nested more than {limit} levels deep; records are at most {limit}"
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{where}.{k}") for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, depth + 1, f"{where}.{i}") for i, v in enumerate(value))
+    return None
+
+
+def _refuse_deep(data: Any) -> Any:
+    problem = nesting_problem(data)
+    if problem is not None:
+        raise ValueError(problem)
+    return data
 
 
 TRUSTED = {"trusted": True}
@@ -180,7 +225,28 @@ class Customer(BaseModel):
     personality: str | None = None
     notes: str | None = None
     do_not_contact: Flag = False
-    created: dt.date | None = None
+    created: Day | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        return _refuse_deep(data)
+
+    @model_validator(mode="after")
+    def _reserved_fields(self) -> Customer:
+        """Fields kehu itself writes into a profile keep their shape, whoever sets them."""
+        extra = self.model_extra or {}
+        conflicts = extra.get("conflicts")
+        if conflicts is not None and not (
+                isinstance(conflicts, list)
+                and all(isinstance(c, dict) and isinstance(c.get("field"), str) for c in conflicts)):
+            raise ValueError("conflicts: expected the list a git merge leaves ({field: ..., ours: ..., "
+                             "theirs: ...} entries); pick a value and set conflicts= to clear it")
+        imported = extra.get("import_extra")
+        if imported is not None and not (
+                isinstance(imported, dict) and all(isinstance(k, str) for k in imported)):
+            raise ValueError("import_extra: expected a mapping of column names to what an import kept")
+        return self
 
     #: fields whose value in the file is encrypted (confidential, kehu_core.confidential):
     #: field → the sealed text as written. Such a field reads as None here, so nothing that
@@ -246,8 +312,8 @@ class LineItem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1)
-    qty: Decimal = Decimal(1)
-    price: Money | None = None
+    qty: Quantity = Decimal(1)
+    price: Amount | None = None
 
     @field_validator("price")
     @classmethod
@@ -272,9 +338,14 @@ class InteractionBase(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    date: dt.date
+    date: Day
     text: str | None = None
     by: str | None = None  # the rep who recorded it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        return _refuse_deep(data)
 
     @field_validator("id")
     @classmethod
@@ -287,7 +358,7 @@ class Payment(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    date: dt.date
+    date: Day
     amount: Money = Field(gt=0)
     by: str | None = None
 
@@ -302,7 +373,7 @@ class Voided(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    date: dt.date
+    date: Day
     reason: str | None = None
     by: str | None = None
 
@@ -330,9 +401,9 @@ class Purchase(InteractionBase):
 
     kind: Literal["purchase"] = "purchase"
     items: list[LineItem] = Field(default_factory=list)
-    amount: Money | None = None
+    amount: Amount | None = None
     gifts: list[str] = Field(default_factory=list)
-    due: dt.date | None = None
+    due: Day | None = None
     paid: Flag = False
     payments: list[Payment] = Field(default_factory=list)
     voided: Voided | None = None
@@ -478,3 +549,26 @@ class Reminder(BaseModel):
     detail: str | None = None
     group: str | None = Field(None, description="set by the engine: complaints, payments, visits, occasions, "
                                                 "follow_ups, contact or other (kehu_core.reminder_engine.GROUPS)")
+
+
+StrictDay = Annotated[dt.date, Strict(), AfterValidator(_day_in_range)]
+
+
+class LedgerEntry(BaseModel):
+    """What every line of a plugin's ledger (points, tiers, reminders) must hold, so that a
+    hand-edited line is found by ``kehu check`` rather than crashing the plugin reading it:
+    a ``date``, and ``delta``/``expires``/``until`` of the right type where present. Plugins'
+    own keys are kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    date: StrictDay
+    delta: Annotated[int, Strict()] | None = None
+    # computed from a date (a purchase's, plus a year): may lie past LATEST_DAY
+    expires: Annotated[dt.date, Strict()] | None = None
+    until: Annotated[dt.date, Strict()] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        return _refuse_deep(data)

@@ -131,7 +131,8 @@ def test_broken_ledger_line_is_reported_with_its_line(store_path: Path) -> None:
     path.write_text(path.read_text() + "- {date: 2026-13-45, reason: adjust, delta: 5}\n")
     result = kehu("points", cid, store=store_path)
     assert result.code == 1
-    assert f"{path}:3: points entry:" in result.err
+    assert f"{path}:3: date: Input should be a valid date" in result.err  # the core ledger rule
+    assert kehu("check", store=store_path).code == 1  # and kehu check finds it
 
 
 def test_bad_points_settings_are_reported(store_path: Path) -> None:

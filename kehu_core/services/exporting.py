@@ -125,7 +125,7 @@ class CsvExporter:
         header, rows = _table(store, customers, what)
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow(header)
+            writer.writerow([neutralise(str(h)) for h in header])  # field names are data too
             for row in rows:
                 writer.writerow([neutralise(_csv_text(v)) for v in row])
         return len(rows)
@@ -152,7 +152,9 @@ class XlsxExporter:
         book = Workbook()
         sheet = book.active
         sheet.title = "顾客" if what == "customers" else "消费明细"
-        sheet.append(header)
+        sheet.append([None] * len(header))
+        for col, title in enumerate(header, 1):  # field names (extra, plugins') are data too
+            _set_cell(sheet.cell(row=1, column=col), str(title))
         for values in rows:
             sheet.append([None] * len(values))
             for col, value in enumerate(values, 1):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..clock import day_range_problem
 from ..errors import KehuError
 from ..models import CENT, Purchase
 from ..store import Store
@@ -52,7 +53,7 @@ def record_purchase(store: Store, customer_id: str, data: dict[str, Any], *, pai
             days = credit.terms_of(store, customer).terms_days
             if data.get("due") in (None, "") and days is not None:
                 day = data["date"] if isinstance(data["date"], dt.date) else _day(data["date"])
-                if day is not None:
+                if day is not None and day_range_problem(day) is None:  # else the model says why
                     data["due"] = day + dt.timedelta(days=days)
             amount = _amount(data)
             if amount is not None:

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from pydantic import ValidationError
 
 from ..errors import Problem, RecordError
+from ..models import LedgerEntry
+from ..problems import validation_problems
 from ..yamlio import (
     FastLoader,
     YamlFileError,
@@ -47,6 +50,9 @@ class LedgersMixin:
             raise RecordError([exc.problem]) from None
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise RecordError([Problem(path, 1, "expected a list of entries, one `- {...}` per line")])
+        problems = _entry_problems(path, entries)
+        if problems:
+            raise RecordError(problems)
         return entries
 
     @journaled
@@ -71,6 +77,23 @@ class LedgersMixin:
             pending.added.append(_read_back(entry, line))
             pending.text += line
             pending.size = size
+
+def _entry_problems(path: Path, entries: list[dict[str, Any]]) -> list[Problem]:
+    """Each entry that is not a :class:`~kehu_core.models.LedgerEntry` (a hand edit: a date
+    that is no date, a delta that is no whole number), at the line of the entry."""
+    out: list[Problem] = []
+    lines: list[int] | None = None
+    for n, entry in enumerate(entries):
+        try:
+            LedgerEntry.model_validate(entry)
+        except ValidationError as exc:
+            if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
+                text = path.read_text(encoding="utf-8").splitlines()
+                lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
+            line = lines[n] if n < len(lines) else 1
+            out += [Problem(path, line, p.message) for p in validation_problems(exc, path)]
+    return out
+
 
 def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
     """The entry as a reader of its ledger line gets it. Text, whole numbers and dates come

@@ -43,7 +43,7 @@ class PointsSettings(BaseModel):
     unit: Decimal = Field(Decimal(1), gt=0)
     multipliers: dict[str, Decimal] = Field(default_factory=dict)  # level or tier → factor
     referral_bonus: int = Field(100, ge=0)
-    expiry_days: int | None = Field(365, ge=0)  # 0 or null: points never lapse
+    expiry_days: int | None = Field(365, ge=0, le=36500)  # 0 or null: points never lapse
     # sale: a purchase earns when it is recorded; payment: when it is fully paid (none on
     # credit, none for part of it), dated the day of the settling payment
     earn_on: Literal["sale", "payment"] = "sale"
