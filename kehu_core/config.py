@@ -152,6 +152,22 @@ class ConfidentialSettings(BaseModel):
         return self
 
 
+class VisitSettings(BaseModel):
+    """``visits:`` in kehu.yaml: the day's visit plan and its 客户资料卡 (see docs/visits.md;
+    the plan is made in :mod:`kehu_core.visits.plan`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day_limit: int = Field(6, ge=1, le=50, description="visits one rep makes in a day")
+    dormant_tiers: list[str] = Field(
+        default_factory=lambda: ["重要客户", "主要客户"],
+        description="tiers whose dormant or lost customers are worth a visit (large customers)")
+    birthday_days: int = Field(
+        7, ge=1, le=31, description="a birthday (solar or lunar) this many days from the day, "
+                                    "the day included, is a reason to visit")
+    purchases_on_card: int = Field(5, ge=1, le=20, description="last purchases a card lists")
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -172,6 +188,7 @@ class StoreConfig(BaseModel):
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     credit: CreditSettings = Field(default_factory=CreditSettings)
     confidential: ConfidentialSettings = Field(default_factory=ConfidentialSettings)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

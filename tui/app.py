@@ -174,6 +174,17 @@ class KehuApp(App):
 
         self.push_screen(AddInteractionScreen(self.store, customer_id, kind, self.today), saved)
 
+    def record_visit(self, customer_id: str, customer_name: str) -> None:
+        """The visit-outcome dialog (``o``): records a visit on the app's day."""
+        from .screens.visit import VisitDoneScreen
+
+        def saved(result: str | None) -> None:
+            if result:
+                self.notify(f"visit to {customer_name} recorded")
+                self.broadcast(CustomerSaved(customer_id))
+
+        self.push_screen(VisitDoneScreen(self.store, customer_id, customer_name, self.today), saved)
+
     def action_today(self) -> None:
         if not isinstance(self.screen, TodayScreen):
             self.push_screen(TodayScreen(self.store, self.today))

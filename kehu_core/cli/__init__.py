@@ -154,6 +154,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "sync": "git_cmds:sync_cmd",
     "tui": "store_cmds:tui",
     "undo": "undo_cmds:undo",
+    "visits": "visits_cmds:visits_group",
 }
 
 

@@ -38,6 +38,7 @@ class CustomerScreen(Screen):
         Binding("a", "complaint('ack')", "Ack complaint"),
         Binding("v", "complaint('resolve')", "Resolve complaint"),
         Binding("dollar_sign", "pay", "Pay", key_display="$"),
+        Binding("o", "visit_done", "Visit outcome"),
         Binding("M", "merge", "Merge", key_display="M", show=False),  # in ? and the palette
     ]
     COMMANDS_HERE = [
@@ -46,6 +47,7 @@ class CustomerScreen(Screen):
         ("add_purchase", "Add a purchase"),
         ("add_interaction", "Add a visit, call, message, complaint ..."),
         ("pay", "Record a payment for the selected purchase"),
+        ("visit_done", "Record a visit and how it went (拜访结果)"),
         ("merge", "Merge another customer (a duplicate) into this one"),
     ]
 
@@ -218,6 +220,14 @@ class CustomerScreen(Screen):
 
     def action_add_interaction(self) -> None:
         self.app.add_interaction(self.customer_id, None)  # type: ignore[attr-defined]
+
+    def action_visit_done(self) -> None:
+        try:
+            name = self.store.get(self.customer_id).name
+        except KehuError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.record_visit(self.customer_id, name)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="editor")
     async def action_edit_external(self) -> None:

@@ -49,13 +49,15 @@ class TodayScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("x", "done", "Done"),
         Binding("s", "snooze", "Snooze"),
+        Binding("o", "visit_done", "Visit outcome"),
         Binding("enter", "open", "Open customer"),
         Binding("w", "toggle_week", "Today/week"),
         Binding("r", "reload", "Reload"),
         Binding("a", "complaint('ack')", "Ack complaint"),
         Binding("v", "complaint('resolve')", "Resolve complaint"),
     ]
-    COMMANDS_HERE = [("done", "Mark the reminder done"), ("snooze", "Snooze the reminder")]
+    COMMANDS_HERE = [("done", "Mark the reminder done"), ("snooze", "Snooze the reminder"),
+                     ("visit_done", "Record a visit to this customer and how it went (拜访结果)")]
 
     def __init__(self, store: Store, today: dt.date) -> None:
         super().__init__()
@@ -160,6 +162,12 @@ class TodayScreen(Screen):
         self.notify(f"done: {reminder.customer_name} · {reminder.title}")
         self.query_one(ReminderTable).forget(reminder.key)
         self.app.broadcast(CustomerSaved(reminder.customer_id))  # type: ignore[attr-defined]
+
+    def action_visit_done(self) -> None:
+        """A visit to the selected reminder's customer and how it went."""
+        reminder = self._selected()
+        if reminder is not None:
+            self.app.record_visit(reminder.customer_id, reminder.customer_name)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="snooze")
     async def action_snooze(self) -> None:

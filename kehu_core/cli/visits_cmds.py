@@ -1,0 +1,122 @@
+"""``kehu visits plan|cards|done``: today's visits and their 客户资料卡 (docs/visits.md).
+
+The plan is :mod:`kehu_core.visits.plan`; the cards' content :mod:`kehu_core.visits.cards`
+and their PDF :mod:`kehu_core.visits.pdf` (reportlab, imported only by ``visits cards``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from . import Context, emit_json, pass_ctx
+from .records import DATE
+
+
+def _ids(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--order a,b --order c`` → (a, b, c); commas (also full-width) or repeats."""
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
+    return tuple(out)
+
+
+@click.group("visits")
+def visits_group() -> None:
+    """Today's visits (今日拜访): whom to see, their 客户资料卡 as a PDF, how it went."""
+
+
+@visits_group.command("plan")
+@click.option("--owner", required=True, help="The rep whose day it is.")
+@click.option("--date", "day", type=DATE, help="The day (default: today).")
+@click.option("--add", "add", multiple=True, metavar="ID", help="Visit this customer too (repeatable).")
+@click.option("--remove", "remove", multiple=True, metavar="ID", help="Not this customer on this day (repeatable).")
+@click.option("--order", "order", multiple=True, metavar="ID,ID...",
+              help="These visits first, in this order; the rest follow as ranked.")
+@click.option("--reset", is_flag=True, help="Drop the rep's changes to this day's plan first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def plan_cmd(ctx: Context, owner: str, day: dt.date | None, add: tuple[str, ...], remove: tuple[str, ...],
+             order: tuple[str, ...], reset: bool, as_json: bool) -> None:
+    """Whom REP visits on the day and in what order, each with why: open complaints, overdue
+    payments, key accounts due a visit, birthdays this week, dormant large customers, and
+    the rep's own additions. --add/--remove/--order/--reset change the plan (kept in
+    visits/REP/DATE.yaml in the store); at most `visits: day_limit` visits (kehu.yaml)."""
+    from ..visits.plan import edit_plan, make_plan
+
+    store = ctx.store
+    day = day or store.today
+    order_ids = _ids(order)
+    if add or remove or order_ids or reset:
+        where = edit_plan(store, owner, day, add=_ids(add), remove=_ids(remove), order=order_ids, reset=reset)
+        click.echo(f"plan changes saved in {where}" if where else "the plan has no changes of the rep's", err=True)
+    plan = make_plan(store, owner, day)
+    if as_json:
+        emit_json(plan.to_json())
+        return
+    _print_plan(plan, store.config.region)
+
+
+def _print_plan(plan: object, region: str) -> None:
+    from ..phones import display_phone
+    from ..visits.plan import VisitPlan
+
+    assert isinstance(plan, VisitPlan)
+    if not plan.visits:
+        click.echo(f"{plan.owner} has no visits planned on {plan.day}", err=True)
+    for number, visit in enumerate(plan.visits, 1):
+        c = visit.customer
+        head = [f"{number}. {c.name}", visit.values.get("tier") or "",
+                display_phone(c.phones[0], region) if c.phones else "", c.addresses[0] if c.addresses else ""]
+        done = f"  ✓ 已拜访: {visit.visited.text}" if visit.visited else ""
+        click.echo("  ".join(h for h in head if h) + f"  [{c.id}]{done}")
+        for reason in visit.reasons:
+            click.echo(f"     {reason.to_json()['label']}: {reason.text}")
+    if plan.waiting:
+        names = "、".join(v.customer.name for v in plan.waiting)
+        click.echo(f"waiting ({len(plan.waiting)}, beyond the day's {plan.limit}): {names}")
+    changes = f"; the rep's changes: {plan.plan_file}" if plan.plan_file else ""
+    click.echo(f"{len(plan.visits)} visits for {plan.owner} on {plan.day}{changes}", err=True)
+
+
+@visits_group.command("cards")
+@click.option("--owner", required=True, help="The rep whose day it is.")
+@click.option("--date", "day", type=DATE, help="The day (default: today).")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT.pdf")
+@pass_ctx
+def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
+    """The 客户资料卡 of the day's visits as a PDF: one A6 card per page, in the plan's order
+    (contact, family, interests, character, last purchases, complaints, what is owed, points,
+    talking points and what to bring)."""
+    from ..services.exporting import check_target, write_target
+    from ..visits.cards import cards_for
+    from ..visits.plan import make_plan
+
+    store = ctx.store
+    out = check_target(store, out, "OUT.pdf")  # before any work: nothing created on a bad path
+    plan = make_plan(store, owner, day or store.today)
+    cards = cards_for(store, plan)
+    from ..visits.pdf import render
+
+    data = render(cards, title=f"{plan.owner} {plan.day} 客户资料卡")
+    write_target(out, lambda path: path.write_bytes(data))
+    click.echo(f"wrote {len(cards)} cards to {out}", err=True)
+
+
+@visits_group.command("done")
+@click.argument("customer_id", metavar="ID")
+@click.option("--outcome", required=True, help="How the visit went (what was agreed, what to do next).")
+@click.option("--date", "day", type=DATE, help="The day of the visit (default: today).")
+@click.option("--by", help="Who visited (default: the customer's rep).")
+@pass_ctx
+def done_cmd(ctx: Context, customer_id: str, outcome: str, day: dt.date | None, by: str | None) -> None:
+    """Record a visit to customer ID and its outcome (an interaction of kind visit)."""
+    from ..visits.plan import record_visit
+
+    store = ctx.store
+    visit = record_visit(store, customer_id, outcome, day, by)
+    name = store.get(customer_id).name
+    click.echo(f"recorded visit {visit.id} to {name} on {visit.date}", err=True)
+    click.echo(visit.id)

@@ -1,0 +1,54 @@
+"""Record how a visit went (``o`` on a customer or on Today): the TUI's door onto
+``kehu visits done`` (:func:`kehu_core.visits.plan.record_visit`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from kehu_core.errors import KehuError
+from kehu_core.visits.plan import record_visit
+
+if TYPE_CHECKING:
+    from kehu_core.store import Store
+
+
+class VisitDoneScreen(ModalScreen[str | None]):
+    """Asks for the outcome; Enter records a visit on the app's day, dismissing with its id."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, store: Store, customer_id: str, customer_name: str, today: dt.date) -> None:
+        super().__init__()
+        self.store = store
+        self.customer_id = customer_id
+        self.customer_name = customer_name
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="visit-dialog"):
+            yield Static(Text(f"拜访结果 Visit outcome: {self.customer_name}, {self.today}", style="bold"),
+                         classes="dialog-title")
+            yield Input(id="visit-outcome", placeholder="谈了什么，约定了什么 what was agreed")
+            yield Static("", classes="form-error", id="visit-error")
+            yield Static(Text("Enter records the visit · Esc cancels", style="dim"))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            visit = record_visit(self.store, self.customer_id, event.value, self.today)
+        except KehuError as exc:
+            self.query_one("#visit-error", Static).update(Text(f"✗ {exc}"))
+            return
+        self.dismiss(visit.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
