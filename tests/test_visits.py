@@ -200,3 +200,36 @@ async def test_tui_o_records_a_visit_outcome(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: "送了寿桃" in screen_text(app), what="the visit on the timeline")
     visits = [i for i in reopen(store).interactions(ids["birthday"]) if i.kind == "visit"]
     assert [(v.date, v.text) for v in visits] == [(TODAY, "送了寿桃下月再访")]
+
+
+def test_cards_print_confidential_fields_only_for_a_key_that_opens_them(tmp_path: Path) -> None:
+    from pyrage import x25519
+
+    store = make_store(tmp_path / "store", today=TODAY)
+    keys = {}
+    for who in ("wang", "boss", "li"):
+        identity = x25519.Identity.generate()
+        keys[who] = (tmp_path / f"{who}.txt", str(identity.to_public()))
+        keys[who][0].write_text(f"# public key: {keys[who][1]}\n{identity}\n", encoding="utf-8")
+    config = store.root / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + (
+        "confidential:\n  fields: [family, personality]\n  recipients:\n"
+        f"    王芳: {keys['wang'][1]}\n    主管: {keys['boss'][1]}\n    李强: {keys['li'][1]}\n"
+        "  supervisors: [主管]\n"), encoding="utf-8")
+    store = reopen(store)
+    added = run_kehu(store, "customer", "add", "--name", "吴寿星", "--owner", REP, "--birthday", "1980-11-23",
+                     "--set", "family=女儿在读高三", "--set", "personality=爽快，喜欢聊茶")
+    assert added.code == 0, added.err
+
+    def card(*identity: str) -> str:
+        out = tmp_path / f"cards-{Path(identity[-1]).stem if identity else 'none'}.pdf"
+        result = run_kehu(store, *identity, "visits", "cards", "--owner", REP, out)
+        assert result.code == 0, result.err
+        (page,) = pypdf.PdfReader(out).pages
+        return page.extract_text()
+
+    mine = card("--identity", str(keys["wang"][0]))  # the owner's key opens them
+    assert "女儿在读高三" in mine and "爽快，喜欢聊茶" in mine
+    for text in (card("--identity", str(keys["li"][0])), card()):  # another rep's key, or none
+        assert "女儿在读高三" not in text and "喜欢聊茶" not in text and "age:" not in text
+        assert text.count("［保密：无权查看］") == 2 and "吴寿星" in text

@@ -10,9 +10,10 @@ Figures come from their homes: what is owed from :func:`kehu_core.services.payme
 open complaints from :func:`kehu_core.complaints.complaints`, age and birthdays from
 :mod:`kehu_core.calendar`, tier and points from the plugins (``customer_values``).
 
-Confidential fields (family, personality, notes, credit ... when kehu.yaml lists them under
-``confidential: fields``) go through :func:`readable_fields`, the one place a card reads them:
-a value the user's identity cannot read is shown as :data:`LOCKED`, never as its ciphertext.
+Confidential fields (family, personality, notes ... when kehu.yaml lists them under
+``confidential: fields``) are opened by :func:`readable_fields` through the confidential
+module's public :func:`kehu_core.confidential.revealed`, the one place a card reads them: a
+value the user's identity cannot read is shown as :data:`LOCKED`, never as its ciphertext.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ if TYPE_CHECKING:
 
 #: what a card prints for a confidential field the user's identity cannot read
 LOCKED = "［保密：无权查看］"
-#: the profile fields a card prints that may be confidential (encrypted at rest)
-PRIVATE_FIELDS = ("family", "personality", "notes", "credit")
-#: ciphertext as kehu may write it (an age armored block or a tagged mapping): never printed
-_CIPHER_MARKS = ("-----BEGIN AGE ENCRYPTED FILE-----", "age-encryption.org/")
+#: how a card names a confidential field it cannot print (others by their field name)
+FIELD_LABELS = {"family": "家庭", "personality": "性格", "notes": "备注", "interests": "兴趣",
+                "phones": "电话", "emails": "邮箱", "addresses": "地址", "birthday": "生日",
+                "lunar_birthday": "农历生日", "credit": "信用", "organization": "单位", "title": "职务"}
 
 #: what to say and bring, by the reason the customer is on the list
 TALK = {
@@ -75,44 +76,18 @@ class Card:
         return "\n".join(lines)
 
 
-def readable_fields(store: Store, customer: Customer) -> dict[str, str | None]:
-    """The confidential-capable fields of ``customer`` as this user may read them.
+def readable_fields(store: Store, customer: Customer) -> tuple[Customer, list[str]]:
+    """``customer`` as this user may read it, and the confidential fields they cannot.
 
-    The hook for confidential records (issue 17 part 2): when kehu.yaml lists a field under
-    ``confidential: fields`` it is encrypted at rest, and only the public function of the
-    confidential module decides whether the user's identity (``KEHU_IDENTITY``) reads it.
-    Until that function exists, a plain value is printed as it is and anything that looks
-    like ciphertext is shown as :data:`LOCKED`."""
-    reveal = _confidential_reader(store)
-    out: dict[str, str | None] = {}
-    for name in PRIVATE_FIELDS:
-        value = getattr(customer, name, None)
-        if reveal is not None:
-            value = reveal(name, value)
-        out[name] = _shown(value)
-    return out
+    Confidential fields (``confidential: fields`` in kehu.yaml) are encrypted at rest; the one
+    function that opens them is :func:`kehu_core.confidential.revealed`, with the user's
+    identity (``--identity``/``KEHU_IDENTITY``). A field it cannot open reads as None in the
+    customer returned and is named in the list: the card prints :data:`LOCKED` there, never
+    the ciphertext. Without an identity nothing is decrypted (pyrage is not even loaded)."""
+    from ..confidential import revealed
 
-
-def _confidential_reader(store: Store) -> Any:
-    """The confidential module's reader, when it is there (``kehu_core.confidential``)."""
-    try:
-        from .. import confidential  # type: ignore[attr-defined]  # lands with issue 17 part 2
-    except ImportError:
-        return None
-    reader = getattr(confidential, "reader", None)
-    return reader(store) if callable(reader) else None
-
-
-def _shown(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        if value.lstrip().startswith(_CIPHER_MARKS):
-            return LOCKED
-        return value
-    if isinstance(value, dict | list):  # an encrypted field as a mapping (recipients, data)
-        return LOCKED
-    return str(value)
+    opened = revealed(store, customer)
+    return opened.customer, list(opened.locked)
 
 
 def _age(customer: Customer, day: dt.date) -> int | None:
@@ -132,10 +107,13 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
     from ..phones import display_phone
     from ..services.payments import owing
 
-    c = visit.customer
+    # from its file: the index (where the plan's customers come from) never holds sealed values
+    c, locked = readable_fields(store, store.get(visit.customer.id))
     region = store.config.region
     history = store.interactions(c.id)
-    private = readable_fields(store, c)
+
+    def private(name: str, value: str | None) -> str:
+        return LOCKED if name in locked else value or "（未登记）"
     age = _age(c, day)
     subtitle = " | ".join(x for x in (
         visit.values.get("tier"), c.level, " ".join(filter(None, (c.organization, c.title))) or None,
@@ -144,7 +122,8 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
     sections: list[tuple[str, list[str]]] = []
 
     contact = [f"电话 {display_phone(p, region)}" for p in c.phones] + [f"邮箱 {e}" for e in c.emails]
-    contact += [f"地址 {a}" for a in c.addresses] or ["地址 （未登记）"]
+    contact += [f"地址 {a}" for a in c.addresses] or [f"地址 {private('addresses', None)}"]
+    contact += [f"{FIELD_LABELS[n]} {LOCKED}" for n in ("phones", "emails") if n in locked]
     sections.append(("联系方式 Contact", contact))
 
     born = []
@@ -155,11 +134,13 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
     about = [*born]
     if c.nickname:
         about.append(f"称呼 {c.nickname}")
-    about.append(f"家庭 {private['family'] or '（未登记）'}")
-    about.append(f"兴趣 {'、'.join(c.interests) if c.interests else '（未登记）'}")
-    about.append(f"性格 {private['personality'] or '（未登记）'}")
-    if private["notes"]:
-        about.append(f"备注 {private['notes']}")
+    about.append(f"家庭 {private('family', c.family)}")
+    about.append(f"兴趣 {private('interests', '、'.join(c.interests))}")
+    about.append(f"性格 {private('personality', c.personality)}")
+    if c.notes or "notes" in locked:
+        about.append(f"备注 {private('notes', c.notes)}")
+    shown_here = {"family", "interests", "personality", "notes", "addresses", "phones", "emails"}
+    about += [f"{FIELD_LABELS.get(n, n)} {LOCKED}" for n in locked if n not in shown_here]
     if c.referrer:
         row = store.index.get(c.referrer)
         about.append(f"介绍人 {row.customer.name if row else c.referrer}")
