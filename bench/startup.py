@@ -55,6 +55,9 @@ def main() -> None:
     args = parser.parse_args()
     store = ensure_store(args.customers)
     env = {**os.environ, "KEHU_STORE": str(store)}
+    # as a user's installation runs: with compiled modules (a shell or CI that sets this would
+    # make every run compile kehu's sources again, ~50 ms that no user pays)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     kehu = kehu_argv()
     commands = [
         ("python -c pass", [sys.executable, "-c", "pass"]),

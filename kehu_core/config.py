@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
+
 SCHEMA_VERSION = 1
-CONFIG_FILE = "kehu.yaml"
 
 
 class PluginSettings(BaseModel):

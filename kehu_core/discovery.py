@@ -17,8 +17,8 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from .config import CONFIG_FILE
 from .errors import KehuError
+from .paths import CONFIG_FILE
 
 
 def find_store(start: Path) -> Path | None:

@@ -23,6 +23,7 @@ from ..clock import parse_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError
 
 if TYPE_CHECKING:
+    from ..index.reader import IndexReader
     from ..store import Store
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the
@@ -48,8 +49,8 @@ class Context:
     def store_path(self) -> Path:
         """The store this command works on (see :mod:`kehu_core.discovery`)."""
         if self._resolved is None:
-            from ..config import CONFIG_FILE
             from ..discovery import resolve_store_path
+            from ..paths import CONFIG_FILE
 
             path, is_demo = resolve_store_path(self._store_path)
             if is_demo:
@@ -69,6 +70,18 @@ class Context:
 
             journal_command(self._store)  # the command's writes: one entry of the change journal
         return self._store
+
+    def reader(self) -> IndexReader:
+        """The index for a read-only answer (a search, a list): at once, without opening the
+        store, when the index is known to be up to date; else once the store has brought it up
+        to date (see kehu_core.index.freshness)."""
+        from ..index.reader import IndexReader
+
+        if self._store is None and self._today is None:
+            reader = IndexReader.open_current(self.store_path)
+            if reader is not None:
+                return reader
+        return IndexReader.of(self.store.index)
 
     def at(self, day: dt.date | None) -> dt.date:
         """A command's own ``--today``/``--as-of``: the store works at that day for the whole

@@ -352,12 +352,14 @@ def _undo_note(entry: Any) -> str:
 @pass_ctx
 def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     """Find customers by name, pinyin (zhaomin / zm → 赵敏), phone digits, email or tag."""
-    store = ctx.store
-    objects = customers_json(store, [r.customer for r in store.index.search(query, limit)], values=as_json)
-    if as_json:
-        emit_json(objects)
-    elif objects:
-        print_customers(objects, region=store.config.region)
+    if as_json:  # with what plugins compute: through the store and its plugins
+        store = ctx.store
+        emit_json(customers_json(store, [r.customer for r in store.index.search(query, limit)]))
+        return
+    reader = ctx.reader()
+    objects = reader.search(query, limit)
+    if objects:
+        print_customers(objects, region=reader.region)
     else:
         click.echo(f"no customer matches {query!r}", err=True)
 

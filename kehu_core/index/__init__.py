@@ -5,20 +5,52 @@ from file changes (path, size, mtime) before it answers, and can be deleted at a
 Files that fail to parse or validate are recorded as problems and left out; the rest still work.
 
 The package: ``schema`` (tables, opening), ``rows`` (a record file → rows), ``refresh``
-(keeping up to date with the files), ``queries`` (the public query methods), ``plugin_data``
-(plugins' own derived values and caches), ``connection`` (what those share). Only this
-package runs SQL on the index; everything else calls ``Index`` methods.
+(keeping up to date with the files), ``freshness`` (when it may answer without looking),
+``queries`` (the public query methods), ``reader`` (read-only answers as plain dicts, without
+the store), ``plugin_data`` (plugins' own derived values and caches), ``connection`` (what
+those share). Only this package runs SQL on the index; everything else calls its methods.
+
+The names below are imported on first use: ``kehu search`` reads through ``reader`` alone and
+must not pay for the models the rest of the package needs.
 """
 
 from __future__ import annotations
 
-from .plugin_data import PluginData, PluginTable
-from .queries import Queries
-from .refresh import Refresher
-from .rows import Row
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .plugin_data import PluginData, PluginTable
+    from .queries import Queries
+    from .refresh import Refresher
+    from .rows import Row
+
+    class Index(Refresher, Queries, PluginData):
+        """The index of one store, through one SQLite connection (one per thread)."""
 
 __all__ = ["Index", "PluginTable", "Row"]
 
+_WHERE = {"PluginTable": "plugin_data", "Row": "rows"}
 
-class Index(Refresher, Queries, PluginData):
-    """The index of one store, through one SQLite connection (one per thread)."""
+
+def _index_class() -> type:
+    from .plugin_data import PluginData
+    from .queries import Queries
+    from .refresh import Refresher
+
+    class Index(Refresher, Queries, PluginData):
+        """The index of one store, through one SQLite connection (one per thread)."""
+
+    Index.__module__ = __name__
+    return Index
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Index":
+        value = _index_class()
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # made once
+    return value

@@ -14,8 +14,9 @@ from typing import Any
 
 from ..errors import Problem
 from ..models import TRUSTED
-from ..textsearch import normalise_query, sort_key
+from ..textsearch import sort_key
 from .connection import IndexConnection
+from .reader import search_clause
 from .rows import VOIDED, Row
 
 #: customer ids per query (SQLite limits the number of parameters)
@@ -77,27 +78,13 @@ class Queries(IndexConnection):
         return [r[0] for r in self.db.execute("SELECT id FROM customers ORDER BY id")]
 
     def search(self, query: str, limit: int = 50) -> list[Row]:
-        """Customers whose name, pinyin, initials, phone digits, email or tag contain ``query``.
-
-        Three letters or more are looked up in a trigram full-text index; shorter queries (``zm``,
-        ``赵敏``) scan the short column of names, pinyin and tags only, which is fast enough.
-        """
-        text, _ = normalise_query(query)
-        if not text:
+        """Customers whose name, pinyin, initials, phone digits, email or tag contain ``query``
+        (:func:`.reader.search_clause` says what matches and in which order)."""
+        clause = search_clause(query, limit)
+        if clause is None:
             return []
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
-            where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
-        elif len(text) < 3:
-            where = "id IN (SELECT id FROM customers WHERE short LIKE ? ESCAPE '\\')"
-        else:
-            where = "search LIKE ? ESCAPE '\\'"
-        sql = (
-            self._ROW + f" WHERE {where}"
-            " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, sort_name, name, id LIMIT ?"
-        )
-        return list(self._rows(sql, (like, text, like[1:], limit)))
+        sql, params = clause
+        return list(self._rows(self._ROW + sql, params))
 
     def get(self, customer_id: str) -> Row | None:
         rows = list(self._rows(self._ROW + " WHERE id=?", (customer_id,)))

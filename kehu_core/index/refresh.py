@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sqlite3
 import stat as stat_module
 import sys
 import tempfile
@@ -21,14 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound
+from . import freshness
 from .connection import IndexConnection
+from .freshness import differences as _differences
+from .freshness import scan_tree
 from .rows import Batch, docid, parse_record, parse_written
 
 if TYPE_CHECKING:
     from ..store import Store
 
-FULL_SCAN_FILES = 30_000  # up to here a full size+mtime comparison is cheap (~0.15 s)
-FULL_SCAN_EVERY = 600  # seconds between full comparisons in bigger stores
+FULL_SCAN_FILES = 30_000  # up to here a full comparison is cheap enough to do on the main thread
+FULL_SCAN_EVERY = 3600  # seconds between full comparisons in bigger stores (seconds at 100 000)
 PARALLEL_THRESHOLD = 4000  # below this, starting worker processes costs more than it saves
 BUILD_COMMIT_FILES = 20_000  # a first build stores this many files to a transaction
 
@@ -66,41 +70,9 @@ def _worker_build_shard(folder: str) -> tuple[Batch, dict[str, int]]:
     return _build_shard(_WORKER_STORE, folder)
 
 
-def _differences(on_disk: Mapping[str, tuple[int, int]], known: Mapping[str, tuple[int, int]]
-                 ) -> tuple[list[str], list[str]]:
-    """Files whose (size, mtime) the index does not have, and indexed files no longer there."""
-    return [p for p, stat in on_disk.items() if known.get(p) != stat], [p for p in known if p not in on_disk]
-
-
 def _folder_differences(on_disk: Mapping[str, int], known: Mapping[str, int]) -> tuple[dict[str, int], set[str]]:
     """Folders whose mtime moved (with the new one), and indexed folders no longer there."""
     return {d: m for d, m in on_disk.items() if known.get(d) != m}, set(known) - set(on_disk)
-
-
-def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """Every record file below ``top`` with its (size, mtime_ns), and every folder's mtime;
-    paths relative to the store (``root_len`` characters of each absolute path cut off)."""
-    files: dict[str, tuple[int, int]] = {}
-    folders: dict[str, int] = {}
-
-    def walk(folder: str) -> None:
-        try:
-            entries = os.scandir(folder)
-            folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
-        except OSError:
-            return
-        with entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path)
-                elif entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
-                    st = entry.stat()
-                    files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
-
-    walk(top)
-    return files, folders
 
 
 class Refresher(IndexConnection):
@@ -129,18 +101,68 @@ class Refresher(IndexConnection):
     def refresh(self, full: bool | None = None) -> int:
         """Bring the index up to date with the files; returns how many files were re-read.
 
-        A full refresh compares every file's size and mtime. Big stores (over
-        ``FULL_SCAN_FILES`` files) normally do a quick one: only folders whose mtime changed
-        are listed again. That sees every file kehu, git, vim or emacs writes (they replace
-        files, which touches the folder) but not an in-place rewrite by some editors, which the
-        next full refresh (``kehu reindex``, ``kehu check``, or every ``FULL_SCAN_EVERY``
-        seconds) picks up.
+        ``full=True`` compares every file's size and mtime (``kehu check``, ``kehu reindex``);
+        ``full=False`` looks at every folder's mtime and re-lists the folders that moved: that
+        sees every file kehu, git, vim or emacs writes (they replace files, which touches the
+        folder) but not an in-place rewrite by some editors. Without ``full`` (what every
+        command does first) the index answers as it is when :mod:`.freshness` says nothing
+        can have changed, catches up with git from the commit it last saw, and otherwise
+        looks (quickly, or fully every ``FULL_SCAN_EVERY`` seconds). Small stores are always
+        compared in full: it costs milliseconds.
         """
         if full is None:
             files = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
-            last_full = float(self._meta("last_full_scan") or 0)
-            full = files <= FULL_SCAN_FILES or time.time() - last_full > FULL_SCAN_EVERY
-        return self._full_refresh() if full else self._quick_refresh()
+            if files <= freshness.SMALL_STORE_FILES:
+                full = True
+            else:
+                now = freshness.signature(self.store.root)
+                seen = freshness.load(self._meta("signature"))
+                if freshness.trusted(seen, float(self._meta("looked_at") or 0), now):
+                    return 0
+                last_full = float(self._meta("last_full_scan") or 0)
+                if time.time() - last_full > FULL_SCAN_EVERY:
+                    full = True
+                elif seen and seen.get("config") == now["config"] and seen.get("head") != now["head"]:
+                    count = self.catch_up_with_git(seen.get("head"), now["head"])
+                    if count is not None:
+                        return count
+                    full = False
+                else:
+                    full = False
+        count = self._full_refresh() if full else self._quick_refresh()
+        self.remember_look()
+        return count
+
+    def remember_look(self) -> None:
+        """Note the store's signature and the store's settings the reader needs: until the
+        signature moves (or ``RECHECK_EVERY`` passes), the index answers without looking."""
+        config = self.store.config
+        with contextlib.suppress(sqlite3.OperationalError):  # a read-only index: look next time
+            self._set_meta("signature", freshness.dump(freshness.signature(self.store.root)))
+            self._set_meta("settings", freshness.dump({"region": config.region}))
+            self._set_meta("looked_at", str(time.time()))
+
+    def catch_up_with_git(self, old: str | None, new: str | None) -> int | None:
+        """Re-read exactly the record files git changed between commits ``old`` and ``new``
+        (a pull, a checkout, a rebase: what the git hooks call). None when git cannot tell
+        (no old commit, one that no longer exists): then the caller looks at the folders."""
+        if not old or not new:
+            return None
+        if old == new:
+            self.remember_look()
+            return 0
+        changed = freshness.git_changed_paths(self.store.root, old, new)
+        if changed is None:
+            return None
+        root = self.store.root
+        known: set[str] = set()
+        for first in range(0, len(changed), 500):  # SQLite's limit on parameters
+            part = tuple(changed[first:first + 500])
+            known |= set(self._file_stats(f"path IN ({','.join('?' * len(part))})", part))
+        paths = [root / rel for rel in changed if rel in known or (root / rel).exists()]
+        count = self.refresh_given(paths) if paths else 0
+        self.remember_look()
+        return count
 
     def _full_refresh(self) -> int:
         """Compare every file, one top-level folder (shard) at a time, so that memory stays

@@ -12,6 +12,7 @@ One class, :class:`Store`, put together from modules that each hold one part:
 
 from __future__ import annotations
 
+from ..paths import STATE_DIR
 from .core import Store, open_store
 from .layout import (
     CUSTOMER_FILE,
@@ -20,7 +21,6 @@ from .layout import (
     GITIGNORE,
     INTERACTIONS_DIR,
     LEDGER_SUFFIX,
-    STATE_DIR,
     atomic_write,
     interaction_id,
 )

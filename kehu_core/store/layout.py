@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from platformdirs import user_cache_dir
 
 from .. import yamlio as _yamlio
 from ..errors import Problem, RecordError
 from ..ids import check_id, new_id, shard
 from ..models import Customer
+from ..paths import state_dir
 from ..yamlio import (
     MAX_FILE_BYTES,
 )
@@ -26,7 +23,6 @@ CUSTOMERS_DIR = "customers"
 CUSTOMER_FILE = "customer.yaml"
 INTERACTIONS_DIR = "interactions"
 LEDGER_SUFFIX = ".ledger.yaml"
-STATE_DIR = ".kehu"
 
 # `.*.tmp`: a write killed between temp file and rename leaves one; never commit it
 GITIGNORE = ".kehu/\n.*.tmp\n"
@@ -90,17 +86,5 @@ class LayoutMixin:
     @cached_property
     def state_dir(self) -> Path:
         """Where derived data lives: ``.kehu/`` in the store, or a cache folder if read-only."""
-        local = self.root / STATE_DIR
-        try:
-            local.mkdir(exist_ok=True)
-            # a probe of its own: on one shared name, two processes opening the store at once
-            # could delete each other's, and the loser took the fallback (a lock of its own)
-            with tempfile.TemporaryFile(dir=local):
-                pass
-            return local
-        except OSError:
-            key = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:16]
-            fallback = Path(user_cache_dir("kehu")) / key
-            fallback.mkdir(parents=True, exist_ok=True)
-            return fallback
+        return state_dir(self.root)
 

@@ -1,0 +1,164 @@
+"""When the index may answer without looking at the files again (docs/architecture.md,
+"Freshness").
+
+Looking costs: comparing every file of a 100 000-customer store takes seconds, and even the
+quick look (one stat per folder) took 0.7 s before every command. So the index trusts itself
+while nothing says otherwise, and knows in O(1) what could have changed behind its back:
+
+* kehu's own writes update the index as they happen (any process, one SQLite file);
+* git's own operations move HEAD: the index remembers the commit it last saw, and re-reads
+  exactly the paths ``git diff OLD NEW`` names (the hooks ``kehu init`` and ``kehu git-setup``
+  install do it at once; otherwise the next command does);
+* ``kehu.yaml`` is stat-ed (its settings are remembered with its size and mtime);
+* anything else (a hand edit in place, ``git stash``) is caught by the TUI's watcher, by
+  ``kehu check`` and ``kehu reindex``, by ``kehu edit``, and by a look at every folder at most
+  every ``RECHECK_EVERY`` seconds. Stores of up to ``SMALL_STORE_FILES`` files are compared
+  file by file before every command: that costs milliseconds, and nothing is ever missed.
+
+This module only reads (stat, a few small files): it is what ``kehu search`` pays before it
+answers, so it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..paths import CONFIG_FILE
+
+SMALL_STORE_FILES = 5_000  # up to here every command compares every file (~20 ms)
+RECHECK_EVERY = 300  # seconds: a bigger store's folders are looked at no more often than this
+
+
+def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Every record file below ``top`` with its (size, mtime_ns), and every folder's mtime;
+    paths relative to the store (``root_len`` characters of each absolute path cut off)."""
+    files: dict[str, tuple[int, int]] = {}
+    folders: dict[str, int] = {}
+
+    def walk(folder: str) -> None:
+        try:
+            entries = os.scandir(folder)
+            folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
+        except OSError:
+            return
+        with entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path)
+                elif entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
+                    st = entry.stat()
+                    files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
+
+    walk(top)
+    return files, folders
+
+
+def differences(on_disk: Mapping[str, tuple[int, int]], known: Mapping[str, tuple[int, int]]
+                ) -> tuple[list[str], list[str]]:
+    """Files whose (size, mtime) the index does not have, and indexed files no longer there."""
+    return [p for p, stat in on_disk.items() if known.get(p) != stat], [p for p in known if p not in on_disk]
+
+
+# --- what git did ------------------------------------------------------------------------
+
+def git_dir(root: Path) -> Path | None:
+    """The git directory of the repository holding ``root`` (a store may be a sub-folder of
+    one, or a worktree whose ``.git`` is a file naming its directory)."""
+    for folder in (root, *root.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            text = dot_git.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                path = Path(text[7:].strip())
+                return path if path.is_absolute() else (folder / path).resolve()
+            return None
+    return None
+
+
+def git_head(root: Path) -> str | None:
+    """The commit HEAD names, read from the repository's files (no ``git`` process: this runs
+    before every command). None outside a repository or before the first commit."""
+    gdir = git_dir(root)
+    if gdir is None:
+        return None
+    try:
+        head = (gdir / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    if not head.startswith("ref:"):
+        return head or None  # a detached HEAD names the commit itself
+    ref = head[4:].strip()
+    common = gdir
+    commondir = gdir / "commondir"  # a worktree keeps branches in the main repository
+    if commondir.is_file():
+        common = (gdir / commondir.read_text().strip()).resolve()
+    for base in (gdir, common):
+        try:
+            return (base / ref).read_text().strip() or None
+        except OSError:
+            continue
+    try:
+        with open(common / "packed-refs") as packed:
+            for line in packed:
+                if line.endswith(" " + ref + "\n"):
+                    return line.split(" ", 1)[0]
+    except OSError:
+        pass
+    return None
+
+
+def git_changed_paths(root: Path, old: str, new: str) -> list[str] | None:
+    """Record files (``.yaml`` under customers/, relative to the store) that differ between
+    two commits; None when git cannot tell (a commit gone after a rewrite, no git)."""
+    try:
+        result = subprocess.run(
+            ["git", "diff", "--name-only", "-z", "--no-renames", "--relative", old, new, "--", "customers"],
+            cwd=root, capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    if result.returncode != 0:
+        return None
+    return [p for p in result.stdout.split("\0") if p.endswith(".yaml")]
+
+
+# --- the signature the index remembers ----------------------------------------------------
+
+def config_stamp(root: Path) -> str:
+    """``kehu.yaml``'s size and mtime: its settings change when this does."""
+    try:
+        st = os.stat(root / CONFIG_FILE)
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def signature(root: Path) -> dict[str, str | None]:
+    """What the index compares with the store before it answers without looking."""
+    return {"head": git_head(root), "config": config_stamp(root)}
+
+
+def dump(sig: Mapping[str, str | None]) -> str:
+    return json.dumps(dict(sig), sort_keys=True)
+
+
+def load(text: str | None) -> dict[str, str | None]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def trusted(seen: Mapping[str, str | None], looked_at: float, now: Mapping[str, str | None]) -> bool:
+    """Whether the index may answer as it is: the store's signature is the one it saw when
+    it last looked, and that look is recent enough (``RECHECK_EVERY``)."""
+    return bool(seen) and dict(seen) == dict(now) and 0 <= time.time() - looked_at < RECHECK_EVERY

@@ -1,0 +1,116 @@
+"""Read-only answers from the index as plain dicts, without opening the store.
+
+``kehu search`` and the customer lists only read: when :mod:`.freshness` says the index is
+up to date, they answer from it directly, and the store (its settings' models, the plugins,
+the YAML parsers) is never imported. When it is not, the caller opens the store, whose
+``index`` catches up, and reads through :meth:`IndexReader.of` the same way.
+
+A customer here is the contract's JSON object of the profile (what ``model_dump(mode="json")``
+gives, stored as such by the index), so nothing is validated again on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..paths import state_dir
+from ..textsearch import normalise_query
+from . import freshness
+from .connection import INDEX_FILE
+from .schema import INDEX_VERSION
+
+if TYPE_CHECKING:
+    from . import Index
+
+
+def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
+    """The WHERE and ORDER BY of a search of the customers table, with its parameters; None
+    for a query with nothing to look for. One home for "what matches": the reader and the
+    index's own :meth:`Queries.search` both use it.
+
+    Three letters or more are looked up in a trigram full-text index; shorter queries (``zm``,
+    ``赵敏``) scan the short column of names, pinyin and tags only, which is fast enough.
+    """
+    text, _ = normalise_query(query)
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
+        where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
+    elif len(text) < 3:
+        where = "id IN (SELECT id FROM customers WHERE short LIKE ? ESCAPE '\\')"
+    else:
+        where = "search LIKE ? ESCAPE '\\'"
+    clause = (f" WHERE {where}"
+              " ORDER BY (lower(name)=?) DESC, (search LIKE ? ESCAPE '\\') DESC, sort_name, name, id LIMIT ?")
+    return clause, (like, text, like[1:], limit)
+
+
+class IndexReader:
+    """Plain-dict answers from an index that is up to date."""
+
+    def __init__(self, db: sqlite3.Connection, *, region: str) -> None:
+        self.db = db
+        self.region = region  # the store's phone region (kehu.yaml), for showing numbers
+
+    @classmethod
+    def of(cls, index: Index) -> IndexReader:
+        """A reader on an open store's index (which has just caught up with the files)."""
+        return cls(index.db, region=index.store.config.region)
+
+    @classmethod
+    def open_current(cls, root: Path) -> IndexReader | None:
+        """A reader on the store at ``root`` if its index is known to be up to date (see
+        :mod:`.freshness`) — reading the index and a few stats, nothing else — else None."""
+        path = state_dir(root, create=False) / INDEX_FILE
+        if not path.is_file():
+            return None
+        try:
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)  # it exists: nothing is created
+        except sqlite3.Error:
+            return None
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN"
+                                   " ('version', 'signature', 'settings', 'looked_at')"))
+            if meta.get("version") != str(INDEX_VERSION) or not _current(db, root, meta):
+                db.close()
+                return None
+        except sqlite3.Error:  # an index being created, or of another shape: the store decides
+            db.close()
+            return None
+        settings = freshness.load(meta.get("settings"))
+        return cls(db, region=str(settings.get("region") or "CN"))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Customers matching ``query`` (see :func:`search_clause`), best first."""
+        clause = search_clause(query, limit)
+        if clause is None:
+            return []
+        sql, params = clause
+        return [json.loads(data) for (data,) in self.db.execute("SELECT data FROM customers" + sql, params)]
+
+
+def _current(db: sqlite3.Connection, root: Path, meta: dict[str, str]) -> bool:
+    """Whether the index may answer for the store as it is now, without re-reading a file."""
+    if "settings" not in meta:
+        return False
+    few = db.execute("SELECT count(*) FROM (SELECT 1 FROM files LIMIT ?)",
+                     (freshness.SMALL_STORE_FILES + 1,)).fetchone()[0]
+    if few == 0:
+        return False  # never built
+    if few <= freshness.SMALL_STORE_FILES:  # a small store: every file compared, as a refresh would
+        if freshness.load(meta.get("signature")).get("config") != freshness.config_stamp(root):
+            return False
+        on_disk, _ = freshness.scan_tree(len(str(root)) + 1, str(root / "customers"))
+        known = {p: (s, m) for p, s, m in db.execute("SELECT path, size, mtime FROM files")}
+        changed, removed = freshness.differences(on_disk, known)
+        return not changed and not removed
+    return freshness.trusted(freshness.load(meta.get("signature")),
+                             float(meta.get("looked_at") or 0), freshness.signature(root))

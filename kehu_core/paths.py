@@ -1,0 +1,44 @@
+"""Where a store keeps what it is found by (its settings file) and its derived data (the
+index, the lock, the change journal).
+
+A module of its own, importing nothing heavy: ``kehu search`` finds the store and its index
+through it before it knows whether it needs the store at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+CONFIG_FILE = "kehu.yaml"  # a folder holding one is a store
+STATE_DIR = ".kehu"
+
+
+def state_dir(root: Path, *, create: bool = True) -> Path:
+    """``.kehu/`` in the store, or a folder in the user's cache when the store is read-only.
+
+    ``create=False`` only finds an existing one (a reader that must not write): the store's
+    own ``.kehu/`` if it is there, else the cache folder's path."""
+    local = root / STATE_DIR
+    if not create:
+        return local if local.is_dir() else _fallback(root, create=False)
+    try:
+        local.mkdir(exist_ok=True)
+        # a probe of its own: on one shared name, two processes opening the store at once
+        # could delete each other's, and the loser took the fallback (a lock of its own)
+        with tempfile.TemporaryFile(dir=local):
+            pass
+        return local
+    except OSError:
+        return _fallback(root, create=True)
+
+
+def _fallback(root: Path, *, create: bool) -> Path:
+    from platformdirs import user_cache_dir
+
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    folder = Path(user_cache_dir("kehu")) / key
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
