@@ -80,10 +80,10 @@ def _name(rng: random.Random) -> str:
 
 def _phone(rng: random.Random, english: bool) -> str:
     if english and rng.random() < 0.5:
-        block = rng.randint(100, 999)
-        if 600 <= block < 700:  # 076xx is the UK's pager range, not a mobile: a 077xx instead
-            block += 100
-        return f"+44 7{block} {rng.randint(100000, 999999)}"
+        number = f"+44 7{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
+        import phonenumbers  # only English names get a UK number: the few not in use become 07400s
+
+        return number if phonenumbers.is_valid_number(phonenumbers.parse(number)) else "+44 7400" + number[8:]
     prefix = rng.choice(["139", "138", "137", "158", "186", "133", "150", "189"])
     return f"+86{prefix}{rng.randint(10000000, 99999999)}"
 

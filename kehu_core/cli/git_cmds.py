@@ -54,7 +54,8 @@ def sync_cmd(ctx: Context, message: str | None, no_push: bool, as_json: bool) ->
 @click.command("git-setup")
 @pass_ctx
 def git_setup(ctx: Context) -> None:
-    """Install kehu's merge rules in this clone (after `git clone`, or when the venv moved)."""
+    """Install kehu's merge rules and index hooks in this clone (after `git clone`, or when
+    the venv moved)."""
     store = ctx.store
     root = store.root
     if not gitops.is_repo(root):
@@ -62,13 +63,15 @@ def git_setup(ctx: Context) -> None:
     changed = []
     if gitops.install_merge_driver(root):
         changed.append(f"merge driver: {gitops.driver_command()}")
+    changed += [f"git hook {name}: keeps the index up to date after git changes files"
+                for name in gitops.install_index_hooks(root)]
     for name, wanted in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
         if _ensure_lines(root / name, wanted):
             changed.append(f"{name}: added kehu's lines (commit it: `kehu sync` does)")
     for line in changed:
         click.echo(line)
     if not changed:
-        click.echo("already set up: merge driver, .gitattributes and .gitignore are in place")
+        click.echo("already set up: merge driver, index hooks, .gitattributes and .gitignore are in place")
 
 
 def _ensure_lines(path: Path, wanted: str) -> bool:

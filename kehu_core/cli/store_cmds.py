@@ -39,9 +39,11 @@ def check(ctx: Context) -> None:
 
 @click.command("reindex")
 @click.option("--rebuild", is_flag=True, help="Throw the index away and read every file again.")
+@click.option("--git", "from_git", is_flag=True,
+              help="Re-read only what git changed since the index last looked (what kehu's git hooks run).")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @pass_ctx
-def reindex(ctx: Context, rebuild: bool, paths: tuple[Path, ...]) -> None:
+def reindex(ctx: Context, rebuild: bool, from_git: bool, paths: tuple[Path, ...]) -> None:
     """Bring the index up to date by comparing every file (or rebuild it from scratch).
 
     Never needed for correctness of kehu's own writes; use it after editing files in place
@@ -50,6 +52,15 @@ def reindex(ctx: Context, rebuild: bool, paths: tuple[Path, ...]) -> None:
     for an editor hook (e.g. vim: autocmd BufWritePost */customers/* silent !kehu reindex %).
     """
     store = ctx.store
+    if from_git and not (paths or rebuild):
+        from ..index import Index
+
+        index = store.use_index(Index(store))  # no look at the whole store first
+        changed = index.catch_up_with_git()
+        if changed is None:  # git cannot tell (no commit seen before): look at the folders
+            changed = index.refresh(full=False)
+        click.echo(f"index up to date with git: {changed} file(s) re-read", err=True)
+        return
     if paths and not rebuild:
         from ..index import Index
 

@@ -123,7 +123,7 @@ class Refresher(IndexConnection):
                 if time.time() - last_full > FULL_SCAN_EVERY:
                     full = True
                 elif seen and seen.get("config") == now["config"] and seen.get("head") != now["head"]:
-                    count = self.catch_up_with_git(seen.get("head"), now["head"])
+                    count = self.catch_up_with_git()
                     if count is not None:
                         return count
                     full = False
@@ -142,10 +142,12 @@ class Refresher(IndexConnection):
             self._set_meta("settings", freshness.dump({"region": config.region}))
             self._set_meta("looked_at", str(time.time()))
 
-    def catch_up_with_git(self, old: str | None, new: str | None) -> int | None:
-        """Re-read exactly the record files git changed between commits ``old`` and ``new``
-        (a pull, a checkout, a rebase: what the git hooks call). None when git cannot tell
-        (no old commit, one that no longer exists): then the caller looks at the folders."""
+    def catch_up_with_git(self) -> int | None:
+        """Re-read exactly the record files git changed between the commit the index last saw
+        and HEAD (a pull, a checkout, a rebase: what the git hooks call). None when git cannot
+        tell (no commit seen, one that no longer exists): then the caller looks at the folders."""
+        old = freshness.load(self._meta("signature")).get("head")
+        new = freshness.git_head(self.store.root)
         if not old or not new:
             return None
         if old == new:

@@ -72,11 +72,55 @@ def install_merge_driver(root: Path) -> bool:
     return True
 
 
+INDEX_HOOKS = ("post-merge", "post-checkout", "post-rewrite")
+_HOOK_MARK = "# kehu: keep the store's index up to date with what git changed"
+
+
+def index_hook_script(root: Path) -> str:
+    """The hook that re-reads exactly the record files a pull, checkout or rebase changed,
+    so the next command answers at once. It names the interpreter kehu is installed in (as
+    the merge driver does) and the store relative to the repository, and never fails git."""
+    toplevel = Path(run(root, "rev-parse", "--show-toplevel").stdout.strip())
+    rel = root.resolve().relative_to(toplevel.resolve()).as_posix()
+    store = '"$(git rev-parse --show-toplevel)"' + ("" if rel == "." else f'/{shlex.quote(rel)}')
+    return (f"#!/bin/sh\n{_HOOK_MARK} (kehu git-setup)\n"
+            f"{shlex.quote(sys.executable)} -m kehu_core --store {store} reindex --git >/dev/null 2>&1 || true\n")
+
+
+def install_index_hooks(root: Path) -> list[str]:
+    """Install kehu's index hooks in this clone; a hook of the user's own is kept, and kehu's
+    line added to it. Returns the hooks that changed."""
+    hooks = Path(run(root, "rev-parse", "--git-path", "hooks").stdout.strip())
+    if not hooks.is_absolute():
+        hooks = root / hooks
+    hooks.mkdir(parents=True, exist_ok=True)
+    script = index_hook_script(root)
+    changed = []
+    for name in INDEX_HOOKS:
+        path = hooks / name
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        if _HOOK_MARK in text:
+            mine = [ln for ln in text.splitlines(keepends=True) if "kehu_core" in ln and "reindex --git" in ln]
+            wanted = script.splitlines(keepends=True)[-1]
+            if mine == [wanted]:
+                continue
+            text = "".join(wanted if ln in mine else ln for ln in text.splitlines(keepends=True))
+        elif text:  # the user's own hook: kehu's lines go at its end
+            text = text.rstrip("\n") + "\n" + "".join(script.splitlines(keepends=True)[1:])
+        else:
+            text = script
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o755)
+        changed.append(name)
+    return changed
+
+
 def init_repo(root: Path) -> None:
     toplevel = run(root, "rev-parse", "--show-toplevel").stdout.strip() if is_repo(root) else None
     if toplevel != str(root.resolve()):
         run(root, "init", "-q")
     install_merge_driver(root)
+    install_index_hooks(root)
     run(root, "add", "-A", ".")
     run(root, "commit", "-q", "-m", "kehu init: new store", "--allow-empty")
 
