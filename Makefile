@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kehu-installed
 
-.PHONY: install run test lint bench demo docs clean
+.PHONY: install run test lint bench demo docs translations clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ bench: install  ## the benchmark suite at N customers (default 10 000): `make be
 
 docs: install  ## the documentation site, strict (a broken link or anchor fails), into site/
 	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+translations: install  ## re-extract messages, update the zh_CN/en catalogs, compile (docs/translating.md)
+	$(PY) scripts/translations.py
 
 demo: install
 	$(PY) scripts/make_demo.py records

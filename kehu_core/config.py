@@ -190,6 +190,12 @@ class StoreConfig(BaseModel):
     credit: CreditSettings = Field(default_factory=CreditSettings)
     confidential: ConfidentialSettings = Field(default_factory=ConfidentialSettings)
     visits: VisitSettings = Field(default_factory=VisitSettings)
+    language: str | None = Field(
+        default=None,
+        description="the language of kehu's help, messages and TUI for this store: zh_CN or en; "
+                    "--lang and KEHU_LANG win over it, and without it LANGUAGE, LC_ALL, LC_MESSAGES "
+                    "or LANG decide (docs/translating.md)",
+    )
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "
@@ -204,6 +210,15 @@ class StoreConfig(BaseModel):
                 f"schema_version {value} is newer than this kehu understands ({SCHEMA_VERSION}); "
                 "upgrade kehu"
             )
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        from .i18n import LANGUAGES, normalize
+
+        if value is not None and normalize(value) is None:
+            raise ValueError(f"expected one of {', '.join(LANGUAGES)}")
         return value
 
     @field_validator("region")

@@ -25,7 +25,12 @@ CLI_MD = ROOT / "docs" / "reference" / "cli.md"
 
 
 def root_command() -> click.Command:
+    from kehu_core import i18n
     from kehu_core.cli import cli
+    from kehu_core.cli.localize import localize
+
+    i18n.set_language("en")  # the reference is in English, whatever the locale
+    localize(cli)
 
     return cli
 

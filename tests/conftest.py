@@ -51,6 +51,17 @@ TODAY = dt.date(2026, 11, 20)
 
 
 @pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests read kehu's English, whatever the machine's locale (a test of another language
+    sets it itself): LANGUAGE comes first of the environment variables gettext reads."""
+    from kehu_core import i18n
+
+    monkeypatch.setenv("LANGUAGE", "en")
+    monkeypatch.delenv("KEHU_LANG", raising=False)
+    i18n.defer(None)
+
+
+@pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEHU_TODAY", TODAY.isoformat())
 

@@ -38,6 +38,9 @@ def test_wheel_installs_and_runs_on_its_bundled_demo_store(tmp_path: Path) -> No
     help_run = subprocess.run([str(kehu), "--help"], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert help_run.returncode == 0, help_run.stderr
     assert "customer" in help_run.stdout and "search" in help_run.stdout
+    chinese = subprocess.run([str(kehu), "--help"], capture_output=True, text=True, cwd=tmp_path,
+                             env={**env, "LANG": "zh_CN.UTF-8"})
+    assert chinese.stdout.startswith("用法："), chinese.stderr  # the compiled catalog is in the wheel
 
     where = subprocess.run([str(py), "-c", "import kehu_core, kehu_plugins, kehu_tui; print(kehu_core.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path, env=env)

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import __version__
+from .. import __version__, i18n
 from ..clock import parse_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError
+from ..i18n import _
+from .localize import localize, use_kehu_catalog
 
 if TYPE_CHECKING:
     from ..index.reader import IndexReader
@@ -54,8 +56,9 @@ class Context:
 
             path, is_demo = resolve_store_path(self._store_path)
             if is_demo:
-                click.echo(f"kehu: no {CONFIG_FILE} in {Path.cwd()} or above: working on the demo store "
-                           f"(a copy at {path}); `kehu init PATH` makes a store of your own", err=True)
+                click.echo("kehu: " + _("no {config} in {folder} or above: working on the demo store "
+                                        "(a copy at {path}); `kehu init PATH` makes a store of your own").format(
+                    config=CONFIG_FILE, folder=Path.cwd(), path=path), err=True)
             self._resolved = path
         return self._resolved
 
@@ -122,6 +125,64 @@ class _Debug:
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         _Debug.on = True
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--lang``: already applied by :func:`run` (before any help was built); checked here."""
+    if value is None:
+        return
+    if i18n.normalize(value) is None:
+        raise click.BadParameter(_("unknown language {value!r}: kehu speaks {languages}").format(
+            value=value, languages=", ".join(i18n.LANGUAGES)))
+    if i18n.normalize(value) != i18n.language():
+        i18n.set_language(value)
+
+
+#: root options that take a value (the language is looked for before click parses the line)
+_VALUED_ROOT_OPTIONS = ("--store", "--today", "--lang", "--identity")
+
+
+def _root_options(argv: list[str]) -> dict[str, str]:
+    """The root options given before the command (``--lang``, ``--store``, ``--demo``)."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("-") or token == "--":
+            break
+        name, eq, value = token.partition("=")
+        if name in _VALUED_ROOT_OPTIONS:
+            if not eq:
+                i += 1
+                value = argv[i] if i < len(argv) else ""
+            found[name] = value
+        elif name == "--demo":
+            found[name] = "1"
+        i += 1
+    return found
+
+
+def _language_chooser(argv: list[str]) -> Any:
+    """How :mod:`kehu_core.i18n` chooses the language for this command line: ``--lang``,
+    ``KEHU_LANG``, the store's ``language:``, the environment (looked at on the first string
+    translated)."""
+
+    def choose() -> str:
+        options = _root_options(argv)
+        if i18n.normalize(options.get("--lang")) or i18n.normalize(os.environ.get("KEHU_LANG")):
+            return i18n.choose(options.get("--lang"))
+        store: Path | None = None
+        if "--demo" not in options:
+            explicit = options.get("--store") or os.environ.get("KEHU_STORE")
+            if explicit:
+                store = Path(explicit)
+            else:
+                from ..discovery import find_store
+
+                store = find_store(Path.cwd())
+        return i18n.choose(options.get("--lang"), i18n.store_language(store))
+
+    return choose
 
 
 class FailurePrinter(logging.Handler):
@@ -209,10 +270,15 @@ class KehuGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in BUILTIN_COMMANDS:
-            return self.builtin(cmd_name)
+            return localize(self.builtin(cmd_name))
         if cmd_name not in self.commands:
             self.add_plugin_commands()
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        return localize(command) if command is not None else None
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        localize(self)  # the root's own options (its commands are localized as they are looked up)
+        super().format_help(ctx, formatter)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self.add_plugin_commands()
@@ -240,16 +306,22 @@ class KehuGroup(click.Group):
          "to you (default: $KEHU_IDENTITY; see docs/confidential.md).",
 )
 @click.option(
+    "--lang", metavar="LANG", is_eager=True, expose_value=False, callback=_set_lang,
+    help="The language of kehu's help, messages and TUI: zh_CN (中文) or en (default: $KEHU_LANG, "
+         "else `language:` in kehu.yaml, else LANGUAGE, LC_ALL, LC_MESSAGES or LANG).",
+)
+@click.option(
     "--debug", is_flag=True, is_eager=True, expose_value=False, callback=_set_debug,
     help="Show the Python traceback of an error or a plugin failure (for bug reports).",
 )
-@click.version_option(__version__, package_name="kehu")  # not read from the metadata: quicker
+# not read from the metadata (quicker); the message given, so --version translates nothing
+@click.version_option(__version__, package_name="kehu", message="%(prog)s, version %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None,
         identity: Path | None) -> None:
     """kehu (客户): customer records as YAML files in git."""
     if demo and store_path is not None:
-        raise click.UsageError("--demo and --store (or KEHU_STORE) name two stores; give one")
+        raise click.UsageError(_("--demo and --store (or KEHU_STORE) name two stores; give one"))
     extra = ctx.obj.get("extra_plugins") if isinstance(ctx.obj, dict) else None  # from run()
     if demo:
         from ..discovery import demo_working_copy
@@ -265,6 +337,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     ones, their ``register_commands`` included, as ``open_store(..., extra_plugins=...)`` does;
     what :mod:`kehu_core.testing` passes for a plugin that is not installed."""
     _Debug.on = False
+    i18n.defer(_language_chooser(sys.argv[1:] if argv is None else list(argv)))
     group = cli
     if extra_plugins:  # their commands go on a copy of the command tree, for this run only
         import copy
@@ -279,7 +352,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         code = group.main(args=argv, prog_name="kehu", standalone_mode=False,
                           obj={"extra_plugins": extra_plugins} if extra_plugins else None)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(_("aborted"), err=True)
         return 1
     except click.ClickException as exc:
         _traceback(exc)
@@ -307,8 +380,8 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         if _Debug.on:
             _traceback(exc)
         else:
-            click.echo(f"kehu: internal error: {type(exc).__name__}: {exc} "
-                       "(run with --debug for the traceback)", err=True)
+            click.echo("kehu: " + _("internal error: {error} (run with --debug for the traceback)").format(
+                error=f"{type(exc).__name__}: {exc}"), err=True)
         return 1
     return code if isinstance(code, int) else 0
 
@@ -324,3 +397,6 @@ def main() -> None:
         sys.exit(run())
     except BrokenPipeError:
         os._exit(0)
+
+
+use_kehu_catalog()  # after the root group is built: its decorators translate nothing at import

@@ -1,0 +1,114 @@
+"""Click in the user's language.
+
+A command's help is written in English in the code (its docstring, ``help=``); that text is
+the message id. Click builds commands when their module is imported, before kehu knows the
+language, so :func:`localize` translates a command tree when it is looked up: the help, short
+help and epilog of each command and the help of each option, from the English text kept aside
+(so a later change of language translates again, and the English is never lost).
+
+Click's own words ("Usage:", "Options:", its error messages) go through ``gettext.gettext`` in
+its modules; :func:`use_kehu_catalog` points them at kehu's catalog, which carries their
+translations too (scripts/translations.py extracts them from click's sources).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+
+import click
+
+from .. import i18n
+
+_SOURCE = "_kehu_english"  # attribute holding a command's or option's English texts
+_LANG = "_kehu_language"  # the language a command's texts are in
+
+
+def help_id(text: str | None) -> str | None:
+    """The message id of a help text: as click shows it (dedented, up to a ``\\f``)."""
+    if not text:
+        return None
+    return inspect.cleandoc(text).partition("\f")[0].strip() or None
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a translated help (for the list of commands)."""
+    paragraph = " ".join(text.split("\n\n")[0].split())
+    for mark in ("。", "；"):
+        if mark in paragraph:
+            return paragraph.split(mark)[0]
+    return paragraph
+
+
+def _english(obj: object, fields: tuple[str, ...]) -> dict[str, str | None]:
+    source = obj.__dict__.get(_SOURCE)
+    if source is None:
+        source = {f: help_id(getattr(obj, f, None)) for f in fields}
+        obj.__dict__[_SOURCE] = source
+    return source
+
+
+def _translated(text: str | None) -> str | None:
+    return i18n._(text) if text else text
+
+
+def localize(command: click.Command) -> click.Command:
+    """``command`` and its subcommands with their texts in the current language."""
+    language = i18n.language()
+    if command.__dict__.get(_LANG) == language:
+        return command
+    english = _english(command, ("help", "short_help", "epilog"))
+    for field, text in english.items():
+        setattr(command, field, _translated(text))
+    if english["short_help"] is None and command.help and command.help != english["help"]:
+        # click shortens a help to its first words at spaces; Chinese has none between words
+        command.short_help = first_sentence(command.help)
+    for param in command.params:
+        if isinstance(param, click.Option):
+            param.help = _translated(_english(param, ("help",))["help"])
+    if getattr(command, "_help_option", None) is not None:
+        command._help_option = None  # click keeps its --help option, made in the language of its day
+    command.__dict__[_LANG] = language
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            localize(sub)
+    return command
+
+
+def english_texts(command: click.Command) -> Iterator[str]:
+    """Every English help text of ``command`` and its subcommands (for the catalog)."""
+    for field, text in _english(command, ("help", "short_help", "epilog")).items():
+        del field
+        if text:
+            yield text
+    for param in command.params:
+        if isinstance(param, click.Option):
+            text = _english(param, ("help",))["help"]
+            if text:
+                yield text
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                yield from english_texts(sub)
+
+
+#: words click translates with a variable (``_(extra["required"])``), so the extractor misses them
+CLICK_WORDS = (i18n.N_("required"),)
+
+#: click's modules that translate their words with ``gettext.gettext``
+CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
+
+
+def use_kehu_catalog() -> None:
+    """Click's own words through kehu's catalog (and its language) rather than the stdlib's
+    global gettext domain, which knows neither."""
+    import importlib
+
+    for name in CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = i18n._  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = i18n.ngettext  # type: ignore[attr-defined]

@@ -1,0 +1,195 @@
+"""kehu speaks the user's language: gettext catalogs, the language chosen, locale formats.
+
+Every user-facing string goes through :func:`_` (or :func:`ngettext`); a string defined at
+import time (a table header, a binding, a constant) is marked with :func:`N_` and translated
+where it is shown. Click's help texts need no marking: ``kehu_core.cli.localize`` translates a
+command's help, short help and option help when the command is looked up, taking the English
+text as the message id. The catalogs are ``kehu_core/locale/LANG/LC_MESSAGES/kehu.po`` (and the
+compiled ``.mo`` shipped in the wheel); ``make translations`` re-extracts and updates them
+(docs/translating.md).
+
+Which language (the first that says one; docs/translating.md#which-language):
+
+1. ``kehu --lang LANG``
+2. ``KEHU_LANG``
+3. ``language:`` in the store's kehu.yaml
+4. ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` (gettext's own order)
+5. English
+
+This module is imported by ``kehu --version``: it imports only the standard library, and
+Babel (for dates and amounts in the user's locale) only when a number or a date is formatted.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from decimal import Decimal
+
+DOMAIN = "kehu"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: The languages kehu has catalogs for (the first is the language of the source strings).
+LANGUAGES = ("en", "zh_CN")
+DEFAULT = "en"
+#: What the environment variables are read for, in gettext's order.
+ENV_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+class _State:
+    language: str | None = None
+    translation: _gettext.NullTranslations | None = None
+    #: how to choose the language when a string is first translated (set by ``kehu``'s run)
+    chooser: Callable[[], str] | None = None
+
+
+def normalize(value: str | None) -> str | None:
+    """``zh``, ``zh_CN``, ``zh-CN``, ``zh_CN.UTF-8``, ``zh-Hans`` → ``zh_CN``; ``en_US`` → ``en``;
+    ``C``/``POSIX`` → ``en``; a language kehu has no catalog for → None."""
+    if not value:
+        return None
+    code = value.strip().split(".")[0].split("@")[0].replace("-", "_")
+    if code in ("C", "POSIX"):
+        return "en"
+    base = code.split("_")[0].lower()
+    if base == "zh":
+        return "zh_CN"  # the one Chinese catalog (simplified): zh_TW readers get it too
+    if base == "en":
+        return "en"
+    return None
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> str | None:
+    """The language the environment asks for (``LANGUAGE`` may list several: ``zh_CN:en``)."""
+    environ = os.environ if environ is None else environ
+    for var in ENV_VARS:
+        value = environ.get(var)
+        if not value:
+            continue
+        for part in value.split(":"):
+            found = normalize(part)
+            if found:
+                return found
+        if var != "LANGUAGE":  # the first set of LC_ALL, LC_MESSAGES, LANG decides, as in C
+            return None
+    return None
+
+
+def choose(cli: str | None = None, store_language: str | None = None,
+           environ: Mapping[str, str] | None = None) -> str:
+    """The language by the documented order (module docstring); unknown names are skipped."""
+    environ = os.environ if environ is None else environ
+    for candidate in (cli, environ.get("KEHU_LANG"), store_language):
+        found = normalize(candidate)
+        if found:
+            return found
+    return from_environment(environ) or DEFAULT
+
+
+def set_language(language: str | None) -> str:
+    """Use ``language`` (any spelling :func:`normalize` reads; None: the environment's) from now
+    on; returns the language used."""
+    chosen = normalize(language) or from_environment() or DEFAULT
+    _State.language = chosen
+    _State.translation = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[chosen], fallback=True)
+    _State.chooser = None
+    return chosen
+
+
+def defer(chooser: Callable[[], str] | None) -> None:
+    """Choose the language with ``chooser`` when a string is first translated (so a command
+    that prints nothing translatable, ``kehu --version``, never looks for the store's
+    kehu.yaml); None: from the environment."""
+    _State.language = None
+    _State.translation = None
+    _State.chooser = chooser
+
+
+def language() -> str:
+    """The language in use (chosen now if it was not yet)."""
+    if _State.language is None:
+        chooser = _State.chooser
+        set_language(chooser() if chooser else choose())
+    return _State.language  # type: ignore[return-value]
+
+
+def _translation() -> _gettext.NullTranslations:
+    if _State.translation is None:
+        language()
+    return _State.translation  # type: ignore[return-value]
+
+
+def _(message: str) -> str:
+    """``message`` in the user's language (itself when there is no translation)."""
+    if not message:
+        return message
+    return _translation().gettext(message)
+
+
+gettext = _
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translation().ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it now (it is translated where it
+    is shown, with :func:`_`): for strings defined at import time."""
+    return message
+
+
+def is_chinese() -> bool:
+    return language() == "zh_CN"
+
+
+# --- the store's language -----------------------------------------------------------------------
+
+
+def store_language(store_root: Path | None) -> str | None:
+    """``language:`` in ``store_root/kehu.yaml`` (None when there is none or it cannot be read:
+    the store itself reports a broken kehu.yaml when it opens)."""
+    if store_root is None:
+        return None
+    config = store_root / "kehu.yaml"
+    try:
+        text = config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "language" not in text:  # most stores: no YAML parsed at start-up
+        return None
+    try:
+        from .yamlio import load_scan
+
+        data: Any = load_scan(config)
+    except Exception:  # noqa: BLE001 - a broken kehu.yaml is reported by the store, not here
+        return None
+    value = data.get("language") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+# --- dates and amounts in the user's locale (Babel, imported on first use) -----------------------
+
+
+def _babel_locale() -> str:
+    return "zh_Hans_CN" if is_chinese() else "en_US"
+
+
+def format_date(day: dt.date, format: str = "medium") -> str:
+    """A date as the user's locale writes it (``2026年11月20日``, ``Nov 20, 2026``)."""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(day, format=format, locale=_babel_locale())
+
+
+def format_decimal(value: Decimal | float | int, places: int = 2) -> str:
+    """A number with the locale's grouping and ``places`` decimals (``1,234.50``)."""
+    from babel.numbers import format_decimal as babel_format_decimal
+
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return babel_format_decimal(value, format=pattern, locale=_babel_locale())

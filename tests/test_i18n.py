@@ -1,0 +1,231 @@
+"""kehu speaks the user's language (issue 19 item 3): complete catalogs, the language chosen
+by --lang, KEHU_LANG, kehu.yaml and the environment, help entirely in one language."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from babel.messages.pofile import read_po
+
+from kehu_core import i18n
+
+from .conftest import kehu
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import translations  # noqa: E402
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def test_every_message_of_the_code_has_a_zh_CN_translation() -> None:
+    """Extracted from the code as `make translations` does: a new _() string, help text or
+    option without its Chinese fails here, named."""
+    lacking = translations.missing("zh_CN")
+    assert lacking == [], (f"{len(lacking)} messages lack a zh_CN translation: run `make translations`, "
+                           f"fill in msgstr in kehu_core/locale/zh_CN/LC_MESSAGES/kehu.po, run it again. "
+                           f"First: {lacking[:10]}")
+
+
+def test_the_shipped_mo_files_are_the_po_files_compiled() -> None:
+    assert translations.stale_mo() == []
+
+
+def _fields(text: str) -> set[str]:
+    return set(re.findall(r"\{[^{}]*\}", text)) | set(re.findall(r"%\(\w+\)s", text))
+
+
+def test_translations_keep_every_placeholder() -> None:
+    """A translation that drops or misspells {name} would raise or lie when formatted."""
+    with translations.po_path("zh_CN").open("rb") as f:
+        catalog = read_po(f)
+    wrong = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        for text in strings:
+            if text and _fields(text) != _fields(ids[-1]) and _fields(text) != _fields(ids[0]):
+                wrong.append((ids[0], text))
+    assert wrong == []
+
+
+# --- which language ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("zh_CN.UTF-8", "zh_CN"), ("zh", "zh_CN"), ("zh-Hans", "zh_CN"), ("zh_TW", "zh_CN"),
+    ("en_US.UTF-8", "en"), ("C", "en"), ("POSIX", "en"), ("fr_FR.UTF-8", None), ("", None),
+])
+def test_language_names(given: str, expected: str | None) -> None:
+    assert i18n.normalize(given) == expected
+
+
+def test_environment_in_gettext_order() -> None:
+    assert i18n.from_environment({"LANGUAGE": "fr:zh_CN", "LANG": "en_US.UTF-8"}) == "zh_CN"
+    assert i18n.from_environment({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}) == "zh_CN"
+    assert i18n.from_environment({"LC_MESSAGES": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert i18n.from_environment({"LANG": "de_DE.UTF-8"}) is None
+    assert i18n.choose(environ={"LANG": "de_DE.UTF-8"}) == "en"
+
+
+def _store_with_language(path: Path, language: str | None) -> Path:
+    kehu("init", str(path), "--no-git")
+    if language:
+        config = path / "kehu.yaml"
+        config.write_text(config.read_text(encoding="utf-8") + f"language: {language}\n", encoding="utf-8")
+    return path
+
+
+def _speaks(output: str) -> str:
+    if "用法" in output and "Usage" not in output:
+        return "zh_CN"
+    if "Usage" in output and "用法" not in output:
+        return "en"
+    raise AssertionError(output)
+
+
+def test_the_order_lang_then_kehu_lang_then_kehu_yaml_then_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chinese = _store_with_language(tmp_path / "zh", "zh_CN")
+    plain = _store_with_language(tmp_path / "plain", None)
+    monkeypatch.delenv("LANGUAGE")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert _speaks(kehu("customer", "--help", store=plain).out) == "en"
+    assert _speaks(kehu("customer", "--help", store=chinese).out) == "zh_CN"  # kehu.yaml > LANG
+    monkeypatch.setenv("KEHU_LANG", "en")
+    assert _speaks(kehu("customer", "--help", store=chinese).out) == "en"  # KEHU_LANG > kehu.yaml
+    assert _speaks(kehu("--lang", "zh_CN", "customer", "--help", store=plain).out) == "zh_CN"  # --lang first
+    monkeypatch.delenv("KEHU_LANG")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert _speaks(kehu("customer", "--help", store=plain).out) == "zh_CN"
+    monkeypatch.chdir(chinese)  # the store found from the working folder counts too
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert _speaks(kehu("customer", "--help").out) == "zh_CN"
+
+
+def test_an_unknown_language_is_a_usage_error(tmp_path: Path) -> None:
+    result = kehu("--lang", "klingon", "check", store=tmp_path)
+    assert result.code == 2
+    assert "unknown language 'klingon': kehu speaks en, zh_CN" in result.err
+
+
+def test_an_unknown_language_in_kehu_yaml_is_reported_by_check(tmp_path: Path) -> None:
+    store = _store_with_language(tmp_path / "s", "klingon")
+    result = kehu("check", store=store)
+    assert result.code == 1
+    assert "language" in result.err and "zh_CN" in result.err
+
+
+# --- help entirely in one language ---------------------------------------------------------------
+
+#: words that stay as they are in Chinese help: names of formats, standards, tools and kehu's
+#: own identifiers (field names, rule names, file names), which a user types as they are
+KEPT = {
+    "kehu", "yaml", "git", "json", "csv", "xlsx", "vcard", "ics", "icalendar", "bom", "utf", "tui",
+    "abc", "rfm", "clv", "google", "zhaomin", "zm", "id", "e", "vim", "autocmd", "bufwritepost", "silent", "j2",
+    "sms", "email", "wechat", "textual", "python", "uuid", "tags", "a", "b", "c", "d", "w", "m", "y",
+    "auto", "sheet", "greeting", "birthday", "festival", "winback", "outbox", "tiering", "expire",
+    "purchase", "zh", "cn", "en", "lapse", "days", "also", "known", "rate", "per",
+    "minute", "outreach", "as", "of", "age", "age-keygen", "credit", "default", "paid", "conflicts", "purchases",
+    "segments", "today", "language", "customers", "google-csv", "points", "reindex",
+}
+
+
+def _command_names() -> set[str]:
+    from kehu_core.cli import cli
+
+    names: set[str] = set()
+
+    def visit(command: click.Command) -> None:
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                names.add(name)
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    visit(sub)
+
+    visit(cli)
+    return names
+
+
+def _foreign_words(text: str) -> list[str]:
+    """Latin words left once identifiers are taken out: option names, $VARS, `code`, METAVARS,
+    file names, kehu's own words (KEPT)."""
+    text = re.sub(r"\n {4,}", "", text)  # a wrapped line goes on (click breaks long Chinese anywhere)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\[[^\]]*\|[^\]]*\]", " ", text)  # a choice: [name|id|revenue]
+    text = re.sub(r"\[(默认|default)[：:][^\]]*\]", " ", text)  # a default value is data
+    text = re.sub(r"(?<![\w-])--?[\w-]+", " ", text)  # --store, -h, --MM-DD
+    text = re.sub(r"\$\w+", " ", text)
+    text = re.sub(r"[\w./*%=+-]*[./_*=][\w./*%=+-]*", " ", text)  # kehu.yaml, path:line, tiering.as_of
+    words = re.findall(r"[A-Za-z][A-Za-z-]*", text)
+    kept = KEPT | _command_names()
+    return [w for w in words if not w.isupper() and w.lower() not in kept]
+
+
+def _all_help(argv_prefix: list[str]) -> dict[str, str]:
+    """`kehu ... COMMAND --help` for every command of the tree (in this process)."""
+    from kehu_core.cli import cli
+
+    out = {}
+
+    def visit(command: click.Command, path: list[str]) -> None:
+        out[" ".join(path)] = kehu(*argv_prefix, *path, "--help").out
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    visit(sub, [*path, name])
+
+    visit(cli, [])
+    return out
+
+
+def _run_kehu_process(env_lang: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "KEHU_LANG")}
+    env["LANG"] = env_lang
+    result = subprocess.run([sys.executable, "-m", "kehu_core", *args], capture_output=True, text=True,
+                            env=env, check=True)
+    return result.stdout
+
+
+def test_kehu_help_under_a_chinese_locale_is_entirely_chinese() -> None:
+    out = _run_kehu_process("zh_CN.UTF-8", "--help")
+    assert out.startswith("用法：")
+    assert _foreign_words(out) == []
+
+
+def test_kehu_help_under_an_english_locale_is_entirely_english() -> None:
+    out = _run_kehu_process("en_US.UTF-8", "--help")
+    assert out.startswith("Usage:")
+    assert set(CJK.findall(out)) <= _english_glosses()  # only those of the English help (客户, 投诉)
+
+
+def _english_glosses() -> set[str]:
+    """The Chinese written in the English messages themselves (客户, 投诉, 赵敏 ...)."""
+    return {run for m in translations.template() if m.id
+            for text in ([m.id] if isinstance(m.id, str) else m.id) for run in CJK.findall(text)}
+
+
+def test_every_command_help_is_chinese_with_lang_zh() -> None:
+    helps = _all_help(["--lang", "zh_CN"])
+    assert len(helps) > 40
+    foreign = {path: words for path, out in helps.items() if (words := _foreign_words(out))}
+    assert foreign == {}
+
+
+def test_every_command_help_is_english_by_default() -> None:
+    helps = _all_help([])
+    glosses = _english_glosses()
+    leaked = {path: sorted(set(CJK.findall(re.sub(r"\[default: [^\]]*\]", "", out))) - glosses)
+              for path, out in helps.items()}
+    assert {p: w for p, w in leaked.items() if w} == {}
