@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
+_LOGIN = re.compile(r"[A-Za-z0-9._-]+\Z")  # a login is a path segment of kehu serve's URLs
 
 
 class PluginSettings(BaseModel):
@@ -169,6 +170,45 @@ class VisitSettings(BaseModel):
     purchases_on_card: int = Field(5, ge=1, le=20, description="last purchases a card lists")
 
 
+class ServeUser(BaseModel):
+    """One login of ``kehu serve`` (``serve: users:`` in kehu.yaml): a rep, who sees and edits
+    the customers they own, or a supervisor, who sees and edits everyone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rep: str | None = Field(None, min_length=1, description="the owner name of the rep's customers")
+    supervisor: bool = Field(False, description="sees and edits every customer")
+    name: str | None = Field(None, min_length=1,
+                             description="who the change journal names (default: the rep, else the login)")
+
+    @model_validator(mode="after")
+    def _rep_or_supervisor(self) -> ServeUser:
+        if bool(self.rep) == bool(self.supervisor):
+            raise ValueError("give either rep: NAME (a rep) or supervisor: true, not both or neither")
+        return self
+
+    @property
+    def who(self) -> str:
+        return self.name or self.rep or ""
+
+
+class ServeSettings(BaseModel):
+    """``serve:`` in kehu.yaml: who may log in to ``kehu serve`` (docs/serve.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    htpasswd: str = Field(min_length=1, description="the htpasswd file (bcrypt); absolute or relative to the store")
+    users: dict[str, ServeUser] = Field(default_factory=dict)
+
+    @field_validator("users")
+    @classmethod
+    def _plain_logins(cls, value: dict[str, ServeUser]) -> dict[str, ServeUser]:
+        for login in value:
+            if not _LOGIN.match(login):
+                raise ValueError(f"{login!r}: a login is letters, digits, '.', '_' or '-'")
+        return value
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -196,6 +236,7 @@ class StoreConfig(BaseModel):
                     "--lang and KEHU_LANG win over it, and without it LANGUAGE, LC_ALL, LC_MESSAGES "
                     "or LANG decide (docs/translating.md)",
     )
+    serve: ServeSettings | None = Field(None, description="kehu serve: the htpasswd file and its users")
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import json
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -30,6 +29,7 @@ from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
 from ..models import Customer
 from ..yamlio import new_file_mode
+from .vcards import vcard_of
 
 if TYPE_CHECKING:
     from ..plugins import Exporter
@@ -40,9 +40,6 @@ LIST_SEP = "; "
 # The seed's sheet columns, so an exported purchase list imports back as it is.
 PURCHASE_HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "联系电话", "收货地址", "购买商品", "成交金额",
                    "购物赠品", "会员级别", "是否付款", "应付日期"]
-_VCARD_FIELDS = {"id", "name", "phones", "emails", "addresses", "organization", "title", "nickname",
-                 "birthday", "tags", "notes"}
-_X_NAME = re.compile(r"^[a-z0-9_]+$")
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -196,67 +193,6 @@ class VCardExporter:
             for customer in customers:
                 handle.write(vcard_of(customer))
         return len(customers)
-
-
-def vcard_of(customer: Customer) -> str:
-    import vobject
-
-    card = vobject.vCard()
-    data = customer.model_dump(mode="json")
-    card.add("fn").value = customer.name
-    family, given = _split_name(customer.name)
-    card.add("n").value = vobject.vcard.Name(family=family, given=given)
-    card.add("uid").value = customer.id
-    for pos, phone in enumerate(customer.phones):
-        line = card.add("tel")
-        line.value = phone
-        line.type_param = ["CELL", "VOICE", "pref"] if pos == 0 else ["VOICE"]
-    for pos, email in enumerate(customer.emails):
-        line = card.add("email")
-        line.value = email
-        line.type_param = ["INTERNET", "pref"] if pos == 0 else ["INTERNET"]
-    for address in customer.addresses:
-        card.add("adr").value = vobject.vcard.Address(street=address)
-    if customer.organization:
-        card.add("org").value = [customer.organization]
-    if customer.title:
-        card.add("title").value = customer.title
-    if customer.nickname:
-        card.add("nickname").value = customer.nickname
-    if customer.birthday:
-        card.add("bday").value = customer.birthday
-    if customer.tags:
-        card.add("categories").value = list(customer.tags)
-    if customer.notes:
-        card.add("note").value = customer.notes
-    odd: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in _VCARD_FIELDS or value in (None, [], {}, "") or (key == "do_not_contact" and not value):
-            continue
-        if _X_NAME.match(key):
-            card.add("x-kehu-" + key.replace("_", "-")).value = _x_value(value)
-        else:
-            odd[key] = value
-    if odd:  # field names a vCard property cannot carry (其他字段, "a b")
-        card.add("x-kehu-extra-fields").value = json.dumps(odd, ensure_ascii=False)
-    return card.serialize()
-
-
-def _x_value(value: Any) -> str:
-    """Text as it is, unless it would read back as another type; everything else as JSON."""
-    if isinstance(value, str):
-        try:
-            json.loads(value)
-        except ValueError:
-            return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _split_name(name: str) -> tuple[str, str]:
-    if any("\u3400" <= ch <= "\u9fff" for ch in name) or " " not in name.strip():
-        return name, ""  # Chinese names are not split: 欧阳娜娜 has a two-character surname
-    given, _, family = name.strip().rpartition(" ")
-    return family, given
 
 
 class IcsExporter:

@@ -1,0 +1,135 @@
+"""A customer as a vCard: the one home of how kehu writes one, for ``kehu export --format
+vcard`` and for ``kehu serve`` (the phone's address book).
+
+``kehu import`` reads the cards back (:mod:`kehu_core.services.importing.vcard`): kehu
+fields without a vCard property travel as ``X-KEHU-<FIELD>``, so an export imports back into
+kehu unchanged.
+
+Versions: 3.0 (what iPhone and Android contacts import, and what Apple's CardDAV client wants)
+and 4.0 (RFC 6350: ``TEL`` as a ``tel:`` URI, lower-case types, ``BDAY`` in the basic format,
+the pinyin sort key as ``SORT-AS`` on ``N``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..models import Customer
+from ..textsearch import sort_key
+
+#: fields written as vCard properties of their own (the rest go as X-KEHU-<FIELD>)
+VCARD_FIELDS = frozenset({"id", "name", "phones", "emails", "addresses", "organization", "title", "nickname",
+                          "birthday", "tags", "notes"})
+_X_NAME = re.compile(r"^[a-z0-9_]+$")
+#: the year Apple's contacts write for a birthday without one (``X-APPLE-OMIT-YEAR``)
+APPLE_NO_YEAR = "1604"
+
+
+def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
+             computed: Mapping[str, Any] | None = None, note: str | None = None,
+             uid: str | None = None, sort_as: bool = False) -> str:
+    """``customer`` as one vCard.
+
+    ``version``: "3.0" or "4.0"; ``apple``: a birthday without a year in Apple's form
+    (1604 with ``X-APPLE-OMIT-YEAR``), which iOS shows, instead of ``--MM-DD``;
+    ``computed``: values kehu computes (tier ...) as ``X-KEHU-<KEY>``, never read back as
+    fields; ``note``: the NOTE instead of the customer's notes; ``uid``: the UID instead of
+    the customer's id (a contact made on a phone keeps the phone's UID); ``sort_as``: the
+    name's pinyin as a sort key (``SORT-AS`` in 4.0, ``X-PHONETIC-LAST-NAME``, which iOS and
+    Android list by), so 赵敏 is listed under Z.
+    """
+    import vobject
+
+    four = version == "4.0"
+    card = vobject.vCard()
+    if four:
+        card.add("version").value = "4.0"
+    data = customer.model_dump(mode="json")
+    card.add("fn").value = customer.name
+    family, given = split_name(customer.name)
+    name = card.add("n")
+    name.value = vobject.vcard.Name(family=family, given=given)
+    phonetic = sort_key(customer.name) if sort_as else ""
+    if sort_as and phonetic != customer.name.lower():
+        if four:
+            name.params["SORT-AS"] = [phonetic]
+        card.add("x-phonetic-last-name").value = phonetic
+    card.add("uid").value = uid or customer.id
+    for pos, phone in enumerate(customer.phones):
+        line = card.add("tel")
+        if four:
+            line.value = f"tel:{phone}"
+            line.params["VALUE"] = ["uri"]
+            line.type_param = ["cell", "voice", "pref"] if pos == 0 else ["voice"]
+        else:
+            line.value = phone
+            line.type_param = ["CELL", "VOICE", "pref"] if pos == 0 else ["VOICE"]
+    for pos, email in enumerate(customer.emails):
+        line = card.add("email")
+        line.value = email
+        if four:
+            if pos == 0:
+                line.params["PREF"] = ["1"]
+        else:
+            line.type_param = ["INTERNET", "pref"] if pos == 0 else ["INTERNET"]
+    for address in customer.addresses:
+        card.add("adr").value = vobject.vcard.Address(street=address)
+    if customer.organization:
+        card.add("org").value = [customer.organization]
+    if customer.title:
+        card.add("title").value = customer.title
+    if customer.nickname:
+        card.add("nickname").value = customer.nickname
+    if customer.birthday:
+        _birthday(card, customer.birthday, four=four, apple=apple)
+    if customer.tags:
+        card.add("categories").value = list(customer.tags)
+    text = customer.notes if note is None else note
+    if text:
+        card.add("note").value = text
+    odd: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in VCARD_FIELDS or value in (None, [], {}, "") or (key == "do_not_contact" and not value):
+            continue
+        if _X_NAME.match(key):
+            card.add("x-kehu-" + key.replace("_", "-")).value = x_value(value)
+        else:
+            odd[key] = value
+    if odd:  # field names a vCard property cannot carry (其他字段, "a b")
+        card.add("x-kehu-extra-fields").value = json.dumps(odd, ensure_ascii=False)
+    for key, value in (computed or {}).items():
+        if value not in (None, "", [], {}):
+            card.add("x-kehu-" + key.replace("_", "-")).value = x_value(value)
+    return card.serialize()
+
+
+def _birthday(card: Any, birthday: str, *, four: bool, apple: bool) -> None:
+    line = card.add("bday")
+    if birthday.startswith("--"):  # no year
+        if apple:
+            line.value = f"{APPLE_NO_YEAR}{birthday[1:]}"
+            line.params["X-APPLE-OMIT-YEAR"] = [APPLE_NO_YEAR]
+        else:
+            line.value = "--" + birthday[2:].replace("-", "") if four else birthday
+    else:
+        line.value = birthday.replace("-", "") if four else birthday
+
+
+def x_value(value: Any) -> str:
+    """Text as it is, unless it would read back as another type; everything else as JSON."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    if any("\u3400" <= ch <= "\u9fff" for ch in name) or " " not in name.strip():
+        return name, ""  # Chinese names are not split: 欧阳娜娜 has a two-character surname
+    given, _, family = name.strip().rpartition(" ")
+    return family, given
