@@ -22,12 +22,13 @@ from kehu_core.cli import BUILTIN_COMMANDS
 from kehu_core.demo import generate
 
 #: What neither command needs: the TUI, reports, sends, imports and exports, calendars and
-#: holidays, templates, Rich (search prints tab-separated lines when piped).
+#: holidays, templates, Rich (search prints tab-separated lines when piped), kehu serve (Radicale).
 NOT_FOR_SEARCH = [
     "textual", "kehu_tui", "jinja2", "holidays", "openpyxl", "python_calamine", "vobject", "icalendar",
     "reportlab", "rich", "kehu_core.reports", "kehu_core.services.outreach",
     "kehu_core.services.importing", "kehu_core.services.exporting", "kehu_core.services.dedupe",
     "pyrage",  # confidential fields are decrypted only where shown (kehu_core.confidential)
+    "radicale", "bcrypt", "kehu_core.serve", "kehu_core.services.vcards",
 ]
 
 #: ``kehu --version`` opens no store: no pydantic models, no plugins, no index either.

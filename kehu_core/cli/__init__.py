@@ -86,6 +86,11 @@ class Context:
                 return reader
         return IndexReader.of(self.store.index)
 
+    @property
+    def today_given(self) -> bool:
+        """The day was given (``--today``, ``KEHU_TODAY``) rather than the system's."""
+        return self._today is not None or bool(os.environ.get("KEHU_TODAY"))
+
     def at(self, day: dt.date | None) -> dt.date:
         """A command's own ``--today``/``--as-of``: the store works at that day for the whole
         command (plugins, reminders and reports alike); without it, the store's day."""
@@ -225,6 +230,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "search": "customers:search",
     "segment": "send_cmds:segment_group",
     "send": "send_cmds:send",
+    "serve": "serve_cmds:serve_cmd",
     "sync": "git_cmds:sync_cmd",
     "tui": "store_cmds:tui",
     "undo": "undo_cmds:undo",

@@ -223,7 +223,8 @@ class IcsExporter:
         return len(events)
 
 
-def _event(uid: str, day: dt.date, summary: str, description: str | None = None) -> Any:
+def day_event(uid: str, day: dt.date, summary: str, description: str | None = None) -> Any:
+    """An all-day event (icalendar) that does not make the person busy."""
     from icalendar import Event
 
     event = Event()
@@ -251,7 +252,7 @@ def birthday_events(customer: Customer, first_year: int, last_year: int) -> list
         solar = parse_solar(customer.birthday)
         # a year-less birthday starts in 2000, a leap year, so --02-29 is a real first day
         start = dt.date(solar.year or 2000, solar.month, solar.day)
-        event = _event(f"birthday-{customer.id}@kehu", start, f"{customer.name} 生日", _contact_line(customer))
+        event = day_event(f"birthday-{customer.id}@kehu", start, f"{customer.name} 生日", _contact_line(customer))
         if (solar.month, solar.day) == (2, 29):
             event.add("rrule", {"freq": "yearly", "bymonth": 2, "bymonthday": -1})
         else:
@@ -261,7 +262,7 @@ def birthday_events(customer: Customer, first_year: int, last_year: int) -> list
         chinese = parse_lunar(customer.lunar_birthday).chinese
         window = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
         for birthday in birthdays(None, customer.lunar_birthday, *window):
-            events.append(_event(f"lunar-birthday-{customer.id}-{birthday.day:%Y%m%d}@kehu", birthday.day,
+            events.append(day_event(f"lunar-birthday-{customer.id}-{birthday.day:%Y%m%d}@kehu", birthday.day,
                                  f"{customer.name} 农历生日（{chinese}）", _contact_line(customer)))
     return events
 
@@ -280,9 +281,14 @@ def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> 
     for reminder in due_reminders(store, today, today + dt.timedelta(days=days)):
         if reminder.customer_id not in ids or reminder.rule in ("birthday", "lunar-birthday"):
             continue  # birthdays are already there, as events of their own
-        events.append(_event(f"reminder-{reminder.key}@kehu", reminder.due,
-                             f"{reminder.customer_name}: {reminder.title}", reminder.detail))
+        events.append(reminder_event(reminder))
     return events
+
+
+def reminder_event(reminder: Any) -> Any:
+    """A reminder (kehu_core.reminder_engine) as an all-day event on its due day."""
+    return day_event(f"reminder-{reminder.key}@kehu", reminder.due, f"{reminder.customer_name}: {reminder.title}",
+                     reminder.detail)
 
 
 # --- registry -------------------------------------------------------------------------------

@@ -1,0 +1,169 @@
+"""``kehu serve`` at scale: ``python bench/serve.py --customers 10000``.
+
+A generated store (bench/storegen.py) copied once to ``$KEHU_BENCH_DIR/serve-<n>`` with every
+customer given to one rep (王芳), so that rep's address book holds them all; the real
+``kehu serve`` in its own process on a free 127.0.0.1 port, and real WebDAV requests as a
+phone makes them the first time:
+
+- PROPFIND Depth 1 of the address book (every href and ETag), then addressbook-multiget of
+  every card in requests of ``--chunk`` hrefs (DAVx5 asks for 10 at a time, iOS more);
+- the same again (a second phone, or the next full sync): warm;
+- after a restart of the server (rendered cards come from the index's table);
+- a sync-collection (RFC 6578) right after one edit made with ``kehu customer set``: how
+  long, and how many cards it returns (the goal: only that one).
+
+Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.storegen import BENCH_DIR, ensure_store  # noqa: E402
+
+REP = "王芳"
+LOGIN, PASSWORD = "wangfang", "bench-password"
+NS = {"d": "DAV:", "card": "urn:ietf:params:xml:ns:carddav"}
+DAY = "2026-11-20"
+
+
+def serve_store(customers: int) -> Path:
+    """The generated store with every customer owned by REP, and the serve: settings."""
+    import bcrypt
+
+    from kehu_core.store import open_store
+
+    root = BENCH_DIR / f"serve-{customers}"
+    if (root / ".serve-ready").exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(ensure_store(customers), root, ignore=shutil.ignore_patterns(".kehu"))
+    store = open_store(root, today=DAY)
+    with store.lock():
+        for row in store.index.list(order="id"):
+            if row.customer.owner != REP:
+                store.update_customer(row.customer.id, {"owner": REP})
+    with (root / "kehu.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(f"serve:\n  htpasswd: users.htpasswd\n  users:\n    {LOGIN}: {{rep: {REP}}}\n")
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    (root / "users.htpasswd").write_text(f"{LOGIN}:{hashed}\n")
+    (root / ".serve-ready").touch()
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import requests
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(root), "serve", "--port", str(port)],
+                               env={**os.environ, "KEHU_TODAY": DAY}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=5)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("kehu serve did not start")
+
+
+def fetch_all(session, book: str, chunk: int) -> tuple[float, float, int]:
+    """(seconds of the PROPFIND, seconds of all multigets, cards fetched)."""
+    start = time.perf_counter()
+    answer = session.request("PROPFIND", book, headers={"Depth": "1"},
+                             data='<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>')
+    hrefs = [r.findtext("d:href", namespaces=NS) for r in ET.fromstring(answer.content).findall("d:response", NS)]
+    hrefs = [h for h in hrefs if h and h.endswith(".vcf")]
+    listed = time.perf_counter() - start
+    start = time.perf_counter()
+    cards = 0
+    for first in range(0, len(hrefs), chunk):
+        body = ('<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav">'
+                "<d:prop><d:getetag/><card:address-data/></d:prop>"
+                + "".join(f"<d:href>{h}</d:href>" for h in hrefs[first:first + chunk])
+                + "</card:addressbook-multiget>")
+        answer = session.request("REPORT", book, headers={"Depth": "1"}, data=body.encode())
+        cards += answer.content.count(b"BEGIN:VCARD")
+    return listed, time.perf_counter() - start, cards
+
+
+def sync(session, book: str, token: str = "") -> tuple[str, list[str]]:
+    body = ('<d:sync-collection xmlns:d="DAV:"><d:sync-token>' + token
+            + "</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>")
+    tree = ET.fromstring(session.request("REPORT", book, headers={"Depth": "1"}, data=body.encode()).content)
+    return (tree.findtext("d:sync-token", namespaces=NS) or "",
+            [r.findtext("d:href", namespaces=NS) or "" for r in tree.findall("d:response", NS)])
+
+
+def main() -> None:
+    import requests
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10000)
+    parser.add_argument("--chunk", type=int, default=100, help="hrefs per addressbook-multiget")
+    args = parser.parse_args()
+    root = serve_store(args.customers)
+    # a fresh index: the first server start pays for building it, as on a new machine
+    shutil.rmtree(root / ".kehu", ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(root), "reindex"], check=True,
+                   env={**os.environ, "KEHU_TODAY": DAY}, capture_output=True)
+    session = requests.Session()
+    session.auth = (LOGIN, PASSWORD)
+    session.headers["User-Agent"] = "DAVx5/4.4 (bench)"
+    rows = []
+    process, url = start(root)
+    book = f"{url}{LOGIN}/contacts/"
+    try:
+        for label in ("first fetch (cards rendered)", "second fetch (warm)"):
+            listed, got, cards = fetch_all(session, book, args.chunk)
+            rows.append((label, listed, got, cards))
+    finally:
+        process.terminate()
+        process.wait()
+    process, url = start(root)
+    book = f"{url}{LOGIN}/contacts/"
+    try:
+        listed, got, cards = fetch_all(session, book, args.chunk)
+        rows.append(("after a restart (cards from the index)", listed, got, cards))
+        token, _ = sync(session, book)
+        victim = next(root.glob("customers/*/*/customer.yaml")).parent.name
+        subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(root), "customer", "set", victim,
+                        "title=店长"], check=True, env={**os.environ, "KEHU_TODAY": DAY}, capture_output=True)
+        start_sync = time.perf_counter()
+        _, changed = sync(session, book, token)
+        sync_time = time.perf_counter() - start_sync
+    finally:
+        process.terminate()
+        process.wait()
+    print(f"kehu serve, {REP}'s address book, {args.customers} customers, multiget {args.chunk} per request\n")
+    print("| fetch | PROPFIND Depth 1 | addressbook-multiget (all) | total | cards |")
+    print("|---|---|---|---|---|")
+    for label, listed, got, cards in rows:
+        print(f"| {label} | {listed:.2f} s | {got:.2f} s | {listed + got:.2f} s | {cards} |")
+    print(f"\nsync-collection after one `kehu customer set`: {sync_time:.2f} s, "
+          f"{len(changed)} card(s) returned ({', '.join(changed)})")
+
+
+if __name__ == "__main__":
+    main()

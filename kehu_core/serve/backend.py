@@ -1,0 +1,339 @@
+"""kehu as Radicale's storage (``[storage] type = kehu_core.serve.backend``).
+
+The collections, for each login of kehu.yaml ``serve: users:``::
+
+    /<login>/             the principal
+    /<login>/contacts/    the address book: a rep's customers (a supervisor: everyone), read-write
+    /<login>/calendar/    the calendar: reminders, birthdays, complaint deadlines, read-only
+
+Nothing is stored by Radicale: a card is made from the customer's files when it is asked for,
+and a card sent back is a change of the customer made through the store
+(:mod:`kehu_core.serve.cards`). A collection is created or deleted by nobody; a contact
+deleted on the phone is refused (403) and comes back with the next sync: kehu never deletes a
+customer from a phone (docs/serve.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from radicale import item as radicale_item
+from radicale import pathutils, storage, types
+
+from ..clock import resolve_today
+from ..errors import KehuError
+from . import cards as card_rules
+from .scope import ADDRESS_BOOK, CALENDAR, Refused, Scope, request, scope_of, served
+
+SYNC_PREFIX = "http://kehu.invalid/ns/sync/"
+KEEP_TOKENS = 20  # sync states kept per collection
+
+
+def _http_date(seconds: float) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+class Folder(storage.BaseCollection):
+    """The root and a login's principal: plain collections holding collections."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def get_meta(self, key: str | None = None) -> Any:
+        return {} if key is None else None
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        raise Refused(403, "kehu serve: the collections are kehu's; nothing here can be changed")
+
+    @property
+    def last_modified(self) -> str:
+        return _http_date(os.stat(served().store.root / "kehu.yaml").st_mtime)
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        return []
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        return [(href, None) for href in hrefs]
+
+    def has_uid(self, uid: str) -> bool:
+        return False
+
+    @property
+    def etag(self) -> str:
+        return f'"{hashlib.sha256(self._path.encode()).hexdigest()}"'
+
+    def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        raise Refused(403, "kehu serve: contacts go in the address book (contacts/)")
+
+    def delete(self, href: str | None = None) -> None:
+        raise Refused(403, "kehu serve: the collections are kehu's and are never deleted")
+
+
+class _KehuCollection(Folder):
+    """What the address book and the calendar share: the items of one login, computed once
+    per index generation and day, and the sync states (RFC 6578)."""
+
+    tag_name = ""
+
+    def __init__(self, path: str, scope: Scope) -> None:
+        super().__init__(path)
+        self.scope = scope
+
+    # the items, each (href, uid, revision), and their texts ------------------------------
+
+    def _state(self) -> dict[str, str]:
+        """href → revision of every item."""
+        raise NotImplementedError
+
+    def _items(self, hrefs: Iterable[str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
+        raise NotImplementedError
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        for _href, item in self._items(list(self._state())):
+            if item is not None:
+                yield item
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        return self._items(list(dict.fromkeys(hrefs)))
+
+    @property
+    def etag(self) -> str:
+        state = json.dumps(self._state(), sort_keys=True)
+        digest = hashlib.sha256(f"{self.path}|{request().apple}|{state}".encode()).hexdigest()
+        return f'"{digest}"'
+
+    @property
+    def last_modified(self) -> str:
+        return _http_date(os.stat(served().store.root / "kehu.yaml").st_mtime)
+
+    def _item(self, href: str, text: str, uid: str, modified: float | None = None) -> radicale_item.Item:
+        component = "VCARD" if self.tag_name == "VADDRESSBOOK" else "VEVENT"
+        name = "VCARD" if self.tag_name == "VADDRESSBOOK" else "VCALENDAR"
+        return radicale_item.Item(collection_path=self.path, collection=self, href=href, text=text, uid=uid,
+                                  name=name, component_name=component,
+                                  last_modified=_http_date(modified or os.stat(served().store.root / "kehu.yaml")
+                                                           .st_mtime))
+
+    # sync-collection (RFC 6578) -----------------------------------------------------------
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """The token of the current state, and the hrefs changed (or gone) since ``old_token``:
+        each state is kept under ``.kehu/serve/sync/`` as href → revision."""
+        state = self._state()
+        text = json.dumps(state, sort_keys=True)
+        name = hashlib.sha256(f"{self.path}|{text}".encode()).hexdigest()
+        folder = served().store.state_dir / "serve" / "sync" / self.path.replace("/", "--")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.json"
+        if not path.exists():
+            tmp = folder / f".{name}.tmp"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+            kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+            for old in kept[:-KEEP_TOKENS]:
+                with contextlib.suppress(FileNotFoundError):
+                    old.unlink()
+        token = SYNC_PREFIX + name
+        if not old_token:
+            return token, list(state)
+        old_name = old_token.removeprefix(SYNC_PREFIX)
+        old_path = folder / f"{old_name}.json"
+        if not old_token.startswith(SYNC_PREFIX) or len(old_name) != 64 or not old_path.is_file():
+            raise ValueError(f"unknown or expired sync token {old_token!r}")
+        old = json.loads(old_path.read_text(encoding="utf-8"))
+        changed = [href for href, revision in state.items() if old.get(href) != revision]
+        changed += [href for href in old if href not in state]
+        return token, changed
+
+
+class AddressBook(_KehuCollection):
+    """A login's customers as vCards."""
+
+    tag_name = "VADDRESSBOOK"
+
+    def get_meta(self, key: str | None = None) -> Any:
+        scope = self.scope
+        title = f"{scope.owner}的客户" if scope.owner else "全部客户"
+        meta = {"tag": "VADDRESSBOOK", "D:displayname": f"kehu {title}",
+                "CR:addressbook-description": f"kehu: {title}"}
+        return meta if key is None else meta.get(key)
+
+    def _book(self) -> dict[str, card_rules.Card]:
+        store = served().store
+        cache = store.index.plugin_cache("serve")
+        key = ("book", store.today, self.scope.owner)
+        book = cache.get(key)
+        if book is None:
+            customers = [row.customer for row in store.index.list(owner=self.scope.owner, order="id")]
+            book = cache[key] = {card.href: card for card in card_rules.cards_of(store, customers)}
+        return book
+
+    def _state(self) -> dict[str, str]:
+        return {href: card.revision for href, card in self._book().items()}
+
+    def card(self, href: str) -> card_rules.Card | None:
+        """The card at ``href``, found without the whole book when it is ``<id>.vcf``."""
+        store = served().store
+        cache = store.index.plugin_cache("serve")
+        book = cache.get(("book", store.today, self.scope.owner))
+        if book is not None:
+            return book.get(href)
+        stem = href.removesuffix(".vcf")
+        try:
+            customer = store.get(stem) if href.endswith(".vcf") and store.exists(stem) else None
+        except KehuError:
+            customer = None
+        if customer is not None and self.scope.sees(customer.owner) and card_rules.href_of(customer) == href:
+            return card_rules.cards_of(store, [customer])[0]
+        return self._book().get(href)
+
+    def _items(self, hrefs: Iterable[str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
+        store = served().store
+        book = self._book() if not isinstance(hrefs, list) or len(hrefs) != 1 else None
+        found = [(href, (book.get(href) if book is not None else self.card(href))) for href in hrefs]
+        texts = card_rules.render(store, [c for _, c in found if c is not None], request().apple)
+        for href, card in found:
+            if card is None:
+                yield href, None
+                continue
+            yield href, self._item(href, texts[card.customer.id], card.uid, _mtime(store, card.customer.id))
+
+    def has_uid(self, uid: str) -> bool:
+        return any(card.uid == uid for card in self._book().values())
+
+    def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        store = served().store
+        old = self.card(href)
+        text = item.serialize()
+        if old is None:
+            customer = card_rules.create(store, self.scope, href, text)
+            replaced = None
+        else:
+            replaced = self._item(href, old.text(store, request().apple), old.uid)
+            customer = card_rules.edit(store, self.scope, old.customer, text)
+        fresh = card_rules.cards_of(store, [store.get(customer.id)])[0]
+        new = self._item(fresh.href, fresh.text(store, request().apple), fresh.uid, _mtime(store, customer.id))
+        return new, replaced
+
+    def delete(self, href: str | None = None) -> None:
+        if href is None:
+            raise Refused(403, "kehu serve: the address book is kehu's and is never deleted")
+        raise Refused(403, "kehu serve never deletes a customer from a phone: the contact comes back with "
+                           "the next sync. To take a customer off a rep's phone, give them to another rep "
+                           "(kehu customer set ID owner=NAME or kehu handover)")
+
+
+def _mtime(store: Any, customer_id: str) -> float | None:
+    try:
+        return os.stat(store.customer_file(customer_id)).st_mtime
+    except OSError:
+        return None
+
+
+class Calendar(_KehuCollection):
+    """A login's reminders, birthdays and complaint deadlines (read-only)."""
+
+    tag_name = "VCALENDAR"
+
+    def get_meta(self, key: str | None = None) -> Any:
+        scope = self.scope
+        title = f"{scope.owner}的提醒" if scope.owner else "全部提醒"
+        meta = {"tag": "VCALENDAR", "D:displayname": f"kehu {title}",
+                "C:supported-calendar-component-set": "VEVENT",
+                "C:calendar-description": "kehu: 提醒、生日、节日问候、拜访与投诉期限 (read-only)"}
+        return meta if key is None else meta.get(key)
+
+    def _events(self) -> dict[str, Any]:
+        from .events import calendar_items
+
+        store = served().store
+        cache = store.index.plugin_cache("serve")
+        key = ("calendar", store.today, self.scope.owner)
+        events = cache.get(key)
+        if events is None:
+            events = cache[key] = {item.href: item for item in calendar_items(store, self.scope)}
+        return events
+
+    def _state(self) -> dict[str, str]:
+        return {href: hashlib.sha1(item.text.encode()).hexdigest() for href, item in self._events().items()}
+
+    def _items(self, hrefs: Iterable[str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
+        events = self._events()
+        for href in hrefs:
+            event = events.get(href)
+            yield href, None if event is None else self._item(href, event.text, event.uid)
+
+    def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        raise Refused(403, "kehu serve: the calendar is read-only; reminders are done or snoozed in kehu")
+
+    def delete(self, href: str | None = None) -> None:
+        raise Refused(403, "kehu serve: the calendar is read-only; reminders are done or snoozed in kehu")
+
+
+class Storage(storage.BaseStorage):
+    """Radicale's storage: the collections above, over the store kehu serve was started on."""
+
+    def discover(self, path: str, depth: str = "0", child_context_manager: Any = None,
+                 user_groups: Any = frozenset()) -> Iterable[types.CollectionOrItem]:
+        sane = pathutils.strip_path(pathutils.sanitize_path(path))
+        parts = sane.split("/") if sane else []
+        found: list[types.CollectionOrItem] = []
+        if not parts:
+            found.append(Folder(""))
+            if depth != "0":
+                found += [Folder(login) for login in served().settings.users]
+            return found
+        scope = scope_of(parts[0])
+        if scope is None or len(parts) > 3:
+            return []
+        if len(parts) == 1:
+            found.append(Folder(parts[0]))
+            if depth != "0":
+                found += [AddressBook(f"{parts[0]}/{ADDRESS_BOOK}", scope), Calendar(f"{parts[0]}/{CALENDAR}", scope)]
+            return found
+        kind = {ADDRESS_BOOK: AddressBook, CALENDAR: Calendar}.get(parts[1])
+        if kind is None:
+            return []
+        collection = kind(f"{parts[0]}/{parts[1]}", scope)
+        if len(parts) == 3:
+            return [item for _href, item in collection.get_multi([parts[2]]) if item is not None]
+        found.append(collection)
+        if depth != "0":
+            found += list(collection.get_all())
+        return found
+
+    def move(self, item: radicale_item.Item, to_collection: storage.BaseCollection, to_href: str) -> None:
+        raise Refused(403, "kehu serve: contacts cannot be moved")
+
+    def create_collection(self, href: str, items: Any = None, props: Any = None) -> Any:
+        raise Refused(403, "kehu serve: the collections are kehu's; none can be created")
+
+    @contextlib.contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
+        """One request at a time on the store; a write also holds the store's lock, so the
+        If-Match check and the write see the same files as ``kehu`` commands do."""
+        state = served()
+        with state.lock:
+            store = state.store
+            if not state.fixed_today:  # a server running past midnight moves to the new day
+                store.today = resolve_today(None, store.config.today)
+            if mode == "w":
+                with store.lock():
+                    store.index.refresh()
+                    yield
+            else:
+                store.index.refresh()
+                yield
+
+    def verify(self) -> bool:
+        return True

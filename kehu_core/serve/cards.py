@@ -1,0 +1,232 @@
+"""A customer as the phone sees them, and a card coming back from the phone.
+
+The card of a customer is made from a *source*: the profile, what plugins compute (tier,
+points), the latest interactions and what is due next (in the NOTE). Its *revision* is a hash
+of the source: the sync state of an address book (RFC 6578) is the revision of each card, and
+a card is rendered (vobject, ~0.5 ms) only when its revision is new; rendered cards are kept
+in a table of the index (derived data), so a restarted server does not render 10 000 again.
+
+Coming back, only what a phone edits is taken (the name, phones, emails, addresses and the
+note above the kehu block); the rest of the card (tags, tier, X-KEHU- values) is kehu's and
+changed only in kehu, because a phone app that drops a property it does not show must not
+erase it from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import KehuError, RecordError
+from ..services.sync import describe_interaction
+from ..services.vcards import vcard_of
+from .scope import Refused, Scope
+
+if TYPE_CHECKING:
+    from ..models import Customer
+    from ..store import Store
+
+#: the line that starts what kehu adds to the NOTE (taken off again when the card comes back)
+NOTE_MARK = "—— kehu ——"
+RECENT = 3  # interactions shown in the NOTE
+#: the values of plugins a card carries as X-KEHU-<KEY> (read-only on the phone)
+COMPUTED = ("tier", "points")
+#: bump when what a card holds changes: every card is rendered again
+CARD_FORMAT = "1"
+_TABLE = ("serve", "cards", ("revision", "apple", "standard"))
+
+
+@dataclass
+class Card:
+    """One customer in an address book."""
+
+    customer: Customer
+    href: str
+    uid: str
+    computed: dict[str, Any]
+    note: str | None
+    revision: str
+
+    def text(self, store: Store, apple: bool) -> str:
+        return render(store, [self], apple)[self.customer.id]
+
+
+def href_of(customer: Customer) -> str:
+    """Where the card lives in the address book: ``<id>.vcf``, or the name the phone gave a
+    contact it created (kept in ``vcard_href``)."""
+    return getattr(customer, "vcard_href", None) or f"{customer.id}.vcf"
+
+
+def note_of(customer: Customer, recent: list[dict[str, Any]], due: dict[str, Any] | None) -> str | None:
+    """The customer's notes, then kehu's block: the latest interactions and what is due."""
+    lines = []
+    for item in recent:
+        lines.append(f"{item.get('date')} {describe_interaction(item)}")
+    block = []
+    if lines:
+        block.append("最近: " + "\n      ".join(lines))
+    if due:
+        block.append(f"待办: {due['due']} {due['title']}")
+    parts = [customer.notes] if customer.notes else []
+    if block:
+        parts.append(NOTE_MARK + "\n" + "\n".join(block))
+    return "\n\n".join(parts) or None
+
+
+def own_note(note: str | None) -> str | None:
+    """The note as the person wrote it: kehu's block taken off."""
+    if not note:
+        return None
+    text = note.replace("\r\n", "\n")
+    index = text.find(NOTE_MARK)
+    if index >= 0:
+        text = text[:index]
+    return text.strip() or None
+
+
+def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
+    """The cards of these customers (one query for their interactions, one pass of the plugins)."""
+    values = store.plugins.values_many(store, customers) if customers else []
+    recent = _recent(store, [c.id for c in customers])
+    out = []
+    for customer, value in zip(customers, values, strict=True):
+        computed = {k: value[k] for k in COMPUTED if value.get(k) not in (None, "")}
+        note = note_of(customer, recent.get(customer.id, []), value.get("next_reminder"))
+        source = json.dumps([customer.model_dump(mode="json"), computed, note], ensure_ascii=False,
+                            sort_keys=True, default=str)
+        revision = hashlib.sha1(f"{CARD_FORMAT}|{source}".encode()).hexdigest()
+        uid = getattr(customer, "vcard_uid", None) or customer.id
+        out.append(Card(customer, href_of(customer), uid, computed, note, revision))
+    return out
+
+
+def _recent(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The latest interaction of each kind of each customer, newest first, ``RECENT`` of them."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for first in range(0, len(ids), 500):
+        for cid, data in store.index.selected_histories(ids[first:first + 500], latest=True):
+            found.setdefault(cid, []).append(json.loads(data))
+    return {cid: sorted(items, key=lambda i: (str(i.get("date")), str(i.get("id"))), reverse=True)[:RECENT]
+            for cid, items in found.items()}
+
+
+def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
+    """The vCard text of each card (by customer id): 3.0 for Apple, else 4.0; from the table
+    of rendered cards when its revision is there, else rendered and kept."""
+    table = store.index.plugin_table(*_TABLE)
+    stamp = f"cards-{CARD_FORMAT}"
+    kept = table.get(stamp, [c.customer.id for c in cards]) or {}
+    out: dict[str, str] = {}
+    fresh: dict[str, tuple[str, str | None, str | None]] = {}
+    column = 1 if apple else 2
+    for card in cards:
+        row = kept.get(card.customer.id)
+        if row is not None and row[0] == card.revision and row[column]:
+            out[card.customer.id] = row[column]
+            continue
+        text = vcard_of(card.customer, version="3.0" if apple else "4.0", apple=apple, computed=card.computed,
+                        note=card.note if card.note is not None else "", uid=card.uid, sort_as=True)
+        out[card.customer.id] = text
+        other = row[3 - column] if row is not None and row[0] == card.revision else None
+        fresh[card.customer.id] = (card.revision, text, other) if apple else (card.revision, other, text)
+    if fresh:
+        table.put(stamp, fresh)
+    return out
+
+
+# --- a card coming back ---------------------------------------------------------------------
+
+
+def read_card(text: str) -> Any:
+    """The contact of a vCard the phone sent, as ``kehu import`` reads one (Refused if kehu
+    cannot read it)."""
+    import vobject
+
+    from ..services.importing.vcard import contact_from_card, join_soft_breaks
+
+    try:
+        card = vobject.readOne(join_soft_breaks(text.replace("\r\n", "\n").replace("\n", "\r\n")),
+                               ignoreUnreadable=False)
+        return contact_from_card(card, "the card")
+    except Exception as exc:  # vobject raises many kinds for broken input
+        raise Refused(400, f"kehu cannot read this vCard: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+
+
+def _reasons(exc: KehuError) -> str:
+    if isinstance(exc, RecordError):
+        return "; ".join(p.message for p in exc.problems)
+    return str(exc)
+
+
+def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
+    """A card of an existing customer came back: its name, phones, emails, addresses and note
+    become a change of the customer's file (validated; Refused with the reason if not)."""
+    contact = read_card(text)
+    fields = contact.fields
+    changes: dict[str, Any] = {
+        "phones": fields.get("phones") or [],
+        "emails": fields.get("emails") or [],
+        "addresses": fields.get("addresses") or [],
+        "notes": own_note(fields.get("notes")),
+    }
+    name = (fields.get("name") or "").strip()
+    if name and name != customer.name:
+        changes["name"] = name
+    try:
+        with store.change(f"via CardDAV by {scope.who}", scope.who):
+            return store.update_customer(customer.id, changes)
+    except KehuError as exc:
+        raise Refused(422, f"{customer.id} ({customer.name}): {_reasons(exc)}; nothing was changed") from None
+
+
+#: the fields a contact made on a phone brings into a new customer
+NEW_FIELDS = ("name", "phones", "emails", "addresses", "organization", "title", "nickname", "birthday", "tags")
+
+
+def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
+    """A contact made on the phone: a new customer owned by the rep, unless the store already
+    has someone with the same phone or email (as ``kehu customer add``: 409, naming them)."""
+    from pydantic import ValidationError
+
+    from ..problems import validation_problems
+    from ..services import dedupe
+
+    contact = read_card(text)
+    data: dict[str, Any] = {k: contact.fields[k] for k in NEW_FIELDS if contact.fields.get(k) not in (None, "", [])}
+    note = own_note(contact.fields.get("notes"))
+    if note:
+        data["notes"] = note
+    data["id"] = store.new_customer_id()
+    if scope.owner:
+        data["owner"] = scope.owner
+    uid = str(getattr(read_uid(text), "value", "") or "")
+    if uid and uid != data["id"]:
+        data["vcard_uid"] = uid
+    if href != f"{data['id']}.vcf":
+        data["vcard_href"] = href
+    data["created"] = store.today
+    try:
+        customer = store.customer_model.model_validate(data, context={"region": store.config.region})
+    except ValidationError as exc:
+        reasons = "; ".join(p.message for p in validation_problems(exc, "(new)"))
+        raise Refused(422, f"not a customer kehu can add: {reasons}; nothing was added") from None
+    try:
+        with store.change(f"via CardDAV by {scope.who}", scope.who):
+            return dedupe.add_customer(store, customer)
+    except dedupe.DuplicateCustomer as exc:
+        raise Refused(409, str(exc).replace(" or add with --allow-duplicate if this is really someone else",
+                                            " or edit that customer's card")) from None
+    except KehuError as exc:
+        raise Refused(422, f"not a customer kehu can add: {_reasons(exc)}; nothing was added") from None
+
+
+def read_uid(text: str) -> Any:
+    import vobject
+
+    try:
+        return vobject.readOne(text).contents.get("uid", [None])[0]
+    except Exception:
+        return None
+

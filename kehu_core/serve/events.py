@@ -1,0 +1,83 @@
+"""The read-only calendar of a rep (a supervisor: of everyone): what kehu says is coming.
+
+* reminders due in the next :data:`DAYS` days, from the reminder engine
+  (:mod:`kehu_core.reminder_engine`): touches, holiday greetings (节日问候), planned visits to
+  key accounts, dormant customers, unpaid bills ... each on its due day;
+* birthdays, from :mod:`kehu_core.calendar` through the .ics export's own events
+  (:func:`kehu_core.services.exporting.birthday_events`): a solar birthday recurs yearly, a lunar
+  one is a dated event on its solar day in each of this year and the next :data:`YEARS`;
+* complaint deadlines (:mod:`kehu_core.complaints`): the moment an open complaint must be
+  answered or an acknowledged one resolved.
+
+Each event is one calendar object of its own (one ``.ics`` in the collection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from .scope import Scope
+
+DAYS = 60
+YEARS = 3
+_BIRTHDAY_RULES = ("birthday", "lunar-birthday")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
+
+
+@dataclass
+class CalendarItem:
+    href: str
+    uid: str
+    text: str
+
+
+def calendar_items(store: Store, scope: Scope) -> list[CalendarItem]:
+    from icalendar import Calendar
+
+    from ..complaints import complaints
+    from ..reminder_engine import reminders_for
+    from ..services.exporting import birthday_events, reminder_event
+
+    today = store.today
+    customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
+    events: list[Any] = []
+    for customer in customers:
+        events += birthday_events(customer, today.year, today.year + YEARS)
+    end = today + dt.timedelta(days=DAYS)
+    for _customer, reminders in reminders_for(store, customers, today, end):
+        events += [reminder_event(r) for r in reminders if r.rule not in _BIRTHDAY_RULES]
+    for view in complaints(store, open_only=True, owner=scope.owner):
+        events += _deadline_events(view)
+    stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)  # time is data: the store's day
+    items = []
+    for event in events:
+        event.add("dtstamp", stamp)
+        calendar = Calendar()
+        calendar.add("prodid", "-//kehu//kehu serve//ZH")
+        calendar.add("version", "2.0")
+        calendar.add_component(event)
+        uid = str(event["uid"])
+        items.append(CalendarItem(_UNSAFE.sub("_", uid) + ".ics", uid, calendar.to_ical().decode("utf-8")))
+    return items
+
+
+def _deadline_events(view: Any) -> list[Any]:
+    from icalendar import Event
+
+    deadline = view.next_deadline
+    if deadline is None:
+        return []
+    what = "回复" if view.state == "open" else "解决"
+    event = Event()
+    event.add("uid", f"complaint-{view.customer_id}-{view.complaint.id}-{view.state}@kehu")
+    event.add("dtstart", deadline)
+    event.add("dtend", deadline + dt.timedelta(minutes=30))
+    event.add("summary", f"{view.customer_name}: 投诉{what}期限")
+    if view.complaint.text:
+        event.add("description", view.complaint.text)
+    return [event]

@@ -1,0 +1,117 @@
+"""Who is asking: the logins of kehu.yaml ``serve: users:``, the store being served, and what
+each request carries that Radicale does not pass to a storage backend (the client, If-Match).
+
+Radicale builds its backends from a module name and its configuration only, so the store and
+its settings are handed over here by :func:`kehu_core.serve.server.serve` before Radicale
+starts. Each request runs in a thread of its own; :data:`request` holds that thread's.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import KehuError
+
+if TYPE_CHECKING:
+    from ..config import ServeSettings, ServeUser
+    from ..store import Store
+
+ADDRESS_BOOK = "contacts"
+CALENDAR = "calendar"
+
+
+@dataclass
+class Served:
+    """The store ``kehu serve`` serves, and the day given on its command line (if any)."""
+
+    store: Store
+    settings: ServeSettings
+    fixed_today: bool = False
+    #: every request, whatever its thread, reads and writes the store one at a time
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def user(self, login: str) -> ServeUser | None:
+        return self.settings.users.get(login)
+
+    @property
+    def htpasswd(self) -> Path:
+        path = Path(self.settings.htpasswd).expanduser()
+        return path if path.is_absolute() else self.store.root / path
+
+
+_served: Served | None = None
+
+
+def serve_store(served: Served) -> None:
+    global _served
+    _served = served
+
+
+def served() -> Served:
+    if _served is None:
+        raise KehuError("kehu serve: no store is being served")
+    return _served
+
+
+@dataclass
+class Scope:
+    """What one login sees: a rep's customers (``owner``), or everyone's (``owner`` None)."""
+
+    login: str
+    who: str  # the name the change journal gives ("via CardDAV by 王芳")
+    owner: str | None
+
+    def sees(self, owner: str | None) -> bool:
+        return self.owner is None or owner == self.owner
+
+
+def scope_of(login: str) -> Scope | None:
+    user = served().user(login)
+    if user is None:
+        return None
+    return Scope(login, user.who or login, None if user.supervisor else user.rep)
+
+
+class Refused(ValueError):
+    """A request kehu refuses, with the status and the reason the client gets. A ValueError,
+    which Radicale answers with 400; the app around Radicale sends this status and reason
+    instead (:mod:`kehu_core.serve.server`)."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        request().refusal = self
+
+
+@dataclass
+class Request:
+    """What kehu needs to know of the request being answered in this thread."""
+
+    user_agent: str = ""
+    refusal: Refused | None = None
+
+    @property
+    def apple(self) -> bool:
+        """Apple's contacts and calendars (iOS, macOS) get vCard 3.0; everyone else 4.0."""
+        agent = self.user_agent.lower()
+        return any(word in agent for word in ("ios/", "macos/", "mac os", "iphone", "ipad", "dataaccessd",
+                                              "addressbook/", "contacts/", "accountsd"))
+
+
+_local = threading.local()
+
+
+def request() -> Request:
+    current = getattr(_local, "request", None)
+    if current is None:
+        current = _local.request = Request()
+    return current
+
+
+def begin_request(user_agent: str) -> Request:
+    _local.request = Request(user_agent=user_agent)
+    return _local.request

@@ -1,0 +1,157 @@
+"""``kehu serve``: Radicale on the store, behind a small WSGI app of kehu's.
+
+The app notes what a storage backend cannot see (the client, for the vCard version) and
+answers a request kehu refused (:class:`kehu_core.serve.scope.Refused`: a card it cannot
+accept, a stale or duplicate contact, a deletion) with its status and reason, instead of
+Radicale's bare "Bad Request".
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from ..errors import KehuError
+from .scope import Refused, Served, begin_request, request, serve_store
+
+logger = logging.getLogger("kehu.serve")
+
+
+class _QuietRefusals(logging.Filter):
+    """Radicale logs a refusal of kehu's as a failed request (with a traceback); the app logs
+    it once, with its reason, instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING or request().refusal is None
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5232  # Radicale's
+CLIENT_TIMEOUT = 30.0  # seconds a client may take to send its request
+
+
+def radicale_config(served: Served, host: str, port: int) -> Any:
+    from radicale import config
+
+    configuration = config.load()
+    configuration.update({
+        "server": {"hosts": f"{host}:{port}"},
+        "auth": {"type": "kehu_core.serve.access", "htpasswd_filename": str(served.htpasswd),
+                 "htpasswd_encryption": "bcrypt", "delay": "1"},
+        "rights": {"type": "kehu_core.serve.access"},
+        "storage": {"type": "kehu_core.serve.backend", "filesystem_folder": str(served.store.state_dir / "serve")},
+        "web": {"type": "none"},
+        "logging": {"level": "warning", "mask_passwords": "True"},
+    }, "kehu serve", privileged=True)
+    return configuration
+
+
+class KehuApp:
+    """The WSGI app: Radicale, with the request's client noted and kehu's refusals answered."""
+
+    def __init__(self, radicale: Callable[..., Iterable[bytes]]) -> None:
+        self.radicale = radicale
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = begin_request(environ.get("HTTP_USER_AGENT", ""))
+        answered: dict[str, Any] = {}
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            answered["status"], answered["headers"] = status, headers
+            return lambda data: None
+
+        body = self.radicale(environ, hold)
+        refusal = request.refusal
+        status = answered.get("status", "")
+        if refusal is None and status.startswith("400") and environ.get("REQUEST_METHOD") == "PUT":
+            # Radicale could not parse the body before kehu saw it
+            refusal = Refused(400, "kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... "
+                                   "END:VCARD) or iCalendar object; nothing was changed")
+        if refusal is not None and not status.startswith("2"):
+            logger.warning("kehu serve: refused %s %s: %s", environ.get("REQUEST_METHOD"),
+                           environ.get("PATH_INFO"), refusal.reason)
+            text = (refusal.reason + "\n").encode("utf-8")
+            start_response(f"{refusal.status} {HTTPStatus(refusal.status).phrase}",
+                           [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(text)))])
+            return [text]
+        start_response(answered["status"], answered["headers"])
+        return body
+
+
+def check(store: Store) -> Served:
+    """The store's ``serve:`` settings, or KehuError saying what is missing."""
+    settings = store.config.serve
+    where = store.root / "kehu.yaml"
+    if settings is None or not settings.users:
+        raise KehuError(f"{where}: serve: no users; add serve: {{htpasswd: FILE, users: {{LOGIN: {{rep: NAME}}}}}} "
+                        "(see docs/serve.md)")
+    served = Served(store, settings)
+    if not served.htpasswd.is_file():
+        raise KehuError(f"{where}: serve.htpasswd: {served.htpasswd} does not exist; make it with "
+                        "`htpasswd -B -c FILE LOGIN` (bcrypt)")
+    return served
+
+
+def _server_class() -> type:
+    """A WSGI server answering one request at a time, on the thread that opened the store: the
+    store's index is an SQLite connection of that thread, and requests would take turns on the
+    store anyway. Each connection gets a time limit, so a stalled client does not hold the others."""
+    import wsgiref.simple_server
+
+    class SerialServer(wsgiref.simple_server.WSGIServer):
+        def __init__(self, address: tuple[str, int], handler: Any, family: int) -> None:
+            self.address_family = family
+            super().__init__(address, handler)
+
+        def get_request(self) -> tuple[socket.socket, Any]:
+            request, client = super().get_request()
+            request.settimeout(CLIENT_TIMEOUT)
+            return request, client
+
+    return SerialServer
+
+
+def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, fixed_today: bool = False,
+          ready: Callable[[str], None] | None = None) -> None:
+    """Serve ``store`` until interrupted."""
+    from radicale import log
+    from radicale.app import Application
+    from radicale.server import RequestHandler
+
+    served = check(store)
+    served.fixed_today = fixed_today
+    serve_store(served)
+    log.setup()
+    log.set_level("WARNING", False)
+    for name in ("radicale", ""):  # Radicale logs a failed request's traceback on the root logger
+        logging.getLogger(name).addFilter(_QuietRefusals())
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    configuration = radicale_config(served, host, port)
+    store.index.refresh()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        server = _server_class()((host, port), RequestHandler, family)
+    except OSError as exc:
+        raise KehuError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    server.set_app(KehuApp(Application(configuration)))
+    address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
+    if ready is not None:
+        ready(address)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        sys.stderr.flush()

@@ -1,0 +1,375 @@
+"""``kehu serve`` end to end: the real server (``kehu serve`` in its own process, on a free port
+of 127.0.0.1, stopped after), real WebDAV requests as CardDAV clients make them (PROPFIND,
+addressbook-multiget, sync-collection, PUT with If-Match) and the caldav library as the
+CalDAV client; what changed is read back through ``kehu`` commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import bcrypt
+import pytest
+import requests
+import vobject
+
+from tests.conftest import kehu
+
+DAY = "2026-11-20"
+USERS = {"wangfang": "王芳", "lilei": "李雷"}
+SERVE_YAML = """serve:
+  htpasswd: users.htpasswd
+  users:
+    wangfang: {rep: 王芳}
+    lilei: {rep: 李雷}
+    boss: {supervisor: true}
+"""
+NS = {"d": "DAV:", "card": "urn:ietf:params:xml:ns:carddav"}
+MULTIGET = """<?xml version="1.0" encoding="utf-8"?>
+<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav">
+  <d:prop><d:getetag/><card:address-data/></d:prop>{hrefs}
+</card:addressbook-multiget>"""
+SYNC = """<?xml version="1.0" encoding="utf-8"?>
+<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level>
+  <d:prop><d:getetag/></d:prop></d:sync-collection>"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def password(login: str) -> str:
+    return f"pw-{login}"
+
+
+def make_store(root: Path) -> dict[str, str]:
+    """A store with three customers of two reps, the serve: section and its htpasswd file."""
+    assert kehu("init", str(root), "--no-git").code == 0
+    ids = {}
+    for name, owner, extra in [
+        ("赵敏", "王芳", ["--phone", "13912345678", "--lunar-birthday", "08-15", "--tag", "VIP"]),
+        ("李四", "王芳", ["--phone", "13712340000", "--email", "lisi@example.com"]),
+        ("张三", "李雷", ["--phone", "13812345678", "--email", "zs@example.com"]),
+    ]:
+        result = kehu("--today", DAY, "customer", "add", "--name", name, "--owner", owner, *extra, store=root)
+        assert result.code == 0, result.err
+        ids[name] = result.out.strip()
+    with (root / "kehu.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(SERVE_YAML)
+    lines = [f"{login}:{bcrypt.hashpw(password(login).encode(), bcrypt.gensalt(rounds=4)).decode()}"
+             for login in ["wangfang", "lilei", "boss"]]
+    (root / "users.htpasswd").write_text("\n".join(lines) + "\n")
+    return ids
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path
+    ids: dict[str, str]
+    process: subprocess.Popen[str]
+
+    def session(self, login: str, agent: str = "DAVx5/4.4 (test)") -> requests.Session:
+        session = requests.Session()
+        session.auth = (login, password(login))
+        session.headers["User-Agent"] = agent
+        return session
+
+    def book(self, login: str) -> str:
+        return f"{self.url}{login}/contacts/"
+
+
+def start(root: Path) -> tuple[subprocess.Popen[str], int]:
+    """``kehu serve`` in its own process, as a person starts it, on a free port; what it says
+    goes to serve.log beside the store (a pipe nobody reads could fill and stall it)."""
+    port = free_port()
+    with (root.parent / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kehu_core", "--store", str(root), "serve", "--port", str(port)],
+            env={**os.environ, "KEHU_TODAY": DAY}, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+    return process, port
+
+
+def wait_until_up(url: str, process: subprocess.Popen[str], log: Path, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"kehu serve stopped: {log.read_text()}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("kehu serve did not answer in time")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve") / "store"
+    ids = make_store(root)
+    process, port = start(root)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url, process, root.parent / "serve.log")
+        yield Server(url, root, ids, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def show(server: Server, customer_id: str) -> dict:
+    result = kehu("--today", DAY, "customer", "show", customer_id, "--json", store=server.root)
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def propfind_hrefs(session: requests.Session, url: str) -> dict[str, str]:
+    """href → etag of every card of an address book (PROPFIND Depth 1)."""
+    body = '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+    answer = session.request("PROPFIND", url, data=body, headers={"Depth": "1"})
+    assert answer.status_code == 207, answer.text
+    out = {}
+    for response in ET.fromstring(answer.content).findall("d:response", NS):
+        href = response.findtext("d:href", namespaces=NS)
+        etag = response.findtext(".//d:getetag", namespaces=NS)
+        if href and href.endswith(".vcf"):
+            out[href] = etag
+    return out
+
+
+def multiget(session: requests.Session, url: str, hrefs: list[str]) -> dict[str, str]:
+    """href → vCard text (addressbook-multiget)."""
+    body = MULTIGET.format(hrefs="".join(f"<d:href>{h}</d:href>" for h in hrefs))
+    answer = session.request("REPORT", url, data=body.encode(), headers={"Depth": "1"})
+    assert answer.status_code == 207, answer.text
+    return {r.findtext("d:href", namespaces=NS): r.findtext(".//card:address-data", namespaces=NS)
+            for r in ET.fromstring(answer.content).findall("d:response", NS)}
+
+
+def names_in(session: requests.Session, url: str) -> set[str]:
+    cards = multiget(session, url, list(propfind_hrefs(session, url)))
+    return {vobject.readOne(text).fn.value for text in cards.values()}
+
+
+def card_url(server: Server, login: str, name: str) -> str:
+    return f"{server.book(login)}{server.ids[name]}.vcf"
+
+
+def test_each_rep_lists_their_customers_and_a_supervisor_everyone(server: Server) -> None:
+    assert names_in(server.session("wangfang"), server.book("wangfang")) == {"赵敏", "李四"}
+    assert names_in(server.session("lilei"), server.book("lilei")) == {"张三"}
+    assert names_in(server.session("boss"), server.book("boss")) == {"赵敏", "李四", "张三"}
+
+
+def test_a_rep_reaches_nothing_of_another_rep(server: Server) -> None:
+    wang = server.session("wangfang")
+    assert wang.get(card_url(server, "lilei", "张三")).status_code in (403, 404)
+    assert wang.request("PROPFIND", server.book("lilei"), headers={"Depth": "1"}).status_code in (403, 404)
+    # 张三 is 李雷's: not in 王芳's address book, whatever the path
+    assert wang.get(card_url(server, "wangfang", "张三")).status_code == 404
+    card = server.session("lilei").get(card_url(server, "lilei", "张三")).text
+    answer = wang.put(card_url(server, "lilei", "张三"), data=card.encode(), headers={"Content-Type": "text/vcard"})
+    assert answer.status_code in (403, 404)
+    assert show(server, server.ids["张三"])["phones"] == ["+8613812345678"]
+
+
+def test_unknown_user_and_wrong_password_are_refused(server: Server) -> None:
+    assert requests.request("PROPFIND", server.book("wangfang"), auth=("wangfang", "wrong")).status_code == 401
+    assert requests.request("PROPFIND", server.url, auth=("nobody", "pw-nobody")).status_code == 401
+
+
+def test_clients_find_the_address_book_from_well_known(server: Server) -> None:
+    session = server.session("wangfang")
+    answer = session.get(f"{server.url}.well-known/carddav", allow_redirects=False)
+    assert answer.status_code in (301, 302, 303, 307, 308)
+    start_at = requests.compat.urljoin(server.url, answer.headers["Location"])
+    body = ('<d:propfind xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop>'
+            '<d:current-user-principal/></d:prop></d:propfind>')
+    found = session.request("PROPFIND", start_at, data=body, headers={"Depth": "0"})
+    principal = ET.fromstring(found.content).findtext(".//d:current-user-principal/d:href", namespaces=NS)
+    assert principal == "/wangfang/"
+    body = ('<d:propfind xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop>'
+            '<card:addressbook-home-set/></d:prop></d:propfind>')
+    home = session.request("PROPFIND", requests.compat.urljoin(server.url, principal), data=body,
+                           headers={"Depth": "0"})
+    home_href = ET.fromstring(home.content).findtext(".//card:addressbook-home-set/d:href", namespaces=NS)
+    listing = session.request("PROPFIND", requests.compat.urljoin(server.url, home_href), headers={"Depth": "1"})
+    assert "/wangfang/contacts/" in listing.text
+
+
+def test_the_card_holds_the_customer_in_the_version_the_client_wants(server: Server) -> None:
+    android = server.session("wangfang").get(card_url(server, "wangfang", "赵敏")).text
+    card = vobject.readOne(android)
+    assert card.version.value == "4.0"
+    assert card.tel.value == "tel:+8613912345678"
+    assert card.n.params["SORT-AS"] == ["zhao min"]  # listed under Z, as the pinyin says
+    assert card.categories.value == ["VIP"]
+    assert card.contents["x-kehu-owner"][0].value == "王芳"
+    assert "x-kehu-tier" in card.contents
+    assert "待办" in card.note.value  # what is due next, in the note
+    apple = server.session("wangfang", agent="iOS/17.4 (21E219) dataaccessd/1.0").get(
+        card_url(server, "wangfang", "赵敏")).text
+    card = vobject.readOne(apple)
+    assert card.version.value == "3.0"
+    assert card.tel.value == "+8613912345678"
+    assert card.contents["x-phonetic-last-name"][0].value == "zhao min"
+
+
+def _etag(session: requests.Session, url: str) -> tuple[str, str]:
+    answer = session.get(url)
+    assert answer.status_code == 200
+    return answer.headers["ETag"], answer.text
+
+
+def test_a_phone_number_edited_on_the_phone_is_in_kehu(server: Server) -> None:
+    """The outside check: a client lists a rep's customers, edits one phone number, and
+    ``kehu customer show`` has it; the journal names who made it."""
+    session = server.session("wangfang")
+    url = card_url(server, "wangfang", "李四")
+    assert url.removeprefix(server.url[:-1]) in propfind_hrefs(session, server.book("wangfang"))
+    etag, text = _etag(session, url)
+    edited = text.replace("tel:+8613712340000", "tel:+86-137-1234-9999")
+    answer = session.put(url, data=edited.encode(), headers={"If-Match": etag, "Content-Type": "text/vcard"})
+    assert answer.status_code == 204, answer.text
+    assert show(server, server.ids["李四"])["phones"] == ["+8613712349999"]
+    assert show(server, server.ids["李四"])["emails"] == ["lisi@example.com"]  # the rest as it was
+    journal = kehu("--today", DAY, "undo", "--list", store=server.root)
+    assert "via CardDAV by 王芳" in journal.out
+    assert session.get(url).headers["ETag"] == answer.headers["ETag"]
+
+
+def test_a_stale_write_is_refused_with_412(server: Server) -> None:
+    session = server.session("wangfang")
+    url = card_url(server, "wangfang", "赵敏")
+    etag, text = _etag(session, url)
+    assert kehu("--today", DAY, "customer", "set", server.ids["赵敏"], "title=店长", store=server.root).code == 0
+    path = next(server.root.glob(f"customers/*/{server.ids['赵敏']}/customer.yaml"))
+    before = path.read_bytes()
+    stale = text.replace("tel:+8613912345678", "tel:+8613900000000")
+    answer = session.put(url, data=stale.encode(), headers={"If-Match": etag, "Content-Type": "text/vcard"})
+    assert answer.status_code == 412
+    assert path.read_bytes() == before
+    assert show(server, server.ids["赵敏"])["phones"] == ["+8613912345678"]
+
+
+def test_a_card_kehu_cannot_accept_is_refused_with_a_reason_and_nothing_changes(server: Server) -> None:
+    session = server.session("wangfang")
+    url = card_url(server, "wangfang", "赵敏")
+    path = next(server.root.glob(f"customers/*/{server.ids['赵敏']}/customer.yaml"))
+    before = path.read_bytes()
+    count = len(list(server.root.glob("customers/*/*/customer.yaml")))
+    garbage = session.put(url, data=b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEND:VCARD\r\nnot a line\r\n",
+                          headers={"Content-Type": "text/vcard"})
+    assert 400 <= garbage.status_code < 500
+    assert "vCard" in garbage.text
+    _etag_now, text = _etag(session, url)
+    bad_phone = session.put(url, data=text.replace("tel:+8613912345678", "tel:12").encode(),
+                            headers={"Content-Type": "text/vcard"})
+    assert 400 <= bad_phone.status_code < 500
+    assert "phones" in bad_phone.text and "too short" in bad_phone.text
+    assert path.read_bytes() == before
+    assert len(list(server.root.glob("customers/*/*/customer.yaml"))) == count
+
+
+def test_a_new_contact_becomes_a_customer_unless_it_duplicates_one(server: Server) -> None:
+    session = server.session("wangfang")
+    count = len(list(server.root.glob("customers/*/*/customer.yaml")))
+    duplicate = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:5F1A-phone-made-1\r\nFN:张三丰\r\n"
+                 "TEL;TYPE=CELL:138 1234 5678\r\nEND:VCARD\r\n")
+    answer = session.put(f"{server.book('wangfang')}5F1A-phone-made-1.vcf", data=duplicate.encode("utf-8"),
+                         headers={"Content-Type": "text/vcard", "If-None-Match": "*"})
+    assert answer.status_code == 409
+    assert server.ids["张三"] in answer.text  # names the customer it duplicates
+    assert len(list(server.root.glob("customers/*/*/customer.yaml"))) == count
+    fresh = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:5F1A-phone-made-2\r\nFN:周芷若\r\n"
+             "TEL;TYPE=CELL:136 1234 5678\r\nEMAIL:zzr@example.com\r\nEND:VCARD\r\n")
+    href = f"{server.book('wangfang')}5F1A-phone-made-2.vcf"
+    answer = session.put(href, data=fresh.encode("utf-8"),
+                         headers={"Content-Type": "text/vcard", "If-None-Match": "*"})
+    assert answer.status_code == 201, answer.text
+    found = json.loads(kehu("--today", DAY, "search", "周芷若", "--json", store=server.root).out)
+    assert [(c["phones"], c["owner"]) for c in found] == [(["+8613612345678"], "王芳")]
+    assert session.get(href).status_code == 200  # where the phone put it
+    assert "周芷若" in names_in(session, server.book("wangfang"))
+
+
+def test_deleting_on_the_phone_never_deletes_the_customer(server: Server) -> None:
+    session = server.session("wangfang")
+    answer = session.delete(card_url(server, "wangfang", "赵敏"))
+    assert answer.status_code == 403
+    assert "never deletes" in answer.text
+    assert show(server, server.ids["赵敏"])["name"] == "赵敏"
+    assert session.get(card_url(server, "wangfang", "赵敏")).status_code == 200
+
+
+def _sync(session: requests.Session, url: str, token: str = "") -> tuple[str, list[str]]:
+    answer = session.request("REPORT", url, data=SYNC.format(token=token).encode(), headers={"Depth": "1"})
+    assert answer.status_code == 207, answer.text
+    tree = ET.fromstring(answer.content)
+    return (tree.findtext("d:sync-token", namespaces=NS) or "",
+            [r.findtext("d:href", namespaces=NS) or "" for r in tree.findall("d:response", NS)])
+
+
+def test_sync_collection_after_one_edit_in_kehu_returns_only_that_card(server: Server) -> None:
+    session = server.session("boss")
+    token, everyone = _sync(session, server.book("boss"))
+    assert len(everyone) >= 3
+    assert kehu("--today", DAY, "customer", "set", server.ids["张三"], "emails=zhang@example.com",
+                store=server.root).code == 0
+    new_token, changed = _sync(session, server.book("boss"), token)
+    assert changed == [f"/boss/contacts/{server.ids['张三']}.vcf"]
+    assert new_token != token
+    assert _sync(session, server.book("boss"), new_token)[1] == []
+
+
+def test_the_calendar_has_the_lunar_birthday_on_its_solar_day_for_the_next_three_years(server: Server) -> None:
+    import caldav
+
+    client = caldav.DAVClient(url=server.url, username="wangfang", password=password("wangfang"))
+    calendars = client.principal().calendars()
+    assert [c.url.path for c in calendars] == ["/wangfang/calendar/"]
+    days = []
+    for event in calendars[0].events():
+        component = event.icalendar_component
+        if str(component["summary"]).startswith("赵敏 农历生日"):
+            days.append(component["dtstart"].dt)
+    # 八月十五 (中秋) falls on these solar days
+    for day in (dt.date(2027, 9, 15), dt.date(2028, 10, 3), dt.date(2029, 9, 22)):
+        assert day in days
+    assert all(d.month in (9, 10) for d in days)
+
+
+def test_the_calendar_is_read_only(server: Server) -> None:
+    session = server.session("wangfang")
+    event = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:x1\r\n"
+             "DTSTART;VALUE=DATE:20261201\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    answer = session.put(f"{server.url}wangfang/calendar/x1.ics", data=event.encode(),
+                         headers={"Content-Type": "text/calendar"})
+    assert answer.status_code == 403
+
+
+def test_serve_settings_errors_name_the_line(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    assert kehu("init", str(root), "--no-git").code == 0
+    with (root / "kehu.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("serve:\n  htpasswd: users.htpasswd\n  users:\n    boss: {supervisor: true, rep: 王芳}\n")
+    result = kehu("serve", "--port", "0", store=root)
+    assert result.code == 1
+    lines = (root / "kehu.yaml").read_text(encoding="utf-8").splitlines()
+    assert f"kehu.yaml:{len(lines)}: serve.users.boss:" in result.err
+    (root / "kehu.yaml").write_text("\n".join(lines[:-1]) + "\n    boss: {supervisor: true}\n", encoding="utf-8")
+    result = kehu("serve", "--port", "0", store=root)
+    assert result.code == 1
+    assert "serve.htpasswd" in result.err and "does not exist" in result.err
