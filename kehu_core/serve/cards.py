@@ -174,6 +174,10 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
     name = (fields.get("name") or "").strip()
     if name and name != customer.name:
         changes["name"] = name
+    # a confidential field is not on the card (it reads as None without a key): the phone
+    # sending none back is no reason to touch what is sealed in the file
+    for key in customer.sealed:
+        changes.pop(key, None)
     try:
         with store.change(f"via CardDAV by {scope.who}", scope.who):
             return store.update_customer(customer.id, changes)
