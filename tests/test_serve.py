@@ -373,3 +373,18 @@ def test_serve_settings_errors_name_the_line(tmp_path: Path) -> None:
     result = kehu("serve", "--port", "0", store=root)
     assert result.code == 1
     assert "serve.htpasswd" in result.err and "does not exist" in result.err
+
+
+def test_the_calendar_has_the_reps_planned_visits(server: Server) -> None:
+    import caldav
+
+    planned = kehu("--today", DAY, "visits", "plan", "--owner", "王芳", "--date", "2026-11-23",
+                   "--add", server.ids["李四"], store=server.root)
+    assert planned.code == 0, planned.err
+    client = caldav.DAVClient(url=server.url, username="wangfang", password=password("wangfang"))
+    events = [e.icalendar_component for e in client.principal().calendars()[0].events()]
+    visits = [(str(e["summary"]), e["dtstart"].dt) for e in events if str(e["summary"]).startswith("拜访")]
+    assert any(summary.endswith(": 李四") and day == dt.date(2026, 11, 23) for summary, day in visits), visits
+    # 李雷's calendar has none of 王芳's visits
+    other = caldav.DAVClient(url=server.url, username="lilei", password=password("lilei"))
+    assert not any("李四" in str(e.icalendar_component["summary"]) for e in other.principal().calendars()[0].events())

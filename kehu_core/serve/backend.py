@@ -254,11 +254,12 @@ class Calendar(_KehuCollection):
         return meta if key is None else meta.get(key)
 
     def _events(self) -> dict[str, Any]:
-        from .events import calendar_items
+        from .events import calendar_items, planned_days
 
         store = served().store
         cache = store.index.plugin_cache("serve")
-        key = ("calendar", store.today, self.scope.owner)
+        plans = tuple(planned_days(store, self.scope.owner)) if self.scope.owner else ()
+        key = ("calendar", store.today, self.scope.owner, plans)
         events = cache.get(key)
         if events is None:
             events = cache[key] = {item.href: item for item in calendar_items(store, self.scope)}

@@ -7,7 +7,9 @@
   (:func:`kehu_core.services.exporting.birthday_events`): a solar birthday recurs yearly, a lunar
   one is a dated event on its solar day in each of this year and the next :data:`YEARS`;
 * complaint deadlines (:mod:`kehu_core.complaints`): the moment an open complaint must be
-  answered or an acknowledged one resolved.
+  answered or an acknowledged one resolved;
+* a rep's planned visits (:mod:`kehu_core.visits.plan`, ``kehu visits plan``): today's plan,
+  and the plan of each later day the rep has planned (``visits/REP/DATE.yaml``).
 
 Each event is one calendar object of its own (one ``.ics`` in the collection).
 """
@@ -53,6 +55,8 @@ def calendar_items(store: Store, scope: Scope) -> list[CalendarItem]:
         events += [reminder_event(r) for r in reminders if r.rule not in _BIRTHDAY_RULES]
     for view in complaints(store, open_only=True, owner=scope.owner):
         events += _deadline_events(view)
+    if scope.owner is not None:
+        events += _visit_events(store, scope.owner)
     stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)  # time is data: the store's day
     items = []
     for event in events:
@@ -64,6 +68,43 @@ def calendar_items(store: Store, scope: Scope) -> list[CalendarItem]:
         uid = str(event["uid"])
         items.append(CalendarItem(_UNSAFE.sub("_", uid) + ".ics", uid, calendar.to_ical().decode("utf-8")))
     return items
+
+
+def planned_days(store: Store, owner: str) -> list[tuple[str, int]]:
+    """The rep's plan files from today on (name, mtime): what a kept calendar depends on
+    besides the records (plan files are not in the index)."""
+    from ..errors import KehuError
+    from ..visits.planfile import plan_path
+
+    try:
+        folder = plan_path(store, owner, store.today).parent
+    except KehuError:
+        return []
+    if not folder.is_dir():
+        return []
+    first = f"{store.today.isoformat()}.yaml"
+    return sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml") if p.name >= first)
+
+
+def _visit_events(store: Store, owner: str) -> list[Any]:
+    from ..errors import KehuError
+    from ..services.exporting import day_event
+    from ..visits.plan import make_plan
+
+    last = store.today + dt.timedelta(days=DAYS)
+    days = {store.today} | {dt.date.fromisoformat(name[:-5]) for name, _ in planned_days(store, owner)
+                            if name[:-5] <= last.isoformat()}
+    events = []
+    for day in sorted(days):
+        try:
+            plan = make_plan(store, owner, day)
+        except KehuError:  # the plan cannot be made (a broken plan file): kehu visits plan says why
+            continue
+        for number, visit in enumerate(plan.visits, 1):
+            why = "; ".join(reason.text for reason in visit.reasons) or None
+            events.append(day_event(f"visit-{day:%Y%m%d}-{visit.customer.id}@kehu", day,
+                                    f"拜访 {number}/{len(plan.visits)}: {visit.customer.name}", why))
+    return events
 
 
 def _deadline_events(view: Any) -> list[Any]:
