@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _
 from . import Context, pass_ctx
 
 
@@ -28,7 +29,7 @@ def serve_cmd(ctx: Context, host: str, port: int) -> None:
 
     def ready(address: str) -> None:
         users = ", ".join(store.config.serve.users) if store.config.serve else ""
-        click.echo(f"kehu serve: {store.root} on {address} (CardDAV and CalDAV; users: {users}); "
-                   "Ctrl-C stops", err=True)
+        click.echo(_("kehu serve: {root} on {address} (CardDAV and CalDAV; users: {users}); Ctrl-C stops")
+                   .format(root=store.root, address=address, users=users), err=True)
 
     serve(store, host, port, fixed_today=ctx.today_given, ready=ready)

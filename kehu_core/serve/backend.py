@@ -28,6 +28,7 @@ from radicale import pathutils, storage, types
 
 from ..clock import resolve_today
 from ..errors import KehuError
+from ..i18n import _
 from . import cards as card_rules
 from .scope import ADDRESS_BOOK, CALENDAR, Refused, Scope, request, scope_of, served
 
@@ -53,7 +54,7 @@ class Folder(storage.BaseCollection):
         return {} if key is None else None
 
     def set_meta(self, props: Mapping[str, str]) -> None:
-        raise Refused(403, "kehu serve: the collections are kehu's; nothing here can be changed")
+        raise Refused(403, _("kehu serve: the collections are kehu's; nothing here can be changed"))
 
     @property
     def last_modified(self) -> str:
@@ -73,10 +74,10 @@ class Folder(storage.BaseCollection):
         return f'"{hashlib.sha256(self._path.encode()).hexdigest()}"'
 
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
-        raise Refused(403, "kehu serve: contacts go in the address book (contacts/)")
+        raise Refused(403, _("kehu serve: contacts go in the address book (contacts/)"))
 
     def delete(self, href: str | None = None) -> None:
-        raise Refused(403, "kehu serve: the collections are kehu's and are never deleted")
+        raise Refused(403, _("kehu serve: the collections are kehu's and are never deleted"))
 
 
 class _KehuCollection(Folder):
@@ -227,10 +228,10 @@ class AddressBook(_KehuCollection):
 
     def delete(self, href: str | None = None) -> None:
         if href is None:
-            raise Refused(403, "kehu serve: the address book is kehu's and is never deleted")
-        raise Refused(403, "kehu serve never deletes a customer from a phone: the contact comes back with "
+            raise Refused(403, _("kehu serve: the address book is kehu's and is never deleted"))
+        raise Refused(403, _("kehu serve never deletes a customer from a phone: the contact comes back with "
                            "the next sync. To take a customer off a rep's phone, give them to another rep "
-                           "(kehu customer set ID owner=NAME or kehu handover)")
+                           "(kehu customer set ID owner=NAME or kehu handover)"))
 
 
 def _mtime(store: Any, customer_id: str) -> float | None:
@@ -275,10 +276,10 @@ class Calendar(_KehuCollection):
             yield href, None if event is None else self._item(href, event.text, event.uid)
 
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
-        raise Refused(403, "kehu serve: the calendar is read-only; reminders are done or snoozed in kehu")
+        raise Refused(403, _("kehu serve: the calendar is read-only; reminders are done or snoozed in kehu"))
 
     def delete(self, href: str | None = None) -> None:
-        raise Refused(403, "kehu serve: the calendar is read-only; reminders are done or snoozed in kehu")
+        raise Refused(403, _("kehu serve: the calendar is read-only; reminders are done or snoozed in kehu"))
 
 
 class Storage(storage.BaseStorage):
@@ -314,10 +315,10 @@ class Storage(storage.BaseStorage):
         return found
 
     def move(self, item: radicale_item.Item, to_collection: storage.BaseCollection, to_href: str) -> None:
-        raise Refused(403, "kehu serve: contacts cannot be moved")
+        raise Refused(403, _("kehu serve: contacts cannot be moved"))
 
     def create_collection(self, href: str, items: Any = None, props: Any = None) -> Any:
-        raise Refused(403, "kehu serve: the collections are kehu's; none can be created")
+        raise Refused(403, _("kehu serve: the collections are kehu's; none can be created"))
 
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:

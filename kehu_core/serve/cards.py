@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError, RecordError
+from ..i18n import _
 from ..services.sync import describe_interaction
 from ..services.vcards import vcard_of
 from .scope import Refused, Scope
@@ -151,7 +152,8 @@ def read_card(text: str) -> Any:
                                ignoreUnreadable=False)
         return contact_from_card(card, "the card")
     except Exception as exc:  # vobject raises many kinds for broken input
-        raise Refused(400, f"kehu cannot read this vCard: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise Refused(400, _("kehu cannot read this vCard: {why}").format(why=why)) from None
 
 
 def _reasons(exc: KehuError) -> str:
@@ -182,7 +184,8 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
         with store.change(f"via CardDAV by {scope.who}", scope.who):
             return store.update_customer(customer.id, changes)
     except KehuError as exc:
-        raise Refused(422, f"{customer.id} ({customer.name}): {_reasons(exc)}; nothing was changed") from None
+        raise Refused(422, _("{id} ({name}): {reasons}; nothing was changed").format(
+            id=customer.id, name=customer.name, reasons=_reasons(exc))) from None
 
 
 #: the fields a contact made on a phone brings into a new customer
@@ -215,15 +218,18 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
         customer = store.customer_model.model_validate(data, context={"region": store.config.region})
     except ValidationError as exc:
         reasons = "; ".join(p.message for p in validation_problems(exc, "(new)"))
-        raise Refused(422, f"not a customer kehu can add: {reasons}; nothing was added") from None
+        raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
+            reasons=reasons)) from None
     try:
         with store.change(f"via CardDAV by {scope.who}", scope.who):
             return dedupe.add_customer(store, customer)
     except dedupe.DuplicateCustomer as exc:
-        raise Refused(409, str(exc).replace(" or add with --allow-duplicate if this is really someone else",
-                                            " or edit that customer's card")) from None
+        matches = "; ".join(match.describe() for match in exc.matches)
+        raise Refused(409, _("already in the store: {matches}. Nothing was added; edit that customer's card "
+                             "instead").format(matches=matches)) from None
     except KehuError as exc:
-        raise Refused(422, f"not a customer kehu can add: {_reasons(exc)}; nothing was added") from None
+        raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
+            reasons=_reasons(exc))) from None
 
 
 def read_uid(text: str) -> Any:

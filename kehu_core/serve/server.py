@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
+from ..i18n import _
 from .scope import Refused, Served, begin_request, request, serve_store
 
 logger = logging.getLogger("kehu.serve")
@@ -71,8 +72,8 @@ class KehuApp:
         status = answered.get("status", "")
         if refusal is None and status.startswith("400") and environ.get("REQUEST_METHOD") == "PUT":
             # Radicale could not parse the body before kehu saw it
-            refusal = Refused(400, "kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... "
-                                   "END:VCARD) or iCalendar object; nothing was changed")
+            refusal = Refused(400, _("kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... "
+                                     "END:VCARD) or iCalendar object; nothing was changed"))
         if refusal is not None and not status.startswith("2"):
             logger.warning("kehu serve: refused %s %s: %s", environ.get("REQUEST_METHOD"),
                            environ.get("PATH_INFO"), refusal.reason)
@@ -89,12 +90,12 @@ def check(store: Store) -> Served:
     settings = store.config.serve
     where = store.root / "kehu.yaml"
     if settings is None or not settings.users:
-        raise KehuError(f"{where}: serve: no users; add serve: {{htpasswd: FILE, users: {{LOGIN: {{rep: NAME}}}}}} "
-                        "(see docs/serve.md)")
+        raise KehuError(_("{where}: serve: no users; add serve: {{htpasswd: FILE, users: {{LOGIN: {{rep: NAME}}}}}} "
+                          "(see docs/serve.md)").format(where=where))
     served = Served(store, settings)
     if not served.htpasswd.is_file():
-        raise KehuError(f"{where}: serve.htpasswd: {served.htpasswd} does not exist; make it with "
-                        "`htpasswd -B -c FILE LOGIN` (bcrypt)")
+        raise KehuError(_("{where}: serve.htpasswd: {file} does not exist; make it with "
+                          "`htpasswd -B -c FILE LOGIN` (bcrypt)").format(where=where, file=served.htpasswd))
     return served
 
 
@@ -143,7 +144,8 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
     try:
         server = _server_class()((host, port), RequestHandler, family)
     except OSError as exc:
-        raise KehuError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise KehuError(_("cannot listen on {host}:{port}: {why}").format(host=host, port=port,
+                                                                          why=exc.strerror or exc)) from None
     server.set_app(KehuApp(Application(configuration)))
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     if ready is not None:
