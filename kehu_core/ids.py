@@ -33,6 +33,17 @@ def new_id(prefix: str = "c", *, rng: secrets.SystemRandom | None = None, now: f
     return f"{prefix}{_base32(seconds, 7)}{_base32(bits, 8)}"
 
 
+def entry_id(*, rng: secrets.SystemRandom | None = None) -> str:
+    """A short id for one ledger entry or payment, such as ``k3x9qa2mzt``: 50 random bits.
+
+    git merges a ledger as the union of both sides' lines, and two equal lines (the same
+    redemption made in two clones) would become one; the id makes every entry's line its
+    own. It only has to be unique within one customer's ledger, where two entries drawing
+    the same 50 bits is beyond any shop's lifetime (a million entries: 1 in 2 000 000)."""
+    bits = rng.getrandbits(50) if rng is not None else secrets.randbits(50)
+    return _base32(bits, 10)
+
+
 def check_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it is safe as a folder name, else raise :class:`InvalidId`."""
     if not isinstance(value, str) or not _ID_RE.fullmatch(value):

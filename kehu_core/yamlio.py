@@ -414,15 +414,43 @@ def dump_new(data: Any) -> str:
 
 
 def dump_flow_line(data: dict[str, Any]) -> str:
-    """One mapping on one line, ``{date: 2026-11-01, delta: 128}``: a ledger entry."""
+    """One mapping on one line, ``{date: 2026-11-01, delta: 128}``: a ledger entry.
+
+    Always one line: git merges ledgers line by line (``merge=union``), so an entry spread
+    over two lines would be cut in half by a merge. Text with a line break in it is written
+    double-quoted, the break escaped (``note: "第一行\\n第二行"``)."""
     if _needs_ruamel(data):
         value = to_plain_yaml_value(data)
         value.fa.set_flow_style()
-        return dump_roundtrip(value).strip()
-    return yaml.dump(  # noqa: S506 - a safe dumper
-        data, Dumper=_NewFileDumper, allow_unicode=True, sort_keys=False,
-        default_flow_style=True, width=1_000_000,
-    ).strip()
+        line = dump_roundtrip(value).strip()
+    else:
+        line = yaml.dump(  # noqa: S506 - a safe dumper
+            data, Dumper=_NewFileDumper, allow_unicode=True, sort_keys=False,
+            default_flow_style=True, width=1_000_000,
+        ).strip()
+    if "\n" in line or "\r" in line:
+        line = yaml.dump(  # noqa: S506 - a safe dumper
+            data, Dumper=_OneLineDumper, allow_unicode=True, sort_keys=False,
+            default_flow_style=True, width=1_000_000,
+        ).strip()
+    return line
+
+
+class _OneLineDumper(_NewFileDumper):
+    """The flow-line writer for entries whose text holds line breaks: every such string is
+    double-quoted, where YAML escapes the breaks, so the entry stays on one line."""
+
+
+def _one_line_str(dumper: Any, value: str) -> Any:
+    if _LINE_BREAKS.search(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+    return _fast_str(dumper, str(value))
+
+
+_LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+_OneLineDumper.add_representer(str, _one_line_str)
+_OneLineDumper.add_multi_representer(str, _one_line_str)  # ruamel's string types too
+_OneLineDumper.add_representer(type(None), yaml.representer.SafeRepresenter.represent_none)
 
 
 def line_of(doc: Any, loc: Sequence[str | int]) -> int:

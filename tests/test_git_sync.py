@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -93,16 +94,19 @@ def test_sync_without_a_remote_commits_and_says_how_to_add_one(store_path: Path)
 
 
 @pytest.mark.parametrize("url", ["/nonexistent/shop.git", "https://127.0.0.1:9/shop.git"])
-def test_sync_with_an_unreachable_remote_says_so_and_keeps_the_commit(store_path: Path,
-                                                                       url: str) -> None:
+def test_sync_with_an_unreachable_remote_says_so_and_leaves_the_clone_as_it_was(
+        store_path: Path, url: str) -> None:
     git(store_path, "remote", "add", "origin", url)
+    before = subjects(store_path)
     add(store_path, "--name", "韩梅梅")
+    pending = git(store_path, "status", "--porcelain")
     result = kehu("sync", store=store_path)
     assert result.code == 1
     assert f"cannot reach remote origin ({url})" in result.err
-    assert "run `kehu sync` again" in result.err
-    assert subjects(store_path)[0] == "韩梅梅: new customer"
-    assert git(store_path, "status", "--porcelain") == ""
+    assert "run `kehu sync` again" in result.err and "Nothing was changed" in result.err
+    assert subjects(store_path) == before  # no commit left behind
+    assert git(store_path, "status", "--porcelain") == pending  # the edit is still there
+    assert "韩梅梅" in kehu("customer", "list", store=store_path).out
 
 
 def test_two_clones_sync_both_ways_with_field_merges_and_conflicts(tmp_path: Path,
@@ -122,18 +126,22 @@ def test_two_clones_sync_both_ways_with_field_merges_and_conflicts(tmp_path: Pat
 
     result = kehu("sync", store=b)
 
-    assert result.code == 0, result.err
-    assert "merged 1 commit(s)" in result.out
-    assert "merge conflict on level" in result.err
+    # merged, but a field changed two ways waits for a person: nothing check rejects is pushed
+    assert result.code == 1, result.err
+    assert "merge conflict on level" in result.err and "Nothing was pushed" in result.err
+    assert git(remote, "rev-parse", "HEAD") == git(a, "rev-parse", "HEAD")
+    again = kehu("sync", store=b)  # still undecided: refused again, nothing pushed
+    assert again.code == 1 and "merge conflict on level" in again.err
+    assert kehu("customer", "set", cid, "level=银卡", "conflicts=", store=b).code == 0
+    assert kehu("sync", store=b).code == 0
     assert kehu("sync", store=a).code == 0  # a gets the merge too
     for clone in (a, b):
         store = Store.open(clone)
         customer = store.get(cid)
         assert customer.nickname == "敏姐" and customer.tags == ["VIP", "老客户"]
+        assert customer.level == "银卡" and "conflicts" not in customer.model_extra
         assert sorted(i.kind for i in store.interactions(cid)) == ["call", "purchase"]
-        assert customer.model_extra["conflicts"] == [
-            {"field": "level", "ours": "银卡", "theirs": "金卡", "base": "普通"}]
-        assert kehu("check", store=clone).code == 1
+        assert kehu("check", store=clone).code == 0
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
 
@@ -158,26 +166,31 @@ def test_ids_made_in_two_clones_never_collide(tmp_path: Path, remote: Path) -> N
 
 def test_sync_stopped_by_an_unmergeable_file_can_be_finished(tmp_path: Path, remote: Path) -> None:
     a = first_clone(tmp_path, remote)
-    cid = add(a, "--name", "赵敏", "--level", "普通")
+    add(a, "--name", "赵敏", "--level", "普通")
     kehu("sync", store=a)
     b = new_clone(tmp_path, remote, "b")
-    kehu("customer", "set", cid, "level=金卡", store=a)
-    kehu("sync", store=a)
-    path = Store.open(b).customer_file(cid)
-    path.write_text(path.read_text(encoding="utf-8").replace("level: 普通", "level: [坏"),
-                    encoding="utf-8")
+    for clone, name in ((a, "a.pdf"), (b, "b.pdf")):  # one line added two ways: git stops
+        with (clone / ".gitignore").open("a", encoding="utf-8") as ignore:
+            ignore.write(f"{name}\n")
+    assert kehu("sync", store=a).code == 0
 
     stopped = kehu("sync", store=b)
 
     assert stopped.code == 1
-    assert "cannot merge" in stopped.err and "customer.yaml" in stopped.err
+    assert "cannot merge" in stopped.err and ".gitignore" in stopped.err
+    shown = kehu("check", store=b)
+    assert shown.code == 1 and ".gitignore:3: unresolved git merge" in shown.out
     again = kehu("sync", store=b)
     assert again.code == 1 and "still has git conflict markers" in again.err
-    path.write_text(f"id: {cid}\nname: 赵敏\nlevel: 金卡\n", encoding="utf-8")
+    ignore = b / ".gitignore"
+    text = ignore.read_text(encoding="utf-8")
+    ignore.write_text(re.sub(r"<<<<<<< [^\n]*\n|=======\n|>>>>>>> [^\n]*\n", "", text),
+                      encoding="utf-8")
     finished = kehu("sync", store=b)
     assert finished.code == 0, finished.err
     assert kehu("check", store=b).code == 0
     assert git(b, "status", "--porcelain") == ""
+    assert git(remote, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
 
 def test_sync_never_commits_temp_files_of_a_killed_write(tmp_path: Path, remote: Path) -> None:

@@ -63,6 +63,7 @@ def test_redeeming_more_than_the_balance_is_refused(store_path: Path) -> None:
     assert ok.code == 0, ok.err
     assert balance(store_path, cid) == 180
     last = open_store(store_path).ledger(cid, "points")[-1]
+    assert len(last.pop("id")) == 10  # its identity (two equal redemptions stay two in a merge)
     assert last == {"date": TODAY, "reason": "redeem", "delta": -120, "note": "青瓷茶杯"}
 
 

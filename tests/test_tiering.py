@@ -93,7 +93,7 @@ def test_purchase_records_a_tier_move_with_date_from_to_and_why(store_path: Path
 
     recent = kehu("tier", "--json", store=store_path).json()["recent_changes"]
     assert {"customer_id": big, "name": "大客户", "from": move["from"], "to": move["to"],
-            "date": TODAY.isoformat(), "why": move["why"]} in recent
+            "date": TODAY.isoformat(), "why": move["why"], "id": move["id"]} in recent
 
 
 def test_old_history_does_not_record_moves(store_path: Path) -> None:

@@ -372,6 +372,14 @@ class Queries(IndexConnection):
         marks = ",".join("?" * len(kinds))
         return self.db.execute(f"SELECT path, kind FROM files WHERE kind IN ({marks})", kinds).fetchall()
 
+    def interactions_with_conflicts(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(customer id, interaction id, record) of interactions carrying a ``conflicts:`` list
+        left by kehu's merge driver (two clones edited one purchase or complaint two ways)."""
+        rows = self.db.execute("SELECT customer_id, id, data FROM interactions "
+                               "WHERE data LIKE '%\"conflicts\":%'")
+        return [(cid, iid, record) for cid, iid, data in rows
+                if (record := json.loads(data)).get("conflicts")]
+
     def orphan_interaction_files(self) -> list[str]:
         """Interaction files of a customer who has no profile file (relative paths)."""
         return [rel for (rel,) in self.db.execute(

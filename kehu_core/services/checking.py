@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import Problem, RecordError
 from ..store import Store
 from ..yamlio import line_of, load_roundtrip
-from . import profile_merge
+from . import profile_merge, sync_guard
 
 
 def check_store(store: Store) -> list[Problem]:
@@ -42,6 +42,10 @@ def check_store(store: Store) -> list[Problem]:
             problems.extend(profile_merge.conflict_problems(store.root / paths[customer.id], customer))
         path = store.root / paths[customer.id]
         problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
+    for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
+        path = store.interactions_dir(cid) / f"{iid}.yaml"
+        problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
+    problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, "interaction of a customer that has no customer.yaml"))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
@@ -87,8 +91,7 @@ def _explain_markers(problem: Problem) -> Problem:
     line = profile_merge.marker_line(problem.path)
     if line is None:
         return problem
-    return Problem(problem.path, line, "unresolved git merge conflict (<<<<<<< ... >>>>>>>): "
-                                       "keep the right lines, delete the markers, `git add` it")
+    return Problem(problem.path, line, sync_guard.MARKERS)
 
 
 def _line(path, key: str) -> int:

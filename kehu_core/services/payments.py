@@ -25,6 +25,7 @@ from typing import Any
 
 from ..clock import day_range_problem
 from ..errors import KehuError
+from ..ids import entry_id
 from ..models import CENT, Purchase
 from ..store import Store
 
@@ -154,7 +155,9 @@ def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | N
         store.check_not_future(day, "payment date", allow_future=allow_future)
         if day < purchase.date:
             raise KehuError(f"payment date {day} is before the purchase ({purchase.date}) of {what}")
-        payment: dict[str, Any] = {"date": day, "amount": owed if amount is None else amount}
+        # the id keeps two equal payments made in two clones two after git merges the file
+        payment: dict[str, Any] = {"id": entry_id(), "date": day,
+                                   "amount": owed if amount is None else amount}
         who = by or customer.owner
         if who:
             payment["by"] = who

@@ -268,18 +268,24 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def conflict_message(customer_id: str, entry: Any) -> str:
-    """One ``conflicts:`` entry as a sentence that says what to do about it."""
+CONFLICT_PREFIX = "merge conflict"  # how every conflict problem begins (kehu sync sorts by it)
+
+
+def conflict_message(customer_id: str | None, entry: Any) -> str:
+    """One ``conflicts:`` entry as a sentence that says what to do about it (``customer_id``
+    None: an interaction's file, edited by hand or with ``kehu edit``)."""
     if not isinstance(entry, Mapping) or "field" not in entry:
-        return "merge conflict entry without a `field:`; expected field, ours, theirs, base"
+        return f"{CONFLICT_PREFIX} entry without a `field:`; expected field, ours, theirs, base"
     name = str(entry["field"])
     ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
     base = entry.get("base", MISSING)
     top = name.split(".")[0]
-    return (
-        f"merge conflict on {name}: kept {_show(ours)!s} (this clone), the other clone had "
-        f"{_show(theirs)} (before both: {_show(base)}); choose with "
-        f"`kehu customer set {customer_id} {top}=...` and then remove the entry "
+    said = (f"{CONFLICT_PREFIX} on {name}: kept {_show(ours)!s} (this clone), the other clone "
+            f"had {_show(theirs)} (before both: {_show(base)}); ")
+    if customer_id is None:
+        return said + f"choose the value of {top} in this file and delete the `conflicts:` entry"
+    return said + (
+        f"choose with `kehu customer set {customer_id} {top}=...` and then remove the entry "
         f"(`kehu customer set {customer_id} conflicts=` clears them all)"
     )
 
@@ -295,7 +301,7 @@ def conflict_problems(path: Path, customer: Any) -> list[Problem]:
     return entry_problems(path, customer.id, entries) if entries else []
 
 
-def entry_problems(path: Path, customer_id: str, entries: Any) -> list[Problem]:
+def entry_problems(path: Path, customer_id: str | None, entries: Any) -> list[Problem]:
     if not isinstance(entries, list):
         entries = [entries]
     doc = lines_doc(path)

@@ -8,24 +8,23 @@ in the body.
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import KehuError, Problem
+from ..errors import Problem
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, Store
 from ..yamlio import YamlFileError, load_fast
-from . import gitops, profile_merge
+from . import gitops, profile_merge, sync_guard
+from .sync_guard import SyncError
 
 # What atomic_write leaves behind when a process dies between temp file and rename.
 _TEMP_FILE = re.compile(r"^\..+\.[^.]+\.tmp$")
 _BODY_LINES = 200  # a 5 000-contact import should not make a 5 000-line commit message
-
-
-class SyncError(KehuError):
-    """Sync stopped; the message says what was already done and what to do next."""
 
 
 @dataclass
@@ -270,7 +269,25 @@ def _why(result: Any) -> str:
     return (fatal or lines or ["git gave no reason"])[0]
 
 
-def sync(store: Store, *, message: str | None = None, push: bool = True) -> SyncReport:
+# How often a push that lost a race (another clone pushed first) is tried again, and the
+# longest wait between tries; waits double from _BACKOFF_FIRST, with jitter so the clones that
+# collided do not collide again. Twenty reps ending the day at once settle within a minute.
+PUSH_ATTEMPTS = 8
+_BACKOFF_FIRST = 0.25
+_BACKOFF_MOST = 8.0
+# what git says when the remote moved on since our fetch, or another push holds its ref
+_RACE_WORDS = ("[rejected]", "non-fast-forward", "fetch first", "cannot lock ref",
+               "failed to update ref", "unable to create", "index.lock", ".lock': file exists",
+               "incorrect old value")
+
+
+def sync(store: Store, *, message: str | None = None, push: bool = True,
+         attempts: int | None = None) -> SyncReport:
+    """Commit, fetch, merge, verify, push; a push that lost a race is fetched, merged, verified
+    and pushed again, with backoff. Nothing ``kehu check`` rejects is ever pushed. A sync that
+    cannot finish leaves the clone as it was before it (edits uncommitted), except a merge
+    waiting for a person (files both sides changed, or ``conflicts:`` to choose): that is kept,
+    unpushed, and the message says what to do."""
     root = store.root
     if not gitops.is_repo(root):
         raise SyncError(f"{root} is not a git repository; `git init` it (or `kehu init` a new "
@@ -280,55 +297,117 @@ def sync(store: Store, *, message: str | None = None, push: bool = True) -> Sync
         report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")
     with store.lock():
         if gitops.merge_in_progress(root):
-            _finish_merge(store, report)
+            report.notes.append(sync_guard.finish_merge(store))
         removed = clean_temp_files(store)
         if removed:
             report.notes.append(f"removed {len(removed)} temp file(s) of interrupted writes")
+        problems = sync_guard.store_problems(store)
+        if problems:
+            raise SyncError(
+                f"kehu check finds {len(problems)} problem(s) in this clone, and sync shares "
+                "nothing check rejects; nothing was committed or pushed. Fix them, then run "
+                f"`kehu sync` again:\n{sync_guard.listing(problems, root)}")
+        point = sync_guard.RestorePoint(root, gitops.head(root))
         pending = gitops.status(root)
         if pending:
             text = message or commit_message(describe(root, pending))
             if gitops.commit(root, text):
                 report.committed = text.splitlines()[0]
-                report.commit = gitops.head(root)
-        done = (f"committed {report.commit[:7]} ({report.committed}); "
-                if report.commit else "nothing new to commit; ")
+                report.commit = point.committed = gitops.head(root)
         try:
             remote, branch = _target(root)
         except SyncError as exc:
-            raise SyncError(f"{done}{exc}") from None
+            done = (f"committed {report.commit[:7]} ({report.committed}); "
+                    if report.commit else "nothing new to commit; ")
+            raise SyncError(f"{done}{exc}") from None  # a store kept alone: its commit stays
         if remote not in gitops.remotes(root):
-            raise SyncError(f"{done}branch {branch} follows remote {remote!r}, which does not "
-                            "exist; fix it with `git branch --unset-upstream` or `git remote add`")
+            point.restore()
+            raise SyncError(f"branch {branch} follows remote {remote!r}, which does not "
+                            "exist; fix it with `git branch --unset-upstream` or `git remote add`; "
+                            "nothing was changed")
         report.remote, report.branch = remote, branch
-        url = gitops.remote_url(root, remote)
-        fetched = gitops.run_network(root, "fetch", "--quiet", remote)
-        if fetched.returncode != 0:
-            raise SyncError(f"{done}cannot reach remote {remote} ({url}): {_why(fetched)}. "
-                            "Your work is safe in this clone; run `kehu sync` again when the "
-                            "remote can be reached")
-        tracking = f"refs/remotes/{remote}/{branch}"
-        if gitops.ref_exists(root, tracking) and gitops.head(root):
-            report.merged = gitops.count(root, f"HEAD..{tracking}")
-            if report.merged:
-                before = gitops.head(root) or ""
-                _merge(store, tracking, f"{remote}/{branch}", done)
-                report.conflicts = conflicts_in(store, gitops.changed_paths(root, before, "HEAD"))
-            ahead = gitops.count(root, f"{tracking}..HEAD")
-        else:
-            ahead = gitops.count(root, "HEAD") if gitops.head(root) else 0
-        if push and ahead:
-            pushed = gitops.run_network(root, "push", "--quiet", "--set-upstream", remote,
-                                        f"HEAD:refs/heads/{branch}")
-            if pushed.returncode != 0:
-                raise SyncError(f"{done}merged, but pushing to {remote} ({url}) failed: "
-                                f"{_why(pushed)}. Your work is safe in this clone; run "
-                                "`kehu sync` again")
-            report.pushed = ahead
-    store.index.refresh()
+        try:
+            _exchange(store, report, point, remote, branch, push,
+                      PUSH_ATTEMPTS if attempts is None else attempts)
+        finally:
+            store.index.refresh()
     return report
 
 
-def _merge(store: Store, ref: str, label: str, done: str) -> None:
+def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, remote: str,
+              branch: str, push: bool, attempts: int) -> None:
+    """Fetch, merge, verify and push until the push lands (or the tries run out)."""
+    root = store.root
+    url = gitops.remote_url(root, remote)
+    tracking = f"refs/remotes/{remote}/{branch}"
+    kept = ("Nothing was changed in this clone (your edits are still there, uncommitted); "
+            "run `kehu sync` again")
+    for attempt in range(max(attempts, 1)):
+        if attempt:
+            time.sleep(min(_BACKOFF_MOST, _BACKOFF_FIRST * 2 ** (attempt - 1))
+                       * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not a secret
+        fetched = gitops.run_network(root, "fetch", "--quiet", remote)
+        if fetched.returncode != 0:
+            point.restore()
+            raise SyncError(f"cannot reach remote {remote} ({url}): {_why(fetched)}. {kept} "
+                            "when the remote can be reached")
+        if gitops.ref_exists(root, tracking) and gitops.head(root):
+            behind = gitops.count(root, f"HEAD..{tracking}")
+            if behind:
+                before = gitops.head(root) or ""
+                _merge(store, tracking, f"{remote}/{branch}")
+                report.merged += behind
+                changed = gitops.changed_paths(root, before, "HEAD")
+                report.conflicts = conflicts_in(store, changed)
+                _verify_merge(store, report, point, f"{remote}/{branch}", kept)
+            ahead = gitops.count(root, f"{tracking}..HEAD")
+        else:
+            ahead = gitops.count(root, "HEAD") if gitops.head(root) else 0
+        if not push or not ahead:
+            return
+        pushed = gitops.run_network(root, "push", "--quiet", "--set-upstream", remote,
+                                    f"HEAD:refs/heads/{branch}")
+        if pushed.returncode == 0:
+            report.pushed = ahead
+            return
+        if not _lost_race(pushed):
+            point.restore()
+            raise SyncError(f"pushing to {remote} ({url}) failed: {_why(pushed)}. {kept}")
+    point.restore()
+    raise SyncError(f"the remote {remote} ({url}) kept changing while this clone pushed: "
+                    f"{attempts} tries lost the race to other clones. {kept} (a quieter moment "
+                    "will do)")
+
+
+def _lost_race(result: Any) -> bool:
+    said = (result.stderr + result.stdout).lower()
+    return any(word in said for word in _RACE_WORDS)
+
+
+def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoint, label: str,
+                  kept: str) -> None:
+    """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
+    merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
+    any other problem undoes the whole sync."""
+    problems = sync_guard.store_problems(store)
+    if not problems:
+        return
+    conflicts = [p for p in problems if sync_guard.is_conflict(p)]
+    if len(conflicts) == len(problems):
+        report.conflicts = conflicts
+        raise SyncError(
+            f"merged {label}, but {len(conflicts)} field(s) were changed two ways; both versions "
+            "are kept under `conflicts:` in the file. Nothing was pushed: choose each value, "
+            "then run `kehu sync` again:\n" + sync_guard.listing(conflicts, store.root))
+    point.restore()
+    store.index.refresh(full=True)
+    raise SyncError(
+        f"merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. "
+        "The problems the merge would bring:\n" + sync_guard.listing(problems, store.root))
+
+
+def _merge(store: Store, ref: str, label: str) -> None:
+    """Merge ``ref``; a merge git stops (files both sides changed) stays for the user to finish."""
     root = store.root
     result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False)
@@ -336,23 +415,13 @@ def _merge(store: Store, ref: str, label: str, done: str) -> None:
         return
     stuck = gitops.unmerged_paths(root)
     if not stuck:
-        raise SyncError(f"{done}merging {label} failed: {_why(result)}")
+        gitops.run(root, "merge", "--abort", check=False)
+        raise SyncError(f"merging {label} failed: {_why(result)}")
+    decide = sync_guard.undecided(root)
+    lines = "\n".join(decide) if decide else ", ".join(stuck)
     raise SyncError(
-        f"{done}merging {label} stopped: {len(stuck)} file(s) changed on both sides in ways "
-        f"kehu cannot merge: {', '.join(stuck)}. Edit them (`kehu check` shows where), "
-        "then run `kehu sync` again to finish; or `git merge --abort` to undo the merge"
+        f"merging {label} stopped: {len(stuck)} file(s) changed on both sides in ways "
+        f"kehu cannot merge; nothing was pushed. Edit them (`kehu check` shows where), "
+        "then run `kehu sync` again to finish; or `git merge --abort` to undo the merge:\n"
+        + lines
     )
-
-
-def _finish_merge(store: Store, report: SyncReport) -> None:
-    """A merge stopped by an earlier sync: commit it once the user has fixed the files."""
-    root = store.root
-    for rel in gitops.unmerged_paths(root) + [p for _, p in gitops.status(root)]:
-        path = root / rel
-        line = profile_merge.marker_line(path) if path.is_file() else None
-        if line is not None:
-            raise SyncError(f"{path}:{line}: still has git conflict markers; keep the right "
-                            "lines, delete the markers, then run `kehu sync` again")
-    gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    gitops.run(root, "commit", "-q", "--no-edit")
-    report.notes.append("finished the merge left open by the last sync")

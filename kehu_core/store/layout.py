@@ -31,6 +31,8 @@ GITATTRIBUTES = (
     f"*{LEDGER_SUFFIX} merge=union\n"
     "# kehu: profiles merge field by field (`kehu git-setup` installs the driver)\n"
     f"{CUSTOMER_FILE} merge=kehu\n"
+    "# kehu: interactions too (two payments of one purchase made in two clones both stay)\n"
+    f"{CUSTOMERS_DIR}/**/{INTERACTIONS_DIR}/*.yaml merge=kehu\n"
 )
 
 # Field order of a new customer file: identity first, then how to reach them, then the rest.

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, RecordError
+from ..ids import entry_id
 from ..models import LedgerEntry
 from ..problems import validation_problems
 from ..yamlio import (
@@ -25,6 +26,7 @@ from .layout import _check_size
 if TYPE_CHECKING:
     pass
 
+ENTRY_ID = "id"  # the key of a ledger entry's identity (kehu_core.ids.entry_id)
 
 
 class LedgersMixin:
@@ -57,8 +59,14 @@ class LedgersMixin:
 
     @journaled
     def append_ledger(self, customer_id: str, name: str, entry: dict[str, Any]) -> None:
-        """Add one entry as one line, so git merges two clones' additions as a union."""
+        """Add one entry as one line, so git merges two clones' additions as a union.
+
+        Each entry gets an ``id`` (unless it brings one): equal entries made in two clones
+        (the same redemption on the same day) stay two lines, not one, after a merge. Entries
+        written before ids existed have none and read as before."""
         path = self.ledger_file(customer_id, name)
+        if not entry.get(ENTRY_ID):
+            entry = {ENTRY_ID: entry_id(), **entry}
         line = "- " + dump_flow_line(entry) + "\n"
         with self.lock():
             if self._batch is None:

@@ -9,6 +9,7 @@ reader would also accept, and a plugin format with a built-in name replaces it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,23 +75,37 @@ def import_files(
     importers = available_importers(store)
     chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
-    # The store's own index: the batch in Merger.finish updates it once, from the records
-    # in memory, and plugins asked about new purchases then see them indexed.
-    index = store.index
-    merger = Merger(store, index, allow_future=allow_future)
+    contacts = []
     for path, importer in chosen:
         for item in importer.read(path, store):
             summary.rows += 1
             if isinstance(item, RowProblem):
                 summary.problems.append(str(item))
             else:
-                merger.add(item, summary)
+                contacts.append(item)
             if on_progress:
                 on_progress("read", 1, None)
-    total = sum(1 + len(e.purchases) for e in merger.plan.values())
-    if on_progress and not dry_run:
-        on_progress("write", 0, total)
-    progress = (lambda n: on_progress("write", n, total)) if on_progress else None
-    merger.finish(summary, dry_run=dry_run, progress=progress)
+    # Matching against the store and writing are one step under the store's lock, against
+    # what is in the store at that moment: two imports of one sheet at the same time (two
+    # reps, two windows) store each customer and purchase once, the second finding the
+    # first's. Reading the files above needs no lock.
+    with contextlib.nullcontext() if dry_run else store.lock(timeout=IMPORT_LOCK_WAIT):
+        # The store's own index: the batch in Merger.finish updates it once, from the records
+        # in memory, and plugins asked about new purchases then see them indexed.
+        index = store.index
+        index.refresh()  # what another process wrote while this one read its files
+        merger = Merger(store, index, allow_future=allow_future)
+        for contact in contacts:
+            merger.add(contact, summary)
+        total = sum(1 + len(e.purchases) for e in merger.plan.values())
+        if on_progress and not dry_run:
+            on_progress("write", 0, total)
+        progress = (lambda n: on_progress("write", n, total)) if on_progress else None
+        merger.finish(summary, dry_run=dry_run, progress=progress)
     return summary
+
+
+# How long an import waits for another writer (often another import) to finish: an import of
+# a big sheet holds the lock for minutes, and the second one should wait rather than fail.
+IMPORT_LOCK_WAIT = 600.0
 

@@ -1,0 +1,207 @@
+"""What keeps ``kehu sync`` from spreading a broken store or leaving a clone half-synced.
+
+* :func:`store_problems` — the store as ``kehu check`` sees it; sync pushes nothing it rejects.
+* :class:`RestorePoint` — the clone as it was before the sync: a sync that cannot finish (the
+  remote unreachable, push races lost too often, a merge that check rejects) puts the clone
+  back, the user's edits uncommitted as they were.
+* :func:`unmerged_problems` — files git could not merge (both sides changed them, or one
+  side changed what the other deleted) as ``path:line`` problems, for ``kehu check`` and the TUI.
+* :func:`finish_merge` — a merge stopped by an earlier sync, finished once the user decided;
+  a customer kept in full or deleted in full, never a profile without its purchases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import KehuError, Problem
+from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
+from . import gitops, profile_merge
+
+# `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
+_DELETED_BY_US = frozenset({"1", "3"})
+_DELETED_BY_THEM = frozenset({"1", "2"})
+
+MARKERS = ("unresolved git merge conflict (<<<<<<< ... >>>>>>>): keep the right lines, "
+           "delete the markers, `git add` it")
+
+
+class SyncError(KehuError):
+    """Sync stopped; the message says what was already done and what to do next."""
+
+
+def store_problems(store: Store) -> list[Problem]:
+    """Every problem ``kehu check`` would report, the index brought up to date first."""
+    from .checking import check_store
+
+    store.index.refresh(full=True)
+    return check_store(store)
+
+
+def is_conflict(problem: Problem) -> bool:
+    """A field changed two ways, kept under ``conflicts:`` by kehu's merge driver."""
+    return problem.message.startswith(profile_merge.CONFLICT_PREFIX)
+
+
+def listing(problems: list[Problem], root: Path, most: int = 10) -> str:
+    lines = [_relative(p, root).render() for p in problems[:most]]
+    if len(problems) > most:
+        lines.append(f"... and {len(problems) - most} more (`kehu check` lists them all)")
+    return "\n".join(lines)
+
+
+def _relative(problem: Problem, root: Path) -> Problem:
+    try:
+        return Problem(Path(problem.path).relative_to(root), problem.line, problem.message)
+    except ValueError:
+        return problem
+
+
+# --- going back ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RestorePoint:
+    """HEAD before the sync and the commit the sync made of the user's edits (if any)."""
+
+    root: Path
+    start: str | None
+    committed: str | None = None
+
+    def restore(self) -> None:
+        """The clone as before the sync: HEAD, no merge under way, the user's edits back in the
+        working tree uncommitted (files the sync's commit added are untracked again)."""
+        if self.start is None:  # an unborn branch: nothing to go back to but the files
+            return
+        gitops.run(self.root, "merge", "--abort", check=False)
+        gitops.run(self.root, "reset", "-q", "--hard", self.committed or self.start)
+        if self.committed:
+            gitops.run(self.root, "reset", "-q", self.start)
+
+
+# --- unmerged files -------------------------------------------------------------------------
+
+
+def unmerged(root: Path) -> dict[str, frozenset[str]]:
+    """Each path git left unmerged, with the stages it has (see the constants above)."""
+    result = gitops.run(root, "ls-files", "-u", "-z", check=False)
+    if result.returncode != 0:
+        return {}
+    stages: dict[str, set[str]] = {}
+    for entry in result.stdout.split("\0"):
+        meta, _, path = entry.partition("\t")
+        if path:
+            stages.setdefault(path, set()).add(meta.split()[-1])
+    return {path: frozenset(s) for path, s in stages.items()}
+
+
+def describe_unmerged(rel: str, stages: frozenset[str]) -> str:
+    if stages == _DELETED_BY_US:
+        how = "deleted in this clone, changed in the other"
+    elif stages == _DELETED_BY_THEM:
+        how = "changed in this clone, deleted in the other"
+    else:
+        return ("git merge not finished: changed in both clones; check it, then `kehu sync` "
+                "finishes the merge")
+    return (f"{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
+            f"it with `git rm {rel}`, then `kehu sync` (a customer is kept or deleted whole, with "
+            "its purchases)")
+
+
+def unmerged_problems(root: Path) -> list[Problem]:
+    """The files git left unmerged, as ``kehu check`` and the TUI show them."""
+    try:
+        stuck = unmerged(root)
+    except KehuError:  # no git at all: nothing can be unmerged
+        return []
+    problems = []
+    for rel, stages in sorted(stuck.items()):
+        path = root / rel
+        line = profile_merge.marker_line(path) if path.is_file() else None
+        if line is not None:
+            problems.append(Problem(path, line, MARKERS))
+        else:
+            problems.append(Problem(path, 1, describe_unmerged(rel, stages)))
+    return problems
+
+
+def undecided(root: Path) -> list[str]:
+    """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines."""
+    return [f"{rel}:1: {describe_unmerged(rel, stages)}"
+            for rel, stages in sorted(unmerged(root).items())
+            if stages in (_DELETED_BY_US, _DELETED_BY_THEM)]
+
+
+# --- finishing a merge the user fixed -------------------------------------------------------
+
+
+def finish_merge(store: Store) -> str:
+    """Commit a merge stopped by an earlier sync once the user has fixed its files; refuses
+    while a file still has conflict markers or a keep-or-delete decision is not taken."""
+    root = store.root
+    stuck = unmerged(root)
+    for rel in [*stuck, *(p for _, p in gitops.status(root))]:
+        path = root / rel
+        line = profile_merge.marker_line(path) if path.is_file() else None
+        if line is not None:
+            raise SyncError(f"{path}:{line}: still has git conflict markers; keep the right "
+                            "lines, delete the markers, then run `kehu sync` again")
+    waiting = undecided(root)
+    if waiting:
+        raise SyncError("a merge is waiting for a decision, nothing was pushed:\n"
+                        + "\n".join(waiting))
+    gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
+    settled = settle_deleted_customers(root)
+    gitops.run(root, "commit", "-q", "--no-edit")
+    note = "finished the merge left open by the last sync"
+    if settled:
+        note += "; " + "; ".join(settled)
+    return note
+
+
+def settle_deleted_customers(root: Path) -> list[str]:
+    """A customer deleted in one clone and edited in the other is, as the user decided, kept
+    whole (every file of its folder as the side that kept it has it) or deleted whole (no
+    purchases, ledgers or interactions left without their profile). Stages what it does."""
+    if not gitops.ref_exists(root, "MERGE_HEAD"):
+        return []
+    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
+    if not base:
+        return []
+    listed = {rev: set(_customer_files(root, rev)) for rev in (base, "HEAD", "MERGE_HEAD")}
+    done = []
+    for rel in sorted(listed[base]):
+        if not rel.endswith(f"/{CUSTOMER_FILE}"):
+            continue
+        in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
+        if in_ours == in_theirs:
+            continue  # kept or deleted on both sides: nothing to decide
+        folder = rel.rsplit("/", 1)[0]
+        keeper = "HEAD" if in_ours else "MERGE_HEAD"
+        if (root / rel).is_file():
+            # the files the deleting side took away come back; what the user edited stays
+            missing = [f for f in sorted(listed[keeper]) if f.startswith(f"{folder}/")
+                       and not (root / f).exists()]
+            if missing:
+                gitops.run(root, "checkout", keeper, "--", *missing)
+            gitops.run(root, "add", "-A", "--", folder)
+            done.append(f"kept {folder} whole")
+        else:
+            gitops.run(root, "rm", "-r", "-q", "--ignore-unmatch", "--", folder)
+            _remove_tree(root / folder)
+            done.append(f"deleted {folder} whole")
+    return done
+
+
+def _customer_files(root: Path, rev: str) -> list[str]:
+    out = gitops.run(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", CUSTOMERS_DIR,
+                     check=False).stdout
+    return [p for p in out.split("\0") if p]
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder, ignore_errors=True)
