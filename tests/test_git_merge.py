@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from pathlib import Path
 
@@ -198,8 +199,8 @@ def test_interactions_and_ledgers_from_both_clones_all_survive(tmp_path: Path) -
          store=a)
     kehu("interaction", "add", cid, "--kind", "visit", "--date", "2026-11-01", "--text", "来店",
          store=b)
-    store_a.append_ledger(cid, "points", {"date": "2026-11-01", "delta": 128, "reason": "a"})
-    store_b.append_ledger(cid, "points", {"date": "2026-11-02", "delta": 5, "reason": "b"})
+    store_a.append_ledger(cid, "points", {"date": dt.date(2026, 11, 1), "delta": 128, "reason": "a"})
+    store_b.append_ledger(cid, "points", {"date": dt.date(2026, 11, 2), "delta": 5, "reason": "b"})
     commit_all(a, "a")
     commit_all(b, "b")
 

@@ -20,6 +20,7 @@ from ..errors import Problem
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, Store
 from ..yamlio import YamlFileError, load_fast
 from . import gitops, profile_merge, sync_guard
+from .checking import check_store
 from .sync_guard import SyncError
 
 # What atomic_write leaves behind when a process dies between temp file and rename.
@@ -301,7 +302,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         removed = clean_temp_files(store)
         if removed:
             report.notes.append(f"removed {len(removed)} temp file(s) of interrupted writes")
-        problems = sync_guard.store_problems(store)
+        problems = store_problems(store)
         if problems:
             raise SyncError(
                 f"kehu check finds {len(problems)} problem(s) in this clone, and sync shares "
@@ -379,6 +380,13 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
                     "will do)")
 
 
+def store_problems(store: Store) -> list[Problem]:
+    """Every problem ``kehu check`` would report (sync pushes nothing it rejects), the index
+    brought up to date with the files first."""
+    store.index.refresh(full=True)
+    return check_store(store)
+
+
 def _lost_race(result: Any) -> bool:
     said = (result.stderr + result.stdout).lower()
     return any(word in said for word in _RACE_WORDS)
@@ -389,7 +397,7 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
     merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
     any other problem undoes the whole sync."""
-    problems = sync_guard.store_problems(store)
+    problems = store_problems(store)
     if not problems:
         return
     conflicts = [p for p in problems if sync_guard.is_conflict(p)]

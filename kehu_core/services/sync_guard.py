@@ -1,6 +1,5 @@
 """What keeps ``kehu sync`` from spreading a broken store or leaving a clone half-synced.
 
-* :func:`store_problems` — the store as ``kehu check`` sees it; sync pushes nothing it rejects.
 * :class:`RestorePoint` — the clone as it was before the sync: a sync that cannot finish (the
   remote unreachable, push races lost too often, a merge that check rejects) puts the clone
   back, the user's edits uncommitted as they were.
@@ -29,14 +28,6 @@ MARKERS = ("unresolved git merge conflict (<<<<<<< ... >>>>>>>): keep the right 
 
 class SyncError(KehuError):
     """Sync stopped; the message says what was already done and what to do next."""
-
-
-def store_problems(store: Store) -> list[Problem]:
-    """Every problem ``kehu check`` would report, the index brought up to date first."""
-    from .checking import check_store
-
-    store.index.refresh(full=True)
-    return check_store(store)
 
 
 def is_conflict(problem: Problem) -> bool:
