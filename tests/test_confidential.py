@@ -257,3 +257,113 @@ def test_plain_commands_do_not_load_the_age_library(store: Path, keys) -> None:
     for args in (("search", "zm"), ("customer", "list"), ("customer", "set", "c1", "level=银卡")):
         assert unwanted(imported_modules(*args, env=env), ["pyrage"]) == [], args
     assert "pyrage" in imported_modules("customer", "show", "c1", env=env)
+
+
+# --- the TUI ----------------------------------------------------------------------------------
+
+
+def _tui_store(store: Path, key: Path | None) -> Store:
+    from kehu_core.store import open_store
+
+    opened = open_store(store)
+    opened.identity_file = key  # what `kehu --identity FILE tui` sets
+    return opened
+
+
+@pytest.mark.asyncio
+async def test_the_tui_shows_plain_fields_to_a_key_holder_and_a_lock_to_others(store: Path, keys) -> None:
+    from kehu_tui.screens.customer import CustomerScreen
+    from kehu_tui.screens.edit import EditCustomerScreen
+
+    from kehu_core.testing import screen_text, tui, wait_until
+
+    # without a key: the detail shows the lock; the form locks the field and a save of
+    # another field keeps the encrypted lines as they were
+    before = profile(store).read_text(encoding="utf-8")
+    async with tui(_tui_store(store, None)) as pilot:
+        app = pilot.app
+        app.push_screen(CustomerScreen(app.store, "c1"))
+        await wait_until(pilot, lambda: "🔒" in screen_text(app), what="the lock mark")
+        assert not any(s in screen_text(app) for s in SECRETS)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditCustomerScreen), what="the form")
+        assert app.screen.query_one("#field-family").disabled
+        assert "🔒" in app.screen.query_one("#field-family").value
+        level = app.screen.query_one("#field-level")
+        level.focus()
+        await pilot.press(*"金卡")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen), what="saved")
+    after = profile(store).read_text(encoding="utf-8")
+    assert "level: 金卡" in after
+    assert [ln for ln in after.splitlines() if ln.startswith(("family", "personality", "interests"))] == \
+        [ln for ln in before.splitlines() if ln.startswith(("family", "personality", "interests"))]
+    # with the owner's key: plain on the detail screen, edited in the form, saved encrypted
+    async with tui(_tui_store(store, keys["wang"][0])) as pilot:
+        app = pilot.app
+        app.push_screen(CustomerScreen(app.store, "c1"))
+        await wait_until(pilot, lambda: FAMILY in screen_text(app), what="the plain family")
+        assert "🔒" not in screen_text(app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditCustomerScreen), what="the form")
+        family = app.screen.query_one("#field-family")
+        assert family.value == FAMILY and not family.disabled
+        family.value = ""
+        family.focus()
+        await pilot.press(*"丧偶")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "丧偶" in screen_text(app),
+                         what="the new value on the detail screen")
+    text = profile(store).read_text(encoding="utf-8")
+    assert "丧偶" not in text and "level: 金卡" in text
+    assert as_(keys["boss"][0], "customer", "show", "c1", "--json", store=store).json()["family"] == "丧偶"
+
+
+def test_kehu_edit_opens_them_in_plain_for_a_key_holder_and_saves_them_encrypted(
+        store: Path, keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import tempfile
+
+    seen = tmp_path / "seen.txt"
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import pathlib, sys\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "text = path.read_text(encoding='utf-8')\n"
+        f"pathlib.Path({str(seen)!r}).write_text(text, encoding='utf-8')\n"
+        "path.write_text(text.replace('直爽', '温和'), encoding='utf-8')\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    temp = tmp_path / "temp"  # where the editor's copy is made
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    before = profile(store).read_text(encoding="utf-8")
+    # without a key the editor gets the encrypted lines, and nothing changes
+    assert kehu("edit", "c1", store=store).code == 0
+    assert not any(s in seen.read_text(encoding="utf-8") for s in SECRETS)
+    assert profile(store).read_text(encoding="utf-8") == before
+    # with the owner's key: plain in the editor, encrypted on disk, untouched fields unchurned
+    edited = as_(keys["wang"][0], "edit", "c1", store=store)
+    assert edited.code == 0, edited.err
+    assert FAMILY in seen.read_text(encoding="utf-8")
+    after = profile(store).read_text(encoding="utf-8")
+    assert "温和" not in after and PERSONALITY not in after
+    family = [ln for ln in before.splitlines() if ln.startswith("family:")]
+    assert family and family[0] in after.splitlines()
+    assert as_(keys["boss"][0], "customer", "show", "c1", "--json", store=store).json()["personality"] == \
+        PERSONALITY.replace("直爽", "温和")
+    assert list(temp.iterdir()) == []  # the plain copy is gone
+
+
+def test_kehu_check_finds_a_confidential_value_written_in_plain(store: Path, keys) -> None:
+    path = profile(store)
+    path.write_text(path.read_text(encoding="utf-8") + "notes: 欠款未还\n", encoding="utf-8")
+    config = store / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "fields: [family, personality, interests]", "fields: [family, personality, interests, notes]"),
+        encoding="utf-8")
+    found = kehu("check", store=store)
+    assert found.code == 1 and "notes: confidential (kehu.yaml) but written in plain text" in found.out
+    assert as_(keys["boss"][0], "keys", "rotate", store=store).code == 0
+    assert "欠款未还" not in path.read_text(encoding="utf-8")
+    assert kehu("check", store=store).code == 0
+    assert as_(keys["wang"][0], "customer", "show", "c1", "--json", store=store).json()["notes"] == "欠款未还"

@@ -215,6 +215,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "complaint": "complaint_cmds:complaint_group",
     "customer": "customers:customer_group",
     "duplicates": "customers:duplicates",
+    "edit": "edit_cmds:edit",
     "export": "io_cmds:export_cmd",
     "git-setup": "git_cmds:git_setup",
     "handover": "git_cmds:handover",

@@ -32,6 +32,7 @@ def check_store(store: Store) -> list[Problem]:
         problems.extend(_orphan_entries(store, path, entries))
     known = set(index.ids())
     paths = index.customer_paths()  # a Path each only when needed
+    confidential = store.config.confidential.fields
     for row in index.each():
         customer = row.customer
         if customer.referrer and customer.referrer not in known:
@@ -42,6 +43,10 @@ def check_store(store: Store) -> list[Problem]:
             problems.extend(profile_merge.conflict_problems(store.root / paths[customer.id], customer))
         path = store.root / paths[customer.id]
         problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
+        for name in confidential:  # a hand edit, or a field made confidential once filled in
+            if getattr(customer, name, None) not in (None, [], ""):
+                problems.append(Problem(path, _line(path, name), f"{name}: confidential (kehu.yaml) but "
+                                        "written in plain text; `kehu keys rotate` encrypts it"))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))

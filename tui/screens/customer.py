@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
+from kehu_core.confidential import revealed
 from kehu_core.errors import ConflictError, KehuError
 
 from ..editor import EditSession
@@ -92,7 +93,9 @@ class CustomerScreen(Screen):
         if customer.referrer:
             row = store.index.get(customer.referrer)
             referrer = row.customer.name if row else None
-        self.query_one(ProfileCard).show(customer, referrer, region=store.config.region)
+        opened = revealed(store, customer)  # confidential fields the user's key opens, in plain
+        self.query_one(ProfileCard).show(opened.customer, referrer, region=store.config.region,
+                                         locked=opened.locked)
         panels = store.plugins.collect("tui_panels", store=store) if store.plugins else []
         self.shown_by_panels = frozenset(name for panel in panels for name in panel.shows)
         self._load_values()

@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Static
 
+from kehu_core.confidential import LOCK, revealed
 from kehu_core.errors import ConflictError, KehuError, NotFound, RecordError
 
 from ..messages import CustomerSaved, StoreChanged
@@ -64,17 +65,22 @@ class EditCustomerScreen(Screen):
         self.query_one("#field-name").focus()
 
     def _load_from_disk(self) -> None:
-        self.original = self.store.get(self.customer_id)
+        # confidential fields in plain where the user's key opens them; the others locked
+        opened = revealed(self.store, self.store.get(self.customer_id))
+        self.original = opened.customer
         self.version = self.store.file_version(self.customer_id)
         self.sub_title = f"edit {self.original.name} ({self.customer_id})"
         for spec in self.specs:
-            self.field(spec.name).value = to_text(spec, getattr(self.original, spec.name, None))
+            row = self.field(spec.name)
+            row.set_locked(spec.name in opened.locked, f"{LOCK} encrypted: your key cannot open it; kept as it is")
+            if spec.name not in opened.locked:
+                row.value = to_text(spec, getattr(self.original, spec.name, None))
 
     def field(self, name: str) -> FormField:
         return self.query_one(f"#row-{name}", FormField)
 
     def typed(self) -> dict[str, str]:
-        return {spec.name: self.field(spec.name).value for spec in self.specs}
+        return {spec.name: self.field(spec.name).value for spec in self.specs if not self.field(spec.name).locked}
 
     @property
     def changes(self) -> dict[str, object]:

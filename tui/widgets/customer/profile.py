@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
+
+from kehu_core.confidential import LOCK
 
 from ... import formatting
 
@@ -27,12 +30,17 @@ LABELS = {
 class ProfileCard(Static):
     """Field / value pairs; fields kehu does not know are shown after the rest, as they are."""
 
-    def show(self, customer: Customer, referrer_name: str | None = None, *, region: str) -> None:
+    def show(self, customer: Customer, referrer_name: str | None = None, *, region: str,
+             locked: Sequence[str] = ()) -> None:
+        """``locked``: encrypted fields the user's key cannot open, shown as a lock mark."""
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         data: dict[str, Any] = customer.model_dump(mode="python")
         for key, value in data.items():
+            if key in locked:
+                grid.add_row(LABELS.get(key, key), Text(f"{LOCK} encrypted", style="dim"))
+                continue
             if value in (None, [], "", False):
                 continue
             if key == "phones":

@@ -79,6 +79,19 @@ class FormField(Vertical):
             assert isinstance(widget, Input)
             widget.value = text
 
+    @property
+    def locked(self) -> bool:
+        return self.has_class("locked")
+
+    def set_locked(self, locked: bool, text: str = "") -> None:
+        """An encrypted field the user's key cannot open: shown as ``text`` (the lock mark),
+        not editable, and left out of what the form saves (the encrypted value is kept)."""
+        widget = self.query_one(f"#field-{self.field_name}")
+        widget.disabled = locked
+        self.set_class(locked, "locked")
+        if locked:
+            self.value = text
+
     def set_error(self, message: str | None) -> None:
         error = self.query_one(".form-error", Static)
         error.update(Text(f"✗ {message}") if message else "")

@@ -1,0 +1,157 @@
+"""Editing a customer file in ``$EDITOR``, safely.
+
+The editor works on a copy. The copy is validated exactly as the store validates the real
+file; only a valid copy replaces the record, atomically, under the store lock, and only if
+nobody changed the record while the editor was open. So an invalid edit or a clash never
+reaches the store, and the user's text is never lost (the copy stays until it is saved or
+abandoned).
+
+Confidential fields (kehu_core.confidential) the user's key opens are put in the copy in
+plain, and encrypted again when it is saved (a value left as it was keeps its old encrypted
+line, so an unchanged field does not churn); those it cannot open stay encrypted lines. Used
+by ``kehu edit ID`` and the TUI's ``E`` key.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConflictError, RecordError
+from ..yamlio import atomic_write, dump_roundtrip, roundtrip_yaml, to_plain_yaml_value
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+def editor_command() -> list[str]:
+    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    return shlex.split(raw)
+
+
+@dataclass
+class EditSession:
+    """A copy of one customer's file being edited, and the version it started from."""
+
+    store: Store
+    customer_id: str
+    version: str
+    original: str
+    copy: Path
+    #: confidential fields put in the copy in plain: field → (plain value, its sealed text)
+    opened: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    owner: str | None = None  # the owner when the copy was made (a new one: encrypt again)
+
+    @classmethod
+    def start(cls, store: Store, customer_id: str) -> EditSession:
+        path = store.customer_file(customer_id)
+        text = path.read_text(encoding="utf-8")
+        version = store.file_version(customer_id)
+        text, opened, owner = _open_confidential(store, customer_id, text)
+        # The copy sits in a folder named after the id: validation checks the folder name.
+        folder = Path(tempfile.mkdtemp(prefix="kehu-edit-")) / customer_id
+        folder.mkdir()
+        copy = folder / path.name
+        copy.write_text(text, encoding="utf-8")
+        return cls(store, customer_id, version, text, copy, opened, owner)
+
+    def run_editor(self) -> int:
+        return subprocess.run([*editor_command(), str(self.copy)], check=False).returncode
+
+    @property
+    def text(self) -> str:
+        return self.copy.read_text(encoding="utf-8")
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def problems(self) -> list[str]:
+        """What is wrong with the edited copy, as ``path:line: message`` of the real file."""
+        real = self.store.rel(self.store.customer_file(self.customer_id))
+        try:
+            self.store.read_customer_file(self.copy)
+        except RecordError as exc:
+            return [f"{real}:{p.line}: {p.message}" for p in exc.problems]
+        return []
+
+    def save(self) -> None:
+        """Replace the record with the copy; refused (ConflictError) if it changed meanwhile."""
+        if self.problems():
+            raise RecordError([])
+        path = self.store.customer_file(self.customer_id)
+        with self.store.lock():
+            if self.store.file_version(self.customer_id) != self.version:
+                raise ConflictError(
+                    f"{self.store.rel(path)} was changed by someone else while you edited it; "
+                    f"your text is kept in {self.copy}"
+                )
+            atomic_write(path, _seal_confidential(self.store, self.text, self.opened, self.owner))
+        self.store.index.refresh_paths([path])
+        self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.copy.parent.parent, ignore_errors=True)
+
+
+def _open_confidential(store: Store, customer_id: str,
+                       text: str) -> tuple[str, dict[str, tuple[Any, str]], str | None]:
+    """``text`` with the sealed values the user's key opens in plain (none without a key),
+    those values, and the customer's owner."""
+    from .. import confidential
+
+    customer = store.get(customer_id)
+    if not customer.sealed or not confidential.has_identity(store):
+        return text, {}, customer.owner
+    opened = {}
+    for name, sealed in customer.sealed.items():
+        try:
+            opened[name] = (confidential.open_sealed(store, sealed), sealed)
+        except confidential.Locked:
+            continue
+    if not opened:
+        return text, {}, customer.owner
+    doc = roundtrip_yaml().load(text)
+    for name, (value, _) in opened.items():
+        doc[name] = to_plain_yaml_value(value)
+    return dump_roundtrip(doc, like=text), opened, customer.owner
+
+
+def _seal_confidential(store: Store, text: str, opened: dict[str, tuple[Any, str]], owner: str | None) -> str:
+    """The edited text with each confidential field's plain value encrypted: an opened value
+    left as it was gets its former encrypted text back, a new one is encrypted to the readers
+    of the customer's (new) owner."""
+    fields = set(store.config.confidential.fields)
+    if not fields and not opened:
+        return text
+    from .. import confidential
+
+    doc = roundtrip_yaml().load(text)
+    changed = False
+    for name in list(doc):
+        value = doc[name]
+        if confidential.is_sealed(value) or value in (None, [], ""):
+            continue
+        plain = _plain(value)
+        if name in opened and opened[name][0] == plain and doc.get("owner") == owner:
+            doc[name] = opened[name][1]
+        elif name in fields:
+            doc[name] = confidential.seal(store.config, doc.get("owner"), plain)
+        else:
+            continue
+        changed = True
+    return dump_roundtrip(doc, like=text) if changed else text
+
+
+def _plain(value: Any) -> Any:
+    """A ruamel value as the JSON-able value a sealed text holds."""
+    import json
+
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
