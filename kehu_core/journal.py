@@ -48,8 +48,10 @@ def _sha(data: bytes | None) -> str | None:
 
 
 def _read(path: Path) -> bytes | None:
+    from .yamlio import read_bytes  # never a FIFO or a link's target (it hangs, or leaks)
+
     try:
-        return path.read_bytes()
+        return read_bytes(path)
     except FileNotFoundError:
         return None
 

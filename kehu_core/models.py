@@ -551,22 +551,28 @@ class Reminder(BaseModel):
                                                 "follow_ups, contact or other (kehu_core.reminder_engine.GROUPS)")
 
 
-StrictDay = Annotated[dt.date, Strict(), AfterValidator(_day_in_range)]
-
-
 class LedgerEntry(BaseModel):
     """What every line of a plugin's ledger (points, tiers, reminders) must hold, so that a
     hand-edited line is found by ``kehu check`` rather than crashing the plugin reading it:
-    a ``date``, and ``delta``/``expires``/``until`` of the right type where present. Plugins'
+    a ``date`` (1900-01-01 to 2199-12-31), a whole-number ``delta``, ``expires``/``until``
+    dates where present. Checked when a line is written and when a ledger is read; plugins'
     own keys are kept as they are."""
 
     model_config = ConfigDict(extra="allow")
 
-    date: StrictDay
+    date: Day
     delta: Annotated[int, Strict()] | None = None
     # computed from a date (a purchase's, plus a year): may lie past LATEST_DAY
-    expires: Annotated[dt.date, Strict()] | None = None
-    until: Annotated[dt.date, Strict()] | None = None
+    expires: dt.date | None = None
+    until: dt.date | None = None
+
+    def as_entry(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """``raw`` with its dates as dates (a quoted '2026-11-01' too), as plugins read it."""
+        out = dict(raw)
+        for key in ("date", "expires", "until"):
+            if raw.get(key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
     @model_validator(mode="before")
     @classmethod

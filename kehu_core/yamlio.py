@@ -135,12 +135,61 @@ def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     return Problem(path, line, f"invalid YAML: {text}")
 
 
-def read_text(path: Path | str) -> str:
-    """The file as UTF-8 text, refusing what is clearly not a record (binary, huge)."""
-    # scans read a million of these: a bare descriptor costs half of a buffered file object
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+
+
+def link_message(path: Path | str) -> str:
+    """What kehu says of a symbolic link where a record or a record folder belongs."""
     try:
-        size = os.fstat(fd).st_size
+        target = f" (to {os.readlink(path)})"
+    except OSError:
+        target = ""
+    return (f"is a symbolic link{target}: kehu never follows links in a store; put the real "
+            "file or folder here, or remove the link")
+
+
+def special_file_message(mode: int) -> str:
+    """What kehu says of something that is not a regular file where a record belongs."""
+    what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file")
+    return f"is {what}, not a record file; kehu reads only regular files here"
+
+
+class YamlFileError(Exception):
+    """A record file kehu cannot use, with its ``path:line`` problem."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.render())
+
+
+_FileProblem = YamlFileError  # what the readers below raise (the loaders' error, one type)
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """The bytes of a record file, refusing what is no record file: a symbolic link, a FIFO,
+    a folder, a device, a file over ``MAX_FILE_BYTES``, an unreadable file (each a
+    :class:`YamlFileError` with its problem). Every read of a record goes through here."""
+    # scans read a million of these: a bare descriptor costs half of a buffered file object.
+    # O_NOFOLLOW: a record that is a link (to /etc/passwd, to another clone's file) is refused,
+    # never read; O_NONBLOCK: a FIFO put where a record belongs opens at once (and is refused
+    # below) instead of hanging the command until someone writes to it.
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except PermissionError:
+        raise _FileProblem(Problem(Path(path), 1, "cannot read: permission denied (check the "
+                                                  "file's owner and mode)")) from None
+    except OSError:
+        if os.path.islink(path):
+            raise _FileProblem(Problem(Path(path), 1, link_message(path))) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _FileProblem(Problem(Path(path), 1, special_file_message(info.st_mode)))
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {MAX_FILE_BYTES}"))
         data = os.read(fd, size + 1)
@@ -153,6 +202,13 @@ def read_text(path: Path | str) -> str:
                 raise _FileProblem(Problem(Path(path), 1, f"file is over {MAX_FILE_BYTES} bytes"))
     finally:
         os.close(fd)
+    return data
+
+
+def read_text(path: Path | str) -> str:
+    """The file as UTF-8 text, refusing what is clearly not a record (:func:`read_bytes`;
+    binary, not UTF-8)."""
+    data = read_bytes(path)
     if b"\x00" in data:
         raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
     try:
@@ -160,12 +216,6 @@ def read_text(path: Path | str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise _FileProblem(Problem(Path(path), line, f"not valid UTF-8 (byte {exc.start})")) from None
-
-
-class _FileProblem(Exception):
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(problem.render())
 
 
 def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
@@ -249,12 +299,6 @@ def lines_doc(path: Path) -> Any:
         return load_roundtrip(path)
     except YamlFileError:
         return None
-
-
-class YamlFileError(Exception):
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(problem.render())
 
 
 # --- round-trip loading and writing -------------------------------------------------------

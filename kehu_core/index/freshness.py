@@ -34,9 +34,22 @@ SMALL_STORE_FILES = 5_000  # up to here every command compares every file (~20 m
 RECHECK_EVERY = 300  # seconds: a bigger store's folders are looked at no more often than this
 
 
+def indexed_entry(entry: os.DirEntry[str]) -> bool:
+    """Whether a folder entry under customers/ gets a row in ``files``: a record file
+    (``*.yaml``), and what kehu never reads but ``kehu check`` must name (parse_record turns it
+    into a problem): a symbolic link, a FIFO, socket or device, a folder named like a record
+    file (``customer.yaml/``). Plain folders are walked, other files (``notes.txt``) ignored."""
+    if entry.name.startswith("."):
+        return False
+    if entry.is_dir(follow_symlinks=False):
+        return entry.name.endswith(".yaml")
+    return entry.name.endswith(".yaml") or not entry.is_file(follow_symlinks=False)
+
+
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """Every record file below ``top`` with its (size, mtime_ns), and every folder's mtime;
-    paths relative to the store (``root_len`` characters of each absolute path cut off)."""
+    paths relative to the store (``root_len`` characters of each absolute path cut off).
+    Links are never followed (:func:`indexed_entry`)."""
     files: dict[str, tuple[int, int]] = {}
     folders: dict[str, int] = {}
 
@@ -44,17 +57,18 @@ def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict
         try:
             entries = os.scandir(folder)
             folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
-        except OSError:
+        except FileNotFoundError:
+            return
+        except OSError:  # unreadable: a row of its own, so that `kehu check` names it
+            files[folder[root_len:]] = (0, -1)
             return
         with entries:
             for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path)
-                elif entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
-                    st = entry.stat()
+                if indexed_entry(entry):
+                    st = entry.stat(follow_symlinks=False)
                     files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
+                elif entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                    walk(entry.path)
 
     walk(top)
     return files, folders

@@ -25,7 +25,7 @@ from ..errors import NotFound
 from . import freshness
 from .connection import IndexConnection
 from .freshness import differences as _differences
-from .freshness import scan_tree
+from .freshness import indexed_entry, scan_tree
 from .rows import Batch, docid, parse_record, parse_written
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class Refresher(IndexConnection):
         loose = [c for c in children if not c.is_dir(follow_symlinks=False)]
         shards = [c.path for c in children if c.is_dir(follow_symlinks=False)]
         stats = {c.path[root_len:]: (st.st_size, st.st_mtime_ns) for c in loose
-                 if c.name.endswith(".yaml") and c.is_file(follow_symlinks=False) and (st := c.stat())}
+                 if indexed_entry(c) and (st := c.stat(follow_symlinks=False))}
         # files right under customers/ are misplaced records: indexed so that check reports them
         pending = _parse_batch(self.store, list(stats.items()))
         pending_folders: dict[str, int] = {}
@@ -251,10 +251,11 @@ class Refresher(IndexConnection):
                 known_dirs = self._known_dirs(rel)
             else:
                 on_disk, folders, known_dirs = {}, {}, {}
-                if child.name.endswith(".yaml") and child.is_file(follow_symlinks=False):
-                    st = child.stat()
+                if indexed_entry(child):
+                    st = child.stat(follow_symlinks=False)
                     on_disk[rel] = (st.st_size, st.st_mtime_ns)
-                known = self._file_stats("path=?", (rel,))
+                # and whatever was indexed below it when it was a folder (now a link, a file)
+                known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}
             changed, removed = _differences(on_disk, known)
             updates, gone_dirs = _folder_differences(folders, known_dirs)
             self._apply(changed, removed, on_disk, folders=updates, gone_folders=gone_dirs,
@@ -369,11 +370,12 @@ class Refresher(IndexConnection):
         for folder in stale:
             rel_dir = folder[len(root):]
             listed: dict[str, tuple[int, int]] = {}
+            if os.path.islink(folder):  # never listed through (a full refresh names it)
+                continue
             with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:  # gone: all removed
                 for entry in entries:
-                    name = entry.name
-                    if name.endswith(".yaml") and not name.startswith(".") and entry.is_file(follow_symlinks=False):
-                        st = entry.stat()
+                    if indexed_entry(entry):
+                        st = entry.stat(follow_symlinks=False)
                         listed[rel_dir + "/" + entry.name] = (st.st_size, st.st_mtime_ns)
             known = self._files_in(rel_dir)
             on_disk.update(listed)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecordError
 from ..store import Store
-from ..yamlio import line_of, load_roundtrip
+from ..yamlio import line_of, link_message, load_roundtrip, special_file_message
 from . import profile_merge, sync_guard
 
 
@@ -21,8 +23,7 @@ def check_store(store: Store) -> list[Problem]:
     for rel, kind in index.files_of_kind("other", "ledger"):
         path = store.root / rel
         if kind == "other":
-            problems.append(Problem(path, 1, "unexpected file: records are customers/<shard>/<id>/"
-                                             "customer.yaml, interactions/*.yaml or *.ledger.yaml"))
+            problems.append(Problem(path, 1, _other_message(path)))
             continue
         try:
             entries = store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
@@ -56,6 +57,29 @@ def check_store(store: Store) -> list[Problem]:
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def _other_message(path: Path) -> str:
+    """What is wrong with an entry under customers/ that is no record: a link, a FIFO, an
+    unreadable folder, or a file where none belongs."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISLNK(mode):
+        return link_message(path)
+    if stat.S_ISDIR(mode):
+        try:
+            os.listdir(path)
+        except OSError as exc:
+            return f"cannot list this folder: {exc.strerror or exc}; its records are not read"
+        return f"unexpected folder: {_WHERE_RECORDS_ARE}"
+    if not stat.S_ISREG(mode):
+        return special_file_message(mode)
+    return f"unexpected file: {_WHERE_RECORDS_ARE}"
+
+
+_WHERE_RECORDS_ARE = "records are customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml"
 
 
 _INTERACTION_REF = re.compile(r"^\d{4}-\d{2}-\d{2}-[0-9a-z]+$")

@@ -41,7 +41,16 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import Problem
-from ..yamlio import _RT, atomic_write, dump_roundtrip, line_of, lines_doc, to_plain_yaml_value
+from ..yamlio import (
+    _RT,
+    YamlFileError,
+    atomic_write,
+    dump_roundtrip,
+    line_of,
+    lines_doc,
+    read_bytes,
+    to_plain_yaml_value,
+)
 
 CONFLICTS_KEY = "conflicts"
 
@@ -312,11 +321,11 @@ def entry_problems(path: Path, customer_id: str | None, entries: Any) -> list[Pr
 def marker_line(path: Path) -> int | None:
     """The first line of an unresolved git conflict in a file, if any."""
     try:
-        with path.open("rb") as handle:
-            for number, raw in enumerate(handle, 1):
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if line.startswith("<<<<<<< ") or line == "<<<<<<<":
-                    return number
-    except OSError:
+        data = read_bytes(path)  # never a FIFO (it would hang) nor a link's target
+    except (OSError, YamlFileError):
         return None
+    for number, raw in enumerate(data.splitlines(), 1):
+        line = raw.decode("utf-8", "replace")
+        if line.startswith("<<<<<<< ") or line == "<<<<<<<":
+            return number
     return None

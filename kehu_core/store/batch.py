@@ -112,13 +112,14 @@ class BatchMixin:
 
     def _write(self, path: Path, text: str) -> None:
         """Write one record file atomically, noting first what it held (for undo_on_error
-        and the change journal)."""
+        and the change journal). Never through a link (:meth:`refuse_links`)."""
+        self.refuse_links(path)
         if self._recording is not None:
             self._recording.note(path)
         for log in self._write_logs:
             if path not in log.files:
                 try:
-                    log.files[path] = path.read_bytes()
+                    log.files[path] = _yamlio.read_bytes(path)
                 except FileNotFoundError:
                     log.files[path] = None
         atomic_write(path, text)

@@ -192,6 +192,9 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         if self._index is None:
             from ..index import Index
 
+            # the index lists customers/ itself: a link there would list another folder
+            self.refuse_links(self.root / CUSTOMERS_DIR)
+
             idx = Index(self)
             idx.refresh()
             self._index = idx

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,6 +83,35 @@ class LayoutMixin:
     def ledger_file(self, customer_id: str, name: str) -> Path:
         check_id(name, "ledger name")
         return self.customer_dir(customer_id) / f"{name}{LEDGER_SUFFIX}"
+
+    def link_problem(self, path: Path) -> Problem | None:
+        """The first symbolic link on the way from the store's root down to ``path`` (itself
+        included), as a problem; None when there is none. A link committed by another clone
+        (a customer folder, ``customers/``, an ``interactions`` folder, a ledger pointing out of
+        the store) would make kehu read or write files outside the store: it is never
+        followed. One ``lstat`` per level (five at most)."""
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return Problem(path, 1, f"is outside the store {self.root}")
+        current = self.root
+        for part in parts:
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                return None  # nothing further down exists (a new record): no link either
+            except OSError as exc:
+                return Problem(current, 1, f"cannot read: {exc.strerror or exc}")
+            if stat.S_ISLNK(mode):
+                return Problem(current, 1, _yamlio.link_message(current))
+        return None
+
+    def refuse_links(self, path: Path) -> None:
+        """Raise :class:`RecordError` if reading or writing ``path`` would follow a link."""
+        problem = self.link_problem(path)
+        if problem is not None:
+            raise RecordError([problem])
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

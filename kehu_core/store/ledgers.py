@@ -19,6 +19,7 @@ from ..yamlio import (
     YamlFileError,
     dump_flow_line,
     load_fast,
+    read_text,
 )
 from .batch import _PendingLedger, journaled
 from .layout import _check_size
@@ -44,7 +45,8 @@ class LedgersMixin:
         return self._read_ledger(path)
 
     def _read_ledger(self, path: Path) -> list[dict[str, Any]]:
-        if not path.is_file():
+        self.refuse_links(path)
+        if not path.exists():
             return []
         try:
             entries = load_fast(path) or []
@@ -52,10 +54,7 @@ class LedgersMixin:
             raise RecordError([exc.problem]) from None
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise RecordError([Problem(path, 1, "expected a list of entries, one `- {...}` per line")])
-        problems = _entry_problems(path, entries)
-        if problems:
-            raise RecordError(problems)
-        return entries
+        return _validated(path, entries)
 
     @journaled
     def append_ledger(self, customer_id: str, name: str, entry: dict[str, Any]) -> None:
@@ -65,9 +64,14 @@ class LedgersMixin:
         (the same redemption on the same day) stay two lines, not one, after a merge. Entries
         written before ids existed have none and read as before."""
         path = self.ledger_file(customer_id, name)
+        try:  # the rule a reader checks, checked before the line exists
+            entry = LedgerEntry.model_validate(entry).as_entry(entry)
+        except ValidationError as exc:
+            raise RecordError(validation_problems(exc, path)) from None
         if not entry.get(ENTRY_ID):
             entry = {ENTRY_ID: entry_id(), **entry}
         line = "- " + dump_flow_line(entry) + "\n"
+        self.refuse_links(path)  # never read (nor copy into the store) a file a link points to
         with self.lock():
             if self._batch is None:
                 self._write(path, _ledger_text(path, customer_id, name) + line)
@@ -86,21 +90,25 @@ class LedgersMixin:
             pending.text += line
             pending.size = size
 
-def _entry_problems(path: Path, entries: list[dict[str, Any]]) -> list[Problem]:
-    """Each entry that is not a :class:`~kehu_core.models.LedgerEntry` (a hand edit: a date
-    that is no date, a delta that is no whole number), at the line of the entry."""
+def _validated(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries with their dates as dates; RecordError naming each entry that is not a
+    :class:`~kehu_core.models.LedgerEntry` (a hand edit: a date that is no date, a delta that
+    is no whole number) at the line of the entry."""
     out: list[Problem] = []
+    good: list[dict[str, Any]] = []
     lines: list[int] | None = None
     for n, entry in enumerate(entries):
         try:
-            LedgerEntry.model_validate(entry)
+            good.append(LedgerEntry.model_validate(entry).as_entry(entry))
         except ValidationError as exc:
             if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
                 text = path.read_text(encoding="utf-8").splitlines()
                 lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
             line = lines[n] if n < len(lines) else 1
             out += [Problem(path, line, p.message) for p in validation_problems(exc, path)]
-    return out
+    if out:
+        raise RecordError(out)
+    return good
 
 
 def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
@@ -120,7 +128,10 @@ def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
 
 def _ledger_text(path: Path, customer_id: str, name: str) -> str:
     """A ledger's current text, ending in a newline, or the header of a new one."""
-    if not path.is_file():
+    if not path.exists():
         return f"# {name} ledger of {customer_id}: append-only, one entry per line\n"
-    old = path.read_text(encoding="utf-8")
+    try:
+        old = read_text(path)  # a FIFO or a folder in its place is refused, not waited on
+    except YamlFileError as exc:
+        raise RecordError([exc.problem]) from None
     return old if not old or old.endswith("\n") else old + "\n"

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .. import yamlio as _yamlio
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
-from ..ids import check_id, new_id
+from ..ids import check_id, new_id, shard
 from ..models import Customer, Interaction, parse_interaction
 from ..problems import plugin_problems, validation_problems
 from ..yamlio import (
@@ -80,7 +80,8 @@ class RecordsMixin:
 
     def get(self, customer_id: str) -> Customer:
         path = self.customer_file(customer_id)
-        if not path.is_file():
+        self.refuse_links(path)
+        if not path.exists():
             raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
         return self.read_customer_file(path)
 
@@ -104,6 +105,10 @@ class RecordsMixin:
             line = line_of(lines_doc(path), ["id"])
             message = f"id {customer.id!r} does not match its folder {path.parent.name!r}"
             raise RecordError([Problem(path, line, message)])
+        if path.parent.parent.name != shard(customer.id):  # `kehu customer show` would not find it
+            message = (f"customer {customer.id!r} is in the wrong folder: its place is "
+                       f"{CUSTOMERS_DIR}/{shard(customer.id)}/{customer.id}/ (move the folder there)")
+            raise RecordError([Problem(path, 1, message)])
         if sealed:
             customer._sealed = sealed
         return customer
@@ -162,7 +167,10 @@ class RecordsMixin:
 
     def file_version(self, customer_id: str) -> str:
         """A token that changes whenever the profile file changes (for conflict checks)."""
-        return hashlib.sha1(self.customer_file(customer_id).read_bytes()).hexdigest()
+        try:
+            return hashlib.sha1(_yamlio.read_bytes(self.customer_file(customer_id))).hexdigest()
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
 
     @journaled
     def update_customer(
@@ -215,7 +223,7 @@ class RecordsMixin:
                     # set to a default a new file leaves out (do_not_contact=false): the line
                     # shows the new value rather than keeping the old one
                     doc[key] = to_plain_yaml_value(getattr(new, key, changes[key]))
-            original = path.read_text(encoding="utf-8")
+            original = _yamlio.read_text(path)
             text = dump_roundtrip(doc, like=original)
             stored = self._as_stored(path, {k: v for k, v in doc.items() if k != "conflicts"}, new)
             if text != original:
@@ -261,7 +269,8 @@ class RecordsMixin:
 
     def interactions(self, customer_id: str) -> list[Interaction]:
         folder = self.interactions_dir(customer_id)
-        if not folder.is_dir():
+        self.refuse_links(folder)
+        if not folder.exists():
             return []
         found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml"))]
         return sorted(found, key=lambda i: (i.date, i.id))
@@ -329,7 +338,8 @@ class RecordsMixin:
 
     def get_interaction(self, customer_id: str, interaction_id: str) -> Interaction:
         path = self.interaction_file(customer_id, interaction_id)
-        if not path.is_file():
+        self.refuse_links(path)
+        if not path.exists():
             if not self.exists(customer_id):
                 raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
             raise NotFound(f"customer {customer_id} has no record {interaction_id!r}")
@@ -365,7 +375,7 @@ class RecordsMixin:
                     if isinstance(item, dict):
                         value.fa.set_flow_style()
                     doc[key].append(value)
-            original = path.read_text(encoding="utf-8")
+            original = _yamlio.read_text(path)
             text = dump_roundtrip(doc, like=original)
             data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
             data.setdefault("id", interaction_id)
