@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -335,14 +335,16 @@ def reminders_of(
 
 
 def reminders_for(
-    store: Store, customers: Sequence[Customer], start: dt.date, end: dt.date
+    store: Store, customers: Sequence[Customer], start: dt.date, end: dt.date, *,
+    only: Collection[str] | None = None,
 ) -> Iterator[tuple[Customer, list[Reminder]]]:
     """:func:`reminders_of` for each of ``customers``, in order, with the same answers: the
     histories of a chunk of customers come from one query, cut down to what the rules declare
     they need (:class:`HistoryNeeds`; the whole history if any rule declares nothing), and
     the done/snooze ledgers are read only for customers that have one. A generator, so a list
-    of 100 000 customers never holds every reminder at once."""
-    rule_list = rules(store)
+    of 100 000 customers never holds every reminder at once. ``only``: just the rules of these
+    names (the day's visit plan asks the ``visit`` rule alone)."""
+    rule_list = [r for r in rules(store) if only is None or r.name in only]
     needs: HistoryNeeds | None = HistoryNeeds()
     for rule in rule_list:
         ask = getattr(rule, "history_needs", None)

@@ -87,6 +87,9 @@ def test_plan_picks_each_reason_in_order(tmp_path: Path) -> None:
     assert text.code == 0, text.err
     assert text.out.index("孙丽") < text.out.index("郑沉睡")
     assert "投诉未结: " in text.out and "陈别人" not in text.out
+    typo = run_kehu(store, "visits", "plan", "--owner", "王方")  # a rep nobody is owned by: said so
+    assert typo.code == 0 and "no customer has owner '王方'" in typo.err
+    assert plan["customers"] == 8
 
 
 def test_day_limit_rep_changes_and_undo(tmp_path: Path) -> None:

@@ -14,6 +14,9 @@ import click
 from . import Context, emit_json, pass_ctx
 from .records import DATE
 
+#: names of the waiting customers the text lists (--json lists them all)
+WAITING_SHOWN = 10
+
 
 def _ids(values: tuple[str, ...]) -> tuple[str, ...]:
     """``--order a,b --order c`` → (a, b, c); commas (also full-width) or repeats."""
@@ -66,6 +69,8 @@ def _print_plan(plan: object, region: str) -> None:
     assert isinstance(plan, VisitPlan)
     if not plan.visits:
         click.echo(f"{plan.owner} has no visits planned on {plan.day}", err=True)
+        if not plan.customers:
+            click.echo(f"kehu: no customer has owner {plan.owner!r} (kehu customer list --owner)", err=True)
     for number, visit in enumerate(plan.visits, 1):
         c = visit.customer
         head = [f"{number}. {c.name}", visit.values.get("tier") or "",
@@ -75,7 +80,8 @@ def _print_plan(plan: object, region: str) -> None:
         for reason in visit.reasons:
             click.echo(f"     {reason.to_json()['label']}: {reason.text}")
     if plan.waiting:
-        names = "、".join(v.customer.name for v in plan.waiting)
+        names = "、".join(v.customer.name for v in plan.waiting[:WAITING_SHOWN])
+        names += "……" if len(plan.waiting) > WAITING_SHOWN else ""
         click.echo(f"waiting ({len(plan.waiting)}, beyond the day's {plan.limit}): {names}")
     changes = f"; the rep's changes: {plan.plan_file}" if plan.plan_file else ""
     click.echo(f"{len(plan.visits)} visits for {plan.owner} on {plan.day}{changes}", err=True)

@@ -91,11 +91,12 @@ class VisitPlan:
     visits: list[PlannedVisit]
     waiting: list[PlannedVisit]  # picked by the rules, beyond the day's limit
     plan_file: str | None  # the rep's changes, relative to the store; None: no changes
+    customers: int = 0  # how many customers the rep owns (0: a typo in --owner?)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "owner": self.owner, "date": self.day.isoformat(), "limit": self.limit,
-            "plan_file": self.plan_file,
+            "plan_file": self.plan_file, "customers": self.customers,
             "visits": [v.to_json(n) for n, v in enumerate(self.visits, 1)],
             "waiting": [v.to_json() for v in self.waiting],
         }
@@ -135,6 +136,7 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     settings = store.config.visits
     edits = planfile.read(store, owner, day)
     mine = {row.customer.id: row.customer for row in store.index.list(owner=owner)}
+    owned = len(mine)
     for cid in edits.add:
         if cid not in mine:
             mine[cid] = store.get(cid)  # someone else's customer the rep plans to see
@@ -164,7 +166,7 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         reason(mine[cid], "overdue", f"¥{total} 逾期未付，最长逾期 {worst} 天").owed = total
 
     customers = list(mine.values())
-    for customer, due in reminders_for(store, customers, day, day):
+    for customer, due in reminders_for(store, customers, day, day, only={CADENCE_RULE}):
         for r in due:
             if r.rule == CADENCE_RULE:
                 reason(customer, "cadence", r.detail or r.title)
@@ -184,12 +186,12 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     for customer in customers:
         if customer.do_not_contact or stage.get(customer.id) not in (DORMANT, CHURNED):
             continue
-        values = store.plugins.values(store, customer)
+        # the tier is what counts here: the next reminder (the reminders plugin's value) is not
+        values = store.plugins.values(store, customer, skip=("reminders",))
         if large(values):
             entry = reason(customer, "dormant", f"{values.get('tier')}，"
                            f"{'沉睡' if stage[customer.id] == DORMANT else '已流失'}，"
                            f"上次购买 {bought[customer.id].last_purchase}")
-            entry.values = values
 
     for cid in edits.add:
         reason(mine[cid], "planned", "本人加入 added by the rep")
@@ -210,7 +212,7 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         entry.visited = visit_on(store, entry.customer.id, day)
     path = planfile.plan_path(store, owner, day)
     return VisitPlan(owner, day, settings.day_limit, visits, waiting,
-                     store.rel(path) if path.is_file() else None)
+                     store.rel(path) if path.is_file() else None, owned)
 
 
 def visit_on(store: Store, customer_id: str, day: dt.date) -> Visit | None:
