@@ -209,6 +209,28 @@ class ServeSettings(BaseModel):
         return value
 
 
+DEFAULT_CARD_FIELDS = ["phones", "addresses", "birthday|lunar_birthday", "level", "interests", "family",
+                       "personality"]
+
+
+class RepsSettings(BaseModel):
+    """``reps:`` in kehu.yaml: what ``kehu report reps`` (the supervisor's review) counts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card_fields: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CARD_FIELDS), min_length=1,
+        description="the fields of a complete 客户资料卡; a|b: either one")
+
+    @field_validator("card_fields")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not all(part.strip().isidentifier() for part in str(name).split("|")):
+                raise ValueError(f"{name!r} is not a field name (or names joined by |)")
+        return value
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -237,6 +259,7 @@ class StoreConfig(BaseModel):
                     "or LANG decide (docs/translating.md)",
     )
     serve: ServeSettings | None = Field(None, description="kehu serve: the htpasswd file and its users")
+    reps: RepsSettings = Field(default_factory=RepsSettings)
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

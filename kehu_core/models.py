@@ -441,6 +441,25 @@ class Purchase(InteractionBase):
             return Decimal(0).quantize(CENT)
         return max(Decimal(self.amount or 0) - self.paid_amount, Decimal(0)).quantize(CENT)
 
+    def owed_on(self, day: dt.date) -> Decimal:
+        """What was still owed at the end of ``day``: nothing before the sale, once voided, or
+        for a sale settled without payments (paid at the counter); else the amount less the
+        payments made by then (the supervisor's review looks back at past periods)."""
+        if day < self.date or self.voided is not None or (self.paid and not self.payments):
+            return Decimal(0).quantize(CENT)
+        paid = sum((p.amount for p in self.payments if p.date <= day), Decimal(0))
+        return max(Decimal(self.amount or 0) - paid, Decimal(0)).quantize(CENT)
+
+    def collected_between(self, start: dt.date, end: dt.date) -> Decimal:
+        """Money taken for this sale from ``start`` to ``end`` (both included): its payments
+        dated then, or, for a sale paid at the counter (paid, no payments), its amount on the
+        day of the sale."""
+        if self.voided is not None:
+            return Decimal(0).quantize(CENT)
+        if self.paid and not self.payments:
+            return Decimal(self.amount or 0).quantize(CENT) if start <= self.date <= end else Decimal(0).quantize(CENT)
+        return sum((p.amount for p in self.payments if start <= p.date <= end), Decimal(0)).quantize(CENT)
+
 
 class Visit(InteractionBase):
     kind: Literal["visit"] = "visit"

@@ -240,6 +240,24 @@ def _states(store: Store, customer_ids: Iterable[str] | None = None) -> dict[str
     return state
 
 
+def done_between(store: Store, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, str]]:
+    """(customer id, day, key) of every reminder marked done from ``start`` to ``end`` (both
+    included), from the ``reminders`` ledgers (the supervisor's review counts them)."""
+    out = []
+    for cid in sorted(_ledgered(store)):
+        for entry in store.ledger(cid, LEDGER):
+            day = entry.get("date")
+            if entry.get("action") == "done" and isinstance(day, dt.date) and start <= day <= end:
+                out.append((cid, day, str(entry.get("key"))))
+    return out
+
+
+def due_between(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
+    """Reminders that fall due from ``start`` to ``end`` (both included) and are not done;
+    those before today a rep let pass (snoozed ones count on the day they were snoozed to)."""
+    return [r for r in due_reminders(store, start, end) if start <= r.due <= end]
+
+
 def _run_rules(
     store: Store,
     rule_list: list[ReminderRule],

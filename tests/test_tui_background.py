@@ -74,8 +74,8 @@ async def test_dashboard_shows_loading_then_figures_and_keys_work_meanwhile(demo
             screen = await open_dashboard(pilot, app)
             await pilot.pause()
             # the screen is up while its figures are still being computed
-            assert sorted(screen.loading_cards) == ["products", "pyramid", "receivables", "revenue"]
-            assert loading_indicators(app) == 4  # one on each card
+            assert sorted(screen.loading_cards) == ["products", "pyramid", "receivables", "reps", "revenue"]
+            assert loading_indicators(app) == 5  # one on each card
             assert "重要客户" not in text_of(screen.query_one("#pyramid"))
             await pilot.press("ctrl+t")  # a key is handled meanwhile
             assert app.theme == "textual-light"

@@ -88,10 +88,11 @@ def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date |
 @click.group("report")
 def report_group() -> None:
     """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables,
-    complaints, credit."""
+    complaints, credit, the per-rep review."""
 
 
 report_group.add_command(review_cmds.credit)
+report_group.add_command(review_cmds.reps)
 
 
 # --- revenue by month -----------------------------------------------------------------------

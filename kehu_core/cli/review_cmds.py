@@ -74,3 +74,75 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
             who = ", ".join(f"{i.name} {_money(i.amount)} ({i.due})" for i in week.items)
             plan.add_row(when, _money(week.amount), who)
         console.print(plan)
+
+
+# --- the supervisor's review per rep ----------------------------------------------------------
+
+REP_LABELS = {
+    "customers": "客户 customers", "new_customers": "新客户 new",
+    "cards_updated": "卡更新 cards updated", "completeness": "完整度 complete %",
+    "visits": "拜访 visits", "visits_planned": "计划 planned", "calls": "电话 calls",
+    "sales": "销售 sales", "collections": "回款 collected", "collection_rate": "回款率 % of sales",
+    "overdue": "逾期 overdue", "complaints": "投诉 complaints", "complaints_open": "未结 open",
+    "complaints_resolved_in_time": "按时解决 in time",
+    "complaints_resolved_late": "超时解决 late",
+    "reminders_done": "提醒完成 done", "reminders_missed": "错过 missed",
+}
+
+
+def _figure(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return _money(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _change(change: object) -> str:
+    if change is None:
+        return ""
+    number = float(change)  # type: ignore[arg-type]
+    if number == 0:
+        return "[dim]=[/]"
+    colour = "green" if number > 0 else "red"
+    text = _money(abs(number)) if isinstance(change, Decimal) else f"{abs(number):g}"
+    return f"[{colour}]{'▲' if number > 0 else '▼'}{text}[/]"
+
+
+@click.command("reps")
+@_today_option
+@click.option("--week", "unit", flag_value="week", default=True, help="This calendar week, Monday to Sunday (default).")
+@click.option("--month", "unit", flag_value="month", help="This calendar month.")
+@click.option("--quarter", "unit", flag_value="quarter", help="This calendar quarter.")
+@click.option("--owner", help="Only this rep.")
+@pass_ctx
+def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: str | None) -> None:
+    """The supervisor's review (主管周检) per rep for the week, month or quarter holding
+    --today, each figure with its change from the one before: customers, cards updated and
+    their completeness, visits and calls against planned, new customers, sales and collections,
+    overdue receivables, complaints, reminders done and missed."""
+    from ..reports.reps import METRICS, reps_report
+
+    report = reps_report(ctx.store, ctx.at(today), unit, owner)
+    if as_json:
+        emit_json(an.as_json(report))
+        return
+    table = Table(title=f"Reps {report.period.label()} (vs {report.previous.label()})", header_style="bold")
+    table.add_column("")
+    columns = [(row.rep, row.figures) for row in report.reps]
+    if len(report.reps) > 1:
+        columns.append(("all 合计", report.total))
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for metric in METRICS:
+        cells = []
+        for _, figures in columns:
+            f = figures[metric]
+            change = _change(f.change)
+            cells.append(_figure(f.value) + (f" {change}" if change else ""))
+        table.add_row(REP_LABELS[metric], *cells)
+    console.print(table)
+    console.print(f"Completeness: share of {', '.join(report.card_fields)} filled in (reps: card_fields "
+                  "in kehu.yaml), as the cards are now. Planned visits: key-account visit reminders due.")

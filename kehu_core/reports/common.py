@@ -29,6 +29,7 @@ STAGES = (PROSPECT, NEW, ACTIVE, DORMANT, CHURNED)
 NOT_YET = "not_yet"  # the customer was not in the store yet on that day
 
 RECEIVABLE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", "90+")
+CALENDAR_UNITS = ("week", "month", "quarter")
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -110,6 +111,25 @@ class Period:
         """The ``span`` (e.g. ``90d``) ending with ``today`` included."""
         end = today + dt.timedelta(days=1)
         return cls(end - parse_span(span), end)
+
+    @classmethod
+    def containing(cls, day: dt.date, unit: str) -> Period:
+        """The calendar ``unit`` (week Monday to Sunday, month or quarter) that holds ``day``."""
+        if unit == "week":
+            start = day - dt.timedelta(days=day.weekday())
+            return cls(start, start + dt.timedelta(days=7))
+        if unit == "month":
+            start = day.replace(day=1)
+            return cls(start, start + relativedelta(months=1))
+        if unit == "quarter":
+            start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+            return cls(start, start + relativedelta(months=3))
+        raise ValueError(f"{unit!r}: expected week, month or quarter")
+
+    def previous_calendar(self, unit: str) -> Period:
+        """The calendar ``unit`` just before this one (October before November: 31 days, not
+        :meth:`previous`'s same number of days)."""
+        return Period.containing(self.start - dt.timedelta(days=1), unit)
 
     @classmethod
     def between(cls, since: dt.date, until: dt.date) -> Period:

@@ -1,9 +1,10 @@
-"""Dashboard: tier pyramid, revenue by month, hot and slow products, receivables.
+"""Dashboard: tier pyramid, revenue by month, hot and slow products, receivables, and the
+supervisor's review per rep (``w`` switches week / month / quarter, ``o`` one rep or all).
 
 The dashboard computes nothing: every figure comes from the one function that owns it, the
 one the CLI prints — the tier distribution from the tiering plugin (``tiers.distribution``,
 ``kehu tier --json``), revenue by month, products and receivables from
-``kehu_core.reports`` (``kehu report revenue|products|receivables --json``). The
+``kehu_core.reports`` (``kehu report revenue|products|receivables|reps --json``). The
 functions below only pick the period and shape the result for a card. On a big store the
 figures take seconds, so they are computed on the app's reports thread (a store of its own)
 and each card fills in when its figure is ready; the screen stays usable meanwhile, and a
@@ -29,8 +30,10 @@ from kehu_core import reports as analytics
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.dashboard.charts import BarChart, ProductBars, TierPyramid, TierRow
+from ..widgets.dashboard.reps import RepsCard
 
 if TYPE_CHECKING:
+    from kehu_core.reports.reps import RepsReport
     from kehu_core.store import Store
 
 MONTHS = 12  # kehu report revenue's default
@@ -44,6 +47,8 @@ class DashboardScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("r", "reload", "Reload"),
+        Binding("w", "next_period", "Week/month/quarter"),
+        Binding("o", "next_rep", "Rep"),
     ]
 
     def __init__(self, store: Store, today: dt.date) -> None:
@@ -51,6 +56,9 @@ class DashboardScreen(Screen):
         self.store = store
         self.today = today
         self._shown = False  # the first figures are on screen
+        self.unit = "week"  # the reps card's period
+        self.rep: str | None = None  # the reps card shows one rep (None: all)
+        self._reps: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -59,6 +67,7 @@ class DashboardScreen(Screen):
             yield BarChart("Revenue by month (thousand CNY)", label_every=2, id="revenue", classes="card")
             yield ProductBars(id="products", classes="card")
             yield BarChart("Receivables by days overdue (thousand CNY)", id="receivables", classes="card")
+            yield RepsCard(id="reps", classes="card")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -67,6 +76,7 @@ class DashboardScreen(Screen):
         self.query_one("#revenue").border_title = "月度营业额 Revenue by month"
         self.query_one("#products").border_title = f"热销 / 滞销 Hot and slow products ({PRODUCT_PERIOD})"
         self.query_one("#receivables").border_title = "应收账款 Receivables"
+        self.query_one("#reps").border_title = "业务员周检 Reps review"
         self.load()
 
     def load(self) -> None:
@@ -91,11 +101,13 @@ class DashboardScreen(Screen):
             ("#receivables", analytics.receivables_report, self._show_receivables),
             ("#products", products_figures, self._show_products),
             ("#revenue", revenue_figures, self._show_revenue),
+            ("#reps", reps_figures, self._show_reps),
         )
         for selector, figures, show in steps:
             card = self.query_one(selector)
             try:
-                result = await self._run(figures, self.today)
+                args = (self.today, self.unit, self.rep) if selector == "#reps" else (self.today,)
+                result = await self._run(figures, *args)
             except Exception as exc:  # one card failing must not take the others with it
                 card.loading = False
                 self.notify(f"{card.border_title}: {exc}", severity="error")
@@ -136,6 +148,22 @@ class DashboardScreen(Screen):
         chart = self.query_one("#receivables", BarChart)
         chart.border_subtitle = f"total {formatting.money(report.total)} · {len(report.items)} unpaid"
         chart.show(list(report.buckets), [round(float(b["amount"]) / 1000, 1) for b in report.buckets.values()])
+
+    def _show_reps(self, report: RepsReport) -> None:
+        if self.rep is None:
+            self._reps = [r.rep for r in report.reps]  # what `o` steps through
+        self.query_one(RepsCard).show(report)
+
+    def action_next_period(self) -> None:
+        units = ("week", "month", "quarter")
+        self.unit = units[(units.index(self.unit) + 1) % len(units)]
+        self.load()
+
+    def action_next_rep(self) -> None:
+        """All reps, then each rep in turn (the supervisor looks at one), then all again."""
+        names: list[str | None] = [None, *self._reps]
+        self.rep = names[(names.index(self.rep) + 1) % len(names)] if self.rep in names else None
+        self.load()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -183,6 +211,13 @@ def products_figures(store: Store, today: dt.date) -> tuple[Decimal, list[Bar], 
     hot = [(p.name, p.revenue, _change(p.revenue_change)) for p in report.hot[:6]]
     slow = [(p.name, p.revenue, _change(p.revenue_change)) for p in report.slow[:6]]
     return report.revenue, hot, slow
+
+
+def reps_figures(store: Store, today: dt.date, unit: str, rep: str | None) -> RepsReport:
+    """``kehu report reps`` for the calendar ``unit`` holding ``today`` (one rep, or all)."""
+    from kehu_core.reports.reps import reps_report
+
+    return reps_report(store, today, unit, rep)
 
 
 def _change(percent: float | None) -> str:
