@@ -222,3 +222,31 @@ def test_clones_syncing_at_the_same_moment_all_land(tmp_path: Path, remote: Path
     assert len(heads) == 1
     for clone in clones:
         assert set(Store.open(clone).iter_customer_ids()) == made
+
+
+def test_a_push_the_remote_refuses_leaves_the_clone_as_it_was(tmp_path: Path, remote: Path) -> None:
+    a = first_clone(tmp_path, remote)
+    cid = ok("customer", "add", "--name", "赵敏", store=a).strip()
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "set", cid, "level=金卡", store=b)
+    sync(b)  # a will have something to merge
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'the shop server is read-only today' >&2\nexit 1\n",
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    ok("interaction", "add", cid, "--kind", "visit", "--text", "来店品茶", store=a)
+    head, pending = git(a, "rev-parse", "HEAD"), git(a, "status", "--porcelain")
+
+    result = kehu("sync", store=a)
+
+    assert result.code == 1
+    assert "pushing to origin" in result.err and "Nothing was changed" in result.err
+    assert git(a, "rev-parse", "HEAD") == head  # neither the commit nor the merge is left
+    assert git(a, "status", "--porcelain") == pending
+    assert Store.open(a).get(cid).level is None  # b's edit not merged in
+    assert kehu("check", store=a).code == 0
+    hook.unlink()
+    sync(a)  # once the remote takes pushes again, all of it goes
+    assert Store.open(a).get(cid).level == "金卡"
+    assert git(remote, "rev-parse", "HEAD") == git(a, "rev-parse", "HEAD")
