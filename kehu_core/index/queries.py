@@ -159,6 +159,18 @@ class Queries(IndexConnection):
         for cid, data in self.db.execute("SELECT id, data FROM customers"):
             yield cid, json.loads(data)
 
+    def customer_stamps(self, owner: str | None = None) -> dict[str, str]:
+        """For each customer (of ``owner``), a stamp of its files (how many, their sizes and
+        mtimes) that moves whenever one of them is written, added or removed: what a cache of
+        per-customer derived values (kehu serve's cards) is checked against."""
+        sql = "SELECT customer_id, count(*), sum(size), sum(mtime) FROM files"
+        params: tuple[str, ...] = ()
+        if owner is not None:
+            sql += " WHERE customer_id IN (SELECT id FROM customers WHERE owner=?)"
+            params = (owner,)
+        rows = self.db.execute(sql + " GROUP BY customer_id", params)
+        return {cid: f"{count}:{size}:{mtime}" for cid, count, size, mtime in rows}
+
     def customer_paths(self) -> dict[str, str]:
         """Each customer's profile file, relative to the store."""
         return dict(self.db.execute("SELECT id, path FROM customers"))

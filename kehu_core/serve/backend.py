@@ -29,6 +29,7 @@ from radicale import pathutils, storage, types
 from ..clock import resolve_today
 from ..errors import KehuError
 from ..i18n import _
+from . import books
 from . import cards as card_rules
 from .scope import ADDRESS_BOOK, CALENDAR, Refused, Scope, request, scope_of, served
 
@@ -157,6 +158,35 @@ class _KehuCollection(Folder):
         return token, changed
 
 
+class _Texts:
+    """The vCard texts of the cards one request may serialize, rendered together on first use."""
+
+    def __init__(self, cards: list[card_rules.Card], apple: bool) -> None:
+        self.cards = cards
+        self.apple = apple
+        self._texts: dict[str, str] | None = None
+
+    def get(self, customer_id: str) -> str:
+        if self._texts is None:
+            self._texts = card_rules.render(served().store, self.cards, self.apple)
+        return self._texts[customer_id]
+
+
+class CardItem(radicale_item.Item):
+    """A card whose text is made when Radicale first serializes it."""
+
+    def __init__(self, texts: _Texts, customer_id: str, **kwargs: Any) -> None:
+        super().__init__(text="", **kwargs)
+        self._text = None
+        self._texts = texts
+        self._customer_id = customer_id
+
+    def serialize(self) -> str:
+        if self._text is None:
+            self._text = self._texts.get(self._customer_id)
+        return self._text
+
+
 class AddressBook(_KehuCollection):
     """A login's customers as vCards."""
 
@@ -170,14 +200,7 @@ class AddressBook(_KehuCollection):
         return meta if key is None else meta.get(key)
 
     def _book(self) -> dict[str, card_rules.Card]:
-        store = served().store
-        cache = store.index.plugin_cache("serve")
-        key = ("book", store.today, self.scope.owner)
-        book = cache.get(key)
-        if book is None:
-            customers = [row.customer for row in store.index.list(owner=self.scope.owner, order="id")]
-            book = cache[key] = {card.href: card for card in card_rules.cards_of(store, customers)}
-        return book
+        return books.book_of(served().store, self.scope)
 
     def _state(self) -> dict[str, str]:
         return {href: card.revision for href, card in self._book().items()}
@@ -185,8 +208,7 @@ class AddressBook(_KehuCollection):
     def card(self, href: str) -> card_rules.Card | None:
         """The card at ``href``, found without the whole book when it is ``<id>.vcf``."""
         store = served().store
-        cache = store.index.plugin_cache("serve")
-        book = cache.get(("book", store.today, self.scope.owner))
+        book = books.known(store, self.scope)
         if book is not None:
             return book.get(href)
         stem = href.removesuffix(".vcf")
@@ -199,15 +221,18 @@ class AddressBook(_KehuCollection):
         return self._book().get(href)
 
     def _items(self, hrefs: Iterable[str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
-        store = served().store
         book = self._book() if not isinstance(hrefs, list) or len(hrefs) != 1 else None
         found = [(href, (book.get(href) if book is not None else self.card(href))) for href in hrefs]
-        texts = card_rules.render(store, [c for _, c in found if c is not None], request().apple)
+        texts = _Texts([c for _, c in found if c is not None], request().apple)
         for href, card in found:
-            if card is None:
-                yield href, None
-                continue
-            yield href, self._item(href, texts[card.customer.id], card.uid, _mtime(store, card.customer.id))
+            yield href, None if card is None else self._card_item(card, texts)
+
+    def _card_item(self, card: card_rules.Card, texts: _Texts) -> radicale_item.Item:
+        """The item of a card: its ETag from the card's revision, its text rendered only when
+        asked for (a PROPFIND of ETags renders nothing), for all cards of the request at once."""
+        return CardItem(texts, card.customer.id, collection_path=self.path, collection=self, href=card.href,
+                        etag=card_rules.etag(card, texts.apple), uid=card.uid, name="VCARD", component_name="VCARD",
+                        last_modified=_http_date(_mtime(served().store, card.customer.id) or 0))
 
     def has_uid(self, uid: str) -> bool:
         return any(card.uid == uid for card in self._book().values())
@@ -220,11 +245,10 @@ class AddressBook(_KehuCollection):
             customer = card_rules.create(store, self.scope, href, text)
             replaced = None
         else:
-            replaced = self._item(href, old.text(store, request().apple), old.uid)
+            replaced = self._card_item(old, _Texts([old], request().apple))
             customer = card_rules.edit(store, self.scope, old.customer, text)
         fresh = card_rules.cards_of(store, [store.get(customer.id)])[0]
-        new = self._item(fresh.href, fresh.text(store, request().apple), fresh.uid, _mtime(store, customer.id))
-        return new, replaced
+        return self._card_item(fresh, _Texts([fresh], request().apple)), replaced
 
     def delete(self, href: str | None = None) -> None:
         if href is None:
@@ -280,6 +304,29 @@ class Calendar(_KehuCollection):
 
     def delete(self, href: str | None = None) -> None:
         raise Refused(403, _("kehu serve: the calendar is read-only; reminders are done or snoozed in kehu"))
+
+
+def warm(served_store: Any) -> int:
+    """Make every login's address book, its cards in both versions and its calendar before
+    the first phone asks (a first fetch of 10 000 cards would otherwise pay for all of it);
+    rendered cards are kept in the index, so a restart renders only what changed. Returns the
+    number of cards."""
+    from .scope import scope_of
+
+    store = served_store.store
+    done: set[str | None] = set()
+    count = 0
+    for login in served_store.settings.users:
+        scope = scope_of(login)
+        if scope is None or scope.owner in done:
+            continue
+        done.add(scope.owner)
+        made = list(books.book_of(store, scope).values())
+        for apple in (False, True):
+            card_rules.render(store, made, apple)
+        Calendar(f"{login}/{CALENDAR}", scope)._events()
+        count += len(made)
+    return count
 
 
 class Storage(storage.BaseStorage):

@@ -140,6 +140,9 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
         logger.propagate = False
     configuration = radicale_config(served, host, port)
     store.index.refresh()
+    from .backend import warm
+
+    warm(served)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         server = _server_class()((host, port), RequestHandler, family)
