@@ -97,7 +97,12 @@ def _without_contained(parts: Iterable[str]) -> list[str]:
     """Drop parts that another part contains (a name without spaces, initials inside ...):
     a substring search finds them there, and a shorter text is cheaper to index."""
     unique = list(dict.fromkeys(parts))
+    if len(unique) > _PRUNE_UP_TO:  # pairwise is quadratic: 16 000 tags took 30 s to index
+        return unique  # kept whole: a longer text, the same search results
     return [p for p in unique if not any(p != q and p in q for q in unique)]
+
+
+_PRUNE_UP_TO = 64  # parts of a customer worth comparing pairwise (a name, phones, tags ...)
 
 
 def normalise_query(query: str) -> tuple[str, str | None]:

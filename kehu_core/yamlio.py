@@ -207,7 +207,8 @@ def read_bytes(path: Path | str) -> bytes:
 
 def read_text(path: Path | str) -> str:
     """The file as UTF-8 text, refusing what is clearly not a record (:func:`read_bytes`;
-    binary, not UTF-8)."""
+    binary, not UTF-8). A byte order mark (Windows Notepad's) is kept: the loaders skip it
+    (:func:`_parsed_text`) and an edit writes it back (:func:`dump_roundtrip`)."""
     data = read_bytes(path)
     if b"\x00" in data:
         raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
@@ -218,10 +219,19 @@ def read_text(path: Path | str) -> str:
         raise _FileProblem(Problem(Path(path), line, f"not valid UTF-8 (byte {exc.start})")) from None
 
 
+_BOM = "\ufeff"
+
+
+def _parsed_text(text: str) -> str:
+    """The text a YAML parser gets: without a UTF-8 byte order mark (which yaml-rs and PyYAML
+    read as part of the first key: "id: Field required")."""
+    return text[1:] if text.startswith(_BOM) else text
+
+
 def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
     """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
     try:
-        text = read_text(path)
+        text = _parsed_text(read_text(path))
         return yaml.load(text, Loader=loader or FastLoader)  # noqa: S506 - a safe loader
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -267,6 +277,23 @@ def _rs_differs(text: str) -> bool:
             or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
 
 
+def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
+    """A tab after ``key:`` or in a plain value: yaml-rs and libyaml read some such files, the
+    round-trip editor (ruamel) refuses them, so ``kehu check`` said ok while ``customer set``
+    failed. Rare (a file with a tab), so such files are tried with the editor's parser here and
+    every door refuses them alike, naming the tab."""
+    try:
+        _RT.load(text)
+    except (MarkedYAMLError, yaml.YAMLError) as exc:
+        problem = problem_from_yaml_error(path, exc)
+        if "\\t" in problem.message or "\t" in problem.message:
+            raise YamlFileError(Problem(path, problem.line, "a tab character where YAML needs "
+                                        "spaces (after 'key:' or in a plain value): replace the "
+                                        "tab with spaces, or quote the value")) from None
+    except Exception:  # anything else is the other loaders' to report as they do
+        return
+
+
 def load_scan(path: Path) -> Any:
     """Parse a record for a scan (index, check), as fast as possible.
 
@@ -276,7 +303,9 @@ def load_scan(path: Path) -> Any:
     if yaml_rs is None:
         return load_fast(path)
     try:
-        text = read_text(path)
+        text = _parsed_text(read_text(path))
+        if "\t" in text:
+            _refuse_tabs_the_editor_refuses(path, text)
         if _rs_differs(text):
             return load_fast(path, loader=ScanLoader)  # as yaml-rs reads: plain dates stay text
         return yaml_rs.loads(text, parse_datetime=False)
@@ -374,7 +403,7 @@ def has_indented_lists(text: str) -> bool:
 
 def load_roundtrip(path: Path) -> Any:
     try:
-        text = read_text(path)
+        text = _parsed_text(read_text(path))
         return _RT.load(text)
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -385,10 +414,16 @@ def load_roundtrip(path: Path) -> Any:
 
 
 def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
-    """Text of ``data``; with ``like`` (the file's old text) in that file's list style."""
+    """Text of ``data``; with ``like`` (the file's old text) in that file's list style and with
+    its line ends (CRLF from Windows editors: an edit changes one line, not every line)."""
     stream = io.StringIO()
     (_RT_INDENTED if like is not None and has_indented_lists(like) else _RT).dump(data, stream)
-    return stream.getvalue()
+    text = stream.getvalue()
+    if like is not None and like.startswith(_BOM):
+        text = _BOM + text
+    if like is not None and "\r\n" in like and like.count("\r\n") == like.count("\n"):
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return text
 
 
 class _NewFileDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

@@ -50,6 +50,10 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    lines = data.splitlines(keepends=True)
+    utf8_lines = [line for line in lines if not line.isascii() and _is_utf8(line)]
+    if utf8_lines:  # some lines UTF-8, others not: a sheet pasted together from two sources
+        return _decode_mixed(lines)
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -60,4 +64,37 @@ def decode_bytes(data: bytes) -> str:
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
-        return data.decode("gb18030", errors="replace")
+        return _decode_mixed(lines)  # names the first line no encoding reads
+
+
+class EncodingProblem(ValueError):
+    """A line of a text file that is neither UTF-8 nor GBK/GB18030: refused, never guessed
+    (a guess imported mojibake names with exit 0)."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        super().__init__(f"line {line} is neither UTF-8 nor GBK text; save the file as UTF-8 "
+                         "(Excel: Save As → CSV UTF-8) and import it again")
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_mixed(lines: list[bytes]) -> str:
+    """Each line as UTF-8 if it is, else as GB18030 (GBK's superset) if it is; a line that is
+    neither is refused with its number (:class:`EncodingProblem`)."""
+    out = []
+    for number, line in enumerate(lines, 1):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                out.append(line.decode("gb18030"))
+            except UnicodeDecodeError:
+                raise EncodingProblem(number) from None
+    return "".join(out)

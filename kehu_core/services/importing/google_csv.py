@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...plugins import ImportedContact
-from .base import RowProblem, decode_bytes
+from .base import EncodingProblem, RowProblem, decode_bytes
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -41,13 +41,20 @@ class GoogleCsvImporter:
     suffixes = (".csv",)
 
     def detect(self, path: Path, head: bytes) -> bool:
-        first = decode_bytes(head[:8192]).split("\n", 1)[0] if head else ""
+        try:
+            first = decode_bytes(head[:8192].split(b"\n", 1)[0]) if head else ""
+        except EncodingProblem:  # not Google's export, which is UTF-8
+            return False
         return ("Phone 1 - Value" in first or "E-mail 1 - Value" in first) and (
             "First Name" in first or "Given Name" in first
         )
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
-        text = decode_bytes(path.read_bytes())
+        try:
+            text = decode_bytes(path.read_bytes())
+        except EncodingProblem as exc:
+            yield RowProblem(f"{path}:{exc.line}", str(exc))
+            return
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
             header = next(reader)

@@ -170,8 +170,8 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
             buffered.append((number, row))
             if len(buffered) >= 10:
                 break
-    except ValueError as exc:
-        yield RowProblem(f"{label}:1", str(exc))
+    except ValueError as exc:  # an EncodingProblem knows its line
+        yield RowProblem(f"{label}:{getattr(exc, 'line', 1)}", str(exc))
         return
     header_at = None
     for pos, (_, row) in enumerate(buffered):

@@ -19,7 +19,7 @@ import vobject
 
 from ...ids import check_id
 from ...plugins import ImportedContact
-from .base import RowProblem, decode_bytes
+from .base import EncodingProblem, RowProblem, decode_bytes
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -45,7 +45,11 @@ class VCardImporter:
         return b"BEGIN:VCARD" in head[:4096].upper()
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
-        text = decode_bytes(path.read_bytes())
+        try:
+            text = decode_bytes(path.read_bytes())
+        except EncodingProblem as exc:
+            yield RowProblem(f"{path}:{exc.line}", str(exc))
+            return
         cards = 0
         for line, chunk in split_cards(text):
             cards += 1

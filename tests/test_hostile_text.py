@@ -1,0 +1,131 @@
+"""Text kehu used to read one way and write another (issue 16, kind 2): the scan (``kehu check``,
+lists), ``customer show`` and the round-trip editor (``customer set``) agree on what a valid
+file is; an edit keeps the file's line ends and byte order mark (a one-line diff); importers
+decode a sheet pasted from UTF-8 and GBK line by line, or refuse naming the line; a field
+nested hundreds of levels deep is one message, and 16 000 tags index in linear time."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from kehu_core.ids import shard
+from kehu_core.textsearch import search_text
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    path = tmp_path_factory.mktemp("text") / "base"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "李雷", store=path).out.strip()
+    other = kehu("customer", "add", "--name", "韩梅梅", store=path).out.strip()
+    shutil.rmtree(path / ".kehu", ignore_errors=True)
+    return path, cid, other
+
+
+@pytest.fixture
+def store(base: tuple[Path, str, str], tmp_path: Path) -> tuple[Path, str, str, Path]:
+    path = tmp_path / "store"
+    shutil.copytree(base[0], path)
+    cid = base[1]
+    return path, cid, base[2], path / "customers" / shard(cid) / cid / "customer.yaml"
+
+
+def no_traceback(*results: object) -> None:
+    for result in results:
+        text = result.out + result.err  # type: ignore[attr-defined]
+        assert "Traceback" not in text and "internal error" not in text, text[-2000:]
+
+
+@pytest.mark.parametrize("body", ["name:\t李雷\n", "name: 李雷\nlevel: 金\t卡\n", "name: 李雷\nnotes:\t备注\n"])
+def test_a_tab_is_refused_alike_by_check_show_and_set(body: str, store: tuple[Path, str, str, Path]) -> None:
+    path, cid, other, record = store
+    record.write_text(f"id: {cid}\n{body}", encoding="utf-8")
+    before = tree_hash(path)
+    check, shown, edited = (kehu("check", store=path), kehu("customer", "show", cid, store=path),
+                            kehu("customer", "set", cid, "level=银卡", store=path))
+    no_traceback(check, shown, edited)
+    line = body.splitlines().index(next(ln for ln in body.splitlines() if "\t" in ln)) + 2
+    for result in (check, shown, edited):
+        assert result.code == 1
+        assert f"{record}:{line}: a tab character where YAML needs spaces" in result.out + result.err
+    assert kehu("customer", "show", other, store=path).code == 0
+    assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize(("prefix", "newline"), [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")],
+                         ids=["crlf", "bom", "bom+crlf"])
+def test_an_edit_keeps_line_ends_and_byte_order_mark(prefix: bytes, newline: bytes,
+                                                     store: tuple[Path, str, str, Path]) -> None:
+    path, cid, _, record = store
+    lines = [f"id: {cid}", "name: 李雷", "level: 金卡", "notes: 老客户", "tags:", "- VIP"]
+    record.write_bytes(prefix + newline.join(s.encode() for s in lines) + newline)
+    check = kehu("check", store=path)
+    assert check.code == 0, check.out + check.err
+    shown = kehu("customer", "show", cid, "--json", store=path)
+    assert shown.code == 0 and shown.json()["name"] == "李雷" and shown.json()["tags"] == ["VIP"]
+    edited = kehu("customer", "set", cid, "level=银卡", store=path)
+    assert edited.code == 0, edited.err
+    after = record.read_bytes()
+    assert after.startswith(prefix + b"id:")
+    new_lines = after[len(prefix):].split(newline)
+    old_lines = [s.encode() for s in lines] + [b""]
+    assert len(new_lines) == len(old_lines)
+    assert [n for n, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b] == [2]
+    assert newline == b"\n" or b"\n" not in after.replace(b"\r\n", b"")  # no bare LF crept in
+    assert kehu("check", store=path).code == 0
+
+
+def test_a_csv_of_utf8_and_gbk_lines_imports_right_names(store: tuple[Path, str, str, Path], tmp_path: Path) -> None:
+    path = store[0]
+    sheet = tmp_path / "mixed.csv"
+    sheet.write_bytes("姓名,手机\n".encode() + "赵敏,13800138000\n".encode("gbk")
+                      + "王芳,13912345678\n".encode())
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    assert result.code == 0, result.err
+    names = {c["name"] for c in kehu("customer", "list", "--json", store=path).json()}
+    assert {"赵敏", "王芳"} <= names
+
+
+def test_a_csv_line_in_no_known_encoding_is_refused_with_its_line(store: tuple[Path, str, str, Path],
+                                                                  tmp_path: Path) -> None:
+    path = store[0]
+    sheet = tmp_path / "broken.csv"
+    sheet.write_bytes("姓名,手机\n赵敏,13800138000\n".encode() + b"\x80\x80\xff,13700000000\n")
+    before = tree_hash(path)
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    assert result.code == 1
+    assert f"{sheet}:3: line 3 is neither UTF-8 nor GBK text" in result.err
+    assert tree_hash(path) == before
+
+
+def test_a_field_nested_hundreds_of_levels_is_one_message(store: tuple[Path, str, str, Path]) -> None:
+    path, cid, other, record = store
+    deep = "".join("  " * (i + 1) + "k:\n" for i in range(300))
+    record.write_text(f"id: {cid}\nname: 李雷\nextra:\n{deep}", encoding="utf-8")
+    check = kehu("check", store=path)
+    listed = kehu("customer", "list", "--json", store=path)
+    no_traceback(check, listed)
+    assert check.code == 1 and f"{record}:1: extra: nested more than 32 levels deep" in check.out + check.err
+    assert listed.code == 0 and [c["id"] for c in listed.json()] == [other]
+
+
+def test_sixteen_thousand_tags_index_in_linear_time(store: tuple[Path, str, str, Path]) -> None:
+    tags = [f"t{i}" for i in range(16_000)]
+    started = time.perf_counter()
+    text = search_text("李雷", tags=tags)
+    assert time.perf_counter() - started < 2.0  # quadratic: about 30 s
+    assert "#t15999" in text and "#t0" in text
+    path, cid, _, record = store
+    record.write_text(f"id: {cid}\nname: 李雷\ntags:\n" + "".join(f"- {t}\n" for t in tags), encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    found = kehu("search", "t15999", "--json", store=path)
+    assert [c["id"] for c in found.json()] == [cid]
