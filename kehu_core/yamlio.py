@@ -288,8 +288,8 @@ def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
         problem = problem_from_yaml_error(path, exc)
         if "\\t" in problem.message or "\t" in problem.message:
             raise YamlFileError(Problem(path, problem.line, "a tab character where YAML needs "
-                                        "spaces (after 'key:' or in a plain value): replace the "
-                                        "tab with spaces, or quote the value")) from None
+                                        "spaces (after 'key:' or in a plain value): replace tabs "
+                                        "with spaces, or quote the value")) from None
     except Exception:  # anything else is the other loaders' to report as they do
         return
 

@@ -35,7 +35,8 @@ CASES: dict[str, tuple[bytes, list[tuple[int, str]]]] = {
                              "TEL;CELL:13912345678"), [(1, "unreadable vCard")]),
     "qp-truncated-utf8.vcf": (_vcard("VERSION:2.1", "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:;=E8=B5",
                                      "TEL;CELL:13912345678"), [(1, "unreadable vCard")]),
-    "binary-in-card.vcf": (b"BEGIN:VCARD\r\n\x00\x00\xff\xfe\r\nEND:VCARD\r\n", [(1, "unreadable vCard")]),
+    "binary-in-card.vcf": (b"BEGIN:VCARD\r\n\x00\x00\xff\xfe\r\nEND:VCARD\r\n",
+                           [(2, "is neither UTF-8 nor GBK text")]),  # the line, since issue 16
     "empty-card.vcf": (_vcard("VERSION:3.0"), [(1, "no name, phone or email")]),
     "bad-phone-card.vcf": (_vcard("VERSION:3.0", "FN:赵敏", "TEL:见微信"), [(1, "not a phone number")]),
     "note-4mb.vcf": (_vcard("VERSION:3.0", "FN:赵敏", "TEL:13912345678", "NOTE:" + "很" * (4 << 20)),

@@ -74,7 +74,7 @@ class EncodingProblem(ValueError):
     def __init__(self, line: int) -> None:
         self.line = line
         super().__init__(f"line {line} is neither UTF-8 nor GBK text; save the file as UTF-8 "
-                         "(Excel: Save As → CSV UTF-8) and import it again")
+                         "(a sheet in Excel: Save As → CSV UTF-8) and import it again")
 
 
 def _is_utf8(line: bytes) -> bool:
