@@ -47,6 +47,8 @@ def week_store(store_path: Path) -> dict[str, str]:
     _ok(s, "2026-11-19", "purchase", "pay", c, ids["c_sale"], "--amount", "400")
     _ok(s, "2026-11-19", "interaction", "add", b, "--kind", "complaint", "--text", "茶叶受潮")
     _ok(s, "2026-11-19", "reminders", "done", f"greeting:{a}:{ids['a_sale']}")
+    # 王芳 plans to see 孙丽 on Saturday: a visit planned by hand
+    _ok(s, "2026-11-20", "visits", "plan", "--owner", "王芳", "--date", "2026-11-21", "--add", b)
     return ids
 
 
@@ -68,6 +70,7 @@ def test_weekly_review_figures_per_rep_with_the_change_from_last_week(store_path
     # 赵敏 has 6 of 7 card fields (phones, addresses, birthday, level, interests, family), 孙丽 0
     assert wang["completeness"] == (round(6 / 7 / 2 * 100, 1), None, None)
     assert wang["visits"] == (1, 0, 1) and wang["calls"] == (1, 0, 1)
+    assert wang["visits_planned"] == (1, 0, 1)  # the one added to Saturday's plan
     assert wang["sales"] == (1500.0, 0.0, 1500.0)
     assert wang["collections"] == (1000.0, 0.0, 1000.0)  # the sale paid at the counter
     assert wang["collection_rate"] == (66.7, None, None)

@@ -13,7 +13,8 @@ and the one before it, so every figure has its change:
   (kehu.yaml) filled in, averaged over the rep's customers, as the cards are now (the
   history of every field is not kept, so it has no previous value);
 - **visits** and **calls** recorded in the period, against **planned** visits (the visit
-  reminders of key accounts that fell due in the period, done or not);
+  reminders of key accounts that fell due in the period, done or not, and the visits the rep
+  added to a day's plan by hand, ``kehu visits plan --add``);
 - **sales** (purchases dated in the period, voided ones left out) and **collections** (money
   taken in the period: payments, and sales paid at the counter), and collections as a share of
   sales;
@@ -213,11 +214,32 @@ def _figures(store: Store, period: Period, today: dt.date, fields: list[str], *,
         if reminder.rule == "visit":
             r["visits_planned"] += 1
 
+    for rep, added in _hand_planned(store, period).items():
+        row(rep)["visits_planned"] += added
+
     for r in rows.values():
         for m in MONEY:
             r[m] = to_money(r[m])
         _ratios(r, completeness)
     return rows
+
+
+def _hand_planned(store: Store, period: Period) -> dict[str, int]:
+    """Per rep, the visits they added to a day's plan by hand (``kehu visits plan --add``,
+    kept in ``visits/REP/DAY.yaml``) on the days of the period."""
+    from ..visits import planfile
+
+    folder = store.root / planfile.PLANS_DIR
+    out: dict[str, int] = {}
+    if not folder.is_dir():
+        return out
+    for rep_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for day in (period.start + dt.timedelta(days=n) for n in range(period.days)):
+            if planfile.plan_path(store, rep_dir.name, day).is_file():
+                added = len(planfile.read(store, rep_dir.name, day).add)
+                if added:
+                    out[rep_dir.name] = out.get(rep_dir.name, 0) + added
+    return out
 
 
 def _cards_changed(store: Store, period: Period) -> set[str]:
