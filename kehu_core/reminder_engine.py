@@ -252,6 +252,12 @@ def done_between(store: Store, start: dt.date, end: dt.date) -> list[tuple[str, 
     return out
 
 
+def done_keys(store: Store, customer_ids: Iterable[str]) -> dict[str, dt.date]:
+    """The keys of these customers' reminders marked done, with the day each was done."""
+    return {key: entry["date"] for key, entry in _states(store, list(customer_ids)).items()
+            if entry.get("action") == "done" and isinstance(entry.get("date"), dt.date)}
+
+
 def due_between(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
     """Reminders that fall due from ``start`` to ``end`` (both included) and are not done;
     those before today a rep let pass (snoozed ones count on the day they were snoozed to)."""

@@ -88,11 +88,12 @@ def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date |
 @click.group("report")
 def report_group() -> None:
     """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables,
-    complaints, credit, the per-rep review."""
+    complaints, credit, the per-rep review, referrals."""
 
 
 report_group.add_command(review_cmds.credit)
 report_group.add_command(review_cmds.reps)
+report_group.add_command(review_cmds.referrals)
 
 
 # --- revenue by month -----------------------------------------------------------------------

@@ -146,3 +146,45 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
     console.print(table)
     console.print(f"Completeness: share of {', '.join(report.card_fields)} filled in (reps: card_fields "
                   "in kehu.yaml), as the cards are now. Planned visits: key-account visit reminders due.")
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+@click.command("referrals")
+@_today_option
+@pass_ctx
+def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
+    """Referrals (转介绍): who referred whom, the referral tree, revenue from referred
+    customers, conversion (referred customers who bought), the points given and the thanks
+    still owed (the thank-referrer reminders)."""
+    from rich.tree import Tree
+
+    from ..reports.referrals import referrals_report
+
+    report = referrals_report(ctx.store, ctx.at(today))
+    if as_json:
+        emit_json(an.as_json(report))
+        return
+    console.print(f"[bold]Referrals on {report.today}[/]: {report.referred} customers referred, "
+                  f"{report.converted} bought ({report.conversion:g}%), revenue {_money(report.revenue)} "
+                  f"({report.revenue_share:g}% of the shop's); {report.bonus_points} points given; "
+                  f"{report.thanks_owed} thanks still owed")
+    table = Table(title="Referrers 推荐人", header_style="bold")
+    for title in ("Referrer", "Owner", "Referred", "Bought", "Conversion", "Revenue", "Points", "Thanks owed"):
+        table.add_column(title, justify="left" if title in ("Referrer", "Owner") else "right")
+    for r in report.referrers:
+        table.add_row(r.name, r.owner or "", str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
+                      _money(r.revenue), str(r.bonus_points), str(r.thanks_owed or ""))
+    console.print(table)
+    if report.tree:
+        tree = Tree("推荐关系 who brought whom")
+
+        def grow(branch: Tree, node: object) -> None:
+            for child in node.referred:  # type: ignore[attr-defined]
+                mark = f"¥{_money(child.revenue)}" if child.bought else "[dim]not bought yet[/]"
+                grow(branch.add(f"{child.name} {mark}"), child)
+
+        for root in report.tree:
+            grow(tree.add(f"[bold]{root.name}[/]"), root)
+        console.print(tree)

@@ -214,6 +214,12 @@ class Queries(IndexConnection):
         return [cid for (cid,) in self.db.execute(
             "SELECT id FROM customers WHERE json_extract(data, '$.referrer')=? ORDER BY id", (customer_id,))]
 
+    def referrals(self) -> list[tuple[str, str, str, str | None]]:
+        """(id, name, referrer id, created date text) of every customer who names a referrer."""
+        return self.db.execute(
+            "SELECT id, name, json_extract(data, '$.referrer'), json_extract(data, '$.created')"
+            " FROM customers WHERE json_extract(data, '$.referrer') IS NOT NULL ORDER BY id").fetchall()
+
     # --- interactions -------------------------------------------------------------------
 
     def purchase_ids(self) -> set[tuple[str, str]]:

@@ -138,14 +138,15 @@ def split_subject(text: str) -> Rendered:
     return Rendered("", text.strip("\n"))
 
 
-def context(store: Store, customer: Customer, today: dt.date) -> dict[str, Any]:
+def context(store: Store, customer: Customer, today: dt.date, *, skip: Iterable[str] = ()) -> dict[str, Any]:
     """What a template can use: every profile field, plugin values (tier, points ...), and
 
     ``last_product``, ``last_purchase``, ``purchases``, ``revenue``, ``surname``, ``shop``,
-    ``today``. The same dict is also available as ``customer``.
+    ``today``. The same dict is also available as ``customer``. ``skip``: plugins not asked
+    for values (a plugin rendering a message from inside its own values).
     """
     values = customer.model_dump(mode="json")
-    values.update(store.plugins.values(store, customer))
+    values.update(store.plugins.values(store, customer, skip=skip))
     values.setdefault("points", None)
     values.setdefault("tier", None)
     # from the index, not the YAML files: a segment can be thousands of customers

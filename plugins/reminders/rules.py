@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -84,6 +84,14 @@ class DormantSettings(RuleSettings):
     days: int = Field(90, ge=1)
 
 
+class ThankReferrerSettings(RuleSettings):
+    """Thank the referrer when the customer they referred is added and when they first buy
+    (the rule is in ``thanks.py``); ``template``: the message, ``templates/NAME.j2``."""
+
+    on: list[Literal["added", "bought"]] = Field(default_factory=lambda: ["added", "bought"])
+    template: str = Field("thank-referrer", min_length=1)
+
+
 class RemindersSettings(BaseModel):
     """``plugins: reminders:`` in kehu.yaml."""
 
@@ -104,6 +112,7 @@ class RemindersSettings(BaseModel):
     overdue: OverdueSettings = Field(default_factory=OverdueSettings)
     dormant: DormantSettings = Field(default_factory=DormantSettings)
     complaints: RuleSettings = Field(default_factory=RuleSettings)  # deadlines: `complaints:` in kehu.yaml
+    thank_referrer: ThankReferrerSettings = Field(default_factory=ThankReferrerSettings)
 
 
 def settings(store: Store) -> RemindersSettings:
@@ -415,6 +424,13 @@ RULES: dict[str, type[Rule]] = {
 }
 
 
+def _thanks() -> Any:
+    from . import thanks  # it builds on Rule, defined here
+
+    return thanks
+
+
 def enabled_rules(store: Store) -> list[Rule]:
     cfg = settings(store)
-    return [rule(cfg) for key, rule in RULES.items() if getattr(cfg, key).enabled]
+    rules = {**RULES, "thank_referrer": _thanks().ThankReferrerRule}
+    return [rule(cfg) for key, rule in rules.items() if getattr(cfg, key).enabled]

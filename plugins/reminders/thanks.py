@@ -1,0 +1,44 @@
+"""Thank the referrer (感谢转介绍): when a customer they referred is added, and again when that
+customer first buys (seed 003: the old customer is thanked whether or not the new one buys).
+
+The referrals, and the message rendered from the ``thank-referrer`` template, come from
+:mod:`kehu_core.services.referrals` (the one home of who referred whom); this rule only says
+when to thank. Each thanks is a one-day reminder on the referrer's card, its detail the
+message to send (the store's ``templates/thank-referrer.j2`` replaces the built-in one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kehu_core.errors import KehuError
+from kehu_core.reminder_engine import HistoryNeeds
+from kehu_core.services import referrals
+
+from .rules import NAME, Rule, _reminder
+
+EVENTS = {referrals.ADDED: "推荐的新客户已建档", referrals.BOUGHT: "推荐的客户首次购买"}
+
+
+class ThankReferrerRule(Rule):
+    name, group = "thank-referrer", "follow_ups"
+    lapse_days, event = 14, True  # thanks two weeks late is still thanks
+
+    def history_needs(self, start: Any, end: Any) -> HistoryNeeds:
+        return HistoryNeeds()  # the referred customers' dates come from the index
+
+    def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
+        cfg = self.cfg.thank_referrer
+        for referral in referrals.referred_by(store, customer.id):
+            days = {referrals.ADDED: referral.added, referrals.BOUGHT: referral.first_purchase}
+            for event in cfg.on:
+                day = days[event]
+                if day is None or not self.in_window(day, start, end):
+                    continue
+                try:
+                    message = referrals.thank_message(store, customer, referral, event, cfg.template, skip=(NAME,))
+                    detail = (f"{message.subject}\n{message.body}" if message.subject else message.body)
+                except KehuError as exc:  # a broken template of the store: say so, still remind
+                    detail = f"{referral.referred_name} {day}（{exc}）"
+                yield _reminder(self.name, customer, day, referrals.reminder_anchor(referral, event),
+                                f"感谢推荐 thank for {referral.referred_name}: {EVENTS[event]}", detail)
