@@ -98,6 +98,7 @@ def referrals_report(store: Store, today: dt.date) -> ReferralsReport:
                 rules.bonus_points(store, referrer_id, r.referred_id),
                 done.get(key.format(rules.reminder_anchor(r, rules.ADDED))),
                 done.get(key.format(rules.reminder_anchor(r, rules.BOUGHT)))))
+        rows.sort(key=lambda x: (x.added or dt.date.min, x.name, x.customer_id))
         converted = sum(1 for x in rows if x.first_purchase is not None)
         owed = sum((x.thanked_added is None) + (x.first_purchase is not None and x.thanked_bought is None)
                    for x in rows)
@@ -128,6 +129,8 @@ def _tree(by_referrer: dict, info: dict, revenue_of: dict) -> list[TreeNode]:
         for r in by_referrer.get(cid, []):
             if r.referred_id not in seen:
                 n.referred.append(node(r.referred_id))
+        # the ones who bought first, the most revenue first
+        n.referred.sort(key=lambda c: (not c.bought, -c.revenue, c.name, c.customer_id))
         return n
 
     tree = [node(cid) for cid in roots]
