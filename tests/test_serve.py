@@ -388,3 +388,15 @@ def test_the_calendar_has_the_reps_planned_visits(server: Server) -> None:
     # 李雷's calendar has none of 王芳's visits
     other = caldav.DAVClient(url=server.url, username="lilei", password=password("lilei"))
     assert not any("李四" in str(e.icalendar_component["summary"]) for e in other.principal().calendars()[0].events())
+
+
+def test_a_customer_given_to_another_rep_moves_to_their_address_book(server: Server) -> None:
+    added = kehu("--today", DAY, "customer", "add", "--name", "黄蓉", "--owner", "王芳", "--phone", "13511112222",
+                 store=server.root)
+    assert added.code == 0, added.err
+    wang, li = server.session("wangfang"), server.session("lilei")
+    assert "黄蓉" in names_in(wang, server.book("wangfang"))
+    assert "黄蓉" not in names_in(li, server.book("lilei"))
+    assert kehu("--today", DAY, "customer", "set", added.out.strip(), "owner=李雷", store=server.root).code == 0
+    assert "黄蓉" not in names_in(wang, server.book("wangfang"))
+    assert "黄蓉" in names_in(li, server.book("lilei"))
