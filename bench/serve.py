@@ -78,12 +78,16 @@ def start(root: Path) -> tuple[subprocess.Popen[bytes], str, float]:
 
     began = time.perf_counter()
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(root), "serve", "--port", str(port)],
-                               env={**os.environ, "KEHU_TODAY": DAY}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    log = root.parent / f"serve-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(root), "serve", "--port",
+                                    str(port)], env={**os.environ, "KEHU_TODAY": DAY}, stdout=out,
+                                   stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"kehu serve stopped with exit {process.returncode}: {log.read_text()[-2000:]}")
         try:
             requests.get(url, timeout=5)
             return process, url, time.perf_counter() - began

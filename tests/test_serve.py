@@ -332,6 +332,13 @@ def test_sync_collection_after_one_edit_in_kehu_returns_only_that_card(server: S
     assert changed == [f"/boss/contacts/{server.ids['张三']}.vcf"]
     assert new_token != token
     assert _sync(session, server.book("boss"), new_token)[1] == []
+    # an edit that keeps the file's size, right after the last one, is seen too
+    assert kehu("--today", DAY, "customer", "set", server.ids["张三"], "phones=13812345679",
+                store=server.root).code == 0
+    _, changed = _sync(session, server.book("boss"), new_token)
+    assert changed == [f"/boss/contacts/{server.ids['张三']}.vcf"]
+    card = session.get(f"{server.book('boss')}{server.ids['张三']}.vcf").text
+    assert "tel:+8613812345679" in card
 
 
 def test_the_calendar_has_the_lunar_birthday_on_its_solar_day_for_the_next_three_years(server: Server) -> None:
@@ -400,3 +407,27 @@ def test_a_customer_given_to_another_rep_moves_to_their_address_book(server: Ser
     assert kehu("--today", DAY, "customer", "set", added.out.strip(), "owner=李雷", store=server.root).code == 0
     assert "黄蓉" not in names_in(wang, server.book("wangfang"))
     assert "黄蓉" in names_in(li, server.book("lilei"))
+
+
+def test_customer_stamps_move_with_any_file_of_the_customer(store_path: Path) -> None:
+    """What a kept address book is checked against: a stamp per customer that moves when one
+    of its files is written; a customer with many files too (nanosecond mtimes add up past
+    SQLite's integers)."""
+    from kehu_core.store import Store
+
+    cid = kehu("customer", "add", "--name", "郭靖", "--owner", "王芳", store=store_path).out.strip()
+    other = kehu("customer", "add", "--name", "杨过", "--owner", "李雷", store=store_path).out.strip()
+    for day in range(1, 13):
+        result = kehu("interaction", "add", cid, "--kind", "note", "--date", f"2026-10-{day:02d}",
+                      "--text", f"第{day}次", store=store_path)
+        assert result.code == 0, result.err
+    index = Store.open(store_path).index
+    before = index.customer_stamps()
+    assert set(before) == {cid, other}
+    assert set(index.customer_stamps("王芳")) == {cid}
+    assert kehu("interaction", "add", cid, "--kind", "call", "--date", "2026-11-01", "--text", "回访",
+                store=store_path).code == 0
+    index = Store.open(store_path).index
+    after = index.customer_stamps()
+    assert after[cid] != before[cid]
+    assert after[other] == before[other]

@@ -5,6 +5,7 @@ package only; a caller that needs something new adds a named method here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import defaultdict
@@ -160,16 +161,25 @@ class Queries(IndexConnection):
             yield cid, json.loads(data)
 
     def customer_stamps(self, owner: str | None = None) -> dict[str, str]:
-        """For each customer (of ``owner``), a stamp of its files (how many, their sizes and
-        mtimes) that moves whenever one of them is written, added or removed: what a cache of
-        per-customer derived values (kehu serve's cards) is checked against."""
-        sql = "SELECT customer_id, count(*), sum(size), sum(mtime) FROM files"
-        params: tuple[str, ...] = ()
-        if owner is not None:
-            sql += " WHERE customer_id IN (SELECT id FROM customers WHERE owner=?)"
-            params = (owner,)
-        rows = self.db.execute(sql + " GROUP BY customer_id", params)
-        return {cid: f"{count}:{size}:{mtime}" for cid, count, size, mtime in rows}
+        """For each customer (of ``owner``), a stamp that moves whenever the customer's records
+        change: the profile as indexed, its interactions (how many, their sizes, the newest)
+        and its other files (ledgers: how many, their sizes and mtimes). What a cache of
+        per-customer derived values (kehu serve's cards) is checked against. A file written
+        in the last moments has no trusted mtime yet (-1), hence the profile and interactions
+        themselves rather than file times alone."""
+        where, params = ("WHERE c.owner=?", (owner,)) if owner is not None else ("", ())
+        # mtimes are nanoseconds: their sum would overflow SQLite's integers, so the newest
+        # one and the sum of the nanosecond parts stand in
+        sql = (
+            "SELECT c.id, c.data, i.stamp, f.stamp FROM customers c"
+            " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(length(data)) || ':' || max(id) AS stamp"
+            "  FROM interactions GROUP BY customer_id) i ON i.customer_id = c.id"
+            " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(size) || ':' || max(mtime) || ':'"
+            "  || total(mtime % 1000000000) AS stamp FROM files GROUP BY customer_id) f ON f.customer_id = c.id"
+            f" {where}"
+        )
+        return {cid: hashlib.sha1(f"{data}|{interactions}|{files}".encode()).hexdigest()
+                for cid, data, interactions, files in self.db.execute(sql, params)}
 
     def customer_paths(self) -> dict[str, str]:
         """Each customer's profile file, relative to the store."""
