@@ -250,3 +250,31 @@ def test_a_push_the_remote_refuses_leaves_the_clone_as_it_was(tmp_path: Path, re
     sync(a)  # once the remote takes pushes again, all of it goes
     assert Store.open(a).get(cid).level == "金卡"
     assert git(remote, "rev-parse", "HEAD") == git(a, "rev-parse", "HEAD")
+
+
+def test_the_tui_shows_a_merge_waiting_for_a_decision(tmp_path: Path, remote: Path) -> None:
+    """The edit-against-deletion merge as the TUI shows it at start: the file and what to do."""
+    import asyncio
+
+    from kehu_core.testing import screen_text, tui, wait_until
+
+    a = first_clone(tmp_path, remote)
+    keep = ok("customer", "add", "--name", "赵敏", store=a).strip()
+    gone = ok("customer", "add", "--name", "赵敏 (旧)", store=a).strip()
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "merge", keep, gone, store=b)
+    sync(b)
+    ok("customer", "set", gone, "level=金卡", store=a)
+    assert kehu("sync", store=a).code == 1
+    rel = Store.open(a).customer_file(gone).relative_to(a).as_posix()
+
+    async def look() -> None:
+        async with tui(Store.open(a)) as pilot:
+            await wait_until(pilot, lambda: "A merge is waiting" in screen_text(pilot.app),
+                             timeout=30)
+            text = screen_text(pilot.app)
+            assert "changed in this clone, deleted in the other" in text
+            assert rel.split("/")[-2] in text  # the customer's folder is named
+
+    asyncio.run(look())

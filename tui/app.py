@@ -99,6 +99,7 @@ class KehuApp(App):
         self.reports = Background(store.root, name="kehu-reports", today=store.today)  # the dashboard's figures
         self.theme = theme
         self.plugin_failures = PluginFailureNotifier(self)
+        self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)
         # the day the app works at, always on screen: a demo or a --today store is not "now"
         self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
 
@@ -114,6 +115,7 @@ class KehuApp(App):
         plugin_logger.addHandler(self.plugin_failures)
         for failure in self.store.plugins.failures:  # those from before the app was up
             self.plugin_failures.show(failure)
+        self._show_merge_waiting()
         if self.watcher.interval > 0:
             # The first look comes soon: the index shown at start may be older than the files.
             self.set_timer(min(self.watcher.interval, 0.5), self._watch)
@@ -137,10 +139,32 @@ class KehuApp(App):
             changed = []
         self.call_from_thread(self._checked, changed)
 
+    @work(thread=True, exclusive=True, group="merge", exit_on_error=False)
+    def _show_merge_waiting(self) -> None:
+        """What a `kehu sync` merge left for a person (files git could not merge, fields
+        changed two ways), as `kehu check` words it, so it is seen without running check."""
+        from kehu_core.services.sync_guard import waiting
+        from kehu_core.store import Store
+
+        try:  # a store of its own: the app's index connection belongs to the app's thread
+            problems = waiting(Store.open(self.store.root, today=self.store.today))
+        except Exception:  # noqa: BLE001 - a notice, never a reason for the app to fail
+            return
+        said = tuple(p.render() for p in problems)
+        if said == self._merge_said:  # said already: not again after every change
+            return
+        self._merge_said = said
+        if problems:
+            shown = "\n".join(p.render() for p in problems[:5])
+            more = f"\n… and {len(problems) - 5} more (`kehu check`)" if len(problems) > 5 else ""
+            self.call_from_thread(self.notify, f"{shown}{more}", title="A merge is waiting for you",
+                                  severity="warning", timeout=30, markup=False)
+
     def _checked(self, changed: list[Path]) -> None:
         if changed:
             self.watcher.apply(changed)
             self.broadcast(StoreChanged(len(changed)))
+            self._show_merge_waiting()
         if self.is_running:
             self.set_timer(self.watcher.next_delay, self._watch)
 

@@ -400,6 +400,12 @@ class Queries(IndexConnection):
         marks = ",".join("?" * len(kinds))
         return self.db.execute(f"SELECT path, kind FROM files WHERE kind IN ({marks})", kinds).fetchall()
 
+    def customers_with_conflicts(self) -> list[tuple[str, str]]:
+        """(customer id, path) of profiles carrying a ``conflicts:`` list (kehu's merge driver)."""
+        rows = self.db.execute("SELECT id, path, data FROM customers "
+                               "WHERE data LIKE '%\"conflicts\":%'")
+        return [(cid, rel) for cid, rel, data in rows if json.loads(data).get("conflicts")]
+
     def interactions_with_conflicts(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(customer id, interaction id, record) of interactions carrying a ``conflicts:`` list
         left by kehu's merge driver (two clones edited one purchase or complaint two ways)."""

@@ -117,6 +117,21 @@ def unmerged_problems(root: Path) -> list[Problem]:
     return problems
 
 
+def waiting(store: Store) -> list[Problem]:
+    """What a merge left for a person, as ``kehu check`` words it: files git left unmerged and
+    every ``conflicts:`` entry (profiles and interactions). Answered from the index and git's
+    own index, without reading the records: the TUI asks it at start and after every sync."""
+    problems = unmerged_problems(store.root)
+    index = store.index
+    for _cid, rel in index.customers_with_conflicts():
+        customer = store.read_customer_file(store.root / rel)
+        problems.extend(profile_merge.conflict_problems(store.root / rel, customer))
+    for cid, iid, record in index.interactions_with_conflicts():
+        path = store.interactions_dir(cid) / f"{iid}.yaml"
+        problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
+    return problems
+
+
 def undecided(root: Path) -> list[str]:
     """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines."""
     return [f"{rel}:1: {describe_unmerged(rel, stages)}"
