@@ -231,6 +231,23 @@ class RepsSettings(BaseModel):
         return value
 
 
+class AttitudeSettings(BaseModel):
+    """``attitude:`` in kehu.yaml: the rule that reads a customer's attitude (loyal, brand-
+    switching, no loyalty) from their purchases (docs/attitude.md; :mod:`kehu_core.attitude`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: int = Field(730, ge=30, le=3650, description="purchases in this many days count")
+    loyal_purchases: int = Field(3, ge=2, le=100, description="buying days it takes to be loyal")
+    lapse_factor: float = Field(2.0, ge=1, le=20,
+                                description="no purchase for this many times the usual gap: switching")
+    min_gap_days: int = Field(14, ge=1, le=365, description="the usual gap is at least this many days")
+    loyal_share: float = Field(0.3, ge=0, le=1,
+                               description="share of the shop's categories a loyal customer buys")
+    categories: dict[str, list[str]] = Field(
+        default_factory=dict, description="category → words of product names in it (绿茶: [龙井, 碧螺春])")
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -260,6 +277,7 @@ class StoreConfig(BaseModel):
     )
     serve: ServeSettings | None = Field(None, description="kehu serve: the htpasswd file and its users")
     reps: RepsSettings = Field(default_factory=RepsSettings)
+    attitude: AttitudeSettings = Field(default_factory=AttitudeSettings)
     today: dt.date | None = Field(
         default=None,
         description="a fixed day this store works at (a demo or training store); "

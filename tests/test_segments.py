@@ -92,7 +92,7 @@ def test_bad_segment_is_reported_with_its_line(known: Path) -> None:
     assert rendered[0].endswith(
         f"kehu.yaml:{lines.index('    tags: VIP') + 1}: segments.typo.tags: unknown condition; "
         "expected one of description, tag, not_tag, tier, level, owner, lifecycle, rfm, "
-        "last_purchase_before, last_purchase_after, birthday_month, bought, min_revenue, "
+        "last_purchase_before, last_purchase_after, birthday_month, bought, attitude, min_revenue, "
         "max_revenue, ids")
     assert f"kehu.yaml:{lines.index('    last_purchase_before: last week') + 1}:" in rendered[1]
     result = kehu("segment", "show", "vip", store=known)

@@ -108,6 +108,9 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
         customer, locked = opened.customer, opened.locked
     data = customer_json(store, customer)
     data["credit_status"] = _credit_status(store, customer)
+    from ..attitude import attitude_of
+
+    data.update(attitude_of(store, customer.id).as_json())
     if locked:
         data["locked"] = locked  # encrypted, and the user's key (if any) cannot open them
     history = [interaction_json(i) for i in store.interactions(customer.id)]
@@ -206,30 +209,55 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
 @click.option("--tier", help="Only customers in this tier (computed by the tiering plugin).")
 @click.option("--owner", help="Only customers of this rep.")
 @click.option("--level", help="Only customers of this member level.")
+@click.option("--attitude", help="Only customers of this attitude: loyal, switching or no_loyalty "
+                                 "(忠诚/品牌转换/无品牌忠诚; kehu.yaml attitude:).")
 @click.option("--sort", "order", default="name",
               type=click.Choice(["name", "id", "revenue", "last_contact", "owner"]))
 @click.option("--limit", type=int, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | None,
-                  level: str | None, order: str, limit: int | None, as_json: bool) -> None:
-    """Customers, filtered (answered from the index, not by reading every file)."""
+                  level: str | None, attitude: str | None, order: str, limit: int | None,
+                  as_json: bool) -> None:
+    """Customers, filtered (answered from the index, not by reading every file). With --json
+    each has its `attitude` (kehu_core.attitude) besides what plugins compute."""
     from ..services.scoring import tier_filter
 
     store = ctx.store
     in_tier = tier_filter(store, tier) if tier is not None else None  # an unknown tier: exit 1
+    wanted = None
+    if attitude is not None:
+        from ..attitude import attitude_filter
+
+        wanted = attitude_filter(attitude)  # an unknown one: exit 1, naming them
+    filtered = tier is not None or wanted is not None
     rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
-                            limit=None if tier else limit)
+                            limit=None if filtered else limit)
     objects = _objects(store, rows, values=as_json or tier is not None)
+    if as_json or wanted is not None:
+        objects = _with_attitude(store, objects)
     if in_tier is not None:
         objects = (o for o in objects if in_tier(o))
-        objects = islice(objects, limit) if limit else objects
+    if wanted is not None:
+        objects = (o for o in objects if o["attitude"] == wanted)
+    if filtered and limit:
+        objects = islice(objects, limit)
     if as_json:
         _emit_json_list(objects)
     else:
         objects = list(objects)
-        print_customers(objects, ["tier"] if tier else [], region=store.config.region)
+        extra = (["tier"] if tier else []) + (["attitude"] if wanted else [])
+        print_customers(objects, extra, region=store.config.region)
         click.echo(f"{len(objects)} customers", err=True)
+
+
+def _with_attitude(store: Store, objects: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    from ..attitude import NONE, attitudes
+
+    found = attitudes(store)
+    for obj in objects:
+        obj.update(found.get(obj["id"], NONE).as_json())
+        yield obj
 
 
 #: customers turned into JSON at a time: plugins answer a chunk in one pass (next_reminder),

@@ -66,6 +66,7 @@ class SegmentSpec(BaseModel):
     last_purchase_after: str | None = None  # (inclusive) same forms
     birthday_month: list[str] = []  # this | next | 1-12
     bought: list[str] = []  # bought a product whose name contains one of these
+    attitude: list[str] = []  # loyal, switching, no_loyalty (kehu_core.attitude)
     min_revenue: Decimal | None = None  # lifetime revenue
     max_revenue: Decimal | None = None
     ids: list[str] = []
@@ -86,6 +87,16 @@ class SegmentSpec(BaseModel):
             raise ValueError(f"{text!r}: expected a date YYYY-MM-DD or a span like 90d, 6m, 1y")
         return text.strip()
 
+    @field_validator("attitude", mode="before")
+    @classmethod
+    def _attitudes(cls, value: Any) -> Any:
+        from ..attitude import attitude_filter
+
+        try:
+            return [attitude_filter(v) for v in _list(value)]
+        except KehuError as exc:
+            raise ValueError(str(exc)) from None
+
     @field_validator("birthday_month")
     @classmethod
     def _months(cls, value: list[str]) -> list[str]:
@@ -103,6 +114,8 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "dormant": {"description": "沉睡: no purchase for a while", "lifecycle": "dormant"},
     "churned": {"description": "流失: stopped buying", "lifecycle": "churned"},
     "prospects": {"description": "潜在客户: never bought", "lifecycle": "prospect"},
+    "loyal": {"description": "忠诚客户: buy here regularly (kehu.yaml attitude:)", "attitude": "loyal"},
+    "switchers": {"description": "品牌转换客户: used to buy here, now elsewhere too", "attitude": "switching"},
 }
 
 
@@ -198,6 +211,11 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
     before = _cutoff(spec.last_purchase_before, today) if spec.last_purchase_before else None
     after = _cutoff(spec.last_purchase_after, today) if spec.last_purchase_after else None
     in_tier = tier_filter(store, spec.tier) if spec.tier else None
+    attitude_of = None
+    if spec.attitude:
+        from ..attitude import attitudes
+
+        attitude_of = {cid: a.attitude for cid, a in attitudes(store, today).items()}
     out = []
     for row in rows:
         c = row.customer
@@ -227,6 +245,8 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
         if spec.max_revenue is not None and row.revenue > spec.max_revenue:
             continue
         if months and not has_birthday_in(c, months):
+            continue
+        if attitude_of is not None and attitude_of.get(c.id) not in spec.attitude:
             continue
         if in_tier is not None and not in_tier(store.plugins.values(store, c)):
             continue

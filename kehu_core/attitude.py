@@ -1,0 +1,152 @@
+"""A customer's attitude (seed 001): **loyal** (忠诚客户), **brand-switching** (品牌转换客户) or
+**no loyalty** (无品牌忠诚客户), read from their purchases: the one home of the rule.
+
+Inputs, from the purchases of the last ``window_days`` up to the store's day (voided ones left
+out): the days they bought on, the gaps between them, and the product categories they bought
+against the categories the shop sold in the window. A line item's category is its own
+``category:``, else the first category of ``attitude: categories:`` in kehu.yaml whose word is
+in the product's name; a product in none has no category. The rule, first match wins:
+
+1. no purchase in the window: no attitude (``None``);
+2. bought on one day only: **no loyalty** (a one-off purchase);
+3. no purchase for more than ``lapse_factor`` times their usual gap (the median gap, at least
+   ``min_gap_days``): **switching** (they used to come back, and now buy elsewhere);
+4. at least ``loyal_purchases`` buying days: **loyal**, unless the shop sells two categories
+   or more and they buy less than ``loyal_share`` of them: then **switching** (they buy one
+   thing here, the rest elsewhere);
+5. otherwise (two buying days, on rhythm): **no loyalty** yet.
+
+``customer show`` and ``customer list --json`` (``attitude``, ``attitude_reason``), ``customer
+list --attitude`` and a segment's ``attitude:`` condition all ask :func:`attitudes` or
+:func:`attitude_of`, which gather the same inputs and call :func:`classify`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import KehuError
+
+if TYPE_CHECKING:
+    from .config import AttitudeSettings
+    from .store import Store
+
+LOYAL, SWITCHING, NO_LOYALTY = "loyal", "switching", "no_loyalty"
+ATTITUDES = (LOYAL, SWITCHING, NO_LOYALTY)
+LABELS = {LOYAL: "忠诚客户", SWITCHING: "品牌转换客户", NO_LOYALTY: "无品牌忠诚客户"}
+_CACHE = "kehu.attitude"
+
+
+@dataclass(frozen=True)
+class Attitude:
+    attitude: str | None
+    reason: str
+    buying_days: int
+    typical_gap: int | None  # days
+    days_since: int | None  # since the last purchase
+    categories: int  # the shop's categories they bought
+    shop_categories: int  # the shop sold in the window
+
+    def as_json(self) -> dict[str, Any]:
+        return {"attitude": self.attitude, "attitude_reason": self.reason}
+
+
+NONE = Attitude(None, "no purchase in the window", 0, None, None, 0, 0)
+
+
+def category_of(item: dict[str, Any], settings: AttitudeSettings) -> str | None:
+    """A line item's category: its own ``category``, else the first configured one whose word
+    is in its name."""
+    own = item.get("category")
+    if own:
+        return str(own)
+    name = str(item.get("name") or "")
+    for category, words in settings.categories.items():
+        if any(w and w in name for w in words):
+            return category
+    return None
+
+
+def classify(days: list[dt.date], categories: set[str], shop_categories: set[str], today: dt.date,
+             settings: AttitudeSettings) -> Attitude:
+    """The rule (see the module's docstring) for one customer's buying ``days`` (sorted, no
+    repeats) and the categories they bought, against the shop's."""
+    n, shop = len(days), len(shop_categories)
+    bought = len(categories & shop_categories)
+    if not days:
+        return NONE
+    since = (today - days[-1]).days
+    if n == 1:
+        return Attitude(NO_LOYALTY, f"bought once ({days[0]}) in {settings.window_days} days",
+                        1, None, since, bought, shop)
+    gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+    typical = max(round(statistics.median(gaps)), settings.min_gap_days)
+    if since > settings.lapse_factor * typical:
+        return Attitude(SWITCHING, f"no purchase for {since} days; usually every {typical} days",
+                        n, typical, since, bought, shop)
+    if n >= settings.loyal_purchases:
+        if shop >= 2 and bought / shop < settings.loyal_share:
+            return Attitude(SWITCHING, f"buys {bought} of the shop's {shop} categories "
+                            f"(loyal from {settings.loyal_share:.0%})", n, typical, since, bought, shop)
+        cats = f", {bought} of {shop} categories" if shop >= 2 else ""
+        return Attitude(LOYAL, f"bought on {n} days, about every {typical} days, last {since} days ago{cats}",
+                        n, typical, since, bought, shop)
+    return Attitude(NO_LOYALTY, f"bought on {n} days: not a regular yet (loyal from {settings.loyal_purchases})",
+                    n, typical, since, bought, shop)
+
+
+def _window(store: Store, today: dt.date) -> tuple[str, str]:
+    start = today - dt.timedelta(days=store.config.attitude.window_days - 1)
+    return start.isoformat(), (today + dt.timedelta(days=1)).isoformat()
+
+
+def _gather(purchases: Iterable[dict[str, Any]], settings: AttitudeSettings
+            ) -> tuple[dict[str, set[dt.date]], dict[str, set[str]], set[str]]:
+    days: dict[str, set[dt.date]] = {}
+    cats: dict[str, set[str]] = {}
+    shop: set[str] = set()
+    for p in purchases:
+        cid = p["customer_id"]
+        days.setdefault(cid, set()).add(dt.date.fromisoformat(str(p["date"])[:10]))
+        mine = cats.setdefault(cid, set())
+        for item in p.get("items") or []:
+            category = category_of(item, settings) if isinstance(item, dict) else None
+            if category:
+                mine.add(category)
+                shop.add(category)
+    return days, cats, shop
+
+
+def attitudes(store: Store, today: dt.date | None = None) -> dict[str, Attitude]:
+    """Every customer who bought in the window → their attitude (one pass over the window's
+    purchases in the index, kept for the index generation and the day)."""
+    today = today or store.today
+    settings = store.config.attitude
+    cache = store.index.plugin_cache(_CACHE)
+    key = (today, settings.model_dump_json())
+    found = cache.get(key)
+    if found is None:
+        days, cats, shop = _gather(store.index.purchases(*_window(store, today)), settings)
+        found = cache[key] = {cid: classify(sorted(d), cats[cid], shop, today, settings)
+                              for cid, d in days.items()}
+    return found
+
+
+def attitude_of(store: Store, customer_id: str, today: dt.date | None = None) -> Attitude:
+    """One customer's attitude (:func:`attitudes`' answer for them)."""
+    return attitudes(store, today).get(customer_id, NONE)
+
+
+def attitude_filter(value: str) -> str:
+    """``--attitude``/a segment's value as a rule name: loyal, switching, no_loyalty (any case,
+    ``no-loyalty`` too) or the Chinese name; anything else is refused, listing them."""
+    text = str(value).strip().lower().replace("-", "_")
+    for name, label in LABELS.items():
+        if text in (name, label, label.removesuffix("客户")):
+            return name
+    known = ", ".join(f"{n} ({label})" for n, label in LABELS.items())
+    raise KehuError(f"attitude {value!r}: expected one of {known}")
