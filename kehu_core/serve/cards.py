@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError, RecordError
 from ..i18n import _
-from ..services.sync import describe_interaction
+from ..services.sync_messages import describe_interaction
 from ..services.vcards import vcard_of
 from .scope import Refused, Scope
 
