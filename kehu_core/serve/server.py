@@ -44,7 +44,9 @@ def radicale_config(served: Served, host: str, port: int) -> Any:
     configuration.update({
         "server": {"hosts": f"{host}:{port}"},
         "auth": {"type": "kehu_core.serve.access", "htpasswd_filename": str(served.htpasswd),
-                 "htpasswd_encryption": "bcrypt", "delay": "1"},
+                 "htpasswd_encryption": "bcrypt", "delay": "1",
+                 # a bcrypt check costs ~0.25 s; a phone's sync is many requests in a row
+                 "cache_logins": "True", "cache_successful_logins_expiry": "60"},
         "rights": {"type": "kehu_core.serve.access"},
         "storage": {"type": "kehu_core.serve.backend", "filesystem_folder": str(served.store.state_dir / "serve")},
         "web": {"type": "none"},
