@@ -20,7 +20,7 @@ import email.utils
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from radicale import item as radicale_item
@@ -172,19 +172,23 @@ class _Texts:
         return self._texts[customer_id]
 
 
-class CardItem(radicale_item.Item):
-    """A card whose text is made when Radicale first serializes it."""
+class LazyItem(radicale_item.Item):
+    """An item whose text is made when Radicale first serializes it (``text()``)."""
 
-    def __init__(self, texts: _Texts, customer_id: str, **kwargs: Any) -> None:
+    def __init__(self, text: Callable[[], str], **kwargs: Any) -> None:
         super().__init__(text="", **kwargs)
         self._text = None
-        self._texts = texts
-        self._customer_id = customer_id
+        self._make_text = text
 
     def serialize(self) -> str:
         if self._text is None:
-            self._text = self._texts.get(self._customer_id)
+            self._text = self._make_text()
         return self._text
+
+    @property
+    def vobject_item(self) -> Any:  # Radicale parses ``_text`` itself for filters (time ranges)
+        self.serialize()
+        return super().vobject_item
 
 
 class AddressBook(_KehuCollection):
@@ -230,7 +234,7 @@ class AddressBook(_KehuCollection):
     def _card_item(self, card: card_rules.Card, texts: _Texts) -> radicale_item.Item:
         """The item of a card: its ETag from the card's revision, its text rendered only when
         asked for (a PROPFIND of ETags renders nothing), for all cards of the request at once."""
-        return CardItem(texts, card.customer.id, collection_path=self.path, collection=self, href=card.href,
+        return LazyItem(lambda: texts.get(card.customer.id), collection_path=self.path, collection=self, href=card.href,
                         etag=card_rules.etag(card, texts.apple), uid=card.uid, name="VCARD", component_name="VCARD",
                         last_modified=_http_date(_mtime(served().store, card.customer.id) or 0))
 
@@ -291,13 +295,16 @@ class Calendar(_KehuCollection):
         return events
 
     def _state(self) -> dict[str, str]:
-        return {href: hashlib.sha1(item.text.encode()).hexdigest() for href, item in self._events().items()}
+        return {href: item.revision for href, item in self._events().items()}
 
     def _items(self, hrefs: Iterable[str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
         events = self._events()
         for href in hrefs:
             event = events.get(href)
-            yield href, None if event is None else self._item(href, event.text, event.uid)
+            yield href, None if event is None else LazyItem(
+                lambda event=event: event.text, collection_path=self.path, collection=self, href=href,
+                etag=f'"{event.revision}"', uid=event.uid, name="VCALENDAR", component_name="VEVENT",
+                last_modified=self.last_modified)
 
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         raise Refused(403, _("kehu serve: the calendar is read-only; reminders are done or snoozed in kehu"))
