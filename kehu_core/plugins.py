@@ -661,7 +661,8 @@ class PluginHost:
         """:meth:`values` of each customer, in order, with the same answers; a plugin that
         implements ``customer_values_many`` is asked once for all of them (the others, and
         wrappers, per customer; every plugin's answer for a customer is computed once)."""
-        skipped = {(name, "customer_values") for name in skip} - self._running
+        skipped = {(name, hook) for name in skip
+                   for hook in ("customer_values", "customer_values_many")} - self._running
         outer = self._memo is None
         if outer:
             self._memo = {}
@@ -674,6 +675,23 @@ class PluginHost:
             self._running.difference_update(skipped)
             if outer:
                 self._memo = None
+
+    def value_plugins(self) -> list[str]:
+        """The plugins that compute values per customer, the one whose value wins a clash of
+        keys first (pluggy calls the last registered first, and the first answer wins)."""
+        names: list[str] = []
+        for hook in (self.pm.hook.customer_values, self.pm.hook.customer_values_many):
+            for impl in reversed(hook.get_hookimpls()):
+                if impl.plugin_name not in names:
+                    names.append(impl.plugin_name)
+        return names
+
+    def values_scope(self, name: str) -> str:
+        """``"customer"`` when the plugin declares (``values_scope = "customer"``) that its
+        values for a customer depend only on that customer's own records, the day and the
+        settings: they are then recomputed only for customers whose records changed. Else
+        ``"store"``: recomputed after any change of the store (a rank among all customers)."""
+        return "customer" if getattr(self._plugins.get(name), "values_scope", None) == "customer" else "store"
 
     def interaction_saved(self, store: Store, customer: Customer, interaction: Any) -> None:
         self.call("interaction_saved", store=store, customer=customer, interaction=interaction)

@@ -355,7 +355,10 @@ def _index_tables(store_path: Path) -> dict[str, list[tuple]]:
     db = sqlite3.connect(store_path / ".kehu" / "index.sqlite")
     try:
         return {sql: db.execute(sql).fetchall() for sql in (
-            "SELECT * FROM customers ORDER BY id",
+            # every column but version: the generation a customer last changed at depends on
+            # how many transactions the build took
+            "SELECT id, path, name, owner, level, phone, search, short, data, sort_name, last_contact,"
+            " last_purchase, first_purchase, revenue, purchases FROM customers ORDER BY id",
             "SELECT * FROM tags ORDER BY 1, 2",
             "SELECT * FROM interactions ORDER BY customer_id, id",
             "SELECT path, size, customer_id, kind FROM files ORDER BY path",
@@ -398,7 +401,7 @@ def test_a_first_build_on_worker_processes_equals_one_in_a_single_process(
     # and both are what the files say (the two builds share code, so check against the files)
     files = Store.open(parallel)
     customers = [files.get(cid) for cid in files.iter_customer_ids()]
-    assert len(customers) == len(single["SELECT * FROM customers ORDER BY id"]) == 200
+    assert len(customers) == len(next(v for k, v in single.items() if "FROM customers" in k)) == 200
     assert sorted((c.id, t) for c in customers for t in c.tags) == spread["SELECT * FROM tags ORDER BY 1, 2"]
     interaction_files = list(parallel.glob("customers/*/*/interactions/*.yaml"))
     assert len(spread["SELECT * FROM interactions ORDER BY customer_id, id"]) == len(interaction_files) - 1

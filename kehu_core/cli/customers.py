@@ -17,7 +17,6 @@ from . import Context, emit_json, pass_ctx
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
 
 if TYPE_CHECKING:
-    from ..index import Row
     from ..models import Customer
     from ..store import Store
 
@@ -204,6 +203,10 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
                        "someone who can read them runs `kehu keys rotate`", err=True)
 
 
+#: orders of the profile itself; any other --sort is a plugin value (points, next_reminder ...)
+PROFILE_ORDERS = ("name", "id", "revenue", "last_contact", "owner")
+
+
 @customer_group.command("list")
 @click.option("--tag", help="Only customers with this tag.")
 @click.option("--tier", help="Only customers in this tier (computed by the tiering plugin).")
@@ -211,43 +214,55 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
 @click.option("--level", help="Only customers of this member level.")
 @click.option("--attitude", help="Only customers of this attitude: loyal, switching or no_loyalty "
                                  "(忠诚/品牌转换/无品牌忠诚; kehu.yaml attitude:).")
-@click.option("--sort", "order", default="name",
-              type=click.Choice(["name", "id", "revenue", "last_contact", "owner"]))
+@click.option("--sort", "order", default="name", show_default=True,
+              help="name, id, revenue, last_contact, owner, or a value plugins compute "
+                   "(points, next_reminder, tier ...; highest points first).")
 @click.option("--limit", type=int, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | None,
                   level: str | None, attitude: str | None, order: str, limit: int | None,
                   as_json: bool) -> None:
-    """Customers, filtered (answered from the index, not by reading every file). With --json
-    each has its `attitude` (kehu_core.attitude) besides what plugins compute."""
-    from ..services.scoring import tier_filter
+    """Customers, filtered and sorted, answered from the index (profiles and the values
+    plugins keep there), never by reading every file. With --json each has its `attitude`
+    (kehu_core.attitude) besides what plugins compute."""
+    from ..services import derived_values
+    from ..services.scoring import wanted_tiers
 
     store = ctx.store
-    in_tier = tier_filter(store, tier) if tier is not None else None  # an unknown tier: exit 1
+    tiers = wanted_tiers(store, tier) if tier is not None else None  # an unknown tier: exit 1
     wanted = None
     if attitude is not None:
         from ..attitude import attitude_filter
 
         wanted = attitude_filter(attitude)  # an unknown one: exit 1, naming them
-    filtered = tier is not None or wanted is not None
-    rows = store.index.list(tag=tag, owner=owner, level=level, order=order,
-                            limit=None if filtered else limit)
-    objects = _objects(store, rows, values=as_json or tier is not None)
+    if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
+        raise click.BadParameter(f"{order!r}: expected name, id, revenue, last_contact, owner "
+                                 "or the name of a value plugins compute", param_hint="--sort")
+    first = None if wanted is not None else limit  # the attitude filter comes after the query
+    if order == "owner":
+        ids = [r.customer.id for r in store.index.list(tag=tag, owner=owner, level=level, order="owner")]
+        if tiers is not None:
+            keep = set(derived_values.select(store, tag=tag, owner=owner, level=level, value_in={"tier": tiers}))
+            ids = [cid for cid in ids if cid in keep]
+        ids = ids[:first] if first else ids
+    else:
+        ids = derived_values.select(store, tag=tag, owner=owner, level=level,
+                                    value_in={"tier": tiers} if tiers is not None else None,
+                                    order=order, descending=order == "points", limit=first)
+    objects = _objects(store, ids, values=as_json or tier is not None or order not in PROFILE_ORDERS)
     if as_json or wanted is not None:
         objects = _with_attitude(store, objects)
-    if in_tier is not None:
-        objects = (o for o in objects if in_tier(o))
     if wanted is not None:
         objects = (o for o in objects if o["attitude"] == wanted)
-    if filtered and limit:
-        objects = islice(objects, limit)
+        objects = islice(objects, limit) if limit else objects
     if as_json:
         _emit_json_list(objects)
     else:
         objects = list(objects)
-        extra = (["tier"] if tier else []) + (["attitude"] if wanted else [])
-        print_customers(objects, extra, region=store.config.region)
+        extra = (["tier"] if tier else []) + (["attitude"] if wanted else []) + \
+            ([order] if order not in PROFILE_ORDERS else [])
+        print_customers(objects, list(dict.fromkeys(extra)), region=store.config.region)
         click.echo(f"{len(objects)} customers", err=True)
 
 
@@ -265,11 +280,12 @@ def _with_attitude(store: Store, objects: Iterable[dict[str, Any]]) -> Iterator[
 _CHUNK = 2000
 
 
-def _objects(store: Store, rows: list[Row], *, values: bool) -> Iterator[dict[str, Any]]:
-    for first in range(0, len(rows), _CHUNK):
-        chunk = [r.customer for r in rows[first:first + _CHUNK]]
-        rows[first:first + _CHUNK] = [None] * len(chunk)  # type: ignore[list-item]  # done with them
-        yield from customers_json(store, chunk, values=values)
+def _objects(store: Store, ids: list[str], *, values: bool) -> Iterator[dict[str, Any]]:
+    """The customers' JSON objects, a chunk at a time, read as the index keeps them."""
+    from ..services.derived_values import customer_objects
+
+    for first in range(0, len(ids), _CHUNK):
+        yield from customer_objects(store, ids[first:first + _CHUNK], values=values)
 
 
 def _emit_json_list(objects: Iterable[dict[str, Any]]) -> None:

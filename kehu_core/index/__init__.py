@@ -6,9 +6,10 @@ Files that fail to parse or validate are recorded as problems and left out; the 
 
 The package: ``schema`` (tables, opening), ``rows`` (a record file → rows), ``refresh``
 (keeping up to date with the files), ``freshness`` (when it may answer without looking),
-``queries`` (the public query methods), ``reader`` (read-only answers as plain dicts, without
-the store), ``plugin_data`` (plugins' own derived values and caches), ``connection`` (what
-those share). Only this package runs SQL on the index; everything else calls its methods.
+``queries`` (the public query methods), ``derived`` (plugins' values per customer),
+``reader`` (read-only answers as plain dicts, without the store), ``plugin_data`` (plugins'
+own tables and caches), ``connection`` (what those share). Only this package runs SQL on the
+index; everything else calls its methods.
 
 The names below are imported on first use: ``kehu search`` reads through ``reader`` alone and
 must not pay for the models the rest of the package needs.
@@ -20,12 +21,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .derived import Derived
     from .plugin_data import PluginData, PluginTable
     from .queries import Queries
     from .refresh import Refresher
     from .rows import Row
 
-    class Index(Refresher, Queries, PluginData):
+    class Index(Refresher, Queries, PluginData, Derived):
         """The index of one store, through one SQLite connection (one per thread)."""
 
 __all__ = ["Index", "PluginTable", "Row"]
@@ -34,11 +36,12 @@ _WHERE = {"PluginTable": "plugin_data", "Row": "rows"}
 
 
 def _index_class() -> type:
+    from .derived import Derived
     from .plugin_data import PluginData
     from .queries import Queries
     from .refresh import Refresher
 
-    class Index(Refresher, Queries, PluginData):
+    class Index(Refresher, Queries, PluginData, Derived):
         """The index of one store, through one SQLite connection (one per thread)."""
 
     Index.__module__ = __name__

@@ -468,13 +468,13 @@ class Refresher(IndexConnection):
                 for rel in forget:
                     self._forget(rel, touched)
             self._store_batch(batch, touched)
-            self._recompute(touched)
-            self._store_folders(folders, gone_folders)
             if batch.files or forget:
                 # a counter that moves with every change of the records, in every process; it
                 # starts at a random value so a rebuilt index never repeats an old generation
                 db.execute("INSERT INTO meta VALUES('generation', abs(random() % 1000000000000))"
                            " ON CONFLICT(key) DO UPDATE SET value = value + 1")
+            self._recompute(touched)
+            self._store_folders(folders, gone_folders)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -558,6 +558,7 @@ class Refresher(IndexConnection):
             db.execute("DELETE FROM customers WHERE id=? AND path=?", (cid, rel))
             db.execute("DELETE FROM tags WHERE customer_id=?", (cid,))
             db.execute("DELETE FROM search_fts WHERE rowid=?", (docid(cid),))
+            db.execute("DELETE FROM derived WHERE customer_id=?", (cid,))
         elif kind == "interaction":
             # an interaction's id is its file name (reading the file checks that)
             db.execute("DELETE FROM interactions WHERE customer_id=? AND id=?",
@@ -575,7 +576,8 @@ class Refresher(IndexConnection):
         # customer_id); customers with none left get zeros from the LEFT JOIN
         db.execute(
             """UPDATE customers SET last_contact=a.last_contact, last_purchase=a.last_purchase,
-                 first_purchase=a.first_purchase, revenue=a.revenue, purchases=a.purchases
+                 first_purchase=a.first_purchase, revenue=a.revenue, purchases=a.purchases,
+                 version=(SELECT CAST(value AS INTEGER) FROM meta WHERE key='generation')
                FROM (SELECT t.id AS customer_id, max(i.date) AS last_contact,
                        max(CASE WHEN i.kind='purchase' THEN i.date END) AS last_purchase,
                        min(CASE WHEN i.kind='purchase' THEN i.date END) AS first_purchase,

@@ -10,7 +10,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 12  # 12: national phone digits in the search text; a bad record's kind by its path
+INDEX_VERSION = 13  # 13: a version per customer, and the derived values plugins keep (derived.py)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS customers(
     id TEXT PRIMARY KEY, path TEXT, name TEXT, owner TEXT, level TEXT, phone TEXT,
     search TEXT, short TEXT, data TEXT, sort_name TEXT,
     last_contact TEXT, last_purchase TEXT, first_purchase TEXT,
-    revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0);
+    revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0,
+    version INTEGER DEFAULT 0);  -- the generation at which the customer's records last changed
 -- names in pinyin order (安娜 anna, Ava, 白云 baiyun ... 赵敏 zhaomin), as a phone's contacts
 CREATE INDEX IF NOT EXISTS customers_sort ON customers(sort_name, name, id);
 CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
@@ -36,6 +37,11 @@ CREATE INDEX IF NOT EXISTS interactions_date ON interactions(date);
 CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER);
 CREATE TABLE IF NOT EXISTS problems(path TEXT, line INTEGER, message TEXT);
 CREATE INDEX IF NOT EXISTS problems_path ON problems(path);
+-- what plugins compute per customer (tier, points, next reminder ...), as JSON, under a stamp
+-- saying what it was computed from (derived.py)
+CREATE TABLE IF NOT EXISTS derived(
+    plugin TEXT, customer_id TEXT, stamp TEXT, data TEXT, PRIMARY KEY(plugin, customer_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS derived_customer ON derived(customer_id);
 -- plugins' tables of derived values (plugin_data.py): which exist, their columns and stamp
 CREATE TABLE IF NOT EXISTS plugin_tables(name TEXT PRIMARY KEY, columns TEXT, stamp TEXT);
 """

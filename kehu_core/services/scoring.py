@@ -196,12 +196,11 @@ def tier_of_values(values: Mapping[str, Any]) -> str | None:
     return None if tier is None else str(tier)
 
 
-def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[str, Any]], bool]:
-    """A test on a customer's plugin values: is their tier one of ``wanted`` (any case)?
+def wanted_tiers(store: Store, wanted: str | Iterable[str]) -> list[str]:
+    """The tiers of this store that ``wanted`` names (any case), as the store spells them.
 
-    The one tier filter of kehu. A name that is not a tier of this store is an error naming
-    the tiers (``KehuError``: exit 1 in the CLI, a notification in the TUI), so a typo never
-    silently shows an empty list.
+    A name that is not a tier of this store is an error naming the tiers (``KehuError``: exit
+    1 in the CLI, a notification in the TUI), so a typo never silently shows an empty list.
     """
     asked = [wanted] if isinstance(wanted, str) else list(wanted)
     names = tier_names(store)
@@ -212,7 +211,13 @@ def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[
                 raise KehuError(f"no tier {name!r}: no enabled plugin computes tiers "
                                 "(is the tiering plugin disabled in kehu.yaml?)")
             raise KehuError(f"no tier {name!r}; the tiers are: {', '.join(names)}")
-    chosen = {known[n.strip().casefold()].casefold() for n in asked}
+    return list(dict.fromkeys(known[n.strip().casefold()] for n in asked))
+
+
+def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[str, Any]], bool]:
+    """A test on a customer's plugin values: is their tier one of ``wanted`` (any case)?
+    The one tier filter of kehu (lists in SQL use :func:`wanted_tiers` the same way)."""
+    chosen = {t.casefold() for t in wanted_tiers(store, wanted)}
 
     def matches(values: Mapping[str, Any]) -> bool:
         tier = tier_of_values(values)

@@ -17,6 +17,10 @@ from kehu_core.store import Store
 
 from .book import book_of, earn, referral
 
+#: a customer's points (balance, expiring soon) come from their own ledger, the day and the
+#: settings alone: the index keeps them per customer and recomputes only those whose records changed
+values_scope = "customer"
+
 
 @hookimpl
 def interaction_saved(store: Store, customer: Customer, interaction: Any) -> None:

@@ -20,6 +20,10 @@ from kehu_core.store import Store
 from . import cache
 from .rules import enabled_rules
 
+#: a customer's next reminder comes from their own history (rules see nothing else), the day and
+#: the settings alone: the index keeps it per customer and recomputes only those whose records changed
+values_scope = "customer"
+
 HORIZON_DAYS = 366  # a birthday or holiday is always within a year
 
 

@@ -1,0 +1,162 @@
+"""What plugins compute per customer (tier, points, next reminder ...), kept in the index.
+
+Each plugin's ``customer_values`` for a customer is stored as JSON under a *stamp*: what it
+was computed from. A plugin of *customer* scope (its values depend on that customer's own
+records, the day and the settings) is stamped with the customer's version, which moves when
+any of that customer's files changes: a purchase makes only that customer's rows stale. A
+plugin of *store* scope (a rank among all customers, like the tier) is stamped with the index
+generation: any change makes its rows stale, and they are recomputed when next asked.
+
+Lists then filter and sort on these values in SQL and read rows as plain dicts, never models
+(:meth:`Derived.customer_dicts`). Computing stale rows is the caller's (the plugin host's,
+``kehu_core.services.derived_values``); this module only stores and reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .connection import IndexConnection
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path
+_LOOKUP = 500  # customer ids per query (SQLite limits the number of parameters)
+
+
+def _path(key: str) -> str:
+    if not _KEY.match(key):
+        raise ValueError(f"{key!r} is not a value name (letters, digits, _)")
+    return f"$.{key}"
+
+
+class Derived(IndexConnection):
+    """The part of the ``Index`` that keeps plugins' per-customer values."""
+
+    def stale_customers(self, plugin: str, stamp: str, *, per_customer: bool,
+                        customer_ids: Sequence[str] | None = None) -> list[str]:
+        """Customers (all, or these) whose stored values of ``plugin`` are missing or were not
+        computed under ``stamp`` (followed by the customer's version, for ``per_customer``)."""
+        expected = "? || ':' || c.version" if per_customer else "?"
+        sql = (f"SELECT c.id FROM customers c LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id"
+               f" WHERE d.stamp IS NOT {expected}")
+        if customer_ids is None:
+            return [cid for (cid,) in self.db.execute(sql + " ORDER BY c.id", (plugin, stamp))]
+        out: list[str] = []
+        ids = list(customer_ids)
+        for first in range(0, len(ids), _LOOKUP):
+            part = ids[first:first + _LOOKUP]
+            out += [cid for (cid,) in self.db.execute(
+                sql + f" AND c.id IN ({','.join('?' * len(part))})", (plugin, stamp, *part))]
+        return out
+
+    def versions(self, customer_ids: Sequence[str]) -> dict[str, int]:
+        """Each customer's version (what a per-customer stamp ends with)."""
+        out: dict[str, int] = {}
+        ids = list(customer_ids)
+        for first in range(0, len(ids), _LOOKUP):
+            part = ids[first:first + _LOOKUP]
+            out.update(self.db.execute(
+                f"SELECT id, version FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def put_derived(self, plugin: str, rows: Mapping[str, tuple[str, Mapping[str, Any]]]) -> bool:
+        """Store ``plugin``'s values: customer id → (stamp, values). Skipped (False) inside
+        someone else's transaction or when the index is busy or read-only: derived data is
+        computed again next time."""
+        import sqlite3
+
+        db = self.db
+        if db.in_transaction:
+            return False
+        values = [(plugin, cid, stamp, json.dumps(dict(data), ensure_ascii=False, default=str))
+                  for cid, (stamp, data) in rows.items()]
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO derived VALUES(?, ?, ?, ?)", values)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError:
+            return False
+        return True
+
+    def derived_of(self, customer_ids: Sequence[str], plugins: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored values of these customers, each plugin's merged in ``plugins`` order (the
+        first one to give a key wins, as the plugin host merges them)."""
+        rank = {name: n for n, name in enumerate(plugins)}
+        found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        ids = list(customer_ids)
+        for first in range(0, len(ids), _LOOKUP):
+            part = ids[first:first + _LOOKUP]
+            for cid, plugin, data in self.db.execute(
+                    f"SELECT customer_id, plugin, data FROM derived WHERE customer_id IN ({','.join('?' * len(part))})",
+                    part):
+                if plugin in rank:
+                    found.setdefault(cid, []).append((rank[plugin], json.loads(data)))
+        out: dict[str, dict[str, Any]] = {}
+        for cid, parts in found.items():
+            merged: dict[str, Any] = {}
+            for _, data in sorted(parts, key=lambda p: p[0]):
+                for key, value in data.items():
+                    merged.setdefault(key, value)
+            out[cid] = merged
+        return out
+
+    def select_customers(
+        self, *, tag: str | None = None, owner: str | None = None, level: str | None = None,
+        value_in: Mapping[str, Sequence[Any]] | None = None, order: str = "name",
+        descending: bool = False, limit: int | None = None, offset: int = 0,
+    ) -> list[str]:
+        """Ids of the customers matching the filters, in order: profile columns, or the stored
+        plugin values (``value_in``: key → accepted values; ``order``: a profile order or a
+        value key, e.g. ``points``). Values are read as stored: the caller makes them fresh."""
+        where, params = [], []
+        if tag:
+            where.append("c.id IN (SELECT customer_id FROM tags WHERE tag=?)")
+            params.append(tag)
+        if owner:
+            where.append("c.owner=?")
+            params.append(owner)
+        if level:
+            where.append("c.level=?")
+            params.append(level)
+
+        def value(key: str) -> str:
+            params.append(_path(key))
+            params.append(_path(key))
+            return ("(SELECT json_extract(d.data, ?) FROM derived d WHERE d.customer_id=c.id"
+                    " AND json_extract(d.data, ?) IS NOT NULL LIMIT 1)")
+
+        for key, accepted in (value_in or {}).items():
+            accepted = list(accepted)
+            expr = value(key)
+            where.append(f"{expr} IN ({','.join('?' * len(accepted))})")
+            params += accepted
+        orders = {"name": "c.sort_name, c.name, c.id", "id": "c.id", "revenue": "c.revenue DESC, c.id",
+                  "last_contact": "c.last_contact DESC, c.id"}
+        sql = "SELECT c.id FROM customers c" + (" WHERE " + " AND ".join(where) if where else "")
+        if order in orders:
+            sql += f" ORDER BY {orders[order]}"
+        else:  # a plugin value: customers without one last, then by name
+            expr = value(order)
+            sql += f" ORDER BY {expr} IS NULL, {expr} {'DESC' if descending else 'ASC'}, c.sort_name, c.id"
+            params += [_path(order)] * 2  # the second copy of the expression
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        return [cid for (cid,) in self.db.execute(sql, params)]
+
+    def profile_dicts_of(self, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """These customers' profiles as the contract's JSON objects (unvalidated: the index
+        stores what the model dumped)."""
+        out: dict[str, dict[str, Any]] = {}
+        ids = list(customer_ids)
+        for first in range(0, len(ids), _LOOKUP):
+            part = ids[first:first + _LOOKUP]
+            for cid, data in self.db.execute(
+                    f"SELECT id, data FROM customers WHERE id IN ({','.join('?' * len(part))})", part):
+                out[cid] = json.loads(data)
+        return out

@@ -1,0 +1,88 @@
+"""Plugins' values per customer, kept fresh in the index (docs/architecture.md, "Derived
+values").
+
+A list that filters or sorts on a value (``customer list --tier 主要客户 --sort points``) or
+prints them (``--json``) reads them from the index as plain dicts. Before it does,
+:func:`refresh_values` asks each plugin for the customers whose stored values are stale —
+after a purchase, that customer's for a plugin of customer scope (points, next reminder); every
+customer's for a plugin of store scope (the tier, a rank among all customers), once, when next
+asked — so the values in the index are always what the plugins compute from the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..index.freshness import config_stamp
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+#: customers computed at a time (models and plugin answers for a chunk, then stored)
+CHUNK = 2000
+
+
+def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
+    """What ``plugin``'s stored values must have been computed under, and whether the
+    customer's own version completes it (customer scope)."""
+    per_customer = store.plugins.values_scope(plugin) == "customer"
+    base = f"{__version__}|{store.today.isoformat()}|{config_stamp(store.root)}|{','.join(store.plugins.names())}"
+    if per_customer:
+        return base, True
+    return f"{base}|{store.index.generation()}", False
+
+
+def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> int:
+    """Recompute the stale stored values of these customers (default: everyone); returns
+    how many (plugin, customer) values were computed."""
+    index = store.index
+    host = store.plugins
+    plugins = host.value_plugins()
+    done = 0
+    for plugin in plugins:
+        stamp, per_customer = _stamp(store, plugin)
+        stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids)
+        others = [p for p in plugins if p != plugin]
+        for first in range(0, len(stale), CHUNK):
+            ids = stale[first:first + CHUNK]
+            customers = index.customers_of(ids)
+            values = host.values_many(store, customers, skip=others)
+            versions = index.versions(ids) if per_customer else {}
+            rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}" if per_customer else stamp, v)
+                    for c, v in zip(customers, values, strict=True)}
+            index.put_derived(plugin, rows)
+            done += len(rows)
+    return done
+
+
+def customer_objects(store: Store, customer_ids: Sequence[str], *, values: bool = True) -> list[dict[str, Any]]:
+    """The contract's JSON objects of these customers, in order: the profile as the index
+    keeps it and (``values``) the plugins' stored values, made fresh first."""
+    index = store.index
+    profiles = index.profile_dicts_of(customer_ids)
+    if not values:
+        return [profiles[cid] for cid in customer_ids if cid in profiles]
+    refresh_values(store, customer_ids)
+    derived = index.derived_of(customer_ids, store.plugins.value_plugins())
+    out = []
+    for cid in customer_ids:
+        if cid in profiles:
+            obj = profiles[cid]
+            obj.update(derived.get(cid, {}))  # as customer_json: what plugins compute is added last
+            out.append(obj)
+    return out
+
+
+def select(store: Store, *, tag: str | None = None, owner: str | None = None, level: str | None = None,
+           value_in: Mapping[str, Iterable[Any]] | None = None, order: str = "name",
+           descending: bool = False, limit: int | None = None) -> list[str]:
+    """Ids of the customers matching, in order; a filter or an order on a plugin value makes
+    every customer's values fresh first (a rank, a sort, need them all)."""
+    index = store.index
+    if value_in or order not in ("name", "id", "revenue", "last_contact"):
+        refresh_values(store)
+    return index.select_customers(tag=tag, owner=owner, level=level,
+                                  value_in={k: list(v) for k, v in (value_in or {}).items()},
+                                  order=order, descending=descending, limit=limit)
