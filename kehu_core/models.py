@@ -10,8 +10,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -33,14 +31,17 @@ from .ids import check_id
 CENT = Decimal("0.01")
 
 
-_POSSIBLE = phonenumbers.ValidationResult
-_WHY_NOT_POSSIBLE = {
-    _POSSIBLE.TOO_SHORT: "is too short",
-    _POSSIBLE.TOO_LONG: "is too long",
-    _POSSIBLE.INVALID_LENGTH: "has the wrong number of digits",
-    _POSSIBLE.INVALID_COUNTRY_CODE: "has an unknown country code",
-    _POSSIBLE.IS_POSSIBLE_LOCAL_ONLY: "is a local number without its area code",
-}
+def _why_not_possible(why: object) -> str:
+    import phonenumbers
+
+    possible = phonenumbers.ValidationResult
+    return {
+        possible.TOO_SHORT: "is too short",
+        possible.TOO_LONG: "is too long",
+        possible.INVALID_LENGTH: "has the wrong number of digits",
+        possible.INVALID_COUNTRY_CODE: "has an unknown country code",
+        possible.IS_POSSIBLE_LOCAL_ONLY: "is a local number without its area code",
+    }.get(why, "is not a possible number")  # type: ignore[call-overload]
 
 
 def normalise_phone(raw: str, region: str = "CN") -> str:
@@ -51,6 +52,8 @@ def normalise_phone(raw: str, region: str = "CN") -> str:
     possible length, and valid for its country (``12345`` is refused as too short, where it
     used to be stored as ``+8612345``). National numbers are read in ``region`` (kehu.yaml's
     ``region:``); ``00`` and ``+`` start an international one."""
+    import phonenumbers  # on first use: a command that validates no number never pays for it
+
     text = str(raw).strip()
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -61,8 +64,8 @@ def normalise_phone(raw: str, region: str = "CN") -> str:
     where = phonenumbers.region_code_for_country_code(number.country_code)
     where = region if where in (None, "ZZ") else where
     why = phonenumbers.is_possible_number_with_reason(number)
-    if why != _POSSIBLE.IS_POSSIBLE:
-        reason = _WHY_NOT_POSSIBLE.get(why, "is not a possible number")
+    if why != phonenumbers.ValidationResult.IS_POSSIBLE:
+        reason = _why_not_possible(why)
         raise ValueError(f"not a phone number: {raw!r} {reason} for region {where}")
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"not a phone number: {raw!r} is not a valid number for region {where}")
@@ -70,6 +73,8 @@ def normalise_phone(raw: str, region: str = "CN") -> str:
 
 
 def normalise_email(raw: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # on first use (~25 ms to import)
+
     try:
         return validate_email(str(raw).strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:

@@ -2,13 +2,14 @@
 
 Each plugin's ``customer_values`` for a customer is stored as JSON under a *stamp*: what it
 was computed from. A plugin of *customer* scope (its values depend on that customer's own
-records, the day and the settings) is stamped with the customer's version, which moves when
-any of that customer's files changes: a purchase makes only that customer's rows stale. A
+records and those of the customers they referred, the day and the settings) is stamped with
+the customer's version, which moves when any of that customer's files changes, or a file of a
+customer they referred: a purchase makes only the buyer's (and their referrer's) rows stale. A
 plugin of *store* scope (a rank among all customers, like the tier) is stamped with the index
 generation: any change makes its rows stale, and they are recomputed when next asked.
 
 Lists then filter and sort on these values in SQL and read rows as plain dicts, never models
-(:meth:`Derived.customer_dicts`). Computing stale rows is the caller's (the plugin host's,
+(:meth:`Derived.select_customers`). Computing stale rows is the caller's (the plugin host's,
 ``kehu_core.services.derived_values``); this module only stores and reads.
 """
 

@@ -8,7 +8,6 @@ anything derived from the records (plugin caches, plugin tables) can tell it is 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import sqlite3
 import stat as stat_module
@@ -17,7 +16,6 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +27,8 @@ from .freshness import indexed_entry, scan_tree
 from .rows import Batch, docid, parse_record, parse_written
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from ..store import Store
 
 FULL_SCAN_FILES = 30_000  # up to here a full comparison is cheap enough to do on the main thread
@@ -482,6 +482,9 @@ class Refresher(IndexConnection):
 
     def _worker_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:  # kept until the refresh ends: it works shard by shard
+            import multiprocessing  # only a big build or a big pull works on several cores
+            from concurrent.futures import ProcessPoolExecutor
+
             ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             self._pool = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=ctx, initializer=_worker_init,
                                              initargs=(type(self.store).open, str(self.store.root),
@@ -555,6 +558,11 @@ class Refresher(IndexConnection):
         cid, kind = row
         touched.add(cid)
         if kind == "customer":
+            # whom they were referred by: that customer's values may change too (see _recompute)
+            referrer = db.execute("SELECT json_extract(data, '$.referrer') FROM customers WHERE id=?",
+                                  (cid,)).fetchone()
+            if referrer and referrer[0]:
+                touched.add(referrer[0])
             db.execute("DELETE FROM customers WHERE id=? AND path=?", (cid, rel))
             db.execute("DELETE FROM tags WHERE customer_id=?", (cid,))
             db.execute("DELETE FROM search_fts WHERE rowid=?", (docid(cid),))
@@ -572,6 +580,10 @@ class Refresher(IndexConnection):
         db.execute("CREATE TEMP TABLE IF NOT EXISTS touched(id TEXT PRIMARY KEY)")
         db.execute("DELETE FROM touched")
         db.executemany("INSERT OR IGNORE INTO touched VALUES(?)", [(cid,) for cid in ids])
+        # a change of a referred customer (added, buying) is a change for the one who referred
+        # them (a thanks reminder, a referral count): their version moves as well
+        db.execute("""INSERT OR IGNORE INTO touched SELECT json_extract(data, '$.referrer') FROM customers
+                      WHERE id IN (SELECT id FROM touched) AND json_extract(data, '$.referrer') IS NOT NULL""")
         # one grouped pass over just these customers' interactions (the primary key leads with
         # customer_id); customers with none left get zeros from the LEFT JOIN
         db.execute(
