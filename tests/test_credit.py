@@ -142,6 +142,7 @@ def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_p
     _sale(store_path, slow, "300", "--date", "2026-09-01")  # due 10-01: 50 days overdue
     other = _customer(store_path, "赵敏", "--owner", "王芳")
     _sale(store_path, other, "700", "--date", "2026-11-18")  # due 12-18: after the plan's two weeks
+    assert kehu("customer", "set", other, "credit_limit=2000", store=store_path).code == 0
 
     report = kehu("report", "credit", "--json", store=store_path).json()
     by_name = {c["name"]: c for c in report["customers"]}
@@ -153,6 +154,7 @@ def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_p
     assert (s["suggestion"], s["suggested_limit"]) == ("down", 500.0)
     assert "overdue" in s["reason"] and "paid late" in s["reason"]
     assert by_name["赵敏"]["suggestion"] == "keep"
+    assert (by_name["赵敏"]["limit"], by_name["赵敏"]["limit_from"]) == (2000.0, "customer")
     assert report["customers"][0]["name"] == "孙迟"  # the ones to lower first
 
     plan = report["plan"]

@@ -122,6 +122,8 @@ def credit_report(store: Store, today: dt.date) -> CreditReport:
     late_days: dict[str, list[int]] = {}
     over_limit: dict[str, int] = {}
     for record in store.index.purchases(window.start.isoformat(), window.end.isoformat()):
+        if not record.get("over_limit") and not (record.get("paid") is True and record.get("payments")):
+            continue  # neither let over the limit nor settled by payments: nothing to count
         cid = record.pop("customer_id")
         p = parse_interaction(record)
         assert isinstance(p, Purchase)
@@ -137,7 +139,8 @@ def credit_report(store: Store, today: dt.date) -> CreditReport:
         who = info.get(cid)
         if who is None:
             continue
-        terms = terms_of(store, store.get(cid))
+        row_ = store.index.get(cid)  # the profile as the index holds it: no file read per customer
+        terms = terms_of(store, row_.customer if row_ is not None else store.get(cid))
         lates = [d for d in late_days.get(cid, []) if d > 0]
         settled = len(late_days.get(cid, []))
         row = CreditCustomer(

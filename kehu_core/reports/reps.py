@@ -39,6 +39,7 @@ from ..models import Complaint, Purchase, parse_interaction
 from .common import ZERO, Period, customers, percent, to_money
 
 if TYPE_CHECKING:
+    from ..models import Reminder
     from ..store import Store
 
 NOBODY = "-"
@@ -89,8 +90,11 @@ def reps_report(store: Store, today: dt.date, unit: str = "week", owner: str | N
     period = Period.containing(today, unit)
     previous = period.previous_calendar(unit)
     fields = list(store.config.reps.card_fields)
-    now = _figures(store, period, today, fields, completeness=True)
-    before = _figures(store, previous, today, fields, completeness=False)
+    from ..reminder_engine import due_between
+
+    due = due_between(store, previous.start, period.last)  # both periods' reminders, asked once
+    now = _figures(store, period, today, fields, due, completeness=True)
+    before = _figures(store, previous, today, fields, due, completeness=False)
     names = sorted(set(now) | set(before), key=lambda r: (r == NOBODY, r))
     if owner is not None:
         names = [owner]
@@ -139,10 +143,10 @@ def filled(profile: dict[str, Any], fields: list[str]) -> float:
     return have / len(fields)
 
 
-def _figures(store: Store, period: Period, today: dt.date, fields: list[str], *,
+def _figures(store: Store, period: Period, today: dt.date, fields: list[str], due: list[Reminder], *,
              completeness: bool) -> dict[str, dict[str, Any]]:
     from .. import complaints as workflow
-    from ..reminder_engine import done_between, due_between
+    from ..reminder_engine import done_between
 
     info = customers(store)
     owner_of = {cid: c.owner or NOBODY for cid, c in info.items()}
@@ -172,7 +176,10 @@ def _figures(store: Store, period: Period, today: dt.date, fields: list[str], *,
             if period.start <= day < period.end:
                 row(record.get("by") or owner_of.get(record["customer_id"]))[metric] += 1
 
-    for record in store.index.purchases(until=period.end.isoformat()):
+    start_text, end_text = period.start.isoformat(), period.end.isoformat()
+    for record in store.index.purchases(until=end_text):
+        if record.get("paid") is True and not record.get("payments") and not start_text <= record["date"] < end_text:
+            continue  # paid at the counter before the period: no sale, money or debt in it
         cid = record.pop("customer_id")
         p = parse_interaction(record)
         assert isinstance(p, Purchase)
@@ -207,7 +214,9 @@ def _figures(store: Store, period: Period, today: dt.date, fields: list[str], *,
         r["reminders_done"] += 1
         if key.startswith("visit:"):
             r["visits_planned"] += 1  # a key-account visit that fell due and was done
-    for reminder in due_between(store, period.start, period.last):
+    for reminder in due:
+        if not period.start <= reminder.due <= period.last:
+            continue
         r = row(owner_of.get(reminder.customer_id))
         if reminder.due < today:
             r["reminders_missed"] += 1  # fell due and nobody did it
