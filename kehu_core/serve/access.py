@@ -9,6 +9,9 @@ of the file alone cannot log in. A login sees its own principal only: its addres
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from radicale import pathutils, rights
 from radicale.auth import htpasswd
 
@@ -17,6 +20,18 @@ from .scope import ADDRESS_BOOK, CALENDAR, served
 
 class Auth(htpasswd.Auth):
     """The htpasswd file, limited to the logins kehu.yaml maps to a rep or a supervisor."""
+
+    def __init__(self, configuration: Any) -> None:
+        super().__init__(configuration)
+        if configuration.get("auth", "cache_logins") and not getattr(self, "_cache_logins", True):
+            # Radicale keeps logins only for its own types, not for one loaded by module name;
+            # without it each request of a phone's sync pays a bcrypt check (~0.25 s, or more)
+            self._cache_logins = True
+            self._cache_successful_logins_expiry = configuration.get("auth", "cache_successful_logins_expiry")
+            self._cache_failed_logins_expiry = configuration.get("auth", "cache_failed_logins_expiry")
+            self._cache_successful: dict[str, Any] = {}
+            self._cache_failed: dict[str, Any] = {}
+            self._cache_failed_logins_salt_ns = time.time_ns()
 
     def _login(self, login: str, password: str) -> str:
         if served().user(login) is None:
