@@ -80,7 +80,7 @@ class Context:
         to date (see kehu_core.index.freshness)."""
         from ..index.reader import IndexReader
 
-        if self._store is None and self._today is None:
+        if self._store is None:  # (the day does not matter: what the reader gives is the profile)
             reader = IndexReader.open_current(self.store_path)
             if reader is not None:
                 return reader
