@@ -119,6 +119,38 @@ class Queries(IndexConnection):
             params.append(until)
         return self._interaction_records(where, params)
 
+    def purchases_of(self, customer_id: str, since: str | None = None, until: str | None = None
+                     ) -> list[dict[str, Any]]:
+        """One customer's purchases (optionally dated in [since, until)), as :meth:`purchases`."""
+        where, params = ["kind='purchase'", "customer_id=?"], [customer_id]
+        if since:
+            where.append("date >= ?")
+            params.append(since)
+        if until:
+            where.append("date < ?")
+            params.append(until)
+        return list(self._interaction_records(where, params))
+
+    def item_kinds(self, since: str | None = None, until: str | None = None) -> list[tuple[str | None, str | None]]:
+        """Every distinct (name, category) of the line items of purchases dated in [since,
+        until): what the shop sells, without reading every purchase into Python."""
+        where, params = ["i.kind='purchase'"], []
+        if since:
+            where.append("i.date >= ?")
+            params.append(since)
+        if until:
+            where.append("i.date < ?")
+            params.append(until)
+        sql = ("SELECT DISTINCT json_extract(j.value, '$.name'), json_extract(j.value, '$.category')"
+               " FROM interactions i, json_each(i.data, '$.items') j WHERE " + " AND ".join(where))
+        return [(n, c) for n, c in self.db.execute(sql, params)]
+
+    def referral_rows(self, referrer_id: str) -> list[tuple[str, str, str | None, str | None]]:
+        """(id, name, created date text, first purchase date) of the customers this one referred."""
+        return self.db.execute(
+            "SELECT id, name, json_extract(data, '$.created'), first_purchase FROM customers"
+            " WHERE json_extract(data, '$.referrer')=? ORDER BY id", (referrer_id,)).fetchall()
+
     def interactions(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every interaction (optionally of one kind) as plain dicts with ``customer_id``."""
         where, params = (["kind=?"], [kind]) if kind else ([], [])
