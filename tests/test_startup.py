@@ -71,6 +71,25 @@ def test_plain_search_imports_only_what_it_uses(small_store: Path) -> None:
     assert unwanted(modules, NOT_FOR_SEARCH) == []
 
 
+#: what a search answered from an up-to-date index does not need: the store, its models and
+#: settings (pydantic), the YAML parsers, the plugins (issue 15: freshness known in O(1))
+NOT_FOR_A_CURRENT_SEARCH = [
+    *NOT_FOR_SEARCH, "pydantic", "pluggy", "phonenumbers", "email_validator", "yaml", "ruamel", "yaml_rs",
+    "kehu_core.store", "kehu_core.models", "kehu_core.config", "kehu_core.plugins", "kehu_plugins",
+]
+
+
+def test_a_search_on_an_index_up_to_date_opens_no_store(small_store: Path) -> None:
+    env = {"KEHU_STORE": str(small_store)}
+    imported_modules("search", "zm", env=env)  # the first one builds the index
+    for path in (small_store / "customers").rglob("*"):  # files written a while ago (not "racy")
+        os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
+    imported_modules("reindex", env=env)
+    modules = imported_modules("search", "zm", env=env)
+    assert "kehu_core.index.reader" in modules
+    assert unwanted(modules, NOT_FOR_A_CURRENT_SEARCH) == []
+
+
 def test_the_command_table_names_every_command_of_the_package() -> None:
     """Each entry of BUILTIN_COMMANDS is the command of that name, and every command defined
     in a module of kehu_core.cli is in the table or a sub-command of one that is."""
