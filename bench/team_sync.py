@@ -83,6 +83,19 @@ def edit(path: Path, edits: int, rng: random.Random, tag: str) -> None:
                     {"name": "白茶", "qty": 1, "price": 300}]}, paid=True)
 
 
+class _Rows(list):
+    """The table, printed a row at a time as each figure is known (a 100 000-customer run
+    takes long: what is measured is seen at once)."""
+
+    def __init__(self, customers: int) -> None:
+        super().__init__()
+        print(f"| {customers:,} customers | |\n|---|---|", flush=True)
+
+    def append(self, row: tuple[str, str]) -> None:
+        super().append(row)
+        print(f"| {row[0]} | {row[1]} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -95,7 +108,7 @@ def main() -> None:
     os.environ.setdefault("GIT_COMMITTER_EMAIL", "bench@example.com")
     from storegen import ensure_store
 
-    rows: list[tuple[str, str]] = []
+    rows = _Rows(args.customers)
     work = BASE / f"team-{args.customers}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -145,9 +158,6 @@ def main() -> None:
                  f"{(pushed - before) * per / 1e6:.2f} MB"))
     rows.append(("remote growth per 1 000 edits, after `git gc`",
                  f"{(packed - before) * per / 1e6:.2f} MB (remote {packed / 1e6:.0f} MB in all)"))
-    print(f"| {args.customers:,} customers | |\n|---|---|")
-    for what, figure in rows:
-        print(f"| {what} | {figure} |")
 
 
 if __name__ == "__main__":
