@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
+from .i18n import N_
 from .ids import check_id
 from .models import Customer, Interaction, Reminder, interaction_adapter
 from .plugins import WrongResult
@@ -69,24 +70,30 @@ class LapseSettings(BaseModel):
 @dataclass(frozen=True)
 class Group:
     key: str
-    label: str
+    label: str  # English, marked for the catalog: shown through title()
     per_day: int  # how many of these one person gets through in a day (docs/reminders.md)
+
+    def title(self) -> str:
+        """The group's name in the user's language."""
+        from .i18n import _
+
+        return _(self.label)
 
 
 #: what matters first comes first: Today and ``kehu reminders`` show the groups in this order
 GROUPS: tuple[Group, ...] = (
-    Group("complaints", "投诉到期 complaints due", 12),
-    Group("payments", "逾期货款 payments overdue", 15),
-    Group("visits", "重要客户拜访 key-account visits", 4),
-    Group("occasions", "生日节日 birthdays and holidays", 8),
-    Group("follow_ups", "问候回访 greetings and surveys", 15),
-    Group("contact", "保持联系 keeping in touch", 3),
-    Group("other", "其他 other", 3),
+    Group("complaints", N_("complaints due"), 12),
+    Group("payments", N_("payments overdue"), 15),
+    Group("visits", N_("key-account visits"), 4),
+    Group("occasions", N_("birthdays and holidays"), 8),
+    Group("follow_ups", N_("greetings and surveys"), 15),
+    Group("contact", N_("keeping in touch"), 3),
+    Group("other", N_("other"), 3),
 )
 #: a day's work: what one person finishes in a day, every group full (docs/reminders.md)
 DAY_CAPACITY = sum(g.per_day for g in GROUPS)
 GROUP_ORDER = {g.key: i for i, g in enumerate(GROUPS)}
-GROUP_LABELS = {g.key: g.label for g in GROUPS}
+GROUP_LABELS = {g.key: g.label for g in GROUPS}  # English: Group.title() translates
 #: the one rule -> group mapping; a rule not named here may say ``group = "..."`` (else "other")
 RULE_GROUPS: dict[str, str] = {
     "complaint": "complaints",

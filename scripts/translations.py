@@ -174,9 +174,9 @@ def stale_mo() -> list[str]:
     for language in LANGUAGES:
         with po_path(language).open("rb") as f:
             po = {_key(m.id): _key(m.string) for m in read_po(f, locale=language, domain=DOMAIN)
-                  if m.id and _translated(m)}
+                  if m.id and _translated(m) and _key(m.string) != _key(m.id)}
         with mo_path(language).open("rb") as f:
-            mo = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id and m.string != m.id}
+            mo = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id and _key(m.string) != _key(m.id)}
         if po != mo:
             out.append(str(mo_path(language).relative_to(ROOT)))
     return out

@@ -117,8 +117,8 @@ def test_reminders_json_comes_in_groups_most_important_first(store_path: Path) -
     text = kehu("reminders", "--from", "2026-03-04", "--days", "1", store=store_path).out
     headers = [line for line in text.splitlines() if line.startswith("== ")]
     assert [h.split(":")[0] for h in headers[:4]] == [
-        "== 投诉到期 complaints due", "== 逾期货款 payments overdue",
-        "== 生日节日 birthdays and holidays", "== 问候回访 greetings and surveys"]
+        "== complaints due", "== payments overdue",
+        "== birthdays and holidays", "== greetings and surveys"]
 
 
 def test_the_demo_day_list_is_one_a_person_can_finish(demo_copy: Path) -> None:
@@ -165,7 +165,7 @@ async def test_today_shows_the_day_list_by_group(demo_copy: Path) -> None:
         assert str(table.get_cell_at((0, 0))).endswith("complaints")  # the Group column
         status = str(app.screen.query_one("#today-status").render())
         assert f"{len(shown)} reminders today's list" in status
-        assert "逾期货款 payments overdue" in status and f"{expected.waiting} more" in status
+        assert "payments overdue" in status and f"{expected.waiting} more" in status
         await pilot.press("w")  # the whole week: every group in full
         await wait_for(pilot, lambda: table.row_count > len(shown), "the week")
         week = on_screen(table)

@@ -317,7 +317,7 @@ async def test_dashboard_opens_with_charts(demo_copy: Path) -> None:
         pyramid = text_of(app.screen.query_one("#pyramid"))
         assert "重要客户" in pyramid and "小客户" in pyramid
         products = text_of(app.screen.query_one("#products"))
-        assert "热销" in products
+        assert "hot sellers" in products
         receivables = app.screen.query_one("#receivables")
         assert "unpaid" in str(receivables.border_subtitle)
         await pilot.press("escape")

@@ -84,7 +84,7 @@ async def test_dashboard_shows_loading_then_figures_and_keys_work_meanwhile(demo
         await wait_for(pilot, lambda: loading_indicators(app) == 0, "the loading indicators to go")
         pyramid = text_of(screen.query_one("#pyramid"))
         assert "重要客户" in pyramid and "小客户" in pyramid
-        assert "热销" in text_of(screen.query_one("#products"))
+        assert "hot sellers" in text_of(screen.query_one("#products"))
         report = analytics.receivables_report(open_store(demo_copy), TODAY)
         assert report.items  # the demo store has unpaid purchases
         assert str(screen.query_one("#receivables").border_subtitle) == (

@@ -129,3 +129,43 @@ def test_light_theme_list(snap_compare, snap_store: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(app_on(snap_store), terminal_size=SIZE, run_before=run_before)
+
+
+# --- the same screens in Chinese (issue 19: the TUI in the user's language) --------------------
+
+
+@pytest.fixture
+def chinese():
+    from kehu_core import i18n
+
+    i18n.set_language("zh_CN")
+    yield
+    i18n.defer(None)
+
+
+ZH_SCREENS = {
+    "list": (),
+    "customer": ("slash", "z", "m", "enter"),
+    "purchase": ("slash", "z", "m", "enter", "p", *"龙井茶礼盒", "tab", "2"),
+    "dashboard": ("d",),
+    "help": ("question_mark",),
+}
+
+
+@pytest.mark.parametrize("screen", list(ZH_SCREENS))
+def test_chinese(snap_compare, snap_store: Path, chinese: None, screen: str) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.press(*ZH_SCREENS[screen])
+        await settle(pilot)
+
+    assert snap_compare(app_on(snap_store), terminal_size=SIZE, run_before=run_before)
+
+
+def test_chinese_today(snap_compare, demo_copy: Path, chinese: None) -> None:
+    _config(demo_copy, reminders=True)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(app_on(demo_copy), terminal_size=SIZE, run_before=run_before)

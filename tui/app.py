@@ -19,11 +19,13 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from kehu_core.i18n import N_, _
 from kehu_core.plugins import PluginFailure
 from kehu_core.plugins import logger as plugin_logger
 
 from .background import Background, open_index_quickly
 from .commands import CustomerCommands
+from .i18n import localize_bindings
 from .messages import CustomerSaved, OpenCustomer, StoreChanged
 from .screens.customer import CustomerScreen
 from .screens.customers import CustomersScreen
@@ -61,7 +63,7 @@ class PluginFailureNotifier(logging.Handler):
         self.shown.add(key)
         wrong = failure.error.startswith("wrong result")
         self.app.notify(  # thread-safe
-            f"{failure.hook}: {failure.error}", title=f"plugin {failure.plugin!r} failed",
+            f"{failure.hook}: {failure.error}", title=_("plugin {name!r} failed").format(name=failure.plugin),
             severity="warning" if wrong else "error", timeout=10, markup=False)
 
 
@@ -72,14 +74,14 @@ class KehuApp(App):
     TITLE = "kehu 客户"
     COMMANDS = App.COMMANDS | {CustomerCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("t", "today", "Today"),
-        Binding("d", "dashboard", "Dashboard"),
-        Binding("ctrl+t", "toggle_theme", "Light/dark"),
-        Binding("f2", "save_screenshot", "Screenshot", show=False),
-        Binding("ctrl+p", "command_palette", "Commands", show=False,
-                tooltip="Command palette: every action, and customers by name"),
+        Binding("q", "quit", N_("Quit")),
+        Binding("question_mark", "help", N_("Help"), key_display="?"),
+        Binding("t", "today", N_("Today")),
+        Binding("d", "dashboard", N_("Dashboard")),
+        Binding("ctrl+t", "toggle_theme", N_("Light/dark")),
+        Binding("f2", "save_screenshot", N_("Screenshot"), show=False),
+        Binding("ctrl+p", "command_palette", N_("Commands"), show=False,
+                tooltip=N_("Command palette: every action, and customers by name")),
     ]
 
     def __init__(
@@ -89,6 +91,7 @@ class KehuApp(App):
         """``today`` fixes the date the app works with (tests, the demo); default: the store's.
         ``watch_interval`` is the shortest pause, in seconds, between two looks for changes
         made by other processes (0 turns watching off)."""
+        localize_bindings()  # before the app and its screens copy them
         super().__init__()
         if today is not None:
             store.today = today  # the store's plugins and services work at the app's day
@@ -135,7 +138,8 @@ class KehuApp(App):
         try:
             changed = self.watcher.changed_files()
         except Exception as exc:  # e.g. a folder vanished mid-scan: say it and look again later
-            self.call_from_thread(self.notify, f"could not scan the store: {exc}", severity="error")
+            self.call_from_thread(self.notify, _("could not scan the store: {error}").format(error=exc),
+                                  severity="error")
             changed = []
         self.call_from_thread(self._checked, changed)
 
@@ -204,7 +208,7 @@ class KehuApp(App):
 
         def saved(result: str | None) -> None:
             if result:
-                self.notify(f"visit to {customer_name} recorded")
+                self.notify(_("visit to {name} recorded").format(name=customer_name))
                 self.broadcast(CustomerSaved(customer_id))
 
         self.push_screen(VisitDoneScreen(self.store, customer_id, customer_name, self.today), saved)
@@ -231,7 +235,7 @@ class KehuApp(App):
     def action_save_screenshot(self) -> None:
         """An SVG of the screen in the current folder (how the README's pictures are made)."""
         path = self.save_screenshot()
-        self.notify(f"saved {path}")
+        self.notify(_("saved {path}").format(path=path))
 
     def action_search(self) -> None:
         self.action_customers()
@@ -239,15 +243,15 @@ class KehuApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Customers", "The customer list", self.action_customers)
-        yield SystemCommand("Search customers", "Search by name, pinyin, phone, email, tag",
+        yield SystemCommand(_("Customers"), _("The customer list"), self.action_customers)
+        yield SystemCommand(_("Search customers"), _("Search by name, pinyin, phone, email, tag"),
                             self.action_search)
-        yield SystemCommand("Today", "Reminders due: mark done or snooze", self.action_today)
-        yield SystemCommand("Dashboard", "Tiers, revenue by month, products, receivables",
+        yield SystemCommand(_("Today"), _("Reminders due: mark done or snooze"), self.action_today)
+        yield SystemCommand(_("Dashboard"), _("Tiers, revenue by month, products, receivables"),
                             self.action_dashboard)
-        yield SystemCommand("Light / dark theme", "Switch between the light and the dark theme",
+        yield SystemCommand(_("Light / dark theme"), _("Switch between the light and the dark theme"),
                             self.action_toggle_theme)
-        yield SystemCommand("Key bindings", "Every key of every screen", self.action_help)
+        yield SystemCommand(_("Key bindings"), _("Every key of every screen"), self.action_help)
         for name, text in getattr(screen, "COMMANDS_HERE", ()):
-            yield SystemCommand(text, f"on this screen ({name})",
+            yield SystemCommand(_(text), _("on this screen ({action})").format(action=name),
                                 lambda name=name: screen.run_action(name))

@@ -8,12 +8,13 @@ from __future__ import annotations
 import click
 
 from .. import complaints as cp
+from ..i18n import N_, _, ngettext
 from ..ids import check_id
 from . import Context, emit_json, pass_ctx
 from .render import console
 
-STATE_NAMES = {"open": "待答复 open", "acknowledged": "处理中 acknowledged",
-               "resolved": "已解决 resolved", "closed": "已回访 closed"}
+STATE_NAMES = {"open": N_("open"), "acknowledged": N_("acknowledged"),
+               "resolved": N_("resolved"), "closed": N_("closed")}
 
 
 def _at(value: str) -> str:
@@ -38,20 +39,23 @@ def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bo
         emit_json([v.to_json() for v in found])
         return
     if not found:
-        click.echo("no complaints" + (" open" if open_only else ""), err=True)
+        click.echo(_("no open complaints") if open_only else _("no complaints"), err=True)
         return
     for v in found:
         data = v.to_json()
-        respond = "respond by " + _at(data["respond_by"]) + (" [bold red]OVERDUE[/]" if v.respond_overdue else "")
-        resolve = "resolve by " + _at(data["resolve_by"]) + (" [bold red]OVERDUE[/]" if v.resolve_overdue else "")
+        overdue = " [bold red]" + _("OVERDUE") + "[/]"
+        respond = _("respond by {time}").format(time=_at(data["respond_by"])) + (overdue if v.respond_overdue else "")
+        resolve = _("resolve by {time}").format(time=_at(data["resolve_by"])) + (overdue if v.resolve_overdue else "")
         console.print(f"[bold]{v.customer_name}[/] ({v.customer_id})  {v.complaint.id}  "
-                      f"{STATE_NAMES[v.state]}  handler {v.handler or '-'}", soft_wrap=True)
+                      f"{_(STATE_NAMES[v.state])}  " + _("handler {name}").format(name=v.handler or "-"),
+                      soft_wrap=True)
         console.print(f"    {respond} · {resolve}", soft_wrap=True)
         if v.complaint.text:
             console.print(f"    {v.complaint.text}", soft_wrap=True, markup=False)
     late = sum(1 for v in found if v.overdue)
     pending = sum(1 for v in found if v.unfinished)
-    click.echo(f"{len(found)} complaints · {pending} not resolved · {late} overdue")
+    click.echo(ngettext("{n} complaint", "{n} complaints", len(found)).format(n=len(found)) + " · "
+               + _("{pending} not resolved · {late} overdue").format(pending=pending, late=late))
 
 
 def _move(verb: str, help_text: str) -> click.Command:
@@ -64,12 +68,13 @@ def _move(verb: str, help_text: str) -> click.Command:
     def command(ctx: Context, customer_id: str, complaint_id: str, text: str | None, by: str | None) -> None:
         done = cp.move(ctx.store, check_id(customer_id, "customer id"), complaint_id, verb, by=by, text=text)
         step = done.complaint.history[-1]
-        who = f" by {step.by}" if step.by else ""
-        click.echo(f"{done.customer_name}: complaint {done.complaint.id} {done.state} "
-                   f"{_at(step.at)}{who}")
+        who = " " + _("by {name}").format(name=step.by) if step.by else ""
+        click.echo(_("{name}: complaint {complaint} {state} {time}").format(
+            name=done.customer_name, complaint=done.complaint.id, state=_(STATE_NAMES[done.state]),
+            time=_at(step.at)) + who)
         if done.state == cp.ACKNOWLEDGED:
-            late = " (overdue)" if done.resolve_overdue else ""
-            click.echo(f"resolve by {_at(done.to_json()['resolve_by'])}{late}")
+            late = " " + _("(overdue)") if done.resolve_overdue else ""
+            click.echo(_("resolve by {time}").format(time=_at(done.to_json()["resolve_by"])) + late)
     return command
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import KehuError
+from ..i18n import _, ngettext
 from ..ids import check_id
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
@@ -81,7 +82,7 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
         blank = store.customer_model.model_construct(**{k: v for k, v in fields.items() if v})
         for key, value in parse_assignments(blank, extra).items():
             if key in fields and fields[key] not in (None, []):
-                raise click.UsageError(f"--set {key}=...: {key} is already given by its own option")
+                raise click.UsageError(_("--set {key}=...: {key} is already given by its own option").format(key=key))
             fields[key] = value
     try:
         customer = store.customer_model.model_validate(fields, context={"region": store.config.region})
@@ -121,7 +122,7 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
         from ..confidential import LOCK
 
         for name in locked:
-            data[name] = f"{LOCK} encrypted"
+            data[name] = f"{LOCK} " + _("encrypted")
         data.pop("locked", None)
         print_customer(data, history, region=store.config.region)
 
@@ -147,10 +148,11 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, A
     for pair in pairs:
         match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*([+-]?=)(.*)$", pair, re.S)
         if not match:
-            raise click.UsageError(f"{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)")
+            raise click.UsageError(
+                _("{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)").format(pair=pair))
         key, op, value = match.groups()
         if key == "id":
-            raise KehuError("the id of a customer cannot be changed")
+            raise KehuError(_("the id of a customer cannot be changed"))
         info = fields.get(key)
         is_list = info is not None and "list" in str(info.annotation)
         current = changes.get(key, getattr(customer, key, None))
@@ -163,7 +165,7 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, A
             else:
                 changes[key] = items
         elif op != "=":
-            raise click.UsageError(f"{key}: {op} only works on list fields")
+            raise click.UsageError(_("{key}: {op} only works on list fields").format(key=key, op=op))
         else:
             changes[key] = value if value != "" else None
     return changes
@@ -190,17 +192,18 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
         customer = opened.customer
         for name in opened.locked:
             if any(re.match(rf"^\s*{name}\s*[+-]=", a) for a in assignments):
-                raise KehuError(f"{name} is encrypted and your key cannot open it: replace it whole "
-                                f"({name}=...), or give the identity it is encrypted to (--identity)")
+                raise KehuError(_("{name} is encrypted and your key cannot open it: replace it whole "
+                                  "({name}=...), or give the identity it is encrypted to (--identity)"
+                                  ).format(name=name))
     changes = parse_assignments(customer, assignments)
     store.update_customer(customer.id, changes, expect_version=version)
-    click.echo(f"updated {customer.id}: {', '.join(changes)}", err=True)
+    click.echo(_("updated {id}: {fields}").format(id=customer.id, fields=", ".join(changes)), err=True)
     if "owner" in changes and customer.sealed:
         from ..confidential import has_identity
 
         if not has_identity(store):
-            click.echo("kehu: its confidential fields stay encrypted to the former owner until "
-                       "someone who can read them runs `kehu keys rotate`", err=True)
+            click.echo("kehu: " + _("its confidential fields stay encrypted to the former owner until "
+                                    "someone who can read them runs `kehu keys rotate`"), err=True)
 
 
 #: orders of the profile itself; any other --sort is a plugin value (points, next_reminder ...)
@@ -263,7 +266,7 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         extra = (["tier"] if tier else []) + (["attitude"] if wanted else []) + \
             ([order] if order not in PROFILE_ORDERS else [])
         print_customers(objects, list(dict.fromkeys(extra)), region=store.config.region)
-        click.echo(f"{len(objects)} customers", err=True)
+        click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
 
 
 def _with_attitude(store: Store, objects: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -322,7 +325,7 @@ def customer_merge(ctx: Context, keep_id: str, other_id: str, as_json: bool) -> 
     else:
         click.echo(report.summary())
         if report.commit:
-            click.echo(f"committed {report.commit[:10]}", err=True)
+            click.echo(_("committed {commit}").format(commit=report.commit[:10]), err=True)
 
 
 @click.command("duplicates")
@@ -342,7 +345,8 @@ def duplicates(ctx: Context, as_json: bool) -> None:
         click.echo("  ".join(f"{name} ({cid})" for cid, name in zip(group.customers, group.names, strict=True)))
         for reason in group.reasons:
             click.echo(f"    {reason.text}")
-    click.echo(f"{len(groups)} groups of likely duplicates", err=True)
+    click.echo(ngettext("{n} group of likely duplicates", "{n} groups of likely duplicates",
+                        len(groups)).format(n=len(groups)), err=True)
 
 
 @customer_group.command("log")
@@ -375,7 +379,7 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
         emit_json(entries)
         return
     if not entries:
-        click.echo(f"{customer.name} ({customer.id}): no changes recorded yet", err=True)
+        click.echo(_("{name} ({id}): no changes recorded yet").format(name=customer.name, id=customer.id), err=True)
     for e in entries:
         mark = f"#{e['change']}" if e["source"] == "kehu" else e["commit"][:10]
         click.echo(f"{mark:<10}  {e['date']}  {e['author']}\n    {e['subject']}")
@@ -385,8 +389,8 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
 
 def _undo_note(entry: Any) -> str:
     if entry.undoes is not None:
-        return f" (undo of #{entry.undoes})"
-    return f" (undone by #{entry.undone_by})" if entry.undone_by is not None else ""
+        return " " + _("(undo of #{change})").format(change=entry.undoes)
+    return " " + _("(undone by #{change})").format(change=entry.undone_by) if entry.undone_by is not None else ""
 
 
 @click.command("search")
@@ -405,5 +409,5 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     if objects:
         print_customers(objects, region=reader.region)
     else:
-        click.echo(f"no customer matches {query!r}", err=True)
+        click.echo(_("no customer matches {query!r}").format(query=query), err=True)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import KehuError
+from ..i18n import _
 from ..services import gitops, profile_merge
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
@@ -34,21 +35,21 @@ def sync_cmd(ctx: Context, message: str | None, no_push: bool, as_json: bool) ->
     for note in report.notes:
         warn(note)
     if report.commit:
-        click.echo(f"committed {report.commit[:7]}  {report.committed}")
+        click.echo(_("committed {commit}").format(commit=report.commit[:7]) + f"  {report.committed}")
     else:
-        click.echo("nothing new to commit")
+        click.echo(_("nothing new to commit"))
     where = f"{report.remote}/{report.branch}"
     if report.merged:
-        click.echo(f"merged {report.merged} commit(s) from {where}")
+        click.echo(_("merged {count} commit(s) from {where}").format(count=report.merged, where=where))
     if report.pushed:
-        click.echo(f"pushed {report.pushed} commit(s) to {where}")
+        click.echo(_("pushed {count} commit(s) to {where}").format(count=report.pushed, where=where))
     elif not report.merged:
-        click.echo(f"up to date with {where}")
+        click.echo(_("up to date with {where}").format(where=where))
     for problem in report.conflicts:
         click.echo(problem.render(), err=True)
     if report.conflicts:
-        warn(f"{len(report.conflicts)} field(s) were changed two ways; both versions are kept "
-             "under `conflicts:` in the file: choose one and remove the entry")
+        warn(_("{count} field(s) were changed two ways; both versions are kept "
+               "under `conflicts:` in the file: choose one and remove the entry").format(count=len(report.conflicts)))
 
 
 @click.command("git-setup")
@@ -59,19 +60,19 @@ def git_setup(ctx: Context) -> None:
     store = ctx.store
     root = store.root
     if not gitops.is_repo(root):
-        raise KehuError(f"{root} is not a git repository; `git init` it first")
+        raise KehuError(_("{root} is not a git repository; `git init` it first").format(root=root))
     changed = []
     if gitops.install_merge_driver(root):
-        changed.append(f"merge driver: {gitops.driver_command()}")
-    changed += [f"git hook {name}: keeps the index up to date after git changes files"
+        changed.append(_("merge driver: {command}").format(command=gitops.driver_command()))
+    changed += [_("git hook {name}: keeps the index up to date after git changes files").format(name=name)
                 for name in gitops.install_index_hooks(root)]
     for name, wanted in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
         if _ensure_lines(root / name, wanted):
-            changed.append(f"{name}: added kehu's lines (commit it: `kehu sync` does)")
+            changed.append(_("{name}: added kehu's lines (commit it: `kehu sync` does)").format(name=name))
     for line in changed:
         click.echo(line)
     if not changed:
-        click.echo("already set up: merge driver, index hooks, .gitattributes and .gitignore are in place")
+        click.echo(_("already set up: merge driver, index hooks, .gitattributes and .gitignore are in place"))
 
 
 def _ensure_lines(path: Path, wanted: str) -> bool:
@@ -101,10 +102,11 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     """
     result = profile_merge.merge_files(base, ours, theirs, label)
     if result.markers:
-        warn(f"{label}: not readable as YAML on one side; left git conflict markers to resolve")
+        warn(_("{label}: not readable as YAML on one side; left git conflict markers to resolve").format(label=label))
         raise SystemExit(1)
     for conflict in result.conflicts:
-        warn(f"{label}: {conflict.field} changed two ways; kept ours, both under `conflicts:`")
+        warn(_("{label}: {field} changed two ways; kept ours, both under `conflicts:`").format(
+            label=label, field=conflict.field))
 
 
 @click.command("handover")
@@ -116,16 +118,16 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
     """Give every customer of FROM_REP to TO_REP (接替者继续服务), as one commit."""
     store = ctx.store
     if from_rep == to_rep:
-        raise click.UsageError("FROM_REP and TO_REP are the same rep")
+        raise click.UsageError(_("FROM_REP and TO_REP are the same rep"))
     if not to_rep.strip():
-        raise click.UsageError("TO_REP is empty")
+        raise click.UsageError(_("TO_REP is empty"))
     with store.lock():
         rows = store.index.list(owner=from_rep)
         if not rows:
             reps = Counter(r.customer.owner for r in store.index.list() if r.customer.owner)
-            known = ", ".join(f"{rep} ({n})" for rep, n in reps.most_common()) or "none"
-            raise KehuError(f"unknown rep {from_rep!r}: no customer has owner {from_rep!r}; "
-                            f"reps in this store: {known}")
+            known = ", ".join(f"{rep} ({n})" for rep, n in reps.most_common()) or _("none")
+            raise KehuError(_("unknown rep {rep!r}: no customer has owner {rep!r}; "
+                              "reps in this store: {known}").format(rep=from_rep, known=known))
         paths = []
         for row in rows:
             cid = row.customer.id
@@ -136,15 +138,16 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
         if not no_commit and gitops.is_repo(store.root):
             committed = gitops.commit(store.root, message, paths)
     broken = [p for p in store.index.problems() if p.path.name == "customer.yaml"]
-    click.echo(f"reassigned {len(paths)} customers from {from_rep} to {to_rep}"
-               + (f" (commit {gitops.head(store.root)[:7]})" if committed else ""))  # type: ignore[index]
+    click.echo(_("reassigned {count} customers from {old} to {new}").format(count=len(paths), old=from_rep, new=to_rep)
+               + (" " + _("(commit {commit})").format(commit=gitops.head(store.root)[:7])  # type: ignore[index]
+                  if committed else ""))
     if store.config.confidential.fields:
         from ..confidential import has_identity
 
         if not has_identity(store):  # with one, update_customer encrypted them to TO_REP
-            warn(f"confidential fields stay encrypted to {from_rep} until someone who can read "
-                 "them runs `kehu keys rotate`")
+            warn(_("confidential fields stay encrypted to {rep} until someone who can read "
+                   "them runs `kehu keys rotate`").format(rep=from_rep))
     if broken:
-        warn(f"{len(broken)} customer file(s) could not be read and were not checked for "
-             f"{from_rep}: `kehu check` lists them")
+        warn(_("{count} customer file(s) could not be read and were not checked for "
+               "{rep}: `kehu check` lists them").format(count=len(broken), rep=from_rep))
 

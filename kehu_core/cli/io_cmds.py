@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..i18n import _
 from . import Context, emit_json, pass_ctx
 
 _SHOWN = 20  # per-customer lines printed per group; --json has them all
@@ -63,7 +64,7 @@ class _progress:
 
     def update(self, phase: str, advance: int, total: int | None) -> None:
         if phase not in self.tasks:
-            label = "reading rows" if phase == "read" else "writing records"
+            label = _("reading rows") if phase == "read" else _("writing records")
             self.tasks[phase] = self.bar.add_task(label, total=total)
         elif total is not None:
             self.bar.update(self.tasks[phase], total=total)
@@ -76,40 +77,44 @@ class _progress:
 
 def _print_summary(summary: Any) -> None:
     if summary.dry_run:
-        click.echo("dry run: nothing was written")
-    verb = {"created": "would create" if summary.dry_run else "created",
-            "merged": "would merge" if summary.dry_run else "merged", "skipped": "skipped"}
+        click.echo(_("dry run: nothing was written"))
+    verb = {"created": _("would create") if summary.dry_run else _("created"),
+            "merged": _("would merge") if summary.dry_run else _("merged"), "skipped": _("skipped")}
     for group in ("created", "merged", "skipped"):
         entries = getattr(summary, group)
         for entry in entries[:_SHOWN]:
             click.echo(f"{verb[group]:<13}{_describe(entry, group, summary.dry_run)}")
         if len(entries) > _SHOWN:
-            click.echo(f"{'':<13}... and {len(entries) - _SHOWN} more {group} (--json lists all)")
+            click.echo(f"{'':<13}" + _("... and {count} more {group} (--json lists all)").format(
+                count=len(entries) - _SHOWN, group=verb[group]))
     click.echo(
-        f"{len(summary.created)} created, {len(summary.merged)} merged, {len(summary.skipped)} "
-        f"skipped; {summary.purchases_added} purchases {'to add' if summary.dry_run else 'added'}"
-        f" ({summary.purchases_existing} already there); {summary.rows} rows read, "
-        f"{len(summary.problems)} failed"
+        _("{created} created, {merged} merged, {skipped} skipped").format(
+            created=len(summary.created), merged=len(summary.merged), skipped=len(summary.skipped)) + "; "
+        + (_("{count} purchases to add") if summary.dry_run else _("{count} purchases added")).format(
+            count=summary.purchases_added)
+        + " " + _("({count} already there)").format(count=summary.purchases_existing) + "; "
+        + _("{rows} rows read, {failed} failed").format(rows=summary.rows, failed=len(summary.problems))
     )
     if summary.extra_fields:
         kept = ", ".join(f"{k} ×{n}" for k, n in summary.extra_fields.most_common())
-        click.echo(f"kept as extra data (import_extra) — no kehu field for: {kept}")
+        click.echo(_("kept as extra data (import_extra) — no kehu field for: {fields}").format(fields=kept))
     if summary.not_imported:
         dropped = ", ".join(f"{k} ×{n}" for k, n in summary.not_imported.most_common())
-        click.echo(f"not imported (kehu keeps no pictures or binary data): {dropped}")
+        click.echo(_("not imported (kehu keeps no pictures or binary data): {fields}").format(fields=dropped))
 
 
 def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
     cid = entry["id"] if entry["id"] and not (dry_run and group == "created") else "(new)"
     text = f"{cid}  {entry['name']}  ({entry['source']}"
-    text += f", {entry['rows']} rows)" if entry.get("rows", 1) > 1 else ")"
+    text += ", " + _("{count} rows").format(count=entry["rows"]) + ")" if entry.get("rows", 1) > 1 else ")"
     details = []
     if entry.get("purchases"):
-        details.append(f"{entry['purchases']} purchases")
+        details.append(_("{count} purchases").format(count=entry["purchases"]))
     if group == "merged" and entry.get("added"):
-        details.append("added " + ", ".join(entry["added"][:6]) + (" ..." if len(entry["added"]) > 6 else ""))
+        details.append(_("added {fields}").format(
+            fields=", ".join(entry["added"][:6]) + (" ..." if len(entry["added"]) > 6 else "")))
     if entry.get("conflicts"):
-        details.append("conflicts: " + "; ".join(entry["conflicts"]))
+        details.append(_("conflicts: {list}").format(list="; ".join(entry["conflicts"])))
     if entry.get("reason"):
         details.append(entry["reason"])
     return text + (": " + "; ".join(details) if details else "")
@@ -134,6 +139,7 @@ def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str,
     from ..services.exporting import export
 
     count = export(ctx.store, fmt, out, tag=tag, what=what, segment=segment, reveal=reveal)
-    unit = {"vcard": "contacts", "ics": "events"}.get(fmt, "rows")
-    click.echo(f"wrote {count} {unit} to {out}", err=True)
+    message = {"vcard": _("wrote {count} contacts to {out}"), "ics": _("wrote {count} events to {out}")}.get(
+        fmt, _("wrote {count} rows to {out}"))
+    click.echo(message.format(count=count, out=out), err=True)
 

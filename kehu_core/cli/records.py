@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
 from . import Context, pass_ctx
@@ -83,16 +84,16 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
 
     if credit:
         if paid:
-            raise click.UsageError("--paid and --credit contradict each other")
+            raise click.UsageError(_("--paid and --credit contradict each other"))
         paid = False
     if over_limit is not None and paid:
-        raise click.UsageError("--over-limit is for a sale on credit, not a --paid one")
+        raise click.UsageError(_("--over-limit is for a sale on credit, not a --paid one"))
     if over_limit is not None and not over_limit.strip():
-        raise click.UsageError("--over-limit needs a reason")
+        raise click.UsageError(_("--over-limit needs a reason"))
     if not item and amount is None:
-        raise click.UsageError("give at least one --item, or an --amount")
+        raise click.UsageError(_("give at least one --item, or an --amount"))
     if len(qty) > len(item) or len(price) > len(item):
-        raise click.UsageError("each --qty and --price belongs to an --item before it")
+        raise click.UsageError(_("each --qty and --price belongs to an --item before it"))
     items = []
     for pos, name in enumerate(item):
         entry: dict[str, Any] = {"name": name, "qty": qty[pos] if pos < len(qty) else Decimal(1)}
@@ -100,7 +101,7 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
             entry["price"] = price[pos]
         items.append(entry)
     if amount is None and any("price" not in i for i in items):
-        raise click.UsageError("give a --price for every --item, or an --amount")
+        raise click.UsageError(_("give a --price for every --item, or an --amount"))
     purchase = payments.record_purchase(ctx.store, check_id(customer_id, "customer id"), {
         "date": date or ctx.store.today, "items": items, "amount": amount,
         "gifts": list(gift), "due": due, "text": text, "by": by,
@@ -108,8 +109,8 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
     click.echo(f"¥{purchase.amount} {payments.terms(purchase)}", err=True)
     if purchase.over_limit is not None:
         o = purchase.over_limit
-        click.echo(f"over the credit limit ¥{o.limit:,.2f} (owed before ¥{o.outstanding:,.2f}): {o.reason}",
-                   err=True)
+        click.echo(_("over the credit limit ¥{limit} (owed before ¥{owed}): {reason}").format(
+            limit=f"{o.limit:,.2f}", owed=f"{o.outstanding:,.2f}", reason=o.reason), err=True)
     click.echo(purchase.id)
 
 
@@ -133,9 +134,10 @@ def purchase_pay(ctx: Context, customer_id: str, purchase_id: str | None, amount
     done = payments.pay(ctx.store, customer_id, purchase_id, amount=amount,
                         date=date, by=by, allow_future=allow_future)
     p = done.purchase
-    state = "paid in full" if done.settled else f"¥{p.owed} still owed"
-    click.echo(f"{done.customer_name}: ¥{done.payment['amount']} paid on {p.id} "
-               f"{done.payment['date'].isoformat()} (¥{p.paid_amount} of ¥{p.amount}); {state}")
+    state = _("paid in full") if done.settled else _("¥{owed} still owed").format(owed=p.owed)
+    click.echo(_("{name}: ¥{amount} paid on {purchase} {date} (¥{paid} of ¥{total}); {state}").format(
+        name=done.customer_name, amount=done.payment["amount"], purchase=p.id,
+        date=done.payment["date"].isoformat(), paid=p.paid_amount, total=p.amount, state=state))
 
 
 @purchase_group.command("void")
@@ -152,11 +154,12 @@ def purchase_void(ctx: Context, customer_id: str, purchase_id: str, reason: str 
     from ..services import payments
 
     p = payments.void(ctx.store, check_id(customer_id, "customer id"), purchase_id, reason=reason, by=by)
-    click.echo(f"voided {p.id} (¥{p.amount}, {p.date.isoformat()})"
+    click.echo(_("voided {purchase} (¥{amount}, {date})").format(purchase=p.id, amount=p.amount,
+                                                                 date=p.date.isoformat())
                + (f": {p.voided.reason}" if p.voided and p.voided.reason else ""))
     if p.paid_amount or p.paid:
-        click.echo(f"note: ¥{p.paid_amount if p.payments else p.amount} was paid on it; "
-                   "a refund is not recorded by kehu", err=True)
+        click.echo(_("note: ¥{amount} was paid on it; a refund is not recorded by kehu").format(
+            amount=p.paid_amount if p.payments else p.amount), err=True)
 
 
 @click.group("interaction")
@@ -192,7 +195,7 @@ def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | N
     for key, (value, allowed_kind) in extras.items():
         if value is not None:
             if kind != allowed_kind:
-                raise click.UsageError(f"--{key} is only for --kind {allowed_kind}")
+                raise click.UsageError(_("--{option} is only for --kind {kind}").format(option=key, kind=allowed_kind))
             data[key] = value
     interaction = ctx.store.add_interaction(check_id(customer_id, "customer id"), data,
                                             allow_future=allow_future)

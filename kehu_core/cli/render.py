@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import N_, _
 from ..phones import display_phone
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ def customers_table(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, re
     from rich.table import Table
 
     table = Table(show_lines=False, header_style="bold")
-    for title in ["ID", "Name", "Phone", "Owner", "Level", "Tags", *extra]:
-        table.add_column(title, no_wrap=title in ("ID", "Phone"), overflow="fold")
+    for i, title in enumerate([N_("ID"), N_("Name"), N_("Phone"), N_("Owner"), N_("Level"), N_("Tags"), *extra]):
+        table.add_column(_(FIELD_LABELS.get(title, title)), no_wrap=i in (0, 2), overflow="fold")
     for row in rows:
         table.add_row(*_cells(row, extra, region))
     return table
@@ -99,6 +100,26 @@ def print_customers(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, re
     out = sys.stdout
     for row in rows:
         out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in _cells(row, extra, region)) + "\n")
+
+
+#: field names as a person reads them (the YAML and --json keep the names)
+FIELD_LABELS = {
+    "id": N_("ID"), "name": N_("Name"), "phones": N_("Phones"), "emails": N_("Emails"), "tags": N_("Tags"),
+    "owner": N_("Owner"), "level": N_("Level"), "birthday": N_("Birthday"), "lunar_birthday": N_("Lunar birthday"),
+    "referrer": N_("Referred by"), "organization": N_("Company"), "title": N_("Job title"),
+    "addresses": N_("Addresses"), "notes": N_("Notes"), "created": N_("Created"), "tier": N_("Tier"),
+    "points": N_("Points"), "next_reminder": N_("Next reminder"), "do_not_contact": N_("Do not contact"),
+    "credit_status": N_("Credit"), "credit_limit": N_("Credit limit"), "payment_terms": N_("Payment terms"),
+    "family": N_("Family"), "personality": N_("Personality"), "interests": N_("Interests"),
+    "also_known": N_("Also known as"), "conflicts": N_("Conflicts"), "wechat": N_("WeChat"),
+    "credit": N_("Credit grade"), "rfm_segment": N_("RFM segment"),
+}
+
+
+def field_label(key: str) -> str:
+    """A field's name in the user's language (a plugin's field: its own name)."""
+    label = FIELD_LABELS.get(key)
+    return _(label) if label else key
 
 
 def _text(value: Any) -> str:
@@ -122,30 +143,42 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, 
             continue
         if key == "phones":  # E.164 in JSON; as people write them here
             value = [display_phone(p, region) for p in value]
-        grid.add_row(key, _text(", ".join(map(str, value)) if isinstance(value, list) else value))
+        grid.add_row(field_label(key), _text(", ".join(map(str, value)) if isinstance(value, list) else value))
     console.print(grid)
     if interactions:
-        table = Table(title="History", header_style="bold")
-        for title in ("Date", "Kind", "What", "Amount", "Paid"):
-            table.add_column(title)
+        table = Table(title=_("History"), header_style="bold")
+        for title in (N_("Date"), N_("Kind"), N_("What"), N_("Amount"), N_("Paid")):
+            table.add_column(_(title))
         for i in interactions:
             what = ", ".join(
                 f"{it['name']}×{it.get('qty', 1)}" for it in i.get("items", [])
             ) or i.get("text", "")
             table.add_row(
-                str(i["date"]), i["kind"], what, str(i.get("amount", "")),
+                str(i["date"]), kind_label(i["kind"]), what, str(i.get("amount", "")),
                 "" if i["kind"] != "purchase" else _paid_cell(i),
             )
         console.print(table)
+
+
+#: kinds of interaction as a person reads them (the files keep the kind)
+KIND_LABELS = {
+    "purchase": N_("purchase"), "visit": N_("visit"), "call": N_("call"), "message": N_("message"),
+    "complaint": N_("complaint"), "feedback": N_("feedback"), "note": N_("note"),
+}
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return _(label) if label else kind
 
 
 def _paid_cell(purchase: dict[str, Any]) -> str:
     """yes / no / part of it paid / voided (a voided purchase stays in the history, marked)."""
     if purchase.get("voided"):
         reason = purchase["voided"].get("reason")
-        return f"voided {purchase['voided']['date']}" + (f" ({reason})" if reason else "")
+        return _("voided {date}").format(date=purchase["voided"]["date"]) + (f" ({reason})" if reason else "")
     if purchase.get("paid"):
-        return "yes"
+        return _("yes")
     paid = sum(Decimal(str(p.get("amount", 0))) for p in purchase.get("payments") or [])
-    due = f", due {purchase['due']}" if purchase.get("due") else ""
-    return (f"{paid} of {purchase.get('amount')} paid" if paid else "no") + due
+    due = _(", due {date}").format(date=purchase["due"]) if purchase.get("due") else ""
+    return (_("{paid} of {amount} paid").format(paid=paid, amount=purchase.get("amount")) if paid else _("no")) + due

@@ -16,16 +16,23 @@ from rich.bar import Bar
 from rich.table import Table
 
 from .. import reports as an
+from ..i18n import N_, _
 from . import Context, emit_json, pass_ctx, review_cmds
 from .records import DATE
 from .render import console
 
 STAGE_NAMES = {
-    "not_yet": "尚未建档 not yet", "prospect": "潜在 prospect", "new": "新客 new",
-    "active": "活跃 active", "dormant": "沉睡 dormant", "churned": "流失 churned",
+    "not_yet": N_("not yet"), "prospect": N_("prospect"), "new": N_("new"),
+    "active": N_("active"), "dormant": N_("dormant"), "churned": N_("churned"),
 }
-BUCKET_NAMES = {"not_due": "未到期 not due", "0-30": "0–30", "31-60": "31–60",
-                "61-90": "61–90", "90+": "90+"}
+
+
+def _stage(stage: str) -> str:
+    return _(STAGE_NAMES.get(stage, stage))
+
+
+def _bucket(name: str) -> str:
+    return _(an.BUCKET_LABELS.get(name, name))
 
 
 def _money(value: Decimal | float) -> str:
@@ -34,7 +41,7 @@ def _money(value: Decimal | float) -> str:
 
 def _trend(change: float | None) -> str:
     if change is None:
-        return "[cyan]new[/]"
+        return "[cyan]" + _("new") + "[/]"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     colour = "green" if change > 0 else "red" if change < 0 else "white"
     return f"[{colour}]{arrow} {change:+.1f}%[/]"
@@ -49,13 +56,14 @@ NUMERIC = {"Revenue", "Share", "Units", "Buyers", "Orders", "CLV", "Amount", "Da
 
 
 def _table(title: str, columns: list[str], **kw: Any) -> Table:
-    """A table whose number columns keep their width (text columns wrap instead)."""
+    """A table whose number columns keep their width (text columns wrap instead); ``columns``
+    are English (marked with N_), shown in the user's language."""
     table = Table(title=title, header_style="bold", **kw)
     for name in columns:
         if name in NUMERIC:
-            table.add_column(name, justify="right", no_wrap=True)
+            table.add_column(_(name), justify="right", no_wrap=True)
         else:
-            table.add_column(name, overflow="fold")
+            table.add_column(_(name), overflow="fold")
     return table
 
 
@@ -110,12 +118,13 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = _table(f"Revenue by month up to {report.today}", ["Month", "Revenue", "Purchases", ""])
+    table = _table(_("Revenue by month up to {day}").format(day=report.today),
+                   [N_("Month"), N_("Revenue"), N_("Purchases"), ""])
     top = max((float(m.revenue) for m in report.months), default=0.0)
     for m in report.months:
         table.add_row(m.month, _money(m.revenue), str(m.purchases), _bar(float(m.revenue), top))
     console.print(table)
-    console.print(f"Total {_money(report.total)}.")
+    console.print(_("Total {amount}.").format(amount=_money(report.total)))
 
 
 # --- products -------------------------------------------------------------------------------
@@ -134,8 +143,9 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
             "hot": [p.name for p in report.hot], "slow": [p.name for p in report.slow]})
         return
     table = _table(
-        f"Products {report.period.label()}  (previous: {report.previous.label()})",
-        ["Product", "", "Revenue", "Share", "Units", "Buyers", "Trend", "Last sold"],
+        _("Products {period}  (previous: {previous})").format(period=report.period.label(),
+                                                              previous=report.previous.label()),
+        [N_("Product"), "", N_("Revenue"), N_("Share"), N_("Units"), N_("Buyers"), N_("Trend"), N_("Last sold")],
     )
     for row in report.products[:limit] if limit else report.products:
         status = {"热销": "[bold green]热销[/]", "滞销": "[yellow]滞销[/]"}.get(row.status, "")
@@ -146,10 +156,11 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         )
     console.print(table)
     console.print(
-        f"Revenue {_money(report.revenue)} (previous period {_money(report.prev_revenue)}, "
-        f"{_trend(an.percent_change(report.revenue, report.prev_revenue))}). "
-        "热销 = ABC class A of product revenue (the first 80 %); "
-        "滞销 = class C, or sold before and not in this period (Last sold: when it last did)."
+        _("Revenue {amount} (previous period {previous}, {trend}).").format(
+            amount=_money(report.revenue), previous=_money(report.prev_revenue),
+            trend=_trend(an.percent_change(report.revenue, report.prev_revenue))) + " "
+        + _("热销 = ABC class A of product revenue (the first 80 %); "
+            "滞销 = class C, or sold before and not in this period (Last sold: when it last did).")
     )
 
 
@@ -169,49 +180,50 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
         emit_json(an.as_json(report))
         return
     cur, prev = report.current, report.previous
-    table = Table(title="ABC / Pareto", header_style="bold")
+    table = Table(title=_("ABC / Pareto"), header_style="bold")
     table.add_column("")
-    table.add_column(f"This period\n{cur.period.label()}", justify="right")
-    table.add_column(f"Previous\n{prev.period.label()}", justify="right")
-    table.add_row("Buyers", str(cur.buyers), str(prev.buyers))
-    table.add_row("Revenue", _money(cur.revenue), _money(prev.revenue))
+    table.add_column(_("This period") + f"\n{cur.period.label()}", justify="right")
+    table.add_column(_("Previous") + f"\n{prev.period.label()}", justify="right")
+    table.add_row(_("Buyers"), str(cur.buyers), str(prev.buyers))
+    table.add_row(_("Revenue"), _money(cur.revenue), _money(prev.revenue))
     table.add_row(
-        "Top 20 % of buyers bring",
+        _("Top 20 % of buyers bring"),
         f"[bold]{cur.top20_share:.1f}%[/] ({cur.top20_customers})",
         f"{prev.top20_share:.1f}% ({prev.top20_customers})",
     )
     for name in "ABC":
         c, p = cur.classes[name], prev.classes[name]
         table.add_row(
-            f"Class {name}", f"{c['customers']} customers, {c['share']:.1f}%",
-            f"{p['customers']} customers, {p['share']:.1f}%",
+            _("Class {name}").format(name=name),
+            _("{count} customers, {share}%").format(count=c["customers"], share=f"{c['share']:.1f}"),
+            _("{count} customers, {share}%").format(count=p["customers"], share=f"{p['share']:.1f}"),
         )
     console.print(table)
 
-    curve = Table(title="Cumulative revenue share by share of buyers", header_style="bold")
-    for title in ("Top", "This period", "", "Previous"):
-        curve.add_column(title, justify="right" if title != "" else "left")
+    curve = Table(title=_("Cumulative revenue share by share of buyers"), header_style="bold")
+    for title in (N_("Top"), N_("This period"), "", N_("Previous")):
+        curve.add_column(_(title), justify="right" if title != "" else "left")
     for decile, (now, before) in enumerate(zip(cur.curve, prev.curve, strict=True), start=1):
         curve.add_row(f"{decile * 10}%", f"{now:.1f}%", _bar(now, 100), f"{before:.1f}%")
     console.print(curve)
 
-    moves = Table(title="Movements: previous class → this period", header_style="bold")
-    moves.add_column("from \\ to")
+    moves = Table(title=_("Movements: previous class → this period"), header_style="bold")
+    moves.add_column(_("from \\ to"))
     for name in ("A", "B", "C", "-"):
-        moves.add_column(name if name != "-" else "no purchase", justify="right")
+        moves.add_column(name if name != "-" else _("no purchase"), justify="right")
     for src in ("A", "B", "C", "-"):
-        moves.add_row(src if src != "-" else "no purchase",
+        moves.add_row(src if src != "-" else _("no purchase"),
                       *[str(report.movements[src][dst]) for dst in ("A", "B", "C", "-")])
     console.print(moves)
 
     if show and report.customers:
-        top = _table(f"Top {min(show, len(report.customers))} customers",
-                     ["Name", "Owner", "Revenue", "Share", "Class", "Before"])
+        top = _table(_("Top {count} customers").format(count=min(show, len(report.customers))),
+                     [N_("Name"), N_("Owner"), N_("Revenue"), N_("Share"), N_("Class"), N_("Before")])
         for row in report.customers[:show]:
             top.add_row(row.name, row.owner or "", _money(row.revenue), f"{row.share:.1f}%",
                         row.abc, row.prev_abc)
         console.print(top)
-    console.print("80/20 is a snapshot, not a rule: compare periods before acting on it.")
+    console.print(_("80/20 is a snapshot, not a rule: compare periods before acting on it."))
 
 
 # --- RFM and lifecycle ----------------------------------------------------------------------
@@ -228,36 +240,38 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = Table(title=f"RFM segments on {report.today}", header_style="bold")
-    for title in ("Segment", "Customers", "Revenue", "Share", "", "CLV"):
-        table.add_column(title, justify="left" if title in ("Segment", "") else "right")
+    table = Table(title=_("RFM segments on {day}").format(day=report.today), header_style="bold")
+    for title in (N_("Segment"), N_("Customers"), N_("Revenue"), N_("Share"), "", N_("CLV")):
+        table.add_column(_(title), justify="left" if title in ("Segment", "") else "right")
     for name, seg in report.segments.items():
         table.add_row(name, str(seg["customers"]), _money(seg["revenue"]), f"{seg['share']:.1f}%",
                       _bar(seg["share"], 100), _money(seg["clv"]))
     console.print(table)
     _print_stages(report.stages)
     if show and report.customers:
-        rows = _table("Customers by CLV estimate",
-                      ["Name", "Owner", "RFM", "Segment", "Stage", "Orders", "Revenue", "CLV"])
+        rows = _table(_("Customers by CLV estimate"),
+                      [N_("Name"), N_("Owner"), N_("RFM"), N_("Segment"), N_("Stage"), N_("Orders"),
+                       N_("Revenue"), N_("CLV")])
         for c in report.customers[:show]:
-            rows.add_row(c.name, c.owner or "", c.code, c.segment, c.stage,
+            rows.add_row(c.name, c.owner or "", c.code, c.segment, _stage(c.stage),
                          str(c.purchases), _money(c.revenue), _money(c.clv))
         console.print(rows)
     s = report.settings
     console.print(
-        f"CLV = revenue so far + average order × orders a year × {s.clv_years:g} years × "
-        f"P(still buying: active 1, dormant 0.5, churned 0) × margin {s.margin:g}."
+        _("CLV = revenue so far + average order × orders a year × {years} years × "
+          "P(still buying: active 1, dormant 0.5, churned 0) × margin {margin}.").format(
+            years=f"{s.clv_years:g}", margin=f"{s.margin:g}")
     )
 
 
 def _print_stages(counts: dict[str, int]) -> None:
-    table = Table(title="Lifecycle", header_style="bold")
-    table.add_column("Stage")
-    table.add_column("Customers", justify="right")
+    table = Table(title=_("Lifecycle"), header_style="bold")
+    table.add_column(_("Stage"))
+    table.add_column(_("Customers"), justify="right")
     table.add_column("")
     top = max(counts.values(), default=0)
     for stage, n in counts.items():
-        table.add_row(STAGE_NAMES[stage], str(n), _bar(n, top))
+        table.add_row(_stage(stage), str(n), _bar(n, top))
     console.print(table)
 
 
@@ -277,29 +291,30 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = Table(title=f"Lifecycle on {report.today} (vs {report.since})", header_style="bold")
-    table.add_column("Stage")
-    table.add_column("Now", justify="right")
+    table = Table(title=_("Lifecycle on {day} (vs {since})").format(day=report.today, since=report.since),
+                  header_style="bold")
+    table.add_column(_("Stage"))
+    table.add_column(_("Now"), justify="right")
     table.add_column("")
-    table.add_column("Before", justify="right")
+    table.add_column(_("Before"), justify="right")
     top = max(report.counts.values(), default=0)
     for stage in an.STAGES:
         n = report.counts[stage]
-        table.add_row(STAGE_NAMES[stage], str(n), _bar(n, top), str(report.before[stage]))
+        table.add_row(_stage(stage), str(n), _bar(n, top), str(report.before[stage]))
     console.print(table)
-    moves = Table(title=f"Movements since {report.since}", header_style="bold")
-    moves.add_column("from \\ to")
+    moves = Table(title=_("Movements since {since}").format(since=report.since), header_style="bold")
+    moves.add_column(_("from \\ to"))
     for stage in an.STAGES:
-        moves.add_column(stage, justify="right")
+        moves.add_column(_stage(stage), justify="right")
     for src, row in report.movements.items():
         if any(row.values()):
-            moves.add_row(STAGE_NAMES[src], *[str(row[s]) for s in an.STAGES])
+            moves.add_row(_stage(src), *[str(row[s]) for s in an.STAGES])
     console.print(moves)
     s = report.settings
     console.print(
-        f"new: first purchase in the last {s.new_days} days; active: last purchase in the last "
-        f"{s.active_days} days; dormant: in the last {s.churn_days}; churned: longer ago "
-        "(set under reports: in kehu.yaml)."
+        _("new: first purchase in the last {new} days; active: last purchase in the last "
+          "{active} days; dormant: in the last {churn}; churned: longer ago "
+          "(set under reports: in kehu.yaml).").format(new=s.new_days, active=s.active_days, churn=s.churn_days)
     )
 
 
@@ -319,26 +334,28 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         return
     n = len(report.churned)
     console.print(
-        f"[bold]{n}[/] of {report.buyers} buyers churned (no purchase for {report.churn_days}+ "
-        f"days on {report.today}); {report.dormant} more are dormant. "
-        f"{report.with_complaints} of the churned complained ({report.with_open_complaints} "
-        f"still open). They brought {_money(report.revenue_lost)} in their last year."
+        _("[bold]{n}[/] of {buyers} buyers churned (no purchase for {days}+ days on {day}); "
+          "{dormant} more are dormant. {complained} of the churned complained ({open} still open). "
+          "They brought {lost} in their last year.").format(
+            n=n, buyers=report.buyers, days=report.churn_days, day=report.today, dormant=report.dormant,
+            complained=report.with_complaints, open=report.with_open_complaints,
+            lost=_money(report.revenue_lost))
     )
     if report.by_month:
-        months = Table(title="Last purchase month of churned customers", header_style="bold")
-        months.add_column("Month")
-        months.add_column("Customers", justify="right")
+        months = Table(title=_("Last purchase month of churned customers"), header_style="bold")
+        months.add_column(_("Month"))
+        months.add_column(_("Customers"), justify="right")
         months.add_column("")
         top = max(report.by_month.values())
         for month, count in report.by_month.items():
             months.add_row(month, str(count), _bar(count, top))
         console.print(months)
     if report.by_group:
-        groups = Table(title="By group and rep", header_style="bold")
-        groups.add_column("Group")
-        groups.add_column("Customers", justify="right")
-        groups.add_column("Rep")
-        groups.add_column("Customers", justify="right")
+        groups = Table(title=_("By group and rep"), header_style="bold")
+        groups.add_column(_("Group"))
+        groups.add_column(_("Customers"), justify="right")
+        groups.add_column(_("Rep"))
+        groups.add_column(_("Customers"), justify="right")
         g, o = list(report.by_group.items()), list(report.by_owner.items())
         for i in range(max(len(g), len(o))):
             gg = g[i] if i < len(g) else ("", "")
@@ -346,8 +363,9 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
             groups.add_row(str(gg[0]), str(gg[1]), str(oo[0]), str(oo[1]))
         console.print(groups)
     if show and report.churned:
-        table = _table("Churned customers", ["Name", "Group", "Owner", "Last bought", "Revenue",
-                                             "Last contacts", "Complaints"], show_lines=True)
+        table = _table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),
+                                                N_("Revenue"), N_("Last contacts"), N_("Complaints")],
+                       show_lines=True)
         for c in report.churned[:show]:
             contacts = "\n".join(f"{e['date']} {e['kind']}: {e['text'] or ''}"
                                  for e in c.last_interactions)
@@ -374,31 +392,32 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
     if as_json:
         emit_json(an.as_json(report))
         return
-    buckets = Table(title=f"Receivables on {report.today}: {_money(report.total)} unpaid",
-                    header_style="bold")
-    for title in ("Days past due", "Purchases", "Amount", ""):
-        buckets.add_column(title, justify="right" if title in ("Purchases", "Amount") else "left")
+    buckets = Table(title=_("Receivables on {day}: {amount} unpaid").format(
+        day=report.today, amount=_money(report.total)), header_style="bold")
+    for title in (N_("Days past due"), N_("Purchases"), N_("Amount"), ""):
+        buckets.add_column(_(title), justify="right" if title in ("Purchases", "Amount") else "left")
     top = max((float(b["amount"]) for b in report.buckets.values()), default=0.0)
     for name, b in report.buckets.items():
-        buckets.add_row(BUCKET_NAMES[name], str(b["count"]), _money(b["amount"]),
+        buckets.add_row(_bucket(name), str(b["count"]), _money(b["amount"]),
                         _bar(float(b["amount"]), top))
     console.print(buckets)
     if report.by_rep:
-        reps = Table(title="By rep", header_style="bold")
-        reps.add_column("Rep")
+        reps = Table(title=_("By rep"), header_style="bold")
+        reps.add_column(_("Rep"))
         for name in (*an.RECEIVABLE_BUCKETS, "total"):
-            reps.add_column(BUCKET_NAMES.get(name, name), justify="right")
+            reps.add_column(_bucket(name), justify="right")
         for rep, amounts in report.by_rep.items():
             reps.add_row(rep, *[_money(amounts[k]) for k in (*an.RECEIVABLE_BUCKETS, "total")])
         console.print(reps)
     if show and report.items:
-        items = _table("Most overdue", ["Customer", "Rep", "Bought", "Due", "Amount", "Days"])
+        items = _table(_("Most overdue"), [N_("Customer"), N_("Rep"), N_("Bought"), N_("Due"), N_("Amount"),
+                                           N_("Days")])
         for r in report.items[:show]:
             items.add_row(r.name, r.rep, str(r.date), str(r.due or "-"), _money(r.amount),
                           str(r.days_overdue))
         console.print(items)
-    console.print("Days past due count from the due date, or from the purchase date when "
-                  "there is none; the rep is the customer's owner.")
+    console.print(_("Days past due count from the due date, or from the purchase date when "
+                    "there is none; the rep is the customer's owner."))
 
 
 # --- complaints -----------------------------------------------------------------------------
@@ -424,20 +443,24 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
     if as_json:
         emit_json(an.as_json(report))
         return
-    states = " · ".join(f"{n} {s}" for s, n in report.by_state.items())
-    console.print(f"[bold]Complaints up to {report.today}[/]: {report.total} ({states}); "
-                  f"{report.overdue_now} overdue now")
-    table = _table(f"Handling (answer within {report.respond_within_hours} h, resolve within "
-                   f"{report.resolve_within_days} days)",
-                   ["Step", "Complaints", "In time", "Share", "Mean", "Median", "Longest"])
-    for name, t in (("acknowledge 答复", report.acknowledge), ("resolve 解决", report.resolve)):
+    from .complaint_cmds import STATE_NAMES
+
+    states = " · ".join(f"{n} {_(STATE_NAMES.get(s, s))}" for s, n in report.by_state.items())
+    console.print(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
+        day=report.today, total=report.total, states=states, overdue=report.overdue_now))
+    table = _table(_("Handling (answer within {hours} h, resolve within {days} days)").format(
+                       hours=report.respond_within_hours, days=report.resolve_within_days),
+                   [N_("Step"), N_("Complaints"), N_("In time"), N_("Share"), N_("Mean"), N_("Median"),
+                    N_("Longest")])
+    for name, t in ((_("acknowledge"), report.acknowledge), (_("resolve"), report.resolve)):
         table.add_row(name, str(t.count), str(t.in_time), _share(t.share_in_time),
                       _hours(t.mean_hours), _hours(t.median_hours), _hours(t.max_hours))
     console.print(table)
     if report.resolved_without_moment:
-        console.print(f"{report.resolved_without_moment} resolved before kehu recorded when "
-                      "(not in the times above).")
-    console.print(f"Bought again after a resolved complaint: {report.customers_bought_again} of "
-                  f"{report.customers_resolved} customers ({_share(report.comeback_share)}; "
-                  f"the seeds say {_share(report.seed_comeback_share)} come back when it is resolved well).")
+        console.print(_("{count} resolved before kehu recorded when (not in the times above).").format(
+            count=report.resolved_without_moment))
+    console.print(_("Bought again after a resolved complaint: {again} of {resolved} customers ({share}; "
+                    "the seeds say {seed} come back when it is resolved well).").format(
+        again=report.customers_bought_again, resolved=report.customers_resolved,
+        share=_share(report.comeback_share), seed=_share(report.seed_comeback_share)))
 

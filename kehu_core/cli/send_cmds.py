@@ -8,18 +8,27 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
+from ..i18n import N_, _
 from ..services import outreach, segments
 from . import Context, emit_json, pass_ctx
 from .records import DATE
 from .render import console, customer_json, print_customers
 
 STATUS_TEXT = {
-    outreach.SEND: "[green]will send[/]", outreach.SENT: "[green]sent[/]",
-    outreach.FAILED: "[red]failed[/]", outreach.DO_NOT_CONTACT: "[yellow]skip: do not contact[/]",
-    outreach.NO_ADDRESS: "[yellow]skip: no address[/]",
-    outreach.ALREADY_SENT: "[dim]skip: already sent[/]",
-    outreach.SAME_ADDRESS: "[dim]skip: same address as another customer[/]",
+    outreach.SEND: ("green", N_("will send")), outreach.SENT: ("green", N_("sent")),
+    outreach.FAILED: ("red", N_("failed")), outreach.DO_NOT_CONTACT: ("yellow", N_("skip: do not contact")),
+    outreach.NO_ADDRESS: ("yellow", N_("skip: no address")),
+    outreach.ALREADY_SENT: ("dim", N_("skip: already sent")),
+    outreach.SAME_ADDRESS: ("dim", N_("skip: same address as another customer")),
 }
+
+
+def _status(status: str) -> str:
+    """A message's status as Rich markup, in the user's language."""
+    if status not in STATUS_TEXT:
+        return status
+    style, text = STATUS_TEXT[status]
+    return f"[{style}]{_(text)}[/]"
 
 
 @click.command("send")
@@ -72,24 +81,25 @@ def send(ctx: Context, segment: str, template: str, channel: str, dry_run: bool,
 
 
 def _preview(msg: outreach.Outgoing) -> None:
-    head = f"To: {msg.customer.name} <{msg.to}>" if msg.to else f"To: {msg.customer.name}"
+    head = _("To: {name}").format(name=msg.customer.name) + (f" <{msg.to}>" if msg.to else "")
     if msg.subject:
-        head += f"\nSubject: {msg.subject}"
+        head += "\n" + _("Subject: {subject}").format(subject=msg.subject)
     console.print(Panel(
-        f"{head}\n\n{msg.body}", title=STATUS_TEXT.get(msg.status, msg.status),
+        f"{head}\n\n{msg.body}", title=_status(msg.status),
         title_align="left", subtitle=msg.customer.id, subtitle_align="right",
     ))
 
 
 def _summary(plan: outreach.Plan, counts: dict[str, int], dry_run: bool) -> None:
-    table = Table(title=f"{'Dry run: ' if dry_run else ''}{plan.template} → segment "
-                        f"{plan.segment} by {plan.channel} (key {plan.key})", header_style="bold")
-    table.add_column("Status")
-    table.add_column("Messages", justify="right")
+    title = _("{template} → segment {segment} by {channel} (key {key})").format(
+        template=plan.template, segment=plan.segment, channel=plan.channel, key=plan.key)
+    table = Table(title=(_("Dry run: ") if dry_run else "") + title, header_style="bold")
+    table.add_column(_("Status"))
+    table.add_column(_("Messages"), justify="right")
     for status, n in counts.items():
-        table.add_row(STATUS_TEXT.get(status, status), str(n))
+        table.add_row(_status(status), str(n))
     if not counts:
-        table.add_row("(segment is empty)", "0")
+        table.add_row(_("(segment is empty)"), "0")
     console.print(table)
 
 
@@ -113,8 +123,8 @@ def segment_list(ctx: Context, as_json: bool) -> None:
         emit_json(listing)
         return
     table = Table(header_style="bold")
-    for title in ("Segment", "Conditions", "Description", "From"):
-        table.add_column(title, overflow="fold")
+    for title in (N_("Segment"), N_("Conditions"), N_("Description"), N_("From")):
+        table.add_column(_(title), overflow="fold")
     for entry in listing:
         conditions = dict(entry["conditions"])
         description = conditions.pop("description", "")
@@ -122,7 +132,7 @@ def segment_list(ctx: Context, as_json: bool) -> None:
             f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
             for k, v in conditions.items()
         )
-        table.add_row(entry["name"], text or "(everyone)", description, entry["source"])
+        table.add_row(entry["name"], text or _("(everyone)"), description, entry["source"])
     console.print(table)
 
 
@@ -141,5 +151,5 @@ def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) 
         emit_json(objects)
         return
     print_customers(objects, region=store.config.region)
-    click.echo(f"{len(objects)} customers in segment {name}", err=True)
+    click.echo(_("{count} customers in segment {name}").format(count=len(objects), name=name), err=True)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import KehuError
+from ..i18n import _, ngettext
 from ..services.checking import check_store
 from ..store import Store
 from . import Context, emit_json, pass_ctx
@@ -19,7 +20,7 @@ from . import Context, emit_json, pass_ctx
 def init(path: Path, name: str | None, no_git: bool) -> None:
     """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
     Store.init(path, name, git=not no_git)
-    click.echo(f"new kehu store at {path}", err=True)
+    click.echo(_("new kehu store at {path}").format(path=path), err=True)
 
 
 @click.command("check")
@@ -32,9 +33,10 @@ def check(ctx: Context) -> None:
         click.echo(problem.render())
     count = store.index.count()
     if problems:
-        click.echo(f"{len(problems)} problem(s); {count} customers load fine", err=True)
+        click.echo(ngettext("{n} problem", "{n} problems", len(problems)).format(n=len(problems)) + "; "
+                   + _("{count} customers load fine").format(count=count), err=True)
         raise SystemExit(1)
-    click.echo(f"ok: {count} customers, no problems", err=True)
+    click.echo(_("ok: {count} customers, no problems").format(count=count), err=True)
 
 
 @click.command("reindex")
@@ -59,17 +61,19 @@ def reindex(ctx: Context, rebuild: bool, from_git: bool, paths: tuple[Path, ...]
         changed = index.catch_up_with_git()
         if changed is None:  # git cannot tell (no commit seen before): look at the folders
             changed = index.refresh(full=False)
-        click.echo(f"index up to date with git: {changed} file(s) re-read", err=True)
+        click.echo(_("index up to date with git: {changed} file(s) re-read").format(changed=changed), err=True)
         return
     if paths and not rebuild:
         from ..index import Index
 
         outside = [p for p in paths if not p.resolve().is_relative_to(store.root.resolve() / "customers")]
         if outside:
-            raise KehuError(f"{outside[0]}: not a file or folder under {store.root / 'customers'}")
+            raise KehuError(_("{path}: not a file or folder under {folder}").format(
+                path=outside[0], folder=store.root / "customers"))
         index = store.use_index(Index(store))  # no blind check of the whole store first
         changed = index.refresh_given(list(paths))
-        click.echo(f"index up to date for {len(paths)} path(s): {changed} file(s) re-read", err=True)
+        click.echo(_("index up to date for {paths} path(s): {changed} file(s) re-read").format(
+            paths=len(paths), changed=changed), err=True)
         return
     if rebuild:
         from ..index import Index
@@ -77,7 +81,8 @@ def reindex(ctx: Context, rebuild: bool, from_git: bool, paths: tuple[Path, ...]
         store.index.delete()
         store.use_index(Index(store))
     changed = store.index.refresh(full=True)
-    click.echo(f"index up to date: {changed} file(s) re-read, {store.index.count()} customers", err=True)
+    click.echo(_("index up to date: {changed} file(s) re-read, {count} customers").format(
+        changed=changed, count=store.index.count()), err=True)
 
 
 @click.command("plugins")
@@ -94,9 +99,9 @@ def plugins(ctx: Context, as_json: bool) -> None:
     for entry in listing:
         click.echo(f"{entry['name']}: {', '.join(entry['hooks'])}")
         for error in entry["failures"]:
-            click.echo(f"    failed: {error}")
+            click.echo("    " + _("failed: {error}").format(error=error))
     if host.disabled:
-        click.echo(f"disabled in kehu.yaml: {', '.join(sorted(host.disabled))}", err=True)
+        click.echo(_("disabled in kehu.yaml: {plugins}").format(plugins=", ".join(sorted(host.disabled))), err=True)
 
 
 @click.command("tui")
@@ -106,6 +111,6 @@ def tui(ctx: Context) -> None:
     try:
         from kehu_tui.app import KehuApp
     except ImportError as exc:
-        raise KehuError(f"the TUI is not installed ({exc})") from None
+        raise KehuError(_("the TUI is not installed ({error})").format(error=exc)) from None
     KehuApp(ctx.store).run()
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..i18n import _
 from . import Context, emit_json, pass_ctx
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
             emit_json([e.as_json() for e in found])
             return
         if not found:
-            click.echo("no changes recorded yet", err=True)
+            click.echo(_("no changes recorded yet"), err=True)
         for e in found:
             click.echo(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}"
                        + _state(e))
@@ -92,16 +93,16 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
                 click.echo(f"    {f.path}")
         return
     done = journal.undo(store)
-    click.echo(f"undid {done.describe()}: {len(done.files)} file(s) put back")
+    click.echo(_("undid {change}: {count} file(s) put back").format(change=done.describe(), count=len(done.files)))
     for f in done.files:
         click.echo(f"    {f.path}")
 
 
 def _state(entry: Any) -> str:
     if entry.undoes is not None:
-        return f"  (undo of #{entry.undoes})"
+        return "  " + _("(undo of #{change})").format(change=entry.undoes)
     if entry.undone_by is not None:
-        return f"  (undone by #{entry.undone_by})"
+        return "  " + _("(undone by #{change})").format(change=entry.undone_by)
     return ""
 
 

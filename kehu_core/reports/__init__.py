@@ -26,6 +26,7 @@ from .churn import (
 )
 from .common import (
     ACTIVE,
+    BUCKET_LABELS,
     CENT,
     CHURNED,
     DORMANT,
@@ -95,6 +96,7 @@ __all__ = [
     "Period",
     "ProductRow",
     "ProductsReport",
+    "BUCKET_LABELS",
     "RECEIVABLE_BUCKETS",
     "Receivable",
     "ReceivablesReport",

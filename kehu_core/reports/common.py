@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dateutil.relativedelta import relativedelta
 
 from ..errors import KehuError
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -30,6 +31,10 @@ NOT_YET = "not_yet"  # the customer was not in the store yet on that day
 
 RECEIVABLE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", "90+")
 CALENDAR_UNITS = ("week", "month", "quarter")
+#: a bucket's name as a person reads it (English, marked for the catalog: shown through i18n._);
+#: the CLI's tables and the TUI's chart both use it
+BUCKET_LABELS = {"not_due": N_("not due"), "0-30": "0–30", "31-60": "31–60", "61-90": "61–90", "90+": "90+",
+                 "total": N_("total")}
 
 
 # --- settings -------------------------------------------------------------------------------

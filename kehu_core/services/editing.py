@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, RecordError
+from ..i18n import _
 from ..yamlio import atomic_write, dump_roundtrip, roundtrip_yaml, to_plain_yaml_value
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ class EditSession:
         with self.store.lock():
             if self.store.file_version(self.customer_id) != self.version:
                 raise ConflictError(
-                    f"{self.store.rel(path)} was changed by someone else while you edited it; "
-                    f"your text is kept in {self.copy}"
+                    _("{path} was changed by someone else while you edited it; your text is kept in {copy}").format(
+                        path=self.store.rel(path), copy=self.copy)
                 )
             atomic_write(path, _seal_confidential(self.store, self.text, self.opened, self.owner))
         self.store.index.refresh_paths([path])
@@ -118,7 +119,7 @@ def _open_confidential(store: Store, customer_id: str,
     if not opened:
         return text, {}, customer.owner
     doc = roundtrip_yaml().load(text)
-    for name, (value, _) in opened.items():
+    for name, (value, _sealed) in opened.items():
         doc[name] = to_plain_yaml_value(value)
     return dump_roundtrip(doc, like=text), opened, customer.owner
 

@@ -84,13 +84,16 @@ def _amount(data: dict[str, Any]) -> Decimal | None:
 
 def terms(purchase: Purchase) -> str:
     """How the purchase stands, as the CLI and the TUI say it after recording one."""
+    from ..i18n import _
+
     if purchase.voided is not None:
-        return f"voided {purchase.voided.date.isoformat()}"
+        return _("voided {date}").format(date=purchase.voided.date.isoformat())
     if purchase.paid:
-        return "recorded paid"
-    due = f", due {purchase.due.isoformat()}" if purchase.due else ", no due date"
-    paid = f", ¥{purchase.paid_amount} paid, ¥{purchase.owed} owed" if purchase.payments else ""
-    return f"recorded unpaid (on credit){due}{paid}"
+        return _("recorded paid")
+    due = (_(", due {date}").format(date=purchase.due.isoformat()) if purchase.due else _(", no due date"))
+    paid = (_(", ¥{paid} paid, ¥{owed} owed").format(paid=purchase.paid_amount, owed=purchase.owed)
+            if purchase.payments else "")
+    return _("recorded unpaid (on credit)") + due + paid
 
 
 @dataclass

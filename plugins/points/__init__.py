@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from kehu_core import hookimpl
+from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
 from kehu_core.store import Store
@@ -36,15 +37,23 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any]:
 
 @hookimpl
 def tui_panels(store: Store) -> list[Panel]:
-    return [Panel("积分 Points", _panel, shows=("points",))]  # the balance and its ledger
+    return [Panel(N_("Points"), _panel, shows=("points",))]  # the balance and its ledger; the TUI translates
+
+
+#: ledger reasons as a person reads them (the ledger keeps the reason)
+REASONS = {"purchase": N_("purchase"), "referral": N_("referral"), "redeem": N_("redeemed"),
+           "expire": N_("lapsed"), "void": N_("voided purchase"), "adjust": N_("adjustment")}
 
 
 def _panel(store: Store, customer: Customer) -> str:
     book = book_of(store, customer.id)
     soon = book.expiring(store.today + dt.timedelta(days=30))
-    lines = [f"balance {book.balance}" + (f" ({soon} lapse within 30 days)" if soon else "")]
+    lines = [_("balance {balance}").format(balance=book.balance)
+             + (" " + _("({count} lapse within 30 days)").format(count=soon) if soon else "")]
     for entry in book.entries[-5:]:
-        lines.append(f"{entry.get('date')}  {entry.get('reason')}  {int(entry.get('delta', 0)):+d}")
+        reason = entry.get("reason")
+        shown = _(REASONS[reason]) if reason in REASONS else reason
+        lines.append(f"{entry.get('date')}  {shown}  {int(entry.get('delta', 0)):+d}")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kehu_core.errors import KehuError, Problem, RecordError
+from kehu_core.i18n import _
 from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import plugin_settings
 from kehu_core.store import Store
@@ -67,7 +68,7 @@ class Book:
 def replay(entries: list[dict[str, Any]], as_of: dt.date) -> Book:
     book = Book(entries=entries)
     ordered = sorted(enumerate(entries), key=lambda pair: (_date(pair[1].get("date")), pair[0]))
-    for _, entry in ordered:
+    for _index, entry in ordered:
         delta = int(entry.get("delta", 0))
         book.balance += delta
         if delta > 0:
@@ -218,14 +219,14 @@ def _append_once(store: Store, customer_id: str, entry: dict[str, Any]) -> dict[
 def redeem(store: Store, customer: Customer, points: int, note: str, today: dt.date) -> Book:
     """Spend points; refuses more than the balance. Lapsed points are written off first."""
     if points <= 0:
-        raise KehuError(f"points to redeem must be more than 0, not {points}")
+        raise KehuError(_("points to redeem must be more than 0, not {points}").format(points=points))
     with store.lock():  # balance check and append as one step: no double spending
         write_off(store, customer.id, today)
         book = book_of(store, customer.id, today)
         if points > book.balance:
             raise KehuError(
-                f"{customer.name} ({customer.id}) has {book.balance} points; "
-                f"cannot redeem {points} (nothing was changed)"
+                _("{name} ({id}) has {balance} points; cannot redeem {points} (nothing was changed)").format(
+                    name=customer.name, id=customer.id, balance=book.balance, points=points)
             )
         store.append_ledger(customer.id, LEDGER, {"date": today, "reason": "redeem", "delta": -points, "note": note})
         return book_of(store, customer.id, today)

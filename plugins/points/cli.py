@@ -9,6 +9,7 @@ import click
 
 from kehu_core.cli import Context, emit_json, pass_ctx
 from kehu_core.cli.records import DATE
+from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.models import Purchase
 from kehu_core.plugins import require_enabled
@@ -65,9 +66,9 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
     if as_json:
         emit_json(data)
         return
-    click.echo(f"{customer.name} ({customer.id}): {book.balance} points")
+    click.echo(_("{name} ({id}): {balance} points").format(name=customer.name, id=customer.id, balance=book.balance))
     if data["expiring_30_days"]:
-        click.echo(f"  {data['expiring_30_days']} lapse within 30 days")
+        click.echo("  " + _("{count} lapse within 30 days").format(count=data["expiring_30_days"]))
     for e in data["ledger"]:
         extra = e.get("note") or e.get("ref") or ""
         click.echo(f"  {e['date']}  {e['reason']:<8} {int(e['delta']):>+7}  {extra}")
@@ -83,7 +84,8 @@ def points_redeem(ctx: Context, customer_id: str, points: int, reason: str) -> N
     store = _store(ctx)
     customer = store.get(check_id(customer_id, "customer id"))
     book = redeem(store, customer, points, reason, store.today)
-    click.echo(f"{customer.name} ({customer.id}): redeemed {points}, {book.balance} left")
+    click.echo(_("{name} ({id}): redeemed {points}, {balance} left").format(
+        name=customer.name, id=customer.id, points=points, balance=book.balance))
 
 
 @points_group.command("rebuild")
@@ -118,8 +120,8 @@ def points_rebuild(
         emit_json(awarded)
         return
     total = sum(int(a.get("delta", 0)) for a in awarded)
-    verb = "would award" if dry_run else "awarded"
-    click.echo(f"{verb} {len(awarded)} entries, {total} points", err=True)
+    verb = _("would award {count} entries, {total} points") if dry_run else _("awarded {count} entries, {total} points")
+    click.echo(verb.format(count=len(awarded), total=total), err=True)
 
 
 @points_group.command("expire")
@@ -135,4 +137,5 @@ def points_expire(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(done)
         return
-    click.echo(f"{sum(d['expired'] for d in done)} points lapsed for {len(done)} customers", err=True)
+    click.echo(_("{points} points lapsed for {count} customers").format(
+        points=sum(d["expired"] for d in done), count=len(done)), err=True)

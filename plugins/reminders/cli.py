@@ -10,6 +10,7 @@ from icalendar import Calendar, Event
 
 from kehu_core.cli import Context, emit_json, pass_ctx
 from kehu_core.cli.records import DATE
+from kehu_core.i18n import _, ngettext
 from kehu_core.models import INTERACTION_KINDS, Reminder
 from kehu_core.plugins import require_enabled
 from kehu_core.reminder_engine import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
@@ -38,7 +39,8 @@ def _check_rules(store: Store, names: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in known]
     if unknown:
         raise click.BadParameter(
-            f"{', '.join(map(repr, unknown))}: no such reminder rule; expected one of {', '.join(known)}",
+            _("{names}: no such reminder rule; expected one of {known}").format(
+                names=", ".join(map(repr, unknown)), known=", ".join(known)),
             param_hint="'--rule'")
 
 
@@ -123,7 +125,7 @@ def reminders_group(
     if ics:
         text = to_ics(found, store.config.name, store.today)
         write_target(ics, lambda path: path.write_bytes(text))
-        click.echo(f"wrote {len(found)} reminders to {ics}", err=True)
+        click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=ics), err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
         return
@@ -132,13 +134,15 @@ def reminders_group(
     for r in found:
         if r.group != group:
             group = r.group
-            due = f" of {totals[group]} due" if totals and totals[group] > counts[group] else ""
-            click.echo(f"== {GROUP_LABELS.get(group or '', group)}: {counts[group]}{due} ==")
-        late = "  (overdue)" if r.due < first else ""
+            due = (" " + _("of {total} due").format(total=totals[group])
+                   if totals and totals[group] > counts[group] else "")
+            label = _(GROUP_LABELS[group]) if group in GROUP_LABELS else group
+            click.echo(f"== {label}: {counts[group]}{due} ==")
+        late = "  " + _("(overdue)") if r.due < first else ""
         click.echo(f"{r.due}  {r.customer_name}  {r.title}{late}\n    {r.detail or ''}  [{r.key}]")
     waiting = sum(totals.values()) - len(found) if totals else 0
-    more = f" ({waiting} more wait for another day)" if waiting else ""
-    click.echo(f"{len(found)} reminders{more}", err=True)
+    more = " " + _("({count} more wait for another day)").format(count=waiting) if waiting else ""
+    click.echo(ngettext("{n} reminder", "{n} reminders", len(found)).format(n=len(found)) + more, err=True)
 
 
 @reminders_group.command("done")
@@ -155,7 +159,7 @@ def reminders_group(
 def reminders_done(ctx: Context, key: str, note: str | None, kind: str) -> None:
     """Mark the reminder KEY done: it stops showing, and an interaction records it."""
     reminder = mark_done(_store(ctx), key, note, kind=kind)
-    click.echo(f"done: {reminder.title} — {reminder.customer_name}", err=True)
+    click.echo(_("done: {title} — {name}").format(title=reminder.title, name=reminder.customer_name), err=True)
 
 
 @reminders_group.command("snooze")
@@ -165,4 +169,5 @@ def reminders_done(ctx: Context, key: str, note: str | None, kind: str) -> None:
 def reminders_snooze(ctx: Context, key: str, until: dt.date) -> None:
     """Hide the reminder KEY until a later day."""
     reminder = snooze(_store(ctx), key, until)
-    click.echo(f"snoozed until {until}: {reminder.title} — {reminder.customer_name}", err=True)
+    click.echo(_("snoozed until {day}: {title} — {name}").format(day=until, title=reminder.title,
+                                                                 name=reminder.customer_name), err=True)

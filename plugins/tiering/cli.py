@@ -10,6 +10,7 @@ import click
 from kehu_core.cli import Context, emit_json, pass_ctx
 from kehu_core.cli.records import DATE
 from kehu_core.errors import KehuError
+from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
@@ -65,18 +66,19 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
         emit_json(data)
         return
     window = data["window"]
-    click.echo(f"{data['scheme']} tiers by revenue {window['start']} .. {window['end']}")
+    click.echo(_("{scheme} tiers by revenue {start} .. {end}").format(
+        scheme=data["scheme"], start=window["start"], end=window["end"]))
     for d in data["distribution"]:
         people = data["tiers"][d["tier"]]
-        click.echo(f"  {d['tier']:<8} {d['customers']:>5} customers ({d['share']:.0%})"
-                   f"  ¥{d['revenue']:>12} ({d['revenue_share']:.0%} of revenue)")
+        click.echo(f"  {d['tier']:<8} {d['customers']:>5} " + _("customers ({share})").format(share=f"{d['share']:.0%}")
+                   + f"  ¥{d['revenue']:>12} " + _("({share} of revenue)").format(share=f"{d['revenue_share']:.0%}"))
         for p in people[:show]:
             mark = "  (manual)" if p["overridden"] else ""
             click.echo(f"      {p['id']}  {p['name']}  ¥{p['revenue']}{mark}")
         if len(people) > show:
-            click.echo(f"      ... {len(people) - show} more")
+            click.echo("      " + _("... {count} more").format(count=len(people) - show))
     if data["recent_changes"]:
-        click.echo("moves in the last 30 days:")
+        click.echo(_("moves in the last 30 days:"))
         for c in data["recent_changes"]:
             move = f"{c.get('from') or '-'} → {c['to']}"
             click.echo(f"  {c['date']}  {c['name']}: {move}  ({c['why']})")
@@ -107,7 +109,7 @@ def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
         return
     for c in changes:
         click.echo(f"{c['customer_id']}  {c['name']}: {c['from'] or '-'} → {c['to']}")
-    click.echo(f"{len(changes)} tier change(s) recorded", err=True)
+    click.echo(_("{count} tier change(s) recorded").format(count=len(changes)), err=True)
 
 
 @tier_group.command("set")
@@ -122,11 +124,12 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
     store = ctx.store
     require_enabled(store, NAME)
     if bool(tier) == clear:
-        raise click.UsageError("give a TIER, or --clear")
+        raise click.UsageError(_("give a TIER, or --clear"))
     customer = store.get(check_id(customer_id, "customer id"))
     names = settings(store).tier_names()
     if tier and tier not in names:
-        raise KehuError(f"{tier!r} is not a tier of this store; expected one of {', '.join(names)}")
+        raise KehuError(_("{tier!r} is not a tier of this store; expected one of {names}").format(
+            tier=tier, names=", ".join(names)))
     store.update_customer(customer.id, {OVERRIDE_FIELD: None if clear else tier})
     new, why = tier_of(store, customer.id, None if clear else tier)
     record_if_changed(store, customer.id, new, f"{reason}; {why}", store.today)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from kehu_core.confidential import revealed
 from kehu_core.errors import ConflictError, KehuError
+from kehu_core.i18n import N_, _
 
 from ..editor import EditSession
 from ..messages import CustomerSaved, StoreChanged
@@ -30,26 +31,26 @@ if TYPE_CHECKING:
 
 class CustomerScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("e", "edit", "Edit"),
-        Binding("E", "edit_external", "$EDITOR", key_display="E"),
-        Binding("p", "add_purchase", "Purchase"),
-        Binding("i", "add_interaction", "Interaction"),
-        Binding("r", "reload", "Reload"),
-        Binding("a", "complaint('ack')", "Ack complaint"),
-        Binding("v", "complaint('resolve')", "Resolve complaint"),
-        Binding("dollar_sign", "pay", "Pay", key_display="$"),
-        Binding("o", "visit_done", "Visit outcome"),
-        Binding("M", "merge", "Merge", key_display="M", show=False),  # in ? and the palette
+        Binding("escape", "back", N_("Back")),
+        Binding("e", "edit", N_("Edit")),
+        Binding("E", "edit_external", N_("$EDITOR"), key_display="E"),
+        Binding("p", "add_purchase", N_("Purchase")),
+        Binding("i", "add_interaction", N_("Interaction")),
+        Binding("r", "reload", N_("Reload")),
+        Binding("a", "complaint('ack')", N_("Ack complaint")),
+        Binding("v", "complaint('resolve')", N_("Resolve complaint")),
+        Binding("dollar_sign", "pay", N_("Pay"), key_display="$"),
+        Binding("o", "visit_done", N_("Visit outcome")),
+        Binding("M", "merge", N_("Merge"), key_display="M", show=False),  # in ? and the palette
     ]
     COMMANDS_HERE = [
-        ("edit", "Edit this customer"),
-        ("edit_external", "Edit this customer's file in $EDITOR"),
-        ("add_purchase", "Add a purchase"),
-        ("add_interaction", "Add a visit, call, message, complaint ..."),
-        ("pay", "Record a payment for the selected purchase"),
-        ("visit_done", "Record a visit and how it went (拜访结果)"),
-        ("merge", "Merge another customer (a duplicate) into this one"),
+        ("edit", N_("Edit this customer")),
+        ("edit_external", N_("Edit this customer's file in $EDITOR")),
+        ("add_purchase", N_("Add a purchase")),
+        ("add_interaction", N_("Add a visit, call, message, complaint ...")),
+        ("pay", N_("Record a payment for the selected purchase")),
+        ("visit_done", N_("Record a visit and how it went (拜访结果)")),
+        ("merge", N_("Merge another customer (a duplicate) into this one")),
     ]
 
     def __init__(self, store: Store, customer_id: str) -> None:
@@ -72,10 +73,10 @@ class CustomerScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#profile").border_title = "客户资料 Profile"
-        self.query_one("#values").border_title = "等级 · 积分 · 提醒  Tier · points · reminders"
-        self.query_one("#timeline").border_title = "时间线 Timeline"
-        self.query_one("#customer-complaints").border_title = "未解决投诉 Open complaints · a ack · v resolve"
+        self.query_one("#profile").border_title = _("Profile")
+        self.query_one("#values").border_title = _("Tier · points · reminders")
+        self.query_one("#timeline").border_title = _("Timeline")
+        self.query_one("#customer-complaints").border_title = _("Open complaints · a ack · v resolve")
         self.load()
         self.query_one(Timeline).focus()
 
@@ -139,7 +140,7 @@ class CustomerScreen(Screen):
         """Acknowledge or resolve the selected open complaint (kehu_core.complaints.move)."""
         view = self.query_one(ComplaintTable).selected
         if view is None:
-            self.notify("no open complaint", severity="warning")
+            self.notify(_("no open complaint"), severity="warning")
             return
         if move_complaint(self, self.store, self.customer_id, view.complaint.id, verb):
             self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
@@ -164,10 +165,10 @@ class CustomerScreen(Screen):
                 self.notify(str(exc), severity="error")
                 return
         if not isinstance(record, Purchase):
-            self.notify("select a purchase on the timeline to record a payment", severity="warning")
+            self.notify(_("select a purchase on the timeline to record a payment"), severity="warning")
             return
         if record.voided is not None or record.owed <= 0:
-            self.notify(f"{record.date} ¥{record.amount}: " + ("voided" if record.voided else "already paid"),
+            self.notify(f"{record.date} ¥{record.amount}: " + (_("voided") if record.voided else _("already paid")),
                         severity="warning")
             return
 
@@ -200,16 +201,17 @@ class CustomerScreen(Screen):
             self.notify(str(exc), severity="error")
             return
         sure = await self.app.push_screen_wait(ConfirmScreen(
-            f"Merge {other.name} ({other.id}) into {keep.name} ({keep.id})?",
-            "Everything of the other record moves here (phones, emails, tags, interactions, points, "
-            "referrals); where both have a value this one's stays and the other's is kept under "
-            "also_known. The other record is removed.", yes="Merge", no="Cancel"))
+            _("Merge {name} ({id}) into {name2} ({id2})?").format(
+                name=other.name, id=other.id, name2=keep.name, id2=keep.id),
+            _("Everything of the other record moves here (phones, emails, tags, interactions, points, "
+              "referrals); where both have a value this one's stays and the other's is kept under "
+              "also_known. The other record is removed."), yes=_("Merge"), no=_("Cancel")))
         if not sure:
             return
         try:
             report = dedupe.merge_customers(self.store, keep.id, other.id)
         except KehuError as exc:
-            self.notify(f"nothing was merged: {exc}", severity="error", timeout=15)
+            self.notify(_("nothing was merged: {exc}").format(exc=exc), severity="error", timeout=15)
             return
         self.notify(report.summary(), timeout=10)
         self.app.broadcast(StoreChanged(1))  # type: ignore[attr-defined]  # the list loses OTHER
@@ -240,17 +242,17 @@ class CustomerScreen(Screen):
             self._run_editor(session)
             if not session.changed:
                 session.discard()
-                self.notify("no change")
+                self.notify(_("no change"))
                 return
             problems = session.problems()
             if not problems:
                 break
             again = await self.app.push_screen_wait(ConfirmScreen(
-                "The edited file has errors. Open the editor again?", "\n".join(problems),
-                yes="Edit again", no="Discard my edit"))
+                _("The edited file has errors. Open the editor again?"), "\n".join(problems),
+                yes=_("Edit again"), no=_("Discard my edit")))
             if not again:
                 session.discard()
-                self.notify("edit discarded; the record is unchanged")
+                self.notify(_("edit discarded; the record is unchanged"))
                 return
         try:
             session.save()
@@ -258,7 +260,7 @@ class CustomerScreen(Screen):
             self.notify(str(exc), severity="error", timeout=15)
             return
         self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
-        self.notify("saved")
+        self.notify(_("saved"))
 
     def _run_editor(self, session: EditSession) -> None:
         from textual.app import SuspendNotSupported
@@ -282,13 +284,13 @@ class CustomerScreen(Screen):
         try:
             version = self.store.file_version(self.customer_id)
         except OSError:
-            self.notify("this customer's file is gone", severity="error", timeout=10)
+            self.notify(_("this customer's file is gone"), severity="error", timeout=10)
             return
         # Interactions and ledgers may have changed too: reload; only the profile is announced.
         profile_changed = version != self.version
         self.load()
         if announce and profile_changed:
-            self.notify("this customer was changed outside this window; reloaded")
+            self.notify(_("this customer was changed outside this window; reloaded"))
 
 
 def _totals(history: list[Any]) -> str:
@@ -298,4 +300,5 @@ def _totals(history: list[Any]) -> str:
 
     purchases = [h for h in history if h.kind == "purchase" and h.voided is None]
     total = sum((h.amount for h in purchases), Decimal(0))
-    return f"{len(purchases)} purchases · {formatting.money(total)} · {len(history)} records"
+    return _("{purchases} purchases · {total} · {history} records").format(
+        purchases=len(purchases), total=formatting.money(total), history=len(history))

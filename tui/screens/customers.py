@@ -10,6 +10,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from kehu_core.i18n import N_, _
+
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
 from ..widgets.customers.filters import FilterBar, SearchBox
 from ..widgets.customers.table import ORDERS, SEARCH_LIMIT, CustomerTable, Query
@@ -22,12 +24,12 @@ class CustomersScreen(Screen):
     """Customer list. ``/`` searches, ``Esc`` clears, ``Enter`` opens, ``f`` filters."""
 
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("escape", "clear_search", "Clear search", show=False),
-        Binding("f", "toggle_filters", "Filter"),
-        Binding("p", "add_purchase", "Purchase"),
-        Binding("i", "add_interaction", "Interaction"),
-        Binding("e", "edit", "Edit"),
+        Binding("slash", "focus_search", N_("Search"), key_display="/"),
+        Binding("escape", "clear_search", N_("Clear search"), show=False),
+        Binding("f", "toggle_filters", N_("Filter")),
+        Binding("p", "add_purchase", N_("Purchase")),
+        Binding("i", "add_interaction", N_("Interaction")),
+        Binding("e", "edit", N_("Edit")),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -59,13 +61,15 @@ class CustomersScreen(Screen):
             what = "looking…"
         elif q.search:
             more = "+" if shown >= SEARCH_LIMIT else ""
-            what = f"{shown}{more} found for “{q.search}”"
+            what = _("{shown}{more} found for “{search}”").format(shown=shown, more=more, search=q.search)
         elif q.tier:  # counted as they are found: the index does not know tiers
             more = "" if self.table.complete else "+"
-            what = f"{shown}{more} of {self.table.total} customers · sorted by {ORDERS.get(q.order, q.order)}"
+            what = _("{shown}{more} of {total} customers · sorted by {order}").format(
+                shown=shown, more=more, total=self.table.total, order=_(ORDERS.get(q.order, q.order)))
         else:
-            more = "" if shown >= self.table.total else f" (first {shown} loaded)"
-            what = f"{self.table.total} customers{more} · sorted by {ORDERS.get(q.order, q.order)}"
+            more = "" if shown >= self.table.total else _(" (first {shown} loaded)").format(shown=shown)
+            what = _("{total} customers{more} · sorted by {order}").format(
+                total=self.table.total, more=more, order=_(ORDERS.get(q.order, q.order)))
         filters = [f"{k}: {v}" for k, v in (("tag", q.tag), ("tier", q.tier), ("owner", q.owner)) if v]
         if filters:
             what += " · " + ", ".join(filters)
@@ -125,7 +129,7 @@ class CustomersScreen(Screen):
     def _selected(self) -> str | None:
         cid = self.table.selected_id
         if cid is None:
-            self.notify("no customer selected", severity="warning")
+            self.notify(_("no customer selected"), severity="warning")
         return cid
 
     def action_add_purchase(self) -> None:

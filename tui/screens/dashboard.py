@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from kehu_core import reports as analytics
+from kehu_core.i18n import N_, _
 
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
@@ -40,15 +41,17 @@ MONTHS = 12  # kehu report revenue's default
 PRODUCT_PERIOD = "90d"  # kehu report products' default
 TIERING = "tiering"
 T = TypeVar("T")
+#: the tiering plugin's schemes, as a person reads them (kehu.yaml keeps the name)
+SCHEMES = {"pyramid": N_("pyramid"), "abc": N_("ABC"), "rfm": N_("RFM")}
 Bar = tuple[str, Decimal, str]  # label, amount, note
 
 
 class DashboardScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "reload", "Reload"),
-        Binding("w", "next_period", "Week/month/quarter"),
-        Binding("o", "next_rep", "Rep"),
+        Binding("escape", "back", N_("Back")),
+        Binding("r", "reload", N_("Reload")),
+        Binding("w", "next_period", N_("Week/month/quarter")),
+        Binding("o", "next_rep", N_("Rep")),
     ]
 
     def __init__(self, store: Store, today: dt.date) -> None:
@@ -64,19 +67,20 @@ class DashboardScreen(Screen):
         yield Header()
         with Grid(id="dashboard"):
             yield TierPyramid(id="pyramid", classes="card")
-            yield BarChart("Revenue by month (thousand CNY)", label_every=2, id="revenue", classes="card")
+            yield BarChart(_("Revenue by month (thousand CNY)"), label_every=2, id="revenue", classes="card")
             yield ProductBars(id="products", classes="card")
-            yield BarChart("Receivables by days overdue (thousand CNY)", id="receivables", classes="card")
+            yield BarChart(_("Receivables by days overdue (thousand CNY)"), id="receivables", classes="card")
             yield RepsCard(id="reps", classes="card")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"dashboard as of {self.today.isoformat()}"
-        self.query_one("#pyramid").border_title = "客户金字塔 Tier pyramid"
-        self.query_one("#revenue").border_title = "月度营业额 Revenue by month"
-        self.query_one("#products").border_title = f"热销 / 滞销 Hot and slow products ({PRODUCT_PERIOD})"
-        self.query_one("#receivables").border_title = "应收账款 Receivables"
-        self.query_one("#reps").border_title = "业务员周检 Reps review"
+        self.sub_title = _("dashboard as of {isoformat}").format(isoformat=self.today.isoformat())
+        self.query_one("#pyramid").border_title = _("Tier pyramid")
+        self.query_one("#revenue").border_title = _("Revenue by month")
+        self.query_one("#products").border_title = _("Hot and slow sellers ({period})").format(
+            period=PRODUCT_PERIOD)
+        self.query_one("#receivables").border_title = _("Receivables")
+        self.query_one("#reps").border_title = _("Reps review")
         self.load()
 
     def load(self) -> None:
@@ -89,7 +93,7 @@ class DashboardScreen(Screen):
             for card in cards:
                 card.loading = True
         else:
-            self.sub_title = f"dashboard as of {self.today.isoformat()} · updating…"
+            self.sub_title = _("dashboard as of {isoformat} · updating…").format(isoformat=self.today.isoformat())
         # after the screen is drawn: the work competes with the drawing for the interpreter
         self.call_after_refresh(self._compute)
 
@@ -115,7 +119,7 @@ class DashboardScreen(Screen):
             show(result)
             card.loading = False
         self._shown = True
-        self.sub_title = f"dashboard as of {self.today.isoformat()}"
+        self.sub_title = _("dashboard as of {isoformat}").format(isoformat=self.today.isoformat())
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(store, *args)`` on the app's reports thread (inline without one)."""
@@ -146,8 +150,10 @@ class DashboardScreen(Screen):
 
     def _show_receivables(self, report: analytics.ReceivablesReport) -> None:
         chart = self.query_one("#receivables", BarChart)
-        chart.border_subtitle = f"total {formatting.money(report.total)} · {len(report.items)} unpaid"
-        chart.show(list(report.buckets), [round(float(b["amount"]) / 1000, 1) for b in report.buckets.values()])
+        chart.border_subtitle = _("total {total} · {items} unpaid").format(
+            total=formatting.money(report.total), items=len(report.items))
+        chart.show([_(analytics.BUCKET_LABELS.get(name, name)) for name in report.buckets],
+                   [round(float(b["amount"]) / 1000, 1) for b in report.buckets.values()])
 
     def _show_reps(self, report: RepsReport) -> None:
         if self.rep is None:
@@ -192,7 +198,8 @@ def tier_figures(store: Store, today: dt.date) -> tuple[str, list[TierRow]] | No
     except ImportError:
         return None
     data = distribution(store)
-    window = f"{data['scheme']} · {data['window']['start']} .. {data['window']['end']}"
+    scheme = _(SCHEMES[data["scheme"]]) if data["scheme"] in SCHEMES else data["scheme"]
+    window = f"{scheme} · {data['window']['start']} .. {data['window']['end']}"
     rows = [(d["tier"], d["customers"], Decimal(d["revenue"]), d["revenue_share"])
             for d in data["distribution"]]
     return window, rows

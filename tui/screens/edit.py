@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Footer, Header, Input, Static
 
 from kehu_core.confidential import LOCK, revealed
 from kehu_core.errors import ConflictError, KehuError, NotFound, RecordError
+from kehu_core.i18n import N_, _
 
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.forms.customer_form import changes_of, field_errors, form_fields, to_text
@@ -32,9 +33,9 @@ if TYPE_CHECKING:
 
 class EditCustomerScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+r", "reload_keep_mine", "Load theirs, keep mine"),
+        Binding("ctrl+s", "save", N_("Save")),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("ctrl+r", "reload_keep_mine", N_("Load theirs, keep mine")),
     ]
 
     def __init__(self, store: Store, customer_id: str) -> None:
@@ -52,7 +53,7 @@ class EditCustomerScreen(Screen):
         with VerticalScroll(id="edit-form"):
             for spec in self.specs:
                 yield FormField(spec.name, spec.label, hint=spec.hint, checkbox=spec.kind == "bool")
-        yield Static(Text("Enter or ctrl+s saves · Esc cancels", style="dim"), id="edit-help")
+        yield Static(Text(_("Enter or ctrl+s saves · Esc cancels"), style="dim"), id="edit-help")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -69,7 +70,7 @@ class EditCustomerScreen(Screen):
         opened = revealed(self.store, self.store.get(self.customer_id))
         self.original = opened.customer
         self.version = self.store.file_version(self.customer_id)
-        self.sub_title = f"edit {self.original.name} ({self.customer_id})"
+        self.sub_title = _("edit {name} ({id})").format(name=self.original.name, id=self.customer_id)
         for spec in self.specs:
             row = self.field(spec.name)
             row.set_locked(spec.name in opened.locked, f"{LOCK} encrypted: your key cannot open it; kept as it is")
@@ -110,7 +111,7 @@ class EditCustomerScreen(Screen):
         assert self.original is not None
         changes = self.changes
         if not changes:
-            self.notify("nothing changed")
+            self.notify(_("nothing changed"))
             self.app.pop_screen()
             return
         errors = field_errors(self.store, self.original, changes)
@@ -118,24 +119,24 @@ class EditCustomerScreen(Screen):
             self._show_errors(errors)
             first = next(s.name for s in self.specs if s.name in errors)
             self.query_one(f"#field-{first}").focus()
-            self.notify(f"not saved: {first}: {errors[first]}", severity="error")
+            self.notify(_("not saved: {first}: {first2}").format(first=first, first2=errors[first]), severity="error")
             return
         try:
             self.store.update_customer(self.customer_id, changes, expect_version=self.version)
         except ConflictError as exc:
-            self._banner(f"Not saved: {exc}. Your typing is kept: ctrl+r loads their version "
-                         "and puts your changes on top, then save again.")
-            self.notify("not saved: changed by someone else", severity="error")
+            self._banner(_("Not saved: {exc}. Your typing is kept: ctrl+r loads their version and puts "
+                           "your changes on top, then save again.").format(exc=exc))
+            self.notify(_("not saved: changed by someone else"), severity="error")
             return
         except RecordError as exc:
             self._banner("Not saved: " + "; ".join(p.render() for p in exc.problems))
             return
         except (NotFound, KehuError) as exc:
-            self._banner(f"Not saved: {exc}")
+            self._banner(_("Not saved: {exc}").format(exc=exc))
             return
         self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
         self.app.pop_screen()
-        self.app.notify(f"saved {', '.join(changes)}")
+        self.app.notify(_("saved {changes}").format(changes=', '.join(changes)))
 
     def _banner(self, message: str | None) -> None:
         banner = self.query_one("#edit-banner", Static)
@@ -149,17 +150,18 @@ class EditCustomerScreen(Screen):
         try:
             self._load_from_disk()
         except KehuError as exc:
-            self._banner(f"Cannot reload: {exc}")
+            self._banner(_("Cannot reload: {exc}").format(exc=exc))
             return
         for name, text in mine.items():
             self.field(name).value = text
         self._banner(None)
-        self.notify(f"loaded the version on disk; kept your changes to {', '.join(mine) or 'nothing'}")
+        self.notify(_("loaded the version on disk; kept your changes to {nothing}").format(
+            nothing=', '.join(mine) or 'nothing'))
 
     def action_cancel(self) -> None:
         if self.original is not None and self.changes and not self._discard_armed:
             self._discard_armed = True
-            self.notify("unsaved changes: ctrl+s saves, Esc again discards them", severity="warning")
+            self.notify(_("unsaved changes: ctrl+s saves, Esc again discards them"), severity="warning")
             return
         self.app.pop_screen()
 
@@ -178,7 +180,7 @@ class EditCustomerScreen(Screen):
                          "would be refused: ctrl+r loads their version and keeps your changes.")
         else:
             self._load_from_disk()
-            self.notify("this customer was changed outside this window; reloaded")
+            self.notify(_("this customer was changed outside this window; reloaded"))
 
     def on_customer_saved(self, event: CustomerSaved) -> None:
         if event.customer_id == self.customer_id:

@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kehu_core.i18n import N_, _
+
 KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
 
 
@@ -32,17 +34,17 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     from .today import TodayScreen
 
     groups = [
-        ("Everywhere", KehuApp.BINDINGS),
-        ("Customer list", [*CustomersScreen.BINDINGS, *CustomerTable.BINDINGS]),
-        ("Customer", CustomerScreen.BINDINGS),
-        ("Edit form", EditCustomerScreen.BINDINGS),
-        ("New purchase / interaction", AddInteractionScreen.BINDINGS),
-        ("Today", TodayScreen.BINDINGS),
-        ("Dashboard", DashboardScreen.BINDINGS),
+        (_("Everywhere"), KehuApp.BINDINGS),
+        (_("Customer list"), [*CustomersScreen.BINDINGS, *CustomerTable.BINDINGS]),
+        (_("Customer"), CustomerScreen.BINDINGS),
+        (_("Edit form"), EditCustomerScreen.BINDINGS),
+        (_("New purchase / interaction"), AddInteractionScreen.BINDINGS),
+        (_("Today"), TodayScreen.BINDINGS),
+        (_("Dashboard"), DashboardScreen.BINDINGS),
     ]
     out = []
     for title, bindings in groups:
-        rows = [(key_text(b), b.tooltip or b.description) for b in bindings
+        rows = [(key_text(b), _(b.tooltip or b.description)) for b in bindings
                 if isinstance(b, Binding)]
         out.append((title, rows))
     return out
@@ -50,7 +52,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, str]]]]:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss_help", "Close"),
+        Binding("escape,q,question_mark", "dismiss_help", N_("Close")),
     ]
 
     def compose(self) -> ComposeResult:
@@ -64,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(key, what)
             tables.append(table)
         with VerticalScroll(classes="dialog", id="help-dialog"):
-            yield Static(Text("Keys  (Esc closes)", style="bold"), classes="dialog-title")
+            yield Static(Text(_("Keys  (Esc closes)"), style="bold"), classes="dialog-title")
             yield Static(Columns(tables, padding=(1, 3)), id="help-keys")
 
     def action_dismiss_help(self) -> None:

@@ -25,12 +25,13 @@ from textual.widgets import Input, Select, Static
 
 from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
+from kehu_core.i18n import N_, _
 from kehu_core.models import INTERACTION_KINDS, parse_interaction
 from kehu_core.problems import validation_problems
 from kehu_core.services import payments
 
 from .. import formatting
-from ..widgets.customer.timeline import KIND_LABELS
+from ..widgets.customer.timeline import kind_label
 from ..widgets.forms.field import FormField
 
 if TYPE_CHECKING:
@@ -38,21 +39,21 @@ if TYPE_CHECKING:
 
 # field name, label, kinds it belongs to (empty: every kind), hint
 FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
-    ("date", "日期 Date", (), "YYYY-MM-DD"),
-    ("item", "商品 Item", ("purchase",), "龙井茶礼盒"),
-    ("qty", "数量 Qty", ("purchase",), "1"),
-    ("price", "单价 Price", ("purchase",), "1288"),
-    ("amount", "金额 Amount", ("purchase",), "default: qty × price"),
-    ("gifts", "赠品 Gifts", ("purchase",), "青瓷茶杯, 茶巾"),
-    ("due", "付款期 Due", ("purchase",), "YYYY-MM-DD, for credit sales"),
-    ("paid", "已付 Paid", ("purchase",), ""),
-    ("over_limit", "超额原因 Over limit", ("purchase",), "why a sale on credit may go over the credit limit"),
-    ("text", "内容 Text", (), "what happened"),
-    ("channel", "渠道 Channel", ("message",), "wechat, sms, email"),
-    ("status", "状态 Status", ("complaint",), "open or resolved"),
-    ("resolution", "处理 Resolution", ("complaint",), ""),
-    ("rating", "评分 Rating", ("feedback",), "1-5"),
-    ("by", "经办 By", (), "the rep"),
+    ("date", N_("Date"), (), "YYYY-MM-DD"),
+    ("item", N_("Item"), ("purchase",), "龙井茶礼盒"),
+    ("qty", N_("Qty"), ("purchase",), "1"),
+    ("price", N_("Price"), ("purchase",), "1288"),
+    ("amount", N_("Amount"), ("purchase",), N_("default: qty × price")),
+    ("gifts", N_("Gifts"), ("purchase",), "青瓷茶杯, 茶巾"),
+    ("due", N_("Due"), ("purchase",), N_("YYYY-MM-DD, for credit sales")),
+    ("paid", N_("Paid"), ("purchase",), ""),
+    ("over_limit", N_("Over limit"), ("purchase",), N_("why a sale on credit may go over the credit limit")),
+    ("text", N_("Text"), (), N_("what happened")),
+    ("channel", N_("Channel"), ("message",), "wechat, sms, email"),
+    ("status", N_("Status"), ("complaint",), N_("open or resolved")),
+    ("resolution", N_("Resolution"), ("complaint",), ""),
+    ("rating", N_("Rating"), ("feedback",), "1-5"),
+    ("by", N_("By"), (), N_("the rep")),
 ]
 _SPLIT = re.compile(r"[,，;；]")
 _MONEY_NOISE = re.compile(r"[¥￥,\s]")
@@ -60,8 +61,8 @@ _MONEY_NOISE = re.compile(r"[¥￥,\s]")
 
 class AddInteractionScreen(ModalScreen[str | None]):
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", N_("Save")),
+        Binding("escape", "cancel", N_("Cancel")),
         # Tab moves at once, before the keys typed after it are handed to a field: fast or
         # burst typing (``安吉白茶 250g`` Tab ``3360``) lands in the right fields.
         Binding("tab", "focus_next_field", show=False, priority=True),
@@ -78,18 +79,19 @@ class AddInteractionScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         customer = self.store.get(self.customer_id)
         with Vertical(classes="dialog", id="interaction-dialog"):
-            yield Static(Text(f"{customer.name}: new record", style="bold"), classes="dialog-title")
-            yield Select([(KIND_LABELS[k], k) for k in INTERACTION_KINDS], value=self.kind,
+            yield Static(Text(_("{name}: new record").format(name=customer.name), style="bold"),
+                         classes="dialog-title")
+            yield Select([(kind_label(k), k) for k in INTERACTION_KINDS], value=self.kind,
                          allow_blank=False, id="kind")
             with VerticalScroll(id="interaction-fields", can_focus=False):
-                for name, label, _, hint in FIELDS:
+                for name, label, _kinds, hint in FIELDS:
                     initial = {"date": self.today.isoformat(), "by": customer.owner or ""}.get(name, "")
                     if name == "paid":
                         initial = "yes" if payments.default_paid(self.store) else ""
-                    yield FormField(name, label, initial, hint=hint, checkbox=name == "paid")
+                    yield FormField(name, _(label), initial, hint=_(hint), checkbox=name == "paid")
                 yield Static(Text(_paid_default(self.store), style="dim"), id="paid-default")
             yield Static(id="interaction-error", classes="form-error")
-            yield Static(Text("Enter or ctrl+s saves · Esc cancels", style="dim"))
+            yield Static(Text(_("Enter or ctrl+s saves · Esc cancels"), style="dim"))
 
     def on_mount(self) -> None:
         self._show_fields()
@@ -108,7 +110,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
         self._show_fields()
 
     def _show_fields(self) -> None:
-        for name, _, kinds, _ in FIELDS:
+        for name, _label, kinds, _hint in FIELDS:
             self.query_one(f"#row-{name}", FormField).display = not kinds or self.kind in kinds
         self.query_one("#paid-default").display = self.kind == "purchase"
 
@@ -155,7 +157,8 @@ class AddInteractionScreen(ModalScreen[str | None]):
                 errors.setdefault(_field_of(list(problem.loc), bool(data.get("items"))), problem.reason)
             return errors
         try:  # the store's one rule on dates (kehu_core.store.Store.check_not_future)
-            self.store.check_not_future(dt.date.fromisoformat(str(data["date"])), f"{self.kind} date")
+            self.store.check_not_future(dt.date.fromisoformat(str(data["date"])), _("{kind} date").format(
+                kind=self.kind))
         except (KehuError, ValueError) as exc:
             return {"date": str(exc)}
         return {}
@@ -163,7 +166,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
     def action_save(self) -> None:
         data = self.data()
         errors = self._errors(data)
-        for name, *_ in FIELDS:
+        for name, *_rest in FIELDS:
             self.query_one(f"#row-{name}", FormField).set_error(errors.get(name))
         if errors:
             first = next(name for name, *_ in FIELDS if name in errors)
@@ -186,11 +189,12 @@ class AddInteractionScreen(ModalScreen[str | None]):
             return
         what = formatting.money(getattr(record, "amount", None)) or formatting.interaction_summary(record)
         terms = f", {payments.terms(record)}" if self.kind == "purchase" else ""
-        self.app.notify(f"saved {record.kind} {record.date.isoformat()} {what}".strip() + terms)
+        self.app.notify(_("saved {kind} {isoformat} {what}").format(
+            kind=record.kind, isoformat=record.date.isoformat(), what=what).strip() + terms)
         self.dismiss(record.id)
 
     def _error(self, message: str) -> None:
-        self.query_one("#interaction-error", Static).update(Text(f"✗ Not saved: {message}"))
+        self.query_one("#interaction-error", Static).update(Text(_("✗ Not saved: {message}").format(message=message)))
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -205,8 +209,8 @@ def _paid_default(store: Store) -> str:
     cfg = store.config.purchases
     if cfg.default_paid:
         return "kehu.yaml: new purchases are paid (uncheck Paid for a sale on credit)"
-    due = f", due in {cfg.credit_days} days unless Due says" if cfg.credit_days is not None else ""
-    return f"kehu.yaml: new purchases are on credit{due} (check Paid when paid now)"
+    due = _(", due in {days} days unless Due says").format(days=cfg.credit_days) if cfg.credit_days is not None else ""
+    return _("kehu.yaml: new purchases are on credit{due} (check Paid when paid now)").format(due=due)
 
 
 def _field_of(loc: list[Any], has_items: bool) -> str:

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kehu_core.i18n import N_, _
+
 if TYPE_CHECKING:
     from kehu_core.store import Store
 
@@ -21,7 +23,7 @@ class MergeScreen(ModalScreen[str | None]):
     """Type an id or search as in the list; Enter picks (the only match, or the highlighted
     one below). Dismissed with the other customer's id, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, store: Store, keep_id: str, keep_name: str) -> None:
         super().__init__()
@@ -31,12 +33,13 @@ class MergeScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="merge-dialog"):
-            yield Static(Text(f"Merge another customer into {self.keep_name} ({self.keep_id})", style="bold"),
+            yield Static(Text(_("Merge another customer into {name} ({id})").format(
+                name=self.keep_name, id=self.keep_id), style="bold"),
                          classes="dialog-title")
-            yield Input(placeholder="id, name, pinyin, phone, email ...", id="merge-query")
+            yield Input(placeholder=_("id, name, pinyin, phone, email ..."), id="merge-query")
             yield OptionList(id="merge-matches")
             yield Static("", classes="form-error", id="merge-error")
-            yield Static(Text("Enter picks · ↓ to choose among several · Esc cancels", style="dim"))
+            yield Static(Text(_("Enter picks · ↓ to choose among several · Esc cancels"), style="dim"))
 
     def _matches(self, query: str) -> list[tuple[str, str]]:
         query = query.strip()
@@ -48,7 +51,7 @@ class MergeScreen(ModalScreen[str | None]):
             found.append((row.customer.id, self._label(row.customer.id, row.customer.name, row.customer.phones)))
         for r in self.store.index.search(query, 20):
             c = r.customer
-            if c.id != self.keep_id and all(c.id != cid for cid, _ in found):
+            if c.id != self.keep_id and all(c.id != cid for cid, _name in found):
                 found.append((c.id, self._label(c.id, c.name, c.phones)))
         return found
 
@@ -68,11 +71,11 @@ class MergeScreen(ModalScreen[str | None]):
         matches = self._matches(event.value)
         error = self.query_one("#merge-error", Static)
         if not matches:
-            error.update(Text(f"✗ no other customer matches {event.value.strip()!r}"))
+            error.update(Text(_("✗ no other customer matches {strip!r}").format(strip=event.value.strip())))
         elif len(matches) == 1 or matches[0][0] == event.value.strip():
             self.dismiss(matches[0][0])
         else:
-            error.update(Text(f"✗ {len(matches)} customers match: pick one with ↓ and Enter"))
+            error.update(Text(_("✗ {matches} customers match: pick one with ↓ and Enter").format(matches=len(matches))))
             options = self.query_one(OptionList)
             options.focus()
             options.highlighted = 0

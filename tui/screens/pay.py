@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from kehu_core.errors import KehuError
+from kehu_core.i18n import N_, _
 from kehu_core.models import Purchase
 from kehu_core.services import payments
 
@@ -32,7 +33,7 @@ class PayScreen(ModalScreen[str | None]):
     """Amount (empty: the rest) and date (default: today); Enter records, Esc cancels.
     Dismissed with what was recorded, as a line to show."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, store: Store, customer_id: str, purchase: Purchase) -> None:
         super().__init__()
@@ -44,13 +45,15 @@ class PayScreen(ModalScreen[str | None]):
         p = self.purchase
         customer = self.store.get(self.customer_id)
         with Vertical(classes="dialog", id="pay-dialog"):
-            yield Static(Text(f"{customer.name}: payment for {p.date.isoformat()} ¥{p.amount}", style="bold"),
+            yield Static(Text(_("{name}: payment for {isoformat} ¥{amount}").format(
+                name=customer.name, isoformat=p.date.isoformat(), amount=p.amount), style="bold"),
                          classes="dialog-title")
-            yield Static(f"paid so far ¥{p.paid_amount} · owed ¥{p.owed}", id="pay-owed")
-            yield Input("", placeholder=f"amount (empty: all ¥{p.owed})", id="pay-amount")
-            yield Input(self.store.today.isoformat(), placeholder="YYYY-MM-DD", id="pay-date")
+            yield Static(_("paid so far ¥{amount} · owed ¥{owed}").format(
+                amount=p.paid_amount, owed=p.owed), id="pay-owed")
+            yield Input("", placeholder=_("amount (empty: all ¥{owed})").format(owed=p.owed), id="pay-amount")
+            yield Input(self.store.today.isoformat(), placeholder=_("YYYY-MM-DD"), id="pay-date")
             yield Static("", classes="form-error", id="pay-error")
-            yield Static(Text("Enter records the payment · Esc cancels", style="dim"))
+            yield Static(Text(_("Enter records the payment · Esc cancels"), style="dim"))
 
     def on_mount(self) -> None:
         self.query_one("#pay-amount", Input).focus()
@@ -65,12 +68,12 @@ class PayScreen(ModalScreen[str | None]):
         try:
             amount = Decimal(amount_text) if amount_text else None
         except InvalidOperation:
-            self._error(f"{amount_text!r} is not an amount; expected a number like 500")
+            self._error(_("{text!r} is not an amount; expected a number like 500").format(text=amount_text))
             return
         try:
             day = dt.date.fromisoformat(date_text) if date_text else None
         except ValueError:
-            self._error(f"{date_text!r} is not a date; expected YYYY-MM-DD")
+            self._error(_("{text!r} is not a date; expected YYYY-MM-DD").format(text=date_text))
             return
         try:
             done = payments.pay(self.store, self.customer_id, self.purchase.id, amount=amount, date=day)
@@ -78,8 +81,8 @@ class PayScreen(ModalScreen[str | None]):
             self._error(str(exc))
             return
         p = done.purchase
-        state = "paid in full" if done.settled else f"¥{p.owed} still owed"
-        self.dismiss(f"¥{done.payment['amount']} paid ({state})")
+        state = _("paid in full") if done.settled else _("¥{owed} still owed").format(owed=p.owed)
+        self.dismiss(_("¥{amount} paid ({state})").format(amount=done.payment['amount'], state=state))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,17 +12,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kehu_core.i18n import N_, _
+
 from .. import formatting
-from ..widgets.customer.timeline import KIND_LABELS
+from ..widgets.customer.timeline import kind_label
 
 
 class RecordScreen(ModalScreen[None]):
     """Every field of the record that is set, long text wrapped; Esc or Enter closes."""
 
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("enter", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
+        Binding("escape", "close", N_("Close")),
+        Binding("enter", "close", N_("Close"), show=False),
+        Binding("q", "close", N_("Close"), show=False),
     ]
 
     def __init__(self, customer_name: str, record: Any) -> None:
@@ -32,12 +34,12 @@ class RecordScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         record = self.record
-        title = f"{self.customer_name} · {record.date.isoformat()} · {KIND_LABELS.get(record.kind, record.kind)}"
+        title = f"{self.customer_name} · {record.date.isoformat()} · {kind_label(record.kind)}"
         with Vertical(classes="dialog", id="record-dialog"):
             yield Static(Text(title, style="bold"), classes="dialog-title")
             with VerticalScroll(id="record-scroll"):
                 yield Static(_fields(record), id="record-body")
-            yield Static(Text("Esc or Enter closes", style="dim"))
+            yield Static(Text(_("Esc or Enter closes"), style="dim"))
 
     def on_mount(self) -> None:
         self.query_one("#record-scroll").focus()
@@ -50,7 +52,7 @@ def _fields(record: Any) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row("kind", KIND_LABELS.get(record.kind, record.kind))
+    grid.add_row(_("kind"), kind_label(record.kind))
     for key, value in record.model_dump(mode="python", exclude={"kind"}).items():
         if value in (None, [], "", False):
             continue

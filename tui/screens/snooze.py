@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from kehu_core.i18n import N_, _
+
 
 def parse_until(text: str, today: dt.date) -> dt.date:
     """``2026-12-01``, or ``+3`` / ``3`` for that many days from today."""
@@ -22,11 +24,11 @@ def parse_until(text: str, today: dt.date) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r}: expected YYYY-MM-DD or +N (days from today)") from None
+        raise ValueError(_("{text!r}: expected YYYY-MM-DD or +N (days from today)").format(text=text)) from None
 
 
 class SnoozeScreen(ModalScreen[dt.date | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, title: str, today: dt.date, customer_name: str = "") -> None:
         super().__init__()
@@ -37,12 +39,13 @@ class SnoozeScreen(ModalScreen[dt.date | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="snooze-dialog"):
             whose = f"{self.customer_name}: " if self.customer_name else ""
-            yield Static(Text(f"Snooze {whose}“{self.reminder_title}” until", style="bold"),
+            yield Static(Text(_("Snooze {whose}“{title}” until").format(
+                whose=whose, title=self.reminder_title), style="bold"),
                          classes="dialog-title")
             yield Input((self.today + dt.timedelta(days=1)).isoformat(), id="snooze-until",
-                        placeholder="YYYY-MM-DD or +N days")
+                        placeholder=_("YYYY-MM-DD or +N days"))
             yield Static("", classes="form-error", id="snooze-error")
-            yield Static(Text("Enter snoozes · Esc cancels", style="dim"))
+            yield Static(Text(_("Enter snoozes · Esc cancels"), style="dim"))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from kehu_core.errors import KehuError
+from kehu_core.i18n import N_, _
 
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.complaints import ComplaintTable, open_complaints
@@ -46,18 +47,18 @@ def reminders_module() -> Any:
 
 class TodayScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("x", "done", "Done"),
-        Binding("s", "snooze", "Snooze"),
-        Binding("o", "visit_done", "Visit outcome"),
-        Binding("enter", "open", "Open customer"),
-        Binding("w", "toggle_week", "Today/week"),
-        Binding("r", "reload", "Reload"),
-        Binding("a", "complaint('ack')", "Ack complaint"),
-        Binding("v", "complaint('resolve')", "Resolve complaint"),
+        Binding("escape", "back", N_("Back")),
+        Binding("x", "done", N_("Done")),
+        Binding("s", "snooze", N_("Snooze")),
+        Binding("o", "visit_done", N_("Visit outcome")),
+        Binding("enter", "open", N_("Open customer")),
+        Binding("w", "toggle_week", N_("Today/week")),
+        Binding("r", "reload", N_("Reload")),
+        Binding("a", "complaint('ack')", N_("Ack complaint")),
+        Binding("v", "complaint('resolve')", N_("Resolve complaint")),
     ]
-    COMMANDS_HERE = [("done", "Mark the reminder done"), ("snooze", "Snooze the reminder"),
-                     ("visit_done", "Record a visit to this customer and how it went (拜访结果)")]
+    COMMANDS_HERE = [("done", N_("Mark the reminder done")), ("snooze", N_("Snooze the reminder")),
+                     ("visit_done", N_("Record a visit to this customer and how it went (拜访结果)"))]
 
     def __init__(self, store: Store, today: dt.date) -> None:
         super().__init__()
@@ -75,8 +76,8 @@ class TodayScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"today {self.today.isoformat()}"
-        self.query_one(ComplaintTable).border_title = "未解决投诉 Open complaints · a ack · v resolve"
+        self.sub_title = _("today {isoformat}").format(isoformat=self.today.isoformat())
+        self.query_one(ComplaintTable).border_title = _("Open complaints · a ack · v resolve")
         self.query_one(ReminderTable).focus()  # before it is loading: then it takes no focus
         self.load()
 
@@ -96,10 +97,10 @@ class TodayScreen(Screen):
                                "installed.", style="bold red"))
             return
         if self._shown:
-            status.update(f"{self._summary} · updating…")
+            status.update(_("{summary} · updating…").format(summary=self._summary))
         else:
             self.query_one(ReminderTable).loading = True
-            status.update("computing the reminders…")
+            status.update(_("computing the reminders…"))
         self._compute(module, *self.window)
 
     @work(group="today", exclusive=True, exit_on_error=False)
@@ -128,12 +129,14 @@ class TodayScreen(Screen):
         self.refresh_bindings()  # the footer shows the table's keys again, not the screen's
         self._shown = True
         late = sum(1 for r in found if r.due < self.today)
-        span = f"up to {end.isoformat()}" if self.week else "today's list"
-        more = f" · {waiting} more wait for another day" if waiting else ""
-        self._summary = f"{len(found)} reminders {span} · {late} overdue{more}"
-        groups = " · ".join(f"{g.label} {shown}" + (f"/{total}" if total > shown else "")
+        span = _("up to {isoformat}").format(isoformat=end.isoformat()) if self.week else _("today's list")
+        more = _(" · {waiting} more wait for another day").format(waiting=waiting) if waiting else ""
+        self._summary = _("{found} reminders {span} · {late} overdue{more}").format(
+            found=len(found), span=span, late=late, more=more)
+        groups = " · ".join(f"{g.title()} {shown}" + (f"/{total}" if total > shown else "")
                             for g, shown, total in counts)
-        status.update(f"{self._summary} · w today/week · x done · s snooze · Enter opens the customer"
+        status.update(_("{summary} · w today/week · x done · s snooze · Enter opens the customer").format(
+            summary=self._summary)
                       + (f"\n{groups}" if groups else ""))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -146,7 +149,7 @@ class TodayScreen(Screen):
     def _selected(self) -> Any:
         reminder = self.query_one(ReminderTable).selected
         if reminder is None:
-            self.notify("no reminder selected", severity="warning")
+            self.notify(_("no reminder selected"), severity="warning")
         return reminder
 
     def action_done(self) -> None:
@@ -157,9 +160,9 @@ class TodayScreen(Screen):
         try:
             module.mark_done(self.store, reminder.key)
         except KehuError as exc:
-            self.notify(f"not marked done: {exc}", severity="error")
+            self.notify(_("not marked done: {exc}").format(exc=exc), severity="error")
             return
-        self.notify(f"done: {reminder.customer_name} · {reminder.title}")
+        self.notify(_("done: {name} · {title}").format(name=reminder.customer_name, title=reminder.title))
         self.query_one(ReminderTable).forget(reminder.key)
         self.app.broadcast(CustomerSaved(reminder.customer_id))  # type: ignore[attr-defined]
 
@@ -182,9 +185,10 @@ class TodayScreen(Screen):
         try:
             module.snooze(self.store, reminder.key, until)
         except KehuError as exc:
-            self.notify(f"not snoozed: {exc}", severity="error")
+            self.notify(_("not snoozed: {exc}").format(exc=exc), severity="error")
             return
-        self.notify(f"snoozed until {until.isoformat()}: {reminder.customer_name}")
+        self.notify(_("snoozed until {isoformat}: {name}").format(
+            isoformat=until.isoformat(), name=reminder.customer_name))
         self.app.broadcast(CustomerSaved(reminder.customer_id))  # type: ignore[attr-defined]
 
     def action_complaint(self, verb: str) -> None:
@@ -195,13 +199,13 @@ class TodayScreen(Screen):
         if reminder is not None and reminder.rule == "complaint":
             customer_id, complaint_id = reminder.customer_id, reminder.key.split(":", 2)[2].rsplit("-", 1)[0]
         elif reminder is not None:
-            self.notify("this reminder is not about a complaint: Tab to the open complaints",
+            self.notify(_("this reminder is not about a complaint: Tab to the open complaints"),
                         severity="warning")
             return
         else:
             view = self.query_one(ComplaintTable).selected
             if view is None:
-                self.notify("no open complaint", severity="warning")
+                self.notify(_("no open complaint"), severity="warning")
                 return
             customer_id, complaint_id = view.customer_id, view.complaint.id
         if move_complaint(self, self.store, customer_id, complaint_id, verb):

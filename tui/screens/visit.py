@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from kehu_core.errors import KehuError
+from kehu_core.i18n import N_, _
 from kehu_core.visits.plan import record_visit
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 class VisitDoneScreen(ModalScreen[str | None]):
     """Asks for the outcome; Enter records a visit on the app's day, dismissing with its id."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, store: Store, customer_id: str, customer_name: str, today: dt.date) -> None:
         super().__init__()
@@ -35,11 +36,12 @@ class VisitDoneScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="visit-dialog"):
-            yield Static(Text(f"拜访结果 Visit outcome: {self.customer_name}, {self.today}", style="bold"),
+            yield Static(Text(_("Visit outcome: {name}, {today}").format(
+                name=self.customer_name, today=self.today), style="bold"),
                          classes="dialog-title")
-            yield Input(id="visit-outcome", placeholder="谈了什么，约定了什么 what was agreed")
+            yield Input(id="visit-outcome", placeholder=_("what was talked about, what was agreed"))
             yield Static("", classes="form-error", id="visit-error")
-            yield Static(Text("Enter records the visit · Esc cancels", style="dim"))
+            yield Static(Text(_("Enter records the visit · Esc cancels"), style="dim"))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -13,15 +13,20 @@ from textual.widgets import DataTable
 
 from kehu_core import complaints as cp
 from kehu_core.errors import KehuError
+from kehu_core.i18n import N_, _
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
     from kehu_core.store import Store
 
-STATE_LABELS = {"open": "待答复 open", "acknowledged": "处理中 ack'd",
-                "resolved": "已解决 resolved", "closed": "已回访 closed"}
+STATE_LABELS = {"open": N_("open"), "acknowledged": N_("acknowledged"),
+                "resolved": N_("resolved"), "closed": N_("closed")}
 VERB_DONE = {"ack": "acknowledged", "resolve": "resolved", "close": "closed"}
+
+
+def state_label(state: str) -> str:
+    return _(STATE_LABELS[state]) if state in STATE_LABELS else state
 
 
 def open_complaints(store: Store, customer_id: str | None = None) -> list[cp.ComplaintView]:
@@ -43,12 +48,12 @@ class ComplaintTable(DataTable):
 
     def on_mount(self) -> None:
         if self.with_customer:
-            self.add_column("Customer", key="customer", width=12)
-        self.add_column("Received", key="date", width=10)
-        self.add_column("State", key="state", width=14)
-        self.add_column("Due", key="due", width=30)
-        self.add_column("Handler", key="handler", width=8)
-        self.add_column("Complaint", key="text")
+            self.add_column(_("Customer"), key="customer", width=12)
+        self.add_column(_("Received"), key="date", width=10)
+        self.add_column(_("State"), key="state", width=14)
+        self.add_column(_("Due"), key="due", width=30)
+        self.add_column(_("Handler"), key="handler", width=8)
+        self.add_column(_("Complaint"), key="text")
 
     def show(self, views: list[cp.ComplaintView]) -> None:
         selected = self.selected
@@ -56,12 +61,12 @@ class ComplaintTable(DataTable):
         self.views = {_row_key(v): v for v in views}
         for v in views:
             deadline = v.next_deadline
-            what = "answer by" if v.state == cp.OPEN else "resolve by"
-            due = Text(f"{what} {deadline:%m-%d %H:%M}" if deadline else "",
+            what = _("answer by {time}") if v.state == cp.OPEN else _("resolve by {time}")
+            due = Text(what.format(time=f"{deadline:%m-%d %H:%M}") if deadline else "",
                        style="bold red" if v.overdue else "")
             if v.overdue:
-                due.append(" overdue")
-            cells = [v.complaint.date.isoformat(), STATE_LABELS[v.state], due, v.handler or "-",
+                due.append(" " + _("overdue"))
+            cells = [v.complaint.date.isoformat(), state_label(v.state), due, v.handler or "-",
                      v.complaint.text or ""]
             if self.with_customer:
                 cells.insert(0, v.customer_name)
@@ -83,7 +88,9 @@ def move(screen: Screen, store: Store, customer_id: str, complaint_id: str, verb
     try:
         done = cp.move(store, customer_id, complaint_id, verb)
     except KehuError as exc:
-        screen.notify(f"not {VERB_DONE[verb]}: {exc}", severity="error", timeout=10)
+        screen.notify(_("not {state}: {error}").format(state=state_label(VERB_DONE[verb]), error=exc),
+                      severity="error", timeout=10)
         return False
-    screen.notify(f"complaint {VERB_DONE[verb]}: {done.customer_name} · {done.complaint.text or ''}")
+    screen.notify(_("complaint {state}: {name} · {text}").format(
+        state=state_label(VERB_DONE[verb]), name=done.customer_name, text=done.complaint.text or ""))
     return True

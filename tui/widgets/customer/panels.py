@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from kehu_core.i18n import _
+
 if TYPE_CHECKING:
     from kehu_core.models import Customer
     from kehu_core.plugins import Panel
@@ -24,10 +26,10 @@ class PluginPanels(Vertical):
             try:
                 content = panel.render(store, customer)
             except Exception as exc:
-                content = Text(f"plugin panel failed: {exc}", style="bold red")
+                content = Text(_("plugin panel failed: {exc}").format(exc=exc), style="bold red")
             box = Static(Text(content) if isinstance(content, str) else content,
                          classes="card plugin-panel")
-            box.border_title = panel.title
+            box.border_title = _(panel.title)
             boxes.append(box)
         self.display = bool(boxes)
         if boxes:

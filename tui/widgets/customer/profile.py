@@ -10,21 +10,27 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kehu_core.confidential import LOCK
+from kehu_core.i18n import N_, _
 
 from ... import formatting
 
 if TYPE_CHECKING:
     from kehu_core.models import Customer
 
-LABELS = {
-    "id": "ID", "name": "姓名 Name", "phones": "电话 Phone", "emails": "Email",
-    "addresses": "地址 Address", "organization": "单位 Company", "title": "职务 Title",
-    "nickname": "昵称 Nickname", "birthday": "生日 Birthday", "lunar_birthday": "农历生日 Lunar",
-    "level": "会员 Level", "owner": "负责 Owner", "referrer": "介绍人 Referrer",
-    "tags": "标签 Tags", "credit": "信用 Credit", "interests": "爱好 Interests",
-    "family": "家庭 Family", "personality": "性格 Personality", "notes": "备注 Notes",
-    "do_not_contact": "勿扰 Do not contact", "created": "建档 Created",
+LABELS = {  # English, marked for the catalog; label() translates
+    "id": N_("ID"), "name": N_("Name"), "phones": N_("Phone"), "emails": N_("Email"),
+    "addresses": N_("Address"), "organization": N_("Company"), "title": N_("Job title"),
+    "nickname": N_("Nickname"), "birthday": N_("Birthday"), "lunar_birthday": N_("Lunar birthday"),
+    "level": N_("Level"), "owner": N_("Owner"), "referrer": N_("Referrer"),
+    "tags": N_("Tags"), "credit": N_("Credit"), "interests": N_("Interests"),
+    "family": N_("Family"), "personality": N_("Personality"), "notes": N_("Notes"),
+    "do_not_contact": N_("Do not contact"), "created": N_("Created"),
 }
+
+
+def label(field: str) -> str:
+    """A field's label in the user's language (a field kehu does not know: its name)."""
+    return _(LABELS[field]) if field in LABELS else field
 
 
 class ProfileCard(Static):
@@ -49,5 +55,5 @@ class ProfileCard(Static):
                 shown = f"{referrer_name} ({value})"
             else:
                 shown = formatting.text(value)
-            grid.add_row(LABELS.get(key, key), Text(shown))
+            grid.add_row(label(key), Text(shown))
         self.update(grid)

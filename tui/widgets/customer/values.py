@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from kehu_core.i18n import N_, _
+
 from ... import formatting
 
 if TYPE_CHECKING:
@@ -27,13 +29,26 @@ def ledger_names(store: Store, customer_id: str) -> list[str]:
     return sorted(p.name.removesuffix(LEDGER_SUFFIX) for p in folder.glob(f"*{LEDGER_SUFFIX}"))
 
 
+#: what the built-in plugins compute, as a person reads it (a plugin's own value: its key)
+VALUE_LABELS = {"tier": N_("tier"), "points": N_("points"), "next_reminder": N_("next reminder"),
+                "abc": N_("abc"), "rfm": N_("rfm"), "rfm_segment": N_("rfm segment"),
+                "points_expiring": N_("points expiring"), "credit": N_("credit")}
+
+
+#: the built-in plugins' ledgers and their entries' keys, as a person reads them (the files keep the keys)
+LEDGER_LABELS = {"tiers": N_("tiers"), "points": N_("points")}
+LEDGER_COLUMNS = {"date": N_("date"), "from": N_("from"), "to": N_("to"), "why": N_("why"),
+                  "delta": N_("delta"), "reason": N_("reason"), "note": N_("note"), "ref": N_("ref"),
+                  "expires": N_("expires")}
+
+
 class ValuesCard(Static):
     """``store.plugins.values`` as a grid, then the latest entries of each ledger."""
 
     values: dict[str, Any] | None = None
 
     def show_pending(self) -> None:
-        self.update(Text("computing …", style="dim"))
+        self.update(Text(_("computing …"), style="dim"))
 
     def show(self, store: Store, customer_id: str, values: dict[str, Any],
              shown_elsewhere: frozenset[str] = frozenset()) -> None:
@@ -48,8 +63,8 @@ class ValuesCard(Static):
             if key in shown_elsewhere:
                 continue
             shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
-            grid.add_row(key.replace("_", " "), Text(shown))
-        parts.append(grid if values else Text("no plugin computes anything for this customer",
+            grid.add_row(_(VALUE_LABELS[key]) if key in VALUE_LABELS else key.replace("_", " "), Text(shown))
+        parts.append(grid if values else Text(_("no plugin computes anything for this customer"),
                                               style="dim"))
         for name in ledger_names(store, customer_id):
             if name in shown_elsewhere:
@@ -59,11 +74,12 @@ class ValuesCard(Static):
             except Exception as exc:  # a broken ledger is shown, not fatal
                 parts.append(Text(f"{name}: {exc}", style="bold red"))
                 continue
-            table = Table(title=f"{name} history", title_justify="left", expand=True,
+            title = _(LEDGER_LABELS[name]) if name in LEDGER_LABELS else name
+            table = Table(title=_("{name} history").format(name=title), title_justify="left", expand=True,
                           show_edge=False, header_style="bold")
             columns = list(dict.fromkeys(k for e in entries[-HISTORY_ROWS:] for k in e))
             for column in columns:
-                table.add_column(column)
+                table.add_column(_(LEDGER_COLUMNS[column]) if column in LEDGER_COLUMNS else column)
             for entry in reversed(entries[-HISTORY_ROWS:]):
                 table.add_row(*(formatting.text(entry.get(c)) for c in columns))
             parts.append(Text(""))

@@ -11,6 +11,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select
 
 from kehu_core.errors import KehuError
+from kehu_core.i18n import N_, _
 from kehu_core.services.scoring import tier_filter, tier_names
 
 from ...messages import FiltersChanged
@@ -18,14 +19,14 @@ from ...messages import FiltersChanged
 if TYPE_CHECKING:
     from kehu_core.store import Store
 
-SEARCH_HINT = "/ search: name, pinyin (zm), phone digits, email, tag"
+SEARCH_HINT = N_("/ search: name, pinyin (zm), phone digits, email, tag")
 
 
 class SearchBox(Input):
     """Search as you type; the list below follows every keystroke."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(placeholder=SEARCH_HINT, id="search", **kwargs)
+        super().__init__(placeholder=_(SEARCH_HINT), id="search", **kwargs)
 
 
 class TierInput(Input):
@@ -52,13 +53,13 @@ class FilterBar(Horizontal):
     def compose(self) -> ComposeResult:
         tags = self.store.index.distinct_tags()
         owners = self.store.index.distinct_owners()
-        yield Label("Tag", classes="filter-label")
-        yield Select([(t, t) for t in tags], prompt="any tag", id="filter-tag")
-        yield Label("Tier", classes="filter-label")
-        yield TierInput(placeholder="any tier", id="filter-tier", suggester=SuggestFromList(
+        yield Label(_("Tag"), classes="filter-label")
+        yield Select([(t, t) for t in tags], prompt=_("any tag"), id="filter-tag")
+        yield Label(_("Tier"), classes="filter-label")
+        yield TierInput(placeholder=_("any tier"), id="filter-tier", suggester=SuggestFromList(
             self._tier_names(), case_sensitive=False))
-        yield Label("Owner", classes="filter-label")
-        yield Select([(o, o) for o in owners], prompt="any owner", id="filter-owner")
+        yield Label(_("Owner"), classes="filter-label")
+        yield Select([(o, o) for o in owners], prompt=_("any owner"), id="filter-owner")
 
     def _tier_names(self) -> list[str]:
         return tier_names(self.store)

@@ -24,6 +24,7 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from kehu_core.i18n import N_, _
 from kehu_core.services.scoring import tier_filter
 
 from ... import formatting
@@ -53,15 +54,15 @@ class ListColumn:
 
 
 BUILTIN_COLUMNS = (
-    ListColumn("name", "Name", 16, order="name"),
-    ListColumn("phone", "Phone", 15),
-    ListColumn("tier", "Tier", 9, value_key="tier"),
-    ListColumn("points", "Points", 7, value_key="points"),
-    ListColumn("owner", "Owner", 7, order="owner"),
-    ListColumn("last_contact", "Last contact", 12, order="last_contact"),
-    ListColumn("next_reminder", "Next reminder", 24, value_key="next_reminder"),
+    ListColumn("name", N_("Name"), 16, order="name"),
+    ListColumn("phone", N_("Phone"), 15),
+    ListColumn("tier", N_("Tier"), 9, value_key="tier"),
+    ListColumn("points", N_("Points"), 7, value_key="points"),
+    ListColumn("owner", N_("Owner"), 7, order="owner"),
+    ListColumn("last_contact", N_("Last contact"), 12, order="last_contact"),
+    ListColumn("next_reminder", N_("Next reminder"), 24, value_key="next_reminder"),
 )
-ORDERS = {"name": "name", "owner": "owner", "last_contact": "last contact"}
+ORDERS = {"name": N_("name"), "owner": N_("owner"), "last_contact": N_("last contact")}
 PENDING = "…"
 
 
@@ -90,8 +91,8 @@ class CustomerTable(DataTable):
     """Customers from the index; Enter opens one, clicking a header sorts by it."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Open", show=True),
-        Binding("s", "cycle_sort", "Sort"),
+        Binding("enter", "select_cursor", N_("Open"), show=True),
+        Binding("s", "cycle_sort", N_("Sort")),
     ]
 
     def __init__(self, store: Store, **kwargs: Any) -> None:
@@ -118,7 +119,7 @@ class CustomerTable(DataTable):
 
     def on_mount(self) -> None:
         for column in BUILTIN_COLUMNS:
-            self.add_column(Text(column.title), width=column.width, key=column.key)
+            self.add_column(Text(_(column.title)), width=column.width, key=column.key)
         if self.store.plugins is not None:
             builtin = {c.key for c in BUILTIN_COLUMNS}
             for i, column in enumerate(self.store.plugins.collect("tui_columns", store=self.store)):
@@ -131,7 +132,7 @@ class CustomerTable(DataTable):
 
     @property
     def columns_spec(self) -> list[ListColumn]:
-        return [*BUILTIN_COLUMNS, *(spec for spec, _ in self._plugin_columns)]
+        return [*BUILTIN_COLUMNS, *(spec for spec, _plugin in self._plugin_columns)]
 
     # --- loading ----------------------------------------------------------------------
 
@@ -246,7 +247,7 @@ class CustomerTable(DataTable):
                     break
         except Exception as exc:  # e.g. a plugin failing: say so, keep what is shown
             if seq == self._seq:
-                self.notify(f"could not load the list: {exc}", severity="error")
+                self.notify(_("could not load the list: {exc}").format(exc=exc), severity="error")
         finally:
             if seq == self._seq:
                 self.fetching = False
@@ -376,10 +377,10 @@ class CustomerTable(DataTable):
         column = next((c for c in self.columns_spec if c.key == column_key), None)
         if column is None or column.order is None:
             sortable = ", ".join(ORDERS.values())
-            self.notify(f"the list can be sorted by {sortable}", severity="warning")
+            self.notify(_("the list can be sorted by {sortable}").format(sortable=sortable), severity="warning")
             return
         if self.query_state.search:
-            self.notify("clear the search (Esc) to sort the whole list", severity="warning")
+            self.notify(_("clear the search (Esc) to sort the whole list"), severity="warning")
             return
         self.query_state.order = column.order
         self._show_sort_marker()
@@ -392,7 +393,7 @@ class CustomerTable(DataTable):
 
     def _show_sort_marker(self) -> None:
         for column in self.columns_spec:
-            label = column.title + (" ▼" if column.order == self.query_state.order else "")
+            label = _(column.title) + (" ▼" if column.order == self.query_state.order else "")
             key = self.columns.get(column.key)  # type: ignore[call-overload]
             if key is not None:
                 key.label = Text(label)
@@ -418,7 +419,7 @@ def fetch_page(
             rows = [r for r in rows if r.customer.id in values]
         return Page(rows, len(rows), True, values)
     rows, values, exhausted = [], {}, False
-    for _ in range(TIER_SCAN_PAGES if query.tier else 1):
+    for _page in range(TIER_SCAN_PAGES if query.tier else 1):
         if stop():
             break
         page = store.index.list(tag=query.tag, owner=query.owner, order=query.order,
@@ -463,7 +464,7 @@ def compute_values(
                 continue
             customer = row.customer
         found.append(customer)
-    many = store.plugins.values_many(store, found) if store.plugins else [{} for _ in found]
+    many = store.plugins.values_many(store, found) if store.plugins else [{} for _row in found]
     out: dict[str, dict[str, Any]] = {}
     for customer, merged in zip(found, many, strict=True):
         values = dict(merged)
@@ -471,6 +472,6 @@ def compute_values(
             try:
                 values[spec.key] = column.value(store, customer)
             except Exception as exc:  # a broken plugin column must not break the list
-                values[spec.key] = f"error: {exc}"
+                values[spec.key] = _("error: {exc}").format(exc=exc)
         out[customer.id] = values
     return out

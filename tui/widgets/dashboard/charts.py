@@ -12,6 +12,8 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from kehu_core.i18n import _
+
 from ... import formatting
 
 BAR = "█"
@@ -37,9 +39,9 @@ class TierPyramid(Static):
             pad = " " * ((width - bar_width) // 2)
             grid.add_row(
                 Text(pad) + Text(BAR * bar_width, style=f"color({33 + i * 6})"), Text(name, style="bold"),
-                f"{count} 人", formatting.money(revenue), f"{100 * share:.1f}%",
+                _("{count} people").format(count=count), formatting.money(revenue), f"{100 * share:.1f}%",
             )
-        self.update(grid if tiers else Text("no customers yet", style="dim"))
+        self.update(grid if tiers else Text(_("no customers yet"), style="dim"))
 
     def show_disabled(self) -> None:
         self.update(Text("the tiering plugin is disabled in kehu.yaml", style="dim"))
@@ -68,9 +70,9 @@ class ProductBars(Static):
     def show(self, total: Decimal, hot: list[tuple[str, Decimal, str]],
              slow: list[tuple[str, Decimal, str]]) -> None:
         self.update(Group(
-            Text(f"热销 hot · {formatting.money(total)} in the period", style="bold green"),
-            bar_list(hot, "no sales in the period"), Text(""),
-            Text("滞销 slow", style="bold red"), bar_list(slow, "no slow products"),
+            Text(_("hot sellers · {total} in the period").format(total=formatting.money(total)), style="bold green"),
+            bar_list(hot, _("no sales in the period")), Text(""),
+            Text(_("slow sellers"), style="bold red"), bar_list(slow, _("no slow products")),
         ))
 
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from kehu_core.i18n import N_, _
 from kehu_core.problems import field_messages, validation_problems
 
-from ..customer.profile import LABELS
+from ..customer.profile import label
 
 if TYPE_CHECKING:
     from kehu_core.models import Customer
@@ -27,13 +28,13 @@ READ_ONLY = {"id"}
 HINTS = {
     "phones": "139 1234 5678, +44 7700 900123",
     "emails": "a@example.com, b@example.com",
-    "addresses": "one; another (separate with ;)",
+    "addresses": N_("one; another (separate with ;)"),
     "tags": "VIP, 老客户",
     "interests": "品茶, 书法",
-    "birthday": "YYYY-MM-DD or --MM-DD",
-    "lunar_birthday": "MM-DD (农历)",
+    "birthday": N_("YYYY-MM-DD or --MM-DD"),
+    "lunar_birthday": N_("MM-DD (lunar calendar)"),
     "created": "YYYY-MM-DD",
-    "referrer": "customer id",
+    "referrer": N_("customer id"),
 }
 
 
@@ -55,7 +56,7 @@ def form_fields(store: Store) -> list[FieldSpec]:
         kind = "bool" if info.annotation is bool else "list" if "list" in annotation else "text"
         if name == "addresses":
             kind = "addresses"
-        out.append(FieldSpec(name, LABELS.get(name, name), kind, HINTS.get(name, "")))
+        out.append(FieldSpec(name, label(name), kind, _(HINTS.get(name, ""))))
     return out
 
 

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Static
 
+from kehu_core.i18n import _
+
 
 class FormInput(Input):
     """A form's text box. Pasted text with tabs (a row copied from a spreadsheet or a chat:
@@ -55,7 +57,7 @@ class FormField(Vertical):
         with Horizontal(classes="form-line"):
             yield Label(self.label, classes="form-label")
             if self.checkbox:
-                yield Checkbox("space toggles", value=self.initial == "yes",
+                yield Checkbox(_("space toggles"), value=self.initial == "yes",
                                id=f"field-{self.field_name}", compact=True)
             else:
                 yield FormInput(self.initial, placeholder=self.hint, id=f"field-{self.field_name}",

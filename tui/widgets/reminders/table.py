@@ -12,17 +12,27 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from kehu_core.i18n import N_, _
+
 SHOW = 100  # rows put on screen at a time
 
 RULE_LABELS = {
-    "greeting": "问候", "survey": "回访", "birthday": "生日", "holiday": "节日",
-    "visit": "拜访", "overdue": "催款", "dormant": "唤醒",
+    "greeting": N_("greeting"), "survey": N_("survey"), "birthday": N_("birthday"), "holiday": N_("holiday"),
+    "visit": N_("visit"), "overdue": N_("payment due"), "dormant": N_("win back"),
+    "complaint": N_("complaint"), "touch": N_("keep in touch"), "lunar-birthday": N_("lunar birthday"),
 }
 GROUP_NAMES = {  # kehu_core.reminder_engine.GROUPS, short enough for a column
-    "complaints": "1 投诉 complaints", "payments": "2 催款 payments", "visits": "3 拜访 visits",
-    "occasions": "4 生日节日 occasions", "follow_ups": "5 问候回访 follow-ups",
-    "contact": "6 联系 contact", "other": "7 其他 other",
+    "complaints": N_("complaints"), "payments": N_("payments"), "visits": N_("visits"),
+    "occasions": N_("occasions"), "follow_ups": N_("follow-ups"),
+    "contact": N_("contact"), "other": N_("other"),
 }
+GROUP_NUMBERS = {key: i for i, key in enumerate(GROUP_NAMES, start=1)}
+
+
+def group_name(group: str) -> str:
+    if group not in GROUP_NAMES:
+        return group
+    return f"{GROUP_NUMBERS[group]} {_(GROUP_NAMES[group])}"
 
 
 class ReminderTable(DataTable):
@@ -34,12 +44,12 @@ class ReminderTable(DataTable):
         self._adding = False
 
     def on_mount(self) -> None:
-        self.add_column("Group", key="group", width=16)
-        self.add_column("Due", key="due", width=10)
-        self.add_column("Customer", key="customer", width=16)
-        self.add_column("Rule", key="rule", width=14)
-        self.add_column("What", key="title", width=34)
-        self.add_column("Detail", key="detail")
+        self.add_column(_("Group"), key="group", width=16)
+        self.add_column(_("Due"), key="due", width=10)
+        self.add_column(_("Customer"), key="customer", width=16)
+        self.add_column(_("Rule"), key="rule", width=14)
+        self.add_column(_("What"), key="title", width=34)
+        self.add_column(_("Detail"), key="detail")
 
     def show(self, reminders: list[Any], today: dt.date) -> None:
         selected = self.selected_key
@@ -67,11 +77,11 @@ class ReminderTable(DataTable):
     def _add_rows(self, count: int) -> None:
         for r in self._order[self.row_count:self.row_count + count]:
             style = "bold red" if r.due < self._today else "bold" if r.due == self._today else ""
-            label = RULE_LABELS.get(r.rule, "")
+            label = _(RULE_LABELS[r.rule]) if r.rule in RULE_LABELS else ""
             group = getattr(r, "group", None) or "other"
             self.add_row(
-                GROUP_NAMES.get(group, group), Text(r.due.isoformat(), style=style), r.customer_name,
-                f"{label} {r.rule}".strip(), r.title, r.detail or "", key=r.key,
+                group_name(group), Text(r.due.isoformat(), style=style), r.customer_name,
+                label or r.rule, r.title, r.detail or "", key=r.key,
             )
 
     def forget(self, key: str) -> None:

@@ -1,0 +1,47 @@
+"""The TUI in the user's language (kehu_core.i18n chooses it; docs/translating.md).
+
+Labels, titles and notifications call ``_()`` when they are shown. Key bindings are class
+attributes, built when a module is imported: their descriptions are marked with ``N_()`` (English
+in the code) and :func:`localize_bindings` translates them when the app starts, before any screen
+exists, so the footer, the command palette and the help screen show them in the app's language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
+
+from kehu_core.i18n import _
+
+_ENGLISH = "_kehu_english_bindings"
+
+
+def _tui_classes(base: type[DOMNode] = DOMNode) -> Iterator[type[DOMNode]]:
+    for cls in base.__subclasses__():
+        if cls.__module__.startswith(("kehu_tui.", "tui.")):
+            yield cls
+        yield from _tui_classes(cls)
+
+
+def translated(binding: Binding) -> Binding:
+    return dataclasses.replace(binding, description=_(binding.description),
+                               tooltip=_(binding.tooltip) if binding.tooltip else binding.tooltip)
+
+
+def localize_bindings() -> None:
+    """Every TUI class's merged bindings with their descriptions in the current language (from
+    the English kept aside, so a second app in another language translates them again).
+
+    Textual copies a class's merged bindings (``_merged_bindings``, built at class creation)
+    into each new widget: replacing them before the app and its screens are made is the one
+    place a translation can go without wrapping every binding in code."""
+    for cls in set(_tui_classes()):
+        english = cls.__dict__.get(_ENGLISH)
+        if english is None:
+            english = cls._merge_bindings()
+            setattr(cls, _ENGLISH, english)
+        cls._merged_bindings = BindingsMap.from_keys({
+            key: [translated(b) for b in bindings] for key, bindings in english.key_to_bindings.items()})
