@@ -168,7 +168,7 @@ def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_p
     mine = kehu("report", "credit", "--owner", "王芳", "--json", store=store_path).json()
     assert [c["name"] for c in mine["customers"]] == ["赵敏"] and list(mine["plan"]) == ["王芳"]
     text = kehu("report", "credit", store=store_path)
-    assert text.code == 0 and "孙迟" in text.out and "回款计划" in text.out
+    assert text.code == 0 and "孙迟" in text.out and "Collection plan" in text.out
 
 
 @pytest.mark.asyncio

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _
 from ..ids import check_id
 from . import Context, pass_ctx
 
@@ -27,11 +28,12 @@ def edit(ctx: Context, customer_id: str) -> None:
     while True:
         code = session.run_editor()
         if code != 0:
-            click.echo(f"kehu: the editor exited with {code}; your text is kept in {session.copy}", err=True)
+            click.echo(_("kehu: the editor exited with {code}; your text is kept in {copy}").format(
+                code=code, copy=session.copy), err=True)
             raise SystemExit(1)
         if not session.changed:
             session.discard()
-            click.echo(f"{customer_id}: no change", err=True)
+            click.echo(_("{id}: no change").format(id=customer_id), err=True)
             return
         problems = session.problems()
         if not problems:
@@ -43,4 +45,4 @@ def edit(ctx: Context, customer_id: str) -> None:
             click.echo("edit discarded; the record is unchanged", err=True)
             raise SystemExit(1)
     session.save()
-    click.echo(f"saved {store.rel(store.customer_file(customer_id))}", err=True)
+    click.echo(_("saved {id}").format(id=store.rel(store.customer_file(customer_id))), err=True)

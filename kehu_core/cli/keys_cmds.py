@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _
 from . import Context, emit_json, pass_ctx, warn
 
 
@@ -27,11 +28,13 @@ def keys_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json({"fields": ctx.store.config.confidential.fields, "recipients": [r.as_json() for r in found]})
         return
-    click.echo(f"confidential fields: {', '.join(ctx.store.config.confidential.fields) or '(none)'}")
+    click.echo(_("confidential fields: {none}").format(
+        none=', '.join(ctx.store.config.confidential.fields) or _("(none)")))
     for r in found:
         role = "supervisor, " if r.supervisor else ""
         you = "  ← you" if r.you else ""
-        click.echo(f"{r.name}\t{r.key}\t{role}reads {r.reads}{you}")
+        click.echo(_("{name}	{key}	{role}reads {reads}{you}").format(
+            name=r.name, key=r.key, role=role, reads=r.reads, you=you))
 
 
 def _rotate_after(ctx: Context, what: str) -> None:
@@ -41,12 +44,14 @@ def _rotate_after(ctx: Context, what: str) -> None:
 
     store = ctx.store
     if not has_identity(store):
-        warn(f"{what}; values already encrypted still open with the old keys until someone who "
-             "can read them runs `kehu keys rotate --identity FILE`")
+        warn(_("{what}; values already encrypted still open with the old keys until someone who can read them "
+               "runs `kehu keys rotate --identity FILE`").format(
+            what=what))
         return
     done = keys.rotate(store)
-    warn(f"{what}; {done.fields} confidential values of {len(done.customers)} customers encrypted "
-         "again to the current recipients")
+    warn(_("{what}; {fields} confidential values of {customers} customers encrypted again to the current "
+           "recipients").format(
+        what=what, fields=done.fields, customers=len(done.customers)))
 
 
 @keys_group.command("add")
@@ -61,7 +66,7 @@ def keys_add(ctx: Context, name: str, public_key: str, supervisor: bool) -> None
     from ..services import keys
 
     keys.add(ctx.store, name, public_key, supervisor=supervisor)
-    _rotate_after(ctx, f"{name} added to confidential.recipients")
+    _rotate_after(ctx, _("{name} added to confidential.recipients").format(name=name))
 
 
 @keys_group.command("remove")
@@ -74,7 +79,7 @@ def keys_remove(ctx: Context, name: str) -> None:
     from ..services import keys
 
     keys.remove(ctx.store, name)
-    _rotate_after(ctx, f"{name} removed from confidential.recipients")
+    _rotate_after(ctx, _("{name} removed from confidential.recipients").format(name=name))
 
 
 @keys_group.command("rotate")
@@ -90,5 +95,6 @@ def keys_rotate(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(done.as_json())
     else:
-        click.echo(f"{done.fields} confidential values of {len(done.customers)} customers encrypted "
-                   "to the current recipients")
+        click.echo(_("{fields} confidential values of {customers} customers encrypted to the current "
+                     "recipients").format(
+            fields=done.fields, customers=len(done.customers)))

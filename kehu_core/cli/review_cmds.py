@@ -12,6 +12,7 @@ import click
 from rich.table import Table
 
 from .. import reports as an
+from ..i18n import N_, _, format_day
 from . import Context, emit_json, pass_ctx
 from .records import DATE
 from .render import console
@@ -29,7 +30,13 @@ def _today_option(func):  # type: ignore[no-untyped-def]
 
 # --- credit ---------------------------------------------------------------------------------
 
-SUGGESTION_NAMES = {"up": "[green]▲ up 提额[/]", "down": "[red]▼ down 降额[/]", "keep": "= keep"}
+SUGGESTION_NAMES = {"up": ("[green]▲ ", N_("raise"), "[/]"), "down": ("[red]▼ ", N_("lower"), "[/]"),
+                    "keep": ("= ", N_("keep"), "")}
+
+
+def _suggestion(name: str) -> str:
+    before, word, after = SUGGESTION_NAMES[name]
+    return before + _(word) + after
 
 
 @click.command("credit")
@@ -50,26 +57,27 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
     if as_json:
         emit_json(an.as_json(report))
         return
-    console.print(f"[bold]Credit on {report.today}[/]: {_money(report.outstanding)} owed, "
-                  f"{_money(report.overdue)} overdue; payments since {report.window.start} "
-                  f"(paid within {report.grace_days} days of due counts as on time)")
-    table = Table(title="Customers", header_style="bold")
-    for title in ("Customer", "Rep", "Limit", "Owed", "Overdue", "Days", "On time", "Late",
-                  "Suggest", "New limit", "Why"):
-        table.add_column(title, justify="right" if title in (
+    console.print(_("[bold]Credit on {today}[/]: {outstanding} owed, {overdue} overdue; payments since "
+                    "{start} (paid within {days} days of due counts as on time)").format(
+        today=report.today, outstanding=_money(report.outstanding), overdue=_money(report.overdue),
+        start=report.window.start, days=report.grace_days))
+    table = Table(title=_("Customers"), header_style="bold")
+    for title in (N_("Customer"), N_("Rep"), N_("Limit"), N_("Owed"), N_("Overdue"), N_("Days"), N_("On time"),
+                  N_("Late"), N_("Suggest"), N_("New limit"), N_("Why")):
+        table.add_column(_(title), justify="right" if title in (
             "Limit", "Owed", "Overdue", "Days", "On time", "Late", "New limit") else "left",
             overflow="fold")
     for c in report.customers:
         table.add_row(c.name, c.rep, _money(c.limit), _money(c.outstanding), _money(c.overdue),
                       str(c.days_overdue or ""), str(c.on_time), str(c.late),
-                      SUGGESTION_NAMES[c.suggestion], _money(c.suggested_limit), c.reason)
+                      _suggestion(c.suggestion), _money(c.suggested_limit), c.reason)
     console.print(table)
     for rep, weeks in report.plan.items():
-        plan = Table(title=f"Collection plan 回款计划: {rep}", header_style="bold")
-        for title in ("When", "Amount", "Customers"):
-            plan.add_column(title, justify="right" if title == "Amount" else "left", overflow="fold")
+        plan = Table(title=_("Collection plan: {rep}").format(rep=rep), header_style="bold")
+        for title in (N_("When"), N_("Amount"), N_("Customers")):
+            plan.add_column(_(title), justify="right" if title == "Amount" else "left", overflow="fold")
         for week in weeks:
-            when = {"overdue": "overdue now 已逾期", "later": f"from {week.start} 以后"}.get(
+            when = {"overdue": _("overdue now"), "later": _("from {start} on").format(start=week.start)}.get(
                 week.label, f"{week.start} – {week.end}")
             who = ", ".join(f"{i.name} {_money(i.amount)} ({i.due})" for i in week.items)
             plan.add_row(when, _money(week.amount), who)
@@ -78,15 +86,15 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
 
 # --- the supervisor's review per rep ----------------------------------------------------------
 
-REP_LABELS = {
-    "customers": "客户 customers", "new_customers": "新客户 new",
-    "cards_updated": "卡更新 cards updated", "completeness": "完整度 complete %",
-    "visits": "拜访 visits", "visits_planned": "计划 planned", "calls": "电话 calls",
-    "sales": "销售 sales", "collections": "回款 collected", "collection_rate": "回款率 % of sales",
-    "overdue": "逾期 overdue", "complaints": "投诉 complaints", "complaints_open": "未结 open",
-    "complaints_resolved_in_time": "按时解决 in time",
-    "complaints_resolved_late": "超时解决 late",
-    "reminders_done": "提醒完成 done", "reminders_missed": "错过 missed",
+REP_LABELS = {  # English, marked for the catalog: shown through _()
+    "customers": N_("customers"), "new_customers": N_("new customers"),
+    "cards_updated": N_("cards updated"), "completeness": N_("complete %"),
+    "visits": N_("visits"), "visits_planned": N_("visits planned"), "calls": N_("calls"),
+    "sales": N_("sales"), "collections": N_("collected"), "collection_rate": N_("collected, % of sales"),
+    "overdue": N_("overdue"), "complaints": N_("complaints"), "complaints_open": N_("complaints open"),
+    "complaints_resolved_in_time": N_("resolved in time"),
+    "complaints_resolved_late": N_("resolved late"),
+    "reminders_done": N_("reminders done"), "reminders_missed": N_("reminders missed"),
 }
 
 
@@ -129,23 +137,25 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = Table(title=f"Reps {report.period.label()} (vs {report.previous.label()})", header_style="bold")
+    table = Table(title=_("Reps {label} (vs {label2})").format(
+        label=report.period.label(), label2=report.previous.label()), header_style="bold")
     table.add_column("")
     columns = [(row.rep, row.figures) for row in report.reps]
     if len(report.reps) > 1:
-        columns.append(("all 合计", report.total))
-    for name, _ in columns:
+        columns.append((_("all"), report.total))
+    for name, _figures in columns:
         table.add_column(name, justify="right")
     for metric in METRICS:
         cells = []
-        for _, figures in columns:
+        for _name, figures in columns:
             f = figures[metric]
             change = _change(f.change)
             cells.append(_figure(f.value) + (f" {change}" if change else ""))
-        table.add_row(REP_LABELS[metric], *cells)
+        table.add_row(_(REP_LABELS[metric]), *cells)
     console.print(table)
-    console.print(f"Completeness: share of {', '.join(report.card_fields)} filled in (reps: card_fields "
-                  "in kehu.yaml), as the cards are now. Planned visits: key-account visit reminders due.")
+    console.print(_("Completeness: share of {fields} filled in (reps: card_fields in kehu.yaml), as the cards "
+                    "are now. Planned visits: key-account visit reminders due.").format(
+        fields=', '.join(report.card_fields)))
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -166,23 +176,25 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     if as_json:
         emit_json(an.as_json(report))
         return
-    console.print(f"[bold]Referrals on {report.today}[/]: {report.referred} customers referred, "
-                  f"{report.converted} bought ({report.conversion:g}%), revenue {_money(report.revenue)} "
-                  f"({report.revenue_share:g}% of the shop's); {report.bonus_points} points given; "
-                  f"{report.thanks_owed} thanks still owed")
-    table = Table(title="Referrers 推荐人", header_style="bold")
-    for title in ("Referrer", "Owner", "Referred", "Bought", "Conversion", "Revenue", "Points", "Thanks owed"):
-        table.add_column(title, justify="left" if title in ("Referrer", "Owner") else "right")
+    console.print(_("[bold]Referrals on {day}[/]: {referred} customers referred, {converted} bought ({conversion}%), "
+                    "revenue {revenue} ({share}% of the shop's); {points} points given; {owed} thanks still owed").format(
+        day=format_day(report.today), referred=report.referred, converted=report.converted,
+        conversion=f"{report.conversion:g}", revenue=_money(report.revenue), share=f"{report.revenue_share:g}",
+        points=report.bonus_points, owed=report.thanks_owed))
+    table = Table(title=_("Referrers"), header_style="bold")
+    for title in (N_("Referrer"), N_("Owner"), N_("Referred"), N_("Bought"), N_("Conversion"), N_("Revenue"),
+                  N_("Points"), N_("Thanks owed")):
+        table.add_column(_(title), justify="left" if title in ("Referrer", "Owner") else "right")
     for r in report.referrers:
         table.add_row(r.name, r.owner or "", str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
                       _money(r.revenue), str(r.bonus_points), str(r.thanks_owed or ""))
     console.print(table)
     if report.tree:
-        tree = Tree("推荐关系 who brought whom")
+        tree = Tree(_("who brought whom"))
 
         def grow(branch: Tree, node: object) -> None:
             for child in node.referred:  # type: ignore[attr-defined]
-                mark = f"¥{_money(child.revenue)}" if child.bought else "[dim]not bought yet[/]"
+                mark = f"¥{_money(child.revenue)}" if child.bought else "[dim]" + _("not bought yet") + "[/]"
                 grow(branch.add(f"{child.name} {mark}"), child)
 
         for root in report.tree:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import _
 from . import Context, emit_json, pass_ctx
 from .records import DATE
 
@@ -54,7 +55,8 @@ def plan_cmd(ctx: Context, owner: str, day: dt.date | None, add: tuple[str, ...]
     order_ids = _ids(order)
     if add or remove or order_ids or reset:
         where = edit_plan(store, owner, day, add=_ids(add), remove=_ids(remove), order=order_ids, reset=reset)
-        click.echo(f"plan changes saved in {where}" if where else "the plan has no changes of the rep's", err=True)
+        click.echo(_("plan changes saved in {where}").format(
+            where=where) if where else _("the plan has no changes of the rep's"), err=True)
     plan = make_plan(store, owner, day)
     if as_json:
         emit_json(plan.to_json())
@@ -68,23 +70,26 @@ def _print_plan(plan: object, region: str) -> None:
 
     assert isinstance(plan, VisitPlan)
     if not plan.visits:
-        click.echo(f"{plan.owner} has no visits planned on {plan.day}", err=True)
+        click.echo(_("{owner} has no visits planned on {day}").format(owner=plan.owner, day=plan.day), err=True)
         if not plan.customers:
-            click.echo(f"kehu: no customer has owner {plan.owner!r} (kehu customer list --owner)", err=True)
+            click.echo(_("kehu: no customer has owner {owner!r} (kehu customer list --owner)").format(
+                owner=plan.owner), err=True)
     for number, visit in enumerate(plan.visits, 1):
         c = visit.customer
         head = [f"{number}. {c.name}", visit.values.get("tier") or "",
                 display_phone(c.phones[0], region) if c.phones else "", c.addresses[0] if c.addresses else ""]
-        done = f"  ✓ 已拜访: {visit.visited.text}" if visit.visited else ""
+        done = "  ✓ " + _("visited: {text}").format(text=visit.visited.text) if visit.visited else ""
         click.echo("  ".join(h for h in head if h) + f"  [{c.id}]{done}")
         for reason in visit.reasons:
             click.echo(f"     {reason.to_json()['label']}: {reason.text}")
     if plan.waiting:
         names = "、".join(v.customer.name for v in plan.waiting[:WAITING_SHOWN])
         names += "……" if len(plan.waiting) > WAITING_SHOWN else ""
-        click.echo(f"waiting ({len(plan.waiting)}, beyond the day's {plan.limit}): {names}")
-    changes = f"; the rep's changes: {plan.plan_file}" if plan.plan_file else ""
-    click.echo(f"{len(plan.visits)} visits for {plan.owner} on {plan.day}{changes}", err=True)
+        click.echo(_("waiting ({waiting}, beyond the day's {limit}): {names}").format(
+            waiting=len(plan.waiting), limit=plan.limit, names=names))
+    changes = _("; the rep's changes: {file}").format(file=plan.plan_file) if plan.plan_file else ""
+    click.echo(_("{visits} visits for {owner} on {day}{changes}").format(
+        visits=len(plan.visits), owner=plan.owner, day=plan.day, changes=changes), err=True)
 
 
 @visits_group.command("cards")
@@ -106,9 +111,9 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
     cards = cards_for(store, plan)
     from ..visits.pdf import render
 
-    data = render(cards, title=f"{plan.owner} {plan.day} 客户资料卡")
+    data = render(cards, title=_("{owner} {day} customer cards").format(owner=plan.owner, day=plan.day))
     write_target(out, lambda path: path.write_bytes(data))
-    click.echo(f"wrote {len(cards)} cards to {out}", err=True)
+    click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=out), err=True)
 
 
 @visits_group.command("done")
@@ -124,5 +129,5 @@ def done_cmd(ctx: Context, customer_id: str, outcome: str, day: dt.date | None, 
     store = ctx.store
     visit = record_visit(store, customer_id, outcome, day, by)
     name = store.get(customer_id).name
-    click.echo(f"recorded visit {visit.id} to {name} on {visit.date}", err=True)
+    click.echo(_("recorded visit {id} to {name} on {date}").format(id=visit.id, name=name, date=visit.date), err=True)
     click.echo(visit.id)

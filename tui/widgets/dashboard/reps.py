@@ -11,15 +11,18 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from kehu_core.i18n import N_, _
+
 if TYPE_CHECKING:
     from kehu_core.reports.reps import Figure, RepsReport
 
 #: (figure, second figure shown after a slash or None, column title): one line per rep
-COLUMNS = (
-    ("customers", None, "客户"), ("cards_updated", None, "卡更新"), ("completeness", None, "完整%"),
-    ("visits", "visits_planned", "拜访/计划"), ("calls", None, "电话"), ("sales", None, "销售"),
-    ("collection_rate", None, "回款%"), ("overdue", None, "逾期"), ("complaints_open", None, "未结投诉"),
-    ("reminders_done", "reminders_missed", "提醒 完成/错过"),
+COLUMNS = (  # the titles in English, marked for the catalog: shown through _()
+    ("customers", None, N_("customers")), ("cards_updated", None, N_("cards updated")),
+    ("completeness", None, N_("complete %")), ("visits", "visits_planned", N_("visits/planned")),
+    ("calls", None, N_("calls")), ("sales", None, N_("sales")), ("collection_rate", None, N_("collected %")),
+    ("overdue", None, N_("overdue")), ("complaints_open", None, N_("complaints open")),
+    ("reminders_done", "reminders_missed", N_("reminders done/missed")),
 )
 
 
@@ -50,15 +53,15 @@ class RepsCard(Static):
 
     def show(self, report: RepsReport) -> None:
         table = Table(box=None, padding=(0, 1), header_style="bold", expand=True)
-        table.add_column("业务员 Rep", no_wrap=True)
-        for *_, title in COLUMNS:
-            table.add_column(title, justify="right", no_wrap=True)
+        table.add_column(_("Rep"), no_wrap=True)
+        for *_keys, title in COLUMNS:
+            table.add_column(_(title), justify="right", no_wrap=True)
         rows = [(Text(r.rep), r.figures) for r in report.reps]
         if len(report.reps) > 1:
-            rows.append((Text("合计 all", style="bold"), report.total))
+            rows.append((Text(_("all"), style="bold"), report.total))
         for name, figures in rows:
             table.add_row(name, *[cell(figures[key], figures[other] if other else None)
-                                  for key, other, _ in COLUMNS])
-        self.border_subtitle = (f"{report.unit} {report.period.label()} vs {report.previous.label()}"
-                                " · w: week/month/quarter · o: rep")
-        self.update(table if report.reps else Text("no reps yet", style="dim"))
+                                  for key, other, _title in COLUMNS])
+        self.border_subtitle = (_("{unit} {label} vs {label2} · w: week/month/quarter · o: rep").format(
+            unit=report.unit, label=report.period.label(), label2=report.previous.label()))
+        self.update(table if report.reps else Text(_("no reps yet"), style="dim"))
