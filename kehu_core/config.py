@@ -23,8 +23,8 @@ class PluginSettings(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    enabled: list[str] | None = None  # None: every installed plugin
-    disabled: list[str] = Field(default_factory=list)
+    enabled: list[str] | None = Field(None, description="only these plugins run (none: every installed one)")
+    disabled: list[str] = Field(default_factory=list, description="every installed plugin but these runs")
 
     def settings_for(self, name: str) -> dict[str, Any]:
         value = (self.model_extra or {}).get(name)
@@ -253,17 +253,19 @@ class StoreConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    schema_version: int = SCHEMA_VERSION
-    name: str = "kehu store"
-    region: str = "CN"
-    currency: str = "CNY"
+    schema_version: int = Field(SCHEMA_VERSION, description="the record format; a newer one than this kehu "
+                                                            "understands is refused")
+    name: str = Field("kehu store", description="the shop's name (the TUI's title, {{ shop }} in templates)")
+    region: str = Field("CN", description="the country of phone numbers written without +country")
+    currency: str = Field("CNY", description="the currency of amounts")
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     import_columns: dict[str, str] = Field(
         default_factory=dict,
         description="extra sheet header → field mappings used by `kehu import`",
     )
-    segments: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    smtp: dict[str, Any] = Field(default_factory=dict)
+    segments: dict[str, dict[str, Any]] = Field(default_factory=dict,
+                                                description="saved groups of customers (docs/reports.md)")
+    smtp: dict[str, Any] = Field(default_factory=dict, description="the email server for kehu send")
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     credit: CreditSettings = Field(default_factory=CreditSettings)

@@ -187,6 +187,15 @@ def format_date(day: dt.date, format: str = "medium") -> str:
     return babel_format_date(day, format=format, locale=_babel_locale())
 
 
+def format_day(day: dt.date) -> str:
+    """A day in a sentence or a title: ISO (2026-11-20) in English, as kehu writes dates
+    everywhere, and as Chinese writes them in Chinese (2026年11月20日). Tables, JSON, CSV and
+    YAML keep ISO dates."""
+    if not is_chinese():
+        return day.isoformat()
+    return format_date(day, "long")
+
+
 def format_decimal(value: Decimal | float | int, places: int = 2) -> str:
     """A number with the locale's grouping and ``places`` decimals (``1,234.50``)."""
     from babel.numbers import format_decimal as babel_format_decimal

@@ -98,9 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
     args = parser.parse_args(argv)
+    from gen_config_docs import CONFIG_MD, render_config
     from gen_hook_docs import HOOKS_MD, render_hooks
 
-    pages = {CLI_MD: render_cli(), HOOKS_MD: render_hooks()}
+    pages = {CLI_MD: render_cli(), HOOKS_MD: render_hooks(), CONFIG_MD: render_config()}
     if args.check:
         stale = [p for p, text in pages.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
         for page in stale:

@@ -104,3 +104,17 @@ def test_cli_reference_is_what_the_generator_writes() -> None:
     expected = gen_docs.render_cli()
     actual = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
     assert actual == expected, "docs/reference/cli.md is out of date: run .venv/bin/python scripts/gen_docs.py"
+
+
+def test_kehu_yaml_reference_is_what_the_models_say() -> None:
+    """docs/reference/configuration.md is generated from StoreConfig and the built-in plugins'
+    settings: a key added to a model without regenerating the page fails here."""
+    import gen_config_docs
+
+    from kehu_core.config import StoreConfig
+
+    actual = (ROOT / "docs" / "reference" / "configuration.md").read_text(encoding="utf-8")
+    assert actual == gen_config_docs.render_config(), (
+        "docs/reference/configuration.md is out of date: run .venv/bin/python scripts/gen_docs.py")
+    for key in StoreConfig.model_fields:
+        assert f"| `{key}` |" in actual

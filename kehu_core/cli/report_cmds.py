@@ -16,7 +16,7 @@ from rich.bar import Bar
 from rich.table import Table
 
 from .. import reports as an
-from ..i18n import N_, _
+from ..i18n import N_, _, format_day
 from . import Context, emit_json, pass_ctx, review_cmds
 from .records import DATE
 from .render import console
@@ -36,7 +36,9 @@ def _bucket(name: str) -> str:
 
 
 def _money(value: Decimal | float) -> str:
-    return f"{float(value):,.2f}"
+    from ..i18n import format_decimal
+
+    return format_decimal(value)  # grouped for the user's locale
 
 
 def _trend(change: float | None) -> str:
@@ -118,7 +120,7 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = _table(_("Revenue by month up to {day}").format(day=report.today),
+    table = _table(_("Revenue by month up to {day}").format(day=format_day(report.today)),
                    [N_("Month"), N_("Revenue"), N_("Purchases"), ""])
     top = max((float(m.revenue) for m in report.months), default=0.0)
     for m in report.months:
@@ -240,7 +242,7 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = Table(title=_("RFM segments on {day}").format(day=report.today), header_style="bold")
+    table = Table(title=_("RFM segments on {day}").format(day=format_day(report.today)), header_style="bold")
     for title in (N_("Segment"), N_("Customers"), N_("Revenue"), N_("Share"), "", N_("CLV")):
         table.add_column(_(title), justify="left" if title in ("Segment", "") else "right")
     for name, seg in report.segments.items():
@@ -291,7 +293,7 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = Table(title=_("Lifecycle on {day} (vs {since})").format(day=report.today, since=report.since),
+    table = Table(title=_("Lifecycle on {day} (vs {since})").format(day=format_day(report.today), since=report.since),
                   header_style="bold")
     table.add_column(_("Stage"))
     table.add_column(_("Now"), justify="right")
@@ -337,7 +339,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         _("[bold]{n}[/] of {buyers} buyers churned (no purchase for {days}+ days on {day}); "
           "{dormant} more are dormant. {complained} of the churned complained ({open} still open). "
           "They brought {lost} in their last year.").format(
-            n=n, buyers=report.buyers, days=report.churn_days, day=report.today, dormant=report.dormant,
+            n=n, buyers=report.buyers, days=report.churn_days, day=format_day(report.today), dormant=report.dormant,
             complained=report.with_complaints, open=report.with_open_complaints,
             lost=_money(report.revenue_lost))
     )
@@ -393,7 +395,7 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
         emit_json(an.as_json(report))
         return
     buckets = Table(title=_("Receivables on {day}: {amount} unpaid").format(
-        day=report.today, amount=_money(report.total)), header_style="bold")
+        day=format_day(report.today), amount=_money(report.total)), header_style="bold")
     for title in (N_("Days past due"), N_("Purchases"), N_("Amount"), ""):
         buckets.add_column(_(title), justify="right" if title in ("Purchases", "Amount") else "left")
     top = max((float(b["amount"]) for b in report.buckets.values()), default=0.0)
@@ -447,7 +449,7 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
 
     states = " · ".join(f"{n} {_(STATE_NAMES.get(s, s))}" for s, n in report.by_state.items())
     console.print(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
-        day=report.today, total=report.total, states=states, overdue=report.overdue_now))
+        day=format_day(report.today), total=report.total, states=states, overdue=report.overdue_now))
     table = _table(_("Handling (answer within {hours} h, resolve within {days} days)").format(
                        hours=report.respond_within_hours, days=report.resolve_within_days),
                    [N_("Step"), N_("Complaints"), N_("In time"), N_("Share"), N_("Mean"), N_("Median"),

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from kehu_core import reports as analytics
-from kehu_core.i18n import N_, _
+from kehu_core.i18n import N_, _, format_day
 
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
@@ -74,7 +74,7 @@ class DashboardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = _("dashboard as of {isoformat}").format(isoformat=self.today.isoformat())
+        self.sub_title = _("dashboard as of {isoformat}").format(isoformat=format_day(self.today))
         self.query_one("#pyramid").border_title = _("Tier pyramid")
         self.query_one("#revenue").border_title = _("Revenue by month")
         self.query_one("#products").border_title = _("Hot and slow sellers ({period})").format(
@@ -93,7 +93,7 @@ class DashboardScreen(Screen):
             for card in cards:
                 card.loading = True
         else:
-            self.sub_title = _("dashboard as of {isoformat} · updating…").format(isoformat=self.today.isoformat())
+            self.sub_title = _("dashboard as of {isoformat} · updating…").format(isoformat=format_day(self.today))
         # after the screen is drawn: the work competes with the drawing for the interpreter
         self.call_after_refresh(self._compute)
 
@@ -119,7 +119,7 @@ class DashboardScreen(Screen):
             show(result)
             card.loading = False
         self._shown = True
-        self.sub_title = _("dashboard as of {isoformat}").format(isoformat=self.today.isoformat())
+        self.sub_title = _("dashboard as of {isoformat}").format(isoformat=format_day(self.today))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(store, *args)`` on the app's reports thread (inline without one)."""

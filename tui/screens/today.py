@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from kehu_core.errors import KehuError
-from kehu_core.i18n import N_, _
+from kehu_core.i18n import N_, _, format_day
 
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.complaints import ComplaintTable, open_complaints
@@ -76,7 +76,7 @@ class TodayScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = _("today {isoformat}").format(isoformat=self.today.isoformat())
+        self.sub_title = _("today {isoformat}").format(isoformat=format_day(self.today))
         self.query_one(ComplaintTable).border_title = _("Open complaints · a ack · v resolve")
         self.query_one(ReminderTable).focus()  # before it is loading: then it takes no focus
         self.load()
