@@ -1,6 +1,7 @@
 """Save SVG screenshots of the app on the demo store (the README's pictures).
 
     python -m kehu_tui.screenshot docs/            # docs/tui.svg, docs/tui-dashboard.svg
+    python -m kehu_tui.screenshot docs/zh --lang zh_CN   # the same screens in Chinese
 
 The app runs headless on a temporary copy of the bundled demo store, on the demo's "today",
 and saves what it shows with ``App.save_screenshot`` (the same as pressing F2).
@@ -39,8 +40,14 @@ async def _shoot(store_path: Path, out: Path, keys: tuple[str, ...]) -> None:
 
 
 def main(argv: list[str]) -> None:
+    from kehu_core import i18n
     from kehu_core.discovery import bundled_demo
 
+    argv = list(argv)
+    if "--lang" in argv:  # the app in that language (default: as kehu chooses it)
+        at = argv.index("--lang")
+        i18n.set_language(argv[at + 1])
+        del argv[at:at + 2]
     folder = Path(argv[0] if argv else "docs")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,12 +32,15 @@ def help_id(text: str | None) -> str | None:
 
 
 def first_sentence(text: str) -> str:
-    """The first sentence of a translated help (for the list of commands)."""
+    """The first sentence of a translated help (for the list of commands): up to the first
+    。 or ；, and when that is still long, up to a ： (click cuts at spaces; Chinese has none)."""
     paragraph = " ".join(text.split("\n\n")[0].split())
-    for mark in ("。", "；"):
-        if mark in paragraph:
-            return paragraph.split(mark)[0]
-    return paragraph
+    cuts = [i for i in (paragraph.find("。"), paragraph.find("；")) if i > 0]
+    sentence = paragraph[:min(cuts)] if cuts else paragraph
+    colon = sentence.find("：")
+    if len(sentence) > 40 and colon >= 6:
+        sentence = sentence[:colon]
+    return sentence
 
 
 def _english(obj: object, fields: tuple[str, ...]) -> dict[str, str | None]:
