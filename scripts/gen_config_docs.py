@@ -86,7 +86,7 @@ def _cell(text: str) -> str:
 
 
 def _table(model: type[BaseModel], prefix: str, out: list[str], seen: set[type[BaseModel]]) -> None:
-    doc = inspect.getdoc(model) or ""
+    doc = inspect.cleandoc(model.__dict__.get("__doc__") or "")  # its own, not BaseModel's
     out += [f"## `{prefix}`" if prefix else "## The top level", ""]
     if doc:
         out += [_cell(doc.split("\n\n")[0]), ""]
