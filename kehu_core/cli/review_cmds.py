@@ -176,8 +176,9 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     if as_json:
         emit_json(an.as_json(report))
         return
-    console.print(_("[bold]Referrals on {day}[/]: {referred} customers referred, {converted} bought ({conversion}%), "
-                    "revenue {revenue} ({share}% of the shop's); {points} points given; {owed} thanks still owed").format(
+    console.print(_("[bold]Referrals on {day}[/]: {referred} customers referred, {converted} bought "
+                    "({conversion}%), revenue {revenue} ({share}% of the shop's); {points} points given; "
+                    "{owed} thanks still owed").format(
         day=format_day(report.today), referred=report.referred, converted=report.converted,
         conversion=f"{report.conversion:g}", revenue=_money(report.revenue), share=f"{report.revenue_share:g}",
         points=report.bonus_points, owed=report.thanks_owed))
