@@ -88,7 +88,7 @@ async def test_the_dashboard_on_screen_shows_the_clis_numbers(demo_copy: Path) -
         lines = text_of(pyramid).splitlines()
         for d in tiers["distribution"]:
             line = next(line for line in lines if f" {d['tier']} " in f" {line} ")
-            assert f"{d['customers']} 人" in line, line
+            assert f"{d['customers']} people" in line, line
             assert money(Decimal(d["revenue"])) in line, line
             assert f"{100 * d['revenue_share']:.1f}%" in line, line
         assert tiers["window"]["end"] in str(pyramid.border_subtitle)
