@@ -134,7 +134,7 @@ KEPT = {
     "auto", "sheet", "greeting", "birthday", "festival", "winback", "outbox", "tiering", "expire",
     "purchase", "zh", "cn", "en", "lapse", "days", "also", "known", "rate", "per",
     "minute", "outreach", "as", "of", "age", "age-keygen", "credit", "default", "paid", "conflicts", "purchases",
-    "segments", "today", "language", "customers", "google-csv", "points", "reindex",
+    "segments", "today", "language", "customers", "google-csv", "points", "reindex", "name", "owner", "revenue",
 }
 
 
