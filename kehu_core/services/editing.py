@@ -55,7 +55,8 @@ class EditSession:
         text = path.read_text(encoding="utf-8")
         version = store.file_version(customer_id)
         text, opened, owner = _open_confidential(store, customer_id, text)
-        # The copy sits in a folder named after the id: validation checks the folder name.
+        # The copy sits in a folder named after the id (what the editor shows); it is validated
+        # as if it were at the record's place in the store (problems()).
         folder = Path(tempfile.mkdtemp(prefix="kehu-edit-")) / customer_id
         folder.mkdir()
         copy = folder / path.name
@@ -75,9 +76,10 @@ class EditSession:
 
     def problems(self) -> list[str]:
         """What is wrong with the edited copy, as ``path:line: message`` of the real file."""
-        real = self.store.rel(self.store.customer_file(self.customer_id))
+        place = self.store.customer_file(self.customer_id)
+        real = self.store.rel(place)
         try:
-            self.store.read_customer_file(self.copy)
+            self.store.read_customer_file(self.copy, place=place)
         except RecordError as exc:
             return [f"{real}:{p.line}: {p.message}" for p in exc.problems]
         return []

@@ -85,15 +85,17 @@ class RecordsMixin:
             raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
         return self.read_customer_file(path)
 
-    def read_customer_file(self, path: Path) -> Customer:
-        """Load and validate one profile; errors carry the file and line of the bad field."""
+    def read_customer_file(self, path: Path, place: Path | None = None) -> Customer:
+        """Load and validate one profile; errors carry the file and line of the bad field.
+        ``place``: the profile's path in the store when ``path`` is a copy of it elsewhere
+        (the ``$EDITOR`` copy): the folder rules are checked against the place, not the copy."""
         try:
             data = load_scan(path)
         except YamlFileError as exc:
             raise RecordError([exc.problem]) from None
-        return self.validate_customer_data(path, data)
+        return self.validate_customer_data(path, data, place)
 
-    def validate_customer_data(self, path: Path, data: Any) -> Customer:
+    def validate_customer_data(self, path: Path, data: Any, place: Path | None = None) -> Customer:
         if not isinstance(data, dict):
             raise RecordError([Problem(path, 1, "expected a mapping of customer fields (id: ..., name: ...)")])
         data, sealed = split_sealed(data)  # encrypted fields: kept aside, never validated or indexed
@@ -101,11 +103,12 @@ class RecordsMixin:
             customer = self.customer_model.model_validate(data, context=self._context())
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, path, lines_doc(path))) from None
-        if path.parent.name != customer.id:
+        folder = (place or path).parent
+        if folder.name != customer.id:
             line = line_of(lines_doc(path), ["id"])
-            message = f"id {customer.id!r} does not match its folder {path.parent.name!r}"
+            message = f"id {customer.id!r} does not match its folder {folder.name!r}"
             raise RecordError([Problem(path, line, message)])
-        if path.parent.parent.name != shard(customer.id):  # `kehu customer show` would not find it
+        if folder.parent.name != shard(customer.id):  # `kehu customer show` would not find it
             message = (f"customer {customer.id!r} is in the wrong folder: its place is "
                        f"{CUSTOMERS_DIR}/{shard(customer.id)}/{customer.id}/ (move the folder there)")
             raise RecordError([Problem(path, 1, message)])
