@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
+from .i18n import _
 
 if TYPE_CHECKING:
     from .config import AttitudeSettings
@@ -162,4 +163,4 @@ def attitude_filter(value: str) -> str:
         if text in (name, label, label.removesuffix("客户")):
             return name
     known = ", ".join(f"{n} ({label})" for n, label in LABELS.items())
-    raise KehuError(f"attitude {value!r}: expected one of {known}")
+    raise KehuError(_("attitude {value}: expected one of {known}").format(value=repr(value), known=known))

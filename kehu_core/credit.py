@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
+from .i18n import _
 from .models import CENT, Customer, Purchase
 
 if TYPE_CHECKING:
@@ -96,12 +97,13 @@ class OverLimitError(KehuError):
     def __init__(self, customer: Customer, check: SaleCheck):
         self.check = check
         assert check.limit is not None
-        super().__init__(
-            f"{customer.name} ({customer.id}): this sale on credit ¥{check.sale:,.2f} would take what is "
-            f"owed to ¥{check.after:,.2f}, over the credit limit ¥{check.limit:,.2f} "
-            f"(limit ¥{check.limit:,.2f}, outstanding ¥{check.outstanding:,.2f}, this sale "
-            f"¥{check.sale:,.2f}, over by ¥{check.after - check.limit:,.2f}); nothing was written. "
-            "Take it paid, collect first, or give --over-limit REASON")
+        super().__init__(_(
+            "{name} ({id}): this sale on credit ¥{sale} would take what is owed to ¥{after}, over the "
+            "credit limit ¥{limit} (limit ¥{limit}, outstanding ¥{outstanding}, this sale ¥{sale}, over by "
+            "¥{over}); nothing was written. Take it paid, collect first, or give --over-limit REASON").format(
+                name=customer.name, id=customer.id, sale=f"{check.sale:,.2f}", after=f"{check.after:,.2f}",
+                limit=f"{check.limit:,.2f}", outstanding=f"{check.outstanding:,.2f}",
+                over=f"{check.after - check.limit:,.2f}"))
 
 
 def check_sale(store: Store, customer: Customer, amount: Decimal, *, over_limit: str | None = None,

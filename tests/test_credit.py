@@ -66,6 +66,11 @@ def test_a_credit_sale_over_the_limit_is_refused_with_the_figures_and_nothing_wr
         assert figure in refused.err
     assert "nothing was written" in refused.err
     assert _tree(store_path) == ""  # not one file changed
+    chinese = kehu("--lang", "zh_CN", "purchase", "add", cid, "--amount", "2500", "--credit", store=store_path)
+    assert chinese.code == 1
+    for figure in ("额度 ¥5,000.00", "未收欠款 ¥3,000.00", "本次 ¥2,500.00", "未写入任何内容"):
+        assert figure in chinese.err
+    assert _tree(store_path) == ""
     assert len(_status(store_path, cid)["purchases"]) == 1
 
     # within the limit: goes through, due after the level's 60 days' terms
