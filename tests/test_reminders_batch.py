@@ -228,11 +228,14 @@ def test_a_list_keeps_next_reminders_until_a_record_or_a_setting_changes(small_s
     assert first == computed_next(small_store) and first[cid]["rule"] == "touch"
     assert len(kept_rows(small_store)) == 31
 
-    # the next list reads what was kept: a row changed by hand shows (and proves it)
-    table = kept_table(Store.open(small_store))
-    kept_stamp = table.stamp()
-    assert kept_stamp is not None
-    table.put(kept_stamp, {cid: ("2000-01-01", json.dumps({"next_reminder": {"due": "2000-01-01"}}))})
+    # the next list reads what the index keeps: a value changed by hand shows (and proves it)
+    from kehu_core.services.derived_values import _stamp
+
+    store = open_store(small_store)
+    kept_stamp, per_customer = _stamp(store, "reminders")
+    assert per_customer  # the reminders plugin's values are kept per customer
+    version = store.index.versions([cid])[cid]
+    store.index.put_derived("reminders", {cid: (f"{kept_stamp}:{version}", {"next_reminder": {"due": "2000-01-01"}})})
     assert listed_next(small_store)[cid] == {"due": "2000-01-01"}
 
     # a purchase changes the records: everything is worked out again, the greeting is next
