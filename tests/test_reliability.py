@@ -56,7 +56,8 @@ def plan(seed: int, count: int) -> list[dict[str, Any]]:
             ops.append({"op": "purchase", "id": cid, "iid": f"2026-11-{rng.randint(1, 20):02d}-k{k:05d}",
                         "item": rng.choice(ITEMS), "price": rng.randint(10, 3000)})
         else:
-            ops.append({"op": "ledger", "id": cid, "entry": {"n": k, "delta": rng.randint(1, 99)}})
+            entry = {"date": "2026-11-20", "n": k, "delta": rng.randint(1, 99)}
+            ops.append({"op": "ledger", "id": cid, "entry": entry})
     return ops
 
 
