@@ -60,3 +60,33 @@ class IndexConnection:
 
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+
+
+def profile_filters(tag: str | None, owner: str | None, level: str | None, alias: str = ""
+                    ) -> tuple[list[str], list[str]]:
+    """The WHERE parts and parameters of a list's profile filters (tag, owner, level) on the
+    customers table (``alias``: its name in the query, e.g. ``c.``): one home for both the
+    index's lists and the lists by plugin values."""
+    where, params = [], []
+    if tag:
+        where.append(f"{alias}id IN (SELECT customer_id FROM tags WHERE tag=?)")
+        params.append(tag)
+    if owner:
+        where.append(f"{alias}owner=?")
+        params.append(owner)
+    if level:
+        where.append(f"{alias}level=?")
+        params.append(level)
+    return where, params
+
+
+def purchase_filters(since: str | None, until: str | None, alias: str = "") -> tuple[list[str], list[str]]:
+    """The WHERE parts and parameters of "purchases dated in [since, until)"."""
+    where, params = [f"{alias}kind='purchase'"], []
+    if since:
+        where.append(f"{alias}date >= ?")
+        params.append(since)
+    if until:
+        where.append(f"{alias}date < ?")
+        params.append(until)
+    return where, params

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .connection import IndexConnection
+from .connection import IndexConnection, profile_filters
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path
 _LOOKUP = 500  # customer ids per query (SQLite limits the number of parameters)
@@ -115,16 +115,7 @@ class Derived(IndexConnection):
         """Ids of the customers matching the filters, in order: profile columns, or the stored
         plugin values (``value_in``: key → accepted values; ``order``: a profile order or a
         value key, e.g. ``points``). Values are read as stored: the caller makes them fresh."""
-        where, params = [], []
-        if tag:
-            where.append("c.id IN (SELECT customer_id FROM tags WHERE tag=?)")
-            params.append(tag)
-        if owner:
-            where.append("c.owner=?")
-            params.append(owner)
-        if level:
-            where.append("c.level=?")
-            params.append(level)
+        where, params = profile_filters(tag, owner, level, "c.")
 
         def value(key: str) -> str:
             params.append(_path(key))

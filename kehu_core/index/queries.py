@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import Problem
 from ..models import TRUSTED, Customer
 from ..textsearch import sort_key
-from .connection import IndexConnection
+from .connection import IndexConnection, profile_filters, purchase_filters
 from .reader import search_clause
 from .rows import VOIDED, Row
 
@@ -45,16 +45,7 @@ class Queries(IndexConnection):
         self, *, tag: str | None = None, owner: str | None = None, level: str | None = None,
         order: str = "name", limit: int | None = None, offset: int = 0,
     ) -> list[Row]:
-        where, params = [], []
-        if tag:
-            where.append("id IN (SELECT customer_id FROM tags WHERE tag=?)")
-            params.append(tag)
-        if owner:
-            where.append("owner=?")
-            params.append(owner)
-        if level:
-            where.append("level=?")
-            params.append(level)
+        where, params = profile_filters(tag, owner, level)
         orders = {
             "name": "sort_name, name, id", "id": "id", "revenue": "revenue DESC, id",
             "last_contact": "last_contact DESC, id", "owner": "{owners}, sort_name, name, id",
@@ -110,37 +101,18 @@ class Queries(IndexConnection):
     def purchases(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
         """Every purchase (optionally dated in [since, until)) as plain dicts, for reports: one at
         a time, in date order (a year of a big shop is 600 000 purchases: never all in memory)."""
-        where, params = ["kind='purchase'"], []
-        if since:
-            where.append("date >= ?")
-            params.append(since)
-        if until:
-            where.append("date < ?")
-            params.append(until)
-        return self._interaction_records(where, params)
+        return self._interaction_records(*purchase_filters(since, until))
 
     def purchases_of(self, customer_id: str, since: str | None = None, until: str | None = None
                      ) -> list[dict[str, Any]]:
         """One customer's purchases (optionally dated in [since, until)), as :meth:`purchases`."""
-        where, params = ["kind='purchase'", "customer_id=?"], [customer_id]
-        if since:
-            where.append("date >= ?")
-            params.append(since)
-        if until:
-            where.append("date < ?")
-            params.append(until)
-        return list(self._interaction_records(where, params))
+        where, params = purchase_filters(since, until)
+        return list(self._interaction_records([*where, "customer_id=?"], [*params, customer_id]))
 
     def item_kinds(self, since: str | None = None, until: str | None = None) -> list[tuple[str | None, str | None]]:
         """Every distinct (name, category) of the line items of purchases dated in [since,
         until): what the shop sells, without reading every purchase into Python."""
-        where, params = ["i.kind='purchase'"], []
-        if since:
-            where.append("i.date >= ?")
-            params.append(since)
-        if until:
-            where.append("i.date < ?")
-            params.append(until)
+        where, params = purchase_filters(since, until, "i.")
         sql = ("SELECT DISTINCT json_extract(j.value, '$.name'), json_extract(j.value, '$.category')"
                " FROM interactions i, json_each(i.data, '$.items') j WHERE " + " AND ".join(where))
         return [(n, c) for n, c in self.db.execute(sql, params)]
