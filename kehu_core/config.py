@@ -248,6 +248,26 @@ class AttitudeSettings(BaseModel):
         default_factory=dict, description="category → words of product names in it (绿茶: [龙井, 碧螺春])")
 
 
+class ImportLimits(BaseModel):
+    """``import_limits:`` in kehu.yaml: what one file given to ``kehu import`` may cost, so a
+    hostile or broken file (a vCard with a 20 MB photo, an xlsx zip bomb) is refused with a
+    message instead of taking gigabytes of memory (docs/import-export.md#limits; checked in
+    :mod:`kehu_core.services.importing.limits`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_mb: int = Field(100, ge=1, le=100_000, description="an import file larger than this is refused")
+    vcard_property_mb: int = Field(
+        2, ge=1, le=1_000,
+        description="a vCard text property (NOTE, ADR ...) larger than this refuses its card; "
+                    "photos, logos, sounds and keys are skipped unread whatever their size")
+    xlsx_unpacked_mb: int = Field(
+        100, ge=1, le=100_000, description="what the parts of an .xlsx may unpack to, in all")
+    xlsx_ratio: int = Field(
+        200, ge=10, le=100_000,
+        description="how many times its packed size a part of an .xlsx may unpack to (a zip bomb: ~1000)")
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -263,6 +283,7 @@ class StoreConfig(BaseModel):
         default_factory=dict,
         description="extra sheet header → field mappings used by `kehu import`",
     )
+    import_limits: ImportLimits = Field(default_factory=ImportLimits)
     segments: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                 description="saved groups of customers (docs/reports.md)")
     smtp: dict[str, Any] = Field(default_factory=dict, description="the email server for kehu send")

@@ -18,6 +18,7 @@ from ...errors import KehuError
 from ...plugins import ImportedContact, Importer
 from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
+from .limits import Refused, check_file_size
 from .matching import ImportSummary, Merger
 from .sheet import SheetImporter
 from .vcard import VCardImporter
@@ -77,6 +78,12 @@ def import_files(
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
     contacts = []
     for path, importer in chosen:
+        try:  # a file over import_limits: file_mb is not read at all
+            check_file_size(path, store.config.import_limits)
+        except Refused as exc:
+            summary.rows += 1
+            summary.problems.append(str(RowProblem(f"{path}:1", str(exc))))
+            continue
         for item in importer.read(path, store):
             summary.rows += 1
             if isinstance(item, RowProblem):

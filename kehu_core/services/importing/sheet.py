@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...plugins import ImportedContact
 from .base import RowProblem, decode_bytes, is_binary
+from .limits import Refused, check_xlsx
 from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
@@ -99,6 +100,12 @@ class SheetImporter:
                              f"purchase.{{{','.join(PURCHASE_TARGETS)}}}")
             return
         is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+        if is_xlsx:
+            try:  # before calamine or openpyxl unpack anything: a zip bomb is refused here
+                check_xlsx(path, store.config.import_limits)
+            except Refused as exc:
+                yield RowProblem(f"{path}:1", str(exc))
+                return
         tables = _xlsx_tables(path) if is_xlsx else [(str(path), _csv_rows(path))]
         for label, rows in tables:
             yield from _read_table(label, rows, mapping)

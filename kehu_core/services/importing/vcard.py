@@ -20,6 +20,7 @@ import vobject
 from ...ids import check_id
 from ...plugins import ImportedContact
 from .base import EncodingProblem, RowProblem, decode_bytes
+from .vcard_stream import screen_vcard
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -45,8 +46,11 @@ class VCardImporter:
         return b"BEGIN:VCARD" in head[:4096].upper()
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
+        # Read line by line, photos skipped unread and oversized properties dropped: vobject
+        # never sees them (a 20 MB photo took it 3 GB)
+        screened = screen_vcard(path, store.config.import_limits.vcard_property_mb << 20)
         try:
-            text = decode_bytes(path.read_bytes())
+            text = decode_bytes(screened.data)
         except EncodingProblem as exc:
             yield RowProblem(f"{path}:{exc.line}", str(exc))
             return
@@ -54,6 +58,10 @@ class VCardImporter:
         for line, chunk in split_cards(text):
             cards += 1
             source = f"{path}:{line}"
+            too_big = [n for n in range(line, line + chunk.count("\n")) if n in screened.too_big]
+            if too_big:
+                yield RowProblem(f"{path}:{too_big[0]}", screened.too_big[too_big[0]])
+                continue
             try:
                 card = vobject.readOne(join_soft_breaks(chunk), ignoreUnreadable=False)
             except Exception as exc:  # vobject raises many kinds for broken input

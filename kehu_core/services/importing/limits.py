@@ -1,0 +1,120 @@
+"""What one file given to ``kehu import`` may cost (``import_limits:`` in kehu.yaml).
+
+A file is refused, with a message naming the limit and the setting that raises it, before a
+reader spends memory on it: any file over ``file_mb``; an .xlsx whose parts unpack to more
+than ``xlsx_unpacked_mb`` in all, or a part that unpacks to more than ``xlsx_ratio`` times its
+packed size (a zip bomb: 1 MB that unpacks to 1 GB, which openpyxl and calamine would hold in
+memory). A vCard is read line by line with its photos skipped (:mod:`.vcard_stream`).
+
+The sizes a zip's directory gives are the writer's word, so each part is also unpacked here,
+in small pieces and counted, stopping at the limit: a part that claims to be small and is not
+is found before a reader trusts the claim.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+from ...config import ImportLimits
+
+MB = 1 << 20
+_PIECE = 64 * 1024
+# A small part may unpack to many times its size without harm (an empty sheet, a style list):
+# the ratio is only asked of parts that unpack to more than this.
+_RATIO_FLOOR = MB
+
+
+class Refused(ValueError):
+    """A file over one of the limits (the message says which, and the setting that raises it),
+    or a workbook packed in a way no reader should be trusted with."""
+
+
+def _setting(name: str) -> str:
+    return f"import_limits: {name} in kehu.yaml"
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.1f} MB"
+
+
+def check_file_size(path: Path, limits: ImportLimits) -> None:
+    size = path.stat().st_size
+    if size > limits.file_mb * MB:
+        raise Refused(f"the file is {_mb(size)}; kehu imports files of at most "
+                            f"{limits.file_mb} MB ({_setting('file_mb')})")
+
+
+def check_xlsx(path: Path, limits: ImportLimits) -> None:
+    """Refuse a workbook that would unpack to more than the limits allow (a zip bomb).
+    A file that is no zip at all is left to the readers, whose messages say what it is."""
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return
+    with book, path.open("rb") as raw:
+        budget = limits.xlsx_unpacked_mb * MB
+        total = 0
+        for info in book.infolist():
+            if info.is_dir():
+                continue
+            claimed = info.file_size
+            _check_ratio(info.filename, claimed, info.compress_size, limits)
+            if total + claimed > budget:
+                raise Refused(_too_big(limits))
+            actual = _unpacked_size(raw, info, budget - total)
+            if actual is None:
+                raise Refused(_too_big(limits))
+            _check_ratio(info.filename, actual, info.compress_size, limits)
+            total += actual
+
+
+def _too_big(limits: ImportLimits) -> str:
+    return (f"the workbook unpacks to more than {limits.xlsx_unpacked_mb} MB "
+            f"({_setting('xlsx_unpacked_mb')}); a zip bomb, or a sheet too big to import at once "
+            f"(split it, or raise the limit)")
+
+
+def _check_ratio(name: str, unpacked: int, packed: int, limits: ImportLimits) -> None:
+    if unpacked > _RATIO_FLOOR and unpacked > limits.xlsx_ratio * max(packed, 1):
+        raise Refused(
+            f"{name} unpacks to {_mb(unpacked)} from {packed / 1024:.0f} KB, over "
+            f"{limits.xlsx_ratio} times its size ({_setting('xlsx_ratio')}): a zip bomb, not a workbook")
+
+
+def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
+    """What ``info`` really unpacks to, or None past ``budget``. The packed bytes are read
+    from the member's local header on (bounded by its packed size, as every reader does)."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        # Excel writes deflate only; other methods and encryption are no workbook's
+        raise Refused(f"{info.filename}: packed in a way no workbook is (method "
+                            f"{info.compress_type}{', encrypted' if info.flag_bits & 0x1 else ''})")
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise Refused(f"{info.filename}: broken zip entry")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    raw.seek(info.header_offset + 30 + name_len + extra_len)
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    left, size = info.compress_size, 0
+    while left > 0 and not inflate.eof:
+        chunk = raw.read(min(_PIECE, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+        data = chunk
+        while data:
+            try:
+                out = inflate.decompress(data, _PIECE)
+            except zlib.error as exc:
+                raise Refused(f"{info.filename}: broken packed data ({exc})") from None
+            size += len(out)
+            if size > budget:
+                return None
+            data = inflate.unconsumed_tail
+    size += len(inflate.flush())  # what the last piece left (at most one match)
+    return size if size <= budget else None

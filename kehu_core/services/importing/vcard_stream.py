@@ -1,0 +1,141 @@
+"""A vCard file read line by line, with what kehu never imports left unread.
+
+vobject parses a whole property at once, and a 20 MB ``PHOTO`` took it 3 GB of memory. So
+before anything is decoded or parsed, the file is read in pieces of at most 64 KB and each
+property (a line and its folded or quoted-printable continuations) is screened:
+
+* ``PHOTO``, ``LOGO``, ``SOUND`` and ``KEY`` (kehu stores no pictures) keep their name and
+  parameters with an empty value, so the summary can still say "not imported: PHOTO"; their
+  data is skipped as it is read, whatever its size;
+* a text property (``NOTE``, ``ADR`` …) over ``import_limits: vcard_property_mb`` is dropped
+  and its card refused, naming the line (no record can hold it: records are at most 2 MiB).
+
+Every line that is dropped leaves an empty line behind (empty lines are no part of a card), so
+line numbers in messages are those of the file. What is kept is the card text, small whatever
+the photos weigh.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+_PIECE = 64 * 1024
+_BINARY = {b"PHOTO", b"LOGO", b"SOUND", b"KEY"}
+_NAME = re.compile(rb"\s*(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)")
+# vCard 2.1 writers put base64 on unindented lines until a blank one: such a line is still data
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/=\s]*\Z")
+
+
+@dataclass
+class Screened:
+    """The file's card text (UTF-8, or the file's own 8-bit encoding) and the lines of the
+    properties that were too big, each with its message."""
+
+    data: bytes
+    too_big: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Property:
+    line: int
+    name: bytes
+    header: bytes  # up to the value's ':' (name and parameters)
+    binary: bool
+    quoted: bool  # QUOTED-PRINTABLE: a line ending in '=' goes on on the next line
+    kept: list[bytes] = field(default_factory=list)
+    size: int = 0
+    lines: int = 0
+    over: bool = False
+    soft_break: bool = False
+
+
+def screen_vcard(path: Path, max_property: int) -> Screened:
+    with path.open("rb") as handle:
+        start = handle.read(2)
+        handle.seek(0)
+        if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return _screen(_utf16_pieces(handle), max_property)
+        return _screen(_pieces(handle), max_property)
+
+
+def _pieces(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.readline(_PIECE):
+        yield chunk
+
+
+def _utf16_pieces(handle: BinaryIO) -> Iterator[bytes]:
+    """A UTF-16 file (Windows' contacts) as UTF-8 pieces: decoded as it is read."""
+    import io
+
+    text = io.TextIOWrapper(handle, encoding="utf-16")  # CRLF and CR read as LF
+    while chunk := text.readline(_PIECE):
+        yield chunk.encode("utf-8")
+
+
+def _screen(pieces: Iterator[bytes], max_property: int) -> Screened:
+    out = bytearray()
+    result = Screened(b"")
+    current: _Property | None = None
+    number, at_start = 1, True
+    for piece in pieces:
+        if at_start and not _continues(current, piece):
+            if current is not None:
+                _flush(current, out, result, max_property)
+            current = _start(number, piece)
+        assert current is not None
+        _add(current, piece, at_start, max_property)
+        at_start = piece.endswith(b"\n")
+        if at_start:
+            number += 1
+            current.soft_break = current.quoted and piece.rstrip(b"\r\n").endswith(b"=")
+    if current is not None:
+        _flush(current, out, result, max_property)
+    result.data = bytes(out)
+    return result
+
+
+def _continues(prop: _Property | None, piece: bytes) -> bool:
+    if prop is None or not prop.name:
+        return False
+    if piece[:1] in (b" ", b"\t") or prop.soft_break:
+        return True
+    return prop.binary and b":" not in piece and bool(piece.strip()) and bool(_BASE64_LINE.match(piece))
+
+
+def _start(number: int, piece: bytes) -> _Property:
+    match = _NAME.match(piece)
+    name = match.group(1).upper() if match else b""
+    header = piece.split(b":", 1)[0][:1024] if b":" in piece else piece[:1024].rstrip(b"\r\n")
+    return _Property(number, name, header, name in _BINARY, b"QUOTED-PRINTABLE" in header.upper())
+
+
+def _add(prop: _Property, piece: bytes, new_line: bool, max_property: int) -> None:
+    prop.lines += new_line
+    if prop.binary:
+        return
+    prop.size += len(piece)
+    if prop.over:
+        return
+    if prop.size > max_property:
+        prop.over, prop.kept = True, []
+    else:
+        prop.kept.append(piece)
+
+
+def _flush(prop: _Property, out: bytearray, result: Screened, max_property: int) -> None:
+    if prop.binary:  # the name and parameters, no data: "not imported: PHOTO" still says it
+        out += prop.header + b":\r\n" + b"\r\n" * (prop.lines - 1)
+    elif prop.over:
+        name = prop.name.decode("ascii") or "a line"
+        result.too_big[prop.line] = (
+            f"{name} is {prop.size / (1 << 20):.1f} MB; a vCard property may be at most "
+            f"{max_property >> 20} MB (import_limits: vcard_property_mb in kehu.yaml), "
+            f"and no record can hold it")
+        out += b"\r\n" * prop.lines
+    else:
+        out += b"".join(prop.kept)

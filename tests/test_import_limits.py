@@ -1,0 +1,274 @@
+"""What one file given to `kehu import` may cost (issue 16, kind 8): a vCard with a 20 MB photo
+took 3.2 GB of memory, a 1 MB xlsx zip bomb 3.8 GB (and minutes). Each case runs the real
+`kehu import` in its own process and measures that process's peak memory (its own rusage from
+wait4, so no other test's child counts); the limits are kehu.yaml settings, validated."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import random
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+
+# kehu import of a one-card file peaks at ~50 MB on the project's machines; before the limits a
+# 20 MB photo took 3 200 MB and a 1 MB zip bomb 3 800 MB.
+MEMORY_BOUND_MB = 200
+DEADLINE = 120.0  # seconds; before the limits the zip bomb took over three minutes
+NAME = "赵敏"
+
+
+# The peak memory a process reports (ru_maxrss) includes what it had before exec: a child
+# forked from pytest would report pytest's size. So a small launcher starts kehu and reports
+# kehu's own peak from wait4.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def measured_kehu(store: Path, *args: str) -> tuple[int, str, str, int]:
+    """``kehu --store STORE ARGS`` in its own process: exit code, stdout, stderr and the
+    process's peak resident memory in MB."""
+    argv = [sys.executable, "-m", "kehu_core", "--store", str(store), *args]
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "maxrss"
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report), *argv],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:  # a runaway import is killed, not waited for
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"kehu {' '.join(args)} still ran after {DEADLINE:.0f} s")
+        peak_kib = int(report.read_text())  # KiB on Linux
+    return proc.returncode, out.decode(), err.decode(), peak_kib // 1024
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    return path
+
+
+def _names(store: Path) -> list[str]:
+    result = kehu("customer", "list", "--json", store=store)
+    assert result.code == 0, result.err
+    import json
+
+    return [c["name"] for c in json.loads(result.out)]
+
+
+def _photo(size: int) -> str:
+    return base64.b64encode(random.Random(16).randbytes(size)).decode()
+
+
+def _vcard_30_folded_photo(size: int) -> bytes:
+    photo = _photo(size)
+    folded = "\r\n ".join(photo[i:i + 74] for i in range(0, len(photo), 74))
+    return "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:{NAME}", "TEL:13912345678",
+                        "PHOTO;ENCODING=b;TYPE=JPEG:" + folded, "END:VCARD", ""]).encode()
+
+
+def _vcard_21_one_line_photo(size: int) -> bytes:
+    # Android's 2.1 export: the base64 on one line, a blank line after it
+    return "\r\n".join(["BEGIN:VCARD", "VERSION:2.1", f"N:{NAME};;;", "TEL;CELL:13912345678",
+                        "PHOTO;ENCODING=BASE64;JPEG:" + _photo(size), "", "END:VCARD", ""]).encode()
+
+
+@pytest.mark.parametrize("make", [_vcard_30_folded_photo, _vcard_21_one_line_photo])
+def test_a_vcard_with_a_20_mb_photo_imports_in_bounded_memory(store: Path, tmp_path: Path,
+                                                             make) -> None:
+    source = tmp_path / "photo.vcf"
+    source.write_bytes(make(15 << 20) + _second_card())  # 15 MB of picture: 20 MB as base64
+    assert source.stat().st_size > 20 << 20
+
+    code, out, err, peak = measured_kehu(store, "import", str(source))
+
+    assert code == 0, err
+    assert sorted(_names(store)) == sorted([NAME, "李雷"])  # the card after the photo too
+    assert "PHOTO" in out  # the summary says the picture was not imported
+    assert peak < MEMORY_BOUND_MB, f"kehu import took {peak} MB"
+
+
+def _second_card() -> bytes:
+    return b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\xe6\x9d\x8e\xe9\x9b\xb7\r\nTEL:13800138000\r\nEND:VCARD\r\n"
+
+
+def test_a_text_property_over_the_limit_refuses_its_card_and_names_the_line(store: Path,
+                                                                          tmp_path: Path) -> None:
+    source = tmp_path / "note.vcf"
+    note = "很" * (1 << 20)  # 3 MB of UTF-8
+    source.write_bytes("\r\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:{NAME}", "TEL:13912345678",
+                                    "NOTE:" + note, "END:VCARD", ""]).encode() + _second_card())
+
+    code, _, err, peak = measured_kehu(store, "import", str(source))
+
+    assert code == 1
+    assert f"{source}:5: NOTE is 3.0 MB; a vCard property may be at most 2 MB" in err, err
+    assert "import_limits: vcard_property_mb" in err and "Traceback" not in err
+    assert _names(store) == ["李雷"]
+    assert peak < MEMORY_BOUND_MB
+
+    # raised in kehu.yaml: the card gets as far as the store, whose records are at most 2 MiB
+    _configure(store, "vcard_property_mb: 4")
+    code, _, err, _ = measured_kehu(store, "import", str(source))
+    assert code == 1 and f"{source}:1:" in err and "records are at most" in err, err
+
+
+def _bomb(path: Path, unpacked_mb: int) -> None:
+    """A real workbook whose sheet is made to unpack to ``unpacked_mb`` MB of identical rows."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "联系电话"])
+    book.active.append([NAME, "13912345678"])
+    buf = io.BytesIO()
+    book.save(buf)
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c><c t="n"><v>1</v></c></row>'
+    block = row * ((1 << 20) // len(row))
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
+                                                      compresslevel=9) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(info.filename, data)
+                continue
+            head, _, rest = data.partition(b"<sheetData>")
+            rows, _, tail = rest.partition(b"</sheetData>")
+            with out.open(info.filename, "w") as member:
+                member.write(head + b"<sheetData>" + rows)
+                for _ in range(unpacked_mb):
+                    member.write(block)
+                member.write(b"</sheetData>" + tail)
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(store: Path, tmp_path: Path) -> None:
+    source = tmp_path / "客户.xlsx"
+    _bomb(source, 300)
+    assert source.stat().st_size < 1200 << 10  # about 1 MB
+    before = tree_hash(store)
+
+    code, _, err, peak = measured_kehu(store, "import", str(source))
+
+    assert code == 1
+    assert f"{source}:1: xl/worksheets/sheet1.xml unpacks to 300.0 MB" in err, err
+    assert "zip bomb" in err and "import_limits: xlsx_ratio" in err and "Traceback" not in err
+    assert tree_hash(store) == before
+    assert peak < MEMORY_BOUND_MB, f"kehu import took {peak} MB"
+
+
+def _lie_about_sizes(path: Path, member: str, claimed: int) -> None:
+    """Make the zip's local header and central directory say ``member`` unpacks to ``claimed``
+    bytes (what a bomb made to pass a check of the directory does)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as book:
+        info = book.getinfo(member)
+    struct.pack_into("<I", data, info.header_offset + 22, claimed)
+    name = member.encode()
+    at = 0
+    while True:  # the member's central directory entry
+        at = data.index(b"PK\x01\x02", at)
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46:at + 46 + name_len] == name:
+            struct.pack_into("<I", data, at + 24, claimed)
+            break
+        at += 4
+    path.write_bytes(bytes(data))
+
+
+def test_a_bomb_whose_zip_directory_lies_about_its_size_is_refused(store: Path,
+                                                                  tmp_path: Path) -> None:
+    source = tmp_path / "客户.xlsx"
+    _bomb(source, 300)
+    with zipfile.ZipFile(source) as book:
+        packed = book.getinfo("xl/worksheets/sheet1.xml").compress_size
+    _lie_about_sizes(source, "xl/worksheets/sheet1.xml", packed * 3)  # an ordinary ratio
+    before = tree_hash(store)
+
+    code, _, err, peak = measured_kehu(store, "import", str(source))
+
+    assert code == 1
+    assert f"{source}:1:" in err and "zip bomb" in err and "Traceback" not in err, err
+    assert tree_hash(store) == before
+    assert peak < MEMORY_BOUND_MB, f"kehu import took {peak} MB"
+
+
+def _configure(store: Path, *lines: str) -> int:
+    """Add ``import_limits:`` with ``lines`` to kehu.yaml; the line number of the first."""
+    config = store / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + "import_limits:\n" + "".join(f"  {line}\n" for line in lines),
+                      encoding="utf-8")
+    return len(text.splitlines()) + 2
+
+
+def test_the_limits_are_kehu_yaml_settings(store: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "客户.csv"
+    rows = [f"客户{i},139{i:08d},备注{'很' * 200}" for i in range(4000)]
+    sheet.write_text("姓名,联系电话,备注\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert sheet.stat().st_size > 2 << 20
+
+    _configure(store, "file_mb: 2")
+    before = tree_hash(store)
+    result = kehu("import", str(sheet), store=store)
+    assert result.code == 1
+    assert f"{sheet}:1: the file is 2.4 MB; kehu imports files of at most 2 MB " \
+           "(import_limits: file_mb in kehu.yaml)" in result.err, result.err
+    assert tree_hash(store) == before
+
+    # an ordinary workbook (packed about 2:1) passes the checks, and is refused once it
+    # unpacks to more than xlsx_unpacked_mb
+    import openpyxl
+
+    book = tmp_path / "客户.xlsx"
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["姓名", "联系电话", "备注"])
+    chance = random.Random(8)
+    for i in range(3000):
+        sheet.append([f"客户{i}", f"139{i:08d}", "".join(chance.choices("茶叶礼盒龙井普洱红白绿", k=300))])
+    workbook.save(book)
+    config = store / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("file_mb: 2", "file_mb: 100"),
+                      encoding="utf-8")
+    result = kehu("import", "--dry-run", str(book), store=store)
+    assert result.code == 0 and "3000 created" in result.out, result.err[:2000]
+    config.write_text(config.read_text(encoding="utf-8").replace("file_mb: 100", "xlsx_unpacked_mb: 2"),
+                      encoding="utf-8")
+    before = tree_hash(store)
+    result = kehu("import", str(book), store=store)
+    assert result.code == 1
+    assert f"{book}:1: the workbook unpacks to more than 2 MB (import_limits: xlsx_unpacked_mb" \
+        in result.err, result.err
+    assert tree_hash(store) == before
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("file_mb: 0", "import_limits.file_mb"),
+    ("xlsx_ratio: lots", "import_limits.xlsx_ratio"),
+    ("photo_mb: 5", "photo_mb"),
+])
+def test_bad_limits_name_kehu_yaml_and_line(store: Path, setting: str, expected: str) -> None:
+    line = _configure(store, setting)
+    result = kehu("import", str(store / "kehu.yaml"), store=store)
+    assert result.code == 1
+    assert f"kehu.yaml:{line}:" in result.err and expected in result.err, result.err
+    assert "Traceback" not in result.err
