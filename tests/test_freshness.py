@@ -56,13 +56,18 @@ def test_a_big_store_answers_without_looking_and_sees_kehus_own_writes(big: Path
     assert names(big, "swk") == ["孙悟空"]
 
 
-def test_a_pull_is_caught_up_by_the_git_hook(big: Path, tmp_path: Path) -> None:
+def pull_a_colleagues_customer(big: Path, tmp_path: Path, name: str, phone: str) -> None:
+    """A colleague's clone adds a customer and commits; ``big`` pulls it with git."""
     other = tmp_path / "colleague"
     subprocess.run(["git", "clone", "-q", str(big), str(other)], check=True)
-    assert kehu("customer", "add", "--name", "猪八戒", "--phone", "13700002222", store=other).code == 0
+    assert kehu("customer", "add", "--name", name, "--phone", phone, store=other).code == 0
     git(other, "add", "-A")
-    git(other, "commit", "-qm", "猪八戒")
+    git(other, "commit", "-qm", name)
     git(big, "pull", "-q", "--no-rebase", str(other), "HEAD")
+
+
+def test_a_pull_is_caught_up_by_the_git_hook(big: Path, tmp_path: Path) -> None:
+    pull_a_colleagues_customer(big, tmp_path, "猪八戒", "13700002222")
     assert current(big) is not None  # the post-merge hook re-read what git changed
     assert names(big, "zbj") == ["猪八戒"]
 
@@ -70,12 +75,7 @@ def test_a_pull_is_caught_up_by_the_git_hook(big: Path, tmp_path: Path) -> None:
 def test_without_hooks_the_next_command_catches_up_with_git(big: Path, tmp_path: Path) -> None:
     shutil.rmtree(big / ".git" / "hooks")
     try:
-        other = tmp_path / "colleague"
-        subprocess.run(["git", "clone", "-q", str(big), str(other)], check=True)
-        assert kehu("customer", "add", "--name", "沙悟净", "--phone", "13700003333", store=other).code == 0
-        git(other, "add", "-A")
-        git(other, "commit", "-qm", "沙悟净")
-        git(big, "pull", "-q", "--no-rebase", str(other), "HEAD")
+        pull_a_colleagues_customer(big, tmp_path, "沙悟净", "13700003333")
         assert current(big) is None  # HEAD moved since the index last looked
         assert names(big, "swj") == ["沙悟净"]
         assert current(big) is not None

@@ -136,11 +136,12 @@ class Refresher(IndexConnection):
     def remember_look(self) -> None:
         """Note the store's signature and the store's settings the reader needs: until the
         signature moves (or ``RECHECK_EVERY`` passes), the index answers without looking."""
-        config = self.store.config
+        rows = [("signature", freshness.dump(freshness.signature(self.store.root))),
+                ("settings", freshness.dump({"region": self.store.config.region})),
+                ("looked_at", str(time.time()))]
         with contextlib.suppress(sqlite3.OperationalError):  # a read-only index: look next time
-            self._set_meta("signature", freshness.dump(freshness.signature(self.store.root)))
-            self._set_meta("settings", freshness.dump({"region": config.region}))
-            self._set_meta("looked_at", str(time.time()))
+            # one statement, one commit: this runs after every look, small stores every command
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)", rows)
 
     def catch_up_with_git(self) -> int | None:
         """Re-read exactly the record files git changed between the commit the index last saw
