@@ -45,7 +45,7 @@ from ..models import Customer
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
 from ..textsearch import pinyin_keys
 from ..yamlio import FastLoader, atomic_write, dump_flow_line
-from . import gitops
+from . import gitops, merge_confidential
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -233,6 +233,8 @@ class MergeReport:
     renamed: dict[str, str] = field(default_factory=dict)  # OTHER's record id → its new id
     ledger_entries: dict[str, int] = field(default_factory=dict)  # ledger → entries appended
     referrals: list[str] = field(default_factory=list)  # customers now referred by KEEP
+    #: OTHER's confidential fields → how they reached KEEP (services/merge_confidential.py)
+    confidential: dict[str, str] = field(default_factory=dict)
     commit: str | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -249,6 +251,10 @@ class MergeReport:
             parts.append("profile: " + ", ".join(self.fields))
         if self.also_known:
             parts.append("kept in also_known: " + ", ".join(self.also_known))
+        if self.confidential:
+            parts.append("confidential: " + ", ".join(
+                f"{name} ({how.replace('KEEP', self.keep).replace('OTHER', self.other)})"
+                for name, how in self.confidential.items()))
         if self.referrals:
             parts.append(f"{len(self.referrals)} referrals now point at {self.keep}")
         return "; ".join(parts)
@@ -303,10 +309,14 @@ def _same_item(key: str, value: Any) -> Any:
     return repr(value) if isinstance(value, (dict, list)) else value
 
 
-def merged_profile(keep: Customer, other: Customer, today: dt.date
+def merged_profile(keep: Customer, other: Customer, today: dt.date, skip: Sequence[str] = ()
                    ) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
-    """(changes to KEEP's profile, the fields that change, OTHER's differing values kept)."""
+    """(changes to KEEP's profile, the fields that change, OTHER's differing values kept).
+    ``skip``: fields merged elsewhere (the confidential ones: never kept in plain here)."""
     mine, theirs = _profile(keep), _profile(other)
+    for name in skip:
+        mine.pop(name, None)
+        theirs.pop(name, None)
     changes: dict[str, Any] = {}
     differing: dict[str, Any] = {}
     for key, value in theirs.items():
@@ -359,10 +369,11 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
         store.interactions(keep_id)
         other_records = store.interactions(other_id)  # every one valid before anything moves
+        secret = merge_confidential.merge_fields(store, keep, other)  # refused before any change
         changes = _Changes(store)
         report = MergeReport(keep_id, other_id, keep.name, other.name)
         try:
-            touched = _merge(store, keep, other, other_records, changes, report)
+            touched = _merge(store, keep, other, other_records, changes, report, secret)
             idx = store.opened_index
             if idx is not None:
                 idx.refresh_paths(touched)
@@ -385,7 +396,8 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
 
 
 def _merge(store: Store, keep: Customer, other: Customer, other_records: list[Any],
-           changes: _Changes, report: MergeReport) -> list[Path]:
+           changes: _Changes, report: MergeReport,
+           secret: merge_confidential.ConfidentialMerge) -> list[Path]:
     keep_dir, other_dir = store.customer_dir(keep.id), store.customer_dir(other.id)
     other_files = sorted(p for p in other_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
     # 1. OTHER's records: which move, which are the same record twice, which need a new name
@@ -418,7 +430,11 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
                             "away and merge again (nothing was changed)")
         moves.append((path, target))
     # 2. the profile
-    report_changes, report.fields, report.also_known = merged_profile(keep, other, store.today)
+    report_changes, report.fields, report.also_known = merged_profile(
+        keep, other, store.today, skip=store.config.confidential.fields)
+    report_changes.update(secret.changes)
+    report.fields += [name for name in secret.changes if name not in report.fields]
+    report.confidential = dict(secret.how)
     changes.note(store.customer_file(keep.id))
     store.update_customer(keep.id, report_changes)
     # 3. records and other files into KEEP's folder

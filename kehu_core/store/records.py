@@ -182,9 +182,14 @@ class RecordsMixin:
         """Change some fields, keeping comments, key order and unknown fields of the file.
 
         Only the lines of changed fields change. ``None`` or an empty list removes a field.
+        A confidential field's plain value is written encrypted; an already encrypted value
+        (``age:...``, kehu_core.confidential) is written as it is.
         With ``expect_version`` the write is refused if someone changed the file meanwhile.
         """
         path = self.customer_file(customer_id)
+        # an encrypted value given as it is (a merge moving another customer's): written as
+        # it is, never validated (nobody may be able to read it)
+        changes, given_sealed = split_sealed(dict(changes))
         if "referrer" in changes:
             self._refuse_bad_referrer(changes["referrer"])
         with self.lock():
@@ -214,6 +219,7 @@ class RecordsMixin:
             old_values, new_values = _compact(old), _compact(new)
             new_values = self._sealed_values(new.owner, new_values, changed=set(changes),
                                              reseal=old.sealed if new.owner != old.owner else None)
+            new_values.update(given_sealed)
             for key, value in new_values.items():
                 if key not in doc:
                     doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
