@@ -103,3 +103,50 @@ def test_report_referrals_tree_revenue_conversion_and_thanks_owed(store_path: Pa
 
     text = kehu("report", "referrals", store=store_path)
     assert text.code == 0 and "周新" in text.out and "33.3%" in text.out
+
+
+def _points(store: Path, cid: str, day: str = "2026-11-20") -> dict[str, int]:
+    """The referrer's points as every command shows them: show, list --sort points (the
+    index's derived values), points ID, report referrals."""
+    shown = kehu("--today", day, "customer", "show", cid, "--json", store=store).json()["points"]
+    listed = {c["id"]: c.get("points") for c in
+              kehu("--today", day, "customer", "list", "--sort", "points", "--json", store=store).json()}
+    book = kehu("--today", day, "points", cid, "--json", store=store).json()["balance"]
+    report = kehu("--today", day, "report", "referrals", "--json", store=store).json()
+    [referrer] = [r for r in report["referrers"] if r["customer_id"] == cid]
+    return {"show": shown, "list": listed[cid], "points": book, "report": referrer["bonus_points"],
+            "report total": report["bonus_points"]}
+
+
+def test_voiding_the_first_purchase_takes_the_referral_bonus_and_thanks_back(store_path: Path) -> None:
+    """The bonus rewards a referred customer who bought: when their only purchase is voided
+    the referrer's points, the report and the first-buy thanks all lose it; a purchase still
+    standing keeps it; a new first purchase gives it again."""
+    zhao = _ok(store_path, "customer", "add", "--name", "赵敏", day="2026-10-01")
+    sun = _ok(store_path, "customer", "add", "--name", "孙丽", "--referrer", zhao, day="2026-11-10")
+    first = _ok(store_path, "purchase", "add", sun, "--amount", "300", "--paid", day="2026-11-18")
+    assert set(_points(store_path, zhao).values()) == {100}
+    bought = f"thank-referrer:{zhao}:{sun}-bought"
+    assert bought in _thanks(store_path)
+
+    _ok(store_path, "purchase", "void", sun, first, "--reason", "退货")
+    assert set(_points(store_path, zhao).values()) == {0}
+    assert bought not in _thanks(store_path)
+    added = _thanks(store_path)[f"thank-referrer:{zhao}:{sun}-added"]
+    assert "积分" not in added["detail"]  # the message no longer promises the bonus
+    report = kehu("report", "referrals", "--json", store=store_path).json()
+    assert report["converted"] == 0
+    assert kehu("check", store=store_path).code == 0
+
+    # a new first purchase gives the bonus again; voiding a later one keeps it
+    again = _ok(store_path, "purchase", "add", sun, "--amount", "80", "--paid", day="2026-11-19")
+    later = _ok(store_path, "purchase", "add", sun, "--amount", "50", "--paid", day="2026-11-20")
+    assert set(_points(store_path, zhao).values()) == {100}
+    _ok(store_path, "purchase", "void", sun, later)
+    assert set(_points(store_path, zhao).values()) == {100}
+    # voiding the first while another purchase stands: they still bought, the bonus stays
+    third = _ok(store_path, "purchase", "add", sun, "--amount", "60", "--paid", day="2026-11-20")
+    _ok(store_path, "purchase", "void", sun, again)
+    assert set(_points(store_path, zhao).values()) == {100}
+    _ok(store_path, "purchase", "void", sun, third)
+    assert set(_points(store_path, zhao).values()) == {0}

@@ -6,7 +6,9 @@ Every change is one ledger entry (``{date, reason, delta, ...}``, one line each)
   on the day of the sale (``earn_on: sale``) or of the payment that settles it (``earn_on:
   payment``: nothing for an order not fully paid, the whole amount's points once it is)
 - ``void``: the points of a voided purchase taken back (negative ``delta``, ``ref`` its id)
-- ``referral``: the bonus for a referred customer's first purchase (``ref`` that customer)
+- ``referral``: the bonus for a referred customer's first purchase (``ref`` that customer);
+  taken back by a negative one (``void`` the purchase) when that purchase is voided and the
+  referred customer has no other
 - ``redeem``: points spent (negative ``delta``, ``note`` the reason)
 - ``expire``: lapsed points written off (negative ``delta``)
 - ``adjust``: a manual correction
@@ -187,24 +189,36 @@ def reverse(store: Store, customer_id: str, purchase: Purchase) -> dict[str, Any
 
 
 def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, Any] | None:
-    """The referrer's bonus, when this purchase is the referred customer's first."""
+    """The referrer's bonus, given when this purchase is the referred customer's first, and
+    taken back when it is voided and the referred customer has no other purchase left (the
+    bonus rewards a customer who bought). Both are ``referral`` entries of the referrer's
+    ledger (``ref`` the referred customer; the one taking it back has a negative ``delta``
+    and ``void`` the purchase), so the bonus a referrer holds for a referral is the sum of
+    those entries: the points balance, ``kehu report referrals`` and the thank-you message
+    all read it so. A later purchase of the referred customer gives it again."""
     cfg = settings(store)
-    if not customer.referrer or not cfg.referral_bonus or not store.exists(customer.referrer):
+    if not customer.referrer or not store.exists(customer.referrer):
         return None
-    if purchase.voided is not None:
-        return None
-    purchases = [i for i in store.interactions(customer.id) if isinstance(i, Purchase) and i.voided is None]
-    if min((p.date, p.id) for p in purchases) != (purchase.date, purchase.id):
-        return None
-    entry: dict[str, Any] = {
-        "date": purchase.date,
-        "reason": "referral",
-        "delta": cfg.referral_bonus,
-        "ref": customer.id,
-    }
-    if cfg.expiry_days:
-        entry["expires"] = purchase.date + dt.timedelta(days=cfg.expiry_days)
-    return _append_once(store, customer.referrer, entry)
+    with store.lock():
+        held = sum(int(e.get("delta", 0)) for e in store.ledger(customer.referrer, LEDGER)
+                   if e.get("reason") == "referral" and e.get("ref") == customer.id)
+        purchases = [i for i in store.interactions(customer.id) if isinstance(i, Purchase) and i.voided is None]
+        if purchase.voided is not None:
+            if held <= 0 or purchases:
+                return None  # nothing given, or they still bought: the bonus stays
+            entry: dict[str, Any] = {"date": purchase.voided.date, "reason": "referral", "delta": -held,
+                                     "ref": customer.id, "void": purchase.id}
+            store.append_ledger(customer.referrer, LEDGER, entry)
+            return entry
+        if held > 0 or not cfg.referral_bonus:
+            return None
+        if not purchases or min((p.date, p.id) for p in purchases) != (purchase.date, purchase.id):
+            return None
+        entry = {"date": purchase.date, "reason": "referral", "delta": cfg.referral_bonus, "ref": customer.id}
+        if cfg.expiry_days:
+            entry["expires"] = purchase.date + dt.timedelta(days=cfg.expiry_days)
+        store.append_ledger(customer.referrer, LEDGER, entry)
+        return entry
 
 
 def _append_once(store: Store, customer_id: str, entry: dict[str, Any]) -> dict[str, Any] | None:
