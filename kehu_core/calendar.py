@@ -202,10 +202,19 @@ class Birthday(NamedTuple):
 
     @property
     def label(self) -> str:
-        """``4月12日生日`` or ``农历闰四月初十``, for messages and calendars."""
+        """The day in the user's language, for messages: ``4月12日`` or ``农历闰四月初十`` in
+        Chinese, ``April 12`` or ``lunar leap 04-10`` in English."""
+        from .i18n import _, is_chinese
+
         if self.lunar:
-            return f"农历{parse_lunar(self.text).chinese}"
-        return f"{self.day.month}月{self.day.day}日"
+            day = parse_lunar(self.text)
+            if is_chinese():
+                return f"农历{day.chinese}"
+            return (_("lunar leap {month:02d}-{day:02d}") if day.leap else
+                    _("lunar {month:02d}-{day:02d}")).format(month=day.month, day=day.day)
+        if is_chinese():
+            return f"{self.day.month}月{self.day.day}日"
+        return self.day.strftime("%B ") + str(self.day.day)
 
 
 def birthdays(birthday: str | None, lunar_birthday: str | None, start: dt.date, end: dt.date) -> list[Birthday]:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
-from .i18n import N_
+from .i18n import N_, _
 from .ids import check_id
 from .models import Customer, Interaction, Reminder, interaction_adapter
 from .plugins import WrongResult
@@ -425,7 +425,8 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
     if previous is not None and previous.get("action") == "done":
         raise KehuError(f"reminder {key!r} was already done on {previous.get('date')}")
     today = store.today
-    text = f"已完成提醒：{reminder.title}" + (f" — {note}" if note else "")
+    # written in the user's language; once written it is the customer's history, kept as it is
+    text = _("reminder done: {title}").format(title=reminder.title) + (f" — {note}" if note else "")
     entry: dict[str, Any] = {"date": today, "key": key, "action": "done"}
     if note:
         entry["note"] = note

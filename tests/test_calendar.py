@@ -14,7 +14,7 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
-from kehu_core import calendar
+from kehu_core import calendar, i18n
 from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer
 from kehu_core.services import segments
@@ -92,9 +92,11 @@ def test_29_february_is_28_february_in_a_common_year() -> None:
 def test_birthdays_of_a_customer_with_ages_and_labels() -> None:
     found = calendar.birthdays("1992-02-29", "闰04-10", D(2025, 1, 1), D(2025, 12, 31))
     assert [(b.day, b.lunar, b.age, b.label) for b in found] == [
-        (D(2025, 2, 28), False, 33, "2月28日"),
-        (D(2025, 5, 7), True, None, "农历闰四月初十"),  # 2025 has no 闰四月
+        (D(2025, 2, 28), False, 33, "February 28"),
+        (D(2025, 5, 7), True, None, "lunar leap 04-10"),  # 2025 has no 闰四月
     ]
+    i18n.set_language("zh_CN")  # the label is in the user's language (the autouse fixture resets it)
+    assert [b.label for b in found] == ["2月28日", "农历闰四月初十"]
     assert calendar.birthday_months(None, "11-20", 2026) == {1, 12}
 
 

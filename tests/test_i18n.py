@@ -229,3 +229,29 @@ def test_every_command_help_is_english_by_default() -> None:
     leaked = {path: sorted(set(CJK.findall(re.sub(r"\[default: [^\]]*\]", "", out))) - glosses)
               for path, out in helps.items()}
     assert {p: w for p, w in leaked.items() if w} == {}
+
+
+# --- what kehu computes is shown in the viewer's language ------------------------------------------
+
+
+def _next_reminders(store: Path, *lang: str) -> list[str]:
+    import json
+
+    rows = json.loads(kehu(*lang, "customer", "list", "--json", "--limit", "20", store=store).out)
+    return [r["next_reminder"]["title"] for r in rows if r.get("next_reminder")]
+
+
+def test_reminder_titles_follow_the_viewers_language(demo_copy: Path) -> None:
+    """The next reminders are kept in the index between commands: titles kept from an English
+    run are not shown to a Chinese one, nor the other way round."""
+    english = _next_reminders(demo_copy)
+    assert "satisfaction survey" in english and any(t.startswith("collect ¥") for t in english)
+    assert not any(CJK.search(t) for t in english)
+    chinese = _next_reminders(demo_copy, "--lang", "zh_CN")
+    assert "满意度回访" in chinese and any(t.startswith("催收货款 ¥") for t in chinese)
+    assert all(CJK.search(t) for t in chinese)
+    assert _next_reminders(demo_copy) == english
+    listed = kehu("reminders", "--days", "3", store=demo_copy).out
+    assert "greeting after a purchase" in listed and "keep in touch" in listed
+    listed = kehu("--lang", "zh_CN", "reminders", "--days", "3", store=demo_copy).out
+    assert "购买后问候" in listed and "定期联系" in listed

@@ -77,7 +77,7 @@ def test_partial_then_full_payment_with_history_receivables_and_reminders(store_
     assert "¥600.00 still owed" in partial.out
     assert _receivable(store_path) == 600.0  # at once
     reminder = [r for r in kehu("reminders", "--json", store=store_path).json() if r["rule"] == "overdue"]
-    assert reminder[0]["title"] == "催收货款 ¥600.00"
+    assert reminder[0]["title"] == "collect ¥600.00"
     shown = _purchase(store_path, cid, pid)
     assert shown["paid"] is False
     payment = dict(shown["payments"][0])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
+from .. import __version__, i18n
 from ..index.freshness import config_stamp
 
 if TYPE_CHECKING:
@@ -28,7 +28,10 @@ def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
     """What ``plugin``'s stored values must have been computed under, and whether the
     customer's own version completes it (customer scope)."""
     per_customer = store.plugins.values_scope(plugin) == "customer"
-    base = f"{__version__}|{store.today.isoformat()}|{config_stamp(store.root)}|{','.join(store.plugins.names())}"
+    # values may hold text in the user's language (a next reminder's title): the language is
+    # part of what they were computed under
+    base = (f"{__version__}|{store.today.isoformat()}|{i18n.language()}|{config_stamp(store.root)}|"
+            f"{','.join(store.plugins.names())}")
     if per_customer:
         return base, True
     return f"{base}|{store.index.generation()}", False

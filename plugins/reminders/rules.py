@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kehu_core import calendar, complaints
+from kehu_core.i18n import N_, _, format_decimal
 from kehu_core.models import Complaint, Customer, Purchase, Reminder
 from kehu_core.plugins import plugin_settings
 from kehu_core.reminder_engine import HistoryNeeds, LapseDays
@@ -189,11 +190,15 @@ def round_day(first: dt.date, every: int, start: dt.date) -> dt.date:
 
 
 def _items(p: Purchase) -> str:
-    return "、".join(p.item_names) or "购买"
+    return _(", ").join(p.item_names) or _("a purchase")
+
+
+def _money(amount: Any) -> str:
+    return "¥" + format_decimal(amount)
 
 
 class GreetingRule(Rule):
-    name, title = "greeting", "购买后问候"
+    name, title = "greeting", N_("greeting after a purchase")
     lapse_days, event = 7, True  # a week late is still a greeting; a year late is not
 
     def days(self) -> int:
@@ -209,12 +214,13 @@ class GreetingRule(Rule):
             if isinstance(p, Purchase):
                 day = p.date + dt.timedelta(days=self.days())
                 if self.in_window(day, start, end):
-                    detail = f"{p.date} 购买 {_items(p)} ¥{p.amount}"
-                    yield _reminder(self.name, customer, day, p.id, self.title, detail)
+                    detail = _("{date} bought {items} {amount}").format(
+                        date=p.date, items=_items(p), amount=_money(p.amount))
+                    yield _reminder(self.name, customer, day, p.id, _(self.title), detail)
 
 
 class SurveyRule(GreetingRule):
-    name, title = "survey", "满意度回访"
+    name, title = "survey", N_("satisfaction survey")
     lapse_days = 14
 
     def days(self) -> int:
@@ -237,7 +243,8 @@ class TouchRule(Rule):
         day = round_day(base + dt.timedelta(days=max(every - self.spread(customer), 1)), every, start)
         if day <= end:
             yield _reminder(
-                self.name, customer, day, base.isoformat(), "定期联系", f"上次联系 {base}，至少每 {every} 天联系一次"
+                self.name, customer, day, base.isoformat(), _("keep in touch"),
+                _("last contact {date}; at least every {every} days").format(date=base, every=every)
             )
 
 
@@ -254,12 +261,12 @@ class BirthdayRule(Rule):
         lead = dt.timedelta(days=self.cfg.birthday.lead_days)
         for b in calendar.birthdays(customer.birthday, customer.lunar_birthday, start + lead, end + lead):
             if b.lunar:
-                yield _reminder("lunar-birthday", customer, b.day - lead, b.day.isoformat(), "农历生日祝福",
-                                f"{b.label}（{b.day}）")
+                yield _reminder("lunar-birthday", customer, b.day - lead, b.day.isoformat(),
+                                _("lunar birthday greeting"), f"{b.label} ({b.day})")
             else:
-                age = "" if b.age is None else f"，{b.age} 岁"
-                yield _reminder(self.name, customer, b.day - lead, b.day.isoformat(), "生日祝福",
-                                f"{b.label}生日{age}")
+                detail = (_("birthday {day}") if b.age is None else _("birthday {day}, {age} years old"))
+                yield _reminder(self.name, customer, b.day - lead, b.day.isoformat(), _("birthday greeting"),
+                                detail.format(day=b.label, age=b.age))
 
 
 @cache
@@ -287,7 +294,8 @@ class HolidayRule(Rule):
             return
         lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
         for name, day, due in _holidays_due(start, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
-            yield _reminder(self.name, customer, due, f"{name}-{day.year}", f"{name}问候", f"{name} {day}")
+            yield _reminder(self.name, customer, due, f"{name}-{day.year}",
+                            _("{holiday} greeting").format(holiday=name), f"{name} {day}")
 
 
 @cache  # asked once per customer with the same window: a handful of distinct answers
@@ -335,8 +343,9 @@ class KeyVisitRule(Rule):
                 customer,
                 day,
                 base.isoformat(),
-                f"拜访{tier}",
-                f"上次拜访 {base}，{tier}每 {table[tier]} 天拜访一次",
+                _("visit the {tier}").format(tier=tier),
+                _("last visit {date}; {tier}: a visit every {every} days").format(
+                    date=base, tier=tier, every=table[tier]),
             )
 
 
@@ -358,8 +367,8 @@ class OverdueRule(Rule):
                         customer,
                         day,
                         p.id,
-                        f"催收货款 ¥{p.owed}",
-                        f"{p.date} {_items(p)}，应于 {p.due} 付款",
+                        _("collect {amount}").format(amount=_money(p.owed)),
+                        _("{date} {items}, due {due}").format(date=p.date, items=_items(p), due=p.due),
                     )
 
 
@@ -378,7 +387,8 @@ class DormantRule(Rule):
         day = round_day(last + dt.timedelta(days=days + self.spread(customer)), days, start)
         if day <= end:
             yield _reminder(
-                self.name, customer, day, last.isoformat(), "唤醒沉睡客户", f"上次购买 {last}，已超过 {days} 天"
+                self.name, customer, day, last.isoformat(), _("win back a dormant customer"),
+                _("last purchase {date}, over {days} days ago").format(date=last, days=days)
             )
 
 
@@ -402,12 +412,13 @@ class ComplaintRule(Rule):
                 continue
             limits = complaints.deadlines(settings, c)
             if c.status == complaints.OPEN:
-                deadline, step, title = limits.respond_by, "answer", "答复投诉 answer complaint"
+                deadline, step, title = limits.respond_by, "answer", _("answer the complaint")
             else:
-                deadline, step, title = limits.resolve_by, "resolve", "解决投诉 resolve complaint"
+                deadline, step, title = limits.resolve_by, "resolve", _("resolve the complaint")
             day = (deadline - ahead).date()
             if day <= end:
-                detail = f"{c.date} {c.text or ''}".strip() + f"；{deadline:%Y-%m-%d %H:%M} 前"
+                detail = _("{complaint}; by {deadline}").format(
+                    complaint=f"{c.date} {c.text or ''}".strip(), deadline=f"{deadline:%Y-%m-%d %H:%M}")
                 yield _reminder(self.name, customer, day, f"{c.id}-{step}", title, detail)
 
 

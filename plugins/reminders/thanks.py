@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from kehu_core.errors import KehuError
+from kehu_core.i18n import N_, _
 from kehu_core.reminder_engine import HistoryNeeds
 from kehu_core.services import referrals
 
 from .rules import NAME, Rule, _reminder
 
-EVENTS = {referrals.ADDED: "推荐的新客户已建档", referrals.BOUGHT: "推荐的客户首次购买"}
+EVENTS = {referrals.ADDED: N_("their customer was added"),
+          referrals.BOUGHT: N_("their customer bought for the first time")}
 
 
 class ThankReferrerRule(Rule):
@@ -39,6 +41,7 @@ class ThankReferrerRule(Rule):
                     message = referrals.thank_message(store, customer, referral, event, cfg.template, skip=(NAME,))
                     detail = (f"{message.subject}\n{message.body}" if message.subject else message.body)
                 except KehuError as exc:  # a broken template of the store: say so, still remind
-                    detail = f"{referral.referred_name} {day}（{exc}）"
+                    detail = f"{referral.referred_name} {day} ({exc})"
                 yield _reminder(self.name, customer, day, referrals.reminder_anchor(referral, event),
-                                f"感谢推荐 thank for {referral.referred_name}: {EVENTS[event]}", detail)
+                                _("thank for {name}: {event}").format(name=referral.referred_name,
+                                                                      event=_(EVENTS[event])), detail)
