@@ -75,18 +75,21 @@ def test_plan_picks_each_reason_in_order(tmp_path: Path) -> None:
     kinds = [[r["kind"] for r in v["reasons"]] for v in plan["visits"]]
     assert kinds == [["complaint"], ["overdue"], ["cadence"], ["birthday"], ["dormant"]]
     by_name = {v["name"]: v for v in plan["visits"]}
-    assert "¥2400.00" in by_name["钱多多"]["reasons"][0]["text"]
+    assert "¥2,400.00" in by_name["钱多多"]["reasons"][0]["text"]
     assert by_name["钱多多"]["overdue"] == "2400.00"
-    assert "11月23日生日" in by_name["吴寿星"]["reasons"][0]["text"]
-    assert "46 岁" in by_name["吴寿星"]["reasons"][0]["text"]
-    assert "上次拜访" in by_name["周重要"]["reasons"][0]["text"]  # the reminders plugin's visit rule
+    assert "birthday November 23" in by_name["吴寿星"]["reasons"][0]["text"]
+    assert "46 years old" in by_name["吴寿星"]["reasons"][0]["text"]
+    assert "last visit" in by_name["周重要"]["reasons"][0]["text"]  # the reminders plugin's visit rule
     assert [v["order"] for v in plan["visits"]] == [1, 2, 3, 4, 5]
     assert plan["waiting"] == [] and plan["plan_file"] is None
 
     text = run_kehu(store, "visits", "plan", "--owner", REP)
     assert text.code == 0, text.err
     assert text.out.index("孙丽") < text.out.index("郑沉睡")
-    assert "投诉未结: " in text.out and "陈别人" not in text.out
+    assert "open complaint: " in text.out and "陈别人" not in text.out
+    chinese = run_kehu(store, "--lang", "zh_CN", "visits", "plan", "--owner", REP)
+    for words in ("投诉未结", "11月23日生日", "46 岁", "上次拜访", "¥2,400.00 逾期未付"):
+        assert words in chinese.out, words
     typo = run_kehu(store, "visits", "plan", "--owner", "王方")  # a rep nobody is owned by: said so
     assert typo.code == 0 and "no customer has owner '王方'" in typo.err
     assert plan["customers"] == 8

@@ -22,6 +22,7 @@ from .. import __version__, i18n
 from ..clock import parse_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError
 from ..i18n import _
+from .helpformat import KehuContext
 from .localize import localize, use_kehu_catalog
 
 if TYPE_CHECKING:
@@ -244,6 +245,8 @@ class KehuGroup(click.Group):
     use, and the plugins' commands (the ``register_commands`` hook of every installed plugin),
     asked for only when a command is not a built-in one or when all are listed (``--help``).
     A built-in command's name is kehu's: a plugin command of the same name is not used."""
+
+    context_class = KehuContext  # help laid out by display width (Chinese is two columns a character)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

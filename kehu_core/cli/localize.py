@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import click
 
 from .. import i18n
+from .helpformat import KehuContext
 
 _SOURCE = "_kehu_english"  # attribute holding a command's or option's English texts
 _LANG = "_kehu_language"  # the language a command's texts are in
@@ -44,11 +45,12 @@ def first_sentence(text: str) -> str:
 
 
 def _english(obj: object, fields: tuple[str, ...]) -> dict[str, str | None]:
-    source = obj.__dict__.get(_SOURCE)
-    if source is None:
-        source = {f: help_id(getattr(obj, f, None)) for f in fields}
-        obj.__dict__[_SOURCE] = source
-    return source
+    """The English texts of ``fields`` of ``obj``, kept aside the first time they are asked."""
+    source = obj.__dict__.setdefault(_SOURCE, {})
+    for field in fields:
+        if field not in source:
+            source[field] = help_id(getattr(obj, field, None))
+    return {f: source[f] for f in fields}
 
 
 def _translated(text: str | None) -> str | None:
@@ -69,13 +71,49 @@ def localize(command: click.Command) -> click.Command:
     for param in command.params:
         if isinstance(param, click.Option):
             param.help = _translated(_english(param, ("help",))["help"])
+        _localize_metavar(command, param)
+    command.options_metavar = _translated(_english(command, ("options_metavar",))["options_metavar"])
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = _translated(
+            _english(command, ("subcommand_metavar",))["subcommand_metavar"])
     if getattr(command, "_help_option", None) is not None:
         command._help_option = None  # click keeps its --help option, made in the language of its day
+    if command.context_class is click.Context:
+        command.context_class = KehuContext  # help measured by display width (helpformat)
     command.__dict__[_LANG] = language
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             localize(sub)
     return command
+
+
+_METAVAR = "_kehu_metavar"  # a parameter's metavar as click makes it in English, and its word
+
+
+def _english_metavar(command: click.Command, param: click.Parameter) -> tuple[str, str] | None:
+    """(the metavar click shows, the placeholder word in it) of ``param`` in English: ``TEXT``,
+    ``[CUSTOMER_ID]...``; None when click shows none or the allowed values (``[name|id]``),
+    which a user types as they are."""
+    if _METAVAR not in param.__dict__:
+        found = None
+        if not (isinstance(param, click.Option) and param.is_flag) and not getattr(param, "hidden", False):
+            ctx = click.Context(command)
+            word = param.metavar or param.type.get_metavar(param=param, ctx=ctx)
+            if word is None:
+                word = param.type.name.upper() if isinstance(param, click.Option) else (param.name or "").upper()
+            if word and not word.startswith("["):
+                found = (param.make_metavar(ctx), word)
+        param.__dict__[_METAVAR] = found
+    return param.__dict__[_METAVAR]
+
+
+def _localize_metavar(command: click.Command, param: click.Parameter) -> None:
+    """The placeholder of an option's value or an argument in the user's language (GNU's tools
+    do the same: ``用法：ls [选项]... [文件]...``), kept in click's brackets and dots."""
+    english = _english_metavar(command, param)
+    if english is not None:
+        shown, word = english
+        param.metavar = shown.replace(word, i18n._(word), 1)
 
 
 def english_texts(command: click.Command) -> Iterator[str]:
@@ -84,11 +122,18 @@ def english_texts(command: click.Command) -> Iterator[str]:
         del field
         if text:
             yield text
+    for field in ("options_metavar", "subcommand_metavar"):
+        text = _english(command, (field,)).get(field) if hasattr(command, field) else None
+        if text:
+            yield text
     for param in command.params:
         if isinstance(param, click.Option):
             text = _english(param, ("help",))["help"]
             if text:
                 yield text
+        metavar = _english_metavar(command, param)
+        if metavar is not None:
+            yield metavar[1]
     if isinstance(command, click.Group):
         ctx = click.Context(command)
         for name in command.list_commands(ctx):

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .. import calendar
 from .. import complaints as cp
 from ..errors import KehuError, Problem, RecordError
+from ..i18n import N_, _, format_decimal
 from ..models import Customer, Visit
 from . import planfile
 
@@ -41,9 +42,10 @@ if TYPE_CHECKING:
 
 #: the reasons, most pressing first (what the plan sorts by)
 REASONS: tuple[str, ...] = ("complaint", "overdue", "cadence", "birthday", "dormant", "planned")
+#: English, marked for the catalog: shown through _() (Reason.label)
 REASON_LABELS = {
-    "complaint": "投诉未结", "overdue": "逾期货款", "cadence": "重要客户定期拜访",
-    "birthday": "本周生日", "dormant": "沉睡大客户", "planned": "本人计划",
+    "complaint": N_("open complaint"), "overdue": N_("overdue payment"), "cadence": N_("key-account visit"),
+    "birthday": N_("birthday this week"), "dormant": N_("dormant big customer"), "planned": N_("planned by me"),
 }
 #: the reminder engine's rule for key-account visits (the reminders plugin's KeyVisitRule)
 CADENCE_RULE = "visit"
@@ -55,7 +57,12 @@ class Reason:
     text: str
 
     def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "label": REASON_LABELS[self.kind], "text": self.text}
+        return {"kind": self.kind, "label": self.label, "text": self.text}
+
+    @property
+    def label(self) -> str:
+        """The reason's name in the user's language."""
+        return _(REASON_LABELS[self.kind])
 
 
 @dataclass
@@ -151,10 +158,12 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         if view.customer_id in mine:
             c = view.complaint
             deadline = view.next_deadline
-            step = "答复" if view.state == cp.OPEN else "解决"
-            late = "，已超期" if view.overdue else ""
-            by = f"，{step}期限 {deadline:%Y-%m-%d %H:%M}{late}" if deadline else ""
-            reason(mine[view.customer_id], "complaint", f"{c.date} {c.text or '投诉'}{by}".strip())
+            by = ""
+            if deadline:
+                by = (_("answer by {deadline}") if view.state == cp.OPEN else _("resolve by {deadline}")).format(
+                    deadline=f"{deadline:%Y-%m-%d %H:%M}")
+                by = _(", {what}").format(what=by) + (_(", overdue") if view.overdue else "")
+            reason(mine[view.customer_id], "complaint", f"{c.date} {c.text or _('complaint')}{by}".strip())
 
     owed: dict[str, list[Any]] = defaultdict(list)
     for item in receivables_report(store, day).items:
@@ -163,7 +172,8 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     for cid, items in owed.items():
         total = sum((i.amount for i in items), Decimal(0))
         worst = max(i.days_overdue for i in items)
-        reason(mine[cid], "overdue", f"¥{total} 逾期未付，最长逾期 {worst} 天").owed = total
+        reason(mine[cid], "overdue", _("{amount} overdue, the oldest {days} days").format(
+            amount="¥" + format_decimal(total), days=worst)).owed = total
 
     customers = list(mine.values())
     for customer, due in reminders_for(store, customers, day, day, only={CADENCE_RULE}):
@@ -176,9 +186,9 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         if customer.do_not_contact:
             continue
         for b in calendar.birthdays(customer.birthday, customer.lunar_birthday, day, end):
-            age = f"，{b.age} 岁" if b.age is not None else ""
-            when = "今天" if b.day == day else f"{b.day:%m-%d}"
-            reason(customer, "birthday", f"{b.label}生日（{when}{age}）")
+            when = _("today") if b.day == day else f"{b.day:%m-%d}"
+            text = _("birthday {day} ({when})") if b.age is None else _("birthday {day} ({when}, {age} years old)")
+            reason(customer, "birthday", text.format(day=b.label, when=when, age=b.age))
 
     large = _large(store)
     stage = stages(store, day)
@@ -189,12 +199,13 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         # the tier is what counts here: the next reminder (the reminders plugin's value) is not
         values = store.plugins.values(store, customer, skip=("reminders",))
         if large(values):
-            entry = reason(customer, "dormant", f"{values.get('tier')}，"
-                           f"{'沉睡' if stage[customer.id] == DORMANT else '已流失'}，"
-                           f"上次购买 {bought[customer.id].last_purchase}")
+            text = (_("{tier}, dormant, last purchase {date}") if stage[customer.id] == DORMANT else
+                    _("{tier}, churned, last purchase {date}"))
+            entry = reason(customer, "dormant", text.format(tier=values.get("tier"),
+                                                             date=bought[customer.id].last_purchase))
 
     for cid in edits.add:
-        reason(mine[cid], "planned", "本人加入 added by the rep")
+        reason(mine[cid], "planned", _("added by the rep"))
     for cid in edits.remove:
         found.pop(cid, None)
 
