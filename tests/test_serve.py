@@ -431,3 +431,38 @@ def test_customer_stamps_move_with_any_file_of_the_customer(store_path: Path) ->
     after = index.customer_stamps()
     assert after[cid] != before[cid]
     assert after[other] == before[other]
+
+
+def _peak_rss_mb(process: subprocess.Popen[str]) -> float:
+    """The server's peak memory so far (VmHWM of /proc)."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_a_card_is_screened_by_kehu_imports_limits(server: Server) -> None:
+    """A card sent with a 20 MB photo is taken without the photo (kehu stores no pictures) and
+    without the gigabytes vobject would spend on it; a NOTE over import_limits:
+    vcard_property_mb is refused with 413 naming the limit, and nothing changes."""
+    session = server.session("wangfang")
+    url = card_url(server, "wangfang", "李四")
+    etag, text = _etag(session, url)
+    phone = next(line for line in text.splitlines() if line.startswith("TEL"))
+    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "A" * 74 + "".join("\r\n " + "QUJD" * 18 for _ in range(280_000))
+    edited = text.replace(phone, "TEL;TYPE=cell:+8613700001111\r\n" + photo)
+    assert len(edited) > 20_000_000
+    answer = session.put(url, data=edited.encode(), headers={"If-Match": etag, "Content-Type": "text/vcard"})
+    assert answer.status_code == 204, answer.text
+    assert show(server, server.ids["李四"])["phones"] == ["+8613700001111"]
+    assert "PHOTO" not in session.get(url).text
+    assert _peak_rss_mb(server.process) < 400  # vobject on the photo: over 3 GB
+    path = next(server.root.glob(f"customers/*/{server.ids['李四']}/customer.yaml"))
+    before = path.read_bytes()
+    etag, text = _etag(session, url)
+    note = "NOTE:" + "长" * 10 + "".join("\r\n " + "备注很长" * 6 for _ in range(90_000))  # 3.3 MB
+    answer = session.put(url, data=text.replace("END:VCARD", note + "\r\nEND:VCARD").encode(),
+                         headers={"If-Match": etag, "Content-Type": "text/vcard"})
+    assert answer.status_code == 413
+    assert "NOTE" in answer.text and "import_limits: vcard_property_mb" in answer.text
+    assert path.read_bytes() == before

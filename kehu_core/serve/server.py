@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
 from ..i18n import _
+from .intake import screen_request
 from .scope import Refused, Served, begin_request, request, serve_store
 
 logger = logging.getLogger("kehu.serve")
@@ -63,6 +64,10 @@ class KehuApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = begin_request(environ.get("HTTP_USER_AGENT", ""))
+        try:
+            screen_request(environ)  # kehu import's limits, before Radicale reads the body
+        except Refused as refusal:
+            return self._refuse(environ, refusal, start_response)
         answered: dict[str, Any] = {}
 
         def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
@@ -77,14 +82,18 @@ class KehuApp:
             refusal = Refused(400, _("kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... "
                                      "END:VCARD) or iCalendar object; nothing was changed"))
         if refusal is not None and not status.startswith("2"):
-            logger.warning("kehu serve: refused %s %s: %s", environ.get("REQUEST_METHOD"),
-                           environ.get("PATH_INFO"), refusal.reason)
-            text = (refusal.reason + "\n").encode("utf-8")
-            start_response(f"{refusal.status} {HTTPStatus(refusal.status).phrase}",
-                           [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(text)))])
-            return [text]
+            return self._refuse(environ, refusal, start_response)
         start_response(answered["status"], answered["headers"])
         return body
+
+    @staticmethod
+    def _refuse(environ: dict[str, Any], refusal: Refused, start_response: Callable[..., Any]) -> list[bytes]:
+        logger.warning("kehu serve: refused %s %s: %s", environ.get("REQUEST_METHOD"),
+                       environ.get("PATH_INFO"), refusal.reason)
+        text = (refusal.reason + "\n").encode("utf-8")
+        start_response(f"{refusal.status} {HTTPStatus(refusal.status).phrase}",
+                       [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(text)))])
+        return [text]
 
 
 def check(store: Store) -> Served:

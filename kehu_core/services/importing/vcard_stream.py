@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -61,6 +61,12 @@ def screen_vcard(path: Path, max_property: int) -> Screened:
         if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             return _screen(_utf16_pieces(handle), max_property)
         return _screen(_pieces(handle), max_property)
+
+
+def screen_vcard_body(read_line: Callable[[int], bytes], max_property: int) -> Screened:
+    """The same screening of a vCard that is not a file: ``read_line(limit)`` gives its next
+    line, at most ``limit`` bytes, and ``b""`` at its end (a request's body, for kehu serve)."""
+    return _screen(iter(lambda: read_line(_PIECE), b""), max_property)
 
 
 def _pieces(handle: BinaryIO) -> Iterator[bytes]:

@@ -1,0 +1,65 @@
+"""What a card sent to ``kehu serve`` may cost: the limits of ``kehu import`` (``import_limits:``
+in kehu.yaml), applied to the body of a PUT before Radicale reads it.
+
+Radicale reads a body whole and vobject parses it, and a 20 MB ``PHOTO`` costs vobject
+gigabytes (docs/import-export.md#limits). So the body is screened as ``kehu import`` screens a
+file, line by line in small pieces (:func:`~kehu_core.services.importing.vcard_stream.screen_vcard_body`):
+a body over ``file_mb`` is refused unread; ``PHOTO``, ``LOGO``, ``SOUND`` and ``KEY`` are
+skipped unread (kehu stores no pictures; the rest of the card is taken); a text property over
+``vcard_property_mb`` refuses the card, naming the property and the setting. Radicale gets
+the screened body, small whatever the photos weighed.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ..i18n import _
+from ..services.importing.limits import MB
+from ..services.importing.vcard_stream import screen_vcard_body
+from .scope import Refused, served
+
+#: the methods whose body is a card or an event (PROPFIND and REPORT bodies are Radicale's XML)
+_WITH_CARD = {"PUT"}
+
+
+class _Body:
+    """The request's body, read line by line and never past its Content-Length (reading on
+    would wait for bytes the client never sends)."""
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self.stream = stream
+        self.left = length
+
+    def read_line(self, limit: int) -> bytes:
+        if self.left <= 0:
+            return b""
+        piece = self.stream.readline(min(limit, self.left))
+        self.left -= len(piece)
+        if not piece:
+            self.left = 0
+        return piece
+
+
+def screen_request(environ: dict[str, Any]) -> None:
+    """Screen the body of a PUT in place (``wsgi.input`` and ``CONTENT_LENGTH`` replaced by the
+    screened card), or raise Refused (413) with the limit and the setting that raises it."""
+    if environ.get("REQUEST_METHOD") not in _WITH_CARD:
+        return
+    limits = served().store.config.import_limits
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Refused(400, _("kehu serve: the request's Content-Length is not a number")) from None
+    if length > limits.file_mb * MB:
+        raise Refused(413, _("the card is {size:.1f} MB; kehu accepts at most {limit} MB "
+                             "(import_limits: file_mb in kehu.yaml); nothing was changed").format(
+            size=length / MB, limit=limits.file_mb))
+    screened = screen_vcard_body(_Body(environ["wsgi.input"], length).read_line, limits.vcard_property_mb * MB)
+    if screened.too_big:
+        line = min(screened.too_big)
+        raise Refused(413, _("line {line}: {what}; nothing was changed").format(
+            line=line, what=screened.too_big[line]))
+    environ["wsgi.input"] = io.BytesIO(screened.data)
+    environ["CONTENT_LENGTH"] = str(len(screened.data))
