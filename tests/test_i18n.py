@@ -125,16 +125,12 @@ def test_an_unknown_language_in_kehu_yaml_is_reported_by_check(tmp_path: Path) -
 
 # --- help entirely in one language ---------------------------------------------------------------
 
-#: words that stay as they are in Chinese help: names of formats, standards, tools and kehu's
-#: own identifiers (field names, rule names, file names), which a user types as they are
+#: the Latin words a Chinese help may hold besides option names, $VARIABLES, `code`, file names,
+#: [choices] and defaults, and kehu's command names: names of formats, standards and tools a
+#: user types or sees as they are, and units (90d, 4w, 3m, 1y)
 KEPT = {
-    "kehu", "yaml", "git", "json", "csv", "xlsx", "vcard", "ics", "icalendar", "bom", "utf", "tui",
-    "abc", "rfm", "clv", "google", "zhaomin", "zm", "id", "e", "vim", "autocmd", "bufwritepost", "silent", "j2",
-    "sms", "email", "wechat", "textual", "python", "uuid", "tags", "a", "b", "c", "d", "w", "m", "y",
-    "auto", "sheet", "greeting", "birthday", "festival", "winback", "outbox", "tiering", "expire",
-    "purchase", "zh", "cn", "en", "lapse", "days", "also", "known", "rate", "per",
-    "minute", "outreach", "as", "of", "age", "age-keygen", "credit", "default", "paid", "conflicts", "purchases",
-    "segments", "today", "language", "customers", "google-csv", "points", "reindex", "name", "owner", "revenue",
+    "kehu", "git", "vim", "age", "yaml", "json", "csv", "xlsx", "vcard", "ics", "pdf", "sms", "utf", "bom", "tls",
+    "carddav", "caldav", "icalendar", "google", "abc", "rfm", "clv", "id", "a", "zhaomin", "zm", "d", "w", "m", "y",
 }
 
 
@@ -157,18 +153,21 @@ def _command_names() -> set[str]:
 
 
 def _foreign_words(text: str) -> list[str]:
-    """Latin words left once identifiers are taken out: option names, $VARS, `code`, METAVARS,
-    file names, kehu's own words (KEPT)."""
+    """Latin words left once identifiers are taken out: option names, $VARS, `code`, file
+    names, [choices], defaults, command names and KEPT; placeholders (METAVARS) are not
+    identifiers: the Chinese help writes them in Chinese ([选项], 客户ID)."""
     text = re.sub(r"\n {4,}", "", text)  # a wrapped line goes on (click breaks long Chinese anywhere)
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"\[[^\]]*\|[^\]]*\]", " ", text)  # a choice: [name|id|revenue]
     text = re.sub(r"\[(默认|default)[：:][^\]]*\]", " ", text)  # a default value is data
     text = re.sub(r"(?<![\w-])--?[\w-]+", " ", text)  # --store, -h, --MM-DD
     text = re.sub(r"\$\w+", " ", text)
+    text = re.sub(r"\b(YYYY|MM|DD|HH)([-:](MM|DD))*\b", " ", text)  # a date's notation (2026-11-20)
+    placeholders = re.findall(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", text)  # CUSTOMER_ID, FROM_REP
     text = re.sub(r"[\w./*%=+-]*[./_*=][\w./*%=+-]*", " ", text)  # kehu.yaml, path:line, tiering.as_of
     words = re.findall(r"[A-Za-z][A-Za-z-]*", text)
     kept = KEPT | _command_names()
-    return [w for w in words if not w.isupper() and w.lower() not in kept]
+    return placeholders + [w for w in words if w.lower().rstrip("-") not in kept]
 
 
 def _all_help(argv_prefix: list[str]) -> dict[str, str]:

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import ThemeProvider
 
 from kehu_core.i18n import N_, _
 from kehu_core.plugins import PluginFailure
@@ -241,9 +243,18 @@ class KehuApp(App):
         self.action_customers()
         self.screen.run_action("focus_search")
 
+    def action_command_palette(self) -> None:
+        """Textual's command palette, its placeholder in the user's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
+    def search_themes(self) -> None:
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder=_("Search for themes…")))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand(_("Customers"), _("The customer list"), self.action_customers)
+        for command in super().get_system_commands(screen):  # Textual's (tui.i18n.TEXTUAL_WORDS)
+            yield command._replace(title=_(command.title), help=_(command.help))
+        yield SystemCommand(_("All customers"), _("The customer list"), self.action_customers)
         yield SystemCommand(_("Search customers"), _("Search by name, pinyin, phone, email, tag"),
                             self.action_search)
         yield SystemCommand(_("Today"), _("Reminders due: mark done or snooze"), self.action_today)

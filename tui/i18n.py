@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
 
-from kehu_core.i18n import _
+from kehu_core.i18n import N_, _
 
 _ENGLISH = "_kehu_english_bindings"
 
@@ -45,3 +45,17 @@ def localize_bindings() -> None:
             setattr(cls, _ENGLISH, english)
         cls._merged_bindings = BindingsMap.from_keys({
             key: [translated(b) for b in bindings] for key, bindings in english.key_to_bindings.items()})
+
+
+#: Textual's own words that kehu's screens show (its command palette and system commands),
+#: marked for kehu's catalog: KehuApp passes them through _() where Textual lets an app give
+#: its own text (``get_system_commands``, the palettes' placeholders)
+TEXTUAL_WORDS = (
+    N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"), N_("Maximize the focused widget"),
+    N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Search for commands…"), N_("Search for themes…"),
+)

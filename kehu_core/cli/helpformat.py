@@ -85,6 +85,12 @@ def wrap(text: str, columns: int, indent: str = "") -> str:
 class WideHelpFormatter(click.HelpFormatter):
     """Click's formatter, measuring by display width (module docstring)."""
 
+    def write_heading(self, heading: str) -> None:
+        if not i18n.is_chinese():
+            super().write_heading(heading)
+            return
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")  # click writes an ASCII colon
+
     def write_text(self, text: str) -> None:
         if not _wide(text):
             super().write_text(text)

@@ -25,6 +25,9 @@ COLUMNS = (  # the titles in English, marked for the catalog: shown through _()
     ("reminders_done", "reminders_missed", N_("reminders done/missed")),
 )
 
+#: the period names the card is shown for (English, marked for the catalog)
+UNITS = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter")}
+
 
 def _value(value: Any) -> str:
     if value is None:
@@ -63,5 +66,5 @@ class RepsCard(Static):
             table.add_row(name, *[cell(figures[key], figures[other] if other else None)
                                   for key, other, _title in COLUMNS])
         self.border_subtitle = (_("{unit} {label} vs {label2} · w: week/month/quarter · o: rep").format(
-            unit=report.unit, label=report.period.label(), label2=report.previous.label()))
+            unit=_(UNITS.get(report.unit, report.unit)), label=report.period.label(), label2=report.previous.label()))
         self.update(table if report.reps else Text(_("no reps yet"), style="dim"))

@@ -1,0 +1,87 @@
+"""The TUI entirely in the viewer's language (issue 19): the main screens read through Pilot,
+in Chinese with no English word and in English with no Chinese, outside the store's data
+(names, products, tags, complaints, tier names as the user wrote them)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kehu_core import i18n
+from kehu_core.services.scoring import RFM_SEGMENTS
+from kehu_core.store import open_store
+from kehu_core.testing import screen_text, tui, wait_until
+
+from .test_tui_snapshots import settle
+
+pytestmark = pytest.mark.asyncio
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+#: key names, as the footer shows them, and the product's name
+KEYS = {"kehu", "abc", "rfm", "esc", "enter", "tab", "ctrl", "shift", "space", "pgup", "pgdn", "home", "end",
+        "up", "down", "left", "right", "delete", "backspace", "id", "vip", "svg", "f"}
+#: the screens and the keys that open them from the customer list
+SCREENS = {
+    "list": (),
+    "customer": ("enter",),
+    "today": ("t",),
+    "dashboard": ("d",),
+    "help": ("question_mark",),
+    "commands": ("ctrl+p",),
+}
+
+
+def _data(store: Path) -> str:
+    """Every text the store holds (its files) and the names kehu's plugins give by default
+    (tiers, holidays): what the screens may show as it was written."""
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in store.rglob("*.yaml") if ".kehu" not in p.parts]
+    opened = open_store(store)
+    tiers = opened.plugins.collect("tier_names", store=opened) if opened.plugins else []
+    texts.append(" ".join(str(t) for t in tiers))
+    # tier and RFM segment names are names a user filters on (--tier 潜力客户), holidays are Chinese
+    texts.append("重要客户 主要客户 普通客户 小客户 元旦 春节 端午节 中秋节 国庆节 元宵节 重阳节")
+    texts.append(" ".join(name for name, _test in RFM_SEGMENTS))
+    return "\n".join(texts)
+
+
+async def _screens(store: Path) -> dict[str, str]:
+    shown = {}
+    async with tui(open_store(store), size=(160, 45)) as pilot:
+        for name, keys in SCREENS.items():
+            await pilot.press(*keys)
+            await settle(pilot)
+            if name == "commands":
+                await wait_until(pilot, lambda: "🔎" in screen_text(pilot.app), what="the command palette")
+            shown[name] = screen_text(pilot.app)
+            await pilot.press("escape")
+            await settle(pilot)
+    return shown
+
+
+def _latin_outside(text: str, data: str) -> list[str]:
+    text = re.sub(r"\S*[@./:_$]\S*", " ", text)  # e-mails, files, $EDITOR, times, ¥1,234.00
+    words = set(re.findall(r"[A-Za-z][A-Za-z-]*", text))
+    known = set(re.findall(r"[A-Za-z][A-Za-z-]*", data))
+    return sorted(w for w in words if w not in known and w.lower() not in KEYS and len(w) > 1)
+
+
+async def test_the_chinese_tui_has_no_english_outside_the_data(demo_copy: Path) -> None:
+    i18n.set_language("zh_CN")
+    data = _data(demo_copy)
+    shown = await _screens(demo_copy)
+    assert "客户等级" in shown["list"] and "今日清单" in shown["today"] and "搜索命令" in shown["commands"]
+    foreign = {name: words for name, text in shown.items() if (words := _latin_outside(text, data))}
+    assert foreign == {}
+
+
+async def test_the_english_tui_has_no_chinese_outside_the_data(demo_copy: Path) -> None:
+    i18n.set_language("en")
+    data = _data(demo_copy)
+    shown = await _screens(demo_copy)
+    assert "Tier" in shown["list"] and "Search for commands" in shown["commands"]
+    # a run of Chinese on screen is data when the store holds it (a cell may cut it short)
+    foreign = {name: sorted({run for run in CJK.findall(text) if run not in data and run[:-1] not in data})
+               for name, text in shown.items()}
+    assert {name: runs for name, runs in foreign.items() if runs} == {}
