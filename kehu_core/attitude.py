@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
-from .i18n import _
+from .i18n import N_, _
 
 if TYPE_CHECKING:
     from .config import AttitudeSettings
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 LOYAL, SWITCHING, NO_LOYALTY = "loyal", "switching", "no_loyalty"
 ATTITUDES = (LOYAL, SWITCHING, NO_LOYALTY)
 LABELS = {LOYAL: "忠诚客户", SWITCHING: "品牌转换客户", NO_LOYALTY: "无品牌忠诚客户"}
+#: the short names a list column or a filter shows, translated where shown (zh_CN: 忠诚,
+#: 品牌转换, 无品牌忠诚, which --attitude also takes)
+NAMES = {LOYAL: N_("loyal"), SWITCHING: N_("switching"), NO_LOYALTY: N_("no loyalty")}
 _CACHE = "kehu.attitude"
 
 

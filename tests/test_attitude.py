@@ -110,3 +110,46 @@ def test_the_rule_is_configurable_and_checked(store_path: Path, shop: dict) -> N
     config.write_text(text + "segments:\n  odd: {attitude: fickle}\n", encoding="utf-8")
     bad = kehu("segment", "show", "odd", store=store_path)
     assert bad.code == 1 and "segments.odd.attitude" in bad.err and "kehu.yaml:" in bad.err
+
+
+@pytest.mark.asyncio
+async def test_the_tui_list_has_an_attitude_column_and_filter(store_path: Path, shop: dict) -> None:
+    """The TUI shows what `customer list --attitude` answers: a column on every row and a
+    filter beside tag, tier and owner (the real app, Pilot)."""
+    import datetime as dt
+
+    from kehu_tui.app import KehuApp
+    from kehu_tui.widgets.customers.table import CustomerTable
+    from textual.widgets import Select, Static
+
+    from kehu_core.store import open_store
+
+    from .test_tui import SIZE, text_of, wait_for
+
+    expected = _attitudes(store_path)
+    names = {"loyal": "loyal", "switching": "switching", "no_loyalty": "no loyalty", None: ""}
+    app = KehuApp(open_store(store_path), today=dt.date(2026, 11, 20), watch_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(CustomerTable)
+
+        def shown() -> dict[str, str]:
+            column = table.get_column_index("attitude")
+            return {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[column]) for i in range(table.row_count)}
+
+        await wait_for(pilot, lambda: table.row_count == len(expected) and not table.values_pending
+                       and "…" not in shown().values(), "the attitudes")
+        assert shown() == {name: names[value] for name, value in expected.items()}
+
+        await pilot.press("f")
+        select = app.screen.query_one("#filter-attitude", Select)
+        select.value = "switching"
+        await wait_for(pilot, lambda: table.query_state.attitude == "switching" and table.complete
+                       and not table.fetching, "the filtered list")
+        await wait_for(pilot, lambda: not table.values_pending, "the values")
+        cli = {c["name"] for c in kehu("customer", "list", "--attitude", "switching", "--json",
+                                       store=store_path).json()}
+        assert set(shown()) == cli == {"钱多多"}
+        assert "attitude: switching" in text_of(app.screen.query_one("#list-status", Static))
+        select.clear()
+        await wait_for(pilot, lambda: table.query_state.attitude is None and table.complete
+                       and table.row_count == len(expected), "the whole list again")

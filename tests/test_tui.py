@@ -345,7 +345,8 @@ async def test_sort_by_owner_and_filter_by_tag(demo_copy: Path) -> None:
         table = app.screen.query_one(CustomerTable)
         await pilot.press("s")  # name → owner
         await pilot.pause()
-        owners = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+        owner = table.get_column_index("owner")
+        owners = [str(table.get_row_at(i)[owner]) for i in range(table.row_count)]
         assert owners == sorted(owners)
         await pilot.press("f")
         app.screen.query_one("#filter-tag").value = "VIP"

@@ -34,13 +34,15 @@ class OpenCustomer(Message):
 
 
 class FiltersChanged(Message):
-    """The tag / tier / owner filters of the customer list changed."""
+    """The tag / tier / owner / attitude filters of the customer list changed."""
 
-    def __init__(self, tag: str | None, tier: str | None, owner: str | None) -> None:
+    def __init__(self, tag: str | None, tier: str | None, owner: str | None,
+                 attitude: str | None = None) -> None:
         super().__init__()
         self.tag = tag
         self.tier = tier
         self.owner = owner
+        self.attitude = attitude
 
 
 class ListLoaded(Message):

@@ -62,7 +62,7 @@ class CustomersScreen(Screen):
         elif q.search:
             more = "+" if shown >= SEARCH_LIMIT else ""
             what = _("{shown}{more} found for “{search}”").format(shown=shown, more=more, search=q.search)
-        elif q.tier:  # counted as they are found: the index does not know tiers
+        elif q.computed_filter:  # counted as they are found: the index rows hold no tiers
             more = "" if self.table.complete else "+"
             what = _("{shown}{more} of {total} customers · sorted by {order}").format(
                 shown=shown, more=more, total=self.table.total, order=_(ORDERS.get(q.order, q.order)))
@@ -70,7 +70,8 @@ class CustomersScreen(Screen):
             more = "" if shown >= self.table.total else _(" (first {shown} loaded)").format(shown=shown)
             what = _("{total} customers{more} · sorted by {order}").format(
                 total=self.table.total, more=more, order=_(ORDERS.get(q.order, q.order)))
-        filters = [f"{k}: {v}" for k, v in (("tag", q.tag), ("tier", q.tier), ("owner", q.owner)) if v]
+        filters = [f"{k}: {v}" for k, v in (("tag", q.tag), ("tier", q.tier), ("owner", q.owner),
+                                             ("attitude", q.attitude)) if v]
         if filters:
             what += " · " + ", ".join(filters)
         self.query_one("#list-status", Static).update(what)
@@ -82,7 +83,7 @@ class CustomersScreen(Screen):
         if event.value != event.input.value:
             return  # typed on since: the change that follows searches for all of it
         q = self.table.query_state
-        self.table.reload(Query(event.value.strip(), q.order, q.tag, q.tier, q.owner))
+        self.table.reload(Query(event.value.strip(), q.order, q.tag, q.tier, q.owner, q.attitude))
         self._update_status()
 
     @on(Input.Submitted, "#search")
@@ -115,9 +116,9 @@ class CustomersScreen(Screen):
     @on(FiltersChanged)
     def _filters_changed(self, event: FiltersChanged) -> None:
         q = self.table.query_state
-        if (q.tag, q.tier, q.owner) == (event.tag, event.tier, event.owner):
+        if (q.tag, q.tier, q.owner, q.attitude) == (event.tag, event.tier, event.owner, event.attitude):
             return
-        self.table.reload(Query(q.search, q.order, event.tag, event.tier, event.owner))
+        self.table.reload(Query(q.search, q.order, event.tag, event.tier, event.owner, event.attitude))
         self._update_status()
 
     @on(ListLoaded)

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
 
 from ... import formatting
@@ -32,7 +33,8 @@ def ledger_names(store: Store, customer_id: str) -> list[str]:
 #: what the built-in plugins compute, as a person reads it (a plugin's own value: its key)
 VALUE_LABELS = {"tier": N_("tier"), "points": N_("points"), "next_reminder": N_("next reminder"),
                 "abc": N_("abc"), "rfm": N_("rfm"), "rfm_segment": N_("rfm segment"),
-                "points_expiring": N_("points expiring"), "credit": N_("credit")}
+                "points_expiring": N_("points expiring"), "credit": N_("credit"),
+                "attitude": N_("attitude")}
 
 
 #: the built-in plugins' ledgers and their entries' keys, as a person reads them (the files keep the keys)
@@ -62,7 +64,10 @@ class ValuesCard(Static):
         for key, value in values.items():
             if key in shown_elsewhere:
                 continue
-            shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
+            if key == "attitude":  # kehu_core.attitude's name, as a person reads it
+                shown = _(ATTITUDE_NAMES[value]) if value in ATTITUDE_NAMES else ""
+            else:
+                shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
             grid.add_row(_(VALUE_LABELS[key]) if key in VALUE_LABELS else key.replace("_", " "), Text(shown))
         parts.append(grid if values else Text(_("no plugin computes anything for this customer"),
                                               style="dim"))

@@ -1,4 +1,4 @@
-"""The search box and the tag / tier / owner filters above the customer list."""
+"""The search box and the tag / tier / owner / attitude filters above the customer list."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select
 
+from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.services.scoring import tier_filter, tier_names
@@ -44,7 +45,8 @@ class TierInput(Input):
 
 class FilterBar(Horizontal):
     """Tag and owner come from the index; tier is computed by plugins, so it is typed (with
-    the store's tier names as suggestions; an unknown one is refused with a notification)."""
+    the store's tier names as suggestions; an unknown one is refused with a notification);
+    attitude is one of kehu_core.attitude's three (loyal, switching, no loyalty)."""
 
     def __init__(self, store: Store, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -60,29 +62,35 @@ class FilterBar(Horizontal):
             self._tier_names(), case_sensitive=False))
         yield Label(_("Owner"), classes="filter-label")
         yield Select([(o, o) for o in owners], prompt=_("any owner"), id="filter-owner")
+        yield Label(_("Attitude"), classes="filter-label")
+        yield Select([(_(label), name) for name, label in ATTITUDE_NAMES.items()],
+                     prompt=_("any attitude"), id="filter-attitude")
 
     def _tier_names(self) -> list[str]:
         return tier_names(self.store)
 
-    def current(self) -> tuple[str | None, str | None, str | None]:
+    def current(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """(tag, tier, owner, attitude), None where any goes."""
         tag = self.query_one("#filter-tag", Select).value
         owner = self.query_one("#filter-owner", Select).value
+        attitude = self.query_one("#filter-attitude", Select).value
         tier = self.query_one("#filter-tier", Input).value.strip() or None
         return (
             tag if isinstance(tag, str) else None,
             tier,
             owner if isinstance(owner, str) else None,
+            attitude if isinstance(attitude, str) else None,
         )
 
     def _changed(self) -> None:
-        tag, tier, owner = self.current()
+        tag, tier, owner, attitude = self.current()
         if tier is not None:
             try:
                 tier_filter(self.store, tier)  # the CLI's check: an unknown tier is refused
             except KehuError as exc:
                 self.notify(str(exc), severity="error")
                 return
-        self.post_message(FiltersChanged(tag, tier, owner))
+        self.post_message(FiltersChanged(tag, tier, owner, attitude))
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
@@ -101,5 +109,6 @@ class FilterBar(Horizontal):
     def clear(self) -> None:
         self.query_one("#filter-tag", Select).clear()
         self.query_one("#filter-owner", Select).clear()
+        self.query_one("#filter-attitude", Select).clear()
         self.query_one("#filter-tier", Input).value = ""
         self._changed()

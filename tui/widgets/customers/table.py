@@ -7,9 +7,13 @@ plugin columns) is asked for only for the rows on screen, once per customer, the
 Rows fetched from the index are put on screen a screenful at a time: the DataTable measures
 every cell of every row it is given, so rows nobody scrolled to yet wait in a buffer.
 
-A tier filter needs plugin values, which the index does not hold, so its pages are fetched
-on the app's background thread (``fetch_page``); the table shows a loading state meanwhile,
-and a newer reload makes an older fetch stop and its answer be dropped.
+A tier or attitude filter needs computed values, which the index rows do not hold, so its
+pages are fetched on the app's background thread (``fetch_page``); the table shows a loading
+state meanwhile, and a newer reload makes an older fetch stop and its answer be dropped.
+
+The attitude column and filter read ``kehu_core.attitude.attitudes`` (loyal, switching, no
+loyalty), the answer ``customer list --attitude`` and segments use, kept by the index for its
+generation and the day: the TUI computes nothing itself.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
 from kehu_core.services.scoring import tier_filter
 
@@ -58,6 +63,7 @@ BUILTIN_COLUMNS = (
     ListColumn("phone", N_("Phone"), 15),
     ListColumn("tier", N_("Tier"), 9, value_key="tier"),
     ListColumn("points", N_("Points"), 7, value_key="points"),
+    ListColumn("attitude", N_("Attitude"), 10, value_key="attitude"),
     ListColumn("owner", N_("Owner"), 7, order="owner"),
     ListColumn("last_contact", N_("Last contact"), 12, order="last_contact"),
     ListColumn("next_reminder", N_("Next reminder"), 24, value_key="next_reminder"),
@@ -75,6 +81,12 @@ class Query:
     tag: str | None = None
     tier: str | None = None
     owner: str | None = None
+    attitude: str | None = None  # loyal, switching, no_loyalty (kehu_core.attitude)
+
+    @property
+    def computed_filter(self) -> bool:
+        """A filter on values the index rows do not hold: fetched in the background."""
+        return bool(self.tier or self.attitude)
 
 
 @dataclass
@@ -82,9 +94,9 @@ class Page:
     """Rows fetched for a query, and where the next fetch goes on."""
 
     rows: list[Row]
-    offset: int  # index rows consumed so far (a tier filter skips some)
+    offset: int  # index rows consumed so far (a tier or attitude filter skips some)
     exhausted: bool
-    values: dict[str, dict[str, Any]]  # plugin values computed on the way (tier filter)
+    values: dict[str, dict[str, Any]]  # values computed on the way (tier or attitude filter)
 
 
 class CustomerTable(DataTable):
@@ -187,7 +199,7 @@ class CustomerTable(DataTable):
         try:
             while self.row_count < self._wanted and (self._buffer or not self._exhausted):
                 if not self._buffer:
-                    if self.query_state.tier:
+                    if self.query_state.computed_filter:
                         self.fetching = True
                         self._fetch_in_background(self._seq)
                         return
@@ -221,7 +233,8 @@ class CustomerTable(DataTable):
 
     @work(group="list-fetch", exclusive=True, exit_on_error=False)
     async def _fetch_in_background(self, seq: int) -> None:
-        """Fetch pages for a tier filter off the screen's thread until the screen is full."""
+        """Fetch pages for a tier or attitude filter off the screen's thread until the screen
+        is full."""
         if seq != self._seq:
             return  # reloaded before this worker even started
         query = dataclasses.replace(self.query_state)  # the fetch must not see later changes
@@ -302,6 +315,8 @@ class CustomerTable(DataTable):
             return formatting.reminder(value)
         if column.key == "points" and value is not None:
             return Text(formatting.text(value), justify="right")
+        if column.key == "attitude":
+            return _(ATTITUDE_NAMES[value]) if value in ATTITUDE_NAMES else ""
         return formatting.text(value)
 
     def visible_ids(self) -> list[str]:
@@ -406,28 +421,28 @@ def fetch_page(
 ) -> Page:
     """The rows of the list for ``query`` after ``offset`` index rows (a search: all at once).
 
-    Without a tier filter this only reads the index. With one, the plugin values of each
-    scanned row decide, so this runs on the background thread and scans at most
+    Without a tier or attitude filter this only reads the index. With one, the computed
+    values of each scanned row decide, so this runs on the background thread and scans at most
     ``TIER_SCAN_PAGES`` pages, giving up early once ``stop()`` says the answer is not wanted.
     """
     if query.search:
         rows = [r for r in store.index.search(query.search, SEARCH_LIMIT)
                 if (not query.tag or query.tag in r.customer.tags)
                 and (not query.owner or r.customer.owner == query.owner)]
-        values = _with_tier(store, rows, query.tier, columns) if query.tier else {}
-        if query.tier:
+        values = _matching(store, rows, query, columns) if query.computed_filter else {}
+        if query.computed_filter:
             rows = [r for r in rows if r.customer.id in values]
         return Page(rows, len(rows), True, values)
     rows, values, exhausted = [], {}, False
-    for _page in range(TIER_SCAN_PAGES if query.tier else 1):
+    for _page in range(TIER_SCAN_PAGES if query.computed_filter else 1):
         if stop():
             break
         page = store.index.list(tag=query.tag, owner=query.owner, order=query.order,
                                 limit=PAGE, offset=offset)
         offset += len(page)
         exhausted = len(page) < PAGE
-        if query.tier:
-            found = _with_tier(store, page, query.tier, columns)
+        if query.computed_filter:
+            found = _matching(store, page, query, columns)
             values.update(found)
             page = [r for r in page if r.customer.id in found]
         rows += page
@@ -436,25 +451,30 @@ def fetch_page(
     return Page(rows, offset, exhausted, values)
 
 
-def _with_tier(
-    store: Store, rows: list[Row], tier: str, columns: list[tuple[ListColumn, Column]],
+def _matching(
+    store: Store, rows: list[Row], query: Query, columns: list[tuple[ListColumn, Column]],
 ) -> dict[str, dict[str, Any]]:
-    """The values of the rows in tier ``tier`` (``scoring.tier_filter``, as the CLI)."""
-    in_tier = tier_filter(store, tier)
+    """The values of the rows in tier ``query.tier`` (``scoring.tier_filter``, as the CLI)
+    and of attitude ``query.attitude`` (``kehu_core.attitude``, as ``--attitude``)."""
+    in_tier = tier_filter(store, query.tier) if query.tier else (lambda _values: True)
     values = compute_values(store, [r.customer.id for r in rows], columns,
                             {r.customer.id: r.customer for r in rows})
-    return {cid: v for cid, v in values.items() if in_tier(v)}
+    return {cid: v for cid, v in values.items()
+            if in_tier(v) and (not query.attitude or v.get("attitude") == query.attitude)}
 
 
 def compute_values(
     store: Store, ids: list[str], columns: list[tuple[ListColumn, Column]],
     customers: dict[str, Customer] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """What plugins compute for these customers: ``customer_values`` and plugin columns.
+    """What plugins compute for these customers (``customer_values`` and plugin columns) and
+    their ``attitude`` (``kehu_core.attitude.attitudes``, as ``customer list --json``).
 
     Runs on the background thread, with its own store. All the customers are asked for at
     once: a plugin with ``customer_values_many`` (reminders) answers them in one go.
     """
+    from kehu_core.attitude import attitude_of, attitudes
+
     found: list[Customer] = []
     for cid in ids:
         customer = (customers or {}).get(cid)
@@ -465,9 +485,14 @@ def compute_values(
             customer = row.customer
         found.append(customer)
     many = store.plugins.values_many(store, found) if store.plugins else [{} for _row in found]
+    # a list's rows: every buyer's attitude at once, kept by the index for its generation and
+    # the day; one customer's screen: from their own purchases (both kehu_core.attitude)
+    every = attitudes(store) if len(found) > 1 else None
     out: dict[str, dict[str, Any]] = {}
     for customer, merged in zip(found, many, strict=True):
         values = dict(merged)
+        known = every.get(customer.id) if every is not None else attitude_of(store, customer.id)
+        values["attitude"] = known.attitude if known is not None else None
         for spec, column in columns:
             try:
                 values[spec.key] = column.value(store, customer)
