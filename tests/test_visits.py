@@ -182,6 +182,15 @@ def test_done_records_a_visit_and_the_plan_shows_it(tmp_path: Path) -> None:
     done = {v["name"]: v for v in _plan(store)["visits"]}
     assert done["孙丽"]["visited"] is True and done["孙丽"]["outcome"] == "已换货"
     assert done["钱多多"]["visited"] is False
+    # the visit took the reason away (the complaint resolved, the key account's cadence met):
+    # the evening's plan still lists them, ✓ with the outcome, as the docs' rep's day says
+    complaint = run_kehu(store, "complaint", "list", "--open", "--json").json()
+    [cid] = [c["id"] for c in complaint if c["customer_id"] == ids["complaint"]]
+    assert run_kehu(store, "complaint", "resolve", ids["complaint"], cid, "--text", "上门换货").code == 0
+    evening = {v["name"]: v for v in _plan(store)["visits"]}
+    assert evening["孙丽"]["visited"] is True and evening["孙丽"]["reasons"] == []
+    assert evening["周重要"]["visited"] is True and evening["周重要"]["outcome"] == "订了 20 盒年礼"
+    assert "✓ visited: 已换货" in run_kehu(store, "visits", "plan", "--owner", REP).out
 
     empty = run_kehu(store, "visits", "done", ids["quiet"], "--outcome", "  ")
     assert empty.code == 1 and "--outcome" in empty.err

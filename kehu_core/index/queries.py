@@ -123,9 +123,15 @@ class Queries(IndexConnection):
             "SELECT id, name, json_extract(data, '$.created'), first_purchase FROM customers"
             " WHERE json_extract(data, '$.referrer')=? ORDER BY id", (referrer_id,)).fetchall()
 
-    def interactions(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """Every interaction (optionally of one kind) as plain dicts with ``customer_id``."""
+    def interactions(self, kind: str | None = None, since: str | None = None,
+                     until: str | None = None) -> list[dict[str, Any]]:
+        """Every interaction (optionally of one kind, dated in [since, until)) as plain dicts
+        with ``customer_id``."""
         where, params = (["kind=?"], [kind]) if kind else ([], [])
+        if since is not None:
+            where, params = [*where, "date>=?"], [*params, since]
+        if until is not None:
+            where, params = [*where, "date<?"], [*params, until]
         return list(self._interaction_records(where, params))
 
     def _interaction_records(self, where: list[str], params: list[str]) -> Iterator[dict[str, Any]]:

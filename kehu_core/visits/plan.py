@@ -208,6 +208,13 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         reason(mine[cid], "planned", _("added by the rep"))
     for cid in edits.remove:
         found.pop(cid, None)
+    # a customer visited on the day stays on its plan (✓), though the visit may have taken
+    # its reason away (the complaint resolved, the money collected): the evening's plan shows
+    # what was done
+    visited = {r["customer_id"] for r in store.index.interactions(
+        kind="visit", since=day.isoformat(), until=(day + dt.timedelta(days=1)).isoformat())}
+    for cid in sorted(visited & mine.keys()):
+        found.setdefault(cid, PlannedVisit(mine[cid]))
 
     ranked = sorted(found.values(), key=lambda v: v.rank)
     first = [found[cid] for cid in edits.order if cid in found]
@@ -215,7 +222,7 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     visits: list[PlannedVisit] = []
     waiting: list[PlannedVisit] = []
     for entry in ranked:
-        own = any(r.kind == "planned" for r in entry.reasons)
+        own = any(r.kind == "planned" for r in entry.reasons) or entry.customer.id in visited
         (visits if own or len(visits) < settings.day_limit else waiting).append(entry)
     for entry in visits:
         if not entry.values:
