@@ -466,3 +466,47 @@ def test_a_card_is_screened_by_kehu_imports_limits(server: Server) -> None:
     assert answer.status_code == 413
     assert "NOTE" in answer.text and "import_limits: vcard_property_mb" in answer.text
     assert path.read_bytes() == before
+
+
+def test_a_restarted_server_has_the_edits_made_while_it_was_stopped(tmp_path: Path) -> None:
+    """A restarted server reads its address books from the index as the last run kept them
+    (it listens in seconds): what changed while it was stopped is in them, what did not keeps
+    its ETag, and a phone's sync token from before the restart gets only the changed cards."""
+    root = tmp_path / "store"
+    ids = make_store(root)
+
+    def running() -> tuple[subprocess.Popen[str], str]:
+        process, port = start(root)
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_up(url, process, root.parent / "serve.log")
+        return process, url
+
+    session = requests.Session()
+    session.auth = ("wangfang", password("wangfang"))
+    process, url = running()
+    try:
+        before = propfind_hrefs(session, f"{url}wangfang/contacts/")
+        token, _ = _sync(session, f"{url}wangfang/contacts/")
+        lilei = requests.Session()
+        lilei.auth = ("lilei", password("lilei"))
+        lilei_before = propfind_hrefs(lilei, f"{url}lilei/contacts/")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert kehu("--today", DAY, "customer", "set", ids["李四"], "emails=lisi@new.example.com", store=root).code == 0
+    assert kehu("--today", DAY, "customer", "set", ids["赵敏"], "owner=李雷", store=root).code == 0
+    process, url = running()
+    try:
+        book = f"{url}wangfang/contacts/"
+        after = propfind_hrefs(session, book)
+        assert set(after) == {f"/wangfang/contacts/{ids['李四']}.vcf"}  # 赵敏 is 李雷's now
+        assert after[f"/wangfang/contacts/{ids['李四']}.vcf"] != before[f"/wangfang/contacts/{ids['李四']}.vcf"]
+        assert "lisi@new.example.com" in session.get(f"{book}{ids['李四']}.vcf").text
+        _, changed = _sync(session, book, token)
+        assert sorted(changed) == sorted(f"/wangfang/contacts/{ids[name]}.vcf" for name in ("李四", "赵敏"))
+        assert "赵敏" in names_in(lilei, f"{url}lilei/contacts/")
+        zhang = f"/lilei/contacts/{ids['张三']}.vcf"  # unchanged: the same ETag as before
+        assert propfind_hrefs(lilei, f"{url}lilei/contacts/")[zhang] == lilei_before[zhang]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

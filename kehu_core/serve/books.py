@@ -11,14 +11,21 @@ A card also shows values computed across customers (the tier is a rank among eve
 one customer's change can move for others. So the whole book is made again at least every
 :data:`FULL_EVERY` seconds when records changed, and every new day: a tier on the phone
 follows a change of someone else's revenue within that time.
+
+What a book holds (each card's revision, href and UID, under the customer's stamp) is also
+kept in a table of the index (derived data, like the rendered cards), so a restarted server
+reads its books from there instead of making 10 000 cards again: it listens in seconds, and
+only the customers whose files changed since are made again, on the first request. A kept
+book is for one day, one kehu.yaml and one kehu: another day, it is made again whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import cards as card_rules
 
@@ -54,7 +61,9 @@ def book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
     if book is not None and book.day == store.today and book.generation == generation:
         return book.by_href
     stamps = store.index.customer_stamps(scope.owner)
-    if book is None or book.day != store.today or time.monotonic() - book.made > FULL_EVERY:
+    if book is None or book.day != store.today:
+        book = _kept(store, scope)
+    if book is None or time.monotonic() - book.made > FULL_EVERY:
         book = _whole(store, scope, generation, stamps)
     else:
         changed = [cid for cid, stamp in stamps.items() if book.stamps.get(cid) != stamp]
@@ -65,11 +74,55 @@ def book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
                 book.cards.pop(cid, None)
             rows = [store.index.get(cid) for cid in changed]
             customers = [row.customer for row in rows if row is not None and scope.sees(row.customer.owner)]
-            book.cards.update((card.customer.id, card) for card in card_rules.cards_of(store, customers))
+            made = card_rules.cards_of(store, customers)
+            book.cards.update((card.customer_id, card) for card in made)
             book.generation, book.stamps = generation, stamps
             book.index_hrefs()
+            if made:
+                _keep(store, scope, book, made)
     _books[scope.owner] = book
     return book.by_href
+
+
+_KEPT_COLUMNS = ("stamp", "revision", "href", "uid")
+
+
+def _table(store: Store, scope: Scope) -> Any:
+    name = "book-" + (hashlib.sha1(scope.owner.encode()).hexdigest()[:16] if scope.owner is not None else "all")
+    return store.index.plugin_table("serve", name, _KEPT_COLUMNS)
+
+
+def _kept_stamp(store: Store) -> str:
+    """What a kept book was made under: the day, kehu.yaml, this kehu and its plugins, the
+    language (the NOTE's words) and the cards' format."""
+    from .. import __version__, i18n
+    from ..index.freshness import config_stamp
+
+    return (f"{card_rules.CARD_FORMAT}|{__version__}|{store.today.isoformat()}|{i18n.language()}|"
+            f"{config_stamp(store.root)}|{','.join(store.plugins.names())}")
+
+
+def _kept(store: Store, scope: Scope) -> Book | None:
+    """The book as the last run of the server kept it, if it was made under the same stamp:
+    its customers with the stamps their cards were made from (those changed since are made
+    again by the caller)."""
+    rows = _table(store, scope).all(_kept_stamp(store))
+    if not rows:
+        return None
+    cards = {cid: card_rules.Card(cid, href, uid, revision) for cid, (_stamp, revision, href, uid) in rows.items()}
+    book = Book(store.today, "", {cid: row[0] for cid, row in rows.items()}, cards, time.monotonic())
+    book.index_hrefs()
+    return book
+
+
+def _keep(store: Store, scope: Scope, book: Book, cards: list[card_rules.Card], *, whole: bool = False) -> None:
+    rows = {card.customer_id: (book.stamps.get(card.customer_id), card.revision, card.href, card.uid)
+            for card in cards}
+    table = _table(store, scope)
+    if whole:
+        table.replace_all(_kept_stamp(store), rows)
+    else:
+        table.put(_kept_stamp(store), rows)
 
 
 def known(store: Store, scope: Scope) -> dict[str, card_rules.Card] | None:
@@ -83,6 +136,7 @@ def known(store: Store, scope: Scope) -> dict[str, card_rules.Card] | None:
 def _whole(store: Store, scope: Scope, generation: str, stamps: dict[str, str]) -> Book:
     customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
     made = card_rules.cards_of(store, customers)
-    book = Book(store.today, generation, stamps, {card.customer.id: card for card in made}, time.monotonic())
+    book = Book(store.today, generation, stamps, {card.customer_id: card for card in made}, time.monotonic())
     book.index_hrefs()
+    _keep(store, scope, book, made, whole=True)
     return book

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError, RecordError
@@ -41,14 +41,21 @@ _TABLE = ("serve", "cards", ("revision", "apple", "standard"))
 
 @dataclass
 class Card:
-    """One customer in an address book."""
+    """One customer in an address book. A card kept from an earlier run of the server
+    (:mod:`.books`) has its revision but not its source (``customer`` None): the source is
+    made again only if its text must be rendered and is not kept."""
 
-    customer: Customer
+    customer_id: str
     href: str
     uid: str
-    computed: dict[str, Any]
-    note: str | None
     revision: str
+    customer: Customer | None = None
+    computed: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
+
+
+def customer_of(store: Store, card: Card) -> Customer:
+    return card.customer if card.customer is not None else store.get(card.customer_id)
 
 
 def etag(card: Card, apple: bool) -> str:
@@ -102,7 +109,7 @@ def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
                             sort_keys=True, default=str)
         revision = hashlib.sha1(f"{CARD_FORMAT}|{source}".encode()).hexdigest()
         uid = getattr(customer, "vcard_uid", None) or customer.id
-        out.append(Card(customer, href_of(customer), uid, computed, note, revision))
+        out.append(Card(customer.id, href_of(customer), uid, revision, customer, computed, note))
     return out
 
 
@@ -121,20 +128,30 @@ def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
     of rendered cards when its revision is there, else rendered and kept."""
     table = store.index.plugin_table(*_TABLE)
     stamp = f"cards-{CARD_FORMAT}"
-    kept = table.get(stamp, [c.customer.id for c in cards]) or {}
+    kept = table.get(stamp, [c.customer_id for c in cards]) or {}
     out: dict[str, str] = {}
     fresh: dict[str, tuple[str, str | None, str | None]] = {}
     column = 1 if apple else 2
+    missing = [card for card in cards if card.customer_id not in kept or kept[card.customer_id][0] != card.revision
+               or not kept[card.customer_id][column]]
+    missing_ids = {card.customer_id for card in missing}
+    sources = {card.customer_id: card for card in missing if card.customer is not None}
+    unloaded = [card.customer_id for card in missing if card.customer is None]
+    if unloaded:  # kept from an earlier run without their text: their source made again
+        sources.update((card.customer_id, card) for card in cards_of(store, store.index.customers_of(unloaded)))
     for card in cards:
-        row = kept.get(card.customer.id)
-        if row is not None and row[0] == card.revision and row[column]:
-            out[card.customer.id] = row[column]
+        row = kept.get(card.customer_id)
+        if card.customer_id not in missing_ids:
+            out[card.customer_id] = row[column]
             continue
-        text = vcard_of(card.customer, version="3.0" if apple else "4.0", apple=apple, computed=card.computed,
-                        note=card.note if card.note is not None else "", uid=card.uid, sort_as=True)
-        out[card.customer.id] = text
-        other = row[3 - column] if row is not None and row[0] == card.revision else None
-        fresh[card.customer.id] = (card.revision, text, other) if apple else (card.revision, other, text)
+        source = sources.get(card.customer_id)
+        if source is None or source.customer is None:  # gone since: nothing to render
+            continue
+        text = vcard_of(source.customer, version="3.0" if apple else "4.0", apple=apple, computed=source.computed,
+                        note=source.note if source.note is not None else "", uid=source.uid, sort_as=True)
+        out[card.customer_id] = text
+        other = row[3 - column] if row is not None and row[0] == source.revision else None
+        fresh[card.customer_id] = (source.revision, text, other) if apple else (source.revision, other, text)
     if fresh:
         table.put(stamp, fresh)
     return out

@@ -8,6 +8,7 @@ Radicale's bare "Bad Request".
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import sys
@@ -129,6 +130,17 @@ def _server_class() -> type:
     return SerialServer
 
 
+def _remember_sane_paths() -> None:
+    """Radicale checks a path with ``sanitize_path`` (normpath, then a join per part) many
+    times for every item it answers about, mostly in asserts: 13 times a card, a third of the
+    CPU of fetching a 10 000-card book. It is a pure function of its string, so its answers
+    are remembered (one entry per href: a few MB for a big book)."""
+    from radicale import pathutils
+
+    if not hasattr(pathutils.sanitize_path, "cache_info"):
+        pathutils.sanitize_path = functools.lru_cache(maxsize=1 << 17)(pathutils.sanitize_path)
+
+
 def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, fixed_today: bool = False,
           ready: Callable[[str], None] | None = None) -> None:
     """Serve ``store`` until interrupted."""
@@ -150,10 +162,10 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
         logger.setLevel(logging.INFO)
         logger.propagate = False
     configuration = radicale_config(served, host, port)
+    _remember_sane_paths()
+    # nothing is made before listening: each address book is read from the index as the last
+    # run kept it (or made on the first request), cards rendered when first fetched
     store.index.refresh()
-    from .backend import warm
-
-    warm(served)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         server = _server_class()((host, port), RequestHandler, family)
