@@ -84,7 +84,13 @@ class KehuApp:
                                      "END:VCARD) or iCalendar object; nothing was changed"))
         if refusal is not None and not status.startswith("2"):
             return self._refuse(environ, refusal, start_response)
-        start_response(answered["status"], answered["headers"])
+        headers = answered["headers"]
+        if environ.get("REQUEST_METHOD") == "PUT" and status.startswith("2"):
+            # the card kept is kehu's rendering of the customer (phones as E.164, kehu's NOTE
+            # block), not the bytes sent: RFC 7231 4.3.4 says no validator then, and clients
+            # (vdirsyncer, DAVx5) fetch the card as stored with their next sync
+            headers = [(name, value) for name, value in headers if name.lower() not in ("etag", "last-modified")]
+        start_response(answered["status"], headers)
         return body
 
     @staticmethod
