@@ -79,6 +79,11 @@ def test_a_credit_sale_over_the_limit_is_refused_with_the_figures_and_nothing_wr
     assert next(p for p in shown["purchases"] if p["id"] == pid)["due"] == "2027-01-19"
     assert shown["credit_status"] == {"limit": 5000.0, "limit_from": "level 金卡", "terms_days": 60,
                                       "terms_from": "level 金卡", "outstanding": 5000.0, "available": 0.0}
+    # and as a person reads it in `customer show`, not a Python dict
+    text = kehu("customer", "show", cid, store=store_path).out
+    assert "limit ¥5,000.00 (level 金卡); owed ¥5,000.00, left ¥0.00; terms 60 days (level 金卡)" in \
+        " ".join(text.split()).replace(" ;", ";")
+    assert "limit_from" not in text
     # paid at the counter is no credit: never checked
     assert kehu("purchase", "add", cid, "--amount", "9000", "--paid", store=store_path).code == 0
 

@@ -124,6 +124,11 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
         for name in locked:
             data[name] = f"{LOCK} " + _("encrypted")
         data.pop("locked", None)
+        data["credit_status"] = _credit_text(data["credit_status"])
+        if data.get("attitude"):
+            from ..attitude import NAMES
+
+            data["attitude"] = _(NAMES[data["attitude"]])
         print_customer(data, history, region=store.config.region)
 
 
@@ -139,6 +144,17 @@ def _credit_status(store: Store, customer: Customer) -> dict[str, Any]:
         "terms_days": terms.terms_days, "terms_from": terms.terms_from, "outstanding": float(owed),
         "available": None if terms.limit is None else float(terms.limit - owed),
     }
+
+
+def _credit_text(status: dict[str, Any]) -> str:
+    """``credit_status`` as a person reads it: the limit and where it comes from, what is owed
+    and left, the terms (the --json keeps the figures)."""
+    terms = _("terms {days} days ({source})").format(days=status["terms_days"], source=status["terms_from"])
+    if status["limit"] is None:
+        return _("no limit; owed ¥{owed}; {terms}").format(owed=f"{status['outstanding']:,.2f}", terms=terms)
+    return _("limit ¥{limit} ({source}); owed ¥{owed}, left ¥{left}; {terms}").format(
+        limit=f"{status['limit']:,.2f}", source=status["limit_from"], owed=f"{status['outstanding']:,.2f}",
+        left=f"{status['available']:,.2f}", terms=terms)
 
 
 def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:

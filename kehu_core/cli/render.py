@@ -113,6 +113,7 @@ FIELD_LABELS = {
     "family": N_("Family"), "personality": N_("Personality"), "interests": N_("Interests"),
     "also_known": N_("Also known as"), "conflicts": N_("Conflicts"), "wechat": N_("WeChat"),
     "credit": N_("Credit grade"), "rfm_segment": N_("RFM segment"),
+    "attitude": N_("Attitude"), "attitude_reason": N_("Attitude: why"),
 }
 
 
