@@ -8,14 +8,18 @@ Time is data: every command, service, plugin and report takes ``today`` from the
 3. ``today:`` in kehu.yaml (a demo or a training store frozen at its own date),
 4. the system date.
 
-Timestamps (when a message was sent, when a change was recorded) come from :func:`now`, which
-keeps the day of ``today`` so that a store opened at another date stays consistent.
+Timestamps (when a message was sent, when a change was recorded) come from :func:`now`. On a
+fixed day (1-3 above) the moment is that day at :data:`FIXED_TIME`, in every process and at any
+real hour: a clock read on the fixed day would wrap at real midnight (a complaint received at
+23:59 and acknowledged at 00:00:01 would be acknowledged before it arrived), and two processes
+either side of midnight would disagree about the order of what they did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 
 from .errors import KehuError
 
@@ -26,6 +30,10 @@ ENV_TODAY = "KEHU_TODAY"
 #: (a due date 30 days later, a points expiry a year later) in every later command.
 EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(2199, 12, 31)
+
+#: The time of day of every moment on a fixed day (see the module docstring): midday, far from
+#: either midnight in every time zone's local time, so it never crosses the date.
+FIXED_TIME = dt.time(12, 0)
 
 
 def day_range_problem(day: dt.date) -> str | None:
@@ -39,6 +47,12 @@ def day_range_problem(day: dt.date) -> str | None:
 def system_today() -> dt.date:
     """The machine's date: the only read of the wall clock's day in kehu."""
     return dt.date.today()
+
+
+def system_seconds() -> float:
+    """Seconds since the epoch from the machine's clock, for mechanics rather than data (a new
+    id's sortable prefix, how long ago the index looked at the files): the only read of it."""
+    return time.time()
 
 
 def parse_day(text: str, *, source: str = "--today") -> dt.date:
@@ -67,8 +81,20 @@ def resolve_today(explicit: dt.date | str | None = None, configured: dt.date | N
     return system_today()
 
 
-def now(today: dt.date | None = None) -> dt.datetime:
-    """The current moment as an aware datetime, on ``today`` when a store works at another day."""
+def day_is_fixed(explicit: dt.date | str | None = None, configured: dt.date | None = None) -> bool:
+    """Whether the store's day is set (``--today``, ``KEHU_TODAY``, ``today:``) rather than
+    the system date; the same order as :func:`resolve_today`."""
+    return bool(explicit) or bool(os.environ.get(ENV_TODAY, "").strip()) or configured is not None
+
+
+def now(today: dt.date | None = None, *, fixed: bool = False) -> dt.datetime:
+    """The current moment as an aware datetime in local time.
+
+    ``fixed``: ``today`` is a set day, and the moment is that day at :data:`FIXED_TIME`, whatever
+    the real hour (never crossing the date, the same in every process). Otherwise the real
+    moment, moved onto ``today`` if the store works at another day than the system's."""
+    if fixed and today is not None:
+        return dt.datetime.combine(today, FIXED_TIME).astimezone()
     moment = dt.datetime.now().astimezone()
     if today is None or today == moment.date():
         return moment

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 
+from .clock import system_seconds
 from .errors import InvalidId
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
@@ -28,7 +28,7 @@ def _base32(number: int, width: int) -> str:
 
 def new_id(prefix: str = "c", *, rng: secrets.SystemRandom | None = None, now: float | None = None) -> str:
     """A fresh id such as ``c6nq2k8x4mbz3r``: sortable by creation time, random below that."""
-    seconds = int(now if now is not None else time.time())
+    seconds = int(now if now is not None else system_seconds())
     bits = rng.getrandbits(40) if rng is not None else secrets.randbits(40)
     return f"{prefix}{_base32(seconds, 7)}{_base32(bits, 8)}"
 

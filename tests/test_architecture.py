@@ -11,7 +11,7 @@ from .conftest import ROOT
 
 SOURCES = ("kehu_core", "plugins", "tui")
 WALL_CLOCK = re.compile(r"\bdate\.today\(|\bdatetime\.now\(|\bdatetime\.today\(|\btime\.localtime\(|"
-                        r"\bdatetime\.utcnow\(")
+                        r"\bdatetime\.utcnow\(|\btime\.time\(")
 
 
 def python_files(*folders: str) -> list[Path]:

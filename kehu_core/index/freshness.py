@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..clock import system_seconds
 from ..paths import CONFIG_FILE
 
 SMALL_STORE_FILES = 5_000  # up to here every command compares every file (~20 ms)
@@ -175,4 +175,4 @@ def load(text: str | None) -> dict[str, str | None]:
 def trusted(seen: Mapping[str, str | None], looked_at: float, now: Mapping[str, str | None]) -> bool:
     """Whether the index may answer as it is: the store's signature is the one it saw when
     it last looked, and that look is recent enough (``RECHECK_EVERY``)."""
-    return bool(seen) and dict(seen) == dict(now) and 0 <= time.time() - looked_at < RECHECK_EVERY
+    return bool(seen) and dict(seen) == dict(now) and 0 <= system_seconds() - looked_at < RECHECK_EVERY

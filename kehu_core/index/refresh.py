@@ -13,12 +13,12 @@ import sqlite3
 import stat as stat_module
 import sys
 import tempfile
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..clock import system_seconds
 from ..errors import NotFound
 from . import freshness
 from .connection import IndexConnection
@@ -120,7 +120,7 @@ class Refresher(IndexConnection):
                 if freshness.trusted(seen, float(self._meta("looked_at") or 0), now):
                     return 0
                 last_full = float(self._meta("last_full_scan") or 0)
-                if time.time() - last_full > FULL_SCAN_EVERY:
+                if system_seconds() - last_full > FULL_SCAN_EVERY:
                     full = True
                 elif seen and seen.get("config") == now["config"] and seen.get("head") != now["head"]:
                     count = self.catch_up_with_git()
@@ -138,7 +138,7 @@ class Refresher(IndexConnection):
         signature moves (or ``RECHECK_EVERY`` passes), the index answers without looking."""
         rows = [("signature", freshness.dump(freshness.signature(self.store.root))),
                 ("settings", freshness.dump({"region": self.store.config.region})),
-                ("looked_at", str(time.time()))]
+                ("looked_at", str(system_seconds()))]
         with contextlib.suppress(sqlite3.OperationalError):  # a read-only index: look next time
             # one statement, one commit: this runs after every look, small stores every command
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)", rows)
@@ -170,7 +170,7 @@ class Refresher(IndexConnection):
     def _full_refresh(self) -> int:
         """Compare every file, one top-level folder (shard) at a time, so that memory stays
         bounded by a shard however big the store is (a fresh clone of 1 000 000 files)."""
-        started = time.time()
+        started = system_seconds()
         base = self.store.root / "customers"
         children = sorted(os.scandir(base), key=lambda e: e.name) if base.is_dir() else []
         children = [c for c in children if not c.name.startswith(".")]

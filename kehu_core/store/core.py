@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
+from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
-from ..clock import resolve_today
 from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from ..errors import KehuError, Problem, RecordError, StoreError
 from ..journal import Recorder, record
@@ -63,6 +63,8 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         self.config = config
         # the day every service, plugin and report of this store takes as today (kehu_core.clock)
         self.today: dt.date = resolve_today(today, config.today)
+        # a set day keeps one time of day (clock.now): its moments never cross real midnight
+        self.today_fixed: bool = day_is_fixed(today, config.today)
         self._config_doc = config_doc
         # the store's plugins: those kehu.yaml enables (``plugins=True``, what the CLI and the
         # TUI open) or none at all (a bare store for low-level work), never missing
@@ -138,7 +140,7 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
 
     def now(self) -> dt.datetime:
         """The current moment on the store's day (timestamps of messages and changes)."""
-        return clock_now(self.today)
+        return clock_now(self.today, fixed=self.today_fixed)
 
     # --- locking ------------------------------------------------------------------------
 
