@@ -612,6 +612,11 @@ def new_file_mode() -> int:
     return 0o666 & ~process_umask()
 
 
+def naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` about ``path`` (what the user knows) rather than a temporary file beside it."""
+    return type(exc)(exc.errno, exc.strerror, str(path))
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new file, never half.
 
@@ -622,7 +627,10 @@ def atomic_write(path: Path, text: str) -> None:
         mode = stat.S_IMODE(path.stat().st_mode)
     except OSError:
         mode = new_file_mode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only store: name the record, not a temporary name
+        raise naming(exc, path) from None
     durable = not _DEFERRED_SYNC.get()
     try:
         if hasattr(os, "fchmod"):

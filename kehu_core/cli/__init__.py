@@ -383,8 +383,8 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         raise
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
-        where = f": {exc.filename}" if exc.filename else ""
-        click.echo(f"kehu: {exc.strerror or exc}{where}", err=True)
+        where = f"{exc.filename}: " if exc.filename else ""  # path first: `path: what`
+        click.echo(f"kehu: {where}{exc.strerror or exc}", err=True)
         return 1
     except Exception as exc:  # a bug: one line, the traceback only with --debug
         if _Debug.on:

@@ -121,7 +121,9 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 
 
 @click.command("export")
-@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+# the path is judged by exporting.check_target and the write itself (a message and exit 1), not
+# by click (a usage error, exit 2, for a file that exists and cannot be written)
+@click.argument("out", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", required=True,
               help="csv, xlsx, vcard, ics, or a plugin's format.")
 @click.option("--tag", help="Only customers with this tag.")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
 from ..models import Customer
-from ..yamlio import new_file_mode
+from ..yamlio import naming, new_file_mode
 from .vcards import vcard_of
 
 if TYPE_CHECKING:
@@ -332,7 +332,10 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
     """Run ``write(path)`` on a temporary file next to ``out``, then put it in ``out``'s place:
     a failed export leaves no half-written file and the old one as it was. The file gets the
     mode a new file gets from the umask (:func:`kehu_core.yamlio.new_file_mode`)."""
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    except OSError as exc:  # a folder that cannot be written: name the export, not a temporary
+        raise naming(exc, out) from None
     os.close(fd)
     tmp = Path(name)
     try:

@@ -45,7 +45,22 @@ def run(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def is_repo(root: Path) -> bool:
-    return run(root, "rev-parse", "--is-inside-work-tree", check=False).returncode == 0
+    return repo_problem(root) is None
+
+
+def repo_problem(root: Path) -> str | None:
+    """Why git will not work in ``root`` (None: it will): not a repository, or git's own reason
+    (a clone that belongs to another user, which git refuses as "dubious ownership")."""
+    result = run(root, "rev-parse", "--is-inside-work-tree", check=False)
+    if result.returncode == 0:
+        return None
+    said = (result.stderr.strip().splitlines() or [""])[0].removeprefix("fatal: ")
+    if not said or "not a git repository" in said:
+        return "not a git repository"
+    if "dubious ownership" in said:
+        return ("git refuses to work in it: it belongs to another user (git's \"dubious "
+                "ownership\"; `git config --global --add safe.directory PATH` if it is yours)")
+    return f"git refuses to work in it: {said}"
 
 
 def driver_command() -> str:

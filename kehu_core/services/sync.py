@@ -116,9 +116,12 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     waiting for a person (files both sides changed, or ``conflicts:`` to choose): that is kept,
     unpushed, and the message says what to do."""
     root = store.root
-    if not gitops.is_repo(root):
+    problem = gitops.repo_problem(root)
+    if problem == "not a git repository":
         raise SyncError(f"{root} is not a git repository; `git init` it (or `kehu init` a new "
                         "store) to share it")
+    if problem is not None:
+        raise SyncError(f"{root}: {problem}")
     report = SyncReport()
     if gitops.install_merge_driver(root):
         report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")

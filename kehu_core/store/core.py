@@ -114,6 +114,13 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
     @classmethod
     def init(cls, root: str | os.PathLike[str], name: str | None = None, *, git: bool = True) -> Store:
         path = Path(root)
+        for above in (path, *path.parents):  # a file where the store or a folder above should be
+            if above.exists() and not above.is_dir():
+                where = "" if above == path else f"{above} "
+                raise StoreError(f"{path}: {where}is a file, not a folder; kehu init makes a store "
+                                 "in a new or an empty folder")
+            if above.exists():
+                break
         if (path / CONFIG_FILE).exists():
             raise StoreError(f"{path}: already a kehu store")
         path.mkdir(parents=True, exist_ok=True)
