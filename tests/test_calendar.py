@@ -5,6 +5,8 @@ lunar birthday over 2020-2040. Every date here is fixed; none comes from the clo
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -125,6 +127,36 @@ def test_importing_the_module_loads_no_date_library() -> None:
             "print(sorted({'lunardate', 'holidays'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_holiday_tables_kept_in_the_cache_agree_with_the_package(tmp_path: Path) -> None:
+    """The years' tables are kept in the user's cache (a later command does not import the
+    holidays package); what comes back from it is what the package says, and a damaged file
+    is worked out again rather than believed."""
+    code = ("import sys, datetime as dt, json; from kehu_core import calendar as c;"
+            "off = c.days_off(dt.date(2024, 1, 1), dt.date(2027, 12, 31));"
+            "work = c.makeup_workdays(dt.date(2024, 1, 1), dt.date(2027, 12, 31));"
+            "print(json.dumps([{str(d): v for d, v in off.items()}, [str(d) for d in work],"
+            " 'holidays' in sys.modules]))")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+
+    def run() -> list:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+        return json.loads(out.stdout)
+
+    first, again = run(), run()
+    assert first[2] and not again[2]  # worked out once, then read from the cache
+    assert first[:2] == again[:2]
+    import holidays
+
+    for year in range(2024, 2028):
+        table = holidays.country_holidays("CN", years=year, language="zh_CN")
+        assert {d: v for d, v in again[0].items() if d.startswith(str(year))} == {
+            str(d): str(label) for d, label in sorted(table.items())}
+    files = sorted(tmp_path.glob("kehu/holidays-CN-2026-*.json"))
+    assert len(files) == 1
+    files[0].write_text('{"days": {"2026-13-01": 1}}', encoding="utf-8")  # damaged
+    assert run()[:2] == first[:2]
 
 
 # --- reminders, segments and .ics agree ------------------------------------------------------

@@ -97,6 +97,43 @@ def test_interaction_queries(shop: Shop) -> None:
     assert index.purchase_totals("2026-01-01", "2026-03-01") == {zhao: ("2026-01-05", 1, 10010)}
 
 
+def test_item_kinds_follow_every_way_a_purchase_changes(shop: Shop) -> None:
+    """What the shop sells in a window (a customer's attitude compares with it) is kept by the
+    index as purchases are added, rewritten, voided and deleted by hand: always what the
+    purchases in the files say."""
+    from kehu_core.services import payments
+
+    store, ids = shop
+    index = store.index
+
+    def from_files(since: str, until: str) -> set[tuple[str | None, str | None]]:
+        kinds = set()
+        for cid in ids.values():
+            for record in store.interactions(cid):
+                if record.kind == "purchase" and record.voided is None and since <= record.date.isoformat() < until:
+                    kinds |= {(i.name or None, getattr(i, "category", None) or None) for i in record.items}
+        return kinds
+
+    store.add_interaction(ids["qian"], {"kind": "purchase", "id": "2026-03-05-d", "date": "2026-03-05",
+                                        "amount": "30", "items": [{"name": "龙井", "category": "绿茶"},
+                                                                  {"name": "紫砂壶", "category": "茶具"},
+                                                                  {"name": "紫砂壶", "category": "茶具"}]})
+    store.add_interaction(ids["sun"], {"kind": "purchase", "id": "2026-03-05-e", "date": "2026-03-05",
+                                       "amount": "9", "items": [{"name": "紫砂壶", "category": "茶具"}]})
+    windows = [("2026-01-01", "2026-12-31"), ("2026-03-01", "2026-03-02"), ("2025-01-01", "2026-03-05"),
+               ("2026-03-05", "2026-03-06")]
+    for since, until in windows:
+        assert set(index.item_kinds(since, until)) == from_files(since, until), (since, until)
+    payments.void(store, ids["sun"], "2026-03-05-e", reason="退货")
+    assert ("紫砂壶", "茶具") in set(index.item_kinds("2026-03-05", "2026-03-06"))  # qian's still counts
+    path = store.interactions_dir(ids["qian"]) / "2026-03-05-d.yaml"
+    path.unlink()  # by hand
+    store.index.refresh(full=True)
+    for since, until in windows:
+        assert set(index.item_kinds(since, until)) == from_files(since, until), (since, until)
+    assert set(index.item_kinds("2026-03-05", "2026-03-06")) == set()
+
+
 def test_histories(shop: Shop) -> None:
     store, ids = shop
     index = store.index

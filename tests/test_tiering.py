@@ -114,6 +114,22 @@ def test_record_sweep_is_idempotent(store_path: Path) -> None:
     assert again.json() == []
 
 
+def test_a_big_store_records_tier_moves_in_the_review_not_in_the_purchase(store_path: Path) -> None:
+    """record_on_purchase: auto (the default) records the buyer's move at once only up to
+    auto_record_up_to customers: above it a purchase does not rank the whole store, and
+    `kehu tier record` records the move."""
+    ids = [add_customer(store_path, f"客户{i}") for i in range(3)]
+    configure(store_path, tiering={"auto_record_up_to": 2})
+    buy(store_path, ids[0], 500, DAY)
+    assert open_store(store_path).ledger(ids[0], "tiers") == []
+    recorded = kehu("tier", "record", "--json", store=store_path).json()
+    assert ids[0] in {c["customer_id"] for c in recorded}
+    configure(store_path, tiering={"auto_record_up_to": 3})
+    buy(store_path, ids[1], 900, DAY)
+    moves = open_store(store_path).ledger(ids[1], "tiers")
+    assert moves and "purchase" in moves[-1]["why"]
+
+
 def test_manual_override_wins_and_is_ledgered(store_path: Path) -> None:
     cid = add_customer(store_path, "新大客户")
     other = add_customer(store_path, "别人")

@@ -15,6 +15,7 @@ Lists then filter and sort on these values in SQL and read rows as plain dicts, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,16 @@ class Derived(IndexConnection):
         sql = (f"SELECT c.id FROM customers c LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id"
                f" WHERE d.stamp IS NOT {expected}")
         if customer_ids is None:
+            # Everyone's values were fresh under this stamp at some generation (mark_fresh):
+            # only customers changed since can be stale, and versions are generations, which
+            # only grow. A join of every customer with the values took 0.25 s per plugin at
+            # 100 000 customers, on every list that filters or sorts on a value.
+            since = self._fresh_since(plugin, stamp)
+            if since is not None:
+                if not per_customer:
+                    return []  # a store-scope stamp holds the generation: nothing has moved
+                # sorted here: an ORDER BY c.id makes SQLite walk every customer by id
+                return sorted(cid for (cid,) in self.db.execute(sql + " AND c.version > ?", (plugin, stamp, since)))
             return [cid for (cid,) in self.db.execute(sql + " ORDER BY c.id", (plugin, stamp))]
         out: list[str] = []
         ids = list(customer_ids)
@@ -51,6 +62,24 @@ class Derived(IndexConnection):
             out += [cid for (cid,) in self.db.execute(
                 sql + f" AND c.id IN ({','.join('?' * len(part))})", (plugin, stamp, *part))]
         return out
+
+    def _fresh_since(self, plugin: str, stamp: str) -> int | None:
+        mark = self._meta(f"fresh:{plugin}")
+        if not mark:
+            return None
+        marked_stamp, _, generation = mark.rpartition("@")
+        return int(generation) if marked_stamp == stamp and generation.isdigit() else None
+
+    def mark_fresh(self, plugin: str, stamp: str, generation: str) -> None:
+        """Every customer's values of ``plugin`` are stored under ``stamp`` as of the index at
+        ``generation`` (read before the stale ones were looked for)."""
+        import sqlite3
+
+        mark = f"{stamp}@{int(generation)}"
+        if self.db.in_transaction or self._meta(f"fresh:{plugin}") == mark:
+            return
+        with contextlib.suppress(sqlite3.OperationalError):  # busy, read-only: look at everyone next time
+            self._set_meta(f"fresh:{plugin}", mark)
 
     def versions(self, customer_ids: Sequence[str]) -> dict[str, int]:
         """Each customer's version (what a per-customer stamp ends with)."""

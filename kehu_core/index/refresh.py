@@ -25,6 +25,7 @@ from .connection import IndexConnection
 from .freshness import differences as _differences
 from .freshness import indexed_entry, scan_tree
 from .rows import Batch, docid, parse_record, parse_written
+from .schema import PURCHASE_INDEX
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -111,7 +112,9 @@ class Refresher(IndexConnection):
         compared in full: it costs milliseconds.
         """
         if full is None:
-            files = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
+            # counted up to the limit only: a count of 700 000 rows took 0.4 s of every command
+            files = self.db.execute("SELECT count(*) FROM (SELECT 1 FROM files LIMIT ?)",
+                                    (freshness.SMALL_STORE_FILES + 1,)).fetchone()[0]
             if files <= freshness.SMALL_STORE_FILES:
                 full = True
             else:
@@ -236,6 +239,7 @@ class Refresher(IndexConnection):
             if first is not None:
                 add(first)
         add((Batch(), {}), last=True)
+        self.db.execute(PURCHASE_INDEX)
         return count
 
     def _compare_all(self, children: list[os.DirEntry[str]]) -> int:

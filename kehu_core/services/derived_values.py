@@ -46,8 +46,10 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> i
     done = 0
     for plugin in plugins:
         stamp, per_customer = _stamp(store, plugin)
+        generation = index.generation()  # before looking: a change meanwhile is seen next time
         stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids)
         others = [p for p in plugins if p != plugin]
+        stored = True
         for first in range(0, len(stale), CHUNK):
             ids = stale[first:first + CHUNK]
             customers = index.customers_of(ids)
@@ -55,8 +57,10 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> i
             versions = index.versions(ids) if per_customer else {}
             rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}" if per_customer else stamp, v)
                     for c, v in zip(customers, values, strict=True)}
-            index.put_derived(plugin, rows)
+            stored = index.put_derived(plugin, rows) and stored
             done += len(rows)
+        if customer_ids is None and stored:
+            index.mark_fresh(plugin, stamp, generation)
     return done
 
 

@@ -54,7 +54,7 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
 @hookimpl
 def interaction_saved(store: Store, customer: Customer, interaction: Any) -> None:
     """A purchase can move its buyer: record it in the tiers ledger right away."""
-    if not isinstance(interaction, Purchase) or not settings(store).record_on_purchase:
+    if not isinstance(interaction, Purchase) or not settings(store).records_on_purchase(store.index.count()):
         return
     tiers = compute(store)
     if not tiers.start <= interaction.date <= tiers.as_of:
