@@ -357,6 +357,21 @@ async def test_sort_by_owner_and_filter_by_tag(demo_copy: Path) -> None:
         assert set(names(table)) == vip
 
 
+async def test_sort_by_a_plugin_column_is_the_clis_order(demo_copy: Path) -> None:
+    """A click on the Points (or Tier, Next reminder) header sorts the whole list by what the
+    plugins compute, read from the index: the order `kehu customer list --sort points` gives."""
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(CustomerTable)
+        for order in ("points", "tier"):
+            table.sort_by(order)  # what a click on its header does
+            await wait_for(pilot, lambda: not table.fetching and table.row_count > 0, f"the list by {order}")
+            cli = kehu("customer", "list", "--sort", order, "--json", store=demo_copy).json()
+            shown = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+            assert shown == [c["id"] for c in cli][:table.row_count]
+            assert "▼" in str(table.columns[order].label)
+
+
 async def test_theme_toggles_light_and_dark(demo_copy: Path) -> None:
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:

@@ -84,12 +84,14 @@ def customer_objects(store: Store, customer_ids: Sequence[str], *, values: bool 
 
 def select(store: Store, *, tag: str | None = None, owner: str | None = None, level: str | None = None,
            value_in: Mapping[str, Iterable[Any]] | None = None, order: str = "name",
-           descending: bool = False, limit: int | None = None) -> list[str]:
-    """Ids of the customers matching, in order; a filter or an order on a plugin value makes
-    every customer's values fresh first (a rank, a sort, need them all)."""
+           descending: bool = False, limit: int | None = None, offset: int = 0) -> list[str]:
+    """Ids of the customers matching, in order (a page: ``limit`` after ``offset``); a filter
+    or an order on a plugin value makes every customer's values fresh first (a rank, a sort,
+    need them all)."""
     index = store.index
     if value_in or order not in ("name", "id", "revenue", "last_contact"):
         refresh_values(store)
     return index.select_customers(tag=tag, owner=owner, level=level,
                                   value_in={k: list(v) for k, v in (value_in or {}).items()},
-                                  order=order, descending=descending, limit=limit)
+                                  order=order, descending=descending, limit=limit, offset=offset,
+                                  plugins=store.plugins.value_plugins() if store.plugins else ())

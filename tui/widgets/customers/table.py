@@ -7,9 +7,12 @@ plugin columns) is asked for only for the rows on screen, once per customer, the
 Rows fetched from the index are put on screen a screenful at a time: the DataTable measures
 every cell of every row it is given, so rows nobody scrolled to yet wait in a buffer.
 
-A tier or attitude filter needs computed values, which the index rows do not hold, so its
-pages are fetched on the app's background thread (``fetch_page``); the table shows a loading
-state meanwhile, and a newer reload makes an older fetch stop and its answer be dropped.
+A tier filter, or an order by a value plugins compute (tier, points, next reminder), reads
+the values the index keeps (``kehu_core.services.derived_values.select``, as ``kehu customer
+list --tier X --sort points``); an attitude filter needs computed values. After a change of the
+records the values may first be computed again, so these pages are fetched on the app's
+background thread (``fetch_page``); the table shows a loading state meanwhile, and a newer
+reload makes an older fetch stop and its answer be dropped.
 
 The attitude column and filter read ``kehu_core.attitude.attitudes`` (loyal, switching, no
 loyalty), the answer ``customer list --attitude`` and segments use, kept by the index for its
@@ -30,7 +33,7 @@ from textual.widgets import DataTable
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
-from kehu_core.services.scoring import tier_filter
+from kehu_core.services.scoring import tier_filter, wanted_tiers
 
 from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
@@ -61,14 +64,16 @@ class ListColumn:
 BUILTIN_COLUMNS = (
     ListColumn("name", N_("Name"), 16, order="name"),
     ListColumn("phone", N_("Phone"), 15),
-    ListColumn("tier", N_("Tier"), 9, value_key="tier"),
-    ListColumn("points", N_("Points"), 7, value_key="points"),
+    ListColumn("tier", N_("Tier"), 9, order="tier", value_key="tier"),
+    ListColumn("points", N_("Points"), 7, order="points", value_key="points"),
     ListColumn("attitude", N_("Attitude"), 10, value_key="attitude"),
     ListColumn("owner", N_("Owner"), 7, order="owner"),
     ListColumn("last_contact", N_("Last contact"), 12, order="last_contact"),
-    ListColumn("next_reminder", N_("Next reminder"), 24, value_key="next_reminder"),
+    ListColumn("next_reminder", N_("Next reminder"), 24, order="next_reminder", value_key="next_reminder"),
 )
-ORDERS = {"name": N_("name"), "owner": N_("owner"), "last_contact": N_("last contact")}
+#: orders by a value plugins compute, kept in the index (points: highest first)
+VALUE_ORDERS = {"tier": N_("tier"), "points": N_("points"), "next_reminder": N_("next reminder")}
+ORDERS = {"name": N_("name"), "owner": N_("owner"), "last_contact": N_("last contact"), **VALUE_ORDERS}
 PENDING = "…"
 
 
@@ -97,6 +102,8 @@ class Page:
     offset: int  # index rows consumed so far (a tier or attitude filter skips some)
     exhausted: bool
     values: dict[str, dict[str, Any]]  # values computed on the way (tier or attitude filter)
+    # the values the index keeps for these rows: shown at once, until the rows' own are computed
+    known: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 class CustomerTable(DataTable):
@@ -199,7 +206,7 @@ class CustomerTable(DataTable):
         try:
             while self.row_count < self._wanted and (self._buffer or not self._exhausted):
                 if not self._buffer:
-                    if self.query_state.computed_filter:
+                    if self.query_state.computed_filter or self.query_state.order in VALUE_ORDERS:
                         self.fetching = True
                         self._fetch_in_background(self._seq)
                         return
@@ -213,6 +220,7 @@ class CustomerTable(DataTable):
     def _take(self, page: Page) -> None:
         self._offset = page.offset
         self._exhausted = page.exhausted
+        self._stale.update(page.known)
         self._buffer += page.rows
         self._stale.update(page.values)
         if page.values:
@@ -432,8 +440,9 @@ def fetch_page(
 ) -> Page:
     """The rows of the list for ``query`` after ``offset`` index rows (a search: all at once).
 
-    Without a tier or attitude filter this only reads the index. With one, the computed
-    values of each scanned row decide, so this runs on the background thread and scans at most
+    Without a filter or an order on values this only reads the index. A tier filter or an
+    order by a value reads the values the index keeps (:func:`_page_by_values`); an attitude
+    filter computes each scanned row's. Both run on the background thread and scan at most
     ``TIER_SCAN_PAGES`` pages, giving up early once ``stop()`` says the answer is not wanted.
     """
     if query.search:
@@ -444,6 +453,8 @@ def fetch_page(
         if query.computed_filter:
             rows = [r for r in rows if r.customer.id in values]
         return Page(rows, len(rows), True, values)
+    if query.tier or query.order in VALUE_ORDERS:
+        return _page_by_values(store, query, offset, stop)
     rows, values, exhausted = [], {}, False
     for _page in range(TIER_SCAN_PAGES if query.computed_filter else 1):
         if stop():
@@ -460,6 +471,39 @@ def fetch_page(
         if exhausted or len(rows) >= PAGE:
             break
     return Page(rows, offset, exhausted, values)
+
+
+def _page_by_values(store: Store, query: Query, offset: int, stop: Callable[[], bool]) -> Page:
+    """A page of the customers in a tier and/or in the order of a value, from the values the
+    index keeps (as ``customer list --tier X --sort points``); an attitude filter on top."""
+    from kehu_core.services import derived_values
+
+    tiers = {"tier": wanted_tiers(store, query.tier)} if query.tier else None
+    # the owners' order is the index list's: keep who is in the tier
+    keep = (set(derived_values.select(store, tag=query.tag, owner=query.owner, value_in=tiers))
+            if query.order == "owner" else None)
+    rows: list[Row] = []
+    exhausted = False
+    for _page in range(TIER_SCAN_PAGES):
+        if stop() or exhausted or len(rows) >= PAGE:
+            break
+        if keep is not None:
+            listed = store.index.list(tag=query.tag, owner=query.owner, order="owner", limit=PAGE, offset=offset)
+            page = [r for r in listed if r.customer.id in keep]
+            offset, exhausted = offset + len(listed), len(listed) < PAGE
+        else:
+            ids = derived_values.select(store, tag=query.tag, owner=query.owner, value_in=tiers,
+                                        order=query.order, descending=query.order == "points",
+                                        limit=PAGE, offset=offset)
+            page = [row for cid in ids if (row := store.index.get(cid)) is not None]
+            offset, exhausted = offset + len(ids), len(ids) < PAGE
+        if query.attitude:
+            found = attitude_values(store, [r.customer.id for r in page])
+            page = [r for r in page if found.get(r.customer.id) == query.attitude]
+        rows += page
+    ids = [r.customer.id for r in rows]
+    known = store.index.derived_of(ids, store.plugins.value_plugins()) if store.plugins and ids else {}
+    return Page(rows, offset, exhausted, {}, known)
 
 
 def _matching(
