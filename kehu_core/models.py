@@ -128,26 +128,42 @@ Day = Annotated[dt.date, AfterValidator(_day_in_range)]
 MAX_DEPTH = 32
 
 
-def nesting_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
+class TooDeep(ValueError):
+    """A value nested deeper than :data:`MAX_DEPTH`; ``loc`` is the first key found too deep,
+    so the problem is reported at its line (``kehu_core.problems.validation_problems``)."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH) -> TooDeep | None:
     """Where ``data`` nests deeper than ``limit`` (None: it does not). Iterative, so a file
     nested thousands of levels deep costs no recursion."""
-    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
-        value, depth, where = stack.pop()
-        if depth > limit:
-            field = where.lstrip(".").split(".", 1)[0] or "the record"
-            return f"{field}: nested more than {limit} levels deep; records are at most {limit}"
+        value, loc = stack.pop()
+        if len(loc) > limit:
+            field = str(loc[0]) if loc else "the record"
+            return TooDeep(f"{field}: nested more than {limit} levels deep; records are at most "
+                           f"{limit}", loc)
         if isinstance(value, dict):
-            stack.extend((v, depth + 1, f"{where}.{k}") for k, v in value.items())
+            stack.extend((v, (*loc, k)) for k, v in value.items())
         elif isinstance(value, (list, tuple)):
-            stack.extend((v, depth + 1, f"{where}.{i}") for i, v in enumerate(value))
+            stack.extend((v, (*loc, i)) for i, v in enumerate(value))
     return None
 
 
+def nesting_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
+    """What :func:`too_deep` finds, as a message."""
+    found = too_deep(data, limit)
+    return None if found is None else str(found)
+
+
 def _refuse_deep(data: Any) -> Any:
-    problem = nesting_problem(data)
-    if problem is not None:
-        raise ValueError(problem)
+    found = too_deep(data)
+    if found is not None:
+        raise found
     return data
 
 

@@ -51,7 +51,11 @@ def validation_problems(
             reason = f"unknown {noun}; expected one of {allowed}"
         where = ".".join(str(p) for p in loc)
         message = f"{where}: {reason}" if where else reason
-        out.append(Problem(path, line_of(doc, loc) if doc is not None else 1, message,
+        # a problem found below the field pydantic names (a value nested too deep) is at the
+        # line of the key where it was found
+        deeper: Loc = getattr((error.get("ctx") or {}).get("error"), "loc", ())
+        at = (*loc, *deeper)
+        out.append(Problem(path, line_of(doc, at) if doc is not None else 1, message,
                            loc=loc, reason=reason))
     return out
 

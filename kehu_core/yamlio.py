@@ -323,11 +323,18 @@ def load_scan(path: Path) -> Any:
 
 
 def lines_doc(path: Path) -> Any:
-    """The round-trip document, only to look up line numbers; None if even that fails."""
+    """The round-trip document, only to look up line numbers; None if even that fails.
+
+    A document ruamel cannot load (nested deeper than its recursion allows: a hostile file)
+    is composed by libyaml instead, whose nodes know their lines too (:func:`line_of` reads
+    both), so its problem is still reported at the line of its key."""
     try:
         return load_roundtrip(path)
     except YamlFileError:
-        return None
+        try:
+            return yaml.compose(_parsed_text(read_text(path)), Loader=_BaseLoader)
+        except (_FileProblem, yaml.YAMLError, ValueError, RecursionError):
+            return None
 
 
 # --- round-trip loading and writing -------------------------------------------------------
@@ -539,6 +546,12 @@ def line_of(doc: Any, loc: Sequence[str | int]) -> int:
     if doc is None:
         return line
     for key in loc:
+        if isinstance(node, yaml.Node):  # composed by libyaml (lines_doc)
+            child = _node_child(node, key)
+            if child is None:
+                break
+            line, node = child
+            continue
         if isinstance(node, CommentedMap) and key in node:
             line = node.lc.key(key)[0] + 1
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
@@ -547,6 +560,18 @@ def line_of(doc: Any, loc: Sequence[str | int]) -> int:
             break
         node = node[key]
     return line
+
+
+def _node_child(node: yaml.Node, key: str | int) -> tuple[int, yaml.Node] | None:
+    """The line of ``key`` in a composed mapping or sequence node, and its value's node."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == str(key):
+                return key_node.start_mark.line + 1, value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        item = node.value[key]
+        return item.start_mark.line + 1, item
+    return None
 
 
 def to_plain_yaml_value(value: Any) -> Any:

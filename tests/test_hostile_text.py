@@ -114,8 +114,38 @@ def test_a_field_nested_hundreds_of_levels_is_one_message(store: tuple[Path, str
     check = kehu("check", store=path)
     listed = kehu("customer", "list", "--json", store=path)
     no_traceback(check, listed)
-    assert check.code == 1 and f"{record}:1: extra: nested more than 32 levels deep" in check.out + check.err
+    # at the line of the first key too deep: line 3 is extra:, its 32nd k (33 levels) is line 35
+    assert check.code == 1 and f"{record}:35: extra: nested more than 32 levels deep" in check.out + check.err
     assert listed.code == 0 and [c["id"] for c in listed.json()] == [other]
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_a_field_nested_too_deep_is_reported_at_its_key(style: str, store: tuple[Path, str, str, Path]) -> None:
+    path, cid, _, record = store
+    if style == "block":  # 40 levels in a list under a key on line 5
+        deep = "extra:\n  note: 1\n  tags:\n  - " + "[" * 40 + "]" * 40 + "\n"
+        line = 6
+    else:  # a mapping in flow style, 40 levels, on line 4
+        deep = "notes: 平常\nextra: " + "{a: " * 40 + "1" + "}" * 40 + "\n"
+        line = 4
+    record.write_text(f"id: {cid}\nname: 李雷\n{deep}", encoding="utf-8")
+    check = kehu("check", store=path)
+    shown = kehu("customer", "show", cid, store=path)
+    no_traceback(check, shown)
+    assert f"{record}:{line}: extra: nested more than 32 levels deep" in check.out + check.err
+    assert shown.code == 1 and f"{record}:{line}: extra: nested more" in shown.err
+
+
+def test_a_record_in_the_wrong_shard_is_reported_at_its_id(store: tuple[Path, str, str, Path]) -> None:
+    path, cid, other, record = store
+    record.write_text(f"name: 李雷\n# 老客户\nid: {cid}\n", encoding="utf-8")
+    wrong = path / "customers" / ("zz" if shard(cid) != "zz" else "yy") / cid
+    wrong.parent.mkdir()
+    shutil.move(str(record.parent), str(wrong))
+    check = kehu("check", store=path)
+    no_traceback(check)
+    assert check.code == 1
+    assert f"{wrong / 'customer.yaml'}:3: customer {cid!r} is in the wrong folder" in check.out + check.err
 
 
 def test_sixteen_thousand_tags_index_in_linear_time(store: tuple[Path, str, str, Path]) -> None:

@@ -111,7 +111,8 @@ class RecordsMixin:
         if folder.parent.name != shard(customer.id):  # `kehu customer show` would not find it
             message = (f"customer {customer.id!r} is in the wrong folder: its place is "
                        f"{CUSTOMERS_DIR}/{shard(customer.id)}/{customer.id}/ (move the folder there)")
-            raise RecordError([Problem(path, 1, message)])
+            # at the line of the id, which decides the shard folder
+            raise RecordError([Problem(path, line_of(lines_doc(path), ["id"]), message)])
         if sealed:
             customer._sealed = sealed
         return customer
