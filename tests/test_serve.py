@@ -511,6 +511,14 @@ def test_a_restarted_server_has_the_edits_made_while_it_was_stopped(tmp_path: Pa
         assert "赵敏" in names_in(lilei, f"{url}lilei/contacts/")
         zhang = f"/lilei/contacts/{ids['张三']}.vcf"  # unchanged: the same ETag as before
         assert propfind_hrefs(lilei, f"{url}lilei/contacts/")[zhang] == lilei_before[zhang]
+        # a card kept from the last run is edited as any other (its ETag, its customer)
+        card = lilei.get(f"{url}{zhang.lstrip('/')}")
+        answer = lilei.put(f"{url}{zhang.lstrip('/')}", headers={"If-Match": lilei_before[zhang],
+                                                                  "Content-Type": "text/vcard"},
+                           data=card.text.replace("tel:+8613812345678", "tel:+8613812340001").encode())
+        assert answer.status_code == 204, answer.text
+        assert json.loads(kehu("--today", DAY, "customer", "show", ids["张三"], "--json", store=root).out)[
+            "phones"] == ["+8613812340001"]
     finally:
         process.terminate()
         process.wait(timeout=30)
