@@ -91,10 +91,17 @@ def test_indexed_values_equal_values_computed_from_the_files(tmp_path_factory, d
     for day in days:
         for step in day:
             apply(root, step, purchases)
-        listed = json.loads(kehu("customer", "list", "--json", store=root).out)
-        # attitude is kehu's own figure, worked out from the index's purchases on every list
-        indexed = {c["id"]: {k: v for k, v in c.items() if not k.startswith("attitude")} for c in listed}
-        assert indexed == from_the_files(root, tmp)
+        expected = from_the_files(root, tmp)
+        # sorted by a value: every customer's values made fresh at once, then only those
+        # changed since (the index's fresh marks); and a plain list, the listed customers'
+        for order in ("points", "name"):
+            listed = json.loads(kehu("customer", "list", "--json", "--sort", order, store=root).out)
+            # attitude is kehu's own figure, worked out from the index's purchases on every list
+            indexed = {c["id"]: {k: v for k, v in c.items() if not k.startswith("attitude")} for c in listed}
+            assert indexed == expected, order
+        by_points = json.loads(kehu("customer", "list", "--json", "--sort", "points", store=root).out)
+        points = [c.get("points") or 0 for c in by_points]
+        assert points == sorted(points, reverse=True)
 
 
 def test_a_purchase_recomputes_only_its_buyers_values(tmp_path: Path) -> None:
