@@ -181,6 +181,13 @@ class Derived(IndexConnection):
         path = _path(key)
         candidates = list(plugins) or [
             p for (p,) in self.db.execute("SELECT DISTINCT plugin FROM derived ORDER BY plugin")]
+        # a plugin's values have the same keys for everyone (a None is kept as null): one row
+        # of each says; a scan of every row is only for a key some rows lack
+        for plugin in candidates:
+            row = self.db.execute("SELECT json_type(data, ?) FROM derived WHERE plugin=? LIMIT 1",
+                                  (path, plugin)).fetchone()
+            if row and row[0] is not None:
+                return plugin
         for plugin in candidates:
             if self.db.execute("SELECT 1 FROM derived WHERE plugin=? AND json_extract(data, ?) IS NOT NULL LIMIT 1",
                                (plugin, path)).fetchone():

@@ -520,15 +520,11 @@ def _matching(
 
 def attitude_values(store: Store, ids: list[str]) -> dict[str, str | None]:
     """These customers' attitudes (loyal, switching, no_loyalty or None), as ``customer list
-    --json`` gives them: a list's rows from every buyer's attitude at once
-    (``kehu_core.attitude.attitudes``, kept by the index for its generation and the day), one
-    customer from their own purchases (``attitude_of``)."""
-    from kehu_core.attitude import NONE, attitude_of, attitudes
+    --json`` gives them (``kehu_core.attitude.attitudes_of``: the rows on screen from their own
+    purchases, a long page from one pass over the window's purchases)."""
+    from kehu_core.attitude import attitudes_of
 
-    if len(ids) == 1:
-        return {ids[0]: attitude_of(store, ids[0]).attitude}
-    every = attitudes(store)
-    return {cid: every.get(cid, NONE).attitude for cid in ids}
+    return {cid: a.attitude for cid, a in attitudes_of(store, ids).items()}
 
 
 def compute_values(
