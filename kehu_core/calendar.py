@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+from .i18n import _, is_chinese
+
 LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})\Z")
 SOLAR_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})\Z")
 # lunardate knows lunar years 1900-2099; outside them there is no lunar date to convert
@@ -80,7 +82,7 @@ def parse_lunar(text: str | LunarDay) -> LunarDay:
         return text
     match = LUNAR_RE.match(str(text))
     if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30):
-        raise ValueError(f"lunar birthday {text!r}: expected MM-DD (month 1-12, day 1-30)")
+        raise ValueError(_("lunar birthday {text}: expected MM-DD (month 1-12, day 1-30)").format(text=repr(text)))
     return LunarDay(int(match.group(2)), int(match.group(3)), bool(match.group(1)))
 
 
@@ -93,7 +95,8 @@ def lunar_to_solar(lunar: str | LunarDay, lunar_year: int) -> dt.date:
     """
     day = parse_lunar(lunar)
     if lunar_year not in LUNAR_YEARS:
-        raise ValueError(f"lunar year {lunar_year}: only {LUNAR_YEARS.start}-{LUNAR_YEARS.stop - 1} are known")
+        raise ValueError(_("lunar year {lunar_year}: only {start}-{value} are known").format(
+            lunar_year=lunar_year, start=LUNAR_YEARS.start, value=LUNAR_YEARS.stop - 1))
     return _to_solar(day.month, day.day, day.leap, lunar_year)
 
 
@@ -112,7 +115,8 @@ def _to_solar(month: int, day: int, leap: bool, year: int) -> dt.date:
             return LunarDate(year, month, d, is_leap).to_solar_date()
         except ValueError:
             continue
-    raise ValueError(f"no lunar date {month:02d}-{day:02d} in {year}")  # not reached for 1-12/1-30
+    # not reached for 1-12/1-30
+    raise ValueError(_("no lunar date {month:02d}-{day:02d} in {year}").format(month=month, day=day, year=year))
 
 
 def lunar_occurrences(lunar: str | LunarDay, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -148,13 +152,13 @@ def parse_solar(text: str | SolarDay) -> SolarDay:
         return text
     match = SOLAR_RE.match(str(text))
     if not match:
-        raise ValueError(f"birthday {text!r}: expected YYYY-MM-DD or --MM-DD")
+        raise ValueError(_("birthday {text}: expected YYYY-MM-DD or --MM-DD").format(text=repr(text)))
     year = int(match.group(1)) if match.group(1) else None
     month, day = int(match.group(2)), int(match.group(3))
     try:
         dt.date(year or 2000, month, day)  # 2000 is a leap year, so --02-29 passes
     except ValueError as exc:
-        raise ValueError(f"birthday {text!r}: {exc}") from None
+        raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=exc)) from None
     return SolarDay(year, month, day)
 
 
@@ -204,8 +208,6 @@ class Birthday(NamedTuple):
     def label(self) -> str:
         """The day in the user's language, for messages: ``4月12日`` or ``农历闰四月初十`` in
         Chinese, ``April 12`` or ``lunar leap 04-10`` in English."""
-        from .i18n import _, is_chinese
-
         if self.lunar:
             day = parse_lunar(self.text)
             if is_chinese():
@@ -317,7 +319,7 @@ def statutory_holidays(years: Iterable[int], names: Iterable[str] = STATUTORY) -
             for name in str(label).split("; "):  # two holidays on one day are joined by "; "
                 if name in wanted:
                     found.setdefault((name, day.year), day)
-    return sorted((Holiday(name, day) for (name, _), day in found.items()), key=lambda h: (h.day, h.name))
+    return sorted((Holiday(name, day) for (name, _kind), day in found.items()), key=lambda h: (h.day, h.name))
 
 
 def lunar_festivals(festivals: dict[str, str], start: dt.date, end: dt.date) -> list[Holiday]:

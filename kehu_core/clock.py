@@ -22,6 +22,7 @@ import os
 import time
 
 from .errors import KehuError
+from .i18n import _
 
 ENV_TODAY = "KEHU_TODAY"
 
@@ -60,7 +61,8 @@ def parse_day(text: str, *, source: str = "--today") -> dt.date:
     try:
         day = dt.date.fromisoformat(str(text).strip())
     except ValueError:
-        raise KehuError(f"{source}: {text!r} is not a date; expected YYYY-MM-DD") from None
+        raise KehuError(_("{source}: {text} is not a date; expected YYYY-MM-DD").format(
+            source=source, text=repr(text))) from None
     problem = day_range_problem(day)
     if problem is not None:
         raise KehuError(f"{source}: {problem}")

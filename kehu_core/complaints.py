@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
+from .i18n import _
 from .models import COMPLAINT_STATES, Complaint, Customer, parse_interaction
 
 if TYPE_CHECKING:
@@ -192,34 +193,37 @@ def move(store: Store, customer_id: str, complaint_id: str, verb: str, *,
     (KehuError, nothing written) a step back, a repeat, a skip (but ``resolve`` of an open
     complaint, which acknowledges it too) and a moment before the complaint was received."""
     if verb not in VERBS:
-        raise KehuError(f"{verb!r}: expected one of {', '.join(VERBS)}")
+        raise KehuError(_("{verb}: expected one of {join}").format(verb=repr(verb), join=', '.join(VERBS)))
     target = VERBS[verb]
     customer = store.get(customer_id)
     with store.lock():
         record = store.get_interaction(customer_id, complaint_id)
         if not isinstance(record, Complaint):
-            raise KehuError(f"{complaint_id} of {customer.name} ({customer_id}) is a {record.kind}, not a complaint")
+            raise KehuError(_("{complaint_id} of {name} ({customer_id}) is a {kind}, not a complaint").format(
+                complaint_id=complaint_id, name=customer.name, customer_id=customer_id, kind=record.kind))
         current = record.status
         name = f"complaint {complaint_id} of {customer.name}"
         states = COMPLAINT_STATES
         if current == target:
             step = record.step(target)
             since = f" ({_at(step.at)}{', by ' + step.by if step.by else ''})" if step else ""
-            raise KehuError(f"{name} is already {current}{since}")
+            raise KehuError(_("{name} is already {current}{since}").format(name=name, current=current, since=since))
         if states.index(target) < states.index(current):
-            raise KehuError(f"{name} is {current}: it cannot go back to {target}")
+            raise KehuError(_("{name} is {current}: it cannot go back to {target}").format(
+                name=name, current=current, target=target))
         skipped = [s for s in states[states.index(current) + 1:states.index(target)]]
         if skipped and not (target == RESOLVED and skipped == [ACKNOWLEDGED]):
-            raise KehuError(f"{name} is {current}: {' and '.join(skipped)} first "
-                            f"(open → acknowledged → resolved → closed)")
+            raise KehuError(_("{name} is {current}: {join} first (open → acknowledged → resolved → closed)").format(
+                name=name, current=current, join=' and '.join(skipped)))
         now = moment(store)
         if now < dt.datetime.combine(record.date, _time_of(record) or dt.time(0, 0)):
-            raise KehuError(f"{name} was received {record.date}{' ' + record.time if record.time else ''}: "
-                            f"it cannot be {target} before that ({_at(_minute(now))})")
+            raise KehuError(_("{name} was received {date}{value}: it cannot be {target} before that ({at})").format(
+                name=name, date=record.date, value=' ' + record.time if record.time else '', target=target,
+                at=_at(_minute(now))))
         last = record.history[-1] if record.history else None
         if last is not None and now < last.moment:
-            raise KehuError(f"{name} was {last.state} {_at(last.at)}: a later move cannot be dated "
-                            f"before that ({_at(_minute(now))})")
+            raise KehuError(_("{name} was {state} {at}: a later move cannot be dated before that ({at2})").format(
+                name=name, state=last.state, at=_at(last.at), at2=_at(_minute(now))))
         who = by or customer.owner
         steps = [_step(s, now, who, text if s == target else None) for s in (*skipped, target)]
         changes: dict[str, Any] = {"status": target}

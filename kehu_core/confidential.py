@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
+from .i18n import _
 
 if TYPE_CHECKING:
     from .config import StoreConfig
@@ -107,8 +108,9 @@ def seal(config: StoreConfig, owner: str | None, value: Any) -> str:
 
     names = readers(config, owner)
     if not names:
-        raise KehuError("confidential: nobody to encrypt to (no supervisors, and the owner "
-                        f"{owner or '(none)'} has no key under confidential.recipients)")
+        raise KehuError(_("confidential: nobody to encrypt to (no supervisors, and the owner {value} has "
+            "no key under confidential.recipients)").format(
+            value=owner or '(none)'))
     keys = [_recipient(config.confidential.recipients[n]) for n in names]
     payload = json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     return SEALED_PREFIX + base64.b64encode(pyrage.encrypt(payload, keys)).decode("ascii")
@@ -139,14 +141,15 @@ def load_identities(path: Path) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise KehuError(f"{path}: cannot read the identity file ({exc.strerror or exc})") from None
+        raise KehuError(_("{path}: cannot read the identity file ({value})").format(
+            path=path, value=exc.strerror or exc)) from None
     except UnicodeDecodeError:
-        raise KehuError(f"{path}: not an age identity file") from None
+        raise KehuError(_("{path}: not an age identity file").format(path=path)) from None
     if "BEGIN OPENSSH PRIVATE KEY" in text:
         try:
             return [pyrage.ssh.Identity.from_buffer(text.encode())]
         except Exception as exc:  # pyrage raises its own error types
-            raise KehuError(f"{path}: cannot read the SSH key ({exc})") from None
+            raise KehuError(_("{path}: cannot read the SSH key ({exc})").format(path=path, exc=exc)) from None
     found = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -154,10 +157,11 @@ def load_identities(path: Path) -> list[Any]:
             try:
                 found.append(pyrage.x25519.Identity.from_str(line))
             except Exception:
-                raise KehuError(f"{path}:{number}: not a valid age secret key") from None
+                raise KehuError(_("{path}:{number}: not a valid age secret key").format(
+                    path=path, number=number)) from None
     if not found:
-        raise KehuError(f"{path}: no age identity in it (a line AGE-SECRET-KEY-1..., as "
-                        "age-keygen writes)")
+        raise KehuError(_("{path}: no age identity in it (a line AGE-SECRET-KEY-1..., as age-keygen writes)").format(
+            path=path))
     return found
 
 

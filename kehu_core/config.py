@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .i18n import _
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
@@ -130,8 +131,9 @@ class ConfidentialSettings(BaseModel):
     def _fields(cls, value: list[str]) -> list[str]:
         for name in value:
             if name in NOT_CONFIDENTIAL:
-                raise ValueError(f"{name!r} cannot be confidential: kehu needs it to find and route "
-                                 f"a customer ({', '.join(NOT_CONFIDENTIAL)} stay plain)")
+                raise ValueError(_("{name} cannot be confidential: kehu needs it to find and route a customer "
+                    "({join} stay plain)").format(
+                    name=repr(name), join=', '.join(NOT_CONFIDENTIAL)))
         return list(dict.fromkeys(value))
 
     @field_validator("recipients")
@@ -139,18 +141,18 @@ class ConfidentialSettings(BaseModel):
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:
         for name, key in value.items():
             if not isinstance(key, str) or not _AGE_KEY.match(key.strip()):
-                raise ValueError(f"{name}: {key!r} is not an age public key (age1... as age-keygen "
-                                 "prints it, or ssh-ed25519 ...)")
+                raise ValueError(_("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
+                    "ssh-ed25519 ...)").format(
+                    name=name, key=repr(key)))
         return {str(name): key.strip() for name, key in value.items()}
 
     @model_validator(mode="after")
     def _readers(self) -> ConfidentialSettings:
         if self.fields and not self.recipients:
-            raise ValueError("confidential fields need at least one recipient (name: age1...) to "
-                             "encrypt them to")
+            raise ValueError(_("confidential fields need at least one recipient (name: age1...) to encrypt them to"))
         unknown = [s for s in self.supervisors or [] if s not in self.recipients]
         if unknown:
-            raise ValueError(f"supervisors {', '.join(unknown)} have no key under recipients")
+            raise ValueError(_("supervisors {join} have no key under recipients").format(join=', '.join(unknown)))
         return self
 
 
@@ -184,7 +186,7 @@ class ServeUser(BaseModel):
     @model_validator(mode="after")
     def _rep_or_supervisor(self) -> ServeUser:
         if bool(self.rep) == bool(self.supervisor):
-            raise ValueError("give either rep: NAME (a rep) or supervisor: true, not both or neither")
+            raise ValueError(_("give either rep: NAME (a rep) or supervisor: true, not both or neither"))
         return self
 
     @property
@@ -205,7 +207,7 @@ class ServeSettings(BaseModel):
     def _plain_logins(cls, value: dict[str, ServeUser]) -> dict[str, ServeUser]:
         for login in value:
             if not _LOGIN.match(login):
-                raise ValueError(f"{login!r}: a login is letters, digits, '.', '_' or '-'")
+                raise ValueError(_("{login}: a login is letters, digits, '.', '_' or '-'").format(login=repr(login)))
         return value
 
 
@@ -227,7 +229,7 @@ class RepsSettings(BaseModel):
     def _names(cls, value: list[str]) -> list[str]:
         for name in value:
             if not all(part.strip().isidentifier() for part in str(name).split("|")):
-                raise ValueError(f"{name!r} is not a field name (or names joined by |)")
+                raise ValueError(_("{name} is not a field name (or names joined by |)").format(name=repr(name)))
         return value
 
 
@@ -312,8 +314,9 @@ class StoreConfig(BaseModel):
     def _known_schema(cls, value: int) -> int:
         if value > SCHEMA_VERSION:
             raise ValueError(
-                f"schema_version {value} is newer than this kehu understands ({SCHEMA_VERSION}); "
-                "upgrade kehu"
+                _("schema_version {value} is newer than this kehu understands ({SCHEMA_VERSION}); "
+                    "upgrade kehu").format(
+                    value=value, SCHEMA_VERSION=SCHEMA_VERSION)
             )
         return value
 
@@ -323,7 +326,7 @@ class StoreConfig(BaseModel):
         from .i18n import LANGUAGES, normalize
 
         if value is not None and normalize(value) is None:
-            raise ValueError(f"expected one of {', '.join(LANGUAGES)}")
+            raise ValueError(_("expected one of {join}").format(join=', '.join(LANGUAGES)))
         return value
 
     @field_validator("region")

@@ -13,6 +13,7 @@ import secrets
 
 from .clock import system_seconds
 from .errors import InvalidId
+from .i18n import _
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # fullmatch: "x\n" is refused
@@ -20,7 +21,7 @@ _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # fullmatch: "x\n" is re
 
 def _base32(number: int, width: int) -> str:
     chars = []
-    for _ in range(width):
+    for _digit in range(width):
         number, rem = divmod(number, 32)
         chars.append(_ALPHABET[rem])
     return "".join(reversed(chars))
@@ -48,8 +49,9 @@ def check_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it is safe as a folder name, else raise :class:`InvalidId`."""
     if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise InvalidId(
-            f"invalid {what} {value!r}: expected 1-64 letters, digits, '-' or '_', "
-            "starting with a letter or digit (no '/', '..' or spaces)"
+            _("invalid {what} {value}: expected 1-64 letters, digits, '-' or '_', starting "
+                "with a letter or digit (no '/', '..' or spaces)").format(
+                what=what, value=repr(value))
         )
     return value
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
+from .i18n import _
 from .yamlio import atomic_write
 
 if TYPE_CHECKING:
@@ -195,11 +196,12 @@ def undo(store: Store) -> Entry:
     with store.lock():
         target = last_in_effect(entries(store))
         if target is None:
-            raise KehuError("nothing to undo: kehu has recorded no change to this store "
-                            "that is still in effect (`kehu undo --list` shows the changes)")
+            raise KehuError(_("nothing to undo: kehu has recorded no change to this store that is still in "
+                "effect (`kehu undo --list` shows the changes)"))
         if any(f.pruned for f in target.files):
-            raise KehuError(f"cannot undo {target.describe()}: it is older than the last "
-                            f"{KEEP_IMAGES} changes, whose files kehu keeps")
+            raise KehuError(_("cannot undo {describe}: it is older than the last {KEEP_IMAGES} changes, whose "
+                "files kehu keeps").format(
+                describe=target.describe(), KEEP_IMAGES=KEEP_IMAGES))
         changed = [f.path for f in target.files if _sha(_read(store.root / f.path)) != f.after]
         if changed:
             raise KehuError(

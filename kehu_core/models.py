@@ -26,6 +26,7 @@ from pydantic import (
 
 from .calendar import parse_lunar, parse_solar
 from .clock import day_range_problem
+from .i18n import N_, _
 from .ids import check_id
 
 CENT = Decimal("0.01")
@@ -36,12 +37,12 @@ def _why_not_possible(why: object) -> str:
 
     possible = phonenumbers.ValidationResult
     return {
-        possible.TOO_SHORT: "is too short",
-        possible.TOO_LONG: "is too long",
-        possible.INVALID_LENGTH: "has the wrong number of digits",
-        possible.INVALID_COUNTRY_CODE: "has an unknown country code",
-        possible.IS_POSSIBLE_LOCAL_ONLY: "is a local number without its area code",
-    }.get(why, "is not a possible number")  # type: ignore[call-overload]
+        possible.TOO_SHORT: _("is too short"),
+        possible.TOO_LONG: _("is too long"),
+        possible.INVALID_LENGTH: _("has the wrong number of digits"),
+        possible.INVALID_COUNTRY_CODE: _("has an unknown country code"),
+        possible.IS_POSSIBLE_LOCAL_ONLY: _("is a local number without its area code"),
+    }.get(why, _("is not a possible number"))  # type: ignore[call-overload]
 
 
 def normalise_phone(raw: str, region: str = "CN") -> str:
@@ -60,15 +61,17 @@ def normalise_phone(raw: str, region: str = "CN") -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {raw!r} ({exc})") from None
+        raise ValueError(_("not a phone number: {raw} ({why})").format(raw=repr(raw), why=exc)) from None
     where = phonenumbers.region_code_for_country_code(number.country_code)
     where = region if where in (None, "ZZ") else where
     why = phonenumbers.is_possible_number_with_reason(number)
     if why != phonenumbers.ValidationResult.IS_POSSIBLE:
         reason = _why_not_possible(why)
-        raise ValueError(f"not a phone number: {raw!r} {reason} for region {where}")
+        raise ValueError(_("not a phone number: {raw} {reason} for region {region}").format(
+            raw=repr(raw), reason=reason, region=where))
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"not a phone number: {raw!r} is not a valid number for region {where}")
+        raise ValueError(_("not a phone number: {raw} is not a valid number for region {region}").format(
+            raw=repr(raw), region=where))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -78,7 +81,7 @@ def normalise_email(raw: str) -> str:
     try:
         return validate_email(str(raw).strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"not an email address: {raw!r} ({exc})") from None
+        raise ValueError(_("not an email address: {raw} ({why})").format(raw=repr(raw), why=exc)) from None
 
 
 def check_birthday(value: str) -> str:
@@ -144,9 +147,9 @@ def too_deep(data: Any, limit: int = MAX_DEPTH) -> TooDeep | None:
     while stack:
         value, loc = stack.pop()
         if len(loc) > limit:
-            field = str(loc[0]) if loc else "the record"
-            return TooDeep(f"{field}: nested more than {limit} levels deep; records are at most "
-                           f"{limit}", loc)
+            field = str(loc[0]) if loc else _("the record")
+            return TooDeep(_("{field}: nested more than {limit} levels deep; records are at most {limit}").format(
+                field=field, limit=limit), loc)
         if isinstance(value, dict):
             stack.extend((v, (*loc, k)) for k, v in value.items())
         elif isinstance(value, (list, tuple)):
@@ -189,7 +192,7 @@ def _phone_text(value: Any) -> Any:
     integer; a number is not taken as a phone (``0571...`` or ``+86...`` would lose digits or
     be read as octal): the message says to quote it."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"a phone number is text: write it in quotes, e.g. '{value}'")
+        raise ValueError(_("a phone number is text: write it in quotes, e.g. '{value}'").format(value=value))
     return value
 
 
@@ -212,7 +215,8 @@ def parse_flag(value: Any) -> bool:
         return True
     if text in NO:
         return False
-    raise ValueError(f"{value!r} is not yes or no; write true/yes/1/on/是 or false/no/0/off/否")
+    raise ValueError(_("{value} is not yes or no; write true/yes/1/on/是 or false/no/0/off/否").format(
+        value=repr(value)))
 
 
 Flag = Annotated[bool, BeforeValidator(parse_flag)]
@@ -321,7 +325,7 @@ class Customer(BaseModel):
     def _strip_name(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("name must not be empty")
+            raise ValueError(_("name must not be empty"))
         return value
 
 
@@ -345,7 +349,7 @@ class LineItem(BaseModel):
     @classmethod
     def _qty(cls, value: Decimal) -> Decimal:
         if value <= 0:
-            raise ValueError("qty must be more than 0")
+            raise ValueError(_("qty must be more than 0"))
         return value.to_integral_value() if value == value.to_integral_value() else value
 
     @property
@@ -440,7 +444,7 @@ class Purchase(InteractionBase):
         if self.amount is None:
             totals = [i.total for i in self.items]
             if not totals or any(t is None for t in totals):
-                raise ValueError("a purchase needs an amount, or a price for every item")
+                raise ValueError(_("a purchase needs an amount, or a price for every item"))
             self.amount = sum(totals, Decimal(0))
         self.amount = Decimal(self.amount).quantize(CENT)
         return self
@@ -503,7 +507,7 @@ def _check_minute(value: str, fmt: str, what: str) -> str:
     try:
         dt.datetime.strptime(value, fmt)
     except ValueError:
-        raise ValueError(f"{value!r} is not {what}") from None
+        raise ValueError(_("{value} is not {what}").format(value=repr(value), what=_(what))) from None
     return value
 
 
@@ -522,7 +526,7 @@ class ComplaintStep(BaseModel):
     def _at(cls, value: Any) -> str:
         if isinstance(value, dt.datetime):
             return value.strftime("%Y-%m-%dT%H:%M")
-        return _check_minute(str(value), "%Y-%m-%dT%H:%M", "a moment; expected YYYY-MM-DDTHH:MM")
+        return _check_minute(str(value), "%Y-%m-%dT%H:%M", N_("a moment; expected YYYY-MM-DDTHH:MM"))
 
     @property
     def moment(self) -> dt.datetime:
@@ -548,7 +552,7 @@ class Complaint(InteractionBase):
             return value.strftime("%H:%M")
         if isinstance(value, int):  # 14:30 read by a YAML 1.1 loader as sexagesimal 870
             return f"{value // 60:02d}:{value % 60:02d}"
-        return None if value in (None, "") else _check_minute(str(value), "%H:%M", "a time; expected HH:MM")
+        return None if value in (None, "") else _check_minute(str(value), "%H:%M", N_("a time; expected HH:MM"))
 
     def step(self, state: str) -> ComplaintStep | None:
         """The move into ``state`` (the latest, if there were several), or None."""

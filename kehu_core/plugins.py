@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError, create_model
 from . import hookspecs
 from .config import PluginSettings
 from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
+from .i18n import _
 from .models import Customer, Reminder
 
 if TYPE_CHECKING:
@@ -438,7 +439,7 @@ class PluginHost:
         return stand_in
 
     def names(self) -> list[str]:
-        return sorted(n for n, _ in self.pm.list_name_plugin())
+        return sorted(n for n, _plugin in self.pm.list_name_plugin())
 
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.pm.get_plugin(name)
@@ -581,7 +582,7 @@ class PluginHost:
             inner = result = outcome.get_result()  # the guarded implementations never raise
             self._running.add((name, hook))
             try:
-                ok, _ = self._safely(name, "wrapper of " + hook, call, lambda: _finished_old(gen, outcome))
+                ok, _result = self._safely(name, "wrapper of " + hook, call, lambda: _finished_old(gen, outcome))
                 if ok:
                     ok, result = self._safely(name, "wrapper of " + hook, call,
                                               lambda: check_results(hook, outcome.get_result()))
@@ -628,14 +629,14 @@ class PluginHost:
     def collect(self, hook: str, **kwargs: Any) -> list[Any]:
         """Flatten list results of ``hook`` from every plugin."""
         out: list[Any] = []
-        for _, result in self.call(hook, **kwargs):
+        for _name, result in self.call(hook, **kwargs):
             out.extend(result)
         return out
 
     @cached_property
     def customer_model(self) -> type[Customer]:
         fields: dict[str, Any] = {}
-        for _, declared in self.call("customer_fields"):
+        for _name, declared in self.call("customer_fields"):
             _merge_first_wins(fields, declared)
         if not fields:
             return Customer
@@ -649,7 +650,7 @@ class PluginHost:
         self._running.update(skipped)
         try:
             merged: dict[str, Any] = {}
-            for _, result in self.call("customer_values", store=store, customer=customer):
+            for _name, result in self.call("customer_values", store=store, customer=customer):
                 _merge_first_wins(merged, result)
             return merged
         finally:
@@ -740,5 +741,6 @@ def require_enabled(store: Store, name: str) -> None:
     """For a plugin's own CLI commands: refuse clearly when kehu.yaml disabled the plugin."""
     if name not in store.plugins.names():
         raise KehuError(
-            f"the {name!r} plugin is not enabled for {store.root} (see `plugins:` in kehu.yaml)"
+            _("the {name} plugin is not enabled for {root} (see `plugins:` in kehu.yaml)").format(
+                name=repr(name), root=store.root)
         )

@@ -15,13 +15,14 @@ and so is the tag pydantic puts in the location of a union member (``purchase`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import Problem
+from .i18n import N_, _, is_chinese
 from .yamlio import line_of
 
 #: the tags of the interaction union (``models.Interaction``): in a location, never in a file
@@ -46,9 +47,10 @@ def validation_problems(
     out = []
     for error in exc.errors():
         loc: Loc = (*prefix, *(p for p in error["loc"] if not (isinstance(p, str) and p in UNION_TAGS)))
-        reason = str(error["msg"]).removeprefix("Value error, ")
+        reason = reason_of(error)
         if error["type"] == "extra_forbidden" and allowed is not None:
-            reason = f"unknown {noun}; expected one of {allowed}"
+            reason = _("unknown {noun}; expected one of {allowed}").format(noun=_(NOUNS.get(noun, noun)),
+                                                                           allowed=allowed)
         where = ".".join(str(p) for p in loc)
         message = f"{where}: {reason}" if where else reason
         # a problem found below the field pydantic names (a value nested too deep) is at the
@@ -60,6 +62,51 @@ def validation_problems(
     return out
 
 
+#: pydantic's error types in the user's language (pydantic speaks English only): its own words
+#: are kept in English, these are said in Chinese; an error of a validator of kehu's
+#: (``value_error``) is said in the user's language where it is raised
+TYPE_MESSAGES = {
+    "missing": N_("required"),
+    "extra_forbidden": N_("unknown field"),
+    "string_type": N_("expected text"),
+    "int_parsing": N_("expected a whole number"), "int_type": N_("expected a whole number"),
+    "int_from_float": N_("expected a whole number"),
+    "float_parsing": N_("expected a number"), "float_type": N_("expected a number"),
+    "decimal_parsing": N_("expected a number"), "decimal_type": N_("expected a number"),
+    "decimal_max_places": N_("expected at most {decimal_places} decimal places"),
+    "bool_parsing": N_("expected yes or no (true/false)"), "bool_type": N_("expected yes or no (true/false)"),
+    "date_parsing": N_("expected a date (YYYY-MM-DD)"), "date_type": N_("expected a date (YYYY-MM-DD)"),
+    "date_from_datetime_parsing": N_("expected a date (YYYY-MM-DD)"),
+    "date_from_datetime_inexact": N_("expected a date (YYYY-MM-DD)"),
+    "datetime_parsing": N_("expected a date and time"), "datetime_type": N_("expected a date and time"),
+    "greater_than": N_("expected more than {gt}"), "greater_than_equal": N_("expected at least {ge}"),
+    "less_than": N_("expected less than {lt}"), "less_than_equal": N_("expected at most {le}"),
+    "string_too_short": N_("expected at least {min_length} characters"),
+    "string_too_long": N_("expected at most {max_length} characters"),
+    "too_short": N_("expected at least {min_length} items"), "too_long": N_("expected at most {max_length} items"),
+    "literal_error": N_("expected {expected}"), "enum": N_("expected {expected}"),
+    "list_type": N_("expected a list"), "dict_type": N_("expected a mapping (key: value)"),
+    "model_type": N_("expected a mapping (key: value)"),
+    "model_attributes_type": N_("expected a mapping (key: value)"),
+}
+#: what an unknown key is called in a message (``noun``)
+NOUNS = {"field": N_("field"), "condition": N_("condition"), "setting": N_("setting")}
+
+
+def reason_of(error: Mapping[str, Any]) -> str:
+    """One pydantic error's reason, in the user's language (:data:`TYPE_MESSAGES`)."""
+    reason = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = TYPE_MESSAGES.get(str(error["type"]))
+    if template is None or not is_chinese():
+        return reason
+    context = {k: (str(v).replace(" or ", _(" or ")) if k == "expected" else v)
+               for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return _(template).format(**context)
+    except (KeyError, IndexError, ValueError):  # a context pydantic did not give: its own words
+        return reason
+
+
 def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, str]:
     """The first problem of each top-level field, for a form that shows a message under each
     field: ``{"phones": "item 2: not a phone number: '12'"}``; a problem of the whole record
@@ -69,7 +116,7 @@ def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, st
         loc = problem.loc
         text = problem.reason or problem.message
         if len(loc) > 1 and isinstance(loc[1], int):
-            text = f"item {loc[1] + 1}: {text}"
+            text = _("item {n}: {text}").format(n=loc[1] + 1, text=text)
         out.setdefault(str(loc[0]) if loc else whole, text)
     return out
 

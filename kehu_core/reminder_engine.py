@@ -132,7 +132,7 @@ def parse_key(key: str) -> tuple[str, str, str]:
     """``greeting:c1ngab...:2026-11-01-x`` → (rule, customer id, anchor); KehuError if malformed."""
     parts = key.split(":", 2)
     if len(parts) != 3 or not all(parts):
-        raise KehuError(f"{key!r} is not a reminder key (expected RULE:CUSTOMER_ID:WHAT)")
+        raise KehuError(_("{key} is not a reminder key (expected RULE:CUSTOMER_ID:WHAT)").format(key=repr(key)))
     check_id(parts[1], "customer id in the reminder key")
     return parts[0], parts[1], parts[2]
 
@@ -414,7 +414,8 @@ def _find(store: Store, key: str) -> Reminder:
     for reminder in _run_rules(store, rules(store), customer, history, start, end, lapse=False):
         if reminder.key == key:
             return reminder
-    raise KehuError(f"no reminder {key!r} for {customer.name} ({cid}); `kehu reminders` lists the keys")
+    raise KehuError(_("no reminder {key} for {name} ({cid}); `kehu reminders` lists the keys").format(
+        key=repr(key), name=customer.name, cid=cid))
 
 
 def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "note") -> Reminder:
@@ -423,7 +424,8 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
     reminder = _find(store, key)
     previous = _states(store, [reminder.customer_id]).get(key)
     if previous is not None and previous.get("action") == "done":
-        raise KehuError(f"reminder {key!r} was already done on {previous.get('date')}")
+        raise KehuError(_("reminder {key} was already done on {get}").format(
+            key=repr(key), get=previous.get('date')))
     today = store.today
     # written in the user's language; once written it is the customer's history, kept as it is
     text = _("reminder done: {title}").format(title=reminder.title) + (f" — {note}" if note else "")
@@ -440,7 +442,8 @@ def snooze(store: Store, key: str, until: dt.date) -> Reminder:
     """Hide a reminder until ``until`` (after today); it then shows again, due that day."""
     today = store.today
     if until <= today:
-        raise KehuError(f"snooze until {until}: expected a day after today ({today})")
+        raise KehuError(_("snooze until {until}: expected a day after today ({today})").format(
+            until=until, today=today))
     reminder = _find(store, key)
     store.append_ledger(reminder.customer_id, LEDGER, {"date": today, "key": key, "action": "snooze", "until": until})
     return reminder.model_copy(update={"due": until})

@@ -37,6 +37,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
 from .errors import Problem
+from .i18n import _
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a customer file over 2 MiB is a mistake, not a customer
 
@@ -51,7 +52,7 @@ class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
@@ -132,7 +133,7 @@ def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     text = f"{context}: {problem}" if context and context not in str(problem) else str(problem)
-    return Problem(path, line, f"invalid YAML: {text}")
+    return Problem(path, line, _("invalid YAML: {detail}").format(detail=text))
 
 
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -237,12 +238,12 @@ def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
         raise YamlFileError(exc.problem) from None
     except yaml.reader.ReaderError as exc:  # a control character: it knows the offset only
         line = text[: exc.position].count("\n") + 1
-        raise YamlFileError(Problem(path, line, f"invalid YAML: character U+{exc.character:04X} "
-                                                "is a control character, not text")) from None
+        message = _("invalid YAML: character U+{code:04X} is a control character, not text")
+        raise YamlFileError(Problem(path, line, message.format(code=exc.character))) from None
     except yaml.YAMLError as exc:
         raise YamlFileError(problem_from_yaml_error(path, exc)) from None
     except (ValueError, TypeError, RecursionError) as exc:
-        raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
 
 
 try:  # a Rust YAML 1.2 parser, ~10x faster than PyYAML's C loader for whole-store scans
@@ -317,9 +318,10 @@ def load_scan(path: Path) -> Any:
         if match is None:
             load_fast(path)  # PyYAML names the line yaml-rs does not (a duplicate key); raises
         detail = message.splitlines()[-1].strip() if "\n" in message else message
-        raise YamlFileError(Problem(path, int(match.group(1)) if match else 1, f"invalid YAML: {detail}")) from None
+        raise YamlFileError(Problem(path, int(match.group(1)) if match else 1,
+                                    _("invalid YAML: {detail}").format(detail=detail))) from None
     except (ValueError, TypeError, RecursionError) as exc:
-        raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
 
 
 def lines_doc(path: Path) -> Any:
@@ -417,7 +419,7 @@ def load_roundtrip(path: Path) -> Any:
     except (MarkedYAMLError, yaml.YAMLError) as exc:
         raise YamlFileError(problem_from_yaml_error(path, exc)) from None
     except Exception as exc:  # ruamel raises plain errors for a few broken inputs
-        raise YamlFileError(Problem(path, 1, f"invalid YAML: {exc}")) from None
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
 
 
 def dump_roundtrip(data: Any, *, like: str | None = None) -> str:

@@ -254,3 +254,44 @@ def test_reminder_titles_follow_the_viewers_language(demo_copy: Path) -> None:
     assert "greeting after a purchase" in listed and "keep in touch" in listed
     listed = kehu("--lang", "zh_CN", "reminders", "--days", "3", store=demo_copy).out
     assert "购买后问候" in listed and "定期联系" in listed
+
+
+# --- messages from deep in kehu, in the user's language ----------------------------------------
+
+
+def _latin_words(text: str, data: str) -> list[str]:
+    text = re.sub(r"[\w-]*\d[\w-]*", " ", text)  # ids, dates, amounts
+    text = re.sub(r"\S*[/_.:@$-]\S*", " ", text)  # paths, keys
+    return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in data and w.lower() not in KEPT | {"kehu"}]
+
+
+def test_errors_from_the_store_services_and_validation_speak_chinese(demo_copy: Path) -> None:
+    """A KehuError raised deep in a service, a pydantic validation error (mapped by type in
+    kehu_core.problems) and a validator's own message (phone), each in Chinese under zh_CN
+    and in English otherwise."""
+    cid = "c1kfmxn0fqpx3c29"  # Ava Martin, who owes on three purchases
+    cases = [
+        (("customer", "show", "nosuch"), "没有 ID 为 'nosuch' 的客户", "no customer with id 'nosuch'"),
+        (("customer", "add", "--name", "张三", "--phone", "12"), "不是电话号码", "not a phone number"),
+        (("purchase", "pay", cid), "笔购买欠款", "owes on 3 purchases"),
+        (("reminders", "done", "nokey"), "不是提醒键", "is not a reminder key"),
+        (("customer", "set", cid, "credit_limit=lots"), "应为数字", "credit_limit"),
+    ]
+    for args, chinese, english in cases:
+        zh = kehu("--lang", "zh_CN", *args, store=demo_copy)
+        assert zh.code == 1 and chinese in zh.err, (args, zh.err)
+        assert _latin_words(zh.err, "Ava Martin nosuch nokey CN") == [], (args, zh.err)  # region: kehu.yaml's
+        en = kehu(*args, store=demo_copy)
+        assert en.code == 1 and english in en.err and not CJK.search(en.err.replace("张三", "")), (args, en.err)
+
+
+def test_kehu_check_reports_broken_files_in_chinese(demo_copy: Path) -> None:
+    path = next((demo_copy / "customers").glob("*/*/customer.yaml"))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "credit_limit: lots\n" if "credit_limit:" not in text else
+                    re.sub(r"(?m)^credit_limit:.*$", "credit_limit: lots", text), encoding="utf-8")
+    result = kehu("--lang", "zh_CN", "check", store=demo_copy)
+    assert result.code == 1
+    assert "credit_limit: 应为数字" in result.out and "1 个问题" in result.err
+    english = kehu("check", store=demo_copy)
+    assert "credit_limit: Input should be a valid decimal" in english.out

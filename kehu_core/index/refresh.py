@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import system_seconds
 from ..errors import NotFound
+from ..i18n import _
 from . import freshness
 from .connection import IndexConnection
 from .freshness import differences as _differences
@@ -417,7 +418,8 @@ class Refresher(IndexConnection):
                     files[rel] = (st.st_size, st.st_mtime_ns)
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # a deleted folder too
                 if not files and not known:
-                    raise NotFound(f"{path}: no such file or folder, and the index knows nothing there")
+                    raise NotFound(_("{path}: no such file or folder, and the index knows nothing there").format(
+                        path=path))
             on_disk.update(files)
             new_or_changed, gone_files = _differences(files, known)
             changed += new_or_changed

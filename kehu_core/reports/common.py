@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dateutil.relativedelta import relativedelta
 
 from ..errors import KehuError
-from ..i18n import N_
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -55,20 +55,21 @@ class Settings:
         """Read and check ``reports:``; a bad value is a KehuError naming kehu.yaml."""
         raw = (store.config.model_extra or {}).get("reports") or {}
         if not isinstance(raw, dict):
-            raise KehuError("kehu.yaml reports: expected a mapping of settings")
+            raise KehuError(_("kehu.yaml reports: expected a mapping of settings"))
         fields = {f.name: f.type for f in dataclasses.fields(cls)}
         unknown = sorted(set(raw) - set(fields))
         if unknown:
             raise KehuError(
-                f"kehu.yaml reports: unknown setting(s) {', '.join(unknown)}; "
-                f"expected {', '.join(fields)}"
+                _("kehu.yaml reports: unknown setting(s) {join}; expected {join2}").format(
+                    join=', '.join(unknown), join2=', '.join(fields))
             )
         for key, value in raw.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise KehuError(f"kehu.yaml reports.{key}: {value!r}: expected a number above 0")
+                raise KehuError(_("kehu.yaml reports.{key}: {value}: expected a number above 0").format(
+                    key=key, value=repr(value)))
         values = cls(**raw)
         if values.active_days > values.churn_days:
-            raise KehuError("kehu.yaml reports: active_days must not be more than churn_days")
+            raise KehuError(_("kehu.yaml reports: active_days must not be more than churn_days"))
         return values
 
 
@@ -81,7 +82,8 @@ def parse_span(text: str) -> relativedelta:
     """``90d``, ``12w``, ``6m``, ``1y`` → a relativedelta (months and years are calendar ones)."""
     match = _SPAN_RE.match(str(text))
     if not match or int(match.group(1)) <= 0:
-        raise ValueError(f"period {text!r}: expected a number and a unit, like 90d, 12w, 6m or 1y")
+        raise ValueError(_("period {text}: expected a number and a unit, like 90d, 12w, 6m or 1y").format(
+            text=repr(text)))
     n, unit = int(match.group(1)), match.group(2).lower()
     return {
         "d": relativedelta(days=n), "w": relativedelta(weeks=n),
@@ -129,7 +131,7 @@ class Period:
         if unit == "quarter":
             start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
             return cls(start, start + relativedelta(months=3))
-        raise ValueError(f"{unit!r}: expected week, month or quarter")
+        raise ValueError(_("{unit}: expected week, month or quarter").format(unit=repr(unit)))
 
     def previous_calendar(self, unit: str) -> Period:
         """The calendar ``unit`` just before this one (October before November: 31 days, not
@@ -140,7 +142,7 @@ class Period:
     def between(cls, since: dt.date, until: dt.date) -> Period:
         """From ``since`` to ``until``, both included."""
         if until < since:
-            raise ValueError(f"--until {until} is before --since {since}")
+            raise ValueError(_("--until {until} is before --since {since}").format(until=until, since=since))
         return cls(since, until + dt.timedelta(days=1))
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from dateutil.relativedelta import relativedelta
 
 from ..errors import KehuError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -41,7 +42,7 @@ def revenue_by_month(store: Store, today: dt.date, months: int = 12) -> RevenueR
     """Revenue (purchase amounts) of each calendar month, the last ``months`` months up to
     ``today`` included: ``kehu report revenue`` and the TUI dashboard's chart."""
     if months < 1:
-        raise KehuError(f"months: expected at least 1, got {months}")
+        raise KehuError(_("months: expected at least 1, got {months}").format(months=months))
     first = today.replace(day=1) - relativedelta(months=months - 1)
     end = today + dt.timedelta(days=1)
     labels = [(first + relativedelta(months=i)).strftime("%Y-%m") for i in range(months)]

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import KehuError
+from ..i18n import _
 from ..ids import check_id
 from ..models import Customer
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
@@ -364,7 +365,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
     check_id(keep_id, "customer id")
     check_id(other_id, "customer id")
     if keep_id == other_id:
-        raise KehuError(f"cannot merge {keep_id} into itself")
+        raise KehuError(_("cannot merge {keep_id} into itself").format(keep_id=keep_id))
     with store.lock():
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
         store.interactions(keep_id)
@@ -426,8 +427,9 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
             continue
         target = keep_dir / rel  # a file kehu does not know (an attachment): moved as it is
         if target.exists():
-            raise KehuError(f"{store.rel(path)}: {store.rel(target)} exists too; move one of them "
-                            "away and merge again (nothing was changed)")
+            raise KehuError(_("{rel}: {rel2} exists too; move one of them away and merge again (nothing was "
+                "changed)").format(
+                rel=store.rel(path), rel2=store.rel(target)))
         moves.append((path, target))
     # 2. the profile
     report_changes, report.fields, report.also_known = merged_profile(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
+from ..i18n import _
 from ..models import Customer
 from ..yamlio import naming, new_file_mode
 from .vcards import vcard_of
@@ -102,7 +103,7 @@ def _table(store: Store, customers: list[Customer], what: str) -> tuple[list[str
         return customer_table(store, customers)
     if what == "purchases":
         return purchase_table(store, customers)
-    raise KehuError(f"cannot export {what!r}; expected customers or purchases")
+    raise KehuError(_("cannot export {what}; expected customers or purchases").format(what=repr(what)))
 
 
 def neutralise(value: str) -> str:
@@ -315,16 +316,18 @@ def check_target(store: Store, out: Path, option: str = "OUT") -> Path:
     folder = target.parent
     if not folder.is_dir():
         why = "is not a folder" if folder.exists() else "does not exist; create it first"
-        raise KehuError(f"{option} {out}: the folder {folder} {why}")
+        raise KehuError(_("{option} {out}: the folder {folder} {why}").format(
+            option=option, out=out, folder=folder, why=why))
     if target.is_dir():
-        raise KehuError(f"{option} {out}: is a folder; name a file in it")
+        raise KehuError(_("{option} {out}: is a folder; name a file in it").format(option=option, out=out))
     resolved = folder.resolve() / target.name
     root = store.root.resolve()
     if resolved == root / "kehu.yaml" or any(
         resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
     ):
-        raise KehuError(f"{option} {out}: is inside the store's records ({root}); "
-                        "write exports outside customers/, kehu.yaml, .git and .kehu")
+        raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
+            "customers/, kehu.yaml, .git and .kehu").format(
+            option=option, out=out, root=root))
     return target
 
 
@@ -355,8 +358,9 @@ def _revealed(store: Store, customers: list[Customer]) -> list[Customer]:
     from .. import confidential
 
     if not confidential.has_identity(store):
-        raise KehuError("--reveal writes confidential fields in plain: give your age identity "
-                        f"(--identity FILE or {confidential.IDENTITY_ENV})")
+        raise KehuError(_("--reveal writes confidential fields in plain: give your age identity "
+            "(--identity FILE or {IDENTITY_ENV})").format(
+            IDENTITY_ENV=confidential.IDENTITY_ENV))
     out = []
     for customer in customers:
         full = store.get(customer.id)
@@ -373,7 +377,8 @@ def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: s
     out = check_target(store, out)
     exporters = {e.name: e for e in available_exporters(store)}
     if fmt not in exporters:
-        raise KehuError(f"unknown export format {fmt!r}; expected one of {', '.join(exporters)}")
+        raise KehuError(_("unknown export format {fmt}; expected one of {join}").format(
+            fmt=repr(fmt), join=', '.join(exporters)))
     customers = [row.customer for row in store.index.list(tag=tag, order="id")]
     if segment is not None:  # a saved segment (README "Segments")
         from .segments import segment_customers
@@ -385,6 +390,6 @@ def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: s
     exporter = exporters[fmt]
     if what != "customers":
         if fmt not in ("csv", "xlsx") or not isinstance(exporter, (CsvExporter, XlsxExporter)):
-            raise KehuError(f"--what {what} is only for csv and xlsx")
+            raise KehuError(_("--what {what} is only for csv and xlsx").format(what=what))
         return write_target(out, lambda path: exporter.write(store, customers, path, what=what))
     return write_target(out, lambda path: exporter.write(store, customers, path))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import KehuError
+from ..i18n import _
 
 # Commits made by kehu itself fall back to this identity when the user has none configured.
 _FALLBACK_IDENTITY = {
@@ -34,13 +35,13 @@ def _env(root: Path) -> dict[str, str]:
 
 def run(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
-        raise KehuError("git is not installed; kehu needs it for history and sharing")
+        raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
     result = subprocess.run(
         ["git", *args], cwd=root, capture_output=True, text=True, env=_env(root), check=False
     )
     if check and result.returncode != 0:
         why = result.stderr.strip() or result.stdout.strip()
-        raise KehuError(f"git {' '.join(args)} failed: {why}")
+        raise KehuError(_("git {join} failed: {why}").format(join=' '.join(args), why=why))
     return result
 
 
@@ -162,7 +163,7 @@ class LogEntry:
 def log(root: Path, path: Path) -> list[LogEntry]:
     """Commits touching ``path`` (a customer's folder), newest first, with the files changed."""
     if not is_repo(root):
-        raise KehuError(f"{root} is not a git repository, so it has no history")
+        raise KehuError(_("{root} is not a git repository, so it has no history").format(root=root))
     sep = "\x1e"
     result = run(
         root, "log", "--follow" if path.is_file() else "--no-follow",
@@ -173,7 +174,7 @@ def log(root: Path, path: Path) -> list[LogEntry]:
     for chunk in result.stdout.split(sep):
         if not chunk.strip():
             continue
-        head, _, files = chunk.partition("\n")
+        head, _sep, files = chunk.partition("\n")
         sha, author, date, subject = head.split("\x1f")
         entries.append(LogEntry(sha, author, date, subject, [f for f in files.splitlines() if f]))
     return entries
@@ -193,7 +194,7 @@ def network_env() -> dict[str, str]:
 def run_network(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A git command that talks to a remote (fetch, push); never raises, never prompts."""
     if shutil.which("git") is None:
-        raise KehuError("git is not installed; kehu needs it for history and sharing")
+        raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
     env = {**_env(root), **network_env()}
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env,
                           check=False)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from .. import confidential
 from ..config import CONFIG_FILE, StoreConfig
 from ..errors import KehuError, RecordError
+from ..i18n import _
 from ..problems import validation_problems
 from ..yamlio import YamlFileError, atomic_write, dump_roundtrip, load_roundtrip, to_plain_yaml_value
 
@@ -91,7 +92,8 @@ def add(store: Store, name: str, key: str, *, supervisor: bool = False) -> None:
 def remove(store: Store, name: str) -> None:
     if name not in store.config.confidential.recipients:
         known = ", ".join(store.config.confidential.recipients) or "none"
-        raise KehuError(f"{name!r} is not a recipient of confidential fields (recipients: {known})")
+        raise KehuError(_("{name} is not a recipient of confidential fields (recipients: {known})").format(
+            name=repr(name), known=known))
 
     def change(section: Any) -> None:
         del section["recipients"][name]
@@ -124,9 +126,8 @@ def rotate(store: Store) -> Rotation:
         if not customer.sealed and not plain:
             continue
         if customer.sealed and not confidential.has_identity(store):
-            raise KehuError("kehu keys rotate opens every confidential value to encrypt it again: "
-                            "give your age identity (--identity FILE or KEHU_IDENTITY); nothing "
-                            "was changed")
+            raise KehuError(_("kehu keys rotate opens every confidential value to encrypt it again: give your "
+                "age identity (--identity FILE or KEHU_IDENTITY); nothing was changed"))
         opened = confidential.revealed(store, customer)
         if opened.locked:
             locked.append(f"{store.rel(store.customer_file(cid))}: {', '.join(opened.locked)}")
@@ -136,9 +137,9 @@ def rotate(store: Store) -> Rotation:
     if locked:
         shown = "\n  ".join(locked[:20]) + (f"\n  ... and {len(locked) - 20} more" if len(locked) > 20 else "")
         who = ", ".join(confidential.whoami(store)) or "no recipient of kehu.yaml"
-        raise KehuError(f"your identity ({who}) cannot open these confidential values, so they "
-                        f"cannot be encrypted again; nothing was changed:\n  {shown}\n"
-                        "run kehu keys rotate with a supervisor's identity")
+        raise KehuError(_("your identity ({who}) cannot open these confidential values, so they cannot be "
+                          "encrypted again; nothing was changed:\n  {shown}\nrun kehu keys rotate with a "
+                          "supervisor's identity").format(who=who, shown=shown))
     out = Rotation()
     for cid, changes in todo:
         store.update_customer(cid, changes)

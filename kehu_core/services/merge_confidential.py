@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -94,18 +95,20 @@ def merge_fields(store: Store, keep: Customer, other: Customer) -> ConfidentialM
             out.changes[name], out.how[name] = joined, JOINED
     if unreadable:
         raise KehuError(
-            f"cannot merge {other.id} into {keep.id}: {other.id}'s confidential "
-            f"{', '.join(unreadable)} would have to be read (to be encrypted to {keep.id}'s readers, "
-            f"or joined with {keep.id}'s), and your identity cannot open "
-            f"{'them' if len(unreadable) > 1 else 'it'}. Nothing was changed: merge with the "
-            "identity of someone who reads both customers (a supervisor's: --identity FILE or "
-            f"{confidential.IDENTITY_ENV})")
+            _("cannot merge {id} into {id2}: {id}'s confidential {join} would have to be read "
+                "(to be encrypted to {id2}'s readers, or joined with {id2}'s), and your identity "
+                "cannot open {value}. Nothing was changed: merge with the identity of someone "
+                "who reads both customers (a supervisor's: --identity FILE or {IDENTITY_ENV})").format(
+                id=other.id, id2=keep.id, join=', '.join(unreadable),
+                value=_('them') if len(unreadable) > 1 else _('it'),
+                IDENTITY_ENV=confidential.IDENTITY_ENV))
     if unjoinable:
         raise KehuError(
-            f"cannot merge {other.id} into {keep.id}: both hold a different confidential "
-            f"{', '.join(unjoinable)}, which cannot be joined. Nothing was changed: set the value to "
-            f"keep on {keep.id} (kehu customer set {keep.id} {unjoinable[0]}=...) and clear "
-            f"{other.id}'s (kehu customer set {other.id} {unjoinable[0]}=), then merge again")
+            _("cannot merge {id} into {id2}: both hold a different confidential {join}, which "
+                "cannot be joined. Nothing was changed: set the value to keep on {id2} (kehu "
+                "customer set {id2} {value}=...) and clear {id}'s (kehu customer set {id} "
+                "{value}=), then merge again").format(
+                id=other.id, id2=keep.id, join=', '.join(unjoinable), value=unjoinable[0]))
     return out
 
 

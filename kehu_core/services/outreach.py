@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from ..errors import KehuError
+from ..i18n import _
 from . import segments
 
 if TYPE_CHECKING:
@@ -103,11 +104,12 @@ class Template:
         except jinja2.TemplateNotFound:
             known = ", ".join(available_templates(store)) or "none"
             raise KehuError(
-                f"no template {name!r} (looked in {store.root / TEMPLATES_DIR} and the built-in "
-                f"ones); known: {known}"
+                _("no template {name} (looked in {value} and the built-in ones); known: {known}").format(
+                    name=repr(name), value=store.root / TEMPLATES_DIR, known=known)
             ) from None
         except jinja2.TemplateSyntaxError as exc:
-            raise KehuError(f"{exc.filename}:{exc.lineno}: template error: {exc.message}") from None
+            raise KehuError(_("{filename}:{lineno}: template error: {message}").format(
+                filename=exc.filename, lineno=exc.lineno, message=exc.message)) from None
         self.path = Path(self.template.filename or source_name)
 
     def render(self, values: dict[str, Any]) -> Rendered:
@@ -115,7 +117,8 @@ class Template:
             text = self.template.render(values)
         except jinja2.TemplateError as exc:
             line = _template_line(exc, str(self.path))
-            raise KehuError(f"{self.path}:{line}: template error: {exc}") from None
+            raise KehuError(_("{path}:{line}: template error: {exc}").format(
+                path=self.path, line=line, exc=exc)) from None
         return split_subject(text)
 
 
@@ -186,24 +189,25 @@ class SmtpSettings:
     def __init__(self, raw: dict[str, Any]):
         if "password" in raw:
             raise KehuError(
-                "kehu.yaml smtp.password: passwords are never kept in the store (it is shared "
-                "through git); remove it, put the password in an environment variable and name "
-                "that variable in smtp.password_env"
+                _("kehu.yaml smtp.password: passwords are never kept in the store (it is shared "
+                    "through git); remove it, put the password in an environment variable and name "
+                    "that variable in smtp.password_env")
             )
         if not raw.get("host"):
-            raise KehuError("kehu.yaml smtp.host: missing; email needs an SMTP server (see README)")
+            raise KehuError(_("kehu.yaml smtp.host: missing; email needs an SMTP server (see README)"))
         if not raw.get("from"):
-            raise KehuError("kehu.yaml smtp.from: missing; e.g. from: 西湖茶庄 <shop@example.com>")
+            raise KehuError(_("kehu.yaml smtp.from: missing; e.g. from: 西湖茶庄 <shop@example.com>"))
         self.host = str(raw["host"])
         try:
             self.port = int(raw.get("port", 25))
         except (TypeError, ValueError):
-            raise KehuError(f"kehu.yaml smtp.port: {raw.get('port')!r} is not a number") from None
+            raise KehuError(_("kehu.yaml smtp.port: {get} is not a number").format(get=repr(raw.get('port')))) from None
         default_security = {465: "ssl", 587: "starttls"}.get(self.port, "none")
         self.security = str(raw.get("security", default_security)).lower()
         if self.security not in ("ssl", "starttls", "none"):
             raise KehuError(
-                f"kehu.yaml smtp.security: {self.security!r}: expected ssl, starttls or none")
+                _("kehu.yaml smtp.security: {security}: expected ssl, starttls or none").format(
+                    security=repr(self.security)))
         self.username = raw.get("username")
         self.password_env = raw.get("password_env")
         self.sender = str(raw["from"])
@@ -213,12 +217,13 @@ class SmtpSettings:
         if not self.username:
             return None
         if not self.password_env:
-            raise KehuError("kehu.yaml smtp.password_env: missing; name the environment variable "
-                            "that holds the SMTP password")
+            raise KehuError(_("kehu.yaml smtp.password_env: missing; name the environment variable that holds "
+                "the SMTP password"))
         value = os.environ.get(str(self.password_env))
         if value is None:
-            raise KehuError(f"environment variable {self.password_env} (smtp.password_env) is not "
-                            "set; export it with the SMTP password")
+            raise KehuError(_("environment variable {password_env} (smtp.password_env) is not set; export it "
+                "with the SMTP password").format(
+                password_env=self.password_env))
         return value
 
 
@@ -248,20 +253,22 @@ class SmtpChannel:
                 if s.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
         except (OSError, smtplib.SMTPException) as exc:
-            raise KehuError(f"cannot connect to SMTP server {s.host}:{s.port}: {exc}") from None
+            raise KehuError(_("cannot connect to SMTP server {host}:{port}: {exc}").format(
+                host=s.host, port=s.port, exc=exc)) from None
         if s.username:
             try:
                 _login(smtp, str(s.username), self.password or "")
             except (OSError, smtplib.SMTPException) as exc:
                 smtp.close()
-                raise KehuError(f"SMTP login as {s.username} at {s.host}:{s.port} failed: {exc}; "
-                                f"check the password in ${s.password_env}") from None
+                raise KehuError(_("SMTP login as {username} at {host}:{port} failed: {exc}; check the password in "
+                    "${password_env}").format(
+                    username=s.username, host=s.host, port=s.port, exc=exc, password_env=s.password_env)) from None
         return smtp
 
     def message(self, customer: Customer, to: str, subject: str, body: str) -> EmailMessage:
         msg = EmailMessage()  # default policy: UTF-8 bodies, RFC 2047 encoded Chinese headers
         msg["From"] = self.settings.sender
-        local, _, domain = to.rpartition("@")
+        local, _at, domain = to.rpartition("@")
         msg["To"] = Address(display_name=customer.name, username=local, domain=domain)
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=True)
@@ -376,8 +383,9 @@ def plan(
     """Every message of the send, rendered, with who is skipped and why. Sends nothing."""
     today = today or store.today
     if channel not in channels(store):
-        raise KehuError(f"no channel {channel!r}; available: {', '.join(channels(store))} "
-                        "(SMS and others come from plugins such as outbox)")
+        raise KehuError(_("no channel {channel}; available: {join} (SMS and others come from plugins such "
+            "as outbox)").format(
+            channel=repr(channel), join=', '.join(channels(store))))
     tpl = Template(store, template)
     key = f"{campaign or tpl.name}/{channel}"
     result = Plan(segment, tpl.name, channel, key)
@@ -418,7 +426,8 @@ class RateLimiter:
     def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
         if per_minute <= 0:
-            raise KehuError(f"rate {per_minute}: expected more than 0 messages per minute")
+            raise KehuError(_("rate {per_minute}: expected more than 0 messages per minute").format(
+                per_minute=per_minute))
         self.interval = 60.0 / per_minute
         self.clock, self.sleep = clock, sleep
         self._last: float | None = None
@@ -437,7 +446,8 @@ def rate_setting(store: Store) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise KehuError(f"kehu.yaml outreach.rate_per_minute: {value!r} is not a number") from None
+        raise KehuError(_("kehu.yaml outreach.rate_per_minute: {value} is not a number").format(
+            value=repr(value))) from None
 
 
 def open_channel(store: Store, channel: str) -> Any:
@@ -445,7 +455,7 @@ def open_channel(store: Store, channel: str) -> Any:
         return SmtpChannel(SmtpSettings(store.config.smtp))
     sender = plugin_senders(store).get(channel)
     if sender is None:
-        raise KehuError(f"no plugin provides the {channel!r} channel")
+        raise KehuError(_("no plugin provides the {channel} channel").format(channel=repr(channel)))
     return sender
 
 
@@ -478,8 +488,9 @@ def deliver(
                 msg.status, msg.error = FAILED, _smtp_error(exc)
             except OSError as exc:  # the connection is gone (SMTPException is an OSError)
                 raise KehuError(
-                    f"sending stopped at {msg.customer.name} ({msg.customer.id}): {exc}; "
-                    "re-run the same command to send the rest (what went out is skipped)"
+                    _("sending stopped at {name} ({id}): {exc}; re-run the same command to send the "
+                        "rest (what went out is skipped)").format(
+                        name=msg.customer.name, id=msg.customer.id, exc=exc)
                 ) from None
             except Exception as exc:  # a plugin gateway's error for this message
                 msg.status, msg.error = FAILED, f"{type(exc).__name__}: {exc}"

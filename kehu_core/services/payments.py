@@ -25,6 +25,7 @@ from typing import Any
 
 from ..clock import day_range_problem
 from ..errors import KehuError
+from ..i18n import _
 from ..ids import entry_id
 from ..models import CENT, Purchase
 from ..store import Store
@@ -110,7 +111,8 @@ class PaymentDone:
 def _purchase(store: Store, customer_id: str, purchase_id: str) -> Purchase:
     record = store.get_interaction(customer_id, purchase_id)
     if not isinstance(record, Purchase):
-        raise KehuError(f"{purchase_id} of {customer_id} is a {record.kind}, not a purchase")
+        raise KehuError(_("{purchase_id} of {customer_id} is a {kind}, not a purchase").format(
+            purchase_id=purchase_id, customer_id=customer_id, kind=record.kind))
     return record
 
 
@@ -127,9 +129,10 @@ def the_one_owing(store: Store, customer_id: str) -> str:
         return found[0].id
     customer = store.get(customer_id)
     if not found:
-        raise KehuError(f"{customer.name} ({customer.id}) owes nothing")
-    listed = "; ".join(f"{p.id} ({p.date}, ¥{p.owed} owed)" for p in found)
-    raise KehuError(f"{customer.name} ({customer.id}) owes on {len(found)} purchases: {listed}; name one")
+        raise KehuError(_("{name} ({id}) owes nothing").format(name=customer.name, id=customer.id))
+    listed = "; ".join(_("{id} ({date}, ¥{owed} owed)").format(id=p.id, date=p.date, owed=p.owed) for p in found)
+    raise KehuError(_("{name} ({id}) owes on {count} purchases: {listed}; name one").format(
+        name=customer.name, id=customer.id, count=len(found), listed=listed))
 
 
 def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | None = None,
@@ -141,23 +144,27 @@ def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | N
     with store.lock():  # what is owed and the write, as one step: no double payment
         customer = store.get(customer_id)
         purchase = _purchase(store, customer_id, purchase_id)
-        what = f"purchase {purchase.id} of {customer.name} ({customer.id})"
+        what = _("purchase {id} of {name} ({cid})").format(id=purchase.id, name=customer.name, cid=customer.id)
         if purchase.voided is not None:
-            raise KehuError(f"{what} was voided on {purchase.voided.date}; a voided purchase cannot be paid")
+            raise KehuError(_("{what} was voided on {date}; a voided purchase cannot be paid").format(
+                what=what, date=purchase.voided.date))
         owed = purchase.owed
         if owed <= 0:
-            raise KehuError(f"{what} is already paid (¥{purchase.amount}); nothing was changed")
+            raise KehuError(_("{what} is already paid (¥{amount}); nothing was changed").format(
+                what=what, amount=purchase.amount))
         if amount is not None:
             amount = Decimal(amount).quantize(CENT)
             if amount <= 0:
-                raise KehuError(f"a payment must be more than ¥0, not ¥{amount}")
+                raise KehuError(_("a payment must be more than ¥0, not ¥{amount}").format(amount=amount))
             if amount > owed:
                 raise KehuError(
-                    f"¥{amount} is more than the ¥{owed} owed on {what} (amount ¥{purchase.amount}, "
-                    f"paid so far ¥{purchase.paid_amount}); nothing was changed")
+                    _("¥{amount} is more than the ¥{owed} owed on {what} (amount ¥{amount2}, paid so "
+                        "far ¥{paid_amount}); nothing was changed").format(
+                        amount=amount, owed=owed, what=what, amount2=purchase.amount, paid_amount=purchase.paid_amount))
         store.check_not_future(day, "payment date", allow_future=allow_future)
         if day < purchase.date:
-            raise KehuError(f"payment date {day} is before the purchase ({purchase.date}) of {what}")
+            raise KehuError(_("payment date {day} is before the purchase ({date}) of {what}").format(
+                day=day, date=purchase.date, what=what))
         # the id keeps two equal payments made in two clones two after git merges the file
         payment: dict[str, Any] = {"id": entry_id(), "date": day,
                                    "amount": owed if amount is None else amount}
@@ -182,8 +189,9 @@ def void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None
         purchase = _purchase(store, customer_id, purchase_id)
         if purchase.voided is not None:
             why = f" ({purchase.voided.reason})" if purchase.voided.reason else ""
-            raise KehuError(f"purchase {purchase.id} of {customer.name} ({customer.id}) was already "
-                            f"voided on {purchase.voided.date}{why}; nothing was changed")
+            raise KehuError(_("purchase {id} of {name} ({id2}) was already voided on {date}{why}; nothing was "
+                "changed").format(
+                id=purchase.id, name=customer.name, id2=customer.id, date=purchase.voided.date, why=why))
         mark: dict[str, Any] = {"date": store.today}
         if reason:
             mark["reason"] = reason

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -75,7 +76,7 @@ def pyramid(
     when there are enough customers; the last tier takes the rest.
     """
     if len(shares) != len(names):
-        raise ValueError("pyramid: as many shares as names are needed")
+        raise ValueError(_("pyramid: as many shares as names are needed"))
     ranked = _ranked(revenue)
     total = len(ranked)
     out: dict[str, str] = {}
@@ -208,9 +209,11 @@ def wanted_tiers(store: Store, wanted: str | Iterable[str]) -> list[str]:
     for name in asked:
         if name.strip().casefold() not in known:
             if not names:
-                raise KehuError(f"no tier {name!r}: no enabled plugin computes tiers "
-                                "(is the tiering plugin disabled in kehu.yaml?)")
-            raise KehuError(f"no tier {name!r}; the tiers are: {', '.join(names)}")
+                raise KehuError(_("no tier {name}: no enabled plugin computes tiers (is the tiering plugin "
+                    "disabled in kehu.yaml?)").format(
+                    name=repr(name)))
+            raise KehuError(_("no tier {name}; the tiers are: {join}").format(
+                name=repr(name), join=', '.join(names)))
     return list(dict.fromkeys(known[n.strip().casefold()] for n in asked))
 
 

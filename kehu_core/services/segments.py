@@ -31,6 +31,7 @@ from .. import reports as analytics
 from ..calendar import birthday_months
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
+from ..i18n import _
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
 from .scoring import activity, rfm, tier_filter
@@ -84,7 +85,8 @@ class SegmentSpec(BaseModel):
             return None
         text = value.isoformat() if isinstance(value, dt.date) else str(value)
         if not _DATE_OR_SPAN.match(text):
-            raise ValueError(f"{text!r}: expected a date YYYY-MM-DD or a span like 90d, 6m, 1y")
+            raise ValueError(_("{text}: expected a date YYYY-MM-DD or a span like 90d, 6m, 1y").format(
+                text=repr(text)))
         return text.strip()
 
     @field_validator("attitude", mode="before")
@@ -102,7 +104,7 @@ class SegmentSpec(BaseModel):
     def _months(cls, value: list[str]) -> list[str]:
         for v in value:
             if v not in ("this", "next") and not (v.isdigit() and 1 <= int(v) <= 12):
-                raise ValueError(f"{v!r}: expected this, next or a month 1-12")
+                raise ValueError(_("{v}: expected this, next or a month 1-12").format(v=repr(v)))
         return value
 
 
@@ -158,8 +160,9 @@ def get(store: Store, name: str) -> Segment:
     found = definitions(store)
     if name not in found:
         raise KehuError(
-            f"no segment {name!r}; known: {', '.join(sorted(found))} "
-            f"(define segments under `segments:` in {CONFIG_FILE})"
+            _("no segment {name}; known: {join} (define segments under `segments:` in "
+                "{CONFIG_FILE})").format(
+                name=repr(name), join=', '.join(sorted(found)), CONFIG_FILE=CONFIG_FILE)
         )
     return found[name]
 

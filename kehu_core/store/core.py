@@ -32,6 +32,7 @@ from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
 from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from ..errors import KehuError, Problem, RecordError, StoreError
+from ..i18n import _
 from ..journal import Recorder, record
 from ..models import Customer
 from ..plugins import PluginHost
@@ -96,7 +97,8 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         config_path = path / CONFIG_FILE
         if not config_path.is_file():
             raise StoreError(
-                f"{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`"
+                _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
+                    path=path, CONFIG_FILE=CONFIG_FILE)
             )
         try:
             doc = load_fast(config_path) or {}
@@ -122,7 +124,7 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
             if above.exists():
                 break
         if (path / CONFIG_FILE).exists():
-            raise StoreError(f"{path}: already a kehu store")
+            raise StoreError(_("{path}: already a kehu store").format(path=path))
         path.mkdir(parents=True, exist_ok=True)
         (path / CUSTOMERS_DIR).mkdir(exist_ok=True)
         (path / CUSTOMERS_DIR / ".gitkeep").touch()
@@ -168,7 +170,8 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
             lock.acquire(timeout=timeout)
         except Timeout:
             raise KehuError(
-                f"{self.root}: another kehu process is writing (lock {lock.lock_file}); try again"
+                _("{root}: another kehu process is writing (lock {lock_file}); try again").format(
+                    root=self.root, lock_file=lock.lock_file)
             ) from None
         self._lock_owner, self._lock_depth = threading.get_ident(), 1
         # A store opened with ``journal_as`` (the TUI) records each locked operation that is

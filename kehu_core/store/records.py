@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from .. import yamlio as _yamlio
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
+from ..i18n import _
 from ..ids import check_id, new_id, shard
 from ..models import Customer, Interaction, parse_interaction
 from ..problems import plugin_problems, validation_problems
@@ -82,7 +83,8 @@ class RecordsMixin:
         path = self.customer_file(customer_id)
         self.refuse_links(path)
         if not path.exists():
-            raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+            raise NotFound(_("no customer with id {customer_id} in {root}").format(
+                customer_id=repr(customer_id), root=self.root))
         return self.read_customer_file(path)
 
     def read_customer_file(self, path: Path, place: Path | None = None) -> Customer:
@@ -157,7 +159,8 @@ class RecordsMixin:
         self._refuse_bad_referrer(getattr(customer, "referrer", None))
         with self.lock():
             if path.exists():
-                raise KehuError(f"customer {customer.id!r} already exists ({self.rel(path)})")
+                raise KehuError(_("customer {id} already exists ({rel})").format(
+                    id=repr(customer.id), rel=self.rel(path)))
             values = _compact(customer)
             for key, text in kept.items():
                 values.setdefault(key, text)
@@ -195,11 +198,13 @@ class RecordsMixin:
             self._refuse_bad_referrer(changes["referrer"])
         with self.lock():
             if not path.is_file():
-                raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+                raise NotFound(_("no customer with id {customer_id} in {root}").format(
+                    customer_id=repr(customer_id), root=self.root))
             if expect_version is not None and self.file_version(customer_id) != expect_version:
                 raise ConflictError(
-                    f"{self.rel(path)} was changed by someone else since you opened it; "
-                    "reload it and apply your change again"
+                    _("{rel} was changed by someone else since you opened it; reload it and apply your "
+                        "change again").format(
+                        rel=self.rel(path))
                 )
             try:
                 doc = load_roundtrip(path)
@@ -216,7 +221,7 @@ class RecordsMixin:
             except ValidationError as exc:
                 raise RecordError(validation_problems(exc, path, doc)) from None
             if new.id != customer_id:
-                raise KehuError("the id of a customer cannot be changed")
+                raise KehuError(_("the id of a customer cannot be changed"))
             old_values, new_values = _compact(old), _compact(new)
             new_values = self._sealed_values(new.owner, new_values, changed=set(changes),
                                              reseal=old.sealed if new.owner != old.owner else None)
@@ -268,7 +273,7 @@ class RecordsMixin:
     def _as_stored(self, path: Path, values: Any, customer: Customer) -> Customer:
         """``customer`` as written to ``path`` (``values``, some sealed): what the index and the
         plugins get, with no plain text of an encrypted field."""
-        _, sealed = split_sealed(dict(values))
+        _plain, sealed = split_sealed(dict(values))
         if not sealed:
             return customer
         stored = customer.model_copy(update={k: None for k in sealed})
@@ -308,8 +313,9 @@ class RecordsMixin:
         nearly always a typo (next year for this year) that would earn points and sit in every
         report, unless ``allow_future``. Raises KehuError saying so."""
         if not allow_future and day > self.today:
-            raise KehuError(f"{what} {day.isoformat()} is after today ({self.today.isoformat()}); "
-                            "a future date is refused unless --allow-future")
+            raise KehuError(_("{what} {isoformat} is after today ({isoformat2}); a future date is refused "
+                "unless --allow-future").format(
+                what=what, isoformat=day.isoformat(), isoformat2=self.today.isoformat()))
 
     @journaled
     def add_interaction(self, customer_id: str, data: dict[str, Any], *,
@@ -317,7 +323,8 @@ class RecordsMixin:
         """Record a purchase, visit, call ... and tell the plugins (points, tiers ...).
         A date after ``today`` is refused unless ``allow_future`` (:meth:`check_not_future`)."""
         if not self.exists(customer_id):
-            raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
+            raise NotFound(_("no customer with id {customer_id} in {root}").format(
+                customer_id=repr(customer_id), root=self.root))
         data = dict(data)
         date_text = str(data.get("date", ""))
         data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
@@ -329,7 +336,7 @@ class RecordsMixin:
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
         with self.lock():
             if path.exists():
-                raise KehuError(f"interaction {interaction.id!r} already exists")
+                raise KehuError(_("interaction {id} already exists").format(id=repr(interaction.id)))
             payload = interaction.model_dump(mode="python", exclude_none=True)
             payload = {"kind": payload.pop("kind"), **payload}
             payload.pop("id")  # the file name is the id
@@ -351,8 +358,10 @@ class RecordsMixin:
         self.refuse_links(path)
         if not path.exists():
             if not self.exists(customer_id):
-                raise NotFound(f"no customer with id {customer_id!r} in {self.root}")
-            raise NotFound(f"customer {customer_id} has no record {interaction_id!r}")
+                raise NotFound(_("no customer with id {customer_id} in {root}").format(
+                    customer_id=repr(customer_id), root=self.root))
+            raise NotFound(_("customer {customer_id} has no record {interaction_id}").format(
+                customer_id=customer_id, interaction_id=repr(interaction_id)))
         return self.read_interaction_file(path)
 
     @journaled

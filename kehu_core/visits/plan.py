@@ -257,7 +257,7 @@ def record_visit(store: Store, customer_id: str, outcome: str, day: dt.date | No
     the TUI's ``o`` key). The key-account cadence counts from it (the ``visit`` rule)."""
     outcome = outcome.strip()
     if not outcome:
-        raise KehuError("--outcome: say how the visit went (it is what the next visit starts from)")
+        raise KehuError(_("--outcome: say how the visit went (it is what the next visit starts from)"))
     customer = store.get(customer_id)
     data: dict[str, Any] = {"kind": "visit", "date": day or store.today, "text": outcome}
     who = by or customer.owner

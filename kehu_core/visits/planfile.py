@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError, Problem, RecordError
+from ..i18n import _
 from ..ids import check_id
 from ..yamlio import atomic_write, dump_new, load_fast, problem_from_yaml_error
 
@@ -49,7 +50,8 @@ def check_owner(owner: str) -> str:
     """A rep's name as a folder name: refuses what would leave ``visits/`` or hide the file."""
     name = owner.strip()
     if not name or name.startswith(".") or any(ch in name for ch in "/\\:\0") or len(name) > 100:
-        raise KehuError(f"--owner {owner!r}: a rep's name cannot be empty, start with a dot or hold / \\ :")
+        raise KehuError(_("--owner {owner}: a rep's name cannot be empty, start with a dot or hold / \\ :").format(
+            owner=repr(owner)))
     return name
 
 

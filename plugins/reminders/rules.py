@@ -69,7 +69,8 @@ class HolidaySettings(RuleSettings):
             try:
                 calendar.parse_lunar(str(day))
             except ValueError:
-                raise ValueError(f"{name}: {day!r} is not a lunar MM-DD (闰MM-DD for a leap month)") from None
+                raise ValueError(_("{name}: {day} is not a lunar MM-DD (闰MM-DD for a leap month)").format(
+                    name=name, day=repr(day))) from None
         return value
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import KehuError
+from ...i18n import _
 from ...plugins import ImportedContact, Importer
 from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
@@ -51,15 +52,15 @@ def pick_importer(path: Path, fmt: str, importers: list[Importer]) -> Importer:
             if importer.name == fmt:
                 return importer
         names = ", ".join(["auto", *(i.name for i in importers)])
-        raise KehuError(f"unknown import format {fmt!r}; expected one of {names}")
+        raise KehuError(_("unknown import format {fmt}; expected one of {names}").format(fmt=repr(fmt), names=names))
     with path.open("rb") as handle:
         head = handle.read(8192)
     for importer in importers:
         if importer.detect(path, head):
             return importer
     raise KehuError(
-        f"{path}: cannot tell what kind of file this is; pass --format "
-        f"({', '.join(i.name for i in importers)})"
+        _("{path}: cannot tell what kind of file this is; pass --format ({join})").format(
+            path=path, join=', '.join(i.name for i in importers))
     )
 
 
