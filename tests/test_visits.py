@@ -141,7 +141,11 @@ def test_bad_settings_name_kehu_yaml_and_line(tmp_path: Path, setting: str, expe
 def test_cards_pdf_one_page_per_visit_with_chinese_text(tmp_path: Path) -> None:
     store, ids = _build(tmp_path)
     out = tmp_path / "cards.pdf"
-    result = run_kehu(store, "visits", "cards", "--owner", REP, "--date", TODAY.isoformat(), out)
+    english = run_kehu(store, "visits", "cards", "--owner", REP, "--date", TODAY.isoformat(), out)
+    assert english.code == 0, english.err
+    assert "Talking points" in pypdf.PdfReader(out).pages[0].extract_text()
+    # the card the shops print: in Chinese
+    result = run_kehu(store, "--lang", "zh_CN", "visits", "cards", "--owner", REP, "--date", TODAY.isoformat(), out)
     assert result.code == 0, result.err
     reader = pypdf.PdfReader(out)
     assert len(reader.pages) == 5  # one A6 card per visit
@@ -238,7 +242,7 @@ def test_cards_print_confidential_fields_only_for_a_key_that_opens_them(tmp_path
 
     def card(*identity: str) -> str:
         out = tmp_path / f"cards-{Path(identity[-1]).stem if identity else 'none'}.pdf"
-        result = run_kehu(store, *identity, "visits", "cards", "--owner", REP, out)
+        result = run_kehu(store, *identity, "--lang", "zh_CN", "visits", "cards", "--owner", REP, out)
         assert result.code == 0, result.err
         (page,) = pypdf.PdfReader(out).pages
         return page.extract_text()

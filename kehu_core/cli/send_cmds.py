@@ -128,11 +128,14 @@ def segment_list(ctx: Context, as_json: bool) -> None:
     for entry in listing:
         conditions = dict(entry["conditions"])
         description = conditions.pop("description", "")
+        if entry["source"] == segments.BUILT_IN_SOURCE:  # kehu's words; kehu.yaml's stay as written
+            description = _(description)
         text = "; ".join(
             f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
             for k, v in conditions.items()
         )
-        table.add_row(entry["name"], text or _("(everyone)"), description, entry["source"])
+        source = _("built-in") if entry["source"] == segments.BUILT_IN_SOURCE else entry["source"]
+        table.add_row(entry["name"], text or _("(everyone)"), description, source)
     console.print(table)
 
 

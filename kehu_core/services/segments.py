@@ -31,7 +31,7 @@ from .. import reports as analytics
 from ..calendar import birthday_months
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
-from ..i18n import _
+from ..i18n import N_, _
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
 from .scoring import activity, rfm, tier_filter
@@ -108,17 +108,21 @@ class SegmentSpec(BaseModel):
         return value
 
 
+#: the descriptions in English, marked for the catalog: ``kehu segment list`` shows them through _()
 BUILT_IN: dict[str, dict[str, Any]] = {
-    "all": {"description": "every customer"},
-    "birthday-this-month": {"description": "生日在本月 (solar or lunar)", "birthday_month": "this"},
-    "new": {"description": "first purchase recently", "lifecycle": "new"},
-    "active": {"description": "bought recently", "lifecycle": ["new", "active"]},
-    "dormant": {"description": "沉睡: no purchase for a while", "lifecycle": "dormant"},
-    "churned": {"description": "流失: stopped buying", "lifecycle": "churned"},
-    "prospects": {"description": "潜在客户: never bought", "lifecycle": "prospect"},
-    "loyal": {"description": "忠诚客户: buy here regularly (kehu.yaml attitude:)", "attitude": "loyal"},
-    "switchers": {"description": "品牌转换客户: used to buy here, now elsewhere too", "attitude": "switching"},
+    "all": {"description": N_("every customer")},
+    "birthday-this-month": {"description": N_("birthday this month (solar or lunar)"), "birthday_month": "this"},
+    "new": {"description": N_("first purchase recently"), "lifecycle": "new"},
+    "active": {"description": N_("bought recently"), "lifecycle": ["new", "active"]},
+    "dormant": {"description": N_("dormant: no purchase for a while"), "lifecycle": "dormant"},
+    "churned": {"description": N_("churned: stopped buying"), "lifecycle": "churned"},
+    "prospects": {"description": N_("prospects: never bought"), "lifecycle": "prospect"},
+    "loyal": {"description": N_("loyal: buy here regularly (kehu.yaml attitude:)"), "attitude": "loyal"},
+    "switchers": {"description": N_("switchers: used to buy here, now elsewhere too"), "attitude": "switching"},
 }
+
+
+BUILT_IN_SOURCE = "built-in"
 
 
 @dataclass
@@ -133,7 +137,7 @@ def definitions(store: Store) -> dict[str, Segment]:
 
     A bad definition is an error naming kehu.yaml, its line and the field.
     """
-    out = {name: Segment(name, SegmentSpec.model_validate(raw), "built-in")
+    out = {name: Segment(name, SegmentSpec.model_validate(raw), BUILT_IN_SOURCE)
            for name, raw in BUILT_IN.items()}
     problems = []
     path = store.root / CONFIG_FILE

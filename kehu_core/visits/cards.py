@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import calendar
 from .. import complaints as cp
+from ..i18n import N_, _
 from ..models import Customer, Purchase, Visit
 
 if TYPE_CHECKING:
@@ -32,29 +33,32 @@ if TYPE_CHECKING:
     from .plan import PlannedVisit, VisitPlan
 
 #: what a card prints for a confidential field the user's identity cannot read
-LOCKED = "［保密：无权查看］"
+LOCKED = N_("[confidential: not yours to read]")
+# The card's words are English here, marked for the catalog and printed through _() in the
+# user's language (the Chinese card is the one the shops print)
 #: how a card names a confidential field it cannot print (others by their field name)
-FIELD_LABELS = {"family": "家庭", "personality": "性格", "notes": "备注", "interests": "兴趣",
-                "phones": "电话", "emails": "邮箱", "addresses": "地址", "birthday": "生日",
-                "lunar_birthday": "农历生日", "credit": "信用", "organization": "单位", "title": "职务"}
+FIELD_LABELS = {"family": N_("Family"), "personality": N_("Personality"), "notes": N_("Notes"),
+                "interests": N_("Interests"), "phones": N_("Phone"), "emails": N_("Email"),
+                "addresses": N_("Address"), "birthday": N_("Birthday"), "lunar_birthday": N_("Lunar birthday"),
+                "credit": N_("Credit"), "organization": N_("Organization"), "title": N_("Job title")}
 
 #: what to say and bring, by the reason the customer is on the list
 TALK = {
-    "complaint": "跟进投诉：{text}；说明处理进展，确认客户满意",
-    "overdue": "核对账目，约定付款日期（{text}）",
-    "cadence": "定期拜访：回顾上次的约定，了解新需求",
-    "birthday": "祝贺{text}",
-    "dormant": "了解近况与未再购买的原因，介绍新品（{text}）",
-    "planned": "本人计划的拜访",
+    "complaint": N_("Follow up the complaint: {text}; say how it is being handled, make sure they are satisfied"),
+    "overdue": N_("Go through the account, agree a day to pay ({text})"),
+    "cadence": N_("Regular visit: go over what was agreed last time, ask about new needs"),
+    "birthday": N_("Congratulate: {text}"),
+    "dormant": N_("Ask how they are and why they stopped buying, show what is new ({text})"),
+    "planned": N_("A visit the rep planned"),
 }
 BRING = {
-    "complaint": "投诉处理方案（及替换品）",
-    "overdue": "对账单、收款码",
-    "cadence": "新品目录",
-    "birthday": "生日礼物、贺卡",
-    "dormant": "新品样品、优惠券",
+    "complaint": N_("The complaint's solution (and a replacement)"),
+    "overdue": N_("Statement of account, payment QR code"),
+    "cadence": N_("New products catalogue"),
+    "birthday": N_("Birthday present, card"),
+    "dormant": N_("New products' samples, vouchers"),
 }
-ALWAYS_BRING = "名片；本卡（拜访后交回）"
+ALWAYS_BRING = N_("Business card; this card (hand it back after the visit)")
 
 
 @dataclass
@@ -113,70 +117,76 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
     history = store.interactions(c.id)
 
     def private(name: str, value: str | None) -> str:
-        return LOCKED if name in locked else value or "（未登记）"
+        return _(LOCKED) if name in locked else value or _("(not recorded)")
     age = _age(c, day)
     subtitle = " | ".join(x for x in (
         visit.values.get("tier"), c.level, " ".join(filter(None, (c.organization, c.title))) or None,
-        f"{age} 岁" if age is not None else None) if x)
-    reasons = [f"拜访原因 {r.to_json()['label']}：{r.text}" for r in visit.reasons]
+        _("{age} years old").format(age=age) if age is not None else None) if x)
+    reasons = [_("Why: {reason}: {text}").format(reason=r.label, text=r.text) for r in visit.reasons]
     sections: list[tuple[str, list[str]]] = []
 
-    contact = [f"电话 {display_phone(p, region)}" for p in c.phones] + [f"邮箱 {e}" for e in c.emails]
-    contact += [f"地址 {a}" for a in c.addresses] or [f"地址 {private('addresses', None)}"]
-    contact += [f"{FIELD_LABELS[n]} {LOCKED}" for n in ("phones", "emails") if n in locked]
-    sections.append(("联系方式 Contact", contact))
+    def line(label: str, value: object) -> str:
+        return f"{_(label)} {value}"
+
+    contact = [line(N_("Phone"), display_phone(p, region)) for p in c.phones]
+    contact += [line(N_("Email"), e) for e in c.emails]
+    contact += [line(N_("Address"), a) for a in c.addresses] or [line(N_("Address"), private("addresses", None))]
+    contact += [line(FIELD_LABELS[n], _(LOCKED)) for n in ("phones", "emails") if n in locked]
+    sections.append((_("Contact"), contact))
 
     born = []
     if c.birthday:
-        born.append(f"生日 {c.birthday}")
+        born.append(line(N_("Birthday"), c.birthday))
     if c.lunar_birthday:
-        born.append(f"农历生日 {calendar.parse_lunar(c.lunar_birthday).chinese}")
+        born.append(line(N_("Lunar birthday"), calendar.parse_lunar(c.lunar_birthday).chinese))
     about = [*born]
     if c.nickname:
-        about.append(f"称呼 {c.nickname}")
-    about.append(f"家庭 {private('family', c.family)}")
-    about.append(f"兴趣 {private('interests', '、'.join(c.interests))}")
-    about.append(f"性格 {private('personality', c.personality)}")
+        about.append(line(N_("Called"), c.nickname))
+    about.append(line(N_("Family"), private("family", c.family)))
+    about.append(line(N_("Interests"), private("interests", _(", ").join(c.interests))))
+    about.append(line(N_("Personality"), private("personality", c.personality)))
     if c.notes or "notes" in locked:
-        about.append(f"备注 {private('notes', c.notes)}")
+        about.append(line(N_("Notes"), private("notes", c.notes)))
     shown_here = {"family", "interests", "personality", "notes", "addresses", "phones", "emails"}
-    about += [f"{FIELD_LABELS.get(n, n)} {LOCKED}" for n in locked if n not in shown_here]
+    about += [line(FIELD_LABELS.get(n, n), _(LOCKED)) for n in locked if n not in shown_here]
     if c.referrer:
         row = store.index.get(c.referrer)
-        about.append(f"介绍人 {row.customer.name if row else c.referrer}")
-    sections.append(("个人情况 About", about))
+        about.append(line(N_("Referred by"), row.customer.name if row else c.referrer))
+    sections.append((_("About"), about))
 
     purchases = sorted((i for i in history if isinstance(i, Purchase) and i.voided is None),
                        key=lambda p: (p.date, p.id), reverse=True)
     shown = purchases[:store.config.visits.purchases_on_card]
-    bought = [f"{p.date} {'、'.join(_item(i) for i in p.items) or '购买'} {_money(p.amount)}"
-              + ("" if p.owed <= 0 else f"（欠 {_money(p.owed)}）") for p in shown]
+    bought = [f"{p.date} {_(', ').join(_item(i) for i in p.items) or _('a purchase')} {_money(p.amount)}"
+              + ("" if p.owed <= 0 else _(" (owes {amount})").format(amount=_money(p.owed))) for p in shown]
     total = sum((p.amount or Decimal(0) for p in purchases), Decimal(0))
-    bought.append(f"共 {len(purchases)} 次，合计 {_money(total)}" if purchases else "（尚无购买）")
-    sections.append(("最近购买 Last purchases", bought))
+    bought.append(_("{count} in all, {amount} together").format(count=len(purchases), amount=_money(total))
+                  if purchases else _("(no purchase yet)"))
+    sections.append((_("Last purchases"), bought))
 
     open_ones = [v for v in cp.complaints(store, customer_id=c.id) if v.unfinished]
     if open_ones:
-        sections.append(("未结投诉 Open complaints",
-                         [f"{v.complaint.date} {v.complaint.text or ''}（{_STATE[v.state]}）".strip()
+        sections.append((_("Open complaints"),
+                         [f"{v.complaint.date} {v.complaint.text or ''}".strip() + f" ({_(_STATE[v.state])})"
                           for v in open_ones]))
     owed = owing(store, c.id)
     if owed:
-        lines = [f"{p.date} 欠 {_money(p.owed)}" + (f"，{p.due} 到期" if p.due else "")
-                 + ("（已逾期）" if p.due and p.due < day else "") for p in owed]
-        lines.append(f"合计 {_money(sum((p.owed for p in owed), Decimal(0)))}")
-        sections.append(("应收账款 Owed", lines))
+        lines = [_("{date} owes {amount}").format(date=p.date, amount=_money(p.owed))
+                 + (_(", due {day}").format(day=p.due) if p.due else "")
+                 + (_(" (overdue)") if p.due and p.due < day else "") for p in owed]
+        lines.append(_("Together {amount}").format(amount=_money(sum((p.owed for p in owed), Decimal(0)))))
+        sections.append((_("Receivables"), lines))
     points = visit.values.get("points")
     if points is not None:
-        sections.append(("会员积分 Points", [f"{points} 分"]))
+        sections.append((_("Points"), [_("{points} points").format(points=points)]))
 
-    sections.append(("谈话要点 Talking points", _talk(visit, c, history)))
-    bring = list(dict.fromkeys(BRING[r.kind] for r in visit.reasons if r.kind in BRING))
-    sections.append(("携带 Bring", [*bring, ALWAYS_BRING]))
+    sections.append((_("Talking points"), _talk(visit, c, history)))
+    bring = list(dict.fromkeys(_(BRING[r.kind]) for r in visit.reasons if r.kind in BRING))
+    sections.append((_("Bring"), [*bring, _(ALWAYS_BRING)]))
     return Card(number, day, c.id, c.name, subtitle, reasons, sections)
 
 
-_STATE = {"open": "待答复", "acknowledged": "处理中"}
+_STATE = {"open": N_("to answer"), "acknowledged": N_("being handled")}
 
 
 def _item(item: Any) -> str:
@@ -185,16 +195,16 @@ def _item(item: Any) -> str:
 
 
 def _talk(visit: PlannedVisit, customer: Customer, history: list[Any]) -> list[str]:
-    out = [TALK[r.kind].format(text=r.text) for r in visit.reasons]
+    out = [_(TALK[r.kind]).format(text=r.text) for r in visit.reasons]
     visits = [i for i in history if isinstance(i, Visit)]
     if visits and visits[-1].text:
-        out.append(f"上次拜访 {visits[-1].date}：{visits[-1].text}")
+        out.append(_("Last visit {date}: {text}").format(date=visits[-1].date, text=visits[-1].text))
     last = max((i for i in history if isinstance(i, Purchase) and i.voided is None),
                key=lambda p: (p.date, p.id), default=None)
     if last is not None and last.items:
-        out.append(f"问问上次买的{last.items[0].name}用得怎样")
+        out.append(_("Ask how the {item} they bought last time is doing").format(item=last.items[0].name))
     if customer.interests:
-        out.append(f"可聊：{'、'.join(customer.interests)}")
+        out.append(_("To talk about: {interests}").format(interests=_(", ").join(customer.interests)))
     return list(dict.fromkeys(out))
 
 

@@ -14,14 +14,17 @@ import io
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from ..i18n import _
+
 if TYPE_CHECKING:
     from .cards import Card
 
 FONT = "STSong-Light"
 
 
-def render(cards: list[Card], *, title: str = "客户资料卡") -> bytes:
+def render(cards: list[Card], *, title: str | None = None) -> bytes:
     """The PDF of ``cards`` (an empty plan gives one page saying so)."""
+    title = title or _("Customer cards")
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A6
     from reportlab.lib.styles import ParagraphStyle
@@ -43,11 +46,12 @@ def render(cards: list[Card], *, title: str = "客户资料卡") -> bytes:
     width, height = A6[0] - 2 * margin, A6[1] - 2 * margin
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A6, leftMargin=margin, rightMargin=margin, topMargin=margin,
-                            bottomMargin=margin, title=title, author="kehu", subject="客户资料卡")
+                            bottomMargin=margin, title=title, author="kehu", subject=_("Customer cards"))
     story: list[object] = []
     for n, card in enumerate(cards):
         flow: list[object] = [
-            Paragraph(escape(f"客户资料卡  第 {card.number} 家  {card.day}  {card.customer_id}"), small),
+            Paragraph(escape(_("Customer card  No. {number}  {day}  {id}").format(
+                number=card.number, day=card.day, id=card.customer_id)), small),
             Paragraph(escape(card.name), name),
         ]
         if card.subtitle:
@@ -58,11 +62,11 @@ def render(cards: list[Card], *, title: str = "客户资料卡") -> bytes:
             flow.append(Paragraph(escape(title_text), heading))
             flow += [Paragraph(escape(text), line) for text in lines]
         flow.append(Spacer(1, 2 * mm))
-        flow.append(Paragraph("拜访结果 Outcome: ______________________________", base))
+        flow.append(Paragraph(escape(_("Outcome:")) + " ______________________________", base))
         story.append(KeepInFrame(width, height, flow, mode="shrink"))
         if n < len(cards) - 1:
             story.append(PageBreak())
     if not cards:
-        story.append(Paragraph(escape(f"{title}：今天没有拜访 no visits"), base))
+        story.append(Paragraph(escape(_("{title}: no visits today").format(title=title)), base))
     doc.build(story)
     return buffer.getvalue()
