@@ -126,6 +126,17 @@ def field_label(key: str) -> str:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict) and {"due", "title"} <= value.keys():  # a reminder, as Today shows it
+        return f"{value['due']} {value['title']}"
+    if isinstance(value, dict) and {"limit", "outstanding", "terms_days"} <= value.keys():  # credit status
+        from ..i18n import format_decimal
+
+        def money(amount: Any) -> str:
+            return _("unlimited") if amount is None else "¥" + format_decimal(amount)
+
+        return _("limit {limit}, owes {owed}, left {left}; pays within {days} days").format(
+            limit=money(value["limit"]), owed=money(value["outstanding"]), left=money(value.get("available")),
+            days=value["terms_days"])
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
