@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound, Problem
+from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, profile_merge, sync_guard
 from .checking import check_store
@@ -76,16 +77,15 @@ def conflicts_in(store: Store, paths: list[str]) -> list[Problem]:
 def _target(root: Path) -> tuple[str, str]:
     branch = gitops.current_branch(root)
     if branch is None:
-        raise SyncError("HEAD is detached (not on a branch); `git switch main` first, then sync")
+        raise SyncError(_("HEAD is detached (not on a branch); `git switch main` first, then sync"))
     configured = gitops.upstream(root, branch)
     if configured:
         return configured
     names = gitops.remotes(root)
     if not names:
         raise SyncError(
-            "there is no remote to sync with; add one with "
-            "`git remote add origin URL` (e.g. a bare repository on a shared drive or a git "
-            "server), then run `kehu sync` again"
+            _("there is no remote to sync with; add one with `git remote add origin URL` (e.g. "
+                "a bare repository on a shared drive or a git server), then run `kehu sync` again")
         )
     return ("origin" if "origin" in names else names[0]), branch
 
@@ -116,12 +116,19 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     waiting for a person (files both sides changed, or ``conflicts:`` to choose): that is kept,
     unpushed, and the message says what to do."""
     root = store.root
+<<<<<<< HEAD
     problem = gitops.repo_problem(root)
     if problem == "not a git repository":
         raise SyncError(f"{root} is not a git repository; `git init` it (or `kehu init` a new "
                         "store) to share it")
     if problem is not None:
         raise SyncError(f"{root}: {problem}")
+=======
+    if not gitops.is_repo(root):
+        raise SyncError(_("{root} is not a git repository; `git init` it (or `kehu init` a new store) to "
+            "share it").format(
+            root=root))
+>>>>>>> 079c493 (kehu sync's messages in the user's language (SyncError and the pieces it joins: committed …, nothing new to commit, the clone kept as it was); docs/translating.md: help layout and placeholders, deep messages and pydantic's types, per-language derived values, Textual's words, what the tests check and which names stay as written)
     report = SyncReport()
     if gitops.install_merge_driver(root):
         report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")
@@ -130,13 +137,14 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             report.notes.append(sync_guard.finish_merge(store))
         removed = clean_temp_files(store)
         if removed:
-            report.notes.append(f"removed {len(removed)} temp file(s) of interrupted writes")
+            report.notes.append(_("removed {count} temp file(s) of interrupted writes").format(count=len(removed)))
         problems = store_problems(store)
         if problems:
             raise SyncError(
-                f"kehu check finds {len(problems)} problem(s) in this clone, and sync shares "
-                "nothing check rejects; nothing was committed or pushed. Fix them, then run "
-                f"`kehu sync` again:\n{sync_guard.listing(problems, root)}")
+                _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
+                    "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
+                    "again:\n{listing}").format(
+                    count=len(problems), listing=sync_guard.listing(problems, root)))
         point = sync_guard.RestorePoint(root, gitops.head(root))
         pending = gitops.status(root)
         if pending:
@@ -147,14 +155,14 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         try:
             remote, branch = _target(root)
         except SyncError as exc:
-            done = (f"committed {report.commit[:7]} ({report.committed}); "
-                    if report.commit else "nothing new to commit; ")
+            done = (_("committed {commit} ({message}); ").format(commit=report.commit[:7], message=report.committed)
+                    if report.commit else _("nothing new to commit; "))
             raise SyncError(f"{done}{exc}") from None  # a store kept alone: its commit stays
         if remote not in gitops.remotes(root):
             point.restore()
-            raise SyncError(f"branch {branch} follows remote {remote!r}, which does not "
-                            "exist; fix it with `git branch --unset-upstream` or `git remote add`; "
-                            "nothing was changed")
+            raise SyncError(_("branch {branch} follows remote {remote}, which does not exist; fix it with `git "
+                "branch --unset-upstream` or `git remote add`; nothing was changed").format(
+                branch=branch, remote=repr(remote)))
         report.remote, report.branch = remote, branch
         try:
             _exchange(store, report, point, remote, branch, push,
@@ -175,8 +183,8 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
     root = store.root
     url = gitops.remote_url(root, remote)
     tracking = f"refs/remotes/{remote}/{branch}"
-    kept = ("Nothing was changed in this clone (your edits are still there, uncommitted); "
-            "run `kehu sync` again")
+    kept = _("Nothing was changed in this clone (your edits are still there, uncommitted); "
+             "run `kehu sync` again")
     for attempt in range(max(attempts, 1)):
         if attempt:
             time.sleep(min(_BACKOFF_MOST, _BACKOFF_FIRST * 2 ** (attempt - 1))
@@ -184,8 +192,9 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
         fetched = gitops.run_network(root, "fetch", "--quiet", remote)
         if fetched.returncode != 0:
             point.restore()
-            raise SyncError(f"cannot reach remote {remote} ({url}): {_why(fetched)}. {kept} "
-                            "when the remote can be reached")
+            raise SyncError(_("cannot reach remote {remote} ({url}): {why}. {kept} when the remote can be "
+                "reached").format(
+                remote=remote, url=url, why=_why(fetched), kept=kept))
         if gitops.ref_exists(root, tracking) and gitops.head(root):
             behind = gitops.count(root, f"HEAD..{tracking}")
             if behind:
@@ -207,11 +216,12 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             return
         if not _lost_race(pushed):
             point.restore()
-            raise SyncError(f"pushing to {remote} ({url}) failed: {_why(pushed)}. {kept}")
+            raise SyncError(_("pushing to {remote} ({url}) failed: {why}. {kept}").format(
+                remote=remote, url=url, why=_why(pushed), kept=kept))
     point.restore()
-    raise SyncError(f"the remote {remote} ({url}) kept changing while this clone pushed: "
-                    f"{attempts} tries lost the race to other clones. {kept} (a quieter moment "
-                    "will do)")
+    raise SyncError(_("the remote {remote} ({url}) kept changing while this clone pushed: {attempts} "
+        "tries lost the race to other clones. {kept} (a quieter moment will do)").format(
+        remote=remote, url=url, attempts=attempts, kept=kept))
 
 
 def store_problems(store: Store, changed: list[str] | None = None) -> list[Problem]:
@@ -268,8 +278,9 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     stuck = gitops.unmerged_paths(root)
     if not stuck:
         point.restore()
-        raise SyncError(f"merging {label} failed: {_why(result)}. Nothing was changed in this "
-                        "clone (your edits are still there, uncommitted)")
+        raise SyncError(_("merging {label} failed: {why}. Nothing was changed in this clone (your edits "
+            "are still there, uncommitted)").format(
+            label=label, why=_why(result)))
     decide = sync_guard.undecided(root)
     lines = "\n".join(decide) if decide else ", ".join(stuck)
     raise SyncError(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import KehuError, Problem
+from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, profile_merge
 
@@ -81,7 +82,7 @@ def unmerged(root: Path) -> dict[str, frozenset[str]]:
         return {}
     stages: dict[str, set[str]] = {}
     for entry in result.stdout.split("\0"):
-        meta, _, path = entry.partition("\t")
+        meta, _tab, path = entry.partition("\t")
         if path:
             stages.setdefault(path, set()).add(meta.split()[-1])
     return {path: frozenset(s) for path, s in stages.items()}
@@ -147,12 +148,13 @@ def finish_merge(store: Store) -> str:
     while a file still has conflict markers or a keep-or-delete decision is not taken."""
     root = store.root
     stuck = unmerged(root)
-    for rel in [*stuck, *(p for _, p in gitops.status(root))]:
+    for rel in [*stuck, *(p for _state, p in gitops.status(root))]:
         path = root / rel
         line = profile_merge.marker_line(path) if path.is_file() else None
         if line is not None:
-            raise SyncError(f"{path}:{line}: still has git conflict markers; keep the right "
-                            "lines, delete the markers, then run `kehu sync` again")
+            raise SyncError(_("{path}:{line}: still has git conflict markers; keep the right lines, delete the "
+                "markers, then run `kehu sync` again").format(
+                path=path, line=line))
     waiting = undecided(root)
     if waiting:
         raise SyncError("a merge is waiting for a decision, nothing was pushed:\n"
