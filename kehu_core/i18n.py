@@ -24,15 +24,18 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import datetime as dt
     from decimal import Decimal
 
 DOMAIN = "kehu"
+#: ``language: zh_CN`` at the top level of kehu.yaml (quoted or not, a comment after it)
+_LANGUAGE_KEY = re.compile(r"""^language:[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#]+))""", re.M)
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: The languages kehu has catalogs for (the first is the language of the source strings).
 LANGUAGES = ("en", "zh_CN")
@@ -161,16 +164,10 @@ def store_language(store_root: Path | None) -> str | None:
         text = config.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if "language" not in text:  # most stores: no YAML parsed at start-up
-        return None
-    try:
-        from .yamlio import load_scan
-
-        data: Any = load_scan(config)
-    except Exception:  # noqa: BLE001 - a broken kehu.yaml is reported by the store, not here
-        return None
-    value = data.get("language") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
+    # a top-level scalar, read by a pattern rather than a YAML parser: no YAML at start-up, and
+    # the YAML reader (whose messages are translated) need not be imported by this module
+    found = _LANGUAGE_KEY.search(text)
+    return next((g for g in found.groups() if g is not None), None) if found else None
 
 
 # --- dates and amounts in the user's locale (Babel, imported on first use) -----------------------

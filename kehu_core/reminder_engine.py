@@ -406,7 +406,7 @@ def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, lis
 
 
 def _find(store: Store, key: str) -> Reminder:
-    _, cid, _ = parse_key(key)
+    _rule, cid, _what = parse_key(key)
     customer = store.get(cid)
     today = store.today
     start, end = today - dt.timedelta(days=_LOOKUP_DAYS), today + dt.timedelta(days=_LOOKUP_DAYS)

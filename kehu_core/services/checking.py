@@ -19,7 +19,11 @@ def check_store(store: Store) -> list[Problem]:
     index = store.index
     if not index.fully_compared:  # a first build (a fresh clone) just read every file
         index.refresh(full=True)  # every file's size and mtime: in-place edits too
-    problems = [_explain_markers(p) for p in index.problems()]
+    found = index.problems()
+    if found:  # kept in the language of the run that found them: said again in this one's
+        index.refresh_paths(sorted({p.path for p in found if p.path.is_file()}))
+        found = index.problems()
+    problems = [_explain_markers(p) for p in found]
     for rel, kind in index.files_of_kind("other", "ledger"):
         path = store.root / rel
         if kind == "other":
