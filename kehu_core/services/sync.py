@@ -116,19 +116,12 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     waiting for a person (files both sides changed, or ``conflicts:`` to choose): that is kept,
     unpushed, and the message says what to do."""
     root = store.root
-<<<<<<< HEAD
     problem = gitops.repo_problem(root)
     if problem == "not a git repository":
-        raise SyncError(f"{root} is not a git repository; `git init` it (or `kehu init` a new "
-                        "store) to share it")
+        raise SyncError(_("{root} is not a git repository; `git init` it (or `kehu init` a new store) to "
+                          "share it").format(root=root))
     if problem is not None:
         raise SyncError(f"{root}: {problem}")
-=======
-    if not gitops.is_repo(root):
-        raise SyncError(_("{root} is not a git repository; `git init` it (or `kehu init` a new store) to "
-            "share it").format(
-            root=root))
->>>>>>> 079c493 (kehu sync's messages in the user's language (SyncError and the pieces it joins: committed …, nothing new to commit, the clone kept as it was); docs/translating.md: help layout and placeholders, deep messages and pydantic's types, per-language derived values, Textual's words, what the tests check and which names stay as written)
     report = SyncReport()
     if gitops.install_merge_driver(root):
         report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")
