@@ -80,9 +80,9 @@ def profile_filters(tag: str | None, owner: str | None, level: str | None, alias
     return where, params
 
 
-def purchase_filters(since: str | None, until: str | None, alias: str = "") -> tuple[list[str], list[str]]:
-    """The WHERE parts and parameters of "purchases dated in [since, until)"."""
-    where, params = [f"{alias}kind='purchase'"], []
+def date_filters(since: str | None, until: str | None, alias: str = "") -> tuple[list[str], list[str]]:
+    """The WHERE parts and parameters of "dated in [since, until)" (a ``date`` column)."""
+    where, params = [], []
     if since:
         where.append(f"{alias}date >= ?")
         params.append(since)
@@ -90,3 +90,9 @@ def purchase_filters(since: str | None, until: str | None, alias: str = "") -> t
         where.append(f"{alias}date < ?")
         params.append(until)
     return where, params
+
+
+def purchase_filters(since: str | None, until: str | None, alias: str = "") -> tuple[list[str], list[str]]:
+    """The WHERE parts and parameters of "purchases dated in [since, until)"."""
+    where, params = date_filters(since, until, alias)
+    return [f"{alias}kind='purchase'", *where], params

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import Problem
 from ..models import TRUSTED, Customer
 from ..textsearch import sort_key
-from .connection import IndexConnection, profile_filters, purchase_filters
+from .connection import IndexConnection, date_filters, profile_filters, purchase_filters
 from .reader import search_clause
 from .rows import VOIDED, Row
 from .schema import PURCHASE_INDEX
@@ -114,8 +114,7 @@ class Queries(IndexConnection):
         """Every distinct (name, category) of the line items of purchases dated in [since,
         until): what the shop sells, from the per-day counts the index keeps (schema.py), not
         from every purchase."""
-        where, params = purchase_filters(since, until)
-        where = where[1:]  # the table holds purchases only
+        where, params = date_filters(since, until)  # the table holds purchases only
         sql = "SELECT DISTINCT name, category FROM item_kinds"
         if where:
             sql += " WHERE " + " AND ".join(where)
