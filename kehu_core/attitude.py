@@ -48,18 +48,25 @@ _CACHE = "kehu.attitude"
 @dataclass(frozen=True)
 class Attitude:
     attitude: str | None
-    reason: str
+    why: str  # the reason's English, marked N_(): the message id, said in the user's language by reason
     buying_days: int
     typical_gap: int | None  # days
     days_since: int | None  # since the last purchase
     categories: int  # the shop's categories they bought
     shop_categories: int  # the shop sold in the window
+    why_args: tuple[tuple[str, Any], ...] = ()  # the reason's figures, by placeholder
+
+    @property
+    def reason(self) -> str:
+        """Why, in figures, in the language of this run: made where it is read, since the
+        attitudes are kept by the index (:func:`attitudes`) across a change of language."""
+        return _(self.why).format(**dict(self.why_args))
 
     def as_json(self) -> dict[str, Any]:
         return {"attitude": self.attitude, "attitude_reason": self.reason}
 
 
-NONE = Attitude(None, "no purchase in the window", 0, None, None, 0, 0)
+NONE = Attitude(None, N_("no purchase in the window"), 0, None, None, 0, 0)
 
 
 def category_of(item: dict[str, Any], settings: AttitudeSettings) -> str | None:
@@ -85,22 +92,27 @@ def classify(days: list[dt.date], categories: set[str], shop_categories: set[str
         return NONE
     since = (today - days[-1]).days
     if n == 1:
-        return Attitude(NO_LOYALTY, f"bought once ({days[0]}) in {settings.window_days} days",
-                        1, None, since, bought, shop)
+        return Attitude(NO_LOYALTY, N_("bought once ({day}) in {window} days"), 1, None, since, bought, shop,
+                        (("day", days[0].isoformat()), ("window", settings.window_days)))
     gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
     typical = max(round(statistics.median(gaps)), settings.min_gap_days)
     if since > settings.lapse_factor * typical:
-        return Attitude(SWITCHING, f"no purchase for {since} days; usually every {typical} days",
-                        n, typical, since, bought, shop)
+        return Attitude(SWITCHING, N_("no purchase for {since} days; usually every {typical} days"),
+                        n, typical, since, bought, shop, (("since", since), ("typical", typical)))
     if n >= settings.loyal_purchases:
         if shop >= 2 and bought / shop < settings.loyal_share:
-            return Attitude(SWITCHING, f"buys {bought} of the shop's {shop} categories "
-                            f"(loyal from {settings.loyal_share:.0%})", n, typical, since, bought, shop)
-        cats = f", {bought} of {shop} categories" if shop >= 2 else ""
-        return Attitude(LOYAL, f"bought on {n} days, about every {typical} days, last {since} days ago{cats}",
-                        n, typical, since, bought, shop)
-    return Attitude(NO_LOYALTY, f"bought on {n} days: not a regular yet (loyal from {settings.loyal_purchases})",
-                    n, typical, since, bought, shop)
+            return Attitude(SWITCHING, N_("buys {bought} of the shop's {shop} categories (loyal from {share})"),
+                            n, typical, since, bought, shop,
+                            (("bought", bought), ("shop", shop), ("share", f"{settings.loyal_share:.0%}")))
+        figures = (("n", n), ("typical", typical), ("since", since))
+        if shop >= 2:
+            return Attitude(LOYAL, N_("bought on {n} days, about every {typical} days, last {since} days ago, "
+                                      "{bought} of {shop} categories"),
+                            n, typical, since, bought, shop, (*figures, ("bought", bought), ("shop", shop)))
+        return Attitude(LOYAL, N_("bought on {n} days, about every {typical} days, last {since} days ago"),
+                        n, typical, since, bought, shop, figures)
+    return Attitude(NO_LOYALTY, N_("bought on {n} days: not a regular yet (loyal from {loyal})"),
+                    n, typical, since, bought, shop, (("n", n), ("loyal", settings.loyal_purchases)))
 
 
 def _window(store: Store, today: dt.date) -> tuple[str, str]:

@@ -72,6 +72,36 @@ def test_attitude_from_purchase_history_in_show_and_list(store_path: Path, shop:
     assert once["attitude"] == "no_loyalty" and "bought once" in once["attitude_reason"]
 
 
+def test_the_reason_is_said_in_the_users_language(store_path: Path, shop: dict) -> None:
+    """The reason is in Chinese under --lang zh_CN (show's text and its --json value), in
+    English by default, and each run in its own language though the index keeps the attitudes."""
+    import re
+
+    english = kehu("customer", "show", shop["孙丽"], "--json", store=store_path).json()["attitude_reason"]
+    assert english == "bought on 4 days, about every 31 days, last 15 days ago, 1 of 3 categories"
+    chinese = kehu("--lang", "zh_CN", "customer", "show", shop["孙丽"], "--json", store=store_path).json()
+    assert chinese["attitude"] == "loyal"  # the identifier stays, for scripts
+    assert chinese["attitude_reason"] == "有 4 天购买，约每 31 天一次，上次在 15 天前，买了 3 个品类中的 1 个"
+    reasons = {name: ("已 255 天没有购买；平常每 30 天买一次" if name == "钱多多" else
+                      "{window} 天内只买过一次（2026-10-20）" if name == "周新" else
+                      "有 2 天购买：还不是常客（3 天起算忠诚）" if name == "吴其" else
+                      "统计期内没有购买" if name == "郑无" else None)
+               for name in shop}
+    for name, reason in reasons.items():
+        if reason is None:
+            continue
+        shown = kehu("--lang", "zh_CN", "customer", "show", shop[name], store=store_path)
+        assert shown.code == 0, shown.err
+        line = next(li for li in shown.out.splitlines() if li.startswith("态度依据"))
+        if "{window}" in reason:
+            assert re.search(r"\d+ 天内只买过一次（2026-10-20）", line), line
+        else:
+            assert reason in line, line
+        assert not re.search(r"[A-Za-z]{3,}", line), line  # no English left in it
+    again = kehu("customer", "show", shop["钱多多"], store=store_path)
+    assert "no purchase for 255 days; usually every 30 days" in again.out and "没有购买" not in again.out
+
+
 def test_filter_by_attitude_and_segments(store_path: Path, shop: dict) -> None:
     assert set(_attitudes(store_path, "--attitude", "loyal")) == {"赵敏", "孙丽"}
     assert set(_attitudes(store_path, "--attitude", "品牌转换")) == {"钱多多"}
