@@ -295,3 +295,20 @@ def test_kehu_check_reports_broken_files_in_chinese(demo_copy: Path) -> None:
     assert "credit_limit: 应为数字" in result.out and "1 个问题" in result.err
     english = kehu("check", store=demo_copy)
     assert "credit_limit: Input should be a valid decimal" in english.out
+
+
+def test_clicks_usage_errors_speak_chinese_to_the_end(store_path: Path) -> None:
+    """Click writes the full stop after a missing parameter in its code and names a number
+    type in English ("not a valid integer"): in Chinese both are Chinese, in English click's own."""
+    cases = [
+        (("customer", "show"), "错误：缺少参数 '客户ID'。", "Error: Missing argument 'CUSTOMER_ID'."),
+        (("customer", "add"), "错误：缺少选项 '--name'。", "Error: Missing option '--name'."),
+        (("customer", "list", "--limit", "x"), "'x' 不是有效的整数。", "'x' is not a valid integer."),
+    ]
+    for args, chinese, english in cases:
+        zh = kehu("--lang", "zh_CN", *args, store=store_path)
+        assert zh.code == 2 and chinese in zh.err, (args, zh.err)
+        last = zh.err.strip().splitlines()[-1]
+        assert _latin_words(last, "") == [] and "." not in last.replace("'--", ""), (args, last)
+        en = kehu("--lang", "en", *args, store=store_path)
+        assert en.code == 2 and english in en.err, (args, en.err)

@@ -85,3 +85,17 @@ async def test_the_english_tui_has_no_chinese_outside_the_data(demo_copy: Path) 
     foreign = {name: sorted({run for run in CJK.findall(text) if run not in data and run[:-1] not in data})
                for name, text in shown.items()}
     assert {name: runs for name, runs in foreign.items() if runs} == {}
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh_CN", "没有找到"), ("en", "No matches found")])
+async def test_the_command_palette_says_no_match_in_the_viewers_language(
+        demo_copy: Path, language: str, words: str) -> None:
+    """Textual writes "No matches found" in its own code (tui.i18n.KehuCommandPalette)."""
+    i18n.set_language(language)
+    async with tui(open_store(demo_copy), size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: "🔎" in screen_text(pilot.app), what="the command palette")
+        await pilot.press(*"qqxqzz")
+        await wait_until(pilot, lambda: words in screen_text(pilot.app), what=words)
+        assert ("No matches" in screen_text(pilot.app)) == (language == "en")

@@ -27,7 +27,7 @@ from kehu_core.plugins import logger as plugin_logger
 
 from .background import Background, open_index_quickly
 from .commands import CustomerCommands
-from .i18n import localize_bindings
+from .i18n import KehuCommandPalette, localize_bindings
 from .messages import CustomerSaved, OpenCustomer, StoreChanged
 from .screens.customer import CustomerScreen
 from .screens.customers import CustomersScreen
@@ -246,10 +246,10 @@ class KehuApp(App):
     def action_command_palette(self) -> None:
         """Textual's command palette, its placeholder in the user's language."""
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+            self.push_screen(KehuCommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
 
     def search_themes(self) -> None:
-        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder=_("Search for themes…")))
+        self.push_screen(KehuCommandPalette(providers=[ThemeProvider], placeholder=_("Search for themes…")))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):  # Textual's (tui.i18n.TEXTUAL_WORDS)

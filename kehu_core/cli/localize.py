@@ -14,6 +14,7 @@ translations too (scripts/translations.py extracts them from click's sources).
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 
 import click
@@ -100,7 +101,7 @@ def _english_metavar(command: click.Command, param: click.Parameter) -> tuple[st
             ctx = click.Context(command)
             word = param.metavar or param.type.get_metavar(param=param, ctx=ctx)
             if word is None:
-                word = param.type.name.upper() if isinstance(param, click.Option) else (param.name or "").upper()
+                word = (english_name(param.type) if isinstance(param, click.Option) else param.name or "").upper()
             if word and not word.startswith("["):
                 found = (param.make_metavar(ctx), word)
         param.__dict__[_METAVAR] = found
@@ -142,6 +143,34 @@ def english_texts(command: click.Command) -> Iterator[str]:
                 yield from english_texts(sub)
 
 
+class _TranslatedName:
+    """A click type's ``name`` in the user's language, read on the type's instances (click says
+    "'x' is not a valid integer." with the name; its class still gives the English)."""
+
+    def __init__(self, english: str) -> None:
+        self.english = english
+
+    def __get__(self, obj: object, owner: type | None = None) -> str:
+        return self.english if obj is None else i18n._(self.english)
+
+
+#: click's number types, whose name ends the message of a value that is not a number
+TRANSLATED_TYPES = (click.types.IntParamType, click.types.IntRange, click.types.FloatParamType,
+                    click.types.FloatRange)
+TYPE_NAMES = (i18n.N_("integer"), i18n.N_("integer range"), i18n.N_("float"), i18n.N_("float range"))
+
+
+def english_name(param_type: click.ParamType) -> str:
+    """A click type's name in English (the metavar's message id)."""
+    for cls in type(param_type).__mro__:
+        found = cls.__dict__.get("name")
+        if isinstance(found, _TranslatedName):
+            return found.english
+        if isinstance(found, str):
+            break
+    return param_type.name
+
+
 #: words click translates with a variable (``_(extra["required"])``), so the extractor misses them
 CLICK_WORDS = (i18n.N_("required"),)
 
@@ -160,3 +189,27 @@ def use_kehu_catalog() -> None:
             module._ = i18n._  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+    for cls, english in zip(TRANSLATED_TYPES, TYPE_NAMES, strict=True):
+        if not isinstance(cls.__dict__.get("name"), _TranslatedName):
+            cls.name = _TranslatedName(english)  # type: ignore[assignment]
+    missing = click.exceptions.MissingParameter
+    if not getattr(missing.format_message, "_kehu", False):
+        english = missing.format_message
+
+        def format_message(self: click.exceptions.MissingParameter) -> str:
+            return chinese_stop(english(self))
+
+        format_message._kehu = True  # type: ignore[attr-defined]
+        missing.format_message = format_message  # type: ignore[method-assign]
+
+
+#: the full stop click writes after the name of a missing parameter ("缺少参数 '客户ID'.")
+_HINT_STOP = re.compile(r"(?<=['\"])\.(?: |$)")
+
+
+def chinese_stop(message: str) -> str:
+    """Click's "Missing option '--name'." in Chinese ends with 。: click puts the ASCII full
+    stop in the code (``MissingParameter.format_message``), outside the translated words."""
+    if not i18n.is_chinese():
+        return message
+    return _HINT_STOP.sub("。", message, count=1)
