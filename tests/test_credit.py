@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import kehu
+from .conftest import kehu, kehu_subprocess
 
 CONFIG = """credit:
   default_limit: 1000
@@ -141,7 +141,9 @@ def test_bad_credit_settings_are_named_by_file_and_line(store_path: Path, text: 
     assert f"kehu.yaml:{before + line}: {field}" in result.err
 
 
-def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_path: Path) -> None:
+def _credit_shop(store_path: Path) -> None:
+    """A good payer (three sales paid on time), a slow one (one paid 50 days late, one 50 days
+    overdue) and a customer of another rep with a limit of their own."""
     _configure(store_path, "credit:\n  default_limit: 1000\n  plan_weeks: 2\n")
     good = _customer(store_path, "钱多多", "--owner", "李强")
     for day, paid_on in (("2026-01-10", "2026-01-20"), ("2026-03-10", "2026-03-30"), ("2026-05-10", "2026-06-09")):
@@ -154,6 +156,9 @@ def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_p
     _sale(store_path, other, "700", "--date", "2026-11-18")  # due 12-18: after the plan's two weeks
     assert kehu("customer", "set", other, "credit_limit=2000", store=store_path).code == 0
 
+
+def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_path: Path) -> None:
+    _credit_shop(store_path)
     report = kehu("report", "credit", "--json", store=store_path).json()
     by_name = {c["name"]: c for c in report["customers"]}
     assert report["outstanding"] == 1200.0 and report["overdue"] == 300.0
@@ -179,6 +184,27 @@ def test_report_credit_payment_behaviour_suggestions_and_collection_plan(store_p
     assert [c["name"] for c in mine["customers"]] == ["赵敏"] and list(mine["plan"]) == ["王芳"]
     text = kehu("report", "credit", store=store_path)
     assert text.code == 0 and "孙迟" in text.out and "Collection plan" in text.out
+
+
+def test_report_credit_into_a_pipe_keeps_every_column_whole(store_path: Path) -> None:
+    """Piped (no terminal, no COLUMNS), the report is as wide as its columns ask: each customer
+    on one line with all its figures and its whole reason, not folded into 80 columns."""
+    import os
+
+    _credit_shop(store_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    piped = kehu_subprocess("report", "credit", store=store_path, env=env)
+    assert piped.returncode == 0, piped.stderr
+    lines = piped.stdout.splitlines()
+    slow = [line for line in lines if "孙迟" in line and "lower" in line]
+    assert len(slow) == 1, piped.stdout  # one line: the name, the figures, the reason
+    reason = kehu("report", "credit", "--json", store=store_path).json()["customers"][0]["reason"]
+    assert reason in slow[0] and "1,000.00" in slow[0] and "500.00" in slow[0]
+    assert max(len(line) for line in lines) > 80
+    assert any(line.startswith("Credit on 2026-11-20:") and line.rstrip().endswith("counts as on time)")
+               for line in lines)  # the heading on one line too
+    narrow = kehu_subprocess("report", "credit", store=store_path, env=env | {"COLUMNS": "80"})
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80  # COLUMNS still decides
 
 
 @pytest.mark.asyncio

@@ -50,6 +50,37 @@ def _terminal() -> bool:
     return _console().is_terminal
 
 
+#: the widest a report is laid out when stdout is no terminal: a pipe or a file has no width of
+#: its own, and Rich's default of 80 columns folds a wide table's figures over several lines
+#: (``report credit``'s 11 columns, a week of the collection plan). Past this, text columns fold
+#: and figures stay whole.
+PIPE_WIDTH = 240
+
+
+def print_report(*renderables: Any) -> None:
+    """A report's tables and sentences: on a terminal at its width; into a pipe or a file, each
+    table as wide as its content asks (at least 80 columns, at most :data:`PIPE_WIDTH`) and each
+    sentence on one line, so ``kehu report credit | less`` or ``> file`` keeps every column whole.
+    ``COLUMNS`` set in the environment decides the width, as for any Rich output."""
+    console = _console()
+    if _terminal() or "COLUMNS" in os.environ:
+        console.print(*renderables)
+        return
+    for renderable in renderables:
+        if isinstance(renderable, str):
+            console.print(renderable, soft_wrap=True)
+            continue
+        wanted = console.measure(renderable, options=console.options.update_width(PIPE_WIDTH)).maximum
+        width = min(max(wanted, console.width), PIPE_WIDTH)
+        if width <= console.width:
+            console.print(renderable)
+            continue
+        from rich.console import Console
+
+        # Console.print(width=) cannot go past the console's own width: one as wide as the table
+        Console(highlight=False, width=width, file=sys.stdout).print(renderable)
+
+
 def customer_json(store: Store, customer: Customer, *, values: bool = True) -> dict[str, Any]:
     """The contract's customer object: every profile field, plus what plugins compute."""
     data = customer.model_dump(mode="json")

@@ -19,7 +19,7 @@ from .. import reports as an
 from ..i18n import N_, _, format_day
 from . import Context, emit_json, pass_ctx, review_cmds
 from .records import DATE
-from .render import console
+from .render import print_report
 
 STAGE_NAMES = {
     "not_yet": N_("not yet"), "prospect": N_("prospect"), "new": N_("new"),
@@ -125,8 +125,8 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
     top = max((float(m.revenue) for m in report.months), default=0.0)
     for m in report.months:
         table.add_row(m.month, _money(m.revenue), str(m.purchases), _bar(float(m.revenue), top))
-    console.print(table)
-    console.print(_("Total {amount}.").format(amount=_money(report.total)))
+    print_report(table)
+    print_report(_("Total {amount}.").format(amount=_money(report.total)))
 
 
 # --- products -------------------------------------------------------------------------------
@@ -156,8 +156,8 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
             f"{row.units:g}", str(row.buyers),
             _trend(row.revenue_change), str(row.last_sold or ""),
         )
-    console.print(table)
-    console.print(
+    print_report(table)
+    print_report(
         _("Revenue {amount} (previous period {previous}, {trend}).").format(
             amount=_money(report.revenue), previous=_money(report.prev_revenue),
             trend=_trend(an.percent_change(report.revenue, report.prev_revenue))) + " "
@@ -200,14 +200,14 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
             _("{count} customers, {share}%").format(count=c["customers"], share=f"{c['share']:.1f}"),
             _("{count} customers, {share}%").format(count=p["customers"], share=f"{p['share']:.1f}"),
         )
-    console.print(table)
+    print_report(table)
 
     curve = Table(title=_("Cumulative revenue share by share of buyers"), header_style="bold")
     for title in (N_("Top"), N_("This period"), "", N_("Previous")):
         curve.add_column(_(title), justify="right" if title != "" else "left")
     for decile, (now, before) in enumerate(zip(cur.curve, prev.curve, strict=True), start=1):
         curve.add_row(f"{decile * 10}%", f"{now:.1f}%", _bar(now, 100), f"{before:.1f}%")
-    console.print(curve)
+    print_report(curve)
 
     moves = Table(title=_("Movements: previous class → this period"), header_style="bold")
     moves.add_column(_("from \\ to"))
@@ -216,7 +216,7 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
     for src in ("A", "B", "C", "-"):
         moves.add_row(src if src != "-" else _("no purchase"),
                       *[str(report.movements[src][dst]) for dst in ("A", "B", "C", "-")])
-    console.print(moves)
+    print_report(moves)
 
     if show and report.customers:
         top = _table(_("Top {count} customers").format(count=min(show, len(report.customers))),
@@ -224,8 +224,8 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
         for row in report.customers[:show]:
             top.add_row(row.name, row.owner or "", _money(row.revenue), f"{row.share:.1f}%",
                         row.abc, row.prev_abc)
-        console.print(top)
-    console.print(_("80/20 is a snapshot, not a rule: compare periods before acting on it."))
+        print_report(top)
+    print_report(_("80/20 is a snapshot, not a rule: compare periods before acting on it."))
 
 
 # --- RFM and lifecycle ----------------------------------------------------------------------
@@ -248,7 +248,7 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
     for name, seg in report.segments.items():
         table.add_row(name, str(seg["customers"]), _money(seg["revenue"]), f"{seg['share']:.1f}%",
                       _bar(seg["share"], 100), _money(seg["clv"]))
-    console.print(table)
+    print_report(table)
     _print_stages(report.stages)
     if show and report.customers:
         rows = _table(_("Customers by CLV estimate"),
@@ -257,9 +257,9 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
         for c in report.customers[:show]:
             rows.add_row(c.name, c.owner or "", c.code, c.segment, _stage(c.stage),
                          str(c.purchases), _money(c.revenue), _money(c.clv))
-        console.print(rows)
+        print_report(rows)
     s = report.settings
-    console.print(
+    print_report(
         _("CLV = revenue so far + average order × orders a year × {years} years × "
           "P(still buying: active 1, dormant 0.5, churned 0) × margin {margin}.").format(
             years=f"{s.clv_years:g}", margin=f"{s.margin:g}")
@@ -274,7 +274,7 @@ def _print_stages(counts: dict[str, int]) -> None:
     top = max(counts.values(), default=0)
     for stage, n in counts.items():
         table.add_row(_stage(stage), str(n), _bar(n, top))
-    console.print(table)
+    print_report(table)
 
 
 @report_group.command("lifecycle")
@@ -303,7 +303,7 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
     for stage in an.STAGES:
         n = report.counts[stage]
         table.add_row(_stage(stage), str(n), _bar(n, top), str(report.before[stage]))
-    console.print(table)
+    print_report(table)
     moves = Table(title=_("Movements since {since}").format(since=report.since), header_style="bold")
     moves.add_column(_("from \\ to"))
     for stage in an.STAGES:
@@ -311,9 +311,9 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
     for src, row in report.movements.items():
         if any(row.values()):
             moves.add_row(_stage(src), *[str(row[s]) for s in an.STAGES])
-    console.print(moves)
+    print_report(moves)
     s = report.settings
-    console.print(
+    print_report(
         _("new: first purchase in the last {new} days; active: last purchase in the last "
           "{active} days; dormant: in the last {churn}; churned: longer ago "
           "(set under reports: in kehu.yaml).").format(new=s.new_days, active=s.active_days, churn=s.churn_days)
@@ -335,7 +335,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         emit_json(an.as_json(report))
         return
     n = len(report.churned)
-    console.print(
+    print_report(
         _("[bold]{n}[/] of {buyers} buyers churned (no purchase for {days}+ days on {day}); "
           "{dormant} more are dormant. {complained} of the churned complained ({open} still open). "
           "They brought {lost} in their last year.").format(
@@ -351,7 +351,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         top = max(report.by_month.values())
         for month, count in report.by_month.items():
             months.add_row(month, str(count), _bar(count, top))
-        console.print(months)
+        print_report(months)
     if report.by_group:
         groups = Table(title=_("By group and rep"), header_style="bold")
         groups.add_column(_("Group"))
@@ -363,7 +363,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
             gg = g[i] if i < len(g) else ("", "")
             oo = o[i] if i < len(o) else ("", "")
             groups.add_row(str(gg[0]), str(gg[1]), str(oo[0]), str(oo[1]))
-        console.print(groups)
+        print_report(groups)
     if show and report.churned:
         table = _table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),
                                                 N_("Revenue"), N_("Last contacts"), N_("Complaints")],
@@ -377,7 +377,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
             table.add_row(c.name, c.group, c.owner or "",
                           f"{c.last_purchase} ({c.days_since}d)", _money(c.revenue),
                           contacts, complaints)
-        console.print(table)
+        print_report(table)
 
 
 # --- receivables ----------------------------------------------------------------------------
@@ -402,7 +402,7 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
     for name, b in report.buckets.items():
         buckets.add_row(_bucket(name), str(b["count"]), _money(b["amount"]),
                         _bar(float(b["amount"]), top))
-    console.print(buckets)
+    print_report(buckets)
     if report.by_rep:
         reps = Table(title=_("By rep"), header_style="bold")
         reps.add_column(_("Rep"))
@@ -410,15 +410,15 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
             reps.add_column(_bucket(name), justify="right")
         for rep, amounts in report.by_rep.items():
             reps.add_row(rep, *[_money(amounts[k]) for k in (*an.RECEIVABLE_BUCKETS, "total")])
-        console.print(reps)
+        print_report(reps)
     if show and report.items:
         items = _table(_("Most overdue"), [N_("Customer"), N_("Rep"), N_("Bought"), N_("Due"), N_("Amount"),
                                            N_("Days")])
         for r in report.items[:show]:
             items.add_row(r.name, r.rep, str(r.date), str(r.due or "-"), _money(r.amount),
                           str(r.days_overdue))
-        console.print(items)
-    console.print(_("Days past due count from the due date, or from the purchase date when "
+        print_report(items)
+    print_report(_("Days past due count from the due date, or from the purchase date when "
                     "there is none; the rep is the customer's owner."))
 
 
@@ -448,7 +448,7 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
     from .complaint_cmds import STATE_NAMES
 
     states = " · ".join(f"{n} {_(STATE_NAMES.get(s, s))}" for s, n in report.by_state.items())
-    console.print(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
+    print_report(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
         day=format_day(report.today), total=report.total, states=states, overdue=report.overdue_now))
     table = _table(_("Handling (answer within {hours} h, resolve within {days} days)").format(
                        hours=report.respond_within_hours, days=report.resolve_within_days),
@@ -457,11 +457,11 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
     for name, t in ((_("acknowledge"), report.acknowledge), (_("resolve"), report.resolve)):
         table.add_row(name, str(t.count), str(t.in_time), _share(t.share_in_time),
                       _hours(t.mean_hours), _hours(t.median_hours), _hours(t.max_hours))
-    console.print(table)
+    print_report(table)
     if report.resolved_without_moment:
-        console.print(_("{count} resolved before kehu recorded when (not in the times above).").format(
+        print_report(_("{count} resolved before kehu recorded when (not in the times above).").format(
             count=report.resolved_without_moment))
-    console.print(_("Bought again after a resolved complaint: {again} of {resolved} customers ({share}; "
+    print_report(_("Bought again after a resolved complaint: {again} of {resolved} customers ({share}; "
                     "the seeds say {seed} come back when it is resolved well).").format(
         again=report.customers_bought_again, resolved=report.customers_resolved,
         share=_share(report.comeback_share), seed=_share(report.seed_comeback_share)))

@@ -15,7 +15,7 @@ from .. import reports as an
 from ..i18n import N_, _, format_day
 from . import Context, emit_json, pass_ctx
 from .records import DATE
-from .render import console
+from .render import print_report
 
 
 def _money(value: Decimal | float | None) -> str:
@@ -57,7 +57,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
     if as_json:
         emit_json(an.as_json(report))
         return
-    console.print(_("[bold]Credit on {today}[/]: {outstanding} owed, {overdue} overdue; payments since "
+    print_report(_("[bold]Credit on {today}[/]: {outstanding} owed, {overdue} overdue; payments since "
                     "{start} (paid within {days} days of due counts as on time)").format(
         today=report.today, outstanding=_money(report.outstanding), overdue=_money(report.overdue),
         start=report.window.start, days=report.grace_days))
@@ -71,7 +71,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
         table.add_row(c.name, c.rep, _money(c.limit), _money(c.outstanding), _money(c.overdue),
                       str(c.days_overdue or ""), str(c.on_time), str(c.late),
                       _suggestion(c.suggestion), _money(c.suggested_limit), c.reason)
-    console.print(table)
+    print_report(table)
     for rep, weeks in report.plan.items():
         plan = Table(title=_("Collection plan: {rep}").format(rep=rep), header_style="bold")
         for title in (N_("When"), N_("Amount"), N_("Customers")):
@@ -81,7 +81,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
                 week.label, f"{week.start} – {week.end}")
             who = ", ".join(f"{i.name} {_money(i.amount)} ({i.due})" for i in week.items)
             plan.add_row(when, _money(week.amount), who)
-        console.print(plan)
+        print_report(plan)
 
 
 # --- the supervisor's review per rep ----------------------------------------------------------
@@ -152,8 +152,8 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
             change = _change(f.change)
             cells.append(_figure(f.value) + (f" {change}" if change else ""))
         table.add_row(_(REP_LABELS[metric]), *cells)
-    console.print(table)
-    console.print(_("Completeness: share of {fields} filled in (reps: card_fields in kehu.yaml), as the cards "
+    print_report(table)
+    print_report(_("Completeness: share of {fields} filled in (reps: card_fields in kehu.yaml), as the cards "
                     "are now. Planned visits: key-account visit reminders due.").format(
         fields=', '.join(report.card_fields)))
 
@@ -176,7 +176,7 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     if as_json:
         emit_json(an.as_json(report))
         return
-    console.print(_("[bold]Referrals on {day}[/]: {referred} customers referred, {converted} bought "
+    print_report(_("[bold]Referrals on {day}[/]: {referred} customers referred, {converted} bought "
                     "({conversion}%), revenue {revenue} ({share}% of the shop's); {points} points given; "
                     "{owed} thanks still owed").format(
         day=format_day(report.today), referred=report.referred, converted=report.converted,
@@ -189,7 +189,7 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     for r in report.referrers:
         table.add_row(r.name, r.owner or "", str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
                       _money(r.revenue), str(r.bonus_points), str(r.thanks_owed or ""))
-    console.print(table)
+    print_report(table)
     if report.tree:
         tree = Tree(_("who brought whom"))
 
@@ -200,4 +200,4 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
 
         for root in report.tree:
             grow(tree.add(f"[bold]{root.name}[/]"), root)
-        console.print(tree)
+        print_report(tree)
