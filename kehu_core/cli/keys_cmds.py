@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..i18n import _
+from ..i18n import _, ngettext
 from . import Context, emit_json, pass_ctx, warn
 
 
@@ -58,15 +58,100 @@ def _rotate_after(ctx: Context, what: str) -> None:
 @click.argument("name")
 @click.argument("public_key", metavar="AGE_PUBKEY")
 @click.option("--supervisor", is_flag=True, help="This person reads every customer's confidential fields.")
+@click.option("--field", "fields", multiple=True, metavar="FIELD",
+              help="Also make this profile field confidential (repeat for more). Without it, a store "
+                   "with no confidential fields gets family and personality.")
 @pass_ctx
-def keys_add(ctx: Context, name: str, public_key: str, supervisor: bool) -> None:
+def keys_add(ctx: Context, name: str, public_key: str, supervisor: bool, fields: tuple[str, ...]) -> None:
     """Let NAME (a rep's name, as in `owner`) read confidential fields with the age public key
     AGE_PUBKEY (age1..., from `age-keygen`). With your identity, values are re-encrypted at
-    once so NAME can open them; without it, `kehu keys rotate` does it later."""
+    once so NAME can open them; without it, `kehu keys rotate` does it later. Values already
+    written in plain in a field that becomes confidential are encrypted at once."""
     from ..services import keys
 
-    keys.add(ctx.store, name, public_key, supervisor=supervisor)
-    _rotate_after(ctx, _("{name} added to confidential.recipients").format(name=name))
+    store = ctx.store
+    first = not store.config.confidential.recipients  # nothing can be encrypted to older keys yet
+    wanted = list(fields) or ([] if store.config.confidential.fields else list(keys.DEFAULT_FIELDS))
+    if wanted:
+        done = keys.change_fields(store, add=wanted, recipient=(name, public_key, supervisor))
+        _say_fields(done, default=not fields)
+    else:
+        keys.add(store, name, public_key, supervisor=supervisor)
+    if first:
+        warn(_("{name} added to confidential.recipients").format(name=name))
+    else:
+        _rotate_after(ctx, _("{name} added to confidential.recipients").format(name=name))
+
+
+def _say_fields(done: object, *, default: bool = False) -> None:
+    from ..services.keys import FieldChange
+
+    assert isinstance(done, FieldChange)
+    for name in done.unknown:
+        warn(_("{name} is not one of kehu's profile fields (family, personality, notes, interests ...): "
+               "customers' own {name}: values are encrypted").format(name=name))
+    if done.added:
+        warn((_("{fields} made confidential (the default; kehu keys fields add/remove changes them)")
+              if default else _("{fields} made confidential")).format(fields=", ".join(done.added)))
+    if done.removed:
+        warn(_("{fields} no longer confidential").format(fields=", ".join(done.removed)))
+    if done.encrypted:
+        warn(ngettext("{values} value written in plain encrypted", "{values} values written in plain encrypted",
+                      done.encrypted).format(values=done.encrypted))
+    if done.opened:
+        warn(ngettext("{values} encrypted value written in plain", "{values} encrypted values written in plain",
+                      done.opened).format(values=done.opened))
+    click.echo(_("confidential fields: {none}").format(none=", ".join(done.fields) or _("(none)")))
+
+
+@keys_group.group("fields", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.pass_context
+def keys_fields(click_ctx: click.Context, as_json: bool) -> None:
+    """The profile fields encrypted at rest (confidential.fields in kehu.yaml). Without a
+    subcommand: list them."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.find_object(Context)
+    assert ctx is not None
+    found = ctx.store.config.confidential.fields
+    if as_json:
+        emit_json({"fields": found})
+    else:
+        click.echo(_("confidential fields: {none}").format(none=", ".join(found) or _("(none)")))
+
+
+@keys_fields.command("add")
+@click.argument("fields", nargs=-1, required=True, metavar="FIELD...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def keys_fields_add(ctx: Context, fields: tuple[str, ...], as_json: bool) -> None:
+    """Make these profile fields confidential: added to kehu.yaml, and every value already
+    written in plain in them encrypted to its readers at once (the public keys are enough)."""
+    from ..services import keys
+
+    done = keys.change_fields(ctx.store, add=list(fields))
+    if as_json:
+        emit_json(done.as_json())
+    else:
+        _say_fields(done)
+
+
+@keys_fields.command("remove")
+@click.argument("fields", nargs=-1, required=True, metavar="FIELD...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_ctx
+def keys_fields_remove(ctx: Context, fields: tuple[str, ...], as_json: bool) -> None:
+    """Make these fields plain again: removed from kehu.yaml and their encrypted values written
+    in plain. Needs an identity that opens every one (--identity FILE or KEHU_IDENTITY);
+    otherwise refuses, naming them, and changes nothing."""
+    from ..services import keys
+
+    done = keys.change_fields(ctx.store, remove=list(fields))
+    if as_json:
+        emit_json(done.as_json())
+    else:
+        _say_fields(done)
 
 
 @keys_group.command("remove")

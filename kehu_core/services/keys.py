@@ -17,7 +17,7 @@ from ..config import CONFIG_FILE, StoreConfig
 from ..errors import KehuError, RecordError
 from ..i18n import _
 from ..problems import validation_problems
-from ..yamlio import YamlFileError, atomic_write, dump_roundtrip, load_roundtrip, to_plain_yaml_value
+from ..yamlio import YamlFileError, atomic_write, dump_roundtrip, load_roundtrip, roundtrip_yaml, to_plain_yaml_value
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -69,24 +69,24 @@ def _edit_config(store: Store, change: Any) -> None:
     try:
         config = StoreConfig.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
-        raise RecordError(validation_problems(exc, path, doc)) from None
+        # the lines of the kehu.yaml this would write: a section just added has none in ``doc``
+        raise RecordError(validation_problems(exc, path, roundtrip_yaml().load(text))) from None
     atomic_write(path, text)
     store.config = config
 
 
 def add(store: Store, name: str, key: str, *, supervisor: bool = False) -> None:
     """Add (or replace) ``name``'s public key; ``supervisor``: also list them under supervisors."""
-    key = key.strip()
+    _edit_config(store, lambda section: _add_recipient(section, name, key, supervisor))
 
-    def change(section: Any) -> None:
-        section["recipients"][name] = key
-        if supervisor:
-            if section.get("supervisors") is None:
-                section["supervisors"] = to_plain_yaml_value([])
-            if name not in section["supervisors"]:
-                section["supervisors"].append(name)
 
-    _edit_config(store, change)
+def _add_recipient(section: Any, name: str, key: str, supervisor: bool) -> None:
+    section["recipients"][name] = key.strip()
+    if supervisor:
+        if section.get("supervisors") is None:
+            section["supervisors"] = to_plain_yaml_value([])
+        if name not in section["supervisors"]:
+            section["supervisors"].append(name)
 
 
 def remove(store: Store, name: str) -> None:
@@ -145,4 +145,111 @@ def rotate(store: Store) -> Rotation:
         store.update_customer(cid, changes)
         out.customers.append(cid)
         out.fields += sum(1 for n in changes if n in conf_fields)
+    return out
+
+
+#: the fields ``kehu keys add`` makes confidential when kehu.yaml names none and no ``--field``
+#: is given: the personal ones a 客户资料卡 keeps (docs/confidential.md)
+DEFAULT_FIELDS = ("family", "personality")
+
+
+@dataclass
+class FieldChange:
+    fields: list[str]  # the confidential fields now
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    encrypted: int = 0  # plain values of the added fields now encrypted
+    opened: int = 0  # encrypted values of the removed fields now written in plain
+    customers: list[str] = field(default_factory=list)  # the ids written
+    unknown: list[str] = field(default_factory=list)  # added names that are no field of kehu's profile
+
+    def as_json(self) -> dict[str, Any]:
+        return {"fields": self.fields, "added": self.added, "removed": self.removed,
+                "encrypted": self.encrypted, "opened": self.opened, "customers": len(self.customers),
+                "ids": self.customers, "unknown": self.unknown}
+
+
+def _field_problem(name: str) -> str | None:
+    from ..config import NOT_CONFIDENTIAL
+
+    if not name.isidentifier():
+        return _("{name} is not a field name (a profile field such as family, personality, notes)").format(
+            name=repr(name))
+    if name in NOT_CONFIDENTIAL:
+        return _("{name} cannot be confidential: kehu needs it to find and route a customer "
+                 "({join} stay plain)").format(name=repr(name), join=', '.join(NOT_CONFIDENTIAL))
+    return None
+
+
+def change_fields(store: Store, add: list[str] = (), remove: list[str] = (),  # type: ignore[assignment]
+                  *, recipient: tuple[str, str, bool] | None = None) -> FieldChange:
+    """Make ``add`` confidential and ``remove`` plain again (``recipient``: also add that
+    (name, key, supervisor) to kehu.yaml in the same edit, as ``kehu keys add --field``).
+
+    kehu.yaml changes first, then the customers: plain values of an added field are encrypted
+    to their readers (public keys only: no identity needed); encrypted values of a removed field
+    are opened and written in plain, which needs an identity opening every one of them, checked
+    before anything is written (refused naming the files and fields, nothing changed)."""
+    problems = [p for p in map(_field_problem, [*add, *remove]) if p]
+    if problems:
+        raise KehuError("\n".join(problems))
+    current = list(store.config.confidential.fields)
+    added = [f for f in dict.fromkeys(add) if f not in current]
+    removed = [f for f in dict.fromkeys(remove) if f in current and f not in add]
+
+    if added and recipient is None and not store.config.confidential.recipients:
+        raise KehuError(_("nobody to encrypt {fields} to: kehu.yaml names no recipient yet; add a reader with "
+                          "their key first: kehu keys add NAME AGE_PUBKEY --field {first}").format(
+            fields=", ".join(added), first=added[0]))
+    to_open: list[tuple[str, dict[str, Any]]] = []
+    if removed:
+        locked: list[str] = []
+        for cid in store.iter_customer_ids():
+            customer = store.get(cid)
+            names = [n for n in removed if n in customer.sealed]
+            if not names:
+                continue
+            if not confidential.has_identity(store):
+                raise KehuError(_("{fields} hold encrypted values: give an age identity that opens them "
+                                  "(--identity FILE or KEHU_IDENTITY) to write them in plain; nothing was "
+                                  "changed").format(fields=", ".join(removed)))
+            opened = confidential.revealed(store, customer)
+            if any(n in opened.locked for n in names):
+                locked.append(f"{store.rel(store.customer_file(cid))}: "
+                              f"{', '.join(n for n in names if n in opened.locked)}")
+                continue
+            to_open.append((cid, {n: getattr(opened.customer, n) for n in names}))
+        if locked:
+            shown = "\n  ".join(locked[:20]) + (f"\n  ... (+{len(locked) - 20})" if len(locked) > 20 else "")
+            raise KehuError(_("your identity cannot open these encrypted values, so they cannot be written in "
+                              "plain; nothing was changed:\n  {shown}").format(shown=shown))
+
+    def change(section: Any) -> None:
+        if recipient is not None:
+            _add_recipient(section, *recipient)
+        if section.get("fields") is None:
+            section["fields"] = to_plain_yaml_value([])
+        for name in added:
+            section["fields"].append(name)
+        for name in removed:
+            section["fields"].remove(name)
+
+    if added or removed or recipient is not None:
+        _edit_config(store, change)
+    out = FieldChange(list(store.config.confidential.fields), added, removed,
+                      unknown=[n for n in added if n not in store.customer_model.model_fields])
+    if added:
+        for cid in store.iter_customer_ids():
+            customer = store.get(cid)
+            plain = {n: getattr(customer, n) for n in confidential.plain_confidential(store, customer)
+                     if n in added}
+            if plain:
+                store.update_customer(cid, plain)  # written sealed: the fields are confidential now
+                out.encrypted += len(plain)
+                out.customers.append(cid)
+    for cid, values in to_open:
+        store.update_customer(cid, values)  # no longer confidential: written in plain
+        out.opened += len(values)
+        if cid not in out.customers:
+            out.customers.append(cid)
     return out
