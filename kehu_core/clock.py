@@ -41,8 +41,8 @@ def day_range_problem(day: dt.date) -> str | None:
     """What is wrong with ``day`` as a date kehu keeps (None: nothing); the one range rule."""
     if EARLIEST_DAY <= day <= LATEST_DAY:
         return None
-    return (f"{day.isoformat()} is outside the dates kehu keeps "
-            f"({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()})")
+    return _("{day} is outside the dates kehu keeps ({earliest} to {latest})").format(
+        day=day.isoformat(), earliest=EARLIEST_DAY.isoformat(), latest=LATEST_DAY.isoformat())
 
 
 def system_today() -> dt.date:

@@ -199,13 +199,14 @@ def open_sealed(store: Store, text: str) -> Any:
 
     keys = identities(store)
     if not keys:
-        raise Locked(f"encrypted; give your age identity with --identity FILE or {IDENTITY_ENV}")
+        raise Locked(_("encrypted; give your age identity with --identity FILE or {variable}").format(
+            variable=IDENTITY_ENV))
     try:
         payload = pyrage.decrypt(base64.b64decode(text[len(SEALED_PREFIX):]), keys)
     except pyrage.DecryptError:
-        raise Locked("encrypted to other keys than yours") from None
+        raise Locked(_("encrypted to other keys than yours")) from None
     except ValueError:
-        raise Locked("not a readable encrypted value (damaged?)") from None
+        raise Locked(_("not a readable encrypted value (damaged?)")) from None
     return json.loads(payload.decode("utf-8"))
 
 

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from .errors import KehuError
+from .i18n import _
 from .paths import CONFIG_FILE
 
 
@@ -39,7 +40,7 @@ def bundled_demo() -> Path:
     for location in (spec.submodule_search_locations or []) if spec else []:
         if (Path(location) / CONFIG_FILE).is_file():
             return Path(location)
-    raise KehuError("the bundled demo store is missing; pass --store PATH or set KEHU_STORE")
+    raise KehuError(_("the bundled demo store is missing; pass --store PATH or set KEHU_STORE"))
 
 
 def demo_working_copy(cache_root: Path | None = None) -> Path:

@@ -204,11 +204,10 @@ def undo(store: Store) -> Entry:
                 describe=target.describe(), KEEP_IMAGES=KEEP_IMAGES))
         changed = [f.path for f in target.files if _sha(_read(store.root / f.path)) != f.after]
         if changed:
-            raise KehuError(
-                f"cannot undo {target.describe()}: changed since by someone else: "
-                + ", ".join(changed)
-                + ". Nothing was undone; change those files back by hand (see `git diff` or "
-                  "`kehu customer log`), or make the correction with a new command")
+            raise KehuError(_(
+                "cannot undo {describe}: changed since by someone else: {files}. Nothing was undone; change "
+                "those files back by hand (see `git diff` or `kehu customer log`), or make the correction "
+                "with a new command").format(describe=target.describe(), files=", ".join(changed)))
         store.restore_files({store.root / f.path: None if f.before is None else f.before.encode("utf-8")
                              for f in target.files})
         session = store.recording

@@ -265,12 +265,12 @@ class Customer(BaseModel):
         if conflicts is not None and not (
                 isinstance(conflicts, list)
                 and all(isinstance(c, dict) and isinstance(c.get("field"), str) for c in conflicts)):
-            raise ValueError("conflicts: expected the list a git merge leaves ({field: ..., ours: ..., "
-                             "theirs: ...} entries); pick a value and set conflicts= to clear it")
+            raise ValueError(_("conflicts: expected the list a git merge leaves ({field: ..., ours: ..., "
+                               "theirs: ...} entries); pick a value and set conflicts= to clear it"))
         imported = extra.get("import_extra")
         if imported is not None and not (
                 isinstance(imported, dict) and all(isinstance(k, str) for k in imported)):
-            raise ValueError("import_extra: expected a mapping of column names to what an import kept")
+            raise ValueError(_("import_extra: expected a mapping of column names to what an import kept"))
         return self
 
     #: fields whose value in the file is encrypted (confidential, kehu_core.confidential):

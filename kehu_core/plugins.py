@@ -164,7 +164,8 @@ class PluginFailure:
     traceback: str = field(default="", repr=False, compare=False)
 
     def __str__(self) -> str:
-        return f"plugin {self.plugin!r} failed in {self.hook}: {self.error}"
+        return _("plugin {plugin} failed in {hook}: {error}").format(
+            plugin=repr(self.plugin), hook=self.hook, error=self.error)
 
 
 #: Where plugin failures go: one WARNING record per new failure (``extra``: ``failure``, the
@@ -211,10 +212,12 @@ def _kind(value: Any) -> str:
 
 def _list_of(result: Any, what: str, ok: Callable[[Any], bool]) -> list[Any]:
     if not isinstance(result, list):
-        raise WrongResult(f"returned {_kind(result)}, expected a list of {what} or None")
+        raise WrongResult(_("returned {kind}, expected a list of {what} or None").format(
+            kind=_kind(result), what=what))
     for item in result:
         if not ok(item):
-            raise WrongResult(f"returned a list holding {_kind(item)} {item!r:.60}, expected {what}")
+            raise WrongResult(_("returned a list holding {kind} {item}, expected {what}").format(
+                kind=_kind(item), item=f"{item!r:.60}", what=what))
     return result
 
 
@@ -228,33 +231,36 @@ def _has(*attrs: str, calls: tuple[str, ...] = ()) -> Callable[[Any], bool]:
 
 def _values_dict(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
-        raise WrongResult(f"returned {_kind(result)}, expected a dict of values by name or None")
+        raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=_kind(result)))
     return result
 
 
 def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
     if not isinstance(result, dict):
-        raise WrongResult(f"returned {_kind(result)}, expected {{field name: (type, default)}} or None")
+        raise WrongResult(_("returned {kind}, expected {spec} or None").format(
+            kind=_kind(result), spec="{field name: (type, default)}"))
     for key, spec in result.items():
         if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
-            raise WrongResult(f"field name {key!r} is not a valid field name")
+            raise WrongResult(_("field name {key} is not a valid field name").format(key=repr(key)))
         if key in Customer.model_fields:
-            raise WrongResult(f"field {key!r} is one of kehu's own customer fields")
+            raise WrongResult(_("field {key} is one of kehu's own customer fields").format(key=repr(key)))
         if not isinstance(spec, tuple) or len(spec) != 2:
-            raise WrongResult(f"field {key!r}: expected (type, default), got {spec!r:.60}")
+            raise WrongResult(_("field {key}: expected (type, default), got {spec}").format(
+                key=repr(key), spec=f"{spec!r:.60}"))
     try:
         create_model("PluginFields", **result)  # a type pydantic cannot use
     except Exception as exc:
-        raise WrongResult(f"fields that cannot be used: {exc}") from None
+        raise WrongResult(_("fields that cannot be used: {error}").format(error=exc)) from None
     return result
 
 
 def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
     if not isinstance(result, dict):
-        raise WrongResult(f"returned {_kind(result)}, expected {{customer id: values or None}} or None")
+        raise WrongResult(_("returned {kind}, expected {spec} or None").format(
+            kind=_kind(result), spec="{customer id: values or None}"))
     for key, values in result.items():
         if not isinstance(key, str):
-            raise WrongResult(f"returned a key {key!r:.60}, expected customer ids")
+            raise WrongResult(_("returned a key {key}, expected customer ids").format(key=f"{key!r:.60}"))
         if values is not None:
             _values_dict(values)
     return result
@@ -299,7 +305,7 @@ def check_results(hook: str, results: Any) -> list[Any]:
     """What a wrapper of ``hook`` returns: the list of the implementations' results, each of
     them what ``hook`` may return."""
     if not isinstance(results, list):
-        raise WrongResult(f"returned {_kind(results)}, expected the list of results it wrapped")
+        raise WrongResult(_("returned {kind}, expected the list of results it wrapped").format(kind=_kind(results)))
     for result in results:
         check_result(hook, result)
     return results
@@ -307,9 +313,9 @@ def check_results(hook: str, results: Any) -> list[Any]:
 
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
-        return f"called sys.exit({exc.code!r}); kehu went on"
+        return _("called {call}; kehu went on").format(call=f"sys.exit({exc.code!r})")
     if isinstance(exc, WrongResult):
-        return f"wrong result: {exc}"
+        return _("wrong result: {error}").format(error=exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -318,7 +324,7 @@ def _started(gen: Any) -> Any:
     try:
         next(gen)
     except StopIteration:
-        raise WrongResult("the wrapper did not yield") from None
+        raise WrongResult(_("the wrapper did not yield")) from None
     return gen
 
 
@@ -329,7 +335,7 @@ def _finished(gen: Any, hook: str, inner: Any) -> Any:
     except StopIteration as stop:
         return check_results(hook, stop.value)
     gen.close()
-    raise WrongResult("the wrapper yielded more than once")
+    raise WrongResult(_("the wrapper yielded more than once"))
 
 
 def _finished_old(gen: Any, outcome: Any) -> None:
@@ -339,7 +345,7 @@ def _finished_old(gen: Any, outcome: Any) -> None:
     except StopIteration:
         return
     gen.close()
-    raise WrongResult("the wrapper yielded more than once")
+    raise WrongResult(_("the wrapper yielded more than once"))
 
 
 # --- the host -------------------------------------------------------------------------------

@@ -303,8 +303,8 @@ def _run_rules(
             found = list(rule.due(store, customer, history, first, end))
             for reminder in found:
                 if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
-                    raise WrongResult(f"yielded {reminder!r:.80}, expected Reminder objects of "
-                                      f"customer {customer.id}")
+                    raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
+                        reminder=f"{reminder!r:.80}", id=customer.id))
         except (Exception, SystemExit) as exc:  # one broken rule must not hide every other reminder
             store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
             continue

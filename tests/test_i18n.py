@@ -312,3 +312,33 @@ def test_clicks_usage_errors_speak_chinese_to_the_end(store_path: Path) -> None:
         assert _latin_words(last, "") == [] and "." not in last.replace("'--", ""), (args, last)
         en = kehu("--lang", "en", *args, store=store_path)
         assert en.code == 2 and english in en.err, (args, en.err)
+
+
+def test_errors_of_the_cli_types_and_the_importer_speak_chinese(demo_copy: Path, tmp_path: Path) -> None:
+    """A bad date, amount, --sort or --today, and the rows an import refuses (each with the
+    file, line and column), in Chinese under zh_CN and English otherwise."""
+    cid = "c1kfmxn0fqpx3c29"
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("姓名,电话,交易日期,成交金额\n张三,13912345678,2024/5/20,abc\n李四,13912345679,2024/2/30,12\n",
+                     encoding="utf-8")
+    cases = [
+        (("customer", "list", "--sort", "a b"), 2, "应为 name、id", "expected name, id"),
+        (("purchase", "add", cid, "--date", "2026-13-01", "--item", "x", "--amount", "1"), 2,
+         "'2026-13-01' 不是日期", "'2026-13-01' is not a date"),
+        (("purchase", "add", cid, "--date", "2026-11-01", "--item", "x", "--amount", "abc"), 2,
+         "'abc' 不是金额", "'abc' is not an amount"),
+        (("--today", "1800-01-01", "customer", "list"), 2, "超出了 kehu 记录的日期范围",
+         "is outside the dates kehu keeps"),
+        (("import", str(sheet), "--dry-run"), 1, "成交金额: 金额 'abc'：应为像 1,288.00 这样的数字",
+         "amount 'abc': expected a number like 1,288.00"),
+        (("import", str(sheet), "--dry-run"), 1, "交易日期: 日期 '2024/2/30'：没有这一天", "'2024/2/30': no such day"),
+    ]
+    for args, code, chinese, english in cases:
+        zh = kehu("--lang", "zh_CN", *args, store=demo_copy)
+        assert zh.code == code and chinese in zh.out + zh.err, (args, zh.out, zh.err)
+        said = "\n".join(line for line in (zh.out + zh.err).splitlines() if "bad.csv" in line or "错误" in line)
+        assert _latin_words(said, "abc sort") == [], (args, said)
+        en = kehu("--lang", "en", *args, store=demo_copy)
+        assert en.code == code and english in en.out + en.err, (args, en.out, en.err)
+    summary = kehu("--lang", "zh_CN", "import", str(sheet), "--dry-run", store=demo_copy).out.splitlines()[-1]
+    assert summary == "新建 0，合并 0，跳过 0；将添加 0 笔购买（0 笔已存在）；读取 2 行，失败 2 行"

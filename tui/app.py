@@ -162,8 +162,9 @@ class KehuApp(App):
         self._merge_said = said
         if problems:
             shown = "\n".join(p.render() for p in problems[:5])
-            more = f"\n… and {len(problems) - 5} more (`kehu check`)" if len(problems) > 5 else ""
-            self.call_from_thread(self.notify, f"{shown}{more}", title="A merge is waiting for you",
+            more = "\n" + _("… and {count} more (`kehu check`)").format(count=len(problems) - 5) \
+                if len(problems) > 5 else ""
+            self.call_from_thread(self.notify, f"{shown}{more}", title=_("A merge is waiting for you"),
                                   severity="warning", timeout=30, markup=False)
 
     def _checked(self, changed: list[Path]) -> None:

@@ -256,8 +256,8 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
 
         wanted = attitude_filter(attitude)  # an unknown one: exit 1, naming them
     if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
-        raise click.BadParameter(f"{order!r}: expected name, id, revenue, last_contact, owner "
-                                 "or the name of a value plugins compute", param_hint="--sort")
+        raise click.BadParameter(_("{order}: expected name, id, revenue, last_contact, owner or the name of a "
+                                   "value plugins compute").format(order=repr(order)), param_hint="--sort")
     first = None if wanted is not None else limit  # the attitude filter comes after the query
     if order == "owner":
         ids = [r.customer.id for r in store.index.list(tag=tag, owner=owner, level=level, order="owner")]

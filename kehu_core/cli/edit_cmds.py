@@ -40,9 +40,9 @@ def edit(ctx: Context, customer_id: str) -> None:
             break
         for problem in problems:
             click.echo(problem, err=True)
-        if not click.confirm("Open the editor again? (no: discard your edit)", default=True, err=True):
+        if not click.confirm(_("Open the editor again? (no: discard your edit)"), default=True, err=True):
             session.discard()
-            click.echo("edit discarded; the record is unchanged", err=True)
+            click.echo(_("edit discarded; the record is unchanged"), err=True)
             raise SystemExit(1)
     session.save()
     click.echo(_("saved {id}").format(id=store.rel(store.customer_file(customer_id))), err=True)

@@ -87,14 +87,13 @@ def _print_summary(summary: Any) -> None:
         if len(entries) > _SHOWN:
             click.echo(f"{'':<13}" + _("... and {count} more {group} (--json lists all)").format(
                 count=len(entries) - _SHOWN, group=verb[group]))
-    click.echo(
-        _("{created} created, {merged} merged, {skipped} skipped").format(
-            created=len(summary.created), merged=len(summary.merged), skipped=len(summary.skipped)) + "; "
-        + (_("{count} purchases to add") if summary.dry_run else _("{count} purchases added")).format(
-            count=summary.purchases_added)
-        + " " + _("({count} already there)").format(count=summary.purchases_existing) + "; "
-        + _("{rows} rows read, {failed} failed").format(rows=summary.rows, failed=len(summary.problems))
-    )
+    click.echo(_("{customers}; {purchases} {existing}; {rows}").format(  # one message: Chinese joins with ；
+        customers=_("{created} created, {merged} merged, {skipped} skipped").format(
+            created=len(summary.created), merged=len(summary.merged), skipped=len(summary.skipped)),
+        purchases=(_("{count} purchases to add") if summary.dry_run else _("{count} purchases added")).format(
+            count=summary.purchases_added),
+        existing=_("({count} already there)").format(count=summary.purchases_existing),
+        rows=_("{rows} rows read, {failed} failed").format(rows=summary.rows, failed=len(summary.problems))))
     if summary.extra_fields:
         kept = ", ".join(f"{k} ×{n}" for k, n in summary.extra_fields.most_common())
         click.echo(_("kept as extra data (import_extra) — no kehu field for: {fields}").format(fields=kept))
@@ -104,7 +103,7 @@ def _print_summary(summary: Any) -> None:
 
 
 def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
-    cid = entry["id"] if entry["id"] and not (dry_run and group == "created") else "(new)"
+    cid = entry["id"] if entry["id"] and not (dry_run and group == "created") else _("(new)")
     text = f"{cid}  {entry['name']}  ({entry['source']}"
     text += ", " + _("{count} rows").format(count=entry["rows"]) + ")" if entry.get("rows", 1) > 1 else ")"
     details = []

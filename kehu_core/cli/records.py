@@ -24,7 +24,7 @@ class DateType(click.ParamType):
         try:
             return dt.date(*map(int, text.split("-")))
         except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a date; expected YYYY-MM-DD", param, ctx)
+            self.fail(_("{value} is not a date; expected YYYY-MM-DD").format(value=repr(value)), param, ctx)
 
 
 class MoneyType(click.ParamType):
@@ -34,9 +34,10 @@ class MoneyType(click.ParamType):
         try:
             amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
         except InvalidOperation:
-            self.fail(f"{value!r} is not an amount; expected a number like 1288.00", param, ctx)
+            self.fail(_("{value} is not an amount; expected a number like 1288.00").format(value=repr(value)),
+                      param, ctx)
         if not amount.is_finite() or amount < 0:
-            self.fail(f"{value!r}: expected a non-negative amount", param, ctx)
+            self.fail(_("{value}: expected a non-negative amount").format(value=repr(value)), param, ctx)
         return amount
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import KehuError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..config import ServeSettings, ServeUser
@@ -52,7 +53,7 @@ def serve_store(served: Served) -> None:
 
 def served() -> Served:
     if _served is None:
-        raise KehuError("kehu serve: no store is being served")
+        raise KehuError(_("kehu serve: no store is being served"))
     return _served
 
 

@@ -121,7 +121,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         raise SyncError(_("{root} is not a git repository; `git init` it (or `kehu init` a new store) to "
                           "share it").format(root=root))
     if problem is not None:
-        raise SyncError(f"{root}: {problem}")
+        raise SyncError(_("{root}: {problem}").format(root=root, problem=problem))
     report = SyncReport()
     if gitops.install_merge_driver(root):
         report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")
@@ -250,15 +250,15 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     conflicts = [p for p in problems if sync_guard.is_conflict(p)]
     if len(conflicts) == len(problems):
         report.conflicts = conflicts
-        raise SyncError(
-            f"merged {label}, but {len(conflicts)} field(s) were changed two ways; both versions "
-            "are kept under `conflicts:` in the file. Nothing was pushed: choose each value, "
-            "then run `kehu sync` again:\n" + sync_guard.listing(conflicts, store.root))
+        raise SyncError(_(
+            "merged {label}, but {count} field(s) were changed two ways; both versions are kept under "
+            "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
+        ).format(label=label, count=len(conflicts)) + "\n" + sync_guard.listing(conflicts, store.root))
     point.restore()
     store.index.refresh(full=True)
-    raise SyncError(
-        f"merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. "
-        "The problems the merge would bring:\n" + sync_guard.listing(problems, store.root))
+    raise SyncError(_(
+        "merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. The problems the "
+        "merge would bring:").format(label=label, kept=kept) + "\n" + sync_guard.listing(problems, store.root))
 
 
 def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> None:
@@ -276,9 +276,7 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
             label=label, why=_why(result)))
     decide = sync_guard.undecided(root)
     lines = "\n".join(decide) if decide else ", ".join(stuck)
-    raise SyncError(
-        f"merging {label} stopped: {len(stuck)} file(s) changed on both sides in ways "
-        f"kehu cannot merge; nothing was pushed. Edit them (`kehu check` shows where), "
-        "then run `kehu sync` again to finish; or `git merge --abort` to undo the merge:\n"
-        + lines
-    )
+    raise SyncError(_(
+        "merging {label} stopped: {count} file(s) changed on both sides in ways kehu cannot merge; nothing "
+        "was pushed. Edit them (`kehu check` shows where), then run `kehu sync` again to finish; or "
+        "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)) + "\n" + lines)

@@ -157,8 +157,7 @@ def finish_merge(store: Store) -> str:
                 path=path, line=line))
     waiting = undecided(root)
     if waiting:
-        raise SyncError("a merge is waiting for a decision, nothing was pushed:\n"
-                        + "\n".join(waiting))
+        raise SyncError(_("a merge is waiting for a decision, nothing was pushed:") + "\n" + "\n".join(waiting))
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
     settled = settle_deleted_customers(root)
     gitops.run(root, "commit", "-q", "--no-edit")

@@ -119,8 +119,8 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         for above in (path, *path.parents):  # a file where the store or a folder above should be
             if above.exists() and not above.is_dir():
                 where = "" if above == path else f"{above} "
-                raise StoreError(f"{path}: {where}is a file, not a folder; kehu init makes a store "
-                                 "in a new or an empty folder")
+                raise StoreError(_("{path}: {where}is a file, not a folder; kehu init makes a store in a new or "
+                                   "an empty folder").format(path=path, where=where))
             if above.exists():
                 break
         if (path / CONFIG_FILE).exists():

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kehu_core.hookspecs import hookimpl
+from kehu_core.i18n import _
 from kehu_core.ids import new_id
 from kehu_core.yamlio import atomic_write
 
@@ -42,7 +43,7 @@ class OutboxSender:
 
     def send(self, store: Store, customer: Customer, subject: str, body: str) -> str:
         if not customer.phones:
-            raise ValueError(f"{customer.name} ({customer.id}) has no phone number")
+            raise ValueError(_("{name} ({id}) has no phone number").format(name=customer.name, id=customer.id))
         now = store.now()
         name = f"{now:%Y%m%dT%H%M%S}-{customer.id}-{new_id('')[7:]}.json"
         message: dict[str, Any] = {

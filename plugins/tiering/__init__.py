@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kehu_core import hookimpl
+from kehu_core.i18n import _
 from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Column
 from kehu_core.store import Store
@@ -27,8 +28,8 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     override = getattr(customer, OVERRIDE_FIELD, None)
     names = settings(store).tier_names()
     if override and override not in names:
-        expected = ", ".join(names)
-        return [f"{OVERRIDE_FIELD} {override!r} is not a tier here; expected one of {expected}"]
+        return [_("{field} {tier} is not a tier here; expected one of {names}").format(
+            field=OVERRIDE_FIELD, tier=repr(override), names=", ".join(names))]
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kehu_core.i18n import _
 from kehu_core.index import PluginTable
 from kehu_core.models import CENT
 from kehu_core.plugins import plugin_settings
@@ -36,10 +37,11 @@ class PyramidSettings(BaseModel):
     @model_validator(mode="after")
     def _same_length(self) -> PyramidSettings:
         if len(self.shares) != len(self.names) or not self.names:
-            raise ValueError("pyramid: give as many shares as names")
+            raise ValueError(_("pyramid: give as many shares as names"))
         if abs(sum(self.shares) - 1.0) > 0.001:
             total = sum(self.shares)
-            raise ValueError(f"pyramid: shares must add up to 1 (they add up to {total:g})")
+            raise ValueError(_("pyramid: shares must add up to 1 (they add up to {total})").format(
+                total=f"{total:g}"))
         return self
 
 

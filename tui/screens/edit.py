@@ -73,7 +73,8 @@ class EditCustomerScreen(Screen):
         self.sub_title = _("edit {name} ({id})").format(name=self.original.name, id=self.customer_id)
         for spec in self.specs:
             row = self.field(spec.name)
-            row.set_locked(spec.name in opened.locked, f"{LOCK} encrypted: your key cannot open it; kept as it is")
+            row.set_locked(spec.name in opened.locked,
+                           f"{LOCK} " + _("encrypted: your key cannot open it; kept as it is"))
             if spec.name not in opened.locked:
                 row.value = to_text(spec, getattr(self.original, spec.name, None))
 
@@ -171,13 +172,13 @@ class EditCustomerScreen(Screen):
         try:
             version = self.store.file_version(self.customer_id)
         except OSError:
-            self._banner("This customer's file was deleted by someone else.")
+            self._banner(_("This customer's file was deleted by someone else."))
             return
         if version == self.version:
             return
         if self.original is not None and self.changes:
-            self._banner("Someone else changed this customer while you were editing. Saving "
-                         "would be refused: ctrl+r loads their version and keeps your changes.")
+            self._banner(_("Someone else changed this customer while you were editing. Saving would be refused: "
+                           "ctrl+r loads their version and keeps your changes."))
         else:
             self._load_from_disk()
             self.notify(_("this customer was changed outside this window; reloaded"))

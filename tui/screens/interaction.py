@@ -208,7 +208,7 @@ def _paid_default(store: Store) -> str:
     """Says what kehu.yaml makes of a purchase when nobody says (as `kehu purchase add`)."""
     cfg = store.config.purchases
     if cfg.default_paid:
-        return "kehu.yaml: new purchases are paid (uncheck Paid for a sale on credit)"
+        return _("kehu.yaml: new purchases are paid (uncheck Paid for a sale on credit)")
     due = _(", due in {days} days unless Due says").format(days=cfg.credit_days) if cfg.credit_days is not None else ""
     return _("kehu.yaml: new purchases are on credit{due} (check Paid when paid now)").format(due=due)
 

@@ -55,7 +55,7 @@ class SnoozeScreen(ModalScreen[dt.date | None]):
             self.query_one("#snooze-error", Static).update(Text(f"✗ {exc}"))
             return
         if until <= self.today:
-            self.query_one("#snooze-error", Static).update(Text("✗ pick a day after today"))
+            self.query_one("#snooze-error", Static).update(Text("✗ " + _("pick a day after today")))
             return
         self.dismiss(until)
 

@@ -93,8 +93,8 @@ class TodayScreen(Screen):
         status = self.query_one("#today-status", Static)
         module = reminders_module()
         if module is None:
-            status.update(Text("Reminders are not available: kehu_core.reminder_engine is not "
-                               "installed.", style="bold red"))
+            status.update(Text(_("Reminders are not available: kehu_core.reminder_engine is not installed."),
+                               style="bold red"))
             return
         if self._shown:
             status.update(_("{summary} · updating…").format(summary=self._summary))

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...i18n import _
 from ...plugins import ImportedContact
 from .base import EncodingProblem, RowProblem, decode_bytes
 
@@ -98,7 +99,7 @@ def contact_from_row(record: dict[str, str], source: str) -> ImportedContact:
             fields[key] = record[column].strip()
             used.add(column)
     fields["name"] = _name(record)
-    for (kind, _), parts in numbered.items():
+    for (kind, _number), parts in numbered.items():
         label_values = _values(parts.get("Label", "") or parts.get("Type", ""))
         if kind == "Phone":
             values = _values(parts.get("Value", ""))
@@ -151,7 +152,7 @@ def contact_from_row(record: dict[str, str], source: str) -> ImportedContact:
         fallback = fields.get("organization") or fields.get("nickname")
         fallback = fallback or (fields["phones"] or fields["emails"] or [""])[0]
         if not fallback:
-            raise ValueError("contact has no name, phone or email")
+            raise ValueError(_("contact has no name, phone or email"))
         fields["name"] = fallback
     return ImportedContact(source=source, fields=fields, extra=extra)
 

@@ -19,6 +19,7 @@ import zlib
 from pathlib import Path
 
 from ...config import ImportLimits
+from ...i18n import _
 
 MB = 1 << 20
 _PIECE = 64 * 1024
@@ -33,7 +34,7 @@ class Refused(ValueError):
 
 
 def _setting(name: str) -> str:
-    return f"import_limits: {name} in kehu.yaml"
+    return _("import_limits: {name} in kehu.yaml").format(name=name)
 
 
 def _mb(size: int) -> str:
@@ -43,8 +44,8 @@ def _mb(size: int) -> str:
 def check_file_size(path: Path, limits: ImportLimits) -> None:
     size = path.stat().st_size
     if size > limits.file_mb * MB:
-        raise Refused(f"the file is {_mb(size)}; kehu imports files of at most "
-                            f"{limits.file_mb} MB ({_setting('file_mb')})")
+        raise Refused(_("the file is {size}; kehu imports files of at most {limit} MB ({setting})").format(
+            size=_mb(size), limit=limits.file_mb, setting=_setting("file_mb")))
 
 
 def check_xlsx(path: Path, limits: ImportLimits) -> None:
@@ -72,16 +73,17 @@ def check_xlsx(path: Path, limits: ImportLimits) -> None:
 
 
 def _too_big(limits: ImportLimits) -> str:
-    return (f"the workbook unpacks to more than {limits.xlsx_unpacked_mb} MB "
-            f"({_setting('xlsx_unpacked_mb')}); a zip bomb, or a sheet too big to import at once "
-            f"(split it, or raise the limit)")
+    return _("the workbook unpacks to more than {limit} MB ({setting}); a zip bomb, or a sheet too big to "
+             "import at once (split it, or raise the limit)").format(
+        limit=limits.xlsx_unpacked_mb, setting=_setting("xlsx_unpacked_mb"))
 
 
 def _check_ratio(name: str, unpacked: int, packed: int, limits: ImportLimits) -> None:
     if unpacked > _RATIO_FLOOR and unpacked > limits.xlsx_ratio * max(packed, 1):
-        raise Refused(
-            f"{name} unpacks to {_mb(unpacked)} from {packed / 1024:.0f} KB, over "
-            f"{limits.xlsx_ratio} times its size ({_setting('xlsx_ratio')}): a zip bomb, not a workbook")
+        raise Refused(_("{name} unpacks to {size} from {packed} KB, over {ratio} times its size ({setting}): "
+                        "a zip bomb, not a workbook").format(
+            name=name, size=_mb(unpacked), packed=f"{packed / 1024:.0f}", ratio=limits.xlsx_ratio,
+            setting=_setting("xlsx_ratio")))
 
 
 def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
@@ -91,12 +93,13 @@ def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
         return info.compress_size
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
         # Excel writes deflate only; other methods and encryption are no workbook's
-        raise Refused(f"{info.filename}: packed in a way no workbook is (method "
-                            f"{info.compress_type}{', encrypted' if info.flag_bits & 0x1 else ''})")
+        how = (_("method {method}, encrypted") if info.flag_bits & 0x1 else _("method {method}")).format(
+            method=info.compress_type)
+        raise Refused(_("{file}: packed in a way no workbook is ({how})").format(file=info.filename, how=how))
     raw.seek(info.header_offset)
     header = raw.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise Refused(f"{info.filename}: broken zip entry")
+        raise Refused(_("{file}: broken zip entry").format(file=info.filename))
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     raw.seek(info.header_offset + 30 + name_len + extra_len)
     inflate = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -111,7 +114,7 @@ def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
             try:
                 out = inflate.decompress(data, _PIECE)
             except zlib.error as exc:
-                raise Refused(f"{info.filename}: broken packed data ({exc})") from None
+                raise Refused(_("{file}: broken packed data ({error})").format(file=info.filename, error=exc)) from None
             size += len(out)
             if size > budget:
                 return None

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ...errors import KehuError, RecordError
+from ...i18n import _
 from ...ids import check_id
 from ...models import normalise_email, normalise_phone, parse_interaction
 from ...plugins import ImportedContact
@@ -231,7 +232,7 @@ class Merger:
         try:
             checked = parse_interaction({**data, "kind": "purchase", "id": _PLACEHOLDER_ID})
         except ValidationError as exc:
-            raise ValueError("purchase: " + "; ".join(p.message for p in validation_problems(exc, ""))) from None
+            raise ValueError(_("purchase: ") + "; ".join(p.message for p in validation_problems(exc, ""))) from None
         try:  # the store's one rule on dates, checked while planning: the row is reported
             self.store.check_not_future(checked.date, "purchase date", allow_future=self.allow_future)
         except KehuError as exc:
@@ -449,5 +450,5 @@ def _unique(values: Iterable[str]) -> list[str]:
 def _short_source(source: str) -> str:
     """``/home/me/Downloads/客户表.xlsx:12`` → ``客户表.xlsx:12``: where a purchase came from,
     without a path that only means something on one machine."""
-    path, _, line = source.rpartition(":")
+    path, _sep, line = source.rpartition(":")
     return f"{Path(path).name}:{line}" if path else source

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...i18n import _
 from ...plugins import ImportedContact
 from .base import RowProblem, decode_bytes, is_binary
 from .limits import Refused, check_xlsx
@@ -154,7 +155,7 @@ def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     data = path.read_bytes()
     if is_binary(data):
-        raise ValueError("binary file (contains NUL bytes); expected a CSV text file or an .xlsx")
+        raise ValueError(_("binary file (contains NUL bytes); expected a CSV text file or an .xlsx"))
     content = decode_bytes(data)
     sample = content[:4096]
     try:
@@ -181,7 +182,7 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
         yield RowProblem(f"{label}:{getattr(exc, 'line', 1)}", str(exc))
         return
     header_at = None
-    for pos, (_, row) in enumerate(buffered):
+    for pos, (_line, row) in enumerate(buffered):
         known = sum(1 for cell in row if _key(text(cell)) in mapping)
         if known >= 2:
             header_at = pos
@@ -247,7 +248,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
             fields[target] = text(value)
     purchases = [_purchase(purchase)] if purchase else []
     if not fields.get("name") and not any(fields.get(k) for k in ("id", "phones", "emails")):
-        raise ValueError("row has no name, customer id, phone or email")
+        raise ValueError(_("row has no name, customer id, phone or email"))
     return ImportedContact(source=source, fields=fields, purchases=purchases, extra=extra)
 
 
@@ -260,7 +261,7 @@ def _purchase(cells: dict[str, tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"{column}: {exc}") from None
 
     if "date" not in cells:
-        raise ValueError("a purchase without a date: fill in 交易日期 (date)")
+        raise ValueError(_("a purchase without a date: fill in 交易日期 (date)"))
     data: dict[str, Any] = {"kind": "purchase", "date": read("date", parse_date)}
     item: dict[str, Any] = {}
     if "item" in cells:
@@ -270,12 +271,12 @@ def _purchase(cells: dict[str, tuple[str, Any]]) -> dict[str, Any]:
     if "price" in cells:
         item["price"] = read("price", parse_amount)
     if item and "name" not in item:
-        raise ValueError("quantity or price without a product: fill in 购买商品 (item)")
+        raise ValueError(_("quantity or price without a product: fill in 购买商品 (item)"))
     data["items"] = [item] if item else []
     if "amount" in cells:
         data["amount"] = read("amount", parse_amount)
     elif "price" not in item:
-        raise ValueError("a purchase needs an amount (成交金额) or a unit price (单价)")
+        raise ValueError(_("a purchase needs an amount (成交金额) or a unit price (单价)"))
     if "gifts" in cells:
         data["gifts"] = split_list(text(cells["gifts"][1]))
     # A sheet of closed deals (成交) is paid unless a column says otherwise.

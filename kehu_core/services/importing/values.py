@@ -11,6 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ...i18n import _
 from ...models import CENT, check_birthday
 
 # Chinese shops write year-first dates: 2024/5/20, 2024-03-01, 2024.5.20, 2024年5月20日.
@@ -49,9 +50,9 @@ def parse_date(value: Any) -> dt.date:
     if match:
         try:
             return dt.date(*map(int, match.groups()))
-        except ValueError as exc:
-            raise ValueError(f"date {raw!r}: {exc}") from None
-    raise ValueError(f"date {raw!r}: expected a date like 2024/5/20 or 2024-03-01 (year first)")
+        except ValueError:
+            raise ValueError(_("date {raw}: no such day").format(raw=repr(raw))) from None
+    raise ValueError(_("date {raw}: expected a date like 2024/5/20 or 2024-03-01 (year first)").format(raw=repr(raw)))
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -64,9 +65,9 @@ def parse_amount(value: Any) -> Decimal:
         try:
             amount = Decimal(cleaned)
         except InvalidOperation:
-            raise ValueError(f"amount {raw!r}: expected a number like 1,288.00") from None
+            raise ValueError(_("amount {raw}: expected a number like 1,288.00").format(raw=repr(raw))) from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError(f"amount {value!r}: expected a non-negative number")
+        raise ValueError(_("amount {raw}: expected a non-negative number").format(raw=repr(value)))
     return amount.quantize(CENT)
 
 
@@ -75,9 +76,9 @@ def parse_qty(value: Any) -> Decimal:
     try:
         qty = Decimal(raw)
     except InvalidOperation:
-        raise ValueError(f"quantity {raw!r}: expected a number") from None
+        raise ValueError(_("quantity {raw}: expected a number").format(raw=repr(raw))) from None
     if not qty.is_finite() or qty <= 0:
-        raise ValueError(f"quantity {raw!r}: expected more than 0")
+        raise ValueError(_("quantity {raw}: expected more than 0").format(raw=repr(raw)))
     return qty
 
 
@@ -100,7 +101,7 @@ def parse_birthday(value: Any) -> str:
     md = _MD.match(raw)
     if md:
         return check_birthday(f"--{int(md.group(1)):02d}-{int(md.group(2)):02d}")
-    raise ValueError(f"birthday {raw!r}: expected YYYY-MM-DD, --MM-DD or --MMDD")
+    raise ValueError(_("birthday {raw}: expected YYYY-MM-DD, --MM-DD or --MMDD").format(raw=repr(raw)))
 
 
 _TRUE = {"1", "true", "yes", "y", "是", "已付", "已付款", "已结", "已结清", "paid"}
@@ -113,4 +114,4 @@ def parse_bool(value: Any) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ValueError(f"{raw!r}: expected yes/no (是/否, 已付/未付)")
+    raise ValueError(_("{raw}: expected yes/no (是/否, 已付/未付)").format(raw=repr(raw)))

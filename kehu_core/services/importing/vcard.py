@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import vobject
 
+from ...i18n import _
 from ...ids import check_id
 from ...plugins import ImportedContact
 from .base import EncodingProblem, RowProblem, decode_bytes
@@ -120,15 +121,16 @@ def _decode_base64_text(line: str) -> str:
     """A text property (N, FN, NOTE) some phones write in BASE64: decoded here, because vobject
     only decodes binary ones; a value that is not BASE64 fails the card instead of becoming
     the customer's name."""
-    head, _, value = line.partition(":")
+    head, _sep, value = line.partition(":")
     params = [p for p in head.split(";") if not re.fullmatch(r"(?i)ENCODING=(BASE64|B)", p)]
     charset = next((p.split("=", 1)[1] for p in params if p.upper().startswith("CHARSET=")), "utf-8")
     parts = []
     for part in value.strip().split(";"):  # N and ADR encode each component on its own
         try:
             text = base64.b64decode(part, validate=True).decode(charset)
-        except (binascii.Error, UnicodeDecodeError, LookupError) as exc:
-            raise ValueError(f"{params[0]}: broken BASE64 value {value[:20]!r} ({exc})") from None
+        except (binascii.Error, UnicodeDecodeError, LookupError):
+            raise ValueError(_("{property}: broken BASE64 value {value}").format(
+                property=params[0], value=repr(value[:20]))) from None
         parts.append(text.replace("\r\n", "\n").replace("\n", "\\n").replace(";", "\\;"))
     return ";".join(params) + ":" + ";".join(parts)
 
@@ -229,7 +231,7 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
         if fields["phones"] or fields["emails"]:
             fields["name"] = (fields["phones"] or fields["emails"])[0]
         else:
-            raise ValueError("contact has no name, phone or email")
+            raise ValueError(_("contact has no name, phone or email"))
     if labels:
         extra["labels"] = labels
     if skipped:

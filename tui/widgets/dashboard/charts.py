@@ -44,13 +44,13 @@ class TierPyramid(Static):
         self.update(grid if tiers else Text(_("no customers yet"), style="dim"))
 
     def show_disabled(self) -> None:
-        self.update(Text("the tiering plugin is disabled in kehu.yaml", style="dim"))
+        self.update(Text(_("the tiering plugin is disabled in kehu.yaml"), style="dim"))
 
 
-def bar_list(rows: list[tuple[str, Decimal, str]], empty: str = "nothing") -> Any:
+def bar_list(rows: list[tuple[str, Decimal, str]], empty: str | None = None) -> Any:
     """Named amounts as horizontal bars; ``rows``: (label, value, note)."""
     if not rows:
-        return Text(empty, style="dim")
+        return Text(empty or _("nothing"), style="dim")
     top = max((v for _, v, _ in rows), default=Decimal(1)) or Decimal(1)
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, max_width=18)
