@@ -342,3 +342,45 @@ def test_errors_of_the_cli_types_and_the_importer_speak_chinese(demo_copy: Path,
         assert en.code == code and english in en.out + en.err, (args, en.out, en.err)
     summary = kehu("--lang", "zh_CN", "import", str(sheet), "--dry-run", store=demo_copy).out.splitlines()[-1]
     assert summary == "新建 0，合并 0，跳过 0；将添加 0 笔购买（0 笔已存在）；读取 2 行，失败 2 行"
+
+
+# --- calendars (.ics export, kehu serve) in the viewer's language ------------------------------------
+
+
+def _calendar_summaries(store: Path, language: str) -> list[str]:
+    """What kehu serve's calendars say (a rep's, with the day's visits, and the supervisor's)."""
+    from kehu_core.serve.events import calendar_items
+    from kehu_core.serve.scope import Scope
+    from kehu_core.store import open_store
+
+    i18n.set_language(language)
+    opened = open_store(store)
+    items = [*calendar_items(opened, Scope("chenjing", "陈静", "陈静")),
+             *calendar_items(opened, Scope("boss", "boss", None))]
+    return [str(item.event["summary"]) for item in items]
+
+
+def test_calendar_summaries_follow_the_language(demo_copy: Path, tmp_path: Path) -> None:
+    """Birthdays (solar and lunar), planned visits and complaint deadlines in the calendars
+    kehu serve gives and in `kehu export --format ics` are in the user's language."""
+    from icalendar import Calendar
+
+    planned = kehu("visits", "plan", "--owner", "陈静", "--date", "2026-11-20", store=demo_copy)  # the store's day
+    assert planned.code == 0, planned.err
+    chinese = _calendar_summaries(demo_copy, "zh_CN")
+    english = _calendar_summaries(demo_copy, "en")
+    for said, words in ((chinese, ("生日", "农历生日（", "拜访 1/", "投诉回复期限")),
+                        (english, ("'s birthday", "'s lunar birthday (", "visit 1/", "deadline to answer"))):
+        for word in words:
+            assert any(word in s for s in said), (word, said[:20])
+    assert not any(w in s for s in english for w in ("生日", "拜访", "期限", "农历"))
+    assert not any(w in s for s in chinese for w in ("birthday", "visit", "deadline"))
+    cid = kehu("customer", "add", "--name", "赵敏", "--birthday", "1985-04-12", "--lunar-birthday", "08-15",
+               store=demo_copy).out.strip()
+    for language, solar, lunar in (("zh_CN", "赵敏 生日", "赵敏 农历生日（八月十五）"),
+                                   ("en", "赵敏's birthday", "赵敏's lunar birthday (08-15)")):
+        out = tmp_path / f"{language}.ics"
+        assert kehu("--lang", language, "export", "--format", "ics", str(out), store=demo_copy).code == 0
+        events = {str(e["uid"]): str(e["summary"]) for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
+        assert events[f"birthday-{cid}@kehu"] == solar
+        assert lunar in {s for uid, s in events.items() if uid.startswith(f"lunar-birthday-{cid}-")}

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _
+
 if TYPE_CHECKING:
     from ..store import Store
     from .scope import Scope
@@ -121,7 +123,8 @@ def _visit_events(store: Store, owner: str) -> list[Any]:
         for number, visit in enumerate(plan.visits, 1):
             why = "; ".join(reason.text for reason in visit.reasons) or None
             events.append(day_event(f"visit-{day:%Y%m%d}-{visit.customer.id}@kehu", day,
-                                    f"拜访 {number}/{len(plan.visits)}: {visit.customer.name}", why))
+                                    _("visit {number}/{count}: {name}").format(
+                                        number=number, count=len(plan.visits), name=visit.customer.name), why))
     return events
 
 
@@ -131,12 +134,13 @@ def _deadline_events(view: Any) -> list[Any]:
     deadline = view.next_deadline
     if deadline is None:
         return []
-    what = "回复" if view.state == "open" else "解决"
     event = Event()
     event.add("uid", f"complaint-{view.customer_id}-{view.complaint.id}-{view.state}@kehu")
     event.add("dtstart", deadline)
     event.add("dtend", deadline + dt.timedelta(minutes=30))
-    event.add("summary", f"{view.customer_name}: 投诉{what}期限")
+    summary = (_("{name}: deadline to answer the complaint") if view.state == "open"
+               else _("{name}: deadline to resolve the complaint"))
+    event.add("summary", summary.format(name=view.customer_name))
     if view.complaint.text:
         event.add("description", view.complaint.text)
     return [event]

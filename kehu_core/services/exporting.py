@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
-from ..i18n import _
+from ..i18n import _, is_chinese
 from ..models import Customer
 from ..yamlio import naming, new_file_mode
 from .vcards import vcard_of
@@ -253,18 +253,23 @@ def birthday_events(customer: Customer, first_year: int, last_year: int) -> list
         solar = parse_solar(customer.birthday)
         # a year-less birthday starts in 2000, a leap year, so --02-29 is a real first day
         start = dt.date(solar.year or 2000, solar.month, solar.day)
-        event = day_event(f"birthday-{customer.id}@kehu", start, f"{customer.name} 生日", _contact_line(customer))
+        event = day_event(f"birthday-{customer.id}@kehu", start, _("{name}'s birthday").format(name=customer.name),
+                          _contact_line(customer))
         if (solar.month, solar.day) == (2, 29):
             event.add("rrule", {"freq": "yearly", "bymonth": 2, "bymonthday": -1})
         else:
             event.add("rrule", {"freq": "yearly"})
         events.append(event)
     if customer.lunar_birthday:
-        chinese = parse_lunar(customer.lunar_birthday).chinese
+        lunar = parse_lunar(customer.lunar_birthday)
+        # 闰四月初十 in Chinese; 04-10 (leap 04-10) in English
+        shown = lunar.chinese if is_chinese() else (_("leap {day}") if lunar.leap else "{day}").format(
+            day=f"{lunar.month:02d}-{lunar.day:02d}")
         window = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
         for birthday in birthdays(None, customer.lunar_birthday, *window):
             events.append(day_event(f"lunar-birthday-{customer.id}-{birthday.day:%Y%m%d}@kehu", birthday.day,
-                                 f"{customer.name} 农历生日（{chinese}）", _contact_line(customer)))
+                                    _("{name}'s lunar birthday ({day})").format(name=customer.name, day=shown),
+                                    _contact_line(customer)))
     return events
 
 
