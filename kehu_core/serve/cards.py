@@ -98,11 +98,14 @@ def own_note(note: str | None) -> str | None:
 
 
 def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
-    """The cards of these customers (one query for their interactions, one pass of the plugins)."""
-    values = store.plugins.values_many(store, customers) if customers else []
-    recent = _recent(store, [c.id for c in customers])
+    """The cards of these customers (one query for their interactions; the plugins' values as
+    the index keeps them for ``kehu customer list``, computed only where stale)."""
+    ids = [c.id for c in customers]
+    values = _values(store, ids)
+    recent = _recent(store, ids)
     out = []
-    for customer, value in zip(customers, values, strict=True):
+    for customer in customers:
+        value = values.get(customer.id, {})
         computed = {k: value[k] for k in COMPUTED if value.get(k) not in (None, "")}
         note = note_of(customer, recent.get(customer.id, []), value.get("next_reminder"))
         source = json.dumps([customer.model_dump(mode="json"), computed, note], ensure_ascii=False,
@@ -111,6 +114,19 @@ def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
         uid = getattr(customer, "vcard_uid", None) or customer.id
         out.append(Card(customer.id, href_of(customer), uid, revision, customer, computed, note))
     return out
+
+
+def _values(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What the plugins compute for these customers (tier, points, next reminder), from the
+    index's derived values (:mod:`kehu_core.services.derived_values`): shared with lists and
+    kept between runs, and after a change recomputed only for the customers it touched (the
+    tier, a rank among everyone, for all)."""
+    from ..services.derived_values import refresh_values
+
+    if not ids or store.plugins is None:
+        return {}
+    refresh_values(store, ids)
+    return store.index.derived_of(ids, store.plugins.value_plugins())
 
 
 def _recent(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
