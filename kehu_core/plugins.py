@@ -378,6 +378,7 @@ class PluginHost:
         ``config_path``: the kehu.yaml that bad plugin settings are reported against."""
         self.settings = settings
         self.config_path = config_path
+        self.extra = dict(extra or {})  # kept: another opening of the store (a thread's) gets them too
         self._settings_cache: dict[tuple[str, type], Any] = {}
         self.pm = pluggy.PluginManager("kehu")
         self.pm.add_hookspecs(hookspecs)

@@ -20,6 +20,7 @@ import email.utils
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -138,13 +139,14 @@ class _KehuCollection(Folder):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.json"
         if not path.exists():
-            tmp = folder / f".{name}.tmp"
+            tmp = folder / f".{name}.{threading.get_ident()}.tmp"  # two requests may write it at once
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
-            kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
-            for old in kept[:-KEEP_TOKENS]:
-                with contextlib.suppress(FileNotFoundError):
-                    old.unlink()
+            with contextlib.suppress(FileNotFoundError):  # another request pruning at once
+                kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+                for old in kept[:-KEEP_TOKENS]:
+                    with contextlib.suppress(FileNotFoundError):
+                        old.unlink()
         token = SYNC_PREFIX + name
         if not old_token:
             return token, list(state)
@@ -295,6 +297,13 @@ def _mtime(store: Any, customer_id: str) -> float | None:
         return None
 
 
+#: each login's calendar as last made (shared by the threads answering requests), under what
+#: it was made from: the index generation, the day and the rep's plan files
+_calendars: dict[str | None, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+_calendar_locks: dict[str | None, threading.Lock] = {}
+_calendars_lock = threading.Lock()
+
+
 class Calendar(_KehuCollection):
     """A login's reminders, birthdays and complaint deadlines (read-only)."""
 
@@ -312,13 +321,17 @@ class Calendar(_KehuCollection):
         from .events import calendar_items, planned_days
 
         store = served().store
-        cache = store.index.plugin_cache("serve")
         plans = tuple(planned_days(store, self.scope.owner)) if self.scope.owner else ()
-        key = ("calendar", store.today, self.scope.owner, plans)
-        events = cache.get(key)
-        if events is None:
-            events = cache[key] = {item.href: item for item in calendar_items(store, self.scope)}
-        return events
+        key = (store.index.generation(), store.today, plans)
+        with _calendars_lock:
+            lock = _calendar_locks.setdefault(self.scope.owner, threading.Lock())
+        with lock:  # one request makes a login's calendar; others asking for it meanwhile wait
+            kept = _calendars.get(self.scope.owner)
+            if kept is not None and kept[0] == key:
+                return kept[1]
+            events = {item.href: item for item in calendar_items(store, self.scope)}
+            _calendars[self.scope.owner] = (key, events)
+            return events
 
     def _state(self) -> dict[str, str]:
         return {href: item.revision for href, item in self._events().items()}
@@ -379,20 +392,20 @@ class Storage(storage.BaseStorage):
 
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
-        """One request at a time on the store; a write also holds the store's lock, so the
-        If-Match check and the write see the same files as ``kehu`` commands do."""
+        """Reads go on side by side, each thread with its own store; a write waits for the
+        other writes of the server and holds the store's lock, so the If-Match check and the
+        write see the same files as ``kehu`` commands do."""
         state = served()
-        with state.lock:
-            store = state.store
-            if not state.fixed_today:  # a server running past midnight moves to the new day
-                store.today = resolve_today(None, store.config.today)
-            if mode == "w":
-                with store.lock():
-                    store.index.refresh()
-                    yield
-            else:
+        store = state.store
+        if not state.fixed_today:  # a server running past midnight moves to the new day
+            store.today = resolve_today(None, store.config.today)
+        if mode == "w":
+            with state.write_lock, store.lock():
                 store.index.refresh()
                 yield
+        else:
+            store.index.refresh()
+            yield
 
     def verify(self) -> bool:
         return True

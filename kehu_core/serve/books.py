@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -54,8 +55,21 @@ class Book:
 _books: dict[str | None, Book] = {}
 
 
+_locks: dict[str | None, threading.Lock] = {}
+_locks_lock = threading.Lock()
+
+
 def book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
-    """href → card of every customer ``scope`` sees, as of now."""
+    """href → card of every customer ``scope`` sees, as of now. Requests answered at once
+    (each thread with its own ``store``) share the books: one makes a book, the others
+    asking for it wait and get it made."""
+    with _locks_lock:
+        lock = _locks.setdefault(scope.owner, threading.Lock())
+    with lock:
+        return _book_of(store, scope)
+
+
+def _book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
     generation = store.index.generation()
     book = _books.get(scope.owner)
     if book is not None and book.day == store.today and book.generation == generation:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ DAYS = 14  # reminders this many days ahead: a rep's phone, not the whole year's
 YEARS = 3
 _BIRTHDAY_RULES = ("birthday", "lunar-birthday")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
+_TEXT_LOCK = threading.Lock()
 
 
 @dataclass
@@ -48,6 +50,10 @@ class CalendarItem:
 
     @property
     def text(self) -> str:
+        with _TEXT_LOCK:  # the calendar is shared by the threads answering requests
+            return self._make_text()
+
+    def _make_text(self) -> str:
         if self._text is None:
             from icalendar import Calendar
 

@@ -9,7 +9,7 @@ starts. Each request runs in a thread of its own; :data:`request` holds that thr
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,15 +24,37 @@ ADDRESS_BOOK = "contacts"
 CALENDAR = "calendar"
 
 
-@dataclass
 class Served:
-    """The store ``kehu serve`` serves, and the day given on its command line (if any)."""
+    """The store ``kehu serve`` serves, and the day given on its command line (if any).
 
-    store: Store
-    settings: ServeSettings
-    fixed_today: bool = False
-    #: every request, whatever its thread, reads and writes the store one at a time
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    Requests are answered by several threads at once (:mod:`.server`). A :class:`Store` is
+    not for two threads (its index is an SQLite connection of the thread that opened it, and
+    it holds the change being recorded), so each thread answering requests opens the store
+    once for itself: :attr:`store` is the calling thread's. Writes take turns
+    (:attr:`write_lock`, then the store's lock, which other kehu processes take too)."""
+
+    def __init__(self, store: Store, settings: ServeSettings, fixed_today: bool = False) -> None:
+        self.home = store  # opened by `kehu serve`, on the main thread
+        self.settings = settings
+        self.fixed_today = fixed_today
+        self.write_lock = threading.Lock()
+        self._home_thread = threading.get_ident()
+
+    @property
+    def store(self) -> Store:
+        """The store as the calling thread opened it (the main thread: the one kehu serve got)."""
+        if threading.get_ident() == self._home_thread:
+            return self.home
+        store: Store | None = getattr(_local, "store", None)
+        if store is None or store.root != self.home.root:
+            from ..store import Store
+
+            home = self.home
+            store = Store.open(home.root, today=home.today if self.fixed_today else None, plugins=True,
+                               extra_plugins=home.plugins.extra)
+            store.identity_file = home.identity_file
+            _local.store = store
+        return store
 
     def user(self, login: str) -> ServeUser | None:
         return self.settings.users.get(login)
@@ -40,7 +62,7 @@ class Served:
     @property
     def htpasswd(self) -> Path:
         path = Path(self.settings.htpasswd).expanduser()
-        return path if path.is_absolute() else self.store.root / path
+        return path if path.is_absolute() else self.home.root / path
 
 
 _served: Served | None = None

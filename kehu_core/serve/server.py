@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232  # Radicale's
 CLIENT_TIMEOUT = 30.0  # seconds a client may take to send its request
+#: requests answered at once (each thread opens the store once for itself)
+WORKERS = 4
 
 
 def radicale_config(served: Served, host: str, port: int) -> Any:
@@ -118,22 +120,38 @@ def check(store: Store) -> Served:
 
 
 def _server_class() -> type:
-    """A WSGI server answering one request at a time, on the thread that opened the store: the
-    store's index is an SQLite connection of that thread, and requests would take turns on the
-    store anyway. Each connection gets a time limit, so a stalled client does not hold the others."""
+    """A WSGI server answering up to :data:`WORKERS` requests at once, each on a thread of a
+    fixed pool: a phone fetching a big address book does not hold up another rep's calendar.
+    The threads live as long as the server, so each keeps the store it opened (its SQLite
+    connection, see :class:`kehu_core.serve.scope.Served`). Each connection gets a time limit,
+    so a stalled client frees its thread."""
+    import socketserver
     import wsgiref.simple_server
+    from concurrent.futures import ThreadPoolExecutor
 
-    class SerialServer(wsgiref.simple_server.WSGIServer):
+    class PooledServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+        daemon_threads = True
+
         def __init__(self, address: tuple[str, int], handler: Any, family: int) -> None:
             self.address_family = family
             super().__init__(address, handler)
+            self.workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kehu-serve")
 
         def get_request(self) -> tuple[socket.socket, Any]:
             request, client = super().get_request()
             request.settimeout(CLIENT_TIMEOUT)
             return request, client
 
-    return SerialServer
+        def process_request(self, request: Any, client_address: Any) -> None:
+            # ThreadingMixIn's own way (a new thread per request) would open the store anew
+            # for every request; its process_request_thread answers and closes the connection
+            self.workers.submit(self.process_request_thread, request, client_address)
+
+        def server_close(self) -> None:
+            super().server_close()
+            self.workers.shutdown(wait=False, cancel_futures=True)
+
+    return PooledServer
 
 
 def _remember_sane_paths() -> None:

@@ -1,0 +1,112 @@
+"""``kehu serve`` answering several clients at once: the real server in its own process, real
+HTTP clients on threads of the test, what was written read back through ``kehu`` commands."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.test_serve import (
+    Server,
+    _etag,
+    card_url,
+    make_store,
+    password,
+    propfind_hrefs,
+    show,
+    start,
+    wait_until_up,
+)
+
+PROPFIND = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop>'
+            b"</d:propfind>")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve-concurrent") / "store"
+    ids = make_store(root)
+    process, port = start(root)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url, process, root.parent / "serve.log")
+        yield Server(url, root, ids, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _read_answer(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_client_slow_to_send_does_not_hold_up_another_reps_calendar(server: Server) -> None:
+    """A phone on a slow network has started a PROPFIND of its address book and not yet sent
+    all of it; meanwhile another rep's phone asks for its calendar and is answered (a server
+    answering one request at a time waited for the first, up to its 30 s limit)."""
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+    login = base64.b64encode(f"wangfang:{password('wangfang')}".encode()).decode()
+    head = (f"PROPFIND /wangfang/contacts/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {login}\r\n"
+            f"Depth: 1\r\nContent-Type: application/xml\r\nContent-Length: {len(PROPFIND)}\r\n"
+            "User-Agent: DAVx5/4.4 (slow)\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=25) as slow:
+        slow.sendall(head + PROPFIND[:20])  # the rest of the body comes later
+        other = server.session("lilei")
+        answer = other.request("PROPFIND", f"{server.url}lilei/calendar/", headers={"Depth": "1"},
+                               data=PROPFIND, timeout=15)
+        assert answer.status_code == 207, answer.text
+        card = other.get(card_url(server, "lilei", "张三"), timeout=15)
+        assert card.status_code == 200 and "张三" in card.text
+        slow.sendall(PROPFIND[20:])
+        answered = _read_answer(slow)
+    assert answered.startswith(b"HTTP/1.") and b" 207 " in answered.split(b"\r\n", 1)[0]
+    assert f"{server.ids['赵敏']}.vcf".encode() in answered and f"{server.ids['李四']}.vcf".encode() in answered
+
+
+def test_edits_from_several_phones_at_once_are_all_kept(server: Server) -> None:
+    """Three phones of two reps write at the same moment while others read: every edit is in
+    the customer's file, and every thread of the server answers with the store as changed."""
+    edits = {"赵敏": ("wangfang", "13912345678", "13900001111"), "李四": ("wangfang", "13712340000", "13700002222"),
+             "张三": ("lilei", "13812345678", "13800003333")}
+    cards = {}
+    for name, (login, _old, _new) in edits.items():
+        session = server.session(login)
+        cards[name] = (session, card_url(server, login, name), *_etag(session, card_url(server, login, name)))
+    start_together = threading.Barrier(len(edits) + 2)
+
+    def write(name: str) -> int:
+        session, url, etag, text = cards[name]
+        _login, old, new = edits[name]
+        edited = text.replace(f"tel:+86{old}", f"tel:+86{new}")
+        start_together.wait(timeout=15)
+        return session.put(url, data=edited.encode(), timeout=30,
+                           headers={"If-Match": etag, "Content-Type": "text/vcard"}).status_code
+
+    def read(login: str) -> int:
+        session = server.session(login)
+        start_together.wait(timeout=15)
+        return len(propfind_hrefs(session, server.book(login)))
+
+    with ThreadPoolExecutor(max_workers=len(edits) + 2) as pool:
+        writes = [pool.submit(write, name) for name in edits]
+        reads = [pool.submit(read, login) for login in ("boss", "lilei")]
+        assert [w.result(timeout=60) for w in writes] == [204] * len(edits)
+        assert [r.result(timeout=60) for r in reads] == [3, 1]
+    for name, (_login, _old, new) in edits.items():
+        assert show(server, server.ids[name])["phones"] == [f"+86{new}"]
+    # the server's threads each keep the store they opened: every one of them (more requests
+    # than threads) answers with the new numbers
+    boss = server.session("boss")
+    for _ in range(3):
+        for name, (_login, _old, new) in edits.items():
+            answer = boss.get(card_url(server, "boss", name), timeout=15)
+            assert answer.status_code == 200 and f"tel:+86{new}" in answer.text
+
