@@ -117,10 +117,8 @@ class Merger:
         self.purchase_ids: set[tuple[str, str]] = set()
         self.seen_purchases: Counter[tuple[str, str]] = Counter()
         self.batch_source_ids: dict[str, str] = {}  # customer made by this batch → id in the file
-        # A sheet repeats a customer's phone, email and profile on each of their rows: each
-        # distinct value is normalised, and each distinct profile validated, once.
-        self._phones: dict[str, str] = {}
-        self._emails: dict[str, str] = {}
+        # A sheet repeats a customer's profile on each of their rows: each distinct profile is
+        # validated once (each distinct phone and email is parsed once by kehu_core.models).
         self._valid_probes: set[str] = set()
         self._load_existing()
 
@@ -180,9 +178,9 @@ class Merger:
             if value in (None, "", []):
                 continue
             if key == "phones":
-                out[key] = _unique(self._phone(p) for p in value)
+                out[key] = _unique(normalise_phone(p, self.region) for p in value)
             elif key == "emails":
-                out[key] = _unique(self._email(e) for e in value)
+                out[key] = _unique(normalise_email(e) for e in value)
             elif key in LIST_FIELDS:
                 out[key] = _unique(str(v).strip() for v in value if str(v).strip())
             elif key == "birthday":
@@ -206,18 +204,6 @@ class Merger:
                 raise ValueError("; ".join(p.message for p in validation_problems(exc, ""))) from None
             self._valid_probes.add(key)
         return out, extra
-
-    def _phone(self, raw: Any) -> str:
-        key = str(raw)
-        if key not in self._phones:
-            self._phones[key] = normalise_phone(raw, self.region)  # a bad one raises, uncached
-        return self._phones[key]
-
-    def _email(self, raw: Any) -> str:
-        key = str(raw)
-        if key not in self._emails:
-            self._emails[key] = normalise_email(raw)
-        return self._emails[key]
 
     def _label_key(self, raw: str, phones: list[str]) -> str:
         """Labels are keyed by the phone or email they describe, in its stored form."""
