@@ -30,6 +30,8 @@ SCREENS = {
     "dashboard": ("d",),
     "help": ("question_mark",),
     "commands": ("ctrl+p",),
+    "credit": ("d", "c"),  # escape goes back to the dashboard
+    "referrals": ("f",),
 }
 
 

@@ -35,6 +35,7 @@ from .screens.dashboard import DashboardScreen
 from .screens.edit import EditCustomerScreen
 from .screens.help import HelpScreen
 from .screens.interaction import AddInteractionScreen
+from .screens.reports import CreditScreen, ReferralsScreen
 from .screens.today import TodayScreen
 from .watcher import StoreWatcher
 
@@ -224,6 +225,14 @@ class KehuApp(App):
         if not isinstance(self.screen, DashboardScreen):
             self.push_screen(DashboardScreen(self.store, self.today))
 
+    def action_credit(self) -> None:
+        if not isinstance(self.screen, CreditScreen):
+            self.push_screen(CreditScreen(self.store, self.today))
+
+    def action_referrals(self) -> None:
+        if not isinstance(self.screen, ReferralsScreen):
+            self.push_screen(ReferralsScreen(self.store, self.today))
+
     def action_customers(self) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, CustomersScreen):
             self.pop_screen()
@@ -261,6 +270,11 @@ class KehuApp(App):
         yield SystemCommand(_("Today"), _("Reminders due: mark done or snooze"), self.action_today)
         yield SystemCommand(_("Dashboard"), _("Tiers, revenue by month, products, receivables"),
                             self.action_dashboard)
+        yield SystemCommand(_("Credit and collections"),
+                            _("How each customer pays, suggested limits, the collection plan"),
+                            self.action_credit)
+        yield SystemCommand(_("Referrals"), _("Who referred whom, conversion, revenue, thanks owed"),
+                            self.action_referrals)
         yield SystemCommand(_("Light / dark theme"), _("Switch between the light and the dark theme"),
                             self.action_toggle_theme)
         yield SystemCommand(_("Key bindings"), _("Every key of every screen"), self.action_help)

@@ -49,11 +49,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
     per rep. Limits and thresholds: `credit:` in kehu.yaml."""
     from ..reports.credit import credit_report
 
-    report = credit_report(ctx.store, ctx.at(today))
-    if owner:
-        report.customers = [c for c in report.customers if c.rep == owner]
-        report.plan = {rep: weeks for rep, weeks in report.plan.items() if rep == owner}
-        report.suggestions = {s: sum(1 for c in report.customers if c.suggestion == s) for s in report.suggestions}
+    report = credit_report(ctx.store, ctx.at(today), owner or None)
     if as_json:
         emit_json(an.as_json(report))
         return

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from ..i18n import _
 from ..models import Purchase, parse_interaction
 from .common import ZERO, Period, customers, to_money
 from .receivables import receivables_report
@@ -100,8 +101,9 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def credit_report(store: Store, today: dt.date) -> CreditReport:
-    """Payment behaviour, suggested limits and the collection plan on ``today``."""
+def credit_report(store: Store, today: dt.date, owner: str | None = None) -> CreditReport:
+    """Payment behaviour, suggested limits and the collection plan on ``today``; ``owner``:
+    only that rep's customers and collections (the totals stay the shop's)."""
     from ..credit import terms_of
 
     cfg = store.config.credit
@@ -151,9 +153,13 @@ def credit_report(store: Store, today: dt.date) -> CreditReport:
         _suggest(row, rules)
         out.append(row)
     out.sort(key=lambda c: ({DOWN: 0, UP: 1, KEEP: 2}[c.suggestion], -c.overdue, -c.outstanding, c.customer_id))
+    plan = _plan(receivables.items, today, cfg.plan_weeks)
+    if owner is not None:
+        out = [c for c in out if c.rep == owner]
+        plan = {rep: weeks for rep, weeks in plan.items() if rep == owner}
     counts = {s: sum(1 for c in out if c.suggestion == s) for s in (UP, DOWN, KEEP)}
     return CreditReport(today, window, cfg.grace_days, receivables.total,
-                        sum(overdue.values(), ZERO), out, counts, _plan(receivables.items, today, cfg.plan_weeks))
+                        sum(overdue.values(), ZERO), out, counts, plan)
 
 
 def _suggest(row: CreditCustomer, rules: object) -> None:
@@ -163,11 +169,11 @@ def _suggest(row: CreditCustomer, rules: object) -> None:
     assert isinstance(rules, CreditSuggestSettings)
     downs = []
     if row.overdue > 0 and row.days_overdue > rules.lower_overdue_days:
-        downs.append(f"¥{row.overdue:,.2f} overdue, the oldest {row.days_overdue} days "
-                     f"(more than {rules.lower_overdue_days})")
+        downs.append(_("{amount} overdue, the oldest {days} days (more than {limit})").format(
+            amount=_yuan(row.overdue), days=row.days_overdue, limit=rules.lower_overdue_days))
     if row.settled and row.late / row.settled >= rules.lower_late_share and row.late >= 1:
-        downs.append(f"{row.late} of {row.settled} sales on credit paid late "
-                     f"(on average {row.average_days_late:g} days)")
+        downs.append(_("{late} of {settled} sales on credit paid late (on average {days} days)").format(
+            late=row.late, settled=row.settled, days=f"{row.average_days_late:g}"))
     if downs:
         row.suggestion = DOWN
         if row.limit is not None:
@@ -176,26 +182,33 @@ def _suggest(row: CreditCustomer, rules: object) -> None:
                 row.suggested_limit = to_money(row.limit * Decimal(str(1 - rules.lower_by)))
         else:
             row.suggested_limit = None
-        row.reason = "; ".join(downs) + ("" if row.limit is not None else "; no limit set: set one")
+        row.reason = _("; ").join(downs + ([] if row.limit is not None else [_("no limit set: set one")]))
         return
     if row.on_time >= rules.raise_after and row.late == 0 and row.overdue == 0:
-        reason = f"{row.on_time} sales on credit paid on time, none late, nothing overdue"
+        reason = _("{count} sales on credit paid on time, none late, nothing overdue").format(count=row.on_time)
         if row.limit is None:
-            row.reason = reason + "; no limit set"
+            row.reason = _("; ").join((reason, _("no limit set")))
             return
         row.suggestion = UP
         row.suggested_limit = _round(row.limit * Decimal(str(1 + rules.raise_by)), rules.round_to)
         row.reason = reason
         return
     if row.limit is not None and row.outstanding > row.limit:
-        row.reason = (f"owes ¥{row.outstanding:,.2f}, over the limit ¥{row.limit:,.2f} "
-                      f"({row.over_limit_sales} sale(s) let over it); collect before more on credit")
+        row.reason = _("owes {owed}, over the limit {limit} ({sales} sale(s) let over it); collect before "
+                       "more on credit").format(owed=_yuan(row.outstanding), limit=_yuan(row.limit),
+                                                sales=row.over_limit_sales)
     elif row.settled < rules.raise_after and not row.late:
-        row.reason = f"{row.settled} sales on credit settled in the window; up after {rules.raise_after} on time"
+        row.reason = _("{settled} sales on credit settled in the window; up after {count} on time").format(
+            settled=row.settled, count=rules.raise_after)
     elif row.late:
-        row.reason = f"{row.late} of {row.settled} paid late (down at {rules.lower_late_share:.0%})"
+        row.reason = _("{late} of {settled} paid late (down at {share})").format(
+            late=row.late, settled=row.settled, share=f"{rules.lower_late_share:.0%}")
     else:
-        row.reason = f"¥{row.overdue:,.2f} overdue {row.days_overdue} days"
+        row.reason = _("{amount} overdue {days} days").format(amount=_yuan(row.overdue), days=row.days_overdue)
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"¥{amount:,.2f}"
 
 
 def _plan(items: list, today: dt.date, weeks: int) -> dict[str, list[PlanWeek]]:

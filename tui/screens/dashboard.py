@@ -1,5 +1,6 @@
 """Dashboard: tier pyramid, revenue by month, hot and slow products, receivables, and the
-supervisor's review per rep (``w`` switches week / month / quarter, ``o`` one rep or all).
+supervisor's review per rep (``w`` switches week / month / quarter, ``o`` one rep or all);
+``c`` and ``f`` open the credit and referrals reports (``screens/reports.py``).
 
 The dashboard computes nothing: every figure comes from the one function that owns it, the
 one the CLI prints — the tier distribution from the tiering plugin (``tiers.distribution``,
@@ -52,6 +53,8 @@ class DashboardScreen(Screen):
         Binding("r", "reload", N_("Reload")),
         Binding("w", "next_period", N_("Week/month/quarter")),
         Binding("o", "next_rep", N_("Rep")),
+        Binding("c", "credit", N_("Credit")),
+        Binding("f", "referrals", N_("Referrals")),
     ]
 
     def __init__(self, store: Store, today: dt.date) -> None:
@@ -170,6 +173,13 @@ class DashboardScreen(Screen):
         names: list[str | None] = [None, *self._reps]
         self.rep = names[(names.index(self.rep) + 1) % len(names)] if self.rep in names else None
         self.load()
+
+    def action_credit(self) -> None:
+        """``kehu report credit`` on a screen of its own (a table too wide for a card)."""
+        self.app.action_credit()  # type: ignore[attr-defined]
+
+    def action_referrals(self) -> None:
+        self.app.action_referrals()  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.pop_screen()

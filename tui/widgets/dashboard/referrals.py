@@ -1,0 +1,67 @@
+"""The referrals report's views (``kehu report referrals``): the totals, one row per referrer
+and the tree of who brought whom. They draw what
+:func:`kehu_core.reports.referrals.referrals_report` computed; nothing is computed here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from rich.tree import Tree
+from textual.widgets import DataTable, Static
+
+from kehu_core.i18n import N_, _
+
+from .credit import amount
+
+if TYPE_CHECKING:
+    from kehu_core.reports.referrals import ReferralsReport, TreeNode
+
+COLUMNS = ((N_("Referrer"), False), (N_("Owner"), False), (N_("Referred"), True), (N_("Bought"), True),
+           (N_("Conversion"), True), (N_("Revenue"), True), (N_("Points"), True), (N_("Thanks owed"), True))
+
+
+def summary(report: ReferralsReport) -> Text:
+    return Text(_("{referred} customers referred, {converted} bought ({conversion}%), revenue {revenue} "
+                  "({share}% of the shop's); {points} points given; {owed} thanks still owed").format(
+        referred=report.referred, converted=report.converted, conversion=f"{report.conversion:g}",
+        revenue=amount(report.revenue), share=f"{report.revenue_share:g}", points=report.bonus_points,
+        owed=report.thanks_owed))
+
+
+class ReferrersTable(DataTable):
+    """One row per referrer (key: their customer id; Enter opens them)."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for title, _figure in COLUMNS:
+            self.add_column(_(title), key=title)
+
+    def show(self, report: ReferralsReport) -> None:
+        self.clear()
+        for r in report.referrers:
+            cells = (r.name, r.owner or "", str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
+                     amount(r.revenue), str(r.bonus_points), str(r.thanks_owed or ""))
+            self.add_row(*[Text(v, justify="right") if figure else v
+                           for v, (_title, figure) in zip(cells, COLUMNS, strict=True)], key=r.customer_id)
+
+
+class ReferralTree(Static):
+    """Who brought whom, with what each referred customer has bought."""
+
+    def show(self, report: ReferralsReport) -> None:
+        if not report.tree:
+            self.update(Text(_("no referrals yet"), style="dim"))
+            return
+        tree = Tree(_("who brought whom"), guide_style="dim")
+
+        def grow(branch: Tree, node: TreeNode) -> None:
+            for child in node.referred:
+                mark = Text(f" ¥{amount(child.revenue)}") if child.bought else Text(
+                    " " + _("not bought yet"), style="dim")
+                grow(branch.add(Text(child.name) + mark), child)
+
+        for root in report.tree:
+            grow(tree.add(Text(root.name, style="bold")), root)
+        self.update(tree)
