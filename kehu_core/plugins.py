@@ -360,6 +360,14 @@ class _Call:
     given: list[tuple[str, Any]] = field(default_factory=list)
 
 
+class _StandIn(SimpleNamespace):
+    """What pluggy registers for a plugin (see ``PluginHost._stand_in``); one of them is
+    itself only, so pluggy can leave it out of a call (``subset_hook_caller`` takes a set)."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
 class PluginHost:
     """The plugins enabled for one store, and safe ways to call them.
 
@@ -421,10 +429,10 @@ class PluginHost:
         self.__dict__.pop("customer_model", None)
         return True
 
-    def _stand_in(self, plugin: Any, name: str) -> SimpleNamespace:
+    def _stand_in(self, plugin: Any, name: str) -> _StandIn:
         """What pluggy registers for ``plugin``: its hook implementations, guarded, with the
         same names, signatures and ``@hookimpl`` options (pluggy's own parsing finds them)."""
-        stand_in = SimpleNamespace(__doc__=getattr(plugin, "__doc__", None))
+        stand_in = _StandIn(__doc__=getattr(plugin, "__doc__", None))
         for attr in dir(plugin):
             opts = self.pm.parse_hookimpl_opts(plugin, attr)
             if opts is None:
@@ -611,14 +619,21 @@ class PluginHost:
 
     # --- calling --------------------------------------------------------------------------
 
-    def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def call(self, hook: str, *, leave_out: Iterable[str] = (), **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` through pluggy (wrappers included): every implementation, the plugin
         registered last first; (plugin name, result) for each result that is not None. A
-        failing implementation is recorded and gives nothing; the others go on."""
+        failing implementation is recorded and gives nothing; the others go on.
+
+        ``leave_out``: plugins not asked by this call; the plugins asked may still ask them
+        (a reminder rule wants the tier while only the reminders' values are computed)."""
         frame = _Call(kwargs.get("store"))
+        caller = getattr(self.pm.hook, hook)
+        removed = [p for p in (self.pm.get_plugin(name) for name in leave_out) if p is not None]
+        if removed:
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=removed)
         self._calls.append(frame)
         try:
-            results = getattr(self.pm.hook, hook)(**kwargs)
+            results = caller(**kwargs)
         finally:
             self._calls.pop()
         named = []
@@ -652,35 +667,32 @@ class PluginHost:
     def values(
         self, store: Store, customer: Customer, *, skip: Iterable[str] = ()
     ) -> dict[str, Any]:
-        """Every plugin's ``customer_values`` merged; plugins named in ``skip`` are not asked."""
-        skipped = {(name, "customer_values") for name in skip} - self._running
-        self._running.update(skipped)
-        try:
-            merged: dict[str, Any] = {}
-            for _name, result in self.call("customer_values", store=store, customer=customer):
-                _merge_first_wins(merged, result)
-            return merged
-        finally:
-            self._running.difference_update(skipped)
+        """Every plugin's ``customer_values`` merged; plugins named in ``skip`` are not asked
+        (by this call: a plugin asked may ask them, as it would without ``skip``)."""
+        merged: dict[str, Any] = {}
+        for _name, result in self.call("customer_values", leave_out=skip, store=store, customer=customer):
+            _merge_first_wins(merged, result)
+        return merged
 
     def values_many(
         self, store: Store, customers: Sequence[Customer], *, skip: Iterable[str] = ()
     ) -> list[dict[str, Any]]:
         """:meth:`values` of each customer, in order, with the same answers; a plugin that
         implements ``customer_values_many`` is asked once for all of them (the others, and
-        wrappers, per customer; every plugin's answer for a customer is computed once)."""
-        skipped = {(name, hook) for name in skip
-                   for hook in ("customer_values", "customer_values_many")} - self._running
+        wrappers, per customer; every plugin's answer for a customer is computed once).
+        Plugins named in ``skip`` are not asked by this call, but the plugins asked may ask
+        them: ``kehu_core.services.derived_values`` computes one plugin's values at a time,
+        and the reminders' key-visit rule still gets the tier (it got none, and the next
+        reminder kept for lists missed every key-account visit)."""
+        skip = tuple(skip)
         outer = self._memo is None
         if outer:
             self._memo = {}
-        self._running.update(skipped)
         try:
             if customers:
-                self.call("customer_values_many", store=store, customers=list(customers))
-            return [self.values(store, c) for c in customers]
+                self.call("customer_values_many", leave_out=skip, store=store, customers=list(customers))
+            return [self.values(store, c, skip=skip) for c in customers]
         finally:
-            self._running.difference_update(skipped)
             if outer:
                 self._memo = None
 
