@@ -261,6 +261,19 @@ def revealed(store: Store, customer: Customer) -> Revealed:
     return Revealed(opened, locked)
 
 
+def sealed_on_disk(store: Store, customer_id: str) -> set[str]:
+    """The fields written encrypted in the customer's file, from its lines (no YAML parsed,
+    nothing opened): what the index, which never holds them, cannot say (a report counting
+    filled-in fields). An unreadable file has none."""
+    import re
+
+    try:
+        text = store.customer_file(customer_id).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return set(re.findall(rf"^([A-Za-z_]\w*):[ \t]+{SEALED_PREFIX}{_MAGIC}", text, re.M))
+
+
 def plain_confidential(store: Store, customer: Customer) -> list[str]:
     """Confidential fields of ``customer`` that are written in plain text (a hand edit, a
     field made confidential after it was filled in): ``kehu keys rotate`` encrypts them."""

@@ -131,3 +131,26 @@ def test_fields_that_cannot_be_confidential_are_refused(store_path: Path, tmp_pa
     assert without.code == 1 and "no recipient" in without.err and "kehu keys add NAME AGE_PUBKEY" in without.err
     bad_key = kehu("keys", "add", "王芳", "age1notakey", store=fresh)  # the section is new: its line
     assert bad_key.code == 1 and "is not an age public key" in bad_key.err and "internal error" not in bad_key.err
+
+
+def test_encrypting_card_fields_keeps_the_weekly_reports_completeness(store_path: Path, tmp_path: Path) -> None:
+    """An encrypted family or personality is filled in: kehu report reps counts it as the
+    plain one was (the index never holds it; the file says it is there)."""
+    keys = _keys(tmp_path)
+    _customers(store_path)
+
+    def completeness() -> dict[str, float]:
+        report = kehu("report", "reps", "--json", store=store_path).json()
+        return {r["rep"]: r["figures"]["completeness"]["value"] for r in report["reps"]}
+
+    before = completeness()
+    assert kehu("keys", "add", "王芳", keys["wang"][1], "--supervisor", store=store_path).code == 0
+    assert "family: age:" in _file(store_path, _customers_ids(store_path)["赵敏"])
+    assert completeness() == before and before["王芳"] > 0
+    cid = _customers_ids(store_path)["钱多多"]
+    assert kehu("customer", "set", cid, "family=", "personality=", store=store_path).code == 0
+    assert completeness()["李强"] < before["李强"]  # emptied: no longer filled
+
+
+def _customers_ids(store: Path) -> dict[str, str]:
+    return {c["name"]: c["id"] for c in kehu("customer", "list", "--json", store=store).json()}

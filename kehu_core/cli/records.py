@@ -136,7 +136,7 @@ def purchase_pay(ctx: Context, customer_id: str, purchase_id: str | None, amount
                         date=date, by=by, allow_future=allow_future)
     p = done.purchase
     state = _("paid in full") if done.settled else _("¥{owed} still owed").format(owed=p.owed)
-    click.echo(_("{name}: ¥{amount} paid on {purchase} {date} (¥{paid} of ¥{total}); {state}").format(
+    click.echo(_("{name}: ¥{amount} paid on {date} towards {purchase} (¥{paid} of ¥{total}); {state}").format(
         name=done.customer_name, amount=done.payment["amount"], purchase=p.id,
         date=done.payment["date"].isoformat(), paid=p.paid_amount, total=p.amount, state=state))
 
