@@ -57,7 +57,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
                     "{start} (paid within {days} days of due counts as on time)").format(
         today=report.today, outstanding=_money(report.outstanding), overdue=_money(report.overdue),
         start=report.window.start, days=report.grace_days))
-    table = Table(title=_("Customers"), header_style="bold")
+    table = Table(title=_("Per customer"), header_style="bold")
     for title in (N_("Customer"), N_("Rep"), N_("Limit"), N_("Owed"), N_("Overdue"), N_("Days"), N_("On time"),
                   N_("Late"), N_("Suggest"), N_("New limit"), N_("Why")):
         table.add_column(_(title), justify="right" if title in (
@@ -70,7 +70,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
     print_report(table)
     for rep, weeks in report.plan.items():
         plan = Table(title=_("Collection plan: {rep}").format(rep=rep), header_style="bold")
-        for title in (N_("When"), N_("Amount"), N_("Customers")):
+        for title in (N_("When"), N_("Amount"), N_("Who owes it")):
             plan.add_column(_(title), justify="right" if title == "Amount" else "left", overflow="fold")
         for week in weeks:
             when = {"overdue": _("overdue now"), "later": _("from {start} on").format(start=week.start)}.get(

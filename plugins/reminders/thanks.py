@@ -18,8 +18,8 @@ from kehu_core.services import referrals
 
 from .rules import NAME, Rule, _reminder
 
-EVENTS = {referrals.ADDED: N_("their customer was added"),
-          referrals.BOUGHT: N_("their customer bought for the first time")}
+EVENTS = {referrals.ADDED: N_("now a customer"),
+          referrals.BOUGHT: N_("bought for the first time")}
 
 
 class ThankReferrerRule(Rule):
@@ -43,5 +43,5 @@ class ThankReferrerRule(Rule):
                 except KehuError as exc:  # a broken template of the store: say so, still remind
                     detail = f"{referral.referred_name} {day} ({exc})"
                 yield _reminder(self.name, customer, day, referrals.reminder_anchor(referral, event),
-                                _("thank for {name}: {event}").format(name=referral.referred_name,
+                                _("thank for referring {name}: {event}").format(name=referral.referred_name,
                                                                       event=_(EVENTS[event])), detail)

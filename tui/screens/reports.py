@@ -136,7 +136,7 @@ class CreditScreen(ReportScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#credit-customers").border_title = _("Customers")
+        self.query_one("#credit-customers").border_title = _("Per customer")
         self.query_one("#credit-plan").border_title = _("Collection plan")
         super().on_mount()
 
