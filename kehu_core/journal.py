@@ -147,12 +147,18 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
     """Write the recorder's changes as the next entry (call with the store's lock held);
     None when no file differs from before."""
     files = []
+    secret = set(store.config.confidential.fields)
     for path, before in recorder.before.items():
         after = _read(path)
         if after == before:
             continue
-        files.append(FileChange(store.rel(path), None if before is None else before.decode("utf-8"),
-                                _sha(after)))
+        text = None if before is None else before.decode("utf-8")
+        if text is not None and secret and plain_fields(text, secret):
+            # a confidential field in plain (it became confidential by this command, or was
+            # written by hand): not kept in .kehu/, so this change cannot be undone
+            files.append(FileChange(store.rel(path), None, _sha(after), pruned=True))
+            continue
+        files.append(FileChange(store.rel(path), text, _sha(after)))
     if not files:
         return None
     numbers = _numbers(store)
@@ -166,6 +172,62 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
     atomic_write(_file(store, entry.id), json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     _prune(store, entry.id - KEEP_IMAGES)
     return entry
+
+
+def plain_fields(text: str, fields: set[str]) -> set[str]:
+    """Which of ``fields`` a record's text holds in plain (not an ``age:`` line), read from its
+    top-level lines: a scalar after the key, or a block (a list, a folded text) under it."""
+    import re
+
+    found = set()
+    for name in fields:
+        match = re.search(rf"^{re.escape(name)}:[ \t]*(.*)$", text, re.M)
+        if match is None:
+            continue
+        rest = match.group(1).split(" #")[0].strip()
+        if rest.startswith("age:") or rest in ("null", "~", "[]", "''", '""', "{}"):
+            continue
+        if rest in ("", "|", ">", "|-", ">-", "|+", ">+"):
+            following = text[match.end():].lstrip("\n").split("\n", 1)[0]
+            if not following.startswith((" ", "\t", "- ")):
+                continue  # an empty value
+        found.add(name)
+    return found
+
+
+def forget_plain(store: Store, fields: set[str]) -> int:
+    """After ``fields`` became confidential: drop every kept before-image holding one of them
+    in plain and write ``FIELD=🔒`` in the command lines that gave them (the journal in .kehu/
+    never keeps a confidential value in plain). Returns how many changes can no longer be
+    undone because of it."""
+    import re
+    import shlex
+
+    if not fields:
+        return 0
+    pattern = re.compile(rf"^(\s*(?:{'|'.join(map(re.escape, fields))})\s*[+-]?=).*$", re.S)
+    lost = 0
+    for number in _numbers(store):
+        path = _file(store, number)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        changed = False
+        try:
+            words = shlex.split(data.get("command") or "")
+        except ValueError:
+            words = []
+        hidden = [pattern.sub(r"\1🔒", w) for w in words]
+        if hidden != words:
+            data["command"] = " ".join(map(shlex.quote, hidden))
+            changed = True
+        dropped = False
+        for f in data["files"]:
+            if f.get("before") and plain_fields(f["before"], fields):
+                f["before"], f["pruned"] = None, True
+                changed = dropped = True
+        lost += dropped
+        if changed:
+            atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    return lost
 
 
 def _prune(store: Store, number: int) -> None:
@@ -199,8 +261,8 @@ def undo(store: Store) -> Entry:
             raise KehuError(_("nothing to undo: kehu has recorded no change to this store that is still in "
                 "effect (`kehu undo --list` shows the changes)"))
         if any(f.pruned for f in target.files):
-            raise KehuError(_("cannot undo {describe}: it is older than the last {KEEP_IMAGES} changes, whose "
-                "files kehu keeps").format(
+            raise KehuError(_("cannot undo {describe}: kehu no longer keeps its files (it is older than the last "
+                              "{KEEP_IMAGES} changes, or they held fields now confidential in plain)").format(
                 describe=target.describe(), KEEP_IMAGES=KEEP_IMAGES))
         changed = [f.path for f in target.files if _sha(_read(store.root / f.path)) != f.after]
         if changed:

@@ -49,6 +49,7 @@ def test_keys_add_on_a_store_without_fields_makes_the_default_ones_confidential(
     keys = _keys(tmp_path)
     ids = _customers(store_path)
     assert kehu("keys", "fields", "--json", store=store_path).json() == {"fields": []}
+    assert kehu("customer", "set", ids["赵敏"], "title=老板", store=store_path).code == 0  # a copy with the secrets
     added = kehu("keys", "add", "王芳", keys["wang"][1], store=store_path)
     assert added.code == 0, added.err
     assert "family, personality made confidential (the default" in added.err
@@ -64,6 +65,21 @@ def test_keys_add_on_a_store_without_fields_makes_the_default_ones_confidential(
     assert (mine["family"], mine["personality"]) == (FAMILY, PERSONALITY)
     other = kehu("customer", "show", ids["赵敏"], "--json", store=store_path).json()
     assert other["family"] is None and set(other["locked"]) == {"family", "personality"}
+
+    # nothing plain is left in .kehu/: not the index, not the change journal's copies of the
+    # files nor its command lines (customer add --set family=...), so the change cannot be undone
+    assert "1 earlier change can no longer be undone" in added.err
+    for path in (store_path / ".kehu").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert FAMILY.encode() not in data and PERSONALITY.encode() not in data, path
+    assert "family=🔒" in kehu("undo", "--list", store=store_path).out
+    refused = kehu("undo", store=store_path)
+    assert refused.code == 1 and "no longer keeps its files" in refused.err
+    assert "family: age:" in _file(store_path, ids["赵敏"])
+    assert kehu("customer", "set", ids["赵敏"], "notes=改过", store=store_path).code == 0
+    assert kehu("undo", store=store_path).code == 0  # a later change, with no plain secret: undone
+    assert NOTE in _file(store_path, ids["赵敏"]) and "family: age:" in _file(store_path, ids["赵敏"])
 
 
 def test_keys_add_with_fields_names_them(store_path: Path, tmp_path: Path) -> None:

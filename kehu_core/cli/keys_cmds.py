@@ -98,6 +98,10 @@ def _say_fields(done: object, *, default: bool = False) -> None:
     if done.encrypted:
         warn(ngettext("{values} value written in plain encrypted", "{values} values written in plain encrypted",
                       done.encrypted).format(values=done.encrypted))
+    if done.undo_lost:
+        warn(ngettext("{count} earlier change can no longer be undone: the copy kehu kept of it held these fields "
+                      "in plain", "{count} earlier changes can no longer be undone: the copies kehu kept of them "
+                      "held these fields in plain", done.undo_lost).format(count=done.undo_lost))
     if done.opened:
         warn(ngettext("{values} encrypted value written in plain", "{values} encrypted values written in plain",
                       done.opened).format(values=done.opened))

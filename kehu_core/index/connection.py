@@ -30,6 +30,15 @@ class IndexConnection:
         """Close the connection (a thread done with its own index, a store being replaced)."""
         self.db.close()
 
+    def scrub(self) -> None:
+        """Rewrite the database so that no page keeps text that was replaced: after fields became
+        confidential, the rows of their customers were rewritten without them, but SQLite keeps
+        old page images in its write-ahead log and freed pages in the file. The log is folded
+        in and emptied, the file rebuilt (VACUUM), the log emptied again."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def delete(self) -> None:
         """Close the connection and delete the index files: the next open starts from nothing
         and builds it again (``kehu reindex --rebuild``)."""

@@ -162,11 +162,13 @@ class FieldChange:
     opened: int = 0  # encrypted values of the removed fields now written in plain
     customers: list[str] = field(default_factory=list)  # the ids written
     unknown: list[str] = field(default_factory=list)  # added names that are no field of kehu's profile
+    undo_lost: int = 0  # earlier changes whose kept copies held the added fields in plain: dropped
 
     def as_json(self) -> dict[str, Any]:
         return {"fields": self.fields, "added": self.added, "removed": self.removed,
                 "encrypted": self.encrypted, "opened": self.opened, "customers": len(self.customers),
-                "ids": self.customers, "unknown": self.unknown}
+                "ids": self.customers, "unknown": self.unknown,
+                "undo_lost": self.undo_lost}
 
 
 def _field_problem(name: str) -> str | None:
@@ -247,6 +249,12 @@ def change_fields(store: Store, add: list[str] = (), remove: list[str] = (),  # 
                 store.update_customer(cid, plain)  # written sealed: the fields are confidential now
                 out.encrypted += len(plain)
                 out.customers.append(cid)
+    if added:
+        from .. import journal
+
+        out.undo_lost = journal.forget_plain(store, set(added))
+        if out.encrypted:
+            store.index.scrub()  # the plain values' old rows and log pages: gone from .kehu/ too
     for cid, values in to_open:
         store.update_customer(cid, values)  # no longer confidential: written in plain
         out.opened += len(values)
