@@ -170,3 +170,14 @@ def test_encrypting_card_fields_keeps_the_weekly_reports_completeness(store_path
 
 def _customers_ids(store: Path) -> dict[str, str]:
     return {c["name"]: c["id"] for c in kehu("customer", "list", "--json", store=store).json()}
+
+
+def test_keys_list_in_both_languages(store_path: Path, tmp_path: Path) -> None:
+    keys = _keys(tmp_path)
+    assert kehu("keys", "add", "王芳", keys["wang"][1], store=store_path).code == 0
+    assert kehu("keys", "add", "主管", keys["boss"][1], "--supervisor", store=store_path).code == 0
+    english = as_(keys["wang"][0], "keys", "list", store=store_path).out
+    assert "reads the customers they own  ← you" in english and "supervisor, reads every customer" in english
+    chinese = as_(keys["wang"][0], "--lang", "zh_CN", "keys", "list", store=store_path).out
+    assert "可读自己负责的客户  ← 你" in chinese and "主管，可读全部客户" in chinese
+    assert "reads" not in chinese and "supervisor" not in chinese

@@ -30,11 +30,10 @@ def keys_list(ctx: Context, as_json: bool) -> None:
         return
     click.echo(_("confidential fields: {none}").format(
         none=', '.join(ctx.store.config.confidential.fields) or _("(none)")))
-    for r in found:
-        role = "supervisor, " if r.supervisor else ""
-        you = "  ← you" if r.you else ""
-        click.echo(_("{name}	{key}	{role}reads {reads}{you}").format(
-            name=r.name, key=r.key, role=role, reads=r.reads, you=you))
+    for r in found:  # --json keeps keys.recipients' English; the text is in the user's language
+        reads = _("supervisor, reads every customer") if r.supervisor else (
+            _("reads every customer") if r.reads == "every customer" else _("reads the customers they own"))
+        click.echo(f"{r.name}\t{r.key}\t{reads}" + ("  ← " + _("you") if r.you else ""))
 
 
 def _rotate_after(ctx: Context, what: str) -> None:
