@@ -22,7 +22,7 @@ class PluginSettings(BaseModel):
     Any key besides ``enabled``/``disabled`` is the name of a plugin and holds its settings.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     enabled: list[str] | None = Field(None, description="only these plugins run (none: every installed one)")
     disabled: list[str] = Field(default_factory=list, description="every installed plugin but these runs")
@@ -41,7 +41,7 @@ class ComplaintSettings(BaseModel):
     """``complaints:`` in kehu.yaml: how soon a complaint is answered and resolved
     (see docs/complaints.md; the deadlines are computed in :mod:`kehu_core.complaints`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     respond_within_hours: int = Field(24, ge=1, le=24 * 30, description="acknowledge within")
     resolve_within_days: int = Field(3, ge=1, le=365, description="resolve within")
@@ -55,7 +55,7 @@ class PurchaseSettings(BaseModel):
     ``kehu purchase add`` and the TUI's purchase form take the same default; see
     docs/payments.md and :mod:`kehu_core.services.payments`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     default_paid: bool = Field(False, description="a new purchase is paid (true) or on credit (false)")
     credit_days: int | None = Field(
@@ -67,7 +67,7 @@ class PurchaseSettings(BaseModel):
 class LevelCredit(BaseModel):
     """One member level's credit defaults under ``credit: levels:``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2,
                                   description="credit limit (null: no limit)")
@@ -77,7 +77,7 @@ class LevelCredit(BaseModel):
 class CreditSuggestSettings(BaseModel):
     """``credit: suggest:``: when ``kehu report credit`` suggests a limit up or down."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     window_days: int = Field(365, ge=1, le=3650, description="credit sales settled in this many days count")
     raise_after: int = Field(3, ge=1, le=1000, description="settled on time this many times, none late: up")
@@ -92,7 +92,7 @@ class CreditSettings(BaseModel):
     """``credit:`` in kehu.yaml: credit limits and payment terms per member level, and the
     rules of ``kehu report credit`` (see docs/credit.md; the rules are :mod:`kehu_core.credit`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     default_limit: Decimal | None = Field(
         None, ge=0, max_digits=14, decimal_places=2,
@@ -117,7 +117,7 @@ class ConfidentialSettings(BaseModel):
     who owns it and to the ``supervisors``; without ``supervisors`` every recipient reads
     every customer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     fields: list[str] = Field(default_factory=list, description="profile fields encrypted at rest")
     recipients: dict[str, str] = Field(
@@ -160,7 +160,7 @@ class VisitSettings(BaseModel):
     """``visits:`` in kehu.yaml: the day's visit plan and its 客户资料卡 (see docs/visits.md;
     the plan is made in :mod:`kehu_core.visits.plan`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     day_limit: int = Field(6, ge=1, le=50, description="visits one rep makes in a day")
     dormant_tiers: list[str] = Field(
@@ -176,7 +176,7 @@ class ServeUser(BaseModel):
     """One login of ``kehu serve`` (``serve: users:`` in kehu.yaml): a rep, who sees and edits
     the customers they own, or a supervisor, who sees and edits everyone."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     rep: str | None = Field(None, min_length=1, description="the owner name of the rep's customers")
     supervisor: bool = Field(False, description="sees and edits every customer")
@@ -197,7 +197,7 @@ class ServeUser(BaseModel):
 class ServeSettings(BaseModel):
     """``serve:`` in kehu.yaml: who may log in to ``kehu serve`` (docs/serve.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     htpasswd: str = Field(min_length=1, description="the htpasswd file (bcrypt); absolute or relative to the store")
     users: dict[str, ServeUser] = Field(default_factory=dict)
@@ -218,7 +218,7 @@ DEFAULT_CARD_FIELDS = ["phones", "addresses", "birthday|lunar_birthday", "level"
 class RepsSettings(BaseModel):
     """``reps:`` in kehu.yaml: what ``kehu report reps`` (the supervisor's review) counts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     card_fields: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CARD_FIELDS), min_length=1,
@@ -237,7 +237,7 @@ class AttitudeSettings(BaseModel):
     """``attitude:`` in kehu.yaml: the rule that reads a customer's attitude (loyal, brand-
     switching, no loyalty) from their purchases (docs/attitude.md; :mod:`kehu_core.attitude`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     window_days: int = Field(730, ge=30, le=3650, description="purchases in this many days count")
     loyal_purchases: int = Field(3, ge=2, le=100, description="buying days it takes to be loyal")
@@ -256,7 +256,7 @@ class ImportLimits(BaseModel):
     message instead of taking gigabytes of memory (docs/import-export.md#limits; checked in
     :mod:`kehu_core.services.importing.limits`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     file_mb: int = Field(100, ge=1, le=100_000, description="an import file larger than this is refused")
     vcard_property_mb: int = Field(
@@ -273,7 +273,7 @@ class ImportLimits(BaseModel):
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     schema_version: int = Field(SCHEMA_VERSION, description="the record format; a newer one than this kehu "
                                                             "understands is refused")

@@ -240,7 +240,7 @@ Email = Annotated[str, AfterValidator(_email_item)]
 class Customer(BaseModel):
     """A customer's profile (客户资料卡). Fields kehu does not know are kept as they are."""
 
-    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", validate_assignment=True)
 
     id: str
     name: str = Field(min_length=1, max_length=200)
@@ -348,7 +348,7 @@ def _unique(values: Any) -> list[str]:
 
 
 class LineItem(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     name: str = Field(min_length=1)
     qty: Quantity = Decimal(1)
@@ -374,7 +374,7 @@ class LineItem(BaseModel):
 class InteractionBase(BaseModel):
     """What every interaction has. ``id`` is the file's name, unique within the customer."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     id: str
     date: Day
@@ -395,7 +395,7 @@ class InteractionBase(BaseModel):
 class Payment(BaseModel):
     """One payment towards a purchase (``kehu purchase pay``): when, how much, who took it."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     date: Day
     amount: Money = Field(gt=0)
@@ -410,7 +410,7 @@ class Payment(BaseModel):
 class Voided(BaseModel):
     """A purchase taken back (``kehu purchase void``): kept in the history, counted nowhere."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     date: Day
     reason: str | None = None
@@ -421,7 +421,7 @@ class OverLimit(BaseModel):
     """A credit sale let through over the customer's credit limit (``--over-limit REASON``):
     why, and the figures at the time (see :mod:`kehu_core.credit`)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     reason: str = Field(min_length=1)
     limit: Money
@@ -528,7 +528,7 @@ def _check_minute(value: str, fmt: str, what: str) -> str:
 class ComplaintStep(BaseModel):
     """One move of a complaint along open → acknowledged → resolved → closed: who, when."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     state: ComplaintState
     at: str  # YYYY-MM-DDTHH:MM, the store's local time (a string: every YAML loader agrees)
@@ -588,7 +588,7 @@ Interaction = Annotated[
     Field(discriminator="kind"),
 ]
 INTERACTION_KINDS = ("purchase", "visit", "call", "message", "complaint", "feedback", "note")
-interaction_adapter: TypeAdapter[Interaction] = TypeAdapter(Interaction)
+interaction_adapter: TypeAdapter[Interaction] = TypeAdapter(Interaction, config=ConfigDict(defer_build=True))
 
 
 def parse_interaction(data: dict[str, Any]) -> Interaction:
@@ -597,6 +597,8 @@ def parse_interaction(data: dict[str, Any]) -> Interaction:
 
 class Reminder(BaseModel):
     """Something a rep should do for a customer on a day (greeting, birthday, visit ...)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     customer_id: str
     customer_name: str
@@ -616,7 +618,7 @@ class LedgerEntry(BaseModel):
     dates where present. Checked when a line is written and when a ledger is read; plugins'
     own keys are kept as they are."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     date: Day
     delta: Annotated[int, Strict()] | None = None

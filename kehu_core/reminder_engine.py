@@ -63,7 +63,7 @@ class LapseSettings(BaseModel):
     """The part of ``plugins: reminders:`` in kehu.yaml the engine reads (the reminders plugin
     validates the rest, and declares ``lapse_days`` with this same type)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     lapse_days: LapseDays = Field(default_factory=dict)
 
 

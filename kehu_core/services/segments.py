@@ -53,7 +53,7 @@ def _list(value: Any) -> Any:
 class SegmentSpec(BaseModel):
     """The conditions of one segment; all must hold. Unknown keys are errors (typos)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     description: str | None = None
     tag: list[str] = []  # has any of these tags

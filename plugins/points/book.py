@@ -41,7 +41,7 @@ NEVER = dt.date.max
 class PointsSettings(BaseModel):
     """``plugins: points:`` in kehu.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     per_amount: Decimal = Field(Decimal(1), ge=0)  # points for every `unit` spent
     unit: Decimal = Field(Decimal(1), gt=0)
     multipliers: dict[str, Decimal] = Field(default_factory=dict)  # level or tier → factor

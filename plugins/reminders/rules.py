@@ -40,7 +40,7 @@ NAME = "reminders"
 
 
 class RuleSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     enabled: bool = True
 
 
@@ -97,7 +97,7 @@ class ThankReferrerSettings(RuleSettings):
 class RemindersSettings(BaseModel):
     """``plugins: reminders:`` in kehu.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     # how long a missed reminder still shows, per rule name (null: never lapses); read by the
     # engine (kehu_core.reminder_engine.lapse_of), which also applies it to other plugins' rules
     lapse_days: LapseDays = Field(default_factory=dict)

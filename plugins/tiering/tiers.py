@@ -30,7 +30,7 @@ RECORD_AT_ONCE_UP_TO = 10_000
 
 
 class PyramidSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     shares: list[float] = Field(default_factory=lambda: list(scoring.PYRAMID_SHARES))
     names: list[str] = Field(default_factory=lambda: list(scoring.PYRAMID_NAMES))
 
@@ -46,20 +46,20 @@ class PyramidSettings(BaseModel):
 
 
 class AbcSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     a: float = Field(0.8, gt=0, lt=1)
     b: float = Field(0.95, gt=0, le=1)
 
 
 class RfmSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     no_purchase: str = "未购买"  # the tier of customers who never bought in the window
 
 
 class TieringSettings(BaseModel):
     """``plugins: tiering:`` in kehu.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     scheme: Literal["pyramid", "abc", "rfm"] = "pyramid"
     window_days: int = Field(365, ge=1)
     as_of: dt.date | None = None  # the window ends here (default: today)
