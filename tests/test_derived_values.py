@@ -3,7 +3,7 @@ equal what the plugins compute from the files (issue 15, derived values).
 
 Random days of work — new customers (some referred), purchases on credit and paid, payments,
 voids, field edits, redemptions, merges — run through the real commands; after each day the
-values ``kehu customer list --json`` reads from the index equal those a fresh store, with no
+values ``kehu customer list --json`` and ``customer show --json`` read from the index equal those a fresh store, with no
 index at all, computes from the files.
 """
 
@@ -99,6 +99,10 @@ def test_indexed_values_equal_values_computed_from_the_files(tmp_path_factory, d
             # attitude is kehu's own figure, worked out from the index's purchases on every list
             indexed = {c["id"]: {k: v for k, v in c.items() if not k.startswith("attitude")} for c in listed}
             assert indexed == expected, order
+        # customer show reads one customer's kept values, not the list's: the same answers
+        for cid in list(expected)[:3]:
+            shown = json.loads(kehu("customer", "show", cid, "--json", store=root).out)
+            assert {k: shown[k] for k in expected[cid]} == expected[cid], cid
         by_points = json.loads(kehu("customer", "list", "--json", "--sort", "points", store=root).out)
         points = [c.get("points") or 0 for c in by_points]
         assert points == sorted(points, reverse=True)

@@ -8,6 +8,7 @@ what it does not need. Speed itself is measured in bench/startup.py, not here.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
 import subprocess
@@ -111,3 +112,31 @@ def test_the_command_table_names_every_command_of_the_package() -> None:
         missing = [attr for attr, value in vars(module).items()
                    if isinstance(value, click.Command) and id(value) not in reachable]
         assert missing == [], f"kehu_core/cli/{info.name}.py: add {missing} to BUILTIN_COMMANDS"
+
+
+#: what ``customer show`` piped into a file or grep needs none of: Rich (plain lines), the TUI,
+#: reports, sends, imports, exports, calendars' files, kehu serve
+NOT_FOR_SHOW = [m for m in NOT_FOR_SEARCH if m not in (
+    "holidays", "babel", "pyrage", "kehu_core.services.dedupe")]
+
+
+def test_a_piped_customer_show_prints_plain_lines_without_rich(small_store: Path) -> None:
+    env = {"KEHU_STORE": str(small_store)}
+    found = subprocess.run([sys.executable, "-m", "kehu_core", "customer", "list", "--json", "--sort", "revenue"],
+                           capture_output=True, text=True, env={**os.environ, **env}, check=True)
+    best = json.loads(found.stdout)[-1]  # values made fresh and kept by the list
+    modules = imported_modules("customer", "show", best["id"], env=env)
+    assert unwanted(modules, NOT_FOR_SHOW) == []
+    shown = subprocess.run([sys.executable, "-m", "kehu_core", "customer", "show", best["id"]],
+                           capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+    lines = shown.splitlines()
+    name = next(line for line in lines if line.startswith("Name "))
+    assert name.split(None, 1)[1] == best["name"]
+    tier = next(line for line in lines if line.startswith("Tier "))
+    assert tier.split(None, 1)[1] == best["tier"]  # the value kept in the index, as --json says
+    history = lines[lines.index("History") + 1:]
+    assert history[0].split("\t") == ["Date", "Kind", "What", "Amount", "Paid"]
+    data = json.loads(subprocess.run([sys.executable, "-m", "kehu_core", "customer", "show", best["id"], "--json"],
+                                     capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout)
+    assert len(history) - 1 == len(data["purchases"]) + len(data["interactions"])
+    assert all(len(row.split("\t")) == 5 for row in history)

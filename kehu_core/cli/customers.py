@@ -101,12 +101,19 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
     store = ctx.store
     customer = store.get(check_id(customer_id, "customer id"))
     locked: list[str] = []
-    if customer.sealed:  # confidential fields: plain when the user's identity opens them
+    sealed = bool(customer.sealed)
+    if sealed:  # confidential fields: plain when the user's identity opens them
         from ..confidential import revealed
 
         opened = revealed(store, customer)
         customer, locked = opened.customer, opened.locked
-    data = customer_json(store, customer)
+        # the plugins see what the user's key opened: computed for this user, never kept
+        data = customer_json(store, customer)
+    else:
+        from ..services.derived_values import values_of
+
+        data = customer.model_dump(mode="json")
+        data.update(values_of(store, customer.id))  # as customer_json, the values kept in the index
     data["credit_status"] = _credit_status(store, customer)
     from ..attitude import attitude_of
 

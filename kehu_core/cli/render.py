@@ -174,33 +174,51 @@ def _text(value: Any) -> str:
 
 
 def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, region: str) -> None:
+    """The profile as label and value, then the history: Rich's grid and table on a terminal;
+    piped or redirected, the same lines as plain text (labels padded to one column, history
+    rows tab-separated), without loading Rich (~0.1 s of a command that answers in 0.2 s)."""
+    skip = {"purchases", "interactions"}
+    rows = []
+    for key, value in data.items():
+        if key in skip or value in (None, [], "", False):
+            continue
+        if key == "phones":  # E.164 in JSON; as people write them here
+            value = [display_phone(p, region) for p in value]
+        rows.append((field_label(key), _text(", ".join(map(str, value)) if isinstance(value, list) else value)))
+    titles = [_(t) for t in (N_("Date"), N_("Kind"), N_("What"), N_("Amount"), N_("Paid"))]
+    history = [_history_cells(i) for i in interactions]
+    if not _terminal():
+        from .helpformat import width
+
+        column = max((width(label) for label, _value in rows), default=0) + 2
+        out = [label + " " * (column - width(label)) + value for label, value in rows]
+        if history:
+            out += ["", _("History"), *("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells)
+                                        for cells in [titles, *history])]
+        sys.stdout.write("\n".join(out) + "\n")
+        return
     from rich.table import Table
 
     console = _console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan")
     grid.add_column()
-    skip = {"purchases", "interactions"}
-    for key, value in data.items():
-        if key in skip or value in (None, [], "", False):
-            continue
-        if key == "phones":  # E.164 in JSON; as people write them here
-            value = [display_phone(p, region) for p in value]
-        grid.add_row(field_label(key), _text(", ".join(map(str, value)) if isinstance(value, list) else value))
+    for label, value in rows:
+        grid.add_row(label, value)
     console.print(grid)
-    if interactions:
+    if history:
         table = Table(title=_("History"), header_style="bold")
-        for title in (N_("Date"), N_("Kind"), N_("What"), N_("Amount"), N_("Paid")):
-            table.add_column(_(title))
-        for i in interactions:
-            what = ", ".join(
-                f"{it['name']}×{it.get('qty', 1)}" for it in i.get("items", [])
-            ) or i.get("text", "")
-            table.add_row(
-                str(i["date"]), kind_label(i["kind"]), what, str(i.get("amount", "")),
-                "" if i["kind"] != "purchase" else _paid_cell(i),
-            )
+        for title in titles:
+            table.add_column(title)
+        for cells in history:
+            table.add_row(*cells)
         console.print(table)
+
+
+def _history_cells(i: dict[str, Any]) -> list[str]:
+    what = ", ".join(f"{it['name']}×{it.get('qty', 1)}" for it in i.get("items", [])) or i.get("text", "")
+    return [str(i["date"]), kind_label(i["kind"]), what, str(i.get("amount", "")),
+            "" if i["kind"] != "purchase" else _paid_cell(i)]
 
 
 #: kinds of interaction as a person reads them (the files keep the kind)

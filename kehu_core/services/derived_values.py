@@ -64,6 +64,14 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> i
     return done
 
 
+def values_of(store: Store, customer_id: str) -> dict[str, Any]:
+    """What the plugins compute for one customer, as :meth:`PluginHost.values` gives it, read
+    from the index (made fresh first): ``customer show`` then pays no plugin's computation
+    (the reminders' rules, the amounts they format) when the values are already kept."""
+    refresh_values(store, [customer_id])
+    return store.index.derived_of([customer_id], store.plugins.value_plugins()).get(customer_id, {})
+
+
 def customer_objects(store: Store, customer_ids: Sequence[str], *, values: bool = True) -> list[dict[str, Any]]:
     """The contract's JSON objects of these customers, in order: the profile as the index
     keeps it and (``values``) the plugins' stored values, made fresh first."""
