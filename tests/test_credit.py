@@ -101,6 +101,11 @@ def test_over_limit_with_a_reason_goes_through_and_is_recorded_on_the_purchase(s
     assert purchase["over_limit"] == {"reason": "春节备货，老板同意", "limit": "1000.00",
                                       "outstanding": "800.00", "by": "李强"}
     assert kehu("report", "credit", "--json", store=store_path).json()["customers"][0]["over_limit_sales"] == 1
+    # customer show says by how much it is over, not "left ¥-300.00", in both languages
+    shown = " ".join(kehu("customer", "show", cid, store=store_path).out.split())
+    assert "limit ¥1,000.00 (the default, credit: default_limit); owed ¥1,300.00, over it by ¥300.00" in shown
+    chinese = " ".join(kehu("--lang", "zh_CN", "customer", "show", cid, store=store_path).out.split())
+    assert "额度 ¥1,000.00（默认值，credit: default_limit）；欠款 ¥1,300.00，超出额度 ¥300.00" in chinese
     # --over-limit belongs to credit sales and needs a reason
     assert kehu("purchase", "add", cid, "--amount", "5", "--paid", "--over-limit", "x", store=store_path).code == 2
     assert kehu("purchase", "add", cid, "--amount", "5", "--credit", "--over-limit", " ", store=store_path).code == 2

@@ -156,12 +156,28 @@ def _credit_status(store: Store, customer: Customer) -> dict[str, Any]:
 def _credit_text(status: dict[str, Any]) -> str:
     """``credit_status`` as a person reads it: the limit and where it comes from, what is owed
     and left, the terms (the --json keeps the figures)."""
-    terms = _("terms {days} days ({source})").format(days=status["terms_days"], source=status["terms_from"])
+    terms = _("terms {days} days ({source})").format(days=status["terms_days"], source=_source(status["terms_from"]))
     if status["limit"] is None:
         return _("no limit; owed ¥{owed}; {terms}").format(owed=f"{status['outstanding']:,.2f}", terms=terms)
+    if status["available"] is not None and status["available"] < 0:
+        return _("limit ¥{limit} ({source}); owed ¥{owed}, over it by ¥{over}; {terms}").format(
+            limit=f"{status['limit']:,.2f}", source=_source(status["limit_from"]),
+            owed=f"{status['outstanding']:,.2f}", over=f"{-status['available']:,.2f}", terms=terms)
     return _("limit ¥{limit} ({source}); owed ¥{owed}, left ¥{left}; {terms}").format(
-        limit=f"{status['limit']:,.2f}", source=status["limit_from"], owed=f"{status['outstanding']:,.2f}",
+        limit=f"{status['limit']:,.2f}", source=_source(status["limit_from"]), owed=f"{status['outstanding']:,.2f}",
         left=f"{status['available']:,.2f}", terms=terms)
+
+
+def _source(name: str) -> str:
+    """Where a limit or terms come from (kehu_core.credit.terms_of: customer, level X, default,
+    a kehu.yaml setting), as a person reads it; --json keeps the name."""
+    if name == "customer":
+        return _("the customer's own")
+    if name == "default":
+        return _("the default, credit: default_limit")
+    if name.startswith("level "):
+        return _("level {level}").format(level=name.removeprefix("level "))
+    return name  # a kehu.yaml setting (purchases.credit_days): its name
 
 
 def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:
