@@ -1,17 +1,25 @@
-"""``kehu serve`` answering several clients at once: the real server in its own process, real
-HTTP clients on threads of the test, what was written read back through ``kehu`` commands."""
+"""``kehu serve`` answering several clients at once, and making the books while it listens:
+the real server in its own process, real HTTP clients on threads of the test, what was
+written read back through ``kehu`` commands."""
 
 from __future__ import annotations
 
 import base64
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from tests.test_serve import (
+    DAY,
     Server,
     _etag,
     card_url,
@@ -110,3 +118,31 @@ def test_edits_from_several_phones_at_once_are_all_kept(server: Server) -> None:
             answer = boss.get(card_url(server, "boss", name), timeout=15)
             assert answer.status_code == 200 and f"tel:+86{new}" in answer.text
 
+
+
+def test_any_free_port_and_the_books_made_while_listening(tmp_path: Path) -> None:
+    """``--port 0`` listens on a free port and says which; the server then makes every
+    login's book and calendar while it already answers, and says so with what it made."""
+    root = tmp_path / "store"
+    make_store(root)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(root), "serve", "--port", "0"],
+                                   env={**os.environ, "KEHU_TODAY": DAY, "KEHU_LANG": "en"}, stdout=out,
+                                   stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        made: dict[str, int] = {}
+        while len(made) < 3:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            text = log.read_text()
+            made = {m[0]: int(m[1]) for m in re.findall(r"kehu serve: (\w+): (\d+) cards \(/\1/contacts/\)", text)}
+            time.sleep(0.05)
+        url = re.search(r"on (http://127\.0\.0\.1:\d+/)", text)
+        assert url is not None, text
+        server = Server(url[1], root, {}, process)
+        assert made == {"wangfang": 2, "lilei": 1, "boss": 3}
+        assert {login: len(propfind_hrefs(server.session(login), server.book(login))) for login in made} == made
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

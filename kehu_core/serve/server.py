@@ -46,7 +46,8 @@ def radicale_config(served: Served, host: str, port: int) -> Any:
 
     configuration = config.load()
     configuration.update({
-        "server": {"hosts": f"{host}:{port}"},
+        # Radicale checks its own server's address, which kehu does not use (port 0: any free one)
+        "server": {"hosts": f"{host}:{port or DEFAULT_PORT}"},
         "auth": {"type": "kehu_core.serve.access", "htpasswd_filename": str(served.htpasswd),
                  "htpasswd_encryption": "bcrypt", "delay": "1",
                  # a bcrypt check costs ~0.25 s; a phone's sync is many requests in a row
@@ -166,8 +167,9 @@ def _remember_sane_paths() -> None:
 
 
 def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, fixed_today: bool = False,
-          ready: Callable[[str], None] | None = None) -> None:
-    """Serve ``store`` until interrupted."""
+          ready: Callable[[str], None] | None = None, warm: bool = True) -> None:
+    """Serve ``store`` until interrupted; ``warm``: make every login's book and calendar
+    while listening (:mod:`.warm`)."""
     from radicale import log
     from radicale.app import Application
     from radicale.server import RequestHandler
@@ -188,7 +190,8 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
     configuration = radicale_config(served, host, port)
     _remember_sane_paths()
     # nothing is made before listening: each address book is read from the index as the last
-    # run kept it (or made on the first request), cards rendered when first fetched
+    # run kept it (or made by the warm-up or the first request), cards rendered by the warm-up
+    # or when first fetched
     store.index.refresh()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -200,6 +203,10 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     if ready is not None:
         ready(address)
+    if warm:
+        from .warm import start_warming
+
+        start_warming()  # the books and calendars made while the server already answers
     try:
         server.serve_forever()
     except KeyboardInterrupt:
