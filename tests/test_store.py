@@ -458,3 +458,26 @@ def test_an_unknown_referrer_is_refused_by_every_door_with_one_message(store_pat
     assert rule is not None and added.code == changed.code == 1
     assert rule in added.err and rule in changed.err
     assert "referrer" not in open_store(store_path).customer_file(cid).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("'+8612'", "not a phone number: '+8612'"),  # not a number at all
+    ("'139 1234 5679'", "139 1234 5679"),  # a number as people write it: read in the store's region
+    ("'+8613912345678', '+8613912345678'", "139 1234 5678"),  # the same number twice: kept once
+])
+def test_a_number_typed_into_an_indexed_customer_is_checked_as_ever(store_path: Path, typed: str, shown: str) -> None:
+    """Phones and emails equal to the index's are not parsed again when one customer is read
+    (Store._validated_before); anything else in the file meets the phone rule at every door."""
+    cid = add(store_path, "--name", "赵敏", "--phone", "13912345678", "--email", "zm@example.cn")
+    assert kehu("customer", "show", cid, store=store_path).code == 0  # indexed, with its numbers
+    path = Store.open(store_path).customer_file(cid)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("- '+8613912345678'", "").replace("phones:\n", f"phones: [{typed}]\n"),
+                    encoding="utf-8")
+    result = kehu("customer", "show", cid, store=store_path)
+    if shown.startswith("not a phone number"):
+        assert result.code == 1 and shown in result.err and f"{path.name}:" in result.err
+    else:
+        assert result.code == 0, result.err
+        phones = [line.split(None, 1)[1] for line in result.out.splitlines() if line.startswith("Phones")]
+        assert phones == [shown]

@@ -38,7 +38,7 @@ def open_index_quickly(store: Store) -> None:
     from kehu_core.index import Index
 
     index = Index(store)
-    if index.count() == 0:
+    if index.count(up_to=1) == 0:
         index.refresh()
     store.use_index(index)
 

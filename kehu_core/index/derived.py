@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -232,6 +233,14 @@ class Derived(IndexConnection):
         with contextlib.suppress(sqlite3.OperationalError):
             self.db.execute(f"CREATE INDEX IF NOT EXISTS {name}"
                             f" ON derived(plugin, json_extract(data, '{_path(key)}'))")
+
+    def indexed_profile(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's profile as the index holds it — validated when it was indexed — or
+        None when it is not indexed or the index cannot answer (being rebuilt, damaged)."""
+        try:
+            return self.profile_dicts_of([customer_id]).get(customer_id)
+        except sqlite3.Error:
+            return None
 
     def profile_dicts_of(self, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """These customers' profiles as the contract's JSON objects (unvalidated: the index

@@ -185,7 +185,7 @@ class BatchMixin:
             if not (self.state_dir / INDEX_FILE).is_file():
                 return None
             idx = Index(self)
-            if idx.count() == 0:
+            if idx.count(up_to=1) == 0:
                 idx.close()
                 return None
             self._write_index = idx

@@ -55,7 +55,10 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
 @hookimpl
 def interaction_saved(store: Store, customer: Customer, interaction: Any) -> None:
     """A purchase can move its buyer: record it in the tiers ledger right away."""
-    if not isinstance(interaction, Purchase) or not settings(store).records_on_purchase(store.index.count()):
+    if not isinstance(interaction, Purchase):
+        return
+    rules = settings(store)  # counting stops past the threshold: not a pass over every customer
+    if not rules.records_on_purchase(store.index.count(up_to=rules.auto_record_up_to + 1)):
         return
     tiers = compute(store)
     if not tiers.start <= interaction.date <= tiers.as_of:
