@@ -183,3 +183,32 @@ async def test_the_tui_list_has_an_attitude_column_and_filter(store_path: Path, 
         select.clear()
         await wait_for(pilot, lambda: table.query_state.attitude is None and table.complete
                        and table.row_count == len(expected), "the whole list again")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+async def test_the_tui_customer_screen_says_the_attitude_and_why(store_path: Path, shop: dict, language: str) -> None:
+    """A customer's screen shows the attitude with the reason `customer show` gives, in the
+    viewer's language (the real app, Pilot)."""
+    import datetime as dt
+
+    from kehu_tui.app import KehuApp
+    from kehu_tui.screens.customer import CustomerScreen
+
+    from kehu_core import i18n
+    from kehu_core.store import open_store
+
+    from .test_tui import SIZE, text_of, wait_for
+
+    i18n.set_language(language)
+    cli = kehu("--lang", language, "customer", "show", shop["钱多多"], "--json", store=store_path).json()
+    app = KehuApp(open_store(store_path), today=dt.date(2026, 11, 20), watch_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_customer(shop["钱多多"])
+        await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen) and app.screen.query("#values"),
+                       "the customer")
+        card = app.screen.query_one("#values")
+        await wait_for(pilot, lambda: cli["attitude_reason"] in " ".join(text_of(card).split()), "the reason")
+        shown = " ".join(text_of(card).split())
+        assert ("switching · no purchase for 255 days" in shown if language == "en"
+                else "品牌转换 · 已 255 天没有购买" in shown)

@@ -109,14 +109,13 @@ class CustomerScreen(Screen):
     @work(exclusive=True, group="values")
     async def _load_values(self) -> None:
         """Tier, points, next reminder: computed on the background thread (see background.py)."""
-        from ..widgets.customers.table import compute_values
+        from ..widgets.customer.values import customer_values
 
         card = self.query_one(ValuesCard)
         if card.values is None:
             card.show_pending()
-        found = await self.app.background.run(  # type: ignore[attr-defined]
-            compute_values, [self.customer_id], [])
-        card.show(self.store, self.customer_id, found.get(self.customer_id, {}), self.shown_by_panels)
+        found = await self.app.background.run(customer_values, self.customer_id)  # type: ignore[attr-defined]
+        card.show(self.store, self.customer_id, found, self.shown_by_panels)
 
     # --- actions --------------------------------------------------------------------------
 

@@ -44,6 +44,19 @@ LEDGER_COLUMNS = {"date": N_("date"), "from": N_("from"), "to": N_("to"), "why":
                   "expires": N_("expires")}
 
 
+def customer_values(store: Store, customer_id: str) -> dict[str, Any]:
+    """One customer's values for the card (the list's :func:`compute_values`) and, with an
+    attitude, why (``attitude_reason``, as ``customer show`` says it). On the background thread."""
+    from kehu_core.attitude import attitude_of
+
+    from ..customers.table import compute_values
+
+    values = compute_values(store, [customer_id], []).get(customer_id, {})
+    if values.get("attitude"):
+        values["attitude_reason"] = attitude_of(store, customer_id).reason
+    return values
+
+
 class ValuesCard(Static):
     """``store.plugins.values`` as a grid, then the latest entries of each ledger."""
 
@@ -64,8 +77,12 @@ class ValuesCard(Static):
         for key, value in values.items():
             if key in shown_elsewhere:
                 continue
-            if key == "attitude":  # kehu_core.attitude's name, as a person reads it
+            if key == "attitude_reason":
+                continue  # beside the attitude
+            if key == "attitude":  # kehu_core.attitude's name, as a person reads it, and why
                 shown = _(ATTITUDE_NAMES[value]) if value in ATTITUDE_NAMES else ""
+                if shown and values.get("attitude_reason"):
+                    shown += f" · {values['attitude_reason']}"
             else:
                 shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
             grid.add_row(_(VALUE_LABELS[key]) if key in VALUE_LABELS else key.replace("_", " "), Text(shown))
