@@ -363,7 +363,10 @@ def test_kehu_check_finds_a_confidential_value_written_in_plain(store: Path, key
         encoding="utf-8")
     found = kehu("check", store=store)
     assert found.code == 1 and "notes: confidential (kehu.yaml) but written in plain text" in found.out
+    assert kehu("customer", "list", "--json", store=store).code == 0  # the index has read it, in plain
     assert as_(keys["boss"][0], "keys", "rotate", store=store).code == 0
     assert "欠款未还" not in path.read_text(encoding="utf-8")
+    for kept in (store / ".kehu").rglob("*"):  # nor in the index (its log, freed pages) or the journal
+        assert not kept.is_file() or "欠款未还".encode() not in kept.read_bytes(), kept
     assert kehu("check", store=store).code == 0
     assert as_(keys["wang"][0], "customer", "show", "c1", "--json", store=store).json()["notes"] == "欠款未还"

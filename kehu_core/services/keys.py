@@ -141,10 +141,18 @@ def rotate(store: Store) -> Rotation:
                           "encrypted again; nothing was changed:\n  {shown}\nrun kehu keys rotate with a "
                           "supervisor's identity").format(who=who, shown=shown))
     out = Rotation()
+    were_plain: set[str] = set()
     for cid, changes in todo:
+        customer = store.get(cid)
+        were_plain.update(confidential.plain_confidential(store, customer))
         store.update_customer(cid, changes)
         out.customers.append(cid)
         out.fields += sum(1 for n in changes if n in conf_fields)
+    if were_plain:  # values found in plain now encrypted: nothing of them left in .kehu/ either
+        from .. import journal
+
+        journal.forget_plain(store, were_plain)
+        store.index.scrub()
     return out
 
 
