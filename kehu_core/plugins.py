@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from . import hookspecs
 from .config import PluginSettings
+from .entrypoints import ENTRY_POINT_GROUP
 from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
 from .i18n import _
 from .models import Customer, Reminder
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from .reminder_engine import HistoryNeeds
     from .store import Store
 
-ENTRY_POINT_GROUP = "kehu"
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 

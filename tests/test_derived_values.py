@@ -12,12 +12,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehu_core.cli.render import customer_json
+from kehu_core.demo import generate
 from kehu_core.services.derived_values import _stamp, refresh_values
 from kehu_core.store import open_store
 from kehu_core.testing import make_store
@@ -145,3 +149,51 @@ def test_the_next_reminder_kept_for_lists_has_the_key_account_visits(demo_copy: 
     expected = {cid: values.get("next_reminder") for cid, values in from_the_files(demo_copy, tmp_path).items()}
     assert any((value or {}).get("rule") == "visit" for value in expected.values())
     assert indexed == expected
+
+
+def _run(root: Path, *args: str, today: str = "2026-11-20") -> tuple[str, set[str]]:
+    """``kehu ARGS`` as its own process: what it printed, and the modules it imported."""
+    env = {**os.environ, "KEHU_STORE": str(root), "KEHU_TODAY": today}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "kehu_core", *args],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    return done.stdout, modules
+
+
+def _age(root: Path) -> None:
+    """Files written a minute ago, as a person's next command finds them (not "racy")."""
+    for path in (root / "customers").rglob("*"):
+        os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
+
+
+def test_a_tier_list_answered_from_the_kept_values_is_the_one_the_plugins_give(tmp_path: Path) -> None:
+    """``customer list --tier`` reads the index alone when the kept values are known fresh
+    (no store opened, no plugin loaded), and prints what the plugins' list prints; anything
+    that could change a value (a purchase, another day) sends it back to the plugins."""
+    root = tmp_path / "store"
+    generate(root, 60)
+    _age(root)
+    listed, _ = _run(root, "customer", "list", "--json")
+    tiers = Counter(c["tier"] for c in json.loads(listed) if c.get("tier"))
+    tier = tiers.most_common(1)[0][0]
+    by_plugins, modules = _run(root, "customer", "list", "--tier", tier, "--limit", "10")
+    assert "kehu_core.plugins" in modules  # every customer's values made fresh, and kept
+    kept, modules = _run(root, "customer", "list", "--tier", tier, "--limit", "10")
+    assert "kehu_core.store" not in modules and "kehu_core.plugins" not in modules
+    assert kept == by_plugins
+    rows = kept.splitlines()
+    assert len(rows) == min(10, tiers[tier]) and all(row.endswith("\t" + tier) for row in rows)
+    _, modules = _run(root, "customer", "list", "--tier", tier, "--limit", "10", today="2026-11-21")
+    assert "kehu_core.plugins" in modules  # another day: the plugins were asked
+    buyer = rows[-1].split("\t")[0]
+    _run(root, "purchase", "add", buyer, "--item", "茶叶", "--amount", "50", "--paid")
+    _age(root)  # (a file written this very moment is read again by the next command, on purpose)
+    after, modules = _run(root, "customer", "list", "--tier", tier, "--limit", "10")
+    assert "kehu_core.plugins" in modules  # a purchase moved the store: the tiers ranked again
+    again, modules = _run(root, "customer", "list", "--tier", tier, "--limit", "10")
+    assert "kehu_core.store" not in modules and again == after
+    # a tier nobody has: the store's answer, naming the tiers
+    unknown = subprocess.run([sys.executable, "-m", "kehu_core", "customer", "list", "--tier", "无此等级"],
+                             capture_output=True, text=True, env={**os.environ, "KEHU_STORE": str(root)})
+    assert unknown.returncode == 1 and "no tier '无此等级'; the tiers are:" in unknown.stderr and tier in unknown.stderr

@@ -26,7 +26,7 @@ from .helpformat import KehuContext
 from .localize import localize, use_kehu_catalog
 
 if TYPE_CHECKING:
-    from ..index.reader import IndexReader
+    from ..index.reader import IndexReader, KeptValues
     from ..store import Store
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the
@@ -86,6 +86,23 @@ class Context:
             if reader is not None:
                 return reader
         return IndexReader.of(self.store.index)
+
+    def kept_values(self) -> tuple[IndexReader, KeptValues] | None:
+        """The index and the plugins' values kept in it, when both are known to be up to date
+        without opening the store or loading a plugin (``IndexReader.kept_values``); else None,
+        and the command opens the store."""
+        from ..index.reader import IndexReader
+
+        if self._store is not None or self._extra_plugins:
+            return None
+        reader = IndexReader.open_current(self.store_path)
+        if reader is None:
+            return None
+        kept = reader.kept_values(self.store_path, self._today)
+        if kept is None:
+            reader.close()
+            return None
+        return reader, kept
 
     @property
     def today_given(self) -> bool:

@@ -5,8 +5,9 @@ snapshots, closing. The other parts of the ``Index`` (refresh, queries, plugin d
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .schema import connect, delete_files
 
@@ -25,6 +26,14 @@ class IndexConnection:
         self.store = store
         self.path = store.state_dir / INDEX_FILE
         self.db = connect(self.path)
+
+    @classmethod
+    def over(cls, db: sqlite3.Connection) -> Any:
+        """This part of the index on a connection opened without a store (``IndexReader``:
+        answers read from the index alone)."""
+        part = cls.__new__(cls)
+        part.db = db
+        return part
 
     def close(self) -> None:
         """Close the connection (a thread done with its own index, a store being replaced)."""

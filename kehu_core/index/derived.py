@@ -16,10 +16,12 @@ Lists then filter and sort on these values in SQL and read rows as plain dicts, 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .connection import IndexConnection, profile_filters
@@ -32,6 +34,21 @@ def _path(key: str) -> str:
     if not _KEY.match(key):
         raise ValueError(f"{key!r} is not a value name (letters, digits, _)")
     return f"$.{key}"
+
+
+def values_base(root: Path, today: dt.date, plugin_names: Sequence[str]) -> str:
+    """What every kept value was computed under, besides its customer's version (customer
+    scope) or the index generation (store scope): kehu's version, the day, the language (values
+    hold text: a next reminder's title), kehu.yaml as it was, and the plugins loaded."""
+    from .. import __version__, i18n
+    from .freshness import config_stamp
+
+    return (f"{__version__}|{today.isoformat()}|{i18n.language()}|{config_stamp(root)}|"
+            f"{','.join(plugin_names)}")
+
+
+#: meta key: the plugins the values were last all made fresh by (see Derived.value_host)
+_HOST = "values:host"
 
 
 class Derived(IndexConnection):
@@ -81,6 +98,36 @@ class Derived(IndexConnection):
             return
         with contextlib.suppress(sqlite3.OperationalError):  # busy, read-only: look at everyone next time
             self._set_meta(f"fresh:{plugin}", mark)
+
+    def remember_value_host(self, host: Mapping[str, Any]) -> None:
+        """Note who made every value fresh (the plugins' names, their order and scopes, the
+        entry points advertised, kehu.yaml's ``today:``), so that a command can tell, without
+        loading a plugin, whether the values kept are fresh (:meth:`values_current`)."""
+        text = json.dumps(dict(host), sort_keys=True)
+        if self.db.in_transaction or self._meta(_HOST) == text:
+            return
+        with contextlib.suppress(sqlite3.OperationalError):  # busy, read-only: the plugins decide next time
+            self._set_meta(_HOST, text)
+
+    def value_host(self) -> dict[str, Any] | None:
+        """What :meth:`remember_value_host` noted last, or None."""
+        text = self._meta(_HOST)
+        return json.loads(text) if text else None
+
+    def values_current(self, base: str, host: Mapping[str, Any]) -> bool:
+        """Whether every value plugin's kept values are fresh under ``base`` (:func:`values_base`)
+        right now, as the plugin host would find them (``stale_customers`` empty for each):
+        a store-scope plugin's marked fresh at this generation; a customer-scope plugin's
+        marked fresh, and every customer changed since recomputed."""
+        generation = self.generation()
+        for plugin in host["order"]:
+            per_customer = bool(host["scopes"][plugin])
+            stamp = base if per_customer else f"{base}|{generation}"
+            if self._fresh_since(plugin, stamp) is None:
+                return False
+            if per_customer and self.stale_customers(plugin, stamp, per_customer=True):
+                return False
+        return True
 
     def versions(self, customer_ids: Sequence[str]) -> dict[str, int]:
         """Each customer's version (what a per-customer stamp ends with)."""

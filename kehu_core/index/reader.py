@@ -11,6 +11,7 @@ gives, stored as such by the index), so nothing is validated again on the way ou
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -24,6 +25,7 @@ from .schema import INDEX_VERSION
 
 if TYPE_CHECKING:
     from . import Index
+    from .derived import Derived
 
 
 def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
@@ -88,6 +90,30 @@ class IndexReader:
     def close(self) -> None:
         self.db.close()
 
+    def kept_values(self, root: Path, explicit_today: dt.date | None) -> KeptValues | None:
+        """The plugins' values kept in the index, if they are what the plugins would compute
+        now — the same plugins installed (their entry points) and none registered by hand,
+        kehu.yaml unchanged, the same day and language, every value fresh (see
+        :meth:`Derived.values_current`) — else None, and the caller opens the store, whose
+        plugins bring them up to date. No plugin is loaded to tell."""
+        from ..clock import resolve_today
+        from ..entrypoints import advertised
+        from .derived import Derived, values_base
+
+        values = Derived.over(self.db)
+        try:
+            host = values.value_host()
+            if (host is None or host["entry_points"] != advertised()
+                    or not set(host["names"]) <= set(host["entry_points"])):
+                return None
+            configured = host.get("configured_today")
+            today = resolve_today(explicit_today, dt.date.fromisoformat(configured) if configured else None)
+            if not values.values_current(values_base(root, today, host["names"]), host):
+                return None
+        except (sqlite3.Error, KeyError, TypeError, ValueError):  # an older or damaged note: ask the plugins
+            return None
+        return KeptValues(values, list(host["order"]))
+
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
         """Customers matching ``query`` (see :func:`search_clause`), best first."""
         clause = search_clause(query, limit)
@@ -114,3 +140,23 @@ def _current(db: sqlite3.Connection, root: Path, meta: dict[str, str]) -> bool:
         return not changed and not removed
     return freshness.trusted(freshness.load(meta.get("signature")),
                              float(meta.get("looked_at") or 0), freshness.signature(root))
+
+
+class KeptValues:
+    """Filters, orders and customers' objects from the values kept in the index, known fresh
+    (:meth:`IndexReader.kept_values`): what ``kehu_core.services.derived_values`` gives after
+    making them fresh, without the store."""
+
+    def __init__(self, values: Derived, order: list[str]) -> None:
+        self.values = values
+        self.order = order  # the value plugins, the one whose key wins a clash first
+
+    def select(self, **filters: Any) -> list[str]:
+        """:meth:`Derived.select_customers` with these filters."""
+        return self.values.select_customers(**filters, plugins=self.order)
+
+    def objects(self, customer_ids: list[str]) -> list[dict[str, Any]]:
+        """The contract's objects of these customers, in order: the profile and the kept values."""
+        profiles = self.values.profile_dicts_of(customer_ids)
+        kept = self.values.derived_of(customer_ids, self.order)
+        return [{**profiles[cid], **kept.get(cid, {})} for cid in customer_ids if cid in profiles]

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__, i18n
-from ..index.freshness import config_stamp
+from ..index.derived import values_base
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -28,10 +27,7 @@ def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
     """What ``plugin``'s stored values must have been computed under, and whether the
     customer's own version completes it (customer scope)."""
     per_customer = store.plugins.values_scope(plugin) == "customer"
-    # values may hold text in the user's language (a next reminder's title): the language is
-    # part of what they were computed under
-    base = (f"{__version__}|{store.today.isoformat()}|{i18n.language()}|{config_stamp(store.root)}|"
-            f"{','.join(store.plugins.names())}")
+    base = values_base(store.root, store.today, store.plugins.names())
     if per_customer:
         return base, True
     return f"{base}|{store.index.generation()}", False
@@ -61,7 +57,27 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> i
             done += len(rows)
         if customer_ids is None and stored:
             index.mark_fresh(plugin, stamp, generation)
+    if customer_ids is None:
+        _remember_host(store, plugins)
     return done
+
+
+def _remember_host(store: Store, plugins: Sequence[str]) -> None:
+    """Note the plugins these values came from (Derived.remember_value_host): with only the
+    installed plugins kehu.yaml enables (no plugin registered by hand), a list answered from
+    the index alone (kehu_core.index.reader) can tell that they are still the ones loaded."""
+    from ..entrypoints import advertised
+
+    names = store.plugins.names()
+    installed = advertised()
+    if not set(names) <= set(installed):
+        return
+    today = store.config.today
+    store.index.remember_value_host({
+        "names": names, "entry_points": installed, "order": list(plugins),
+        "scopes": {p: store.plugins.values_scope(p) == "customer" for p in plugins},
+        "configured_today": today.isoformat() if today else None,
+    })
 
 
 def values_of(store: Store, customer_id: str) -> dict[str, Any]:
