@@ -79,6 +79,11 @@ async def test_the_credit_screen_shows_the_clis_figures(shop: Path) -> None:
         summary = text_of(screen.query_one("#credit-summary"))
         assert f"{cli['outstanding']:,.2f} owed, {cli['overdue']:,.2f} overdue" in summary
         assert "1 to lower, 1 to raise, 1 to keep" in summary
+        table.focus()
+        await pilot.press("down")  # the second customer: their reason, whole, under the table
+        second = cli["customers"][1]
+        await wait_for(pilot, lambda: text_of(screen.query_one("#credit-why")).strip()
+                       == f"{second['name']}: {second['reason']}", "the reason")
         plan = text_of(screen.query_one("#credit-plan"))
         for rep, weeks in cli["plan"].items():
             line = next(li for li in plan.splitlines() if li.strip().startswith(rep))

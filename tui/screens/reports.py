@@ -132,6 +132,7 @@ class CreditScreen(ReportScreen):
         yield Header()
         yield Static(id="credit-summary", classes="report")
         yield CreditTable(id="credit-customers", classes="report")
+        yield Static(id="credit-why")  # the selected customer's reason, whole
         yield CollectionPlan(id="credit-plan", classes="card report")
         yield Footer()
 
@@ -155,6 +156,13 @@ class CreditScreen(ReportScreen):
         self.query_one("#credit-summary", Static).update(credit_summary(report))
         self.query_one(CreditTable).show(report)
         self.query_one(CollectionPlan).show(report)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The reason of the selected customer in full (the column is cut on a narrow screen)."""
+        found = next((c for c in (self.report.customers if self.report else [])
+                      if c.customer_id == event.row_key.value), None)
+        self.query_one("#credit-why", Static).update(
+            "" if found is None else f"{found.name}: {found.reason}")
 
     def action_next_rep(self) -> None:
         names: list[str | None] = [None, *self._reps]
