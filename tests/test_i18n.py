@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -386,3 +387,84 @@ def test_calendar_summaries_follow_the_language(demo_copy: Path, tmp_path: Path)
         events = {str(e["uid"]): str(e["summary"]) for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
         assert events[f"birthday-{cid}@kehu"] == solar
         assert lunar in {s for uid, s in events.items() if uid.startswith(f"lunar-birthday-{cid}-")}
+
+
+# --- the names kehu gives tiers, segments and holidays; the tiers ledger's reasons ---------------------
+
+
+def _ids(result: Any) -> list[str]:
+    assert result.code == 0, result.err
+    return [line.split("\t")[0] for line in result.out.splitlines()]
+
+
+def test_built_in_tier_names_are_shown_in_the_language_and_read_in_both(demo_copy: Path) -> None:
+    """The records keep 主要客户 (a ledger's to:, --json, a tier_override); an English run
+    shows Major customers, and --tier takes either name in either language."""
+    import json
+
+    kept = _ids(kehu("customer", "list", "--tier", "主要客户", store=demo_copy))
+    assert len(kept) == 38
+    for args in (("--tier", "Major customers"), ("--tier", "major CUSTOMERS")):
+        assert _ids(kehu("customer", "list", *args, store=demo_copy)) == kept
+        assert _ids(kehu("--lang", "zh_CN", "customer", "list", *args, store=demo_copy)) == kept
+    assert _ids(kehu("--lang", "zh_CN", "customer", "list", "--tier", "主要客户", store=demo_copy)) == kept
+    shown = {line.split("  ")[0]: line for line in kehu("customer", "show", kept[0], store=demo_copy).out.splitlines()}
+    assert "Major customers" in shown["Tier"] and not CJK.search(shown["RFM segment"])
+    assert "主要客户" in kehu("--lang", "zh_CN", "customer", "show", kept[0], store=demo_copy).out
+    data = json.loads(kehu("customer", "show", kept[0], "--json", store=demo_copy).out)
+    assert data["tier"] == "主要客户"  # --json keeps the name as kept, in every language
+    overview = kehu("tier", store=demo_copy).out
+    assert all(f"  {n} " in overview for n in ("Key customers", "Major customers", "Small customers"))
+    assert not any(f"  {n} " in overview or f"→ {n}" in overview for n in ("重要客户", "主要客户", "小客户"))
+    set_ = kehu("tier", "set", kept[0], "Key customers", store=demo_copy)
+    assert set_.code == 0 and "Key customers" in set_.err
+    assert json.loads(kehu("customer", "show", kept[0], "--json", store=demo_copy).out)["tier"] == "重要客户"
+
+
+def test_names_the_user_writes_in_kehu_yaml_stay_as_written(demo_copy: Path) -> None:
+    from .pluginutil import configure
+
+    configure(demo_copy, tiering={"pyramid": {"names": ["重要客户", "主要客户", "普通客户", "小客户"]}},
+              reminders={"holidays": {"names": ["春节"], "lunar": {"元宵节": "01-15"}}})
+    listed = kehu("customer", "list", "--tier", "Major customers", store=demo_copy)
+    assert listed.code == 1 and "主要客户" in listed.err  # the user's own name: read as written only
+    assert "\t主要客户" in kehu("customer", "list", "--tier", "主要客户", store=demo_copy).out
+    greetings = kehu("reminders", "--from", "2027-02-01", "--days", "30", "--rule", "holiday", store=demo_copy).out
+    assert "春节 greeting" in greetings and "元宵节 greeting" in greetings
+
+
+def test_holiday_greetings_and_rfm_segments_in_the_language(demo_copy: Path) -> None:
+    args = ("reminders", "--from", "2027-02-01", "--days", "30", "--rule", "holiday")
+    english = kehu(*args, store=demo_copy).out
+    assert "Spring Festival greeting" in english and "Lantern Festival greeting" in english
+    said = re.sub(r"\[[^\]]*\]", "", english)  # but the keys (holiday:ID:春节-2027), which a user types
+    assert "春节" not in said and "元宵节" not in said
+    chinese = kehu("--lang", "zh_CN", *args, store=demo_copy).out
+    assert "春节问候" in chinese and "元宵节问候" in chinese
+    rfm = kehu("report", "rfm", store=demo_copy).out
+    assert "Champions" in rfm and "冠军客户" not in rfm
+    assert "冠军客户" in kehu("--lang", "zh_CN", "report", "rfm", store=demo_copy).out
+
+
+def test_tier_move_reasons_are_said_in_the_viewers_language(demo_copy: Path) -> None:
+    """The ledger keeps one form (review; pyramid: ¥… in the last 365 days), old entries and new;
+    kehu tier says it in the viewer's language, and a person's own reason as written."""
+    cid = "c1kfmxn0fqpx3c29"
+    assert kehu("tier", "set", cid, "重要客户", "--reason", "集团采购负责人", store=demo_copy).code == 0
+    entries = open_store_ledger(demo_copy, cid)  # the record's form, whatever the language
+    assert entries[0]["why"].startswith("review; pyramid: ¥") and entries[-1]["why"].startswith("集团采购负责人; ")
+    chinese = kehu("--lang", "zh_CN", "tier", store=demo_copy).out.split("\n")
+    moves = "\n".join(chinese[chinese.index(next(line for line in chinese if "30 天" in line)):])
+    assert "（定期评定；金字塔：近 365 天 ¥" in moves and "集团采购负责人；手动指定" in moves
+    assert _latin_words(moves, "Ava Martin Daniel Walker Sophia Davis Jack Young Chloe Lewis Mia Anderson "
+                               "Emma Wilson Ethan White Grace Lee Hannah Hall Henry Clark Liam Johnson Lucas "
+                               "Thomas Noah Taylor") == []
+    english = kehu("tier", store=demo_copy).out
+    assert "(review; pyramid: ¥" in english and "集团采购负责人; manual override" in english
+    assert "定期评定" not in english and "金字塔" not in english
+
+
+def open_store_ledger(store: Path, customer_id: str) -> list[dict[str, Any]]:
+    from kehu_core.store import open_store
+
+    return open_store(store).ledger(customer_id, "tiers")

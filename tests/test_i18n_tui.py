@@ -1,6 +1,7 @@
 """The TUI entirely in the viewer's language (issue 19): the main screens read through Pilot,
 in Chinese with no English word and in English with no Chinese, outside the store's data
-(names, products, tags, complaints, tier names as the user wrote them)."""
+(names, products, tags, complaints); the names kehu gives tiers and holidays are in the
+viewer's language too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kehu_core import i18n
-from kehu_core.services.scoring import RFM_SEGMENTS
+from kehu_core.names import HOLIDAY_NAMES, TIER_NAMES
 from kehu_core.store import open_store
 from kehu_core.testing import screen_text, tui, wait_until
 
@@ -36,16 +37,14 @@ SCREENS = {
 
 
 def _data(store: Path) -> str:
-    """Every text the store holds (its files) and the names kehu's plugins give by default
-    (tiers, holidays): what the screens may show as it was written."""
+    """Every text the store holds (its files), but the names kehu gives tiers, RFM segments
+    and holidays (kehu_core.names): the records keep them (a tiers ledger's ``to: 主要客户``),
+    and the screens show them in the viewer's language."""
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in store.rglob("*.yaml") if ".kehu" not in p.parts]
-    opened = open_store(store)
-    tiers = opened.plugins.collect("tier_names", store=opened) if opened.plugins else []
-    texts.append(" ".join(str(t) for t in tiers))
-    # tier and RFM segment names are names a user filters on (--tier 潜力客户), holidays are Chinese
-    texts.append("重要客户 主要客户 普通客户 小客户 元旦 春节 端午节 中秋节 国庆节 元宵节 重阳节")
-    texts.append(" ".join(name for name, _test in RFM_SEGMENTS))
-    return "\n".join(texts)
+    text = "\n".join(texts)
+    for kept in sorted({*TIER_NAMES, *HOLIDAY_NAMES}, key=len, reverse=True):
+        text = text.replace(kept, " ")
+    return text
 
 
 async def _screens(store: Path) -> dict[str, str]:

@@ -27,6 +27,7 @@ from kehu_tui.widgets.dashboard.charts import BarChart
 from textual.widgets import Input, Static
 
 from kehu_core import reports as analytics
+from kehu_core.names import shown
 from kehu_core.store import open_store
 
 from .conftest import TODAY, kehu
@@ -50,8 +51,8 @@ def test_dashboard_figures_are_the_clis(demo_copy: Path) -> None:
     assert figures is not None
     window, rows = figures
     assert window == f"pyramid · {tiers['window']['start']} .. {tiers['window']['end']}"
-    assert rows == [(d["tier"], d["customers"], Decimal(d["revenue"]), d["revenue_share"])
-                    for d in tiers["distribution"]]
+    assert rows == [(shown(d["tier"]), d["customers"], Decimal(d["revenue"]), d["revenue_share"])
+                    for d in tiers["distribution"]]  # the names as the user reads them (kehu_core.names)
     # one meaning of the pyramid: every customer counts, buyers or not (as `kehu tier` says)
     everyone = cli(demo_copy, "customer", "list")
     assert sum(count for _, count, _, _ in rows) == len(everyone) == 200
@@ -87,7 +88,7 @@ async def test_the_dashboard_on_screen_shows_the_clis_numbers(demo_copy: Path) -
         pyramid = screen.query_one("#pyramid", Static)
         lines = text_of(pyramid).splitlines()
         for d in tiers["distribution"]:
-            line = next(line for line in lines if f" {d['tier']} " in f" {line} ")
+            line = next(line for line in lines if f" {shown(d['tier'])} " in f" {line} ")
             assert f"{d['customers']} people" in line, line
             assert money(Decimal(d["revenue"])) in line, line
             assert f"{100 * d['revenue_share']:.1f}%" in line, line
@@ -97,9 +98,9 @@ async def test_the_dashboard_on_screen_shows_the_clis_numbers(demo_copy: Path) -
         assert chart.data == ([m["month"][2:] for m in revenue["months"]],
                               [round(m["revenue"] / 1000, 1) for m in revenue["months"]])
 
-        shown = text_of(screen.query_one("#products", Static))
-        assert money(Decimal(str(products["revenue"]))) in shown
-        assert all(name in shown for name in products["hot"][:6])
+        products_text = text_of(screen.query_one("#products", Static))
+        assert money(Decimal(str(products["revenue"]))) in products_text
+        assert all(name in products_text for name in products["hot"][:6])
 
         due = screen.query_one("#receivables", BarChart)
         assert money(Decimal(str(receivables["total"]))) in str(due.border_subtitle)
@@ -116,7 +117,7 @@ def set_segments(store: Path, segments: dict[str, Any]) -> None:
 @pytest.mark.asyncio
 async def test_one_tier_filter_for_the_cli_segments_and_the_tui(demo_copy: Path) -> None:
     names = [d["tier"] for d in cli(demo_copy, "tier")["distribution"]]
-    listing = ", ".join(names)
+    listing = ", ".join(shown(n) for n in names)
     top = {c["id"] for c in cli(demo_copy, "customer", "list", "--tier", names[0])}
     assert top
 
@@ -148,8 +149,8 @@ async def test_one_tier_filter_for_the_cli_segments_and_the_tui(demo_copy: Path)
         await pilot.press("enter")
         table = app.screen.table  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: table.complete and not table.fetching, "the filtered list")
-        shown = {table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)}
-        assert shown == top
+        listed = {table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)}
+        assert listed == top
 
 
 def test_revenue_by_month_is_one_function(demo_copy: Path) -> None:

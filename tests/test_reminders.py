@@ -85,12 +85,13 @@ def test_solar_lunar_and_leap_day_birthdays(store_path: Path) -> None:
 def test_chinese_holidays_including_lunar_ones_spread_before_the_day(store_path: Path) -> None:
     ids = [add_customer(store_path, f"客户{i}") for i in range(12)]
     found = due(store_path, "2027-02-01", 6, "holiday")  # 春节 2027-02-06
-    assert {r["title"] for r in found} == {"春节 greeting"}
+    assert {r["title"] for r in found} == {"Spring Festival greeting"}  # 春节, in English
     assert len(found) == 12
     assert {r["due"] for r in found} <= {"2027-02-03", "2027-02-04", "2027-02-05"}
     assert len({r["due"] for r in found}) > 1
     mid_autumn = due(store_path, "2026-09-20", 6, "holiday")
-    assert {r["title"] for r in mid_autumn} == {"中秋节 greeting"}
+    assert {r["title"] for r in mid_autumn} == {"Mid-Autumn Festival greeting"}
+    assert {r["key"].split(":")[-1] for r in mid_autumn} == {"中秋节-2026"}  # the key keeps the name as kept
     assert sorted(r["customer_id"] for r in mid_autumn) == sorted(ids)
 
 

@@ -206,7 +206,9 @@ def test_rfm_segments_and_clv(known: Path) -> None:
     assert report.stages == {"prospect": 1, "new": 1, "active": 2, "dormant": 1, "churned": 1}
     assert report.customers[0].id == "alice"  # highest CLV first
     out = kehu("report", "rfm", "--today", "2026-06-30", store=known)
-    assert out.code == 0 and "冠军客户" in out.out and "3,200.00" in out.out
+    assert out.code == 0 and "Champions" in out.out and "3,200.00" in out.out  # 冠军客户, in English
+    zh = kehu("--lang", "zh_CN", "report", "rfm", "--today", "2026-06-30", store=known)
+    assert zh.code == 0 and "冠军客户" in zh.out and "Champions" not in zh.out
 
 
 # --- churn ----------------------------------------------------------------------------------

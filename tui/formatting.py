@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from kehu_core.i18n import _
 from kehu_core.phones import display_phone
 
 
@@ -14,7 +15,7 @@ def text(value: Any) -> str:
     if value is None or value is False:
         return ""
     if value is True:
-        return "yes"
+        return _("yes")
     if isinstance(value, Decimal):
         return money(value)
     if isinstance(value, dt.date):

@@ -13,6 +13,7 @@ import click
 from ..errors import KehuError
 from ..i18n import _, ngettext
 from ..ids import check_id
+from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
@@ -136,7 +137,7 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
             from ..attitude import NAMES
 
             data["attitude"] = _(NAMES[data["attitude"]])
-        print_customer(data, history, region=store.config.region)
+        print_customer(shown_values(data, store), history, region=store.config.region)
 
 
 def _credit_status(store: Store, customer: Customer) -> dict[str, Any]:
@@ -307,7 +308,8 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         objects = list(objects)
         extra = (["tier"] if tier else []) + (["attitude"] if wanted else []) + \
             ([order] if order not in PROFILE_ORDERS else [])
-        print_customers(objects, list(dict.fromkeys(extra)), region=store.config.region)
+        print_customers([shown_values(o, store) for o in objects], list(dict.fromkeys(extra)),
+                        region=store.config.region)
         click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
 
 

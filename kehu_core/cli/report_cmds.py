@@ -17,6 +17,7 @@ from rich.table import Table
 
 from .. import reports as an
 from ..i18n import N_, _, format_day
+from ..names import shown
 from . import Context, emit_json, pass_ctx, review_cmds
 from .records import DATE
 from .render import print_report
@@ -246,7 +247,7 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
     for title in (N_("Segment"), N_("Customers"), N_("Revenue"), N_("Share"), "", N_("CLV")):
         table.add_column(_(title), justify="left" if title in ("Segment", "") else "right")
     for name, seg in report.segments.items():
-        table.add_row(name, str(seg["customers"]), _money(seg["revenue"]), f"{seg['share']:.1f}%",
+        table.add_row(shown(name, ctx.store), str(seg["customers"]), _money(seg["revenue"]), f"{seg['share']:.1f}%",
                       _bar(seg["share"], 100), _money(seg["clv"]))
     print_report(table)
     _print_stages(report.stages)
@@ -255,7 +256,7 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
                       [N_("Name"), N_("Owner"), N_("RFM"), N_("Segment"), N_("Stage"), N_("Orders"),
                        N_("Revenue"), N_("CLV")])
         for c in report.customers[:show]:
-            rows.add_row(c.name, c.owner or "", c.code, c.segment, _stage(c.stage),
+            rows.add_row(c.name, c.owner or "", c.code, shown(c.segment, ctx.store), _stage(c.stage),
                          str(c.purchases), _money(c.revenue), _money(c.clv))
         print_report(rows)
     s = report.settings

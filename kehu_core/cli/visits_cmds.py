@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..i18n import _
+from ..names import shown
 from . import Context, emit_json, pass_ctx
 from .records import DATE
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 #: names of the waiting customers the text lists (--json lists them all)
 WAITING_SHOWN = 10
@@ -61,10 +66,10 @@ def plan_cmd(ctx: Context, owner: str, day: dt.date | None, add: tuple[str, ...]
     if as_json:
         emit_json(plan.to_json())
         return
-    _print_plan(plan, store.config.region)
+    _print_plan(plan, store)
 
 
-def _print_plan(plan: object, region: str) -> None:
+def _print_plan(plan: object, store: Store) -> None:
     from ..phones import display_phone
     from ..visits.plan import VisitPlan
 
@@ -76,8 +81,9 @@ def _print_plan(plan: object, region: str) -> None:
                 owner=plan.owner), err=True)
     for number, visit in enumerate(plan.visits, 1):
         c = visit.customer
-        head = [f"{number}. {c.name}", visit.values.get("tier") or "",
-                display_phone(c.phones[0], region) if c.phones else "", c.addresses[0] if c.addresses else ""]
+        head = [f"{number}. {c.name}", shown(visit.values.get("tier"), store) or "",
+                display_phone(c.phones[0], store.config.region) if c.phones else "",
+                c.addresses[0] if c.addresses else ""]
         done = "  ✓ " + _("visited: {text}").format(text=visit.visited.text) if visit.visited else ""
         click.echo("  ".join(h for h in head if h) + f"  [{c.id}]{done}")
         for reason in visit.reasons:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
 from ..i18n import _
+from ..names import meant, shown
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -198,23 +199,26 @@ def tier_of_values(values: Mapping[str, Any]) -> str | None:
 
 
 def wanted_tiers(store: Store, wanted: str | Iterable[str]) -> list[str]:
-    """The tiers of this store that ``wanted`` names (any case), as the store spells them.
+    """The tiers of this store that ``wanted`` names (any case; as kept or as shown in English
+    or Chinese: kehu_core.names), as the store spells them.
 
     A name that is not a tier of this store is an error naming the tiers (``KehuError``: exit
     1 in the CLI, a notification in the TUI), so a typo never silently shows an empty list.
     """
     asked = [wanted] if isinstance(wanted, str) else list(wanted)
     names = tier_names(store)
-    known = {n.casefold(): n for n in names}
+    found = []
     for name in asked:
-        if name.strip().casefold() not in known:
+        kept = meant(name, names, store)  # as kept (主要客户) or as shown (Major customers)
+        if kept is None:
             if not names:
                 raise KehuError(_("no tier {name}: no enabled plugin computes tiers (is the tiering plugin "
                     "disabled in kehu.yaml?)").format(
                     name=repr(name)))
             raise KehuError(_("no tier {name}; the tiers are: {join}").format(
-                name=repr(name), join=', '.join(names)))
-    return list(dict.fromkeys(known[n.strip().casefold()] for n in asked))
+                name=repr(name), join=', '.join(str(shown(n, store)) for n in names)))
+        found.append(kept)
+    return list(dict.fromkeys(found))
 
 
 def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[str, Any]], bool]:

@@ -27,6 +27,7 @@ from .. import calendar
 from .. import complaints as cp
 from ..i18n import N_, _
 from ..models import Customer, Purchase, Visit
+from ..names import shown
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -120,7 +121,7 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
         return _(LOCKED) if name in locked else value or _("(not recorded)")
     age = _age(c, day)
     subtitle = " | ".join(x for x in (
-        visit.values.get("tier"), c.level, " ".join(filter(None, (c.organization, c.title))) or None,
+        shown(visit.values.get("tier"), store), c.level, " ".join(filter(None, (c.organization, c.title))) or None,
         _("{age} years old").format(age=age) if age is not None else None) if x)
     reasons = [_("Why: {reason}: {text}").format(reason=r.label, text=r.text) for r in visit.reasons]
     sections: list[tuple[str, list[str]]] = []
@@ -156,9 +157,9 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
 
     purchases = sorted((i for i in history if isinstance(i, Purchase) and i.voided is None),
                        key=lambda p: (p.date, p.id), reverse=True)
-    shown = purchases[:store.config.visits.purchases_on_card]
+    listed = purchases[:store.config.visits.purchases_on_card]
     bought = [f"{p.date} {_(', ').join(_item(i) for i in p.items) or _('a purchase')} {_money(p.amount)}"
-              + ("" if p.owed <= 0 else _(" (owes {amount})").format(amount=_money(p.owed))) for p in shown]
+              + ("" if p.owed <= 0 else _(" (owes {amount})").format(amount=_money(p.owed))) for p in listed]
     total = sum((p.amount or Decimal(0) for p in purchases), Decimal(0))
     bought.append(_("{count} in all, {amount} together").format(count=len(purchases), amount=_money(total))
                   if purchases else _("(no purchase yet)"))

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kehu_core import calendar, complaints
 from kehu_core.i18n import N_, _, format_decimal
 from kehu_core.models import Complaint, Customer, Purchase, Reminder
+from kehu_core.names import shown
 from kehu_core.plugins import plugin_settings
 from kehu_core.reminder_engine import HistoryNeeds, LapseDays
 from kehu_core.store import Store
@@ -295,8 +296,9 @@ class HolidayRule(Rule):
             return
         lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
         for name, day, due in _holidays_due(start, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
+            said = shown(name, store)  # 春节 / Spring Festival; the key keeps the name as kehu.yaml has it
             yield _reminder(self.name, customer, due, f"{name}-{day.year}",
-                            _("{holiday} greeting").format(holiday=name), f"{name} {day}")
+                            _("{holiday} greeting").format(holiday=said), f"{said} {day}")
 
 
 @cache  # asked once per customer with the same window: a handful of distinct answers
@@ -344,9 +346,9 @@ class KeyVisitRule(Rule):
                 customer,
                 day,
                 base.isoformat(),
-                _("visit the {tier}").format(tier=tier),
+                _("visit ({tier})").format(tier=shown(tier, store)),
                 _("last visit {date}; {tier}: a visit every {every} days").format(
-                    date=base, tier=tier, every=table[tier]),
+                    date=base, tier=shown(tier, store), every=table[tier]),
             )
 
 

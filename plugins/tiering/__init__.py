@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from kehu_core import hookimpl
-from kehu_core.i18n import _
+from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
-from kehu_core.plugins import Column
+from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
-from .tiers import OVERRIDE_FIELD, compute, record_if_changed, settings, tier_of
+from .tiers import LEDGER, OVERRIDE_FIELD, compute, move_text, record_if_changed, settings, tier_of
 
 
 @hookimpl
@@ -65,6 +65,20 @@ def interaction_saved(store: Store, customer: Customer, interaction: Any) -> Non
         return  # history older than the window (e.g. an import) cannot move anyone
     tier, why = tier_of(store, customer.id, getattr(customer, OVERRIDE_FIELD, None))
     record_if_changed(store, customer.id, tier, f"purchase {interaction.id}; {why}", tiers.as_of)
+
+
+@hookimpl
+def tui_panels(store: Store) -> list[Panel]:
+    # the tiers ledger with its names and reasons in the user's language (the TUI's own table
+    # of a ledger would show them as kept)
+    return [Panel(N_("Tier moves"), _moves_panel, shows=(LEDGER,))]
+
+
+def _moves_panel(store: Store, customer: Customer) -> str:
+    entries = store.ledger(customer.id, LEDGER)
+    if not entries:
+        return _("no tier move recorded yet")
+    return "\n".join(f"{e.get('date')}  {move_text(store, e)}" for e in reversed(entries[-8:]))
 
 
 @hookimpl

@@ -8,10 +8,12 @@ from typing import Any
 import click
 
 from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli.helpformat import width
 from kehu_core.cli.records import DATE
 from kehu_core.errors import KehuError
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
+from kehu_core.names import meant, shown
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
 
@@ -19,8 +21,10 @@ from .tiers import (
     LEDGER,
     NAME,
     OVERRIDE_FIELD,
+    SCHEMES,
     compute,
     distribution,
+    move_text,
     record_if_changed,
     settings,
     tier_of,
@@ -66,22 +70,26 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
         emit_json(data)
         return
     window = data["window"]
+    scheme = _(SCHEMES[data["scheme"]]) if data["scheme"] in SCHEMES else data["scheme"]
     click.echo(_("{scheme} tiers by revenue {start} .. {end}").format(
-        scheme=data["scheme"], start=window["start"], end=window["end"]))
+        scheme=scheme, start=window["start"], end=window["end"]))
+    names = {d["tier"]: str(shown(d["tier"], store)) for d in data["distribution"]}
+    column = max((width(n) for n in names.values()), default=8)
     for d in data["distribution"]:
         people = data["tiers"][d["tier"]]
-        click.echo(f"  {d['tier']:<8} {d['customers']:>5} " + _("customers ({share})").format(share=f"{d['share']:.0%}")
+        name = names[d["tier"]]
+        click.echo(f"  {name}{' ' * (column - width(name))} {d['customers']:>5} "
+                   + _("customers ({share})").format(share=f"{d['share']:.0%}")
                    + f"  ¥{d['revenue']:>12} " + _("({share} of revenue)").format(share=f"{d['revenue_share']:.0%}"))
         for p in people[:show]:
-            mark = "  (manual)" if p["overridden"] else ""
+            mark = "  " + _("(manual)") if p["overridden"] else ""
             click.echo(f"      {p['id']}  {p['name']}  ¥{p['revenue']}{mark}")
         if len(people) > show:
             click.echo("      " + _("... {count} more").format(count=len(people) - show))
     if data["recent_changes"]:
         click.echo(_("moves in the last 30 days:"))
         for c in data["recent_changes"]:
-            move = f"{c.get('from') or '-'} → {c['to']}"
-            click.echo(f"  {c['date']}  {c['name']}: {move}  ({c['why']})")
+            click.echo(f"  {c['date']}  {c['name']}: {move_text(store, c)}")
 
 
 @tier_group.command("record")
@@ -108,7 +116,7 @@ def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
         emit_json(changes)
         return
     for c in changes:
-        click.echo(f"{c['customer_id']}  {c['name']}: {c['from'] or '-'} → {c['to']}")
+        click.echo(f"{c['customer_id']}  {c['name']}: {move_text(store, c, why=False)}")
     click.echo(_("{count} tier change(s) recorded").format(count=len(changes)), err=True)
 
 
@@ -127,10 +135,13 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
         raise click.UsageError(_("give a TIER, or --clear"))
     customer = store.get(check_id(customer_id, "customer id"))
     names = settings(store).tier_names()
-    if tier and tier not in names:
-        raise KehuError(_("{tier!r} is not a tier of this store; expected one of {names}").format(
-            tier=tier, names=", ".join(names)))
+    if tier:  # as kept (主要客户) or as shown (Major customers); the override keeps the name as kept
+        kept = meant(tier, names, store)
+        if kept is None:
+            raise KehuError(_("{tier!r} is not a tier of this store; expected one of {names}").format(
+                tier=tier, names=", ".join(str(shown(n, store)) for n in names)))
+        tier = kept
     store.update_customer(customer.id, {OVERRIDE_FIELD: None if clear else tier})
     new, why = tier_of(store, customer.id, None if clear else tier)
     record_if_changed(store, customer.id, new, f"{reason}; {why}", store.today)
-    click.echo(f"{customer.name} ({customer.id}): {new}", err=True)
+    click.echo(f"{customer.name} ({customer.id}): {shown(new, store)}", err=True)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kehu_core.i18n import _
+from kehu_core.i18n import N_, _
 from kehu_core.index import PluginTable
 from kehu_core.models import CENT
+from kehu_core.names import shown
 from kehu_core.plugins import plugin_settings
 from kehu_core.services import scoring
 from kehu_core.store import Store
@@ -275,6 +278,59 @@ def distribution(store: Store, as_of: dt.date | None = None) -> dict[str, Any]:
         "distribution": counts,
         "tiers": members,
     }
+
+
+# --- the ledger's reasons, said in the user's language ------------------------------------------
+#
+# A move's ``why`` is kept in one fixed form, in the records, whatever the language of the run
+# that wrote it: ``CAUSE; BASIS``, the cause ``review`` (kehu tier record), ``purchase ID`` or
+# the words of ``kehu tier set --reason`` (``manual override`` by default), the basis
+# ``SCHEME: ¥AMOUNT in the last DAYS days``, ``manual override`` or ``not in the index``
+# (what :func:`tier_of` says). It is the form every ledger has had, so old entries read the same
+# way; :func:`reason_text` says it in the user's language, and anything else (a person's own
+# words) as written.
+
+#: the schemes as a person reads them (kehu.yaml and --json keep the scheme's name)
+SCHEMES = {"pyramid": N_("pyramid"), "abc": N_("ABC"), "rfm": N_("RFM")}
+_BASIS = re.compile(r"^(pyramid|abc|rfm): ¥(-?[\d.,]+) in the last (\d+) days$")
+_PURCHASE = re.compile(r"^purchase (\S+)$")
+_WORDS = {"review": N_("review"), "manual override": N_("manual override"), "not in the index": N_("not in the index")}
+
+
+def _part(text: str) -> str | None:
+    """One part of a kept reason in the user's language; None when it is not one kehu writes."""
+    if text in _WORDS:
+        return _(_WORDS[text])
+    found = _PURCHASE.match(text)
+    if found:
+        return _("purchase {id}").format(id=found.group(1))
+    found = _BASIS.match(text)
+    if found:
+        scheme, revenue, days = found.groups()
+        return _("{scheme}: ¥{revenue} in the last {days} days").format(
+            scheme=_(SCHEMES[scheme]), revenue=revenue, days=days)
+    return None
+
+
+def reason_text(why: Any) -> str:
+    """A ledger entry's ``why`` as the user reads it (see above)."""
+    if not isinstance(why, str):
+        return "" if why is None else str(why)
+    cause, sep, basis = why.rpartition("; ")
+    if not sep:
+        return _part(why) or why
+    said = _part(basis)
+    if said is None:
+        return why
+    return _("{cause}; {basis}").format(cause=_part(cause) or cause, basis=said)
+
+
+def move_text(store: Store, entry: Mapping[str, Any], *, why: bool = True) -> str:
+    """``主要客户 → 重要客户 (purchase …)``: a ledger entry's move, names and reason shown."""
+    move = f"{shown(entry.get('from'), store) or '-'} → {shown(entry.get('to'), store)}"
+    if not (why and entry.get("why")):
+        return move
+    return _("{move}  ({why})").format(move=move, why=reason_text(entry.get("why")))
 
 
 def last_recorded(store: Store, customer_id: str) -> str | None:

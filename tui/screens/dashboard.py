@@ -28,6 +28,7 @@ from textual.widgets import Footer, Header
 
 from kehu_core import reports as analytics
 from kehu_core.i18n import N_, _, format_day
+from kehu_core.names import shown
 
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
@@ -210,7 +211,7 @@ def tier_figures(store: Store, today: dt.date) -> tuple[str, list[TierRow]] | No
     data = distribution(store)
     scheme = _(SCHEMES[data["scheme"]]) if data["scheme"] in SCHEMES else data["scheme"]
     window = f"{scheme} · {data['window']['start']} .. {data['window']['end']}"
-    rows = [(d["tier"], d["customers"], Decimal(d["revenue"]), d["revenue_share"])
+    rows = [(str(shown(d["tier"], store)), d["customers"], Decimal(d["revenue"]), d["revenue_share"])
             for d in data["distribution"]]
     return window, rows
 

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
+from kehu_core.names import shown_values
 
 from ... import formatting
 
@@ -74,7 +75,7 @@ class ValuesCard(Static):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        for key, value in values.items():
+        for key, value in shown_values(values, store).items():  # built-in tier names in the user's language
             if key in shown_elsewhere:
                 continue
             if key == "attitude_reason":

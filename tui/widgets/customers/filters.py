@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Select
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
+from kehu_core.names import shown
 from kehu_core.services.scoring import tier_filter, tier_names
 
 from ...messages import FiltersChanged
@@ -67,7 +68,7 @@ class FilterBar(Horizontal):
                      prompt=_("any attitude"), id="filter-attitude")
 
     def _tier_names(self) -> list[str]:
-        return tier_names(self.store)
+        return [str(shown(n, self.store)) for n in tier_names(self.store)]  # as the list shows them
 
     def current(self) -> tuple[str | None, str | None, str | None, str | None]:
         """(tag, tier, owner, attitude), None where any goes."""

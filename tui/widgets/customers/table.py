@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
@@ -33,7 +34,8 @@ from textual.widgets import DataTable
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
-from kehu_core.services.scoring import tier_filter, wanted_tiers
+from kehu_core.names import shown
+from kehu_core.services.scoring import tier_filter, tier_names, wanted_tiers
 
 from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
@@ -138,7 +140,7 @@ class CustomerTable(DataTable):
 
     def on_mount(self) -> None:
         for column in BUILTIN_COLUMNS:
-            self.add_column(Text(_(column.title)), width=column.width, key=column.key)
+            self.add_column(Text(_(column.title)), width=self._width(column), key=column.key)
         if self.store.plugins is not None:
             builtin = {c.key for c in BUILTIN_COLUMNS}
             for i, column in enumerate(self.store.plugins.collect("tui_columns", store=self.store)):
@@ -317,8 +319,17 @@ class CustomerTable(DataTable):
 
     # --- plugin values, for visible rows only -----------------------------------------
 
+    def _width(self, column: ListColumn) -> int:
+        """The tier column fits the tiers' names as shown (English ones are longer)."""
+        if column.key != "tier" or self.store.plugins is None:
+            return column.width
+        names = [cell_len(str(shown(n, self.store))) for n in tier_names(self.store)]
+        return min(max([column.width, *names]), 20)
+
     def _value_cell(self, column: ListColumn, values: dict[str, Any]) -> Any:
         value = values.get(column.value_key or column.key)
+        if column.key == "tier":
+            return formatting.text(shown(value, self.store))  # a built-in name in the user's language
         if column.key == "next_reminder":
             return formatting.reminder(value)
         if column.key == "points" and value is not None:
