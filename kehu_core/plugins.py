@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import entry_points
@@ -695,6 +695,21 @@ class PluginHost:
         finally:
             if outer:
                 self._memo = None
+
+    @contextlib.contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Inside the block each plugin's ``customer_values`` of a customer is computed once,
+        as within one :meth:`values_many`: for work over records that do not change meanwhile
+        that asks for the same customers' values several times (the derived values computed
+        plugin by plugin, each plugin asking for the others')."""
+        if self._memo is not None:
+            yield
+            return
+        self._memo = {}
+        try:
+            yield
+        finally:
+            self._memo = None
 
     def value_plugins(self) -> list[str]:
         """The plugins that compute values per customer, the one whose value wins a clash of

@@ -35,29 +35,43 @@ def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
 
 def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> int:
     """Recompute the stale stored values of these customers (default: everyone); returns
-    how many (plugin, customer) values were computed."""
+    how many (plugin, customer) values were computed.
+
+    Each plugin's values are computed apart (stored under that plugin's stamp), but in one
+    pass over the customers: each chunk's models are made once for every plugin, and each
+    plugin's answer for a customer is computed once (``PluginHost.remembering``), though the
+    reminder rules ask for the tier and the points for the tier again. On a fresh index of
+    10 000 customers that was a quarter of the work."""
     index = store.index
     host = store.plugins
     plugins = host.value_plugins()
     done = 0
+    todo = []  # (plugin, stamp, per customer, generation, stale ids)
     for plugin in plugins:
         stamp, per_customer = _stamp(store, plugin)
         generation = index.generation()  # before looking: a change meanwhile is seen next time
         stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids)
-        others = [p for p in plugins if p != plugin]
-        stored = True
-        for first in range(0, len(stale), CHUNK):
-            ids = stale[first:first + CHUNK]
-            customers = index.customers_of(ids)
-            values = host.values_many(store, customers, skip=others)
-            versions = index.versions(ids) if per_customer else {}
-            rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}" if per_customer else stamp, v)
-                    for c, v in zip(customers, values, strict=True)}
-            stored = index.put_derived(plugin, rows) and stored
-            done += len(rows)
-        if customer_ids is None and stored:
-            index.mark_fresh(plugin, stamp, generation)
+        todo.append((plugin, stamp, per_customer, generation, set(stale)))
+    every = sorted(set().union(*(stale for *_, stale in todo)))
+    stored = {plugin: True for plugin in plugins}
+    with host.remembering():
+        for first in range(0, len(every), CHUNK):
+            chunk = index.customers_of(every[first:first + CHUNK])
+            versions = index.versions([c.id for c in chunk])
+            for plugin, stamp, per_customer, _generation, stale in todo:
+                customers = [c for c in chunk if c.id in stale]
+                if not customers:
+                    continue
+                others = [p for p in plugins if p != plugin]
+                values = host.values_many(store, customers, skip=others)
+                rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}" if per_customer else stamp, v)
+                        for c, v in zip(customers, values, strict=True)}
+                stored[plugin] = index.put_derived(plugin, rows) and stored[plugin]
+                done += len(rows)
     if customer_ids is None:
+        for plugin, stamp, _per_customer, generation, _stale in todo:
+            if stored[plugin]:
+                index.mark_fresh(plugin, stamp, generation)
         _remember_host(store, plugins)
     return done
 
