@@ -48,6 +48,7 @@ def _rotate_after(ctx: Context, what: str) -> None:
             what=what))
         return
     done = keys.rotate(store)
+    _say_scrub(done.index_scrubbed)
     warn(_("{what}; {fields} confidential values of {customers} customers encrypted again to the current "
            "recipients").format(
         what=what, fields=done.fields, customers=len(done.customers)))
@@ -101,10 +102,17 @@ def _say_fields(done: object, *, default: bool = False) -> None:
         warn(ngettext("{count} earlier change can no longer be undone: the copy kehu kept of it held these fields "
                       "in plain", "{count} earlier changes can no longer be undone: the copies kehu kept of them "
                       "held these fields in plain", done.undo_lost).format(count=done.undo_lost))
+    _say_scrub(done.index_scrubbed)
     if done.opened:
         warn(ngettext("{values} encrypted value written in plain", "{values} encrypted values written in plain",
                       done.opened).format(values=done.opened))
     click.echo(_("confidential fields: {none}").format(none=", ".join(done.fields) or _("(none)")))
+
+
+def _say_scrub(scrubbed: bool) -> None:
+    if not scrubbed:
+        warn(_("the index is in use by another kehu (an open TUI?): it may still keep old copies of the values "
+               "now encrypted; close it and run kehu reindex --rebuild"))
 
 
 @keys_group.group("fields", invoke_without_command=True)
@@ -180,6 +188,7 @@ def keys_rotate(ctx: Context, as_json: bool) -> None:
     from ..services import keys
 
     done = keys.rotate(ctx.store)
+    _say_scrub(done.index_scrubbed)
     if as_json:
         emit_json(done.as_json())
     else:

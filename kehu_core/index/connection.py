@@ -44,9 +44,30 @@ class IndexConnection:
         confidential, the rows of their customers were rewritten without them, but SQLite keeps
         old page images in its write-ahead log and freed pages in the file. The log is folded
         in and emptied, the file rebuilt (VACUUM), the log emptied again."""
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.db.execute("VACUUM")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # a reader elsewhere (an open TUI) holds the log until it is done: wait a little, not 30 s
+        wait = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.db.execute("PRAGMA busy_timeout=2000")
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.execute("VACUUM")
+            busy, _log, _done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout={int(wait)}")
+        if busy:  # a reader in another process kept the log: its old pages are still there
+            import sqlite3
+
+            raise sqlite3.OperationalError("the index's log is in use by another process")
+
+    def try_scrub(self) -> bool:
+        """:meth:`scrub`, or False when another process holds the index (an open TUI reading
+        it): the records are written by then, so the caller says how to finish instead."""
+        import sqlite3
+
+        try:
+            self.scrub()
+        except sqlite3.OperationalError:
+            return False
+        return True
 
     def delete(self) -> None:
         """Close the connection and delete the index files: the next open starts from nothing

@@ -107,6 +107,7 @@ def remove(store: Store, name: str) -> None:
 class Rotation:
     customers: list[str] = field(default_factory=list)  # the ids re-encrypted
     fields: int = 0  # values re-encrypted (or encrypted for the first time)
+    index_scrubbed: bool = True  # False: another process held the index, old pages may remain
 
     def as_json(self) -> dict[str, Any]:
         return {"customers": len(self.customers), "fields": self.fields, "ids": self.customers}
@@ -152,7 +153,7 @@ def rotate(store: Store) -> Rotation:
         from .. import journal
 
         journal.forget_plain(store, were_plain)
-        store.index.scrub()
+        out.index_scrubbed = store.index.try_scrub()
     return out
 
 
@@ -171,6 +172,7 @@ class FieldChange:
     customers: list[str] = field(default_factory=list)  # the ids written
     unknown: list[str] = field(default_factory=list)  # added names that are no field of kehu's profile
     undo_lost: int = 0  # earlier changes whose kept copies held the added fields in plain: dropped
+    index_scrubbed: bool = True  # False: another process held the index, old pages may remain
 
     def as_json(self) -> dict[str, Any]:
         return {"fields": self.fields, "added": self.added, "removed": self.removed,
@@ -261,8 +263,8 @@ def change_fields(store: Store, add: list[str] = (), remove: list[str] = (),  # 
         from .. import journal
 
         out.undo_lost = journal.forget_plain(store, set(added))
-        if out.encrypted:
-            store.index.scrub()  # the plain values' old rows and log pages: gone from .kehu/ too
+        if out.encrypted:  # the plain values' old rows and log pages: gone from .kehu/ too
+            out.index_scrubbed = store.index.try_scrub()
     for cid, values in to_open:
         store.update_customer(cid, values)  # no longer confidential: written in plain
         out.opened += len(values)
