@@ -282,3 +282,32 @@ def test_plugin_cache_is_emptied_when_the_generation_moves(shop: Shop) -> None:
     other.index.close()
     index.refresh()
     assert "last" not in index.plugin_cache("tiering")
+
+
+@pytest.mark.parametrize("key", ["tier", "points"])
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_list_sorted_by_a_value_reads_page_by_page_as_it_reads_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, descending: bool) -> None:
+    """Pages of a list sorted by a plugin's value, each found tie group by tie group (small
+    groups sorted, big ones walked in name order, deep ones sorted), are the whole sorted list
+    cut in pages: the TUI's pages and `customer list --sort` agree. The group sizes that choose
+    the way are made small here, so 80 customers take every way."""
+    from kehu_core.demo import generate
+    from kehu_core.index.derived import Derived
+    from kehu_core.services.derived_values import refresh_values
+
+    root = tmp_path / "store"
+    generate(root, 80)
+    store = Store.open(root, today="2026-11-20", plugins=True)
+    refresh_values(store)
+    monkeypatch.setattr(Derived, "_SORT_UP_TO", 3)
+    monkeypatch.setattr(Derived, "_WALK_UP_TO", 4)
+    order = store.plugins.value_plugins()
+    for owner in (None, "王芳"):
+        whole = store.index.select_customers(order=key, descending=descending, owner=owner, plugins=order)
+        assert len(whole) == (80 if owner is None else len(store.index.select_customers(owner=owner)))
+        paged = []
+        for offset in range(0, len(whole) + 7, 7):
+            paged += store.index.select_customers(order=key, descending=descending, owner=owner,
+                                                  limit=7, offset=offset, plugins=order)
+        assert paged == whole

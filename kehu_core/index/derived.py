@@ -248,38 +248,93 @@ class Derived(IndexConnection):
         use) is walked in order, so the first page of 100 000 customers does not sort them all.
         Customers without the value come last, by name."""
         expr = f"json_extract(o.data, '{_path(key)}')"  # a literal: an expression index must match it
-        self._ensure_value_index(key)
         filters = "".join(f" AND {w}" for w in where)
         base = "SELECT c.id FROM derived o JOIN customers c ON c.id = o.customer_id WHERE o.plugin=?" + filters
         direction = "DESC" if descending else "ASC"
-        with_value = f"{base} AND {expr} IS NOT NULL ORDER BY {expr} {direction}, c.sort_name, c.id"
         # customers without the value, or without values of that plugin at all (not stored yet)
         without = ("SELECT c.id FROM customers c LEFT JOIN derived o ON o.plugin=? AND o.customer_id = c.id"
                    f" WHERE {expr} IS NULL{filters} ORDER BY c.sort_name, c.id")
         args = [provider, *params]
-        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else f" LIMIT -1 OFFSET {int(offset)}"
-        first = [cid for (cid,) in self.db.execute(with_value + page, args)]
+        if limit is not None and self._ensure_value_index(key):  # a page: tie group by tie group
+            first = self._page_by_value(key, filters, args, descending, limit, offset)
+        else:  # everyone, or no index of the value (a busy or read-only index): one sort
+            with_value = f"{base} AND {expr} IS NOT NULL ORDER BY {expr} {direction}, c.sort_name, c.id"
+            page = f" LIMIT {int(limit)}" if limit is not None else " LIMIT -1"
+            first = [cid for (cid,) in self.db.execute(with_value + page + f" OFFSET {int(offset)}", args)]
         if limit is not None and len(first) == limit:
             return first
         rest_offset = 0 if first else max(0, offset - self._count(f"{base} AND {expr} IS NOT NULL", args))
         more = -1 if limit is None else limit - len(first)
         return first + [cid for (cid,) in self.db.execute(without + f" LIMIT {more} OFFSET {rest_offset}", args)]
 
+    #: a tie group (customers with one value) up to this size is sorted by name; a bigger one
+    #: (100 000 customers with 0 points) is walked in name order instead of sorted whole
+    _SORT_UP_TO = 5000
+    #: how far into a big group a page is found by walking; deeper, the group is sorted
+    _WALK_UP_TO = 2000
+
+    def _page_by_value(self, key: str, filters: str, args: list[Any], descending: bool,
+                       limit: int, offset: int) -> list[str]:
+        """A page of the customers having the value, by value then name (``ORDER BY value,
+        sort_name, id``), one tie group at a time: the next value an index seek, a small group
+        sorted by name, a big one walked in name order (customers_sort) with each customer's
+        value looked up. SQLite sorted a whole group of 100 000 for a page: 0.45 s."""
+        expr = f"json_extract(o.data, '{_path(key)}')"
+        step, seek = ("max", "<") if descending else ("min", ">")
+        plugin, params = args[0], args[1:]
+        values = f"derived o INDEXED BY derived_by_{key}"
+        in_group = (f"SELECT c.id FROM {values} JOIN customers c ON c.id = o.customer_id"
+                    f" WHERE o.plugin=? AND {expr} = ?{filters}")
+        walk = (f"SELECT c.id FROM customers c WHERE (SELECT {expr} FROM derived o"
+                f" WHERE o.plugin=? AND o.customer_id = c.id) = ?{filters} ORDER BY c.sort_name, c.id LIMIT ? OFFSET ?")
+        out: list[str] = []
+        skip = offset
+        value = self.db.execute(f"SELECT {step}({expr}) FROM {values} WHERE o.plugin=?", (plugin,)).fetchone()[0]
+        while value is not None and len(out) < limit:
+            need = limit - len(out)
+            group = [plugin, value, *params]
+            size = self._count(in_group + " LIMIT ?", [*group, self._SORT_UP_TO + 1])
+            if size <= self._SORT_UP_TO:
+                if size <= skip:
+                    skip -= size
+                else:
+                    out += [cid for (cid,) in self.db.execute(
+                        in_group + " ORDER BY c.sort_name, c.id LIMIT ? OFFSET ?", [*group, need, skip])]
+                    skip = 0
+            elif skip > self._WALK_UP_TO:  # deep in a big group: walking there costs more than a sort
+                total = self._count(in_group, group)
+                if total <= skip:
+                    skip -= total
+                else:
+                    out += [cid for (cid,) in self.db.execute(
+                        in_group + " ORDER BY c.sort_name, c.id LIMIT ? OFFSET ?", [*group, need, skip])]
+                    skip = 0
+            else:
+                rows = [cid for (cid,) in self.db.execute(walk, [*group, need, skip])]
+                # the group ended before the page did: what of the offset it took
+                skip = max(0, skip - self._count(in_group, group)) if len(rows) < need else 0
+                out += rows
+            value = self.db.execute(f"SELECT {step}({expr}) FROM {values} WHERE o.plugin=? AND {expr} {seek} ?",
+                                    (plugin, value)).fetchone()[0]
+        return out
+
     def _count(self, sql: str, params: list[Any]) -> int:
         return self.db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
 
-    def _ensure_value_index(self, key: str) -> None:
+    def _ensure_value_index(self, key: str) -> bool:
         """An index of the derived rows by this value, made the first time a list sorts by it
-        (a few seconds at 100 000 customers, once; a busy or read-only index sorts without)."""
-        import sqlite3
-
+        (a few seconds at 100 000 customers, once); whether there is one (a busy or read-only
+        index sorts without)."""
         name = f"derived_by_{key}"
-        if self.db.in_transaction or self.db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='index' AND name=?", (name,)).fetchone():
-            return
-        with contextlib.suppress(sqlite3.OperationalError):
-            self.db.execute(f"CREATE INDEX IF NOT EXISTS {name}"
-                            f" ON derived(plugin, json_extract(data, '{_path(key)}'))")
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name=?", (name,)).fetchone():
+            return True
+        if self.db.in_transaction:
+            return False
+        try:
+            self.db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON derived(plugin, json_extract(data, '{_path(key)}'))")
+        except sqlite3.OperationalError:
+            return False
+        return True
 
     def indexed_profile(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's profile as the index holds it — validated when it was indexed — or
