@@ -15,6 +15,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from kehu_core import i18n
+from kehu_core.names import HOLIDAY_NAMES, TIER_NAMES
 
 from .conftest import kehu
 
@@ -467,3 +468,31 @@ def open_store_ledger(store: Path, customer_id: str) -> list[dict[str, Any]]:
     from kehu_core.store import open_store
 
     return open_store(store).ledger(customer_id, "tiers")
+
+
+#: the commands a shop runs every day, read whole in each language (their help is checked above)
+DAILY = [("customer", "list", "--limit", "5"), ("customer", "show", "c1kfmxn0fqpx3c29"), ("tier",),
+         ("points", "c1kfmxn0fqpx3c29"), ("reminders", "--days", "3"), ("report", "products"), ("report", "abc"),
+         ("report", "rfm"), ("report", "churn"), ("report", "receivables"), ("report", "complaints"),
+         ("report", "credit"), ("report", "reps"), ("report", "referrals"), ("report", "revenue"),
+         ("complaint", "list"), ("duplicates",), ("plugins",), ("check",),
+         ("visits", "plan", "--owner", "陈静", "--date", "2026-11-20"), ("customer", "log", "c1kfmxn0fqpx3c29")]
+
+
+def test_the_daily_commands_speak_one_language(demo_copy: Path) -> None:
+    """What the everyday commands print, outside the store's data: no English word in Chinese
+    (but formats, tools and codes: KEPT), no Chinese in English."""
+    texts = [p.read_text(encoding="utf-8") for p in demo_copy.rglob("*.yaml") if ".kehu" not in p.parts]
+    data = "\n".join(texts)
+    for kept in sorted({*TIER_NAMES, *HOLIDAY_NAMES}, key=len, reverse=True):
+        data = data.replace(kept, " ")  # kehu's names, shown in the language (kehu_core.names)
+    mixed = {}
+    for args in DAILY:
+        zh = kehu("--lang", "zh_CN", *args, store=demo_copy)
+        assert zh.code == 0, (args, zh.err)
+        words = _latin_words(re.sub(r"\[[^\]]*\]", " ", zh.out + zh.err), data)
+        en = kehu("--lang", "en", *args, store=demo_copy)
+        runs = [r for r in CJK.findall(re.sub(r"\[[^\]]*\]", " ", en.out + en.err)) if r not in data]
+        if words or runs:
+            mixed[" ".join(args)] = (sorted(set(words)), sorted(set(runs)))
+    assert mixed == {}

@@ -112,7 +112,10 @@ def test_products_cli_json_and_table(known: Path) -> None:
     assert data["products"][0]["revenue"] == 1500.0
     table = kehu("report", "products", "--as-of", "2026-06-30", "--period", "91d", store=known)
     assert table.code == 0, table.err
-    assert "热销" in table.out and "滞销" in table.out and "+200.0%" in table.out
+    assert " hot " in table.out and " slow " in table.out and "+200.0%" in table.out
+    assert "热销" not in table.out  # the JSON keeps 热销 / 滞销; an English table says hot / slow
+    zh = kehu("--lang", "zh_CN", "report", "products", "--as-of", "2026-06-30", "--period", "91d", store=known)
+    assert "热销" in zh.out and "滞销" in zh.out and " hot " not in zh.out
 
 
 # --- ABC / Pareto ---------------------------------------------------------------------------

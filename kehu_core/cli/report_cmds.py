@@ -151,7 +151,9 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         [N_("Product"), "", N_("Revenue"), N_("Share"), N_("Units"), N_("Buyers"), N_("Trend"), N_("Last sold")],
     )
     for row in report.products[:limit] if limit else report.products:
-        status = {"热销": "[bold green]热销[/]", "滞销": "[yellow]滞销[/]"}.get(row.status, "")
+        # the report (and --json) keeps 热销 / 滞销; said in the user's language here
+        hot, slow = _("hot"), _("slow")
+        status = {"热销": f"[bold green]{hot}[/]", "滞销": f"[yellow]{slow}[/]"}.get(row.status, "")
         table.add_row(
             row.name, status, _money(row.revenue), f"{row.share:.1f}%",
             f"{row.units:g}", str(row.buyers),
@@ -162,8 +164,8 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         _("Revenue {amount} (previous period {previous}, {trend}).").format(
             amount=_money(report.revenue), previous=_money(report.prev_revenue),
             trend=_trend(an.percent_change(report.revenue, report.prev_revenue))) + " "
-        + _("热销 = ABC class A of product revenue (the first 80 %); "
-            "滞销 = class C, or sold before and not in this period (Last sold: when it last did).")
+        + _("hot = ABC class A of product revenue (the first 80 %); "
+            "slow = class C, or sold before and not in this period (Last sold: when it last did).")
     )
 
 
@@ -363,19 +365,22 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         for i in range(max(len(g), len(o))):
             gg = g[i] if i < len(g) else ("", "")
             oo = o[i] if i < len(o) else ("", "")
-            groups.add_row(str(gg[0]), str(gg[1]), str(oo[0]), str(oo[1]))
+            groups.add_row(str(shown(gg[0], ctx.store)), str(gg[1]), str(oo[0]), str(oo[1]))
         print_report(groups)
     if show and report.churned:
         table = _table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),
                                                 N_("Revenue"), N_("Last contacts"), N_("Complaints")],
                        show_lines=True)
+        from .complaint_cmds import STATE_NAMES
+        from .render import kind_label
+
         for c in report.churned[:show]:
-            contacts = "\n".join(f"{e['date']} {e['kind']}: {e['text'] or ''}"
+            contacts = "\n".join(f"{e['date']} {kind_label(e['kind'])}: {e['text'] or ''}"
                                  for e in c.last_interactions)
             complaints = "\n".join(
-                f"{e['date']} [{'red' if e['status'] == 'open' else 'green'}]{e['status']}[/]: "
-                f"{e['text'] or ''}" for e in c.complaints)
-            table.add_row(c.name, c.group, c.owner or "",
+                f"{e['date']} [{'red' if e['status'] == 'open' else 'green'}]"
+                f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {e['text'] or ''}" for e in c.complaints)
+            table.add_row(c.name, str(shown(c.group, ctx.store)), c.owner or "",
                           f"{c.last_purchase} ({c.days_since}d)", _money(c.revenue),
                           contacts, complaints)
         print_report(table)

@@ -81,9 +81,9 @@ def similar_phones(a: str, b: str) -> str | None:
         return None
     da, db = a.lstrip("+"), b.lstrip("+")
     if len(da) >= 8 and len(db) >= 8 and da[-8:] == db[-8:]:
-        return "same last 8 digits"
+        return _("same last 8 digits")
     if len(da) == len(db) and sum(x != y for x, y in zip(da, db, strict=True)) == 1:
-        return "one digit apart"
+        return _("one digit apart")
     return None
 
 
@@ -182,7 +182,9 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
     for key, ids in by_key.items():
         if len(ids) > 1:
             kind, value = key.split(" ", 1)
-            reasons.append(Reason(kind, ids, f"same {kind} {value}"))
+            said = _("same phone {value}") if kind == "phone" else _("same email {value}") if kind == "email" \
+                else _("same {kind} {value}")
+            reasons.append(Reason(kind, ids, said.format(kind=kind, value=value)))
     for name, entries in by_name.items():
         for i, (a, phones_a) in enumerate(entries):
             for b, phones_b in entries[i + 1:]:
@@ -190,12 +192,13 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
                            if (why := similar_phones(pa, pb))]
                 if similar:
                     pa, pb, why = similar[0]
-                    reasons.append(Reason("similar_phone", [a, b],
-                                          f"same name {name}, similar phones {pa} and {pb} ({why})"))
+                    reasons.append(Reason("similar_phone", [a, b], _(
+                        "same name {name}, similar phones {a} and {b} ({why})").format(name=name, a=pa, b=pb, why=why)))
     for spelled, ids in by_pinyin.items():
         spellings = list(dict.fromkeys(names[c] for c in ids))
         if len(spellings) > 1:
-            reasons.append(Reason("pinyin", ids, f"same pinyin {spelled}: {' / '.join(spellings)}"))
+            reasons.append(Reason("pinyin", ids, _("same pinyin {pinyin}: {names}").format(
+                pinyin=spelled, names=" / ".join(spellings))))
     # customers linked by any reason form one group
     parent: dict[str, str] = {}
 
