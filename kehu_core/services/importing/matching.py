@@ -409,7 +409,7 @@ class Merger:
         store = self.store
         if entry.new:
             customer = self.model.model_validate(entry.current, context={"region": self.region})
-            store.add_customer(customer)
+            store.add_customer(customer, validated=True)
         elif entry.changes:
             store.update_customer(entry.cid, entry.changes)
         for purchase in entry.purchases:
