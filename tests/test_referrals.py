@@ -150,3 +150,15 @@ def test_voiding_the_first_purchase_takes_the_referral_bonus_and_thanks_back(sto
     assert set(_points(store_path, zhao).values()) == {100}
     _ok(store_path, "purchase", "void", sun, third)
     assert set(_points(store_path, zhao).values()) == {0}
+
+
+def test_the_report_counts_one_referred_customer_in_the_singular(store_path: Path) -> None:
+    referrer = _ok(store_path, "customer", "add", "--name", "吴新", "--phone", "13900000001")
+    _ok(store_path, "customer", "add", "--name", "赵敏", "--phone", "13900000002", "--referrer", referrer)
+    one = kehu("--today", "2026-11-20", "report", "referrals", store=store_path)
+    assert "1 customer referred, 0 bought" in one.out
+    _ok(store_path, "customer", "add", "--name", "钱多多", "--phone", "13900000003", "--referrer", referrer)
+    two = kehu("--today", "2026-11-20", "report", "referrals", store=store_path)
+    assert "2 customers referred, 0 bought" in two.out
+    zh = kehu("--lang", "zh_CN", "--today", "2026-11-20", "report", "referrals", store=store_path)
+    assert "介绍来 2 位客户，0 位已购买" in zh.out

@@ -166,18 +166,14 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     still owed (the thank-referrer reminders)."""
     from rich.tree import Tree
 
-    from ..reports.referrals import referrals_report
+    from ..reports.referrals import referrals_report, summary
 
     report = referrals_report(ctx.store, ctx.at(today))
     if as_json:
         emit_json(an.as_json(report))
         return
-    print_report(_("[bold]Referrals on {day}[/]: {referred} customers referred, {converted} bought "
-                    "({conversion}%), revenue {revenue} ({share}% of the shop's); {points} points given; "
-                    "{owed} thanks still owed").format(
-        day=format_day(report.today), referred=report.referred, converted=report.converted,
-        conversion=f"{report.conversion:g}", revenue=_money(report.revenue), share=f"{report.revenue_share:g}",
-        points=report.bonus_points, owed=report.thanks_owed))
+    print_report(_("[bold]Referrals on {day}[/]: {summary}").format(
+        day=format_day(report.today), summary=summary(report, _money)))
     table = Table(title=_("Referrers"), header_style="bold")
     for title in (N_("Referrer"), N_("Owner"), N_("Referred"), N_("Bought"), N_("Conversion"), N_("Revenue"),
                   N_("Points"), N_("Thanks owed")):

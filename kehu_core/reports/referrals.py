@@ -10,10 +10,12 @@ thanks from the reminders ledger (the ``thank-referrer`` reminders marked done).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..i18n import ngettext
 from .common import ZERO, customers, percent
 
 if TYPE_CHECKING:
@@ -70,6 +72,18 @@ class ReferralsReport:
     revenue_share: float  # of the shop's revenue
     bonus_points: int
     thanks_owed: int
+
+
+def summary(report: ReferralsReport, money: Callable[[Decimal], str]) -> str:
+    """The report's totals in a sentence: the CLI's first line and the TUI's card say the same."""
+    return ngettext(
+        "{referred} customer referred, {converted} bought ({conversion}%), revenue {revenue} ({share}% of "
+        "the shop's); {points} points given; {owed} thanks still owed",
+        "{referred} customers referred, {converted} bought ({conversion}%), revenue {revenue} ({share}% of "
+        "the shop's); {points} points given; {owed} thanks still owed", report.referred).format(
+        referred=report.referred, converted=report.converted, conversion=f"{report.conversion:g}",
+        revenue=money(report.revenue), share=f"{report.revenue_share:g}", points=report.bonus_points,
+        owed=report.thanks_owed)
 
 
 def referrals_report(store: Store, today: dt.date) -> ReferralsReport:

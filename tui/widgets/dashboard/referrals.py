@@ -22,11 +22,9 @@ COLUMNS = ((N_("Referrer"), False), (N_("Owner"), False), (N_("Referred"), True)
 
 
 def summary(report: ReferralsReport) -> Text:
-    return Text(_("{referred} customers referred, {converted} bought ({conversion}%), revenue {revenue} "
-                  "({share}% of the shop's); {points} points given; {owed} thanks still owed").format(
-        referred=report.referred, converted=report.converted, conversion=f"{report.conversion:g}",
-        revenue=amount(report.revenue), share=f"{report.revenue_share:g}", points=report.bonus_points,
-        owed=report.thanks_owed))
+    from kehu_core.reports.referrals import summary as sentence
+
+    return Text(sentence(report, amount))
 
 
 class ReferrersTable(DataTable):
