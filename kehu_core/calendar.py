@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+from .clock import day_range_problem
 from .i18n import _, is_chinese
 
 LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})\Z")
@@ -156,9 +157,12 @@ def parse_solar(text: str | SolarDay) -> SolarDay:
     year = int(match.group(1)) if match.group(1) else None
     month, day = int(match.group(2)), int(match.group(3))
     try:
-        dt.date(year or 2000, month, day)  # 2000 is a leap year, so --02-29 passes
+        date = dt.date(year or 2000, month, day)  # 2000 is a leap year, so --02-29 passes
     except ValueError as exc:
         raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=exc)) from None
+    problem = day_range_problem(date)  # the one range of dates, in a birthday as in any date
+    if problem is not None:
+        raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=problem))
     return SolarDay(year, month, day)
 
 

@@ -26,6 +26,7 @@ import functools
 import gettext as _gettext
 import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,10 +162,20 @@ def store_language(store_root: Path | None) -> str | None:
     if store_root is None:
         return None
     config = store_root / "kehu.yaml"
+    # not yamlio.read_bytes (its messages import this module), but its rules: never a link,
+    # never wait on a FIFO put in kehu.yaml's place, regular files only
     try:
-        text = config.read_text(encoding="utf-8")
+        fd = os.open(config, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 1 << 20).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    finally:
+        os.close(fd)
     # a top-level scalar, read by a pattern rather than a YAML parser: no YAML at start-up, and
     # the YAML reader (whose messages are translated) need not be imported by this module
     found = _LANGUAGE_KEY.search(text)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
 from .i18n import _
-from .yamlio import atomic_write
+from .yamlio import YamlFileError, atomic_write, read_bytes
 
 if TYPE_CHECKING:
     from .store import Store
@@ -114,10 +114,25 @@ def _numbers(store: Store) -> list[int]:
 
 
 def _load(path: Path) -> Entry:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:  # never through a link (read_bytes), and only paths inside the store (below)
+        data = json.loads(read_bytes(path).decode("utf-8"))
+        if any(_outside(f["path"]) for f in data["files"]):
+            raise ValueError("a path outside the store")
+    except (YamlFileError, ValueError, KeyError, TypeError) as exc:
+        raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
+            path=path, why=exc)) from None
     files = [FileChange(f["path"], f.get("before"), f.get("after"), f.get("pruned", False))
              for f in data["files"]]
     return Entry(data["id"], data["when"], data["who"], data["command"], files, data.get("undoes"))
+
+
+def _outside(rel: str) -> bool:
+    """Whether a journal's path leaves the store (absolute, or through ``..``): an undo writes
+    every path of an entry, so a planted entry must not name ``../../etc/x``."""
+    if not isinstance(rel, str):
+        return True
+    parts = Path(rel).parts
+    return Path(rel).is_absolute() or not parts or ".." in parts
 
 
 def entries(store: Store) -> list[Entry]:

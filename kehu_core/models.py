@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -154,9 +155,30 @@ class TooDeep(ValueError):
         self.loc = loc
 
 
+#: characters no text of a record holds: the C0 controls but tab, line feed and carriage return,
+#: DEL, and the C1 controls but NEL (U+0085, which chat apps paste). ESC in a name would drive the
+#: terminal of whoever lists it (clear the screen, retitle the window, hide what follows); YAML
+#: writes such characters escaped ("\e"), so a file holding them parses, and only this refuses them.
+CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
+                                                *range(0x7F, 0x85), *range(0x86, 0xA0)))
+_CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
+
+
+def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
+    if text.isprintable():  # the common case, in C: no control character at all
+        return None
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    field = ".".join(str(part) for part in loc) if loc else _("the record")
+    return TooDeep(_("{field}: holds the control character U+{code:04X}; records hold text only "
+                     "(remove it)").format(field=field, code=ord(found.group())), loc)
+
+
 def too_deep(data: Any, limit: int = MAX_DEPTH) -> TooDeep | None:
-    """Where ``data`` nests deeper than ``limit`` (None: it does not). Iterative, so a file
-    nested thousands of levels deep costs no recursion."""
+    """Where ``data`` nests deeper than ``limit``, or holds a control character in a key or a
+    text (None: neither). Iterative, so a file nested thousands of levels deep costs no
+    recursion."""
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
         value, loc = stack.pop()
@@ -164,8 +186,15 @@ def too_deep(data: Any, limit: int = MAX_DEPTH) -> TooDeep | None:
             field = str(loc[0]) if loc else _("the record")
             return TooDeep(_("{field}: nested more than {limit} levels deep; records are at most {limit}").format(
                 field=field, limit=limit), loc)
-        if isinstance(value, dict):
-            stack.extend((v, (*loc, k)) for k, v in value.items())
+        if isinstance(value, str):
+            found = _control_problem(value, loc)
+            if found is not None:
+                return found
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str) and (found := _control_problem(k, (*loc, k))) is not None:
+                    return found
+                stack.append((v, (*loc, k)))
         elif isinstance(value, (list, tuple)):
             stack.extend((v, (*loc, i)) for i, v in enumerate(value))
     return None

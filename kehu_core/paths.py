@@ -8,6 +8,8 @@ through it before it knows whether it needs the store at all.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ def state_dir(root: Path, *, create: bool = True) -> Path:
     ``create=False`` only finds an existing one (a reader that must not write): the store's
     own ``.kehu/`` if it is there, else the cache folder's path."""
     local = root / STATE_DIR
+    _refuse_links(local)
     if not create:
         return local if local.is_dir() else _fallback(root, create=False)
     try:
@@ -32,6 +35,28 @@ def state_dir(root: Path, *, create: bool = True) -> Path:
         return local
     except OSError:
         return _fallback(root, create=True)
+
+
+def _refuse_links(local: Path) -> None:
+    """``.kehu`` or what it holds (the index, the lock, the journal) as a symbolic link would make
+    kehu write its index and journal outside the store, or undo into files it never wrote
+    (git can bring such a link: ``.gitignore`` does not keep out a file added with
+    ``git add -f``). Never followed: one ``lstat`` and one listing per command."""
+    from .errors import StoreError
+
+    def refuse(path: Path) -> None:
+        raise StoreError(f"{path}: is a symbolic link (to {os.readlink(path)}): kehu never follows links "
+                         f"in a store; remove it (kehu makes {STATE_DIR}/ again)")
+
+    try:
+        if stat.S_ISLNK(os.lstat(local).st_mode):
+            refuse(local)
+        with os.scandir(local) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    refuse(Path(entry.path))
+    except (FileNotFoundError, NotADirectoryError):
+        return
 
 
 def _fallback(root: Path, *, create: bool) -> Path:

@@ -16,6 +16,7 @@ from ..ids import check_id
 from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
+from .records import COUNT
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
 
 if TYPE_CHECKING:
@@ -260,7 +261,7 @@ PROFILE_ORDERS = ("name", "id", "revenue", "last_contact", "owner")
 @click.option("--sort", "order", default="name", show_default=True,
               help="name, id, revenue, last_contact, owner, or a value plugins compute "
                    "(points, next_reminder, tier ...; highest points first).")
-@click.option("--limit", type=int, help="At most this many.")
+@click.option("--limit", type=COUNT, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | None,

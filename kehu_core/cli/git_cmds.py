@@ -121,6 +121,8 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
         raise click.UsageError(_("FROM_REP and TO_REP are the same rep"))
     if not to_rep.strip():
         raise click.UsageError(_("TO_REP is empty"))
+    if not from_rep.strip():  # an empty owner filter is no filter: it would hand over everyone
+        raise click.UsageError(_("FROM_REP is empty"))
     with store.lock():
         rows = store.index.list(owner=from_rep)
         if not rows:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..clock import day_range_problem
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
@@ -22,9 +23,15 @@ class DateType(click.ParamType):
             return value
         text = str(value).strip().replace("/", "-")
         try:
-            return dt.date(*map(int, text.split("-")))
-        except (TypeError, ValueError):
+            day = dt.date(*map(int, text.split("-")))
+        except (TypeError, ValueError, OverflowError):
             self.fail(_("{value} is not a date; expected YYYY-MM-DD").format(value=repr(value)), param, ctx)
+        # the one range of dates kehu keeps, for every date option (--as-of, --date, --due,
+        # --until, --from): 0001-01-01 less a day, or 9999-12-31 plus one, is no date at all
+        problem = day_range_problem(day)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return day
 
 
 class MoneyType(click.ParamType):
@@ -38,9 +45,17 @@ class MoneyType(click.ParamType):
                       param, ctx)
         if not amount.is_finite() or amount < 0:
             self.fail(_("{value}: expected a non-negative amount").format(value=repr(value)), param, ctx)
+        if amount and amount.adjusted() >= MONEY_DIGITS:  # 1e9999 is finite, and no amount
+            self.fail(_("{value}: amounts have at most {digits} digits before the point").format(
+                value=repr(value), digits=MONEY_DIGITS), param, ctx)
         return amount
 
 
+#: digits before the point of an amount (models.Money: 14 digits, 2 after the point)
+MONEY_DIGITS = 12
+#: how many to show (--limit, --customers, --items): never negative (a slice [:-1] would drop
+#: the last silently, SQL LIMIT -1 is no limit), never more than an index can count
+COUNT = click.IntRange(min=0, max=1_000_000_000)
 DATE = DateType()
 MONEY = MoneyType()
 

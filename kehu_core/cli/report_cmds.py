@@ -19,7 +19,7 @@ from .. import reports as an
 from ..i18n import N_, _, format_day
 from ..names import shown
 from . import Context, emit_json, pass_ctx, review_cmds
-from .records import DATE
+from .records import COUNT, DATE
 from .render import print_report
 
 STAGE_NAMES = {
@@ -135,7 +135,7 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
 
 @report_group.command("products")
 @common("90d")
-@click.option("--limit", type=int, help="Show at most this many products (JSON: all).")
+@click.option("--limit", type=COUNT, help="Show at most this many products (JSON: all).")
 @pass_ctx
 def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
              until: dt.date | None, as_json: bool, limit: int | None) -> None:
@@ -174,7 +174,7 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
 
 @report_group.command("abc")
 @common("180d")
-@click.option("--customers", "show", type=int, default=10, show_default=True,
+@click.option("--customers", "show", type=COUNT, default=10, show_default=True,
               help="How many top customers to list.")
 @pass_ctx
 def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
@@ -236,7 +236,7 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
 
 @report_group.command("rfm")
 @common(None)
-@click.option("--customers", "show", type=int, default=15, show_default=True,
+@click.option("--customers", "show", type=COUNT, default=15, show_default=True,
               help="How many customers to list (highest CLV first).")
 @pass_ctx
 def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:
@@ -328,7 +328,7 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
 
 @report_group.command("churn")
 @common(None)
-@click.option("--customers", "show", type=int, default=20, show_default=True,
+@click.option("--customers", "show", type=COUNT, default=20, show_default=True,
               help="How many churned customers to list (highest revenue first).")
 @pass_ctx
 def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:
@@ -391,7 +391,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
 
 @report_group.command("receivables")
 @common(None)
-@click.option("--items", "show", type=int, default=20, show_default=True,
+@click.option("--items", "show", type=COUNT, default=20, show_default=True,
               help="How many unpaid purchases to list (most overdue first).")
 @pass_ctx
 def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:

@@ -11,6 +11,7 @@ import click
 
 from ..i18n import _
 from . import Context, emit_json, pass_ctx
+from .records import COUNT
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -65,7 +66,7 @@ def journal_command(store: Store) -> None:
 
 @click.command("undo")
 @click.option("--list", "as_list", is_flag=True, help="List the recent changes instead.")
-@click.option("--limit", type=int, default=20, show_default=True, help="With --list: how many.")
+@click.option("--limit", type=COUNT, default=20, show_default=True, help="With --list: how many.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON only.")
 @pass_ctx
 def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:

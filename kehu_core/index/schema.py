@@ -88,20 +88,29 @@ CACHE_KB = 128 * 1024  # SQLite page cache per connection (an upper bound, used 
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open the index at ``path``; a missing file, or one of another ``INDEX_VERSION``, is
-    replaced by an empty index (it is derived data: the next refresh fills it)."""
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    # pages, not bytes, are what random inserts into a big index miss: 2 MB (the default)
-    # made a 100 000-customer build spend most of its time re-reading B-tree pages
-    db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
-    # INSERT OR REPLACE of an interaction must run its delete trigger too (item_kinds)
-    db.execute("PRAGMA recursive_triggers=ON")
-    version = None
-    with contextlib.suppress(sqlite3.OperationalError):  # a new file has no meta table yet
-        version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+    replaced by an empty index (it is derived data: the next refresh fills it). So is a file
+    that is no SQLite database at all (truncated by a full disk, overwritten, garbage): it is
+    rebuilt, not an internal error on every command."""
+    db: sqlite3.Connection | None = None
+    try:
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        # pages, not bytes, are what random inserts into a big index miss: 2 MB (the default)
+        # made a 100 000-customer build spend most of its time re-reading B-tree pages
+        db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
+        # INSERT OR REPLACE of an interaction must run its delete trigger too (item_kinds)
+        db.execute("PRAGMA recursive_triggers=ON")
+        version = None
+        with contextlib.suppress(sqlite3.OperationalError):  # a new file has no meta table yet
+            version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: not the file's shape
+            raise
+        version = None  # "file is not a database", "disk image is malformed": rebuilt below
     if version is None or int(version[0]) != INDEX_VERSION:
-        db.close()
+        if db is not None:
+            db.close()
         delete_files(path)
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")

@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -339,7 +340,13 @@ def check_target(store: Store, out: Path, option: str = "OUT") -> Path:
 def write_target(out: Path, write: Callable[[Path], int]) -> int:
     """Run ``write(path)`` on a temporary file next to ``out``, then put it in ``out``'s place:
     a failed export leaves no half-written file and the old one as it was. The file gets the
-    mode a new file gets from the umask (:func:`kehu_core.yamlio.new_file_mode`)."""
+    mode a new file gets from the umask (:func:`kehu_core.yamlio.new_file_mode`).
+
+    ``out`` that is a device or a pipe (``/dev/stdout``, a FIFO, ``/dev/null``) is written into,
+    never replaced: a rename over it would put a regular file in the place of ``/dev/null``
+    (as root, for every program on the machine)."""
+    if _is_special(out):
+        return _write_through(out, write)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
     except OSError as exc:  # a folder that cannot be written: name the export, not a temporary
@@ -354,6 +361,30 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+    return count
+
+
+def _is_special(out: Path) -> bool:
+    """Whether ``out`` (a link followed) exists and is no regular file: a device, a FIFO, a socket."""
+    try:
+        mode = os.stat(out).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _write_through(out: Path, write: Callable[[Path], int]) -> int:
+    """Write the export to a private temporary file, then copy its bytes into ``out`` (a device or
+    a pipe, opened as it is: a FIFO waits for its reader, as with any program writing to it)."""
+    with tempfile.TemporaryDirectory(prefix="kehu-export-") as folder:
+        tmp = Path(folder) / f"export{out.suffix}"
+        count = write(tmp)
+        try:
+            with open(tmp, "rb") as source, open(out, "wb") as target:
+                while chunk := source.read(1 << 16):
+                    target.write(chunk)
+        except OSError as exc:  # /dev/full: "No space left on device", named as the user wrote it
+            raise naming(exc, out) from None
     return count
 
 

@@ -78,6 +78,7 @@ class BatchMixin:
         empty), as one change noted in the journal, and reindex them."""
         with self.lock():
             for path, content in files.items():
+                self.refuse_links(path)  # nor a path out of the store (a journal's ../../x)
                 if content is None:
                     self.note_change(path)
                     with contextlib.suppress(FileNotFoundError):

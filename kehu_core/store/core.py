@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from functools import cached_property
@@ -41,6 +42,7 @@ from ..yamlio import (
     YamlFileError,
     load_fast,
     load_roundtrip,
+    special_file_message,
 )
 from .batch import _Batch, _WriteLog
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
@@ -95,6 +97,10 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         # with the same index, and paths cut relative to the root come out whole
         path = Path(root).resolve()
         config_path = path / CONFIG_FILE
+        with contextlib.suppress(OSError):  # a FIFO or a folder named kehu.yaml: said, never read
+            mode = os.lstat(config_path).st_mode
+            if not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
+                raise RecordError([Problem(config_path, 1, special_file_message(mode))])
         if not config_path.is_file():
             raise StoreError(
                 _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
@@ -206,6 +212,12 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
 
             # the index lists customers/ itself: a link there would list another folder
             self.refuse_links(self.root / CUSTOMERS_DIR)
+            with contextlib.suppress(FileNotFoundError):  # a file named customers: no customer is
+                mode = os.lstat(self.root / CUSTOMERS_DIR).st_mode  # "ok: 0 customers"
+                if not stat.S_ISDIR(mode):
+                    what = "a file" if stat.S_ISREG(mode) else special_file_message(mode).split(",")[0][3:]
+                    raise RecordError([Problem(self.root / CUSTOMERS_DIR, 1, f"is {what}, not the folder of "
+                                               "customer records; move it away and `git checkout customers`")])
 
             idx = Index(self)
             idx.refresh()

@@ -94,6 +94,8 @@ class LayoutMixin:
             parts = path.relative_to(self.root).parts
         except ValueError:
             return Problem(path, 1, f"is outside the store {self.root}")
+        if ".." in parts:  # relative_to is lexical: root/../../etc/x is "inside" by it
+            return Problem(path, 1, f"is outside the store {self.root}")
         current = self.root
         for part in parts:
             current = current / part

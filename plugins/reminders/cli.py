@@ -67,7 +67,8 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
 
 @click.group("reminders", invoke_without_command=True)
 @click.option(
-    "--days", type=click.IntRange(min=1), default=7, show_default=True, help="How many days ahead, today included."
+    "--days", type=click.IntRange(min=1, max=3660), default=7, show_default=True,
+    help="How many days ahead, today included."
 )
 @click.option("--from", "start", type=DATE, help="First day (default: today).")
 @click.option("--owner", help="Only customers of this rep.")

@@ -9,7 +9,7 @@ import click
 
 from kehu_core.cli import Context, emit_json, pass_ctx
 from kehu_core.cli.helpformat import width
-from kehu_core.cli.records import DATE
+from kehu_core.cli.records import COUNT, DATE
 from kehu_core.errors import KehuError
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
@@ -53,7 +53,7 @@ def recent_changes(store: Store, since: dt.date) -> list[dict[str, Any]]:
 
 @click.group("tier", invoke_without_command=True)
 @click.option("--as-of", type=DATE, help="End of the window (default: today or tiering.as_of).")
-@click.option("--show", "show", type=int, default=5, show_default=True,
+@click.option("--show", "show", type=COUNT, default=5, show_default=True,
               help="Customers listed per tier in the table (all of them in --json).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx

@@ -19,7 +19,7 @@ from ...i18n import _
 from ...plugins import ImportedContact, Importer
 from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
-from .limits import Refused, check_file_size
+from .limits import Refused, check_file_size, refuse_special_file
 from .matching import ImportSummary, Merger
 from .sheet import SheetImporter
 from .vcard import VCardImporter
@@ -75,6 +75,8 @@ def import_files(
     """
     paths = list(paths)
     importers = available_importers(store)
+    for path in paths:  # before any is opened: a FIFO or /dev/zero would hang the import
+        refuse_special_file(path)
     chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
     contacts = []

@@ -13,12 +13,15 @@ is found before a reader trusts the claim.
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zipfile
 import zlib
 from pathlib import Path
 
 from ...config import ImportLimits
+from ...errors import KehuError
 from ...i18n import _
 
 MB = 1 << 20
@@ -39,6 +42,21 @@ def _setting(name: str) -> str:
 
 def _mb(size: int) -> str:
     return f"{size / MB:.1f} MB"
+
+
+def refuse_special_file(path: Path) -> None:
+    """Refuse, before anything opens it, a file given to ``kehu import`` that is no regular file:
+    a FIFO would hang the import until someone writes to it, ``/dev/zero`` or ``/dev/urandom``
+    would be read without end (their size is 0, so ``file_mb`` cannot see them)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise KehuError(f"{path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device")
+        raise KehuError(_("{path}: is {what}, not a file; kehu imports regular files only").format(
+            path=path, what=what))
 
 
 def check_file_size(path: Path, limits: ImportLimits) -> None:

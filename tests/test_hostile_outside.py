@@ -1,0 +1,256 @@
+"""Variants of the issue-16 attack kinds, found by playing the outside attacker against the
+real CLI (the list of what was tried is in docs/reliability.md). Each failed before its fix:
+a link in ``.kehu/`` made kehu write its index and journal outside the store, a planted
+journal entry let ``kehu undo`` write outside it, a FIFO in kehu.yaml's place or given to
+``kehu import`` hung kehu, ``/dev/zero`` was read without end, an export over a FIFO or a
+device replaced it with a regular file (as root, ``/dev/full`` itself), a file named
+``customers`` passed ``check`` as an empty store, a damaged index was an internal error on
+every command, date options out of kehu's range, ``--days 999999999`` and ``--amount 1e9999``
+were tracebacks, ``--limit -1`` silently dropped a row, a birthday in year 1 passed, an empty
+FROM_REP handed over every customer, and ESC in a name or a ledger line reached the terminal
+of whoever listed it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from kehu_core.ids import shard
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    path = tmp_path_factory.mktemp("outside") / "base"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "李雷", "--phone", "13800138000", store=path).out.strip()
+    purchase = kehu("purchase", "add", cid, "--item", "茶", "--price", "100", "--qty", "3",
+                    "--date", "2026-11-01", store=path).out.strip().splitlines()[-1]
+    assert kehu("customer", "set", cid, "owner=王芳", store=path).code == 0
+    shutil.rmtree(path / ".kehu", ignore_errors=True)
+    return path, cid, purchase
+
+
+@pytest.fixture
+def world(base: tuple[Path, str, str], tmp_path: Path) -> tuple[Path, str, str, Path]:
+    """A copy of the base store, and a folder outside it holding a 'secret'."""
+    path = tmp_path / "store"
+    shutil.copytree(base[0], path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("root:x:0:0:secret\n", encoding="utf-8")
+    return path, base[1], base[2], outside
+
+
+def own_process(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """kehu in a process of its own with a deadline: what these tests guard against is a hang."""
+    return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def no_traceback(text: str) -> None:
+    assert "Traceback" not in text and "internal error" not in text, text[-2000:]
+
+
+# --- kind 1: links and special files in .kehu/, kehu.yaml, customers/ ---------------------------
+
+
+def _link_state(store: Path, outside: Path, rel: str, cid: str) -> None:
+    """Write once (kehu makes .kehu/ and its journal), then put ``rel`` outside with a link to
+    it in its place."""
+    # in processes of their own: no connection of this one left open on the index moved out
+    assert own_process(store, "customer", "set", cid, "notes=before").returncode == 0
+    assert own_process(store, "customer", "list").returncode == 0
+    inside = store / rel
+    target = outside / rel.replace("/", "_")
+    shutil.move(str(inside), str(target))
+    inside.symlink_to(target)
+
+
+@pytest.mark.parametrize("rel", [".kehu", ".kehu/journal", ".kehu/index.sqlite"])
+def test_a_link_in_the_state_folder_is_never_followed(rel: str, world: tuple[Path, str, str, Path]) -> None:
+    store, cid, _, outside = world
+    _link_state(store, outside, rel, cid)
+    before, outside_before = tree_hash(store), tree_hash(outside)
+    for argv in (["customer", "set", cid, "notes=x"], ["customer", "list"]):
+        result = kehu(*argv, store=store)
+        assert result.code == 1, (argv, result.out, result.err)
+        assert f"{store / rel}: is a symbolic link" in result.err, result.err
+        no_traceback(result.out + result.err)
+    assert tree_hash(outside) == outside_before  # no index, lock or journal entry written there
+    assert tree_hash(store) == before
+
+
+def test_a_journal_entry_naming_a_path_outside_the_store_is_refused(world: tuple[Path, str, str, Path]) -> None:
+    """``.kehu/`` can arrive by git (``git add -f``); an undo writes every path of its entry."""
+    store, cid, _, outside = world
+    assert kehu("customer", "set", cid, "notes=x", store=store).code == 0
+    entry = sorted((store / ".kehu" / "journal").glob("*.json"))[-1]
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    victim = outside / "victim"
+    data["files"].append({"path": os.path.relpath(victim, store), "before": "PLANTED\n", "after": None})
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    before = tree_hash(store)
+    for argv in (["undo"], ["undo", "--list"]):
+        result = kehu(*argv, store=store)
+        assert result.code == 1, (argv, result.out)
+        assert "not a journal entry kehu wrote (a path outside the store)" in result.err, result.err
+    assert not victim.exists()
+    assert tree_hash(store) == before
+
+
+def test_a_fifo_in_the_place_of_kehu_yaml_is_refused_without_waiting(world: tuple[Path, str, str, Path]) -> None:
+    store = world[0]
+    (store / "kehu.yaml").unlink()
+    os.mkfifo(store / "kehu.yaml")
+    result = own_process(store, "check")
+    assert result.returncode == 1
+    assert f"{store / 'kehu.yaml'}:1: is a FIFO (named pipe)" in result.stderr, result.stderr
+    no_traceback(result.stdout + result.stderr)
+
+
+def test_a_file_named_customers_is_no_empty_store(world: tuple[Path, str, str, Path]) -> None:
+    store = world[0]
+    shutil.rmtree(store / "customers")
+    (store / "customers").write_text("not a folder\n", encoding="utf-8")
+    for argv in (["check"], ["customer", "list"]):
+        result = kehu(*argv, store=store)
+        assert result.code == 1, (argv, result.err)  # was "ok: 0 customers, no problems"
+        assert f"{store / 'customers'}:1: is a file, not the folder of customer records" in result.err
+
+
+def test_a_damaged_index_is_rebuilt_not_an_internal_error(world: tuple[Path, str, str, Path]) -> None:
+    store, cid = world[0], world[1]
+    assert own_process(store, "customer", "list").returncode == 0
+    for argv in (["customer", "list"], ["search", "李雷"], ["check"]):
+        (store / ".kehu" / "index.sqlite").write_bytes(b"garbage, not SQLite\n")
+        result = own_process(store, *argv)
+        no_traceback(result.stdout + result.stderr)
+        assert result.returncode == 0, (argv, result.stderr)
+        assert argv == ["check"] or cid in result.stdout
+
+
+# --- kinds 1 and 8: what kehu import is given -------------------------------------------------
+
+
+@pytest.mark.parametrize("what", ["fifo", "/dev/zero"])
+def test_import_refuses_a_fifo_or_a_device_without_reading_it(what: str, world: tuple[Path, str, str, Path],
+                                                              tmp_path: Path) -> None:
+    store = world[0]
+    if what == "fifo":
+        source = tmp_path / "contacts.vcf"
+        os.mkfifo(source)  # nobody ever writes to it: opening it for reading would wait for ever
+    else:
+        source = Path(what)  # size 0 for file_mb, and endless
+    before = tree_hash(store)
+    result = own_process(store, "import", "--format", "vcard", str(source))
+    assert result.returncode == 1
+    assert f"{source}: is a " in result.stderr and "kehu imports regular files only" in result.stderr
+    no_traceback(result.stdout + result.stderr)
+    assert tree_hash(store) == before
+
+
+# --- kind 4: what an export writes over -------------------------------------------------------
+
+
+def test_an_export_into_a_fifo_writes_into_it_and_never_replaces_it(world: tuple[Path, str, str, Path],
+                                                                    tmp_path: Path) -> None:
+    """A rename over a device or a pipe puts a regular file in its place (as root, over
+    ``/dev/full`` or ``/dev/null`` for every program); ``kehu export ... /dev/stdout`` works."""
+    store = world[0]
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = own_process(store, "export", "--format", "csv", str(fifo))
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert fifo.is_fifo()
+    assert "李雷" in received[0].decode("utf-8-sig")
+    assert not list(tmp_path.glob(".out.csv*"))  # no temporary file left beside it
+
+
+def test_an_export_that_cannot_be_written_into_a_device_is_a_message(world: tuple[Path, str, str, Path],
+                                                                     tmp_path: Path) -> None:
+    """A device of its own (never the machine's /dev/full: a kehu without the fix, run as
+    root, replaced that one with a regular file)."""
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))  # Linux's "full" device
+    except (OSError, AttributeError):
+        pytest.skip("cannot make a device node here (not root, or not Linux)")
+    result = own_process(world[0], "export", "--format", "csv", str(full))
+    assert result.returncode == 1
+    assert f"kehu: {full}: No space left on device" in result.stderr, result.stderr
+    assert full.is_char_device()
+
+
+# --- kind 3: every option's values, and text no terminal should get -------------------------------
+
+
+REFUSED = [
+    (["points", "{id}", "--as-of", "9999-12-31"], "outside the dates kehu keeps"),
+    (["points", "{id}", "--as-of", "0001-01-01"], "outside the dates kehu keeps"),
+    (["visits", "plan", "--owner", "王芳", "--date", "0001-01-01"], "outside the dates kehu keeps"),
+    (["purchase", "add", "{id}", "--amount", "5", "--date", "2026-11-01", "--due", "99999-01-01"], "is not a date"),
+    (["reminders", "--days", "999999999"], "999999999 is not in the range 1<=x<=3660"),
+    (["reminders", "--days", "99999999999999999999999"], "is not in the range"),
+    (["purchase", "pay", "{id}", "{purchase}", "--amount", "1e9999"], "at most 12 digits before the point"),
+    (["purchase", "add", "{id}", "--amount", "1e20", "--date", "2026-11-01"], "at most 12 digits before the point"),
+    (["report", "products", "--limit", "-1"], "-1 is not in the range 0<=x<=1000000000"),
+    (["customer", "list", "--limit", "-1"], "is not in the range"),
+    (["undo", "--list", "--limit", "99999999999999999999"], "is not in the range"),
+    (["customer", "set", "{id}", "birthday=0001-01-01"], "outside the dates kehu keeps"),
+    (["customer", "add", "--name", "x", "--birthday", "2300-01-01"], "outside the dates kehu keeps"),
+    (["handover", "", "李四"], "FROM_REP is empty"),
+    (["handover", " ", "李四"], "FROM_REP is empty"),
+    (["customer", "add", "--name", "\x1b[2J\x1b[31mEVIL\x07"], "name: holds the control character U+001B"),
+    (["customer", "set", "{id}", "notes=a\x1b]0;title\x07b"], "notes: holds the control character U+001B"),
+    (["customer", "set", "{id}", "nickname=\x9b31m"], "nickname: holds the control character U+009B"),
+    (["points", "redeem", "{id}", "10", "--reason", "gift\x1b[8m"], "holds the control character U+001B"),
+]
+
+
+@pytest.mark.parametrize("argv,message", REFUSED, ids=[repr(" ".join(a))[:60] for a, _ in REFUSED])
+def test_a_hostile_option_value_is_refused_with_a_message(argv: list[str], message: str,
+                                                          world: tuple[Path, str, str, Path]) -> None:
+    store, cid, purchase, _ = world
+    before = tree_hash(store)
+    result = kehu(*[a.replace("{id}", cid).replace("{purchase}", purchase) for a in argv], store=store)
+    no_traceback(result.out + result.err)
+    assert result.code in (1, 2), (result.code, result.out)  # 2: a usage error, as click says it
+    assert message in result.err, result.err
+    assert tree_hash(store) == before
+
+
+def test_line_breaks_tabs_and_nel_stay_allowed_in_text(world: tuple[Path, str, str, Path]) -> None:
+    store, cid = world[0], world[1]
+    notes = "line one\nline two\twith a tab\u0085and a NEL from a chat app"
+    assert kehu("customer", "set", cid, f"notes={notes}", store=store).code == 0
+    shown = json.loads(kehu("customer", "show", cid, "--json", store=store).out)
+    assert shown["notes"] == notes
+
+
+def test_a_control_character_in_a_hand_edited_file_is_found_by_check(world: tuple[Path, str, str, Path]) -> None:
+    """YAML writes ESC escaped ("\\e"), so such a file parses: only the model's rule refuses it."""
+    store, cid = world[0], world[1]
+    path = store / "customers" / shard(cid) / cid / "customer.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.append('nickname: "\\e[2Jhidden"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = kehu("check", store=store)
+    assert result.code == 1
+    assert f"{path}:{len(lines)}: nickname: holds the control character U+001B" in result.out, result.out
+    listed = kehu("customer", "list", store=store)
+    assert "\x1b" not in listed.out
