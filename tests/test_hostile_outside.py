@@ -254,3 +254,34 @@ def test_a_control_character_in_a_hand_edited_file_is_found_by_check(world: tupl
     assert f"{path}:{len(lines)}: nickname: holds the control character U+001B" in result.out, result.out
     listed = kehu("customer", "list", store=store)
     assert "\x1b" not in listed.out
+
+
+# --- kinds 2, 3 and 8: what an import reads ----------------------------------------------------
+
+
+IMPORTS = [
+    ("big-cell.csv", "sheet", "姓名,备注\n张三," + "x" * 200_000 + "\n",
+     "big-cell.csv:2: cannot read this line of the CSV: field larger than field limit"),
+    ("google.csv", "google-csv", "Name,Given Name,Phone 1 - Value,Notes\nA,A,13800138009," + "x" * 200_000 + "\n",
+     "google.csv:2: cannot read this line of the CSV: field larger than field limit"),
+    ("amounts.csv", "sheet", "姓名,购买日期,金额\n郑十,2026-11-01,1e9999\n",
+     "amounts.csv:2: 金额: amount '1e9999': amounts have at most 12 digits before the point"),
+    ("escape.vcf", "vcard", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\x1b[2JEvil\r\nEND:VCARD\r\n",
+     "escape.vcf:1: name: holds the control character U+001B"),
+]
+
+
+@pytest.mark.parametrize("name,fmt,content,message", IMPORTS, ids=[i[0] for i in IMPORTS])
+def test_an_import_row_kehu_cannot_read_is_a_message_at_its_line(name: str, fmt: str, content: str, message: str,
+                                                                 world: tuple[Path, str, str, Path],
+                                                                 tmp_path: Path) -> None:
+    """A cell over the csv module's limit, an amount of 1e9999: were internal errors."""
+    store = world[0]
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    before = tree_hash(store)
+    result = kehu("import", "--format", fmt, str(source), store=store)
+    no_traceback(result.out + result.err)
+    assert result.code == 1
+    assert message in result.err, result.err
+    assert tree_hash(store) == before

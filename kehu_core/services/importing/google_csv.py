@@ -62,7 +62,17 @@ class GoogleCsvImporter:
         except StopIteration:
             yield RowProblem(f"{path}:1", "empty file")
             return
+        except csv.Error as exc:
+            yield RowProblem(f"{path}:1", _("cannot read this line of the CSV: {exc}").format(exc=exc))
+            return
         start = reader.line_num + 1
+        try:
+            yield from self._rows(path, reader, header, start)
+        except csv.Error as exc:  # a cell over the csv module's 128 KB: the rest is unread
+            yield RowProblem(f"{path}:{reader.line_num}", _("cannot read this line of the CSV: {exc}").format(exc=exc))
+
+    def _rows(self, path: Path, reader: Any, header: list[str], start: int
+              ) -> Iterator[ImportedContact | RowProblem]:
         for row in reader:
             source = f"{path}:{start}"
             start = reader.line_num + 1

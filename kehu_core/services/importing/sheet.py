@@ -164,9 +164,24 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(content, newline=""), dialect)
     start = 1
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the csv module's 128 KB, a quote never closed
+            raise CsvProblem(start, exc) from None
         yield start, row
         start = reader.line_num + 1
+
+
+class CsvProblem(ValueError):
+    """A line the csv reader cannot read, with its number (as :class:`EncodingProblem`)."""
+
+    def __init__(self, line: int, exc: Exception) -> None:
+        self.line = line
+        super().__init__(_("cannot read this line of the CSV: {exc}").format(exc=exc))
 
 
 def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict[str, str]
@@ -200,14 +215,17 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
         yield from body
         yield from iterator
 
-    for number, row in all_rows():
-        if not any(text(cell) for cell in row):
-            continue
-        source = f"{label}:{number}"
-        try:
-            yield contact_from_row(header, targets, row, source)
-        except ValueError as exc:
-            yield RowProblem(source, str(exc))
+    try:
+        for number, row in all_rows():
+            if not any(text(cell) for cell in row):
+                continue
+            source = f"{label}:{number}"
+            try:
+                yield contact_from_row(header, targets, row, source)
+            except ValueError as exc:
+                yield RowProblem(source, str(exc))
+    except ValueError as exc:  # the reader's own (CsvProblem, EncodingProblem): the rest is unread
+        yield RowProblem(f"{label}:{getattr(exc, 'line', 1)}", str(exc))
 
 
 def _cell(value: Any) -> Any:
