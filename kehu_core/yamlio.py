@@ -432,6 +432,8 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
         text = _BOM + text
     if like is not None and "\r\n" in like and like.count("\r\n") == like.count("\n"):
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    elif like is not None and "\r" in like and "\n" not in like:  # classic Mac OS: CR alone
+        text = text.replace("\n", "\r")
     return text
 
 

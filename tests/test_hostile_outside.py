@@ -285,3 +285,32 @@ def test_an_import_row_kehu_cannot_read_is_a_message_at_its_line(name: str, fmt:
     assert result.code == 1
     assert message in result.err, result.err
     assert tree_hash(store) == before
+
+
+# --- kinds 2 and 5: a copied ledger entry, a file of classic Mac line ends -------------------------
+
+
+def test_a_ledger_entry_copied_is_found_not_counted_twice(world: tuple[Path, str, str, Path]) -> None:
+    """A ledger line pasted twice (a hand edit, a cherry-pick) doubled the customer's points and
+    passed ``check``: the same entry id twice is a problem at the second line."""
+    store, cid = world[0], world[1]
+    ledger = store / "customers" / shard(cid) / cid / "points.ledger.yaml"
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    lines.append(lines[-1])
+    ledger.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    entry = lines[-1].split("id: ")[1].split(",")[0]
+    for argv in (["check"], ["points", cid]):
+        result = kehu(*argv, store=store)
+        assert result.code == 1, (argv, result.out)
+        assert f"{ledger}:{len(lines)}: entry {entry} is here twice" in result.out + result.err
+
+
+def test_an_edit_keeps_classic_mac_line_ends(world: tuple[Path, str, str, Path]) -> None:
+    store, cid = world[0], world[1]
+    path = store / "customers" / shard(cid) / cid / "customer.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    before = path.read_bytes().split(b"\r")
+    assert kehu("customer", "set", cid, "notes=x", store=store).code == 0
+    after = path.read_bytes()
+    assert b"\n" not in after  # was: every line rewritten with LF
+    assert sorted(set(after.split(b"\r")) - set(before)) == [b"notes: x"]

@@ -97,15 +97,30 @@ def _validated(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]
     out: list[Problem] = []
     good: list[dict[str, Any]] = []
     lines: list[int] | None = None
+    seen: dict[str, int] = {}
+
+    def line_of(n: int) -> int:
+        nonlocal lines
+        if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
+            text = path.read_text(encoding="utf-8").splitlines()
+            lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
+        return lines[n] if n < len(lines) else 1
+
     for n, entry in enumerate(entries):
         try:
             good.append(LedgerEntry.model_validate(entry).as_entry(entry))
         except ValidationError as exc:
-            if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
-                text = path.read_text(encoding="utf-8").splitlines()
-                lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
-            line = lines[n] if n < len(lines) else 1
-            out += [Problem(path, line, p.message) for p in validation_problems(exc, path)]
+            out += [Problem(path, line_of(n), p.message) for p in validation_problems(exc, path)]
+            continue
+        # an entry's id is what keeps two equal entries two through a merge; the same id twice
+        # is one entry copied (a hand edit, a cherry-pick): counted twice, its points doubled
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(entry_id, str):
+            if entry_id in seen:
+                out.append(Problem(path, line_of(n), f"entry {entry_id} is here twice (first as entry "
+                                   f"{seen[entry_id] + 1}): one entry copied would count twice; remove one"))
+            else:
+                seen[entry_id] = n
     if out:
         raise RecordError(out)
     return good
