@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -90,7 +91,13 @@ def search_text(
     parts += phone_digits(phones)
     parts += list(emails)
     parts += [f"#{t}" for t in tags]  # `#vip` also finds `vip`, and `#v` only the tag
-    return "\x1f".join(_without_contained(p.lower() for p in parts if p))
+    return "\x1f".join(_without_contained(_folded(p) for p in parts if p))
+
+
+def _folded(text: str) -> str:
+    """Lower case in Unicode's composed form (NFC): "José" typed on one keyboard is "Jose" plus a
+    combining accent (NFD, as macOS writes file names) on another, and each must find the other."""
+    return unicodedata.normalize("NFC", text.lower())
 
 
 def _without_contained(parts: Iterable[str]) -> list[str]:
@@ -107,7 +114,7 @@ _PRUNE_UP_TO = 64  # parts of a customer worth comparing pairwise (a name, phone
 
 def normalise_query(query: str) -> tuple[str, str | None]:
     """(text pattern, digits pattern or None). ``+86 139-1234`` searches phone digits."""
-    text = query.strip().lower()
+    text = _folded(query.strip())
     stripped = re.sub(r"[\s\-()+]", "", text)
     if stripped.isdigit() and len(stripped) >= 3:
         return stripped, stripped

@@ -314,3 +314,31 @@ def test_an_edit_keeps_classic_mac_line_ends(world: tuple[Path, str, str, Path])
     after = path.read_bytes()
     assert b"\n" not in after  # was: every line rewritten with LF
     assert sorted(set(after.split(b"\r")) - set(before)) == [b"notes: x"]
+
+
+def test_a_name_typed_decomposed_is_found_typed_composed(world: tuple[Path, str, str, Path]) -> None:
+    """"José" from a keyboard that sends "e" and a combining accent (NFD) was not found by "José"
+    typed as one letter (NFC), nor the other way round."""
+    import functools
+    import unicodedata
+
+    store = world[0]
+    decomposed = unicodedata.normalize("NFD", "José Müller")
+    cid = kehu("customer", "add", "--name", decomposed, store=store).out.strip()
+    nfc = functools.partial(unicodedata.normalize, "NFC")
+    for query in (nfc("José"), nfc("Müller"), unicodedata.normalize("NFD", "josé")):
+        found = kehu("search", query, "--json", store=store)
+        assert [c["id"] for c in json.loads(found.out)] == [cid], (query, found.err)
+
+
+def test_an_id_differing_only_in_case_from_one_in_its_folder_is_refused(world: tuple[Path, str, str, Path]) -> None:
+    """On a case-insensitive file system (macOS, Windows) ``kehu0`` and ``KEHU0`` in one shard
+    folder are one folder: a clone there would mix two customers' files."""
+    store = world[0]
+    lower = next(f"kehu{n}" for n in range(100_000) if shard(f"kehu{n}") == shard(f"KEHU{n}"))
+    assert kehu("customer", "add", "--name", "甲", "--id", lower, store=store).code == 0
+    before = tree_hash(store)
+    result = kehu("customer", "add", "--name", "乙", "--id", lower.upper(), store=store)
+    assert result.code == 1
+    assert f"customer id '{lower.upper()}' differs only in case from '{lower}'" in result.err, result.err
+    assert tree_hash(store) == before

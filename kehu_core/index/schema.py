@@ -10,7 +10,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 14  # 14: the kinds of items sold per day; customers by referrer
+INDEX_VERSION = 15  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

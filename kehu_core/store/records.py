@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,6 +165,19 @@ class RecordsMixin:
         if problems:
             raise RecordError(problems)
 
+    def _refuse_case_twin(self, folder: Path) -> None:
+        """Refuse a new customer folder whose name differs only in case from one beside it
+        (``ABC`` next to ``abc``): on macOS and Windows, whose file systems ignore case, a clone
+        would check both out as one folder and mix two customers' files."""
+        wanted = folder.name.casefold()
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for name in os.listdir(folder.parent):
+                if name.casefold() == wanted and name != folder.name:
+                    raise KehuError(_("customer id {id} differs only in case from {other} "
+                                      "({rel}): on macOS and Windows they would be one folder; "
+                                      "choose another id").format(
+                        id=repr(folder.name), other=repr(name), rel=self.rel(folder.parent / name)))
+
     @journaled
     def add_customer(self, customer: Customer, *, validated: bool = False) -> Customer:
         """Write a new profile; refuses an id that is already taken, or a customer a plugin's
@@ -178,6 +193,7 @@ class RecordsMixin:
             if path.exists():
                 raise KehuError(_("customer {id} already exists ({rel})").format(
                     id=repr(customer.id), rel=self.rel(path)))
+            self._refuse_case_twin(path.parent)
             values = _compact(customer)
             for key, text in kept.items():
                 values.setdefault(key, text)
