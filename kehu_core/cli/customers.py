@@ -16,7 +16,7 @@ from ..ids import check_id
 from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
-from .records import COUNT
+from .options import COUNT
 from .render import customer_json, customers_json, interaction_json, print_customer, print_customers
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
 from . import Context, pass_ctx
+from .options import COUNT as COUNT  # for plugins' options, with DATE
 
 
 class DateType(click.ParamType):
@@ -53,9 +54,6 @@ class MoneyType(click.ParamType):
 
 #: digits before the point of an amount (models.Money: 14 digits, 2 after the point)
 MONEY_DIGITS = 12
-#: how many to show (--limit, --customers, --items): never negative (a slice [:-1] would drop
-#: the last silently, SQL LIMIT -1 is no limit), never more than an index can count
-COUNT = click.IntRange(min=0, max=1_000_000_000)
 DATE = DateType()
 MONEY = MoneyType()
 

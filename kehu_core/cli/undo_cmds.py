@@ -11,7 +11,7 @@ import click
 
 from ..i18n import _
 from . import Context, emit_json, pass_ctx
-from .records import COUNT
+from .options import COUNT
 
 if TYPE_CHECKING:
     from ..store import Store
