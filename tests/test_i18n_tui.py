@@ -31,8 +31,13 @@ SCREENS = {
     "dashboard": ("d",),
     "help": ("question_mark",),
     "commands": ("ctrl+p",),
+    "purchase": ("p",),
+    "interaction": ("i",),
+    "edit": ("e",),
+    "week": ("t", "w"),
     "credit": ("d", "c"),  # escape goes back to the dashboard
     "referrals": ("f",),
+    "filters": ("escape", "f"),  # from the dashboard back to the list, its filter bar
 }
 
 
@@ -63,6 +68,7 @@ async def _screens(store: Path) -> dict[str, str]:
 
 def _latin_outside(text: str, data: str) -> list[str]:
     text = re.sub(r"\S*[@./:_$]\S*", " ", text)  # e-mails, files, $EDITOR, times, ¥1,234.00
+    text = re.sub(r"\b(YYYY|MM|DD)([-:](MM|DD))*\b", " ", text)  # a date's notation, as the CLI's help keeps it
     words = set(re.findall(r"[A-Za-z][A-Za-z-]*", text))
     known = set(re.findall(r"[A-Za-z][A-Za-z-]*", data))
     return sorted(w for w in words if w not in known and w.lower() not in KEYS and len(w) > 1)
