@@ -121,12 +121,11 @@ def _values(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
     index's derived values (:mod:`kehu_core.services.derived_values`): shared with lists and
     kept between runs, and after a change recomputed only for the customers it touched (the
     tier, a rank among everyone, for all)."""
-    from ..services.derived_values import refresh_values
+    from ..services.derived_values import values_for
 
     if not ids or store.plugins is None:
         return {}
-    refresh_values(store, ids)
-    return store.index.derived_of(ids, store.plugins.value_plugins())
+    return values_for(store, ids)
 
 
 def _recent(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

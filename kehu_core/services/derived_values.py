@@ -56,8 +56,10 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> i
     stored = {plugin: True for plugin in plugins}
     with host.remembering():
         for first in range(0, len(every), CHUNK):
+            # the versions before the models: a change between the two leaves a row stamped
+            # older than its data, computed again next time (the other way round, never)
+            versions = index.versions(every[first:first + CHUNK])
             chunk = index.customers_of(every[first:first + CHUNK])
-            versions = index.versions([c.id for c in chunk])
             for plugin, stamp, per_customer, _generation, stale in todo:
                 customers = [c for c in chunk if c.id in stale]
                 if not customers:
@@ -98,8 +100,34 @@ def values_of(store: Store, customer_id: str) -> dict[str, Any]:
     """What the plugins compute for one customer, as :meth:`PluginHost.values` gives it, read
     from the index (made fresh first): ``customer show`` then pays no plugin's computation
     (the reminders' rules, the amounts they format) when the values are already kept."""
-    refresh_values(store, [customer_id])
-    return store.index.derived_of([customer_id], store.plugins.value_plugins()).get(customer_id, {})
+    return values_for(store, [customer_id]).get(customer_id, {})
+
+
+def values_for(store: Store, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What the plugins compute for these customers, as :meth:`PluginHost.values` gives it:
+    read from the index, made fresh first. The values read are checked fresh in the same
+    read of the index: another thread or process may have changed the index meanwhile (a
+    customer read again drops its kept values; a busy index keeps none), and ``kehu serve``
+    must not show a card without its tier. What is still stale after a few tries is computed
+    here."""
+    ids = list(customer_ids)
+    index = store.index
+    plugins = store.plugins.value_plugins()
+    values: dict[str, dict[str, Any]] = {}
+    stale: set[str] = set()
+    for _try in range(3):
+        refresh_values(store, ids)
+        with index.snapshot():
+            values = index.derived_of(ids, plugins)
+            stale = set()
+            for plugin in plugins:
+                stamp, per_customer = _stamp(store, plugin)
+                stale.update(index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=ids))
+        if not stale:
+            return values
+    customers = index.customers_of(sorted(stale))
+    values.update(zip([c.id for c in customers], store.plugins.values_many(store, customers), strict=True))
+    return values
 
 
 def customer_objects(store: Store, customer_ids: Sequence[str], *, values: bool = True) -> list[dict[str, Any]]:
