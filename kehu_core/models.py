@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -335,6 +336,21 @@ class Customer(BaseModel):
     @classmethod
     def _safe_referrer(cls, value: str | None) -> str | None:
         return None if value is None else check_id(value, "referrer id")
+
+    @field_validator("name")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        """A name shows something: spaces and invisible format characters (a zero-width
+        space, a direction mark) alone are no name, and list as an empty row."""
+        if not "".join(c for c in value if not c.isspace() and unicodedata.category(c) != "Cf"):
+            raise ValueError(_("expected a name, not only spaces or invisible characters"))
+        return value
+
+    @model_validator(mode="after")
+    def _not_own_referrer(self) -> Customer:
+        if self.referrer is not None and self.referrer == self.id:
+            raise ValueError(_("referrer: a customer cannot have referred themself"))
+        return self
 
     @field_validator("phones", "emails", "addresses", "tags", "interests", mode="before")
     @classmethod

@@ -358,3 +358,21 @@ def test_a_card_of_millions_of_short_lines_is_refused_before_it_is_parsed(world:
     assert f"{source}:1: the card holds over 2 MB of text besides its photos" in result.err, result.err
     assert "Small" in result.out  # the next card, at its own line, is read as before
     assert tree_hash(store) == before
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["customer", "add", "--name", "  \u200b "], "name: expected a name, not only spaces or invisible characters"),
+    (["customer", "add", "--name", "\u200f"], "name: expected a name, not only spaces or invisible characters"),
+    (["customer", "set", "{id}", "name=\u2060 "], "name: expected a name, not only spaces or invisible characters"),
+    (["customer", "set", "{id}", "referrer={id}"], "referrer: a customer cannot have referred themself"),
+])
+def test_a_name_that_shows_nothing_and_a_referral_of_oneself_are_refused(
+        argv: list[str], message: str, world: tuple[Path, str, str, Path]) -> None:
+    """Both were stored with exit 0: an empty row in every list; a customer thanked (and
+    counted in the referrals report) for bringing themself."""
+    store, cid = world[0], world[1]
+    before = tree_hash(store)
+    result = kehu(*[a.replace("{id}", cid) for a in argv], store=store)
+    assert result.code == 1
+    assert message in result.err, result.err
+    assert tree_hash(store) == before

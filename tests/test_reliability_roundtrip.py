@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import string
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,9 @@ extra_values = st.one_of(text, st.integers(-10**12, 10**12), st.booleans(),
 def customers(draw: st.DrawFn) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": draw(ids),
-        "name": draw(text.filter(lambda s: s.strip() and len(s.strip()) <= 200)),
+        # a name shows something: not only spaces or invisible format characters (models)
+        "name": draw(text.filter(lambda s: len(s.strip()) <= 200 and any(
+            not c.isspace() and unicodedata.category(c) != "Cf" for c in s))),
         "phones": draw(st.lists(st.sampled_from(PHONES), max_size=3)),
         "emails": draw(st.lists(emails, max_size=2)),
         "addresses": draw(st.lists(text, max_size=2)),
