@@ -335,11 +335,16 @@ def test_errors_of_the_cli_types_and_the_importer_speak_chinese(demo_copy: Path,
         (("import", str(sheet), "--dry-run"), 1, "成交金额: 金额 'abc'：应为像 1,288.00 这样的数字",
          "amount 'abc': expected a number like 1,288.00"),
         (("import", str(sheet), "--dry-run"), 1, "交易日期: 日期 '2024/2/30'：没有这一天", "'2024/2/30': no such day"),
+        (("customer", "add", "--name", "测试", "--phone", "13839968745"), 1,
+         "客户库里已经有了：赵敏（c1n4cdn0g18wkf3g）的电话 +8613839968745 相同", "has the same phone +8613839968745"),
+        (("visits", "cards", "--owner", "陈静", "--date", "2026-11-20", str(tmp_path / "no" / "x.pdf")), 1,
+         "不存在；请先建立它", "does not exist; create it first"),
     ]
     for args, code, chinese, english in cases:
         zh = kehu("--lang", "zh_CN", *args, store=demo_copy)
         assert zh.code == code and chinese in zh.out + zh.err, (args, zh.out, zh.err)
-        said = "\n".join(line for line in (zh.out + zh.err).splitlines() if "bad.csv" in line or "错误" in line)
+        said = "\n".join(line for line in (zh.out + zh.err).splitlines()
+                         if "bad.csv" in line or "错误" in line or line.startswith("kehu:"))
         assert _latin_words(said, "abc sort") == [], (args, said)
         en = kehu("--lang", "en", *args, store=demo_copy)
         assert en.code == code and english in en.out + en.err, (args, en.out, en.err)

@@ -96,7 +96,8 @@ class Match:
     matched: list[str]  # ["phone +8613912345678", "email zm@example.com"]
 
     def describe(self) -> str:
-        return f"{self.name} ({self.customer_id}) has the same {', '.join(self.matched)}"
+        return _("{name} ({id}) has the same {what}").format(
+            name=self.name, id=self.customer_id, what=", ".join(_contact_key(k) for k in self.matched))
 
 
 def same_contact(store: Store, phones: Sequence[str], emails: Sequence[str], *,
@@ -122,8 +123,18 @@ class DuplicateCustomer(KehuError):
     def __init__(self, matches: list[Match]):
         self.matches = matches
         lines = "; ".join(m.describe() for m in matches)
-        super().__init__(f"already in the store: {lines}. Nothing was added; use that customer, "
-                         "or add with --allow-duplicate if this is really someone else")
+        super().__init__(_("already in the store: {matches}. Nothing was added; use that customer, or add with "
+                           "--allow-duplicate if this is really someone else").format(matches=lines))
+
+
+def _contact_key(key: str) -> str:
+    """``phone +8613…`` / ``email …`` (a contact key) as a person reads it."""
+    kind, _sep, value = key.partition(" ")
+    if kind == "phone":
+        return _("phone {value}").format(value=value)
+    if kind == "email":
+        return _("email {value}").format(value=value)
+    return key
 
 
 def add_customer(store: Store, customer: Customer, *, allow_duplicate: bool = False) -> Customer:

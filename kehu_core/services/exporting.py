@@ -321,7 +321,7 @@ def check_target(store: Store, out: Path, option: str = "OUT") -> Path:
     target = Path(out).expanduser()
     folder = target.parent
     if not folder.is_dir():
-        why = "is not a folder" if folder.exists() else "does not exist; create it first"
+        why = _("is not a folder") if folder.exists() else _("does not exist; create it first")
         raise KehuError(_("{option} {out}: the folder {folder} {why}").format(
             option=option, out=out, folder=folder, why=why))
     if target.is_dir():
