@@ -20,10 +20,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kehu_core import hookimpl
 from kehu_core.ids import shard
+from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu
 from .test_hostile import tree_hash
@@ -376,3 +379,24 @@ def test_a_name_that_shows_nothing_and_a_referral_of_oneself_are_refused(
     assert result.code == 1
     assert message in result.err, result.err
     assert tree_hash(store) == before
+
+
+# --- kind 9: what a plugin computes reaches the terminal ------------------------------------------
+
+
+class _EscapingValues:
+    """A plugin whose value carries terminal escapes (copied from somewhere, or hostile)."""
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"vip_note": "\x1b[2J\x1b]0;owned\x07gold", "\x1b[8mhidden": "x"}
+
+
+def test_a_plugin_value_never_sends_escapes_to_the_terminal(tmp_path: Path) -> None:
+    """Records hold no control characters; a plugin's values are printed by show and list too."""
+    store = make_store(tmp_path / "store", plugins={"escaping": _EscapingValues()})
+    cid = add_customer(store, name="赵敏")
+    shown = run_kehu(store, "customer", "show", cid)
+    assert shown.code == 0, shown.err
+    assert "\x1b" not in shown.out and "\x07" not in shown.out
+    assert "\ufffd[2J\ufffd]0;owned\ufffdgold" in shown.out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -151,10 +152,24 @@ FIELD_LABELS = {
 def field_label(key: str) -> str:
     """A field's name in the user's language (a plugin's field: its own name)."""
     label = FIELD_LABELS.get(key)
-    return _(label) if label else key
+    return _(label) if label else _visible(key)
+
+
+#: control characters (not tab or a line feed, which the printers turn into spaces): a record
+#: holds none (kehu_core.models), but what a plugin computes is printed here too, and ESC in it
+#: would drive the terminal (clear the screen, retitle the window, hide what follows)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub("\ufffd", text) if not text.isprintable() else text
 
 
 def _text(value: Any) -> str:
+    return _visible(_plain_text(value))
+
+
+def _plain_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict) and {"due", "title"} <= value.keys():  # a reminder, as Today shows it
