@@ -5,11 +5,13 @@ customer given to one rep (王芳), so that rep's address book holds them all; t
 ``kehu serve`` in its own process on a free 127.0.0.1 port, and real WebDAV requests as a
 phone makes them the first time:
 
-- how long the server takes to start (until it answers), and its CPU time: the first time
-  (on a fresh index unless ``--keep-index``), then after a restart;
 - PROPFIND Depth 1 of the address book (every href and ETag), then addressbook-multiget of
-  every card in requests of ``--chunk`` hrefs (DAVx5 asks for 10 at a time, iOS more);
-- the same again (a second phone, or the next full sync), and after the restart;
+  every card in requests of ``--chunk`` hrefs (DAVx5 asks for 10 at a time, iOS more): on a
+  fresh index (unless ``--keep-index``) the moment the server answers, while it makes the
+  books and calendars (its warm-up); then on a fresh index again once the warm-up is done;
+- how long the server takes to answer, how long its warm-up takes and its CPU time;
+- the same fetch again (a second phone, or the next full sync), the rep's calendar (PROPFIND),
+  and a fetch the moment a restarted server answers;
 - a sync-collection (RFC 6578) right after one edit made with ``kehu customer set``: how
   long, and how many cards it returns (the goal: only that one).
 
