@@ -84,23 +84,25 @@ def written(store: Store | None) -> frozenset[str]:
 _last: tuple[Any, frozenset[str]] | None = None
 
 
-def shown(name: Any, store: Store | None = None) -> Any:
+def shown(name: Any, store: Store | None = None, *, mine: frozenset[str] | None = None) -> Any:
     """``name`` as the user reads it: a built-in tier, segment or holiday name in the user's
-    language, anything else (a user's name, None) as it is."""
+    language, anything else (a user's name, None) as it is. ``mine``: :func:`written` of the
+    store, when it was noted instead of the store being open (a list read from the index)."""
     if not isinstance(name, str):
         return name
     english = _BUILT_IN.get(name)
-    if english is None or name in written(store):
+    if english is None or name in (written(store) if mine is None else mine):
         return name
     return _(english)
 
 
-def shown_values(values: Mapping[str, Any], store: Store | None = None) -> dict[str, Any]:
+def shown_values(values: Mapping[str, Any], store: Store | None = None, *,
+                 mine: frozenset[str] | None = None) -> dict[str, Any]:
     """Plugin values (``customer_values``) for reading: ``tier`` and ``rfm_segment`` shown."""
     out = dict(values)
     for key in ("tier", "rfm_segment"):
         if key in out:
-            out[key] = shown(out[key], store)
+            out[key] = shown(out[key], store, mine=mine)
     return out
 
 

@@ -26,7 +26,7 @@ from .helpformat import KehuContext
 from .localize import localize, use_kehu_catalog
 
 if TYPE_CHECKING:
-    from ..index.reader import IndexReader, KeptValues
+    from ..index.reader import IndexReader, Listing
     from ..store import Store
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the
@@ -87,10 +87,10 @@ class Context:
                 return reader
         return IndexReader.of(self.store.index)
 
-    def kept_values(self) -> tuple[IndexReader, KeptValues] | None:
-        """The index and the plugins' values kept in it, when both are known to be up to date
-        without opening the store or loading a plugin (``IndexReader.kept_values``); else None,
-        and the command opens the store."""
+    def listing(self, *, values: bool) -> tuple[IndexReader, Listing] | None:
+        """The index, and lists read from it, when it is known to be up to date (and, with
+        ``values``, the plugins' values kept in it: ``IndexReader.kept_values``) without
+        opening the store or loading a plugin; else None, and the command opens the store."""
         from ..index.reader import IndexReader
 
         if self._store is not None or self._extra_plugins:
@@ -98,11 +98,11 @@ class Context:
         reader = IndexReader.open_current(self.store_path)
         if reader is None:
             return None
-        kept = reader.kept_values(self.store_path, self._today)
-        if kept is None:
+        listing = reader.kept_values(self.store_path, self._today) if values else reader.profiles()
+        if listing is None:
             reader.close()
             return None
-        return reader, kept
+        return reader, listing
 
     @property
     def today_given(self) -> bool:

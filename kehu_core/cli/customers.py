@@ -270,8 +270,8 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
     """Customers, filtered and sorted, answered from the index (profiles and the values
     plugins keep there), never by reading every file. With --json each has its `attitude`
     (kehu_core.attitude) besides what plugins compute."""
-    if (tier is not None and attitude is None and not as_json and order != "owner"
-            and _list_from_kept_values(ctx, tag=tag, tier=tier, owner=owner, level=level, order=order, limit=limit)):
+    if (attitude is None and not as_json and order != "owner"
+            and _list_from_index(ctx, tag=tag, tier=tier, owner=owner, level=level, order=order, limit=limit)):
         return
     from ..services import derived_values
     from ..services.scoring import wanted_tiers
@@ -314,25 +314,27 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
 
 
-def _list_from_kept_values(ctx: Context, *, tag: str | None, tier: str, owner: str | None, level: str | None,
-                           order: str, limit: int | None) -> bool:
-    """A tier's customers (``--tier 主要客户 --limit 20``) from the index alone, when the
-    values kept there are known fresh (Context.kept_values): no store opened, no plugin loaded,
-    the same rows and order as below. False when that cannot be known, or when nobody has the
-    tier as typed (another spelling, or no such tier: the store's tiers say which)."""
-    found = ctx.kept_values()
+def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: str | None, level: str | None,
+                     order: str, limit: int | None) -> bool:
+    """A list as a person asks for it (``customer list``, ``--tier 主要客户 --limit 20``) from
+    the index alone when it is known up to date, and, for a tier or a value's order, the values
+    kept there known fresh (Context.listing): no store opened, no plugin loaded, the same rows
+    and order as below. False when that cannot be known, or when nobody has the tier as typed
+    (another spelling, or no such tier: the store's tiers say which)."""
+    if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
+        return False  # the store's way says what --sort takes
+    found = ctx.listing(values=tier is not None or order not in PROFILE_ORDERS)
     if found is None:
         return False
-    reader, kept = found
+    reader, listing = found
     try:
-        if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
-            return False  # the store path says what --sort takes
-        ids = kept.select(tag=tag, owner=owner, level=level, value_in={"tier": [tier.strip()]},
-                          order=order, descending=order == "points", limit=limit)
-        if not ids:
+        ids = listing.select(tag=tag, owner=owner, level=level,
+                             value_in={"tier": [tier.strip()]} if tier is not None else None,
+                             order=order, descending=order == "points", limit=limit)
+        if tier is not None and not ids:
             return False
-        extra = ["tier"] + ([order] if order not in PROFILE_ORDERS else [])
-        objects = kept.objects(ids)
+        extra = (["tier"] if tier else []) + ([order] if order not in PROFILE_ORDERS else [])
+        objects = [shown_values(o, mine=listing.written) for o in listing.objects(ids)]
         print_customers(objects, list(dict.fromkeys(extra)), region=reader.region)
         click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
         return True

@@ -90,7 +90,13 @@ class IndexReader:
     def close(self) -> None:
         self.db.close()
 
-    def kept_values(self, root: Path, explicit_today: dt.date | None) -> KeptValues | None:
+    def profiles(self) -> Listing:
+        """Lists of profiles (no plugin's values) from this up-to-date index."""
+        from .derived import Derived
+
+        return Listing(Derived.over(self.db), None)
+
+    def kept_values(self, root: Path, explicit_today: dt.date | None) -> Listing | None:
         """The plugins' values kept in the index, if they are what the plugins would compute
         now — the same plugins installed (their entry points) and none registered by hand,
         kehu.yaml unchanged, the same day and language, every value fresh (see
@@ -112,7 +118,7 @@ class IndexReader:
                 return None
         except (sqlite3.Error, KeyError, TypeError, ValueError):  # an older or damaged note: ask the plugins
             return None
-        return KeptValues(values, list(host["order"]))
+        return Listing(values, list(host["order"]), frozenset(host["written"]))
 
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
         """Customers matching ``query`` (see :func:`search_clause`), best first."""
@@ -142,21 +148,23 @@ def _current(db: sqlite3.Connection, root: Path, meta: dict[str, str]) -> bool:
                              float(meta.get("looked_at") or 0), freshness.signature(root))
 
 
-class KeptValues:
-    """Filters, orders and customers' objects from the values kept in the index, known fresh
-    (:meth:`IndexReader.kept_values`): what ``kehu_core.services.derived_values`` gives after
+class Listing:
+    """Filters, orders and customers' objects read from the index alone: the profiles, and
+    (``plugins``, the value plugins in the host's order) the values kept there, known fresh by
+    :meth:`IndexReader.kept_values` — what ``kehu_core.services.derived_values`` gives after
     making them fresh, without the store."""
 
-    def __init__(self, values: Derived, order: list[str]) -> None:
-        self.values = values
-        self.order = order  # the value plugins, the one whose key wins a clash first
+    def __init__(self, index: Derived, plugins: list[str] | None, written: frozenset[str] = frozenset()) -> None:
+        self.index = index
+        self.plugins = plugins  # None: profiles only (a list that neither shows nor filters values)
+        self.written = written  # the built-in names kehu.yaml gives its own tiers (kehu_core.names)
 
     def select(self, **filters: Any) -> list[str]:
         """:meth:`Derived.select_customers` with these filters."""
-        return self.values.select_customers(**filters, plugins=self.order)
+        return self.index.select_customers(**filters, plugins=self.plugins or ())
 
     def objects(self, customer_ids: list[str]) -> list[dict[str, Any]]:
         """The contract's objects of these customers, in order: the profile and the kept values."""
-        profiles = self.values.profile_dicts_of(customer_ids)
-        kept = self.values.derived_of(customer_ids, self.order)
+        profiles = self.index.profile_dicts_of(customer_ids)
+        kept = self.index.derived_of(customer_ids, self.plugins) if self.plugins is not None else {}
         return [{**profiles[cid], **kept.get(cid, {})} for cid in customer_ids if cid in profiles]

@@ -88,11 +88,14 @@ def _remember_host(store: Store, plugins: Sequence[str]) -> None:
     installed = advertised()
     if not set(names) <= set(installed):
         return
+    from ..names import written
+
     today = store.config.today
     store.index.remember_value_host({
         "names": names, "entry_points": installed, "order": list(plugins),
         "scopes": {p: store.plugins.values_scope(p) == "customer" for p in plugins},
         "configured_today": today.isoformat() if today else None,
+        "written": sorted(written(store)),  # kehu.yaml's own names, shown as written (kehu_core.names)
     })
 
 
