@@ -334,7 +334,9 @@ def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: 
         if tier is not None and not ids:
             return False
         extra = (["tier"] if tier else []) + ([order] if order not in PROFILE_ORDERS else [])
-        objects = [shown_values(o, mine=listing.written) for o in listing.objects(ids)]
+        objects = listing.objects(ids)
+        if listing.plugins is not None:  # values: kehu's tier names in the user's language
+            objects = [shown_values(o, mine=listing.written) for o in objects]
         print_customers(objects, list(dict.fromkeys(extra)), region=reader.region)
         click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
         return True

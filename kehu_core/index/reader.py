@@ -166,5 +166,7 @@ class Listing:
     def objects(self, customer_ids: list[str]) -> list[dict[str, Any]]:
         """The contract's objects of these customers, in order: the profile and the kept values."""
         profiles = self.index.profile_dicts_of(customer_ids)
-        kept = self.index.derived_of(customer_ids, self.plugins) if self.plugins is not None else {}
+        if self.plugins is None:
+            return [profiles[cid] for cid in customer_ids if cid in profiles]
+        kept = self.index.derived_of(customer_ids, self.plugins)
         return [{**profiles[cid], **kept.get(cid, {})} for cid in customer_ids if cid in profiles]
