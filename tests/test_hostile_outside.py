@@ -400,3 +400,42 @@ def test_a_plugin_value_never_sends_escapes_to_the_terminal(tmp_path: Path) -> N
     assert shown.code == 0, shown.err
     assert "\x1b" not in shown.out and "\x07" not in shown.out
     assert "\ufffd[2J\ufffd]0;owned\ufffdgold" in shown.out
+
+
+# --- kinds 1 and 5: .kehu/ arriving by git ---------------------------------------------------------
+
+
+def test_a_kehu_folder_committed_by_another_clone_is_refused_before_the_merge(tmp_path: Path) -> None:
+    """``.kehu/`` is ignored, so git's checkout replaces an ignored folder without asking: a
+    colleague's ``git add -f .kehu`` (here a link to a folder outside) deleted this clone's
+    index and undo journal and put the link in their place, and sync said it merged."""
+    from .conftest import git
+
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = tmp_path / "a"
+    assert kehu("init", str(a)).code == 0
+    git(a, "remote", "add", "origin", str(remote))
+    cid = kehu("customer", "add", "--name", "赵敏", store=a).out.strip()
+    assert kehu("sync", store=a).code == 0
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    assert kehu("customer", "set", cid, "notes=kept in b's journal", store=b).code == 0
+    assert kehu("sync", store=b).code == 0
+    journal = sorted(p.name for p in (b / ".kehu" / "journal").iterdir())
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert kehu("sync", store=a).code == 0
+    shutil.rmtree(a / ".kehu")
+    (a / ".kehu").symlink_to(outside)
+    git(a, "add", "-f", ".kehu")
+    git(a, "commit", "-qm", "add .kehu")
+    git(a, "push", "-q", "origin", "HEAD")
+    head = git(b, "rev-parse", "HEAD")
+    result = kehu("sync", store=b)
+    assert result.code == 1
+    assert "holds .kehu/, kehu's own folder of each clone" in result.err, result.err
+    assert git(b, "rev-parse", "HEAD") == head
+    assert (b / ".kehu").is_dir() and not (b / ".kehu").is_symlink()
+    assert sorted(p.name for p in (b / ".kehu" / "journal").iterdir()) == journal
+    assert list(outside.iterdir()) == []

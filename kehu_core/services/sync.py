@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import NotFound, Problem
 from ..i18n import _
+from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, profile_merge, sync_guard
 from .checking import check_store
@@ -264,6 +265,16 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
 def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> None:
     """Merge ``ref``; a merge git stops (files both sides changed) stays for the user to finish."""
     root = store.root
+    # .kehu/ (the index, the lock, the undo journal) is each clone's own and ignored by git, so a
+    # checkout replaces it without asking: a commit that added it (`git add -f`, a link to a
+    # folder outside) is refused before the merge, this clone's journal and index kept
+    shared = gitops.run(root, "ls-tree", "--name-only", ref, "--", STATE_DIR, check=False)
+    if shared.returncode == 0 and shared.stdout.strip():
+        point.restore()
+        raise SyncError(_("{label} holds {folder}/, kehu's own folder of each clone (its index and undo "
+                          "journal), which is never shared: nothing was merged. Remove it from the remote "
+                          "(`git rm -r --cached {folder}` in the clone that added it), then run `kehu sync` "
+                          "again").format(label=label, folder=STATE_DIR))
     result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False)
     if result.returncode == 0:
