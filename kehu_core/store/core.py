@@ -26,7 +26,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from ..clock import day_is_fixed, resolve_today
@@ -48,6 +47,8 @@ from .batch import _Batch, _WriteLog
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
 
 if TYPE_CHECKING:
+    from filelock import FileLock
+
     from ..index import Index
 
 from .batch import BatchMixin
@@ -171,6 +172,8 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
             finally:
                 self._lock_depth -= 1
             return
+        from filelock import Timeout
+
         lock = self._lock
         try:
             lock.acquire(timeout=timeout)
@@ -200,6 +203,8 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
 
     @cached_property
     def _lock(self) -> FileLock:
+        from filelock import FileLock  # on the first write: a command that only reads never loads it
+
         return FileLock(str(self.state_dir / "lock"), is_singleton=False)
 
     # --- index --------------------------------------------------------------------------
