@@ -72,7 +72,8 @@ def _e164(raw: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(_("not a phone number: {raw} ({why})").format(raw=repr(raw), why=exc)) from None
+        raise ValueError(_("not a phone number: {raw} ({why})").format(
+            raw=repr(raw), why=_parse_failure(exc))) from None
     where = phonenumbers.region_code_for_country_code(number.country_code)
     where = region if where in (None, "ZZ") else where
     why = phonenumbers.is_possible_number_with_reason(number)
@@ -84,6 +85,16 @@ def _e164(raw: str, region: str) -> str:
         raise ValueError(_("not a phone number: {raw} is not a valid number for region {region}").format(
             raw=repr(raw), region=where))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+#: why phonenumbers could not read a number (its NumberParseException.error_type), as a person reads it
+_PARSE_FAILURES = {0: N_("no country has that code"), 1: N_("it is not a number"),
+                   2: N_("too short after the international prefix"), 3: N_("too short"), 4: N_("too long")}
+
+
+def _parse_failure(exc: Any) -> str:
+    said = _PARSE_FAILURES.get(getattr(exc, "error_type", None))  # phonenumbers' own words are English
+    return _(said) if said else str(exc)
 
 
 def normalise_email(raw: str) -> str:

@@ -348,6 +348,10 @@ def test_errors_of_the_cli_types_and_the_importer_speak_chinese(demo_copy: Path,
         assert _latin_words(said, "abc sort") == [], (args, said)
         en = kehu("--lang", "en", *args, store=demo_copy)
         assert en.code == code and english in en.out + en.err, (args, en.out, en.err)
+    again = tmp_path / "again.csv"
+    again.write_text("姓名,电话\n赵敏,13839968745\n", encoding="utf-8")
+    assert "赵敏  (" in (skipped := kehu("--lang", "zh_CN", "import", str(again), "--dry-run", store=demo_copy).out)
+    assert "客户库里已有" in skipped and "already" in kehu("import", str(again), "--dry-run", store=demo_copy).out
     summary = kehu("--lang", "zh_CN", "import", str(sheet), "--dry-run", store=demo_copy).out.splitlines()[-1]
     assert summary == "新建 0，合并 0，跳过 0；将添加 0 笔购买（0 笔已存在）；读取 2 行，失败 2 行"
 
@@ -501,3 +505,13 @@ def test_the_daily_commands_speak_one_language(demo_copy: Path) -> None:
         if words or runs:
             mixed[" ".join(args)] = (sorted(set(words)), sorted(set(runs)))
     assert mixed == {}
+
+
+def test_an_imports_problems_are_all_chinese(demo_copy: Path) -> None:
+    """Every refused row of a sheet (a month 13, an amount in words, a phone that is WeChat, a
+    row of nothing), its reason in Chinese, the library's English words included."""
+    sheet = Path(__file__).parent / "data" / "import" / "bad_rows.csv"
+    result = kehu("--lang", "zh_CN", "import", str(sheet), "--dry-run", store=demo_copy)
+    problems = [line for line in result.err.splitlines() if line.startswith(str(sheet))]
+    assert len(problems) >= 4 and any("没有 13 月" in p for p in problems), result.err
+    assert [p for p in problems if _latin_words(p.split(": ", 1)[1], "")] == []

@@ -246,13 +246,14 @@ class Merger:
             return None, None
         name = fields.get("name")
         if not name:
-            return None, "no name, and no id, phone or email that matches a customer"
+            return None, _("no name, and no id, phone or email that matches a customer")
         # Nothing else to go by: the same name is the same customer, unless that is ambiguous.
         matches = self.by_name.get(name, [])
         if len(matches) == 1:
             return matches[0], None
         if len(matches) > 1:
-            return None, f"{len(matches)} customers are named {name}; add a phone or email to choose"
+            return None, _("{count} customers are named {name}; add a phone or email to choose").format(
+                count=len(matches), name=name)
         return None, None
 
     def _entry(self, cid: str | None, fields: dict[str, Any], source: str) -> Planned:
@@ -380,7 +381,7 @@ class Merger:
         work = list(self.plan.values())
         for entry in work:
             if entry.level is not None:
-                _, level, source = entry.level
+                _when, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
         if not dry_run:
             # One lock, one flush to disk, one index update for the whole batch (Store.batch).
@@ -403,7 +404,7 @@ class Merger:
             elif entry.changes or entry.purchases:
                 summary.merged.append(entry.describe())
             else:
-                summary.skipped.append({**entry.describe(), "reason": "already in the store"})
+                summary.skipped.append({**entry.describe(), "reason": _("already in the store")})
 
     def _write(self, entry: Planned) -> None:
         store = self.store

@@ -48,8 +48,11 @@ def parse_date(value: Any) -> dt.date:
     raw = text(value)
     match = _YMD.match(raw)
     if match:
+        year, month, day = map(int, match.groups())
+        if not 1 <= month <= 12:
+            raise ValueError(_("date {raw}: there is no month {month}").format(raw=repr(raw), month=month))
         try:
-            return dt.date(*map(int, match.groups()))
+            return dt.date(year, month, day)
         except ValueError:
             raise ValueError(_("date {raw}: no such day").format(raw=repr(raw))) from None
     raise ValueError(_("date {raw}: expected a date like 2024/5/20 or 2024-03-01 (year first)").format(raw=repr(raw)))
