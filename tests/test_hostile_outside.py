@@ -439,3 +439,16 @@ def test_a_kehu_folder_committed_by_another_clone_is_refused_before_the_merge(tm
     assert (b / ".kehu").is_dir() and not (b / ".kehu").is_symlink()
     assert sorted(p.name for p in (b / ".kehu" / "journal").iterdir()) == journal
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", ["new\nline", "no", "123", "a: b", "#hash", "茶铺"])
+def test_init_in_a_folder_of_any_name_writes_a_kehu_yaml_every_command_reads(folder: str, tmp_path: Path) -> None:
+    """The folder's name became ``name:`` unquoted: a line break wrote a kehu.yaml no command
+    could read (after exit 0), ``no`` became false and ``123`` a number."""
+    path = tmp_path / folder
+    assert kehu("init", str(path), "--no-git").code == 0
+    result = kehu("check", store=path)
+    assert result.code == 0, result.out + result.err
+    import yaml
+
+    assert yaml.safe_load((path / "kehu.yaml").read_text(encoding="utf-8"))["name"] == folder

@@ -138,7 +138,7 @@ class Store(LayoutMixin, RecordsMixin, LedgersMixin, BatchMixin):
         config_text = (
             "# kehu store settings — see README \"kehu.yaml\"\n"
             f"schema_version: {SCHEMA_VERSION}\n"
-            f"name: {name or path.resolve().name}\n"
+            f"name: {_yaml_text(name or path.resolve().name)}\n"
             "region: CN          # default country for phone numbers without +country\n"
             "currency: CNY\n"
             "plugins:\n"
@@ -247,3 +247,19 @@ def open_store(path: str | os.PathLike[str], *, today: dt.date | str | None = No
 
     ``today`` fixes the store's day (see :mod:`kehu_core.clock`)."""
     return Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins)
+
+
+def _yaml_text(text: str) -> str:
+    """``text`` as a YAML value that reads back as this text: plain when it does (a folder
+    named 茶铺), else double-quoted (a folder named ``no``, ``123``, ``a: b`` or with a line
+    break, which wrote a kehu.yaml that no command could read)."""
+    import json
+
+    import yaml
+
+    try:
+        if yaml.safe_load(f"name: {text}\n") == {"name": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
