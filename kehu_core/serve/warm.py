@@ -15,12 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..clock import resolve_today
 from ..i18n import _
 from . import books
 from . import cards as card_rules
-from .scope import ADDRESS_BOOK, CALENDAR, scope_of, served
+from .scope import ADDRESS_BOOK, CALENDAR, Scope, scope_of, served
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 logger = logging.getLogger("kehu.serve")
 
@@ -33,28 +38,50 @@ def start_warming() -> threading.Thread:
 
 
 def warm() -> None:
-    from .backend import Calendar
-
+    """Every login's book and cards first, then the calendars (a calendar costs more than a
+    book: a rep's contacts should not wait behind another rep's calendar)."""
     state = served()
+    made: dict[str, tuple[int, float]] = {}
     for login in state.settings.users:
         began = time.perf_counter()
-        try:
-            store = state.store
-            if not state.fixed_today:
-                store.today = resolve_today(None, store.config.today)
-            store.index.refresh()
-            scope = scope_of(login)
-            if scope is None:
-                continue
-            cards = list(books.book_of(store, scope).values())
-            for apple in (False, True):  # 4.0 for everyone else, 3.0 for Apple's clients
-                for first in range(0, len(cards), 1000):  # a request asking for cards meanwhile gets its turn
-                    card_rules.render(store, cards[first:first + 1000], apple)
-            events = len(Calendar(f"{login}/{CALENDAR}", scope)._state())
-        except Exception as exc:  # the requests make what is missing themselves
-            logger.warning(_("kehu serve: {login}'s address book and calendar could not be made ahead: {why}")
-                           .format(login=login, why=exc))
-            continue
-        logger.info(_("kehu serve: {login}: {cards} cards ({path}) and {events} events made in {seconds:.1f} s")
-                    .format(login=login, cards=len(cards), path=f"/{login}/{ADDRESS_BOOK}/", events=events,
-                            seconds=time.perf_counter() - began))
+        cards = _attempt(login, _book)
+        if cards is not None:
+            made[login] = (cards, time.perf_counter() - began)
+    for login, (cards, seconds) in made.items():
+        began = time.perf_counter()
+        events = _attempt(login, _calendar)
+        if events is not None:
+            logger.info(_("kehu serve: {login}: {cards} cards ({path}) and {events} events made in {seconds:.1f} s")
+                        .format(login=login, cards=cards, path=f"/{login}/{ADDRESS_BOOK}/", events=events,
+                                seconds=seconds + time.perf_counter() - began))
+
+
+def _attempt(login: str, make: Callable[[Store, Scope], int]) -> int | None:
+    """``make`` for ``login`` with this thread's store on the day it is; None if it failed
+    (the requests make what is missing themselves)."""
+    state = served()
+    try:
+        store = state.store
+        if not state.fixed_today:
+            store.today = resolve_today(None, store.config.today)
+        store.index.refresh()
+        scope = scope_of(login)
+        return None if scope is None else make(store, scope)
+    except Exception as exc:
+        logger.warning(_("kehu serve: {login}'s address book and calendar could not be made ahead: {why}")
+                       .format(login=login, why=exc))
+        return None
+
+
+def _book(store: Store, scope: Scope) -> int:
+    cards = list(books.book_of(store, scope).values())
+    for apple in (False, True):  # 4.0 for everyone else, 3.0 for Apple's clients
+        for first in range(0, len(cards), 1000):  # a request asking for cards meanwhile gets its turn
+            card_rules.render(store, cards[first:first + 1000], apple)
+    return len(cards)
+
+
+def _calendar(store: Store, scope: Scope) -> int:
+    from .backend import Calendar
+
+    return len(Calendar(f"{scope.login}/{CALENDAR}", scope)._state())
