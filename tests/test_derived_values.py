@@ -204,3 +204,31 @@ def test_a_tier_list_answered_from_the_kept_values_is_the_one_the_plugins_give(t
                              capture_output=True, text=True, env={**os.environ, "KEHU_STORE": str(root)})
     assert unknown.returncode == 1 and "no tier '无此等级'; the tiers are:" in unknown.stderr
     assert shown_name(tier) in unknown.stderr
+
+
+def test_a_new_days_tier_list_computes_everyones_tier_and_only_the_pages_other_values(tmp_path: Path) -> None:
+    """The first `customer list --tier X` of a day ranks everyone (the tiering plugin) but asks
+    the other plugins (points, next reminder) only about the customers it shows: at 100 000
+    customers that was a minute of every reminder rule before the first list of each morning."""
+    root = tmp_path / "store"
+    generate(root, 60)
+    _age(root)
+    listed, _ = _run(root, "customer", "list", "--json")
+    tier = Counter(c["tier"] for c in json.loads(listed) if c.get("tier")).most_common(1)[0][0]
+    _run(root, "customer", "list", "--tier", tier, "--limit", "5")  # everything fresh on the 20th
+    page, _ = _run(root, "customer", "list", "--tier", tier, "--limit", "5", today="2026-11-21")
+    shown = [line.split("\t")[0] for line in page.splitlines()]
+    assert len(shown) == 5
+    store = open_store(root, today="2026-11-21")
+    stale = {}
+    for plugin in store.plugins.value_plugins():
+        stamp, per_customer = _stamp(store, plugin)
+        stale[plugin] = set(store.index.stale_customers(plugin, stamp, per_customer=per_customer))
+    assert stale["tiering"] == set()  # everyone ranked on the 21st
+    assert len(stale["reminders"]) == 55 and not stale["reminders"] & set(shown)  # the page's only
+    # and what the page shows is what the plugins compute from the files that day
+    shown_json = {c["id"]: c for c in json.loads(_run(root, "customer", "list", "--tier", tier, "--limit", "5",
+                                                        "--json", today="2026-11-21")[0])}
+    fresh = open_store(root, today="2026-11-21")
+    for cid in shown:
+        assert shown_json[cid]["next_reminder"] == customer_json(fresh, fresh.get(cid))["next_reminder"]

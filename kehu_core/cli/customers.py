@@ -323,7 +323,8 @@ def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: 
     (another spelling, or no such tier: the store's tiers say which)."""
     if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
         return False  # the store's way says what --sort takes
-    found = ctx.listing(values=tier is not None or order not in PROFILE_ORDERS)
+    keys = (("tier",) if tier is not None else ()) + ((order,) if order not in PROFILE_ORDERS else ())
+    found = ctx.listing(values=bool(keys), keys=keys)
     if found is None:
         return False
     reader, listing = found
@@ -332,6 +333,8 @@ def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: 
                              value_in={"tier": [tier.strip()]} if tier is not None else None,
                              order=order, descending=order == "points", limit=limit)
         if tier is not None and not ids:
+            return False
+        if not listing.fresh_for(ids):  # the values shown beside: fresh for these customers too
             return False
         extra = (["tier"] if tier else []) + ([order] if order not in PROFILE_ORDERS else [])
         objects = listing.objects(ids)

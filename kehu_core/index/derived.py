@@ -114,20 +114,35 @@ class Derived(IndexConnection):
         text = self._meta(_HOST)
         return json.loads(text) if text else None
 
-    def values_current(self, base: str, host: Mapping[str, Any]) -> bool:
-        """Whether every value plugin's kept values are fresh under ``base`` (:func:`values_base`)
-        right now, as the plugin host would find them (``stale_customers`` empty for each):
-        a store-scope plugin's marked fresh at this generation; a customer-scope plugin's
-        marked fresh, and every customer changed since recomputed."""
+    def values_current(self, base: str, host: Mapping[str, Any], *, plugins: Sequence[str] | None = None,
+                       customer_ids: Sequence[str] | None = None) -> bool:
+        """Whether the value plugins' kept values (``plugins``: these only) are fresh under
+        ``base`` (:func:`values_base`) right now, as the plugin host would find them
+        (``stale_customers`` empty for each): everyone's — a store-scope plugin's marked fresh
+        at this generation, a customer-scope plugin's marked fresh and every customer changed
+        since recomputed — or, with ``customer_ids``, these customers' rows."""
         generation = self.generation()
-        for plugin in host["order"]:
+        for plugin in host["order"] if plugins is None else plugins:
             per_customer = bool(host["scopes"][plugin])
             stamp = base if per_customer else f"{base}|{generation}"
+            if customer_ids is not None:
+                if self.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids):
+                    return False
+                continue
             if self._fresh_since(plugin, stamp) is None:
                 return False
             if per_customer and self.stale_customers(plugin, stamp, per_customer=True):
                 return False
         return True
+
+    def providers(self, keys: Sequence[str], plugins: Sequence[str]) -> list[str] | None:
+        """The plugins whose kept values give these keys (a list filtered by ``tier`` needs
+        the tiering plugin's values of everyone, not every plugin's); None when a key is given
+        by none of them yet (nothing kept: every plugin must be asked)."""
+        found = [self._provider(key, plugins) for key in keys]
+        if not found or None in found:
+            return None
+        return list(dict.fromkeys(p for p in found if p is not None))
 
     def versions(self, customer_ids: Sequence[str]) -> dict[str, int]:
         """Each customer's version (what a per-customer stamp ends with)."""

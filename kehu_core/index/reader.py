@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,12 +97,13 @@ class IndexReader:
 
         return Listing(Derived.over(self.db), None)
 
-    def kept_values(self, root: Path, explicit_today: dt.date | None) -> Listing | None:
+    def kept_values(self, root: Path, explicit_today: dt.date | None, keys: Sequence[str]) -> Listing | None:
         """The plugins' values kept in the index, if they are what the plugins would compute
         now — the same plugins installed (their entry points) and none registered by hand,
-        kehu.yaml unchanged, the same day and language, every value fresh (see
-        :meth:`Derived.values_current`) — else None, and the caller opens the store, whose
-        plugins bring them up to date. No plugin is loaded to tell."""
+        kehu.yaml unchanged, the same day and language, everyone's values of the plugins that
+        give ``keys`` (a filter's, an order's) fresh (see :meth:`Derived.values_current`; the
+        other plugins' for the customers listed: :meth:`Listing.fresh_for`) — else None, and
+        the caller opens the store, whose plugins bring them up to date. No plugin is loaded."""
         from ..clock import resolve_today
         from ..entrypoints import advertised
         from .derived import Derived, values_base
@@ -114,11 +116,12 @@ class IndexReader:
                 return None
             configured = host.get("configured_today")
             today = resolve_today(explicit_today, dt.date.fromisoformat(configured) if configured else None)
-            if not values.values_current(values_base(root, today, host["names"]), host):
+            base = values_base(root, today, host["names"])
+            if not values.values_current(base, host, plugins=values.providers(keys, host["order"])):
                 return None
+            return Listing(values, list(host["order"]), frozenset(host["written"]), fresh=(base, host))
         except (sqlite3.Error, KeyError, TypeError, ValueError):  # an older or damaged note: ask the plugins
             return None
-        return Listing(values, list(host["order"]), frozenset(host["written"]))
 
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
         """Customers matching ``query`` (see :func:`search_clause`), best first."""
@@ -154,10 +157,19 @@ class Listing:
     :meth:`IndexReader.kept_values` — what ``kehu_core.services.derived_values`` gives after
     making them fresh, without the store."""
 
-    def __init__(self, index: Derived, plugins: list[str] | None, written: frozenset[str] = frozenset()) -> None:
+    def __init__(self, index: Derived, plugins: list[str] | None, written: frozenset[str] = frozenset(),
+                 fresh: tuple[str, Mapping[str, Any]] | None = None) -> None:
         self.index = index
         self.plugins = plugins  # None: profiles only (a list that neither shows nor filters values)
         self.written = written  # the built-in names kehu.yaml gives its own tiers (kehu_core.names)
+        self._fresh = fresh  # the stamps' base and the note of the value plugins
+
+    def fresh_for(self, customer_ids: list[str]) -> bool:
+        """Whether every plugin's kept values of these customers are fresh (the page shown)."""
+        if self._fresh is None:
+            return True
+        base, host = self._fresh
+        return self.index.values_current(base, host, customer_ids=customer_ids)
 
     def select(self, **filters: Any) -> list[str]:
         """:meth:`Derived.select_customers` with these filters."""

@@ -33,9 +33,10 @@ def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
     return f"{base}|{store.index.generation()}", False
 
 
-def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> int:
-    """Recompute the stale stored values of these customers (default: everyone); returns
-    how many (plugin, customer) values were computed.
+def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
+                   only: Sequence[str] | None = None) -> int:
+    """Recompute the stale stored values of these customers (default: everyone) of every value
+    plugin (``only``: of these); returns how many (plugin, customer) values were computed.
 
     Each plugin's values are computed apart (stored under that plugin's stamp), but in one
     pass over the customers: each chunk's models are made once for every plugin, and each
@@ -47,7 +48,7 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None) -> i
     plugins = host.value_plugins()
     done = 0
     todo = []  # (plugin, stamp, per customer, generation, stale ids)
-    for plugin in plugins:
+    for plugin in plugins if only is None else [p for p in plugins if p in only]:
         stamp, per_customer = _stamp(store, plugin)
         generation = index.generation()  # before looking: a change meanwhile is seen next time
         stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids)
@@ -155,11 +156,15 @@ def select(store: Store, *, tag: str | None = None, owner: str | None = None, le
            value_in: Mapping[str, Iterable[Any]] | None = None, order: str = "name",
            descending: bool = False, limit: int | None = None, offset: int = 0) -> list[str]:
     """Ids of the customers matching, in order (a page: ``limit`` after ``offset``); a filter
-    or an order on a plugin value makes every customer's values fresh first (a rank, a sort,
-    need them all)."""
+    or an order on a plugin value makes every customer's values of the plugins giving it fresh
+    first (a rank, a sort, need them all); the caller reads the page's values through
+    :func:`customer_objects` or :func:`values_for`, which make the others fresh for the page."""
     index = store.index
-    if value_in or order not in ("name", "id", "revenue", "last_contact"):
-        refresh_values(store)
+    keys = [*(value_in or {}), *([order] if order not in ("name", "id", "revenue", "last_contact") else [])]
+    if keys:
+        # everyone's values of the plugins giving the keys (a new day: the tiering plugin's, not
+        # every reminder of 100 000 customers); the page's other values are made fresh when read
+        refresh_values(store, only=index.providers(keys, store.plugins.value_plugins()))
     return index.select_customers(tag=tag, owner=owner, level=level,
                                   value_in={k: list(v) for k, v in (value_in or {}).items()},
                                   order=order, descending=descending, limit=limit, offset=offset,

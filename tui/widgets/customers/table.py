@@ -513,7 +513,8 @@ def _page_by_values(store: Store, query: Query, offset: int, stop: Callable[[], 
             page = [r for r in page if found.get(r.customer.id) == query.attitude]
         rows += page
     ids = [r.customer.id for r in rows]
-    known = store.index.derived_of(ids, store.plugins.value_plugins()) if store.plugins and ids else {}
+    # the page's values of every plugin, made fresh (select made fresh only the filter's and order's)
+    known = derived_values.values_for(store, ids) if store.plugins and ids else {}
     return Page(rows, offset, exhausted, {}, known)
 
 
