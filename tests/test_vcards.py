@@ -1,7 +1,7 @@
 """kehu's vCard writer (kehu_core.services.vcards) on values that need escaping and folding.
 
-The cards are written directly (not through vobject, ten times slower); these tests read them
-back with vobject and with kehu's own vCard reader, as a phone and ``kehu import`` do.
+The cards are made and written by vobject; these tests read them back with vobject and with
+kehu's own vCard reader, as a phone and ``kehu import`` do.
 """
 
 from __future__ import annotations
