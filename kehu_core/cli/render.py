@@ -104,6 +104,10 @@ def interaction_json(interaction: Any) -> dict[str, Any]:
     return {"id": data.pop("id"), "kind": data.pop("kind"), **data}
 
 
+#: the profile fields a table of customers shows (:func:`_cells`), besides the extra columns
+TABLE_FIELDS = ("id", "name", "phones", "owner", "level", "tags")
+
+
 def _cells(row: dict[str, Any], extra: Sequence[str], region: str) -> list[str]:
     return [
         row["id"], row["name"], display_phone((row["phones"] or [""])[0], region), row.get("owner") or "",

@@ -359,14 +359,18 @@ class Derived(IndexConnection):
         except sqlite3.Error:
             return None
 
-    def profile_dicts_of(self, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def profile_dicts_of(self, customer_ids: Sequence[str], fields: Sequence[str] | None = None,
+                         ) -> dict[str, dict[str, Any]]:
         """These customers' profiles as the contract's JSON objects (unvalidated: the index
-        stores what the model dumped)."""
+        stores what the model dumped); ``fields``: only these (None where a profile has none),
+        picked in SQLite — a table of 10 000 rows reads six fields, not every note and address."""
+        data = "data" if fields is None else (
+            "json_object(" + ", ".join(f"'{k}', json_extract(data, '{_path(k)}')" for k in fields) + ")")
         out: dict[str, dict[str, Any]] = {}
         ids = list(customer_ids)
         for first in range(0, len(ids), _LOOKUP):
             part = ids[first:first + _LOOKUP]
-            for cid, data in self.db.execute(
-                    f"SELECT id, data FROM customers WHERE id IN ({','.join('?' * len(part))})", part):
-                out[cid] = json.loads(data)
+            for cid, text in self.db.execute(
+                    f"SELECT id, {data} FROM customers WHERE id IN ({','.join('?' * len(part))})", part):
+                out[cid] = json.loads(text)
         return out
