@@ -309,15 +309,10 @@ class Derived(IndexConnection):
             need = limit - len(out)
             group = [plugin, value, *params]
             size = self._count(in_group + " LIMIT ?", [*group, self._SORT_UP_TO + 1])
-            if size <= self._SORT_UP_TO:
-                if size <= skip:
-                    skip -= size
-                else:
-                    out += [cid for (cid,) in self.db.execute(
-                        in_group + " ORDER BY c.sort_name, c.id LIMIT ? OFFSET ?", [*group, need, skip])]
-                    skip = 0
-            elif skip > self._WALK_UP_TO:  # deep in a big group: walking there costs more than a sort
-                total = self._count(in_group, group)
+            # a small group is sorted; so is a big one when the page is deep in it (walking there
+            # costs more than a sort)
+            if size <= self._SORT_UP_TO or skip > self._WALK_UP_TO:
+                total = size if size <= self._SORT_UP_TO else self._count(in_group, group)
                 if total <= skip:
                     skip -= total
                 else:
