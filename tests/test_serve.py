@@ -5,6 +5,7 @@ CalDAV client; what changed is read back through ``kehu`` commands."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -115,9 +116,10 @@ def wait_until_up(url: str, process: subprocess.Popen[str], log: Path, deadline_
     raise AssertionError("kehu serve did not answer in time")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("serve") / "store"
+@contextlib.contextmanager
+def serving(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
+    """A store of :func:`make_store` served by a real ``kehu serve``, stopped afterwards."""
+    root = tmp_path_factory.mktemp(name) / "store"
     ids = make_store(root)
     process, port = start(root)
     url = f"http://127.0.0.1:{port}/"
@@ -127,6 +129,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "serve") as running:
+        yield running
 
 
 def show(server: Server, customer_id: str) -> dict:

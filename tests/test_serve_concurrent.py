@@ -26,9 +26,8 @@ from tests.test_serve import (
     make_store,
     password,
     propfind_hrefs,
+    serving,
     show,
-    start,
-    wait_until_up,
 )
 
 PROPFIND = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop>'
@@ -37,16 +36,8 @@ PROPFIND = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("serve-concurrent") / "store"
-    ids = make_store(root)
-    process, port = start(root)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(url, process, root.parent / "serve.log")
-        yield Server(url, root, ids, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(tmp_path_factory, "serve-concurrent") as running:
+        yield running
 
 
 def _read_answer(sock: socket.socket) -> bytes:
