@@ -270,6 +270,9 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
     """Customers, filtered and sorted, answered from the index (profiles and the values
     plugins keep there), never by reading every file. With --json each has its `attitude`
     (kehu_core.attitude) besides what plugins compute."""
+    if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
+        raise click.BadParameter(_("{order}: expected name, id, revenue, last_contact, owner or the name of a "
+                                   "value plugins compute").format(order=repr(order)), param_hint="--sort")
     if (attitude is None and not as_json and order != "owner"
             and _list_from_index(ctx, tag=tag, tier=tier, owner=owner, level=level, order=order, limit=limit)):
         return
@@ -283,9 +286,6 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         from ..attitude import attitude_filter
 
         wanted = attitude_filter(attitude)  # an unknown one: exit 1, naming them
-    if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
-        raise click.BadParameter(_("{order}: expected name, id, revenue, last_contact, owner or the name of a "
-                                   "value plugins compute").format(order=repr(order)), param_hint="--sort")
     first = None if wanted is not None else limit  # the attitude filter comes after the query
     if order == "owner":
         ids = [r.customer.id for r in store.index.list(tag=tag, owner=owner, level=level, order="owner")]
@@ -321,8 +321,6 @@ def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: 
     kept there known fresh (Context.listing): no store opened, no plugin loaded, the same rows
     and order as below. False when that cannot be known, or when nobody has the tier as typed
     (another spelling, or no such tier: the store's tiers say which)."""
-    if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
-        return False  # the store's way says what --sort takes
     keys = (("tier",) if tier is not None else ()) + ((order,) if order not in PROFILE_ORDERS else ())
     found = ctx.listing(values=bool(keys), keys=keys)
     if found is None:
