@@ -77,6 +77,10 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     Results of all plugins are merged; on a clash the plugin registered last wins.
     ``None``: nothing to add for this customer. A plugin whose implementation asks for the
     values again (``store.plugins.values``) is skipped on that inner call.
+
+    A value whose order is not its text's (a tier's name) can come with ``KEY_rank``, a number,
+    1 first: a list sorted by ``KEY`` (``--sort tier``, the TUI's column) follows the rank, and
+    people are shown ``KEY`` without its rank (the tiering plugin gives ``tier_rank``).
     """
 
 

@@ -98,8 +98,9 @@ def shown(name: Any, store: Store | None = None, *, mine: frozenset[str] | None 
 
 def shown_values(values: Mapping[str, Any], store: Store | None = None, *,
                  mine: frozenset[str] | None = None) -> dict[str, Any]:
-    """Plugin values (``customer_values``) for reading: ``tier`` and ``rfm_segment`` shown."""
-    out = dict(values)
+    """Plugin values (``customer_values``) for reading: ``tier`` and ``rfm_segment`` shown,
+    a value's ``KEY_rank`` (its order in lists) left out beside it."""
+    out = {k: v for k, v in values.items() if not (k.endswith("_rank") and k[:-5] in values)}
     for key in ("tier", "rfm_segment"):
         if key in out:
             out[key] = shown(out[key], store, mine=mine)

@@ -232,3 +232,28 @@ def test_a_new_days_tier_list_computes_everyones_tier_and_only_the_pages_other_v
     fresh = open_store(root, today="2026-11-21")
     for cid in shown:
         assert shown_json[cid]["next_reminder"] == customer_json(fresh, fresh.get(cid))["next_reminder"]
+
+
+def test_a_list_sorted_by_tier_is_in_the_tiers_order_top_first(tmp_path: Path) -> None:
+    """`--sort tier` (and the TUI's Tier column, through the same select) puts the top tier
+    first, as kehu.yaml orders the tiers, not by the names' text (主要 < 小 < 普通 < 重要);
+    the rank that orders it stays out of what a person reads."""
+    from kehu_core.services.scoring import tier_names
+
+    root = tmp_path / "store"
+    generate(root, 60)
+    _age(root)
+    store = open_store(root, today="2026-11-20")
+    order = [shown_name(name) for name in tier_names(store)]
+    by_plugins, modules = _run(root, "customer", "list", "--sort", "tier")
+    assert "kehu_core.plugins" in modules
+    kept, modules = _run(root, "customer", "list", "--sort", "tier")
+    assert "kehu_core.plugins" not in modules and kept == by_plugins  # the index alone, the same
+    tiers = [line.rsplit("\t", 1)[1] for line in kept.splitlines()]
+    assert len(tiers) == 60 and len(set(tiers)) >= 3
+    assert tiers == sorted(tiers, key=order.index)
+    assert order.index(tiers[0]) == 0
+    assert sorted(tier_names(store)) != tier_names(store)  # the names' text has another order
+    first = kept.splitlines()[0].split("\t")[0]
+    shown_text, _ = _run(root, "customer", "show", first)
+    assert "tier_rank" not in shown_text and shown_name(tier_names(store)[0]) in shown_text

@@ -228,7 +228,13 @@ class Derived(IndexConnection):
         if order not in orders:
             provider = self._provider(order, plugins)
             if provider is not None:
-                return self._by_value(order, provider, where, params, descending, limit, offset)
+                # a value whose order is not its text's (a tier's name) comes with KEY_rank from
+                # the same plugin, 1 first: the list follows the rank
+                rank = f"{order}_rank"
+                key = rank if self.db.execute(
+                    "SELECT 1 FROM derived WHERE plugin=? AND json_type(data, ?) IS NOT NULL LIMIT 1",
+                    (provider, _path(rank))).fetchone() else order
+                return self._by_value(key, provider, where, params, descending, limit, offset)
         sql = "SELECT c.id FROM customers c" + (" WHERE " + " AND ".join(where) if where else "")
         if order in orders:
             sql += f" ORDER BY {orders[order]}"

@@ -44,8 +44,13 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     override = getattr(customer, OVERRIDE_FIELD, None)
     if info is None and not override:
         return None
+    tier = override or (info.computed if info else None)
+    names = settings(store).tier_names()
     return {
-        "tier": override or (info.computed if info else None),
+        "tier": tier,
+        # a list sorted by tier is in the tiers' order, top first, not their names' (see
+        # the customer_values hook: a KEY_rank orders KEY)
+        "tier_rank": names.index(tier) + 1 if tier in names else None,
         "abc": info.abc if info else None,
         "rfm": info.rfm if info else None,
         "rfm_segment": info.rfm_segment if info else None,
