@@ -33,11 +33,13 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
 from .errors import Problem
 from .i18n import _
+from .yamlaliases import may_alias, refuse_alias_bombs
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a customer file over 2 MiB is a mistake, not a customer
 
@@ -48,11 +50,22 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """PyYAML's C safe loader with YAML 1.2 scalars and duplicate keys refused."""
+    """PyYAML's C safe loader with YAML 1.2 scalars, duplicate keys and alias bombs refused."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._may_alias = may_alias(stream)
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        if self._may_alias:
+            refuse_alias_bombs(node, yaml.constructor.ConstructorError)
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: merged below, as ruamel does
+                continue
             key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
@@ -275,6 +288,7 @@ def _rs_differs(text: str) -> bool:
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
             or _RS_CONTROL.search(text) is not None
+            or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
             or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
 
 
@@ -355,6 +369,14 @@ def _represent_date(representer: RoundTripRepresenter, value: dt.date) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
 
 
+class _RoundTripConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor with alias bombs refused, as :class:`FastLoader`."""
+
+    def construct_document(self, node: Any) -> Any:
+        refuse_alias_bombs(node, ConstructorError)
+        return super().construct_document(node)
+
+
 def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     """The ruamel configuration kehu writes with, so re-saving never reformats a file.
 
@@ -363,6 +385,7 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     A file someone wrote with indented lists (``  - VIP``) is re-saved in that style instead.
     """
     rt = YAML(typ="rt")
+    rt.Constructor = _RoundTripConstructor
     if indented_lists:
         rt.indent(mapping=2, sequence=4, offset=2)
     else:
