@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import KehuError
 from .i18n import N_, _
 from .ids import check_id
-from .models import Customer, Interaction, Reminder, interaction_adapter
+from .models import INDEXED, Customer, Interaction, Reminder, interaction_adapter
 from .plugins import WrongResult
 from .store import LEDGER_SUFFIX
 
@@ -213,7 +213,7 @@ def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[I
     out: dict[str, list[Interaction]] = defaultdict(list)
     parse = interaction_adapter.validate_json  # straight from the stored JSON: no dict between
     for cid, data in store.index.histories([customer_id] if customer_id else None):
-        out[cid].append(parse(data))
+        out[cid].append(parse(data, context=INDEXED))
     return out
 
 
@@ -226,7 +226,7 @@ def _needed_histories(store: Store, customer_ids: Sequence[str], needs: HistoryN
     out: dict[str, list[Interaction]] = defaultdict(list)
     parse = interaction_adapter.validate_json
     for cid, data in rows:
-        out[cid].append(parse(data))
+        out[cid].append(parse(data, context=INDEXED))
     return out
 
 
@@ -401,7 +401,7 @@ def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, lis
     out: dict[str, list[Interaction]] = defaultdict(list)
     parse = interaction_adapter.validate_json
     for cid, data in store.index.histories(customer_ids):
-        out[cid].append(parse(data))
+        out[cid].append(parse(data, context=INDEXED))
     return out
 
 

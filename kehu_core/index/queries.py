@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Problem
-from ..models import TRUSTED, Customer
+from ..models import INDEXED, Customer
 from ..textsearch import sort_key
 from .connection import IndexConnection, date_filters, profile_filters, purchase_filters
 from .reader import search_clause
@@ -35,7 +35,7 @@ class Queries(IndexConnection):
         rows = self.db.execute(sql, tuple(params))
         for data, last_contact, last_purchase, first_purchase, revenue, purchases in rows:
             yield Row(
-                model.model_validate_json(data, context=TRUSTED), last_contact, last_purchase, first_purchase,
+                model.model_validate_json(data, context=INDEXED), last_contact, last_purchase, first_purchase,
                 Decimal(str(round(revenue or 0, 2))), purchases or 0,
             )
 
