@@ -20,7 +20,7 @@ from kehu_core import calendar, i18n
 from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer
 from kehu_core.services import segments
-from kehu_core.services.exporting import birthday_events
+from kehu_core.services.day_events import birthday_events
 from kehu_core.store import open_store
 
 from .conftest import kehu

@@ -4,14 +4,16 @@
   (:mod:`kehu_core.reminder_engine`): touches, holiday greetings (节日问候), planned visits to
   key accounts, dormant customers, unpaid bills ... each on its due day;
 * birthdays, from :mod:`kehu_core.calendar` through the .ics export's own events
-  (:func:`kehu_core.services.exporting.birthday_events`): a solar birthday recurs yearly, a lunar
+  (:func:`kehu_core.services.day_events.birthday_days`): a solar birthday recurs yearly, a lunar
   one is a dated event on its solar day in each of this year and the next :data:`YEARS`;
 * complaint deadlines (:mod:`kehu_core.complaints`): the moment an open complaint must be
   answered or an acknowledged one resolved;
 * a rep's planned visits (:mod:`kehu_core.visits.plan`, ``kehu visits plan``): today's plan,
   and the plan of each later day the rep has planned (``visits/REP/DATE.yaml``).
 
-Each event is one calendar object of its own (one ``.ics`` in the collection).
+Each event is one calendar object of its own (one ``.ics`` in the collection). An event is
+told apart by its parts (:class:`kehu_core.services.day_events.DayEvent`); icalendar's event
+and its text are made only when a client fetches it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +41,13 @@ _TEXT_LOCK = threading.Lock()
 
 @dataclass
 class CalendarItem:
-    """One event of the calendar. Its revision is made from what the event says; its text
-    (icalendar's serialisation, ~1 ms an event) only when a client fetches it."""
+    """One event of the calendar. Its revision is made from what the event says; icalendar's
+    event (``make()``) and its text (~1 ms an event) only when a client fetches it."""
 
     href: str
     uid: str
     revision: str
-    event: Any
+    make: Callable[[], Any]
     stamp: dt.datetime
     _text: str | None = None
 
@@ -57,42 +60,55 @@ class CalendarItem:
         if self._text is None:
             from icalendar import Calendar
 
-            self.event.add("dtstamp", self.stamp)
+            event = self.make()
+            event.add("dtstamp", self.stamp)
             calendar = Calendar()
             calendar.add("prodid", "-//kehu//kehu serve//ZH")
             calendar.add("version", "2.0")
-            calendar.add_component(self.event)
+            calendar.add_component(event)
             self._text = calendar.to_ical().decode("utf-8")
         return self._text
 
 
 def _revision(event: Any) -> str:
+    """The revision of an icalendar event (a complaint's deadline), from what it says."""
     parts = [f"{key}={getattr(value, 'dt', value)!r}" for key, value in sorted(event.items())]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
 def calendar_items(store: Store, scope: Scope) -> list[CalendarItem]:
+    """Every event of the login's calendar. The reminder rules run twice over the customers
+    (what is due, and the day's visit plan): each plugin's values of a customer (the tier a
+    key-account visit asks for, and the points it is made from) are computed once for both."""
+    if store.plugins is None:
+        return _calendar_items(store, scope)
+    with store.plugins.remembering():
+        return _calendar_items(store, scope)
+
+
+def _calendar_items(store: Store, scope: Scope) -> list[CalendarItem]:
     from ..complaints import complaints
     from ..reminder_engine import reminders_for
-    from ..services.exporting import birthday_events, reminder_event
+    from ..services.day_events import birthday_days, reminder_day
 
     today = store.today
     customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
-    events: list[Any] = []
+    days = []
     for customer in customers:
-        events += birthday_events(customer, today.year, today.year + YEARS)
+        days += birthday_days(customer, today.year, today.year + YEARS)
     end = today + dt.timedelta(days=DAYS)
     for _customer, reminders in reminders_for(store, customers, today, end):
-        events += [reminder_event(r) for r in reminders if r.rule not in _BIRTHDAY_RULES]
-    for view in complaints(store, open_only=True, owner=scope.owner):
-        events += _deadline_events(view)
+        days += [reminder_day(r) for r in reminders if r.rule not in _BIRTHDAY_RULES]
     if scope.owner is not None:
-        events += _visit_events(store, scope.owner)
+        days += _visit_days(store, scope.owner)
     stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)  # time is data: the store's day
-    items = []
-    for event in events:
-        uid = str(event["uid"])
-        items.append(CalendarItem(_UNSAFE.sub("_", uid) + ".ics", uid, _revision(event), event, stamp))
+    items = [CalendarItem(_UNSAFE.sub("_", day.uid) + ".ics", day.uid,
+                          hashlib.sha1(repr(day).encode()).hexdigest(), day.event, stamp) for day in days]
+    for view in complaints(store, open_only=True, owner=scope.owner):
+        for event in _deadline_events(view):
+            uid = str(event["uid"])
+            items.append(CalendarItem(_UNSAFE.sub("_", uid) + ".ics", uid, _revision(event),
+                                      lambda event=event: event, stamp))
     return items
 
 
@@ -112,9 +128,9 @@ def planned_days(store: Store, owner: str) -> list[tuple[str, int]]:
     return sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml") if p.name >= first)
 
 
-def _visit_events(store: Store, owner: str) -> list[Any]:
+def _visit_days(store: Store, owner: str) -> list[Any]:
     from ..errors import KehuError
-    from ..services.exporting import day_event
+    from ..services.day_events import DayEvent
     from ..visits.plan import make_plan
 
     last = store.today + dt.timedelta(days=DAYS)
@@ -128,9 +144,9 @@ def _visit_events(store: Store, owner: str) -> list[Any]:
             continue
         for number, visit in enumerate(plan.visits, 1):
             why = "; ".join(reason.text for reason in visit.reasons) or None
-            events.append(day_event(f"visit-{day:%Y%m%d}-{visit.customer.id}@kehu", day,
-                                    _("visit {number}/{count}: {name}").format(
-                                        number=number, count=len(plan.visits), name=visit.customer.name), why))
+            events.append(DayEvent(f"visit-{day:%Y%m%d}-{visit.customer.id}@kehu", day,
+                                   _("visit {number}/{count}: {name}").format(
+                                       number=number, count=len(plan.visits), name=visit.customer.name), why))
     return events
 
 

@@ -26,11 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..calendar import birthdays, parse_lunar, parse_solar
 from ..errors import KehuError
-from ..i18n import _, is_chinese
+from ..i18n import _
 from ..models import Customer
 from ..yamlio import naming, new_file_mode
+from .day_events import birthday_events, reminder_event
 from .vcards import vcard_of
 
 if TYPE_CHECKING:
@@ -225,60 +225,6 @@ class IcsExporter:
         return len(events)
 
 
-def day_event(uid: str, day: dt.date, summary: str, description: str | None = None) -> Any:
-    """An all-day event (icalendar) that does not make the person busy."""
-    from icalendar import Event
-
-    event = Event()
-    event.add("uid", uid)
-    event.add("dtstart", day)
-    event.add("dtend", day + dt.timedelta(days=1))
-    event.add("summary", summary)
-    event.add("transp", "TRANSPARENT")
-    if description:
-        event.add("description", description)
-    return event
-
-
-def birthday_events(customer: Customer, first_year: int, last_year: int) -> list[Any]:
-    """A customer's birthdays as .ics events, on kehu_core.calendar's rules (docs/calendar.md).
-
-    A solar birthday is one yearly event. 29 February recurs as the last day of February
-    (``BYMONTH=2;BYMONTHDAY=-1``): the 28th in a common year, as the reminders and segments
-    have it; a plain ``FREQ=YEARLY`` from 02-29 shows only in leap years. A lunar birthday
-    moves against the solar calendar, so each of its days in ``first_year``..``last_year`` is
-    a dated event of its own (two in a year where 腊月 falls in January and December).
-    """
-    events = []
-    if customer.birthday:
-        solar = parse_solar(customer.birthday)
-        # a year-less birthday starts in 2000, a leap year, so --02-29 is a real first day
-        start = dt.date(solar.year or 2000, solar.month, solar.day)
-        event = day_event(f"birthday-{customer.id}@kehu", start, _("{name}'s birthday").format(name=customer.name),
-                          _contact_line(customer))
-        if (solar.month, solar.day) == (2, 29):
-            event.add("rrule", {"freq": "yearly", "bymonth": 2, "bymonthday": -1})
-        else:
-            event.add("rrule", {"freq": "yearly"})
-        events.append(event)
-    if customer.lunar_birthday:
-        lunar = parse_lunar(customer.lunar_birthday)
-        # 闰四月初十 in Chinese; 04-10 (leap 04-10) in English
-        shown = lunar.chinese if is_chinese() else (_("leap {day}") if lunar.leap else "{day}").format(
-            day=f"{lunar.month:02d}-{lunar.day:02d}")
-        window = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
-        for birthday in birthdays(None, customer.lunar_birthday, *window):
-            events.append(day_event(f"lunar-birthday-{customer.id}-{birthday.day:%Y%m%d}@kehu", birthday.day,
-                                    _("{name}'s lunar birthday ({day})").format(name=customer.name, day=shown),
-                                    _contact_line(customer)))
-    return events
-
-
-def _contact_line(customer: Customer) -> str | None:
-    parts = [*customer.phones[:1], *customer.emails[:1]]
-    return " · ".join(parts) or None
-
-
 def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> list[Any]:
     try:
         from ..reminder_engine import due_reminders
@@ -290,12 +236,6 @@ def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> 
             continue  # birthdays are already there, as events of their own
         events.append(reminder_event(reminder))
     return events
-
-
-def reminder_event(reminder: Any) -> Any:
-    """A reminder (kehu_core.reminder_engine) as an all-day event on its due day."""
-    return day_event(f"reminder-{reminder.key}@kehu", reminder.due, f"{reminder.customer_name}: {reminder.title}",
-                     reminder.detail)
 
 
 # --- registry -------------------------------------------------------------------------------
