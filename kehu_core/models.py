@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -703,3 +704,52 @@ class LedgerEntry(BaseModel):
     @classmethod
     def _not_too_deep(cls, data: Any, info: ValidationInfo) -> Any:
         return _refuse_deep(data, info)
+
+
+def referral_loop(customer_id: str, referrer: str | None,
+                  referrer_of: Callable[[str], str | None]) -> list[str] | None:
+    """The loop ``customer_id`` would close by naming ``referrer`` (``[A, B, A]``: A referred
+    by B, B by A), or None. ``referrer_of`` gives each customer's referrer as stored (or as an
+    import plans it). Follows the chain once, stopping at a customer seen before: a loop among
+    others (a hand edit) never makes this run forever. The one rule for every door: CLI, TUI,
+    import, and ``kehu check`` (:func:`referral_loops`)."""
+    chain = [customer_id]
+    seen = {customer_id}
+    current = referrer
+    while current:
+        chain.append(current)
+        if current == customer_id:
+            return chain
+        if current in seen:
+            return None  # a loop further up the chain, not through this customer
+        seen.add(current)
+        current = referrer_of(current)
+    return None
+
+
+def referral_loops(referrers: dict[str, str]) -> list[list[str]]:
+    """Every loop of referrals among ``referrers`` (customer id → referrer id), each once, as
+    ``[A, B, A]`` starting at its smallest id; linear in the customers."""
+    done: set[str] = set()
+    loops: list[list[str]] = []
+    for start in sorted(referrers):
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current not in done and current not in on_path:
+            on_path[current] = len(path)
+            path.append(current)
+            current = referrers.get(current)
+        if current is not None and current in on_path:
+            members = path[on_path[current]:]
+            first = members.index(min(members))
+            members = members[first:] + members[:first]
+            loops.append([*members, members[0]])
+        done.update(path)
+    return loops
+
+
+def referral_loop_message(chain: list[str]) -> str:
+    """What every door says of a loop of referrals."""
+    return _("referrer {referrer!r}: a loop of referrals ({chain}); someone in it was referred by "
+             "someone else, or by nobody").format(referrer=chain[1], chain=" → ".join(chain))

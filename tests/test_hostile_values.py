@@ -5,6 +5,7 @@ is reported by ``kehu check`` at its line and does not take other commands down.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -123,3 +124,73 @@ def test_an_invalid_ledger_line_is_reported_by_check_and_points(line: str, messa
     assert points.code == 1 and f"{ledger}:{at}: " in points.err
     assert kehu("points", "show", other, store=path).code == 0
     assert tree_hash(path) == before
+
+
+# --- referral loops: A referred by B, B by A (or longer) ------------------------------------------
+
+
+def _chain(path: Path, *names: str) -> list[str]:
+    """New customers, each referred by the one before."""
+    ids: list[str] = []
+    for name in names:
+        extra = ["--referrer", ids[-1]] if ids else []
+        ids.append(kehu("customer", "add", "--name", name, *extra, store=path).out.strip())
+    return ids
+
+
+@pytest.mark.parametrize("length", [2, 3])
+def test_a_referral_loop_is_refused_by_customer_set(length: int, store: tuple[Path, str, str]) -> None:
+    """Accepted before: the referrals report drew one of them as the root of the others."""
+    path = store[0]
+    ids = _chain(path, *["甲", "乙", "丙"][:length])
+    before = tree_hash(path)
+    result = kehu("customer", "set", ids[0], f"referrer={ids[-1]}", store=path)
+    assert result.code == 1, result.out
+    loop = " → ".join([ids[0], *reversed(ids)])
+    assert f"referrer {ids[-1]!r}: a loop of referrals ({loop})" in result.err, result.err
+    no_traceback(result)
+    assert tree_hash(path) == before
+
+
+def test_the_customer_form_refuses_a_referral_loop(store: tuple[Path, str, str]) -> None:
+    from kehu_tui.widgets.forms.customer_form import field_errors
+
+    from kehu_core.store import Store
+
+    path = store[0]
+    a, b = _chain(path, "甲", "乙")
+    opened = Store.open(path)
+    errors = field_errors(opened, opened.get(a), {"referrer": b})
+    assert "a loop of referrals" in errors["referrer"], errors
+
+
+def test_an_import_of_rows_naming_each_other_is_refused_at_their_lines(store: tuple[Path, str, str],
+                                                                       tmp_path: Path) -> None:
+    """Both rows were written with exit 0 (a batch did not check referrers at all: a referrer
+    naming nobody was written too)."""
+    path, cid = store[0], store[1]
+    sheet = tmp_path / "referrals.csv"
+    sheet.write_text(f"id,name,referrer\nca1,甲,cb1\ncb1,乙,ca1\ncc1,丙,nobody\ncd1,丁,{cid}\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    assert result.code == 1, result.out
+    assert f"{sheet}:2: referrer 'cb1': a loop of referrals (ca1 → cb1 → ca1)" in result.err, result.err
+    assert f"{sheet}:4: referrer 'nobody': no such customer" in result.err
+    no_traceback(result)
+    listed = kehu("customer", "list", store=path).out
+    assert "丁" in listed and not any(name in listed for name in ("甲", "乙", "丙"))
+
+
+def test_check_names_every_customer_of_a_hand_made_loop_and_reports_end(store: tuple[Path, str, str]) -> None:
+    path = store[0]
+    a, b, c = _chain(path, "甲", "乙", "丙")
+    profile = path / "customers" / shard(a) / a / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + f"referrer: {c}\n", encoding="utf-8")
+    result = kehu("check", store=path)
+    assert result.code == 1
+    line = len(profile.read_text(encoding="utf-8").splitlines())
+    assert f"{profile}:{line}: referrer {c!r}: a loop of referrals ({a} → {c} → {b} → {a})" in result.out
+    for cid in (b, c):
+        assert f"{path / 'customers' / shard(cid) / cid / 'customer.yaml'}:" in result.out
+    report = kehu("report", "referrals", "--json", store=path)
+    assert report.code == 0, report.err  # ends, and counts each referral once
+    assert json.loads(report.out)["referred"] == 3

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecordError
+from ..models import referral_loop_message, referral_loops
 from ..store import Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message
 from . import profile_merge, sync_guard
@@ -52,6 +53,7 @@ def check_store(store: Store) -> list[Problem]:
             if getattr(customer, name, None) not in (None, [], ""):
                 problems.append(Problem(path, _line(path, name), f"{name}: confidential (kehu.yaml) but "
                                         "written in plain text; `kehu keys rotate` encrypts it"))
+    problems.extend(_referral_loop_problems(store, index, paths))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
@@ -61,6 +63,21 @@ def check_store(store: Store) -> list[Problem]:
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def _referral_loop_problems(store: Store, index: Any, paths: dict[str, str]) -> list[Problem]:
+    """Each customer in a loop of referrals (a hand edit, or two clones each naming the other),
+    at the line of its ``referrer``: every door refuses one, a merge can still make one."""
+    referrers = {cid: referrer for cid, _name, referrer, _created in index.referrals()
+                 if isinstance(referrer, str)}
+    out: list[Problem] = []
+    for loop in referral_loops(referrers):
+        if len(loop) == 2:  # a customer naming themself: the model's own rule reports it
+            continue
+        for n, cid in enumerate(loop[:-1]):
+            path = store.root / paths[cid]
+            out.append(Problem(path, _line(path, "referrer"), referral_loop_message(loop[n:-1] + loop[:n + 1])))
+    return out
 
 
 def _other_message(path: Path) -> str:

@@ -18,7 +18,7 @@ from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id, new_id, shard
-from ..models import TRUSTED, Customer, Interaction, parse_interaction
+from ..models import TRUSTED, Customer, Interaction, parse_interaction, referral_loop, referral_loop_message
 from ..problems import plugin_problems, validation_problems
 from ..yamlio import (
     FastLoader,
@@ -54,21 +54,43 @@ class RecordsMixin:
     def exists(self, customer_id: str) -> bool:
         return self.customer_file(customer_id).is_file()
 
-    def referrer_problem(self, referrer: str | None) -> str | None:
-        """What is wrong with ``referrer`` as a customer's referrer (None: nothing): the one
-        rule, for the CLI, the TUI form and every write."""
+    def referrer_problem(self, referrer: str | None, customer_id: str | None = None,
+                         planned: dict[str, str | None] | None = None) -> str | None:
+        """What is wrong with ``referrer`` as the referrer of ``customer_id`` (None: nothing):
+        the one rule, for the CLI, the TUI form, an import and every write. A referrer must be
+        a customer of the store (or one ``planned``: an import's customers and their referrers
+        as it will write them), and must not close a loop of referrals back to this customer."""
         if not referrer:
             return None
         try:
             check_id(referrer, "referrer id")
         except KehuError as exc:
             return str(exc)
-        return None if self.exists(referrer) else f"referrer {referrer!r}: no such customer"
+        planned = planned or {}
+        if referrer not in planned and not self.exists(referrer):
+            return f"referrer {referrer!r}: no such customer"
+        if customer_id is None:
+            return None
+        if referrer == customer_id:  # the model's rule, said as the model says it
+            return _("referrer: a customer cannot have referred themself")
+        chain = referral_loop(customer_id, referrer,
+                              lambda cid: planned[cid] if cid in planned else self._stored_referrer(cid))
+        return None if chain is None else referral_loop_message(chain)
 
-    def _refuse_bad_referrer(self, referrer: str | None) -> None:
-        if self._batch is not None:  # an import: the referrer may come later in the same file
+    def _stored_referrer(self, customer_id: str) -> str | None:
+        """A customer's referrer as its file says (None if it names none or cannot be read:
+        the chain ends there; ``kehu check`` reports such a file on its own)."""
+        try:
+            data = load_scan(self.customer_file(customer_id))
+        except (YamlFileError, KehuError, OSError):
+            return None
+        referrer = data.get("referrer") if isinstance(data, dict) else None
+        return referrer if isinstance(referrer, str) else None
+
+    def _refuse_bad_referrer(self, referrer: str | None, customer_id: str | None = None) -> None:
+        if self._batch is not None:  # an import checked its referrers before its batch
             return
-        problem = self.referrer_problem(referrer)
+        problem = self.referrer_problem(referrer, customer_id)
         if problem is not None:
             raise KehuError(problem)
 
@@ -188,7 +210,7 @@ class RecordsMixin:
         if not (validated and type(customer) is self.customer_model):
             customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
         path = self.customer_file(customer.id)
-        self._refuse_bad_referrer(getattr(customer, "referrer", None))
+        self._refuse_bad_referrer(getattr(customer, "referrer", None), customer.id)
         with self.lock():
             if path.exists():
                 raise KehuError(_("customer {id} already exists ({rel})").format(
@@ -228,7 +250,7 @@ class RecordsMixin:
         # it is, never validated (nobody may be able to read it)
         changes, given_sealed = split_sealed(dict(changes))
         if "referrer" in changes:
-            self._refuse_bad_referrer(changes["referrer"])
+            self._refuse_bad_referrer(changes["referrer"], customer_id)
         with self.lock():
             if not path.is_file():
                 raise NotFound(_("no customer with id {customer_id} in {root}").format(

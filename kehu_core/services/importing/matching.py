@@ -383,6 +383,7 @@ class Merger:
             if entry.level is not None:
                 _when, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
+        work = self._refuse_bad_referrers(work, summary)
         if not dry_run:
             # One lock, one flush to disk, one index update for the whole batch (Store.batch).
             with self.store.batch():
@@ -405,6 +406,25 @@ class Merger:
                 summary.merged.append(entry.describe())
             else:
                 summary.skipped.append({**entry.describe(), "reason": _("already in the store")})
+
+    def _refuse_bad_referrers(self, work: list[Planned], summary: ImportSummary) -> list[Planned]:
+        """The store's referrer rule (``Store.referrer_problem``), against the store and this
+        import's own customers as they will be: a referrer that is nobody, or one that closes a
+        loop (two rows each naming the other), is a problem of its row, not written. The batch
+        cannot check it row by row (a referrer may come later in the file)."""
+        planned = {e.cid: e.current.get("referrer") for e in work if e.new or "referrer" in e.changes}
+        kept: list[Planned] = []
+        for entry in work:
+            if entry.cid in planned:
+                problem = self.store.referrer_problem(planned[entry.cid], entry.cid, planned)
+                if problem is not None:
+                    where = entry.sources[0] if entry.sources else entry.cid
+                    summary.problems.append(f"{where}: {problem}")
+                    del planned[entry.cid]  # not written: a later row naming it finds nobody
+                    entry.purchases, entry.sources = [], []
+                    continue
+            kept.append(entry)
+        return kept
 
     def _write(self, entry: Planned) -> None:
         store = self.store

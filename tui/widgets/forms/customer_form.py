@@ -107,6 +107,6 @@ def field_errors(store: Store, original: Customer, changes: dict[str, Any]) -> d
         store.customer_model.model_validate(data, context={"region": store.config.region})
     except ValidationError as exc:
         return field_messages(validation_problems(exc, "(form)"), whole="name")
-    if (problem := store.referrer_problem(changes.get("referrer"))) is not None:
+    if (problem := store.referrer_problem(changes.get("referrer"), original.id)) is not None:
         return {"referrer": problem}
     return {}
