@@ -369,7 +369,7 @@ def _calendar_summaries(store: Path, language: str) -> list[str]:
     opened = open_store(store)
     items = [*calendar_items(opened, Scope("chenjing", "陈静", "陈静")),
              *calendar_items(opened, Scope("boss", "boss", None))]
-    return [str(item.event["summary"]) for item in items]
+    return [str(item.make()["summary"]) for item in items]
 
 
 def test_calendar_summaries_follow_the_language(demo_copy: Path, tmp_path: Path) -> None:
