@@ -34,6 +34,7 @@ from .i18n import N_, _
 
 if TYPE_CHECKING:
     from .config import AttitudeSettings
+    from .index.records import Records
     from .store import Store
 
 LOYAL, SWITCHING, NO_LOYALTY = "loyal", "switching", "no_loyalty"
@@ -115,8 +116,8 @@ def classify(days: list[dt.date], categories: set[str], shop_categories: set[str
                     n, typical, since, bought, shop, (("n", n), ("loyal", settings.loyal_purchases)))
 
 
-def _window(store: Store, today: dt.date) -> tuple[str, str]:
-    start = today - dt.timedelta(days=store.config.attitude.window_days - 1)
+def _window(settings: AttitudeSettings, today: dt.date) -> tuple[str, str]:
+    start = today - dt.timedelta(days=settings.window_days - 1)
     return start.isoformat(), (today + dt.timedelta(days=1)).isoformat()
 
 
@@ -146,7 +147,7 @@ def attitudes(store: Store, today: dt.date | None = None) -> dict[str, Attitude]
     key = (today, settings.model_dump_json())
     found = cache.get(key)
     if found is None:
-        days, cats, shop = _gather(store.index.purchases(*_window(store, today)), settings)
+        days, cats, shop = _gather(store.index.purchases(*_window(settings, today)), settings)
         found = cache[key] = {cid: classify(sorted(d), cats[cid], shop, today, settings)
                               for cid, d in days.items()}
     return found
@@ -173,12 +174,20 @@ def attitudes_of(store: Store, customer_ids: Sequence[str], today: dt.date | Non
         found = attitudes(store, today)
     if found is not None:
         return {cid: found.get(cid, NONE) for cid in customer_ids}
-    since, until = _window(store, today)
-    shop = {c for name, category in store.index.item_kinds(since, until)
+    return attitudes_read(store.index, settings, customer_ids, today)
+
+
+def attitudes_read(records: Records, settings: AttitudeSettings | Any, customer_ids: Sequence[str],
+                   today: dt.date) -> dict[str, Attitude]:
+    """A few customers' attitudes from their own purchases and the kinds of items the shop
+    sold (``records``: the index's, of an open store or read alone; ``settings``: kehu.yaml's
+    ``attitude:``, or its JSON's fields as attributes when the store is not opened)."""
+    since, until = _window(settings, today)
+    shop = {c for name, category in records.item_kinds(since, until)
             if (c := category_of({"name": name, "category": category}, settings))}
     out = {}
     for cid in customer_ids:
-        days, cats, _ = _gather(store.index.purchases_of(cid, since, until), settings)
+        days, cats, _ = _gather(records.purchases_of(cid, since, until), settings)
         out[cid] = classify(sorted(days[cid]), cats[cid], shop, today, settings) if cid in days else NONE
     return out
 

@@ -18,15 +18,17 @@ What is owed is each purchase's ``owed`` (its amount less its payments; what
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
 from .i18n import _
-from .models import CENT, Customer, Purchase
+from .money import CENT
 
 if TYPE_CHECKING:
+    from .models import Customer
     from .store import Store
 
 ZERO = Decimal(0).quantize(CENT)
@@ -44,28 +46,50 @@ class Terms:
 
 def terms_of(store: Store, customer: Customer) -> Terms:
     """The limit and payment terms that hold for ``customer`` (see the module's docstring)."""
-    cfg = store.config.credit
-    level = cfg.levels.get(customer.level) if customer.level else None
-    if customer.credit_limit is not None:
-        limit, limit_from = customer.credit_limit, "customer"
-    elif level is not None and level.limit is not None:
-        limit, limit_from = level.limit, f"level {customer.level}"
-    elif cfg.default_limit is not None:
-        limit, limit_from = cfg.default_limit, "default"
+    return terms_from(customer.level, customer.credit_limit, customer.payment_terms,
+                      **terms_settings(store.config))
+
+
+def terms_settings(config: Any) -> dict[str, Any]:
+    """What :func:`terms_from` reads of kehu.yaml (a ``KehuConfig``), as plain JSON values: the
+    index keeps it beside the store's other settings, so ``customer show`` can answer without
+    opening the store."""
+    credit = config.credit
+    return {"levels": {name: [None if rule.limit is None else str(rule.limit), rule.terms_days]
+                       for name, rule in credit.levels.items()},
+            "default_limit": None if credit.default_limit is None else str(credit.default_limit),
+            "credit_days": config.purchases.credit_days}
+
+
+def terms_from(level: str | None, own_limit: Any, own_terms: int | None, *,
+               levels: Mapping[str, Any], default_limit: Any, credit_days: int | None) -> Terms:
+    """The rule (the module's docstring) on plain values: the customer's level, own limit and
+    own terms; kehu.yaml's levels (name → [limit, terms days]), default limit and
+    ``purchases: credit_days`` (:func:`terms_settings`)."""
+    rule = levels.get(level) if level else None
+    level_limit, level_days = rule if rule is not None else (None, None)
+    if own_limit is not None:
+        limit, limit_from = own_limit, "customer"
+    elif level_limit is not None:
+        limit, limit_from = level_limit, f"level {level}"
+    elif default_limit is not None:
+        limit, limit_from = default_limit, "default"
     else:
         limit, limit_from = None, "none"
-    if customer.payment_terms is not None:
-        days, days_from = customer.payment_terms, "customer"
-    elif level is not None and level.terms_days is not None:
-        days, days_from = level.terms_days, f"level {customer.level}"
+    if own_terms is not None:
+        days, days_from = own_terms, "customer"
+    elif level_days is not None:
+        days, days_from = level_days, f"level {level}"
     else:
-        days, days_from = store.config.purchases.credit_days, "purchases.credit_days"
-    return Terms(None if limit is None else Decimal(limit).quantize(CENT), limit_from, days, days_from)
+        days, days_from = credit_days, "purchases.credit_days"
+    return Terms(None if limit is None else Decimal(str(limit)).quantize(CENT), limit_from, days, days_from)
 
 
 def outstanding(store: Store, customer_id: str) -> Decimal:
     """What the customer owes now: the sum of their purchases' ``owed`` (the model's one rule:
     amount less payments; nothing once paid or voided), read from the files under the lock."""
+    from .models import Purchase
+
     return sum((i.owed for i in store.interactions(customer_id) if isinstance(i, Purchase)), ZERO)
 
 

@@ -32,8 +32,7 @@ from .calendar import parse_lunar, parse_solar
 from .clock import day_range_problem
 from .i18n import N_, _
 from .ids import check_id
-
-CENT = Decimal("0.01")
+from .money import CENT
 
 
 def _why_not_possible(why: object) -> str:

@@ -87,10 +87,12 @@ class Context:
                 return reader
         return IndexReader.of(self.store.index)
 
-    def listing(self, *, values: bool, keys: tuple[str, ...] = ()) -> tuple[IndexReader, Listing] | None:
+    def listing(self, *, values: bool, keys: tuple[str, ...] = (),
+                everyone: bool = True) -> tuple[IndexReader, Listing] | None:
         """The index, and lists read from it, when it is known to be up to date (and, with
         ``values``, the plugins' values kept in it: ``IndexReader.kept_values``) without
-        opening the store or loading a plugin; else None, and the command opens the store."""
+        opening the store or loading a plugin; else None, and the command opens the store.
+        ``everyone=False``: the values need not be fresh for every customer (one is shown)."""
         from ..index.reader import IndexReader
 
         if self._store is not None or self._extra_plugins:
@@ -98,7 +100,8 @@ class Context:
         reader = IndexReader.open_current(self.store_path)
         if reader is None:
             return None
-        listing = reader.kept_values(self.store_path, self._today, keys) if values else reader.profiles()
+        listing = (reader.kept_values(self.store_path, self._today, keys, everyone=everyone) if values
+                   else reader.profiles())
         if listing is None:
             reader.close()
             return None

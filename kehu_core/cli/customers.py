@@ -17,7 +17,7 @@ from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
 from .options import COUNT
-from .render import TABLE_FIELDS, customer_json, customers_json, interaction_json, print_customer, print_customers
+from .render import TABLE_FIELDS, customer_json, customers_json, interaction_json, print_customers
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -100,8 +100,13 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
 @pass_ctx
 def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
     """A customer's profile, history and what plugins compute (tier, points, reminders)."""
+    from .show import credit_status, print_shown, show_from_index
+
+    customer_id = check_id(customer_id, "customer id")
+    if not as_json and show_from_index(ctx, customer_id):
+        return
     store = ctx.store
-    customer = store.get(check_id(customer_id, "customer id"))
+    customer = store.get(customer_id)
     locked: list[str] = []
     sealed = bool(customer.sealed)
     if sealed:  # confidential fields: plain when the user's identity opens them
@@ -116,7 +121,9 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
 
         data = customer.model_dump(mode="json")
         data.update(values_of(store, customer.id))  # as customer_json, the values kept in the index
-    data["credit_status"] = _credit_status(store, customer)
+    from .. import credit
+
+    data["credit_status"] = credit_status(credit.terms_of(store, customer), credit.outstanding(store, customer.id))
     from ..attitude import attitude_of
 
     data.update(attitude_of(store, customer.id).as_json())
@@ -128,58 +135,7 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(data)
     else:
-        from ..confidential import LOCK
-
-        for name in locked:
-            data[name] = f"{LOCK} " + _("encrypted")
-        data.pop("locked", None)
-        data["credit_status"] = _credit_text(data["credit_status"])
-        if data.get("attitude"):
-            from ..attitude import NAMES
-
-            data["attitude"] = _(NAMES[data["attitude"]])
-        print_customer(shown_values(data, store), history, region=store.config.region)
-
-
-def _credit_status(store: Store, customer: Customer) -> dict[str, Any]:
-    """The limit and terms that hold for the customer (kehu_core.credit), what they owe and
-    what is left of the limit."""
-    from .. import credit
-
-    terms = credit.terms_of(store, customer)
-    owed = credit.outstanding(store, customer.id)
-    return {
-        "limit": None if terms.limit is None else float(terms.limit), "limit_from": terms.limit_from,
-        "terms_days": terms.terms_days, "terms_from": terms.terms_from, "outstanding": float(owed),
-        "available": None if terms.limit is None else float(terms.limit - owed),
-    }
-
-
-def _credit_text(status: dict[str, Any]) -> str:
-    """``credit_status`` as a person reads it: the limit and where it comes from, what is owed
-    and left, the terms (the --json keeps the figures)."""
-    terms = _("terms {days} days ({source})").format(days=status["terms_days"], source=_source(status["terms_from"]))
-    if status["limit"] is None:
-        return _("no limit; owed ¥{owed}; {terms}").format(owed=f"{status['outstanding']:,.2f}", terms=terms)
-    if status["available"] is not None and status["available"] < 0:
-        return _("limit ¥{limit} ({source}); owed ¥{owed}, over it by ¥{over}; {terms}").format(
-            limit=f"{status['limit']:,.2f}", source=_source(status["limit_from"]),
-            owed=f"{status['outstanding']:,.2f}", over=f"{-status['available']:,.2f}", terms=terms)
-    return _("limit ¥{limit} ({source}); owed ¥{owed}, left ¥{left}; {terms}").format(
-        limit=f"{status['limit']:,.2f}", source=_source(status["limit_from"]), owed=f"{status['outstanding']:,.2f}",
-        left=f"{status['available']:,.2f}", terms=terms)
-
-
-def _source(name: str) -> str:
-    """Where a limit or terms come from (kehu_core.credit.terms_of: customer, level X, default,
-    a kehu.yaml setting), as a person reads it; --json keeps the name."""
-    if name == "customer":
-        return _("the customer's own")
-    if name == "default":
-        return _("the default, credit: default_limit")
-    if name.startswith("level "):
-        return _("level {level}").format(level=name.removeprefix("level "))
-    return name  # a kehu.yaml setting (purchases.credit_days): its name
+        print_shown(data, history, region=store.config.region, names={"store": store})
 
 
 def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:

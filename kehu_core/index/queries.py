@@ -16,8 +16,9 @@ from typing import Any
 from ..errors import Problem
 from ..models import INDEXED, Customer
 from ..textsearch import sort_key
-from .connection import IndexConnection, date_filters, profile_filters, purchase_filters
+from .connection import profile_filters
 from .reader import search_clause
+from .records import Records
 from .rows import VOIDED, Row
 from .schema import PURCHASE_INDEX
 
@@ -25,7 +26,7 @@ from .schema import PURCHASE_INDEX
 _LOOKUP = 500
 
 
-class Queries(IndexConnection):
+class Queries(Records):
     """The part of the ``Index`` that answers questions about the indexed records."""
 
     _ROW = "SELECT data, last_contact, last_purchase, first_purchase, revenue, purchases FROM customers"
@@ -103,53 +104,11 @@ class Queries(IndexConnection):
             for p, line, msg in self.db.execute("SELECT path, line, message FROM problems ORDER BY path, line")
         ]
 
-    def purchases(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every purchase (optionally dated in [since, until)) as plain dicts, for reports: one at
-        a time, in date order (a year of a big shop is 600 000 purchases: never all in memory)."""
-        return self._interaction_records(*purchase_filters(since, until))
-
-    def purchases_of(self, customer_id: str, since: str | None = None, until: str | None = None
-                     ) -> list[dict[str, Any]]:
-        """One customer's purchases (optionally dated in [since, until)), as :meth:`purchases`."""
-        where, params = purchase_filters(since, until)
-        return list(self._interaction_records([*where, "customer_id=?"], [*params, customer_id]))
-
-    def item_kinds(self, since: str | None = None, until: str | None = None) -> list[tuple[str | None, str | None]]:
-        """Every distinct (name, category) of the line items of purchases dated in [since,
-        until): what the shop sells, from the per-day counts the index keeps (schema.py), not
-        from every purchase."""
-        where, params = date_filters(since, until)  # the table holds purchases only
-        sql = "SELECT DISTINCT name, category FROM item_kinds"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [(n or None, c or None) for n, c in self.db.execute(sql, params)]
-
     def referral_rows(self, referrer_id: str) -> list[tuple[str, str, str | None, str | None]]:
         """(id, name, created date text, first purchase date) of the customers this one referred."""
         return self.db.execute(
             "SELECT id, name, json_extract(data, '$.created'), first_purchase FROM customers"
             " WHERE json_extract(data, '$.referrer')=? ORDER BY id", (referrer_id,)).fetchall()
-
-    def interactions(self, kind: str | None = None, since: str | None = None,
-                     until: str | None = None) -> list[dict[str, Any]]:
-        """Every interaction (optionally of one kind, dated in [since, until)) as plain dicts
-        with ``customer_id``."""
-        where, params = (["kind=?"], [kind]) if kind else ([], [])
-        if since is not None:
-            where, params = [*where, "date>=?"], [*params, since]
-        if until is not None:
-            where, params = [*where, "date<?"], [*params, until]
-        return list(self._interaction_records(where, params))
-
-    def _interaction_records(self, where: list[str], params: list[str]) -> Iterator[dict[str, Any]]:
-        sql = "SELECT customer_id, data FROM interactions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        # a cursor of its own: the caller may query the index while it walks these
-        for cid, data in self.db.cursor().execute(sql + " ORDER BY date, customer_id, id", params):
-            record = json.loads(data)
-            record["customer_id"] = cid
-            yield record
 
     # --- profiles -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .schema import INDEX_VERSION
 if TYPE_CHECKING:
     from . import Index
     from .derived import Derived
+    from .records import Records
 
 
 def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
@@ -56,9 +57,12 @@ def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
 class IndexReader:
     """Plain-dict answers from an index that is up to date."""
 
-    def __init__(self, db: sqlite3.Connection, *, region: str) -> None:
+    def __init__(self, db: sqlite3.Connection, *, region: str, settings: Mapping[str, Any] | None = None) -> None:
         self.db = db
         self.region = region  # the store's phone region (kehu.yaml), for showing numbers
+        # what else of kehu.yaml the index noted with it (Refresher.remember_look); empty when
+        # the store is open (the caller asks the store)
+        self.settings: Mapping[str, Any] = settings or {}
 
     @classmethod
     def of(cls, index: Index) -> IndexReader:
@@ -86,10 +90,16 @@ class IndexReader:
             db.close()
             return None
         settings = freshness.load(meta.get("settings"))
-        return cls(db, region=str(settings.get("region") or "CN"))
+        return cls(db, region=str(settings.get("region") or "CN"), settings=settings)
 
     def close(self) -> None:
         self.db.close()
+
+    def records(self) -> Records:
+        """The interactions as plain dicts (a customer's history, what they owe, purchases)."""
+        from .records import Records
+
+        return Records.over(self.db)  # type: ignore[no-any-return]
 
     def profiles(self) -> Listing:
         """Lists of profiles (no plugin's values) from this up-to-date index."""
@@ -97,13 +107,16 @@ class IndexReader:
 
         return Listing(Derived.over(self.db), None)
 
-    def kept_values(self, root: Path, explicit_today: dt.date | None, keys: Sequence[str]) -> Listing | None:
+    def kept_values(self, root: Path, explicit_today: dt.date | None, keys: Sequence[str], *,
+                    everyone: bool = True) -> Listing | None:
         """The plugins' values kept in the index, if they are what the plugins would compute
         now — the same plugins installed (their entry points) and none registered by hand,
         kehu.yaml unchanged, the same day and language, everyone's values of the plugins that
         give ``keys`` (a filter's, an order's) fresh (see :meth:`Derived.values_current`; the
         other plugins' for the customers listed: :meth:`Listing.fresh_for`) — else None, and
-        the caller opens the store, whose plugins bring them up to date. No plugin is loaded."""
+        the caller opens the store, whose plugins bring them up to date. No plugin is loaded.
+        ``everyone=False``: no plugin's values checked for everyone (one customer shown: its
+        own, by :meth:`Listing.fresh_for`)."""
         from ..clock import resolve_today
         from ..entrypoints import advertised
         from .derived import Derived, values_base
@@ -117,9 +130,10 @@ class IndexReader:
             configured = host.get("configured_today")
             today = resolve_today(explicit_today, dt.date.fromisoformat(configured) if configured else None)
             base = values_base(root, today, host["names"])
-            if not values.values_current(base, host, plugins=values.providers(keys, host["order"])):
+            plugins = values.providers(keys, host["order"]) if everyone else []
+            if not values.values_current(base, host, plugins=plugins):
                 return None
-            return Listing(values, list(host["order"]), frozenset(host["written"]), fresh=(base, host))
+            return Listing(values, list(host["order"]), frozenset(host["written"]), fresh=(base, host), today=today)
         except (sqlite3.Error, KeyError, TypeError, ValueError):  # an older or damaged note: ask the plugins
             return None
 
@@ -158,8 +172,9 @@ class Listing:
     making them fresh, without the store."""
 
     def __init__(self, index: Derived, plugins: list[str] | None, written: frozenset[str] = frozenset(),
-                 fresh: tuple[str, Mapping[str, Any]] | None = None) -> None:
+                 fresh: tuple[str, Mapping[str, Any]] | None = None, today: dt.date | None = None) -> None:
         self.index = index
+        self.today = today  # the day the kept values are fresh for (with ``plugins``)
         self.plugins = plugins  # None: profiles only (a list that neither shows nor filters values)
         self.written = written  # the built-in names kehu.yaml gives its own tiers (kehu_core.names)
         self._fresh = fresh  # the stamps' base and the note of the value plugins

@@ -141,11 +141,20 @@ class Refresher(IndexConnection):
         """Note the store's signature and the store's settings the reader needs: until the
         signature moves (or ``RECHECK_EVERY`` passes), the index answers without looking."""
         rows = [("signature", freshness.dump(freshness.signature(self.store.root))),
-                ("settings", freshness.dump({"region": self.store.config.region})),
+                ("settings", freshness.dump(self._reader_settings())),
                 ("looked_at", str(system_seconds()))]
         with contextlib.suppress(sqlite3.OperationalError):  # a read-only index: look next time
             # one statement, one commit: this runs after every look, small stores every command
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)", rows)
+
+    def _reader_settings(self) -> dict[str, Any]:
+        """What of kehu.yaml answers read from the index alone need (IndexReader.settings):
+        the phone region; for ``customer show``, the credit terms' and the attitude's rules."""
+        from ..credit import terms_settings
+
+        config = self.store.config
+        return {"region": config.region,
+                "show": {"credit": terms_settings(config), "attitude": config.attitude.model_dump(mode="json")}}
 
     def catch_up_with_git(self) -> int | None:
         """Re-read exactly the record files git changed between the commit the index last saw
@@ -529,7 +538,7 @@ class Refresher(IndexConnection):
                        [(docid(c[0]), c[0], c[6]) for c in customers])
         db.executemany("DELETE FROM tags WHERE customer_id=?", [(c[0],) for c in customers])
         db.executemany("INSERT INTO tags VALUES(?,?)", batch.tags)
-        db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?)", batch.interactions)
+        db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?)", batch.interactions)
         db.executemany("INSERT INTO problems VALUES(?,?,?)", batch.problems)
         racy = self._filesystem_now_ns() - 2_000_000_000  # see _store_folders: re-read them next time
         db.executemany(

@@ -135,6 +135,7 @@ def _interaction_rows(out: Parsed, i: Any) -> None:
         int(i.paid) if is_purchase else None,
         i.due.isoformat() if is_purchase and i.due else None,
         i.model_dump_json(),
+        str(i.owed) if is_purchase else None,
     )
 
 

@@ -10,7 +10,8 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 15  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC
+INDEX_VERSION = 16  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+# 16: what each purchase still owes (customer show from the index)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -36,7 +37,7 @@ CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
 CREATE INDEX IF NOT EXISTS tags_customer ON tags(customer_id);
 CREATE TABLE IF NOT EXISTS interactions(
     customer_id TEXT, id TEXT, kind TEXT, date TEXT, amount REAL, paid INTEGER, due TEXT,
-    data TEXT, PRIMARY KEY(customer_id, id));
+    data TEXT, owed TEXT, PRIMARY KEY(customer_id, id));  -- owed: Purchase.owed, exact
 CREATE INDEX IF NOT EXISTS interactions_date ON interactions(date);
 -- how many line items of each (name, category) were sold each day: "what does the shop sell"
 -- (a customer's attitude compares their categories with the shop's) is a look at a few thousand

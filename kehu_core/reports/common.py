@@ -16,12 +16,12 @@ from dateutil.relativedelta import relativedelta
 
 from ..errors import KehuError
 from ..i18n import N_, _
+from ..money import CENT
 
 if TYPE_CHECKING:
     from ..store import Store
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 NO_ITEMS = "(未分项 no items)"
 
 # lifecycle stages, in the order reports show them

@@ -75,7 +75,9 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
         for plugin, stamp, _per_customer, generation, _stale in todo:
             if stored[plugin]:
                 index.mark_fresh(plugin, stamp, generation)
-        _remember_host(store, plugins)
+    # who computes the values (not whether everyone's are fresh: the stamps say that), noted
+    # by a refresh of a few customers too, so a `customer show` after another's finds it
+    _remember_host(store, plugins)
     return done
 
 

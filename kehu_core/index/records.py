@@ -1,0 +1,86 @@
+"""The index's interactions as plain dicts: purchases for reports, one customer's history and
+what they owe, the kinds of items the shop sells.
+
+Nothing here imports the models: these answer from the index alone too (``IndexReader``,
+``customer show`` without opening the store). SQL on the index stays in this package.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from .connection import IndexConnection, date_filters, purchase_filters
+
+
+class Records(IndexConnection):
+    """The part of the ``Index`` that reads interactions."""
+
+    def purchases(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every purchase (optionally dated in [since, until)) as plain dicts, for reports: one at
+        a time, in date order (a year of a big shop is 600 000 purchases: never all in memory)."""
+        return self._interaction_records(*purchase_filters(since, until))
+
+    def purchases_of(self, customer_id: str, since: str | None = None, until: str | None = None
+                     ) -> list[dict[str, Any]]:
+        """One customer's purchases (optionally dated in [since, until)), as :meth:`purchases`."""
+        where, params = purchase_filters(since, until)
+        return list(self._interaction_records([*where, "customer_id=?"], [*params, customer_id]))
+
+    def item_kinds(self, since: str | None = None, until: str | None = None) -> list[tuple[str | None, str | None]]:
+        """Every distinct (name, category) of the line items of purchases dated in [since,
+        until): what the shop sells, from the per-day counts the index keeps (schema.py), not
+        from every purchase."""
+        where, params = date_filters(since, until)  # the table holds purchases only
+        sql = "SELECT DISTINCT name, category FROM item_kinds"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [(n or None, c or None) for n, c in self.db.execute(sql, params)]
+
+    def interactions(self, kind: str | None = None, since: str | None = None,
+                     until: str | None = None) -> list[dict[str, Any]]:
+        """Every interaction (optionally of one kind, dated in [since, until)) as plain dicts
+        with ``customer_id``."""
+        where, params = (["kind=?"], [kind]) if kind else ([], [])
+        if since is not None:
+            where, params = [*where, "date>=?"], [*params, since]
+        if until is not None:
+            where, params = [*where, "date<?"], [*params, until]
+        return list(self._interaction_records(where, params))
+
+    def _interaction_records(self, where: list[str], params: list[str]) -> Iterator[dict[str, Any]]:
+        sql = "SELECT customer_id, data FROM interactions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        # a cursor of its own: the caller may query the index while it walks these
+        for cid, data in self.db.cursor().execute(sql + " ORDER BY date, customer_id, id", params):
+            record = json.loads(data)
+            record["customer_id"] = cid
+            yield record
+
+    def history(self, customer_id: str) -> list[dict[str, Any]]:
+        """A customer's interactions, voided purchases too, in the order the store reads them
+        (date, id), each as the model's JSON without its empty (None) top-level fields."""
+        return [{k: v for k, v in json.loads(data).items() if v is not None}
+                for (data,) in self.db.execute(
+                    "SELECT data FROM interactions WHERE customer_id=? ORDER BY date, id", (customer_id,))]
+
+    def owed_by(self, customer_id: str) -> Decimal:
+        """What a customer owes: the sum of their purchases' ``owed``, as the model computed it
+        when each was indexed (``Purchase.owed``: the one rule)."""
+        return sum((Decimal(owed) for (owed,) in self.db.execute(
+            "SELECT owed FROM interactions WHERE customer_id=? AND kind='purchase' AND owed IS NOT NULL",
+            (customer_id,))), Decimal("0.00"))
+
+    def has_problems(self, customer_id: str) -> bool:
+        """Whether any file of the customer's folder has a problem the index noted (an
+        interaction that does not parse, a broken ledger): the store then says which."""
+        row = self.db.execute("SELECT path FROM customers WHERE id=?", (customer_id,)).fetchone()
+        if row is None:
+            return True
+        folder = row[0].rsplit("/", 1)[0] + "/"
+        # the paths under the folder: from "folder/" up to "folder0" ("0" follows "/")
+        return self.db.execute("SELECT 1 FROM problems WHERE path >= ? AND path < ? LIMIT 1",
+                               (folder, folder[:-1] + "0")).fetchone() is not None
