@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kehu_core.store import Store
+from kehu_core.yamlio import dump_roundtrip, load_roundtrip
 
 from .conftest import git, kehu
 
@@ -134,6 +135,46 @@ def test_two_equal_payments_of_one_purchase_in_two_clones_both_stay(tmp_path: Pa
         assert [p["amount"] for p in purchase["payments"]] == ["300.00", "300.00"]
         assert kehu("check", store=clone).code == 0
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+
+
+def test_a_payment_in_one_clone_and_a_void_in_the_other_wait_for_a_person(tmp_path: Path,
+                                                                          remote: Path) -> None:
+    """Both were kept and nothing said so: money taken for a sale another rep took back. No one
+    clone can make this (a voided purchase cannot be paid), so the merge keeps both and waits,
+    unpushed, as for a field changed two ways, until someone refunds or un-voids."""
+    a = first_clone(tmp_path, remote)
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
+    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
+             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("purchase", "pay", cid, pid, "--amount", "300", "--date", "2026-11-10", "--by", "王芳", store=a)
+    ok("purchase", "void", cid, pid, "--reason", "录错了", "--by", "李强", store=b)
+    sync(a)
+    pushed = git(remote, "rev-parse", "HEAD")
+
+    result = kehu("sync", store=b)
+
+    assert result.code == 1
+    assert "Nothing was pushed" in result.err, result.err
+    assert git(remote, "rev-parse", "HEAD") == pushed
+    checked = kehu("check", store=b)
+    assert checked.code == 1
+    record = next(b.glob(f"customers/*/{cid}/interactions/{pid}.yaml"))
+    text = record.read_text(encoding="utf-8")
+    line = text.splitlines().index("conflicts:") + 2
+    assert (f"{record}:{line}: merge conflict on voided: this purchase was voided on "
+            f"{Store.open(b).today.isoformat()} by 李强 in one clone while it was paid in the other "
+            "(300.00 2026-11-10 王芳)") in checked.out, checked.out
+    # the shop refunded the 300: the payment's line and the entry go, and the clones agree again
+    doc = load_roundtrip(record)
+    del doc["payments"], doc["conflicts"]
+    record.write_text(dump_roundtrip(doc, like=text), encoding="utf-8")
+    assert kehu("check", store=b).code == 0, kehu("check", store=b).out
+    sync(b)
+    sync(a)
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert kehu("check", store=a).code == 0
 
 
 def test_sync_never_pushes_a_merge_check_rejects_and_leaves_the_clone_as_it_was(

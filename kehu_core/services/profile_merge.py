@@ -41,6 +41,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import Problem
+from ..i18n import _
 from ..yamlio import (
     _RT,
     YamlFileError,
@@ -71,10 +72,11 @@ class Conflict:
     ours: Any = MISSING
     theirs: Any = MISSING
     base: Any = MISSING
+    paid: Any = MISSING  # payments one clone took while the other voided the purchase
 
     def as_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"field": self.field}
-        for side in ("ours", "theirs", "base"):
+        for side in ("ours", "theirs", "base", "paid"):
             value = getattr(self, side)
             if value is not MISSING:
                 entry[side] = value
@@ -137,6 +139,7 @@ def merge_texts(base: str, ours: str, theirs: str) -> MergeResult:
     conflicts: list[Conflict] = []
     _merge_map(b, o, t, "", conflicts, skip=frozenset({CONFLICTS_KEY}))
     _merge_key(b, o, t, CONFLICTS_KEY, "", conflicts)
+    conflicts += _paid_while_voided(b, o, t)
     if conflicts:
         entries = o.get(CONFLICTS_KEY)
         if not isinstance(entries, CommentedSeq):
@@ -149,6 +152,44 @@ def merge_texts(base: str, ours: str, theirs: str) -> MergeResult:
                 entries.append(to_plain_yaml_value(conflict.as_entry()))
                 known.append(entry)
     return MergeResult(dump_roundtrip(o, like=ours), conflicts)
+
+
+def _paid_while_voided(base: Mapping[str, Any], ours: Mapping[str, Any],
+                       theirs: Mapping[str, Any]) -> list[Conflict]:
+    """A purchase voided in one clone and paid in the other: both are kept (the payments merge
+    by id, the void is a field only one side set), but money taken for a sale taken back needs a
+    person (refund it, or the sale stands and the void goes), as no single clone can make it —
+    one refuses to pay a voided purchase. So it is a conflict: the merge waits, unpushed, and
+    ``kehu check`` names it, until someone decides."""
+    if base.get("voided") is not None:
+        return []
+    before = [plain(p) for p in (base.get("payments") or []) if isinstance(p, Mapping)]
+    for voider, payer, ours_voided in ((ours, theirs, True), (theirs, ours, False)):
+        if voider.get("voided") is None or payer.get("voided") is not None:
+            continue
+        new = [_written(plain(p)) for p in (payer.get("payments") or [])
+               if isinstance(p, Mapping) and plain(p) not in before]
+        if new:
+            mark = _written(plain(voider["voided"]))
+            return [Conflict("voided", mark if ours_voided else MISSING, MISSING if ours_voided else mark,
+                             paid=new)]
+    return []
+
+
+def _written(value: Any) -> Any:
+    """A mark or a payment as the conflict entry keeps it: dates as ISO text and amounts with
+    their cents (YAML reads 300.00 back as 300.0), and no value shared with the record, which
+    ruamel would write as an anchor and an alias."""
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dt.date):
+            item = item.isoformat()
+        elif key == "amount" and isinstance(item, (int, float, Decimal)) and not isinstance(item, bool):
+            item = format(Decimal(str(item)), ".2f")
+        out[str(key)] = item
+    return out
 
 
 def _merge_map(base: Mapping[str, Any], ours: CommentedMap, theirs: Mapping[str, Any],
@@ -286,6 +327,8 @@ def conflict_message(customer_id: str | None, entry: Any) -> str:
     if not isinstance(entry, Mapping) or "field" not in entry:
         return f"{CONFLICT_PREFIX} entry without a `field:`; expected field, ours, theirs, base"
     name = str(entry["field"])
+    if name == "voided" and isinstance(entry.get("paid"), list):
+        return _paid_while_voided_message(entry)
     ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
     base = entry.get("base", MISSING)
     top = name.split(".")[0]
@@ -297,6 +340,25 @@ def conflict_message(customer_id: str | None, entry: Any) -> str:
         f"choose with `kehu customer set {customer_id} {top}=...` and then remove the entry "
         f"(`kehu customer set {customer_id} conflicts=` clears them all)"
     )
+
+
+def _paid_while_voided_message(entry: Mapping[str, Any]) -> str:
+    ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
+    mark = ours if isinstance(ours, Mapping) else theirs if isinstance(theirs, Mapping) else {}
+    def amount(value: Any) -> str:  # 300.00, as kehu writes it (YAML reads it back as 300.0)
+        try:
+            return format(Decimal(str(value)), ".2f")
+        except ArithmeticError:
+            return str(value)
+
+    paid = "; ".join(" ".join(amount(p[k]) if k == "amount" else str(p[k])
+                              for k in ("amount", "date", "by") if p.get(k) is not None)
+                     for p in entry["paid"] if isinstance(p, Mapping))
+    return CONFLICT_PREFIX + " " + _(
+        "on voided: this purchase was voided on {date}{by} in one clone while it was paid in the other "
+        "({paid}): money taken for a sale taken back. Refund it and delete the payment's line, or (the sale "
+        "stands) delete `voided:`; then delete the `conflicts:` entry").format(
+        date=mark.get("date", "?"), by=f" by {mark['by']}" if mark.get("by") else "", paid=paid)
 
 
 def has_conflicts(customer: Any) -> bool:
