@@ -317,7 +317,9 @@ class Calendar(_KehuCollection):
                 "C:calendar-description": "kehu: 提醒、生日、节日问候、拜访与投诉期限 (read-only)"}
         return meta if key is None else meta.get(key)
 
-    def _events(self) -> dict[str, Any]:
+    def _events(self, pause: Callable[[], None] | None = None) -> dict[str, Any]:
+        """href → item of every event, made again when the records, the day or the rep's plan
+        files changed; ``pause``: called now and then while making it (the warm-up's turn)."""
         from .events import calendar_items, planned_days
 
         store = served().store
@@ -325,13 +327,18 @@ class Calendar(_KehuCollection):
         key = (store.index.generation(), store.today, plans)
         with _calendars_lock:
             lock = _calendar_locks.setdefault(self.scope.owner, threading.Lock())
-        with lock:  # one request makes a login's calendar; others asking for it meanwhile wait
+        if not lock.acquire(blocking=False):  # one makes a login's calendar; others asking meanwhile wait
+            with served().waiting():
+                lock.acquire()
+        try:
             kept = _calendars.get(self.scope.owner)
             if kept is not None and kept[0] == key:
                 return kept[1]
-            events = {item.href: item for item in calendar_items(store, self.scope)}
+            events = {item.href: item for item in calendar_items(store, self.scope, pause)}
             _calendars[self.scope.owner] = (key, events)
             return events
+        finally:
+            lock.release()
 
     def _state(self) -> dict[str, str]:
         return {href: item.revision for href, item in self._events().items()}

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import cards as card_rules
+from .scope import served
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -65,8 +66,13 @@ def book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
     asking for it wait and get it made."""
     with _locks_lock:
         lock = _locks.setdefault(scope.owner, threading.Lock())
-    with lock:
+    if not lock.acquire(blocking=False):
+        with served().waiting():  # for the thread making it (the warm-up, maybe)
+            lock.acquire()
+    try:
         return _book_of(store, scope)
+    finally:
+        lock.release()
 
 
 def _book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:

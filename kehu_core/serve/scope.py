@@ -8,7 +8,9 @@ starts. Each request runs in a thread of its own; :data:`request` holds that thr
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +41,48 @@ class Served:
         self.fixed_today = fixed_today
         self.write_lock = threading.Lock()
         self._home_thread = threading.get_ident()
+        # the requests being answered, and how many of them wait for what another thread is
+        # making (a book, a calendar): the warm-up makes way for the others (:meth:`quiet`)
+        self._activity = threading.Condition()
+        self._answering = 0
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the answer to a request."""
+        with self._activity:
+            self._answering += 1
+        _local.answering = True
+        try:
+            yield
+        finally:
+            _local.answering = False
+            with self._activity:
+                self._answering -= 1
+                self._activity.notify_all()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a request's wait for what another thread is making (the warm-up, maybe)."""
+        if not getattr(_local, "answering", False):
+            yield
+            return
+        with self._activity:
+            self._waiting += 1
+            self._activity.notify_all()
+        try:
+            yield
+        finally:
+            with self._activity:
+                self._waiting -= 1
+
+    def quiet(self) -> None:
+        """Return once no request is being answered but those waiting for what another thread
+        makes: the warm-up works only then, so a phone asking meanwhile is not answered at half
+        speed (Python runs one thread at a time) and the warm-up renders ahead of it in its
+        pauses instead."""
+        with self._activity:
+            self._activity.wait_for(lambda: self._answering <= self._waiting)
 
     @property
     def store(self) -> Store:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
 from ..i18n import _
+from . import scope
 from .intake import screen_request
 from .scope import Refused, Served, begin_request, request, serve_store
 
@@ -67,6 +68,10 @@ class KehuApp:
         self.radicale = radicale
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with scope.served().answering():  # the warm-up makes way (Served.quiet)
+            return self._answer(environ, start_response)
+
+    def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = begin_request(environ.get("HTTP_USER_AGENT", ""))
         try:
             screen_request(environ)  # kehu import's limits, before Radicale reads the body
