@@ -42,6 +42,16 @@ from .i18n import _
 from .yamlaliases import may_alias, refuse_alias_bombs
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a customer file over 2 MiB is a mistake, not a customer
+# A ledger grows by a line (~90 bytes) with every purchase, redemption and tier move, for as
+# long as the customer buys: a regular of twenty years passes 2 MiB (45 000 entries). 8 MiB is
+# about 90 000 entries, read in seconds; a file past it is still refused unread.
+MAX_LEDGER_BYTES = 8 * 1024 * 1024
+LEDGER_SUFFIX = ".ledger.yaml"
+
+
+def max_bytes(path: Path | str) -> int:
+    """The most a file of this kind may hold: the one home of the size limits of records."""
+    return MAX_LEDGER_BYTES if str(path).endswith(LEDGER_SUFFIX) else MAX_FILE_BYTES
 
 
 # --- fast, safe loading -------------------------------------------------------------------
@@ -184,7 +194,7 @@ _FileProblem = YamlFileError  # what the readers below raise (the loaders' error
 
 def read_bytes(path: Path | str) -> bytes:
     """The bytes of a record file, refusing what is no record file: a symbolic link, a FIFO,
-    a folder, a device, a file over ``MAX_FILE_BYTES``, an unreadable file (each a
+    a folder, a device, a file over its :func:`max_bytes`, an unreadable file (each a
     :class:`YamlFileError` with its problem). Every read of a record goes through here."""
     # scans read a million of these: a bare descriptor costs half of a buffered file object.
     # O_NOFOLLOW: a record that is a link (to /etc/passwd, to another clone's file) is refused,
@@ -203,17 +213,17 @@ def read_bytes(path: Path | str) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _FileProblem(Problem(Path(path), 1, special_file_message(info.st_mode)))
-        size = info.st_size
-        if size > MAX_FILE_BYTES:
-            raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {MAX_FILE_BYTES}"))
+        size, limit = info.st_size, max_bytes(path)
+        if size > limit:
+            raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {limit}"))
         data = os.read(fd, size + 1)
         while len(data) > size:  # it grew since the fstat (being written): read to the end
             more = os.read(fd, 65536)
             if not more:
                 break
             data += more
-            if len(data) > MAX_FILE_BYTES:
-                raise _FileProblem(Problem(Path(path), 1, f"file is over {MAX_FILE_BYTES} bytes"))
+            if len(data) > limit:
+                raise _FileProblem(Problem(Path(path), 1, f"file is over {limit} bytes"))
     finally:
         os.close(fd)
     return data

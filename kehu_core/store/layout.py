@@ -15,7 +15,8 @@ from ..ids import check_id, new_id, shard
 from ..models import Customer
 from ..paths import state_dir
 from ..yamlio import (
-    MAX_FILE_BYTES,
+    LEDGER_SUFFIX,
+    max_bytes,
 )
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 CUSTOMERS_DIR = "customers"
 CUSTOMER_FILE = "customer.yaml"
 INTERACTIONS_DIR = "interactions"
-LEDGER_SUFFIX = ".ledger.yaml"
 
 # `.*.tmp`: a write killed between temp file and rename leaves one; never commit it
 GITIGNORE = ".kehu/\n.*.tmp\n"
@@ -48,9 +48,9 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def _check_size(path: Path, size: int) -> None:
-    if size > MAX_FILE_BYTES:
+    if size > (limit := max_bytes(path)):
         raise RecordError([Problem(path, 1, f"the record would be {size} bytes; records are at "
-                                            f"most {MAX_FILE_BYTES} (a long text pasted by mistake?)")])
+                                            f"most {limit} (a long text pasted by mistake?)")])
 
 
 @functools.lru_cache(maxsize=4096)  # an import asks for each customer's folder ~10 times
