@@ -257,3 +257,24 @@ def test_a_list_sorted_by_tier_is_in_the_tiers_order_top_first(tmp_path: Path) -
     first = kept.splitlines()[0].split("\t")[0]
     shown_text, _ = _run(root, "customer", "show", first)
     assert "tier_rank" not in shown_text and shown_name(tier_names(store)[0]) in shown_text
+
+
+def test_a_list_read_from_the_index_shows_phones_as_the_region_reads_them(tmp_path: Path) -> None:
+    """The index keeps each customer's first phone as shown in the store's region; when
+    kehu.yaml's region changes, the list shows the numbers the new region's way at once."""
+    root = tmp_path / "store"
+    assert kehu("init", str(root)).code == 0
+    for name, phone in (("赵敏", "13912345678"), ("Ava", "+44 7911 123456"), ("王芳", "0571 8888 6666")):
+        assert kehu("customer", "add", "--name", name, "--phone", phone, store=root).code == 0
+    _age(root)
+    _run(root, "customer", "list")
+    listed, modules = _run(root, "customer", "list")
+    assert "kehu_core.store" not in modules and "phonenumbers" not in modules
+    phones = {line.split("\t")[1]: line.split("\t")[2] for line in listed.splitlines()}
+    assert phones == {"赵敏": "139 1234 5678", "Ava": "+44 7911 123456", "王芳": "0571 8888 6666"}
+    config = root / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("region: CN", "region: GB"), encoding="utf-8")
+    for _attempt in range(2):  # the store's answer after the change, then the index's
+        listed, _ = _run(root, "customer", "list")
+        phones = {line.split("\t")[1]: line.split("\t")[2] for line in listed.splitlines()}
+        assert phones == {"赵敏": "+86 139 1234 5678", "Ava": "07911 123456", "王芳": "+86 571 8888 6666"}

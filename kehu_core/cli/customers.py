@@ -17,7 +17,7 @@ from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
 from .options import COUNT
-from .render import TABLE_FIELDS, customer_json, customers_json, interaction_json, print_customers
+from .render import customer_json, customers_json, interaction_json, print_customers
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -291,7 +291,7 @@ def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: 
         if not listing.fresh_for(ids):  # the values shown beside: fresh for these customers too
             return False
         extra = (["tier"] if tier else []) + ([order] if order not in PROFILE_ORDERS else [])
-        objects = listing.objects(ids, TABLE_FIELDS)
+        objects = listing.objects(ids, table_for=reader.region)
         if listing.plugins is not None:  # values: kehu's tier names in the user's language
             objects = [shown_values(o, mine=listing.written) for o in objects]
         print_customers(objects, list(dict.fromkeys(extra)), region=reader.region)

@@ -104,13 +104,12 @@ def interaction_json(interaction: Any) -> dict[str, Any]:
     return {"id": data.pop("id"), "kind": data.pop("kind"), **data}
 
 
-#: the profile fields a table of customers shows (:func:`_cells`), besides the extra columns
-TABLE_FIELDS = ("id", "name", "phones", "owner", "level", "tags")
-
-
 def _cells(row: dict[str, Any], extra: Sequence[str], region: str) -> list[str]:
+    """A table's cells of a customer: a profile, or the fields an index's table rows have
+    (``phone_shown``: the first phone as shown, Derived.profile_dicts_of), and ``extra``."""
+    phone = row["phone_shown"] if "phone_shown" in row else display_phone((row["phones"] or [""])[0], region)
     return [
-        row["id"], row["name"], display_phone((row["phones"] or [""])[0], region), row.get("owner") or "",
+        row["id"], row["name"], phone, row.get("owner") or "",
         row.get("level") or "", ", ".join(row.get("tags") or []), *[_text(row.get(k)) for k in extra],
     ]
 

@@ -190,10 +190,10 @@ class Listing:
         """:meth:`Derived.select_customers` with these filters."""
         return self.index.select_customers(**filters, plugins=self.plugins or ())
 
-    def objects(self, customer_ids: list[str], fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """The contract's objects of these customers, in order: the profile (``fields``: only
-        these) and the kept values."""
-        profiles = self.index.profile_dicts_of(customer_ids, fields)
+    def objects(self, customer_ids: list[str], *, table_for: str | None = None) -> list[dict[str, Any]]:
+        """The contract's objects of these customers, in order: the profile (``table_for``: a
+        region; only what a table shows, :meth:`Derived.profile_dicts_of`) and the kept values."""
+        profiles = self.index.profile_dicts_of(customer_ids, table_for=table_for)
         if self.plugins is None:
             return [profiles[cid] for cid in customer_ids if cid in profiles]
         kept = self.index.derived_of(customer_ids, self.plugins)

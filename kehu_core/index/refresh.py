@@ -470,7 +470,7 @@ class Refresher(IndexConnection):
         written = written or {}
         batch = self._parse_all([rel for rel in changed if rel not in written], stats)
         for rel, record in written.items():
-            batch.add(parse_written(rel, stats[rel], record))
+            batch.add(parse_written(rel, stats[rel], record, self.store.config.region))
         forget = [rel for rel in [*removed, *changed] if new is None or rel not in new]
         self._commit(batch, forget, folders or {}, gone_folders or set())
 
@@ -530,7 +530,7 @@ class Refresher(IndexConnection):
         customers = batch.customers
         db.executemany(
             "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data,"
-            " sort_name) VALUES(?,?,?,?,?,?,?,?,?,?)",
+            " sort_name, phone_region, phone_shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
             customers,
         )
         db.executemany("DELETE FROM search_fts WHERE rowid=?", [(docid(c[0]),) for c in customers])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordError
 from ..models import Customer, Purchase
+from ..phones import display_phone
 from ..textsearch import search_text, sort_key
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     path = store.root / rel
     try:
         if out.kind == "customer":
-            _customer_rows(out, store.read_customer_file(path))
+            _customer_rows(out, store.read_customer_file(path), store.config.region)
         elif out.kind == "interaction":
             _interaction_rows(out, store.read_interaction_file(path))
     except RecordError as exc:
@@ -110,13 +111,14 @@ def docid(customer_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(customer_id.encode(), digest_size=8).digest(), "big") >> 1
 
 
-def _customer_rows(out: Parsed, c: Customer) -> None:
+def _customer_rows(out: Parsed, c: Customer, region: str) -> None:
     out.kind = "customer"
     text = search_text(c.name, nickname=c.nickname, organization=c.organization,
                        phones=c.phones, emails=c.emails, tags=c.tags)
     short = search_text(c.name, nickname=c.nickname, tags=c.tags)
     out.customer = (c.id, out.rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
-                    text, short, c.model_dump_json(), sort_key(c.name))
+                    text, short, c.model_dump_json(), sort_key(c.name),
+                    region, display_phone(c.phones[0], region) if c.phones else None)
     out.tags = [(c.id, t) for t in c.tags]
 
 
@@ -139,13 +141,13 @@ def _interaction_rows(out: Parsed, i: Any) -> None:
     )
 
 
-def parse_written(rel: str, stat: tuple[int, int], record: Any) -> Parsed:
+def parse_written(rel: str, stat: tuple[int, int], record: Any, region: str) -> Parsed:
     """Index rows of a file kehu itself just wrote from ``record`` (validated): the same rows
     :func:`parse_record` would get by reading the file back, without reading it."""
     parts = rel.split("/")
     out = Parsed(rel, stat, parts[2] if len(parts) > 3 else "", "other")
     if isinstance(record, Customer):
-        _customer_rows(out, record)
+        _customer_rows(out, record, region)
     else:
         _interaction_rows(out, record)
     return out

@@ -10,8 +10,8 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 16  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
-# 16: what each purchase still owes (customer show from the index)
+INDEX_VERSION = 17  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+# 16: what each purchase still owes (customer show from the index); 17: the first phone as shown
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -21,7 +21,10 @@ CREATE TABLE IF NOT EXISTS customers(
     search TEXT, short TEXT, data TEXT, sort_name TEXT,
     last_contact TEXT, last_purchase TEXT, first_purchase TEXT,
     revenue REAL DEFAULT 0, purchases INTEGER DEFAULT 0,
-    version INTEGER DEFAULT 0);  -- the generation at which the customer's records last changed
+    version INTEGER DEFAULT 0,  -- the generation at which the customer's records last changed
+    -- the first phone as people read it in the store's region then (phones.display_phone): a
+    -- list of 10 000 customers does not format 10 000 numbers
+    phone_region TEXT, phone_shown TEXT);
 -- names in pinyin order (安娜 anna, Ava, 白云 baiyun ... 赵敏 zhaomin), as a phone's contacts
 CREATE INDEX IF NOT EXISTS customers_sort ON customers(sort_name, name, id);
 CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
