@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import entry_points
@@ -697,15 +697,16 @@ class PluginHost:
                 self._memo = None
 
     @contextlib.contextmanager
-    def remembering(self) -> Iterator[None]:
+    def remembering(self, known: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[None]:
         """Inside the block each plugin's ``customer_values`` of a customer is computed once,
         as within one :meth:`values_many`: for work over records that do not change meanwhile
         that asks for the same customers' values several times (the derived values computed
-        plugin by plugin, each plugin asking for the others')."""
+        plugin by plugin, each plugin asking for the others'). ``known``: answers already
+        computed (plugin → customer id → values), taken instead of asking the plugin."""
         if self._memo is not None:
             yield
             return
-        self._memo = {}
+        self._memo = {name: dict(values) for name, values in (known or {}).items()}
         try:
             yield
         finally:

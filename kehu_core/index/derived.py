@@ -177,26 +177,30 @@ class Derived(IndexConnection):
             return False
         return True
 
-    def derived_of(self, customer_ids: Sequence[str], plugins: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The stored values of these customers, each plugin's merged in ``plugins`` order (the
-        first one to give a key wins, as the plugin host merges them)."""
-        rank = {name: n for n, name in enumerate(plugins)}
-        found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    def derived_rows(self, customer_ids: Sequence[str], plugins: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored values of these customers by plugin: plugin → customer id → values (as
+        stored: the caller checks them fresh)."""
+        wanted = set(plugins)
+        out: dict[str, dict[str, Any]] = {name: {} for name in plugins}
         ids = list(customer_ids)
         for first in range(0, len(ids), _LOOKUP):
             part = ids[first:first + _LOOKUP]
             for cid, plugin, data in self.db.execute(
                     f"SELECT customer_id, plugin, data FROM derived WHERE customer_id IN ({','.join('?' * len(part))})",
                     part):
-                if plugin in rank:
-                    found.setdefault(cid, []).append((rank[plugin], json.loads(data)))
+                if plugin in wanted:
+                    out[plugin][cid] = json.loads(data)
+        return out
+
+    def derived_of(self, customer_ids: Sequence[str], plugins: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored values of these customers, each plugin's merged in ``plugins`` order (the
+        first one to give a key wins, as the plugin host merges them)."""
         out: dict[str, dict[str, Any]] = {}
-        for cid, parts in found.items():
-            merged: dict[str, Any] = {}
-            for _, data in sorted(parts, key=lambda p: p[0]):
+        for values in self.derived_rows(customer_ids, plugins).values():  # in ``plugins`` order
+            for cid, data in values.items():
+                merged = out.setdefault(cid, {})
                 for key, value in data.items():
                     merged.setdefault(key, value)
-            out[cid] = merged
         return out
 
     def select_customers(

@@ -82,20 +82,25 @@ def calendar_items(store: Store, scope: Scope, pause: Callable[[], None] | None 
     (what is due, and the day's visit plan): each plugin's values of a customer (the tier a
     key-account visit asks for, and the points it is made from) are computed once for both.
     ``pause``: called every few hundred customers (the warm-up making way for requests)."""
+    from ..services.derived_values import kept_values
+
     pause = pause or (lambda: None)
+    customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
     if store.plugins is None:
-        return _calendar_items(store, scope, pause)
-    with store.plugins.remembering():
-        return _calendar_items(store, scope, pause)
+        return _calendar_items(store, scope, customers, pause)
+    # the values the address book computed (the tier of every customer, asked for by the
+    # key-account visits) are not computed again
+    with store.plugins.remembering(kept_values(store, [c.id for c in customers])):
+        return _calendar_items(store, scope, customers, pause)
 
 
-def _calendar_items(store: Store, scope: Scope, pause: Callable[[], None]) -> list[CalendarItem]:
+def _calendar_items(store: Store, scope: Scope, customers: list[Any], pause: Callable[[], None]
+                    ) -> list[CalendarItem]:
     from ..complaints import complaints
     from ..reminder_engine import reminders_for
     from ..services.day_events import birthday_days, reminder_day
 
     today = store.today
-    customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
     days = []
     for number, customer in enumerate(customers):
         if number % _PAUSE_EVERY == 0:

@@ -136,6 +136,24 @@ def values_for(store: Store, customer_ids: Sequence[str]) -> dict[str, dict[str,
     return values
 
 
+def kept_values(store: Store, customer_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each value plugin's values of these customers that the index keeps fresh (plugin →
+    customer id → values; nothing is computed), for :meth:`PluginHost.remembering`: work
+    that asks the plugins again (kehu serve's calendar: the tier of every customer for the
+    key-account visits) takes what a list or an address book computed. They are the values as
+    the index keeps them (JSON), as ``customer show`` and the lists show them."""
+    ids = list(customer_ids)
+    index = store.index
+    plugins = store.plugins.value_plugins()
+    with index.snapshot():
+        rows = index.derived_rows(ids, plugins)
+        for plugin in plugins:
+            stamp, per_customer = _stamp(store, plugin)
+            for cid in index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=ids):
+                rows[plugin].pop(cid, None)
+    return rows
+
+
 def customer_objects(store: Store, customer_ids: Sequence[str], *, values: bool = True) -> list[dict[str, Any]]:
     """The contract's JSON objects of these customers, in order: the profile as the index
     keeps it and (``values``) the plugins' stored values, made fresh first."""
