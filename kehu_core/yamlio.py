@@ -28,14 +28,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.representer import RoundTripRepresenter
+
+if TYPE_CHECKING:  # ruamel is imported by the first round-trip: a scan, a new file, a ledger line need none
+    from ruamel.yaml import YAML
+    from ruamel.yaml.representer import RoundTripRepresenter
 
 from .errors import Problem
 from .i18n import _
@@ -307,8 +306,10 @@ def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
     round-trip editor (ruamel) refuses them, so ``kehu check`` said ok while ``customer set``
     failed. Rare (a file with a tab), so such files are tried with the editor's parser here and
     every door refuses them alike, naming the tab."""
+    from ruamel.yaml.error import MarkedYAMLError
+
     try:
-        _RT.load(text)
+        _rt().load(text)
     except (MarkedYAMLError, yaml.YAMLError) as exc:
         problem = problem_from_yaml_error(path, exc)
         if "\\t" in problem.message or "\t" in problem.message:
@@ -379,12 +380,17 @@ def _represent_date(representer: RoundTripRepresenter, value: dt.date) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
 
 
-class _RoundTripConstructor(RoundTripConstructor):
+@functools.cache
+def _round_trip_constructor() -> type:
     """ruamel's round-trip constructor with alias bombs refused, as :class:`FastLoader`."""
+    from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 
-    def construct_document(self, node: Any) -> Any:
-        refuse_alias_bombs(node, ConstructorError)
-        return super().construct_document(node)
+    class _RoundTripConstructor(RoundTripConstructor):  # type: ignore[misc]
+        def construct_document(self, node: Any) -> Any:
+            refuse_alias_bombs(node, ConstructorError)
+            return super().construct_document(node)
+
+    return _RoundTripConstructor
 
 
 def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
@@ -394,8 +400,10 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     can come from the C emitter (:func:`dump_new`) in exactly the form ruamel re-saves them.
     A file someone wrote with indented lists (``  - VIP``) is re-saved in that style instead.
     """
+    from ruamel.yaml import YAML
+
     rt = YAML(typ="rt")
-    rt.Constructor = _RoundTripConstructor
+    rt.Constructor = _round_trip_constructor()
     if indented_lists:
         rt.indent(mapping=2, sequence=4, offset=2)
     else:
@@ -417,6 +425,8 @@ _YAML_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def _represent_str(representer: RoundTripRepresenter, value: str) -> Any:
+    from ruamel.yaml.representer import RoundTripRepresenter
+
     if _YAML_BREAKS.search(value):
         return representer.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return RoundTripRepresenter.represent_str(representer, value)
@@ -431,8 +441,12 @@ def _rt_timestamp(constructor: Any, node: Any) -> Any:
         return str(node.value)
 
 
-_RT = roundtrip_yaml()
-_RT_INDENTED = roundtrip_yaml(indented_lists=True)
+@functools.cache
+def _rt(indented_lists: bool = False) -> YAML:
+    """The round-trip configuration, made once, on first use."""
+    return roundtrip_yaml(indented_lists=indented_lists)
+
+
 # "key:" (maybe a comment), then the first item of its block list on the next line
 _FIRST_LIST = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n( *)- ", re.M)
 
@@ -444,9 +458,11 @@ def has_indented_lists(text: str) -> bool:
 
 
 def load_roundtrip(path: Path) -> Any:
+    from ruamel.yaml.error import MarkedYAMLError
+
     try:
         text = _parsed_text(read_text(path))
-        return _RT.load(text)
+        return _rt().load(text)
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
     except (MarkedYAMLError, yaml.YAMLError) as exc:
@@ -459,7 +475,7 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
     """Text of ``data``; with ``like`` (the file's old text) in that file's list style and with
     its line ends (CRLF from Windows editors: an edit changes one line, not every line)."""
     stream = io.StringIO()
-    (_RT_INDENTED if like is not None and has_indented_lists(like) else _RT).dump(data, stream)
+    _rt(like is not None and has_indented_lists(like)).dump(data, stream)
     text = stream.getvalue()
     if like is not None and like.startswith(_BOM):
         text = _BOM + text
@@ -489,8 +505,9 @@ def _fast_str(dumper: Any, value: str) -> Any:
 
 _NewFileDumper.add_representer(Decimal, _fast_decimal)
 _NewFileDumper.add_representer(str, _fast_str)
-_NewFileDumper.add_representer(CommentedMap, yaml.representer.SafeRepresenter.represent_dict)
-_NewFileDumper.add_representer(CommentedSeq, yaml.representer.SafeRepresenter.represent_list)
+# ruamel's CommentedMap and CommentedSeq (an edited record) are a dict and a list to it
+_NewFileDumper.add_multi_representer(dict, yaml.representer.SafeRepresenter.represent_dict)
+_NewFileDumper.add_multi_representer(list, yaml.representer.SafeRepresenter.represent_list)
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -589,6 +606,8 @@ def line_of(doc: Any, loc: Sequence[str | int]) -> int:
                 break
             line, node = child
             continue
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         if isinstance(node, CommentedMap) and key in node:
             line = node.lc.key(key)[0] + 1
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
@@ -613,6 +632,8 @@ def _node_child(node: yaml.Node, key: str | int) -> tuple[int, yaml.Node] | None
 
 def to_plain_yaml_value(value: Any) -> Any:
     """A value ready for ruamel: lists become block sequences, dicts keep their order."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     if isinstance(value, dict):
         out = CommentedMap()
         for k, v in value.items():

@@ -141,3 +141,20 @@ def test_a_piped_customer_show_prints_plain_lines_without_rich(small_store: Path
                                      capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout)
     assert len(history) - 1 == len(data["purchases"]) + len(data["interactions"])
     assert all(len(row.split("\t")) == 5 for row in history)
+
+
+#: a sale recorded from the command line writes a new file, a ledger line and the index: the
+#: round-trip editor (ruamel, for edits that keep a file's comments) and the rest are not needed
+NOT_FOR_A_PURCHASE = [*NOT_FOR_SEARCH, "ruamel"]
+
+
+def test_recording_a_purchase_imports_no_round_trip_editor(small_store: Path) -> None:
+    env = {"KEHU_STORE": str(small_store)}
+    listed = subprocess.run([sys.executable, "-m", "kehu_core", "customer", "list", "--limit", "1"],
+                            capture_output=True, text=True, env={**os.environ, **env}, check=True)
+    buyer = listed.stdout.split("\t", 1)[0]
+    # (an old sale: it moves nobody's tier, whose ledger's first entry has an empty field ruamel writes)
+    modules = imported_modules("purchase", "add", buyer, "--date", "2020-01-01", "--item", "龙井", "--amount", "88",
+                               "--paid", env=env)
+    assert "kehu_core.store" in modules  # (it did record the sale)
+    assert unwanted(modules, NOT_FOR_A_PURCHASE) == []

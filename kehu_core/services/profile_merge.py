@@ -43,8 +43,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ..errors import Problem
 from ..i18n import _
 from ..yamlio import (
-    _RT,
     YamlFileError,
+    _rt,
     atomic_write,
     dump_roundtrip,
     line_of,
@@ -118,7 +118,7 @@ def _load(text: str, what: str) -> CommentedMap:
     if not text.strip():
         return CommentedMap()
     try:
-        doc = _RT.load(text)
+        doc = _rt().load(text)
     except Exception as exc:  # any parse failure means: fall back to a line merge
         raise Unmergeable(f"{what} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if doc is None:
