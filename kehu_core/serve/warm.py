@@ -3,11 +3,13 @@ card's revision, from the plugins' values), its cards in both vCard versions, an
 calendar, so that a phone's first sync finds them made.
 
 On a fresh index (a new clone, after ``rm -r .kehu``) a book of 10 000 customers costs about
-10 s of CPU (the next reminder of each customer) and its calendar about 15 s (the reminder
-rules over two weeks, the day's visit plan, 35 000 events); a restarted server reads the
-books back from the index but makes the calendars again. The server answers meanwhile (it
-listens first, on other threads); a request for a book or a calendar being made waits for
-it instead of making it a second time (:mod:`.books`, :class:`.backend.Calendar`).
+8 s of CPU (the next reminder of each customer), its cards 7.5 s a version, and its calendar
+about 7 s (the reminder rules over two weeks, the day's visit plan, 35 000 events); a
+restarted server reads the books back from the index but makes the calendars again. The
+server answers meanwhile (it listens first, on other threads), and the warm-up works only
+while no request is being answered (:meth:`.scope.Served.quiet`); a request for a book or a
+calendar being made waits for it instead of making it a second time (:mod:`.books`,
+:class:`.backend.Calendar`).
 """
 
 from __future__ import annotations
