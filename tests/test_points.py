@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
+from kehu_core.models import Customer
 from kehu_core.store import open_store
 
 from .conftest import TODAY, git, kehu
@@ -142,3 +143,26 @@ def test_bad_points_settings_are_reported(store_path: Path) -> None:
     result = kehu("points", cid, store=store_path)
     assert result.code == 1
     assert "kehu.yaml:" in result.err and "plugins.points.expiry_days" in result.err
+
+
+def test_a_list_counts_the_ledgers_there_are(store_path: Path) -> None:
+    """A list's balances (``customer list``, a phone's address book) read only the ledgers the
+    index knows: a customer without one shows 0, and a ledger that arrives outside kehu (a
+    pull from another clone) is counted by the next list. 30 customers: more than a list
+    looks up one by one before asking the index for everyone's ledgers."""
+    store = open_store(store_path)
+    ids = sorted(store.add_customer(Customer(id=store.new_customer_id(), name=f"客户{n}", created=TODAY)).id
+                 for n in range(30))
+    store.append_ledger(ids[-1], "points", {"date": TODAY, "reason": "adjust", "delta": 300})
+
+    def listed() -> dict[str, int]:
+        result = kehu("customer", "list", "--json", store=store_path)
+        assert result.code == 0, result.err
+        return {c["id"]: c["points"] for c in result.json()}
+
+    assert listed() == {cid: 300 if cid == ids[-1] else 0 for cid in ids}
+    pulled = ids[10:20]  # ledgers written by another clone, then pulled
+    text = store.ledger_file(ids[-1], "points").read_text(encoding="utf-8")
+    for cid in pulled:
+        store.ledger_file(cid, "points").write_text(text, encoding="utf-8")
+    assert listed() == {cid: 300 if cid in (*pulled, ids[-1]) else 0 for cid in ids}
