@@ -162,3 +162,29 @@ def test_the_report_counts_one_referred_customer_in_the_singular(store_path: Pat
     assert "2 customers referred, 0 bought" in two.out
     zh = kehu("--lang", "zh_CN", "--today", "2026-11-20", "report", "referrals", store=store_path)
     assert "介绍来 2 位客户，0 位已购买" in zh.out
+
+
+def test_a_server_keeping_its_store_open_thanks_for_a_referral_made_meanwhile(store_path: Path) -> None:
+    """Each pass over a list asks who referred whom once (not once per customer), yet a
+    process keeping the store open (``kehu serve``, the TUI) sees a referral made since its
+    last pass: the next list of reminders thanks for it."""
+    import datetime as dt
+
+    from kehu_core.models import Customer
+    from kehu_core.reminder_engine import reminders_for
+    from kehu_core.store import open_store
+
+    store = open_store(store_path, today="2026-11-20")
+    day = dt.date(2026, 11, 20)
+    added = [store.add_customer(Customer(id=store.new_customer_id(), name=f"客户{n}", created=day))
+             for n in range(25)]  # more than the single lookups: the store-wide answer
+
+    def thanked() -> list[str]:
+        customers = [row.customer for row in store.index.list(order="id")]
+        return [r.key for _c, found in reminders_for(store, customers, day, day + dt.timedelta(days=7))
+                for r in found if r.rule == "thank-referrer"]
+
+    assert thanked() == []
+    friend = store.add_customer(Customer(id=store.new_customer_id(), name="新客", created=day,
+                                         referrer=added[3].id))
+    assert thanked() == [f"thank-referrer:{added[3].id}:{friend.id}-added"]

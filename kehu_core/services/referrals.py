@@ -17,6 +17,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..index.plugin_data import PluginCache
     from ..models import Customer
     from ..store import Store
     from .outreach import Rendered
@@ -41,10 +44,12 @@ class Referral:
         return self.first_purchase is not None
 
 
-def all_referrals(store: Store) -> dict[str, list[Referral]]:
+def all_referrals(store: Store, cache: PluginCache | None = None) -> dict[str, list[Referral]]:
     """Referrer id → the customers they referred (by id), from the index; kept for the index
-    generation, so a list of reminders over 10 000 customers asks the index once."""
-    cache = store.index.plugin_cache(_CACHE)
+    generation, so a list of reminders over 10 000 customers asks the index once. ``cache``:
+    this module's plugin cache, if the caller holds it already."""
+    if cache is None:
+        cache = store.index.plugin_cache(_CACHE)
     found = cache.get("referrals")
     if found is None:
         firsts = store.index.first_purchases()
@@ -64,13 +69,25 @@ _SINGLE_LOOKUPS = 20
 def referred_by(store: Store, referrer_id: str) -> list[Referral]:
     """The customers ``referrer_id`` referred: from the store-wide answer once a list has asked
     for many, else from this customer's own rows (``customer show`` among 100 000)."""
+    return _referred_by(store, store.index.plugin_cache(_CACHE), referrer_id)
+
+
+def lookup(store: Store) -> Callable[[str], list[Referral]]:
+    """:func:`referred_by` for one pass over many customers (a list of reminders): the index
+    asked once for its generation, not once per customer (10 000 queries, ~0.2 s of a
+    phone's first book). The answers are those of the records as they were when it was made:
+    make one per pass."""
     cache = store.index.plugin_cache(_CACHE)
+    return lambda referrer_id: _referred_by(store, cache, referrer_id)
+
+
+def _referred_by(store: Store, cache: PluginCache, referrer_id: str) -> list[Referral]:
     if "referrals" not in cache:
         cache["single"] = cache.get("single", 0) + 1
         if cache["single"] <= _SINGLE_LOOKUPS:
             return [Referral(referrer_id, cid, name, _day(created), _day(first))
                     for cid, name, created, first in store.index.referral_rows(referrer_id)]
-    return all_referrals(store).get(referrer_id, [])
+    return all_referrals(store, cache).get(referrer_id, [])
 
 
 def reminder_anchor(referral: Referral, event: str) -> str:

@@ -9,6 +9,7 @@ message to send (the store's ``templates/thank-referrer.j2`` replaces the built-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kehu_core.errors import KehuError
@@ -29,9 +30,14 @@ class ThankReferrerRule(Rule):
     def history_needs(self, start: Any, end: Any) -> HistoryNeeds:
         return HistoryNeeds()  # the referred customers' dates come from the index
 
+    #: whom each customer referred, for this pass (the engine makes its rules anew for each)
+    _referred_by: Callable[[str], list[referrals.Referral]] | None = None
+
     def find(self, store, customer, history, start, end):  # type: ignore[no-untyped-def]
         cfg = self.cfg.thank_referrer
-        for referral in referrals.referred_by(store, customer.id):
+        if self._referred_by is None:
+            self._referred_by = referrals.lookup(store)
+        for referral in self._referred_by(customer.id):
             days = {referrals.ADDED: referral.added, referrals.BOUGHT: referral.first_purchase}
             for event in cfg.on:
                 day = days[event]
