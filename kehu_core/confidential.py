@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import KehuError
+from .errors import KehuError, os_error_text
 from .i18n import _
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def load_identities(path: Path) -> list[Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise KehuError(_("{path}: cannot read the identity file ({value})").format(
-            path=path, value=exc.strerror or exc)) from None
+            path=path, value=os_error_text(exc))) from None
     except UnicodeDecodeError:
         raise KehuError(_("{path}: not an age identity file").format(path=path)) from None
     if "BEGIN OPENSSH PRIVATE KEY" in text:

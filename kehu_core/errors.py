@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .i18n import N_, _
+
 #: The logger plugin failures go to (``kehu_core.plugins.logger``; the CLI prints them).
 PLUGIN_LOGGER = "kehu.plugins"
 
@@ -51,3 +53,27 @@ class ConflictError(KehuError):
 
 class InvalidId(KehuError, ValueError):  # a ValueError, so pydantic reports it with its field
     """An id that could name a path outside its folder, or is otherwise unusable."""
+
+
+#: what the system says of a failed file operation, in the user's language: the C library's
+#: words (``exc.strerror``) are English, as Python never sets the locale of messages
+_OS_ERRORS = {
+    "ENOENT": N_("No such file or directory"), "EACCES": N_("Permission denied"),
+    "EPERM": N_("Operation not permitted"), "ENOSPC": N_("No space left on device"),
+    "EROFS": N_("Read-only file system"), "EISDIR": N_("Is a directory"), "ENOTDIR": N_("Not a directory"),
+    "EEXIST": N_("File exists"), "ENOTEMPTY": N_("Directory not empty"), "EDQUOT": N_("Disk quota exceeded"),
+    "ELOOP": N_("Too many levels of symbolic links"), "ENAMETOOLONG": N_("File name too long"),
+    "EIO": N_("Input/output error"), "EMFILE": N_("Too many open files"),
+    "EADDRINUSE": N_("Address already in use"), "EADDRNOTAVAIL": N_("Cannot assign requested address"),
+    "ECONNREFUSED": N_("Connection refused"),
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """``exc``'s reason (not its path) in the user's language; one the list does not know: the
+    system's words."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0)
+    message = _OS_ERRORS.get(name or "")
+    return _(message) if message else str(exc.strerror or exc)

@@ -117,7 +117,7 @@ def _load(path: Path) -> Entry:
     try:  # never through a link (read_bytes), and only paths inside the store (below)
         data = json.loads(read_bytes(path).decode("utf-8"))
         if any(_outside(f["path"]) for f in data["files"]):
-            raise ValueError("a path outside the store")
+            raise ValueError(_("a path outside the store"))
     except (YamlFileError, ValueError, KeyError, TypeError) as exc:
         raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
             path=path, why=exc)) from None

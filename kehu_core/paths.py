@@ -43,10 +43,12 @@ def _refuse_links(local: Path) -> None:
     (git can bring such a link: ``.gitignore`` does not keep out a file added with
     ``git add -f``). Never followed: one ``lstat`` and one listing per command."""
     from .errors import StoreError
+    from .i18n import _
 
     def refuse(path: Path) -> None:
-        raise StoreError(f"{path}: is a symbolic link (to {os.readlink(path)}): kehu never follows links "
-                         f"in a store; remove it (kehu makes {STATE_DIR}/ again)")
+        raise StoreError(_("{path}: is a symbolic link (to {target}): kehu never follows links in a store; "
+                           "remove it (kehu makes {folder}/ again)").format(
+            path=path, target=os.readlink(path), folder=STATE_DIR))
 
     try:
         if stat.S_ISLNK(os.lstat(local).st_mode):

@@ -165,19 +165,19 @@ _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLO
 def link_message(path: Path | str) -> str:
     """What kehu says of a symbolic link where a record or a record folder belongs."""
     try:
-        target = f" (to {os.readlink(path)})"
+        target = _(" (to {target})").format(target=os.readlink(path))  # the space is the language's
     except OSError:
         target = ""
-    return (f"is a symbolic link{target}: kehu never follows links in a store; put the real "
-            "file or folder here, or remove the link")
+    return _("is a symbolic link{target}: kehu never follows links in a store; put the real file or folder "
+             "here, or remove the link").format(target=target)
 
 
 def special_file_message(mode: int) -> str:
     """What kehu says of something that is not a regular file where a record belongs."""
-    what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "not a regular file")
-    return f"is {what}, not a record file; kehu reads only regular files here"
+    what = (_("a folder") if stat.S_ISDIR(mode) else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
+            else _("a socket") if stat.S_ISSOCK(mode) else _("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else _("not a regular file"))
+    return _("is {what}, not a record file; kehu reads only regular files here").format(what=what)
 
 
 class YamlFileError(Exception):

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from kehu_core import i18n
-from kehu_core.names import HOLIDAY_NAMES, TIER_NAMES
 from kehu_core.store import open_store
 from kehu_core.testing import screen_text, tui, wait_until
 
+from .i18nutil import user_text
 from .test_tui_snapshots import settle
 
 pytestmark = pytest.mark.asyncio
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.asyncio
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 #: key names, as the footer shows them, and the product's name
 KEYS = {"kehu", "abc", "rfm", "esc", "enter", "tab", "ctrl", "shift", "space", "pgup", "pgdn", "home", "end",
-        "up", "down", "left", "right", "delete", "backspace", "id", "vip", "svg", "f"}
+        "up", "down", "left", "right", "delete", "backspace", "id", "vip", "svg", "f", "zm"}
 #: the screens and the keys that open them from the customer list
 SCREENS = {
     "list": (),
@@ -42,14 +42,10 @@ SCREENS = {
 
 
 def _data(store: Path) -> str:
-    """Every text the store holds (its files), but the names kehu gives tiers, RFM segments
-    and holidays (kehu_core.names): the records keep them (a tiers ledger's ``to: 主要客户``),
-    and the screens show them in the viewer's language."""
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in store.rglob("*.yaml") if ".kehu" not in p.parts]
-    text = "\n".join(texts)
-    for kept in sorted({*TIER_NAMES, *HOLIDAY_NAMES}, key=len, reverse=True):
-        text = text.replace(kept, " ")
-    return text
+    """What a person wrote into the store (tests/i18nutil.py): not the codes kehu keeps in the
+    records (``kind: visit``, ``reason: purchase``) nor the names kehu gives tiers and holidays,
+    which the screens show in the viewer's language."""
+    return user_text(store)
 
 
 async def _screens(store: Path) -> dict[str, str]:
@@ -68,7 +64,7 @@ async def _screens(store: Path) -> dict[str, str]:
 
 def _latin_outside(text: str, data: str) -> list[str]:
     text = re.sub(r"\S*[@./:_$]\S*", " ", text)  # e-mails, files, $EDITOR, times, ¥1,234.00
-    text = re.sub(r"\b(YYYY|MM|DD)([-:](MM|DD))*\b", " ", text)  # a date's notation, as the CLI's help keeps it
+    text = re.sub(r"[\w-]*\d[\w-]*", " ", text)  # ids, dates, amounts
     words = set(re.findall(r"[A-Za-z][A-Za-z-]*", text))
     known = set(re.findall(r"[A-Za-z][A-Za-z-]*", data))
     return sorted(w for w in words if w not in known and w.lower() not in KEYS and len(w) > 1)

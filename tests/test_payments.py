@@ -239,7 +239,7 @@ def test_check_finds_points_of_a_deleted_purchase(store_path: Path) -> None:
     ledger = store.ledger_file(cid, "points")
     line = ledger.read_text(encoding="utf-8").splitlines().index(
         next(ln for ln in ledger.read_text(encoding="utf-8").splitlines() if pid in ln)) + 1
-    assert f"{ledger}:{line}: purchase (+1000) refers to {pid}" in result.out + result.err
+    assert f"{ledger}:{line}: `reason: purchase` (+1000) refers to {pid}" in result.out + result.err
 
 
 def test_future_dates_refused_unless_allowed(store_path: Path) -> None:

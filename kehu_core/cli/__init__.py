@@ -20,7 +20,7 @@ import click
 
 from .. import __version__, i18n
 from ..clock import parse_day
-from ..errors import PLUGIN_LOGGER, KehuError, RecordError
+from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
 from ..i18n import _
 from .helpformat import KehuContext
 from .localize import localize, use_kehu_catalog
@@ -349,7 +349,7 @@ class KehuGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None,
         identity: Path | None) -> None:
-    """kehu (客户): customer records as YAML files in git."""
+    """kehu (Chinese for “customer”): customer records as YAML files in git."""
     if demo and store_path is not None:
         raise click.UsageError(_("--demo and --store (or KEHU_STORE) name two stores; give one"))
     extra = ctx.obj.get("extra_plugins") if isinstance(ctx.obj, dict) else None  # from run()
@@ -404,7 +404,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
         where = f"{exc.filename}: " if exc.filename else ""  # path first: `path: what`
-        click.echo(f"kehu: {where}{exc.strerror or exc}", err=True)
+        click.echo(f"kehu: {where}{os_error_text(exc)}", err=True)
         return 1
     except Exception as exc:  # a bug: one line, the traceback only with --debug
         if _Debug.on:

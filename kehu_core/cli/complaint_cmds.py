@@ -23,7 +23,7 @@ def _at(value: str) -> str:
 
 @click.group("complaint")
 def complaint_group() -> None:
-    """Complaints (投诉): open → acknowledged → resolved → closed, with deadlines."""
+    """Complaints: open → acknowledged → resolved → closed, with deadlines."""
 
 
 @complaint_group.command("list")

@@ -40,7 +40,7 @@ def customer_group() -> None:
 @click.option("--email", multiple=True, help="Email address; repeat for several.")
 @click.option("--tag", multiple=True, help="Tag; repeat for several.")
 @click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown.")
-@click.option("--lunar-birthday", help="MM-DD in the lunar calendar (农历).")
+@click.option("--lunar-birthday", help="MM-DD in the lunar calendar.")
 @click.option("--owner", help="The rep who looks after this customer.")
 @click.option("--level", help="Member level, e.g. 金卡.")
 @click.option("--referrer", help="Id of the customer who referred this one.")
@@ -213,7 +213,7 @@ PROFILE_ORDERS = ("name", "id", "revenue", "last_contact", "owner")
 @click.option("--owner", help="Only customers of this rep.")
 @click.option("--level", help="Only customers of this member level.")
 @click.option("--attitude", help="Only customers of this attitude: loyal, switching or no_loyalty "
-                                 "(忠诚/品牌转换/无品牌忠诚; kehu.yaml attitude:).")
+                                 "(set under `attitude:` in kehu.yaml).")
 @click.option("--sort", "order", default="name", show_default=True,
               help="name, id, revenue, last_contact, owner, or a value plugins compute "
                    "(points, next_reminder, tier ...; highest points first).")

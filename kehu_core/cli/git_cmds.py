@@ -115,7 +115,7 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
 @click.option("--no-commit", is_flag=True, help="Change the files but do not commit.")
 @pass_ctx
 def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
-    """Give every customer of FROM_REP to TO_REP (接替者继续服务), as one commit."""
+    """Give every customer of FROM_REP to TO_REP (the successor carries on), as one commit."""
     store = ctx.store
     if from_rep == to_rep:
         raise click.UsageError(_("FROM_REP and TO_REP are the same rep"))

@@ -72,6 +72,8 @@ def localize(command: click.Command) -> click.Command:
     for param in command.params:
         if isinstance(param, click.Option):
             param.help = _translated(_english(param, ("help",))["help"])
+            if isinstance(param.show_default, str):  # words for people ("manual override"), not a value
+                param.show_default = _translated(_english(param, ("show_default",))["show_default"])
         _localize_metavar(command, param)
     command.options_metavar = _translated(_english(command, ("options_metavar",))["options_metavar"])
     if isinstance(command, click.Group):
@@ -132,6 +134,9 @@ def english_texts(command: click.Command) -> Iterator[str]:
             text = _english(param, ("help",))["help"]
             if text:
                 yield text
+            shown = _english(param, ("show_default",))["show_default"] if isinstance(param.show_default, str) else None
+            if shown:
+                yield shown
         metavar = _english_metavar(command, param)
         if metavar is not None:
             yield metavar[1]
@@ -174,6 +179,10 @@ def english_name(param_type: click.ParamType) -> str:
 #: words click translates with a variable (``_(extra["required"])``), so the extractor misses them
 CLICK_WORDS = (i18n.N_("required"),)
 
+#: the letter click writes for the value in a number's range (``[1<=x<=5]``, "is not in the range
+#: 1<=x<=5"): in Chinese a word (数值), so Chinese help holds no stray Latin letter
+RANGE_VALUE = i18n.N_("x")
+
 #: click's modules that translate their words with ``gettext.gettext``
 CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
 
@@ -192,6 +201,15 @@ def use_kehu_catalog() -> None:
     for cls, english in zip(TRANSLATED_TYPES, TYPE_NAMES, strict=True):
         if not isinstance(cls.__dict__.get("name"), _TranslatedName):
             cls.name = _TranslatedName(english)  # type: ignore[assignment]
+    ranges = click.types._NumberRangeBase
+    if not getattr(ranges._describe_range, "_kehu", False):
+        describe = ranges._describe_range
+
+        def describe_range(self: click.types._NumberRangeBase) -> str:  # type: ignore[type-arg]
+            return describe(self).replace("x", i18n._(RANGE_VALUE), 1)
+
+        describe_range._kehu = True  # type: ignore[attr-defined]
+        ranges._describe_range = describe_range  # type: ignore[method-assign]
     missing = click.exceptions.MissingParameter
     if not getattr(missing.format_message, "_kehu", False):
         english = missing.format_message

@@ -70,12 +70,12 @@ def purchase_group() -> None:
 @click.option("--qty", multiple=True, type=Decimal, help="Quantity of the item at the same position.")
 @click.option("--price", multiple=True, type=MONEY, help="Unit price of the item at the same position.")
 @click.option("--amount", type=MONEY, help="Total amount (default: the sum of qty × price).")
-@click.option("--gift", multiple=True, help="Gift given with the purchase (购物赠品).")
+@click.option("--gift", multiple=True, help="Gift given with the purchase.")
 @click.option("--due", type=DATE,
               help="Payment due date, for purchases on credit (default: `purchases: credit_days` after --date).")
 @click.option("--paid/--unpaid", "paid", default=None,
               help="Paid now, or on credit (default: `purchases: default_paid` in kehu.yaml).")
-@click.option("--credit", is_flag=True, help="On credit (赊账): the same as --unpaid.")
+@click.option("--credit", is_flag=True, help="On credit: the same as --unpaid.")
 @click.option("--over-limit", "over_limit", metavar="REASON",
               help="Let a sale on credit go over the customer's credit limit, saying why "
                    "(kept on the purchase); without it such a sale is refused.")

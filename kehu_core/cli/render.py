@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .. import labels
 from ..i18n import N_, _
+from ..labels import kind_label
 from ..phones import display_phone
 
 if TYPE_CHECKING:
@@ -118,8 +120,9 @@ def customers_table(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, re
     from rich.table import Table
 
     table = Table(show_lines=False, header_style="bold")
-    for i, title in enumerate([N_("ID"), N_("Name"), N_("Phone"), N_("Owner"), N_("Level"), N_("Tags"), *extra]):
-        table.add_column(_(FIELD_LABELS.get(title, title)), no_wrap=i in (0, 2), overflow="fold")
+    titles = [_(t) for t in (N_("ID"), N_("Name"), N_("Phone"), N_("Owner"), N_("Level"), N_("Tags"))]
+    for i, title in enumerate([*titles, *map(field_label, extra)]):
+        table.add_column(title, no_wrap=i in (0, 2), overflow="fold")
     for row in rows:
         table.add_row(*_cells(row, extra, region))
     return table
@@ -137,25 +140,9 @@ def print_customers(rows: list[dict[str, Any]], extra: Sequence[str] = (), *, re
         out.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in _cells(row, extra, region)) + "\n")
 
 
-#: field names as a person reads them (the YAML and --json keep the names)
-FIELD_LABELS = {
-    "id": N_("ID"), "name": N_("Name"), "phones": N_("Phones"), "emails": N_("Emails"), "tags": N_("Tags"),
-    "owner": N_("Owner"), "level": N_("Level"), "birthday": N_("Birthday"), "lunar_birthday": N_("Lunar birthday"),
-    "referrer": N_("Referred by"), "organization": N_("Company"), "title": N_("Job title"),
-    "addresses": N_("Addresses"), "notes": N_("Notes"), "created": N_("Created"), "tier": N_("Tier"),
-    "points": N_("Points"), "next_reminder": N_("Next reminder"), "do_not_contact": N_("Do not contact"),
-    "credit_status": N_("Credit"), "credit_limit": N_("Credit limit"), "payment_terms": N_("Payment terms"),
-    "family": N_("Family"), "personality": N_("Personality"), "interests": N_("Interests"),
-    "also_known": N_("Also known as"), "conflicts": N_("Conflicts"), "wechat": N_("WeChat"),
-    "credit": N_("Credit grade"), "rfm_segment": N_("RFM segment"),
-    "attitude": N_("Attitude"), "attitude_reason": N_("Attitude: why"),
-}
-
-
 def field_label(key: str) -> str:
-    """A field's name in the user's language (a plugin's field: its own name)."""
-    label = FIELD_LABELS.get(key)
-    return _(label) if label else _visible(key)
+    """A field's name in the user's language (kehu_core.labels; a plugin's field: its own name)."""
+    return _visible(labels.field_label(key))
 
 
 #: control characters (not tab or a line feed, which the printers turn into spaces): a record
@@ -237,18 +224,6 @@ def _history_cells(i: dict[str, Any]) -> list[str]:
     what = ", ".join(f"{it['name']}×{it.get('qty', 1)}" for it in i.get("items", [])) or i.get("text", "")
     return [str(i["date"]), kind_label(i["kind"]), what, str(i.get("amount", "")),
             "" if i["kind"] != "purchase" else _paid_cell(i)]
-
-
-#: kinds of interaction as a person reads them (the files keep the kind)
-KIND_LABELS = {
-    "purchase": N_("purchase"), "visit": N_("visit"), "call": N_("call"), "message": N_("message"),
-    "complaint": N_("complaint"), "feedback": N_("feedback"), "note": N_("note"),
-}
-
-
-def kind_label(kind: str) -> str:
-    label = KIND_LABELS.get(kind)
-    return _(label) if label else kind
 
 
 def _paid_cell(purchase: dict[str, Any]) -> str:

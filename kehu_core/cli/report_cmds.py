@@ -116,7 +116,7 @@ report_group.add_command(review_cmds.referrals)
               help="How many calendar months, ending with the month of --today.")
 @pass_ctx
 def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> None:
-    """Revenue (营业额) by calendar month, up to --today (the dashboard's chart)."""
+    """Revenue by calendar month, up to --today (the dashboard's chart)."""
     report = an.revenue_by_month(ctx.store, ctx.at(today), months)
     if as_json:
         emit_json(an.as_json(report))
@@ -139,7 +139,7 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
 @pass_ctx
 def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
              until: dt.date | None, as_json: bool, limit: int | None) -> None:
-    """Hot and slow sellers (热销/滞销) by revenue, units and buyers, vs the previous period."""
+    """Hot and slow sellers by revenue, units and buyers, vs the previous period."""
     report = an.products_report(ctx.store, _period(ctx.at(today), period, since, until))
     if as_json:
         emit_json(an.as_json(report) | {
@@ -319,7 +319,7 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
     print_report(
         _("new: first purchase in the last {new} days; active: last purchase in the last "
           "{active} days; dormant: in the last {churn}; churned: longer ago "
-          "(set under reports: in kehu.yaml).").format(new=s.new_days, active=s.active_days, churn=s.churn_days)
+          "(set under `reports:` in kehu.yaml).").format(new=s.new_days, active=s.active_days, churn=s.churn_days)
     )
 
 
@@ -371,8 +371,8 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         table = _table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),
                                                 N_("Revenue"), N_("Last contacts"), N_("Complaints")],
                        show_lines=True)
+        from ..labels import kind_label
         from .complaint_cmds import STATE_NAMES
-        from .render import kind_label
 
         for c in report.churned[:show]:
             contacts = "\n".join(f"{e['date']} {kind_label(e['kind'])}: {e['text'] or ''}"
@@ -395,7 +395,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
               help="How many unpaid purchases to list (most overdue first).")
 @pass_ctx
 def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None:
-    """Unpaid purchases (应收/逾期未收) by days past due (0–30, 31–60, 61–90, 90+) and by rep."""
+    """Unpaid purchases by days past due (0–30, 31–60, 61–90, 90+) and by rep."""
     report = an.receivables_report(ctx.store, ctx.at(today))
     if as_json:
         emit_json(an.as_json(report))
@@ -443,7 +443,7 @@ def _share(value: float | None) -> str:
 @common(None)
 @pass_ctx
 def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> None:
-    """Complaint handling (投诉处理): time to acknowledge and to resolve, the share in time,
+    """Complaint handling: time to acknowledge and to resolve, the share in time,
     and how many customers bought again after a resolved complaint."""
     from ..reports.complaints import complaint_report
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .. import reports as an
 from ..i18n import N_, _, format_day
+from ..labels import fields_label
 from . import Context, emit_json, pass_ctx
 from .records import DATE
 from .render import print_report
@@ -44,8 +45,8 @@ def _suggestion(name: str) -> str:
 @click.option("--owner", help="Only this rep's customers and collections.")
 @pass_ctx
 def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None) -> None:
-    """Credit (赊账额度): how each customer pays (on time, late, days overdue), a suggested
-    limit up or down with the reason, and the collection plan (回款计划) of the coming weeks
+    """Credit: how each customer pays (on time, late, days overdue), a suggested
+    limit up or down with the reason, and the collection plan of the coming weeks
     per rep. Limits and thresholds: `credit:` in kehu.yaml."""
     from ..reports.credit import credit_report
 
@@ -123,7 +124,7 @@ def _change(change: object) -> str:
 @click.option("--owner", help="Only this rep.")
 @pass_ctx
 def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: str | None) -> None:
-    """The supervisor's review (主管周检) per rep for the week, month or quarter holding
+    """The supervisor's review per rep for the week, month or quarter holding
     --today, each figure with its change from the one before: customers, cards updated and
     their completeness, visits and calls against planned, new customers, sales and collections,
     overdue receivables, complaints, reminders done and missed."""
@@ -149,9 +150,9 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
             cells.append(_figure(f.value) + (f" {change}" if change else ""))
         table.add_row(_(REP_LABELS[metric]), *cells)
     print_report(table)
-    print_report(_("Completeness: share of {fields} filled in (reps: card_fields in kehu.yaml), as the cards "
+    print_report(_("Completeness: share of {fields} filled in (`reps: card_fields` in kehu.yaml), as the cards "
                     "are now. Planned visits: key-account visit reminders due.").format(
-        fields=', '.join(report.card_fields)))
+        fields=_(", ").join(map(fields_label, report.card_fields))))
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
 @_today_option
 @pass_ctx
 def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
-    """Referrals (转介绍): who referred whom, the referral tree, revenue from referred
+    """Referrals: who referred whom, the referral tree, revenue from referred
     customers, conversion (referred customers who bought), the points given and the thanks
     still owed (the thank-referrer reminders)."""
     from rich.tree import Tree

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..names import shown
 from . import Context, emit_json, pass_ctx
 from .records import DATE
@@ -34,7 +34,7 @@ def _ids(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @click.group("visits")
 def visits_group() -> None:
-    """Today's visits (今日拜访): whom to see, their 客户资料卡 as a PDF, how it went."""
+    """Today's visits: whom to see, their customer cards as a PDF, how it went."""
 
 
 @visits_group.command("plan")
@@ -104,7 +104,7 @@ def _print_plan(plan: object, store: Store) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT.pdf")
 @pass_ctx
 def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
-    """The 客户资料卡 of the day's visits as a PDF: one A6 card per page, in the plan's order
+    """The customer cards of the day's visits as a PDF: one A6 card per page, in the plan's order
     (contact, family, interests, character, last purchases, complaints, what is owed, points,
     talking points and what to bring)."""
     from ..services.exporting import check_target, write_target
@@ -112,7 +112,7 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
     from ..visits.plan import make_plan
 
     store = ctx.store
-    out = check_target(store, out, "OUT.pdf")  # before any work: nothing created on a bad path
+    out = check_target(store, out, N_("OUT.pdf"))  # before any work: nothing created on a bad path
     plan = make_plan(store, owner, day or store.today)
     cards = cards_for(store, plan)
     from ..visits.pdf import render

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RecordError
+from ..errors import RecordError, os_error_text
+from ..i18n import _
 from ..models import Customer, Purchase
 from ..phones import display_phone
 from ..textsearch import search_text, sort_key
@@ -92,7 +93,7 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     except RecordError as exc:
         out.problems = [(rel, p.line, p.message) for p in exc.problems]
     except OSError as exc:  # vanished or unreadable between the scan and the read
-        out.problems = [(rel, 1, f"cannot read: {exc.strerror or exc}")]
+        out.problems = [(rel, 1, _("cannot read: {why}").format(why=os_error_text(exc)))]
     return out
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from ..errors import KehuError
+from ..errors import KehuError, os_error_text
 from ..i18n import _
 from . import scope
 from .intake import screen_request
@@ -203,7 +203,7 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
         server = _server_class()((host, port), RequestHandler, family)
     except OSError as exc:
         raise KehuError(_("cannot listen on {host}:{port}: {why}").format(host=host, port=port,
-                                                                          why=exc.strerror or exc)) from None
+                                                                          why=os_error_text(exc))) from None
     server.set_app(KehuApp(Application(configuration)))
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     if ready is not None:

@@ -8,7 +8,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RecordError
+from ..errors import Problem, RecordError, os_error_text
+from ..i18n import N_, _
 from ..models import referral_loop_message, referral_loops
 from ..store import Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message
@@ -44,22 +45,23 @@ def check_store(store: Store) -> list[Problem]:
         if customer.referrer and customer.referrer not in known:
             path = store.root / paths[customer.id]
             problems.append(Problem(path, _line(path, "referrer"),
-                                    f"referrer {customer.referrer!r}: no such customer"))
+                                    _("referrer {id}: no such customer").format(id=repr(customer.referrer))))
         if profile_merge.has_conflicts(customer):  # left by `kehu merge-file`
             problems.extend(profile_merge.conflict_problems(store.root / paths[customer.id], customer))
         path = store.root / paths[customer.id]
         problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
         for name in confidential:  # a hand edit, or a field made confidential once filled in
             if getattr(customer, name, None) not in (None, [], ""):
-                problems.append(Problem(path, _line(path, name), f"{name}: confidential (kehu.yaml) but "
-                                        "written in plain text; `kehu keys rotate` encrypts it"))
+                problems.append(Problem(path, _line(path, name), _(
+                    "{name}: confidential (kehu.yaml) but written in plain text; `kehu keys rotate` encrypts it"
+                ).format(name=name)))
     problems.extend(_referral_loop_problems(store, index, paths))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
     problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
-        problems.append(Problem(store.root / rel, 1, "interaction of a customer that has no customer.yaml"))
+        problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
@@ -86,21 +88,21 @@ def _other_message(path: Path) -> str:
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return _("cannot read: {why}").format(why=os_error_text(exc))
     if stat.S_ISLNK(mode):
         return link_message(path)
     if stat.S_ISDIR(mode):
         try:
             os.listdir(path)
         except OSError as exc:
-            return f"cannot list this folder: {exc.strerror or exc}; its records are not read"
-        return f"unexpected folder: {_WHERE_RECORDS_ARE}"
+            return _("cannot list this folder: {why}; its records are not read").format(why=os_error_text(exc))
+        return _("unexpected folder: {where}").format(where=_(_WHERE_RECORDS_ARE))
     if not stat.S_ISREG(mode):
         return special_file_message(mode)
-    return f"unexpected file: {_WHERE_RECORDS_ARE}"
+    return _("unexpected file: {where}").format(where=_(_WHERE_RECORDS_ARE))
 
 
-_WHERE_RECORDS_ARE = "records are customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml"
+_WHERE_RECORDS_ARE = N_("records are customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml")
 
 
 _INTERACTION_REF = re.compile(r"^\d{4}-\d{2}-\d{2}-[0-9a-z]+$")
@@ -121,11 +123,11 @@ def _orphan_entries(store: Store, path: Path, entries: list[dict[str, Any]]) -> 
         if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
             text = path.read_text(encoding="utf-8").splitlines()
             lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
-        reason = entry.get("reason", "entry")
+        reason = f"`reason: {entry['reason']}`" if entry.get("reason") else _("entry")  # as the file writes it
         delta = f" ({int(entry['delta']):+d})" if isinstance(entry.get("delta"), (int, float)) else ""
-        out.append(Problem(path, lines[n] if n < len(lines) else 1,
-                           f"{reason}{delta} refers to {ref}, which is not in interactions/ "
-                           "(the record was deleted; void a purchase instead: `kehu purchase void`)"))
+        out.append(Problem(path, lines[n] if n < len(lines) else 1, _(
+            "{entry} refers to {ref}, which is not in interactions/ (the record was deleted; void a purchase "
+            "instead: `kehu purchase void`)").format(entry=f"{reason}{delta}", ref=ref)))
     return out
 
 

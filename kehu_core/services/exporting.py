@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import Customer
 from ..yamlio import naming, new_file_mode
 from .day_events import birthday_events, reminder_event
@@ -253,13 +253,14 @@ def available_exporters(store: Store) -> list[Exporter]:
     return list(found.values())
 
 
-def check_target(store: Store, out: Path, option: str = "OUT") -> Path:
+def check_target(store: Store, out: Path, option: str = N_("OUT")) -> Path:
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
     ``kehu.yaml`` or its ``.git``/``.kehu`` is ever overwritten by an export."""
     target = Path(out).expanduser()
     folder = target.parent
+    option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
     if not folder.is_dir():
         why = _("is not a folder") if folder.exists() else _("does not exist; create it first")
         raise KehuError(_("{option} {out}: the folder {folder} {why}").format(

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import yamlio as _yamlio
-from ..errors import Problem, RecordError
+from ..errors import Problem, RecordError, os_error_text
+from ..i18n import _
 from ..ids import check_id, new_id, shard
 from ..models import Customer
 from ..paths import state_dir
@@ -104,7 +105,7 @@ class LayoutMixin:
             except FileNotFoundError:
                 return None  # nothing further down exists (a new record): no link either
             except OSError as exc:
-                return Problem(current, 1, f"cannot read: {exc.strerror or exc}")
+                return Problem(current, 1, _("cannot read: {why}").format(why=os_error_text(exc)))
             if stat.S_ISLNK(mode):
                 return Problem(current, 1, _yamlio.link_message(current))
         return None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .. import calendar
 from .. import complaints as cp
 from ..i18n import N_, _
+from ..labels import field_label
 from ..models import Customer, Purchase, Visit
 from ..names import shown
 
@@ -37,12 +38,6 @@ if TYPE_CHECKING:
 LOCKED = N_("[confidential: not yours to read]")
 # The card's words are English here, marked for the catalog and printed through _() in the
 # user's language (the Chinese card is the one the shops print)
-#: how a card names a confidential field it cannot print (others by their field name)
-FIELD_LABELS = {"family": N_("Family"), "personality": N_("Personality"), "notes": N_("Notes"),
-                "interests": N_("Interests"), "phones": N_("Phone"), "emails": N_("Email"),
-                "addresses": N_("Address"), "birthday": N_("Birthday"), "lunar_birthday": N_("Lunar birthday"),
-                "credit": N_("Credit"), "organization": N_("Organization"), "title": N_("Job title")}
-
 #: what to say and bring, by the reason the customer is on the list
 TALK = {
     "complaint": N_("Follow up the complaint: {text}; say how it is being handled, make sure they are satisfied"),
@@ -132,7 +127,7 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
     contact = [line(N_("Phone"), display_phone(p, region)) for p in c.phones]
     contact += [line(N_("Email"), e) for e in c.emails]
     contact += [line(N_("Address"), a) for a in c.addresses] or [line(N_("Address"), private("addresses", None))]
-    contact += [line(FIELD_LABELS[n], _(LOCKED)) for n in ("phones", "emails") if n in locked]
+    contact += [f"{field_label(n)} {_(LOCKED)}" for n in ("phones", "emails") if n in locked]
     sections.append((_("Contact"), contact))
 
     born = []
@@ -149,7 +144,7 @@ def card_of(store: Store, visit: PlannedVisit, number: int, day: dt.date) -> Car
     if c.notes or "notes" in locked:
         about.append(line(N_("Notes"), private("notes", c.notes)))
     shown_here = {"family", "interests", "personality", "notes", "addresses", "phones", "emails"}
-    about += [line(FIELD_LABELS.get(n, n), _(LOCKED)) for n in locked if n not in shown_here]
+    about += [f"{field_label(n)} {_(LOCKED)}" for n in locked if n not in shown_here]
     if c.referrer:
         row = store.index.get(c.referrer)
         about.append(line(N_("Referred by"), row.customer.name if row else c.referrer))

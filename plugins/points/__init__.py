@@ -16,7 +16,7 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import LEDGER, NAME, book_of, earn, referral
+from .book import LEDGER, NAME, book_of, earn, reason_text, referral
 
 #: a customer's points (balance, expiring soon) come from their own ledger, the day and the
 #: settings alone: the index keeps them per customer and recomputes only those whose records changed
@@ -61,11 +61,6 @@ def tui_panels(store: Store) -> list[Panel]:
     return [Panel(N_("Points"), _panel, shows=("points",))]  # the balance and its ledger; the TUI translates
 
 
-#: ledger reasons as a person reads them (the ledger keeps the reason)
-REASONS = {"purchase": N_("purchase"), "referral": N_("referral"), "redeem": N_("redeemed"),
-           "expire": N_("lapsed"), "void": N_("voided purchase"), "adjust": N_("adjustment")}
-
-
 def _panel(store: Store, customer: Customer) -> str:
     book = book_of(store, customer.id)
     soon = book.expiring(store.today + dt.timedelta(days=30))
@@ -73,7 +68,7 @@ def _panel(store: Store, customer: Customer) -> str:
              + (" " + _("({count} lapse within 30 days)").format(count=soon) if soon else "")]
     for entry in book.entries[-5:]:
         reason = entry.get("reason")
-        shown = _(REASONS[reason]) if reason in REASONS else reason
+        shown = reason_text(reason)
         lines.append(f"{entry.get('date')}  {shown}  {int(entry.get('delta', 0)):+d}")
     return "\n".join(lines)
 

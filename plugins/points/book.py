@@ -28,10 +28,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kehu_core.errors import KehuError, Problem, RecordError
-from kehu_core.i18n import _
+from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import plugin_settings
 from kehu_core.store import Store
+
+#: ledger reasons as a person reads them (the ledger keeps the code: ``reason: purchase``)
+REASONS = {"purchase": N_("purchase"), "referral": N_("referral"), "redeem": N_("redeemed"),
+           "expire": N_("lapsed"), "void": N_("voided purchase"), "adjust": N_("adjustment")}
+
+
+def reason_text(reason: str | None) -> str:
+    """A ledger entry's reason in the user's language (a reason kehu does not know: as kept)."""
+    return _(REASONS[reason]) if reason in REASONS else str(reason or "")
 
 NAME = "points"
 LEDGER = "points"
@@ -230,7 +239,7 @@ def _append_once(store: Store, customer_id: str, entry: dict[str, Any]) -> dict[
     return entry
 
 
-def redeem(store: Store, customer: Customer, points: int, note: str, today: dt.date) -> Book:
+def redeem(store: Store, customer: Customer, points: int, note: str | None, today: dt.date) -> Book:
     """Spend points; refuses more than the balance. Lapsed points are written off first."""
     if points <= 0:
         raise KehuError(_("points to redeem must be more than 0, not {points}").format(points=points))
@@ -242,5 +251,8 @@ def redeem(store: Store, customer: Customer, points: int, note: str, today: dt.d
                 _("{name} ({id}) has {balance} points; cannot redeem {points} (nothing was changed)").format(
                     name=customer.name, id=customer.id, balance=book.balance, points=points)
             )
-        store.append_ledger(customer.id, LEDGER, {"date": today, "reason": "redeem", "delta": -points, "note": note})
+        entry: dict[str, Any] = {"date": today, "reason": "redeem", "delta": -points}
+        if note:  # what the points paid for, as the user wrote it
+            entry["note"] = note
+        store.append_ledger(customer.id, LEDGER, entry)
         return book_of(store, customer.id, today)

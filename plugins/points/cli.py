@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 import click
@@ -15,7 +16,7 @@ from kehu_core.models import Purchase
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import LEDGER, NAME, book_of, earn, earning_day, redeem, referral, settings, write_off
+from .book import LEDGER, NAME, book_of, earn, earning_day, reason_text, redeem, referral, settings, write_off
 
 
 class _ShowByDefault(click.Group):
@@ -36,6 +37,12 @@ def _store(ctx: Context) -> Store:
     require_enabled(store, NAME)
     settings(store)  # bad settings stop every command with kehu.yaml:line, not halfway
     return store
+
+
+def pad(text: str, columns: int) -> str:
+    """``text`` padded to ``columns`` terminal columns (a Chinese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(columns - used, 0)
 
 
 @click.group("points", cls=_ShowByDefault)
@@ -71,15 +78,15 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
         click.echo("  " + _("{count} lapse within 30 days").format(count=data["expiring_30_days"]))
     for e in data["ledger"]:
         extra = e.get("note") or e.get("ref") or ""
-        click.echo(f"  {e['date']}  {e['reason']:<8} {int(e['delta']):>+7}  {extra}")
+        click.echo(f"  {e['date']}  {pad(reason_text(e['reason']), 8)} {int(e['delta']):>+7}  {extra}")
 
 
 @points_group.command("redeem")
 @click.argument("customer_id")
 @click.argument("points", type=click.IntRange(min=1))
-@click.option("--reason", default="兑换", show_default=True, help="What the points paid for.")
+@click.option("--reason", help="What the points paid for (kept as written, beside the redemption).")
 @pass_ctx
-def points_redeem(ctx: Context, customer_id: str, points: int, reason: str) -> None:
+def points_redeem(ctx: Context, customer_id: str, points: int, reason: str | None) -> None:
     """Spend POINTS; refused (exit 1, nothing written) if the balance is smaller."""
     store = _store(ctx)
     customer = store.get(check_id(customer_id, "customer id"))

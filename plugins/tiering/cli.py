@@ -124,7 +124,7 @@ def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
 @click.argument("customer_id")
 @click.argument("tier", required=False)
 @click.option("--clear", is_flag=True, help="Remove the override: back to the computed tier.")
-@click.option("--reason", default="manual override", show_default=True,
+@click.option("--reason", default="manual override", show_default="manual override",  # said in the language
               help="Why (kept in the ledger).")
 @pass_ctx
 def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reason: str) -> None:

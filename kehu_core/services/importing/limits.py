@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 
 from ...config import ImportLimits
-from ...errors import KehuError
+from ...errors import KehuError, os_error_text
 from ...i18n import _
 
 MB = 1 << 20
@@ -51,7 +51,7 @@ def refuse_special_file(path: Path) -> None:
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        raise KehuError(f"{path}: {exc.strerror or exc}") from None
+        raise KehuError(f"{path}: {os_error_text(exc)}") from None
     if not stat.S_ISREG(mode):
         what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "a device")

@@ -10,27 +10,18 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kehu_core.confidential import LOCK
-from kehu_core.i18n import N_, _
+from kehu_core.i18n import _
+from kehu_core.labels import field_label
 
 from ... import formatting
 
 if TYPE_CHECKING:
     from kehu_core.models import Customer
 
-LABELS = {  # English, marked for the catalog; label() translates
-    "id": N_("ID"), "name": N_("Name"), "phones": N_("Phone"), "emails": N_("Email"),
-    "addresses": N_("Address"), "organization": N_("Company"), "title": N_("Job title"),
-    "nickname": N_("Nickname"), "birthday": N_("Birthday"), "lunar_birthday": N_("Lunar birthday"),
-    "level": N_("Level"), "owner": N_("Owner"), "referrer": N_("Referrer"),
-    "tags": N_("Tags"), "credit": N_("Credit"), "interests": N_("Interests"),
-    "family": N_("Family"), "personality": N_("Personality"), "notes": N_("Notes"),
-    "do_not_contact": N_("Do not contact"), "created": N_("Created"),
-}
-
 
 def label(field: str) -> str:
-    """A field's label in the user's language (a field kehu does not know: its name)."""
-    return _(LABELS[field]) if field in LABELS else field
+    """A field's label in the user's language (kehu_core.labels; a field kehu does not know: its name)."""
+    return field_label(field)
 
 
 class ProfileCard(Static):
@@ -45,7 +36,7 @@ class ProfileCard(Static):
         data: dict[str, Any] = customer.model_dump(mode="python")
         for key, value in data.items():
             if key in locked:
-                grid.add_row(LABELS.get(key, key), Text(f"{LOCK} encrypted", style="dim"))
+                grid.add_row(label(key), Text(f"{LOCK} " + _("encrypted"), style="dim"))
                 continue
             if value in (None, [], "", False):
                 continue

@@ -7,19 +7,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from kehu_core.i18n import N_, _
+from kehu_core.i18n import _
+from kehu_core.labels import kind_label
 
 from ... import formatting
-
-KIND_LABELS = {  # English, marked for the catalog; kind_label() translates
-    "purchase": N_("purchase"), "visit": N_("visit"), "call": N_("call"),
-    "message": N_("message"), "complaint": N_("complaint"), "feedback": N_("feedback"),
-    "note": N_("note"),
-}
-
-
-def kind_label(kind: str) -> str:
-    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
 class Timeline(DataTable):

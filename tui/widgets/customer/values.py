@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
+from kehu_core.labels import field_label
 from kehu_core.names import shown_values
 
 from ... import formatting
@@ -29,13 +30,6 @@ def ledger_names(store: Store, customer_id: str) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.name.removesuffix(LEDGER_SUFFIX) for p in folder.glob(f"*{LEDGER_SUFFIX}"))
-
-
-#: what the built-in plugins compute, as a person reads it (a plugin's own value: its key)
-VALUE_LABELS = {"tier": N_("tier"), "points": N_("points"), "next_reminder": N_("next reminder"),
-                "abc": N_("abc"), "rfm": N_("rfm"), "rfm_segment": N_("rfm segment"),
-                "points_expiring": N_("points expiring"), "credit": N_("credit"),
-                "attitude": N_("attitude")}
 
 
 #: the built-in plugins' ledgers and their entries' keys, as a person reads them (the files keep the keys)
@@ -86,7 +80,7 @@ class ValuesCard(Static):
                     shown += f" · {values['attitude_reason']}"
             else:
                 shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
-            grid.add_row(_(VALUE_LABELS[key]) if key in VALUE_LABELS else key.replace("_", " "), Text(shown))
+            grid.add_row(field_label(key), Text(shown))
         parts.append(grid if values else Text(_("no plugin computes anything for this customer"),
                                               style="dim"))
         for name in ledger_names(store, customer_id):
