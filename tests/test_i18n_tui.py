@@ -67,7 +67,8 @@ def _latin_outside(text: str, data: str) -> list[str]:
     text = re.sub(r"[\w-]*\d[\w-]*", " ", text)  # ids, dates, amounts
     words = set(re.findall(r"[A-Za-z][A-Za-z-]*", text))
     known = set(re.findall(r"[A-Za-z][A-Za-z-]*", data))
-    return sorted(w for w in words if w not in known and w.lower() not in KEYS and len(w) > 1)
+    cut = {k[:n] for k in known for n in range(2, len(k))}  # a name a cell or a dialog cuts short
+    return sorted(w for w in words if w not in known | cut and w.lower() not in KEYS and len(w) > 1)
 
 
 async def test_the_chinese_tui_has_no_english_outside_the_data(demo_copy: Path) -> None:
@@ -102,3 +103,41 @@ async def test_the_command_palette_says_no_match_in_the_viewers_language(
         await pilot.press(*"qqxqzz")
         await wait_until(pilot, lambda: words in screen_text(pilot.app), what=words)
         assert ("No matches" in screen_text(pilot.app)) == (language == "en")
+
+
+#: the dialogs, each opened in an app of its own (closing one leaves another screen under it)
+DIALOGS = {
+    "snooze": ("t", "s"),
+    "visit outcome": ("t", "o"),
+    "pay": ("enter", "dollar_sign"),
+    "complaint": ("enter", "a"),
+    "merge": ("enter", "M"),
+    "dashboard's week": ("d", "w"),
+    "dashboard's rep": ("d", "o"),
+}
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+async def test_the_dialogs_speak_one_language(demo_copy: Path, language: str) -> None:
+    i18n.set_language(language)
+    data = _data(demo_copy)
+    shown = {}
+    for name, keys in DIALOGS.items():
+        async with tui(open_store(demo_copy), size=(160, 45)) as pilot:
+            await settle(pilot)
+            *first, last = keys
+            for key in first:
+                await pilot.press(key)
+                await settle(pilot)
+            before = screen_text(pilot.app)
+            await pilot.press(last)  # a dialog keeps its screen's work going: wait for it to show
+            await wait_until(pilot, lambda before=before: screen_text(pilot.app) != before, what=name)
+            await pilot.pause()
+            shown[name] = screen_text(pilot.app)
+    assert ("推迟到" if language == "zh_CN" else "until") in shown["snooze"]  # the dialog is open
+    if language == "zh_CN":
+        foreign = {name: words for name, text in shown.items() if (words := _latin_outside(text, data))}
+    else:
+        foreign = {name: runs for name, text in shown.items()
+                   if (runs := sorted({r for r in CJK.findall(text) if r not in data and r[:-1] not in data}))}
+    assert foreign == {}

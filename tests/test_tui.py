@@ -133,7 +133,7 @@ async def test_enter_opens_customer_with_timeline_and_values(demo_copy: Path) ->
         history = kehu("customer", "show", screen.customer_id, "--json", store=demo_copy).json()
         assert screen.query_one("#timeline").row_count == len(history["purchases"]) + len(
             history["interactions"])
-        await wait_for(pilot, lambda: "tier" in text_of(screen.query_one("#values")), "values")
+        await wait_for(pilot, lambda: "Tier" in text_of(screen.query_one("#values")), "values")
         await pilot.press("escape")
         assert isinstance(app.screen, CustomersScreen)
 
