@@ -199,5 +199,7 @@ def attitude_filter(value: str) -> str:
     for name, label in LABELS.items():
         if text in (name, label, label.removesuffix("客户")):
             return name
-    known = ", ".join(f"{n} ({label})" for n, label in LABELS.items())
+    # each rule's name as typed, and its name in the user's language where that is another word (忠诚)
+    known = _(", ").join(n if _(NAMES[n]) == NAMES[n] else _("{name} ({label})").format(name=n, label=_(NAMES[n]))
+                         for n in ATTITUDES)
     raise KehuError(_("attitude {value}: expected one of {known}").format(value=repr(value), known=known))

@@ -158,8 +158,9 @@ def parse_solar(text: str | SolarDay) -> SolarDay:
     month, day = int(match.group(2)), int(match.group(3))
     try:
         date = dt.date(year or 2000, month, day)  # 2000 is a leap year, so --02-29 passes
-    except ValueError as exc:
-        raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=exc)) from None
+    except ValueError:  # Python's words ("month must be in 1..12") are English: said here
+        why = _("there is no month {month}").format(month=month) if not 1 <= month <= 12 else _("no such day")
+        raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=why)) from None
     problem = day_range_problem(date)  # the one range of dates, in a birthday as in any date
     if problem is not None:
         raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=problem))

@@ -33,6 +33,16 @@ KIND_LABELS = {
 }
 
 
+#: the built-in plugins' ledgers (``points.ledger.yaml``, ``tiers.ledger.yaml``)
+LEDGER_LABELS = {"tiers": N_("tiers"), "points": N_("points"), "reminders": N_("reminders")}
+
+
+def ledger_label(name: str) -> str:
+    """A ledger's name in the user's language (a plugin's own ledger: its file's name)."""
+    label = LEDGER_LABELS.get(name)
+    return _(label) if label else name
+
+
 def field_label(key: str) -> str:
     """A field's (or a built-in value's) name in the user's language; a plugin's own: its key."""
     label = FIELD_LABELS.get(key)

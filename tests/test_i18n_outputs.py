@@ -85,3 +85,18 @@ def test_kehu_check_says_what_is_wrong_with_the_files_in_chinese(demo_copy: Path
     said = {line: words for line in problems
             if (words := _latin_words(line.replace(str(demo_copy), ""), data))}
     assert said == {}, problems
+
+
+def test_what_a_merge_and_a_bad_birthday_say_is_in_the_language(demo_copy: Path) -> None:
+    """The merge's report names fields and ledgers in the language (电话, 积分流水), and a
+    birthday with no such month says so in Chinese, not in Python's English."""
+    data = data_words(user_text(demo_copy))
+    merged = kehu("--lang", "zh_CN", "customer", "merge", CUSTOMER, "c1mkfws0vdpmnspx", store=demo_copy)
+    assert merged.code == 0 and "积分流水" in merged.out, merged.err
+    assert _latin_words(merged.out, data) == []
+    bad = kehu("--lang", "zh_CN", "customer", "set", COMPLAINED, "birthday=1990-13-01", store=demo_copy)
+    assert bad.code == 1 and "没有 13 月" in bad.err
+    assert _latin_words(bad.err.split(": ", 2)[-1], data) == []
+    english = kehu("customer", "merge", "c1kyt2n0rk9ceph7", "c1m0ymd0a99jrg60", store=demo_copy)
+    assert english.code == 0 and "points ledger entries" in english.out
+    assert [r for r in CJK.findall(english.out) if r not in user_text(demo_copy)] == []

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..errors import KehuError
-from ..i18n import _
+from ..i18n import N_, _
 from ..ids import check_id
+from ..labels import field_label, ledger_label
 from ..models import Customer
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
 from ..textsearch import pinyin_keys
@@ -255,24 +256,33 @@ class MergeReport:
     def as_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
 
-    def summary(self) -> str:
-        parts = [f"merged {self.other_name} ({self.other}) into {self.keep_name} ({self.keep})",
-                 f"{self.interactions} records moved"]
+    def summary(self, translate: Callable[[str], str] = _) -> str:
+        """What the merge did, in the user's language; ``translate=str``: in the one form the
+        commit message keeps (English, field names as the files write them), whoever merged."""
+        said = translate is not str
+        label = field_label if said else str
+        comma = translate(", ")
+        parts = [translate(N_("merged {other_name} ({other}) into {keep_name} ({keep})")).format(
+                     other_name=self.other_name, other=self.other, keep_name=self.keep_name, keep=self.keep),
+                 translate(N_("{count} records moved")).format(count=self.interactions)]
         if self.same_records:
-            parts.append(f"{len(self.same_records)} recorded on both kept once")
+            parts.append(translate(N_("{count} recorded on both kept once")).format(count=len(self.same_records)))
         for name, n in self.ledger_entries.items():
-            parts.append(f"{n} {name} ledger entries")
+            parts.append(translate(N_("{count} {name} ledger entries")).format(
+                count=n, name=ledger_label(name) if said else name))
         if self.fields:
-            parts.append("profile: " + ", ".join(self.fields))
+            parts.append(translate(N_("profile: {fields}")).format(fields=comma.join(map(label, self.fields))))
         if self.also_known:
-            parts.append("kept in also_known: " + ", ".join(self.also_known))
+            parts.append(translate(N_("kept in also_known: {fields}")).format(
+                fields=comma.join(map(label, self.also_known))))
         if self.confidential:
-            parts.append("confidential: " + ", ".join(
-                f"{name} ({how.replace('KEEP', self.keep).replace('OTHER', self.other)})"
-                for name, how in self.confidential.items()))
+            parts.append(translate(N_("confidential: {fields}")).format(fields=comma.join(
+                f"{label(name)} ({translate(how).replace('KEEP', self.keep).replace('OTHER', self.other)})"
+                for name, how in self.confidential.items())))
         if self.referrals:
-            parts.append(f"{len(self.referrals)} referrals now point at {self.keep}")
-        return "; ".join(parts)
+            parts.append(translate(N_("{count} referrals now point at {keep}")).format(
+                count=len(self.referrals), keep=self.keep))
+        return translate(N_("; ")).join(parts)
 
 
 class _Changes:
@@ -398,7 +408,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
                     *(store.rel(store.customer_file(c)) for c in report.referrals)})
                     if (store.root / rel).exists() or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
                 message = (f"kehu customer merge: {other.name} ({other_id}) into {keep.name} ({keep_id})\n\n"
-                           + report.summary().replace("; ", "\n") + "\n")
+                           + report.summary(str).replace("; ", "\n") + "\n")
                 if gitops.commit(store.root, message, rels):
                     report.commit = gitops.head(store.root)
         except BaseException:

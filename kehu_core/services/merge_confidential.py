@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
-from ..i18n import _
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     from ..models import Customer
     from ..store import Store
 
 #: how each of OTHER's confidential fields reached KEEP (the merge report's ``confidential``)
-MOVED = "moved, encrypted to KEEP's readers"
-MOVED_SEALED = "moved as encrypted"
-JOINED = "joined: KEEP's first, OTHER's after it"
+MOVED = N_("moved, encrypted to KEEP's readers")  # said in the language by DedupeReport.summary
+MOVED_SEALED = N_("moved as encrypted")
+JOINED = N_("joined: KEEP's first, OTHER's after it")
 
 
 @dataclass

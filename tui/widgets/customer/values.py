@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
-from kehu_core.labels import field_label
+from kehu_core.labels import field_label, ledger_label
 from kehu_core.names import shown_values
 
 from ... import formatting
@@ -33,7 +33,6 @@ def ledger_names(store: Store, customer_id: str) -> list[str]:
 
 
 #: the built-in plugins' ledgers and their entries' keys, as a person reads them (the files keep the keys)
-LEDGER_LABELS = {"tiers": N_("tiers"), "points": N_("points")}
 LEDGER_COLUMNS = {"date": N_("date"), "from": N_("from"), "to": N_("to"), "why": N_("why"),
                   "delta": N_("delta"), "reason": N_("reason"), "note": N_("note"), "ref": N_("ref"),
                   "expires": N_("expires")}
@@ -91,7 +90,7 @@ class ValuesCard(Static):
             except Exception as exc:  # a broken ledger is shown, not fatal
                 parts.append(Text(f"{name}: {exc}", style="bold red"))
                 continue
-            title = _(LEDGER_LABELS[name]) if name in LEDGER_LABELS else name
+            title = ledger_label(name)
             table = Table(title=_("{name} history").format(name=title), title_justify="left", expand=True,
                           show_edge=False, header_style="bold")
             columns = list(dict.fromkeys(k for e in entries[-HISTORY_ROWS:] for k in e))
