@@ -108,7 +108,27 @@ def _normal_email(raw: str) -> str:
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(_("not an email address: {raw} ({why})").format(raw=repr(raw), why=exc)) from None
+        raise ValueError(_("not an email address: {raw} ({why})").format(
+            raw=repr(raw), why=_email_failure(exc))) from None
+
+
+#: what email_validator's English says, in kehu's words (translated): a part of its message → ours
+_EMAIL_FAILURES = (
+    ("must have an @-sign", N_("it has no @")),
+    ("something before the @-sign", N_("there is nothing before the @")),
+    ("something after the @-sign", N_("there is nothing after the @")),
+    ("characters before the @-sign", N_("the part before the @ holds characters an address cannot have")),
+    ("characters after the @-sign", N_("the part after the @ holds characters an address cannot have")),
+    ("after the @-sign is not valid", N_("the part after the @ is not a domain like qq.com")),
+    ("period", N_("a full stop is out of place: at either end of a part, or two in a row")),
+    ("too long", N_("it is too long")),
+)
+
+
+def _email_failure(exc: Exception) -> str:
+    """Why an address is refused, in the user's language (a reason not listed: the library's)."""
+    said = next((ours for theirs, ours in _EMAIL_FAILURES if theirs in str(exc)), None)
+    return _(said) if said else str(exc)
 
 
 def check_birthday(value: str) -> str:

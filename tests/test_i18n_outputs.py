@@ -100,3 +100,12 @@ def test_what_a_merge_and_a_bad_birthday_say_is_in_the_language(demo_copy: Path)
     english = kehu("customer", "merge", "c1kyt2n0rk9ceph7", "c1m0ymd0a99jrg60", store=demo_copy)
     assert english.code == 0 and "points ledger entries" in english.out
     assert [r for r in CJK.findall(english.out) if r not in user_text(demo_copy)] == []
+
+
+@pytest.mark.parametrize("address", ["foo", "a@b", "a b@qq.com", "a..b@qq.com", "@qq.com"])
+def test_why_an_email_address_is_refused_is_said_in_chinese(demo_copy: Path, address: str) -> None:
+    """email_validator explains in English; kehu says the common reasons in its own words."""
+    result = kehu("--lang", "zh_CN", "customer", "add", "--name", "测试", "--email", address, store=demo_copy)
+    assert result.code == 1 and "不是邮箱地址" in result.err
+    reason = result.err.split("（", 1)[1]
+    assert _latin_words(reason.replace(address, " "), set()) == [], result.err
