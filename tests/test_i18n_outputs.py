@@ -107,5 +107,6 @@ def test_why_an_email_address_is_refused_is_said_in_chinese(demo_copy: Path, add
     """email_validator explains in English; kehu says the common reasons in its own words."""
     result = kehu("--lang", "zh_CN", "customer", "add", "--name", "测试", "--email", address, store=demo_copy)
     assert result.code == 1 and "不是邮箱地址" in result.err
+    assert result.err.startswith("kehu: 邮箱：第 1 项：")  # the field as a person reads it, not emails.0
     reason = result.err.split("（", 1)[1]
     assert _latin_words(reason.replace(address, " "), set()) == [], result.err

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import KehuError
+from ..errors import KehuError, Problem
 from ..i18n import _, ngettext
 from ..ids import check_id
+from ..labels import field_label
 from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
@@ -89,9 +90,21 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
     try:
         customer = store.customer_model.model_validate(fields, context={"region": store.config.region})
     except ValidationError as exc:
-        raise KehuError("; ".join(p.message for p in validation_problems(exc, "(new)"))) from None
+        raise KehuError(_("; ").join(_said(p) for p in validation_problems(exc, "(new)"))) from None
     dedupe.add_customer(store, customer, allow_duplicate=allow_duplicate)
     click.echo(customer.id)
+
+
+def _said(problem: Problem) -> str:
+    """A problem of the options given (no file yet): the field as the user reads it (邮箱, not
+    ``emails.0``), the item of a list counted from 1."""
+    loc = problem.loc
+    if not loc:
+        return problem.message
+    text = problem.reason or problem.message
+    if len(loc) > 1 and isinstance(loc[1], int):
+        text = _("item {n}: {text}").format(n=loc[1] + 1, text=text)
+    return _("{field}: {text}").format(field=field_label(str(loc[0])), text=text)
 
 
 @customer_group.command("show")
