@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -311,3 +313,20 @@ def test_a_list_sorted_by_a_value_reads_page_by_page_as_it_reads_whole(
             paged += store.index.select_customers(order=key, descending=descending, owner=owner,
                                                   limit=7, offset=offset, plugins=order)
         assert paged == whole
+
+
+def test_the_owners_pinyin_order_is_kept_so_a_later_process_loads_no_pypinyin(shop: Shop) -> None:
+    """The TUI's first screen lists the owners in pinyin order: a process after the first
+    finds their keys in the index and does not import pypinyin (~0.3 s); a new owner is put
+    in its place."""
+    store, ids = shop
+    assert store.index.distinct_owners() == ["小李", "小王"]
+    for path in (store.root / "customers").rglob("*"):  # written a minute ago: the index need not look again
+        os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
+    store.index.refresh(full=True)
+    probe = ("import sys; from pathlib import Path; from kehu_core.store import open_store;"
+             " print(open_store(Path(sys.argv[1])).index.distinct_owners(), 'pypinyin' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, str(store.root)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['小李', '小王'] False"
+    store.update_customer(ids["sun"], {"owner": "阿凯"})
+    assert store.index.distinct_owners() == ["阿凯", "小李", "小王"]

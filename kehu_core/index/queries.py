@@ -5,6 +5,7 @@ package only; a caller that needs something new adds a named method here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -24,6 +25,8 @@ from .schema import PURCHASE_INDEX
 
 #: customer ids per query (SQLite limits the number of parameters)
 _LOOKUP = 500
+#: meta key: owners' pinyin sort keys (textsearch.sort_key), kept across processes
+_OWNER_KEYS = "owners:sort_keys"
 
 
 class Queries(Records):
@@ -121,7 +124,18 @@ class Queries(Records):
         owner filter, and the list sorted by owner)."""
         owners = [o for (o,) in self.db.execute(
             "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL")]
-        return sorted(owners, key=lambda o: (sort_key(o), o))
+        # each owner's pinyin key is kept: the TUI's first screen lists the owners, and
+        # pypinyin (~0.3 s to import) is then loaded only for an owner not seen before
+        try:
+            keys = json.loads(self._meta(_OWNER_KEYS) or "{}")
+        except ValueError:
+            keys = {}
+        new = {o: sort_key(o) for o in owners if not isinstance(keys.get(o), str)}
+        if new:
+            keys.update(new)
+            with contextlib.suppress(sqlite3.OperationalError):  # busy, read-only: computed next time
+                self._set_meta(_OWNER_KEYS, json.dumps(keys, ensure_ascii=False, sort_keys=True))
+        return sorted(owners, key=lambda o: (keys[o], o))
 
     def tags_by_customer(self) -> dict[str, list[str]]:
         """Each tagged customer's tags (customers without tags are left out)."""
