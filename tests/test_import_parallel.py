@@ -5,10 +5,16 @@ card named at its own line, in the user's language."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 
+import pytest
+
+from kehu_core.models import Customer
 from kehu_core.services.importing import vcard
-from tests.conftest import kehu_subprocess
+from kehu_core.store import open_store
+from tests.conftest import kehu, kehu_subprocess
 
 CARDS = vcard.PARALLEL_FROM + 100  # enough to go to the workers
 BROKEN = 1500  # a card vobject cannot read
@@ -61,3 +67,103 @@ def test_workers_speak_the_users_language(store_path: Path, tmp_path: Path) -> N
     done = kehu_subprocess("--lang", "zh_CN", "import", str(path), "--dry-run", "--json", store=store_path)
     problems = json.loads(done.stdout)["problems"]
     assert problems[0].startswith(f"{path}:{lines[BROKEN]}: 无法读取的 vCard"), problems
+
+
+# --- parallel == serial, with duplicates and bad cards ------------------------------------------
+# Workers also prepare each contact (kehu_core.services.importing.prepare): its values in kehu's
+# form and, should it be a new customer, its file text and index rows; the new customers they
+# guessed right are written several at a time (Store.add_rendered_customers). Whatever they
+# guessed, the store, the index and what the import says must be what one process makes.
+
+KNOWN = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:known-1\r\nFN:老客户\r\nTEL:13900000001\r\nEND:VCARD\r\n" \
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:known-2\r\nFN:老王\r\nTEL:13900000002\r\nEND:VCARD\r\n"
+
+
+def _mixed_card(n: int) -> str:
+    uid = "" if n % 7 == 0 else f"UID:imp-{n}\r\n"  # every seventh gets a new random id
+    phone, email, more = f"138{n:08d}", f"m{n}@example.cn", ""
+    if n == BROKEN:
+        return _card(n)
+    if n == BAD_PHONE:
+        phone = "12345"
+    elif n == 100:  # the phone of a customer in the store: merged into them
+        phone = "13900000001"
+    elif n == 200:  # the id of a customer in the store: merged into them
+        uid = "UID:known-2\r\n"
+    elif n in (300, 2050):  # one person twice in the file: the second row (no id) adds a phone
+        email = "same@example.cn"
+        uid, phone = ("", "13811112222") if n == 2050 else (uid, phone)
+    elif n in (400, 401):  # the same card twice: nothing to add the second time
+        uid, phone, email = "UID:imp-400\r\n", "13822223333", "twice@example.cn"
+    elif n in (500, 501):  # two ids sharing a phone: two customers, by the file's word
+        phone = "13833334444"
+    elif n == 600:  # a plugin's rule refuses it when it is written (tiering: no such tier)
+        more = "X-KEHU-TIER-OVERRIDE:不存在\r\n"
+    name = "客户400" if n in (400, 401) else f"客户{n}"
+    return (f"BEGIN:VCARD\r\nVERSION:3.0\r\n{uid}FN:{name}\r\nTEL;TYPE=CELL:{phone}\r\n"
+            f"EMAIL:{email}\r\nCATEGORIES:导入,批{n % 3}\r\nNOTE:第{n}张\\n两行\r\n{more}END:VCARD\r\n")
+
+
+def _by_name(store: Path) -> dict[str, str]:
+    """Each profile file's text, keyed by the customer's name, its random id (if any) replaced."""
+    out = {}
+    for path in (store / "customers").rglob("customer.yaml"):
+        text = path.read_text(encoding="utf-8")
+        cid = path.parent.name
+        name = next(line for line in text.splitlines() if line.startswith("name: "))[6:]
+        out[name] = text.replace(cid, "<id>") if not cid.startswith(("imp-", "known-")) else text
+    return out
+
+
+def _listed(store: Path) -> list[dict[str, object]]:
+    """The profiles ``customer list --json`` answers from the index, random ids left out (and
+    the plugins' values: a tier ranks ties by id)."""
+    rows = kehu_subprocess("customer", "list", "--json", store=store)
+    assert rows.returncode == 0, rows.stderr
+    listed = json.loads(rows.stdout)
+    listed = listed["customers"] if isinstance(listed, dict) else listed
+    fields = set(Customer.model_fields) - {"id"}
+    return sorted(({k: v for k, v in row.items() if k in fields} for row in listed), key=str)
+
+
+def test_prepared_in_workers_the_store_and_the_import_say_what_one_process_does(
+        store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "known.vcf").write_text(KNOWN, encoding="utf-8")
+    assert kehu_subprocess("import", str(tmp_path / "known.vcf"), store=store_path).returncode == 0
+    before = _by_name(store_path)
+    path = tmp_path / "通讯录.vcf"
+    path.write_text("".join(_mixed_card(n) for n in range(CARDS)), encoding="utf-8", newline="")
+    serial_store = tmp_path / "serial"
+    shutil.copytree(store_path, serial_store, ignore=shutil.ignore_patterns(".kehu"))
+
+    # what the workers did: most contacts came back with their new profile made
+    store = open_store(store_path)
+    cards = [(f"{path}:{line}", chunk) for line, chunk in vcard.split_cards(path.read_text(encoding="utf-8"))]
+    prepared = [c.prepared for c in vcard.parse_cards(cards, store) if getattr(c, "prepared", None)]
+    assert sum(p.rows is not None for p in prepared) > CARDS - 10
+
+    parallel = kehu_subprocess("import", str(path), "--json", store=store_path)  # its own process: forks
+    monkeypatch.setattr(vcard, "PARALLEL_FROM", 10**9)  # one process, one card after the other
+    serial = kehu("import", str(path), "--json", store=serial_store)
+    assert (parallel.returncode, parallel.stderr) == (serial.code, serial.err)
+    assert parallel.returncode == 1 and len(serial.err.splitlines()) == 3  # broken, bad phone, rule
+    assert "不存在" in serial.err.splitlines()[2]
+
+    def same(summary: dict[str, object]) -> dict[str, object]:
+        text = json.dumps({k: v for k, v in summary.items() if k != "files"}, ensure_ascii=False, sort_keys=True)
+        return json.loads(re.sub(r"\bc[0-9a-z]{15}\b", "<id>", text))
+
+    summary = json.loads(parallel.stdout)
+    assert same(summary) == same(serial.json())
+    assert len(summary["created"]) == CARDS - 3 - 4  # the problems; 100, 200, 401, 2050 merged
+    assert _by_name(store_path) == _by_name(serial_store)
+    assert _listed(store_path) == _listed(serial_store)
+    for query in ("kehu", "kh", "13811112222", "same@example.cn"):  # pinyin, initials, phone, email
+        found = [re.sub(r"\bc[0-9a-z]{15}\b", "<id>", kehu_subprocess("search", query, "--limit", "3000",
+                                                                       store=s).stdout)
+                 for s in (store_path, serial_store)]
+        assert found[0] and found[0] == found[1]
+
+    # the change journal noted every file the workers' customers went into: undo takes it all back
+    assert kehu_subprocess("undo", store=store_path).returncode == 0
+    assert _by_name(store_path) == before

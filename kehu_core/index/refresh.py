@@ -25,7 +25,7 @@ from . import freshness
 from .connection import IndexConnection
 from .freshness import differences as _differences
 from .freshness import indexed_entry, scan_tree
-from .rows import Batch, docid, parse_record, parse_written
+from .rows import Batch, Parsed, docid, parse_record, parse_written
 from .schema import PURCHASE_INDEX
 
 if TYPE_CHECKING:
@@ -436,9 +436,11 @@ class Refresher(IndexConnection):
         self._apply(changed, removed, on_disk, folders=folders, gone_folders=gone_folders)
         return len(changed) + len(removed)
 
-    def refresh_paths(self, paths: Iterable[Path], records: Mapping[Path, Any] | None = None) -> None:
+    def refresh_paths(self, paths: Iterable[Path], records: Mapping[Path, Any] | None = None,
+                      rows: Mapping[Path, Parsed] | None = None) -> None:
         """Re-read just these files (after kehu itself wrote them). ``records`` maps paths to
-        the validated record just written there, which is indexed without reading the file."""
+        the validated record just written there, which is indexed without reading the file;
+        ``rows`` to the index rows :func:`parse_written` already made of such a record."""
         changed, removed, stats = [], [], {}
         written: dict[str, Any] = {}
         for path in paths:
@@ -450,7 +452,11 @@ class Refresher(IndexConnection):
                 continue
             stats[rel] = (st.st_size, st.st_mtime_ns)
             record = records.get(path) if records else None
-            if record is not None:
+            made = rows.get(path) if rows and record is not None else None
+            if made is not None:
+                made.stat = stats[rel]  # the rows of the record as written, at this size and time
+                written[rel] = made
+            elif record is not None:
                 written[rel] = record
             else:
                 changed.append(rel)
@@ -470,7 +476,8 @@ class Refresher(IndexConnection):
         written = written or {}
         batch = self._parse_all([rel for rel in changed if rel not in written], stats)
         for rel, record in written.items():
-            batch.add(parse_written(rel, stats[rel], record, self.store.config.region))
+            batch.add(record if isinstance(record, Parsed)
+                      else parse_written(rel, stats[rel], record, self.store.config.region))
         forget = [rel for rel in [*removed, *changed] if new is None or rel not in new]
         self._commit(batch, forget, folders or {}, gone_folders or set())
 

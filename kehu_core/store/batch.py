@@ -20,6 +20,7 @@ from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, atomic_write
 
 if TYPE_CHECKING:
     from ..index import Index
+    from ..index.rows import Parsed
 
 
 
@@ -114,6 +115,12 @@ class BatchMixin:
     def _write(self, path: Path, text: str) -> None:
         """Write one record file atomically, noting first what it held (for undo_on_error
         and the change journal). Never through a link (:meth:`refuse_links`)."""
+        self._before_write(path)
+        atomic_write(path, text)
+
+    def _before_write(self, path: Path) -> None:
+        """What :meth:`_write` does before it writes ``path`` (also for files written later,
+        several at a time: kehu_core.store.bulk)."""
         self.refuse_links(path)
         if self._recording is not None:
             self._recording.note(path)
@@ -123,7 +130,6 @@ class BatchMixin:
                     log.files[path] = _yamlio.read_bytes(path)
                 except FileNotFoundError:
                     log.files[path] = None
-        atomic_write(path, text)
 
     def _before_pending(self, path: Path) -> None:
         """Note a batch's pending ledger as it is before a line is added (for undo_on_error)."""
@@ -158,12 +164,17 @@ class BatchMixin:
 
     # --- bookkeeping --------------------------------------------------------------------
 
-    def _touched(self, path: Path, record: Customer | Interaction | None = None) -> None:
+    def _touched(self, path: Path, record: Customer | Interaction | None = None,
+                 rows: Parsed | None = None) -> None:
         """Keep an already-open index in step with our own writes. ``record`` is what was
-        just written, validated, so the index need not read the file back."""
+        just written, validated, so the index need not read the file back; ``rows``, in a
+        batch, its index rows made beforehand (by an import's workers) from that record."""
         if self._batch is not None:
             self._batch.paths.pop(path, None)
             self._batch.paths[path] = record
+            self._batch.rows.pop(path, None)
+            if rows is not None and record is not None:
+                self._batch.rows[path] = rows
             if isinstance(record, Customer) and self._batch_customers is not None:
                 self._batch_customers[record.id] = record
             return
@@ -242,7 +253,7 @@ class BatchMixin:
         finally:  # what was written is indexed, even if a ledger could not be
             idx = self._index_for_writes()
             if idx is not None and batch.paths:
-                idx.refresh_paths(list(batch.paths), batch.paths)
+                idx.refresh_paths(list(batch.paths), batch.paths, batch.rows)
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         from ..services import gitops
@@ -261,6 +272,7 @@ class _PendingLedger:
 @dataclass
 class _Batch:
     paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
+    rows: dict[Path, Parsed] = field(default_factory=dict)  # → its index rows, when made beforehand
     saved: list[tuple[str, Interaction]] = field(default_factory=list)
     ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
 

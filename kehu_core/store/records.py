@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,13 +187,14 @@ class RecordsMixin:
         if problems:
             raise RecordError(problems)
 
-    def _refuse_case_twin(self, folder: Path) -> None:
+    def _refuse_case_twin(self, folder: Path, beside: Iterable[str] | None = None) -> None:
         """Refuse a new customer folder whose name differs only in case from one beside it
         (``ABC`` next to ``abc``): on macOS and Windows, whose file systems ignore case, a clone
-        would check both out as one folder and mix two customers' files."""
+        would check both out as one folder and mix two customers' files. ``beside``: the names
+        in its parent folder, if the caller knows them (else they are listed)."""
         wanted = folder.name.casefold()
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            for name in os.listdir(folder.parent):
+            for name in os.listdir(folder.parent) if beside is None else beside:
                 if name.casefold() == wanted and name != folder.name:
                     raise KehuError(_("customer id {id} differs only in case from {other} "
                                       "({rel}): on macOS and Windows they would be one folder; "
@@ -481,6 +482,12 @@ def _roundtrip_text(text: str) -> Any:
         return _yamlio.roundtrip_yaml().load(text)
     except Exception:  # only for line numbers: line 1 will do
         return None
+
+
+def new_profile_text(customer: Customer) -> str:
+    """The text of a new profile file of ``customer`` (validated, nothing to seal): what
+    :meth:`RecordsMixin.add_customer` writes for it."""
+    return dump_new(_compact(customer))
 
 
 def _compact(customer: Customer) -> dict[str, Any]:

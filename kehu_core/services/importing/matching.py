@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,19 +32,17 @@ from pydantic import ValidationError
 
 from ...errors import KehuError, RecordError
 from ...i18n import _
-from ...ids import check_id
-from ...models import normalise_email, normalise_phone, parse_interaction
+from ...models import parse_interaction
 from ...plugins import ImportedContact
 from ...problems import validation_problems
 from ..dedupe import ALSO_KNOWN, contact_keys
 from .base import EXTRA_KEY
-from .values import parse_birthday
+from .prepare import LIST_FIELDS, Normaliser, Prepared
 
 if TYPE_CHECKING:
     from ...index import Index
     from ...store import Store
 
-LIST_FIELDS = ("phones", "emails", "addresses", "tags", "interests")
 _SINGULAR = {"phones": "phone", "emails": "email", "addresses": "address", "tags": "tag",
              "interests": "interest"}
 _PLACEHOLDER_ID = "import-check"
@@ -63,6 +61,7 @@ class Planned:
     conflicts: list[str] = field(default_factory=list)
     purchases: list[dict[str, Any]] = field(default_factory=list)
     level: tuple[dt.date, str, str] | None = None  # (as of, level, source) from dated rows
+    prepared: Prepared | None = None  # a worker's guess of this new customer (see .prepare)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -99,7 +98,7 @@ class ImportSummary:
 class Merger:
     """Plans and applies one import batch against one store."""
 
-    def __init__(self, store: Store, index: Index, *, today: dt.date | None = None,
+    def __init__(self, store: Store, index: Index | None, *, today: dt.date | None = None,
                  allow_future: bool = False):
         self.store = store
         self.allow_future = allow_future
@@ -117,10 +116,14 @@ class Merger:
         self.purchase_ids: set[tuple[str, str]] = set()
         self.seen_purchases: Counter[tuple[str, str]] = Counter()
         self.batch_source_ids: dict[str, str] = {}  # customer made by this batch → id in the file
-        # A sheet repeats a customer's profile on each of their rows: each distinct profile is
-        # validated once (each distinct phone and email is parsed once by kehu_core.models).
-        self._valid_probes: set[str] = set()
-        self._load_existing()
+        self.normaliser = Normaliser(self.region, self.model)
+        if index is not None:
+            self._load_existing()
+
+    @classmethod
+    def detached(cls, store: Store) -> Merger:
+        """A merger that knows no customer (a worker guessing a contact's new profile)."""
+        return cls(store, None)
 
     # --- what the store already has ----------------------------------------------------
 
@@ -146,8 +149,14 @@ class Merger:
     # --- pass 1: plan ------------------------------------------------------------------
 
     def add(self, contact: ImportedContact, summary: ImportSummary) -> None:
+        prepared: Prepared | None = getattr(contact, "prepared", None)  # by a worker (.prepare)
         try:
-            fields, extra = self._normalise(contact)
+            if prepared is None:
+                fields, extra = self.normaliser.normalise(contact)
+            elif prepared.error is not None:
+                raise ValueError(prepared.error)
+            else:
+                fields, extra = prepared.fields, prepared.extra
             purchases = [self._check_purchase(p) for p in contact.purchases]
         except (ValueError, KehuError) as exc:
             summary.problems.append(f"{contact.source}: {exc}")
@@ -162,7 +171,9 @@ class Merger:
             summary.skipped.append({"id": None, "name": fields.get("name"), "source": contact.source,
                                     "reason": reason})
             return
-        entry = self._entry(cid, fields, contact.source)
+        entry = self._entry(cid, fields, contact.source, prepared.cid if prepared else None)
+        if entry.new and len(entry.sources) == 1 and prepared is not None and prepared.cid == entry.cid:
+            entry.prepared = prepared
         as_of = max((p["date"] for p in purchases), default=None)
         self._merge_fields(entry, fields, contact.source, as_of)
         if extra:
@@ -170,49 +181,6 @@ class Merger:
         for purchase in purchases:
             self._plan_purchase(entry, purchase, contact.source, summary)
         self._remember(entry.cid, entry.current)
-
-    def _normalise(self, contact: ImportedContact) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The contact's fields in kehu's form; ValueError names the first bad value."""
-        out: dict[str, Any] = {}
-        for key, value in contact.fields.items():
-            if value in (None, "", []):
-                continue
-            if key == "phones":
-                out[key] = _unique(normalise_phone(p, self.region) for p in value)
-            elif key == "emails":
-                out[key] = _unique(normalise_email(e) for e in value)
-            elif key in LIST_FIELDS:
-                out[key] = _unique(str(v).strip() for v in value if str(v).strip())
-            elif key == "birthday":
-                out[key] = parse_birthday(value)
-            elif key == "id":
-                out[key] = check_id(str(value).strip(), "customer id")
-            else:
-                out[key] = value.strip() if isinstance(value, str) else value
-        extra = {k: v for k, v in contact.extra.items() if not k.startswith("_") and v not in ("", [], {})}
-        if isinstance(extra.get("labels"), dict):
-            phones = list(contact.fields.get("phones") or [])
-            extra["labels"] = {self._label_key(k, phones): v for k, v in extra["labels"].items()}
-        # Check the row on its own, so an error is reported at its line, not at a merged customer.
-        probe = {k: v for k, v in out.items() if k != "id"}
-        probe.setdefault("name", "?")
-        key = json.dumps(probe, sort_keys=True, default=repr, ensure_ascii=False)
-        if key not in self._valid_probes:
-            try:
-                self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context={"region": self.region})
-            except ValidationError as exc:
-                raise ValueError("; ".join(p.message for p in validation_problems(exc, ""))) from None
-            self._valid_probes.add(key)
-        return out, extra
-
-    def _label_key(self, raw: str, phones: list[str]) -> str:
-        """Labels are keyed by the phone or email they describe, in its stored form."""
-        try:
-            if raw in phones:
-                return normalise_phone(raw, self.region)
-            return normalise_email(raw) if "@" in raw else raw
-        except ValueError:
-            return raw
 
     def _check_purchase(self, data: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -256,7 +224,8 @@ class Merger:
                 count=len(matches), name=name)
         return None, None
 
-    def _entry(self, cid: str | None, fields: dict[str, Any], source: str) -> Planned:
+    def _entry(self, cid: str | None, fields: dict[str, Any], source: str,
+               guessed_id: str | None = None) -> Planned:
         if cid is not None and cid in self.plan:
             entry = self.plan[cid]
         elif cid is not None:
@@ -265,7 +234,7 @@ class Merger:
         else:
             if not fields.get("name"):  # a sheet row with only a phone: name the customer by it
                 fields["name"] = str(fields.get("id") or (fields.get("phones") or fields["emails"])[0])
-            new_id = fields.get("id") or self._new_id()
+            new_id = fields.get("id") or self._new_id(guessed_id)
             entry = Planned(new_id, True, {"id": new_id, "name": fields["name"], "created": self.today})
             self.plan[new_id] = entry
             if fields.get("id"):
@@ -277,7 +246,10 @@ class Merger:
             self.by_id.setdefault(fields["id"], entry.cid)
         return entry
 
-    def _new_id(self) -> str:
+    def _new_id(self, guessed: str | None = None) -> str:
+        # a worker's guess (.prepare) is as random as any, and as free: checked the same way
+        if guessed is not None and guessed not in self.plan and not self.store.exists(guessed):
+            return guessed
         while True:
             candidate = self.store.new_customer_id()
             if candidate not in self.plan:
@@ -387,15 +359,21 @@ class Merger:
         if not dry_run:
             # One lock, one flush to disk, one index update for the whole batch (Store.batch).
             with self.store.batch():
-                for entry in work:
-                    try:
-                        self._write(entry)
-                    except (KehuError, ValidationError) as exc:
-                        summary.problems.extend(_apply_problems(entry, exc))
-                        entry.purchases = []
-                        entry.sources = []
-                    if progress:
-                        progress(1 + len(entry.purchases))
+                for rendered, run in _runs(work, self._rendered):
+                    if rendered:
+                        self._write_rendered(run, summary)
+                        if progress:
+                            progress(len(run))
+                        continue
+                    for entry in run:
+                        try:
+                            self._write(entry)
+                        except (KehuError, ValidationError) as exc:
+                            summary.problems.extend(_apply_problems(entry, exc))
+                            entry.purchases = []
+                            entry.sources = []
+                        if progress:
+                            progress(1 + len(entry.purchases))
         for entry in work:
             if not entry.sources:
                 continue
@@ -426,6 +404,22 @@ class Merger:
             kept.append(entry)
         return kept
 
+    def _rendered(self, entry: Planned) -> bool:
+        """A new customer exactly as a worker guessed it (see .prepare), nothing else to write."""
+        guess = entry.prepared
+        return (entry.new and guess is not None and guess.rows is not None and not entry.purchases
+                and guess.cid == entry.cid and guess.record == entry.current)
+
+    def _write_rendered(self, run: list[Planned], summary: ImportSummary) -> None:
+        """New customers whose files the workers made: written as :meth:`_write` would write
+        them (Store.add_rendered_customers checks each one the same way), several at a time."""
+        done = self.store.add_rendered_customers(
+            (e.prepared.customer(self.model), e.prepared.text, e.prepared.rows) for e in run if e.prepared)
+        for entry, result in zip(run, done, strict=True):
+            if isinstance(result, KehuError):
+                summary.problems.extend(_apply_problems(entry, result))
+                entry.sources = []
+
     def _write(self, entry: Planned) -> None:
         store = self.store
         if entry.new:
@@ -435,6 +429,25 @@ class Merger:
             store.update_customer(entry.cid, entry.changes)
         for purchase in entry.purchases:
             store.add_interaction(entry.cid, purchase, allow_future=self.allow_future)
+
+
+def _runs(work: list[Planned], rendered: Callable[[Planned], bool]) -> Iterator[tuple[bool, list[Planned]]]:
+    """The plan in order, cut into runs of entries that are all ``rendered`` or all not (a
+    rendered run at most RENDERED_RUN long, so the progress bar moves)."""
+    run: list[Planned] = []
+    kind = False
+    for entry in work:
+        this = rendered(entry)
+        if run and (this != kind or len(run) >= RENDERED_RUN):
+            yield kind, run
+            run = []
+        kind = this
+        run.append(entry)
+    if run:
+        yield kind, run
+
+
+RENDERED_RUN = 1000
 
 
 def _apply_problems(entry: Planned, exc: Exception) -> list[str]:
@@ -448,10 +461,6 @@ def _apply_problems(entry: Planned, exc: Exception) -> list[str]:
 
 def _same_day(a: str, b: str) -> bool:
     return a[-5:] == b[-5:]
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))
 
 
 def _short_source(source: str) -> str:

@@ -68,7 +68,7 @@ class VCardImporter:
         if not work:
             yield RowProblem(f"{path}:1", _("no BEGIN:VCARD found; is this a vCard file?"))
             return
-        parsed = iter(parse_cards([w for w in work if isinstance(w, tuple)]))
+        parsed = iter(parse_cards([w for w in work if isinstance(w, tuple)], store))
         for item in work:
             yield item if isinstance(item, RowProblem) else next(parsed)
 
@@ -88,12 +88,16 @@ def parse_card(source: str, chunk: str) -> ImportedContact | RowProblem:
 # vobject takes ~0.7 ms a card: 20 000 phone contacts were 14 s of one core. From this many
 # cards on, they are parsed in worker processes, one per core, in pieces of PIECE cards (a
 # pool's start, ~0.1 s forked and ~0.5 s spawned, would cost a small file more than it saves).
+# Forked workers given the store also prepare each contact (.prepare: its values in kehu's
+# form, and its profile text and index rows should it be a new customer), which was ~0.5 ms a
+# card more of the one process that matches and writes.
 PARALLEL_FROM = 2000
 PIECE = 500
 
 
-def parse_cards(cards: list[tuple[str, str]]) -> Iterator[ImportedContact | RowProblem]:
-    """:func:`parse_card` of each ``(source, text)``, in order."""
+def parse_cards(cards: list[tuple[str, str]], store: Store | None = None) -> Iterator[ImportedContact | RowProblem]:
+    """:func:`parse_card` of each ``(source, text)``, in order; prepared for ``store`` (see
+    :mod:`.prepare`) when they are parsed by forked workers."""
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
     if len(cards) < PARALLEL_FROM or workers < 2:
         for source, chunk in cards:
@@ -109,16 +113,36 @@ def parse_cards(cards: list[tuple[str, str]]) -> Iterator[ImportedContact | RowP
     # workers) could fork while one of them holds a lock, so such a process spawns instead
     method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pieces = [cards[i:i + PIECE] for i in range(0, len(cards), PIECE)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+    # a forked worker has the store as this process has it (its model is made at run time and
+    # cannot be sent to a spawned one); it only reads its settings
+    initargs = (store if method == "fork" else None,)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                             initializer=_worker_init, initargs=initargs) as pool:
         for done in pool.map(_parse_piece, pieces, [language()] * len(pieces)):
             yield from done
+
+
+_WORKER_STORE: list[Any] = [None, None]  # a worker's store and its Normaliser, if it prepares
+
+
+def _worker_init(store: Store | None) -> None:
+    if store is not None:
+        from .prepare import Normaliser
+
+        _WORKER_STORE[:] = [store, Normaliser(store.config.region, store.customer_model)]
 
 
 def _parse_piece(cards: list[tuple[str, str]], lang: str) -> list[ImportedContact | RowProblem]:
     from ...i18n import set_language
 
     set_language(lang)  # a spawned worker's messages in the user's language too
-    return [parse_card(source, chunk) for source, chunk in cards]
+    store, normaliser = _WORKER_STORE
+    parsed = [parse_card(source, chunk) for source, chunk in cards]
+    if store is None:
+        return parsed
+    from .prepare import prepare
+
+    return [item if isinstance(item, RowProblem) else prepare(item, store, normaliser) for item in parsed]
 
 
 def split_cards(text: str) -> Iterator[tuple[int, str]]:

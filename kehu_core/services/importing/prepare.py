@@ -1,0 +1,181 @@
+"""What an import can work out for a contact before it is matched against the store.
+
+A contact's values in kehu's form (phones in E.164 of the store's region, emails, birthdays;
+:class:`Normaliser`) depend on the file and the store's settings only, never on what the
+store holds. So does the profile the contact would become if it turned out to be a new
+customer with nothing else merged into it: its fields, the file text of it and its index rows
+(the pinyin and the search text). A big vCard file works both out in its worker processes
+(:func:`prepare`), on every core, before the import takes the store's lock.
+
+Matching stays where it was: in one process, under the lock, against the store and the rows
+before it (:mod:`.matching`). A prepared profile is only a guess: the merge step writes it only
+when the customer it planned is new and is, field for field, the guessed one
+(``Planned.current == Prepared.record``); anything else (a later row of the same person, an
+id already taken meanwhile) is written exactly as without the guess. What was prepared can
+therefore change how long an import takes, never what it stores or says.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from ...errors import KehuError
+from ...ids import check_id
+from ...models import normalise_email, normalise_phone
+from ...plugins import ImportedContact
+from ...problems import validation_problems
+from .values import parse_birthday
+
+if TYPE_CHECKING:
+    from ...index.rows import Parsed
+    from ...models import Customer
+    from ...store import Store
+
+LIST_FIELDS = ("phones", "emails", "addresses", "tags", "interests")
+_PLACEHOLDER_ID = "import-check"
+
+
+class Normaliser:
+    """A contact's fields in kehu's form, each row checked on its own (one rule, for the merge
+    step and the workers that prepare contacts)."""
+
+    def __init__(self, region: str, model: type[Customer]):
+        self.region = region
+        self.model = model
+        # A sheet repeats a customer's profile on each of their rows: each distinct profile is
+        # validated once (each distinct phone and email is parsed once by kehu_core.models).
+        self._valid_probes: set[str] = set()
+
+    def normalise(self, contact: ImportedContact) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The contact's fields and extra values in kehu's form; ValueError (or KehuError)
+        names the first bad value."""
+        out, extra = self.values(contact)
+        self.check(out)
+        return out, extra
+
+    def values(self, contact: ImportedContact) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:meth:`normalise` without :meth:`check`."""
+        out: dict[str, Any] = {}
+        for key, value in contact.fields.items():
+            if value in (None, "", []):
+                continue
+            if key == "phones":
+                out[key] = _unique(normalise_phone(p, self.region) for p in value)
+            elif key == "emails":
+                out[key] = _unique(normalise_email(e) for e in value)
+            elif key in LIST_FIELDS:
+                out[key] = _unique(str(v).strip() for v in value if str(v).strip())
+            elif key == "birthday":
+                out[key] = parse_birthday(value)
+            elif key == "id":
+                out[key] = check_id(str(value).strip(), "customer id")
+            else:
+                out[key] = value.strip() if isinstance(value, str) else value
+        extra = {k: v for k, v in contact.extra.items() if not k.startswith("_") and v not in ("", [], {})}
+        if isinstance(extra.get("labels"), dict):
+            phones = list(contact.fields.get("phones") or [])
+            extra["labels"] = {self._label_key(k, phones): v for k, v in extra["labels"].items()}
+        return out, extra
+
+    def check(self, out: dict[str, Any]) -> None:
+        """Check a row's normalised fields on their own with the store's model, so an error is
+        reported at its line, not at a merged customer (ValueError says what is wrong)."""
+        probe = {k: v for k, v in out.items() if k != "id"}
+        probe.setdefault("name", "?")
+        key = json.dumps(probe, sort_keys=True, default=repr, ensure_ascii=False)
+        if key not in self._valid_probes:
+            try:
+                self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context={"region": self.region})
+            except ValidationError as exc:
+                raise ValueError("; ".join(p.message for p in validation_problems(exc, ""))) from None
+            self._valid_probes.add(key)
+
+    def _label_key(self, raw: str, phones: list[str]) -> str:
+        """Labels are keyed by the phone or email they describe, in its stored form."""
+        try:
+            if raw in phones:
+                return normalise_phone(raw, self.region)
+            return normalise_email(raw) if "@" in raw else raw
+        except ValueError:
+            return raw
+
+
+@dataclass
+class Prepared:
+    """A contact worked out by a worker: its values in kehu's form (or why they are wrong) and,
+    for a contact without purchases, the profile it would be as a new customer."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # the row's problem, said when the merge step reaches the row
+    cid: str | None = None  # the guessed new customer's id (the file's, or a new one)
+    record: dict[str, Any] | None = None  # Planned.current of the guess
+    text: str = ""  # its customer.yaml
+    state: dict[str, Any] | None = None  # the validated Customer (pickle state: its model is made at run time)
+    rows: Parsed | None = None  # its index rows (stat filled in when written)
+
+    def customer(self, model: type[Customer]) -> Customer:
+        made = model.__new__(model)
+        made.__setstate__(self.state)
+        return made
+
+
+@dataclass
+class PreparedContact(ImportedContact):
+    """An :class:`ImportedContact` with what a worker worked out for it."""
+
+    prepared: Prepared | None = None
+
+
+def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser) -> PreparedContact:
+    """``contact`` with its values normalised and, if it has no purchases, its profile as a
+    new customer made, written out as text and as index rows. Reads nothing the import's
+    lock guards: the store's settings, model and plugins' fields only."""
+    from .matching import Merger
+
+    out = PreparedContact(contact.source, contact.fields, contact.purchases, contact.extra)
+    try:
+        fields, extra = normaliser.values(contact)
+    except (ValueError, KehuError) as exc:
+        out.prepared = Prepared(error=str(exc))
+        return out
+    prepared = out.prepared = Prepared(fields=fields, extra=extra)
+    if not contact.purchases and not store.config.confidential.fields:
+        # (purchases are checked and planned under the lock; sealed values need keys)
+        try:
+            _guess_new(prepared, store, Merger.detached(store), contact.source)
+            # the row's own check passes too: the new profile holds each of its values
+            return out
+        except Exception:  # noqa: BLE001 - only a guess: the merge step makes this customer itself and says what is wrong
+            prepared.cid = prepared.record = prepared.state = prepared.rows = None
+    try:
+        normaliser.check(fields)
+    except ValueError as exc:
+        out.prepared = Prepared(error=str(exc))
+    return out
+
+
+def _guess_new(prepared: Prepared, store: Store, merger: Any, source: str) -> None:
+    from ...index.rows import parse_written
+    from ...store.records import new_profile_text
+
+    # the merge step's own code, on a plan with nothing in it (it changes the fields it gets)
+    fields, extra = copy.deepcopy(prepared.fields), copy.deepcopy(prepared.extra)
+    entry = merger._entry(None, fields, source)
+    merger._merge_fields(entry, fields, source, None)
+    if extra:
+        merger._merge_extra(entry, extra, source)
+    customer = store.customer_model.model_validate(entry.current, context={"region": store.config.region})
+    prepared.text = new_profile_text(customer)
+    path = store.customer_file(customer.id)
+    prepared.rows = parse_written(store.rel(path), (0, 0), customer, store.config.region)
+    prepared.cid, prepared.record, prepared.state = entry.cid, entry.current, customer.__getstate__()
+
+
+def _unique(values: Any) -> list[str]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,110 @@
+"""Many new customers at once, their files made beforehand (a big import).
+
+:meth:`BulkMixin.add_rendered_customers` is :meth:`RecordsMixin.add_customer` of many customers
+whose file text and index rows were made beforehand (by an import's worker processes: see
+``kehu_core.services.importing.prepare``), in one batch under the store's lock. Each customer is
+checked in order as ``add_customer`` checks it (the id free, no case twin, the plugins' rules),
+the change journal and any open ``undo_on_error`` block note each file before it is written;
+then the files are written, each atomically (a temp file renamed: old or new, never half), by a
+few threads, so the file system's work on them (a folder, a file and a rename each: most of a
+new file's cost) runs on every core; then the index gets their rows in the batch's one update.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import KehuError
+from ..i18n import _
+from .batch import journaled
+from .layout import atomic_write
+
+if TYPE_CHECKING:
+    from ..index.rows import Parsed
+    from ..models import Customer
+
+# Threads writing files: each spends most of its time in the kernel (the GIL released), so a
+# few keep two cores busy; more only queue on the same folders.
+WRITERS = 4
+
+
+class BulkMixin:
+    """A part of :class:`kehu_core.store.Store` (see the module docstring)."""
+
+    @journaled
+    def add_rendered_customers(
+        self, items: Iterable[tuple[Customer, str, Parsed | None]],
+    ) -> list[Customer | KehuError]:
+        """Write new profiles: each item a customer of this store's model, validated in its
+        region, with no confidential field and nothing sealed; the text
+        :func:`kehu_core.store.records.new_profile_text` makes of it; and its index rows by
+        :func:`kehu_core.index.rows.parse_written` (or None). Returns, in order, each customer
+        as stored, or the error that refused it (its id taken, a case twin, a plugin's rule),
+        as :meth:`add_customer` would have raised it. An error writing a file (a full disk) is
+        raised once every other file is written and indexed."""
+        if self.config.confidential.fields:
+            raise ValueError("add_rendered_customers: a store with confidential fields seals values")
+        out: list[Customer | KehuError] = []
+        writes: list[tuple[Path, str, Customer, Parsed | None]] = []
+        with self.batch():  # one lock, one index update; a referrer may come later in it
+            beside: dict[Path, set[str]] = {}  # each shard folder listed once, then kept here
+            planned: set[Path] = set()
+            try:
+                for customer, text, rows in items:
+                    if type(customer) is not self.customer_model or customer.sealed:
+                        raise ValueError("add_rendered_customers: a customer of this store's model, nothing sealed")
+                    path = self.customer_file(customer.id)
+                    names = _names(beside, path.parent.parent)
+                    try:
+                        if path in planned or path.exists():
+                            raise KehuError(_("customer {id} already exists ({rel})").format(
+                                id=repr(customer.id), rel=self.rel(path)))
+                        self._refuse_case_twin(path.parent, names)
+                        self._refuse_rule_problems(path, customer, text)
+                    except KehuError as exc:
+                        out.append(exc)
+                        continue
+                    names.add(path.parent.name)
+                    planned.add(path)
+                    self._before_write(path)
+                    writes.append((path, text, customer, rows))  # nothing sealed: stored as it is
+                    out.append(customer)
+            finally:  # what was checked is written, even if a later check failed unexpectedly
+                failed = self._write_files([(path, text) for path, text, _stored, _rows in writes])
+                for (path, _text, stored, rows), error in zip(writes, failed, strict=True):
+                    if error is None:
+                        self._touched(path, stored, rows)
+            first = next((error for error in failed if error is not None), None)
+            if first is not None:
+                raise first
+        return out
+
+    def _write_files(self, files: list[tuple[Path, str]]) -> list[BaseException | None]:
+        """Write each file atomically, several at a time; what went wrong with each, if anything."""
+        def write(path: Path, text: str) -> BaseException | None:
+            try:
+                atomic_write(path, text)
+            except Exception as exc:  # noqa: BLE001 - handed back: the others are written first
+                return exc
+            return None
+
+        if len(files) < 2 * WRITERS:
+            return [write(path, text) for path, text in files]
+        # each write in this thread's context: a batch's deferred fsync (yamlio.deferred_sync)
+        with ThreadPoolExecutor(WRITERS, thread_name_prefix="kehu-write") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, write, path, text) for path, text in files]
+            return [future.result() for future in futures]
+
+
+def _names(beside: dict[Path, set[str]], folder: Path) -> set[str]:
+    if folder not in beside:
+        try:
+            beside[folder] = set(os.listdir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            beside[folder] = set()
+    return beside[folder]
