@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -14,15 +11,13 @@ from ..errors import KehuError, Problem
 from ..i18n import _, ngettext
 from ..ids import check_id
 from ..labels import field_label
-from ..names import shown_values
 from ..services import gitops
 from . import Context, emit_json, pass_ctx
-from .options import COUNT
+from .customer_list import customer_list
 from .render import customer_json, customers_json, interaction_json, print_customers
 
 if TYPE_CHECKING:
     from ..models import Customer
-    from ..store import Store
 
 # the services a command uses are imported in it, so `kehu search` does not load them all
 
@@ -216,138 +211,7 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
                                     "someone who can read them runs `kehu keys rotate`"), err=True)
 
 
-#: orders of the profile itself; any other --sort is a plugin value (points, next_reminder ...)
-PROFILE_ORDERS = ("name", "id", "revenue", "last_contact", "owner")
-
-
-@customer_group.command("list")
-@click.option("--tag", help="Only customers with this tag.")
-@click.option("--tier", help="Only customers in this tier (computed by the tiering plugin).")
-@click.option("--owner", help="Only customers of this rep.")
-@click.option("--level", help="Only customers of this member level.")
-@click.option("--attitude", help="Only customers of this attitude: loyal, switching or no_loyalty "
-                                 "(set under `attitude:` in kehu.yaml).")
-@click.option("--sort", "order", default="name", show_default=True,
-              help="name, id, revenue, last_contact, owner, or a value plugins compute "
-                   "(points, next_reminder, tier ...; highest points first).")
-@click.option("--limit", type=COUNT, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@pass_ctx
-def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | None,
-                  level: str | None, attitude: str | None, order: str, limit: int | None,
-                  as_json: bool) -> None:
-    """Customers, filtered and sorted, answered from the index (profiles and the values
-    plugins keep there), never by reading every file. With --json each has its `attitude`
-    (kehu_core.attitude) besides what plugins compute."""
-    if order not in PROFILE_ORDERS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", order):
-        raise click.BadParameter(_("{order}: expected name, id, revenue, last_contact, owner or the name of a "
-                                   "value plugins compute").format(order=repr(order)), param_hint="--sort")
-    if (attitude is None and not as_json and order != "owner"
-            and _list_from_index(ctx, tag=tag, tier=tier, owner=owner, level=level, order=order, limit=limit)):
-        return
-    from ..services import derived_values
-    from ..services.scoring import wanted_tiers
-
-    store = ctx.store
-    tiers = wanted_tiers(store, tier) if tier is not None else None  # an unknown tier: exit 1
-    wanted = None
-    if attitude is not None:
-        from ..attitude import attitude_filter
-
-        wanted = attitude_filter(attitude)  # an unknown one: exit 1, naming them
-    first = None if wanted is not None else limit  # the attitude filter comes after the query
-    if order == "owner":
-        ids = [r.customer.id for r in store.index.list(tag=tag, owner=owner, level=level, order="owner")]
-        if tiers is not None:
-            keep = set(derived_values.select(store, tag=tag, owner=owner, level=level, value_in={"tier": tiers}))
-            ids = [cid for cid in ids if cid in keep]
-        ids = ids[:first] if first else ids
-    else:
-        ids = derived_values.select(store, tag=tag, owner=owner, level=level,
-                                    value_in={"tier": tiers} if tiers is not None else None,
-                                    order=order, descending=order == "points", limit=first)
-    objects = _objects(store, ids, values=as_json or tier is not None or order not in PROFILE_ORDERS)
-    if as_json or wanted is not None:
-        objects = _with_attitude(store, objects)
-    if wanted is not None:
-        objects = (o for o in objects if o["attitude"] == wanted)
-        objects = islice(objects, limit) if limit else objects
-    if as_json:
-        _emit_json_list(objects)
-    else:
-        objects = list(objects)
-        extra = (["tier"] if tier else []) + (["attitude"] if wanted else []) + \
-            ([order] if order not in PROFILE_ORDERS else [])
-        print_customers([shown_values(o, store) for o in objects], list(dict.fromkeys(extra)),
-                        region=store.config.region)
-        click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
-
-
-def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: str | None, level: str | None,
-                     order: str, limit: int | None) -> bool:
-    """A list as a person asks for it (``customer list``, ``--tier 主要客户 --limit 20``) from
-    the index alone when it is known up to date, and, for a tier or a value's order, the values
-    kept there known fresh (Context.listing): no store opened, no plugin loaded, the same rows
-    and order as below. False when that cannot be known, or when nobody has the tier as typed
-    (another spelling, or no such tier: the store's tiers say which)."""
-    keys = (("tier",) if tier is not None else ()) + ((order,) if order not in PROFILE_ORDERS else ())
-    found = ctx.listing(values=bool(keys), keys=keys)
-    if found is None:
-        return False
-    reader, listing = found
-    try:
-        ids = listing.select(tag=tag, owner=owner, level=level,
-                             value_in={"tier": [tier.strip()]} if tier is not None else None,
-                             order=order, descending=order == "points", limit=limit)
-        if tier is not None and not ids:
-            return False
-        if not listing.fresh_for(ids):  # the values shown beside: fresh for these customers too
-            return False
-        extra = (["tier"] if tier else []) + ([order] if order not in PROFILE_ORDERS else [])
-        objects = listing.objects(ids, table_for=reader.region)
-        if listing.plugins is not None:  # values: kehu's tier names in the user's language
-            objects = [shown_values(o, mine=listing.written) for o in objects]
-        print_customers(objects, list(dict.fromkeys(extra)), region=reader.region)
-        click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
-        return True
-    finally:
-        reader.close()
-
-
-def _with_attitude(store: Store, objects: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    from ..attitude import NONE, attitudes
-
-    found = attitudes(store)
-    for obj in objects:
-        obj.update(found.get(obj["id"], NONE).as_json())
-        yield obj
-
-
-#: customers turned into JSON at a time: plugins answer a chunk in one pass (next_reminder),
-#: and a list of 100 000 never holds every object or the whole JSON text at once
-_CHUNK = 2000
-
-
-def _objects(store: Store, ids: list[str], *, values: bool) -> Iterator[dict[str, Any]]:
-    """The customers' JSON objects, a chunk at a time, read as the index keeps them."""
-    from ..services.derived_values import customer_objects
-
-    for first in range(0, len(ids), _CHUNK):
-        yield from customer_objects(store, ids[first:first + _CHUNK], values=values)
-
-
-def _emit_json_list(objects: Iterable[dict[str, Any]]) -> None:
-    """``emit_json(list(objects))``, byte for byte, written a chunk at a time."""
-    pieces: list[str] = []
-    size = 0
-    for obj in objects:
-        text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
-        # an element of an indented list is its own dump with every line two spaces deeper
-        pieces.append(("[\n  " if not size and not pieces else ",\n  ") + text.replace("\n", "\n  "))
-        if len(pieces) >= _CHUNK:
-            click.echo("".join(pieces), nl=False)
-            pieces, size = [], size + len(pieces)
-    click.echo("".join(pieces) + ("\n]" if size or pieces else "[]"))
+customer_group.add_command(customer_list)
 
 
 @customer_group.command("merge")
