@@ -164,20 +164,26 @@ def test_the_customer_form_refuses_a_referral_loop(store: tuple[Path, str, str])
     assert "a loop of referrals" in errors["referrer"], errors
 
 
-def test_an_import_of_rows_naming_each_other_is_refused_at_their_lines(store: tuple[Path, str, str],
-                                                                       tmp_path: Path) -> None:
-    """Both rows were written with exit 0 (a batch did not check referrers at all: a referrer
-    naming nobody was written too)."""
+def test_an_import_of_rows_naming_each_other_keeps_every_customer_without_the_bad_referrer(
+        store: tuple[Path, str, str], tmp_path: Path) -> None:
+    """Both rows were written with exit 0 and a loop (a batch did not check referrers at all:
+    a referrer naming nobody was written too). Now no loop and no dangling referrer is
+    written, and no customer is lost for it: the row that closes the loop and the one naming
+    nobody are imported without their referrer, kept under import_extra, and said so."""
     path, cid = store[0], store[1]
     sheet = tmp_path / "referrals.csv"
     sheet.write_text(f"id,name,referrer\nca1,甲,cb1\ncb1,乙,ca1\ncc1,丙,nobody\ncd1,丁,{cid}\n", encoding="utf-8")
     result = kehu("import", str(sheet), store=path)
-    assert result.code == 1, result.out
+    assert result.code == 0, result.err
     assert f"{sheet}:2: referrer 'cb1': a loop of referrals (ca1 → cb1 → ca1)" in result.err, result.err
     assert f"{sheet}:4: referrer 'nobody': no such customer" in result.err
     no_traceback(result)
-    listed = kehu("customer", "list", store=path).out
-    assert "丁" in listed and not any(name in listed for name in ("甲", "乙", "丙"))
+    shown = {c["name"]: c for c in json.loads(kehu("customer", "list", "--json", store=path).out)}
+    assert {"甲", "乙", "丙", "丁"} <= set(shown)
+    assert shown["甲"].get("referrer") is None and shown["甲"]["import_extra"]["referrer"] == "cb1"
+    assert shown["乙"]["referrer"] == "ca1" and shown["丁"]["referrer"] == cid
+    assert shown["丙"].get("referrer") is None and shown["丙"]["import_extra"]["referrer"] == "nobody"
+    assert kehu("check", store=path).code == 0  # no loop, no dangling referrer
 
 
 def test_check_names_every_customer_of_a_hand_made_loop_and_reports_end(store: tuple[Path, str, str]) -> None:

@@ -38,6 +38,8 @@ def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, a
                                allow_future=allow_future)
     for problem in summary.problems:
         click.echo(problem, err=True)
+    for note in summary.unlinked:
+        click.echo(note, err=True)
     if as_json:
         emit_json(summary.as_json())
     else:

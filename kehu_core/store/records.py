@@ -68,7 +68,7 @@ class RecordsMixin:
             return str(exc)
         planned = planned or {}
         if referrer not in planned and not self.exists(referrer):
-            return f"referrer {referrer!r}: no such customer"
+            return _("referrer {referrer}: no such customer").format(referrer=repr(referrer))
         if customer_id is None:
             return None
         if referrer == customer_id:  # the model's rule, said as the model says it

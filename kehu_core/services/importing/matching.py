@@ -84,6 +84,8 @@ class ImportSummary:
     problems: list[str] = field(default_factory=list)
     extra_fields: Counter[str] = field(default_factory=Counter)
     not_imported: Counter[str] = field(default_factory=Counter)
+    #: rows whose referrer is nobody here or closes a loop: imported without it (import_extra)
+    unlinked: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,7 +93,7 @@ class ImportSummary:
             "created": self.created, "merged": self.merged, "skipped": self.skipped,
             "purchases_added": self.purchases_added, "purchases_existing": self.purchases_existing,
             "problems": self.problems, "extra_fields": dict(self.extra_fields),
-            "not_imported": dict(self.not_imported),
+            "not_imported": dict(self.not_imported), "unlinked": self.unlinked,
         }
 
 
@@ -387,22 +389,32 @@ class Merger:
 
     def _refuse_bad_referrers(self, work: list[Planned], summary: ImportSummary) -> list[Planned]:
         """The store's referrer rule (``Store.referrer_problem``), against the store and this
-        import's own customers as they will be: a referrer that is nobody, or one that closes a
-        loop (two rows each naming the other), is a problem of its row, not written. The batch
-        cannot check it row by row (a referrer may come later in the file)."""
+        import's own customers as they will be: a referrer that is nobody here (a sheet of one
+        rep's customers, whose referrers are in another store) or one that closes a loop (two
+        rows each naming the other) is not written — the customer is, with that id kept under
+        ``import_extra`` and a line in the summary, so nothing is lost and nobody is refused
+        for it. The batch cannot check it row by row (a referrer may come later in the file)."""
         planned = {e.cid: e.current.get("referrer") for e in work if e.new or "referrer" in e.changes}
-        kept: list[Planned] = []
         for entry in work:
-            if entry.cid in planned:
-                problem = self.store.referrer_problem(planned[entry.cid], entry.cid, planned)
-                if problem is not None:
-                    where = entry.sources[0] if entry.sources else entry.cid
-                    summary.problems.append(f"{where}: {problem}")
-                    del planned[entry.cid]  # not written: a later row naming it finds nobody
-                    entry.purchases, entry.sources = [], []
-                    continue
-            kept.append(entry)
-        return kept
+            if entry.cid not in planned:
+                continue
+            referrer = planned[entry.cid]
+            problem = self.store.referrer_problem(referrer, entry.cid, planned)
+            if problem is None:
+                continue
+            where = entry.sources[0] if entry.sources else entry.cid
+            summary.unlinked.append(_("{where}: {problem}; imported without it (kept under {key})").format(
+                where=where, problem=problem, key=EXTRA_KEY))
+            planned[entry.cid] = None  # as it will be written: a later row's loop check sees that
+            extra = dict(entry.current.get(EXTRA_KEY) or {})
+            extra["referrer"] = referrer
+            entry.current.pop("referrer", None)
+            entry.current[EXTRA_KEY] = extra
+            entry.prepared = None  # the worker's file had the referrer: written from current instead
+            if not entry.new:
+                entry.changes.pop("referrer", None)
+                entry.changes[EXTRA_KEY] = extra
+        return work
 
     def _rendered(self, entry: Planned) -> bool:
         """A new customer exactly as a worker guessed it (see .prepare), nothing else to write."""
