@@ -320,11 +320,14 @@ class CustomerTable(DataTable):
     # --- plugin values, for visible rows only -----------------------------------------
 
     def _width(self, column: ListColumn) -> int:
-        """The tier column fits the tiers' names as shown (English ones are longer)."""
+        """At least as wide as the column's title in the user's language (会员积分 and 负责业务员
+        are wider than Points and Owner); the tier column fits the tiers' names as shown
+        (English ones are longer)."""
+        width = max(column.width, cell_len(_(column.title)))
         if column.key != "tier" or self.store.plugins is None:
-            return column.width
+            return width
         names = [cell_len(str(shown(n, self.store))) for n in tier_names(self.store)]
-        return min(max([column.width, *names]), 20)
+        return min(max([width, *names]), 20)
 
     def _value_cell(self, column: ListColumn, values: dict[str, Any]) -> Any:
         value = values.get(column.value_key or column.key)
