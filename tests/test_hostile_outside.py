@@ -364,8 +364,8 @@ def test_a_card_of_millions_of_short_lines_is_refused_before_it_is_parsed(world:
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["customer", "add", "--name", "  \u200b "], "name: expected a name, not only spaces or invisible characters"),
-    (["customer", "add", "--name", "\u200f"], "name: expected a name, not only spaces or invisible characters"),
+    (["customer", "add", "--name", "  \u200b "], "Name: expected a name, not only spaces or invisible characters"),
+    (["customer", "add", "--name", "\u200f"], "Name: expected a name, not only spaces or invisible characters"),
     (["customer", "set", "{id}", "name=\u2060 "], "name: expected a name, not only spaces or invisible characters"),
     (["customer", "set", "{id}", "referrer={id}"], "referrer: a customer cannot have referred themself"),
 ])

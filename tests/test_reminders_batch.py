@@ -17,7 +17,7 @@ from kehu_plugins.reminders.cache import stamp
 
 from kehu_core import hookimpl
 from kehu_core import reminder_engine as engine
-from kehu_core.cli import customers as customers_cli
+from kehu_core.cli import customer_list as customer_list_cli
 from kehu_core.models import Customer, Reminder
 from kehu_core.store import Store, open_store
 
@@ -272,7 +272,7 @@ def test_nothing_is_kept_with_a_rule_from_another_plugin(small_store: Path) -> N
 def test_customer_list_json_is_written_in_chunks_exactly_as_one_dump(
     small_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(customers_cli, "_CHUNK", 7)  # 30 customers: chunks of 7, 7, 7, 7, 2
+    monkeypatch.setattr(customer_list_cli, "_CHUNK", 7)  # 30 customers: chunks of 7, 7, 7, 7, 2
     whole = kehu("customer", "list", "--json", store=small_store)
     objects = whole.json()
     assert len(objects) == 30

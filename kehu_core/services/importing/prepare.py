@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -132,12 +133,13 @@ class PreparedContact(ImportedContact):
     prepared: Prepared | None = None
 
 
-def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser) -> PreparedContact:
+def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
+            new_merger: Callable[[], Any]) -> PreparedContact:
     """``contact`` with its values normalised and, if it has no purchases, its profile as a
     new customer made, written out as text and as index rows. Reads nothing the import's
-    lock guards: the store's settings, model and plugins' fields only."""
-    from .matching import Merger
-
+    lock guards: the store's settings, model and plugins' fields only. ``new_merger``: a
+    merger that knows no customer (``Merger.detached``; given by the caller, as the merge
+    step's module imports this one)."""
     out = PreparedContact(contact.source, contact.fields, contact.purchases, contact.extra)
     try:
         fields, extra = normaliser.values(contact)
@@ -148,7 +150,7 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser) -> P
     if not contact.purchases and not store.config.confidential.fields:
         # (purchases are checked and planned under the lock; sealed values need keys)
         try:
-            _guess_new(prepared, store, Merger.detached(store), contact.source)
+            _guess_new(prepared, store, new_merger(), contact.source)
             # the row's own check passes too: the new profile holds each of its values
             return out
         except Exception:  # noqa: BLE001 - only a guess: the merge step makes this customer itself and says what is wrong

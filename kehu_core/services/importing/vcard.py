@@ -140,9 +140,14 @@ def _parse_piece(cards: list[tuple[str, str]], lang: str) -> list[ImportedContac
     parsed = [parse_card(source, chunk) for source, chunk in cards]
     if store is None:
         return parsed
+    from .matching import Merger
     from .prepare import prepare
 
-    return [item if isinstance(item, RowProblem) else prepare(item, store, normaliser) for item in parsed]
+    def new_merger() -> Merger:
+        return Merger.detached(store)
+
+    return [item if isinstance(item, RowProblem) else prepare(item, store, normaliser, new_merger)
+            for item in parsed]
 
 
 def split_cards(text: str) -> Iterator[tuple[int, str]]:
