@@ -22,12 +22,13 @@ Babel (for dates and amounts in the user's locale) only when a number or a date 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gettext as _gettext
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +105,17 @@ def set_language(language: str | None) -> str:
     _State.translation = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[chosen], fallback=True)
     _State.chooser = None
     return chosen
+
+
+@contextlib.contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """``language`` inside, the language (or the pending choice) as it was after."""
+    saved = (_State.language, _State.translation, _State.chooser)
+    set_language(language)
+    try:
+        yield
+    finally:
+        _State.language, _State.translation, _State.chooser = saved
 
 
 def defer(chooser: Callable[[], str] | None) -> None:

@@ -65,7 +65,12 @@ def render_cli(cmd: click.Command | None = None) -> str:
         "`kehu COMMAND --help` prints the same. The overview by task is [The CLI](../cli.md).",
         "",
     ]
+    from kehu_core.cli.localize import localize
+
     for path, sub in walk(cmd):
+        # a built-in command is loaded on first use: one loaded and shown in another language
+        # earlier in this process (a test of Chinese help) is put back into English here
+        localize(sub)
         ctx = click.Context(sub, info_name=path[-1])
         usage = " ".join(sub.collect_usage_pieces(ctx))
         out += [f"## `{' '.join(path)}`", "", f"`{' '.join(path)} {usage}`", ""]

@@ -106,6 +106,18 @@ def test_cli_reference_is_what_the_generator_writes() -> None:
     assert actual == expected, "docs/reference/cli.md is out of date: run .venv/bin/python scripts/gen_docs.py"
 
 
+def test_the_cli_reference_is_english_after_chinese_help_in_the_same_process() -> None:
+    """A command shown in Chinese earlier in the process (its help, its output) is put back
+    into English for the reference: its placeholders too (`--days 整数` was left over, since
+    a type's name was read in the language of the first help shown)."""
+    from tests.conftest import kehu
+
+    assert kehu("--lang", "zh_CN", "reminders", "--help").code == 0
+    assert "整数" in kehu("--lang", "zh_CN", "reminders", "--help").out
+    actual = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+    assert gen_docs.render_cli() == actual
+
+
 def test_kehu_yaml_reference_is_what_the_models_say() -> None:
     """docs/reference/configuration.md is generated from StoreConfig and the built-in plugins'
     settings: a key added to a model without regenerating the page fails here."""

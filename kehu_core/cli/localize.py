@@ -13,6 +13,7 @@ translations too (scripts/translations.py extracts them from click's sources).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from collections.abc import Iterator
@@ -100,14 +101,30 @@ def _english_metavar(command: click.Command, param: click.Parameter) -> tuple[st
     if _METAVAR not in param.__dict__:
         found = None
         if not (isinstance(param, click.Option) and param.is_flag) and not getattr(param, "hidden", False):
+            found = _english_pair(command, param)
+        param.__dict__[_METAVAR] = found
+    return param.__dict__[_METAVAR]
+
+
+def _english_pair(command: click.Command, param: click.Parameter) -> tuple[str, str] | None:
+    # in English whatever the language now: a type's name is translated where it is read
+    # (_TranslatedName), and the pair is kept for every later language
+    with i18n.speaking("en"):
+        kept = param.type
+        if isinstance(kept, click.Path):  # its name was said when it was made (文件 if in Chinese)
+            english = copy.copy(kept)
+            english.name = click.Path(file_okay=kept.file_okay, dir_okay=kept.dir_okay).name
+            param.type = english
+        try:
             ctx = click.Context(command)
             word = param.metavar or param.type.get_metavar(param=param, ctx=ctx)
             if word is None:
                 word = (english_name(param.type) if isinstance(param, click.Option) else param.name or "").upper()
             if word and not word.startswith("["):
-                found = (param.make_metavar(ctx), word)
-        param.__dict__[_METAVAR] = found
-    return param.__dict__[_METAVAR]
+                return param.make_metavar(ctx), word
+        finally:
+            param.type = kept
+    return None
 
 
 def _localize_metavar(command: click.Command, param: click.Parameter) -> None:
