@@ -165,9 +165,9 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     """Referrals: who referred whom, the referral tree, revenue from referred
     customers, conversion (referred customers who bought), the points given and the thanks
     still owed (the thank-referrer reminders)."""
-    from rich.tree import Tree
+    from rich.text import Text
 
-    from ..reports.referrals import referrals_report, summary
+    from ..reports.referrals import drawn_tree, referrals_report, summary
 
     report = referrals_report(ctx.store, ctx.at(today))
     if as_json:
@@ -180,17 +180,8 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
                   N_("Points"), N_("Thanks owed")):
         table.add_column(_(title), justify="left" if title in ("Referrer", "Owner") else "right")
     for r in report.referrers:
-        table.add_row(r.name, r.owner or "", str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
+        table.add_row(Text(r.name), Text(r.owner or ""), str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
                       _money(r.revenue), str(r.bonus_points), str(r.thanks_owed or ""))
     print_report(table)
     if report.tree:
-        tree = Tree(_("who brought whom"))
-
-        def grow(branch: Tree, node: object) -> None:
-            for child in node.referred:  # type: ignore[attr-defined]
-                mark = f"¥{_money(child.revenue)}" if child.bought else "[dim]" + _("not bought yet") + "[/]"
-                grow(branch.add(f"{child.name} {mark}"), child)
-
-        for root in report.tree:
-            grow(tree.add(f"[bold]{root.name}[/]"), root)
-        print_report(tree)
+        print_report(drawn_tree(report, _money))

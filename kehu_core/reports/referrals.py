@@ -10,15 +10,18 @@ thanks from the reminders ledger (the ``thank-referrer`` reminders marked done).
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..i18n import ngettext
+from ..i18n import _, ngettext
 from .common import ZERO, customers, percent
 
 if TYPE_CHECKING:
+    from rich.tree import Tree
+
     from ..store import Store
 
 RULE = "thank-referrer"
@@ -58,6 +61,12 @@ class TreeNode:
     bought: bool
     revenue: Decimal
     referred: list[TreeNode] = field(default_factory=list)
+    #: referred customers not nested here but drawn below as trees of their own (this node is
+    #: MAX_TREE_DEPTH levels deep)
+    more: int = 0
+    #: on such a tree's top: the customer it continues from (who referred this one), and their name
+    continues: str | None = None
+    continues_name: str | None = None
 
 
 @dataclass
@@ -128,27 +137,82 @@ def referrals_report(store: Store, today: dt.date) -> ReferralsReport:
         revenue, percent(revenue, shop), sum(r.bonus_points for r in out), sum(r.thanks_owed for r in out))
 
 
+#: How many levels of the tree are drawn nested: a deeper branch (a chain of referrals a
+#: thousand long, made by an import or by hand) goes on as a tree of its own right after, so
+#: neither this report, its JSON, nor a terminal's guides grow with the chain's length.
+MAX_TREE_DEPTH = 12
+
+
 def _tree(by_referrer: dict, info: dict, revenue_of: dict) -> list[TreeNode]:
     """Who brought whom, from the customers nobody referred (or whose referrer is gone) down;
-    a loop of referrals (A names B, B names A: a hand edit) is cut where it closes."""
+    a loop of referrals (A names B, B names A: a hand edit) is cut where it closes. Built with
+    a list of work, not recursion: a chain of any length costs no stack."""
     referred_ids = {r.referred_id for found in by_referrer.values() for r in found}
     roots = sorted((cid for cid in by_referrer if cid not in referred_ids and cid in info),
                    key=lambda cid: (-len(by_referrer[cid]), cid))
     seen: set[str] = set()
 
-    def node(cid: str) -> TreeNode:
+    def make(cid: str) -> TreeNode:
         seen.add(cid)
-        n = TreeNode(cid, info[cid].name if cid in info else cid, cid in revenue_of,
-                     revenue_of.get(cid, ZERO).quantize(Decimal("0.01")))
-        for r in by_referrer.get(cid, []):
-            if r.referred_id not in seen:
-                n.referred.append(node(r.referred_id))
-        # the ones who bought first, the most revenue first
-        n.referred.sort(key=lambda c: (not c.bought, -c.revenue, c.name, c.customer_id))
-        return n
+        return TreeNode(cid, info[cid].name if cid in info else cid, cid in revenue_of,
+                        revenue_of.get(cid, ZERO).quantize(Decimal("0.01")))
 
-    tree = [node(cid) for cid in roots]
+    def grow(top: TreeNode) -> list[TreeNode]:
+        """Fill ``top``'s branch down to MAX_TREE_DEPTH levels; the roots of what goes on below it."""
+        cut: list[TreeNode] = []
+        work = [(top, 1)]
+        while work:
+            n, depth = work.pop()
+            children = [make(r.referred_id) for r in by_referrer.get(n.customer_id, [])
+                        if r.referred_id not in seen]
+            # the ones who bought first, the most revenue first
+            children.sort(key=lambda c: (not c.bought, -c.revenue, c.name, c.customer_id))
+            if depth >= MAX_TREE_DEPTH and children:
+                n.more = len(children)
+                for child in children:
+                    child.continues, child.continues_name = n.customer_id, n.name
+                cut.extend(children)
+                continue
+            n.referred = children
+            work.extend((c, depth + 1) for c in reversed(children))
+        return cut
+
+    tree: list[TreeNode] = []
+
+    def plant(cid: str) -> None:
+        pending = deque([make(cid)])
+        while pending:  # a branch cut at the depth limit goes on right after its tree
+            top = pending.popleft()
+            tree.append(top)
+            pending.extendleft(reversed(grow(top)))
+
+    for cid in roots:
+        plant(cid)
     for cid in sorted(by_referrer):  # only loops are left: start each at its smallest id
         if cid not in seen and cid in info:
-            tree.append(node(cid))
+            plant(cid)
+    return tree
+
+
+def drawn_tree(report: ReferralsReport, money: Callable[[Decimal], str], guide_style: str = "tree.line") -> Tree:
+    """The tree as Rich draws it, for ``kehu report referrals`` and the TUI's screen alike: names
+    as plain text (a name is never read as markup), a branch cut at :data:`MAX_TREE_DEPTH`
+    said so where it is cut and where it goes on."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    tree = Tree(_("who brought whom"), guide_style=guide_style)
+    work: list[tuple[Tree, TreeNode]] = []
+    for root in report.tree:
+        label = Text(root.name, style="bold")
+        if root.continues is not None:
+            label.append(" " + _("(referred by {name}, continued)").format(name=root.continues_name), style="dim")
+        work.append((tree.add(label), root))
+    while work:  # a list of work, not recursion: the tree's depth costs no stack
+        branch, node = work.pop()
+        if node.more:
+            branch.add(Text(_("{count} more referred: continued below").format(count=node.more), style="dim"))
+        for child in node.referred:  # each branch is added in order; the work's order is free
+            mark = Text(f" ¥{money(child.revenue)}") if child.bought else Text(" " + _("not bought yet"), style="dim")
+            work.append((branch.add(Text(child.name) + mark), child))
     return tree

@@ -55,11 +55,14 @@ class RecordsMixin:
         return self.customer_file(customer_id).is_file()
 
     def referrer_problem(self, referrer: str | None, customer_id: str | None = None,
-                         planned: dict[str, str | None] | None = None) -> str | None:
+                         planned: dict[str, str | None] | None = None,
+                         stored: dict[str, str | None] | None = None) -> str | None:
         """What is wrong with ``referrer`` as the referrer of ``customer_id`` (None: nothing):
         the one rule, for the CLI, the TUI form, an import and every write. A referrer must be
         a customer of the store (or one ``planned``: an import's customers and their referrers
-        as it will write them), and must not close a loop of referrals back to this customer."""
+        as it will write them), and must not close a loop of referrals back to this customer.
+        ``stored``: the stored referrers read so far, kept by a caller asking for many rows (an
+        import of 300 rows naming the last of a chain 5 000 deep read 1.5 million files: 38 s)."""
         if not referrer:
             return None
         try:
@@ -73,8 +76,16 @@ class RecordsMixin:
             return None
         if referrer == customer_id:  # the model's rule, said as the model says it
             return _("referrer: a customer cannot have referred themself")
-        chain = referral_loop(customer_id, referrer,
-                              lambda cid: planned[cid] if cid in planned else self._stored_referrer(cid))
+        stored = {} if stored is None else stored
+
+        def referrer_of(cid: str) -> str | None:
+            if cid in planned:
+                return planned[cid]
+            if cid not in stored:
+                stored[cid] = self._stored_referrer(cid)
+            return stored[cid]
+
+        chain = referral_loop(customer_id, referrer, referrer_of)
         return None if chain is None else referral_loop_message(chain)
 
     def _stored_referrer(self, customer_id: str) -> str | None:

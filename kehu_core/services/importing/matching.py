@@ -395,11 +395,12 @@ class Merger:
         ``import_extra`` and a line in the summary, so nothing is lost and nobody is refused
         for it. The batch cannot check it row by row (a referrer may come later in the file)."""
         planned = {e.cid: e.current.get("referrer") for e in work if e.new or "referrer" in e.changes}
+        stored: dict[str, str | None] = {}  # each stored customer's file read once for all rows
         for entry in work:
             if entry.cid not in planned:
                 continue
             referrer = planned[entry.cid]
-            problem = self.store.referrer_problem(referrer, entry.cid, planned)
+            problem = self.store.referrer_problem(referrer, entry.cid, planned, stored)
             if problem is None:
                 continue
             where = entry.sources[0] if entry.sources else entry.cid

@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from rich.tree import Tree
 from textual.widgets import DataTable, Static
 
 from kehu_core.i18n import N_, _
+from kehu_core.reports.referrals import drawn_tree
 
 from .credit import amount
 
 if TYPE_CHECKING:
-    from kehu_core.reports.referrals import ReferralsReport, TreeNode
+    from kehu_core.reports.referrals import ReferralsReport
 
 COLUMNS = ((N_("Referrer"), False), (N_("Owner"), False), (N_("Referred"), True), (N_("Bought"), True),
            (N_("Conversion"), True), (N_("Revenue"), True), (N_("Points"), True), (N_("Thanks owed"), True))
@@ -52,14 +52,4 @@ class ReferralTree(Static):
         if not report.tree:
             self.update(Text(_("no referrals yet"), style="dim"))
             return
-        tree = Tree(_("who brought whom"), guide_style="dim")
-
-        def grow(branch: Tree, node: TreeNode) -> None:
-            for child in node.referred:
-                mark = Text(f" ¥{amount(child.revenue)}") if child.bought else Text(
-                    " " + _("not bought yet"), style="dim")
-                grow(branch.add(Text(child.name) + mark), child)
-
-        for root in report.tree:
-            grow(tree.add(Text(root.name, style="bold")), root)
-        self.update(tree)
+        self.update(drawn_tree(report, amount, guide_style="dim"))
