@@ -100,6 +100,18 @@ class IndexConnection:
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
 
+    def kept(self, key: str) -> str | None:
+        """A note a caller keeps with the index (``kehu sync``: the commit it last verified).
+        It lives and dies with the index: a rebuilt index has forgotten it."""
+        return self._meta(f"kept:{key}")
+
+    def keep(self, key: str, value: str | None) -> None:
+        with contextlib.suppress(sqlite3.OperationalError):  # a read-only index: not kept
+            if value is None:
+                self.db.execute("DELETE FROM meta WHERE key=?", (f"kept:{key}",))
+            else:
+                self._set_meta(f"kept:{key}", value)
+
 
 def profile_filters(tag: str | None, owner: str | None, level: str | None, alias: str = ""
                     ) -> tuple[list[str], list[str]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,11 +40,20 @@ def indexed_entry(entry: os.DirEntry[str]) -> bool:
     (``*.yaml``), and what kehu never reads but ``kehu check`` must name (parse_record turns it
     into a problem): a symbolic link, a FIFO, socket or device, a folder named like a record
     file (``customer.yaml/``). Plain folders are walked, other files (``notes.txt``) ignored."""
-    if entry.name.startswith("."):
+    if entry.is_dir(follow_symlinks=False):  # the kind the listing gave: no stat
+        mode = stat.S_IFDIR
+    else:  # a link, FIFO, socket or device: none of those
+        mode = stat.S_IFREG if entry.is_file(follow_symlinks=False) else 0
+    return indexed_mode(entry.name, mode)
+
+
+def indexed_mode(name: str, mode: int) -> bool:
+    """:func:`indexed_entry` of a path known by its name and ``lstat`` mode."""
+    if name.startswith("."):
         return False
-    if entry.is_dir(follow_symlinks=False):
-        return entry.name.endswith(".yaml")
-    return entry.name.endswith(".yaml") or not entry.is_file(follow_symlinks=False)
+    if stat.S_ISDIR(mode):
+        return name.endswith(".yaml")
+    return name.endswith(".yaml") or not stat.S_ISREG(mode)
 
 
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:

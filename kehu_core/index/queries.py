@@ -386,11 +386,20 @@ class Queries(Records):
         return [cid for (cid,) in self.db.execute(
             "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?", (f"%/{file_name}",))]
 
-    def files_of_kind(self, *kinds: str) -> list[tuple[str, str]]:
+    def files_of_kind(self, *kinds: str, customer_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
         """(path relative to the store, kind) of the indexed files of these kinds: ``customer``,
-        ``interaction``, ``ledger``, ``other`` (a file that is no record)."""
+        ``interaction``, ``ledger``, ``other`` (a file that is no record); of everyone, or of
+        these customers (by the folder the file is in)."""
         marks = ",".join("?" * len(kinds))
-        return self.db.execute(f"SELECT path, kind FROM files WHERE kind IN ({marks})", kinds).fetchall()
+        sql = f"SELECT path, kind FROM files WHERE kind IN ({marks})"
+        if customer_ids is None:
+            return self.db.execute(sql, kinds).fetchall()
+        ids, out = list(customer_ids), []
+        for first in range(0, len(ids), _LOOKUP):
+            part = ids[first:first + _LOOKUP]
+            out += self.db.execute(f"{sql} AND customer_id IN ({','.join('?' * len(part))})",
+                                   (*kinds, *part)).fetchall()
+        return out
 
     def customers_with_conflicts(self) -> list[tuple[str, str]]:
         """(customer id, path) of profiles carrying a ``conflicts:`` list (kehu's merge driver)."""

@@ -24,7 +24,7 @@ from ..i18n import _
 from . import freshness
 from .connection import IndexConnection
 from .freshness import differences as _differences
-from .freshness import indexed_entry, scan_tree
+from .freshness import indexed_entry, indexed_mode, scan_tree
 from .rows import Batch, Parsed, docid, parse_record, parse_written
 from .schema import PURCHASE_INDEX
 
@@ -406,27 +406,59 @@ class Refresher(IndexConnection):
         """Re-read what changed at these files or below these folders, and nothing else: what
         ``kehu reindex PATH`` does for an editor hook or a script that knows what it touched
         (a blind check of a big store has to look at every folder). Returns files re-read."""
+        root = self.store.root.resolve()
+        return self._refresh_rels([p.resolve().relative_to(root).as_posix() for p in paths], strict=True)
+
+    def refresh_changed(self, rels: Iterable[str]) -> int:
+        """Re-read what changed at these paths (relative to the store, as git names them: what
+        ``kehu sync`` finds changed since it last verified the store), never through a link:
+        a path below a link, or below what is no folder, stands for that link or file (which
+        ``kehu check`` names), as a full comparison lists it."""
+        root = str(self.store.root)
+        targets: set[str] = set()
+        for rel in rels:
+            parts = rel.split("/")
+            if parts[0] != "customers" or len(parts) < 2 or any(p.startswith(".") for p in parts):
+                continue  # not a record (full comparisons never list hidden names either)
+            for depth in range(2, len(parts) + 1):
+                target = "/".join(parts[:depth])
+                try:
+                    mode = os.lstat(f"{root}/{target}").st_mode
+                except (FileNotFoundError, NotADirectoryError):
+                    break  # gone: forget what the index knew there
+                if not stat_module.S_ISDIR(mode):
+                    break  # a file, a link, a FIFO: looked at itself, never through
+            targets.add(target)
+        # a folder looked at holds its files: those need no look of their own
+        tops = [t for t in sorted(targets) if not any(t.startswith(o + "/") for o in targets)]
+        return self._refresh_rels(tops, strict=False)
+
+    def _refresh_rels(self, rels: list[str], strict: bool) -> int:
         changed: list[str] = []
         removed: list[str] = []
         on_disk: dict[str, tuple[int, int]] = {}
         folders: dict[str, int] = {}
         gone_folders: set[str] = set()
-        root = self.store.root.resolve()
-        for path in (p.resolve() for p in paths):
-            rel = path.relative_to(root).as_posix()
-            if path.is_dir():
-                files, seen = scan_tree(len(str(root)) + 1, str(path))
+        root = str(self.store.root.resolve())
+        for rel in rels:
+            path = f"{root}/{rel}"
+            try:
+                st: os.stat_result | None = os.lstat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                st = None
+            name = rel.rsplit("/", 1)[-1]
+            if st is not None and stat_module.S_ISDIR(st.st_mode) and not name.endswith(".yaml"):
+                files, seen = scan_tree(len(root) + 1, path)
                 known = self._known_files(rel)
                 moved, gone = _folder_differences(seen, self._known_dirs(rel))
                 folders.update(moved)
                 gone_folders |= gone
             else:
-                files = {}
-                with contextlib.suppress(FileNotFoundError):
-                    st = os.stat(path)
-                    files[rel] = (st.st_size, st.st_mtime_ns)
+                files = {rel: (st.st_size, st.st_mtime_ns)} if st and indexed_mode(name, st.st_mode) else {}
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # a deleted folder too
-                if not files and not known:
+                if st is None:  # and the folders the index knew there, if it was one
+                    gone_folders |= set(self._known_dirs(rel))
+                if strict and st is None and not known:
                     raise NotFound(_("{path}: no such file or folder, and the index knows nothing there").format(
                         path=path))
             on_disk.update(files)

@@ -5,57 +5,53 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
-from ..models import referral_loop_message, referral_loops
+from ..models import Customer, referral_loop_message, referral_loops
 from ..store import Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message
 from . import profile_merge, sync_guard
 
 
-def check_store(store: Store) -> list[Problem]:
-    """Validate every record; the index does the per-file work (and caches it for next time)."""
+def check_store(store: Store, customers: Collection[str] | None = None) -> list[Problem]:
+    """Validate every record; the index does the per-file work (and caches it for next time).
+
+    ``customers``: check only these customers' records (profile, interactions, ledgers) and
+    every rule across records that a change to them can break — ``kehu sync`` checking what
+    changed since the store it last verified, the index already brought up to date with their
+    files. The rules that are answered from the index as a whole (each file's own problems,
+    files that are no record, referral loops, referrers that no longer exist, interactions
+    without a profile, ``conflicts:`` in interactions, unmerged files, plugin failures) are
+    always asked of the whole store: they cost a query, not a read of every file."""
     index = store.index
-    if not index.fully_compared:  # a first build (a fresh clone) just read every file
+    scope = None if customers is None else set(customers)
+    if scope is None and not index.fully_compared:  # a first build (a fresh clone) read every file
         index.refresh(full=True)  # every file's size and mtime: in-place edits too
     found = index.problems()
     if found:  # kept in the language of the run that found them: said again in this one's
         index.refresh_paths(sorted({p.path for p in found if p.path.is_file()}))
         found = index.problems()
     problems = [_explain_markers(p) for p in found]
-    for rel, kind in index.files_of_kind("other", "ledger"):
-        path = store.root / rel
-        if kind == "other":
-            problems.append(Problem(path, 1, _other_message(path)))
-            continue
-        try:
-            entries = store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
-        except RecordError as exc:
-            problems.extend(exc.problems)
-            continue
-        problems.extend(_orphan_entries(store, path, entries))
+    for rel, _kind in index.files_of_kind("other"):
+        problems.append(Problem(store.root / rel, 1, _other_message(store.root / rel)))
+    for rel, _kind in index.files_of_kind("ledger", customer_ids=None if scope is None else sorted(scope)):
+        problems.extend(_ledger_problems(store, store.root / rel))
     known = set(index.ids())
     paths = index.customer_paths()  # a Path each only when needed
-    confidential = store.config.confidential.fields
-    for row in index.each():
-        customer = row.customer
-        if customer.referrer and customer.referrer not in known:
-            path = store.root / paths[customer.id]
-            problems.append(Problem(path, _line(path, "referrer"),
-                                    _("referrer {id}: no such customer").format(id=repr(customer.referrer))))
-        if profile_merge.has_conflicts(customer):  # left by `kehu merge-file`
-            problems.extend(profile_merge.conflict_problems(store.root / paths[customer.id], customer))
-        path = store.root / paths[customer.id]
-        problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
-        for name in confidential:  # a hand edit, or a field made confidential once filled in
-            if getattr(customer, name, None) not in (None, [], ""):
-                problems.append(Problem(path, _line(path, name), _(
-                    "{name}: confidential (kehu.yaml) but written in plain text; `kehu keys rotate` encrypts it"
-                ).format(name=name)))
-    problems.extend(_referral_loop_problems(store, index, paths))
+    referrers = {cid: referrer for cid, _name, referrer, _created in index.referrals()
+                 if isinstance(referrer, str)}
+    if scope is None:
+        rows: Iterable[Customer] = (row.customer for row in index.each())
+    else:  # and those who name a customer of the change that is gone as their referrer
+        named = sorted(scope | {cid for cid, referrer in referrers.items() if referrer in scope - known})
+        rows = index.customers_of(named)
+    for customer in rows:
+        problems.extend(_customer_problems(store, store.root / paths[customer.id], customer, known))
+    problems.extend(_referral_loop_problems(store, referrers, paths))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
@@ -67,11 +63,36 @@ def check_store(store: Store) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
 
 
-def _referral_loop_problems(store: Store, index: Any, paths: dict[str, str]) -> list[Problem]:
+def _ledger_problems(store: Store, path: Path) -> list[Problem]:
+    """A ledger that does not parse, or whose entries name interactions that are not there."""
+    try:
+        entries = store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
+    except RecordError as exc:
+        return list(exc.problems)
+    return _orphan_entries(store, path, entries)
+
+
+def _customer_problems(store: Store, path: Path, customer: Customer, known: set[str]) -> list[Problem]:
+    """What is wrong with one profile beyond its file's own validation: a referrer that does
+    not exist, ``conflicts:`` left by a merge, plugins' rules, confidential fields in clear."""
+    problems = []
+    if customer.referrer and customer.referrer not in known:
+        problems.append(Problem(path, _line(path, "referrer"),
+                                _("referrer {id}: no such customer").format(id=repr(customer.referrer))))
+    if profile_merge.has_conflicts(customer):  # left by `kehu merge-file`
+        problems.extend(profile_merge.conflict_problems(path, customer))
+    problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
+    for name in store.config.confidential.fields:  # a hand edit, or a field made confidential once filled in
+        if getattr(customer, name, None) not in (None, [], ""):
+            problems.append(Problem(path, _line(path, name), _(
+                "{name}: confidential (kehu.yaml) but written in plain text; `kehu keys rotate` encrypts it"
+            ).format(name=name)))
+    return problems
+
+
+def _referral_loop_problems(store: Store, referrers: dict[str, str], paths: dict[str, str]) -> list[Problem]:
     """Each customer in a loop of referrals (a hand edit, or two clones each naming the other),
     at the line of its ``referrer``: every door refuses one, a merge can still make one."""
-    referrers = {cid: referrer for cid, _name, referrer, _created in index.referrals()
-                 if isinstance(referrer, str)}
     out: list[Problem] = []
     for loop in referral_loops(referrers):
         if len(loop) == 2:  # a customer naming themself: the model's own rule reports it

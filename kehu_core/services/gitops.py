@@ -270,5 +270,26 @@ def show(root: Path, rev: str, path: str) -> str | None:
 
 
 def changed_paths(root: Path, old: str, new: str) -> list[str]:
-    out = run(root, "diff", "--name-only", "-z", old, new).stdout
+    """Paths (relative to ``root``) that differ between two commits; a rename is both names."""
+    out = run(root, "diff", "--name-only", "-z", "--no-renames", "--relative", old, new, "--").stdout
     return [p for p in out.split("\0") if p]
+
+
+def changed_since(root: Path, commit: str) -> list[str] | None:
+    """Paths (relative to ``root``) whose files in the working tree may differ from
+    ``commit``'s: tracked files that differ (committed since, or not yet), and untracked ones
+    that are not ignored. None when git cannot tell (the commit is gone)."""
+    diff = run(root, "diff", "--name-only", "-z", "--no-renames", "--relative", commit, "--", check=False)
+    if diff.returncode != 0:
+        return None
+    new = run(root, "ls-files", "-z", "--others", "--exclude-standard", check=False)
+    if new.returncode != 0:
+        return None
+    return sorted({p for p in f"{diff.stdout}\0{new.stdout}".split("\0") if p})
+
+
+def untracked_files(root: Path, folder: str) -> list[str]:
+    """Untracked files under ``folder`` (relative to ``root``), ignored ones included: one walk
+    of the tree by git, several times faster than Python's."""
+    out = run(root, "ls-files", "-z", "--others", "--", folder, check=False)
+    return [p for p in out.stdout.split("\0") if p] if out.returncode == 0 else []

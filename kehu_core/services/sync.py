@@ -5,7 +5,7 @@ broken store or leaving a clone half-done is in :mod:`.sync_guard`.
 
 from __future__ import annotations
 
-import contextlib
+import json
 import random
 import re
 import time
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFound, Problem
+from .. import __version__
+from ..errors import Problem
 from ..i18n import _
-from ..paths import STATE_DIR
+from ..paths import CONFIG_FILE, STATE_DIR
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, profile_merge, sync_guard
 from .checking import check_store
@@ -53,9 +54,9 @@ class SyncReport:
 def clean_temp_files(store: Store) -> list[Path]:
     """Remove temp files of writes killed before their rename. Call with the lock held."""
     removed = []
-    base = store.root / CUSTOMERS_DIR
-    for path in [*base.rglob(".*.tmp"), *store.root.glob(".*.tmp")]:
-        if _TEMP_FILE.match(path.name) and path.is_file():
+    below = [store.root / rel for rel in gitops.untracked_files(store.root, CUSTOMERS_DIR)]
+    for path in [*below, *store.root.glob(".*.tmp")]:
+        if _TEMP_FILE.match(path.name) and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
@@ -132,7 +133,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         removed = clean_temp_files(store)
         if removed:
             report.notes.append(_("removed {count} temp file(s) of interrupted writes").format(count=len(removed)))
-        problems = store_problems(store)
+        problems = store_problems(store, changed_since_verified(store))
         if problems:
             raise SyncError(
                 _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
@@ -146,6 +147,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             if gitops.commit(root, text):
                 report.committed = text.splitlines()[0]
                 report.commit = point.committed = gitops.head(root)
+        remember_verified(store)  # HEAD holds the files just checked
         try:
             remote, branch = _target(root)
         except SyncError as exc:
@@ -218,21 +220,52 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
         remote=remote, url=url, attempts=attempts, kept=kept))
 
 
+# --- what a sync checks -------------------------------------------------------------------------
+
+_VERIFIED = "sync-verified"  # kept with the index: [commit, rules] of the last store a sync verified
+
+
+def _rules(store: Store) -> str:
+    """What decides what ``kehu check`` rejects besides the files: kehu and its plugins (their
+    settings are in kehu.yaml, a file of the store). A store verified under other rules is
+    checked again in full."""
+    plugins = store.plugins.pm.list_name_plugin() if store.plugins else []
+    return json.dumps([__version__, sorted(name for name, _plugin in plugins)])
+
+
+def changed_since_verified(store: Store) -> list[str] | None:
+    """The paths that may differ from the last commit whose files a sync verified (and found
+    clean): None when there is no such commit to compare with — the clone's first sync, an
+    index rebuilt since, kehu or its plugins changed, the commit gone — and so everything is
+    checked."""
+    try:
+        commit, rules = json.loads(store.index.kept(_VERIFIED) or "")
+    except ValueError:
+        return None
+    if rules != _rules(store) or not isinstance(commit, str):
+        return None
+    return gitops.changed_since(store.root, commit)
+
+
+def remember_verified(store: Store) -> None:
+    """HEAD's files passed the check: the next sync checks what changed since."""
+    store.index.keep(_VERIFIED, json.dumps([gitops.head(store.root), _rules(store)]))
+
+
 def store_problems(store: Store, changed: list[str] | None = None) -> list[Problem]:
     """Every problem ``kehu check`` would report (sync pushes nothing it rejects), the index
-    brought up to date with the files first: all of them, or (after a merge) just the record
-    files git ``changed`` — a full comparison of a 100 000-customer store costs seconds."""
+    brought up to date with the files first. ``changed``: the paths that changed since a
+    store found clean (local edits since the last verified commit, or what a merge brought);
+    then only those records are read, with every rule across records a change to them can
+    break (:func:`~.checking.check_store`). None: the whole store, every file compared — as a
+    change of kehu.yaml (whose settings rule every record) also asks."""
     index = store.index
-    if changed is None:
+    if changed is None or CONFIG_FILE in changed:
         index.refresh(full=True)
-    else:
-        records = [store.root / rel for rel in changed if rel.startswith(f"{CUSTOMERS_DIR}/")]
-        if there := [p for p in records if p.exists()]:
-            index.refresh_given(there)
-        for gone in (p for p in records if not p.exists()):
-            with contextlib.suppress(NotFound):  # never indexed: nothing to forget
-                index.refresh_given([gone])
-    return check_store(store)
+        return check_store(store)
+    index.refresh_changed(changed)
+    return check_store(store, customers={parts[2] for rel in changed
+                                         if (parts := rel.split("/"))[0] == CUSTOMERS_DIR and len(parts) > 2})
 
 
 def _lost_race(result: Any) -> bool:
@@ -247,6 +280,7 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     any other problem undoes the whole sync."""
     problems = store_problems(store, changed)
     if not problems:
+        remember_verified(store)
         return
     conflicts = [p for p in problems if sync_guard.is_conflict(p)]
     if len(conflicts) == len(problems):
@@ -256,7 +290,7 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
             "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
         ).format(label=label, count=len(conflicts)) + "\n" + sync_guard.listing(conflicts, store.root))
     point.restore()
-    store.index.refresh(full=True)
+    store.index.refresh_changed(changed)  # the files as before the merge again
     raise SyncError(_(
         "merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. The problems the "
         "merge would bring:").format(label=label, kept=kept) + "\n" + sync_guard.listing(problems, store.root))
