@@ -207,7 +207,17 @@ def open_sealed(store: Store, text: str) -> Any:
         raise Locked(_("encrypted to other keys than yours")) from None
     except ValueError:
         raise Locked(_("not a readable encrypted value (damaged?)")) from None
-    return json.loads(payload.decode("utf-8"))
+    # what a colleague sealed is read as any record is: JSON nested thousands deep (past
+    # Python's stack) or deeper than a record may nest, or not text, is no value
+    from .models import too_deep
+
+    try:
+        value = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Locked(_("not a readable encrypted value (damaged?)")) from None
+    if too_deep(value) is not None:
+        raise Locked(_("not a readable encrypted value (damaged?)"))
+    return value
 
 
 def reveal(store: Store, customer: Customer, name: str, default: Any = LOCK) -> Any:

@@ -207,10 +207,10 @@ def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
                      "(remove it)").format(field=field, code=ord(found.group())), loc)
 
 
-def too_deep(data: Any, limit: int = MAX_DEPTH) -> TooDeep | None:
+def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> TooDeep | None:
     """Where ``data`` nests deeper than ``limit``, or holds a control character in a key or a
-    text (None: neither). Iterative, so a file nested thousands of levels deep costs no
-    recursion."""
+    text (None: neither; ``controls=False``: the nesting only, for kehu.yaml). Iterative, so a
+    file nested thousands of levels deep costs no recursion."""
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
         value, loc = stack.pop()
@@ -218,13 +218,13 @@ def too_deep(data: Any, limit: int = MAX_DEPTH) -> TooDeep | None:
             field = str(loc[0]) if loc else _("the record")
             return TooDeep(_("{field}: nested more than {limit} levels deep; records are at most {limit}").format(
                 field=field, limit=limit), loc)
-        if isinstance(value, str):
+        if controls and isinstance(value, str):
             found = _control_problem(value, loc)
             if found is not None:
                 return found
-        elif isinstance(value, dict):
+        if isinstance(value, dict):
             for k, v in value.items():
-                if isinstance(k, str) and (found := _control_problem(k, (*loc, k))) is not None:
+                if controls and isinstance(k, str) and (found := _control_problem(k, (*loc, k))) is not None:
                     return found
                 stack.append((v, (*loc, k)))
         elif isinstance(value, (list, tuple)):

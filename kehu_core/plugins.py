@@ -748,10 +748,10 @@ class PluginHost:
     def _settings_problems(self, name: str, exc: ValidationError) -> list[Problem]:
         from .config import CONFIG_FILE
         from .problems import validation_problems
-        from .yamlio import load_roundtrip
+        from .yamlio import lines_doc
 
         path = self.config_path or Path(CONFIG_FILE)
-        doc = load_roundtrip(path) if path.is_file() else None
+        doc = lines_doc(path) if path.is_file() else None
         return validation_problems(exc, path, doc, prefix=["plugins", name])
 
 

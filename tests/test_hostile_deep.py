@@ -7,6 +7,7 @@ own, said so at both ends) and a loop's message names its ends, not thousands of
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import time
@@ -153,3 +154,93 @@ def test_an_import_naming_the_end_of_a_deep_chain_reads_each_file_once(store: Pa
     assert result.code == 0, result.err
     assert "300 created" in result.out + result.err
     assert spent < 4, f"{spent:.1f} s of CPU for 300 rows"
+
+
+# --- nesting past Python's stack in what kehu reads besides records --------------------------------
+
+
+def _card(name: str, value: str) -> str:
+    return f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nX-KEHU-HOBBY:{value}\r\nEND:VCARD\r\n"
+
+
+def test_a_vcard_field_of_json_nested_thousands_deep_is_text(tmp_path: Path) -> None:
+    """kehu writes a field that is no text as JSON in X-KEHU-*; a card whose X-KEHU value was
+    "[[[[…" 5 000 deep (or {"a": {"a": …) ended the import in "internal error: RecursionError",
+    and so did exporting a customer whose text was such brackets: now it is text both ways."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    deep = "[" * 5000 + "]" * 5000
+    cards = tmp_path / "deep.vcf"
+    cards.write_text(_card("深一", deep) + _card("深二", '{"a":' * 5000 + "1" + "}" * 5000), encoding="utf-8")
+    result = kehu("import", str(cards), store=path)
+    assert result.code == 0, result.err
+    no_traceback(result)
+    shown = {c["name"]: c for c in json.loads(kehu("customer", "list", "--json", store=path).out)}
+    assert shown["深一"]["hobby"] == deep and shown["深二"]["hobby"].startswith('{"a":{"a":')
+    out = tmp_path / "out.vcf"
+    exported = kehu("export", str(out), "--format", "vcard", store=path)
+    assert exported.code == 0, exported.err
+    assert f"X-KEHU-HOBBY:{deep}" in out.read_bytes().decode("utf-8").replace("\r\n ", "")
+    # JSON a record may hold (32 levels) is still read as JSON, and deeper is said at its card
+    cards.write_text(_card("深三", "[" * 40 + "]" * 40), encoding="utf-8")
+    refused = kehu("import", str(cards), store=path)
+    assert refused.code == 1 and f"{cards}:1: hobby: nested more than 32 levels deep" in refused.err
+
+
+@pytest.mark.parametrize("depth", [40, 300, 3000])
+def test_kehu_yaml_nested_past_a_records_depth_is_one_message(depth: int, tmp_path: Path) -> None:
+    """Plugin settings nested 300 levels deep: `kehu points` ended in "internal error:
+    YamlFileError: maximum recursion depth exceeded" (the round-trip loader, asked for the
+    line of the settings' problem) while `check` said ok. Now kehu.yaml is held to a record's
+    depth when the store opens: one message at the line, for every command."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "甲", store=path).out.strip()
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "plugins:\n" in text
+    config.write_text(text.replace("plugins:\n", "plugins:\n  points:\n    tiers: " + "[" * depth + "]" * depth
+                                   + "\n", 1), encoding="utf-8")
+    line = config.read_text(encoding="utf-8").splitlines().index("  points:") + 2
+    before = tree_hash(path)
+    for argv in (["points", cid], ["check"], ["customer", "list"], ["customer", "set", cid, "notes=x"]):
+        result = kehu(*argv, store=path)
+        assert result.code == 1, (argv, result.out)
+        no_traceback(result)
+        said = result.out + result.err  # yaml-rs itself stops at some 2 000 levels: its own words
+        assert f"{config}:{line}: plugins: nested more than 32 levels deep" in said or (
+            depth > 2000 and f"{config}:{line}: invalid YAML: while increasing flow level" in said), argv
+    assert tree_hash(path) == before
+
+
+def test_a_sealed_value_nested_past_pythons_stack_is_a_lock(tmp_path: Path) -> None:
+    """A colleague with the key can seal any JSON: one nested 5 000 deep ended `customer show`
+    in "internal error: RecursionError" for the key holder. Now it is a value that cannot be
+    read (the lock, with the reason), like a damaged one; the rest of the customer shows."""
+    import pyrage
+
+    from kehu_core.confidential import SEALED_PREFIX, _recipient
+    from kehu_core.store import Store
+
+    from .test_confidential import configure, keyfile
+
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    keys = {name: keyfile(folder, name) for name in ("wang", "boss", "li", "stranger")}
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    configure(path, keys)
+    assert kehu("customer", "add", "--name", "赵敏", "--id", "c1", "--owner", "王芳", "--set", "family=x",
+                store=path).code == 0
+    profile = Store.open(path).customer_file("c1")
+    recipients = [_recipient(keys[who][1]) for who in ("wang", "boss")]
+    for value in ("[" * 5000 + "]" * 5000, "[" * 40 + "]" * 40):
+        sealed = SEALED_PREFIX + base64.b64encode(pyrage.encrypt(value.encode("utf-8"), recipients)).decode("ascii")
+        lines = [f"family: {sealed}" if line.startswith("family:") else line
+                 for line in profile.read_text(encoding="utf-8").splitlines()]
+        profile.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        shown = kehu("--identity", str(keys["wang"][0]), "customer", "show", "c1", "--json", store=path)
+        assert shown.code == 0, shown.err
+        no_traceback(shown)
+        data = shown.json()
+        assert data["name"] == "赵敏" and "family" in data["locked"] and data["family"] is None

@@ -123,7 +123,7 @@ def x_value(value: Any) -> str:
     if isinstance(value, str):
         try:
             json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[[[[…" thousands deep is text too, not a crash
             return value
     return json.dumps(value, ensure_ascii=False)
 

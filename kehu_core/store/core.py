@@ -34,13 +34,14 @@ from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
 from ..errors import KehuError, Problem, RecordError, StoreError
 from ..i18n import _
 from ..journal import Recorder, record
-from ..models import Customer
+from ..models import Customer, too_deep
 from ..plugins import PluginHost
 from ..problems import validation_problems
 from ..yamlio import (
     YamlFileError,
+    line_of,
+    lines_doc,
     load_fast,
-    load_roundtrip,
     special_file_message,
 )
 from .batch import _Batch, _WriteLog
@@ -114,11 +115,15 @@ class Store(LayoutMixin, RecordsMixin, BulkMixin, LedgersMixin, BatchMixin):
             raise RecordError([exc.problem]) from None
         if not isinstance(doc, dict):
             raise RecordError([Problem(config_path, 1, "expected a mapping of settings")])
+        # nested past what a record may be (300 levels under plugins: made the round-trip
+        # loader, which finds lines for a plugin's settings problems, run out of stack)
+        deep = too_deep(doc, controls=False)
+        if deep is not None:
+            raise RecordError([Problem(config_path, line_of(lines_doc(config_path), deep.loc), str(deep))])
         try:
             config = StoreConfig.model_validate(doc)
         except ValidationError as exc:
-            rt = load_roundtrip(config_path)
-            raise RecordError(validation_problems(exc, config_path, rt)) from None
+            raise RecordError(validation_problems(exc, config_path, lines_doc(config_path))) from None
         return cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
 
     @classmethod

@@ -371,7 +371,7 @@ def _usable_id(uid: str) -> bool:
 def _kehu_value(raw: str) -> Any:
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # JSON nested past Python's stack is text, as kehu wrote it
         return raw
 
 
