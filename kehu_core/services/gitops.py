@@ -245,9 +245,13 @@ def unmerged_paths(root: Path) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
-def status(root: Path) -> list[tuple[str, str]]:
-    """Uncommitted changes as (two-letter status, path), every untracked file listed."""
-    out = run(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout
+def status(root: Path, *, ignored: bool = False) -> list[tuple[str, str]]:
+    """Uncommitted changes under ``root`` as (two-letter status, path relative to ``root``),
+    every untracked file listed (a rename as a deletion and an addition); with ``ignored``,
+    ignored files too (``!!``): one walk of the tree for all of them."""
+    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]
+    out = run(root, *args, *(["--ignored"] if ignored else []), "--", ".").stdout
+    prefix = run(root, "rev-parse", "--show-prefix").stdout.strip()  # git names paths from its top
     entries: list[tuple[str, str]] = []
     parts = out.split("\0")
     i = 0
@@ -257,9 +261,10 @@ def status(root: Path) -> list[tuple[str, str]]:
         if len(item) < 4:
             continue
         code, path = item[:2], item[3:]
-        if code[0] in "RC":  # a rename is followed by its old name
+        if code[0] in "RC":  # a rename (copy) is followed by its old name
             i += 1
-        entries.append((code, path))
+        if path.startswith(prefix):
+            entries.append((code, path[len(prefix):]))
     return entries
 
 
@@ -275,21 +280,14 @@ def changed_paths(root: Path, old: str, new: str) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
-def changed_since(root: Path, commit: str) -> list[str] | None:
+def changed_since(root: Path, commit: str, pending: list[str]) -> list[str] | None:
     """Paths (relative to ``root``) whose files in the working tree may differ from
-    ``commit``'s: tracked files that differ (committed since, or not yet), and untracked ones
-    that are not ignored. None when git cannot tell (the commit is gone)."""
-    diff = run(root, "diff", "--name-only", "-z", "--no-renames", "--relative", commit, "--", check=False)
+    ``commit``'s: those committed since (a diff of two trees, no look at the files) and the
+    uncommitted ones ``pending`` (from :func:`status`). None when git cannot tell (the
+    commit is gone)."""
+    if head(root) == commit:
+        return sorted(set(pending))
+    diff = run(root, "diff", "--name-only", "-z", "--no-renames", "--relative", commit, "HEAD", "--", check=False)
     if diff.returncode != 0:
         return None
-    new = run(root, "ls-files", "-z", "--others", "--exclude-standard", check=False)
-    if new.returncode != 0:
-        return None
-    return sorted({p for p in f"{diff.stdout}\0{new.stdout}".split("\0") if p})
-
-
-def untracked_files(root: Path, folder: str) -> list[str]:
-    """Untracked files under ``folder`` (relative to ``root``), ignored ones included: one walk
-    of the tree by git, several times faster than Python's."""
-    out = run(root, "ls-files", "-z", "--others", "--", folder, check=False)
-    return [p for p in out.stdout.split("\0") if p] if out.returncode == 0 else []
+    return sorted({p for p in diff.stdout.split("\0") if p} | set(pending))

@@ -51,11 +51,11 @@ class SyncReport:
 # --- the sync itself ----------------------------------------------------------------------------
 
 
-def clean_temp_files(store: Store) -> list[Path]:
-    """Remove temp files of writes killed before their rename. Call with the lock held."""
+def clean_temp_files(store: Store, untracked: list[str]) -> list[Path]:
+    """Remove temp files of writes killed before their rename, among the ``untracked`` files
+    (relative paths, ignored ones included: :func:`.gitops.status`). Call with the lock held."""
     removed = []
-    below = [store.root / rel for rel in gitops.untracked_files(store.root, CUSTOMERS_DIR)]
-    for path in [*below, *store.root.glob(".*.tmp")]:
+    for path in (store.root / rel for rel in untracked):
         if _TEMP_FILE.match(path.name) and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
             removed.append(path)
@@ -130,10 +130,12 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     with store.lock():
         if gitops.merge_in_progress(root):
             report.notes.append(sync_guard.finish_merge(store))
-        removed = clean_temp_files(store)
+        seen = gitops.status(root, ignored=True)  # one walk: edits, new files, temp files
+        removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])
         if removed:
             report.notes.append(_("removed {count} temp file(s) of interrupted writes").format(count=len(removed)))
-        problems = store_problems(store, changed_since_verified(store))
+        pending = [(code, rel) for code, rel in seen if code != "!!" and root / rel not in removed]
+        problems = store_problems(store, changed_since_verified(store, [rel for _code, rel in pending]))
         if problems:
             raise SyncError(
                 _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
@@ -141,7 +143,6 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
                     "again:\n{listing}").format(
                     count=len(problems), listing=sync_guard.listing(problems, root)))
         point = sync_guard.RestorePoint(root, gitops.head(root))
-        pending = gitops.status(root)
         if pending:
             text = message or commit_message(describe(root, pending))
             if gitops.commit(root, text):
@@ -233,18 +234,18 @@ def _rules(store: Store) -> str:
     return json.dumps([__version__, sorted(name for name, _plugin in plugins)])
 
 
-def changed_since_verified(store: Store) -> list[str] | None:
+def changed_since_verified(store: Store, pending: list[str]) -> list[str] | None:
     """The paths that may differ from the last commit whose files a sync verified (and found
-    clean): None when there is no such commit to compare with — the clone's first sync, an
-    index rebuilt since, kehu or its plugins changed, the commit gone — and so everything is
-    checked."""
+    clean), ``pending`` (uncommitted) among them: None when there is no such commit to
+    compare with — the clone's first sync, an index rebuilt since, kehu or its plugins
+    changed, the commit gone — and so everything is checked."""
     try:
         commit, rules = json.loads(store.index.kept(_VERIFIED) or "")
     except ValueError:
         return None
     if rules != _rules(store) or not isinstance(commit, str):
         return None
-    return gitops.changed_since(store.root, commit)
+    return gitops.changed_since(store.root, commit, pending)
 
 
 def remember_verified(store: Store) -> None:
