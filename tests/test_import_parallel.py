@@ -79,6 +79,11 @@ KNOWN = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:known-1\r\nFN:老客户\r\nTEL:139000
         "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:known-2\r\nFN:老王\r\nTEL:13900000002\r\nEND:VCARD\r\n"
 
 
+# referrers: nobody here (imported under import_extra, said), a customer in the store, a row
+# later in the file, and two rows naming each other (the second closes a loop: said)
+REFERRERS = {700: "nobody-here", 701: "known-1", 702: "imp-703", 704: "imp-705", 705: "imp-704"}
+
+
 def _mixed_card(n: int) -> str:
     uid = "" if n % 7 == 0 else f"UID:imp-{n}\r\n"  # every seventh gets a new random id
     phone, email, more = f"138{n:08d}", f"m{n}@example.cn", ""
@@ -99,6 +104,8 @@ def _mixed_card(n: int) -> str:
         phone = "13833334444"
     elif n == 600:  # a plugin's rule refuses it when it is written (tiering: no such tier)
         more = "X-KEHU-TIER-OVERRIDE:不存在\r\n"
+    elif n in REFERRERS:  # nobody here, in the store, later in the file, a loop
+        more = f"X-KEHU-REFERRER:{REFERRERS[n]}\r\n"
     name = "客户400" if n in (400, 401) else f"客户{n}"
     return (f"BEGIN:VCARD\r\nVERSION:3.0\r\n{uid}FN:{name}\r\nTEL;TYPE=CELL:{phone}\r\n"
             f"EMAIL:{email}\r\nCATEGORIES:导入,批{n % 3}\r\nNOTE:第{n}张\\n两行\r\n{more}END:VCARD\r\n")
@@ -146,8 +153,10 @@ def test_prepared_in_workers_the_store_and_the_import_say_what_one_process_does(
     monkeypatch.setattr(vcard, "PARALLEL_FROM", 10**9)  # one process, one card after the other
     serial = kehu("import", str(path), "--json", store=serial_store)
     assert (parallel.returncode, parallel.stderr) == (serial.code, serial.err)
-    assert parallel.returncode == 1 and len(serial.err.splitlines()) == 3  # broken, bad phone, rule
-    assert "不存在" in serial.err.splitlines()[2]
+    said = serial.err.splitlines()
+    assert parallel.returncode == 1 and len(said) == 5  # broken, bad phone, rule; two referrers
+    assert "不存在" in said[2]
+    assert "nobody-here" in said[3] and "imp-704" in said[4], said
 
     def same(summary: dict[str, object]) -> dict[str, object]:
         text = json.dumps({k: v for k, v in summary.items() if k != "files"}, ensure_ascii=False, sort_keys=True)

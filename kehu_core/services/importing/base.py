@@ -18,8 +18,19 @@ the file is still imported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 EXTRA_KEY = "import_extra"
+
+
+def unlink_referrer(record: dict[str, Any]) -> dict[str, Any]:
+    """What an import does to a customer whose referrer the store's rule refuses (nobody
+    here, or a loop): ``record``'s referrer moved under ``import_extra``, in place, so nothing
+    is lost. Returns the new ``import_extra``."""
+    extra = dict(record.get(EXTRA_KEY) or {})
+    extra["referrer"] = record.pop("referrer", None)
+    record[EXTRA_KEY] = extra
+    return extra
 
 
 @dataclass(frozen=True)

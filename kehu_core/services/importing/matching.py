@@ -36,7 +36,7 @@ from ...models import parse_interaction
 from ...plugins import ImportedContact
 from ...problems import validation_problems
 from ..dedupe import ALSO_KNOWN, contact_keys
-from .base import EXTRA_KEY
+from .base import EXTRA_KEY, unlink_referrer
 from .prepare import LIST_FIELDS, Normaliser, Prepared
 
 if TYPE_CHECKING:
@@ -407,11 +407,10 @@ class Merger:
             summary.unlinked.append(_("{where}: {problem}; imported without it (kept under {key})").format(
                 where=where, problem=problem, key=EXTRA_KEY))
             planned[entry.cid] = None  # as it will be written: a later row's loop check sees that
-            extra = dict(entry.current.get(EXTRA_KEY) or {})
-            extra["referrer"] = referrer
-            entry.current.pop("referrer", None)
-            entry.current[EXTRA_KEY] = extra
-            entry.prepared = None  # the worker's file had the referrer: written from current instead
+            extra = unlink_referrer(entry.current)
+            # the worker's file had the referrer: its guess without it, if it made one (still
+            # only written when equal to current: _rendered), else written from current
+            entry.prepared = entry.prepared.unlinked if entry.prepared is not None else None
             if not entry.new:
                 entry.changes.pop("referrer", None)
                 entry.changes[EXTRA_KEY] = extra

@@ -30,6 +30,7 @@ from ...ids import check_id
 from ...models import normalise_email, normalise_phone
 from ...plugins import ImportedContact
 from ...problems import validation_problems
+from .base import unlink_referrer
 from .values import parse_birthday
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ class Prepared:
     text: str = ""  # its customer.yaml
     state: dict[str, Any] | None = None  # the validated Customer (pickle state: its model is made at run time)
     rows: Parsed | None = None  # its index rows (stat filled in when written)
+    # the same guess with its referrer refused (base.unlink_referrer): a file's referrers are
+    # often nobody in this store, which only the merge step can tell
+    unlinked: Prepared | None = None
 
     def customer(self, model: type[Customer]) -> Customer:
         made = model.__new__(model)
@@ -154,7 +158,7 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
             # the row's own check passes too: the new profile holds each of its values
             return out
         except Exception:  # noqa: BLE001 - only a guess: the merge step makes this customer itself and says what is wrong
-            prepared.cid = prepared.record = prepared.state = prepared.rows = None
+            prepared.cid = prepared.record = prepared.state = prepared.rows = prepared.unlinked = None
     try:
         normaliser.check(fields)
     except ValueError as exc:
@@ -163,20 +167,33 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
 
 
 def _guess_new(prepared: Prepared, store: Store, merger: Any, source: str) -> None:
-    from ...index.rows import parse_written
-    from ...store.records import new_profile_text
-
     # the merge step's own code, on a plan with nothing in it (it changes the fields it gets)
     fields, extra = copy.deepcopy(prepared.fields), copy.deepcopy(prepared.extra)
     entry = merger._entry(None, fields, source)
     merger._merge_fields(entry, fields, source, None)
     if extra:
         merger._merge_extra(entry, extra, source)
-    customer = store.customer_model.model_validate(entry.current, context={"region": store.config.region})
+    _render(prepared, store, entry.cid, entry.current)
+    if entry.current.get("referrer"):
+        record = copy.deepcopy(entry.current)
+        unlink_referrer(record)
+        try:
+            _render(unlinked := Prepared(), store, entry.cid, record)
+            prepared.unlinked = unlinked
+        except Exception:  # noqa: BLE001 - only a guess, as above
+            prepared.unlinked = None
+
+
+def _render(prepared: Prepared, store: Store, cid: str, record: dict[str, Any]) -> None:
+    """``prepared``'s guess: ``record`` validated as a new customer, its file text and index rows."""
+    from ...index.rows import parse_written
+    from ...store.records import new_profile_text
+
+    customer = store.customer_model.model_validate(record, context={"region": store.config.region})
     prepared.text = new_profile_text(customer)
     path = store.customer_file(customer.id)
     prepared.rows = parse_written(store.rel(path), (0, 0), customer, store.config.region)
-    prepared.cid, prepared.record, prepared.state = entry.cid, entry.current, customer.__getstate__()
+    prepared.cid, prepared.record, prepared.state = cid, record, customer.__getstate__()
 
 
 def _unique(values: Any) -> list[str]:
