@@ -732,6 +732,45 @@ def atomic_write(path: Path, text: str) -> None:
         _fsync_dir(path.parent)
 
 
+def write_staged(folder: Path, name: str, text: str) -> Path:
+    """``text`` as a new file ``name`` in ``folder`` (a staging folder of the store's, on its
+    file system), made as :func:`atomic_write` makes a new file: its mode from the umask, the
+    text as it is. For :func:`place_staged` to put it where it belongs later."""
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask: new_file_mode
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+    return path
+
+
+def place_staged(path: Path, staged: Path) -> None:
+    """Put a file :func:`write_staged` wrote at ``path`` (a new record; its folder made if
+    needed): a rename, so readers see no file or the whole one, never half (as
+    :func:`atomic_write`, whose temp file is the staged one). OSError if it cannot be renamed
+    there (another file system: EXDEV): the caller writes the text instead."""
+    try:
+        os.rename(staged, path)
+    except FileNotFoundError:
+        if not staged.exists():
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staged, path)
+    if not _DEFERRED_SYNC.get():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dir(path.parent)
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)

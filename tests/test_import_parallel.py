@@ -164,6 +164,7 @@ def test_prepared_in_workers_the_store_and_the_import_say_what_one_process_does(
 
     summary = json.loads(parallel.stdout)
     assert same(summary) == same(serial.json())
+    assert not list((store_path / ".kehu").glob("import-*"))  # the workers' staged files: placed or gone
     assert len(summary["created"]) == CARDS - 3 - 4  # the problems; 100, 200, 401, 2050 merged
     assert _by_name(store_path) == _by_name(serial_store)
     assert _listed(store_path) == _listed(serial_store)

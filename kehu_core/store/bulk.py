@@ -8,6 +8,9 @@ the change journal and any open ``undo_on_error`` block note each file before it
 then the files are written, each atomically (a temp file renamed: old or new, never half), by a
 few threads, so the file system's work on them (a folder, a file and a rename each: most of a
 new file's cost) runs on every core; then the index gets their rows in the batch's one update.
+A file the workers already wrote to a staging folder (``yamlio.write_staged``) is only renamed
+into place (``yamlio.place_staged``): still atomic, and most of the file system's work was done
+on the workers' cores before the lock was taken.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import KehuError
 from ..i18n import _
+from ..yamlio import place_staged
 from .batch import journaled
-from .layout import atomic_write
+from .layout import atomic_write, check_size
 
 if TYPE_CHECKING:
     from ..index.rows import Parsed
@@ -38,24 +42,25 @@ class BulkMixin:
 
     @journaled
     def add_rendered_customers(
-        self, items: Iterable[tuple[Customer, str, Parsed | None]],
+        self, items: Iterable[tuple[Customer, str, Parsed | None, Path | None]],
     ) -> list[Customer | KehuError]:
         """Write new profiles: each item a customer of this store's model, validated in its
         region, with no confidential field and nothing sealed; the text
         :func:`kehu_core.store.records.new_profile_text` makes of it; and its index rows by
-        :func:`kehu_core.index.rows.parse_written` (or None). Returns, in order, each customer
+        :func:`kehu_core.index.rows.parse_written` (or None); and a file holding that text, written by
+        :func:`kehu_core.yamlio.write_staged` on the store's file system (or None). Returns, in order, each customer
         as stored, or the error that refused it (its id taken, a case twin, a plugin's rule),
         as :meth:`add_customer` would have raised it. An error writing a file (a full disk) is
         raised once every other file is written and indexed."""
         if self.config.confidential.fields:
             raise ValueError("add_rendered_customers: a store with confidential fields seals values")
         out: list[Customer | KehuError] = []
-        writes: list[tuple[Path, str, Customer, Parsed | None]] = []
+        writes: list[tuple[Path, str, Customer, Parsed | None, Path | None]] = []
         with self.batch():  # one lock, one index update; a referrer may come later in it
             beside: dict[Path, set[str]] = {}  # each shard folder listed once, then kept here
             planned: set[Path] = set()
             try:
-                for customer, text, rows in items:
+                for customer, text, rows, staged in items:
                     if type(customer) is not self.customer_model or customer.sealed:
                         raise ValueError("add_rendered_customers: a customer of this store's model, nothing sealed")
                     path = self.customer_file(customer.id)
@@ -72,11 +77,11 @@ class BulkMixin:
                     names.add(path.parent.name)
                     planned.add(path)
                     self._before_write(path)
-                    writes.append((path, text, customer, rows))  # nothing sealed: stored as it is
+                    writes.append((path, text, customer, rows, staged))  # nothing sealed: stored as it is
                     out.append(customer)
             finally:  # what was checked is written, even if a later check failed unexpectedly
-                failed = self._write_files([(path, text) for path, text, _stored, _rows in writes])
-                for (path, _text, stored, rows), error in zip(writes, failed, strict=True):
+                failed = self._write_files([(path, text, staged) for path, text, _stored, _rows, staged in writes])
+                for (path, _text, stored, rows, _staged), error in zip(writes, failed, strict=True):
                     if error is None:
                         self._touched(path, stored, rows)
             first = next((error for error in failed if error is not None), None)
@@ -84,21 +89,35 @@ class BulkMixin:
                 raise first
         return out
 
-    def _write_files(self, files: list[tuple[Path, str]]) -> list[BaseException | None]:
-        """Write each file atomically, several at a time; what went wrong with each, if anything."""
-        def write(path: Path, text: str) -> BaseException | None:
+    def _write_files(self, files: list[tuple[Path, str, Path | None]]) -> list[BaseException | None]:
+        """Write each file atomically (the staged ones renamed into place), several at a time;
+        what went wrong with each, if anything."""
+        def write(path: Path, text: str, staged: Path | None) -> BaseException | None:
             try:
+                if staged is not None:
+                    check_size(path, text)
+                    try:
+                        place_staged(path, staged)
+                        return None
+                    except OSError:  # another file system (EXDEV): written as any other
+                        pass
                 atomic_write(path, text)
             except Exception as exc:  # noqa: BLE001 - handed back: the others are written first
                 return exc
             return None
 
+        def write_all(part: list[tuple[Path, str, Path | None]]) -> list[BaseException | None]:
+            return [write(*item) for item in part]
+
         if len(files) < 2 * WRITERS:
-            return [write(path, text) for path, text in files]
-        # each write in this thread's context: a batch's deferred fsync (yamlio.deferred_sync)
+            return write_all(files)
+        # a few files per task (a future per file cost the one process ~0.1 ms each), each
+        # task in this thread's context: a batch's deferred fsync (yamlio.deferred_sync)
+        size = max(1, len(files) // (4 * WRITERS))
         with ThreadPoolExecutor(WRITERS, thread_name_prefix="kehu-write") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, write, path, text) for path, text in files]
-            return [future.result() for future in futures]
+            futures = [pool.submit(contextvars.copy_context().run, write_all, files[i:i + size])
+                       for i in range(0, len(files), size)]
+            return [error for future in futures for error in future.result()]
 
 
 def _names(beside: dict[Path, set[str]], folder: Path) -> set[str]:

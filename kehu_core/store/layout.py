@@ -44,8 +44,13 @@ _FIELD_ORDER = list(Customer.model_fields)
 
 def atomic_write(path: Path, text: str) -> None:
     """Write a record atomically, refusing one too big to be read back (a 10 MB note)."""
-    _check_size(path, len(text.encode("utf-8")))
+    check_size(path, text)
     _yamlio.atomic_write(path, text)
+
+
+def check_size(path: Path, text: str) -> None:
+    """Refuse a record too big to be read back (a 10 MB note), before it is written."""
+    _check_size(path, len(text.encode("utf-8")))
 
 
 def _check_size(path: Path, size: int) -> None:

@@ -21,6 +21,7 @@ from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file
 from .matching import ImportSummary, Merger
+from .prepare import staging
 from .sheet import SheetImporter
 from .vcard import VCardImporter
 
@@ -79,6 +80,16 @@ def import_files(
         refuse_special_file(path)
     chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
+    # the files of new customers a big vCard file's workers guess are staged until written
+    with contextlib.nullcontext() if dry_run else staging(store):
+        _import(store, chosen, summary, dry_run=dry_run, on_progress=on_progress, allow_future=allow_future)
+    return summary
+
+
+def _import(
+    store: Store, chosen: list[tuple[Path, Importer]], summary: ImportSummary, *, dry_run: bool,
+    on_progress: Callable[[str, int, int | None], None] | None, allow_future: bool,
+) -> None:
     contacts = []
     for path, importer in chosen:
         try:  # a file over import_limits: file_mb is not read at all
@@ -112,7 +123,6 @@ def import_files(
             on_progress("write", 0, total)
         progress = (lambda n: on_progress("write", n, total)) if on_progress else None
         merger.finish(summary, dry_run=dry_run, progress=progress)
-    return summary
 
 
 # How long an import waits for another writer (often another import) to finish: an import of

@@ -426,7 +426,8 @@ class Merger:
         """New customers whose files the workers made: written as :meth:`_write` would write
         them (Store.add_rendered_customers checks each one the same way), several at a time."""
         done = self.store.add_rendered_customers(
-            (e.prepared.customer(self.model), e.prepared.text, e.prepared.rows) for e in run if e.prepared)
+            (e.prepared.customer(self.model), e.prepared.text, e.prepared.rows, e.prepared.staged)
+            for e in run if e.prepared)
         for entry, result in zip(run, done, strict=True):
             if isinstance(result, KehuError):
                 summary.problems.extend(_apply_problems(entry, result))

@@ -7,6 +7,11 @@ customer with nothing else merged into it: its fields, the file text of it and i
 (the pinyin and the search text). A big vCard file works both out in its worker processes
 (:func:`prepare`), on every core, before the import takes the store's lock.
 
+The worker also writes that text to a file of its own in a staging folder of the store's
+(:func:`staging`, in ``.kehu/``): if the guess is right, the merge step renames it into place
+under the lock (a folder and a rename, where writing the file was a temp file, its text and a
+rename), and the staging folder goes when the import ends, with every guess not taken.
+
 Matching stays where it was: in one process, under the lock, against the store and the rows
 before it (:mod:`.matching`). A prepared profile is only a guess: the merge step writes it only
 when the customer it planned is new and is, field for field, the guessed one
@@ -17,10 +22,16 @@ therefore change how long an import takes, never what it stores or says.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import itertools
 import json
-from collections.abc import Callable
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -30,6 +41,7 @@ from ...ids import check_id
 from ...models import normalise_email, normalise_phone
 from ...plugins import ImportedContact
 from ...problems import validation_problems
+from ...yamlio import write_staged
 from .base import unlink_referrer
 from .values import parse_birthday
 
@@ -120,6 +132,7 @@ class Prepared:
     text: str = ""  # its customer.yaml
     state: dict[str, Any] | None = None  # the validated Customer (pickle state: its model is made at run time)
     rows: Parsed | None = None  # its index rows (stat filled in when written)
+    staged: Path | None = None  # a file holding ``text`` in the import's staging folder, if any
     # the same guess with its referrer refused (base.unlink_referrer): a file's referrers are
     # often nobody in this store, which only the merge step can tell
     unlinked: Prepared | None = None
@@ -194,6 +207,36 @@ def _render(prepared: Prepared, store: Store, cid: str, record: dict[str, Any]) 
     path = store.customer_file(customer.id)
     prepared.rows = parse_written(store.rel(path), (0, 0), customer, store.config.region)
     prepared.cid, prepared.record, prepared.state = cid, record, customer.__getstate__()
+    if _STAGING[0] is not None:
+        try:
+            prepared.staged = write_staged(_STAGING[0], f"{os.getpid()}-{next(_STAGED)}.yaml", prepared.text)
+        except OSError:
+            prepared.staged = None  # (a full disk): the merge step writes the text itself
+
+
+# The import's staging folder (:func:`staging`), as forked workers inherit it, and a counter
+# naming each worker's files in it.
+_STAGING: list[Path | None] = [None]
+_STAGED = itertools.count()
+
+
+@contextlib.contextmanager
+def staging(store: Store) -> Iterator[None]:
+    """A staging folder for the files of the new customers that workers forked inside the
+    block guess (in the store's ``.kehu/``, so a rename puts them in place), removed with
+    what is left in it when the block ends. A crash leaves it there: ``.kehu/`` is never
+    committed, and its files are records no customer folder holds."""
+    try:
+        folder: Path | None = Path(tempfile.mkdtemp(prefix="import-", dir=store.state_dir))
+    except OSError:
+        folder = None  # nowhere to stage (a read-only .kehu): the merge step writes each file
+    _STAGING[0] = folder
+    try:
+        yield
+    finally:
+        _STAGING[0] = None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _unique(values: Any) -> list[str]:
