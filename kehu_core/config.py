@@ -201,6 +201,9 @@ class ServeSettings(BaseModel):
 
     htpasswd: str = Field(min_length=1, description="the htpasswd file (bcrypt); absolute or relative to the store")
     users: dict[str, ServeUser] = Field(default_factory=dict)
+    workers: int | None = Field(default=None, ge=0, le=64, description=(
+        "processes that make an address book made whole and render its cards (default: one a core, at most 4, "
+        "for a book of 1000 customers or more; 0: none)"))
 
     @field_validator("users")
     @classmethod

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import cards as card_rules
-from .scope import served
+from . import pool
+from .scope import request, served
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -154,8 +155,14 @@ def known(store: Store, scope: Scope) -> dict[str, card_rules.Card] | None:
 
 
 def _whole(store: Store, scope: Scope, generation: str, stamps: dict[str, str]) -> Book:
-    customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
-    made = card_rules.cards_of(store, customers)
+    """Every card of the book made again: by the worker processes when there are (side by
+    side, and then rendered ahead in both versions, the asking client's first), else here."""
+    made = pool.make_cards(store, sorted(stamps))
+    if made is not None:
+        pool.render_ahead(store, made, (request().apple, not request().apple))
+    else:
+        customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
+        made = card_rules.cards_of(store, customers)
     book = Book(store.today, generation, stamps, {card.customer_id: card for card in made}, time.monotonic())
     book.index_hrefs()
     _keep(store, scope, book, made, whole=True)

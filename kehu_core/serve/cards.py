@@ -23,6 +23,7 @@ from ..errors import KehuError, RecordError
 from ..i18n import _
 from ..services.sync_messages import describe_interaction
 from ..services.vcards import vcard_of
+from . import pool
 from .scope import Refused, Scope
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ class Card:
     customer: Customer | None = None
     computed: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+    #: the customer as JSON (the source of the revision), when the card was made in a worker
+    #: process (:mod:`.pool`), which sends no models
+    data: dict[str, Any] | None = None
 
 
 def customer_of(store: Store, card: Card) -> Customer:
@@ -108,12 +112,29 @@ def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
         value = values.get(customer.id, {})
         computed = {k: value[k] for k in COMPUTED if value.get(k) not in (None, "")}
         note = note_of(customer, recent.get(customer.id, []), value.get("next_reminder"))
-        source = json.dumps([customer.model_dump(mode="json"), computed, note], ensure_ascii=False,
-                            sort_keys=True, default=str)
+        data = customer.model_dump(mode="json")
+        source = json.dumps([data, computed, note], ensure_ascii=False, sort_keys=True, default=str)
         revision = hashlib.sha1(f"{CARD_FORMAT}|{source}".encode()).hexdigest()
         uid = getattr(customer, "vcard_uid", None) or customer.id
-        out.append(Card(customer.id, href_of(customer), uid, revision, customer, computed, note))
+        out.append(Card(customer.id, href_of(customer), uid, revision, customer, computed, note, data))
     return out
+
+
+def source_data(card: Card) -> dict[str, Any] | None:
+    """The customer of a card as JSON, as its revision was made from (None: not known)."""
+    if card.data is not None:
+        return card.data
+    return card.customer.model_dump(mode="json") if card.customer is not None else None
+
+
+def _customer_from(store: Store, card: Card) -> Customer | None:
+    """The customer a card was made from: its model, or made again from its JSON (a card
+    made in a worker process), exactly what its revision says."""
+    if card.customer is not None or card.data is None:
+        return card.customer
+    from ..models import INDEXED
+
+    return store.customer_model.model_validate(card.data, context=INDEXED)
 
 
 def _values(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -149,9 +170,12 @@ def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
     column = 1 if apple else 2
     missing = [card for card in cards if card.customer_id not in kept or kept[card.customer_id][0] != card.revision
                or not kept[card.customer_id][column]]
-    missing_ids = {card.customer_id for card in missing}
-    sources = {card.customer_id: card for card in missing if card.customer is not None}
-    unloaded = [card.customer_id for card in missing if card.customer is None]
+    ahead = pool.rendered(missing, apple) if missing else {}  # being rendered by the workers
+    out.update(ahead)
+    missing = [card for card in missing if card.customer_id not in ahead]
+    missing_ids = {card.customer_id for card in missing} | set(ahead)
+    sources = {card.customer_id: card for card in missing if card.customer is not None or card.data is not None}
+    unloaded = [card.customer_id for card in missing if card.customer is None and card.data is None]
     if unloaded:  # kept from an earlier run without their text: their source made again
         sources.update((card.customer_id, card) for card in cards_of(store, store.index.customers_of(unloaded)))
     for card in cards:
@@ -160,9 +184,10 @@ def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
             out[card.customer_id] = row[column]
             continue
         source = sources.get(card.customer_id)
-        if source is None or source.customer is None:  # gone since: nothing to render
+        customer = _customer_from(store, source) if source is not None else None
+        if source is None or customer is None:  # gone since, or rendered ahead: nothing to render
             continue
-        text = vcard_of(source.customer, version="3.0" if apple else "4.0", apple=apple, computed=source.computed,
+        text = vcard_of(customer, version="3.0" if apple else "4.0", apple=apple, computed=source.computed,
                         note=source.note if source.note is not None else "", uid=source.uid, sort_as=True)
         out[card.customer_id] = text
         other = row[3 - column] if row is not None and row[0] == source.revision else None

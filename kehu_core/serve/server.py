@@ -208,6 +208,9 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     if ready is not None:
         ready(address)
+    from . import pool
+
+    pool.start(store, served.settings.workers)  # the workers open the store while the server starts
     if warm:
         from .warm import start_warming
 
@@ -218,4 +221,5 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
         pass
     finally:
         server.server_close()
+        pool.stop()
         sys.stderr.flush()

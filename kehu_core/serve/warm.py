@@ -3,9 +3,11 @@ card's revision, from the plugins' values), its cards in both vCard versions, an
 calendar, so that a phone's first sync finds them made.
 
 On a fresh index (a new clone, after ``rm -r .kehu``) a book of 10 000 customers costs about
-8 s of CPU (the next reminder of each customer), its cards 7.5 s a version, and its calendar
+6 s of CPU (the next reminder of each customer), its cards 5–6 s a version, and its calendar
 about 7 s (the reminder rules over two weeks, the day's visit plan, 35 000 events); a
-restarted server reads the books back from the index but makes the calendars again. The
+restarted server reads the books back from the index but makes the calendars again. A book
+made whole is made, and its cards rendered, by the worker processes when there are
+(:mod:`.pool`): here the warm-up then only waits for them. The
 server answers meanwhile (it listens first, on other threads), and the warm-up works only
 while no request is being answered (:meth:`.scope.Served.quiet`); a request for a book or a
 calendar being made waits for it instead of making it a second time (:mod:`.books`,
