@@ -65,8 +65,12 @@ def start(store: Store, workers: int | None) -> int:
                                     initializer=_open, initargs=(str(store.root), i18n.language(),
                                                                  store.identity_file))
     _size = count
-    for _worker in range(count):
-        _executor.submit(_ready)
+    try:
+        for _worker in range(count):
+            _executor.submit(_ready)
+    except Exception as exc:  # no process could be started (a limit on processes): served without
+        _drop(exc)
+        return 0
     return count
 
 
