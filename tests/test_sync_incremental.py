@@ -7,7 +7,12 @@ vanished referrer and a ledger entry whose purchase is gone are refused as befor
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +146,52 @@ def test_a_merge_deleting_a_purchase_whose_points_stay_is_refused(tmp_path: Path
     result = kehu("sync", store=a)
     assert result.code == 1 and "not in interactions/" in result.err
     assert git(remote, "rev-parse", "HEAD") == remote_head
+
+
+def test_a_folder_made_unreadable_is_refused_as_check_refuses_it(tmp_path: Path) -> None:
+    """git cannot list it and sees no change in it, so a sync checking what changed would not
+    read it; git's warning names it, and the sync reports it as ``kehu check`` does. Run as
+    'nobody' when the tests run as root (root reads everything)."""
+    top = Path(tempfile.mkdtemp(prefix="kehu-unreadable-"))
+    try:
+        remote, a = top / "remote.git", top / "a"
+        git(top, "init", "-q", "--bare", str(remote))
+        assert kehu("init", str(a)).code == 0
+        git(a, "remote", "add", "origin", str(remote))
+        cid = ok("customer", "add", "--name", "赵敏", store=a).strip()
+        ok("customer", "add", "--name", "周芷若", store=a)
+        home = top / "home"
+        home.mkdir()
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root without setpriv: cannot make a folder unreadable")
+            subprocess.run(["chown", "-R", "65534:65534", str(top)], check=True)
+        os.chmod(top, 0o755)
+        assert _as_reader(a, home, "sync").returncode == 0  # the first sync: the whole store, clean
+        folder = Store.open(a).customer_dir(cid)
+        os.chmod(folder, 0)
+        synced = _as_reader(a, home, "sync")
+        text = synced.stdout + synced.stderr
+        assert synced.returncode == 1 and "Traceback" not in text, text
+        assert f"{folder.relative_to(a)}:1: cannot list this folder" in text, text
+    finally:
+        for path in [top, *top.rglob("*")]:
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o755)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+# kehu as a big store runs it: past SMALL_STORE_FILES the index does not compare every file
+# before every command (it trusts its look of the folders), so only the sync's own look finds
+# a folder whose permissions changed (its mtime did not)
+_BIG_STORE_KEHU = ("import sys; from kehu_core.index import freshness; freshness.SMALL_STORE_FILES = 0; "
+                   "from kehu_core.cli import main; sys.argv[0] = 'kehu'; main()")
+
+
+def _as_reader(store: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kehu ARGS`` in its own process, as in a big store; as 'nobody' when the tests run as root."""
+    argv = [sys.executable, "-c", _BIG_STORE_KEHU, "--store", str(store), *args]
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")}
+    if os.geteuid() == 0:
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)

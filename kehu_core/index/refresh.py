@@ -426,11 +426,16 @@ class Refresher(IndexConnection):
                     mode = os.lstat(f"{root}/{target}").st_mode
                 except (FileNotFoundError, NotADirectoryError):
                     break  # gone: forget what the index knew there
+                except PermissionError:  # a folder above cannot be entered: it is what check names
+                    target = "/".join(parts[:depth - 1]) if depth > 2 else ""
+                    break
                 if not stat_module.S_ISDIR(mode):
                     break  # a file, a link, a FIFO: looked at itself, never through
-            targets.add(target)
+            if target:  # (customers/ itself unreadable: every command says so on opening the index)
+                targets.add(target)
         # a folder looked at holds its files: those need no look of their own
-        tops = [t for t in sorted(targets) if not any(t.startswith(o + "/") for o in targets)]
+        tops = [t for t in sorted(targets)
+                if not any("/".join(t.split("/")[:n]) in targets for n in range(2, t.count("/") + 1))]
         return self._refresh_rels(tops, strict=False)
 
     def _refresh_rels(self, rels: list[str], strict: bool) -> int:

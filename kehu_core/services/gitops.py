@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -245,13 +246,17 @@ def unmerged_paths(root: Path) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
-def status(root: Path, *, ignored: bool = False) -> list[tuple[str, str]]:
+def status(root: Path, *, ignored: bool = False, unreadable: list[str] | None = None) -> list[tuple[str, str]]:
     """Uncommitted changes under ``root`` as (two-letter status, path relative to ``root``),
     every untracked file listed (a rename as a deletion and an addition); with ``ignored``,
-    ignored files too (``!!``): one walk of the tree for all of them."""
+    ignored files too (``!!``): one walk of the tree for all of them. Folders git could not
+    list (it warns, and sees no change in them) are added to ``unreadable``, if given."""
     args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]
-    out = run(root, *args, *(["--ignored"] if ignored else []), "--", ".").stdout
+    result = run(root, *args, *(["--ignored"] if ignored else []), "--", ".")
+    out = result.stdout
     prefix = run(root, "rev-parse", "--show-prefix").stdout.strip()  # git names paths from its top
+    if unreadable is not None:
+        unreadable += [m.removeprefix(prefix) for m in _UNLISTED.findall(result.stderr)]
     entries: list[tuple[str, str]] = []
     parts = out.split("\0")
     i = 0
@@ -266,6 +271,10 @@ def status(root: Path, *, ignored: bool = False) -> list[tuple[str, str]]:
         if path.startswith(prefix):
             entries.append((code, path[len(prefix):]))
     return entries
+
+
+# git status's warning for a folder it cannot list (its path relative to the repository's top)
+_UNLISTED = re.compile(r"could not open directory '(.+?)/?': ")
 
 
 def show(root: Path, rev: str, path: str) -> str | None:

@@ -130,12 +130,13 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     with store.lock():
         if gitops.merge_in_progress(root):
             report.notes.append(sync_guard.finish_merge(store))
-        seen = gitops.status(root, ignored=True)  # one walk: edits, new files, temp files
+        unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
+        seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
         removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])
         if removed:
             report.notes.append(_("removed {count} temp file(s) of interrupted writes").format(count=len(removed)))
         pending = [(code, rel) for code, rel in seen if code != "!!" and root / rel not in removed]
-        problems = store_problems(store, changed_since_verified(store, [rel for _code, rel in pending]))
+        problems = store_problems(store, changed_since_verified(store, [rel for _code, rel in pending] + unreadable))
         if problems:
             raise SyncError(
                 _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
