@@ -161,8 +161,7 @@ def _whole(store: Store, scope: Scope, generation: str, stamps: dict[str, str]) 
     if made is not None:
         pool.render_ahead(store, made, (request().apple, not request().apple))
     else:
-        customers = [row.customer for row in store.index.list(owner=scope.owner, order="id")]
-        made = card_rules.cards_of(store, customers)
+        made = card_rules.cards_by_id(store, sorted(stamps))
     book = Book(store.today, generation, stamps, {card.customer_id: card for card in made}, time.monotonic())
     book.index_hrefs()
     _keep(store, scope, book, made, whole=True)

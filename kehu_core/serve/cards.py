@@ -104,8 +104,23 @@ def own_note(note: str | None) -> str | None:
 def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
     """The cards of these customers (one query for their interactions; the plugins' values as
     the index keeps them for ``kehu customer list``, computed only where stale)."""
+    return _made(store, customers, _values(store, [c.id for c in customers]))
+
+
+def cards_by_id(store: Store, ids: list[str]) -> list[Card]:
+    """The cards of the customers with these ids, in order (one gone left out): made from
+    the models the plugins' values were computed from, so that a book made whole on a fresh
+    index makes each customer's model once, not twice (0.4 s of CPU at 10 000 customers)."""
+    loaded: dict[str, Customer] = {}
+    values = _values(store, ids, loaded)
+    missing = [cid for cid in ids if cid not in loaded]
+    if missing:  # values kept fresh in the index: nothing was computed, nor loaded
+        loaded.update((c.id, c) for c in store.index.customers_of(missing))
+    return _made(store, [loaded[cid] for cid in ids if cid in loaded], values)
+
+
+def _made(store: Store, customers: list[Customer], values: dict[str, dict[str, Any]]) -> list[Card]:
     ids = [c.id for c in customers]
-    values = _values(store, ids)
     recent = _recent(store, ids)
     out = []
     for customer in customers:
@@ -137,7 +152,7 @@ def _customer_from(store: Store, card: Card) -> Customer | None:
     return store.customer_model.model_validate(card.data, context=INDEXED)
 
 
-def _values(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
+def _values(store: Store, ids: list[str], loaded: dict[str, Customer] | None = None) -> dict[str, dict[str, Any]]:
     """What the plugins compute for these customers (tier, points, next reminder), from the
     index's derived values (:mod:`kehu_core.services.derived_values`): shared with lists and
     kept between runs, and after a change recomputed only for the customers it touched (the
@@ -146,7 +161,7 @@ def _values(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
 
     if not ids or store.plugins is None:
         return {}
-    return values_for(store, ids)
+    return values_for(store, ids, loaded=loaded)
 
 
 def _recent(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

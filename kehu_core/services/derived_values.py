@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..index.derived import values_base
 
 if TYPE_CHECKING:
+    from ..models import Customer
     from ..store import Store
 
 #: customers computed at a time (models and plugin answers for a chunk, then stored)
@@ -34,7 +35,7 @@ def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
 
 
 def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
-                   only: Sequence[str] | None = None) -> int:
+                   only: Sequence[str] | None = None, loaded: dict[str, Customer] | None = None) -> int:
     """Recompute the stale stored values of these customers (default: everyone) of every value
     plugin (``only``: of these); returns how many (plugin, customer) values were computed.
 
@@ -42,7 +43,8 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
     pass over the customers: each chunk's models are made once for every plugin, and each
     plugin's answer for a customer is computed once (``PluginHost.remembering``), though the
     reminder rules ask for the tier and the points for the tier again. On a fresh index of
-    10 000 customers that was a quarter of the work."""
+    10 000 customers that was a quarter of the work. ``loaded``: the models made for the
+    computation are put there too (kehu serve's cards are made from them next)."""
     index = store.index
     host = store.plugins
     plugins = host.value_plugins()
@@ -61,6 +63,8 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
             # older than its data, computed again next time (the other way round, never)
             versions = index.versions(every[first:first + CHUNK])
             chunk = index.customers_of(every[first:first + CHUNK])
+            if loaded is not None:
+                loaded.update((c.id, c) for c in chunk)
             for plugin, stamp, per_customer, _generation, stale in todo:
                 customers = [c for c in chunk if c.id in stale]
                 if not customers:
@@ -109,20 +113,21 @@ def values_of(store: Store, customer_id: str) -> dict[str, Any]:
     return values_for(store, [customer_id]).get(customer_id, {})
 
 
-def values_for(store: Store, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def values_for(store: Store, customer_ids: Sequence[str], *,
+               loaded: dict[str, Customer] | None = None) -> dict[str, dict[str, Any]]:
     """What the plugins compute for these customers, as :meth:`PluginHost.values` gives it:
     read from the index, made fresh first. The values read are checked fresh in the same
     read of the index: another thread or process may have changed the index meanwhile (a
     customer read again drops its kept values; a busy index keeps none), and ``kehu serve``
     must not show a card without its tier. What is still stale after a few tries is computed
-    here."""
+    here. ``loaded``: the models made meanwhile are put there (see :func:`refresh_values`)."""
     ids = list(customer_ids)
     index = store.index
     plugins = store.plugins.value_plugins()
     values: dict[str, dict[str, Any]] = {}
     stale: set[str] = set()
     for _try in range(3):
-        refresh_values(store, ids)
+        refresh_values(store, ids, loaded=loaded)
         with index.snapshot():
             values = index.derived_of(ids, plugins)
             stale = set()
@@ -132,6 +137,8 @@ def values_for(store: Store, customer_ids: Sequence[str]) -> dict[str, dict[str,
         if not stale:
             return values
     customers = index.customers_of(sorted(stale))
+    if loaded is not None:
+        loaded.update((c.id, c) for c in customers)
     values.update(zip([c.id for c in customers], store.plugins.values_many(store, customers), strict=True))
     return values
 
