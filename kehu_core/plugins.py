@@ -22,7 +22,6 @@ import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.metadata import entry_points
 from pathlib import Path
 from traceback import format_exception
 from types import SimpleNamespace
@@ -33,7 +32,8 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from . import hookspecs
 from .config import PluginSettings
-from .entrypoints import ENTRY_POINT_GROUP
+from .entrypoints import advertised_entries
+from .entrypoints import load as load_entry_point
 from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
 from .i18n import _
 from .models import Customer, Reminder
@@ -188,11 +188,11 @@ load_failures: list[PluginFailure] = []
 def installed_plugins() -> dict[str, Any]:
     """Every plugin module advertised in the ``kehu`` entry-point group, loaded once."""
     found: dict[str, Any] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for name, value in advertised_entries():
         try:
-            found[ep.name] = ep.load()
+            found[name] = load_entry_point(value)
         except Exception as exc:  # a broken third-party plugin must not stop kehu
-            failure = PluginFailure(ep.name, "import", f"{type(exc).__name__}: {exc}",
+            failure = PluginFailure(name, "import", f"{type(exc).__name__}: {exc}",
                                     "".join(format_exception(exc)))
             load_failures.append(failure)
             log_failure(failure)

@@ -308,3 +308,33 @@ def test_on_a_key_clash_the_plugin_registered_last_wins(store_path: Path) -> Non
     values = store.plugins.values(store, store.get(cid))
     assert values["tier"] == "second"
     assert store.plugins.customer_model.model_fields["house"].default == "second"
+
+
+def test_a_plugin_installed_or_removed_is_seen_at_once_though_entry_points_are_kept(
+    example_installed: Path, store_path: Path, tmp_path: Path
+) -> None:
+    """Entry points are read once per environment and kept in the user's cache folder (issue
+    15): a plugin installed or uninstalled afterwards is seen by the very next command."""
+    site = tmp_path / "site"
+    shutil.copytree(example_installed, site)
+    cache = tmp_path / "cache"
+
+    def names(*, with_site: bool) -> list[str]:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        if with_site:
+            env["PYTHONPATH"] = str(site)
+        result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store_path), "plugins", "--json"],
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+        return [p["name"] for p in json.loads(result.stdout)]
+
+    assert "anniversary" not in names(with_site=False)
+    assert list(cache.glob("kehu/entry-points-*.json")), "the entry points were not kept"
+    assert "anniversary" in names(with_site=True)
+    assert "anniversary" in names(with_site=True)  # from what was kept
+    dist_info = next(site.glob("*.dist-info"))
+    moved = tmp_path / dist_info.name
+    dist_info.rename(moved)  # uninstalled (the package's modules left behind, as pip may)
+    assert "anniversary" not in names(with_site=True)
+    moved.rename(dist_info)  # installed again
+    assert "anniversary" in names(with_site=True)
