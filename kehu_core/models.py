@@ -30,9 +30,12 @@ from pydantic import (
 
 from .calendar import parse_lunar, parse_solar
 from .clock import day_range_problem
+from .entrypoints import skip_pydantic_plugin_scan
 from .i18n import N_, _, ngettext
 from .ids import check_id
 from .money import CENT
+
+skip_pydantic_plugin_scan()  # before any model validates: see the function
 
 
 def _why_not_possible(why: object) -> str:

@@ -338,3 +338,34 @@ def test_a_plugin_installed_or_removed_is_seen_at_once_though_entry_points_are_k
     assert "anniversary" not in names(with_site=True)
     moved.rename(dist_info)  # installed again
     assert "anniversary" in names(with_site=True)
+
+
+def test_a_pydantic_plugin_installed_beside_kehu_still_sees_kehus_models(tmp_path: Path, store_path: Path) -> None:
+    """kehu tells pydantic it has no plugins only when none is installed (entry points kept,
+    issue 15); an installed pydantic plugin is still loaded and sees kehu's validations."""
+    site = tmp_path / "site"
+    (site / "seeing_plugin").mkdir(parents=True)
+    seen = tmp_path / "seen.txt"
+    (site / "seeing_plugin" / "__init__.py").write_text(
+        "import os\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, schema, schema_type, schema_type_path, schema_kind,\n"
+        "                             config, plugin_settings):\n"
+        "        with open(os.environ['SEEN_FILE'], 'a') as f:\n"
+        "            f.write(schema_type_path.name + '\\n')\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n", encoding="utf-8")
+    dist = site / "seeing_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: seeing-plugin\nVersion: 1.0\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[pydantic]\nseeing = seeing_plugin:plugin\n", encoding="utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "SEEN_FILE": str(seen)}
+    for with_plugin in (False, True):  # the cache made without it first: installing it is seen
+        if with_plugin:
+            env["PYTHONPATH"] = str(site)
+        result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store_path),
+                                 "customer", "add", "--name", "赵敏", "--phone", f"1391234567{int(with_plugin)}"],
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+        assert seen.exists() == with_plugin
+    assert "StoreConfig" in seen.read_text(encoding="utf-8").split()

@@ -9,6 +9,7 @@ closing punctuation mark. English help is left to click, unchanged.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,10 +19,16 @@ from click.formatting import wrap_text
 
 from .. import i18n
 
-#: a wide character (a token of its own), a run of anything else but spaces, or spaces
-_TOKENS = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
-                     r"|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]+"
-                     r"|\s+")
+#: a wide character (a token of its own), a run of anything else but spaces, or spaces;
+#: compiled on first use: only help text is wrapped, and compiling it cost every command ~3 ms
+_WIDE = r"\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+
+
+@functools.cache
+def _tokens() -> re.Pattern[str]:
+    return re.compile(f"[{_WIDE}]|[^\\s{_WIDE}]+|\\s+")
+
+
 #: marks that never start a line
 _CLOSING = set("，。、；：？！）》」』】”’…,.;:?!)]")
 
@@ -49,7 +56,7 @@ def _join(lines: Iterable[str]) -> str:
 
 def _wrap_paragraph(text: str, columns: int) -> Iterator[str]:
     line, used, space = "", 0, False
-    for token in _TOKENS.findall(text):
+    for token in _tokens().findall(text):
         if token.isspace():
             space = bool(line)
             continue

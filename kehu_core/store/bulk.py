@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,6 +110,8 @@ class BulkMixin:
 
         if len(files) < 2 * WRITERS:
             return write_all(files)
+        from concurrent.futures import ThreadPoolExecutor  # only a bulk write uses threads
+
         # a few files per task (a future per file cost the one process ~0.1 ms each), each
         # task in this thread's context: a batch's deferred fsync (yamlio.deferred_sync)
         size = max(1, len(files) // (4 * WRITERS))
