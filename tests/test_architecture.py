@@ -115,3 +115,22 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return out
+
+
+def test_the_tui_shows_a_records_text_as_written() -> None:
+    """Textual reads a str in a Static, a Label or a DataTable cell as markup: a customer named
+    "[/]" ended the TUI (tests/test_hostile_markup.py). Every one of them comes from
+    tui/widgets/plain_text.py or plain_table.py, which read none."""
+    offenders = []
+    for path in sorted((ROOT / "tui").rglob("*.py")):
+        if path.name in ("plain_text.py", "plain_table.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "textual.widgets":
+                names = {a.name for a in node.names} & {"Static", "Label"}
+                if names:
+                    offenders.append(f"{path.relative_to(ROOT)}: imports {sorted(names)}")
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(b, ast.Name) and b.id == "DataTable" for b in node.bases):
+                offenders.append(f"{path.relative_to(ROOT)}: {node.name}(DataTable)")
+    assert not offenders, offenders

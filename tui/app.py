@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -96,6 +96,11 @@ class KehuApp(App):
         made by other processes (0 turns watching off)."""
         localize_bindings()  # before the app and its screens copy them
         super().__init__()
+        # Rich renderables (tables, bars, trees) draw a str as Rich markup on this console: a
+        # product, a rep or a ledger reason named "[/]" ended the app in MarkupError. kehu's
+        # screens style with Text, never with markup, so the console reads none (Rich keeps the
+        # setting in ``_markup``, which Textual passes as ``markup=True``)
+        self.console._markup = False
         if today is not None:
             store.today = today  # the store's plugins and services work at the app's day
         store.journal_as = "kehu tui"  # each save in the app is a change `kehu undo` takes back
@@ -108,6 +113,12 @@ class KehuApp(App):
         self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)
         # the day the app works at, always on screen: a demo or a --today store is not "now"
         self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Textual's toast, never reading markup: a message names customers and files ("[/]"
+        in a name was a MarkupError); widgets' ``notify`` pass ``markup=True``, so it is not asked."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     @property
     def today(self) -> dt.date:

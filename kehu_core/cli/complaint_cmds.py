@@ -11,7 +11,7 @@ from .. import complaints as cp
 from ..i18n import N_, _, ngettext
 from ..ids import check_id
 from . import Context, emit_json, pass_ctx
-from .render import console
+from .render import console, styled
 
 STATE_NAMES = {"open": N_("open"), "acknowledged": N_("acknowledged"),
                "resolved": N_("resolved"), "closed": N_("closed")}
@@ -41,17 +41,19 @@ def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bo
     if not found:
         click.echo(_("no open complaints") if open_only else _("no complaints"), err=True)
         return
+    from rich.markup import escape
+
     for v in found:
         data = v.to_json()
         overdue = " [bold red]" + _("OVERDUE") + "[/]"
         respond = _("respond by {time}").format(time=_at(data["respond_by"])) + (overdue if v.respond_overdue else "")
         resolve = _("resolve by {time}").format(time=_at(data["resolve_by"])) + (overdue if v.resolve_overdue else "")
-        console.print(f"[bold]{v.customer_name}[/] ({v.customer_id})  {v.complaint.id}  "
-                      f"{_(STATE_NAMES[v.state])}  " + _("handler {name}").format(name=v.handler or "-"),
-                      soft_wrap=True)
-        console.print(f"    {respond} · {resolve}", soft_wrap=True)
+        handler = _("handler {name}").format(name=escape(v.handler or "-"))
+        console.print(styled(f"[bold]{escape(v.customer_name)}[/] ({v.customer_id})  {v.complaint.id}  "
+                             f"{_(STATE_NAMES[v.state])}  " + handler), soft_wrap=True)
+        console.print(styled(f"    {respond} · {resolve}"), soft_wrap=True)
         if v.complaint.text:
-            console.print(f"    {v.complaint.text}", soft_wrap=True, markup=False)
+            console.print(f"    {v.complaint.text}", soft_wrap=True)
     late = sum(1 for v in found if v.overdue)
     pending = sum(1 for v in found if v.unfinished)
     click.echo(ngettext("{n} complaint", "{n} complaints", len(found)).format(n=len(found)) + " · "

@@ -18,6 +18,7 @@ from ..phones import display_phone
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ..models import Customer
     from ..store import Store
@@ -29,7 +30,18 @@ if TYPE_CHECKING:
 def _console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # no markup: a name, an item, an owner or a note such as "[/]" or "[vip] 张三" is printed as
+    # written, never read as a style ("[/]" was "internal error: MarkupError" in customer list,
+    # show, search and five reports); kehu's own styled words go through styled()
+    return Console(highlight=False, markup=False)
+
+
+def styled(text: str) -> Text:
+    """kehu's own words with Rich markup (``"[bold]…[/]"``), ready for a console that reads
+    none; a record's text put inside must be escaped (:func:`rich.markup.escape`)."""
+    from rich.text import Text
+
+    return Text.from_markup(text)
 
 
 def __getattr__(name: str) -> Any:
@@ -69,8 +81,10 @@ def print_report(*renderables: Any) -> None:
     if _terminal() or "COLUMNS" in os.environ:
         console.print(*renderables)
         return
+    from rich.text import Text
+
     for renderable in renderables:
-        if isinstance(renderable, str):
+        if isinstance(renderable, str | Text):
             console.print(renderable, soft_wrap=True)
             continue
         wanted = console.measure(renderable, options=console.options.update_width(PIPE_WIDTH)).maximum
@@ -81,7 +95,7 @@ def print_report(*renderables: Any) -> None:
         from rich.console import Console
 
         # Console.print(width=) cannot go past the console's own width: one as wide as the table
-        Console(highlight=False, width=width, file=sys.stdout).print(renderable)
+        Console(highlight=False, markup=False, width=width, file=sys.stdout).print(renderable)
 
 
 def customer_json(store: Store, customer: Customer, *, values: bool = True) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.bar import Bar
+from rich.markup import escape
 from rich.table import Table
 
 from .. import reports as an
@@ -20,7 +21,7 @@ from ..i18n import N_, _, format_day
 from ..names import shown
 from . import Context, emit_json, pass_ctx, review_cmds
 from .records import COUNT, DATE
-from .render import print_report
+from .render import print_report, styled
 
 STAGE_NAMES = {
     "not_yet": N_("not yet"), "prospect": N_("prospect"), "new": N_("new"),
@@ -155,18 +156,18 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         hot, slow = _("hot"), _("slow")
         status = {"热销": f"[bold green]{hot}[/]", "滞销": f"[yellow]{slow}[/]"}.get(row.status, "")
         table.add_row(
-            row.name, status, _money(row.revenue), f"{row.share:.1f}%",
+            row.name, styled(status), _money(row.revenue), f"{row.share:.1f}%",
             f"{row.units:g}", str(row.buyers),
-            _trend(row.revenue_change), str(row.last_sold or ""),
+            styled(_trend(row.revenue_change)), str(row.last_sold or ""),
         )
     print_report(table)
-    print_report(
+    print_report(styled(
         _("Revenue {amount} (previous period {previous}, {trend}).").format(
             amount=_money(report.revenue), previous=_money(report.prev_revenue),
             trend=_trend(an.percent_change(report.revenue, report.prev_revenue))) + " "
         + _("hot = ABC class A of product revenue (the first 80 %); "
             "slow = class C, or sold before and not in this period (Last sold: when it last did).")
-    )
+    ))
 
 
 # --- ABC / Pareto ---------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
     table.add_row(_("Revenue"), _money(cur.revenue), _money(prev.revenue))
     table.add_row(
         _("Top 20 % of buyers bring"),
-        f"[bold]{cur.top20_share:.1f}%[/] ({cur.top20_customers})",
+        styled(f"[bold]{cur.top20_share:.1f}%[/] ({cur.top20_customers})"),
         f"{prev.top20_share:.1f}% ({prev.top20_customers})",
     )
     for name in "ABC":
@@ -338,14 +339,14 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         emit_json(an.as_json(report))
         return
     n = len(report.churned)
-    print_report(
+    print_report(styled(
         _("[bold]{n}[/] of {buyers} buyers churned (no purchase for {days}+ days on {day}); "
           "{dormant} more are dormant. {complained} of the churned complained ({open} still open). "
           "They brought {lost} in their last year.").format(
             n=n, buyers=report.buyers, days=report.churn_days, day=format_day(report.today), dormant=report.dormant,
             complained=report.with_complaints, open=report.with_open_complaints,
             lost=_money(report.revenue_lost))
-    )
+    ))
     if report.by_month:
         months = Table(title=_("Last purchase month of churned customers"), header_style="bold")
         months.add_column(_("Month"))
@@ -377,9 +378,9 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         for c in report.churned[:show]:
             contacts = "\n".join(f"{e['date']} {kind_label(e['kind'])}: {e['text'] or ''}"
                                  for e in c.last_interactions)
-            complaints = "\n".join(
+            complaints = styled("\n".join(
                 f"{e['date']} [{'red' if e['status'] == 'open' else 'green'}]"
-                f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {e['text'] or ''}" for e in c.complaints)
+                f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {escape(e['text'] or '')}" for e in c.complaints))
             table.add_row(c.name, str(shown(c.group, ctx.store)), c.owner or "",
                           f"{c.last_purchase} ({c.days_since}d)", _money(c.revenue),
                           contacts, complaints)
@@ -454,8 +455,8 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
     from .complaint_cmds import STATE_NAMES
 
     states = " · ".join(f"{n} {_(STATE_NAMES.get(s, s))}" for s, n in report.by_state.items())
-    print_report(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
-        day=format_day(report.today), total=report.total, states=states, overdue=report.overdue_now))
+    print_report(styled(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
+        day=format_day(report.today), total=report.total, states=states, overdue=report.overdue_now)))
     table = _table(_("Handling (answer within {hours} h, resolve within {days} days)").format(
                        hours=report.respond_within_hours, days=report.resolve_within_days),
                    [N_("Step"), N_("Complaints"), N_("In time"), N_("Share"), N_("Mean"), N_("Median"),

@@ -16,7 +16,7 @@ from ..i18n import N_, _, format_day
 from ..labels import fields_label
 from . import Context, emit_json, pass_ctx
 from .records import DATE
-from .render import print_report
+from .render import print_report, styled
 
 
 def _money(value: Decimal | float | None) -> str:
@@ -54,10 +54,10 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
     if as_json:
         emit_json(an.as_json(report))
         return
-    print_report(_("[bold]Credit on {today}[/]: {outstanding} owed, {overdue} overdue; payments since "
-                    "{start} (paid within {days} days of due counts as on time)").format(
+    print_report(styled(_("[bold]Credit on {today}[/]: {outstanding} owed, {overdue} overdue; payments since "
+                           "{start} (paid within {days} days of due counts as on time)").format(
         today=report.today, outstanding=_money(report.outstanding), overdue=_money(report.overdue),
-        start=report.window.start, days=report.grace_days))
+        start=report.window.start, days=report.grace_days)))
     table = Table(title=_("Per customer"), header_style="bold")
     for title in (N_("Customer"), N_("Rep"), N_("Limit"), N_("Owed"), N_("Overdue"), N_("Days"), N_("On time"),
                   N_("Late"), N_("Suggest"), N_("New limit"), N_("Why")):
@@ -67,7 +67,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
     for c in report.customers:
         table.add_row(c.name, c.rep, _money(c.limit), _money(c.outstanding), _money(c.overdue),
                       str(c.days_overdue or ""), str(c.on_time), str(c.late),
-                      _suggestion(c.suggestion), _money(c.suggested_limit), c.reason)
+                      styled(_suggestion(c.suggestion)), _money(c.suggested_limit), c.reason)
     print_report(table)
     for rep, weeks in report.plan.items():
         plan = Table(title=_("Collection plan: {rep}").format(rep=rep), header_style="bold")
@@ -147,7 +147,7 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
         for _name, figures in columns:
             f = figures[metric]
             change = _change(f.change)
-            cells.append(_figure(f.value) + (f" {change}" if change else ""))
+            cells.append(styled(_figure(f.value) + (f" {change}" if change else "")))
         table.add_row(_(REP_LABELS[metric]), *cells)
     print_report(table)
     print_report(_("Completeness: share of {fields} filled in (`reps: card_fields` in kehu.yaml), as the cards "
@@ -173,8 +173,8 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
     if as_json:
         emit_json(an.as_json(report))
         return
-    print_report(_("[bold]Referrals on {day}[/]: {summary}").format(
-        day=format_day(report.today), summary=summary(report, _money)))
+    print_report(styled(_("[bold]Referrals on {day}[/]: {summary}").format(
+        day=format_day(report.today), summary=summary(report, _money))))
     table = Table(title=_("Referrers"), header_style="bold")
     for title in (N_("Referrer"), N_("Owner"), N_("Referred"), N_("Bought"), N_("Conversion"), N_("Revenue"),
                   N_("Points"), N_("Thanks owed")):

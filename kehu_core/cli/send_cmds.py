@@ -12,7 +12,7 @@ from ..i18n import N_, _
 from ..services import outreach, segments
 from . import Context, emit_json, pass_ctx
 from .records import DATE
-from .render import console, customer_json, print_customers
+from .render import console, customer_json, print_customers, styled
 
 STATUS_TEXT = {
     outreach.SEND: ("green", N_("will send")), outreach.SENT: ("green", N_("sent")),
@@ -85,7 +85,7 @@ def _preview(msg: outreach.Outgoing) -> None:
     if msg.subject:
         head += "\n" + _("Subject: {subject}").format(subject=msg.subject)
     console.print(Panel(
-        f"{head}\n\n{msg.body}", title=_status(msg.status),
+        f"{head}\n\n{msg.body}", title=styled(_status(msg.status)),
         title_align="left", subtitle=msg.customer.id, subtitle_align="right",
     ))
 
@@ -97,7 +97,7 @@ def _summary(plan: outreach.Plan, counts: dict[str, int], dry_run: bool) -> None
     table.add_column(_("Status"))
     table.add_column(_("Messages"), justify="right")
     for status, n in counts.items():
-        table.add_row(_status(status), str(n))
+        table.add_row(styled(_status(status)), str(n))
     if not counts:
         table.add_row(_("(segment is empty)"), "0")
     console.print(table)

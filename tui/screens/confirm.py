@@ -7,9 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from kehu_core.i18n import N_, _
+
+from ..widgets.plain_text import Static
 
 
 class ConfirmScreen(ModalScreen[bool]):

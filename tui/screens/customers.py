@@ -8,13 +8,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input
 
 from kehu_core.i18n import N_, _
 
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
 from ..widgets.customers.filters import FilterBar, SearchBox
 from ..widgets.customers.table import ORDERS, SEARCH_LIMIT, CustomerTable, Query
+from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.store import Store

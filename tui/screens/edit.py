@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Static
+from textual.widgets import Checkbox, Footer, Header, Input
 
 from kehu_core.confidential import LOCK, revealed
 from kehu_core.errors import ConflictError, KehuError, NotFound, RecordError
@@ -25,6 +25,7 @@ from kehu_core.i18n import N_, _
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.forms.customer_form import changes_of, field_errors, form_fields, to_text
 from ..widgets.forms.field import FormField
+from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.models import Customer

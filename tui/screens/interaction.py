@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
@@ -33,6 +33,7 @@ from kehu_core.services import payments
 from .. import formatting
 from ..widgets.customer.timeline import kind_label
 from ..widgets.forms.field import FormField
+from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.store import Store

@@ -10,10 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from kehu_core.i18n import N_, _
+
+from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.store import Store

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.models import Purchase
 from kehu_core.services import payments
 
+from ..widgets.plain_text import Static
 from .interaction import _MONEY_NOISE  # what the purchase form strips from an amount too
 
 if TYPE_CHECKING:

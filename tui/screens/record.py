@@ -10,12 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from kehu_core.i18n import N_, _
 
 from .. import formatting
 from ..widgets.customer.timeline import kind_label
+from ..widgets.plain_text import Static
 
 
 class RecordScreen(ModalScreen[None]):
@@ -68,5 +68,5 @@ def _fields(record: Any) -> Table:
             shown = formatting.money(value)
         else:
             shown = formatting.text(value)
-        grid.add_row(key, Text(shown))
+        grid.add_row(Text(key), Text(shown))
     return grid

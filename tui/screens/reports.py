@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header
 
 from kehu_core.i18n import N_, _, format_day
 
@@ -27,6 +27,7 @@ from ..widgets.dashboard.credit import CollectionPlan, CreditTable
 from ..widgets.dashboard.credit import summary as credit_summary
 from ..widgets.dashboard.referrals import ReferralTree, ReferrersTable
 from ..widgets.dashboard.referrals import summary as referrals_summary
+from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.reports.credit import CreditReport

@@ -10,9 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from kehu_core.i18n import N_, _
+
+from ..widgets.plain_text import Static
 
 
 def parse_until(text: str, today: dt.date) -> dt.date:

@@ -18,7 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _, format_day
@@ -26,6 +26,7 @@ from kehu_core.i18n import N_, _, format_day
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.complaints import ComplaintTable, open_complaints
 from ..widgets.complaints import move as move_complaint
+from ..widgets.plain_text import Static
 from ..widgets.reminders.table import ReminderTable
 from .snooze import SnoozeScreen
 

@@ -12,11 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.visits.plan import record_visit
+
+from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.store import Store

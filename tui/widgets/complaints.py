@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from kehu_core import complaints as cp
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
+
+from .plain_table import PlainTable
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -38,7 +39,7 @@ def _row_key(view: cp.ComplaintView) -> str:
     return f"{view.customer_id}/{view.complaint.id}"
 
 
-class ComplaintTable(DataTable):
+class ComplaintTable(PlainTable):
     """One row per open complaint: customer, state, the next deadline (red when overdue)."""
 
     def __init__(self, *, with_customer: bool = True, **kwargs: Any) -> None:

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from kehu_core.i18n import _
+
+from ..plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.models import Customer

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from kehu_core.confidential import LOCK
 from kehu_core.i18n import _
 from kehu_core.labels import field_label
 
 from ... import formatting
+from ..plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.models import Customer

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from kehu_core.i18n import _
 from kehu_core.labels import kind_label
 
 from ... import formatting
+from ..plain_table import PlainTable
 
 
-class Timeline(DataTable):
+class Timeline(PlainTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
@@ -15,6 +14,7 @@ from kehu_core.labels import field_label, ledger_label
 from kehu_core.names import shown_values
 
 from ... import formatting
+from ..plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
@@ -79,7 +79,7 @@ class ValuesCard(Static):
                     shown += f" · {values['attitude_reason']}"
             else:
                 shown = formatting.reminder(value) if key == "next_reminder" else formatting.text(value)
-            grid.add_row(field_label(key), Text(shown))
+            grid.add_row(Text(field_label(key)), Text(shown))
         parts.append(grid if values else Text(_("no plugin computes anything for this customer"),
                                               style="dim"))
         for name in ledger_names(store, customer_id):
@@ -95,9 +95,9 @@ class ValuesCard(Static):
                           show_edge=False, header_style="bold")
             columns = list(dict.fromkeys(k for e in entries[-HISTORY_ROWS:] for k in e))
             for column in columns:
-                table.add_column(_(LEDGER_COLUMNS[column]) if column in LEDGER_COLUMNS else column)
+                table.add_column(Text(_(LEDGER_COLUMNS[column]) if column in LEDGER_COLUMNS else column))
             for entry in reversed(entries[-HISTORY_ROWS:]):
-                table.add_row(*(formatting.text(entry.get(c)) for c in columns))
+                table.add_row(*(Text(formatting.text(entry.get(c))) for c in columns))
             parts.append(Text(""))
             parts.append(table)
         self.update(Group(*parts))

@@ -8,7 +8,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Select
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.errors import KehuError
@@ -17,6 +17,7 @@ from kehu_core.names import shown
 from kehu_core.services.scoring import tier_filter, tier_names
 
 from ...messages import FiltersChanged
+from ..plain_text import Label
 
 if TYPE_CHECKING:
     from kehu_core.store import Store

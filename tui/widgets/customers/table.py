@@ -39,6 +39,7 @@ from kehu_core.services.scoring import tier_filter, tier_names, wanted_tiers
 
 from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
+from ..plain_table import PlainTable
 
 if TYPE_CHECKING:
     from kehu_core.index import Row
@@ -108,7 +109,7 @@ class Page:
     known: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
-class CustomerTable(DataTable):
+class CustomerTable(PlainTable):
     """Customers from the index; Enter opens one, clicking a header sorts by it."""
 
     BINDINGS = [

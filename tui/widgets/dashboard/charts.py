@@ -9,12 +9,12 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from kehu_core.i18n import _
 
 from ... import formatting
+from ..plain_text import Static
 
 BAR = "█"
 

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import DataTable, Static
 
 from kehu_core.i18n import N_, _, format_day
+
+from ..plain_table import PlainTable
+from ..plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.reports.credit import CreditReport
@@ -36,7 +38,7 @@ def suggestion(name: str) -> Text:
     return Text(mark + _(word), style=style)
 
 
-class CreditTable(DataTable):
+class CreditTable(PlainTable):
     """One row per customer (key: the customer id; Enter opens them)."""
 
     def on_mount(self) -> None:
@@ -81,6 +83,6 @@ class CollectionPlan(Static):
             title = {"overdue": _("overdue now"), "later": _("later")}.get(week.label, week.label[5:])
             table.add_column(title, justify="right", no_wrap=True)
         for rep, weeks in report.plan.items():
-            table.add_row(rep, *[Text(amount(w.amount), style="bold red" if w.label == "overdue" and w.amount
+            table.add_row(Text(rep), *[Text(amount(w.amount), style="bold red" if w.label == "overdue" and w.amount
                                       else "dim" if not w.amount else "") for w in weeks])
         self.update(table)

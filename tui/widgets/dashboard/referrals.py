@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
 
 from kehu_core.i18n import N_, _
 from kehu_core.reports.referrals import drawn_tree
 
+from ..plain_table import PlainTable
+from ..plain_text import Static
 from .credit import amount
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def summary(report: ReferralsReport) -> Text:
     return Text(sentence(report, amount))
 
 
-class ReferrersTable(DataTable):
+class ReferrersTable(PlainTable):
     """One row per referrer (key: their customer id; Enter opens them)."""
 
     def on_mount(self) -> None:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from kehu_core.i18n import N_, _
+
+from ..plain_text import Static
 
 if TYPE_CHECKING:
     from kehu_core.reports.reps import Figure, RepsReport

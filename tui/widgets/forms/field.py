@@ -6,9 +6,11 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Input, Label, Static
+from textual.widgets import Checkbox, Input
 
 from kehu_core.i18n import _
+
+from ..plain_text import Label, Static
 
 
 class FormInput(Input):

@@ -10,9 +10,10 @@ import datetime as dt
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from kehu_core.i18n import N_, _
+
+from ..plain_table import PlainTable
 
 SHOW = 100  # rows put on screen at a time
 
@@ -35,7 +36,7 @@ def group_name(group: str) -> str:
     return f"{GROUP_NUMBERS[group]} {_(GROUP_NAMES[group])}"
 
 
-class ReminderTable(DataTable):
+class ReminderTable(PlainTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.reminders: dict[str, Any] = {}
