@@ -311,6 +311,15 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "journal), which is never shared: nothing was merged. Remove it from the remote "
                           "(`git rm -r --cached {folder}` in the clone that added it), then run `kehu sync` "
                           "again").format(label=label, folder=STATE_DIR))
+    foreign = sync_guard.foreign_git_settings(root, ref)
+    if foreign:
+        point.restore()
+        raise SyncError(_("{label} changes how git merges or checks out this store's files, which kehu "
+                          "takes from no clone (a merge driver, a filter or an encoding there would run in "
+                          "every clone): nothing was merged. Put them back as kehu wrote them in the clone "
+                          "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
+                          ".gitattributes itself), then run `kehu sync` again:").format(label=label)
+                        + "\n" + "\n".join(f"  {line}" for line in foreign))
     result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False)
     if result.returncode == 0:

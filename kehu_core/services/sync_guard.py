@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,3 +213,45 @@ def _remove_tree(folder: Path) -> None:
 
     if folder.is_dir() and not folder.is_symlink():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: files that tell git how to merge, convert and check out the store's files, or to fetch other
+#: repositories: a colleague's clone may not change them (kehu writes .gitattributes itself)
+_GIT_SETTINGS = (".gitattributes", ".gitmodules")
+_GITLINK = "160000"
+
+
+def foreign_git_settings(root: Path, ref: str) -> list[str]:
+    """What ``ref`` (a colleague's commits) changes of how git treats this store, each said in
+    a line: a ``.gitattributes`` anywhere that is not the one kehu writes (``merge=union`` on
+    profiles, ``-merge``, ``filter=``, ``working-tree-encoding=UTF-16``: every later commit of the
+    team failed "failed to encode"), a ``.gitmodules`` or a submodule (a gitlink). Checked before
+    the merge, since git applies what the merge brings to that very checkout."""
+    from ..store import GITATTRIBUTES
+
+    base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
+    if not base:  # unrelated histories: everything ref holds is new
+        base = gitops.run(root, "hash-object", "-t", "tree", "/dev/null").stdout.strip()
+    raw = gitops.run(root, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", base, ref, "--").stdout
+    own = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip() + ".gitattributes"
+    fields = raw.split("\0")
+    found: list[str] = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta.startswith(":"):
+            continue
+        _old_mode, new_mode, _old, new, _status = meta[1:].split()
+        name = path.rsplit("/", 1)[-1]
+        if new_mode == _GITLINK:
+            found.append(_("{path}: a submodule (another repository inside the store)").format(path=path))
+        elif path == own and new == _blob_id(GITATTRIBUTES.encode("utf-8"), len(new)):
+            continue  # kehu's own, as this kehu writes it
+        elif name in _GIT_SETTINGS:
+            found.append(_("{path}: changed ({what})").format(
+                path=path, what=_("deleted") if set(new) == {"0"} else _("not as kehu writes it")))
+    return found
+
+
+def _blob_id(data: bytes, length: int) -> str:
+    """The id git gives ``data`` as a file (SHA-1, or SHA-256 in a repository made so)."""
+    header = f"blob {len(data)}\0".encode()
+    return (hashlib.sha256 if length == 64 else hashlib.sha1)(header + data).hexdigest()  # noqa: S324 - git's id

@@ -1,0 +1,119 @@
+"""A colleague's clone that changes how git treats the store (issue 16, kinds 1 and 5): a
+``.gitattributes`` that is not kehu's (``merge=union`` on profiles, ``-merge``, a ``filter=``, a
+``working-tree-encoding``), a ``.gitmodules`` or a submodule, pushed with plain git. `kehu sync`
+merged them with exit 0; with ``*.yaml working-tree-encoding=UTF-16LE-BOM`` every later sync of
+the team failed ("failed to encode ... from UTF-16LE-BOM to UTF-8"). Now sync refuses such a
+merge before git applies anything of it, and leaves the clone as it was."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from kehu_core.store import GITATTRIBUTES
+
+from .conftest import git, kehu
+from .test_team_merge import first_clone, new_clone, ok, remote, sync  # noqa: F401 (remote: a fixture)
+
+
+@pytest.fixture
+def team(tmp_path: Path, remote: Path) -> tuple[Path, Path, str]:  # noqa: F811
+    """Clone a (kehu's, with 甲) and the colleague's b, both synced."""
+    a = first_clone(tmp_path, remote)
+    cid = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
+    git(a, "push", "-q", "-u", "origin", "HEAD")
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    return a, b, cid
+
+
+def work_hash(root: Path) -> str:
+    """The working tree's files (not .git, whose fetched refs a sync may move; not .kehu)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel.split("/")[0] in (".git", ".kehu"):
+            continue
+        digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()
+
+
+ATTRIBUTES = {
+    "encoding": "*.yaml working-tree-encoding=UTF-16LE-BOM\n",
+    "union-profiles": "customer.yaml merge=union\n",
+    "no-merge": "*.yaml -merge\n",
+    "filter": "*.yaml filter=colleague\n",
+}
+
+
+@pytest.mark.parametrize("line", ATTRIBUTES.values(), ids=ATTRIBUTES.keys())
+def test_sync_refuses_a_colleagues_gitattributes(line: str, team: tuple[Path, Path, str]) -> None:
+    a, b, cid = team
+    (b / ".gitattributes").write_text(GITATTRIBUTES + line, encoding="utf-8")
+    git(b, "commit", "-qam", "my attributes")
+    git(b, "push", "-q")
+    ok("customer", "set", cid, "notes=在 a 改的", store=a)
+    before, head = work_hash(a), git(a, "rev-parse", "HEAD")
+    result = kehu("sync", store=a)
+    assert result.code == 1, result.out
+    assert "changes how git merges or checks out this store's files" in result.err, result.err
+    assert ".gitattributes: changed (not as kehu writes it)" in result.err
+    assert "Traceback" not in result.err
+    assert work_hash(a) == before and git(a, "rev-parse", "HEAD") == head  # as it was, edit uncommitted
+    assert (a / ".gitattributes").read_text(encoding="utf-8") == GITATTRIBUTES
+    assert git(a, "status", "--porcelain").strip().endswith("customer.yaml")
+
+    # put back as kehu writes it, the team syncs again
+    (b / ".gitattributes").write_text(GITATTRIBUTES, encoding="utf-8")
+    git(b, "commit", "-qam", "kehu's attributes again")
+    git(b, "push", "-q")
+    sync(a)
+    assert "在 a 改的" in kehu("customer", "show", cid, store=a).out
+
+
+def test_sync_refuses_a_deleted_gitattributes_a_nested_one_and_a_submodule(
+        team: tuple[Path, Path, str], tmp_path: Path) -> None:
+    a, b, _cid = team
+    head = git(a, "rev-parse", "HEAD")
+    cases = []
+    git(b, "rm", "-q", ".gitattributes")
+    git(b, "commit", "-qm", "no attributes")
+    cases.append(".gitattributes: changed (deleted)")
+    (b / "customers" / ".gitattributes").write_text("* merge=binary\n", encoding="utf-8")
+    git(b, "add", "customers/.gitattributes")
+    git(b, "commit", "-qm", "nested attributes")
+    cases.append("customers/.gitattributes: changed (not as kehu writes it)")
+    other = tmp_path / "other"
+    git(tmp_path, "init", "-q", str(other))
+    git(other, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "--allow-empty", "-m", "x")
+    sha = git(other, "rev-parse", "HEAD").strip()
+    git(b, "update-index", "--add", "--cacheinfo", f"160000,{sha},customers/zz")
+    (b / ".gitmodules").write_text(f'[submodule "zz"]\n\tpath = customers/zz\n\turl = {other}\n', encoding="utf-8")
+    git(b, "add", ".gitmodules")
+    git(b, "commit", "-qm", "a submodule")
+    cases += ["customers/zz: a submodule", ".gitmodules: changed (not as kehu writes it)"]
+    git(b, "push", "-q")
+    result = kehu("sync", store=a)
+    assert result.code == 1, result.out
+    for case in cases:
+        assert case in result.err, result.err
+    assert git(a, "rev-parse", "HEAD") == head and not (a / "customers" / "zz").exists()
+
+
+def test_a_store_in_a_folder_of_the_repository_takes_its_own_gitattributes(tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """The store need not be the repository's top: kehu's .gitattributes is the store's."""
+    top = tmp_path / "top"
+    git(tmp_path, "init", "-q", str(top))
+    assert kehu("init", str(top / "shop"), "--no-git").code == 0
+    git(top, "add", "-A")
+    git(top, "commit", "-qm", "shop")
+    git(top, "remote", "add", "origin", str(remote))
+    git(top, "push", "-q", "-u", "origin", "HEAD")
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    ok("customer", "add", "--name", "乙", store=b / "shop")
+    sync(b / "shop")
+    sync(top / "shop")
+    assert "乙" in kehu("customer", "list", store=top / "shop").out
