@@ -210,9 +210,17 @@ def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
                      "(remove it)").format(field=field, code=ord(found.group())), loc)
 
 
+#: the most digits of a whole number in a record: what SQLite (the index) and JSON readers keep
+#: exactly; one of 5 000 digits (a hand edit) ended `customer show`, `list --json` and every
+#: export in "internal error" (Python writes no int of over 4 300 digits as text)
+_INT_DIGITS = 18
+_BIGGEST_INT = 10 ** _INT_DIGITS - 1
+
+
 def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> TooDeep | None:
     """Where ``data`` nests deeper than ``limit``, or holds a control character in a key or a
-    text (None: neither; ``controls=False``: the nesting only, for kehu.yaml). Iterative, so a
+    text, or a whole number of more than 18 digits (None: none of these; ``controls=False``:
+    the nesting only, for kehu.yaml). Iterative, so a
     file nested thousands of levels deep costs no recursion."""
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
@@ -225,6 +233,11 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
             found = _control_problem(value, loc)
             if found is not None:
                 return found
+        elif controls and isinstance(value, int) and not -_BIGGEST_INT <= value <= _BIGGEST_INT:
+            field = ".".join(str(part) for part in loc) if loc else _("the record")
+            return TooDeep(_("{field}: a whole number of more than {digits} digits; records hold at most "
+                             "{digits} (put it in quotes if it is text, such as an account number)").format(
+                field=field, digits=_INT_DIGITS), loc)
         if isinstance(value, dict):
             for k, v in value.items():
                 if controls and isinstance(k, str) and (found := _control_problem(k, (*loc, k))) is not None:

@@ -244,3 +244,29 @@ def test_a_sealed_value_nested_past_pythons_stack_is_a_lock(tmp_path: Path) -> N
         no_traceback(shown)
         data = shown.json()
         assert data["name"] == "赵敏" and "family" in data["locked"] and data["family"] is None
+
+
+@pytest.mark.parametrize("digits", [19, 5001])
+def test_a_whole_number_of_thousands_of_digits_in_a_record_is_one_problem(digits: int, tmp_path: Path) -> None:
+    """`big: 1000…` (5 001 digits) under a field of a hand edit passed `check`, then ended
+    `customer show`, `list --json` and every export in "internal error" (Python writes no int
+    of over 4 300 digits as text; the index's JSON reader none over 64 bits). Now a record holds
+    whole numbers of at most 18 digits: the rest is reported at its line and the others list."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    bad = kehu("customer", "add", "--name", "甲", store=path).out.strip()
+    kehu("customer", "add", "--name", "乙", store=path)
+    profile = path / "customers" / shard(bad) / bad / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "big: 1" + "0" * (digits - 1) + "\n", encoding="utf-8")
+    line = len(profile.read_text(encoding="utf-8").splitlines())
+    said = f"{profile}:{line}: big: a whole number of more than 18 digits"
+    for argv in (["check"], ["customer", "show", bad, "--json"]):
+        result = kehu(*argv, store=path)
+        assert result.code == 1 and said in result.out + result.err, (argv, result.out + result.err)
+        no_traceback(result)
+    listed = kehu("customer", "list", "--json", store=path)
+    assert [c["name"] for c in json.loads(listed.out)] == ["乙"]  # the rest lists
+    for kind, name in (("csv", "out.csv"), ("vcard", "out.vcf"), ("xlsx", "out.xlsx")):
+        exported = kehu("export", str(tmp_path / name), "--format", kind, store=path)
+        assert exported.code == 0, exported.err
+        no_traceback(exported)
