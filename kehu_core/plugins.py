@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import inspect
 import logging
+import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -633,7 +634,10 @@ class PluginHost:
             caller = self.pm.subset_hook_caller(hook, remove_plugins=removed)
         self._calls.append(frame)
         try:
-            results = caller(**kwargs)
+            # what a hook prints goes to stderr: stdout is the command's (`--json` is JSON only,
+            # and a plugin's print() before it made `customer list --json` unreadable, exit 0)
+            with contextlib.redirect_stdout(sys.stderr):
+                results = caller(**kwargs)
         finally:
             self._calls.pop()
         named = []
