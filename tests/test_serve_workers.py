@@ -67,9 +67,21 @@ def children(process: subprocess.Popen[str]) -> list[str]:
     return lines
 
 
+def add_contacts(root: Path, count: int) -> None:
+    """``count`` more customers of 王芳 (imported from vCards): enough cards for a multiget
+    that the workers render (:data:`kehu_core.serve.pool.RENDER_HERE_FROM`)."""
+    tmp = root.parent / "more.vcf"
+    tmp.write_text("".join(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:客户{n}\r\nN:客户{n};;;;\r\n"
+                           f"TEL;TYPE=CELL:+86139000{n:05d}\r\nX-KEHU-OWNER:王芳\r\nEND:VCARD\r\n"
+                           for n in range(count)), encoding="utf-8")
+    result = kehu("--today", DAY, "import", str(tmp), store=root)
+    assert result.code == 0, result.err
+
+
 def test_the_workers_make_the_cards_the_server_makes_by_itself(tmp_path: Path) -> None:
     root = tmp_path / "store"
     make_store(root)
+    add_contacts(root, 25)
     alone = tmp_path / "alone" / "store"
     shutil.copytree(root, alone)
     set_workers(root, 2)
@@ -84,7 +96,7 @@ def test_the_workers_make_the_cards_the_server_makes_by_itself(tmp_path: Path) -
         assert "worker processes failed" not in (where.parent / "serve.log").read_text()
     assert got[root] == got[alone]
     boss = got[root][("boss", "ios")]
-    assert len(boss) == 3 and all("VERSION:3.0" in text for _etag, text in boss.values())
+    assert len(boss) == 28 and all("VERSION:3.0" in text for _etag, text in boss.values())
     assert all("VERSION:4.0" in text for _etag, text in got[root][("boss", "android")].values())
 
 

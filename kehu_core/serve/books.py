@@ -156,10 +156,10 @@ def known(store: Store, scope: Scope) -> dict[str, card_rules.Card] | None:
 
 def _whole(store: Store, scope: Scope, generation: str, stamps: dict[str, str]) -> Book:
     """Every card of the book made again: by the worker processes when there are (side by
-    side, and then rendered ahead in both versions, the asking client's first), else here."""
+    side, and then rendered ahead in the asking client's version), else here."""
     made = pool.make_cards(store, sorted(stamps))
     if made is not None:
-        pool.render_ahead(store, made, (request().apple, not request().apple))
+        pool.render_ahead(store, made, (request().apple,))
     else:
         made = card_rules.cards_by_id(store, sorted(stamps))
     book = Book(store.today, generation, stamps, {card.customer_id: card for card in made}, time.monotonic())

@@ -190,6 +190,10 @@ def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
     missing = [card for card in missing if card.customer_id not in ahead]
     missing_ids = {card.customer_id for card in missing} | set(ahead)
     sources = {card.customer_id: card for card in missing if card.customer is not None or card.data is not None}
+    if len(sources) >= pool.RENDER_HERE_FROM:  # a worker renders them (and keeps them) if there are workers
+        done = pool.render_now(store, list(sources.values()), apple) or {}
+        out.update(done)
+        sources = {cid: card for cid, card in sources.items() if cid not in done}
     unloaded = [card.customer_id for card in missing if card.customer is None and card.data is None]
     if unloaded:  # kept from an earlier run without their text: their source made again
         sources.update((card.customer_id, card) for card in cards_of(store, store.index.customers_of(unloaded)))

@@ -6,9 +6,11 @@ reminder, tier, points), note and revision, then renders every card with vobject
 one core however many the machine has. With worker processes (``serve: workers:``; by
 default one a core, at most :data:`MOST`, for a book of :data:`POOL_FROM` customers or more)
 the customers are made in chunks side by side (:func:`make_cards`), and the cards are then
-rendered ahead in both versions, in the order a phone fetches them (:func:`render_ahead`): a
-request for cards being rendered waits for them (:func:`rendered`) instead of rendering them a
-second time.
+rendered ahead in the version of the client asking, in the order a phone fetches them
+(:func:`render_ahead`): a request for cards being rendered waits for them (:func:`rendered`)
+instead of rendering them a second time. Other cards to render, :data:`RENDER_HERE_FROM` or
+more at a time (the warm-up's other version, a phone's multiget), are sent to a worker too
+(:func:`render_now`).
 
 A worker is its own process: it opens the store for itself (plugins as kehu.yaml enables
 them), makes cards with the same code as the server (:func:`.cards.cards_of`,
@@ -36,6 +38,7 @@ logger = logging.getLogger("kehu.serve")
 MOST = 4  # workers at most, by default
 POOL_FROM = 1000  # customers of a book made whole, from which the workers make it (by default)
 RENDER_CHUNK = 100  # cards a render job (a phone's multiget asks for about as many)
+RENDER_HERE_FROM = 20  # fewer cards to render (an edit's) are rendered by the server itself
 
 _executor: ProcessPoolExecutor | None = None
 _size = 0
@@ -112,7 +115,9 @@ def make_cards(store: Store, ids: list[str]) -> list[Card] | None:
 
 def render_ahead(store: Store, cards: list[Card], versions: tuple[bool, ...] = (False, True)) -> None:
     """Render these cards in the workers, :data:`RENDER_CHUNK` at a time in this order, in
-    each version (apple or not), kept in the index; :func:`rendered` waits for them."""
+    each version (apple or not), kept in the index; :func:`rendered` waits for them. (The
+    book's other version is left to the warm-up, which sends it to the workers in the
+    pauses of the requests: rendered now, it would compete with the phone fetching this one.)"""
     executor = _executor
     if executor is None:
         return
@@ -135,6 +140,19 @@ def _forget(keys: list[tuple[str, str, bool]]) -> None:
     with _lock:
         for key in keys:
             _ahead.pop(key, None)
+
+
+def render_now(store: Store, cards: list[Card], apple: bool) -> dict[str, str] | None:
+    """These cards rendered by a worker, waiting for it (the server's own thread is free for
+    other requests meanwhile); None if there are no workers (or they failed)."""
+    executor = _executor
+    if executor is None:
+        return None
+    try:
+        return executor.submit(_render, [_sent(card) for card in cards], apple, store.today).result()
+    except Exception as exc:  # a broken pool: the caller renders them
+        _drop(exc)
+        return None
 
 
 def rendered(cards: list[Card], apple: bool) -> dict[str, str]:

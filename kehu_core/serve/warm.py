@@ -5,10 +5,10 @@ calendar, so that a phone's first sync finds them made.
 On a fresh index (a new clone, after ``rm -r .kehu``) a book of 10 000 customers costs about
 6 s of CPU (the next reminder of each customer), its cards 5–6 s a version, and its calendar
 about 7 s (the reminder rules over two weeks, the day's visit plan, 35 000 events); a
-restarted server reads the books back from the index but makes the calendars again. A book
-made whole is made, and its cards rendered, by the worker processes when there are
-(:mod:`.pool`): here the warm-up then only waits for them. The
-server answers meanwhile (it listens first, on other threads), and the warm-up works only
+restarted server reads the books back from the index but makes the calendars again. With
+worker processes (:mod:`.pool`) a book made whole is made by them, its cards rendered ahead
+in one version; the warm-up waits for those and sends the other version to them, a chunk at
+a time. The server answers meanwhile (it listens first, on other threads), and the warm-up works only
 while no request is being answered (:meth:`.scope.Served.quiet`); a request for a book or a
 calendar being made waits for it instead of making it a second time (:mod:`.books`,
 :class:`.backend.Calendar`).
