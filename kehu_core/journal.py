@@ -66,9 +66,11 @@ class Recorder:
     before: dict[Path, bytes | None] = field(default_factory=dict)
     undoes: int | None = None  # set by undo: the entry this one takes back
 
-    def note(self, path: Path) -> None:
+    def note(self, path: Path, *, absent: bool = False) -> None:
+        """Keep what ``path`` holds before the command first changes it (``absent``: the
+        caller knows there is no such file)."""
         if path not in self.before:
-            self.before[path] = _read(path)
+            self.before[path] = None if absent else _read(path)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kehu_core.ids import shard
 from kehu_core.models import Customer
 from kehu_core.services.importing import vcard
 from kehu_core.store import open_store
@@ -82,6 +83,8 @@ KNOWN = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:known-1\r\nFN:老客户\r\nTEL:139000
 # referrers: nobody here (imported under import_extra, said), a customer in the store, a row
 # later in the file, and two rows naming each other (the second closes a loop: said)
 REFERRERS = {700: "nobody-here", 701: "known-1", 702: "imp-703", 704: "imp-705", 705: "imp-704"}
+# two ids in one shard folder differing only in case: the second is refused (a case twin)
+TWIN = next(f"twin{n}" for n in range(100_000) if shard(f"twin{n}") == shard(f"TWIN{n}"))
 
 
 def _mixed_card(n: int) -> str:
@@ -106,6 +109,8 @@ def _mixed_card(n: int) -> str:
         more = "X-KEHU-TIER-OVERRIDE:不存在\r\n"
     elif n in REFERRERS:  # nobody here, in the store, later in the file, a loop
         more = f"X-KEHU-REFERRER:{REFERRERS[n]}\r\n"
+    elif n in (800, 801):
+        uid = f"UID:{TWIN if n == 800 else TWIN.upper()}\r\n"
     name = "客户400" if n in (400, 401) else f"客户{n}"
     return (f"BEGIN:VCARD\r\nVERSION:3.0\r\n{uid}FN:{name}\r\nTEL;TYPE=CELL:{phone}\r\n"
             f"EMAIL:{email}\r\nCATEGORIES:导入,批{n % 3}\r\nNOTE:第{n}张\\n两行\r\n{more}END:VCARD\r\n")
@@ -154,9 +159,9 @@ def test_prepared_in_workers_the_store_and_the_import_say_what_one_process_does(
     serial = kehu("import", str(path), "--json", store=serial_store)
     assert (parallel.returncode, parallel.stderr) == (serial.code, serial.err)
     said = serial.err.splitlines()
-    assert parallel.returncode == 1 and len(said) == 5  # broken, bad phone, rule; two referrers
-    assert "不存在" in said[2]
-    assert "nobody-here" in said[3] and "imp-704" in said[4], said
+    assert parallel.returncode == 1 and len(said) == 6  # broken, bad phone, rule, twin; two referrers
+    assert "不存在" in said[2] and "differs only in case" in said[3]
+    assert "nobody-here" in said[4] and "imp-704" in said[5], said
 
     def same(summary: dict[str, object]) -> dict[str, object]:
         text = json.dumps({k: v for k, v in summary.items() if k != "files"}, ensure_ascii=False, sort_keys=True)
@@ -165,7 +170,7 @@ def test_prepared_in_workers_the_store_and_the_import_say_what_one_process_does(
     summary = json.loads(parallel.stdout)
     assert same(summary) == same(serial.json())
     assert not list((store_path / ".kehu").glob("import-*"))  # the workers' staged files: placed or gone
-    assert len(summary["created"]) == CARDS - 3 - 4  # the problems; 100, 200, 401, 2050 merged
+    assert len(summary["created"]) == CARDS - 4 - 4  # the problems; 100, 200, 401, 2050 merged
     assert _by_name(store_path) == _by_name(serial_store)
     assert _listed(store_path) == _listed(serial_store)
     for query in ("kehu", "kh", "13811112222", "same@example.cn"):  # pinyin, initials, phone, email

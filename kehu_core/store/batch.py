@@ -118,16 +118,19 @@ class BatchMixin:
         self._before_write(path)
         atomic_write(path, text)
 
-    def _before_write(self, path: Path) -> None:
+    def _before_write(self, path: Path, *, new: bool = False) -> None:
         """What :meth:`_write` does before it writes ``path`` (also for files written later,
-        several at a time: kehu_core.store.bulk)."""
-        self.refuse_links(path)
+        several at a time: kehu_core.store.bulk). ``new``: the caller knows, under the lock,
+        that ``path``'s folder does not exist and that no link leads to its parent (a new
+        customer's folder in a shard it listed): nothing there to read, no link to refuse."""
+        if not new:
+            self.refuse_links(path)
         if self._recording is not None:
-            self._recording.note(path)
+            self._recording.note(path, absent=new)
         for log in self._write_logs:
             if path not in log.files:
                 try:
-                    log.files[path] = _yamlio.read_bytes(path)
+                    log.files[path] = None if new else _yamlio.read_bytes(path)
                 except FileNotFoundError:
                     log.files[path] = None
 

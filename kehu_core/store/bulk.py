@@ -18,10 +18,11 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import KehuError
+from ..errors import KehuError, Problem
 from ..i18n import _
 from ..yamlio import place_staged
 from .batch import journaled
@@ -56,26 +57,30 @@ class BulkMixin:
         out: list[Customer | KehuError] = []
         writes: list[tuple[Path, str, Customer, Parsed | None, Path | None]] = []
         with self.batch():  # one lock, one index update; a referrer may come later in it
-            beside: dict[Path, set[str]] = {}  # each shard folder listed once, then kept here
+            shards: dict[Path, _Shard] = {}  # each shard folder listed and checked once
             planned: set[Path] = set()
             try:
                 for customer, text, rows, staged in items:
                     if type(customer) is not self.customer_model or customer.sealed:
                         raise ValueError("add_rendered_customers: a customer of this store's model, nothing sealed")
                     path = self.customer_file(customer.id)
-                    names = _names(beside, path.parent.parent)
+                    folder = path.parent
+                    shard = _shard(shards, self, folder.parent)
+                    # a folder its shard does not hold (and no link on the way to the shard):
+                    # no file there yet, and no link below the shard to follow
+                    fresh = folder.name not in shard.names and shard.link is None
                     try:
-                        if path in planned or path.exists():
+                        if path in planned or (not fresh and path.exists()):
                             raise KehuError(_("customer {id} already exists ({rel})").format(
                                 id=repr(customer.id), rel=self.rel(path)))
-                        self._refuse_case_twin(path.parent, names)
+                        self._refuse_case_twin(folder, shard.folded.get(folder.name.casefold(), ()))
                         self._refuse_rule_problems(path, customer, text)
                     except KehuError as exc:
                         out.append(exc)
                         continue
-                    names.add(path.parent.name)
+                    shard.add(folder.name)
                     planned.add(path)
-                    self._before_write(path)
+                    self._before_write(path, new=fresh)
                     writes.append((path, text, customer, rows, staged))  # nothing sealed: stored as it is
                     out.append(customer)
             finally:  # what was checked is written, even if a later check failed unexpectedly
@@ -121,10 +126,26 @@ class BulkMixin:
             return [error for future in futures for error in future.result()]
 
 
-def _names(beside: dict[Path, set[str]], folder: Path) -> set[str]:
-    if folder not in beside:
-        try:
-            beside[folder] = set(os.listdir(folder))
-        except (FileNotFoundError, NotADirectoryError):
-            beside[folder] = set()
-    return beside[folder]
+@dataclass
+class _Shard:
+    """A shard folder (``customers/ab``) as a batch of new customers finds it, under the lock."""
+
+    link: Problem | None  # a link on the way to it (LayoutMixin.link_problem), if any
+    names: set[str] = field(default_factory=set)  # the folders in it, and those planned
+    folded: dict[str, list[str]] = field(default_factory=dict)  # casefolded name -> those names
+
+    def add(self, name: str) -> None:
+        self.names.add(name)
+        self.folded.setdefault(name.casefold(), []).append(name)
+
+
+def _shard(shards: dict[Path, _Shard], store: BulkMixin, folder: Path) -> _Shard:
+    if folder not in shards:
+        shard = shards[folder] = _Shard(store.link_problem(folder))  # type: ignore[attr-defined]
+        if shard.link is None:  # (one that is a link is not listed: each write refuses it)
+            try:
+                for name in os.listdir(folder):
+                    shard.add(name)
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+    return shards[folder]

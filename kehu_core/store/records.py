@@ -202,7 +202,8 @@ class RecordsMixin:
         """Refuse a new customer folder whose name differs only in case from one beside it
         (``ABC`` next to ``abc``): on macOS and Windows, whose file systems ignore case, a clone
         would check both out as one folder and mix two customers' files. ``beside``: the names
-        in its parent folder, if the caller knows them (else they are listed)."""
+        in its parent folder, if the caller knows them, or those of them whose casefold is its own
+        (else they are listed)."""
         wanted = folder.name.casefold()
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             for name in os.listdir(folder.parent) if beside is None else beside:
