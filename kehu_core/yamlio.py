@@ -528,16 +528,21 @@ def _needs_ruamel(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        # an apostrophe in text that needs quoting: PyYAML single-quotes it, ruamel double-quotes
-        if _ASTRAL.search(value) is not None or "'" in value:
-            return True
-        node = yaml.nodes.ScalarNode
-        return _R11.resolve(node, value, (True, False)) != _R12.resolve(node, value, (True, False))
+        return _str_needs_ruamel(str(value))
     if isinstance(value, dict):
         return any(_needs_ruamel(k) or _needs_ruamel(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return any(_needs_ruamel(v) for v in value)
     return False
+
+
+@functools.lru_cache(maxsize=16384)  # keys, tags, levels, owners repeat in every record written
+def _str_needs_ruamel(value: str) -> bool:
+    # an apostrophe in text that needs quoting: PyYAML single-quotes it, ruamel double-quotes
+    if _ASTRAL.search(value) is not None or "'" in value:
+        return True
+    node = yaml.nodes.ScalarNode
+    return _R11.resolve(node, value, (True, False)) != _R12.resolve(node, value, (True, False))
 
 
 def dump_new(data: Any) -> str:
