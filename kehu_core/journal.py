@@ -57,6 +57,13 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _size(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return None
+
+
 @dataclass
 class Recorder:
     """The files one command changes, as they were before it first touched each."""
@@ -65,12 +72,20 @@ class Recorder:
     who: str | None = None  # None: found when the entry is written (git's author, $USER)
     before: dict[Path, bytes | None] = field(default_factory=dict)
     undoes: int | None = None  # set by undo: the entry this one takes back
+    # what a writer said it left in a file (wrote), until the file is noted again (each write
+    # through the store notes its file first): the entry need not read 20 000 new files back
+    after: dict[Path, bytes] = field(default_factory=dict)
 
     def note(self, path: Path, *, absent: bool = False) -> None:
         """Keep what ``path`` holds before the command first changes it (``absent``: the
         caller knows there is no such file)."""
+        self.after.pop(path, None)
         if path not in self.before:
             self.before[path] = None if absent else _read(path)
+
+    def wrote(self, path: Path, data: bytes) -> None:
+        """``path`` now holds ``data``, written (under the lock) since it was last noted."""
+        self.after[path] = data
 
 
 @dataclass
@@ -166,7 +181,8 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
     files = []
     secret = set(store.config.confidential.fields)
     for path, before in recorder.before.items():
-        after = _read(path)
+        known = recorder.after.get(path)  # (a stat to be sure it is still that file)
+        after = known if known is not None and _size(path) == len(known) else _read(path)
         if after == before:
             continue
         text = None if before is None else before.decode("utf-8")

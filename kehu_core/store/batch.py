@@ -155,6 +155,8 @@ class BatchMixin:
                         del pending.added[before[2]:]
                         pending.entries = None
             for path, content in log.files.items():
+                if self._recording is not None:  # put back as it was: read again for the journal
+                    self._recording.after.pop(path, None)
                 if content is None:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()

@@ -85,8 +85,10 @@ class BulkMixin:
                     out.append(customer)
             finally:  # what was checked is written, even if a later check failed unexpectedly
                 failed = self._write_files([(path, text, staged) for path, text, _stored, _rows, staged in writes])
-                for (path, _text, stored, rows, _staged), error in zip(writes, failed, strict=True):
+                for (path, text, stored, rows, _staged), error in zip(writes, failed, strict=True):
                     if error is None:
+                        if self._recording is not None:
+                            self._recording.wrote(path, text.encode("utf-8"))
                         self._touched(path, stored, rows)
             first = next((error for error in failed if error is not None), None)
             if first is not None:
