@@ -117,3 +117,23 @@ def test_a_store_in_a_folder_of_the_repository_takes_its_own_gitattributes(tmp_p
     sync(b / "shop")
     sync(top / "shop")
     assert "乙" in kehu("customer", "list", store=top / "shop").out
+
+
+def test_sync_refuses_a_colleagues_gitignore_that_would_leave_customers_unshared(
+        team: tuple[Path, Path, str]) -> None:
+    """A clone pushed `customers/` into .gitignore: sync merged it, and from then on every new
+    customer of the team stayed in its own clone while sync said "nothing new to commit"."""
+    a, b, _cid = team
+    with (b / ".gitignore").open("a", encoding="utf-8") as f:
+        f.write("customers/\n")
+    git(b, "commit", "-qam", "ignore the customers")
+    git(b, "push", "-q")
+    result = kehu("sync", store=a)
+    assert result.code == 1, result.out
+    assert ".gitignore: changed (not as kehu writes it)" in result.err, result.err
+    assert "customers/" not in (a / ".gitignore").read_text(encoding="utf-8")
+    new = ok("customer", "add", "--name", "新客", store=a).strip()
+    git(b, "revert", "--no-edit", "HEAD")
+    git(b, "push", "-q")
+    sync(a)
+    assert new in git(a, "ls-files", "customers")  # committed, and shared

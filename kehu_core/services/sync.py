@@ -318,7 +318,7 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "takes from no clone (a merge driver, a filter or an encoding there would run in "
                           "every clone): nothing was merged. Put them back as kehu wrote them in the clone "
                           "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
-                          ".gitattributes itself), then run `kehu sync` again:").format(label=label)
+                          ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label)
                         + "\n" + "\n".join(f"  {line}" for line in foreign))
     result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False)

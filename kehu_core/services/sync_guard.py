@@ -215,9 +215,11 @@ def _remove_tree(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-#: files that tell git how to merge, convert and check out the store's files, or to fetch other
-#: repositories: a colleague's clone may not change them (kehu writes .gitattributes itself)
-_GIT_SETTINGS = (".gitattributes", ".gitmodules")
+#: files that tell git how to merge, convert, check out or leave out the store's files, or to
+#: fetch other repositories: a colleague's clone may not change them (kehu writes .gitattributes
+#: and .gitignore itself; a `customers/` line in .gitignore left every new customer unshared
+#: while sync said "nothing new to commit")
+_GIT_SETTINGS = (".gitattributes", ".gitignore", ".gitmodules")
 _GITLINK = "160000"
 
 
@@ -227,13 +229,14 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
     profiles, ``-merge``, ``filter=``, ``working-tree-encoding=UTF-16``: every later commit of the
     team failed "failed to encode"), a ``.gitmodules`` or a submodule (a gitlink). Checked before
     the merge, since git applies what the merge brings to that very checkout."""
-    from ..store import GITATTRIBUTES
+    from ..store import GITATTRIBUTES, GITIGNORE
 
     base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
     if not base:  # unrelated histories: everything ref holds is new
         base = gitops.run(root, "hash-object", "-t", "tree", "/dev/null").stdout.strip()
     raw = gitops.run(root, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", base, ref, "--").stdout
-    own = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip() + ".gitattributes"
+    prefix = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip()
+    own = {prefix + ".gitattributes": GITATTRIBUTES, prefix + ".gitignore": GITIGNORE}
     fields = raw.split("\0")
     found: list[str] = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
@@ -243,7 +246,7 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
         name = path.rsplit("/", 1)[-1]
         if new_mode == _GITLINK:
             found.append(_("{path}: a submodule (another repository inside the store)").format(path=path))
-        elif path == own and new == _blob_id(GITATTRIBUTES.encode("utf-8"), len(new)):
+        elif path in own and new == _blob_id(own[path].encode("utf-8"), len(new)):
             continue  # kehu's own, as this kehu writes it
         elif name in _GIT_SETTINGS:
             found.append(_("{path}: changed ({what})").format(
