@@ -130,7 +130,7 @@ def test_sync_refuses_a_colleagues_gitignore_that_would_leave_customers_unshared
     git(b, "push", "-q")
     result = kehu("sync", store=a)
     assert result.code == 1, result.out
-    assert ".gitignore: changed (not as kehu writes it)" in result.err, result.err
+    assert ".gitignore: leaves out customers/…/customer.yaml" in result.err, result.err
     assert "customers/" not in (a / ".gitignore").read_text(encoding="utf-8")
     new = ok("customer", "add", "--name", "新客", store=a).strip()
     git(b, "revert", "--no-edit", "HEAD")

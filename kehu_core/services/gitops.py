@@ -34,11 +34,11 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
-def run(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(root: Path, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
     result = subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=True, env=_env(root), check=False
+        ["git", *args], cwd=root, capture_output=True, text=True, env=_env(root), check=False, input=input
     )
     if check and result.returncode != 0:
         why = result.stderr.strip() or result.stdout.strip()

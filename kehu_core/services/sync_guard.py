@@ -248,10 +248,38 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
             found.append(_("{path}: a submodule (another repository inside the store)").format(path=path))
         elif path in own and new == _blob_id(own[path].encode("utf-8"), len(new)):
             continue  # kehu's own, as this kehu writes it
+        elif name == ".gitignore" and set(new) != {"0"}:
+            ignored = _ignored_records(root, path, new, prefix)
+            if ignored:  # ignores of one's own (a.pdf) are the team's business
+                found.append(_("{path}: leaves out {what}, which would then never be shared").format(
+                    path=path, what=ignored))
         elif name in _GIT_SETTINGS:
             found.append(_("{path}: changed ({what})").format(
                 path=path, what=_("deleted") if set(new) == {"0"} else _("not as kehu writes it")))
     return found
+
+
+#: a file of each kind kehu keeps, relative to the store: a .gitignore leaving one out is refused
+_RECORDS = ("kehu.yaml", ".gitattributes", "customers/ab/c1abc/customer.yaml",
+            "customers/ab/c1abc/points.ledger.yaml", "customers/ab/c1abc/interactions/2026-01-01-x.yaml",
+            "templates/x.j2")
+
+
+def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
+    """Which of kehu's kinds of files the .gitignore ``blob`` (at ``path``) leaves out, asked of
+    git itself in an empty repository holding only that file."""
+    import tempfile
+
+    text = gitops.run(root, "cat-file", "blob", blob).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp)
+        gitops.run(probe, "init", "-q")
+        (probe / path).parent.mkdir(parents=True, exist_ok=True)
+        (probe / path).write_text(text, encoding="utf-8")
+        out = gitops.run(probe, "check-ignore", "--no-index", "--stdin", check=False,
+                         input="\n".join(prefix + p for p in _RECORDS) + "\n").stdout
+    return ", ".join(line.removeprefix(prefix).replace("ab/c1abc/", "…/").replace("x.j2", "…")
+                     for line in out.splitlines())
 
 
 def _blob_id(data: bytes, length: int) -> str:
