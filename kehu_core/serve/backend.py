@@ -30,7 +30,7 @@ from radicale import pathutils, storage, types
 from ..clock import resolve_today
 from ..errors import KehuError
 from ..i18n import _
-from . import books
+from . import books, pool
 from . import cards as card_rules
 from .scope import ADDRESS_BOOK, CALENDAR, Refused, Scope, request, scope_of, served
 
@@ -170,7 +170,7 @@ class _Texts:
 
     def get(self, customer_id: str) -> str:
         if self._texts is None:
-            self._texts = card_rules.render(served().store, self.cards, self.apple)
+            self._texts = card_rules.render(served().store, self.cards, self.apple, workers=pool)
         return self._texts.get(customer_id, "")
 
 

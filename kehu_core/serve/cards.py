@@ -17,13 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import KehuError, RecordError
 from ..i18n import _
 from ..services.sync_messages import describe_interaction
 from ..services.vcards import vcard_of
-from . import pool
 from .scope import Refused, Scope
 
 if TYPE_CHECKING:
@@ -174,9 +173,21 @@ def _recent(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
             for cid, items in found.items()}
 
 
-def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
+class Workers(Protocol):
+    """Worker processes that render cards (:mod:`kehu_core.serve.pool`), passed in by the
+    server: this module is also what the workers run, so it does not import them."""
+
+    RENDER_HERE_FROM: int
+
+    def rendered(self, cards: list[Card], apple: bool) -> dict[str, str]: ...
+
+    def render_now(self, store: Store, cards: list[Card], apple: bool) -> dict[str, str] | None: ...
+
+
+def render(store: Store, cards: list[Card], apple: bool, *, workers: Workers | None = None) -> dict[str, str]:
     """The vCard text of each card (by customer id): 3.0 for Apple, else 4.0; from the table
-    of rendered cards when its revision is there, else rendered and kept."""
+    of rendered cards when its revision is there, else rendered and kept (by ``workers``, if
+    given, when they are rendering them already or there are many)."""
     table = store.index.plugin_table(*_TABLE)
     stamp = f"cards-{CARD_FORMAT}"
     kept = table.get(stamp, [c.customer_id for c in cards]) or {}
@@ -185,13 +196,13 @@ def render(store: Store, cards: list[Card], apple: bool) -> dict[str, str]:
     column = 1 if apple else 2
     missing = [card for card in cards if card.customer_id not in kept or kept[card.customer_id][0] != card.revision
                or not kept[card.customer_id][column]]
-    ahead = pool.rendered(missing, apple) if missing else {}  # being rendered by the workers
+    ahead = workers.rendered(missing, apple) if missing and workers is not None else {}  # being rendered there
     out.update(ahead)
     missing = [card for card in missing if card.customer_id not in ahead]
     missing_ids = {card.customer_id for card in missing} | set(ahead)
     sources = {card.customer_id: card for card in missing if card.customer is not None or card.data is not None}
-    if len(sources) >= pool.RENDER_HERE_FROM:  # a worker renders them (and keeps them) if there are workers
-        done = pool.render_now(store, list(sources.values()), apple) or {}
+    if workers is not None and len(sources) >= workers.RENDER_HERE_FROM:  # a worker renders (and keeps) them
+        done = workers.render_now(store, list(sources.values()), apple) or {}
         out.update(done)
         sources = {cid: card for cid, card in sources.items() if cid not in done}
     unloaded = [card.customer_id for card in missing if card.customer is None and card.data is None]

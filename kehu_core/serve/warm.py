@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import resolve_today
 from ..i18n import _
-from . import books
+from . import books, pool
 from . import cards as card_rules
 from .scope import ADDRESS_BOOK, CALENDAR, Scope, scope_of, served
 
@@ -89,7 +89,7 @@ def _book(store: Store, scope: Scope) -> int:
     for apple in (False, True):  # 4.0 for everyone else, 3.0 for Apple's clients
         for first in range(0, len(cards), RENDER_AT_ONCE):
             quiet()
-            card_rules.render(store, cards[first:first + RENDER_AT_ONCE], apple)
+            card_rules.render(store, cards[first:first + RENDER_AT_ONCE], apple, workers=pool)
     return len(cards)
 
 
