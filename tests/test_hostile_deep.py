@@ -71,7 +71,11 @@ def _ids(nodes: list[dict]) -> list[str]:
     return out
 
 
-def test_the_referrals_report_of_a_deep_chain_ends_and_draws_it_in_pieces(store: Path) -> None:
+def test_the_referrals_report_of_a_deep_chain_ends_and_draws_it_in_pieces(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as in a pipe: no COLUMNS (pytest-xdist's workers set 80, which folds the tree's lines)
+    monkeypatch.delenv("COLUMNS", raising=False)
     result = kehu("report", "referrals", "--json", store=store)
     assert result.code == 0, result.err
     report = json.loads(result.out)  # Python's own reader stops at about 1 000 levels of nesting
