@@ -21,17 +21,19 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     path = tmp_path_factory.mktemp("markup") / "store"
     assert kehu("init", str(path), "--no-git").code == 0
     ids: list[str] = []
-    for name in NAMES:
-        extra = ["--referrer", ids[-1]] if ids else []
-        result = kehu("customer", "add", "--name", name, "--owner", "[b]王", *extra, store=path)
-        assert result.code == 0, result.err
-        ids.append(result.out.strip())
-    for cid in ids:
-        for argv in (["purchase", "add", cid, "--item", "[/]茶", "--price", "50", "--date", "2026-10-01"],
-                     ["interaction", "add", cid, "--kind", "complaint", "--text", "[/] 又坏了"],
-                     ["points", "redeem", cid, "1", "--reason", "[/]"]):
-            result = kehu(*argv, store=path)
-            assert result.code == 0, (argv, result.err)
+    with pytest.MonkeyPatch.context() as day:  # the day the tests read the store on, not the real one
+        day.setenv("KEHU_TODAY", "2026-11-20")  # (a redemption of points that expire a year on)
+        for name in NAMES:
+            extra = ["--referrer", ids[-1]] if ids else []
+            result = kehu("customer", "add", "--name", name, "--owner", "[b]王", *extra, store=path)
+            assert result.code == 0, result.err
+            ids.append(result.out.strip())
+        for cid in ids:
+            for argv in (["purchase", "add", cid, "--item", "[/]茶", "--price", "50", "--date", "2026-10-01"],
+                         ["interaction", "add", cid, "--kind", "complaint", "--text", "[/] 又坏了"],
+                         ["points", "redeem", cid, "1", "--reason", "[/]"]):
+                result = kehu(*argv, store=path)
+                assert result.code == 0, (argv, result.err)
     return path, ids
 
 
