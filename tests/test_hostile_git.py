@@ -52,7 +52,10 @@ ATTRIBUTES = {
 def test_sync_refuses_a_colleagues_gitattributes(line: str, team: tuple[Path, Path, str]) -> None:
     a, b, cid = team
     (b / ".gitattributes").write_text(GITATTRIBUTES + line, encoding="utf-8")
-    git(b, "commit", "-qam", "my attributes")
+    # Only .gitattributes: `commit -a` would also restage a racily-clean customer.yaml read
+    # through the new encoding, and the colleague would push a mangled profile by accident.
+    git(b, "add", ".gitattributes")
+    git(b, "commit", "-qm", "my attributes")
     git(b, "push", "-q")
     ok("customer", "set", cid, "notes=在 a 改的", store=a)
     before, head = work_hash(a), git(a, "rev-parse", "HEAD")
@@ -67,7 +70,8 @@ def test_sync_refuses_a_colleagues_gitattributes(line: str, team: tuple[Path, Pa
 
     # put back as kehu writes it, the team syncs again
     (b / ".gitattributes").write_text(GITATTRIBUTES, encoding="utf-8")
-    git(b, "commit", "-qam", "kehu's attributes again")
+    git(b, "add", ".gitattributes")
+    git(b, "commit", "-qm", "kehu's attributes again")
     git(b, "push", "-q")
     sync(a)
     assert "在 a 改的" in kehu("customer", "show", cid, store=a).out
