@@ -323,31 +323,49 @@ Flag = Annotated[bool, BeforeValidator(parse_flag)]
 Email = Annotated[str, AfterValidator(_email_item)]
 
 
+#: How long a profile's texts and lists may be: the one home of these limits, as every door
+#: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
+#: ``kehu check``) validates a profile with :class:`Customer`. Far above any real customer (the
+#: demo store's longest tag has 5 characters, its most tags are 3), low enough that one profile
+#: cannot hold 16 000 tags or a 1 MB tag or owner, which every list, search and screen then carries.
+#: Notes are held by the record's own limit (``yamlio.max_bytes``: 2 MiB).
+MAX_SHORT = 64  # a tag, an owner, a level, a credit grade
+MAX_TEXT = 200  # a name, an organization, a title, a nickname, an interest
+MAX_ADDRESS = 500  # one address
+MAX_LONG = 10_000  # family, personality (notes: the record's limit)
+MAX_TAGS = 200  # tags, interests: how many
+MAX_CONTACTS = 50  # phones, emails, addresses: how many
+
+Short = Annotated[str, Field(max_length=MAX_SHORT)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
 class Customer(BaseModel):
     """A customer's profile (客户资料卡). Fields kehu does not know are kept as they are."""
 
     model_config = ConfigDict(defer_build=True, extra="allow", validate_assignment=True)
 
     id: str
-    name: str = Field(min_length=1, max_length=200)
-    phones: list[Phone] = Field(default_factory=list)
-    emails: list[Email] = Field(default_factory=list)
-    addresses: list[str] = Field(default_factory=list)
-    organization: str | None = None
-    title: str | None = None
-    nickname: str | None = None
+    name: str = Field(min_length=1, max_length=MAX_TEXT)
+    phones: list[Phone] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    emails: list[Email] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    addresses: list[Annotated[str, Field(max_length=MAX_ADDRESS)]] = Field(default_factory=list,
+                                                                           max_length=MAX_CONTACTS)
+    organization: Text | None = None
+    title: Text | None = None
+    nickname: Text | None = None
     birthday: str | None = None
     lunar_birthday: str | None = None
-    level: str | None = None
-    owner: str | None = None
+    level: Short | None = None
+    owner: Short | None = None
     referrer: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    credit: str | None = None
+    tags: list[Short] = Field(default_factory=list, max_length=MAX_TAGS)
+    credit: Short | None = None
     credit_limit: Money | None = Field(None, ge=0)  # 赊账额度; None: the level's (kehu.yaml credit:)
     payment_terms: int | None = Field(None, ge=0, le=3650)  # days; None: the level's
-    interests: list[str] = Field(default_factory=list)
-    family: str | None = None
-    personality: str | None = None
+    interests: list[Text] = Field(default_factory=list, max_length=MAX_TAGS)
+    family: Annotated[str, Field(max_length=MAX_LONG)] | None = None
+    personality: Annotated[str, Field(max_length=MAX_LONG)] | None = None
     notes: str | None = None
     do_not_contact: Flag = False
     created: Day | None = None
