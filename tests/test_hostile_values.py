@@ -200,3 +200,37 @@ def test_check_names_every_customer_of_a_hand_made_loop_and_reports_end(store: t
     report = kehu("report", "referrals", "--json", store=path)
     assert report.code == 0, report.err  # ends, and counts each referral once
     assert json.loads(report.out)["referred"] == 3
+
+
+# --- a listing never drops a customer unseen ------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["customer", "list"], ["customer", "list", "--json"],
+                                  ["customer", "list", "--sort", "owner"], ["customer", "list", "--tag", "VIP"]])
+def test_customer_list_says_how_many_customers_it_cannot_list(argv: list[str], store: tuple[Path, str, str]) -> None:
+    """A profile `check` and `show` report (a whole number of 19 digits, a phone too short) was
+    left out of `customer list` and its JSON without a word; now stderr says how many, and where
+    to look, from the index alone and from the store (every list but JSON goes on as it was)."""
+    path, cid, other = store
+    third = kehu("customer", "add", "--name", "王五", store=path).out.strip()
+    for broken, line in ((cid, "big: 1234567890123456789\n"), (third, "phones: ['12']\n")):
+        profile = path / "customers" / shard(broken) / broken / "customer.yaml"
+        profile.write_text(profile.read_text(encoding="utf-8") + line, encoding="utf-8")
+    before = tree_hash(path)
+    for _ in ("the index built now", "the index kept from the run before"):
+        listed = kehu(*argv, store=path)
+        no_traceback(listed)
+        assert listed.code == 0, listed.err
+        assert "kehu: 2 customers are not listed: their customer.yaml has a problem (`kehu check` shows each)" \
+            in listed.err, listed.err
+        if "--json" in argv:
+            assert [c["id"] for c in json.loads(listed.out)] == [other]  # stdout: JSON only
+        elif "--tag" not in argv:
+            assert other in listed.out and cid not in listed.out and third not in listed.out
+    assert tree_hash(path) == before
+    check = kehu("check", store=path)
+    assert check.code == 1 and "2 problems" in check.err
+    for broken in (cid, third):  # all is said once mended
+        profile = path / "customers" / shard(broken) / broken / "customer.yaml"
+        profile.write_text("".join(profile.read_text(encoding="utf-8").splitlines(True)[:-1]), encoding="utf-8")
+    assert "not listed" not in kehu(*argv, store=path).err

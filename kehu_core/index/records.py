@@ -74,6 +74,18 @@ class Records(IndexConnection):
             "SELECT owed FROM interactions WHERE customer_id=? AND kind='purchase' AND owed IS NOT NULL",
             (customer_id,))), Decimal("0.00"))
 
+    def unlisted(self) -> int:
+        """How many customers no list shows: their folder or its customer.yaml has a problem the
+        index noted (it does not read, parse or validate: a 19-digit number, a bad phone, a FIFO)
+        and they have no profile row. ``kehu customer list`` says how many, so a broken profile is
+        never dropped unseen (``kehu check`` says why)."""
+        ids = set()
+        for (path,) in self.db.execute("SELECT DISTINCT path FROM problems WHERE path LIKE 'customers/%'"):
+            parts = path.split("/")  # customers/<shard>/<id>[/customer.yaml]
+            if len(parts) == 3 or (len(parts) == 4 and parts[3] == "customer.yaml"):
+                ids.add(parts[2])
+        return sum(1 for cid in ids if self.db.execute("SELECT 1 FROM customers WHERE id=?", (cid,)).fetchone() is None)
+
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an
         interaction that does not parse, a broken ledger): the store then says which."""
