@@ -191,7 +191,10 @@ def installed_plugins() -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, value in advertised_entries():
         try:
-            found[name] = load_entry_point(value)
+            # what a module prints as it is imported goes to stderr, as in a hook (PluginHost.call):
+            # stdout is the command's, and `customer list --json` must stay JSON only
+            with contextlib.redirect_stdout(sys.stderr):
+                found[name] = load_entry_point(value)
         except Exception as exc:  # a broken third-party plugin must not stop kehu
             failure = PluginFailure(name, "import", f"{type(exc).__name__}: {exc}",
                                     "".join(format_exception(exc)))
