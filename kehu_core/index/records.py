@@ -8,7 +8,7 @@ Nothing here imports the models: these answer from the index alone too (``IndexR
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -96,3 +96,15 @@ class Records(IndexConnection):
         # the paths under the folder: from "folder/" up to "folder0" ("0" follows "/")
         return self.db.execute("SELECT 1 FROM problems WHERE path >= ? AND path < ? LIMIT 1",
                                (folder, folder[:-1] + "0")).fetchone() is not None
+
+    def sort_names(self, customer_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(name, its sort key) of each of these customers as the index keeps them: the key is
+        :func:`kehu_core.textsearch.sort_key` of the name, made when the profile was indexed
+        (the name's pinyin, which lists take their order from)."""
+        ids = list(customer_ids)
+        out: dict[str, tuple[str, str]] = {}
+        for first in range(0, len(ids), 500):
+            part = ids[first:first + 500]
+            out.update((cid, (name, key)) for cid, name, key in self.db.execute(
+                f"SELECT id, name, sort_name FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
+        return out

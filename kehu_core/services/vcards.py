@@ -32,7 +32,7 @@ _JSON_STARTS = frozenset('{["-0123456789tfnNI')
 
 def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
              computed: Mapping[str, Any] | None = None, note: str | None = None,
-             uid: str | None = None, sort_as: bool = False) -> str:
+             uid: str | None = None, sort_as: bool = False, sort_name: str | None = None) -> str:
     """``customer`` as one vCard.
 
     ``version``: "3.0" or "4.0"; ``apple``: a birthday without a year in Apple's form
@@ -41,7 +41,10 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
     fields; ``note``: the NOTE instead of the customer's notes; ``uid``: the UID instead of
     the customer's id (a contact made on a phone keeps the phone's UID); ``sort_as``: the
     name's pinyin as a sort key (``SORT-AS`` in 4.0, ``X-PHONETIC-LAST-NAME``, which iOS and
-    Android list by), so 赵敏 is listed under Z.
+    Android list by), so 赵敏 is listed under Z; ``sort_name``: that key, when the caller has it
+    (the index keeps it: :meth:`kehu_core.index.Index.sort_names`), instead of working out the
+    pinyin again (pypinyin's dictionary costs ~0.5 s of CPU to load in each worker process of
+    ``kehu serve``).
     """
     import vobject
 
@@ -54,7 +57,7 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
     family, given = split_name(customer.name)
     name = card.add("n")
     name.value = vobject.vcard.Name(family=family, given=given)
-    phonetic = sort_key(customer.name) if sort_as else ""
+    phonetic = (sort_key(customer.name) if sort_name is None else sort_name) if sort_as else ""
     if sort_as and phonetic != customer.name.lower():
         if four:
             name.params["SORT-AS"] = [phonetic]
