@@ -676,9 +676,37 @@ class PluginHost:
     ) -> dict[str, Any]:
         """Every plugin's ``customer_values`` merged; plugins named in ``skip`` are not asked
         (by this call: a plugin asked may ask them, as it would without ``skip``)."""
+        skip = tuple(skip)
+        kept = self._remembered_values(customer, skip)
+        if kept is not None:
+            return kept
         merged: dict[str, Any] = {}
         for _name, result in self.call("customer_values", leave_out=skip, store=store, customer=customer):
             _merge_first_wins(merged, result)
+        return merged
+
+    def _remembered_values(self, customer: Customer, skip: tuple[str, ...]) -> dict[str, Any] | None:
+        """:meth:`values` from what :meth:`remembering` keeps, when every plugin asked has its
+        answer for ``customer`` kept there and no wrapper would see the call: the same merge
+        pluggy's call would give (each implementation, last registered first, answers from
+        its memo; one running already answers None), without a call through pluggy for each
+        customer (a book of 10 000 customers asks 40 000 times, ~0.8 s of CPU). None: not all
+        kept, the caller calls the plugins."""
+        memo = self._memo
+        if memo is None:
+            return None
+        merged: dict[str, Any] = {}
+        for impl in reversed(self.pm.hook.customer_values.get_hookimpls()):
+            name = impl.plugin_name
+            if impl.wrapper or impl.hookwrapper:
+                return None
+            if name in skip or (name, "customer_values") in self._running:
+                continue
+            kept = memo.get(name)
+            if kept is None or customer.id not in kept:
+                return None
+            if kept[customer.id] is not None:
+                _merge_first_wins(merged, kept[customer.id])
         return merged
 
     def values_many(

@@ -285,6 +285,7 @@ def _run_rules(
     *,
     lapse: bool = True,
     state: dict[str, dict[str, Any]] | None = None,
+    firsts: Sequence[dt.date] | None = None,
 ) -> list[Reminder]:
     """Every rule's reminders for one customer. Engine rules hold for every plugin's rules: a
     customer marked ``do_not_contact`` gets nothing from an outreach rule (every rule unless it
@@ -293,13 +294,18 @@ def _run_rules(
     that day on); each reminder gets its group; a rule that raises (or calls ``sys.exit``) or
     yields something else than a Reminder of this customer is reported by its plugin's name
     and the other rules still run. ``lapse=False``: nothing lapses (finding a key); ``state``
-    (the done/snooze entries): a snoozed reminder lapses counting from the day it was snoozed to."""
+    (the done/snooze entries): a snoozed reminder lapses counting from the day it was snoozed to.
+    ``firsts``: each rule's first day (:func:`_firsts`), when the caller runs the rules for many
+    customers (the same for each)."""
     out: list[Reminder] = []
-    for rule in rule_list:
+    for position, rule in enumerate(rule_list):
         if customer.do_not_contact and getattr(rule, "outreach", True):
             continue
         try:
-            first = _first_day(start, lapse_of(store, rule)) if lapse else start
+            if not lapse:
+                first = start
+            else:
+                first = firsts[position] if firsts is not None else _first_day(start, lapse_of(store, rule))
             found = list(rule.due(store, customer, history, first, end))
             for reminder in found:
                 if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
@@ -385,6 +391,7 @@ def reminders_for(
         ask = getattr(rule, "history_needs", None)
         needs = None if ask is None or needs is None else needs | ask(_first_day(start, lapse_of(store, rule)), end)
     ledgered = _ledgered(store)
+    firsts = _firsts(store, rule_list, start)
     for first in range(0, len(customers), _CHUNK):
         chunk = customers[first:first + _CHUNK]
         ids = [c.id for c in chunk]
@@ -392,8 +399,18 @@ def reminders_for(
         state = _states(store, [cid for cid in ids if cid in ledgered])
         for customer in chunk:
             found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end,
-                               state=state)
+                               state=state, firsts=firsts)
             yield customer, _sorted(_apply_state(found, state, end))
+
+
+def _firsts(store: Store, rule_list: Sequence[ReminderRule], start: dt.date) -> list[dt.date] | None:
+    """Each rule's first day (:func:`_first_day`), worked out once for a pass over many
+    customers instead of once a customer and rule (100 000 times for a book of 10 000); None
+    if a rule's lapse cannot be read (each customer's run then reports it, as it would)."""
+    try:
+        return [_first_day(start, lapse_of(store, rule)) for rule in rule_list]
+    except Exception:  # a rule's own lapse_days property that raises: reported per customer
+        return None
 
 
 def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, list[Interaction]]:

@@ -287,6 +287,12 @@ class HolidayRule(Rule):
     name = "holiday"
     lapse_days, event = 3, True
 
+    def __init__(self, cfg: RemindersSettings):
+        super().__init__(cfg)
+        # (holiday, day) → the greeting's title and detail, the same for every customer: worked
+        # out once for the rules' pass over a list (a book of 10 000 asks 80 000 times)
+        self._words: dict[tuple[str, dt.date, int], tuple[str, str]] = {}
+
     def history_needs(self, start: dt.date, end: dt.date) -> HistoryNeeds:
         return HistoryNeeds()
 
@@ -296,9 +302,16 @@ class HolidayRule(Rule):
             return
         lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
         for name, day, due in _holidays_due(start, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
+            title, detail = self._said(store, name, day)
+            yield _reminder(self.name, customer, due, f"{name}-{day.year}", title, detail)
+
+    def _said(self, store: Store, name: str, day: dt.date) -> tuple[str, str]:
+        key = (name, day, id(store))
+        words = self._words.get(key)
+        if words is None:
             said = shown(name, store)  # 春节 / Spring Festival; the key keeps the name as kehu.yaml has it
-            yield _reminder(self.name, customer, due, f"{name}-{day.year}",
-                            _("{holiday} greeting").format(holiday=said), f"{said} {day}")
+            words = self._words[key] = (_("{holiday} greeting").format(holiday=said), f"{said} {day}")
+        return words
 
 
 @cache  # asked once per customer with the same window: a handful of distinct answers
