@@ -272,3 +272,48 @@ def test_bad_limits_name_kehu_yaml_and_line(store: Path, setting: str, expected:
     assert result.code == 1
     assert f"kehu.yaml:{line}:" in result.err and expected in result.err, result.err
     assert "Traceback" not in result.err
+
+
+def _sheet(path: Path, body: bytes, end: bytes = b"\n") -> Path:
+    path.write_bytes(b"name,phone,notes" + end + body + end)
+    return path
+
+
+@pytest.mark.parametrize("case", ["one cell", "many short cells", "google csv"])
+def test_a_csv_line_over_the_limit_is_refused_while_streaming(store: Path, tmp_path: Path, case: str) -> None:
+    """A 95 MB CSV of one line peaked at 900 MB before the csv reader refused its cell (the file
+    read, decoded and copied whole first), and one line of 50 million short cells took 23 GB
+    and nine minutes. Now a line longer than ``MAX_LINE`` (2 MB: a row is one record, at most
+    2 MiB) is refused at its number while the file is read in pieces, before anything else."""
+    from kehu_core.services.importing.limits import MAX_LINE, MB
+
+    line = "赵敏,13912345678,".encode()
+    if case == "one cell":  # 15 × the limit: 30 MB, which took ~300 MB before
+        sheet = _sheet(tmp_path / "one.csv", line + b"x" * (15 * MAX_LINE))
+    elif case == "many short cells":  # ~1 million cells, each far under the csv module's 128 KB
+        sheet = _sheet(tmp_path / "cells.csv", line + b"x," * (MAX_LINE // 2 + 1))
+    else:
+        sheet = tmp_path / "google.csv"
+        sheet.write_bytes(b"Given Name,Family Name,Phone 1 - Value,Notes\r\n"
+                          b"Min,Zhao,13912345678,hi\r\n" + b"Lei,Li,13800138000," + b"y" * (3 * MAX_LINE) + b"\r\n")
+    before = tree_hash(store)
+    code, out, err, peak_mb = measured_kehu(store, "import", str(sheet))
+    assert code == 1, (out, err)
+    assert peak_mb < 120, f"peaked at {peak_mb} MB"  # ~50 MB: the line is never read whole
+    where = 3 if case == "google csv" else 2
+    assert f"{sheet}:{where}: line {where} is longer than {MAX_LINE // MB} MB; kehu reads CSV lines of at most" \
+        in err, err[-2000:]
+    assert "Traceback" not in err
+    assert tree_hash(store) == before
+
+
+def test_csv_lines_under_the_limit_import_whatever_their_line_ends(store: Path, tmp_path: Path) -> None:
+    """The limit is a line's, not the file's: a sheet of over 2 MB whose lines end in a CR alone
+    (classic Mac), or CRLF, is read line by line and imports."""
+    for end, name in ((b"\r", "mac.csv"), (b"\r\n", "dos.csv")):
+        rows = end.join(f"客户{name[0]}{i},,{'n' * 100_000}".encode() for i in range(25))
+        sheet = _sheet(tmp_path / name, rows, end)
+        assert sheet.stat().st_size > 2 * 1024 * 1024
+        result = kehu("import", str(sheet), store=store)
+        assert result.code == 0, result.err[-2000:]
+    assert len(_names(store)) == 50

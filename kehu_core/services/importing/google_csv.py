@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...i18n import _
 from ...plugins import ImportedContact
 from .base import EncodingProblem, RowProblem, decode_bytes
+from .limits import LineTooLong, refuse_long_lines
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -52,8 +53,9 @@ class GoogleCsvImporter:
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
         try:
+            refuse_long_lines(path)  # before the file is read whole (kehu_core/services/importing/limits.py)
             text = decode_bytes(path.read_bytes())
-        except EncodingProblem as exc:
+        except (EncodingProblem, LineTooLong) as exc:
             yield RowProblem(f"{path}:{exc.line}", str(exc))
             return
         reader = csv.reader(io.StringIO(text, newline=""))

@@ -14,6 +14,7 @@ is found before a reader trusts the claim.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -29,6 +30,14 @@ _PIECE = 64 * 1024
 # A small part may unpack to many times its size without harm (an empty sheet, a style list):
 # the ratio is only asked of parts that unpack to more than this.
 _RATIO_FLOOR = MB
+
+
+#: the longest line of a CSV kehu reads: a row becomes one record, and no record is over 2 MiB
+#: (``yamlio.MAX_FILE_BYTES``). A 95 MB CSV of one line took 900 MB before it was refused (read,
+#: decoded and copied whole before the csv reader found its cell too long), and one of 50
+#: million short cells 23 GB and nine minutes; :func:`refuse_long_lines` stops at this length.
+MAX_LINE = 2 * MB
+_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 class Refused(ValueError):
@@ -139,3 +148,32 @@ def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
             data = inflate.unconsumed_tail
     size += len(inflate.flush())  # what the last piece left (at most one match)
     return size if size <= budget else None
+
+
+class LineTooLong(ValueError):
+    """A line of a CSV over :data:`MAX_LINE`, with its number (as ``EncodingProblem``)."""
+
+    def __init__(self, line: int, limit: int) -> None:
+        self.line = line
+        super().__init__(_("line {line} is longer than {limit} MB; kehu reads CSV lines of at most "
+                           "{limit} MB (a row becomes one record, and records are at most 2 MiB)").format(
+            line=line, limit=limit // MB))
+
+
+def refuse_long_lines(path: Path, limit: int = MAX_LINE) -> None:
+    """Raise :class:`LineTooLong` for the first line of ``path`` longer than ``limit`` bytes,
+    reading it in pieces of 64 KB, before a CSV reader reads, decodes and copies the file whole
+    (lines end at LF, CRLF or a CR alone, as the csv module reads them)."""
+    line, run = 1, 0  # run: the bytes of the current line seen so far
+    with path.open("rb") as handle:
+        while piece := handle.read(_PIECE):
+            if piece.endswith(b"\r"):  # a CRLF is never cut in two, so it counts as one break
+                piece += handle.read(1)
+            parts = _BREAK.split(piece)
+            run += len(parts[0])
+            for part in parts[1:]:
+                if run > limit:
+                    raise LineTooLong(line, limit)
+                line, run = line + 1, len(part)
+            if run > limit:
+                raise LineTooLong(line, limit)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ...i18n import _
 from ...plugins import ImportedContact
 from .base import RowProblem, decode_bytes, is_binary
-from .limits import Refused, check_xlsx
+from .limits import Refused, check_xlsx, refuse_long_lines
 from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
@@ -153,6 +153,7 @@ def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    refuse_long_lines(path)  # before the file is read whole: one line of 95 MB took 900 MB
     data = path.read_bytes()
     if is_binary(data):
         raise ValueError(_("binary file (contains NUL bytes); expected a CSV text file or an .xlsx"))
