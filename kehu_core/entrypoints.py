@@ -48,10 +48,29 @@ def skip_pydantic_plugin_scan() -> None:
     programs kehu starts ($EDITOR, git hooks), whose environment may have plugins."""
     if _groups().get(PYDANTIC_GROUP):
         return
-    from pydantic.plugin import _loader
+    loader = sys.modules.get(_PYDANTIC_LOADER)
+    if loader is not None:  # already imported (by pydantic, or a test): tell it its answer
+        if getattr(loader, "_plugins", None) is None:
+            loader._plugins = {}
+        return
+    # Not imported yet: stand in for it. Importing pydantic's loader imports importlib.metadata
+    # (and email, socket ...: ~18 ms of a `kehu purchase add`) only to look up the entry points
+    # this cache already knows are not there. pydantic imports it when it builds its first
+    # validator and calls only ``get_plugins()``; the stand-in answers as the loader would.
+    import types
 
-    if getattr(_loader, "_plugins", None) is None:
-        _loader._plugins = {}
+    stand_in = types.ModuleType(_PYDANTIC_LOADER, "pydantic's plugin loader, answered from kehu's "
+                                "entry-point cache: no distribution advertises a pydantic plugin")
+    stand_in.__dict__.update(PYDANTIC_ENTRY_POINT_GROUP=PYDANTIC_GROUP, _plugins={},
+                             _loading_plugins=False, get_plugins=_no_pydantic_plugins)
+    sys.modules[_PYDANTIC_LOADER] = stand_in
+
+
+_PYDANTIC_LOADER = "pydantic.plugin._loader"
+
+
+def _no_pydantic_plugins() -> tuple[()]:
+    return ()
 
 
 def load(value: str) -> object:
@@ -73,10 +92,13 @@ def environment_stamp() -> list[list[object]]:
 
 
 def cache_file() -> Path:
-    """One file per interpreter (a venv), rewritten when its environment changes."""
+    """One file per interpreter (a venv) and search path, rewritten when its environment
+    changes. The path is in the name: two environments differing only by PYTHONPATH, used in
+    turn (a plugin tried from a folder), sharing one file would each find the other's there
+    and read all the metadata every time."""
     from platformdirs import user_cache_dir
 
-    key = hashlib.sha1(f"{sys.executable}\0{sys.prefix}".encode()).hexdigest()[:16]
+    key = hashlib.sha1("\0".join([sys.executable, sys.prefix, *sys.path]).encode()).hexdigest()[:16]
     return Path(user_cache_dir("kehu")) / f"entry-points-{key}.json"
 
 
