@@ -6,6 +6,10 @@ kehu's own vCard reader, as a phone and ``kehu import`` do.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
 import vobject
 
 from kehu_core.models import Customer
@@ -50,3 +54,32 @@ def test_the_card_imports_back_as_the_same_customer() -> None:
         assert fields["birthday"].replace("-", "") == "0412"  # 4.0 writes the basic form, --0412
         assert fields["organization"] == TRICKY["organization"]
         assert fields["notes"] == TRICKY["notes"].replace("\r\n", "\n")
+
+
+#: cards as kehu wrote them before its writer was made faster (vobject making each line as
+#: before, written the same way): any change of the writer must keep every byte of them, or
+#: every phone would fetch every card again. (Generated once by ``_golden_cases``.)
+GOLDEN = Path(__file__).parent / "data" / "vcards" / "golden.json"
+
+
+def _golden_cases() -> Iterator[tuple[str, str]]:
+    plain = {"id": "c-plain", "name": "Zhang Wei", "phones": ["+12025550123"], "created": "2026-01-02",
+             "birthday": "1980-02-29", "do_not_contact": True, "owner": "王芳", "level": "gold",
+             "其他字段": "值", "a b": [1, 2], "wechat_id": "zw_1980", "score": "[1, 2]", "note_x": "  {x"}
+    bare = {"id": "c-bare", "name": "赵敏"}
+    for label, data in (("tricky", TRICKY), ("plain", plain), ("bare", bare)):
+        customer = Customer.model_validate(data, context={"region": "CN"})
+        for version, apple in (("3.0", True), ("3.0", False), ("4.0", False)):
+            yield f"{label}-{version}-{apple}", vcard_of(customer, version=version, apple=apple)
+            yield f"{label}-{version}-{apple}-serve", vcard_of(
+                customer, version=version, apple=apple, sort_as=True, uid="urn:uuid:1234",
+                computed={"tier": "主要客户", "points": 880, "empty": ""},
+                note="笔记\n\n—— kehu ——\n最近: 2026-11-18 买 龙井 ¥880.00\n待办: 2026-11-22 greeting" + "长" * 40)
+
+
+def test_the_writer_writes_every_card_as_it_did() -> None:
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    written = dict(_golden_cases())
+    assert sorted(written) == sorted(expected)
+    for label, text in written.items():
+        assert text == expected[label], label
