@@ -12,6 +12,7 @@ the pinyin sort key as ``SORT-AS`` on ``N``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -51,20 +52,20 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
     four = version == "4.0"
     card = vobject.vCard()
     if four:
-        card.add("version").value = "4.0"
+        _add(card, "version").value = "4.0"
     data = customer.model_dump(mode="json")
-    card.add("fn").value = customer.name
+    _add(card, "fn").value = customer.name
     family, given = split_name(customer.name)
-    name = card.add("n")
+    name = _add(card, "n")
     name.value = vobject.vcard.Name(family=family, given=given)
     phonetic = (sort_key(customer.name) if sort_name is None else sort_name) if sort_as else ""
     if sort_as and phonetic != customer.name.lower():
         if four:
             name.params["SORT-AS"] = [phonetic]
-        card.add("x-phonetic-last-name").value = phonetic
-    card.add("uid").value = uid or customer.id
+        _add(card, "x-phonetic-last-name").value = phonetic
+    _add(card, "uid").value = uid or customer.id
     for pos, phone in enumerate(customer.phones):
-        line = card.add("tel")
+        line = _add(card, "tel")
         if four:
             line.value = f"tel:{phone}"
             line.params["VALUE"] = ["uri"]
@@ -73,7 +74,7 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
             line.value = phone
             line.type_param = ["CELL", "VOICE", "pref"] if pos == 0 else ["VOICE"]
     for pos, email in enumerate(customer.emails):
-        line = card.add("email")
+        line = _add(card, "email")
         line.value = email
         if four:
             if pos == 0:
@@ -81,33 +82,33 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
         else:
             line.type_param = ["INTERNET", "pref"] if pos == 0 else ["INTERNET"]
     for address in customer.addresses:
-        card.add("adr").value = vobject.vcard.Address(street=address)
+        _add(card, "adr").value = vobject.vcard.Address(street=address)
     if customer.organization:
-        card.add("org").value = [customer.organization]
+        _add(card, "org").value = [customer.organization]
     if customer.title:
-        card.add("title").value = customer.title
+        _add(card, "title").value = customer.title
     if customer.nickname:
-        card.add("nickname").value = customer.nickname
+        _add(card, "nickname").value = customer.nickname
     if customer.birthday:
         _birthday(card, customer.birthday, four=four, apple=apple)
     if customer.tags:
-        card.add("categories").value = list(customer.tags)
+        _add(card, "categories").value = list(customer.tags)
     text = customer.notes if note is None else note
     if text:
-        card.add("note").value = text
+        _add(card, "note").value = text
     odd: dict[str, Any] = {}
     for key, value in data.items():
         if key in VCARD_FIELDS or value in (None, [], {}, "") or (key == "do_not_contact" and not value):
             continue
         if _X_NAME.match(key):
-            card.add("x-kehu-" + key.replace("_", "-")).value = x_value(value)
+            _add(card, "x-kehu-" + key.replace("_", "-")).value = x_value(value)
         else:
             odd[key] = value
     if odd:  # field names a vCard property cannot carry (其他字段, "a b")
-        card.add("x-kehu-extra-fields").value = json.dumps(odd, ensure_ascii=False)
+        _add(card, "x-kehu-extra-fields").value = json.dumps(odd, ensure_ascii=False)
     for key, value in (computed or {}).items():
         if value not in (None, "", [], {}):
-            card.add("x-kehu-" + key.replace("_", "-")).value = x_value(value)
+            _add(card, "x-kehu-" + key.replace("_", "-")).value = x_value(value)
     return serialize(card)
 
 
@@ -122,8 +123,57 @@ def serialize(card: Any) -> str:
     return card.serialize(validate=False)
 
 
+def _add(card: Any, name: str) -> Any:
+    """``card.add(name)``: the line vobject makes for the property ``name``, with vobject's
+    behavior for it. Made as a :class:`_Line <_line_class>` when that gives the same line (a
+    text value: every property kehu writes but N, ADR and ORG, whose values vobject makes
+    natively, and which its own ``add`` makes)."""
+    if _as_line(name):
+        line = _line_class()(name, [], "")
+        card.add(line)  # vobject gives it its parent's behavior and its own, as add(name) does
+        return line
+    return card.add(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_line(name: str) -> bool:
+    """Whether vobject's ``add(name)`` makes a plain text line (no native value) with the
+    behavior it gives a line added whole: asked of vobject itself, once a property name."""
+    import vobject
+
+    made = vobject.vCard().add(name)
+    line = _line_class()(name, [], "")
+    vobject.vCard().add(line)
+    return type(made) is vobject.base.ContentLine and not made.isNative and line.behavior is made.behavior
+
+
+@functools.cache
+def _line_class() -> type:
+    """vobject's content line, with the attributes vobject itself sets on a line (its name,
+    value, parameters, behavior ...) set directly: vobject's ``ContentLine.__setattr__`` checks
+    every attribute set for a ``_param`` suffix and a property of the class before setting it
+    as Python does, 16 times a line (a third of the time of writing a card). For these names
+    (none a property, none with the suffix) it ends in ``object.__setattr__``; any other name
+    (``type_param``) still goes through it."""
+    from vobject.base import ContentLine
+
+    names = ("group", "behavior", "parentBehavior", "isNative", "name", "encoded", "params", "singletonparams",
+             "lineNumber", "value")
+    plain = frozenset(n for n in names if not isinstance(getattr(ContentLine, n, None), property)
+                      and not n.endswith(("_param", "_paramlist")))
+
+    class _Line(ContentLine):
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name in plain:
+                object.__setattr__(self, name, value)
+            else:
+                ContentLine.__setattr__(self, name, value)
+
+    return _Line
+
+
 def _birthday(card: Any, birthday: str, *, four: bool, apple: bool) -> None:
-    line = card.add("bday")
+    line = _add(card, "bday")
     if birthday.startswith("--"):  # no year
         if apple:
             line.value = f"{APPLE_NO_YEAR}{birthday[1:]}"
