@@ -109,6 +109,28 @@ def test_rebuild_awards_old_purchases_once(demo_copy: Path) -> None:
     assert balance(demo_copy, cid, "--as-of", "2026-11-20") >= earned[0]["delta"]
 
 
+def test_a_purchases_points_are_given_once_however_its_ledger_line_is_written(store_path: Path) -> None:
+    """`store.ledger_has` skips reading a ledger that does not hold the purchase's id at all
+    (a regular's long ledger, on every sale); a line that does hold it, quoted by a hand edit
+    among hundreds of others, still counts: the purchase earns nothing twice."""
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(3))
+    store = open_store(store_path)
+    path = store.ledger_file(cid, "points")
+    [earned] = store.ledger(cid, "points")
+    ref = earned["ref"]
+    others = "".join(f"- {{date: {ago(10)}, reason: adjust, delta: 1, ref: other-{n}}}\n" for n in range(300))
+    path.write_text(path.read_text(encoding="utf-8").replace(f"ref: {ref}", f"ref: '{ref}'") + others,
+                    encoding="utf-8")
+    assert store.ledger_has(cid, "points", reason="purchase", ref=ref)
+    assert not store.ledger_has(cid, "points", reason="purchase", ref="2026-11-17-nothere1")
+    assert not store.ledger_has(cid, "points", reason="void", ref=ref)  # every value must match
+    again = kehu("points", "rebuild", "--since", ago(30), "--json", store=store_path)
+    assert again.code == 0, again.err
+    assert again.json() == []
+    assert balance(store_path, cid) == 100 + 300
+
+
 def test_two_clones_earning_merge_without_conflict(store_path: Path, tmp_path: Path) -> None:
     cid = add_customer(store_path, "赵敏")
     buy(store_path, cid, 100, ago(3))

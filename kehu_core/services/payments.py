@@ -63,7 +63,7 @@ def record_purchase(store: Store, customer_id: str, data: dict[str, Any], *, pai
                                          by=data.get("by") or customer.owner)
                 if mark is not None:
                     data["over_limit"] = mark
-        record = store.add_interaction(customer_id, data, allow_future=allow_future)
+        record = store.add_interaction(customer_id, data, allow_future=allow_future, customer=customer)
     assert isinstance(record, Purchase)
     return record
 

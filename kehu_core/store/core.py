@@ -166,6 +166,10 @@ class Store(LayoutMixin, RecordsMixin, BulkMixin, LedgersMixin, BatchMixin):
 
     # --- locking ------------------------------------------------------------------------
 
+    def holds_lock(self) -> bool:
+        """Whether this thread holds the store's lock (what it read since cannot have changed)."""
+        return self._lock_owner == threading.get_ident()
+
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The store-wide write lock; re-entrant within a process."""

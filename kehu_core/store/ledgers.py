@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     pass
 
 ENTRY_ID = "id"  # the key of a ledger entry's identity (kehu_core.ids.entry_id)
+#: a text YAML writes as it is (perhaps quoted, never escaped): found in a ledger's text if in it
+_VERBATIM = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.:-]*")
 
 
 class LedgersMixin:
@@ -43,6 +46,27 @@ class LedgersMixin:
                 pending.entries = self._read_ledger(path)
             return [dict(e) for e in (*pending.entries, *pending.added)]
         return self._read_ledger(path)
+
+    def ledger_has(self, customer_id: str, name: str, **fields: Any) -> bool:
+        """Whether an entry of the ledger holds all these values (``reason="purchase",
+        ref=purchase.id``: points already given for a purchase). An id that is nowhere in the
+        file's text is in no entry, so a long ledger is not read for it (a regular's hundreds of
+        lines, read on every sale of theirs)."""
+        path = self.ledger_file(customer_id, name)
+        pending = self._batch is not None and path in self._batch.ledgers
+        ids = [v for v in fields.values() if isinstance(v, str) and _VERBATIM.fullmatch(v)]
+        if ids and not pending:
+            self.refuse_links(path)
+            if not path.exists():
+                return False
+            try:
+                text = read_text(path)
+            except YamlFileError as exc:
+                raise RecordError([exc.problem]) from None
+            if any(v not in text for v in ids):
+                return False
+        return any(all(key in entry and entry[key] == value for key, value in fields.items())
+                   for entry in self.ledger(customer_id, name))
 
     def _read_ledger(self, path: Path) -> list[dict[str, Any]]:
         self.refuse_links(path)

@@ -387,9 +387,11 @@ class RecordsMixin:
 
     @journaled
     def add_interaction(self, customer_id: str, data: dict[str, Any], *,
-                        allow_future: bool = False) -> Interaction:
+                        allow_future: bool = False, customer: Customer | None = None) -> Interaction:
         """Record a purchase, visit, call ... and tell the plugins (points, tiers ...).
-        A date after ``today`` is refused unless ``allow_future`` (:meth:`check_not_future`)."""
+        A date after ``today`` is refused unless ``allow_future`` (:meth:`check_not_future`).
+        ``customer``: the profile as the caller read it with the store's lock held (it cannot
+        have changed since), handed to the plugins instead of reading it again."""
         if not self.exists(customer_id):
             raise NotFound(_("no customer with id {customer_id} in {root}").format(
                 customer_id=repr(customer_id), root=self.root))
@@ -414,7 +416,8 @@ class RecordsMixin:
         if self._batch is not None:
             self._batch.saved.append((customer_id, interaction))
         elif self.plugins.names():
-            self.plugins.interaction_saved(self, self.get(customer_id), interaction)
+            fresh = customer is not None and customer.id == customer_id and self.holds_lock()
+            self.plugins.interaction_saved(self, customer if fresh else self.get(customer_id), interaction)
         return interaction
 
     def interaction_file(self, customer_id: str, interaction_id: str) -> Path:

@@ -232,9 +232,8 @@ def referral(store: Store, customer: Customer, purchase: Purchase) -> dict[str, 
 
 def _append_once(store: Store, customer_id: str, entry: dict[str, Any]) -> dict[str, Any] | None:
     with store.lock():
-        for old in store.ledger(customer_id, LEDGER):
-            if old.get("reason") == entry["reason"] and old.get("ref") == entry["ref"]:
-                return None
+        if store.ledger_has(customer_id, LEDGER, reason=entry["reason"], ref=entry["ref"]):
+            return None
         store.append_ledger(customer_id, LEDGER, entry)
     return entry
 
