@@ -165,3 +165,17 @@ def test_recording_a_purchase_imports_no_round_trip_editor(small_store: Path) ->
                                "--paid", env=env)
     assert "kehu_core.store" in modules  # (it did record the sale)
     assert unwanted(modules, NOT_FOR_A_PURCHASE) == []
+
+
+def test_a_program_importing_the_cli_keeps_its_garbage_collector() -> None:
+    """The `kehu` command holds the cyclic collector off while it imports (kehu_core.__main__);
+    a program importing kehu_core.cli (a plugin's tests, a script calling run()) is left as it
+    was, and run() leaves it collecting."""
+    code = ("import gc, kehu_core.cli as c; a = gc.isenabled(); c.run(['--version']); "
+            "print(a, gc.isenabled())")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.split()[-2:] == ["True", "True"]
+    held = ("import gc; from kehu_core.__main__ import main; import sys; sys.argv = ['kehu', '--version']\n"
+            "try:\n    main()\nexcept SystemExit:\n    print(gc.isenabled())")
+    shown = subprocess.run([sys.executable, "-c", held], capture_output=True, text=True, check=True)
+    assert shown.stdout.split()[-1] == "True"  # --version ends before the group's callback
