@@ -69,10 +69,10 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
         if four:
             line.value = f"tel:{phone}"
             line.params["VALUE"] = ["uri"]
-            line.type_param = ["cell", "voice", "pref"] if pos == 0 else ["voice"]
+            line.params["TYPE"] = ["cell", "voice", "pref"] if pos == 0 else ["voice"]
         else:
             line.value = phone
-            line.type_param = ["CELL", "VOICE", "pref"] if pos == 0 else ["VOICE"]
+            line.params["TYPE"] = ["CELL", "VOICE", "pref"] if pos == 0 else ["VOICE"]
     for pos, email in enumerate(customer.emails):
         line = _add(card, "email")
         line.value = email
@@ -80,7 +80,7 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
             if pos == 0:
                 line.params["PREF"] = ["1"]
         else:
-            line.type_param = ["INTERNET", "pref"] if pos == 0 else ["INTERNET"]
+            line.params["TYPE"] = ["INTERNET", "pref"] if pos == 0 else ["INTERNET"]
     for address in customer.addresses:
         _add(card, "adr").value = vobject.vcard.Address(street=address)
     if customer.organization:
@@ -125,26 +125,27 @@ def serialize(card: Any) -> str:
 
 def _add(card: Any, name: str) -> Any:
     """``card.add(name)``: the line vobject makes for the property ``name``, with vobject's
-    behavior for it. Made as a :class:`_Line <_line_class>` when that gives the same line (a
-    text value: every property kehu writes but N, ADR and ORG, whose values vobject makes
-    natively, and which its own ``add`` makes)."""
+    behavior for it, made as a :class:`_Line <_line_class>` where that gives the same line
+    (every property kehu writes but VERSION, which vobject adds otherwise)."""
     if _as_line(name):
         line = _line_class()(name, [], "")
         card.add(line)  # vobject gives it its parent's behavior and its own, as add(name) does
-        return line
+        return line.transformToNative()  # as add(name) does: N's, ADR's and ORG's values native
     return card.add(name)
 
 
 @functools.lru_cache(maxsize=1024)
 def _as_line(name: str) -> bool:
-    """Whether vobject's ``add(name)`` makes a plain text line (no native value) with the
-    behavior it gives a line added whole: asked of vobject itself, once a property name."""
+    """Whether a line of ``name`` added whole and made native in place is the line vobject's
+    ``add(name)`` makes (its class aside): the same behavior, native or not alike. Asked of
+    vobject itself, once a property name."""
     import vobject
 
     made = vobject.vCard().add(name)
     line = _line_class()(name, [], "")
     vobject.vCard().add(line)
-    return type(made) is vobject.base.ContentLine and not made.isNative and line.behavior is made.behavior
+    return (type(made) is vobject.base.ContentLine and line.transformToNative() is line
+            and line.behavior is made.behavior and line.isNative == made.isNative)
 
 
 @functools.cache
@@ -154,7 +155,7 @@ def _line_class() -> type:
     every attribute set for a ``_param`` suffix and a property of the class before setting it
     as Python does, 16 times a line (a third of the time of writing a card). For these names
     (none a property, none with the suffix) it ends in ``object.__setattr__``; any other name
-    (``type_param``) still goes through it."""
+    (``type_param``: kehu sets ``params["TYPE"]``, what it stands for) still goes through it."""
     from vobject.base import ContentLine
 
     names = ("group", "behavior", "parentBehavior", "isNative", "name", "encoded", "params", "singletonparams",
