@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...i18n import _
 from ...plugins import ImportedContact
 from .base import EncodingProblem, RowProblem, decode_bytes
-from .limits import LineTooLong, refuse_long_lines
+from .limits import LineTooLong, TooManyCells, capped_row, refuse_long_lines
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -60,7 +60,10 @@ class GoogleCsvImporter:
             return
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            header = next(reader)
+            header = capped_row(1, next(reader))
+        except TooManyCells as exc:
+            yield RowProblem(f"{path}:1", str(exc))
+            return
         except StopIteration:
             yield RowProblem(f"{path}:1", "empty file")
             return
@@ -76,9 +79,14 @@ class GoogleCsvImporter:
     def _rows(self, path: Path, reader: Any, header: list[str], start: int
               ) -> Iterator[ImportedContact | RowProblem]:
         for row in reader:
-            source = f"{path}:{start}"
+            line, source = start, f"{path}:{start}"
             start = reader.line_num + 1
             if not any(cell.strip() for cell in row):
+                continue
+            try:
+                row = capped_row(line, row)
+            except TooManyCells as exc:
+                yield RowProblem(source, str(exc))
                 continue
             if len(row) > len(header):
                 yield RowProblem(source, f"{len(row)} cells but the header has {len(header)} columns")

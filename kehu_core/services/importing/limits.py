@@ -20,6 +20,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 from ...config import ImportLimits
 from ...errors import KehuError, os_error_text
@@ -38,6 +39,13 @@ _RATIO_FLOOR = MB
 #: million short cells 23 GB and nine minutes; :func:`refuse_long_lines` stops at this length.
 MAX_LINE = 2 * MB
 _BREAK = re.compile(rb"\r\n|\r|\n")
+
+#: the most cells a row of a sheet (CSV or xlsx) may have, up to its last non-empty one: far above
+#: any real customer sheet (a shop's export has tens of columns; Excel's own limit is 16 384).
+#: A 1.9 MB CSV line of a million one-letter cells, under ``MAX_LINE``, cost 320 MB and 4.7 s in
+#: a dry-run import (each cell an extra column, kept and named in the summary); it is refused
+#: at its line by :func:`capped_row` as the reader yields it.
+MAX_CELLS = 1000
 
 
 class Refused(ValueError):
@@ -148,6 +156,29 @@ def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
             data = inflate.unconsumed_tail
     size += len(inflate.flush())  # what the last piece left (at most one match)
     return size if size <= budget else None
+
+
+class TooManyCells(ValueError):
+    """A row of more than :data:`MAX_CELLS` cells, with its line (as ``LineTooLong``)."""
+
+    def __init__(self, line: int, cells: int) -> None:
+        self.line = line
+        super().__init__(_("row {line} has {cells} cells; kehu imports rows of at most {limit} cells "
+                           "(columns), far more than any customer sheet has").format(
+            line=line, cells=cells, limit=MAX_CELLS))
+
+
+def capped_row(line: int, row: list[Any]) -> list[Any]:
+    """``row`` without its trailing empty cells if it is longer than :data:`MAX_CELLS` (a sheet
+    padded to a stray cell far right), or :class:`TooManyCells` if it still is."""
+    if len(row) <= MAX_CELLS:
+        return row
+    last = len(row)
+    while last and (row[last - 1] is None or row[last - 1] == ""):
+        last -= 1
+    if last > MAX_CELLS:
+        raise TooManyCells(line, last)
+    return row[:last]
 
 
 class LineTooLong(ValueError):

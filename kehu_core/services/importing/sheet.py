@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ...i18n import _
 from ...plugins import ImportedContact
 from .base import RowProblem, decode_bytes, is_binary
-from .limits import Refused, check_xlsx, refuse_long_lines
+from .limits import Refused, capped_row, check_xlsx, refuse_long_lines
 from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]
         return _openpyxl_tables(path)
     return [
         (str(path) if len(names) == 1 else f"{path}[{name}]",
-         ((n, [None if cell == "" else cell for cell in row]) for n, row in enumerate(rows, 1)))
+         ((n, [None if cell == "" else cell for cell in capped_row(n, row)]) for n, row in enumerate(rows, 1)))
         for name, rows in zip(names, tables, strict=True)
     ]
 
@@ -142,7 +142,7 @@ def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any
     out = []
     for sheet in sheets:
         label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
-        rows = ((n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
+        rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
         out.append((label, rows))
     return out
 
@@ -173,7 +173,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             return
         except csv.Error as exc:  # a cell over the csv module's 128 KB, a quote never closed
             raise CsvProblem(start, exc) from None
-        yield start, row
+        yield start, capped_row(start, row)  # a million one-letter cells: refused, the rest unread
         start = reader.line_num + 1
 
 
