@@ -2,7 +2,7 @@
 
 A book made whole (a fresh index, a new day) computes every customer's values (the next
 reminder, tier, points), note and revision, then renders every card with vobject: about
-12 s of CPU for 10 000 customers, all of it per customer and in Python, so one process uses
+9 s of CPU for 10 000 customers, all of it per customer and in Python, so one process uses
 one core however many the machine has. With worker processes (``serve: workers:``; by
 default one a core, at most :data:`MOST`, for a book of :data:`POOL_FROM` customers or more)
 the customers are made in chunks side by side (:func:`make_cards`), and the cards are then

@@ -3,7 +3,7 @@ card's revision, from the plugins' values), its cards in both vCard versions, an
 calendar, so that a phone's first sync finds them made.
 
 On a fresh index (a new clone, after ``rm -r .kehu``) a book of 10 000 customers costs about
-6 s of CPU (the next reminder of each customer), its cards 5–6 s a version, and its calendar
+5 s of CPU (the next reminder of each customer), its cards about 4 s a version, and its calendar
 about 7 s (the reminder rules over two weeks, the day's visit plan, 35 000 events); a
 restarted server reads the books back from the index but makes the calendars again. With
 worker processes (:mod:`.pool`) a book made whole is made by them, its cards rendered ahead
