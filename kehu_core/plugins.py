@@ -20,6 +20,7 @@ import functools
 import inspect
 import logging
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -185,6 +186,16 @@ def log_failure(failure: PluginFailure) -> None:
 load_failures: list[PluginFailure] = []
 
 
+def plugin_prints_to_stderr() -> contextlib.AbstractContextManager[object]:
+    """What a plugin prints goes to stderr: stdout is the command's (`--json` is JSON only).
+    In the main thread only, where a command runs: ``sys.stdout`` is one for the whole process,
+    and swapping it from another thread (the TUI's workers asking the plugins for a sort) put it
+    back over what the main thread had set meanwhile (a command run in-process lost its output)."""
+    if threading.current_thread() is threading.main_thread():
+        return contextlib.redirect_stdout(sys.stderr)
+    return contextlib.nullcontext()
+
+
 @cache
 def installed_plugins() -> dict[str, Any]:
     """Every plugin module advertised in the ``kehu`` entry-point group, loaded once."""
@@ -193,7 +204,7 @@ def installed_plugins() -> dict[str, Any]:
         try:
             # what a module prints as it is imported goes to stderr, as in a hook (PluginHost.call):
             # stdout is the command's, and `customer list --json` must stay JSON only
-            with contextlib.redirect_stdout(sys.stderr):
+            with plugin_prints_to_stderr():
                 found[name] = load_entry_point(value)
         except Exception as exc:  # a broken third-party plugin must not stop kehu
             failure = PluginFailure(name, "import", f"{type(exc).__name__}: {exc}",
@@ -639,7 +650,7 @@ class PluginHost:
         try:
             # what a hook prints goes to stderr: stdout is the command's (`--json` is JSON only,
             # and a plugin's print() before it made `customer list --json` unreadable, exit 0)
-            with contextlib.redirect_stdout(sys.stderr):
+            with plugin_prints_to_stderr():
                 results = caller(**kwargs)
         finally:
             self._calls.pop()

@@ -4,8 +4,11 @@ now goes to stderr; stdout is the command's."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +104,37 @@ def test_what_a_plugin_prints_when_imported_or_registering_goes_to_stderr(tmp_pa
     assert command.returncode == 0, command.stderr
     assert command.stdout == "hello from noisy\n"
     assert "noisy: imported" in command.stderr and "noisy: registering my command" in command.stderr
+
+
+
+class Waiting:
+    """A hook that, asked from another thread (the TUI's workers do), waits until the main
+    thread has started a command of its own."""
+
+    def __init__(self) -> None:
+        self.inside, self.go_on = threading.Event(), threading.Event()
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        self.inside.set()
+        assert self.go_on.wait(30)
+        return {"waited": 1}
+
+
+def test_a_hook_asked_in_another_thread_leaves_the_commands_output_alone(tmp_path: Path) -> None:
+    """The TUI asks plugins for a sort in a worker thread while a command runs in the main one
+    (a test running the CLI in-process beside the app): the worker swapped the process's one
+    stdout to stderr and back, putting back the stdout it had seen over the command's, whose
+    JSON went to the terminal while its result read empty (test_tui failed so under load)."""
+    waiting = Waiting()
+    store = make_store(tmp_path, customers=[{"name": "赵敏"}], plugins={"waiting": waiting})
+    customer = store.get(next(iter(store.iter_customer_ids())))
+    worker = threading.Thread(target=lambda: store.plugins.call("customer_values", store=store, customer=customer))
+    worker.start()
+    assert waiting.inside.wait(30)
+    command_output = io.StringIO()
+    with contextlib.redirect_stdout(command_output):  # the command starts (CliRunner does this)
+        waiting.go_on.set()
+        worker.join(30)  # the worker's hook call ends while the command runs
+        print('{"the command": "its JSON"}')
+    assert command_output.getvalue() == '{"the command": "its JSON"}\n'

@@ -428,13 +428,15 @@ def test_customer_stamps_move_with_any_file_of_the_customer(store_path: Path) ->
     from kehu_core.store import Store
 
     cid = kehu("customer", "add", "--name", "郭靖", "--owner", "王芳", store=store_path).out.strip()
-    other = kehu("customer", "add", "--name", "杨过", "--owner", "李雷", store=store_path).out.strip()
     for day in range(1, 13):
         result = kehu("interaction", "add", cid, "--kind", "note", "--date", f"2026-10-{day:02d}",
                       "--text", f"第{day}次", store=store_path)
         assert result.code == 0, result.err
+    other = kehu("customer", "add", "--name", "杨过", "--owner", "李雷", store=store_path).out.strip()
     index = Store.open(store_path).index
-    before = index.customer_stamps()
+    before = index.customer_stamps()  # 杨过's file just written: its mtime not trusted yet
+    profile = store_path / index.customer_paths()[other]
+    os.utime(profile, ns=(profile.stat().st_mtime_ns - 60 * 10**9,) * 2)  # its two seconds passed
     assert set(before) == {cid, other}
     assert set(index.customer_stamps("王芳")) == {cid}
     assert kehu("interaction", "add", cid, "--kind", "call", "--date", "2026-11-01", "--text", "回访",

@@ -169,13 +169,16 @@ class Queries(Records):
         themselves rather than file times alone."""
         where, params = ("WHERE c.owner=?", (owner,)) if owner is not None else ("", ())
         # mtimes are nanoseconds: their sum would overflow SQLite's integers, so the newest
-        # one and the sum of the nanosecond parts stand in
+        # one and the sum of the nanosecond parts stand in. The profile's own file is left out:
+        # its data is in the stamp, and its mtime, unknown (-1) while just written, became
+        # known a command later and moved the stamp of a customer nobody had touched.
         sql = (
             "SELECT c.id, c.data, i.stamp, f.stamp FROM customers c"
             " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(length(data)) || ':' || max(id) AS stamp"
             "  FROM interactions GROUP BY customer_id) i ON i.customer_id = c.id"
             " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(size) || ':' || max(mtime) || ':'"
-            "  || total(mtime % 1000000000) AS stamp FROM files GROUP BY customer_id) f ON f.customer_id = c.id"
+            "  || total(mtime % 1000000000) AS stamp FROM files WHERE kind != 'customer'"
+            "  GROUP BY customer_id) f ON f.customer_id = c.id"
             f" {where}"
         )
         return {cid: hashlib.sha1(f"{data}|{interactions}|{files}".encode()).hexdigest()
