@@ -109,6 +109,20 @@ class Context:
             return None
         return reader, listing
 
+    def unlisted(self) -> int:
+        """How many customers no list shows (``Index.unlisted``): from the open store's index,
+        else from the index alone when it is up to date, else the store brings it up to date."""
+        from ..index.reader import IndexReader
+
+        if self._store is None:
+            reader = IndexReader.open_current(self.store_path)
+            if reader is not None:
+                try:
+                    return reader.records().unlisted()
+                finally:
+                    reader.close()
+        return self.store.index.unlisted()
+
     @property
     def today_given(self) -> bool:
         """The day was given (``--today``, ``KEHU_TODAY``) rather than the system's."""
@@ -133,6 +147,17 @@ def emit_json(data: Any) -> None:
 
 def warn(message: str) -> None:
     click.echo(f"kehu: {message}", err=True)
+
+
+def say_left_out(count: int, kind: str = "listed") -> None:
+    """On stderr (``--json`` stays JSON), how many customers an output leaves out because their
+    customer.yaml has a problem (``Index.unlisted``; the words: :mod:`kehu_core.left_out`).
+    The exit code stays the command's: what it did show is right; ``kehu check`` exits 1."""
+    from ..left_out import left_out
+
+    message = left_out(count, kind)
+    if message:
+        warn(message)
 
 
 def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:

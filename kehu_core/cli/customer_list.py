@@ -12,7 +12,7 @@ import click
 
 from ..i18n import _, ngettext
 from ..names import shown_values
-from . import Context, pass_ctx, warn
+from . import Context, pass_ctx, say_left_out
 from .options import COUNT
 from .render import print_customers
 
@@ -85,16 +85,9 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         print_customers([shown_values(o, store) for o in objects], list(dict.fromkeys(extra)),
                         region=store.config.region)
         click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
-    _say_unlisted(store.index.unlisted())
-
-
-def _say_unlisted(count: int) -> None:
-    """A customer whose profile cannot be read is in no list: say how many, on stderr (``--json``
-    stays JSON), as ``kehu handover`` does, rather than drop them unseen."""
-    if count:
-        warn(ngettext("{count} customer is not listed: their customer.yaml has a problem (`kehu check` "
-                      "shows it)", "{count} customers are not listed: their customer.yaml has a problem "
-                      "(`kehu check` shows each)", count).format(count=count))
+    # a customer whose profile cannot be read is in no list: say how many, as `kehu handover`
+    # does, rather than drop them unseen
+    say_left_out(store.index.unlisted())
 
 
 def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: str | None, level: str | None,
@@ -123,7 +116,7 @@ def _list_from_index(ctx: Context, *, tag: str | None, tier: str | None, owner: 
             objects = [shown_values(o, mine=listing.written) for o in objects]
         print_customers(objects, list(dict.fromkeys(extra)), region=reader.region)
         click.echo(ngettext("{n} customer", "{n} customers", len(objects)).format(n=len(objects)), err=True)
-        _say_unlisted(reader.records().unlisted())
+        say_left_out(reader.records().unlisted())
         return True
     finally:
         reader.close()

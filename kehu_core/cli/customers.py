@@ -12,7 +12,7 @@ from ..i18n import _, ngettext
 from ..ids import check_id
 from ..labels import field_label
 from ..services import gitops
-from . import Context, emit_json, pass_ctx
+from . import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
 from .render import customer_json, customers_json, interaction_json, print_customers
 
@@ -312,6 +312,7 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     if as_json:  # with what plugins compute: through the store and its plugins
         store = ctx.store
         emit_json(customers_json(store, [r.customer for r in store.index.search(query, limit)]))
+        say_left_out(store.index.unlisted())  # a broken profile may be one sought: say so
         return
     reader = ctx.reader()
     objects = reader.search(query, limit)
@@ -319,4 +320,5 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
         print_customers(objects, region=reader.region)
     else:
         click.echo(_("no customer matches {query!r}").format(query=query), err=True)
+    say_left_out(reader.records().unlisted())
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..i18n import _
-from . import Context, emit_json, pass_ctx
+from . import Context, emit_json, pass_ctx, say_left_out
 
 _SHOWN = 20  # per-customer lines printed per group; --json has them all
 
@@ -145,4 +145,5 @@ def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str,
     message = {"vcard": _("wrote {count} contacts to {out}"), "ics": _("wrote {count} events to {out}")}.get(
         fmt, _("wrote {count} rows to {out}"))
     click.echo(message.format(count=count, out=out), err=True)
+    say_left_out(ctx.store.index.unlisted(), "exported")  # a customer left out is said, never silent
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from .. import reports as an
 from ..i18n import N_, _, format_day
 from ..names import shown
-from . import Context, emit_json, pass_ctx, review_cmds
+from . import Context, emit_json, pass_ctx, review_cmds, say_left_out
 from .records import COUNT, DATE
 from .render import print_report, styled
 
@@ -101,6 +101,14 @@ def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date |
 def report_group() -> None:
     """Analytics: revenue by month, products, ABC/Pareto, RFM, lifecycle, churn, receivables,
     complaints, credit, the per-rep review, referrals."""
+
+
+@report_group.result_callback()
+@pass_ctx
+def _say_left_out(ctx: Context, *_results: object, **_params: object) -> None:
+    """Every report counts customers from the index, where a customer whose customer.yaml has a
+    problem has no profile: said once, after the report (stderr; ``--json`` stays JSON)."""
+    say_left_out(ctx.unlisted(), "counted")
 
 
 report_group.add_command(review_cmds.credit)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..i18n import N_, _
 from ..services import outreach, segments
-from . import Context, emit_json, pass_ctx
+from . import Context, emit_json, pass_ctx, say_left_out
 from .records import DATE
 from .render import console, customer_json, print_customers, styled
 
@@ -76,6 +76,7 @@ def send(ctx: Context, segment: str, template: str, channel: str, dry_run: bool,
             for msg in plan.messages:
                 _preview(msg)
         _summary(plan, counts, dry_run)
+    say_left_out(store.index.unlisted(), "segments")  # nobody told a broken profile was skipped
     if counts.get(outreach.FAILED):
         raise SystemExit(1)
 
@@ -152,7 +153,8 @@ def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) 
     objects = [customer_json(store, c, values=as_json) for c in members]
     if as_json:
         emit_json(objects)
-        return
-    print_customers(objects, region=store.config.region)
-    click.echo(_("{count} customers in segment {name}").format(count=len(objects), name=name), err=True)
+    else:
+        print_customers(objects, region=store.config.region)
+        click.echo(_("{count} customers in segment {name}").format(count=len(objects), name=name), err=True)
+    say_left_out(store.index.unlisted(), "segments")
 

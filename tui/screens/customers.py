@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from kehu_core.i18n import N_, _
+from kehu_core.left_out import left_out as unlisted_message
 
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
 from ..widgets.customers.filters import FilterBar, SearchBox
@@ -75,6 +76,9 @@ class CustomersScreen(Screen):
                                              ("attitude", q.attitude)) if v]
         if filters:
             what += " · " + ", ".join(filters)
+        left_out = unlisted_message(self.table.unlisted)  # kehu_core's count and words, not the TUI's
+        if left_out:
+            what += " · " + left_out
         self.query_one("#list-status", Static).update(what)
 
     # --- search -------------------------------------------------------------------------

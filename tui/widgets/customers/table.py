@@ -136,6 +136,7 @@ class CustomerTable(PlainTable):
         self._plugin_columns: list[tuple[ListColumn, Column]] = []
         self._rows_by_id: dict[str, Row] = {}
         self.total = 0
+        self.unlisted = 0  # customers no list shows: their customer.yaml has a problem
 
     # --- set-up -----------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class CustomerTable(PlainTable):
         self._exhausted = False
         if not self.query_state.search:  # only the full list says how many there are
             self.total = self.store.index.count()
+        self.unlisted = self.store.index.unlisted()  # said under the list, as `customer list` does
         self._fill()
 
     @property
