@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from .i18n import ngettext
 
-LISTED = "listed"  # customer list, search, the TUI's list
+LISTED = "listed"  # customer list, search, visits plan, the TUI's list
 EXPORTED = "exported"  # kehu export, every format
 SEGMENTS = "segments"  # segment show, send
 COUNTED = "counted"  # every report
+REMINDED = "reminded"  # kehu reminders (and --day-list, Today's list)
+SERVED = "served"  # kehu serve's address book and calendar (its log)
 
 
 def left_out(count: int, kind: str = LISTED) -> str | None:
@@ -32,6 +34,14 @@ def left_out(count: int, kind: str = LISTED) -> str | None:
                         "customer.yaml has a problem (`kehu check` shows it)", "{count} customers' profiles "
                         "are left out of this report (not their purchases): their customer.yaml has a problem "
                         "(`kehu check` shows each)", count)
+    elif kind == REMINDED:
+        text = ngettext("{count} customer has no reminders here: their customer.yaml has a problem (`kehu "
+                        "check` shows it)", "{count} customers have no reminders here: their customer.yaml has "
+                        "a problem (`kehu check` shows each)", count)
+    elif kind == SERVED:
+        text = ngettext("{count} customer is not in the address book or the calendar: their customer.yaml has "
+                        "a problem (`kehu check` shows it)", "{count} customers are not in the address book or "
+                        "the calendar: their customer.yaml has a problem (`kehu check` shows each)", count)
     else:
         text = ngettext("{count} customer is not listed: their customer.yaml has a problem (`kehu check` "
                         "shows it)", "{count} customers are not listed: their customer.yaml has a problem "

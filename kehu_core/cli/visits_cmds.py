@@ -14,7 +14,7 @@ import click
 
 from ..i18n import N_, _
 from ..names import shown
-from . import Context, emit_json, pass_ctx
+from . import Context, emit_json, pass_ctx, say_left_out
 from .records import DATE
 
 if TYPE_CHECKING:
@@ -65,8 +65,11 @@ def plan_cmd(ctx: Context, owner: str, day: dt.date | None, add: tuple[str, ...]
     plan = make_plan(store, owner, day)
     if as_json:
         emit_json(plan.to_json())
-        return
-    _print_plan(plan, store)
+    else:
+        _print_plan(plan, store)
+    # a customer whose profile cannot be read is in no plan (nor are their complaints or debts):
+    # said, as the lists say it, rather than dropped unseen
+    say_left_out(store.index.unlisted())
 
 
 def _print_plan(plan: object, store: Store) -> None:
@@ -120,6 +123,7 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
     data = render(cards, title=_("{owner} {day} customer cards").format(owner=plan.owner, day=plan.day))
     write_target(out, lambda path: path.write_bytes(data))
     click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=out), err=True)
+    say_left_out(store.index.unlisted())  # as the plan says it
 
 
 @visits_group.command("done")

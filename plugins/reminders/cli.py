@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 from icalendar import Calendar, Event
 
-from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.records import DATE
 from kehu_core.i18n import _, ngettext
+from kehu_core.left_out import REMINDED
 from kehu_core.models import INTERACTION_KINDS, Reminder
 from kehu_core.plugins import require_enabled
 from kehu_core.reminder_engine import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
@@ -129,6 +130,7 @@ def reminders_group(
         click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=ics), err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
+        say_left_out(ctx.unlisted(), REMINDED)  # their reminders are not computed: said, never silent
         return
     counts = dict((g.key, n) for g, n in group_counts(found))
     group = None
@@ -144,6 +146,7 @@ def reminders_group(
     waiting = sum(totals.values()) - len(found) if totals else 0
     more = " " + _("({count} more wait for another day)").format(count=waiting) if waiting else ""
     click.echo(ngettext("{n} reminder", "{n} reminders", len(found)).format(n=len(found)) + more, err=True)
+    say_left_out(ctx.unlisted(), REMINDED)
 
 
 @reminders_group.command("done")
