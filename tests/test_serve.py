@@ -532,3 +532,58 @@ def test_a_restarted_server_has_the_edits_made_while_it_was_stopped(tmp_path: Pa
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _wait_for_log(log: Path, text: str, process: subprocess.Popen[str], deadline_s: float = 60) -> str:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        said = log.read_text(encoding="utf-8")
+        if text in said:
+            return said
+        if process.poll() is not None:
+            raise AssertionError(f"kehu serve stopped: {said}")
+        time.sleep(0.05)  # polled: the line is written by the server's own threads
+    raise AssertionError(f"not logged: {text!r}\n{log.read_text(encoding='utf-8')}")
+
+
+def test_the_log_says_how_many_customers_no_address_book_holds(tmp_path: Path) -> None:
+    """A customer whose customer.yaml has a problem is in no address book and no calendar, and a
+    CardDAV client shows no stderr: the server's log says how many (the words of every listing,
+    kehu_core.left_out), once at start and again when the books are made again from changed
+    records (once, however many logins ask). It said nothing (issue 16)."""
+    from kehu_core.ids import shard
+
+    root = tmp_path / "store"
+    ids = make_store(root)
+
+    def profile(name: str) -> Path:
+        return root / "customers" / shard(ids[name]) / ids[name] / "customer.yaml"
+
+    def break_(name: str) -> None:
+        profile(name).write_text(profile(name).read_text(encoding="utf-8") + "big: 1234567890123456789\n",
+                                 encoding="utf-8")
+
+    break_("李四")
+    one = "1 customer is not in the address book or the calendar: their customer.yaml has a problem (`kehu check`"
+    two = "2 customers are not in the address book or the calendar: their customer.yaml has a problem (`kehu check`"
+    log = root.parent / "serve.log"
+    process, port = start(root)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url, process, log)
+        _wait_for_log(log, one, process)
+        boss = requests.Session()
+        boss.auth = ("boss", password("boss"))
+        assert names_in(boss, f"{url}boss/contacts/") == {"赵敏", "张三"}
+        wangfang = requests.Session()
+        wangfang.auth = ("wangfang", password("wangfang"))
+        assert wangfang.request("PROPFIND", f"{url}wangfang/calendar/", headers={"Depth": "1"}).status_code == 207
+        break_("赵敏")  # broken while it runs: said when the books are made again
+        assert names_in(boss, f"{url}boss/contacts/") == {"张三"}
+        assert names_in(wangfang, f"{url}wangfang/contacts/") == set()
+        said = _wait_for_log(log, two, process)
+        assert said.count(one) == 1 and said.count(two) == 1, said  # once per change, not per login
+        assert "kehu serve: " + one in said
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

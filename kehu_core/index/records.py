@@ -79,12 +79,17 @@ class Records(IndexConnection):
         index noted (it does not read, parse or validate: a 19-digit number, a bad phone, a FIFO)
         and they have no profile row. ``kehu customer list`` says how many, so a broken profile is
         never dropped unseen (``kehu check`` says why)."""
+        return len(self.unlisted_ids())
+
+    def unlisted_ids(self) -> frozenset[str]:
+        """The ids of the customers :meth:`unlisted` counts (``kehu serve`` logs again when they change)."""
         ids = set()
         for (path,) in self.db.execute("SELECT DISTINCT path FROM problems WHERE path LIKE 'customers/%'"):
             parts = path.split("/")  # customers/<shard>/<id>[/customer.yaml]
             if len(parts) == 3 or (len(parts) == 4 and parts[3] == "customer.yaml"):
                 ids.add(parts[2])
-        return sum(1 for cid in ids if self.db.execute("SELECT 1 FROM customers WHERE id=?", (cid,)).fetchone() is None)
+        return frozenset(cid for cid in ids
+                         if self.db.execute("SELECT 1 FROM customers WHERE id=?", (cid,)).fetchone() is None)
 
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an

@@ -334,6 +334,7 @@ class Calendar(_KehuCollection):
             kept = _calendars.get(self.scope.owner)
             if kept is not None and kept[0] == key:
                 return kept[1]
+            books.say_left_out(store)  # as the address book does
             events = {item.href: item for item in calendar_items(store, self.scope, pause)}
             _calendars[self.scope.owner] = (key, events)
             return events

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,26 @@ _books: dict[str | None, Book] = {}
 
 _locks: dict[str | None, threading.Lock] = {}
 _locks_lock = threading.Lock()
+#: the customers the log last said no book holds (said again only when they change: the index
+#: generation moves often, and every login's book is made again from it)
+_said: list[frozenset[str] | None] = [None]
+
+
+def say_left_out(store: Store) -> None:
+    """Log how many customers no address book or calendar holds because their customer.yaml
+    has a problem (``Index.unlisted``, the words of :mod:`kehu_core.left_out`): a CardDAV
+    client shows no stderr, so the server's log says it, at start and when the books or
+    calendars are made again from changed records and those customers are others."""
+    from ..left_out import SERVED, left_out
+
+    ids = store.index.unlisted_ids()
+    with _locks_lock:
+        if _said[0] == ids:
+            return
+        _said[0] = ids
+    message = left_out(len(ids), SERVED)
+    if message:
+        logging.getLogger("kehu.serve").warning("kehu serve: %s", message)
 
 
 def book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
@@ -81,6 +102,7 @@ def _book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
     book = _books.get(scope.owner)
     if book is not None and book.day == store.today and book.generation == generation:
         return book.by_href
+    say_left_out(store)  # the records changed: a broken profile is said, not dropped unseen
     stamps = store.index.customer_stamps(scope.owner)
     if book is None or book.day != store.today:
         book = _kept(store, scope)

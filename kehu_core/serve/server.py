@@ -208,6 +208,9 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     if ready is not None:
         ready(address)
+    from .books import say_left_out
+
+    say_left_out(store)  # who is in no address book: in the log, as no client shows stderr
     from . import pool
 
     pool.start(store, served.settings.workers)  # the workers open the store while the server starts
