@@ -132,3 +132,36 @@ async def test_the_tuis_list_says_how_many_customers_it_cannot_show(store: tuple
         mend(path, broken)
         await wait_for(pilot, lambda: len(names(app.screen.table)) == 3 and "has a problem" not in status(app),
                        "the mended list")
+
+
+@pytest.mark.asyncio
+async def test_the_tuis_dashboard_reports_and_today_say_how_many_customers_they_leave_out(
+        store: tuple[Path, list[str], str]) -> None:
+    """The dashboard, the credit and referrals reports and Today showed their figures without a
+    word of the customers they leave out; each now shows kehu_core's line under them, the words
+    of `kehu report` and `kehu reminders`, gone once the files are mended."""
+    from kehu_tui.screens.dashboard import DashboardScreen
+    from kehu_tui.screens.reports import CreditScreen, ReferralsScreen
+    from kehu_tui.screens.today import TodayScreen
+
+    from .test_tui import SIZE, make_app, text_of, wait_for
+
+    def notice(app) -> str:  # what the screen's line says, "" while hidden
+        widget = app.screen.query_one("#left-out")
+        return " ".join(text_of(widget).split()) if widget.display else ""
+
+    path, broken, _other = store
+    app = make_app(path, watch_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        for key, screen, kind in (("d", DashboardScreen, "counted"), ("c", CreditScreen, "counted"),
+                                  ("escape", DashboardScreen, "counted"), ("f", ReferralsScreen, "counted"),
+                                  ("escape", DashboardScreen, "counted"), ("t", TodayScreen, "reminded")):
+            await pilot.press(key)
+            said = SAID[kind].removeprefix("kehu: ")
+            await wait_for(pilot, lambda s=screen, w=said: isinstance(app.screen, s) and notice(app) == w,
+                           f"the line of {screen.__name__}")
+        mend(path, broken)
+        await wait_for(pilot, lambda: notice(app) == "", "Today once mended")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and notice(app) == "",
+                       "the dashboard once mended")

@@ -28,12 +28,14 @@ from textual.widgets import Footer, Header
 
 from kehu_core import reports as analytics
 from kehu_core.i18n import N_, _, format_day
+from kehu_core.left_out import COUNTED
 from kehu_core.names import shown
 
 from .. import formatting
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.dashboard.charts import BarChart, ProductBars, TierPyramid, TierRow
 from ..widgets.dashboard.reps import RepsCard
+from ..widgets.left_out import LeftOutNotice
 
 if TYPE_CHECKING:
     from kehu_core.reports.reps import RepsReport
@@ -75,6 +77,7 @@ class DashboardScreen(Screen):
             yield ProductBars(id="products", classes="card")
             yield BarChart(_("Receivables by days overdue (thousand CNY)"), id="receivables", classes="card")
             yield RepsCard(id="reps", classes="card")
+        yield LeftOutNotice(COUNTED, id="left-out")  # as `kehu report` says after each report
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,6 +95,7 @@ class DashboardScreen(Screen):
 
         The first time, the cards show a loading indicator; a reload keeps the figures on
         screen and says "updating" in the header until the new ones are in."""
+        self.query_one(LeftOutNotice).show_for(self.store)
         cards = list(self.query(".card"))
         if not self._shown:
             for card in cards:

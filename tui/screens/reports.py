@@ -21,12 +21,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from kehu_core.i18n import N_, _, format_day
+from kehu_core.left_out import COUNTED
 
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.dashboard.credit import CollectionPlan, CreditTable
 from ..widgets.dashboard.credit import summary as credit_summary
 from ..widgets.dashboard.referrals import ReferralTree, ReferrersTable
 from ..widgets.dashboard.referrals import summary as referrals_summary
+from ..widgets.left_out import LeftOutNotice
 from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ class ReportScreen(Screen):
         return [w.id or "" for w in self.query(".report") if w.loading]
 
     def load(self) -> None:
+        self.query_one(LeftOutNotice).show_for(self.store)
         if self.report is None:
             for view in self.query(".report"):
                 view.loading = True
@@ -135,6 +138,7 @@ class CreditScreen(ReportScreen):
         yield CreditTable(id="credit-customers", classes="report")
         yield Static(id="credit-why")  # the selected customer's reason, whole
         yield CollectionPlan(id="credit-plan", classes="card report")
+        yield LeftOutNotice(COUNTED, id="left-out")  # as `kehu report credit` says
         yield Footer()
 
     def on_mount(self) -> None:
@@ -183,6 +187,7 @@ class ReferralsScreen(ReportScreen):
         yield ReferrersTable(id="referrers", classes="report")
         with VerticalScroll(id="referral-tree-box", classes="card"):
             yield ReferralTree(id="referral-tree", classes="report")
+        yield LeftOutNotice(COUNTED, id="left-out")  # as `kehu report referrals` says
         yield Footer()
 
     def on_mount(self) -> None:

@@ -22,10 +22,12 @@ from textual.widgets import Footer, Header
 
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _, format_day
+from kehu_core.left_out import REMINDED
 
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.complaints import ComplaintTable, open_complaints
 from ..widgets.complaints import move as move_complaint
+from ..widgets.left_out import LeftOutNotice
 from ..widgets.plain_text import Static
 from ..widgets.reminders.table import ReminderTable
 from .snooze import SnoozeScreen
@@ -74,6 +76,7 @@ class TodayScreen(Screen):
         yield Static(id="today-status")
         yield ComplaintTable(id="today-complaints", classes="card")
         yield ReminderTable(id="reminders")
+        yield LeftOutNotice(REMINDED, id="left-out")  # as `kehu reminders --day-list` says
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,6 +95,7 @@ class TodayScreen(Screen):
         of every plugin for every customer); the table shows a loading indicator the first
         time, and keeps the old list with "updating…" in the status line after that."""
         status = self.query_one("#today-status", Static)
+        self.query_one(LeftOutNotice).show_for(self.store)
         module = reminders_module()
         if module is None:
             status.update(Text(_("Reminders are not available: kehu_core.reminder_engine is not installed."),
