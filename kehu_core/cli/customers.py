@@ -249,6 +249,7 @@ def duplicates(ctx: Context, as_json: bool) -> None:
     groups = dedupe.find_duplicates(ctx.store)
     if as_json:
         emit_json([g.as_json() for g in groups])
+        say_left_out(ctx.unlisted())  # a broken profile is compared with nobody: said
         return
     for group in groups:
         click.echo("  ".join(f"{name} ({cid})" for cid, name in zip(group.customers, group.names, strict=True)))
@@ -256,6 +257,7 @@ def duplicates(ctx: Context, as_json: bool) -> None:
             click.echo(f"    {reason.text}")
     click.echo(ngettext("{n} group of likely duplicates", "{n} groups of likely duplicates",
                         len(groups)).format(n=len(groups)), err=True)
+    say_left_out(ctx.unlisted())
 
 
 @customer_group.command("log")

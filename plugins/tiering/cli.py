@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.helpformat import width
 from kehu_core.cli.records import COUNT, DATE
 from kehu_core.errors import KehuError
@@ -68,6 +68,7 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
     data = overview(store, as_of)
     if as_json:
         emit_json(data)
+        say_left_out(ctx.unlisted())  # in no tier: said, never dropped unseen
         return
     window = data["window"]
     scheme = _(SCHEMES[data["scheme"]]) if data["scheme"] in SCHEMES else data["scheme"]
@@ -90,6 +91,7 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
         click.echo(_("moves in the last 30 days:"))
         for c in data["recent_changes"]:
             click.echo(f"  {c['date']}  {c['name']}: {move_text(store, c)}")
+    say_left_out(ctx.unlisted())
 
 
 @tier_group.command("record")
