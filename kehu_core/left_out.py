@@ -13,6 +13,7 @@ SEGMENTS = "segments"  # segment show, send
 COUNTED = "counted"  # every report
 REMINDED = "reminded"  # kehu reminders (and --day-list, Today's list)
 SERVED = "served"  # kehu serve's address book and calendar (its log)
+SKIPPED = "skipped"  # a command that writes for every customer: points rebuild, tier record
 
 
 def left_out(count: int, kind: str = LISTED) -> str | None:
@@ -42,6 +43,12 @@ def left_out(count: int, kind: str = LISTED) -> str | None:
         text = ngettext("{count} customer is not in the address book or the calendar: their customer.yaml has "
                         "a problem (`kehu check` shows it)", "{count} customers are not in the address book or "
                         "the calendar: their customer.yaml has a problem (`kehu check` shows each)", count)
+    elif kind == SKIPPED:
+        # nothing is written for them (no points awarded, no tier move recorded): a later run
+        # once the file is mended does it, as these commands are safe to run again
+        text = ngettext("{count} customer is left out of this run: their customer.yaml has a problem (`kehu "
+                        "check` shows it)", "{count} customers are left out of this run: their customer.yaml "
+                        "has a problem (`kehu check` shows each)", count)
     else:
         text = ngettext("{count} customer is not listed: their customer.yaml has a problem (`kehu check` "
                         "shows it)", "{count} customers are not listed: their customer.yaml has a problem "

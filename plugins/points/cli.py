@@ -8,10 +8,11 @@ from typing import Any
 
 import click
 
-from kehu_core.cli import Context, emit_json, pass_ctx
+from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.records import DATE
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
+from kehu_core.left_out import SKIPPED
 from kehu_core.models import Purchase
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
@@ -123,12 +124,17 @@ def points_rebuild(
                 if entry:
                     owner = customer.referrer if entry["reason"] == "referral" else cid
                     awarded.append({"customer_id": owner, **{k: _plain(v) for k, v in entry.items()}})
+    # every customer but those whose customer.yaml has a problem (no profile in the index): their
+    # purchases earn nothing in this run, said rather than dropped unseen; one named is an error
+    skipped = 0 if customer_ids else ctx.unlisted()
     if as_json:
         emit_json(awarded)
+        say_left_out(skipped, SKIPPED)
         return
     total = sum(int(a.get("delta", 0)) for a in awarded)
     verb = _("would award {count} entries, {total} points") if dry_run else _("awarded {count} entries, {total} points")
     click.echo(verb.format(count=len(awarded), total=total), err=True)
+    say_left_out(skipped, SKIPPED)
 
 
 @points_group.command("expire")

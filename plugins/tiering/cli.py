@@ -13,6 +13,7 @@ from kehu_core.cli.records import COUNT, DATE
 from kehu_core.errors import KehuError
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
+from kehu_core.left_out import SKIPPED
 from kehu_core.names import meant, shown
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
@@ -116,10 +117,12 @@ def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
                             "to": entry["to"]})
     if as_json:
         emit_json(changes)
+        say_left_out(ctx.unlisted(), SKIPPED)  # no profile row: their tier is not reviewed, said
         return
     for c in changes:
         click.echo(f"{c['customer_id']}  {c['name']}: {move_text(store, c, why=False)}")
     click.echo(_("{count} tier change(s) recorded").format(count=len(changes)), err=True)
+    say_left_out(ctx.unlisted(), SKIPPED)
 
 
 @tier_group.command("set")
