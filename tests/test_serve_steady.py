@@ -8,7 +8,7 @@ mtime yet, and every refresh of that window re-reads it (and moves the generatio
 from __future__ import annotations
 
 import os
-import time
+import tempfile
 from pathlib import Path
 
 import vobject
@@ -19,8 +19,11 @@ from tests.test_serve import DAY, Server, make_store, multiget, propfind_hrefs, 
 
 
 def make_old(root: Path, seconds: float = 600) -> None:
-    """Every file and folder of the store as if written ``seconds`` ago."""
-    then = time.time() - seconds
+    """Every file and folder of the store as if written ``seconds`` ago, on the clock that
+    stamps files (a file made for it), not the process's: under faketime the two differ, and
+    files stamped in the file system's future stay "just written" to the index for ever."""
+    with tempfile.NamedTemporaryFile(dir=root.parent) as probe:
+        then = os.stat(probe.name).st_mtime - seconds
     for folder, dirs, files in os.walk(root, topdown=False):
         for name in [*files, *dirs]:
             os.utime(os.path.join(folder, name), (then, then), follow_symlinks=False)
