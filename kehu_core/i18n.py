@@ -161,6 +161,12 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - named as N_, its twin
+    """Mark a singular/plural pair for the catalog without translating it now (it is
+    translated where it is shown, with :func:`ngettext`): pairs defined at import time."""
+    return singular, plural
+
+
 def is_chinese() -> bool:
     return language() == "zh_CN"
 

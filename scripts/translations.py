@@ -34,7 +34,7 @@ LANGUAGES = ("zh_CN", "en")
 #: the folders whose code is kehu's (the example plugin is a distribution of its own)
 SOURCES = ("kehu_core", "plugins", "tui")
 SKIP = ("plugins/example",)
-KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2), "Nn_": (1, 2)}
 #: a fixed date in the headers: the files change only when the messages do (time is data)
 STAMP = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 PO_OPTIONS = {"width": 100, "sort_by_file": True, "include_lineno": False}
