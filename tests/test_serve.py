@@ -276,6 +276,33 @@ def test_a_stale_write_is_refused_with_412(server: Server) -> None:
     assert show(server, server.ids["赵敏"])["phones"] == ["+8613912345678"]
 
 
+def test_a_card_fetched_alone_has_the_etag_its_listing_gave_after_a_sale_moved_its_tier(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A colleague's big sale moves everyone else's tier (a rank among everyone); the book
+    follows within minutes, and meanwhile a card fetched alone, and the If-Match of an edit
+    made on the phone, must be the card as listed, or the phone's edit is refused as stale."""
+    with serving(tmp_path_factory, "serve-etag") as server:
+        for name, amount in [("赵敏", "300"), ("李四", "200")]:
+            bought = kehu("--today", DAY, "purchase", "add", server.ids[name], "--amount", amount, "--paid",
+                          store=server.root)
+            assert bought.code == 0, bought.err
+        session = server.session("wangfang")
+        propfind_hrefs(session, server.book("wangfang"))  # the phone's first sync
+        sale = kehu("--today", DAY, "purchase", "add", server.ids["张三"], "--amount", "5000", "--paid",
+                    store=server.root)
+        assert sale.code == 0, sale.err
+        listed = propfind_hrefs(session, server.book("wangfang"))
+        for href, etag in listed.items():
+            assert session.get(server.url[:-1] + href).headers["ETag"] == etag
+        url = card_url(server, "wangfang", "赵敏")
+        text = session.get(url).text
+        edited = text.replace("tel:+8613912345678", "tel:+8613912340001")
+        answer = session.put(url, data=edited.encode(), headers={"If-Match": listed[url.removeprefix(server.url[:-1])],
+                                                                  "Content-Type": "text/vcard"})
+        assert answer.status_code == 204, answer.text
+        assert show(server, server.ids["赵敏"])["phones"] == ["+8613912340001"]
+
+
 def test_a_card_kehu_cannot_accept_is_refused_with_a_reason_and_nothing_changes(server: Server) -> None:
     session = server.session("wangfang")
     url = card_url(server, "wangfang", "赵敏")

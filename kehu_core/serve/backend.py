@@ -238,9 +238,10 @@ class AddressBook(_KehuCollection):
         return {href: card.revision for href, card in self._book().items()}
 
     def card(self, href: str) -> card_rules.Card | None:
-        """The card at ``href``, found without the whole book when it is ``<id>.vcf``."""
+        """The card at ``href``: from the book if one was made (its ETag as listed), else
+        made alone when it is ``<id>.vcf`` (the server just started)."""
         store = served().store
-        book = books.known(store, self.scope)
+        book = books.made_book(store, self.scope)
         if book is not None:
             return book.get(href)
         stem = href.removesuffix(".vcf")

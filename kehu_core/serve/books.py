@@ -86,18 +86,34 @@ def book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
     """href → card of every customer ``scope`` sees, as of now. Requests answered at once
     (each thread with its own ``store``) share the books: one makes a book, the others
     asking for it wait and get it made."""
+    book = _shared(store, scope, whole=True)
+    assert book is not None  # made whole when there was none
+    return book
+
+
+def made_book(store: Store, scope: Scope) -> dict[str, card_rules.Card] | None:
+    """The book as :func:`book_of` gives it, if one was made today (by this server or, kept
+    in the index, an earlier run), else None — never made whole for it: one card asked for
+    the moment the server starts is made alone, not after 10 000 others. A card's ETag must
+    be the one its listing gave (a client's If-Match names it), and the listing's cards can
+    show a tier as it was up to :data:`FULL_EVERY` ago; so a single card comes from the book
+    whenever there is one."""
+    return _shared(store, scope, whole=False)
+
+
+def _shared(store: Store, scope: Scope, *, whole: bool) -> dict[str, card_rules.Card] | None:
     with _locks_lock:
         lock = _locks.setdefault(scope.owner, threading.Lock())
     if not lock.acquire(blocking=False):
         with served().waiting():  # for the thread making it (the warm-up, maybe)
             lock.acquire()
     try:
-        return _book_of(store, scope)
+        return _book_of(store, scope, whole=whole)
     finally:
         lock.release()
 
 
-def _book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
+def _book_of(store: Store, scope: Scope, *, whole: bool) -> dict[str, card_rules.Card] | None:
     generation = store.index.generation()
     book = _books.get(scope.owner)
     if book is not None and book.day == store.today and book.generation == generation:
@@ -106,23 +122,22 @@ def _book_of(store: Store, scope: Scope) -> dict[str, card_rules.Card]:
     stamps = store.index.customer_stamps(scope.owner)
     if book is None or book.day != store.today:
         book = _kept(store, scope)
-    if book is None or time.monotonic() - book.made > FULL_EVERY:
+    if book is None and not whole:
+        return None
+    changed = [] if book is None else [cid for cid, stamp in stamps.items() if book.stamps.get(cid) != stamp]
+    if book is None or (whole and (time.monotonic() - book.made > FULL_EVERY or len(changed) > MOST_CHANGED)):
         book = _whole(store, scope, generation, stamps)
     else:
-        changed = [cid for cid, stamp in stamps.items() if book.stamps.get(cid) != stamp]
-        if len(changed) > MOST_CHANGED:
-            book = _whole(store, scope, generation, stamps)
-        else:
-            for cid in [*changed, *(set(book.cards) - set(stamps))]:
-                book.cards.pop(cid, None)
-            rows = [store.index.get(cid) for cid in changed]
-            customers = [row.customer for row in rows if row is not None and scope.sees(row.customer.owner)]
-            made = card_rules.cards_of(store, customers)
-            book.cards.update((card.customer_id, card) for card in made)
-            book.generation, book.stamps = generation, stamps
-            book.index_hrefs()
-            if made:
-                _keep(store, scope, book, made)
+        for cid in [*changed, *(set(book.cards) - set(stamps))]:
+            book.cards.pop(cid, None)
+        rows = [store.index.get(cid) for cid in changed]
+        customers = [row.customer for row in rows if row is not None and scope.sees(row.customer.owner)]
+        made = card_rules.cards_of(store, customers)
+        book.cards.update((card.customer_id, card) for card in made)
+        book.generation, book.stamps = generation, stamps
+        book.index_hrefs()
+        if made:
+            _keep(store, scope, book, made)
     _books[scope.owner] = book
     return book.by_href
 
@@ -166,14 +181,6 @@ def _keep(store: Store, scope: Scope, book: Book, cards: list[card_rules.Card], 
         table.replace_all(_kept_stamp(store), rows)
     else:
         table.put(_kept_stamp(store), rows)
-
-
-def known(store: Store, scope: Scope) -> dict[str, card_rules.Card] | None:
-    """The book as last made, if it is of the index's current generation (else None)."""
-    book = _books.get(scope.owner)
-    if book is None or book.day != store.today or book.generation != store.index.generation():
-        return None
-    return book.by_href
 
 
 def _whole(store: Store, scope: Scope, generation: str, stamps: dict[str, str]) -> Book:
