@@ -101,3 +101,24 @@ def test_a_small_store_sees_a_hand_edit_at_once(store_path: Path) -> None:
     profile = next((store_path / "customers").glob("*/*/customer.yaml"))
     profile.write_text(profile.read_text(encoding="utf-8").replace("白骨精", "白龙马"), encoding="utf-8")
     assert names(store_path, "blm") == ["白龙马"]
+
+
+def test_a_sync_reads_what_its_merge_brought_and_the_users_own_hook_still_runs(big: Path, tmp_path: Path) -> None:
+    """``kehu sync`` reads the records its merge changed itself (kehu's hook line is skipped
+    for that merge, not the user's own lines of the hook): the index answers at once after."""
+    remote, mine, theirs = tmp_path / "remote.git", tmp_path / "mine", tmp_path / "theirs"
+    subprocess.run(["git", "clone", "-q", "--bare", str(big), str(remote)], check=True)
+    for path in (mine, theirs):
+        subprocess.run(["git", "clone", "-q", str(remote), str(path)], check=True)
+        assert kehu("git-setup", store=path).code == 0
+    hook, log = mine / ".git" / "hooks" / "post-merge", tmp_path / "hook.log"
+    hook.write_text(f"#!/bin/sh\necho merged >> '{log}'\n" + hook.read_text().split("\n", 1)[1])
+    assert kehu("customer", "add", "--name", "牛魔王", "--phone", "13700005555", store=theirs).code == 0
+    assert kehu("sync", store=theirs).code == 0
+    assert kehu("customer", "add", "--name", "红孩儿", "--phone", "13700006666", store=mine).code == 0
+    synced = kehu("sync", store=mine)
+    assert synced.code == 0, synced.err
+    assert "merged 1 commit" in synced.out + synced.err
+    assert log.read_text() == "merged\n"
+    assert current(mine) is not None  # no look at the folders needed: the sync read the merge
+    assert names(mine, "nmw") == ["牛魔王"]

@@ -23,22 +23,37 @@ _FALLBACK_IDENTITY = {
 }
 
 
+#: the clones found to have a git identity of their own (see _env)
+_identified: set[str] = set()
+
+
 def _env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
+    # asked once a clone and process when the user has an identity (a sync runs ~40 git
+    # commands; a probe each doubled the processes); asked again while they have none, so
+    # an identity set meanwhile (the TUI runs for hours) is used from then on
+    key = f"{root}|{env.get('HOME')}|{env.get('GIT_CONFIG_GLOBAL')}"
+    if key in _identified:
+        return env
     probe = subprocess.run(
         ["git", "config", "user.email"], cwd=root, capture_output=True, text=True, check=False
     )
     if probe.returncode != 0 or not probe.stdout.strip():
-        for key, value in _FALLBACK_IDENTITY.items():
-            env.setdefault(key, value)
+        for key_, value in _FALLBACK_IDENTITY.items():
+            env.setdefault(key_, value)
+    else:
+        _identified.add(key)
     return env
 
 
-def run(root: Path, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(root: Path, *args: str, check: bool = True, input: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``git ARGS`` in ``root`` (``env``: added to the environment)."""
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
     result = subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=True, env=_env(root), check=False, input=input
+        ["git", *args], cwd=root, capture_output=True, text=True, env={**_env(root), **(env or {})}, check=False,
+        input=input,
     )
     if check and result.returncode != 0:
         why = result.stderr.strip() or result.stdout.strip()
@@ -90,6 +105,8 @@ def install_merge_driver(root: Path) -> bool:
 
 
 INDEX_HOOKS = ("post-merge", "post-checkout", "post-rewrite")
+#: set in the environment of a git command after which kehu brings the index up to date itself
+SKIP_HOOK = "KEHU_INDEXES_ITSELF"
 _HOOK_MARK = "# kehu: keep the store's index up to date with what git changed"
 
 
@@ -100,8 +117,10 @@ def index_hook_script(root: Path) -> str:
     toplevel = Path(run(root, "rev-parse", "--show-toplevel").stdout.strip())
     rel = root.resolve().relative_to(toplevel.resolve()).as_posix()
     store = '"$(git rev-parse --show-toplevel)"' + ("" if rel == "." else f'/{shlex.quote(rel)}')
+    # kehu sync merges with SKIP_HOOK set: it reads what the merge changed itself, right after
     return (f"#!/bin/sh\n{_HOOK_MARK} (kehu git-setup)\n"
-            f"{shlex.quote(sys.executable)} -m kehu_core --store {store} reindex --git >/dev/null 2>&1 || true\n")
+            f'[ -n "${SKIP_HOOK}" ] || {shlex.quote(sys.executable)} -m kehu_core --store {store} reindex --git '
+            ">/dev/null 2>&1 || true\n")
 
 
 def install_index_hooks(root: Path) -> list[str]:

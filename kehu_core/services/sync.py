@@ -126,7 +126,9 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         raise SyncError(_("{root}: {problem}").format(root=root, problem=problem))
     report = SyncReport()
     if gitops.install_merge_driver(root):
-        report.notes.append("installed kehu's merge driver in this clone (see `kehu git-setup`)")
+        report.notes.append(_("installed kehu's merge driver in this clone (see `kehu git-setup`)"))
+    if gitops.install_index_hooks(root):  # a clone set up by an older kehu
+        report.notes.append(_("updated kehu's index hooks in this clone (see `kehu git-setup`)"))
     with store.lock():
         if gitops.merge_in_progress(root):
             report.notes.append(sync_guard.finish_merge(store))
@@ -320,8 +322,9 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
                           ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label)
                         + "\n" + "\n".join(f"  {line}" for line in foreign))
+    # kehu's index hook is not run: the sync reads what the merge changed itself, at once
     result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
-                        check=False)
+                        check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
         return
     stuck = gitops.unmerged_paths(root)
