@@ -172,12 +172,16 @@ def link_message(path: Path | str) -> str:
              "here, or remove the link").format(target=target)
 
 
-def special_file_message(mode: int) -> str:
-    """What kehu says of something that is not a regular file where a record belongs."""
-    what = (_("a folder") if stat.S_ISDIR(mode) else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
+def special_kind(mode: int) -> str:
+    """What a file that is no regular file is: a folder, a FIFO, a socket, a device."""
+    return (_("a folder") if stat.S_ISDIR(mode) else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
             else _("a socket") if stat.S_ISSOCK(mode) else _("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else _("not a regular file"))
-    return _("is {what}, not a record file; kehu reads only regular files here").format(what=what)
+
+
+def special_file_message(mode: int) -> str:
+    """What kehu says of something that is not a regular file where a record belongs."""
+    return _("is {what}, not a record file; kehu reads only regular files here").format(what=special_kind(mode))
 
 
 class YamlFileError(Exception):

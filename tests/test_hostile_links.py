@@ -20,7 +20,7 @@ import pytest
 
 from kehu_core.ids import shard
 
-from .conftest import git, kehu
+from .conftest import git, kehu, kehu_subprocess
 from .test_hostile import tree_hash
 
 SECRET = "root:x:0:0:secret-outside-the-store\n"
@@ -264,3 +264,27 @@ def test_an_unreadable_file_or_folder_is_reported_not_a_traceback(
                                          if os.access(p.parent, os.R_OK))).encode()).digest() == before.digest()
     finally:
         os.chmod(target, 0o755)
+
+
+@pytest.mark.parametrize("rel", [".gitattributes", "customers/.gitignore", ".gitmodules"])
+def test_a_fifo_or_link_in_the_place_of_gits_files_is_refused_before_git_reads_it(
+        store_path: Path, rel: str) -> None:
+    """Git opens ``.gitattributes`` and ``.gitignore`` on every ``git status``: a FIFO there
+    made ``kehu sync`` wait for ever holding the store's lock (and ``kehu check`` said ok)."""
+    kehu("customer", "add", "--name", "李雷", store=store_path)
+    head = git(store_path, "rev-parse", "HEAD")
+    path = store_path / rel
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    checked = kehu("check", store=store_path)
+    assert checked.code == 1 and f"{path}:1: is a FIFO (named pipe), not a file" in checked.out
+    synced = kehu_subprocess("sync", store=store_path, timeout=120)  # before: never ended
+    assert synced.returncode == 1, synced.stderr
+    assert f"{rel}:1: is a FIFO (named pipe)" in synced.stderr and "Traceback" not in synced.stderr
+    assert git(store_path, "rev-parse", "HEAD") == head  # nothing committed
+    path.unlink()
+    path.symlink_to("/etc/passwd")
+    checked = kehu("check", store=store_path)
+    assert checked.code == 1 and f"{path}:1: is a symbolic link (to /etc/passwd)" in checked.out
+    assert kehu_subprocess("sync", store=store_path, timeout=120).returncode == 1
+    assert git(store_path, "rev-parse", "HEAD") == head

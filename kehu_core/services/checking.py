@@ -55,6 +55,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
+    problems.extend(sync_guard.git_file_problems(store.root))  # a FIFO there hangs every git status
     problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))

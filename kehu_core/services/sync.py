@@ -130,6 +130,12 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     if gitops.install_index_hooks(root):  # a clone set up by an older kehu
         report.notes.append(_("updated kehu's index hooks in this clone (see `kehu git-setup`)"))
     with store.lock():
+        broken = sync_guard.git_file_problems(root)  # before git opens them (a FIFO: for ever)
+        if broken:
+            raise SyncError(
+                _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
+                    "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
+                    "again:\n{listing}").format(count=len(broken), listing=sync_guard.listing(broken, root)))
         if gitops.merge_in_progress(root):
             report.notes.append(sync_guard.finish_merge(store))
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does

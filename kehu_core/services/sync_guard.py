@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,6 +222,31 @@ def _remove_tree(folder: Path) -> None:
 #: while sync said "nothing new to commit")
 _GIT_SETTINGS = (".gitattributes", ".gitignore", ".gitmodules")
 _GITLINK = "160000"
+
+
+def git_file_problems(root: Path) -> list[Problem]:
+    """Git's own files of the store (``.gitattributes``, ``.gitignore``, ``.gitmodules``, at
+    its top and in ``customers/``) that are no regular file: git opens them on every
+    ``git status``, so a FIFO there made ``kehu sync`` wait for ever with the store locked (and
+    ``kehu check`` said ok); a link or a device is no file of settings either. Two folders, six
+    ``lstat``: cheap enough for every sync, before git is asked anything."""
+    from ..yamlio import link_message, special_kind
+
+    problems = []
+    for folder in (root, root / CUSTOMERS_DIR):
+        for name in _GIT_SETTINGS:
+            path = folder / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue  # none there: git and kehu do without
+            if stat.S_ISLNK(mode):
+                problems.append(Problem(path, 1, link_message(path)))
+            elif not stat.S_ISREG(mode):
+                problems.append(Problem(path, 1, _("is {what}, not a file: git reads its settings for the "
+                    "store from it and would wait on it or fail; put a regular file here, or remove it").format(
+                    what=special_kind(mode))))
+    return problems
 
 
 def foreign_git_settings(root: Path, ref: str) -> list[str]:
