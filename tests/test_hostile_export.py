@@ -68,3 +68,21 @@ def test_xlsx_holds_no_formula_in_any_cell(store: Path, tmp_path: Path) -> None:
         for cell in row:
             if isinstance(cell.value, str):
                 assert cell.data_type == "s" and cell.quotePrefix, (cell.coordinate, cell.value)
+
+
+def test_an_export_never_overwrites_gits_files_of_the_store(tmp_path: Path) -> None:
+    """``.gitattributes`` and ``.gitignore`` decide how every clone merges and what it shares:
+    a CSV written over ``.gitignore`` (exit 0) put ``.kehu/``, the index, into the next sync."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "李雷", store=path).code == 0
+    names = (".gitattributes", ".gitignore", ".gitmodules")
+    before = {n: (path / n).read_bytes() if (path / n).exists() else None for n in names}
+    for name in names:
+        for args in (("export", "--format", "csv", str(path / name)),
+                     ("export", "--format", "xlsx", str(path / name)),
+                     ("reminders", "--ics", str(path / name))):
+            result = kehu(*args, store=path)
+            assert result.code == 1 and "inside the store's records" in result.err, (args, result.err)
+    assert {n: (path / n).read_bytes() if (path / n).exists() else None for n in names} == before
+    assert kehu("export", "--format", "csv", str(path / "customers.csv"), store=path).code == 0  # beside them

@@ -257,7 +257,7 @@ def check_target(store: Store, out: Path, option: str = N_("OUT")) -> Path:
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
-    ``kehu.yaml`` or its ``.git``/``.kehu`` is ever overwritten by an export."""
+    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export."""
     target = Path(out).expanduser()
     folder = target.parent
     option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
@@ -269,11 +269,14 @@ def check_target(store: Store, out: Path, option: str = N_("OUT")) -> Path:
         raise KehuError(_("{option} {out}: is a folder; name a file in it").format(option=option, out=out))
     resolved = folder.resolve() / target.name
     root = store.root.resolve()
-    if resolved == root / "kehu.yaml" or any(
+    # git's files of the store (.gitattributes, .gitignore, .gitmodules) say how every clone
+    # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
+    git_file = resolved.parent == root and resolved.name.startswith(".git")
+    if git_file or resolved == root / "kehu.yaml" or any(
         resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
     ):
         raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
-            "customers/, kehu.yaml, .git and .kehu").format(
+            "customers/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
             option=option, out=out, root=root))
     return target
 
