@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kehu_core.store import GITATTRIBUTES
+from kehu_core.ids import shard
+from kehu_core.store import GITATTRIBUTES, Store
 
 from .conftest import git, kehu
 from .test_team_merge import first_clone, new_clone, ok, remote, sync  # noqa: F401 (remote: a fixture)
@@ -141,3 +142,48 @@ def test_sync_refuses_a_colleagues_gitignore_that_would_leave_customers_unshared
     git(b, "push", "-q")
     sync(a)
     assert new in git(a, "ls-files", "customers")  # committed, and shared
+
+
+@pytest.mark.parametrize("decision", ["keep", "delete"])
+@pytest.mark.parametrize("second", ["deleting", "adding"])
+def test_a_note_added_to_a_customer_the_other_clone_deleted_waits_for_a_decision(
+        tmp_path: Path, remote: Path, second: str, decision: str) -> None:  # noqa: F811
+    """One clone merges a duplicate away (its folder deleted), the other adds a note to it.
+    Git merges that without a conflict, leaving the note without a profile, which check
+    rejects: each sync of either clone was undone, "run `kehu sync` again", for ever, and
+    `kehu check` said ok. Now it is the edit-against-deletion decision: shown by check, kept or
+    deleted whole."""
+    a = first_clone(tmp_path, remote)
+    keep = ok("customer", "add", "--name", "赵敏", store=a).strip()
+    gone = ok("customer", "add", "--name", "赵敏 (旧)", store=a).strip()
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("interaction", "add", gone, "--kind", "note", "--date", "2026-11-10", "--text", "来自b", store=b)
+    ok("customer", "merge", keep, gone, store=a)
+    first, last = (b, a) if second == "deleting" else (a, b)
+    sync(first)
+    rel = f"customers/{shard(gone)}/{gone}/customer.yaml"
+    how = "deleted in this clone" if second == "deleting" else "changed in this clone, deleted in the other"
+
+    stopped = kehu("sync", store=last)
+
+    assert stopped.code == 1 and f"{rel}:1: {how}" in stopped.err, stopped.err
+    checked = kehu("check", store=last)
+    assert checked.code == 1 and f"{last / rel}:1: {how}" in checked.out, checked.out
+    again = kehu("sync", store=last)
+    assert again.code == 1 and "waiting for a decision" in again.err
+    assert git(remote, "rev-parse", "HEAD") == git(first, "rev-parse", "HEAD")  # nothing pushed
+
+    git(last, *(["add"] if decision == "keep" else ["rm", "-q"]), rel)
+    finished = kehu("sync", store=last)
+    assert finished.code == 0, finished.err
+    sync(first)
+    for clone in (a, b):
+        store = Store.open(clone)
+        if decision == "keep":  # the profile with the note added to it
+            assert gone in set(store.iter_customer_ids())
+            assert [i.text for i in store.interactions(gone)] == ["来自b"]
+        else:
+            assert gone not in set(store.iter_customer_ids()) and not store.customer_dir(gone).exists()
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")

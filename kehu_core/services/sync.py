@@ -332,8 +332,11 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
-        return
-    stuck = gitops.unmerged_paths(root)
+        stuck = sync_guard.reopen_orphaned_customers(root, ref)
+        if not stuck:
+            return
+    else:
+        stuck = gitops.unmerged_paths(root)
     if not stuck:
         point.restore()
         raise SyncError(_("merging {label} failed: {why}. Nothing was changed in this clone (your edits "

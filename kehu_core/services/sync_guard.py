@@ -197,10 +197,48 @@ def settle_deleted_customers(root: Path) -> list[str]:
             gitops.run(root, "add", "-A", "--", folder)
             done.append(f"kept {folder} whole")
         else:
-            gitops.run(root, "rm", "-r", "-q", "--ignore-unmatch", "--", folder)
+            gitops.run(root, "rm", "-r", "-q", "-f", "--ignore-unmatch", "--", folder)  # staged files too: decided
             _remove_tree(root / folder)
             done.append(f"deleted {folder} whole")
     return done
+
+
+def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:
+    """After a merge git finished alone: customers deleted in one clone (``kehu customer
+    merge``) to whose folder the other clone added a file (a note, a visit) without changing
+    the files it had. Git merged that cleanly, leaving the new file without its profile, which
+    ``kehu check`` rejects, so every sync of both clones was undone again and again, neither
+    able to move. Such a merge is made again uncommitted, each of those ``customer.yaml``
+    marked unmerged (deleted on one side, kept on the other: stages 1 and 2 or 3) and put back
+    in the working tree, so that ``kehu check``, the TUI and the next sync ask the person to
+    keep the customer or delete it (:func:`settle_deleted_customers`, whole either way).
+    Returns the profiles so marked (relative to ``root``)."""
+    merged, ours = "HEAD", "HEAD^1"
+    base = gitops.run(root, "merge-base", ours, ref, check=False).stdout.strip()
+    if not base:
+        return []
+    listed = {rev: set(_customer_files(root, rev)) for rev in (base, merged, ref)}
+    orphaned = []
+    for rel in sorted(listed[base]):
+        folder = rel.rsplit("/", 1)[0] + "/"
+        if (rel.endswith(f"/{CUSTOMER_FILE}") and rel not in listed[merged]
+                and any(f.startswith(folder) for f in listed[merged])):
+            orphaned.append(rel)
+    if not orphaned:
+        return []
+    keeper = {rel: "3" if rel in listed[ref] else "2" for rel in orphaned}
+    gitops.run(root, "reset", "-q", "--hard", ours)
+    gitops.run(root, "merge", "--no-commit", "--no-ff", ref, check=False, env={gitops.SKIP_HOOK: "1"})
+    prefix = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip()
+    lines = []
+    for rel in orphaned:
+        side = ref if keeper[rel] == "3" else ours
+        gitops.run(root, "checkout", side, "--", rel)  # the profile as the keeping side has it
+        blob = {rev: gitops.run(root, "rev-parse", f"{rev}:./{rel}").stdout.strip() for rev in (base, side)}
+        lines += [f"0 {'0' * len(blob[base])} 0\t{prefix}{rel}",  # its stage 0 out, as git's own conflicts
+                  f"100644 {blob[base]} 1\t{prefix}{rel}", f"100644 {blob[side]} {keeper[rel]}\t{prefix}{rel}"]
+    gitops.run(root, "update-index", "--index-info", input="\n".join(lines) + "\n")
+    return orphaned
 
 
 def _customer_files(root: Path, rev: str) -> list[str]:
