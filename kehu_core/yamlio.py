@@ -483,11 +483,21 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
     text = stream.getvalue()
     if like is not None and like.startswith(_BOM):
         text = _BOM + text
-    if like is not None and "\r\n" in like and like.count("\r\n") == like.count("\n"):
-        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    elif like is not None and "\r" in like and "\n" not in like:  # classic Mac OS: CR alone
-        text = text.replace("\n", "\r")
+    end = line_end(like) if like is not None else "\n"
+    if end != "\n":
+        text = text.replace("\r\n", "\n").replace("\n", end)
     return text
+
+
+def line_end(text: str) -> str:
+    """The line end a file's text keeps, for an edit or an added line to write: CRLF when
+    every line has it (Windows editors), CR alone (classic Mac OS), else LF (a file of mixed
+    ends is written with LF, as most of its lines are, say, git's)."""
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        return "\r\n"
+    if "\r" in text and "\n" not in text:
+        return "\r"
+    return "\n"
 
 
 class _NewFileDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

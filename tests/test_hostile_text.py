@@ -82,6 +82,32 @@ def test_an_edit_keeps_line_ends_and_byte_order_mark(prefix: bytes, newline: byt
     assert kehu("check", store=path).code == 0
 
 
+@pytest.mark.parametrize(("prefix", "newline"), [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\r\n"), (b"", b"\r")],
+                         ids=["crlf", "bom+crlf", "cr"])
+def test_a_line_added_to_a_ledger_keeps_its_line_ends(prefix: bytes, newline: bytes,
+                                                     store: tuple[Path, str, str, Path]) -> None:
+    """A purchase, a redemption and an import's purchases each add a line to a ledger: in a
+    ledger saved with CRLF (a Windows editor) the new line was LF, a file of mixed ends."""
+    path, cid, _, record = store
+    assert kehu("purchase", "add", cid, "--amount", "300", "--date", "2026-11-01", "--paid", store=path).code == 0
+    ledger = record.parent / "points.ledger.yaml"
+    old = ledger.read_bytes().rstrip(b"\n").split(b"\n")
+    ledger.write_bytes(prefix + newline.join(old) + newline)
+    assert kehu("purchase", "add", cid, "--amount", "50", "--date", "2026-11-02", "--paid", store=path).code == 0
+    assert kehu("points", "redeem", cid, "10", store=path).code == 0
+    sheet = path.parent / "purchases.csv"
+    sheet.write_text(f"客户编号,日期,商品,金额\n{cid},2026-11-03,茶,20\n{cid},2026-11-04,茶,30\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 0, imported.err
+    after = ledger.read_bytes()
+    assert after.startswith(prefix + b"#") and after.endswith(newline)
+    lines = after[len(prefix):].split(newline)
+    assert len(lines) == len(old) + 5 and lines[:len(old)] == old  # four lines added, the old ones as they were
+    assert all(b"\r" not in line and b"\n" not in line for line in lines)  # no other line end crept in
+    assert kehu("check", store=path).code == 0
+    assert "390 points" in kehu("points", cid, store=path).out.splitlines()[0]
+
+
 def test_a_csv_of_utf8_and_gbk_lines_imports_right_names(store: tuple[Path, str, str, Path], tmp_path: Path) -> None:
     path = store[0]
     sheet = tmp_path / "mixed.csv"

@@ -19,6 +19,7 @@ from ..yamlio import (
     FastLoader,
     YamlFileError,
     dump_flow_line,
+    line_end,
     load_fast,
     read_text,
 )
@@ -94,11 +95,12 @@ class LedgersMixin:
             raise RecordError(validation_problems(exc, path)) from None
         if not entry.get(ENTRY_ID):
             entry = {ENTRY_ID: entry_id(), **entry}
-        line = "- " + dump_flow_line(entry) + "\n"
+        line = "- " + dump_flow_line(entry)
         self.refuse_links(path)  # never read (nor copy into the store) a file a link points to
         with self.lock():
             if self._batch is None:
-                self._write(path, _ledger_text(path, customer_id, name) + line)
+                text = _ledger_text(path, customer_id, name)
+                self._write(path, text + line + line_end(text))  # a CRLF ledger stays CRLF
                 self._touched(path)
                 return
             # In a batch the lines of one ledger are collected and the file is written once
@@ -108,6 +110,7 @@ class LedgersMixin:
             if pending is None:
                 text = _ledger_text(path, customer_id, name)
                 pending = self._batch.ledgers[path] = _PendingLedger(text, len(text.encode("utf-8")))
+            line += line_end(pending.text)
             size = pending.size + len(line.encode("utf-8"))
             _check_size(path, size)
             pending.added.append(_read_back(entry, line))
@@ -173,4 +176,4 @@ def _ledger_text(path: Path, customer_id: str, name: str) -> str:
         old = read_text(path)  # a FIFO or a folder in its place is refused, not waited on
     except YamlFileError as exc:
         raise RecordError([exc.problem]) from None
-    return old if not old or old.endswith("\n") else old + "\n"
+    return old if not old or old.endswith(("\n", "\r")) else old + line_end(old)
