@@ -206,9 +206,9 @@ def installed_plugins() -> dict[str, Any]:
             # stdout is the command's, and `customer list --json` must stay JSON only
             with plugin_prints_to_stderr():
                 found[name] = load_entry_point(value)
-        except Exception as exc:  # a broken third-party plugin must not stop kehu
-            failure = PluginFailure(name, "import", f"{type(exc).__name__}: {exc}",
-                                    "".join(format_exception(exc)))
+        except (Exception, SystemExit) as exc:  # a broken third-party plugin must not stop kehu,
+            # nor end it with its own exit code and no word (`sys.exit()` as its module loads)
+            failure = PluginFailure(name, "import", _error_text(exc), "".join(format_exception(exc)))
             load_failures.append(failure)
             log_failure(failure)
     return found

@@ -138,3 +138,31 @@ def test_a_hook_asked_in_another_thread_leaves_the_commands_output_alone(tmp_pat
         worker.join(30)  # the worker's hook call ends while the command runs
         print('{"the command": "its JSON"}')
     assert command_output.getvalue() == '{"the command": "its JSON"}\n'
+
+
+def test_a_plugin_calling_sys_exit_as_it_is_imported_is_reported_and_kehu_goes_on(tmp_path: Path) -> None:
+    """``sys.exit(3)`` at a plugin module's import time ended every command of kehu with exit 3
+    and no word (a hook's ``sys.exit`` was caught, an import's was not)."""
+    import os
+    import subprocess
+
+    site = tmp_path / "site"
+    (site / "quitter_kehu").mkdir(parents=True)
+    (site / "quitter_kehu" / "__init__.py").write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    dist = site / "quitter_kehu-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: quitter-kehu\nVersion: 1.0\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[kehu]\nquitter = quitter_kehu\n", encoding="utf-8")
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for argv in (["customer", "list", "--json"], ["check"], ["plugins", "--json"]):
+        result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store.root), *argv],
+                                capture_output=True, text=True, env=env)
+        assert "plugin 'quitter' failed in import: called sys.exit(3)" in result.stderr, (argv, result)
+        assert "Traceback" not in result.stderr
+        assert result.returncode == 0, result.stderr  # as for a plugin raising as it loads
+        if argv[0] != "check":
+            json.loads(result.stdout)
+    assert [c["name"] for c in json.loads(subprocess.run(
+        [sys.executable, "-m", "kehu_core", "--store", str(store.root), "customer", "list", "--json"],
+        capture_output=True, text=True, env=env).stdout)] == ["赵敏"]
