@@ -105,6 +105,13 @@ class ReminderRule(Protocol):
         ``key`` ``NAME:CUSTOMER_ID:ANCHOR`` that stays the same while it is the same reminder
         (done and snooze are stored by key; the anchor is what it is about: a purchase id,
         a date). A rule that raises is reported by its plugin's name; the others still run.
+
+        What is due by a day does not depend on how far the window reaches: asked for a
+        shorter ``end``, ``due`` gives the same reminders due by that ``end`` (the same keys,
+        titles and details), only without those due later. (A reminder due before ``start``,
+        an ongoing condition, may be given; the engine decides whether it still shows.) A
+        customer's next reminder is looked for over a month first, and over the year only
+        if none is due in that month.
         """
         ...
 

@@ -284,3 +284,26 @@ def test_customer_list_json_is_written_in_chunks_exactly_as_one_dump(
     some = kehu("customer", "list", "--tier", tier, "--limit", "2", "--json", store=small_store)
     assert some.out == json.dumps([o for o in objects if o.get("tier") == tier][:2], ensure_ascii=False,
                                   indent=2) + "\n"
+
+
+def test_a_next_reminder_past_the_first_month_is_the_one_a_single_customer_gets(small_store: Path) -> None:
+    """A list looks for the next reminders over the first month, then over the year for
+    those with none in it: a birthday months away, a greeting snoozed past the month (its
+    survey done), nothing at all, each as ``customer show`` computes it alone."""
+    configure(small_store, reminders={name: {"enabled": False} for name in ("touch", "holidays", "dormant")})
+    today = TODAY
+    birthday = today + dt.timedelta(days=100)
+    far = add_customer(small_store, "生日远", "--birthday", f"--{birthday:%m-%d}")
+    snoozed = add_customer(small_store, "推迟了")
+    nothing = add_customer(small_store, "无提醒")
+    pid = buy(small_store, snoozed, 8, today.isoformat(), "--paid")
+    later = today + dt.timedelta(days=40)
+    assert kehu("reminders", "snooze", f"greeting:{snoozed}:{pid}", "--until", later.isoformat(),
+                store=small_store).code == 0
+    assert kehu("reminders", "done", f"survey:{snoozed}:{pid}", store=small_store).code == 0
+
+    listed = listed_next(small_store)
+    assert listed == computed_next(small_store)
+    assert listed[far]["rule"] == "birthday" and listed[far]["due"] == birthday.isoformat()
+    assert listed[snoozed]["key"] == f"greeting:{snoozed}:{pid}" and listed[snoozed]["due"] == later.isoformat()
+    assert listed[nothing] is None
