@@ -14,7 +14,7 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
-from .tiers import LEDGER, OVERRIDE_FIELD, compute, move_text, record_if_changed, settings, tier_of
+from .tiers import LEDGER, OVERRIDE_FIELD, Tiers, compute, move_text, record_if_changed, settings, tier_of
 
 
 @hookimpl
@@ -40,12 +40,23 @@ def tier_names(store: Store) -> list[str]:
 
 @hookimpl
 def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
-    info = compute(store).get(customer.id)
+    return _values(compute(store), settings(store).tier_names(), customer)
+
+
+@hookimpl
+def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, dict[str, Any] | None]:
+    """``customer_values`` of a list: the store's tiers and the tiers' names looked up once,
+    not once a customer (a book of 10 000 asked 10 000 times, a fifth of a second)."""
+    tiers, names = compute(store), settings(store).tier_names()
+    return {c.id: _values(tiers, names, c) for c in customers}
+
+
+def _values(tiers: Tiers, names: list[str], customer: Customer) -> dict[str, Any] | None:
+    info = tiers.get(customer.id)
     override = getattr(customer, OVERRIDE_FIELD, None)
     if info is None and not override:
         return None
     tier = override or (info.computed if info else None)
-    names = settings(store).tier_names()
     return {
         "tier": tier,
         # a list sorted by tier is in the tiers' order, top first, not their names' (see
