@@ -405,6 +405,10 @@ class RecordsMixin:
         self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
         with self.lock():
+            if not self.exists(customer_id):  # again, under the lock: a merge or an undo in another
+                # process may have deleted the customer since; the file would be without a profile
+                raise NotFound(_("no customer with id {customer_id} in {root}").format(
+                    customer_id=repr(customer_id), root=self.root))
             if path.exists():
                 raise KehuError(_("interaction {id} already exists").format(id=repr(interaction.id)))
             payload = interaction.model_dump(mode="python", exclude_none=True)
