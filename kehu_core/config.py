@@ -271,6 +271,11 @@ class ImportLimits(BaseModel):
     xlsx_ratio: int = Field(
         200, ge=10, le=100_000,
         description="how many times its packed size a part of an .xlsx may unpack to (a zip bomb: ~1000)")
+    rows: int = Field(
+        200_000, ge=1, le=100_000_000,
+        description="the most rows (sheet lines, vCards) one import reads, its files together; past it "
+                    "nothing is imported: each row is held in memory until the import is written "
+                    "(about 4 KB a row), so a 100 MB file of short rows took 15 GB")
 
 
 class StoreConfig(BaseModel):

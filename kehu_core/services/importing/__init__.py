@@ -20,7 +20,7 @@ from ...i18n import _
 from ...plugins import ImportedContact, Importer
 from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
-from .limits import Refused, check_file_size, refuse_special_file
+from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
 from .matching import ImportSummary, Merger
 from .prepare import staging
 from .sheet import SheetImporter
@@ -110,6 +110,7 @@ def _import(
     on_progress: Callable[[str, int, int | None], None] | None, allow_future: bool,
 ) -> None:
     contacts = []
+    most = store.config.import_limits.rows
     for path, importer in chosen:
         try:  # a file over import_limits: file_mb is not read at all
             check_file_size(path, store.config.import_limits)
@@ -118,6 +119,9 @@ def _import(
             summary.problems.append(str(RowProblem(f"{path}:1", str(exc))))
             continue
         for item in importer.read(path, store):
+            if summary.rows >= most:  # every row is held until the import is written: stop reading
+                summary.problems.append(str(RowProblem(item.source, too_many_rows(most))))
+                return  # and write nothing: half a sheet imported is no import anyone asked for
             summary.rows += 1
             if isinstance(item, RowProblem):
                 summary.problems.append(str(item))

@@ -83,6 +83,12 @@ def check_file_size(path: Path, limits: ImportLimits) -> None:
             size=_mb(size), limit=limits.file_mb, setting=_setting("file_mb")))
 
 
+def too_many_rows(most: int) -> str:
+    """Why an import that reached row ``most`` + 1 stopped (the rows, files together)."""
+    return _("more than {most} rows in one import ({setting}): nothing was imported; split the file, "
+             "or raise the limit").format(most=f"{most:,}".replace(",", " "), setting=_setting("rows"))
+
+
 def check_xlsx(path: Path, limits: ImportLimits) -> None:
     """Refuse a workbook that would unpack to more than the limits allow (a zip bomb).
     A file that is no zip at all is left to the readers, whose messages say what it is."""
