@@ -120,6 +120,41 @@ def test_a_csv_of_utf8_and_gbk_lines_imports_right_names(store: tuple[Path, str,
     assert {"赵敏", "王芳"} <= names
 
 
+@pytest.mark.parametrize(("name", "data"), [
+    ("english-header.csv", "name,phone\n王芳,13912345601\n李四,13912345602\n".encode("gbk")),
+    ("chinese-header.csv", "姓名,手机\n王芳,13912345601\n李四,13912345602\n".encode("gbk")),
+    ("phone.vcf", "".join(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{n}\r\nTEL:1391234560{i}\r\nEND:VCARD\r\n"
+                          for i, n in enumerate(["王芳", "李四"], 1)).encode("gbk")),
+    ("windows.vcf", "".join(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{n}\r\nTEL:1391234560{i}\r\nEND:VCARD\r\n"
+                            for i, n in enumerate(["王芳", "李四"], 1)).encode("utf-16")),
+])
+def test_a_short_file_in_gbk_or_utf16_imports_right_names(name: str, data: bytes,
+                                                          store: tuple[Path, str, str, Path], tmp_path: Path) -> None:
+    """A detector took a short GBK file for Big5 or Korean: 王芳 was imported as 卼滂 (a vCard)
+    or 珙렐 (a CSV) with exit 0, and a CSV with a GBK header lost every row ("row has no
+    name"). A UTF-16 vCard (Windows' contacts) was "of unknown kind" without --format."""
+    path = store[0]
+    source = tmp_path / name
+    source.write_bytes(data)
+    result = kehu("import", str(source), store=path)
+    no_traceback(result)
+    assert result.code == 0, result.err
+    names = {c["name"] for c in kehu("customer", "list", "--json", store=path).json()}
+    assert {"王芳", "李四"} <= names, names
+
+
+def test_a_file_in_another_legacy_encoding_still_imports(store: tuple[Path, str, str, Path],
+                                                         tmp_path: Path) -> None:
+    """Windows-1252 is no GBK (é followed by a space is no GBK pair): it is still recognised."""
+    path = store[0]
+    sheet = tmp_path / "europe.csv"
+    sheet.write_bytes("name,phone\nJosé García,13912345690\n".encode("cp1252"))
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    assert result.code == 0, result.err
+    assert "José García" in {c["name"] for c in kehu("customer", "list", "--json", store=path).json()}
+
+
 def test_a_csv_line_in_no_known_encoding_is_refused_with_its_line(store: tuple[Path, str, str, Path],
                                                                   tmp_path: Path) -> None:
     path = store[0]

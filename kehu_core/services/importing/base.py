@@ -48,10 +48,11 @@ def is_binary(data: bytes) -> bool:
 
 
 def decode_bytes(data: bytes) -> str:
-    """Text of a file in UTF-8 (with or without BOM), GBK/GB18030 or whatever it most likely is.
+    """Text of a file in UTF-8 (with or without BOM), UTF-16 (with its BOM), GBK/GB18030, or
+    (only when it is none of these) whatever it most likely is.
 
-    UTF-8 is tried first because it is strict: a GBK file practically never decodes as UTF-8,
-    while short UTF-8 text can look like several legacy encodings to a detector.
+    UTF-8 is tried first because it is strict: a GBK file practically never decodes as UTF-8;
+    then GB18030, as a detector takes short GBK text for other Asian encodings.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
@@ -62,20 +63,30 @@ def decode_bytes(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     lines = data.splitlines(keepends=True)
-    utf8_lines = [line for line in lines if not line.isascii() and _is_utf8(line)]
-    if utf8_lines:  # some lines UTF-8, others not: a sheet pasted together from two sources
-        return _decode_mixed(lines)
-    from charset_normalizer import from_bytes
+    if any(not line.isascii() and _is_utf8(line) for line in lines):
+        return _decode_mixed(lines)  # some lines UTF-8, others not: a sheet pasted together from two sources
+    # Chinese Excel saves "ANSI" CSV as GBK, old phones write GBK vCards: GB18030 (GBK's
+    # superset) before any guess. A detector asked first took a short GBK file for Big5 or
+    # Korean (cp949): 王芳 was imported as 卼滂 or 珙렐 with exit 0.
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # another legacy encoding (Windows-1252's José)
 
     best = from_bytes(data).best()
-    encoding = best.encoding if best is not None else "gb18030"
-    # Chinese Excel saves "ANSI" CSV as GBK; GB18030 is its superset and decodes every GBK file.
-    if encoding.replace("_", "").lower() in {"gbk", "gb2312", "cp936", "hz", "gb18030"}:
-        encoding = "gb18030"
     try:
-        return data.decode(encoding)
+        return data.decode(best.encoding if best is not None else "gb18030")
     except (UnicodeDecodeError, LookupError):
         return _decode_mixed(lines)  # names the first line no encoding reads
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class EncodingProblem(ValueError):
@@ -86,14 +97,6 @@ class EncodingProblem(ValueError):
         self.line = line
         super().__init__(f"line {line} is neither UTF-8 nor GBK text; save the file as UTF-8 "
                          "(a sheet in Excel: Save As → CSV UTF-8) and import it again")
-
-
-def _is_utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _decode_mixed(lines: list[bytes]) -> str:

@@ -45,6 +45,8 @@ class VCardImporter:
     suffixes = (".vcf", ".vcard")
 
     def detect(self, path: Path, head: bytes) -> bool:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 (Windows' contacts), which the reader reads
+            return "BEGIN:VCARD" in head[:4096].decode("utf-16", errors="ignore").upper()
         return b"BEGIN:VCARD" in head[:4096].upper()
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
