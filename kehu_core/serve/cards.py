@@ -233,7 +233,7 @@ def render(store: Store, cards: list[Card], apple: bool, *, workers: Workers | N
         name, key = keys.get(card.customer_id, (None, None))
         text = vcard_of(customer, version="3.0" if apple else "4.0", apple=apple, computed=source.computed,
                         note=source.note if source.note is not None else "", uid=source.uid, sort_as=True,
-                        sort_name=key if name == customer.name else None)
+                        sort_name=key if name == customer.name else None, data=source_data(source))
         out[card.customer_id] = text
         other = row[3 - column] if row is not None and row[0] == source.revision else None
         fresh[card.customer_id] = (source.revision, text, other) if apple else (source.revision, other, text)

@@ -33,7 +33,8 @@ _JSON_STARTS = frozenset('{["-0123456789tfnNI')
 
 def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
              computed: Mapping[str, Any] | None = None, note: str | None = None,
-             uid: str | None = None, sort_as: bool = False, sort_name: str | None = None) -> str:
+             uid: str | None = None, sort_as: bool = False, sort_name: str | None = None,
+             data: Mapping[str, Any] | None = None) -> str:
     """``customer`` as one vCard.
 
     ``version``: "3.0" or "4.0"; ``apple``: a birthday without a year in Apple's form
@@ -45,7 +46,8 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
     Android list by), so 赵敏 is listed under Z; ``sort_name``: that key, when the caller has it
     (the index keeps it: :meth:`kehu_core.index.Index.sort_names`), instead of working out the
     pinyin again (pypinyin's dictionary costs ~0.5 s of CPU to load in each worker process of
-    ``kehu serve``).
+    ``kehu serve``); ``data``: ``customer.model_dump(mode="json")``, when the caller has it
+    (kehu serve's card keeps it, its revision's source), instead of dumped again.
     """
     import vobject
 
@@ -53,7 +55,8 @@ def vcard_of(customer: Customer, *, version: str = "3.0", apple: bool = False,
     card = vobject.vCard()
     if four:
         _add(card, "version").value = "4.0"
-    data = customer.model_dump(mode="json")
+    if data is None:
+        data = customer.model_dump(mode="json")
     _add(card, "fn").value = customer.name
     family, given = split_name(customer.name)
     name = _add(card, "n")
@@ -120,7 +123,24 @@ def serialize(card: Any) -> str:
     for line in card.getChildren():
         if not line.isNative:
             line.behavior.encode(line)
-    return card.serialize(validate=False)
+    out = _Written()
+    card.serialize(out, validate=False)
+    return out.getvalue()
+
+
+class _Written:
+    """What vobject writes a card into, as its own StringIO would hold it. vobject's folding
+    writes each line as UTF-8 bytes first and, a StringIO refusing them, catches the
+    TypeError and writes the text: twice a line (and its line end). This takes both."""
+
+    __slots__ = ("parts", "write")
+
+    def __init__(self) -> None:
+        self.parts: list[str | bytes] = []
+        self.write = self.parts.append
+
+    def getvalue(self) -> str:
+        return "".join([part.decode() if type(part) is bytes else part for part in self.parts])
 
 
 def _add(card: Any, name: str) -> Any:
