@@ -10,11 +10,11 @@ reader would also accept, and a plugin format with a built-in name replaces it.
 from __future__ import annotations
 
 import contextlib
-import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...collector import without_cyclic_gc
 from ...errors import KehuError
 from ...i18n import _
 from ...plugins import ImportedContact, Importer
@@ -81,28 +81,15 @@ def import_files(
         refuse_special_file(path)
     chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
+    # no cyclic garbage collection meanwhile (kehu_core.collector): an import makes millions of
+    # small objects that live until it ends (each row's contact, the workers' guesses, the
+    # plan), and the collector went through them again and again: half the one process's CPU
+    # while a big vCard file's contacts came back from the workers (3.8 -> 1.7 s at 20 000
+    # cards); the workers, forked inside, are spared it too
     # the files of new customers a big vCard file's workers guess are staged until written
-    with _without_cyclic_gc(), contextlib.nullcontext() if dry_run else staging(store):
+    with without_cyclic_gc(), contextlib.nullcontext() if dry_run else staging(store):
         _import(store, chosen, summary, dry_run=dry_run, on_progress=on_progress, allow_future=allow_future)
     return summary
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """No cyclic garbage collection during an import. It makes millions of small objects that
-    live until it ends (each row's contact, the workers' guesses, the plan), and the collector
-    went through all of them again and again as more came: half the one process's CPU while a
-    big vCard file's contacts came back from the workers (3.8 -> 1.7 s at 20 000 cards), and
-    the workers', forked inside, are spared it too. Reading, matching and writing make no
-    cycles worth collecting meanwhile (reference counting frees what they drop); the collector
-    is back on when the import ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _import(
