@@ -23,6 +23,23 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+
+def _thread_safe_faketime() -> None:
+    """The suite is also run at another date: ``faketime '2028-02-29 10:00:00' make test``.
+    faketime preloads libfaketime's plain library, which is not safe in a process with several
+    threads (it says so; its MT library is): pytest-xdist's workers, each with a thread reading
+    from the controller, died of a segmentation fault in about half the runs, while Python
+    handed its lock between threads (a timed wait libfaketime rewrites). The processes the
+    suite starts (xdist's workers, kehu serve, git) get the thread-safe library instead, the
+    same date, and the monotonic clock (timeouts, never a date) left alone."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "/libfaketime.so" in preload:
+        os.environ["LD_PRELOAD"] = preload.replace("/libfaketime.so", "/libfaketimeMT.so")
+        os.environ.setdefault("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+
+
+_thread_safe_faketime()
+
 # the plugin kit is also a pytest plugin (plugins/example/conftest.py): let pytest rewrite its
 # asserts before this file imports it
 pytest.register_assert_rewrite("kehu_core.testing")

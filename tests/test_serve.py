@@ -383,11 +383,13 @@ def test_sync_collection_after_one_edit_in_kehu_returns_only_that_card(server: S
 def test_the_calendar_has_the_lunar_birthday_on_its_solar_day_for_the_next_three_years(server: Server) -> None:
     import caldav
 
-    client = caldav.DAVClient(url=server.url, username="wangfang", password=password("wangfang"))
-    calendars = client.principal().calendars()
-    assert [c.url.path for c in calendars] == ["/wangfang/calendar/"]
+    # closed when done: its connection pool keeps a thread waiting otherwise
+    with caldav.DAVClient(url=server.url, username="wangfang", password=password("wangfang")) as client:
+        calendars = client.principal().calendars()
+        assert [c.url.path for c in calendars] == ["/wangfang/calendar/"]
+        events = calendars[0].events()
     days = []
-    for event in calendars[0].events():
+    for event in events:
         component = event.icalendar_component
         if str(component["summary"]).startswith("赵敏's lunar birthday"):
             days.append(component["dtstart"].dt)
@@ -427,13 +429,14 @@ def test_the_calendar_has_the_reps_planned_visits(server: Server) -> None:
     planned = kehu("--today", DAY, "visits", "plan", "--owner", "王芳", "--date", "2026-11-23",
                    "--add", server.ids["李四"], store=server.root)
     assert planned.code == 0, planned.err
-    client = caldav.DAVClient(url=server.url, username="wangfang", password=password("wangfang"))
-    events = [e.icalendar_component for e in client.principal().calendars()[0].events()]
+    with caldav.DAVClient(url=server.url, username="wangfang", password=password("wangfang")) as client:
+        events = [e.icalendar_component for e in client.principal().calendars()[0].events()]
     visits = [(str(e["summary"]), e["dtstart"].dt) for e in events if str(e["summary"]).startswith("visit ")]
     assert any(summary.endswith(": 李四") and day == dt.date(2026, 11, 23) for summary, day in visits), visits
     # 李雷's calendar has none of 王芳's visits
-    other = caldav.DAVClient(url=server.url, username="lilei", password=password("lilei"))
-    assert not any("李四" in str(e.icalendar_component["summary"]) for e in other.principal().calendars()[0].events())
+    with caldav.DAVClient(url=server.url, username="lilei", password=password("lilei")) as other:
+        theirs = other.principal().calendars()[0].events()
+    assert not any("李四" in str(e.icalendar_component["summary"]) for e in theirs)
 
 
 def test_a_customer_given_to_another_rep_moves_to_their_address_book(server: Server) -> None:
