@@ -188,18 +188,27 @@ _store: Store | None = None
 
 def _open(root: str, language: str, identity_file: Any) -> None:
     global _store
+    import gc
     import multiprocessing.connection
 
     from .. import i18n
-    from ..store import open_store
+    from ..collector import without_cyclic_gc
 
     parent = multiprocessing.parent_process()
     if parent is not None:  # a server stopped by a signal does not stop its workers: they see it gone
         threading.Thread(target=lambda: (multiprocessing.connection.wait([parent.sentinel]), os._exit(0)),
                          name="kehu-serve-parent", daemon=True).start()
-    i18n.set_language(language)
-    _store = open_store(root)
-    _store.identity_file = identity_file
+    # as the kehu command does (kehu_core.cli.hold_collector): the cyclic collector held off
+    # while kehu is imported and the store opened (modules, classes, pydantic's schemas: many
+    # objects, all living as long as the worker), which are then frozen out of its reach, so
+    # that its collections while the worker makes and renders cards do not go through them
+    with without_cyclic_gc():
+        from ..store import open_store
+
+        i18n.set_language(language)
+        _store = open_store(root)
+        _store.identity_file = identity_file
+        gc.freeze()
 
 
 def _ready() -> None:
