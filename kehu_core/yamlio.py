@@ -743,9 +743,11 @@ def atomic_write(path: Path, text: str) -> None:
             if durable:
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk: name the record, not its temporary file
+            raise naming(exc, path) from None
         raise
     if durable:
         _fsync_dir(path.parent)

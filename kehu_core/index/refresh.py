@@ -8,6 +8,7 @@ anything derived from the records (plugin caches, plugin tables) can tell it is 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import stat as stat_module
@@ -536,8 +537,12 @@ class Refresher(IndexConnection):
             self._recompute(touched)
             self._store_folders(folders, gone_folders)
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite itself rolled back on a full disk: a ROLLBACK then
+                db.execute("ROLLBACK")  # failed "no transaction is active", hiding why
+            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+                # the disk the store is on is full: one line naming the index, as for a record
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path)) from None
             raise
 
     def _worker_pool(self) -> ProcessPoolExecutor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -154,6 +155,8 @@ class BatchMixin:
                         pending.text, pending.size = before[0], before[1]
                         del pending.added[before[2]:]
                         pending.entries = None
+            # the files first (removing new ones frees the space a full disk lacked), then the
+            # index: a failure to note them there (the disk still full) must not leave files behind
             for path, content in log.files.items():
                 if self._recording is not None:  # put back as it was: read again for the journal
                     self._recording.after.pop(path, None)
@@ -165,7 +168,9 @@ class BatchMixin:
                     _yamlio.atomic_write(path, content.decode("utf-8"))
                 if path.name == CUSTOMER_FILE and self._batch_customers is not None:
                     self._batch_customers.pop(path.parent.name, None)
-                self._touched(path)
+            for path in log.files:
+                with contextlib.suppress(OSError, sqlite3.Error):  # derived: read again next time
+                    self._touched(path)
 
     # --- bookkeeping --------------------------------------------------------------------
 
