@@ -41,7 +41,8 @@ def _refuse_links(local: Path) -> None:
     """``.kehu`` or what it holds (the index, the lock, the journal) as a symbolic link would make
     kehu write its index and journal outside the store, or undo into files it never wrote
     (git can bring such a link: ``.gitignore`` does not keep out a file added with
-    ``git add -f``). Never followed: one ``lstat`` and one listing per command."""
+    ``git add -f``). Never followed: one ``lstat`` and one listing per command. Nor is one of
+    them of another kind (a FIFO as the index, a file as the journal)."""
     from .errors import StoreError
     from .i18n import _
 
@@ -50,6 +51,14 @@ def _refuse_links(local: Path) -> None:
                            "remove it (kehu makes {folder}/ again)").format(
             path=path, target=os.readlink(path), folder=STATE_DIR))
 
+    def refuse_kind(entry: os.DirEntry[str]) -> None:
+        from .yamlio import special_kind
+
+        mode = entry.stat(follow_symlinks=False).st_mode
+        raise StoreError(_("{path}: is {what}, not what kehu keeps there; remove it (kehu makes {folder}/ "
+                           "again)").format(path=entry.path, folder=STATE_DIR,
+                                            what=_("a file") if stat.S_ISREG(mode) else special_kind(mode)))
+
     try:
         if stat.S_ISLNK(os.lstat(local).st_mode):
             refuse(local)
@@ -57,8 +66,19 @@ def _refuse_links(local: Path) -> None:
             for entry in entries:
                 if entry.is_symlink():
                     refuse(Path(entry.path))
+                # a FIFO as the index: "internal error: disk I/O error" on every command; as the
+                # journal, every write was made and then said "File exists", exit 1
+                if (entry.name in _STATE_FILES and not entry.is_file(follow_symlinks=False)) or (
+                        entry.name in _STATE_FOLDERS and not entry.is_dir(follow_symlinks=False)):
+                    refuse_kind(entry)
     except (FileNotFoundError, NotADirectoryError):
         return
+
+
+#: what ``.kehu/`` holds by name: the index (with SQLite's log and shared memory), the lock,
+#: the undo journal and ``kehu serve``'s sync state
+_STATE_FILES = frozenset({"index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "lock"})
+_STATE_FOLDERS = frozenset({"journal", "serve"})
 
 
 def _fallback(root: Path, *, create: bool) -> Path:

@@ -94,6 +94,34 @@ def test_a_link_in_the_state_folder_is_never_followed(rel: str, world: tuple[Pat
     assert tree_hash(store) == before
 
 
+@pytest.mark.parametrize(("rel", "kind", "what"), [
+    (".kehu/index.sqlite", "fifo", "a FIFO (named pipe)"), (".kehu/journal", "fifo", "a FIFO (named pipe)"),
+    (".kehu/journal", "file", "a file"), (".kehu/lock", "fifo", "a FIFO (named pipe)"),
+    (".kehu/index.sqlite", "folder", "a folder"),
+])
+def test_a_state_file_of_another_kind_is_refused_before_it_is_used(
+        rel: str, kind: str, what: str, world: tuple[Path, str, str, Path]) -> None:
+    """A FIFO as the index: "internal error: OperationalError: disk I/O error" on every command.
+    A FIFO or a file as the journal: `customer set` changed the record, then said "File
+    exists" with exit 1. Each is now refused by name before anything is read or written."""
+    store, cid, _, _outside = world
+    assert own_process(store, "customer", "set", cid, "notes=before").returncode == 0
+    path = store / rel
+    for old in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)
+    {"fifo": os.mkfifo, "file": lambda p: p.write_text("x"), "folder": os.mkdir}[kind](path)
+    before = tree_hash(store)
+    for argv in (["customer", "set", cid, "notes=after"], ["customer", "list"], ["check"]):
+        result = own_process(store, *argv)
+        assert result.returncode == 1, (argv, result.stdout, result.stderr)
+        assert f"{path}: is {what}, not what kehu keeps there" in result.stderr, result.stderr
+        no_traceback(result.stdout + result.stderr)
+    assert tree_hash(store) == before  # the record not changed
+
+
 def test_a_journal_entry_naming_a_path_outside_the_store_is_refused(world: tuple[Path, str, str, Path]) -> None:
     """``.kehu/`` can arrive by git (``git add -f``); an undo writes every path of its entry."""
     store, cid, _, outside = world
