@@ -86,3 +86,38 @@ def test_an_export_never_overwrites_gits_files_of_the_store(tmp_path: Path) -> N
             assert result.code == 1 and "inside the store's records" in result.err, (args, result.err)
     assert {n: (path / n).read_bytes() if (path / n).exists() else None for n in names} == before
     assert kehu("export", "--format", "csv", str(path / "customers.csv"), store=path).code == 0  # beside them
+
+
+def test_confidential_fields_in_plain_are_never_written_where_sync_would_share_them(tmp_path: Path) -> None:
+    """`kehu sync` commits every file of the store's folder, the folder kehu is run in: an
+    `export --reveal` (or the visit cards of a key holder) written there was pushed to the
+    team's remote with the confidential fields in plain, to reps with no key for them."""
+    from pyrage import x25519
+
+    from .conftest import git
+
+    identity = x25519.Identity.generate()
+    key = tmp_path / "wang.txt"
+    key.write_text(f"# public key: {identity.to_public()}\n{identity}\n", encoding="utf-8")
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    with (store / "kehu.yaml").open("a", encoding="utf-8") as config:
+        config.write(f"confidential:\n  fields: [family]\n  recipients:\n    王芳: {identity.to_public()}\n")
+    secret = "女儿在杭州读大学"
+    assert kehu("customer", "add", "--name", "赵敏", "--id", "c1", "--owner", "王芳",
+                "--set", f"family={secret}", store=store).code == 0
+    git(store, "add", "-A")
+    git(store, "commit", "-qm", "赵敏")
+    (store / "reports").mkdir()  # a folder of one's own in the store: shared by sync alike
+    for args in (("export", "--format", "csv", "--reveal", str(store / "all.csv")),
+                 ("export", "--format", "xlsx", "--reveal", str(store / "reports" / "all.xlsx")),
+                 ("visits", "cards", "--owner", "王芳", "--date", "2026-11-21", str(store / "cards.pdf"))):
+        result = kehu("--identity", str(key), *args, store=store)
+        assert result.code == 1 and "holds confidential fields in plain" in result.err, (args, result.err)
+    assert git(store, "status", "--porcelain") == ""  # nothing there for a sync to commit
+    outside = tmp_path / "all.csv"
+    assert kehu("--identity", str(key), "export", "--format", "csv", "--reveal", str(outside), store=store).code == 0
+    assert secret in outside.read_text(encoding="utf-8-sig")
+    plain = store / "plain.csv"  # an export without them may go where the user likes
+    assert kehu("export", "--format", "csv", str(plain), store=store).code == 0
+    assert secret not in plain.read_text(encoding="utf-8-sig")

@@ -110,12 +110,16 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
     """The customer cards of the day's visits as a PDF: one A6 card per page, in the plan's order
     (contact, family, interests, character, last purchases, complaints, what is owed, points,
     talking points and what to bring)."""
+    from .. import confidential
     from ..services.exporting import check_target, write_target
     from ..visits.cards import cards_for
     from ..visits.plan import make_plan
 
     store = ctx.store
-    out = check_target(store, out, N_("OUT.pdf"))  # before any work: nothing created on a bad path
+    # before any work: nothing created on a bad path; cards made with the user's key print the
+    # confidential fields it opens (family, personality) in plain
+    plain = bool(store.config.confidential.fields) and confidential.has_identity(store)
+    out = check_target(store, out, N_("OUT.pdf"), plain_secrets=plain)
     plan = make_plan(store, owner, day or store.today)
     cards = cards_for(store, plan)
     from ..visits.pdf import render

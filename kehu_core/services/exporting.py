@@ -253,11 +253,13 @@ def available_exporters(store: Store) -> list[Exporter]:
     return list(found.values())
 
 
-def check_target(store: Store, out: Path, option: str = N_("OUT")) -> Path:
+def check_target(store: Store, out: Path, option: str = N_("OUT"), *, plain_secrets: bool = False) -> Path:
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
-    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export."""
+    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export.
+    ``plain_secrets``: the output holds confidential fields in plain (``--reveal``, cards made
+    with the user's key): not anywhere in the store's folder, which ``kehu sync`` shares."""
     target = Path(out).expanduser()
     folder = target.parent
     option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
@@ -277,6 +279,12 @@ def check_target(store: Store, out: Path, option: str = N_("OUT")) -> Path:
     ):
         raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
             "customers/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
+            option=option, out=out, root=root))
+    if plain_secrets and resolved.is_relative_to(root):
+        # `kehu sync` commits every file of the store's folder: a revealed export written there
+        # (the folder kehu is run in) was pushed, its confidential fields in plain, to everyone
+        raise KehuError(_("{option} {out}: holds confidential fields in plain, and is inside the store "
+            "({root}), whose files `kehu sync` shares with everyone; write it outside the store").format(
             option=option, out=out, root=root))
     return target
 
@@ -354,7 +362,7 @@ def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: s
     rows/cards/events. ``out`` is checked first (:func:`check_target`) and written whole or
     not at all (:func:`write_target`). Confidential fields are left empty unless ``reveal``
     (then those the user's identity opens are written in plain: kehu_core.confidential)."""
-    out = check_target(store, out)
+    out = check_target(store, out, plain_secrets=reveal)
     exporters = {e.name: e for e in available_exporters(store)}
     if fmt not in exporters:
         raise KehuError(_("unknown export format {fmt}; expected one of {join}").format(
