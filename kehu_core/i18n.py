@@ -225,8 +225,18 @@ def format_day(day: dt.date) -> str:
 
 def format_decimal(value: Decimal | float | int, places: int = 2) -> str:
     """A number with the locale's grouping and ``places`` decimals (``1,234.50``)."""
-    pattern, locale = _number_format(places, _babel_locale())
-    return str(pattern.apply(value, locale))
+    # Babel formats Decimal(str(value)) of anything but a Decimal, and str() of a Decimal gives
+    # it back exactly (sign, digits, exponent): the text is the key, and what is formatted
+    return _formatted(str(value), places, _babel_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: str, places: int, locale: str) -> str:
+    """:func:`format_decimal`, remembered: the reminder rules format the amount of each
+    purchase they greet (15 000 for a book of 10 000, ~9 µs each), and a shop's amounts repeat
+    (611 distinct among 15 774 purchases of the bench store's last seven weeks)."""
+    pattern, parsed = _number_format(places, locale)
+    return str(pattern.apply(value, parsed))  # Babel reads a text as Decimal(text)
 
 
 @functools.lru_cache(maxsize=16)
