@@ -572,6 +572,19 @@ class Purchase(InteractionBase):
     def _gifts(cls, value: Any) -> Any:
         return _as_list(value)
 
+    @field_validator("payments")
+    @classmethod
+    def _paid_after_the_sale(cls, value: list[Payment], info: ValidationInfo) -> list[Payment]:
+        """No payment before the sale: `kehu purchase pay` refuses one, and so does every other
+        door (a hand edit passed `check` while the reports counted the money in a period before
+        the sale was made)."""
+        sale = info.data.get("date")
+        early = next((p for p in value if sale is not None and p.date < sale), None)
+        if early is not None:
+            raise ValueError(_("a payment dated {day} is before the purchase ({date})").format(
+                day=early.date, date=sale))
+        return value
+
     @model_validator(mode="after")
     def _amount_from_items(self) -> Purchase:
         if self.amount is None:

@@ -83,6 +83,10 @@ def _purchase_file(path: Path, cid: str) -> Path:
 @pytest.mark.parametrize(("edit", "line", "message"), [
     (("amount: 300.00", "amount: -300.00"), 3, "amount: Input should be greater than or equal to 0"),
     (("date: 2026-11-01", "date: 9999-12-31"), 2, "date: 9999-12-31 is outside the dates kehu keeps"),
+    # a payment before the sale (`purchase pay` refuses one): passed check, counted by the
+    # reports in a period before the sale was made
+    (("paid: true", "paid: false\npayments:\n- {date: 2026-10-01, amount: 100.00}"), 5,
+     "payments: a payment dated 2026-10-01 is before the purchase (2026-11-01)"),
 ])
 def test_a_hand_edited_value_the_cli_refuses_is_found_by_check(
         edit: tuple[str, str], line: int, message: str, store: tuple[Path, str, str]) -> None:
