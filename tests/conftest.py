@@ -30,12 +30,12 @@ def _thread_safe_faketime() -> None:
     threads (it says so; its MT library is): pytest-xdist's workers, each with a thread reading
     from the controller, died of a segmentation fault in about half the runs, while Python
     handed its lock between threads (a timed wait libfaketime rewrites). The processes the
-    suite starts (xdist's workers, kehu serve, git) get the thread-safe library instead, the
-    same date, and the monotonic clock (timeouts, never a date) left alone."""
+    suite starts (xdist's workers, kehu serve, git) get the thread-safe library instead, with
+    the same settings. (Not also FAKETIME_DONT_FAKE_MONOTONIC: with it, libfaketime 0.9.10
+    turns Python's time.sleep into EINVAL.)"""
     preload = os.environ.get("LD_PRELOAD", "")
     if "/libfaketime.so" in preload:
         os.environ["LD_PRELOAD"] = preload.replace("/libfaketime.so", "/libfaketimeMT.so")
-        os.environ.setdefault("FAKETIME_DONT_FAKE_MONOTONIC", "1")
 
 
 _thread_safe_faketime()
