@@ -158,16 +158,6 @@ def source_data(card: Card) -> dict[str, Any] | None:
     return card.customer.model_dump(mode="json") if card.customer is not None else None
 
 
-def _customer_from(store: Store, card: Card) -> Customer | None:
-    """The customer a card was made from: its model, or made again from its JSON (a card
-    made in a worker process), exactly what its revision says."""
-    if card.customer is not None or card.data is None:
-        return card.customer
-    from ..models import INDEXED
-
-    return store.customer_model.model_validate(card.data, context=INDEXED)
-
-
 def _values(store: Store, ids: list[str], loaded: dict[str, Customer] | None = None) -> dict[str, dict[str, Any]]:
     """What the plugins compute for these customers (tier, points, next reminder), from the
     index's derived values (:mod:`kehu_core.services.derived_values`): shared with lists and
@@ -233,13 +223,15 @@ def render(store: Store, cards: list[Card], apple: bool, *, workers: Workers | N
             out[card.customer_id] = row[column]
             continue
         source = sources.get(card.customer_id)
-        customer = _customer_from(store, source) if source is not None else None
-        if source is None or customer is None:  # gone since, or rendered ahead: nothing to render
+        # written from the customer's JSON, exactly what its revision says (from a worker, no
+        # model is made again from it)
+        data = source_data(source) if source is not None else None
+        if source is None or data is None:  # gone since, or rendered ahead: nothing to render
             continue
         name, key = keys.get(card.customer_id, (None, None))
-        text = vcard_of(customer, version="3.0" if apple else "4.0", apple=apple, computed=source.computed,
+        text = vcard_of(source.customer, version="3.0" if apple else "4.0", apple=apple, computed=source.computed,
                         note=source.note if source.note is not None else "", uid=source.uid, sort_as=True,
-                        sort_name=key if name == customer.name else None, data=source_data(source))
+                        sort_name=key if name == data["name"] else None, data=data)
         out[card.customer_id] = text
         other = row[3 - column] if row is not None and row[0] == source.revision else None
         fresh[card.customer_id] = (source.revision, text, other) if apple else (source.revision, other, text)
