@@ -166,3 +166,81 @@ def test_a_plugin_calling_sys_exit_as_it_is_imported_is_reported_and_kehu_goes_o
     assert [c["name"] for c in json.loads(subprocess.run(
         [sys.executable, "-m", "kehu_core", "--store", str(store.root), "customer", "list", "--json"],
         capture_output=True, text=True, env=env).stdout)] == ["赵敏"]
+
+
+class _Tallies:
+    name = "tallies"
+
+    def write(self, store: Any, customers: Any, out: Path) -> Any:
+        out.write_text("half", encoding="utf-8")
+        return "lots"  # not a number of rows
+
+
+class _Breaks:
+    name = "breaks"
+
+    def write(self, store: Any, customers: Any, out: Path) -> int:
+        out.write_text("half", encoding="utf-8")
+        raise RuntimeError("the exporter broke")
+
+
+class _Junk:
+    name = "junk"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.suffix == ".junk"
+
+    def read(self, path: Path, store: Any) -> Any:
+        from kehu_core.plugins import ImportedContact
+
+        yield ImportedContact(fields={"name": "甲"}, source=f"{path}:1")
+        yield "not a contact"
+
+
+class _Raises(_Junk):
+    name = "raises"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.suffix == ".raises"
+
+    def read(self, path: Path, store: Any) -> Any:
+        from kehu_core.plugins import ImportedContact
+
+        yield ImportedContact(fields={"name": "乙"}, source=f"{path}:1")
+        raise ValueError("the reader broke")
+
+
+class BadIO:
+    @hookimpl
+    def exporters(self) -> list[Any]:
+        return [_Tallies(), _Breaks()]
+
+    @hookimpl
+    def importers(self) -> list[Any]:
+        return [_Junk(), _Raises()]
+
+
+def test_a_plugins_exporter_or_importer_that_fails_is_named_and_writes_nothing(tmp_path: Path) -> None:
+    """The objects a plugin's `exporters`/`importers` give had their shape checked, not what
+    their methods do: an exporter raising was "internal error: RuntimeError", one returning
+    "lots" printed "wrote lots rows" with exit 0, an importer raising was "internal error:
+    ValueError" and one yielding a string was taken as a contact."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"badio": BadIO()})
+    out = tmp_path / "out.txt"
+    out.write_text("before\n", encoding="utf-8")
+    for fmt, said in (("tallies", "gave str, not how many it wrote"),
+                      ("breaks", "failed: RuntimeError: the exporter broke")):
+        result = run_kehu(store, "export", "--format", fmt, out)
+        assert result.code == 1, (fmt, result.out, result.err)
+        assert f"the '{fmt}' exporter (a plugin's) {said}; nothing was written" in result.err, result.err
+        assert "internal error" not in result.err and out.read_text(encoding="utf-8") == "before\n"
+    for suffix, said in (("junk", "gave str, not a contact"), ("raises", "ValueError: the reader broke")):
+        sheet = tmp_path / f"contacts.{suffix}"
+        sheet.write_text("x\n", encoding="utf-8")
+        result = run_kehu(store, "import", sheet)
+        assert result.code == 1, (suffix, result.out, result.err)
+        assert f"{sheet}:1: the '{_Junk.name if suffix == 'junk' else 'raises'}' importer (a plugin's) failed: " \
+               f"{said}; nothing of this file was imported" in result.err, result.err
+        assert "internal error" not in result.err
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert [c["name"] for c in json.loads(listed.out)] == ["赵敏"]  # 甲 and 乙 not half-imported

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ...collector import without_cyclic_gc
 from ...errors import KehuError
 from ...i18n import _
-from ...plugins import ImportedContact, Importer
+from ...plugins import ImportedContact, Importer, WrongResult
 from .base import EXTRA_KEY, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
@@ -105,17 +105,31 @@ def _import(
             summary.rows += 1
             summary.problems.append(str(RowProblem(f"{path}:1", str(exc))))
             continue
-        for item in importer.read(path, store):
-            if summary.rows >= most:  # every row is held until the import is written: stop reading
-                summary.problems.append(str(RowProblem(item.source, too_many_rows(most))))
-                return  # and write nothing: half a sheet imported is no import anyone asked for
-            summary.rows += 1
-            if isinstance(item, RowProblem):
-                summary.problems.append(str(item))
-            else:
-                contacts.append(item)
-            if on_progress:
-                on_progress("read", 1, None)
+        read_before = len(contacts)
+        plugins = not type(importer).__module__.startswith("kehu_core.")
+        try:
+            for item in importer.read(path, store):
+                if plugins and not isinstance(item, (ImportedContact, RowProblem)):
+                    raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
+                if summary.rows >= most:  # every row is held until the import is written: stop reading
+                    summary.problems.append(str(RowProblem(item.source, too_many_rows(most))))
+                    return  # and write nothing: half a sheet imported is no import anyone asked for
+                summary.rows += 1
+                if isinstance(item, RowProblem):
+                    summary.problems.append(str(item))
+                else:
+                    contacts.append(item)
+                if on_progress:
+                    on_progress("read", 1, None)
+        except (Exception, SystemExit) as exc:
+            if not plugins:
+                raise  # kehu's own readers say what is wrong with a file themselves
+            # a plugin's importer that raised or gave something else: named, and nothing of the file taken
+            del contacts[read_before:]
+            error = str(exc) if isinstance(exc, WrongResult) else f"{type(exc).__name__}: {exc}"
+            summary.problems.append(str(RowProblem(f"{path}:1", _(
+                "the {name} importer (a plugin's) failed: {error}; nothing of this file was imported").format(
+                name=repr(importer.name), error=error))))
     # Matching against the store and writing are one step under the store's lock, against
     # what is in the store at that moment: two imports of one sheet at the same time (two
     # reps, two windows) store each customer and purchase once, the second finding the
