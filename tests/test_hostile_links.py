@@ -30,8 +30,12 @@ SECRET = "root:x:0:0:secret-outside-the-store\n"
 def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     path = tmp_path_factory.mktemp("links") / "base"
     assert kehu("init", str(path), "--no-git").code == 0
-    cid = kehu("customer", "add", "--name", "李雷", "--phone", "13800138000", store=path).out.strip()
-    other = kehu("customer", "add", "--name", "韩梅梅", store=path).out.strip()
+    # ids of their own: two made ones fell in one shard folder one run in 256, and the cases
+    # that break a shard folder then broke the other customer too
+    cid = kehu("customer", "add", "--name", "李雷", "--id", "lilei", "--phone", "13800138000",
+               store=path).out.strip()
+    other = kehu("customer", "add", "--name", "韩梅梅", "--id", "hanmeimei", store=path).out.strip()
+    assert shard(cid) != shard(other)
     assert kehu("purchase", "add", cid, "--amount", "300", "--date", "2026-11-01", "--paid", store=path).code == 0
     shutil.rmtree(path / ".kehu", ignore_errors=True)
     return path, cid, other
