@@ -189,6 +189,23 @@ def test_init_on_a_file_is_one_line_and_changes_nothing(
     assert tree_digest(runner.top) == before
 
 
+@pytest.mark.parametrize("inside", ["customers/ab/shop", ".kehu/shop", ".git/shop"])
+def test_init_inside_another_stores_records_or_git_is_refused(tmp_path: Path, inside: str) -> None:
+    """`kehu init` under a store's customers/ or .kehu/ made a store there with exit 0 (check then
+    called its kehu.yaml "unexpected", the outer sync would commit it, .git and all); under
+    .git/ it wrote kehu.yaml and the folders, then failed in git, a store half made."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    (store / "customers" / "ab").mkdir()
+    before = tree_digest(store)
+    result = kehu("init", str(store / inside))
+    assert result.code == 1 and result.err.startswith(f"kehu: {store / inside}: is inside "), result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+    assert tree_digest(store) == before
+    beside = tmp_path / "store-2"  # a folder of its own, next to it: fine
+    assert kehu("init", str(beside)).code == 0
+
+
 def test_reindex_keeps_the_index_in_the_users_cache_or_says_where_it_cannot(
         frozen: tuple[ReadOnly, Path, dict[str, str]]) -> None:
     runner, store, _ = frozen

@@ -35,6 +35,7 @@ from ..errors import KehuError, Problem, RecordError, StoreError
 from ..i18n import _
 from ..journal import Recorder, record
 from ..models import Customer, too_deep
+from ..paths import STATE_DIR
 from ..plugins import PluginHost
 from ..problems import validation_problems
 from ..yamlio import (
@@ -138,6 +139,7 @@ class Store(LayoutMixin, RecordsMixin, BulkMixin, LedgersMixin, BatchMixin):
                 break
         if (path / CONFIG_FILE).exists():
             raise StoreError(_("{path}: already a kehu store").format(path=path))
+        _refuse_inside_records(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / CUSTOMERS_DIR).mkdir(exist_ok=True)
         (path / CUSTOMERS_DIR / ".gitkeep").touch()
@@ -273,3 +275,20 @@ def _yaml_text(text: str) -> str:
     except yaml.YAMLError:
         pass
     return json.dumps(text, ensure_ascii=False)
+
+
+def _refuse_inside_records(path: Path) -> None:
+    """``kehu init`` under another store's ``customers/``, ``.kehu/`` or ``.git/``, or under any
+    repository's ``.git/``: a store there was made with exit 0 (check then found its kehu.yaml
+    "unexpected", the outer sync would share it as files of its own), or half made before git
+    failed "must be run in a work tree"."""
+    target = path.resolve()
+    for above in target.parents:
+        inside = target.relative_to(above).parts[0]
+        if inside == ".git":
+            raise StoreError(_("{path}: is inside {folder}, git's own folder; kehu init makes a store in a "
+                               "folder of its own").format(path=path, folder=above / inside))
+        if inside in (CUSTOMERS_DIR, STATE_DIR) and (above / CONFIG_FILE).is_file():
+            raise StoreError(_("{path}: is inside {folder} of the store {root}; kehu init makes a store in a "
+                               "folder of its own").format(path=path, folder=above / inside, root=above))
+
