@@ -21,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .connection import IndexFailure
     from .derived import Derived
     from .plugin_data import PluginData, PluginTable
     from .queries import Queries
@@ -30,9 +31,9 @@ if TYPE_CHECKING:
     class Index(Refresher, Queries, PluginData, Derived):
         """The index of one store, through one SQLite connection (one per thread)."""
 
-__all__ = ["Index", "PluginTable", "Row"]
+__all__ = ["Index", "IndexFailure", "PluginTable", "Row"]
 
-_WHERE = {"PluginTable": "plugin_data", "Row": "rows"}
+_WHERE = {"IndexFailure": "connection", "PluginTable": "plugin_data", "Row": "rows"}
 
 
 def _index_class() -> type:

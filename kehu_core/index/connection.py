@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 INDEX_FILE = "index.sqlite"  # in the store's state folder (.kehu/)
 
+#: what the index raises when SQLite cannot answer or write (a full disk, a broken or locked
+#: file): code outside this package catches this name, never sqlite3's own
+IndexFailure = sqlite3.Error
+
 
 class IndexConnection:
     """One SQLite connection to ``.kehu/index.sqlite``. A connection belongs to the thread

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -168,8 +167,10 @@ class BatchMixin:
                     _yamlio.atomic_write(path, content.decode("utf-8"))
                 if path.name == CUSTOMER_FILE and self._batch_customers is not None:
                     self._batch_customers.pop(path.parent.name, None)
+            from ..index import IndexFailure
+
             for path in log.files:
-                with contextlib.suppress(OSError, sqlite3.Error):  # derived: read again next time
+                with contextlib.suppress(OSError, IndexFailure):  # derived: read again next time
                     self._touched(path)
 
     # --- bookkeeping --------------------------------------------------------------------
