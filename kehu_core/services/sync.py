@@ -132,10 +132,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     with store.lock():
         broken = sync_guard.git_file_problems(root)  # before git opens them (a FIFO: for ever)
         if broken:
-            raise SyncError(
-                _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
-                    "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
-                    "again:\n{listing}").format(count=len(broken), listing=sync_guard.listing(broken, root)))
+            raise _rejected(broken, root)
         if gitops.merge_in_progress(root):
             report.notes.append(sync_guard.finish_merge(store))
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
@@ -146,11 +143,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         pending = [(code, rel) for code, rel in seen if code != "!!" and root / rel not in removed]
         problems = store_problems(store, changed_since_verified(store, [rel for _code, rel in pending] + unreadable))
         if problems:
-            raise SyncError(
-                _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
-                    "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
-                    "again:\n{listing}").format(
-                    count=len(problems), listing=sync_guard.listing(problems, root)))
+            raise _rejected(problems, root)
         point = sync_guard.RestorePoint(root, gitops.head(root))
         if pending:
             text = message or commit_message(describe(root, pending))
@@ -181,6 +174,14 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         finally:
             store.index.refresh()
     return report
+
+
+def _rejected(problems: list[Problem], root: Path) -> SyncError:
+    """What a sync says when the clone holds what ``kehu check`` rejects (nothing is shared)."""
+    return SyncError(
+        _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
+            "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
+            "again:\n{listing}").format(count=len(problems), listing=sync_guard.listing(problems, root)))
 
 
 def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, remote: str,
