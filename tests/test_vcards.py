@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import vobject
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kehu_core.models import Customer
 from kehu_core.services.importing.vcard import contact_from_card
-from kehu_core.services.vcards import vcard_of
+from kehu_core.services.vcards import serialize, vcard_of
 
 TRICKY = {
     "id": "c-tricky", "name": "欧阳娜娜,;\\x", "phones": ["+8613800138000", "+8613900139000"],
@@ -83,3 +85,34 @@ def test_the_writer_writes_every_card_as_it_did() -> None:
     assert sorted(written) == sorted(expected)
     for label, text in written.items():
         assert text == expected[label], label
+
+
+def _two_cards(note: str, name: str) -> tuple[object, object]:
+    cards = []
+    for _ in range(2):
+        card = vobject.vCard()
+        card.add("fn").value = name
+        card.add("n").value = vobject.vcard.Name(family=name)
+        card.add("note").value = note
+        card.add("x-kehu-tier").value = note[:90]
+        cards.append(card)
+    return cards[0], cards[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(note=st.text(alphabet="aé长😀 ,;:\\\n\"", max_size=260), name=st.text(alphabet="a长😀,", min_size=1,
+                                                                           max_size=120))
+def test_lines_are_folded_as_vobject_folds_them(note: str, name: str) -> None:
+    """kehu folds the lines it writes itself (vobject's folding is a character at a time):
+    every card must come out as vobject writes it, byte for byte, whatever the characters
+    (1 to 4 octets in UTF-8) and wherever a line's 75th octet falls."""
+    ours, theirs = _two_cards(note, name)
+    assert serialize(ours) == theirs.serialize(validate=False)
+
+
+def test_lines_of_every_length_around_the_fold_are_folded_as_vobject_folds_them() -> None:
+    for char in ("a", "é", "长", "😀"):  # 1, 2, 3 and 4 octets
+        for lead in range(4):  # each line's 75th octet falling at each place of a character
+            for length in range(60, 170):
+                ours, theirs = _two_cards("a" * lead + char * length, "王" * (length // 3))
+                assert serialize(ours) == theirs.serialize(validate=False), (char, lead, length)
