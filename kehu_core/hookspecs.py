@@ -76,7 +76,9 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     ``--json``), the TUI detail screen, and can be filtered on (``customer list --tier A``).
     Results of all plugins are merged; on a clash the plugin registered last wins.
     ``None``: nothing to add for this customer. A plugin whose implementation asks for the
-    values again (``store.plugins.values``) is skipped on that inner call.
+    values again (``store.plugins.values``) is skipped on that inner call. A value wins over a
+    profile field of the same name, which would be stored and never shown: refuse such fields
+    in ``validate_customer`` (``kehu_core.computed_fields.computed_field_messages``).
 
     A value whose order is not its text's (a tier's name) can come with ``KEY_rank``, a number,
     1 first: a list sorted by ``KEY`` (``--sort tier``, the TUI's column) follows the rank, and

@@ -130,6 +130,48 @@ def test_an_invalid_ledger_line_is_reported_by_check_and_points(line: str, messa
     assert tree_hash(path) == before
 
 
+
+# --- a profile field named as a value kehu computes ------------------------------------------------
+
+COMPUTED = [("tier", "金卡", "tier_override"), ("tier_rank", "99", "tier_override"),
+            ("points", "100", "kehu points redeem"), ("next_reminder", "明天", "kehu reminders")]
+
+
+@pytest.mark.parametrize(("field", "value", "instead"), COMPUTED, ids=[c[0] for c in COMPUTED])
+def test_a_field_named_as_a_computed_value_is_refused_by_set(field: str, value: str, instead: str,
+                                                              store: tuple[Path, str, str]) -> None:
+    """``customer set ID tier=金卡`` used to be stored and never shown (show gave the computed
+    tier, an export the stored text): refused, naming what to do instead."""
+    path, cid, _ = store
+    before = tree_hash(path)
+    result = kehu("customer", "set", cid, f"{field}={value}", store=path)
+    no_traceback(result)
+    assert result.code == 1, result
+    assert f"{field}: kehu computes this value" in result.err and instead in result.err, result.err
+    assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize(("field", "value", "instead"), COMPUTED, ids=[c[0] for c in COMPUTED])
+def test_a_hand_edited_field_named_as_a_computed_value_is_found_by_check(
+        field: str, value: str, instead: str, store: tuple[Path, str, str]) -> None:
+    path, cid, other = store
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + f"{field}: {value}\n", encoding="utf-8")
+    at = len(profile.read_text(encoding="utf-8").splitlines())
+    check = kehu("check", store=path)
+    no_traceback(check)
+    assert check.code == 1
+    assert f"{profile}:{at}: {field}: kehu computes this value" in check.out + check.err, check.out + check.err
+    # what show gives is the computed value, never the stored one
+    shown = json.loads(kehu("customer", "show", cid, "--json", store=path).out)
+    assert str(shown.get(field)) != value
+    # an unrelated edit of that customer still goes through (the problem stays for check), and
+    # the field is removed as the message says
+    assert kehu("customer", "set", cid, "title=店长", store=path).code == 0
+    assert kehu("customer", "set", cid, f"{field}=", store=path).code == 0
+    assert kehu("check", store=path).code == 0
+
+
 # --- referral loops: A referred by B, B by A (or longer) ------------------------------------------
 
 

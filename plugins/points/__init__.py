@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from kehu_core import hookimpl
+from kehu_core.computed_fields import computed_field_messages
 from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
@@ -28,6 +29,15 @@ def interaction_saved(store: Store, customer: Customer, interaction: Any) -> Non
     if isinstance(interaction, Purchase):
         earn(store, customer, interaction)
         referral(store, customer, interaction)
+
+
+@hookimpl
+def validate_customer(store: Store, customer: Customer) -> list[str] | None:
+    # the balance is the ledger's (customer_values): a profile field `points` would be stored
+    # and never shown
+    return computed_field_messages(customer, {"points": _(
+        "the points plugin adds up the points ledger; change it with `kehu points redeem` or a "
+        "purchase")}) or None
 
 
 @hookimpl

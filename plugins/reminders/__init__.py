@@ -12,6 +12,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from kehu_core import hookimpl
+from kehu_core.computed_fields import computed_field_messages
+from kehu_core.i18n import _
 from kehu_core.plugins import Column
 
 if TYPE_CHECKING:
@@ -49,6 +51,15 @@ def _value(upcoming: list[Reminder]) -> dict[str, Any]:
         return {"next_reminder": None}
     first = upcoming[0]
     return {"next_reminder": {"due": first.due.isoformat(), "rule": first.rule, "title": first.title, "key": first.key}}
+
+
+@hookimpl
+def validate_customer(store: Store, customer: Customer) -> list[str] | None:
+    # the next reminder is the rules' (customer_values): a profile field of that name would be
+    # stored and never shown
+    return computed_field_messages(customer, {"next_reminder": _(
+        "the reminders plugin finds it from the reminder rules; mark one done or snooze it with "
+        "`kehu reminders`")}) or None
 
 
 @hookimpl

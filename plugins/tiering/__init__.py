@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kehu_core import hookimpl
+from kehu_core.computed_fields import computed_field_messages
 from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Column, Panel
@@ -25,12 +26,17 @@ def customer_fields() -> dict[str, tuple[Any, Any]]:
 
 @hookimpl
 def validate_customer(store: Store, customer: Customer) -> list[str] | None:
+    # the tier and its rank are computed (customer_values): a profile field of either name
+    # would be stored and never shown; a rep pins a tier with tier_override instead
+    how = _("the tiering plugin ranks customers by what they bought; to fix a tier set {field}").format(
+        field=OVERRIDE_FIELD)
+    messages = computed_field_messages(customer, {"tier": how, "tier_rank": how})
     override = getattr(customer, OVERRIDE_FIELD, None)
     names = settings(store).tier_names()
     if override and override not in names:
-        return [_("{field} {tier} is not a tier here; expected one of {names}").format(
-            field=OVERRIDE_FIELD, tier=repr(override), names=", ".join(names))]
-    return None
+        messages.append(_("{field} {tier} is not a tier here; expected one of {names}").format(
+            field=OVERRIDE_FIELD, tier=repr(override), names=", ".join(names)))
+    return messages or None
 
 
 @hookimpl

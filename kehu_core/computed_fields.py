@@ -1,0 +1,30 @@
+"""Profile fields named as a value a plugin computes: refused at every door.
+
+A plugin's ``customer_values`` (the tier, points, the next reminder) are shown beside the
+profile and win over a profile field of the same name, so ``customer set ID tier=金卡`` or an
+imported ``points`` column would be stored and never shown, while an export wrote the stored
+text: two answers to one question. A plugin that computes values refuses fields of their names
+in its ``validate_customer`` rule with :func:`computed_field_messages`; that rule is asked
+before every write of a profile (``customer set``, the TUI, an import, a phone's card, a
+merge) and by ``kehu check`` for a hand edit (docs/plugins.md, "Values a plugin computes").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .i18n import _
+
+if TYPE_CHECKING:
+    from .models import Customer
+
+
+def computed_field_messages(customer: Customer, computed: Mapping[str, str]) -> list[str]:
+    """``validate_customer`` messages for fields of ``customer``'s profile named as a key of
+    ``computed`` (value name → how the plugin computes it, and how to change it instead)."""
+    extra = customer.model_extra or {}
+    return [_("{field}: kehu computes this value ({how}), so a profile field of that name would "
+              "never be shown; remove it (`kehu customer set {id} {field}=`)").format(
+                  field=name, how=how, id=customer.id)
+            for name, how in computed.items() if name in extra]
