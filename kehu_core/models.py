@@ -553,6 +553,17 @@ class OverLimit(BaseModel):
         return value.quantize(CENT)
 
 
+def _sale_amount(data: dict[str, Any]) -> Decimal | None:
+    """A purchase's amount from the fields validated so far: its ``amount``, else what its
+    items add up to (None if that is not known: the purchase is refused for it anyway)."""
+    if data.get("amount") is not None:
+        return Decimal(data["amount"]).quantize(CENT)
+    totals = [item.total for item in data.get("items") or ()]
+    if not totals or any(t is None for t in totals):
+        return None
+    return sum(totals, Decimal(0)).quantize(CENT)
+
+
 class Purchase(InteractionBase):
     """A sale. ``paid`` is true once it is settled; ``payments`` are what was paid later
     (a purchase paid at the counter has none); ``voided`` marks a sale taken back."""
@@ -583,6 +594,14 @@ class Purchase(InteractionBase):
         if early is not None:
             raise ValueError(_("a payment dated {day} is before the purchase ({date})").format(
                 day=early.date, date=sale))
+        # nor more paid than the sale's amount (`kehu purchase pay` refuses more than is owed):
+        # a hand edit, or two clones each recording the rest as paid, showed a receivable of
+        # -100.00 while `check` said ok
+        amount = _sale_amount(info.data)
+        paid = sum((p.amount for p in value), Decimal(0)).quantize(CENT)
+        if amount is not None and paid > amount:
+            raise ValueError(_("the payments add up to {paid}, more than the purchase's amount {amount}").format(
+                paid=paid, amount=amount))
         return value
 
     @model_validator(mode="after")

@@ -87,6 +87,11 @@ def _purchase_file(path: Path, cid: str) -> Path:
     # reports in a period before the sale was made
     (("paid: true", "paid: false\npayments:\n- {date: 2026-10-01, amount: 100.00}"), 5,
      "payments: a payment dated 2026-10-01 is before the purchase (2026-11-01)"),
+    # more paid than the amount (`purchase pay` refuses more than is owed): passed check, and
+    # the receivables report listed the sale at -100.00
+    (("paid: true", "paid: false\npayments:\n- {date: 2026-11-02, amount: 200.00}\n"
+                    "- {date: 2026-11-03, amount: 200.00}"), 5,
+     "payments: the payments add up to 400.00, more than the purchase's amount 300.00"),
 ])
 def test_a_hand_edited_value_the_cli_refuses_is_found_by_check(
         edit: tuple[str, str], line: int, message: str, store: tuple[Path, str, str]) -> None:

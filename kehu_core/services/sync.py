@@ -210,7 +210,7 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
                 report.merged += behind
                 changed = gitops.changed_paths(root, before, "HEAD")
                 report.conflicts = conflicts_in(store, changed)
-                _verify_merge(store, report, point, f"{remote}/{branch}", kept, changed)
+                _verify_merge(store, report, point, f"{remote}/{branch}", kept, changed, before)
             ahead = gitops.count(root, f"{tracking}..HEAD")
         else:
             ahead = gitops.count(root, "HEAD") if gitops.head(root) else 0
@@ -285,7 +285,7 @@ def _lost_race(result: Any) -> bool:
 
 
 def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoint, label: str,
-                  kept: str, changed: list[str]) -> None:
+                  kept: str, changed: list[str], before: str) -> None:
     """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
     merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
     any other problem undoes the whole sync."""
@@ -300,11 +300,55 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
             "merged {label}, but {count} field(s) were changed two ways; both versions are kept under "
             "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
         ).format(label=label, count=len(conflicts)) + "\n" + sync_guard.listing(conflicts, store.root))
+    origin = _origin_of(store, problems, before)
     point.restore()
     store.index.refresh_changed(changed)  # the files as before the merge again
+    listing = "\n" + sync_guard.listing(problems, store.root)
+    as_it_was = _("Nothing was changed in this clone (your edits are still there, uncommitted)")
+    if origin == "theirs":  # a sync again would stop here again, in every clone: say who can fix it
+        raise SyncError(_(
+            "merging {label} gives a store kehu check rejects, so nothing was pushed. The problems are in "
+            "{label}'s files as they were pushed, not in your changes (kehu sync pushes nothing its check "
+            "rejects: they came by plain git or an older kehu), so every clone's sync stops here until they "
+            "are fixed: where they were made, or in one clone with `git merge {label}`, the files corrected "
+            "(`kehu check` shows where), `git commit -a` and `kehu sync`. {kept}. The problems:").format(
+            label=label, kept=as_it_was) + listing)
+    if origin == "both":  # two changes that are each fine and cannot both stand: a person decides
+        raise SyncError(_(
+            "merging {label} gives a store kehu check rejects, so nothing was pushed: your changes and "
+            "{label}'s to the same records cannot both stand (a sale paid in full in both clones, say). "
+            "Take yours back (`kehu undo`) or change them so that both can stand, then run `kehu sync`. "
+            "{kept}. The problems:").format(label=label, kept=as_it_was) + listing)
     raise SyncError(_(
         "merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. The problems the "
-        "merge would bring:").format(label=label, kept=kept) + "\n" + sync_guard.listing(problems, store.root))
+        "merge would bring:").format(label=label, kept=kept) + listing)
+
+
+def _origin_of(store: Store, problems: list[Problem], before: str) -> str:
+    """Where the problems of a merge (HEAD, made from ``before`` and the remote's commit)
+    come from: "theirs" when each is in a file only the remote's side changed since the two
+    sides' common commit (it was pushed broken), "both" when each is in a file both sides
+    changed (two changes that cannot both stand), else "" (a rule across records, a mix)."""
+    root = store.root
+    # the remote's commit: the merge's second parent, or HEAD itself after a fast-forward
+    remote = "HEAD^2" if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode == 0 \
+        else "HEAD"
+    base = gitops.run(root, "merge-base", before, remote, check=False).stdout.strip()
+    if not base:
+        return ""
+    ours = set(gitops.changed_paths(root, base, before))
+    theirs = set(gitops.changed_paths(root, base, remote))
+    paths = set()
+    for problem in problems:
+        try:
+            paths.add(Path(problem.path).resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            return ""
+    if paths <= theirs - ours:
+        return "theirs"
+    if paths <= theirs & ours:
+        return "both"
+    return ""
 
 
 def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> None:

@@ -1,0 +1,87 @@
+"""A merge kehu check rejects (issue 16, kind 5): kehu sync pushes nothing and leaves the clone
+as it was, and says what gets the team going again. Two cases a second sync cannot get past:
+a record pushed broken by plain git (every clone's sync stops on it), and two changes that
+are each fine and cannot both stand (a sale paid in full in both clones). Each message names
+the way out, and following it works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kehu_core.ids import shard
+
+from .conftest import git, kehu
+from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
+from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
+
+
+def _purchase(store: Path, cid: str) -> Path:
+    return next((store / "customers" / shard(cid) / cid / "interactions").glob("*.yaml"))
+
+
+def test_a_record_pushed_broken_by_plain_git_is_said_to_be_theirs_and_can_be_fixed(
+        team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    a, b, cid = team
+    ok("purchase", "add", cid, "--amount", "50", "--date", "2026-11-03", "--credit", store=a)
+    sync(a)
+    git(b, "pull", "-q", "--no-rebase")
+    record = _purchase(b, cid)  # the colleague edits by hand and pushes with plain git
+    record.write_text(record.read_text(encoding="utf-8").replace("amount: 50.00", "amount: -50.00"),
+                      encoding="utf-8")
+    git(b, "commit", "-qam", "by hand")
+    git(b, "push", "-q")
+    ok("customer", "set", cid, "title=店长", store=a)
+    before, head = work_hash(a), git(a, "rev-parse", "HEAD")
+    for _ in range(2):  # again: the same, not "run kehu sync again"
+        result = kehu("sync", store=a)
+        assert result.code == 1 and "Traceback" not in result.err, result.err
+        assert "are in origin/master's files as they were pushed, not in your changes" in result.err, result.err
+        assert "run `kehu sync` again" not in result.err
+        assert "amount: Input should be greater than or equal to 0" in result.err
+        assert work_hash(a) == before and git(a, "rev-parse", "HEAD") == head
+    # the way out the message gives, in this clone
+    git(a, "merge", "-q", "origin/master")
+    assert kehu("check", store=a).code == 1
+    mine = _purchase(a, cid)
+    mine.write_text(mine.read_text(encoding="utf-8").replace("amount: -50.00", "amount: 50.00"), encoding="utf-8")
+    git(a, "commit", "-qam", "fixed")
+    sync(a)
+    assert kehu("check", store=a).code == 0
+    shown = kehu("customer", "show", cid, store=a).out
+    assert "店长" in shown
+    # the colleague's own clone holds the broken record: its sync says so ("in this clone");
+    # the fix pulled, it syncs again, as does the team
+    assert "finds 1 problem(s) in this clone" in kehu("sync", store=b).err
+    git(b, "pull", "-q", "--no-rebase")
+    sync(b)
+    assert kehu("check", store=b).code == 0
+
+
+@pytest.mark.parametrize("undo", [True, False], ids=["undo", "paid-elsewhere"])
+def test_a_sale_paid_in_full_in_both_clones_is_said_to_need_a_decision(
+        undo: bool, team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    a, b, cid = team
+    ok("purchase", "add", cid, "--amount", "100", "--date", "2026-11-02", "--credit", store=a)
+    sync(a)
+    sync(b)
+    ok("purchase", "pay", cid, store=a)
+    ok("purchase", "pay", cid, store=b)
+    sync(a)
+    before, head = work_hash(b), git(b, "rev-parse", "HEAD")
+    result = kehu("sync", store=b)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "your changes and origin/master's to the same records cannot both stand" in result.err, result.err
+    assert "payments: the payments add up to 200.00, more than the purchase's amount 100.00" in result.err
+    assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
+    if undo:  # the way out the message gives: take this clone's payment back
+        ok("undo", store=b)
+    else:  # or take the other clone's back there
+        ok("undo", store=a)
+        sync(a)
+    sync(b)
+    sync(a)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0
+        assert _purchase(clone, cid).read_text(encoding="utf-8").count("amount: 100.00}") == 1
