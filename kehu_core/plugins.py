@@ -37,6 +37,7 @@ from .config import PluginSettings
 from .entrypoints import advertised_entries
 from .entrypoints import load as load_entry_point
 from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
+from .handed import guard_handed
 from .i18n import _
 from .models import Customer, Reminder
 
@@ -215,7 +216,7 @@ def installed_plugins() -> dict[str, Any]:
                 found[name] = load_entry_point(value)
         except (Exception, SystemExit) as exc:  # a broken third-party plugin must not stop kehu,
             # nor end it with its own exit code and no word (`sys.exit()` as its module loads)
-            failure = PluginFailure(name, "import", _error_text(exc), "".join(format_exception(exc)))
+            failure = PluginFailure(name, "import", error_text(exc), "".join(format_exception(exc)))
             load_failures.append(failure)
             log_failure(failure)
     return found
@@ -333,7 +334,7 @@ def check_results(hook: str, results: Any) -> list[Any]:
     return results
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return _("called {call}; kehu went on").format(call=f"sys.exit({exc.code!r})")
     if isinstance(exc, WrongResult):
@@ -501,7 +502,7 @@ class PluginHost:
 
     def report(self, plugin: str, where: str, exc: BaseException) -> None:
         """Record a failure of something a plugin handed over (a reminder rule, an importer)."""
-        self._fail(PluginFailure(plugin, where, _error_text(exc), "".join(format_exception(exc))))
+        self._fail(PluginFailure(plugin, where, error_text(exc), "".join(format_exception(exc))))
 
     def _fail(self, failure: PluginFailure) -> None:
         self.failures.append(failure)
@@ -522,7 +523,7 @@ class PluginHost:
         undo = getattr(self._store_of(kwargs), "undo_on_error", None)
         try:
             with undo() if undo is not None else contextlib.nullcontext():
-                return True, check_result(hook, run())
+                return True, guard_handed(self, name, hook, check_result(hook, run()))
         except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
             self.report(name, hook, exc)
             return False, None

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from kehu_tui.app import KehuApp
+from kehu_tui.screens.customer import CustomerScreen
 from textual.pilot import Pilot
 
 from kehu_core import hookimpl
 from kehu_core.models import Customer
-from kehu_core.plugins import Column
+from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 from kehu_core.testing import add_customer, make_store, reopen, run_kehu, screen_text, wait_until
 
@@ -367,3 +368,37 @@ def test_writes_of_a_failing_hook_in_a_batch_are_undone(tmp_path: Path) -> None:
     assert not fresh.ledger_file(cid, "kept").exists()
     assert [e["delta"] for e in fresh.ledger(cid, "points")] == [*(e["delta"] for e in before), 70, 30]
     assert fresh.get(cid).notes != "changed by sneaky"
+
+
+class BadHandOvers:
+    """Columns and panels whose callables fail when the TUI calls them (outside the hooks)."""
+
+    @hookimpl
+    def tui_columns(self, store: Any) -> list[Column]:
+        return [Column("退出列", lambda store, customer: sys.exit(4), "quits")]
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> list[Panel]:
+        return [Panel("数字面板", lambda store, customer: 42), Panel("退出面板", lambda store, customer: sys.exit(5)),
+                Panel("好面板", lambda store, customer: "一切正常")]
+
+
+@pytest.mark.asyncio
+async def test_a_column_or_panel_that_fails_in_the_tui_is_reported_and_the_app_goes_on(tmp_path: Path) -> None:
+    """A column value or panel render calling sys.exit ended the TUI, and a render giving a
+    number ended it with Textual's traceback: each is now reported by the plugin's name and
+    shown as failed where it would be; the list, the customer screen and the other panels go on."""
+    store, _cid = store_with(tmp_path, bad=BadHandOvers())
+    async with tui(store) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "tui_columns '退出列': called sys.exit(4)" in screen_text(app),
+                         what="the column's failure said")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "一切正常" in screen_text(app),
+                         what="the customer screen with the good panel")
+        text = screen_text(app)
+        assert "wrong result: returned int" in text and "sys.exit(5)" in text, text
+        assert app.is_running and app.return_code is None
+        said = {n.message for n in app._notifications if n.title == "plugin 'bad' failed"}
+        assert any("tui_panels '数字面板': wrong result: returned int" in m for m in said), said
+        assert any("tui_panels '退出面板': called sys.exit(5)" in m for m in said), said

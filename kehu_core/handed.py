@@ -1,0 +1,64 @@
+"""What a plugin hands over to be called later, guarded as its hooks are.
+
+A ``tui_columns`` hook returns columns whose ``value`` the TUI calls for every row, and
+``tui_panels`` panels whose ``render`` it calls on the customer screen: called outside the
+plugin host, a value or render that called ``sys.exit`` ended the TUI, and a render returning
+something Textual cannot show (a number, a dict, None) ended it with a traceback. The host
+hands on copies whose callables are guarded (:func:`guard_handed`): a failure or a result of
+the wrong type is reported by the plugin's name (a notification in the TUI, as any plugin
+failure) and raised as :class:`HandedFailed`, which the TUI shows in that cell or panel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .i18n import _
+
+if TYPE_CHECKING:
+    from .plugins import PluginHost
+
+
+class HandedFailed(Exception):
+    """A plugin's column value or panel render failed; it has been reported."""
+
+
+def guard_handed(host: PluginHost, plugin: str, hook: str, result: Any) -> Any:
+    """``result`` of ``hook`` (already checked to be of its type) with the callables in it
+    guarded; other hooks' results as they are."""
+    if hook == "tui_columns" and result:
+        return [dataclasses.replace(c, value=_guarded(host, plugin, f"tui_columns {c.title!r}", c.value, None))
+                for c in result]
+    if hook == "tui_panels" and result:
+        return [dataclasses.replace(p, render=_guarded(host, plugin, f"tui_panels {p.title!r}", p.render,
+                                                       _showable)) for p in result]
+    return result
+
+
+def _showable(content: Any) -> str | None:
+    """None if the TUI can show ``content`` (text or a Rich renderable), else what it got."""
+    from rich.protocol import is_renderable
+
+    return None if isinstance(content, str) or is_renderable(content) else type(content).__name__
+
+
+def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., Any],
+             check: Callable[[Any], str | None] | None) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        from .plugins import WrongResult, error_text
+
+        try:
+            result = function(*args, **kwargs)
+            wrong = check(result) if check is not None else None
+            if wrong is not None:
+                raise WrongResult(_("returned {kind}, expected text or a Rich renderable").format(kind=wrong))
+        except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
+            host.report(plugin, where, exc)
+            raise HandedFailed(error_text(exc)) from None
+        return result
+
+    return guarded
