@@ -393,3 +393,35 @@ def test_an_import_of_more_rows_than_the_limit_stops_reading_and_writes_nothing(
     assert _names(store) == []
     assert kehu("import", str(small), store=store).code == 0
     assert sorted(_names(store)) == ["乙", "甲"]
+
+
+@pytest.mark.parametrize("far", ["XFD1048576", "ALL1048576"])
+def test_a_sheet_with_a_cell_far_from_the_others_is_read_in_bounded_memory(store: Path, tmp_path: Path,
+                                                                           far: str) -> None:
+    """calamine lays a sheet out as one rectangle from A1 to its last cell: a 6 KB workbook with
+    a cell at XFD1048576 asked for 512 GB and kehu was aborted by Rust ("memory allocation of
+    549755813888 bytes failed", a backtrace, signal 6, nothing said). Such a sheet is read row
+    by row: a row past 1 000 cells is refused at its line as any other; within 1 000 columns
+    (ALL) the far row imports, its million empty rows before it costing nothing."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "phone", "wechat"])
+    book.active.append(["赵敏", "13912345678"])
+    book.active[far] = "lilei"
+    book.active[f"A{far.lstrip('ALXFD')}"] = "李雷"
+    sheet = tmp_path / "far.xlsx"
+    book.save(sheet)
+    assert sheet.stat().st_size < 10_000
+
+    code, out, err, peak_mb = measured_kehu(store, "import", str(sheet))
+
+    assert "Traceback" not in err and "memory allocation" not in err and code >= 0, err[-2000:]
+    assert peak_mb < MEMORY_BOUND_MB, f"peaked at {peak_mb} MB"
+    if far.startswith("XFD"):
+        assert code == 1, (out, err[-2000:])
+        assert f"{sheet}:1048576: row 1048576 has 16384 cells; kehu imports rows of at most 1000" in err
+        assert _names(store) == ["赵敏"]  # the good row, as with any row refused
+    else:
+        assert code == 0, (out, err[-2000:])
+        assert sorted(_names(store)) == ["李雷", "赵敏"]

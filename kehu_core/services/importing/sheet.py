@@ -23,6 +23,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ...i18n import _
 from ...plugins import ImportedContact
 from .base import RowProblem, decode_bytes, is_binary
-from .limits import Refused, capped_row, check_xlsx, refuse_long_lines
+from .limits import DENSE_CELLS, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
 from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
@@ -114,7 +116,13 @@ class SheetImporter:
 
 def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
     """The sheets' rows through calamine (Rust: 0.1 s for 10 000 rows where openpyxl takes
-    1.6 s); a workbook calamine cannot read goes to openpyxl, whose errors say more."""
+    1.6 s); a workbook calamine cannot read goes to openpyxl, whose errors say more, and so
+    does one whose sheets span more cells than calamine should lay out (:data:`DENSE_CELLS`)."""
+    try:
+        if sheet_cells(path) > DENSE_CELLS:
+            return _openpyxl_tables(path)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return _openpyxl_tables(path)  # no zip: openpyxl says what it is
     try:
         from python_calamine import CalamineWorkbook
 
@@ -141,6 +149,9 @@ def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any
     sheets = book.worksheets
     out = []
     for sheet in sheets:
+        # rows as they are in the file, not padded to the <dimension> the writer states (a lie
+        # of A1:XFD1048576 padded every row to 16 384 cells and the sheet to a million rows)
+        sheet.reset_dimensions()
         label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
         rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
         out.append((label, rows))
