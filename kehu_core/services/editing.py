@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConflictError, RecordError
+from ..errors import ConflictError, Problem, RecordError
 from ..i18n import _
-from ..yamlio import atomic_write, dump_roundtrip, roundtrip_yaml, to_plain_yaml_value
+from ..yamlio import atomic_write, dump_roundtrip, line_of, load_roundtrip, roundtrip_yaml, to_plain_yaml_value
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -79,10 +79,39 @@ class EditSession:
         place = self.store.customer_file(self.customer_id)
         real = self.store.rel(place)
         try:
-            self.store.read_customer_file(self.copy, place=place)
+            customer = self.store.read_customer_file(self.copy, place=place)
         except RecordError as exc:
             return [f"{real}:{p.line}: {p.message}" for p in exc.problems]
-        return []
+        return [f"{real}:{p.line}: {p.message}" for p in self._rule_problems(place, customer)]
+
+    def _rule_problems(self, place: Path, customer: Any) -> list[Problem]:
+        """What every other door refuses beyond the file's own validation (``customer set``,
+        the TUI's form): a referrer that is nobody or closes a loop, a plugin's
+        ``validate_customer`` rule (a field named ``tier``, which kehu computes). ``kehu check``
+        reports these, so an edit that made one was saved and then failed the check. As with
+        ``customer set``, a problem the record already had is left for ``kehu check``."""
+        store = self.store
+        loaded: list[Any] = []
+
+        def document() -> Any:  # the copy's round-trip document, for a field's line
+            if not loaded:
+                loaded.append(load_roundtrip(self.copy))
+            return loaded[0]
+
+        out: list[Problem] = []
+        try:
+            before = store.get(self.customer_id)
+        except RecordError:  # broken on disk meanwhile: judge the copy alone
+            before = None
+        referrer = getattr(customer, "referrer", None)
+        if referrer and referrer != getattr(before, "referrer", None):
+            problem = store.referrer_problem(referrer, customer.id)
+            if problem is not None:
+                out.append(Problem(place, line_of(document(), ["referrer"]), problem))
+        old = {p.message for p in store.rule_problems(place, before)} if before is not None else set()
+        out.extend(p for p in store.rule_problems(place, customer, document)
+                   if p.message not in old)
+        return out
 
     def save(self) -> None:
         """Replace the record with the copy; refused (ConflictError) if it changed meanwhile."""
