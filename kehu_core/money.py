@@ -1,6 +1,28 @@
 """Money as kehu keeps it: exact decimals of yuan, to the fen (分). Light on purpose: the
 models, the reports and the answers read from the index alone all use it."""
 
+from __future__ import annotations
+
 from decimal import Decimal
 
+from .i18n import _
+
 CENT = Decimal("0.01")
+
+#: digits before the point of an amount (models.Money: 14 digits, 2 after the point)
+MONEY_DIGITS = 12
+
+
+def amount_problem(amount: Decimal) -> str | None:
+    """Why ``amount`` is no money kehu keeps (None: it is; the caller names the amount): the
+    models' rule for ``Money`` (finite, at most 12 digits before the point and 2 after it), said for an amount
+    a command is given before it reaches a model. ``purchase pay`` (CLI and TUI) rounded
+    ``100.005`` to ¥100.00 that ``purchase add`` refused, and took ``nan``, ``inf`` or ``1e9999``
+    typed into the TUI's payment form for a crash."""
+    if not amount.is_finite():
+        return _("expected a finite number")
+    if amount and amount.adjusted() >= MONEY_DIGITS:  # 1e9999 is finite, and no amount
+        return _("amounts have at most {digits} digits before the point").format(digits=MONEY_DIGITS)
+    if amount != amount.quantize(CENT):
+        return _("kehu keeps amounts to the fen, at most 2 digits after the point")
+    return None

@@ -337,3 +337,73 @@ def test_kehu_edit_refuses_a_referral_loop(store: tuple[Path, str, str], tmp_pat
     no_traceback(result)
     assert result.code == 1 and "a loop of referrals" in result.err, result
     assert tree_hash(path) == before
+
+
+# --- money to the fen at every door: `purchase pay` (CLI, TUI), an import's amount -------------------
+
+
+def _owed_sale(path: Path, cid: str) -> str:
+    result = kehu("purchase", "add", cid, "--item", "茶", "--amount", "100", "--date", "2026-11-01",
+                  store=path)
+    assert result.code == 0, result.err
+    return result.out.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("amount", ["100.005", "0.001", "33.333"])
+def test_a_payment_of_a_fraction_of_a_fen_is_refused_as_a_sale_of_one_is(
+        amount: str, store: tuple[Path, str, str]) -> None:
+    """``purchase add --amount 0.005`` was refused while ``purchase pay --amount 100.005`` was
+    rounded to ¥100.00 and stored, settling the sale."""
+    path, cid, _ = store
+    assert kehu("purchase", "add", cid, "--amount", amount, "--date", "2026-11-01", store=path).code == 1
+    pid = _owed_sale(path, cid)
+    before = tree_hash(path)
+    result = kehu("purchase", "pay", cid, pid, "--amount", amount, store=path)
+    no_traceback(result)
+    assert result.code == 1, result
+    assert f"a payment of ¥{amount}: kehu keeps amounts to the fen" in result.err, result.err
+    assert tree_hash(path) == before
+
+
+def test_an_imported_amount_of_a_fraction_of_a_fen_is_refused_at_its_line(
+        store: tuple[Path, str, str], tmp_path: Path) -> None:
+    """An import rounded ``10.005`` to ¥10.00 that ``purchase add`` refuses; a spreadsheet's
+    binary noise (0.1 + 0.2 kept as 0.30000000000000004) is still the fen it means."""
+    from kehu_core.services.importing.values import parse_amount
+
+    path = store[0]
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("name,phone,date,item,amount\n李雷,13800138000,2026-11-02,茶,10.005\n", encoding="utf-8")
+    before = tree_hash(path)
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    assert result.code == 1
+    assert f"{sheet}:2: amount: amount '10.005': kehu keeps amounts to the fen" in result.out + result.err
+    assert tree_hash(path) == before
+    assert str(parse_amount(0.1 + 0.2)) == "0.30"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("typed", ["nan", "inf", "1e9999", "100.005"])
+async def test_the_tuis_payment_form_refuses_what_is_no_amount_and_goes_on(
+        typed: str, store_path: Path) -> None:
+    """``nan``, ``inf`` or ``1e9999`` typed as a payment ended the TUI with a decimal traceback
+    (InvalidOperation); ``100.005`` was rounded and stored."""
+    from kehu_tui.screens.pay import PayScreen
+
+    from .test_tui import SIZE, make_app, open_zhao_min, text_of, wait_for
+
+    cid = kehu("customer", "add", "--name", "赵敏", store=store_path).out.strip()
+    _owed_sale(store_path, cid)
+    before = tree_hash(store_path)
+    app = make_app(store_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_zhao_min(pilot)
+        await pilot.press("dollar_sign")
+        await wait_for(pilot, lambda: isinstance(app.screen, PayScreen), "the pay dialog")
+        await pilot.press(*typed, "enter")
+        await wait_for(pilot, lambda: text_of(app.screen.query_one("#pay-error")), "the error")
+        assert isinstance(app.screen, PayScreen)
+        error = text_of(app.screen.query_one("#pay-error"))
+        assert "finite number" in error or "digits before the point" in error or "to the fen" in error, error
+    assert tree_hash(store_path) == before

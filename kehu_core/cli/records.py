@@ -12,6 +12,7 @@ from ..clock import day_range_problem
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
+from ..money import MONEY_DIGITS
 from . import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 
@@ -52,8 +53,6 @@ class MoneyType(click.ParamType):
         return amount
 
 
-#: digits before the point of an amount (models.Money: 14 digits, 2 after the point)
-MONEY_DIGITS = 12
 DATE = DateType()
 MONEY = MoneyType()
 

@@ -28,6 +28,7 @@ from ..errors import KehuError
 from ..i18n import _
 from ..ids import entry_id
 from ..models import CENT, Purchase
+from ..money import amount_problem
 from ..store import Store
 
 
@@ -153,6 +154,10 @@ def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | N
             raise KehuError(_("{what} is already paid (¥{amount}); nothing was changed").format(
                 what=what, amount=purchase.amount))
         if amount is not None:
+            problem = amount_problem(Decimal(amount))
+            if problem is not None:
+                raise KehuError(_("a payment of ¥{amount}: {problem}; nothing was changed").format(
+                    amount=amount, problem=problem))
             amount = Decimal(amount).quantize(CENT)
             if amount <= 0:
                 raise KehuError(_("a payment must be more than ¥0, not ¥{amount}").format(amount=amount))

@@ -13,6 +13,11 @@ from typing import Any
 
 from ...i18n import _
 from ...models import CENT, check_birthday
+from ...money import MONEY_DIGITS, amount_problem
+
+#: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
+#: holds 0.1 + 0.2 as 0.30000000000000004; a typed 10.005 is a tenth of a fen off, and refused)
+_FLOAT_NOISE = Decimal("1e-9")
 
 # Chinese shops write year-first dates: 2024/5/20, 2024-03-01, 2024.5.20, 2024年5月20日.
 _YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
@@ -60,7 +65,12 @@ def parse_date(value: Any) -> dt.date:
 
 def parse_amount(value: Any) -> Decimal:
     """``1,288.00``, ``¥1288``, ``1288元`` or an Excel number → Decimal with cents."""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+    if isinstance(value, float):  # a spreadsheet's number: 0.1 + 0.2 is 0.30000000000000004
+        amount = Decimal(repr(value))
+        if (amount.is_finite() and amount.adjusted() < MONEY_DIGITS
+                and abs(amount - amount.quantize(CENT)) < _FLOAT_NOISE):
+            amount = amount.quantize(CENT)
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         amount = Decimal(str(value))
     else:
         raw = text(value)
@@ -71,8 +81,11 @@ def parse_amount(value: Any) -> Decimal:
             raise ValueError(_("amount {raw}: expected a number like 1,288.00").format(raw=repr(raw))) from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(_("amount {raw}: expected a non-negative number").format(raw=repr(value)))
-    if amount and amount.adjusted() >= 12:  # 1e9999 is finite; cents of it are no number
+    if amount and amount.adjusted() >= MONEY_DIGITS:  # 1e9999 is finite; cents of it are no number
         raise ValueError(_("amount {raw}: amounts have at most 12 digits before the point").format(raw=repr(value)))
+    problem = amount_problem(amount)  # 10.005: refused as `purchase add` refuses it, never rounded
+    if problem is not None:
+        raise ValueError(_("amount {raw}: {problem}").format(raw=repr(value), problem=problem))
     return amount.quantize(CENT)
 
 
