@@ -627,11 +627,17 @@ def line_of(doc: Any, loc: Sequence[str | int]) -> int:
             continue
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-        if isinstance(node, CommentedMap) and key in node:
-            line = node.lc.key(key)[0] + 1
-        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
-            line = node.lc.item(key)[0] + 1
-        else:
+        # a key or item added to the document in memory and not yet written has no line: the
+        # line of what holds it is the best there is (a complaint step refused for its text
+        # made `kehu complaint ack` an "internal error: KeyError")
+        try:
+            if isinstance(node, CommentedMap) and key in node:
+                line = node.lc.key(key)[0] + 1
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+                line = node.lc.item(key)[0] + 1
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
             break
         node = node[key]
     return line

@@ -475,8 +475,8 @@ class RecordsMixin:
             data.setdefault("id", interaction_id)
             try:
                 interaction = parse_interaction(data)
-            except ValidationError as exc:
-                raise RecordError(validation_problems(exc, path, doc)) from None
+            except ValidationError as exc:  # at the line of the file as it would be written
+                raise RecordError(validation_problems(exc, path, _roundtrip_text(text))) from None
             if text != original:
                 self._write(path, text)
                 self._touched(path, interaction)
