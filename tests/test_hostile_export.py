@@ -121,3 +121,34 @@ def test_confidential_fields_in_plain_are_never_written_where_sync_would_share_t
     plain = store / "plain.csv"  # an export without them may go where the user likes
     assert kehu("export", "--format", "csv", str(plain), store=store).code == 0
     assert secret not in plain.read_text(encoding="utf-8-sig")
+
+
+DISGUISED = [" =cmd|' /C calc'!A0", "\u00a0@SUM(A1:A9)", "\u3000+1+1", "＝HYPERLINK(\"http://evil.example\")",
+             "＋1+1", "－2+3", "＠SUM(1)", "\n=1+1", "  \t-2+3"]
+
+
+def test_formulas_behind_spaces_or_in_full_width_are_neutralised_in_csv(tmp_path: Path) -> None:
+    """A spreadsheet skips the spaces before a formula (a no-break or an ideographic space too),
+    Excel in an East Asian locale takes ``＝`` for ``=``, and a cell may start with a line break:
+    `` =cmd|' /C calc'!A0`` was written as it is, with exit 0. Each such cell, a name, a value
+    or a field name, now gets the apostrophe."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "王芳", "--phone", "13800138000", store=path).out.strip()
+    record = path / "customers" / shard(cid) / cid / "customer.yaml"
+    extra = "".join(f"{json.dumps(f'x{i}' + n.strip())}: {json.dumps(n)}\n" for i, n in enumerate(DISGUISED))
+    extra += "".join(f"{json.dumps(n)}: plain{i}\n" for i, n in enumerate(DISGUISED) if n.strip() == n)
+    record.write_text(record.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    out = tmp_path / "out.csv"
+
+    result = kehu("export", "--format", "csv", str(out), store=path)
+
+    assert result.code == 0, result.err
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        header, row = list(csv.reader(handle))
+    cells = header + row
+    for value in DISGUISED:
+        assert "'" + value in cells, (value, cells)
+    leads = set("=+-@＝＋－＠")
+    assert not [c for c in cells if c.lstrip()[:1] in leads or c.startswith(FORMULA_START)], cells

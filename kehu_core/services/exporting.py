@@ -37,7 +37,11 @@ if TYPE_CHECKING:
     from ..plugins import Exporter
     from ..store import Store
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: what a spreadsheet reads as the start of a formula once it has skipped the spaces before it
+#: (" =cmd|' /C calc'!A0", with a space, a no-break or an ideographic space, ran as "=cmd…"),
+#: with their full-width forms, which Excel in an East Asian locale takes for the ASCII ones
+_FORMULA_LEAD = frozenset("=+-@＝＋－＠﹦﹢﹣")
 LIST_SEP = "; "
 # The seed's sheet columns, so an exported purchase list imports back as it is.
 PURCHASE_HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "联系电话", "收货地址", "购买商品", "成交金额",
@@ -108,8 +112,11 @@ def _table(store: Store, customers: list[Customer], what: str) -> tuple[list[str
 
 
 def neutralise(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text: ``=HYPERLINK(...)`` → ``'=HYPERLINK(...)``."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    """A CSV cell a spreadsheet shows as text: ``=HYPERLINK(...)`` → ``'=HYPERLINK(...)``, and
+    so ``" =1+1"``, ``"＝1+1"`` and a cell starting with a line break."""
+    if value.startswith(FORMULA_START) or value.lstrip()[:1] in _FORMULA_LEAD:
+        return "'" + value
+    return value
 
 
 # --- exporters ------------------------------------------------------------------------------
