@@ -152,3 +152,60 @@ def test_formulas_behind_spaces_or_in_full_width_are_neutralised_in_csv(tmp_path
         assert "'" + value in cells, (value, cells)
     leads = set("=+-@＝＋－＠")
     assert not [c for c in cells if c.lstrip()[:1] in leads or c.startswith(FORMULA_START)], cells
+
+
+BREAKS = ["\x85", "\u2028", "\u2029"]
+
+
+def test_unicode_line_breaks_never_end_a_vcard_or_icalendar_line(tmp_path: Path) -> None:
+    """vCard and iCalendar escape CR and LF in a value, not NEL (U+0085) or U+2028/U+2029,
+    which records may hold and a reader may end a line at (Python's ``splitlines``, as kehu's own
+    vCard import did): a name ``"A\\u0085TEL:…"`` was written raw, and importing the export
+    made a card of a note's ``END:VCARD\\u2028BEGIN:VCARD\\u2028FN:ghost`` and a phone of the
+    name. They are written as ``\\n`` now, every line ends at CRLF, and reading a vCard cuts
+    lines at CR and LF only."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "王芳", "--birthday", "1990-01-02", store=path).out.strip()
+    record = path / "customers" / shard(cid) / cid / "customer.yaml"
+    a, b, c = BREAKS
+    fields = {"name": f"A{a}TEL:+8613800000000{b}EMAIL:evil@example.com",
+              "notes": f"n{c}END:VCARD{a}BEGIN:VCARD{b}FN:ghost{c}UID:ghost",
+              "organization": f"o{b}NOTE:x", "wechat": f"w{a}TEL:+8613900000000", "其他": f"x{b}y"}
+    text = record.read_text(encoding="utf-8")
+    record.write_text("".join(line + "\n" for line in text.splitlines() if not line.startswith("name:"))
+                      + "".join(f"{json.dumps(k)}: {json.dumps(v)}\n" for k, v in fields.items()), encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    outputs = {f: tmp_path / f"out.{f}" for f in ("vcf", "ics")}
+    assert kehu("export", "--format", "vcard", str(outputs["vcf"]), store=path).code == 0
+    assert kehu("export", "--format", "ics", str(outputs["ics"]), store=path).code == 0
+    reminders = tmp_path / "reminders.ics"
+    assert kehu("--today", "2026-12-05", "reminders", "--days", "400", "--ics", str(reminders), store=path).code == 0
+
+    for out in (*outputs.values(), reminders):
+        written = out.read_bytes().decode("utf-8")
+        assert not [ch for ch in BREAKS if ch in written], out
+        assert len(written.splitlines()) == written.count("\r\n"), out
+
+    other = tmp_path / "other"
+    assert kehu("init", str(other), "--no-git").code == 0
+    result = kehu("import", str(outputs["vcf"]), store=other)
+    assert result.code == 0, result.err
+    listed = json.loads(kehu("customer", "list", "--json", store=other).out)
+    assert len(listed) == 1 and not listed[0]["phones"] and not listed[0]["emails"], listed
+    assert "ghost" in listed[0]["notes"] and listed[0]["wechat"] == "w\nTEL:+8613900000000"
+
+
+def test_a_vcard_value_holding_a_unicode_line_break_is_read_as_one_line(tmp_path: Path) -> None:
+    """A card from another program whose NOTE holds U+2028 or NEL: kehu's import cut its line
+    there (``str.splitlines``) and took what followed for properties of the card (a phone)."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    card = tmp_path / "a.vcf"
+    card.write_bytes("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nNOTE:hello\x85TEL:+8613800000009\u2028"
+                     "EMAIL:evil@example.com\r\nEND:VCARD\r\n".encode())
+    result = kehu("import", str(card), store=path)
+    assert result.code == 0, result.err
+    (ann,) = json.loads(kehu("customer", "list", "--json", store=path).out)
+    assert ann["phones"] == [] and ann["emails"] == []
+    assert ann["notes"] == "hello\x85TEL:+8613800000009\u2028EMAIL:evil@example.com"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import _
+from ..services.contentlines import ical_bytes
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -67,7 +68,7 @@ class CalendarItem:
             calendar.add("prodid", "-//kehu//kehu serve//ZH")
             calendar.add("version", "2.0")
             calendar.add_component(event)
-            self._text = calendar.to_ical().decode("utf-8")
+            self._text = ical_bytes(calendar).decode("utf-8")
         return self._text
 
 

@@ -30,6 +30,7 @@ from ..errors import KehuError
 from ..i18n import N_, _
 from ..models import Customer
 from ..yamlio import naming, new_file_mode
+from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
 from .vcards import vcard_of
 
@@ -228,7 +229,7 @@ class IcsExporter:
         for event in events:
             event.add("dtstamp", stamp)
             calendar.add_component(event)
-        out.write_bytes(calendar.to_ical())
+        out.write_bytes(ical_bytes(calendar))
         return len(events)
 
 

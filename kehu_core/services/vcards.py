@@ -20,6 +20,7 @@ from typing import Any
 
 from ..models import Customer
 from ..textsearch import sort_key
+from .contentlines import escaped_breaks, json_breaks
 
 #: fields written as vCard properties of their own (the rest go as X-KEHU-<FIELD>)
 VCARD_FIELDS = frozenset({"id", "name", "phones", "emails", "addresses", "organization", "title", "nickname",
@@ -113,7 +114,7 @@ def vcard_of(customer: Customer | None, *, version: str = "3.0", apple: bool = F
         else:
             odd[key] = value
     if odd:  # field names a vCard property cannot carry (其他字段, "a b")
-        _add(card, "x-kehu-extra-fields").value = json.dumps(odd, ensure_ascii=False)
+        _add(card, "x-kehu-extra-fields").value = json_breaks(json.dumps(odd, ensure_ascii=False))
     for key, value in (computed or {}).items():
         if value not in (None, "", [], {}):
             _add(card, "x-kehu-" + key.replace("_", "-")).value = x_value(value)
@@ -175,7 +176,8 @@ class _Written:
         self.write = self.parts.append
 
     def getvalue(self) -> str:
-        return "".join([fold(part.decode() if type(part) is bytes else part) for part in self.parts])
+        return "".join([fold(escaped_breaks(part.decode() if type(part) is bytes else part))
+                        for part in self.parts])
 
 
 def _add(card: Any, name: str) -> Any:
@@ -249,7 +251,7 @@ def x_value(value: Any) -> str:
             json.loads(value)
         except (ValueError, RecursionError):  # "[[[[…" thousands deep is text too, not a crash
             return value
-    return json.dumps(value, ensure_ascii=False)
+    return json_breaks(json.dumps(value, ensure_ascii=False))
 
 
 def split_name(name: str) -> tuple[str, str]:

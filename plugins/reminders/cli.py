@@ -16,6 +16,7 @@ from kehu_core.models import INTERACTION_KINDS, Reminder
 from kehu_core.plugins import require_enabled
 from kehu_core.reminder_engine import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
 from kehu_core.reminder_engine import rules as reminder_rules
+from kehu_core.services.contentlines import ical_bytes
 from kehu_core.services.exporting import check_target, write_target
 from kehu_core.store import Store
 
@@ -63,7 +64,7 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
         event.add("description", "\n".join(filter(None, [r.detail, f"kehu reminders done {r.key}"])))
         event.add("categories", [r.rule])
         cal.add_component(event)
-    return cal.to_ical()
+    return ical_bytes(cal)
 
 
 @click.group("reminders", invoke_without_command=True)

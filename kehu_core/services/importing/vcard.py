@@ -21,6 +21,7 @@ import vobject
 from ...i18n import _
 from ...ids import check_id
 from ...plugins import ImportedContact
+from ..contentlines import content_lines
 from .base import EncodingProblem, RowProblem, decode_bytes
 from .vcard_stream import screen_vcard
 
@@ -156,7 +157,7 @@ def split_cards(text: str) -> Iterator[tuple[int, str]]:
     """Each ``BEGIN:VCARD`` ... ``END:VCARD`` block with the line number it starts on."""
     start = None
     lines: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(content_lines(text), 1):  # never at U+2028 (splitlines)
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
             if start is not None:  # a card without END: give vobject what there is
