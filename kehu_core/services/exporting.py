@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..discovery import find_store
 from ..errors import KehuError
 from ..i18n import N_, _
 from ..models import Customer
@@ -265,7 +266,8 @@ def check_target(store: Store, out: Path, option: str = N_("OUT"), *, plain_secr
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
-    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export.
+    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export,
+    nor those of the store the target lies in, if that is another.
     ``plain_secrets``: the output holds confidential fields in plain (``--reveal``, cards made
     with the user's key): not anywhere in the store's folder, which ``kehu sync`` shares."""
     target = Path(out).expanduser()
@@ -278,22 +280,27 @@ def check_target(store: Store, out: Path, option: str = N_("OUT"), *, plain_secr
     if target.is_dir():
         raise KehuError(_("{option} {out}: is a folder; name a file in it").format(option=option, out=out))
     resolved = folder.resolve() / target.name
-    root = store.root.resolve()
-    # git's files of the store (.gitattributes, .gitignore, .gitmodules) say how every clone
-    # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
-    git_file = resolved.parent == root and resolved.name.startswith(".git")
-    if git_file or resolved == root / "kehu.yaml" or any(
-        resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
-    ):
-        raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
-            "customers/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
-            option=option, out=out, root=root))
-    if plain_secrets and resolved.is_relative_to(root):
-        # `kehu sync` commits every file of the store's folder: a revealed export written there
-        # (the folder kehu is run in) was pushed, its confidential fields in plain, to everyone
-        raise KehuError(_("{option} {out}: holds confidential fields in plain, and is inside the store "
-            "({root}), whose files `kehu sync` shares with everyone; write it outside the store").format(
-            option=option, out=out, root=root))
+    # the store worked on, and the one the target is in if that is another (`kehu --store A
+    # export kehu.yaml` run in store B's folder wrote a CSV over B's kehu.yaml, exit 0)
+    roots = [store.root.resolve()]
+    if (other := find_store(resolved.parent)) is not None and other not in roots:
+        roots.append(other)
+    for root in roots:
+        # git's files of the store (.gitattributes, .gitignore, .gitmodules) say how every clone
+        # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
+        git_file = resolved.parent == root and resolved.name.startswith(".git")
+        if git_file or resolved == root / "kehu.yaml" or any(
+            resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
+        ):
+            raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
+                "customers/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
+                option=option, out=out, root=root))
+        if plain_secrets and resolved.is_relative_to(root):
+            # `kehu sync` commits every file of the store's folder: a revealed export written there
+            # (the folder kehu is run in) was pushed, its confidential fields in plain, to everyone
+            raise KehuError(_("{option} {out}: holds confidential fields in plain, and is inside the store "
+                "({root}), whose files `kehu sync` shares with everyone; write it outside the store").format(
+                option=option, out=out, root=root))
     return target
 
 
