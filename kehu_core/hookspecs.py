@@ -203,5 +203,8 @@ def message_senders(store: Store) -> list[MessageSender] | None:
     """Channels ``kehu send`` can use (``kehu_core.plugins.MessageSender``: e.g. an SMS gateway).
 
     Returns a list of senders (``channel``, ``send(store, customer, subject, body)`` returning a
-    message id, raising on failure). ``None``: none. One sender per channel name.
+    message id, raising on failure). ``None``: none. One sender per channel name. A ``send``
+    that raises or calls ``sys.exit`` fails its message (``sys.exit`` is reported by the
+    plugin's name too) and what it wrote through ``store`` is undone; an id that is not text a
+    record can hold is reported and left out, the message recorded as sent.
     """

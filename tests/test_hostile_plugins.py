@@ -12,8 +12,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kehu_core.hookspecs import hookimpl
-from kehu_core.testing import make_store, run_kehu
+from kehu_core.testing import make_store, reopen, run_kehu
 
 
 class Noisy:
@@ -244,3 +246,80 @@ def test_a_plugins_exporter_or_importer_that_fails_is_named_and_writes_nothing(t
         assert "internal error" not in result.err
     listed = run_kehu(store, "customer", "list", "--json")
     assert [c["name"] for c in json.loads(listed.out)] == ["赵敏"]  # 甲 and 乙 not half-imported
+
+
+class _Gateway:
+    """A plugin's message sender that misbehaves in the way ``mode`` says."""
+
+    channel = "gw"
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def send(self, store: Any, customer: Any, subject: str, body: str) -> Any:
+        if self.mode in ("write-raise", "write-exit"):
+            store.update_customer(customer.id, {"title": "写了一半"})
+        if self.mode.endswith("exit"):
+            sys.exit(4)
+        if self.mode.endswith("raise"):
+            raise RuntimeError("gateway down")
+        return {"none": None, "object": object(), "escape": "id\x1b]0;x\x07"}[self.mode]
+
+
+class _Senders:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    @hookimpl
+    def message_senders(self, store: Any) -> list[Any]:
+        return [_Gateway(self.mode)]
+
+
+@pytest.mark.parametrize("mode", ["exit", "write-exit", "write-raise"])
+def test_a_plugins_sender_that_exits_or_writes_and_fails_is_named_and_leaves_nothing(
+        mode: str, tmp_path: Path) -> None:
+    """``sys.exit`` in a sender's ``send`` ended ``kehu send`` with the plugin's code and no word;
+    a sender that wrote through the store and then failed left what it wrote."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏", "phones": ["13912345678"]}],
+                       plugins={"gateway": _Senders(mode)})
+    (store.root / "kehu.yaml").write_text((store.root / "kehu.yaml").read_text(encoding="utf-8")
+                                          + "segments:\n  everyone: {}\n", encoding="utf-8")
+    (store.root / "templates").mkdir()
+    (store.root / "templates" / "greet.j2").write_text("你好 {{ customer.name }}\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    result = run_kehu(store, "send", "--segment", "everyone", "--template", "greet", "--channel", "gw",
+                      "--rate", "100000", "--json")
+    assert "Traceback" not in result.err
+    assert result.code == 1, result  # a message failed: exit 1, as for a refused email
+    message = json.loads(result.out)["messages"][0]
+    assert message["status"] == "failed"
+    if "exit" in mode:
+        assert message["error"] == "called sys.exit(4); kehu went on"
+        assert "plugin 'gateway' failed in message_senders 'gw' send: called sys.exit(4)" in result.err
+    after = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    assert after == before  # nothing of what it wrote, no message recorded
+
+
+@pytest.mark.parametrize("mode", ["none", "object", "escape"])
+def test_a_plugins_sender_returning_no_id_a_record_holds_is_named_and_the_message_recorded(
+        mode: str, tmp_path: Path) -> None:
+    """A sender's ``None`` was recorded as the id "None"; one holding a control character was
+    refused by the record's rules after the message went out, ending the send with exit 1."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏", "phones": ["13912345678"]}],
+                       plugins={"gateway": _Senders(mode)})
+    (store.root / "kehu.yaml").write_text((store.root / "kehu.yaml").read_text(encoding="utf-8")
+                                          + "segments:\n  everyone: {}\n", encoding="utf-8")
+    (store.root / "templates").mkdir()
+    (store.root / "templates" / "greet.j2").write_text("你好 {{ customer.name }}\n", encoding="utf-8")
+    result = run_kehu(store, "send", "--segment", "everyone", "--template", "greet", "--channel", "gw",
+                      "--rate", "100000", "--json")
+    assert "Traceback" not in result.err
+    assert result.code == 0, result
+    assert "plugin 'gateway' failed in message_senders 'gw' send: wrong result:" in result.err
+    message = json.loads(result.out)["messages"][0]
+    assert message["status"] == "sent" and message["ref"] is None  # it went out: not sent again
+    cid = message["id"]
+    recorded = [i for i in reopen(store).interactions(cid) if i.kind == "message"]
+    assert len(recorded) == 1 and "ref" not in (recorded[0].model_extra or {}) and \
+        getattr(recorded[0], "ref", None) is None
+    assert run_kehu(store, "check").code == 0

@@ -37,6 +37,7 @@ import jinja2
 from ..errors import KehuError
 from ..i18n import _
 from . import segments
+from .plugin_send import SendFailed, send_through_plugin, sender_plugin
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -475,13 +476,16 @@ def deliver(
     if not todo:
         return the_plan
     sender = open_channel(store, the_plan.channel)
+    plugin = None if isinstance(sender, SmtpChannel) else sender_plugin(store, the_plan.channel)
     try:
         if isinstance(sender, SmtpChannel):
             sender.connect()
         for msg in todo:
             limiter.wait()
             try:
-                ref = _send_one(sender, store, msg)
+                ref = _send_one(sender, store, msg, plugin)
+            except SendFailed as exc:  # a plugin's sender: nothing it wrote is kept
+                msg.status, msg.error = FAILED, str(exc)
             except KehuError:
                 raise
             except _REFUSED as exc:  # this one message was refused: note it and go on
@@ -515,10 +519,10 @@ def deliver(
     return the_plan
 
 
-def _send_one(sender: Any, store: Store, msg: Outgoing) -> str:
-    if isinstance(sender, SmtpChannel):
+def _send_one(sender: Any, store: Store, msg: Outgoing, plugin: str | None) -> str | None:
+    if isinstance(sender, SmtpChannel) or plugin is None:
         return sender.send(store, msg.customer, msg.subject, msg.body, msg.to or "")
-    return str(sender.send(store, msg.customer, msg.subject, msg.body))
+    return send_through_plugin(store, sender, plugin, msg.customer, msg.subject, msg.body)
 
 
 def statuses(messages: Iterable[Outgoing]) -> dict[str, int]:
