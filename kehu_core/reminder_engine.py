@@ -306,11 +306,12 @@ def _run_rules(
                 first = start
             else:
                 first = firsts[position] if firsts is not None else _first_day(start, lapse_of(store, rule))
-            found = list(rule.due(store, customer, history, first, end))
-            for reminder in found:
-                if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
-                    raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
-                        reminder=f"{reminder!r:.80}", id=customer.id))
+            with store.undo_on_error():  # what a failing rule wrote is taken back, as for a hook
+                found = list(rule.due(store, customer, history, first, end))
+                for reminder in found:
+                    if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
+                        raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
+                            reminder=f"{reminder!r:.80}", id=customer.id))
         except (Exception, SystemExit) as exc:  # one broken rule must not hide every other reminder
             store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
             continue
@@ -388,8 +389,8 @@ def reminders_for(
     rule_list = [r for r in rules(store) if only is None or r.name in only]
     needs: HistoryNeeds | None = HistoryNeeds()
     for rule in rule_list:
-        ask = getattr(rule, "history_needs", None)
-        needs = None if ask is None or needs is None else needs | ask(_first_day(start, lapse_of(store, rule)), end)
+        asked = _needs_of(store, rule, start, end)
+        needs = None if asked is None or needs is None else needs | asked
     ledgered = _ledgered(store)
     firsts = _firsts(store, rule_list, start)
     for first in range(0, len(customers), _CHUNK):
@@ -401,6 +402,28 @@ def reminders_for(
             found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end,
                                state=state, firsts=firsts)
             yield customer, _sorted(_apply_state(found, state, end))
+
+
+def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) -> HistoryNeeds | None:
+    """What ``rule`` declares it reads of a history (None: the whole history). A
+    ``history_needs`` that raised, called ``sys.exit`` or gave something else than a
+    HistoryNeeds (None, a text) ended every rule's reminders: ``kehu reminders`` said "0
+    reminders" with exit 0 and no word, ``customer show`` blamed the built-in reminders plugin.
+    Now it is reported by its own plugin's name, what it wrote is undone, and its rule gets the
+    whole history (its reminders still come)."""
+    ask = getattr(rule, "history_needs", None)
+    if ask is None:
+        return None
+    try:
+        with store.undo_on_error():
+            needs = ask(_first_day(start, lapse_of(store, rule)), end)
+            if not isinstance(needs, HistoryNeeds):
+                raise WrongResult(_("history_needs returned {kind}, expected HistoryNeeds").format(
+                    kind=type(needs).__name__))
+    except (Exception, SystemExit) as exc:
+        store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
+        return None
+    return needs
 
 
 def _firsts(store: Store, rule_list: Sequence[ReminderRule], start: dt.date) -> list[dt.date] | None:

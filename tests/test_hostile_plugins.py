@@ -323,3 +323,61 @@ def test_a_plugins_sender_returning_no_id_a_record_holds_is_named_and_the_messag
     assert len(recorded) == 1 and "ref" not in (recorded[0].model_extra or {}) and \
         getattr(recorded[0], "ref", None) is None
     assert run_kehu(store, "check").code == 0
+
+
+class _Rule:
+    """A plugin's reminder rule whose optional ``history_needs`` or whose ``due`` misbehaves."""
+
+    name = "wobbly"
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def history_needs(self, start: Any, end: Any) -> Any:
+        if self.mode == "needs-raise":
+            raise RuntimeError("needs broke")
+        if self.mode == "needs-exit":
+            sys.exit(3)
+        if self.mode == "needs-none":
+            return None
+        from kehu_core.reminder_engine import HistoryNeeds
+
+        return HistoryNeeds()
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+        if self.mode == "due-write-raise":
+            store.update_customer(customer.id, {"title": "规则写的"})
+            raise RuntimeError("due broke after writing")
+        return []
+
+
+class _Rules:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [_Rule(self.mode)]
+
+
+@pytest.mark.parametrize("mode", ["needs-raise", "needs-exit", "needs-none", "due-write-raise"])
+def test_a_reminder_rules_method_that_fails_is_named_and_the_other_rules_still_remind(
+        mode: str, tmp_path: Path) -> None:
+    """A rule's ``history_needs`` that raised, exited or gave None ended every rule's reminders
+    in ``customer show`` (and the TUI), blamed on the built-in reminders plugin: the birthday
+    greeting was gone. A rule's ``due`` that wrote and then raised left what it wrote."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏", "birthday": "1990-11-25"}],
+                       plugins={"wobbly_rules": _Rules(mode)})
+    cid = store.index.list()[0].customer.id
+    before = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    for argv in (["customer", "show", cid, "--json"], ["reminders", "--json"]):
+        result = run_kehu(store, *argv)
+        assert result.code == 0 and "Traceback" not in result.err, result
+        shown = json.loads(result.out)
+        reminder = shown["next_reminder"] if argv[0] == "customer" else shown[0]
+        assert reminder["rule"] == "birthday", shown
+        assert "plugin 'reminders' failed" not in result.err, result.err
+    assert "plugin 'wobbly' failed in reminder rule wobbly" in run_kehu(
+        store, "customer", "show", cid).err
+    after = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    assert after == before
