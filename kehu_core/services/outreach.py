@@ -38,6 +38,7 @@ from ..errors import KehuError
 from ..i18n import _
 from . import segments
 from .plugin_send import SendFailed, send_through_plugin, sender_plugin
+from .template_files import Sandbox, StoreLoader
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -90,12 +91,13 @@ class Template:
         loader: jinja2.BaseLoader
         if path.suffix == TEMPLATE_SUFFIX and path.is_file():  # a file given by path
             self.name = path.name.removesuffix(TEMPLATE_SUFFIX)
-            loader = jinja2.FileSystemLoader(str(path.parent))
+            loader = StoreLoader(store, [path.parent.absolute()])
             source_name = path.name
         else:
-            loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(store)])
+            loader = StoreLoader(store, template_dirs(store))
             source_name = name + TEMPLATE_SUFFIX
-        self.env = jinja2.Environment(
+        # a template may come from a colleague (templates/ is shared by kehu sync): sandboxed
+        self.env = Sandbox(
             loader=loader, undefined=jinja2.StrictUndefined, finalize=_finalize,
             keep_trailing_newline=False, autoescape=False,
         )
