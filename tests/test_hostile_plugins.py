@@ -381,3 +381,62 @@ def test_a_reminder_rules_method_that_fails_is_named_and_the_other_rules_still_r
         store, "customer", "show", cid).err
     after = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
     assert after == before
+
+
+class _Claims:
+    """A plugin's importer whose ``detect`` misbehaves, or whose ``read`` writes and then fails."""
+
+    name = "claims"
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def detect(self, path: Path, head: bytes) -> Any:
+        if self.mode == "detect-raise":
+            raise RuntimeError("detect broke")
+        if self.mode == "detect-exit":
+            sys.exit(7)
+        if self.mode == "detect-yes":
+            return "yes"
+        return path.suffix == ".claims"
+
+    def read(self, path: Path, store: Any) -> Any:
+        store.update_customer(store.index.list()[0].customer.id, {"title": "导入写的"})
+        raise RuntimeError("read broke")
+
+
+class _ClaimsPlugin:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    @hookimpl
+    def importers(self) -> list[Any]:
+        return [_Claims(self.mode)]
+
+
+@pytest.mark.parametrize("mode", ["detect-raise", "detect-exit", "detect-yes"])
+def test_a_plugins_importer_whose_detect_fails_is_named_and_other_files_still_import(
+        mode: str, tmp_path: Path) -> None:
+    """Plugin importers are asked first: a ``detect`` that raised made every ``kehu import``
+    (a CSV's too) "internal error"; ``sys.exit(7)`` ended it with exit 7 and no word; one
+    answering "yes" took the CSV and read nothing of it, exit 0."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"claimer": _ClaimsPlugin(mode)})
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("name,phone\n钱七,13811112222\n", encoding="utf-8")
+    result = run_kehu(store, "import", str(sheet))
+    assert result.code == 0, result
+    assert "Traceback" not in result.err and "internal error" not in result.err
+    assert "plugin 'claimer' failed in importers 'claims' detect" in result.err, result.err
+    assert "1 created" in result.out
+    assert "钱七" in [row.customer.name for row in reopen(store).index.list()]
+
+
+def test_what_a_plugins_importer_wrote_before_it_failed_is_undone(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"claimer": _ClaimsPlugin("read")})
+    before = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    mine = tmp_path / "contacts.claims"
+    mine.write_text("whatever\n", encoding="utf-8")
+    result = run_kehu(store, "import", str(mine))
+    assert result.code == 1 and "the 'claims' importer (a plugin's) failed" in result.out + result.err, result
+    after = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    assert after == before

@@ -48,7 +48,7 @@ def available_importers(store: Store) -> list[Importer]:
     return list(found.values())
 
 
-def pick_importer(path: Path, fmt: str, importers: list[Importer]) -> Importer:
+def pick_importer(path: Path, fmt: str, importers: list[Importer], store: Store | None = None) -> Importer:
     if fmt != "auto":
         for importer in importers:
             if importer.name == fmt:
@@ -58,12 +58,44 @@ def pick_importer(path: Path, fmt: str, importers: list[Importer]) -> Importer:
     with path.open("rb") as handle:
         head = handle.read(8192)
     for importer in importers:
-        if importer.detect(path, head):
+        if _detects(importer, path, head, store):
             return importer
     raise KehuError(
         _("{path}: cannot tell what kind of file this is; pass --format ({join})").format(
             path=path, join=', '.join(i.name for i in importers))
     )
+
+
+def _is_plugins(importer: Importer) -> bool:
+    return not type(importer).__module__.startswith("kehu_core.")
+
+
+def _detects(importer: Importer, path: Path, head: bytes, store: Store | None) -> bool:
+    """Whether ``importer`` claims the file. A plugin's ``detect`` that raised ended every
+    ``kehu import`` in "internal error" (plugin importers are asked first, a CSV's too), one
+    that called ``sys.exit`` ended kehu with its code and no word, and one answering "yes" (no
+    bool) took every file, a CSV's rows left unread with exit 0. Now such an importer is
+    reported by its plugin's name and claims nothing; the other importers are asked."""
+    if store is None or not _is_plugins(importer):
+        return bool(importer.detect(path, head))
+    try:
+        with store.undo_on_error():
+            answer = importer.detect(path, head)
+            if not isinstance(answer, bool):
+                raise WrongResult(_("detect returned {kind}, expected True or False").format(
+                    kind=type(answer).__name__))
+    except (Exception, SystemExit) as exc:
+        store.plugins.report(_owner(store, importer), f"importers {getattr(importer, 'name', '?')!r} detect", exc)
+        return False
+    return answer
+
+
+def _owner(store: Store, importer: Importer) -> str:
+    """The plugin that gave ``importer`` (asked only when it failed)."""
+    for plugin, importers in store.plugins.call("importers"):
+        if any(i is importer or type(i) is type(importer) for i in importers):
+            return plugin
+    return str(getattr(importer, "name", "?"))
 
 
 def import_files(
@@ -79,7 +111,7 @@ def import_files(
     importers = available_importers(store)
     for path in paths:  # before any is opened: a FIFO or /dev/zero would hang the import
         refuse_special_file(path)
-    chosen = [(path, pick_importer(path, fmt, importers)) for path in paths]
+    chosen = [(path, pick_importer(path, fmt, importers, store)) for path in paths]
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
     # no cyclic garbage collection meanwhile (kehu_core.collector): an import makes millions of
     # small objects that live until it ends (each row's contact, the workers' guesses, the
@@ -106,21 +138,23 @@ def _import(
             summary.problems.append(str(RowProblem(f"{path}:1", str(exc))))
             continue
         read_before = len(contacts)
-        plugins = not type(importer).__module__.startswith("kehu_core.")
+        plugins = _is_plugins(importer)
         try:
-            for item in importer.read(path, store):
-                if plugins and not isinstance(item, (ImportedContact, RowProblem)):
-                    raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
-                if summary.rows >= most:  # every row is held until the import is written: stop reading
-                    summary.problems.append(str(RowProblem(item.source, too_many_rows(most))))
-                    return  # and write nothing: half a sheet imported is no import anyone asked for
-                summary.rows += 1
-                if isinstance(item, RowProblem):
-                    summary.problems.append(str(item))
-                else:
-                    contacts.append(item)
-                if on_progress:
-                    on_progress("read", 1, None)
+            # what a plugin's reader wrote through the store before it failed is taken back
+            with store.undo_on_error() if plugins else contextlib.nullcontext():
+                for item in importer.read(path, store):
+                    if plugins and not isinstance(item, (ImportedContact, RowProblem)):
+                        raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
+                    if summary.rows >= most:  # every row is held until the import is written: stop reading
+                        summary.problems.append(str(RowProblem(item.source, too_many_rows(most))))
+                        return  # and write nothing: half a sheet imported is no import anyone asked for
+                    summary.rows += 1
+                    if isinstance(item, RowProblem):
+                        summary.problems.append(str(item))
+                    else:
+                        contacts.append(item)
+                    if on_progress:
+                        on_progress("read", 1, None)
         except (Exception, SystemExit) as exc:
             if not plugins:
                 raise  # kehu's own readers say what is wrong with a file themselves
