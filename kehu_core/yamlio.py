@@ -249,16 +249,34 @@ def read_text(path: Path | str) -> str:
 _BOM = "\ufeff"
 
 
-def _parsed_text(text: str) -> str:
+def _parsed_text(text: str, path: Path | str) -> str:
     """The text a YAML parser gets: without a UTF-8 byte order mark (which yaml-rs and PyYAML
-    read as part of the first key: "id: Field required")."""
-    return text[1:] if text.startswith(_BOM) else text
+    read as part of the first key: "id: Field required"). A ``%YAML`` directive naming another
+    version than 1.2 is refused at its line: ``%YAML 1.1`` made ruamel, the editor's loader, read
+    ``name: no`` as false, while the scan read it as text, so ``check`` said ok and ``customer
+    set`` refused the file ("name: Input should be a valid string")."""
+    text = text[1:] if text.startswith(_BOM) else text
+    if text.startswith("%") or "\n%" in text:
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.startswith("---") or line.startswith("..."):
+                break  # directives come before the document only
+            match = _VERSION_DIRECTIVE.match(line)
+            if match and match.group(1) != "1.2":
+                raise _FileProblem(Problem(Path(path), number, _(
+                    "a %YAML {version} directive: kehu reads records as YAML 1.2 (where `no` and `on` are "
+                    "text, not false and true); remove the line").format(version=match.group(1))))
+    return text
+
+
+_VERSION_DIRECTIVE = re.compile(r"%YAML[ \t]+(\S+)")
+#: what comes before a document's content: directives, then a "---" line of its own
+_HEADER = re.compile(r"\A(?:%[^\n]*\n|#[^\n]*\n|[ \t]*\n)*---[ \t]*(?:#[^\n]*)?\n")
 
 
 def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
     """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
     try:
-        text = _parsed_text(read_text(path))
+        text = _parsed_text(read_text(path), path)
         return yaml.load(text, Loader=loader or FastLoader)  # noqa: S506 - a safe loader
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -333,7 +351,7 @@ def load_scan(path: Path) -> Any:
     if yaml_rs is None:
         return load_fast(path)
     try:
-        text = _parsed_text(read_text(path))
+        text = _parsed_text(read_text(path), path)
         if "\t" in text:
             _refuse_tabs_the_editor_refuses(path, text)
         if _rs_differs(text):
@@ -363,7 +381,7 @@ def lines_doc(path: Path) -> Any:
         return load_roundtrip(path)
     except YamlFileError:
         try:
-            return yaml.compose(_parsed_text(read_text(path)), Loader=_BaseLoader)
+            return yaml.compose(_parsed_text(read_text(path), path), Loader=_BaseLoader)
         except (_FileProblem, yaml.YAMLError, ValueError, RecursionError):
             return None
 
@@ -419,6 +437,7 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     rt.representer.add_representer(dt.date, _represent_date)
     rt.representer.add_representer(str, _represent_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
+    rt.constructor.add_constructor("tag:yaml.org,2002:str", _rt_str)
     return rt
 
 
@@ -434,6 +453,13 @@ def _represent_str(representer: RoundTripRepresenter, value: str) -> Any:
     if _YAML_BREAKS.search(value):
         return representer.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return RoundTripRepresenter.represent_str(representer, value)
+
+
+def _rt_str(constructor: Any, node: Any) -> Any:
+    """Text, also when tagged by hand (``name: !!str 123``), as the scan reads it: ruamel kept
+    a ``TaggedScalar``, which no field takes, so ``check`` said ok and ``customer set`` refused
+    the file ("name: Input should be a valid string")."""
+    return constructor.construct_scalar(node)
 
 
 def _rt_timestamp(constructor: Any, node: Any) -> Any:
@@ -465,7 +491,7 @@ def load_roundtrip(path: Path) -> Any:
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
-        text = _parsed_text(read_text(path))
+        text = _parsed_text(read_text(path), path)
         return _rt().load(text)
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -481,6 +507,12 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
     stream = io.StringIO()
     _rt(like is not None and has_indented_lists(like)).dump(data, stream)
     text = stream.getvalue()
+    if like is not None:
+        # a "%YAML 1.2" directive and the "---" after it, which ruamel drops: kept, so an edit
+        # changes the lines it edits only
+        header = _HEADER.match(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"))
+        if header and not text.startswith(("%", "---")):
+            text = header.group(0) + text
     if like is not None and like.startswith(_BOM):
         text = _BOM + text
     end = line_end(like) if like is not None else "\n"

@@ -59,6 +59,48 @@ def test_a_tab_is_refused_alike_by_check_show_and_set(body: str, store: tuple[Pa
     assert tree_hash(path) == before
 
 
+@pytest.mark.parametrize("directive", ["%YAML 1.1", "%YAML   1.1 # old", "%YAML 1.3"])
+def test_a_yaml_version_other_than_1_2_is_refused_alike_by_check_show_and_set(
+        directive: str, store: tuple[Path, str, str, Path]) -> None:
+    """``%YAML 1.1`` made ruamel, the editor's loader, read ``name: no`` as false while the scan
+    read text: ``check`` and ``customer show`` said ok and ``customer set`` refused the file
+    ("name: Input should be a valid string"). Every loader now refuses it at its line."""
+    path, cid, other, record = store
+    record.write_text(f"{directive}\n---\nid: {cid}\nname: no\nlevel: on\n", encoding="utf-8")
+    before = tree_hash(path)
+    check, shown, edited = (kehu("check", store=path), kehu("customer", "show", cid, store=path),
+                            kehu("customer", "set", cid, "level=银卡", store=path))
+    no_traceback(check, shown, edited)
+    for result in (check, shown, edited):
+        assert result.code == 1
+        assert f"{record}:1: a %YAML {directive.split()[1]} directive: kehu reads records as YAML 1.2" \
+            in result.out + result.err, result.out + result.err
+    assert kehu("customer", "show", other, store=path).code == 0
+    assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("body", ["name: !!str 123\ntags: [!!str 1, VIP]\n", "%YAML 1.2\n---\nname: 李雷\n"],
+                         ids=["str-tag", "yaml-1.2-header"])
+def test_what_the_scan_reads_the_editor_reads_and_keeps(body: str, store: tuple[Path, str, str, Path]) -> None:
+    """A hand-written ``!!str`` tag (the scan reads text; ruamel kept a TaggedScalar, so ``customer
+    set`` refused what ``check`` passed) and a ``%YAML 1.2`` header (an edit dropped it and the
+    ``---`` after it: three lines changed for one)."""
+    path, cid, _, record = store
+    head, _sep, rest = body.rpartition("---\n")
+    text = f"{head}{_sep}id: {cid}\n{rest}level: 金卡\n"
+    record.write_text(text, encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    edited = kehu("customer", "set", cid, "level=银卡", store=path)
+    assert edited.code == 0, edited.err
+    after = kehu("customer", "show", cid, "--json", store=path).json()
+    assert {k: v for k, v in after.items() if k != "level"} == {k: v for k, v in shown.items() if k != "level"}
+    old, new = text.splitlines(), record.read_text(encoding="utf-8").splitlines()
+    assert len(old) == len(new) and new[-1] == "level: 银卡"
+    assert [a for a, b in zip(old, new, strict=True) if a != b and "!!str" not in a] == ["level: 金卡"]
+    assert kehu("check", store=path).code == 0
+
+
 @pytest.mark.parametrize(("prefix", "newline"), [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")],
                          ids=["crlf", "bom", "bom+crlf"])
 def test_an_edit_keeps_line_ends_and_byte_order_mark(prefix: bytes, newline: bytes,
