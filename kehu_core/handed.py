@@ -6,11 +6,13 @@ plugin host, a value or render that called ``sys.exit`` ended the TUI, and a ren
 something Textual cannot show (a number, a dict, None) ended it with a traceback. The host
 hands on copies whose callables are guarded (:func:`guard_handed`): a failure or a result of
 the wrong type is reported by the plugin's name (a notification in the TUI, as any plugin
-failure) and raised as :class:`HandedFailed`, which the TUI shows in that cell or panel.
+failure) and raised as :class:`HandedFailed`, which the TUI shows in that cell or panel; what
+it wrote through the store before failing is undone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable
@@ -51,11 +53,16 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
     def guarded(*args: Any, **kwargs: Any) -> Any:
         from .plugins import WrongResult, error_text
 
+        # called as value(store, customer): what it wrote through the store before failing is
+        # undone, as for a hook (a panel that changed a profile and then raised left it changed)
+        store = args[0] if args else kwargs.get("store")
+        undo = getattr(store, "undo_on_error", None)
         try:
-            result = function(*args, **kwargs)
-            wrong = check(result) if check is not None else None
-            if wrong is not None:
-                raise WrongResult(_("returned {kind}, expected text or a Rich renderable").format(kind=wrong))
+            with undo() if callable(undo) else contextlib.nullcontext():
+                result = function(*args, **kwargs)
+                wrong = check(result) if check is not None else None
+                if wrong is not None:
+                    raise WrongResult(_("returned {kind}, expected text or a Rich renderable").format(kind=wrong))
         except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
             host.report(plugin, where, exc)
             raise HandedFailed(error_text(exc)) from None

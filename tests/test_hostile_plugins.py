@@ -440,3 +440,54 @@ def test_what_a_plugins_importer_wrote_before_it_failed_is_undone(tmp_path: Path
     assert result.code == 1 and "the 'claims' importer (a plugin's) failed" in result.out + result.err, result
     after = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
     assert after == before
+
+
+class _WritesThenFails:
+    """An exporter, a list column and a customer panel that change the profile, then fail."""
+
+    name = "writes"
+
+    def write(self, store: Any, customers: Any, out: Path) -> int:
+        store.update_customer(customers[0].id, {"title": "导出写的"})
+        raise RuntimeError("export broke")
+
+    @hookimpl
+    def exporters(self) -> list[Any]:
+        return [self]
+
+    @staticmethod
+    def _change_then_fail(store: Any, customer: Any) -> Any:
+        store.update_customer(customer.id, {"title": "面板写的"})
+        raise RuntimeError("render broke")
+
+    @hookimpl
+    def tui_columns(self, store: Any) -> list[Any]:
+        from kehu_core.plugins import Column
+
+        return [Column("写列", self._change_then_fail, "writes")]
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> list[Any]:
+        from kehu_core.plugins import Panel
+
+        return [Panel("写面板", self._change_then_fail)]
+
+
+def test_what_a_plugins_exporter_column_or_panel_wrote_before_failing_is_undone(tmp_path: Path) -> None:
+    """``kehu export`` said "nothing was written" while the exporter's change to a profile
+    stayed; a column's value or a panel's render (called by the TUI) left theirs too."""
+    from kehu_core.handed import HandedFailed
+
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"writer": _WritesThenFails()})
+    before = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
+    result = run_kehu(store, "export", "--format", "writes", str(tmp_path / "out.txt"))
+    assert result.code == 1 and "the 'writes' exporter (a plugin's) failed" in result.err, result
+    assert {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()} == before
+    customer = store.get(store.index.list()[0].customer.id)
+    handed = [*(c.value for c in store.plugins.collect("tui_columns", store=store) if c.title == "写列"),
+              *(p.render for p in store.plugins.collect("tui_panels", store=store) if p.title == "写面板")]
+    assert len(handed) == 2
+    for call in handed:  # as the TUI calls them
+        with pytest.raises(HandedFailed):
+            call(store, customer)
+    assert {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()} == before

@@ -395,25 +395,34 @@ def export(store: Store, fmt: str, out: Path, *, tag: str | None = None, what: s
         if fmt not in ("csv", "xlsx") or not isinstance(exporter, (CsvExporter, XlsxExporter)):
             raise KehuError(_("--what {what} is only for csv and xlsx").format(what=what))
         return write_target(out, lambda path: exporter.write(store, customers, path, what=what))
-    return write_target(out, _guarded(exporter, lambda path: exporter.write(store, customers, path)))
+    return write_target(out, _guarded(store, exporter, lambda path: exporter.write(store, customers, path)))
 
 
-def _guarded(exporter: Exporter, write: Callable[[Path], int]) -> Callable[[Path], int]:
+def _guarded(store: Store, exporter: Exporter, write: Callable[[Path], int]) -> Callable[[Path], int]:
     """A plugin's exporter that raises, or says it wrote something else than a number of rows,
     is named in one line and leaves the target as it was (:func:`write_target` writes a
-    temporary file first); before, "internal error: RuntimeError ..." or "wrote lots rows"."""
+    temporary file first); before, "internal error: RuntimeError ..." or "wrote lots rows".
+    What it wrote through the store before failing is undone (``Store.undo_on_error``): the
+    message says nothing was written, and a profile it changed stayed changed."""
     if type(exporter).__module__.startswith("kehu_core."):
         return write
 
     def guarded(path: Path) -> int:
         try:
-            count = write(path)
+            with store.undo_on_error():
+                count = write(path)
+                if isinstance(count, bool) or not isinstance(count, int):
+                    raise _Miscounted(type(count).__name__)
+        except _Miscounted as exc:
+            raise KehuError(_("the {name} exporter (a plugin's) gave {kind}, not how many it wrote; nothing "
+                "was written").format(name=repr(exporter.name), kind=str(exc))) from None
         except (Exception, SystemExit) as exc:
             raise KehuError(_("the {name} exporter (a plugin's) failed: {error}; nothing was written").format(
                 name=repr(exporter.name), error=f"{type(exc).__name__}: {exc}")) from None
-        if isinstance(count, bool) or not isinstance(count, int):
-            raise KehuError(_("the {name} exporter (a plugin's) gave {kind}, not how many it wrote; nothing "
-                "was written").format(name=repr(exporter.name), kind=type(count).__name__))
         return count
 
     return guarded
+
+
+class _Miscounted(Exception):
+    """A plugin's exporter said it wrote something else than a number of rows (str: its type)."""
