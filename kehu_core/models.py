@@ -765,8 +765,8 @@ class Reminder(BaseModel):
 class LedgerEntry(BaseModel):
     """What every line of a plugin's ledger (points, tiers, reminders) must hold, so that a
     hand-edited line is found by ``kehu check`` rather than crashing the plugin reading it:
-    a ``date`` (1900-01-01 to 2199-12-31), a whole-number ``delta``, ``expires``/``until``
-    dates where present. Checked when a line is written and when a ledger is read; plugins'
+    a ``date`` and an ``until`` (1900-01-01 to 2199-12-31), a whole-number ``delta``, an
+    ``expires`` date where present. Checked when a line is written and when a ledger is read; plugins'
     own keys are kept as they are."""
 
     model_config = ConfigDict(defer_build=True, extra="allow")
@@ -775,7 +775,9 @@ class LedgerEntry(BaseModel):
     delta: Annotated[int, Strict()] | None = None
     # computed from a date (a purchase's, plus a year): may lie past LATEST_DAY
     expires: dt.date | None = None
-    until: dt.date | None = None
+    # a day someone chose (`kehu reminders snooze --until`, which keeps the range): a hand-edited
+    # `until: 9999-12-31` passed `kehu check` while the command refused it
+    until: Day | None = None
 
     def as_entry(self, raw: dict[str, Any]) -> dict[str, Any]:
         """``raw`` with its dates as dates (a quoted '2026-11-01' too), as plugins read it."""

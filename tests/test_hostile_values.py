@@ -135,6 +135,22 @@ def test_an_invalid_ledger_line_is_reported_by_check_and_points(line: str, messa
     assert tree_hash(path) == before
 
 
+def test_a_hand_edited_snooze_past_the_dates_kehu_keeps_is_found_by_check(store: tuple[Path, str, str]) -> None:
+    """``kehu reminders snooze --until 9999-12-31`` is refused; the same line written by hand
+    passed ``kehu check`` (``until`` was any date), hiding the reminder for ever."""
+    path, cid, _ = store
+    key = f"birthday:{cid}:2026-12-03"
+    refused = kehu("reminders", "snooze", key, "--until", "9999-12-31", store=path)
+    assert refused.code == 2 and "outside the dates kehu keeps" in refused.err
+    ledger = path / "customers" / shard(cid) / cid / "reminders.ledger.yaml"
+    ledger.write_text(f"- {{id: abcdefghij, date: 2026-11-20, key: '{key}', action: snooze, until: 9999-12-31}}\n",
+                      encoding="utf-8")
+    check = kehu("check", store=path)
+    no_traceback(check)
+    assert check.code == 1
+    assert f"{ledger}:1: until: 9999-12-31 is outside the dates kehu keeps" in check.out + check.err
+
+
 
 # --- a profile field named as a value kehu computes ------------------------------------------------
 
