@@ -13,12 +13,12 @@ read as part of their line.
 
 from __future__ import annotations
 
-import re
+import io
+from collections.abc import Iterator
 from typing import Any
 
 #: line breaks a reader may end a line at that vCard and iCalendar do not escape
 UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
-_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def escaped_breaks(text: str) -> str:
@@ -49,10 +49,9 @@ def ical_bytes(calendar: Any) -> bytes:
     return escaped_breaks(raw.decode("utf-8")).encode("utf-8")
 
 
-def content_lines(text: str) -> list[str]:
+def content_lines(text: str) -> Iterator[str]:
     """``text`` cut into lines at CRLF, CR or LF only, never at :data:`UNICODE_BREAKS` (as
-    ``str.splitlines`` cuts)."""
-    lines = _LINE_END.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
+    ``str.splitlines`` cuts), one at a time: a file of 30 million blank lines made a list of
+    30 million strings."""
+    for line in io.StringIO(text, newline=""):  # newline="": lines end at CR, LF or CRLF only
+        yield line.rstrip("\r\n")

@@ -94,6 +94,7 @@ class _Card:
     line: int = 0
     start: int = 0  # where its text begins in the output
     over: bool = False
+    open: bool = False  # between its BEGIN and its END
 
 
 def _screen(pieces: Iterator[bytes], max_property: int) -> Screened:
@@ -126,9 +127,15 @@ def _flush_in_card(prop: _Property, out: bytearray, result: Screened, max_proper
     before = len(out)
     _flush(prop, out, result, max_property)
     if prop.name == b"BEGIN":
-        card.line, card.start, card.over = prop.line, len(out), False
+        card.line, card.start, card.over, card.open = prop.line, len(out), False, True
         return
-    if prop.name == b"END" or len(out) - card.start <= MAX_CARD and not card.over:
+    if prop.name == b"END" or not card.open:
+        # what follows a card's END is no card's: 30 million blank lines after the last card
+        # counted as its text, each line counting the whole card again (a 60 MB file ran on
+        # for minutes)
+        card.open = card.open and prop.name != b"END"
+        return
+    if len(out) - card.start <= MAX_CARD and not card.over:
         return
     if not card.over:
         card.over = True
