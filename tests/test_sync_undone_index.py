@@ -65,3 +65,43 @@ def test_an_undone_sync_leaves_no_merged_record_in_the_index(
     assert sorted(c["id"] for c in json.loads(_big(a, "customer", "list", "--json").stdout)) == sorted([cid, other])
     assert len(json.loads(_big(a, "complaint", "list", "--json").stdout)) == 1
     assert kehu("check", store=a).code == 0
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_sync_stopped_by_a_signal_while_pushing_leaves_the_clone_as_it_was(
+        name: str, team: tuple[Path, Path, str], remote: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Ctrl-C undid a sync; SIGTERM or SIGHUP (a shutdown, a closed terminal, ``timeout``)
+    while it pushed left its commit and the merge in place: HEAD moved, the edit no longer
+    uncommitted. Now they stop it as Ctrl-C does."""
+    import os
+    import signal
+    import time
+
+    a, b, cid = team
+    other = ok("customer", "add", "--name", "乙", store=b).strip()
+    sync(b)
+    ok("customer", "set", cid, "title=店长", store=a)
+    head, status = git(a, "rev-parse", "HEAD").strip(), git(a, "status", "--porcelain")
+    pushing, release = tmp_path / "pushing", tmp_path / "release"
+    hook = a / ".git" / "hooks" / "pre-push"  # a slow network: the push waits until it is killed
+    hook.write_text(f"#!/bin/sh\ntouch '{pushing}'\nfor i in $(seq 600); do [ -e '{release}' ] && exit 1; "
+                    "sleep 0.1; done\n")
+    hook.chmod(0o755)
+    process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(a), "sync"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not pushing.exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)  # polling for the hook's mark, not waiting a fixed time
+    os.kill(process.pid, getattr(signal, name))
+    out, err = process.communicate(timeout=60)
+    release.touch()  # the hook, left behind by the killed push, ends
+    assert process.returncode == 1 and "aborted" in err and "Traceback" not in err, (out, err)
+    assert git(a, "rev-parse", "HEAD").strip() == head
+    assert git(a, "status", "--porcelain") == status  # the edit uncommitted, as before
+    listed = [c["id"] for c in kehu("customer", "list", "--json", store=a).json()]
+    assert listed == [cid] and other not in listed  # the index as the files are
+    hook.unlink()
+    sync(a)  # the next sync brings and sends everything, once
+    assert sorted(c["id"] for c in kehu("customer", "list", "--json", store=a).json()) == sorted([cid, other])
+    assert kehu("check", store=a).code == 0

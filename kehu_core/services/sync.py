@@ -5,10 +5,14 @@ broken store or leaving a clone half-done is in :mod:`.sync_guard`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +114,28 @@ _RACE_WORDS = ("[rejected]", "non-fast-forward", "fetch first", "cannot lock ref
                "incorrect old value")
 
 
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a shutdown, a closed terminal, ``timeout``) stop a sync as Ctrl-C
+    does, so it is undone and the clone left as it was: killed while pushing, a sync left its
+    commit and merge in place (HEAD moved, the edits no longer uncommitted). Signals can be
+    caught only in the main thread (the TUI syncs in a worker: there they stay as they were)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    before = {s: signal.signal(s, interrupt) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
 def sync(store: Store, *, message: str | None = None, push: bool = True,
          attempts: int | None = None) -> SyncReport:
     """Commit, fetch, merge, verify, push; a push that lost a race is fetched, merged, verified
@@ -164,8 +190,9 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
                 branch=branch, remote=repr(remote)))
         report.remote, report.branch = remote, branch
         try:
-            _exchange(store, report, point, remote, branch, push,
-                      PUSH_ATTEMPTS if attempts is None else attempts)
+            with _signals_interrupt():
+                _exchange(store, report, point, remote, branch, push,
+                          PUSH_ATTEMPTS if attempts is None else attempts)
         except SyncError:
             raise  # it said what it left: the clone as it was, or a merge waiting for a person
         except BaseException:  # git failing oddly, Ctrl-C: not half a sync either
