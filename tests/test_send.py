@@ -341,3 +341,24 @@ def test_builtin_templates_on_the_demo_store(demo_copy: Path) -> None:
         data = result.json()
         assert data["messages"] and all(m["body"] for m in data["messages"])
         assert "{{" not in json.dumps(data, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("folder", ["customers", "customers/../customers/zz", ".kehu/../.git/hooks", "inbox-link"])
+def test_the_outbox_folder_is_never_among_the_stores_records(store_path: Path, folder: str) -> None:
+    """``plugins: outbox: folder:`` comes from kehu.yaml, which every clone shares: set to a
+    customer's folder (or ``.git``, or a link in the store to ``customers/``), each message was
+    written there, beside the records, with exit 0. It is refused; nothing is written."""
+    from .test_hostile import tree_hash
+
+    make_store(store_path, free_port())
+    (store_path / "inbox-link").symlink_to(store_path / "customers")
+    config = store_path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  disabled: []", f"  disabled: []\n  outbox:\n    folder: {folder}"), encoding="utf-8")
+    before = tree_hash(store_path)
+    result = kehu("send", "--segment", "everyone", "--template", "greet", "--channel", "sms",
+                  store=store_path)
+    assert result.code == 1, result.out
+    assert "is inside the store's records" in result.out + result.err and "Traceback" not in result.err
+    assert tree_hash(store_path) == before
+    assert kehu("check", store=store_path).code == 0

@@ -42,6 +42,7 @@ class OutboxSender:
         self.channel = channel
 
     def send(self, store: Store, customer: Customer, subject: str, body: str) -> str:
+        _refuse_records(store, self.folder)
         if not customer.phones:
             raise ValueError(_("{name} ({id}) has no phone number").format(name=customer.name, id=customer.id))
         now = store.now()
@@ -57,6 +58,25 @@ class OutboxSender:
         }
         atomic_write(self.folder / name, json.dumps(message, ensure_ascii=False, indent=2) + "\n")
         return name
+
+
+#: what a store's records are: the outbox folder is set in kehu.yaml, which every clone shares
+_RECORDS = ("customers", ".git")
+
+
+def _refuse_records(store: Store, folder: Path) -> None:
+    """Refuse an outbox folder inside the store's records (``customers/``, ``.git``), however
+    it is named (``customers/../customers``, a link in the store to it): ``folder:`` comes from
+    kehu.yaml, shared with every clone, and a message written among a customer's records was
+    taken for a record by the next ``kehu sync`` of every rep."""
+    root = store.root.resolve()
+    resolved = folder.resolve()
+    if resolved.is_relative_to(root):
+        inside = resolved.relative_to(root).parts
+        if inside and inside[0] in _RECORDS or resolved == root / "kehu.yaml":
+            raise ValueError(_("plugins: outbox: folder: {folder} is inside the store's records ({root}); "
+                               "kehu writes messages outside customers/ and .git (the default is "
+                               ".kehu/outbox)").format(folder=folder, root=root))
 
 
 @hookimpl
