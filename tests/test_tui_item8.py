@@ -188,3 +188,26 @@ async def test_phones_in_local_format_for_people_and_e164_in_json(store_path: Pa
         await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen), "the customer")
         profile = text_of(app.screen.query_one("#profile"))
         assert f"{local}, {foreign}" in profile
+
+
+@pytest.mark.parametrize(("typed", "said"), [("9999-12-31", "outside the dates kehu keeps"),
+                                             ("+100000", "outside the dates kehu keeps"),
+                                             ("+99999999999", "past the dates kehu keeps")])
+async def test_the_snooze_dialog_keeps_the_dates_the_cli_keeps(typed: str, said: str, demo_copy: Path) -> None:
+    """``kehu reminders snooze --until 9999-12-31`` is refused; the TUI's dialog took it (and
+    ``+100000``, a day in 2300), and ``+99999999999`` ended the app with an OverflowError."""
+    from kehu_tui.screens.snooze import SnoozeScreen
+
+    from .test_hostile import tree_hash
+
+    before = tree_hash(demo_copy)
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_today(pilot, app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SnoozeScreen), "the snooze dialog")
+        app.screen.query_one("#snooze-until", Input).value = typed
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: said in text_of(app.screen.query_one("#snooze-error")), "the refusal")
+        assert isinstance(app.screen, SnoozeScreen) and app.is_running
+    assert tree_hash(demo_copy) == before

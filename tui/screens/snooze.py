@@ -12,21 +12,30 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
+from kehu_core.clock import day_range_problem
 from kehu_core.i18n import N_, _
 
 from ..widgets.plain_text import Static
 
 
 def parse_until(text: str, today: dt.date) -> dt.date:
-    """``2026-12-01``, or ``+3`` / ``3`` for that many days from today."""
+    """``2026-12-01``, or ``+3`` / ``3`` for that many days from today; within the dates kehu
+    keeps, as ``kehu reminders snooze --until`` (``9999-12-31`` was taken here while the CLI
+    refused it, and ``+99999999999`` ended the app with an OverflowError)."""
     text = text.strip()
     days = text.removeprefix("+")
-    if days.isdigit():
-        return today + dt.timedelta(days=int(days))
     try:
-        return dt.date.fromisoformat(text)
+        until = today + dt.timedelta(days=int(days)) if days.isascii() and days.isdigit() \
+            else dt.date.fromisoformat(text)
+    except OverflowError:  # past any date Python keeps
+        raise ValueError(_("{text!r}: that many days from today is past the dates kehu keeps").format(
+            text=text)) from None
     except ValueError:
         raise ValueError(_("{text!r}: expected YYYY-MM-DD or +N (days from today)").format(text=text)) from None
+    problem = day_range_problem(until)
+    if problem is not None:
+        raise ValueError(problem)
+    return until
 
 
 class SnoozeScreen(ModalScreen[dt.date | None]):
