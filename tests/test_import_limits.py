@@ -439,3 +439,19 @@ def test_blank_lines_after_a_card_are_no_part_of_it(store: Path, tmp_path: Path)
     assert code == 0, (out, err[-2000:])
     assert sorted(_names(store)) == sorted([NAME, "李雷"])
     assert peak_mb < MEMORY_BOUND_MB, f"peaked at {peak_mb} MB"
+
+
+def test_a_vcard_property_with_megabytes_of_parameters_is_refused_at_its_line(store: Path, tmp_path: Path) -> None:
+    """A 1.4 MB card whose TEL carries 200 000 ``;TYPE=x`` parameters (under the 2 MB a
+    property may hold) took vobject 550 MB, and 290 000 of them 780 MB: parameters are no
+    value, and real ones take a few dozen bytes. Such a property refuses its card at its line;
+    the other cards of the file import."""
+    source = tmp_path / "params.vcf"
+    source.write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nTEL" + b";TYPE=x" * 200_000 + b":13800000009\r\n"
+                       b"END:VCARD\r\n" + _second_card())
+    code, out, err, peak_mb = measured_kehu(store, "import", str(source))
+    assert code == 1, (out, err[-2000:])
+    assert f"{source}:4: TEL has 1367 KB of parameters; a vCard property's name and parameters may be at most 16 KB" \
+        in err, err[-2000:]
+    assert _names(store) == ["李雷"]
+    assert peak_mb < MEMORY_BOUND_MB, f"peaked at {peak_mb} MB"

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ...i18n import _
+
 _PIECE = 64 * 1024
 _BINARY = {b"PHOTO", b"LOGO", b"SOUND", b"KEY"}
 _NAME = re.compile(rb"\s*(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)")
@@ -52,6 +54,8 @@ class _Property:
     lines: int = 0
     over: bool = False
     soft_break: bool = False
+    head: int = 0  # bytes of its name and parameters seen so far
+    in_head: bool = True  # its value's ':' not seen yet
 
 
 def screen_vcard(path: Path, max_property: int) -> Screened:
@@ -163,8 +167,19 @@ def _start(number: int, piece: bytes) -> _Property:
     return _Property(number, name, header, name in _BINARY, b"QUOTED-PRINTABLE" in header.upper())
 
 
+#: the most bytes a property's name and parameters may take: real ones take tens
+#: (``TEL;TYPE=CELL,VOICE,pref``); 1.4 MB of ``;TYPE=x`` took vobject 550 MB of memory
+MAX_PARAMETERS = 16 * 1024
+
+
 def _add(prop: _Property, piece: bytes, new_line: bool, max_property: int) -> None:
     prop.lines += new_line
+    if prop.in_head:
+        colon = piece.find(b":")
+        prop.head += len(piece) if colon < 0 else colon
+        prop.in_head = colon < 0
+        if prop.head > MAX_PARAMETERS and not prop.over:
+            prop.over, prop.kept, prop.binary = True, [], False  # refused whole, as too big
     if prop.binary:
         return
     prop.size += len(piece)
@@ -181,7 +196,11 @@ def _flush(prop: _Property, out: bytearray, result: Screened, max_property: int)
         out += prop.header + b":\r\n" + b"\r\n" * (prop.lines - 1)
     elif prop.over:
         name = prop.name.decode("ascii") or "a line"
-        result.too_big[prop.line] = (
+        result.too_big[prop.line] = (_(
+            "{name} has {size} KB of parameters; a vCard property's name and parameters may be at most "
+            "{most} KB (real ones take a few dozen bytes)").format(
+            name=name, size=f"{prop.head / 1024:.0f}", most=MAX_PARAMETERS // 1024)
+            if prop.head > MAX_PARAMETERS else
             f"{name} is {prop.size / (1 << 20):.1f} MB; a vCard property may be at most "
             f"{max_property >> 20} MB (import_limits: vcard_property_mb in kehu.yaml), "
             f"and no record can hold it")
