@@ -236,3 +236,22 @@ def test_a_vcard_value_holding_a_unicode_line_break_is_read_as_one_line(tmp_path
     (ann,) = json.loads(kehu("customer", "list", "--json", store=path).out)
     assert ann["phones"] == [] and ann["emails"] == []
     assert ann["notes"] == "hello\x85TEL:+8613800000009\u2028EMAIL:evil@example.com"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_leading_apostrophe_survives_an_export_and_an_import(tmp_path: Path, fmt: str) -> None:
+    """``kehu import`` takes a cell's leading apostrophe for Excel's "this is text" mark (what
+    kehu's CSV export puts before ``=…``) and drops it: a name ``'Quote`` and a note ``'=1+1``
+    came back as ``Quote`` and ``=1+1`` — the note now a formula in the next export's reader.
+    An export doubles such an apostrophe, so the import gives back what was written."""
+    path, other = tmp_path / "store", tmp_path / "other"
+    for store in (path, other):
+        assert kehu("init", str(store), "--no-git").code == 0
+    added = kehu("customer", "add", "--name", "'Quote", "--phone", "13800138000", "--note", "'=1+1", store=path)
+    assert added.code == 0, added.err
+    out = tmp_path / f"out.{fmt}"
+    assert kehu("export", "--format", fmt, str(out), store=path).code == 0
+    result = kehu("import", str(out), store=other)
+    assert result.code == 0, result.err
+    (back,) = json.loads(kehu("customer", "list", "--json", store=other).out)
+    assert (back["name"], back["notes"], back["phones"]) == ("'Quote", "'=1+1", ["+8613800138000"])

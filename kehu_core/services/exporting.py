@@ -118,7 +118,14 @@ def neutralise(value: str) -> str:
     so ``" =1+1"``, ``"＝1+1"`` and a cell starting with a line break."""
     if value.startswith(FORMULA_START) or value.lstrip()[:1] in _FORMULA_LEAD:
         return "'" + value
-    return value
+    return kept_apostrophe(value)
+
+
+def kept_apostrophe(value: str) -> str:
+    """``value`` with one more leading apostrophe if it starts with one: ``kehu import`` takes a
+    cell's leading apostrophe for Excel's "this is text" mark and drops it, so a name or a note
+    that began with one (``'Quote``, ``'=1+1``) lost it through an export and an import."""
+    return "'" + value if value.startswith("'") else value
 
 
 # --- exporters ------------------------------------------------------------------------------
@@ -186,7 +193,7 @@ def _set_cell(cell: Any, value: Any) -> None:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         cell.value = value
     else:
-        cell.value = str(value)
+        cell.value = kept_apostrophe(str(value))
         # openpyxl makes any text starting with "=" a formula; a string cell with Excel's
         # quote prefix is shown as typed and never evaluated, even after the user edits it.
         cell.data_type = "s"
