@@ -323,6 +323,23 @@ def _run_rules(
     return out
 
 
+def state_entry_problem(entry: dict[str, Any]) -> str | None:
+    """What is wrong with a line of a customer's reminders ledger (None: nothing), as
+    ``kehu reminders done`` and ``snooze`` write it: a key, ``action: done`` or ``snooze``, a
+    snooze's ``until``. A hand-edited ``action: explode`` or ``key: [1, 2]`` passed ``kehu
+    check`` and was then ignored without a word (asked by ``kehu check``)."""
+    key = entry.get("key")
+    if not isinstance(key, str) or not key.strip():
+        return _("key: expected the reminder's key (RULE:CUSTOMER_ID:ANCHOR, as `kehu reminders --json` "
+                 "gives it), not {value}").format(value=repr(key))
+    action = entry.get("action")
+    if action not in ("done", "snooze"):
+        return _("action: expected done or snooze, not {value}").format(value=repr(action))
+    if action == "snooze" and entry.get("until") is None:
+        return _("until: a snooze needs the day it ends")
+    return None
+
+
 def _snoozed_to(state: dict[str, dict[str, Any]] | None, reminder: Reminder) -> dt.date:
     entry = state.get(reminder.key) if state else None
     until = entry.get("until") if entry is not None and entry.get("action") == "snooze" else None

@@ -152,6 +152,24 @@ def test_a_hand_edited_snooze_past_the_dates_kehu_keeps_is_found_by_check(store:
 
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ("key: '{key}', action: explode", "action: expected done or snooze, not 'explode'"),
+    ("key: [1, 2], action: done", "key: expected the reminder's key"),
+    ("key: '{key}', action: snooze", "until: a snooze needs the day it ends"),
+])
+def test_a_hand_edited_reminders_line_no_command_writes_is_found_by_check(
+        entry: str, message: str, store: tuple[Path, str, str]) -> None:
+    """``reminders done`` and ``snooze`` write a key and ``action: done`` or ``snooze`` (with its
+    ``until``); a hand-edited line of anything else passed ``kehu check`` and was ignored."""
+    path, cid, _ = store
+    ledger = path / "customers" / shard(cid) / cid / "reminders.ledger.yaml"
+    line = "- {id: abcdefghij, date: 2026-11-20, " + entry.format(key=f"birthday:{cid}:2026-12-03") + "}\n"
+    ledger.write_text(line, encoding="utf-8")
+    check = kehu("check", store=path)
+    no_traceback(check)
+    assert check.code == 1 and f"{ledger}:1: {message}" in check.out + check.err, check.out + check.err
+
+
 # --- a profile field named as a value kehu computes ------------------------------------------------
 
 COMPUTED = [("tier", "金卡", "tier_override"), ("tier_rank", "99", "tier_override"),

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from .. import reminder_engine
 from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
 from ..models import Customer, referral_loop_message, referral_loops
@@ -66,11 +67,25 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:
     """A ledger that does not parse, or whose entries name interactions that are not there."""
+    name = path.name.removesuffix(".ledger.yaml")
     try:
-        entries = store.ledger(path.parent.name, path.name.removesuffix(".ledger.yaml"))
+        entries = store.ledger(path.parent.name, name)
     except RecordError as exc:
         return list(exc.problems)
-    return _orphan_entries(store, path, entries)
+    problems = _orphan_entries(store, path, entries)
+    if name == reminder_engine.LEDGER:
+        found = [(n, reminder_engine.state_entry_problem(e)) for n, e in enumerate(entries)]
+        if any(problem for _n, problem in found):
+            lines = _entry_lines(path)
+            problems.extend(Problem(path, lines[n] if n < len(lines) else 1, problem)
+                            for n, problem in found if problem)
+    return problems
+
+
+def _entry_lines(path: Path) -> list[int]:
+    """The line of each entry of a ledger (one entry per line: the n-th ``- `` line)."""
+    text = path.read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(text, 1) if line.startswith("- ")]
 
 
 def _customer_problems(store: Store, path: Path, customer: Customer, known: set[str]) -> list[Problem]:
