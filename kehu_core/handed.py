@@ -28,6 +28,20 @@ class HandedFailed(Exception):
     """A plugin's column value or panel render failed; it has been reported."""
 
 
+class WrongResult(Exception):
+    """A hook implementation (or what it handed over) returned something its hookspec does not
+    allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
+
+
+def error_text(exc: BaseException) -> str:
+    """A plugin's failure as the user reads it."""
+    if isinstance(exc, SystemExit):
+        return _("called {call}; kehu went on").format(call=f"sys.exit({exc.code!r})")
+    if isinstance(exc, WrongResult):
+        return _("wrong result: {error}").format(error=exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def guard_handed(host: PluginHost, plugin: str, hook: str, result: Any) -> Any:
     """``result`` of ``hook`` (already checked to be of its type) with the callables in it
     guarded; other hooks' results as they are."""
@@ -51,8 +65,6 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
              check: Callable[[Any], str | None] | None) -> Callable[..., Any]:
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        from .plugins import WrongResult, error_text
-
         # called as value(store, customer): what it wrote through the store before failing is
         # undone, as for a hook (a panel that changed a profile and then raised left it changed)
         store = args[0] if args else kwargs.get("store")

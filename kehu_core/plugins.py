@@ -37,7 +37,7 @@ from .config import PluginSettings
 from .entrypoints import advertised_entries
 from .entrypoints import load as load_entry_point
 from .errors import PLUGIN_LOGGER, KehuError, Problem, RecordError
-from .handed import guard_handed
+from .handed import WrongResult, error_text, guard_handed
 from .i18n import _
 from .models import Customer, Reminder
 
@@ -225,10 +225,6 @@ def installed_plugins() -> dict[str, Any]:
 # --- what a hook may return -----------------------------------------------------------------
 
 
-class WrongResult(Exception):
-    """A hook implementation returned something its hookspec does not allow."""
-
-
 def _kind(value: Any) -> str:
     return type(value).__name__
 
@@ -332,14 +328,6 @@ def check_results(hook: str, results: Any) -> list[Any]:
     for result in results:
         check_result(hook, result)
     return results
-
-
-def error_text(exc: BaseException) -> str:
-    if isinstance(exc, SystemExit):
-        return _("called {call}; kehu went on").format(call=f"sys.exit({exc.code!r})")
-    if isinstance(exc, WrongResult):
-        return _("wrong result: {error}").format(error=exc)
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _started(gen: Any) -> Any:
