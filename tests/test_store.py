@@ -481,3 +481,23 @@ def test_a_number_typed_into_an_indexed_customer_is_checked_as_ever(store_path: 
         assert result.code == 0, result.err
         phones = [line.split(None, 1)[1] for line in result.out.splitlines() if line.startswith("Phones")]
         assert phones == [shown]
+
+
+def test_init_refuses_a_folder_of_other_files_whose_sync_would_share_them(tmp_path: Path) -> None:
+    """`kehu init .` in a git project committed the project's own files in its first commit,
+    and `kehu sync` would have pushed them to the team: a folder holding anything but a .git
+    is refused, naming what is there, and nothing is written."""
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "notes.txt").write_text("私人笔记", encoding="utf-8")
+    result = kehu("init", str(project))
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "not empty (notes.txt)" in result.err
+    assert sorted(p.name for p in project.iterdir()) == [".git", "notes.txt"]
+    # an empty folder, or one holding only a git repository, is made a store
+    empty_repo = tmp_path / "repo"
+    empty_repo.mkdir()
+    git(empty_repo, "init", "-q")
+    assert kehu("init", str(empty_repo)).code == 0
+    assert (empty_repo / "kehu.yaml").is_file()

@@ -140,6 +140,14 @@ class Store(LayoutMixin, RecordsMixin, BulkMixin, LedgersMixin, BatchMixin):
         if (path / CONFIG_FILE).exists():
             raise StoreError(_("{path}: already a kehu store").format(path=path))
         _refuse_inside_records(path)
+        # kehu sync commits and shares every file of the store's folder: a store made in a
+        # folder of other files (a project, the home folder) would push them to the team
+        others = sorted(e for e in os.listdir(path) if e != ".git") if path.is_dir() else []
+        if others:
+            shown = ", ".join(others[:5]) + (", …" if len(others) > 5 else "")
+            raise StoreError(_("{path}: not empty ({names}); kehu sync shares every file of a store's folder, "
+                               "so kehu init makes a store in a new or an empty folder (a git repository's "
+                               ".git may be there)").format(path=path, names=shown))
         path.mkdir(parents=True, exist_ok=True)
         (path / CUSTOMERS_DIR).mkdir(exist_ok=True)
         (path / CUSTOMERS_DIR / ".gitkeep").touch()
