@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -553,15 +553,22 @@ class OverLimit(BaseModel):
         return value.quantize(CENT)
 
 
+def _items_total(items: Iterable[LineItem]) -> Decimal | None:
+    """What a purchase's items add up to: its amount when it names none (None if an item has
+    no price, or there are none)."""
+    totals = [item.total for item in items]
+    if not totals or any(t is None for t in totals):
+        return None
+    return sum(totals, Decimal(0))
+
+
 def _sale_amount(data: dict[str, Any]) -> Decimal | None:
     """A purchase's amount from the fields validated so far: its ``amount``, else what its
     items add up to (None if that is not known: the purchase is refused for it anyway)."""
-    if data.get("amount") is not None:
-        return Decimal(data["amount"]).quantize(CENT)
-    totals = [item.total for item in data.get("items") or ()]
-    if not totals or any(t is None for t in totals):
-        return None
-    return sum(totals, Decimal(0)).quantize(CENT)
+    amount = data.get("amount")
+    if amount is None:
+        amount = _items_total(data.get("items") or ())
+    return None if amount is None else Decimal(amount).quantize(CENT)
 
 
 class Purchase(InteractionBase):
@@ -607,10 +614,9 @@ class Purchase(InteractionBase):
     @model_validator(mode="after")
     def _amount_from_items(self) -> Purchase:
         if self.amount is None:
-            totals = [i.total for i in self.items]
-            if not totals or any(t is None for t in totals):
+            self.amount = _items_total(self.items)
+            if self.amount is None:
                 raise ValueError(_("a purchase needs an amount, or a price for every item"))
-            self.amount = sum(totals, Decimal(0))
         self.amount = Decimal(self.amount).quantize(CENT)
         return self
 
