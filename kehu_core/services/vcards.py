@@ -127,8 +127,9 @@ def serialize(card: Any) -> str:
     for writing and unescaped again afterwards (a third of the time of a card), and the card is
     not validated against the properties kehu just added."""
     for line in card.getChildren():
-        if not line.isNative:
-            line.behavior.encode(line)
+        if line.isNative:  # N, ADR, ORG: as text once (vobject makes them native again after)
+            line.transformFromNative()
+        line.behavior.encode(line)
     out = _Written()
     card.serialize(out, lineLength=_UNFOLDED, validate=False)
     return out.getvalue()
@@ -184,11 +185,46 @@ def _add(card: Any, name: str) -> Any:
     """``card.add(name)``: the line vobject makes for the property ``name``, with vobject's
     behavior for it, made as a :class:`_Line <_line_class>` where that gives the same line
     (every property kehu writes but VERSION, which vobject adds otherwise)."""
+    made = _made_line(card.behavior, name)
+    if made is not None:  # a copy of the line vobject made for this name (see _made_line)
+        line = _line_class().__new__(_line_class())
+        attributes = line.__dict__
+        attributes.update(made)
+        attributes["params"], attributes["singletonparams"] = {}, []  # its own, empty as made
+        card.contents.setdefault(name, []).append(line)  # what Component.add does last
+        return line
     if _as_line(name):
         line = _line_class()(name, [], "")
         card.add(line)  # vobject gives it its parent's behavior and its own, as add(name) does
         return line.transformToNative()  # as add(name) does: N's, ADR's and ORG's values native
     return card.add(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _made_line(behavior: Any, name: str) -> dict[str, Any] | None:
+    """The attributes of the line :func:`_add` makes for ``name`` on a card of ``behavior``,
+    as vobject made it (its constructor, ``Component.add`` and ``transformToNative``: a
+    third of the time of writing a card, the same for every line of a name), when a copy of
+    them is that line: a plain text line (a native value, N's or ADR's, is made each time),
+    with nothing but text, None, booleans, vobject's behaviors and empty parameters. None
+    otherwise (such a name is made by vobject each time)."""
+    import vobject
+
+    if not _as_line(name) or name != name.lower():
+        return None
+    card = vobject.vCard()
+    if card.behavior is not behavior:
+        return None
+    line = _line_class()(name, [], "")
+    card.add(line)
+    if line.transformToNative() is not line or line.isNative:
+        return None
+    made = dict(line.__dict__)
+    plain = (str, bool, type(None), type)
+    if made.get("params") != {} or made.get("singletonparams") != [] or any(
+            not isinstance(value, plain) for key, value in made.items() if key not in ("params", "singletonparams")):
+        return None
+    return made
 
 
 @functools.lru_cache(maxsize=1024)
@@ -221,6 +257,15 @@ def _line_class() -> type:
                       and not n.endswith(("_param", "_paramlist")))
 
     class _Line(ContentLine):
+        @property
+        def encoding_param(self) -> Any:
+            """What vobject's ``__getattr__`` gives for it (the ENCODING parameter, set only
+            through ``params``), None when there is none: vobject's text behavior asks it of
+            every line it encodes, ``getattr(line, "encoding_param", None)``, and vobject's
+            way raises and catches an AttributeError each time."""
+            values = self.params.get("ENCODING")
+            return values[0] if values else None
+
         def __setattr__(self, name: str, value: Any) -> None:
             if name in plain:
                 object.__setattr__(self, name, value)
