@@ -137,3 +137,34 @@ def test_any_free_port_and_the_books_made_while_listening(tmp_path: Path) -> Non
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_warm_up_makes_way_for_a_phone_syncing(tmp_path: Path) -> None:
+    """The warm-up (the other card version, the calendars) goes on only once a phone's sync
+    has paused (``QUIET_AFTER``), not between two of its requests: its work in the worker
+    processes took the cores the phone's own cards were rendered on. A request waiting for
+    what the warm-up makes lets it go on at once."""
+    from kehu_core.config import ServeSettings
+    from kehu_core.serve.scope import QUIET_AFTER, Served
+    from kehu_core.store import open_store
+
+    make_store(tmp_path / "shop")
+    served = Served(open_store(tmp_path / "shop", today=DAY), ServeSettings(htpasswd="users.htpasswd"))
+    went_on: list[float] = []
+    warm_up = threading.Thread(target=lambda: (served.quiet(), went_on.append(time.monotonic())))
+    answered: list[float] = []
+    with served.answering():  # the sync's first request
+        warm_up.start()
+    for _request in range(20):  # the rest, one after the other, as a phone sends them
+        with served.answering():
+            pass
+        answered.append(time.monotonic())
+    warm_up.join(timeout=30)
+    assert went_on and went_on[0] >= answered[-1] + QUIET_AFTER * 0.9
+
+    went_on.clear()
+    warm_up = threading.Thread(target=lambda: (served.quiet(), went_on.append(time.monotonic())))
+    with served.answering(), served.waiting():  # a request waiting for the book being made
+        warm_up.start()
+        warm_up.join(timeout=30)
+        assert went_on, "the warm-up waited for the request that waits for it"

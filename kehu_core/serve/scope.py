@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 ADDRESS_BOOK = "contacts"
 CALENDAR = "calendar"
+#: seconds without a request before the warm-up goes on (:meth:`Served.quiet`)
+QUIET_AFTER = 0.5
 
 
 class Served:
@@ -46,6 +49,7 @@ class Served:
         self._activity = threading.Condition()
         self._answering = 0
         self._waiting = 0
+        self._answered = -QUIET_AFTER  # time.monotonic() of the last answer
 
     @contextlib.contextmanager
     def answering(self) -> Iterator[None]:
@@ -59,6 +63,7 @@ class Served:
             _local.answering = False
             with self._activity:
                 self._answering -= 1
+                self._answered = time.monotonic()
                 self._activity.notify_all()
 
     @contextlib.contextmanager
@@ -78,11 +83,22 @@ class Served:
 
     def quiet(self) -> None:
         """Return once no request is being answered but those waiting for what another thread
-        makes: the warm-up works only then, so a phone asking meanwhile is not answered at half
-        speed (Python runs one thread at a time) and the warm-up renders ahead of it in its
-        pauses instead."""
+        makes, and none was for :data:`QUIET_AFTER` seconds unless one waits: the warm-up works
+        only then, so a phone syncing meanwhile (a request after another, each a few
+        milliseconds after the last answer) is not answered at half speed. Python runs one
+        thread at a time, and the warm-up's work in the worker processes (the other card
+        version, the calendar) took the cores the phone's cards were rendered on: between
+        the requests of one sync was not pause enough (a first fetch of 10 000 cards took
+        0.5 s longer for it)."""
         with self._activity:
-            self._activity.wait_for(lambda: self._answering <= self._waiting)
+            while True:
+                self._activity.wait_for(lambda: self._answering <= self._waiting)
+                if self._waiting:
+                    return  # a request waits for what the warm-up makes
+                idle = time.monotonic() - self._answered
+                if idle >= QUIET_AFTER:
+                    return
+                self._activity.wait(QUIET_AFTER - idle)
 
     @property
     def store(self) -> Store:
