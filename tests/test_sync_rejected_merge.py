@@ -85,3 +85,46 @@ def test_a_sale_paid_in_full_in_both_clones_is_said_to_need_a_decision(
     for clone in (a, b):
         assert kehu("check", store=clone).code == 0
         assert _purchase(clone, cid).read_text(encoding="utf-8").count("amount: 100.00}") == 1
+
+
+def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_once(
+        team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """Clone a keeps x (`customer merge x y`), clone b keeps y (`customer merge y x`). b's sync
+    asks which to keep; kept both, each profile came back whole with both purchases, so every
+    purchase was counted twice (revenue, points, what is owed), pushed, `kehu check` ok. Now
+    check names the record at both its files and the sync is refused until one customer is
+    kept; `kehu customer merge` then keeps each purchase once, in both clones."""
+    a, b, x = team
+    y = ok("customer", "add", "--name", "甲", "--phone", "13800138001", store=a).strip()
+    ok("purchase", "add", x, "--amount", "50", "--date", "2026-11-03", "--credit", store=a)
+    ok("purchase", "add", y, "--amount", "70", "--date", "2026-11-04", "--credit", store=a)
+    sync(a)
+    sync(b)
+    ok("customer", "merge", x, y, store=a)
+    ok("customer", "merge", y, x, store=b)
+    sync(a)
+    asked = kehu("sync", store=b)
+    assert asked.code == 1 and "keep it with `git add" in asked.err, asked.err
+    for rel in git(b, "diff", "--name-only", "--diff-filter=U").split():  # both kept, as allowed
+        git(b, "add", rel)
+    pushed = git(a, "rev-parse", "HEAD").strip()
+    refused = kehu("sync", store=b)
+    assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+    assert "finished the merge the last sync left open" in refused.err, refused.err
+    assert f"is also under customer {x}" in refused.err and f"is also under customer {y}" in refused.err
+    assert git(b, "ls-remote", "origin", "master").split()[0] == pushed  # nothing spread
+    checked = kehu("check", store=b)
+    assert checked.code == 1
+    held = [line for line in checked.out.splitlines() if "counted twice" in line]
+    assert len(held) == 4, checked.out  # two purchases, each at both its files
+    assert all("/interactions/" in line and ".yaml:1: " in line for line in held)
+    # the way out the message gives
+    ok("customer", "merge", x, y, store=b)
+    sync(b)
+    sync(a)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0
+        assert kehu("customer", "show", y, store=clone).code == 1
+        assert kehu("points", "show", x, "--json", store=clone).json()["balance"] == 120
+        shown = kehu("customer", "show", x, store=clone).out
+        assert "owed ¥120.00" in shown and shown.count("2026-11-0") == 2, shown

@@ -60,6 +60,8 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))
+    twice = index.interactions_held_twice(None if scope is None else sorted(scope))  # a merge's, by both sides
+    problems.extend(_held_twice_problems(store, twice))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
@@ -116,6 +118,25 @@ def _referral_loop_problems(store: Store, referrers: dict[str, str], paths: dict
         for n, cid in enumerate(loop[:-1]):
             path = store.root / paths[cid]
             out.append(Problem(path, _line(path, "referrer"), referral_loop_message(loop[n:-1] + loop[:n + 1])))
+    return out
+
+
+def _held_twice_problems(store: Store, holders: dict[str, list[str]]) -> list[Problem]:
+    """One interaction id under two customers (or more), at each of its files: every total
+    (revenue, points, what is owed) counts it once per customer. Two clones each merging two
+    customers into the other (`kehu customer merge X Y`, `kehu customer merge Y X`), both kept
+    when the sync asked, leave the records of both under both; `kehu customer merge` again keeps
+    a record the two hold alike once, and its ledger entries with it."""
+    out = []
+    for iid, cids in holders.items():
+        for cid in cids:
+            others = [c for c in cids if c != cid]
+            out.append(Problem(store.interactions_dir(cid) / f"{iid}.yaml", 1, _(
+                "the same record {iid} is also under customer {others}, so it is counted twice (revenue, "
+                "points, what is owed). If they are one customer (two clones merged them each into the "
+                "other), keep one: `kehu customer merge {cid} {other}` keeps a record the two hold alike "
+                "once; else delete the copy that does not belong").format(
+                iid=iid, others=", ".join(others), cid=cid, other=others[0])))
     return out
 
 

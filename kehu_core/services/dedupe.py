@@ -45,6 +45,7 @@ from ..ids import check_id
 from ..labels import field_label, ledger_label
 from ..models import Customer
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
+from ..store.ledgers import ENTRY_ID
 from ..textsearch import pinyin_keys
 from ..yamlio import FastLoader, atomic_write, dump_flow_line
 from . import gitops, merge_confidential
@@ -473,11 +474,11 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     dropped = set(report.same_records)
     for path in ledgers:
         name = path.name.removesuffix(LEDGER_SUFFIX)
-        lines = _ledger_lines(path, dropped, report.renamed)
         target = keep_dir / path.name
+        text = target.read_text(encoding="utf-8") if target.is_file() else ""
+        lines = _ledger_lines(path, dropped, report.renamed, _entry_ids(text))
         if lines:
-            text = target.read_text(encoding="utf-8") if target.is_file() else (
-                f"# {name} ledger of {keep.id}: append-only, one entry per line\n")
+            text = text or f"# {name} ledger of {keep.id}: append-only, one entry per line\n"
             if text and not text.endswith("\n"):
                 text += "\n"
             changes.write(target, text + "".join(lines))
@@ -500,16 +501,25 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     return list(changes.before)
 
 
-def _ledger_lines(path: Path, dropped: set[str], renamed: dict[str, str]) -> list[str]:
+def _entry_ids(text: str) -> set[str]:
+    """The ids of a ledger's entries (``id:``, :func:`kehu_core.ids.entry_id`)."""
+    entries = (yaml.load(line, Loader=FastLoader)[0] for line in text.splitlines()  # noqa: S506 - a safe loader
+               if line.startswith("- "))
+    return {e[ENTRY_ID] for e in entries if isinstance(e, dict) and isinstance(e.get(ENTRY_ID), str)}
+
+
+def _ledger_lines(path: Path, dropped: set[str], renamed: dict[str, str], have: set[str]) -> list[str]:
     """OTHER's ledger entries as lines for KEEP's ledger: entries about a record kept once are
-    left out (KEEP's ledger has them), those about a renamed record name its new id."""
+    left out (KEEP's ledger has them), and so are entries KEEP's ledger holds already (by their
+    id: two clones that merged the two customers each into the other each moved the other's
+    entries; the merge of those two is merged again), those about a renamed record name its new id."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("- "):
             continue  # the header comment
         entry = yaml.load(line, Loader=FastLoader)[0]  # noqa: S506 - a safe loader
         ref = entry.get("ref") if isinstance(entry, dict) else None
-        if ref in dropped:
+        if ref in dropped or (isinstance(entry, dict) and entry.get(ENTRY_ID) in have):
             continue
         if ref in renamed:
             entry["ref"] = renamed[ref]

@@ -159,7 +159,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         broken = sync_guard.git_file_problems(root)  # before git opens them (a FIFO: for ever)
         if broken:
             raise _rejected(broken, root)
-        if gitops.merge_in_progress(root):
+        finished = gitops.merge_in_progress(root)
+        if finished:
             report.notes.append(sync_guard.finish_merge(store))
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
         seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
@@ -169,7 +170,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         pending = [(code, rel) for code, rel in seen if code != "!!" and root / rel not in removed]
         problems = store_problems(store, changed_since_verified(store, [rel for _code, rel in pending] + unreadable))
         if problems:
-            raise _rejected(problems, root)
+            raise _rejected(problems, root, finished=finished)
         point = sync_guard.RestorePoint(root, gitops.head(root))
         if pending:
             text = message or commit_message(describe(root, pending))
@@ -203,8 +204,16 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     return report
 
 
-def _rejected(problems: list[Problem], root: Path) -> SyncError:
-    """What a sync says when the clone holds what ``kehu check`` rejects (nothing is shared)."""
+def _rejected(problems: list[Problem], root: Path, *, finished: bool = False) -> SyncError:
+    """What a sync says when the clone holds what ``kehu check`` rejects (nothing is shared).
+    ``finished``: this sync committed the merge an earlier one left for a person (as they
+    decided it), and that merge holds the problems: it stays, committed and unpushed."""
+    if finished:
+        return SyncError(
+            _("kehu sync finished the merge the last sync left open, as you decided it (committed in this "
+              "clone, not pushed), but kehu check finds {count} problem(s) in this clone, and sync shares "
+              "nothing check rejects. Fix them, then run `kehu sync` again:\n{listing}").format(
+                count=len(problems), listing=sync_guard.listing(problems, root)))
     return SyncError(
         _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
             "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
