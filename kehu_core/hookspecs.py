@@ -67,6 +67,23 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
 
 
 @hookspec
+def validate_ledger(store: Store, customer_id: str, ledger: str,
+                    entries: list[dict[str, Any]]) -> list[tuple[int, str]] | None:
+    """Check a customer's ledger beyond the shape of its lines: a rule across its entries.
+
+    Called by ``kehu check`` (and so by ``kehu sync`` before it pushes, on the merged store
+    too) for each ledger file of the customers checked (``<ledger>.ledger.yaml``, whatever
+    plugin writes it: look at ``ledger`` first), with its ``entries`` in the file's order,
+    each a dict as its line holds it (dates as dates), once the lines themselves are valid.
+    Returns ``(n, message)`` pairs, ``n`` the index in ``entries`` of the entry at fault; each
+    is reported at that entry's line as ``path:line: message (plugin NAME)`` and makes the
+    check exit 1 — so a merge of two clones' entries that cannot both stand (the same points
+    redeemed twice) is not pushed. ``None`` or an empty list: nothing wrong. Every plugin is
+    asked; all messages are kept.
+    """
+
+
+@hookspec
 def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     """Compute values shown with a customer: tier, points, lifecycle stage, next reminder ...
 

@@ -289,6 +289,11 @@ def _messages(result: Any) -> list[str]:
     return _list_of(result, "messages (str)", lambda m: isinstance(m, str))
 
 
+def _entry_message(item: Any) -> bool:
+    return (isinstance(item, tuple) and len(item) == 2 and type(item[0]) is int and item[0] >= 0
+            and isinstance(item[1], str))
+
+
 def _ignored(result: Any) -> None:
     return None
 
@@ -298,6 +303,7 @@ def _ignored(result: Any) -> None:
 RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "customer_fields": _fields,
     "validate_customer": _messages,
+    "validate_ledger": lambda r: _list_of(r, "(entry index, message) pairs", _entry_message),
     "customer_values": _values_dict,
     "customer_values_many": _values_many,
     "interaction_saved": _ignored,

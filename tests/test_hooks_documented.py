@@ -16,6 +16,7 @@ TESTS = Path(__file__).parent
 HOOK_TESTS = {
     "customer_fields": "test_plugin_host.py::test_the_readme_example_plugin_installs_and_works",
     "validate_customer": "test_tiering.py::test_unknown_tier_is_refused_and_flagged_by_check",
+    "validate_ledger": "test_points.py::test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not",
     "customer_values": "test_tiering.py::test_customer_list_filters_by_tier_and_show_has_tier",
     "tier_names": "test_segments.py::test_tier_condition_uses_plugin_values",
     "customer_values_many": "test_reminders_batch.py::test_values_many_asks_a_batch_once_else_per_customer",

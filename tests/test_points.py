@@ -188,3 +188,29 @@ def test_a_list_counts_the_ledgers_there_are(store_path: Path) -> None:
     for cid in pulled:
         store.ledger_file(cid, "points").write_text(text, encoding="utf-8")
     assert listed() == {cid: 300 if cid in (*pulled, ids[-1]) else 0 for cid in ids}
+
+
+def test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not(store_path: Path) -> None:
+    """The points plugin's ledger rule (hook ``validate_ledger``): a redemption of more than the
+    balance it was made at, or a write-off of more than had lapsed, is what two clones' ledgers
+    merged by git make (each clone's line within the balance it saw), reported at its line; a
+    balance below zero that a void leaves (the points were spent before the sale was voided),
+    or lapsed points written off, is not."""
+    configure(store_path, points={"expiry_days": 30})
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(40))  # lapsed 10 days ago
+    sale = buy(store_path, cid, 50, ago(5)).splitlines()[-1]
+    assert kehu("points", "redeem", cid, "40", store=store_path).code == 0  # the 100 written off first
+    assert kehu("purchase", "void", cid, sale, "--reason", "退货", store=store_path).code == 0
+    assert balance(store_path, cid) == -40
+    assert kehu("check", store=store_path).code == 0
+    # what another clone's redemption and write-off, merged in, add
+    store = open_store(store_path)
+    store.append_ledger(cid, "points", {"date": TODAY, "reason": "expire", "delta": -100})
+    store.append_ledger(cid, "points", {"date": TODAY, "reason": "redeem", "delta": -30})
+    checked = kehu("check", store=store_path)
+    assert checked.code == 1
+    ledger = f"{store.rel(store.ledger_file(cid, 'points'))}"
+    assert f"{ledger}:7: writes off 100 lapsed points when 0 had lapsed" in checked.out, checked.out
+    assert f"{ledger}:8: redeems 30 points when 10 were left (the balance would be -20)" in checked.out
+    assert checked.out.count("(plugin points)") == 2

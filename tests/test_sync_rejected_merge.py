@@ -14,7 +14,7 @@ from kehu_core.ids import shard
 
 from .conftest import git, kehu
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
-from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
+from .test_team_merge import balance, customer_with_points, ok, points_lines, remote, sync  # noqa: F401 (remote: a fixture)
 
 
 def _purchase(store: Path, cid: str) -> Path:
@@ -128,3 +128,30 @@ def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_
         assert kehu("points", "show", x, "--json", store=clone).json()["balance"] == 120
         shown = kehu("customer", "show", x, store=clone).out
         assert "owed ¥120.00" in shown and shown.count("2026-11-0") == 2, shown
+
+
+def test_the_same_points_redeemed_in_two_clones_are_refused_and_taken_back(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """Each clone redeems 1 000 of the customer's 1 288 points, each within the balance it
+    sees; git's union of the ledgers kept both: a balance of -712, and `kehu check` said ok.
+    Now the points plugin's ledger rule rejects the merge, the later clone is told to take
+    its redemption back, and after `kehu undo` the team agrees on 288."""
+    a, b, cid = customer_with_points(tmp_path, remote)
+    for clone in (a, b):
+        ok("points", "redeem", cid, "1000", "--reason", "紫砂壶", store=clone)
+    sync(a)
+    before, head = work_hash(b), git(b, "rev-parse", "HEAD")
+    result = kehu("sync", store=b)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "your changes and origin/master's to the same records cannot both stand" in result.err, result.err
+    assert "Take yours back (`kehu undo`)" in result.err
+    assert "points.ledger.yaml:4: redeems 1000 points when 288 were left (the balance would be -712)" \
+        in result.err, result.err
+    assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
+    ok("undo", store=b)
+    sync(b)
+    sync(a)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0
+        assert balance(clone, cid) == 288
+        assert sum("reason: redeem" in line for line in points_lines(clone, cid)) == 1

@@ -27,7 +27,9 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     files. The rules that are answered from the index as a whole (each file's own problems,
     files that are no record, referral loops, referrers that no longer exist, interactions
     without a profile, ``conflicts:`` in interactions, unmerged files, plugin failures) are
-    always asked of the whole store: they cost a query, not a read of every file."""
+    always asked of the whole store: they cost a query, not a read of every file. An
+    interaction id also held by another customer is looked for among those the customers
+    checked hold (the whole store: every id)."""
     index = store.index
     scope = None if customers is None else set(customers)
     if scope is None and not index.fully_compared:  # a first build (a fresh clone) read every file
@@ -75,12 +77,16 @@ def _ledger_problems(store: Store, path: Path) -> list[Problem]:
     except RecordError as exc:
         return list(exc.problems)
     problems = _orphan_entries(store, path, entries)
+    found: list[tuple[int, str]] = []
     if name == reminder_engine.LEDGER:
-        found = [(n, reminder_engine.state_entry_problem(e)) for n, e in enumerate(entries)]
-        if any(problem for _n, problem in found):
-            lines = _entry_lines(path)
-            problems.extend(Problem(path, lines[n] if n < len(lines) else 1, problem)
-                            for n, problem in found if problem)
+        found = [(n, problem) for n, e in enumerate(entries) if (problem := reminder_engine.state_entry_problem(e))]
+    if store.plugins is not None:  # plugins' rules across a ledger's entries (points: none spent twice)
+        for plugin, pairs in store.plugins.call("validate_ledger", store=store, customer_id=path.parent.name,
+                                                ledger=name, entries=[dict(e) for e in entries]):
+            found += [(n, f"{message} (plugin {plugin})") for n, message in pairs]
+    if found:
+        lines = _entry_lines(path)
+        problems.extend(Problem(path, lines[n] if n < len(lines) else 1, problem) for n, problem in found)
     return problems
 
 

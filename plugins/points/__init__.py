@@ -17,7 +17,7 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import LEDGER, NAME, book_of, earn, reason_text, referral
+from .book import LEDGER, NAME, book_of, earn, overdrawn, reason_text, referral
 
 #: a customer's points (balance, expiring soon) come from their own ledger, the day and the
 #: settings alone: the index keeps them per customer and recomputes only those whose records changed
@@ -38,6 +38,17 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     return computed_field_messages(customer, {"points": _(
         "the points plugin adds up the points ledger; change it with `kehu points redeem` or a "
         "purchase")}) or None
+
+
+@hookimpl
+def validate_ledger(ledger: str, entries: list[dict[str, Any]]) -> list[tuple[int, str]] | None:
+    # points spent twice: two clones' redemptions, each within the balance it saw, merged
+    if ledger != LEDGER:
+        return None
+    try:
+        return overdrawn(entries)
+    except (TypeError, ValueError):  # an entry that does not replay: `kehu points` names its line
+        return None
 
 
 @hookimpl

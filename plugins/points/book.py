@@ -107,6 +107,45 @@ def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def _takes_back(entry: dict[str, Any]) -> bool:
+    """An entry taking back points given for a sale that was voided (``void``, or a
+    ``referral`` bonus taken back): it may leave a balance below zero when those points were
+    spent before the void, as a customer may have."""
+    return entry.get("reason") == "void" or (entry.get("reason") == "referral" and int(entry.get("delta", 0)) < 0)
+
+
+def overdrawn(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Entries that spend points the ledger did not hold when they were made, each as
+    ``(index, message)``: a ``redeem`` of more than the balance on its day, an ``expire``
+    writing off more than had lapsed by then. :func:`redeem` and :func:`write_off` never make
+    one (they look at the entries before theirs); two clones each redeeming the same points,
+    or writing off the same lapsed ones, do, and git's union of their ledgers keeps both lines
+    (a balance of -60, or points lost). Each entry is weighed against the entries before it in
+    the file, as it was when written, without the take-backs of voided sales (which come after
+    a redemption they do not undo), so a balance a void left below zero is no fault; an entry
+    found at fault is left out of what the later ones are weighed against."""
+    out: list[tuple[int, str]] = []
+    before: list[dict[str, Any]] = []
+    for n, entry in enumerate(entries):
+        delta, reason = int(entry.get("delta", 0)), entry.get("reason")
+        if delta < 0 and reason in ("redeem", "expire"):
+            book = replay(before, _date(entry.get("date")))
+            had = book.balance if reason == "redeem" else book.lapsed
+            if -delta > had:  # left out of what the next entries are weighed against: named once
+                out.append((n, (_(
+                    "redeems {points} points when {had} were left (the balance would be {after}): the same "
+                    "points spent twice, as two clones redeeming at once do; take one redemption back "
+                    "(`kehu undo` in the clone that made it)") if reason == "redeem" else _(
+                    "writes off {points} lapsed points when {had} had lapsed: lapsed points written off "
+                    "twice, as two clones redeeming or running `kehu points expire` at once do; take one "
+                    "back (`kehu undo` in the clone that made it)")).format(
+                    points=-delta, had=had, after=had + delta)))
+                continue
+        if not _takes_back(entry):
+            before.append(entry)
+    return out
+
+
 def book_of(store: Store, customer_id: str, as_of: dt.date | None = None) -> Book:
     entries = store.ledger(customer_id, LEDGER)
     try:
