@@ -87,13 +87,15 @@ def test_a_sale_paid_in_full_in_both_clones_is_said_to_need_a_decision(
         assert _purchase(clone, cid).read_text(encoding="utf-8").count("amount: 100.00}") == 1
 
 
+@pytest.mark.parametrize("kept", ["both", "one"])
 def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_once(
-        team: tuple[Path, Path, str]) -> None:  # noqa: F811
+        kept: str, team: tuple[Path, Path, str]) -> None:  # noqa: F811
     """Clone a keeps x (`customer merge x y`), clone b keeps y (`customer merge y x`). b's sync
-    asks which to keep; kept both, each profile came back whole with both purchases, so every
-    purchase was counted twice (revenue, points, what is owed), pushed, `kehu check` ok. Now
-    check names the record at both its files and the sync is refused until one customer is
-    kept; `kehu customer merge` then keeps each purchase once, in both clones."""
+    asks which to keep, and now says the two were merged each into the other: keep one. Kept
+    both, each profile came back whole with both purchases, so every purchase was counted twice
+    (revenue, points, what is owed), pushed, `kehu check` ok. Now check names the record at
+    both its files and the sync is refused until one customer is kept; `kehu customer merge`
+    then keeps each purchase once, in both clones."""
     a, b, x = team
     y = ok("customer", "add", "--name", "甲", "--phone", "13800138001", store=a).strip()
     ok("purchase", "add", x, "--amount", "50", "--date", "2026-11-03", "--credit", store=a)
@@ -105,9 +107,20 @@ def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_
     sync(a)
     asked = kehu("sync", store=b)
     assert asked.code == 1 and "keep it with `git add" in asked.err, asked.err
-    for rel in git(b, "diff", "--name-only", "--diff-filter=U").split():  # both kept, as allowed
-        git(b, "add", rel)
+    both = "and {} were merged each into the other, here and in the other clone: keep one of the two"
+    assert both.format(x) in asked.err and both.format(y) in asked.err, asked.err  # said before it is done
+    assert both.format(x) in kehu("check", store=b).out
+    for rel in git(b, "diff", "--name-only", "--diff-filter=U").split():
+        if kept == "one" and f"/{y}/" in rel:
+            git(b, "rm", "-q", rel)  # y deleted whole, as the sync said
+        else:
+            git(b, "add", rel)  # kept (both: as the sync allows)
     pushed = git(a, "rev-parse", "HEAD").strip()
+    if kept == "one":  # as the sync said: x kept whole, y deleted whole
+        sync(b)
+        sync(a)
+        _counted_once(a, b, x, y)
+        return
     refused = kehu("sync", store=b)
     assert refused.code == 1 and "Traceback" not in refused.err, refused.err
     assert "finished the merge the last sync left open" in refused.err, refused.err
@@ -122,12 +135,18 @@ def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_
     ok("customer", "merge", x, y, store=b)
     sync(b)
     sync(a)
+    _counted_once(a, b, x, y)
+
+
+def _counted_once(a: Path, b: Path, x: str, y: str) -> None:
+    """x holds both purchases, once each (points, what is owed), y is gone, in both clones."""
     for clone in (a, b):
         assert kehu("check", store=clone).code == 0
         assert kehu("customer", "show", y, store=clone).code == 1
         assert kehu("points", "show", x, "--json", store=clone).json()["balance"] == 120
         shown = kehu("customer", "show", x, store=clone).out
         assert "owed ¥120.00" in shown and shown.count("2026-11-0") == 2, shown
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
 
 def test_the_same_points_redeemed_in_two_clones_are_refused_and_taken_back(

@@ -103,12 +103,37 @@ def describe_unmerged(rel: str, stages: frozenset[str]) -> str:
             "its purchases)")
 
 
+def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+    """Customers two clones merged each into the other (``customer merge X Y`` here, ``customer
+    merge Y X`` there): each deleted on one side, kept on the other with the other's id under
+    ``also_known``. The ``customer.yaml`` of each (relative), with the other's id. Keeping both
+    would hold every purchase of the two under both; one of them is to be kept."""
+    from .dedupe import ALSO_KNOWN
+    from .sync_messages import _load_path
+
+    absorbed: dict[str, tuple[str, set[str]]] = {}  # id -> (its profile, the ids merged into it)
+    for rel, stages in stuck.items():
+        if rel.endswith(f"/{CUSTOMER_FILE}") and stages in (_DELETED_BY_US, _DELETED_BY_THEM):
+            known = _load_path(root / rel).get(ALSO_KNOWN)
+            ids = {e.get("id") for e in known if isinstance(e, dict)} if isinstance(known, list) else set()
+            absorbed[rel.rsplit("/", 2)[-2]] = (rel, ids)
+    return {rel: other for cid, (rel, ids) in absorbed.items() for other in sorted(ids)
+            if other in absorbed and cid in absorbed[other][1]}
+
+
+def _both_ways_text(other: str) -> str:
+    return _("this customer and {other} were merged each into the other, here and in the other clone: "
+             "keep one of the two (`git add` its files) and delete the other (`git rm` its files); kept "
+             "both, every purchase of the two would be held twice").format(other=other)
+
+
 def unmerged_problems(root: Path) -> list[Problem]:
     """The files git left unmerged, as ``kehu check`` and the TUI show them."""
     try:
         stuck = unmerged(root)
     except KehuError:  # no git at all: nothing can be unmerged
         return []
+    both = merged_both_ways(root, stuck)
     problems = []
     for rel, stages in sorted(stuck.items()):
         path = root / rel
@@ -117,6 +142,8 @@ def unmerged_problems(root: Path) -> list[Problem]:
             problems.append(Problem(path, line, MARKERS))
         else:
             problems.append(Problem(path, 1, describe_unmerged(rel, stages)))
+        if rel in both:
+            problems.append(Problem(path, 1, _both_ways_text(both[rel])))
     return problems
 
 
@@ -136,10 +163,13 @@ def waiting(store: Store) -> list[Problem]:
 
 
 def undecided(root: Path) -> list[str]:
-    """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines."""
-    return [f"{rel}:1: {describe_unmerged(rel, stages)}"
-            for rel, stages in sorted(unmerged(root).items())
-            if stages in (_DELETED_BY_US, _DELETED_BY_THEM)]
+    """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines, then
+    a line for each customer merged each into another (:func:`merged_both_ways`)."""
+    stuck = unmerged(root)
+    lines = [f"{rel}:1: {describe_unmerged(rel, stages)}" for rel, stages in sorted(stuck.items())
+             if stages in (_DELETED_BY_US, _DELETED_BY_THEM)]
+    both = merged_both_ways(root, stuck)
+    return lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]
 
 
 # --- finishing a merge the user fixed -------------------------------------------------------
