@@ -191,9 +191,9 @@ def test_a_list_counts_the_ledgers_there_are(store_path: Path) -> None:
 
 
 def test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not(store_path: Path) -> None:
-    """The points plugin's ledger rule (hook ``validate_ledger``): a redemption of more than the
-    balance it was made at, or a write-off of more than had lapsed, is what two clones' ledgers
-    merged by git make (each clone's line within the balance it saw), reported at its line; a
+    """The points plugin's ledger rule (hook ``validate_ledger``): a redemption, or a write-off of
+    lapsed points, taking the points left below zero is what two clones' ledgers merged by git
+    make (each clone's line within the balance it saw), reported at its line; a
     balance below zero that a void leaves (the points were spent before the sale was voided),
     or lapsed points written off, is not."""
     configure(store_path, points={"expiry_days": 30})
@@ -211,6 +211,25 @@ def test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not(store_path: P
     checked = kehu("check", store=store_path)
     assert checked.code == 1
     ledger = f"{store.rel(store.ledger_file(cid, 'points'))}"
-    assert f"{ledger}:7: writes off 100 lapsed points when 0 had lapsed" in checked.out, checked.out
+    assert f"{ledger}:7: writes off 100 lapsed points when 10 were left (the balance would be -90)" \
+        in checked.out, checked.out
     assert f"{ledger}:8: redeems 30 points when 10 were left (the balance would be -20)" in checked.out
     assert checked.out.count("(plugin points)") == 2
+
+
+def test_two_customers_with_points_spent_and_lapsed_merge_into_a_clean_ledger(store_path: Path) -> None:
+    """`kehu customer merge` puts OTHER's entries after KEEP's: each ledger was within its own
+    balance, so the merged one is too (the rule adds up the file's entries; weighing each
+    write-off against a replay of both customers' lots named this one, whose lapsed points
+    KEEP's later redemption had used in the replay)."""
+    configure(store_path, points={"expiry_days": 30})
+    keep, other = add_customer(store_path, "赵敏"), add_customer(store_path, "赵敏 (旧)")
+    buy(store_path, keep, 100, ago(20))
+    assert kehu("points", "redeem", keep, "50", store=store_path).code == 0
+    buy(store_path, other, 60, ago(40))  # lapsed 10 days ago: written off by the redemption
+    buy(store_path, other, 70, ago(5))
+    assert kehu("points", "redeem", other, "10", store=store_path).code == 0
+    assert kehu("customer", "merge", keep, other, store=store_path).code == 0
+    checked = kehu("check", store=store_path)
+    assert checked.code == 0, checked.out
+    assert balance(store_path, keep) == 110

@@ -115,34 +115,33 @@ def _takes_back(entry: dict[str, Any]) -> bool:
 
 
 def overdrawn(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """Entries that spend points the ledger did not hold when they were made, each as
-    ``(index, message)``: a ``redeem`` of more than the balance on its day, an ``expire``
-    writing off more than had lapsed by then. :func:`redeem` and :func:`write_off` never make
-    one (they look at the entries before theirs); two clones each redeeming the same points,
-    or writing off the same lapsed ones, do, and git's union of their ledgers keeps both lines
-    (a balance of -60, or points lost). Each entry is weighed against the entries before it in
-    the file, as it was when written, without the take-backs of voided sales (which come after
-    a redemption they do not undo), so a balance a void left below zero is no fault; an entry
-    found at fault is left out of what the later ones are weighed against."""
+    """Entries that spend points the ledger did not hold when they were written, each as
+    ``(index, message)``: a ``redeem`` (or an ``expire`` write-off) taking the points left —
+    every entry before it in the file added up — below zero. :func:`redeem` and
+    :func:`write_off` never write one: each looks at the entries before its own (a balance
+    leaves out lapsed points too, so it is never more than what is left). Two clones each
+    redeeming the same points do, and git's union of their ledgers keeps both lines (a balance
+    of -60). Take-backs of voided sales are not counted (points spent before the sale was
+    voided: a balance below zero, and no fault). A sum in file order, not a replay of lots, so
+    two ledgers one after the other (``kehu customer merge``) are judged as each alone; an
+    entry found at fault is left out of the sum the later ones are weighed against."""
     out: list[tuple[int, str]] = []
-    before: list[dict[str, Any]] = []
+    left = 0
     for n, entry in enumerate(entries):
+        if _takes_back(entry):
+            continue
         delta, reason = int(entry.get("delta", 0)), entry.get("reason")
-        if delta < 0 and reason in ("redeem", "expire"):
-            book = replay(before, _date(entry.get("date")))
-            had = book.balance if reason == "redeem" else book.lapsed
-            if -delta > had:  # left out of what the next entries are weighed against: named once
-                out.append((n, (_(
-                    "redeems {points} points when {had} were left (the balance would be {after}): the same "
-                    "points spent twice, as two clones redeeming at once do; take one redemption back "
-                    "(`kehu undo` in the clone that made it)") if reason == "redeem" else _(
-                    "writes off {points} lapsed points when {had} had lapsed: lapsed points written off "
-                    "twice, as two clones redeeming or running `kehu points expire` at once do; take one "
-                    "back (`kehu undo` in the clone that made it)")).format(
-                    points=-delta, had=had, after=had + delta)))
-                continue
-        if not _takes_back(entry):
-            before.append(entry)
+        if delta < 0 and reason in ("redeem", "expire") and left + delta < 0:
+            out.append((n, (_(
+                "redeems {points} points when {had} were left (the balance would be {after}): the same "
+                "points spent twice, as two clones redeeming at once do; take one redemption back "
+                "(`kehu undo` in the clone that made it)") if reason == "redeem" else _(
+                "writes off {points} lapsed points when {had} were left (the balance would be {after}): "
+                "points written off twice, as two clones redeeming or running `kehu points expire` at "
+                "once do; take one back (`kehu undo` in the clone that made it)")).format(
+                points=-delta, had=left, after=left + delta)))
+            continue
+        left += delta
     return out
 
 
