@@ -307,6 +307,30 @@ def test_a_csv_line_over_the_limit_is_refused_while_streaming(store: Path, tmp_p
     assert tree_hash(store) == before
 
 
+
+def test_a_csv_of_millions_of_blank_lines_is_read_as_it_is_decoded(store: Path, tmp_path: Path) -> None:
+    """A 30 MB CSV of a header, a customer and blank lines (under the file size limit) peaked at
+    ~230 MB (455 MB at 60 MB): its text was held whole and copied into a StringIO, four bytes a
+    character. UTF-8 is now decoded as the csv module reads it; a line too long after the blank
+    ones is still named by its number."""
+    from kehu_core.services.importing.limits import MAX_LINE, MB
+
+    blank = b"\r\n" * 5_000_000 + b"\n" * 20_000_000
+    sheet = _sheet(tmp_path / "blank.csv", "赵敏,13912345678\n".encode() + blank + "李雷,13800138000".encode())
+    code, out, err, peak_mb = measured_kehu(store, "import", str(sheet))
+    assert code == 0, (out, err)
+    assert peak_mb < 120, f"peaked at {peak_mb} MB"
+    assert sorted(_names(store)) == ["李雷", "赵敏"]
+
+    long_after = _sheet(tmp_path / "long.csv", blank + b"x" * (MAX_LINE + 1))
+    before = tree_hash(store)
+    code, out, err, peak_mb = measured_kehu(store, "import", str(long_after))
+    where = 2 + 25_000_000
+    assert code == 1, (out, err)
+    assert f"{long_after}:{where}: line {where} is longer than {MAX_LINE // MB} MB" in err, err[-2000:]
+    assert tree_hash(store) == before
+
+
 def test_csv_lines_under_the_limit_import_whatever_their_line_ends(store: Path, tmp_path: Path) -> None:
     """The limit is a line's, not the file's: a sheet of over 2 MB whose lines end in a CR alone
     (classic Mac), or CRLF, is read line by line and imports."""

@@ -200,20 +200,35 @@ class LineTooLong(ValueError):
 def refuse_long_lines(path: Path, limit: int = MAX_LINE) -> None:
     """Raise :class:`LineTooLong` for the first line of ``path`` longer than ``limit`` bytes,
     reading it in pieces of 64 KB, before a CSV reader reads, decodes and copies the file whole
-    (lines end at LF, CRLF or a CR alone, as the csv module reads them)."""
+    (lines end at LF, CRLF or a CR alone, as the csv module reads them). The lines of a piece
+    are counted, not looked at one by one, when the piece is shorter than ``limit`` (the only
+    line that can be too long then is one it continues or leaves unfinished): a 60 MB file of
+    blank lines took 20 s of CPU a line at a time."""
     line, run = 1, 0  # run: the bytes of the current line seen so far
     with path.open("rb") as handle:
         while piece := handle.read(_PIECE):
             if piece.endswith(b"\r"):  # a CRLF is never cut in two, so it counts as one break
                 piece += handle.read(1)
-            parts = _BREAK.split(piece)
-            run += len(parts[0])
-            for part in parts[1:]:
+            first = _BREAK.search(piece)
+            if first is None:  # the current line goes on through the whole piece
+                run += len(piece)
                 if run > limit:
                     raise LineTooLong(line, limit)
-                line, run = line + 1, len(part)
-            if run > limit:
+                continue
+            if run + first.start() > limit:
                 raise LineTooLong(line, limit)
+            if len(piece) > limit:  # a line inside the piece may be too long: each looked at
+                parts = _BREAK.split(piece)
+                for part in parts[1:-1]:
+                    line += 1
+                    if len(part) > limit:
+                        raise LineTooLong(line, limit)
+                line, run = line + 1, len(parts[-1])
+                continue
+            line += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")
+            run = len(piece) - (max(piece.rfind(b"\n"), piece.rfind(b"\r")) + 1)
+        if run > limit:
+            raise LineTooLong(line, limit)
 
 
 #: the most cells of a workbook's sheets (their rows times columns, from A1 to the last cell,
