@@ -8,7 +8,6 @@ quotes, so rows are read with the csv module and numbered by the line they start
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...i18n import _
 from ...plugins import ImportedContact
-from .base import EncodingProblem, RowProblem, decode_bytes
+from .base import EncodingProblem, RowProblem, decode_bytes, open_text
 from .limits import LineTooLong, TooManyCells, capped_row, refuse_long_lines
 
 if TYPE_CHECKING:
@@ -53,12 +52,15 @@ class GoogleCsvImporter:
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
         try:
-            refuse_long_lines(path)  # before the file is read whole (kehu_core/services/importing/limits.py)
-            text = decode_bytes(path.read_bytes())
+            refuse_long_lines(path)  # before the file is read (kehu_core/services/importing/limits.py)
+            stream = open_text(path)  # decoded as it is read
         except (EncodingProblem, LineTooLong) as exc:
             yield RowProblem(f"{path}:{exc.line}", str(exc))
             return
-        reader = csv.reader(io.StringIO(text, newline=""))
+        with stream:
+            yield from self._read(path, csv.reader(stream))
+
+    def _read(self, path: Path, reader: Any) -> Iterator[ImportedContact | RowProblem]:
         try:
             header = capped_row(1, next(reader))
         except TooManyCells as exc:
