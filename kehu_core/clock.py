@@ -56,6 +56,13 @@ def system_seconds() -> float:
     return time.time()
 
 
+def seconds_to_next_day() -> float:
+    """Seconds until the machine's next day begins (local midnight): when a process that runs
+    for days (``kehu serve``) next looks whether its day has changed."""
+    moment = dt.datetime.now()
+    return (dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time()) - moment).total_seconds()
+
+
 def parse_day(text: str, *, source: str = "--today") -> dt.date:
     """``YYYY-MM-DD`` as a date, or a message naming where the bad value came from."""
     try:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..clock import resolve_today
+from ..clock import day_is_fixed, resolve_today, seconds_to_next_day
 from ..i18n import _
 from . import books, pool
 from . import cards as card_rules
@@ -35,11 +35,38 @@ logger = logging.getLogger("kehu.serve")
 RENDER_AT_ONCE = 100  # cards (~0.1 s): a request arriving meanwhile waits no longer
 
 
+#: the longest the warm-up sleeps before it looks at the day again (a clock set forward, a
+#: machine woken from sleep: midnight is not always when it was expected)
+LOOK_EVERY = 600.0
+
+
 def start_warming() -> threading.Thread:
-    """Make every login's book and calendar on a thread of its own (with its own store)."""
-    thread = threading.Thread(target=warm, name="kehu-serve-warm", daemon=True)
+    """Make every login's book and calendar on a thread of its own (with its own store), and
+    again on each new day."""
+    thread = threading.Thread(target=_warm_each_day, name="kehu-serve-warm", daemon=True)
     thread.start()
     return thread
+
+
+def _warm_each_day() -> None:
+    """:func:`warm`, then again each time a new day begins while the server runs: a new day
+    moves every card's next reminder and every calendar, so the first sync of the morning
+    waited for a book made whole (about 4 s for 10 000 customers on two cores) when nobody
+    had made it ahead. Not when the day is set (``--today``, ``KEHU_TODAY``, ``today:``)."""
+    warm()
+    state = served()
+    configured = state.home.config.today
+    if state.fixed_today or day_is_fixed(None, configured):
+        return
+    day = resolve_today(None, configured)
+    while True:
+        time.sleep(min(seconds_to_next_day() + 1.0, LOOK_EVERY))
+        today = resolve_today(None, configured)
+        if today != day:
+            day = today
+            logger.info(_("kehu serve: a new day ({day}): the address books and calendars are made again")
+                        .format(day=today.isoformat()))
+            warm()
 
 
 def warm() -> None:
