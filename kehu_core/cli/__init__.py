@@ -427,6 +427,13 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     what :mod:`kehu_core.testing` passes for a plugin that is not installed."""
     _Debug.on = False
     i18n.defer(_language_chooser(sys.argv[1:] if argv is None else list(argv)))
+    from .argtext import not_utf8_problem, outputs_any_text
+
+    outputs_any_text()
+    problem = not_utf8_problem(sys.argv[1:] if argv is None else list(argv))
+    if problem is not None:
+        click.echo(f"kehu: {problem}", err=True)
+        return 2
     group = cli
     if extra_plugins:  # their commands go on a copy of the command tree, for this run only
         import copy

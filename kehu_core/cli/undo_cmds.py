@@ -50,7 +50,10 @@ def command_line(ctx: click.Context, secret: frozenset[str] = frozenset()) -> st
         else:
             for v in value if isinstance(value, (tuple, list)) else (value,):
                 options.append(f"{name} {shlex.quote(str(hide(v)))}")
-    return " ".join([*parts, *options])
+    # a path's bytes that are not UTF-8 (a file named in GBK, allowed by cli/argtext) as \xNN:
+    # the journal is UTF-8 JSON, and failing to write it left an import's records unjournaled
+    text = " ".join([*parts, *options])
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def journal_command(store: Store) -> None:

@@ -1,0 +1,49 @@
+"""Arguments that are not UTF-8 text.
+
+Python hands kehu a byte of an argument that is not UTF-8 (a terminal set to GBK, a script in
+Latin-1) as a lone surrogate (U+DC80-U+DCFF). No record, index or terminal can hold one: a note
+or a search of such text ended in "internal error: UnicodeEncodeError". It is a usage error,
+found before any command runs, except in an argument naming a file that is there, as a file
+unpacked from a Windows colleague's zip may be named in GBK bytes, and a path may hold any."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..i18n import _
+
+
+def _undecodable(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _names_a_file(arg: str) -> bool:
+    try:
+        return os.path.lexists(os.fsencode(arg))
+    except (ValueError, UnicodeEncodeError):  # a NUL, or a surrogate fsencode cannot map
+        return False
+
+
+def not_utf8_problem(argv: list[str]) -> str | None:
+    """The message for the first argument of ``argv`` that is not UTF-8 text (None: none)."""
+    for position, arg in enumerate(argv, start=1):
+        if _undecodable(arg) and not _names_a_file(arg):
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return _("argument {position} ({arg}) is not UTF-8 text; kehu reads arguments as UTF-8 "
+                     "(set the terminal to UTF-8)").format(position=position, arg=shown)
+    return None
+
+
+def outputs_any_text() -> None:
+    """Print what is not UTF-8 (such a file's name in an import's summary) as ``\\udcff``:
+    in a UTF-8 locale Python's stdout refuses it, and the command ended in "internal error"
+    after it had written (in JSON, ``\\udcff`` is an escape every reader takes)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")

@@ -1,0 +1,65 @@
+"""Variants of issue 16's kinds found by the fifth outside round (2026-12-05): each failed on
+the code before its fix. See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    path = tmp_path_factory.mktemp("fifth") / "base"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "李雷", "--phone", "13800138000", store=path).out.strip()
+    shutil.rmtree(path / ".kehu", ignore_errors=True)
+    return path, cid
+
+
+@pytest.fixture
+def store(base: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
+    path = tmp_path / "store"
+    shutil.copytree(base[0], path)
+    return path, base[1]
+
+
+# A byte that is not UTF-8 in an argument (a terminal in GBK, a script's Latin-1): Python hands
+# it to kehu as a lone surrogate (U+DCFF for 0xFF), which no file, index or terminal can hold.
+NOT_UTF8 = "bad\udcff"
+
+
+@pytest.mark.parametrize("args", [
+    ("customer", "add", "--name", "X", "--note", NOT_UTF8),
+    ("interaction", "add", "{cid}", "--kind", "note", "--date", "2026-01-01", "--text", NOT_UTF8),
+    ("customer", "set", "{cid}", f"notes={NOT_UTF8}"),
+    ("search", NOT_UTF8),
+    ("customer", "list", "--tag", NOT_UTF8),
+    ("handover", NOT_UTF8, "b"),
+    ("export", "--format", "csv", "--tag", NOT_UTF8, "{tmp}/out.csv"),
+])
+def test_an_argument_that_is_not_utf8_is_a_usage_error(store: tuple[Path, str], tmp_path: Path,
+                                                       args: tuple[str, ...]) -> None:
+    path, cid = store
+    before = tree_hash(path)
+    result = kehu(*(a.format(cid=cid, tmp=tmp_path) for a in args), store=path)
+    assert result.code == 2, (result.code, result.err)
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    assert "UTF-8" in result.err and "\\xff" in result.err, result.err
+    assert tree_hash(path) == before
+
+
+def test_a_file_named_in_another_encoding_is_still_a_path(store: tuple[Path, str], tmp_path: Path) -> None:
+    path, _cid = store
+    sheet = tmp_path / "客户\udcff.csv"  # a name in GBK bytes, from a Windows colleague's zip
+    with open(bytes(sheet), "w", encoding="utf-8") as f:  # noqa: PTH123 - the name's bytes as they are
+        f.write("name,phone\n王芳,13912345678\n")
+    result = kehu("import", str(sheet), store=path)
+    assert result.code == 0, result.err
+    assert "王芳" in kehu("customer", "list", store=path).out
+    listed = kehu("undo", "--list", store=path)
+    assert listed.code == 0 and "\\xff.csv" in listed.out, listed.out  # journaled, so undoable
