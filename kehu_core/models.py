@@ -51,6 +51,18 @@ def _why_not_possible(why: object) -> str:
     }.get(why, _("is not a possible number"))  # type: ignore[call-overload]
 
 
+def region_problem(region: str) -> str | None:
+    """Why kehu.yaml's ``region:`` cannot read a national number (None: it can). ``ZZZ`` or
+    ``china`` passed every command, then every phone written without +country was refused as
+    "no country has that code", the file at fault named nowhere."""
+    import phonenumbers
+
+    if region in phonenumbers.SUPPORTED_REGIONS:
+        return None
+    return _("region: {region!r} is no country phone numbers know; write its two-letter code, "
+             "such as CN, HK, TW or SG").format(region=region)
+
+
 def normalise_phone(raw: str, region: str = "CN") -> str:
     """Return ``raw`` as E.164 (``+8613912345678``) or raise ValueError saying why not.
 
@@ -72,6 +84,8 @@ def _e164(raw: str, region: str) -> str:
     text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
+    if not text.startswith("+") and (wrong := region_problem(region)) is not None:
+        raise ValueError(f"kehu.yaml: {wrong}")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

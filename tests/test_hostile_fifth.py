@@ -63,3 +63,20 @@ def test_a_file_named_in_another_encoding_is_still_a_path(store: tuple[Path, str
     assert "王芳" in kehu("customer", "list", store=path).out
     listed = kehu("undo", "--list", store=path)
     assert listed.code == 0 and "\\xff.csv" in listed.out, listed.out  # journaled, so undoable
+
+
+@pytest.mark.parametrize("region", ["ZZZ", "china", "XX"])
+def test_a_region_no_phone_number_knows_is_found_by_check_and_named_by_customer_add(
+        store: tuple[Path, str], region: str) -> None:
+    path, _cid = store
+    config = path / "kehu.yaml"
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("region:"))
+    lines[at] = f"region: {region}\n"
+    config.write_text("".join(lines), encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"kehu.yaml:{at + 1}: region:" in checked.out, checked.err + checked.out
+    before = tree_hash(path)
+    added = kehu("customer", "add", "--name", "王芳", "--phone", "13912345678", store=path)
+    assert added.code == 1 and "kehu.yaml: region:" in added.err, added.err
+    assert tree_hash(path) == before

@@ -12,7 +12,7 @@ from typing import Any
 from .. import reminder_engine
 from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
-from ..models import Customer, referral_loop_message, referral_loops
+from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..store import Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message
 from . import profile_merge, sync_guard
@@ -64,9 +64,19 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))
     twice = index.interactions_held_twice(None if scope is None else sorted(scope))  # a merge's, by both sides
     problems.extend(_held_twice_problems(store, twice))
+    problems.extend(_settings_problems(store))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def _settings_problems(store: Store) -> list[Problem]:
+    """kehu.yaml's settings that read as settings but that a command cannot use."""
+    wrong = region_problem(store.config.region)
+    if wrong is None:
+        return []
+    path = store.root / "kehu.yaml"
+    return [Problem(path, line_of(load_roundtrip(path), ["region"]), wrong)]
 
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:
