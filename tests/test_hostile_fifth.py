@@ -4,6 +4,8 @@ the code before its fix. See docs/reliability.md, "The outside attacker's varian
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,19 @@ def test_a_region_no_phone_number_knows_is_found_by_check_and_named_by_customer_
     added = kehu("customer", "add", "--name", "王芳", "--phone", "13912345678", store=path)
     assert added.code == 1 and "kehu.yaml: region:" in added.err, added.err
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("args", [("customer", "list"), ("init", "x"), ("--store", "rel", "customer", "list"),
+                                  ("--lang", "en", "export", "--format", "csv", "o.csv")])
+def test_a_working_folder_deleted_under_the_shell_is_named(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Another program (a `rm -rf` of an old clone, a sync tool) deletes the folder the shell
+    is in; kehu then has no working folder to find a store, a relative path or its language in."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    result = subprocess.run(["sh", "-c", script, "sh", str(gone), sys.executable, "-m", "kehu_core", *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    assert "working folder" in result.stderr, result.stderr
+

@@ -232,7 +232,10 @@ def _language_chooser(argv: list[str]) -> Any:
             else:
                 from ..discovery import find_store
 
-                store = find_store(Path.cwd())
+                try:
+                    store = find_store(Path.cwd())
+                except OSError:  # the working folder deleted under the shell: said by the command
+                    store = None
         return i18n.choose(options.get("--lang"), i18n.store_language(store))
 
     return choose
@@ -470,7 +473,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
         where = f"{exc.filename}: " if exc.filename else ""  # path first: `path: what`
-        click.echo(f"kehu: {where}{os_error_text(exc)}", err=True)
+        click.echo(f"kehu: {where or _gone_working_folder(exc)}{os_error_text(exc)}", err=True)
         return 1
     except Exception as exc:  # a bug: one line, the traceback only with --debug
         if _Debug.on:
@@ -482,6 +485,19 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     finally:
         _collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
     return code if isinstance(code, int) else 0
+
+
+def _gone_working_folder(exc: OSError) -> str:
+    """``"the working folder: "`` when ``exc`` is its being gone (deleted or moved by another
+    program while the shell was in it): each `Path.cwd()` and relative path fails so, without a
+    file name, and `kehu init x` or `kehu list` said a bare "No such file or directory"."""
+    if isinstance(exc, FileNotFoundError):
+        try:
+            os.getcwd()
+        except OSError:
+            return _("the working folder (deleted or moved since the shell went into it; cd into a "
+                     "folder that is there, or give --store PATH): ")
+    return ""
 
 
 def _traceback(exc: BaseException) -> None:
