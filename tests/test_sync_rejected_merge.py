@@ -13,8 +13,18 @@ import pytest
 from kehu_core.ids import shard
 
 from .conftest import git, kehu
+from .pluginutil import configure
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
-from .test_team_merge import balance, customer_with_points, ok, points_lines, remote, sync  # noqa: F401 (remote: a fixture)
+from .test_team_merge import (  # noqa: F401 (remote: a fixture)
+    balance,
+    customer_with_points,
+    first_clone,
+    new_clone,
+    ok,
+    points_lines,
+    remote,
+    sync,
+)
 
 
 def _purchase(store: Path, cid: str) -> Path:
@@ -174,3 +184,39 @@ def test_the_same_points_redeemed_in_two_clones_are_refused_and_taken_back(
         assert kehu("check", store=clone).code == 0
         assert balance(clone, cid) == 288
         assert sum("reason: redeem" in line for line in points_lines(clone, cid)) == 1
+
+
+def test_the_same_lapsed_points_written_off_in_two_clones_are_refused_and_taken_back(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """Points lapse after 10 days: 1 288 of a sale on 11-01 have lapsed by 11-20, 3 000 of a
+    sale on 11-15 have not. Each clone runs `kehu points expire`: each writes off the 1 288, and
+    git's union kept both write-offs: the second took 1 288 of the live points (1 712 where the
+    customer holds 3 000), and `kehu check` said ok, the sum of the entries never below zero.
+    A write-off now names the entries whose points lapsed; the same named twice is refused at
+    the merge, and after `kehu undo` the team agrees on 3 000."""
+    a = first_clone(tmp_path, remote)
+    configure(a, points={"expiry_days": 10})
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
+    ok("purchase", "add", cid, "--item", "龙井茶礼盒", "--price", "1288", "--date", "2026-11-01", store=a)
+    ok("purchase", "add", cid, "--item", "碧螺春", "--price", "3000", "--date", "2026-11-15", store=a)
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "points lapse after 10 days")
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    assert balance(a, cid) == balance(b, cid) == 3000
+    for clone in (a, b):
+        ok("points", "expire", store=clone)
+    sync(a)
+    before, head = work_hash(b), git(b, "rev-parse", "HEAD")
+    result = kehu("sync", store=b)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "Take yours back (`kehu undo`)" in result.err, result.err
+    assert "writes off points written off already" in result.err, result.err
+    assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
+    ok("undo", store=b)
+    sync(b)
+    sync(a)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0
+        assert balance(clone, cid) == 3000
+        assert sum("reason: expire" in line for line in points_lines(clone, cid)) == 1

@@ -68,12 +68,14 @@ def settings(store: Store) -> PointsSettings:
 @dataclass
 class Book:
     balance: int = 0
-    lots: list[list[Any]] = field(default_factory=list)  # [expires, remaining], soonest first
+    lots: list[list[Any]] = field(default_factory=list)  # [expires, remaining, entry id], soonest first
     lapsed: int = 0  # lapsed by the as-of date but not yet written off
     entries: list[dict[str, Any]] = field(default_factory=list)
+    #: the ids of the entries whose points make up ``lapsed`` (what a write-off names)
+    lapsed_lots: list[str] = field(default_factory=list)
 
     def expiring(self, until: dt.date) -> int:
-        return sum(rest for expires, rest in self.lots if expires <= until)
+        return sum(lot[1] for lot in self.lots if lot[0] <= until)
 
 
 def replay(entries: list[dict[str, Any]], as_of: dt.date) -> Book:
@@ -82,12 +84,14 @@ def replay(entries: list[dict[str, Any]], as_of: dt.date) -> Book:
     for _index, entry in ordered:
         delta = int(entry.get("delta", 0))
         book.balance += delta
-        if delta > 0:
-            book.lots.append([_date(entry.get("expires")) if entry.get("expires") else NEVER, delta])
+        if delta > 0:  # a lot: [expires, points left, the id of the entry that gave them]
+            book.lots.append([_date(entry.get("expires")) if entry.get("expires") else NEVER, delta,
+                              entry.get("id")])
             book.lots.sort(key=lambda lot: lot[0])
         elif delta < 0:
             _consume(book.lots, -delta)
-    book.lapsed = sum(rest for expires, rest in book.lots if expires <= as_of)
+    book.lapsed = sum(lot[1] for lot in book.lots if lot[0] <= as_of)
+    book.lapsed_lots = [str(lot[2]) for lot in book.lots if lot[0] <= as_of and lot[1] > 0 and lot[2]]
     book.lots = [lot for lot in book.lots if lot[0] > as_of and lot[1] > 0]
     book.balance -= book.lapsed
     return book
@@ -145,6 +149,31 @@ def overdrawn(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return out
 
 
+def written_off_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """``expire`` entries writing off points another one wrote off already, each as ``(index,
+    message)``: a write-off names the entries whose points lapsed (``lots``, their ids), and
+    :func:`write_off` never names one written off before. Two clones each writing off the same
+    lapsed points (`kehu points expire`, or a redemption, which writes off what lapsed first)
+    do, and git's union of their ledgers kept both: the second took live points, and the
+    balance was less than the customer holds, with `kehu check` ok while it stayed above zero."""
+    out: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(entries):
+        lots = entry.get("lots") if entry.get("reason") == "expire" else None
+        if not isinstance(lots, list):
+            continue
+        named = {str(lot) for lot in lots}
+        twice = sorted(named & seen)
+        if twice:
+            out.append((n, _("writes off points written off already (those of {entries}): the same lapsed "
+                             "points written off twice, as two clones running `kehu points expire` or "
+                             "redeeming at once do; take one back (`kehu undo` in the clone that made "
+                             "it)").format(entries=", ".join(twice))))
+            continue
+        seen |= named
+    return out
+
+
 def book_of(store: Store, customer_id: str, as_of: dt.date | None = None) -> Book:
     entries = store.ledger(customer_id, LEDGER)
     try:
@@ -169,10 +198,13 @@ def _bad_line(path: Path, entries: list[dict[str, Any]], today: dt.date) -> int:
 def write_off(store: Store, customer_id: str, today: dt.date) -> int:
     """Record lapsed points as an ``expire`` entry; returns how many."""
     with store.lock():
-        lapsed = book_of(store, customer_id, today).lapsed
-        if lapsed:
-            store.append_ledger(customer_id, LEDGER, {"date": today, "reason": "expire", "delta": -lapsed})
-        return lapsed
+        book = book_of(store, customer_id, today)
+        if book.lapsed:
+            entry: dict[str, Any] = {"date": today, "reason": "expire", "delta": -book.lapsed}
+            if book.lapsed_lots:  # which points: the same written off in another clone is found
+                entry["lots"] = book.lapsed_lots
+            store.append_ledger(customer_id, LEDGER, entry)
+        return book.lapsed
 
 
 def multiplier(store: Store, customer: Customer) -> Decimal:
