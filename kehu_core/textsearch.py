@@ -94,6 +94,16 @@ def search_text(
     return "\x1f".join(_without_contained(_folded(p) for p in parts if p))
 
 
+def name_key(name: str) -> str:
+    """A name as it shows: composed (NFC), without invisible format characters (a zero-width
+    space, a direction mark, a byte order mark, category Cf), its spaces collapsed. What decides
+    that two names are the same name: "王芳" and "王芳" + U+200B (pasted from a web page or a
+    chat app) look alike on every screen, and a sheet's name-only row of the second made a
+    second 王芳 beside the first."""
+    shown = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c) != "Cf")
+    return " ".join(shown.split())
+
+
 def _folded(text: str) -> str:
     """Lower case in Unicode's composed form (NFC): "José" typed on one keyboard is "Jose" plus a
     combining accent (NFD, as macOS writes file names) on another, and each must find the other."""

@@ -98,3 +98,30 @@ def test_a_working_folder_deleted_under_the_shell_is_named(tmp_path: Path, args:
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     assert "working folder" in result.stderr, result.stderr
 
+
+
+@pytest.mark.parametrize("name", ["王芳\u200b", "\u200e王芳", "\ufeff王芳", "王芳\u2060"])
+def test_a_name_only_row_matches_the_customer_whose_name_it_shows(tmp_path: Path, name: str) -> None:
+    """A sheet's row with a name only is the customer of that name: invisible characters pasted
+    with it (a zero-width space, a direction mark) made a second customer that looks the same."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "王芳", store=path).out.strip()
+    sheet = tmp_path / "rows.csv"
+    sheet.write_text(f"name,tag\n{name},回头客\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    assert result.code == 0, result.err
+    listed = kehu("customer", "list", "--json", store=path)
+    customers = __import__("json").loads(listed.out)
+    assert [c["id"] for c in customers] == [cid], customers
+    assert customers[0]["tags"] == ["回头客"], customers
+
+
+def test_a_decomposed_name_matches_its_composed_customer(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    kehu("customer", "add", "--name", "Jos\u00e9 Ruiz", store=path)
+    sheet = tmp_path / "rows.csv"
+    sheet.write_text("name,tag\nJose\u0301 Ruiz,vip\n", encoding="utf-8")  # as macOS may write it
+    assert kehu("import", str(sheet), store=path).code == 0
+    assert len(__import__("json").loads(kehu("customer", "list", "--json", store=path).out)) == 1

@@ -46,7 +46,7 @@ from ..labels import field_label, ledger_label
 from ..models import Customer
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
 from ..store.ledgers import ENTRY_ID
-from ..textsearch import pinyin_keys
+from ..textsearch import name_key, pinyin_keys
 from ..yamlio import FastLoader, atomic_write, dump_flow_line
 from . import gitops, merge_confidential
 
@@ -187,7 +187,7 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
         names[cid] = name
         for key in dict.fromkeys(contact_keys(phones, emails)):
             by_key[key].append(cid)
-        by_name[name].append((cid, phones))
+        by_name[name_key(name)].append((cid, phones))
         keys = pinyin_keys(name)  # the index's pinyin of names (kehu_core.textsearch)
         if keys:
             by_pinyin[keys[0]].append(cid)

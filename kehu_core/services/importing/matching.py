@@ -35,6 +35,7 @@ from ...i18n import _
 from ...models import parse_interaction
 from ...plugins import ImportedContact
 from ...problems import validation_problems
+from ...textsearch import name_key
 from ..dedupe import ALSO_KNOWN, contact_keys
 from .base import EXTRA_KEY, unlink_referrer
 from .prepare import LIST_FIELDS, Normaliser, Prepared
@@ -144,7 +145,7 @@ class Merger:
             self.by_contact.setdefault(key, cid)
             self.all_by_contact.setdefault(key, set()).add(cid)
         if record.get("name"):
-            ids = self.by_name.setdefault(record["name"], [])
+            ids = self.by_name.setdefault(name_key(record["name"]), [])
             if cid not in ids:
                 ids.append(cid)
 
@@ -218,7 +219,7 @@ class Merger:
         if not name:
             return None, _("no name, and no id, phone or email that matches a customer")
         # Nothing else to go by: the same name is the same customer, unless that is ambiguous.
-        matches = self.by_name.get(name, [])
+        matches = self.by_name.get(name_key(name), [])
         if len(matches) == 1:
             return matches[0], None
         if len(matches) > 1:
