@@ -33,7 +33,7 @@ from .clock import day_range_problem
 from .entrypoints import skip_pydantic_plugin_scan
 from .i18n import N_, _, ngettext
 from .ids import check_id
-from .money import CENT
+from .money import CENT, MONEY_DIGITS
 
 skip_pydantic_plugin_scan()  # before any model validates: see the function
 
@@ -631,6 +631,12 @@ class Purchase(InteractionBase):
             self.amount = _items_total(self.items)
             if self.amount is None:
                 raise ValueError(_("a purchase needs an amount, or a price for every item"))
+            # what the items add up to is held to the rule an amount given is held to: qty
+            # 999999999999 at a price of as much was written (24 digits) with exit 0, then
+            # refused by `kehu check`, so `kehu sync` stopped
+            if self.amount and self.amount.adjusted() >= MONEY_DIGITS:
+                raise ValueError(_("amount: the items add up to {total}; amounts have at most {digits} "
+                                   "digits before the point").format(total=self.amount, digits=MONEY_DIGITS))
         self.amount = Decimal(self.amount).quantize(CENT)
         return self
 

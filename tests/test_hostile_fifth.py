@@ -125,3 +125,22 @@ def test_a_decomposed_name_matches_its_composed_customer(tmp_path: Path) -> None
     sheet.write_text("name,tag\nJose\u0301 Ruiz,vip\n", encoding="utf-8")  # as macOS may write it
     assert kehu("import", str(sheet), store=path).code == 0
     assert len(__import__("json").loads(kehu("customer", "list", "--json", store=path).out)) == 1
+
+
+def test_items_adding_up_past_the_digits_of_an_amount_are_refused_as_an_amount_is(
+        store: tuple[Path, str], tmp_path: Path) -> None:
+    """`--qty 999999999999 --price 999999999999` each fit; their product (24 digits) was written
+    as the sale's amount with exit 0, then refused by `kehu check`, so `kehu sync` stopped."""
+    path, cid = store
+    before = tree_hash(path)
+    added = kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "x", "--qty", "999999999999",
+                 "--price", "999999999999", store=path)
+    assert added.code == 1 and "at most 12 digits" in added.err, added.err
+    assert tree_hash(path) == before
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("name,phone,date,item,qty,price\n李雷,13800138000,2026-05-01,x,999999999999,999999999999\n",
+                     encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 1 and "sales.csv:2" in imported.err, imported.err
+    assert tree_hash(path) == before
+    assert kehu("check", store=path).code == 0
