@@ -3,6 +3,7 @@ the code before its fix. See docs/reliability.md, "The outside attacker's varian
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -144,3 +145,39 @@ def test_items_adding_up_past_the_digits_of_an_amount_are_refused_as_an_amount_i
     assert imported.code == 1 and "sales.csv:2" in imported.err, imported.err
     assert tree_hash(path) == before
     assert kehu("check", store=path).code == 0
+
+
+def test_links_and_fifos_besides_the_records_are_found_by_check(store: tuple[Path, str], tmp_path: Path) -> None:
+    """`templates/` a link to a folder outside, a template a link to /etc/passwd, a link at the
+    store's top: `kehu check` said ok, and `kehu sync` pushed them to every clone."""
+    path, _cid = store
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (path / "templates").mkdir()
+    (path / "templates" / "evil.j2").symlink_to("/etc/passwd")
+    os.mkfifo(path / "templates" / "wait.j2")
+    (path / "shared").symlink_to(outside)
+    checked = kehu("check", store=path)
+    assert checked.code == 1, checked.out
+    for name in ("templates/evil.j2", "templates/wait.j2", "shared"):
+        assert f"{path / name}:1: " in checked.out, (name, checked.out)
+
+
+def test_sync_merges_no_link_a_colleague_committed(tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    mine = tmp_path / "mine"
+    assert kehu("init", str(mine)).code == 0
+    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
+    assert kehu("sync", store=mine).code == 0
+    theirs = tmp_path / "theirs"
+    subprocess.run(["git", "clone", "-q", str(remote), str(theirs)], check=True)
+    (theirs / "templates").symlink_to(tmp_path)  # with plain git
+    for args in (["add", "templates"], ["-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "t"],
+                 ["push", "-q", "origin", "HEAD"]):
+        subprocess.run(["git", "-C", str(theirs), *args], check=True)
+    head = subprocess.run(["git", "-C", str(mine), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    synced = kehu("sync", store=mine)
+    assert synced.code == 1 and "templates:1: is a symbolic link" in synced.err, synced.err
+    assert not (mine / "templates").is_symlink()
+    assert subprocess.run(["git", "-C", str(mine), "rev-parse", "HEAD"], capture_output=True, text=True).stdout == head

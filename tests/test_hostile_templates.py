@@ -37,14 +37,15 @@ def synced(tmp_path: Path) -> tuple[Path, Path]:
     (templates / "evil.j2").write_text(
         "Subject: 你好\n\n{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}\n",
         encoding="utf-8")
-    (templates / "leak.j2").symlink_to(tmp_path / "secret")
     (templates / "big.j2").write_text("Subject: 你好\n\n{{ ('x' * 10**7) | length }}\n", encoding="utf-8")
     (templates / "fine.j2").write_text("Subject: 你好 {{ name }}\n\n{{ name }}您好\n", encoding="utf-8")
     git(b, "add", "-A")
     git(b, "commit", "-qm", "templates")
     git(b, "push", "-q", "origin", "HEAD")
     assert kehu("sync", store=a).code == 0
-    assert (a / "templates" / "leak.j2").is_symlink()
+    # a link committed by a colleague is refused by `kehu sync` (tests/test_hostile_fifth.py);
+    # one made in this clone still reaches `kehu send`, which must not follow it
+    (a / "templates" / "leak.j2").symlink_to(tmp_path / "secret")
     return a, marker
 
 

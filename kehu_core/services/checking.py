@@ -13,8 +13,8 @@ from .. import reminder_engine
 from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
-from ..store import Store
-from ..yamlio import line_of, link_message, load_roundtrip, special_file_message
+from ..store import CUSTOMERS_DIR, Store
+from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
 from . import profile_merge, sync_guard
 
 
@@ -59,6 +59,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
     problems.extend(sync_guard.git_file_problems(store.root))  # a FIFO there hangs every git status
+    problems.extend(linked_or_special_files(store.root))  # templates/ a link, ...
     problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))
@@ -76,7 +77,7 @@ def _settings_problems(store: Store) -> list[Problem]:
     if wrong is None:
         return []
     path = store.root / "kehu.yaml"
-    return [Problem(path, line_of(load_roundtrip(path), ["region"]), wrong)]
+    return [Problem(path, _line(path, "region"), wrong)]
 
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:
@@ -225,3 +226,36 @@ def _line(path, key: str) -> int:
         return line_of(load_roundtrip(path), [key])
     except Exception:
         return 1
+
+
+#: what the walk of :func:`linked_or_special_files` leaves: git's and kehu's own state, and
+#: the records, whose every file the index already judges (`kehu check` names a link there)
+_NOT_WALKED = (".git", ".kehu", CUSTOMERS_DIR)
+
+
+def linked_or_special_files(root: Path) -> list[Problem]:
+    """Symbolic links, FIFOs, sockets and devices in the store's folder besides its records
+    (``templates/`` a link to a folder outside, a template a link to ``/etc/passwd``, a link at
+    the top): `kehu check` said ok, `kehu sync` pushed the link to every clone, and there each
+    `kehu send` of the team failed on it. An ``lstat`` per entry; nothing is opened or followed."""
+    problems = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # unreadable: `kehu check` names what it cannot read where it reads records
+        for entry in entries:
+            if folder == root and (entry.name in _NOT_WALKED or entry.name in sync_guard.GIT_SETTINGS):
+                continue  # git's files: git_file_problems
+            path = Path(entry.path)
+            if entry.is_symlink():
+                problems.append(Problem(path, 1, link_message(path)))
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append(path)
+            elif not entry.is_file(follow_symlinks=False):
+                mode = entry.stat(follow_symlinks=False).st_mode
+                problems.append(Problem(path, 1, _("is {what}, not a file: kehu reads only regular files in a "
+                    "store, and git cannot share it; remove it").format(what=special_kind(mode))))
+    return problems

@@ -288,7 +288,7 @@ def _remove_tree(folder: Path) -> None:
 #: fetch other repositories: a colleague's clone may not change them (kehu writes .gitattributes
 #: and .gitignore itself; a `customers/` line in .gitignore left every new customer unshared
 #: while sync said "nothing new to commit")
-_GIT_SETTINGS = (".gitattributes", ".gitignore", ".gitmodules")
+GIT_SETTINGS = (".gitattributes", ".gitignore", ".gitmodules")
 _GITLINK = "160000"
 
 
@@ -302,7 +302,7 @@ def git_file_problems(root: Path) -> list[Problem]:
 
     problems = []
     for folder in (root, root / CUSTOMERS_DIR):
-        for name in _GIT_SETTINGS:
+        for name in GIT_SETTINGS:
             path = folder / name
             try:
                 mode = path.lstat().st_mode
@@ -347,7 +347,7 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
             if ignored:  # ignores of one's own (a.pdf) are the team's business
                 found.append(_("{path}: leaves out {what}, which would then never be shared").format(
                     path=path, what=ignored))
-        elif name in _GIT_SETTINGS:
+        elif name in GIT_SETTINGS:
             found.append(_("{path}: changed ({what})").format(
                 path=path, what=_("deleted") if set(new) == {"0"} else _("not as kehu writes it")))
     return found
