@@ -213,13 +213,23 @@ CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *r
 _CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 
 
+#: half of a UTF-16 pair, no character: what a JSON "\ud800" (a vCard's X-KEHU-* value) or an
+#: argument's byte that is not UTF-8 decodes to; no file, index or terminal holds one, and a
+#: record holding it ended its write in "internal error: UnicodeEncodeError"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
     if text.isprintable():  # the common case, in C: no control character at all
         return None
     found = _CONTROL.search(text)
-    if found is None:
-        return None
     field = ".".join(str(part) for part in loc) if loc else _("the record")
+    if found is None:
+        half = _SURROGATE.search(text)
+        if half is None:
+            return None
+        return TooDeep(_("{field}: holds U+{code:04X}, half of a UTF-16 pair and no character; records hold "
+                         "text only (remove it)").format(field=field, code=ord(half.group())), loc)
     return TooDeep(_("{field}: holds the control character U+{code:04X}; records hold text only "
                      "(remove it)").format(field=field, code=ord(found.group())), loc)
 

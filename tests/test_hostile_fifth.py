@@ -181,3 +181,21 @@ def test_sync_merges_no_link_a_colleague_committed(tmp_path: Path) -> None:
     assert synced.code == 1 and "templates:1: is a symbolic link" in synced.err, synced.err
     assert not (mine / "templates").is_symlink()
     assert subprocess.run(["git", "-C", str(mine), "rev-parse", "HEAD"], capture_output=True, text=True).stdout == head
+
+
+@pytest.mark.parametrize("line", ['X-KEHU-NOTES:"\\ud800x"', 'X-KEHU-HOBBY:{"a": "\\udcff"}',
+                                  'X-KEHU-HOBBY:{"b": ["\\ud83d"]}'])
+def test_a_json_escape_of_half_a_character_in_a_vcard_is_refused_at_its_card(
+        store: tuple[Path, str], tmp_path: Path, line: str) -> None:
+    """An X-KEHU-* value is JSON, whose "\\ud800" is half of a UTF-16 pair: stored in a record,
+    the write ended in "internal error: UnicodeEncodeError"."""
+    path, _cid = store
+    card = tmp_path / "card.vcf"
+    card.write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:测试\r\nTEL:13912340000\r\n{line}\r\nEND:VCARD\r\n",
+                    encoding="utf-8")
+    before = tree_hash(path)
+    result = kehu("import", str(card), store=path)
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err and "card.vcf:1: " in result.err, result.err
+    assert "half of a UTF-16 pair" in result.err, result.err
+    assert tree_hash(path) == before
