@@ -199,3 +199,17 @@ def test_a_json_escape_of_half_a_character_in_a_vcard_is_refused_at_its_card(
     assert "internal error" not in result.err and "card.vcf:1: " in result.err, result.err
     assert "half of a UTF-16 pair" in result.err, result.err
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("args", [("init", "{loop}"), ("--store", "{loop}", "customer", "list"),
+                                  ("--store", "{loop}", "check")])
+def test_a_link_that_leads_back_to_itself_is_named(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """`ln -s shop shop` (a typo): Path.resolve raised RuntimeError "Symlink loop", and kehu said
+    "internal error"."""
+    loop = tmp_path / "shop"
+    loop.symlink_to("shop")
+    result = kehu(*(a.format(loop=loop) for a in args))
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err, result.err
+    assert f"{loop}: Too many levels of symbolic links" in result.err, result.err
+    assert loop.is_symlink()

@@ -475,16 +475,41 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         where = f"{exc.filename}: " if exc.filename else ""  # path first: `path: what`
         click.echo(f"kehu: {where or _gone_working_folder(exc)}{os_error_text(exc)}", err=True)
         return 1
-    except Exception as exc:  # a bug: one line, the traceback only with --debug
-        if _Debug.on:
-            _traceback(exc)
-        else:
-            click.echo("kehu: " + _("internal error: {error} (run with --debug for the traceback)").format(
-                error=f"{type(exc).__name__}: {exc}"), err=True)
+    except RuntimeError as exc:
+        loop = _symlink_loop(exc)
+        if loop is None:
+            return _internal_error(exc)
+        _traceback(exc)
+        click.echo(f"kehu: {loop}", err=True)
         return 1
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
+        return _internal_error(exc)
     finally:
         _collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
     return code if isinstance(code, int) else 0
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug: one line, the traceback only with --debug."""
+    if _Debug.on:
+        _traceback(exc)
+    else:
+        click.echo("kehu: " + _("internal error: {error} (run with --debug for the traceback)").format(
+            error=f"{type(exc).__name__}: {exc}"), err=True)
+    return 1
+
+
+def _symlink_loop(exc: RuntimeError) -> str | None:
+    """``PATH: Too many levels of symbolic links`` when ``exc`` is Python's word for a link
+    that leads back to itself (``Path.resolve`` before Python 3.13 raises RuntimeError, not
+    OSError): `kehu init loop` or `--store loop` ended in "internal error"."""
+    said = str(exc)
+    if not said.startswith("Symlink loop from "):
+        return None
+    import errno
+
+    path = said.removeprefix("Symlink loop from ").strip("'")
+    return f"{path}: {os_error_text(OSError(errno.ELOOP, os.strerror(errno.ELOOP)))}"
 
 
 def _gone_working_folder(exc: OSError) -> str:
