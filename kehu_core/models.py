@@ -413,6 +413,14 @@ class Customer(BaseModel):
         if imported is not None and not (
                 isinstance(imported, dict) and all(isinstance(k, str) for k in imported)):
             raise ValueError(_("import_extra: expected a mapping of column names to what an import kept"))
+        # written by `kehu customer merge`, read by the next merge, an import (an old id still
+        # finds its customer) and sync; `also_known: hello` passed every door, and the next
+        # merge made it the list h, e, l, l, o
+        known = extra.get("also_known")
+        if known is not None and not (
+                isinstance(known, list) and all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in known)):
+            raise ValueError(_("also_known: expected the list `kehu customer merge` writes ({id: ..., merged: ..., "
+                               "name: ...} entries, one per customer merged into this one)"))
         return self
 
     #: fields whose value in the file is encrypted (confidential, kehu_core.confidential):

@@ -213,3 +213,17 @@ def test_a_link_that_leads_back_to_itself_is_named(tmp_path: Path, args: tuple[s
     assert "internal error" not in result.err, result.err
     assert f"{loop}: Too many levels of symbolic links" in result.err, result.err
     assert loop.is_symlink()
+
+
+def test_also_known_keeps_the_shape_a_merge_writes(store: tuple[Path, str]) -> None:
+    """`also_known` (what `kehu customer merge` keeps of a customer merged away) set to text
+    passed `customer set` and `check`; the next merge made it the list h, e, l, l, o."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("customer", "set", cid, "also_known=hello", store=path)
+    assert refused.code == 1 and "also_known: expected the list" in refused.err, refused.err
+    assert tree_hash(path) == before
+    profile = next(path.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "also_known: hello\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{profile}:1: also_known: expected the list" in checked.out, checked.out
