@@ -25,6 +25,7 @@ from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
 from ..i18n import _
 from .helpformat import KehuContext
 from .localize import localize, use_kehu_catalog
+from .oserrors import gone_working_folder, symlink_loop
 
 if TYPE_CHECKING:
     from ..index.reader import IndexReader, Listing
@@ -473,10 +474,10 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
         where = f"{exc.filename}: " if exc.filename else ""  # path first: `path: what`
-        click.echo(f"kehu: {where or _gone_working_folder(exc)}{os_error_text(exc)}", err=True)
+        click.echo(f"kehu: {where or gone_working_folder(exc)}{os_error_text(exc)}", err=True)
         return 1
     except RuntimeError as exc:
-        loop = _symlink_loop(exc)
+        loop = symlink_loop(exc)
         if loop is None:
             return _internal_error(exc)
         _traceback(exc)
@@ -497,32 +498,6 @@ def _internal_error(exc: Exception) -> int:
         click.echo("kehu: " + _("internal error: {error} (run with --debug for the traceback)").format(
             error=f"{type(exc).__name__}: {exc}"), err=True)
     return 1
-
-
-def _symlink_loop(exc: RuntimeError) -> str | None:
-    """``PATH: Too many levels of symbolic links`` when ``exc`` is Python's word for a link
-    that leads back to itself (``Path.resolve`` before Python 3.13 raises RuntimeError, not
-    OSError): `kehu init loop` or `--store loop` ended in "internal error"."""
-    said = str(exc)
-    if not said.startswith("Symlink loop from "):
-        return None
-    import errno
-
-    path = said.removeprefix("Symlink loop from ").strip("'")
-    return f"{path}: {os_error_text(OSError(errno.ELOOP, os.strerror(errno.ELOOP)))}"
-
-
-def _gone_working_folder(exc: OSError) -> str:
-    """``"the working folder: "`` when ``exc`` is its being gone (deleted or moved by another
-    program while the shell was in it): each `Path.cwd()` and relative path fails so, without a
-    file name, and `kehu init x` or `kehu list` said a bare "No such file or directory"."""
-    if isinstance(exc, FileNotFoundError):
-        try:
-            os.getcwd()
-        except OSError:
-            return _("the working folder (deleted or moved since the shell went into it; cd into a "
-                     "folder that is there, or give --store PATH): ")
-    return ""
 
 
 def _traceback(exc: BaseException) -> None:
