@@ -643,6 +643,17 @@ class Purchase(InteractionBase):
                 paid=paid, amount=amount))
         return value
 
+    @field_validator("voided")
+    @classmethod
+    def _voided_after_the_sale(cls, value: Voided | None, info: ValidationInfo) -> Voided | None:
+        """No sale taken back before it was made, as no payment is made before it: `kehu
+        purchase void` on a day (`--today`) before the sale wrote such a void with exit 0, and
+        `check` said ok, while the reports counted the sale in one period and its void in one before."""
+        sale = info.data.get("date")
+        if value is not None and sale is not None and value.date < sale:
+            raise ValueError(_("voided on {day}, before the purchase ({date})").format(day=value.date, date=sale))
+        return value
+
     @model_validator(mode="after")
     def _amount_from_items(self) -> Purchase:
         if self.amount is None:

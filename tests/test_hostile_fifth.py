@@ -227,3 +227,20 @@ def test_also_known_keeps_the_shape_a_merge_writes(store: tuple[Path, str]) -> N
     profile.write_text(profile.read_text(encoding="utf-8") + "also_known: hello\n", encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{profile}:1: also_known: expected the list" in checked.out, checked.out
+
+
+def test_a_sale_is_never_voided_before_it_was_made(store: tuple[Path, str]) -> None:
+    """`kehu --today 2026-04-01 purchase void` of a sale of 2026-05-01 wrote the void with exit
+    0 and `check` said ok, while a payment dated so is refused by both."""
+    path, cid = store
+    sale = kehu("--today", "2026-06-01", "purchase", "add", cid, "--date", "2026-05-01", "--amount", "100",
+                store=path).out.strip().splitlines()[-1]
+    before = tree_hash(path)
+    voided = kehu("--today", "2026-04-01", "purchase", "void", cid, sale, "--reason", "x", store=path)
+    assert voided.code == 1 and "voided on 2026-04-01, before the purchase (2026-05-01)" in voided.err, voided.err
+    assert tree_hash(path) == before
+    record = next(path.glob(f"customers/*/{cid}/interactions/{sale}.yaml"))
+    record.write_text(record.read_text(encoding="utf-8") + "voided: {date: 2026-04-01, reason: x}\n",
+                      encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{record}:" in checked.out and "before the purchase" in checked.out, checked.out
