@@ -337,6 +337,19 @@ class StoreConfig(BaseModel):
             raise ValueError(_("expected one of {join}").format(join=', '.join(LANGUAGES)))
         return value
 
+    @field_validator("today")
+    @classmethod
+    def _today_kept(cls, value: dt.date | None) -> dt.date | None:
+        """The range `--today` keeps: kehu.yaml is shared by every clone, and `today: 9999-12-31`
+        there passed `check`, then ended `customer show`, points, tiers, reminders and the
+        reports of the whole team in "internal error: OverflowError"."""
+        from .clock import day_range_problem
+
+        wrong = None if value is None else day_range_problem(value)
+        if wrong is not None:
+            raise ValueError(wrong)
+        return value
+
     @field_validator("region")
     @classmethod
     def _region_upper(cls, value: str) -> str:

@@ -244,3 +244,28 @@ def test_a_sale_is_never_voided_before_it_was_made(store: tuple[Path, str]) -> N
                       encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{record}:" in checked.out and "before the purchase" in checked.out, checked.out
+
+
+def test_a_store_named_in_the_environment_not_in_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    env = {**os.environ, "KEHU_STORE": os.fsdecode(bytes(tmp_path) + b"/shop\xff")}
+    result = subprocess.run([sys.executable, "-m", "kehu_core", "customer", "list"], capture_output=True,
+                            text=True, env=env)
+    assert result.returncode == 2, result.stderr
+    assert "internal error" not in result.stderr and "KEHU_STORE" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1899-12-31"])
+def test_a_shared_today_outside_the_dates_kehu_keeps_is_found_at_its_line(store: tuple[Path, str], day: str) -> None:
+    """kehu.yaml's `today:` (a training store's fixed day) is shared by every clone; 9999-12-31
+    passed `check`, then `customer show`, points, tiers, reminders and reports ended in
+    "internal error: OverflowError" for the whole team."""
+    path, cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + f"today: {day}\n", encoding="utf-8")
+    line = text.count("\n") + 1
+    for args in (("check",), ("customer", "show", cid), ("reminders",)):
+        result = kehu(*args, store=path)
+        assert result.code == 1, (args, result.err)
+        said = result.out + result.err
+        assert "internal error" not in said and f"kehu.yaml:{line}: today: {day} is outside" in said, (args, said)

@@ -30,13 +30,23 @@ def _names_a_file(arg: str) -> bool:
 
 
 def not_utf8_problem(argv: list[str]) -> str | None:
-    """The message for the first argument of ``argv`` that is not UTF-8 text (None: none)."""
+    """The message for the first argument of ``argv``, or variable of kehu's environment, that
+    is not UTF-8 text (None: none)."""
     for position, arg in enumerate(argv, start=1):
         if _undecodable(arg) and not _names_a_file(arg):
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             return _("argument {position} ({arg}) is not UTF-8 text; kehu reads arguments as UTF-8 "
                      "(set the terminal to UTF-8)").format(position=position, arg=shown)
+    for name in _ENVIRONMENT:  # the same door by another name (`KEHU_STORE=… kehu list`)
+        value = os.environ.get(name)
+        if value is not None and _undecodable(value) and not _names_a_file(value):
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return _("{name} ({value}) is not UTF-8 text; kehu reads it as UTF-8").format(name=name, value=shown)
     return None
+
+
+#: the environment variables kehu reads as its options
+_ENVIRONMENT = ("KEHU_STORE", "KEHU_TODAY", "KEHU_IDENTITY")
 
 
 def outputs_any_text() -> None:
