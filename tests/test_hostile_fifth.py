@@ -269,3 +269,19 @@ def test_a_shared_today_outside_the_dates_kehu_keeps_is_found_at_its_line(store:
         assert result.code == 1, (args, result.err)
         said = result.out + result.err
         assert "internal error" not in said and f"kehu.yaml:{line}: today: {day} is outside" in said, (args, said)
+
+
+@pytest.mark.parametrize(("setting", "field"), [("per_amount: 1e30", "per_amount"), ("unit: 1e-30", "unit"),
+                                                ("multipliers: {VIP: 1e30}", "multipliers.VIP")])
+def test_a_points_setting_no_sale_can_earn_by_is_named_at_its_line(
+        store: tuple[Path, str], setting: str, field: str) -> None:
+    """`per_amount: 1e30` made every purchase's points a delta past a record's 18 digits: each
+    sale was kept and its points failed, the message naming the ledger's line 1, not kehu.yaml."""
+    path, cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8").replace("  disabled: []", f"  disabled: []\n  points:\n    {setting}")
+    config.write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"    {setting}") + 1
+    kehu("customer", "set", cid, "level=VIP", store=path)
+    added = kehu("purchase", "add", cid, "--date", "2026-05-01", "--amount", "50", store=path)
+    assert f"kehu.yaml:{line}: plugins.points.{field}:" in added.err, added.err

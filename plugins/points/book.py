@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,10 +51,14 @@ class PointsSettings(BaseModel):
     """``plugins: points:`` in kehu.yaml."""
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
-    per_amount: Decimal = Field(Decimal(1), ge=0)  # points for every `unit` spent
-    unit: Decimal = Field(Decimal(1), gt=0)
-    multipliers: dict[str, Decimal] = Field(default_factory=dict)  # level or tier → factor
-    referral_bonus: int = Field(100, ge=0)
+    # Bounded so that no sale kehu keeps (12 digits before the point) earns a delta past a
+    # record's 18 digits: `per_amount: 1e30` passed `kehu check`, then every purchase's points
+    # failed to be written ("plugin 'points' failed"), the sale kept without its points.
+    per_amount: Decimal = Field(Decimal(1), ge=0, le=1000)  # points for every `unit` spent
+    unit: Decimal = Field(Decimal(1), ge=Decimal("0.01"))  # the fen at the least
+    # a level or a tier → a factor
+    multipliers: dict[str, Annotated[Decimal, Field(ge=0, le=100)]] = Field(default_factory=dict)
+    referral_bonus: int = Field(100, ge=0, le=1_000_000_000)
     expiry_days: int | None = Field(365, ge=0, le=36500)  # 0 or null: points never lapse
     # sale: a purchase earns when it is recorded; payment: when it is fully paid (none on
     # credit, none for part of it), dated the day of the settling payment
