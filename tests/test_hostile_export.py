@@ -255,3 +255,21 @@ def test_a_leading_apostrophe_survives_an_export_and_an_import(tmp_path: Path, f
     assert result.code == 0, result.err
     (back,) = json.loads(kehu("customer", "list", "--json", store=other).out)
     assert (back["name"], back["notes"], back["phones"]) == ("'Quote", "'=1+1", ["+8613800138000"])
+
+
+def test_an_export_to_a_folder_name_ending_in_a_slash_writes_no_file_of_that_name(store: Path, tmp_path: Path) -> None:
+    """`kehu export newdir/ --format csv` (the folder not made yet) wrote a file named newdir
+    with exit 0: the path was made a Path, which drops the slash, before kehu saw it. A name
+    ending in / means a folder: refused when there is none (or it is a file), as
+    `kehu reminders --ics` and `kehu visits cards` do."""
+    (tmp_path / "afile").write_text("kept\n", encoding="utf-8")
+    for where in (f"{tmp_path}/newdir/", f"{tmp_path}/afile/"):  # as typed (a Path drops the /)
+        for args in (["export", where, "--format", "csv"], ["reminders", "--ics", where]):
+            before = tree_hash(store)
+            result = kehu(*args, store=store)
+            assert result.code == 1, (args, result.out, result.err)
+            assert f"{where}: the folder {where}" in result.err, result.err
+            assert "Traceback" not in result.err
+            assert tree_hash(store) == before
+    assert not (tmp_path / "newdir").exists()
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "kept\n"

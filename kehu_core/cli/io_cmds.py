@@ -124,7 +124,7 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 @click.command("export")
 # the path is judged by exporting.check_target and the write itself (a message and exit 1), not
 # by click (a usage error, exit 2, for a file that exists and cannot be written)
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path())  # as typed: a Path would drop the / of "new/" (a folder meant)
 @click.option("--format", "fmt", required=True,
               help="csv, xlsx, vcard, ics, or a plugin's format.")
 @click.option("--tag", help="Only customers with this tag.")
@@ -135,7 +135,7 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
               help="Write confidential fields in plain where your identity (--identity) opens "
                    "them; without it they are left empty.")
 @pass_ctx
-def export_cmd(ctx: Context, out: Path, fmt: str, tag: str | None, what: str,
+def export_cmd(ctx: Context, out: str, fmt: str, tag: str | None, what: str,
                segment: str | None, reveal: bool) -> None:
     """Write customers to OUT: CSV (UTF-8 with BOM), xlsx, vCard 3.0, or ICS of birthdays and
     reminders."""

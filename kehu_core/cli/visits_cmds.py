@@ -7,7 +7,6 @@ and their PDF :mod:`kehu_core.visits.pdf` (reportlab, imported only by ``visits 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -104,9 +103,9 @@ def _print_plan(plan: object, store: Store) -> None:
 @visits_group.command("cards")
 @click.option("--owner", required=True, help="The rep whose day it is.")
 @click.option("--date", "day", type=DATE, help="The day (default: today).")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT.pdf")
+@click.argument("out", type=click.Path(dir_okay=False), metavar="OUT.pdf")  # as typed (exporting.check_target)
 @pass_ctx
-def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
+def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
     """The customer cards of the day's visits as a PDF: one A6 card per page, in the plan's order
     (contact, family, interests, character, last purchases, complaints, what is owed, points,
     talking points and what to bring)."""
@@ -119,14 +118,14 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: Path) -> None:
     # before any work: nothing created on a bad path; cards made with the user's key print the
     # confidential fields it opens (family, personality) in plain
     plain = bool(store.config.confidential.fields) and confidential.has_identity(store)
-    out = check_target(store, out, N_("OUT.pdf"), plain_secrets=plain)
+    target = check_target(store, out, N_("OUT.pdf"), plain_secrets=plain)
     plan = make_plan(store, owner, day or store.today)
     cards = cards_for(store, plan)
     from ..visits.pdf import render
 
     data = render(cards, title=_("{owner} {day} customer cards").format(owner=plan.owner, day=plan.day))
-    write_target(out, lambda path: path.write_bytes(data))
-    click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=out), err=True)
+    write_target(target, lambda path: path.write_bytes(data))
+    click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=target), err=True)
     say_left_out(store.index.unlisted())  # as the plan says it
 
 

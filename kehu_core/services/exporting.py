@@ -269,7 +269,7 @@ def available_exporters(store: Store) -> list[Exporter]:
     return list(found.values())
 
 
-def check_target(store: Store, out: Path, option: str = N_("OUT"), *, plain_secrets: bool = False) -> Path:
+def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plain_secrets: bool = False) -> Path:
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
@@ -280,6 +280,10 @@ def check_target(store: Store, out: Path, option: str = N_("OUT"), *, plain_secr
     target = Path(out).expanduser()
     folder = target.parent
     option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
+    if str(out).endswith(("/", os.sep)) and not target.is_dir():  # a folder meant ("new/"): Path drops the /
+        why = _("is not a folder") if target.exists() else _("does not exist; create it first")
+        raise KehuError(_("{option} {out}: the folder {folder} {why}").format(
+            option=option, out=out, folder=out, why=why))
     if not folder.is_dir():
         why = _("is not a folder") if folder.exists() else _("does not exist; create it first")
         raise KehuError(_("{option} {out}: the folder {folder} {why}").format(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import click
 from icalendar import Calendar, Event
@@ -78,7 +77,7 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
 @click.option(
     "--ics",
     "ics",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),  # as typed (check_target): a Path drops the / of "new/"
     help="Also write the reminders as an iCalendar file.",
 )
 @click.option(
@@ -98,7 +97,7 @@ def reminders_group(
     start: dt.date | None,
     owner: str | None,
     rule_names: tuple[str, ...],
-    ics: Path | None,
+    ics: str | None,
     day: bool,
     as_json: bool,
 ) -> None:
@@ -110,8 +109,7 @@ def reminders_group(
         return
     store = _store(ctx)
     _check_rules(store, rule_names)
-    if ics:
-        ics = check_target(store, ics, "--ics")  # before any work: no folder is created
+    target = check_target(store, ics, "--ics") if ics else None  # before any work: no folder is created
     first = start or store.today
     found = due_reminders(store, first, first if day else first + dt.timedelta(days=days - 1))
     if owner:
@@ -125,10 +123,10 @@ def reminders_group(
         found, totals = work.reminders, {g.key: total for g, _, total in work.counts}
     else:
         found = by_group(found)
-    if ics:
+    if target is not None:
         text = to_ics(found, store.config.name, store.today)
-        write_target(ics, lambda path: path.write_bytes(text))
-        click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=ics), err=True)
+        write_target(target, lambda path: path.write_bytes(text))
+        click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=target), err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
         say_left_out(ctx.unlisted(), REMINDED)  # their reminders are not computed: said, never silent
