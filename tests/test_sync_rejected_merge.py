@@ -78,13 +78,7 @@ def test_a_sale_paid_in_full_in_both_clones_is_said_to_need_a_decision(
     sync(b)
     ok("purchase", "pay", cid, store=a)
     ok("purchase", "pay", cid, store=b)
-    sync(a)
-    before, head = work_hash(b), git(b, "rev-parse", "HEAD")
-    result = kehu("sync", store=b)
-    assert result.code == 1 and "Traceback" not in result.err, result.err
-    assert "your changes and origin/master's to the same records cannot both stand" in result.err, result.err
-    assert "payments: the payments add up to 200.00, more than the purchase's amount 100.00" in result.err
-    assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
+    _later_sync_refused(a, b, "payments: the payments add up to 200.00, more than the purchase's amount 100.00")
     if undo:  # the way out the message gives: take this clone's payment back
         ok("undo", store=b)
     else:  # or take the other clone's back there
@@ -205,16 +199,23 @@ def _refused_until_undone(a: Path, b: Path, said: str) -> None:
     """``a`` syncs first; ``b``'s sync is refused, saying ``said`` and that the two changes
     cannot both stand, and leaves ``b`` as it was; after `kehu undo` in ``b`` the two sync into
     one clean store."""
-    sync(a)
-    before, head = work_hash(b), git(b, "rev-parse", "HEAD")
-    result = kehu("sync", store=b)
-    assert result.code == 1 and "Traceback" not in result.err, result.err
-    assert "your changes and origin/master's to the same records cannot both stand" in result.err, result.err
-    assert "Take yours back (`kehu undo`)" in result.err
-    assert said in result.err, result.err
-    assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
+    err = _later_sync_refused(a, b, said)
+    assert "Take yours back (`kehu undo`)" in err
     ok("undo", store=b)
     sync(b)
     sync(a)
     for clone in (a, b):
         assert kehu("check", store=clone).code == 0
+
+
+def _later_sync_refused(a: Path, b: Path, said: str) -> str:
+    """``a`` syncs first; ``b``'s sync is refused, saying ``said`` and that the two changes
+    cannot both stand, and leaves ``b`` as it was. Returns what it said."""
+    sync(a)
+    before, head = work_hash(b), git(b, "rev-parse", "HEAD")
+    result = kehu("sync", store=b)
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "your changes and origin/master's to the same records cannot both stand" in result.err, result.err
+    assert said in result.err, result.err
+    assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
+    return result.err

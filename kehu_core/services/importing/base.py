@@ -47,7 +47,16 @@ class RowProblem:
 
 def is_binary(data: bytes) -> bool:
     """NUL bytes in what should be text (and is not UTF-16): a picture, a zip, garbage."""
-    return b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    return b"\x00" in data[:8192] and bom_encoding(data) != "utf-16"
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a file's byte order mark says (``head``: its first bytes), or None."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
 
 
 #: bytes read at a time when a file's encoding is checked (:func:`open_text`)
@@ -63,12 +72,8 @@ def open_text(path: Path) -> TextIO:
     character). Any other file (GBK, lines in two encodings ...) is decoded whole by
     :func:`decode_bytes` (which names a line no encoding reads) and read from memory."""
     with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith(b"\xef\xbb\xbf"):
-            encoding: str | None = "utf-8-sig"
-        elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            encoding = "utf-16"
-        else:
+        encoding = bom_encoding(handle.read(4))
+        if encoding is None:
             handle.seek(0)
             decoder = codecs.getincrementaldecoder("utf-8")()
             encoding = "utf-8"
@@ -90,10 +95,9 @@ def decode_bytes(data: bytes) -> str:
     UTF-8 is tried first because it is strict: a GBK file practically never decodes as UTF-8;
     then GB18030, as a detector takes short GBK text for other Asian encodings.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    marked = bom_encoding(data)
+    if marked is not None:
+        return data.decode(marked)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
