@@ -20,7 +20,7 @@ lunar conversions that disagreed), so each rule below lives here only:
   (comparison with ``chinesecalendar`` in docs/calendar.md).
 
 Time is data: nothing here reads the clock; callers pass the year or the window. The date
-libraries are imported inside the functions, so importing this module (models.py does) costs
+libraries are imported inside the functions, so importing this module (models/fields.py does) costs
 nothing at start-up.
 """
 

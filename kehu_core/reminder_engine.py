@@ -36,7 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import KehuError
 from .i18n import N_, _
 from .ids import check_id
-from .models import INDEXED, Customer, Interaction, Reminder, interaction_adapter
+from .models import Customer, Interaction, Reminder
+from .models.fields import INDEXED
+from .models.interactions import interaction_adapter
 from .plugins import WrongResult
 from .store import LEDGER_SUFFIX
 

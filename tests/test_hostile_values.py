@@ -1,5 +1,5 @@
 """Values that used to pass one door and not another (issue 16, kind 3): one set of rules, the
-models of kehu_core/models.py, for the CLI, a hand edit (``kehu check``), imports and plugins.
+models of kehu_core/models/, for the CLI, a hand edit (``kehu check``), imports and plugins.
 Each refusal is a message with exit 1, the store left as it was; a bad value already in a file
 is reported by ``kehu check`` at its line and does not take other commands down."""
 

@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Problem
-from ..models import INDEXED, Customer
+from ..models import Customer
+from ..models.fields import INDEXED
 from ..textsearch import sort_key
 from .connection import profile_filters
 from .reader import search_clause

@@ -1,0 +1,78 @@
+"""The domain: customers (客户档案) and what happens with them (purchases, visits, calls ...).
+
+Validation needs the store's default phone region, passed as pydantic context
+``{"region": "CN"}``; without it CN is assumed.
+
+One module per kind of thing: ``customer`` (the profile, its limits, loops of referrals),
+``interactions`` (purchase, visit, call, message, complaint, feedback, note), ``plugin_data``
+(a reminder, a ledger line), ``fields`` (the field types: money, dates, phones, yes/no),
+``contacts`` (the phone and email rules) and ``hostile`` (what no record holds: deep nesting,
+control characters). The names plugins and other doors use are imported here.
+"""
+
+from __future__ import annotations
+
+from ..entrypoints import skip_pydantic_plugin_scan
+
+skip_pydantic_plugin_scan()  # before any model validates: see the function
+
+# after the call above: importing these defines the models
+from ..money import CENT  # noqa: E402
+from .contacts import normalise_email, normalise_phone, region_problem  # noqa: E402
+from .customer import (  # noqa: E402
+    MAX_ADDRESS,
+    MAX_CONTACTS,
+    MAX_LONG,
+    MAX_SHORT,
+    MAX_TAGS,
+    MAX_TEXT,
+    Customer,
+    referral_loop,
+    referral_loop_message,
+    referral_loops,
+)
+from .fields import (  # noqa: E402
+    TRUSTED,
+    Amount,
+    Day,
+    Email,
+    Flag,
+    Money,
+    Phone,
+    Quantity,
+    check_birthday,
+    check_lunar_birthday,
+    parse_flag,
+)
+from .hostile import CONTROL_CHARACTERS, too_deep  # noqa: E402
+from .interactions import (  # noqa: E402
+    COMPLAINT_STATES,
+    INTERACTION_KINDS,
+    Call,
+    Complaint,
+    ComplaintState,
+    ComplaintStep,
+    Feedback,
+    Interaction,
+    InteractionBase,
+    LineItem,
+    Message,
+    Note,
+    OverLimit,
+    Payment,
+    Purchase,
+    Visit,
+    Voided,
+    parse_interaction,
+)
+from .plugin_data import LedgerEntry, Reminder  # noqa: E402
+
+__all__ = [
+    "CENT", "COMPLAINT_STATES", "CONTROL_CHARACTERS", "INTERACTION_KINDS", "MAX_ADDRESS", "MAX_CONTACTS",
+    "MAX_LONG", "MAX_SHORT", "MAX_TAGS", "MAX_TEXT", "TRUSTED", "Amount", "Call", "Complaint", "ComplaintState",
+    "ComplaintStep", "Customer", "Day", "Email", "Feedback", "Flag", "Interaction", "InteractionBase",
+    "LedgerEntry", "LineItem", "Message", "Money", "Note", "OverLimit", "Payment", "Phone", "Purchase",
+    "Quantity", "Reminder", "Visit", "Voided", "check_birthday", "check_lunar_birthday", "normalise_email",
+    "normalise_phone", "parse_flag", "parse_interaction", "referral_loop", "referral_loop_message",
+    "referral_loops", "region_problem", "too_deep",
+]

@@ -1,0 +1,234 @@
+"""A customer's profile (客户资料卡): its limits, its model, and the rule on loops of referrals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ..i18n import _, ngettext
+from ..ids import check_id
+from .fields import Day, Email, Flag, Money, Phone, as_list, check_birthday, check_lunar_birthday
+from .hostile import refuse_deep
+
+#: How long a profile's texts and lists may be: the one home of these limits, as every door
+#: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
+#: ``kehu check``) validates a profile with :class:`Customer`. Far above any real customer (the
+#: demo store's longest tag has 5 characters, its most tags are 3), low enough that one profile
+#: cannot hold 16 000 tags or a 1 MB tag or owner, which every list, search and screen then carries.
+#: Notes are held by the record's own limit (``yamlio.max_bytes``: 2 MiB).
+MAX_SHORT = 64  # a tag, an owner, a level, a credit grade
+MAX_TEXT = 200  # a name, an organization, a title, a nickname, an interest
+MAX_ADDRESS = 500  # one address
+MAX_LONG = 10_000  # family, personality (notes: the record's limit)
+MAX_TAGS = 200  # tags, interests: how many
+MAX_CONTACTS = 50  # phones, emails, addresses: how many
+
+Short = Annotated[str, Field(max_length=MAX_SHORT)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
+class Customer(BaseModel):
+    """A customer's profile (客户资料卡). Fields kehu does not know are kept as they are."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow", validate_assignment=True)
+
+    id: str
+    name: str = Field(min_length=1, max_length=MAX_TEXT)
+    phones: list[Phone] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    emails: list[Email] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    addresses: list[Annotated[str, Field(max_length=MAX_ADDRESS)]] = Field(default_factory=list,
+                                                                           max_length=MAX_CONTACTS)
+    organization: Text | None = None
+    title: Text | None = None
+    nickname: Text | None = None
+    birthday: str | None = None
+    lunar_birthday: str | None = None
+    level: Short | None = None
+    owner: Short | None = None
+    referrer: str | None = None
+    tags: list[Short] = Field(default_factory=list, max_length=MAX_TAGS)
+    credit: Short | None = None
+    credit_limit: Money | None = Field(None, ge=0)  # 赊账额度; None: the level's (kehu.yaml credit:)
+    payment_terms: int | None = Field(None, ge=0, le=3650)  # days; None: the level's
+    interests: list[Text] = Field(default_factory=list, max_length=MAX_TAGS)
+    family: Annotated[str, Field(max_length=MAX_LONG)] | None = None
+    personality: Annotated[str, Field(max_length=MAX_LONG)] | None = None
+    notes: str | None = None
+    do_not_contact: Flag = False
+    created: Day | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any, info: ValidationInfo) -> Any:
+        return refuse_deep(data, info)
+
+    @model_validator(mode="after")
+    def _reserved_fields(self) -> Customer:
+        """Fields kehu itself writes into a profile keep their shape, whoever sets them."""
+        extra = self.model_extra or {}
+        conflicts = extra.get("conflicts")
+        if conflicts is not None and not (
+                isinstance(conflicts, list)
+                and all(isinstance(c, dict) and isinstance(c.get("field"), str) for c in conflicts)):
+            raise ValueError(_("conflicts: expected the list a git merge leaves ({field: ..., ours: ..., "
+                               "theirs: ...} entries); pick a value and set conflicts= to clear it"))
+        imported = extra.get("import_extra")
+        if imported is not None and not (
+                isinstance(imported, dict) and all(isinstance(k, str) for k in imported)):
+            raise ValueError(_("import_extra: expected a mapping of column names to what an import kept"))
+        # written by `kehu customer merge`, read by the next merge, an import (an old id still
+        # finds its customer) and sync; `also_known: hello` passed every door, and the next
+        # merge made it the list h, e, l, l, o
+        known = extra.get("also_known")
+        if known is not None and not (
+                isinstance(known, list) and all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in known)):
+            raise ValueError(_("also_known: expected the list `kehu customer merge` writes ({id: ..., merged: ..., "
+                               "name: ...} entries, one per customer merged into this one)"))
+        return self
+
+    #: fields whose value in the file is encrypted (confidential, kehu_core.confidential):
+    #: field → the sealed text as written. Such a field reads as None here, so nothing that
+    #: works from a Customer (the index, lists, exports, reports) holds it; ``reveal`` opens it
+    _sealed: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def sealed(self) -> dict[str, str]:
+        """The encrypted fields of this profile (field → sealed text); see ``_sealed``."""
+        return self._sealed
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        return check_id(value, "customer id")
+
+    @field_validator("referrer")
+    @classmethod
+    def _safe_referrer(cls, value: str | None) -> str | None:
+        return None if value is None else check_id(value, "referrer id")
+
+    @field_validator("name")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        """A name shows something: spaces and invisible format characters (a zero-width
+        space, a direction mark) alone are no name, and list as an empty row."""
+        if not "".join(c for c in value if not c.isspace() and unicodedata.category(c) != "Cf"):
+            raise ValueError(_("expected a name, not only spaces or invisible characters"))
+        return value
+
+    @model_validator(mode="after")
+    def _not_own_referrer(self) -> Customer:
+        if self.referrer is not None and self.referrer == self.id:
+            raise ValueError(_("referrer: a customer cannot have referred themself"))
+        return self
+
+    @field_validator("phones", "emails", "addresses", "tags", "interests", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return as_list(value)
+
+    @field_validator("phones", "emails")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        return _unique(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return _unique(str(t).strip() for t in value if str(t).strip())
+
+    @field_validator("birthday", mode="before")
+    @classmethod
+    def _birthday(cls, value: Any) -> Any:
+        if isinstance(value, dt.date):  # YAML loaders turn 1990-04-12 into a date
+            return value.isoformat()
+        return None if value in (None, "") else check_birthday(str(value))
+
+    @field_validator("lunar_birthday", mode="before")
+    @classmethod
+    def _lunar(cls, value: Any) -> Any:
+        return None if value in (None, "") else check_lunar_birthday(str(value))
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError(_("name must not be empty"))
+        return value
+
+
+def _unique(values: Any) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+
+def referral_loop(customer_id: str, referrer: str | None,
+                  referrer_of: Callable[[str], str | None]) -> list[str] | None:
+    """The loop ``customer_id`` would close by naming ``referrer`` (``[A, B, A]``: A referred
+    by B, B by A), or None. ``referrer_of`` gives each customer's referrer as stored (or as an
+    import plans it). Follows the chain once, stopping at a customer seen before: a loop among
+    others (a hand edit) never makes this run forever. The one rule for every door: CLI, TUI,
+    import, and ``kehu check`` (:func:`referral_loops`)."""
+    chain = [customer_id]
+    seen = {customer_id}
+    current = referrer
+    while current:
+        chain.append(current)
+        if current == customer_id:
+            return chain
+        if current in seen:
+            return None  # a loop further up the chain, not through this customer
+        seen.add(current)
+        current = referrer_of(current)
+    return None
+
+
+def referral_loops(referrers: dict[str, str]) -> list[list[str]]:
+    """Every loop of referrals among ``referrers`` (customer id → referrer id), each once, as
+    ``[A, B, A]`` starting at its smallest id; linear in the customers."""
+    done: set[str] = set()
+    loops: list[list[str]] = []
+    for start in sorted(referrers):
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current not in done and current not in on_path:
+            on_path[current] = len(path)
+            path.append(current)
+            current = referrers.get(current)
+        if current is not None and current in on_path:
+            members = path[on_path[current]:]
+            first = members.index(min(members))
+            members = members[first:] + members[:first]
+            loops.append([*members, members[0]])
+        done.update(path)
+    return loops
+
+
+#: the ids a loop's message names at each end; between them, how many it leaves out (a loop of
+#: 5 000 customers made by hand is 5 000 problems in ``kehu check``, each not 60 KB long)
+_LOOP_ENDS = 4
+
+
+def referral_loop_message(chain: list[str]) -> str:
+    """What every door says of a loop of referrals."""
+    if len(chain) > 2 * _LOOP_ENDS + 1:
+        left = len(chain) - 2 * _LOOP_ENDS
+        shown = " → ".join([*chain[:_LOOP_ENDS], ngettext("… {count} more …", "… {count} more …", left).format(
+            count=left), *chain[-_LOOP_ENDS:]])
+    else:
+        shown = " → ".join(chain)
+    return _("referrer {referrer!r}: a loop of referrals ({chain}); someone in it was referred by "
+             "someone else, or by nobody").format(referrer=chain[1], chain=shown)

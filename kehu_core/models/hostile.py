@@ -1,0 +1,109 @@
+"""What no record holds, whatever its kind: fields nested past :data:`MAX_DEPTH`, a control
+character, a whole number of more than 18 digits (a broken or hostile file)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import (
+    ValidationInfo,
+)
+
+from ..i18n import _
+
+#: How deep the fields of a record may nest (a mapping in a list in a mapping ...): deeper is
+#: a broken or hostile file, which would otherwise hit recursion limits further on.
+MAX_DEPTH = 32
+
+
+class TooDeep(ValueError):
+    """A value nested deeper than :data:`MAX_DEPTH`; ``loc`` is the first key found too deep,
+    so the problem is reported at its line (``kehu_core.problems.validation_problems``)."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+#: characters no text of a record holds: the C0 controls but tab, line feed and carriage return,
+#: DEL, and the C1 controls but NEL (U+0085, which chat apps paste). ESC in a name would drive the
+#: terminal of whoever lists it (clear the screen, retitle the window, hide what follows); YAML
+#: writes such characters escaped ("\e"), so a file holding them parses, and only this refuses them.
+CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
+                                                *range(0x7F, 0x85), *range(0x86, 0xA0)))
+_CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
+
+
+#: half of a UTF-16 pair, no character: what a JSON "\ud800" (a vCard's X-KEHU-* value) or an
+#: argument's byte that is not UTF-8 decodes to; no file, index or terminal holds one, and a
+#: record holding it ended its write in "internal error: UnicodeEncodeError"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
+    if text.isprintable():  # the common case, in C: no control character at all
+        return None
+    found = _CONTROL.search(text)
+    field = ".".join(str(part) for part in loc) if loc else _("the record")
+    if found is None:
+        half = _SURROGATE.search(text)
+        if half is None:
+            return None
+        return TooDeep(_("{field}: holds U+{code:04X}, half of a UTF-16 pair and no character; records hold "
+                         "text only (remove it)").format(field=field, code=ord(half.group())), loc)
+    return TooDeep(_("{field}: holds the control character U+{code:04X}; records hold text only "
+                     "(remove it)").format(field=field, code=ord(found.group())), loc)
+
+
+#: the most digits of a whole number in a record: what SQLite (the index) and JSON readers keep
+#: exactly; one of 5 000 digits (a hand edit) ended `customer show`, `list --json` and every
+#: export in "internal error" (Python writes no int of over 4 300 digits as text)
+_INT_DIGITS = 18
+_BIGGEST_INT = 10 ** _INT_DIGITS - 1
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> TooDeep | None:
+    """Where ``data`` nests deeper than ``limit``, or holds a control character in a key or a
+    text, or a whole number of more than 18 digits (None: none of these; ``controls=False``:
+    the nesting only, for kehu.yaml). Iterative, so a
+    file nested thousands of levels deep costs no recursion."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, loc = stack.pop()
+        if len(loc) > limit:
+            field = str(loc[0]) if loc else _("the record")
+            return TooDeep(_("{field}: nested more than {limit} levels deep; records are at most {limit}").format(
+                field=field, limit=limit), loc)
+        if controls and isinstance(value, str):
+            found = _control_problem(value, loc)
+            if found is not None:
+                return found
+        elif controls and isinstance(value, int) and not -_BIGGEST_INT <= value <= _BIGGEST_INT:
+            field = ".".join(str(part) for part in loc) if loc else _("the record")
+            return TooDeep(_("{field}: a whole number of more than {digits} digits; records hold at most "
+                             "{digits} (put it in quotes if it is text, such as an account number)").format(
+                field=field, digits=_INT_DIGITS), loc)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if controls and isinstance(k, str) and (found := _control_problem(k, (*loc, k))) is not None:
+                    return found
+                stack.append((v, (*loc, k)))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(value))
+    return None
+
+
+def nesting_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
+    """What :func:`too_deep` finds, as a message."""
+    found = too_deep(data, limit)
+    return None if found is None else str(found)
+
+
+def refuse_deep(data: Any, info: ValidationInfo | None = None) -> Any:
+    if info is not None and info.context and info.context.get("indexed"):
+        return data  # checked when its file was read, and written by kehu since
+    found = too_deep(data)
+    if found is not None:
+        raise found
+    return data

@@ -1,0 +1,328 @@
+"""What happens with a customer: each kind of interaction (purchase, visit, call, message,
+complaint, feedback, note) and the union that reads any of them by its ``kind``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ..i18n import N_, _
+from ..ids import check_id
+from ..money import CENT, MONEY_DIGITS
+from .fields import Amount, Day, Flag, Money, Quantity, as_list
+from .hostile import refuse_deep
+
+
+class LineItem(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    name: str = Field(min_length=1)
+    qty: Quantity = Decimal(1)
+    price: Amount | None = None
+
+    @field_validator("price")
+    @classmethod
+    def _cents(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else value.quantize(CENT)
+
+    @field_validator("qty")
+    @classmethod
+    def _qty(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError(_("qty must be more than 0"))
+        return value.to_integral_value() if value == value.to_integral_value() else value
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if self.price is None else (self.qty * self.price).quantize(CENT)
+
+
+class InteractionBase(BaseModel):
+    """What every interaction has. ``id`` is the file's name, unique within the customer."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    id: str
+    date: Day
+    text: str | None = None
+    by: str | None = None  # the rep who recorded it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any, info: ValidationInfo) -> Any:
+        return refuse_deep(data, info)
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str) -> str:
+        return check_id(value, "interaction id")
+
+
+class Payment(BaseModel):
+    """One payment towards a purchase (``kehu purchase pay``): when, how much, who took it."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    date: Day
+    amount: Money = Field(gt=0)
+    by: str | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        return value.quantize(CENT)
+
+
+class Voided(BaseModel):
+    """A purchase taken back (``kehu purchase void``): kept in the history, counted nowhere."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    date: Day
+    reason: str | None = None
+    by: str | None = None
+
+
+class OverLimit(BaseModel):
+    """A credit sale let through over the customer's credit limit (``--over-limit REASON``):
+    why, and the figures at the time (see :mod:`kehu_core.credit`)."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    reason: str = Field(min_length=1)
+    limit: Money
+    outstanding: Money  # owed before this sale
+    by: str | None = None
+
+    @field_validator("limit", "outstanding")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        return value.quantize(CENT)
+
+
+def _items_total(items: Iterable[LineItem]) -> Decimal | None:
+    """What a purchase's items add up to: its amount when it names none (None if an item has
+    no price, or there are none)."""
+    totals = [item.total for item in items]
+    if not totals or any(t is None for t in totals):
+        return None
+    return sum(totals, Decimal(0))
+
+
+def _sale_amount(data: dict[str, Any]) -> Decimal | None:
+    """A purchase's amount from the fields validated so far: its ``amount``, else what its
+    items add up to (None if that is not known: the purchase is refused for it anyway)."""
+    amount = data.get("amount")
+    if amount is None:
+        amount = _items_total(data.get("items") or ())
+    return None if amount is None else Decimal(amount).quantize(CENT)
+
+
+class Purchase(InteractionBase):
+    """A sale. ``paid`` is true once it is settled; ``payments`` are what was paid later
+    (a purchase paid at the counter has none); ``voided`` marks a sale taken back."""
+
+    kind: Literal["purchase"] = "purchase"
+    items: list[LineItem] = Field(default_factory=list)
+    amount: Amount | None = None
+    gifts: list[str] = Field(default_factory=list)
+    due: Day | None = None
+    paid: Flag = False
+    payments: list[Payment] = Field(default_factory=list)
+    voided: Voided | None = None
+    over_limit: OverLimit | None = None
+
+    @field_validator("gifts", mode="before")
+    @classmethod
+    def _gifts(cls, value: Any) -> Any:
+        return as_list(value)
+
+    @field_validator("payments")
+    @classmethod
+    def _paid_after_the_sale(cls, value: list[Payment], info: ValidationInfo) -> list[Payment]:
+        """No payment before the sale: `kehu purchase pay` refuses one, and so does every other
+        door (a hand edit passed `check` while the reports counted the money in a period before
+        the sale was made)."""
+        sale = info.data.get("date")
+        early = next((p for p in value if sale is not None and p.date < sale), None)
+        if early is not None:
+            raise ValueError(_("a payment dated {day} is before the purchase ({date})").format(
+                day=early.date, date=sale))
+        # nor more paid than the sale's amount (`kehu purchase pay` refuses more than is owed):
+        # a hand edit, or two clones each recording the rest as paid, showed a receivable of
+        # -100.00 while `check` said ok
+        amount = _sale_amount(info.data)
+        paid = sum((p.amount for p in value), Decimal(0)).quantize(CENT)
+        if amount is not None and paid > amount:
+            raise ValueError(_("the payments add up to {paid}, more than the purchase's amount {amount}").format(
+                paid=paid, amount=amount))
+        return value
+
+    @field_validator("voided")
+    @classmethod
+    def _voided_after_the_sale(cls, value: Voided | None, info: ValidationInfo) -> Voided | None:
+        """No sale taken back before it was made, as no payment is made before it: `kehu
+        purchase void` on a day (`--today`) before the sale wrote such a void with exit 0, and
+        `check` said ok, while the reports counted the sale in one period and its void in one before."""
+        sale = info.data.get("date")
+        if value is not None and sale is not None and value.date < sale:
+            raise ValueError(_("voided on {day}, before the purchase ({date})").format(day=value.date, date=sale))
+        return value
+
+    @model_validator(mode="after")
+    def _amount_from_items(self) -> Purchase:
+        if self.amount is None:
+            self.amount = _items_total(self.items)
+            if self.amount is None:
+                raise ValueError(_("a purchase needs an amount, or a price for every item"))
+            # what the items add up to is held to the rule an amount given is held to: qty
+            # 999999999999 at a price of as much was written (24 digits) with exit 0, then
+            # refused by `kehu check`, so `kehu sync` stopped
+            if self.amount and self.amount.adjusted() >= MONEY_DIGITS:
+                raise ValueError(_("amount: the items add up to {total}; amounts have at most {digits} "
+                                   "digits before the point").format(total=self.amount, digits=MONEY_DIGITS))
+        self.amount = Decimal(self.amount).quantize(CENT)
+        return self
+
+    @property
+    def item_names(self) -> list[str]:
+        return [i.name for i in self.items]
+
+    @property
+    def paid_amount(self) -> Decimal:
+        """What the payments add up to."""
+        return sum((p.amount for p in self.payments), Decimal(0)).quantize(CENT)
+
+    @property
+    def owed(self) -> Decimal:
+        """What is still to be paid: nothing once ``paid`` (or voided), else the amount less
+        the payments."""
+        if self.paid or self.voided is not None:
+            return Decimal(0).quantize(CENT)
+        return max(Decimal(self.amount or 0) - self.paid_amount, Decimal(0)).quantize(CENT)
+
+    def owed_on(self, day: dt.date) -> Decimal:
+        """What was still owed at the end of ``day``: nothing before the sale, once voided, or
+        for a sale settled without payments (paid at the counter); else the amount less the
+        payments made by then (the supervisor's review looks back at past periods)."""
+        if day < self.date or self.voided is not None or (self.paid and not self.payments):
+            return Decimal(0).quantize(CENT)
+        paid = sum((p.amount for p in self.payments if p.date <= day), Decimal(0))
+        return max(Decimal(self.amount or 0) - paid, Decimal(0)).quantize(CENT)
+
+    def collected_between(self, start: dt.date, end: dt.date) -> Decimal:
+        """Money taken for this sale from ``start`` to ``end`` (both included): its payments
+        dated then, or, for a sale paid at the counter (paid, no payments), its amount on the
+        day of the sale."""
+        if self.voided is not None:
+            return Decimal(0).quantize(CENT)
+        if self.paid and not self.payments:
+            return Decimal(self.amount or 0).quantize(CENT) if start <= self.date <= end else Decimal(0).quantize(CENT)
+        return sum((p.amount for p in self.payments if start <= p.date <= end), Decimal(0)).quantize(CENT)
+
+
+class Visit(InteractionBase):
+    kind: Literal["visit"] = "visit"
+
+
+class Call(InteractionBase):
+    kind: Literal["call"] = "call"
+
+
+class Message(InteractionBase):
+    kind: Literal["message"] = "message"
+    channel: str | None = None  # wechat, sms, email ...
+
+
+ComplaintState = Literal["open", "acknowledged", "resolved", "closed"]
+COMPLAINT_STATES: tuple[str, ...] = ("open", "acknowledged", "resolved", "closed")
+
+
+def _check_minute(value: str, fmt: str, what: str) -> str:
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        raise ValueError(_("{value} is not {what}").format(value=repr(value), what=_(what))) from None
+    return value
+
+
+class ComplaintStep(BaseModel):
+    """One move of a complaint along open → acknowledged → resolved → closed: who, when."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    state: ComplaintState
+    at: str  # YYYY-MM-DDTHH:MM, the store's local time (a string: every YAML loader agrees)
+    by: str | None = None
+    text: str | None = None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: Any) -> str:
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m-%dT%H:%M")
+        return _check_minute(str(value), "%Y-%m-%dT%H:%M", N_("a moment; expected YYYY-MM-DDTHH:MM"))
+
+    @property
+    def moment(self) -> dt.datetime:
+        return dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M")
+
+
+class Complaint(InteractionBase):
+    """A complaint (投诉) and how it was handled; the workflow is :mod:`kehu_core.complaints`.
+
+    ``status`` is the state it is in now; ``history`` the moves that brought it there (the
+    file written before the workflow existed has ``status: open|resolved`` and no history)."""
+
+    kind: Literal["complaint"] = "complaint"
+    status: ComplaintState = "open"
+    time: str | None = None  # HH:MM it was received, when known: deadlines count from it
+    resolution: str | None = None
+    history: list[ComplaintStep] = Field(default_factory=list)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        if isinstance(value, dt.time):
+            return value.strftime("%H:%M")
+        if isinstance(value, int):  # 14:30 read by a YAML 1.1 loader as sexagesimal 870
+            return f"{value // 60:02d}:{value % 60:02d}"
+        return None if value in (None, "") else _check_minute(str(value), "%H:%M", N_("a time; expected HH:MM"))
+
+    def step(self, state: str) -> ComplaintStep | None:
+        """The move into ``state`` (the latest, if there were several), or None."""
+        found = [s for s in self.history if s.state == state]
+        return found[-1] if found else None
+
+
+class Feedback(InteractionBase):
+    kind: Literal["feedback"] = "feedback"
+    rating: int | None = Field(default=None, ge=1, le=5)
+
+
+class Note(InteractionBase):
+    kind: Literal["note"] = "note"
+
+
+Interaction = Annotated[
+    Purchase | Visit | Call | Message | Complaint | Feedback | Note,
+    Field(discriminator="kind"),
+]
+INTERACTION_KINDS = ("purchase", "visit", "call", "message", "complaint", "feedback", "note")
+interaction_adapter: TypeAdapter[Interaction] = TypeAdapter(Interaction, config=ConfigDict(defer_build=True))
+
+
+def parse_interaction(data: dict[str, Any]) -> Interaction:
+    return interaction_adapter.validate_python(data)
