@@ -30,7 +30,7 @@ from ..discovery import find_store
 from ..errors import KehuError
 from ..i18n import N_, _
 from ..models import Customer
-from ..yamlio import naming, new_file_mode
+from ..yamlio.atomic import naming, new_file_mode
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
 from .vcards import vcard_of

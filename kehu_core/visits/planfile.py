@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
-from ..yamlio import atomic_write, dump_new, load_fast, problem_from_yaml_error
+from ..yamlio import atomic_write, dump_new, load_fast
+from ..yamlio.files import problem_from_yaml_error
 
 if TYPE_CHECKING:
     from ..store import Store

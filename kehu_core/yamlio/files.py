@@ -1,0 +1,150 @@
+"""Reading a record file: its size limits, what is no record file (a link, a FIFO, a folder),
+its bytes and text, the text a YAML parser gets (no byte order mark, YAML 1.2 only), and the
+``path:line`` problem of a parser's error."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from ..errors import Problem
+from ..i18n import _
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a customer file over 2 MiB is a mistake, not a customer
+# A ledger grows by a line (~90 bytes) with every purchase, redemption and tier move, for as
+# long as the customer buys: a regular of twenty years passes 2 MiB (45 000 entries). 8 MiB is
+# about 90 000 entries, read in seconds; a file past it is still refused unread.
+MAX_LEDGER_BYTES = 8 * 1024 * 1024
+LEDGER_SUFFIX = ".ledger.yaml"
+
+
+def max_bytes(path: Path | str) -> int:
+    """The most a file of this kind may hold: the one home of the size limits of records."""
+    return MAX_LEDGER_BYTES if str(path).endswith(LEDGER_SUFFIX) else MAX_FILE_BYTES
+
+
+def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
+    """Turn a PyYAML or ruamel error into ``path:line: message``."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    text = f"{context}: {problem}" if context and context not in str(problem) else str(problem)
+    return Problem(path, line, _("invalid YAML: {detail}").format(detail=text))
+
+
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+
+
+def link_message(path: Path | str) -> str:
+    """What kehu says of a symbolic link where a record or a record folder belongs."""
+    try:
+        target = _(" (to {target})").format(target=os.readlink(path))  # the space is the language's
+    except OSError:
+        target = ""
+    return _("is a symbolic link{target}: kehu never follows links in a store; put the real file or folder "
+             "here, or remove the link").format(target=target)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is no regular file is: a folder, a FIFO, a socket, a device."""
+    return (_("a folder") if stat.S_ISDIR(mode) else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
+            else _("a socket") if stat.S_ISSOCK(mode) else _("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else _("not a regular file"))
+
+
+def special_file_message(mode: int) -> str:
+    """What kehu says of something that is not a regular file where a record belongs."""
+    return _("is {what}, not a record file; kehu reads only regular files here").format(what=special_kind(mode))
+
+
+class YamlFileError(Exception):
+    """A record file kehu cannot use, with its ``path:line`` problem."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.render())
+
+
+_FileProblem = YamlFileError  # what the readers below raise (the loaders' error, one type)
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """The bytes of a record file, refusing what is no record file: a symbolic link, a FIFO,
+    a folder, a device, a file over its :func:`max_bytes`, an unreadable file (each a
+    :class:`YamlFileError` with its problem). Every read of a record goes through here."""
+    # scans read a million of these: a bare descriptor costs half of a buffered file object.
+    # O_NOFOLLOW: a record that is a link (to /etc/passwd, to another clone's file) is refused,
+    # never read; O_NONBLOCK: a FIFO put where a record belongs opens at once (and is refused
+    # below) instead of hanging the command until someone writes to it.
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except PermissionError:
+        raise _FileProblem(Problem(Path(path), 1, "cannot read: permission denied (check the "
+                                                  "file's owner and mode)")) from None
+    except OSError:
+        if os.path.islink(path):
+            raise _FileProblem(Problem(Path(path), 1, link_message(path))) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _FileProblem(Problem(Path(path), 1, special_file_message(info.st_mode)))
+        size, limit = info.st_size, max_bytes(path)
+        if size > limit:
+            raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {limit}"))
+        data = os.read(fd, size + 1)
+        while len(data) > size:  # it grew since the fstat (being written): read to the end
+            more = os.read(fd, 65536)
+            if not more:
+                break
+            data += more
+            if len(data) > limit:
+                raise _FileProblem(Problem(Path(path), 1, f"file is over {limit} bytes"))
+    finally:
+        os.close(fd)
+    return data
+
+
+def read_text(path: Path | str) -> str:
+    """The file as UTF-8 text, refusing what is clearly not a record (:func:`read_bytes`;
+    binary, not UTF-8). A byte order mark (Windows Notepad's) is kept: the loaders skip it
+    (:func:`_parsed_text`) and an edit writes it back (:func:`dump_roundtrip`)."""
+    data = read_bytes(path)
+    if b"\x00" in data:
+        raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _FileProblem(Problem(Path(path), line, f"not valid UTF-8 (byte {exc.start})")) from None
+
+
+_BOM = "\ufeff"
+
+
+def _parsed_text(text: str, path: Path | str) -> str:
+    """The text a YAML parser gets: without a UTF-8 byte order mark (which yaml-rs and PyYAML
+    read as part of the first key: "id: Field required"). A ``%YAML`` directive naming another
+    version than 1.2 is refused at its line: ``%YAML 1.1`` made ruamel, the editor's loader, read
+    ``name: no`` as false, while the scan read it as text, so ``check`` said ok and ``customer
+    set`` refused the file ("name: Input should be a valid string")."""
+    text = text[1:] if text.startswith(_BOM) else text
+    if text.startswith("%") or "\n%" in text:
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.startswith("---") or line.startswith("..."):
+                break  # directives come before the document only
+            match = _VERSION_DIRECTIVE.match(line)
+            if match and match.group(1) != "1.2":
+                raise _FileProblem(Problem(Path(path), number, _(
+                    "a %YAML {version} directive: kehu reads records as YAML 1.2 (where `no` and `on` are "
+                    "text, not false and true); remove the line").format(version=match.group(1))))
+    return text
+
+
+_VERSION_DIRECTIVE = re.compile(r"%YAML[ \t]+(\S+)")
+#: what comes before a document's content: directives, then a "---" line of its own
+_HEADER = re.compile(r"\A(?:%[^\n]*\n|#[^\n]*\n|[ \t]*\n)*---[ \t]*(?:#[^\n]*)?\n")

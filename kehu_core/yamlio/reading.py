@@ -1,0 +1,222 @@
+"""Loading records for scans, fast and safe: PyYAML's C loader tuned to YAML 1.2
+(:func:`load_fast`), yaml-rs for whole-store scans (:func:`load_scan`), and the document a
+problem's line is looked up in (:func:`lines_doc`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Problem
+from ..i18n import _
+from ..yamlaliases import may_alias, refuse_alias_bombs
+from .files import YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
+from .roundtrip import _rt, load_roundtrip
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's C safe loader with YAML 1.2 scalars, duplicate keys and alias bombs refused."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._may_alias = may_alias(stream)
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        if self._may_alias:
+            refuse_alias_bombs(node, yaml.constructor.ConstructorError)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: merged below, as ruamel does
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                ) from None
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"duplicate key {key!r}", key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads yes/no/on/off as booleans and 1:30 as a number; YAML 1.2 (ruamel) does not.
+FastLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (
+        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+FastLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+FastLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+FastLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 0) if text.startswith("0x") else int(text)
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
+    """A date that does not exist (1990-13-40) stays text, so validation names its field."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return str(node.value)
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+class ScanLoader(FastLoader):  # type: ignore[misc, valid-type]
+    """:class:`FastLoader` reading as the scan's yaml-rs does (``parse_datetime=False``): a plain
+    date stays ISO text, an explicit ``!!timestamp`` tag is still a date (and refused where text
+    belongs). For the files yaml-rs reads differently, so every scanned record looks alike."""
+
+
+ScanLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in FastLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
+    """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
+    try:
+        text = _parsed_text(read_text(path), path)
+        return yaml.load(text, Loader=loader or FastLoader)  # noqa: S506 - a safe loader
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    except yaml.reader.ReaderError as exc:  # a control character: it knows the offset only
+        line = text[: exc.position].count("\n") + 1
+        message = _("invalid YAML: character U+{code:04X} is a control character, not text")
+        raise YamlFileError(Problem(path, line, message.format(code=exc.character))) from None
+    except yaml.YAMLError as exc:
+        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
+
+
+try:  # a Rust YAML 1.2 parser, ~10x faster than PyYAML's C loader for whole-store scans
+    import yaml_rs
+except ImportError:  # pragma: no cover - platforms without a yaml-rs wheel
+    yaml_rs = None
+
+_RS_LINE = re.compile(r"line (\d+)")
+# yaml-rs ignores tags (`!!python/object`, `!!binary`), reads `a\n---\nb` as a list of
+# documents and accepts control characters, where PyYAML and ruamel refuse them: such rare
+# files are parsed by PyYAML, so every loader agrees on what is a valid record.
+_RS_TAG = re.compile(r"(?:^|[\s\[\{,])!", re.M)
+_RS_DOCUMENTS = re.compile(r"^(?:---|\.\.\.)", re.M)
+_RS_CONTROL = yaml.reader.Reader.NON_PRINTABLE
+# yaml-rs also reads as numbers plain words YAML 1.2's core schema (and PyYAML) keep as text:
+# digits with underscores (`_0`, `1_000`), `0X`/`0O`/`0B`/`0b` prefixes, a signed `+0x1`
+# (hypothesis found `_: _0` and `id: 0X0`). A false alarm only costs the slower loader.
+_RS_NUMBER = re.compile(
+    r"(?:^|(?<=[\s\[{,]))"
+    r"(?:[-+]?(?:[0-9._eE+-]*_[0-9._eE+-]*|0[XOBb][0-9A-Fa-f_]*)|[-+]0[xo][0-9A-Fa-f_]*|0[xo][0-9A-Fa-f]*_[0-9A-Fa-f_]*)"
+    r"(?=\s*(?:$|[,\]}#:]))", re.M)
+_RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0", "-0")
+
+
+def _rs_differs(text: str) -> bool:
+    """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
+    control characters, numbers beyond YAML 1.2's core schema). Plain substring tests first:
+    one regex over every file cost 6 µs."""
+    return (("!" in text and _RS_TAG.search(text) is not None)
+            or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
+            or _RS_CONTROL.search(text) is not None
+            or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
+            or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
+
+
+def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
+    """A tab after ``key:`` or in a plain value: yaml-rs and libyaml read some such files, the
+    round-trip editor (ruamel) refuses them, so ``kehu check`` said ok while ``customer set``
+    failed. Rare (a file with a tab), so such files are tried with the editor's parser here and
+    every door refuses them alike, naming the tab."""
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        _rt().load(text)
+    except (MarkedYAMLError, yaml.YAMLError) as exc:
+        problem = problem_from_yaml_error(path, exc)
+        if "\\t" in problem.message or "\t" in problem.message:
+            raise YamlFileError(Problem(path, problem.line, "a tab character where YAML needs "
+                                        "spaces (after 'key:' or in a plain value): replace tabs "
+                                        "with spaces, or quote the value")) from None
+    except Exception:  # anything else is the other loaders' to report as they do
+        return
+
+
+def load_scan(path: Path) -> Any:
+    """Parse a record for a scan (index, check), as fast as possible.
+
+    Dates stay ISO strings here: the models turn them into dates, so the validated records are
+    the same as with :func:`load_fast` or ruamel (a test checks this on the demo store).
+    """
+    if yaml_rs is None:
+        return load_fast(path)
+    try:
+        text = _parsed_text(read_text(path), path)
+        if "\t" in text:
+            _refuse_tabs_the_editor_refuses(path, text)
+        if _rs_differs(text):
+            return load_fast(path, loader=ScanLoader)  # as yaml-rs reads: plain dates stay text
+        return yaml_rs.loads(text, parse_datetime=False)
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    except yaml_rs.YAMLDecodeError as exc:
+        message = str(exc)
+        match = _RS_LINE.search(message)
+        if match is None:
+            load_fast(path)  # PyYAML names the line yaml-rs does not (a duplicate key); raises
+        detail = message.splitlines()[-1].strip() if "\n" in message else message
+        raise YamlFileError(Problem(path, int(match.group(1)) if match else 1,
+                                    _("invalid YAML: {detail}").format(detail=detail))) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
+
+
+def lines_doc(path: Path) -> Any:
+    """The round-trip document, only to look up line numbers; None if even that fails.
+
+    A document ruamel cannot load (nested deeper than its recursion allows: a hostile file)
+    is composed by libyaml instead, whose nodes know their lines too (:func:`line_of` reads
+    both), so its problem is still reported at the line of its key."""
+    try:
+        return load_roundtrip(path)
+    except YamlFileError:
+        try:
+            return yaml.compose(_parsed_text(read_text(path), path), Loader=_BaseLoader)
+        except (_FileProblem, yaml.YAMLError, ValueError, RecursionError):
+            return None

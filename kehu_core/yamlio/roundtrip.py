@@ -1,0 +1,226 @@
+"""Round-trip loading and writing with ruamel.yaml: comments, key order, quoting and fields
+kehu does not know survive an edit; only the file being edited pays for it. Also the line of a
+field in a loaded document (:func:`line_of`), for messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:  # ruamel is imported by the first round-trip: a scan, a new file, a ledger line need none
+    from ruamel.yaml import YAML
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+from ..errors import Problem
+from ..i18n import _
+from ..yamlaliases import refuse_alias_bombs
+from .files import _BOM, _HEADER, YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
+
+
+def _represent_decimal(representer: RoundTripRepresenter, value: Decimal) -> Any:
+    if value.as_tuple().exponent >= 0:  # quantities: 2, not 2.0
+        return representer.represent_scalar("tag:yaml.org,2002:int", format(value, "f"))
+    text = format(value, "f")
+    if "." not in text:
+        text += ".0"
+    return representer.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+def _represent_date(representer: RoundTripRepresenter, value: dt.date) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+@functools.cache
+def _round_trip_constructor() -> type:
+    """ruamel's round-trip constructor with alias bombs refused, as :class:`FastLoader`."""
+    from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+
+    class _RoundTripConstructor(RoundTripConstructor):  # type: ignore[misc]
+        def construct_document(self, node: Any) -> Any:
+            refuse_alias_bombs(node, ConstructorError)
+            return super().construct_document(node)
+
+    return _RoundTripConstructor
+
+
+def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
+    """The ruamel configuration kehu writes with, so re-saving never reformats a file.
+
+    kehu writes block sequences unindented under their key (PyYAML's style), so that new files
+    can come from the C emitter (:func:`dump_new`) in exactly the form ruamel re-saves them.
+    A file someone wrote with indented lists (``  - VIP``) is re-saved in that style instead.
+    """
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.Constructor = _round_trip_constructor()
+    if indented_lists:
+        rt.indent(mapping=2, sequence=4, offset=2)
+    else:
+        rt.indent(mapping=2, sequence=2, offset=0)
+    rt.width = 4096  # never fold long notes onto new lines: that would churn diffs
+    rt.preserve_quotes = True
+    rt.allow_duplicate_keys = False
+    rt.representer.add_representer(Decimal, _represent_decimal)
+    rt.representer.add_representer(dt.date, _represent_date)
+    rt.representer.add_representer(str, _represent_str)
+    rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
+    rt.constructor.add_constructor("tag:yaml.org,2002:str", _rt_str)
+    return rt
+
+
+# NEL, LINE and PARAGRAPH SEPARATOR (pasted from web pages and chat apps) are line breaks to
+# YAML 1.1 but not to 1.2: written unescaped, each loader read them back differently. Escaped
+# in double quotes ("\N", "\L", "\P") every loader reads the same text.
+_YAML_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _represent_str(representer: RoundTripRepresenter, value: str) -> Any:
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    if _YAML_BREAKS.search(value):
+        return representer.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return RoundTripRepresenter.represent_str(representer, value)
+
+
+def _rt_str(constructor: Any, node: Any) -> Any:
+    """Text, also when tagged by hand (``name: !!str 123``), as the scan reads it: ruamel kept
+    a ``TaggedScalar``, which no field takes, so ``check`` said ok and ``customer set`` refused
+    the file ("name: Input should be a valid string")."""
+    return constructor.construct_scalar(node)
+
+
+def _rt_timestamp(constructor: Any, node: Any) -> Any:
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    try:
+        return RoundTripConstructor.construct_yaml_timestamp(constructor, node)
+    except ValueError:
+        return str(node.value)
+
+
+@functools.cache
+def _rt(indented_lists: bool = False) -> YAML:
+    """The round-trip configuration, made once, on first use."""
+    return roundtrip_yaml(indented_lists=indented_lists)
+
+
+# "key:" (maybe a comment), then the first item of its block list on the next line
+_FIRST_LIST = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n( *)- ", re.M)
+
+
+def has_indented_lists(text: str) -> bool:
+    """Whether a file indents its block lists under their keys (``tags:\n  - VIP``)."""
+    match = _FIRST_LIST.search(text)
+    return bool(match) and len(match.group(2)) > len(match.group(1))
+
+
+def load_roundtrip(path: Path) -> Any:
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        text = _parsed_text(read_text(path), path)
+        return _rt().load(text)
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    except (MarkedYAMLError, yaml.YAMLError) as exc:
+        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    except Exception as exc:  # ruamel raises plain errors for a few broken inputs
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
+
+
+def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
+    """Text of ``data``; with ``like`` (the file's old text) in that file's list style and with
+    its line ends (CRLF from Windows editors: an edit changes one line, not every line)."""
+    stream = io.StringIO()
+    _rt(like is not None and has_indented_lists(like)).dump(data, stream)
+    text = stream.getvalue()
+    if like is not None:
+        # a "%YAML 1.2" directive and the "---" after it, which ruamel drops: kept, so an edit
+        # changes the lines it edits only
+        header = _HEADER.match(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"))
+        if header and not text.startswith(("%", "---")):
+            text = header.group(0) + text
+    if like is not None and like.startswith(_BOM):
+        text = _BOM + text
+    end = line_end(like) if like is not None else "\n"
+    if end != "\n":
+        text = text.replace("\r\n", "\n").replace("\n", end)
+    return text
+
+
+def line_end(text: str) -> str:
+    """The line end a file's text keeps, for an edit or an added line to write: CRLF when
+    every line has it (Windows editors), CR alone (classic Mac OS), else LF (a file of mixed
+    ends is written with LF, as most of its lines are, say, git's)."""
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        return "\r\n"
+    if "\r" in text and "\n" not in text:
+        return "\r"
+    return "\n"
+
+
+def line_of(doc: Any, loc: Sequence[str | int]) -> int:
+    """1-based line of the value at ``loc`` (a pydantic error location) in a round-trip doc."""
+    line = 1
+    node = doc
+    if doc is None:
+        return line
+    for key in loc:
+        if isinstance(node, yaml.Node):  # composed by libyaml (lines_doc)
+            child = _node_child(node, key)
+            if child is None:
+                break
+            line, node = child
+            continue
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        # a key or item added to the document in memory and not yet written has no line: the
+        # line of what holds it is the best there is (a complaint step refused for its text
+        # made `kehu complaint ack` an "internal error: KeyError")
+        try:
+            if isinstance(node, CommentedMap) and key in node:
+                line = node.lc.key(key)[0] + 1
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+                line = node.lc.item(key)[0] + 1
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+        node = node[key]
+    return line
+
+
+def _node_child(node: yaml.Node, key: str | int) -> tuple[int, yaml.Node] | None:
+    """The line of ``key`` in a composed mapping or sequence node, and its value's node."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == str(key):
+                return key_node.start_mark.line + 1, value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        item = node.value[key]
+        return item.start_mark.line + 1, item
+    return None
+
+
+def to_plain_yaml_value(value: Any) -> Any:
+    """A value ready for ruamel: lists become block sequences, dicts keep their order."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = to_plain_yaml_value(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        seq = CommentedSeq(to_plain_yaml_value(v) for v in value)
+        return seq
+    return value
