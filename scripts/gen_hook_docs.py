@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKSPECS = ROOT / "kehu_core" / "hookspecs.py"
-PLUGINS = ROOT / "kehu_core" / "plugins.py"
+PLUGINS = ROOT / "kehu_core" / "plugins" / "api.py"  # the objects hooks hand back
 HOOKS_MD = ROOT / "docs" / "reference" / "hooks.md"
 
 #: the objects of kehu_core.plugins that hooks return, in the order the page shows them

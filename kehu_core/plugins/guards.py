@@ -1,0 +1,201 @@
+"""How the plugin host guards each plugin's hook implementations: one that raises, calls
+``sys.exit`` or returns the wrong type is recorded as a failure, gives nothing, and what it wrote
+through the store meanwhile is undone (see :class:`~kehu_core.plugins.host.PluginHost`)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from ..handed import guard_handed
+from .results import _finished, _finished_old, _started, check_result, check_results
+
+
+@dataclass
+class _Call:
+    """One ``PluginHost.call``: the store its writes go to, and (plugin, result) pairs as the
+    guarded implementations give them, to name each result pluggy hands back."""
+
+    store: Any
+    given: list[tuple[str, Any]] = field(default_factory=list)
+
+
+class _StandIn(SimpleNamespace):
+    """What pluggy registers for a plugin (see ``PluginHost._stand_in``); one of them is
+    itself only, so pluggy can leave it out of a call (``subset_hook_caller`` takes a set)."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+class GuardedHooks:
+    """The part of :class:`~kehu_core.plugins.host.PluginHost` that registers a stand-in for each
+    plugin and runs its hook implementations guarded; the host sets these attributes."""
+
+    pm: pluggy.PluginManager
+    _calls: list[_Call]
+    _running: set[tuple[str, str]]
+    _memo: dict[str, dict[str, Any]] | None
+
+    if TYPE_CHECKING:  # the host's
+        def hooks_of(self, name: str) -> list[str]: ...
+
+        def report(self, plugin: str, where: str, exc: BaseException) -> None: ...
+
+    def _stand_in(self, plugin: Any, name: str) -> _StandIn:
+        """What pluggy registers for ``plugin``: its hook implementations, guarded, with the
+        same names, signatures and ``@hookimpl`` options (pluggy's own parsing finds them)."""
+        stand_in = _StandIn(__doc__=getattr(plugin, "__doc__", None))
+        for attr in dir(plugin):
+            opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            function = getattr(plugin, attr)
+            hook = opts.get("specname") or attr
+            if opts.get("wrapper") or opts.get("hookwrapper"):
+                if not inspect.isgeneratorfunction(function):
+                    guarded = function  # pluggy refuses it, with its own message
+                elif opts.get("hookwrapper"):
+                    guarded = self._guard_old_wrapper(name, hook, function)
+                else:
+                    guarded = self._guard_wrapper(name, hook, function)
+            else:
+                guarded = self._guard(name, hook, function)
+            if guarded is not function:
+                guarded.kehu_impl = dict(opts)  # type: ignore[attr-defined]  # the @hookimpl mark
+            setattr(stand_in, attr, guarded)
+        return stand_in
+
+    def _store_of(self, kwargs: dict[str, Any]) -> Any:
+        if "store" in kwargs:
+            return kwargs["store"]
+        return self._calls[-1].store if self._calls else None
+
+    def _safely(self, name: str, hook: str, kwargs: dict[str, Any], run: Callable[[], Any]) -> tuple[bool, Any]:
+        """``run()`` with its result checked; (False, None) if it failed, its writes undone."""
+        undo = getattr(self._store_of(kwargs), "undo_on_error", None)
+        try:
+            with undo() if undo is not None else contextlib.nullcontext():
+                return True, guard_handed(self, name, hook, check_result(hook, run()))
+        except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
+            self.report(name, hook, exc)
+            return False, None
+
+    def _guard(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        params = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            call = {**dict(zip(params, args, strict=False)), **kwargs}
+            return self._run_impl(name, hook, function, call)
+
+        return guarded
+
+    def _run_impl(self, name: str, hook: str, function: Callable[..., Any], call: dict[str, Any]) -> Any:
+        if (name, hook) in self._running:
+            return None
+        memo = self._memo.setdefault(name, {}) if self._memo is not None else None
+        customer = call.get("customer")
+        memoized = hook == "customer_values" and memo is not None and customer is not None
+        if memoized and customer.id in memo:  # type: ignore[operator]
+            return memo[customer.id]  # type: ignore[index]
+        marks = {(name, hook)}
+        if hook == "customer_values_many":
+            if memo is None or "customer_values" not in self.hooks_of(name):
+                return None
+            todo = [c for c in call.get("customers", []) if c.id not in memo]
+            if not todo:
+                return None
+            call = {**call, "customers": todo}
+            marks.add((name, "customer_values"))  # its values are asked for separately
+        marks -= self._running
+        self._running.update(marks)
+        try:
+            ok, result = self._safely(name, hook, call, lambda: function(**call))
+        finally:
+            self._running.difference_update(marks)
+        if memoized:
+            memo[customer.id] = result  # type: ignore[index]
+        elif hook == "customer_values_many" and memo is not None and result is not None:
+            for c in call["customers"]:
+                memo.setdefault(c.id, result.get(c.id))
+        if result is not None and self._calls:
+            self._calls[-1].given.append((name, result))
+        return result
+
+    def _guard_wrapper(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A new-style wrapper (``wrapper=True``): a failing one leaves the result as it was."""
+        params = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+            call = {**dict(zip(params, args, strict=False)), **kwargs}
+            if (name, hook) in self._running:
+                return (yield)
+            self._running.add((name, hook))
+            try:
+                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: _started(function(**call)))
+            finally:
+                self._running.discard((name, hook))
+            inner = yield
+            if not ok:
+                return inner
+            self._running.add((name, hook))
+            try:
+                ok, result = self._safely(name, "wrapper of " + hook, call, lambda: _finished(gen, hook, inner))
+            finally:
+                self._running.discard((name, hook))
+            if not ok:
+                return inner
+            self._name_new_results(name, inner, result)
+            return result
+
+        return guarded
+
+    def _guard_old_wrapper(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """An old-style wrapper (``hookwrapper=True``, ``outcome = yield``)."""
+        params = list(inspect.signature(function).parameters)
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, None]:
+            call = {**dict(zip(params, args, strict=False)), **kwargs}
+            if (name, hook) in self._running:
+                yield
+                return
+            self._running.add((name, hook))
+            try:
+                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: _started(function(**call)))
+            finally:
+                self._running.discard((name, hook))
+            outcome = yield
+            if not ok:
+                return
+            inner = result = outcome.get_result()  # the guarded implementations never raise
+            self._running.add((name, hook))
+            try:
+                ok, _result = self._safely(name, "wrapper of " + hook, call, lambda: _finished_old(gen, outcome))
+                if ok:
+                    ok, result = self._safely(name, "wrapper of " + hook, call,
+                                              lambda: check_results(hook, outcome.get_result()))
+            finally:
+                self._running.discard((name, hook))
+            if not ok:
+                outcome.force_result(inner)
+            else:
+                self._name_new_results(name, inner, result)
+
+        return guarded
+
+    def _name_new_results(self, name: str, inner: Any, result: Any) -> None:
+        """Results a wrapper added to the list are that wrapper's plugin's."""
+        if isinstance(result, list) and isinstance(inner, list) and self._calls:
+            for item in result:
+                if not any(item is old for old in inner):
+                    self._calls[-1].given.append((name, item))

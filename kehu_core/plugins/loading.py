@@ -1,0 +1,78 @@
+"""Finding the installed plugins (the ``kehu`` entry-point group), once per process, and
+reporting a plugin's failures (:class:`PluginFailure`, the ``kehu.plugins`` logger)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from traceback import format_exception
+from typing import Any
+
+from ..entrypoints import advertised_entries
+from ..entrypoints import load as load_entry_point
+from ..errors import PLUGIN_LOGGER
+from ..handed import error_text
+from ..i18n import _
+
+
+@dataclass
+class PluginFailure:
+    """One failure of a plugin: it raised, called ``sys.exit``, or gave a result of the wrong
+    type. ``traceback`` is what ``kehu --debug`` prints."""
+
+    plugin: str
+    hook: str
+    error: str
+    traceback: str = field(default="", repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return _("plugin {plugin} failed in {hook}: {error}").format(
+            plugin=repr(self.plugin), hook=self.hook, error=self.error)
+
+
+#: Where plugin failures go: one WARNING record per new failure (``extra``: ``failure``, the
+#: :class:`PluginFailure`). The CLI prints them on stderr, the TUI shows them as notifications.
+logger = logging.getLogger(PLUGIN_LOGGER)
+
+
+def log_failure(failure: PluginFailure) -> None:
+    logger.warning("%s", failure, extra={"failure": failure})
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+#: Plugins that could not even be imported, as failures (shown by ``kehu plugins``).
+load_failures: list[PluginFailure] = []
+
+
+def plugin_prints_to_stderr() -> contextlib.AbstractContextManager[object]:
+    """What a plugin prints goes to stderr: stdout is the command's (`--json` is JSON only).
+    In the main thread only, where a command runs: ``sys.stdout`` is one for the whole process,
+    and swapping it from another thread (the TUI's workers asking the plugins for a sort) put it
+    back over what the main thread had set meanwhile (a command run in-process lost its output)."""
+    if threading.current_thread() is threading.main_thread():
+        return contextlib.redirect_stdout(sys.stderr)
+    return contextlib.nullcontext()
+
+
+@cache
+def installed_plugins() -> dict[str, Any]:
+    """Every plugin module advertised in the ``kehu`` entry-point group, loaded once."""
+    found: dict[str, Any] = {}
+    for name, value in advertised_entries():
+        try:
+            # what a module prints as it is imported goes to stderr, as in a hook (PluginHost.call):
+            # stdout is the command's, and `customer list --json` must stay JSON only
+            with plugin_prints_to_stderr():
+                found[name] = load_entry_point(value)
+        except (Exception, SystemExit) as exc:  # a broken third-party plugin must not stop kehu,
+            # nor end it with its own exit code and no word (`sys.exit()` as its module loads)
+            failure = PluginFailure(name, "import", error_text(exc), "".join(format_exception(exc)))
+            load_failures.append(failure)
+            log_failure(failure)
+    return found

@@ -1,0 +1,154 @@
+"""What a hook may return: each hook's documented result (:data:`RESULT_CHECKS`), checked on
+every call, and what a hook wrapper may do (yield once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import create_model
+
+from ..handed import WrongResult
+from ..i18n import _
+from ..models import Customer
+from .api import Column, Panel
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _list_of(result: Any, what: str, ok: Callable[[Any], bool]) -> list[Any]:
+    if not isinstance(result, list):
+        raise WrongResult(_("returned {kind}, expected a list of {what} or None").format(
+            kind=_kind(result), what=what))
+    for item in result:
+        if not ok(item):
+            raise WrongResult(_("returned a list holding {kind} {item}, expected {what}").format(
+                kind=_kind(item), item=f"{item!r:.60}", what=what))
+    return result
+
+
+def _has(*attrs: str, calls: tuple[str, ...] = ()) -> Callable[[Any], bool]:
+    """An object with these string attributes and these methods (a protocol's shape)."""
+    def ok(item: Any) -> bool:
+        return (all(isinstance(getattr(item, a, None), str) for a in attrs)
+                and all(callable(getattr(item, c, None)) for c in calls))
+    return ok
+
+
+def _values_dict(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
+        raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=_kind(result)))
+    return result
+
+
+def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
+    if not isinstance(result, dict):
+        raise WrongResult(_("returned {kind}, expected {spec} or None").format(
+            kind=_kind(result), spec="{field name: (type, default)}"))
+    for key, spec in result.items():
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+            raise WrongResult(_("field name {key} is not a valid field name").format(key=repr(key)))
+        if key in Customer.model_fields:
+            raise WrongResult(_("field {key} is one of kehu's own customer fields").format(key=repr(key)))
+        if not isinstance(spec, tuple) or len(spec) != 2:
+            raise WrongResult(_("field {key}: expected (type, default), got {spec}").format(
+                key=repr(key), spec=f"{spec!r:.60}"))
+    try:
+        create_model("PluginFields", **result)  # a type pydantic cannot use
+    except Exception as exc:
+        raise WrongResult(_("fields that cannot be used: {error}").format(error=exc)) from None
+    return result
+
+
+def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
+    if not isinstance(result, dict):
+        raise WrongResult(_("returned {kind}, expected {spec} or None").format(
+            kind=_kind(result), spec="{customer id: values or None}"))
+    for key, values in result.items():
+        if not isinstance(key, str):
+            raise WrongResult(_("returned a key {key}, expected customer ids").format(key=f"{key!r:.60}"))
+        if values is not None:
+            _values_dict(values)
+    return result
+
+
+def _messages(result: Any) -> list[str]:
+    return _list_of(result, "messages (str)", lambda m: isinstance(m, str))
+
+
+def _entry_message(item: Any) -> bool:
+    return (isinstance(item, tuple) and len(item) == 2 and type(item[0]) is int and item[0] >= 0
+            and isinstance(item[1], str))
+
+
+def _ignored(result: Any) -> None:
+    return None
+
+
+#: Each hook's documented result (kehu_core/hookspecs.py), checked on every call: a plugin whose
+#: result does not fit is reported by name and its result is left out.
+RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "customer_fields": _fields,
+    "validate_customer": _messages,
+    "validate_ledger": lambda r: _list_of(r, "(entry index, message) pairs", _entry_message),
+    "customer_values": _values_dict,
+    "customer_values_many": _values_many,
+    "interaction_saved": _ignored,
+    "register_commands": _ignored,
+    "tier_names": lambda r: _list_of(r, "tier names (str)", lambda n: isinstance(n, str)),
+    "reminder_rules": lambda r: _list_of(r, "reminder rules (name, due())", _has("name", calls=("due",))),
+    "tui_columns": lambda r: _list_of(r, "Column", lambda c: isinstance(c, Column)),
+    "tui_panels": lambda r: _list_of(r, "Panel", lambda p: isinstance(p, Panel)),
+    "importers": lambda r: _list_of(r, "importers (name, detect(), read())", _has("name", calls=("detect", "read"))),
+    "exporters": lambda r: _list_of(r, "exporters (name, write())", _has("name", calls=("write",))),
+    "message_senders": lambda r: _list_of(r, "senders (channel, send())", _has("channel", calls=("send",))),
+}
+
+
+def check_result(hook: str, result: Any) -> Any:
+    """``result`` if it is what ``hook`` may return (None always is), else WrongResult."""
+    if result is None:
+        return None
+    check = RESULT_CHECKS.get(hook)
+    return check(result) if check is not None else result
+
+
+def check_results(hook: str, results: Any) -> list[Any]:
+    """What a wrapper of ``hook`` returns: the list of the implementations' results, each of
+    them what ``hook`` may return."""
+    if not isinstance(results, list):
+        raise WrongResult(_("returned {kind}, expected the list of results it wrapped").format(kind=_kind(results)))
+    for result in results:
+        check_result(hook, result)
+    return results
+
+
+def _started(gen: Any) -> Any:
+    """A wrapper's generator, run up to its ``yield``."""
+    try:
+        next(gen)
+    except StopIteration:
+        raise WrongResult(_("the wrapper did not yield")) from None
+    return gen
+
+
+def _finished(gen: Any, hook: str, inner: Any) -> Any:
+    """A new-style wrapper's result, given the result it wrapped."""
+    try:
+        gen.send(inner)
+    except StopIteration as stop:
+        return check_results(hook, stop.value)
+    gen.close()
+    raise WrongResult(_("the wrapper yielded more than once"))
+
+
+def _finished_old(gen: Any, outcome: Any) -> None:
+    """An old-style wrapper's second half (it may change ``outcome``)."""
+    try:
+        gen.send(outcome)
+    except StopIteration:
+        return
+    gen.close()
+    raise WrongResult(_("the wrapper yielded more than once"))
