@@ -191,6 +191,46 @@ def test_a_merge_that_fails_half_way_leaves_the_store_as_it_was(store_path: Path
     assert kehu("check", store=store_path).code == 0
 
 
+@pytest.mark.parametrize("edit", ["paid in each", "voided in one, paid in the other"])
+def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Path, edit: str) -> None:
+    """Both customers hold a copy of one purchase (as two clones merging them each into the
+    other leave it), each copy then edited apart. The merge used to keep both, the second under
+    a new id: the sale counted twice, `check` ok. Now the copies are one purchase again with
+    both payments; a void against a payment is a conflict a person decides, which check names."""
+    keep = add(store_path, "--name", "赵敏", "--phone", "13912345678")
+    other = add(store_path, "--name", "赵敏", "--phone", "13912345679")
+    sold = kehu("purchase", "add", other, "--date", "2026-11-02", "--item", "龙井", "--amount", "100",
+                "--credit", store=store_path)
+    assert sold.code == 0, sold.err
+    source = next(p for p in (store_path / "customers").glob(f"*/{other}/interactions/*.yaml"))
+    copy = next((store_path / "customers").glob(f"*/{keep}")) / "interactions" / source.name
+    copy.parent.mkdir()
+    copy.write_bytes(source.read_bytes())
+    held = [line for line in kehu("check", store=store_path).out.splitlines() if "counted twice" in line]
+    assert len(held) == 2, held
+    if edit == "paid in each":
+        assert kehu("purchase", "pay", keep, source.stem, "--amount", "30", "--date", "2026-11-05",
+                    store=store_path).code == 0
+    else:
+        assert kehu("purchase", "void", keep, source.stem, "--reason", "退货", store=store_path).code == 0
+    assert kehu("purchase", "pay", other, source.stem, "--amount", "50", "--date", "2026-11-06",
+                store=store_path).code == 0
+    merged = kehu("customer", "merge", keep, other, store=store_path)
+    assert merged.code == 0, merged.err
+    assert "1 held by both and edited apart joined into one" in merged.out, merged.out
+    purchases = show(store_path, keep)["purchases"]
+    assert len(purchases) == 1 and purchases[0]["id"] == source.stem, purchases
+    assert sorted(p["amount"] for p in purchases[0]["payments"]) == (
+        ["30.00", "50.00"] if edit == "paid in each" else ["50.00"]), purchases
+    checked = kehu("check", store=store_path)
+    if edit == "paid in each":
+        assert checked.code == 0, checked.out
+        assert "owed ¥20.00" in kehu("customer", "show", keep, store=store_path).out
+    else:
+        assert "with a field set two ways" in merged.out, merged.out
+        assert checked.code == 1 and f"{copy.name}:" in checked.out and "voided" in checked.out, checked.out
+
+
 def test_merge_refuses_unknown_or_same_customer(store_path: Path) -> None:
     keep = add(store_path, "--name", "赵敏")
     missing = kehu("customer", "merge", keep, "c-nobody", store=store_path)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu_core.services.dedupe import merge_customers
+from kehu_core.services.customer_merge import merge_customers
 from kehu_core.store import Store
 
 from .conftest import kehu

@@ -251,6 +251,31 @@ def test_a_record_in_the_wrong_shard_is_reported_at_its_id(store: tuple[Path, st
     assert f"{wrong / 'customer.yaml'}:3: customer {cid!r} is in the wrong folder" in check.out + check.err
 
 
+def test_a_copy_of_a_customers_records_in_another_shard_is_reported_and_never_read(
+        store: tuple[Path, str, str, Path]) -> None:
+    """A purchase and a ledger of a customer under another shard folder (a folder copied or
+    moved by hand, a bad glob): `check` said ok, and the copy stood in for the customer's own
+    record of that id (one index row per customer and id). Now each file is a problem at its
+    path, and every command reads only the customer's own folder."""
+    path, cid, _other, record = store
+    assert kehu("purchase", "add", cid, "--amount", "100", "--date", "2026-11-02", "--paid", store=path).code == 0
+    own = record.parent
+    stray = path / "customers" / ("zz" if shard(cid) != "zz" else "yy") / cid
+    shutil.copytree(own / "interactions", stray / "interactions")
+    shutil.copy(own / "points.ledger.yaml", stray / "points.ledger.yaml")
+    copy = next((stray / "interactions").glob("*.yaml"))
+    copy.write_text(copy.read_text(encoding="utf-8").replace("amount: 100.00", "amount: 999.00"), encoding="utf-8")
+    check = kehu("check", store=path)
+    shown = kehu("customer", "show", cid, "--json", store=path)
+    no_traceback(check, shown)
+    said = check.out + check.err
+    assert check.code == 1
+    for wrong in (copy, stray / "points.ledger.yaml"):
+        assert f"{wrong}:1: in the wrong folder: the records of customer {cid} are under " \
+               f"customers/{shard(cid)}/{cid}/" in said, said
+    assert [p["amount"] for p in shown.json()["purchases"]] == ["100.00"]
+
+
 def test_sixteen_thousand_tags_index_in_linear_time(store: tuple[Path, str, str, Path]) -> None:
     tags = [f"t{i}" for i in range(16_000)]
     started = time.perf_counter()

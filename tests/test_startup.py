@@ -28,7 +28,8 @@ from kehu_core.names import shown as shown_name
 NOT_FOR_SEARCH = [
     "textual", "kehu_tui", "jinja2", "holidays", "openpyxl", "python_calamine", "vobject", "icalendar",
     "reportlab", "rich", "kehu_core.reports", "kehu_core.services.outreach",
-    "kehu_core.services.importing", "kehu_core.services.exporting", "kehu_core.services.dedupe", "babel",
+    "kehu_core.services.importing", "kehu_core.services.exporting", "kehu_core.services.dedupe",
+    "kehu_core.services.customer_merge", "babel",
     "pyrage",  # confidential fields are decrypted only where shown (kehu_core.confidential)
     "radicale", "bcrypt", "kehu_core.serve", "kehu_core.services.vcards",
 ]

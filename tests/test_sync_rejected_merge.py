@@ -91,7 +91,7 @@ def test_a_sale_paid_in_full_in_both_clones_is_said_to_need_a_decision(
         assert _purchase(clone, cid).read_text(encoding="utf-8").count("amount: 100.00}") == 1
 
 
-@pytest.mark.parametrize("kept", ["both", "one"])
+@pytest.mark.parametrize("kept", ["both", "one", "none", "both, then one copy paid"])
 def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_once(
         kept: str, team: tuple[Path, Path, str]) -> None:  # noqa: F811
     """Clone a keeps x (`customer merge x y`), clone b keeps y (`customer merge y x`). b's sync
@@ -99,7 +99,11 @@ def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_
     both, each profile came back whole with both purchases, so every purchase was counted twice
     (revenue, points, what is owed), pushed, `kehu check` ok. Now check names the record at
     both its files and the sync is refused until one customer is kept; `kehu customer merge`
-    then keeps each purchase once, in both clones."""
+    then keeps each purchase once, in both clones. Deleted both, every purchase of the two was
+    gone: the sync now refuses and says how to put one back. Kept both and one copy of a
+    purchase then paid: check said ok and the next `customer merge` kept both copies (the
+    paid one under a new id: counted twice); now check names it and the merge joins the
+    copies into one purchase with its payment."""
     a, b, x = team
     y = ok("customer", "add", "--name", "甲", "--phone", "13800138001", store=a).strip()
     ok("purchase", "add", x, "--amount", "50", "--date", "2026-11-03", "--credit", store=a)
@@ -115,15 +119,24 @@ def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_
     assert both.format(x) in asked.err and both.format(y) in asked.err, asked.err  # said before it is done
     assert both.format(x) in kehu("check", store=b).out
     for rel in git(b, "diff", "--name-only", "--diff-filter=U").split():
-        if kept == "one" and f"/{y}/" in rel:
-            git(b, "rm", "-q", rel)  # y deleted whole, as the sync said
+        if kept == "one" and f"/{y}/" in rel or kept == "none":
+            git(b, "rm", "-q", rel)  # y deleted whole, as the sync said (none: x too)
         else:
             git(b, "add", rel)  # kept (both: as the sync allows)
     pushed = git(a, "rev-parse", "HEAD").strip()
-    if kept == "one":  # as the sync said: x kept whole, y deleted whole
+    if kept == "none":
+        refused = kehu("sync", store=b)
+        assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+        assert "were merged each into the other, and both are deleted" in refused.err, refused.err
+        assert git(b, "ls-remote", "origin", "master").split()[0] == pushed  # nothing spread
+        back = next(line for line in refused.err.splitlines() if "git checkout" in line)
+        put_back = back.split("`git checkout ")[1].split("`")[0].split()  # the first way it gives
+        git(b, "checkout", *put_back)
+        kept = "one"
+    if kept == "one":  # as the sync said: one kept whole, the other deleted whole
         sync(b)
         sync(a)
-        _counted_once(a, b, x, y)
+        _counted_once(a, b, *_kept_and_gone(b, x, y))
         return
     refused = kehu("sync", store=b)
     assert refused.code == 1 and "Traceback" not in refused.err, refused.err
@@ -135,21 +148,34 @@ def test_customers_merged_each_into_the_other_in_two_clones_count_each_purchase_
     held = [line for line in checked.out.splitlines() if "counted twice" in line]
     assert len(held) == 4, checked.out  # two purchases, each at both its files
     assert all("/interactions/" in line and ".yaml:1: " in line for line in held)
+    owed = "120.00"
+    if kept == "both, then one copy paid":  # b takes a payment on x's copy of y's purchase
+        paid = next(p for p in (b / "customers" / shard(x) / x / "interactions").glob("2026-11-04*"))
+        ok("purchase", "pay", x, paid.stem, "--amount", "30", "--date", "2026-11-05", store=b)
+        held = [line for line in kehu("check", store=b).out.splitlines() if "counted twice" in line]
+        assert len(held) == 4, held  # the paid copy is still the same purchase, held twice
+        owed = "90.00"
     # the way out the message gives
-    ok("customer", "merge", x, y, store=b)
+    merged = ok("customer", "merge", x, y, store=b)
+    if owed != "120.00":
+        assert "1 held by both and edited apart joined into one" in merged, merged
     sync(b)
     sync(a)
-    _counted_once(a, b, x, y)
+    _counted_once(a, b, x, y, owed)
 
 
-def _counted_once(a: Path, b: Path, x: str, y: str) -> None:
+def _kept_and_gone(store: Path, x: str, y: str) -> tuple[str, str]:
+    return (x, y) if (store / "customers" / shard(x) / x).is_dir() else (y, x)
+
+
+def _counted_once(a: Path, b: Path, x: str, y: str, owed: str = "120.00") -> None:
     """x holds both purchases, once each (points, what is owed), y is gone, in both clones."""
     for clone in (a, b):
         assert kehu("check", store=clone).code == 0
         assert kehu("customer", "show", y, store=clone).code == 1
         assert kehu("points", "show", x, "--json", store=clone).json()["balance"] == 120
         shown = kehu("customer", "show", x, store=clone).out
-        assert "owed ¥120.00" in shown and shown.count("2026-11-0") == 2, shown
+        assert f"owed ¥{owed}" in shown and shown.count("2026-11-0") == 2, shown
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
 

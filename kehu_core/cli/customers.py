@@ -226,9 +226,9 @@ def customer_merge(ctx: Context, keep_id: str, other_id: str, as_json: bool) -> 
     OTHER's is kept in KEEP's `also_known`; OTHER's interactions move to KEEP, its ledger
     entries (points, tiers ...) are added to KEEP's; customers referred by OTHER now name
     KEEP. One git commit in a git store; a failure changes nothing. See `kehu duplicates`."""
-    from ..services import dedupe
+    from ..services.customer_merge import merge_customers
 
-    report = dedupe.merge_customers(ctx.store, keep_id, other_id)
+    report = merge_customers(ctx.store, keep_id, other_id)
     if as_json:
         emit_json(report.as_json())
     else:

@@ -75,27 +75,29 @@ class Records(IndexConnection):
             (customer_id,))), Decimal("0.00"))
 
     def interactions_held_twice(self, customer_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
-        """Interaction ids held under more than one customer as the same record, each with those
+        """Interaction ids held under more than one customer as one record, each with those
         customers (sorted): one record counted twice (two clones merging two customers each into
-        the other move the files as they are). Of the whole store, or those that one of
-        ``customer_ids`` holds. Records of one id that differ are not one record: an import
-        names a purchase by its content, so two customers who bought the same on the same day
-        from one sheet hold one id, each with its own ``imported_from`` row. The ids are found
-        by a scan of the (customer, id) key alone (~0.5 s for 1 000 000 interactions, ~0.1 s
-        scoped); only theirs are read whole."""
+        the other move the files as they are; one clone may then edit its copy). Of the whole
+        store, or those that one of ``customer_ids`` holds. Records of one id that an import
+        made from two rows are two records: an import names a purchase by its content, so two
+        customers who bought the same on the same day from one sheet hold one id, each with its
+        own ``imported_from`` row (the rule: ``services.customer_merge.one_record``). The ids
+        are found by a scan of the (customer, id) key alone (~0.5 s for 1 000 000
+        interactions, ~0.1 s scoped); only theirs are read whole."""
         if customer_ids is None:
             rows = self.db.execute(
-                "SELECT id, customer_id, data FROM interactions WHERE id IN"
+                "SELECT id, customer_id, json_extract(data, '$.imported_from') FROM interactions WHERE id IN"
                 " (SELECT id FROM interactions GROUP BY id HAVING count(*) > 1)")
         else:
             rows = self.db.execute(
-                "SELECT id, customer_id, data FROM interactions WHERE id IN (SELECT id FROM interactions"
+                "SELECT id, customer_id, json_extract(data, '$.imported_from') FROM interactions"
+                " WHERE id IN (SELECT id FROM interactions"
                 " WHERE customer_id IN (SELECT value FROM json_each(?)))", (json.dumps(sorted(customer_ids)),))
-        holders: dict[tuple[str, str], list[str]] = {}
-        for iid, cid, data in rows:
-            holders.setdefault((iid, data), []).append(cid)
+        holders: dict[tuple[str, Any], list[str]] = {}
+        for iid, cid, source in rows:
+            holders.setdefault((iid, source), []).append(cid)
         twice: dict[str, set[str]] = {}
-        for (iid, _data), cids in holders.items():
+        for (iid, _source), cids in holders.items():
             if len(cids) > 1:
                 twice.setdefault(iid, set()).update(cids)
         return {iid: sorted(cids) for iid, cids in sorted(twice.items())}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordError, os_error_text
 from ..i18n import _
+from ..ids import shard
 from ..models import Customer, Purchase
 from ..phones import display_phone
 from ..textsearch import search_text, sort_key
@@ -99,7 +100,11 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
 
 def _kind_of(parts: list[str]) -> str:
     if len(parts) == 4 and parts[3] == "customer.yaml":
-        return "customer"
+        return "customer"  # in the wrong shard folder: a problem at its id (Store.validate_customer_data)
+    if len(parts) > 3 and parts[1] != shard(parts[2]):
+        # a customer's record outside their folder (a copy, a folder moved by hand): no record of
+        # theirs, else it would stand in for the one in their folder (one row per customer and id)
+        return "other"
     if len(parts) == 5 and parts[3] == "interactions":
         return "interaction"
     if len(parts) == 4 and parts[3].endswith(".ledger.yaml"):

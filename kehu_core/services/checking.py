@@ -12,10 +12,11 @@ from typing import Any
 from .. import reminder_engine
 from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
+from ..ids import shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
-from . import profile_merge, sync_guard
+from . import git_settings, profile_merge, sync_guard
 
 
 def check_store(store: Store, customers: Collection[str] | None = None) -> list[Problem]:
@@ -40,7 +41,9 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         found = index.problems()
     problems = [_explain_markers(p) for p in found]
     for rel, _kind in index.files_of_kind("other"):
-        problems.append(Problem(store.root / rel, 1, _other_message(store.root / rel)))
+        path = store.root / rel
+        wrong = _wrong_folder_message(rel) if path.is_file() and not path.is_symlink() else None
+        problems.append(Problem(path, 1, wrong or _other_message(path)))
     for rel, _kind in index.files_of_kind("ledger", customer_ids=None if scope is None else sorted(scope)):
         problems.extend(_ledger_problems(store, store.root / rel))
     known = set(index.ids())
@@ -58,7 +61,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
-    problems.extend(sync_guard.git_file_problems(store.root))  # a FIFO there hangs every git status
+    problems.extend(git_settings.git_file_problems(store.root))  # a FIFO there hangs every git status
     problems.extend(linked_or_special_files(store.root))  # templates/ a link, ...
     problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
@@ -142,8 +145,9 @@ def _held_twice_problems(store: Store, holders: dict[str, list[str]]) -> list[Pr
     """One interaction id under two customers (or more), at each of its files: every total
     (revenue, points, what is owed) counts it once per customer. Two clones each merging two
     customers into the other (`kehu customer merge X Y`, `kehu customer merge Y X`), both kept
-    when the sync asked, leave the records of both under both; `kehu customer merge` again keeps
-    a record the two hold alike once, and its ledger entries with it."""
+    when the sync asked, leave the records of both under both (and one clone may then edit its
+    copy); `kehu customer merge` again keeps each such record once (copies edited apart joined),
+    and its ledger entries with it."""
     out = []
     for iid, cids in holders.items():
         for cid in cids:
@@ -151,8 +155,8 @@ def _held_twice_problems(store: Store, holders: dict[str, list[str]]) -> list[Pr
             out.append(Problem(store.interactions_dir(cid) / f"{iid}.yaml", 1, _(
                 "the same record {iid} is also under customer {others}, so it is counted twice (revenue, "
                 "points, what is owed). If they are one customer (two clones merged them each into the "
-                "other), keep one: `kehu customer merge {cid} {other}` keeps a record the two hold alike "
-                "once; else delete the copy that does not belong").format(
+                "other), keep one: `kehu customer merge {cid} {other}` keeps each record the two hold once; "
+                "else delete the copy that does not belong").format(
                 iid=iid, others=", ".join(others), cid=cid, other=others[0])))
     return out
 
@@ -175,6 +179,16 @@ def _other_message(path: Path) -> str:
     if not stat.S_ISREG(mode):
         return special_file_message(mode)
     return _("unexpected file: {where}").format(where=_(_WHERE_RECORDS_ARE))
+
+
+def _wrong_folder_message(rel: str) -> str | None:
+    """A regular file of a customer's folder in another shard folder than the customer's."""
+    parts = rel.split("/")
+    if len(parts) < 4 or parts[1] == shard(parts[2]):
+        return None
+    return _("in the wrong folder: the records of customer {cid} are under {place}/ (move this file "
+             "there, or delete it if it is a copy); here it is not read").format(
+        cid=parts[2], place=f"{CUSTOMERS_DIR}/{shard(parts[2])}/{parts[2]}")
 
 
 _WHERE_RECORDS_ARE = N_("records are customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml")
@@ -247,7 +261,7 @@ def linked_or_special_files(root: Path) -> list[Problem]:
         except OSError:
             continue  # unreadable: `kehu check` names what it cannot read where it reads records
         for entry in entries:
-            if folder == root and (entry.name in _NOT_WALKED or entry.name in sync_guard.GIT_SETTINGS):
+            if folder == root and (entry.name in _NOT_WALKED or entry.name in git_settings.GIT_SETTINGS):
                 continue  # git's files: git_file_problems
             path = Path(entry.path)
             if entry.is_symlink():

@@ -1,6 +1,6 @@
 """Confidential fields in a customer merge (``kehu customer merge KEEP OTHER``): none is lost.
 
-The rest of a merge (:mod:`kehu_core.services.dedupe`) works on the profile as the store
+The rest of a merge (:mod:`kehu_core.services.customer_merge`) works on the profile as the store
 loads it, where an encrypted field reads as empty; so its confidential fields are decided here,
 field by field, and never reach ``also_known`` (which is plain text):
 

@@ -136,6 +136,33 @@ def merge_texts(base: str, ours: str, theirs: str) -> MergeResult:
         return MergeResult(theirs)
     b = _load(base, "the common ancestor")
     o, t = _load(ours, "our version"), _load(theirs, "their version")
+    return _merge_docs(b, o, t, ours)
+
+
+def merge_copies(ours: str, theirs: str) -> MergeResult:
+    """Merge two copies of one record whose common version nobody kept: two clones each merged
+    one customer into the other (``customer merge X Y`` here, ``Y X`` there), so X and Y both
+    hold the same purchase, then one clone took a payment on it. What the copies hold alike is
+    the base: a payment or a tag on one side only is kept, a field set on one side only is
+    taken, and a field the two set differently is a conflict for a person (as in a git merge)."""
+    o, t = _load(ours, "our version"), _load(theirs, "their version")
+    return _merge_docs(_alike(plain(o), plain(t)), o, t, ours)
+
+
+def _alike(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields two copies hold alike, and of a list the items both have: a stand-in for
+    the version both came from."""
+    alike: dict[str, Any] = {}
+    for key, value in ours.items():
+        other = theirs.get(key, MISSING)
+        if _same(value, other):
+            alike[key] = value
+        elif isinstance(value, list) and isinstance(other, list):
+            alike[key] = [item for item in value if item in other]
+    return alike
+
+
+def _merge_docs(b: Mapping[str, Any], o: CommentedMap, t: CommentedMap, ours: str) -> MergeResult:
     conflicts: list[Conflict] = []
     _merge_map(b, o, t, "", conflicts, skip=frozenset({CONFLICTS_KEY}))
     _merge_key(b, o, t, CONFLICTS_KEY, "", conflicts)

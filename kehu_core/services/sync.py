@@ -22,7 +22,7 @@ from ..errors import Problem
 from ..i18n import _
 from ..paths import CONFIG_FILE, STATE_DIR
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
-from . import gitops, profile_merge, sync_guard
+from . import git_settings, gitops, profile_merge, sync_guard
 from .checking import check_store
 from .sync_guard import SyncError
 from .sync_messages import _load_path, commit_message, describe
@@ -156,7 +156,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     if gitops.install_index_hooks(root):  # a clone set up by an older kehu
         report.notes.append(_("updated kehu's index hooks in this clone (see `kehu git-setup`)"))
     with store.lock():
-        broken = sync_guard.git_file_problems(root)  # before git opens them (a FIFO: for ever)
+        broken = git_settings.git_file_problems(root)  # before git opens them (a FIFO: for ever)
         if broken:
             raise _rejected(broken, root)
         finished = gitops.merge_in_progress(root)
@@ -404,7 +404,7 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "journal), which is never shared: nothing was merged. Remove it from the remote "
                           "(`git rm -r --cached {folder}` in the clone that added it), then run `kehu sync` "
                           "again").format(label=label, folder=STATE_DIR))
-    foreign = sync_guard.foreign_git_settings(root, ref)
+    foreign = git_settings.foreign_git_settings(root, ref)
     if foreign:
         point.restore()
         raise SyncError(_("{label} changes how git merges or checks out this store's files, which kehu "

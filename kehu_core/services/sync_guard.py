@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import KehuError, Problem
 from ..i18n import _
@@ -108,15 +107,12 @@ def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, 
     merge Y X`` there): each deleted on one side, kept on the other with the other's id under
     ``also_known``. The ``customer.yaml`` of each (relative), with the other's id. Keeping both
     would hold every purchase of the two under both; one of them is to be kept."""
-    from .dedupe import ALSO_KNOWN
     from .sync_messages import _load_path
 
     absorbed: dict[str, tuple[str, set[str]]] = {}  # id -> (its profile, the ids merged into it)
     for rel, stages in stuck.items():
         if rel.endswith(f"/{CUSTOMER_FILE}") and stages in (_DELETED_BY_US, _DELETED_BY_THEM):
-            known = _load_path(root / rel).get(ALSO_KNOWN)
-            ids = {e.get("id") for e in known if isinstance(e, dict)} if isinstance(known, list) else set()
-            absorbed[rel.rsplit("/", 2)[-2]] = (rel, ids)
+            absorbed[rel.rsplit("/", 2)[-2]] = (rel, _merged_into(_load_path(root / rel)))
     return {rel: other for cid, (rel, ids) in absorbed.items() for other in sorted(ids)
             if other in absorbed and cid in absorbed[other][1]}
 
@@ -187,7 +183,7 @@ def finish_merge(store: Store) -> str:
             raise SyncError(_("{path}:{line}: still has git conflict markers; keep the right lines, delete the "
                 "markers, then run `kehu sync` again").format(
                 path=path, line=line))
-    waiting = undecided(root)
+    waiting = undecided(root) or deleted_both_ways(root)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:") + "\n" + "\n".join(waiting))
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
@@ -197,6 +193,64 @@ def finish_merge(store: Store) -> str:
     if settled:
         note += "; " + "; ".join(settled)
     return note
+
+
+def deleted_both_ways(root: Path) -> list[str]:
+    """Two customers merged each into the other (:func:`merged_both_ways`), both deleted when
+    the sync asked: each clone moved the purchases of one into the other, so deleting both
+    loses both customers with everything they bought. A line for each such pair, saying how to
+    put one back; none once either is kept."""
+    if not gitops.ref_exists(root, "MERGE_HEAD"):
+        return []
+    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
+    if not base:
+        return []
+    listed = {rev: set(_customer_files(root, rev)) for rev in (base, "HEAD", "MERGE_HEAD")}
+    kept: dict[str, tuple[str, str, set[str]]] = {}  # id -> (the side that kept it, its profile, merged ids)
+    for rel in listed[base]:
+        in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
+        if not rel.endswith(f"/{CUSTOMER_FILE}") or in_ours == in_theirs:
+            continue
+        side = "HEAD" if in_ours else "MERGE_HEAD"
+        kept[rel.rsplit("/", 2)[-2]] = (side, rel, _merged_ids(root, side, rel))
+    lines = []
+    for cid, (side, rel, ids) in sorted(kept.items()):
+        for other in sorted(ids):
+            if other <= cid or other not in kept or cid not in kept[other][2]:
+                continue
+            other_side, other_rel, _ids = kept[other]
+            if (root / rel).exists() or (root / other_rel).exists():
+                continue  # one of the two is kept: nothing lost
+            lines.append(f"{rel}:1: " + _(
+                "this customer and {other} were merged each into the other, and both are deleted: "
+                "each took the other's purchases with it, so all of them would be lost. Keep one: "
+                "`git checkout {side} -- {folder}` or `git checkout {other_side} -- {other_folder}`, "
+                "then `kehu sync`").format(other=other, side=side, folder=rel.rsplit("/", 1)[0],
+                                           other_side=other_side, other_folder=other_rel.rsplit("/", 1)[0]))
+    return lines
+
+
+def _merged_ids(root: Path, rev: str, rel: str) -> set[str]:
+    """The customers merged into a profile as ``rev`` has it."""
+    import yaml
+
+    from ..yamlio import FastLoader
+
+    try:
+        data = yaml.load(gitops.run(root, "show", f"{rev}:{rel}", check=False).stdout,
+                         Loader=FastLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return set()
+    return _merged_into(data)
+
+
+def _merged_into(profile: Any) -> set[str]:
+    """The ids a profile names under ``also_known``: customers merged into it."""
+    from .dedupe import ALSO_KNOWN
+
+    known = profile.get(ALSO_KNOWN) if isinstance(profile, dict) else None
+    return {e["id"] for e in known if isinstance(e, dict) and isinstance(e.get("id"), str)} \
+        if isinstance(known, list) else set()
 
 
 def settle_deleted_customers(root: Path) -> list[str]:
@@ -282,101 +336,3 @@ def _remove_tree(folder: Path) -> None:
 
     if folder.is_dir() and not folder.is_symlink():
         shutil.rmtree(folder, ignore_errors=True)
-
-
-#: files that tell git how to merge, convert, check out or leave out the store's files, or to
-#: fetch other repositories: a colleague's clone may not change them (kehu writes .gitattributes
-#: and .gitignore itself; a `customers/` line in .gitignore left every new customer unshared
-#: while sync said "nothing new to commit")
-GIT_SETTINGS = (".gitattributes", ".gitignore", ".gitmodules")
-_GITLINK = "160000"
-
-
-def git_file_problems(root: Path) -> list[Problem]:
-    """Git's own files of the store (``.gitattributes``, ``.gitignore``, ``.gitmodules``, at
-    its top and in ``customers/``) that are no regular file: git opens them on every
-    ``git status``, so a FIFO there made ``kehu sync`` wait for ever with the store locked (and
-    ``kehu check`` said ok); a link or a device is no file of settings either. Two folders, six
-    ``lstat``: cheap enough for every sync, before git is asked anything."""
-    from ..yamlio import link_message, special_kind
-
-    problems = []
-    for folder in (root, root / CUSTOMERS_DIR):
-        for name in GIT_SETTINGS:
-            path = folder / name
-            try:
-                mode = path.lstat().st_mode
-            except OSError:
-                continue  # none there: git and kehu do without
-            if stat.S_ISLNK(mode):
-                problems.append(Problem(path, 1, link_message(path)))
-            elif not stat.S_ISREG(mode):
-                problems.append(Problem(path, 1, _("is {what}, not a file: git reads its settings for the "
-                    "store from it and would wait on it or fail; put a regular file here, or remove it").format(
-                    what=special_kind(mode))))
-    return problems
-
-
-def foreign_git_settings(root: Path, ref: str) -> list[str]:
-    """What ``ref`` (a colleague's commits) changes of how git treats this store, each said in
-    a line: a ``.gitattributes`` anywhere that is not the one kehu writes (``merge=union`` on
-    profiles, ``-merge``, ``filter=``, ``working-tree-encoding=UTF-16``: every later commit of the
-    team failed "failed to encode"), a ``.gitmodules`` or a submodule (a gitlink). Checked before
-    the merge, since git applies what the merge brings to that very checkout."""
-    from ..store import GITATTRIBUTES, GITIGNORE
-
-    base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
-    if not base:  # unrelated histories: everything ref holds is new
-        base = gitops.run(root, "hash-object", "-t", "tree", "/dev/null").stdout.strip()
-    raw = gitops.run(root, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", base, ref, "--").stdout
-    prefix = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip()
-    own = {prefix + ".gitattributes": GITATTRIBUTES, prefix + ".gitignore": GITIGNORE}
-    fields = raw.split("\0")
-    found: list[str] = []
-    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        if not meta.startswith(":"):
-            continue
-        _old_mode, new_mode, _old, new, _status = meta[1:].split()
-        name = path.rsplit("/", 1)[-1]
-        if new_mode == _GITLINK:
-            found.append(_("{path}: a submodule (another repository inside the store)").format(path=path))
-        elif path in own and new == _blob_id(own[path].encode("utf-8"), len(new)):
-            continue  # kehu's own, as this kehu writes it
-        elif name == ".gitignore" and set(new) != {"0"}:
-            ignored = _ignored_records(root, path, new, prefix)
-            if ignored:  # ignores of one's own (a.pdf) are the team's business
-                found.append(_("{path}: leaves out {what}, which would then never be shared").format(
-                    path=path, what=ignored))
-        elif name in GIT_SETTINGS:
-            found.append(_("{path}: changed ({what})").format(
-                path=path, what=_("deleted") if set(new) == {"0"} else _("not as kehu writes it")))
-    return found
-
-
-#: a file of each kind kehu keeps, relative to the store: a .gitignore leaving one out is refused
-_RECORDS = ("kehu.yaml", ".gitattributes", "customers/ab/c1abc/customer.yaml",
-            "customers/ab/c1abc/points.ledger.yaml", "customers/ab/c1abc/interactions/2026-01-01-x.yaml",
-            "templates/x.j2")
-
-
-def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
-    """Which of kehu's kinds of files the .gitignore ``blob`` (at ``path``) leaves out, asked of
-    git itself in an empty repository holding only that file."""
-    import tempfile
-
-    text = gitops.run(root, "cat-file", "blob", blob).stdout
-    with tempfile.TemporaryDirectory() as tmp:
-        probe = Path(tmp)
-        gitops.run(probe, "init", "-q")
-        (probe / path).parent.mkdir(parents=True, exist_ok=True)
-        (probe / path).write_text(text, encoding="utf-8")
-        out = gitops.run(probe, "check-ignore", "--no-index", "--stdin", check=False,
-                         input="\n".join(prefix + p for p in _RECORDS) + "\n").stdout
-    return ", ".join(line.removeprefix(prefix).replace("ab/c1abc/", "…/").replace("x.j2", "…")
-                     for line in out.splitlines())
-
-
-def _blob_id(data: bytes, length: int) -> str:
-    """The id git gives ``data`` as a file (SHA-1, or SHA-256 in a repository made so)."""
-    header = f"blob {len(data)}\0".encode()
-    return (hashlib.sha256 if length == 64 else hashlib.sha1)(header + data).hexdigest()  # noqa: S324 - git's id

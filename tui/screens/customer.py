@@ -181,8 +181,8 @@ class CustomerScreen(Screen):
     @work(exclusive=True, group="merge")
     async def action_merge(self) -> None:
         """Pick another customer (a duplicate) and merge it into this one, through
-        kehu_core.services.dedupe.merge_customers as `kehu customer merge` does."""
-        from kehu_core.services import dedupe
+        kehu_core.services.customer_merge.merge_customers as `kehu customer merge` does."""
+        from kehu_core.services import customer_merge
 
         from .merge import MergeScreen
 
@@ -208,7 +208,7 @@ class CustomerScreen(Screen):
         if not sure:
             return
         try:
-            report = dedupe.merge_customers(self.store, keep.id, other.id)
+            report = customer_merge.merge_customers(self.store, keep.id, other.id)
         except KehuError as exc:
             self.notify(_("nothing was merged: {exc}").format(exc=exc), severity="error", timeout=15)
             return

@@ -1,0 +1,111 @@
+"""git's own files in a store (``.gitattributes``, ``.gitignore``, ``.gitmodules``): what they
+may hold, as ``kehu check`` reports them and as ``kehu sync`` refuses another clone's change to
+them before it merges (a merge driver or a filter of theirs would run here)."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from pathlib import Path
+
+from ..errors import Problem
+from ..i18n import _
+from ..store import CUSTOMERS_DIR
+from . import gitops
+
+#: files that tell git how to merge, convert, check out or leave out the store's files, or to
+#: fetch other repositories: a colleague's clone may not change them (kehu writes .gitattributes
+#: and .gitignore itself; a `customers/` line in .gitignore left every new customer unshared
+#: while sync said "nothing new to commit")
+GIT_SETTINGS = (".gitattributes", ".gitignore", ".gitmodules")
+_GITLINK = "160000"
+
+
+def git_file_problems(root: Path) -> list[Problem]:
+    """Git's own files of the store (``.gitattributes``, ``.gitignore``, ``.gitmodules``, at
+    its top and in ``customers/``) that are no regular file: git opens them on every
+    ``git status``, so a FIFO there made ``kehu sync`` wait for ever with the store locked (and
+    ``kehu check`` said ok); a link or a device is no file of settings either. Two folders, six
+    ``lstat``: cheap enough for every sync, before git is asked anything."""
+    from ..yamlio import link_message, special_kind
+
+    problems = []
+    for folder in (root, root / CUSTOMERS_DIR):
+        for name in GIT_SETTINGS:
+            path = folder / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue  # none there: git and kehu do without
+            if stat.S_ISLNK(mode):
+                problems.append(Problem(path, 1, link_message(path)))
+            elif not stat.S_ISREG(mode):
+                problems.append(Problem(path, 1, _("is {what}, not a file: git reads its settings for the "
+                    "store from it and would wait on it or fail; put a regular file here, or remove it").format(
+                    what=special_kind(mode))))
+    return problems
+
+
+def foreign_git_settings(root: Path, ref: str) -> list[str]:
+    """What ``ref`` (a colleague's commits) changes of how git treats this store, each said in
+    a line: a ``.gitattributes`` anywhere that is not the one kehu writes (``merge=union`` on
+    profiles, ``-merge``, ``filter=``, ``working-tree-encoding=UTF-16``: every later commit of the
+    team failed "failed to encode"), a ``.gitmodules`` or a submodule (a gitlink). Checked before
+    the merge, since git applies what the merge brings to that very checkout."""
+    from ..store import GITATTRIBUTES, GITIGNORE
+
+    base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
+    if not base:  # unrelated histories: everything ref holds is new
+        base = gitops.run(root, "hash-object", "-t", "tree", "/dev/null").stdout.strip()
+    raw = gitops.run(root, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", base, ref, "--").stdout
+    prefix = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip()
+    own = {prefix + ".gitattributes": GITATTRIBUTES, prefix + ".gitignore": GITIGNORE}
+    fields = raw.split("\0")
+    found: list[str] = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta.startswith(":"):
+            continue
+        _old_mode, new_mode, _old, new, _status = meta[1:].split()
+        name = path.rsplit("/", 1)[-1]
+        if new_mode == _GITLINK:
+            found.append(_("{path}: a submodule (another repository inside the store)").format(path=path))
+        elif path in own and new == _blob_id(own[path].encode("utf-8"), len(new)):
+            continue  # kehu's own, as this kehu writes it
+        elif name == ".gitignore" and set(new) != {"0"}:
+            ignored = _ignored_records(root, path, new, prefix)
+            if ignored:  # ignores of one's own (a.pdf) are the team's business
+                found.append(_("{path}: leaves out {what}, which would then never be shared").format(
+                    path=path, what=ignored))
+        elif name in GIT_SETTINGS:
+            found.append(_("{path}: changed ({what})").format(
+                path=path, what=_("deleted") if set(new) == {"0"} else _("not as kehu writes it")))
+    return found
+
+
+#: a file of each kind kehu keeps, relative to the store: a .gitignore leaving one out is refused
+_RECORDS = ("kehu.yaml", ".gitattributes", "customers/ab/c1abc/customer.yaml",
+            "customers/ab/c1abc/points.ledger.yaml", "customers/ab/c1abc/interactions/2026-01-01-x.yaml",
+            "templates/x.j2")
+
+
+def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
+    """Which of kehu's kinds of files the .gitignore ``blob`` (at ``path``) leaves out, asked of
+    git itself in an empty repository holding only that file."""
+    import tempfile
+
+    text = gitops.run(root, "cat-file", "blob", blob).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp)
+        gitops.run(probe, "init", "-q")
+        (probe / path).parent.mkdir(parents=True, exist_ok=True)
+        (probe / path).write_text(text, encoding="utf-8")
+        out = gitops.run(probe, "check-ignore", "--no-index", "--stdin", check=False,
+                         input="\n".join(prefix + p for p in _RECORDS) + "\n").stdout
+    return ", ".join(line.removeprefix(prefix).replace("ab/c1abc/", "…/").replace("x.j2", "…")
+                     for line in out.splitlines())
+
+
+def _blob_id(data: bytes, length: int) -> str:
+    """The id git gives ``data`` as a file (SHA-1, or SHA-256 in a repository made so)."""
+    header = f"blob {len(data)}\0".encode()
+    return (hashlib.sha256 if length == 64 else hashlib.sha1)(header + data).hexdigest()  # noqa: S324 - git's id
