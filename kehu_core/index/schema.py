@@ -10,8 +10,9 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 17  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
-# 16: what each purchase still owes (customer show from the index); 17: the first phone as shown
+INDEX_VERSION = 18  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+# 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
+# 18: a customer's record under another shard folder is no record (rows._kind_of)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
