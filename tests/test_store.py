@@ -375,7 +375,8 @@ def test_a_first_build_on_worker_processes_equals_one_in_a_single_process(
     import os
     import shutil
 
-    import kehu_core.index.refresh as index_module
+    import kehu_core.index.full_refresh as index_module
+    from kehu_core.index.refresh import Refresher
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("the parallel build needs two cores")
@@ -387,8 +388,8 @@ def test_a_first_build_on_worker_processes_equals_one_in_a_single_process(
     monkeypatch.setattr(index_module, "PARALLEL_THRESHOLD", 10**9)
     open_store(demo_copy).index  # noqa: B018 - opening builds the index
     pools: list[object] = []
-    real_pool = index_module.Refresher._worker_pool
-    monkeypatch.setattr(index_module.Refresher, "_worker_pool", lambda self: pools.append(self) or real_pool(self))
+    real_pool = Refresher._worker_pool
+    monkeypatch.setattr(Refresher, "_worker_pool", lambda self: pools.append(self) or real_pool(self))
     monkeypatch.setattr(index_module, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(index_module, "BUILD_COMMIT_FILES", 300)  # several transactions
     open_store(parallel).index  # noqa: B018
@@ -425,7 +426,8 @@ def test_a_full_comparison_listing_shards_in_worker_processes_sees_every_change(
     import os
     import shutil
 
-    import kehu_core.index.refresh as index_module
+    import kehu_core.index.full_refresh as index_module
+    from kehu_core.index.refresh import Refresher
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("needs two cores")
@@ -441,8 +443,8 @@ def test_a_full_comparison_listing_shards_in_worker_processes_sees_every_change(
     shutil.rmtree(store.customer_dir(deleted))
     monkeypatch.setattr(index_module, "FULL_SCAN_FILES", 0)  # "big": shards listed by workers
     pools: list[object] = []
-    real_pool = index_module.Refresher._worker_pool
-    monkeypatch.setattr(index_module.Refresher, "_worker_pool", lambda self: pools.append(self) or real_pool(self))
+    real_pool = Refresher._worker_pool
+    monkeypatch.setattr(Refresher, "_worker_pool", lambda self: pools.append(self) or real_pool(self))
 
     assert store.index.refresh(full=True) >= 2
     assert pools, "the shards were not listed in worker processes"

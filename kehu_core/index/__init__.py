@@ -5,7 +5,8 @@ from file changes (path, size, mtime) before it answers, and can be deleted at a
 Files that fail to parse or validate are recorded as problems and left out; the rest still work.
 
 The package: ``schema`` (tables, opening), ``rows`` (a record file → rows), ``refresh``
-(keeping up to date with the files), ``freshness`` (when it may answer without looking),
+(keeping up to date with the files; ``full_refresh`` compares every file, ``storing``
+stores what was read), ``freshness`` (when it may answer without looking),
 ``queries`` (the public query methods), ``derived`` (plugins' values per customer),
 ``reader`` (read-only answers as plain dicts, without the store), ``plugin_data`` (plugins'
 own tables and caches), ``connection`` (what those share). Only this package runs SQL on the
