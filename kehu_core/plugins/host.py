@@ -281,9 +281,9 @@ class PluginHost(GuardedHooks):
         return self._settings_cache[key]
 
     def _settings_problems(self, name: str, exc: ValidationError) -> list[Problem]:
-        from .config import CONFIG_FILE
-        from .problems import validation_problems
-        from .yamlio import lines_doc
+        from ..config import CONFIG_FILE
+        from ..problems import validation_problems
+        from ..yamlio import lines_doc
 
         path = self.config_path or Path(CONFIG_FILE)
         doc = lines_doc(path) if path.is_file() else None
