@@ -69,3 +69,30 @@ def test_a_write_waiting_while_its_customer_is_merged_away_writes_nothing(
     assert not folder.exists()  # nothing written where the customer was
     check = kehu("check", store=path)
     assert check.code == 0, check.out
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see the other process wait")
+@pytest.mark.parametrize("assignment", ["level=金卡", "tags+=常客"])
+def test_two_sets_of_different_fields_at_one_moment_both_stand(tmp_path: Path, assignment: str) -> None:
+    """A colleague changes the customer's owner while `customer set` is about to write another
+    field: the set read the file before it took the lock, found it changed and refused ("changed
+    by someone else", nothing lost but the edit). Now it reads under the lock: both stand."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "赵敏", "--tag", "老客户", store=path).out.strip()
+    store = Store.open(path)
+    with store.lock():
+        proc = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(path), "--today", "2026-11-20",
+                                 "customer", "set", cid, assignment],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not _waits_for_lock(proc):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the command never asked for the lock"
+            time.sleep(0.01)
+        store.update_customer(cid, {"owner": "王芳"})  # the colleague's change, under the lock it waits for
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, (out, err)
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    assert shown["owner"] == "王芳"
+    assert shown["level"] == "金卡" if assignment.startswith("level") else shown["tags"] == ["老客户", "常客"]

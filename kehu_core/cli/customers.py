@@ -187,7 +187,15 @@ def customer_set(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -
     """
     store = ctx.store
     check_id(customer_id, "customer id")
-    # list edits (tags+=x) are computed from what we read: refuse to save over a newer file
+    # read, computed (tags+=x from what is read) and written under one hold of the lock: a
+    # colleague's `customer set` of another field at the same moment waits, then both stand
+    # (read before the lock, one of the two was refused as "changed by someone else")
+    with store.lock():
+        _set_fields(ctx, customer_id, assignments)
+
+
+def _set_fields(ctx: Context, customer_id: str, assignments: tuple[str, ...]) -> None:
+    store = ctx.store
     version = store.file_version(customer_id) if store.exists(customer_id) else None
     customer = store.get(customer_id)
     if customer.sealed and any(re.match(r"^\s*\w+\s*[+-]=", a) for a in assignments):
