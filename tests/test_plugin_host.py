@@ -17,7 +17,7 @@ import pytest
 from kehu_core import hookimpl
 from kehu_core.plugins import Column, ImportedContact, Panel, PluginHost
 from kehu_core.reminder_engine import due_reminders
-from kehu_core.services import outreach
+from kehu_core.services import outreach_channels
 from kehu_core.services.importing import import_files
 from kehu_core.store import open_store
 
@@ -205,7 +205,7 @@ def test_importer_exporter_and_sender_hooks(store_path: Path, tmp_path: Path) ->
     customers = [r.customer for r in store.index.list()]
     assert exporter.write(store, customers, out) == 2
     assert set(out.read_text(encoding="utf-8").splitlines()) == {"赵敏", "钱多多"}
-    senders = outreach.plugin_senders(store)
+    senders = outreach_channels.plugin_senders(store)
     assert senders["pigeon"].send(store, customers[0], "hi", "body") == f"pigeon-{customers[0].id}"
 
 

@@ -12,315 +12,32 @@ The steps, each its own function so the TUI can reuse them:
 Email goes through :class:`SmtpChannel` (settings under ``smtp:`` in kehu.yaml, password in
 the environment variable named by ``smtp.password_env`` — never in the store). Any other
 channel comes from a plugin's ``message_senders`` hook (the ``outbox`` plugin is the example).
+
+The templates are :mod:`.outreach_templates`'s, the channels :mod:`.outreach_channels`'s; this
+module plans a send and delivers it.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import datetime as dt
-import os
 import smtplib
-import ssl
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import jinja2
 
 from ..errors import KehuError
 from ..i18n import _
 from . import segments
+from .outreach_channels import SmtpChannel, SmtpSettings, address, channels, plugin_senders
+from .outreach_templates import Template, context
 from .plugin_send import SendFailed, send_through_plugin, sender_plugin
-from .template_files import Sandbox, StoreLoader
 
 if TYPE_CHECKING:
     from ..models import Customer
-    from ..plugins import MessageSender
     from ..store import Store
 
-TEMPLATES_DIR = "templates"  # in the store
-BUILT_IN_TEMPLATES = Path(__file__).with_name("templates")
-TEMPLATE_SUFFIX = ".j2"
 DEFAULT_RATE = 30  # messages per minute
-SUBJECT_PREFIXES = ("Subject:", "subject:", "主题:", "主题：")
-
-
-# --- templates ------------------------------------------------------------------------------
-
-
-@dataclass
-class Rendered:
-    subject: str
-    body: str
-
-
-def _finalize(value: Any) -> Any:
-    return "" if value is None else value  # a missing optional field prints as nothing
-
-
-def template_dirs(store: Store) -> list[Path]:
-    return [store.root / TEMPLATES_DIR, BUILT_IN_TEMPLATES]
-
-
-def available_templates(store: Store) -> list[str]:
-    names = set()
-    for folder in template_dirs(store):
-        if folder.is_dir():
-            names |= {p.name[: -len(TEMPLATE_SUFFIX)] for p in folder.glob(f"*{TEMPLATE_SUFFIX}")}
-    return sorted(names)
-
-
-class Template:
-    """A message template: ``templates/<name>.j2`` in the store, else a built-in one.
-
-    The first line may be ``Subject: ...`` (or ``主题: ...``); the body starts after the
-    first empty line. Both are Jinja2 with the customer's fields (see :func:`context`).
-    Unknown names are errors (StrictUndefined), so a typo never reaches a customer.
-    """
-
-    def __init__(self, store: Store, name: str):
-        self.name = name
-        path = Path(name)
-        loader: jinja2.BaseLoader
-        if path.suffix == TEMPLATE_SUFFIX and path.is_file():  # a file given by path
-            self.name = path.name.removesuffix(TEMPLATE_SUFFIX)
-            loader = StoreLoader(store, [path.parent.absolute()])
-            source_name = path.name
-        else:
-            loader = StoreLoader(store, template_dirs(store))
-            source_name = name + TEMPLATE_SUFFIX
-        # a template may come from a colleague (templates/ is shared by kehu sync): sandboxed
-        self.env = Sandbox(
-            loader=loader, undefined=jinja2.StrictUndefined, finalize=_finalize,
-            keep_trailing_newline=False, autoescape=False,
-        )
-        self.env.filters["money"] = lambda v: f"{float(v or 0):,.2f}"
-        try:
-            self.template = self.env.get_template(source_name)
-        except jinja2.TemplateNotFound:
-            known = ", ".join(available_templates(store)) or "none"
-            raise KehuError(
-                _("no template {name} (looked in {value} and the built-in ones); known: {known}").format(
-                    name=repr(name), value=store.root / TEMPLATES_DIR, known=known)
-            ) from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise KehuError(_("{filename}:{lineno}: template error: {message}").format(
-                filename=exc.filename, lineno=exc.lineno, message=exc.message)) from None
-        self.path = Path(self.template.filename or source_name)
-
-    def render(self, values: dict[str, Any]) -> Rendered:
-        try:
-            text = self.template.render(values)
-        except jinja2.TemplateError as exc:
-            line = _template_line(exc, str(self.path))
-            raise KehuError(_("{path}:{line}: template error: {exc}").format(
-                path=self.path, line=line, exc=exc)) from None
-        return split_subject(text)
-
-
-def _template_line(exc: BaseException, filename: str) -> int:
-    """The template line being rendered when ``exc`` happened (Jinja maps frames to it)."""
-    line = 1
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == filename and frame.lineno:
-            line = frame.lineno
-    return line
-
-
-def split_subject(text: str) -> Rendered:
-    lines = text.lstrip("\n").split("\n")
-    first = lines[0] if lines else ""
-    for prefix in SUBJECT_PREFIXES:
-        if first.startswith(prefix):
-            body = "\n".join(lines[1:]).strip("\n")
-            return Rendered(first[len(prefix):].strip(), body)
-    return Rendered("", text.strip("\n"))
-
-
-def context(store: Store, customer: Customer, today: dt.date, *, skip: Iterable[str] = ()) -> dict[str, Any]:
-    """What a template can use: every profile field, plugin values (tier, points ...), and
-
-    ``last_product``, ``last_purchase``, ``purchases``, ``revenue``, ``surname``, ``shop``,
-    ``today``. The same dict is also available as ``customer``. ``skip``: plugins not asked
-    for values (a plugin rendering a message from inside its own values).
-    """
-    values = customer.model_dump(mode="json")
-    values.update(store.plugins.values(store, customer, skip=skip))
-    values.setdefault("points", None)
-    values.setdefault("tier", None)
-    # from the index, not the YAML files: a segment can be thousands of customers
-    row = store.index.get(customer.id)
-    last_purchase = store.index.last_purchase(customer.id) or {}
-    items = last_purchase.get("items") or []
-    name = customer.name
-    values.update(
-        last_product=items[0]["name"] if items else None,
-        last_purchase=last_purchase.get("date"),
-        purchases=row.purchases if row else 0,
-        revenue=float(row.revenue) if row else 0.0,
-        # 赵敏 → 赵 (for 赵女士/赵先生); Emily Chen → Chen
-        surname=name[0] if not name.isascii() else name.split()[-1],
-        shop=store.config.name,
-        today=today.isoformat(),
-    )
-    values["customer"] = dict(values)
-    return values
-
-
-# --- channels -------------------------------------------------------------------------------
-
-
-class SmtpSettings:
-    """``smtp:`` in kehu.yaml::
-
-        smtp:
-          host: smtp.example.com
-          port: 465                 # 465: ssl, 587: starttls, else plain (see security)
-          security: ssl             # ssl | starttls | none
-          username: shop@example.com
-          password_env: KEHU_SMTP_PASSWORD   # the password is read from this variable
-          from: 西湖茶庄 <shop@example.com>
-    """
-
-    def __init__(self, raw: dict[str, Any]):
-        if "password" in raw:
-            raise KehuError(
-                _("kehu.yaml smtp.password: passwords are never kept in the store (it is shared "
-                    "through git); remove it, put the password in an environment variable and name "
-                    "that variable in smtp.password_env")
-            )
-        if not raw.get("host"):
-            raise KehuError(_("kehu.yaml smtp.host: missing; email needs an SMTP server (see README)"))
-        if not raw.get("from"):
-            raise KehuError(_("kehu.yaml smtp.from: missing; e.g. from: 西湖茶庄 <shop@example.com>"))
-        self.host = str(raw["host"])
-        try:
-            self.port = int(raw.get("port", 25))
-        except (TypeError, ValueError):
-            raise KehuError(_("kehu.yaml smtp.port: {get} is not a number").format(get=repr(raw.get('port')))) from None
-        default_security = {465: "ssl", 587: "starttls"}.get(self.port, "none")
-        self.security = str(raw.get("security", default_security)).lower()
-        if self.security not in ("ssl", "starttls", "none"):
-            raise KehuError(
-                _("kehu.yaml smtp.security: {security}: expected ssl, starttls or none").format(
-                    security=repr(self.security)))
-        self.username = raw.get("username")
-        self.password_env = raw.get("password_env")
-        self.sender = str(raw["from"])
-        self.timeout = float(raw.get("timeout", 30))
-
-    def password(self) -> str | None:
-        if not self.username:
-            return None
-        if not self.password_env:
-            raise KehuError(_("kehu.yaml smtp.password_env: missing; name the environment variable that holds "
-                "the SMTP password"))
-        value = os.environ.get(str(self.password_env))
-        if value is None:
-            raise KehuError(_("environment variable {password_env} (smtp.password_env) is not set; export it "
-                "with the SMTP password").format(
-                password_env=self.password_env))
-        return value
-
-
-class SmtpChannel:
-    """Email over one SMTP connection, opened on the first message."""
-
-    channel = "email"
-
-    def __init__(self, settings: SmtpSettings):
-        self.settings = settings
-        self._smtp: smtplib.SMTP | None = None
-        self.password = settings.password()  # fail before anything is sent
-
-    def connect(self) -> None:
-        """Open and log in now, so a wrong host or password stops the send before it starts."""
-        if self._smtp is None:
-            self._smtp = self._connect()
-
-    def _connect(self) -> smtplib.SMTP:
-        s = self.settings
-        try:
-            if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-                if s.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
-        except (OSError, smtplib.SMTPException) as exc:
-            raise KehuError(_("cannot connect to SMTP server {host}:{port}: {exc}").format(
-                host=s.host, port=s.port, exc=exc)) from None
-        if s.username:
-            try:
-                _login(smtp, str(s.username), self.password or "")
-            except (OSError, smtplib.SMTPException) as exc:
-                smtp.close()
-                raise KehuError(_("SMTP login as {username} at {host}:{port} failed: {exc}; check the password in "
-                    "${password_env}").format(
-                    username=s.username, host=s.host, port=s.port, exc=exc, password_env=s.password_env)) from None
-        return smtp
-
-    def message(self, customer: Customer, to: str, subject: str, body: str) -> EmailMessage:
-        msg = EmailMessage()  # default policy: UTF-8 bodies, RFC 2047 encoded Chinese headers
-        msg["From"] = self.settings.sender
-        local, _at, domain = to.rpartition("@")
-        msg["To"] = Address(display_name=customer.name, username=local, domain=domain)
-        msg["Subject"] = subject
-        msg["Date"] = formatdate(localtime=True)
-        sender_domain = self.settings.sender.rpartition("@")[2].strip("> ")
-        msg["Message-ID"] = make_msgid(domain=sender_domain or None)
-        msg.set_content(body)
-        return msg
-
-    def send(self, store: Store, customer: Customer, subject: str, body: str, to: str) -> str:
-        msg = self.message(customer, to, subject, body)
-        self.connect()
-        assert self._smtp is not None
-        self._smtp.send_message(msg)
-        return str(msg["Message-ID"])
-
-    def close(self) -> None:
-        if self._smtp is not None:
-            with contextlib.suppress(smtplib.SMTPException):
-                self._smtp.quit()
-            self._smtp = None
-
-
-def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
-    """smtplib's login only takes ASCII; AUTH PLAIN is defined over UTF-8 (RFC 4616)."""
-    if (username + password).isascii():
-        smtp.login(username, password)
-        return
-    smtp.ehlo_or_helo_if_needed()
-    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
-    code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
-    if code != 235:
-        raise smtplib.SMTPAuthenticationError(code, reply)
-
-
-def plugin_senders(store: Store) -> dict[str, MessageSender]:
-    return {s.channel: s for s in store.plugins.collect("message_senders", store=store)}
-
-
-def channels(store: Store) -> list[str]:
-    return sorted({"email", *plugin_senders(store)})
-
-
-def address(channel: str, customer: Customer) -> str | None:
-    """Where the message goes: first email, or first phone for SMS; "" when the plugin decides."""
-    if channel == "email":
-        return customer.emails[0] if customer.emails else None
-    if channel == "sms":
-        return customer.phones[0] if customer.phones else None
-    return ""
 
 
 # --- planning and sending -------------------------------------------------------------------

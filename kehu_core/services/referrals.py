@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..index.plugin_data import PluginCache
     from ..models import Customer
     from ..store import Store
-    from .outreach import Rendered
+    from .outreach_templates import Rendered
 
 #: the built-in message template (kehu_core/services/templates/thank-referrer.j2); a store's
 #: own templates/thank-referrer.j2 replaces it
@@ -109,7 +109,7 @@ def thank_message(store: Store, referrer: Customer, referral: Referral, event: s
     built-in one) with the referrer's fields and ``referred``, ``event``, ``first_purchase``,
     ``first_amount`` and ``bonus``. ``skip``: plugins not asked for the referrer's values (the
     reminders plugin, rendering it from inside its own)."""
-    from .outreach import Template, context
+    from .outreach_templates import Template, context
 
     values: dict[str, Any] = context(store, referrer, store.today, skip=skip)
     first_amount = None
