@@ -7,15 +7,13 @@ codes: 0 success, 1 invalid data or a failed check, 2 usage error.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import importlib
-import json
 import logging
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -23,142 +21,20 @@ from .. import __version__, i18n
 from ..clock import parse_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
 from ..i18n import _
+from .collecting import collect_garbage_from_here, hold_collector
+from .context import Context, emit_json, pass_ctx, say_left_out, warn
 from .helpformat import KehuContext
+from .language import language_chooser, set_lang
 from .localize import localize, use_kehu_catalog
 from .oserrors import gone_working_folder, symlink_loop
 
-if TYPE_CHECKING:
-    from ..index.reader import IndexReader, Listing
-    from ..store import Store
+#: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
+#: ``kehu`` command calls (kehu_core.__main__)
+__all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out", "warn"]
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the
 # services), so `kehu --version` and `kehu search` do not pay for `kehu report` or the TUI:
 # tests/test_startup.py keeps the list of modules they must not import.
-
-
-class Context:
-    """What every command gets: the store path, opened on first use."""
-
-    def __init__(self, store_path: Path | None, today: dt.date | None = None,
-                 extra_plugins: dict[str, Any] | None = None, identity: Path | None = None):
-        """``extra_plugins``: plugin objects registered besides the installed ones (tests);
-        ``identity``: the age identity file that opens confidential fields."""
-        self.identity = identity
-        self._store_path = store_path
-        self._extra_plugins = extra_plugins
-        self._resolved: Path | None = None
-        self._today = today
-        self._store: Store | None = None
-
-    @property
-    def store_path(self) -> Path:
-        """The store this command works on (see :mod:`kehu_core.discovery`)."""
-        if self._resolved is None:
-            from ..discovery import resolve_store_path
-            from ..paths import CONFIG_FILE
-
-            path, is_demo = resolve_store_path(self._store_path)
-            if is_demo:
-                click.echo("kehu: " + _("no {config} in {folder} or above: working on the demo store "
-                                        "(a copy at {path}); `kehu init PATH` makes a store of your own").format(
-                    config=CONFIG_FILE, folder=Path.cwd(), path=path), err=True)
-            self._resolved = path
-        return self._resolved
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            from ..store import open_store
-
-            self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
-            self._store.identity_file = self.identity
-            from .undo_cmds import journal_command
-
-            journal_command(self._store)  # the command's writes: one entry of the change journal
-            _freeze_store()
-        return self._store
-
-    def reader(self) -> IndexReader:
-        """The index for a read-only answer (a search, a list): at once, without opening the
-        store, when the index is known to be up to date; else once the store has brought it up
-        to date (see kehu_core.index.freshness)."""
-        from ..index.reader import IndexReader
-
-        if self._store is None:  # (the day does not matter: what the reader gives is the profile)
-            reader = IndexReader.open_current(self.store_path)
-            if reader is not None:
-                return reader
-        return IndexReader.of(self.store.index)
-
-    def listing(self, *, values: bool, keys: tuple[str, ...] = (),
-                everyone: bool = True) -> tuple[IndexReader, Listing] | None:
-        """The index, and lists read from it, when it is known to be up to date (and, with
-        ``values``, the plugins' values kept in it: ``IndexReader.kept_values``) without
-        opening the store or loading a plugin; else None, and the command opens the store.
-        ``everyone=False``: the values need not be fresh for every customer (one is shown)."""
-        from ..index.reader import IndexReader
-
-        if self._store is not None or self._extra_plugins:
-            return None
-        reader = IndexReader.open_current(self.store_path)
-        if reader is None:
-            return None
-        listing = (reader.kept_values(self.store_path, self._today, keys, everyone=everyone) if values
-                   else reader.profiles())
-        if listing is None:
-            reader.close()
-            return None
-        return reader, listing
-
-    def unlisted(self) -> int:
-        """How many customers no list shows (``Index.unlisted``): from the open store's index,
-        else from the index alone when it is up to date, else the store brings it up to date."""
-        from ..index.reader import IndexReader
-
-        if self._store is None:
-            reader = IndexReader.open_current(self.store_path)
-            if reader is not None:
-                try:
-                    return reader.records().unlisted()
-                finally:
-                    reader.close()
-        return self.store.index.unlisted()
-
-    @property
-    def today_given(self) -> bool:
-        """The day was given (``--today``, ``KEHU_TODAY``) rather than the system's."""
-        return self._today is not None or bool(os.environ.get("KEHU_TODAY"))
-
-    def at(self, day: dt.date | None) -> dt.date:
-        """A command's own ``--today``/``--as-of``: the store works at that day for the whole
-        command (plugins, reminders and reports alike); without it, the store's day."""
-        if day is not None:
-            self._today = day
-            if self._store is not None:
-                self._store.today = day
-        return self.store.today
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def warn(message: str) -> None:
-    click.echo(f"kehu: {message}", err=True)
-
-
-def say_left_out(count: int, kind: str = "listed") -> None:
-    """On stderr (``--json`` stays JSON), how many customers an output leaves out because their
-    customer.yaml has a problem (``Index.unlisted``; the words: :mod:`kehu_core.left_out`).
-    The exit code stays the command's: what it did show is right; ``kehu check`` exits 1."""
-    from ..left_out import left_out
-
-    message = left_out(count, kind)
-    if message:
-        warn(message)
 
 
 def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -179,67 +55,6 @@ class _Debug:
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         _Debug.on = True
-
-
-def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """``--lang``: already applied by :func:`run` (before any help was built); checked here."""
-    if value is None:
-        return
-    if i18n.normalize(value) is None:
-        raise click.BadParameter(_("unknown language {value!r}: kehu speaks {languages}").format(
-            value=value, languages=", ".join(i18n.LANGUAGES)))
-    if i18n.normalize(value) != i18n.language():
-        i18n.set_language(value)
-
-
-#: root options that take a value (the language is looked for before click parses the line)
-_VALUED_ROOT_OPTIONS = ("--store", "--today", "--lang", "--identity")
-
-
-def _root_options(argv: list[str]) -> dict[str, str]:
-    """The root options given before the command (``--lang``, ``--store``, ``--demo``)."""
-    found: dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if not token.startswith("-") or token == "--":
-            break
-        name, eq, value = token.partition("=")
-        if name in _VALUED_ROOT_OPTIONS:
-            if not eq:
-                i += 1
-                value = argv[i] if i < len(argv) else ""
-            found[name] = value
-        elif name == "--demo":
-            found[name] = "1"
-        i += 1
-    return found
-
-
-def _language_chooser(argv: list[str]) -> Any:
-    """How :mod:`kehu_core.i18n` chooses the language for this command line: ``--lang``,
-    ``KEHU_LANG``, the store's ``language:``, the environment (looked at on the first string
-    translated)."""
-
-    def choose() -> str:
-        options = _root_options(argv)
-        if i18n.normalize(options.get("--lang")) or i18n.normalize(os.environ.get("KEHU_LANG")):
-            return i18n.choose(options.get("--lang"))
-        store: Path | None = None
-        if "--demo" not in options:
-            explicit = options.get("--store") or os.environ.get("KEHU_STORE")
-            if explicit:
-                store = Path(explicit)
-            else:
-                from ..discovery import find_store
-
-                try:
-                    store = find_store(Path.cwd())
-                except OSError:  # the working folder deleted under the shell: said by the command
-                    store = None
-        return i18n.choose(options.get("--lang"), i18n.store_language(store))
-
-    return choose
 
 
 class FailurePrinter(logging.Handler):
@@ -367,7 +182,7 @@ class KehuGroup(click.Group):
          "to you (default: $KEHU_IDENTITY; see docs/confidential.md).",
 )
 @click.option(
-    "--lang", metavar="LANG", is_eager=True, expose_value=False, callback=_set_lang,
+    "--lang", metavar="LANG", is_eager=True, expose_value=False, callback=set_lang,
     help="The language of kehu's help, messages and TUI: zh_CN (中文) or en (default: $KEHU_LANG, "
          "else `language:` in kehu.yaml, else LANGUAGE, LC_ALL, LC_MESSAGES or LANG).",
 )
@@ -381,7 +196,7 @@ class KehuGroup(click.Group):
 def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date | None,
         identity: Path | None) -> None:
     """kehu (Chinese for “customer”): customer records as YAML files in git."""
-    _collect_garbage_from_here()
+    collect_garbage_from_here()
     if demo and store_path is not None:
         raise click.UsageError(_("--demo and --store (or KEHU_STORE) name two stores; give one"))
     extra = ctx.obj.get("extra_plugins") if isinstance(ctx.obj, dict) else None  # from run()
@@ -392,37 +207,6 @@ def cli(ctx: click.Context, store_path: Path | None, demo: bool, today: dt.date 
     ctx.obj = Context(store_path, today, extra, identity)
 
 
-def hold_collector() -> None:
-    """Called by the ``kehu`` command (kehu_core.__main__), which turned the cyclic garbage
-    collector off before importing this package. Start-up allocates hundreds of thousands of
-    objects (modules, classes, pydantic's schemas) that live as long as the process, and the
-    collector walked them again and again while a command imported. It stays off until the
-    command's modules are in; then what is alive is frozen out of its reach (gc.freeze) and it
-    runs as usual; the store's settings and plugins are frozen too once it is open.
-    `kehu purchase add` at 100 000 customers: -104 M instructions of 1 212 M (-8.6 %)."""
-    _collector["held"] = _collector["command"] = True
-
-
-def _collect_garbage_from_here() -> None:
-    """The command's modules are imported (click resolved it before this group's callback)."""
-    if _collector["held"]:
-        gc.freeze()
-        _collector["held"] = False
-        gc.enable()
-
-
-def _freeze_store() -> None:
-    """The command's store is open: its settings, plugins and their modules live as long as the
-    process (a command opens one store; the TUI and kehu serve keep theirs)."""
-    if _collector["command"] and not _collector["store"]:
-        gc.freeze()
-        _collector["store"] = True
-
-
-#: held: off since start-up; command: this process is the `kehu` command; store: frozen
-_collector = {"held": False, "command": False, "store": False}
-
-
 def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None = None) -> int:
     """Run one kehu command; return its exit code (errors are printed, not raised).
 
@@ -430,7 +214,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     ones, their ``register_commands`` included, as ``open_store(..., extra_plugins=...)`` does;
     what :mod:`kehu_core.testing` passes for a plugin that is not installed."""
     _Debug.on = False
-    i18n.defer(_language_chooser(sys.argv[1:] if argv is None else list(argv)))
+    i18n.defer(language_chooser(sys.argv[1:] if argv is None else list(argv)))
     from .argtext import not_utf8_problem, outputs_any_text
 
     outputs_any_text()
@@ -486,7 +270,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except Exception as exc:  # a bug: one line, the traceback only with --debug
         return _internal_error(exc)
     finally:
-        _collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
+        collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
     return code if isinstance(code, int) else 0
 
 

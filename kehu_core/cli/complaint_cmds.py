@@ -10,7 +10,7 @@ import click
 from .. import complaints as cp
 from ..i18n import N_, _, ngettext
 from ..ids import check_id
-from . import Context, emit_json, pass_ctx
+from .context import Context, emit_json, pass_ctx
 from .render import console, styled
 
 STATE_NAMES = {"open": N_("open"), "acknowledged": N_("acknowledged"),

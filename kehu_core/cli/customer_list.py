@@ -12,7 +12,7 @@ import click
 
 from ..i18n import _, ngettext
 from ..names import shown_values
-from . import Context, pass_ctx, say_left_out
+from .context import Context, pass_ctx, say_left_out
 from .options import COUNT
 from .render import print_customers
 

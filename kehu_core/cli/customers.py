@@ -12,7 +12,7 @@ from ..i18n import _, ngettext
 from ..ids import check_id
 from ..labels import field_label
 from ..services import gitops
-from . import Context, emit_json, pass_ctx, say_left_out
+from .context import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
 from .render import customer_json, customers_json, interaction_json, print_customers
 

@@ -6,7 +6,7 @@ import click
 
 from ..i18n import _
 from ..ids import check_id
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 
 @click.command("edit")

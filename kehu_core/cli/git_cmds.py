@@ -13,7 +13,7 @@ from ..services import gitops, profile_merge
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
 from ..yamlio import atomic_write
-from . import Context, emit_json, pass_ctx, warn
+from .context import Context, emit_json, pass_ctx, warn
 
 
 @click.command("sync")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..i18n import _
-from . import Context, emit_json, pass_ctx, say_left_out
+from .context import Context, emit_json, pass_ctx, say_left_out
 
 _SHOWN = 20  # per-customer lines printed per group; --json has them all
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..i18n import _, ngettext
-from . import Context, emit_json, pass_ctx, warn
+from .context import Context, emit_json, pass_ctx, warn
 
 
 @click.group("keys")

@@ -13,7 +13,7 @@ from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
 from ..money import MONEY_DIGITS
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 
 

@@ -19,7 +19,8 @@ from rich.table import Table
 from .. import reports as an
 from ..i18n import N_, _, format_day
 from ..names import shown
-from . import Context, emit_json, pass_ctx, review_cmds, say_left_out
+from . import review_cmds
+from .context import Context, emit_json, pass_ctx, say_left_out
 from .records import COUNT, DATE
 from .render import print_report, styled
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from .. import reports as an
 from ..i18n import N_, _, format_day
 from ..labels import fields_label
-from . import Context, emit_json, pass_ctx
+from .context import Context, emit_json, pass_ctx
 from .records import DATE
 from .render import print_report, styled
 

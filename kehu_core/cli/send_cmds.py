@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..i18n import N_, _
 from ..services import outreach, segments
-from . import Context, emit_json, pass_ctx, say_left_out
+from .context import Context, emit_json, pass_ctx, say_left_out
 from .records import DATE
 from .render import console, customer_json, print_customers, styled
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..i18n import _
-from . import Context, pass_ctx
+from .context import Context, pass_ctx
 
 
 @click.command("serve")

@@ -21,7 +21,7 @@ from ..names import shown_values
 from .render import print_customer
 
 if TYPE_CHECKING:
-    from . import Context
+    from .context import Context
 
 
 def credit_status(terms: Any, owed: Decimal) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from ..errors import KehuError
 from ..i18n import _, ngettext
 from ..services.checking import check_store
 from ..store import Store
-from . import Context, emit_json, pass_ctx
+from .context import Context, emit_json, pass_ctx
 
 
 @click.command("init")

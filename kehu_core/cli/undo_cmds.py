@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..i18n import _
-from . import Context, emit_json, pass_ctx
+from . import Context, emit_json, pass_ctx  # the package, not .context: Context.store calls journal_command
 from .options import COUNT
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import click
 
 from ..i18n import N_, _
 from ..names import shown
-from . import Context, emit_json, pass_ctx, say_left_out
+from .context import Context, emit_json, pass_ctx, say_left_out
 from .records import DATE
 
 if TYPE_CHECKING:

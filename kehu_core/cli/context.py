@@ -1,0 +1,144 @@
+"""What every command gets (:class:`Context`: the store, opened on first use; the index
+for a read-only answer) and the few ways commands print besides their own output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..i18n import _
+from .collecting import freeze_store
+
+if TYPE_CHECKING:
+    from ..index.reader import IndexReader, Listing
+    from ..store import Store
+
+
+class Context:
+    """What every command gets: the store path, opened on first use."""
+
+    def __init__(self, store_path: Path | None, today: dt.date | None = None,
+                 extra_plugins: dict[str, Any] | None = None, identity: Path | None = None):
+        """``extra_plugins``: plugin objects registered besides the installed ones (tests);
+        ``identity``: the age identity file that opens confidential fields."""
+        self.identity = identity
+        self._store_path = store_path
+        self._extra_plugins = extra_plugins
+        self._resolved: Path | None = None
+        self._today = today
+        self._store: Store | None = None
+
+    @property
+    def store_path(self) -> Path:
+        """The store this command works on (see :mod:`kehu_core.discovery`)."""
+        if self._resolved is None:
+            from ..discovery import resolve_store_path
+            from ..paths import CONFIG_FILE
+
+            path, is_demo = resolve_store_path(self._store_path)
+            if is_demo:
+                click.echo("kehu: " + _("no {config} in {folder} or above: working on the demo store "
+                                        "(a copy at {path}); `kehu init PATH` makes a store of your own").format(
+                    config=CONFIG_FILE, folder=Path.cwd(), path=path), err=True)
+            self._resolved = path
+        return self._resolved
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from ..store import open_store
+
+            self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
+            self._store.identity_file = self.identity
+            from .undo_cmds import journal_command
+
+            journal_command(self._store)  # the command's writes: one entry of the change journal
+            freeze_store()
+        return self._store
+
+    def reader(self) -> IndexReader:
+        """The index for a read-only answer (a search, a list): at once, without opening the
+        store, when the index is known to be up to date; else once the store has brought it up
+        to date (see kehu_core.index.freshness)."""
+        from ..index.reader import IndexReader
+
+        if self._store is None:  # (the day does not matter: what the reader gives is the profile)
+            reader = IndexReader.open_current(self.store_path)
+            if reader is not None:
+                return reader
+        return IndexReader.of(self.store.index)
+
+    def listing(self, *, values: bool, keys: tuple[str, ...] = (),
+                everyone: bool = True) -> tuple[IndexReader, Listing] | None:
+        """The index, and lists read from it, when it is known to be up to date (and, with
+        ``values``, the plugins' values kept in it: ``IndexReader.kept_values``) without
+        opening the store or loading a plugin; else None, and the command opens the store.
+        ``everyone=False``: the values need not be fresh for every customer (one is shown)."""
+        from ..index.reader import IndexReader
+
+        if self._store is not None or self._extra_plugins:
+            return None
+        reader = IndexReader.open_current(self.store_path)
+        if reader is None:
+            return None
+        listing = (reader.kept_values(self.store_path, self._today, keys, everyone=everyone) if values
+                   else reader.profiles())
+        if listing is None:
+            reader.close()
+            return None
+        return reader, listing
+
+    def unlisted(self) -> int:
+        """How many customers no list shows (``Index.unlisted``): from the open store's index,
+        else from the index alone when it is up to date, else the store brings it up to date."""
+        from ..index.reader import IndexReader
+
+        if self._store is None:
+            reader = IndexReader.open_current(self.store_path)
+            if reader is not None:
+                try:
+                    return reader.records().unlisted()
+                finally:
+                    reader.close()
+        return self.store.index.unlisted()
+
+    @property
+    def today_given(self) -> bool:
+        """The day was given (``--today``, ``KEHU_TODAY``) rather than the system's."""
+        return self._today is not None or bool(os.environ.get("KEHU_TODAY"))
+
+    def at(self, day: dt.date | None) -> dt.date:
+        """A command's own ``--today``/``--as-of``: the store works at that day for the whole
+        command (plugins, reminders and reports alike); without it, the store's day."""
+        if day is not None:
+            self._today = day
+            if self._store is not None:
+                self._store.today = day
+        return self.store.today
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def warn(message: str) -> None:
+    click.echo(f"kehu: {message}", err=True)
+
+
+def say_left_out(count: int, kind: str = "listed") -> None:
+    """On stderr (``--json`` stays JSON), how many customers an output leaves out because their
+    customer.yaml has a problem (``Index.unlisted``; the words: :mod:`kehu_core.left_out`).
+    The exit code stays the command's: what it did show is right; ``kehu check`` exits 1."""
+    from ..left_out import left_out
+
+    message = left_out(count, kind)
+    if message:
+        warn(message)
