@@ -16,7 +16,7 @@ from ..ids import shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
-from . import git_settings, profile_merge, sync_guard
+from . import git_settings, merge_conflicts, sync_guard
 
 
 def check_store(store: Store, customers: Collection[str] | None = None) -> list[Problem]:
@@ -60,7 +60,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     problems.extend(_referral_loop_problems(store, referrers, paths))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
-        problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
+        problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
     problems.extend(git_settings.git_file_problems(store.root))  # a FIFO there hangs every git status
     problems.extend(linked_or_special_files(store.root))  # templates/ a link, ...
     problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
@@ -117,8 +117,8 @@ def _customer_problems(store: Store, path: Path, customer: Customer, known: set[
     if customer.referrer and customer.referrer not in known:
         problems.append(Problem(path, _line(path, "referrer"),
                                 _("referrer {id}: no such customer").format(id=repr(customer.referrer))))
-    if profile_merge.has_conflicts(customer):  # left by `kehu merge-file`
-        problems.extend(profile_merge.conflict_problems(path, customer))
+    if merge_conflicts.has_conflicts(customer):  # left by `kehu merge-file`
+        problems.extend(merge_conflicts.conflict_problems(path, customer))
     problems.extend(store.rule_problems(path, customer, lambda path=path: _roundtrip(path)))
     for name in store.config.confidential.fields:  # a hand edit, or a field made confidential once filled in
         if getattr(customer, name, None) not in (None, [], ""):
@@ -229,7 +229,7 @@ def _roundtrip(path: Path) -> Any:
 
 def _explain_markers(problem: Problem) -> Problem:
     """A file broken by git conflict markers says so, rather than "invalid YAML"."""
-    line = profile_merge.marker_line(problem.path)
+    line = merge_conflicts.marker_line(problem.path)
     if line is None:
         return problem
     return Problem(problem.path, line, sync_guard.MARKERS)

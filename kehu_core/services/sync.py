@@ -22,7 +22,7 @@ from ..errors import Problem
 from ..i18n import _
 from ..paths import CONFIG_FILE, STATE_DIR
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
-from . import git_settings, gitops, profile_merge, sync_guard
+from . import git_settings, gitops, merge_conflicts, profile_merge, sync_guard
 from .checking import check_store
 from .sync_guard import SyncError
 from .sync_messages import _load_path, commit_message, describe
@@ -76,7 +76,7 @@ def conflicts_in(store: Store, paths: list[str]) -> list[Problem]:
         data = _load_path(path) if path.is_file() else {}
         if data.get(profile_merge.CONFLICTS_KEY):
             entries = data[profile_merge.CONFLICTS_KEY]
-            problems.extend(profile_merge.entry_problems(path, str(data.get("id")), entries))
+            problems.extend(merge_conflicts.entry_problems(path, str(data.get("id")), entries))
     return problems
 
 

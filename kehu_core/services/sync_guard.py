@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
-from . import gitops, profile_merge
+from . import gitops, merge_conflicts
 
 # `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
 _DELETED_BY_US = frozenset({"1", "3"})
@@ -34,7 +34,7 @@ class SyncError(KehuError):
 
 def is_conflict(problem: Problem) -> bool:
     """A field changed two ways, kept under ``conflicts:`` by kehu's merge driver."""
-    return problem.message.startswith(profile_merge.CONFLICT_PREFIX)
+    return problem.message.startswith(merge_conflicts.CONFLICT_PREFIX)
 
 
 def listing(problems: list[Problem], root: Path, most: int = 10) -> str:
@@ -133,7 +133,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
     problems = []
     for rel, stages in sorted(stuck.items()):
         path = root / rel
-        line = profile_merge.marker_line(path) if path.is_file() else None
+        line = merge_conflicts.marker_line(path) if path.is_file() else None
         if line is not None:
             problems.append(Problem(path, line, MARKERS))
         else:
@@ -151,10 +151,10 @@ def waiting(store: Store) -> list[Problem]:
     index = store.index
     for _cid, rel in index.customers_with_conflicts():
         customer = store.read_customer_file(store.root / rel)
-        problems.extend(profile_merge.conflict_problems(store.root / rel, customer))
+        problems.extend(merge_conflicts.conflict_problems(store.root / rel, customer))
     for cid, iid, record in index.interactions_with_conflicts():
         path = store.interactions_dir(cid) / f"{iid}.yaml"
-        problems.extend(profile_merge.entry_problems(path, None, record["conflicts"]))
+        problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
     return problems
 
 
@@ -178,7 +178,7 @@ def finish_merge(store: Store) -> str:
     stuck = unmerged(root)
     for rel in [*stuck, *(p for _state, p in gitops.status(root))]:
         path = root / rel
-        line = profile_merge.marker_line(path) if path.is_file() else None
+        line = merge_conflicts.marker_line(path) if path.is_file() else None
         if line is not None:
             raise SyncError(_("{path}:{line}: still has git conflict markers; keep the right lines, delete the "
                 "markers, then run `kehu sync` again").format(

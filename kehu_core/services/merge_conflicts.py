@@ -1,0 +1,98 @@
+"""What a merge left for a person, as ``kehu check``, ``kehu sync`` and the TUI say it: each
+``conflicts:`` entry a field merge wrote (:mod:`kehu_core.services.profile_merge`) as a
+``path:line`` problem that says what to do, and git's conflict markers in a file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem
+from ..i18n import _
+from ..yamlio import YamlFileError, line_of, lines_doc, read_bytes
+from .profile_merge import CONFLICTS_KEY, MISSING
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "(absent)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(empty)"
+    return str(value)
+
+
+CONFLICT_PREFIX = "merge conflict"  # how every conflict problem begins (kehu sync sorts by it)
+
+
+def conflict_message(customer_id: str | None, entry: Any) -> str:
+    """One ``conflicts:`` entry as a sentence that says what to do about it (``customer_id``
+    None: an interaction's file, edited by hand or with ``kehu edit``)."""
+    if not isinstance(entry, Mapping) or "field" not in entry:
+        return f"{CONFLICT_PREFIX} entry without a `field:`; expected field, ours, theirs, base"
+    name = str(entry["field"])
+    if name == "voided" and isinstance(entry.get("paid"), list):
+        return _paid_while_voided_message(entry)
+    ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
+    base = entry.get("base", MISSING)
+    top = name.split(".")[0]
+    said = (f"{CONFLICT_PREFIX} on {name}: kept {_show(ours)!s} (this clone), the other clone "
+            f"had {_show(theirs)} (before both: {_show(base)}); ")
+    if customer_id is None:
+        return said + f"choose the value of {top} in this file and delete the `conflicts:` entry"
+    return said + (
+        f"choose with `kehu customer set {customer_id} {top}=...` and then remove the entry "
+        f"(`kehu customer set {customer_id} conflicts=` clears them all)"
+    )
+
+
+def _paid_while_voided_message(entry: Mapping[str, Any]) -> str:
+    ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
+    mark = ours if isinstance(ours, Mapping) else theirs if isinstance(theirs, Mapping) else {}
+    def amount(value: Any) -> str:  # 300.00, as kehu writes it (YAML reads it back as 300.0)
+        try:
+            return format(Decimal(str(value)), ".2f")
+        except ArithmeticError:
+            return str(value)
+
+    paid = "; ".join(" ".join(amount(p[k]) if k == "amount" else str(p[k])
+                              for k in ("amount", "date", "by") if p.get(k) is not None)
+                     for p in entry["paid"] if isinstance(p, Mapping))
+    return CONFLICT_PREFIX + " " + _(
+        "on voided: this purchase was voided on {date}{by} in one clone while it was paid in the other "
+        "({paid}): money taken for a sale taken back. Refund it and delete the payment's line, or (the sale "
+        "stands) delete `voided:`; then delete the `conflicts:` entry").format(
+        date=mark.get("date", "?"), by=f" by {mark['by']}" if mark.get("by") else "", paid=paid)
+
+
+def has_conflicts(customer: Any) -> bool:
+    return bool((getattr(customer, "model_extra", None) or {}).get(CONFLICTS_KEY))
+
+
+def conflict_problems(path: Path, customer: Any) -> list[Problem]:
+    """``path:line`` problems for each recorded conflict of a loaded customer (none: fast)."""
+    extra = getattr(customer, "model_extra", None) or {}
+    entries = extra.get(CONFLICTS_KEY)
+    return entry_problems(path, customer.id, entries) if entries else []
+
+
+def entry_problems(path: Path, customer_id: str | None, entries: Any) -> list[Problem]:
+    if not isinstance(entries, list):
+        entries = [entries]
+    doc = lines_doc(path)
+    return [Problem(path, line_of(doc, [CONFLICTS_KEY, i]), conflict_message(customer_id, entry))
+            for i, entry in enumerate(entries)]
+
+
+def marker_line(path: Path) -> int | None:
+    """The first line of an unresolved git conflict in a file, if any."""
+    try:
+        data = read_bytes(path)  # never a FIFO (it would hang) nor a link's target
+    except (OSError, YamlFileError):
+        return None
+    for number, raw in enumerate(data.splitlines(), 1):
+        line = raw.decode("utf-8", "replace")
+        if line.startswith("<<<<<<< ") or line == "<<<<<<<":
+            return number
+    return None
