@@ -191,7 +191,7 @@ def test_a_merge_that_fails_half_way_leaves_the_store_as_it_was(store_path: Path
     assert kehu("check", store=store_path).code == 0
 
 
-@pytest.mark.parametrize("edit", ["paid in each", "voided in one, paid in the other"])
+@pytest.mark.parametrize("edit", ["paid in each", "voided in one, paid in the other", "a note written two ways"])
 def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Path, edit: str) -> None:
     """Both customers hold a copy of one purchase (as two clones merging them each into the
     other leave it), each copy then edited apart. The merge used to keep both, the second under
@@ -211,6 +211,9 @@ def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Pat
     if edit == "paid in each":
         assert kehu("purchase", "pay", keep, source.stem, "--amount", "30", "--date", "2026-11-05",
                     store=store_path).code == 0
+    elif edit == "a note written two ways":  # by hand, in each copy
+        for path, note in ((copy, "送货上门"), (source, "自提")):
+            path.write_text(path.read_text(encoding="utf-8") + f"note: {note}\n", encoding="utf-8")
     else:
         assert kehu("purchase", "void", keep, source.stem, "--reason", "退货", store=store_path).code == 0
     assert kehu("purchase", "pay", other, source.stem, "--amount", "50", "--date", "2026-11-06",
@@ -223,7 +226,11 @@ def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Pat
     assert sorted(p["amount"] for p in purchases[0]["payments"]) == (
         ["30.00", "50.00"] if edit == "paid in each" else ["50.00"]), purchases
     checked = kehu("check", store=store_path)
-    if edit == "paid in each":
+    if edit == "a note written two ways":
+        assert checked.code == 1 and f"{copy.name}:" in checked.out, checked.out
+        assert (f"merge conflict on note: kept 送货上门 (this customer's copy), the copy customer {other} "
+                "held had 自提; choose the value of note in this file") in checked.out, checked.out
+    elif edit == "paid in each":
         assert checked.code == 0, checked.out
         assert "owed ¥20.00" in kehu("customer", "show", keep, store=store_path).out
     else:

@@ -255,7 +255,7 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
                 continue
             if one_record(kept, record):  # copies of one record, edited apart: joined
                 joined = profile_merge.merge_copies(target.read_text(encoding="utf-8"),
-                                                    source.read_text(encoding="utf-8"))
+                                                    source.read_text(encoding="utf-8"), other.id)
                 report.joined.append(record.id)
                 if joined.conflicts:
                     report.to_decide.append(record.id)

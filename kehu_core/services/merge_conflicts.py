@@ -17,9 +17,9 @@ from .profile_merge import CONFLICTS_KEY, MISSING
 
 def _show(value: Any) -> str:
     if value is MISSING:
-        return "(absent)"
+        return _("(absent)")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "(empty)"
+        return ", ".join(str(v) for v in value) or _("(empty)")
     return str(value)
 
 
@@ -28,23 +28,29 @@ CONFLICT_PREFIX = "merge conflict"  # how every conflict problem begins (kehu sy
 
 def conflict_message(customer_id: str | None, entry: Any) -> str:
     """One ``conflicts:`` entry as a sentence that says what to do about it (``customer_id``
-    None: an interaction's file, edited by hand or with ``kehu edit``)."""
+    None: an interaction's file, edited by hand or with ``kehu edit``). It begins with
+    :data:`CONFLICT_PREFIX` in every language (``kehu sync`` sorts by it)."""
     if not isinstance(entry, Mapping) or "field" not in entry:
-        return f"{CONFLICT_PREFIX} entry without a `field:`; expected field, ours, theirs, base"
+        return CONFLICT_PREFIX + " " + _("entry without a `field:`; expected field, ours, theirs, base")
     name = str(entry["field"])
     if name == "voided" and isinstance(entry.get("paid"), list):
         return _paid_while_voided_message(entry)
-    ours, theirs = entry.get("ours", MISSING), entry.get("theirs", MISSING)
-    base = entry.get("base", MISSING)
+    sides = {"name": name, "ours": _show(entry.get("ours", MISSING)),
+             "theirs": _show(entry.get("theirs", MISSING)), "base": _show(entry.get("base", MISSING))}
+    copy_of = entry.get("copy_of")
+    if copy_of is not None:  # two customers' copies of one record, joined by `kehu customer merge`
+        said = _("on {name}: kept {ours} (this customer's copy), the copy customer {other} held had "
+                 "{theirs}; ").format(**sides, other=copy_of)
+    else:
+        said = _("on {name}: kept {ours} (this clone), the other clone had {theirs} (before both: "
+                 "{base}); ").format(**sides)
     top = name.split(".")[0]
-    said = (f"{CONFLICT_PREFIX} on {name}: kept {_show(ours)!s} (this clone), the other clone "
-            f"had {_show(theirs)} (before both: {_show(base)}); ")
     if customer_id is None:
-        return said + f"choose the value of {top} in this file and delete the `conflicts:` entry"
-    return said + (
-        f"choose with `kehu customer set {customer_id} {top}=...` and then remove the entry "
-        f"(`kehu customer set {customer_id} conflicts=` clears them all)"
-    )
+        what = _("choose the value of {top} in this file and delete the `conflicts:` entry").format(top=top)
+    else:
+        what = _("choose with `kehu customer set {id} {top}=...` and then remove the entry (`kehu "
+                 "customer set {id} conflicts=` clears them all)").format(id=customer_id, top=top)
+    return f"{CONFLICT_PREFIX} {said}{what}"
 
 
 def _paid_while_voided_message(entry: Mapping[str, Any]) -> str:

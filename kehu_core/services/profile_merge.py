@@ -67,10 +67,11 @@ class Conflict:
     theirs: Any = MISSING
     base: Any = MISSING
     paid: Any = MISSING  # payments one clone took while the other voided the purchase
+    copy_of: Any = MISSING  # merge_copies: theirs is the copy another customer held (their id)
 
     def as_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"field": self.field}
-        for side in ("ours", "theirs", "base", "paid"):
+        for side in ("ours", "theirs", "base", "paid", "copy_of"):
             value = getattr(self, side)
             if value is not MISSING:
                 entry[side] = value
@@ -133,14 +134,15 @@ def merge_texts(base: str, ours: str, theirs: str) -> MergeResult:
     return _merge_docs(b, o, t, ours)
 
 
-def merge_copies(ours: str, theirs: str) -> MergeResult:
+def merge_copies(ours: str, theirs: str, copy_of: str) -> MergeResult:
     """Merge two copies of one record whose common version nobody kept: two clones each merged
     one customer into the other (``customer merge X Y`` here, ``Y X`` there), so X and Y both
     hold the same purchase, then one clone took a payment on it. What the copies hold alike is
     the base: a payment or a tag on one side only is kept, a field set on one side only is
-    taken, and a field the two set differently is a conflict for a person (as in a git merge)."""
+    taken, and a field the two set differently is a conflict for a person (as in a git merge),
+    saying that theirs is the copy customer ``copy_of`` held."""
     o, t = _load(ours, "our version"), _load(theirs, "their version")
-    return _merge_docs(_alike(plain(o), plain(t)), o, t, ours)
+    return _merge_docs(_alike(plain(o), plain(t)), o, t, ours, copy_of)
 
 
 def _alike(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,11 +158,14 @@ def _alike(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]
     return alike
 
 
-def _merge_docs(b: Mapping[str, Any], o: CommentedMap, t: CommentedMap, ours: str) -> MergeResult:
+def _merge_docs(b: Mapping[str, Any], o: CommentedMap, t: CommentedMap, ours: str,
+                copy_of: Any = MISSING) -> MergeResult:
     conflicts: list[Conflict] = []
     _merge_map(b, o, t, "", conflicts, skip=frozenset({CONFLICTS_KEY}))
     _merge_key(b, o, t, CONFLICTS_KEY, "", conflicts)
     conflicts += _paid_while_voided(b, o, t)
+    for conflict in conflicts:
+        conflict.copy_of = copy_of
     if conflicts:
         entries = o.get(CONFLICTS_KEY)
         if not isinstance(entries, CommentedSeq):
