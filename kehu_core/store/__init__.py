@@ -3,7 +3,7 @@
 One class, :class:`Store`, put together from modules that each hold one part:
 
 - ``layout``: where things are (folders, file names) and atomic writes of records;
-- ``records``: customers and their interactions;
+- ``customers``: customers' profiles; ``interactions``: their purchases, visits, complaints ...;
 - ``bulk``: many new customers whose files were made beforehand (a big import);
 - ``ledgers``: plugins' append-only ledgers;
 - ``batch``: many writes as one, the change journal (``kehu undo``), undoing a failed

@@ -1,6 +1,6 @@
 """Many new customers at once, their files made beforehand (a big import).
 
-:meth:`BulkMixin.add_rendered_customers` is :meth:`RecordsMixin.add_customer` of many customers
+:meth:`BulkMixin.add_rendered_customers` is :meth:`CustomersMixin.add_customer` of many customers
 whose file text and index rows were made beforehand (by an import's worker processes: see
 ``kehu_core.services.importing.prepare``), in one batch under the store's lock. Each customer is
 checked in order as ``add_customer`` checks it (the id free, no case twin, the plugins' rules),
@@ -46,7 +46,7 @@ class BulkMixin:
     ) -> list[Customer | KehuError]:
         """Write new profiles: each item a customer of this store's model, validated in its
         region, with no confidential field and nothing sealed; the text
-        :func:`kehu_core.store.records.new_profile_text` makes of it; and its index rows by
+        :func:`kehu_core.store.customers.new_profile_text` makes of it; and its index rows by
         :func:`kehu_core.index.rows.parse_written` (or None); and a file holding that text, written by
         :func:`kehu_core.yamlio.write_staged` on the store's file system (or None). Returns, in order, each customer
         as stored, or the error that refused it (its id taken, a case twin, a plugin's rule),

@@ -55,12 +55,13 @@ if TYPE_CHECKING:
 
 from .batch import BatchMixin
 from .bulk import BulkMixin
+from .customers import CustomersMixin
+from .interactions import InteractionsMixin
 from .layout import LayoutMixin
 from .ledgers import LedgersMixin
-from .records import RecordsMixin
 
 
-class Store(LayoutMixin, RecordsMixin, BulkMixin, LedgersMixin, BatchMixin):
+class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMixin, BatchMixin):
     """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
 
     def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None,

@@ -1,16 +1,14 @@
-"""Customers and their interactions: reading, validating and writing their files."""
+"""Customers: reading, validating and writing their profiles (``customer.yaml``)."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
@@ -18,10 +16,9 @@ from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id, new_id, shard
-from ..models import TRUSTED, Customer, Interaction, parse_interaction, referral_loop, referral_loop_message
+from ..models import TRUSTED, Customer, referral_loop, referral_loop_message
 from ..problems import plugin_problems, validation_problems
 from ..yamlio import (
-    FastLoader,
     YamlFileError,
     dump_new,
     dump_roundtrip,
@@ -32,14 +29,10 @@ from ..yamlio import (
     to_plain_yaml_value,
 )
 from .batch import journaled
-from .layout import _FIELD_ORDER, CUSTOMER_FILE, CUSTOMERS_DIR, interaction_id
-
-if TYPE_CHECKING:
-    pass
+from .layout import _FIELD_ORDER, CUSTOMER_FILE, CUSTOMERS_DIR
 
 
-
-class RecordsMixin:
+class CustomersMixin:
     """A part of :class:`kehu_core.store.Store` (see the module docstring)."""
 
     # --- customers ----------------------------------------------------------------------
@@ -191,7 +184,7 @@ class RecordsMixin:
         """Refuse a write that would make a plugin's rule fail (``customer set ID wechat=qd``):
         nothing is written. A problem the file already had is left for ``kehu check`` (an
         unrelated change to a customer is not blocked by it)."""
-        problems = self.rule_problems(path, new, lambda: _roundtrip_text(text))
+        problems = self.rule_problems(path, new, lambda: text_doc(text))
         if problems and old is not None:
             before = {p.message for p in self.rule_problems(path, old)}
             problems = [p for p in problems if p.message not in before]
@@ -348,139 +341,6 @@ class RecordsMixin:
         stored._sealed = sealed
         return stored
 
-    # --- interactions -------------------------------------------------------------------
-
-    def interactions(self, customer_id: str) -> list[Interaction]:
-        folder = self.interactions_dir(customer_id)
-        self.refuse_links(folder)
-        if not folder.exists():
-            return []
-        found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml"))]
-        return sorted(found, key=lambda i: (i.date, i.id))
-
-    def read_interaction_file(self, path: Path) -> Interaction:
-        try:
-            data = load_scan(path)
-        except YamlFileError as exc:
-            raise RecordError([exc.problem]) from None
-        if not isinstance(data, dict):
-            raise RecordError([Problem(path, 1, "expected a mapping of interaction fields (kind: ..., date: ...)")])
-        stem = path.stem
-        data.setdefault("id", stem)
-        try:
-            interaction = parse_interaction(data)
-        except ValidationError as exc:
-            raise RecordError(validation_problems(exc, path, lines_doc(path))) from None
-        if interaction.id != stem:
-            raise RecordError([Problem(path, 1, f"id {interaction.id!r} does not match the file name {stem!r}")])
-        return interaction
-
-    def check_not_future(self, day: dt.date, what: str = "date", *, allow_future: bool = False) -> None:
-        """The one rule on the dates people give kehu (a purchase, a visit, a payment, an
-        import's rows): nothing dated after the store's day (``store.today``), which is
-        nearly always a typo (next year for this year) that would earn points and sit in every
-        report, unless ``allow_future``. Raises KehuError saying so."""
-        if not allow_future and day > self.today:
-            raise KehuError(_("{what} {isoformat} is after today ({isoformat2}); a future date is refused "
-                "unless --allow-future").format(
-                what=what, isoformat=day.isoformat(), isoformat2=self.today.isoformat()))
-
-    @journaled
-    def add_interaction(self, customer_id: str, data: dict[str, Any], *,
-                        allow_future: bool = False, customer: Customer | None = None) -> Interaction:
-        """Record a purchase, visit, call ... and tell the plugins (points, tiers ...).
-        A date after ``today`` is refused unless ``allow_future`` (:meth:`check_not_future`).
-        ``customer``: the profile as the caller read it with the store's lock held (it cannot
-        have changed since), handed to the plugins instead of reading it again."""
-        if not self.exists(customer_id):
-            raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                customer_id=repr(customer_id), root=self.root))
-        data = dict(data)
-        date_text = str(data.get("date", ""))
-        data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
-        try:
-            interaction = parse_interaction(data)
-        except ValidationError as exc:
-            raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
-        self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
-        path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
-        with self.lock():
-            if not self.exists(customer_id):  # again, under the lock: a merge or an undo in another
-                # process may have deleted the customer since; the file would be without a profile
-                raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                    customer_id=repr(customer_id), root=self.root))
-            if path.exists():
-                raise KehuError(_("interaction {id} already exists").format(id=repr(interaction.id)))
-            payload = interaction.model_dump(mode="python", exclude_none=True)
-            payload = {"kind": payload.pop("kind"), **payload}
-            payload.pop("id")  # the file name is the id
-            payload = {k: v for k, v in payload.items() if v not in ([], None)}
-            self._write(path, dump_new(payload))
-            self._touched(path, interaction)
-        if self._batch is not None:
-            self._batch.saved.append((customer_id, interaction))
-        elif self.plugins.names():
-            fresh = customer is not None and customer.id == customer_id and self.holds_lock()
-            self.plugins.interaction_saved(self, customer if fresh else self.get(customer_id), interaction)
-        return interaction
-
-    def interaction_file(self, customer_id: str, interaction_id: str) -> Path:
-        check_id(interaction_id, "interaction id")
-        return self.interactions_dir(customer_id) / f"{interaction_id}.yaml"
-
-    def get_interaction(self, customer_id: str, interaction_id: str) -> Interaction:
-        path = self.interaction_file(customer_id, interaction_id)
-        self.refuse_links(path)
-        if not path.exists():
-            if not self.exists(customer_id):
-                raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                    customer_id=repr(customer_id), root=self.root))
-            raise NotFound(_("customer {customer_id} has no record {interaction_id}").format(
-                customer_id=customer_id, interaction_id=repr(interaction_id)))
-        return self.read_interaction_file(path)
-
-    @journaled
-    def update_interaction(
-        self, customer_id: str, interaction_id: str, changes: dict[str, Any],
-        *, append: dict[str, list[Any]] | None = None,
-    ) -> Interaction:
-        """Change fields of one interaction file (a complaint's state, a purchase's payments),
-        keeping its comments and the lines of other fields; ``append`` adds items to the end
-        of each named list field (created if missing), a mapping as one line (``- {a: 1}``),
-        so two clones' additions touch different lines. The result is validated before
-        anything is written: an invalid change leaves the file as it was."""
-        path = self.interaction_file(customer_id, interaction_id)
-        with self.lock():
-            self.get_interaction(customer_id, interaction_id)  # NotFound, or invalid as it is
-            try:
-                doc = load_roundtrip(path)
-            except YamlFileError as exc:
-                raise RecordError([exc.problem]) from None
-            for key, value in changes.items():
-                if value is None:
-                    doc.pop(key, None)
-                elif doc.get(key) != value:
-                    doc[key] = to_plain_yaml_value(value)
-            for key, items in (append or {}).items():
-                if key not in doc or doc[key] is None:
-                    doc[key] = to_plain_yaml_value([])
-                for item in items:
-                    value = to_plain_yaml_value(item)
-                    if isinstance(item, dict):
-                        value.fa.set_flow_style()
-                    doc[key].append(value)
-            original = _yamlio.read_text(path)
-            text = dump_roundtrip(doc, like=original)
-            data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
-            data.setdefault("id", interaction_id)
-            try:
-                interaction = parse_interaction(data)
-            except ValidationError as exc:  # at the line of the file as it would be written
-                raise RecordError(validation_problems(exc, path, _roundtrip_text(text))) from None
-            if text != original:
-                self._write(path, text)
-                self._touched(path, interaction)
-        return interaction
 
 def _position(doc: Any, key: str) -> int:
     """Where a new field goes: after the last present field that comes before it canonically."""
@@ -495,8 +355,9 @@ def _position(doc: Any, key: str) -> int:
     return pos
 
 
-def _roundtrip_text(text: str) -> Any:
-    """The round-trip document of a text about to be written, for the lines of its fields."""
+def text_doc(text: str) -> Any:
+    """The round-trip document of a text about to be written, for the lines of its fields
+    (a profile's or an interaction's)."""
     try:
         return _yamlio.roundtrip_yaml().load(text)
     except Exception:  # only for line numbers: line 1 will do
@@ -505,7 +366,7 @@ def _roundtrip_text(text: str) -> Any:
 
 def new_profile_text(customer: Customer) -> str:
     """The text of a new profile file of ``customer`` (validated, nothing to seal): what
-    :meth:`RecordsMixin.add_customer` writes for it."""
+    :meth:`CustomersMixin.add_customer` writes for it."""
     return dump_new(_compact(customer))
 
 
