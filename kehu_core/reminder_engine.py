@@ -21,32 +21,46 @@ The three functions the CLI and the TUI's Today screen use: :func:`due_reminders
 :func:`mark_done`, :func:`snooze`. :func:`reminders_for` is :func:`reminders_of` for many
 customers at once (``customer list --json``): histories read a chunk of customers per query,
 and only the part of them the rules declare they look at (:class:`HistoryNeeds`).
+
+The groups are :mod:`kehu_core.reminder_groups`'s, the done/snooze ledger
+:mod:`kehu_core.reminder_state`'s; this module runs the rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
-from .i18n import N_, _
+from .i18n import _
 from .ids import check_id
 from .models import Customer, Interaction, Reminder
 from .models.fields import INDEXED
 from .models.interactions import interaction_adapter
 from .plugins import WrongResult
-from .store import LEDGER_SUFFIX
+
+# (the `X as X` imports: named here too, as plugins, the TUI, `kehu check` and the docs know
+# them, e.g. kehu_core.reminder_engine.GROUPS)
+from .reminder_groups import GROUP_LABELS as GROUP_LABELS
+from .reminder_groups import GROUPS as GROUPS
+from .reminder_groups import RULE_GROUPS as RULE_GROUPS
+from .reminder_groups import by_group as by_group
+from .reminder_groups import day_list as day_list
+from .reminder_groups import group_counts as group_counts
+from .reminder_groups import group_of
+from .reminder_state import LEDGER, apply_state, ledgered_customers, snoozed_to, states
+from .reminder_state import state_entry_problem as state_entry_problem
 
 if TYPE_CHECKING:
     from .plugins import ReminderRule
     from .store import Store
 
-LEDGER = "reminders"
+
 #: how far back mark_done/snooze look for the reminder a key names
 _LOOKUP_DAYS = 800
 #: customers whose histories one query of reminders_for reads (bounds memory at any size)
@@ -67,44 +81,6 @@ class LapseSettings(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="ignore")
     lapse_days: LapseDays = Field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Group:
-    key: str
-    label: str  # English, marked for the catalog: shown through title()
-    per_day: int  # how many of these one person gets through in a day (docs/reminders.md)
-
-    def title(self) -> str:
-        """The group's name in the user's language."""
-        from .i18n import _
-
-        return _(self.label)
-
-
-#: what matters first comes first: Today and ``kehu reminders`` show the groups in this order
-GROUPS: tuple[Group, ...] = (
-    Group("complaints", N_("complaints due"), 12),
-    Group("payments", N_("payments overdue"), 15),
-    Group("visits", N_("key-account visits"), 4),
-    Group("occasions", N_("birthdays and holidays"), 8),
-    Group("follow_ups", N_("greetings and surveys"), 15),
-    Group("contact", N_("keeping in touch"), 3),
-    Group("other", N_("other"), 3),
-)
-#: a day's work: what one person finishes in a day, every group full (docs/reminders.md)
-DAY_CAPACITY = sum(g.per_day for g in GROUPS)
-GROUP_ORDER = {g.key: i for i, g in enumerate(GROUPS)}
-GROUP_LABELS = {g.key: g.label for g in GROUPS}  # English: Group.title() translates
-#: the one rule -> group mapping; a rule not named here may say ``group = "..."`` (else "other")
-RULE_GROUPS: dict[str, str] = {
-    "complaint": "complaints",
-    "overdue": "payments",
-    "visit": "visits",
-    "birthday": "occasions", "lunar-birthday": "occasions", "holiday": "occasions", "anniversary": "occasions",
-    "greeting": "follow_ups", "survey": "follow_ups",
-    "touch": "contact", "dormant": "contact",
-}
 
 
 @dataclass(frozen=True)
@@ -161,54 +137,6 @@ def _first_day(start: dt.date, lapse: int | None) -> dt.date:
     return start - dt.timedelta(days=_NEVER_LAPSES_LOOKBACK if lapse is None else lapse)
 
 
-def group_of(reminder: Reminder, rule: object = None) -> str:
-    """The group a reminder is shown in (:data:`RULE_GROUPS`, else the rule's ``group``)."""
-    if reminder.rule in RULE_GROUPS:
-        return RULE_GROUPS[reminder.rule]
-    declared = getattr(rule, "group", None)
-    return declared if declared in GROUP_ORDER else "other"
-
-
-def by_group(reminders: Iterable[Reminder]) -> list[Reminder]:
-    """Most important group first, then the earliest due, as Today and ``kehu reminders`` show them."""
-    return sorted(reminders, key=lambda r: (GROUP_ORDER.get(r.group or group_of(r), len(GROUPS)),
-                                            r.due, r.customer_name, r.rule, r.key))
-
-
-def group_counts(reminders: Iterable[Reminder]) -> list[tuple[Group, int]]:
-    """(group, how many) for the groups that have any, in :data:`GROUPS` order."""
-    counts: dict[str, int] = defaultdict(int)
-    for r in reminders:
-        counts[r.group or group_of(r)] += 1
-    return [(g, counts[g.key]) for g in GROUPS if counts[g.key]]
-
-
-@dataclass(frozen=True)
-class DayList:
-    """A day's work: what is due by ``day`` (overdue first within each group), each group cut
-    to what one person finishes in a day (``Group.per_day``); ``waiting`` the rest of each
-    group, shown tomorrow unless it lapses first."""
-
-    day: dt.date
-    reminders: list[Reminder]
-    counts: list[tuple[Group, int, int]]  # (group, on the list, due in all) for groups with any
-
-    @property
-    def waiting(self) -> int:
-        return sum(total - shown for _, shown, total in self.counts)
-
-
-def day_list(reminders: Iterable[Reminder], day: dt.date) -> DayList:
-    """:class:`DayList` of ``reminders`` (e.g. :func:`due_reminders`) for ``day``."""
-    ordered = by_group(r for r in reminders if r.due <= day)
-    shown: list[Reminder] = []
-    counts = []
-    for group, total in group_counts(ordered):
-        mine = [r for r in ordered if (r.group or group_of(r)) == group.key][:group.per_day]
-        shown.extend(mine)
-        counts.append((group, len(mine), total))
-    return DayList(day, shown, counts)
-
 
 def _histories(store: Store, customer_id: str | None = None) -> dict[str, list[Interaction]]:
     """Interactions per customer from the index (one query), oldest first."""
@@ -230,41 +158,6 @@ def _needed_histories(store: Store, customer_ids: Sequence[str], needs: HistoryN
     for cid, data in rows:
         out[cid].append(parse(data, context=INDEXED))
     return out
-
-
-def _ledgered(store: Store) -> set[str]:
-    """Customers who have a reminders ledger (done/snooze entries), from the index."""
-    return set(store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"))
-
-
-def _states(store: Store, customer_ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The latest done/snooze entry per key, read only from ledgers that exist."""
-    if customer_ids is None:
-        customer_ids = sorted(_ledgered(store))
-    state: dict[str, dict[str, Any]] = {}
-    for cid in customer_ids:
-        for entry in store.ledger(cid, LEDGER):
-            if "key" in entry:
-                state[str(entry["key"])] = entry
-    return state
-
-
-def done_between(store: Store, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, str]]:
-    """(customer id, day, key) of every reminder marked done from ``start`` to ``end`` (both
-    included), from the ``reminders`` ledgers (the supervisor's review counts them)."""
-    out = []
-    for cid in sorted(_ledgered(store)):
-        for entry in store.ledger(cid, LEDGER):
-            day = entry.get("date")
-            if entry.get("action") == "done" and isinstance(day, dt.date) and start <= day <= end:
-                out.append((cid, day, str(entry.get("key"))))
-    return out
-
-
-def done_keys(store: Store, customer_ids: Iterable[str]) -> dict[str, dt.date]:
-    """The keys of these customers' reminders marked done, with the day each was done."""
-    return {key: entry["date"] for key, entry in _states(store, list(customer_ids)).items()
-            if entry.get("action") == "done" and isinstance(entry.get("date"), dt.date)}
 
 
 def due_between(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
@@ -319,47 +212,9 @@ def _run_rules(
             continue
         for reminder in found:
             # an ongoing condition gives the day it first fell due, maybe long ago
-            if not lapse or _snoozed_to(state, reminder) >= first:
+            if not lapse or snoozed_to(state, reminder) >= first:
                 reminder.group = group_of(reminder, rule)
                 out.append(reminder)
-    return out
-
-
-def state_entry_problem(entry: dict[str, Any]) -> str | None:
-    """What is wrong with a line of a customer's reminders ledger (None: nothing), as
-    ``kehu reminders done`` and ``snooze`` write it: a key, ``action: done`` or ``snooze``, a
-    snooze's ``until``. A hand-edited ``action: explode`` or ``key: [1, 2]`` passed ``kehu
-    check`` and was then ignored without a word (asked by ``kehu check``)."""
-    key = entry.get("key")
-    if not isinstance(key, str) or not key.strip():
-        return _("key: expected the reminder's key (RULE:CUSTOMER_ID:ANCHOR, as `kehu reminders --json` "
-                 "gives it), not {value}").format(value=repr(key))
-    action = entry.get("action")
-    if action not in ("done", "snooze"):
-        return _("action: expected done or snooze, not {value}").format(value=repr(action))
-    if action == "snooze" and entry.get("until") is None:
-        return _("until: a snooze needs the day it ends")
-    return None
-
-
-def _snoozed_to(state: dict[str, dict[str, Any]] | None, reminder: Reminder) -> dt.date:
-    entry = state.get(reminder.key) if state else None
-    until = entry.get("until") if entry is not None and entry.get("action") == "snooze" else None
-    return until if isinstance(until, dt.date) and until > reminder.due else reminder.due
-
-
-def _apply_state(reminders: list[Reminder], state: dict[str, dict[str, Any]], end: dt.date) -> list[Reminder]:
-    out = []
-    for r in reminders:
-        entry = state.get(r.key)
-        if entry is not None and entry.get("action") == "done":
-            continue
-        if entry is not None and entry.get("action") == "snooze":
-            until = entry.get("until")
-            if isinstance(until, dt.date) and until > r.due:
-                r = r.model_copy(update={"due": until})
-        if r.due <= end:
-            out.append(r)
     return out
 
 
@@ -375,12 +230,12 @@ def due_reminders(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
     if not rule_list:
         return []
     histories = _histories(store)
-    state = _states(store)
+    state = states(store)
     out: list[Reminder] = []
     for row in store.index.list(order="id"):
         found = _run_rules(store, rule_list, row.customer, histories.get(row.customer.id, []), start, end,
                            state=state)
-        out.extend(_apply_state(found, state, end))
+        out.extend(apply_state(found, state, end))
     return _sorted(out)
 
 
@@ -389,10 +244,10 @@ def reminders_of(
 ) -> list[Reminder]:
     """:func:`due_reminders` for one customer (pass ``customer`` if it is loaded already)."""
     customer = customer or store.get(customer_id)
-    state = _states(store, [customer_id])
+    state = states(store, [customer_id])
     history = _histories(store, customer_id).get(customer_id, [])
     found = _run_rules(store, rules(store), customer, history, start, end, state=state)
-    return _sorted(_apply_state(found, state, end))
+    return _sorted(apply_state(found, state, end))
 
 
 def reminders_for(
@@ -410,17 +265,17 @@ def reminders_for(
     for rule in rule_list:
         asked = _needs_of(store, rule, start, end)
         needs = None if asked is None or needs is None else needs | asked
-    ledgered = _ledgered(store)
+    ledgered = ledgered_customers(store)
     firsts = _firsts(store, rule_list, start)
     for first in range(0, len(customers), _CHUNK):
         chunk = customers[first:first + _CHUNK]
         ids = [c.id for c in chunk]
         histories = _chunk_histories(store, ids) if needs is None else _needed_histories(store, ids, needs)
-        state = _states(store, [cid for cid in ids if cid in ledgered])
+        state = states(store, [cid for cid in ids if cid in ledgered])
         for customer in chunk:
             found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end,
                                state=state, firsts=firsts)
-            yield customer, _sorted(_apply_state(found, state, end))
+            yield customer, _sorted(apply_state(found, state, end))
 
 
 def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) -> HistoryNeeds | None:
@@ -481,7 +336,7 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
     """Mark a reminder done: a ``done`` ledger entry (so it stops showing) and an interaction
     (``note`` by default, or e.g. ``call``/``visit``) saying what was done."""
     reminder = _find(store, key)
-    previous = _states(store, [reminder.customer_id]).get(key)
+    previous = states(store, [reminder.customer_id]).get(key)
     if previous is not None and previous.get("action") == "done":
         raise KehuError(_("reminder {key} was already done on {get}").format(
             key=repr(key), get=previous.get('date')))

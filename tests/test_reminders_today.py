@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kehu_core import hookimpl
+from kehu_core import hookimpl, reminder_groups
 from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer, Reminder
 from kehu_core.store import open_store
@@ -130,7 +130,7 @@ def test_the_demo_day_list_is_one_a_person_can_finish(demo_copy: Path) -> None:
     assert all(r["due"] >= "2025-11-20" for r in everything)  # nothing from a year ago (lapsed)
     result = kehu("reminders", "--day-list", "--json", store=demo_copy)
     day = result.json()
-    assert 0 < len(day) <= engine.DAY_CAPACITY == 60
+    assert 0 < len(day) <= reminder_groups.DAY_CAPACITY == 60
     assert all(r["due"] <= TODAY.isoformat() for r in day)
     for group in engine.GROUPS:
         assert sum(r["group"] == group.key for r in day) <= group.per_day
@@ -159,7 +159,7 @@ async def test_today_shows_the_day_list_by_group(demo_copy: Path) -> None:
         await wait_for(pilot, lambda: table.row_count > 0 and not table.loading, "the reminders")
         shown = on_screen(table)
         assert [r.key for r in shown] == [r.key for r in expected.reminders]
-        assert len(shown) <= engine.DAY_CAPACITY
+        assert len(shown) <= reminder_groups.DAY_CAPACITY
         groups = [r.group for r in shown]
         assert groups == sorted(groups, key=GROUP_ORDER.index) and groups[0] == "complaints"
         assert str(table.get_cell_at((0, 0))).endswith("complaints")  # the Group column

@@ -97,7 +97,7 @@ def summary(report: ReferralsReport, money: Callable[[Decimal], str]) -> str:
 
 def referrals_report(store: Store, today: dt.date) -> ReferralsReport:
     """Every referrer and the customers they referred, the tree, the totals."""
-    from ..reminder_engine import done_keys
+    from ..reminder_state import done_keys
     from ..services import referrals as rules
 
     info = customers(store)

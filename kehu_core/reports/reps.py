@@ -146,7 +146,7 @@ def filled(profile: dict[str, Any], fields: list[str]) -> float:
 def _figures(store: Store, period: Period, today: dt.date, fields: list[str], due: list[Reminder], *,
              completeness: bool) -> dict[str, dict[str, Any]]:
     from .. import complaints as workflow
-    from ..reminder_engine import done_between
+    from ..reminder_state import done_between
 
     info = customers(store)
     owner_of = {cid: c.owner or NOBODY for cid, c in info.items()}
