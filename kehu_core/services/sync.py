@@ -6,7 +6,6 @@ broken store or leaving a clone half-done is in :mod:`.sync_guard`.
 from __future__ import annotations
 
 import contextlib
-import json
 import random
 import re
 import signal
@@ -17,13 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import Problem
 from ..i18n import _
-from ..paths import CONFIG_FILE, STATE_DIR
-from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
-from . import git_settings, gitops, merge_conflicts, profile_merge, sync_guard
-from .checking import check_store
+from ..paths import STATE_DIR
+from ..store import CUSTOMER_FILE, Store
+from . import git_settings, gitops, merge_conflicts, profile_merge, sync_checks, sync_guard
 from .sync_guard import SyncError
 from .sync_messages import _load_path, commit_message, describe
 
@@ -168,7 +165,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         if removed:
             report.notes.append(_("removed {count} temp file(s) of interrupted writes").format(count=len(removed)))
         pending = [(code, rel) for code, rel in seen if code != "!!" and root / rel not in removed]
-        problems = store_problems(store, changed_since_verified(store, [rel for _code, rel in pending] + unreadable))
+        changed = sync_checks.changed_since_verified(store, [rel for _code, rel in pending] + unreadable)
+        problems = sync_checks.store_problems(store, changed)
         if problems:
             raise _rejected(problems, root, finished=finished)
         point = sync_guard.RestorePoint(root, gitops.head(root))
@@ -177,7 +175,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             if gitops.commit(root, text):
                 report.committed = text.splitlines()[0]
                 report.commit = point.committed = gitops.head(root)
-        remember_verified(store)  # HEAD holds the files just checked
+        sync_checks.remember_verified(store)  # HEAD holds the files just checked
         try:
             remote, branch = _target(root)
         except SyncError as exc:
@@ -271,54 +269,6 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
         remote=remote, url=url, attempts=attempts, kept=kept))
 
 
-# --- what a sync checks -------------------------------------------------------------------------
-
-_VERIFIED = "sync-verified"  # kept with the index: [commit, rules] of the last store a sync verified
-
-
-def _rules(store: Store) -> str:
-    """What decides what ``kehu check`` rejects besides the files: kehu and its plugins (their
-    settings are in kehu.yaml, a file of the store). A store verified under other rules is
-    checked again in full."""
-    plugins = store.plugins.pm.list_name_plugin() if store.plugins else []
-    return json.dumps([__version__, sorted(name for name, _plugin in plugins)])
-
-
-def changed_since_verified(store: Store, pending: list[str]) -> list[str] | None:
-    """The paths that may differ from the last commit whose files a sync verified (and found
-    clean), ``pending`` (uncommitted) among them: None when there is no such commit to
-    compare with — the clone's first sync, an index rebuilt since, kehu or its plugins
-    changed, the commit gone — and so everything is checked."""
-    try:
-        commit, rules = json.loads(store.index.kept(_VERIFIED) or "")
-    except ValueError:
-        return None
-    if rules != _rules(store) or not isinstance(commit, str):
-        return None
-    return gitops.changed_since(store.root, commit, pending)
-
-
-def remember_verified(store: Store) -> None:
-    """HEAD's files passed the check: the next sync checks what changed since."""
-    store.index.keep(_VERIFIED, json.dumps([gitops.head(store.root), _rules(store)]))
-
-
-def store_problems(store: Store, changed: list[str] | None = None) -> list[Problem]:
-    """Every problem ``kehu check`` would report (sync pushes nothing it rejects), the index
-    brought up to date with the files first. ``changed``: the paths that changed since a
-    store found clean (local edits since the last verified commit, or what a merge brought);
-    then only those records are read, with every rule across records a change to them can
-    break (:func:`~.checking.check_store`). None: the whole store, every file compared — as a
-    change of kehu.yaml (whose settings rule every record) also asks."""
-    index = store.index
-    if changed is None or CONFIG_FILE in changed:
-        index.refresh(full=True)
-        return check_store(store)
-    index.refresh_changed(changed)
-    return check_store(store, customers={parts[2] for rel in changed
-                                         if (parts := rel.split("/"))[0] == CUSTOMERS_DIR and len(parts) > 2})
-
-
 def _lost_race(result: Any) -> bool:
     said = (result.stderr + result.stdout).lower()
     return any(word in said for word in _RACE_WORDS)
@@ -329,9 +279,9 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
     merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
     any other problem undoes the whole sync."""
-    problems = store_problems(store, changed)
+    problems = sync_checks.store_problems(store, changed)
     if not problems:
-        remember_verified(store)
+        sync_checks.remember_verified(store)
         return
     conflicts = [p for p in problems if sync_guard.is_conflict(p)]
     if len(conflicts) == len(problems):

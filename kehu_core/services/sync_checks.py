@@ -1,0 +1,58 @@
+"""What a sync checks before it pushes: every problem ``kehu check`` would report, of what
+changed since the last commit a sync verified (kept with the index), or of the whole store."""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from ..errors import Problem
+from ..paths import CONFIG_FILE
+from ..store import CUSTOMERS_DIR, Store
+from . import gitops
+from .checking import check_store
+
+_VERIFIED = "sync-verified"  # kept with the index: [commit, rules] of the last store a sync verified
+
+
+def _rules(store: Store) -> str:
+    """What decides what ``kehu check`` rejects besides the files: kehu and its plugins (their
+    settings are in kehu.yaml, a file of the store). A store verified under other rules is
+    checked again in full."""
+    plugins = store.plugins.pm.list_name_plugin() if store.plugins else []
+    return json.dumps([__version__, sorted(name for name, _plugin in plugins)])
+
+
+def changed_since_verified(store: Store, pending: list[str]) -> list[str] | None:
+    """The paths that may differ from the last commit whose files a sync verified (and found
+    clean), ``pending`` (uncommitted) among them: None when there is no such commit to
+    compare with — the clone's first sync, an index rebuilt since, kehu or its plugins
+    changed, the commit gone — and so everything is checked."""
+    try:
+        commit, rules = json.loads(store.index.kept(_VERIFIED) or "")
+    except ValueError:
+        return None
+    if rules != _rules(store) or not isinstance(commit, str):
+        return None
+    return gitops.changed_since(store.root, commit, pending)
+
+
+def remember_verified(store: Store) -> None:
+    """HEAD's files passed the check: the next sync checks what changed since."""
+    store.index.keep(_VERIFIED, json.dumps([gitops.head(store.root), _rules(store)]))
+
+
+def store_problems(store: Store, changed: list[str] | None = None) -> list[Problem]:
+    """Every problem ``kehu check`` would report (sync pushes nothing it rejects), the index
+    brought up to date with the files first. ``changed``: the paths that changed since a
+    store found clean (local edits since the last verified commit, or what a merge brought);
+    then only those records are read, with every rule across records a change to them can
+    break (:func:`~.checking.check_store`). None: the whole store, every file compared — as a
+    change of kehu.yaml (whose settings rule every record) also asks."""
+    index = store.index
+    if changed is None or CONFIG_FILE in changed:
+        index.refresh(full=True)
+        return check_store(store)
+    index.refresh_changed(changed)
+    return check_store(store, customers={parts[2] for rel in changed
+                                         if (parts := rel.split("/"))[0] == CUSTOMERS_DIR and len(parts) > 2})
