@@ -25,7 +25,7 @@ from kehu_core.index import PluginTable
 from kehu_core.reminder_engine import rules
 from kehu_core.store import Store
 
-from .rules import NAME
+from .settings import NAME
 
 _VERSION = 4  # bump when what a rule computes changes (2: birthdays from kehu_core.calendar,
 # 3: missed reminders lapse, periodic ones come round again, reminders have a group,

@@ -19,7 +19,8 @@ from kehu_core.services.contentlines import ical_bytes
 from kehu_core.services.exporting import check_target, write_target
 from kehu_core.store import Store
 
-from .rules import NAME, RULES, settings
+from .rules import RULES
+from .settings import NAME, settings
 
 LUNAR_BIRTHDAY = "lunar-birthday"  # the birthday rule's reminders of a lunar (农历) birthday
 

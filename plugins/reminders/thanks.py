@@ -17,7 +17,8 @@ from kehu_core.i18n import N_, _
 from kehu_core.reminder_engine import HistoryNeeds
 from kehu_core.services import referrals
 
-from .rules import NAME, Rule, _reminder
+from .rules import Rule, _reminder
+from .settings import NAME
 
 EVENTS = {referrals.ADDED: N_("now a customer"),
           referrals.BOUGHT: N_("bought for the first time")}
