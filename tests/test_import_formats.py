@@ -164,3 +164,30 @@ def test_vcard_21_base64_text_properties_are_decoded(store_path: Path, tmp_path:
                      b"FN;CHARSET=UTF-8;ENCODING=BASE64:5byg5LiJ\r\nTEL;CELL:13912345678\r\nEND:VCARD\r\n")
     _import(store_path, str(card))
     assert _by_name(store_path)["张三"].phones == ["+8613912345678"]
+
+
+def test_an_unescaped_comma_in_a_foreign_cards_text_is_text(store_path: Path, tmp_path: Path) -> None:
+    """A phone's export may leave a comma in a text value unescaped (RFC 6350 wants ``\\,``):
+    the whole value is kept, in an ``X-KEHU-*`` property as in ``FN``, ``ORG``, ``NOTE`` or any
+    other one, folded or quoted-printable, while a list (``CATEGORIES``) is still cut at its
+    commas and an escaped comma reads as one comma."""
+    card = tmp_path / "phone.vcf"
+    card.write_bytes("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Smith, John\r\nORG:Tea, Ltd;Sales, East\r\n"
+                     "NOTE:one, two\\, three\r\nX-KEHU-HOBBY:tea, chess\r\nX-WECHAT:a,b\r\n"
+                     "X-KEHU-LEVEL:gold,\r\n  silver\r\nCATEGORIES:VIP,企业客户\r\nEND:VCARD\r\n"
+                     "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Li\r\nTEL:13912345678\r\n"
+                     "NOTE;ENCODING=QUOTED-PRINTABLE:red=2C green, blue\r\nEND:VCARD\r\n"
+                     "BEGIN:VCARD\r\nVERSION:2.1\r\nFN;ENCODING=BASE64:V2FuZywgRmFuZw==\r\n"
+                     "TEL:13912345679\r\nEND:VCARD\r\n".encode())
+    summary = _import(store_path, str(card))
+    assert summary["problems"] == []
+    people = _by_name(store_path)
+    smith = people["Smith, John"]
+    assert smith.organization == "Tea, Ltd"
+    assert smith.notes == "one, two, three"
+    assert smith.model_extra["hobby"] == "tea, chess"
+    assert smith.level == "gold, silver"
+    assert smith.model_extra["import_extra"] == {"department": "Sales, East", "x-wechat": "a,b"}
+    assert smith.tags == ["VIP", "企业客户"]
+    assert people["Li"].notes == "red, green, blue"
+    assert "Wang, Fang" in people  # FN in BASE64

@@ -173,7 +173,8 @@ def split_cards(text: str) -> Iterator[tuple[int, str]]:
 
 
 def join_soft_breaks(chunk: str) -> str:
-    """Join quoted-printable continuation lines (vCard 2.1), and drop blank lines after PHOTO."""
+    """Join quoted-printable continuation lines (vCard 2.1) and folded lines, drop blank lines
+    after PHOTO, and escape the commas of text values (:func:`_comma_as_text`)."""
     out: list[str] = []
     joining = False
     for line in chunk.split("\r\n"):
@@ -183,12 +184,48 @@ def join_soft_breaks(chunk: str) -> str:
             continue
         if not line.strip():
             continue  # Android puts a blank line after a base64 PHOTO; vobject chokes on it
-        head = line.split(":", 1)[0].upper()
-        if _BASE64_TEXT.search(head) and head.split(";")[0].split(".")[-1] not in _BINARY:
-            line = _decode_base64_text(line)
+        if line[0] in " \t" and out:  # a folded line: its property's commas are judged whole
+            out[-1] += line[1:]
+            continue
         out.append(line)
-        joining = "QUOTED-PRINTABLE" in head and line.endswith("=")
-    return "\r\n".join(out) + "\r\n"
+        joining = "QUOTED-PRINTABLE" in line.split(":", 1)[0].upper() and line.endswith("=")
+    return "\r\n".join(_text_line(line) for line in out) + "\r\n"
+
+
+def _text_line(line: str) -> str:
+    """One unfolded content line as vobject is to read it: a BASE64 text decoded, commas of a
+    text value escaped."""
+    head = line.split(":", 1)[0]
+    name = head.split(";")[0].split(".")[-1].upper()
+    if name in _BINARY:
+        return line
+    if _BASE64_TEXT.search(head.upper()):
+        line = _decode_base64_text(line)
+        head = line.split(":", 1)[0]
+    head, colon, value = line.partition(":")
+    quoted = "QUOTED-PRINTABLE" in head.upper()
+    if not colon or name in _COMMA_LISTS or ("," not in value and not (quoted and "=2" in value)):
+        return line
+    return head + colon + _comma_as_text(value, quoted_printable=quoted)
+
+
+# Properties whose value is a list or has parts, where a comma separates values (RFC 6350);
+# vobject cuts these as kehu reads them.
+_COMMA_LISTS = {"N", "ADR", "CATEGORIES"}
+_PLAIN_COMMA = re.compile(r"(\\[\s\S])|,")
+_QP_COMMA = re.compile(r"((?:\\|=5[cC])(?:=[0-9A-Fa-f]{2}|[\s\S]))|,|=2[cC]")
+
+
+def _comma_as_text(value: str, *, quoted_printable: bool) -> str:
+    """``value`` with each comma not yet escaped as ``\\,``. vobject reads a text value as a
+    list cut at its commas and keeps the first: a phone's export writing ``FN:Smith, John`` or
+    ``X-KEHU-HOBBY:tea, chess`` unescaped (RFC 6350 asks for ``\\,``, vCard 2.1 has no such
+    escape) lost all after the comma, and a comma in an ``ORG`` part was an internal error. A
+    comma kehu wrote is escaped already, so its own cards read as before. In quoted-printable
+    a comma may be ``=2C`` and a backslash ``=5C``."""
+    if quoted_printable:
+        return _QP_COMMA.sub(lambda m: m.group(1) or "\\" + m.group(), value)
+    return _PLAIN_COMMA.sub(lambda m: m.group(1) or "\\,", value)
 
 
 _BASE64_TEXT = re.compile(r";ENCODING=(?:BASE64|B)(?:;|$)")
