@@ -27,6 +27,7 @@ from .test_hostile import tree_hash
 MEMORY_BOUND_MB = 200
 DEADLINE = 120.0  # seconds; before the limits the zip bomb took over three minutes
 NAME = "赵敏"
+MB_BYTES = 1 << 20
 
 
 # The peak memory a process reports (ru_maxrss) includes what it had before exec: a child
@@ -479,3 +480,49 @@ def test_a_vcard_property_with_megabytes_of_parameters_is_refused_at_its_line(st
         in err, err[-2000:]
     assert _names(store) == ["李雷"]
     assert peak_mb < MEMORY_BOUND_MB, f"peaked at {peak_mb} MB"
+
+
+def _bytes_read() -> int:
+    """What this process has read so far (``rchar``: every read, the page cache's too)."""
+    fields = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    return int(fields["rchar"])
+
+
+def test_a_csv_is_read_once_as_it_is_parsed(store: Path, tmp_path: Path) -> None:
+    """A CSV was read three times whole: once for its lines' lengths, once to know it is UTF-8,
+    once to parse it. Now once, the lines measured and decoded as the csv module reads them,
+    with the same refusals at the same lines (the tests above)."""
+    rows = "".join(f"客户{i},139{i:08d},{'茶' * 1300}\n" for i in range(5000))
+    sheet = _sheet(tmp_path / "big.csv", rows.encode())
+    size = sheet.stat().st_size
+    assert size > 18 * MB_BYTES
+    before = _bytes_read()
+    result = kehu("import", str(sheet), "--dry-run", store=store)
+    read = _bytes_read() - before
+    assert result.code == 0, result.err[-2000:]
+    assert "5000 created" in result.out
+    assert read < 1.3 * size, f"read {read / size:.1f} times the file's size"
+
+
+@pytest.mark.parametrize("case", ["no encoding", "a cell over 128 KB", "google csv"])
+def test_a_line_too_long_further_on_refuses_the_file_first(store: Path, tmp_path: Path, case: str) -> None:
+    """Read in one pass, a CSV is still refused as when every line's length was checked first:
+    a line too long after the one where reading stops (a line in no encoding, a cell the csv
+    module refuses) is the file's problem, and none of its rows is imported."""
+    from kehu_core.services.importing.limits import MAX_LINE, MB
+
+    good = "赵敏,13912345678,hi\n".encode()
+    stop = {"no encoding": b"\x80\x80\xff,13700000000,x\n", "a cell over 128 KB": b"x,1," + b"y" * 200_000 + b"\n",
+            "google csv": b"Lei,Li,13800138000," + b"y" * 200_000 + b"\r\n"}[case]
+    if case == "google csv":
+        sheet = tmp_path / "google.csv"
+        sheet.write_bytes(b"Given Name,Family Name,Phone 1 - Value,Notes\r\nMin,Zhao,13912345678,hi\r\n" + stop
+                          + b"ok,ok,13700000001,ok\r\n" + b"x" * (MAX_LINE + 1) + b"\r\n")
+    else:
+        sheet = _sheet(tmp_path / "s.csv", good + stop + good + b"x" * (MAX_LINE + 1))
+    before = tree_hash(store)
+    result = kehu("import", str(sheet), store=store)
+    assert result.code == 1
+    assert f"{sheet}:5: line 5 is longer than {MAX_LINE // MB} MB" in result.err, result.err[-2000:]
+    assert result.err.count(f"{sheet}:") == 1, result.err  # the file's one problem
+    assert tree_hash(store) == before

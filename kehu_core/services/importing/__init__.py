@@ -18,7 +18,7 @@ from ...collector import without_cyclic_gc
 from ...errors import KehuError
 from ...i18n import _
 from ...plugins import ImportedContact, Importer, WrongResult
-from .base import EXTRA_KEY, RowProblem, decode_bytes
+from .base import EXTRA_KEY, FileProblem, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
 from .matching import ImportSummary, Merger
@@ -137,7 +137,7 @@ def _import(
             summary.rows += 1
             summary.problems.append(str(RowProblem(f"{path}:1", str(exc))))
             continue
-        read_before = len(contacts)
+        read_before, problems_before, rows_before = len(contacts), len(summary.problems), summary.rows
         plugins = _is_plugins(importer)
         try:
             # what a plugin's reader wrote through the store before it failed is taken back
@@ -145,6 +145,9 @@ def _import(
                 for item in importer.read(path, store):
                     if plugins and not isinstance(item, (ImportedContact, RowProblem)):
                         raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
+                    if isinstance(item, FileProblem):  # the file is refused whole, the rows above it too
+                        del contacts[read_before:], summary.problems[problems_before:]
+                        summary.rows = rows_before
                     if summary.rows >= most:  # every row is held until the import is written: stop reading
                         summary.problems.append(str(RowProblem(item.source, too_many_rows(most))))
                         return  # and write nothing: half a sheet imported is no import anyone asked for

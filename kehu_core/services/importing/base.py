@@ -17,11 +17,8 @@ the file is still imported.
 
 from __future__ import annotations
 
-import codecs
-import io
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 EXTRA_KEY = "import_extra"
 
@@ -45,6 +42,11 @@ class RowProblem:
         return f"{self.source}: {self.message}"
 
 
+class FileProblem(RowProblem):
+    """A problem that refuses the whole file it is found in (a CSV line too long or in no
+    encoding kehu reads): the rows read before it are not imported either."""
+
+
 def is_binary(data: bytes) -> bool:
     """NUL bytes in what should be text (and is not UTF-16): a picture, a zip, garbage."""
     return b"\x00" in data[:8192] and bom_encoding(data) != "utf-16"
@@ -57,35 +59,6 @@ def bom_encoding(head: bytes) -> str | None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     return None
-
-
-#: bytes read at a time when a file's encoding is checked (:func:`open_text`)
-_PIECE = 1 << 20
-
-
-def open_text(path: Path) -> TextIO:
-    """``path`` opened as text for the csv module (``newline=""``), decoded as
-    :func:`decode_bytes` decodes it whole. A file in one encoding kehu reads without guessing
-    (UTF-8 with or without its BOM, UTF-16 with its BOM: nearly every sheet) is decoded as it
-    is read: checked first a megabyte at a time, never held whole. A 60 MB CSV (of blank
-    lines) took 455 MB when its text was held and copied whole into a StringIO (four bytes a
-    character). Any other file (GBK, lines in two encodings ...) is decoded whole by
-    :func:`decode_bytes` (which names a line no encoding reads) and read from memory."""
-    with path.open("rb") as handle:
-        encoding = bom_encoding(handle.read(4))
-        if encoding is None:
-            handle.seek(0)
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            encoding = "utf-8"
-            try:
-                while piece := handle.read(_PIECE):
-                    decoder.decode(piece)
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                encoding = None
-    if encoding is not None:
-        return path.open(encoding=encoding, newline="")
-    return io.StringIO(decode_bytes(path.read_bytes()), newline="")
 
 
 def decode_bytes(data: bytes) -> str:
@@ -140,15 +113,17 @@ class EncodingProblem(ValueError):
 
 
 def _decode_mixed(lines: list[bytes]) -> str:
-    """Each line as UTF-8 if it is, else as GB18030 (GBK's superset) if it is; a line that is
-    neither is refused with its number (:class:`EncodingProblem`)."""
-    out = []
-    for number, line in enumerate(lines, 1):
+    """Each line as :func:`decode_line` reads it."""
+    return "".join(decode_line(line, number) for number, line in enumerate(lines, 1))
+
+
+def decode_line(line: bytes, number: int) -> str:
+    """``line`` (the ``number``-th) as UTF-8 if it is, else as GB18030 (GBK's superset) if it
+    is; a line that is neither is refused with its number (:class:`EncodingProblem`)."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
         try:
-            out.append(line.decode("utf-8"))
+            return line.decode("gb18030")
         except UnicodeDecodeError:
-            try:
-                out.append(line.decode("gb18030"))
-            except UnicodeDecodeError:
-                raise EncodingProblem(number) from None
-    return "".join(out)
+            raise EncodingProblem(number) from None

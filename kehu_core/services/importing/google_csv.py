@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...i18n import _
 from ...plugins import ImportedContact
-from .base import EncodingProblem, RowProblem, decode_bytes, open_text
-from .limits import LineTooLong, TooManyCells, capped_row, refuse_long_lines
+from .base import EncodingProblem, FileProblem, RowProblem, decode_bytes
+from .csvstream import CsvText
+from .limits import LineTooLong, TooManyCells, capped_row
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -51,31 +52,33 @@ class GoogleCsvImporter:
         )
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
-        try:
-            refuse_long_lines(path)  # before the file is read (kehu_core/services/importing/limits.py)
-            stream = open_text(path)  # decoded as it is read
-        except (EncodingProblem, LineTooLong) as exc:
-            yield RowProblem(f"{path}:{exc.line}", str(exc))
-            return
-        with stream:
-            yield from self._read(path, csv.reader(stream))
+        with CsvText(path) as lines:  # one pass: measured and decoded as it is parsed
+            try:
+                yield from self._read(path, csv.reader(lines), lines)
+            except (EncodingProblem, LineTooLong) as exc:  # a line that refuses the whole file
+                refused = lines.refusal(exc)
+                yield FileProblem(f"{path}:{getattr(refused, 'line', 1)}", str(refused))
 
-    def _read(self, path: Path, reader: Any) -> Iterator[ImportedContact | RowProblem]:
+    def _read(self, path: Path, reader: Any, lines: CsvText) -> Iterator[ImportedContact | RowProblem]:
+        # where reading stops, a line too long further on refuses the file first (check_rest)
         try:
             header = capped_row(1, next(reader))
         except TooManyCells as exc:
+            lines.check_rest()
             yield RowProblem(f"{path}:1", str(exc))
             return
         except StopIteration:
             yield RowProblem(f"{path}:1", "empty file")
             return
         except csv.Error as exc:
+            lines.check_rest()
             yield RowProblem(f"{path}:1", _("cannot read this line of the CSV: {exc}").format(exc=exc))
             return
         start = reader.line_num + 1
         try:
             yield from self._rows(path, reader, header, start)
         except csv.Error as exc:  # a cell over the csv module's 128 KB: the rest is unread
+            lines.check_rest()
             yield RowProblem(f"{path}:{reader.line_num}", _("cannot read this line of the CSV: {exc}").format(exc=exc))
 
     def _rows(self, path: Path, reader: Any, header: list[str], start: int

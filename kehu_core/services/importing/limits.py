@@ -36,7 +36,7 @@ _RATIO_FLOOR = MB
 #: the longest line of a CSV kehu reads: a row becomes one record, and no record is over 2 MiB
 #: (``yamlio.MAX_FILE_BYTES``). A 95 MB CSV of one line took 900 MB before it was refused (read,
 #: decoded and copied whole before the csv reader found its cell too long), and one of 50
-#: million short cells 23 GB and nine minutes; :func:`refuse_long_lines` stops at this length.
+#: million short cells 23 GB and nine minutes; :class:`LineMeter` stops at this length.
 MAX_LINE = 2 * MB
 _BREAK = re.compile(rb"\r\n|\r|\n")
 
@@ -199,36 +199,57 @@ class LineTooLong(ValueError):
 
 def refuse_long_lines(path: Path, limit: int = MAX_LINE) -> None:
     """Raise :class:`LineTooLong` for the first line of ``path`` longer than ``limit`` bytes,
-    reading it in pieces of 64 KB, before a CSV reader reads, decodes and copies the file whole
-    (lines end at LF, CRLF or a CR alone, as the csv module reads them). The lines of a piece
-    are counted, not looked at one by one, when the piece is shorter than ``limit`` (the only
-    line that can be too long then is one it continues or leaves unfinished): a 60 MB file of
-    blank lines took 20 s of CPU a line at a time."""
-    line, run = 1, 0  # run: the bytes of the current line seen so far
+    reading it in pieces of 64 KB (:class:`LineMeter`) without decoding or keeping any."""
+    meter = LineMeter(limit)
     with path.open("rb") as handle:
         while piece := handle.read(_PIECE):
-            if piece.endswith(b"\r"):  # a CRLF is never cut in two, so it counts as one break
-                piece += handle.read(1)
-            first = _BREAK.search(piece)
-            if first is None:  # the current line goes on through the whole piece
-                run += len(piece)
-                if run > limit:
-                    raise LineTooLong(line, limit)
-                continue
-            if run + first.start() > limit:
-                raise LineTooLong(line, limit)
-            if len(piece) > limit:  # a line inside the piece may be too long: each looked at
-                parts = _BREAK.split(piece)
-                for part in parts[1:-1]:
-                    line += 1
-                    if len(part) > limit:
-                        raise LineTooLong(line, limit)
-                line, run = line + 1, len(parts[-1])
-                continue
-            line += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")
-            run = len(piece) - (max(piece.rfind(b"\n"), piece.rfind(b"\r")) + 1)
-        if run > limit:
-            raise LineTooLong(line, limit)
+            meter.feed(piece)
+    meter.finish()
+
+
+class LineMeter:
+    """The lengths of a file's lines in bytes, fed the file a piece at a time as it is read
+    (lines end at LF, CRLF or a CR alone, as the csv module reads them): :class:`LineTooLong`
+    for the first line longer than ``limit``, before that line is read whole or decoded. The
+    lines of a piece are counted, not looked at one by one, when the piece is shorter than
+    ``limit`` (the only line that can be too long then is one it continues or leaves
+    unfinished): a 60 MB file of blank lines took 20 s of CPU a line at a time."""
+
+    def __init__(self, limit: int = MAX_LINE) -> None:
+        self.limit = limit
+        self.line, self.run = 1, 0  # run: the bytes of the current line seen so far
+        self._cr = False  # the last piece ended in CR: an LF starting the next one ends no line
+
+    def feed(self, piece: bytes) -> None:
+        if self._cr and piece.startswith(b"\n"):
+            piece = piece[1:]  # a CRLF cut in two is one break, counted at its CR
+        self._cr = piece.endswith(b"\r")
+        if not piece:
+            return
+        limit = self.limit
+        first = _BREAK.search(piece)
+        if first is None:  # the current line goes on through the whole piece
+            self.run += len(piece)
+            if self.run > limit:
+                raise LineTooLong(self.line, limit)
+            return
+        if self.run + first.start() > limit:
+            raise LineTooLong(self.line, limit)
+        if len(piece) > limit:  # a line inside the piece may be too long: each looked at
+            parts = _BREAK.split(piece)
+            for part in parts[1:-1]:
+                self.line += 1
+                if len(part) > limit:
+                    raise LineTooLong(self.line, limit)
+            self.line, self.run = self.line + 1, len(parts[-1])
+            return
+        self.line += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")
+        self.run = len(piece) - (max(piece.rfind(b"\n"), piece.rfind(b"\r")) + 1)
+
+    def finish(self) -> None:
+        """The file ended: its last line (with no break after it) is measured too."""
+        if self.run > self.limit:
+            raise LineTooLong(self.line, self.limit)
 
 
 #: the most cells of a workbook's sheets (their rows times columns, from A1 to the last cell,

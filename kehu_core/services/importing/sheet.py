@@ -21,17 +21,19 @@ title row above it ("2024年客户消费明细") is skipped.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from ...i18n import _
 from ...plugins import ImportedContact
-from .base import RowProblem, is_binary, open_text
-from .limits import DENSE_CELLS, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
+from .base import EncodingProblem, FileProblem, RowProblem, is_binary
+from .csvstream import CsvText
+from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
 from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
@@ -163,22 +165,32 @@ def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    refuse_long_lines(path)  # before the file is read: one line of 95 MB took 900 MB
     with path.open("rb") as handle:
-        if is_binary(handle.read(8192)):
-            raise ValueError(_("binary file (contains NUL bytes); expected a CSV text file or an .xlsx"))
-    with open_text(path) as stream:  # read as it is decoded, a line at a time
-        yield from _csv_lines(stream)
+        binary = is_binary(handle.read(8192))
+    if binary:
+        refuse_long_lines(path)  # a line too long is named first, as it is in any other file
+        raise ValueError(_("binary file (contains NUL bytes); expected a CSV text file or an .xlsx"))
+    with CsvText(path) as lines:  # one pass: measured and decoded as it is parsed
+        try:
+            yield from _csv_lines(iter(lines))
+        except ValueError as exc:  # reading stops here: a line too long further on is named first
+            refused = lines.refusal(exc)
+            if refused is exc:
+                raise
+            raise refused from None
 
 
-def _csv_lines(stream: TextIO) -> Iterator[tuple[int, list[Any]]]:
-    sample = stream.read(4096)
-    stream.seek(0)
+def _csv_lines(lines: Iterator[str]) -> Iterator[tuple[int, list[Any]]]:
+    ahead: list[str] = []  # the first 4 KB, for the sniffer, then read again from here
+    for line in lines:
+        ahead.append(line)
+        if sum(map(len, ahead)) >= 4096:
+            break
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        dialect: Any = csv.Sniffer().sniff("".join(ahead)[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(stream, dialect)
+    reader = csv.reader(itertools.chain(ahead, lines), dialect)
     start = 1
     rows = iter(reader)
     while True:
@@ -211,7 +223,7 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
             if len(buffered) >= 10:
                 break
     except ValueError as exc:  # an EncodingProblem knows its line
-        yield RowProblem(f"{label}:{getattr(exc, 'line', 1)}", str(exc))
+        yield _problem(label, exc)
         return
     header_at = None
     for pos, (_line, row) in enumerate(buffered):
@@ -242,7 +254,13 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
             except ValueError as exc:
                 yield RowProblem(source, str(exc))
     except ValueError as exc:  # the reader's own (CsvProblem, EncodingProblem): the rest is unread
-        yield RowProblem(f"{label}:{getattr(exc, 'line', 1)}", str(exc))
+        yield _problem(label, exc)
+
+
+def _problem(label: str, exc: ValueError) -> RowProblem:
+    """The reader's own problem at its line; a line too long or in no encoding refuses the file."""
+    whole = isinstance(exc, (EncodingProblem, LineTooLong))
+    return (FileProblem if whole else RowProblem)(f"{label}:{getattr(exc, 'line', 1)}", str(exc))
 
 
 def _cell(value: Any) -> Any:
