@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from kehu_core.store import open_store
 from tests.conftest import kehu
 
@@ -191,3 +193,39 @@ def test_an_unescaped_comma_in_a_foreign_cards_text_is_text(store_path: Path, tm
     assert smith.tags == ["VIP", "企业客户"]
     assert people["Li"].notes == "red, green, blue"
     assert "Wang, Fang" in people  # FN in BASE64
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_excels_phantom_day_60_is_a_problem_at_its_cell(store_path: Path, tmp_path: Path, reader: str) -> None:
+    """Excel's serial 60 is 1900-02-29, a day that never was (Excel's 1900 leap-year bug);
+    openpyxl and calamine read it as 1900-02-28. A sale on it is refused at its row and
+    column, not dated the day before; serials 59 and 61 are the real days around it. A
+    birthday there is refused too. (``openpyxl``: a cell far right sends the sheet to openpyxl.)"""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["真实姓名", "联系电话", "交易日期", "成交金额", "生日"])
+    rows = [("甲", "13900000059", 59, None), ("乙", "13900000060", 60, None), ("丙", "13900000061", 61, None),
+            ("丁", "13900000062", 60.5, None), ("戊", "13900000063", 61, 60)]
+    for name, phone, day, birthday in rows:
+        sheet.append([name, phone, day, 10, birthday])
+        sheet.cell(sheet.max_row, 3).number_format = "yyyy-mm-dd"
+        sheet.cell(sheet.max_row, 5).number_format = "yyyy-mm-dd"
+    if reader == "openpyxl":
+        sheet["XFD200"] = "far"
+    path = tmp_path / "sales.xlsx"
+    book.save(path)
+    result = kehu("import", str(path), "--json", store=store_path)
+    assert result.code == 1
+    problems = dict(p.split(": ", 1) for p in result.json()["problems"])
+    far = {f"{path}:200"} if reader == "openpyxl" else set()  # a row of no customer
+    assert set(problems) == {f"{path}:3", f"{path}:5", f"{path}:6"} | far
+    assert problems[f"{path}:3"].startswith("交易日期: date 1900-02-29 (Excel's day 60): no such day")
+    assert problems[f"{path}:5"].startswith("交易日期: date 1900-02-29")
+    assert "birthday 1900-02-29 (Excel's day 60): no such day" in problems[f"{path}:6"]
+    people = _by_name(store_path)
+    assert set(people) == {"甲", "丙"}  # the rows with problems are not written
+    store = open_store(store_path)
+    assert [p.date for p in store.interactions(people["甲"].id)] == [dt.date(1900, 2, 28)]
+    assert [p.date for p in store.interactions(people["丙"].id)] == [dt.date(1900, 3, 1)]

@@ -21,6 +21,7 @@ title row above it ("2024年客户消费明细") is skipped.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 import re
 import zipfile
@@ -34,7 +35,7 @@ from ...plugins import ImportedContact
 from .base import EncodingProblem, FileProblem, RowProblem, is_binary
 from .csvstream import CsvText
 from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
-from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
+from .values import PhantomDay, parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -135,9 +136,47 @@ def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]
         return _openpyxl_tables(path)
     return [
         (str(path) if len(names) == 1 else f"{path}[{name}]",
-         ((n, [None if cell == "" else cell for cell in capped_row(n, row)]) for n, row in enumerate(rows, 1)))
+         no_phantom_day(path, name, ((n, [None if cell == "" else cell for cell in capped_row(n, row)])
+                                     for n, row in enumerate(rows, 1))))
         for name, rows in zip(names, tables, strict=True)
     ]
+
+
+#: the day openpyxl and calamine give both Excel's serial 59 (1900-02-28) and 60 (1900-02-29)
+_DAY_59 = dt.date(1900, 2, 28)
+
+
+def no_phantom_day(path: Path, sheet: str, rows: Iterable[tuple[int, list[Any]]]
+                   ) -> Iterator[tuple[int, list[Any]]]:
+    """``rows`` with each cell of Excel's serial day 60 as :class:`PhantomDay`. A cell read as
+    1900-02-28 may be either serial; only then is the sheet read again, its numbers raw, to
+    tell which (a sheet holds such a day almost never, so no other import pays for it)."""
+    phantom: set[tuple[int, int]] | None = None
+    for number, row in rows:
+        for pos, cell in enumerate(row):
+            if isinstance(cell, dt.date) and (cell.date() if isinstance(cell, dt.datetime) else cell) == _DAY_59:
+                if phantom is None:
+                    phantom = _serial_60_cells(path, sheet)
+                if (number, pos) in phantom:
+                    row[pos] = PhantomDay()
+        yield number, row
+
+
+def _serial_60_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
+    """Where ``sheet`` holds a number from 60 to under 61 (row from 1, column from 0), in a
+    workbook of Excel's 1900 calendar (in the 1904 one, day 60 is 1904-03-01)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.datetime import WINDOWS_EPOCH
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if book.epoch != WINDOWS_EPOCH:
+            return set()
+        book._date_formats = set()  # openpyxl's own: with no date formats it gives the serials
+        return {(cell.row, cell.column - 1) for row in book[sheet].iter_rows() for cell in row
+                if type(cell.value) in (int, float) and 60 <= cell.value < 61}
+    finally:
+        book.close()
 
 
 def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
@@ -155,7 +194,7 @@ def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any
         sheet.reset_dimensions()
         label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
         rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
-        out.append((label, rows))
+        out.append((label, no_phantom_day(path, sheet.title, rows)))
     return out
 
 

@@ -39,6 +39,22 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
+class PhantomDay:
+    """An .xlsx date cell holding Excel's serial day 60, which Excel shows as 1900-02-29: a day
+    that never was (Excel counts 1900 as a leap year, as Lotus 1-2-3 did). openpyxl and
+    calamine both read it as 1900-02-28, the day of serial 59, so a sale would have been
+    dated the day before; as text (:func:`text`) it is what the sheet shows, and no reader of dates takes it
+    (:func:`parse_date`, :func:`parse_birthday`). Made by ``sheet.no_phantom_day``."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "1900-02-29"
+
+    def __repr__(self) -> str:
+        return "PhantomDay()"
+
+
 def split_list(value: str) -> list[str]:
     """``茶巾、试饮装`` / ``VIP, 老客户`` → items; empty pieces dropped."""
     return [p for p in _SPLIT.split(value) if p]
@@ -50,6 +66,9 @@ def parse_date(value: Any) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, PhantomDay):
+        raise ValueError(_("date 1900-02-29 (Excel's day 60): no such day, as 1900 was no leap year "
+                           "(Excel counts it as one); expected a real date"))
     raw = text(value)
     match = _YMD.match(raw)
     if match:
@@ -105,6 +124,9 @@ def parse_birthday(value: Any) -> str:
     ``YYYY-MM-DD`` or ``--MM-DD`` (year unknown)."""
     if isinstance(value, (dt.date, dt.datetime)):
         return parse_date(value).isoformat()
+    if isinstance(value, PhantomDay):
+        raise ValueError(_("birthday 1900-02-29 (Excel's day 60): no such day, as 1900 was no leap "
+                           "year (Excel counts it as one); expected a real date"))
     raw = text(value)
     if raw.startswith("1604-") or raw.startswith("0000-"):
         raw = "--" + raw[5:]  # iOS and some Androids write a year-less birthday with year 1604/0000
