@@ -245,3 +245,37 @@ def _later_sync_refused(a: Path, b: Path, said: str) -> str:
     assert said in result.err, result.err
     assert work_hash(b) == before and git(b, "rev-parse", "HEAD") == head
     return result.err
+
+
+@pytest.mark.parametrize("where", ["templates", "interactions/2026-01-01-x.yaml"])
+def test_a_link_a_colleague_committed_is_refused_with_the_way_to_remove_it(
+        team: tuple[Path, Path, str], tmp_path: Path, where: str) -> None:  # noqa: F811
+    """A symbolic link committed with plain git (a template folder, a record pointing out of the
+    store) stops every clone's sync: the message says to remove it where it was committed or
+    here after `git merge`, never "run kehu sync again", which stops the same way; following
+    it gets the clone syncing, its own edits kept."""
+    a, b, cid = team
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("kind: purchase\n", encoding="utf-8")
+    rel = where if where == "templates" else f"customers/{shard(cid)}/{cid}/{where}"
+    (b / rel).parent.mkdir(parents=True, exist_ok=True)
+    (b / rel).symlink_to(outside if where == "templates" else outside / "secret.yaml")
+    git(b, "add", rel)
+    git(b, "commit", "-qm", "a link, by hand")
+    git(b, "push", "-q")
+    ok("customer", "add", "--name", "乙", store=a)
+    before, head = work_hash(a), git(a, "rev-parse", "HEAD")
+    for _ in range(2):  # again: the same
+        result = kehu("sync", store=a)
+        assert result.code == 1 and "Traceback" not in result.err, result.err
+        assert "run `kehu sync` again" not in result.err, result.err
+        assert "1 symbolic link(s)" in result.err and f"{rel}:1: is a symbolic link" in result.err, result.err
+        assert "`git merge origin/master`, `git rm <path>` for each link, `git commit`" in result.err
+        assert work_hash(a) == before and git(a, "rev-parse", "HEAD") == head
+    git(a, "merge", "-q", "origin/master")  # the way out the message gives, in this clone
+    git(a, "rm", "-q", rel)
+    git(a, "commit", "-qm", "no link")
+    sync(a)
+    assert kehu("check", store=a).code == 0
+    assert "乙" in kehu("customer", "list", store=a).out

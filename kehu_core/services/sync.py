@@ -291,10 +291,13 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
             "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
         ).format(label=label, count=len(conflicts)) + "\n" + sync_guard.listing(conflicts, store.root))
     origin = _origin_of(store, problems, before)
+    links = [p for p in problems if Path(p.path).is_symlink()]  # as the merge checked them out
     point.restore()
     store.index.refresh_changed(changed)  # the files as before the merge again
     listing = "\n" + sync_guard.listing(problems, store.root)
     as_it_was = _("Nothing was changed in this clone (your edits are still there, uncommitted)")
+    if origin == "theirs" and len(links) == len(problems):
+        raise sync_guard.links_brought(label, links, store.root, as_it_was)
     if origin == "theirs":  # a sync again would stop here again, in every clone: say who can fix it
         raise SyncError(_(
             "merging {label} gives a store kehu check rejects, so nothing was pushed. The problems are in "
@@ -330,8 +333,9 @@ def _origin_of(store: Store, problems: list[Problem], before: str) -> str:
     theirs = set(gitops.changed_paths(root, base, remote))
     paths = set()
     for problem in problems:
-        try:
-            paths.add(Path(problem.path).resolve().relative_to(root.resolve()).as_posix())
+        path = Path(problem.path)
+        try:  # the folder resolved, not the file: a link's problem is the link's, not its target's
+            paths.add((path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix())
         except ValueError:
             return ""
     if paths <= theirs - ours:

@@ -76,6 +76,19 @@ class RestorePoint:
 # --- unmerged files -------------------------------------------------------------------------
 
 
+def links_brought(label: str, links: list[Problem], root: Path, kept: str) -> SyncError:
+    """What a sync says when the merge of ``label`` would bring symbolic links, committed in
+    another clone with plain git (kehu writes none). Every clone's sync stops on them until
+    they are removed from the shared history, so "run kehu sync again" cannot help."""
+    return SyncError(_(
+        "merging {label} would bring {count} symbolic link(s), committed in another clone with plain git; "
+        "kehu never follows a link in a store, so nothing was pushed, and every clone's sync stops here "
+        "until they are removed. Remove them in the clone that committed them (`git rm <path>`, "
+        "`git commit`, `git push`), or in this clone: `git merge {label}`, `git rm <path>` for each link, "
+        "`git commit`, then `kehu sync`. {kept}. The links:").format(
+            label=label, count=len(links), kept=kept) + "\n" + listing(links, root))
+
+
 def unmerged(root: Path) -> dict[str, frozenset[str]]:
     """Each path git left unmerged, with the stages it has (see the constants above)."""
     result = gitops.run(root, "ls-files", "-u", "-z", check=False)
