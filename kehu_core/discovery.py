@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 
@@ -23,10 +24,14 @@ from .paths import CONFIG_FILE
 
 
 def find_store(start: Path) -> Path | None:
-    """The folder holding ``kehu.yaml``: ``start`` or the nearest one above it."""
+    """The folder holding ``kehu.yaml``: ``start`` or the nearest one above it.
+
+    Anything of that name counts (a FIFO, a socket, a folder, a link to nowhere): the store then
+    refuses it by name when it opens. Looking only for regular files took such a store for no
+    store at all, and every command went on to the demo, ``kehu check`` saying "ok"."""
     here = start.resolve()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file():
+        if os.path.lexists(folder / CONFIG_FILE):
             return folder
     return None
 

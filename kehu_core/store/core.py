@@ -106,6 +106,11 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
             mode = os.lstat(config_path).st_mode
             if not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
                 raise RecordError([Problem(config_path, 1, special_file_message(mode))])
+        if config_path.is_symlink() and not config_path.exists():
+            # a link to nowhere (a clone of a colleague's store whose link pointed into his
+            # own folders) is named as such, not as a folder that is no store
+            raise RecordError([Problem(config_path, 1, _("a link to {target}, which is not there").format(
+                target=os.readlink(config_path)))])
         if not config_path.is_file():
             raise StoreError(
                 _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
