@@ -3,6 +3,8 @@ models, the reports and the answers read from the index alone all use it."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 
 from .i18n import _
@@ -11,6 +13,25 @@ CENT = Decimal("0.01")
 
 #: digits before the point of an amount (models.Money: 14 digits, 2 after the point)
 MONEY_DIGITS = 12
+
+
+# what people write around an amount: a currency sign or word, spaces
+_NOISE = re.compile(r"[\s¥元$]|RMB|CNY", re.IGNORECASE)
+# commas as thousands separators only: 1,288.50 and 12,345,678 but not 1,5 (a decimal comma)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def amount_text(raw: str) -> str:
+    """An amount as a person typed it (``¥1,288.50``, ``１２８８元``), as ``Decimal`` reads it.
+
+    The one rule for every door that takes typed money (the CLI's options, a sheet's cell, the
+    TUI's forms). A comma is taken away only where it separates thousands: each door took every
+    comma away, so ``1,5`` (a decimal comma, as much of Europe writes 1.5) was stored as ¥15.00
+    and ``1,50`` as ¥150.00 with exit 0. Any other comma is left, so the amount is refused."""
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", raw))  # full-width digits, ，and ．
+    if "," in text and _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    return text
 
 
 def amount_problem(amount: Decimal) -> str | None:

@@ -68,3 +68,44 @@ def test_a_kehu_yaml_of_another_kind_is_this_store_refused_not_the_demo(
         assert f"{config}:1:" in result.stderr, result.stderr
     assert not list((tmp_path / "cache").glob("kehu/demo-*"))  # the demo was never opened
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("typed", ["1,5", "1,50", "12,34,5", "１，５"])
+def test_a_decimal_comma_in_an_amount_is_refused_never_read_as_thousands(
+        store: tuple[Path, str], tmp_path: Path, typed: str) -> None:
+    """Every door took every comma out of a typed amount: `--amount 1,5` (a decimal comma, as
+    much of Europe writes 1.5) was stored as ¥15.00, `1,50` as ¥150.00, and so was a sheet's
+    cell, exit 0. A comma is now a thousands separator only where it separates thousands."""
+    path, cid = store
+    before = tree_hash(path)
+    added = kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "x", "--amount", typed, store=path)
+    assert added.code == 2 and "is not an amount" in added.err, added.err
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text(f'name,phone,date,item,amount\n李雷,13800138000,2026-05-01,x,"{typed}"\n', encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 1 and "sales.csv:2" in imported.err, imported.err
+    assert tree_hash(path) == before
+    grouped = kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "x", "--amount", "1,288.50", store=path)
+    assert grouped.code == 0, grouped.err
+    assert "1288.50" in kehu("customer", "show", cid, "--json", store=path).out
+
+
+@pytest.mark.parametrize("typed", ["0x10", ".inf", "", "1,5", "abc"])
+def test_a_quantity_that_is_no_number_is_a_usage_error(store: tuple[Path, str], typed: str) -> None:
+    """`--qty 0x10`, `.inf`, `1,5` or an empty value: "internal error: InvalidOperation"."""
+    path, cid = store
+    before = tree_hash(path)
+    added = kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "x", "--qty", typed, "--price", "10",
+                 store=path)
+    assert added.code == 2 and "is not a quantity" in added.err, added.err
+    assert "internal error" not in added.err
+    assert tree_hash(path) == before
+
+
+def test_minus_zero_is_an_amount_of_zero(store: tuple[Path, str]) -> None:
+    """`--amount -0` was stored as `amount: -0.00` and shown as ¥-0.00."""
+    path, cid = store
+    assert kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "x", "--amount", "-0", store=path).code == 0
+    assert "¥-0" not in kehu("customer", "show", cid, store=path).out
+    texts = [p.read_text(encoding="utf-8") for p in path.rglob("interactions/*.yaml")]
+    assert texts and all("\namount: 0.00\n" in t for t in texts), texts

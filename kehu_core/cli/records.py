@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..clock import day_range_problem
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
-from ..money import MONEY_DIGITS
+from ..money import MONEY_DIGITS, amount_text
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 
@@ -41,7 +42,7 @@ class MoneyType(click.ParamType):
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
         try:
-            amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
+            amount = Decimal(amount_text(str(value))) + 0  # + 0: -0 is 0, never ¥-0.00
         except InvalidOperation:
             self.fail(_("{value} is not an amount; expected a number like 1288.00").format(value=repr(value)),
                       param, ctx)
@@ -53,8 +54,26 @@ class MoneyType(click.ParamType):
         return amount
 
 
+class QuantityType(click.ParamType):
+    """A quantity: any number (the model holds it finite, above 0 and to its digits). click's own
+    ``Decimal`` type let ``0x10``, ``.inf``, ``1,5`` or an empty value through as an "internal
+    error: InvalidOperation"."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:  # NaN and infinity are numbers the model refuses ("expected a finite number")
+            return Decimal(unicodedata.normalize("NFKC", str(value)).strip())
+        except InvalidOperation:
+            self.fail(_("{value} is not a quantity; expected a number like 2 or 0.5").format(value=repr(value)),
+                      param, ctx)
+
+
 DATE = DateType()
 MONEY = MoneyType()
+QTY = QuantityType()
 
 
 @click.group("purchase")
@@ -66,7 +85,7 @@ def purchase_group() -> None:
 @click.argument("customer_id")
 @click.option("--date", "date", type=DATE, help="Default: today (--today).")
 @click.option("--item", multiple=True, help="Product name; repeat for several items.")
-@click.option("--qty", multiple=True, type=Decimal, help="Quantity of the item at the same position.")
+@click.option("--qty", multiple=True, type=QTY, help="Quantity of the item at the same position.")
 @click.option("--price", multiple=True, type=MONEY, help="Unit price of the item at the same position.")
 @click.option("--amount", type=MONEY, help="Total amount (default: the sum of qty × price).")
 @click.option("--gift", multiple=True, help="Gift given with the purchase.")

@@ -27,6 +27,7 @@ from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
 from kehu_core.models import INTERACTION_KINDS, parse_interaction
+from kehu_core.money import amount_text
 from kehu_core.problems import validation_problems
 from kehu_core.services import payments
 
@@ -57,7 +58,6 @@ FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("by", N_("By"), (), N_("the rep")),
 ]
 _SPLIT = re.compile(r"[,，;；]")
-_MONEY_NOISE = re.compile(r"[¥￥,\s]")
 
 
 class AddInteractionScreen(ModalScreen[str | None]):
@@ -128,10 +128,10 @@ class AddInteractionScreen(ModalScreen[str | None]):
             if item := self._value("item"):
                 line: dict[str, Any] = {"name": item, "qty": self._value("qty") or "1"}
                 if price := self._value("price"):
-                    line["price"] = _MONEY_NOISE.sub("", price)
+                    line["price"] = amount_text(price)
                 data["items"] = [line]
             if amount := self._value("amount"):
-                data["amount"] = _MONEY_NOISE.sub("", amount)
+                data["amount"] = amount_text(amount)
             gifts = [g.strip() for g in _SPLIT.split(self._value("gifts")) if g.strip()]
             if gifts:
                 data["gifts"] = gifts

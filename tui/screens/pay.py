@@ -21,10 +21,10 @@ from textual.widgets import Input
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.models import Purchase
+from kehu_core.money import amount_text  # the purchase form's rule for typed money too
 from kehu_core.services import payments
 
 from ..widgets.plain_text import Static
-from .interaction import _MONEY_NOISE  # what the purchase form strips from an amount too
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
@@ -64,12 +64,12 @@ class PayScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        amount_text = _MONEY_NOISE.sub("", self.query_one("#pay-amount", Input).value)
+        typed = amount_text(self.query_one("#pay-amount", Input).value)
         date_text = self.query_one("#pay-date", Input).value.strip()
         try:
-            amount = Decimal(amount_text) if amount_text else None
+            amount = Decimal(typed) + 0 if typed else None
         except InvalidOperation:
-            self._error(_("{text!r} is not an amount; expected a number like 500").format(text=amount_text))
+            self._error(_("{text!r} is not an amount; expected a number like 500").format(text=typed))
             return
         try:
             day = dt.date.fromisoformat(date_text) if date_text else None

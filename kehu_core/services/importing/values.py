@@ -13,7 +13,7 @@ from typing import Any
 
 from ...i18n import _
 from ...models import CENT, check_birthday
-from ...money import MONEY_DIGITS, amount_problem
+from ...money import MONEY_DIGITS, amount_problem, amount_text
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
 #: holds 0.1 + 0.2 as 0.30000000000000004; a typed 10.005 is a tenth of a fen off, and refused)
@@ -93,9 +93,8 @@ def parse_amount(value: Any) -> Decimal:
         amount = Decimal(str(value))
     else:
         raw = text(value)
-        cleaned = re.sub(r"[,，\s¥￥元$]|RMB|CNY", "", raw, flags=re.IGNORECASE)
         try:
-            amount = Decimal(cleaned)
+            amount = Decimal(amount_text(raw)) + 0  # + 0: -0 is 0
         except InvalidOperation:
             raise ValueError(_("amount {raw}: expected a number like 1,288.00").format(raw=repr(raw))) from None
     if not amount.is_finite() or amount < 0:
