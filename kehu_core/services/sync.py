@@ -169,6 +169,14 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         problems = sync_checks.store_problems(store, changed)
         if problems:
             raise _rejected(problems, root, finished=finished)
+        if gitops.head(root) and gitops.current_branch(root) is None:
+            # asked before committing: the commit of a detached HEAD (a `git checkout COMMIT`
+            # to look at the past, a rebase stopped half-way) belongs to no branch, and the
+            # `git switch` the message asks for left the new records behind, out of the store
+            raise SyncError(_("HEAD is detached (not on a branch: a checkout of an old commit, or a "
+                              "rebase not finished), so a commit here would belong to no branch; "
+                              "nothing was committed. `git switch BRANCH` (`git branch` lists them) "
+                              "or finish the rebase first, then sync"))
         point = sync_guard.RestorePoint(root, gitops.head(root))
         if pending:
             text = message or commit_message(describe(root, pending))
