@@ -109,3 +109,32 @@ def test_minus_zero_is_an_amount_of_zero(store: tuple[Path, str]) -> None:
     assert "¥-0" not in kehu("customer", "show", cid, store=path).out
     texts = [p.read_text(encoding="utf-8") for p in path.rglob("interactions/*.yaml")]
     assert texts and all("\namount: 0.00\n" in t for t in texts), texts
+
+
+def git(folder: Path, *argv: str) -> str:
+    return subprocess.run(["git", *argv], cwd=folder, capture_output=True, text=True, check=True).stdout
+
+
+def test_sync_on_a_detached_head_commits_nothing(tmp_path: Path) -> None:
+    """`git checkout COMMIT` (a look at the past) or a rebase stopped half-way, then a new
+    customer and `kehu sync`: the sync committed the customer on the detached HEAD and then
+    refused, saying `git switch main`; doing so left the commit on no branch, and the customer
+    was gone from the store. Now the sync refuses before committing anything."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(path, "remote", "add", "origin", str(remote))
+    assert kehu("sync", store=path).code == 0
+    branch = git(path, "symbolic-ref", "--short", "HEAD").strip()
+    git(path, "checkout", "-q", "--detach", "HEAD")
+    head = git(path, "rev-parse", "HEAD")
+    cid = kehu("customer", "add", "--name", "王芳", store=path).out.strip()
+    result = kehu("sync", store=path)
+    assert result.code == 1 and "detached" in result.err and "nothing was committed" in result.err, result.err
+    assert git(path, "rev-parse", "HEAD") == head
+    git(path, "switch", "-q", branch)  # what the message asks for
+    assert kehu("customer", "show", cid, store=path).code == 0  # the customer is still in the store
+    assert kehu("sync", store=path).code == 0
+    assert cid in git(path, "ls-tree", "-r", "--name-only", "origin/" + branch)
+
