@@ -122,7 +122,7 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 
 
 @click.command("export")
-# the path is judged by exporting.check_target and the write itself (a message and exit 1), not
+# the path is judged by export_targets.check_target and the write itself (a message and exit 1), not
 # by click (a usage error, exit 2, for a file that exists and cannot be written)
 @click.argument("out", type=click.Path())  # as typed: a Path would drop the / of "new/" (a folder meant)
 @click.option("--format", "fmt", required=True,

@@ -103,14 +103,14 @@ def _print_plan(plan: object, store: Store) -> None:
 @visits_group.command("cards")
 @click.option("--owner", required=True, help="The rep whose day it is.")
 @click.option("--date", "day", type=DATE, help="The day (default: today).")
-@click.argument("out", type=click.Path(dir_okay=False), metavar="OUT.pdf")  # as typed (exporting.check_target)
+@click.argument("out", type=click.Path(dir_okay=False), metavar="OUT.pdf")  # as typed (export_targets.check_target)
 @pass_ctx
 def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
     """The customer cards of the day's visits as a PDF: one A6 card per page, in the plan's order
     (contact, family, interests, character, last purchases, complaints, what is owed, points,
     talking points and what to bring)."""
     from .. import confidential
-    from ..services.exporting import check_target, write_target
+    from ..services.export_targets import check_target, write_target
     from ..visits.cards import cards_for
     from ..visits.plan import make_plan
 

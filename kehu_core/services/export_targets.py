@@ -1,0 +1,117 @@
+"""Where an export may write (``kehu export``, ``kehu reminders --ics``, ``kehu visits cards``):
+never over the store's records, kehu.yaml or git's files, nor (in plain) confidential fields
+inside the store; and how it writes: a temporary file put in place, or into a device or pipe."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..discovery import find_store
+from ..errors import KehuError
+from ..i18n import N_, _
+from ..yamlio.atomic import naming, new_file_mode
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plain_secrets: bool = False) -> Path:
+    """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
+    saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
+    path must not be a folder, and nothing inside the store's records (``customers/``), its
+    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export,
+    nor those of the store the target lies in, if that is another.
+    ``plain_secrets``: the output holds confidential fields in plain (``--reveal``, cards made
+    with the user's key): not anywhere in the store's folder, which ``kehu sync`` shares."""
+    target = Path(out).expanduser()
+    folder = target.parent
+    option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
+    if str(out).endswith(("/", os.sep)) and not target.is_dir():  # a folder meant ("new/"): Path drops the /
+        why = _("is not a folder") if target.exists() else _("does not exist; create it first")
+        raise KehuError(_("{option} {out}: the folder {folder} {why}").format(
+            option=option, out=out, folder=out, why=why))
+    if not folder.is_dir():
+        why = _("is not a folder") if folder.exists() else _("does not exist; create it first")
+        raise KehuError(_("{option} {out}: the folder {folder} {why}").format(
+            option=option, out=out, folder=folder, why=why))
+    if target.is_dir():
+        raise KehuError(_("{option} {out}: is a folder; name a file in it").format(option=option, out=out))
+    resolved = folder.resolve() / target.name
+    # the store worked on, and the one the target is in if that is another (`kehu --store A
+    # export kehu.yaml` run in store B's folder wrote a CSV over B's kehu.yaml, exit 0)
+    roots = [store.root.resolve()]
+    if (other := find_store(resolved.parent)) is not None and other not in roots:
+        roots.append(other)
+    for root in roots:
+        # git's files of the store (.gitattributes, .gitignore, .gitmodules) say how every clone
+        # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
+        git_file = resolved.parent == root and resolved.name.startswith(".git")
+        if git_file or resolved == root / "kehu.yaml" or any(
+            resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
+        ):
+            raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
+                "customers/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
+                option=option, out=out, root=root))
+        if plain_secrets and resolved.is_relative_to(root):
+            # `kehu sync` commits every file of the store's folder: a revealed export written there
+            # (the folder kehu is run in) was pushed, its confidential fields in plain, to everyone
+            raise KehuError(_("{option} {out}: holds confidential fields in plain, and is inside the store "
+                "({root}), whose files `kehu sync` shares with everyone; write it outside the store").format(
+                option=option, out=out, root=root))
+    return target
+
+
+def write_target(out: Path, write: Callable[[Path], int]) -> int:
+    """Run ``write(path)`` on a temporary file next to ``out``, then put it in ``out``'s place:
+    a failed export leaves no half-written file and the old one as it was. The file gets the
+    mode a new file gets from the umask (:func:`kehu_core.yamlio.new_file_mode`).
+
+    ``out`` that is a device or a pipe (``/dev/stdout``, a FIFO, ``/dev/null``) is written into,
+    never replaced: a rename over it would put a regular file in the place of ``/dev/null``
+    (as root, for every program on the machine)."""
+    if _is_special(out):
+        return _write_through(out, write)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    except OSError as exc:  # a folder that cannot be written: name the export, not a temporary
+        raise naming(exc, out) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        count = write(tmp)
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return count
+
+
+def _is_special(out: Path) -> bool:
+    """Whether ``out`` (a link followed) exists and is no regular file: a device, a FIFO, a socket."""
+    try:
+        mode = os.stat(out).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _write_through(out: Path, write: Callable[[Path], int]) -> int:
+    """Write the export to a private temporary file, then copy its bytes into ``out`` (a device or
+    a pipe, opened as it is: a FIFO waits for its reader, as with any program writing to it)."""
+    with tempfile.TemporaryDirectory(prefix="kehu-export-") as folder:
+        tmp = Path(folder) / f"export{out.suffix}"
+        count = write(tmp)
+        try:
+            with open(tmp, "rb") as source, open(out, "wb") as target:
+                while chunk := source.read(1 << 16):
+                    target.write(chunk)
+        except OSError as exc:  # /dev/full: "No space left on device", named as the user wrote it
+            raise naming(exc, out) from None
+    return count
