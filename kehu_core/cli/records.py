@@ -59,7 +59,7 @@ class QuantityType(click.ParamType):
     ``Decimal`` type let ``0x10``, ``.inf``, ``1,5`` or an empty value through as an "internal
     error: InvalidOperation"."""
 
-    name = "N"
+    name = "DECIMAL"  # as click's Decimal type was named: a weighed 0.5 is a quantity
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
         if isinstance(value, Decimal):
