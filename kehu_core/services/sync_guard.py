@@ -213,18 +213,8 @@ def deleted_both_ways(root: Path) -> list[str]:
     the sync asked: each clone moved the purchases of one into the other, so deleting both
     loses both customers with everything they bought. A line for each such pair, saying how to
     put one back; none once either is kept."""
-    if not gitops.ref_exists(root, "MERGE_HEAD"):
-        return []
-    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
-    if not base:
-        return []
-    listed = {rev: set(_customer_files(root, rev)) for rev in (base, "HEAD", "MERGE_HEAD")}
     kept: dict[str, tuple[str, str, set[str]]] = {}  # id -> (the side that kept it, its profile, merged ids)
-    for rel in listed[base]:
-        in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
-        if not rel.endswith(f"/{CUSTOMER_FILE}") or in_ours == in_theirs:
-            continue
-        side = "HEAD" if in_ours else "MERGE_HEAD"
+    for rel, side in _kept_on_one_side(root)[1]:
         kept[rel.rsplit("/", 2)[-2]] = (side, rel, _merged_ids(root, side, rel))
     lines = []
     for cid, (side, rel, ids) in sorted(kept.items()):
@@ -270,21 +260,10 @@ def settle_deleted_customers(root: Path) -> list[str]:
     """A customer deleted in one clone and edited in the other is, as the user decided, kept
     whole (every file of its folder as the side that kept it has it) or deleted whole (no
     purchases, ledgers or interactions left without their profile). Stages what it does."""
-    if not gitops.ref_exists(root, "MERGE_HEAD"):
-        return []
-    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
-    if not base:
-        return []
-    listed = {rev: set(_customer_files(root, rev)) for rev in (base, "HEAD", "MERGE_HEAD")}
+    listed, one_sided = _kept_on_one_side(root)
     done = []
-    for rel in sorted(listed[base]):
-        if not rel.endswith(f"/{CUSTOMER_FILE}"):
-            continue
-        in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
-        if in_ours == in_theirs:
-            continue  # kept or deleted on both sides: nothing to decide
+    for rel, keeper in one_sided:
         folder = rel.rsplit("/", 1)[0]
-        keeper = "HEAD" if in_ours else "MERGE_HEAD"
         if (root / rel).is_file():
             # the files the deleting side took away come back; what the user edited stays
             missing = [f for f in sorted(listed[keeper]) if f.startswith(f"{folder}/")
@@ -336,6 +315,24 @@ def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:
                   f"100644 {blob[base]} 1\t{prefix}{rel}", f"100644 {blob[side]} {keeper[rel]}\t{prefix}{rel}"]
     gitops.run(root, "update-index", "--index-info", input="\n".join(lines) + "\n")
     return orphaned
+
+
+def _kept_on_one_side(root: Path) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
+    """During a merge: the files under customers/ of HEAD and MERGE_HEAD, and each profile
+    of their merge base that one side deleted and the other kept, with the side that kept it
+    (``HEAD`` or ``MERGE_HEAD``), sorted. Nothing outside a merge."""
+    if not gitops.ref_exists(root, "MERGE_HEAD"):
+        return {}, []
+    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
+    if not base:
+        return {}, []
+    listed = {rev: set(_customer_files(root, rev)) for rev in ("HEAD", "MERGE_HEAD")}
+    one_sided = []
+    for rel in sorted(_customer_files(root, base)):
+        in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
+        if rel.endswith(f"/{CUSTOMER_FILE}") and in_ours != in_theirs:  # else nothing to decide
+            one_sided.append((rel, "HEAD" if in_ours else "MERGE_HEAD"))
+    return listed, one_sided
 
 
 def _customer_files(root: Path, rev: str) -> list[str]:
