@@ -59,3 +59,12 @@ def check_id(value: str, what: str = "id") -> str:
 def shard(customer_id: str) -> str:
     """Two hex digits spreading customers over 256 folders, so no folder grows huge."""
     return hashlib.sha1(customer_id.encode()).hexdigest()[:2]
+
+
+def in_wrong_shard(rel: str) -> str | None:
+    """The customer id of a file below ``customers/<shard>/<id>/`` (a store-relative path)
+    whose shard folder is not that customer's (a folder copied or moved by hand); None else."""
+    parts = rel.split("/")
+    if len(parts) < 4 or parts[1] == shard(parts[2]):
+        return None
+    return parts[2]

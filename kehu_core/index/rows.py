@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordError, os_error_text
 from ..i18n import _
-from ..ids import shard
+from ..ids import in_wrong_shard
 from ..models import Customer, Purchase
 from ..phones import display_phone
 from ..textsearch import search_text, sort_key
@@ -84,7 +84,7 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     cid = parts[2] if len(parts) > 3 else ""
     # the kind comes from where the file is, so a record that fails to load is a broken
     # customer or interaction (its problems), not also an "unexpected file" in `kehu check`
-    out = Parsed(rel, stat, cid, _kind_of(parts))
+    out = Parsed(rel, stat, cid, _kind_of(rel, parts))
     path = store.root / rel
     try:
         if out.kind == "customer":
@@ -98,10 +98,10 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     return out
 
 
-def _kind_of(parts: list[str]) -> str:
+def _kind_of(rel: str, parts: list[str]) -> str:
     if len(parts) == 4 and parts[3] == "customer.yaml":
         return "customer"  # in the wrong shard folder: a problem at its id (Store.validate_customer_data)
-    if len(parts) > 3 and parts[1] != shard(parts[2]):
+    if in_wrong_shard(rel):
         # a customer's record outside their folder (a copy, a folder moved by hand): no record of
         # theirs, else it would stand in for the one in their folder (one row per customer and id)
         return "other"

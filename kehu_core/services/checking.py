@@ -12,7 +12,7 @@ from typing import Any
 from .. import reminder_engine
 from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
-from ..ids import shard
+from ..ids import in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
@@ -183,12 +183,12 @@ def _other_message(path: Path) -> str:
 
 def _wrong_folder_message(rel: str) -> str | None:
     """A regular file of a customer's folder in another shard folder than the customer's."""
-    parts = rel.split("/")
-    if len(parts) < 4 or parts[1] == shard(parts[2]):
+    cid = in_wrong_shard(rel)
+    if cid is None:
         return None
     return _("in the wrong folder: the records of customer {cid} are under {place}/ (move this file "
              "there, or delete it if it is a copy); here it is not read").format(
-        cid=parts[2], place=f"{CUSTOMERS_DIR}/{shard(parts[2])}/{parts[2]}")
+        cid=cid, place=f"{CUSTOMERS_DIR}/{shard(cid)}/{cid}")
 
 
 _WHERE_RECORDS_ARE = N_("records are customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml")
