@@ -39,6 +39,19 @@ def _waits_for_lock(proc: subprocess.Popen[str]) -> bool:
     return True
 
 
+def _waiting_for_the_lock(path: Path, *argv: str) -> subprocess.Popen[str]:
+    """kehu ``argv`` started on the store at ``path`` (whose lock the caller holds), once it
+    waits for that lock."""
+    proc = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(path), "--today", "2026-11-20",
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not _waits_for_lock(proc):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the command never asked for the lock"
+        time.sleep(0.01)
+    return proc
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see the other process wait")
 @pytest.mark.parametrize("argv", [
     ("interaction", "add", "{other}", "--kind", "note", "--date", "2026-11-09", "--text", "来电"),
@@ -54,14 +67,7 @@ def test_a_write_waiting_while_its_customer_is_merged_away_writes_nothing(
     store = Store.open(path)
     folder = store.customer_dir(other)
     with store.lock():
-        proc = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(path), "--today", "2026-11-20",
-                                 *(a.format(other=other) for a in argv)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not _waits_for_lock(proc):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the command never asked for the lock"
-            time.sleep(0.01)
+        proc = _waiting_for_the_lock(path, *(a.format(other=other) for a in argv))
         merge_customers(store, keep, other)  # under the lock the command waits for
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, (out, err)
@@ -82,14 +88,7 @@ def test_two_sets_of_different_fields_at_one_moment_both_stand(tmp_path: Path, a
     cid = kehu("customer", "add", "--name", "赵敏", "--tag", "老客户", store=path).out.strip()
     store = Store.open(path)
     with store.lock():
-        proc = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(path), "--today", "2026-11-20",
-                                 "customer", "set", cid, assignment],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not _waits_for_lock(proc):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the command never asked for the lock"
-            time.sleep(0.01)
+        proc = _waiting_for_the_lock(path, "customer", "set", cid, assignment)
         store.update_customer(cid, {"owner": "王芳"})  # the colleague's change, under the lock it waits for
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, (out, err)

@@ -4,7 +4,6 @@ the code before its fix. See docs/reliability.md, "The outside attacker's varian
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -12,24 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from . import test_hostile_limits
 from .conftest import kehu
 from .test_hostile import tree_hash
 
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    path = tmp_path_factory.mktemp("sixth") / "base"
-    assert kehu("init", str(path), "--no-git").code == 0
-    cid = kehu("customer", "add", "--name", "李雷", "--phone", "13800138000", store=path).out.strip()
-    shutil.rmtree(path / ".kehu", ignore_errors=True)
-    return path, cid
-
-
-@pytest.fixture
-def store(base: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
-    path = tmp_path / "store"
-    shutil.copytree(base[0], path)
-    return path, base[1]
+# the fixtures of a store of one customer, copied for each test
+base, store = test_hostile_limits.base, test_hostile_limits.store
 
 
 def kehu_in(folder: Path, *argv: str, tmp: Path) -> subprocess.CompletedProcess[str]:
