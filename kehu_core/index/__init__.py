@@ -7,9 +7,10 @@ Files that fail to parse or validate are recorded as problems and left out; the 
 The package: ``schema`` (tables, opening), ``rows`` (a record file → rows), ``refresh``
 (keeping up to date with the files; ``full_refresh`` compares every file, ``storing``
 stores what was read), ``freshness`` (when it may answer without looking),
-``queries`` (the public query methods), ``derived`` (plugins' values per customer),
-``reader`` (read-only answers as plain dicts, without the store), ``plugin_data`` (plugins'
-own tables and caches), ``connection`` (what those share). Only this package runs SQL on the
+``queries`` (the public query methods: customers, profiles, files; ``interaction_queries``
+purchases and histories, ``records`` interactions as plain dicts), ``derived`` (plugins'
+values per customer), ``reader`` (read-only answers as plain dicts, without the store),
+``plugin_data`` (plugins' own tables and caches), ``connection`` (what those share). Only this package runs SQL on the
 index; everything else calls its methods.
 
 The names below are imported on first use: ``kehu search`` reads through ``reader`` alone and

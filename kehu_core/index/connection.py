@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 
 INDEX_FILE = "index.sqlite"  # in the store's state folder (.kehu/)
+#: customer ids per query (SQLite limits the number of parameters)
+LOOKUP = 500
 
 #: what the index raises when SQLite cannot answer or write (a full disk, a broken or locked
 #: file): code outside this package catches this name, never sqlite3's own

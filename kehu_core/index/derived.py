@@ -24,10 +24,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .connection import IndexConnection, profile_filters
+from .connection import LOOKUP, IndexConnection, profile_filters
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path
-_LOOKUP = 500  # customer ids per query (SQLite limits the number of parameters)
 
 
 def _path(key: str) -> str:
@@ -75,8 +74,8 @@ class Derived(IndexConnection):
             return [cid for (cid,) in self.db.execute(sql + " ORDER BY c.id", (plugin, stamp))]
         out: list[str] = []
         ids = list(customer_ids)
-        for first in range(0, len(ids), _LOOKUP):
-            part = ids[first:first + _LOOKUP]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             out += [cid for (cid,) in self.db.execute(
                 sql + f" AND c.id IN ({','.join('?' * len(part))})", (plugin, stamp, *part))]
         return out
@@ -148,8 +147,8 @@ class Derived(IndexConnection):
         """Each customer's version (what a per-customer stamp ends with)."""
         out: dict[str, int] = {}
         ids = list(customer_ids)
-        for first in range(0, len(ids), _LOOKUP):
-            part = ids[first:first + _LOOKUP]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             out.update(self.db.execute(
                 f"SELECT id, version FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
         return out
@@ -183,8 +182,8 @@ class Derived(IndexConnection):
         wanted = set(plugins)
         out: dict[str, dict[str, Any]] = {name: {} for name in plugins}
         ids = list(customer_ids)
-        for first in range(0, len(ids), _LOOKUP):
-            part = ids[first:first + _LOOKUP]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             for cid, plugin, data in self.db.execute(
                     f"SELECT customer_id, plugin, data FROM derived WHERE customer_id IN ({','.join('?' * len(part))})",
                     part):
@@ -374,8 +373,8 @@ class Derived(IndexConnection):
         out: dict[str, dict[str, Any]] = {}
         ids = list(customer_ids)
         loads = json.loads
-        for first in range(0, len(ids), _LOOKUP):
-            part = ids[first:first + _LOOKUP]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             marks = ",".join("?" * len(part))
             if table_for is None:
                 for cid, text in self.db.execute(f"SELECT id, data FROM customers WHERE id IN ({marks})", part):

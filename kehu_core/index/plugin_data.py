@@ -22,15 +22,13 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .connection import IndexConnection
+from .connection import LOOKUP, IndexConnection
 
 if TYPE_CHECKING:
     from ..store import Store
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")  # plugin and table names
 _COLUMN = re.compile(r"[a-z][a-z0-9_]*\Z")
-#: customer ids per lookup query (SQLite limits the number of parameters)
-_LOOKUP = 500
 
 
 class PluginCache(dict[Any, Any]):
@@ -78,8 +76,8 @@ class PluginTable:
             if self.stamp() != stamp:
                 return None
             out: dict[str, tuple[Any, ...]] = {}
-            for first in range(0, len(customer_ids), _LOOKUP):
-                part = list(customer_ids[first:first + _LOOKUP])
+            for first in range(0, len(customer_ids), LOOKUP):
+                part = list(customer_ids[first:first + LOOKUP])
                 marks = ",".join("?" * len(part))
                 for row in self._db.execute(f"{self._select} WHERE customer_id IN ({marks})", part):
                     out[row[0]] = row[1:]

@@ -1,6 +1,8 @@
 """The index's public query methods: everything the rest of kehu (services, the CLI, the TUI,
-plugins) asks of the index. SQL on the index lives here and in the other modules of this
-package only; a caller that needs something new adds a named method here.
+plugins) asks of the index. Here: customers and their profiles, and the indexed files; the
+questions about purchases and histories are in ``interaction_queries``, which ``Queries``
+inherits. SQL on the index lives in this package only; a caller that needs something new adds
+a named method here or there.
 """
 
 from __future__ import annotations
@@ -18,19 +20,16 @@ from ..errors import Problem
 from ..models import Customer
 from ..models.fields import INDEXED
 from ..textsearch import sort_key
-from .connection import profile_filters
+from .connection import LOOKUP, profile_filters
+from .interaction_queries import InteractionQueries
 from .reader import search_clause
-from .records import Records
-from .rows import VOIDED, Row
-from .schema import PURCHASE_INDEX
+from .rows import Row
 
-#: customer ids per query (SQLite limits the number of parameters)
-_LOOKUP = 500
 #: meta key: owners' pinyin sort keys (textsearch.sort_key), kept across processes
 _OWNER_KEYS = "owners:sort_keys"
 
 
-class Queries(Records):
+class Queries(InteractionQueries):
     """The part of the ``Index`` that answers questions about the indexed records."""
 
     _ROW = "SELECT data, last_contact, last_purchase, first_purchase, revenue, purchases FROM customers"
@@ -92,8 +91,8 @@ class Queries(Records):
         """These customers' profiles as models, in the order given (unknown ids left out)."""
         found: dict[str, Customer] = {}
         ids = list(customer_ids)
-        for first in range(0, len(ids), _LOOKUP):
-            part = ids[first:first + _LOOKUP]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             for row in self._rows(self._ROW + f" WHERE id IN ({','.join('?' * len(part))})", part):
                 found[row.customer.id] = row.customer
         return [found[cid] for cid in ids if cid in found]
@@ -200,8 +199,8 @@ class Queries(Records):
         else:
             ids = list(customer_ids)
             rows = []
-            for first in range(0, len(ids), _LOOKUP):
-                part = ids[first:first + _LOOKUP]
+            for first in range(0, len(ids), LOOKUP):
+                part = ids[first:first + LOOKUP]
                 rows += self.db.execute(sql + f" WHERE id IN ({','.join('?' * len(part))}) ORDER BY id", part)
         for cid, name, phones, emails in rows:
             yield cid, name, json.loads(phones), json.loads(emails)
@@ -234,155 +233,6 @@ class Queries(Records):
             "SELECT id, name, json_extract(data, '$.referrer'), json_extract(data, '$.created')"
             " FROM customers WHERE json_extract(data, '$.referrer') IS NOT NULL ORDER BY id").fetchall()
 
-    # --- interactions -------------------------------------------------------------------
-
-    def purchase_ids(self) -> set[tuple[str, str]]:
-        """(customer id, purchase id) of every purchase, voided ones too (an import skips
-        those it has: a voided purchase is not imported again)."""
-        return set(self.db.execute(
-            "SELECT customer_id, id FROM interactions WHERE kind IN ('purchase', ?)", (VOIDED,)))
-
-    def last_purchase(self, customer_id: str) -> dict[str, Any] | None:
-        """A customer's latest purchase as a plain dict, or None."""
-        row = self.db.execute(
-            "SELECT data FROM interactions WHERE customer_id=? AND kind='purchase'"
-            " ORDER BY date DESC, id DESC LIMIT 1", (customer_id,),
-        ).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def first_purchases(self, before: str | None = None) -> dict[str, str]:
-        """Each buyer's first purchase date (ISO text), counting purchases before ``before``."""
-        sql = "SELECT customer_id, min(date) FROM interactions WHERE kind='purchase'"
-        params: tuple[str, ...] = ()
-        if before:
-            sql += " AND date < ?"
-            params = (before,)
-        return dict(self.db.execute(sql + " GROUP BY customer_id", params))
-
-    def revenue_between(self, customer_id: str, first: str, last: str) -> float:
-        """A customer's purchase amounts dated from ``first`` to ``last``, both included."""
-        row = self.db.execute(
-            "SELECT coalesce(sum(amount), 0) FROM interactions WHERE customer_id=? AND"
-            " kind='purchase' AND date >= ? AND date <= ?",
-            (customer_id, first, last),
-        ).fetchone()
-        return float(row[0])
-
-    def unpaid_purchases(self, until: str) -> list[tuple[str, str, str, str | None, float, str | None]]:
-        """(customer id, purchase id, date, due, amount still owed, by) of every purchase not
-        paid and dated up to ``until``, by date (voided purchases are no purchases here). The
-        amount owed is the purchase's less its ``payments``."""
-        return self.db.execute(
-            "SELECT customer_id, id, date, due, amount - coalesce((SELECT sum(json_extract(p.value, '$.amount'))"
-            " FROM json_each(data, '$.payments') AS p), 0), json_extract(data, '$.by') FROM interactions"
-            " WHERE kind='purchase' AND paid=0 AND date <= ? ORDER BY date, customer_id, id",
-            (until,),
-        ).fetchall()
-
-    def customers_messaged(self, key: str) -> set[str]:
-        """Customers with a message interaction recorded under this key (a campaign's sends)."""
-        rows = self.db.execute(
-            "SELECT customer_id FROM interactions WHERE kind='message' AND json_extract(data, '$.key')=?",
-            (key,),
-        )
-        return {cid for (cid,) in rows}
-
-    def purchase_totals(self, start: str | None = None, end: str | None = None
-                        ) -> dict[str, tuple[str, int, int]]:
-        """Per customer who bought in [start, end): (last purchase date, purchases, revenue in
-        whole cents: exact, whatever order SQLite adds them in)."""
-        self._ensure_purchase_index()
-        sql = (
-            "SELECT customer_id, max(date), count(*), sum(CAST(round(amount * 100) AS INTEGER))"
-            " FROM interactions WHERE kind='purchase'"
-        )
-        params: list[str] = []
-        if start:
-            sql += " AND +date >= ?"  # `+`: scan the purchases index, not the one on date
-            params.append(start)
-        if end:
-            sql += " AND +date < ?"
-            params.append(end)
-        sql += " GROUP BY customer_id"
-        return {cid: (last, count, cents or 0) for cid, last, count, cents in self.db.execute(sql, params)}
-
-    _purchase_index_made = False
-
-    def _ensure_purchase_index(self) -> None:
-        if self._purchase_index_made:
-            return
-        if self.db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND name=?",
-                           ("interactions_purchases",)).fetchone():
-            self._purchase_index_made = True
-            return
-        if self.db.in_transaction:
-            # inside a read snapshot (the tiering plugin's figures): a write here fails at once
-            # with "database is locked" while another connection writes; made next time
-            return
-        try:
-            self.db.execute(PURCHASE_INDEX)
-            self._purchase_index_made = True
-        except sqlite3.OperationalError:  # busy or read-only: the sums work without it, slower
-            pass
-
-    def histories(self, customer_ids: Sequence[str] | None = None, *, purchases: bool = True,
-                  newest_first: bool = False) -> Iterator[tuple[str, str]]:
-        """(customer id, interaction as its stored JSON text) of these customers (default:
-        everyone), each customer's oldest first, or newest first; without purchases if
-        ``purchases`` is false; never a voided purchase. JSON text, so callers parse it
-        straight into their model."""
-        kind = f" AND kind != '{VOIDED}'" if purchases else f" AND kind NOT IN ('purchase', '{VOIDED}')"
-        if customer_ids is None:
-            where = " WHERE" + kind.removeprefix(" AND")
-            order = "date DESC, id DESC" if newest_first else "date, id"
-            yield from self.db.execute(f"SELECT customer_id, data FROM interactions{where} ORDER BY {order}")
-            return
-        order = "date DESC, id DESC" if newest_first else "customer_id, date, id"
-        ids = list(customer_ids)
-        for first in range(0, len(ids), _LOOKUP):  # SQLite limits the number of parameters
-            part = ids[first:first + _LOOKUP]
-            marks = ",".join("?" * len(part))
-            yield from self.db.execute(
-                f"SELECT customer_id, data FROM interactions WHERE customer_id IN ({marks}){kind}"
-                f" ORDER BY {order}", part)
-
-    def selected_histories(
-        self, customer_ids: Sequence[str], *, purchases_between: tuple[str, str] | None = None,
-        unpaid: bool = False, latest: bool = False, open_complaints: bool = False,
-    ) -> list[tuple[str, str]]:
-        """(customer id, interaction JSON text) of these customers, oldest first, limited to
-        what reminder rules say they read: purchases dated in ``purchases_between`` (both
-        included), unpaid purchases with a due date, (``latest``) the latest interaction
-        of each kind, and complaints not yet resolved (``open_complaints``). One query; at
-        most ``_LOOKUP`` customers at a time."""
-        marks = ",".join("?" * len(customer_ids))
-        parts, params = [], []
-        purchase_if = []
-        if purchases_between is not None:
-            purchase_if.append("date BETWEEN ? AND ?")
-            params += list(purchases_between)
-        if unpaid:
-            purchase_if.append("(coalesce(paid, 0)=0 AND due IS NOT NULL)")
-        if purchase_if:
-            parts.append(f"SELECT customer_id, id, date, data FROM interactions WHERE customer_id IN ({marks})"
-                         f" AND kind='purchase' AND ({' OR '.join(purchase_if)})")
-            params = [*customer_ids, *params]
-        if latest:
-            # SQLite gives the other columns of the row holding max(date): one latest row per kind
-            parts.append("SELECT customer_id, id, date, data FROM (SELECT customer_id, id, data, max(date) AS date"
-                         f" FROM interactions WHERE customer_id IN ({marks}) AND kind != '{VOIDED}'"
-                         " GROUP BY customer_id, kind)")
-            params += customer_ids
-        if open_complaints:
-            parts.append("SELECT customer_id, id, date, data FROM interactions WHERE customer_id IN"
-                         f" ({marks}) AND kind='complaint'"
-                         " AND coalesce(json_extract(data, '$.status'), 'open') IN ('open', 'acknowledged')")
-            params += customer_ids
-        if not parts:
-            return []
-        sql = " UNION ".join(parts) + " ORDER BY customer_id, date, id"
-        return [(cid, data) for cid, _, _, data in self.db.execute(sql, params)]
-
     # --- files --------------------------------------------------------------------------
 
     def customers_with_ledger(self, file_name: str) -> list[str]:
@@ -399,8 +249,8 @@ class Queries(Records):
         if customer_ids is None:
             return self.db.execute(sql, kinds).fetchall()
         ids, out = list(customer_ids), []
-        for first in range(0, len(ids), _LOOKUP):
-            part = ids[first:first + _LOOKUP]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             out += self.db.execute(f"{sql} AND customer_id IN ({','.join('?' * len(part))})",
                                    (*kinds, *part)).fetchall()
         return out

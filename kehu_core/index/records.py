@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .connection import IndexConnection, date_filters, purchase_filters
+from .connection import LOOKUP, IndexConnection, date_filters, purchase_filters
 
 
 class Records(IndexConnection):
@@ -141,8 +141,8 @@ class Records(IndexConnection):
         (the name's pinyin, which lists take their order from)."""
         ids = list(customer_ids)
         out: dict[str, tuple[str, str]] = {}
-        for first in range(0, len(ids), 500):
-            part = ids[first:first + 500]
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
             out.update((cid, (name, key)) for cid, name, key in self.db.execute(
                 f"SELECT id, name, sort_name FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
         return out

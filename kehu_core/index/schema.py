@@ -81,7 +81,7 @@ CREATE INDEX IF NOT EXISTS derived_customer ON derived(customer_id);
 CREATE TABLE IF NOT EXISTS plugin_tables(name TEXT PRIMARY KEY, columns TEXT, stamp TEXT);
 """
 
-# Purchases only, with just the columns the per-customer sums read (Queries.purchase_totals,
+# Purchases only, with just the columns the per-customer sums read (InteractionQueries.purchase_totals,
 # the pyramid): the sums come from this small index, never from the interactions table with its
 # JSON (870 MB for 1 000 000 interactions; 0.35 s instead of 1.1-2.2 s). Made at the end of a
 # first build (one sort instead of keeping it up to date row by row), or on first use.

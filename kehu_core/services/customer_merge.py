@@ -333,7 +333,7 @@ def one_record(a: Any, b: Any) -> bool:
     customers keeps it once) unless an import made them: it names a purchase by its content,
     so two customers who bought the same on the same day from one sheet hold one id, each
     with its own ``imported_from`` row (two purchases). ``kehu check``'s rule too
-    (:meth:`kehu_core.index.records.RecordQueries.interactions_held_twice`)."""
+    (:meth:`kehu_core.index.records.Records.interactions_held_twice`)."""
     return a.id == b.id and getattr(a, "imported_from", None) == getattr(b, "imported_from", None)
 
 
