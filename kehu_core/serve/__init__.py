@@ -8,6 +8,7 @@ kehu is Radicale's storage, auth and rights backend (Radicale loads each from a 
   back as a change of the customer, or a new customer;
 * :mod:`.events` — the read-only calendar of a rep (reminders, birthdays, complaint deadlines);
 * :mod:`.backend` — Radicale's ``Storage`` and the collections (address book, calendar);
+* :mod:`.collection` — what those collections share: folders, sync states, lazily made items;
 * :mod:`.access` — Radicale's ``Auth`` (htpasswd, bcrypt) and ``Rights``;
 * :mod:`.server` — the WSGI app around Radicale (the request's client, refusals with their
   reason) and the HTTP server.
