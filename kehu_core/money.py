@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from .i18n import _
 
@@ -47,3 +47,20 @@ def amount_problem(amount: Decimal) -> str | None:
     if amount != amount.quantize(CENT):
         return _("kehu keeps amounts to the fen, at most 2 digits after the point")
     return None
+
+
+def line_problem(qty: Decimal, price: Decimal) -> str | None:
+    """Why a line of ``qty`` at ``price`` each is no sale (None: it is one): both more than
+    nothing, yet the line's amount rounds to ¥0.00 at the fen. ``--qty 0.0000001 --price 10``
+    was stored as a sale of ¥0.00 with exit 0. The models' rule for a line item, so every door
+    (the CLI, the TUI's form, an import's row, a hand-edited file) says the same. A price of 0
+    is a free item, no mistake."""
+    if not qty or not price or (qty * price).quantize(CENT):
+        return None
+    # the least quantity whose line is a fen, rounded up to 3 significant digits: enough at
+    # any price, and a number a person can type
+    exact = CENT / abs(price)
+    least = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 2), rounding=ROUND_CEILING)
+    return _("qty × price ({qty} × ¥{price}) rounds to ¥0.00: give a qty of at least {least} at this price, "
+             "or a price of 0 for a free item").format(
+        qty=f"{qty:f}", price=f"{price:.2f}", least=f"{least.normalize():f}")

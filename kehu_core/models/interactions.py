@@ -20,7 +20,7 @@ from pydantic import (
 
 from ..i18n import N_, _
 from ..ids import check_id
-from ..money import CENT, MONEY_DIGITS
+from ..money import CENT, MONEY_DIGITS, line_problem
 from .fields import Amount, Day, Flag, Money, Quantity, as_list
 from .hostile import refuse_deep
 
@@ -34,8 +34,16 @@ class LineItem(BaseModel):
 
     @field_validator("price")
     @classmethod
-    def _cents(cls, value: Decimal | None) -> Decimal | None:
-        return None if value is None else value.quantize(CENT)
+    def _cents(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if value is None:
+            return None
+        value = value.quantize(CENT)
+        # checked on the price, as the qty before it is known here (a bad qty: no check)
+        qty = info.data.get("qty")
+        problem = None if qty is None else line_problem(qty, value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("qty")
     @classmethod
