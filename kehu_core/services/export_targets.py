@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..discovery import find_store
 from ..errors import KehuError
 from ..i18n import N_, _
+from ..paths import TEMPLATES_DIR
 from ..yamlio.atomic import naming, new_file_mode
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
-    ``kehu.yaml``, its ``.git``/``.kehu`` or git's files (``.gitignore`` …) is ever overwritten by an export,
+    ``kehu.yaml``, its message templates (``templates/``), its ``.git``/``.kehu`` or git's files
+    (``.gitignore`` …) is ever overwritten by an export,
     nor those of the store the target lies in, if that is another.
     ``plain_secrets``: the output holds confidential fields in plain (``--reveal``, cards made
     with the user's key): not anywhere in the store's folder, which ``kehu sync`` shares."""
@@ -52,10 +54,12 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
         # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
         git_file = resolved.parent == root and resolved.name.startswith(".git")
         if git_file or resolved == root / "kehu.yaml" or any(
-            resolved.is_relative_to(root / inside) for inside in ("customers", ".git", ".kehu")
+            resolved.is_relative_to(root / inside) for inside in ("customers", TEMPLATES_DIR, ".git", ".kehu")
         ):
+            # templates/: the store's message templates, which `kehu sync` shares and `kehu send`
+            # renders for every rep (a CSV over greet.j2 was the team's birthday greeting)
             raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
-                "customers/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
+                "customers/, templates/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
                 option=option, out=out, root=root))
         if plain_secrets and resolved.is_relative_to(root):
             # `kehu sync` commits every file of the store's folder: a revealed export written there

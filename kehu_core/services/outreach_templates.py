@@ -14,13 +14,13 @@ import jinja2
 
 from ..errors import KehuError
 from ..i18n import _
+from ..paths import TEMPLATES_DIR
 from .template_files import Sandbox, StoreLoader
 
 if TYPE_CHECKING:
     from ..models import Customer
     from ..store import Store
 
-TEMPLATES_DIR = "templates"  # in the store
 BUILT_IN_TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_SUFFIX = ".j2"
 SUBJECT_PREFIXES = ("Subject:", "subject:", "主题:", "主题：")
