@@ -17,6 +17,10 @@ from .i18n import _
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # fullmatch: "x\n" is refused
+#: the names Windows keeps for devices, in any case and with any extension (``nul.yaml`` too):
+#: no clone on Windows can hold a file or folder so named (git for Windows refuses to check the
+#: store out), and an id names one (a customer's folder, an interaction's or a ledger's file)
+_WINDOWS_DEVICE_RE = re.compile(r"(?i)(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])")
 
 
 def _base32(number: int, width: int) -> str:
@@ -51,6 +55,12 @@ def check_id(value: str, what: str = "id") -> str:
         raise InvalidId(
             _("invalid {what} {value}: expected 1-64 letters, digits, '-' or '_', starting "
                 "with a letter or digit (no '/', '..' or spaces)").format(
+                what=what, value=repr(value))
+        )
+    if _WINDOWS_DEVICE_RE.fullmatch(value):
+        raise InvalidId(
+            _("invalid {what} {value}: Windows keeps that name for a device (CON, PRN, AUX, NUL, COM0-9, "
+              "LPT0-9), so no clone of the store on Windows could hold its file or folder").format(
                 what=what, value=repr(value))
         )
     return value
