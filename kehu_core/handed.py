@@ -33,13 +33,32 @@ class WrongResult(Exception):
     allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
 
 
+def stops_kehu(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by a plugin's code, stops kehu as it stops any program: Ctrl-C
+    (KeyboardInterrupt) and a generator's close (GeneratorExit). Anything else is the plugin's
+    failure, reported by its name while kehu goes on: an Exception, ``sys.exit`` (SystemExit),
+    and a BaseException of its own (asyncio's CancelledError is one), which ended a command
+    with a Python traceback."""
+    return isinstance(exc, (KeyboardInterrupt, GeneratorExit))
+
+
+def _text(value: object, show: Callable[[object], str]) -> str:
+    """``show(value)``, or what it is when that fails: a plugin's exception whose ``__str__``
+    raises (or an exit code whose ``repr`` does) ended the command in "internal error" as its
+    failure was being reported."""
+    try:
+        return show(value)
+    except Exception:
+        return _("<{kind} that cannot be shown>").format(kind=type(value).__name__)
+
+
 def error_text(exc: BaseException) -> str:
     """A plugin's failure as the user reads it."""
     if isinstance(exc, SystemExit):
-        return _("called {call}; kehu went on").format(call=f"sys.exit({exc.code!r})")
+        return _("called {call}; kehu went on").format(call=f"sys.exit({_text(exc.code, repr)})")
     if isinstance(exc, WrongResult):
         return _("wrong result: {error}").format(error=exc)
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {_text(exc, str)}"
 
 
 def guard_handed(host: PluginHost, plugin: str, hook: str, result: Any) -> Any:
@@ -75,7 +94,9 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
                 wrong = check(result) if check is not None else None
                 if wrong is not None:
                     raise WrongResult(_("returned {kind}, expected text or a Rich renderable").format(kind=wrong))
-        except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
+        except BaseException as exc:  # KeyboardInterrupt still stops kehu
+            if stops_kehu(exc):
+                raise
             host.report(plugin, where, exc)
             raise HandedFailed(error_text(exc)) from None
         return result

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
+from .handed import stops_kehu
 from .i18n import _
 from .ids import check_id
 from .models import Customer, Interaction, Reminder
@@ -207,7 +208,9 @@ def _run_rules(
                     if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
                         raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
                             reminder=f"{reminder!r:.80}", id=customer.id))
-        except (Exception, SystemExit) as exc:  # one broken rule must not hide every other reminder
+        except BaseException as exc:  # one broken rule must not hide every other reminder
+            if stops_kehu(exc):
+                raise
             store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
             continue
         for reminder in found:
@@ -294,7 +297,9 @@ def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) ->
             if not isinstance(needs, HistoryNeeds):
                 raise WrongResult(_("history_needs returned {kind}, expected HistoryNeeds").format(
                     kind=type(needs).__name__))
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:
+        if stops_kehu(exc):
+            raise
         store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
         return None
     return needs

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from ..handed import guard_handed
+from ..handed import guard_handed, stops_kehu
 from .results import _finished, _finished_old, _started, check_result, check_results
 
 
@@ -84,7 +84,9 @@ class GuardedHooks:
         try:
             with undo() if undo is not None else contextlib.nullcontext():
                 return True, guard_handed(self, name, hook, check_result(hook, run()))
-        except (Exception, SystemExit) as exc:  # KeyboardInterrupt still stops kehu
+        except BaseException as exc:  # KeyboardInterrupt still stops kehu
+            if stops_kehu(exc):
+                raise
             self.report(name, hook, exc)
             return False, None
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..entrypoints import advertised_entries
 from ..entrypoints import load as load_entry_point
 from ..errors import PLUGIN_LOGGER
-from ..handed import error_text
+from ..handed import error_text, stops_kehu
 from ..i18n import _
 
 
@@ -70,7 +70,9 @@ def installed_plugins() -> dict[str, Any]:
             # stdout is the command's, and `customer list --json` must stay JSON only
             with plugin_prints_to_stderr():
                 found[name] = load_entry_point(value)
-        except (Exception, SystemExit) as exc:  # a broken third-party plugin must not stop kehu,
+        except BaseException as exc:  # a broken third-party plugin must not stop kehu,
+            if stops_kehu(exc):
+                raise
             # nor end it with its own exit code and no word (`sys.exit()` as its module loads)
             failure = PluginFailure(name, "import", error_text(exc), "".join(format_exception(exc)))
             load_failures.append(failure)

@@ -10,7 +10,8 @@ from pydantic import create_model
 
 from ..handed import WrongResult
 from ..i18n import _
-from ..models import Customer
+from ..models import Customer, too_deep
+from ..models.hostile import MAX_DEPTH
 from .api import Column, Panel
 
 
@@ -40,6 +41,11 @@ def _has(*attrs: str, calls: tuple[str, ...] = ()) -> Callable[[Any], bool]:
 def _values_dict(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
         raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=_kind(result)))
+    # a record's nesting (MAX_DEPTH): a value holding itself (a dict put in itself) is nested
+    # without end, and ended `customer show --json` and `list --json` in "internal error"
+    if too_deep(result, controls=False) is not None:
+        raise WrongResult(_("returned values nested more than {limit} levels deep (or holding themselves); "
+                            "values are at most {limit}").format(limit=MAX_DEPTH))
     return result
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
+from ..handed import error_text, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .contentlines import ical_bytes
@@ -325,9 +326,11 @@ def _guarded(store: Store, exporter: Exporter, write: Callable[[Path], int]) -> 
         except _Miscounted as exc:
             raise KehuError(_("the {name} exporter (a plugin's) gave {kind}, not how many it wrote; nothing "
                 "was written").format(name=repr(exporter.name), kind=str(exc))) from None
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:
+            if stops_kehu(exc):
+                raise
             raise KehuError(_("the {name} exporter (a plugin's) failed: {error}; nothing was written").format(
-                name=repr(exporter.name), error=f"{type(exc).__name__}: {exc}")) from None
+                name=repr(exporter.name), error=error_text(exc))) from None
         return count
 
     return guarded

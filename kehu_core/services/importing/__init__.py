@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ...collector import without_cyclic_gc
 from ...errors import KehuError
+from ...handed import error_text, stops_kehu
 from ...i18n import _
 from ...plugins import ImportedContact, Importer, WrongResult
 from .base import EXTRA_KEY, FileProblem, RowProblem, decode_bytes
@@ -84,7 +85,9 @@ def _detects(importer: Importer, path: Path, head: bytes, store: Store | None) -
             if not isinstance(answer, bool):
                 raise WrongResult(_("detect returned {kind}, expected True or False").format(
                     kind=type(answer).__name__))
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:
+        if stops_kehu(exc):
+            raise
         store.plugins.report(_owner(store, importer), f"importers {getattr(importer, 'name', '?')!r} detect", exc)
         return False
     return answer
@@ -158,12 +161,14 @@ def _import(
                         contacts.append(item)
                     if on_progress:
                         on_progress("read", 1, None)
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:
+            if stops_kehu(exc):
+                raise
             if not plugins:
                 raise  # kehu's own readers say what is wrong with a file themselves
             # a plugin's importer that raised or gave something else: named, and nothing of the file taken
             del contacts[read_before:]
-            error = str(exc) if isinstance(exc, WrongResult) else f"{type(exc).__name__}: {exc}"
+            error = str(exc) if isinstance(exc, WrongResult) else error_text(exc)
             summary.problems.append(str(RowProblem(f"{path}:1", _(
                 "the {name} importer (a plugin's) failed: {error}; nothing of this file was imported").format(
                 name=repr(importer.name), error=error))))
