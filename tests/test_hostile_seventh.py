@@ -1,0 +1,116 @@
+"""Variants of issue 16's kinds found by the seventh outside round (2026-12-05): each failed on
+the code before its fix. See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kehu_core.hookspecs import hookimpl
+from kehu_core.testing import make_store, run_kehu
+
+from . import test_hostile_limits
+from .conftest import kehu
+from .test_hostile import tree_hash
+
+# the fixtures of a store of one customer, copied for each test
+base, store = test_hostile_limits.base, test_hostile_limits.store
+no_traceback = test_hostile_limits.no_traceback
+
+
+def test_an_export_never_overwrites_a_message_template(store: tuple[Path, str]) -> None:
+    """`kehu export --format csv templates/greet.j2`: a message template of the store, which
+    `kehu sync` shares and `kehu send` renders for every rep, was replaced by a CSV, exit 0."""
+    path, _cid = store
+    templates = path / "templates"
+    templates.mkdir()
+    (templates / "greet.j2").write_text("您好 {{ name }}\n", encoding="utf-8")
+    before = tree_hash(path)
+    for argv in (["export", "--format", "csv"], ["export", "--format", "xlsx"], ["reminders", "--ics"]):
+        for target in (templates / "greet.j2", templates / "new.j2"):
+            result = kehu(*argv, str(target), store=path)
+            assert result.code == 1, (argv, result.out, result.err)
+            assert "is inside the store's records" in result.err and "templates/" in result.err, result.err
+            no_traceback(result)
+    assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("reserved", ["CON", "nul", "Aux", "PRN", "COM1", "lpt9", "COM0"])
+def test_an_id_windows_keeps_for_a_device_is_refused(store: tuple[Path, str], reserved: str) -> None:
+    """`kehu customer add --id CON` (NUL, COM1, LPT9 ...) made `customers/76/CON/`, a folder no
+    clone on Windows can hold (git for Windows refuses to check it out: the whole store no
+    longer clones there), exit 0. Every id names a file or folder, so the id rule refuses them,
+    in any case, at every door: the CLI, a sheet's id column, a hand-made folder `check` reads."""
+    path, cid = store
+    before = tree_hash(path)
+    added = kehu("customer", "add", "--name", "王芳", "--id", reserved, store=path)
+    assert added.code == 1 and "Windows" in added.err, added.err
+    no_traceback(added)
+    sheet = path.parent / "sheet.csv"
+    sheet.write_text(f"id,name\n{reserved},王芳\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 1 and "sheet.csv:2" in imported.err and "Windows" in imported.err, imported.err
+    assert tree_hash(path) == before
+    # a folder of that name, made by hand (or arriving from a clone on Linux)
+    profile = (path / "customers").rglob("customer.yaml").__next__()
+    text = profile.read_text(encoding="utf-8").replace(cid, reserved)
+    from kehu_core.ids import shard
+    folder = path / "customers" / shard(reserved) / reserved
+    folder.mkdir(parents=True)
+    (folder / "customer.yaml").write_text(text, encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{folder / 'customer.yaml'}:1: id:" in checked.out, checked.out
+    assert "Windows" in checked.out
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("its __str__ fails too")
+
+
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("its __repr__ fails")
+
+
+class _Cancelled(BaseException):
+    """What asyncio's CancelledError is: a BaseException, neither an Exception nor SystemExit."""
+
+
+class _Hostile:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        if self.mode == "unprintable":
+            raise _Unprintable()
+        if self.mode == "exit with no repr":
+            sys.exit(_NoRepr())  # type: ignore[arg-type]
+        if self.mode == "base exception":
+            raise _Cancelled("cancelled")
+        loop: dict[str, Any] = {}
+        loop["again"] = loop
+        return {"loop": loop}
+
+
+@pytest.mark.parametrize("mode", ["unprintable", "exit with no repr", "base exception", "a value holding itself"])
+def test_a_plugin_failing_in_a_way_that_cannot_be_printed_is_still_named(tmp_path: Path, mode: str) -> None:
+    """A plugin whose exception cannot be turned into text (its `__str__` raises), that calls
+    `sys.exit` with an object whose `repr` raises, that raises a BaseException of its own (as
+    asyncio's CancelledError is), or whose `customer_values` holds itself (a dict in itself):
+    `customer show --json` and `customer list --json` ended in "internal error" (or a Python
+    traceback), where a plugin's failure is named and kehu goes on."""
+    made = make_store(tmp_path, customers=[{"name": "赵敏"}], plugins={"hostile": _Hostile(mode)})
+    cid = next(iter(made.iter_customer_ids()))
+    for argv in (["customer", "show", cid, "--json"], ["customer", "list", "--json"]):
+        result = run_kehu(made, *argv)
+        assert result.code == 0, (argv, result.err)
+        assert "plugin 'hostile' failed in customer_values" in result.err, result.err
+        no_traceback(result)
+        shown = json.loads(result.out)
+        assert (shown[0] if isinstance(shown, list) else shown)["name"] == "赵敏"
