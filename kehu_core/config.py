@@ -13,6 +13,21 @@ from .i18n import _
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
+#: the longest shop name: a customer's name's limit (``models.MAX_TEXT``)
+SHOP_NAME_MAX = 200
+#: what a shop's name never holds: it is a title of one line — the TUI's, the calendars'
+#: (``X-WR-CALNAME``) and ``{{ shop }}`` in every message sent —, so no line break (one ended
+#: `reminders --ics` and `export --format ics` in "internal error"), no control character
+#: (an ESC drove the terminal, a message) and no half of a UTF-16 pair; the C0 and C1 controls
+#: as ``models.hostile.CONTROL_CHARACTERS``, with tab, the line breaks and NEL
+_NOT_IN_A_TITLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def shop_name(text: str) -> str:
+    """``text`` (a folder's name, for ``kehu init``) as a shop's name: what a title cannot hold
+    made a space, at most :data:`SHOP_NAME_MAX` characters."""
+    return " ".join(_NOT_IN_A_TITLE.sub(" ", text).split())[:SHOP_NAME_MAX] or "kehu store"
+
 _LOGIN = re.compile(r"[A-Za-z0-9._-]+\Z")  # a login is a path segment of kehu serve's URLs
 
 
@@ -285,7 +300,8 @@ class StoreConfig(BaseModel):
 
     schema_version: int = Field(SCHEMA_VERSION, description="the record format; a newer one than this kehu "
                                                             "understands is refused")
-    name: str = Field("kehu store", description="the shop's name (the TUI's title, {{ shop }} in templates)")
+    name: str = Field("kehu store", max_length=SHOP_NAME_MAX,
+                      description="the shop's name (the TUI's title, {{ shop }} in templates)")
     region: str = Field("CN", description="the country of phone numbers written without +country")
     currency: str = Field("CNY", description="the currency of amounts")
     plugins: PluginSettings = Field(default_factory=PluginSettings)
@@ -326,6 +342,15 @@ class StoreConfig(BaseModel):
                     "upgrade kehu").format(
                     value=value, SCHEMA_VERSION=SCHEMA_VERSION)
             )
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        found = _NOT_IN_A_TITLE.search(value)
+        if found is not None:
+            raise ValueError(_("holds U+{code:04X}; the shop's name is one line of text (the title of the TUI, "
+                               "the calendars and the messages sent): remove it").format(code=ord(found.group())))
         return value
 
     @field_validator("language")

@@ -114,3 +114,35 @@ def test_a_plugin_failing_in_a_way_that_cannot_be_printed_is_still_named(tmp_pat
         no_traceback(result)
         shown = json.loads(result.out)
         assert (shown[0] if isinstance(shown, list) else shown)["name"] == "赵敏"
+
+
+@pytest.mark.parametrize("name", ["茶铺\\r\\nBEGIN:VEVENT", "茶铺\\n", "\\e]0;pwned\\a茶铺", "茶" * 201],
+                         ids=["crlf", "lf", "esc", "201 characters"])
+def test_a_shop_name_is_one_line_of_text(store: tuple[Path, str], name: str) -> None:
+    """kehu.yaml's `name:` (shared by every clone) with a line break passed `kehu check`, then
+    `reminders --ics` and `export --format ics` ended in "internal error: AssertionError"
+    (the calendar's X-WR-CALNAME); with an ESC it retitled the terminal of the TUI and went
+    into every message sent (`{{ shop }}`). Now it is refused at its line by every command."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("name: base", f'name: "{name}"'), encoding="utf-8")
+    assert f'name: "{name}"' in config.read_text(encoding="utf-8")
+    before = tree_hash(path)
+    for argv in (["check"], ["reminders", "--ics", str(path.parent / "r.ics")],
+                 ["export", "--format", "ics", str(path.parent / "e.ics")]):
+        result = kehu(*argv, store=path)
+        assert result.code == 1, (argv, result.out, result.err)
+        assert f"{config}:3: name:" in result.out + result.err, result.out + result.err
+        no_traceback(result)
+    assert not (path.parent / "r.ics").exists() and not (path.parent / "e.ics").exists()
+    assert tree_hash(path) == before
+
+
+def test_init_makes_a_one_line_shop_name_of_any_folder_name(tmp_path: Path) -> None:
+    """`kehu init` names the shop after its folder: one with a line break or an ESC in its name
+    makes a name of one line that every command reads (the rule above)."""
+    path = tmp_path / "茶\x1b铺\n二店"
+    assert kehu("init", str(path), "--no-git").code == 0
+    assert kehu("check", store=path).code == 0
+    assert "name: 茶 铺 二店\n" in (path / "kehu.yaml").read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
-from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
+from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig, shop_name
 from ..errors import KehuError, Problem, RecordError, StoreError
 from ..i18n import _
 from ..journal import Recorder, record
@@ -160,7 +160,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         config_text = (
             "# kehu store settings — see README \"kehu.yaml\"\n"
             f"schema_version: {SCHEMA_VERSION}\n"
-            f"name: {_yaml_text(name or path.resolve().name)}\n"
+            f"name: {_yaml_text(shop_name(name or path.resolve().name))}\n"
             "region: CN          # default country for phone numbers without +country\n"
             "currency: CNY\n"
             "plugins:\n"
