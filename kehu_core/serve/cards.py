@@ -248,7 +248,8 @@ def read_card(text: str) -> Any:
     cannot read it)."""
     import vobject
 
-    from ..services.importing.vcard import contact_from_card, join_soft_breaks
+    from ..services.importing.vcard import contact_from_card
+    from ..services.importing.vcard_text import join_soft_breaks
 
     try:
         card = vobject.readOne(join_soft_breaks(text.replace("\r\n", "\n").replace("\n", "\r\n")),

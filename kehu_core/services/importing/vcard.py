@@ -1,14 +1,13 @@
 """vCard 2.1 / 3.0 / 4.0 contacts (phone exports), read with ``vobject``.
 
 The file is cut into cards at ``BEGIN:VCARD`` lines so that each card gets its own line number
-and a broken card does not stop the others. Before vobject sees a card, vCard 2.1
-quoted-printable soft line breaks (a line ending in ``=``) are joined, which vobject does not do.
+and a broken card does not stop the others, and each card's lines are mended before vobject
+sees them (:mod:`.vcard_text`). Here: the importer, the cards parsed (in worker processes for a
+big file) and each card read into a contact.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 import re
@@ -21,9 +20,9 @@ import vobject
 from ...i18n import _
 from ...ids import check_id
 from ...plugins import ImportedContact
-from ..contentlines import content_lines
 from .base import EncodingProblem, RowProblem, decode_bytes
 from .vcard_stream import screen_vcard
+from .vcard_text import BINARY, join_soft_breaks, split_cards
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 # Properties that are bookkeeping of the exporting app, not facts about the contact.
 _TECHNICAL = {"VERSION", "PRODID", "REV", "X-ABUID", "X-ABLABEL", "KIND", "X-ABSHOWAS", "CLIENTPIDMAP",
               "X-APPLE-OMIT-YEAR"}
-_BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
 # Labels that only say what kind of number it is; anything else (店里电话) is kept.
 _PLAIN_LABELS = {"cell", "mobile", "home", "work", "other", "main", "pref", "voice", "internet",
                  "x400", "iphone", "x-mobile", "msg", "bbs", "modem", "car", "video", "pcs"}
@@ -153,102 +151,6 @@ def _parse_piece(cards: list[tuple[str, str]], lang: str) -> list[ImportedContac
             for item in parsed]
 
 
-def split_cards(text: str) -> Iterator[tuple[int, str]]:
-    """Each ``BEGIN:VCARD`` ... ``END:VCARD`` block with the line number it starts on."""
-    start = None
-    lines: list[str] = []
-    for number, line in enumerate(content_lines(text), 1):  # never at U+2028 (splitlines)
-        upper = line.strip().upper()
-        if upper == "BEGIN:VCARD":
-            if start is not None:  # a card without END: give vobject what there is
-                yield start, "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
-            start, lines = number, [line.strip()]
-        elif start is not None:
-            lines.append(line)
-            if upper == "END:VCARD":
-                yield start, "\r\n".join(lines) + "\r\n"
-                start, lines = None, []
-    if start is not None:
-        yield start, "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
-
-
-def join_soft_breaks(chunk: str) -> str:
-    """Join quoted-printable continuation lines (vCard 2.1) and folded lines, drop blank lines
-    after PHOTO, and escape the commas of text values (:func:`_comma_as_text`)."""
-    out: list[str] = []
-    joining = False
-    for line in chunk.split("\r\n"):
-        if joining:
-            out[-1] = out[-1][:-1] + line  # drop the soft-break '='
-            joining = line.endswith("=")
-            continue
-        if not line.strip():
-            continue  # Android puts a blank line after a base64 PHOTO; vobject chokes on it
-        if line[0] in " \t" and out:  # a folded line: its property's commas are judged whole
-            out[-1] += line[1:]
-            continue
-        out.append(line)
-        joining = "QUOTED-PRINTABLE" in line.split(":", 1)[0].upper() and line.endswith("=")
-    return "\r\n".join(_text_line(line) for line in out) + "\r\n"
-
-
-def _text_line(line: str) -> str:
-    """One unfolded content line as vobject is to read it: a BASE64 text decoded, commas of a
-    text value escaped."""
-    head = line.split(":", 1)[0]
-    name = head.split(";")[0].split(".")[-1].upper()
-    if name in _BINARY:
-        return line
-    if _BASE64_TEXT.search(head.upper()):
-        line = _decode_base64_text(line)
-        head = line.split(":", 1)[0]
-    head, colon, value = line.partition(":")
-    quoted = "QUOTED-PRINTABLE" in head.upper()
-    if not colon or name in _COMMA_LISTS or ("," not in value and not (quoted and "=2" in value)):
-        return line
-    return head + colon + _comma_as_text(value, quoted_printable=quoted)
-
-
-# Properties whose value is a list or has parts, where a comma separates values (RFC 6350);
-# vobject cuts these as kehu reads them.
-_COMMA_LISTS = {"N", "ADR", "CATEGORIES"}
-_PLAIN_COMMA = re.compile(r"(\\[\s\S])|,")
-_QP_COMMA = re.compile(r"((?:\\|=5[cC])(?:=[0-9A-Fa-f]{2}|[\s\S]))|,|=2[cC]")
-
-
-def _comma_as_text(value: str, *, quoted_printable: bool) -> str:
-    """``value`` with each comma not yet escaped as ``\\,``. vobject reads a text value as a
-    list cut at its commas and keeps the first: a phone's export writing ``FN:Smith, John`` or
-    ``X-KEHU-HOBBY:tea, chess`` unescaped (RFC 6350 asks for ``\\,``, vCard 2.1 has no such
-    escape) lost all after the comma, and a comma in an ``ORG`` part was an internal error. A
-    comma kehu wrote is escaped already, so its own cards read as before. In quoted-printable
-    a comma may be ``=2C`` and a backslash ``=5C``."""
-    if quoted_printable:
-        return _QP_COMMA.sub(lambda m: m.group(1) or "\\" + m.group(), value)
-    return _PLAIN_COMMA.sub(lambda m: m.group(1) or "\\,", value)
-
-
-_BASE64_TEXT = re.compile(r";ENCODING=(?:BASE64|B)(?:;|$)")
-
-
-def _decode_base64_text(line: str) -> str:
-    """A text property (N, FN, NOTE) some phones write in BASE64: decoded here, because vobject
-    only decodes binary ones; a value that is not BASE64 fails the card instead of becoming
-    the customer's name."""
-    head, _sep, value = line.partition(":")
-    params = [p for p in head.split(";") if not re.fullmatch(r"(?i)ENCODING=(BASE64|B)", p)]
-    charset = next((p.split("=", 1)[1] for p in params if p.upper().startswith("CHARSET=")), "utf-8")
-    parts = []
-    for part in value.strip().split(";"):  # N and ADR encode each component on its own
-        try:
-            text = base64.b64decode(part, validate=True).decode(charset)
-        except (binascii.Error, UnicodeDecodeError, LookupError):
-            raise ValueError(_("{property}: broken BASE64 value {value}").format(
-                property=params[0], value=repr(value[:20]))) from None
-        parts.append(text.replace("\r\n", "\n").replace("\n", "\\n").replace(";", "\\;"))
-    return ";".join(params) + ":" + ";".join(parts)
-
-
 def contact_from_card(card: Any, source: str) -> ImportedContact:
     fields: dict[str, Any] = {"phones": [], "emails": [], "addresses": [], "tags": []}
     extra: dict[str, Any] = {}
@@ -265,7 +167,7 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
         value = line.value
         if name in _TECHNICAL or name in ("BEGIN", "END"):
             continue
-        if name in _BINARY:
+        if name in BINARY:
             skipped.append(name)
             continue
         label = _label(line, group_labels)
