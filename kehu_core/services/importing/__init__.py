@@ -22,7 +22,8 @@ from ...plugins import ImportedContact, Importer, WrongResult
 from .base import EXTRA_KEY, FileProblem, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
-from .matching import ImportSummary, Merger
+from .matching import Merger
+from .plan import ImportSummary
 from .prepare import staging
 from .sheet import SheetImporter
 from .vcard import VCardImporter

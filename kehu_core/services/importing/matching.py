@@ -10,7 +10,8 @@ Two passes, so that ``--dry-run`` and a real import decide exactly the same thin
    with ten purchases. Matching adds new phones, emails, tags and addresses, fills empty
    fields, and lists fields that disagree (it never overwrites them).
 2. **apply** — under one store lock, new customers are added, changed ones updated (only the
-   changed lines of their files), purchases written; the index is refreshed once at the end.
+   changed lines of their files), purchases written; the index is refreshed once at the end
+   (:mod:`.applying`). What is planned for each customer is a :class:`.plan.Planned`.
 
 Purchases get an id derived from their content (date, items, amount ...) and how many
 identical purchases came before them in the batch, so importing the same file again finds
@@ -23,21 +24,22 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ...errors import KehuError, RecordError
+from ...errors import KehuError
 from ...i18n import _
 from ...models import parse_interaction
 from ...plugins import ImportedContact
 from ...problems import validation_problems
 from ...textsearch import name_key
 from ..dedupe import ALSO_KNOWN, contact_keys
-from .base import EXTRA_KEY, unlink_referrer
+from .applying import apply_plan
+from .base import EXTRA_KEY
+from .plan import ImportSummary, Planned
 from .prepare import LIST_FIELDS, Normaliser, Prepared
 
 if TYPE_CHECKING:
@@ -47,55 +49,6 @@ if TYPE_CHECKING:
 _SINGULAR = {"phones": "phone", "emails": "email", "addresses": "address", "tags": "tag",
              "interests": "interest"}
 _PLACEHOLDER_ID = "import-check"
-
-
-@dataclass
-class Planned:
-    """What the import will do to one customer."""
-
-    cid: str
-    new: bool
-    current: dict[str, Any]  # the customer as it will be
-    sources: list[str] = field(default_factory=list)
-    changes: dict[str, Any] = field(default_factory=dict)  # for existing customers
-    added: list[str] = field(default_factory=list)  # "phone +86...", "tag VIP"
-    conflicts: list[str] = field(default_factory=list)
-    purchases: list[dict[str, Any]] = field(default_factory=list)
-    level: tuple[dt.date, str, str] | None = None  # (as of, level, source) from dated rows
-    prepared: Prepared | None = None  # a worker's guess of this new customer (see .prepare)
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "id": self.cid, "name": self.current.get("name"), "source": self.sources[0],
-            "rows": len(self.sources), "added": self.added, "conflicts": self.conflicts,
-            "purchases": len(self.purchases),
-        }
-
-
-@dataclass
-class ImportSummary:
-    dry_run: bool
-    files: list[str] = field(default_factory=list)
-    created: list[dict[str, Any]] = field(default_factory=list)
-    merged: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    purchases_added: int = 0
-    purchases_existing: int = 0
-    rows: int = 0
-    problems: list[str] = field(default_factory=list)
-    extra_fields: Counter[str] = field(default_factory=Counter)
-    not_imported: Counter[str] = field(default_factory=Counter)
-    #: rows whose referrer is nobody here or closes a loop: imported without it (import_extra)
-    unlinked: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "dry_run": self.dry_run, "files": self.files, "rows": self.rows,
-            "created": self.created, "merged": self.merged, "skipped": self.skipped,
-            "purchases_added": self.purchases_added, "purchases_existing": self.purchases_existing,
-            "problems": self.problems, "extra_fields": dict(self.extra_fields),
-            "not_imported": dict(self.not_imported), "unlinked": self.unlinked,
-        }
 
 
 class Merger:
@@ -352,127 +305,14 @@ class Merger:
 
     def finish(self, summary: ImportSummary, *, dry_run: bool,
                progress: Callable[[int], None] | None = None) -> None:
-        """Sort the plan into created / merged / skipped, and write it unless ``dry_run``."""
+        """Sort the plan into created / merged / skipped, and write it unless ``dry_run``
+        (:func:`.applying.apply_plan`)."""
         work = list(self.plan.values())
         for entry in work:
             if entry.level is not None:
                 _when, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
-        work = self._refuse_bad_referrers(work, summary)
-        if not dry_run:
-            # One lock, one flush to disk, one index update for the whole batch (Store.batch).
-            # A write that fails (a full disk) takes back what the import wrote before it: a
-            # hundred customers of a sheet of three thousand is no import anyone asked for.
-            with self.store.undo_on_error(), self.store.batch():
-                for rendered, run in _runs(work, self._rendered):
-                    if rendered:
-                        self._write_rendered(run, summary)
-                        if progress:
-                            progress(len(run))
-                        continue
-                    for entry in run:
-                        try:
-                            self._write(entry)
-                        except (KehuError, ValidationError) as exc:
-                            summary.problems.extend(_apply_problems(entry, exc))
-                            entry.purchases = []
-                            entry.sources = []
-                        if progress:
-                            progress(1 + len(entry.purchases))
-        for entry in work:
-            if not entry.sources:
-                continue
-            summary.purchases_added += len(entry.purchases)
-            if entry.new:
-                summary.created.append(entry.describe())
-            elif entry.changes or entry.purchases:
-                summary.merged.append(entry.describe())
-            else:
-                summary.skipped.append({**entry.describe(), "reason": _("already in the store")})
-
-    def _refuse_bad_referrers(self, work: list[Planned], summary: ImportSummary) -> list[Planned]:
-        """The store's referrer rule (``Store.referrer_problem``), against the store and this
-        import's own customers as they will be: a referrer that is nobody here (a sheet of one
-        rep's customers, whose referrers are in another store) or one that closes a loop (two
-        rows each naming the other) is not written — the customer is, with that id kept under
-        ``import_extra`` and a line in the summary, so nothing is lost and nobody is refused
-        for it. The batch cannot check it row by row (a referrer may come later in the file)."""
-        planned = {e.cid: e.current.get("referrer") for e in work if e.new or "referrer" in e.changes}
-        stored: dict[str, str | None] = {}  # each stored customer's file read once for all rows
-        for entry in work:
-            if entry.cid not in planned:
-                continue
-            referrer = planned[entry.cid]
-            problem = self.store.referrer_problem(referrer, entry.cid, planned, stored)
-            if problem is None:
-                continue
-            where = entry.sources[0] if entry.sources else entry.cid
-            summary.unlinked.append(_("{where}: {problem}; imported without it (kept under {key})").format(
-                where=where, problem=problem, key=EXTRA_KEY))
-            planned[entry.cid] = None  # as it will be written: a later row's loop check sees that
-            extra = unlink_referrer(entry.current)
-            # the worker's file had the referrer: its guess without it, if it made one (still
-            # only written when equal to current: _rendered), else written from current
-            entry.prepared = entry.prepared.unlinked if entry.prepared is not None else None
-            if not entry.new:
-                entry.changes.pop("referrer", None)
-                entry.changes[EXTRA_KEY] = extra
-        return work
-
-    def _rendered(self, entry: Planned) -> bool:
-        """A new customer exactly as a worker guessed it (see .prepare), nothing else to write."""
-        guess = entry.prepared
-        return (entry.new and guess is not None and guess.rows is not None and not entry.purchases
-                and guess.cid == entry.cid and guess.record == entry.current)
-
-    def _write_rendered(self, run: list[Planned], summary: ImportSummary) -> None:
-        """New customers whose files the workers made: written as :meth:`_write` would write
-        them (Store.add_rendered_customers checks each one the same way), several at a time."""
-        done = self.store.add_rendered_customers(
-            (e.prepared.customer(self.model), e.prepared.text, e.prepared.rows, e.prepared.staged)
-            for e in run if e.prepared)
-        for entry, result in zip(run, done, strict=True):
-            if isinstance(result, KehuError):
-                summary.problems.extend(_apply_problems(entry, result))
-                entry.sources = []
-
-    def _write(self, entry: Planned) -> None:
-        store = self.store
-        if entry.new:
-            customer = self.model.model_validate(entry.current, context={"region": self.region})
-            store.add_customer(customer, validated=True)
-        elif entry.changes:
-            store.update_customer(entry.cid, entry.changes)
-        for purchase in entry.purchases:
-            store.add_interaction(entry.cid, purchase, allow_future=self.allow_future)
-
-
-def _runs(work: list[Planned], rendered: Callable[[Planned], bool]) -> Iterator[tuple[bool, list[Planned]]]:
-    """The plan in order, cut into runs of entries that are all ``rendered`` or all not (a
-    rendered run at most RENDERED_RUN long, so the progress bar moves)."""
-    run: list[Planned] = []
-    kind = False
-    for entry in work:
-        this = rendered(entry)
-        if run and (this != kind or len(run) >= RENDERED_RUN):
-            yield kind, run
-            run = []
-        kind = this
-        run.append(entry)
-    if run:
-        yield kind, run
-
-
-RENDERED_RUN = 1000
-
-
-def _apply_problems(entry: Planned, exc: Exception) -> list[str]:
-    where = entry.sources[0] if entry.sources else entry.cid
-    if isinstance(exc, RecordError):
-        return [f"{where}: {p.message}" for p in exc.problems]
-    if isinstance(exc, ValidationError):
-        return [f"{where}: {p.message}" for p in validation_problems(exc, where)]
-    return [f"{where}: {exc}"]
+        apply_plan(self.store, work, summary, dry_run=dry_run, allow_future=self.allow_future, progress=progress)
 
 
 def _same_day(a: str, b: str) -> bool:

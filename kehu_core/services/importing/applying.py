@@ -1,0 +1,148 @@
+"""Pass 2 of an import: the plan :mod:`.matching` made, written to the store under one lock
+(new customers added, changed ones updated, purchases written; the index refreshed once), and
+sorted into the summary's created / merged / skipped. A referrer that is nobody here or closes
+a loop is left out first, each customer still written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from ...errors import KehuError, RecordError
+from ...i18n import _
+from ...problems import validation_problems
+from .base import EXTRA_KEY, unlink_referrer
+from .plan import ImportSummary, Planned
+
+if TYPE_CHECKING:
+    from ...models import Customer
+    from ...store import Store
+
+#: at most this many new customers a worker rendered are written at a time (the progress bar moves)
+RENDERED_RUN = 1000
+
+
+def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry_run: bool,
+               allow_future: bool, progress: Callable[[int], None] | None = None) -> None:
+    """Write ``work`` (the plan's customers, in order) unless ``dry_run``, and sort it into
+    ``summary``'s created / merged / skipped."""
+    work = _refuse_bad_referrers(store, work, summary)
+    if not dry_run:
+        model, region = store.customer_model, store.config.region
+        # One lock, one flush to disk, one index update for the whole batch (Store.batch).
+        # A write that fails (a full disk) takes back what the import wrote before it: a
+        # hundred customers of a sheet of three thousand is no import anyone asked for.
+        with store.undo_on_error(), store.batch():
+            for rendered, run in _runs(work, _rendered):
+                if rendered:
+                    _write_rendered(store, run, summary)
+                    if progress:
+                        progress(len(run))
+                    continue
+                for entry in run:
+                    try:
+                        _write(store, model, region, entry, allow_future)
+                    except (KehuError, ValidationError) as exc:
+                        summary.problems.extend(_apply_problems(entry, exc))
+                        entry.purchases = []
+                        entry.sources = []
+                    if progress:
+                        progress(1 + len(entry.purchases))
+    for entry in work:
+        if not entry.sources:
+            continue
+        summary.purchases_added += len(entry.purchases)
+        if entry.new:
+            summary.created.append(entry.describe())
+        elif entry.changes or entry.purchases:
+            summary.merged.append(entry.describe())
+        else:
+            summary.skipped.append({**entry.describe(), "reason": _("already in the store")})
+
+
+def _refuse_bad_referrers(store: Store, work: list[Planned], summary: ImportSummary) -> list[Planned]:
+    """The store's referrer rule (``Store.referrer_problem``), against the store and this
+    import's own customers as they will be: a referrer that is nobody here (a sheet of one
+    rep's customers, whose referrers are in another store) or one that closes a loop (two
+    rows each naming the other) is not written — the customer is, with that id kept under
+    ``import_extra`` and a line in the summary, so nothing is lost and nobody is refused
+    for it. The batch cannot check it row by row (a referrer may come later in the file)."""
+    planned = {e.cid: e.current.get("referrer") for e in work if e.new or "referrer" in e.changes}
+    stored: dict[str, str | None] = {}  # each stored customer's file read once for all rows
+    for entry in work:
+        if entry.cid not in planned:
+            continue
+        referrer = planned[entry.cid]
+        problem = store.referrer_problem(referrer, entry.cid, planned, stored)
+        if problem is None:
+            continue
+        where = entry.sources[0] if entry.sources else entry.cid
+        summary.unlinked.append(_("{where}: {problem}; imported without it (kept under {key})").format(
+            where=where, problem=problem, key=EXTRA_KEY))
+        planned[entry.cid] = None  # as it will be written: a later row's loop check sees that
+        extra = unlink_referrer(entry.current)
+        # the worker's file had the referrer: its guess without it, if it made one (still
+        # only written when equal to current: _rendered), else written from current
+        entry.prepared = entry.prepared.unlinked if entry.prepared is not None else None
+        if not entry.new:
+            entry.changes.pop("referrer", None)
+            entry.changes[EXTRA_KEY] = extra
+    return work
+
+
+def _rendered(entry: Planned) -> bool:
+    """A new customer exactly as a worker guessed it (see .prepare), nothing else to write."""
+    guess = entry.prepared
+    return (entry.new and guess is not None and guess.rows is not None and not entry.purchases
+            and guess.cid == entry.cid and guess.record == entry.current)
+
+
+def _write_rendered(store: Store, run: list[Planned], summary: ImportSummary) -> None:
+    """New customers whose files the workers made: written as :func:`_write` would write
+    them (Store.add_rendered_customers checks each one the same way), several at a time."""
+    model = store.customer_model
+    done = store.add_rendered_customers(
+        (e.prepared.customer(model), e.prepared.text, e.prepared.rows, e.prepared.staged)
+        for e in run if e.prepared)
+    for entry, result in zip(run, done, strict=True):
+        if isinstance(result, KehuError):
+            summary.problems.extend(_apply_problems(entry, result))
+            entry.sources = []
+
+
+def _write(store: Store, model: type[Customer], region: str, entry: Planned, allow_future: bool) -> None:
+    if entry.new:
+        customer = model.model_validate(entry.current, context={"region": region})
+        store.add_customer(customer, validated=True)
+    elif entry.changes:
+        store.update_customer(entry.cid, entry.changes)
+    for purchase in entry.purchases:
+        store.add_interaction(entry.cid, purchase, allow_future=allow_future)
+
+
+def _runs(work: list[Planned], rendered: Callable[[Planned], bool]) -> Iterator[tuple[bool, list[Planned]]]:
+    """The plan in order, cut into runs of entries that are all ``rendered`` or all not (a
+    rendered run at most RENDERED_RUN long, so the progress bar moves)."""
+    run: list[Planned] = []
+    kind = False
+    for entry in work:
+        this = rendered(entry)
+        if run and (this != kind or len(run) >= RENDERED_RUN):
+            yield kind, run
+            run = []
+        kind = this
+        run.append(entry)
+    if run:
+        yield kind, run
+
+
+def _apply_problems(entry: Planned, exc: Exception) -> list[str]:
+    where = entry.sources[0] if entry.sources else entry.cid
+    if isinstance(exc, RecordError):
+        return [f"{where}: {p.message}" for p in exc.problems]
+    if isinstance(exc, ValidationError):
+        return [f"{where}: {p.message}" for p in validation_problems(exc, where)]
+    return [f"{where}: {exc}"]
