@@ -1,7 +1,8 @@
 """What kehu says of the customers a list, a search, an export, a segment or a report leaves
 out because their ``customer.yaml`` has a problem (``Index.unlisted`` counts them): one home
 for the words, so the CLI, the TUI and every command that enumerates customers say the same,
-and never drop a broken profile unseen (issue 16). ``kehu check`` says what each problem is."""
+and never drop a broken profile unseen (issue 16). ``kehu check`` says what each problem is.
+So too of the records (a purchase, a complaint) whose file has a problem (:func:`unread_records`)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,16 @@ def left_out(count: int, kind: str = LISTED) -> str | None:
         return None
     singular, plural = _SENTENCES.get(kind, _SENTENCES[LISTED])
     return ngettext(singular, plural, count).format(count=count)
+
+
+def unread_records(count: int) -> str | None:
+    """The sentence for ``count`` records (a purchase, a complaint, a visit) that an output
+    counting records leaves out because their file has a problem (``Index.unread_records``):
+    every report, the reminders, the complaints' list; None for none."""
+    if not count:
+        return None
+    return ngettext(
+        "{count} record (a purchase, a complaint, a visit ...) is left out: its file has a problem "
+        "(`kehu check` shows it)",
+        "{count} records (purchases, complaints, visits ...) are left out: their files have a problem "
+        "(`kehu check` shows each)", count).format(count=count)

@@ -146,3 +146,60 @@ def test_init_makes_a_one_line_shop_name_of_any_folder_name(tmp_path: Path) -> N
     assert kehu("init", str(path), "--no-git").code == 0
     assert kehu("check", store=path).code == 0
     assert "name: 茶 铺 二店\n" in (path / "kehu.yaml").read_text(encoding="utf-8")
+
+
+UNREAD = "1 record (a purchase, a complaint, a visit ...) is left out: its file has a problem"
+
+
+def _break_the_sale(path: Path, cid: str) -> Path:
+    """A sale of ¥100 owed, then its amount hand-edited to `.nan` (or a colleague's clone)."""
+    assert kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "茶", "--amount", "100",
+                store=path).code == 0
+    sale = next(path.rglob("interactions/*.yaml"))
+    text = sale.read_text(encoding="utf-8")
+    sale.write_text(text.replace("amount: 100.00", "amount: .nan"), encoding="utf-8")
+    return sale
+
+
+def test_a_broken_purchase_is_never_left_out_of_a_figure_unseen(store: tuple[Path, str]) -> None:
+    """A sale whose file has a problem (`amount: .nan` by hand) had no row in the index: `kehu
+    report receivables` said nothing was owed and `report products` a revenue of 0.00, the
+    reminders asked nobody to pay, exit 0 and no word (`kehu check` named it). Every output
+    counting records now says how many it leaves out, on stderr (`--json` stays JSON)."""
+    path, cid = store
+    sale = _break_the_sale(path, cid)
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{sale}:" in checked.out
+    for argv in (["report", "receivables", "--json"], ["report", "products"], ["report", "credit", "--json"],
+                 ["--today", "2026-07-01", "reminders"], ["reminders", "--json"], ["complaint", "list"]):
+        result = kehu(*argv, store=path)
+        assert result.code == 0, (argv, result.err)
+        assert UNREAD in result.err, (argv, result.err)
+        no_traceback(result)
+        if "--json" in argv:
+            json.loads(result.out)
+    sale.write_text(sale.read_text(encoding="utf-8").replace("amount: .nan", "amount: 100.00"), encoding="utf-8")
+    mended = kehu("report", "receivables", "--json", store=path)
+    assert UNREAD not in mended.err and json.loads(mended.out)["total"] == 100.0
+
+
+@pytest.mark.asyncio
+async def test_the_dashboard_says_a_broken_purchase_is_left_out(store: tuple[Path, str]) -> None:
+    """The TUI's dashboard showed its revenue without the broken sale and without a word."""
+    from kehu_tui.screens.dashboard import DashboardScreen
+
+    from .test_tui import SIZE, make_app, text_of, wait_for
+
+    path, cid = store
+    _break_the_sale(path, cid)
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+
+        def said() -> bool:
+            if not isinstance(app.screen, DashboardScreen):
+                return False
+            widget = app.screen.query_one("#left-out")
+            return widget.display and UNREAD in " ".join(text_of(widget).split())
+
+        await wait_for(pilot, said, "the dashboard's line")

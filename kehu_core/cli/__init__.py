@@ -22,7 +22,7 @@ from ..clock import parse_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
 from ..i18n import _
 from .collecting import collect_garbage_from_here, hold_collector
-from .context import Context, emit_json, pass_ctx, say_left_out, warn
+from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records, warn
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
 from .localize import localize, use_kehu_catalog
@@ -30,7 +30,7 @@ from .oserrors import gone_working_folder, symlink_loop
 
 #: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
 #: ``kehu`` command calls (kehu_core.__main__)
-__all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out", "warn"]
+__all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out", "say_unread_records", "warn"]
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the
 # services), so `kehu --version` and `kehu search` do not pay for `kehu report` or the TUI:

@@ -10,7 +10,7 @@ import click
 from .. import complaints as cp
 from ..i18n import N_, _, ngettext
 from ..ids import check_id
-from .context import Context, emit_json, pass_ctx
+from .context import Context, emit_json, pass_ctx, say_unread_records
 from .render import console, styled
 
 STATE_NAMES = {"open": N_("open"), "acknowledged": N_("acknowledged"),
@@ -35,6 +35,7 @@ def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bo
     """Complaints with their state, deadlines (respond by, resolve by) and who handles them;
     the most urgent first."""
     found = cp.complaints(ctx.store, open_only=open_only, owner=owner)
+    say_unread_records(ctx.unread_records())  # a complaint whose file is broken is in no list: said
     if as_json:
         emit_json([v.to_json() for v in found])
         return

@@ -107,6 +107,19 @@ class Context:
                     reader.close()
         return self.store.index.unlisted()
 
+    def unread_records(self) -> int:
+        """How many records no report counts (``Index.unread_records``), as :meth:`unlisted`."""
+        from ..index.reader import IndexReader
+
+        if self._store is None:
+            reader = IndexReader.open_current(self.store_path)
+            if reader is not None:
+                try:
+                    return reader.records().unread_records()
+                finally:
+                    reader.close()
+        return self.store.index.unread_records()
+
     @property
     def today_given(self) -> bool:
         """The day was given (``--today``, ``KEHU_TODAY``) rather than the system's."""
@@ -140,5 +153,16 @@ def say_left_out(count: int, kind: str = "listed") -> None:
     from ..left_out import left_out
 
     message = left_out(count, kind)
+    if message:
+        warn(message)
+
+
+def say_unread_records(count: int) -> None:
+    """On stderr, how many records (a purchase, a complaint) an output counting them leaves out
+    because their file has a problem (:func:`kehu_core.left_out.unread_records`), as
+    :func:`say_left_out` says it of profiles."""
+    from ..left_out import unread_records
+
+    message = unread_records(count)
     if message:
         warn(message)

@@ -16,7 +16,7 @@ from rich.table import Table
 from .. import reports as an
 from ..i18n import N_, _, format_day
 from . import lifecycle_cmds, review_cmds
-from .context import Context, emit_json, pass_ctx, say_left_out
+from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records
 from .records import COUNT
 from .render import print_report, styled
 from .report_format import _bar, _bucket, _money, _period, _table, _trend, common
@@ -32,8 +32,10 @@ def report_group() -> None:
 @pass_ctx
 def _say_left_out(ctx: Context, *_results: object, **_params: object) -> None:
     """Every report counts customers from the index, where a customer whose customer.yaml has a
-    problem has no profile: said once, after the report (stderr; ``--json`` stays JSON)."""
+    problem has no profile: said once, after the report (stderr; ``--json`` stays JSON); so is
+    a record whose file has a problem (a purchase's money is in no figure)."""
     say_left_out(ctx.unlisted(), "counted")
+    say_unread_records(ctx.unread_records())
 
 
 report_group.add_command(review_cmds.credit)

@@ -124,6 +124,15 @@ class Records(IndexConnection):
             "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM customers)",
             (json.dumps(sorted(ids)),)))
 
+    def unread_records(self) -> int:
+        """How many interaction files (a purchase, a payment's record, a complaint, a visit) have
+        a problem the index noted, and so no row: no report, reminder or list counts them. A
+        purchase with `amount: .nan` left its money out of revenue and receivables, exit 0 and no
+        word; the commands that count records now say how many (``kehu check`` says why)."""
+        return self.db.execute(
+            "SELECT count(DISTINCT problems.path) FROM problems JOIN files ON files.path = problems.path"
+            " WHERE files.kind = 'interaction'").fetchone()[0]
+
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an
         interaction that does not parse, a broken ledger): the store then says which."""

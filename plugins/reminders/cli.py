@@ -7,7 +7,7 @@ import datetime as dt
 import click
 from icalendar import Calendar, Event
 
-from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
+from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out, say_unread_records
 from kehu_core.cli.records import DATE
 from kehu_core.i18n import _, ngettext
 from kehu_core.left_out import REMINDED
@@ -131,6 +131,7 @@ def reminders_group(
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
         say_left_out(ctx.unlisted(), REMINDED)  # their reminders are not computed: said, never silent
+        say_unread_records(ctx.unread_records())  # a broken purchase is collected by no reminder
         return
     counts = dict((g.key, n) for g, n in group_counts(found))
     group = None
@@ -147,6 +148,7 @@ def reminders_group(
     more = " " + _("({count} more wait for another day)").format(count=waiting) if waiting else ""
     click.echo(ngettext("{n} reminder", "{n} reminders", len(found)).format(n=len(found)) + more, err=True)
     say_left_out(ctx.unlisted(), REMINDED)
+    say_unread_records(ctx.unread_records())
 
 
 @reminders_group.command("done")
