@@ -37,6 +37,7 @@ from .i18n import _
 from .yamlio import YamlFileError, atomic_write, read_bytes
 
 if TYPE_CHECKING:
+    from .journal_ahead import WriteAhead
     from .store import Store
 
 JOURNAL_DIR = "journal"
@@ -75,6 +76,9 @@ class Recorder:
     # what a writer said it left in a file (wrote), until the file is noted again (each write
     # through the store notes its file first): the entry need not read 20 000 new files back
     after: dict[Path, bytes] = field(default_factory=dict)
+    # each before-image also on disk as it is taken (kehu_core.journal_ahead): None for none
+    ahead: WriteAhead | None = None
+    lost: set[Path] = field(default_factory=set)  # files whose before-image is not kept
 
     def note(self, path: Path, *, absent: bool = False) -> None:
         """Keep what ``path`` holds before the command first changes it (``absent``: the
@@ -82,6 +86,8 @@ class Recorder:
         self.after.pop(path, None)
         if path not in self.before:
             self.before[path] = None if absent else _read(path)
+            if self.ahead is not None:
+                self.ahead.note(path, self.before[path])
 
     def wrote(self, path: Path, data: bytes) -> None:
         """``path`` now holds ``data``, written (under the lock) since it was last noted."""
@@ -186,7 +192,7 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
         if after == before:
             continue
         text = None if before is None else before.decode("utf-8")
-        if text is not None and secret and plain_fields(text, secret):
+        if path in recorder.lost or (text is not None and secret and plain_fields(text, secret)):
             # a confidential field in plain (it became confidential by this command, or was
             # written by hand): not kept in .kehu/, so this change cannot be undone
             files.append(FileChange(store.rel(path), None, _sha(after), pruned=True))

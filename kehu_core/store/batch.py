@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import yamlio as _yamlio
 from ..journal import Recorder, record
+from ..journal_ahead import WriteAhead
 from ..models import Customer, Interaction
 from ..yamlio import (
     deferred_sync,
@@ -54,14 +55,18 @@ class BatchMixin:
         if self._recording is not None:
             yield self._recording
             return
-        recorder = self._recording = Recorder(command, who)
+        recorder = self._recording = Recorder(command, who, ahead=WriteAhead(self, command))
         try:
             yield recorder
         finally:
             self._recording = None
-            if recorder.before:
-                with self.lock():
-                    record(self, recorder)
+            try:
+                if recorder.before:
+                    with self.lock():
+                        record(self, recorder)
+            finally:
+                if recorder.ahead is not None:
+                    recorder.ahead.close()  # written as an entry, or nothing changed
 
     @property
     def recording(self) -> Recorder | None:

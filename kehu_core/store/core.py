@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .. import journal_ahead
 from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
 from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig, shop_name
@@ -212,16 +213,22 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         # A store opened with ``journal_as`` (the TUI) records each locked operation that is
         # not part of a change already open as one entry of the change journal (kehu undo)
         recorder = None
-        if self.journal_as is not None and self._recording is None:
-            recorder = self._recording = Recorder(self.journal_as, None)
         try:
+            journal_ahead.recover(self)  # a command killed half-way: its entry, before any other
+            if self.journal_as is not None and self._recording is None:
+                recorder = self._recording = Recorder(self.journal_as, None,
+                                                      ahead=journal_ahead.WriteAhead(self, self.journal_as))
             yield
         finally:
             try:
                 if recorder is not None:
                     self._recording = None
-                    if recorder.before:
-                        record(self, recorder)  # still under the lock
+                    try:
+                        if recorder.before:
+                            record(self, recorder)  # still under the lock
+                    finally:
+                        if recorder.ahead is not None:
+                            recorder.ahead.close()
             finally:
                 self._lock_depth -= 1
                 self._lock_owner = None

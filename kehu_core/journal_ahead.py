@@ -1,0 +1,131 @@
+"""What a command is about to change, written ahead, so a command killed half-way can be undone.
+
+The change journal (:mod:`kehu_core.journal`) writes a command's entry when the command ends.
+A command killed before then (``kill -9``, a power cut, the OOM killer) left what it had written
+without an entry: ``kehu customer merge`` stopped after moving 361 of 3 000 records left a store
+``kehu check`` rejected 720 times, and ``kehu undo``, not knowing the merge, took back the
+command before it instead (a sale recorded an hour earlier).
+
+So each before-image the recorder keeps is also appended, as it is taken and before the file is
+written, to ``.kehu/journal/pending-PID.jsonl``, which the running command holds an ``fcntl``
+lock on. The entry written at the end makes the file pointless, and it is removed. The next
+command that takes the store's lock finds a file whose lock nobody holds (its command died: the
+kernel lets go of a dead process's locks) and makes it the entry the command never wrote, named
+as interrupted, so ``kehu undo`` takes back exactly what was written. Best effort: where the
+state folder cannot be written, kehu works as before, without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from .i18n import _
+
+if TYPE_CHECKING:
+    from .store import Store
+
+PREFIX = "pending-"
+SUFFIX = ".jsonl"
+
+
+class WriteAhead:
+    """The before-images of one command, on disk as they are taken (opened on the first)."""
+
+    def __init__(self, store: Store, command: str) -> None:
+        self.store, self.command = store, command
+        self.path: Path | None = None
+        self.file: IO[str] | None = None
+        self.failed = False
+        self.secret = set(store.config.confidential.fields)
+
+    def _open(self) -> IO[str] | None:
+        if self.file is None and not self.failed:
+            from .journal import folder
+
+            try:
+                base = folder(self.store)
+                base.mkdir(parents=True, exist_ok=True)
+                self.path = base / f"{PREFIX}{os.getpid()}-{id(self):x}{SUFFIX}"
+                self.file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - held to the end
+                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.file.write(json.dumps({"command": self.command}, ensure_ascii=False) + "\n")
+            except OSError:  # a read-only state folder: no write-ahead, as before
+                self.failed = True
+                self.close()
+        return self.file
+
+    def note(self, path: Path, before: bytes | None) -> None:
+        """``path`` held ``before`` (None: no such file) before this command first changed it."""
+        out = self._open()
+        if out is None:
+            return
+        from .journal import plain_fields
+
+        text = None if before is None else before.decode("utf-8", "surrogateescape")
+        pruned = bool(text and self.secret and plain_fields(text, self.secret))  # never kept in .kehu/
+        line = {"path": self.store.rel(path), "before": None if pruned else text, "pruned": pruned}
+        try:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            out.flush()  # in the kernel's hands: a killed process loses nothing it wrote
+        except OSError:
+            self.failed = True
+            self.close()
+
+    def close(self) -> None:
+        """The command ended (its entry written, or nothing changed): the file is not needed."""
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+            self.file = None
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            self.path = None
+
+
+def recover(store: Store) -> None:
+    """Make each write-ahead file of a command that died into the entry it never wrote (call
+    with the store's lock held), and say so on stderr."""
+    from .journal import Recorder, folder, record
+
+    base = folder(store)
+    try:
+        names = sorted(n for n in os.listdir(base) if n.startswith(PREFIX) and n.endswith(SUFFIX))
+    except OSError:
+        return
+    for name in names:
+        path = base / name
+        try:
+            with open(path, encoding="utf-8") as held:
+                try:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # its command is still running
+                lines = [json.loads(line) for line in held.read().splitlines() if line.strip()]
+        except (OSError, ValueError):
+            continue
+        if lines and isinstance(lines[0], dict) and "command" in lines[0]:
+            command = str(lines[0]["command"])
+            recorder = Recorder(_("{command} (interrupted)").format(command=command))
+            for line in lines[1:]:
+                target = store.root / str(line["path"])
+                if ".." in Path(str(line["path"])).parts or target in recorder.before:
+                    continue  # never a path out of the store; the first image is the one
+                before = line.get("before")
+                if line.get("pruned"):  # cannot be put back: recorded as such, never as "absent"
+                    recorder.lost.add(target)
+                    before = ""
+                recorder.before[target] = None if before is None else before.encode("utf-8", "surrogateescape")
+            entry = record(store, recorder)
+            if entry is not None:
+                sys.stderr.write(_("kehu: `{command}` was stopped before it finished; what it wrote is "
+                                   "change #{id}: `kehu undo` takes it back, or run it again\n").format(
+                    command=command, id=entry.id))
+        with contextlib.suppress(OSError):
+            path.unlink()

@@ -1,0 +1,57 @@
+"""A command killed half-way (kill -9, the OOM killer, a power cut): what it wrote is the entry
+``kehu undo`` takes back (kehu_core.journal_ahead)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+
+# `kehu customer merge` in a process that is killed (SIGKILL: nothing of Python runs after it)
+# as it is about to write its fourth file, half-way through moving the records
+KILLED_MERGE = """
+import os, signal, sys
+from kehu_core.services import customer_merge
+real, count = customer_merge.atomic_write, [0]
+def dying(*args, **kwargs):
+    count[0] += 1
+    if count[0] == 4:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+customer_merge.atomic_write = dying
+from kehu_core.cli import main
+sys.argv = ["kehu", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_merge_killed_half_way_is_taken_back_by_undo(tmp_path: Path) -> None:
+    """The journal entry is written when a command ends, so a merge killed half-way left the
+    records moved so far under both customers (`check`: each "counted twice"), and `kehu undo`,
+    not knowing the merge, took back the command before it — a sale recorded earlier. Now what a
+    command is about to change is written ahead, and the next command makes it the entry the
+    merge never wrote."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    keep = kehu("customer", "add", "--name", "王芳", "--phone", "13800138000", store=path).out.strip()
+    other = kehu("customer", "add", "--name", "王芳", "--phone", "13800138001", store=path).out.strip()
+    for day in ("2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04"):
+        assert kehu("interaction", "add", other, "--kind", "note", "--date", day, "--text", day, store=path).code == 0
+    sale = kehu("purchase", "add", keep, "--date", "2026-05-05", "--item", "茶", "--amount", "100", store=path)
+    assert sale.code == 0
+    before = tree_hash(path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_MERGE, "--store", str(path), "customer", "merge",
+                             keep, other], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    assert kehu("check", store=path).code == 1  # half a merge
+    undone = kehu("undo", store=path)
+    assert undone.code == 0, undone.err
+    assert "was stopped before it finished" in undone.err and "merge" in undone.out + undone.err
+    assert kehu("check", store=path).code == 0
+    assert tree_hash(path) == before  # the sale is still there, and the merge is gone
+    assert not list((path / ".kehu" / "journal").glob("pending-*"))
+    merged = kehu("customer", "merge", keep, other, store=path)  # and it can be run again
+    assert merged.code == 0 and kehu("check", store=path).code == 0
