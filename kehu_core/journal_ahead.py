@@ -7,12 +7,13 @@ without an entry: ``kehu customer merge`` stopped after moving 361 of 3 000 reco
 command before it instead (a sale recorded an hour earlier).
 
 So each before-image the recorder keeps is also appended, as it is taken and before the file is
-written, to ``.kehu/journal/pending-PID.jsonl``, which the running command holds an ``fcntl``
-lock on. The entry written at the end makes the file pointless, and it is removed. The next
-command that takes the store's lock finds a file whose lock nobody holds (its command died: the
-kernel lets go of a dead process's locks) and makes it the entry the command never wrote, named
-as interrupted, so ``kehu undo`` takes back exactly what was written. Best effort: where the
-state folder cannot be written, kehu works as before, without it.
+written, to ``.kehu/journal/pending/PID-N.jsonl``, which the running command holds an ``fcntl``
+lock on (a folder of its own: every write lists it, and the journal's folder holds an entry for
+every change ever made). The entry written at the end makes the file pointless, and it is
+removed. The next command that takes the store's lock finds a file whose lock nobody holds (its
+command died: the kernel lets go of a dead process's locks) and makes it the entry the command
+never wrote, named as interrupted, so ``kehu undo`` takes back exactly what was written. Best
+effort: where the state folder cannot be written, kehu works as before, without it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .i18n import _
 if TYPE_CHECKING:
     from .store import Store
 
-PREFIX = "pending-"
+PENDING_DIR = "pending"
 SUFFIX = ".jsonl"
 
 
@@ -49,9 +50,9 @@ class WriteAhead:
             from .journal import folder
 
             try:
-                base = folder(self.store)
+                base = folder(self.store) / PENDING_DIR
                 base.mkdir(parents=True, exist_ok=True)
-                self.path = base / f"{PREFIX}{os.getpid()}-{id(self):x}{SUFFIX}"
+                self.path = base / f"{os.getpid()}-{id(self):x}{SUFFIX}"
                 self.file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - held to the end
                 fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 self.file.write(json.dumps({"command": self.command}, ensure_ascii=False) + "\n")
@@ -94,9 +95,9 @@ def recover(store: Store) -> None:
     with the store's lock held), and say so on stderr."""
     from .journal import Recorder, folder, record
 
-    base = folder(store)
+    base = folder(store) / PENDING_DIR
     try:
-        names = sorted(n for n in os.listdir(base) if n.startswith(PREFIX) and n.endswith(SUFFIX))
+        names = sorted(n for n in os.listdir(base) if n.endswith(SUFFIX))
     except OSError:
         return
     for name in names:
@@ -114,8 +115,9 @@ def recover(store: Store) -> None:
             command = str(lines[0]["command"])
             recorder = Recorder(_("{command} (interrupted)").format(command=command))
             for line in lines[1:]:
-                target = store.root / str(line["path"])
-                if ".." in Path(str(line["path"])).parts or target in recorder.before:
+                rel = Path(str(line["path"]))
+                target = store.root / rel
+                if rel.is_absolute() or ".." in rel.parts or target in recorder.before:
                     continue  # never a path out of the store; the first image is the one
                 before = line.get("before")
                 if line.get("pruned"):  # cannot be put back: recorded as such, never as "absent"

@@ -52,6 +52,6 @@ def test_a_merge_killed_half_way_is_taken_back_by_undo(tmp_path: Path) -> None:
     assert "was stopped before it finished" in undone.err and "merge" in undone.out + undone.err
     assert kehu("check", store=path).code == 0
     assert tree_hash(path) == before  # the sale is still there, and the merge is gone
-    assert not list((path / ".kehu" / "journal").glob("pending-*"))
+    assert not list((path / ".kehu" / "journal" / "pending").glob("*"))
     merged = kehu("customer", "merge", keep, other, store=path)  # and it can be run again
     assert merged.code == 0 and kehu("check", store=path).code == 0
