@@ -33,7 +33,14 @@ from ..i18n import N_, _
 from ..ids import check_id
 from ..labels import field_label, ledger_label
 from ..models import Customer
-from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, INTERACTIONS_DIR, LEDGER_SUFFIX, interaction_id
+from ..store import (
+    CUSTOMER_FILE,
+    CUSTOMERS_DIR,
+    INTERACTIONS_DIR,
+    LEDGER_SUFFIX,
+    interaction_id,
+    remove_empty_folders,
+)
 from ..store.ledgers import ENTRY_ID
 from ..yamlio import FastLoader, atomic_write, dump_flow_line
 from . import gitops, merge_confidential, profile_merge
@@ -126,13 +133,7 @@ class _Changes:
             if content is None:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
-                folder = path.parent
-                while folder != stop and stop in folder.parents:
-                    try:
-                        folder.rmdir()
-                    except OSError:
-                        break
-                    folder = folder.parent
+                remove_empty_folders(path.parent, stop)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, content.decode("utf-8"))

@@ -24,9 +24,11 @@ from .layout import (
     LEDGER_SUFFIX,
     atomic_write,
     interaction_id,
+    remove_empty_folders,
 )
 
 __all__ = [
     "CUSTOMERS_DIR", "CUSTOMER_FILE", "GITATTRIBUTES", "GITIGNORE", "INTERACTIONS_DIR", "LEDGER_SUFFIX",
     "STATE_DIR", "Store", "atomic_write", "interaction_id", "open_store",
+    "remove_empty_folders",
 ]

@@ -17,7 +17,7 @@ from ..models import Customer, Interaction
 from ..yamlio import (
     deferred_sync,
 )
-from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, atomic_write
+from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, atomic_write, remove_empty_folders
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -89,7 +89,7 @@ class BatchMixin:
                     self.note_change(path)
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
-                    _remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
+                    remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
                 else:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     self._write(path, content.decode("utf-8"))
@@ -158,7 +158,7 @@ class BatchMixin:
                 if content is None:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
-                    _remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
+                    remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
                 else:
                     _yamlio.atomic_write(path, content.decode("utf-8"))
                 if path.name == CUSTOMER_FILE and self._batch_customers is not None:
@@ -314,12 +314,3 @@ class _UndoOnError(contextlib.AbstractContextManager[None]):
         if kind is not None:  # raised (SystemExit, KeyboardInterrupt too): put back, raised on
             self.store._undo(self.log)
 
-
-def _remove_empty_folders(folder: Path, stop: Path) -> None:
-    """Remove ``folder`` and its parents up to (not including) ``stop`` while they are empty."""
-    while folder != stop and stop in folder.parents:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent

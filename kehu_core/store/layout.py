@@ -129,3 +129,12 @@ class LayoutMixin:
         """Where derived data lives: ``.kehu/`` in the store, or a cache folder if read-only."""
         return state_dir(self.root)
 
+
+def remove_empty_folders(folder: Path, stop: Path) -> None:
+    """Remove ``folder`` and its parents up to (not including) ``stop`` while they are empty."""
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
