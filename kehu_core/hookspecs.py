@@ -30,6 +30,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
+    from pydantic import BaseModel
 
     from .models import Customer, Interaction
     from .plugins import Column, Exporter, Importer, MessageSender, Panel, ReminderRule
@@ -48,6 +49,22 @@ def customer_fields() -> dict[str, tuple[Any, Any]] | None:
     customer model: they are validated on every load and save, shown by ``customer show`` and
     settable with ``customer set``. ``None``: no fields. All results are merged; on a clash
     the plugin registered last wins.
+    """
+
+
+@hookspec
+def settings_model() -> type[BaseModel] | None:
+    """Declare the plugin's settings: the pydantic model of its section of kehu.yaml, ``plugins:
+    <name>:`` under the name the plugin is registered by (its entry point's name).
+
+    Called when a store is opened with its plugins, and by ``kehu check``: the section is
+    validated by the model, so a bad value stops every command (as a bad setting of kehu's own
+    does) and ``kehu check`` names it at its kehu.yaml line, with the plugin, the field and
+    what is expected: ``kehu.yaml:9: plugins.points.expiry_days: Input should be less than or
+    equal to 36500``. Without it a typo passed ``kehu check`` and failed later, in the first
+    command that read the setting. Read the settings with ``plugin_settings(store, name,
+    Model)`` (:mod:`kehu_core.plugins`): validated once per store, the same object. Give the
+    model ``extra="forbid"`` to have a misspelt key named too. ``None``: no settings.
     """
 
 

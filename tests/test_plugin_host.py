@@ -247,7 +247,7 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     hooks = {p["name"]: p["hooks"] for p in listing}
     assert set(hooks["anniversary"]) == {
         "customer_fields", "validate_customer", "customer_values", "reminder_rules",
-        "register_commands", "tui_columns",
+        "register_commands", "tui_columns", "settings_model",
     }
     assert run_with(example_installed, store_path, "customer", "set", cid, "wechat=zm_1990").returncode == 0
     shown = json.loads(run_with(example_installed, store_path, "wechat", cid).stdout)
@@ -267,6 +267,14 @@ def test_the_readme_example_plugin_installs_and_works(example_installed: Path, s
     check = run_with(example_installed, store_path, "check")
     assert check.returncode == 1 and "wechat: '1x'" in check.stdout and "(plugin anniversary)" in check.stdout
     assert "wechat: 1x" in profile.read_text(encoding="utf-8")
+    # its settings, declared (settings_model): a bad one is named at its kehu.yaml line
+    config = store_path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").rstrip("\n") + "\n  anniversary:\n    min_years: 500\n",
+                      encoding="utf-8")
+    line = len(config.read_text(encoding="utf-8").splitlines())
+    check = run_with(example_installed, store_path, "check")
+    said = f"{config}:{line}: plugins.anniversary.min_years: Input should be less than or equal to 200"
+    assert check.returncode == 1 and said in check.stdout + check.stderr, (check.stdout, check.stderr)
 
 
 def test_the_example_plugins_reminders_skip_do_not_contact_customers(

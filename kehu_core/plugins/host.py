@@ -280,6 +280,20 @@ class PluginHost(GuardedHooks):
                 raise RecordError(self._settings_problems(name, exc)) from None
         return self._settings_cache[key]
 
+    def settings_problems(self) -> list[Problem]:
+        """What is wrong with each plugin's section of kehu.yaml, validated by the model the
+        plugin declares (the ``settings_model`` hook): at its line, naming plugin and field."""
+        problems: list[Problem] = []
+        unset = [name for name in self.names() if not self.settings_for(name)]  # defaults: nothing to ask
+        if len(unset) == len(self.names()):
+            return problems  # (a plugin's module may import its model only when asked)
+        for name, model in self.call("settings_model", leave_out=unset):
+            try:
+                self.settings_model(name, model)
+            except RecordError as exc:
+                problems.extend(exc.problems)
+        return problems
+
     def _settings_problems(self, name: str, exc: ValidationError) -> list[Problem]:
         from ..config import CONFIG_FILE
         from ..problems import validation_problems

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import create_model
+from pydantic import BaseModel, create_model
 
 from ..handed import WrongResult
 from ..i18n import _
@@ -89,6 +89,13 @@ def _entry_message(item: Any) -> bool:
             and isinstance(item[1], str))
 
 
+def _settings_model(result: Any) -> type[BaseModel]:
+    if isinstance(result, type) and issubclass(result, BaseModel):
+        return result
+    raise WrongResult(_("returned {kind}, expected a pydantic model class (BaseModel) or None").format(
+        kind=_kind(result)))
+
+
 def _ignored(result: Any) -> None:
     return None
 
@@ -97,6 +104,7 @@ def _ignored(result: Any) -> None:
 #: result does not fit is reported by name and its result is left out.
 RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "customer_fields": _fields,
+    "settings_model": _settings_model,
     "validate_customer": _messages,
     "validate_ledger": lambda r: _list_of(r, "(entry index, message) pairs", _entry_message),
     "customer_values": _values_dict,

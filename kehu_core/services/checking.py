@@ -76,11 +76,10 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
 
 def _settings_problems(store: Store) -> list[Problem]:
     """kehu.yaml's settings that read as settings but that a command cannot use."""
-    wrong = region_problem(store.config.region)
-    if wrong is None:
-        return []
     path = store.root / "kehu.yaml"
-    return [Problem(path, _line(path, "region"), wrong)]
+    wrong = region_problem(store.config.region)
+    region = [] if wrong is None else [Problem(path, _line(path, "region"), wrong)]
+    return region + (store.plugins.settings_problems() if store.plugins else [])  # their settings_model
 
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:

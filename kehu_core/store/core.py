@@ -132,7 +132,11 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
             config = StoreConfig.model_validate(doc)
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, config_path, lines_doc(config_path))) from None
-        return cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
+        store = cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
+        wrong = store.plugins.settings_problems() if plugins or extra_plugins else []
+        if wrong:  # the plugins' settings (their settings_model), held as kehu's own above
+            raise RecordError(wrong)
+        return store
 
     @classmethod
     def init(cls, root: str | os.PathLike[str], name: str | None = None, *, git: bool = True) -> Store:

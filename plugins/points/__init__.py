@@ -17,7 +17,7 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import LEDGER, NAME, book_of, earn, overdrawn, reason_text, referral, written_off_twice
+from .book import LEDGER, NAME, PointsSettings, book_of, earn, overdrawn, reason_text, referral, written_off_twice
 
 #: a customer's points (balance, expiring soon) come from their own ledger, the day and the
 #: settings alone: the index keeps them per customer and recomputes only those whose records changed
@@ -99,3 +99,9 @@ def register_commands(cli: Any) -> None:
     from .cli import points_group
 
     cli.add_command(points_group)
+
+
+@hookimpl
+def settings_model() -> type[PointsSettings]:
+    """``plugins: points:`` in kehu.yaml, checked when the store opens and by ``kehu check``."""
+    return PointsSettings

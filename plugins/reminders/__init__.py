@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from kehu_core.models import Customer, Reminder
     from kehu_core.store import Store
 
+    from .settings import RemindersSettings
+
 # The rules, the engine and the cache are imported by the hooks that use them: every command
 # that opens a store imports every enabled plugin, and a purchase or an edit asks no reminder
 # (~8 ms of each such command). Do the same in a plugin of your own (docs/plugins.md).
@@ -128,3 +130,12 @@ def register_commands(cli: Any) -> None:
     from .cli import reminders_group
 
     cli.add_command(reminders_group)
+
+
+@hookimpl
+def settings_model() -> type[RemindersSettings]:
+    """``plugins: reminders:`` in kehu.yaml, checked when the store opens and by ``kehu check``
+    (asked only of a store whose kehu.yaml has the section: its model is imported then)."""
+    from .settings import RemindersSettings
+
+    return RemindersSettings

@@ -15,7 +15,17 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
-from .tiers import LEDGER, OVERRIDE_FIELD, Tiers, compute, move_text, record_if_changed, settings, tier_of
+from .tiers import (
+    LEDGER,
+    OVERRIDE_FIELD,
+    TieringSettings,
+    Tiers,
+    compute,
+    move_text,
+    record_if_changed,
+    settings,
+    tier_of,
+)
 
 
 @hookimpl
@@ -113,3 +123,9 @@ def register_commands(cli: Any) -> None:
     from .cli import tier_group
 
     cli.add_command(tier_group)
+
+
+@hookimpl
+def settings_model() -> type[TieringSettings]:
+    """``plugins: tiering:`` in kehu.yaml, checked when the store opens and by ``kehu check``."""
+    return TieringSettings

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import click
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from kehu_core import hookimpl
 from kehu_core.calendar import anniversary
@@ -22,7 +22,14 @@ WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")  # WeChat's own rule for i
 
 
 class Settings(BaseModel):  # `plugins: anniversary: {min_years: 1}` in kehu.yaml
-    min_years: int = 1
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is named too
+    min_years: int = Field(1, ge=0, le=200)
+
+
+@hookimpl
+def settings_model() -> type[Settings]:
+    """Declared, so `kehu check` names a bad `min_years` at its kehu.yaml line."""
+    return Settings
 
 
 def first_purchase(store: Store, customer_id: str) -> dt.date | None:
