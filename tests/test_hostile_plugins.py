@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -365,10 +366,15 @@ def test_a_reminder_rules_method_that_fails_is_named_and_the_other_rules_still_r
         mode: str, tmp_path: Path) -> None:
     """A rule's ``history_needs`` that raised, exited or gave None ended every rule's reminders
     in ``customer show`` (and the TUI), blamed on the built-in reminders plugin: the birthday
-    greeting was gone. A rule's ``due`` that wrote and then raised left what it wrote."""
+    greeting was gone. A rule's ``due`` that wrote and then raised left what it wrote.
+    The files are made old, as a person's next command finds them: the next reminder computed
+    while the rule failed was then kept in the index, and the third command read it from there
+    and named no failure (only while the files were "racy", their two seconds, was it named)."""
     store = make_store(tmp_path / "store", customers=[{"name": "赵敏", "birthday": "1990-11-25"}],
                        plugins={"wobbly_rules": _Rules(mode)})
     cid = store.index.list()[0].customer.id
+    for path in [store.root / "kehu.yaml", *(store.root / "customers").rglob("*")]:
+        os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
     before = {p: p.read_bytes() for p in (store.root / "customers").rglob("*") if p.is_file()}
     for argv in (["customer", "show", cid, "--json"], ["reminders", "--json"]):
         result = run_kehu(store, *argv)

@@ -54,12 +54,19 @@ class Derived(IndexConnection):
     """The part of the ``Index`` that keeps plugins' per-customer values."""
 
     def stale_customers(self, plugin: str, stamp: str, *, per_customer: bool,
-                        customer_ids: Sequence[str] | None = None) -> list[str]:
+                        customer_ids: Sequence[str] | None = None, mine: str = "") -> list[str]:
         """Customers (all, or these) whose stored values of ``plugin`` are missing or were not
-        computed under ``stamp`` (followed by the customer's version, for ``per_customer``)."""
+        computed under ``stamp`` (followed by the customer's version, for ``per_customer``).
+        ``mine``: a row's stamp followed by it is fresh too (the caller's own mark: values it
+        computed while a plugin failed, fresh for it alone; see services.derived_values)."""
         expected = "? || ':' || c.version" if per_customer else "?"
         sql = (f"SELECT c.id FROM customers c LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id"
                f" WHERE d.stamp IS NOT {expected}")
+        if mine:
+            sql += f" AND d.stamp IS NOT {expected} || ?"
+            stamp_args: tuple[str, ...] = (stamp, stamp, mine)
+        else:
+            stamp_args = (stamp,)
         if customer_ids is None:
             # Everyone's values were fresh under this stamp at some generation (mark_fresh):
             # only customers changed since can be stale, and versions are generations, which
@@ -70,14 +77,15 @@ class Derived(IndexConnection):
                 if not per_customer:
                     return []  # a store-scope stamp holds the generation: nothing has moved
                 # sorted here: an ORDER BY c.id makes SQLite walk every customer by id
-                return sorted(cid for (cid,) in self.db.execute(sql + " AND c.version > ?", (plugin, stamp, since)))
-            return [cid for (cid,) in self.db.execute(sql + " ORDER BY c.id", (plugin, stamp))]
+                return sorted(cid for (cid,) in self.db.execute(sql + " AND c.version > ?",
+                                                                (plugin, *stamp_args, since)))
+            return [cid for (cid,) in self.db.execute(sql + " ORDER BY c.id", (plugin, *stamp_args))]
         out: list[str] = []
         ids = list(customer_ids)
         for first in range(0, len(ids), LOOKUP):
             part = ids[first:first + LOOKUP]
             out += [cid for (cid,) in self.db.execute(
-                sql + f" AND c.id IN ({','.join('?' * len(part))})", (plugin, stamp, *part))]
+                sql + f" AND c.id IN ({','.join('?' * len(part))})", (plugin, *stamp_args, *part))]
         return out
 
     def _fresh_since(self, plugin: str, stamp: str) -> int | None:

@@ -11,8 +11,10 @@ asked — so the values in the index are always what the plugins compute from th
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from ..index.derived import values_base
 
@@ -22,6 +24,21 @@ if TYPE_CHECKING:
 
 #: customers computed at a time (models and plugin answers for a chunk, then stored)
 CHUNK = 2000
+
+#: per store opened (a command; the TUI's or kehu serve's for their life): the mark its values
+#: computed while a plugin failed are stored with (see :func:`refresh_values`)
+_failed_marks: WeakKeyDictionary[Store, str] = WeakKeyDictionary()
+
+
+def _failed_mark(store: Store) -> str:
+    """What follows the stamp of a value this store computed while a plugin failed: fresh for
+    this store alone (a list sorted by the next reminder computes everyone's, then reads its
+    page's: not twice), never for the next command, which computes it again (a token: another
+    store object, even at this one's address, is another command)."""
+    mark = _failed_marks.get(store)
+    if mark is None:
+        mark = _failed_marks[store] = f"|failed:{secrets.token_hex(8)}"
+    return mark
 
 
 def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
@@ -39,6 +56,12 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
     """Recompute the stale stored values of these customers (default: everyone) of every value
     plugin (``only``: of these); returns how many (plugin, customer) values were computed.
 
+    Values computed while a plugin failed (a reminder rule that raised: it is named, the other
+    rules' reminders are given) are stored for this store's reading (:func:`_failed_mark`),
+    stale for every other: the next command computes them again and names the failure again.
+    Kept as fresh, the next commands read them from the index and named no failure, until the
+    customer or the day changed.
+
     Each plugin's values are computed apart (stored under that plugin's stamp), but in one
     pass over the customers: each chunk's models are made once for every plugin, and each
     plugin's answer for a customer is computed once (``PluginHost.remembering``), though the
@@ -53,7 +76,8 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
     for plugin in plugins if only is None else [p for p in plugins if p in only]:
         stamp, per_customer = _stamp(store, plugin)
         generation = index.generation()  # before looking: a change meanwhile is seen next time
-        stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids)
+        stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids,
+                                      mine=_failed_mark(store))
         todo.append((plugin, stamp, per_customer, generation, set(stale)))
     # the plugins answering for a list (customer_values_many) last: they may ask the others'
     # values for each customer (the reminders' key-account visit asks the tier), which are
@@ -62,6 +86,7 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
     todo.sort(key=lambda item: "customer_values_many" in host.hooks_of(item[0]))
     every = sorted(set().union(*(stale for *_, stale in todo)))
     stored = {plugin: True for plugin in plugins}
+    failures = len(host.failures)
     with host.remembering():
         for first in range(0, len(every), CHUNK):
             # the versions before the models: a change between the two leaves a row stamped
@@ -76,9 +101,14 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
                     continue
                 others = [p for p in plugins if p != plugin]
                 values = host.values_many(store, customers, skip=others)
-                rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}" if per_customer else stamp, v)
+                # whose values a failure spoilt is not known: the whole chunk's are marked
+                unsure = len(host.failures) > failures
+                failures = len(host.failures)
+                mark = _failed_mark(store) if unsure else ""
+                rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}{mark}" if per_customer else stamp + mark, v)
                         for c, v in zip(customers, values, strict=True)}
-                stored[plugin] = index.put_derived(plugin, rows) and stored[plugin]
+                # not marked fresh for everyone: the next command looks at the marked ones again
+                stored[plugin] = index.put_derived(plugin, rows) and stored[plugin] and not unsure
                 done += len(rows)
     if customer_ids is None:
         for plugin, stamp, _per_customer, generation, _stale in todo:
@@ -138,7 +168,8 @@ def values_for(store: Store, customer_ids: Sequence[str], *,
             stale = set()
             for plugin in plugins:
                 stamp, per_customer = _stamp(store, plugin)
-                stale.update(index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=ids))
+                stale.update(index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=ids,
+                                                   mine=_failed_mark(store)))
         if not stale:
             return values
     customers = index.customers_of(sorted(stale))
