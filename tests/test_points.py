@@ -160,11 +160,12 @@ def test_broken_ledger_line_is_reported_with_its_line(store_path: Path) -> None:
 
 
 def test_bad_points_settings_are_reported(store_path: Path) -> None:
-    configure(store_path, points={"expiry_days": "soon"})
     cid = add_customer(store_path, "赵敏")
-    result = kehu("points", cid, store=store_path)
-    assert result.code == 1
-    assert "kehu.yaml:" in result.err and "plugins.points.expiry_days" in result.err
+    configure(store_path, points={"expiry_days": "soon"})  # declared (settings_model): every command stops
+    for args in (["points", cid], ["customer", "add", "--name", "钱多多"]):
+        result = kehu(*args, store=store_path)
+        assert result.code == 1, args
+        assert "kehu.yaml:" in result.err and "plugins.points.expiry_days" in result.err
 
 
 def test_a_list_counts_the_ledgers_there_are(store_path: Path) -> None:
