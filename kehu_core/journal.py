@@ -159,7 +159,13 @@ def _outside(rel: str) -> bool:
 
 
 def entries(store: Store) -> list[Entry]:
-    """Every entry, oldest first, each knowing which later entry undid it."""
+    """Every entry, oldest first, each knowing which later entry undid it. A command that was
+    killed half-way is one of them (:mod:`kehu_core.journal_ahead`), even before the next write."""
+    from . import journal_ahead
+
+    if not store.holds_lock() and journal_ahead.interrupted(store):
+        with contextlib.suppress(KehuError, OSError), store.lock():
+            pass  # taking the lock makes the killed command's entry
     found = [_load(_file(store, n)) for n in _numbers(store)]
     by_id = {e.id: e for e in found}
     for entry in found:

@@ -47,10 +47,8 @@ class WriteAhead:
 
     def _open(self) -> IO[str] | None:
         if self.file is None and not self.failed:
-            from .journal import folder
-
             try:
-                base = folder(self.store) / PENDING_DIR
+                base = folder_of(self.store)
                 base.mkdir(parents=True, exist_ok=True)
                 self.path = base / f"{os.getpid()}-{id(self):x}{SUFFIX}"
                 self.file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - held to the end
@@ -90,38 +88,74 @@ class WriteAhead:
             self.path = None
 
 
+def _pending(store: Store) -> list[Path]:
+    base = folder_of(store)
+    try:
+        return [base / n for n in sorted(os.listdir(base)) if n.endswith(SUFFIX)]
+    except OSError:  # no command ever wrote ahead here (or the state folder is unreadable)
+        return []
+
+
+def folder_of(store: Store) -> Path:
+    from .journal import folder
+
+    return folder(store) / PENDING_DIR
+
+
+def _lines(held: IO[str]) -> list[dict[str, object]]:
+    """The lines of a write-ahead file that parse. A line cut short by the kill was being
+    written when the command died, before the file it names was touched: it is left out."""
+    found = []
+    for text in held.read().splitlines():
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(line, dict):
+            found.append(line)
+    return found
+
+
+def interrupted(store: Store) -> bool:
+    """Whether a command died with a write-ahead file left (no lock taken: for the commands that
+    only read the journal, which then take the store's lock to recover it)."""
+    for path in _pending(store):
+        try:
+            with open(path, encoding="utf-8") as held:
+                fcntl.flock(held, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return True
+        except OSError:
+            continue  # its command is still running
+    return False
+
+
 def recover(store: Store) -> None:
     """Make each write-ahead file of a command that died into the entry it never wrote (call
     with the store's lock held), and say so on stderr."""
-    from .journal import Recorder, folder, record
+    from .journal import Recorder, record
 
-    base = folder(store) / PENDING_DIR
-    try:
-        names = sorted(n for n in os.listdir(base) if n.endswith(SUFFIX))
-    except OSError:
-        return
-    for name in names:
-        path = base / name
+    for path in _pending(store):
         try:
             with open(path, encoding="utf-8") as held:
                 try:
                     fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:
                     continue  # its command is still running
-                lines = [json.loads(line) for line in held.read().splitlines() if line.strip()]
-        except (OSError, ValueError):
+                lines = _lines(held)
+        except OSError:
             continue
-        if lines and isinstance(lines[0], dict) and "command" in lines[0]:
+        if lines and "command" in lines[0]:
             command = str(lines[0]["command"])
             recorder = Recorder(_("{command} (interrupted)").format(command=command))
             for line in lines[1:]:
-                rel = Path(str(line["path"]))
+                rel = Path(str(line.get("path", "")))
                 target = store.root / rel
-                if rel.is_absolute() or ".." in rel.parts or target in recorder.before:
+                if (not rel.parts or rel.is_absolute() or ".." in rel.parts
+                        or target in recorder.before):
                     continue  # never a path out of the store; the first image is the one
                 before = line.get("before")
-                if line.get("pruned"):  # cannot be put back: recorded as such, never as "absent"
-                    recorder.lost.add(target)
+                if line.get("pruned") or not isinstance(before, (str, type(None))):
+                    recorder.lost.add(target)  # cannot be put back: recorded as such, never as "absent"
                     before = ""
                 recorder.before[target] = None if before is None else before.encode("utf-8", "surrogateescape")
             entry = record(store, recorder)

@@ -47,11 +47,37 @@ def test_a_merge_killed_half_way_is_taken_back_by_undo(tmp_path: Path) -> None:
                              keep, other], capture_output=True, text=True)
     assert killed.returncode == -9, killed.stderr
     assert kehu("check", store=path).code == 1  # half a merge
+    listed = kehu("undo", "--list", "--json", store=path)  # reading the journal finds it too
+    assert listed.code == 0 and "was stopped before it finished" in listed.err, listed.err
+    newest = listed.json()[0]
+    assert newest["command"].startswith("kehu customer merge") and "interrupted" in newest["command"], newest
     undone = kehu("undo", store=path)
     assert undone.code == 0, undone.err
-    assert "was stopped before it finished" in undone.err and "merge" in undone.out + undone.err
+    assert "merge" in undone.out and "(interrupted)" in undone.out, undone.out
     assert kehu("check", store=path).code == 0
     assert tree_hash(path) == before  # the sale is still there, and the merge is gone
     assert not list((path / ".kehu" / "journal" / "pending").glob("*"))
     merged = kehu("customer", "merge", keep, other, store=path)  # and it can be run again
     assert merged.code == 0 and kehu("check", store=path).code == 0
+
+
+def test_a_line_cut_short_by_the_kill_is_left_out_and_the_rest_taken_back(tmp_path: Path) -> None:
+    """The kill can land while a before-image is being written ahead: that line is cut short,
+    and its file was not yet touched. The other lines are still the entry undo takes back."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    keep = kehu("customer", "add", "--name", "王芳", "--phone", "13800138000", store=path).out.strip()
+    other = kehu("customer", "add", "--name", "王芳", "--phone", "13800138001", store=path).out.strip()
+    for day in ("2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04"):
+        assert kehu("interaction", "add", other, "--kind", "note", "--date", day, "--text", day, store=path).code == 0
+    before = tree_hash(path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_MERGE, "--store", str(path), "customer", "merge",
+                             keep, other], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    [pending] = (path / ".kehu" / "journal" / "pending").glob("*")
+    with pending.open("a", encoding="utf-8") as out:
+        out.write('{"path": "customers/zz/')  # the line being written when the kill came
+    undone = kehu("undo", store=path)
+    assert undone.code == 0 and "Traceback" not in undone.err, undone.err
+    assert kehu("check", store=path).code == 0
+    assert tree_hash(path) == before
