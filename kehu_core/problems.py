@@ -45,8 +45,11 @@ def validation_problems(
     path = Path(path)
     allowed = ", ".join(known) if known is not None else None
     out = []
+    # the union's tags name the variant tried, never a field; a model's own errors (a ledger
+    # line's, titled by its model) keep every part: a field `note` was reported without its name
+    union = not exc.title.isidentifier()
     for error in exc.errors():
-        loc: Loc = (*prefix, *(p for p in error["loc"] if not (isinstance(p, str) and p in UNION_TAGS)))
+        loc: Loc = (*prefix, *(p for p in error["loc"] if not (union and isinstance(p, str) and p in UNION_TAGS)))
         reason = reason_of(error)
         if error["type"] == "extra_forbidden" and allowed is not None:
             reason = _("unknown {noun}; expected one of {allowed}").format(noun=_(NOUNS.get(noun, noun)),

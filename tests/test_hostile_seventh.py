@@ -203,3 +203,32 @@ async def test_the_dashboard_says_a_broken_purchase_is_left_out(store: tuple[Pat
             return widget.display and UNREAD in " ".join(text_of(widget).split())
 
         await wait_for(pilot, said, "the dashboard's line")
+
+
+@pytest.mark.parametrize("edit", ["reason: [1]", "reason: {a: 1}", "ref: [1]", "id: [1]", "note: 5"])
+def test_a_ledger_lines_text_keys_hold_text(store: tuple[Path, str], edit: str) -> None:
+    """A points ledger's line hand-edited to `reason: [1]` (or `ref: [1]`, `id: [1]`): `kehu
+    check` said ok, then `kehu points` (or `points rebuild`) ended in "internal error:
+    TypeError: unhashable type". Each is now a problem at its line, for every reader."""
+    path, cid = store
+    assert kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "茶", "--amount", "100",
+                store=path).code == 0
+    ledger = next(path.rglob("points.ledger.yaml"))
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    key = edit.split(":")[0]
+    fields = lines[1].removeprefix("- {").removesuffix("}").split(", ")
+    fields = [edit if f.startswith(f"{key}:") else f for f in fields]
+    if not any(f == edit for f in fields):
+        fields.append(edit)
+    lines[1] = "- {" + ", ".join(fields) + "}"
+    ledger.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = tree_hash(path)
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{ledger}:2: {key}:" in checked.out, checked.out
+    for argv in (["points", cid], ["points", "rebuild", "--dry-run"], ["customer", "show", cid]):
+        result = kehu(*argv, store=path)
+        # customer show shows the profile, the points plugin's failure named with the line
+        assert result.code == (0 if argv[0] == "customer" else 1), (argv, result.out, result.err)
+        assert f"{ledger}:2" in result.out + result.err, (argv, result.out, result.err)
+        no_traceback(result)
+    assert tree_hash(path) == before

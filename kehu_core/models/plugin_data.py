@@ -38,7 +38,8 @@ class LedgerEntry(BaseModel):
     """What every line of a plugin's ledger (points, tiers, reminders) must hold, so that a
     hand-edited line is found by ``kehu check`` rather than crashing the plugin reading it:
     a ``date`` and an ``until`` (1900-01-01 to 2199-12-31), a whole-number ``delta``, an
-    ``expires`` date where present. Checked when a line is written and when a ledger is read; plugins'
+    ``expires`` date, and an ``id``, ``reason``, ``ref`` and ``note`` of text where present.
+    Checked when a line is written and when a ledger is read; plugins'
     own keys are kept as they are."""
 
     model_config = ConfigDict(defer_build=True, extra="allow")
@@ -50,6 +51,14 @@ class LedgerEntry(BaseModel):
     # a day someone chose (`kehu reminders snooze --until`, which keeps the range): a hand-edited
     # `until: 9999-12-31` passed `kehu check` while the command refused it
     until: Day | None = None
+    # text where present: the entry's id (two equal entries of two clones stay two), and what
+    # the points ledger keys on (`reason: purchase`, the sale it is of as `ref`, a redemption's
+    # `note`): a hand-edited `reason: [1]` or `ref: [1]` passed `kehu check`, then ended
+    # `kehu points` and `points rebuild` in "internal error: TypeError: unhashable type"
+    id: Annotated[str, Strict()] | None = None
+    reason: Annotated[str, Strict()] | None = None
+    ref: Annotated[str, Strict()] | None = None
+    note: Annotated[str, Strict()] | None = None
 
     def as_entry(self, raw: dict[str, Any]) -> dict[str, Any]:
         """``raw`` with its dates as dates (a quoted '2026-11-01' too), as plugins read it."""
