@@ -15,7 +15,8 @@ from kehu_core.left_out import left_out as unlisted_message
 
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
 from ..widgets.customers.filters import FilterBar, SearchBox
-from ..widgets.customers.table import ORDERS, SEARCH_LIMIT, CustomerTable, Query
+from ..widgets.customers.pages import SEARCH_LIMIT, Query
+from ..widgets.customers.table import ORDERS, CustomerTable
 from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:

@@ -43,7 +43,7 @@ def customer_values(store: Store, customer_id: str) -> dict[str, Any]:
     attitude, why (``attitude_reason``, as ``customer show`` says it). On the background thread."""
     from kehu_core.attitude import attitude_of
 
-    from ..customers.table import compute_values
+    from ..customers.pages import compute_values
 
     values = compute_values(store, [customer_id], []).get(customer_id, {})
     if values.get("attitude"):
