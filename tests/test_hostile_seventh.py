@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kehu_core.hookspecs import hookimpl
+from kehu_core.ids import shard
 from kehu_core.testing import make_store, run_kehu
 
 from . import test_hostile_limits
@@ -58,7 +59,6 @@ def test_an_id_windows_keeps_for_a_device_is_refused(store: tuple[Path, str], re
     # a folder of that name, made by hand (or arriving from a clone on Linux)
     profile = (path / "customers").rglob("customer.yaml").__next__()
     text = profile.read_text(encoding="utf-8").replace(cid, reserved)
-    from kehu_core.ids import shard
     folder = path / "customers" / shard(reserved) / reserved
     folder.mkdir(parents=True)
     (folder / "customer.yaml").write_text(text, encoding="utf-8")
@@ -232,3 +232,24 @@ def test_a_ledger_lines_text_keys_hold_text(store: tuple[Path, str], edit: str) 
         assert f"{ledger}:2" in result.out + result.err, (argv, result.out, result.err)
         no_traceback(result)
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("name", ["2026-05-03-x1.yml", "2026-05-03-x1.YAML"])
+def test_a_record_saved_as_yml_is_named_not_ignored(store: tuple[Path, str], name: str) -> None:
+    """A sale written by hand (or by a colleague's script) as `interactions/….yml` or `.YAML`:
+    kehu reads `*.yaml` only, so it was in no figure, and `kehu check` said ok (and `kehu sync`
+    shared it). It is now an unexpected file at its path, with where records are; so is a
+    ledger saved as `points.ledger.yml`."""
+    path, cid = store
+    assert kehu("check", store=path).code == 0  # the index made before the file comes
+    folder = path / "customers" / shard(cid) / cid
+    (folder / "interactions").mkdir(exist_ok=True)
+    sale = folder / "interactions" / name
+    sale.write_text("kind: purchase\ndate: 2026-05-03\nitems:\n- name: 茶\n  qty: 1\namount: 100.00\n",
+                    encoding="utf-8")
+    (folder / "points.ledger.yml").write_text("- {date: 2026-05-03, reason: adjust, delta: 5}\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1, checked.out + checked.err
+    for file in (sale, folder / "points.ledger.yml"):
+        assert f"{file}:1: unexpected file: records are" in checked.out, checked.out
+    no_traceback(checked)

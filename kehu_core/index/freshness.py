@@ -39,7 +39,8 @@ def indexed_entry(entry: os.DirEntry[str]) -> bool:
     """Whether a folder entry under customers/ gets a row in ``files``: a record file
     (``*.yaml``), and what kehu never reads but ``kehu check`` must name (parse_record turns it
     into a problem): a symbolic link, a FIFO, socket or device, a folder named like a record
-    file (``customer.yaml/``). Plain folders are walked, other files (``notes.txt``) ignored."""
+    file (``customer.yaml/``), a YAML file under another spelling (:func:`record_like`). Plain
+    folders are walked, other files (``notes.txt``) ignored."""
     if entry.is_dir(follow_symlinks=False):  # the kind the listing gave: no stat
         mode = stat.S_IFDIR
     else:  # a link, FIFO, socket or device: none of those
@@ -47,13 +48,20 @@ def indexed_entry(entry: os.DirEntry[str]) -> bool:
     return indexed_mode(entry.name, mode)
 
 
+def record_like(name: str) -> bool:
+    """A name of a YAML file: a record's (``*.yaml``), or one kehu does not read as a record,
+    spelt ``.yml`` or ``.YAML``, which ``kehu check`` names (a purchase saved by hand as
+    ``interactions/visit.yml`` was in no figure while check said ok)."""
+    return name.lower().endswith((".yaml", ".yml"))
+
+
 def indexed_mode(name: str, mode: int) -> bool:
     """:func:`indexed_entry` of a path known by its name and ``lstat`` mode."""
     if name.startswith("."):
         return False
     if stat.S_ISDIR(mode):
-        return name.endswith(".yaml")
-    return name.endswith(".yaml") or not stat.S_ISREG(mode)
+        return record_like(name)
+    return record_like(name) or not stat.S_ISREG(mode)
 
 
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
@@ -141,7 +149,7 @@ def git_head(root: Path) -> str | None:
 
 
 def git_changed_paths(root: Path, old: str, new: str) -> list[str] | None:
-    """Record files (``.yaml`` under customers/, relative to the store) that differ between
+    """Record files (:func:`record_like` under customers/, relative to the store) that differ between
     two commits; None when git cannot tell (a commit gone after a rewrite, no git)."""
     try:
         result = subprocess.run(
@@ -151,7 +159,7 @@ def git_changed_paths(root: Path, old: str, new: str) -> list[str] | None:
         return None
     if result.returncode != 0:
         return None
-    return [p for p in result.stdout.split("\0") if p.endswith(".yaml")]
+    return [p for p in result.stdout.split("\0") if record_like(p)]
 
 
 # --- the signature the index remembers ----------------------------------------------------

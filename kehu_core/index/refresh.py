@@ -23,7 +23,7 @@ from ..errors import NotFound
 from ..i18n import _
 from . import freshness
 from .freshness import differences as _differences
-from .freshness import indexed_entry, indexed_mode, scan_tree
+from .freshness import indexed_entry, indexed_mode, record_like, scan_tree
 from .full_refresh import FullRefresh, _folder_differences
 from .rows import Parsed
 
@@ -260,7 +260,7 @@ class Refresher(FullRefresh):
             except (FileNotFoundError, NotADirectoryError):
                 st = None
             name = rel.rsplit("/", 1)[-1]
-            if st is not None and stat_module.S_ISDIR(st.st_mode) and not name.endswith(".yaml"):
+            if st is not None and stat_module.S_ISDIR(st.st_mode) and not record_like(name):
                 files, seen = scan_tree(len(root) + 1, path)
                 known = self._known_files(rel)
                 moved, gone = _folder_differences(seen, self._known_dirs(rel))

@@ -105,8 +105,8 @@ def _kind_of(rel: str, parts: list[str]) -> str:
         # a customer's record outside their folder (a copy, a folder moved by hand): no record of
         # theirs, else it would stand in for the one in their folder (one row per customer and id)
         return "other"
-    if len(parts) == 5 and parts[3] == "interactions":
-        return "interaction"
+    if len(parts) == 5 and parts[3] == "interactions" and parts[4].endswith(".yaml"):
+        return "interaction"  # `visit.yml`, `x.YAML`: no record, named by `kehu check`
     if len(parts) == 4 and parts[3].endswith(".ledger.yaml"):
         return "ledger"
     return "other"
