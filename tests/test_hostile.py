@@ -73,7 +73,7 @@ EXPECT: dict[str, tuple[int, str]] = {
     "customer/unclosed-flow.yaml": (3, "invalid YAML"),
     "customer/unclosed-quote.yaml": (3, "invalid YAML"),
     "customer/undefined-alias.yaml": (2, "unknown anchor"),
-    "customer/utf16.yaml": (1, "binary file"),
+    "customer/utf16.yaml": (1, "UTF-16 text"),
     "interaction/amount-huge.yaml": (3, "amount: Input should be a finite number"),
     "interaction/amount-nan.yaml": (3, "amount: Input should be a finite number"),
     "interaction/amount-text.yaml": (3, "amount: Input should be a valid decimal"),

@@ -253,3 +253,37 @@ def test_a_record_saved_as_yml_is_named_not_ignored(store: tuple[Path, str], nam
     for file in (sale, folder / "points.ledger.yml"):
         assert f"{file}:1: unexpected file: records are" in checked.out, checked.out
     no_traceback(checked)
+
+
+EDITORS = {
+    # Windows Notepad's "Unicode": UTF-16 with its byte order mark
+    "utf-16": "data = open(path, encoding='utf-8').read().replace('李雷', '李蕾')\n"
+              "open(path, 'w', encoding='utf-16').write(data)\n",
+    # an editor whose encoding is GBK
+    "gbk": "data = open(path, encoding='utf-8').read().replace('李雷', '李蕾')\n"
+           "open(path, 'w', encoding='gbk').write(data)\n",
+    # an editor (or a script) leaving a FIFO where it saved the file
+    "fifo": "os.remove(path)\nos.mkfifo(path)\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(EDITORS))
+def test_kehu_edit_names_a_copy_saved_as_no_utf8_text(store: tuple[Path, str], tmp_path: Path, kind: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kehu edit` whose $EDITOR saved the copy in UTF-16 (Notepad's "Unicode") or GBK ended in
+    "internal error: UnicodeDecodeError"; one leaving a FIFO in its place made kehu wait for
+    ever. Each is now a problem at its line, and the editor offered again, as for any edit."""
+    path, cid = store
+    script = tmp_path / "editor.py"
+    script.write_text("import os, sys\npath = sys.argv[1]\n" + EDITORS[kind], encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    before = tree_hash(path)
+    result = kehu("edit", cid, store=path, input="n\n")  # "open the editor again?" no
+    no_traceback(result)
+    assert result.code == 1, result
+    profile = f"customers/{shard(cid)}/{cid}/customer.yaml"
+    expected = {"fifo": "is a FIFO", "utf-16": "UTF-16 text", "gbk": "not valid UTF-8"}[kind]
+    assert f"{profile}:" in result.err and expected in result.err, result.err
+    assert "edit discarded; the record is unchanged" in result.err
+    assert tree_hash(path) == before

@@ -25,7 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, Problem, RecordError
 from ..i18n import _
-from ..yamlio import atomic_write, dump_roundtrip, line_of, load_roundtrip, roundtrip_yaml, to_plain_yaml_value
+from ..yamlio import (
+    YamlFileError,
+    atomic_write,
+    dump_roundtrip,
+    line_of,
+    load_roundtrip,
+    read_text,
+    roundtrip_yaml,
+    to_plain_yaml_value,
+)
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -68,16 +77,27 @@ class EditSession:
 
     @property
     def text(self) -> str:
-        return self.copy.read_text(encoding="utf-8")
+        """The copy as the editor left it, read as a record is (``yamlio.read_text``): an editor
+        saving UTF-16 or GBK (Windows Notepad) ended `kehu edit` in "internal error:
+        UnicodeDecodeError", and one leaving a FIFO in its place made kehu wait for ever.
+        YamlFileError: such a copy, which :meth:`problems` names."""
+        return read_text(self.copy)
 
     @property
     def changed(self) -> bool:
-        return self.text != self.original
+        try:
+            return self.text != self.original
+        except YamlFileError:  # not text kehu reads: a change, which problems() names
+            return True
 
     def problems(self) -> list[str]:
         """What is wrong with the edited copy, as ``path:line: message`` of the real file."""
         place = self.store.customer_file(self.customer_id)
         real = self.store.rel(place)
+        try:
+            read_text(self.copy)
+        except YamlFileError as exc:
+            return [f"{real}:{exc.problem.line}: {exc.problem.message}"]
         try:
             customer = self.store.read_customer_file(self.copy, place=place)
         except RecordError as exc:

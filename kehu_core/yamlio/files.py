@@ -114,6 +114,9 @@ def read_text(path: Path | str) -> str:
     binary, not UTF-8). A byte order mark (Windows Notepad's) is kept: the loaders skip it
     (:func:`_parsed_text`) and an edit writes it back (:func:`dump_roundtrip`)."""
     data = read_bytes(path)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16's mark: Windows Notepad's "Unicode"
+        raise _FileProblem(Problem(Path(path), 1, _("UTF-16 text (it starts with a UTF-16 byte order mark); "
+                                                    "kehu reads UTF-8: save the file as UTF-8")))
     if b"\x00" in data:
         raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
     try:
