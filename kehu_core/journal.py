@@ -26,6 +26,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -141,21 +142,53 @@ def _load(path: Path) -> Entry:
         data = json.loads(read_bytes(path).decode("utf-8"))
         if any(_outside(f["path"]) for f in data["files"]):
             raise ValueError(_("a path outside the store"))
-    except (YamlFileError, ValueError, KeyError, TypeError) as exc:
+        return _entry(data)
+    # RecursionError: JSON nested past Python's stack (a hand edit), "internal error" before
+    except (YamlFileError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
             path=path, why=exc)) from None
-    files = [FileChange(f["path"], f.get("before"), f.get("after"), f.get("pruned", False))
-             for f in data["files"]]
-    return Entry(data["id"], data["when"], data["who"], data["command"], files, data.get("undoes"))
+
+
+def _entry(data: dict[str, Any]) -> Entry:
+    """An entry of the shape kehu writes, or ValueError naming the key that is not: a hand-made
+    one without `who` ended `undo --list` in "internal error: KeyError", and its `who` or
+    `command` holding ESC drove the terminal listing it (shown with U+FFFD for each)."""
+    def number(key: str, value: Any, optional: bool = False) -> Any:
+        if (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ValueError(_("{key}: expected a whole number").format(key=key))
+
+    def text(key: str, value: Any, optional: bool = False) -> Any:
+        if (value is None and optional) or isinstance(value, str):
+            return value
+        raise ValueError(_("{key}: expected text").format(key=key))
+
+    def shown(key: str, value: Any) -> str:  # a line of `undo --list`
+        return _CONTROL.sub("\ufffd", text(key, value))
+
+    files = []
+    for f in data["files"]:
+        if not isinstance(f.get("pruned", False), bool):
+            raise ValueError(_("{key}: expected true or false").format(key="pruned"))
+        files.append(FileChange(f["path"], text("before", f.get("before"), True), text("after", f.get("after"), True),
+                                f.get("pruned", False)))
+    return Entry(number("id", data["id"]), shown("when", data["when"]), shown("who", data["who"]),
+                 shown("command", data["command"]), files, number("undoes", data.get("undoes"), True))
+
+
+#: what no line of `undo --list` shows as it is: the C0 and C1 controls (a record holds none)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _outside(rel: str) -> bool:
-    """Whether a journal's path leaves the store (absolute, or through ``..``): an undo writes
-    every path of an entry, so a planted entry must not name ``../../etc/x``."""
+    """Whether a journal's path leaves the store (absolute, or through ``..``) or names git's
+    or kehu's own files (``.git/config``, ``.kehu/``), which no command changes: an undo writes
+    every path of an entry, so a planted entry must not name ``../../etc/x`` (nor git's config,
+    whose settings run commands)."""
     if not isinstance(rel, str):
         return True
     parts = Path(rel).parts
-    return Path(rel).is_absolute() or not parts or ".." in parts
+    return Path(rel).is_absolute() or not parts or ".." in parts or ".git" in parts or ".kehu" in parts
 
 
 def entries(store: Store) -> list[Entry]:

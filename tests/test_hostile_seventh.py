@@ -287,3 +287,47 @@ def test_kehu_edit_names_a_copy_saved_as_no_utf8_text(store: tuple[Path, str], t
     assert f"{profile}:" in result.err and expected in result.err, result.err
     assert "edit discarded; the record is unchanged" in result.err
     assert tree_hash(path) == before
+
+
+JOURNAL_ENTRIES = {
+    "nested past the stack": "[" * 100_000 + "]" * 100_000,
+    "no who": '{"id": 9, "when": "2026-06-01T12:00:00+00:00", "command": "x", "files": []}',
+    "an id of text": '{"id": "9", "when": "2026-06-01T12:00:00+00:00", "who": "x", "command": "x", "files": []}',
+    "git's config": '{"id": 9, "when": "2026-06-01T12:00:00+00:00", "who": "x", "command": "x", "undoes": null,'
+                    ' "files": [{"path": ".git/config", "before": "[core]\\\\n\\\\tfsmonitor = touch /tmp/x\\\\n",'
+                    ' "after": null, "pruned": false}]}',
+}
+
+
+@pytest.mark.parametrize("kind", list(JOURNAL_ENTRIES))
+def test_a_journal_entry_kehu_did_not_write_is_named(tmp_path: Path, kind: str) -> None:
+    """A hand-made entry in `.kehu/journal/`: nested past Python's stack, without `who`, with an
+    id of text ended `kehu undo --list` and `kehu undo` in "internal error" (RecursionError,
+    KeyError); one naming `.git/config` was taken for a file of the store, which an undo would
+    write (git's settings run commands). Each is now named, and nothing is written."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "王芳", store=path).code == 0
+    entry = path / ".kehu" / "journal" / "00000009.json"
+    entry.write_text(JOURNAL_ENTRIES[kind], encoding="utf-8")
+    before = tree_hash(path), (path / ".git" / "config").read_bytes()
+    for argv in (["undo", "--list"], ["undo"]):
+        result = kehu(*argv, store=path)
+        assert result.code == 1, (argv, result.out, result.err)
+        assert f"{entry}: not a journal entry kehu wrote" in result.err, result.err
+        no_traceback(result)
+    assert (tree_hash(path), (path / ".git" / "config").read_bytes()) == before
+
+
+def test_undo_list_shows_no_control_character_of_an_entry(tmp_path: Path) -> None:
+    """An entry whose `who` or `command` holds ESC (a git author name, a hand edit) was printed
+    as it is by `kehu undo --list`: the terminal was cleared and retitled."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "王芳", store=path).code == 0  # the journal is made
+    (path / ".kehu" / "journal" / "00000009.json").write_text(
+        '{"id": 9, "when": "2026-06-01T12:00:00+00:00", "who": "\\u001b[2J王芳", "command": "\\u001b]0;x\\u0007",'
+        ' "undoes": null, "files": []}', encoding="utf-8")
+    listed = kehu("undo", "--list", store=path)
+    assert listed.code == 0, listed.err
+    assert "\x1b" not in listed.out and "\x07" not in listed.out and "\ufffd[2J王芳" in listed.out, listed.out
