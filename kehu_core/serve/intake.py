@@ -8,6 +8,12 @@ a body over ``file_mb`` is refused unread; ``PHOTO``, ``LOGO``, ``SOUND`` and ``
 skipped unread (kehu stores no pictures; the rest of the card is taken); a text property over
 ``vcard_property_mb`` refuses the card, naming the property and the setting. Radicale gets
 the screened body, small whatever the photos weighed.
+
+The screened body is then decoded as ``kehu import`` decodes a vCard file
+(:func:`~kehu_core.services.importing.base.decode_bytes`: UTF-8, else GBK/GB18030, as old
+phones write) and handed to Radicale as UTF-8. Radicale's own decoding falls back to Latin-1,
+so a GBK card the import reads as 王小芳 became the customer "ÍõÐ¡·¼"; a body that is no text
+kehu reads is refused (400), naming the line, as the import refuses the file.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import io
 from typing import Any
 
 from ..i18n import _
+from ..services.importing.base import EncodingProblem, decode_bytes
 from ..services.importing.limits import MB
 from ..services.importing.vcard_stream import screen_vcard_body
 from .scope import Refused, served
@@ -61,5 +68,25 @@ def screen_request(environ: dict[str, Any]) -> None:
         line = min(screened.too_big)
         raise Refused(413, _("line {line}: {what}; nothing was changed").format(
             line=line, what=screened.too_big[line]))
-    environ["wsgi.input"] = io.BytesIO(screened.data)
-    environ["CONTENT_LENGTH"] = str(len(screened.data))
+    data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "")
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    media = (environ.get("CONTENT_TYPE") or "text/vcard").split(";", 1)[0].strip()
+    environ["CONTENT_TYPE"] = f"{media}; charset=utf-8"
+
+
+def _as_utf8(data: bytes, content_type: str) -> bytes:
+    """The card as UTF-8: in the charset the request declares if it reads so, else decoded
+    by the import's rule (Refused 400 if no encoding kehu reads holds it)."""
+    declared = content_type.split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') \
+        if "charset=" in content_type else ""
+    if declared:
+        try:
+            return data.decode(declared).encode("utf-8")
+        except (LookupError, UnicodeDecodeError):
+            pass  # a charset it is not in, or none Python knows: read as a file would be
+    try:
+        return decode_bytes(data).encode("utf-8")
+    except EncodingProblem as exc:
+        raise Refused(400, _("kehu cannot read this vCard: {why}; nothing was changed").format(
+            why=exc)) from None

@@ -1,0 +1,66 @@
+"""Issue 16's "one set of rules for every door", at the two doors the CLI does not go through:
+``kehu serve`` (a phone PUTs a vCard; the real server, a real HTTP client) and the TUI's forms
+(the real Textual app, driven by Pilot). Each test failed on the code before its fix. See
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import vobject
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+from .test_serve import DAY, Server, multiget, propfind_hrefs, serving
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "doors") as running:
+        yield running
+
+
+def _put_new(server: Server, login: str, href: str, body: bytes):  # type: ignore[no-untyped-def]
+    return server.session(login).put(f"{server.book(login)}{href}", data=body,
+                                     headers={"Content-Type": "text/vcard", "If-None-Match": "*"})
+
+
+def _no_trouble_after(root: Path) -> None:
+    """What the door let in breaks no later command."""
+    for argv in (["check"], ["customer", "list"], ["reminders"],
+                 ["export", "--format", "csv", str(root.parent / "o.csv")]):
+        result = kehu("--today", DAY, *argv, store=root)
+        assert result.code == 0 and "Traceback" not in result.err, (argv, result.out, result.err)
+
+
+# --- kehu serve -------------------------------------------------------------------------------
+
+
+def test_a_card_in_gbk_from_an_old_phone_is_read_as_kehu_import_reads_it(server: Server, tmp_path: Path) -> None:
+    """An old Chinese phone sends its contacts in GBK. `kehu import` reads such a card as
+    王小芳; kehu serve (Radicale's own decoding: the declared charset, UTF-8, then Latin-1)
+    stored the same bytes as the customer "ÍõÐ¡·¼" with 201."""
+    card = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:old-phone-1\r\nFN:王小芳\r\nNOTE:老客户\r\n"
+            "TEL;TYPE=CELL:13600006666\r\nEND:VCARD\r\n").encode("gbk")
+    answer = _put_new(server, "wangfang", "old-phone-1.vcf", card)
+    assert answer.status_code == 201, answer.text
+    found = json.loads(kehu("--today", DAY, "search", "13600006666", "--json", store=server.root).out)
+    assert [(c["name"], c["notes"]) for c in found] == [("王小芳", "老客户")]
+    # the other door, for the same bytes
+    sheet = tmp_path / "old.vcf"
+    sheet.write_bytes(card)
+    plan = kehu("--today", DAY, "import", str(sheet), "--dry-run", store=server.root)
+    assert "王小芳" in plan.out, plan.out
+    # a body that is no text in any encoding kehu reads is refused, as the import refuses it
+    count = len(list(server.root.glob("customers/*/*/customer.yaml")))
+    before = tree_hash(server.root / "customers")
+    mixed = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:old-phone-2\r\nFN:王小芳二\r\n".encode() + \
+        b"NOTE:\x80\xff\xfe\r\nEND:VCARD\r\n"
+    refused = _put_new(server, "wangfang", "old-phone-2.vcf", mixed)
+    assert refused.status_code == 400 and "neither UTF-8 nor GBK" in refused.text, refused.text
+    assert len(list(server.root.glob("customers/*/*/customer.yaml"))) == count
+    assert tree_hash(server.root / "customers") == before
+    _no_trouble_after(server.root)
