@@ -64,3 +64,36 @@ def test_a_card_in_gbk_from_an_old_phone_is_read_as_kehu_import_reads_it(server:
     assert len(list(server.root.glob("customers/*/*/customer.yaml"))) == count
     assert tree_hash(server.root / "customers") == before
     _no_trouble_after(server.root)
+
+
+def test_a_new_contact_cannot_take_the_uid_of_another_reps_customer(server: Server) -> None:
+    """王芳's phone creates a contact whose UID is the id of 李雷's customer 张三 (a card copied
+    from a colleague's phone, or a hostile client). Radicale refuses a UID already in the same
+    address book, and 张三 is not in 王芳's: the card became a second customer with 张三's UID,
+    so a supervisor's address book held two cards of one UID (RFC 6352 forbids it; a client
+    keeps one of them, vdirsyncer stops on it)."""
+    before = tree_hash(server.root / "customers")
+    taken = server.ids["张三"]
+    card = (f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{taken}\r\nFN:假张三\r\nTEL:13600009999\r\n"
+            "END:VCARD\r\n").encode()
+    answer = _put_new(server, "wangfang", "copied.vcf", card)
+    assert answer.status_code == 409, answer.text
+    assert "UID" in answer.text and "nothing was added" in answer.text, answer.text
+    assert tree_hash(server.root / "customers") == before
+    # nor the file name of his card: in the supervisor's book one of the two hid the other
+    named = _put_new(server, "wangfang", f"{taken}.vcf",
+                     b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:fresh-uid-1\r\nFN:Other\r\nEND:VCARD\r\n")
+    assert named.status_code == 409, named.text
+    assert tree_hash(server.root / "customers") == before
+    boss = server.session("boss")
+    cards = multiget(boss, server.book("boss"), list(propfind_hrefs(boss, server.book("boss"))))
+    uids = [vobject.readOne(text).uid.value for text in cards.values()]
+    assert len(uids) == len(set(uids)), uids
+    # a UID a phone gave a contact it made is taken too, by the next contact of another phone
+    first = _put_new(server, "wangfang", "phone-made-9.vcf",
+                     b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-made-9\r\nFN:Nine\r\nEND:VCARD\r\n")
+    assert first.status_code == 201, first.text
+    again = _put_new(server, "lilei", "phone-made-9.vcf",
+                     b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-made-9\r\nFN:Nine too\r\nEND:VCARD\r\n")
+    assert again.status_code == 409, again.text
+    _no_trouble_after(server.root)
