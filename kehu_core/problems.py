@@ -60,6 +60,11 @@ def validation_problems(
         # line of the key where it was found
         deeper: Loc = getattr((error.get("ctx") or {}).get("error"), "loc", ())
         at = (*loc, *deeper)
+        if deeper and not loc:
+            # a check of the whole record that found where (a control character in tags.0):
+            # that is the field, so a form shows the reason under the field it was typed in
+            # (under the name, or under no field shown at all, before)
+            loc, reason = deeper, reason.removeprefix(".".join(str(p) for p in deeper) + ": ")
         out.append(Problem(path, line_of(doc, at) if doc is not None else 1, message,
                            loc=loc, reason=reason))
     return out

@@ -97,3 +97,51 @@ def test_a_new_contact_cannot_take_the_uid_of_another_reps_customer(server: Serv
                      b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-made-9\r\nFN:Nine too\r\nEND:VCARD\r\n")
     assert again.status_code == 409, again.text
     _no_trouble_after(server.root)
+
+
+# --- the TUI's forms ----------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("form", "field", "typed"), [
+    ("edit", "tags", "VIP, a\x1b[2Jb"),
+    ("edit", "notes", "x\x00y"),
+    ("purchase", "item", "龙井\x1b[31m"),
+    ("complaint", "text", "太慢\x07"),
+    ("complaint", "resolution", "r\x00"),
+])
+async def test_a_control_character_is_refused_at_the_field_it_was_typed_in(
+        demo_copy: Path, form: str, field: str, typed: str) -> None:
+    """The model refuses a control character wherever it is (one rule for every door), but it
+    finds it in the whole record, and the forms put a problem with no field under the name
+    (the edit form) or under Amount (the record form): a complaint's form, which shows no
+    Amount, refused the save with no word at all, and the others named the wrong field."""
+    from kehu_tui.screens.edit import EditCustomerScreen
+    from kehu_tui.screens.interaction import AddInteractionScreen
+    from kehu_tui.widgets.forms.field import FormField
+
+    from .test_tui import SIZE, make_app, open_zhao_min, wait_for
+
+    before = tree_hash(demo_copy)
+    app = make_app(demo_copy)
+    screen = EditCustomerScreen if form == "edit" else AddInteractionScreen
+    async with app.run_test(size=SIZE) as pilot:
+        await open_zhao_min(pilot)
+        await pilot.press("e" if form == "edit" else "p" if form == "purchase" else "i")
+        await wait_for(pilot, lambda: isinstance(app.screen, screen), "the form")
+        dialog = app.screen
+        if form == "complaint":
+            dialog.query_one("#kind").value = "complaint"
+            await pilot.pause()
+            dialog.query_one("#field-text").value = "投诉"
+        if form == "purchase":
+            dialog.query_one("#field-price").value = "10"
+        dialog.query_one(f"#field-{field}").value = typed
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog  # not saved, the typing kept
+        row = dialog.query_one(f"#row-{field}", FormField)
+        assert row.display and "control character" in (row.error or ""), (field, row.error)
+        others = [r.id for r in dialog.query(FormField) if r is not row and r.error]
+        assert others == [], others
+    assert tree_hash(demo_copy) == before

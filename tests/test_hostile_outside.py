@@ -246,7 +246,7 @@ REFUSED = [
     (["customer", "add", "--name", "x", "--birthday", "2300-01-01"], "outside the dates kehu keeps"),
     (["handover", "", "李四"], "FROM_REP is empty"),
     (["handover", " ", "李四"], "FROM_REP is empty"),
-    (["customer", "add", "--name", "\x1b[2J\x1b[31mEVIL\x07"], "name: holds the control character U+001B"),
+    (["customer", "add", "--name", "\x1b[2J\x1b[31mEVIL\x07"], "Name: holds the control character U+001B"),
     (["customer", "set", "{id}", "notes=a\x1b]0;title\x07b"], "notes: holds the control character U+001B"),
     (["customer", "set", "{id}", "nickname=\x9b31m"], "nickname: holds the control character U+009B"),
     (["points", "redeem", "{id}", "10", "--reason", "gift\x1b[8m"], "holds the control character U+001B"),
