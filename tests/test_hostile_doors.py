@@ -99,6 +99,37 @@ def test_a_new_contact_cannot_take_the_uid_of_another_reps_customer(server: Serv
     _no_trouble_after(server.root)
 
 
+@pytest.mark.parametrize(("line", "said"), [
+    ("FN:赵\x1b[2J敏", "name: holds the control character U+001B"),
+    ("NOTE:好\x00客户", "notes: holds the control character U+0000"),
+    ("ORG:茶\x07庄", "organization: holds the control character U+0007"),  # on a new contact only
+])
+def test_a_control_character_in_a_card_is_refused_as_kehu_import_refuses_it(
+        server: Server, tmp_path: Path, line: str, said: str) -> None:
+    """ESC, NUL or BEL in a card: `kehu import` refuses the card naming the field, the CLI
+    refuses the value; kehu serve stored the card with the character silently taken out
+    (Radicale drops C0 controls from what it parses), so 赵\x1b[2J敏 became 赵[2J敏 with 201,
+    on a new contact and on an edit of an existing one alike."""
+    before = tree_hash(server.root / "customers")
+    uid = f"ctl-{abs(hash(line))}"
+    body = f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:控制\r\n{line}\r\nEND:VCARD\r\n".encode()
+    answer = _put_new(server, "wangfang", f"{uid}.vcf", body)
+    assert answer.status_code == 422 and said in answer.text, (answer.status_code, answer.text)
+    if not line.startswith("ORG"):  # an edit takes the name and the note back (docs/serve.md)
+        session = server.session("wangfang")
+        url = f"{server.book('wangfang')}{server.ids['李四']}.vcf"
+        got = session.get(url)
+        edited = got.text.replace("FN:李四", line if line.startswith("FN") else f"FN:李四\r\n{line}")
+        answer = session.put(url, data=edited.encode(), headers={"If-Match": got.headers["ETag"],
+                                                                  "Content-Type": "text/vcard"})
+        assert answer.status_code == 422 and said in answer.text, (answer.status_code, answer.text)
+    assert tree_hash(server.root / "customers") == before
+    sheet = tmp_path / "same.vcf"
+    sheet.write_bytes(body)
+    imported = kehu("--today", DAY, "import", str(sheet), store=server.root)
+    assert imported.code == 1 and said in imported.err + imported.out, (imported.out, imported.err)
+
+
 # --- the TUI's forms ----------------------------------------------------------------------------
 
 

@@ -105,7 +105,8 @@ class AddressBook(KehuCollection):
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         store = served().store
         old = self.card(href)
-        text = item.serialize()
+        # the card as sent (kehu's rules on control characters), not Radicale's parse of it
+        text = request().card or item.serialize()
         if old is None:
             _not_taken(store, self.scope, href, item.uid)
             customer = card_rules.create(store, self.scope, href, text)

@@ -13,7 +13,9 @@ The screened body is then decoded as ``kehu import`` decodes a vCard file
 (:func:`~kehu_core.services.importing.base.decode_bytes`: UTF-8, else GBK/GB18030, as old
 phones write) and handed to Radicale as UTF-8. Radicale's own decoding falls back to Latin-1,
 so a GBK card the import reads as 王小芳 became the customer "ÍõÐ¡·¼"; a body that is no text
-kehu reads is refused (400), naming the line, as the import refuses the file.
+kehu reads is refused (400), naming the line, as the import refuses the file. That text is
+what kehu reads the card from (:attr:`.scope.Request.card`), not Radicale's parse of it, which
+drops control characters: ESC in a name is refused here as ``kehu import`` refuses it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..i18n import _
 from ..services.importing.base import EncodingProblem, decode_bytes
 from ..services.importing.limits import MB
 from ..services.importing.vcard_stream import screen_vcard_body
-from .scope import Refused, served
+from .scope import Refused, request, served
 
 #: the methods whose body is a card or an event (PROPFIND and REPORT bodies are Radicale's XML)
 _WITH_CARD = {"PUT"}
@@ -69,6 +71,7 @@ def screen_request(environ: dict[str, Any]) -> None:
         raise Refused(413, _("line {line}: {what}; nothing was changed").format(
             line=line, what=screened.too_big[line]))
     data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "")
+    request().card = data.decode("utf-8")
     environ["wsgi.input"] = io.BytesIO(data)
     environ["CONTENT_LENGTH"] = str(len(data))
     media = (environ.get("CONTENT_TYPE") or "text/vcard").split(";", 1)[0].strip()

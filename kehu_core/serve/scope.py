@@ -178,6 +178,9 @@ class Request:
 
     user_agent: str = ""
     refusal: Refused | None = None
+    #: the card a PUT sent, as kehu import would read it (screened and decoded: :mod:`.intake`);
+    #: read instead of Radicale's parse, which drops control characters kehu's rules refuse
+    card: str | None = None
 
     @property
     def apple(self) -> bool:
