@@ -130,6 +130,33 @@ def test_a_control_character_in_a_card_is_refused_as_kehu_import_refuses_it(
     assert imported.code == 1 and said in imported.err + imported.out, (imported.out, imported.err)
 
 
+@pytest.mark.parametrize(("bday", "stored"), [
+    ("BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-15", "--04-15"),  # an iPhone's birthday without a year
+    ("BDAY:--0415", "--04-15"),  # vCard 4.0 (RFC 6350), as DAVx5 and Thunderbird write it
+    ("BDAY:19900415", "1990-04-15"),  # the basic format of RFC 6350 and of vCard 2.1 phones
+])
+def test_a_new_contacts_values_are_read_as_kehu_import_reads_them(
+        server: Server, tmp_path: Path, bday: str, stored: str) -> None:
+    """A contact made on a phone with a birthday in a vCard form: `kehu import` stores it as
+    kehu's date; kehu serve gave the card's text to the model as it was, so the whole contact
+    was refused with 422 ("1604-04-15 is outside the dates kehu keeps", "expected YYYY-MM-DD").
+    (The same phone given twice is one phone, as the import has it.)"""
+    n = len(bday) % 90 + 10  # one number of each case
+    uid = f"bday-{n}"
+    body = (f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:生日{n}\r\n{bday}\r\n"
+            f"TEL;TYPE=CELL:135 0000 {n}01\r\nTEL;TYPE=WORK:+86 135-0000-{n}01\r\n"
+            "END:VCARD\r\n").encode()
+    answer = _put_new(server, "wangfang", f"{uid}.vcf", body)
+    assert answer.status_code == 201, answer.text
+    found = json.loads(kehu("--today", DAY, "search", f"生日{n}", "--json", store=server.root).out)
+    assert [(c["birthday"], c["phones"]) for c in found] == [(stored, [f"+861350000{n}01"])], found
+    sheet = tmp_path / "same.vcf"
+    sheet.write_bytes(body.replace(b"UID:", b"UID:x"))
+    plan = kehu("--today", DAY, "import", str(sheet), "--dry-run", "--json", store=server.root)
+    assert plan.code == 0, plan.err
+    _no_trouble_after(server.root)
+
+
 # --- the TUI's forms ----------------------------------------------------------------------------
 
 

@@ -303,9 +303,19 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
 
     from ..problems import validation_problems
     from ..services import dedupe
+    from ..services.importing.prepare import Normaliser
 
     contact = read_card(text)
-    data: dict[str, Any] = {k: contact.fields[k] for k in NEW_FIELDS if contact.fields.get(k) not in (None, "", [])}
+    contact.fields.pop("id", None)  # the UID: kept as vcard_uid below, never the customer's id
+    # the values in kehu's form as `kehu import` makes them (one rule for both doors): the
+    # model alone refused a birthday in a vCard form (an iPhone's 1604-04-15 without a year,
+    # 4.0's --0415 or 19900415) that the import takes, and with it the whole contact
+    try:
+        values, _extra = Normaliser(store.config.region, store.customer_model).values(contact)
+    except (ValueError, KehuError) as exc:
+        raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
+            reasons=exc)) from None
+    data: dict[str, Any] = {k: values[k] for k in NEW_FIELDS if values.get(k) not in (None, "", [])}
     note = own_note(contact.fields.get("notes"))
     if note:
         data["notes"] = note
