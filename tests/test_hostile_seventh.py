@@ -332,3 +332,26 @@ def test_undo_list_shows_no_control_character_of_an_entry(tmp_path: Path) -> Non
     listed = kehu("undo", "--list", store=path)
     assert listed.code == 0, listed.err
     assert "\x1b" not in listed.out and "\x07" not in listed.out and "\ufffd[2J王芳" in listed.out, listed.out
+
+
+@pytest.mark.parametrize("item", ["   ", "\u200b", "\t"], ids=["spaces", "zero-width space", "tab"])
+def test_an_item_shows_something_at_every_door(store: tuple[Path, str], tmp_path: Path, item: str) -> None:
+    """`purchase add --item '   '` (a zero-width space, a tab) stored a sale of an item that
+    shows nothing, an empty row in `report products`, while a sheet's cell of spaces made no
+    item at all. An item's name is held to a customer name's rule at every door."""
+    path, cid = store
+    before = tree_hash(path)
+    added = kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", item, "--amount", "5", store=path)
+    assert added.code == 1 and "items.0.name: expected a name, not only spaces" in added.err, added.err
+    sheet = tmp_path / "sales.csv"
+    # a cell of spaces is an empty cell to an import (no item); a zero-width space is text
+    sheet.write_text(f'name,phone,date,item,amount\n李雷,13800138000,2026-05-02,"\u200b{item}",5\n',
+                     encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 1 and "sales.csv:2" in imported.err and "items.0.name" in imported.err, imported.err
+    assert tree_hash(path) == before
+    assert kehu("purchase", "add", cid, "--date", "2026-05-01", "--item", "茶", "--amount", "5", store=path).code == 0
+    sale = next(path.rglob("interactions/*.yaml"))
+    sale.write_text(sale.read_text(encoding="utf-8").replace("name: 茶", f'name: "{item}"'), encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{sale}:" in checked.out and "items.0.name" in checked.out, checked.out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from pydantic import (
 
 from ..i18n import _, ngettext
 from ..ids import check_id
-from .fields import Day, Email, Flag, Money, Phone, as_list, check_birthday, check_lunar_birthday
+from .fields import Day, Email, Flag, Money, Phone, as_list, check_birthday, check_lunar_birthday, shows_something
 from .hostile import refuse_deep
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
@@ -123,7 +122,7 @@ class Customer(BaseModel):
     def _visible_name(cls, value: str) -> str:
         """A name shows something: spaces and invisible format characters (a zero-width
         space, a direction mark) alone are no name, and list as an empty row."""
-        if not "".join(c for c in value if not c.isspace() and unicodedata.category(c) != "Cf"):
+        if not shows_something(value):
             raise ValueError(_("expected a name, not only spaces or invisible characters"))
         return value
 

@@ -7,6 +7,7 @@ Validation needs the store's default phone region, passed as pydantic context
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -21,6 +22,13 @@ from ..calendar import parse_lunar, parse_solar
 from ..clock import day_range_problem
 from ..i18n import _
 from .contacts import normalise_email, normalise_phone
+
+
+def shows_something(text: str) -> bool:
+    """Whether ``text`` shows anything: spaces and invisible format characters (a zero-width
+    space, a direction mark) alone show nothing, and list as an empty row (a customer's name,
+    an item's: one rule)."""
+    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text)
 
 
 def check_birthday(value: str) -> str:

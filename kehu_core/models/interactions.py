@@ -21,7 +21,7 @@ from pydantic import (
 from ..i18n import N_, _
 from ..ids import check_id
 from ..money import CENT, MONEY_DIGITS, line_problem
-from .fields import Amount, Day, Flag, Money, Quantity, as_list
+from .fields import Amount, Day, Flag, Money, Quantity, as_list, shows_something
 from .hostile import refuse_deep
 
 
@@ -31,6 +31,16 @@ class LineItem(BaseModel):
     name: str = Field(min_length=1)
     qty: Quantity = Decimal(1)
     price: Amount | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        """As a customer's name: an item of spaces or a zero-width space was stored by `purchase
+        add --item` (an empty row in the products report), while an import's cell of spaces
+        made no item at all."""
+        if not shows_something(value):
+            raise ValueError(_("expected a name, not only spaces or invisible characters"))
+        return value
 
     @field_validator("price")
     @classmethod
