@@ -157,6 +157,41 @@ def test_a_new_contacts_values_are_read_as_kehu_import_reads_them(
     _no_trouble_after(server.root)
 
 
+@pytest.mark.parametrize(("prop", "field"), [
+    ("X-KEHU-PHONES:5", "phones"),
+    ("X-KEHU-TAGS:5", "tags"),
+    ("X-KEHU-ADDRESSES:{\"a\": 1}", "addresses"),
+    ('X-KEHU-EXTRA_FIELDS:{"emails": 5}', "emails"),
+    ("X-KEHU-NOTES:5", "notes"),
+])
+def test_an_x_kehu_value_of_the_wrong_shape_is_refused_with_its_field(
+        server: Server, tmp_path: Path, prop: str, field: str) -> None:
+    """`X-KEHU-*` values are JSON (what `kehu export --format vcard` writes), so a card can
+    give a list field a number. `kehu import` ended in "internal error: TypeError: 'int'
+    object is not iterable", and kehu serve answered 500 with a traceback in its log (the
+    note: on a new contact and on an edit alike), where the model's own check says which
+    field wants what."""
+    before = tree_hash(server.root / "customers")
+    uid = f"shape-{field}"
+    body = f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:形状\r\n{prop}\r\nEND:VCARD\r\n".encode()
+    answer = _put_new(server, "wangfang", f"{uid}.vcf", body)
+    assert answer.status_code == 422 and field in answer.text, (answer.status_code, answer.text)
+    if field == "notes":  # an edit takes the note back
+        session = server.session("wangfang")
+        url = f"{server.book('wangfang')}{server.ids['赵敏']}.vcf"
+        got = session.get(url)
+        edited = got.text.replace("END:VCARD", prop + "\r\nEND:VCARD")
+        answer = session.put(url, data=edited.encode(), headers={"If-Match": got.headers["ETag"],
+                                                                  "Content-Type": "text/vcard"})
+        assert answer.status_code == 422 and field in answer.text, (answer.status_code, answer.text)
+    assert tree_hash(server.root / "customers") == before
+    sheet = tmp_path / "shape.vcf"
+    sheet.write_bytes(body)
+    imported = kehu("--today", DAY, "import", str(sheet), store=server.root)
+    assert imported.code == 1 and f"{sheet}:1: {field}" in imported.err, imported.err
+    assert tree_hash(server.root / "customers") == before
+
+
 # --- the TUI's forms ----------------------------------------------------------------------------
 
 

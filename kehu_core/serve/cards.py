@@ -100,10 +100,13 @@ def note_of(customer: Customer, recent: list[dict[str, Any]], due: dict[str, Any
     return "\n\n".join(parts) or None
 
 
-def own_note(note: str | None) -> str | None:
-    """The note as the person wrote it: kehu's block taken off."""
+def own_note(note: Any) -> Any:
+    """The note as the person wrote it: kehu's block taken off. A value that is no text (an
+    ``X-KEHU-NOTES`` of JSON) is left as it is, for the model to refuse: it was a 500."""
     if not note:
         return None
+    if not isinstance(note, str):
+        return note
     text = note.replace("\r\n", "\n")
     index = text.find(NOTE_MARK)
     if index >= 0:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ...errors import KehuError
+from ...i18n import _
 from ...ids import check_id
 from ...models import normalise_email, normalise_phone
 from ...plugins import ImportedContact
@@ -78,6 +79,10 @@ class Normaliser:
         for key, value in contact.fields.items():
             if value in (None, "", []):
                 continue
+            if key in LIST_FIELDS and not isinstance(value, (list, tuple)):
+                # an X-KEHU- value is JSON: a number here was "internal error: TypeError", a
+                # mapping became its keys; said as the model says a field of the wrong shape
+                raise ValueError(f"{key}: " + _("expected a list"))
             if key == "phones":
                 out[key] = _unique(normalise_phone(p, self.region) for p in value)
             elif key == "emails":
