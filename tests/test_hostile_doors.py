@@ -192,6 +192,22 @@ def test_an_x_kehu_value_of_the_wrong_shape_is_refused_with_its_field(
     assert tree_hash(server.root / "customers") == before
 
 
+@pytest.mark.parametrize("prop", ["X-KEHU-NAME:[1]", "X-KEHU-NAME:5", "X-KEHU-NAME:true",
+                                  'X-KEHU-EXTRA_FIELDS:{"name": {"a": 1}}'])
+def test_an_edit_whose_name_is_no_text_is_refused_not_a_server_error(server: Server, prop: str) -> None:
+    """An edited card whose X-KEHU-NAME is JSON that is no text: kehu serve answered 500 (a
+    traceback in its log: the name's ``strip``), where a new contact with it is refused with
+    422 by the model."""
+    before = tree_hash(server.root / "customers")
+    session = server.session("wangfang")
+    url = f"{server.book('wangfang')}{server.ids['李四']}.vcf"
+    got = session.get(url)
+    answer = session.put(url, data=got.text.replace("END:VCARD", prop + "\r\nEND:VCARD").encode(),
+                         headers={"If-Match": got.headers["ETag"], "Content-Type": "text/vcard"})
+    assert answer.status_code == 422 and "name" in answer.text, (answer.status_code, answer.text)
+    assert tree_hash(server.root / "customers") == before
+
+
 # --- the TUI's forms ----------------------------------------------------------------------------
 
 

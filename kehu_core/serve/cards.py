@@ -280,7 +280,11 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
         "addresses": fields.get("addresses") or [],
         "notes": own_note(fields.get("notes")),
     }
-    name = (fields.get("name") or "").strip()
+    name = fields.get("name")
+    if isinstance(name, str):
+        name = name.strip()
+    # a name that is no text (X-KEHU-NAME of JSON) goes to the model, which refuses it (422):
+    # its strip() was a 500
     if name and name != customer.name:
         changes["name"] = name
     # a confidential field is not on the card (it reads as None without a key): the phone
