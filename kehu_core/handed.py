@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,19 @@ class HandedFailed(Exception):
 class WrongResult(Exception):
     """A hook implementation (or what it handed over) returned something its hookspec does not
     allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
+
+
+def plugin_prints_to_stderr() -> contextlib.AbstractContextManager[object]:
+    """What a plugin prints goes to stderr: stdout is the command's (`--json` is JSON only), in
+    a hook and in what a hook handed over (an importer's ``read``, a reminder rule's ``due``, an
+    exporter, a sender, a TUI column: one printing made `import --json` and `reminders --json`
+    text then JSON, exit 0).
+    In the main thread only, where a command runs: ``sys.stdout`` is one for the whole process,
+    and swapping it from another thread (the TUI's workers asking the plugins for a sort) put it
+    back over what the main thread had set meanwhile (a command run in-process lost its output)."""
+    if threading.current_thread() is threading.main_thread():
+        return contextlib.redirect_stdout(sys.stderr)
+    return contextlib.nullcontext()
 
 
 def stops_kehu(exc: BaseException) -> bool:
@@ -89,7 +104,7 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
         store = args[0] if args else kwargs.get("store")
         undo = getattr(store, "undo_on_error", None)
         try:
-            with undo() if callable(undo) else contextlib.nullcontext():
+            with undo() if callable(undo) else contextlib.nullcontext(), plugin_prints_to_stderr():
                 result = function(*args, **kwargs)
                 wrong = check(result) if check is not None else None
                 if wrong is not None:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
-from .handed import stops_kehu
+from .handed import plugin_prints_to_stderr, stops_kehu
 from .i18n import _
 from .ids import check_id
 from .models import Customer, Interaction, Reminder
@@ -202,7 +202,8 @@ def _run_rules(
                 first = start
             else:
                 first = firsts[position] if firsts is not None else _first_day(start, lapse_of(store, rule))
-            with store.undo_on_error():  # what a failing rule wrote is taken back, as for a hook
+            # what a failing rule wrote is taken back, and what it prints goes to stderr, as for a hook
+            with store.undo_on_error(), plugin_prints_to_stderr():
                 found = list(rule.due(store, customer, history, first, end))
                 for reminder in found:
                     if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
@@ -292,7 +293,7 @@ def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) ->
     if ask is None:
         return None
     try:
-        with store.undo_on_error():
+        with store.undo_on_error(), plugin_prints_to_stderr():
             needs = ask(_first_day(start, lapse_of(store, rule)), end)
             if not isinstance(needs, HistoryNeeds):
                 raise WrongResult(_("history_needs returned {kind}, expected HistoryNeeds").format(

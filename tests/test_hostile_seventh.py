@@ -355,3 +355,94 @@ def test_an_item_shows_something_at_every_door(store: tuple[Path, str], tmp_path
     sale.write_text(sale.read_text(encoding="utf-8").replace("name: 茶", f'name: "{item}"'), encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{sale}:" in checked.out and "items.0.name" in checked.out, checked.out
+
+
+class _NoisyImporter:
+    name = "noisy"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        print("noisy: detecting")
+        return path.suffix == ".noisy"
+
+    def read(self, path: Path, store: Any) -> Any:
+        from kehu_core.plugins import ImportedContact
+
+        print("noisy: reading")
+        yield ImportedContact(source=f"{path}:1", fields={"name": "噪音", "phones": ["13700137009"]})
+
+
+class _NoisyRule:
+    name = "noisy-rule"
+    plugin = "noisy"
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> list[Any]:
+        print("noisy: due?")
+        return []
+
+
+class _NoisyGateway:
+    channel = "gw"
+
+    def __init__(self, cancel: bool) -> None:
+        self.cancel = cancel
+
+    def send(self, store: Any, customer: Any, subject: str, body: str) -> str:
+        print("noisy: sending")
+        if self.cancel:
+            raise _Cancelled("the gateway's task was cancelled")
+        return "m1"
+
+
+class _Noisy:
+    def __init__(self, cancel: bool = False) -> None:
+        self.cancel = cancel
+
+    @hookimpl
+    def importers(self) -> list[Any]:
+        return [_NoisyImporter()]
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [_NoisyRule()]
+
+    @hookimpl
+    def message_senders(self, store: Any) -> list[Any]:
+        return [_NoisyGateway(self.cancel)]
+
+
+def _send_store(tmp_path: Path, plugin: Any) -> Any:
+    made = make_store(tmp_path / "store", customers=[{"name": "赵敏", "phones": ["13912345678"]}],
+                      plugins={"noisy": plugin})
+    config = made.root / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "segments:\n  everyone: {}\n", encoding="utf-8")
+    (made.root / "templates").mkdir()
+    (made.root / "templates" / "greet.j2").write_text("你好 {{ customer.name }}\n", encoding="utf-8")
+    return made
+
+
+def test_what_a_plugins_importer_rule_or_sender_prints_never_mixes_with_json(tmp_path: Path) -> None:
+    """A hook's print goes to stderr, but what a hook hands over ran outside it: an importer
+    printing in `detect` or `read` made `kehu import --json` text then JSON, a reminder rule's
+    `due` did so to `kehu reminders --json`, a sender's `send` to `kehu send --json`, exit 0."""
+    made = _send_store(tmp_path, _Noisy())
+    sheet = tmp_path / "contacts.noisy"
+    sheet.write_text("x", encoding="utf-8")
+    for argv in (["import", str(sheet), "--json", "--dry-run"], ["reminders", "--json"],
+                 ["send", "--segment", "everyone", "--template", "greet", "--channel", "gw", "--rate", "100000",
+                  "--json"]):
+        result = run_kehu(made, *argv)
+        assert result.code == 0, (argv, result.err)
+        json.loads(result.out)  # JSON only on stdout
+        assert "noisy: " in result.err, (argv, result.err)
+
+
+def test_a_sender_raising_a_base_exception_of_its_own_fails_its_message(tmp_path: Path) -> None:
+    """A sender's `send` raising a BaseException of its own (asyncio's CancelledError is one)
+    ended `kehu send` with a Python traceback; the message now fails, named by plugin."""
+    made = _send_store(tmp_path, _Noisy(cancel=True))
+    result = run_kehu(made, "send", "--segment", "everyone", "--template", "greet", "--channel", "gw",
+                      "--rate", "100000", "--json")
+    no_traceback(result)
+    assert result.code == 1, result
+    assert json.loads(result.out)["messages"][0]["status"] == "failed"
+    assert "plugin 'noisy' failed in message_senders 'gw' send: _Cancelled" in result.err, result.err

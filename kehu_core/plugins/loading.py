@@ -3,10 +3,7 @@ reporting a plugin's failures (:class:`PluginFailure`, the ``kehu.plugins`` logg
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sys
-import threading
 from dataclasses import dataclass, field
 from functools import cache
 from traceback import format_exception
@@ -15,7 +12,7 @@ from typing import Any
 from ..entrypoints import advertised_entries
 from ..entrypoints import load as load_entry_point
 from ..errors import PLUGIN_LOGGER
-from ..handed import error_text, stops_kehu
+from ..handed import error_text, plugin_prints_to_stderr, stops_kehu
 from ..i18n import _
 
 
@@ -48,16 +45,6 @@ def log_failure(failure: PluginFailure) -> None:
 
 #: Plugins that could not even be imported, as failures (shown by ``kehu plugins``).
 load_failures: list[PluginFailure] = []
-
-
-def plugin_prints_to_stderr() -> contextlib.AbstractContextManager[object]:
-    """What a plugin prints goes to stderr: stdout is the command's (`--json` is JSON only).
-    In the main thread only, where a command runs: ``sys.stdout`` is one for the whole process,
-    and swapping it from another thread (the TUI's workers asking the plugins for a sort) put it
-    back over what the main thread had set meanwhile (a command run in-process lost its output)."""
-    if threading.current_thread() is threading.main_thread():
-        return contextlib.redirect_stdout(sys.stderr)
-    return contextlib.nullcontext()
 
 
 @cache

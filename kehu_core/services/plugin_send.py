@@ -40,17 +40,18 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
     """The id the plugin's ``sender`` gives a message it sent (None: it gave none that a record
     can hold, reported by the plugin's name); :class:`SendFailed` if it failed, nothing it
     wrote kept."""
-    from ..handed import WrongResult, error_text
+    from ..handed import WrongResult, error_text, plugin_prints_to_stderr, stops_kehu
     from ..models import too_deep
 
     where = _("message_senders {channel} send").format(channel=repr(getattr(sender, "channel", "?")))
     try:
-        with store.undo_on_error():  # a sender that writes and then fails leaves nothing
+        with store.undo_on_error(), plugin_prints_to_stderr():  # a sender that writes and then fails leaves nothing
             ref = sender.send(store, customer, subject, body)
-    except SystemExit as exc:  # ended kehu with the plugin's code and no word
-        store.plugins.report(plugin, where, exc)
-        raise SendFailed(error_text(exc)) from None
-    except Exception as exc:  # the gateway refused this message: it failed, the send goes on
+    except BaseException as exc:  # the gateway refused this message: it failed, the send goes on
+        if stops_kehu(exc):
+            raise
+        if not isinstance(exc, Exception):  # sys.exit (or the plugin's own BaseException) ended kehu
+            store.plugins.report(plugin, where, exc)  # with its code and no word: named
         raise SendFailed(error_text(exc)) from None
     wrong = None
     if not isinstance(ref, str):
