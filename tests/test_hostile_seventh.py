@@ -185,15 +185,16 @@ def test_a_broken_purchase_is_never_left_out_of_a_figure_unseen(store: tuple[Pat
 
 @pytest.mark.asyncio
 async def test_the_dashboard_says_a_broken_purchase_is_left_out(store: tuple[Path, str]) -> None:
-    """The TUI's dashboard showed its revenue without the broken sale and without a word."""
+    """The TUI's dashboard showed its revenue without the broken sale and without a word. The
+    line was read before the figures brought the index up to date (a file changed before the
+    app opened), so it could stay empty: it is read again once they are in."""
     from kehu_tui.screens.dashboard import DashboardScreen
 
     from .test_tui import SIZE, make_app, text_of, wait_for
 
     path, cid = store
-    _break_the_sale(path, cid)
-    assert kehu("check", store=path).code == 1  # the index knows the broken file before the app opens
-    app = make_app(path, watch_interval=0.1)
+    _break_the_sale(path, cid)  # after the index was made: the app's first figures bring it up to date
+    app = make_app(path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d")
 

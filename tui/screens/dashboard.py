@@ -128,6 +128,9 @@ class DashboardScreen(Screen):
             card.loading = False
         self._shown = True
         self.sub_title = _("dashboard as of {isoformat}").format(isoformat=format_day(self.today))
+        # again once the figures are in: making them brought the index up to date (files changed
+        # before the app opened), and the line read before them could miss what they left out
+        self.query_one(LeftOutNotice).show_for(self.store)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(store, *args)`` on the app's reports thread (inline without one)."""

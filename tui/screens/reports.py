@@ -94,6 +94,7 @@ class ReportScreen(Screen):
             self.report = report
             self.show(report)
         self.sub_title = self.heading()
+        self.query_one(LeftOutNotice).show_for(self.store)  # the index as the figures found it (dashboard.py)
 
     def action_back(self) -> None:
         self.app.pop_screen()

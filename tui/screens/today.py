@@ -129,6 +129,7 @@ class TodayScreen(Screen):
             found, counts, waiting = work.reminders, work.counts, work.waiting
         table.show(found, self.today)
         table.loading = False
+        self.query_one(LeftOutNotice).show_for(self.store)  # the index as the reminders found it (dashboard.py)
         if not self._shown:  # while loading it could not hold the focus: give it back, once
             table.focus()
         self.refresh_bindings()  # the footer shows the table's keys again, not the screen's
