@@ -208,6 +208,17 @@ def test_an_edit_whose_name_is_no_text_is_refused_not_a_server_error(server: Ser
     assert tree_hash(server.root / "customers") == before
 
 
+def test_a_card_sent_in_chunks_without_a_length_is_refused_with_the_reason(server: Server) -> None:
+    """A PUT sent with ``Transfer-Encoding: chunked`` and no Content-Length: the body was read
+    as empty and refused with "it is not one well-formed vCard", which blames the card."""
+    before = tree_hash(server.root / "customers")
+    card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:chunked-1\r\nFN:Chunked\r\nEND:VCARD\r\n"
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}chunked-1.vcf", data=iter([card]),
+                                            headers={"Content-Type": "text/vcard"})
+    assert answer.status_code == 411 and "Content-Length" in answer.text, (answer.status_code, answer.text)
+    assert tree_hash(server.root / "customers") == before
+
+
 # --- the TUI's forms ----------------------------------------------------------------------------
 
 

@@ -57,6 +57,10 @@ def screen_request(environ: dict[str, Any]) -> None:
     if environ.get("REQUEST_METHOD") not in _WITH_CARD:
         return
     limits = served().store.config.import_limits
+    if not environ.get("CONTENT_LENGTH") and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # the server reads no chunked body: it was read as empty, and refused as no vCard
+        raise Refused(411, _("kehu serve reads a card only with its Content-Length (not sent in chunks); "
+                             "nothing was changed"))
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
