@@ -26,7 +26,6 @@ import getpass
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -151,8 +150,8 @@ def _load(path: Path) -> Entry:
 
 def _entry(data: dict[str, Any]) -> Entry:
     """An entry of the shape kehu writes, or ValueError naming the key that is not: a hand-made
-    one without `who` ended `undo --list` in "internal error: KeyError", and its `who` or
-    `command` holding ESC drove the terminal listing it (shown with U+FFFD for each)."""
+    one without `who` ended `undo --list` in "internal error: KeyError" (its `who` or `command`
+    holding ESC: `render.shown` where they are printed)."""
     def number(key: str, value: Any, optional: bool = False) -> Any:
         if (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool)):
             return value
@@ -163,21 +162,14 @@ def _entry(data: dict[str, Any]) -> Entry:
             return value
         raise ValueError(_("{key}: expected text").format(key=key))
 
-    def shown(key: str, value: Any) -> str:  # a line of `undo --list`
-        return _CONTROL.sub("\ufffd", text(key, value))
-
     files = []
     for f in data["files"]:
         if not isinstance(f.get("pruned", False), bool):
             raise ValueError(_("{key}: expected true or false").format(key="pruned"))
         files.append(FileChange(f["path"], text("before", f.get("before"), True), text("after", f.get("after"), True),
                                 f.get("pruned", False)))
-    return Entry(number("id", data["id"]), shown("when", data["when"]), shown("who", data["who"]),
-                 shown("command", data["command"]), files, number("undoes", data.get("undoes"), True))
-
-
-#: what no line of `undo --list` shows as it is: the C0 and C1 controls (a record holds none)
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+    return Entry(number("id", data["id"]), text("when", data["when"]), text("who", data["who"]),
+                 text("command", data["command"]), files, number("undoes", data.get("undoes"), True))
 
 
 def _outside(rel: str) -> bool:

@@ -447,3 +447,23 @@ def test_a_sender_raising_a_base_exception_of_its_own_fails_its_message(tmp_path
     assert result.code == 1, result
     assert json.loads(result.out)["messages"][0]["status"] == "failed"
     assert "plugin 'noisy' failed in message_senders 'gw' send: _Cancelled" in result.err, result.err
+
+
+def test_customer_log_shows_no_control_character_of_a_colleagues_commit(tmp_path: Path) -> None:
+    """A colleague's commit (arriving by `kehu sync`) whose author name and message hold ESC and
+    BEL: `kehu customer log` printed them as they are, retitling and clearing the terminal."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    cid = kehu("customer", "add", "--name", "王芳", store=path).out.strip()
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "notes: 新\n", encoding="utf-8")
+    import subprocess
+
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "-c", "user.name=evil\x1b]0;pwned\x07", "-c", "user.email=e@x", "commit", "-qm",
+                    "hi\x1b]0;title\x07 there"], cwd=path, check=True)
+    logged = kehu("customer", "log", cid, store=path)
+    assert logged.code == 0, logged.err
+    assert "\x1b" not in logged.out and "\x07" not in logged.out, logged.out
+    assert "hi\ufffd]0;title\ufffd there" in logged.out, logged.out
+    assert json.loads(kehu("customer", "log", cid, "--json", store=path).out)[0]["subject"] == "hi\x1b]0;title\x07 there"

@@ -245,11 +245,11 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except RecordError as exc:
         _traceback(exc)
         for problem in exc.problems:
-            click.echo(problem.render(), err=True)
+            click.echo(_said(problem.render()), err=True)
         return 1
     except KehuError as exc:
         _traceback(exc)
-        click.echo(f"kehu: {exc}", err=True)
+        click.echo(_said(f"kehu: {exc}"), err=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -272,6 +272,17 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     finally:
         collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
     return code if isinstance(code, int) else 0
+
+
+def _said(message: str) -> str:
+    """An error's message as printed: what others wrote that it quotes (a journal entry's author
+    in "cannot undo #5 (…)", a file's name) shows its control characters as U+FFFD, never
+    driving the terminal (``render.shown``; imported here, on the way out, as it is not light)."""
+    if message.isprintable():
+        return message
+    from .render import shown
+
+    return shown(message)
 
 
 def _internal_error(exc: Exception) -> int:

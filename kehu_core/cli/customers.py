@@ -14,7 +14,7 @@ from ..labels import field_label
 from ..services import gitops
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
-from .render import customer_json, customers_json, interaction_json, print_customers
+from .render import customer_json, customers_json, interaction_json, print_customers, shown
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -301,9 +301,11 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
         click.echo(_("{name} ({id}): no changes recorded yet").format(name=customer.name, id=customer.id), err=True)
     for e in entries:
         mark = f"#{e['change']}" if e["source"] == "kehu" else e["commit"][:10]
-        click.echo(f"{mark:<10}  {e['date']}  {e['author']}\n    {e['subject']}")
+        # a colleague's commit (its author, message, file names) arrives by `kehu sync`: its ESC
+        # and BEL were printed as they are, clearing and retitling the terminal (render.shown)
+        click.echo(f"{mark:<10}  {shown(e['date'])}  {shown(e['author'])}\n    {shown(e['subject'])}")
         for f in e["files"]:
-            click.echo(f"    {f}")
+            click.echo(f"    {shown(f)}")
 
 
 def _undo_note(entry: Any) -> str:

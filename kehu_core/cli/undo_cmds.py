@@ -12,6 +12,7 @@ import click
 from ..i18n import _
 from . import Context, emit_json, pass_ctx  # the package, not .context: Context.store calls journal_command
 from .options import COUNT
+from .render import shown
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -91,15 +92,16 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
         if not found:
             click.echo(_("no changes recorded yet"), err=True)
         for e in found:
-            click.echo(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}"
-                       + _state(e))
+            # a hand-made entry's ESC would drive the terminal (render.shown)
+            click.echo(shown(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}") + _state(e))
             for f in e.files:
-                click.echo(f"    {f.path}")
+                click.echo(f"    {shown(f.path)}")
         return
     done = journal.undo(store)
-    click.echo(_("undid {change}: {count} file(s) put back").format(change=done.describe(), count=len(done.files)))
+    click.echo(shown(_("undid {change}: {count} file(s) put back").format(change=done.describe(),
+                                                                         count=len(done.files))))
     for f in done.files:
-        click.echo(f"    {f.path}")
+        click.echo(f"    {shown(f.path)}")
 
 
 def _state(entry: Any) -> str:
