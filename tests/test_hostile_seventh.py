@@ -14,13 +14,15 @@ from kehu_core.hookspecs import hookimpl
 from kehu_core.ids import shard
 from kehu_core.testing import make_store, run_kehu
 
-from . import test_hostile_limits
+from . import test_hostile_limits, test_hostile_readonly
 from .conftest import kehu
 from .test_hostile import tree_hash
 
 # the fixtures of a store of one customer, copied for each test
 base, store = test_hostile_limits.base, test_hostile_limits.store
 no_traceback = test_hostile_limits.no_traceback
+# a store made read-only (another user's files, a read-only mount), as for every write there
+frozen, tree_digest = test_hostile_readonly.frozen, test_hostile_readonly.tree_digest
 
 
 def test_an_export_never_overwrites_a_message_template(store: tuple[Path, str]) -> None:
@@ -468,3 +470,24 @@ def test_customer_log_shows_no_control_character_of_a_colleagues_commit(tmp_path
     assert "hi\ufffd]0;title\ufffd there" in logged.out, logged.out
     as_json = json.loads(kehu("customer", "log", cid, "--json", store=path).out)
     assert as_json[0]["subject"] == "hi\x1b]0;title\x07 there"  # JSON keeps the text, escaped
+
+
+def test_kehu_edit_in_a_read_only_store_says_where_the_text_is_kept(
+        frozen: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kehu edit` in a read-only store (a read-only mount, another user's files): the edit was
+    made in the editor, then "Read-only file system" and nothing more, the user's text left in
+    a temporary folder no message named. It is named now, as when the record changed meanwhile."""
+    runner, store, ids = frozen
+    script = runner.top.parent / "editor.sh"  # a shell script: 'nobody' may not run the tests' python
+    script.write_text('#!/bin/sh\nsed -i "s/张三/张叁/" "$1"\n', encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.delenv("VISUAL", raising=False)
+    before = tree_digest(runner.top)
+    result = runner.kehu("--store", str(store), "edit", ids["cid"])
+    text = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in text and "internal error" not in text, text
+    assert ids["record"] in result.stderr and "your text is kept in " in result.stderr, text
+    kept = Path(result.stderr.strip().rsplit("your text is kept in ", 1)[1])
+    assert "张叁" in kept.read_text(encoding="utf-8")
+    assert tree_digest(runner.top) == before

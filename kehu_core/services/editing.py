@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConflictError, Problem, RecordError
+from ..errors import ConflictError, KehuError, Problem, RecordError, os_error_text
 from ..i18n import _
 from ..yamlio import (
     YamlFileError,
@@ -144,7 +144,11 @@ class EditSession:
                     _("{path} was changed by someone else while you edited it; your text is kept in {copy}").format(
                         path=self.store.rel(path), copy=self.copy)
                 )
-            atomic_write(path, _seal_confidential(self.store, self.text, self.opened, self.owner))
+            try:
+                atomic_write(path, _seal_confidential(self.store, self.text, self.opened, self.owner))
+            except OSError as exc:  # a read-only store, a full disk: the user's text was left unnamed
+                raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
+                    path=path, error=os_error_text(exc), copy=self.copy)) from None
         self.store.index.refresh_paths([path])
         self.discard()
 
