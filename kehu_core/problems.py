@@ -64,7 +64,8 @@ def validation_problems(
             # a check of the whole record that found where (a control character in tags.0):
             # that is the field, so a form shows the reason under the field it was typed in
             # (under the name, or under no field shown at all, before)
-            loc, reason = deeper, reason.removeprefix(".".join(str(p) for p in deeper) + ": ")
+            said = ".".join(str(p) for p in deeper)
+            loc, reason = deeper, reason.removeprefix(said + ": ").removeprefix(said + "：")  # zh_CN's colon
         out.append(Problem(path, line_of(doc, at) if doc is not None else 1, message,
                            loc=loc, reason=reason))
     return out

@@ -265,3 +265,14 @@ async def test_a_control_character_is_refused_at_the_field_it_was_typed_in(
         others = [r.id for r in dialog.query(FormField) if r is not row and r.error]
         assert others == [], others
     assert tree_hash(demo_copy) == before
+
+
+def test_the_field_of_a_located_problem_is_said_once_in_chinese(store_path: Path) -> None:
+    """The reason under a form's field (and after `customer add`'s field label) is the problem
+    without its location; in Chinese the location ends in a full-width colon, which was kept:
+    标签：第 1 项：tags.0：含有控制字符 U+001B."""
+    before = tree_hash(store_path)
+    result = kehu("--lang", "zh_CN", "customer", "add", "--name", "赵敏", "--tag", "x\x1by", store=store_path)
+    assert result.code == 1 and "第 1 项：含有控制字符 U+001B" in result.err, result.err
+    assert "tags.0" not in result.err, result.err
+    assert tree_hash(store_path) == before
