@@ -151,7 +151,7 @@ def _load(path: Path) -> Entry:
 def _entry(data: dict[str, Any]) -> Entry:
     """An entry of the shape kehu writes, or ValueError naming the key that is not: a hand-made
     one without `who` ended `undo --list` in "internal error: KeyError" (its `who` or `command`
-    holding ESC: `render.shown` where they are printed)."""
+    holding ESC: `render.terminal_safe` where they are printed)."""
     def number(key: str, value: Any, optional: bool = False) -> Any:
         if (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool)):
             return value

@@ -277,12 +277,12 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
 def _said(message: str) -> str:
     """An error's message as printed: what others wrote that it quotes (a journal entry's author
     in "cannot undo #5 (…)", a file's name) shows its control characters as U+FFFD, never
-    driving the terminal (``render.shown``; imported here, on the way out, as it is not light)."""
+    driving the terminal (``render.terminal_safe``; imported here, on the way out, as it is not light)."""
     if message.isprintable():
         return message
-    from .render import shown
+    from .render import terminal_safe
 
-    return shown(message)
+    return terminal_safe(message)
 
 
 def _internal_error(exc: Exception) -> int:

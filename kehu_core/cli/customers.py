@@ -14,7 +14,7 @@ from ..labels import field_label
 from ..services import gitops
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
-from .render import customer_json, customers_json, interaction_json, print_customers, shown
+from .render import customer_json, customers_json, interaction_json, print_customers, terminal_safe
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -302,10 +302,11 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
     for e in entries:
         mark = f"#{e['change']}" if e["source"] == "kehu" else e["commit"][:10]
         # a colleague's commit (its author, message, file names) arrives by `kehu sync`: its ESC
-        # and BEL were printed as they are, clearing and retitling the terminal (render.shown)
-        click.echo(f"{mark:<10}  {shown(e['date'])}  {shown(e['author'])}\n    {shown(e['subject'])}")
+        # and BEL were printed as they are, clearing and retitling the terminal (render.terminal_safe)
+        safe = {key: terminal_safe(e[key]) for key in ("date", "author", "subject")}
+        click.echo(f"{mark:<10}  {safe['date']}  {safe['author']}\n    {safe['subject']}")
         for f in e["files"]:
-            click.echo(f"    {shown(f)}")
+            click.echo(f"    {terminal_safe(f)}")
 
 
 def _undo_note(entry: Any) -> str:

@@ -169,7 +169,7 @@ def _visible(text: str) -> str:
     return _CONTROL.sub("\ufffd", text) if not text.isprintable() else text
 
 
-def shown(text: str) -> str:
+def terminal_safe(text: str) -> str:
     """``text`` as a line of kehu's output: each control character (but tab and a line feed)
     as U+FFFD, so what others wrote — a colleague's commit message or author name in `kehu
     customer log`, a journal entry in `kehu undo --list` — never drives the terminal."""

@@ -12,7 +12,7 @@ import click
 from ..i18n import _
 from . import Context, emit_json, pass_ctx  # the package, not .context: Context.store calls journal_command
 from .options import COUNT
-from .render import shown
+from .render import terminal_safe
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -92,16 +92,16 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
         if not found:
             click.echo(_("no changes recorded yet"), err=True)
         for e in found:
-            # a hand-made entry's ESC would drive the terminal (render.shown)
-            click.echo(shown(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}") + _state(e))
+            # a hand-made entry's ESC would drive the terminal (render.terminal_safe)
+            click.echo(terminal_safe(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}") + _state(e))
             for f in e.files:
-                click.echo(f"    {shown(f.path)}")
+                click.echo(f"    {terminal_safe(f.path)}")
         return
     done = journal.undo(store)
-    click.echo(shown(_("undid {change}: {count} file(s) put back").format(change=done.describe(),
+    click.echo(terminal_safe(_("undid {change}: {count} file(s) put back").format(change=done.describe(),
                                                                          count=len(done.files))))
     for f in done.files:
-        click.echo(f"    {shown(f.path)}")
+        click.echo(f"    {terminal_safe(f.path)}")
 
 
 def _state(entry: Any) -> str:

@@ -15,6 +15,7 @@ from ..i18n import N_, _
 from ..names import shown
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .records import DATE
+from .render import terminal_safe
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -76,8 +77,9 @@ def _print_plan(plan: object, store: Store) -> None:
     from ..visits.plan import VisitPlan
 
     assert isinstance(plan, VisitPlan)
+    owner = terminal_safe(plan.owner)  # as typed (`--owner`): an ESC in it drove the terminal
     if not plan.visits:
-        click.echo(_("{owner} has no visits planned on {day}").format(owner=plan.owner, day=plan.day), err=True)
+        click.echo(_("{owner} has no visits planned on {day}").format(owner=owner, day=plan.day), err=True)
         if not plan.customers:
             click.echo(_("kehu: no customer has owner {owner!r} (kehu customer list --owner)").format(
                 owner=plan.owner), err=True)
@@ -97,7 +99,7 @@ def _print_plan(plan: object, store: Store) -> None:
             waiting=len(plan.waiting), limit=plan.limit, names=names))
     changes = _("; the rep's changes: {file}").format(file=plan.plan_file) if plan.plan_file else ""
     click.echo(_("{visits} visits for {owner} on {day}{changes}").format(
-        visits=len(plan.visits), owner=plan.owner, day=plan.day, changes=changes), err=True)
+        visits=len(plan.visits), owner=owner, day=plan.day, changes=changes), err=True)
 
 
 @visits_group.command("cards")
