@@ -289,3 +289,24 @@ def plain_confidential(store: Store, customer: Customer) -> list[str]:
     field made confidential after it was filled in): ``kehu keys rotate`` encrypts them."""
     return [name for name in store.config.confidential.fields
             if name not in customer.sealed and getattr(customer, name, None) not in (None, [], "")]
+
+
+def plain_fields(text: str, fields: set[str]) -> set[str]:
+    """Which of ``fields`` a record's text holds in plain (not an ``age:`` line), read from its
+    top-level lines: a scalar after the key, or a block (a list, a folded text) under it."""
+    import re
+
+    found = set()
+    for name in fields:
+        match = re.search(rf"^{re.escape(name)}:[ \t]*(.*)$", text, re.M)
+        if match is None:
+            continue
+        rest = match.group(1).split(" #")[0].strip()
+        if rest.startswith("age:") or rest in ("null", "~", "[]", "''", '""', "{}"):
+            continue
+        if rest in ("", "|", ">", "|-", ">-", "|+", ">+"):
+            following = text[match.end():].lstrip("\n").split("\n", 1)[0]
+            if not following.startswith((" ", "\t", "- ")):
+                continue  # an empty value
+        found.add(name)
+    return found

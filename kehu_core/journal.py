@@ -32,15 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import journal_ahead
+from .confidential import plain_fields
 from .errors import KehuError
 from .i18n import _
 from .yamlio import YamlFileError, atomic_write, read_bytes
 
 if TYPE_CHECKING:
-    from .journal_ahead import WriteAhead
     from .store import Store
 
-JOURNAL_DIR = "journal"
+JOURNAL_DIR = journal_ahead.JOURNAL_DIR
 #: Entries that keep their before-images; older ones keep who/when/what for the log only.
 KEEP_IMAGES = 1000
 
@@ -77,7 +78,7 @@ class Recorder:
     # through the store notes its file first): the entry need not read 20 000 new files back
     after: dict[Path, bytes] = field(default_factory=dict)
     # each before-image also on disk as it is taken (kehu_core.journal_ahead): None for none
-    ahead: WriteAhead | None = None
+    ahead: journal_ahead.WriteAhead | None = None
     lost: set[Path] = field(default_factory=set)  # files whose before-image is not kept
 
     def note(self, path: Path, *, absent: bool = False) -> None:
@@ -186,8 +187,6 @@ def _outside(rel: str) -> bool:
 def entries(store: Store) -> list[Entry]:
     """Every entry, oldest first, each knowing which later entry undid it. A command that was
     killed half-way is one of them (:mod:`kehu_core.journal_ahead`), even before the next write."""
-    from . import journal_ahead
-
     if not store.holds_lock() and journal_ahead.interrupted(store):
         with contextlib.suppress(KehuError, OSError), store.lock():
             pass  # taking the lock makes the killed command's entry
@@ -244,25 +243,32 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
     return entry
 
 
-def plain_fields(text: str, fields: set[str]) -> set[str]:
-    """Which of ``fields`` a record's text holds in plain (not an ``age:`` line), read from its
-    top-level lines: a scalar after the key, or a block (a list, a folded text) under it."""
-    import re
+def recover_interrupted(store: Store) -> None:
+    """Make each write-ahead file of a command that died (:mod:`kehu_core.journal_ahead`) into
+    the entry it never wrote (call with the store's lock held), and say so on stderr."""
+    import sys
 
-    found = set()
-    for name in fields:
-        match = re.search(rf"^{re.escape(name)}:[ \t]*(.*)$", text, re.M)
-        if match is None:
-            continue
-        rest = match.group(1).split(" #")[0].strip()
-        if rest.startswith("age:") or rest in ("null", "~", "[]", "''", '""', "{}"):
-            continue
-        if rest in ("", "|", ">", "|-", ">-", "|+", ">+"):
-            following = text[match.end():].lstrip("\n").split("\n", 1)[0]
-            if not following.startswith((" ", "\t", "- ")):
-                continue  # an empty value
-        found.add(name)
-    return found
+    for path, lines in journal_ahead.dead(store):
+        if lines and "command" in lines[0]:
+            command = str(lines[0]["command"])
+            recorder = Recorder(_("{command} (interrupted)").format(command=command))
+            for line in lines[1:]:
+                rel = Path(str(line.get("path", "")))
+                target = store.root / rel
+                if (not rel.parts or rel.is_absolute() or ".." in rel.parts
+                        or target in recorder.before):
+                    continue  # never a path out of the store; the first image is the one
+                before = line.get("before")
+                if line.get("pruned") or not isinstance(before, (str, type(None))):
+                    recorder.lost.add(target)  # cannot be put back: recorded as such, never as "absent"
+                    before = ""
+                recorder.before[target] = None if before is None else before.encode("utf-8", "surrogateescape")
+            entry = record(store, recorder)
+            if entry is not None:
+                sys.stderr.write(_("kehu: `{command}` was stopped before it finished; what it wrote is "
+                                   "change #{id}: `kehu undo` takes it back, or run it again\n").format(
+                    command=command, id=entry.id))
+        journal_ahead.discard(path)
 
 
 def forget_plain(store: Store, fields: set[str]) -> int:

@@ -11,8 +11,10 @@ written, to ``.kehu/journal/pending/PID-N.jsonl``, which the running command hol
 lock on (a folder of its own: every write lists it, and the journal's folder holds an entry for
 every change ever made). The entry written at the end makes the file pointless, and it is
 removed. The next command that takes the store's lock finds a file whose lock nobody holds (its
-command died: the kernel lets go of a dead process's locks) and makes it the entry the command
-never wrote, named as interrupted, so ``kehu undo`` takes back exactly what was written. Best
+command died: the kernel lets go of a dead process's locks), and
+:func:`kehu_core.journal.recover_interrupted` makes it the entry the command never wrote, named
+as interrupted, so ``kehu undo`` takes back exactly what was written. This module reads and
+writes those files only: it imports nothing of the journal, which imports it. Best
 effort: where the state folder cannot be written, kehu works as before, without it.
 """
 
@@ -22,15 +24,16 @@ import contextlib
 import fcntl
 import json
 import os
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from .i18n import _
+from .confidential import plain_fields
 
 if TYPE_CHECKING:
     from .store import Store
 
+JOURNAL_DIR = "journal"  # .kehu/journal/: the change journal (kehu_core.journal)
 PENDING_DIR = "pending"
 SUFFIX = ".jsonl"
 
@@ -64,8 +67,6 @@ class WriteAhead:
         out = self._open()
         if out is None:
             return
-        from .journal import plain_fields
-
         text = None if before is None else before.decode("utf-8", "surrogateescape")
         pruned = bool(text and self.secret and plain_fields(text, self.secret))  # never kept in .kehu/
         line = {"path": self.store.rel(path), "before": None if pruned else text, "pruned": pruned}
@@ -97,9 +98,7 @@ def _pending(store: Store) -> list[Path]:
 
 
 def folder_of(store: Store) -> Path:
-    from .journal import folder
-
-    return folder(store) / PENDING_DIR
+    return store.state_dir / JOURNAL_DIR / PENDING_DIR
 
 
 def _lines(held: IO[str]) -> list[dict[str, object]]:
@@ -129,11 +128,9 @@ def interrupted(store: Store) -> bool:
     return False
 
 
-def recover(store: Store) -> None:
-    """Make each write-ahead file of a command that died into the entry it never wrote (call
-    with the store's lock held), and say so on stderr."""
-    from .journal import Recorder, record
-
+def dead(store: Store) -> Iterator[tuple[Path, list[dict[str, object]]]]:
+    """Each write-ahead file of a command that died, with its lines (call with the store's lock
+    held; remove each with :func:`discard` once its entry is written)."""
     for path in _pending(store):
         try:
             with open(path, encoding="utf-8") as held:
@@ -144,24 +141,9 @@ def recover(store: Store) -> None:
                 lines = _lines(held)
         except OSError:
             continue
-        if lines and "command" in lines[0]:
-            command = str(lines[0]["command"])
-            recorder = Recorder(_("{command} (interrupted)").format(command=command))
-            for line in lines[1:]:
-                rel = Path(str(line.get("path", "")))
-                target = store.root / rel
-                if (not rel.parts or rel.is_absolute() or ".." in rel.parts
-                        or target in recorder.before):
-                    continue  # never a path out of the store; the first image is the one
-                before = line.get("before")
-                if line.get("pruned") or not isinstance(before, (str, type(None))):
-                    recorder.lost.add(target)  # cannot be put back: recorded as such, never as "absent"
-                    before = ""
-                recorder.before[target] = None if before is None else before.encode("utf-8", "surrogateescape")
-            entry = record(store, recorder)
-            if entry is not None:
-                sys.stderr.write(_("kehu: `{command}` was stopped before it finished; what it wrote is "
-                                   "change #{id}: `kehu undo` takes it back, or run it again\n").format(
-                    command=command, id=entry.id))
-        with contextlib.suppress(OSError):
-            path.unlink()
+        yield path, lines
+
+
+def discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .. import journal_ahead
+from .. import journal, journal_ahead
 from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
 from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig, shop_name
@@ -218,7 +218,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         # not part of a change already open as one entry of the change journal (kehu undo)
         recorder = None
         try:
-            journal_ahead.recover(self)  # a command killed half-way: its entry, before any other
+            journal.recover_interrupted(self)  # a command killed half-way: its entry, before any other
             if self.journal_as is not None and self._recording is None:
                 recorder = self._recording = Recorder(self.journal_as, None,
                                                       ahead=journal_ahead.WriteAhead(self, self.journal_as))
