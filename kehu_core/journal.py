@@ -36,6 +36,7 @@ from . import journal_ahead
 from .confidential import plain_fields
 from .errors import KehuError
 from .i18n import _
+from .paths import STATE_DIR
 from .yamlio import YamlFileError, atomic_write, read_bytes
 
 if TYPE_CHECKING:
@@ -123,6 +124,12 @@ class Entry:
 
 
 def folder(store: Store) -> Path:
+    """The journal: in the store's ``.kehu/``, also when the store is read-only and its derived
+    data goes to the user's cache (``paths.state_dir``): there `kehu undo` read an empty journal
+    and said "nothing to undo"; it reads the store's, and the write it tries is refused, named."""
+    own = store.root / STATE_DIR / JOURNAL_DIR
+    if store.state_dir != own.parent and own.is_dir():
+        return own
     return store.state_dir / JOURNAL_DIR
 
 

@@ -500,3 +500,19 @@ def test_visits_plan_shows_no_control_character_of_the_owner_typed(store: tuple[
     result = kehu("visits", "plan", "--date", "2026-06-01", "--owner", "\x1b]0;pwned\x07王芳", store=path)
     assert "\x1b" not in result.out + result.err and "\x07" not in result.out + result.err, result.err
     assert "\ufffd]0;pwned\ufffd王芳 has no visits planned" in result.err, result.err
+
+
+def test_kehu_undo_in_a_read_only_store_names_what_it_cannot_write(frozen: Any) -> None:
+    """`kehu undo` in a read-only store said "nothing to undo": its derived data (the index)
+    goes to the user's cache there, and so did the journal it read, which is empty. It reads
+    the store's own journal now, and the write it tries is refused, one line naming the record."""
+    runner, store, ids = frozen
+    before = tree_digest(runner.top)
+    listed = runner.kehu("--store", str(store), "undo", "--list")
+    assert listed.returncode == 0 and "customer set" in listed.stdout, listed.stdout + listed.stderr
+    result = runner.kehu("--store", str(store), "undo")
+    text = result.stdout + result.stderr
+    assert result.returncode == 1 and "nothing to undo" not in text, text
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert ids["record"] in result.stderr, text
+    assert tree_digest(runner.top) == before
