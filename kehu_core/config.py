@@ -23,6 +23,21 @@ SHOP_NAME_MAX = 200
 _NOT_IN_A_TITLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
+def rep_name_problem(name: object) -> str | None:
+    """What is wrong with a rep's name written in kehu.yaml (a recipient of confidential
+    fields, a ``kehu serve`` login's rep): it names the person a customer's ``owner`` names, so
+    it keeps that rule — text that shows something, at most ``models.MAX_SHORT`` characters —,
+    and is one line without control characters (`kehu keys add` took an ESC, printed back as it
+    was, a line break, an empty name and 300 characters, and `kehu check` said ok)."""
+    from .models import MAX_SHORT
+    from .models.fields import shows_something
+
+    if not isinstance(name, str) or not shows_something(name) or len(name) > MAX_SHORT or _NOT_IN_A_TITLE.search(name):
+        return _("{name}: a rep's name is one line of at most {limit} characters that shows something, "
+                 "without control characters (as a customer's owner)").format(name=repr(name), limit=MAX_SHORT)
+    return None
+
+
 def shop_name(text: str) -> str:
     """``text`` (a folder's name, for ``kehu init``) as a shop's name: what a title cannot hold
     made a space, at most :data:`SHOP_NAME_MAX` characters."""
@@ -155,6 +170,8 @@ class ConfidentialSettings(BaseModel):
     @classmethod
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:
         for name, key in value.items():
+            if (problem := rep_name_problem(name)) is not None:
+                raise ValueError(problem)
             if not isinstance(key, str) or not _AGE_KEY.match(key.strip()):
                 raise ValueError(_("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
                     "ssh-ed25519 ...)").format(
@@ -197,6 +214,13 @@ class ServeUser(BaseModel):
     supervisor: bool = Field(False, description="sees and edits every customer")
     name: str | None = Field(None, min_length=1,
                              description="who the change journal names (default: the rep, else the login)")
+
+    @field_validator("rep", "name")
+    @classmethod
+    def _rep_name(cls, value: str | None) -> str | None:
+        if value is not None and (problem := rep_name_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _rep_or_supervisor(self) -> ServeUser:

@@ -516,3 +516,30 @@ def test_kehu_undo_in_a_read_only_store_names_what_it_cannot_write(frozen: Any) 
     assert "Traceback" not in text and "internal error" not in text, text
     assert ids["record"] in result.stderr, text
     assert tree_digest(runner.top) == before
+
+
+AGE_KEY = "age1q5pdzy00dsv3fgdysvtwrmyuzug9a6ucq5djwgscvvw7yrzgyqlqzhx5t7"
+
+
+@pytest.mark.parametrize("name", ["王\x1b]0;pwned\x07", "a\nb: c", "", "王" * 65],
+                         ids=["esc", "line break", "empty", "65 characters"])
+def test_a_reps_name_in_kehu_yaml_keeps_an_owners_rule(store: tuple[Path, str], name: str) -> None:
+    """`kehu keys add NAME KEY` wrote a recipient named with an ESC (printed back as it was), a
+    line break, nothing or 300 characters into kehu.yaml, which every clone shares, and
+    `kehu check` said ok; a rep's name is an owner's, held to that rule, at every door."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    before = config.read_bytes()
+    added = kehu("keys", "add", name, AGE_KEY, store=path)
+    assert added.code == 1 and "a rep's name is one line" in added.err, added.err
+    assert "\x1b" not in added.err and config.read_bytes() == before
+    by_hand = json.dumps(name, ensure_ascii=False)
+    for section, field in ((f"confidential:\n  fields: [family]\n  recipients:\n    {by_hand}: {AGE_KEY}\n",
+                            "confidential.recipients"),
+                           (f"serve:\n  htpasswd: users.htpasswd\n  users:\n    wangfang: {{rep: {by_hand}}}\n",
+                            "serve.users.wangfang.rep")):
+        config.write_bytes(before + section.encode("utf-8"))
+        checked = kehu("check", store=path)
+        said = checked.out + checked.err
+        assert checked.code == 1 and f"{config}:" in said and f": {field}: " in said, said
+        assert name == "" or "a rep's name is one line" in said, said  # "" : pydantic's "at least 1"
