@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .i18n import _
+from .models.hostile import BIDI_CONTROLS
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
@@ -19,8 +20,9 @@ SHOP_NAME_MAX = 200
 #: (``X-WR-CALNAME``) and ``{{ shop }}`` in every message sent —, so no line break (one ended
 #: `reminders --ics` and `export --format ics` in "internal error"), no control character
 #: (an ESC drove the terminal, a message) and no half of a UTF-16 pair; the C0 and C1 controls
-#: as ``models.hostile.CONTROL_CHARACTERS``, with tab, the line breaks and NEL
-_NOT_IN_A_TITLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: as ``models.hostile.CONTROL_CHARACTERS``, with tab, the line breaks and NEL, and the direction
+#: controls a record's one-line texts refuse too (``models.hostile.NOT_IN_ONE_LINE``)
+_NOT_IN_A_TITLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{BIDI_CONTROLS}]")
 
 
 def rep_name_problem(name: object) -> str | None:

@@ -19,7 +19,7 @@ from pydantic import (
 from ..i18n import _, ngettext
 from ..ids import check_id
 from .fields import Day, Email, Flag, Money, Phone, as_list, check_birthday, check_lunar_birthday, shows_something
-from .hostile import refuse_deep
+from .hostile import ONE_LINE, refuse_deep
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
 #: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
@@ -34,8 +34,10 @@ MAX_LONG = 10_000  # family, personality (notes: the record's limit)
 MAX_TAGS = 200  # tags, interests: how many
 MAX_CONTACTS = 50  # phones, emails, addresses: how many
 
-Short = Annotated[str, Field(max_length=MAX_SHORT)]
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
+#: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one
+#: row per customer, a vCard's FN one line; addresses, family, personality and notes may hold many
+Short = Annotated[str, Field(max_length=MAX_SHORT), ONE_LINE]
+Text = Annotated[str, Field(max_length=MAX_TEXT), ONE_LINE]
 
 
 class Customer(BaseModel):
@@ -44,7 +46,7 @@ class Customer(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow", validate_assignment=True)
 
     id: str
-    name: str = Field(min_length=1, max_length=MAX_TEXT)
+    name: Annotated[str, Field(min_length=1, max_length=MAX_TEXT), ONE_LINE]
     phones: list[Phone] = Field(default_factory=list, max_length=MAX_CONTACTS)
     emails: list[Email] = Field(default_factory=list, max_length=MAX_CONTACTS)
     addresses: list[Annotated[str, Field(max_length=MAX_ADDRESS)]] = Field(default_factory=list,

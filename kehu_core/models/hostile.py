@@ -4,9 +4,10 @@ character, a whole number of more than 18 digits (a broken or hostile file)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     ValidationInfo,
 )
 
@@ -54,6 +55,51 @@ def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
                          "text only (remove it)").format(field=field, code=ord(half.group())), loc)
     return TooDeep(_("{field}: holds the control character U+{code:04X}; records hold text only "
                      "(remove it)").format(field=field, code=ord(found.group())), loc)
+
+
+#: what ends a line: a one-line text (a name, a tag, an item) holding one broke every listing
+#: of one row per customer, CSV readers and a vCard's FN; NEL (U+0085) is here, where the
+#: control rule above lets it through for texts of many lines (notes)
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+#: the bidirectional embeddings, overrides and isolates: U+202E turns what follows around, so
+#: "\u202egnp.exe" shows as "exe.png" in the TUI and a report (a name made to read as another)
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+#: what a text of one line never holds (a customer's name, a tag, an item's name, the shop's
+#: name in kehu.yaml: ``config``), the one home of that rule
+NOT_IN_ONE_LINE = re.compile(f"[{re.escape(LINE_BREAKS + BIDI_CONTROLS)}]")
+
+
+def one_line_problem(text: str) -> str | None:
+    """Why ``text`` is not one line of text (a line break, a direction control), or None."""
+    if text.isprintable():  # the common case, in C: neither (both are unprintable)
+        return None
+    found = NOT_IN_ONE_LINE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if found.group() in LINE_BREAKS:
+        return _("holds the line break U+{code:04X}; this field is one line of text (write more in the "
+                 "notes)").format(code=code)
+    return _("holds U+{code:04X}, a control that reverses or reorders how the text reads; this field "
+             "is one line of plain text (remove it)").format(code=code)
+
+
+def _one_line(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get("indexed"):
+        return value  # checked when its file was read, and written by kehu since
+    problem = one_line_problem(value.strip())
+    if problem is not None:
+        raise ValueError(problem)
+    if not value.isprintable() and NOT_IN_ONE_LINE.search(value):
+        return value.strip()  # a line break at an end only (a cell's, a paste's last): taken off, as it was
+    return value
+
+
+#: the check of a text of one line: no line break, no direction control (:func:`one_line_problem`);
+#: after a ``Field(max_length=...)`` in an ``Annotated``, so the length keeps its own message
+#: (before it, pydantic checks the length as of a generic value: "at most 64 items")
+ONE_LINE = AfterValidator(_one_line)
+OneLine = Annotated[str, ONE_LINE]
 
 
 #: the most digits of a whole number in a record: what SQLite (the index) and JSON readers keep

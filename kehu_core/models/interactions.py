@@ -22,13 +22,13 @@ from ..i18n import N_, _
 from ..ids import check_id
 from ..money import CENT, MONEY_DIGITS, line_problem
 from .fields import Amount, Day, Flag, Money, Quantity, as_list, shows_something
-from .hostile import refuse_deep
+from .hostile import ONE_LINE, OneLine, refuse_deep
 
 
 class LineItem(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow")
 
-    name: str = Field(min_length=1)
+    name: Annotated[str, Field(min_length=1), ONE_LINE]
     qty: Quantity = Decimal(1)
     price: Amount | None = None
 
@@ -75,7 +75,7 @@ class InteractionBase(BaseModel):
     id: str
     date: Day
     text: str | None = None
-    by: str | None = None  # the rep who recorded it
+    by: OneLine | None = None  # the rep who recorded it
 
     @model_validator(mode="before")
     @classmethod
@@ -95,7 +95,7 @@ class Payment(BaseModel):
 
     date: Day
     amount: Money = Field(gt=0)
-    by: str | None = None
+    by: OneLine | None = None
 
     @field_validator("amount")
     @classmethod
@@ -110,7 +110,7 @@ class Voided(BaseModel):
 
     date: Day
     reason: str | None = None
-    by: str | None = None
+    by: OneLine | None = None
 
 
 class OverLimit(BaseModel):
@@ -122,7 +122,7 @@ class OverLimit(BaseModel):
     reason: str = Field(min_length=1)
     limit: Money
     outstanding: Money  # owed before this sale
-    by: str | None = None
+    by: OneLine | None = None
 
     @field_validator("limit", "outstanding")
     @classmethod
@@ -155,7 +155,7 @@ class Purchase(InteractionBase):
     kind: Literal["purchase"] = "purchase"
     items: list[LineItem] = Field(default_factory=list)
     amount: Amount | None = None
-    gifts: list[str] = Field(default_factory=list)
+    gifts: list[OneLine] = Field(default_factory=list)
     due: Day | None = None
     paid: Flag = False
     payments: list[Payment] = Field(default_factory=list)
@@ -261,7 +261,7 @@ class Call(InteractionBase):
 
 class Message(InteractionBase):
     kind: Literal["message"] = "message"
-    channel: str | None = None  # wechat, sms, email ...
+    channel: OneLine | None = None  # wechat, sms, email ...
 
 
 ComplaintState = Literal["open", "acknowledged", "resolved", "closed"]
@@ -283,7 +283,7 @@ class ComplaintStep(BaseModel):
 
     state: ComplaintState
     at: str  # YYYY-MM-DDTHH:MM, the store's local time (a string: every YAML loader agrees)
-    by: str | None = None
+    by: OneLine | None = None
     text: str | None = None
 
     @field_validator("at", mode="before")
