@@ -51,6 +51,16 @@ class ConflictError(KehuError):
     """Somebody else changed the record since it was read; nothing was written."""
 
 
+class FutureDate(KehuError):
+    """A date after the store's day (``Store.check_not_future``). ``problem`` says so and no
+    more; the text adds what the CLI and an import offer (``--allow-future``), a form of the TUI,
+    which has no such switch, says its own (``kehu_tui.formatting.refused_date``)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(_("{problem}; a future date is refused unless --allow-future").format(problem=problem))
+
+
 class InvalidId(KehuError, ValueError):  # a ValueError, so pydantic reports it with its field
     """An id that could name a path outside its folder, or is otherwise unusable."""
 

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from kehu_core.errors import FutureDate
 from kehu_core.i18n import _
 from kehu_core.phones import display_phone
 
@@ -55,3 +56,12 @@ def interaction_summary(record: Any) -> str:
     if items:
         return ", ".join(f"{i.name}×{i.qty}" for i in items)
     return getattr(record, "text", None) or ""
+
+
+def refused(exc: Exception) -> str:
+    """A refusal of the store's rules as a form says it: a date after today (``FutureDate``)
+    with what can be done in the form, which has no ``--allow-future`` as the CLI has; any
+    other as it is."""
+    if isinstance(exc, FutureDate):
+        return _("{problem}: type today's date or an earlier one").format(problem=exc.problem)
+    return str(exc)

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
-from ..errors import KehuError, NotFound, Problem, RecordError
+from ..errors import FutureDate, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
 from ..models import Customer, Interaction, parse_interaction
@@ -63,10 +63,9 @@ class InteractionsMixin:
         """The one rule on the dates people give kehu (a purchase, a visit, a payment, an
         import's rows): nothing dated after the store's day (``store.today``), which is
         nearly always a typo (next year for this year) that would earn points and sit in every
-        report, unless ``allow_future``. Raises KehuError saying so."""
+        report, unless ``allow_future``. Raises :class:`FutureDate` saying so."""
         if not allow_future and day > self.today:
-            raise KehuError(_("{what} {isoformat} is after today ({isoformat2}); a future date is refused "
-                "unless --allow-future").format(
+            raise FutureDate(_("{what} {isoformat} is after today ({isoformat2})").format(
                 what=what, isoformat=day.isoformat(), isoformat2=self.today.isoformat()))
 
     @journaled

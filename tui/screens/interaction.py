@@ -161,7 +161,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
             self.store.check_not_future(dt.date.fromisoformat(str(data["date"])), _("{kind} date").format(
                 kind=self.kind))
         except (KehuError, ValueError) as exc:
-            return {"date": str(exc)}
+            return {"date": formatting.refused(exc)}
         return {}
 
     def action_save(self) -> None:
@@ -184,7 +184,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
             self._error("; ".join(p.message for p in exc.problems))
             return
         except KehuError as exc:
-            self._error(str(exc))
+            self._error(formatting.refused(exc))
             if isinstance(exc, OverLimitError):
                 self.query_one("#field-over_limit").focus()
             return

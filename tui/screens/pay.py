@@ -24,6 +24,7 @@ from kehu_core.models import Purchase
 from kehu_core.money import amount_text  # the purchase form's rule for typed money too
 from kehu_core.services import payments
 
+from .. import formatting
 from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class PayScreen(ModalScreen[str | None]):
         try:
             done = payments.pay(self.store, self.customer_id, self.purchase.id, amount=amount, date=day)
         except KehuError as exc:
-            self._error(str(exc))
+            self._error(formatting.refused(exc))
             return
         p = done.purchase
         state = _("paid in full") if done.settled else _("¥{owed} still owed").format(owed=p.owed)
