@@ -31,7 +31,8 @@ from pydantic import ValidationError
 from .. import journal, journal_ahead
 from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
-from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig, shop_name
+from ..config import CONFIG_FILE, SCHEMA_VERSION, StoreConfig
+from ..config_names import shop_name
 from ..errors import KehuError, Problem, RecordError, StoreError
 from ..i18n import _
 from ..journal import Recorder, record

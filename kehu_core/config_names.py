@@ -1,0 +1,51 @@
+"""The names kehu.yaml holds as text of one line: the shop's (a title: the TUI's, the
+calendars', ``{{ shop }}`` in every message) and a rep's (a recipient of confidential fields, a
+``kehu serve`` login's rep, the person a customer's ``owner`` names). Apart from config.py,
+which holds the settings' models."""
+
+from __future__ import annotations
+
+import re
+
+from .i18n import _
+from .models.hostile import BIDI_CONTROLS
+
+#: the longest shop name: a customer's name's limit (``models.MAX_TEXT``)
+SHOP_NAME_MAX = 200
+#: what a shop's name never holds: it is a title of one line — the TUI's, the calendars'
+#: (``X-WR-CALNAME``) and ``{{ shop }}`` in every message sent —, so no line break (one ended
+#: `reminders --ics` and `export --format ics` in "internal error"), no control character
+#: (an ESC drove the terminal, a message) and no half of a UTF-16 pair; the C0 and C1 controls
+#: as ``models.hostile.CONTROL_CHARACTERS``, with tab, the line breaks and NEL, and the direction
+#: controls a record's one-line texts refuse too (``models.hostile.NOT_IN_ONE_LINE``)
+_NOT_IN_A_TITLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{BIDI_CONTROLS}]")
+
+
+def rep_name_problem(name: object) -> str | None:
+    """What is wrong with a rep's name written in kehu.yaml (a recipient of confidential
+    fields, a ``kehu serve`` login's rep): it names the person a customer's ``owner`` names, so
+    it keeps that rule — text that shows something, at most ``models.MAX_SHORT`` characters —,
+    and is one line without control characters (`kehu keys add` took an ESC, printed back as it
+    was, a line break, an empty name and 300 characters, and `kehu check` said ok)."""
+    from .models import MAX_SHORT
+    from .models.fields import shows_something
+
+    if not isinstance(name, str) or not shows_something(name) or len(name) > MAX_SHORT or _NOT_IN_A_TITLE.search(name):
+        return _("{name}: a rep's name is one line of at most {limit} characters that shows something, "
+                 "without control characters (as a customer's owner)").format(name=repr(name), limit=MAX_SHORT)
+    return None
+
+
+def shop_name(text: str) -> str:
+    """``text`` (a folder's name, for ``kehu init``) as a shop's name: what a title cannot hold
+    made a space, at most :data:`SHOP_NAME_MAX` characters."""
+    return " ".join(_NOT_IN_A_TITLE.sub(" ", text).split())[:SHOP_NAME_MAX] or "kehu store"
+
+
+def shop_name_problem(value: str) -> str | None:
+    """What is wrong with kehu.yaml's ``name:`` (None: nothing)."""
+    found = _NOT_IN_A_TITLE.search(value)
+    if found is None:
+        return None
+    return _("holds U+{code:04X}; the shop's name is one line of text (the title of the TUI, the calendars "
+             "and the messages sent): remove it").format(code=ord(found.group()))
