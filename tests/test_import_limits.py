@@ -123,7 +123,7 @@ def test_a_text_property_over_the_limit_refuses_its_card_and_names_the_line(stor
     code, _, err, peak = measured_kehu(store, "import", str(source))
 
     assert code == 1
-    assert f"{source}:5: NOTE is 3.0 MB; a vCard property may be at most 2 MB" in err, err
+    assert f"{source}:5: NOTE is 3.1 MB; a vCard property may be at most 2 MB" in err, err
     assert "import_limits: vcard_property_mb" in err and "Traceback" not in err
     assert _names(store) == ["李雷"]
     assert peak < MEMORY_BOUND_MB
@@ -231,7 +231,7 @@ def test_the_limits_are_kehu_yaml_settings(store: Path, tmp_path: Path) -> None:
     before = tree_hash(store)
     result = kehu("import", str(sheet), store=store)
     assert result.code == 1
-    assert f"{sheet}:1: the file is 2.4 MB; kehu imports files of at most 2 MB " \
+    assert f"{sheet}:1: the file is 2.5 MB; kehu imports files of at most 2 MB " \
            "(import_limits: file_mb in kehu.yaml)" in result.err, result.err
     assert tree_hash(store) == before
 

@@ -20,12 +20,14 @@ drops control characters: ESC in a name is refused here as ``kehu import`` refus
 
 from __future__ import annotations
 
+import contextlib
 import io
+import unicodedata
 from typing import Any
 
 from ..i18n import _
 from ..services.importing.base import EncodingProblem, decode_bytes
-from ..services.importing.limits import MB
+from ..services.importing.limits import MB, size_mb
 from ..services.importing.vcard_stream import screen_vcard_body
 from .scope import Refused, request, served
 
@@ -56,6 +58,9 @@ def screen_request(environ: dict[str, Any]) -> None:
     screened card), or raise Refused (413) with the limit and the setting that raises it."""
     if environ.get("REQUEST_METHOD") not in _WITH_CARD:
         return
+    problem = _file_name_problem(environ.get("PATH_INFO", ""))
+    if problem is not None:
+        raise Refused(400, problem)
     limits = served().store.config.import_limits
     if not environ.get("CONTENT_LENGTH") and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         # the server reads no chunked body: it was read as empty, and refused as no vCard
@@ -66,9 +71,9 @@ def screen_request(environ: dict[str, Any]) -> None:
     except ValueError:
         raise Refused(400, _("kehu serve: the request's Content-Length is not a number")) from None
     if length > limits.file_mb * MB:
-        raise Refused(413, _("the card is {size:.1f} MB; kehu accepts at most {limit} MB "
+        raise Refused(413, _("the card is {size}; kehu accepts at most {limit} MB "
                              "(import_limits: file_mb in kehu.yaml); nothing was changed").format(
-            size=length / MB, limit=limits.file_mb))
+            size=size_mb(length), limit=limits.file_mb))
     screened = screen_vcard_body(_Body(environ["wsgi.input"], length).read_line, limits.vcard_property_mb * MB)
     if screened.too_big:
         line = min(screened.too_big)
@@ -80,6 +85,24 @@ def screen_request(environ: dict[str, Any]) -> None:
     environ["CONTENT_LENGTH"] = str(len(data))
     media = (environ.get("CONTENT_TYPE") or "text/vcard").split(";", 1)[0].strip()
     environ["CONTENT_TYPE"] = f"{media}; charset=utf-8"
+
+
+def _file_name_problem(path: str) -> str | None:
+    """Why Radicale takes no card at ``path`` (it answered 400, which read as "not one
+    well-formed vCard", blaming the card): its file name holds a control or format character,
+    or one past Latin-1 (Radicale's ``validate_path_value`` of "no-unicode", which kehu's
+    storage keeps). Phones name a card after its UID, in ASCII (iOS, DAVx5), so a name such as
+    ``王.vcf`` comes from a script or a hand: refused naming the name, not taken."""
+    with contextlib.suppress(UnicodeError):  # WSGI's path is Latin-1 text of its bytes; a server may have decoded it
+        path = path.encode("latin-1").decode("utf-8")
+    name = path.rsplit("/", 1)[-1]
+    bad = next((c for c in name if ord(c) > 0xFF or unicodedata.category(c).startswith("C")), None)
+    if bad is None:
+        return None
+    char = f"{bad} (U+{ord(bad):04X})" if bad.isprintable() else f"U+{ord(bad):04X}"
+    return _("the card's file name {name} holds {char}; kehu serve takes a file name of Latin letters, "
+             "digits and punctuation, as phones make it from the card's UID (such as 1B3C-47F0.vcf); "
+             "nothing was changed").format(name=repr(name), char=char)
 
 
 def _as_utf8(data: bytes, content_type: str) -> bytes:

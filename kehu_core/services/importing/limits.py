@@ -57,8 +57,12 @@ def _setting(name: str) -> str:
     return _("import_limits: {name} in kehu.yaml").format(name=name)
 
 
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f} MB"
+def size_mb(size: int) -> str:
+    """``size`` bytes in MB to a tenth, rounded up: a size over a limit of whole MB never shows
+    as the limit itself (1 MB and a byte was "1.0 MB; at most 1 MB"). Every message of a size
+    over an import limit, a vCard property's and ``kehu serve``'s body's too."""
+    tenths = -(-size * 10 // MB)
+    return f"{tenths // 10}.{tenths % 10} MB"
 
 
 def refuse_special_file(path: Path) -> None:
@@ -80,7 +84,7 @@ def check_file_size(path: Path, limits: ImportLimits) -> None:
     size = path.stat().st_size
     if size > limits.file_mb * MB:
         raise Refused(_("the file is {size}; kehu imports files of at most {limit} MB ({setting})").format(
-            size=_mb(size), limit=limits.file_mb, setting=_setting("file_mb")))
+            size=size_mb(size), limit=limits.file_mb, setting=_setting("file_mb")))
 
 
 def too_many_rows(most: int) -> str:
@@ -123,7 +127,7 @@ def _check_ratio(name: str, unpacked: int, packed: int, limits: ImportLimits) ->
     if unpacked > _RATIO_FLOOR and unpacked > limits.xlsx_ratio * max(packed, 1):
         raise Refused(_("{name} unpacks to {size} from {packed} KB, over {ratio} times its size ({setting}): "
                         "a zip bomb, not a workbook").format(
-            name=name, size=_mb(unpacked), packed=f"{packed / 1024:.0f}", ratio=limits.xlsx_ratio,
+            name=name, size=size_mb(unpacked), packed=f"{packed / 1024:.0f}", ratio=limits.xlsx_ratio,
             setting=_setting("xlsx_ratio")))
 
 

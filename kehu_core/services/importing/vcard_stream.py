@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ...i18n import _
+from .limits import size_mb
 
 _PIECE = 64 * 1024
 _BINARY = {b"PHOTO", b"LOGO", b"SOUND", b"KEY"}
@@ -201,7 +202,7 @@ def _flush(prop: _Property, out: bytearray, result: Screened, max_property: int)
             "{most} KB (real ones take a few dozen bytes)").format(
             name=name, size=f"{prop.head / 1024:.0f}", most=MAX_PARAMETERS // 1024)
             if prop.head > MAX_PARAMETERS else
-            f"{name} is {prop.size / (1 << 20):.1f} MB; a vCard property may be at most "
+            f"{name} is {size_mb(prop.size)}; a vCard property may be at most "
             f"{max_property >> 20} MB (import_limits: vcard_property_mb in kehu.yaml), "
             f"and no record can hold it")
         out += b"\r\n" * prop.lines
