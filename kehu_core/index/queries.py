@@ -184,6 +184,16 @@ class Queries(InteractionQueries):
         return {cid: hashlib.sha1(f"{data}|{interactions}|{files}".encode()).hexdigest()
                 for cid, data, interactions, files in self.db.execute(sql, params)}
 
+    def card_holders(self, href: str, uid: str) -> list[str]:
+        """Ids of the customers whose vCard (``kehu serve``) is at file name ``href`` or has
+        ``uid``: the name and UID kept from the phone that made the contact (``vcard_href``,
+        ``vcard_uid``), else ``<id>.vcf`` and the id (``serve.cards.href_of``). What a new
+        contact's check asks, instead of making the address book of every customer."""
+        sql = ("SELECT id FROM customers"
+               " WHERE coalesce(nullif(json_extract(data, '$.vcard_href'), ''), id || '.vcf') = ?"
+               " OR coalesce(nullif(json_extract(data, '$.vcard_uid'), ''), id) = ?")
+        return sorted(cid for (cid,) in self.db.execute(sql, (href, uid)))
+
     def customer_paths(self) -> dict[str, str]:
         """Each customer's profile file, relative to the store."""
         return dict(self.db.execute("SELECT id, path FROM customers"))

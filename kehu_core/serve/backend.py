@@ -33,7 +33,7 @@ from ..i18n import _
 from . import books, pool
 from . import cards as card_rules
 from .collection import Folder, KehuCollection, LazyItem, http_date
-from .scope import ADDRESS_BOOK, CALENDAR, Refused, Scope, request, scope_of, served
+from .scope import ADDRESS_BOOK, CALENDAR, Refused, request, scope_of, served
 
 
 class _Texts:
@@ -108,7 +108,7 @@ class AddressBook(KehuCollection):
         # the card as sent (kehu's rules on control characters), not Radicale's parse of it
         text = request().card or item.serialize()
         if old is None:
-            _not_taken(store, self.scope, href, item.uid)
+            _not_taken(store, href, item.uid)
             customer = card_rules.create(store, self.scope, href, text)
             replaced = None
         else:
@@ -125,14 +125,15 @@ class AddressBook(KehuCollection):
                            "(kehu customer set ID owner=NAME or kehu handover)"))
 
 
-def _not_taken(store: Any, scope: Scope, href: str, uid: str) -> None:
+def _not_taken(store: Any, href: str, uid: str) -> None:
     """Refuse (409) a new contact whose UID or file name is another customer's card's, in any
     address book: Radicale checks only the login's own, and a rep's phone could so put a second
     card of 李雷's 张三 (his id as its UID, or ``<his id>.vcf`` as its name) in a supervisor's
     book, where one of the two is hidden by the other and clients stop on the pair. The
-    book of everyone is made once and then kept up to date, as a supervisor's is."""
-    everyone = books.book_of(store, Scope(scope.login, scope.who, None))
-    if href in everyone or (uid and any(card.uid == uid for card in everyone.values())):
+    index is asked (``card_holders``): the book of everyone, made for it the first time a phone
+    created a contact, cost 4 s on 10 000 customers with the store's write lock held, and a
+    ``kehu`` command writing meanwhile waited as long."""
+    if store.index.card_holders(href, uid):
         raise Refused(409, _("another customer's card already has this UID or file name ({uid}, {href}); "
                              "nothing was added").format(uid=uid, href=href))
 
