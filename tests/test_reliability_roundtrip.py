@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehu_core.models import CONTROL_CHARACTERS, Customer
+from kehu_core.models.hostile import BIDI_CONTROLS, LINE_BREAKS
 from kehu_core.services.profile_merge import plain
 from kehu_core.store import Store
 from kehu_core.yamlio import load_fast, load_roundtrip, load_scan
@@ -28,7 +29,11 @@ PHONES = ["13912345678", "+86 139 1234 5678", "021-6212 3456", "+1 415 555 2671"
 # tab, line breaks and NEL stay) and lone surrogates
 text = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=CONTROL_CHARACTERS),
                min_size=1, max_size=60)
-short = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=CONTROL_CHARACTERS),
+# a text of one line (a name, a tag, a title): no line break and no direction control either
+ONE_LINE_REFUSED = CONTROL_CHARACTERS + LINE_BREAKS + BIDI_CONTROLS
+line = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=ONE_LINE_REFUSED),
+               min_size=1, max_size=60)
+short = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=ONE_LINE_REFUSED),
                 min_size=1, max_size=20)
 ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,20}\Z")
 emails = st.builds(lambda u, d: f"{u}@{d}.com", st.text(string.ascii_lowercase + string.digits,
@@ -50,7 +55,7 @@ def customers(draw: st.DrawFn) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": draw(ids),
         # a name shows something: not only spaces or invisible format characters (models)
-        "name": draw(text.filter(lambda s: len(s.strip()) <= 200 and any(
+        "name": draw(line.filter(lambda s: len(s.strip()) <= 200 and any(
             not c.isspace() and unicodedata.category(c) != "Cf" for c in s))),
         "phones": draw(st.lists(st.sampled_from(PHONES), max_size=3)),
         "emails": draw(st.lists(emails, max_size=2)),
@@ -60,8 +65,9 @@ def customers(draw: st.DrawFn) -> dict[str, Any]:
         "do_not_contact": draw(st.booleans()),
         "created": draw(st.none() | st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))),
     }
-    for field in ("organization", "title", "nickname", "level", "owner", "family", "personality",
-                  "notes", "credit"):
+    for field in ("organization", "title", "nickname", "level", "owner", "credit"):
+        data[field] = draw(st.none() | line)
+    for field in ("family", "personality", "notes"):
         data[field] = draw(st.none() | text)
     data["birthday"] = draw(st.none() | birthdays)
     data["lunar_birthday"] = draw(st.none() | st.builds("{:02d}-{:02d}".format, st.integers(1, 12),
