@@ -132,6 +132,10 @@ class KehuApp(App):
         plugin_logger.addHandler(self.plugin_failures)
         for failure in self.store.plugins.failures:  # those from before the app was up
             self.plugin_failures.show(failure)
+        from kehu_core.plugin_names import as_warning
+
+        for warning in self.store.plugins.unknown_names():  # a typo turning the plugins off
+            self.notify(as_warning(warning), severity="warning", timeout=15, markup=False)
         self._show_merge_waiting()
         if self.watcher.interval > 0:
             # The first look comes soon: the index shown at start may be older than the files.

@@ -32,6 +32,9 @@ class Context:
         self._resolved: Path | None = None
         self._today = today
         self._store: Store | None = None
+        #: the command lists the store's warnings itself (``kehu check``): not said on stderr too
+        self.lists_warnings = False
+        self._warned = False  # said already (from the index, or as the store opened)
 
     @property
     def store_path(self) -> Path:
@@ -55,6 +58,9 @@ class Context:
 
             self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
             self._store.identity_file = self.identity
+            if not (self.lists_warnings or self._warned):
+                say_warnings(self._store)
+            self._warned = True
             from .undo_cmds import journal_command
 
             journal_command(self._store)  # the command's writes: one entry of the change journal
@@ -70,6 +76,7 @@ class Context:
         if self._store is None:  # (the day does not matter: what the reader gives is the profile)
             reader = IndexReader.open_current(self.store_path)
             if reader is not None:
+                self._say_noted_warnings(reader)
                 return reader
         return IndexReader.of(self.store.index)
 
@@ -91,7 +98,22 @@ class Context:
         if listing is None:
             reader.close()
             return None
+        self._say_noted_warnings(reader)
         return reader, listing
+
+    def _say_noted_warnings(self, reader: IndexReader) -> None:
+        """:func:`say_warnings` for an answer read from the index, the store never opened: from
+        what the index noted of kehu.yaml (no YAML parser, no plugin loaded)."""
+        if self._warned:
+            return
+        self._warned = True
+        from ..entrypoints import advertised
+        from ..paths import CONFIG_FILE
+        from ..plugin_names import as_warning, noted
+
+        config = self.store_path.resolve() / CONFIG_FILE
+        for warning in noted(reader.settings.get("plugin_names"), advertised(), config):
+            warn(as_warning(warning))
 
     def unlisted(self) -> int:
         """How many customers no list shows (``Index.unlisted``): from the open store's index,
@@ -144,6 +166,15 @@ def emit_json(data: Any) -> None:
 
 def warn(message: str) -> None:
     click.echo(f"kehu: {message}", err=True)
+
+
+def say_warnings(store: Store) -> None:
+    """On stderr, what in kehu.yaml a command goes on despite: a plugin name under ``enabled:``
+    or ``disabled:`` that no installed plugin has (a typo turns the built-in plugins off)."""
+    from ..plugin_names import as_warning
+
+    for warning in store.plugins.unknown_names():
+        warn(as_warning(warning))
 
 
 def say_left_out(count: int, kind: str = "listed") -> None:

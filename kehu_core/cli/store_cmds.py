@@ -27,16 +27,26 @@ def init(path: Path, name: str | None, no_git: bool) -> None:
 @pass_ctx
 def check(ctx: Context) -> None:
     """Validate the whole store; print each problem as path:line: message (exit 1 if any)."""
+    # warnings (path:line: warning: message) are listed too and change no exit code: `kehu
+    # sync` refuses what check rejects, and they must not stop a clone's sync
+    from ..plugin_names import as_warning
+
+    ctx.lists_warnings = True  # listed here, not said on stderr as the store opens
     store = ctx.store
     problems = check_store(store)
     for problem in problems:
         click.echo(problem.render())
+    warnings = store.plugins.unknown_names()
+    for warning in warnings:
+        click.echo(as_warning(warning))
     count = store.index.count()
+    warned = ("; " + ngettext("{n} warning", "{n} warnings", len(warnings)).format(n=len(warnings))
+              if warnings else "")
     if problems:
         click.echo(ngettext("{n} problem", "{n} problems", len(problems)).format(n=len(problems)) + "; "
-                   + _("{count} customers load fine").format(count=count), err=True)
+                   + _("{count} customers load fine").format(count=count) + warned, err=True)
         raise SystemExit(1)
-    click.echo(_("ok: {count} customers, no problems").format(count=count), err=True)
+    click.echo(_("ok: {count} customers, no problems").format(count=count) + warned, err=True)
 
 
 @click.command("reindex")

@@ -107,12 +107,22 @@ class Refresher(FullRefresh):
 
     def _reader_settings(self) -> dict[str, Any]:
         """What of kehu.yaml answers read from the index alone need (IndexReader.settings):
-        the phone region; for ``customer show``, the credit terms' and the attitude's rules."""
+        the phone region; for ``customer show``, the credit terms' and the attitude's rules;
+        names under ``plugins: enabled:``/``disabled:`` no plugin installed has, which every
+        command says (:mod:`kehu_core.plugin_names`)."""
+        from .. import plugin_names
         from ..credit import terms_settings
+        from ..entrypoints import advertised
 
         config = self.store.config
-        return {"region": config.region,
-                "show": {"credit": terms_settings(config), "attitude": config.attitude.model_dump(mode="json")}}
+        host = self.store.plugins
+        show = {"credit": terms_settings(config), "attitude": config.attitude.model_dump(mode="json")}
+        kept: dict[str, Any] = {"region": config.region, "show": show}
+        unknown = plugin_names.note(config.plugins.enabled, config.plugins.disabled,
+                                    advertised() if host.installed is None else host.installed, host.config_line)
+        if unknown:
+            kept["plugin_names"] = unknown
+        return kept
 
     def catch_up_with_git(self) -> int | None:
         """Re-read exactly the record files git changed between the commit the index last saw

@@ -60,6 +60,10 @@ class PluginHost(GuardedHooks):
         # batch plugin asking for the others' values (a reminder rule wanting the tier) reuses them
         self._memo: dict[str, dict[str, Any]] | None = None
         found = installed_plugins() if discover else {}
+        # what a name in `enabled:`/`disabled:` may be (one that failed to import is installed);
+        # a bare store's (no discovery) knows no installed plugin, so it names none unknown
+        self.installed: list[str] | None = (
+            sorted({*found, *(extra or {}), *(f.plugin for f in load_failures)}) if discover else None)
         for name, module in {**found, **(extra or {})}.items():
             if settings.is_enabled(name):
                 self.register(module, name)
@@ -107,6 +111,28 @@ class PluginHost(GuardedHooks):
                 "failures": [f.error for f in self.failures if f.plugin == name],
             })
         return out
+
+    def unknown_names(self) -> list[Problem]:
+        """Warnings for names in kehu.yaml's ``enabled:``/``disabled:`` no installed plugin has
+        (:mod:`kehu_core.plugin_names`); none for a host that looked for no plugin."""
+        if self.installed is None:
+            return []
+        from ..plugin_names import warnings
+
+        return warnings(self.settings.enabled, self.settings.disabled, self.installed,
+                        self._config_file(), self.config_line)
+
+    def config_line(self, key: str, position: int) -> int:
+        """The line of ``plugins: KEY:``'s item at ``position`` in kehu.yaml (1 if unknown)."""
+        from ..yamlio import line_of, lines_doc
+
+        path = self._config_file()
+        return line_of(lines_doc(path), ["plugins", key, position]) if path.is_file() else 1
+
+    def _config_file(self) -> Path:
+        from ..config import CONFIG_FILE
+
+        return self.config_path or Path(CONFIG_FILE)
 
     # --- failures -------------------------------------------------------------------------
 

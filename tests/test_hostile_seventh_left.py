@@ -1,0 +1,85 @@
+"""The findings the seventh outside round left open (docs/reliability.md, "seventh round"),
+each with a test that failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kehu_core.store import open_store
+from kehu_core.testing import tui, wait_until
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+base, store = test_hostile_limits.base, test_hostile_limits.store
+no_traceback = test_hostile_limits.no_traceback
+
+
+@pytest.mark.parametrize(("section", "line"), [("enabled: [pointz]", 7), ("enabled:\n    - pointz", 8)])
+def test_a_plugin_name_no_installed_plugin_has_is_said_by_every_command(
+        store: tuple[Path, str], section: str, line: int) -> None:
+    """kehu.yaml's `plugins: enabled: [pointz]` (a typo of points) turned every built-in plugin
+    off for the whole team — points, tiers, reminders — with `kehu check` ok and no word. A
+    name no installed plugin has is a warning at its line on every command's stderr, listed by
+    `check` (whose exit code it leaves: a clone lacking a third-party plugin the team enabled
+    still syncs) and by `kehu plugins`, with the name meant and what `enabled:` turned off."""
+    path, cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("disabled: []", section), encoding="utf-8")
+    at = f"{config}:{line}: warning: plugins.enabled: "
+    checked = kehu("check", store=path)
+    assert checked.code == 0, checked.out + checked.err
+    assert f"{at}no installed plugin is named 'pointz'" in checked.out, checked.out
+    said = checked.out
+    assert "did you mean 'points'?" in said and "outbox, points, reminders, tiering" in said, said
+    assert "`enabled:` runs only the plugins it names" in said and "are off" in said, said
+    assert said.count("pointz") == 1 and "pointz" not in checked.err, checked.err  # said once
+    assert "1 warning" in checked.err, checked.err
+    # a list and a search twice: the second answered from the index alone, no plugin loaded
+    for argv in (["customer", "show", cid], ["customer", "list"], ["customer", "list"], ["search", "李"],
+                 ["search", "李"], ["customer", "show", cid], ["plugins"], ["reminders"]):
+        result = kehu(*argv, store=path)
+        # (a command of a plugin turned off says so, after the warning saying why)
+        assert result.code == (1 if argv == ["reminders"] else 0), (argv, result.err)
+        assert f"kehu: {at}no installed plugin is named 'pointz'" in result.err, (argv, result.err)
+        assert result.err.count("pointz") == 1, result.err
+        no_traceback(result)
+
+
+def test_a_disabled_name_and_a_plugin_this_clone_lacks_are_warnings_too(store: tuple[Path, str]) -> None:
+    """`disabled: [pointz]` turns nothing off (points still runs); `enabled:` naming a third-party
+    plugin the team uses that this clone lacks is said, no name guessed, and `check` stays ok."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("disabled: []", "disabled: [pointz]"), encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 0
+    assert f"{config}:7: warning: plugins.disabled: no installed plugin is named 'pointz'" in checked.out
+    assert "did you mean 'points'?" in checked.out and "turns nothing off" in checked.out, checked.out
+    config.write_text(text.replace("disabled: []", "enabled: [points, reminders, tiering, outbox, acme_crm]"),
+                      encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 0
+    assert f"{config}:7: warning: plugins.enabled: no installed plugin is named 'acme_crm'" in checked.out
+    assert "did you mean" not in checked.out and "are off" not in checked.out, checked.out
+    listed = kehu("plugins", store=path)
+    assert "acme_crm" in listed.err and listed.out.startswith("outbox:"), listed.out
+
+
+@pytest.mark.asyncio
+async def test_the_tui_says_a_plugin_name_no_installed_plugin_has(store: tuple[Path, str]) -> None:
+    """`kehu tui` said nothing either: its screen covers what the command said on stderr."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("disabled: []", "enabled: [pointz]"),
+                      encoding="utf-8")
+    async with tui(open_store(path)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: any("pointz" in str(n.message) for n in app._notifications),
+                         what="a warning naming pointz")
+        note = next(n for n in app._notifications if "pointz" in str(n.message))
+        assert note.severity == "warning" and "did you mean 'points'?" in str(note.message)
