@@ -92,6 +92,10 @@ def _purchase_file(path: Path, cid: str) -> Path:
     (("paid: true", "paid: false\npayments:\n- {date: 2026-11-02, amount: 200.00}\n"
                     "- {date: 2026-11-03, amount: 200.00}"), 5,
      "payments: the payments add up to 400.00, more than the purchase's amount 300.00"),
+    # settled by payments short of the amount (`purchase pay` marks paid only the payment that
+    # leaves nothing owed): receivables said nothing owed, the aging as of a day the rest
+    (("paid: true", "paid: true\npayments:\n- {date: 2026-11-02, amount: 100.00}"), 5,
+     "payments: paid: true, but the payments add up to 100.00, less than the purchase's amount 300.00"),
 ])
 def test_a_hand_edited_value_the_cli_refuses_is_found_by_check(
         edit: tuple[str, str], line: int, message: str, store: tuple[Path, str, str]) -> None:

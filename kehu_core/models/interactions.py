@@ -186,6 +186,14 @@ class Purchase(InteractionBase):
         if amount is not None and paid > amount:
             raise ValueError(_("the payments add up to {paid}, more than the purchase's amount {amount}").format(
                 paid=paid, amount=amount))
+        # nor settled (`paid: true`) by payments short of the amount: `kehu purchase pay` marks a
+        # sale paid only by the payment that leaves nothing owed. A hand edit (or a merge that
+        # kept one clone's "paid" and the other's undo of a payment) passed `check`, and the
+        # sale owed nothing in `receivables` while the aging as of a day still owed the rest
+        if info.data.get("paid") and value and amount is not None and paid < amount:
+            raise ValueError(_("paid: true, but the payments add up to {paid}, less than the purchase's amount "
+                               "{amount}: record the rest with `kehu purchase pay`, or set paid: false").format(
+                paid=paid, amount=amount))
         return value
 
     @field_validator("voided")
