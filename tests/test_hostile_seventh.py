@@ -543,3 +543,19 @@ def test_a_reps_name_in_kehu_yaml_keeps_an_owners_rule(store: tuple[Path, str], 
         said = checked.out + checked.err
         assert checked.code == 1 and f"{config}:" in said and f": {field}: " in said, said
         assert name == "" or "a rep's name is one line" in said, said  # "" : pydantic's "at least 1"
+
+
+@pytest.mark.parametrize("version", ["0", "-1"])
+def test_a_schema_version_below_one_is_named_at_its_line(store: tuple[Path, str], version: str) -> None:
+    """kehu.yaml's `schema_version: -1` (no kehu ever wrote one) passed `kehu check`; one above
+    this kehu's was refused. Now both are named at the line."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("schema_version:"))
+    config.write_text(text.replace("schema_version: 1", f"schema_version: {version}"), encoding="utf-8")
+    before = tree_hash(path)
+    result = kehu("check", store=path)
+    assert result.code == 1 and f"{config}:{line}: schema_version" in result.out + result.err, result
+    no_traceback(result)
+    assert tree_hash(path) == before
