@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,9 @@ NOUNS = {"field": N_("field"), "condition": N_("condition"), "setting": N_("sett
 
 def reason_of(error: Mapping[str, Any]) -> str:
     """One pydantic error's reason, in the user's language (:data:`TYPE_MESSAGES`)."""
+    money = _money_reason(error)
+    if money is not None:
+        return money
     reason = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     template = TYPE_MESSAGES.get(str(error["type"]))
     if template is None or not is_chinese():
@@ -114,6 +118,22 @@ def reason_of(error: Mapping[str, Any]) -> str:
         return _(template).format(**context)
     except (KeyError, IndexError, ValueError):  # a context pydantic did not give: its own words
         return reason
+
+
+def _money_reason(error: Mapping[str, Any]) -> str | None:
+    """An amount of a file written with more digits than a float keeps (the loaders hand its
+    text as a Decimal: ``yamlio.reading._construct_float``) is said by money's rule, as the
+    digits typed at every other door are: pydantic said "no more than 14 digits in total" of
+    ``99.999999999999999999999999999``. Money is the only decimal of 14 digits (``Money``,
+    ``Amount``; a quantity has 12)."""
+    value = error.get("input")
+    if (error["type"] != "decimal_max_digits" or (error.get("ctx") or {}).get("max_digits") != 14
+            or not isinstance(value, Decimal)):
+        return None
+    from .money import amount_problem
+
+    wrong = amount_problem(value)
+    return f"{value:f}: {wrong}" if wrong else None
 
 
 def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, str]:

@@ -83,3 +83,35 @@ async def test_the_tui_says_a_plugin_name_no_installed_plugin_has(store: tuple[P
                          what="a warning naming pointz")
         note = next(n for n in app._notifications if "pointz" in str(n.message))
         assert note.severity == "warning" and "did you mean 'points'?" in str(note.message)
+
+
+LONG = "99.999999999999999999999999999"  # YAML reads it as the float 100.0
+
+
+@pytest.mark.parametrize(("edit", "line", "field"), [
+    (("amount: 100.00", f"amount: {LONG}"), 7, "amount"),
+    (("price: 100.00", f"price: {LONG}"), 6, "items.0.price"),
+    (("paid: false", "paid: false\npayments:\n- date: 2026-05-02\n  amount: 0.1000000000000000000001"),
+     12, "payments.0.amount"),
+])
+def test_a_hand_written_amount_of_more_digits_than_a_float_keeps_is_a_problem(
+        store: tuple[Path, str], edit: tuple[str, str], line: int, field: str) -> None:
+    """`amount: 99.999999999999999999999999999` by hand passed `kehu check` as ¥100.00: YAML
+    read it as a float before kehu saw its digits, while every door that takes a typed amount
+    refuses more than 2 digits after the point. Now check names it at its line, with its field."""
+    path, cid = store
+    added = kehu("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", "--credit",
+                 store=path)
+    assert added.code == 0, added.err
+    record = next((path / "customers").rglob("interactions/*.yaml"))
+    text = record.read_text(encoding="utf-8")
+    assert edit[0] in text, text
+    record.write_text(text.replace(*edit), encoding="utf-8")
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1, checked.out + checked.err
+    assert f"{record}:{line}: {field}: " in checked.out, checked.out
+    assert "at most 2 digits after the point" in checked.out, checked.out
+    # the same digits with only zeros past the fen are the amount they say, as `--amount` takes them
+    record.write_text(text.replace("amount: 100.00", "amount: 100.000000000000000000000"), encoding="utf-8")
+    assert kehu("check", store=path).code == 0

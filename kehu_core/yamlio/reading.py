@@ -4,7 +4,9 @@ problem's line is looked up in (:func:`lines_doc`)."""
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,24 @@ def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
 
 FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
+#: a float keeps about 17 significant digits: a shorter number is exactly what its float says
+_FLOAT_DIGITS = 16
+
+
+def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
+    """A number of more digits than a float keeps, which it is not (``amount:
+    99.999999999999999999999999999`` is the float 100.0), is its text, as a ``Decimal``: the
+    models refuse it as they refuse the digits typed (kehu keeps amounts to the fen), where the
+    float passed ``kehu check`` as ¥100.00. Any other number is the float it always was."""
+    value = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+    text = node.value
+    if len(text) >= _FLOAT_DIGITS and math.isfinite(value) and Decimal(text) != Decimal(repr(value)):
+        return Decimal(text)
+    return value
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
 
 class ScanLoader(FastLoader):  # type: ignore[misc, valid-type]
     """:class:`FastLoader` reading as the scan's yaml-rs does (``parse_datetime=False``): a plain
@@ -146,15 +166,19 @@ _RS_NUMBER = re.compile(
     r"(?:[-+]?(?:[0-9._eE+-]*_[0-9._eE+-]*|0[XOBb][0-9A-Fa-f_]*)|[-+]0[xo][0-9A-Fa-f_]*|0[xo][0-9A-Fa-f]*_[0-9A-Fa-f_]*)"
     r"(?=\s*(?:$|[,\]}#:]))", re.M)
 _RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0", "-0")
+# a number yaml-rs would make a float of fewer digits than written (_construct_float); 16
+# digits or points in a row (a false alarm, a long phone number, only costs the slower loader)
+_RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{_FLOAT_DIGITS - 1}}}")  # 1.3 µs a record
 
 
 def _rs_differs(text: str) -> bool:
     """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
-    control characters, numbers beyond YAML 1.2's core schema). Plain substring tests first:
-    one regex over every file cost 6 µs."""
+    control characters, numbers beyond YAML 1.2's core schema, numbers longer than a float).
+    Plain substring tests first: one regex over every file cost 6 µs."""
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
             or _RS_CONTROL.search(text) is not None
+            or _RS_LONG_NUMBER.search(text) is not None
             or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
             or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
 
