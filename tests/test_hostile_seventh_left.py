@@ -12,6 +12,7 @@ from kehu_core.testing import tui, wait_until
 
 from . import test_hostile_limits
 from .conftest import kehu
+from .test_hostile import tree_hash
 
 base, store = test_hostile_limits.base, test_hostile_limits.store
 no_traceback = test_hostile_limits.no_traceback
@@ -115,3 +116,28 @@ def test_a_hand_written_amount_of_more_digits_than_a_float_keeps_is_a_problem(
     # the same digits with only zeros past the fen are the amount they say, as `--amount` takes them
     record.write_text(text.replace("amount: 100.00", "amount: 100.000000000000000000000"), encoding="utf-8")
     assert kehu("check", store=path).code == 0
+
+
+def test_a_sale_on_credit_whose_due_day_kehu_cannot_keep_names_the_date_typed(store: tuple[Path, str]) -> None:
+    """`purchase add ID --date 2199-12-31 --item x --amount 1` was refused with "due: 2200-01-30
+    is outside the dates kehu keeps", a day nobody typed (the due day kehu computed, 30 days of
+    credit on). The refusal names the purchase date given and why, and what to do; a date after
+    today is said so first, as for any sale."""
+    path, cid = store
+    before = tree_hash(path)
+    sale = ["purchase", "add", cid, "--date", "2199-12-31", "--item", "x", "--amount", "1", "--credit"]
+    refused = kehu(*sale, "--allow-future", store=path)
+    assert refused.code == 1, refused.err
+    said = refused.err
+    assert "purchase date 2199-12-31" in said and "30 days" in said and "2200-01-30" in said, said
+    assert "the last date kehu keeps (2199-12-31)" in said and "paid" in said, said
+    assert not said.startswith("due:") and "(new)" not in said, said
+    no_traceback(refused)
+    future = kehu(*sale, store=path)
+    assert future.code == 1 and "purchase date 2199-12-31 is after today" in future.err, future.err
+    assert "2200-01-30" not in future.err, future.err
+    assert tree_hash(path) == before
+    # with a due day kehu keeps, or paid, the same sale is taken
+    assert kehu(*sale, "--allow-future", "--due", "2199-12-31", store=path).code == 0
+    paid = kehu(*sale[:-1], "--paid", "--allow-future", store=path)
+    assert paid.code == 0, paid.err

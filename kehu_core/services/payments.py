@@ -57,7 +57,7 @@ def record_purchase(store: Store, customer_id: str, data: dict[str, Any], *, pai
             if data.get("due") in (None, "") and days is not None:
                 day = data["date"] if isinstance(data["date"], dt.date) else _day(data["date"])
                 if day is not None and day_range_problem(day) is None:  # else the model says why
-                    data["due"] = day + dt.timedelta(days=days)
+                    data["due"] = _due(store, day, days, allow_future=allow_future)
             amount = _amount(data)
             if amount is not None:
                 mark = credit.check_sale(store, customer, amount, over_limit=over_limit,
@@ -67,6 +67,23 @@ def record_purchase(store: Store, customer_id: str, data: dict[str, Any], *, pai
         record = store.add_interaction(customer_id, data, allow_future=allow_future, customer=customer)
     assert isinstance(record, Purchase)
     return record
+
+
+def _due(store: Store, day: dt.date, days: int, *, allow_future: bool) -> dt.date:
+    """A sale on credit of ``day`` is due ``days`` later; one whose due day kehu cannot keep
+    (a sale of 2199-12-31) is refused naming the date the user gave and why: the model said
+    "due: 2200-01-30 is outside the dates kehu keeps", a day nobody typed. A date after today
+    is said first, as for any sale (``Store.check_not_future``)."""
+    from ..clock import LATEST_DAY
+
+    due = day + dt.timedelta(days=days)
+    if day_range_problem(due) is None:
+        return due
+    store.check_not_future(day, "purchase date", allow_future=allow_future)
+    raise KehuError(_("purchase date {date}: a sale on credit is due {days} days later (the customer's payment "
+                      "terms), on {due}, after the last date kehu keeps ({latest}); give a due date no later "
+                      "than that, or record the sale as paid").format(
+        date=day.isoformat(), days=days, due=due.isoformat(), latest=LATEST_DAY.isoformat()))
 
 
 def _amount(data: dict[str, Any]) -> Decimal | None:
