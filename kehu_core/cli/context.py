@@ -118,29 +118,25 @@ class Context:
     def unlisted(self) -> int:
         """How many customers no list shows (``Index.unlisted``): from the open store's index,
         else from the index alone when it is up to date, else the store brings it up to date."""
-        from ..index.reader import IndexReader
-
-        if self._store is None:
-            reader = IndexReader.open_current(self.store_path)
-            if reader is not None:
-                try:
-                    return reader.records().unlisted()
-                finally:
-                    reader.close()
-        return self.store.index.unlisted()
+        return self._count("unlisted")
 
     def unread_records(self) -> int:
         """How many records no report counts (``Index.unread_records``), as :meth:`unlisted`."""
+        return self._count("unread_records")
+
+    def _count(self, question: str) -> int:
+        """A count the index's records answer (``unlisted``, ``unread_records``), read from the
+        index alone when the store is not open and the index is up to date."""
         from ..index.reader import IndexReader
 
         if self._store is None:
             reader = IndexReader.open_current(self.store_path)
             if reader is not None:
                 try:
-                    return reader.records().unread_records()
+                    return int(getattr(reader.records(), question)())
                 finally:
                     reader.close()
-        return self.store.index.unread_records()
+        return int(getattr(self.store.index, question)())
 
     @property
     def today_given(self) -> bool:
