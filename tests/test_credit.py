@@ -217,16 +217,14 @@ async def test_tui_purchase_form_refuses_over_the_limit_then_takes_a_reason(stor
     from kehu_tui.screens.interaction import AddInteractionScreen
     from kehu_tui.widgets.forms.field import FormField
 
-    from .test_tui import SIZE, make_app, open_zhao_min, text_of, wait_for
+    from .test_tui import SIZE, make_app, open_purchase_form, text_of, wait_for
 
     _configure(store_path, "credit:\n  default_limit: 1000\n")
     cid = kehu("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=store_path).out.strip()
     _sale(store_path, cid, "800")
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddInteractionScreen), "the form")
+        await open_purchase_form(pilot)
         form = app.screen
         await pilot.press(*"龙井", "tab", "1", "tab", *"500", "enter")
         await wait_for(pilot, lambda: "limit ¥1,000.00" in text_of(form.query_one("#interaction-error")),

@@ -429,16 +429,14 @@ async def test_the_tuis_payment_form_refuses_what_is_no_amount_and_goes_on(
     (InvalidOperation); ``100.005`` was rounded and stored."""
     from kehu_tui.screens.pay import PayScreen
 
-    from .test_tui import SIZE, make_app, open_zhao_min, text_of, wait_for
+    from .test_tui import SIZE, make_app, open_pay_dialog, text_of, wait_for
 
     cid = kehu("customer", "add", "--name", "赵敏", store=store_path).out.strip()
     _owed_sale(store_path, cid)
     before = tree_hash(store_path)
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("dollar_sign")
-        await wait_for(pilot, lambda: isinstance(app.screen, PayScreen), "the pay dialog")
+        await open_pay_dialog(pilot)
         await pilot.press(*typed, "enter")
         await wait_for(pilot, lambda: text_of(app.screen.query_one("#pay-error")), "the error")
         assert isinstance(app.screen, PayScreen)

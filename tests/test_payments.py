@@ -280,15 +280,13 @@ async def test_tui_purchase_form_takes_the_default_from_kehu_yaml(store_path: Pa
     from kehu_tui.screens.interaction import AddInteractionScreen
     from kehu_tui.widgets.forms.field import FormField
 
-    from .test_tui import SIZE, make_app, open_zhao_min, text_of, wait_for
+    from .test_tui import SIZE, make_app, open_purchase_form, text_of, wait_for
 
     _configure(store_path, f"purchases: {{default_paid: {str(default_paid).lower()}}}\n")
     cid = _customer(store_path)
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddInteractionScreen), "the form")
+        await open_purchase_form(pilot)
         form = app.screen
         assert (form.query_one("#row-paid", FormField).value == "yes") is default_paid
         said = text_of(form.query_one("#paid-default"))
@@ -305,17 +303,14 @@ async def test_tui_purchase_form_takes_the_default_from_kehu_yaml(store_path: Pa
 
 @pytest.mark.asyncio
 async def test_tui_refuses_a_future_date_on_the_date_field(store_path: Path) -> None:
-    from kehu_tui.screens.interaction import AddInteractionScreen
     from kehu_tui.widgets.forms.field import FormField
 
-    from .test_tui import SIZE, make_app, open_zhao_min, wait_for
+    from .test_tui import SIZE, make_app, open_purchase_form
 
     cid = _customer(store_path)
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddInteractionScreen), "the form")
+        await open_purchase_form(pilot)
         form = app.screen
         form.query_one("#row-date", FormField).value = "2027-11-20"
         form.query_one("#field-item").focus()

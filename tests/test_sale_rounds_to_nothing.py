@@ -95,19 +95,16 @@ def test_check_finds_a_hand_edited_line_that_rounds_to_nothing(store: tuple[Path
 
 @pytest.mark.asyncio
 async def test_the_tuis_purchase_form_refuses_a_line_that_rounds_to_nothing(store_path: Path) -> None:
-    from kehu_tui.screens.interaction import AddInteractionScreen
     from kehu_tui.widgets.forms.field import FormField
     from textual.widgets import Input
 
-    from .test_tui import SIZE, make_app, open_zhao_min, wait_for
+    from .test_tui import SIZE, make_app, open_purchase_form
 
     kehu("customer", "add", "--name", "赵敏", store=store_path)
     before = tree_hash(store_path)
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddInteractionScreen), "the form")
+        await open_purchase_form(pilot)
         screen = app.screen
         screen.query_one("#field-item", Input).value = "茶"
         screen.query_one("#field-qty", Input).value = "0.0000001"

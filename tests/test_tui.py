@@ -82,6 +82,22 @@ async def open_zhao_min(pilot) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CustomerScreen), "the detail screen")
 
 
+async def open_purchase_form(pilot) -> None:
+    """赵敏's detail screen, then its purchase form (p)."""
+    await open_zhao_min(pilot)
+    await pilot.press("p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, AddInteractionScreen), "the form")
+
+
+async def open_pay_dialog(pilot) -> None:
+    """赵敏's detail screen, then the dialog that pays her newest purchase ($)."""
+    from kehu_tui.screens.pay import PayScreen
+
+    await open_zhao_min(pilot)
+    await pilot.press("dollar_sign")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, PayScreen), "the pay dialog")
+
+
 async def test_list_shows_names_on_first_screen(demo_copy: Path) -> None:
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:

@@ -20,16 +20,14 @@ TOMORROW = "2026-11-21"  # the tests' day is 2026-11-20 (conftest.TODAY)
 async def test_the_payment_form_says_what_to_do_about_a_future_date(store_path: Path) -> None:
     from kehu_tui.screens.pay import PayScreen
 
-    from .test_tui import SIZE, make_app, open_zhao_min, text_of, wait_for
+    from .test_tui import SIZE, make_app, open_pay_dialog, text_of, wait_for
 
     cid = _customer(store_path)
     _sale(store_path, cid)
     before = tree_hash(store_path)
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("dollar_sign")
-        await wait_for(pilot, lambda: isinstance(app.screen, PayScreen), "the pay dialog")
+        await open_pay_dialog(pilot)
         app.screen.query_one("#pay-date").value = TOMORROW
         await pilot.press(*"100", "enter")
         await wait_for(pilot, lambda: text_of(app.screen.query_one("#pay-error")), "the error")
@@ -42,18 +40,15 @@ async def test_the_payment_form_says_what_to_do_about_a_future_date(store_path: 
 
 @pytest.mark.asyncio
 async def test_the_purchase_form_says_what_to_do_about_a_future_date(store_path: Path) -> None:
-    from kehu_tui.screens.interaction import AddInteractionScreen
     from kehu_tui.widgets.forms.field import FormField
 
-    from .test_tui import SIZE, make_app, open_zhao_min, wait_for
+    from .test_tui import SIZE, make_app, open_purchase_form
 
     _customer(store_path)
     before = tree_hash(store_path)
     app = make_app(store_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddInteractionScreen), "the form")
+        await open_purchase_form(pilot)
         form = app.screen
         form.query_one("#row-date", FormField).value = TOMORROW
         form.query_one("#field-item").focus()
