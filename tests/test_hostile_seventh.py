@@ -17,6 +17,7 @@ from kehu_core.testing import make_store, run_kehu
 from . import test_hostile_limits, test_hostile_readonly
 from .conftest import kehu
 from .test_hostile import tree_hash
+from .test_hostile_values import edit_refused
 
 # the fixtures of a store of one customer, copied for each test
 base, store = test_hostile_limits.base, test_hostile_limits.store
@@ -278,14 +279,8 @@ def test_kehu_edit_names_a_copy_saved_as_no_utf8_text(store: tuple[Path, str], t
     "internal error: UnicodeDecodeError"; one leaving a FIFO in its place made kehu wait for
     ever. Each is now a problem at its line, and the editor offered again, as for any edit."""
     path, cid = store
-    script = tmp_path / "editor.py"
-    script.write_text("import os, sys\npath = sys.argv[1]\n" + EDITORS[kind], encoding="utf-8")
-    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
-    monkeypatch.delenv("VISUAL", raising=False)
     before = tree_hash(path)
-    result = kehu("edit", cid, store=path, input="n\n")  # "open the editor again?" no
-    no_traceback(result)
-    assert result.code == 1, result
+    result = edit_refused(path, cid, "import os, sys\npath = sys.argv[1]\n" + EDITORS[kind], tmp_path, monkeypatch)
     profile = f"customers/{shard(cid)}/{cid}/customer.yaml"
     expected = {"fifo": "is a FIFO", "utf-16": "UTF-16 text", "gbk": "not valid UTF-8"}[kind]
     assert f"{profile}:" in result.err and expected in result.err, result.err

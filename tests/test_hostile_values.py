@@ -13,7 +13,7 @@ import pytest
 
 from kehu_core.ids import shard
 
-from .conftest import kehu
+from .conftest import Result, kehu
 from .test_hostile import tree_hash
 
 
@@ -328,6 +328,21 @@ def test_customer_list_says_how_many_customers_it_cannot_list(argv: list[str], s
 # --- `kehu edit`: the editor's copy is held to what every other door holds --------------------
 
 
+def edit_refused(path: Path, cid: str, editor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """``kehu edit CID`` with an $EDITOR that runs the Python ``editor`` (``sys.argv[1]``: the
+    copy to edit), "open the editor again?" answered no: refused, exit 1, no traceback."""
+    import sys
+
+    script = tmp_path / "editor.py"
+    script.write_text(editor, encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    result = kehu("edit", cid, store=path, input="n\n")
+    no_traceback(result)
+    assert result.code == 1, result
+    return result
+
+
 EDITS = [("tier: 金卡", "tier: kehu computes this value"),
          ("points: 100", "points: kehu computes this value"),
          ("referrer: c1nobody00000", "referrer 'c1nobody00000': no such customer")]
@@ -340,18 +355,10 @@ def test_kehu_edit_refuses_what_customer_set_and_check_refuse(
     """An $EDITOR adding ``tier: 金卡`` or a referrer naming nobody was saved with exit 0, and
     then ``kehu check`` rejected the store (so ``kehu sync`` would not push): ``kehu edit``
     asked the file's own validation only, not the plugins' rules nor the referrer's."""
-    import sys
-
     path, cid, _ = store
-    script = tmp_path / "editor.py"
-    script.write_text("import sys\nwith open(sys.argv[1], 'a', encoding='utf-8') as f:\n"
-                      f"    f.write({line + chr(10)!r})\n", encoding="utf-8")
-    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
-    monkeypatch.delenv("VISUAL", raising=False)
     before = tree_hash(path)
-    result = kehu("edit", cid, store=path, input="n\n")  # "open the editor again?" no
-    no_traceback(result)
-    assert result.code == 1, result
+    result = edit_refused(path, cid, "import sys\nwith open(sys.argv[1], 'a', encoding='utf-8') as f:\n"
+                          f"    f.write({line + chr(10)!r})\n", tmp_path, monkeypatch)
     profile = f"customers/{shard(cid)}/{cid}/customer.yaml"
     at = len((path / profile).read_text(encoding="utf-8").splitlines()) + 1
     assert f"{profile}:{at}: {message}" in result.err, result.err
@@ -361,19 +368,12 @@ def test_kehu_edit_refuses_what_customer_set_and_check_refuse(
 
 def test_kehu_edit_refuses_a_referral_loop(store: tuple[Path, str, str], tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
     path = store[0]
     a, b = _chain(path, "甲", "乙")  # b was referred by a
-    script = tmp_path / "editor.py"
-    script.write_text("import sys\nwith open(sys.argv[1], 'a', encoding='utf-8') as f:\n"
-                      f"    f.write('referrer: {b}\\n')\n", encoding="utf-8")
-    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
-    monkeypatch.delenv("VISUAL", raising=False)
     before = tree_hash(path)
-    result = kehu("edit", a, store=path, input="n\n")
-    no_traceback(result)
-    assert result.code == 1 and "a loop of referrals" in result.err, result
+    result = edit_refused(path, a, "import sys\nwith open(sys.argv[1], 'a', encoding='utf-8') as f:\n"
+                          f"    f.write('referrer: {b}\\n')\n", tmp_path, monkeypatch)
+    assert "a loop of referrals" in result.err, result
     assert tree_hash(path) == before
 
 

@@ -117,10 +117,14 @@ def wait_until_up(url: str, process: subprocess.Popen[str], log: Path, deadline_
 
 
 @contextlib.contextmanager
-def serving(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
-    """A store of :func:`make_store` served by a real ``kehu serve``, stopped afterwards."""
+def serving(tmp_path_factory: pytest.TempPathFactory, name: str, *, settings: str = "") -> Iterator[Server]:
+    """A store of :func:`make_store` served by a real ``kehu serve``, stopped afterwards
+    (``settings``: lines added to its kehu.yaml first)."""
     root = tmp_path_factory.mktemp(name) / "store"
     ids = make_store(root)
+    if settings:
+        with (root / "kehu.yaml").open("a", encoding="utf-8") as handle:
+            handle.write(settings)
     process, port = start(root)
     url = f"http://127.0.0.1:{port}/"
     try:

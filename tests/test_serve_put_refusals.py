@@ -12,24 +12,14 @@ import pytest
 from kehu_core.services.importing.limits import MB
 
 from .test_hostile import tree_hash
-from .test_serve import Server, make_store, start, wait_until_up
+from .test_serve import Server, serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A store whose kehu.yaml takes files of at most 1 MB."""
-    root = tmp_path_factory.mktemp("refusals") / "store"
-    ids = make_store(root)
-    with (root / "kehu.yaml").open("a", encoding="utf-8") as handle:
-        handle.write("import_limits:\n  file_mb: 1\n")
-    process, port = start(root)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(url, process, root.parent / "serve.log")
-        yield Server(url, root, ids, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(tmp_path_factory, "refusals", settings="import_limits:\n  file_mb: 1\n") as server:
+        yield server
 
 
 def _card(uid: str, note: str = "") -> bytes:
