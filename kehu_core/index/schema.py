@@ -10,9 +10,10 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 18  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 19  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
-# 18: a customer's record under another shard folder is no record (rows._kind_of)
+# 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
+# items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -59,14 +60,16 @@ CREATE TRIGGER IF NOT EXISTS item_kinds_sold AFTER INSERT ON interactions
         FROM json_each(NEW.data, '$.items') WHERE json_type(value) = 'object' GROUP BY 2, 3
         ON CONFLICT(date, name, category) DO UPDATE SET items = items + excluded.items;
 END;
+-- the purchase's items grouped once, each group taken off its row by the primary key: a count
+-- per row of the day over every item made a purchase of 10 000 different items a minute's work
+-- (10 000 rows × 10 000 items) whenever it was paid, edited or merged
 CREATE TRIGGER IF NOT EXISTS item_kinds_unsold AFTER DELETE ON interactions
     WHEN OLD.kind = 'purchase' BEGIN
-    UPDATE item_kinds SET items = items - (
-        SELECT count(*) FROM json_each(OLD.data, '$.items') j
-        WHERE json_type(j.value) = 'object'
-          AND coalesce(json_extract(j.value, '$.name'), '') = item_kinds.name
-          AND coalesce(json_extract(j.value, '$.category'), '') = item_kinds.category)
-    WHERE date = OLD.date;
+    UPDATE item_kinds SET items = items - sold.n
+    FROM (SELECT coalesce(json_extract(value, '$.name'), '') AS name,
+                 coalesce(json_extract(value, '$.category'), '') AS category, count(*) AS n
+          FROM json_each(OLD.data, '$.items') WHERE json_type(value) = 'object' GROUP BY 1, 2) AS sold
+    WHERE item_kinds.date = OLD.date AND item_kinds.name = sold.name AND item_kinds.category = sold.category;
     DELETE FROM item_kinds WHERE date = OLD.date AND items <= 0;
 END;
 CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime INTEGER);

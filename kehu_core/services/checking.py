@@ -16,6 +16,7 @@ from ..ids import in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
+from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, sync_guard
 
 
@@ -231,7 +232,7 @@ def _explain_markers(problem: Problem) -> Problem:
     line = merge_conflicts.marker_line(problem.path)
     if line is None:
         return problem
-    return Problem(problem.path, line, sync_guard.MARKERS)
+    return Problem(problem.path, line, markers_message())
 
 
 def _line(path, key: str) -> int:

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..errors import Problem
 from ..i18n import _
-from ..yamlio import YamlFileError, line_of, lines_doc, read_bytes
+from ..yamlio import line_of, lines_doc
+from ..yamlio.files import marker_line  # noqa: F401 - the one home; sync and check ask it here
 from .profile_merge import CONFLICTS_KEY, MISSING
 
 
@@ -89,16 +90,3 @@ def entry_problems(path: Path, customer_id: str | None, entries: Any) -> list[Pr
     doc = lines_doc(path)
     return [Problem(path, line_of(doc, [CONFLICTS_KEY, i]), conflict_message(customer_id, entry))
             for i, entry in enumerate(entries)]
-
-
-def marker_line(path: Path) -> int | None:
-    """The first line of an unresolved git conflict in a file, if any."""
-    try:
-        data = read_bytes(path)  # never a FIFO (it would hang) nor a link's target
-    except (OSError, YamlFileError):
-        return None
-    for number, raw in enumerate(data.splitlines(), 1):
-        line = raw.decode("utf-8", "replace")
-        if line.startswith("<<<<<<< ") or line == "<<<<<<<":
-            return number
-    return None

@@ -18,14 +18,13 @@ from typing import Any
 from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
+from ..yamlio.files import markers_message
 from . import gitops, merge_conflicts
 
 # `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
 _DELETED_BY_US = frozenset({"1", "3"})
 _DELETED_BY_THEM = frozenset({"1", "2"})
 
-MARKERS = ("unresolved git merge conflict (<<<<<<< ... >>>>>>>): keep the right lines, "
-           "delete the markers, `git add` it")
 
 
 class SyncError(KehuError):
@@ -148,7 +147,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
         path = root / rel
         line = merge_conflicts.marker_line(path) if path.is_file() else None
         if line is not None:
-            problems.append(Problem(path, line, MARKERS))
+            problems.append(Problem(path, line, markers_message()))
         else:
             problems.append(Problem(path, 1, describe_unmerged(rel, stages)))
         if rel in both:

@@ -25,6 +25,34 @@ def max_bytes(path: Path | str) -> int:
     return MAX_LEDGER_BYTES if str(path).endswith(LEDGER_SUFFIX) else MAX_FILE_BYTES
 
 
+def markers_message() -> str:
+    """What kehu says of a file holding git's conflict markers: the one wording of every door."""
+    return _("unresolved git merge conflict (<<<<<<< ... >>>>>>>): keep the right lines, "
+             "delete the markers, `git add` it")
+
+
+def marker_line(path: Path | str) -> int | None:
+    """The first line of an unresolved git conflict in a file, if any."""
+    try:
+        data = read_bytes(path)  # never a FIFO (it would hang) nor a link's target
+    except (OSError, YamlFileError):
+        return None
+    for number, raw in enumerate(data.splitlines(), 1):
+        if raw.startswith(b"<<<<<<< ") or raw.rstrip(b"\r") == b"<<<<<<<":
+            return number
+    return None
+
+
+def parse_problem(path: Path | str, line: int, detail: str) -> Problem:
+    """A file no YAML parser reads: at git's conflict markers when a merge left them (a hand
+    `git pull` in a clone without kehu's merge rules), so every loader names them, not some
+    parser's detail at a line of its own; else "invalid YAML" at the parser's line."""
+    marked = marker_line(path)
+    if marked is not None:
+        return Problem(Path(path), marked, markers_message())
+    return Problem(Path(path), line, _("invalid YAML: {detail}").format(detail=detail))
+
+
 def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     """Turn a PyYAML or ruamel error into ``path:line: message``."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -32,7 +60,7 @@ def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     text = f"{context}: {problem}" if context and context not in str(problem) else str(problem)
-    return Problem(path, line, _("invalid YAML: {detail}").format(detail=text))
+    return parse_problem(path, line, text)
 
 
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)

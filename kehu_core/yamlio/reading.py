@@ -15,7 +15,7 @@ import yaml
 from ..errors import Problem
 from ..i18n import _
 from ..yamlaliases import may_alias, refuse_alias_bombs
-from .files import YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
+from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
 from .roundtrip import _rt, load_roundtrip
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -225,8 +225,7 @@ def load_scan(path: Path) -> Any:
         if match is None:
             load_fast(path)  # PyYAML names the line yaml-rs does not (a duplicate key); raises
         detail = message.splitlines()[-1].strip() if "\n" in message else message
-        raise YamlFileError(Problem(path, int(match.group(1)) if match else 1,
-                                    _("invalid YAML: {detail}").format(detail=detail))) from None
+        raise YamlFileError(parse_problem(path, int(match.group(1)) if match else 1, detail)) from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
 
