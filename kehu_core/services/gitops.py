@@ -248,6 +248,12 @@ def upstream(root: Path, branch: str) -> tuple[str, str] | None:
     return None
 
 
+def remote_branches(root: Path, remote: str) -> list[str]:
+    """The branches this clone last fetched from ``remote`` (its remote-tracking refs)."""
+    listed = run(root, "for-each-ref", "--format=%(refname:strip=3)", f"refs/remotes/{remote}/").stdout
+    return [name for name in listed.split() if name != "HEAD"]
+
+
 def ref_exists(root: Path, ref: str) -> bool:
     return run(root, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
 

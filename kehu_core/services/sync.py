@@ -238,12 +238,16 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
         if attempt:
             time.sleep(min(_BACKOFF_MOST, _BACKOFF_FIRST * 2 ** (attempt - 1))
                        * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not a secret
-        fetched = gitops.run_network(root, "fetch", "--quiet", remote)
+        had = gitops.ref_exists(root, tracking)
+        # --prune: a branch deleted or renamed on the remote is gone here too, not pushed back
+        fetched = gitops.run_network(root, "fetch", "--quiet", "--prune", remote)
         if fetched.returncode != 0:
             point.restore()
             raise SyncError(_("cannot reach remote {remote} ({url}): {why}. {kept} when the remote can be "
                 "reached").format(
                 remote=remote, url=url, why=_why(fetched), kept=kept))
+        if had and not gitops.ref_exists(root, tracking):
+            sync_guard.refuse_branch_gone(point, remote, branch, gitops.remote_branches(root, remote), kept)
         if gitops.ref_exists(root, tracking) and gitops.head(root):
             behind = gitops.count(root, f"HEAD..{tracking}")
             if behind:

@@ -3,6 +3,8 @@
 * :class:`RestorePoint` — the clone as it was before the sync: a sync that cannot finish (the
   remote unreachable, push races lost too often, a merge that check rejects) puts the clone
   back, the user's edits uncommitted as they were.
+* :func:`refuse_branch_gone` — the branch a clone followed renamed or deleted on the remote: not
+  pushed back beside the team's new one.
 * :func:`unmerged_problems` — files git could not merge (both sides changed them, or one
   side changed what the other deleted) as ``path:line`` problems, for ``kehu check`` and the TUI.
 * :func:`finish_merge` — a merge stopped by an earlier sync, finished once the user decided;
@@ -70,6 +72,22 @@ class RestorePoint:
         gitops.run(self.root, "reset", "-q", "--hard", self.committed or self.start)
         if self.committed:
             gitops.run(self.root, "reset", "-q", self.start)
+
+
+def refuse_branch_gone(point: RestorePoint, remote: str, branch: str, others: list[str],
+                       kept: str) -> None:
+    """The branch this clone followed was renamed or deleted on the remote since the last sync:
+    pushing would bring it back, and this clone's customers would go where the rest of the team,
+    on the branch it renamed it to, never looks. A person says which branch to follow. A remote
+    with no branch at all (a new, empty one) is filled as on a first sync."""
+    if not others:
+        return
+    point.restore()
+    raise SyncError(_("the remote {remote} has no branch {branch} any more (renamed or deleted there since "
+        "the last sync); it has: {others}. Nothing was pushed, so that it does not come back beside "
+        "them. Follow the team's branch with `git branch -u {remote}/{first}`, then run `kehu sync` "
+        "again. {kept}").format(remote=remote, branch=branch, others=", ".join(others),
+                                first=others[0], kept=kept))
 
 
 # --- unmerged files -------------------------------------------------------------------------
