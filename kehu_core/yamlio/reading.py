@@ -117,6 +117,22 @@ def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
 FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
+def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> Any:
+    """A whole number as PyYAML makes it, except one of over 4 300 digits, which Python makes no
+    int of from text ("Exceeds the limit ... for integer string conversion" was the problem
+    `check` named): a stand-in past the 18 digits records hold, of its sign, so the models name
+    it at its line as they name any number too long (``hostile.too_deep``)."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        if not str(node.value).lstrip("+-").replace("_", "").isdigit():
+            raise
+        return (-1 if str(node.value).startswith("-") else 1) * 10 ** 19
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 class ScanLoader(FastLoader):  # type: ignore[misc, valid-type]
     """:class:`FastLoader` reading as the scan's yaml-rs does (``parse_datetime=False``): a plain
     date stays ISO text, an explicit ``!!timestamp`` tag is still a date (and refused where text
