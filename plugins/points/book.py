@@ -20,6 +20,7 @@ were about to lapse at the expense of newer ones.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -85,30 +86,34 @@ class Book:
 def replay(entries: list[dict[str, Any]], as_of: dt.date) -> Book:
     book = Book(entries=entries)
     ordered = sorted(enumerate(entries), key=lambda pair: (_date(pair[1].get("date")), pair[0]))
-    for _index, entry in ordered:
+    # the lots in a heap, soonest to lapse first, then in the order they were given: sorting
+    # the whole list after each entry made a ledger of 88 000 entries two minutes' work
+    heap: list[tuple[dt.date, int, list[Any]]] = []
+    for index, entry in ordered:
         delta = int(entry.get("delta", 0))
         book.balance += delta
         if delta > 0:  # a lot: [expires, points left, the id of the entry that gave them]
-            book.lots.append([_date(entry.get("expires")) if entry.get("expires") else NEVER, delta,
-                              entry.get("id")])
-            book.lots.sort(key=lambda lot: lot[0])
+            lot = [_date(entry.get("expires")) if entry.get("expires") else NEVER, delta, entry.get("id")]
+            heapq.heappush(heap, (lot[0], index, lot))
         elif delta < 0:
-            _consume(book.lots, -delta)
-    book.lapsed = sum(lot[1] for lot in book.lots if lot[0] <= as_of)
-    book.lapsed_lots = [str(lot[2]) for lot in book.lots if lot[0] <= as_of and lot[1] > 0 and lot[2]]
-    book.lots = [lot for lot in book.lots if lot[0] > as_of and lot[1] > 0]
+            _consume(heap, -delta)
+    lots = [lot for _expires, _index, lot in sorted(heap, key=lambda item: item[:2])]
+    book.lapsed = sum(lot[1] for lot in lots if lot[0] <= as_of)
+    book.lapsed_lots = [str(lot[2]) for lot in lots if lot[0] <= as_of and lot[1] > 0 and lot[2]]
+    book.lots = [lot for lot in lots if lot[0] > as_of and lot[1] > 0]
     book.balance -= book.lapsed
     return book
 
 
-def _consume(lots: list[list[Any]], amount: int) -> None:
-    for lot in lots:
+def _consume(heap: list[tuple[dt.date, int, list[Any]]], amount: int) -> None:
+    """Spend ``amount`` from the lots that lapse soonest; a lot spent to nothing leaves."""
+    while amount and heap:
+        lot = heap[0][2]
         take = min(lot[1], amount)
         lot[1] -= take
         amount -= take
-        if not amount:
-            break
-    lots[:] = [lot for lot in lots if lot[1] > 0]
+        if not lot[1]:
+            heapq.heappop(heap)
 
 
 def _date(value: Any) -> dt.date:
