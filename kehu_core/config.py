@@ -332,7 +332,7 @@ class StoreConfig(BaseModel):
     @classmethod
     def _known_schema(cls, value: int) -> int:
         if value < 1:  # no kehu ever wrote one: a slip of a hand edit, said as such
-            raise ValueError(_("schema_version {value}: the record formats are numbered from 1 (this kehu "
+            raise ValueError(_("{value}: the record formats are numbered from 1 (this kehu "
                                "writes {SCHEMA_VERSION})").format(value=value, SCHEMA_VERSION=SCHEMA_VERSION))
         if value > SCHEMA_VERSION:
             raise ValueError(
