@@ -36,7 +36,6 @@ from . import journal_ahead
 from .confidential import plain_fields
 from .errors import KehuError
 from .i18n import _
-from .paths import STATE_DIR
 from .yamlio import YamlFileError, atomic_write, read_bytes
 
 if TYPE_CHECKING:
@@ -123,14 +122,7 @@ class Entry:
         return f"#{self.id} ({self.command}, {self.when[:16].replace('T', ' ')}, {self.who})"
 
 
-def folder(store: Store) -> Path:
-    """The journal: in the store's ``.kehu/``, also when the store is read-only and its derived
-    data goes to the user's cache (``paths.state_dir``): there `kehu undo` read an empty journal
-    and said "nothing to undo"; it reads the store's, and the write it tries is refused, named."""
-    own = store.root / STATE_DIR / JOURNAL_DIR
-    if store.state_dir != own.parent and own.is_dir():
-        return own
-    return store.state_dir / JOURNAL_DIR
+folder = journal_ahead.journal_folder
 
 
 def _file(store: Store, number: int) -> Path:
@@ -260,11 +252,10 @@ def recover_interrupted(store: Store) -> None:
             command = str(lines[0]["command"])
             recorder = Recorder(_("{command} (interrupted)").format(command=command))
             for line in lines[1:]:
-                rel = Path(str(line.get("path", "")))
+                rel = line.get("path")
+                if not isinstance(rel, str) or _outside(rel) or store.root / rel in recorder.before:
+                    continue  # never a path out of the store (as an entry's); the first image is the one
                 target = store.root / rel
-                if (not rel.parts or rel.is_absolute() or ".." in rel.parts
-                        or target in recorder.before):
-                    continue  # never a path out of the store; the first image is the one
                 before = line.get("before")
                 if line.get("pruned") or not isinstance(before, (str, type(None))):
                     recorder.lost.add(target)  # cannot be put back: recorded as such, never as "absent"

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .confidential import plain_fields
+from .paths import STATE_DIR
 
 if TYPE_CHECKING:
     from .store import Store
@@ -97,8 +98,20 @@ def _pending(store: Store) -> list[Path]:
         return []
 
 
+def journal_folder(store: Store) -> Path:
+    """The journal (``kehu_core.journal.folder``): in the store's ``.kehu/``, also when the store
+    is read-only and its derived data goes to the user's cache (``paths.state_dir``): there `kehu
+    undo` read an empty journal and said "nothing to undo"; it reads the store's, and the write
+    it tries is refused, named."""
+    own = store.root / STATE_DIR / JOURNAL_DIR
+    if store.state_dir != own.parent and own.is_dir():
+        return own
+    return store.state_dir / JOURNAL_DIR
+
+
 def folder_of(store: Store) -> Path:
-    return store.state_dir / JOURNAL_DIR / PENDING_DIR
+    """Where the write-ahead files are: a folder of the journal's own."""
+    return journal_folder(store) / PENDING_DIR
 
 
 def _lines(held: IO[str]) -> list[dict[str, object]]:
