@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from .. import __version__
-from ..errors import Problem
+from ..errors import Problem, RecordError, StoreError
+from ..i18n import _
 from ..paths import CONFIG_FILE
 from ..store import CUSTOMERS_DIR, Store
 from . import gitops
@@ -51,8 +52,33 @@ def store_problems(store: Store, changed: list[str] | None = None) -> list[Probl
     change of kehu.yaml (whose settings rule every record) also asks."""
     index = store.index
     if changed is None or CONFIG_FILE in changed:
+        settings = settings_problems(store)
+        if settings:  # every command stops on them: no record is worth reading first
+            return settings
         index.refresh(full=True)
         return check_store(store)
     index.refresh_changed(changed)
     return check_store(store, customers={parts[2] for rel in changed
                                          if (parts := rel.split("/"))[0] == CUSTOMERS_DIR and len(parts) > 2})
+
+
+def settings_problems(store: Store) -> list[Problem]:
+    """What is wrong with kehu.yaml as the files hold it now, by the rules every command opens
+    the store with (``Store.open``: its settings, the plugins' settings it enables). ``store``
+    was opened before: a merge that brought a colleague's kehu.yaml (``schema_version: 99``,
+    a YAML slip, a plugin's setting out of range, the file deleted) passed the check of the
+    settings read before it, and was pushed, after which every command of every clone
+    stopped on it (or, the file gone, worked on the demo store)."""
+    path = store.root / CONFIG_FILE
+    if not path.is_file() and not path.is_symlink():
+        return [Problem(path, 1, _("deleted (or no file): every kehu command needs the store's {name}; "
+                                   "bring it back (`git checkout HEAD -- {name}` or from an older "
+                                   "commit)").format(name=CONFIG_FILE))]
+    try:
+        type(store).open(store.root, today=store.today, plugins=store.plugins.installed is not None,
+                         extra_plugins=store.plugins.extra or None)
+    except RecordError as exc:
+        return list(exc.problems)
+    except StoreError as exc:
+        return [Problem(path, 1, str(exc))]
+    return []
