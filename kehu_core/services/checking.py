@@ -17,7 +17,7 @@ from ..models import Customer, referral_loop_message, referral_loops, region_pro
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
 from ..yamlio.files import markers_message
-from . import git_settings, merge_conflicts, sync_guard
+from . import git_settings, merge_conflicts, unmerged_files
 
 
 def check_store(store: Store, customers: Collection[str] | None = None) -> list[Problem]:
@@ -64,7 +64,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
     problems.extend(git_settings.git_file_problems(store.root))  # a FIFO there hangs every git status
     problems.extend(linked_or_special_files(store.root))  # templates/ a link, ...
-    problems.extend(sync_guard.unmerged_problems(store.root))  # a merge `kehu sync` left open
+    problems.extend(unmerged_files.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))
     twice = index.interactions_held_twice(None if scope is None else sorted(scope))  # a merge's, by both sides

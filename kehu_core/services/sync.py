@@ -20,7 +20,7 @@ from ..errors import Problem
 from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, Store
-from . import git_settings, gitops, merge_conflicts, profile_merge, sync_checks, sync_guard
+from . import git_settings, gitops, merge_conflicts, profile_merge, sync_checks, sync_guard, unmerged_files
 from .sync_guard import SyncError
 from .sync_messages import _load_path, commit_message, describe
 
@@ -393,7 +393,7 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
         raise SyncError(_("merging {label} failed: {why}. Nothing was changed in this clone (your edits "
             "are still there, uncommitted)").format(
             label=label, why=_why(result)))
-    decide = sync_guard.undecided(root)
+    decide = unmerged_files.undecided(root)
     lines = "\n".join(decide) if decide else ", ".join(stuck)
     raise SyncError(_(
         "merging {label} stopped: {count} file(s) changed on both sides in ways kehu cannot merge; nothing "

@@ -5,8 +5,6 @@
   back, the user's edits uncommitted as they were.
 * :func:`refuse_branch_gone` — the branch a clone followed renamed or deleted on the remote: not
   pushed back beside the team's new one.
-* :func:`unmerged_problems` — files git could not merge (both sides changed them, or one
-  side changed what the other deleted) as ``path:line`` problems, for ``kehu check`` and the TUI.
 * :func:`finish_merge` — a merge stopped by an earlier sync, finished once the user decided;
   a customer kept in full or deleted in full, never a profile without its purchases.
 """
@@ -20,13 +18,8 @@ from typing import Any
 from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
-from ..yamlio.files import markers_message
 from . import gitops, merge_conflicts
-
-# `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
-_DELETED_BY_US = frozenset({"1", "3"})
-_DELETED_BY_THEM = frozenset({"1", "2"})
-
+from .unmerged_files import merged_into, moved_by_merge, undecided, unmerged, unmerged_problems
 
 
 class SyncError(KehuError):
@@ -106,73 +99,6 @@ def links_brought(label: str, links: list[Problem], root: Path, kept: str) -> Sy
             label=label, count=len(links), kept=kept) + "\n" + listing(links, root))
 
 
-def unmerged(root: Path) -> dict[str, frozenset[str]]:
-    """Each path git left unmerged, with the stages it has (see the constants above)."""
-    result = gitops.run(root, "ls-files", "-u", "-z", check=False)
-    if result.returncode != 0:
-        return {}
-    stages: dict[str, set[str]] = {}
-    for entry in result.stdout.split("\0"):
-        meta, _tab, path = entry.partition("\t")
-        if path:
-            stages.setdefault(path, set()).add(meta.split()[-1])
-    return {path: frozenset(s) for path, s in stages.items()}
-
-
-def describe_unmerged(rel: str, stages: frozenset[str]) -> str:
-    if stages == _DELETED_BY_US:
-        how = "deleted in this clone, changed in the other"
-    elif stages == _DELETED_BY_THEM:
-        how = "changed in this clone, deleted in the other"
-    else:
-        return ("git merge not finished: changed in both clones; check it, then `kehu sync` "
-                "finishes the merge")
-    return (f"{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
-            f"it with `git rm {rel}`, then `kehu sync` (a customer is kept or deleted whole, with "
-            "its purchases)")
-
-
-def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
-    """Customers two clones merged each into the other (``customer merge X Y`` here, ``customer
-    merge Y X`` there): each deleted on one side, kept on the other with the other's id under
-    ``also_known``. The ``customer.yaml`` of each (relative), with the other's id. Keeping both
-    would hold every purchase of the two under both; one of them is to be kept."""
-    from .sync_messages import _load_path
-
-    absorbed: dict[str, tuple[str, set[str]]] = {}  # id -> (its profile, the ids merged into it)
-    for rel, stages in stuck.items():
-        if rel.endswith(f"/{CUSTOMER_FILE}") and stages in (_DELETED_BY_US, _DELETED_BY_THEM):
-            absorbed[rel.rsplit("/", 2)[-2]] = (rel, _merged_into(_load_path(root / rel)))
-    return {rel: other for cid, (rel, ids) in absorbed.items() for other in sorted(ids)
-            if other in absorbed and cid in absorbed[other][1]}
-
-
-def _both_ways_text(other: str) -> str:
-    return _("this customer and {other} were merged each into the other, here and in the other clone: "
-             "keep one of the two (`git add` its files) and delete the other (`git rm` its files); kept "
-             "both, every purchase of the two would be held twice").format(other=other)
-
-
-def unmerged_problems(root: Path) -> list[Problem]:
-    """The files git left unmerged, as ``kehu check`` and the TUI show them."""
-    try:
-        stuck = unmerged(root)
-    except KehuError:  # no git at all: nothing can be unmerged
-        return []
-    both = merged_both_ways(root, stuck)
-    problems = []
-    for rel, stages in sorted(stuck.items()):
-        path = root / rel
-        line = merge_conflicts.marker_line(path) if path.is_file() else None
-        if line is not None:
-            problems.append(Problem(path, line, markers_message()))
-        else:
-            problems.append(Problem(path, 1, describe_unmerged(rel, stages)))
-        if rel in both:
-            problems.append(Problem(path, 1, _both_ways_text(both[rel])))
-    return problems
-
-
 def waiting(store: Store) -> list[Problem]:
     """What a merge left for a person, as ``kehu check`` words it: files git left unmerged and
     every ``conflicts:`` entry (profiles and interactions). Answered from the index and git's
@@ -186,16 +112,6 @@ def waiting(store: Store) -> list[Problem]:
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
     return problems
-
-
-def undecided(root: Path) -> list[str]:
-    """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines, then
-    a line for each customer merged each into another (:func:`merged_both_ways`)."""
-    stuck = unmerged(root)
-    lines = [f"{rel}:1: {describe_unmerged(rel, stages)}" for rel, stages in sorted(stuck.items())
-             if stages in (_DELETED_BY_US, _DELETED_BY_THEM)]
-    both = merged_both_ways(root, stuck)
-    return lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]
 
 
 # --- finishing a merge the user fixed -------------------------------------------------------
@@ -217,7 +133,7 @@ def finish_merge(store: Store) -> str:
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:") + "\n" + "\n".join(waiting))
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    settled = settle_deleted_customers(root)
+    settled = settle_deleted_customers(root) + settle_moved_records(root)
     gitops.run(root, "commit", "-q", "--no-edit")
     note = "finished the merge left open by the last sync"
     if settled:
@@ -261,16 +177,7 @@ def _merged_ids(root: Path, rev: str, rel: str) -> set[str]:
                          Loader=FastLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return set()
-    return _merged_into(data)
-
-
-def _merged_into(profile: Any) -> set[str]:
-    """The ids a profile names under ``also_known``: customers merged into it."""
-    from .dedupe import ALSO_KNOWN
-
-    known = profile.get(ALSO_KNOWN) if isinstance(profile, dict) else None
-    return {e["id"] for e in known if isinstance(e, dict) and isinstance(e.get("id"), str)} \
-        if isinstance(known, list) else set()
+    return merged_into(data)
 
 
 def settle_deleted_customers(root: Path) -> list[str]:
@@ -294,6 +201,43 @@ def settle_deleted_customers(root: Path) -> list[str]:
             _remove_tree(root / folder)
             done.append(f"deleted {folder} whole")
     return done
+
+
+def settle_moved_records(root: Path) -> list[str]:
+    """Records ``kehu customer merge`` moved to the customer kept on one side, deleted with the
+    merged customer on the other, that the person deleted (``git rm``) when the sync asked
+    (:func:`~kehu_core.services.unmerged_files.moved_by_merge`): the ledger entries
+    naming them in their new customer's ledgers (a purchase's points, moved by the same merge)
+    go with them, as they go with a customer deleted whole. Kept, each would name a purchase
+    that is not there, which ``kehu check`` rejects. Stages what it does."""
+    import yaml
+
+    from ..yamlio import FastLoader
+    from ..yamlio.atomic import atomic_write
+
+    gone: dict[str, set[str]] = {}  # customer folder -> ids of its records deleted so
+    for side in ("HEAD", "MERGE_HEAD"):
+        for rel in moved_by_merge(root, side):
+            folder, _slash, name = rel.rpartition("/interactions/")
+            if name.endswith(".yaml") and not (root / rel).exists():
+                gone.setdefault(folder, set()).add(name.removesuffix(".yaml"))
+    done = []
+    for folder, refs in sorted(gone.items()):
+        for ledger in sorted((root / folder).glob("*.ledger.yaml")):
+            lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [line for line in lines if not (line.startswith("- ") and _names(
+                yaml.load(line, Loader=FastLoader), refs))]  # noqa: S506 - a safe loader
+            if len(kept) < len(lines):
+                atomic_write(ledger, "".join(kept))
+                gitops.run(root, "add", "--", ledger.relative_to(root).as_posix())
+                done.append(f"took {len(lines) - len(kept)} entries about them out of "
+                            f"{ledger.relative_to(root).as_posix()}")
+    return done
+
+
+def _names(loaded: Any, refs: set[str]) -> bool:
+    entry = loaded[0] if isinstance(loaded, list) and loaded else None
+    return isinstance(entry, dict) and entry.get("ref") in refs
 
 
 def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:

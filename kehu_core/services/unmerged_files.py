@@ -1,0 +1,157 @@
+"""The files a sync's merge left unmerged, and what each asks of the person.
+
+Git stops on a file both clones changed, or one changed and the other deleted. kehu words
+each as a ``path:line`` problem (``kehu check``, the TUI, the sync's own message) naming the
+decision to take: a file moved from one customer to another by ``kehu customer merge`` and
+deleted with that customer in the other clone is said to be so, not only "changed here,
+deleted there" of a file the other clone never had at that path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import KehuError, Problem
+from ..i18n import _
+from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
+from ..yamlio.files import markers_message
+from . import gitops, merge_conflicts
+
+# `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
+DELETED_BY_US = frozenset({"1", "3"})
+DELETED_BY_THEM = frozenset({"1", "2"})
+
+
+def unmerged(root: Path) -> dict[str, frozenset[str]]:
+    """Each path git left unmerged, with the stages it has (see the constants above)."""
+    result = gitops.run(root, "ls-files", "-u", "-z", check=False)
+    if result.returncode != 0:
+        return {}
+    stages: dict[str, set[str]] = {}
+    for entry in result.stdout.split("\0"):
+        meta, _tab, path = entry.partition("\t")
+        if path:
+            stages.setdefault(path, set()).add(meta.split()[-1])
+    return {path: frozenset(s) for path, s in stages.items()}
+
+
+def moved_between_customers(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+    """Unmerged files that are there because one side moved them from another customer's
+    folder (``kehu customer merge``: the merged customer's purchases go to the one kept) while
+    the other side deleted them there (that customer deleted whole): git follows the move and
+    stops on the file at its new path. Each such path with the customer it was moved from."""
+    moved: dict[str, str] = {}
+    for side, kind in (("HEAD", DELETED_BY_THEM), ("MERGE_HEAD", DELETED_BY_US)):
+        if any(stages == kind for stages in stuck.values()):
+            moved.update({rel: was for rel, was in moved_by_merge(root, side).items()
+                          if stuck.get(rel) == kind})
+    return moved
+
+
+def moved_by_merge(root: Path, side: str) -> dict[str, str]:
+    """During a merge: the files ``side`` (``HEAD`` or ``MERGE_HEAD``) moved from one customer's
+    folder to another's since the merge base, found as git's merge finds them (renames), each
+    with the customer it came from."""
+    if not gitops.ref_exists(root, "MERGE_HEAD"):
+        return {}
+    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
+    if not base:
+        return {}
+    out = gitops.run(root, "diff", "-M", "--name-status", "-z", "--diff-filter=R", base, side,
+                     "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
+    moved: dict[str, str] = {}
+    for status, old, new in zip(out[0::3], out[1::3], out[2::3], strict=False):
+        was, now = _customer_of(old), _customer_of(new)
+        if status.startswith("R") and was and now and was != now:
+            moved[new] = was
+    return moved
+
+
+def _customer_of(rel: str) -> str | None:
+    """The customer id of a path ``customers/<shard>/<id>/...``."""
+    parts = rel.split("/")
+    return parts[2] if len(parts) > 3 and parts[0] == CUSTOMERS_DIR else None
+
+
+def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None = None) -> str:
+    if moved_from is not None:
+        how = (_("moved to this customer from {other} by `kehu customer merge` in this clone, while the other "
+                 "clone deleted {other} whole") if stages == DELETED_BY_THEM else
+               _("deleted in this clone with {other}, while the other clone moved it to this customer "
+                 "(`kehu customer merge`)")).format(other=moved_from)
+        return _("{how} (a sync's merge is waiting for you): keep it as this customer's with `git add {rel}`, "
+                 "or delete it with `git rm {rel}` (the ledger entries naming it, such as its points, go "
+                 "with it), then `kehu sync`").format(how=how, rel=rel)
+    if stages == DELETED_BY_US:
+        how = _("deleted in this clone, changed in the other")
+    elif stages == DELETED_BY_THEM:
+        how = _("changed in this clone, deleted in the other")
+    else:
+        return _("git merge not finished: changed in both clones; check it, then `kehu sync` "
+                 "finishes the merge")
+    return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
+             "it with `git rm {rel}`, then `kehu sync` (a customer is kept or deleted whole, with "
+             "its purchases)").format(how=how, rel=rel)
+
+
+def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+    """Customers two clones merged each into the other (``customer merge X Y`` here, ``customer
+    merge Y X`` there): each deleted on one side, kept on the other with the other's id under
+    ``also_known``. The ``customer.yaml`` of each (relative), with the other's id. Keeping both
+    would hold every purchase of the two under both; one of them is to be kept."""
+    from .sync_messages import _load_path
+
+    absorbed: dict[str, tuple[str, set[str]]] = {}  # id -> (its profile, the ids merged into it)
+    for rel, stages in stuck.items():
+        if rel.endswith(f"/{CUSTOMER_FILE}") and stages in (DELETED_BY_US, DELETED_BY_THEM):
+            absorbed[rel.rsplit("/", 2)[-2]] = (rel, merged_into(_load_path(root / rel)))
+    return {rel: other for cid, (rel, ids) in absorbed.items() for other in sorted(ids)
+            if other in absorbed and cid in absorbed[other][1]}
+
+
+def merged_into(profile: Any) -> set[str]:
+    """The ids a profile names under ``also_known``: customers merged into it."""
+    from .dedupe import ALSO_KNOWN
+
+    known = profile.get(ALSO_KNOWN) if isinstance(profile, dict) else None
+    return {e["id"] for e in known if isinstance(e, dict) and isinstance(e.get("id"), str)} \
+        if isinstance(known, list) else set()
+
+
+def _both_ways_text(other: str) -> str:
+    return _("this customer and {other} were merged each into the other, here and in the other clone: "
+             "keep one of the two (`git add` its files) and delete the other (`git rm` its files); kept "
+             "both, every purchase of the two would be held twice").format(other=other)
+
+
+def unmerged_problems(root: Path) -> list[Problem]:
+    """The files git left unmerged, as ``kehu check`` and the TUI show them."""
+    try:
+        stuck = unmerged(root)
+    except KehuError:  # no git at all: nothing can be unmerged
+        return []
+    both = merged_both_ways(root, stuck)
+    moved = moved_between_customers(root, stuck)
+    problems = []
+    for rel, stages in sorted(stuck.items()):
+        path = root / rel
+        line = merge_conflicts.marker_line(path) if path.is_file() else None
+        if line is not None:
+            problems.append(Problem(path, line, markers_message()))
+        else:
+            problems.append(Problem(path, 1, describe_unmerged(rel, stages, moved.get(rel))))
+        if rel in both:
+            problems.append(Problem(path, 1, _both_ways_text(both[rel])))
+    return problems
+
+
+def undecided(root: Path) -> list[str]:
+    """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines, then
+    a line for each customer merged each into another (:func:`merged_both_ways`)."""
+    stuck = unmerged(root)
+    moved = moved_between_customers(root, stuck)
+    lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel))}"
+             for rel, stages in sorted(stuck.items()) if stages in (DELETED_BY_US, DELETED_BY_THEM)]
+    both = merged_both_ways(root, stuck)
+    return lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]
