@@ -4,7 +4,6 @@ problem's line is looked up in (:func:`lines_doc`)."""
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ from ..errors import Problem
 from ..i18n import _
 from ..yamlaliases import may_alias, refuse_alias_bombs
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
+from .numbers import FLOAT_DIGITS, beyond_float
 from .roundtrip import _rt, load_roundtrip
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -98,20 +98,12 @@ def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
 
 FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
-#: a float keeps about 17 significant digits: a shorter number is exactly what its float says
-_FLOAT_DIGITS = 16
-
-
 def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
-    """A number of more digits than a float keeps, which it is not (``amount:
-    99.999999999999999999999999999`` is the float 100.0), is its text, as a ``Decimal``: the
-    models refuse it as they refuse the digits typed (kehu keeps amounts to the fen), where the
-    float passed ``kehu check`` as ¥100.00. Any other number is the float it always was."""
+    """A number of more digits than a float keeps is its text, as a ``Decimal``
+    (:mod:`.numbers`): the models refuse it as they refuse the digits typed, where the float
+    passed ``kehu check`` as ¥100.00. Any other number is the float it always was."""
     value = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
-    text = node.value
-    if len(text) >= _FLOAT_DIGITS and math.isfinite(value) and Decimal(text) != Decimal(repr(value)):
-        return Decimal(text)
-    return value
+    return Decimal(node.value) if beyond_float(node.value, value) else value
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
@@ -184,7 +176,7 @@ _RS_NUMBER = re.compile(
 _RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0", "-0")
 # a number yaml-rs would make a float of fewer digits than written (_construct_float); 16
 # digits or points in a row (a false alarm, a long phone number, only costs the slower loader)
-_RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{_FLOAT_DIGITS - 1}}}")  # 1.3 µs a record
+_RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{FLOAT_DIGITS - 1}}}")  # 1.3 µs a record
 
 
 def _rs_differs(text: str) -> bool:

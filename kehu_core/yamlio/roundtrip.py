@@ -23,9 +23,12 @@ from ..errors import Problem
 from ..i18n import _
 from ..yamlaliases import refuse_alias_bombs
 from .files import _BOM, _HEADER, YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
+from .numbers import WrittenDecimal, beyond_float
 
 
 def _represent_decimal(representer: RoundTripRepresenter, value: Decimal) -> Any:
+    if isinstance(value, WrittenDecimal):  # read from the file, unchanged: as it was written
+        return representer.represent_scalar("tag:yaml.org,2002:float", value.text)
     if value.as_tuple().exponent >= 0:  # quantities: 2, not 2.0
         return representer.represent_scalar("tag:yaml.org,2002:int", format(value, "f"))
     text = format(value, "f")
@@ -70,10 +73,12 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     rt.preserve_quotes = True
     rt.allow_duplicate_keys = False
     rt.representer.add_representer(Decimal, _represent_decimal)
+    rt.representer.add_representer(WrittenDecimal, _represent_decimal)
     rt.representer.add_representer(dt.date, _represent_date)
     rt.representer.add_representer(str, _represent_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
     rt.constructor.add_constructor("tag:yaml.org,2002:str", _rt_str)
+    rt.constructor.add_constructor("tag:yaml.org,2002:float", _rt_float)
     return rt
 
 
@@ -96,6 +101,16 @@ def _rt_str(constructor: Any, node: Any) -> Any:
     a ``TaggedScalar``, which no field takes, so ``check`` said ok and ``customer set`` refused
     the file ("name: Input should be a valid string")."""
     return constructor.construct_scalar(node)
+
+
+def _rt_float(constructor: Any, node: Any) -> Any:
+    """A number of more digits than a float keeps, as the scan reads it (:mod:`.numbers`), and
+    written back as it was; any other number ruamel's own, its formatting kept."""
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    value = RoundTripConstructor.construct_yaml_float(constructor, node)
+    text = str(node.value)
+    return WrittenDecimal(text) if beyond_float(text, float(value)) else value
 
 
 def _rt_timestamp(constructor: Any, node: Any) -> Any:

@@ -1,0 +1,34 @@
+"""A number of more digits than a float keeps, read by every loader as the same value.
+
+``amount: 99.999999999999999999999999999`` is the float 100.0, and ``big:
+123456789012345678901234567890.123456789`` the float 1.2345678901234568e+29. The scan
+(:class:`~kehu_core.yamlio.reading.FastLoader`) reads such a number as its text, a ``Decimal``,
+so the models refuse it as they refuse the digits typed (kehu keeps amounts to the fen); the
+round-trip editor reads it so too, and writes it back as it was, where it wrote the float's
+digits (``123456789012345677877719597056.000000000``) into a field the edit never touched.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+#: a float keeps about 17 significant digits: a shorter number is exactly what its float says
+FLOAT_DIGITS = 16
+
+
+def beyond_float(text: str, value: float) -> bool:
+    """Whether ``text`` (a YAML float scalar) says more than its float ``value`` holds."""
+    return len(text) >= FLOAT_DIGITS and math.isfinite(value) and Decimal(text) != Decimal(repr(value))
+
+
+class WrittenDecimal(Decimal):
+    """A long number as the round-trip editor read it: its value, and the text it is written
+    back as while nobody changes it (``1.2345678901234567890e5`` stays so)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> WrittenDecimal:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
