@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,23 @@ class Problem:
     reason: str = field(default="", compare=False, repr=False)
 
     def render(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{shown_path(self.path)}:{self.line}: {self.message}"
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as kehu prints it: a byte of its name that is not UTF-8 as ``\\xff``, and a
+    control character (a line feed, ESC) as ``\\n`` or ``\\x1b``, as git quotes names. A
+    file's name comes from whoever made it (a colleague's commit): raw, a line feed cut the
+    ``path:line:`` line in two and ESC drove the terminal of whoever ran ``kehu check``."""
+    text = str(path)
+    if text.isprintable():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's stand-ins for bytes that are not UTF-8
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs"
+                   else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class KehuError(Exception):

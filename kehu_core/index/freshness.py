@@ -48,6 +48,43 @@ def indexed_entry(entry: os.DirEntry[str]) -> bool:
     return indexed_mode(entry.name, mode)
 
 
+NOT_TEXT = -2
+"""The mtime the index keeps for a file or folder under customers/ whose name is not UTF-8 text
+(bytes git holds as a colleague committed them): it is never read nor walked into, and its row,
+under the name as kehu prints it (``errors.shown_path``, which SQLite can hold where the name
+itself ended every command in "internal error: UnicodeEncodeError"), is a problem of ``kehu check``."""
+
+
+def text_name(name: str) -> bool:
+    """Whether a name listed by the OS is UTF-8 text (``os.fsdecode`` turns other bytes into
+    lone surrogates, which no record, no message and no SQLite text can hold)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def walked(entry: os.DirEntry[str]) -> bool:
+    """Whether a listing goes into this entry: a folder (never through a link) with a name of text."""
+    return entry.is_dir(follow_symlinks=False) and text_name(entry.name)
+
+
+def entry_row(entry: os.DirEntry[str], root_len: int) -> tuple[str, tuple[int, int]] | None:
+    """The index's row of a folder entry under customers/ (its path relative to the store,
+    its size and mtime), or None for what the index does not list (:func:`indexed_entry`)."""
+    if not text_name(entry.name):
+        if entry.name.startswith("."):
+            return None
+        from ..errors import shown_path
+
+        return shown_path(entry.path[root_len:]), (0, NOT_TEXT)
+    if not indexed_entry(entry):
+        return None
+    st = entry.stat(follow_symlinks=False)
+    return entry.path[root_len:], (st.st_size, st.st_mtime_ns)
+
+
 def record_like(name: str) -> bool:
     """A name of a YAML file: a record's (``*.yaml``), or one kehu does not read as a record,
     spelt ``.yml`` or ``.YAML``, which ``kehu check`` names (a purchase saved by hand as
@@ -82,10 +119,10 @@ def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict
             return
         with entries:
             for entry in entries:
-                if indexed_entry(entry):
-                    st = entry.stat(follow_symlinks=False)
-                    files[entry.path[root_len:]] = (st.st_size, st.st_mtime_ns)
-                elif entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                row = entry_row(entry, root_len)
+                if row is not None:
+                    files[row[0]] = row[1]
+                elif walked(entry) and not entry.name.startswith("."):
                     walk(entry.path)
 
     walk(top)
@@ -154,12 +191,15 @@ def git_changed_paths(root: Path, old: str, new: str) -> list[str] | None:
     try:
         result = subprocess.run(
             ["git", "diff", "--name-only", "-z", "--no-renames", "--relative", old, new, "--", "customers"],
-            cwd=root, capture_output=True, text=True, check=False)
+            cwd=root, capture_output=True, check=False)
     except OSError:
         return None
     if result.returncode != 0:
         return None
-    return [p for p in result.stdout.split("\0") if record_like(p)]
+    paths = [os.fsdecode(p) for p in result.stdout.split(b"\0")]
+    if not all(text_name(p) for p in paths):  # a name of bytes that are not text: the folders' look lists it
+        return None
+    return [p for p in paths if record_like(p)]
 
 
 # --- the signature the index remembers ----------------------------------------------------

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import system_seconds
 from .freshness import differences as _differences
-from .freshness import indexed_entry, scan_tree
+from .freshness import entry_row, scan_tree, walked
 from .rows import Batch
 from .schema import PURCHASE_INDEX
 from .storing import PARALLEL_THRESHOLD, Storing, _build_shard, _parse_batch, _worker_build_shard
@@ -60,10 +60,9 @@ class FullRefresh(Storing):
         stored ``BUILD_COMMIT_FILES`` files to a transaction (one per shard cost 40 % more).
         """
         root_len = len(str(self.store.root)) + 1
-        loose = [c for c in children if not c.is_dir(follow_symlinks=False)]
-        shards = [c.path for c in children if c.is_dir(follow_symlinks=False)]
-        stats = {c.path[root_len:]: (st.st_size, st.st_mtime_ns) for c in loose
-                 if indexed_entry(c) and (st := c.stat(follow_symlinks=False))}
+        loose = [c for c in children if not walked(c)]
+        shards = [c.path for c in children if walked(c)]
+        stats = dict(row for c in loose if (row := entry_row(c, root_len)) is not None)
         # files right under customers/ are misplaced records: indexed so that check reports them
         pending = _parse_batch(self.store, list(stats.items()))
         pending_folders: dict[str, int] = {}
@@ -108,7 +107,8 @@ class FullRefresh(Storing):
         count = 0
         seen_top: set[str] = {"customers"}
         for child, scanned in zip(children, self._scans(children, root_len), strict=True):
-            rel = child.path[root_len:]
+            row = entry_row(child, root_len) if scanned is None else None
+            rel = row[0] if row is not None else child.path[root_len:]  # as the index holds it
             seen_top.add(rel)
             if scanned is not None:
                 on_disk, folders = scanned
@@ -116,9 +116,8 @@ class FullRefresh(Storing):
                 known_dirs = self._known_dirs(rel)
             else:
                 on_disk, folders, known_dirs = {}, {}, {}
-                if indexed_entry(child):
-                    st = child.stat(follow_symlinks=False)
-                    on_disk[rel] = (st.st_size, st.st_mtime_ns)
+                if row is not None:
+                    on_disk[rel] = row[1]
                 # and whatever was indexed below it when it was a folder (now a link, a file)
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}
             changed, removed = _differences(on_disk, known)
@@ -148,12 +147,12 @@ class FullRefresh(Storing):
         workers = os.cpu_count() or 1
         if not big or workers < 2:
             for child in children:
-                yield scan_tree(root_len, child.path) if child.is_dir(follow_symlinks=False) else None
+                yield scan_tree(root_len, child.path) if walked(child) else None
             return
         ahead: deque[Future[tuple[dict[str, tuple[int, int]], dict[str, int]]] | None] = deque()
         pool = self._worker_pool()
         for child in children:
-            ahead.append(pool.submit(scan_tree, root_len, child.path) if child.is_dir(follow_symlinks=False) else None)
+            ahead.append(pool.submit(scan_tree, root_len, child.path) if walked(child) else None)
             if len(ahead) > 4 * workers:
                 done = ahead.popleft()
                 yield done.result() if done is not None else None

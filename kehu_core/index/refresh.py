@@ -23,7 +23,7 @@ from ..errors import NotFound
 from ..i18n import _
 from . import freshness
 from .freshness import differences as _differences
-from .freshness import indexed_entry, indexed_mode, record_like, scan_tree
+from .freshness import entry_row, indexed_mode, record_like, scan_tree, text_name, walked
 from .full_refresh import FullRefresh, _folder_differences
 from .rows import Parsed
 
@@ -167,7 +167,7 @@ class Refresher(FullRefresh):
         with contextlib.suppress(FileNotFoundError):
             look("customers", os.stat(base).st_mtime_ns)
             with os.scandir(base) as entries:
-                shards = [e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+                shards = [e.name for e in entries if not e.name.startswith(".") and walked(e)]
             for shard in shards:
                 prefix = "customers/" + shard
                 try:
@@ -177,7 +177,7 @@ class Refresher(FullRefresh):
                 try:  # stat relative to the shard's descriptor: no path walk per folder
                     look(prefix, os.fstat(fd).st_mtime_ns)
                     for name in os.listdir(fd):
-                        if name.startswith("."):
+                        if name.startswith(".") or not text_name(name):  # (the shard's listing names it)
                             continue
                         try:
                             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
@@ -207,9 +207,9 @@ class Refresher(FullRefresh):
                 continue
             with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:  # gone: all removed
                 for entry in entries:
-                    if indexed_entry(entry):
-                        st = entry.stat(follow_symlinks=False)
-                        listed[rel_dir + "/" + entry.name] = (st.st_size, st.st_mtime_ns)
+                    row = entry_row(entry, len(root))
+                    if row is not None:
+                        listed[row[0]] = row[1]
             known = self._files_in(rel_dir)
             on_disk.update(listed)
             new_or_changed, gone_files = _differences(listed, known)
@@ -238,6 +238,10 @@ class Refresher(FullRefresh):
             parts = rel.split("/")
             if parts[0] != "customers" or len(parts) < 2 or any(p.startswith(".") for p in parts):
                 continue  # not a record (full comparisons never list hidden names either)
+            odd = next((n for n, p in enumerate(parts) if not text_name(p)), None)
+            if odd is not None:  # a name that is not text: its folder lists it (freshness.entry_row)
+                targets.add("/".join(parts[:odd]))
+                continue
             for depth in range(2, len(parts) + 1):
                 target = "/".join(parts[:depth])
                 try:

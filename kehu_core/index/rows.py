@@ -17,6 +17,8 @@ from ..ids import in_wrong_shard
 from ..models import Customer, Purchase
 from ..phones import display_phone
 from ..textsearch import search_text, sort_key
+from ..yamlio.files import not_text_name_message
+from .freshness import NOT_TEXT
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -84,6 +86,8 @@ def parse_record(store: Store, rel: str, stat: tuple[int, int]) -> Parsed:
     cid = parts[2] if len(parts) > 3 else ""
     # the kind comes from where the file is, so a record that fails to load is a broken
     # customer or interaction (its problems), not also an "unexpected file" in `kehu check`
+    if stat[1] == NOT_TEXT:  # never read: its name is what is wrong
+        return Parsed(rel, stat, "", "misnamed", problems=[(rel, 1, not_text_name_message())])
     out = Parsed(rel, stat, cid, _kind_of(rel, parts))
     path = store.root / rel
     try:

@@ -51,9 +51,11 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
     """``git ARGS`` in ``root`` (``env``: added to the environment)."""
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
+    # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
+    # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
     result = subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=True, env={**_env(root), **(env or {})}, check=False,
-        input=input,
+        ["git", *args], cwd=root, capture_output=True, encoding="utf-8", errors="surrogateescape",
+        env={**_env(root), **(env or {})}, check=False, input=input,
     )
     if check and result.returncode != 0:
         why = result.stderr.strip() or result.stdout.strip()

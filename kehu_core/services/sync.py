@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, shown_path
 from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, Store
@@ -341,8 +341,9 @@ def _origin_of(store: Store, problems: list[Problem], before: str) -> str:
     base = gitops.run(root, "merge-base", before, remote, check=False).stdout.strip()
     if not base:
         return ""
-    ours = set(gitops.changed_paths(root, base, before))
-    theirs = set(gitops.changed_paths(root, base, remote))
+    # as problems name them: a name that is not UTF-8 text as printed (errors.shown_path)
+    ours = _with_folders(gitops.changed_paths(root, base, before))
+    theirs = _with_folders(gitops.changed_paths(root, base, remote))
     paths = set()
     for problem in problems:
         path = Path(problem.path)
@@ -355,6 +356,16 @@ def _origin_of(store: Store, problems: list[Problem], before: str) -> str:
     if paths <= theirs & ours:
         return "both"
     return ""
+
+
+def _with_folders(paths: list[str]) -> set[str]:
+    """Changed files and the folders holding them, as problems name them: a folder whose name
+    is no text is named itself (``errors.shown_path``), not a file in it."""
+    out = set()
+    for path in map(shown_path, paths):
+        parts = path.split("/")
+        out.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return out
 
 
 def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> None:

@@ -8,6 +8,7 @@ import json
 from .. import __version__
 from ..errors import Problem, RecordError, StoreError
 from ..i18n import _
+from ..index.freshness import text_name
 from ..paths import CONFIG_FILE
 from ..store import CUSTOMERS_DIR, Store
 from . import gitops
@@ -58,8 +59,10 @@ def store_problems(store: Store, changed: list[str] | None = None) -> list[Probl
         index.refresh(full=True)
         return check_store(store)
     index.refresh_changed(changed)
+    # (a folder whose name is not text holds no customer: the index names it, as check does)
     return check_store(store, customers={parts[2] for rel in changed
-                                         if (parts := rel.split("/"))[0] == CUSTOMERS_DIR and len(parts) > 2})
+                                         if (parts := rel.split("/"))[0] == CUSTOMERS_DIR and len(parts) > 2
+                                         and text_name(parts[2])})
 
 
 def settings_problems(store: Store) -> list[Problem]:

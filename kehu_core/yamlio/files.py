@@ -100,10 +100,26 @@ class YamlFileError(Exception):
 _FileProblem = YamlFileError  # what the readers below raise (the loaders' error, one type)
 
 
+def not_text_name_message() -> str:
+    """What is wrong with a file or folder whose name is not UTF-8 text (bytes git keeps as a
+    colleague's commit holds them): every reader and ``kehu check`` say this, never read it."""
+    return _("the name is not UTF-8 text (bytes shown as \\xNN): kehu does not read it; rename it")
+
+
+def _text_path(path: Path | str) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's stand-ins for bytes that are not UTF-8
+        return False
+    return True
+
+
 def read_bytes(path: Path | str) -> bytes:
     """The bytes of a record file, refusing what is no record file: a symbolic link, a FIFO,
     a folder, a device, a file over its :func:`max_bytes`, an unreadable file (each a
     :class:`YamlFileError` with its problem). Every read of a record goes through here."""
+    if not _text_path(path):
+        raise _FileProblem(Problem(Path(path), 1, not_text_name_message()))
     # scans read a million of these: a bare descriptor costs half of a buffered file object.
     # O_NOFOLLOW: a record that is a link (to /etc/passwd, to another clone's file) is refused,
     # never read; O_NONBLOCK: a FIFO put where a record belongs opens at once (and is refused

@@ -1,0 +1,131 @@
+"""Variants of issue 16's kinds 1 to 4 found by the ninth outside round (A, 2026-12-05): each
+failed on the code before its fix. See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kehu_core.index import freshness
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+# the fixtures of a store of one customer, copied for each test
+base, store = test_hostile_limits.base, test_hostile_limits.store
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _tree(root: Path) -> list[tuple[bytes, bytes]]:
+    """Every name under the store (as bytes: some are no text) with its content, ``.kehu/`` left out."""
+    return sorted((os.fsencode(p.relative_to(root)), p.read_bytes() if p.is_file() else b"")
+                  for p in root.rglob("*") if ".kehu" not in p.relative_to(root).parts)
+
+
+def _customer_folder(path: Path) -> Path:
+    return next((path / "customers").glob("*/*/customer.yaml")).parent
+
+
+def _record(cid: str) -> bytes:
+    return f"kind: note\ndate: 2026-01-02\ntext: hi {cid}\n".encode()
+
+
+def _not_utf8_names(path: Path) -> list[bytes]:
+    """A file, a customer folder and a shard folder whose names hold bytes that are not UTF-8
+    (a colleague's commit made on a machine in GBK or Latin-1: git keeps the bytes)."""
+    folder = _customer_folder(path)
+    interactions = folder / "interactions"
+    interactions.mkdir(exist_ok=True)
+    made = [bytes(interactions) + b"/\xff\xfe.yaml", bytes(path) + b"/customers/\xb2\xe2",
+            bytes(folder.parent) + b"/\xe9t\xe9"]
+    with open(made[0], "wb") as f:  # noqa: PTH123 - a name Path cannot spell
+        f.write(_record("x"))
+    os.mkdir(made[1])
+    os.mkdir(made[2])  # a customer's folder: a customer no list shows
+    with open(made[2] + b"/customer.yaml", "wb") as f:  # noqa: PTH123
+        f.write(b"id: x\nname: X\n")
+    return made
+
+
+@pytest.mark.parametrize("args", [("check",), ("customer", "list"), ("customer", "show", "{cid}"),
+                                  ("search", "李"), ("report", "products")])
+def test_a_file_name_that_is_not_utf8_is_named_not_an_internal_error(
+        store: tuple[Path, str], args: tuple[str, ...]) -> None:
+    """Every command ended in "internal error: UnicodeEncodeError": the index could not hold
+    the name. Now ``kehu check`` names each such file or folder, as git quotes it, and reads none."""
+    path, cid = store
+    _not_utf8_names(path)
+    before = _tree(path)
+    result = kehu(*(a.format(cid=cid) for a in args), store=path)
+    no_traceback(result)
+    assert _tree(path) == before
+    checked = kehu("check", store=path)
+    assert checked.code == 1
+    assert "interactions/\\xff\\xfe.yaml:1: the name is not UTF-8 text" in checked.out, checked.out
+    assert "customers/\\xb2\\xe2:1: the name is not UTF-8 text" in checked.out, checked.out
+    assert "/\\xe9t\\xe9:1: the name is not UTF-8 text" in checked.out, checked.out
+    assert "cannot read" not in checked.out  # one problem each, not also "no such file"
+
+
+def test_a_name_that_is_not_utf8_arriving_by_git_is_seen_without_a_full_look(
+        store: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big store's index catches up with git from the paths git names, and looks at the
+    folders that moved: both held such a name as a string SQLite refuses."""
+    path, cid = store
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "a"]):
+        subprocess.run(["git", *args], cwd=path, check=True)
+    assert kehu("customer", "list", store=path).code == 0  # the index knows HEAD
+    monkeypatch.setattr(freshness, "SMALL_STORE_FILES", 0)
+    _not_utf8_names(path)
+    for args in (["add", "-A"], ["commit", "-qm", "b"]):
+        subprocess.run(["git", *args], cwd=path, check=True)
+    listed = kehu("customer", "list", store=path)
+    no_traceback(listed)
+    assert listed.code == 0 and "李雷" in listed.out
+    assert "1 customer is not listed" in listed.err, listed.err  # the folder of bytes
+
+
+def test_a_name_that_is_not_utf8_pushed_by_a_colleague_is_refused_by_sync(tmp_path: Path) -> None:
+    """``kehu sync`` ended in "internal error: UnicodeDecodeError" reading git's answer."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    mine = tmp_path / "mine"
+    assert kehu("init", str(mine)).code == 0
+    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
+    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
+    assert kehu("sync", store=mine).code == 0
+    theirs = tmp_path / "theirs"
+    subprocess.run(["git", "clone", "-q", str(remote), str(theirs)], check=True)
+    folder = _customer_folder(theirs)
+    _not_utf8_names(theirs)
+    (folder / "interactions" / "2026-01-02-ok.yaml").write_bytes(_record(cid))
+    for args in (["add", "-A"], ["commit", "-qm", "t"], ["push", "-q", "origin", "HEAD"]):
+        subprocess.run(["git", "-C", str(theirs), *args], check=True)
+    head = subprocess.run(["git", "-C", str(mine), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    files = sorted(p.relative_to(mine) for p in (mine / "customers").rglob("*"))
+    synced = kehu("sync", store=mine)
+    no_traceback(synced)
+    assert synced.code == 1, synced.err
+    assert "\\xff\\xfe.yaml:1: the name is not UTF-8 text" in synced.err, synced.err
+    assert "as they were pushed" in synced.err  # the remote's, so not "run kehu sync again"
+    assert subprocess.run(["git", "-C", str(mine), "rev-parse", "HEAD"], capture_output=True, text=True).stdout == head
+    assert sorted(p.relative_to(mine) for p in (mine / "customers").rglob("*")) == files
+
+
+@pytest.mark.parametrize("name", ["a\nb.yaml", "\x1b]0;owned\x07.yaml", "\x1b[2J.yaml"])
+def test_a_file_name_with_control_characters_never_reaches_the_terminal(
+        store: tuple[Path, str], name: str) -> None:
+    """``kehu check`` printed the name raw: a line feed cut its ``path:line:`` line in two, ESC
+    retitled the window or cleared the screen of whoever checked a colleague's commit."""
+    path, _cid = store
+    interactions = _customer_folder(path) / "interactions"
+    interactions.mkdir(exist_ok=True)
+    (interactions / name).write_bytes(_record("x"))
+    checked = kehu("check", store=path)
+    assert checked.code == 1
+    assert not any(c in checked.out + checked.err for c in "\x1b\x07"), repr(checked.out)
+    line = next(x for x in checked.out.splitlines() if "interactions/" in x)
+    assert repr(name.removesuffix(".yaml"))[1:-1] + ".yaml:1: " in line, line
