@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError, os_error_text
 from .i18n import _
+from .yamlio.files import read_given_file
 
 if TYPE_CHECKING:
     from .config import StoreConfig
@@ -125,6 +126,8 @@ def seal_values(config: StoreConfig, owner: str | None, values: dict[str, Any]) 
 
 # --- the identity -----------------------------------------------------------------------------
 
+IDENTITY_MOST_BYTES = 1024 * 1024  # age-keygen writes ~200 bytes a key; an SSH key is a few KB
+
 
 def identity_file(store: Store) -> Path | None:
     """The identity file this store's user gave: ``--identity`` (``store.identity_file``),
@@ -139,10 +142,12 @@ def load_identities(path: Path) -> list[Any]:
     import pyrage
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_given_file(path, IDENTITY_MOST_BYTES).decode("utf-8")
     except OSError as exc:
         raise KehuError(_("{path}: cannot read the identity file ({value})").format(
             path=path, value=os_error_text(exc))) from None
+    except ValueError as exc:  # a FIFO, a device, a folder, too big: refused without reading on
+        raise KehuError(_("{path}: cannot read the identity file ({value})").format(path=path, value=exc)) from None
     except UnicodeDecodeError:
         raise KehuError(_("{path}: not an age identity file").format(path=path)) from None
     if "BEGIN OPENSSH PRIVATE KEY" in text:

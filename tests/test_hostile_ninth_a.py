@@ -12,7 +12,8 @@ import pytest
 from kehu_core.index import freshness
 
 from . import test_hostile_limits
-from .conftest import kehu
+from .conftest import kehu, kehu_subprocess
+from .test_hostile import tree_hash
 
 # the fixtures of a store of one customer, copied for each test
 base, store = test_hostile_limits.base, test_hostile_limits.store
@@ -129,3 +130,34 @@ def test_a_file_name_with_control_characters_never_reaches_the_terminal(
     assert not any(c in checked.out + checked.err for c in "\x1b\x07"), repr(checked.out)
     line = next(x for x in checked.out.splitlines() if "interactions/" in x)
     assert repr(name.removesuffix(".yaml"))[1:-1] + ".yaml:1: " in line, line
+
+
+def _limited_memory() -> None:  # a child that reads /dev/zero without end stops at 1 GB, not the machine's
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+@pytest.mark.parametrize("given", ["/dev/zero", "{tmp}/fifo", "/dev/urandom", "{tmp}/big.txt"])
+def test_an_identity_file_that_is_no_small_file_is_refused_without_reading_on(
+        store: tuple[Path, str], tmp_path: Path, given: str) -> None:
+    """``--identity /dev/zero`` read until memory ran out; a FIFO (``KEHU_IDENTITY`` set to a
+    pipe a script forgot to feed) hung every command that opens a confidential field."""
+    from pyrage import x25519
+
+    path, cid = store
+    key = x25519.Identity.generate()
+    (tmp_path / "key.txt").write_text(f"{key}\n", encoding="utf-8")
+    with (path / "kehu.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"confidential:\n  fields: [family]\n  recipients:\n    王芳: {key.to_public()}\n")
+    assert kehu("--identity", str(tmp_path / "key.txt"), "customer", "set", cid, "family=妻子", store=path).code == 0
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "big.txt").write_bytes(b"#" * (3 << 20))
+    identity = given.format(tmp=tmp_path)
+    before = tree_hash(path)
+    result = kehu_subprocess("customer", "show", cid, store=path, timeout=60, preexec_fn=_limited_memory,
+                             env={**os.environ, "KEHU_IDENTITY": identity})
+    assert result.returncode == 1, result.stderr
+    assert f"{identity}: cannot read the identity file (it is " in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert tree_hash(path) == before

@@ -153,6 +153,25 @@ def read_bytes(path: Path | str) -> bytes:
     return data
 
 
+def read_given_file(path: Path | str, most: int) -> bytes:
+    """The bytes of a small file a person names to kehu (an age identity file: ``--identity``,
+    ``KEHU_IDENTITY``), refusing without waiting on it what is no regular file — a FIFO hung
+    the command until someone wrote to it, ``/dev/zero`` was read until memory ran out — and
+    a file over ``most`` bytes. Links are followed (the person chose the path). OSError for
+    what the OS refuses; ``ValueError`` saying what is wrong for the rest."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(_("it is {what}, not a file").format(what=special_kind(info.st_mode)))
+        data = os.read(fd, most + 1)
+        if len(data) > most or info.st_size > most:
+            raise ValueError(_("it is over {most} bytes, more than such a file holds").format(most=most))
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_text(path: Path | str) -> str:
     """The file as UTF-8 text, refusing what is clearly not a record (:func:`read_bytes`;
     binary, not UTF-8). A byte order mark (Windows Notepad's) is kept: the loaders skip it
