@@ -38,6 +38,24 @@ def state_dir(root: Path, *, create: bool = True) -> Path:
         return _fallback(root, create=True)
 
 
+INDEX_FILE = "index.sqlite"  # the index, in the state folder
+#: the longest path SQLite opens (its unix VFS's MAX_PATHNAME is 512 bytes), with room for the
+#: "-wal" and "-shm" files beside it
+_SQLITE_MOST_BYTES = 500
+
+
+def index_file(root: Path, state: Path, *, create: bool = True) -> Path:
+    """The index's file: ``index.sqlite`` in the state folder ``state`` (:func:`state_dir`),
+    or in the user's cache folder for the store when that path is longer than SQLite opens —
+    a store three folders of 60 Chinese characters deep (550 bytes) ended every command in
+    "internal error: OperationalError: unable to open database file". The index is derived
+    data: where it is changes nothing else (the lock and the journal stay in ``state``)."""
+    path = state / INDEX_FILE
+    if len(os.fsencode(os.path.abspath(path))) <= _SQLITE_MOST_BYTES:
+        return path
+    return _fallback(root, create=create) / INDEX_FILE
+
+
 def _refuse_links(local: Path) -> None:
     """``.kehu`` or what it holds (the index, the lock, the journal) as a symbolic link would make
     kehu write its index and journal outside the store, or undo into files it never wrote

@@ -161,3 +161,27 @@ def test_an_identity_file_that_is_no_small_file_is_refused_without_reading_on(
     assert f"{identity}: cannot read the identity file (it is " in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert tree_hash(path) == before
+
+
+def test_a_store_deeper_than_sqlite_opens_keeps_its_index_in_the_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite opens paths of at most 512 bytes: a store three folders of 60 Chinese characters
+    deep (550 bytes) was made by ``kehu init``, then every command said "internal error:
+    OperationalError: unable to open database file"."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    deep = tmp_path.joinpath(*["客户资料" * 15] * 3) / "店"
+    assert len(os.fsencode(deep / ".kehu" / "index.sqlite")) > 512
+    deep.parent.mkdir(parents=True)
+    assert kehu("init", str(deep)).code == 0
+    added = kehu("customer", "add", "--name", "王芳", "--phone", "13912345678", store=deep)
+    no_traceback(added)
+    assert added.code == 0, added.err
+    cid = added.out.strip()
+    assert kehu("purchase", "add", cid, "--date", "2026-01-02", "--item", "茶", "--amount", "5",
+                store=deep).code == 0
+    for args in (("customer", "list"), ("search", "王芳"), ("customer", "show", cid), ("report", "products")):
+        result = kehu(*args, store=deep)
+        no_traceback(result)
+        assert result.code == 0 and ("王芳" in result.out or "茶" in result.out), (args, result.err)
+    assert kehu("check", store=deep).code == 0
+    assert not (deep / ".kehu" / "index.sqlite").exists()  # in the user's cache

@@ -9,13 +9,13 @@ import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..paths import index_file
 from .schema import connect, delete_files
 
 if TYPE_CHECKING:
     from ..store import Store
 
 
-INDEX_FILE = "index.sqlite"  # in the store's state folder (.kehu/)
 #: customer ids per query (SQLite limits the number of parameters)
 LOOKUP = 500
 
@@ -30,7 +30,7 @@ class IndexConnection:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.path = store.state_dir / INDEX_FILE
+        self.path = index_file(store.root, store.state_dir)
         self.db = connect(self.path)
 
     @classmethod

@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..paths import state_dir
+from ..paths import index_file, state_dir
 from ..textsearch import normalise_query
 from . import freshness
-from .connection import INDEX_FILE
 from .schema import INDEX_VERSION
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ class IndexReader:
     def open_current(cls, root: Path) -> IndexReader | None:
         """A reader on the store at ``root`` if its index is known to be up to date (see
         :mod:`.freshness`) — reading the index and a few stats, nothing else — else None."""
-        path = state_dir(root, create=False) / INDEX_FILE
+        path = index_file(root, state_dir(root, create=False), create=False)
         if not path.is_file():
             return None
         try:

@@ -199,9 +199,9 @@ class BatchMixin:
             return self._index
         if self._write_index is None:
             from ..index import Index
-            from ..index.connection import INDEX_FILE
+            from ..paths import index_file
 
-            if not (self.state_dir / INDEX_FILE).is_file():
+            if not index_file(self.root, self.state_dir, create=False).is_file():
                 return None
             idx = Index(self)
             if idx.count(up_to=1) == 0:
