@@ -45,3 +45,29 @@ def test_an_edit_keeps_a_long_number_it_did_not_touch_as_it_was_written(store: t
     after = record.read_text(encoding="utf-8")
     assert _LONG[0] in after, after
     assert kehu("check", store=path).code == 0
+
+
+_SCALARS = ["und: 1_000.5", "bin: 0b101", "sci: .5e3", "room: 017", "floor: 08", "hexed: 0x1F"]
+
+
+def test_every_loader_reads_a_plain_scalar_alike_and_an_edit_keeps_it(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`und: 1_000.5` is text to the scan (YAML 1.2) and was the number 1000.5 to the round-trip
+    editor, so `customer set` of another field rewrote it as `01000.5`, a number; `.5e3` came
+    back `50.e1`; `017` was 15 to PyYAML (the scan of a file yaml-rs does not read, `show`)
+    and 17 to yaml-rs and the editor; `08` was no number to PyYAML, so `check` refused the
+    file as "a whole number of more than 18 digits". One table of plain scalars now."""
+    path, cid = store
+    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
+    for extra in ([], ["long: 0.1000000000000000055511151231257827"]):  # the second: read by PyYAML
+        profile.write_text(profile.read_text(encoding="utf-8").split("und:")[0] + "\n".join(_SCALARS + extra) + "\n",
+                           encoding="utf-8")
+        checked = kehu("check", store=path)
+        assert checked.code == 0, checked.out
+        shown = kehu("customer", "show", cid, "--json", store=path).json()
+        assert {k: shown[k] for k in ("und", "bin", "sci", "room", "floor", "hexed")} == {
+            "und": "1_000.5", "bin": "0b101", "sci": 500.0, "room": 17, "floor": 8, "hexed": 31}, shown
+        before = profile.read_text(encoding="utf-8")
+        assert kehu("customer", "set", cid, f"title=店长{len(extra)}", store=path).code == 0
+        after = profile.read_text(encoding="utf-8")
+        assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
+        assert kehu("customer", "show", cid, "--json", store=path).json()["und"] == "1_000.5"

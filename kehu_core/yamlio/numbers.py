@@ -6,6 +6,7 @@
 so the models refuse it as they refuse the digits typed (kehu keeps amounts to the fen); the
 round-trip editor reads it so too, and writes it back as it was, where it wrote the float's
 digits (``123456789012345677877719597056.000000000``) into a field the edit never touched.
+Any number the editor reads is written back as it was written, if the edit leaves it alone.
 """
 
 from __future__ import annotations
@@ -32,3 +33,36 @@ class WrittenDecimal(Decimal):
         number = super().__new__(cls, text)
         number.text = text
         return number
+
+
+class WrittenFloat(float):
+    """A number as the round-trip editor read it, written back as it was while nobody changes
+    it: ruamel wrote ``.5e3`` back as ``50.e1`` in an edit of another field."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> WrittenFloat:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+class WrittenInt(int):
+    """A whole number as the round-trip editor read it (``0x1F``, ``017``), written back so."""
+
+    text: str
+
+    def __new__(cls, value: int, text: str) -> WrittenInt:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+def whole_number(text: str) -> int:
+    """A YAML 1.2 whole number (``17``, ``017`` is 17, ``0o17``, ``0x1F``, a sign before
+    decimal digits), as every loader reads it: PyYAML's own made ``017`` octal 15 (yaml-rs and
+    ruamel 17) and ``08`` no number at all. ValueError if it is none."""
+    sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.removeprefix("+"))
+    if digits.startswith(("0o", "0x")):
+        return sign * int(digits[2:], 8 if digits[1] == "o" else 16)
+    return sign * int(digits)

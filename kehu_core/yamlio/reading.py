@@ -15,8 +15,9 @@ from ..errors import Problem
 from ..i18n import _
 from ..yamlaliases import may_alias, refuse_alias_bombs
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
-from .numbers import FLOAT_DIGITS, beyond_float
+from .numbers import FLOAT_DIGITS, beyond_float, whole_number
 from .roundtrip import _rt, load_roundtrip
+from .scalars import BOOL, FLOAT, INT, PLAIN_NUMBERS_AND_BOOLS
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -54,38 +55,13 @@ class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-# YAML 1.1 reads yes/no/on/off as booleans and 1:30 as a number; YAML 1.2 (ruamel) does not.
+# YAML 1.2's booleans and numbers, the round-trip editor's table too (:mod:`.scalars`)
 FastLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (
-        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (BOOL, INT, FLOAT)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-FastLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-FastLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-    list("-+0123456789"),
-)
-FastLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+.0123456789"),
-)
-
-
-def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
-    text = str(loader.construct_scalar(node))
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    return int(text, 0) if text.startswith("0x") else int(text)
-
-
-FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+for _tag, _pattern, _first in PLAIN_NUMBERS_AND_BOOLS:
+    FastLoader.add_implicit_resolver(_tag, _pattern, _first)
 
 
 def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
@@ -109,17 +85,20 @@ def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
 FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
-def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> Any:
-    """A whole number as PyYAML makes it, except one of over 4 300 digits, which Python makes no
-    int of from text ("Exceeds the limit ... for integer string conversion" was the problem
-    `check` named): a stand-in past the 18 digits records hold, of its sign, so the models name
-    it at its line as they name any number too long (``hostile.too_deep``)."""
+def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
+    """A whole number as YAML 1.2 writes it (:func:`.numbers.whole_number`), as yaml-rs and the
+    round-trip editor read it. One of over 4 300 digits, which Python makes no int of from text ("Exceeds
+    the limit ... for integer string conversion" was the problem `check` named), is a stand-in
+    past the 18 digits records hold, of its sign, so the models name it at its line as they
+    name any number too long (``hostile.too_deep``)."""
+    text = str(loader.construct_scalar(node))
     try:
-        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+        return whole_number(text)
     except ValueError:
-        if not str(node.value).lstrip("+-").replace("_", "").isdigit():
-            raise
-        return (-1 if str(node.value).startswith("-") else 1) * 10 ** 19
+        if text.lstrip("+-").isdigit():
+            return (-1 if text.startswith("-") else 1) * 10 ** 19
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not a whole number: {text!r}", node.start_mark) from None
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)

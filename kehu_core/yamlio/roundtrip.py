@@ -23,12 +23,17 @@ from ..errors import Problem
 from ..i18n import _
 from ..yamlaliases import refuse_alias_bombs
 from .files import _BOM, _HEADER, YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
-from .numbers import WrittenDecimal, beyond_float
+from .numbers import WrittenDecimal, WrittenFloat, WrittenInt, beyond_float, whole_number
+from .scalars import ruamel_resolver
+
+
+def _represent_written(representer: RoundTripRepresenter, value: WrittenDecimal | WrittenFloat | WrittenInt) -> Any:
+    """A number read from the file, unchanged: as it was written."""
+    tag = "int" if isinstance(value, WrittenInt) else "float"
+    return representer.represent_scalar(f"tag:yaml.org,2002:{tag}", value.text)
 
 
 def _represent_decimal(representer: RoundTripRepresenter, value: Decimal) -> Any:
-    if isinstance(value, WrittenDecimal):  # read from the file, unchanged: as it was written
-        return representer.represent_scalar("tag:yaml.org,2002:float", value.text)
     if value.as_tuple().exponent >= 0:  # quantities: 2, not 2.0
         return representer.represent_scalar("tag:yaml.org,2002:int", format(value, "f"))
     text = format(value, "f")
@@ -65,6 +70,7 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
 
     rt = YAML(typ="rt")
     rt.Constructor = _round_trip_constructor()
+    rt.Resolver = ruamel_resolver()  # the scan's booleans and numbers, whatever %YAML a file says
     if indented_lists:
         rt.indent(mapping=2, sequence=4, offset=2)
     else:
@@ -73,12 +79,15 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     rt.preserve_quotes = True
     rt.allow_duplicate_keys = False
     rt.representer.add_representer(Decimal, _represent_decimal)
-    rt.representer.add_representer(WrittenDecimal, _represent_decimal)
+    rt.representer.add_representer(WrittenDecimal, _represent_written)
+    rt.representer.add_representer(WrittenFloat, _represent_written)
+    rt.representer.add_representer(WrittenInt, _represent_written)
     rt.representer.add_representer(dt.date, _represent_date)
     rt.representer.add_representer(str, _represent_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
     rt.constructor.add_constructor("tag:yaml.org,2002:str", _rt_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:float", _rt_float)
+    rt.constructor.add_constructor("tag:yaml.org,2002:int", _rt_int)
     return rt
 
 
@@ -104,13 +113,27 @@ def _rt_str(constructor: Any, node: Any) -> Any:
 
 
 def _rt_float(constructor: Any, node: Any) -> Any:
-    """A number of more digits than a float keeps, as the scan reads it (:mod:`.numbers`), and
-    written back as it was; any other number ruamel's own, its formatting kept."""
+    """A number of more digits than a float keeps, as the scan reads it (:mod:`.numbers`); any
+    number written back as it was while the edit leaves it alone."""
     from ruamel.yaml.constructor import RoundTripConstructor
 
-    value = RoundTripConstructor.construct_yaml_float(constructor, node)
+    value = float(RoundTripConstructor.construct_yaml_float(constructor, node))
     text = str(node.value)
-    return WrittenDecimal(text) if beyond_float(text, float(value)) else value
+    return WrittenDecimal(text) if beyond_float(text, value) else WrittenFloat(value, text)
+
+
+def _rt_int(constructor: Any, node: Any) -> Any:
+    """A whole number by YAML 1.2's rule, as the scan reads it (:func:`.numbers.whole_number`),
+    written back as it was (``0x1F`` stays so) while the edit leaves it alone. The scan's
+    stand-in for a number too long for Python (:func:`.reading._construct_int`) is not needed
+    here: the editor opens only files the scan passed."""
+    from ruamel.yaml.constructor import ConstructorError
+
+    text = str(constructor.construct_scalar(node))
+    try:
+        return WrittenInt(whole_number(text), text)
+    except ValueError:
+        raise ConstructorError(None, None, f"not a whole number: {text!r}", node.start_mark) from None
 
 
 def _rt_timestamp(constructor: Any, node: Any) -> Any:
