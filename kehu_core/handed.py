@@ -17,7 +17,8 @@ import dataclasses
 import functools
 import sys
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .i18n import _
@@ -35,26 +36,49 @@ class WrongResult(Exception):
     allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
 
 
-def plugin_prints_to_stderr() -> contextlib.AbstractContextManager[object]:
-    """What a plugin prints goes to stderr: stdout is the command's (`--json` is JSON only), in
-    a hook and in what a hook handed over (an importer's ``read``, a reminder rule's ``due``, an
-    exporter, a sender, a TUI column: one printing made `import --json` and `reminders --json`
-    text then JSON, exit 0).
+#: threads a plugin's code started (in a hook or in what it handed over) that are not daemons:
+#: Python waits for every such thread before a process ends, so one left running (a worker that
+#: never stops) kept `kehu customer show` from ever ending. See :func:`threads_left_running`.
+_plugin_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@contextlib.contextmanager
+def plugin_prints_to_stderr() -> Iterator[None]:
+    """Where a plugin's code runs. What it prints goes to stderr: stdout is the command's
+    (`--json` is JSON only), in a hook and in what a hook handed over (an importer's ``read``, a
+    reminder rule's ``due``, an exporter, a sender, a TUI column: one printing made `import
+    --json` and `reminders --json` text then JSON, exit 0).
     In the main thread only, where a command runs: ``sys.stdout`` is one for the whole process,
     and swapping it from another thread (the TUI's workers asking the plugins for a sort) put it
-    back over what the main thread had set meanwhile (a command run in-process lost its output)."""
-    if threading.current_thread() is threading.main_thread():
-        return contextlib.redirect_stdout(sys.stderr)
-    return contextlib.nullcontext()
+    back over what the main thread had set meanwhile (a command run in-process lost its output).
+    The threads it starts and leaves running (not daemons) are noted: kehu does not wait for
+    them when the command ends."""
+    before = set(threading.enumerate())
+    redirect = (contextlib.redirect_stdout(sys.stderr) if threading.current_thread() is threading.main_thread()
+                else contextlib.nullcontext())
+    try:
+        with redirect:
+            yield
+    finally:
+        for thread in threading.enumerate():
+            if thread not in before and not thread.daemon:
+                _plugin_threads.add(thread)
+
+
+def threads_left_running() -> list[str]:
+    """The names of the threads plugins started that still run (and are no daemons)."""
+    return sorted(t.name for t in list(_plugin_threads) if t.is_alive() and not t.daemon)
 
 
 def stops_kehu(exc: BaseException) -> bool:
     """Whether ``exc``, raised by a plugin's code, stops kehu as it stops any program: Ctrl-C
-    (KeyboardInterrupt) and a generator's close (GeneratorExit). Anything else is the plugin's
-    failure, reported by its name while kehu goes on: an Exception, ``sys.exit`` (SystemExit),
-    and a BaseException of its own (asyncio's CancelledError is one), which ended a command
-    with a Python traceback."""
-    return isinstance(exc, (KeyboardInterrupt, GeneratorExit))
+    (KeyboardInterrupt). Anything else is the plugin's failure, reported by its name while kehu
+    goes on: an Exception, ``sys.exit`` (SystemExit), and a BaseException of its own (asyncio's
+    CancelledError is one), which ended a command with a Python traceback — GeneratorExit too:
+    every place that asks this runs the plugin's code to its end, never holding a generator of
+    kehu's open at a ``yield``, so a GeneratorExit there is the plugin's own raise (it ended
+    the command in a traceback)."""
+    return isinstance(exc, KeyboardInterrupt)
 
 
 def _text(value: object, show: Callable[[object], str]) -> str:

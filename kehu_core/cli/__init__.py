@@ -6,6 +6,7 @@ codes: 0 success, 1 invalid data or a failed check, 2 usage error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import logging
@@ -303,9 +304,29 @@ def _traceback(exc: BaseException) -> None:
 
 def main() -> None:
     try:
-        sys.exit(run())
+        code = run()
     except BrokenPipeError:
         os._exit(0)
+    _not_waiting_for_plugin_threads(code)
+    sys.exit(code)
+
+
+def _not_waiting_for_plugin_threads(code: int) -> None:
+    """End the process now if a plugin left threads running: Python would wait for them at
+    exit, and a command whose plugin started a worker that never stops never ended (its output
+    printed, the shell waiting). The command is done and its files written; the plugin is named
+    by its threads."""
+    from ..handed import threads_left_running
+
+    left = threads_left_running()
+    if not left:
+        return
+    click.echo(_("kehu: a plugin left {count} thread(s) running ({names}); kehu does not wait for them").format(
+        count=len(left), names=", ".join(left)), err=True)
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
 
 
 use_kehu_catalog()  # after the root group is built: its decorators translate nothing at import

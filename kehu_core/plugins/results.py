@@ -3,7 +3,10 @@ every call, and what a hook wrapper may do (yield once)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, create_model
@@ -46,7 +49,56 @@ def _values_dict(result: Any) -> dict[str, Any]:
     if too_deep(result, controls=False) is not None:
         raise WrongResult(_("returned values nested more than {limit} levels deep (or holding themselves); "
                             "values are at most {limit}").format(limit=MAX_DEPTH))
+    wrong = _not_json(result)
+    if wrong is not None:
+        raise WrongResult(wrong)
     return result
+
+
+_LEAVES = (str, bool, int, dt.date)
+
+#: what one customer's values from one plugin may hold in all: each customer's are kept in the
+#: index and printed with them, and a plugin's 50 MB text took `customer show` 400 MB and grew
+#: the index by 100 MB a customer (a record itself is at most 2 MiB)
+MAX_VALUES_TEXT = 1 << 20
+MAX_VALUES_ITEMS = 100_000
+
+
+def _not_json(values: dict[str, Any]) -> str | None:
+    """What is wrong with the first value that is no JSON value, as the hookspec documents
+    ``customer_values``: a set, bytes or a generator was shown as Python's text of it, an object
+    whose text raises ended `customer show` and `list --json` in "internal error", NaN made
+    `--json` write `NaN`, which no JSON reader takes. Nested at most MAX_DEPTH (checked before).
+    Also more than :data:`MAX_VALUES_TEXT` characters or :data:`MAX_VALUES_ITEMS` values in all."""
+    stack: list[tuple[str, Any]] = list(values.items())
+    text = items = 0
+    while stack:
+        key, value = stack.pop()
+        items += 1
+        if isinstance(value, str):
+            text += len(value)
+        if text > MAX_VALUES_TEXT or items > MAX_VALUES_ITEMS:
+            return _("returned values of more than {chars} characters or {items} items in all (at {key}); "
+                     "a customer's values are at most that").format(
+                chars=MAX_VALUES_TEXT, items=MAX_VALUES_ITEMS, key=key)
+        if value is None or isinstance(value, _LEAVES):
+            continue
+        if isinstance(value, (float, Decimal)):
+            if isinstance(value, Decimal) and value.is_finite() or isinstance(value, float) and math.isfinite(value):
+                continue
+            return _not_a_json_value(key, f"{value}")
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            stack.extend((f"{key}.{k}", v) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
+        else:
+            return _not_a_json_value(key, _kind(value))
+    return None
+
+
+def _not_a_json_value(key: str, kind: str) -> str:
+    return _("returned {key}: {kind}, expected a JSON value (text, a number, true/false, a date, or lists "
+             "and dicts of them)").format(key=key, kind=kind)
 
 
 def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
