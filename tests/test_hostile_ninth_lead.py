@@ -71,3 +71,22 @@ def test_every_loader_reads_a_plain_scalar_alike_and_an_edit_keeps_it(store: tup
         after = profile.read_text(encoding="utf-8")
         assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
         assert kehu("customer", "show", cid, "--json", store=path).json()["und"] == "1_000.5"
+
+
+def test_a_field_named_by_a_date_passes_every_door_alike(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`2026-01-01: 送礼` in a profile by hand (a shop keeping a gift log by date): `kehu check`
+    and `customer show` read the key as text, the editor as a date, so `customer set` of any
+    field refused the profile ("datetime.date(2026, 1, 1): Keys should be strings", at line 1)."""
+    path, cid = store
+    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "2026-01-01: 送礼\ngifts:\n  2026-02-01: 茶叶\n",
+                       encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    before = profile.read_text(encoding="utf-8")
+    edited = kehu("customer", "set", cid, "title=店长", store=path)
+    no_traceback(edited)
+    assert edited.code == 0, edited.err
+    after = profile.read_text(encoding="utf-8")
+    assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    assert shown["2026-01-01"] == "送礼" and shown["gifts"] == {"2026-02-01": "茶叶"} and shown["title"] == "店长"

@@ -54,9 +54,47 @@ def _round_trip_constructor() -> type:
     class _RoundTripConstructor(RoundTripConstructor):  # type: ignore[misc]
         def construct_document(self, node: Any) -> Any:
             refuse_alias_bombs(node, ConstructorError)
+            _date_keys_as_text(node)
             return super().construct_document(node)
 
     return _RoundTripConstructor
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_DATE_KEY = "tag:kehu,2026:date-key"
+
+
+class DateKey(str):
+    """A mapping key written as a date (``2026-01-01: 送礼``): text, as the scan reads every
+    date (yaml-rs, ``parse_datetime=False``), and written back as it was, unquoted. ruamel made
+    it a date, which no field name is: `kehu check` and `customer show` took the profile,
+    `customer set` refused it ("datetime.date(2026, 1, 1): Keys should be strings")."""
+
+
+def _date_keys_as_text(node: Any) -> None:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    todo, seen = [node], set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(current))
+        if isinstance(current, MappingNode):
+            for key, value in current.value:
+                if key.tag == _TIMESTAMP:
+                    key.tag = _DATE_KEY
+                todo += [key, value]
+        elif isinstance(current, SequenceNode):
+            todo += current.value
+
+
+def _construct_date_key(constructor: Any, node: Any) -> DateKey:
+    return DateKey(constructor.construct_scalar(node))
+
+
+def _represent_date_key(representer: RoundTripRepresenter, value: DateKey) -> Any:
+    return representer.represent_scalar(_TIMESTAMP, str(value))  # a plain date, as written
 
 
 def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
@@ -88,6 +126,8 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     rt.constructor.add_constructor("tag:yaml.org,2002:str", _rt_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:float", _rt_float)
     rt.constructor.add_constructor("tag:yaml.org,2002:int", _rt_int)
+    rt.constructor.add_constructor(_DATE_KEY, _construct_date_key)
+    rt.representer.add_representer(DateKey, _represent_date_key)
     return rt
 
 
