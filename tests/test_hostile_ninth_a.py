@@ -185,3 +185,23 @@ def test_a_store_deeper_than_sqlite_opens_keeps_its_index_in_the_cache(
         assert result.code == 0 and ("王芳" in result.out or "茶" in result.out), (args, result.err)
     assert kehu("check", store=deep).code == 0
     assert not (deep / ".kehu" / "index.sqlite").exists()  # in the user's cache
+
+
+def test_spaces_around_an_owner_are_taken_off_at_every_door(store: tuple[Path, str]) -> None:
+    """``--owner " 王芳"`` (and an IME's ideographic space, a hand edit) was stored as typed,
+    where an import took the spaces off its cell: no ``--owner 王芳`` list, handover or
+    visit plan found those customers, and a rep's address book (``kehu serve``) left them out."""
+    path, _cid = store
+    added = kehu("customer", "add", "--name", "甲", "--owner", " 王芳 ", "--level", " A ", store=path)
+    assert added.code == 0, added.err
+    other = kehu("customer", "add", "--name", "乙", store=path).out.strip()
+    assert kehu("customer", "set", other, "owner=\u3000王芳", store=path).code == 0
+    third = kehu("customer", "add", "--name", "丙", store=path).out.strip()
+    profile = next((path / "customers").glob(f"*/{third}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "owner: ' 王芳'\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    listed = kehu("customer", "list", "--owner", "王芳", store=path).out
+    assert all(name in listed for name in ("甲", "乙", "丙", "李雷")), listed
+    assert "owner: 王芳\n" in next((path / "customers").glob(f"*/{other}/customer.yaml")).read_text(encoding="utf-8")
+    assert kehu("handover", "王芳", "李四", store=path).code == 0
+    assert kehu("customer", "list", "--owner", "王芳", store=path).out.strip() == ""

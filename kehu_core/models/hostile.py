@@ -87,12 +87,14 @@ def one_line_problem(text: str) -> str | None:
 def _one_line(value: str, info: ValidationInfo) -> str:
     if info.context and info.context.get("indexed"):
         return value  # checked when its file was read, and written by kehu since
-    problem = one_line_problem(value.strip())
+    stripped = value.strip()
+    problem = one_line_problem(stripped)
     if problem is not None:
         raise ValueError(problem)
-    if not value.isprintable() and NOT_IN_ONE_LINE.search(value):
-        return value.strip()  # a line break at an end only (a cell's, a paste's last): taken off, as it was
-    return value
+    # spaces or a line break at an end (a cell's, a paste's, an IME's ideographic space) are
+    # taken off at every door, as an import took them off a cell: `--owner " 王芳"` was stored
+    # as typed, and then no `--owner 王芳` list, handover, visit plan or rep's address book had it
+    return stripped
 
 
 #: the check of a text of one line: no line break, no direction control (:func:`one_line_problem`);
