@@ -184,8 +184,21 @@ def test_an_unquoted_phone_says_to_quote_it(store_path: Path) -> None:
     line = len(path.read_text(encoding="utf-8").splitlines())
     check = kehu("check", store=store_path)
     assert check.code == 1
-    assert f"{path}:{line}: phones.0: a phone number is text: write it in quotes, e.g. '13912345678'" in check.out
+    assert (f"{path}:{line}: phones.0: a phone number is text: write it in quotes as you typed it, leading 0 "
+            "or + included (unquoted, it is read as the number 13912345678)") in check.out
     assert "valid string" not in check.out
+
+
+def test_an_unquoted_phone_with_a_leading_zero_is_not_shown_without_it_as_the_fix(store_path: Path) -> None:
+    """`phones: [02012345678]` (a Guangzhou landline): the message said "write it in quotes,
+    e.g. '2012345678'", the number YAML read, and that is the number a user copied into the
+    file, losing the area code's 0."""
+    cid = _add(store_path, "--name", "李四")
+    path = _file(store_path, cid)
+    path.write_text(path.read_text(encoding="utf-8") + "phones: [02012345678]\n", encoding="utf-8")
+    check = kehu("check", store=store_path)
+    assert check.code == 1 and "leading 0 or + included" in check.out, check.out
+    assert "'2012345678'" not in check.out
 
 
 # --- 7. plugin rules when written -------------------------------------------------------------

@@ -103,7 +103,10 @@ def _phone_text(value: Any) -> Any:
     integer; a number is not taken as a phone (``0571...`` or ``+86...`` would lose digits or
     be read as octal): the message says to quote it."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(_("a phone number is text: write it in quotes, e.g. '{value}'").format(value=value))
+        # not "e.g. '{value}'": the number has lost what made it a phone (02012345678 is read
+        # as 2012345678), and an example without the 0 was copied into the file as it was
+        raise ValueError(_("a phone number is text: write it in quotes as you typed it, leading 0 or + "
+                           "included (unquoted, it is read as the number {value})").format(value=value))
     return value
 
 
