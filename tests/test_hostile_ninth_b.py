@@ -61,6 +61,49 @@ def test_a_colleagues_kehu_yaml_every_command_refuses_is_not_merged(
     assert kehu("check", store=a).code == 0
 
 
+# --- kind 6: two commands at once ------------------------------------------------------------
+
+WAITING_EDITOR = """import pathlib, sys, time
+path = pathlib.Path(sys.argv[1])
+path.write_text(path.read_text(encoding="utf-8").replace("name: 张三", "name: 张三丰"), encoding="utf-8")
+here = pathlib.Path(__file__).parent
+(here / "started").touch()
+while not (here / "go").exists():  # until the test has merged the customer away
+    time.sleep(0.02)
+"""
+
+
+def test_an_edit_whose_customer_is_merged_away_meanwhile_keeps_the_text(tmp_path: Path) -> None:
+    """`kehu edit` open in one terminal while `kehu customer merge` in another merges that very
+    customer into another: closing the editor said "no customer with id ..." (exit 1), and the
+    text typed was left in a temporary folder no message named. Now it is named, as when the
+    record changed meanwhile, and nothing is written."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    ok("customer", "add", "--name", "张三", "--id", "zhang3", store=store)
+    ok("customer", "add", "--name", "李四", "--id", "lisi", store=store)
+    editor = tmp_path / "editor" / "edit.py"
+    editor.parent.mkdir()
+    editor.write_text(WAITING_EDITOR, encoding="utf-8")
+    env = {**os.environ, "EDITOR": f"{sys.executable} {editor}", "VISUAL": ""}
+    edit = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(store), "edit", "zhang3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        while not (editor.parent / "started").exists():
+            assert edit.poll() is None, edit.communicate()
+        ok("customer", "merge", "lisi", "zhang3", store=store)
+        before = work_hash(store)
+    finally:
+        (editor.parent / "go").touch()
+    out, err = edit.communicate(timeout=60)
+    assert edit.returncode == 1, out + err
+    assert "zhang3 was deleted (or merged into another customer)" in err and "Traceback" not in err, err
+    kept = Path(err.strip().rsplit("your text is kept in ", 1)[1])
+    assert "张三丰" in kept.read_text(encoding="utf-8")
+    assert work_hash(store) == before
+    assert kehu("check", store=store).code == 0
+
+
 # --- kind 8: kehu serve's request bodies ---------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConflictError, KehuError, Problem, RecordError, os_error_text
+from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError, os_error_text
 from ..i18n import _
 from ..yamlio import (
     YamlFileError,
@@ -123,6 +123,10 @@ class EditSession:
             before = store.get(self.customer_id)
         except RecordError:  # broken on disk meanwhile: judge the copy alone
             before = None
+        except NotFound:  # merged into another or deleted meanwhile: the edit has no record to go to
+            raise ConflictError(_("{id} was deleted (or merged into another customer) by someone else while you "
+                                  "edited it; your text is kept in {copy}").format(
+                id=self.customer_id, copy=self.copy)) from None
         referrer = getattr(customer, "referrer", None)
         if referrer and referrer != getattr(before, "referrer", None):
             problem = store.referrer_problem(referrer, customer.id)
