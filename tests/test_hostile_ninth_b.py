@@ -252,3 +252,28 @@ def test_a_thread_a_plugin_leaves_running_does_not_keep_kehu_from_ending(tmp_pat
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["lingering"] == 1
     assert "lingering-worker" in result.stderr and "does not wait" in result.stderr
+
+
+def test_a_hook_running_a_kehu_command_in_process_is_refused_at_once(tmp_path: Path) -> None:
+    """A plugin's ``interaction_saved`` that runs a kehu command in its own process
+    (``kehu_core.cli.run``) while the purchase that called it holds the store's lock: the inner
+    command waited 30 s for a lock its own process held, then said "another kehu process is
+    writing". Now it is refused at once, naming why; the purchase is saved, once."""
+    from kehu_core.cli import run
+
+    inner: list[int] = []
+
+    class Recursing:
+        @hookimpl
+        def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+            inner.append(run(["--store", str(store.root), "customer", "set", customer.id, "level=金卡"]))
+
+    store = make_store(tmp_path / "store", plugins={"recursing": Recursing()})
+    cid = add_customer(store, name="赵敏")
+    result = run_kehu(store, "purchase", "add", cid, "--item", "龙井", "--price", "10")
+    assert result.code == 0, result.err
+    assert inner == [1]
+    assert "this kehu command is already writing to the store" in result.err, result.err
+    assert "another kehu process" not in result.err
+    shown = run_kehu(store, "customer", "show", cid, "--json").json()
+    assert len(shown["purchases"]) == 1 and shown.get("level") != "金卡"

@@ -62,6 +62,12 @@ from .interactions import InteractionsMixin
 from .layout import LayoutMixin
 from .ledgers import LedgersMixin
 
+#: the lock files this process holds, each with the thread holding it. Another Store object of
+#: the same store asking for the lock in that very thread would wait for itself until its
+#: timeout (a plugin's hook running a kehu command in-process: 30 s, then "another kehu process
+#: is writing"): it is refused at once instead. Other threads wait, as for another process.
+_HELD: dict[str, int] = {}
+
 
 class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMixin, BatchMixin):
     """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
@@ -207,6 +213,9 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         from filelock import Timeout
 
         lock = self._lock
+        if _HELD.get(lock.lock_file) == threading.get_ident():
+            raise KehuError(_("{root}: this kehu command is already writing to the store, so a command run from "
+                              "inside it (by a plugin) cannot write; nothing was written").format(root=self.root))
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
@@ -215,6 +224,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
                     root=self.root, lock_file=lock.lock_file)
             ) from None
         self._lock_owner, self._lock_depth = threading.get_ident(), 1
+        _HELD[lock.lock_file] = self._lock_owner
         # A store opened with ``journal_as`` (the TUI) records each locked operation that is
         # not part of a change already open as one entry of the change journal (kehu undo)
         recorder = None
@@ -237,6 +247,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
             finally:
                 self._lock_depth -= 1
                 self._lock_owner = None
+                _HELD.pop(lock.lock_file, None)
                 lock.release()
 
     @cached_property
