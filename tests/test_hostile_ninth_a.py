@@ -205,3 +205,45 @@ def test_spaces_around_an_owner_are_taken_off_at_every_door(store: tuple[Path, s
     assert "owner: 王芳\n" in next((path / "customers").glob(f"*/{other}/customer.yaml")).read_text(encoding="utf-8")
     assert kehu("handover", "王芳", "李四", store=path).code == 0
     assert kehu("customer", "list", "--owner", "王芳", store=path).out.strip() == ""
+
+
+def test_a_store_or_a_repository_inside_a_store_is_refused_before_sync_shares_it(tmp_path: Path) -> None:
+    """``kehu init sub`` inside a store was made with exit 0; the outer ``kehu sync`` then committed
+    and pushed ``sub`` as a submodule (a gitlink), which every other clone's sync refuses to merge,
+    while ``kehu check`` said ok. So was a ``git clone`` made in the store's folder."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    mine = tmp_path / "mine"
+    assert kehu("init", str(mine)).code == 0
+    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
+    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
+    assert kehu("sync", store=mine).code == 0
+    for inside in (mine / "sub", mine / "templates" / "shop", mine / "docs" / "a" / "b"):
+        made = kehu("init", str(inside))
+        assert made.code == 1 and f"is inside the store {mine}" in made.err, made.err
+        assert not inside.exists()
+    folder = _customer_folder(mine)
+    for repo in (mine / "docs" / "old-clone", folder / "attachments"):
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        (repo / "a.txt").write_text("x", encoding="utf-8")
+        checked = kehu("check", store=mine)
+        assert checked.code == 1 and f"{repo}/.git:1: a git repository inside the store" in checked.out, checked.out
+        synced = kehu("sync", store=mine)
+        assert synced.code == 1 and "a git repository inside the store" in synced.err, synced.err
+        listed = subprocess.run(["git", "-C", str(mine), "ls-tree", "-r", "@{upstream}"], capture_output=True,
+                                text=True, check=True).stdout
+        assert "160000" not in listed and cid in listed
+        subprocess.run(["rm", "-rf", str(repo)], check=True)
+    assert kehu("sync", store=mine).code == 0
+
+
+@pytest.mark.parametrize("name", ["shop ", "shop\n", "店\t"])
+def test_init_in_a_folder_whose_name_ends_in_a_space_or_a_line_feed(tmp_path: Path, name: str) -> None:
+    """git's answer (``rev-parse --show-toplevel``) was ``strip()``-ed into another folder's
+    name: "internal error: ValueError" after the store was half made."""
+    made = kehu("init", str(tmp_path / name))
+    no_traceback(made)
+    assert made.code == 0, made.err
+    added = kehu("customer", "add", "--name", "王芳", store=tmp_path / name)
+    assert added.code == 0, added.err
+    assert kehu("check", store=tmp_path / name).code == 0

@@ -79,7 +79,8 @@ def entry_row(entry: os.DirEntry[str], root_len: int) -> tuple[str, tuple[int, i
         from ..errors import shown_path
 
         return shown_path(entry.path[root_len:]), (0, NOT_TEXT)
-    if not indexed_entry(entry):
+    # a .git in a customer's folder (a `git clone` made there) is named by `kehu check`, never walked
+    if not indexed_entry(entry) and entry.name != ".git":
         return None
     st = entry.stat(follow_symlinks=False)
     return entry.path[root_len:], (st.st_size, st.st_mtime_ns)

@@ -161,9 +161,19 @@ def _held_twice_problems(store: Store, holders: dict[str, list[str]]) -> list[Pr
     return out
 
 
+def nested_repository_message() -> str:
+    """What kehu says of a ``.git`` inside the store's folder (a ``kehu init``, a ``git clone``
+    made there): ``git add -A`` commits the folder holding it as a submodule (a gitlink), which
+    ``kehu sync`` pushed with exit 0 while every other clone's sync refuses to merge one."""
+    return _("a git repository inside the store: kehu sync would commit its folder as a submodule, "
+             "which every other clone refuses; move that folder out of the store")
+
+
 def _other_message(path: Path) -> str:
     """What is wrong with an entry under customers/ that is no record: a link, a FIFO, an
     unreadable folder, or a file where none belongs."""
+    if path.name == ".git":
+        return nested_repository_message()
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
@@ -264,7 +274,9 @@ def linked_or_special_files(root: Path) -> list[Problem]:
             if folder == root and (entry.name in _NOT_WALKED or entry.name in git_settings.GIT_SETTINGS):
                 continue  # git's files: git_file_problems
             path = Path(entry.path)
-            if entry.is_symlink():
+            if entry.name == ".git":  # (the store's own is skipped above)
+                problems.append(Problem(path, 1, nested_repository_message()))
+            elif entry.is_symlink():
                 problems.append(Problem(path, 1, link_message(path)))
             elif entry.is_dir(follow_symlinks=False):
                 stack.append(path)

@@ -112,11 +112,18 @@ SKIP_HOOK = "KEHU_INDEXES_ITSELF"
 _HOOK_MARK = "# kehu: keep the store's index up to date with what git changed"
 
 
+def path_said(out: str) -> str:
+    """The path git printed on a line of its own: the line feed git adds taken off, and nothing
+    else — a folder named with a space or a line feed at its end (``kehu init "shop⏎"``) is
+    still itself, where ``strip()`` made it another folder ("internal error: ValueError")."""
+    return out.removesuffix("\n")
+
+
 def index_hook_script(root: Path) -> str:
     """The hook that re-reads exactly the record files a pull, checkout or rebase changed,
     so the next command answers at once. It names the interpreter kehu is installed in (as
     the merge driver does) and the store relative to the repository, and never fails git."""
-    toplevel = Path(run(root, "rev-parse", "--show-toplevel").stdout.strip())
+    toplevel = Path(path_said(run(root, "rev-parse", "--show-toplevel").stdout))
     rel = root.resolve().relative_to(toplevel.resolve()).as_posix()
     store = '"$(git rev-parse --show-toplevel)"' + ("" if rel == "." else f'/{shlex.quote(rel)}')
     # kehu sync merges with SKIP_HOOK set: it reads what the merge changed itself, right after
@@ -128,7 +135,7 @@ def index_hook_script(root: Path) -> str:
 def install_index_hooks(root: Path) -> list[str]:
     """Install kehu's index hooks in this clone; a hook of the user's own is kept, and kehu's
     line added to it. Returns the hooks that changed."""
-    hooks = Path(run(root, "rev-parse", "--git-path", "hooks").stdout.strip())
+    hooks = Path(path_said(run(root, "rev-parse", "--git-path", "hooks").stdout))
     if not hooks.is_absolute():
         hooks = root / hooks
     hooks.mkdir(parents=True, exist_ok=True)
@@ -154,7 +161,7 @@ def install_index_hooks(root: Path) -> list[str]:
 
 
 def init_repo(root: Path) -> None:
-    toplevel = run(root, "rev-parse", "--show-toplevel").stdout.strip() if is_repo(root) else None
+    toplevel = path_said(run(root, "rev-parse", "--show-toplevel").stdout) if is_repo(root) else None
     if toplevel != str(root.resolve()):
         run(root, "init", "-q")
     install_merge_driver(root)

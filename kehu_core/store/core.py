@@ -315,9 +315,9 @@ def _yaml_text(text: str) -> str:
 
 
 def _refuse_inside_records(path: Path) -> None:
-    """``kehu init`` under another store's ``customers/``, ``.kehu/`` or ``.git/``, or under any
-    repository's ``.git/``: a store there was made with exit 0 (check then found its kehu.yaml
-    "unexpected", the outer sync would share it as files of its own), or half made before git
+    """``kehu init`` inside another store (its ``customers/``, ``.kehu/``, ``.git/`` or any other
+    folder of it), or under any repository's ``.git/``: a store there was made with exit 0
+    (check then found its kehu.yaml "unexpected", the outer sync would share it as files of its own), or half made before git
     failed "must be run in a work tree"."""
     target = path.resolve()
     for above in target.parents:
@@ -328,4 +328,9 @@ def _refuse_inside_records(path: Path) -> None:
         if inside in (CUSTOMERS_DIR, STATE_DIR) and (above / CONFIG_FILE).is_file():
             raise StoreError(_("{path}: is inside {folder} of the store {root}; kehu init makes a store in a "
                                "folder of its own").format(path=path, folder=above / inside, root=above))
+        if (above / CONFIG_FILE).is_file():  # its sync commits this one as a submodule (a gitlink)
+            raise StoreError(_("{path}: is inside the store {root}, whose kehu sync would share this one as "
+                               "files of its own (or, a git repository, as a submodule every other clone "
+                               "refuses); kehu init makes a store in a folder of its own").format(
+                path=path, root=above))
 
