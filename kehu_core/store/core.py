@@ -317,8 +317,8 @@ def _yaml_text(text: str) -> str:
 def _refuse_inside_records(path: Path) -> None:
     """``kehu init`` inside another store (its ``customers/``, ``.kehu/``, ``.git/`` or any other
     folder of it), or under any repository's ``.git/``: a store there was made with exit 0
-    (check then found its kehu.yaml "unexpected", the outer sync would share it as files of its own), or half made before git
-    failed "must be run in a work tree"."""
+    (check then found its kehu.yaml "unexpected", the outer sync would share it as files of its
+    own), or half made before git failed "must be run in a work tree"."""
     target = path.resolve()
     for above in target.parents:
         inside = target.relative_to(above).parts[0]
