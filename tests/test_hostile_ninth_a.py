@@ -247,3 +247,24 @@ def test_init_in_a_folder_whose_name_ends_in_a_space_or_a_line_feed(tmp_path: Pa
     added = kehu("customer", "add", "--name", "王芳", store=tmp_path / name)
     assert added.code == 0, added.err
     assert kehu("check", store=tmp_path / name).code == 0
+
+
+@pytest.mark.parametrize(("mark", "end"), [(b"\xef\xbb\xbf", b"\r\n"), (b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"),
+                                           (b"", b"\r")])
+def test_kehu_keys_keeps_kehu_yamls_line_ends_and_byte_order_mark(
+        store: tuple[Path, str], mark: bytes, end: bytes) -> None:
+    """``kehu keys add`` rewrote a kehu.yaml saved by a Windows editor with its byte order mark
+    dropped and a mix of line ends (the commented lines kept CRLF, the rest LF): every line
+    changed in the diff the team shares."""
+    from pyrage import x25519
+
+    path, _cid = store
+    config = path / "kehu.yaml"
+    before = config.read_bytes().replace(b"\n", end)
+    config.write_bytes(mark + before)
+    key = x25519.Identity.generate().to_public()
+    assert kehu("keys", "add", "王芳", str(key), store=path).code == 0
+    after = config.read_bytes()
+    assert after.startswith(mark + before) and after.count(b"\xef\xbb\xbf") == len(mark) // 3
+    assert after.count(end) == after.count(end[-1:]) and f"王芳: {key}".encode() + end in after, after
+    assert kehu("check", store=path).code == 0

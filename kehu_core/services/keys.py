@@ -17,7 +17,15 @@ from ..config import CONFIG_FILE, StoreConfig
 from ..errors import KehuError, RecordError
 from ..i18n import _
 from ..problems import validation_problems
-from ..yamlio import YamlFileError, atomic_write, dump_roundtrip, load_roundtrip, roundtrip_yaml, to_plain_yaml_value
+from ..yamlio import (
+    YamlFileError,
+    atomic_write,
+    dump_roundtrip,
+    load_roundtrip,
+    read_text,
+    roundtrip_yaml,
+    to_plain_yaml_value,
+)
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -55,6 +63,7 @@ def _edit_config(store: Store, change: Any) -> None:
     path = store.root / CONFIG_FILE
     try:
         doc = load_roundtrip(path)
+        original = read_text(path)
     except YamlFileError as exc:
         raise RecordError([exc.problem]) from None
     if doc.get("confidential") is None:
@@ -63,7 +72,7 @@ def _edit_config(store: Store, change: Any) -> None:
     if section.get("recipients") is None:
         section["recipients"] = to_plain_yaml_value({})
     change(section)
-    text = dump_roundtrip(doc)
+    text = dump_roundtrip(doc, like=original)  # its line ends and byte order mark kept, as a record's
     import yaml
 
     try:
