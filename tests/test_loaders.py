@@ -85,3 +85,59 @@ def test_words_yaml_rs_would_take_for_numbers_read_as_text_by_every_loader(tmp_p
     path = tmp_path / "record.yaml"
     atomic_write(path, dump_new(data))
     assert load_scan(path) == _plain(load_fast(path)) == _plain(load_roundtrip(path)) == data
+
+
+def _entry_lines(entries: list[dict[str, Any]], extra: list[str]) -> str:
+    from kehu_core.yamlio import dump_flow_line
+
+    return "# points ledger: one entry per line\n" + "".join(
+        f"- {dump_flow_line(e)}\n" for e in entries) + "".join(f"{line}\n" for line in extra)
+
+
+# lines a hand edit or another tool may write: quoted and escaped dates, times, tabs, keys
+_HAND_LINES = ["- {date: '2026-05-01', note: x}", '- {date: "2026-05-01"}', '- {note: "\\x32026-05-01"}',
+               "- {date: 2026-05-01 10:00:00, at: 2026-05-01T10:00:00+08:00}", "- {date: 2026-05-01 10:00}",
+               "- {2026-05-01: key, date: 2026-02-30}", "- {date: 2026-05-01,\tnote: tab}", "- {n: 017, h: 0x1F}",
+               "- {big: 123456789012345678901234567890.5}", "- {w: yes, x: ~, y: .inf}"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), values, min_size=1, max_size=5),
+                max_size=6),
+       st.lists(st.sampled_from(_HAND_LINES), max_size=3))
+def test_a_ledger_reads_the_same_by_its_fast_loader_as_by_pyyaml(
+        tmp_path_factory: Any, entries: list[dict[str, Any]], extra: list[str]) -> None:
+    """Ledgers are read by yaml-rs (`load_entries`: a ledger at its size limit took PyYAML 10 s
+    and 574 MB, every `customer show` of that customer), dates made dates as PyYAML makes them;
+    what it reads must be exactly what PyYAML reads, entries kehu writes and lines by hand."""
+    from kehu_core.yamlio import load_entries
+
+    path: Path = tmp_path_factory.mktemp("ledger") / "points.ledger.yaml"
+    path.write_text(_entry_lines(entries, extra), encoding="utf-8")
+    try:
+        expected = load_fast(path)
+    except Exception as exc:  # a line PyYAML refuses is refused alike
+        try:
+            load_entries(path)
+        except type(exc):
+            return
+        raise AssertionError(f"PyYAML refused, load_entries read {path.read_text(encoding='utf-8')!r}") from exc
+    assert _typed(load_entries(path)) == _typed(expected)
+
+
+def _typed(value: Any) -> Any:
+    """A value with the type of each part (1 == True == 1.0 would hide a loader's difference)."""
+    if isinstance(value, dict):
+        return {_typed(k): _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, repr(value))
+
+
+def test_every_demo_ledger_reads_the_same_by_its_fast_loader() -> None:
+    from kehu_core.yamlio import load_entries
+
+    ledgers = sorted((DEMO / "customers").rglob("*.ledger.yaml"))
+    assert len(ledgers) > 100
+    for path in ledgers:
+        assert _typed(load_entries(path)) == _typed(load_fast(path)), path

@@ -20,7 +20,7 @@ from ..yamlio import (
     YamlFileError,
     dump_flow_line,
     line_end,
-    load_fast,
+    load_entries,
     read_text,
 )
 from .batch import _PendingLedger, journaled
@@ -74,7 +74,7 @@ class LedgersMixin:
         if not path.exists():
             return []
         try:
-            entries = load_fast(path) or []
+            entries = load_entries(path) or []
         except YamlFileError as exc:
             raise RecordError([exc.problem]) from None
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
