@@ -268,3 +268,16 @@ def test_kehu_keys_keeps_kehu_yamls_line_ends_and_byte_order_mark(
     assert after.startswith(mark + before) and after.count(b"\xef\xbb\xbf") == len(mark) // 3
     assert after.count(end) == after.count(end[-1:]) and f"王芳: {key}".encode() + end in after, after
     assert kehu("check", store=path).code == 0
+
+
+@pytest.mark.parametrize("args", [("customer", "list"), ("customer", "show", "{cid}"), ("report", "products"),
+                                  ("customer", "add", "--name", "王芳")])
+def test_a_closed_standard_output_is_no_internal_error(store: tuple[Path, str], args: tuple[str, ...]) -> None:
+    """``kehu customer list >&-`` (a script, a service started without one) ended in "internal
+    error: AttributeError: 'NoneType' object has no attribute 'write'", exit 1, where `kehu check`
+    dropped its text and went on: now every command's output goes to /dev/null alike."""
+    path, cid = store
+    result = kehu_subprocess(*(a.format(cid=cid) for a in args), store=path, timeout=60,
+                             preexec_fn=lambda: os.close(1))
+    assert result.returncode == 0, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr, result.stderr

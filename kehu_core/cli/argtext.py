@@ -53,7 +53,27 @@ def outputs_any_text() -> None:
     """Print what is not UTF-8 (such a file's name in an import's summary) as ``\\udcff``:
     in a UTF-8 locale Python's stdout refuses it, and the command ended in "internal error"
     after it had written (in JSON, ``\\udcff`` is an escape every reader takes)."""
+    _closed_streams_to_null()
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) == "strict":
             reconfigure(errors="backslashreplace")
+
+
+def _closed_streams_to_null() -> None:
+    """A standard stream closed by the caller (``kehu customer list >&-``, a service started
+    without one): Python leaves ``sys.stdout`` None, and writing a list there ended in
+    "internal error: AttributeError", while ``click.echo`` dropped the text. Its descriptor gets
+    ``/dev/null``, so output goes nowhere alike for every command, and no file kehu opens (the
+    index, an export) takes descriptor 1 or 2, where a write meant for the terminal would land."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:  # closed: /dev/null in its place (the lowest free descriptor is this one)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
