@@ -148,6 +148,24 @@ def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, d
 
 
 @hookspec
+def customer_value_figures(store: Store, customer_ids: list[str] | None) -> dict[str, str | None] | None:
+    """What this plugin's ``customer_values`` of each customer are computed from, besides that
+    customer's own records, the day and the settings, optional: for values that rank a customer
+    among all the others (the tiering plugin: the customer's pyramid tier, ABC class and RFM
+    code, from its store-wide ranking).
+
+    Returns ``{customer id: a text that changes whenever what the customer's values are
+    computed from changes}`` for these customers (``customer_ids`` None: every customer). A
+    customer left out, or None, has no figure. Without this hook the values kept in the index
+    (docs/architecture.md, "Derived values") are computed again for every customer after any
+    change of the store; with it, only for the customers whose text or own records changed. So
+    give the texts from one query or a store-wide result already made, not from each
+    customer's model. ``None`` as the whole result, or raising: every customer asked is
+    computed again, as for a plugin without it.
+    """
+
+
+@hookspec
 def interaction_saved(store: Store, customer: Customer, interaction: Interaction) -> None:
     """React to a purchase, visit, call ... that was just written (e.g. award points).
 

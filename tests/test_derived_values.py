@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from kehu_core.cli.render import customer_json
 from kehu_core.demo import generate
 from kehu_core.names import shown as shown_name
-from kehu_core.services.derived_values import _stamp, refresh_values
+from kehu_core.services.derived_values import refresh_values, stale_of
 from kehu_core.store import open_store
 from kehu_core.testing import make_store
 from tests.conftest import kehu
@@ -123,10 +123,7 @@ def test_a_purchase_recomputes_only_its_buyers_values(tmp_path: Path) -> None:
     assert kehu("purchase", "add", first, "--date", "2026-11-19", "--item", "茶叶", "--amount", "800",
                 "--paid", store=root).code == 0
     store = open_store(root)
-    stale = {}
-    for plugin in store.plugins.value_plugins():
-        stamp, per_customer = _stamp(store, plugin)
-        stale[plugin] = store.index.stale_customers(plugin, stamp, per_customer=per_customer)
+    stale = {plugin: sorted(stale_of(store, plugin)) for plugin in store.plugins.value_plugins()}
     assert stale["points"] == [first] and stale["reminders"] == [first]  # customer scope: the buyer only
     assert refresh_values(store) > 0
     points = json.loads(kehu("customer", "list", "--json", "--sort", "points", store=root).out)
@@ -220,10 +217,7 @@ def test_a_new_days_tier_list_computes_everyones_tier_and_only_the_pages_other_v
     shown = [line.split("\t")[0] for line in page.splitlines()]
     assert len(shown) == 5
     store = open_store(root, today="2026-11-21")
-    stale = {}
-    for plugin in store.plugins.value_plugins():
-        stamp, per_customer = _stamp(store, plugin)
-        stale[plugin] = set(store.index.stale_customers(plugin, stamp, per_customer=per_customer))
+    stale = {plugin: stale_of(store, plugin) for plugin in store.plugins.value_plugins()}
     assert stale["tiering"] == set()  # everyone ranked on the 21st
     assert len(stale["reminders"]) == 55 and not stale["reminders"] & set(shown)  # the page's only
     # and what the page shows is what the plugins compute from the files that day

@@ -21,6 +21,7 @@ HOOK_TESTS = {
     "customer_values": "test_tiering.py::test_customer_list_filters_by_tier_and_show_has_tier",
     "tier_names": "test_segments.py::test_tier_condition_uses_plugin_values",
     "customer_values_many": "test_reminders_batch.py::test_values_many_asks_a_batch_once_else_per_customer",
+    "customer_value_figures": "test_values_after_a_write.py::test_a_sale_computes_again_the_tiers_it_moved",
     "interaction_saved": "test_points.py::test_referrer_gets_a_bonus_on_the_first_purchase_only",
     "reminder_rules": "test_reminders.py::test_greeting_two_days_and_survey_seven_days_after_a_purchase",
     "register_commands": "test_plugin_host.py::test_the_readme_example_plugin_installs_and_works",

@@ -229,13 +229,14 @@ def test_a_list_keeps_next_reminders_until_a_record_or_a_setting_changes(small_s
     assert len(kept_rows(small_store)) == 31
 
     # the next list reads what the index keeps: a value changed by hand shows (and proves it)
-    from kehu_core.services.derived_values import _stamp
+    from kehu_core.services.derived_values import _look
 
     store = open_store(small_store)
-    kept_stamp, per_customer = _stamp(store, "reminders")
-    assert per_customer  # the reminders plugin's values are kept per customer
+    look = _look(store, "reminders", [cid])
+    assert look.scope != "store"  # the reminders plugin's values are kept per customer
     version = store.index.versions([cid])[cid]
-    store.index.put_derived("reminders", {cid: (f"{kept_stamp}:{version}", {"next_reminder": {"due": "2000-01-01"}})})
+    kept = {"next_reminder": {"due": "2000-01-01"}}
+    store.index.put_derived("reminders", {cid: (look.row_stamp(cid, version, ""), kept)})
     assert listed_next(small_store)[cid] == {"due": "2000-01-01"}
 
     # a purchase changes the records: everything is worked out again, the greeting is next

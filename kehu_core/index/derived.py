@@ -5,8 +5,12 @@ was computed from. A plugin of *customer* scope (its values depend on that custo
 records and those of the customers they referred, the day and the settings) is stamped with
 the customer's version, which moves when any of that customer's files changes, or a file of a
 customer they referred: a purchase makes only the buyer's (and their referrer's) rows stale. A
-plugin of *store* scope (a rank among all customers, like the tier) is stamped with the index
-generation: any change makes its rows stale, and they are recomputed when next asked.
+plugin of *figures* scope (a rank among all customers, like the tier, which gives with
+``customer_value_figures`` what each customer's rank is made of) is stamped with the
+customer's version and figure (``kehu_core.index.figures``): a purchase makes stale the
+buyer's rows and those of the customers whose rank it moved. A plugin of *store* scope (any
+other) is stamped with the index generation: any change makes its rows stale, and they are
+recomputed when next asked.
 
 Lists then filter and sort on these values in SQL and read rows as plain dicts, never models
 (:meth:`Derived.select_customers`). Computing stale rows is the caller's (the plugin host's,
@@ -24,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .connection import LOOKUP, IndexConnection, profile_filters
+from .connection import LOOKUP, profile_filters
+from .figures import FigureStamps
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path
 
@@ -50,15 +55,19 @@ def values_base(root: Path, today: dt.date, plugin_names: Sequence[str]) -> str:
 _HOST = "values:host"
 
 
-class Derived(IndexConnection):
+class Derived(FigureStamps):
     """The part of the ``Index`` that keeps plugins' per-customer values."""
 
     def stale_customers(self, plugin: str, stamp: str, *, per_customer: bool,
-                        customer_ids: Sequence[str] | None = None, mine: str = "") -> list[str]:
+                        customer_ids: Sequence[str] | None = None, mine: str = "",
+                        figures: Mapping[str, str | None] | None = None) -> list[str]:
         """Customers (all, or these) whose stored values of ``plugin`` are missing or were not
-        computed under ``stamp`` (followed by the customer's version, for ``per_customer``).
+        computed under ``stamp`` (followed by the customer's version, for ``per_customer``;
+        by their figure in ``figures`` and their version, with ``figures``: :func:`figure_stamp`).
         ``mine``: a row's stamp followed by it is fresh too (the caller's own mark: values it
         computed while a plugin failed, fresh for it alone; see services.derived_values)."""
+        if figures is not None:
+            return self._stale_by_figures(plugin, stamp, figures, customer_ids, mine)
         expected = "? || ':' || c.version" if per_customer else "?"
         sql = (f"SELECT c.id FROM customers c LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id"
                f" WHERE d.stamp IS NOT {expected}")
@@ -72,7 +81,7 @@ class Derived(IndexConnection):
             # only customers changed since can be stale, and versions are generations, which
             # only grow. A join of every customer with the values took 0.25 s per plugin at
             # 100 000 customers, on every list that filters or sorts on a value.
-            since = self._fresh_since(plugin, stamp)
+            since = self.fresh_since(plugin, stamp)
             if since is not None:
                 if not per_customer:
                     return []  # a store-scope stamp holds the generation: nothing has moved
@@ -88,7 +97,9 @@ class Derived(IndexConnection):
                 sql + f" AND c.id IN ({','.join('?' * len(part))})", (plugin, *stamp_args, *part))]
         return out
 
-    def _fresh_since(self, plugin: str, stamp: str) -> int | None:
+    def fresh_since(self, plugin: str, stamp: str) -> int | None:
+        """The generation at which every customer's values of ``plugin`` were last all fresh
+        under ``stamp`` (:meth:`mark_fresh`), or None."""
         mark = self._meta(f"fresh:{plugin}")
         if not mark:
             return None
@@ -127,16 +138,25 @@ class Derived(IndexConnection):
         ``base`` (:func:`values_base`) right now, as the plugin host would find them
         (``stale_customers`` empty for each): everyone's — a store-scope plugin's marked fresh
         at this generation, a customer-scope plugin's marked fresh and every customer changed
-        since recomputed — or, with ``customer_ids``, these customers' rows."""
+        since recomputed — or, with ``customer_ids``, these customers' rows. A figures-scope
+        plugin's are known fresh without its figures when everyone's are marked fresh at this
+        generation, or these customers' rows were computed (or renewed) at it."""
         generation = self.generation()
         for plugin in host["order"] if plugins is None else plugins:
-            per_customer = bool(host["scopes"][plugin])
+            scope = host["scopes"][plugin]  # (a note of an older kehu: True for customer scope)
+            if scope == "figures":
+                if self.fresh_since(plugin, base) == int(generation):
+                    continue
+                if customer_ids is None or self._unsure_of_figures(plugin, f"{base}@{generation}|", customer_ids):
+                    return False
+                continue
+            per_customer = scope is True or scope == "customer"
             stamp = base if per_customer else f"{base}|{generation}"
             if customer_ids is not None:
                 if self.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids):
                     return False
                 continue
-            if self._fresh_since(plugin, stamp) is None:
+            if self.fresh_since(plugin, stamp) is None:
                 return False
             if per_customer and self.stale_customers(plugin, stamp, per_customer=True):
                 return False
@@ -161,10 +181,12 @@ class Derived(IndexConnection):
                 f"SELECT id, version FROM customers WHERE id IN ({','.join('?' * len(part))})", part))
         return out
 
-    def put_derived(self, plugin: str, rows: Mapping[str, tuple[str, Mapping[str, Any]]]) -> bool:
+    def put_derived(self, plugin: str, rows: Mapping[str, tuple[str, Mapping[str, Any]]], *,
+                    generation: str | None = None) -> bool:
         """Store ``plugin``'s values: customer id → (stamp, values). Skipped (False) inside
         someone else's transaction or when the index is busy or read-only: derived data is
-        computed again next time."""
+        computed again next time; and when the index is no longer at ``generation`` (values
+        stamped with figures read at it: a record changed since may have changed them)."""
         import sqlite3
 
         db = self.db
@@ -175,6 +197,9 @@ class Derived(IndexConnection):
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                if generation is not None and self.generation() != generation:
+                    db.execute("ROLLBACK")
+                    return False
                 db.executemany("INSERT OR REPLACE INTO derived VALUES(?, ?, ?, ?)", values)
                 db.execute("COMMIT")
             except BaseException:
@@ -362,39 +387,3 @@ class Derived(IndexConnection):
         except sqlite3.OperationalError:
             return False
         return True
-
-    def indexed_profile(self, customer_id: str) -> dict[str, Any] | None:
-        """The customer's profile as the index holds it — validated when it was indexed — or
-        None when it is not indexed or the index cannot answer (being rebuilt, damaged)."""
-        try:
-            return self.profile_dicts_of([customer_id]).get(customer_id)
-        except sqlite3.Error:
-            return None
-
-    def profile_dicts_of(self, customer_ids: Sequence[str], *, table_for: str | None = None,
-                         ) -> dict[str, dict[str, Any]]:
-        """These customers' profiles as the contract's JSON objects (unvalidated: the index
-        stores what the model dumped). ``table_for``: a region; only what a table of customers
-        shows (``id``, ``name``, ``owner``, ``level``, ``tags``, and ``phone_shown``: the first
-        phone as people read it in that region), read from columns — a table of 10 000 rows
-        parses no profile and formats no number the index has formatted for that region."""
-        out: dict[str, dict[str, Any]] = {}
-        ids = list(customer_ids)
-        loads = json.loads
-        for first in range(0, len(ids), LOOKUP):
-            part = ids[first:first + LOOKUP]
-            marks = ",".join("?" * len(part))
-            if table_for is None:
-                for cid, text in self.db.execute(f"SELECT id, data FROM customers WHERE id IN ({marks})", part):
-                    out[cid] = loads(text)
-                continue
-            for cid, name, owner, level, tags, region, shown, phone in self.db.execute(
-                    "SELECT id, name, owner, level, json_extract(data, '$.tags'), phone_region, phone_shown, phone"
-                    f" FROM customers WHERE id IN ({marks})", part):
-                if region != table_for:  # indexed in another region (kehu.yaml changed since)
-                    from ..phones import display_phone
-
-                    shown = display_phone(phone, table_for)
-                out[cid] = {"id": cid, "name": name, "owner": owner, "level": level, "tags": loads(tags),
-                            "phone_shown": shown or ""}
-        return out

@@ -286,9 +286,25 @@ class PluginHost(GuardedHooks):
     def values_scope(self, name: str) -> str:
         """``"customer"`` when the plugin declares (``values_scope = "customer"``) that its
         values for a customer depend only on that customer's own records, the day and the
-        settings: they are then recomputed only for customers whose records changed. Else
-        ``"store"``: recomputed after any change of the store (a rank among all customers)."""
-        return "customer" if getattr(self._plugins.get(name), "values_scope", None) == "customer" else "store"
+        settings: they are then recomputed only for customers whose records changed.
+        ``"figures"`` when it gives, with the ``customer_value_figures`` hook, what else each
+        customer's values are computed from (a rank among all customers): recomputed for the
+        customers whose records or figure changed. Else ``"store"``: recomputed for everyone
+        after any change of the store."""
+        if getattr(self._plugins.get(name), "values_scope", None) == "customer":
+            return "customer"
+        return "figures" if "customer_value_figures" in self.hooks_of(name) else "store"
+
+    def value_figures(self, store: Store, name: str, customer_ids: Sequence[str] | None
+                      ) -> dict[str, str | None] | None:
+        """``name``'s ``customer_value_figures`` of these customers (None: everyone), or None
+        when it failed or gave none (then its values are computed again for everyone asked)."""
+        others = [n for n in self.names() if n != name]
+        ids = None if customer_ids is None else list(customer_ids)
+        for who, result in self.call("customer_value_figures", leave_out=others, store=store, customer_ids=ids):
+            if who == name:
+                return result  # type: ignore[no-any-return]
+        return None
 
     def interaction_saved(self, store: Store, customer: Customer, interaction: Any) -> None:
         self.call("interaction_saved", store=store, customer=customer, interaction=interaction)

@@ -132,6 +132,14 @@ def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
     return result
 
 
+def _figures(result: Any) -> dict[str, str | None]:
+    if not isinstance(result, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in result.items()):
+        raise WrongResult(_("returned {kind}, expected {spec} or None").format(
+            kind=_kind(result), spec="{customer id: text or None}"))
+    return result
+
+
 def _messages(result: Any) -> list[str]:
     return _list_of(result, "messages (str)", lambda m: isinstance(m, str))
 
@@ -161,6 +169,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "validate_ledger": lambda r: _list_of(r, "(entry index, message) pairs", _entry_message),
     "customer_values": _values_dict,
     "customer_values_many": _values_many,
+    "customer_value_figures": _figures,
     "interaction_saved": _ignored,
     "register_commands": _ignored,
     "tier_names": lambda r: _list_of(r, "tier names (str)", lambda n: isinstance(n, str)),

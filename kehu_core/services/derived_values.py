@@ -4,19 +4,23 @@ values").
 A list that filters or sorts on a value (``customer list --tier 主要客户 --sort points``) or
 prints them (``--json``) reads them from the index as plain dicts. Before it does,
 :func:`refresh_values` asks each plugin for the customers whose stored values are stale —
-after a purchase, that customer's for a plugin of customer scope (points, next reminder); every
-customer's for a plugin of store scope (the tier, a rank among all customers), once, when next
-asked — so the values in the index are always what the plugins compute from the files.
+after a purchase, that customer's for a plugin of customer scope (points, next reminder); for
+a plugin of figures scope (the tier, a rank among all customers, which says with
+``customer_value_figures`` what each customer's rank is made of), the buyer's and those whose
+figure moved; every customer's for a plugin of store scope, once, when next asked — so the
+values in the index are always what the plugins compute from the files.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from ..index.derived import values_base
+from ..index.figures import figure_stamp
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -41,14 +45,69 @@ def _failed_mark(store: Store) -> str:
     return mark
 
 
-def _stamp(store: Store, plugin: str) -> tuple[str, bool]:
-    """What ``plugin``'s stored values must have been computed under, and whether the
-    customer's own version completes it (customer scope)."""
-    per_customer = store.plugins.values_scope(plugin) == "customer"
+@dataclass
+class _Look:
+    """One plugin's stored values looked at: what they must have been computed under, at
+    which generation of the index, and whose are stale."""
+
+    plugin: str
+    scope: str  # "customer", "figures" or "store" (PluginHost.values_scope)
+    stamp: str  # the base (values_base), and the generation for store scope
+    generation: str  # read before anything was looked at: a change meanwhile is seen next time
+    stale: set[str] = field(default_factory=set)
+    #: figures scope: each customer's figure (customer_value_figures)
+    figures: Mapping[str, str | None] | None = None
+    #: the plugin gave no figures (it failed): what is computed is fresh for this store alone
+    failed: bool = False
+    everyone: bool = False  # every customer's looked at (else only those asked for)
+
+    def row_stamp(self, customer_id: str, version: int, mark: str) -> str:
+        """The stamp a value computed now for this customer is stored under."""
+        if self.scope == "figures":
+            figure = (self.figures or {}).get(customer_id)
+            return figure_stamp(self.stamp, self.generation, figure, version) + mark
+        return f"{self.stamp}:{version}{mark}" if self.scope == "customer" else self.stamp + mark
+
+
+def _look(store: Store, plugin: str, customer_ids: Sequence[str] | None, mine: str = "", *,
+          widen: bool = False) -> _Look:
+    """Whose stored values of ``plugin`` are stale among these customers (None: everyone).
+    ``mine``: the values this store computed while a plugin failed count as fresh. ``widen``:
+    of a figures-scope plugin whose values were all fresh earlier today, everyone's (below)."""
+    index = store.index
+    scope = store.plugins.values_scope(plugin)
     base = values_base(store.root, store.today, store.plugins.names())
-    if per_customer:
-        return base, True
-    return f"{base}|{store.index.generation()}", False
+    generation = index.generation()
+    if scope == "store":
+        look = _Look(plugin, scope, f"{base}|{generation}", generation, everyone=customer_ids is None)
+    else:
+        look = _Look(plugin, scope, base, generation, everyone=customer_ids is None)
+    if scope == "figures":
+        since = index.fresh_since(plugin, base)
+        # everyone's values fresh at this very generation: nothing can have moved (the figures
+        # are not asked: on a list with nothing changed, the plugin's store-wide work is not done)
+        if since == int(generation):
+            return look
+        if widen and since is not None:
+            # the figures of a page are the store-wide work anyway, and only the customers whose
+            # records or figure moved since can be stale: everyone is looked at, so that
+            # everyone's are marked fresh again and the next list reads the index alone (a list
+            # sorted by points after a sale, its page's tiers checked, went to the plugins on
+            # every run until a list by tier ranked everyone)
+            customer_ids, look.everyone = None, True
+        look.figures = store.plugins.value_figures(store, plugin, customer_ids)
+        if look.figures is None:  # failed: no row is known fresh but those this store computed
+            token = mine or f"|failed:{secrets.token_hex(8)}"  # a figure no plugin's text can be
+            look.figures = dict.fromkeys(index.ids() if customer_ids is None else customer_ids, token)
+            look.failed = True
+    look.stale = set(index.stale_customers(plugin, look.stamp, per_customer=scope == "customer",
+                                           customer_ids=customer_ids, mine=mine, figures=look.figures))
+    return look
+
+
+def stale_of(store: Store, plugin: str, customer_ids: Sequence[str] | None = None) -> set[str]:
+    """The customers (all, or these) whose stored values of ``plugin`` are stale now."""
+    return _look(store, plugin, customer_ids).stale
 
 
 def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
@@ -72,19 +131,15 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
     host = store.plugins
     plugins = host.value_plugins()
     done = 0
-    todo = []  # (plugin, stamp, per customer, generation, stale ids)
-    for plugin in plugins if only is None else [p for p in plugins if p in only]:
-        stamp, per_customer = _stamp(store, plugin)
-        generation = index.generation()  # before looking: a change meanwhile is seen next time
-        stale = index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=customer_ids,
-                                      mine=_failed_mark(store))
-        todo.append((plugin, stamp, per_customer, generation, set(stale)))
+    mine = _failed_mark(store)
+    todo = [_look(store, plugin, customer_ids, mine, widen=True) for plugin in plugins
+            if only is None or plugin in only]
     # the plugins answering for a list (customer_values_many) last: they may ask the others'
     # values for each customer (the reminders' key-account visit asks the tier), which are
     # then taken from what is remembered instead of a call through the plugins a customer
     # (a book of 10 000: 10 000 calls). The values are the same in any order.
-    todo.sort(key=lambda item: "customer_values_many" in host.hooks_of(item[0]))
-    every = sorted(set().union(*(stale for *_, stale in todo)))
+    todo.sort(key=lambda look: "customer_values_many" in host.hooks_of(look.plugin))
+    every = sorted(set().union(*(look.stale for look in todo)))
     stored = {plugin: True for plugin in plugins}
     failures = len(host.failures)
     with host.remembering():
@@ -95,25 +150,32 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
             chunk = index.customers_of(every[first:first + CHUNK])
             if loaded is not None:
                 loaded.update((c.id, c) for c in chunk)
-            for plugin, stamp, per_customer, _generation, stale in todo:
-                customers = [c for c in chunk if c.id in stale]
+            for look in todo:
+                customers = [c for c in chunk if c.id in look.stale]
                 if not customers:
                     continue
-                others = [p for p in plugins if p != plugin]
+                others = [p for p in plugins if p != look.plugin]
                 values = host.values_many(store, customers, skip=others)
                 # whose values a failure spoilt is not known: the whole chunk's are marked
-                unsure = len(host.failures) > failures
+                unsure = len(host.failures) > failures or look.failed
                 failures = len(host.failures)
-                mark = _failed_mark(store) if unsure else ""
-                rows = {c.id: (f"{stamp}:{versions.get(c.id, 0)}{mark}" if per_customer else stamp + mark, v)
+                mark = mine if unsure else ""
+                rows = {c.id: (look.row_stamp(c.id, versions.get(c.id, 0), mark), v)
                         for c, v in zip(customers, values, strict=True)}
+                # figures hold for the generation they were read at: a change since, and they
+                # are not stored (nor marked fresh below)
+                kept = index.put_derived(look.plugin, rows,
+                                         generation=look.generation if look.scope == "figures" else None)
                 # not marked fresh for everyone: the next command looks at the marked ones again
-                stored[plugin] = index.put_derived(plugin, rows) and stored[plugin] and not unsure
+                stored[look.plugin] = kept and stored[look.plugin] and not unsure
                 done += len(rows)
-    if customer_ids is None:
-        for plugin, stamp, _per_customer, generation, _stale in todo:
-            if stored[plugin]:
-                index.mark_fresh(plugin, stamp, generation)
+    for look in todo:
+        if look.everyone and stored[look.plugin] and not look.failed:
+            index.mark_fresh(look.plugin, look.stamp, look.generation)
+        elif look.scope == "figures" and look.figures and not look.failed and customer_ids is not None:
+            # a page's rows found fresh, made at an earlier generation: renewed at this one
+            fresh = [cid for cid in customer_ids if cid not in look.stale]
+            index.renew_figure_stamps(look.plugin, look.stamp, look.generation, look.figures, fresh)
     # who computes the values (not whether everyone's are fresh: the stamps say that), noted
     # by a refresh of a few customers too, so a `customer show` after another's finds it
     _remember_host(store, plugins)
@@ -135,7 +197,7 @@ def _remember_host(store: Store, plugins: Sequence[str]) -> None:
     today = store.config.today
     store.index.remember_value_host({
         "names": names, "entry_points": installed, "order": list(plugins),
-        "scopes": {p: store.plugins.values_scope(p) == "customer" for p in plugins},
+        "scopes": {p: store.plugins.values_scope(p) for p in plugins},
         "configured_today": today.isoformat() if today else None,
         "written": sorted(written(store)),  # kehu.yaml's own names, shown as written (kehu_core.names)
     })
@@ -167,9 +229,9 @@ def values_for(store: Store, customer_ids: Sequence[str], *,
             values = index.derived_of(ids, plugins)
             stale = set()
             for plugin in plugins:
-                stamp, per_customer = _stamp(store, plugin)
-                stale.update(index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=ids,
-                                                   mine=_failed_mark(store)))
+                look = _look(store, plugin, ids, _failed_mark(store))
+                # figures read at another generation than this read's may not be these values'
+                stale |= set(ids) if look.generation != index.generation() else look.stale
         if not stale:
             return values
     customers = index.customers_of(sorted(stale))
@@ -191,8 +253,8 @@ def kept_values(store: Store, customer_ids: Sequence[str]) -> dict[str, dict[str
     with index.snapshot():
         rows = index.derived_rows(ids, plugins)
         for plugin in plugins:
-            stamp, per_customer = _stamp(store, plugin)
-            for cid in index.stale_customers(plugin, stamp, per_customer=per_customer, customer_ids=ids):
+            look = _look(store, plugin, ids)
+            for cid in set(ids) if look.generation != index.generation() else look.stale:
                 rows[plugin].pop(cid, None)
     return rows
 

@@ -18,6 +18,7 @@ from kehu_core.store import Store
 from .tiers import (
     LEDGER,
     OVERRIDE_FIELD,
+    TierInfo,
     TieringSettings,
     Tiers,
     compute,
@@ -65,6 +66,23 @@ def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, d
     not once a customer (a book of 10 000 asked 10 000 times, a fifth of a second)."""
     tiers, names = compute(store), settings(store).tier_names()
     return {c.id: _values(tiers, names, c) for c in customers}
+
+
+@hookimpl
+def customer_value_figures(store: Store, customer_ids: list[str] | None) -> dict[str, str | None]:
+    """A customer's values come from their own record (``tier_override``), the settings and
+    their row of the store's tiers: that row is their figure. A purchase then recomputes in
+    the index the values of the customers whose tier, class or segment it moved, not everyone's
+    (10 000 customers' models made again for the first list after any change)."""
+    tiers = compute(store)
+    if customer_ids is None:
+        return {cid: _figure(info) for cid, info in tiers.by_customer.items()}
+    return {cid: _figure(tiers.get(cid)) for cid in customer_ids}
+
+
+def _figure(info: TierInfo | None) -> str | None:
+    # what _values reads of the row, and only that (the revenue is not shown)
+    return None if info is None else f"{info.computed}|{info.abc}|{info.rfm}|{info.rfm_segment}"
 
 
 def _values(tiers: Tiers, names: list[str], customer: Customer) -> dict[str, Any] | None:

@@ -1,0 +1,89 @@
+"""The stamps of the values of a plugin of *figures* scope (``customer_value_figures``, see
+``kehu_core.index.derived``): computed from the customer's own records and a figure the plugin
+gives for them (their row of a store-wide ranking), so that after a change only the customers
+whose records or figure moved are computed again."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+from .connection import LOOKUP
+from .profiles import Profiles
+
+
+def figure_stamp(base: str, generation: str, figure: str | None, version: int) -> str:
+    """The stamp of a value of a plugin of *figures* scope (``customer_value_figures``): what
+    it was computed under, the generation its figure was read at, the customer's figure and
+    version. Fresh while the figure and the version are the same; a list read from the index
+    alone, which cannot ask the plugin for figures, knows it fresh at that very generation."""
+    return f"{base}@{generation}|{figure or ''}:{version}"
+
+
+def _figure_row_fresh(stamp: str | None, base: str, figure: str | None, version: int, mine: str) -> bool:
+    """Whether a row stamped ``stamp`` holds values computed under ``base`` from this figure
+    and version, at any generation (:func:`figure_stamp`; ``mine``: the caller's mark may follow)."""
+    if stamp is None:
+        return False
+    if mine and stamp.endswith(mine):
+        stamp = stamp[:-len(mine)]
+    head, tail = f"{base}@", f"|{figure or ''}:{version}"
+    return (stamp.startswith(head) and stamp.endswith(tail)
+            and stamp[len(head):len(stamp) - len(tail)].isdigit())
+
+
+
+class FigureStamps(Profiles):
+    """The part of the ``Index`` that checks and renews figures-scope stamps."""
+
+    def _stamps(self, plugin: str, customer_ids: Sequence[str] | None) -> list[tuple[str, int, str | None]]:
+        """(customer id, version, stamp of ``plugin``'s row or None) of these customers (None: all)."""
+        sql = ("SELECT c.id, c.version, d.stamp FROM customers c"
+               " LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id")
+        if customer_ids is None:
+            return list(self.db.execute(sql, (plugin,)))
+        rows, ids = [], list(customer_ids)
+        for first in range(0, len(ids), LOOKUP):
+            part = ids[first:first + LOOKUP]
+            rows += self.db.execute(sql + f" WHERE c.id IN ({','.join('?' * len(part))})", (plugin, *part))
+        return rows
+
+    def _stale_by_figures(self, plugin: str, base: str, figures: Mapping[str, str | None],
+                          customer_ids: Sequence[str] | None, mine: str) -> list[str]:
+        """:meth:`stale_customers` of a plugin of figures scope: each customer's row against
+        its own figure (compared here: the figures are the plugin's, not the index's)."""
+        return sorted(cid for cid, version, stamp in self._stamps(plugin, customer_ids)
+                      if not _figure_row_fresh(stamp, base, figures.get(cid), version, mine))
+
+    def renew_figure_stamps(self, plugin: str, base: str, generation: str,
+                            figures: Mapping[str, str | None], customer_ids: Sequence[str]) -> None:
+        """These customers' rows of ``plugin`` that are fresh under their figures (read at
+        ``generation``) but were stamped at an earlier one: stamped at this one, so that a list
+        or ``customer show`` read from the index alone finds them fresh (a page's few rows;
+        everyone's are marked fresh at once instead, :meth:`mark_fresh`). Skipped when the
+        index has moved on, is busy or read-only."""
+        renewed = {}
+        for cid, version, stamp in self._stamps(plugin, customer_ids):
+            now = figure_stamp(base, generation, figures.get(cid), version)
+            if stamp != now and _figure_row_fresh(stamp, base, figures.get(cid), version, ""):
+                renewed[cid] = now
+        db = self.db
+        if not renewed or db.in_transaction:
+            return
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if self.generation() == generation:
+                    db.executemany("UPDATE derived SET stamp=? WHERE plugin=? AND customer_id=?",
+                                   [(stamp, plugin, cid) for cid, stamp in renewed.items()])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _unsure_of_figures(self, plugin: str, head: str, customer_ids: Sequence[str]) -> bool:
+        """Whether any of these customers' rows of a figures-scope plugin was not computed (or
+        renewed) at this generation (``head``: the base and the generation), for their version."""
+        return any(stamp is None or not stamp.startswith(head) or not stamp.endswith(f":{version}")
+                   for _cid, version, stamp in self._stamps(plugin, customer_ids))
