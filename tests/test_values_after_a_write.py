@@ -5,7 +5,8 @@ The tiering plugin ranks customers among everyone; it says with ``customer_value
 what each customer's tier is made of (their row of the store's ranking), so the values kept in
 the index are computed again only for the customers whose records or figure moved. After a
 purchase, a payment, an edit, a hand-over, a sync bringing many files and an undo, the lists
-by tier and by points are those of a copy of the store whose index is built from nothing. A
+by tier and by points, and every value of ``--json`` (a next reminder's key-account visit
+follows the tier), are those of a copy of the store whose index is built from nothing. A
 plugin of store scope that does not give figures, and one whose figures fail, are still right:
 everyone's values are computed again.
 """
@@ -29,7 +30,7 @@ TIER = "主要客户"
 LISTS = (
     ("customer", "list", "--tier", TIER, "--limit", "20"),
     ("customer", "list", "--sort", "points", "--limit", "20"),
-    ("customer", "list", "--sort", "tier"),
+    ("customer", "list", "--sort", "tier", "--json"),
 )
 
 

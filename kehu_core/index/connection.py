@@ -5,6 +5,7 @@ snapshots, closing. The other parts of the ``Index`` (refresh, queries, plugin d
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,16 @@ class IndexConnection:
                 self.db.execute("DELETE FROM meta WHERE key=?", (f"kept:{key}",))
             else:
                 self._set_meta(f"kept:{key}", value)
+
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path
+
+
+def value_path(key: str) -> str:
+    """The JSON path of a plugin value's key in a derived row (``$.points``)."""
+    if not _KEY.match(key):
+        raise ValueError(f"{key!r} is not a value name (letters, digits, _)")
+    return f"$.{key}"
 
 
 def profile_filters(tag: str | None, owner: str | None, level: str | None, alias: str = ""

@@ -22,22 +22,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .connection import LOOKUP, profile_filters
+from .connection import value_path as _path
 from .figures import FigureStamps
-
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path
-
-
-def _path(key: str) -> str:
-    if not _KEY.match(key):
-        raise ValueError(f"{key!r} is not a value name (letters, digits, _)")
-    return f"$.{key}"
 
 
 def values_base(root: Path, today: dt.date, plugin_names: Sequence[str]) -> str:
@@ -147,7 +139,18 @@ class Derived(FigureStamps):
             if scope == "figures":
                 if self.fresh_since(plugin, base) == int(generation):
                     continue
-                if customer_ids is None or self._unsure_of_figures(plugin, f"{base}@{generation}|", customer_ids):
+                if customer_ids is None:
+                    return False
+                reads = host.get("reads", {}).get(plugin)
+                if reads and plugin not in host.get("hooked", ()):
+                    # figures made of other plugins' kept values: read here, as the host reads them
+                    others = [p for p in host["order"] if p != plugin]
+                    if (not self.values_current(base, host, plugins=self.providers(reads, others) or others,
+                                                customer_ids=customer_ids)
+                            or self.stale_customers(plugin, base, per_customer=True, customer_ids=customer_ids,
+                                                    figures=self.read_figures(reads, others, customer_ids))):
+                        return False
+                elif self._unsure_of_figures(plugin, f"{base}@{generation}|", customer_ids):
                     return False
                 continue
             per_customer = scope is True or scope == "customer"

@@ -8,8 +8,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .connection import LOOKUP
+from .connection import value_path as _path
 from .profiles import Profiles
 
 
@@ -39,10 +41,12 @@ class FigureStamps(Profiles):
 
     def _stamps(self, plugin: str, customer_ids: Sequence[str] | None) -> list[tuple[str, int, str | None]]:
         """(customer id, version, stamp of ``plugin``'s row or None) of these customers (None: all)."""
+        if customer_ids is None:  # two scans, not a join: a third of the time at 10 000 customers
+            stamps = dict(self.db.execute("SELECT customer_id, stamp FROM derived WHERE plugin=?", (plugin,)))
+            return [(cid, version, stamps.get(cid)) for cid, version in self.db.execute(
+                "SELECT id, version FROM customers")]
         sql = ("SELECT c.id, c.version, d.stamp FROM customers c"
                " LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id")
-        if customer_ids is None:
-            return list(self.db.execute(sql, (plugin,)))
         rows, ids = [], list(customer_ids)
         for first in range(0, len(ids), LOOKUP):
             part = ids[first:first + LOOKUP]
@@ -81,6 +85,30 @@ class FigureStamps(Profiles):
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def read_figures(self, keys: Sequence[str], plugins: Sequence[str],
+                     customer_ids: Sequence[str] | None) -> dict[str, str | None]:
+        """The figures of a plugin whose values read ``keys`` of the other value plugins'
+        (``plugins``; ``values_reads``): each customer's kept values of them as a text, read by
+        SQL without parsing each row (a customer's tier for 10 000 customers: 10 ms, not 60).
+        One home for the plugin host, which makes them fresh first, and for a list answered
+        from the index alone."""
+        sql = "SELECT customer_id, json_type(data, ?), json_extract(data, ?) FROM derived WHERE plugin=?"
+        texts = []
+        for key in keys:
+            found = self.providers([key], plugins)  # type: ignore[attr-defined]
+            rows: list[tuple[str, str | None, Any]] = []
+            if found and customer_ids is None:
+                rows = list(self.db.execute(sql, (_path(key), _path(key), found[0])))
+            elif found:
+                ids = list(customer_ids or ())
+                for first in range(0, len(ids), LOOKUP):
+                    part = ids[first:first + LOOKUP]
+                    rows += self.db.execute(sql + f" AND customer_id IN ({','.join('?' * len(part))})",
+                                            (_path(key), _path(key), found[0], *part))
+            texts.append({cid: f"{kind}:{value}" for cid, kind, value in rows})
+        ids = [cid for (cid,) in self.db.execute("SELECT id FROM customers")] if customer_ids is None else customer_ids
+        return {cid: "\x1f".join(text.get(cid, "") for text in texts) for cid in ids}
 
     def _unsure_of_figures(self, plugin: str, head: str, customer_ids: Sequence[str]) -> bool:
         """Whether any of these customers' rows of a figures-scope plugin was not computed (or

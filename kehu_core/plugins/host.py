@@ -288,12 +288,24 @@ class PluginHost(GuardedHooks):
         values for a customer depend only on that customer's own records, the day and the
         settings: they are then recomputed only for customers whose records changed.
         ``"figures"`` when it gives, with the ``customer_value_figures`` hook, what else each
-        customer's values are computed from (a rank among all customers): recomputed for the
-        customers whose records or figure changed. Else ``"store"``: recomputed for everyone
+        customer's values are computed from (a rank among all customers), or names other
+        plugins' values it reads (:meth:`values_reads`): recomputed for the customers whose
+        records or figure changed. Else ``"store"``: recomputed for everyone
         after any change of the store."""
-        if getattr(self._plugins.get(name), "values_scope", None) == "customer":
-            return "customer"
-        return "figures" if "customer_value_figures" in self.hooks_of(name) else "store"
+        declared = getattr(self._plugins.get(name), "values_scope", None)
+        if "customer_value_figures" in self.hooks_of(name) or (declared == "customer" and self.values_reads(name)):
+            return "figures"
+        return "customer" if declared == "customer" else "store"
+
+    def values_reads(self, name: str) -> tuple[str, ...]:
+        """The other plugins' values the plugin's values of a customer read (a module attribute
+        ``values_reads = ("tier",)``, with ``values_scope = "customer"``: the reminders' key-account
+        visits read the tier): they are computed again for a customer whose records or those
+        values changed. Nothing declared: ()."""
+        declared = getattr(self._plugins.get(name), "values_reads", ())
+        if not isinstance(declared, (tuple, list)) or not all(isinstance(k, str) for k in declared):
+            return ()
+        return tuple(declared)
 
     def value_figures(self, store: Store, name: str, customer_ids: Sequence[str] | None
                       ) -> dict[str, str | None] | None:

@@ -59,7 +59,6 @@ class _Look:
     figures: Mapping[str, str | None] | None = None
     #: the plugin gave no figures (it failed): what is computed is fresh for this store alone
     failed: bool = False
-    everyone: bool = False  # every customer's looked at (else only those asked for)
 
     def row_stamp(self, customer_id: str, version: int, mark: str) -> str:
         """The stamp a value computed now for this customer is stored under."""
@@ -69,33 +68,23 @@ class _Look:
         return f"{self.stamp}:{version}{mark}" if self.scope == "customer" else self.stamp + mark
 
 
-def _look(store: Store, plugin: str, customer_ids: Sequence[str] | None, mine: str = "", *,
-          widen: bool = False) -> _Look:
+def _look(store: Store, plugin: str, customer_ids: Sequence[str] | None, mine: str = "") -> _Look:
     """Whose stored values of ``plugin`` are stale among these customers (None: everyone).
-    ``mine``: the values this store computed while a plugin failed count as fresh. ``widen``:
-    of a figures-scope plugin whose values were all fresh earlier today, everyone's (below)."""
+    ``mine``: the values this store computed while a plugin failed count as fresh."""
     index = store.index
     scope = store.plugins.values_scope(plugin)
     base = values_base(store.root, store.today, store.plugins.names())
     generation = index.generation()
     if scope == "store":
-        look = _Look(plugin, scope, f"{base}|{generation}", generation, everyone=customer_ids is None)
+        look = _Look(plugin, scope, f"{base}|{generation}", generation)
     else:
-        look = _Look(plugin, scope, base, generation, everyone=customer_ids is None)
+        look = _Look(plugin, scope, base, generation)
     if scope == "figures":
-        since = index.fresh_since(plugin, base)
         # everyone's values fresh at this very generation: nothing can have moved (the figures
         # are not asked: on a list with nothing changed, the plugin's store-wide work is not done)
-        if since == int(generation):
+        if index.fresh_since(plugin, base) == int(generation):
             return look
-        if widen and since is not None:
-            # the figures of a page are the store-wide work anyway, and only the customers whose
-            # records or figure moved since can be stale: everyone is looked at, so that
-            # everyone's are marked fresh again and the next list reads the index alone (a list
-            # sorted by points after a sale, its page's tiers checked, went to the plugins on
-            # every run until a list by tier ranked everyone)
-            customer_ids, look.everyone = None, True
-        look.figures = store.plugins.value_figures(store, plugin, customer_ids)
+        look.figures = _figures(store, plugin, customer_ids)
         if look.figures is None:  # failed: no row is known fresh but those this store computed
             token = mine or f"|failed:{secrets.token_hex(8)}"  # a figure no plugin's text can be
             look.figures = dict.fromkeys(index.ids() if customer_ids is None else customer_ids, token)
@@ -103,6 +92,55 @@ def _look(store: Store, plugin: str, customer_ids: Sequence[str] | None, mine: s
     look.stale = set(index.stale_customers(plugin, look.stamp, per_customer=scope == "customer",
                                            customer_ids=customer_ids, mine=mine, figures=look.figures))
     return look
+
+
+#: (store, plugin) whose figures are being read from the others' values: a plugin reading a
+#: plugin that reads it back gets no figures (its values computed for everyone asked)
+_reading: set[tuple[int, str]] = set()
+
+
+def _figures(store: Store, plugin: str, customer_ids: Sequence[str] | None) -> dict[str, str | None] | None:
+    """Each customer's figure for a figures-scope plugin: what its ``customer_value_figures``
+    gives, and the values of other plugins it reads (``values_reads``), as kept in the index
+    made fresh first; None when either cannot be had."""
+    host = store.plugins
+    parts = []
+    if "customer_value_figures" in host.hooks_of(plugin):
+        given = host.value_figures(store, plugin, customer_ids)
+        if given is None:
+            return None
+        parts.append(given)
+    keys = host.values_reads(plugin)
+    if keys:
+        read = _read_values(store, plugin, keys, customer_ids)
+        if read is None:
+            return None
+        parts.append(read)
+    if len(parts) == 1:
+        return parts[0]
+    ids = set().union(*parts)
+    return {cid: "\x1f".join(part.get(cid) or "" for part in parts) for cid in ids}
+
+
+def _read_values(store: Store, plugin: str, keys: Sequence[str], customer_ids: Sequence[str] | None
+                 ) -> dict[str, str | None] | None:
+    """The values of ``keys`` other plugins give these customers (None: everyone), made fresh
+    and read from the index, as a text per customer; None when they could not all be made
+    fresh (a busy index, a failing plugin)."""
+    key = (id(store), plugin)
+    if key in _reading:
+        return None
+    index = store.index
+    others = [p for p in store.plugins.value_plugins() if p != plugin]
+    _reading.add(key)
+    try:
+        refresh_values(store, customer_ids, only=index.providers(keys, others) or others)
+        providers = index.providers(keys, others) or []
+        if any(_look(store, p, customer_ids, _failed_mark(store)).stale for p in providers):
+            return None
+    finally:
+        _reading.discard(key)
+    return index.read_figures(keys, others, customer_ids)
 
 
 def stale_of(store: Store, plugin: str, customer_ids: Sequence[str] | None = None) -> set[str]:
@@ -132,8 +170,7 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
     plugins = host.value_plugins()
     done = 0
     mine = _failed_mark(store)
-    todo = [_look(store, plugin, customer_ids, mine, widen=True) for plugin in plugins
-            if only is None or plugin in only]
+    todo = [_look(store, plugin, customer_ids, mine) for plugin in plugins if only is None or plugin in only]
     # the plugins answering for a list (customer_values_many) last: they may ask the others'
     # values for each customer (the reminders' key-account visit asks the tier), which are
     # then taken from what is remembered instead of a call through the plugins a customer
@@ -170,10 +207,12 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
                 stored[look.plugin] = kept and stored[look.plugin] and not unsure
                 done += len(rows)
     for look in todo:
-        if look.everyone and stored[look.plugin] and not look.failed:
+        if customer_ids is None and stored[look.plugin] and not look.failed:
             index.mark_fresh(look.plugin, look.stamp, look.generation)
-        elif look.scope == "figures" and look.figures and not look.failed and customer_ids is not None:
-            # a page's rows found fresh, made at an earlier generation: renewed at this one
+        elif (customer_ids is not None and look.figures and not look.failed
+              and "customer_value_figures" in host.hooks_of(look.plugin)):
+            # a page's rows found fresh, made at an earlier generation: renewed at this one (the
+            # next list of this page is answered from the index alone)
             fresh = [cid for cid in customer_ids if cid not in look.stale]
             index.renew_figure_stamps(look.plugin, look.stamp, look.generation, look.figures, fresh)
     # who computes the values (not whether everyone's are fresh: the stamps say that), noted
@@ -198,6 +237,9 @@ def _remember_host(store: Store, plugins: Sequence[str]) -> None:
     store.index.remember_value_host({
         "names": names, "entry_points": installed, "order": list(plugins),
         "scopes": {p: store.plugins.values_scope(p) for p in plugins},
+        # how figures-scope plugins' rows are known fresh from the index alone (Derived.values_current)
+        "reads": {p: list(store.plugins.values_reads(p)) for p in plugins if store.plugins.values_reads(p)},
+        "hooked": [p for p in plugins if "customer_value_figures" in store.plugins.hooks_of(p)],
         "configured_today": today.isoformat() if today else None,
         "written": sorted(written(store)),  # kehu.yaml's own names, shown as written (kehu_core.names)
     })

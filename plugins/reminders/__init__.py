@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 # that opens a store imports every enabled plugin, and a purchase or an edit asks no reminder
 # (~8 ms of each such command). Do the same in a plugin of your own (docs/plugins.md).
 
-#: a customer's next reminder comes from their own history (rules see nothing else), the day and
-#: the settings alone: the index keeps it per customer and recomputes only those whose records changed
+#: a customer's next reminder comes from their own history, the day, the settings, and their tier
+#: (key-account visits, holiday greetings for some tiers), which a sale of anyone else can move:
+#: the index keeps it per customer and recomputes those whose records or tier changed
 values_scope = "customer"
+values_reads = ("tier",)
 
 HORIZON_DAYS = 366  # a birthday or holiday is always within a year
 #: a list's next reminders are looked for over these first days, then over the whole horizon for
