@@ -29,7 +29,7 @@ from typing import Any
 
 from .connection import LOOKUP, profile_filters
 from .connection import value_path as _path
-from .figures import FigureStamps
+from .figures import FigureStamps, figures_mark
 
 
 def values_base(root: Path, today: dt.date, plugin_names: Sequence[str]) -> str:
@@ -137,7 +137,7 @@ class Derived(FigureStamps):
         for plugin in host["order"] if plugins is None else plugins:
             scope = host["scopes"][plugin]  # (a note of an older kehu: True for customer scope)
             if scope == "figures":
-                if self.fresh_since(plugin, base) == int(generation):
+                if self.fresh_since(plugin, figures_mark(base)) == int(generation):
                     continue
                 if customer_ids is None:
                     return False

@@ -23,6 +23,13 @@ def figure_stamp(base: str, generation: str, figure: str | None, version: int) -
     return f"{base}@{generation}|{figure or ''}:{version}"
 
 
+def figures_mark(base: str) -> str:
+    """What everyone's values of a figures-scope plugin are marked fresh under (``mark_fresh``):
+    not the base alone, which a customer-scope plugin's mark is (a plugin that changed scope
+    would find its old rows, of the other form, marked fresh)."""
+    return f"{base}|figures"
+
+
 def _figure_row_fresh(stamp: str | None, base: str, figure: str | None, version: int, mine: str) -> bool:
     """Whether a row stamped ``stamp`` holds values computed under ``base`` from this figure
     and version, at any generation (:func:`figure_stamp`; ``mine``: the caller's mark may follow)."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from ..index.derived import values_base
-from ..index.figures import figure_stamp
+from ..index.figures import figure_stamp, figures_mark
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -82,7 +82,7 @@ def _look(store: Store, plugin: str, customer_ids: Sequence[str] | None, mine: s
     if scope == "figures":
         # everyone's values fresh at this very generation: nothing can have moved (the figures
         # are not asked: on a list with nothing changed, the plugin's store-wide work is not done)
-        if index.fresh_since(plugin, base) == int(generation):
+        if index.fresh_since(plugin, figures_mark(base)) == int(generation):
             return look
         look.figures = _figures(store, plugin, customer_ids)
         if look.figures is None:  # failed: no row is known fresh but those this store computed
@@ -208,7 +208,8 @@ def refresh_values(store: Store, customer_ids: Sequence[str] | None = None, *,
                 done += len(rows)
     for look in todo:
         if customer_ids is None and stored[look.plugin] and not look.failed:
-            index.mark_fresh(look.plugin, look.stamp, look.generation)
+            mark = figures_mark(look.stamp) if look.scope == "figures" else look.stamp
+            index.mark_fresh(look.plugin, mark, look.generation)
         elif (customer_ids is not None and look.figures and not look.failed
               and "customer_value_figures" in host.hooks_of(look.plugin)):
             # a page's rows found fresh, made at an earlier generation: renewed at this one (the
