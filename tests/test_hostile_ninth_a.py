@@ -281,3 +281,24 @@ def test_a_closed_standard_output_is_no_internal_error(store: tuple[Path, str], 
                              preexec_fn=lambda: os.close(1))
     assert result.returncode == 0, result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_sheets_date_followed_by_anything_but_a_time_is_refused_at_its_line(
+        store: tuple[Path, str], tmp_path: Path) -> None:
+    """A date cell was read up to its first space: ``2026-11-01 至 2026-11-30`` (a range) and
+    ``2026-11-01 25:00`` were imported as sales of 2026-11-01 with exit 0, where ``--date``
+    and a hand edit refuse both. A real time of day after the date is still taken."""
+    path, _cid = store
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("name,phone,date,item,amount\n"
+                     "李雷,13800138000,2026-11-01 至 2026-11-30,甲,5\n"
+                     "李雷,13800138000,2026-11-01 25:00,乙,5\n"
+                     "李雷,13800138000,2026/11/1 9:05:00,丙,5\n"
+                     "李雷,13800138000,2026-11-01T10:30:15+08:00,丁,5\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    assert result.code == 1, result.err
+    assert f"{sheet}:2: date:" in result.err and f"{sheet}:3: date:" in result.err, result.err
+    assert f"{sheet}:4:" not in result.err and f"{sheet}:5:" not in result.err, result.err
+    items = "".join(p.read_text(encoding="utf-8") for p in (path / "customers").glob("*/*/interactions/*.yaml"))
+    assert "丙" in items and "丁" in items and "甲" not in items and "乙" not in items

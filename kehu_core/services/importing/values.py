@@ -20,7 +20,10 @@ from ...money import MONEY_DIGITS, amount_problem, amount_text
 _FLOAT_NOISE = Decimal("1e-9")
 
 # Chinese shops write year-first dates: 2024/5/20, 2024-03-01, 2024.5.20, 2024年5月20日.
-_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+# a date, and after it only a time of day a sheet's or a program's date-time cell shows (checked
+# by _time_problem): "2026-11-01 至 2026-11-30" or "2026-11-01 25:00" was read as 2026-11-01
+_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                  r"(?:[ T]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
 _MD = re.compile(r"^\s*(?:--)?(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*日?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4}|--)(\d{2})(\d{2})\s*$")  # vCard 19850412 / --0412
 _SPLIT = re.compile(r"\s*[,，;；、/|\n]\s*")
@@ -72,7 +75,9 @@ def parse_date(value: Any) -> dt.date:
     raw = text(value)
     match = _YMD.match(raw)
     if match:
-        year, month, day = map(int, match.groups())
+        year, month, day = map(int, match.groups()[:3])
+        if _time_problem(match.groups()[3:]):
+            raise ValueError(_("date {raw}: there is no such time of day").format(raw=repr(raw)))
         if not 1 <= month <= 12:
             raise ValueError(_("date {raw}: there is no month {month}").format(raw=repr(raw), month=month))
         try:
@@ -80,6 +85,12 @@ def parse_date(value: Any) -> dt.date:
         except ValueError:
             raise ValueError(_("date {raw}: no such day").format(raw=repr(raw))) from None
     raise ValueError(_("date {raw}: expected a date like 2024/5/20 or 2024-03-01 (year first)").format(raw=repr(raw)))
+
+
+def _time_problem(parts: tuple[str | None, ...]) -> bool:
+    """Whether a time of day after a date (hours, minutes, seconds as matched) is none."""
+    hour, minute, second = (int(p) if p is not None else 0 for p in parts)
+    return hour > 23 or minute > 59 or second > 60  # 60: a leap second
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -134,8 +145,8 @@ def parse_birthday(value: Any) -> str:
         year, month, day = compact.groups()
         return check_birthday(f"{year if year != '--' else '-'}-{month}-{day}")
     match = _YMD.match(raw)
-    if match:
-        year, month, day = match.groups()
+    if match and not _time_problem(match.groups()[3:]):
+        year, month, day = match.groups()[:3]
         return check_birthday(f"{year}-{int(month):02d}-{int(day):02d}")
     md = _MD.match(raw)
     if md:
