@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import kehu
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 
@@ -90,3 +92,21 @@ def test_a_field_named_by_a_date_passes_every_door_alike(store: tuple[Path, str]
     assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
     shown = kehu("customer", "show", cid, "--json", store=path).json()
     assert shown["2026-01-01"] == "送礼" and shown["gifts"] == {"2026-02-01": "茶叶"} and shown["title"] == "店长"
+
+
+@pytest.mark.asyncio
+async def test_the_tui_shows_a_long_number_of_a_field_it_does_not_know_as_written(demo_copy: Path) -> None:
+    """`big: 123456789012345678901234567890.123456789` (a field kehu does not know) showed in the
+    profile as money rounded to the fen, `¥123,456,…,567,890.12`: the exact number is read as a
+    Decimal, and the TUI took every Decimal for an amount."""
+    from .test_tui import SIZE, make_app, open_zhao_min, text_of, zhao_min_id
+
+    cid = zhao_min_id(demo_copy)
+    profile = next((demo_copy / "customers").rglob(f"{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + _LONG[0] + "\n", encoding="utf-8")
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_zhao_min(pilot)
+        shown = text_of(app.screen.query_one("#profile"))
+        assert "123456789012345678901234567890.123456789" in shown, shown
+        assert "¥123" not in shown

@@ -11,22 +11,24 @@ from kehu_core.i18n import _
 from kehu_core.phones import display_phone
 
 
-def text(value: Any) -> str:
-    """Plugin values and profile fields as short text (None → empty)."""
+def text(value: Any, *, amounts: bool = True) -> str:
+    """Plugin values and profile fields as short text (None → empty). ``amounts=False``: a
+    field kehu does not know, whose exact number (a Decimal: more digits than a float keeps) is
+    no amount of money: shown as written, not as ¥ rounded to the fen."""
     if value is None or value is False:
         return ""
     if value is True:
         return _("yes")
     if isinstance(value, Decimal):
-        return money(value)
+        return money(value) if amounts else format(value, "f")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
         return reminder(value) if "due" in value or "title" in value else ", ".join(
-            f"{k}: {text(v)}" for k, v in value.items()
+            f"{k}: {text(v, amounts=amounts)}" for k, v in value.items()
         )
     if isinstance(value, list | tuple):
-        return ", ".join(text(v) for v in value)
+        return ", ".join(text(v, amounts=amounts) for v in value)
     return str(value)
 
 

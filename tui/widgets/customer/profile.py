@@ -45,6 +45,6 @@ class ProfileCard(Static):
             elif key == "referrer" and referrer_name:
                 shown = f"{referrer_name} ({value})"
             else:
-                shown = formatting.text(value)
+                shown = formatting.text(value, amounts=key not in (customer.model_extra or {}))
             grid.add_row(label(key), Text(shown))
         self.update(grid)
