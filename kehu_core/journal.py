@@ -59,6 +59,18 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _sha_now(path: Path) -> str | None:
+    """The hash of the file at ``path`` as it is now (None: none is there), for undo's "changed
+    since": a link, a FIFO or a folder put in its place since is no file kehu wrote — a change
+    (``kehu undo`` ended in "internal error: YamlFileError"), never read nor written through."""
+    from .yamlio import YamlFileError
+
+    try:
+        return _sha(_read(path))
+    except YamlFileError:
+        return "not a file"
+
+
 def _size(path: Path) -> int | None:
     try:
         return os.lstat(path).st_size
@@ -338,7 +350,7 @@ def undo(store: Store) -> Entry:
             raise KehuError(_("cannot undo {describe}: kehu no longer keeps its files (it is older than the last "
                               "{KEEP_IMAGES} changes, or they held fields now confidential in plain)").format(
                 describe=target.describe(), KEEP_IMAGES=KEEP_IMAGES))
-        changed = [f.path for f in target.files if _sha(_read(store.root / f.path)) != f.after]
+        changed = [f.path for f in target.files if _sha_now(store.root / f.path) != f.after]
         if changed:
             raise KehuError(_(
                 "cannot undo {describe}: changed since by someone else: {files}. Nothing was undone; change "

@@ -302,3 +302,23 @@ def test_a_sheets_date_followed_by_anything_but_a_time_is_refused_at_its_line(
     assert f"{sheet}:4:" not in result.err and f"{sheet}:5:" not in result.err, result.err
     items = "".join(p.read_text(encoding="utf-8") for p in (path / "customers").glob("*/*/interactions/*.yaml"))
     assert "丙" in items and "丁" in items and "甲" not in items and "乙" not in items
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "folder"])
+def test_undo_of_a_file_replaced_by_a_link_fifo_or_folder_is_refused_as_changed(
+        store: tuple[Path, str], tmp_path: Path, kind: str) -> None:
+    """A profile replaced since the change (a colleague's link to a file outside, a FIFO, a
+    folder) ended ``kehu undo`` in "internal error: YamlFileError": now it is "changed since",
+    nothing written, nothing followed."""
+    path, cid = store
+    assert kehu("customer", "set", cid, "level=A", store=path).code == 0
+    profile = next((path / "customers").glob(f"*/{cid}/customer.yaml"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("outside\n", encoding="utf-8")
+    profile.unlink()
+    {"link": lambda: profile.symlink_to(victim), "fifo": lambda: os.mkfifo(profile),
+     "folder": lambda: profile.mkdir()}[kind]()
+    result = kehu_subprocess("undo", store=path, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr and "changed since" in result.stderr, result.stderr
+    assert victim.read_text(encoding="utf-8") == "outside\n"
