@@ -17,22 +17,30 @@ def _lines_changed(before: str, after: str) -> set[str]:
     return set(before.splitlines()) ^ set(after.splitlines())
 
 
+def _only_title_changes(path: Path, cid: str, added: str, title: str = "店长") -> Path:
+    """Add ``added`` to the profile by hand (`check` takes it), `customer set` its title: the
+    title's line is the only one changed. The profile's path."""
+    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + added, encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 0, checked.out
+    before = profile.read_text(encoding="utf-8")
+    edited = kehu("customer", "set", cid, f"title={title}", store=path)
+    no_traceback(edited)
+    assert edited.code == 0, edited.err
+    after = profile.read_text(encoding="utf-8")
+    assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
+    return profile
+
+
 def test_an_edit_keeps_a_long_number_it_did_not_touch_as_it_was_written(store: tuple[Path, str]) -> None:  # noqa: F811
     """A field of more digits than a float keeps (an account balance kept by hand, a serial
     number typed without quotes): `customer set` of another field rewrote it with the float's
     digits (`123456789012345677877719597056.000000000`), and so did `purchase pay` in a
     purchase, though neither edit was about it, and `kehu check` said ok before and after."""
     path, cid = store
-    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
-    profile.write_text(profile.read_text(encoding="utf-8") + "\n".join(_LONG) + "\n", encoding="utf-8")
-    assert kehu("check", store=path).code == 0
-    before = profile.read_text(encoding="utf-8")
-    edited = kehu("customer", "set", cid, "title=店长", store=path)
-    no_traceback(edited)
-    assert edited.code == 0, edited.err
-    after = profile.read_text(encoding="utf-8")
-    assert all(line in after for line in _LONG), after
-    assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
+    profile = _only_title_changes(path, cid, "\n".join(_LONG) + "\n")
+    assert all(line in profile.read_text(encoding="utf-8") for line in _LONG)
     shown = kehu("customer", "show", cid, "--json", store=path).json()
     assert str(shown["big"]) == "123456789012345678901234567890.123456789"
 
@@ -41,7 +49,6 @@ def test_an_edit_keeps_a_long_number_it_did_not_touch_as_it_was_written(store: t
     assert added.code == 0, added.err
     record = next((path / "customers").rglob("interactions/*.yaml"))
     record.write_text(record.read_text(encoding="utf-8") + _LONG[0] + "\n", encoding="utf-8")
-    before = record.read_text(encoding="utf-8")
     paid = kehu("purchase", "pay", cid, "--date", "2026-05-02", store=path)
     assert paid.code == 0, paid.err
     after = record.read_text(encoding="utf-8")
@@ -52,27 +59,20 @@ def test_an_edit_keeps_a_long_number_it_did_not_touch_as_it_was_written(store: t
 _SCALARS = ["und: 1_000.5", "bin: 0b101", "sci: .5e3", "room: 017", "floor: 08", "hexed: 0x1F"]
 
 
-def test_every_loader_reads_a_plain_scalar_alike_and_an_edit_keeps_it(store: tuple[Path, str]) -> None:  # noqa: F811
+@pytest.mark.parametrize("extra", [[], ["long: 0.1000000000000000055511151231257827"]],
+                         ids=["yaml-rs", "pyyaml"])  # a long number sends the file to PyYAML
+def test_every_loader_reads_a_plain_scalar_alike_and_an_edit_keeps_it(
+        store: tuple[Path, str], extra: list[str]) -> None:  # noqa: F811
     """`und: 1_000.5` is text to the scan (YAML 1.2) and was the number 1000.5 to the round-trip
     editor, so `customer set` of another field rewrote it as `01000.5`, a number; `.5e3` came
     back `50.e1`; `017` was 15 to PyYAML (the scan of a file yaml-rs does not read, `show`)
     and 17 to yaml-rs and the editor; `08` was no number to PyYAML, so `check` refused the
     file as "a whole number of more than 18 digits". One table of plain scalars now."""
     path, cid = store
-    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
-    for extra in ([], ["long: 0.1000000000000000055511151231257827"]):  # the second: read by PyYAML
-        profile.write_text(profile.read_text(encoding="utf-8").split("und:")[0] + "\n".join(_SCALARS + extra) + "\n",
-                           encoding="utf-8")
-        checked = kehu("check", store=path)
-        assert checked.code == 0, checked.out
-        shown = kehu("customer", "show", cid, "--json", store=path).json()
-        assert {k: shown[k] for k in ("und", "bin", "sci", "room", "floor", "hexed")} == {
-            "und": "1_000.5", "bin": "0b101", "sci": 500.0, "room": 17, "floor": 8, "hexed": 31}, shown
-        before = profile.read_text(encoding="utf-8")
-        assert kehu("customer", "set", cid, f"title=店长{len(extra)}", store=path).code == 0
-        after = profile.read_text(encoding="utf-8")
-        assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
-        assert kehu("customer", "show", cid, "--json", store=path).json()["und"] == "1_000.5"
+    _only_title_changes(path, cid, "\n".join(_SCALARS + extra) + "\n")
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    assert {k: shown[k] for k in ("und", "bin", "sci", "room", "floor", "hexed")} == {
+        "und": "1_000.5", "bin": "0b101", "sci": 500.0, "room": 17, "floor": 8, "hexed": 31}, shown
 
 
 def test_a_field_named_by_a_date_passes_every_door_alike(store: tuple[Path, str]) -> None:  # noqa: F811
@@ -80,16 +80,7 @@ def test_a_field_named_by_a_date_passes_every_door_alike(store: tuple[Path, str]
     and `customer show` read the key as text, the editor as a date, so `customer set` of any
     field refused the profile ("datetime.date(2026, 1, 1): Keys should be strings", at line 1)."""
     path, cid = store
-    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
-    profile.write_text(profile.read_text(encoding="utf-8") + "2026-01-01: 送礼\ngifts:\n  2026-02-01: 茶叶\n",
-                       encoding="utf-8")
-    assert kehu("check", store=path).code == 0
-    before = profile.read_text(encoding="utf-8")
-    edited = kehu("customer", "set", cid, "title=店长", store=path)
-    no_traceback(edited)
-    assert edited.code == 0, edited.err
-    after = profile.read_text(encoding="utf-8")
-    assert {line.split(":")[0] for line in _lines_changed(before, after)} == {"title"}, (before, after)
+    _only_title_changes(path, cid, "2026-01-01: 送礼\ngifts:\n  2026-02-01: 茶叶\n")
     shown = kehu("customer", "show", cid, "--json", store=path).json()
     assert shown["2026-01-01"] == "送礼" and shown["gifts"] == {"2026-02-01": "茶叶"} and shown["title"] == "店长"
 
