@@ -104,6 +104,36 @@ def test_an_edit_whose_customer_is_merged_away_meanwhile_keeps_the_text(tmp_path
     assert kehu("check", store=store).code == 0
 
 
+# --- kind 8: resource exhaustion -----------------------------------------------------------------
+
+
+def test_an_import_of_many_sales_of_one_customer_takes_time_in_proportion(tmp_path: Path) -> None:
+    """A till's export of 50 000 sales of one customer (a shop's walk-in account): the import
+    asked the points ledger for each sale whether it was already given points by going through
+    every entry added before (`ledger_has` in a batch), and found the line end of the growing
+    ledger by counting through it, and added each line by copying it: 5 000 sales took a
+    minute and 50 000 were still running after ten (now 43 s, most of it writing 50 000 files).
+    Five times the sales take about five times as long."""
+    import time
+
+    took = {}
+    for count in (1000, 5000):
+        store = tmp_path / f"store{count}"
+        assert kehu("init", str(store)).code == 0
+        sheet = tmp_path / f"sales{count}.csv"
+        sheet.write_text("姓名,电话,交易日期,购买商品,成交金额\n" + "".join(
+            f"张三,13912345678,2026-05-{1 + i % 28:02d},茶{i},{10 + i % 50}\n" for i in range(count)), encoding="utf-8")
+        start = time.monotonic()
+        result = kehu("--today", "2026-06-01", "import", str(sheet), store=store)
+        took[count] = time.monotonic() - start
+        assert result.code == 0, result.err
+        assert f"{count} purchases added" in result.out + result.err
+        assert kehu("--today", "2026-06-01", "check", store=store).code == 0
+        ledger = next(store.glob("customers/*/*/points.ledger.yaml")).read_text(encoding="utf-8")
+        assert ledger.count("\n- {") == count  # one entry a sale, none twice
+    assert took[5000] < 7 * took[1000] + 1, took  # five times as many: quadratic took 11 times as long
+
+
 # --- kind 8: kehu serve's request bodies ---------------------------------------------------------
 
 
