@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
+import unicodedata
 
 from .errors import KehuError
 from .i18n import _
@@ -63,13 +65,30 @@ def seconds_to_next_day() -> float:
     return (dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time()) - moment).total_seconds()
 
 
-def parse_day(text: str, *, source: str = "--today") -> dt.date:
-    """``YYYY-MM-DD`` as a date, or a message naming where the bad value came from."""
+_TYPED_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+
+
+def typed_day(text: str) -> dt.date | None:
+    """A day as a person types it to kehu (``--today``, ``KEHU_TODAY``, every date option):
+    ``2026-11-01``, ``2026/11/1``, in full-width digits too; None when it is no day. One rule for
+    every door: ``--today`` took ``20261101`` and ``2026-W44-1`` (Python's ISO reader) and refused
+    ``2026/11/1``, which ``--date`` took, and the other way round."""
+    typed = unicodedata.normalize("NFKC", str(text)).strip().replace("/", "-")
+    match = _TYPED_DAY.fullmatch(typed)
+    if match is None:
+        return None
     try:
-        day = dt.date.fromisoformat(str(text).strip())
+        return dt.date(*map(int, match.groups()))
     except ValueError:
+        return None
+
+
+def parse_day(text: str, *, source: str = "--today") -> dt.date:
+    """``YYYY-MM-DD`` (:func:`typed_day`) as a date, or a message naming where the bad value came from."""
+    day = typed_day(text)
+    if day is None:
         raise KehuError(_("{source}: {text} is not a date; expected YYYY-MM-DD").format(
-            source=source, text=repr(text))) from None
+            source=source, text=repr(text)))
     problem = day_range_problem(day)
     if problem is not None:
         raise KehuError(f"{source}: {problem}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..clock import day_range_problem
+from ..clock import day_range_problem, typed_day
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS
@@ -24,10 +24,8 @@ class DateType(click.ParamType):
     def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
         if isinstance(value, dt.date):
             return value
-        text = str(value).strip().replace("/", "-")
-        try:
-            day = dt.date(*map(int, text.split("-")))
-        except (TypeError, ValueError, OverflowError):
+        day = typed_day(str(value))  # the one spelling of a typed day, --today's too
+        if day is None:
             self.fail(_("{value} is not a date; expected YYYY-MM-DD").format(value=repr(value)), param, ctx)
         # the one range of dates kehu keeps, for every date option (--as-of, --date, --due,
         # --until, --from): 0001-01-01 less a day, or 9999-12-31 plus one, is no date at all

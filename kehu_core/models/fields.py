@@ -7,6 +7,7 @@ Validation needs the store's default phone region, passed as pydantic context
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any
@@ -70,8 +71,22 @@ def _day_in_range(value: dt.date) -> dt.date:
     return value
 
 
-#: A date kehu keeps: 1900-01-01 to 2199-12-31 (``kehu_core.clock.day_range_problem``).
-Day = Annotated[dt.date, AfterValidator(_day_in_range)]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _written_as_a_day(value: Any) -> Any:
+    """A date is written ``YYYY-MM-DD``: pydantic reads a number (``date: 0``, ``1699920000``,
+    quoted or not) as seconds since 1970, so a hand-edited purchase dated ``0`` was a sale of
+    1970-01-01 that ``kehu check`` called ok, where every command refuses such a date."""
+    if isinstance(value, str) and _ISO_DAY.match(value.strip()) is None or (
+            isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)):
+        raise ValueError(_("{value} is no date; write it as YYYY-MM-DD").format(value=repr(value)))
+    return value
+
+
+#: A date kehu keeps: 1900-01-01 to 2199-12-31 (``kehu_core.clock.day_range_problem``),
+#: written as one (:func:`_written_as_a_day`).
+Day = Annotated[dt.date, BeforeValidator(_written_as_a_day), AfterValidator(_day_in_range)]
 
 
 TRUSTED = {"trusted": True}

@@ -6,7 +6,6 @@ an empty amount pays all that is owed, more than is owed is refused with the fig
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
+from kehu_core.clock import typed_day
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.models import Purchase
@@ -72,9 +72,8 @@ class PayScreen(ModalScreen[str | None]):
         except InvalidOperation:
             self._error(_("{text!r} is not an amount; expected a number like 500").format(text=typed))
             return
-        try:
-            day = dt.date.fromisoformat(date_text) if date_text else None
-        except ValueError:
+        day = typed_day(date_text) if date_text else None  # the CLI's one spelling of a day
+        if date_text and day is None:
             self._error(_("{text!r} is not a date; expected YYYY-MM-DD").format(text=date_text))
             return
         try:

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from kehu_core.clock import day_range_problem
+from kehu_core.clock import day_range_problem, typed_day
 from kehu_core.i18n import N_, _
 
 from ..widgets.plain_text import Static
@@ -26,7 +26,9 @@ def parse_until(text: str, today: dt.date) -> dt.date:
     days = text.removeprefix("+")
     try:
         until = today + dt.timedelta(days=int(days)) if days.isascii() and days.isdigit() \
-            else dt.date.fromisoformat(text)
+            else typed_day(text)  # the CLI's one spelling of a day
+        if until is None:
+            raise ValueError(text)
     except OverflowError:  # past any date Python keeps
         raise ValueError(_("{text!r}: that many days from today is past the dates kehu keeps").format(
             text=text)) from None

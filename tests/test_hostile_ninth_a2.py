@@ -1,0 +1,66 @@
+"""Variants of issue 16's kinds 1 to 4 found by the ninth outside round (A, 2026-12-05), continued
+from ``test_hostile_ninth_a.py``: each failed on the code before its fix. See docs/reliability.md,
+"The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.screens.snooze import parse_until
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+# the fixtures of a store of one customer, copied for each test
+base, store = test_hostile_limits.base, test_hostile_limits.store
+no_traceback = test_hostile_limits.no_traceback
+
+
+@pytest.mark.parametrize("where", ["interaction", "ledger", "profile"])
+@pytest.mark.parametrize("value", ["0", "1699920000", "'1699920000'", "86400.0"])
+def test_a_number_where_a_date_belongs_is_a_problem_not_a_day_of_1970(
+        store: tuple[Path, str], where: str, value: str) -> None:
+    """pydantic reads a number as seconds since 1970: a hand-edited visit (or a ledger entry, a
+    profile's ``created``) dated ``0`` or ``1699920000`` was a record of 1970-01-01 or 2023-11-14
+    that ``kehu check`` called ok, where every command refuses such a date."""
+    path, cid = store
+    folder = next((path / "customers").glob(f"*/{cid}"))
+    if where == "interaction":
+        (folder / "interactions").mkdir(exist_ok=True)
+        target = folder / "interactions" / "2026-01-02-hand.yaml"
+        target.write_text(f"kind: visit\ndate: {value}\ntext: hi\n", encoding="utf-8")
+    elif where == "ledger":
+        target = folder / "points.ledger.yaml"
+        target.write_text(f"- {{id: a1, date: {value}, reason: x, delta: 5}}\n", encoding="utf-8")
+    else:
+        target = folder / "customer.yaml"
+        kept = [line for line in target.read_text(encoding="utf-8").splitlines() if not line.startswith("created:")]
+        target.write_text("\n".join([*kept, f"created: {value}"]) + "\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1, checked.err
+    assert f"{target}:" in checked.out and "is no date; write it as YYYY-MM-DD" in checked.out, checked.out
+
+
+@pytest.mark.parametrize(("typed", "day"), [("2026/11/1", "2026-11-01"), ("２０２６-１１-０１", "2026-11-01"),
+                                            ("20261101", None), ("2026-W44-1", None)])
+def test_today_and_every_date_option_take_one_spelling_of_a_day(
+        store: tuple[Path, str], typed: str, day: str | None) -> None:
+    """``--today`` read days with Python's ISO reader (``20261101``, ``2026-W44-1`` taken,
+    ``2026/11/1`` refused), the date options with a reader of their own (the other way round):
+    a script's day worked in one option and not the other. The TUI's forms took the first."""
+    path, cid = store
+    today = kehu("--today", typed, "reminders", store=path)
+    added = kehu("--today", "2026-12-01", "purchase", "add", cid, "--date", typed, "--item", "茶", "--amount", "5",
+                 store=path)
+    if day is None:
+        assert today.code == 2 and added.code == 2, (today.err, added.err)
+        with pytest.raises(ValueError):
+            parse_until(typed, __import__("datetime").date(2026, 1, 1))
+    else:
+        assert today.code == 0 and added.code == 0, (today.err, added.err)
+        assert f"date: {day}" in "".join(p.read_text(encoding="utf-8") for p in
+                                         (path / "customers").glob(f"*/{cid}/interactions/*.yaml"))
+        assert parse_until(typed, __import__("datetime").date(2026, 1, 1)).isoformat() == day
