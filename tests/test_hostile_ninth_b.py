@@ -104,6 +104,29 @@ def test_an_edit_whose_customer_is_merged_away_meanwhile_keeps_the_text(tmp_path
     assert kehu("check", store=store).code == 0
 
 
+# --- kind 7: exports --------------------------------------------------------------------------
+
+
+def test_an_xlsx_export_never_holds_a_cell_longer_than_excel_keeps(tmp_path: Path) -> None:
+    """A customer's notes of 40 000 characters (a record holds up to 2 MiB) were written into one
+    xlsx cell with exit 0, and Excel keeps at most 32 767 characters a cell: it cuts the rest or
+    calls the workbook damaged, so the reader lost the end of the notes without a word. Now the
+    export says which customer and field, writes nothing, and points to CSV, which keeps it whole."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    ok("customer", "add", "--name", "张三", "--id", "zhang3", store=store)
+    note = "记" * 40_000
+    ok("customer", "set", "zhang3", f"notes={note}", store=store)
+    target = tmp_path / "customers.xlsx"
+    result = kehu("export", "--format", "xlsx", str(target), store=store)
+    assert result.code == 1, result.out
+    assert "zhang3: notes is 40000 characters" in result.err and "export as CSV" in result.err, result.err
+    assert not target.exists()
+    csv_file = tmp_path / "customers.csv"
+    ok("export", "--format", "csv", str(csv_file), store=store)
+    assert note in csv_file.read_text(encoding="utf-8-sig")
+
+
 # --- kind 8: resource exhaustion -----------------------------------------------------------------
 
 

@@ -169,12 +169,23 @@ class XlsxExporter:
         for values in rows:
             sheet.append([None] * len(values))
             for col, value in enumerate(values, 1):
+                if isinstance(value, str) and len(value) > XLSX_CELL_CHARS:
+                    raise KehuError(_(
+                        "{who}: {field} is {count} characters, and an xlsx cell holds at most {most} (Excel "
+                        "cuts the rest, or calls the workbook damaged); nothing was written: export as CSV, "
+                        "which has no such limit").format(
+                        who=values[0], field=header[col - 1], count=len(value), most=XLSX_CELL_CHARS))
                 _set_cell(sheet.cell(row=sheet.max_row, column=col), value)
         sheet.freeze_panes = "A2"
         for col, title in enumerate(header, 1):
             sheet.column_dimensions[get_column_letter(col)].width = max(10, min(40, len(title) * 2 + 4))
         book.save(out)
         return len(rows)
+
+
+#: the most characters Excel keeps in a cell (its specifications and limits); a note of a
+#: record may be far longer (a record is at most 2 MiB)
+XLSX_CELL_CHARS = 32_767
 
 
 def _set_cell(cell: Any, value: Any) -> None:
