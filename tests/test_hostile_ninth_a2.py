@@ -64,3 +64,31 @@ def test_today_and_every_date_option_take_one_spelling_of_a_day(
         assert f"date: {day}" in "".join(p.read_text(encoding="utf-8") for p in
                                          (path / "customers").glob(f"*/{cid}/interactions/*.yaml"))
         assert parse_until(typed, __import__("datetime").date(2026, 1, 1)).isoformat() == day
+
+
+def test_folders_nested_past_pythons_stack_under_customers_are_listed_without_recursion(
+        store: tuple[Path, str]) -> None:
+    """A colleague's commit can nest folders 1 500 deep under ``customers/`` (git keeps any
+    depth): the index walked them by recursion, and every command ended in "internal error:
+    RecursionError". Now the file at the bottom is named by ``kehu check``; the rest lists."""
+    import os
+
+    path, _cid = store
+    deep = path / "customers" / "zz"
+    deep.mkdir()
+    fd = os.open(deep, os.O_RDONLY)
+    try:  # one level at a time, relative to the last: the whole path is past what open() takes
+        for _ in range(1500):
+            os.mkdir("a", dir_fd=fd)
+            inner = os.open("a", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(os.open("stray.yaml", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    finally:
+        os.close(fd)
+    listed = kehu("customer", "list", store=path)
+    no_traceback(listed)
+    assert listed.code == 0 and "李雷" in listed.out
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1 and "/a/a/stray.yaml:1: " in checked.out, checked.out[-300:]

@@ -108,25 +108,26 @@ def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict
     Links are never followed (:func:`indexed_entry`)."""
     files: dict[str, tuple[int, int]] = {}
     folders: dict[str, int] = {}
-
-    def walk(folder: str) -> None:
+    # a loop over a stack, not a recursion: a colleague's commit can nest folders under
+    # customers/ 1 500 deep (git keeps any depth), which ended every command in RecursionError
+    stack = [top]
+    while stack:
+        folder = stack.pop()
         try:
             entries = os.scandir(folder)
             folders[folder[root_len:]] = os.stat(folder).st_mtime_ns
         except FileNotFoundError:
-            return
+            continue
         except OSError:  # unreadable: a row of its own, so that `kehu check` names it
             files[folder[root_len:]] = (0, -1)
-            return
+            continue
         with entries:
             for entry in entries:
                 row = entry_row(entry, root_len)
                 if row is not None:
                     files[row[0]] = row[1]
                 elif walked(entry) and not entry.name.startswith("."):
-                    walk(entry.path)
-
-    walk(top)
+                    stack.append(entry.path)
     return files, folders
 
 
