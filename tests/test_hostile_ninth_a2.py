@@ -4,6 +4,7 @@ from ``test_hostile_ninth_a.py``: each failed on the code before its fix. See do
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,13 @@ def test_folders_nested_past_pythons_stack_under_customers_are_listed_without_re
         os.close(os.open("stray.yaml", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
     finally:
         os.close(fd)
-    listed = kehu("customer", "list", store=path)
-    no_traceback(listed)
-    assert listed.code == 0 and "李雷" in listed.out
-    checked = kehu("check", store=path)
-    no_traceback(checked)
-    assert checked.code == 1 and "/a/a/stray.yaml:1: " in checked.out, checked.out[-300:]
+    try:
+        listed = kehu("customer", "list", store=path)
+        no_traceback(listed)
+        assert listed.code == 0 and "李雷" in listed.out
+        checked = kehu("check", store=path)
+        no_traceback(checked)
+        assert checked.code == 1 and "/a/a/stray.yaml:1: " in checked.out, checked.out[-300:]
+    finally:  # by rm, whose walk is a loop: pytest's cleanup of old tmp folders (shutil.rmtree,
+        # a recursion in Python 3.11) ended later test sessions in RecursionError on this tree
+        subprocess.run(["rm", "-rf", str(deep)], check=True)
