@@ -204,11 +204,16 @@ def _run_rules(
                 first = firsts[position] if firsts is not None else _first_day(start, lapse_of(store, rule))
             # what a failing rule wrote is taken back, and what it prints goes to stderr, as for a hook
             with store.undo_on_error(), plugin_prints_to_stderr():
-                found = list(rule.due(store, customer, history, first, end))
-                for reminder in found:
+                found = []
+                most = MAX_REMINDERS + len(history) + (end - first).days
+                for reminder in rule.due(store, customer, history, first, end):  # checked as they come
                     if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
                         raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
                             reminder=f"{reminder!r:.80}", id=customer.id))
+                    found.append(reminder)
+                    if len(found) > most:
+                        raise WrongResult(_("yielded more than {most} reminders for customer {id} (no end?)").format(
+                            most=most, id=customer.id))
         except BaseException as exc:  # one broken rule must not hide every other reminder
             if stops_kehu(exc):
                 raise
@@ -220,6 +225,12 @@ def _run_rules(
                 reminder.group = group_of(reminder, rule)
                 out.append(reminder)
     return out
+
+
+#: what one rule may give for one customer, besides one a day of the window and one an
+#: interaction of the history (a reminder per unpaid purchase): a rule whose ``due`` yields
+#: without end (a loop that forgot its stop) took 16 GB in a minute and was never done
+MAX_REMINDERS = 10_000
 
 
 def _sorted(reminders: list[Reminder]) -> list[Reminder]:

@@ -330,3 +330,36 @@ def test_a_hook_running_a_kehu_command_in_process_is_refused_at_once(tmp_path: P
     assert "another kehu process" not in result.err
     shown = run_kehu(store, "customer", "show", cid, "--json").json()
     assert len(shown["purchases"]) == 1 and shown.get("level") != "金卡"
+
+
+def test_a_reminder_rule_that_yields_without_end_is_the_plugins_failure(tmp_path: Path) -> None:
+    """A reminder rule's ``due`` is an iterable (a generator, for the built-in rules); one whose
+    loop forgot its stop yielded for ever, and `kehu reminders` took 16 GB in a minute and never
+    answered. A rule may give one reminder a day of the window and one an interaction, and
+    10 000 more (``reminder_engine.MAX_REMINDERS``); past that it is the plugin's failure, named,
+    and the other rules' reminders are listed. (Here 100 000, which the engine took whole.)"""
+    import datetime as dt
+
+    from kehu_core.models import Reminder
+
+    class Endless:
+        name = "endless"
+
+        def due(self, store: Any, customer: Any, history: Any, start: dt.date, end: dt.date) -> Iterator[Reminder]:
+            for i in range(100_000):
+                yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule=self.name,
+                               title="again", key=f"endless:{customer.id}:{i}")
+
+    class Plugin:
+        @hookimpl
+        def reminder_rules(self, store: Any) -> list[Any]:
+            return [Endless()]
+
+    store = make_store(tmp_path / "store", plugins={"endless": Plugin()})
+    add_customer(store, name="赵敏", birthday="1990-11-25")
+    result = run_kehu(store, "reminders", "--json")
+    assert result.code == 0, result.err
+    assert "plugin 'endless' failed in reminder rule endless" in result.err, result.err[:500]
+    reminders = json.loads(result.out)
+    assert not [r for r in reminders if r["rule"] == "endless"]
+    assert any(r["rule"] != "endless" for r in reminders)  # the birthday, from the built-in rules
