@@ -61,6 +61,27 @@ def test_a_colleagues_kehu_yaml_every_command_refuses_is_not_merged(
     assert kehu("check", store=a).code == 0
 
 
+def test_sync_commits_to_the_store_whatever_git_repository_the_environment_names(
+        team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """`kehu sync` run with GIT_DIR (and GIT_INDEX_FILE) naming another repository — from a git
+    hook of that repository, a shell that exported it, a plugin that set it — committed the whole
+    store into that other repository ("committed ... 7 changes", its remote next), and nothing to
+    the store's own. Every git command of kehu is about the store it runs in."""
+    a, b, cid = team
+    other = tmp_path / "other"
+    git(tmp_path, "init", "-q", str(other))
+    git(other, "commit", "-q", "--allow-empty", "-m", "theirs")
+    ok("customer", "set", cid, "notes=在 a 改的", store=a)
+    env = {**os.environ, "GIT_DIR": str(other / ".git"), "GIT_INDEX_FILE": str(other / ".git" / "index")}
+    result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(a), "sync"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert git(other, "log", "--format=%s").strip() == "theirs"  # untouched
+    assert not git(other, "status", "--porcelain").strip()
+    git(b, "pull", "-q")
+    assert "在 a 改的" in kehu("customer", "show", cid, store=b).out
+
+
 # --- kind 6: two commands at once ------------------------------------------------------------
 
 WAITING_EDITOR = """import pathlib, sys, time

@@ -27,8 +27,18 @@ _FALLBACK_IDENTITY = {
 _identified: set[str] = set()
 
 
+#: what tells git which repository, work tree or index to use instead of the one at the working
+#: folder (as ``git rev-parse --local-env-vars`` lists them). Every git command of kehu is about
+#: the store it runs in (``cwd=root``): set by a git hook of another repository kehu is run from,
+#: a shell that exported it or a plugin, GIT_DIR made `kehu sync` commit the whole store into
+#: that other repository (and push it to that one's remote).
+_ELSEWHERE = ("GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+              "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_SHALLOW_FILE",
+              "GIT_GRAFT_FILE", "GIT_NAMESPACE", "GIT_INTERNAL_SUPER_PREFIX")
+
+
 def _env(root: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in _ELSEWHERE}
     # asked once a clone and process when the user has an identity (a sync runs ~40 git
     # commands; a probe each doubled the processes); asked again while they have none, so
     # an identity set meanwhile (the TUI runs for hours) is used from then on
@@ -36,7 +46,7 @@ def _env(root: Path) -> dict[str, str]:
     if key in _identified:
         return env
     probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=root, capture_output=True, text=True, check=False
+        ["git", "config", "user.email"], cwd=root, capture_output=True, text=True, check=False, env=env
     )
     if probe.returncode != 0 or not probe.stdout.strip():
         for key_, value in _FALLBACK_IDENTITY.items():
