@@ -97,3 +97,25 @@ def test_folders_nested_past_pythons_stack_under_customers_are_listed_without_re
     finally:  # by rm, whose walk is a loop: pytest's cleanup of old tmp folders (shutil.rmtree,
         # a recursion in Python 3.11) ended later test sessions in RecursionError on this tree
         subprocess.run(["rm", "-rf", str(deep)], check=True)
+
+
+@pytest.mark.parametrize(("where", "line"), [("profile", "payment_terms: true"), ("feedback", "rating: true"),
+                                             ("profile", "payment_terms: false")])
+def test_yes_or_no_where_a_number_belongs_is_a_problem_not_one(
+        store: tuple[Path, str], where: str, line: str) -> None:
+    """pydantic takes YAML's ``true`` for 1: a hand-edited ``payment_terms: true`` was one day's
+    terms (``false``: none) that ``kehu check`` called ok, where ``customer set
+    payment_terms=true`` is refused; a feedback's ``rating: true`` one star."""
+    path, cid = store
+    folder = next((path / "customers").glob(f"*/{cid}"))
+    if where == "profile":
+        target = folder / "customer.yaml"
+        target.write_text(target.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    else:
+        (folder / "interactions").mkdir(exist_ok=True)
+        target = folder / "interactions" / "2026-01-02-fb.yaml"
+        target.write_text(f"kind: feedback\ndate: 2026-01-02\ntext: ok\n{line}\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{target}:" in checked.out, checked.out
+    assert "is yes or no, not a number" in checked.out, checked.out
+    assert kehu("customer", "set", cid, "payment_terms=true", store=path).code == 1

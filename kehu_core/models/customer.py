@@ -18,7 +18,18 @@ from pydantic import (
 
 from ..i18n import _, ngettext
 from ..ids import check_id
-from .fields import Day, Email, Flag, Money, Phone, as_list, check_birthday, check_lunar_birthday, shows_something
+from .fields import (
+    Day,
+    Email,
+    Flag,
+    Money,
+    Phone,
+    Whole,
+    as_list,
+    check_birthday,
+    check_lunar_birthday,
+    shows_something,
+)
 from .hostile import ONE_LINE, refuse_deep
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
@@ -62,7 +73,7 @@ class Customer(BaseModel):
     tags: list[Short] = Field(default_factory=list, max_length=MAX_TAGS)
     credit: Short | None = None
     credit_limit: Money | None = Field(None, ge=0)  # 赊账额度; None: the level's (kehu.yaml credit:)
-    payment_terms: int | None = Field(None, ge=0, le=3650)  # days; None: the level's
+    payment_terms: Whole | None = Field(None, ge=0, le=3650)  # days; None: the level's
     interests: list[Text] = Field(default_factory=list, max_length=MAX_TAGS)
     family: Annotated[str, Field(max_length=MAX_LONG)] | None = None
     personality: Annotated[str, Field(max_length=MAX_LONG)] | None = None

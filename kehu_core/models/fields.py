@@ -89,6 +89,19 @@ def _written_as_a_day(value: Any) -> Any:
 Day = Annotated[dt.date, BeforeValidator(_written_as_a_day), AfterValidator(_day_in_range)]
 
 
+def _no_yes_or_no(value: Any) -> Any:
+    """A count (days of payment terms, a rating) is a number: pydantic takes YAML's ``true`` for
+    1, so a hand-edited ``payment_terms: true`` was one day's terms that ``kehu check`` called
+    ok, where ``kehu customer set payment_terms=true`` refuses it."""
+    if isinstance(value, bool):
+        raise ValueError(_("{value} is yes or no, not a number").format(value=str(value).lower()))
+    return value
+
+
+#: A whole number of a record (never ``true``/``false`` read as 1/0: :func:`_no_yes_or_no`).
+Whole = Annotated[int, BeforeValidator(_no_yes_or_no)]
+
+
 TRUSTED = {"trusted": True}
 """Validation context for data kehu itself serialised from a validated model (the index):
 phones and emails are already normalised, and re-parsing them cost ~190 µs a customer."""

@@ -93,8 +93,10 @@ def _one_line(value: str, info: ValidationInfo) -> str:
         raise ValueError(problem)
     # spaces or a line break at an end (a cell's, a paste's, an IME's ideographic space) are
     # taken off at every door, as an import took them off a cell: `--owner " 王芳"` was stored
-    # as typed, and then no `--owner 王芳` list, handover, visit plan or rep's address book had it
-    return stripped
+    # as typed, and then no `--owner 王芳` list, handover, visit plan or rep's address book had it.
+    # A text of spaces alone is left as it is: made empty, a save would drop it (no field, where
+    # it was one), and the fields that must show something say so themselves (a name, an item)
+    return stripped if stripped else value
 
 
 #: the check of a text of one line: no line break, no direction control (:func:`one_line_problem`);

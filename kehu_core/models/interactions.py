@@ -21,7 +21,7 @@ from pydantic import (
 from ..i18n import N_, _
 from ..ids import check_id
 from ..money import CENT, MONEY_DIGITS, line_problem
-from .fields import Amount, Day, Flag, Money, Quantity, as_list, shows_something
+from .fields import Amount, Day, Flag, Money, Quantity, Whole, as_list, shows_something
 from .hostile import ONE_LINE, OneLine, refuse_deep
 
 
@@ -335,7 +335,7 @@ class Complaint(InteractionBase):
 
 class Feedback(InteractionBase):
     kind: Literal["feedback"] = "feedback"
-    rating: int | None = Field(default=None, ge=1, le=5)
+    rating: Whole | None = Field(default=None, ge=1, le=5)
 
 
 class Note(InteractionBase):
