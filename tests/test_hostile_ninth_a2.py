@@ -119,3 +119,18 @@ def test_yes_or_no_where_a_number_belongs_is_a_problem_not_one(
     assert checked.code == 1 and f"{target}:" in checked.out, checked.out
     assert "is yes or no, not a number" in checked.out, checked.out
     assert kehu("customer", "set", cid, "payment_terms=true", store=path).code == 1
+
+
+def test_an_imported_files_name_never_drives_the_terminal(store: tuple[Path, str], tmp_path: Path) -> None:
+    """A sheet from a colleague's zip named with ESC, BEL and a line feed: ``kehu import *.csv``
+    printed the name raw in each ``file:line:`` problem and in the summary (the window retitled,
+    one line cut in two). Now it is printed as git quotes names."""
+    path, _cid = store
+    sheet = tmp_path / "\x1b]0;owned\x07x\nfake.csv"
+    sheet.write_text("name,phone\n王芳,13912340021\nbad,abc\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    assert result.code == 1
+    said = result.out + result.err
+    assert "\x1b" not in said and "\x07" not in said, repr(said)
+    assert "\\x1b]0;owned\\x07x\\nfake.csv:3: not a phone number" in result.err, result.err
+    assert "\\x1b]0;owned\\x07x\\nfake.csv:2)" in result.out, result.out

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..errors import shown_path
 from ..i18n import _
 from .context import Context, emit_json, pass_ctx, say_left_out
 
@@ -36,10 +37,12 @@ def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, a
     with _progress() as on_progress:
         summary = import_files(ctx.store, files, fmt=fmt, dry_run=dry_run, on_progress=on_progress,
                                allow_future=allow_future)
+    # each line as one line: a file's name is whoever made it's (a colleague's zip), and a line
+    # feed or ESC in it cut the `file:line:` lines and drove the terminal (errors.shown_path)
     for problem in summary.problems:
-        click.echo(problem, err=True)
+        click.echo(shown_path(problem), err=True)
     for note in summary.unlinked:
-        click.echo(note, err=True)
+        click.echo(shown_path(note), err=True)
     if as_json:
         emit_json(summary.as_json())
     else:
@@ -85,7 +88,7 @@ def _print_summary(summary: Any) -> None:
     for group in ("created", "merged", "skipped"):
         entries = getattr(summary, group)
         for entry in entries[:_SHOWN]:
-            click.echo(f"{verb[group]:<13}{_describe(entry, group, summary.dry_run)}")
+            click.echo(f"{verb[group]:<13}{shown_path(_describe(entry, group, summary.dry_run))}")
         if len(entries) > _SHOWN:
             click.echo(f"{'':<13}" + _("... and {count} more {group} (--json lists all)").format(
                 count=len(entries) - _SHOWN, group=verb[group]))
