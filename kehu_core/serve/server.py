@@ -8,10 +8,12 @@ Radicale's bare "Bad Request".
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232  # Radicale's
 CLIENT_TIMEOUT = 30.0  # seconds a client may take to send its request
+
+#: the connection a worker thread is reading a request from, and the timer that cuts it when
+#: its request line and headers have not all come within CLIENT_TIMEOUT (see _headers_deadline)
+_reading = threading.local()
 #: requests answered at once (each thread opens the store once for itself)
 WORKERS = 4
 
@@ -72,6 +78,9 @@ class KehuApp:
             return self._answer(environ, start_response)
 
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        timer = getattr(_reading, "timer", None)
+        if timer is not None:  # the request line and headers came in time
+            timer.cancel()
         request = begin_request(environ.get("HTTP_USER_AGENT", ""))
         try:
             screen_request(environ)  # kehu import's limits, before Radicale reads the body
@@ -151,13 +160,33 @@ def _server_class() -> type:
         def process_request(self, request: Any, client_address: Any) -> None:
             # ThreadingMixIn's own way (a new thread per request) would open the store anew
             # for every request; its process_request_thread answers and closes the connection
-            self.workers.submit(self.process_request_thread, request, client_address)
+            self.workers.submit(self._within_deadline, request, client_address)
+
+        def _within_deadline(self, request: Any, client_address: Any) -> None:
+            """Answer the connection, cut if its request line and headers have not all come in
+            :data:`CLIENT_TIMEOUT`: the socket's own timeout is per read, so a client sending
+            a header line every few seconds held a worker for ever, and four such (WORKERS)
+            held the server for everyone (a "slowloris")."""
+            timer = _reading.timer = threading.Timer(CLIENT_TIMEOUT, _cut, (request,))
+            timer.daemon = True
+            timer.start()
+            try:
+                self.process_request_thread(request, client_address)
+            finally:
+                timer.cancel()
+                _reading.timer = None
 
         def server_close(self) -> None:
             super().server_close()
             self.workers.shutdown(wait=False, cancel_futures=True)
 
     return PooledServer
+
+
+def _cut(connection: socket.socket) -> None:
+    """End a connection whose headers are late: the worker's read returns, and it answers no more."""
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _remember_sane_paths() -> None:
