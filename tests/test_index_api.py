@@ -136,6 +136,46 @@ def test_item_kinds_follow_every_way_a_purchase_changes(shop: Shop) -> None:
     assert set(index.item_kinds("2026-03-05", "2026-03-06")) == set()
 
 
+def test_the_totals_kept_per_customer_are_the_sums_of_their_purchases(shop: Shop) -> None:
+    """The tiers rank customers by the purchases of a window, read from totals the index keeps
+    per customer when the window holds all of a customer's purchases: the same figures, to the
+    cent, as summing the purchases, in every window and after every way a purchase changes."""
+    from kehu_core.services import payments
+
+    store, ids = shop
+    index = store.index
+    zhao, qian, sun = ids["zhao"], ids["qian"], ids["sun"]
+    windows = [(None, None), ("2026-01-01", None), (None, "2026-03-01"), ("2025-12-24", "2026-03-02"),
+               ("2026-01-05", "2026-03-01"), ("2026-01-06", "2026-02-28"), ("2027-01-01", "2028-01-01")]
+
+    def same_as_summed() -> None:
+        for start, end in windows:
+            summed = {cid: v for cid, v in index.purchase_totals(start, end).items() if cid in index.ids()}
+            assert index.customer_purchase_totals(start, end) == summed, (start, end)
+
+    same_as_summed()
+    assert index.customer_purchase_totals("2025-12-24", "2026-03-02") == {
+        zhao: ("2026-03-01", 2, 15035), qian: ("2025-12-24", 1, 2000)}
+    store.add_interaction(sun, {"kind": "purchase", "id": "2026-03-05-e", "date": "2026-03-05", "amount": "0.05"})
+    store.add_interaction(sun, {"kind": "purchase", "id": "2026-03-06-f", "date": "2026-03-06", "amount": "9.99"})
+    same_as_summed()
+    payments.void(store, sun, "2026-03-05-e", reason="退货")
+    same_as_summed()
+    assert index.customer_purchase_totals()[sun] == ("2026-03-06", 1, 999)
+    path = store.interactions_dir(zhao) / "2026-01-05-a.yaml"  # an amount and a date changed by hand
+    path.write_text(path.read_text(encoding="utf-8").replace("100.10", "70.01").replace(
+        "date: 2026-01-05", "date: 2025-11-30"), encoding="utf-8")
+    (store.interactions_dir(qian) / "2025-12-24-c.yaml").unlink()
+    index.refresh(full=True)
+    same_as_summed()
+    assert index.customer_purchase_totals() == {zhao: ("2026-03-01", 2, 12026), sun: ("2026-03-06", 1, 999)}
+    # a customer's file gone: their purchases are no customer's (as for the tiers, which rank customers)
+    store.customer_file(sun).unlink()
+    index.refresh(full=True)
+    assert sun in index.purchase_totals() and sun not in index.customer_purchase_totals()
+    same_as_summed()
+
+
 def test_histories(shop: Shop) -> None:
     store, ids = shop
     index = store.index

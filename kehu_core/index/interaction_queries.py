@@ -90,6 +90,40 @@ class InteractionQueries(Records):
         sql += " GROUP BY customer_id"
         return {cid: (last, count, cents or 0) for cid, last, count, cents in self.db.execute(sql, params)}
 
+    def customer_purchase_totals(self, start: str | None = None, end: str | None = None
+                                 ) -> dict[str, tuple[str, int, int]]:
+        """:meth:`purchase_totals` of the customers of the index (purchases under a customer id
+        with no customer row are left out), in no particular order.
+
+        A customer whose purchases all lie in [start, end) is their one row of ``customers``
+        (the totals kept as their records are indexed: ``_recompute``); only the others' purchases
+        in the window are summed, each customer's found in the purchase index by customer and
+        date, not every purchase they ever made. The tiers' ranking after each sale (a window
+        of a year to today) reads one row for each customer who first bought within the year.
+        """
+        self._ensure_purchase_index()
+        inside, bounds = [], []  # every purchase of the customer's in the window
+        if start:
+            inside.append("c.first_purchase >= ?")
+            bounds.append(start)
+        if end:
+            inside.append("c.last_purchase < ?")
+            bounds.append(end)
+        whole = " AND ".join(inside) or "1"
+        totals = {cid: (last, count, cents or 0) for cid, last, count, cents in self.db.execute(
+            f"SELECT id, last_purchase, purchases, cents FROM customers c WHERE purchases > 0 AND {whole}",
+            bounds)}
+        if not bounds:
+            return totals
+        window = "".join(f" AND i.date {op} ?" for op, bound in ((">=", start), ("<", end)) if bound)
+        totals.update((cid, (last, count, cents or 0)) for cid, last, count, cents in self.db.execute(
+            "SELECT i.customer_id, max(i.date), count(*), sum(CAST(round(i.amount * 100) AS INTEGER))"
+            # CROSS: the customers first, then each one's purchases of the window by the purchase
+            # index (left to itself SQLite read every purchase of the window by the date index)
+            " FROM customers c CROSS JOIN interactions i ON i.customer_id = c.id AND i.kind = 'purchase'"
+            f"{window} WHERE c.purchases > 0 AND NOT ({whole}) GROUP BY i.customer_id", [*bounds, *bounds]))
+        return totals
+
     _purchase_index_made = False
 
     def _ensure_purchase_index(self) -> None:

@@ -238,12 +238,15 @@ class Storing(IndexConnection):
         db.execute(
             """UPDATE customers SET last_contact=a.last_contact, last_purchase=a.last_purchase,
                  first_purchase=a.first_purchase, revenue=a.revenue, purchases=a.purchases,
+                 cents=a.cents,
                  version=(SELECT CAST(value AS INTEGER) FROM meta WHERE key='generation')
                FROM (SELECT t.id AS customer_id, max(i.date) AS last_contact,
                        max(CASE WHEN i.kind='purchase' THEN i.date END) AS last_purchase,
                        min(CASE WHEN i.kind='purchase' THEN i.date END) AS first_purchase,
                        coalesce(sum(CASE WHEN i.kind='purchase' THEN i.amount END), 0) AS revenue,
-                       count(CASE WHEN i.kind='purchase' THEN 1 END) AS purchases
+                       count(CASE WHEN i.kind='purchase' THEN 1 END) AS purchases,
+                       coalesce(sum(CASE WHEN i.kind='purchase' THEN CAST(round(i.amount * 100) AS INTEGER) END),
+                                0) AS cents
                      FROM touched t LEFT JOIN interactions i ON i.customer_id = t.id
                      GROUP BY t.id) AS a
                WHERE a.customer_id = customers.id"""

@@ -37,7 +37,7 @@ def activity(store: Store, start: dt.date | None = None, end: dt.date | None = N
     in the window are included with zeros."""
     index = store.index
     with index.snapshot():  # customers and their purchases as of one moment
-        bought = index.purchase_totals(start.isoformat() if start else None, end.isoformat() if end else None)
+        bought = index.customer_purchase_totals(start.isoformat() if start else None, end.isoformat() if end else None)
         ids = index.ids()
     out = {}
     for cid in ids:
