@@ -10,9 +10,8 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -92,8 +91,7 @@ def settings(store: Store) -> TieringSettings:
     return plugin_settings(store, NAME, TieringSettings)
 
 
-@dataclass(frozen=True)
-class TierInfo:
+class TierInfo(NamedTuple):  # one per customer on each ranking: a named tuple is quick to make
     computed: str  # what the scheme says
     abc: str
     rfm: str | None  # "543", None if no purchase in the window
@@ -208,9 +206,10 @@ def _compute(store: Store, end: dt.date) -> Tiers:
         # activity() counts [start, end): the window includes its last day
         act = scoring.activity(store, start, end + dt.timedelta(days=1))
     revenue = {cid: a.revenue.quantize(CENT) for cid, a in act.items()}
-    abc = scoring.abc_classes(revenue, cfg.abc.a, cfg.abc.b)
+    order = scoring.ranked(revenue)  # ranked once for both
+    abc = scoring.abc_classes(revenue, cfg.abc.a, cfg.abc.b, order)
     rfm = scoring.rfm(act, end)
-    pyramid = scoring.pyramid(revenue, cfg.pyramid.shares, cfg.pyramid.names)
+    pyramid = scoring.pyramid(revenue, cfg.pyramid.shares, cfg.pyramid.names, order)
     out = {}
     for cid in act:
         score = rfm.get(cid)
