@@ -62,6 +62,38 @@ def test_a_colleagues_kehu_yaml_every_command_refuses_is_not_merged(
     assert kehu("check", store=a).code == 0
 
 
+def test_an_entry_two_clones_wrote_two_ways_is_named_for_what_it_is(team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """A colleague's commit that rewrote a ledger's lines (CRLF line ends, by an editor or plain
+    git) met a sale added in this clone: git's union merge kept both spellings of each entry,
+    and the sync refused the merge naming the entry "copied" ("one entry copied would count
+    twice"), which nobody did; an entry given other values in two clones was named so too. Each
+    is now named for what it is, with its way out; nothing is pushed and the clone is as it was."""
+    a, b, cid = team
+    ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", store=a)
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "a sale")
+    git(a, "push", "-q")
+    git(b, "pull", "-q")
+    ledger = next(b.glob("customers/*/*/points.ledger.yaml"))
+    ledger.write_bytes(ledger.read_bytes().replace(b"\n", b"\r\n"))
+    git(b, "commit", "-qam", "saved in my editor")
+    git(b, "push", "-q")
+    ok("purchase", "add", cid, "--item", "水", "--price", "5", "--date", "2026-05-02", store=a)
+    before = work_hash(a)
+    result = kehu("sync", store=a)
+    assert result.code == 1, result.out
+    assert "is here twice, written two ways" in result.err and "copied" not in result.err, result.err
+    assert work_hash(a) == before
+
+    mine = a / ledger.relative_to(b)
+    text = mine.read_text(encoding="utf-8")
+    last = text.splitlines()[-1]
+    mine.write_text(text + last.replace("delta: 5", "delta: 50") + "\n", encoding="utf-8")
+    checked = kehu("check", store=a)
+    assert checked.code == 1
+    assert "is here twice with different values" in checked.out, checked.out
+
+
 def test_sync_commits_to_the_store_whatever_git_repository_the_environment_names(
         team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
     """`kehu sync` run with GIT_DIR (and GIT_INDEX_FILE) naming another repository — from a git

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, RecordError
+from ..i18n import _
 from ..ids import entry_id
 from ..models import LedgerEntry
 from ..problems import validation_problems
@@ -133,6 +134,26 @@ class LedgersMixin:
             pending.lines.append(line)
             pending.size = size
 
+def _twice(path: Path, entries: list[dict[str, Any]], first: int, n: int) -> str:
+    """Why entry ``n`` has the id of entry ``first``, and the way out. Two spellings of one entry
+    (CRLF against LF, other spaces: a commit that rewrote the ledger's lines, merged by git's
+    union with one that added to it) or two versions of it (changed in two clones) are each
+    something else than a line copied, and were all named "copied"."""
+    entry_id = entries[n].get("id")
+    if entries[first] != entries[n]:
+        return _("entry {id} is here twice with different values (first as entry {first}): changed in two "
+                 "clones or by hand, git's union merge keeps both lines, and both would count; keep the right "
+                 "one and remove the other").format(id=entry_id, first=first + 1)
+    with path.open(encoding="utf-8", newline="") as handle:
+        written = [line for line in handle.read().splitlines(keepends=True) if line.startswith("- ")]
+    if first < n < len(written) and written[first] != written[n]:
+        return _("entry {id} is here twice, written two ways (first as entry {first}; line ends or spaces "
+                 "differ): a commit rewrote this ledger's lines and git's union merge kept both spellings, so "
+                 "it would count twice; remove one of the two lines").format(id=entry_id, first=first + 1)
+    return _("entry {id} is here twice (first as entry {first}): one entry copied would count twice; "
+             "remove one").format(id=entry_id, first=first + 1)
+
+
 def _validated(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The entries with their dates as dates; RecordError naming each entry that is not a
     :class:`~kehu_core.models.LedgerEntry` (a hand edit: a date that is no date, a delta that
@@ -160,8 +181,7 @@ def _validated(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]
         entry_id = entry.get("id") if isinstance(entry, dict) else None
         if isinstance(entry_id, str):
             if entry_id in seen:
-                out.append(Problem(path, line_of(n), f"entry {entry_id} is here twice (first as entry "
-                                   f"{seen[entry_id] + 1}): one entry copied would count twice; remove one"))
+                out.append(Problem(path, line_of(n), _twice(path, entries, seen[entry_id], n)))
             else:
                 seen[entry_id] = n
     if out:
