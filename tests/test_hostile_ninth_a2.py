@@ -134,3 +134,22 @@ def test_an_imported_files_name_never_drives_the_terminal(store: tuple[Path, str
     assert "\x1b" not in said and "\x07" not in said, repr(said)
     assert "\\x1b]0;owned\\x07x\\nfake.csv:3: not a phone number" in result.err, result.err
     assert "\\x1b]0;owned\\x07x\\nfake.csv:2)" in result.out, result.out
+
+
+@pytest.mark.parametrize("tag", ["a,b", "c、d", "e/f", "g|h", "i；j"])
+def test_a_tag_holding_what_separates_tags_is_refused_at_every_door(
+        store: tuple[Path, str], tmp_path: Path, tag: str) -> None:
+    """``--tag "a,b"`` (and a hand edit) kept one tag that its own export wrote as ``a,b`` and an
+    import of that export read as two (a sheet's cell splits on each of ``, ，; ；、/ |``): the
+    tags changed by a round trip. Now no tag or interest holds one, at every door."""
+    path, cid = store
+    added = kehu("customer", "add", "--name", "王芳", "--tag", tag, store=path)
+    no_traceback(added)
+    assert added.code == 1 and "give them as two" in added.err, added.err
+    assert kehu("customer", "set", cid, f"interests={tag}", store=path).code in (0, 1)
+    profile = next((path / "customers").glob(f"*/{cid}/customer.yaml"))
+    kept = [line for line in profile.read_text(encoding="utf-8").splitlines()
+            if not line.startswith(("tags:", "- ", "interests:"))]
+    profile.write_text("\n".join([*kept, "tags:", f"- '{tag}'"]) + "\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{profile}:" in checked.out and "give them as two" in checked.out, checked.out

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehu_core.models import CONTROL_CHARACTERS, Customer
+from kehu_core.models.customer import LIST_SEPARATORS
 from kehu_core.models.hostile import BIDI_CONTROLS, LINE_BREAKS
 from kehu_core.services.profile_merge import plain
 from kehu_core.store import Store
@@ -35,6 +36,9 @@ line = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_cha
                min_size=1, max_size=60)
 short = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=ONE_LINE_REFUSED),
                 min_size=1, max_size=20)
+# a tag or an interest: a short text holding none of what separates them in a sheet or an export
+word = st.text(alphabet=st.characters(blacklist_categories=["Cs"],
+                                      blacklist_characters=ONE_LINE_REFUSED + LIST_SEPARATORS), min_size=1, max_size=20)
 ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,20}\Z")
 emails = st.builds(lambda u, d: f"{u}@{d}.com", st.text(string.ascii_lowercase + string.digits,
                                                          min_size=1, max_size=12),
@@ -60,8 +64,8 @@ def customers(draw: st.DrawFn) -> dict[str, Any]:
         "phones": draw(st.lists(st.sampled_from(PHONES), max_size=3)),
         "emails": draw(st.lists(emails, max_size=2)),
         "addresses": draw(st.lists(text, max_size=2)),
-        "tags": draw(st.lists(short.filter(str.strip), max_size=4)),
-        "interests": draw(st.lists(short, max_size=3)),
+        "tags": draw(st.lists(word.filter(str.strip), max_size=4)),
+        "interests": draw(st.lists(word, max_size=3)),
         "do_not_contact": draw(st.booleans()),
         "created": draw(st.none() | st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))),
     }

@@ -43,6 +43,11 @@ MAX_TEXT = 200  # a name, an organization, a title, a nickname, an interest
 MAX_ADDRESS = 500  # one address
 MAX_LONG = 10_000  # family, personality (notes: the record's limit)
 MAX_TAGS = 200  # tags, interests: how many
+#: what separates tags (and interests) where they are one text: a sheet's cell (the importer
+#: splits on each), ``kehu customer set tags=a,b``, the TUI's field, an export's "a; b". A tag
+#: holding one (``--tag "a,b"``, a hand edit, a card's ``CATEGORIES:a\,b``) came back from its
+#: own export as two tags: so none holds one
+LIST_SEPARATORS = ",，;；、/|"
 MAX_CONTACTS = 50  # phones, emails, addresses: how many
 
 #: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one
@@ -159,6 +164,18 @@ class Customer(BaseModel):
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
         return _unique(str(t).strip() for t in value if str(t).strip())
+
+    @field_validator("tags", "interests")
+    @classmethod
+    def _one_each(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.context and info.context.get("indexed"):
+            return value  # checked when its file was read
+        for item in value:
+            found = next((c for c in item if c in LIST_SEPARATORS), None)
+            if found is not None:
+                raise ValueError(_("{item!r} holds {sep!r}, which separates one from the next in a sheet and "
+                                   "an export; give them as two").format(item=item, sep=found))
+        return value
 
     @field_validator("birthday", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...i18n import _
 from ...models import CENT, check_birthday
+from ...models.customer import LIST_SEPARATORS
 from ...money import MONEY_DIGITS, amount_problem, amount_text
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
@@ -26,7 +27,7 @@ _YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*
                   r"(?:[ T]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
 _MD = re.compile(r"^\s*(?:--)?(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*日?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4}|--)(\d{2})(\d{2})\s*$")  # vCard 19850412 / --0412
-_SPLIT = re.compile(r"\s*[,，;；、/|\n]\s*")
+_SPLIT = re.compile(rf"\s*[{re.escape(LIST_SEPARATORS)}\n]\s*")  # what no tag holds (models)
 
 
 def text(value: Any) -> str:
