@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .connection import LOOKUP
@@ -30,28 +30,36 @@ def figures_mark(base: str) -> str:
     return f"{base}|figures"
 
 
-def _figure_row_fresh(stamp: str | None, base: str, figure: str | None, version: int, mine: str) -> bool:
-    """Whether a row stamped ``stamp`` holds values computed under ``base`` from this figure
-    and version, at any generation (:func:`figure_stamp`; ``mine``: the caller's mark may follow)."""
-    if stamp is None:
-        return False
-    if mine and stamp.endswith(mine):
-        stamp = stamp[:-len(mine)]
-    head, tail = f"{base}@", f"|{figure or ''}:{version}"
-    return (stamp.startswith(head) and stamp.endswith(tail)
-            and stamp[len(head):len(stamp) - len(tail)].isdigit())
+def _fresh_rows(rows: Iterable[tuple[str, int, str | None]], base: str, figures: Mapping[str, str | None],
+                mine: str) -> Iterator[tuple[str, int, str | None, bool]]:
+    """Each (customer id, version, stamp of their row or None) with whether the row holds values
+    computed under ``base`` from the customer's figure in ``figures`` and their version, at any
+    generation (:func:`figure_stamp`; ``mine``: the caller's mark may follow). The one rule of a
+    fresh row, applied to a whole store at once (100 000 rows after each sale: nothing is made
+    per row that is the same for all)."""
+    head = f"{base}@"
+    start = len(head)
+    for cid, version, stamp in rows:
+        if stamp is None:
+            yield cid, version, stamp, False
+            continue
+        kept = stamp[:-len(mine)] if mine and stamp.endswith(mine) else stamp
+        tail = f"|{figures.get(cid) or ''}:{version}"
+        yield cid, version, stamp, (kept.startswith(head) and kept.endswith(tail)
+                                    and kept[start:len(kept) - len(tail)].isdigit())
 
 
 
 class FigureStamps(Profiles):
     """The part of the ``Index`` that checks and renews figures-scope stamps."""
 
-    def _stamps(self, plugin: str, customer_ids: Sequence[str] | None) -> list[tuple[str, int, str | None]]:
+    def _stamps(self, plugin: str, customer_ids: Sequence[str] | None) -> Iterable[tuple[str, int, str | None]]:
         """(customer id, version, stamp of ``plugin``'s row or None) of these customers (None: all)."""
         if customer_ids is None:  # two scans, not a join: a third of the time at 10 000 customers
             stamps = dict(self.db.execute("SELECT customer_id, stamp FROM derived WHERE plugin=?", (plugin,)))
-            return [(cid, version, stamps.get(cid)) for cid, version in self.db.execute(
-                "SELECT id, version FROM customers")]
+            # read through the narrow customers_version index, not the customers' rows
+            return ((cid, version, stamps.get(cid)) for cid, version in self.db.execute(
+                "SELECT id, version FROM customers").fetchall())
         sql = ("SELECT c.id, c.version, d.stamp FROM customers c"
                " LEFT JOIN derived d ON d.plugin=? AND d.customer_id=c.id")
         rows, ids = [], list(customer_ids)
@@ -64,8 +72,8 @@ class FigureStamps(Profiles):
                           customer_ids: Sequence[str] | None, mine: str) -> list[str]:
         """:meth:`stale_customers` of a plugin of figures scope: each customer's row against
         its own figure (compared here: the figures are the plugin's, not the index's)."""
-        return sorted(cid for cid, version, stamp in self._stamps(plugin, customer_ids)
-                      if not _figure_row_fresh(stamp, base, figures.get(cid), version, mine))
+        return sorted(cid for cid, _version, _stamp, fresh in _fresh_rows(
+            self._stamps(plugin, customer_ids), base, figures, mine) if not fresh)
 
     def renew_figure_stamps(self, plugin: str, base: str, generation: str,
                             figures: Mapping[str, str | None], customer_ids: Sequence[str]) -> None:
@@ -75,9 +83,9 @@ class FigureStamps(Profiles):
         everyone's are marked fresh at once instead, :meth:`mark_fresh`). Skipped when the
         index has moved on, is busy or read-only."""
         renewed = {}
-        for cid, version, stamp in self._stamps(plugin, customer_ids):
+        for cid, version, stamp, fresh in _fresh_rows(self._stamps(plugin, customer_ids), base, figures, ""):
             now = figure_stamp(base, generation, figures.get(cid), version)
-            if stamp != now and _figure_row_fresh(stamp, base, figures.get(cid), version, ""):
+            if fresh and stamp != now:
                 renewed[cid] = now
         db = self.db
         if not renewed or db.in_transaction:
