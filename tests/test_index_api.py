@@ -168,6 +168,10 @@ def test_the_totals_kept_per_customer_are_the_sums_of_their_purchases(shop: Shop
     (store.interactions_dir(qian) / "2025-12-24-c.yaml").unlink()
     index.refresh(full=True)
     same_as_summed()
+    profile = store.customer_file(zhao)  # the profile rewritten: its row is replaced, totals and all
+    profile.write_text(profile.read_text(encoding="utf-8").replace("赵敏", "赵敏敏"), encoding="utf-8")
+    index.refresh(full=True)
+    assert index.get(zhao).customer.name == "赵敏敏"  # type: ignore[union-attr]
     assert index.customer_purchase_totals() == {zhao: ("2026-03-01", 2, 12026), sun: ("2026-03-06", 1, 999)}
     # a customer's file gone: their purchases are no customer's (as for the tiers, which rank customers)
     store.customer_file(sun).unlink()
