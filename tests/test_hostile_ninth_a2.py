@@ -153,3 +153,34 @@ def test_a_tag_holding_what_separates_tags_is_refused_at_every_door(
     profile.write_text("\n".join([*kept, "tags:", f"- '{tag}'"]) + "\n", encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{profile}:" in checked.out and "give them as two" in checked.out, checked.out
+
+
+def test_a_hidden_link_fifo_or_folder_under_customers_is_named_and_never_shared(tmp_path: Path) -> None:
+    """The index left out every hidden name under ``customers/``: ``customers/.passwd`` a link to
+    ``/etc/passwd`` passed ``kehu check``, and ``kehu sync`` committed and pushed it (the other
+    clones' syncs refuse a link). Hidden regular files (``.gitkeep``, a killed write's temporary
+    file) are still none of kehu's business."""
+    import os
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    mine = tmp_path / "mine"
+    assert kehu("init", str(mine)).code == 0
+    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
+    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
+    assert kehu("sync", store=mine).code == 0
+    folder = next((mine / "customers").glob(f"*/{cid}"))
+    (mine / "customers" / ".passwd").symlink_to("/etc/passwd")
+    os.mkfifo(folder / ".pipe")
+    (folder / ".hidden").mkdir()
+    (folder / ".keep").write_text("", encoding="utf-8")
+    checked = kehu("check", store=mine)
+    assert checked.code == 1, checked.out
+    for name in ("customers/.passwd:1: is a symbolic link", f"{cid}/.pipe:1: is a FIFO", f"{cid}/.hidden:1: "):
+        assert name in checked.out, checked.out
+    assert ".keep" not in checked.out
+    synced = kehu("sync", store=mine)
+    assert synced.code == 1, synced.err
+    shared = subprocess.run(["git", "-C", str(mine), "ls-tree", "-r", "--name-only", "@{upstream}"],
+                            capture_output=True, text=True, check=True).stdout
+    assert ".passwd" not in shared and ".pipe" not in shared

@@ -67,7 +67,7 @@ def text_name(name: str) -> bool:
 
 def walked(entry: os.DirEntry[str]) -> bool:
     """Whether a listing goes into this entry: a folder (never through a link) with a name of text."""
-    return entry.is_dir(follow_symlinks=False) and text_name(entry.name)
+    return entry.is_dir(follow_symlinks=False) and text_name(entry.name) and not entry.name.startswith(".")
 
 
 def entry_row(entry: os.DirEntry[str], root_len: int) -> tuple[str, tuple[int, int]] | None:
@@ -79,8 +79,14 @@ def entry_row(entry: os.DirEntry[str], root_len: int) -> tuple[str, tuple[int, i
         from ..errors import shown_path
 
         return shown_path(entry.path[root_len:]), (0, NOT_TEXT)
-    # a .git in a customer's folder (a `git clone` made there) is named by `kehu check`, never walked
-    if not indexed_entry(entry) and entry.name != ".git":
+    if entry.name.startswith("."):
+        # a hidden regular file is no record and none of kehu's business (.gitkeep, a killed
+        # write's temporary file); anything else hidden is named by `kehu check`, never walked: a
+        # `.git` (a `git clone` made there), a link (`.passwd -> /etc/passwd`, which check called
+        # ok and sync committed and pushed), a FIFO, a folder
+        if entry.is_file(follow_symlinks=False):
+            return None
+    elif not indexed_entry(entry):
         return None
     st = entry.stat(follow_symlinks=False)
     return entry.path[root_len:], (st.st_size, st.st_mtime_ns)

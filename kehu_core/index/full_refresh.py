@@ -36,7 +36,8 @@ class FullRefresh(Storing):
         started = system_seconds()
         base = self.store.root / "customers"
         children = sorted(os.scandir(base), key=lambda e: e.name) if base.is_dir() else []
-        children = [c for c in children if not c.name.startswith(".")]
+        # hidden regular files are none of kehu's (freshness.entry_row): hidden others are named
+        children = [c for c in children if not c.name.startswith(".") or not c.is_file(follow_symlinks=False)]
         try:
             if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None:
                 count = self._first_build(children)

@@ -236,8 +236,12 @@ class Refresher(FullRefresh):
         targets: set[str] = set()
         for rel in rels:
             parts = rel.split("/")
-            if parts[0] != "customers" or len(parts) < 2 or any(p.startswith(".") for p in parts):
-                continue  # not a record (full comparisons never list hidden names either)
+            if parts[0] != "customers" or len(parts) < 2:
+                continue  # not a record
+            hidden = next((n for n, p in enumerate(parts) if p.startswith(".")), None)
+            if hidden is not None:  # its folder lists it: a hidden link or FIFO has a row, a file none
+                targets.add("/".join(parts[:hidden]))
+                continue
             odd = next((n for n, p in enumerate(parts) if not text_name(p)), None)
             if odd is not None:  # a name that is not text: its folder lists it (freshness.entry_row)
                 targets.add("/".join(parts[:odd]))
