@@ -184,3 +184,21 @@ def test_a_hidden_link_fifo_or_folder_under_customers_is_named_and_never_shared(
     shared = subprocess.run(["git", "-C", str(mine), "ls-tree", "-r", "--name-only", "@{upstream}"],
                             capture_output=True, text=True, check=True).stdout
     assert ".passwd" not in shared and ".pipe" not in shared
+
+
+@pytest.mark.parametrize("value", ["'2026-02-30'", "'0000-01-01'", "'9999-12-31'", "0d", "99999999999d", "9999999y"])
+def test_a_segments_date_or_span_kehu_cannot_keep_is_found_by_check(store: tuple[Path, str], value: str) -> None:
+    """A segment's ``last_purchase_before: 2026-02-30`` (or a span of nothing, or past any date)
+    passed ``kehu check``, then ``kehu segment show`` and ``kehu send`` ended in "internal error:
+    ValueError" (OverflowError); check did not read the segments at all (a typo'd condition too)."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f"segments:\n  lapsed:\n    last_purchase_before: {value}\n", encoding="utf-8")
+    line = len(config.read_text(encoding="utf-8").splitlines())
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"kehu.yaml:{line}: segments.lapsed.last_purchase_before:" in checked.out, \
+        checked.out
+    shown = kehu("segment", "show", "lapsed", store=path)
+    no_traceback(shown)
+    assert shown.code == 1 and f"kehu.yaml:{line}:" in shown.err, shown.err

@@ -80,7 +80,14 @@ def _settings_problems(store: Store) -> list[Problem]:
     path = store.root / "kehu.yaml"
     wrong = region_problem(store.config.region)
     region = [] if wrong is None else [Problem(path, _line(path, "region"), wrong)]
-    return region + (store.plugins.settings_problems() if store.plugins else [])  # their settings_model
+    from . import segments  # a segment's conditions: `kehu segment show` and `kehu send` read them
+
+    try:
+        segments.definitions(store)
+        defined: list[Problem] = []
+    except RecordError as exc:
+        defined = list(exc.problems)
+    return region + defined + (store.plugins.settings_problems() if store.plugins else [])  # their settings_model
 
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import reports as analytics
 from ..calendar import birthday_months
+from ..clock import EARLIEST_DAY, LATEST_DAY, day_range_problem
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import N_, _
@@ -87,7 +88,26 @@ class SegmentSpec(BaseModel):
         if not _DATE_OR_SPAN.match(text):
             raise ValueError(_("{text}: expected a date YYYY-MM-DD or a span like 90d, 6m, 1y").format(
                 text=repr(text)))
-        return text.strip()
+        # a day kehu keeps, a span that reaches one from every day it keeps: `2026-02-30`,
+        # `0000-01-01`, `0d` or `99999999999d` passed `kehu check`, then `kehu segment show`
+        # and `kehu send` ended in "internal error: ValueError" (or OverflowError)
+        text = text.strip()
+        if "-" in text:  # a day
+            try:
+                problem = day_range_problem(dt.date.fromisoformat(text))
+            except ValueError:
+                problem = f"{text}: " + _("no such day")
+            if problem is not None:
+                raise ValueError(problem)
+            return text
+        try:
+            reach: dt.date | None = LATEST_DAY - analytics.parse_span(text)
+        except (ValueError, OverflowError):  # a span of nothing, or past any date
+            reach = None
+        if reach is None or reach < EARLIEST_DAY:
+            raise ValueError(_("{text}: a span back from today of 1 day up to {years} years, like 90d, 6m, 1y").format(
+                text=repr(text), years=LATEST_DAY.year - EARLIEST_DAY.year))
+        return text
 
     @field_validator("attitude", mode="before")
     @classmethod
