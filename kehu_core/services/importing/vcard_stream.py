@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ...i18n import _
+from ...models.customer import MAX_CONTACTS
 from .limits import size_mb
 
 _PIECE = 64 * 1024
@@ -93,6 +94,12 @@ def _utf16_pieces(handle: BinaryIO) -> Iterator[bytes]:
 #: property over vcard_property_mb) took vobject 1.9 GB and 95 s to refuse nothing.
 MAX_CARD = 2 * 1024 * 1024
 
+#: the properties (lines, folded ones as one) of one card that a record could hold: a customer
+#: has at most MAX_CONTACTS phones, emails and addresses each and some dozens of fields; 100 000
+#: TEL lines (2 MB) cost vobject and the phone rules 16 s of CPU (a `kehu serve` PUT: a worker)
+#: to refuse them as more than 50 phones
+MAX_PROPERTIES = 1000
+
 
 @dataclass
 class _Card:
@@ -100,6 +107,7 @@ class _Card:
     start: int = 0  # where its text begins in the output
     over: bool = False
     open: bool = False  # between its BEGIN and its END
+    properties: int = 0
 
 
 def _screen(pieces: Iterator[bytes], max_property: int) -> Screened:
@@ -132,7 +140,7 @@ def _flush_in_card(prop: _Property, out: bytearray, result: Screened, max_proper
     before = len(out)
     _flush(prop, out, result, max_property)
     if prop.name == b"BEGIN":
-        card.line, card.start, card.over, card.open = prop.line, len(out), False, True
+        card.line, card.start, card.over, card.open, card.properties = prop.line, len(out), False, True, 0
         return
     if prop.name == b"END" or not card.open:
         # what follows a card's END is no card's: 30 million blank lines after the last card
@@ -140,13 +148,19 @@ def _flush_in_card(prop: _Property, out: bytearray, result: Screened, max_proper
         # for minutes)
         card.open = card.open and prop.name != b"END"
         return
-    if len(out) - card.start <= MAX_CARD and not card.over:
-        return
+    card.properties += 1
     if not card.over:
+        if len(out) - card.start > MAX_CARD:
+            why = (f"the card holds over {MAX_CARD >> 20} MB of text besides its photos; records are at most "
+                   f"{MAX_CARD >> 20} MiB, so no record can hold it")
+        elif card.properties > MAX_PROPERTIES:
+            why = _("the card has more than {most} properties (lines); a customer has at most {contacts} phones, "
+                    "emails and addresses each, so no record can hold it").format(
+                most=MAX_PROPERTIES, contacts=MAX_CONTACTS)
+        else:
+            return
         card.over = True
-        result.too_big[card.line] = (f"the card holds over {MAX_CARD >> 20} MB of text besides its "
-                                     f"photos; records are at most {MAX_CARD >> 20} MiB, so no record "
-                                     "can hold it")
+        result.too_big[card.line] = why
         before = card.start
     lines = out.count(b"\n", before)
     del out[before:]
