@@ -202,3 +202,14 @@ def test_a_segments_date_or_span_kehu_cannot_keep_is_found_by_check(store: tuple
     shown = kehu("segment", "show", "lapsed", store=path)
     no_traceback(shown)
     assert shown.code == 1 and f"kehu.yaml:{line}:" in shown.err, shown.err
+
+
+def test_a_segments_owner_with_spaces_matches_the_owner_every_door_stores(store: tuple[Path, str]) -> None:
+    """Every door takes the spaces off an owner it stores; a segment's ``owner: [' 王芳']`` kept
+    them, and matched no customer."""
+    path, _cid = store  # 李雷's owner is 王芳
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "segments:\n  mine:\n    owner: [' 王芳 ']\n",
+                      encoding="utf-8")
+    shown = kehu("segment", "show", "mine", store=path)
+    assert shown.code == 0 and "李雷" in shown.out, shown.out + shown.err

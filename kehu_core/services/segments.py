@@ -77,7 +77,9 @@ class SegmentSpec(BaseModel):
                      "birthday_month", "bought", "ids", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
-        return [str(v) if isinstance(v, int) else v for v in _list(value)]
+        # spaces at the ends taken off, as every door takes them off the owner, tag or level
+        # it stores (models.hostile.ONE_LINE): `owner: [' 王芳']` matched no one
+        return [str(v) if isinstance(v, int) else v.strip() if isinstance(v, str) else v for v in _list(value)]
 
     @field_validator("last_purchase_before", "last_purchase_after", mode="before")
     @classmethod
