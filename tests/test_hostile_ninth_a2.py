@@ -213,3 +213,31 @@ def test_a_segments_owner_with_spaces_matches_the_owner_every_door_stores(store:
                       encoding="utf-8")
     shown = kehu("segment", "show", "mine", store=path)
     assert shown.code == 0 and "李雷" in shown.out, shown.out + shown.err
+
+
+def test_merging_a_customer_whose_folder_nests_past_pythons_stack_is_no_recursion(
+        store: tuple[Path, str]) -> None:
+    """``kehu customer merge`` listed the merged customer's folder with ``rglob``, a recursion:
+    folders 1 200 deep in it (a colleague's commit) ended the merge in RecursionError."""
+    import os
+
+    path, cid = store
+    other = kehu("customer", "add", "--name", "李雷二", store=path).out.strip()
+    assert kehu("interaction", "add", other, "--kind", "note", "--date", "2026-01-02", "--text", "hi",
+                store=path).code == 0
+    folder = next((path / "customers").glob(f"*/{other}"))
+    fd = os.open(folder, os.O_RDONLY)
+    for _ in range(1200):
+        os.mkdir("a", dir_fd=fd)
+        inner = os.open("a", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    try:
+        merged = kehu("customer", "merge", cid, other, store=path)
+        no_traceback(merged)
+        assert merged.code == 0, merged.err
+        assert not folder.exists()
+        assert "hi" in kehu("customer", "show", cid, store=path).out
+    finally:  # pytest's own cleanup (shutil.rmtree) recurses
+        subprocess.run(["rm", "-rf", str(folder)], check=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,11 +238,32 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
     return report
 
 
+def _below(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The regular files (hidden ones left out) and the folders below ``folder``, by a loop that
+    never goes through a link: ``rglob`` recursed (folders 1 200 deep in the customer's folder, a
+    colleague's commit, ended the merge in RecursionError) and went through links to folders."""
+    files: list[Path] = []
+    folders: list[Path] = []
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
+                        files.append(Path(entry.path))
+        except OSError:  # gone, or unreadable: what check names
+            continue
+    return sorted(files), folders
+
+
 def _merge(store: Store, keep: Customer, other: Customer, other_records: list[Any],
            changes: _Changes, report: MergeReport,
            secret: merge_confidential.ConfidentialMerge) -> list[Path]:
     keep_dir, other_dir = store.customer_dir(keep.id), store.customer_dir(other.id)
-    other_files = sorted(p for p in other_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    other_files, other_folders = _below(other_dir)
     # 1. OTHER's records: which move, which are the same record twice, which need a new name
     by_id = {r.id: r for r in other_records}
     moves: list[tuple[Path, Path]] = []
@@ -321,7 +343,7 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     # 6. OTHER is gone
     for path in other_files:
         changes.remove(path)
-    for folder in sorted((p for p in other_dir.rglob("*") if p.is_dir()), reverse=True):
+    for folder in sorted(other_folders, reverse=True):
         with contextlib.suppress(OSError):
             folder.rmdir()
     with contextlib.suppress(OSError):
