@@ -185,3 +185,35 @@ def test_a_reminder_rule_that_yields_without_end_is_the_plugins_failure(tmp_path
     reminders = json.loads(result.out)
     assert not [r for r in reminders if r["rule"] == "endless"]
     assert any(r["rule"] != "endless" for r in reminders)  # the birthday, from the built-in rules
+
+
+def test_a_hook_that_only_reads_cannot_write_to_the_store(tmp_path: Path) -> None:
+    """A plugin's ``validate_customer`` (a rule of `kehu check`) that wrote a ledger line through
+    the store before answering: every `kehu check`, and every `kehu sync`, which checks, added a
+    line to the customer's records, and `customer set` two more. Hooks that answer a question
+    (validation rules, values, tier names, lists of rules or columns) write nothing: such a write
+    is refused, named as the plugin's failure, and nothing is written."""
+
+    class Writing:
+        @hookimpl
+        def validate_customer(self, store: Any, customer: Any) -> list[str]:
+            store.append_ledger(customer.id, "audit", {"date": "2026-11-01", "delta": 1, "reason": "checked"})
+            return []
+
+        @hookimpl
+        def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+            store.update_customer(customer.id, {"notes": "seen"})
+            return {"seen": True}
+
+    store = make_store(tmp_path / "store", plugins={"writing": Writing()})
+    cid = add_customer(store, name="赵敏")
+    folder = store.customer_dir(cid)
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    for argv in (["check"], ["customer", "set", cid, "level=金卡"], ["customer", "show", cid], ["check"]):
+        result = run_kehu(store, *argv)
+        assert "Traceback" not in result.err
+        assert "plugin 'writing' wrote to the store in" in result.err + result.out, (argv, result.err)
+    assert not (folder / "audit.ledger.yaml").exists()
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert set(after) == set(before)
+    assert b"seen" not in after["customer.yaml"] and "金卡" in after["customer.yaml"].decode()

@@ -17,6 +17,15 @@ import pluggy
 from ..handed import guard_handed, stops_kehu
 from .results import _finished, _finished_old, _started, check_result, check_results
 
+#: the hooks that answer a question and write nothing (their hookspecs): called by `kehu check`,
+#: lists, shows and reports, where a write is a plugin's bug. ``interaction_saved`` writes (points
+#: after a sale); ``register_commands`` runs once, before a store is open.
+READING_HOOKS = frozenset({
+    "validate_customer", "validate_ledger", "customer_values", "customer_values_many", "tier_names",
+    "settings_model", "customer_fields", "reminder_rules", "tui_columns", "tui_panels", "importers",
+    "exporters", "message_senders",
+})
+
 
 @dataclass
 class _Call:
@@ -79,10 +88,14 @@ class GuardedHooks:
         return self._calls[-1].store if self._calls else None
 
     def _safely(self, name: str, hook: str, kwargs: dict[str, Any], run: Callable[[], Any]) -> tuple[bool, Any]:
-        """``run()`` with its result checked; (False, None) if it failed, its writes undone."""
-        undo = getattr(self._store_of(kwargs), "undo_on_error", None)
+        """``run()`` with its result checked; (False, None) if it failed, its writes undone. A
+        hook that only reads (:data:`READING_HOOKS`) may not write (``Store.only_reading``)."""
+        store = self._store_of(kwargs)
+        undo = getattr(store, "undo_on_error", None)
+        reading = getattr(store, "only_reading", None) if hook.removeprefix("wrapper of ") in READING_HOOKS else None
         try:
-            with undo() if undo is not None else contextlib.nullcontext():
+            with undo() if undo is not None else contextlib.nullcontext(), \
+                    reading(name, hook) if reading is not None else contextlib.nullcontext():
                 return True, guard_handed(self, name, hook, check_result(hook, run()))
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
             if stops_kehu(exc):

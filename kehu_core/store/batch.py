@@ -138,7 +138,9 @@ class BatchMixin:
                 log.pending[path] = None if pending is None else (pending.size, len(pending.added))
 
     def _undo(self, log: _WriteLog) -> None:
-        with self.lock():
+        # kehu's own putting back of what a failed plugin wrote, which may run inside another
+        # plugin's hook that only reads (one asking the values of the others): not its write
+        with self.writing_anyway(), self.lock():
             batch = log.batch if log.batch is self._batch else None
             if batch is not None:
                 del batch.saved[log.saved:]

@@ -93,6 +93,8 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
         self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
+        #: thread → (plugin, hook) while a plugin's hook that only reads runs in it (see only_reading)
+        self._only_reading: dict[int, tuple[str, str]] = {}
         self._recording: Recorder | None = None  # the open change (kehu_core.journal)
         # what to record a write made outside an open change as (the TUI: "kehu tui"); None:
         # nothing (the CLI opens one change per command itself)
@@ -199,8 +201,41 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         return self._lock_owner == threading.get_ident()
 
     @contextlib.contextmanager
+    def only_reading(self, plugin: str, hook: str) -> Iterator[None]:
+        """A block (a plugin's hook that only reads: a rule of ``kehu check``, the values of a
+        list) in which this thread may not write to the store: every write takes the lock,
+        and asking for it here is refused, naming the plugin and the hook. A validation rule
+        that wrote a ledger line wrote it on every `kehu check` (and `kehu sync`, which checks)."""
+        me = threading.get_ident()
+        before = self._only_reading.get(me)
+        self._only_reading[me] = (plugin, hook)
+        try:
+            yield
+        finally:
+            if before is None:
+                del self._only_reading[me]
+            else:
+                self._only_reading[me] = before
+
+    @contextlib.contextmanager
+    def writing_anyway(self) -> Iterator[None]:
+        """A write of kehu's own inside an :meth:`only_reading` block (undoing what a failed
+        plugin wrote)."""
+        reading = self._only_reading.pop(threading.get_ident(), None)
+        try:
+            yield
+        finally:
+            if reading is not None:
+                self._only_reading[threading.get_ident()] = reading
+
+    @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The store-wide write lock; re-entrant within a process."""
+        reading = self._only_reading.get(threading.get_ident())
+        if reading is not None:
+            raise KehuError(_("plugin {plugin} wrote to the store in {hook}, a hook that only reads (kehu check, "
+                              "lists and reports call it); nothing was written").format(
+                plugin=repr(reading[0]), hook=reading[1]))
         if self._lock_owner == threading.get_ident():
             # Already ours (a batch writes thousands of records under one lock): asking the
             # file lock again costs more than writing a small record.
