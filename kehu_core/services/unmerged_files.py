@@ -21,6 +21,12 @@ from . import gitops, merge_conflicts
 # `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
 DELETED_BY_US = frozenset({"1", "3"})
 DELETED_BY_THEM = frozenset({"1", "2"})
+# one side's file alone: git set it aside (``lisi~HEAD``) where the other side has a folder of
+# that name (a file/folder clash), or could not place it otherwise
+SET_ASIDE_OURS = frozenset({"2"})
+SET_ASIDE_THEIRS = frozenset({"3"})
+#: the unmerged files whose fix is a decision (keep or delete), not an edit
+DECISIONS = (DELETED_BY_US, DELETED_BY_THEM, SET_ASIDE_OURS, SET_ASIDE_THEIRS)
 
 
 def unmerged(root: Path) -> dict[str, frozenset[str]]:
@@ -83,6 +89,13 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
         return _("{how} (a sync's merge is waiting for you): keep it as this customer's with `git add {rel}`, "
                  "or delete it with `git rm {rel}` (the ledger entries naming it, such as its points, go "
                  "with it), then `kehu sync`").format(how=how, rel=rel)
+    if stages in (SET_ASIDE_OURS, SET_ASIDE_THEIRS):
+        name = rel.rsplit("/", 1)[-1]
+        was = rel[: len(rel) - len(name)] + name.rsplit("~", 1)[0] if "~" in name else rel
+        side = _("this clone's") if stages == SET_ASIDE_OURS else _("the other clone's")
+        return _("{side} file, which git set aside under this name: the other clone has a folder (or another "
+                 "file) at {was}. It is no record: delete it with `git rm {rel}`, or keep it as it is named "
+                 "now with `git add {rel}`, then `kehu sync`").format(side=side, was=was, rel=rel)
     if stages == DELETED_BY_US:
         how = _("deleted in this clone, changed in the other")
     elif stages == DELETED_BY_THEM:
@@ -152,6 +165,6 @@ def undecided(root: Path) -> list[str]:
     stuck = unmerged(root)
     moved = moved_between_customers(root, stuck)
     lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel))}"
-             for rel, stages in sorted(stuck.items()) if stages in (DELETED_BY_US, DELETED_BY_THEM)]
+             for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
     return lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]
