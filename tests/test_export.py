@@ -7,6 +7,7 @@ import csv
 import zipfile
 from pathlib import Path
 
+import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
@@ -143,3 +144,22 @@ def test_ics_includes_due_reminders(demo_copy: Path, tmp_path: Path) -> None:
 def test_unknown_export_format(store_path: Path, tmp_path: Path) -> None:
     result = kehu("export", "--format", "pdf", str(tmp_path / "x.pdf"), store=store_path)
     assert result.code == 1 and "unknown export format 'pdf'" in result.err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_addresses_holding_a_semicolon_or_a_line_break_come_back_from_a_reimport_as_they_were(
+        fmt: str, store_path: Path, tmp_path: Path) -> None:
+    """An address holding `;` or a line break (`Room 3, 88 Caoxi Rd; Shanghai`) was exported in a
+    cell joined by `; ` and came back from importing that export as two addresses: such a cell
+    is now a JSON list, read back as the list it is; other cells stay `a; b`."""
+    addresses = ["Room 3, 88 Caoxi Rd; Shanghai", "北京市海淀区\n中关村大街1号", "上海市徐汇区漕溪北路88号，3楼/301室"]
+    _add(store_path, "--name", "赵敏", "--phone", "13912345678", *[a for x in addresses for a in ("--address", x)])
+    _add(store_path, "--name", "李四", "--phone", "13912345679", "--address", "杭州", "--address", "苏州")
+    out = tmp_path / f"c.{fmt}"
+    assert kehu("export", "--format", fmt, str(out), store=store_path).code == 0
+    other = tmp_path / "other"
+    kehu("init", str(other))
+    imported = kehu("import", str(out), store=other)
+    assert imported.code == 0, imported.err
+    back = {row.customer.name: row.customer.addresses for row in open_store(other).index.list()}
+    assert back == {"赵敏": addresses, "李四": ["杭州", "苏州"]}

@@ -64,8 +64,21 @@ def customer_table(store: Store, customers: list[Customer]) -> tuple[list[str], 
     rows = []
     for customer in customers:
         data = customer.model_dump(mode="python")
-        rows.append([_cell_value(data.get(col)) for col in columns])
+        rows.append([_addresses_cell(data[col]) if col == "addresses" and data.get(col) else _cell_value(data.get(col))
+                     for col in columns])
     return columns, rows
+
+
+def _addresses_cell(addresses: list[str]) -> str:
+    """A customer's addresses in one cell: joined by ``; `` as other lists, unless one holds what
+    an import splits a cell of addresses at (``;``, ``；``, a line break: ``Room 3, 88 Caoxi Rd;
+    Shanghai``), which came back from the re-import as two addresses. Then a JSON list, which
+    the import reads as the list it is (:func:`kehu_core.services.importing.values.addresses_of`)."""
+    from .importing.values import ADDRESS_SPLIT
+
+    if any(ADDRESS_SPLIT.search(a) for a in addresses):
+        return json.dumps(addresses, ensure_ascii=False)
+    return LIST_SEP.join(addresses)
 
 
 def purchase_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:

@@ -35,7 +35,7 @@ from ...plugins import ImportedContact
 from .base import EncodingProblem, FileProblem, RowProblem, is_binary
 from .csvstream import CsvText
 from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
-from .values import PhantomDay, parse_amount, parse_bool, parse_date, parse_qty, split_list, text
+from .values import PhantomDay, addresses_of, parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -332,8 +332,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
         elif target in LIST_FIELDS:
             fields.setdefault(target, []).extend(split_list(text(value)))
         elif target == "addresses":
-            fields.setdefault(target, []).extend(
-                a.strip() for a in re.split(r"[;；\n]", text(value)) if a.strip())
+            fields.setdefault(target, []).extend(addresses_of(text(value)))
         elif target == "birthday":
             fields[target] = value  # a date cell, or text the merge step reads
         else:

@@ -7,6 +7,7 @@ caller adds the file and line.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -57,6 +58,23 @@ class PhantomDay:
 
     def __repr__(self) -> str:
         return "PhantomDay()"
+
+
+#: what a cell of addresses is split at: several addresses typed in one cell (``地址1；地址2``)
+ADDRESS_SPLIT = re.compile(r"[;；\n]")
+
+
+def addresses_of(value: str) -> list[str]:
+    """The addresses a cell holds: split at ``;``, ``；`` or a line break, or, written as a JSON
+    list by ``kehu export`` because one of them holds such a mark, that list as it is."""
+    if value.startswith("[") and value.endswith("]"):
+        try:
+            listed = json.loads(value)
+        except ValueError:
+            listed = None
+        if isinstance(listed, list) and listed and all(isinstance(a, str) for a in listed):
+            return [a.strip() for a in listed if a.strip()]
+    return [a.strip() for a in ADDRESS_SPLIT.split(value) if a.strip()]
 
 
 def split_list(value: str) -> list[str]:
