@@ -17,7 +17,7 @@ import pytest
 from .conftest import git, kehu
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
 from .test_serve import Server, multiget, propfind_hrefs, serving
-from .test_team_merge import ok, remote  # noqa: F401 (remote: a fixture)
+from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
 
 KEHU_YAML_CHANGES = {
     "newer-schema": lambda text: text.replace("schema_version: 1", "schema_version: 99"),
@@ -57,12 +57,16 @@ def test_a_colleagues_kehu_yaml_every_command_refuses_is_not_merged(
     assert kehu("check", store=a).code == 0
 
 
-def test_an_entry_two_clones_wrote_two_ways_is_named_for_what_it_is(team: tuple[Path, Path, str]) -> None:  # noqa: F811
+def test_an_entry_a_colleague_respelled_is_kept_once_and_one_changed_apart_is_named(
+        team: tuple[Path, Path, str]) -> None:  # noqa: F811
     """A colleague's commit that rewrote a ledger's lines (CRLF line ends, by an editor or plain
-    git) met a sale added in this clone: git's union merge kept both spellings of each entry,
-    and the sync refused the merge naming the entry "copied" ("one entry copied would count
-    twice"), which nobody did; an entry given other values in two clones was named so too. Each
-    is now named for what it is, with its way out; nothing is pushed and the clone is as it was."""
+    git) met a sale added in this clone: git's union merge kept both spellings of each entry.
+    The sync refused the merge naming the entry "copied" ("one entry copied would count
+    twice"), which nobody did, and every clone adding to that ledger stopped there, told to
+    `kehu undo`, until someone took the lines out by hand. Now the same entry (its id, every
+    value) written two ways is kept once by the sync (the lead, sixth session), and both
+    clones end alike, each entry once; an entry given other values in two clones is named for
+    what it is by `kehu check`."""
     a, b, cid = team
     ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", store=a)
     git(a, "add", "-A")
@@ -74,11 +78,17 @@ def test_an_entry_two_clones_wrote_two_ways_is_named_for_what_it_is(team: tuple[
     git(b, "commit", "-qam", "saved in my editor")
     git(b, "push", "-q")
     ok("purchase", "add", cid, "--item", "水", "--price", "5", "--date", "2026-05-02", store=a)
-    before = work_hash(a)
     result = kehu("sync", store=a)
-    assert result.code == 1, result.out
-    assert "is here twice, written two ways" in result.err and "copied" not in result.err, result.err
-    assert work_hash(a) == before
+    assert result.code == 0, result.err
+    assert "entries the merge held twice, written two ways" in result.err + result.out, result.err
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0
+        entries = [line for line in (clone / ledger.relative_to(b)).read_text(encoding="utf-8").splitlines()
+                   if line.startswith("- ")]
+        assert len(entries) == 2 and len({line.split(",")[0] for line in entries}) == 2, entries
+        assert (clone / ledger.relative_to(b)).read_text(encoding="utf-8").count("# points ledger") == 1
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
     mine = a / ledger.relative_to(b)
     text = mine.read_text(encoding="utf-8")

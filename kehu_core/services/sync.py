@@ -291,6 +291,7 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
     merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
     any other problem undoes the whole sync."""
+    report.notes += sync_guard.join_respelled_entries(store.root, changed)
     problems = sync_checks.store_problems(store, changed)
     if not problems:
         sync_checks.remember_verified(store)

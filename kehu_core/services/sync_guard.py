@@ -240,6 +240,65 @@ def _names(loaded: Any, refs: set[str]) -> bool:
     return isinstance(entry, dict) and entry.get("ref") in refs
 
 
+def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:
+    """Ledger entries a merge holds twice, the same entry (its id, every value) written two ways:
+    a colleague's commit rewrote a ledger's lines (CRLF line ends from an editor, other spacing)
+    while this clone added to it, and git's union merge kept both spellings of every entry.
+    Each such entry is kept once (its first line), the merge commit amended; ``kehu check``
+    refused the merge ("is here twice, written two ways") in every clone adding to that
+    ledger, until someone took the lines out by hand. Entries of one id with different values
+    are not touched: a person decides those. Only a merge this sync made is amended (a
+    fast-forward is the remote's own commit). Returns a note per ledger so joined."""
+    import json
+
+    from ..store import LEDGER_SUFFIX
+    from ..yamlio.atomic import atomic_write
+
+    ledgers = [rel for rel in changed if rel.endswith(LEDGER_SUFFIX)]
+    if not ledgers or gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode:
+        return []
+    done = []
+    for rel in ledgers:
+        path = root / rel
+        if path.is_symlink() or not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)  # line ends as LF
+        seen: dict[str, str] = {}  # id -> the entry's values, as text
+        kept: list[str] = []
+        for line in lines:
+            entry = _entry_of(line)
+            if entry is not None and isinstance(entry.get("id"), str):
+                values = json.dumps(entry, sort_keys=True, default=repr)
+                if seen.get(entry["id"]) == values:
+                    continue  # the same entry again, spelt otherwise
+                seen.setdefault(entry["id"], values)
+            kept.append(line)
+        if len(kept) < len(lines):  # the rewrite's other spellings: its header comment too
+            kept = [line for n, line in enumerate(kept) if line.startswith("- ") or line not in kept[:n]]
+            atomic_write(path, "".join(kept))
+            gitops.run(root, "add", "--", rel)
+            done.append(_("{path}: {count} entries the merge held twice, written two ways (a commit "
+                          "rewrote the ledger's lines), kept once").format(path=rel, count=len(lines) - len(kept)))
+    if done:
+        gitops.run(root, "commit", "-q", "--amend", "--no-edit", env={gitops.SKIP_HOOK: "1"})
+    return done
+
+
+def _entry_of(line: str) -> dict[str, Any] | None:
+    """The entry of a ledger's line, or None (the header, a line no YAML loader reads)."""
+    import yaml
+
+    from ..yamlio import FastLoader
+
+    if not line.startswith("- "):
+        return None
+    try:
+        loaded = yaml.load(line, Loader=FastLoader)  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, ValueError):
+        return None
+    return loaded[0] if isinstance(loaded, list) and loaded and isinstance(loaded[0], dict) else None
+
+
 def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:
     """After a merge git finished alone: customers deleted in one clone (``kehu customer
     merge``) to whose folder the other clone added a file (a note, a visit) without changing
