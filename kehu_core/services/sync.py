@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, shown_path
+from ..errors import Problem
 from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, Store
@@ -303,7 +303,7 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
             "merged {label}, but {count} field(s) were changed two ways; both versions are kept under "
             "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
         ).format(label=label, count=len(conflicts)) + "\n" + sync_guard.listing(conflicts, store.root))
-    origin = _origin_of(store, problems, before)
+    origin = sync_checks.origin_of(store, problems, before)
     links = [p for p in problems if Path(p.path).is_symlink()]  # as the merge checked them out
     point.restore()
     store.index.refresh_changed(changed)  # the files as before the merge again
@@ -328,45 +328,6 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     raise SyncError(_(
         "merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. The problems the "
         "merge would bring:").format(label=label, kept=kept) + listing)
-
-
-def _origin_of(store: Store, problems: list[Problem], before: str) -> str:
-    """Where the problems of a merge (HEAD, made from ``before`` and the remote's commit)
-    come from: "theirs" when each is in a file only the remote's side changed since the two
-    sides' common commit (it was pushed broken), "both" when each is in a file both sides
-    changed (two changes that cannot both stand), else "" (a rule across records, a mix)."""
-    root = store.root
-    # the remote's commit: the merge's second parent, or HEAD itself after a fast-forward
-    remote = "HEAD^2" if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode == 0 \
-        else "HEAD"
-    base = gitops.run(root, "merge-base", before, remote, check=False).stdout.strip()
-    if not base:
-        return ""
-    # as problems name them: a name that is not UTF-8 text as printed (errors.shown_path)
-    ours = _with_folders(gitops.changed_paths(root, base, before))
-    theirs = _with_folders(gitops.changed_paths(root, base, remote))
-    paths = set()
-    for problem in problems:
-        path = Path(problem.path)
-        try:  # the folder resolved, not the file: a link's problem is the link's, not its target's
-            paths.add((path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix())
-        except ValueError:
-            return ""
-    if paths <= theirs - ours:
-        return "theirs"
-    if paths <= theirs & ours:
-        return "both"
-    return ""
-
-
-def _with_folders(paths: list[str]) -> set[str]:
-    """Changed files and the folders holding them, as problems name them: a folder whose name
-    is no text is named itself (``errors.shown_path``), not a file in it."""
-    out = set()
-    for path in map(shown_path, paths):
-        parts = path.split("/")
-        out.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
-    return out
 
 
 def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> None:

@@ -1,12 +1,14 @@
 """What a sync checks before it pushes: every problem ``kehu check`` would report, of what
-changed since the last commit a sync verified (kept with the index), or of the whole store."""
+changed since the last commit a sync verified (kept with the index), or of the whole store;
+and whose changes a merge's problems come from (:func:`origin_of`), for what the sync says."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .. import __version__
-from ..errors import Problem, RecordError, StoreError
+from ..errors import Problem, RecordError, StoreError, shown_path
 from ..i18n import _
 from ..index.freshness import text_name
 from ..paths import CONFIG_FILE
@@ -85,3 +87,42 @@ def settings_problems(store: Store) -> list[Problem]:
     except StoreError as exc:
         return [Problem(path, 1, str(exc))]
     return []
+
+
+def origin_of(store: Store, problems: list[Problem], before: str) -> str:
+    """Where the problems of a merge (HEAD, made from ``before`` and the remote's commit)
+    come from: "theirs" when each is in a file only the remote's side changed since the two
+    sides' common commit (it was pushed broken), "both" when each is in a file both sides
+    changed (two changes that cannot both stand), else "" (a rule across records, a mix)."""
+    root = store.root
+    # the remote's commit: the merge's second parent, or HEAD itself after a fast-forward
+    remote = "HEAD^2" if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode == 0 \
+        else "HEAD"
+    base = gitops.run(root, "merge-base", before, remote, check=False).stdout.strip()
+    if not base:
+        return ""
+    # as problems name them: a name that is not UTF-8 text as printed (errors.shown_path)
+    ours = _with_folders(gitops.changed_paths(root, base, before))
+    theirs = _with_folders(gitops.changed_paths(root, base, remote))
+    paths = set()
+    for problem in problems:
+        path = Path(problem.path)
+        try:  # the folder resolved, not the file: a link's problem is the link's, not its target's
+            paths.add((path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix())
+        except ValueError:
+            return ""
+    if paths <= theirs - ours:
+        return "theirs"
+    if paths <= theirs & ours:
+        return "both"
+    return ""
+
+
+def _with_folders(paths: list[str]) -> set[str]:
+    """Changed files and the folders holding them, as problems name them: a folder whose name
+    is no text is named itself (``errors.shown_path``), not a file in it."""
+    out = set()
+    for path in map(shown_path, paths):
+        parts = path.split("/")
+        out.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return out
