@@ -29,3 +29,16 @@ def buy(store: Path, cid: str, amount: str | int, date: str, *args: str) -> str:
     result = kehu(*argv, store=store)
     assert result.code == 0, result.err
     return result.out.strip()
+
+
+def installed_plugin(site: Path, package: str, entry: str, module_text: str) -> Path:
+    """A plugin installed as a third party's is (a package and its dist-info naming the ``kehu``
+    entry point ``entry``) in the folder ``site``, to put on PYTHONPATH; returns ``site``."""
+    (site / package).mkdir(parents=True)
+    (site / package / "__init__.py").write_text(module_text, encoding="utf-8")
+    name = package.replace("_", "-")
+    dist = site / f"{package}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text(f"[kehu]\n{entry} = {package}\n", encoding="utf-8")
+    return site

@@ -51,6 +51,18 @@ def _not_utf8_names(path: Path) -> list[bytes]:
     return made
 
 
+def synced_store(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A bare remote and a store synced with it holding one customer, 李雷: (remote, store, id)."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    mine = tmp_path / "mine"
+    assert kehu("init", str(mine)).code == 0
+    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
+    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
+    assert kehu("sync", store=mine).code == 0
+    return remote, mine, cid
+
+
 @pytest.mark.parametrize("args", [("check",), ("customer", "list"), ("customer", "show", "{cid}"),
                                   ("search", "李"), ("report", "products")])
 def test_a_file_name_that_is_not_utf8_is_named_not_an_internal_error(
@@ -91,13 +103,7 @@ def test_a_name_that_is_not_utf8_arriving_by_git_is_seen_without_a_full_look(
 
 def test_a_name_that_is_not_utf8_pushed_by_a_colleague_is_refused_by_sync(tmp_path: Path) -> None:
     """``kehu sync`` ended in "internal error: UnicodeDecodeError" reading git's answer."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    mine = tmp_path / "mine"
-    assert kehu("init", str(mine)).code == 0
-    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
-    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
-    assert kehu("sync", store=mine).code == 0
+    remote, mine, cid = synced_store(tmp_path)
     theirs = tmp_path / "theirs"
     subprocess.run(["git", "clone", "-q", str(remote), str(theirs)], check=True)
     folder = _customer_folder(theirs)
@@ -211,13 +217,7 @@ def test_a_store_or_a_repository_inside_a_store_is_refused_before_sync_shares_it
     """``kehu init sub`` inside a store was made with exit 0; the outer ``kehu sync`` then committed
     and pushed ``sub`` as a submodule (a gitlink), which every other clone's sync refuses to merge,
     while ``kehu check`` said ok. So was a ``git clone`` made in the store's folder."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    mine = tmp_path / "mine"
-    assert kehu("init", str(mine)).code == 0
-    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
-    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
-    assert kehu("sync", store=mine).code == 0
+    remote, mine, cid = synced_store(tmp_path)
     for inside in (mine / "sub", mine / "templates" / "shop", mine / "docs" / "a" / "b"):
         made = kehu("init", str(inside))
         assert made.code == 1 and f"is inside the store {mine}" in made.err, made.err

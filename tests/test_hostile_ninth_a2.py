@@ -13,6 +13,7 @@ from tui.screens.snooze import parse_until
 
 from . import test_hostile_limits
 from .conftest import kehu
+from .test_hostile_ninth_a import synced_store
 
 # the fixtures of a store of one customer, copied for each test
 base, store = test_hostile_limits.base, test_hostile_limits.store
@@ -162,13 +163,7 @@ def test_a_hidden_link_fifo_or_folder_under_customers_is_named_and_never_shared(
     file) are still none of kehu's business."""
     import os
 
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    mine = tmp_path / "mine"
-    assert kehu("init", str(mine)).code == 0
-    subprocess.run(["git", "-C", str(mine), "remote", "add", "origin", str(remote)], check=True)
-    cid = kehu("customer", "add", "--name", "李雷", store=mine).out.strip()
-    assert kehu("sync", store=mine).code == 0
+    remote, mine, cid = synced_store(tmp_path)
     folder = next((mine / "customers").glob(f"*/{cid}"))
     (mine / "customers" / ".passwd").symlink_to("/etc/passwd")
     os.mkfifo(folder / ".pipe")

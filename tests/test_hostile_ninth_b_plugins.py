@@ -19,6 +19,8 @@ import pytest
 from kehu_core import hookimpl
 from kehu_core.testing import add_customer, make_store, run_kehu
 
+from .pluginutil import installed_plugin
+
 # --- kind 9: plugins ---------------------------------------------------------------------------
 
 
@@ -108,13 +110,7 @@ def test_a_thread_a_plugin_leaves_running_does_not_keep_kehu_from_ending(tmp_pat
     ends: `kehu customer show` printed the customer and then never ended, as Python waits for
     every thread that is no daemon. Now kehu ends with the command's exit code and names the
     threads it does not wait for."""
-    site = tmp_path / "site"
-    (site / "lingering_kehu").mkdir(parents=True)
-    (site / "lingering_kehu" / "__init__.py").write_text(THREADING_PLUGIN, encoding="utf-8")
-    dist = site / "lingering_kehu-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lingering-kehu\nVersion: 1.0\n", encoding="utf-8")
-    (dist / "entry_points.txt").write_text("[kehu]\nlingering = lingering_kehu\n", encoding="utf-8")
+    site = installed_plugin(tmp_path / "site", "lingering_kehu", "lingering", THREADING_PLUGIN)
     store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
     cid = next(iter(store.iter_customer_ids()))
     path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)

@@ -18,6 +18,8 @@ import pytest
 from kehu_core.hookspecs import hookimpl
 from kehu_core.testing import make_store, reopen, run_kehu
 
+from .pluginutil import installed_plugin
+
 
 class Noisy:
     @hookimpl
@@ -79,13 +81,7 @@ def test_what_a_plugin_prints_when_imported_or_registering_goes_to_stderr(tmp_pa
     import os
     import subprocess
 
-    site = tmp_path / "site"
-    (site / "noisy_kehu").mkdir(parents=True)
-    (site / "noisy_kehu" / "__init__.py").write_text(NOISY_MODULE, encoding="utf-8")
-    dist = site / "noisy_kehu-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: noisy-kehu\nVersion: 1.0\n", encoding="utf-8")
-    (dist / "entry_points.txt").write_text("[kehu]\nnoisy = noisy_kehu\n", encoding="utf-8")
+    site = installed_plugin(tmp_path / "site", "noisy_kehu", "noisy", NOISY_MODULE)
     store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
     cid = next(iter(store.iter_customer_ids()))
     env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
