@@ -101,3 +101,29 @@ async def test_the_tui_shows_a_long_number_of_a_field_it_does_not_know_as_writte
         shown = text_of(app.screen.query_one("#profile"))
         assert "123456789012345678901234567890.123456789" in shown, shown
         assert "¥123" not in shown
+
+
+@pytest.mark.parametrize(("section", "field"), [
+    ("purchases:\n  credit_days: true\n", "purchases.credit_days: true is yes or no, not a number"),
+    ("complaints:\n  resolve_within_days: false\n", "complaints.resolve_within_days: false is yes or no"),
+    ("plugins:\n  points:\n    expiry_days: true\n", "plugins.points.expiry_days: true is yes or no"),
+    ("plugins:\n  points:\n    per_amount: 1.0e-30\n", "plugins.points.per_amount: "),
+    ("plugins:\n  points:\n    unit: 1.0e+300\n", "plugins.points.unit: "),
+])
+def test_a_setting_no_sale_can_use_is_a_problem_of_check(
+        store: tuple[Path, str], section: str, field: str) -> None:  # noqa: F811
+    """kehu.yaml's `credit_days: true` was one day's credit, a points `expiry_days: true` one
+    day, `per_amount: 1e-30` or `unit: 1e300` earned no point on any sale: `kehu check` ok.
+    A number is no yes/no in any setting, kehu's or a plugin's (one rule over every settings
+    model), and the points settings keep to what a sale can earn."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    if section.startswith("plugins:") and "\nplugins:" in text:
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(("plugins:", "  disabled:")))
+    config.write_text(text.rstrip("\n") + "\n" + section, encoding="utf-8")
+    line = len(config.read_text(encoding="utf-8").splitlines())
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1, checked.out + checked.err
+    assert f"{config}:{line}: {field}" in checked.out + checked.err, checked.out + checked.err

@@ -102,6 +102,56 @@ def _no_yes_or_no(value: Any) -> Any:
 Whole = Annotated[int, BeforeValidator(_no_yes_or_no)]
 
 
+def yes_or_no_for_numbers(model: Any, data: Any, loc: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """Settings (kehu.yaml's, a plugin's ``settings_model``) given ``true``/``false`` where a
+    number belongs, each with its place and :func:`_no_yes_or_no`'s message: pydantic takes
+    YAML's ``true`` for 1, so ``expiry_days: true`` was one day, ``credit_days: true`` one
+    day's credit, with ``kehu check`` ok. One rule for every setting of every model, a third
+    party's too, rather than a validator on each field (sections nested as models are read)."""
+    from pydantic import BaseModel
+
+    found: list[tuple[tuple[str, ...], str]] = []
+    if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(data, dict):
+        return found
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key not in data:
+            continue
+        value, where = data[key], (*loc, key)
+        if isinstance(value, bool) and _number_not_flag(field.annotation):
+            found.append((where, _("{value} is yes or no, not a number").format(value=str(value).lower())))
+        elif isinstance(value, dict):
+            for inner in _models_in(field.annotation):
+                found += yes_or_no_for_numbers(inner, value, where)
+    return found
+
+
+def _kinds(annotation: Any) -> list[Any]:
+    """The types a field's annotation allows (Optional, unions and Annotated opened)."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [kind for arg in typing.get_args(annotation) for kind in _kinds(arg)]
+    if origin is typing.Literal:
+        return [type(arg) for arg in typing.get_args(annotation)]
+    return [annotation]
+
+
+def _number_not_flag(annotation: Any) -> bool:
+    kinds = _kinds(annotation)
+    return any(k in (int, float) for k in kinds) and not any(k in (bool, Any, object) for k in kinds)
+
+
+def _models_in(annotation: Any) -> list[Any]:
+    from pydantic import BaseModel
+
+    return [k for k in _kinds(annotation) if isinstance(k, type) and issubclass(k, BaseModel)]
+
+
 TRUSTED = {"trusted": True}
 """Validation context for data kehu itself serialised from a validated model (the index):
 phones and emails are already normalised, and re-parsing them cost ~190 µs a customer."""

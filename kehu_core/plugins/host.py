@@ -17,6 +17,7 @@ from ..config import PluginSettings
 from ..errors import Problem, RecordError
 from ..handed import error_text
 from ..models import Customer
+from ..models.fields import yes_or_no_for_numbers
 from .api import SettingsT
 from .guards import GuardedHooks, _Call
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_prints_to_stderr
@@ -328,11 +329,24 @@ class PluginHost(GuardedHooks):
         """``plugins: <name>:`` validated by ``model``, once per host (see :func:`plugin_settings`)."""
         key = (name, model)
         if key not in self._settings_cache:
+            # `expiry_days: true` was one day (the plugin's model is a third party's): said first,
+            # `false` is "less than 1" to pydantic
+            flags = yes_or_no_for_numbers(model, self.settings_for(name), ("plugins", name))
+            if flags:
+                raise RecordError(self._flag_problems(flags))
             try:
                 self._settings_cache[key] = model.model_validate(self.settings_for(name))
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
         return self._settings_cache[key]
+
+    def _flag_problems(self, flags: list[tuple[tuple[str, ...], str]]) -> list[Problem]:
+        from ..config import CONFIG_FILE
+        from ..yamlio import line_of, lines_doc
+
+        path = self.config_path or Path(CONFIG_FILE)
+        doc = lines_doc(path) if path.is_file() else None
+        return [Problem(path, line_of(doc, loc), f"{'.'.join(loc)}: {message}") for loc, message in flags]
 
     def settings_problems(self) -> list[Problem]:
         """What is wrong with each plugin's section of kehu.yaml, validated by the model the

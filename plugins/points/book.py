@@ -55,8 +55,10 @@ class PointsSettings(BaseModel):
     # Bounded so that no sale kehu keeps (12 digits before the point) earns a delta past a
     # record's 18 digits: `per_amount: 1e30` passed `kehu check`, then every purchase's points
     # failed to be written ("plugin 'points' failed"), the sale kept without its points.
-    per_amount: Decimal = Field(Decimal(1), ge=0, le=1000)  # points for every `unit` spent
-    unit: Decimal = Field(Decimal(1), ge=Decimal("0.01"))  # the fen at the least
+    # and to 4 places / the fen: `per_amount: 1e-30` or `unit: 1e300` earned no point on any
+    # sale kehu keeps, with `kehu check` ok
+    per_amount: Decimal = Field(Decimal(1), ge=0, le=1000, decimal_places=4)  # points for every `unit` spent
+    unit: Decimal = Field(Decimal(1), ge=Decimal("0.01"), le=1_000_000, decimal_places=2)  # the fen at the least
     # a level or a tier → a factor
     multipliers: dict[str, Annotated[Decimal, Field(ge=0, le=100)]] = Field(default_factory=dict)
     referral_bonus: int = Field(100, ge=0, le=1_000_000_000)
