@@ -425,6 +425,11 @@ def test_serve_settings_errors_name_the_line(tmp_path: Path) -> None:
     result = kehu("serve", "--port", "0", store=root)
     assert result.code == 1
     assert "serve.htpasswd" in result.err and "does not exist" in result.err
+    import os
+
+    os.mkfifo(root / "users.htpasswd")  # a FIFO was said not to exist (ninth round A)
+    result = kehu("serve", "--port", "0", store=root)
+    assert result.code == 1 and "is a FIFO (named pipe), not a file" in result.err, result.err
 
 
 def test_the_calendar_has_the_reps_planned_visits(server: Server) -> None:

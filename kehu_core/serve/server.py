@@ -129,8 +129,16 @@ def check(store: Store) -> Served:
                           "(see docs/serve.md)").format(where=where))
     served = Served(store, settings)
     if not served.htpasswd.is_file():
-        raise KehuError(_("{where}: serve.htpasswd: {file} does not exist; make it with "
-                          "`htpasswd -B -c FILE LOGIN` (bcrypt)").format(where=where, file=served.htpasswd))
+        import os
+
+        from ..yamlio import special_kind
+
+        try:  # a FIFO, a folder: said as what it is ("does not exist" sent people looking for it)
+            what = _("is {what}, not a file").format(what=special_kind(os.stat(served.htpasswd).st_mode))
+        except OSError:
+            what = _("does not exist")
+        raise KehuError(_("{where}: serve.htpasswd: {file} {what}; make it with "
+                          "`htpasswd -B -c FILE LOGIN` (bcrypt)").format(where=where, file=served.htpasswd, what=what))
     return served
 
 
