@@ -188,3 +188,12 @@ async def test_a_purchase_added_in_the_tui_is_undone_by_kehu_undo(store_path: Pa
     assert kehu("undo", store=store_path).code == 0
     assert files(store_path) == before
     assert kehu("customer", "show", cid, "--json", store=store_path).json()["purchases"] == []
+
+
+def test_undo_list_shows_a_line_break_typed_in_an_argument_on_the_changes_own_line(store_path: Path) -> None:
+    """`kehu customer add --note $'第一行\\n第二行'`: `undo --list` printed the note's line break,
+    so the change ran over two lines and its second looked like one of its files."""
+    assert kehu("customer", "add", "--name", "丙", "--note", "第一行\n第二行", store=store_path).code == 0
+    listed = kehu("undo", "--list", "--limit", "1", store=store_path).out.splitlines()
+    assert listed[0].endswith("--note '第一行\\n第二行'"), listed
+    assert all(line.startswith("    customers/") for line in listed[1:]), listed

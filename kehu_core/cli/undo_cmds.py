@@ -93,7 +93,9 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
             click.echo(_("no changes recorded yet"), err=True)
         for e in found:
             # a hand-made entry's ESC would drive the terminal (render.terminal_safe)
-            click.echo(terminal_safe(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {e.command}") + _state(e))
+            # a line break typed inside an argument (`--note $'a\nb'`) is shown as \n: one line a change
+            command = e.command.replace("\r", "\\r").replace("\n", "\\n")
+            click.echo(terminal_safe(f"#{e.id}  {e.when[:16].replace('T', ' ')}  {e.who}  {command}") + _state(e))
             for f in e.files:
                 click.echo(f"    {terminal_safe(f.path)}")
         return
