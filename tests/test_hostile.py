@@ -33,7 +33,7 @@ EXPECT: dict[str, tuple[int, str]] = {
     "customer/birthday-number.yaml": (3, "expected YYYY-MM-DD or --MM-DD"),
     "customer/conflict-markers.yaml": (3, "unresolved git merge conflict"),
     "customer/control-character.yaml": (2, "U+0007 is a control character"),
-    "customer/created-yesterday.yaml": (3, "created: Input should be a valid date"),
+    "customer/created-yesterday.yaml": (3, "created: 'yesterday' is no date; write it as YYYY-MM-DD"),
     "customer/custom-tag.yaml": (2, "could not determine a constructor for the tag '!shell'"),
     "customer/deep-nesting.yaml": (3, "recursion limit exceeded"),
     "customer/do-not-contact-maybe.yaml": (3, "do_not_contact: 'maybe' is not yes or no; write true/yes/1/on/是 or f"),

@@ -111,24 +111,19 @@ def test_sync_never_brings_back_a_branch_the_team_renamed_on_the_remote(tmp_path
     assert kehu("search", "乙", "--json", store=c).json(), "a new clone reads what the first one added"
 
 
-def test_a_long_lived_customers_points_ledger_is_read_in_seconds(store: tuple[Path, str]) -> None:
+def test_a_long_lived_customers_points_ledger_is_read_and_counted(store: tuple[Path, str]) -> None:
     """A points ledger of 88 000 entries (5.6 MB, under a ledger's 8 MiB): `kehu check` read it
     in 6 s, but `kehu points ID` took two minutes and `customer show` as long, as the replay
-    sorted every lot again after each entry (quadratic). Here 24 000 entries against 3 000:
-    eight times the entries are some eight times the work (reading them), not sixty-four."""
-    import time
-
+    sorted every lot again after each entry (quadratic). Here 24 000 entries are read and
+    counted right; how long that takes is measured by `bench/long_ledger.py` (a ratio of two
+    timings here failed under load: speed is never a unit test's)."""
     path, cid = store
     ledger = Store.open(path).customer_dir(cid) / "points.ledger.yaml"
-    took = {}
     for count in (3000, 24000):
         ledger.write_text("# points ledger\n" + "".join(
             f"- {{id: p{i:08d}, date: 2026-05-01, reason: purchase, delta: 1}}\n" for i in range(count)),
             encoding="utf-8")
-        start = time.monotonic()
         assert kehu("check", store=path).code == 0  # computes what plugins show: the points
         shown = kehu("points", "show", cid, "--json", store=path)
-        took[count] = time.monotonic() - start
         assert shown.code == 0, shown.err
         assert shown.json()["balance"] == count
-    assert took[24000] < 10 * took[3000], took  # 17 times before, 6 after

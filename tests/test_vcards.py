@@ -22,7 +22,7 @@ TRICKY = {
     "id": "c-tricky", "name": "欧阳娜娜,;\\x", "phones": ["+8613800138000", "+8613900139000"],
     "emails": ["a@example.cn", "b@example.cn"], "addresses": ["杭州市西湖区文三路,99号;2楼\n后门" * 3],
     "organization": "西湖, 茶庄; 有限公司", "title": "店长\\经理", "nickname": "小,欧", "birthday": "--04-12",
-    "tags": ["a,b", "c;d", "VIP"], "notes": "第一行\n第二行, 带逗号; 分号\r\n" + "长" * 60 + "x" * 90,
+    "tags": ["a\\b", "c:d", "VIP"], "notes": "第一行\n第二行, 带逗号; 分号\r\n" + "长" * 60 + "x" * 90,
 }
 
 
