@@ -76,4 +76,10 @@ def _closed_streams_to_null() -> None:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
+        else:
+            # closed by the caller and taken since, before Python made its streams: a file of a
+            # preloaded library's (faketime's shared clock, which the list's text then wrote
+            # over, every later process of that clock reading garbage): never written to
+            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
+            continue
         setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
