@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -33,7 +34,8 @@ def test_a_server_running_past_midnight_makes_the_new_days_books_ahead(tmp_path:
         # -m: libfaketime's thread-safe library (the server answers on threads)
         process = subprocess.Popen(["faketime", "-m", "2026-12-05 23:59:50", sys.executable, "-m", "kehu_core",
                                     "--store", str(root), "serve", "--port", str(port)],
-                                   env={**env, "LANGUAGE": "en"}, stdout=out, stderr=subprocess.STDOUT, text=True)
+                                   env={**env, "LANGUAGE": "en"}, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)  # its group is ended below: faketime's child too
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_up(url, process, log)
@@ -51,5 +53,6 @@ def test_a_server_running_past_midnight_makes_the_new_days_books_ahead(tmp_path:
         assert answer.status_code == 207
         assert "Traceback" not in log.read_text()
     finally:
-        process.terminate()
+        # the server is faketime's child: ending faketime alone left it serving after the test
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
