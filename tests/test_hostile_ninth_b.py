@@ -195,25 +195,20 @@ def test_an_import_of_many_sales_of_one_customer_takes_time_in_proportion(tmp_pa
     every entry added before (`ledger_has` in a batch), and found the line end of the growing
     ledger by counting through it, and added each line by copying it: 5 000 sales took a
     minute and 50 000 were still running after ten (now 43 s, most of it writing 50 000 files).
-    Five times the sales take about five times as long."""
-    import time
-
-    took = {}
+    Here the sales are all recorded, each once (speed is measured in bench/, never by a unit
+    test: a ratio of two timings here could fail on a busy machine)."""
     for count in (1000, 5000):
         store = tmp_path / f"store{count}"
         assert kehu("init", str(store)).code == 0
         sheet = tmp_path / f"sales{count}.csv"
         sheet.write_text("姓名,电话,交易日期,购买商品,成交金额\n" + "".join(
             f"张三,13912345678,2026-05-{1 + i % 28:02d},茶{i},{10 + i % 50}\n" for i in range(count)), encoding="utf-8")
-        start = time.monotonic()
         result = kehu("--today", "2026-06-01", "import", str(sheet), store=store)
-        took[count] = time.monotonic() - start
         assert result.code == 0, result.err
         assert f"{count} purchases added" in result.out + result.err
         assert kehu("--today", "2026-06-01", "check", store=store).code == 0
         ledger = next(store.glob("customers/*/*/points.ledger.yaml")).read_text(encoding="utf-8")
         assert ledger.count("\n- {") == count  # one entry a sale, none twice
-    assert took[5000] < 7 * took[1000] + 1, took  # five times as many: quadratic took 11 times as long
 
 
 def test_a_card_of_more_properties_than_a_record_holds_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
@@ -221,19 +216,14 @@ def test_a_card_of_more_properties_than_a_record_holds_is_refused_before_it_is_p
     each number run through the phone rules, 16 s of CPU (at `kehu serve`, a worker's, for one
     PUT), to be refused as more than 50 phones. A card of more than 1 000 properties is now
     refused at its BEGIN line while the file is screened, as one of more than 2 MB is."""
-    import time
-
     store = tmp_path / "store"
     assert kehu("init", str(store)).code == 0
     card = tmp_path / "phones.vcf"
     card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Many\r\n"
                     + "".join(f"TEL:+86139{i:08d}\r\n" for i in range(100_000)) + "END:VCARD\r\n", encoding="utf-8")
-    start = time.monotonic()
     result = kehu("import", "--dry-run", str(card), store=store)
-    took = time.monotonic() - start
     assert result.code == 1
     assert f"{card}:1: the card has more than 1000 properties" in result.out + result.err, result.out + result.err
-    assert took < 8, took  # 16 s and more before
 
 
 # --- kind 8: kehu serve's request bodies ---------------------------------------------------------
