@@ -141,3 +141,19 @@ def test_every_demo_ledger_reads_the_same_by_its_fast_loader() -> None:
     assert len(ledgers) > 100
     for path in ledgers:
         assert _typed(load_entries(path)) == _typed(load_fast(path)), path
+
+
+def test_a_ledger_entry_kehu_writes_is_one_line_every_loader_reads(tmp_path: Path) -> None:
+    """Hypothesis found `{b: null, a: :0}`: an entry holding a null is written by ruamel, whose
+    emitter wrote a text beginning with a colon plain in a flow mapping, and PyYAML's parser
+    then refused the ledger line kehu had written (yaml-rs read it): a redemption noted `:0`
+    broke the customer's ledger for every reader but the fast one."""
+    from kehu_core.yamlio import dump_flow_line, load_entries
+
+    entries = [{"id": "k3x9qa2mzt", "date": dt.date(2026, 11, 20), "reason": "redeem", "ref": None, "note": note}
+               for note in (":0", "a: b", "#1", "- x", "[1]", "{x}", "?", ",", ":)", "好: 的")]
+    path = tmp_path / "points.ledger.yaml"
+    path.write_text("# points ledger\n" + "".join(f"- {dump_flow_line(e)}\n" for e in entries), encoding="utf-8")
+    assert all("\n" not in dump_flow_line(e) for e in entries)
+    assert load_fast(path) == entries
+    assert _typed(load_entries(path)) == _typed(load_fast(path))

@@ -101,7 +101,7 @@ def dump_flow_line(data: dict[str, Any]) -> str:
             data, Dumper=_NewFileDumper, allow_unicode=True, sort_keys=False,
             default_flow_style=True, width=1_000_000,
         ).strip()
-    if "\n" in line or "\r" in line:
+    if "\n" in line or "\r" in line or not _reads_back(line, data):
         line = yaml.dump(  # noqa: S506 - a safe dumper
             data, Dumper=_OneLineDumper, allow_unicode=True, sort_keys=False,
             default_flow_style=True, width=1_000_000,
@@ -109,13 +109,38 @@ def dump_flow_line(data: dict[str, Any]) -> str:
     return line
 
 
+def _reads_back(line: str, data: dict[str, Any]) -> bool:
+    """Whether the line reads back with the texts it was given: PyYAML's emitter writes a text
+    such as ``:0`` plain in a flow mapping (``{a: :0}``), which its own parser refuses (a
+    hypothesis test found it); such an entry is written with every text double-quoted."""
+    if not any(":" in v or "#" in v or v[:1] in "-?,[]{}" for v in _texts(data)):
+        return True  # (nothing a flow mapping could misread: no parse)
+    try:
+        loaded = yaml.load(line, Loader=FastLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return False
+    return isinstance(loaded, dict) and sorted(_texts(loaded)) == sorted(_texts(data))
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text in a value, keys too, nested lists and mappings opened."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
 class _OneLineDumper(_NewFileDumper):
-    """The flow-line writer for entries whose text holds line breaks: every such string is
-    double-quoted, where YAML escapes the breaks, so the entry stays on one line."""
+    """The flow-line writer for entries whose text holds line breaks, or marks a flow mapping
+    could misread (``:0``): every such string is double-quoted, where YAML escapes the breaks,
+    so the entry stays on one line and reads back as written."""
 
 
 def _one_line_str(dumper: Any, value: str) -> Any:
-    if _LINE_BREAKS.search(value):
+    if _LINE_BREAKS.search(value) or ":" in value or "#" in value or value[:1] in "-?,[]{}":
         return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
     return _fast_str(dumper, str(value))
 
