@@ -103,6 +103,21 @@ TYPE_MESSAGES = {
 NOUNS = {"field": N_("field"), "condition": N_("condition"), "setting": N_("setting")}
 
 
+def yes_or_no_problems(model: Any, data: Any, path: Path, *, prefix: tuple[str, ...] = ()) -> list[Problem]:
+    """Settings given ``true``/``false`` where a number belongs
+    (:func:`~kehu_core.models.fields.yes_or_no_for_numbers`), each at its line of ``path``:
+    kehu.yaml's own and each plugin's section (``prefix``: ``("plugins", "points")``). The
+    document is read for lines only when there is something to say."""
+    from .models.fields import yes_or_no_for_numbers
+    from .yamlio import lines_doc
+
+    flags = yes_or_no_for_numbers(model, data, prefix)
+    if not flags:
+        return []
+    doc = lines_doc(path) if path.is_file() else None
+    return [Problem(path, line_of(doc, loc), f"{'.'.join(loc)}: {message}") for loc, message in flags]
+
+
 def reason_of(error: Mapping[str, Any]) -> str:
     """One pydantic error's reason, in the user's language (:data:`TYPE_MESSAGES`)."""
     money = _money_reason(error)

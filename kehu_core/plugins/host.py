@@ -17,7 +17,6 @@ from ..config import PluginSettings
 from ..errors import Problem, RecordError
 from ..handed import error_text
 from ..models import Customer
-from ..models.fields import yes_or_no_for_numbers
 from .api import SettingsT
 from .guards import GuardedHooks, _Call
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_prints_to_stderr
@@ -331,22 +330,21 @@ class PluginHost(GuardedHooks):
         if key not in self._settings_cache:
             # `expiry_days: true` was one day (the plugin's model is a third party's): said first,
             # `false` is "less than 1" to pydantic
-            flags = yes_or_no_for_numbers(model, self.settings_for(name), ("plugins", name))
+            from ..problems import yes_or_no_problems
+
+            flags = yes_or_no_problems(model, self.settings_for(name), self._config_file(), prefix=("plugins", name))
             if flags:
-                raise RecordError(self._flag_problems(flags))
+                raise RecordError(flags)
             try:
                 self._settings_cache[key] = model.model_validate(self.settings_for(name))
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
         return self._settings_cache[key]
 
-    def _flag_problems(self, flags: list[tuple[tuple[str, ...], str]]) -> list[Problem]:
+    def _config_file(self) -> Path:
         from ..config import CONFIG_FILE
-        from ..yamlio import line_of, lines_doc
 
-        path = self.config_path or Path(CONFIG_FILE)
-        doc = lines_doc(path) if path.is_file() else None
-        return [Problem(path, line_of(doc, loc), f"{'.'.join(loc)}: {message}") for loc, message in flags]
+        return self.config_path or Path(CONFIG_FILE)
 
     def settings_problems(self) -> list[Problem]:
         """What is wrong with each plugin's section of kehu.yaml, validated by the model the
@@ -363,11 +361,10 @@ class PluginHost(GuardedHooks):
         return problems
 
     def _settings_problems(self, name: str, exc: ValidationError) -> list[Problem]:
-        from ..config import CONFIG_FILE
         from ..problems import validation_problems
         from ..yamlio import lines_doc
 
-        path = self.config_path or Path(CONFIG_FILE)
+        path = self._config_file()
         doc = lines_doc(path) if path.is_file() else None
         return validation_problems(exc, path, doc, prefix=["plugins", name])
 

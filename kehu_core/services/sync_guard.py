@@ -210,9 +210,7 @@ def settle_moved_records(root: Path) -> list[str]:
     naming them in their new customer's ledgers (a purchase's points, moved by the same merge)
     go with them, as they go with a customer deleted whole. Kept, each would name a purchase
     that is not there, which ``kehu check`` rejects. Stages what it does."""
-    import yaml
-
-    from ..yamlio import FastLoader
+    from ..store import LEDGER_SUFFIX
     from ..yamlio.atomic import atomic_write
 
     gone: dict[str, set[str]] = {}  # customer folder -> ids of its records deleted so
@@ -223,21 +221,15 @@ def settle_moved_records(root: Path) -> list[str]:
                 gone.setdefault(folder, set()).add(name.removesuffix(".yaml"))
     done = []
     for folder, refs in sorted(gone.items()):
-        for ledger in sorted((root / folder).glob("*.ledger.yaml")):
+        for ledger in sorted((root / folder).glob(f"*{LEDGER_SUFFIX}")):
             lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
-            kept = [line for line in lines if not (line.startswith("- ") and _names(
-                yaml.load(line, Loader=FastLoader), refs))]  # noqa: S506 - a safe loader
+            kept = [line for line in lines if (entry := _entry_of(line)) is None or entry.get("ref") not in refs]
             if len(kept) < len(lines):
                 atomic_write(ledger, "".join(kept))
                 gitops.run(root, "add", "--", ledger.relative_to(root).as_posix())
                 done.append(f"took {len(lines) - len(kept)} entries about them out of "
                             f"{ledger.relative_to(root).as_posix()}")
     return done
-
-
-def _names(loaded: Any, refs: set[str]) -> bool:
-    entry = loaded[0] if isinstance(loaded, list) and loaded else None
-    return isinstance(entry, dict) and entry.get("ref") in refs
 
 
 def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:

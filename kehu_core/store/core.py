@@ -37,10 +37,9 @@ from ..errors import KehuError, Problem, RecordError, StoreError
 from ..i18n import _
 from ..journal import Recorder, record
 from ..models import Customer, too_deep
-from ..models.fields import yes_or_no_for_numbers
 from ..paths import STATE_DIR
 from ..plugins import PluginHost
-from ..problems import validation_problems
+from ..problems import validation_problems, yes_or_no_problems
 from ..yamlio import (
     YamlFileError,
     line_of,
@@ -138,11 +137,9 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         deep = too_deep(doc, controls=False)
         if deep is not None:
             raise RecordError([Problem(config_path, line_of(lines_doc(config_path), deep.loc), str(deep))])
-        flags = yes_or_no_for_numbers(StoreConfig, doc)
+        flags = yes_or_no_problems(StoreConfig, doc, config_path)
         if flags:  # `credit_days: true` was one day (said first: `false` is "less than 1" to pydantic)
-            lines = lines_doc(config_path)
-            raise RecordError([Problem(config_path, line_of(lines, loc), f"{'.'.join(loc)}: {message}")
-                               for loc, message in flags])
+            raise RecordError(flags)
         try:
             config = StoreConfig.model_validate(doc)
         except ValidationError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import Any
 
 #: a float keeps about 17 significant digits: a shorter number is exactly what its float says
 FLOAT_DIGITS = 16
@@ -23,39 +24,29 @@ def beyond_float(text: str, value: float) -> bool:
     return len(text) >= FLOAT_DIGITS and math.isfinite(value) and Decimal(text) != Decimal(repr(value))
 
 
-class WrittenDecimal(Decimal):
-    """A long number as the round-trip editor read it: its value, and the text it is written
-    back as while nobody changes it (``1.2345678901234567890e5`` stays so)."""
+class _AsWritten:
+    """A number as the round-trip editor read it: its value, and the text it is written back as
+    while nobody changes it (``1.2345678901234567890e5``, ``0x1F``, ``.5e3``: ruamel wrote the
+    last back as ``50.e1`` in an edit of another field)."""
 
     text: str
 
-    def __new__(cls, text: str) -> WrittenDecimal:
-        number = super().__new__(cls, text)
+    def __new__(cls, value: Any, text: str) -> Any:
+        number = super().__new__(cls, value)  # type: ignore[call-arg]
         number.text = text
         return number
 
 
-class WrittenFloat(float):
-    """A number as the round-trip editor read it, written back as it was while nobody changes
-    it: ruamel wrote ``.5e3`` back as ``50.e1`` in an edit of another field."""
-
-    text: str
-
-    def __new__(cls, value: float, text: str) -> WrittenFloat:
-        number = super().__new__(cls, value)
-        number.text = text
-        return number
+class WrittenDecimal(_AsWritten, Decimal):
+    """A long number (more digits than a float keeps), as written."""
 
 
-class WrittenInt(int):
-    """A whole number as the round-trip editor read it (``0x1F``, ``017``), written back so."""
+class WrittenFloat(_AsWritten, float):
+    """A number, as written."""
 
-    text: str
 
-    def __new__(cls, value: int, text: str) -> WrittenInt:
-        number = super().__new__(cls, value)
-        number.text = text
-        return number
+class WrittenInt(_AsWritten, int):
+    """A whole number, as written."""
 
 
 def whole_number(text: str) -> int:

@@ -159,7 +159,7 @@ def _rt_float(constructor: Any, node: Any) -> Any:
 
     value = float(RoundTripConstructor.construct_yaml_float(constructor, node))
     text = str(node.value)
-    return WrittenDecimal(text) if beyond_float(text, value) else WrittenFloat(value, text)
+    return WrittenDecimal(text, text) if beyond_float(text, value) else WrittenFloat(value, text)
 
 
 def _rt_int(constructor: Any, node: Any) -> Any:

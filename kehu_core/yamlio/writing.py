@@ -109,11 +109,16 @@ def dump_flow_line(data: dict[str, Any]) -> str:
     return line
 
 
+#: what a flow mapping may misread in a plain text: a colon or a hash anywhere, an indicator first
+_FLOW_MARKS = re.compile(r"[:#]|^[-?,\[\]{}]")
+
+
 def _reads_back(line: str, data: dict[str, Any]) -> bool:
-    """Whether the line reads back with the texts it was given: PyYAML's emitter writes a text
-    such as ``:0`` plain in a flow mapping (``{a: :0}``), which its own parser refuses (a
-    hypothesis test found it); such an entry is written with every text double-quoted."""
-    if not any(":" in v or "#" in v or v[:1] in "-?,[]{}" for v in _texts(data)):
+    """Whether the line reads back with the texts it was given: ruamel's emitter (an entry
+    holding a null) wrote a text such as ``:0`` plain in a flow mapping (``{ref: null, note:
+    :0}``), which PyYAML's parser refuses (a hypothesis test found it); such an entry is
+    written again with each text holding such a mark double-quoted (:func:`_one_line_str`)."""
+    if not any(_FLOW_MARKS.search(v) for v in _texts(data)):
         return True  # (nothing a flow mapping could misread: no parse)
     try:
         loaded = yaml.load(line, Loader=FastLoader)  # noqa: S506 - a safe loader
@@ -140,7 +145,7 @@ class _OneLineDumper(_NewFileDumper):
 
 
 def _one_line_str(dumper: Any, value: str) -> Any:
-    if _LINE_BREAKS.search(value) or ":" in value or "#" in value or value[:1] in "-?,[]{}":
+    if _LINE_BREAKS.search(value) or _FLOW_MARKS.search(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
     return _fast_str(dumper, str(value))
 
