@@ -167,6 +167,20 @@ def parse_solar(text: str | SolarDay) -> SolarDay:
     return SolarDay(year, month, day)
 
 
+def birthday_after(text: str | None, today: dt.date) -> str | None:
+    """What is wrong with the solar birthday ``text`` on ``today``: a day after it (nobody is
+    born yet on it; a typo, 2062 for 1962); None when it is fine, has no year or is none."""
+    if not text:
+        return None
+    try:
+        born = parse_solar(text)
+    except ValueError:  # the file's own validation says why
+        return None
+    if born.year is None or dt.date(born.year, born.month, born.day) <= today:
+        return None
+    return _("birthday {text} is after today ({today})").format(text=text, today=today.isoformat())
+
+
 def solar_in_year(month: int, day: int, year: int) -> dt.date:
     """``month``-``day`` in ``year``; 29 February is kept on 28 February in a common year
     (still in February, the month the person and the segment expect)."""

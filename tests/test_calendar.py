@@ -171,7 +171,9 @@ def _build(path: Path) -> list[Customer]:
     off = {"enabled": False}
     configure(path, reminders={"catch_up_days": 0, "greeting": {**off, "days": 2}, "survey": {**off, "days": 7},
                                "touch": off, "holidays": off, "key_visits": off, "overdue": off, "dormant": off})
-    store = open_store(path, today=D(FIRST, 1, 1))
+    # written on the window's last day: a birthday after the store's day is refused, and one
+    # customer is born in 2030, inside the window the reminders are asked for from 2020
+    store = open_store(path, today=D(LAST, 12, 31))
     customers = [Customer(id=f"l{i:03d}", name=text, lunar_birthday=text) for i, text in enumerate(LUNAR)]
     customers += [Customer(id=f"s{i}", name=text, birthday=text) for i, text in enumerate(SOLAR)]
     with store.batch():

@@ -83,8 +83,7 @@ def _settings_problems(store: Store) -> list[Problem]:
     from . import segments  # a segment's conditions: `kehu segment show` and `kehu send` read them
 
     try:
-        segments.definitions(store)
-        defined: list[Problem] = []
+        defined = segments.condition_problems(store, segments.definitions(store))
     except RecordError as exc:
         defined = list(exc.problems)
     return region + defined + (store.plugins.settings_problems() if store.plugins else [])  # their settings_model

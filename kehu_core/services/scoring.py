@@ -228,6 +228,21 @@ def wanted_tiers(store: Store, wanted: str | Iterable[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def wanted_rfm(store: Store, wanted: Iterable[str]) -> list[str]:
+    """The RFM segments ``wanted`` names (as kept, 冠军客户, or as shown, Champions, any case),
+    as kept. A name that is none of them is an error naming them: a segment's ``rfm:
+    [champion]`` matched no one, and ``kehu check`` said ok."""
+    names = [name for name, _test in RFM_SEGMENTS]
+    found = []
+    for name in wanted:
+        kept = meant(name, names, store)
+        if kept is None:
+            raise KehuError(_("no RFM segment {name}; the RFM segments are: {join}").format(
+                name=repr(name), join=", ".join(str(shown(n, store)) for n in names)))
+        found.append(kept)
+    return list(dict.fromkeys(found))
+
+
 def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[str, Any]], bool]:
     """A test on a customer's plugin values: is their tier one of ``wanted`` (any case)?
     The one tier filter of kehu (lists in SQL use :func:`wanted_tiers` the same way)."""

@@ -35,7 +35,7 @@ from ..errors import KehuError, Problem, RecordError
 from ..i18n import N_, _
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
-from .scoring import activity, rfm, tier_filter
+from .scoring import activity, rfm, tier_filter, wanted_rfm, wanted_tiers
 
 if TYPE_CHECKING:
     from ..models import Customer
@@ -178,6 +178,24 @@ def definitions(store: Store) -> dict[str, Segment]:
     return out
 
 
+def condition_problems(store: Store, found: dict[str, Segment]) -> list[Problem]:
+    """kehu.yaml's segments whose ``tier:`` or ``rfm:`` names no tier or RFM segment of this
+    store: ``kehu segment show`` refuses them, so ``kehu check`` names them (with the line)
+    rather than saying ok until the day someone sends to the segment."""
+    path = store.root / CONFIG_FILE
+    problems = []
+    for name, segment in found.items():
+        if segment.source != CONFIG_FILE:
+            continue
+        for key, wanted in (("tier", wanted_tiers), ("rfm", wanted_rfm)):
+            for value in getattr(segment.spec, key):
+                try:
+                    wanted(store, [value])
+                except KehuError as exc:
+                    problems.append(Problem(path, _line(store, [name, key]), f"segments.{name}.{key}: {exc}"))
+    return problems
+
+
 def _line(store: Store, loc: list[Any]) -> int:
     return line_of(load_roundtrip(store.root / CONFIG_FILE), ["segments", *loc])
 
@@ -225,6 +243,7 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
     rows = store.index.list(order="name")
     stage_of = analytics.stages(store, today) if spec.lifecycle else {}
     rfm_of: dict[str, str] = {}
+    rfm_wanted = set(wanted_rfm(store, spec.rfm)) if spec.rfm else set()  # an unknown name: exit 1
     if spec.rfm:
         end = today + dt.timedelta(days=1)
         scores = rfm(activity(store, None, end), today)
@@ -260,7 +279,7 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             continue
         if spec.lifecycle and stage_of.get(c.id) not in spec.lifecycle:
             continue
-        if spec.rfm and rfm_of.get(c.id) not in spec.rfm:
+        if spec.rfm and rfm_of.get(c.id) not in rfm_wanted:
             continue
         if bought is not None and c.id not in bought:
             continue

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
+from ..calendar import birthday_after
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
@@ -171,10 +172,16 @@ class CustomersMixin:
                       doc: Callable[[], Any] = lambda: None) -> list[Problem]:
         """What the plugins' ``validate_customer`` rules find wrong with ``customer`` (whose
         file is ``path``; ``doc()`` its round-trip document, for the line of a field): the one
-        place they are asked, by ``kehu check`` and before every write of a profile."""
-        if self.plugins is None:
-            return []
+        place they are asked, by ``kehu check`` and before every write of a profile. kehu's
+        own rule that needs the store's day is asked here too: a birthday after today (a typo,
+        2062 for 1962), which no door may write and ``kehu check`` names."""
         out: list[Problem] = []
+        born = birthday_after(customer.birthday, self.today)
+        if born is not None:
+            document = doc()
+            out.append(Problem(path, 1 if document is None else line_of(document, ["birthday"]), born))
+        if self.plugins is None:
+            return out
         for plugin, messages in self.plugins.call("validate_customer", store=self, customer=customer):
             out.extend(plugin_problems(path, plugin, customer, messages, doc))
         return out

@@ -1,0 +1,94 @@
+"""Tenth round, the lead's finds (issue 16): rules that held at one door and not at another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import TODAY, kehu
+from .test_hostile import tree_hash
+from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
+from .test_hostile_values import edit_refused
+
+LATER = "2062-03-04"  # 1962 typed as 2062
+
+
+def _profile(path: Path, cid: str) -> Path:
+    return next((path / "customers").rglob(f"{cid}/customer.yaml"))
+
+
+def test_no_door_writes_a_birthday_after_today(store: tuple[Path, str]) -> None:  # noqa: F811
+    """A birthday after the store's day (a typo: 2062 for 1962) was taken by `customer add`,
+    `customer set` and an import, and `kehu check` said ok, so the birthday greeting was
+    planned for a person not yet born. Every door refuses it, naming the field's line."""
+    path, cid = store
+    before = tree_hash(path)
+    added = kehu("customer", "add", "--name", "韩梅梅", "--birthday", LATER, store=path)
+    changed = kehu("customer", "set", cid, f"birthday={LATER}", store=path)
+    for result in (added, changed):
+        no_traceback(result)
+        assert result.code == 1, result
+        assert f"birthday {LATER} is after today ({TODAY.isoformat()})" in result.err, result.err
+    assert tree_hash(path) == before
+    sheet = path.parent / "sheet.csv"
+    sheet.write_text(f"name,birthday\n韩梅梅,{LATER}\n王小明,1962-03-04\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    no_traceback(imported)
+    assert imported.code == 1
+    assert f"sheet.csv:2: birthday {LATER} is after today" in imported.out + imported.err
+    names = [c["name"] for c in kehu("customer", "list", "--json", store=path).json()]
+    assert "王小明" in names and "韩梅梅" not in names
+    # today itself is a birthday (a baby's file made on the day) and is taken
+    assert kehu("customer", "set", cid, f"birthday={TODAY.isoformat()}", store=path).code == 0
+
+
+def test_check_and_the_editor_name_a_birthday_after_today_written_by_hand(
+        store: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    path, cid = store
+    profile = _profile(path, cid)
+    edited = edit_refused(path, cid, "import sys\np = sys.argv[1]\n"
+                          f"open(p, 'a', encoding='utf-8').write('birthday: {LATER}\\n')\n", tmp_path, monkeypatch)
+    assert f"birthday {LATER} is after today" in edited.err, edited.err
+    profile.write_text(profile.read_text(encoding="utf-8") + f"birthday: {LATER}\n", encoding="utf-8")
+    line = profile.read_text(encoding="utf-8").splitlines().index(f"birthday: {LATER}") + 1
+    checked = kehu("check", store=path)
+    assert checked.code == 1
+    assert f"{profile}:{line}: birthday {LATER} is after today" in checked.out, checked.out
+    # a problem the file already has does not block an unrelated change (check names it)
+    assert kehu("customer", "set", cid, "title=店长", store=path).code == 0
+    # on a later day (--today) the same birthday is fine
+    assert kehu("--today", "2062-03-04", "check", store=path).code == 0
+
+
+SEGMENTS = """segments:
+  vip:
+    tier: [钻石客户]
+  champs:
+    rfm: [champion]
+  fine:
+    tier: [Key customers]
+    rfm: [冠军客户, champions]
+"""
+
+
+def test_check_names_a_segment_whose_tier_or_rfm_names_nothing(store: tuple[Path, str]) -> None:  # noqa: F811
+    """A segment's `tier:` naming no tier of the store passed `kehu check` (only `segment show`
+    refused it), and an `rfm:` naming no RFM segment (`champion` for Champions) passed both:
+    `kehu send --segment` reached nobody, saying "0 customers". Both are named, with the line."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + SEGMENTS, encoding="utf-8")
+    lines = config.read_text(encoding="utf-8").splitlines()
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1
+    tier_line = lines.index("    tier: [钻石客户]") + 1
+    rfm_line = lines.index("    rfm: [champion]") + 1
+    assert f"kehu.yaml:{tier_line}: segments.vip.tier: no tier '钻石客户'" in checked.out, checked.out
+    assert f"kehu.yaml:{rfm_line}: segments.champs.rfm: no RFM segment 'champion'" in checked.out, checked.out
+    assert "segments.fine" not in checked.out
+    shown = kehu("segment", "show", "champs", store=path)
+    no_traceback(shown)
+    assert shown.code == 1 and "no RFM segment 'champion'; the RFM segments are: Champions" in shown.err, shown
+    assert kehu("segment", "show", "fine", store=path).code == 0
