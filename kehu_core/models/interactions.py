@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..clock import day_range_problem
 from ..i18n import N_, _
 from ..ids import check_id
 from ..money import CENT, MONEY_DIGITS, line_problem
@@ -299,7 +300,13 @@ class ComplaintStep(BaseModel):
     def _at(cls, value: Any) -> str:
         if isinstance(value, dt.datetime):
             return value.strftime("%Y-%m-%dT%H:%M")
-        return _check_minute(str(value), "%Y-%m-%dT%H:%M", N_("a moment; expected YYYY-MM-DDTHH:MM"))
+        text = _check_minute(str(value), "%Y-%m-%dT%H:%M", N_("a moment; expected YYYY-MM-DDTHH:MM"))
+        # a move on a day kehu keeps, as every other date: one dated 9999-12-31 (a hand edit)
+        # made every later move refused as "dated before" it
+        problem = day_range_problem(dt.date.fromisoformat(text[:10]))
+        if problem is not None:
+            raise ValueError(problem)
+        return text
 
     @property
     def moment(self) -> dt.datetime:
@@ -326,6 +333,38 @@ class Complaint(InteractionBase):
         if isinstance(value, int):  # 14:30 read by a YAML 1.1 loader as sexagesimal 870
             return f"{value // 60:02d}:{value % 60:02d}"
         return None if value in (None, "") else _check_minute(str(value), "%H:%M", N_("a time; expected HH:MM"))
+
+    @field_validator("history")
+    @classmethod
+    def _moves_as_the_workflow_makes_them(cls, value: list[ComplaintStep],
+                                          info: ValidationInfo) -> list[ComplaintStep]:
+        """The history `kehu complaint ack|resolve|close` writes, and no other: each move a step
+        forward, none dated before the complaint was received or before the move before it,
+        the status where the last move left it (or, in a file older than the workflow, further
+        on). A hand edit (or a colleague's clone) doing otherwise passed `kehu check`, and the
+        complaints report counted a complaint answered before it was received as handled in
+        time, in 0.0 h; a status behind its history let the same move be made twice."""
+        day, time = info.data.get("date"), info.data.get("time")
+        received = None if day is None else dt.datetime.combine(
+            day, dt.datetime.strptime(time, "%H:%M").time() if time else dt.time(0, 0))
+        before: ComplaintStep | None = None
+        for step in value:
+            if received is not None and step.moment < received:
+                raise ValueError(_("a move to {state} at {at} is before the complaint was received ({date})").format(
+                    state=step.state, at=step.at, date=received.strftime("%Y-%m-%d %H:%M")))
+            if before is not None and COMPLAINT_STATES.index(step.state) <= COMPLAINT_STATES.index(before.state):
+                raise ValueError(_("a move to {state} after one to {last}: moves go forward, open → acknowledged "
+                                   "→ resolved → closed, each once").format(state=step.state, last=before.state))
+            if before is not None and step.moment < before.moment:
+                raise ValueError(_("the move to {state} at {at} is dated before the move before it ({last})").format(
+                    state=step.state, at=step.at, last=before.at))
+            before = step
+        status = info.data.get("status")
+        if before is not None and status in COMPLAINT_STATES and \
+                COMPLAINT_STATES.index(status) < COMPLAINT_STATES.index(before.state):
+            raise ValueError(_("the last move is to {state}, but status: {status} is before it").format(
+                state=before.state, status=status))
+        return value
 
     def step(self, state: str) -> ComplaintStep | None:
         """The move into ``state`` (the latest, if there were several), or None."""

@@ -248,9 +248,11 @@ def _hand_planned(store: Store, period: Period) -> dict[str, int]:
 
     folder = store.root / planfile.PLANS_DIR
     out: dict[str, int] = {}
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():  # a link out of the store: never followed
         return out
-    for rep_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+    # a link, or a folder no rep can own (`kehu check` names both), is no rep's plans
+    for rep_dir in sorted(p for p in folder.iterdir() if not p.is_symlink() and p.is_dir()
+                          and planfile.owner_problem(p.name) is None):
         for day in (period.start + dt.timedelta(days=n) for n in range(period.days)):
             if planfile.plan_path(store, rep_dir.name, day).is_file():
                 added = len(planfile.read(store, rep_dir.name, day).add)

@@ -39,7 +39,9 @@ class InteractionsMixin:
         self.refuse_links(folder)
         if not folder.exists():
             return []
-        found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml"))]
+        # hidden files are none of kehu's, as the index and `kehu check` leave them out (an
+        # editor's or a sync tool's copy, ``.x.yaml``, failed `customer show` as a bad id)
+        found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml")) if not p.name.startswith(".")]
         return sorted(found, key=lambda i: (i.date, i.id))
 
     def read_interaction_file(self, path: Path) -> Interaction:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import calendar
 from .. import complaints as cp
-from ..errors import KehuError, Problem, RecordError
+from ..errors import KehuError, NotFound, Problem, RecordError
 from ..i18n import N_, _, format_decimal
 from ..models import Customer, Visit
 from . import planfile
@@ -99,11 +99,14 @@ class VisitPlan:
     waiting: list[PlannedVisit]  # picked by the rules, beyond the day's limit
     plan_file: str | None  # the rep's changes, relative to the store; None: no changes
     customers: int = 0  # how many customers the rep owns (0: a typo in --owner?)
+    #: customers the rep added who are no longer in the store (merged into another, deleted
+    #: in another clone): left out of the plan and said, where the plan failed on them
+    gone: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "owner": self.owner, "date": self.day.isoformat(), "limit": self.limit,
-            "plan_file": self.plan_file, "customers": self.customers,
+            "plan_file": self.plan_file, "customers": self.customers, "gone": list(self.gone),
             "visits": [v.to_json(n) for n, v in enumerate(self.visits, 1)],
             "waiting": [v.to_json() for v in self.waiting],
         }
@@ -144,9 +147,13 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     edits = planfile.read(store, owner, day)
     mine = {row.customer.id: row.customer for row in store.index.list(owner=owner)}
     owned = len(mine)
+    gone: list[str] = []
     for cid in edits.add:
         if cid not in mine:
-            mine[cid] = store.get(cid)  # someone else's customer the rep plans to see
+            try:
+                mine[cid] = store.get(cid)  # someone else's customer the rep plans to see
+            except NotFound:  # merged into another, or deleted in another clone, since: said
+                gone.append(cid)
     found: dict[str, PlannedVisit] = {}
 
     def reason(customer: Customer, kind: str, text: str) -> PlannedVisit:
@@ -205,7 +212,8 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
                                                              date=bought[customer.id].last_purchase))
 
     for cid in edits.add:
-        reason(mine[cid], "planned", _("added by the rep"))
+        if cid not in gone:
+            reason(mine[cid], "planned", _("added by the rep"))
     for cid in edits.remove:
         found.pop(cid, None)
     # a customer visited on the day stays on its plan (✓), though the visit may have taken
@@ -230,7 +238,7 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
         entry.visited = visit_on(store, entry.customer.id, day)
     path = planfile.plan_path(store, owner, day)
     return VisitPlan(owner, day, settings.day_limit, visits, waiting,
-                     store.rel(path) if path.is_file() else None, owned)
+                     store.rel(path) if path.is_file() else None, owned, gone)
 
 
 def visit_on(store: Store, customer_id: str, day: dt.date) -> Visit | None:
@@ -243,9 +251,10 @@ def edit_plan(store: Store, owner: str, day: dt.date, *, add: tuple[str, ...] = 
               remove: tuple[str, ...] = (), order: tuple[str, ...] = (), reset: bool = False) -> str | None:
     """The rep's changes to the plan, written to its file; the ids must be customers of the
     store. Returns the file (relative to the store), None when no change is left."""
-    for cid in (*add, *remove, *order):
-        store.get(cid)  # NotFound names the id
     edits = planfile.PlanEdits(planfile.check_owner(owner), day) if reset else planfile.read(store, owner, day)
+    for cid in (*add, *remove, *order):
+        if cid not in edits.add or cid not in remove:  # a customer gone since it was added: removable
+            store.get(cid)  # NotFound names the id
     planfile.apply(edits, add=add, remove=remove, order=order)
     path = planfile.write(store, edits)
     return None if edits.empty else store.rel(path)

@@ -16,6 +16,8 @@ a complaint recorded after the plan was edited still reaches the plan.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
-from ..yamlio import atomic_write, dump_new, load_fast
-from ..yamlio.files import problem_from_yaml_error
+from ..models.customer import MAX_SHORT
+from ..models.hostile import control_problem, one_line_problem
+from ..yamlio import YamlFileError, atomic_write, dump_new, load_fast
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -47,12 +50,26 @@ class PlanEdits:
         return not (self.add or self.remove or self.order)
 
 
+def owner_problem(name: str) -> str | None:
+    """Why ``name`` (taken off its spaces) cannot name a rep's folder of plans, or None: what
+    would leave ``visits/`` or hide the file, and what no customer's owner can be (a record's
+    rule: one line of text, no control character, at most ``MAX_SHORT`` characters). A line
+    break or an ESC became the name of a folder that `kehu sync` shares, a plan no rep of the
+    store could own."""
+    if not name or name.startswith(".") or any(ch in name for ch in "/\\:\0"):
+        return _("a rep's name cannot be empty, start with a dot or hold / \\ :")
+    problem = one_line_problem(name) or control_problem(name, "owner")
+    if problem is None and len(name) > MAX_SHORT:
+        problem = _("a rep's name has at most {most} characters").format(most=MAX_SHORT)
+    return problem
+
+
 def check_owner(owner: str) -> str:
-    """A rep's name as a folder name: refuses what would leave ``visits/`` or hide the file."""
+    """A rep's name as a folder name (:func:`owner_problem`), or KehuError naming ``--owner``."""
     name = owner.strip()
-    if not name or name.startswith(".") or any(ch in name for ch in "/\\:\0") or len(name) > 100:
-        raise KehuError(_("--owner {owner}: a rep's name cannot be empty, start with a dot or hold / \\ :").format(
-            owner=repr(owner)))
+    problem = owner_problem(name)
+    if problem is not None:
+        raise KehuError(_("--owner {owner}: {problem}").format(owner=repr(owner), problem=problem))
     return name
 
 
@@ -65,12 +82,15 @@ def read(store: Store, owner: str, day: dt.date) -> PlanEdits:
     is not a plan is a RecordError naming the file and the line."""
     path = plan_path(store, owner, day)
     edits = PlanEdits(check_owner(owner), day)
-    if not path.is_file():
+    # never through a link (``visits/`` or the rep's folder committed by a colleague as a link
+    # out of the store): it was read, and written, there
+    store.refuse_links(path)
+    if not os.path.lexists(path):
         return edits
-    try:
+    try:  # a FIFO, a folder, a file that is no YAML: its problem, at its line
         data = load_fast(path)
-    except Exception as exc:  # the YAML library's errors: one message with the line
-        raise RecordError([problem_from_yaml_error(path, exc)]) from None
+    except YamlFileError as exc:
+        raise RecordError([exc.problem]) from None
     if data is None:
         return edits
     if not isinstance(data, dict):
@@ -87,6 +107,42 @@ def read(store: Store, owner: str, day: dt.date) -> PlanEdits:
     return edits
 
 
+#: a plan file's name: the day it plans
+_PLAN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}\.yaml", re.ASCII)
+
+
+def problems(store: Store) -> list[Problem]:
+    """What `kehu check` says of the reps' plan files: a rep's folder no rep can own, a plan
+    that does not read as one (YAML, ids), each at its line. `check` said ok of them while
+    `kehu visits plan` and `kehu report reps` failed on them. Links and FIFOs here are named
+    by the check of the store's other files (``checking.linked_or_special_files``)."""
+    folder = store.root / PLANS_DIR
+    found: list[Problem] = []
+    if folder.is_symlink() or not folder.is_dir():
+        return found
+    for rep in sorted(os.scandir(folder), key=lambda e: e.name):
+        if rep.name.startswith(".") or not rep.is_dir(follow_symlinks=False):
+            continue
+        problem = owner_problem(rep.name)
+        if problem is not None:
+            found.append(Problem(Path(rep.path), 1, _("a rep's folder of visit plans: {problem}").format(
+                problem=problem)))
+            continue
+        for entry in sorted(os.scandir(rep.path), key=lambda e: e.name):
+            if not _PLAN_NAME.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                day = dt.date.fromisoformat(entry.name[:10])
+            except ValueError:
+                found.append(Problem(Path(entry.path), 1, _("a plan file is named by its day, YYYY-MM-DD.yaml")))
+                continue
+            try:
+                read(store, rep.name, day)
+            except RecordError as exc:
+                found.extend(exc.problems)
+    return found
+
+
 def _line(path: Path, key: str) -> int:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.startswith(f"{key}:"):
@@ -99,6 +155,7 @@ def write(store: Store, edits: PlanEdits) -> Path:
     ``kehu undo`` takes an edit back."""
     path = plan_path(store, edits.owner, edits.day)
     with store.lock():
+        store.refuse_links(path)
         store.note_change(path)
         if edits.empty:
             if path.exists():

@@ -1,0 +1,183 @@
+"""Variants of issue 16's kinds 1 to 4 found by the tenth outside round (A, 2026-12-05): new doors
+(complaints, visit plans, hidden records ...). Each failed on the code before its fix. See
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+# the fixtures of a store of one customer (李雷, owner 王芳), copied for each test
+base, store = test_hostile_limits.base, test_hostile_limits.store
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _complaint(path: Path, cid: str) -> Path:
+    added = kehu("interaction", "add", cid, "--kind", "complaint", "--date", "2026-05-03", "--text", "茶叶受潮",
+                 store=path)
+    assert added.code == 0, added.err
+    return next((path / "customers").glob(f"*/{cid}/interactions/*.yaml"))
+
+
+_HISTORIES = {
+    "before it was received": "status: resolved\nhistory:\n- {state: acknowledged, at: 2026-04-01T12:00}\n"
+                              "- {state: resolved, at: 2026-04-02T12:00}\n",
+    "moves out of order": "status: resolved\nhistory:\n- {state: resolved, at: 2026-05-04T12:00}\n"
+                          "- {state: acknowledged, at: 2026-05-05T12:00}\n",
+    "a later move dated earlier": "status: resolved\nhistory:\n- {state: acknowledged, at: 2026-05-05T12:00}\n"
+                                  "- {state: resolved, at: 2026-05-04T12:00}\n",
+    "a move repeated": "status: acknowledged\nhistory:\n- {state: acknowledged, at: 2026-05-04T12:00}\n"
+                       "- {state: acknowledged, at: 2026-05-05T12:00}\n",
+    "a status behind its history": "status: acknowledged\nhistory:\n- {state: acknowledged, at: 2026-05-04T12:00}\n"
+                                   "- {state: resolved, at: 2026-05-05T12:00}\n",
+    "a move past the dates kehu keeps": "status: acknowledged\nhistory:\n"
+                                        "- {state: acknowledged, at: 9999-12-31T23:59}\n",
+}
+
+
+@pytest.mark.parametrize("case", list(_HISTORIES))
+def test_a_complaints_history_no_command_writes_is_found_by_check(store: tuple[Path, str], case: str) -> None:
+    """`kehu complaint ack|resolve|close` refuses a move dated before the complaint was received,
+    a step back, a repeat and a move dated before the last one; a hand edit (or a colleague's
+    clone) writing any of them passed `kehu check`, and `kehu report complaints` counted a
+    complaint answered before it was received as handled "in time" in 0.0 h; a move dated
+    9999-12-31 made every later move refused ("cannot be dated before that")."""
+    path, cid = store
+    record = _complaint(path, cid)
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("status: open\n", "") + _HISTORIES[case], encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{record.name}:" in checked.out and "history" in checked.out, checked.out
+    report = kehu("report", "complaints", "--json", store=path)
+    no_traceback(report)
+    assert report.json()["acknowledge"]["count"] == 0, report.out
+
+
+def test_a_complaint_moved_by_kehu_passes_check(store: tuple[Path, str]) -> None:
+    """What the commands write stays valid: resolve of an open complaint writes two moves at
+    one moment, close a third."""
+    path, cid = store
+    record = _complaint(path, cid)
+    for verb in ("resolve", "close"):
+        moved = kehu("complaint", verb, cid, record.stem, store=path)
+        assert moved.code == 0, moved.err
+    assert kehu("check", store=path).code == 0
+
+
+def test_a_hidden_record_in_interactions_is_none_of_kehus_as_check_says(store: tuple[Path, str]) -> None:
+    """A hidden ``interactions/.x.yaml`` (an editor's or a sync tool's copy): `kehu check` said
+    ok (hidden regular files are none of kehu's business) while `customer show` failed on it
+    with exit 1 ("invalid interaction id"), so the customer could not be shown at all."""
+    path, cid = store
+    record = _complaint(path, cid)
+    (record.parent / f".{record.name}").write_text("kind: note\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    shown = kehu("customer", "show", cid, "--json", store=path)
+    assert shown.code == 0, shown.err
+    assert [i["id"] for i in shown.json()["interactions"]] == [record.stem]
+
+
+@pytest.mark.parametrize("where", ["visits", "visits/王芳"])
+def test_a_visit_plan_is_never_written_or_read_through_a_link(
+        store: tuple[Path, str], tmp_path: Path, where: str) -> None:
+    """``visits/`` (or a rep's folder in it) a link out of the store, as a colleague's commit
+    can make it: `kehu visits plan --add` wrote the rep's plan outside the store with exit 0,
+    and read a plan from there."""
+    path, cid = store
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (path / where).parent.mkdir(parents=True, exist_ok=True)
+    (path / where).symlink_to(outside, target_is_directory=True)
+    edited = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--add", cid, store=path)
+    no_traceback(edited)
+    assert edited.code == 1 and "symbolic link" in edited.err, edited.err
+    assert list(outside.rglob("*")) == [] or where == "visits" and list(outside.rglob("*.yaml")) == []
+    shown = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", store=path)
+    assert shown.code == 1 and "symbolic link" in shown.err, shown.err
+
+
+@pytest.mark.parametrize("shape", ["fifo", "link", "folder"])
+def test_a_plan_file_that_is_no_regular_file_is_one_message(
+        store: tuple[Path, str], tmp_path: Path, shape: str) -> None:
+    """A plan file that is a FIFO: `kehu visits plan --add` ended in "internal error:
+    YamlFileError"; one that is a link: "invalid YAML: Problem(path=PosixPath(...), ...)"."""
+    path, cid = store
+    plan = path / "visits" / "王芳" / "2026-06-01.yaml"
+    plan.parent.mkdir(parents=True)
+    if shape == "fifo":
+        os.mkfifo(plan)
+    elif shape == "link":
+        target = tmp_path / "elsewhere.yaml"
+        target.write_text(f"add: [{cid}]\n", encoding="utf-8")
+        plan.symlink_to(target)
+    else:
+        plan.mkdir()
+    for extra in ([], ["--add", cid]):
+        result = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", *extra, store=path)
+        no_traceback(result)
+        assert result.code == 1 and "2026-06-01.yaml:1: " in result.err, result.err
+        assert "Problem(" not in result.err and "invalid YAML" not in result.err, result.err
+    assert plan.is_symlink() if shape == "link" else not plan.is_file()
+
+
+@pytest.mark.parametrize("owner", ["王\n芳", "王\x1b[31m芳", "王\u202e芳", "王" * 65])
+def test_a_reps_name_a_record_refuses_names_no_visit_plan_folder(store: tuple[Path, str], owner: str) -> None:
+    """`kehu visits plan --owner` took a line break, an ESC or a direction control into the
+    name of a folder of the store (which `kehu sync` shares), and up to 100 characters, where
+    a customer's owner is one line of at most 64: a plan no rep of the store could own."""
+    path, cid = store
+    result = kehu("visits", "plan", "--owner", owner, "--date", "2026-06-01", "--add", cid, store=path)
+    no_traceback(result)
+    assert result.code in (1, 2) and "--owner" in result.err, result.err
+    assert not (path / "visits").exists() or list((path / "visits").iterdir()) == []
+
+
+@pytest.mark.parametrize("text", ["add: [\n", "add: ['../../x']\n", "add: 5\n", "- a\n"])
+def test_a_visit_plan_that_does_not_read_is_found_by_check(store: tuple[Path, str], text: str) -> None:
+    """A plan file `kehu visits plan` and `kehu report reps` refuse (no YAML, an id that is no
+    id, a list where a mapping belongs): `kehu check` said ok, so `kehu sync` shared it."""
+    path, _cid = store
+    plan = path / "visits" / "王芳" / "2026-06-01.yaml"
+    plan.parent.mkdir(parents=True)
+    plan.write_text(text, encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and "visits/王芳/2026-06-01.yaml:" in checked.out, checked.out
+    shown = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", store=path)
+    assert shown.code == 1 and "visits/王芳/2026-06-01.yaml:" in shown.err, shown.err
+
+
+def test_a_reps_folder_no_rep_can_own_is_found_by_check(store: tuple[Path, str]) -> None:
+    """A colleague's ``visits/王\\n芳/`` (made before `--owner` was held to a rep's name):
+    `kehu check` said ok, and `kehu report reps` failed on it as if `--owner` had been typed."""
+    path, cid = store
+    plan = path / "visits" / "王\n芳" / "2026-06-01.yaml"
+    plan.parent.mkdir(parents=True)
+    plan.write_text(f"add: [{cid}]\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and "U+000A" in checked.out, checked.out
+    report = kehu("report", "reps", "--json", store=path)
+    assert report.code == 0, report.err
+
+
+def test_a_customer_merged_away_after_it_was_planned_leaves_the_plan_working(store: tuple[Path, str]) -> None:
+    """A rep added a customer to a day's plan, then the customer was merged into another (or
+    deleted in another clone): `kehu visits plan` failed for that rep and day ("no customer
+    with id ..."), `--remove` of it too, and `kehu check` said ok. The plan now leaves it out
+    and says so, and `--remove` takes it off."""
+    path, cid = store
+    other = kehu("customer", "add", "--name", "李雷", "--phone", "13700137000", store=path).out.strip()
+    planned = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--add", other, store=path)
+    assert planned.code == 0, planned.err
+    assert kehu("customer", "merge", cid, other, store=path).code == 0
+    shown = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--json", store=path)
+    assert shown.code == 0 and shown.json()["gone"] == [other], shown.err
+    text = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", store=path)
+    assert text.code == 0 and other in text.err and "left out" in text.err, text.err
+    removed = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--remove", other, store=path)
+    assert removed.code == 0, removed.err
+    assert kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--json", store=path).json()["gone"] == []
