@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -10,6 +16,7 @@ from .conftest import TODAY, kehu
 from .test_hostile import tree_hash
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 from .test_hostile_values import edit_refused
+from .test_serve import Server, serving
 
 LATER = "2062-03-04"  # 1962 typed as 2062
 
@@ -92,3 +99,55 @@ def test_check_names_a_segment_whose_tier_or_rfm_names_nothing(store: tuple[Path
     no_traceback(shown)
     assert shown.code == 1 and "no RFM segment 'champion'; the RFM segments are: Champions" in shown.err, shown
     assert kehu("segment", "show", "fine", store=path).code == 0
+
+
+# --- kehu serve: a body sent a byte at a time ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "tenth-lead") as running:
+        yield running
+
+
+def test_clients_sending_a_body_a_byte_at_a_time_do_not_hold_the_server(server: Server) -> None:
+    """Once its headers were in, a request's body had no deadline (the socket's timeout is
+    per read): six connections sending a card's body a byte a second, without logging in, held
+    the server's four workers, and a rep's phone got no answer for as long as they went on. A
+    body must now come within CLIENT_TIMEOUT and a second for each 64 KB of it; one that does
+    not is refused (408), its connection cut, and nothing is stored."""
+    from kehu_core.serve.server import CLIENT_TIMEOUT, MIN_BODY_RATE, WORKERS
+
+    address = urlparse(server.url)
+    length = 100_000
+    before = {c["id"] for c in kehu("customer", "list", "--json", store=server.root).json()}
+    stalling = [socket.create_connection((address.hostname, address.port)) for _ in range(WORKERS + 2)]
+    for n, connection in enumerate(stalling):
+        connection.sendall(f"PUT /boss/contacts/slow{n}.vcf HTTP/1.1\r\nHost: x\r\nContent-Type: text/vcard\r\n"
+                           f"Content-Length: {length}\r\n\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:慢\r\n".encode())
+    done = threading.Event()
+
+    def drip() -> None:  # a byte a second, for longer than the answer may take
+        while not done.wait(1.0):
+            for connection in stalling:
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"x")
+
+    dripping = threading.Thread(target=drip, daemon=True)
+    dripping.start()
+    deadline = CLIENT_TIMEOUT + length / MIN_BODY_RATE
+    try:
+        start = time.monotonic()
+        answer = server.session("boss").request("PROPFIND", server.book("boss"), headers={"Depth": "0"},
+                                                timeout=deadline + 30)
+        assert answer.status_code == 207
+        assert time.monotonic() - start < deadline + 20
+        stalling[0].settimeout(30)
+        reply = stalling[0].recv(4096).decode("utf-8", "replace")
+        assert reply == "" or reply.startswith("HTTP/1.0 408"), reply  # cut: an answer, or none
+    finally:
+        done.set()
+        dripping.join()
+        for connection in stalling:
+            connection.close()
+    assert {c["id"] for c in kehu("customer", "list", "--json", store=server.root).json()} == before

@@ -14,7 +14,7 @@ import logging
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,12 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232  # Radicale's
-CLIENT_TIMEOUT = 30.0  # seconds a client may take to send its request
+CLIENT_TIMEOUT = 30.0  # seconds a client may take to send its request line and headers
+#: the least rate a request's body must come at, once its headers are in (bytes a second): a
+#: client sending its body a byte at a time held a worker for as long as it liked, as the
+#: socket's timeout is per read. A phone on a poor line sends a card (a few KB) or a multiget
+#: of a whole book (5 MB at 100 000 customers) far faster.
+MIN_BODY_RATE = 64 * 1024
 
 #: the connection a worker thread is reading a request from, and the timer that cuts it when
 #: its request line and headers have not all come within CLIENT_TIMEOUT (see _headers_deadline)
@@ -83,7 +88,8 @@ class KehuApp:
             timer.cancel()
         request = begin_request(environ.get("HTTP_USER_AGENT", ""))
         try:
-            screen_request(environ)  # kehu import's limits, before Radicale reads the body
+            with _body_deadline(environ):
+                screen_request(environ)  # kehu import's limits, before Radicale reads the body
         except Refused as refusal:
             return self._refuse(environ, refusal, start_response)
         answered: dict[str, Any] = {}
@@ -176,19 +182,52 @@ def _server_class() -> type:
             a header line every few seconds held a worker for ever, and four such (WORKERS)
             held the server for everyone (a "slowloris")."""
             timer = _reading.timer = threading.Timer(CLIENT_TIMEOUT, _cut, (request,))
+            _reading.connection = request  # its body has a deadline of its own (_body_deadline)
             timer.daemon = True
             timer.start()
             try:
                 self.process_request_thread(request, client_address)
             finally:
                 timer.cancel()
-                _reading.timer = None
+                _reading.timer = _reading.connection = None
 
         def server_close(self) -> None:
             super().server_close()
             self.workers.shutdown(wait=False, cancel_futures=True)
 
     return PooledServer
+
+
+@contextlib.contextmanager
+def _body_deadline(environ: dict[str, Any]) -> Iterator[None]:
+    """Cut the connection unless the body (all of it is read by :func:`.intake.screen_request`)
+    has come within :data:`CLIENT_TIMEOUT` and a second for each :data:`MIN_BODY_RATE` bytes
+    of it. A body cut short is refused (408), never handed to Radicale as the request."""
+    connection = getattr(_reading, "connection", None)
+    try:
+        length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:  # refused by the screening, which says why
+        length = 0
+    if connection is None:  # no socket of a client (a test calling the app)
+        yield
+        return
+    late = threading.Event()
+
+    def cut() -> None:
+        late.set()
+        _cut(connection)
+
+    seconds = CLIENT_TIMEOUT + min(length, 1 << 30) / MIN_BODY_RATE
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+    if late.is_set():
+        raise Refused(408, _("the request's body did not come within {seconds:.0f} s; nothing was "
+                             "changed").format(seconds=seconds))
 
 
 def _cut(connection: socket.socket) -> None:
