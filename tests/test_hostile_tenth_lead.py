@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -12,11 +14,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import TODAY, kehu
+from .conftest import TODAY, git, kehu
 from .test_hostile import tree_hash
+from .test_hostile_git import team  # noqa: F401 (a fixture)
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 from .test_hostile_values import edit_refused
 from .test_serve import Server, serving
+from .test_team_merge import ok, remote  # noqa: F401 (remote: a fixture)
 
 LATER = "2062-03-04"  # 1962 typed as 2062
 
@@ -151,3 +155,57 @@ def test_clients_sending_a_body_a_byte_at_a_time_do_not_hold_the_server(server: 
         for connection in stalling:
             connection.close()
     assert {c["id"] for c in kehu("customer", "list", "--json", store=server.root).json()} == before
+
+
+# --- git pull --rebase: the merge driver's sides ------------------------------------------------
+
+
+def _pulled_both_ways(a: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Clone ``a`` pulled with `git pull --rebase` and, in a copy made first, with a merge."""
+    merged = tmp_path / "a-merged"
+    shutil.copytree(a, merged, symlinks=True)
+    for clone, rebase in ((merged, "false"), (a, "true")):  # a conflict left for a person: exit 1
+        subprocess.run(["git", "-c", f"pull.rebase={rebase}", "pull", "-q", "--no-edit"], cwd=clone,
+                       capture_output=True, check=False)
+    return a, merged
+
+
+def test_git_pull_rebase_keeps_this_clones_edit_as_a_merge_does(
+        team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """Many set `pull.rebase = true`. A rebase hands git's merge driver the other clone's
+    file as "ours" and this clone's commit as "theirs", the other way round from a merge: after
+    `git pull --rebase` the colleague's 金卡 was the level kept, this clone's 钻石卡 only in
+    `conflicts:`, labelled "theirs" — while `git pull` (a merge, and `kehu sync`) kept 钻石卡.
+    Both now keep this clone's value and label it "ours"."""
+    a, b, cid = team
+    ok("customer", "set", cid, "level=金卡", store=b)
+    git(b, "commit", "-qam", "b: 金卡")
+    git(b, "push", "-q")
+    ok("customer", "set", cid, "level=钻石卡", store=a)
+    git(a, "commit", "-qam", "a: 钻石卡")
+    rebased, merged = _pulled_both_ways(a, tmp_path)
+    for clone in (rebased, merged):
+        shown = kehu("customer", "show", cid, "--json", store=clone).json()
+        assert shown["level"] == "钻石卡", clone
+        assert [(c["ours"], c["theirs"]) for c in shown["conflicts"]] == [("钻石卡", "金卡")], clone
+    assert _profile(rebased, cid).read_text(encoding="utf-8") == _profile(merged, cid).read_text(encoding="utf-8")
+
+
+def test_git_pull_rebase_labels_a_line_conflict_as_a_merge_does(
+        team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """A profile kehu cannot read as YAML on one side is merged by git's lines, with markers
+    where they collide: after `git pull --rebase` the block labelled `ours:customer.yaml` held
+    the colleague's line. It holds this clone's, as after a merge."""
+    a, b, cid = team
+    for clone, level in ((b, "金卡"), (a, "钻石卡")):
+        profile = _profile(clone, cid)
+        profile.write_text(profile.read_text(encoding="utf-8") + f"level: {level}\nnote: [unclosed\n",
+                           encoding="utf-8")
+        git(clone, "commit", "-qam", f"{clone.name}: {level}")
+        if clone is b:
+            git(b, "push", "-q")
+    rebased, merged = _pulled_both_ways(a, tmp_path)
+    for clone in (rebased, merged):
+        text = _profile(clone, cid).read_text(encoding="utf-8")
+        ours = text.split("<<<<<<< ours:", 1)[1].split("=======", 1)[0]
+        assert "level: 钻石卡" in ours and "金卡" not in ours, (clone, text)

@@ -100,7 +100,8 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     Exit 0 when merged (conflicting fields are kept under `conflicts:`); 1 only when a side
     is not readable YAML and git's line merge left conflict markers for a person.
     """
-    result = profile_merge.merge_files(base, ours, theirs, label)
+    # git runs its driver at the top of the work tree
+    result = profile_merge.merge_files(base, ours, theirs, label, replaying=gitops.replaying(Path.cwd()))
     if result.markers:
         warn(_("{label}: not readable as YAML on one side; left git conflict markers to resolve").format(label=label))
         raise SystemExit(1)

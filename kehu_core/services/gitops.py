@@ -281,6 +281,14 @@ def count(root: Path, revisions: str) -> int:
     return int(run(root, "rev-list", "--count", revisions).stdout.strip() or 0)
 
 
+def replaying(root: Path) -> bool:
+    """Whether git is replaying commits in ``root`` (``git rebase``, ``git pull --rebase``):
+    its merges then take the branch replayed onto as "ours" and the commit replayed as
+    "theirs", the other way round from a merge."""
+    out = run(root, "rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply", check=False)
+    return out.returncode == 0 and any((root / line).is_dir() for line in out.stdout.splitlines() if line)
+
+
 def merge_in_progress(root: Path) -> bool:
     return ref_exists(root, "MERGE_HEAD")
 

@@ -298,14 +298,22 @@ def _set(ours: CommentedMap, theirs: Mapping[str, Any], key: str, value: Any) ->
 # --- the git driver -------------------------------------------------------------------------
 
 
-def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yaml") -> MergeResult:
-    """git's driver contract: merge into ``ours`` in place; markers mean "could not merge"."""
-    texts = [_read(p) for p in (base, ours, theirs)]
+def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yaml", *,
+                replaying: bool = False) -> MergeResult:
+    """git's driver contract: merge into ``ours`` in place; markers mean "could not merge".
+
+    ``replaying``: git is replaying this clone's commits onto the other's (``git rebase``,
+    ``git pull --rebase``), and hands the driver the other clone's version as ``ours`` and this
+    clone's as ``theirs``. The sides are swapped back, so this clone's value is the one kept
+    and ``conflicts:`` says ``ours`` of this clone's, as in a merge (``kehu sync`` merges).
+    """
+    mine, other = (theirs, ours) if replaying else (ours, theirs)
+    texts = [_read(p) for p in (base, mine, other)]
     try:
         result = merge_texts(*texts)
     except Unmergeable:
-        return _line_merge(base, ours, theirs, label)
-    if result.text != texts[1]:
+        return _line_merge(base, mine, other, label, into=ours)
+    if result.text != _read(ours):
         atomic_write(ours, result.text)
     return result
 
@@ -320,14 +328,17 @@ def _read(path: Path) -> str:
         return "\x00"
 
 
-def _line_merge(base: Path, ours: Path, theirs: Path, label: str) -> MergeResult:
-    """git's own line merge, written into ``ours``: markers where the lines collide."""
+def _line_merge(base: Path, ours: Path, theirs: Path, label: str, *, into: Path) -> MergeResult:
+    """git's own line merge of ``ours`` and ``theirs``, written into ``into``: markers where
+    the lines collide."""
     done = subprocess.run(
-        ["git", "merge-file", "-L", f"ours:{label}", "-L", f"base:{label}", "-L", f"theirs:{label}",
+        ["git", "merge-file", "-p", "-L", f"ours:{label}", "-L", f"base:{label}", "-L", f"theirs:{label}",
          os.fspath(ours), os.fspath(base), os.fspath(theirs)],
         capture_output=True, check=False,
     )
+    if done.returncode < 0 or done.returncode > 127:  # git failed (not a count of conflicts): left as it was
+        return MergeResult(into.read_text(encoding="utf-8", errors="replace"), markers=True)
     # merge-file exits with the number of conflicts; a clean line merge of a broken file
     # loses nothing, and `kehu check` goes on reporting the broken line
-    text = ours.read_text(encoding="utf-8", errors="replace")
-    return MergeResult(text, markers=done.returncode != 0)
+    into.write_bytes(done.stdout)  # git's own temporary file (%A), as merge-file writes it in place
+    return MergeResult(done.stdout.decode("utf-8", errors="replace"), markers=done.returncode != 0)
