@@ -178,7 +178,7 @@ def birthday_after(text: str | None, today: dt.date) -> str | None:
         return None
     if born.year is None or dt.date(born.year, born.month, born.day) <= today:
         return None
-    return _("birthday {text} is after today ({today})").format(text=text, today=today.isoformat())
+    return _("birthday: {text} is after today ({today})").format(text=text, today=today.isoformat())
 
 
 def solar_in_year(month: int, day: int, year: int) -> dt.date:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .i18n import _
+from .i18n import N_, _
 
 if TYPE_CHECKING:
     from .models import Customer
@@ -28,3 +28,20 @@ def computed_field_messages(customer: Customer, computed: Mapping[str, str]) -> 
               "never be shown; remove it (`kehu customer set {id} {field}=`)").format(
                   field=name, how=how, id=customer.id)
             for name, how in computed.items() if name in extra]
+
+
+#: what ``kehu customer show`` (its text and ``--json``) adds to a profile under these names,
+#: computed by kehu itself: a profile field so named (``customer set ID purchases=1``) was
+#: stored, hidden by the computed value in ``show`` and written by an export. Refused as the
+#: plugins' values are (asked by ``Store.rule_problems``).
+SHOWN_BY_KEHU: Mapping[str, str] = {
+    "purchases": N_("the customer's purchases"), "interactions": N_("the customer's interactions"),
+    "credit_status": N_("their credit and what they owe"), "attitude": N_("kehu.yaml's attitude: rules"),
+    "attitude_reason": N_("kehu.yaml's attitude: rules"),
+    "locked": N_("the confidential fields your key cannot open"),
+}
+
+
+def shown_by_kehu_messages(customer: Customer) -> list[str]:
+    """Messages for profile fields named as what ``customer show`` computes (:data:`SHOWN_BY_KEHU`)."""
+    return computed_field_messages(customer, {name: _(how) for name, how in SHOWN_BY_KEHU.items()})

@@ -168,13 +168,13 @@ def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, st
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): ")
 
 
-def plugin_problems(path: Path, plugin: str, customer: Any, messages: Iterable[str],
+def plugin_problems(path: Path, plugin: str | None, customer: Any, messages: Iterable[str],
                     doc: Callable[[], Any]) -> list[Problem]:
     """A plugin's ``validate_customer`` messages as problems, the same in ``kehu check`` and
     when a write is refused. A message that starts with a field of the customer and a colon
     (``wechat: ...``, ``addresses.1: ...``, see the hookspec) is reported at that field's line
     in customer.yaml (``doc()`` gives its round-trip document, asked for only then), any other
-    at line 1; each ends with ``(plugin NAME)``."""
+    at line 1; each ends with ``(plugin NAME)`` (``plugin`` None: kehu's own rule, said as it is)."""
     out: list[Problem] = []
     loaded: list[Any] = []
     for message in messages:
@@ -184,7 +184,7 @@ def plugin_problems(path: Path, plugin: str, customer: Any, messages: Iterable[s
             if not loaded:
                 loaded.append(doc())
             line = line_of(loaded[0], where)
-        out.append(Problem(path, line, f"{message} (plugin {plugin})"))
+        out.append(Problem(path, line, message if plugin is None else f"{message} (plugin {plugin})"))
     return out
 
 

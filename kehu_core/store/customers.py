@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
 from ..calendar import birthday_after
+from ..computed_fields import shown_by_kehu_messages
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
@@ -175,11 +176,9 @@ class CustomersMixin:
         place they are asked, by ``kehu check`` and before every write of a profile. kehu's
         own rule that needs the store's day is asked here too: a birthday after today (a typo,
         2062 for 1962), which no door may write and ``kehu check`` names."""
-        out: list[Problem] = []
         born = birthday_after(customer.birthday, self.today)
-        if born is not None:
-            document = doc()
-            out.append(Problem(path, 1 if document is None else line_of(document, ["birthday"]), born))
+        own = [born] if born is not None else []
+        out = plugin_problems(path, None, customer, [*own, *shown_by_kehu_messages(customer)], doc)
         if self.plugins is None:
             return out
         for plugin, messages in self.plugins.call("validate_customer", store=self, customer=customer):
