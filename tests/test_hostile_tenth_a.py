@@ -159,7 +159,7 @@ def test_a_reps_folder_no_rep_can_own_is_found_by_check(store: tuple[Path, str])
     plan.parent.mkdir(parents=True)
     plan.write_text(f"add: [{cid}]\n", encoding="utf-8")
     checked = kehu("check", store=path)
-    assert checked.code == 1 and "U+000A" in checked.out, checked.out
+    assert checked.code == 1 and "visit plans" in checked.out and "a rep's name is one line" in checked.out, checked.out
     report = kehu("report", "reps", "--json", store=path)
     assert report.code == 0, report.err
 

@@ -57,14 +57,6 @@ def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
                      "(remove it)").format(field=field, code=ord(found.group())), loc)
 
 
-def control_problem(text: str, field: str) -> str | None:
-    """Why ``text``, the value of ``field``, holds what no text of a record holds (a control
-    character, half a UTF-16 pair), or None: the rule of a record's texts, for a value that is
-    no record's (a rep's name naming a folder)."""
-    found = _control_problem(text, (field,))
-    return None if found is None else str(found)
-
-
 #: what ends a line: a one-line text (a name, a tag, an item) holding one broke every listing
 #: of one row per customer, CSV readers and a vCard's FN; NEL (U+0085) is here, where the
 #: control rule above lets it through for texts of many lines (notes)

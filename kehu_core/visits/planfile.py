@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
-from ..models.customer import MAX_SHORT
-from ..models.hostile import control_problem, one_line_problem
+from ..config_names import rep_name_problem
 from ..yamlio import YamlFileError, atomic_write, dump_new, load_fast
 
 if TYPE_CHECKING:
@@ -52,25 +51,23 @@ class PlanEdits:
 
 def owner_problem(name: str) -> str | None:
     """Why ``name`` (taken off its spaces) cannot name a rep's folder of plans, or None: what
-    would leave ``visits/`` or hide the file, and what no customer's owner can be (a record's
-    rule: one line of text, no control character, at most ``MAX_SHORT`` characters). A line
-    break or an ESC became the name of a folder that `kehu sync` shares, a plan no rep of the
-    store could own."""
+    would leave ``visits/`` or hide the file, and what no rep's name can be (``config_names.
+    rep_name_problem``, a customer owner's rule): a line break or an ESC became the name of
+    a folder that `kehu sync` shares, a plan no rep of the store could own."""
     if not name or name.startswith(".") or any(ch in name for ch in "/\\:\0"):
         return _("a rep's name cannot be empty, start with a dot or hold / \\ :")
-    problem = one_line_problem(name) or control_problem(name, "owner")
-    if problem is None and len(name) > MAX_SHORT:
-        problem = _("a rep's name has at most {most} characters").format(most=MAX_SHORT)
-    return problem
+    return rep_name_problem(name)
 
 
 def check_owner(owner: str) -> str:
     """A rep's name as a folder name (:func:`owner_problem`), or KehuError naming ``--owner``."""
     name = owner.strip()
-    problem = owner_problem(name)
-    if problem is not None:
-        raise KehuError(_("--owner {owner}: {problem}").format(owner=repr(owner), problem=problem))
-    return name
+    if owner_problem(name) is None:
+        return name
+    if rep_name_problem(name) is None:  # the path's rule
+        raise KehuError(_("--owner {owner}: a rep's name cannot be empty, start with a dot or hold / \\ :").format(
+            owner=repr(owner)))
+    raise KehuError(f"--owner {rep_name_problem(name)}")
 
 
 def plan_path(store: Store, owner: str, day: dt.date) -> Path:
