@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config_names import rep_name_problem
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
-from ..config_names import rep_name_problem
 from ..yamlio import YamlFileError, atomic_write, dump_new, load_fast
 
 if TYPE_CHECKING:
