@@ -181,3 +181,26 @@ def test_a_customer_merged_away_after_it_was_planned_leaves_the_plan_working(sto
     removed = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--remove", other, store=path)
     assert removed.code == 0, removed.err
     assert kehu("visits", "plan", "--owner", "王芳", "--date", "2026-06-01", "--json", store=path).json()["gone"] == []
+
+
+@pytest.mark.parametrize("over", ["{reason: '   ', limit: 50, outstanding: 70}",
+                                  "{reason: \"\\u200b\", limit: 50, outstanding: 70}",
+                                  "{reason: 老客户, limit: -50, outstanding: 70}",
+                                  "{reason: 老客户, limit: 50, outstanding: -70}"])
+def test_an_over_limit_mark_the_cli_refuses_is_found_by_check(store: tuple[Path, str], over: str) -> None:
+    """`purchase add --over-limit "  "` is refused ("needs a reason"), and no door writes a
+    negative limit or debt: a hand-edited ``over_limit`` of spaces, a zero-width space, a
+    limit of -50 passed `kehu check`."""
+    path, cid = store
+    assert kehu("customer", "set", cid, "credit_limit=50", store=path).code == 0
+    refused = kehu("purchase", "add", cid, "--item", "茶", "--amount", "100", "--credit", "--over-limit", "\u200b",
+                   store=path)
+    no_traceback(refused)
+    assert refused.code in (1, 2) and "over_limit.reason" in refused.err, refused.err
+    folder = next((path / "customers").glob(f"*/{cid}"))
+    (folder / "interactions").mkdir(exist_ok=True)
+    record = folder / "interactions" / "2026-05-01-overlimit.yaml"
+    record.write_text("kind: purchase\ndate: 2026-05-01\nitems:\n- {name: 茶, qty: 1, price: 100}\npaid: false\n"
+                      f"over_limit: {over}\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{record.name}:6: over_limit." in checked.out, checked.out

@@ -121,9 +121,21 @@ class OverLimit(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow")
 
     reason: str = Field(min_length=1)
-    limit: Money
-    outstanding: Money  # owed before this sale
+    # a limit and what was owed are never below nothing, as the customer's ``credit_limit``
+    limit: Amount
+    outstanding: Amount  # owed before this sale
     by: OneLine | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _says_why(cls, value: str) -> str:
+        """A reason that shows something: `--over-limit "  "` is refused ("needs a reason"),
+        and a hand edit of spaces or a zero-width space passed `kehu check`, an over-limit
+        sale with no why in the credit report."""
+        if not shows_something(value):
+            raise ValueError(_("expected why the sale may go over the credit limit, not only spaces or invisible "
+                               "characters"))
+        return value
 
     @field_validator("limit", "outstanding")
     @classmethod
