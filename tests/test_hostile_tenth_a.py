@@ -204,3 +204,20 @@ def test_an_over_limit_mark_the_cli_refuses_is_found_by_check(store: tuple[Path,
                       f"over_limit: {over}\n", encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{record.name}:6: over_limit." in checked.out, checked.out
+
+
+def test_a_complaint_received_later_today_is_refused_as_a_later_day_is(store: tuple[Path, str]) -> None:
+    """`interaction add --kind complaint --time 13:00` at noon was recorded, and then `kehu
+    complaint ack|resolve` refused every move ("it cannot be acknowledged before that") for the
+    rest of the day (always, on a day given by ``--today``, whose moment is midday). A time as
+    ``9:5`` was written as typed, which a YAML 1.1 reader takes for the number 545."""
+    path, cid = store
+    later = kehu("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--time", "13:00", store=path)
+    no_traceback(later)
+    assert later.code == 1 and "after now (12:00)" in later.err and "--allow-future" in later.err, later.err
+    assert not list((path / "customers").glob(f"*/{cid}/interactions/*.yaml"))
+    early = kehu("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--time", "9:5", store=path)
+    assert early.code == 0, early.err
+    record = next((path / "customers").glob(f"*/{cid}/interactions/*.yaml"))
+    assert "time: 09:05" in record.read_text(encoding="utf-8") or "time: '09:05'" in record.read_text(encoding="utf-8")
+    assert kehu("complaint", "ack", cid, record.stem, store=path).code == 0

@@ -290,11 +290,12 @@ COMPLAINT_STATES: tuple[str, ...] = ("open", "acknowledged", "resolved", "closed
 
 
 def _check_minute(value: str, fmt: str, what: str) -> str:
+    """``value`` in its one spelling (``strptime`` takes ``9:5`` for 09:05: written as typed, a
+    YAML 1.1 reader took it for the number 545, and texts compared as written sorted wrong)."""
     try:
-        dt.datetime.strptime(value, fmt)
+        return dt.datetime.strptime(value, fmt).strftime(fmt)
     except ValueError:
         raise ValueError(_("{value} is not {what}").format(value=repr(value), what=_(what))) from None
-    return value
 
 
 class ComplaintStep(BaseModel):

@@ -70,6 +70,18 @@ class InteractionsMixin:
             raise FutureDate(_("{what} {isoformat} is after today ({isoformat2})").format(
                 what=what, isoformat=day.isoformat(), isoformat2=self.today.isoformat()))
 
+    def _check_not_later_today(self, interaction: Interaction, *, allow_future: bool = False) -> None:
+        """A complaint received today at a time still to come is refused as a later day is
+        (:meth:`check_not_future`): `kehu complaint ack|resolve` refuses a move before the
+        complaint was received, so one recorded at 21:00 by a slip at noon could not be
+        answered all day (and never on a day given by ``--today``, whose moment is midday)."""
+        time = getattr(interaction, "time", None)
+        if allow_future or not time or interaction.date != self.today:
+            return
+        now = self.now().strftime("%H:%M")
+        if time > now:
+            raise FutureDate(_("complaint time {time} today is after now ({now})").format(time=time, now=now))
+
     @journaled
     def add_interaction(self, customer_id: str, data: dict[str, Any], *,
                         allow_future: bool = False, customer: Customer | None = None) -> Interaction:
@@ -88,6 +100,7 @@ class InteractionsMixin:
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
         self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
+        self._check_not_later_today(interaction, allow_future=allow_future)
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
         with self.lock():
             if not self.exists(customer_id):  # again, under the lock: a merge or an undo in another
