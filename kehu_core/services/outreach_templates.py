@@ -88,7 +88,7 @@ class Template:
 
     def render(self, values: dict[str, Any]) -> Rendered:
         try:
-            text = self.template.render(values)
+            text = self.env.render_bounded(self.template, values)
         except jinja2.TemplateError as exc:
             line = _template_line(exc, str(self.path))
             raise KehuError(_("{path}:{line}: template error: {exc}").format(

@@ -9,16 +9,27 @@ colleague's choosing on every machine that rendered it), and its file loader fol
 FIFO (waiting for ever). Templates are rendered here in Jinja2's immutable sandbox, with no
 arithmetic that builds gigabytes, and read as records are read: never through a link in the
 store, regular files only (:func:`kehu_core.yamlio.read_bytes`).
+
+What one message's render may take is bounded as a whole, not operator by operator, since a
+template has many ways to ask for much: ``"x"|center(10**9)``, ``a ~ a`` doubled,
+``|replace`` and ``|join`` of long texts took gigabytes; a loop in a loop of 100 000 rounds
+each, or a macro calling itself twice, ran for ever; a macro calling itself once was an
+"internal error". :meth:`Sandbox.render_bounded` counts loop rounds and calls (``MAX_STEPS``),
+the text made (``MAX_MESSAGE_CHARS``) and, where the system lets a process bound its own
+memory (Linux), the memory taken (``RENDER_MEMORY``); each is a template error at its line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
@@ -32,6 +43,23 @@ if TYPE_CHECKING:
 #: the longest text or list a template's ``*`` may make, and the largest power ``**`` may take
 MAX_REPEAT = 100_000
 MAX_POWER = 100
+#: loop rounds and calls one message's render may make (a birthday greeting makes a few dozen)
+MAX_STEPS = 1_000_000
+#: the longest text one message may be: an email or a text message, far under a record's 2 MiB
+MAX_MESSAGE_CHARS = 1_000_000
+#: the memory one render may take beyond what kehu holds when it starts
+RENDER_MEMORY = 256 * 2**20
+
+
+class _OutputAtRenderTime(CodeGenerator):
+    """Jinja's code generator, but an expression printed (``{{ "%0999999999d"|format(1) }}``) is
+    worked out when the message is rendered, within its bounds, never while compiling, where
+    Jinja works out the constant ones and no bound holds; literal text is still a constant."""
+
+    def _output_child_to_const(self, node: nodes.Expr, frame: Any, finalize: Any) -> str:
+        if not isinstance(node, nodes.TemplateData):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)  # type: ignore[no-any-return]
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -39,6 +67,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
     template is given), with ``*`` and ``**`` bounded: ``{{ 'x' * 10**10 }}`` took all memory."""
 
     intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = _OutputAtRenderTime
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > MAX_POWER:
@@ -50,6 +79,61 @@ class Sandbox(ImmutableSandboxedEnvironment):
                     raise SecurityError(_("a text or list of over {most} items is not made in a "
                                           "template").format(most=MAX_REPEAT))
         return super().call_binop(context, operator, left, right)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # not optimized: Jinja works out constant expressions (`{% set x = "%0999999999d"|format(1)
+        # %}`) while it compiles, where no bound of a render holds
+        super().__init__(*args, **{**kwargs, "optimized": False})
+        self.steps = 0
+        # lorem ipsum's paragraphs and words are the caller's to choose, a loop of its own
+        self.globals.pop("lipsum", None)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """The template's tree with every ``{% for %}``'s items counted (:meth:`counted`)."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            counted = nodes.Call(nodes.EnvironmentAttribute("counted"), [loop.iter], [], None, None,
+                                 lineno=loop.iter.lineno)
+            loop.iter = counted.set_environment(self)
+        return tree
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise SecurityError(_("a template may make at most {most} loop rounds and calls for one "
+                                  "message").format(most=f"{MAX_STEPS:,}"))
+
+    def counted(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            self.step()
+            yield item
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.step()
+        return super().call(context, obj, *args, **kwargs)
+
+    def render_bounded(self, template: jinja2.Template, values: dict[str, Any]) -> str:
+        """``template`` rendered with ``values``, within the bounds of one message; a bound
+        passed is a :class:`SecurityError` whose traceback holds the template's line."""
+        self.steps = 0
+        pieces: list[str] = []
+        made = 0
+        try:
+            with _memory_bounded():
+                rendering = template.generate(values)
+                for piece in rendering:
+                    made += len(piece)
+                    if made > MAX_MESSAGE_CHARS:  # thrown in where the piece was made: its line
+                        rendering.throw(SecurityError(_("a message may be at most {most} characters").format(
+                            most=f"{MAX_MESSAGE_CHARS:,}")))
+                    pieces.append(piece)
+        except MemoryError as exc:
+            raise SecurityError(_("a template may take at most {mb} MB of memory for one message").format(
+                mb=RENDER_MEMORY // 2**20)).with_traceback(exc.__traceback__) from None
+        except RecursionError as exc:
+            raise SecurityError(_("a macro or a recursive loop calls itself without end")
+                                ).with_traceback(exc.__traceback__) from None
+        return "".join(pieces)
 
 
 class StoreLoader(jinja2.BaseLoader):
@@ -81,3 +165,40 @@ class StoreLoader(jinja2.BaseLoader):
                     path=path, at=exc.start)) from None
             return text, str(path), lambda: True
         raise jinja2.TemplateNotFound(template)
+
+
+@contextlib.contextmanager
+def _memory_bounded() -> Iterator[None]:
+    """The process's address space bounded to what it holds now and ``RENDER_MEMORY`` more, so
+    an allocation past it is a MemoryError instead of the machine's memory; where the system
+    has no such bound (or says nothing of the process's size), nothing is bounded."""
+    limits = _address_space_bound()
+    if limits is None:
+        yield
+        return
+    import resource
+
+    old, bound = limits
+    resource.setrlimit(resource.RLIMIT_AS, (bound, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+
+
+def _address_space_bound() -> tuple[tuple[int, int], int] | None:
+    """(the address space's limits now, the soft limit a render gets), or None: none to set."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return None
+    bound = size + RENDER_MEMORY
+    if hard != resource.RLIM_INFINITY:
+        bound = min(bound, hard)
+    if soft != resource.RLIM_INFINITY and soft <= bound:
+        return None  # bounded as tightly already
+    return (soft, hard), bound
