@@ -180,11 +180,18 @@ def plugin_problems(path: Path, plugin: str | None, customer: Any, messages: Ite
     for message in messages:
         line = 1
         where = _field_of(customer, message)
-        if where is not None:
-            if not loaded:
-                loaded.append(doc())
+        said = message if plugin is None else f"{message} (plugin {plugin})"
+        if where is None:
+            out.append(Problem(path, line, said))
+            continue
+        if not loaded:
+            loaded.append(doc())
+        if loaded[0] is not None:  # no document: a form's values, not yet a file
             line = line_of(loaded[0], where)
-        out.append(Problem(path, line, message if plugin is None else f"{message} (plugin {plugin})"))
+        # the field and the reason alone, for a form to put under the field (field_messages)
+        reason = message.split(": ", 1)[1]
+        out.append(Problem(path, line, said, loc=tuple(where),
+                           reason=reason if plugin is None else f"{reason} (plugin {plugin})"))
     return out
 
 

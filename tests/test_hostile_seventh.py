@@ -490,11 +490,12 @@ def test_kehu_edit_in_a_read_only_store_says_where_the_text_is_kept(
 
 def test_visits_plan_shows_no_control_character_of_the_owner_typed(store: tuple[Path, str]) -> None:
     """`kehu visits plan --owner` with an ESC (a paste): printed as typed in two lines, which
-    retitled the terminal; the others (search, customer list, handover) quote it already."""
+    retitled the terminal; the others (search, customer list, handover) quote it already. No
+    rep's name holds one (the tenth round held --owner to a rep's rule): refused, shown escaped."""
     path, _cid = store
     result = kehu("visits", "plan", "--date", "2026-06-01", "--owner", "\x1b]0;pwned\x07王芳", store=path)
     assert "\x1b" not in result.out + result.err and "\x07" not in result.out + result.err, result.err
-    assert "\ufffd]0;pwned\ufffd王芳 has no visits planned" in result.err, result.err
+    assert result.code == 1 and "--owner '\\x1b]0;pwned\\x07王芳': a rep's name" in result.err, result.err
 
 
 def test_kehu_undo_in_a_read_only_store_names_what_it_cannot_write(frozen: Any) -> None:

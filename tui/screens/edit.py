@@ -131,7 +131,7 @@ class EditCustomerScreen(Screen):
             self.notify(_("not saved: changed by someone else"), severity="error")
             return
         except RecordError as exc:
-            self._banner("Not saved: " + "; ".join(p.render() for p in exc.problems))
+            self._banner(_("Not saved: {exc}").format(exc="; ".join(p.render() for p in exc.problems)))
             return
         except (NotFound, KehuError) as exc:
             self._banner(_("Not saved: {exc}").format(exc=exc))

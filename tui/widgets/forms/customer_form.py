@@ -104,9 +104,14 @@ def field_errors(store: Store, original: Customer, changes: dict[str, Any]) -> d
     data.update(changes)
     data = {k: v for k, v in data.items() if v not in (None, [], "")}
     try:
-        store.customer_model.model_validate(data, context={"region": store.config.region})
+        customer = store.customer_model.model_validate(data, context={"region": store.config.region})
     except ValidationError as exc:
         return field_messages(validation_problems(exc, "(form)"), whole="name")
     if (problem := store.referrer_problem(changes.get("referrer"), original.id)) is not None:
         return {"referrer": problem}
-    return {}
+    # what every write refuses beyond the model (a birthday after today, a plugin's rule), under
+    # its field before saving; a problem the record already had is left for `kehu check`, as
+    # the save itself leaves it (Store.rule_problems)
+    place = store.customer_file(original.id)
+    before = {p.message for p in store.rule_problems(place, original)}
+    return field_messages([p for p in store.rule_problems(place, customer) if p.message not in before], whole="name")
