@@ -112,7 +112,10 @@ def customer_values(store: Store, customer: Customer) -> dict[str, Any] | None:
     ``None``: nothing to add for this customer. A plugin whose implementation asks for the
     values again (``store.plugins.values``) is skipped on that inner call. A value wins over a
     profile field of the same name, which would be stored and never shown: refuse such fields
-    in ``validate_customer`` (``kehu_core.computed_fields.computed_field_messages``).
+    in ``validate_customer`` (``kehu_core.computed_fields.computed_field_messages``). A key
+    named as one of kehu's own customer fields (``id``, ``name``, ``owner`` ...) or as what
+    ``customer show`` adds (``purchases``, ``credit_status`` ...: ``computed_fields.SHOWN_BY_KEHU``)
+    is the plugin's failure: values are shown beside the profile, never in its place.
 
     A value whose order is not its text's (a tier's name) can come with ``KEY_rank``, a number,
     1 first: a list sorted by ``KEY`` (``--sort tier``, the TUI's column) follows the rank, and

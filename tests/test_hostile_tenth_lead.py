@@ -260,3 +260,35 @@ async def test_the_tui_form_shows_a_birthday_after_today_under_the_field(demo_co
         assert f"{LATER} is after today" in row.error, row.error
         assert row.has_class("invalid")
     assert path.read_text(encoding="utf-8") == before
+
+
+# --- kind 9: a plugin's values named as the customer's own fields -------------------------------
+
+
+def test_a_plugins_value_never_takes_the_place_of_a_profile_field(tmp_path: Path) -> None:
+    """A plugin's `customer_values` returning `id`, `name` or `owner` replaced them in `customer
+    show` (text and --json) and `customer list --json`: the listed id was another customer's,
+    so a script acting on it changed someone else, and `list --owner 王芳` listed an owner of
+    `nobody`. Such values are the plugin's failure, named; the profile is shown as it is."""
+    import json
+
+    from kehu_core import hookimpl
+    from kehu_core.testing import add_customer, make_store, run_kehu
+
+    class Clash:
+        @hookimpl
+        def customer_values(self, store: object, customer: object) -> dict[str, object]:  # noqa: F811
+            return {"id": "c1other", "name": "假名", "owner": "nobody", "purchases": [], "rank": 1}
+
+    shop = make_store(tmp_path / "store", plugins={"clash": Clash()})
+    cid = add_customer(shop, name="赵敏", owner="王芳")
+    for argv in (["customer", "show", cid, "--json"], ["customer", "list", "--owner", "王芳", "--json"]):
+        result = run_kehu(shop, *argv)
+        assert result.code == 0, result.err
+        assert "plugin 'clash' failed in customer_values" in result.err, result.err
+        assert "id, name, owner, purchases: named as kehu's own fields" in result.err, result.err
+        data = json.loads(result.out)
+        shown = data[0] if isinstance(data, list) else data
+        assert (shown["id"], shown["name"], shown["owner"]) == (cid, "赵敏", "王芳"), shown
+    text = run_kehu(shop, "customer", "show", cid)
+    assert "赵敏" in text.out and "假名" not in text.out and "nobody" not in text.out

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
+from ..computed_fields import SHOWN_BY_KEHU
 from ..handed import WrongResult
 from ..i18n import _
 from ..models import Customer, too_deep
@@ -44,6 +45,13 @@ def _has(*attrs: str, calls: tuple[str, ...] = ()) -> Callable[[Any], bool]:
 def _values_dict(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
         raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=_kind(result)))
+    # values are shown beside the profile: one named as a field of kehu's (`id`, `name`,
+    # `owner`) or as what `customer show` adds replaced it in `show`, `list --json` and the
+    # TUI, so a script acting on the listed id acted on another customer
+    taken = sorted(k for k in result if k in Customer.model_fields or k in SHOWN_BY_KEHU)
+    if taken:
+        raise WrongResult(_("returned {keys}: named as kehu's own fields of a customer; a plugin's values are "
+                            "shown beside the profile, never in its place").format(keys=", ".join(taken)))
     # a record's nesting (MAX_DEPTH): a value holding itself (a dict put in itself) is nested
     # without end, and ended `customer show --json` and `list --json` in "internal error"
     if too_deep(result, controls=False) is not None:
