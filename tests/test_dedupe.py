@@ -191,6 +191,43 @@ def test_a_merge_that_fails_half_way_leaves_the_store_as_it_was(store_path: Path
     assert kehu("check", store=store_path).code == 0
 
 
+BROKEN_LINES = {  # a hand edit of a ledger, each a line no reader of one line takes for an entry
+    "cut short": ("- {date: 2026-11-06, reason: adjust, delta: 5", "invalid YAML"),
+    "no mapping": ("- 5 points for the tea", "not a ledger entry"),
+    "indented": ("  - {date: 2026-11-06, reason: adjust, delta: 5}", "not a ledger entry"),
+}
+
+
+@pytest.mark.parametrize("whose", ["other", "keep"])
+@pytest.mark.parametrize("broken", BROKEN_LINES.values(), ids=BROKEN_LINES.keys())
+def test_a_merge_stops_on_a_broken_ledger_line_naming_it_as_check_does(
+        store_path: Path, broken: tuple[str, str], whose: str) -> None:
+    """A ledger line broken by hand, in either customer's points ledger: the merge ended in
+    "internal error: ParserError" (cut short), or went on, moving "- 5 points ..." into KEEP's
+    ledger as it was, or leaving the indented line (its 5 points) out of KEEP's ledger without
+    a word, OTHER's file deleted. Now the merge stops before changing anything, naming the
+    line as `kehu check` names it, and goes through once the line is fixed."""
+    line, said = broken
+    keep, other, _friend = _two_records_of_one_person(store_path)
+    ledger = open_store(store_path).ledger_file(keep if whose == "keep" else other, "points")
+    good = ledger.read_text(encoding="utf-8")
+    ledger.write_text(good + line + "\n", encoding="utf-8")
+    number = len(good.splitlines()) + 1
+    before, head = files_of(store_path), git(store_path, "rev-parse", "HEAD")
+
+    result = kehu("customer", "merge", keep, other, store=store_path)
+    assert result.code == 1
+    assert f"{ledger}:{number}: {said}" in result.err, result.err
+    assert "nothing was changed" in result.err and "internal error" not in result.err
+    assert files_of(store_path) == before and git(store_path, "rev-parse", "HEAD") == head
+    assert f"{ledger}:{number}: {said}" in kehu("check", store=store_path).out  # the same line and words
+
+    ledger.write_text(good + "- {date: 2026-11-06, reason: adjust, delta: 5}\n", encoding="utf-8")
+    assert kehu("customer", "merge", keep, other, store=store_path).code == 0
+    assert balance(store_path, keep) == 390 + 5  # the line fixed by hand is moved with the rest
+    assert kehu("check", store=store_path).code == 0
+
+
 @pytest.mark.parametrize("edit", ["paid in each", "voided in one, paid in the other", "a note written two ways"])
 def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Path, edit: str) -> None:
     """Both customers hold a copy of one purchase (as two clones merging them each into the

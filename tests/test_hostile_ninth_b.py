@@ -99,6 +99,51 @@ def test_an_entry_a_colleague_respelled_is_kept_once_and_one_changed_apart_is_na
     assert "is here twice with different values" in checked.out, checked.out
 
 
+@pytest.mark.parametrize("broken", [("- {date: 2026-05-03, reason: adjust, delta: 5", "invalid YAML"),
+                                    ("- 5 points for the tea", "not a ledger entry")], ids=["cut short", "no mapping"])
+def test_a_broken_line_in_a_respelled_ledger_is_kept_and_named_at_its_line(
+        broken: tuple[str, str], team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """A colleague's commit that rewrote a ledger's lines (CRLF) with a line broken by hand among
+    them: the sync joining the entries written two ways keeps the broken line as it is (never
+    dropped), refuses the merge naming it, and `kehu check` names it at its own line (it said
+    the line after one cut short, and line 1 of one that is no mapping). Fixed there and pushed,
+    the line is in both clones, its points counted."""
+    line, said = broken
+    a, b, cid = team
+    ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", store=a)
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "a sale")
+    git(a, "push", "-q")
+    git(b, "pull", "-q")
+    ledger = next(b.glob("customers/*/*/points.ledger.yaml"))
+    rel = ledger.relative_to(b).as_posix()
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_bytes((text + line + "\n").replace("\n", "\r\n").encode())
+    git(b, "commit", "-qam", "saved in my editor, with a point added by hand")
+    git(b, "push", "-q")
+    ok("purchase", "add", cid, "--item", "水", "--price", "5", "--date", "2026-05-02", store=a)
+    before, head = work_hash(a), git(a, "rev-parse", "HEAD")
+
+    result = kehu("sync", store=a)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"{rel}:" in result.err and said in result.err, result.err
+    assert work_hash(a) == before and git(a, "rev-parse", "HEAD") == head  # nothing pushed, as it was
+    checked = kehu("check", store=b)
+    assert f"{ledger}:3: {said}" in checked.out, checked.out
+    assert ledger.read_text(encoding="utf-8").splitlines()[2] == line  # kept as it was
+
+    ledger.write_bytes((text + "- {date: 2026-05-03, reason: adjust, delta: 5}\n").replace("\n", "\r\n").encode())
+    git(b, "commit", "-qam", "the line fixed")
+    git(b, "push", "-q")
+    sync(a)
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0
+        entries = [x for x in (clone / rel).read_text(encoding="utf-8").splitlines() if x.startswith("- ")]
+        assert len(entries) == 3 and "- {date: 2026-05-03, reason: adjust, delta: 5}" in entries, entries
+        assert kehu("points", cid, "--json", store=clone).json()["balance"] == 100 + 5 + 5
+
+
 def test_sync_commits_to_the_store_whatever_git_repository_the_environment_names(
         team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
     """`kehu sync` run with GIT_DIR (and GIT_INDEX_FILE) naming another repository — from a git

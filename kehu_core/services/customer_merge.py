@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from ..errors import KehuError
+from ..errors import KehuError, Problem, RecordError
 from ..i18n import N_, _
 from ..ids import check_id
 from ..labels import field_label, ledger_label
@@ -42,8 +40,8 @@ from ..store import (
     interaction_id,
     remove_empty_folders,
 )
-from ..store.ledgers import ENTRY_ID
-from ..yamlio import FastLoader, atomic_write, dump_flow_line
+from ..store.ledgers import ENTRY_ID, ledger_entry
+from ..yamlio import atomic_write, dump_flow_line
 from . import gitops, merge_confidential, profile_merge
 from .dedupe import ALSO_KNOWN
 
@@ -290,7 +288,7 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
             report.renamed[record.id] = new
             target = store.interaction_file(keep.id, new)
         moves.append((source, target))
-    ledgers: list[Path] = []
+    ledgers: list[Path] = []  # OTHER's, read below before anything changes
     for path in other_files:
         rel = path.relative_to(other_dir)
         if rel.as_posix() == CUSTOMER_FILE or rel.parts[0] == INTERACTIONS_DIR and path.suffix == ".yaml":
@@ -304,6 +302,16 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
                 "changed)").format(
                 rel=store.rel(path), rel2=store.rel(target)))
         moves.append((path, target))
+    # the ledgers' lines to move, read before anything changes: a broken line (a hand edit) in
+    # either customer's ledger stops the merge here, named at its line, with nothing changed
+    dropped = set(report.same_records)
+    try:
+        moving = {path: _ledger_lines(path, dropped, report.renamed, _entry_ids(keep_dir / path.name))
+                  for path in ledgers}
+    except RecordError as exc:
+        raise RecordError([Problem(p.path, p.line, _("{problem}; fix this line, then merge again (nothing was "
+                                                     "changed)").format(problem=p.message))
+                           for p in exc.problems]) from None
     # 2. the profile
     report_changes, report.fields, report.also_known = merged_profile(
         keep, other, store.today, skip=store.config.confidential.fields)
@@ -321,12 +329,10 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
         if source.parent.name == INTERACTIONS_DIR:
             report.interactions += 1
     # 4. ledgers: OTHER's entries after KEEP's, one per line as ever
-    dropped = set(report.same_records)
-    for path in ledgers:
+    for path, lines in moving.items():
         name = path.name.removesuffix(LEDGER_SUFFIX)
         target = keep_dir / path.name
         text = target.read_text(encoding="utf-8") if target.is_file() else ""
-        lines = _ledger_lines(path, dropped, report.renamed, _entry_ids(text))
         if lines:
             text = text or f"# {name} ledger of {keep.id}: append-only, one entry per line\n"
             if text and not text.endswith("\n"):
@@ -360,25 +366,27 @@ def one_record(a: Any, b: Any) -> bool:
     return a.id == b.id and getattr(a, "imported_from", None) == getattr(b, "imported_from", None)
 
 
-def _entry_ids(text: str) -> set[str]:
-    """The ids of a ledger's entries (``id:``, :func:`kehu_core.ids.entry_id`)."""
-    entries = (yaml.load(line, Loader=FastLoader)[0] for line in text.splitlines()  # noqa: S506 - a safe loader
-               if line.startswith("- "))
-    return {e[ENTRY_ID] for e in entries if isinstance(e, dict) and isinstance(e.get(ENTRY_ID), str)}
+def _entry_ids(path: Path) -> set[str]:
+    """The ids of a ledger's entries (``id:``, :func:`kehu_core.ids.entry_id`); none if there is none."""
+    if not path.is_file():
+        return set()
+    entries = (ledger_entry(line, path, n) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1))
+    return {e[ENTRY_ID] for e in entries if e is not None and isinstance(e.get(ENTRY_ID), str)}
 
 
 def _ledger_lines(path: Path, dropped: set[str], renamed: dict[str, str], have: set[str]) -> list[str]:
     """OTHER's ledger entries as lines for KEEP's ledger: entries about a record kept once are
     left out (KEEP's ledger has them), and so are entries KEEP's ledger holds already (by their
     id: two clones that merged the two customers each into the other each moved the other's
-    entries; the merge of those two is merged again), those about a renamed record name its new id."""
+    entries; the merge of those two is merged again), those about a renamed record name its new id.
+    A broken line raises RecordError at its line (:func:`~kehu_core.store.ledgers.ledger_entry`)."""
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("- "):
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        entry = ledger_entry(line, path, n)
+        if entry is None:
             continue  # the header comment
-        entry = yaml.load(line, Loader=FastLoader)[0]  # noqa: S506 - a safe loader
-        ref = entry.get("ref") if isinstance(entry, dict) else None
-        if ref in dropped or (isinstance(entry, dict) and entry.get(ENTRY_ID) in have):
+        ref = entry.get("ref")
+        if ref in dropped or entry.get(ENTRY_ID) in have:
             continue
         if ref in renamed:
             entry["ref"] = renamed[ref]

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import KehuError, Problem
+from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
+from ..store.ledgers import ledger_entry
 from . import gitops, merge_conflicts
 from .unmerged_files import merged_into, moved_by_merge, undecided, unmerged, unmerged_problems
 
@@ -223,7 +224,8 @@ def settle_moved_records(root: Path) -> list[str]:
     for folder, refs in sorted(gone.items()):
         for ledger in sorted((root / folder).glob(f"*{LEDGER_SUFFIX}")):
             lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
-            kept = [line for line in lines if (entry := _entry_of(line)) is None or entry.get("ref") not in refs]
+            kept = [line for n, line in enumerate(lines, 1)
+                    if (entry := _entry_of(ledger, n, line)) is None or entry.get("ref") not in refs]
             if len(kept) < len(lines):
                 atomic_write(ledger, "".join(kept))
                 gitops.run(root, "add", "--", ledger.relative_to(root).as_posix())
@@ -257,8 +259,8 @@ def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)  # line ends as LF
         seen: dict[str, str] = {}  # id -> the entry's values, as text
         kept: list[str] = []
-        for line in lines:
-            entry = _entry_of(line)
+        for n, line in enumerate(lines, 1):
+            entry = _entry_of(path, n, line)
             if entry is not None and isinstance(entry.get("id"), str):
                 values = json.dumps(entry, sort_keys=True, default=repr)
                 if seen.get(entry["id"]) == values:
@@ -276,19 +278,15 @@ def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:
     return done
 
 
-def _entry_of(line: str) -> dict[str, Any] | None:
-    """The entry of a ledger's line, or None (the header, a line no YAML loader reads)."""
-    import yaml
-
-    from ..yamlio import FastLoader
-
-    if not line.startswith("- "):
-        return None
+def _entry_of(path: Path, number: int, line: str) -> dict[str, Any] | None:
+    """The entry of a ledger's line (:func:`~kehu_core.store.ledgers.ledger_entry`), or None: a
+    line holding none (the header) and a broken one, which a sync settling a merge keeps as it
+    is, neither dropped nor rewritten: ``kehu check`` names it at its line, and the sync's own
+    check of what the merge changed stops there, nothing pushed."""
     try:
-        loaded = yaml.load(line, Loader=FastLoader)  # noqa: S506 - a safe loader
-    except (yaml.YAMLError, ValueError):
+        return ledger_entry(line, path, number)
+    except RecordError:
         return None
-    return loaded[0] if isinstance(loaded, list) and loaded and isinstance(loaded[0], dict) else None
 
 
 def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:

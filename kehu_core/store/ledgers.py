@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from ..yamlio import (
     load_entries,
     read_text,
 )
+from ..yamlio.files import invalid_yaml, marker_line, markers_message, opens_conflict, yaml_error_detail
 from .batch import _PendingLedger, journaled
 from .layout import _check_size
 
@@ -90,9 +91,10 @@ class LedgersMixin:
         try:
             entries = load_entries(path) or []
         except YamlFileError as exc:
-            raise RecordError([exc.problem]) from None
+            raise RecordError([_broken_line(path) or exc.problem]) from None
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise RecordError([Problem(path, 1, "expected a list of entries, one `- {...}` per line")])
+            shape = Problem(path, 1, "expected a list of entries, one `- {...}` per line")
+            raise RecordError([_broken_line(path) or shape])
         return _validated(path, entries)
 
     @journaled
@@ -127,7 +129,7 @@ class LedgersMixin:
             line += pending.end  # the file's as read, which each line added keeps: asked once
             size = pending.size + len(line.encode("utf-8"))
             _check_size(path, size)
-            added = _read_back(entry, line)
+            added = _read_back(entry, line, path, pending)
             pending.added.append(added)
             if pending.words is not None:
                 pending.words.update(v for v in added.values() if isinstance(v, str))
@@ -189,7 +191,7 @@ def _validated(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]
     return good
 
 
-def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
+def _read_back(entry: dict[str, Any], line: str, path: Path, pending: _PendingLedger) -> dict[str, Any]:
     """The entry as a reader of its ledger line gets it. Text, whole numbers and dates come
     back as they went in and a Decimal as an int or a float (how dump_flow_line writes it), so
     only other values cost a parse of the line."""
@@ -200,8 +202,59 @@ def _read_back(entry: dict[str, Any], line: str) -> dict[str, Any]:
         elif isinstance(value, Decimal) and value.is_finite():
             out[key] = int(value) if value.as_tuple().exponent >= 0 else float(format(value, "f"))
         else:
-            return yaml.load(line, Loader=FastLoader)[0]  # noqa: S506 - a safe loader
+            try:
+                return cast("dict[str, Any]", ledger_entry(line, path, 0))  # a `- ` line: never None
+            except RecordError as exc:  # kehu's own line: its number counted only then
+                number = len(pending.head.splitlines()) + len(pending.lines) + 1
+                raise RecordError([Problem(path, number, p.message) for p in exc.problems]) from None
     return out
+
+
+def ledger_entry(line: str, path: Path, number: int) -> dict[str, Any] | None:
+    """The entry on line ``number`` of the ledger at ``path``: the one rule of reading a ledger
+    line by line (a customer merge moving entries, a sync settling a merge, a line just
+    written read back), as a reader of the whole file (:func:`load_entries`) reads it.
+
+    None for a line that holds no entry: a blank one, or a ``#`` comment (the header). Any
+    other line is one entry, ``- {...}``, or broken: RecordError naming ``path:number``, as
+    ``kehu check`` names it. Broken is a line no YAML loader reads alone (cut short, an entry
+    continued on the next line), one that is no mapping, or one that is no ``- `` entry at all
+    (indented, a continuation): never passed over as if it held nothing, whose entry a caller
+    moving entries would lose."""
+    text = line.rstrip("\r\n")
+    if not text.strip() or text.lstrip().startswith("#"):
+        return None
+    if opens_conflict(text):  # the line itself, not the file read again for each broken line
+        raise RecordError([Problem(path, number, markers_message())])
+    if text.startswith("- "):
+        try:
+            loaded = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            raise RecordError([invalid_yaml(path, number, yaml_error_detail(exc))]) from None
+        if isinstance(loaded, list) and len(loaded) == 1 and isinstance(loaded[0], dict):
+            return loaded[0]
+    raise RecordError([Problem(path, number, _(
+        "not a ledger entry: a ledger holds one `- {{date: ..., reason: ..., ...}}` entry a line "
+        "(or a `#` comment)").format())])  # format(): its braces doubled, as in every message
+
+
+def _broken_line(path: Path) -> Problem | None:
+    """Where a ledger no reader of the whole file reads is broken: its first line that is no
+    entry (:func:`ledger_entry`), at that line, as a customer merge names it; the parser of the
+    whole file named the line after an entry cut short, or line 1 for an entry that is no
+    mapping. None for a file broken otherwise (git's conflict markers: the reader's message)."""
+    try:
+        text = read_text(path)
+    except YamlFileError:
+        return None
+    if marker_line(path) is not None:
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            ledger_entry(line, path, number)
+        except RecordError as exc:
+            return exc.problems[0]
+    return None
 
 
 def _ledger_text(path: Path, customer_id: str, name: str) -> str:

@@ -38,9 +38,15 @@ def marker_line(path: Path | str) -> int | None:
     except (OSError, YamlFileError):
         return None
     for number, raw in enumerate(data.splitlines(), 1):
-        if raw.startswith(b"<<<<<<< ") or raw.rstrip(b"\r") == b"<<<<<<<":
+        if opens_conflict(raw):
             return number
     return None
+
+
+def opens_conflict(line: bytes | str) -> bool:
+    """Whether a line is the first of git's conflict markers (``<<<<<<< HEAD``)."""
+    raw = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+    return raw.startswith(b"<<<<<<< ") or raw.rstrip(b"\r\n") == b"<<<<<<<"
 
 
 def parse_problem(path: Path | str, line: int, detail: str) -> Problem:
@@ -50,6 +56,11 @@ def parse_problem(path: Path | str, line: int, detail: str) -> Problem:
     marked = marker_line(path)
     if marked is not None:
         return Problem(Path(path), marked, markers_message())
+    return invalid_yaml(path, line, detail)
+
+
+def invalid_yaml(path: Path | str, line: int, detail: str) -> Problem:
+    """The "invalid YAML" problem at a line, with its parser's detail."""
     return Problem(Path(path), line, _("invalid YAML: {detail}").format(detail=detail))
 
 
@@ -57,10 +68,14 @@ def problem_from_yaml_error(path: Path, exc: Exception) -> Problem:
     """Turn a PyYAML or ruamel error into ``path:line: message``."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 1
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return parse_problem(path, line, yaml_error_detail(exc))
+
+
+def yaml_error_detail(exc: Exception) -> str:
+    """What a PyYAML or ruamel error says went wrong, without its marks (the caller names the line)."""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     context = getattr(exc, "context", None)
-    text = f"{context}: {problem}" if context and context not in str(problem) else str(problem)
-    return parse_problem(path, line, text)
+    return f"{context}: {problem}" if context and context not in str(problem) else str(problem)
 
 
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
