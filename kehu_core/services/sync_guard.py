@@ -20,7 +20,7 @@ from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from ..store.ledgers import ledger_entry
 from . import gitops, merge_conflicts
-from .unmerged_files import merged_into, moved_by_merge, undecided, unmerged, unmerged_problems
+from .unmerged_files import OpenMerge, merged_into, moved_by_merge, undecided, unmerged, unmerged_problems
 
 
 class SyncError(KehuError):
@@ -130,11 +130,12 @@ def finish_merge(store: Store) -> str:
             raise SyncError(_("{path}:{line}: still has git conflict markers; keep the right lines, delete the "
                 "markers, then run `kehu sync` again").format(
                 path=path, line=line))
-    waiting = undecided(root) or deleted_both_ways(root)
+    merge = OpenMerge(root)  # its base asked of git once, for every question below
+    waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:") + "\n" + "\n".join(waiting))
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    settled = settle_deleted_customers(root) + settle_moved_records(root)
+    settled = settle_deleted_customers(merge) + settle_moved_records(merge)
     gitops.run(root, "commit", "-q", "--no-edit")
     note = "finished the merge left open by the last sync"
     if settled:
@@ -142,13 +143,14 @@ def finish_merge(store: Store) -> str:
     return note
 
 
-def deleted_both_ways(root: Path) -> list[str]:
+def deleted_both_ways(merge: OpenMerge) -> list[str]:
     """Two customers merged each into the other (:func:`merged_both_ways`), both deleted when
     the sync asked: each clone moved the purchases of one into the other, so deleting both
     loses both customers with everything they bought. A line for each such pair, saying how to
     put one back; none once either is kept."""
+    root = merge.root
     kept: dict[str, tuple[str, str, set[str]]] = {}  # id -> (the side that kept it, its profile, merged ids)
-    for rel, side in _kept_on_one_side(root)[1]:
+    for rel, side in _kept_on_one_side(merge)[1]:
         kept[rel.rsplit("/", 2)[-2]] = (side, rel, _merged_ids(root, side, rel))
     lines = []
     for cid, (side, rel, ids) in sorted(kept.items()):
@@ -181,11 +183,12 @@ def _merged_ids(root: Path, rev: str, rel: str) -> set[str]:
     return merged_into(data)
 
 
-def settle_deleted_customers(root: Path) -> list[str]:
+def settle_deleted_customers(merge: OpenMerge) -> list[str]:
     """A customer deleted in one clone and edited in the other is, as the user decided, kept
     whole (every file of its folder as the side that kept it has it) or deleted whole (no
     purchases, ledgers or interactions left without their profile). Stages what it does."""
-    listed, one_sided = _kept_on_one_side(root)
+    root = merge.root
+    listed, one_sided = _kept_on_one_side(merge)
     done = []
     for rel, keeper in one_sided:
         folder = rel.rsplit("/", 1)[0]
@@ -204,7 +207,7 @@ def settle_deleted_customers(root: Path) -> list[str]:
     return done
 
 
-def settle_moved_records(root: Path) -> list[str]:
+def settle_moved_records(merge: OpenMerge) -> list[str]:
     """Records ``kehu customer merge`` moved to the customer kept on one side, deleted with the
     merged customer on the other, that the person deleted (``git rm``) when the sync asked
     (:func:`~kehu_core.services.unmerged_files.moved_by_merge`): the ledger entries
@@ -214,9 +217,10 @@ def settle_moved_records(root: Path) -> list[str]:
     from ..store import LEDGER_SUFFIX
     from ..yamlio.atomic import atomic_write
 
+    root = merge.root
     gone: dict[str, set[str]] = {}  # customer folder -> ids of its records deleted so
     for side in ("HEAD", "MERGE_HEAD"):
-        for rel in moved_by_merge(root, side):
+        for rel in moved_by_merge(merge, side):
             folder, _slash, name = rel.rpartition("/interactions/")
             if name.endswith(".yaml") and not (root / rel).exists():
                 gone.setdefault(folder, set()).add(name.removesuffix(".yaml"))
@@ -327,14 +331,12 @@ def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:
     return orphaned
 
 
-def _kept_on_one_side(root: Path) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
+def _kept_on_one_side(merge: OpenMerge) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
     """During a merge: the files under customers/ of HEAD and MERGE_HEAD, and each profile
     of their merge base that one side deleted and the other kept, with the side that kept it
     (``HEAD`` or ``MERGE_HEAD``), sorted. Nothing outside a merge."""
-    if not gitops.ref_exists(root, "MERGE_HEAD"):
-        return {}, []
-    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
-    if not base:
+    root, base = merge.root, merge.base
+    if base is None:
         return {}, []
     listed = {rev: set(_customer_files(root, rev)) for rev in ("HEAD", "MERGE_HEAD")}
     one_sided = []

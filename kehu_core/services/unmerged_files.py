@@ -9,6 +9,7 @@ deleted there" of a file the other clone never had at that path.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,23 @@ def unmerged(root: Path) -> dict[str, frozenset[str]]:
     return {path: frozenset(s) for path, s in stages.items()}
 
 
-def moved_between_customers(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+class OpenMerge:
+    """The merge under way in a clone (HEAD and MERGE_HEAD), as the questions about it share it:
+    its base is asked of git once, when first needed, however many ask (finishing a merge, the
+    decisions waiting, the deleted customers' and the moved records' settlements each asked)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @functools.cached_property
+    def base(self) -> str | None:
+        """The merge base of HEAD and MERGE_HEAD; None outside a merge, or of histories with none."""
+        if not gitops.ref_exists(self.root, "MERGE_HEAD"):
+            return None
+        return gitops.run(self.root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip() or None
+
+
+def moved_between_customers(merge: OpenMerge, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
     """Unmerged files that are there because one side moved them from another customer's
     folder (``kehu customer merge``: the merged customer's purchases go to the one kept) while
     the other side deleted them there (that customer deleted whole): git follows the move and
@@ -50,21 +67,18 @@ def moved_between_customers(root: Path, stuck: dict[str, frozenset[str]]) -> dic
     moved: dict[str, str] = {}
     for side, kind in (("HEAD", DELETED_BY_THEM), ("MERGE_HEAD", DELETED_BY_US)):
         if any(stages == kind for stages in stuck.values()):
-            moved.update({rel: was for rel, was in moved_by_merge(root, side).items()
+            moved.update({rel: was for rel, was in moved_by_merge(merge, side).items()
                           if stuck.get(rel) == kind})
     return moved
 
 
-def moved_by_merge(root: Path, side: str) -> dict[str, str]:
+def moved_by_merge(merge: OpenMerge, side: str) -> dict[str, str]:
     """During a merge: the files ``side`` (``HEAD`` or ``MERGE_HEAD``) moved from one customer's
     folder to another's since the merge base, found as git's merge finds them (renames), each
     with the customer it came from."""
-    if not gitops.ref_exists(root, "MERGE_HEAD"):
+    if merge.base is None:
         return {}
-    base = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
-    if not base:
-        return {}
-    out = gitops.run(root, "diff", "-M", "--name-status", "-z", "--diff-filter=R", base, side,
+    out = gitops.run(merge.root, "diff", "-M", "--name-status", "-z", "--diff-filter=R", merge.base, side,
                      "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
     moved: dict[str, str] = {}
     for status, old, new in zip(out[0::3], out[1::3], out[2::3], strict=False):
@@ -145,7 +159,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
     except KehuError:  # no git at all: nothing can be unmerged
         return []
     both = merged_both_ways(root, stuck)
-    moved = moved_between_customers(root, stuck)
+    moved = moved_between_customers(OpenMerge(root), stuck)
     problems = []
     for rel, stages in sorted(stuck.items()):
         path = root / rel
@@ -159,11 +173,11 @@ def unmerged_problems(root: Path) -> list[Problem]:
     return problems
 
 
-def undecided(root: Path) -> list[str]:
+def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines, then
     a line for each customer merged each into another (:func:`merged_both_ways`)."""
     stuck = unmerged(root)
-    moved = moved_between_customers(root, stuck)
+    moved = moved_between_customers(merge or OpenMerge(root), stuck)
     lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel))}"
              for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
