@@ -46,18 +46,19 @@ def kehu_argv() -> list[str]:
 
 
 def wall(argv: list[str], env: dict[str, str], runs: int,
-         first: list[str] | None = None) -> tuple[float, list[float], float]:
+         first: list[str] | None = None, check: bool = True) -> tuple[float, list[float], float]:
     """The median and every one of ``runs`` wall times of ``argv`` as a whole process, and the
     median CPU time (user + system) it used: on a machine shared with other work the CPU time
     varies far less than the wall time, so both are printed. ``first``: a command run (not
-    timed) before each run (a write, so that each run is the first list after it)."""
+    timed) before each run (a write, so that each run is the first list after it). ``check``:
+    False for a command whose exit 1 is its answer (``kehu check`` of a store it refuses)."""
     times, cpu = [], []
     for _ in range(runs):
         if first is not None:
             subprocess.run(first, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=check)
         times.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -147,17 +146,17 @@ async def test_the_tui_draws_a_deep_chain(store: Path) -> None:
         assert "1 more referred: continued below" in tree and "客户1 ¥300.00" in tree
 
 
-def test_an_import_naming_the_end_of_a_deep_chain_reads_each_file_once(store: Path, tmp_path: Path) -> None:
+def test_an_import_naming_the_end_of_a_deep_chain_creates_every_row(store: Path, tmp_path: Path) -> None:
     """Each row's loop check read the whole chain's files again: 300 rows naming the last of a
-    chain 5 000 deep took 38 s of CPU (1.5 million reads), here 11 s; now each file is read once."""
+    chain 5 000 deep took 38 s of CPU (1.5 million reads), here 11 s; now each file is read once
+    (timed by ``bench/hostile_sizes.py``, never here). Here, what the import records."""
     sheet = tmp_path / "kids.csv"
     sheet.write_text("name,referrer\n" + "".join(f"新客{n},{_cid(1)}\n" for n in range(300)), encoding="utf-8")
-    start = time.process_time()
     result = kehu("import", str(sheet), store=store)
-    spent = time.process_time() - start
     assert result.code == 0, result.err
     assert "300 created" in result.out + result.err
-    assert spent < 4, f"{spent:.1f} s of CPU for 300 rows"
+    listed = kehu("customer", "list", "--json", store=store)
+    assert sum(c.get("referrer") == _cid(1) for c in listed.json()) == 300, listed.out[:500]
 
 
 # --- nesting past Python's stack in what kehu reads besides records --------------------------------

@@ -53,29 +53,24 @@ def test_git_conflict_markers_are_named_alike_by_every_door(store: tuple[Path, s
         assert f"{profile}:{name + 1}: unresolved git merge conflict" in said, (argv, said)
 
 
-def test_a_purchase_of_thousands_of_different_items_is_paid_in_seconds(store: tuple[Path, str]) -> None:
+def test_a_purchase_of_thousands_of_different_items_is_paid_and_its_items_counted(
+        store: tuple[Path, str]) -> None:
     """A purchase of 10 000 different items (a wholesale order imported from a till): each time
     its file changed (a payment, an edit, a merge) the index took its items off the counts of
-    items sold with a pass over every item per kind of item — a minute for that purchase; here
-    4 000 kinds took 12 s to pay where 4 000 items of one kind take 2 s."""
-    import time
-
+    items sold with a pass over every item per kind of item — a minute for that purchase; 4 000
+    kinds took 12 s to pay where 4 000 items of one kind took 2 s. That time is measured by
+    ``bench/hostile_sizes.py`` (a timed ratio here failed under load); here, what is recorded."""
     path, cid = store
     folder = Store.open(path).customer_dir(cid) / "interactions"
     folder.mkdir(exist_ok=True)
-    took = {}
     for name, kinds in (("one", 1), ("many", 4000)):
         items = "".join(f"- {{name: 茶{i % kinds}, qty: 1, price: 1.00}}\n" for i in range(4000))
         (folder / f"2026-11-01-{name}0001.yaml").write_text(
             f"kind: purchase\ndate: 2026-11-01\nitems:\n{items}amount: 4000.00\npaid: false\n", encoding="utf-8")
         assert kehu("check", store=path).code == 0
-        start = time.monotonic()
         paid = kehu("purchase", "pay", cid, f"2026-11-01-{name}0001", "--amount", "1000",
                     "--date", "2026-11-02", store=path)
-        took[name] = time.monotonic() - start
         assert paid.code == 0, paid.err
-    # the same work but for the kinds of items: a ratio, so a busy machine slows both alike
-    assert took["many"] < 2 * took["one"] + 1, took
     products = kehu("report", "products", "--json", store=path)
     assert products.code == 0, products.err
     rows = products.json()["products"]

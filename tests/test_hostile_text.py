@@ -7,7 +7,6 @@ nested hundreds of levels deep is one message, and 16 000 tags index in linear t
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -276,17 +275,16 @@ def test_a_copy_of_a_customers_records_in_another_shard_is_reported_and_never_re
     assert [p["amount"] for p in shown.json()["purchases"]] == ["100.00"]
 
 
-def test_sixteen_thousand_tags_index_in_linear_time(store: tuple[Path, str, str, Path]) -> None:
+def test_sixteen_thousand_tags_are_each_found_and_a_profile_of_them_is_one_problem(
+        store: tuple[Path, str, str, Path]) -> None:
+    """Every one of 16 000 tags is in a customer's search text (made in linear time since: the
+    quadratic join took about 30 s; timed by ``bench/hostile_sizes.py``, never here)."""
     tags = [f"t{i}" for i in range(16_000)]
-    started = time.perf_counter()
     text = search_text("李雷", tags=tags)
-    assert time.perf_counter() - started < 2.0  # quadratic: about 30 s
     assert "#t15999" in text and "#t0" in text
     # a profile holds at most models.MAX_TAGS tags since (tests/test_hostile_limits.py): a file
-    # holding 16 000 is one problem at its line, found as fast
+    # holding 16 000 is one problem at its line (its check timed by bench/hostile_sizes.py)
     path, cid, _, record = store
     record.write_text(f"id: {cid}\nname: 李雷\ntags:\n" + "".join(f"- {t}\n" for t in tags), encoding="utf-8")
-    started = time.perf_counter()
     check = kehu("check", store=path)
-    assert time.perf_counter() - started < 10.0
     assert check.code == 1 and f"{record}:3: tags: List should have at most 200 items" in check.out + check.err
