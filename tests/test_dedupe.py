@@ -228,6 +228,18 @@ def test_a_merge_stops_on_a_broken_ledger_line_naming_it_as_check_does(
     assert kehu("check", store=store_path).code == 0
 
 
+def test_a_ledger_an_editor_saved_with_a_byte_order_mark_and_crlf_merges(store_path: Path) -> None:
+    """No broken line: a byte order mark before the header and CRLF line ends (a Windows
+    editor's save) are read as every loader reads them, and the entries move."""
+    keep, other, _friend = _two_records_of_one_person(store_path)
+    ledger = open_store(store_path).ledger_file(other, "points")
+    ledger.write_bytes(b"\xef\xbb\xbf" + ledger.read_bytes().replace(b"\n", b"\r\n"))
+    result = kehu("customer", "merge", keep, other, store=store_path)
+    assert result.code == 0, result.err
+    assert balance(store_path, keep) == 390
+    assert kehu("check", store=store_path).code == 0
+
+
 @pytest.mark.parametrize("edit", ["paid in each", "voided in one, paid in the other", "a note written two ways"])
 def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Path, edit: str) -> None:
     """Both customers hold a copy of one purchase (as two clones merging them each into the

@@ -221,7 +221,7 @@ def ledger_entry(line: str, path: Path, number: int) -> dict[str, Any] | None:
     continued on the next line), one that is no mapping, or one that is no ``- `` entry at all
     (indented, a continuation): never passed over as if it held nothing, whose entry a caller
     moving entries would lose."""
-    text = line.rstrip("\r\n")
+    text = line.rstrip("\r\n").removeprefix("\ufeff")  # a byte order mark (an editor's), as every loader reads it
     if not text.strip() or text.lstrip().startswith("#"):
         return None
     if opens_conflict(text):  # the line itself, not the file read again for each broken line
