@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, ValidationError, create_model
 
 from ..computed_fields import SHOWN_BY_KEHU
 from ..handed import WrongResult
@@ -122,10 +122,31 @@ def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
             raise WrongResult(_("field {key}: expected (type, default), got {spec}").format(
                 key=repr(key), spec=f"{spec!r:.60}"))
     try:
-        create_model("PluginFields", **result)  # a type pydantic cannot use
+        model = create_model("PluginFields", **result)  # a type pydantic cannot use
+        # a type named by a text no module defines ("NoSuchType"): pydantic builds the model and
+        # fails on its first use, which was every new customer's ("internal error")
+        model.model_rebuild()
     except Exception as exc:
         raise WrongResult(_("fields that cannot be used: {error}").format(error=exc)) from None
+    _refuse_defaults_their_type_refuses(model)
     return result
+
+
+def _refuse_defaults_their_type_refuses(model: type[BaseModel]) -> None:
+    """A field's default is what a new customer is written with and read back as: one its own
+    type refuses (``(str, None)``, which means ``str | None``; ``(int, "x")``) made every
+    `customer add` and import an "internal error", so it is the plugin's wrong result."""
+    defaults = {key: info.get_default(call_default_factory=True)
+                for key, info in model.model_fields.items() if not info.is_required()}
+    try:
+        model.model_validate(defaults)
+    except ValidationError as exc:
+        for error in exc.errors():
+            if error["type"] != "missing" and error["loc"]:
+                key = str(error["loc"][0])
+                raise WrongResult(_("field {key}: its default {default} is refused by its own type: "
+                                    "{error}").format(key=repr(key), default=f"{defaults.get(key)!r:.60}",
+                                                      error=error["msg"])) from None
 
 
 def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
