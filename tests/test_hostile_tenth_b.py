@@ -117,3 +117,43 @@ def test_a_plugins_field_whose_type_cannot_take_its_default_is_the_plugins_failu
     checked = run_kehu(store, "check")
     assert checked.code == 1 and said in checked.err + checked.out, checked.out + checked.err
     assert run_kehu(store, "customer", "set", cid, "level=A").code == 0
+
+
+# --- kinds 2 and 7: a field's name made by hand (a colleague's commit) -------------------------
+
+FIELD_NAMES = {
+    # `customer show` printed a line of its own, as kehu's ("Tier  VIP"), and so did a CSV header
+    "a-line-break": ('"x\\nTier                           VIP": 1', "U+000A", "x\\x0aTier"),
+    # shown turned around (`exe.txt` read as `txt.exe`) in `show` and export headers
+    "a-right-to-left-override": ('"\\u202eexe.txt": x', "U+202E", "\\u202eexe.txt"),
+    # named by `check`, but with the ESC and BEL as they were: the terminal retitled
+    "an-escape-sequence": ('"a\\e]0;owned\\a": y', "U+001B", "a\\x1b]0;owned\\x07"),
+}
+
+
+@pytest.mark.parametrize(("line", "code", "shown"), FIELD_NAMES.values(), ids=FIELD_NAMES.keys())
+def test_a_fields_name_is_one_line_of_plain_text_and_never_reaches_the_terminal(
+        shop: Path, tmp_path: Path, line: str, code: str, shown: str) -> None:
+    """A field's name holding a line break or a direction control passed `kehu check` and
+    every door (a value holding one is refused in a one-line field), so `customer show` drew a
+    line of the name's choosing and exports wrote it as a header; one holding ESC was named by
+    `check` with the ESC printed as it was. Now each is a problem at its line, the name shown
+    escaped, and no control character reaches the output."""
+    profile = next(shop.glob("customers/*/*/customer.yaml"))
+    cid = profile.parent.name
+    profile.write_text(profile.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    checked = kehu("check", store=shop)
+    assert checked.code == 1, checked.out + checked.err
+    said = checked.out + checked.err
+    assert f"customer.yaml:{len(profile.read_text(encoding='utf-8').splitlines())}: " in said, said
+    assert code in said and shown in said, said
+    assert not any(c in said for c in "\x1b\x07\u202e"), said
+    show = kehu("customer", "show", cid, store=shop)
+    assert show.code == 1 and "Tier                           VIP" not in show.out, show.out
+    out = tmp_path / "out.csv"
+    assert kehu("export", "--format", "csv", str(out), store=shop).code == 0
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert not any(c in header for c in "\x1b\u202e") and "Tier" not in header, header
+    other = kehu("customer", "add", "--name", "钱多多", store=shop).out.strip()
+    refused = kehu("customer", "set", other, "a\u202eb=1", store=shop)
+    assert refused.code == 2 and "\u202e" not in refused.err, refused.err  # refused as typed already

@@ -42,11 +42,26 @@ _CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _field_shown(loc: tuple[str | int, ...]) -> str:
+    """Where a value is, as a message names it: a field's name (from the file) with what is
+    not printable written as an escape (``a\\x1bb``), so the message shows which name it is
+    and never drives the terminal of whoever reads it (`kehu check` printed a key's ESC)."""
+    if not loc:
+        return _("the record")
+    return ".".join(part if isinstance(part, str) and part.isprintable() else _escaped(str(part))
+                    for part in loc)
+
+
+def _escaped(text: str) -> str:
+    return "".join(c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+                   for c in text)
+
+
 def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
     if text.isprintable():  # the common case, in C: no control character at all
         return None
     found = _CONTROL.search(text)
-    field = ".".join(str(part) for part in loc) if loc else _("the record")
+    field = _field_shown(loc)
     if found is None:
         half = _SURROGATE.search(text)
         if half is None:
@@ -122,7 +137,7 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
     while stack:
         value, loc = stack.pop()
         if len(loc) > limit:
-            field = str(loc[0]) if loc else _("the record")
+            field = _field_shown(loc[:1])
             return TooDeep(_("{field}: nested more than {limit} levels deep; records are at most {limit}").format(
                 field=field, limit=limit), loc)
         if controls and isinstance(value, str):
@@ -130,18 +145,33 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
             if found is not None:
                 return found
         elif controls and isinstance(value, int) and not -_BIGGEST_INT <= value <= _BIGGEST_INT:
-            field = ".".join(str(part) for part in loc) if loc else _("the record")
+            field = _field_shown(loc)
             return TooDeep(_("{field}: a whole number of more than {digits} digits; records hold at most "
                              "{digits} (put it in quotes if it is text, such as an account number)").format(
                 field=field, digits=_INT_DIGITS), loc)
         if isinstance(value, dict):
             for k, v in value.items():
-                if controls and isinstance(k, str) and (found := _control_problem(k, (*loc, k))) is not None:
+                if controls and isinstance(k, str) and (found := _key_problem(k, (*loc, k))) is not None:
                     return found
                 stack.append((v, (*loc, k)))
         elif isinstance(value, (list, tuple)):
             stack.extend((v, (*loc, i)) for i, v in enumerate(value))
     return None
+
+
+def _key_problem(key: str, loc: tuple[str | int, ...]) -> TooDeep | None:
+    """A field's name is one line of plain text: a control character, a line break or a
+    direction control in one (a colleague's hand edit: `"x\\nTier  VIP": 1`) showed in `customer
+    show` as lines of its own, and reached export headers as it was, with `kehu check` ok."""
+    found = _control_problem(key, loc)
+    if found is not None or key.isprintable():
+        return found
+    bad = NOT_IN_ONE_LINE.search(key)
+    if bad is None:
+        return None
+    return TooDeep(_("{field}: a field's name holds U+{code:04X}, a line break or a control of how text "
+                     "reads; a field's name is one line of plain text (rename it)").format(
+        field=_field_shown(loc), code=ord(bad.group())), loc)
 
 
 def nesting_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
