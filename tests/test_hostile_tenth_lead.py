@@ -292,3 +292,45 @@ def test_a_plugins_value_never_takes_the_place_of_a_profile_field(tmp_path: Path
         assert (shown["id"], shown["name"], shown["owner"]) == (cid, "赵敏", "王芳"), shown
     text = run_kehu(shop, "customer", "show", cid)
     assert "赵敏" in text.out and "假名" not in text.out and "nobody" not in text.out
+
+
+# --- kind 3: sales that can never be paid, or are due before they are made -----------------------
+
+
+@pytest.mark.parametrize("sale", [["--amount", "0"], ["--item", "赠品", "--price", "0", "--credit"]],
+                         ids=["amount-0", "free-item-on-credit"])
+def test_a_sale_of_nothing_owes_nothing(store: tuple[Path, str], sale: list[str]) -> None:  # noqa: F811
+    """`purchase add --amount 0` (or a free item on credit) was recorded unpaid: it stood in
+    `receivables` and the credit report for ever, as `purchase pay` takes no payment of ¥0.
+    A sale of nothing is settled as it is made, and so is one written so by hand."""
+    path, cid = store
+    added = kehu("purchase", "add", cid, "--date", "2026-11-01", *sale, store=path)
+    assert added.code == 0, added.err
+    assert "recorded paid" in added.out + added.err
+    owed = kehu("report", "receivables", "--json", store=path).json()
+    assert owed["total"] in ("0.00", 0, "0"), owed
+    record = next((path / "customers").rglob("interactions/*.yaml"))
+    assert "paid: true" in record.read_text(encoding="utf-8")
+    record.write_text(record.read_text(encoding="utf-8").replace("paid: true", "paid: false"), encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    assert kehu("report", "receivables", "--json", store=path).json()["total"] in ("0.00", 0, "0")
+
+
+def test_no_sale_is_due_before_it_is_made(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`purchase add --date 2026-11-10 --due 2026-11-01` was recorded, the sale overdue the
+    day it was made; a hand edit so passed `check`. Both are refused, naming the field."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("purchase", "add", cid, "--date", "2026-11-10", "--item", "茶", "--price", "30",
+                   "--due", "2026-11-01", store=path)
+    no_traceback(refused)
+    assert refused.code == 1 and "due: 2026-11-01 is before the purchase (2026-11-10)" in refused.err, refused.err
+    assert tree_hash(path) == before
+    assert kehu("purchase", "add", cid, "--date", "2026-11-10", "--item", "茶", "--price", "30",
+                "--due", "2026-11-10", store=path).code == 0
+    record = next((path / "customers").rglob("interactions/*.yaml"))
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("due: 2026-11-10", "due: 2026-11-09"), encoding="utf-8")
+    line = text.splitlines().index("due: 2026-11-10") + 1
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{record}:{line}: due: 2026-11-09 is before the purchase" in checked.out, checked.out

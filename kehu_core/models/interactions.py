@@ -209,6 +209,16 @@ class Purchase(InteractionBase):
                 paid=paid, amount=amount))
         return value
 
+    @field_validator("due")
+    @classmethod
+    def _due_after_the_sale(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        """No sale due before it was made: `purchase add --date 2026-12-05 --due 2026-11-01`
+        was recorded, and the sale stood 34 days overdue in `receivables` the day it was made."""
+        sale = info.data.get("date")
+        if value is not None and sale is not None and value < sale:
+            raise ValueError(_("{day} is before the purchase ({date})").format(day=value, date=sale))
+        return value
+
     @field_validator("voided")
     @classmethod
     def _voided_after_the_sale(cls, value: Voided | None, info: ValidationInfo) -> Voided | None:
@@ -233,6 +243,11 @@ class Purchase(InteractionBase):
                 raise ValueError(_("amount: the items add up to {total}; amounts have at most {digits} "
                                    "digits before the point").format(total=self.amount, digits=MONEY_DIGITS))
         self.amount = Decimal(self.amount).quantize(CENT)
+        if not self.amount and not self.paid:
+            # a sale of nothing (free items, `--amount 0`) owes nothing: settled as it is made.
+            # Recorded unpaid, it stood in `receivables` and the credit report for ever, as
+            # no payment of more than nothing can be taken for it
+            self.paid = True
         return self
 
     @property
