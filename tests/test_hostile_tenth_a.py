@@ -221,3 +221,30 @@ def test_a_complaint_received_later_today_is_refused_as_a_later_day_is(store: tu
     record = next((path / "customers").glob(f"*/{cid}/interactions/*.yaml"))
     assert "time: 09:05" in record.read_text(encoding="utf-8") or "time: '09:05'" in record.read_text(encoding="utf-8")
     assert kehu("complaint", "ack", cid, record.stem, store=path).code == 0
+
+
+@pytest.mark.asyncio
+async def test_a_complaint_recorded_in_the_tui_counts_from_when_it_was_received(store: tuple[Path, str]) -> None:
+    """`interaction add --kind complaint` today records the time it was received, and the
+    deadlines count from it; the TUI's form recorded none, so the same complaint counted as
+    received at 23:59, with most of a day's more time to answer it. One rule in the store now."""
+    from kehu_tui.screens.interaction import AddInteractionScreen
+    from kehu_tui.widgets.forms.field import FormField
+
+    from .conftest import TODAY
+    from .test_tui import SIZE, make_app, wait_for
+
+    path, cid = store
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        form = AddInteractionScreen(app.store, cid, "complaint", TODAY)
+        app.push_screen(form)
+        await wait_for(pilot, lambda: app.screen is form and bool(form.query("#row-text")), "the form")
+        await pilot.pause()
+        form.query_one("#row-text", FormField).value = "茶叶受潮"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is not form, "saved")
+    assert kehu("interaction", "add", cid, "--kind", "complaint", "--text", "又受潮", store=path).code == 0
+    listed = kehu("complaint", "list", "--json", store=path).json()
+    assert [c["received"] for c in listed] == [f"{TODAY}T12:00"] * 2, listed

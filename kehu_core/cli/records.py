@@ -218,8 +218,6 @@ def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | N
                     allow_future: bool) -> None:
     """Record an interaction with a customer."""
     data: dict[str, Any] = {"kind": kind, "date": date or ctx.store.today, "text": text, "by": by}
-    if kind == "complaint" and time is None and data["date"] == ctx.store.today:
-        time = ctx.store.now().strftime("%H:%M")  # deadlines count from when it was received
     extras = {"status": (status, "complaint"), "time": (time, "complaint"), "resolution": (resolution, "complaint"),
               "rating": (rating, "feedback"), "channel": (channel, "message")}
     for key, (value, allowed_kind) in extras.items():

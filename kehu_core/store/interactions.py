@@ -14,7 +14,7 @@ from .. import yamlio as _yamlio
 from ..errors import FutureDate, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
-from ..models import Customer, Interaction, parse_interaction
+from ..models import Complaint, Customer, Interaction, parse_interaction
 from ..problems import validation_problems
 from ..yamlio import (
     FastLoader,
@@ -100,6 +100,11 @@ class InteractionsMixin:
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
         self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
+        if isinstance(interaction, Complaint) and interaction.time is None and interaction.date == self.today:
+            # received now: its deadlines count from it, whichever door recorded it (the TUI's
+            # form recorded none, so its complaints were taken as received at 23:59, a day's
+            # grace the CLI's, recorded with the time, did not have)
+            interaction.time = self.now().strftime("%H:%M")
         self._check_not_later_today(interaction, allow_future=allow_future)
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
         with self.lock():
