@@ -126,6 +126,9 @@ def normalise_query(query: str) -> tuple[str, str | None]:
     """(text pattern, digits pattern or None). ``+86 139-1234`` searches phone digits."""
     text = _folded(query.strip())
     stripped = re.sub(r"[\s\-()+]", "", text)
-    if stripped.isdigit() and len(stripped) >= 3:
-        return stripped, stripped
+    if stripped.isdecimal() and len(stripped) >= 3:
+        # in ASCII, as phones are kept: `customer add --phone １３７…` (a Chinese IME's full-width
+        # digits) stored +86137…, and a search typed the same way found nothing
+        digits = "".join(str(unicodedata.decimal(c)) for c in stripped)
+        return digits, digits
     return text.replace(" ", "") if _HAN.search(text) is None and " " in text else text, None

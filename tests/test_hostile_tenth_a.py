@@ -248,3 +248,14 @@ async def test_a_complaint_recorded_in_the_tui_counts_from_when_it_was_received(
     assert kehu("interaction", "add", cid, "--kind", "complaint", "--text", "又受潮", store=path).code == 0
     listed = kehu("complaint", "list", "--json", store=path).json()
     assert [c["received"] for c in listed] == [f"{TODAY}T12:00"] * 2, listed
+
+
+@pytest.mark.parametrize("typed", ["１３７００", "１３７ ００１３ ７０００", "+８６ １３７"])
+def test_a_phone_typed_in_full_width_digits_is_found_as_it_was_stored(store: tuple[Path, str], typed: str) -> None:
+    """A Chinese IME in full-width mode types ``１３７…``: `customer add --phone` took it (stored
+    +86137…), and `kehu search` (the TUI's search box too) typed the same way found nothing."""
+    path, _cid = store
+    added = kehu("customer", "add", "--name", "全角", "--phone", "１３７００１３７０００", store=path)
+    assert added.code == 0, added.err
+    found = kehu("search", typed, "--json", store=path)
+    assert found.code == 0 and [c["name"] for c in found.json()] == ["全角"], found.out + found.err
