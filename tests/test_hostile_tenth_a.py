@@ -259,3 +259,36 @@ def test_a_phone_typed_in_full_width_digits_is_found_as_it_was_stored(store: tup
     assert added.code == 0, added.err
     found = kehu("search", typed, "--json", store=path)
     assert found.code == 0 and [c["name"] for c in found.json()] == ["全角"], found.out + found.err
+
+
+_LAYOUTS = {
+    "lists indented unlike each other": "phones:\n- '+8613800138000'\ntags:\n  - VIP\n  - 茶\naddresses:\n    - 北京\n",
+    "flow lists over several lines": "tags: [VIP,\n       茶]\nemails: [\n  a@x.com\n]\n",
+    "a document indented as a whole": None,
+    "comments and blank lines": "# 老客户\nnickname: 老李 # 熟人\n\n# 地址\naddresses: [北京]\n",
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_an_edit_changes_the_lines_of_the_fields_it_edits_only(store: tuple[Path, str], layout: str) -> None:
+    """The round-trip writer wrote the whole file again in its own style: `customer set
+    title=...` of a file whose lists were indented unlike each other (two hands, two editors)
+    made them all alike, a flow list over several lines became one, a document indented as a
+    whole was made flush left: lines no one edited changed, in the file and in the git diff
+    every colleague merges. `kehu check` said ok before and after."""
+    path, cid = store
+    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
+    if _LAYOUTS[layout] is None:
+        text = "".join(f"  {line}\n" for line in f"id: {cid}\nname: 李雷\ntags: [a,\n  b]\nowner: 王芳".splitlines())
+    else:
+        text = f"id: {cid}\nname: 李雷\nowner: 王芳\n" + _LAYOUTS[layout]
+    profile.write_text(text, encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    edited = kehu("customer", "set", cid, "title=店长", store=path)
+    assert edited.code == 0, edited.err
+    after = profile.read_text(encoding="utf-8")
+    gone = [line for line in text.splitlines() if line not in after.splitlines()]
+    added = [line for line in after.splitlines() if line not in text.splitlines()]
+    assert gone == [] and [line.strip() for line in added] == ["title: 店长"], after
+    assert kehu("check", store=path).code == 0
+    assert kehu("customer", "show", cid, "--json", store=path).json()["title"] == "店长"

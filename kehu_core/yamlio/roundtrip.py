@@ -25,6 +25,7 @@ from ..yamlaliases import refuse_alias_bombs
 from .files import _BOM, _HEADER, YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
 from .numbers import WrittenDecimal, WrittenFloat, WrittenInt, beyond_float, whole_number
 from .scalars import ruamel_resolver
+from .splice import keep_unchanged_entries
 
 
 def _represent_written(representer: RoundTripRepresenter, value: WrittenDecimal | WrittenFloat | WrittenInt) -> Any:
@@ -222,6 +223,9 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
     _rt(like is not None and has_indented_lists(like)).dump(data, stream)
     text = stream.getvalue()
     if like is not None:
+        # the entries the edit left as they were, as the file wrote them (a flow list over
+        # several lines, a list indented unlike the others ...): an edit changes its lines only
+        text = keep_unchanged_entries(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"), text)
         # a "%YAML 1.2" directive and the "---" after it, which ruamel drops: kept, so an edit
         # changes the lines it edits only
         header = _HEADER.match(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"))
