@@ -292,3 +292,14 @@ def test_an_edit_changes_the_lines_of_the_fields_it_edits_only(store: tuple[Path
     assert gone == [] and [line.strip() for line in added] == ["title: 店长"], after
     assert kehu("check", store=path).code == 0
     assert kehu("customer", "show", cid, "--json", store=path).json()["title"] == "店长"
+
+
+def test_a_dormant_tier_the_store_does_not_have_is_found_by_check(store: tuple[Path, str]) -> None:
+    """``visits: dormant_tiers: [nope]`` in kehu.yaml: `kehu check` said ok, and `kehu visits
+    plan` failed for every rep of the store."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "visits:\n  dormant_tiers: [nope]\n", encoding="utf-8")
+    line = len(config.read_text(encoding="utf-8").splitlines())
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"kehu.yaml:{line}: visits.dormant_tiers: no tier 'nope'" in checked.out, checked.out

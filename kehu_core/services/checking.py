@@ -70,9 +70,10 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     twice = index.interactions_held_twice(None if scope is None else sorted(scope))  # a merge's, by both sides
     problems.extend(_held_twice_problems(store, twice))
     problems.extend(_settings_problems(store))
-    from ..visits import planfile  # the reps' visit plans: `kehu visits plan` reads them
+    from ..visits import plan, planfile  # the reps' visit plans and their settings: `kehu visits plan`
 
     problems.extend(planfile.problems(store))
+    problems.extend(plan.settings_problems(store))
     for plugin_failure in (store.plugins.failures if store.plugins else []):
         problems.append(Problem(store.root / "kehu.yaml", 1, str(plugin_failure)))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))

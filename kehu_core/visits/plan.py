@@ -134,6 +134,16 @@ def _large(store: Store) -> Any:
         raise _settings_problem(store, "dormant_tiers", str(exc)) from None
 
 
+def settings_problems(store: Store) -> list[Problem]:
+    """What `kehu check` says of ``visits:`` in kehu.yaml that no plan can use: a dormant tier
+    the store does not have (`check` said ok, and `kehu visits plan` failed for every rep)."""
+    try:
+        _large(store)
+    except RecordError as exc:
+        return list(exc.problems)
+    return []
+
+
 def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     """The plan of ``owner`` for ``day``: the rules' picks among the rep's customers, with
     the rep's changes (:mod:`.planfile`) applied, cut to the day's limit."""
