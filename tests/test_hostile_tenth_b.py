@@ -4,6 +4,7 @@ each seen failing before its fix. Real stores, real processes, real git remotes 
 from __future__ import annotations
 
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,53 @@ def test_a_fields_name_is_one_line_of_plain_text_and_never_reaches_the_terminal(
     other = kehu("customer", "add", "--name", "钱多多", store=shop).out.strip()
     refused = kehu("customer", "set", other, "a\u202eb=1", store=shop)
     assert refused.code == 2 and "\u202e" not in refused.err, refused.err  # refused as typed already
+
+
+# --- kind 9: plugins changing what they were given ---------------------------------------------
+
+
+class _Meddler:
+    """Changes everything it is given: the purchase's amount, the customer's name, a ledger's
+    entries (taken out, as a rule that "consumes" the list would)."""
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        if getattr(interaction, "amount", None) is not None:
+            interaction.amount = Decimal("1000000")
+        customer.name = "篡改"
+
+    @hookimpl
+    def validate_ledger(self, store: Any, customer_id: str, ledger: str,
+                        entries: list[dict[str, Any]]) -> list[tuple[int, str]] | None:
+        entries.clear()
+        return None
+
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> list[str] | None:
+        customer.tier_override = None
+        return None
+
+
+def test_a_plugin_changing_what_it_was_given_changes_nothing_else(tmp_path: Path) -> None:
+    """Every plugin got the very objects kehu and the other plugins go on with: a plugin setting
+    a purchase's amount to 1 000 000 in ``interaction_saved`` made the points plugin award a
+    million points for a ¥100 sale (`purchase add` printing "¥1000000 recorded"), and one that
+    emptied the entries given to ``validate_ledger`` hid a redemption of points never held from
+    the points plugin's rule, so `kehu check` said ok (and `kehu sync` would push it). Each
+    implementation now gets its own copy of what it acts on or checks."""
+    store = make_store(tmp_path / "store", plugins={"meddler": _Meddler()})
+    cid = add_customer(store, name="赵敏")
+    sold = run_kehu(store, "purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-11-01")
+    assert sold.code == 0, sold.err
+    assert "¥100.00 recorded" in sold.out + sold.err and "1000000" not in sold.out + sold.err
+    points = run_kehu(store, "points", "show", cid, "--json")
+    assert points.json()["balance"] == 100, points.out
+    assert run_kehu(store, "customer", "show", cid, "--json").json()["name"] == "赵敏"
+    ledger = store.ledger_file(cid, "points")
+    ledger.write_text(ledger.read_text(encoding="utf-8")
+                      + "- {id: by0hand001, date: 2026-11-02, reason: redeem, delta: -500}\n", encoding="utf-8")
+    checked = run_kehu(store, "check")
+    assert checked.code == 1, checked.out + checked.err
+    assert "points.ledger.yaml:3:" in checked.out and "(plugin points)" in checked.out, checked.out
+    set_ = run_kehu(store, "customer", "set", cid, "tier_override=不存在的等级")
+    assert set_.code == 1 and "tier_override" in set_.err, set_.err
