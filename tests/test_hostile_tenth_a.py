@@ -303,3 +303,19 @@ def test_a_dormant_tier_the_store_does_not_have_is_found_by_check(store: tuple[P
     line = len(config.read_text(encoding="utf-8").splitlines())
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"kehu.yaml:{line}: visits.dormant_tiers: no tier 'nope'" in checked.out, checked.out
+
+
+def test_an_import_column_naming_no_purchase_field_is_found_by_check(store: tuple[Path, str], tmp_path: Path) -> None:
+    """``import_columns: {金额: purchase.nope}`` in kehu.yaml: every sheet's import was refused
+    for it ("unknown purchase field", at line 1), and `kehu check` said ok."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "import_columns:\n  金额: purchase.nope\n", encoding="utf-8")
+    line = len(config.read_text(encoding="utf-8").splitlines()) - 1
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"kehu.yaml:{line}: import_columns: unknown purchase field" in checked.out, \
+        checked.out
+    sheet = tmp_path / "a.csv"
+    sheet.write_text("姓名,电话,金额\n王一,13500000001,5\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 1 and f"kehu.yaml:{line}: import_columns" in imported.out + imported.err, imported.err

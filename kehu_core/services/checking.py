@@ -90,7 +90,10 @@ def _settings_problems(store: Store) -> list[Problem]:
         defined = segments.condition_problems(store, segments.definitions(store))
     except RecordError as exc:
         defined = list(exc.problems)
-    return region + defined + (store.plugins.settings_problems() if store.plugins else [])  # their settings_model
+    from .importing.sheet import column_problems  # import_columns: every sheet's import reads them
+
+    return region + defined + column_problems(store) + (
+        store.plugins.settings_problems() if store.plugins else [])  # their settings_model
 
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...errors import Problem
 from ...i18n import _
 from ...plugins import ImportedContact
 from .base import EncodingProblem, FileProblem, RowProblem, is_binary
@@ -88,6 +89,24 @@ def column_map(store: Store) -> dict[str, str]:
     return mapping
 
 
+def column_problems(store: Store) -> list[Problem]:
+    """``import_columns`` in kehu.yaml naming a purchase field there is none of: every sheet's
+    import is refused for it, and `kehu check` says so (it said ok)."""
+    bad = [f"{h} → {t}" for h, t in (store.config.import_columns or {}).items()
+           if str(t).startswith("purchase.") and str(t).split(".", 1)[1] not in PURCHASE_TARGETS]
+    if not bad:
+        return []
+    from ...yamlio import YamlFileError, line_of, load_roundtrip
+
+    path = store.root / "kehu.yaml"
+    try:
+        line = line_of(load_roundtrip(path), ["import_columns"])
+    except YamlFileError:
+        line = 1
+    return [Problem(path, line, f"import_columns: unknown purchase field in {', '.join(bad)}; expected "
+                                f"purchase.{{{','.join(PURCHASE_TARGETS)}}}")]
+
+
 class SheetImporter:
     name = "sheet"
     suffixes = (".xlsx", ".xlsm", ".csv")
@@ -97,12 +116,8 @@ class SheetImporter:
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
         mapping = column_map(store)
-        bad = [f"{h} → {t}" for h, t in (store.config.import_columns or {}).items()
-               if str(t).startswith("purchase.") and t.split(".", 1)[1] not in PURCHASE_TARGETS]
-        if bad:
-            yield RowProblem(f"{store.root / 'kehu.yaml'}:1",
-                             f"import_columns: unknown purchase field in {', '.join(bad)}; expected "
-                             f"purchase.{{{','.join(PURCHASE_TARGETS)}}}")
+        for problem in column_problems(store):
+            yield RowProblem(f"{problem.path}:{problem.line}", problem.message)
             return
         is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
         if is_xlsx:
