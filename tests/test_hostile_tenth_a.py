@@ -319,3 +319,22 @@ def test_an_import_column_naming_no_purchase_field_is_found_by_check(store: tupl
     sheet.write_text("姓名,电话,金额\n王一,13500000001,5\n", encoding="utf-8")
     imported = kehu("import", str(sheet), store=path)
     assert imported.code == 1 and f"kehu.yaml:{line}: import_columns" in imported.out + imported.err, imported.err
+
+
+@pytest.mark.parametrize("folder", ["outbox", "visits/王芳", "templates", "."])
+def test_the_outbox_is_never_where_git_shares_it(store: tuple[Path, str], folder: str) -> None:
+    """``plugins: outbox: folder: outbox`` (a natural setting, relative to the store): each
+    message, the customer's phone number in it, was written in the store where `kehu sync`
+    commits everything, and pushed to every clone, which the default ``.kehu/outbox`` (git
+    ignores it) is there to prevent. Only customers/ and .git were refused."""
+    path, _cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  disabled: []", f"  disabled: []\n  outbox:\n    folder: {folder}"), encoding="utf-8")
+    (path / "templates").mkdir(exist_ok=True)
+    (path / "templates" / "greet.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+    before = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if ".kehu" not in p.parts)
+    sent = kehu("send", "--segment", "all", "--template", "greet", "--channel", "sms", store=path)
+    no_traceback(sent)
+    assert sent.code == 1 and "plugins: outbox: folder:" in sent.out + sent.err, sent.out + sent.err
+    assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if ".kehu" not in p.parts) == before

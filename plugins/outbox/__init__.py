@@ -60,23 +60,25 @@ class OutboxSender:
         return name
 
 
-#: what a store's records are: the outbox folder is set in kehu.yaml, which every clone shares
-_RECORDS = ("customers", ".git")
+#: the one place in the store an outbox may be: kehu's own state, which git ignores
+_UNSHARED = ".kehu"
 
 
 def _refuse_records(store: Store, folder: Path) -> None:
-    """Refuse an outbox folder inside the store's records (``customers/``, ``.git``), however
-    it is named (``customers/../customers``, a link in the store to it): ``folder:`` comes from
-    kehu.yaml, shared with every clone, and a message written among a customer's records was
-    taken for a record by the next ``kehu sync`` of every rep."""
+    """Refuse an outbox folder the store's git shares: inside the store anywhere but ``.kehu/``
+    (``customers/``, ``.git``, ``outbox/``, ``visits/``, ``templates/``, however it is named:
+    ``customers/../customers``, a link in the store to it). ``folder:`` comes from kehu.yaml,
+    shared with every clone: a message written among a customer's records was taken for a
+    record by the next ``kehu sync``, and one written in ``outbox/`` was committed and pushed,
+    the customers' phone numbers with it, which the default (``.kehu/outbox``) keeps from git."""
     root = store.root.resolve()
     resolved = folder.resolve()
     if resolved.is_relative_to(root):
         inside = resolved.relative_to(root).parts
-        if inside and inside[0] in _RECORDS or resolved == root / "kehu.yaml":
-            raise ValueError(_("plugins: outbox: folder: {folder} is inside the store's records ({root}); "
-                               "kehu writes messages outside customers/ and .git (the default is "
-                               ".kehu/outbox)").format(folder=folder, root=root))
+        if not inside or inside[0] != _UNSHARED:
+            raise ValueError(_("plugins: outbox: folder: {folder} is inside the store's records ({root}), which "
+                               "git shares with every clone; kehu writes messages outside the store or in .kehu/ "
+                               "(the default is .kehu/outbox)").format(folder=folder, root=root))
 
 
 @hookimpl
