@@ -338,3 +338,18 @@ def test_the_outbox_is_never_where_git_shares_it(store: tuple[Path, str], folder
     no_traceback(sent)
     assert sent.code == 1 and "plugins: outbox: folder:" in sent.out + sent.err, sent.out + sent.err
     assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if ".kehu" not in p.parts) == before
+
+
+def test_a_handover_names_the_reps_as_it_stores_them(tmp_path: Path) -> None:
+    """`kehu handover 王芳 " 李四 "` stored 李四 (every door takes the spaces off an owner) but
+    said and committed " 李四 "; `kehu handover 王芳 " 王芳 "` handed 王芳's customers to 王芳."""
+    from .conftest import git
+
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "李雷", "--owner", "王芳", store=path).code == 0
+    same = kehu("handover", "王芳", " 王芳 ", store=path)
+    assert same.code == 2 and "same rep" in same.err, same.err
+    moved = kehu("handover", "王芳", " 李四 ", store=path)
+    assert moved.code == 0 and "from 王芳 to 李四 (commit" in moved.out, moved.out
+    assert git(path, "log", "-1", "--format=%s").strip() == "handover: 1 customers of 王芳 to 李四"

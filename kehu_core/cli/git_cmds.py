@@ -119,6 +119,9 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
 def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
     """Give every customer of FROM_REP to TO_REP (the successor carries on), as one commit."""
     store = ctx.store
+    # as every door takes spaces off an owner: `handover 王芳 " 李四 "` stored 李四 and said
+    # (and committed) " 李四 ", and `handover 王芳 " 王芳 "` handed 王芳's customers to 王芳
+    from_rep, to_rep = from_rep.strip(), to_rep.strip()
     if from_rep == to_rep:
         raise click.UsageError(_("FROM_REP and TO_REP are the same rep"))
     if not to_rep.strip():
