@@ -28,13 +28,14 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import journal_ahead
 from .confidential import plain_fields
-from .errors import KehuError
+from .errors import KehuError, Problem
 from .i18n import _
 from .yamlio import YamlFileError, atomic_write, read_bytes
 
@@ -335,12 +336,18 @@ def last_in_effect(found: list[Entry]) -> Entry | None:
     return None
 
 
-def undo(store: Store) -> Entry:
+def undo(store: Store, problems: Callable[[Collection[str]], list[Problem]] | None = None) -> Entry:
     """Put back the files of the newest change still in effect, exactly as they were before it.
 
     Refused (KehuError, nothing written) when there is nothing to undo, when the entry is too
     old to have its before-images, or when a file of it changed since (a hand edit, a git pull,
-    a later command outside the journal). The undo itself becomes an entry (``undoes``)."""
+    a later command outside the journal). The undo itself becomes an entry (``undoes``).
+
+    ``problems``: what `kehu check` finds of these customers' records (and every rule across
+    records they are part of). When given, an undo that would bring a problem is refused and
+    its files put back as they are now: records added since by others, which the change's own
+    files do not name (a colleague's purchase of a customer whose creation is undone, arriving
+    by `kehu sync`), were left without a profile, and the store rejected by `check`."""
     with store.lock():
         target = last_in_effect(entries(store))
         if target is None:
@@ -356,8 +363,22 @@ def undo(store: Store) -> Entry:
                 "cannot undo {describe}: changed since by someone else: {files}. Nothing was undone; change "
                 "those files back by hand (see `git diff` or `kehu customer log`), or make the correction "
                 "with a new command").format(describe=target.describe(), files=", ".join(changed)))
-        store.restore_files({store.root / f.path: None if f.before is None else f.before.encode("utf-8")
-                             for f in target.files})
+        restored = {store.root / f.path: None if f.before is None else f.before.encode("utf-8")
+                    for f in target.files}
+        from .store.layout import CUSTOMERS_DIR
+
+        ids = {parts[2] for f in target.files if len(parts := f.path.split("/")) > 3 and parts[0] == CUSTOMERS_DIR}
+        known = {p.render() for p in problems(ids)} if problems is not None and ids else set()
+        now = {path: _read(path) for path in restored}
+        store.restore_files(restored)
+        brought = [p for p in problems(ids) if p.render() not in known] if problems is not None and ids else []
+        if brought:
+            store.restore_files(now)  # as they were: the journal records no change
+            raise KehuError(_(
+                "cannot undo {describe}: it would leave the store with what `kehu check` rejects "
+                "(records added since it, by a colleague's sync or by hand, need what it made):\n{problems}\n"
+                "Nothing was undone; make the correction with a new command").format(
+                describe=target.describe(), problems="\n".join(p.render() for p in brought[:5])))
         session = store.recording
         if session is not None:
             session.undoes = target.id

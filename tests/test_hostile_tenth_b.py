@@ -15,6 +15,8 @@ from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu, kehu_subprocess
 from .test_hostile import tree_hash
+from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
+from .test_team_merge import remote, sync  # noqa: F401 (remote: a fixture)
 
 # --- kind 8: a message template asking for without end -----------------------------------------
 
@@ -208,3 +210,39 @@ def test_a_plugin_changing_what_it_was_given_changes_nothing_else(tmp_path: Path
     assert "points.ledger.yaml:3:" in checked.out and "(plugin points)" in checked.out, checked.out
     set_ = run_kehu(store, "customer", "set", cid, "tier_override=不存在的等级")
     assert set_.code == 1 and "tier_override" in set_.err, set_.err
+
+
+# --- kind 5: `kehu undo` after a sync ------------------------------------------------------------
+
+COLLEAGUES_RECORDS = {
+    "a-purchase": (["purchase", "add", "{X}", "--item", "茶", "--price", "10", "--date", "2026-11-05"],
+                   "interaction of a customer that has no customer.yaml"),
+    "a-customer-they-referred": (["customer", "add", "--name", "钱多多", "--referrer", "{X}"], "referrer"),
+}
+
+
+@pytest.mark.parametrize(("argv", "said"), COLLEAGUES_RECORDS.values(), ids=COLLEAGUES_RECORDS.keys())
+def test_undo_of_a_customer_a_colleague_has_added_to_since_is_refused(
+        team: tuple[Path, Path, str], argv: list[str], said: str) -> None:  # noqa: F811
+    """`kehu customer add` in one clone, synced; a colleague records a purchase of that customer
+    (or a customer they referred) and syncs; the first clone syncs and runs `kehu undo`: the
+    undo took back the customer's creation (its profile unchanged), exit 0, and left the
+    colleague's purchase without a profile (or their customer naming nobody as referrer), which
+    `kehu check` then rejected and `kehu sync` refused. An undo that would bring what `check`
+    rejects is refused, nothing undone."""
+    a, b, _cid = team
+    new = kehu("customer", "add", "--name", "新客户", store=a)
+    assert new.code == 0, new.err
+    x = new.out.strip()
+    sync(a)
+    sync(b)
+    assert kehu(*[part.replace("{X}", x) for part in argv], store=b).code == 0
+    sync(b)
+    sync(a)
+    before = work_hash(a)
+    undone = kehu("undo", store=a)
+    assert undone.code == 1, undone.out + undone.err
+    assert "cannot undo" in undone.err and said in undone.err and "Nothing was undone" in undone.err, undone.err
+    assert work_hash(a) == before
+    assert kehu("check", store=a).code == 0
+    assert "新客户" in kehu("undo", "--list", store=a).out.splitlines()[0]  # still the change in effect

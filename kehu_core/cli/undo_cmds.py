@@ -99,7 +99,9 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
             for f in e.files:
                 click.echo(f"    {terminal_safe(f.path)}")
         return
-    done = journal.undo(store)
+    from ..services.checking import check_store
+
+    done = journal.undo(store, lambda ids: check_store(store, customers=ids))
     click.echo(terminal_safe(_("undid {change}: {count} file(s) put back").format(change=done.describe(),
                                                                          count=len(done.files))))
     for f in done.files:
