@@ -334,3 +334,32 @@ def test_no_sale_is_due_before_it_is_made(store: tuple[Path, str]) -> None:  # n
     line = text.splitlines().index("due: 2026-11-10") + 1
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{record}:{line}: due: 2026-11-09 is before the purchase" in checked.out, checked.out
+
+
+# --- kind 5: a ledger entry written over several lines ------------------------------------------
+
+
+@pytest.mark.parametrize(("entry", "said"), [
+    ("- date: 2026-11-01\n  reason: 手工调整\n  delta: 5\n", ":3: not a ledger entry"),
+    ("- {date: 2026-11-01, reason: 手工调整,\n   delta: 5}\n", ":2: invalid YAML"),  # the line alone is cut short
+], ids=["block", "flow"])
+def test_a_ledger_entry_over_several_lines_is_named_by_every_reader(
+        store: tuple[Path, str], entry: str, said: str) -> None:  # noqa: F811
+    """An entry written over several lines by hand read fine to `check` and `kehu points`,
+    while git's union merge, which merges ledgers line by line, cuts such an entry in two (and
+    `customer merge` refused it). One entry a line is now every reader's rule: `check`,
+    `points` and `customer merge` name its second line alike, and nothing is changed."""
+    path, cid = store
+    other = kehu("customer", "add", "--name", "韩梅梅", store=path).out.strip()
+    folder = _profile(path, cid).parent
+    ledger = folder / "points.ledger.yaml"
+    ledger.write_text("# points ledger\n" + entry, encoding="utf-8")
+    where = f"{ledger}{said}"
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and where in checked.out, checked.out
+    before = tree_hash(path)
+    for argv in (["points", cid], ["customer", "merge", other, cid]):
+        result = kehu(*argv, store=path)
+        no_traceback(result)
+        assert result.code == 1 and where in result.out + result.err, (argv, result.out, result.err)
+    assert tree_hash(path) == before

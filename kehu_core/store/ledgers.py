@@ -25,6 +25,7 @@ from ..yamlio import (
     read_text,
 )
 from ..yamlio.files import invalid_yaml, marker_line, markers_message, opens_conflict, yaml_error_detail
+from ..yamlio.reading import NOT_AN_ENTRY
 from .batch import _PendingLedger, journaled
 from .layout import _check_size
 
@@ -233,9 +234,7 @@ def ledger_entry(line: str, path: Path, number: int) -> dict[str, Any] | None:
             raise RecordError([invalid_yaml(path, number, yaml_error_detail(exc))]) from None
         if isinstance(loaded, list) and len(loaded) == 1 and isinstance(loaded[0], dict):
             return loaded[0]
-    raise RecordError([Problem(path, number, _(
-        "not a ledger entry: a ledger holds one `- {{date: ..., reason: ..., ...}}` entry a line "
-        "(or a `#` comment)").format())])  # format(): its braces doubled, as in every message
+    raise RecordError([Problem(path, number, _(NOT_AN_ENTRY).format())])  # format(): its braces doubled
 
 
 def _broken_line(path: Path) -> Problem | None:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem
-from ..i18n import _
+from ..i18n import N_, _
 from ..yamlaliases import may_alias, refuse_alias_bombs
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
 from .numbers import FLOAT_DIGITS, beyond_float, whole_number
@@ -224,18 +224,37 @@ _QUOTED_DATE = re.compile(r"[\"'][0-9]{4}-")
 _TIMESTAMP = next(rx for tag, rx in FastLoader.yaml_implicit_resolvers["0"] if tag.endswith(":timestamp"))
 
 
+#: a ledger line that is no entry: ``kehu check``, every reader of a ledger and a customer
+#: merge (store.ledgers.ledger_entry) say it alike
+NOT_AN_ENTRY = N_("not a ledger entry: a ledger holds one `- {{date: ..., reason: ..., ...}}` entry a line "
+                  "(or a `#` comment)")
+
+#: a line of a ledger that is neither an entry's first line (``- ``), a comment nor blank: an
+#: entry written over several lines (``- date: ...`` then ``  delta: 5``), which every YAML
+#: reader took while git's union merge, which merges ledgers line by line, cut it in two
+_NOT_ONE_LINE = re.compile(r"^(?!- |[ \t]*#|[ \t]*\r?$)", re.M)
+
+
 def load_entries(path: Path) -> Any:
     """A ledger (a list of one-line entries) as :func:`load_fast` reads it, dates as dates, by
     yaml-rs wherever that reads the same: a ledger at its size limit (8 MiB, 101 000 entries)
     took PyYAML 9.7 s and 574 MB, yaml-rs 0.4 s and 219 MB; every command showing that
-    customer paid it. A ledger yaml-rs could read otherwise goes to PyYAML, as for the scan."""
-    if yaml_rs is None:
-        return load_fast(path)
+    customer paid it. A ledger yaml-rs could read otherwise goes to PyYAML, as for the scan.
+    Each entry on a line of its own, or YamlFileError at the first line that is none."""
     try:
         text = _parsed_text(read_text(path), path)
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
-    if "\t" in text or "\\" in text or _rs_differs(text) or _QUOTED_DATE.search(text):
+    entries = _entries(path, text)
+    if isinstance(entries, list):  # else no ledger at all, as its reader says
+        other = _NOT_ONE_LINE.search(text)
+        if other is not None:
+            raise YamlFileError(Problem(path, text.count("\n", 0, other.start()) + 1, _(NOT_AN_ENTRY).format()))
+    return entries
+
+
+def _entries(path: Path, text: str) -> Any:
+    if yaml_rs is None or "\t" in text or "\\" in text or _rs_differs(text) or _QUOTED_DATE.search(text):
         return load_fast(path)
     try:
         return _dated(yaml_rs.loads(text, parse_datetime=False))
