@@ -4,16 +4,19 @@ each seen failing before its fix. Real stores, real processes, real git remotes 
 from __future__ import annotations
 
 import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, field_validator
 
 from kehu_core import hookimpl
 from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu, kehu_subprocess
+from .pluginutil import configure
 from .test_hostile import tree_hash
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
 from .test_team_merge import remote, sync  # noqa: F401 (remote: a fixture)
@@ -246,3 +249,45 @@ def test_undo_of_a_customer_a_colleague_has_added_to_since_is_refused(
     assert work_hash(a) == before
     assert kehu("check", store=a).code == 0
     assert "新客户" in kehu("undo", "--list", store=a).out.splitlines()[0]  # still the change in effect
+
+
+# --- kind 9: a plugin's settings model failing on the settings -----------------------------------
+
+SETTINGS_FAILURES = {
+    "raising": (lambda: {}["nope"], "KeyError: 'nope'"),  # "internal error: KeyError" on every command
+    "calling-sys-exit": (lambda: sys.exit(3), "sys.exit(3)"),  # every command ended with exit 3, no word
+}
+
+
+@pytest.mark.parametrize(("fail", "said"), SETTINGS_FAILURES.values(), ids=SETTINGS_FAILURES.keys())
+def test_a_plugins_settings_model_failing_on_its_settings_is_named_at_its_section(
+        tmp_path: Path, fail: Any, said: str) -> None:
+    """The model a plugin gives for its settings (``settings_model``) is the plugin's code: a
+    validator that raised KeyError, instead of refusing the value, ended every command in
+    "internal error: KeyError", and one calling `sys.exit(3)` ended every command with exit 3
+    and no word. Each is said as settings that cannot be read, at the plugin's section of
+    kehu.yaml with the plugin named, exit 1, as settings its model refuses are."""
+
+    class Settings(BaseModel):
+        level: int = 0
+
+        @field_validator("level")
+        @classmethod
+        def _level(cls, value: int) -> int:
+            fail()
+            return value
+
+    class Configured:
+        @hookimpl
+        def settings_model(self) -> type[BaseModel]:
+            return Settings
+
+    store = make_store(tmp_path / "store", plugins={"configured": Configured()})
+    cid = add_customer(store, name="赵敏")
+    configure(store.root, configured={"level": 5})
+    line = (store.root / "kehu.yaml").read_text(encoding="utf-8").splitlines().index("  configured:") + 1
+    for argv in (["check"], ["customer", "show", cid], ["customer", "list"]):
+        result = run_kehu(store, *argv)
+        assert result.code == 1, (argv, result.err)
+        assert f"kehu.yaml:{line}: plugins.configured: the settings model of plugin 'configured' failed" in result.err
+        assert said in result.err and "internal error" not in result.err, result.err

@@ -15,7 +15,8 @@ from pydantic import ValidationError, create_model
 from .. import hookspecs
 from ..config import PluginSettings
 from ..errors import Problem, RecordError
-from ..handed import error_text
+from ..handed import error_text, stops_kehu
+from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
 from .guards import GuardedHooks, _Call
@@ -339,7 +340,25 @@ class PluginHost(GuardedHooks):
                 self._settings_cache[key] = model.model_validate(self.settings_for(name))
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
+            except BaseException as exc:  # the model is the plugin's code: a validator's own failure
+                if stops_kehu(exc):
+                    raise
+                raise RecordError([self._failed_settings_problem(name, exc)]) from None
         return self._settings_cache[key]
+
+    def _failed_settings_problem(self, name: str, exc: BaseException) -> Problem:
+        """A plugin's settings model that failed on its settings (a validator raising KeyError,
+        calling sys.exit) instead of refusing them: every command ended in "internal error" (or
+        with the plugin's exit code, without a word), as it ran outside every guard. Said as
+        settings that cannot be read, at the plugin's section of kehu.yaml, with the plugin."""
+        from ..yamlio import line_of, lines_doc
+
+        path = self._config_file()
+        line = line_of(lines_doc(path), ["plugins", name]) if path.is_file() else 1
+        error = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else error_text(exc)
+        return Problem(path, line, _("plugins.{section}: the settings model of plugin {plugin} failed on these "
+                                     "settings ({error}); they cannot be read").format(
+            section=name, plugin=repr(name), error=error))
 
     def _config_file(self) -> Path:
         from ..config import CONFIG_FILE
