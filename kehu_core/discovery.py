@@ -31,8 +31,23 @@ def find_store(start: Path) -> Path | None:
     store at all, and every command went on to the demo, ``kehu check`` saying "ok"."""
     here = start.resolve()
     for folder in (here, *here.parents):
-        if os.path.lexists(folder / CONFIG_FILE):
+        if os.path.lexists(folder / CONFIG_FILE) and records_holding(folder) is None:
             return folder
+    return None
+
+
+#: the folders of a store no other store is in: its records, its state, git's own
+_NO_STORE_INSIDE = ("customers", ".kehu", ".git")
+
+
+def records_holding(folder: Path) -> Path | None:
+    """The store whose records (``customers/``, ``.kehu/``, ``.git/``) hold ``folder``, if any.
+    A ``kehu.yaml`` there is a stray copy (`kehu check` names it), no store: run in a customer's
+    folder holding one, kehu took the folder for a store and wrote a new customer's records, an
+    index and a journal among the records of the store around it, with exit 0."""
+    for above in folder.parents:
+        if folder.relative_to(above).parts[0] in _NO_STORE_INSIDE and os.path.lexists(above / CONFIG_FILE):
+            return above
     return None
 
 
@@ -68,6 +83,10 @@ def demo_working_copy(cache_root: Path | None = None) -> Path:
 def resolve_store_path(explicit: Path | None, cwd: Path | None = None) -> tuple[Path, bool]:
     """The store to open and whether it is the demo (``explicit`` is --store / KEHU_STORE)."""
     if explicit is not None:
+        outer = records_holding(explicit.resolve())
+        if outer is not None:
+            raise KehuError(_("{path}: is inside the records of the store {root}, no store of its own; "
+                              "name the store {root}").format(path=explicit, root=outer))
         return explicit.resolve(), False
     found = find_store(cwd or Path.cwd())
     if found is not None:
