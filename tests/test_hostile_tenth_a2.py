@@ -37,3 +37,27 @@ def test_a_stray_kehu_yaml_among_the_records_is_no_store(
     assert named.code == 1 and "is inside the records of the store" in named.err, named.err
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{cid}/kehu.yaml:1: unexpected file" in checked.out, checked.out
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see the other process wait")
+def test_two_reps_adding_to_one_plan_at_one_moment_both_stand(tmp_path: Path) -> None:
+    """`kehu visits plan --add` read the day's plan before it took the store's lock: another
+    `--add` to the same plan written meanwhile was lost by its write (exit 0 both)."""
+    from kehu_core.store import Store
+    from kehu_core.visits.plan import edit_plan
+
+    from .test_hostile_concurrent import _waiting_for_the_lock
+
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    first = kehu("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).out.strip()
+    second = kehu("customer", "add", "--name", "周芷若", "--owner", "王芳", store=path).out.strip()
+    store = Store.open(path)
+    with store.lock():
+        proc = _waiting_for_the_lock(path, "visits", "plan", "--owner", "王芳", "--date", "2026-11-20",
+                                     "--add", first)
+        edit_plan(store, "王芳", __import__("datetime").date(2026, 11, 20), add=(second,))  # meanwhile
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, (out, err)
+    plan = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-11-20", "--json", store=path).json()
+    assert {v["id"] for v in plan["visits"]} == {first, second}, plan

@@ -261,12 +261,15 @@ def edit_plan(store: Store, owner: str, day: dt.date, *, add: tuple[str, ...] = 
               remove: tuple[str, ...] = (), order: tuple[str, ...] = (), reset: bool = False) -> str | None:
     """The rep's changes to the plan, written to its file; the ids must be customers of the
     store. Returns the file (relative to the store), None when no change is left."""
-    edits = planfile.PlanEdits(planfile.check_owner(owner), day) if reset else planfile.read(store, owner, day)
-    for cid in (*add, *remove, *order):
-        if cid not in edits.add or cid not in remove:  # a customer gone since it was added: removable
-            store.get(cid)  # NotFound names the id
-    planfile.apply(edits, add=add, remove=remove, order=order)
-    path = planfile.write(store, edits)
+    # read, changed and written under the store's lock: read before it, a colleague's change
+    # written meanwhile (the TUI, another `visits plan --add`) was lost by this write
+    with store.lock():
+        edits = planfile.PlanEdits(planfile.check_owner(owner), day) if reset else planfile.read(store, owner, day)
+        for cid in (*add, *remove, *order):
+            if cid not in edits.add or cid not in remove:  # a customer gone since it was added: removable
+                store.get(cid)  # NotFound names the id
+        planfile.apply(edits, add=add, remove=remove, order=order)
+        path = planfile.write(store, edits)
     return None if edits.empty else store.rel(path)
 
 
