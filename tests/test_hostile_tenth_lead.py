@@ -363,3 +363,28 @@ def test_a_ledger_entry_over_several_lines_is_named_by_every_reader(
         no_traceback(result)
         assert result.code == 1 and where in result.out + result.err, (argv, result.out, result.err)
     assert tree_hash(path) == before
+
+
+def test_a_broken_line_a_colleague_pushed_into_a_ledger_both_changed_is_said_to_be_theirs(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """Both clones added to one customer's points ledger, and the colleague's push (by plain git)
+    brought a line no reader takes. The sync said the two sides' changes "cannot both stand" and
+    offered `kehu undo` of this clone's sale, which was fine and would not help. The problem's
+    line is the colleague's alone, so the sync says it came with their files."""
+    from .test_team_merge import customer_with_points
+
+    a, b, cid = customer_with_points(tmp_path, remote)
+    ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-11-05", store=a)
+    ok("purchase", "add", cid, "--item", "茶", "--price", "200", "--date", "2026-11-06", store=b)
+    ledger = next((b / "customers").rglob(f"{cid}/points.ledger.yaml"))
+    with ledger.open("a", encoding="utf-8") as handle:
+        handle.write("- date: 2026-11-07\n  reason: 手工\n  delta: 5\n")
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "b: by hand")
+    git(b, "push", "-q")
+    synced = kehu("sync", store=a)
+    no_traceback(synced)
+    assert synced.code == 1
+    said = synced.out + synced.err
+    assert "not in your changes" in said and "kehu undo" not in said, said
+    assert "not a ledger entry" in said, said

@@ -13,6 +13,8 @@ from ..i18n import _
 from ..index.freshness import text_name
 from ..paths import CONFIG_FILE
 from ..store import CUSTOMERS_DIR, Store
+from ..store.ledgers import ledger_entry
+from ..yamlio.files import LEDGER_SUFFIX
 from . import gitops
 from .checking import check_store
 
@@ -104,18 +106,45 @@ def origin_of(store: Store, problems: list[Problem], before: str) -> str:
     # as problems name them: a name that is not UTF-8 text as printed (errors.shown_path)
     ours = _with_folders(gitops.changed_paths(root, base, before))
     theirs = _with_folders(gitops.changed_paths(root, base, remote))
-    paths = set()
+    sides = set()
     for problem in problems:
         path = Path(problem.path)
         try:  # the folder resolved, not the file: a link's problem is the link's, not its target's
-            paths.add((path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix())
+            rel = (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
         except ValueError:
             return ""
-    if paths <= theirs - ours:
-        return "theirs"
-    if paths <= theirs & ours:
+        if rel in theirs - ours:
+            sides.add("theirs")
+        elif rel in theirs & ours:
+            sides.add(_side_of_line(root, problem, rel, remote, before))
+        else:
+            return ""
+    return sides.pop() if len(sides) == 1 else ""
+
+
+def _side_of_line(root: Path, problem: Problem, rel: str, remote: str, before: str) -> str:
+    """Whose a problem in a ledger both sides added to is: "theirs" when its line is no entry
+    any reader takes, on its own, and is in the remote's version of the ledger and not in this
+    clone's (a broken line a colleague pushed by plain git: "cannot both stand ... kehu undo"
+    sent this clone to take back a sale that was fine); else "both" (a rule across entries, the
+    same points spent in two clones, is both sides')."""
+    if not rel.endswith(LEDGER_SUFFIX):
         return "both"
-    return ""
+    try:
+        merged = (root / rel).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return "both"
+    if not 1 <= problem.line <= len(merged) or not merged[problem.line - 1].strip():
+        return "both"
+    line = merged[problem.line - 1]
+    try:
+        ledger_entry(line, root / rel, problem.line)
+        return "both"  # an entry read alone: its problem is one of the entries together
+    except RecordError:
+        pass
+    mine = (gitops.show(root, before, rel) or "").splitlines()
+    yours = (gitops.show(root, remote, rel) or "").splitlines()
+    return "theirs" if line in yours and line not in mine else "both"
 
 
 def _with_folders(paths: list[str]) -> set[str]:
