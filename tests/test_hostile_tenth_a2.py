@@ -61,3 +61,26 @@ def test_two_reps_adding_to_one_plan_at_one_moment_both_stand(tmp_path: Path) ->
     assert proc.returncode == 0, (out, err)
     plan = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-11-20", "--json", store=path).json()
     assert {v["id"] for v in plan["visits"]} == {first, second}, plan
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to see the other process wait")
+def test_two_keys_added_at_one_moment_both_stand(tmp_path: Path) -> None:
+    """`kehu keys add` read kehu.yaml, changed it and wrote it without the store's lock: a
+    colleague's `kehu keys add` written meanwhile was lost (exit 0 both), and that rep could
+    not read the confidential fields encrypted from then on."""
+    from kehu_core.services import keys
+    from kehu_core.store import Store
+
+    from .test_hostile_concurrent import _waiting_for_the_lock
+
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    store = Store.open(path)
+    with store.lock():
+        proc = _waiting_for_the_lock(path, "keys", "add", "王芳",
+                                     "age16m2swzgstprcqx0d26pxlcjts80d43u54473c7ztwree7ztkvymsphhjff")
+        keys.add(store, "李四", "age1cgrfmcet9ph4ywex4ax9c7desmm2rg0naywepxwywdf939gtvymsn5qa3f")  # meanwhile
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, (out, err)
+    listed = kehu("keys", "list", "--json", store=path)
+    assert sorted(r["name"] for r in listed.json()["recipients"]) == ["李四", "王芳"], listed.out

@@ -60,6 +60,13 @@ def recipients(store: Store) -> list[Recipient]:
 def _edit_config(store: Store, change: Any) -> None:
     """Apply ``change(section)`` to kehu.yaml's ``confidential:`` mapping; validated before
     anything is written (a bad key is refused as ``kehu.yaml:LINE: ...``)."""
+    # read, changed and written under the store's lock: read before it, a colleague's `kehu keys
+    # add` written meanwhile was lost by this write
+    with store.lock():
+        _edit_config_locked(store, change)
+
+
+def _edit_config_locked(store: Store, change: Any) -> None:
     path = store.root / CONFIG_FILE
     try:
         doc = load_roundtrip(path)
