@@ -443,3 +443,24 @@ def test_an_export_through_a_link_into_the_store_is_refused(store: tuple[Path, s
     refused = kehu("export", "--format", "csv", str(link), store=path)
     assert refused.code == 1 and "is inside the store's records" in refused.err, refused.err
     assert link.is_symlink() and tree_hash(path) == before
+
+
+# --- kind 5: a colleague's commit as `customer log` reads it ------------------------------------
+
+
+def test_customer_log_reads_any_subject_and_author_a_colleague_commits(tmp_path: Path) -> None:
+    """`kehu customer log` split git's output at \\x1e and \\x1f: a colleague's commit whose subject
+    or author holds one (git keeps any byte but NUL) ended it in "internal error: ValueError",
+    for every customer that commit touched. Fields are now split at NUL, which git never keeps."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    cid = kehu("customer", "add", "--name", "李雷", store=path).out.strip()
+    git(path, "add", "-A")
+    git(path, "-c", "user.name=王\x1f芳", "-c", "user.email=w@x", "commit", "-qm", "改名\x1f\x1e完成")
+    kehu("customer", "set", cid, "title=店长", store=path)
+    git(path, "commit", "-qam", "second")
+    shown = kehu("customer", "log", cid, store=path)
+    no_traceback(shown)
+    assert shown.code == 0, shown.err
+    assert "second" in shown.out and "改名" in shown.out and "完成" in shown.out, shown.out
+    assert shown.out.count("customer.yaml") >= 2, shown.out

@@ -203,19 +203,28 @@ def log(root: Path, path: Path) -> list[LogEntry]:
     """Commits touching ``path`` (a customer's folder), newest first, with the files changed."""
     if not is_repo(root):
         raise KehuError(_("{root} is not a git repository, so it has no history").format(root=root))
-    sep = "\x1e"
+    # NUL between fields, as nothing git keeps of a commit or a path can hold one: a subject or
+    # an author of a colleague's commit holding the separators used before (\x1e, \x1f) ended
+    # `customer log` in "internal error". Each commit starts with a NUL (an empty field here).
     result = run(
-        root, "log", "--follow" if path.is_file() else "--no-follow",
-        f"--format={sep}%H%x1f%an <%ae>%x1f%ad%x1f%s", "--date=iso-strict", "--name-only",
+        root, "log", "-z", "--follow" if path.is_file() else "--no-follow",
+        "--format=%x00%H%x00%an <%ae>%x00%ad%x00%s", "--date=iso-strict", "--name-only",
         "--", str(path),
     )
+    fields = result.stdout.split("\0")
     entries = []
-    for chunk in result.stdout.split(sep):
-        if not chunk.strip():
+    at = 0
+    while at + 4 < len(fields):
+        if fields[at]:  # not a commit's start: nothing git writes, passed over
+            at += 1
             continue
-        head, _sep, files = chunk.partition("\n")
-        sha, author, date, subject = head.split("\x1f")
-        entries.append(LogEntry(sha, author, date, subject, [f for f in files.splitlines() if f]))
+        sha, author, date, subject = fields[at + 1:at + 5]
+        at += 5
+        files = []
+        while at < len(fields) and fields[at]:
+            files.append(fields[at].removeprefix("\n"))  # the list of files starts on a line of its own
+            at += 1
+        entries.append(LogEntry(sha, author, date, subject, files))
     return entries
 
 
