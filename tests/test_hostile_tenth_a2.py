@@ -84,3 +84,16 @@ def test_two_keys_added_at_one_moment_both_stand(tmp_path: Path) -> None:
     assert proc.returncode == 0, (out, err)
     listed = kehu("keys", "list", "--json", store=path)
     assert sorted(r["name"] for r in listed.json()["recipients"]) == ["李四", "王芳"], listed.out
+
+
+def test_a_store_without_the_tiering_plugin_plans_visits_and_checks_ok(store: tuple[Path, str]) -> None:
+    """``visits: dormant_tiers`` left at its default names the tiering plugin's tiers: with the
+    plugin disabled, `kehu visits plan` failed for every rep ("no enabled plugin computes
+    tiers", at kehu.yaml line 1, a line nobody wrote). No customer is large there."""
+    path, cid = store
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("disabled: []", "disabled: [tiering]"),
+                      encoding="utf-8")
+    planned = kehu("visits", "plan", "--owner", "王芳", "--add", cid, store=path)
+    assert planned.code == 0, planned.err
+    assert kehu("check", store=path).code == 0
