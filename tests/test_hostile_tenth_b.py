@@ -7,10 +7,10 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, field_validator
+from pydantic import AfterValidator, BaseModel, field_validator
 
 from kehu_core import hookimpl
 from kehu_core.testing import add_customer, make_store, run_kehu
@@ -291,3 +291,42 @@ def test_a_plugins_settings_model_failing_on_its_settings_is_named_at_its_sectio
         assert result.code == 1, (argv, result.err)
         assert f"kehu.yaml:{line}: plugins.configured: the settings model of plugin 'configured' failed" in result.err
         assert said in result.err and "internal error" not in result.err, result.err
+
+
+def _picky(value: Any) -> Any:
+    if value == "raise":
+        return {}["nope"]
+    if value == "exit":
+        sys.exit(4)
+    return value
+
+
+@pytest.mark.parametrize(("value", "said"), [("raise", "KeyError: 'nope'"), ("exit", "sys.exit(4)")])
+def test_a_plugins_field_type_failing_on_a_value_is_that_fields_problem(tmp_path: Path, value: str, said: str) -> None:
+    """A plugin's field type is the plugin's code, run on whatever a profile holds: one whose
+    validator raised KeyError (or called sys.exit) on a value a colleague wrote, instead of
+    refusing it, ended `kehu check`, `customer list`, `show` and every write in "internal
+    error" (or exit 4 and no word): one customer's value took down the whole store. It is now
+    that field's problem at its line, naming the plugin, and the other customers list."""
+
+    class Typed:
+        @hookimpl
+        def customer_fields(self) -> dict[str, Any]:
+            return {"wechat": (Annotated[str | None, AfterValidator(_picky)], None)}
+
+    store = make_store(tmp_path / "store", plugins={"typed": Typed()})
+    cid = add_customer(store, name="赵敏")
+    add_customer(store, name="钱多多")
+    profile = store.customer_file(cid)
+    profile.write_text(profile.read_text(encoding="utf-8") + f"wechat: {value}\n", encoding="utf-8")
+    line = len(profile.read_text(encoding="utf-8").splitlines())
+    problem = f"customer.yaml:{line}: wechat: the field type of plugin 'typed' failed on this value ({said})"
+    checked = run_kehu(store, "check")
+    assert checked.code == 1 and problem in checked.out, checked.out + checked.err
+    listed = run_kehu(store, "customer", "list")
+    assert listed.code == 0 and "钱多多" in listed.out and "1 customer is not listed" in listed.err, listed.err
+    for argv in (["customer", "show", cid], ["customer", "set", cid, "level=A"]):
+        result = run_kehu(store, *argv)
+        assert result.code == 1 and problem in result.err, (argv, result.err)
+    added = run_kehu(store, "customer", "add", "--name", "孙", "--set", f"wechat={value}")
+    assert added.code == 1 and "internal error" not in added.err and said in added.err, added.err

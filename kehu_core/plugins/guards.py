@@ -11,12 +11,13 @@ import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pluggy
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError, WrapValidator
 
-from ..handed import guard_handed, stops_kehu
+from ..handed import error_text, guard_handed, stops_kehu
+from ..i18n import _
 from .results import _finished, _finished_old, _started, check_result, check_results
 
 #: the hooks that answer a question and write nothing (their hookspecs): called by `kehu check`,
@@ -45,6 +46,32 @@ def _own_copy(value: Any) -> Any:
         return [{k: copy.deepcopy(v) if isinstance(v, (list, dict, set)) else v for k, v in item.items()}
                 if isinstance(item, dict) else copy.deepcopy(item) for item in value]
     return value
+
+
+def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
+    """A plugin's ``customer_fields`` with each type guarded: its validators are the plugin's
+    code, run on whatever a profile holds (a colleague's hand edit), and one raising KeyError or
+    calling sys.exit on a value, instead of refusing it, ended `kehu check`, `customer list`
+    and every other command reading that customer in "internal error" (or the plugin's exit
+    code, without a word). Such a failure is that field's problem, named with the plugin."""
+    return {key: (Annotated[kind, WrapValidator(_failure_is_a_problem(plugin))], default)
+            for key, (kind, default) in declared.items()}
+
+
+def _failure_is_a_problem(plugin: str) -> Callable[[Any, Any], Any]:
+    def validate(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise
+        except BaseException as exc:
+            if stops_kehu(exc):
+                raise
+            error = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else error_text(exc)
+            raise ValueError(_("the field type of plugin {plugin} failed on this value ({error})").format(
+                plugin=repr(plugin), error=error)) from None
+
+    return validate
 
 
 @dataclass

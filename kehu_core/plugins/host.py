@@ -19,7 +19,7 @@ from ..handed import error_text, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
-from .guards import GuardedHooks, _Call
+from .guards import GuardedHooks, _Call, guarded_fields
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_prints_to_stderr
 
 if TYPE_CHECKING:
@@ -192,8 +192,8 @@ class PluginHost(GuardedHooks):
     @cached_property
     def customer_model(self) -> type[Customer]:
         fields: dict[str, Any] = {}
-        for _name, declared in self.call("customer_fields"):
-            _merge_first_wins(fields, declared)
+        for name, declared in self.call("customer_fields"):
+            _merge_first_wins(fields, guarded_fields(name, declared))
         if not fields:
             return Customer
         return create_model("StoreCustomer", __base__=Customer, **fields)
