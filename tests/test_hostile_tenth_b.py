@@ -330,3 +330,24 @@ def test_a_plugins_field_type_failing_on_a_value_is_that_fields_problem(tmp_path
         assert result.code == 1 and problem in result.err, (argv, result.err)
     added = run_kehu(store, "customer", "add", "--name", "孙", "--set", f"wechat={value}")
     assert added.code == 1 and "internal error" not in added.err and said in added.err, added.err
+
+
+@pytest.mark.parametrize("key", ["note\nTier                           VIP", "\u202eexe.txt", "a\u200bb"])
+def test_a_plugins_value_named_by_more_than_one_line_of_plain_text_is_its_failure(tmp_path: Path, key: str) -> None:
+    """A value's name is the label of its line in `customer show` and the TUI: a plugin whose
+    ``customer_values`` named one with a line break drew a line of its choosing among kehu's
+    (``Tier  VIP``), and a direction control turned the label around, exit 0. It is the
+    plugin's wrong result, named, its values left out."""
+
+    class Labels:
+        @hookimpl
+        def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+            return {key: 1}
+
+    store = make_store(tmp_path / "store", plugins={"labels": Labels()})
+    cid = add_customer(store, name="赵敏")
+    shown = run_kehu(store, "customer", "show", cid)
+    assert shown.code == 0, shown.err
+    assert "plugin 'labels' failed in customer_values" in shown.err and "one line of plain text" in shown.err
+    assert "VIP" not in shown.out and "\u202e" not in shown.out + shown.err and "\u200b" not in shown.out
+    assert "赵敏" in shown.out

@@ -48,11 +48,12 @@ def _field_shown(loc: tuple[str | int, ...]) -> str:
     and never drives the terminal of whoever reads it (`kehu check` printed a key's ESC)."""
     if not loc:
         return _("the record")
-    return ".".join(part if isinstance(part, str) and part.isprintable() else _escaped(str(part))
+    return ".".join(part if isinstance(part, str) and part.isprintable() else escaped_text(str(part))
                     for part in loc)
 
 
-def _escaped(text: str) -> str:
+def escaped_text(text: str) -> str:
+    """``text`` with each character that is not printable as an escape (``\\x1b``, ``\\u202e``)."""
     return "".join(c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
                    for c in text)
 

@@ -15,7 +15,7 @@ from ..computed_fields import SHOWN_BY_KEHU
 from ..handed import WrongResult
 from ..i18n import _
 from ..models import Customer, too_deep
-from ..models.hostile import MAX_DEPTH
+from ..models.hostile import MAX_DEPTH, escaped_text
 from .api import Column, Panel
 
 
@@ -52,6 +52,12 @@ def _values_dict(result: Any) -> dict[str, Any]:
     if taken:
         raise WrongResult(_("returned {keys}: named as kehu's own fields of a customer; a plugin's values are "
                             "shown beside the profile, never in its place").format(keys=", ".join(taken)))
+    # a value's name is the label of its line (`customer show`, the TUI): a line break or a
+    # direction control in one drew lines of the plugin's choosing among kehu's ("Tier  VIP")
+    unprintable = sorted(k for k in result if not k.isprintable())
+    if unprintable:
+        raise WrongResult(_("returned {keys}: a value's name is one line of plain text (no line break, control "
+                            "character or direction mark)").format(keys=", ".join(map(escaped_text, unprintable))))
     # a record's nesting (MAX_DEPTH): a value holding itself (a dict put in itself) is nested
     # without end, and ended `customer show --json` and `list --json` in "internal error"
     if too_deep(result, controls=False) is not None:
