@@ -13,6 +13,7 @@ import pytest
 from pydantic import AfterValidator, BaseModel, field_validator
 
 from kehu_core import hookimpl
+from kehu_core.plugins.api import ImportedContact
 from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu, kehu_subprocess
@@ -351,3 +352,47 @@ def test_a_plugins_value_named_by_more_than_one_line_of_plain_text_is_its_failur
     assert "plugin 'labels' failed in customer_values" in shown.err and "one line of plain text" in shown.err
     assert "VIP" not in shown.out and "\u202e" not in shown.out + shown.err and "\u200b" not in shown.out
     assert "赵敏" in shown.out
+
+
+CONTACTS_OF_THE_WRONG_SHAPE = {
+    "fields-a-list": (lambda: ImportedContact("x.weird:1", ["name"]), "fields is ['name']"),  # type: ignore[arg-type]
+    "purchases-a-dict": (lambda: ImportedContact("x.weird:1", {"name": "钱"}, purchases={"amount": 5}),  # type: ignore[arg-type]
+                         "purchases is {'amount': 5}"),
+    "a-purchase-a-number": (lambda: ImportedContact("x.weird:1", {"name": "钱"}, purchases=[5]),  # type: ignore[list-item]
+                            "purchases is [5]"),
+    "extra-a-list": (lambda: ImportedContact("x.weird:1", {"name": "钱"}, extra=[1]), "extra is [1]"),  # type: ignore[arg-type]
+    "a-field-named-by-a-number": (lambda: ImportedContact("x.weird:1", {"name": "钱", 5: "x"}), "fields is"),
+}
+
+
+@pytest.mark.parametrize(("make", "said"), CONTACTS_OF_THE_WRONG_SHAPE.values(), ids=CONTACTS_OF_THE_WRONG_SHAPE.keys())
+def test_a_contact_of_the_wrong_shape_from_a_plugins_importer_is_its_failure(
+        tmp_path: Path, make: Any, said: str) -> None:
+    """A plugin's importer gives contacts (``ImportedContact``: fields and extra a dict by name,
+    purchases a list of such dicts); one whose parts were of another type (a list for fields, a
+    dict for purchases, a field named by a number) ended `kehu import` in "internal error:
+    AttributeError" (or TypeError). It is the importer's failure, named, nothing of the file
+    imported."""
+
+    class Weird:
+        name = "weird"
+
+        def detect(self, path: Path, head: bytes) -> bool:
+            return path.suffix == ".weird"
+
+        def read(self, path: Path, store: Any) -> list[ImportedContact]:
+            return [make()]
+
+    class Importing:
+        @hookimpl
+        def importers(self) -> list[Any]:
+            return [Weird()]
+
+    store = make_store(tmp_path / "store", plugins={"importing": Importing()})
+    sheet = tmp_path / "x.weird"
+    sheet.write_text("x", encoding="utf-8")
+    result = run_kehu(store, "import", sheet)
+    assert result.code == 1, result.out + result.err
+    assert "internal error" not in result.err and "the 'weird' importer (a plugin's) failed: gave a contact whose " \
+        in result.err and said in result.err, result.err
+    assert run_kehu(store, "customer", "list", "--json").json() == []

@@ -149,6 +149,8 @@ def _import(
                 for item in importer.read(path, store):
                     if plugins and not isinstance(item, (ImportedContact, RowProblem)):
                         raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
+                    if plugins and isinstance(item, ImportedContact) and (wrong := _shape_problem(item)):
+                        raise WrongResult(wrong)
                     if isinstance(item, FileProblem):  # the file is refused whole, the rows above it too
                         del contacts[read_before:], summary.problems[problems_before:]
                         summary.rows = rows_before
@@ -195,4 +197,27 @@ def _import(
 # How long an import waits for another writer (often another import) to finish: an import of
 # a big sheet holds the lock for minutes, and the second one should wait rather than fail.
 IMPORT_LOCK_WAIT = 600.0
+
+
+def _shape_problem(contact: ImportedContact) -> str | None:
+    """What is not of its documented type in a contact a plugin's importer gave (its source
+    text; fields, extra: a dict by name; purchases: a list of such dicts), or None. Each part
+    was taken as it came: a list for ``fields``, a dict for ``purchases`` or a key that is no
+    text ended the import in "internal error"."""
+    def by_name(value: object) -> bool:
+        return isinstance(value, dict) and all(isinstance(key, str) for key in value)
+
+    parts: list[tuple[str, object, bool, str]] = [
+        ("source", contact.source, isinstance(contact.source, str), "text"),
+        ("fields", contact.fields, by_name(contact.fields), "a dict by name"),
+        ("extra", contact.extra, by_name(contact.extra), "a dict by name"),
+        ("purchases", contact.purchases,
+         isinstance(contact.purchases, list) and all(by_name(p) for p in contact.purchases),
+         "a list of dicts by name"),
+    ]
+    for part, value, fits, expected in parts:
+        if not fits:
+            return _("gave a contact whose {part} is {value}, not {expected}").format(
+                part=part, value=f"{value!r:.60}", expected=expected)
+    return None
 
