@@ -97,3 +97,22 @@ def test_a_store_without_the_tiering_plugin_plans_visits_and_checks_ok(store: tu
     planned = kehu("visits", "plan", "--owner", "王芳", "--add", cid, store=path)
     assert planned.code == 0, planned.err
     assert kehu("check", store=path).code == 0
+
+
+@pytest.mark.parametrize("argv", [("customer", "list", "--json"), ("complaint", "list", "--json"),
+                                  ("reminders", "--days", "400", "--json"), ("report", "credit", "--json")])
+def test_a_rep_typed_with_spaces_filters_as_the_rep_stored(store: tuple[Path, str], argv: tuple[str, ...]) -> None:
+    """Every door that stores an owner takes the spaces off it (`--owner " 王芳 "` is stored
+    王芳), and `visits plan --owner " 王芳 "` takes 王芳; the lists, reports and reminders
+    filtered by `--owner " 王芳 "` (a paste) found nobody."""
+    import json
+
+    path, cid = store
+    assert kehu("interaction", "add", cid, "--kind", "complaint", "--date", "2026-11-01", "--text", "慢",
+                store=path).code == 0
+    assert kehu("purchase", "add", cid, "--item", "茶", "--amount", "100", "--date", "2026-10-01", "--credit",
+                store=path).code == 0
+    plain = kehu(*argv, "--owner", "王芳", store=path)
+    spaced = kehu(*argv, "--owner", " 王芳 ", store=path)
+    assert plain.code == 0 and spaced.code == 0, spaced.err
+    assert json.loads(plain.out) and json.loads(spaced.out) == json.loads(plain.out), (plain.out, spaced.out)

@@ -11,6 +11,7 @@ from .. import complaints as cp
 from ..i18n import N_, _, ngettext
 from ..ids import check_id
 from .context import Context, emit_json, pass_ctx, say_unread_records
+from .options import REP
 from .render import console, styled
 
 STATE_NAMES = {"open": N_("open"), "acknowledged": N_("acknowledged"),
@@ -28,7 +29,7 @@ def complaint_group() -> None:
 
 @complaint_group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only complaints not yet resolved.")
-@click.option("--owner", help="Only complaints of this rep's customers.")
+@click.option("--owner", type=REP, help="Only complaints of this rep's customers.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bool) -> None:

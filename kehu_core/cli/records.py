@@ -16,6 +16,7 @@ from ..models import INTERACTION_KINDS
 from ..money import MONEY_DIGITS, amount_text
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
+from .options import REP as REP
 
 
 class DateType(click.ParamType):

@@ -15,6 +15,7 @@ from .. import reports as an
 from ..i18n import N_, _, format_day
 from ..labels import fields_label
 from .context import Context, emit_json, pass_ctx
+from .options import REP
 from .records import DATE
 from .render import print_report, styled
 
@@ -42,7 +43,7 @@ def _suggestion(name: str) -> str:
 
 @click.command("credit")
 @_today_option
-@click.option("--owner", help="Only this rep's customers and collections.")
+@click.option("--owner", type=REP, help="Only this rep's customers and collections.")
 @pass_ctx
 def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None) -> None:
     """Credit: how each customer pays (on time, late, days overdue), a suggested
@@ -121,7 +122,7 @@ def _change(change: object) -> str:
 @click.option("--week", "unit", flag_value="week", default=True, help="This calendar week, Monday to Sunday (default).")
 @click.option("--month", "unit", flag_value="month", help="This calendar month.")
 @click.option("--quarter", "unit", flag_value="quarter", help="This calendar quarter.")
-@click.option("--owner", help="Only this rep.")
+@click.option("--owner", type=REP, help="Only this rep.")
 @pass_ctx
 def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: str | None) -> None:
     """The supervisor's review per rep for the week, month or quarter holding

@@ -8,7 +8,7 @@ import click
 from icalendar import Calendar, Event
 
 from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out, say_unread_records
-from kehu_core.cli.records import DATE
+from kehu_core.cli.records import DATE, REP
 from kehu_core.i18n import _, ngettext
 from kehu_core.left_out import REMINDED
 from kehu_core.models import INTERACTION_KINDS, Reminder
@@ -73,7 +73,7 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
     help="How many days ahead, today included."
 )
 @click.option("--from", "start", type=DATE, help="First day (default: today).")
-@click.option("--owner", help="Only customers of this rep.")
+@click.option("--owner", type=REP, help="Only customers of this rep.")
 @click.option("--rule", "rule_names", multiple=True, help="Only these rules (greeting, birthday ...).")
 @click.option(
     "--ics",
