@@ -87,7 +87,13 @@ def test_an_alias_bomb_in_a_record_or_a_ledger_is_a_problem_of_check(where: str,
     line = len(text.splitlines()) + _bomb_line()
     result = own_process(path, "check")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{target}:{line}: invalid YAML: aliases (*name) here repeat more than" in result.stdout, result.stdout
+    if where.endswith("ledger.yaml"):
+        # a ledger's line is read alone too (one entry a line: store.ledgers.ledger_entry), and the
+        # bomb's first line is a list, no entry: named there, before any alias is followed
+        said = f"{target}:{len(text.splitlines()) + 1}: not a ledger entry"
+    else:
+        said = f"{target}:{line}: invalid YAML: aliases (*name) here repeat more than"
+    assert said in result.stdout, result.stdout
     assert "Traceback" not in result.stderr
 
 

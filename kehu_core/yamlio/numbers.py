@@ -36,6 +36,24 @@ class _AsWritten:
         number.text = text
         return number
 
+    # a number never changes: a copy is itself (a hook is given its own copy of a record, made
+    # by deepcopy, which rebuilt one without its text: "internal error: TypeError"), and it is
+    # pickled with its text (an import's worker processes)
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self._plain(), self.text)
+
+    def _plain(self) -> Any:
+        for base in type(self).__mro__:
+            if base in (Decimal, float, int):
+                return base(self)  # type: ignore[call-overload]
+        raise TypeError(type(self).__name__)
+
 
 class WrittenDecimal(_AsWritten, Decimal):
     """A long number (more digits than a float keeps), as written."""
