@@ -39,7 +39,15 @@ OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "validate_
 
 def _own_copy(value: Any) -> Any:
     """``value`` as one implementation's own: a record (a customer, an interaction) copied deep,
-    a ledger's entries each a dict of its own (their values are dates, numbers and texts)."""
+    a ledger's entries each a dict of its own (their values are dates, numbers and texts); a
+    value Python cannot copy (an object of its own in a field) is given as it is."""
+    try:
+        return _copied(value)
+    except Exception:
+        return value
+
+
+def _copied(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_copy(deep=True)
     if isinstance(value, list):
