@@ -175,13 +175,20 @@ def _figures(result: Any) -> dict[str, str | None]:
     return result
 
 
+def _one_line(message: Any) -> bool:
+    """A rule's message is one line of printable text: `kehu check` prints each problem as one
+    `path:line: message` line, and a message holding a line break printed a problem line of the
+    plugin's making (`fake.yaml:1: …`), another file's, for whoever reads or parses the check."""
+    return isinstance(message, str) and message.isprintable()
+
+
 def _messages(result: Any) -> list[str]:
-    return _list_of(result, "messages (str)", lambda m: isinstance(m, str))
+    return _list_of(result, "messages (one line of text each)", _one_line)
 
 
 def _entry_message(item: Any) -> bool:
     return (isinstance(item, tuple) and len(item) == 2 and type(item[0]) is int and item[0] >= 0
-            and isinstance(item[1], str))
+            and _one_line(item[1]))
 
 
 def _settings_model(result: Any) -> type[BaseModel]:
