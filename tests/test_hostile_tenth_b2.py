@@ -40,3 +40,33 @@ def test_a_rules_message_of_more_than_one_line_is_the_plugins_failure(tmp_path: 
     lines = (checked.out + checked.err).splitlines()
     assert not any(line.startswith(FORGED) for line in lines), lines
     assert f"plugin 'forger' failed in {hook}: wrong result" in checked.out + checked.err, lines
+
+
+@pytest.mark.parametrize("channel", ["wechat\nx", "\u202ewechat", "  "])
+def test_a_senders_channel_of_more_than_one_line_sends_nothing_twice(tmp_path: Path, channel: str) -> None:
+    """A plugin's message sender whose ``channel`` held a line break or a direction control:
+    `kehu send --channel` sent the message, then failed to record it (a message's channel is
+    one line), exit 1, so the next `kehu send` sent it again, and again: the customer got the
+    message once per run. A sender's channel is a name of one line of printable text, or the
+    sender is the plugin's wrong result, named, and nothing is sent."""
+    sent: list[str] = []
+
+    class Sender:
+        def __init__(self) -> None:
+            self.channel = channel
+
+        def send(self, store: Any, customer: Any, subject: str, body: str) -> str:
+            sent.append(customer.id)
+            return f"m{len(sent)}"
+
+    class Sending:
+        @hookimpl
+        def message_senders(self, store: Any) -> list[Any]:
+            return [Sender()]
+
+    store = make_store(tmp_path / "store", plugins={"sending": Sending()})
+    add_customer(store, name="赵敏", phones=["13800138000"])
+    for _run in range(2):
+        result = run_kehu(store, "send", "--segment", "all", "--template", "winback", "--channel", channel)
+        assert result.code == 1 and "plugin 'sending' failed in message_senders: wrong result" in result.err, result.err
+    assert sent == []

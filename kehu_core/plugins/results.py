@@ -35,11 +35,20 @@ def _list_of(result: Any, what: str, ok: Callable[[Any], bool]) -> list[Any]:
 
 
 def _has(*attrs: str, calls: tuple[str, ...] = ()) -> Callable[[Any], bool]:
-    """An object with these string attributes and these methods (a protocol's shape)."""
+    """An object with these attributes, each a name (:func:`_a_name`), and these methods (a
+    protocol's shape)."""
     def ok(item: Any) -> bool:
-        return (all(isinstance(getattr(item, a, None), str) for a in attrs)
+        return (all(_a_name(getattr(item, a, None)) for a in attrs)
                 and all(callable(getattr(item, c, None)) for c in calls))
     return ok
+
+
+def _a_name(value: Any) -> bool:
+    """A name a plugin gives what it hands over (an importer's, an exporter's, a sender's
+    channel): one line of printable text that shows something. It is typed (`--channel`) and
+    recorded (a message's ``channel``, one line): a channel holding a line break sent each
+    message, then failed to record it, so the next `kehu send` sent it again."""
+    return isinstance(value, str) and value.isprintable() and bool(value.strip())
 
 
 def _values_dict(result: Any) -> dict[str, Any]:
@@ -218,9 +227,11 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "reminder_rules": lambda r: _list_of(r, "reminder rules (name, due())", _has("name", calls=("due",))),
     "tui_columns": lambda r: _list_of(r, "Column", lambda c: isinstance(c, Column)),
     "tui_panels": lambda r: _list_of(r, "Panel", lambda p: isinstance(p, Panel)),
-    "importers": lambda r: _list_of(r, "importers (name, detect(), read())", _has("name", calls=("detect", "read"))),
-    "exporters": lambda r: _list_of(r, "exporters (name, write())", _has("name", calls=("write",))),
-    "message_senders": lambda r: _list_of(r, "senders (channel, send())", _has("channel", calls=("send",))),
+    "importers": lambda r: _list_of(r, "importers (name: one line of text, detect(), read())",
+                                    _has("name", calls=("detect", "read"))),
+    "exporters": lambda r: _list_of(r, "exporters (name: one line of text, write())", _has("name", calls=("write",))),
+    "message_senders": lambda r: _list_of(r, "senders (channel: one line of text, send())",
+                                          _has("channel", calls=("send",))),
 }
 
 
