@@ -149,9 +149,17 @@ def _numbers(store: Store) -> list[int]:
     return sorted(int(n[:-5]) for n in os.listdir(base) if n.endswith(".json") and n[:-5].isdigit())
 
 
+#: the largest entry read: an entry notes every file its command wrote (about 700 bytes a row of
+#: an import of new customers with their purchases) and the text before of each it changed, so
+#: one import of 3 000 rows passed a record's 2 MiB, and every `kehu undo` and `undo --list`
+#: after it refused the whole journal ("not a journal entry kehu wrote; remove it"); an import of
+#: the most rows kehu reads (`import_limits: rows`, 200 000) writes about 140 MB
+MAX_ENTRY_BYTES = 512 * 2**20
+
+
 def _load(path: Path) -> Entry:
     try:  # never through a link (read_bytes), and only paths inside the store (below)
-        data = json.loads(read_bytes(path).decode("utf-8"))
+        data = json.loads(read_bytes(path, MAX_ENTRY_BYTES).decode("utf-8"))
         if any(_outside(f["path"]) for f in data["files"]):
             raise ValueError(_("a path outside the store"))
         return _entry(data)

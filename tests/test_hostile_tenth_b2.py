@@ -12,6 +12,8 @@ import pytest
 from kehu_core import hookimpl
 from kehu_core.testing import add_customer, make_store, run_kehu
 
+from .conftest import kehu
+
 FORGED = "fake.yaml:1: forged problem"
 
 
@@ -70,3 +72,26 @@ def test_a_senders_channel_of_more_than_one_line_sends_nothing_twice(tmp_path: P
         result = run_kehu(store, "send", "--segment", "all", "--template", "winback", "--channel", channel)
         assert result.code == 1 and "plugin 'sending' failed in message_senders: wrong result" in result.err, result.err
     assert sent == []
+
+
+def test_a_change_kehu_journaled_past_a_records_size_can_be_undone(tmp_path: Path) -> None:
+    """An entry of the undo journal notes every file its command wrote and the text each held
+    before: a handover of three customers with long notes (or an import of 3 000 rows) wrote
+    one over a record's 2 MiB, and from then on `kehu undo` and `kehu undo --list` refused the
+    whole journal, "not a journal entry kehu wrote (file is 2 700 000 bytes; records are at
+    most 2097152); remove it" — no change before or after it could be undone. An entry is read
+    up to what kehu writes (`journal.MAX_ENTRY_BYTES`)."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    notes = "笔记" * 150_000  # 900 KB a profile, under a record's 2 MiB
+    for name in ("甲", "乙", "丙"):
+        assert kehu("customer", "add", "--name", name, "--owner", "王芳", "--note", notes, store=store).code == 0
+    assert kehu("handover", "王芳", "李雷", store=store).code == 0
+    entry = max((store / ".kehu" / "journal").glob("*.json"))
+    assert entry.stat().st_size > 2 * 2**20  # the entry is bigger than any record
+    listed = kehu("undo", "--list", store=store)
+    assert listed.code == 0 and "handover" in listed.out.splitlines()[0], listed.err
+    undone = kehu("undo", store=store)
+    assert undone.code == 0, undone.err
+    owners = {c["owner"] for c in kehu("customer", "list", "--json", store=store).json()}
+    assert owners == {"王芳"}

@@ -129,9 +129,10 @@ def _text_path(path: Path | str) -> bool:
     return True
 
 
-def read_bytes(path: Path | str) -> bytes:
+def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     """The bytes of a record file, refusing what is no record file: a symbolic link, a FIFO,
-    a folder, a device, a file over its :func:`max_bytes`, an unreadable file (each a
+    a folder, a device, a file over its :func:`max_bytes` (or ``limit``, for a file of kehu's
+    own that is no record: an undo journal's entry), an unreadable file (each a
     :class:`YamlFileError` with its problem). Every read of a record goes through here."""
     if not _text_path(path):
         raise _FileProblem(Problem(Path(path), 1, not_text_name_message()))
@@ -152,7 +153,7 @@ def read_bytes(path: Path | str) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _FileProblem(Problem(Path(path), 1, special_file_message(info.st_mode)))
-        size, limit = info.st_size, max_bytes(path)
+        size, limit = info.st_size, limit or max_bytes(path)
         if size > limit:
             raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {limit}"))
         data = os.read(fd, size + 1)
