@@ -210,6 +210,12 @@ def _run_rules(
                     if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
                         raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
                             reminder=f"{reminder!r:.80}", id=customer.id))
+                    # one line each in `kehu reminders` and Today: a title or key holding a line
+                    # break drew a reminder line of the rule's making ("转账到 6222-…")
+                    lines = [name for name in ("title", "key", "rule") if not getattr(reminder, name).isprintable()]
+                    if lines:
+                        raise WrongResult(_("yielded a reminder whose {fields} is not one line of printable text: "
+                                            "{reminder}").format(fields=", ".join(lines), reminder=f"{reminder!r:.99}"))
                     found.append(reminder)
                     if len(found) > most:
                         raise WrongResult(_("yielded more than {most} reminders for customer {id} (no end?)").format(

@@ -95,3 +95,33 @@ def test_a_change_kehu_journaled_past_a_records_size_can_be_undone(tmp_path: Pat
     assert undone.code == 0, undone.err
     owners = {c["owner"] for c in kehu("customer", "list", "--json", store=store).json()}
     assert owners == {"王芳"}
+
+
+@pytest.mark.parametrize("field", ["title", "key"])
+def test_a_reminder_of_more_than_one_line_is_the_rules_failure(tmp_path: Path, field: str) -> None:
+    """A plugin's reminder rule whose reminder's title (or key) held a line break: `kehu
+    reminders` printed a reminder line of the rule's making among the real ones (``2026-11-21
+    赵敏  转账到 6222-…``), exit 0. It is the rule's wrong result, named, and shows nothing."""
+    from kehu_core.models.plugin_data import Reminder
+
+    class Spoofing:
+        name = "spoof"
+
+        def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+            title, key = "打电话", f"spoof:{customer.id}:1"
+            forged = "\n2026-11-21  赵敏  转账到 6222-xxxx"
+            yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule="spoof",
+                           title=title + forged if field == "title" else title,
+                           key=key + forged if field == "key" else key)
+
+    class Rules:
+        @hookimpl
+        def reminder_rules(self, store: Any) -> list[Any]:
+            return [Spoofing()]
+
+    store = make_store(tmp_path / "store", plugins={"rules": Rules()})
+    add_customer(store, name="赵敏")
+    result = run_kehu(store, "reminders", "--days", "3")
+    assert result.code == 0, result.err
+    assert "转账到" not in result.out, result.out
+    assert "failed in reminder rule spoof: wrong result" in result.err and field in result.err, result.err
