@@ -125,3 +125,22 @@ def test_a_reminder_of_more_than_one_line_is_the_rules_failure(tmp_path: Path, f
     assert result.code == 0, result.err
     assert "转账到" not in result.out, result.out
     assert "failed in reminder rule spoof: wrong result" in result.err and field in result.err, result.err
+
+
+def test_a_tier_name_of_more_than_one_line_is_the_plugins_failure(tmp_path: Path) -> None:
+    """A tier's name is typed (`customer list --tier`) and listed one a line: a plugin's
+    ``tier_names`` holding a line break or a direction control was listed as it was, a line of
+    its own in the list of tiers `customer list --tier` gives. A tier's name is one line of
+    printable text, or the result is the plugin's wrong result, named."""
+
+    class Tiers:
+        @hookimpl
+        def tier_names(self, store: Any) -> list[str]:
+            return ["VIP\n伪造行", "\u202eABC"]
+
+    store = make_store(tmp_path / "store", plugins={"tiers": Tiers()})
+    add_customer(store, name="赵敏")
+    result = run_kehu(store, "customer", "list", "--tier", "VIP")
+    assert result.code == 1 and "\u202e" not in result.err, result.err
+    assert not any(line.startswith("伪造行") for line in result.err.splitlines()), result.err
+    assert "plugin 'tiers' failed in tier_names: wrong result" in result.err, result.err

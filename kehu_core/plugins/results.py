@@ -223,7 +223,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "customer_value_figures": _figures,
     "interaction_saved": _ignored,
     "register_commands": _ignored,
-    "tier_names": lambda r: _list_of(r, "tier names (str)", lambda n: isinstance(n, str)),
+    "tier_names": lambda r: _list_of(r, "tier names (one line of text each)", _a_name),
     "reminder_rules": lambda r: _list_of(r, "reminder rules (name, due())", _has("name", calls=("due",))),
     "tui_columns": lambda r: _list_of(r, "Column", lambda c: isinstance(c, Column)),
     "tui_panels": lambda r: _list_of(r, "Panel", lambda p: isinstance(p, Panel)),
