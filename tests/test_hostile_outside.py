@@ -419,7 +419,16 @@ class _EscapingValues:
 
     @hookimpl
     def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
-        return {"vip_note": "\x1b[2J\x1b]0;owned\x07gold", "\x1b[8mhidden": "x"}
+        return {"vip_note": "\x1b[2J\x1b]0;owned\x07gold"}
+
+
+class _EscapingName:
+    """A plugin whose value's name carries a terminal escape: its wrong result (a name is one
+    line of plain text, as a profile field's), said without the escape."""
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"\x1b[8mhidden": "x"}
 
 
 def test_a_plugin_value_never_sends_escapes_to_the_terminal(tmp_path: Path) -> None:
@@ -430,6 +439,12 @@ def test_a_plugin_value_never_sends_escapes_to_the_terminal(tmp_path: Path) -> N
     assert shown.code == 0, shown.err
     assert "\x1b" not in shown.out and "\x07" not in shown.out
     assert "\ufffd[2J\ufffd]0;owned\ufffdgold" in shown.out
+    named = make_store(tmp_path / "named", plugins={"escaping": _EscapingName()})
+    other = add_customer(named, name="赵敏")
+    shown = run_kehu(named, "customer", "show", other)
+    assert shown.code == 0, shown.err
+    assert "\x1b" not in shown.out + shown.err and "hidden" not in shown.out
+    assert "plugin 'escaping' failed in customer_values" in shown.err, shown.err
 
 
 # --- kinds 1 and 5: .kehu/ arriving by git ---------------------------------------------------------
