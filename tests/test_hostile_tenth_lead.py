@@ -464,3 +464,28 @@ def test_customer_log_reads_any_subject_and_author_a_colleague_commits(tmp_path:
     assert shown.code == 0, shown.err
     assert "second" in shown.out and "改名" in shown.out and "完成" in shown.out, shown.out
     assert shown.out.count("customer.yaml") >= 2, shown.out
+
+
+# --- one truth: the pyramid's ties ----------------------------------------------------------------
+
+
+def test_the_pyramid_puts_equal_revenue_in_one_tier_and_nobody_of_nothing_above_the_bottom(tmp_path: Path) -> None:
+    """With three customers, one of whom bought, the two who never bought were put in two tiers
+    (Regular and Small customers, by their ids); five customers of one ¥100 sale each were
+    split across tiers the same way. Equal revenue is one tier, and ¥0 is the bottom tier."""
+    import json
+
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    ids = [kehu("customer", "add", "--name", name, store=path).out.strip() for name in "甲乙丙"]
+    assert kehu("purchase", "add", ids[0], "--item", "茶", "--price", "100", "--paid", "--date", "2026-11-01",
+                store=path).code == 0
+    tiers = {c["id"]: c["tier"] for c in json.loads(kehu("customer", "list", "--json", store=path).out)}
+    assert tiers[ids[1]] == tiers[ids[2]] == "小客户", tiers
+    assert tiers[ids[0]] != "小客户"
+    more = [kehu("customer", "add", "--name", f"客{n}", store=path).out.strip() for n in range(5)]
+    for cid in [*ids[1:], *more]:
+        assert kehu("purchase", "add", cid, "--item", "茶", "--price", "100", "--paid", "--date", "2026-11-02",
+                    store=path).code == 0
+    tiers = {c["id"]: c["tier"] for c in json.loads(kehu("customer", "list", "--json", store=path).out)}
+    assert len(set(tiers.values())) == 1, tiers  # eight customers of ¥100 each: one tier

@@ -79,6 +79,11 @@ def pyramid(
     Counts are rounded so that every tier with a non-zero share gets at least one customer
     when there are enough customers; the last tier takes the rest. ``order``: ``ranked(revenue)``
     when the caller has it.
+
+    Equal revenue is one tier: a customer whose revenue equals that of the last one of a tier
+    is in it too (two customers of ¥0.00, or of one ¥100 sale each, were put in two tiers by
+    their ids), and nobody with no revenue is above the last tier (with three customers, one
+    of whom bought, one who never bought was a Regular customer, the other a Small one).
     """
     if len(shares) != len(names):
         raise ValueError(_("pyramid: as many shares as names are needed"))
@@ -92,6 +97,13 @@ def pyramid(
         if total >= len(shares):
             end = max(end, i + 1)  # every tier gets someone once there are enough customers
         end = min(max(end, start), total)
+        if end > start:
+            last = revenue[ids[end - 1]]
+            if last <= 0 and i < len(shares) - 1:  # no revenue: the last tier, below everyone who has some
+                end = next((n for n in range(start, end) if revenue[ids[n]] <= 0), end)
+                last = revenue[ids[end - 1]] if end > start else last
+            while 0 < end < total and last > 0 and revenue[ids[end]] == last:  # a tie goes with its equal
+                end += 1
         for cid in ids[start:end]:
             out[cid] = name
         start = end
