@@ -489,3 +489,15 @@ def test_the_pyramid_puts_equal_revenue_in_one_tier_and_nobody_of_nothing_above_
                     store=path).code == 0
     tiers = {c["id"]: c["tier"] for c in json.loads(kehu("customer", "list", "--json", store=path).out)}
     assert len(set(tiers.values())) == 1, tiers  # eight customers of ¥100 each: one tier
+
+
+def test_an_export_in_the_stores_folder_says_sync_will_share_it(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """`kehu export --format csv all.csv` run in the store's folder wrote all.csv beside the
+    records, and the next `kehu sync` (which commits every file there) pushed it to every clone,
+    without a word. The export says so; one outside the store says nothing of the kind."""
+    path, _cid = store
+    inside = kehu("export", "--format", "csv", str(path / "all.csv"), store=path)
+    assert inside.code == 0, inside.err
+    assert "is in the store's folder, and `kehu sync` shares every file there" in inside.err, inside.err
+    outside = kehu("export", "--format", "csv", str(tmp_path / "all.csv"), store=path)
+    assert outside.code == 0 and "kehu sync" not in outside.err, outside.err

@@ -116,7 +116,7 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
     (contact, family, interests, character, last purchases, complaints, what is owed, points,
     talking points and what to bring)."""
     from .. import confidential
-    from ..services.export_targets import check_target, write_target
+    from ..services.export_targets import check_target, shared_note, write_target
     from ..visits.cards import cards_for
     from ..visits.plan import make_plan
 
@@ -132,6 +132,8 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
     data = render(cards, title=_("{owner} {day} customer cards").format(owner=plan.owner, day=plan.day))
     write_target(target, lambda path: path.write_bytes(data))
     click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=target), err=True)
+    if note := shared_note(store, target):
+        click.echo(note, err=True)
     say_left_out(store.index.unlisted())  # as the plan says it
 
 

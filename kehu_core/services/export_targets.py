@@ -83,6 +83,22 @@ def _refuse_store_file(store: Store, resolved: Path, out: str | Path, option: st
                 option=option, out=out, root=root))
 
 
+def shared_note(store: Store, target: Path) -> str | None:
+    """What to tell the user of an export written in the store's folder (not its records, which
+    :func:`check_target` refuses): `kehu sync` commits every file there, so `kehu export
+    --format csv all.csv` run in the store was pushed to every clone. None elsewhere."""
+    if target == STDOUT:
+        return None
+    try:
+        inside = (target.parent.resolve() / target.name).is_relative_to(store.root.resolve())
+    except OSError:
+        return None
+    if not inside:
+        return None
+    return _("note: {out} is in the store's folder, and `kehu sync` shares every file there with the team; "
+             "write it outside the store, or add it to .gitignore, to keep it to yourself").format(out=target)
+
+
 #: the target ``-``: the export goes to standard output (:func:`write_target`)
 STDOUT = Path("-")
 

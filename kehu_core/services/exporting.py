@@ -28,7 +28,7 @@ from ..i18n import _
 from ..models import Customer
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
-from .export_targets import check_target, write_target
+from .export_targets import check_target, shared_note, write_target  # noqa: F401 - shared_note: for plugins (reminders)
 from .vcards import vcard_of
 
 if TYPE_CHECKING:

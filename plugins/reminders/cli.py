@@ -16,7 +16,7 @@ from kehu_core.plugins import require_enabled
 from kehu_core.reminder_engine import GROUP_LABELS, by_group, day_list, due_reminders, group_counts, mark_done, snooze
 from kehu_core.reminder_engine import rules as reminder_rules
 from kehu_core.services.contentlines import ical_bytes
-from kehu_core.services.exporting import check_target, write_target
+from kehu_core.services.exporting import check_target, shared_note, write_target
 from kehu_core.store import Store
 
 from .rules import RULES
@@ -128,6 +128,8 @@ def reminders_group(
         text = to_ics(found, store.config.name, store.today)
         write_target(target, lambda path: path.write_bytes(text))
         click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=target), err=True)
+        if note := shared_note(store, target):
+            click.echo(note, err=True)
     if as_json:
         emit_json([r.model_dump(mode="json") for r in found])
         say_left_out(ctx.unlisted(), REMINDED)  # their reminders are not computed: said, never silent
