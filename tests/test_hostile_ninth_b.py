@@ -5,7 +5,6 @@ and clones, real processes."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from .conftest import git, kehu
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
-from .test_serve import Server, multiget, propfind_hrefs, serving
+from .test_serve import Server, multiget, propfind_hrefs, serving, stalling_clients
 from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
 
 KEHU_YAML_CHANGES = {
@@ -297,38 +296,16 @@ def test_clients_sending_their_headers_a_line_at_a_time_do_not_hold_the_server(s
     four at once) left a rep's phone without an answer for as long as they went on (a
     "slowloris"). Now a connection whose request line and headers have not all come within
     CLIENT_TIMEOUT (30 s) is cut, and the others are answered."""
-    import socket
-    import threading
     import time
-    from urllib.parse import urlparse
 
     from kehu_core.serve.server import CLIENT_TIMEOUT, WORKERS
 
-    address = urlparse(server.url)
-    stalling = [socket.create_connection((address.hostname, address.port)) for _ in range(WORKERS + 2)]
-    for connection in stalling:
-        connection.sendall(b"PROPFIND /boss/ HTTP/1.1\r\nHost: x\r\n")
-    done = threading.Event()
-
-    def drip() -> None:  # a header line a second, for longer than the answer may take
-        while not done.wait(1.0):
-            for connection in stalling:
-                with contextlib.suppress(OSError):
-                    connection.sendall(b"X-Slow: 1\r\n")
-
-    dripping = threading.Thread(target=drip, daemon=True)
-    dripping.start()
-    try:
+    with stalling_clients(server, [b"PROPFIND /boss/ HTTP/1.1\r\nHost: x\r\n"] * (WORKERS + 2), b"X-Slow: 1\r\n"):
         start = time.monotonic()
         answer = server.session("boss").request("PROPFIND", server.book("boss"), headers={"Depth": "0"},
                                                 timeout=CLIENT_TIMEOUT + 30)
         assert answer.status_code == 207
         assert time.monotonic() - start < CLIENT_TIMEOUT + 20
-    finally:
-        done.set()
-        dripping.join()
-        for connection in stalling:
-            connection.close()
 
 
 def test_a_request_body_that_is_no_card_costs_the_server_bounded_memory(server: Server) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -19,7 +15,7 @@ from .test_hostile import tree_hash
 from .test_hostile_git import team  # noqa: F401 (a fixture)
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 from .test_hostile_values import edit_refused
-from .test_serve import Server, serving
+from .test_serve import Server, serving, stalling_clients
 from .test_team_merge import ok, remote  # noqa: F401 (remote: a fixture)
 
 LATER = "2062-03-04"  # 1962 typed as 2062
@@ -122,25 +118,13 @@ def test_clients_sending_a_body_a_byte_at_a_time_do_not_hold_the_server(server: 
     not is refused (408), its connection cut, and nothing is stored."""
     from kehu_core.serve.server import CLIENT_TIMEOUT, MIN_BODY_RATE, WORKERS
 
-    address = urlparse(server.url)
     length = 100_000
     before = {c["id"] for c in kehu("customer", "list", "--json", store=server.root).json()}
-    stalling = [socket.create_connection((address.hostname, address.port)) for _ in range(WORKERS + 2)]
-    for n, connection in enumerate(stalling):
-        connection.sendall(f"PUT /boss/contacts/slow{n}.vcf HTTP/1.1\r\nHost: x\r\nContent-Type: text/vcard\r\n"
-                           f"Content-Length: {length}\r\n\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:慢\r\n".encode())
-    done = threading.Event()
-
-    def drip() -> None:  # a byte a second, for longer than the answer may take
-        while not done.wait(1.0):
-            for connection in stalling:
-                with contextlib.suppress(OSError):
-                    connection.sendall(b"x")
-
-    dripping = threading.Thread(target=drip, daemon=True)
-    dripping.start()
+    puts = [f"PUT /boss/contacts/slow{n}.vcf HTTP/1.1\r\nHost: x\r\nContent-Type: text/vcard\r\n"
+            f"Content-Length: {length}\r\n\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:慢\r\n".encode()
+            for n in range(WORKERS + 2)]
     deadline = CLIENT_TIMEOUT + length / MIN_BODY_RATE
-    try:
+    with stalling_clients(server, puts, b"x") as stalling:  # a byte a second
         start = time.monotonic()
         answer = server.session("boss").request("PROPFIND", server.book("boss"), headers={"Depth": "0"},
                                                 timeout=deadline + 30)
@@ -149,11 +133,6 @@ def test_clients_sending_a_body_a_byte_at_a_time_do_not_hold_the_server(server: 
         stalling[0].settimeout(30)
         reply = stalling[0].recv(4096).decode("utf-8", "replace")
         assert reply == "" or reply.startswith("HTTP/1.0 408"), reply  # cut: an answer, or none
-    finally:
-        done.set()
-        dripping.join()
-        for connection in stalling:
-            connection.close()
     assert {c["id"] for c in kehu("customer", "list", "--json", store=server.root).json()} == before
 
 

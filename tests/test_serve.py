@@ -141,6 +141,36 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
+@contextlib.contextmanager
+def stalling_clients(server: Server, first: list[bytes], drip: bytes) -> Iterator[list[socket.socket]]:
+    """Connections to ``server`` that each send their ``first`` bytes, then ``drip`` once a
+    second while the block runs (a slow client, or a "slowloris"): closed afterwards."""
+    import threading
+    from urllib.parse import urlparse
+
+    address = urlparse(server.url)
+    stalling = [socket.create_connection((address.hostname, address.port)) for _ in first]
+    for connection, data in zip(stalling, first, strict=True):
+        connection.sendall(data)
+    done = threading.Event()
+
+    def dripping() -> None:
+        while not done.wait(1.0):
+            for connection in stalling:
+                with contextlib.suppress(OSError):
+                    connection.sendall(drip)
+
+    thread = threading.Thread(target=dripping, daemon=True)
+    thread.start()
+    try:
+        yield stalling
+    finally:
+        done.set()
+        thread.join()
+        for connection in stalling:
+            connection.close()
+
+
 def show(server: Server, customer_id: str) -> dict:
     result = kehu("--today", DAY, "customer", "show", customer_id, "--json", store=server.root)
     assert result.code == 0, result.err
