@@ -67,12 +67,7 @@ def test_an_entry_a_colleague_respelled_is_kept_once_and_one_changed_apart_is_na
     clones end alike, each entry once; an entry given other values in two clones is named for
     what it is by `kehu check`."""
     a, b, cid = team
-    ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", store=a)
-    git(a, "add", "-A")
-    git(a, "commit", "-qm", "a sale")
-    git(a, "push", "-q")
-    git(b, "pull", "-q")
-    ledger = next(b.glob("customers/*/*/points.ledger.yaml"))
+    ledger = _sale_pulled(a, b, cid)
     ledger.write_bytes(ledger.read_bytes().replace(b"\n", b"\r\n"))
     git(b, "commit", "-qam", "saved in my editor")
     git(b, "push", "-q")
@@ -98,6 +93,16 @@ def test_an_entry_a_colleague_respelled_is_kept_once_and_one_changed_apart_is_na
     assert "is here twice with different values" in checked.out, checked.out
 
 
+def _sale_pulled(a: Path, b: Path, cid: str) -> Path:
+    """A sale made and pushed in clone ``a``, pulled by plain git into ``b``: ``b``'s points ledger."""
+    ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", store=a)
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "a sale")
+    git(a, "push", "-q")
+    git(b, "pull", "-q")
+    return next(b.glob("customers/*/*/points.ledger.yaml"))
+
+
 @pytest.mark.parametrize("broken", [("- {date: 2026-05-03, reason: adjust, delta: 5", "invalid YAML"),
                                     ("- 5 points for the tea", "not a ledger entry")], ids=["cut short", "no mapping"])
 def test_a_broken_line_in_a_respelled_ledger_is_kept_and_named_at_its_line(
@@ -109,12 +114,7 @@ def test_a_broken_line_in_a_respelled_ledger_is_kept_and_named_at_its_line(
     the line is in both clones, its points counted."""
     line, said = broken
     a, b, cid = team
-    ok("purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-05-01", store=a)
-    git(a, "add", "-A")
-    git(a, "commit", "-qm", "a sale")
-    git(a, "push", "-q")
-    git(b, "pull", "-q")
-    ledger = next(b.glob("customers/*/*/points.ledger.yaml"))
+    ledger = _sale_pulled(a, b, cid)
     rel = ledger.relative_to(b).as_posix()
     text = ledger.read_text(encoding="utf-8")
     ledger.write_bytes((text + line + "\n").replace("\n", "\r\n").encode())

@@ -215,27 +215,19 @@ async def test_the_tui_form_shows_a_birthday_after_today_under_the_field(demo_co
     save's refusal came as a banner of `path:line:` text, in English whatever the language.
     It is now under the field, before anything is written, like a malformed date."""
     from kehu_tui.screens.edit import EditCustomerScreen
-    from kehu_tui.widgets.forms.field import FormField
 
     from kehu_core.store import open_store
 
     from .test_tui import SIZE as size
-    from .test_tui import make_app, open_zhao_min, wait_for, zhao_min_id
+    from .test_tui import make_app, saved_with, zhao_min_id
 
     cid = zhao_min_id(demo_copy)
     path = open_store(demo_copy).customer_file(cid)
     before = path.read_text(encoding="utf-8")
     app = make_app(demo_copy)
     async with app.run_test(size=size) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditCustomerScreen), "the form")
-        app.screen.query_one("#field-birthday").focus()
-        await pilot.press(*LATER)
-        await pilot.press("enter")
-        await pilot.pause()
+        row = await saved_with(app, pilot, "birthday", LATER)
         assert isinstance(app.screen, EditCustomerScreen)  # not saved, still editing
-        row = app.screen.query_one("#row-birthday", FormField)
         assert f"{LATER} is after today" in row.error, row.error
         assert row.has_class("invalid")
     assert path.read_text(encoding="utf-8") == before

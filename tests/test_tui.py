@@ -180,21 +180,26 @@ async def test_edit_field_and_save_changes_that_line_only(demo_copy: Path) -> No
     assert after.startswith("# 老客户") and "wechat: zm_1990" in after
 
 
+async def saved_with(app: KehuApp, pilot, field: str, text: str) -> FormField:
+    """Zhao Min's form opened, ``text`` typed into ``field`` and saved (enter): the field's row."""
+    await open_zhao_min(pilot)
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(app.screen, EditCustomerScreen), "the form")
+    app.screen.query_one(f"#field-{field}").focus()
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await pilot.pause()
+    return app.screen.query_one(f"#row-{field}", FormField)
+
+
 async def test_invalid_field_shows_message_next_to_it_and_writes_nothing(demo_copy: Path) -> None:
     cid = zhao_min_id(demo_copy)
     path = open_store(demo_copy).customer_file(cid)
     before = path.read_text(encoding="utf-8")
     app = make_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:
-        await open_zhao_min(pilot)
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditCustomerScreen), "the form")
-        app.screen.query_one("#field-birthday").focus()
-        await pilot.press(*"1990-13-45")
-        await pilot.press("enter")
-        await pilot.pause()
+        row = await saved_with(app, pilot, "birthday", "1990-13-45")
         assert isinstance(app.screen, EditCustomerScreen)  # not saved, still editing
-        row = app.screen.query_one("#row-birthday", FormField)
         assert "birthday" in row.error and "1990-13-45" in row.error
         assert row.has_class("invalid")
         assert app.screen.query_one("#field-birthday").value == "1990-13-45"  # typing kept
