@@ -14,6 +14,7 @@ and so is the tag pydantic puts in the location of a union member (``purchase`` 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -124,6 +125,9 @@ def reason_of(error: Mapping[str, Any]) -> str:
     if money is not None:
         return money
     reason = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    unquoted = _unquoted(error)
+    if unquoted is not None:
+        return unquoted
     template = TYPE_MESSAGES.get(str(error["type"]))
     if template is None or not is_chinese():
         return reason
@@ -133,6 +137,24 @@ def reason_of(error: Mapping[str, Any]) -> str:
         return _(template).format(**context)
     except (KeyError, IndexError, ValueError):  # a context pydantic did not give: its own words
         return reason
+
+
+def _unquoted(error: Mapping[str, Any]) -> str | None:
+    """Text YAML read as something else because it was not quoted (`referrer: 00`, `wechat:
+    yes`, `code: 2026-01-01`): "Input should be a valid string" said nothing of the fix."""
+    if error["type"] != "string_type":
+        return None
+    value = error.get("input")
+    if isinstance(value, bool):
+        kind = _("yes or no")
+    elif isinstance(value, (int, float, Decimal)):
+        kind = _("a number")
+    elif isinstance(value, dt.date):
+        kind = _("a date")
+    else:
+        return None
+    return _("expected text, and YAML reads this as {kind}: write it in quotes ('...') to keep it as typed").format(
+        kind=kind)
 
 
 def _money_reason(error: Mapping[str, Any]) -> str | None:

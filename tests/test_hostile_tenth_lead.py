@@ -472,3 +472,29 @@ def test_an_export_in_the_stores_folder_says_sync_will_share_it(store: tuple[Pat
     assert "is in the store's folder, and `kehu sync` shares every file there" in inside.err, inside.err
     outside = kehu("export", "--format", "csv", str(tmp_path / "all.csv"), store=path)
     assert outside.code == 0 and "kehu sync" not in outside.err, outside.err
+
+
+# --- messages that say what to do ----------------------------------------------------------------
+
+
+def test_text_yaml_reads_as_a_number_says_to_quote_it(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`referrer: 00` written by hand was "referrer: Input should be a valid string": YAML read
+    it as a number, and the message did not say so, nor how to keep it as typed."""
+    path, cid = store
+    profile = _profile(path, cid)
+    profile.write_text(profile.read_text(encoding="utf-8") + "referrer: 00\n", encoding="utf-8")
+    line = len(profile.read_text(encoding="utf-8").splitlines())
+    checked = kehu("check", store=path)
+    assert checked.code == 1
+    assert (f"{profile}:{line}: referrer: expected text, and YAML reads this as a number: write it in quotes"
+            in checked.out), checked.out
+
+
+def test_an_import_of_a_file_the_system_cannot_read_names_it(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`kehu import /proc/self/mem` said "kehu: Input/output error", naming no file."""
+    path, _cid = store
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("no /proc/self/mem here")
+    result = kehu("import", "/proc/self/mem", store=path)
+    no_traceback(result)
+    assert result.code == 1 and "/proc/self/mem: Input/output error" in result.err, result.err

@@ -10,7 +10,7 @@ reader would also accept, and a plugin format with a built-in name replaces it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from ...errors import KehuError
 from ...handed import error_text, plugin_prints_to_stderr, stops_kehu
 from ...i18n import _
 from ...plugins import ImportedContact, Importer, WrongResult
+from ...yamlio.atomic import naming
 from .base import EXTRA_KEY, FileProblem, RowProblem, decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
@@ -68,6 +69,18 @@ def pick_importer(path: Path, fmt: str, importers: list[Importer], store: Store 
     )
 
 
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """An error of the system reading ``path`` that names no file (a read of /proc/self/mem:
+    "Input/output error" alone) names it, as every other message of the import does."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise naming(exc, path) from None
+
+
 def _is_plugins(importer: Importer) -> bool:
     return not type(importer).__module__.startswith("kehu_core.")
 
@@ -115,7 +128,10 @@ def import_files(
     importers = available_importers(store)
     for path in paths:  # before any is opened: a FIFO or /dev/zero would hang the import
         refuse_special_file(path)
-    chosen = [(path, pick_importer(path, fmt, importers, store)) for path in paths]
+    chosen = []
+    for path in paths:
+        with _naming(path):
+            chosen.append((path, pick_importer(path, fmt, importers, store)))
     summary = ImportSummary(dry_run=dry_run, files=[str(p) for p in paths])
     # no cyclic garbage collection meanwhile (kehu_core.collector): an import makes millions of
     # small objects that live until it ends (each row's contact, the workers' guesses, the
@@ -145,7 +161,8 @@ def _import(
         plugins = _is_plugins(importer)
         try:
             # what a plugin's reader wrote through the store before it failed is taken back
-            with store.undo_on_error() if plugins else contextlib.nullcontext(), plugin_prints_to_stderr():
+            with _naming(path), store.undo_on_error() if plugins else contextlib.nullcontext(), \
+                    plugin_prints_to_stderr():
                 for item in importer.read(path, store):
                     if plugins and not isinstance(item, (ImportedContact, RowProblem)):
                         raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
