@@ -177,16 +177,31 @@ def test_check_reports_a_broken_record_once_not_as_an_unexpected_file(store_path
         "customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml"]
 
 
-def test_an_unquoted_phone_says_to_quote_it(store_path: Path) -> None:
-    cid = _add(store_path, "--name", "李四")
-    path = _file(store_path, cid)
-    path.write_text(path.read_text(encoding="utf-8") + "phones: [13912345678]\n", encoding="utf-8")
+def _checked_with(store: Path, added: str) -> tuple[str, str]:
+    """A new customer's file with the line ``added`` at its end, by hand: what `kehu check`
+    says, and the ``path:line:`` of that line."""
+    cid = _add(store, "--name", "李四")
+    path = _file(store, cid)
+    path.write_text(path.read_text(encoding="utf-8") + added + "\n", encoding="utf-8")
     line = len(path.read_text(encoding="utf-8").splitlines())
-    check = kehu("check", store=store_path)
+    check = kehu("check", store=store)
     assert check.code == 1
-    assert (f"{path}:{line}: phones.0: a phone number is text: write it in quotes as you typed it, leading 0 "
-            "or + included (unquoted, it is read as the number 13912345678)") in check.out
-    assert "valid string" not in check.out
+    return check.out, f"{path}:{line}:"
+
+
+def test_an_unquoted_phone_says_to_quote_it(store_path: Path) -> None:
+    said, at = _checked_with(store_path, "phones: [13912345678]")
+    assert (f"{at} phones.0: a phone number is text: write it in quotes as you typed it, leading 0 "
+            "or + included (unquoted, it is read as the number 13912345678)") in said
+    assert "valid string" not in said
+
+
+def test_text_yaml_reads_as_a_number_says_to_quote_it(store_path: Path) -> None:
+    """`referrer: 00` written by hand was "referrer: Input should be a valid string": YAML read
+    it as a number, and the message did not say so, nor how to keep it as typed (the tenth
+    round, the lead)."""
+    said, at = _checked_with(store_path, "referrer: 00")
+    assert f"{at} referrer: expected text, and YAML reads this as a number: write it in quotes" in said, said
 
 
 def test_an_unquoted_phone_with_a_leading_zero_is_not_shown_without_it_as_the_fix(store_path: Path) -> None:
