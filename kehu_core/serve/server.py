@@ -208,7 +208,7 @@ def _body_deadline(environ: dict[str, Any]) -> Iterator[None]:
         length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
     except ValueError:  # refused by the screening, which says why
         length = 0
-    if connection is None:  # no socket of a client (a test calling the app)
+    if connection is None or not length:  # no socket of a client (a test calling the app), or no body
         yield
         return
     late = threading.Event()
