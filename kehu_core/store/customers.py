@@ -174,8 +174,9 @@ class CustomersMixin:
         """What the plugins' ``validate_customer`` rules find wrong with ``customer`` (whose
         file is ``path``; ``doc()`` its round-trip document, for the line of a field): the one
         place they are asked, by ``kehu check`` and before every write of a profile. kehu's
-        own rule that needs the store's day is asked here too: a birthday after today (a typo,
-        2062 for 1962), which no door may write and ``kehu check`` names."""
+        own rules beyond the model are asked here too: a birthday after the store's day (a
+        typo, 2062 for 1962), which needs the day, and a field named as what ``customer show``
+        computes (``computed_fields.SHOWN_BY_KEHU``)."""
         born = birthday_after(customer.birthday, self.today)
         own = [born] if born is not None else []
         out = plugin_problems(path, None, customer, [*own, *shown_by_kehu_messages(customer)], doc)
