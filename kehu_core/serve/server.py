@@ -223,6 +223,11 @@ def _body_deadline(environ: dict[str, Any]) -> Iterator[None]:
     timer.start()
     try:
         yield
+    except OSError as exc:  # the read cut (late), nothing sent for CLIENT_TIMEOUT, or the client gone
+        if not late.is_set() and not isinstance(exc, TimeoutError):
+            raise Refused(400, _("the request's body could not be read ({why}); nothing was changed").format(
+                why=os_error_text(exc))) from None
+        late.set()  # a read that waited CLIENT_TIMEOUT for a byte is late too (it was a 500)
     finally:
         timer.cancel()
     if late.is_set():
