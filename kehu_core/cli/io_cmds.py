@@ -148,10 +148,10 @@ def export_cmd(ctx: Context, out: str, fmt: str, tag: str | None, what: str,
     message = {"vcard": _("wrote {count} contacts to {out}"), "ics": _("wrote {count} events to {out}")}.get(
         fmt, _("wrote {count} rows to {out}"))
     click.echo(message.format(count=count, out=out), err=True)
-    from ..services.export_targets import check_target, shared_note
+    from ..services.export_targets import shared_note
 
-    note = shared_note(ctx.store, check_target(ctx.store, out))
-    if note:
+    # the target as export checked it (`-` is standard output: no note); checked once, there
+    if note := shared_note(ctx.store, Path(out).expanduser()):
         click.echo(note, err=True)
     say_left_out(ctx.store.index.unlisted(), "exported")  # a customer left out is said, never silent
 
