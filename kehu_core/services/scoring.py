@@ -226,16 +226,26 @@ def wanted_tiers(store: Store, wanted: str | Iterable[str]) -> list[str]:
     """
     asked = [wanted] if isinstance(wanted, str) else list(wanted)
     names = tier_names(store)
+
+    def unknown(name: str) -> KehuError:
+        if not names:
+            return KehuError(_("no tier {name}: no enabled plugin computes tiers (is the tiering plugin "
+                "disabled in kehu.yaml?)").format(name=repr(name)))
+        return KehuError(_("no tier {name}; the tiers are: {join}").format(
+            name=repr(name), join=', '.join(str(shown(n, store)) for n in names)))
+
+    return _kept_names(store, asked, names, unknown)
+
+
+def _kept_names(store: Store, asked: Iterable[str], names: list[str],
+                unknown: Callable[[str], KehuError]) -> list[str]:
+    """The ``names`` (as kept) that ``asked`` names, each once, read by :func:`kehu_core.names.meant`
+    (as kept or as shown, any case); ``unknown(name)`` is raised for one that names none."""
     found = []
     for name in asked:
         kept = meant(name, names, store)  # as kept (主要客户) or as shown (Major customers)
         if kept is None:
-            if not names:
-                raise KehuError(_("no tier {name}: no enabled plugin computes tiers (is the tiering plugin "
-                    "disabled in kehu.yaml?)").format(
-                    name=repr(name)))
-            raise KehuError(_("no tier {name}; the tiers are: {join}").format(
-                name=repr(name), join=', '.join(str(shown(n, store)) for n in names)))
+            raise unknown(name)
         found.append(kept)
     return list(dict.fromkeys(found))
 
@@ -245,14 +255,9 @@ def wanted_rfm(store: Store, wanted: Iterable[str]) -> list[str]:
     as kept. A name that is none of them is an error naming them: a segment's ``rfm:
     [champion]`` matched no one, and ``kehu check`` said ok."""
     names = [name for name, _test in RFM_SEGMENTS]
-    found = []
-    for name in wanted:
-        kept = meant(name, names, store)
-        if kept is None:
-            raise KehuError(_("no RFM segment {name}; the RFM segments are: {join}").format(
-                name=repr(name), join=", ".join(str(shown(n, store)) for n in names)))
-        found.append(kept)
-    return list(dict.fromkeys(found))
+    return _kept_names(store, wanted, names, lambda name: KehuError(
+        _("no RFM segment {name}; the RFM segments are: {join}").format(
+            name=repr(name), join=", ".join(str(shown(n, store)) for n in names))))
 
 
 def tier_filter(store: Store, wanted: str | Iterable[str]) -> Callable[[Mapping[str, Any]], bool]:
