@@ -121,6 +121,14 @@ def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
     """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
     try:
         text = _parsed_text(read_text(path), path)
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    return _load_fast_text(path, text, loader)
+
+
+def _load_fast_text(path: Path, text: str, loader: type[FastLoader] | None = None) -> Any:
+    """:func:`load_fast` of ``path``'s text, already read (:func:`_parsed_text`)."""
+    try:
         return yaml.load(text, Loader=loader or FastLoader)  # noqa: S506 - a safe loader
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
@@ -255,11 +263,11 @@ def load_entries(path: Path) -> Any:
 
 def _entries(path: Path, text: str) -> Any:
     if yaml_rs is None or "\t" in text or "\\" in text or _rs_differs(text) or _QUOTED_DATE.search(text):
-        return load_fast(path)
+        return _load_fast_text(path, text)  # the text read once, whichever loader reads it
     try:
         return _dated(yaml_rs.loads(text, parse_datetime=False))
     except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError):
-        return load_fast(path)  # PyYAML names the problem and its line, as ever
+        return _load_fast_text(path, text)  # PyYAML names the problem and its line, as ever
 
 
 def _dated(value: Any) -> Any:
