@@ -45,9 +45,11 @@ def check(ctx: Context) -> None:
               if warnings else "")
     if problems:
         click.echo(ngettext("{n} problem", "{n} problems", len(problems)).format(n=len(problems)) + "; "
-                   + _("{count} customers load fine").format(count=count) + warned, err=True)
+                   + ngettext("{count} customer loads fine", "{count} customers load fine", count).format(count=count)
+                   + warned, err=True)
         raise SystemExit(1)
-    click.echo(_("ok: {count} customers, no problems").format(count=count) + warned, err=True)
+    click.echo(ngettext("ok: {count} customer, no problems", "ok: {count} customers, no problems", count)
+               .format(count=count) + warned, err=True)
 
 
 @click.command("reindex")

@@ -1,0 +1,22 @@
+"""Eleventh round, the lead's finds (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import kehu
+from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
+
+
+def test_check_counts_one_customer_in_the_singular(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`kehu check` on a store of one customer said "ok: 1 customers" and, with a problem,
+    "1 customers load fine": a count is said in the language's plural form."""
+    path, _cid = store
+    fine = kehu("check", store=path)
+    assert fine.code == 0 and "ok: 1 customer, no problems" in fine.err, fine.err
+    second = kehu("customer", "add", "--name", "韩梅梅", store=path).out.strip()
+    next((path / "customers").rglob(f"{second}/customer.yaml")).write_text(
+        f"id: {second}\nname: [unclosed\n", encoding="utf-8")
+    broken = kehu("check", store=path)
+    no_traceback(broken)
+    assert broken.code == 1 and "1 problem; 1 customer loads fine" in broken.err, broken.err
