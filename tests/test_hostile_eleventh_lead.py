@@ -20,3 +20,7 @@ def test_check_counts_one_customer_in_the_singular(store: tuple[Path, str]) -> N
     broken = kehu("check", store=path)
     no_traceback(broken)
     assert broken.code == 1 and "1 problem; 1 customer loads fine" in broken.err, broken.err
+    reindexed = kehu("reindex", store=path)
+    assert reindexed.code == 0 and reindexed.err.endswith("re-read, 1 customer\n"), reindexed.err
+    handed = kehu("handover", "王芳", "张伟", "--no-commit", store=path)
+    assert handed.code == 0 and "reassigned 1 customer from 王芳 to 张伟" in handed.out, handed

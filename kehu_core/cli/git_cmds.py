@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import KehuError
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..services import gitops, profile_merge
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
@@ -145,7 +145,9 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
         if not no_commit and gitops.is_repo(store.root):
             committed = gitops.commit(store.root, message, paths)
     broken = [p for p in store.index.problems() if p.path.name == "customer.yaml"]
-    click.echo(_("reassigned {count} customers from {old} to {new}").format(count=len(paths), old=from_rep, new=to_rep)
+    click.echo(ngettext("reassigned {count} customer from {old} to {new}",
+                        "reassigned {count} customers from {old} to {new}", len(paths)).format(
+                            count=len(paths), old=from_rep, new=to_rep)
                + (" " + _("(commit {commit})").format(commit=gitops.head(store.root)[:7])  # type: ignore[index]
                   if committed else ""))
     if store.config.confidential.fields:

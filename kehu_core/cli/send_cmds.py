@@ -8,7 +8,7 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..services import outreach, segments
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .records import DATE
@@ -155,6 +155,7 @@ def segment_show(ctx: Context, name: str, today: dt.date | None, as_json: bool) 
         emit_json(objects)
     else:
         print_customers(objects, region=store.config.region)
-        click.echo(_("{count} customers in segment {name}").format(count=len(objects), name=name), err=True)
+        click.echo(ngettext("{count} customer in segment {name}", "{count} customers in segment {name}",
+                            len(objects)).format(count=len(objects), name=name), err=True)
     say_left_out(store.index.unlisted(), "segments")
 

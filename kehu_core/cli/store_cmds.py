@@ -94,8 +94,10 @@ def reindex(ctx: Context, rebuild: bool, from_git: bool, paths: tuple[Path, ...]
         store.index.delete()
         store.use_index(Index(store))
     changed = store.index.refresh(full=True)
-    click.echo(_("index up to date: {changed} file(s) re-read, {count} customers").format(
-        changed=changed, count=store.index.count()), err=True)
+    count = store.index.count()
+    click.echo(ngettext("index up to date: {changed} file(s) re-read, {count} customer",
+                        "index up to date: {changed} file(s) re-read, {count} customers", count).format(
+        changed=changed, count=count), err=True)
 
 
 @click.command("plugins")

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from kehu_core.i18n import N_, _
+from kehu_core.i18n import N_, _, ngettext
 from kehu_core.left_out import left_out as unlisted_message
 
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
@@ -67,11 +67,13 @@ class CustomersScreen(Screen):
             what = _("{shown}{more} found for “{search}”").format(shown=shown, more=more, search=q.search)
         elif q.computed_filter:  # counted as they are found: the index rows hold no tiers
             more = "" if self.table.complete else "+"
-            what = _("{shown}{more} of {total} customers · sorted by {order}").format(
+            what = ngettext("{shown}{more} of {total} customer · sorted by {order}",
+                            "{shown}{more} of {total} customers · sorted by {order}", self.table.total).format(
                 shown=shown, more=more, total=self.table.total, order=_(ORDERS.get(q.order, q.order)))
         else:
             more = "" if shown >= self.table.total else _(" (first {shown} loaded)").format(shown=shown)
-            what = _("{total} customers{more} · sorted by {order}").format(
+            what = ngettext("{total} customer{more} · sorted by {order}", "{total} customers{more} · sorted by {order}",
+                            self.table.total).format(
                 total=self.table.total, more=more, order=_(ORDERS.get(q.order, q.order)))
         filters = [f"{k}: {v}" for k, v in (("tag", q.tag), ("tier", q.tier), ("owner", q.owner),
                                              ("attitude", q.attitude)) if v]
