@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import kehu
+from .test_hostile import tree_hash
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 
 
@@ -24,3 +27,27 @@ def test_check_counts_one_customer_in_the_singular(store: tuple[Path, str]) -> N
     assert reindexed.code == 0 and reindexed.err.endswith("re-read, 1 customer\n"), reindexed.err
     handed = kehu("handover", "王芳", "张伟", "--no-commit", store=path)
     assert handed.code == 0 and "reassigned 1 customer from 王芳 to 张伟" in handed.out, handed
+
+
+@pytest.mark.asyncio
+async def test_the_sale_form_keeps_no_price_without_its_item(demo_copy: Path) -> None:
+    """A price (or a qty) typed in the TUI's sale form with no item was dropped without a word,
+    and the sale saved as its amount alone; `purchase add --price` without `--item` is
+    refused. The form now names the missing item and saves nothing."""
+    from kehu_tui.widgets.forms.field import FormField
+
+    from .test_tui import SIZE, make_app, wait_for
+    from .test_tui_item8 import open_form
+
+    before = tree_hash(demo_copy)
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot, "p")
+        screen.query_one("#field-price").focus()
+        await pilot.press(*"3360")
+        screen.query_one("#field-amount").focus()
+        await pilot.press(*"5", "enter")
+        row = screen.query_one("#row-item", FormField)
+        await wait_for(pilot, lambda: bool(row.error), "the item's error")
+        assert app.screen is screen and "name the item" in row.error
+    assert tree_hash(demo_copy) == before

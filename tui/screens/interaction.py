@@ -150,6 +150,10 @@ class AddInteractionScreen(ModalScreen[str | None]):
         return data
 
     def _errors(self, data: dict[str, Any]) -> dict[str, str]:
+        if self.kind == "purchase" and not data.get("items") and (self._value("qty") or self._value("price")):
+            # data() keeps a qty and a price only with an item: typed alone they were dropped and
+            # the sale saved without them (`purchase add --price` without --item is refused too)
+            return {"item": _("a qty and a price belong to an item: name the item, or clear them")}
         try:
             parse_interaction({**data, "id": "new"})
         except ValidationError as exc:
