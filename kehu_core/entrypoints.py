@@ -26,7 +26,10 @@ ENTRY_POINT_GROUP = "kehu"
 PYDANTIC_GROUP = "pydantic"
 
 #: bump when the cache file's shape changes
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
+
+#: the package of kehu's own plugins: a name one of them has is kehu's (see :func:`advertised_entries`)
+BUILT_IN_PACKAGE = "kehu_plugins"
 
 
 def advertised() -> list[str]:
@@ -35,9 +38,33 @@ def advertised() -> list[str]:
 
 
 def advertised_entries() -> list[tuple[str, str]]:
-    """``(name, "module[:attr]")`` of each entry point in the ``kehu`` group, as
-    :func:`importlib.metadata.entry_points` lists them (the first of a name wins)."""
-    return [(name, value) for name, value in _groups().get(ENTRY_POINT_GROUP, [])]
+    """``(name, "module[:attr]")`` of the plugin kehu loads for each name in the ``kehu``
+    group: one of kehu's own plugins where one has the name, else the first distribution on
+    the path that advertises it (:func:`importlib.metadata.entry_points`' order)."""
+    return [(name, values[0]) for name, values in _by_name().items()]
+
+
+def shadowed_entries() -> list[tuple[str, str, str]]:
+    """``(name, value, the value loaded instead)`` of each other distribution advertising a
+    name: another package named ``points`` took the built-in points plugin's place without a
+    word when it came first on the path (its rules unasked, no purchase earning points)."""
+    return [(name, value, values[0]) for name, values in _by_name().items() for value in values[1:]]
+
+
+def _by_name() -> dict[str, list[str]]:
+    """Each name's distinct values, the one kehu loads first."""
+    found: dict[str, list[str]] = {}
+    for name, value in _groups().get(ENTRY_POINT_GROUP, []):
+        values = found.setdefault(name, [])
+        if value not in values:
+            values.append(value)
+    for values in found.values():
+        values.sort(key=lambda value: not _built_in(value))  # stable: the path's order otherwise
+    return found
+
+
+def _built_in(value: str) -> bool:
+    return value.split(":", 1)[0].strip().split(".", 1)[0] == BUILT_IN_PACKAGE
 
 
 def skip_pydantic_plugin_scan() -> None:
@@ -122,10 +149,11 @@ def _read_metadata() -> dict[str, list[list[str]]]:
 
     groups: dict[str, list[list[str]]] = {}
     for group in (ENTRY_POINT_GROUP, PYDANTIC_GROUP):
-        seen: dict[str, str] = {}
+        seen: list[list[str]] = []  # every distinct pair, in the path's order (two of one name too)
         for ep in entry_points(group=group):
-            seen.setdefault(ep.name, ep.value)
-        groups[group] = [[name, value] for name, value in seen.items()]
+            if [ep.name, ep.value] not in seen:
+                seen.append([ep.name, ep.value])
+        groups[group] = seen
     return groups
 
 

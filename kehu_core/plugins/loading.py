@@ -9,7 +9,7 @@ from functools import cache
 from traceback import format_exception
 from typing import Any
 
-from ..entrypoints import advertised_entries
+from ..entrypoints import advertised_entries, shadowed_entries
 from ..entrypoints import load as load_entry_point
 from ..errors import PLUGIN_LOGGER
 from ..handed import error_text, plugin_prints_to_stderr, stops_kehu
@@ -64,4 +64,10 @@ def installed_plugins() -> dict[str, Any]:
             failure = PluginFailure(name, "import", error_text(exc), "".join(format_exception(exc)))
             load_failures.append(failure)
             log_failure(failure)
+    for name, value, loaded in shadowed_entries():  # said, never loaded in the name's place
+        failure = PluginFailure(name, "import", _(
+            "another installed plugin has this name ({loaded}); {value} is not loaded: its "
+            "entry point needs a name of its own").format(loaded=loaded, value=value))
+        load_failures.append(failure)
+        log_failure(failure)
     return found
