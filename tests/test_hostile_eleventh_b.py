@@ -9,9 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kehu_core.testing import add_customer, make_store
 
+from .conftest import git, kehu
 from .pluginutil import installed_plugin
+from .test_hostile_git import team  # noqa: F401 (a fixture)
+from .test_team_merge import remote, sync  # noqa: F401 (remote: a fixture)
 
 # --- kind 9: two installed plugins of one name -------------------------------------------------
 
@@ -55,3 +60,41 @@ def test_a_plugin_named_as_a_built_in_one_is_refused_not_put_in_its_place(tmp_pa
     assert modules["points"] == "kehu_plugins.points", modules
     other = {"first_extra", "second_extra"} - {modules["extra"]}  # the path's order within a folder
     assert len(other) == 1 and f"{other.pop()} is not loaded" in said, (modules, said)
+
+
+# --- kind 5: a message template two clones changed ---------------------------------------------
+
+
+def _template(store: Path, line: str) -> None:
+    (store / "templates").mkdir(exist_ok=True)
+    (store / "templates" / "hi.j2").write_text(f"Subject: 你好\n\n{{{{ name }}}}您好，{line}\n再见\n",
+                                              encoding="utf-8")
+
+
+@pytest.mark.parametrize("committed", [False, True], ids=["merge-open", "markers-committed"])
+def test_a_template_holding_gits_conflict_markers_is_never_sent(team: tuple[Path, Path, str],  # noqa: F811
+                                                                committed: bool) -> None:
+    """A template (`templates/`, shared by `kehu sync`) changed in two clones: the sync stopped
+    with the template unmerged, and `kehu send` sent every customer git's markers and both
+    versions (``<<<<<<< HEAD``, ``=======``, ``>>>>>>> refs/remotes/origin/master``), exit 0;
+    committed so by hand (`git commit -a`), `kehu check` said ok as well. A template holding
+    the markers is refused by every door that reads one, at the markers' line, nothing sent,
+    and `kehu check` names it."""
+    a, b, cid = team
+    _template(a, "新茶到了")
+    sync(a)
+    sync(b)
+    _template(b, "秋茶到了")
+    sync(b)
+    _template(a, "冬茶到了")
+    stopped = kehu("sync", store=a)
+    assert stopped.code == 1 and "templates/hi.j2" in stopped.err, stopped.err
+    if committed:
+        git(a, "commit", "-q", "-a", "-m", "merged by hand")
+    sent = kehu("send", "--segment", "all", "--template", "hi", "--channel", "sms", store=a)
+    assert sent.code == 1, sent.out
+    assert "templates/hi.j2:3: unresolved git merge conflict" in sent.err, sent.err
+    assert not (a / ".kehu" / "outbox").exists() or not list((a / ".kehu" / "outbox").iterdir())
+    checked = kehu("check", store=a)
+    assert checked.code == 1 and "templates/hi.j2:3: unresolved git merge conflict" in checked.out + checked.err, \
+        checked.out + checked.err

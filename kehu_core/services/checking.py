@@ -64,6 +64,9 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
     problems.extend(git_settings.git_file_problems(store.root))  # a FIFO there hangs every git status
     problems.extend(linked_or_special_files(store.root))  # templates/ a link, ...
+    from .template_files import store_template_problems  # `kehu send` refuses them as it reads them
+
+    problems.extend(store_template_problems(store.root))
     problems.extend(unmerged_files.unmerged_problems(store.root))  # a merge `kehu sync` left open
     for rel in index.orphan_interaction_files():
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))

@@ -33,9 +33,11 @@ from jinja2.compiler import CodeGenerator
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from ..errors import KehuError
+from ..errors import KehuError, Problem
 from ..i18n import _
+from ..paths import TEMPLATES_DIR
 from ..yamlio import YamlFileError, read_bytes
+from ..yamlio.files import markers_message, opens_conflict
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -163,8 +165,47 @@ class StoreLoader(jinja2.BaseLoader):
             except UnicodeDecodeError as exc:
                 raise KehuError(_("{path}: not valid UTF-8 (byte {at}); a template is text").format(
                     path=path, at=exc.start)) from None
+            marked = markers_problem(path, text)
+            if marked is not None:
+                raise KehuError(marked.render())
             return text, str(path), lambda: True
         raise jinja2.TemplateNotFound(template)
+
+
+def markers_problem(path: Path, text: str) -> Problem | None:
+    """A template holding git's conflict markers (two clones changed it, and the merge was left
+    open or committed as git left it), at the markers' first line: rendered, it sent every
+    customer ``<<<<<<< HEAD`` and both versions of the text."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if opens_conflict(line):
+            return Problem(path, number, markers_message())
+    return None
+
+
+def store_template_problems(root: Path) -> list[Problem]:
+    """What `kehu check` says of the store's own templates (``templates/``, shared by `kehu
+    sync`): those holding git's conflict markers, which every door reading a template refuses
+    (:class:`StoreLoader`). Links and other kinds of file there are named by check's walk."""
+    problems = []
+    stack = [root / TEMPLATES_DIR]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # none, or not a folder: nothing to read (a link: named by check's walk)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    text = read_bytes(entry.path).decode("utf-8", "replace")
+                except (OSError, YamlFileError):
+                    continue  # said by `kehu send` when it reads it
+                marked = markers_problem(Path(entry.path), text)
+                if marked is not None:
+                    problems.append(marked)
+    return problems
 
 
 @contextlib.contextmanager
