@@ -98,3 +98,28 @@ def test_a_template_holding_gits_conflict_markers_is_never_sent(team: tuple[Path
     checked = kehu("check", store=a)
     assert checked.code == 1 and "templates/hi.j2:3: unresolved git merge conflict" in checked.out + checked.err, \
         checked.out + checked.err
+
+
+# --- kind 7: a field named as what carries the others in a vCard --------------------------------
+
+
+def test_a_field_named_extra_fields_comes_back_from_a_vcard_export(tmp_path: Path) -> None:
+    """A vCard export writes each field of its own as ``X-KEHU-<FIELD>`` and the fields whose
+    names no property can carry (``微信``) as JSON in ``X-KEHU-EXTRA-FIELDS``: a profile's own
+    field named ``extra_fields`` was written as a second ``X-KEHU-EXTRA-FIELDS``, and the
+    import took it for the carrier: its value lost (and, being JSON of a mapping, read as
+    fields of its own), exit 0. Such a field travels in the carrier too, and comes back."""
+    store = make_store(tmp_path / "store")
+    cid = add_customer(store, name="钱七")
+    profile = next((store.root / "customers").glob(f"*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8")
+                       + 'extra_fields: \'{"owner": "李雷"}\'\n微信: qq7\n', encoding="utf-8")
+    assert kehu("check", store=store.root).code == 0
+    out = tmp_path / "out.vcf"
+    assert kehu("export", "--format", "vcard", str(out), store=store.root).code == 0
+    other = make_store(tmp_path / "other")
+    imported = kehu("import", str(out), store=other.root)
+    assert imported.code == 0, imported.err
+    back = kehu("customer", "show", cid, "--json", store=other.root).json()
+    assert back["extra_fields"] == '{"owner": "李雷"}' and back["微信"] == "qq7", back
+    assert back["owner"] is None, back

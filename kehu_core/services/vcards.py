@@ -26,6 +26,9 @@ from .contentlines import escaped_breaks, json_breaks
 VCARD_FIELDS = frozenset({"id", "name", "phones", "emails", "addresses", "organization", "title", "nickname",
                           "birthday", "tags", "notes"})
 _X_NAME = re.compile(r"^[a-z0-9_]+$")
+#: the field of ``X-KEHU-EXTRA-FIELDS``, which carries the fields no property can: a profile's
+#: own field of that name goes inside it, never as a second property the import takes for it
+EXTRA_FIELDS = "extra_fields"
 #: the year Apple's contacts write for a birthday without one (``X-APPLE-OMIT-YEAR``)
 APPLE_NO_YEAR = "1604"
 #: what JSON text can start with (Python's json also reads NaN and Infinity)
@@ -109,12 +112,12 @@ def vcard_of(customer: Customer | None, *, version: str = "3.0", apple: bool = F
     for key, value in data.items():
         if key in VCARD_FIELDS or value in (None, [], {}, "") or (key == "do_not_contact" and not value):
             continue
-        if _X_NAME.match(key):
+        if _X_NAME.match(key) and key != EXTRA_FIELDS:
             _add(card, "x-kehu-" + key.replace("_", "-")).value = x_value(value)
         else:
             odd[key] = value
     if odd:  # field names a vCard property cannot carry (其他字段, "a b")
-        _add(card, "x-kehu-extra-fields").value = json_breaks(json.dumps(odd, ensure_ascii=False))
+        _add(card, "x-kehu-" + EXTRA_FIELDS.replace("_", "-")).value = json_breaks(json.dumps(odd, ensure_ascii=False))
     for key, value in (computed or {}).items():
         if value not in (None, "", [], {}):
             _add(card, "x-kehu-" + key.replace("_", "-")).value = x_value(value)

@@ -20,6 +20,7 @@ import vobject
 from ...i18n import _
 from ...ids import check_id
 from ...plugins import ImportedContact
+from ..vcards import EXTRA_FIELDS
 from .base import EncodingProblem, RowProblem, decode_bytes
 from .vcard_stream import screen_vcard
 from .vcard_text import BINARY, join_soft_breaks, split_cards
@@ -228,7 +229,7 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
                 fields["nickname"] = nick
         elif name.startswith(KEHU_PREFIX):
             key = name[len(KEHU_PREFIX):].lower().replace("-", "_")
-            if key == "extra_fields":  # fields whose names no vCard property can carry
+            if key == EXTRA_FIELDS:  # fields whose names no vCard property can carry
                 extra_fields = _kehu_value(str(value))
                 if isinstance(extra_fields, dict):
                     fields.update(extra_fields)
