@@ -265,6 +265,13 @@ class Queries(InteractionQueries):
                                    (*kinds, *part)).fetchall()
         return out
 
+    def case_twin_files(self) -> list[str]:
+        """Indexed paths another indexed path differs from only in ASCII case (a record's every
+        name is ASCII: an id, a ledger's name), as ``services.case_twins`` names them; one query."""
+        return [rel for (rel,) in self.db.execute(
+            "SELECT path FROM files WHERE lower(path) IN "
+            "(SELECT lower(path) FROM files GROUP BY lower(path) HAVING count(*) > 1)")]
+
     def customers_with_conflicts(self) -> list[tuple[str, str]]:
         """(customer id, path) of profiles carrying a ``conflicts:`` list (kehu's merge driver)."""
         rows = self.db.execute("SELECT id, path, data FROM customers "

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import reminder_engine
-from ..errors import Problem, RecordError, os_error_text
+from ..errors import InvalidId, Problem, RecordError, os_error_text
 from ..i18n import N_, _
 from ..ids import in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
@@ -18,6 +18,7 @@ from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
 from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, unmerged_files
+from .case_twins import case_twin_problems
 
 
 def check_store(store: Store, customers: Collection[str] | None = None) -> list[Problem]:
@@ -45,6 +46,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         path = store.root / rel
         wrong = _wrong_folder_message(rel) if path.is_file() and not path.is_symlink() else None
         problems.append(Problem(path, 1, wrong or _other_message(path)))
+    problems.extend(case_twin_problems(store.root, index.case_twin_files()))  # one file on macOS and Windows
     for rel, _kind in index.files_of_kind("ledger", customer_ids=None if scope is None else sorted(scope)):
         problems.extend(_ledger_problems(store, store.root / rel))
     known = set(index.ids())
@@ -106,6 +108,8 @@ def _ledger_problems(store: Store, path: Path) -> list[Problem]:
         entries = store.ledger(path.parent.name, name)
     except RecordError as exc:
         return list(exc.problems)
+    except InvalidId as exc:  # `a b.ledger.yaml`, `con.ledger.yaml`: it stopped the whole check, naming no file
+        return [Problem(path, 1, _("{why}; no plugin reads this file: rename or remove it").format(why=exc))]
     problems = _orphan_entries(store, path, entries)
     found: list[tuple[int, str]] = []
     if name == reminder_engine.LEDGER:
@@ -279,6 +283,7 @@ def linked_or_special_files(root: Path) -> list[Problem]:
     the top): `kehu check` said ok, `kehu sync` pushed the link to every clone, and there each
     `kehu send` of the team failed on it. An ``lstat`` per entry; nothing is opened or followed."""
     problems = []
+    names: list[str] = []  # every entry's path: two a clone on macOS or Windows takes for one
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -287,9 +292,10 @@ def linked_or_special_files(root: Path) -> list[Problem]:
         except OSError:
             continue  # unreadable: `kehu check` names what it cannot read where it reads records
         for entry in entries:
+            path = Path(entry.path)
+            names.append(path.relative_to(root).as_posix())  # `Customers/` beside `customers/` too
             if folder == root and (entry.name in _NOT_WALKED or entry.name in git_settings.GIT_SETTINGS):
                 continue  # git's files: git_file_problems
-            path = Path(entry.path)
             if entry.name == ".git":  # (the store's own is skipped above)
                 problems.append(Problem(path, 1, nested_repository_message()))
             elif entry.is_symlink():
@@ -300,4 +306,4 @@ def linked_or_special_files(root: Path) -> list[Problem]:
                 mode = entry.stat(follow_symlinks=False).st_mode
                 problems.append(Problem(path, 1, _("is {what}, not a file: kehu reads only regular files in a "
                     "store, and git cannot share it; remove it").format(what=special_kind(mode))))
-    return problems
+    return problems + case_twin_problems(root, names)

@@ -1,0 +1,65 @@
+"""Variants of issue 16's kinds 1 to 4 found by the eleventh outside round (A, 2026-12-05). Each
+failed on the code before its fix. See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+# the fixtures of a store of one customer (李雷, owner 王芳), copied for each test
+base, store = test_hostile_limits.base, test_hostile_limits.store
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _folder(path: Path, cid: str) -> Path:
+    return next((path / "customers").glob(f"*/{cid}"))
+
+
+@pytest.mark.parametrize("name", ["a b", "con", "x.y", "-x"])
+def test_a_ledger_named_as_no_ledger_is_one_problem_of_check(store: tuple[Path, str], name: str) -> None:
+    """A ``*.ledger.yaml`` whose name is no ledger name (a copy ``a b.ledger.yaml``, Windows'
+    ``con``): `kehu check` stopped at it with "invalid ledger name 'a b'", naming no file and
+    no other problem of the store, and so did `kehu sync`'s check; now it is a problem at its
+    path, and the rest of the store is checked."""
+    path, cid = store
+    folder = _folder(path, cid)
+    (folder / f"{name}.ledger.yaml").write_text("- {date: 2026-01-01, delta: 5}\n", encoding="utf-8")
+    (folder / "customer.yaml").write_text(
+        (folder / "customer.yaml").read_text(encoding="utf-8") + "payment_terms: true\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1
+    assert f"{name}.ledger.yaml:1:" in checked.out, checked.out + checked.err
+    assert "customer.yaml:" in checked.out, checked.out  # the store's other problem is still named
+
+
+def test_two_names_a_clone_on_macos_or_windows_takes_for_one_are_found_by_check(store: tuple[Path, str]) -> None:
+    """``Points.ledger.yaml`` beside ``points.ledger.yaml``, an interaction's file in upper case
+    beside its lower case, ``templates/Greet.j2`` beside ``greet.j2``, a rep's plan folder
+    ``José`` written composed and decomposed (a colleague's commit from Linux): `kehu check` said
+    ok, and `kehu sync` pushed them, while a clone on macOS or Windows holds one file for both
+    and its next sync commits that one's text under both names. Each is named at its path;
+    a file beside one of another name is not."""
+    path, cid = store
+    folder = _folder(path, cid)
+    (folder / "points.ledger.yaml").write_text("- {date: 2026-01-01, delta: 5, id: aaaaaaaaaa}\n", encoding="utf-8")
+    (folder / "Points.ledger.yaml").write_text("- {date: 2026-01-02, delta: 7, id: bbbbbbbbbb}\n", encoding="utf-8")
+    (folder / "interactions").mkdir(exist_ok=True)
+    for name in ("2026-01-03-abcdefgh", "2026-01-03-ABCDEFGH", "2026-01-04-abcdefgh"):
+        (folder / "interactions" / f"{name}.yaml").write_text("kind: note\ndate: 2026-01-03\ntext: x\n",
+                                                             encoding="utf-8")
+    (path / "templates").mkdir()
+    for name in ("greet.j2", "Greet.j2", "thanks.j2"):
+        (path / "templates" / name).write_text("你好 {{ name }}\n", encoding="utf-8")
+    for name in ("Jos\u00e9", "Jose\u0301"):
+        (path / "visits" / name).mkdir(parents=True)
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1, checked.out
+    named = {line.split(":")[0].rsplit("/", 2)[-1] for line in checked.out.splitlines() if "only in case" in line}
+    assert named == {"points.ledger.yaml", "Points.ledger.yaml", "2026-01-03-abcdefgh.yaml",
+                     "2026-01-03-ABCDEFGH.yaml", "greet.j2", "Greet.j2", "Jos\u00e9", "Jose\u0301"}, checked.out
