@@ -63,3 +63,29 @@ def test_two_names_a_clone_on_macos_or_windows_takes_for_one_are_found_by_check(
     named = {line.split(":")[0].rsplit("/", 2)[-1] for line in checked.out.splitlines() if "only in case" in line}
     assert named == {"points.ledger.yaml", "Points.ledger.yaml", "2026-01-03-abcdefgh.yaml",
                      "2026-01-03-ABCDEFGH.yaml", "greet.j2", "Greet.j2", "Jos\u00e9", "Jose\u0301"}, checked.out
+
+
+@pytest.mark.parametrize(("edit", "field", "before"), [
+    ("tags+=b", "interests", ["VIP"]),  # the anchor on the entry edited, the alias in another
+    ("owner=刘洋", "nickname", "王芳"),
+])
+def test_an_edit_of_an_anchored_value_leaves_its_aliases_their_value(
+        store: tuple[Path, str], edit: str, field: str, before: object) -> None:
+    """A profile written by hand with an anchor and an alias (``tags: &t [VIP]`` and
+    ``interests: *t``, ``owner: &o 王芳`` and ``nickname: *o``), then `customer set` of the
+    anchored field: the edit wrote the field again without its anchor and kept the other
+    entry's text, ``*t``, an alias of nothing: exit 0, and the profile no reader took again
+    ("found undefined alias": `check`, `show`, every later `set`). Now the alias's field keeps
+    its value and the file reads."""
+    path, cid = store
+    profile = _folder(path, cid) / "customer.yaml"
+    text = profile.read_text(encoding="utf-8")
+    text = text.replace("owner: 王芳", "owner: &o 王芳").replace("tags:\n- VIP\n", "tags: &t\n- VIP\n")
+    profile.write_text(text + "interests: *t\nnickname: *o\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    edited = kehu("customer", "set", cid, edit, store=path)
+    assert edited.code == 0, edited.err
+    assert kehu("check", store=path).code == 0, kehu("check", store=path).out
+    shown = kehu("customer", "show", cid, "--json", store=path)
+    assert shown.code == 0, shown.err
+    assert shown.json()[field] == before

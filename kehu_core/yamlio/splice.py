@@ -85,4 +85,18 @@ def keep_unchanged_entries(old: str, new: str) -> str:
         if pieces[-1] and not pieces[-1].endswith("\n"):
             pieces[-1] += "\n"
         pieces.append(piece)
-    return "".join(pieces)
+    kept = "".join(pieces)
+    # an entry kept as it was may hold an alias (`interests: *t`) of an anchor that ruamel wrote
+    # elsewhere, or not at all, once the entry holding it changed (`tags: &t`, `tags+=b`): the
+    # file was left with an undefined alias, which no reader takes (exit 0). What is written
+    # must mean what ruamel's text means, or ruamel's text is written.
+    return kept if _means_the_same(kept, new) else new
+
+
+def _means_the_same(a: str, b: str) -> bool:
+    try:
+        first = yaml.compose(a, Loader=_Loader)  # noqa: S506 - composes, constructs nothing
+        second = yaml.compose(b, Loader=_Loader)  # noqa: S506
+    except Exception:  # `found undefined alias`
+        return False
+    return first is not None and second is not None and _same(first, second)
