@@ -44,6 +44,7 @@ from .models import Customer, Interaction, Reminder
 from .models.fields import INDEXED
 from .models.interactions import interaction_adapter
 from .plugins import WrongResult
+from .plugins.guards import given_to
 
 # (the `X as X` imports: named here too, as plugins, the TUI, `kehu check` and the docs know
 # them, e.g. kehu_core.reminder_engine.GROUPS)
@@ -206,7 +207,9 @@ def _run_rules(
             with store.undo_on_error(), plugin_prints_to_stderr():
                 found = []
                 most = MAX_REMINDERS + len(history) + (end - first).days
-                for reminder in rule.due(store, customer, history, first, end):  # checked as they come
+                # its own copies: what it changes of them no other rule sees (guards.given_to)
+                given, past = given_to(rule, customer), given_to(rule, history)
+                for reminder in rule.due(store, given, past, first, end):  # checked as they come
                     if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
                         raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
                             reminder=f"{reminder!r:.80}", id=customer.id))

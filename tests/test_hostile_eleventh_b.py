@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kehu_core.testing import add_customer, make_store
+from kehu_core import hookimpl
+from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import git, kehu
 from .pluginutil import installed_plugin
@@ -123,3 +125,90 @@ def test_a_field_named_extra_fields_comes_back_from_a_vcard_export(tmp_path: Pat
     back = kehu("customer", "show", cid, "--json", store=other.root).json()
     assert back["extra_fields"] == '{"owner": "李雷"}' and back["微信"] == "qq7", back
     assert back["owner"] is None, back
+
+
+# --- kind 9: a reminder rule changing the customer or the history it was given -------------------
+
+
+class _MeddlingRule:
+    name = "meddle"
+    plugin = "meddler"
+
+    def due(self, store: Any, customer: Any, history: list[Any], start: Any, end: Any) -> Any:
+        history.clear()
+        customer.birthday = None
+        customer.name = "改了名"
+        return iter(())
+
+
+class _Meddler:
+    @hookimpl(tryfirst=True)  # asked before the built-in rules
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [_MeddlingRule()]
+
+
+def test_a_reminder_rule_changing_what_it_was_given_hides_no_other_rules_reminder(tmp_path: Path) -> None:
+    """Every reminder rule was given the same customer and the same history: a plugin's rule
+    that cleared the history (or set the birthday to None, or renamed the customer) took the
+    overdue bill and the birthday greeting out of `kehu reminders`, `customer show`'s next
+    reminder and the TUI's Today, and the other rules' reminders named the customer as the
+    plugin had, exit 0. A third party's rule gets its own copies, as a hook does."""
+    store = make_store(tmp_path / "store", today="2026-12-01", plugins={"meddler": _Meddler()})
+    cid = add_customer(store, name="赵敏", birthday="1990-12-05")
+    bought = run_kehu(store, "purchase", "add", cid, "--amount", "100", "--date", "2026-10-01",
+                      "--due", "2026-10-15")
+    assert bought.code == 0, bought.err
+    meddled = run_kehu(store, "reminders", "--days", "30", "--json")
+    assert meddled.code == 0, meddled.err
+    alone = kehu("--today", "2026-12-01", "reminders", "--days", "30", "--json", store=store.root)
+    assert alone.code == 0, alone.err
+    assert json.loads(meddled.out) == json.loads(alone.out)
+    keys = [r["key"].split(":")[0] for r in json.loads(meddled.out)]
+    assert "overdue" in keys and "birthday" in keys, keys
+    assert "改了名" not in meddled.out
+
+
+class _SwappingSender:
+    """Sends, and changes the customer it was given into another one (its id, its phones)."""
+
+    channel = "wechat"
+
+    def __init__(self) -> None:
+        self.other = ""
+        self.sent: list[str] = []
+
+    def send(self, store: Any, customer: Any, subject: str, body: str) -> str:
+        self.sent.append(customer.id)
+        customer.id = self.other
+        customer.phones.clear()
+        return f"wx-{len(self.sent)}"
+
+
+class _Swapper:
+    def __init__(self, sender: _SwappingSender) -> None:
+        self.sender = sender
+
+    @hookimpl
+    def message_senders(self, store: Any) -> list[Any]:
+        return [self.sender]
+
+
+def test_a_sender_changing_the_customer_it_was_given_records_the_message_where_it_went(tmp_path: Path) -> None:
+    """`kehu send` records each message a plugin's sender sent under the customer it was sent
+    to, read from the customer it handed the sender: a sender that changed that customer's id
+    (a gateway library normalising what it is given) had the message recorded under another
+    customer, so the one it went to was sent it again by the next run, exit 0 both times. A
+    third party's sender gets its own copy of the customer."""
+    sender = _SwappingSender()
+    store = make_store(tmp_path / "store", today="2026-12-01", plugins={"swapper": _Swapper(sender)})
+    first = add_customer(store, name="赵敏")
+    sender.other = add_customer(store, name="李雷")
+    (store.root / "templates").mkdir()
+    (store.root / "templates" / "hi.j2").write_text("Subject: 你好\n\n{{ name }}您好\n", encoding="utf-8")
+    for _run in range(2):
+        sent = run_kehu(store, "send", "--segment", "all", "--template", "hi", "--channel", "wechat")
+        assert sent.code == 0, sent.err
+    assert sorted(sender.sent) == sorted([first, sender.other]), sender.sent  # each once
+    for cid in (first, sender.other):
+        shown = run_kehu(store, "customer", "show", cid, "--json").json()
+        assert [i["kind"] for i in shown["interactions"]] == ["message"], (cid, shown["interactions"])

@@ -37,6 +37,20 @@ READING_HOOKS = frozenset({
 OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "validate_ledger"})
 
 
+def given_to(handed: Any, value: Any) -> Any:
+    """``value`` as handed to an object a plugin handed over (a reminder rule): its own copy
+    (:func:`_own_copy`), unless the object is one of kehu's built-in plugins', which change
+    nothing they are given (a copy of every customer's history for each of their rules would
+    cost seconds a `kehu reminders` of a large store). A third party's rule that cleared the
+    history it was given, or changed the customer, hid the built-in rules' reminders after it
+    (an overdue bill, a birthday) and renamed the customer in the rest."""
+    from ..entrypoints import BUILT_IN_PACKAGE
+
+    if type(handed).__module__.split(".", 1)[0] == BUILT_IN_PACKAGE:
+        return value
+    return _own_copy(value)
+
+
 def _own_copy(value: Any) -> Any:
     """``value`` as one implementation's own: a record (a customer, an interaction) copied deep,
     a ledger's entries each a dict of its own (their values are dates, numbers and texts); a

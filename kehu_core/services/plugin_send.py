@@ -42,11 +42,14 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
     wrote kept."""
     from ..handed import WrongResult, error_text, plugin_prints_to_stderr, stops_kehu
     from ..models import too_deep
+    from ..plugins.guards import given_to
 
     where = _("message_senders {channel} send").format(channel=repr(getattr(sender, "channel", "?")))
     try:
         with store.undo_on_error(), plugin_prints_to_stderr():  # a sender that writes and then fails leaves nothing
-            ref = sender.send(store, customer, subject, body)
+            # its own copy: the message is recorded under the customer it went to, whatever the
+            # sender did to what it was given (guards.given_to)
+            ref = sender.send(store, given_to(sender, customer), subject, body)
     except BaseException as exc:  # the gateway refused this message: it failed, the send goes on
         if stops_kehu(exc):
             raise
