@@ -16,6 +16,7 @@ from pathlib import Path
 CONFIG_FILE = "kehu.yaml"  # a folder holding one is a store
 STATE_DIR = ".kehu"
 TEMPLATES_DIR = "templates"  # the store's message templates (kehu send), shared by kehu sync
+PLANS_DIR = "visits"  # the reps' visit plans (kehu visits plan), shared by kehu sync
 
 
 def state_dir(root: Path, *, create: bool = True) -> Path:

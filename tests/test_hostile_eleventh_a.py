@@ -9,6 +9,7 @@ import pytest
 
 from . import test_hostile_limits
 from .conftest import kehu
+from .test_hostile import tree_hash
 
 # the fixtures of a store of one customer (李雷, owner 王芳), copied for each test
 base, store = test_hostile_limits.base, test_hostile_limits.store
@@ -89,3 +90,23 @@ def test_an_edit_of_an_anchored_value_leaves_its_aliases_their_value(
     shown = kehu("customer", "show", cid, "--json", store=path)
     assert shown.code == 0, shown.err
     assert shown.json()[field] == before
+
+
+def test_an_export_never_overwrites_a_reps_visit_plan(store: tuple[Path, str]) -> None:
+    """`kehu export --format csv visits/王芳/2026-11-20.yaml`: a rep's plan of the day, which
+    `kehu sync` shares, was replaced by a CSV with exit 0 (and a note that sync would share
+    it), and `kehu visits plan` refused that rep's day from then on. ``visits/`` is refused as
+    ``templates/`` is, for every export."""
+    path, cid = store
+    planned = kehu("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", "--add", cid, store=path)
+    assert planned.code == 0, planned.err
+    plans = path / "visits" / "王芳"
+    before = tree_hash(path)
+    for argv in (["export", "--format", "csv"], ["export", "--format", "xlsx"], ["reminders", "--ics"],
+                 ["visits", "cards", "--owner", "王芳"]):
+        for target in (plans / "2026-11-20.yaml", plans / "new.csv"):
+            result = kehu(*argv, str(target), store=path)
+            assert result.code == 1, (argv, result.out, result.err)
+            assert "is inside the store's records" in result.err and "visits/" in result.err, result.err
+            no_traceback(result)
+    assert tree_hash(path) == before

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from ..discovery import find_store
 from ..errors import KehuError
 from ..i18n import N_, _
-from ..paths import TEMPLATES_DIR
+from ..paths import PLANS_DIR, TEMPLATES_DIR
 from ..yamlio.atomic import naming, new_file_mode
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
     """Where an export (``kehu export``, ``kehu reminders --ics``) may write, or KehuError
     saying why not: the folder must exist (kehu creates none: a typo would hide the file), the
     path must not be a folder, and nothing inside the store's records (``customers/``), its
-    ``kehu.yaml``, its message templates (``templates/``), its ``.git``/``.kehu`` or git's files
+    ``kehu.yaml``, its message templates (``templates/``), the reps' visit plans (``visits/``),
+    its ``.git``/``.kehu`` or git's files
     (``.gitignore`` …) is ever overwritten by an export,
     nor those of the store the target lies in, if that is another.
     ``plain_secrets``: the output holds confidential fields in plain (``--reveal``, cards made
@@ -68,12 +69,15 @@ def _refuse_store_file(store: Store, resolved: Path, out: str | Path, option: st
         # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
         git_file = resolved.parent == root and resolved.name.startswith(".git")
         if git_file or resolved == root / "kehu.yaml" or any(
-            resolved.is_relative_to(root / inside) for inside in ("customers", TEMPLATES_DIR, ".git", ".kehu")
+            resolved.is_relative_to(root / inside)
+            for inside in ("customers", TEMPLATES_DIR, PLANS_DIR, ".git", ".kehu")
         ):
             # templates/: the store's message templates, which `kehu sync` shares and `kehu send`
-            # renders for every rep (a CSV over greet.j2 was the team's birthday greeting)
+            # renders for every rep (a CSV over greet.j2 was the team's birthday greeting); visits/:
+            # the reps' plans (a CSV over a rep's day stopped `kehu visits plan` for them, exit 0)
             raise KehuError(_("{option} {out}: is inside the store's records ({root}); write exports outside "
-                "customers/, templates/, kehu.yaml, .kehu and git's files (.git, .gitattributes, .gitignore)").format(
+                "customers/, templates/, visits/, kehu.yaml, .kehu and git's files (.git, .gitattributes, "
+                ".gitignore)").format(
                 option=option, out=out, root=root))
         if plain_secrets and resolved.is_relative_to(root):
             # `kehu sync` commits every file of the store's folder: a revealed export written there

@@ -26,12 +26,12 @@ from ..config_names import rep_name_problem
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
+from ..paths import PLANS_DIR
 from ..yamlio import YamlFileError, atomic_write, dump_new, load_fast
 
 if TYPE_CHECKING:
     from ..store import Store
 
-PLANS_DIR = "visits"
 _LISTS = ("add", "remove", "order")
 _HEADER = "# kehu visits plan: the rep's changes to the day's visit list (docs/visits.md)\n"
 
