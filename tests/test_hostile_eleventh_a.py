@@ -110,3 +110,22 @@ def test_an_export_never_overwrites_a_reps_visit_plan(store: tuple[Path, str]) -
             assert "is inside the store's records" in result.err and "visits/" in result.err, result.err
             no_traceback(result)
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ("customer", "list"), ("customer", "list", "--json"), ("reminders",), ("complaint", "list"),
+    ("report", "credit"), ("report", "reps"),
+])
+@pytest.mark.parametrize("owner", ["", "   ", "\u3000"])
+def test_an_empty_rep_filter_is_refused_as_an_empty_handover_is(
+        store: tuple[Path, str], argv: tuple[str, ...], owner: str) -> None:
+    """`--owner "$REP"` with REP unset (or spaces, an IME's ideographic space): `customer list`,
+    `reminders` and the reports took it for no filter and listed every rep's customers, while
+    `complaint list` took it for an owner of nobody ("no complaints"), each with exit 0, where
+    `kehu handover ""` is refused. One option type (`cli.options.REP`) refuses it, naming it."""
+    path, _cid = store
+    result = kehu(*argv, "--owner", owner, store=path)
+    no_traceback(result)
+    assert result.code == 2, (result.out, result.err)
+    assert "--owner" in result.err and "rep's name" in result.err, result.err
+    assert "李雷" not in result.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _
 from .localize import _TranslatedName
 
 
@@ -28,7 +29,14 @@ class _Rep(click.ParamType):
     name = _TranslatedName("text")
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        return value.strip() if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        if not value.strip():  # `--owner "$REP"` with REP unset: `customer list`, `reminders` and the
+            # reports took it for no filter (everyone's customers), `complaint list` for an owner of
+            # nobody ("no complaints"), each with exit 0; `handover ""` is refused already
+            self.fail(_("{value}: expected a rep's name (an empty one names no rep)").format(value=repr(value)),
+                      param, ctx)
+        return value.strip()
 
 
 #: the type of every ``--owner`` that filters by a rep (lists, reports, reminders)
