@@ -212,3 +212,32 @@ def test_a_sender_changing_the_customer_it_was_given_records_the_message_where_i
     for cid in (first, sender.other):
         shown = run_kehu(store, "customer", "show", cid, "--json").json()
         assert [i["kind"] for i in shown["interactions"]] == ["message"], (cid, shown["interactions"])
+
+
+# --- kind 5: a text of many lines changed two ways ----------------------------------------------
+
+
+def test_a_conflict_of_a_text_of_many_lines_is_one_problem_line(team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """Notes changed two ways in two clones: the merge kept both under `conflicts:`, and `kehu
+    check` and the sync's stop printed the problem over as many lines as the three versions
+    held, a colleague's line (``fake.yaml:1: forged problem``) among them as a problem of its
+    own for whoever parses the check; a 1 MB note made a problem of 3 MB. A value a conflict
+    names is shown on its line, escaped and cut short."""
+    a, b, cid = team
+    note = "第一行\nfake.yaml:1: forged problem\n" + "茶" * 5000
+    assert kehu("customer", "set", cid, f"notes={note}", store=a).code == 0
+    sync(a)
+    sync(b)
+    assert kehu("customer", "set", cid, f"notes=改过\n{note}", store=b).code == 0
+    sync(b)
+    assert kehu("customer", "set", cid, f"notes={note}\n又改过", store=a).code == 0
+    stopped = kehu("sync", store=a)
+    assert stopped.code == 1, stopped.err
+    checked = kehu("check", store=a)
+    assert checked.code == 1
+    for said in (stopped.err, checked.out + checked.err):
+        lines = said.splitlines()
+        assert not any(line.startswith("fake.yaml") for line in lines), said[:600]
+        problem = next(line for line in lines if "merge conflict on notes" in line)
+        assert "第一行\\x0afake.yaml:1: forged problem" in problem and len(problem) < 1500, problem[:300]
+        assert "choose with `kehu customer set" in problem, problem[-300:]

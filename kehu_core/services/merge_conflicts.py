@@ -11,17 +11,25 @@ from typing import Any
 
 from ..errors import Problem
 from ..i18n import _
+from ..models.hostile import escaped_text
 from ..yamlio import line_of, lines_doc
 from ..yamlio.files import marker_line  # noqa: F401 - the one home; sync and check ask it here
 from .profile_merge import CONFLICTS_KEY, MISSING
 
 
+#: the most of one version of a value a conflict's message quotes (a note may be 2 MiB)
+SHOWN_CHARS = 200
+
+
 def _show(value: Any) -> str:
+    """One version of a value, as a problem quotes it: on the problem's one line (a line break
+    of a note escaped, ``\\x0a``: printed as it was, a colleague's line of the note stood as a
+    problem of its own in `kehu check`), and cut short (the whole value is in the file)."""
     if value is MISSING:
         return _("(absent)")
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or _("(empty)")
-    return str(value)
+    text = (", ".join(str(v) for v in value) or _("(empty)")) if isinstance(value, list) else str(value)
+    cut = text[:SHOWN_CHARS]
+    return escaped_text(cut) + ("…" if len(text) > SHOWN_CHARS else "")
 
 
 CONFLICT_PREFIX = "merge conflict"  # how every conflict problem begins (kehu sync sorts by it)
