@@ -16,7 +16,6 @@ from ..yamlio import line_of, lines_doc
 from ..yamlio.files import marker_line  # noqa: F401 - the one home; sync and check ask it here
 from .profile_merge import CONFLICTS_KEY, MISSING
 
-
 #: the most of one version of a value a conflict's message quotes (a note may be 2 MiB)
 SHOWN_CHARS = 200
 
