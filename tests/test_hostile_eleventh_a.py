@@ -129,3 +129,33 @@ def test_an_empty_rep_filter_is_refused_as_an_empty_handover_is(
     assert result.code == 2, (result.out, result.err)
     assert "--owner" in result.err and "rep's name" in result.err, result.err
     assert "李雷" not in result.out
+
+
+def test_a_sheet_with_two_columns_of_one_field_is_refused_not_half_read(
+        store: tuple[Path, str], tmp_path: Path) -> None:
+    """A profile holding a field of its own named `Name` (a hand edit's, `check` ok), exported to
+    CSV and imported into a new store: both `name` and `Name` were read as the name, the later
+    one won, and the customer came back named 别名, exit 0. So did any sheet with two columns of
+    one field (订单金额 and 实付金额: the sale recorded at the later one). The file is refused at
+    its header, naming both columns, and nothing is imported; columns of a list add up as before."""
+    path, cid = store
+    profile = _folder(path, cid) / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "Name: 别名\n", encoding="utf-8")
+    exported = kehu("export", "--format", "csv", str(tmp_path / "all.csv"), store=path)
+    assert exported.code == 0, exported.err
+    sale = tmp_path / "sale.csv"
+    sale.write_text("姓名,手机,日期,商品,订单金额,实付金额\n韩梅梅,13700137001,2026-11-01,茶,100,90\n",
+                    encoding="utf-8")
+    phones = tmp_path / "phones.csv"
+    phones.write_text("姓名,手机,电话\n韩梅梅,13700137001,13700137002\n", encoding="utf-8")
+    other = tmp_path / "other"
+    assert kehu("init", str(other), "--no-git").code == 0
+    for sheet, first, second in ((tmp_path / "all.csv", "'name'", "'Name'"), (sale, "'订单金额'", "'实付金额'")):
+        imported = kehu("import", str(sheet), store=other)
+        no_traceback(imported)
+        assert imported.code == 1, imported.out
+        assert f"{sheet.name}:1:" in imported.err and first in imported.err and second in imported.err, imported.err
+        assert not list((other / "customers").glob("*/*")), "nothing is imported"
+    both = kehu("import", str(phones), store=other)
+    assert both.code == 0, both.err
+    assert next((other / "customers").glob("*/*/customer.yaml")).read_text(encoding="utf-8").count("+86") == 2

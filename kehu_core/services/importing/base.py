@@ -17,8 +17,11 @@ the file is still imported.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+from ...i18n import _
 
 EXTRA_KEY = "import_extra"
 
@@ -127,3 +130,21 @@ def decode_line(line: bytes, number: int) -> str:
             return line.decode("gb18030")
         except UnicodeDecodeError:
             raise EncodingProblem(number) from None
+
+
+def one_field_twice(header: list[str], targets: list[str | None], adds_up: Collection[str]) -> str | None:
+    """Why a sheet's header cannot be read (None: it can): two columns read as one field that
+    holds one value (`name` and `Name`, 订单金额 and 实付金额, 日期 and 下单日期). The later
+    column's value was taken and the other's dropped, exit 0: an export holding a field of its
+    own named `Name` (a hand edit's) came back with that as the customer's name. The columns of
+    a field in ``adds_up`` (phones, tags ..., or ``ignore``) add up, as before."""
+    seen: dict[str, str] = {}
+    for column, target in zip(header, targets, strict=False):
+        if target is None or target in adds_up:
+            continue
+        if target in seen:
+            return _("the columns {first} and {second} are both read as {field}, so one of them would be lost; "
+                     "rename one, or map it to another field or to ignore in kehu.yaml's import_columns").format(
+                first=repr(seen[target]), second=repr(column), field=target)
+        seen[target] = column
+    return None

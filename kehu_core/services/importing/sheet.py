@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import Problem
 from ...i18n import _
 from ...plugins import ImportedContact
-from .base import EncodingProblem, FileProblem, RowProblem, is_binary
+from .base import EncodingProblem, FileProblem, RowProblem, is_binary, one_field_twice
 from .csvstream import CsvText
 from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
 from .values import PhantomDay, addresses_of, parse_amount, parse_bool, parse_date, parse_qty, split_list, text
@@ -292,6 +292,10 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
         return
     header = [text(cell) for cell in buffered[header_at][1]]
     targets = [mapping.get(_key(h)) if h else None for h in header]
+    twice = one_field_twice(header, targets, LIST_FIELDS | {"addresses", "ignore"})
+    if twice is not None:
+        yield FileProblem(f"{label}:{buffered[header_at][0]}", twice)
+        return
     body = buffered[header_at + 1:]
 
     def all_rows() -> Iterator[tuple[int, list[Any]]]:
