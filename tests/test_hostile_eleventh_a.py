@@ -159,3 +159,38 @@ def test_a_sheet_with_two_columns_of_one_field_is_refused_not_half_read(
     both = kehu("import", str(phones), store=other)
     assert both.code == 0, both.err
     assert next((other / "customers").glob("*/*/customer.yaml")).read_text(encoding="utf-8").count("+86") == 2
+
+
+def test_a_phone_or_an_email_is_removed_as_it_was_added(store: tuple[Path, str]) -> None:
+    """`customer set ID phones-=138 0013 8000` (the number as `customer show` shows it) removed
+    nothing from +8613800138000 and said "updated ...: phones", exit 0, where `phones+=` of it is
+    taken as that number; so did `emails-=` in another case, and `tags-=` of a tag not there.
+    Each is matched as the field keeps it, and an item matching none is refused, naming what
+    there is, the profile unchanged."""
+    path, cid = store
+    assert kehu("customer", "set", cid, "emails+=li.lei@example.com", store=path).code == 0
+    for edit in ("phones-=138 0013 8000", "emails-=Li.Lei@EXAMPLE.com"):
+        removed = kehu("customer", "set", cid, edit, store=path)
+        assert removed.code == 0, removed.err
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    assert shown["phones"] == [] and shown["emails"] == [], shown
+    profile = _folder(path, cid) / "customer.yaml"
+    before = profile.read_bytes()
+    for edit in ("tags-=vip", "phones-=139 1234 5678"):
+        refused = kehu("customer", "set", cid, edit, store=path)
+        no_traceback(refused)
+        assert refused.code == 1 and "not one of this customer's" in refused.err, (edit, refused.err)
+    assert profile.read_bytes() == before
+
+
+def test_an_email_in_another_case_is_one_address(store: tuple[Path, str]) -> None:
+    """`customer set ID emails+=LI@qq.com` beside li@qq.com (and `customer add --email A@qq.com
+    --email a@qq.com`) stored both: shown, exported and sent to twice, where `kehu import`, the
+    index's lookup and `kehu duplicates` take them for one address. The first spelling is kept."""
+    path, cid = store
+    for address in ("li@qq.com", "LI@qq.com", "Li@QQ.COM"):
+        assert kehu("customer", "set", cid, f"emails+={address}", store=path).code == 0
+    assert kehu("customer", "show", cid, "--json", store=path).json()["emails"] == ["li@qq.com"]
+    added = kehu("customer", "add", "--name", "韩梅梅", "--email", "Han@qq.com", "--email", "han@qq.com", store=path)
+    assert added.code == 0, added.err
+    assert kehu("customer", "show", added.out.strip(), "--json", store=path).json()["emails"] == ["Han@qq.com"]

@@ -146,8 +146,9 @@ def customer_show(ctx: Context, customer_id: str, as_json: bool) -> None:
         print_shown(data, history, region=store.config.region, names={"store": store})
 
 
-def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``name=赵敏 tags=VIP,老客户 phones+=139... tags-=VIP`` → field changes."""
+def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = "CN") -> dict[str, Any]:
+    """``name=赵敏 tags=VIP,老客户 phones+=139... tags-=VIP`` → field changes. ``region``: the
+    store's, in which a phone given to ``phones-=`` is read as ``phones+=`` reads it."""
     changes: dict[str, Any] = {}
     fields = type(customer).model_fields
     for pair in pairs:
@@ -166,7 +167,7 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, A
             if op == "+=":
                 changes[key] = [*(current or []), *items]
             elif op == "-=":
-                changes[key] = [v for v in (current or []) if v not in items]
+                changes[key] = _removed(key, current or [], items, region)
             else:
                 changes[key] = items
         elif op != "=":
@@ -174,6 +175,31 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...]) -> dict[str, A
         else:
             changes[key] = value if value != "" else None
     return changes
+
+
+def _removed(key: str, current: list[str], items: list[str], region: str) -> list[str]:
+    """``current`` less ``items``, each matched as the field keeps it: ``phones-=158 8354 5920``
+    (the number as `customer show` shows it, or as typed) removed nothing from ``+8615883545920``
+    and said "updated", exit 0, where ``phones+=`` of it is taken as that number; an email in
+    any case. An item matching none of the values is refused, naming what there is."""
+    from ..models.contacts import normalise_email, normalise_phone
+
+    def kept_as(value: str) -> str:
+        try:
+            if key == "phones":
+                return normalise_phone(value, region)
+            if key == "emails":
+                return normalise_email(value).casefold()
+        except ValueError:
+            pass
+        return value.casefold() if key == "emails" else value
+
+    gone = {kept_as(v) for v in items}
+    missing = [v for v in items if kept_as(v) not in {kept_as(c) for c in current}]
+    if missing:
+        raise KehuError(_("{key}-={value}: not one of this customer's {key} ({values})").format(
+            key=key, value=missing[0], values=", ".join(current) or "-"))
+    return [v for v in current if kept_as(v) not in gone]
 
 
 @customer_group.command("set")
@@ -208,7 +234,7 @@ def _set_fields(ctx: Context, customer_id: str, assignments: tuple[str, ...]) ->
                 raise KehuError(_("{name} is encrypted and your key cannot open it: replace it whole "
                                   "({name}=...), or give the identity it is encrypted to (--identity)"
                                   ).format(name=name))
-    changes = parse_assignments(customer, assignments)
+    changes = parse_assignments(customer, assignments, store.config.region)
     store.update_customer(customer.id, changes, expect_version=version)
     click.echo(_("updated {id}: {fields}").format(id=customer.id, fields=", ".join(changes)), err=True)
     if "owner" in changes and customer.sealed:

@@ -155,10 +155,19 @@ class Customer(BaseModel):
     def _listify(cls, value: Any) -> Any:
         return as_list(value)
 
-    @field_validator("phones", "emails")
+    @field_validator("phones")
     @classmethod
     def _no_repeats(cls, value: list[str]) -> list[str]:
         return _unique(value)
+
+    @field_validator("emails")
+    @classmethod
+    def _one_address_once(cls, value: list[str]) -> list[str]:
+        """An address once, whatever its case: `customer set emails+=USER@qq.com` beside
+        user@qq.com stored both (shown, exported and sent to twice), where an import, the index's
+        lookup and `kehu duplicates` take them for one. The first spelling is kept."""
+        seen: set[str] = set()
+        return [e for e in value if not (e.casefold() in seen or seen.add(e.casefold()))]
 
     @field_validator("tags")
     @classmethod
