@@ -51,3 +51,69 @@ async def test_the_sale_form_keeps_no_price_without_its_item(demo_copy: Path) ->
         await wait_for(pilot, lambda: bool(row.error), "the item's error")
         assert app.screen is screen and "name the item" in row.error
     assert tree_hash(demo_copy) == before
+
+
+@pytest.mark.asyncio
+async def test_the_tui_says_so_when_the_customer_shown_is_gone(demo_copy: Path) -> None:
+    """A customer merged away or removed in another window (a colleague's change coming in by
+    `kehu sync`) while the TUI shows them: `p`, `i`, `$` and `E` read the gone file as their
+    dialog was drawn and ended the app with a traceback. Each now says why, and the app goes on."""
+    import shutil
+
+    from kehu_tui.app import KehuApp
+    from kehu_tui.screens.customer import CustomerScreen
+
+    from kehu_core.store import open_store
+
+    from .test_tui import open_zhao_min, wait_for, zhao_min_id
+
+    cid = zhao_min_id(demo_copy)
+    shop = open_store(demo_copy)
+    app = KehuApp(shop, today=shop.today, watch_interval=0)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await open_zhao_min(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        await wait_for(pilot, lambda: screen.query_one("#timeline").row_count > 0, "the timeline")
+        shutil.rmtree(shop.customer_file(cid).parent)
+        before = tree_hash(demo_copy)
+        for key in ("p", "i", "$", "E"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: any(f"no customer with id '{cid}'" in str(n.message)
+                                              for n in app._notifications), f"{key}'s message")
+            assert app.is_running and app.screen is screen, key
+    assert tree_hash(demo_copy) == before
+
+
+@pytest.mark.asyncio
+async def test_the_tui_says_so_when_the_customer_shown_is_broken_since(demo_copy: Path) -> None:
+    """The same with the profile broken by hand while shown (its purchases still readable):
+    `$` on a sale drew the payment dialog from the broken profile and ended the app."""
+    from kehu_tui.app import KehuApp
+    from kehu_tui.screens.customer import CustomerScreen
+
+    from kehu_core.store import open_store
+
+    from .test_tui import open_zhao_min, wait_for, zhao_min_id
+
+    cid = zhao_min_id(demo_copy)
+    sale = kehu("purchase", "add", cid, "--amount", "100", "--credit", store=demo_copy).out.split()[-1]
+    shop = open_store(demo_copy)
+    app = KehuApp(shop, today=shop.today, watch_interval=0)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await open_zhao_min(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        timeline = screen.query_one("#timeline")
+        await wait_for(pilot, lambda: timeline.row_count > 0, "the timeline")
+        timeline.move_cursor(row=timeline.get_row_index(sale))
+        shop.customer_file(cid).write_text(f"id: {cid}\nname: [unclosed\n", encoding="utf-8")
+        before = tree_hash(demo_copy)
+        for key in ("$", "p", "E"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: any("customer.yaml:2" in str(n.message) for n in app._notifications),
+                           f"{key}'s message")
+            assert app.is_running and app.screen is screen, key
+    assert tree_hash(demo_copy) == before

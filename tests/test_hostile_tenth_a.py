@@ -237,7 +237,7 @@ async def test_a_complaint_recorded_in_the_tui_counts_from_when_it_was_received(
     app = make_app(path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        form = AddInteractionScreen(app.store, cid, "complaint", TODAY)
+        form = AddInteractionScreen(app.store, app.store.get(cid), "complaint", TODAY)
         app.push_screen(form)
         await wait_for(pilot, lambda: app.screen is form and bool(form.query("#row-text")), "the form")
         await pilot.pause()

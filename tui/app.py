@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.theme import ThemeProvider
 
+from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.plugins import PluginFailure
 from kehu_core.plugins import logger as plugin_logger
@@ -219,7 +220,12 @@ class KehuApp(App):
             if result:
                 self.broadcast(CustomerSaved(customer_id))
 
-        self.push_screen(AddInteractionScreen(self.store, customer_id, kind, self.today), saved)
+        try:  # gone (merged or removed in another window, a sync), or broken by hand since
+            customer = self.store.get(customer_id)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.push_screen(AddInteractionScreen(self.store, customer, kind, self.today), saved)
 
     def record_visit(self, customer_id: str, customer_name: str) -> None:
         """The visit-outcome dialog (``o``): records a visit on the app's day."""

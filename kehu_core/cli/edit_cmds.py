@@ -23,7 +23,6 @@ def edit(ctx: Context, customer_id: str) -> None:
 
     store = ctx.store
     check_id(customer_id, "customer id")
-    store.get(customer_id)  # no such customer, or a broken file: said before the editor opens
     session = EditSession.start(store, customer_id)
     while True:
         code = session.run_editor()

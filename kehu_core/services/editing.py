@@ -60,6 +60,9 @@ class EditSession:
 
     @classmethod
     def start(cls, store: Store, customer_id: str) -> EditSession:
+        # no such customer (merged away in another window), a link, a broken file: said before
+        # the editor opens, by every door (the TUI's `E` read a gone file and ended the app)
+        store.get(customer_id)
         path = store.customer_file(customer_id)
         text = path.read_text(encoding="utf-8")
         version = store.file_version(customer_id)

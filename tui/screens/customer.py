@@ -176,7 +176,12 @@ class CustomerScreen(Screen):
                 self.notify(result)
                 self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
 
-        self.app.push_screen(PayScreen(self.store, self.customer_id, record), paid)
+        try:  # gone or broken since the screen was drawn (see AddInteractionScreen)
+            customer = self.store.get(self.customer_id)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.app.push_screen(PayScreen(self.store, customer, record), paid)
 
     @work(exclusive=True, group="merge")
     async def action_merge(self) -> None:
@@ -236,7 +241,11 @@ class CustomerScreen(Screen):
     @work(exclusive=True, group="editor")
     async def action_edit_external(self) -> None:
         """Open the file in $EDITOR; on a validation error offer to open it again."""
-        session = EditSession.start(self.store, self.customer_id)
+        try:
+            session = EditSession.start(self.store, self.customer_id)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
         while True:
             self._run_editor(session)
             if not session.changed:

@@ -37,6 +37,7 @@ from ..widgets.forms.field import FormField
 from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
+    from kehu_core.models import Customer
     from kehu_core.store import Store
 
 # field name, label, kinds it belongs to (empty: every kind), hint
@@ -70,15 +71,19 @@ class AddInteractionScreen(ModalScreen[str | None]):
         Binding("shift+tab", "focus_previous_field", show=False, priority=True),
     ]
 
-    def __init__(self, store: Store, customer_id: str, kind: str | None, today: dt.date) -> None:
+    def __init__(self, store: Store, customer: Customer, kind: str | None, today: dt.date) -> None:
+        """``customer`` as read by the caller, who says why when it cannot be read (gone in a
+        colleague's merge, broken by hand): the form would have read it as it was drawn, where
+        its failure ended the app."""
         super().__init__()
         self.store = store
-        self.customer_id = customer_id
+        self.customer = customer
+        self.customer_id = customer.id
         self.kind = kind or "visit"
         self.today = today
 
     def compose(self) -> ComposeResult:
-        customer = self.store.get(self.customer_id)
+        customer = self.customer
         with Vertical(classes="dialog", id="interaction-dialog"):
             yield Static(Text(_("{name}: new record").format(name=customer.name), style="bold"),
                          classes="dialog-title")

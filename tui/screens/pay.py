@@ -28,6 +28,7 @@ from .. import formatting
 from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:
+    from kehu_core.models import Customer
     from kehu_core.store import Store
 
 
@@ -37,15 +38,16 @@ class PayScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
-    def __init__(self, store: Store, customer_id: str, purchase: Purchase) -> None:
+    def __init__(self, store: Store, customer: Customer, purchase: Purchase) -> None:
         super().__init__()
         self.store = store
-        self.customer_id = customer_id
+        self.customer = customer  # read by the caller, who says why if it cannot be
+        self.customer_id = customer.id
         self.purchase = purchase
 
     def compose(self) -> ComposeResult:
         p = self.purchase
-        customer = self.store.get(self.customer_id)
+        customer = self.customer
         with Vertical(classes="dialog", id="pay-dialog"):
             yield Static(Text(_("{name}: payment for {isoformat} ¥{amount}").format(
                 name=customer.name, isoformat=p.date.isoformat(), amount=p.amount), style="bold"),
