@@ -241,3 +241,36 @@ def test_a_conflict_of_a_text_of_many_lines_is_one_problem_line(team: tuple[Path
         problem = next(line for line in lines if "merge conflict on notes" in line)
         assert "第一行\\x0afake.yaml:1: forged problem" in problem and len(problem) < 1500, problem[:300]
         assert "choose with `kehu customer set" in problem, problem[-300:]
+
+
+# --- kind 5: an entry taken back in one clone, added to in the other ------------------------------
+
+
+def _points(store: Path, cid: str) -> int:
+    return int(kehu("points", "show", cid, "--json", store=store).json()["balance"])
+
+
+def test_a_redemption_undone_in_one_clone_stays_undone_when_the_other_adds_to_the_ledger(
+        team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """A redemption synced, then taken back by `kehu undo` in one clone while the other clone
+    recorded a sale (a line added after the redemption's): git's union merge of the ledger kept
+    both sides' region, the redemption among them, so the points were spent again — 900 where
+    1 000 + 200 were held —, `kehu check` ok, both syncs exit 0. The sync settling the merge
+    takes out again an entry one side took back and the other left as it was."""
+    a, b, cid = team
+    assert kehu("purchase", "add", cid, "--amount", "1000", "--date", "2026-11-01", "--paid", store=a).code == 0
+    assert kehu("points", "redeem", cid, "300", "--reason", "换礼品", store=a).code == 0
+    sync(a)
+    sync(b)
+    undone = kehu("undo", store=a)
+    assert undone.code == 0, undone.err
+    assert _points(a, cid) == 1000
+    sync(a)
+    assert kehu("purchase", "add", cid, "--amount", "200", "--date", "2026-11-05", "--paid", store=b).code == 0
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    sync(a)
+    for clone in (a, b):
+        assert _points(clone, cid) == 1200, clone
+        assert kehu("check", store=clone).code == 0
+    assert (a / git(a, "ls-files", "*points.ledger.yaml").strip()).read_text(encoding="utf-8").count("redeem") == 0

@@ -20,7 +20,16 @@ from ..errors import Problem
 from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, Store
-from . import git_settings, gitops, merge_conflicts, profile_merge, sync_checks, sync_guard, unmerged_files
+from . import (
+    git_settings,
+    gitops,
+    merge_conflicts,
+    merged_ledgers,
+    profile_merge,
+    sync_checks,
+    sync_guard,
+    unmerged_files,
+)
 from .sync_guard import SyncError
 from .sync_messages import _load_path, commit_message, describe
 
@@ -291,6 +300,10 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
     merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
     any other problem undoes the whole sync."""
+    settled = merged_ledgers.drop_entries_taken_back(store.root)
+    if settled:  # a ledger the union had left as this clone's is this merge's change now: checked
+        report.notes += settled
+        changed = sorted({*changed, *gitops.changed_paths(store.root, before, "HEAD")})
     report.notes += sync_guard.join_respelled_entries(store.root, changed)
     problems = sync_checks.store_problems(store, changed)
     if not problems:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..errors import KehuError, Problem, RecordError
+from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
-from ..store.ledgers import ledger_entry
 from . import gitops, merge_conflicts
+from .merged_ledgers import entry_of
 from .unmerged_files import OpenMerge, merged_into, moved_by_merge, undecided, unmerged, unmerged_problems
 
 
@@ -229,7 +228,7 @@ def settle_moved_records(merge: OpenMerge) -> list[str]:
         for ledger in sorted((root / folder).glob(f"*{LEDGER_SUFFIX}")):
             lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
             kept = [line for n, line in enumerate(lines, 1)
-                    if (entry := _entry_of(ledger, n, line)) is None or entry.get("ref") not in refs]
+                    if (entry := entry_of(ledger, n, line)) is None or entry.get("ref") not in refs]
             if len(kept) < len(lines):
                 atomic_write(ledger, "".join(kept))
                 gitops.run(root, "add", "--", ledger.relative_to(root).as_posix())
@@ -264,7 +263,7 @@ def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:
         seen: dict[str, str] = {}  # id -> the entry's values, as text
         kept: list[str] = []
         for n, line in enumerate(lines, 1):
-            entry = _entry_of(path, n, line)
+            entry = entry_of(path, n, line)
             if entry is not None and isinstance(entry.get("id"), str):
                 values = json.dumps(entry, sort_keys=True, default=repr)
                 if seen.get(entry["id"]) == values:
@@ -280,17 +279,6 @@ def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:
     if done:
         gitops.run(root, "commit", "-q", "--amend", "--no-edit", env={gitops.SKIP_HOOK: "1"})
     return done
-
-
-def _entry_of(path: Path, number: int, line: str) -> dict[str, Any] | None:
-    """The entry of a ledger's line (:func:`~kehu_core.store.ledgers.ledger_entry`), or None: a
-    line holding none (the header) and a broken one, which a sync settling a merge keeps as it
-    is, neither dropped nor rewritten: ``kehu check`` names it at its line, and the sync's own
-    check of what the merge changed stops there, nothing pushed."""
-    try:
-        return ledger_entry(line, path, number)
-    except RecordError:
-        return None
 
 
 def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:
