@@ -3,6 +3,7 @@ failed on the code before its fix. See docs/reliability.md, "The outside attacke
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,36 @@ def test_an_email_in_another_case_is_one_address(store: tuple[Path, str]) -> Non
     added = kehu("customer", "add", "--name", "韩梅梅", "--email", "Han@qq.com", "--email", "han@qq.com", store=path)
     assert added.code == 0, added.err
     assert kehu("customer", "show", added.out.strip(), "--json", store=path).json()["emails"] == ["Han@qq.com"]
+
+
+@pytest.mark.parametrize("where", ["customer", "shard"])
+def test_a_file_where_a_folder_of_records_belongs_is_found_by_check(store: tuple[Path, str], where: str) -> None:
+    """A customer's folder (or the shard folder holding it) replaced by a regular file of the
+    same name (a colleague's commit, a tool's): the file was ignored as a `notes.txt` is, so
+    `kehu check` said "ok: 0 customers, no problems" while `customer show` of the customer said
+    "cannot read: Not a directory". The file is named where the folder belongs."""
+    path, cid = store
+    folder = _folder(path, cid)
+    gone = folder if where == "customer" else folder.parent
+    shutil.rmtree(gone)
+    gone.write_text("not a folder\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1, checked.out
+    assert f"{gone.relative_to(path)}:1: unexpected file" in checked.out, checked.out
+
+
+def test_a_file_or_folder_where_a_visit_plan_belongs_is_found_by_check(store: tuple[Path, str]) -> None:
+    """`visits/王芳` a regular file (no rep's folder), `visits/王芳/2026-11-20.yaml` a folder: `kehu
+    check` said ok, while `kehu visits plan --owner 王芳` failed on each ("cannot read: Not a
+    directory", "is a folder"). Each is named by `check`."""
+    path, cid = store
+    (path / "visits" / "刘洋" / "2026-11-20.yaml").mkdir(parents=True)
+    (path / "visits" / "王芳").write_text("x\n", encoding="utf-8")
+    for owner in ("王芳", "刘洋"):
+        assert kehu("--today", "2026-11-20", "visits", "plan", "--owner", owner, store=path).code == 1
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1
+    named = {line.split(":")[0].split("/visits/")[-1] for line in checked.out.splitlines()}
+    assert {"王芳", "刘洋/2026-11-20.yaml"} <= named, checked.out

@@ -35,17 +35,18 @@ SMALL_STORE_FILES = 5_000  # up to here every command compares every file (~20 m
 RECHECK_EVERY = 300  # seconds: a bigger store's folders are looked at no more often than this
 
 
-def indexed_entry(entry: os.DirEntry[str]) -> bool:
+def indexed_entry(entry: os.DirEntry[str], rel: str = "") -> bool:
     """Whether a folder entry under customers/ gets a row in ``files``: a record file
     (``*.yaml``), and what kehu never reads but ``kehu check`` must name (parse_record turns it
     into a problem): a symbolic link, a FIFO, socket or device, a folder named like a record
-    file (``customer.yaml/``), a YAML file under another spelling (:func:`record_like`). Plain
-    folders are walked, other files (``notes.txt``) ignored."""
+    file (``customer.yaml/``), a YAML file under another spelling (:func:`record_like`), a file
+    where a folder of records belongs (:func:`folder_place`, ``rel`` its path in the store).
+    Plain folders are walked, other files (``notes.txt``) ignored."""
     if entry.is_dir(follow_symlinks=False):  # the kind the listing gave: no stat
         mode = stat.S_IFDIR
     else:  # a link, FIFO, socket or device: none of those
         mode = stat.S_IFREG if entry.is_file(follow_symlinks=False) else 0
-    return indexed_mode(entry.name, mode)
+    return indexed_mode(entry.name, mode, rel)
 
 
 NOT_TEXT = -2
@@ -86,7 +87,7 @@ def entry_row(entry: os.DirEntry[str], root_len: int) -> tuple[str, tuple[int, i
         # ok and sync committed and pushed), a FIFO, a folder
         if entry.is_file(follow_symlinks=False):
             return None
-    elif not indexed_entry(entry):
+    elif not indexed_entry(entry, entry.path[root_len:]):
         return None
     st = entry.stat(follow_symlinks=False)
     return entry.path[root_len:], (st.st_size, st.st_mtime_ns)
@@ -99,13 +100,22 @@ def record_like(name: str) -> bool:
     return name.lower().endswith((".yaml", ".yml"))
 
 
-def indexed_mode(name: str, mode: int) -> bool:
-    """:func:`indexed_entry` of a path known by its name and ``lstat`` mode."""
+def indexed_mode(name: str, mode: int, rel: str = "") -> bool:
+    """:func:`indexed_entry` of a path known by its name, ``lstat`` mode and path in the store."""
     if name.startswith("."):
         return False
     if stat.S_ISDIR(mode):
         return record_like(name)
-    return record_like(name) or not stat.S_ISREG(mode)
+    return record_like(name) or not stat.S_ISREG(mode) or folder_place(rel)
+
+
+def folder_place(rel: str) -> bool:
+    """Whether ``rel`` (a path in the store) is where kehu keeps folders only: a shard folder
+    (``customers/3f``) or a customer's (``customers/3f/<id>``). A file there (a colleague's
+    commit replacing a customer's folder, or a shard's, by a file) was ignored as a ``notes.txt``
+    is: the customers in it were gone while `kehu check` said ok."""
+    parts = rel.split("/")
+    return parts[0] == "customers" and len(parts) in (2, 3)
 
 
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:

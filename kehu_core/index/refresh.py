@@ -285,7 +285,7 @@ class Refresher(FullRefresh):
                 folders.update(moved)
                 gone_folders |= gone
             else:
-                files = {rel: (st.st_size, st.st_mtime_ns)} if st and indexed_mode(name, st.st_mode) else {}
+                files = {rel: (st.st_size, st.st_mtime_ns)} if st and indexed_mode(name, st.st_mode, rel) else {}
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # a deleted folder too
                 if st is None:  # and the folders the index knew there, if it was one
                     gone_folders |= set(self._known_dirs(rel))

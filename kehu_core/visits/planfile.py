@@ -118,16 +118,28 @@ def problems(store: Store) -> list[Problem]:
     if folder.is_symlink() or not folder.is_dir():
         return found
     for rep in sorted(os.scandir(folder), key=lambda e: e.name):
-        if rep.name.startswith(".") or not rep.is_dir(follow_symlinks=False):
+        if rep.name.startswith(".") or rep.is_symlink():
+            continue  # a link: named by the check of the store's other files
+        if rep.is_file(follow_symlinks=False):  # `kehu visits plan --owner 王芳` failed on it, check said ok
+            found.append(Problem(Path(rep.path), 1, _("visits/ holds a folder of plans for each rep, and this "
+                                                      "is no folder: move it out of visits/")))
             continue
+        if not rep.is_dir(follow_symlinks=False):
+            continue  # a FIFO, a device: named by the check of the store's other files
         problem = owner_problem(rep.name)
         if problem is not None:
             found.append(Problem(Path(rep.path), 1, _("a rep's folder of visit plans: {problem}").format(
                 problem=problem)))
             continue
         for entry in sorted(os.scandir(rep.path), key=lambda e: e.name):
-            if not _PLAN_NAME.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+            if not _PLAN_NAME.fullmatch(entry.name) or entry.is_symlink():
                 continue
+            if entry.is_dir(follow_symlinks=False):  # a folder where a day's plan belongs
+                found.append(Problem(Path(entry.path), 1, _("a plan file is a file named by its day, "
+                                                            "YYYY-MM-DD.yaml; this is none")))
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue  # a FIFO, a device: named by the check of the store's other files
             try:
                 day = dt.date.fromisoformat(entry.name[:10])
             except ValueError:
