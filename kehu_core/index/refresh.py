@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import system_seconds
 from ..errors import NotFound
 from ..i18n import _
+from ..store.layout import CUSTOMERS_DIR
 from . import freshness
 from .freshness import differences as _differences
 from .freshness import entry_row, indexed_mode, record_like, scan_tree, text_name, walked
@@ -306,7 +307,12 @@ class Refresher(FullRefresh):
         ``rows`` to the index rows :func:`parse_written` already made of such a record."""
         changed, removed, stats = [], [], {}
         written: dict[str, Any] = {}
+        records_dir = self.store.root / CUSTOMERS_DIR
         for path in paths:
+            if records_dir not in path.parents:
+                # the index holds what lies under customers/: a visit plan or kehu.yaml a change
+                # wrote (a merge, its undo) was taken for an "unexpected file" among the records
+                continue
             rel = self.store.rel(path)
             try:
                 st = os.stat(path)

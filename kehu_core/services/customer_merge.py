@@ -14,7 +14,8 @@ file back; in a git store the result is one commit.
   name, and ledger entries that named it follow);
 * ledgers (points, tiers, reminders ...): OTHER's entries are appended to KEEP's ledger of the
   same name, so a points balance is the sum of both;
-* referrals: customers whose ``referrer`` is OTHER now name KEEP.
+* every other place naming OTHER (a referrer, a visit plan, a ledger entry's ``ref``, a reminder's
+  key, a saved segment's ids) now names KEEP: the list is :mod:`kehu_core.services.customer_refs`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from ..store import (
 )
 from ..store.ledgers import ENTRY_ID, ledger_entry
 from ..yamlio import atomic_write, dump_flow_line
-from . import gitops, merge_confidential, profile_merge
+from . import customer_refs, gitops, merge_confidential, profile_merge
 from .dedupe import ALSO_KNOWN
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
             if gitops.is_repo(store.root):
                 rels = [rel for rel in sorted({
                     store.rel(store.customer_dir(keep_id)), store.rel(store.customer_dir(other_id)),
-                    *(store.rel(store.customer_file(c)) for c in report.referrals)})
+                    *(store.rel(p) for p in touched)})
                     if (store.root / rel).exists() or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
                 message = (f"kehu customer merge: {other.name} ({other_id}) into {keep.name} ({keep_id})\n\n"
                            + report.summary(str).replace("; ", "\n") + "\n")
@@ -339,13 +340,8 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
                 text += "\n"
             changes.write(target, text + "".join(lines))
         report.ledger_entries[name] = len(lines)
-    # 5. referrals
-    for cid in store.index.referred_by(other.id):
-        if cid in (keep.id, other.id):
-            continue
-        changes.note(store.customer_file(cid))
-        store.update_customer(cid, {"referrer": keep.id})
-        report.referrals.append(cid)
+    # 5. every place outside OTHER's folder that names OTHER (referrals, plans, ledgers ...)
+    report.referrals = customer_refs.rename(store, other.id, keep.id, changes.note, changes.write)
     # 6. OTHER is gone
     for path in other_files:
         changes.remove(path)

@@ -1,0 +1,82 @@
+"""Eleventh outside round, the faults the last session left (issue 16): a customer merge that left
+the removed id in plans, segments and ledgers; a refused argument named as a record's line; a
+profile created after the store's day; the undo of a large import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .conftest import git, kehu
+from .test_hostile_limits import no_traceback
+
+
+def _ok(*args: str, store: Path) -> str:
+    result = kehu("--today", "2026-12-05", *args, store=store)
+    no_traceback(result)
+    assert result.code == 0, (args, result.out, result.err)
+    return result.out.strip()
+
+
+def _files_naming(root: Path, cid: str) -> list[str]:
+    """Every store file (git's and kehu's own state left out) whose text names ``cid``."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", ".kehu")]
+        for name in files:
+            path = Path(folder) / name
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if cid in line:
+                    found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    return found
+
+
+# --- 1. a merge leaves no plan, ledger or saved segment naming the removed customer ----------------
+
+
+def test_after_a_merge_nothing_but_also_known_names_the_removed_customer(store_path: Path) -> None:
+    """`customer merge` moved OTHER's folder and its referrals, and left its id in the rep's visit
+    plan (`visits plan` then warned the customer was gone and left them out), in a saved
+    segment's ids (the segment lost them), in the referrer's points ledger (the bonus no longer
+    seen as the referred customer's), and in reminder keys: a reminder snoozed or done for OTHER,
+    or for thanking OTHER's referrer, came back for KEEP. Every such place now names KEEP."""
+    path = store_path
+    ref = _ok("customer", "add", "--name", "推荐人", "--owner", "王芳", store=path)
+    keep = _ok("customer", "add", "--name", "李雷", "--phone", "13800138000", "--owner", "王芳", store=path)
+    other = _ok("customer", "add", "--name", "李雷", "--phone", "13800138001", "--owner", "王芳",
+                "--referrer", ref, store=path)
+    record = _ok("purchase", "add", other, "--item", "茶", "--price", "100", "--date", "2026-11-01",
+                 "--due", "2026-11-10", store=path).splitlines()[0]
+    overdue = f"overdue:{other}:{record}"
+    thanks = f"thank-referrer:{ref}:{other}-added"
+    _ok("reminders", "snooze", overdue, "--until", "2026-12-20", store=path)
+    _ok("reminders", "done", thanks, "--note", "打过电话", store=path)
+    _ok("visits", "plan", "--owner", "王芳", "--add", other, store=path)
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f"segments:\n  老客户:\n    ids: [{other}]   # 手工挑的\n", encoding="utf-8")
+    _ok("check", store=path)
+
+    merged = kehu("--today", "2026-12-05", "customer", "merge", keep, other, store=path)
+    no_traceback(merged)
+    assert merged.code == 0, merged.err
+
+    left = _files_naming(path, other)
+    # KEEP's also_known: the record of the merge, by which an import still finds the old id
+    assert [line for line in left if not (line.split(":")[0].endswith(f"{keep}/customer.yaml")
+                                          and line.endswith(f": - id: {other}"))] == [], left
+    planned = kehu("--today", "2026-12-05", "visits", "plan", "--owner", "王芳", store=path)
+    assert planned.code == 0 and "no longer in the store" not in planned.err, planned.err
+    assert f"[{keep}]" in planned.out, planned.out
+    members = _ok("segment", "show", "老客户", store=path)
+    assert keep in members, members
+    due = _ok("reminders", "--json", store=path)
+    assert f"overdue:{keep}:{record}" not in due and f"{keep}-added" not in due, due
+    assert "# 手工挑的" in config.read_text(encoding="utf-8")  # the file's comment kept
+    _ok("check", store=path)
+    committed = git(path, "show", "--name-only", "--format=%s", "HEAD")  # the merge's one commit holds them
+    assert committed.startswith("kehu customer merge"), committed
+    assert "kehu.yaml" in committed and "visits/" in committed, committed
+    undone = kehu("undo", store=path)
+    assert undone.code == 0, undone.err
+    assert "ids: [" + other + "]" in config.read_text(encoding="utf-8")
