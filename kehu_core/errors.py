@@ -24,6 +24,8 @@ class Problem:
     #: alone, so a form can put the reason under the field
     loc: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
     reason: str = field(default="", compare=False, repr=False)
+    #: the value refused (a validation error's input): the CLI names the argument that gave it
+    value: object = field(default=None, compare=False, repr=False)
 
     def render(self) -> str:
         return f"{shown_path(self.path)}:{self.line}: {self.message}"

@@ -69,8 +69,19 @@ def validation_problems(
             said = ".".join(str(p) for p in deeper)
             loc, reason = deeper, reason.removeprefix(said + ": ").removeprefix(said + "：")  # zh_CN's colon
         out.append(Problem(path, line_of(doc, at) if doc is not None else 1, message,
-                           loc=loc, reason=reason))
+                           loc=loc, reason=reason, value=_value_at(error.get("input"), deeper)))
     return out
+
+
+def _value_at(data: Any, loc: Loc) -> Any:
+    """The value at ``loc`` below ``data`` (a check of the whole record names where it found
+    the problem; pydantic's input is then the whole record), or None."""
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 #: pydantic's error types in the user's language (pydantic speaks English only): its own words

@@ -7,11 +7,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from .conftest import git, kehu
-from .test_hostile_limits import no_traceback
+from .test_hostile import tree_hash
+from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 
 
-def _ok(*args: str, store: Path) -> str:
+def _ok(*args: str, store: Path) -> str:  # noqa: F811
     result = kehu("--today", "2026-12-05", *args, store=store)
     no_traceback(result)
     assert result.code == 0, (args, result.out, result.err)
@@ -80,3 +83,54 @@ def test_after_a_merge_nothing_but_also_known_names_the_removed_customer(store_p
     undone = kehu("undo", store=path)
     assert undone.code == 0, undone.err
     assert "ids: [" + other + "]" in config.read_text(encoding="utf-8")
+
+
+# --- 2. an argument a record's model refuses is named as the argument, not as a file's line ---------
+
+ESC = "\x1b[31m"
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["complaint", "ack", "{id}", "{complaint}", "--text", ESC], "--text"),
+    (["complaint", "resolve", "{id}", "{complaint}", "--text", "好了\x07"], "--text"),
+    (["interaction", "add", "{id}", "--kind", "note", "--text", "a" + ESC], "--text"),
+    (["interaction", "add", "{id}", "--kind", "message", "--channel", "sms\nx", "--text", "hi"], "--channel"),
+    (["interaction", "add", "{id}", "--kind", "complaint", "--text", "坏了", "--status", "resolved",
+      "--resolution", "r" + ESC], "--resolution"),
+    (["purchase", "add", "{id}", "--item", "茶" + ESC, "--price", "10"], "--item"),
+    (["purchase", "add", "{id}", "--item", "茶", "--price", "10", "--by", "王" + ESC], "--by"),
+    (["purchase", "pay", "{id}", "{purchase}", "--amount", "5", "--by=王" + ESC], "--by"),
+    (["purchase", "void", "{id}", "{purchase}", "--reason", "x" + ESC], "--reason"),
+    (["customer", "set", "{id}", "nickname=a" + ESC], "nickname"),
+    (["customer", "set", "{id}", "tags+=VIP2" + ESC], "tags.1"),
+], ids=["complaint-ack", "complaint-resolve", "interaction-text", "interaction-channel", "resolution",
+        "purchase-item", "purchase-by", "payment-by", "void-reason", "set-field", "set-list"])
+def test_an_argument_the_model_refuses_is_named_as_the_argument(
+        store: tuple[Path, str], argv: list[str], named: str) -> None:  # noqa: F811
+    """`complaint ack ... --text ESC` said `customers/…/interactions/x.yaml:7: history.0.text: …`,
+    as if the file were wrong (for a new record, a file `(new)` that is nowhere), when the user's
+    argument was. Every command that turns arguments into a record's write says the argument:
+    `kehu: --text: holds the control character …`, exit 1, nothing written."""
+    path, cid = store
+    complaint = _ok("interaction", "add", cid, "--kind", "complaint", "--text", "坏了", store=path)
+    purchase = _ok("purchase", "add", cid, "--item", "茶", "--price", "100", store=path).splitlines()[0]
+    before = tree_hash(path)
+    result = kehu("--today", "2026-12-05", *(a.format(id=cid, complaint=complaint, purchase=purchase) for a in argv),
+                  store=path)
+    no_traceback(result)
+    assert result.code == 1, result.out
+    assert result.err.startswith(f"kehu: {named}: "), result.err
+    assert ".yaml" not in result.err and "(new)" not in result.err, result.err
+    assert tree_hash(path) == before
+
+
+def test_a_records_own_bad_value_is_still_named_at_its_line(store: tuple[Path, str]) -> None:  # noqa: F811
+    """The other way round: a record a hand edit broke is named at its `path:line` by a command
+    whose arguments are fine."""
+    path, cid = store
+    complaint = _ok("interaction", "add", cid, "--kind", "complaint", "--text", "坏了", store=path)
+    record = next(path.glob(f"customers/*/{cid}/interactions/{complaint}.yaml"))
+    record.write_text(record.read_text(encoding="utf-8").replace("坏了", '"坏\\e了"'), encoding="utf-8")
+    result = kehu("--today", "2026-12-05", "complaint", "ack", cid, complaint, "--text", "已回电", store=path)
+    no_traceback(result)
+    assert result.code == 1 and f"{record}:" in result.err, result.err

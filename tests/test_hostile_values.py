@@ -448,11 +448,11 @@ async def test_the_tuis_payment_form_refuses_what_is_no_amount_and_goes_on(
 # --- a refused step appended to a record (a complaint's, a payment, a void) is a message -------------
 
 
-STEPS = [(["complaint", "ack", "{id}", "{complaint}", "--text", "好\x1b[2J"], "history.0.text"),
-         (["complaint", "resolve", "{id}", "{complaint}", "--text", "好\x07"], "history.1.text"),  # ack + resolve
-         (["complaint", "ack", "{id}", "{complaint}", "--by", "\x1b]0;x\x07"], "history.0.by"),
-         (["purchase", "pay", "{id}", "{purchase}", "--by", "王\x1bx"], "payments.0.by"),
-         (["purchase", "void", "{id}", "{purchase}", "--reason", "退\x1bx"], "voided.reason")]
+STEPS = [(["complaint", "ack", "{id}", "{complaint}", "--text", "好\x1b[2J"], "--text"),
+         (["complaint", "resolve", "{id}", "{complaint}", "--text", "好\x07"], "--text"),  # ack + resolve
+         (["complaint", "ack", "{id}", "{complaint}", "--by", "\x1b]0;x\x07"], "--by"),
+         (["purchase", "pay", "{id}", "{purchase}", "--by", "王\x1bx"], "--by"),
+         (["purchase", "void", "{id}", "{purchase}", "--reason", "退\x1bx"], "--reason")]
 
 
 @pytest.mark.parametrize(("argv", "field"), STEPS, ids=["ack-text", "resolve-text", "ack-by", "pay-by", "void-reason"])
@@ -460,7 +460,8 @@ def test_a_step_refused_for_its_text_is_a_message_at_its_line(
         argv: list[str], field: str, store: tuple[Path, str, str]) -> None:
     """A control character in a complaint step's text, a payment's ``--by`` or a void's reason
     is refused by the models' rule; the step appended in memory has no line yet, and finding
-    one ended ``kehu complaint ack`` (and pay, void) in "internal error: KeyError"."""
+    one ended ``kehu complaint ack`` (and pay, void) in "internal error: KeyError". The value is
+    the user's argument, and is named as it (test_hostile_eleventh_left), not at a line of the file."""
     path, cid, _ = store
     complaint = kehu("interaction", "add", cid, "--kind", "complaint", "--date", "2026-11-20",
                      "--text", "茶叶受潮", store=path).out.strip()
@@ -470,9 +471,5 @@ def test_a_step_refused_for_its_text_is_a_message_at_its_line(
     result = kehu(*args, store=path)
     no_traceback(result)
     assert result.code == 1, result
-    record = purchase if "purchase" in argv else complaint
-    file = path / "customers" / shard(cid) / cid / "interactions" / f"{record}.yaml"
-    assert f"{file}:" in result.err and f": {field}: holds the control character" in result.err, result.err
-    line = int(result.err.split(f"{file}:")[1].split(":")[0])
-    assert line > 1  # the line the step would have in the file
+    assert result.err.startswith(f"kehu: {field}: holds the control character"), result.err
     assert tree_hash(path) == before

@@ -245,8 +245,16 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         return exc.exit_code
     except RecordError as exc:
         _traceback(exc)
-        for problem in exc.problems:
-            click.echo(_said(problem.render()), err=True)
+        from .argtext import argument_of
+
+        for problem in exc.problems:  # a value the user typed is named as the argument, not a file's line
+            given = argument_of(problem.value, sys.argv[1:] if argv is None else argv) if problem.loc else None
+            if given is None:
+                click.echo(_said(problem.render()), err=True)
+            elif given.endswith("="):  # FIELD=VALUE: the field is its name
+                click.echo(_said(f"kehu: {problem.message}"), err=True)
+            else:
+                click.echo(_said(f"kehu: {given}: {problem.reason or problem.message}"), err=True)
         return 1
     except KehuError as exc:
         _traceback(exc)

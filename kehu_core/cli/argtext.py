@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 from ..i18n import _
 
@@ -83,3 +85,38 @@ def _closed_streams_to_null() -> None:
             setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
             continue
         setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
+
+
+def _typed(value: Any) -> str | None:
+    """``value`` as it would have been typed, or None (nothing an argument gives)."""
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return ",".join(value)  # `tags=a,b`, `--set interests=a,b`
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def argument_of(value: Any, argv: Sequence[str]) -> str | None:
+    """The argument of ``argv`` that gave ``value``, a value a record's model refused: its
+    option (``--text``), or ``FIELD=`` for a ``FIELD=VALUE`` of `customer set` and ``--set``.
+    None when no argument gave it: the value is then the record's own (a file edited by hand)
+    and its ``path:line`` is where to look. A refused argument was named as if the file were
+    wrong (``…/complaints/x.yaml:7: history.0.text: …``), a file that did not even exist."""
+    typed = _typed(value)
+    if typed is None:
+        return None
+    for number, arg in enumerate(argv):
+        previous = argv[number - 1] if number else ""
+        option, eq, given = arg.partition("=")
+        if arg.startswith("--") and eq:  # --text=VALUE
+            if given.strip() == typed:
+                return option
+            continue
+        if previous.startswith("-") and previous != "--" and "=" not in previous and arg.strip() == typed:
+            return previous  # --text VALUE
+        field_name = option.rstrip("+-")
+        if eq and field_name.isidentifier() and not arg.startswith("-") and (
+                given.strip() == typed or typed in (part.strip() for part in given.split(","))):
+            return field_name + "="  # FIELD=VALUE, FIELD+=VALUE (a list's item)
+    return None
