@@ -181,6 +181,19 @@ def birthday_after(text: str | None, today: dt.date) -> str | None:
     return _("birthday: {text} is after today ({today})").format(text=text, today=today.isoformat())
 
 
+def created_after(created: dt.date | None, today: dt.date) -> str | None:
+    """What is wrong with a profile's ``created`` day on ``today``: a day after it (a typo,
+    2062 for 2026); None when it is fine or none. Refused by every door that writes a profile
+    (``Store.door_problems``), where today is the day the user works at; a warning only in
+    ``kehu check`` (``checking.created_warnings``), which reads records other clones wrote on
+    their own day (a colleague east of here past midnight) and runs at a day of the user's
+    choosing (``--today`` before customers created since): see docs/reliability.md."""
+    if created is None or created <= today:
+        return None
+    return _("created: {created} is after today ({today})").format(created=created.isoformat(),
+                                                                  today=today.isoformat())
+
+
 def solar_in_year(month: int, day: int, year: int) -> dt.date:
     """``month``-``day`` in ``year``; 29 February is kept on 28 February in a common year
     (still in February, the month the person and the segment expect)."""

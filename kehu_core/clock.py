@@ -52,6 +52,14 @@ def system_today() -> dt.date:
     return dt.date.today()
 
 
+def latest_written_day(today: dt.date) -> dt.date:
+    """The last day a record can have been written on, seen from a store working at ``today``:
+    that day, or the machine's when later (a run at an earlier ``--today`` sees what was written
+    since, at the real day). Only for a warning of a day after it (``kehu check`` of a profile's
+    ``created``: a typo, never a record of the time travelled from), never as the store's day."""
+    return max(today, system_today())
+
+
 def system_seconds() -> float:
     """Seconds since the epoch from the machine's clock, for mechanics rather than data (a new
     id's sortable prefix, how long ago the index looked at the files): the only read of it."""

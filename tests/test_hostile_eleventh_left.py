@@ -134,3 +134,46 @@ def test_a_records_own_bad_value_is_still_named_at_its_line(store: tuple[Path, s
     result = kehu("--today", "2026-12-05", "complaint", "ack", cid, complaint, "--text", "已回电", store=path)
     no_traceback(result)
     assert result.code == 1 and f"{record}:" in result.err, result.err
+
+
+# --- 3. a profile created after the store's day ---------------------------------------------------
+
+LATER = "2150-01-01"  # after any day the suite runs at, faked or not
+
+
+def test_a_created_day_after_today_is_refused_by_every_door_that_writes_one(
+        store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """`customer set ID created=2150-01-01` (a typo of the year) was stored with exit 0: the
+    customer then counted as "not yet" a customer in the lifecycle report and in no rep's
+    customers until 2150. `customer set` and an import (at its row) refuse it, naming the
+    field, and nothing is written (`customer add` writes the day itself)."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("customer", "set", cid, f"created={LATER}", store=path)
+    no_traceback(refused)
+    assert refused.code == 1 and f"created: {LATER} is after today" in refused.err, refused.err
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"name,phone,created\n韩梅梅,13900000001,{LATER}\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    no_traceback(imported)
+    assert imported.code == 1 and f"{sheet}:2:" in imported.err and "created:" in imported.err, imported.err
+    assert tree_hash(path) == before
+
+
+def test_check_warns_of_a_created_day_after_today_and_fails_no_one_for_it(store: tuple[Path, str]) -> None:  # noqa: F811
+    """A `created` after today written by hand is named by `kehu check` at its line, as a warning:
+    `check` reads what other clones wrote at their own day (a colleague past midnight east of
+    here: a problem stopped this clone's sync) and may run at an earlier `--today`, where every
+    customer created since would be a false problem (nor is it warned of: the fixture's customer
+    was created at the machine's day). A later edit of that customer is not blocked by it."""
+    path, cid = store
+    profile = next(path.glob(f"customers/*/{cid}/customer.yaml"))
+    lines = [line for line in profile.read_text(encoding="utf-8").splitlines() if not line.startswith("created:")]
+    profile.write_text("\n".join([*lines, f"created: {LATER}"]) + "\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 0, checked.out
+    assert f"{profile}:{len(lines) + 1}: warning: created: {LATER} is after today" in checked.out, checked.out
+    assert "1 warning" in checked.err, checked.err
+    assert kehu("customer", "set", cid, "nickname=小李", store=path).code == 0
+    earlier = kehu("--today", "2000-01-01", "check", store=path)
+    assert earlier.code == 0 and earlier.out.count("warning: created:") == 1, earlier.out  # 2150's alone

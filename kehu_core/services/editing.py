@@ -135,8 +135,8 @@ class EditSession:
             problem = store.referrer_problem(referrer, customer.id)
             if problem is not None:
                 out.append(Problem(place, line_of(document(), ["referrer"]), problem))
-        old = {p.message for p in store.rule_problems(place, before)} if before is not None else set()
-        out.extend(p for p in store.rule_problems(place, customer, document)
+        old = {p.message for p in store.door_problems(place, before)} if before is not None else set()
+        out.extend(p for p in store.door_problems(place, customer, document)
                    if p.message not in old)
         return out
 

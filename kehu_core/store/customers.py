@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
-from ..calendar import birthday_after
+from ..calendar import birthday_after, created_after
 from ..computed_fields import shown_by_kehu_messages
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
@@ -186,14 +186,24 @@ class CustomersMixin:
             out.extend(plugin_problems(path, plugin, customer, messages, doc))
         return out
 
+    def door_problems(self, path: Path, customer: Customer,
+                      doc: Callable[[], Any] = lambda: None) -> list[Problem]:
+        """What every door that writes a profile refuses beyond the model (``customer add`` and
+        ``set``, ``kehu edit``, the TUI's form, an import): :meth:`rule_problems`, and a
+        ``created`` day after the store's day, which ``kehu check`` only warns of
+        (``calendar.created_after``)."""
+        late = created_after(customer.created, self.today)
+        own = plugin_problems(path, None, customer, [late], doc) if late is not None else []
+        return [*self.rule_problems(path, customer, doc), *own]
+
     def _refuse_rule_problems(self, path: Path, new: Customer, text: str,
                               old: Customer | None = None) -> None:
         """Refuse a write that would make a plugin's rule fail (``customer set ID wechat=qd``):
         nothing is written. A problem the file already had is left for ``kehu check`` (an
         unrelated change to a customer is not blocked by it)."""
-        problems = self.rule_problems(path, new, lambda: text_doc(text))
+        problems = self.door_problems(path, new, lambda: text_doc(text))
         if problems and old is not None:
-            before = {p.message for p in self.rule_problems(path, old)}
+            before = {p.message for p in self.door_problems(path, old)}
             problems = [p for p in problems if p.message not in before]
         if problems:
             raise RecordError(problems)
