@@ -228,3 +228,17 @@ def test_a_file_or_folder_where_a_visit_plan_belongs_is_found_by_check(store: tu
     assert checked.code == 1
     named = {line.split(":")[0].split("/visits/")[-1] for line in checked.out.splitlines()}
     assert {"王芳", "刘洋/2026-11-20.yaml"} <= named, checked.out
+
+
+@pytest.mark.parametrize("given", ["notes.txt", "notes.txt/shop", "/dev/null"])
+def test_a_store_named_by_a_file_says_so_and_offers_no_init_that_fails(tmp_path: Path, given: str) -> None:
+    """`kehu --store notes.txt customer list` (or `KEHU_STORE=/dev/null`, a path under a file)
+    said "not a kehu store (no kehu.yaml); create one with `kehu init notes.txt`", a command
+    that refuses a file. It names the file that is no folder instead."""
+    (tmp_path / "notes.txt").write_text("x\n", encoding="utf-8")
+    target = given if given.startswith("/") else str(tmp_path / given)
+    listed = kehu("--store", target, "customer", "list")
+    no_traceback(listed)
+    assert listed.code == 1
+    assert "is no folder" in listed.err and "kehu init" not in listed.err, listed.err
+    assert kehu("init", target).code == 1  # what the old message offered

@@ -122,6 +122,11 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
             raise RecordError([Problem(config_path, 1, _("a link to {target}, which is not there").format(
                 target=os.readlink(config_path)))])
         if not config_path.is_file():
+            blocking = next((p for p in (path, *path.parents) if p.exists()), None)
+            if blocking is not None and not blocking.is_dir():  # `--store notes.txt`, `KEHU_STORE=/dev/null`:
+                # "create one with `kehu init notes.txt`" named a command that refuses a file
+                raise StoreError(_("{path}: not a kehu store: {file} is no folder, and a store is a folder "
+                                   "holding {CONFIG_FILE}").format(path=path, file=blocking, CONFIG_FILE=CONFIG_FILE))
             raise StoreError(
                 _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
                     path=path, CONFIG_FILE=CONFIG_FILE)
