@@ -274,3 +274,27 @@ def test_a_redemption_undone_in_one_clone_stays_undone_when_the_other_adds_to_th
         assert _points(clone, cid) == 1200, clone
         assert kehu("check", store=clone).code == 0
     assert (a / git(a, "ls-files", "*points.ledger.yaml").strip()).read_text(encoding="utf-8").count("redeem") == 0
+
+
+# --- kind 7: an xlsx wider than Excel's sheet ---------------------------------------------------
+
+
+def test_an_xlsx_export_is_never_wider_or_longer_than_an_excel_sheet(tmp_path: Path) -> None:
+    """Every field of any customer is a column of an export (a colleague's sheet imported with
+    its own columns, a hand edit): past 16 384 of them the xlsx export wrote columns beyond
+    Excel's last (XFD), exit 0, and Excel opens such a workbook as damaged, dropping what it
+    cannot place. An xlsx export wider than a sheet (or longer: 1 048 576 rows) is refused,
+    naming the limit and the way out (CSV), and nothing is written; CSV writes every column."""
+    store = make_store(tmp_path / "store")
+    cid = add_customer(store, name="钱七")
+    profile = next((store.root / "customers").glob(f"*/{cid}/customer.yaml"))
+    with profile.open("a", encoding="utf-8") as handle:
+        handle.write("".join(f"f{i}: {i}\n" for i in range(16_400)))
+    assert kehu("check", store=store.root).code == 0
+    out = tmp_path / "wide.xlsx"
+    wide = kehu("export", "--format", "xlsx", str(out), store=store.root)
+    assert wide.code == 1, wide.err
+    assert "16,384" in wide.err and "CSV" in wide.err and not out.exists(), wide.err
+    csv_out = tmp_path / "wide.csv"
+    assert kehu("export", "--format", "csv", str(csv_out), store=store.root).code == 0
+    assert "f16399" in csv_out.read_text(encoding="utf-8-sig").splitlines()[0]

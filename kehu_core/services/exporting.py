@@ -173,6 +173,13 @@ class XlsxExporter:
         from openpyxl.utils import get_column_letter
 
         header, rows = _table(store, customers, what)
+        for count, most, what_is in ((len(header), XLSX_COLUMNS, _("columns (fields)")),
+                                     (len(rows) + 1, XLSX_ROWS, _("rows"))):
+            if count > most:  # Excel opens a sheet past its last column or row as damaged
+                raise KehuError(_(
+                    "this export has {count} {what}, and an xlsx sheet holds at most {most} (Excel calls the "
+                    "workbook damaged and drops the rest); nothing was written: export as CSV, which has no "
+                    "such limit").format(count=f"{count:,}", what=what_is, most=f"{most:,}"))
         book = Workbook()
         sheet = book.active
         sheet.title = "顾客" if what == "customers" else "消费明细"
@@ -199,6 +206,9 @@ class XlsxExporter:
 #: the most characters Excel keeps in a cell (its specifications and limits); a note of a
 #: record may be far longer (a record is at most 2 MiB)
 XLSX_CELL_CHARS = 32_767
+#: the columns (XFD) and rows of an Excel sheet: every field any customer holds is a column
+XLSX_COLUMNS = 16_384
+XLSX_ROWS = 1_048_576
 
 
 def _set_cell(cell: Any, value: Any) -> None:
