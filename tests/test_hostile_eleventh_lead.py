@@ -117,3 +117,28 @@ async def test_the_tui_says_so_when_the_customer_shown_is_broken_since(demo_copy
                            f"{key}'s message")
             assert app.is_running and app.screen is screen, key
     assert tree_hash(demo_copy) == before
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("{{ 1/0 }}", "ZeroDivisionError: division by zero"),
+    ("{{ name + 1 }}", "TypeError: can only concatenate str"),
+    ("{{ name|truncate(-5) }}", "AssertionError: expected length >= 3, got -5"),
+    ("{{ name|wordwrap(-1) }}", "ValueError: invalid width -1"),
+    ("{{ range(10**9)|list|length }}", "OverflowError: Range too big"),
+    ("{{ name|money }}", "ValueError: could not convert string to float"),
+])
+def test_a_template_whose_expression_fails_is_named_at_its_line(
+        store: tuple[Path, str], text: str, said: str) -> None:  # noqa: F811
+    """A colleague's template whose expression fails on the values given (Python's own
+    errors, not Jinja's) ended `kehu send` in "internal error"; it is the template's error at
+    its line, as a Jinja error is, and nothing is sent or recorded."""
+    path, cid = store
+    assert kehu("customer", "set", cid, "emails=lilei@example.com", store=path).code == 0
+    (path / "templates").mkdir(exist_ok=True)
+    (path / "templates" / "t.j2").write_text(f"Subject: 你好\n\n{text}\n", encoding="utf-8")
+    before = tree_hash(path)
+    for dry in (["--dry-run"], []):
+        sent = kehu("send", "--segment", "all", "--template", "t", *dry, store=path)
+        no_traceback(sent)
+        assert sent.code == 1 and f"t.j2:3: template error: {said}" in sent.err, sent
+    assert tree_hash(path) == before

@@ -93,6 +93,16 @@ class Template:
             line = _template_line(exc, str(self.path))
             raise KehuError(_("{path}:{line}: template error: {exc}").format(
                 path=self.path, line=line, exc=exc)) from None
+        except KehuError:  # a template it includes, refused as it was read (a link, not UTF-8)
+            raise
+        except Exception as exc:  # noqa: BLE001 - what the template's own text does wrong
+            # `{{ 1/0 }}`, `{{ "a" + 1 }}`, `{{ x|truncate(-5) }}`, `range(10**9)` past the
+            # sandbox's bound: Python's errors, raised by the template's expressions on the
+            # values given (a colleague's template, shared by kehu sync). They ended the send in
+            # "internal error"; they are the template's error at its line, as Jinja's own are.
+            line = _template_line(exc, str(self.path))
+            raise KehuError(_("{path}:{line}: template error: {exc}").format(
+                path=self.path, line=line, exc=f"{type(exc).__name__}: {exc}")) from None
         return split_subject(text)
 
 
