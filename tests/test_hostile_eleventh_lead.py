@@ -142,3 +142,19 @@ def test_a_template_whose_expression_fails_is_named_at_its_line(
         no_traceback(sent)
         assert sent.code == 1 and f"t.j2:3: template error: {said}" in sent.err, sent
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("text", [
+    "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}",
+    "{% if 1 %}" * 3000 + "x" + "{% endif %}" * 3000,
+    "{{ 1" + "+1" * 20000 + " }}",
+])
+def test_a_template_nested_past_what_jinja_compiles_is_named(store: tuple[Path, str], text: str) -> None:  # noqa: F811
+    """Jinja's compiler recurses once per level: a template nested 3 000 deep ended `kehu send`
+    in "internal error: RecursionError". It is the template's error, named at its file."""
+    path, _cid = store
+    (path / "templates").mkdir(exist_ok=True)
+    (path / "templates" / "t.j2").write_text(text + "\n", encoding="utf-8")
+    sent = kehu("send", "--segment", "all", "--template", "t", "--dry-run", store=path)
+    no_traceback(sent)
+    assert sent.code == 1 and "t.j2:1: template error: nested deeper than a template can be read" in sent.err, sent

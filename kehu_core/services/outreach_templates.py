@@ -84,6 +84,10 @@ class Template:
         except jinja2.TemplateSyntaxError as exc:
             raise KehuError(_("{filename}:{lineno}: template error: {message}").format(
                 filename=exc.filename, lineno=exc.lineno, message=exc.message)) from None
+        except RecursionError:  # `{{ ((((…1)))) }}` 3 000 deep: Jinja's compiler recurses per level
+            _source, filename, _uptodate = loader.get_source(self.env, source_name)
+            raise KehuError(_("{filename}:{lineno}: template error: {message}").format(
+                filename=filename, lineno=1, message=_("nested deeper than a template can be read"))) from None
         self.path = Path(self.template.filename or source_name)
 
     def render(self, values: dict[str, Any]) -> Rendered:
