@@ -242,3 +242,21 @@ def test_a_store_named_by_a_file_says_so_and_offers_no_init_that_fails(tmp_path:
     assert listed.code == 1
     assert "is no folder" in listed.err and "kehu init" not in listed.err, listed.err
     assert kehu("init", target).code == 1  # what the old message offered
+
+
+def test_a_gift_of_nothing_is_no_gift_at_any_door(store: tuple[Path, str]) -> None:
+    """`purchase add --gift ""` (or `--gift " "`) stored `gifts: ['']`, which `customer show`
+    and the purchases export listed as an empty gift, while the TUI's form and an import's empty
+    cell leave such a gift out; a hand edit of one passed `kehu check`. A blank gift is none."""
+    path, cid = store
+    added = kehu("purchase", "add", cid, "--item", "龙井", "--price", "100", "--paid",
+                 "--gift", "", "--gift", " ", "--gift", "茶巾", store=path)
+    assert added.code == 0, added.err
+    pid = added.out.strip().splitlines()[-1]
+    record = _folder(path, cid) / "interactions" / f"{pid}.yaml"
+    text = record.read_text(encoding="utf-8")
+    assert "''" not in text and "' '" not in text, text
+    record.write_text(text.replace("- 茶巾", "- 茶巾\n- '   '"), encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    assert [p["gifts"] for p in shown["purchases"] if p["id"] == pid] == [["茶巾"]], shown["purchases"]

@@ -178,7 +178,13 @@ class Purchase(InteractionBase):
     @field_validator("gifts", mode="before")
     @classmethod
     def _gifts(cls, value: Any) -> Any:
-        return as_list(value)
+        # a gift of nothing (`--gift ""`, `gifts: ['  ']` by hand) is none, as a blank tag is: the
+        # TUI's form and an import's empty cell left it out, `purchase add` stored it, and `customer
+        # show` and the exports listed an empty gift
+        listed = as_list(value)
+        if not isinstance(listed, list):
+            return listed
+        return [g for g in listed if not (isinstance(g, str) and not g.strip())]
 
     @field_validator("payments")
     @classmethod
