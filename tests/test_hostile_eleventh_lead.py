@@ -158,3 +158,26 @@ def test_a_template_nested_past_what_jinja_compiles_is_named(store: tuple[Path, 
     sent = kehu("send", "--segment", "all", "--template", "t", "--dry-run", store=path)
     no_traceback(sent)
     assert sent.code == 1 and "t.j2:1: template error: nested deeper than a template can be read" in sent.err, sent
+
+
+def test_check_names_a_template_send_refuses(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`kehu check` said ok of a template `kehu send` refused (a Jinja syntax error, nesting
+    past what Jinja compiles, text not in UTF-8), so `kehu sync` shared it. Check names each at
+    its line as send does; a file of templates/ that is no template (no `.j2`) is not read as one."""
+    path, _cid = store
+    folder = path / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "bad.j2").write_text("Subject: 你好\n\n{{ name }} {% if %}\n", encoding="utf-8")
+    (folder / "deep.j2").write_text("{{ " + "(" * 300 + "1" + ")" * 300 + " }}\n", encoding="utf-8")
+    (folder / "gbk.j2").write_bytes("Subject: 你好\n\n".encode() + "赵敏您好\n".encode("gbk"))
+    (folder / "notes.txt").write_text("{% if %}\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1
+    for name, said in (("bad", "bad.j2:3: template error: Expected an expression"),
+                       ("deep", "deep.j2:1: template error: nested deeper than a template can be read"),
+                       ("gbk", "gbk.j2:3: not valid UTF-8 (byte 17); a template is text")):
+        assert said in checked.out, checked
+        sent = kehu("send", "--segment", "all", "--template", name, "--dry-run", store=path)
+        assert sent.code == 1 and "template" in sent.err, sent
+    assert "notes.txt" not in checked.out

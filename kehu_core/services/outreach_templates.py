@@ -14,15 +14,14 @@ import jinja2
 
 from ..errors import KehuError
 from ..i18n import _
-from ..paths import TEMPLATES_DIR
-from .template_files import Sandbox, StoreLoader
+from ..paths import TEMPLATE_SUFFIX, TEMPLATES_DIR
+from .template_files import Sandbox, StoreLoader, nested_message
 
 if TYPE_CHECKING:
     from ..models import Customer
     from ..store import Store
 
 BUILT_IN_TEMPLATES = Path(__file__).with_name("templates")
-TEMPLATE_SUFFIX = ".j2"
 SUBJECT_PREFIXES = ("Subject:", "subject:", "主题:", "主题：")
 
 
@@ -87,7 +86,7 @@ class Template:
         except RecursionError:  # `{{ ((((…1)))) }}` 3 000 deep: Jinja's compiler recurses per level
             _source, filename, _uptodate = loader.get_source(self.env, source_name)
             raise KehuError(_("{filename}:{lineno}: template error: {message}").format(
-                filename=filename, lineno=1, message=_("nested deeper than a template can be read"))) from None
+                filename=filename, lineno=1, message=nested_message())) from None
         self.path = Path(self.template.filename or source_name)
 
     def render(self, values: dict[str, Any]) -> Rendered:

@@ -35,7 +35,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from ..errors import KehuError, Problem
 from ..i18n import _
-from ..paths import TEMPLATES_DIR
+from ..paths import TEMPLATE_SUFFIX, TEMPLATES_DIR
 from ..yamlio import YamlFileError, read_bytes
 from ..yamlio.files import markers_message, opens_conflict
 
@@ -163,13 +163,16 @@ class StoreLoader(jinja2.BaseLoader):
             except YamlFileError as exc:
                 raise KehuError(exc.problem.render()) from None
             except UnicodeDecodeError as exc:
-                raise KehuError(_("{path}: not valid UTF-8 (byte {at}); a template is text").format(
-                    path=path, at=exc.start)) from None
+                raise KehuError(f"{path}: {not_utf8(exc)}") from None
             marked = markers_problem(path, text)
             if marked is not None:
                 raise KehuError(marked.render())
             return text, str(path), lambda: True
         raise jinja2.TemplateNotFound(template)
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    return _("not valid UTF-8 (byte {at}); a template is text").format(at=exc.start)
 
 
 def markers_problem(path: Path, text: str) -> Problem | None:
@@ -182,10 +185,29 @@ def markers_problem(path: Path, text: str) -> Problem | None:
     return None
 
 
+def nested_message() -> str:
+    """A template nested past what Jinja's parser recurses through (about 12 calls a level:
+    ``((((…1))))`` 100 deep), where Python's RecursionError ended `kehu send`."""
+    return _("nested deeper than a template can be read")
+
+
+def syntax_problem(path: Path, text: str) -> Problem | None:
+    """What Jinja cannot compile in a template's text, at its line, as `kehu send` says it."""
+    try:
+        Sandbox().compile(text, filename=str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        return Problem(path, exc.lineno or 1, _("template error: {message}").format(message=exc.message))
+    except RecursionError:
+        return Problem(path, 1, _("template error: {message}").format(message=nested_message()))
+    return None
+
+
 def store_template_problems(root: Path) -> list[Problem]:
     """What `kehu check` says of the store's own templates (``templates/``, shared by `kehu
-    sync`): those holding git's conflict markers, which every door reading a template refuses
-    (:class:`StoreLoader`). Links and other kinds of file there are named by check's walk."""
+    sync`): those holding git's conflict markers, text that is not UTF-8, and a ``.j2``
+    template Jinja cannot compile, each of which every door reading a template refuses
+    (:class:`StoreLoader`, :class:`.outreach_templates.Template`): `check` said ok of a
+    template `kehu send` refused. Links and other kinds of file there are named by check's walk."""
     problems = []
     stack = [root / TEMPLATES_DIR]
     while stack:
@@ -198,13 +220,22 @@ def store_template_problems(root: Path) -> list[Problem]:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(Path(entry.path))
             elif entry.is_file(follow_symlinks=False):
+                path = Path(entry.path)
                 try:
-                    text = read_bytes(entry.path).decode("utf-8", "replace")
+                    data = read_bytes(path)
                 except (OSError, YamlFileError):
                     continue  # said by `kehu send` when it reads it
-                marked = markers_problem(Path(entry.path), text)
-                if marked is not None:
-                    problems.append(marked)
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    if entry.name.endswith(TEMPLATE_SUFFIX):
+                        problems.append(Problem(path, data.count(b"\n", 0, exc.start) + 1, not_utf8(exc)))
+                    text = data.decode("utf-8", "replace")
+                found = markers_problem(path, text)
+                if found is None and entry.name.endswith(TEMPLATE_SUFFIX):
+                    found = syntax_problem(path, text)
+                if found is not None:
+                    problems.append(found)
     return problems
 
 
