@@ -298,3 +298,55 @@ def test_an_xlsx_export_is_never_wider_or_longer_than_an_excel_sheet(tmp_path: P
     csv_out = tmp_path / "wide.csv"
     assert kehu("export", "--format", "csv", str(csv_out), store=store.root).code == 0
     assert "f16399" in csv_out.read_text(encoding="utf-8-sig").splitlines()[0]
+
+
+# --- kinds 5 and 6: a remote that answers nothing ----------------------------------------------
+
+
+def test_a_sync_with_a_remote_that_answers_nothing_ends_and_lets_go_of_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote that takes the connection and then says nothing (a git server hung, a proxy
+    holding the line): `kehu sync` waited for ever, holding the store's lock, and every other
+    write of the clone (the TUI's, `customer add`) failed after 30 s, "another kehu process is
+    writing". A transfer that moves nothing for ``gitops.STALL_SECONDS`` ends the sync, which
+    says so and leaves the clone as it was."""
+    import socket
+    import threading
+    import time
+
+    from kehu_core.services import gitops
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def take_and_say_nothing() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=take_and_say_nothing, daemon=True).start()
+    monkeypatch.setattr(gitops, "STALL_SECONDS", 3)
+    store = tmp_path / "shop"
+    assert kehu("init", str(store)).code == 0
+    git(store, "remote", "add", "origin", f"http://127.0.0.1:{server.getsockname()[1]}/shop.git")
+    assert kehu("customer", "add", "--name", "赵敏", store=store).code == 0
+    head = git(store, "rev-parse", "HEAD")
+    try:
+        started = time.monotonic()
+        synced = kehu("sync", store=store)
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        for connection in held:
+            connection.close()
+        server.close()
+    assert synced.code == 1 and "cannot reach remote origin" in synced.err, synced.err
+    assert took < 60, took
+    assert git(store, "rev-parse", "HEAD") == head  # the clone as it was: the customer uncommitted
+    assert kehu("customer", "add", "--name", "李雷", store=store).code == 0

@@ -231,11 +231,25 @@ def log(root: Path, path: Path) -> list[LogEntry]:
 # --- sharing: remotes, fetch, merge, push -------------------------------------------------
 
 
+#: how long a transfer with a remote may move nothing before git gives up: a remote that takes
+#: the connection and then says nothing (a hung server, a proxy holding the line) kept `kehu
+#: sync` waiting for ever with the store's lock held, every other write of the clone refused.
+#: A live server sends progress or keep-alives (git's upload-pack: every 5 s) while it works.
+STALL_SECONDS = 120
+
+
 def network_env() -> dict[str, str]:
-    """Never let git wait for a password prompt or a dead host: fail, and kehu says why."""
+    """Never let git wait for a password prompt, a dead host or a remote that stopped
+    answering: fail, and kehu says why. What the user set in the environment stands."""
     env = {"GIT_TERMINAL_PROMPT": "0"}
     if "GIT_SSH_COMMAND" not in os.environ:
-        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=20"
+        # ssh asks a silent server every STALL_SECONDS / 4 seconds, and gives up after 4 unanswered
+        alive = max(1, STALL_SECONDS // 4)
+        env["GIT_SSH_COMMAND"] = (f"ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval={alive} "
+                                  "-o ServerAliveCountMax=4")
+    if "GIT_HTTP_LOW_SPEED_LIMIT" not in os.environ:  # http(s): under a byte a second, that long
+        env["GIT_HTTP_LOW_SPEED_LIMIT"] = "1"
+        env["GIT_HTTP_LOW_SPEED_TIME"] = str(STALL_SECONDS)
     return env
 
 
