@@ -29,9 +29,16 @@ def states(store: Store, customer_ids: Iterable[str] | None = None) -> dict[str,
     state: dict[str, dict[str, Any]] = {}
     for cid in customer_ids:
         for entry in store.ledger(cid, LEDGER):
-            if "key" in entry:
+            if "key" in entry and _about(entry) == cid:
                 state[str(entry["key"])] = entry
     return state
+
+
+def _about(entry: dict[str, Any]) -> str | None:
+    """The customer a ledger entry's key names (``RULE:CUSTOMER_ID:WHAT``), or None."""
+    key = entry.get("key")
+    parts = key.split(":", 2) if isinstance(key, str) else []
+    return parts[1] if len(parts) == 3 else None
 
 
 def done_between(store: Store, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, str]]:
@@ -41,7 +48,8 @@ def done_between(store: Store, start: dt.date, end: dt.date) -> list[tuple[str, 
     for cid in sorted(ledgered_customers(store)):
         for entry in store.ledger(cid, LEDGER):
             day = entry.get("date")
-            if entry.get("action") == "done" and isinstance(day, dt.date) and start <= day <= end:
+            if (entry.get("action") == "done" and isinstance(day, dt.date) and start <= day <= end
+                    and _about(entry) == cid):
                 out.append((cid, day, str(entry.get("key"))))
     return out
 
@@ -52,7 +60,7 @@ def done_keys(store: Store, customer_ids: Iterable[str]) -> dict[str, dt.date]:
             if entry.get("action") == "done" and isinstance(entry.get("date"), dt.date)}
 
 
-def state_entry_problem(entry: dict[str, Any]) -> str | None:
+def state_entry_problem(entry: dict[str, Any], customer_id: str | None = None) -> str | None:
     """What is wrong with a line of a customer's reminders ledger (None: nothing), as
     ``kehu reminders done`` and ``snooze`` write it: a key, ``action: done`` or ``snooze``, a
     snooze's ``until``. A hand-edited ``action: explode`` or ``key: [1, 2]`` passed ``kehu
@@ -61,6 +69,14 @@ def state_entry_problem(entry: dict[str, Any]) -> str | None:
     if not isinstance(key, str) or not key.strip():
         return _("key: expected the reminder's key (RULE:CUSTOMER_ID:ANCHOR, as `kehu reminders --json` "
                  "gives it), not {value}").format(value=repr(key))
+    if customer_id is not None and _about(entry) != customer_id:
+        # a line copied from another customer's ledger (by hand, a colleague's commit): read with
+        # every ledger's lines, it marked the other customer's reminder done, `kehu check` ok, and
+        # the supervisor's review counted it for this one; `kehu reminders done` writes a key into
+        # the ledger of the customer it names, and `kehu customer merge` renames the keys it moves
+        return _("key: {key} names {other}, not the customer whose ledger this is ({cid}); it is not read here: "
+                 "move the line to that customer's ledger or remove it").format(
+            key=repr(key), other=repr(_about(entry)), cid=customer_id)
     action = entry.get("action")
     if action not in ("done", "snooze"):
         return _("action: expected done or snooze, not {value}").format(value=repr(action))

@@ -260,3 +260,20 @@ def test_a_gift_of_nothing_is_no_gift_at_any_door(store: tuple[Path, str]) -> No
     assert kehu("check", store=path).code == 0
     shown = kehu("customer", "show", cid, "--json", store=path).json()
     assert [p["gifts"] for p in shown["purchases"] if p["id"] == pid] == [["茶巾"]], shown["purchases"]
+
+
+def test_a_reminder_line_in_another_customers_ledger_marks_nothing_done(store: tuple[Path, str]) -> None:
+    """A `reminders.ledger.yaml` line of customer B whose key names customer A (a line copied by
+    hand, a colleague's commit): every ledger's lines were read as one, so A's reminder was done
+    (gone from `kehu reminders`) with `kehu check` ok. `kehu reminders done` writes a key into
+    the ledger of the customer it names: `check` names the line, and no reader takes it."""
+    path, cid = store
+    assert kehu("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", store=path).code == 0
+    listed = kehu("reminders", "--days", "30", "--json", store=path)
+    key = next(r["key"] for r in listed.json() if r["customer_id"] == cid)
+    other = kehu("customer", "add", "--name", "韩梅梅", store=path).out.strip()
+    ledger = _folder(path, other) / "reminders.ledger.yaml"
+    ledger.write_text(f"- {{date: 2026-11-20, key: '{key}', action: done, id: abcdefghjk}}\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and "reminders.ledger.yaml:1: key:" in checked.out, checked.out
+    assert key in [r["key"] for r in kehu("reminders", "--days", "30", "--json", store=path).json()]

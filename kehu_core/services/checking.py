@@ -143,7 +143,8 @@ def _ledger_problems(store: Store, path: Path) -> list[Problem]:
     problems = _orphan_entries(store, path, entries)
     found: list[tuple[int, str]] = []
     if name == reminder_engine.LEDGER:
-        found = [(n, problem) for n, e in enumerate(entries) if (problem := reminder_engine.state_entry_problem(e))]
+        found = [(n, problem) for n, e in enumerate(entries)
+                 if (problem := reminder_engine.state_entry_problem(e, path.parent.name))]
     if store.plugins is not None:  # plugins' rules across a ledger's entries (points: none spent twice)
         for plugin, pairs in store.plugins.call("validate_ledger", store=store, customer_id=path.parent.name,
                                                 ledger=name, entries=[dict(e) for e in entries]):
