@@ -129,6 +129,9 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
     if not from_rep.strip():  # an empty owner filter is no filter: it would hand over everyone
         raise click.UsageError(_("FROM_REP is empty"))
     with store.lock():
+        if not no_commit and gitops.is_repo(store.root) and (why := gitops.commit_problem(store.root)):
+            raise KehuError(_("kehu handover commits what it changes, and no commit can land here now: {why}; "
+                              "nothing was changed (`--no-commit` changes the files only)").format(why=why))
         rows = store.index.list(owner=from_rep)
         if not rows:
             reps = Counter(r.customer.owner for r in store.index.list() if r.customer.owner)

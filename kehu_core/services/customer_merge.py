@@ -208,6 +208,9 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
     if keep_id == other_id:
         raise KehuError(_("cannot merge {keep_id} into itself").format(keep_id=keep_id))
     with store.lock():
+        if gitops.is_repo(store.root) and (why := gitops.commit_problem(store.root)):
+            raise KehuError(_("a customer merge commits what it changes, and no commit can land here now: "
+                              "{why}; nothing was changed").format(why=why))
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
         store.interactions(keep_id)
         other_records = store.interactions(other_id)  # every one valid before anything moves

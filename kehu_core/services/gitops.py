@@ -316,6 +316,24 @@ def merge_in_progress(root: Path) -> bool:
     return ref_exists(root, "MERGE_HEAD")
 
 
+def commit_problem(root: Path) -> str | None:
+    """Why a commit made now would not land on the clone's branch, or None. A command that
+    commits what it changes (a hand-over, a customer merge) asks before it changes anything:
+    with a merge open, git refused its partial commit after the files were changed; on a
+    detached HEAD its commit belonged to no branch, and the `git switch` that gets back to one
+    left it behind."""
+    if merge_in_progress(root):
+        return _("a merge is not finished (`kehu check` shows what is left; then `kehu sync` finishes it, "
+                 "or `git merge --abort` undoes it)")
+    if replaying(root) or ref_exists(root, "CHERRY_PICK_HEAD") or ref_exists(root, "REVERT_HEAD"):
+        return _("git is replaying commits here (a rebase, a cherry-pick or a revert not finished): "
+                 "finish it (`--continue`) or undo it (`--abort`)")
+    if head(root) and current_branch(root) is None:
+        return _("HEAD is detached (not on a branch: a checkout of an old commit), so the commit would "
+                 "belong to no branch: `git switch BRANCH` first (`git branch` lists them)")
+    return None
+
+
 def unmerged_paths(root: Path) -> list[str]:
     out = run(root, "diff", "--name-only", "--diff-filter=U", "-z", check=False).stdout
     return [p for p in out.split("\0") if p]
