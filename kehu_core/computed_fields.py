@@ -11,6 +11,7 @@ merge) and by ``kehu check`` for a hand edit (docs/plugins.md, "Values a plugin 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -45,3 +46,22 @@ SHOWN_BY_KEHU: Mapping[str, str] = {
 def shown_by_kehu_messages(customer: Customer) -> list[str]:
     """Messages for profile fields named as what ``customer show`` computes (:data:`SHOWN_BY_KEHU`)."""
     return computed_field_messages(customer, {name: _(how) for name, how in SHOWN_BY_KEHU.items()})
+
+
+def column_key(header: str) -> str:
+    """A sheet's column header as an import matches it to a field: case, spaces, ``_`` and a
+    colon aside (``Credit Limit``, ``credit_limit`` and ``CREDITLIMIT`` are one column)."""
+    return re.sub(r"[\s_:：]", "", header).lower()
+
+
+def spelled_as_field_messages(customer: Customer) -> list[str]:
+    """Messages for a profile's own field spelt as one of its model's fields another way (``Name``
+    beside ``name``, ``OWNER``, ``credit limit``): an export writes both as columns and an import
+    reads them as one field (a sheet with both is refused; before, the later column became the
+    customer's name). Asked by ``Store.rule_problems``, so every door that writes a profile
+    refuses one and `kehu check` names one a hand edit wrote."""
+    fields = {column_key(name): name for name in type(customer).model_fields}
+    return [_("{field}: spelt as kehu's field {known} another way, so an export's column of it is read as {known} "
+              "by an import; rename it (or move its value into {known})").format(field=name, known=fields[key])
+            for name in (customer.model_extra or {})
+            if (key := column_key(name)) in fields and fields[key] != name]

@@ -277,3 +277,24 @@ def test_a_reminder_line_in_another_customers_ledger_marks_nothing_done(store: t
     checked = kehu("check", store=path)
     assert checked.code == 1 and "reminders.ledger.yaml:1: key:" in checked.out, checked.out
     assert key in [r["key"] for r in kehu("reminders", "--days", "30", "--json", store=path).json()]
+
+
+def test_a_field_spelt_as_kehus_own_another_way_is_refused_and_named(store: tuple[Path, str]) -> None:
+    """A profile's own field `Name` beside `name` (`OWNER`, `credit limit`), by `customer set` or
+    by hand: `kehu check` said ok, while its export was a sheet whose two columns an import read
+    as one field (the customer came back named by `Name`; such a sheet is refused since). Every
+    door that writes a profile refuses one, and `check` names one at its line; a profile that
+    already has one is not blocked from an unrelated edit."""
+    path, cid = store
+    before = tree_hash(path)
+    for pair in ("Name=别名", "OWNER=刘洋", "credit__limit=5"):
+        refused = kehu("customer", "set", cid, pair, store=path)
+        no_traceback(refused)
+        assert refused.code == 1 and "spelt as kehu's field" in refused.err, (pair, refused.err)
+    assert tree_hash(path) == before
+    profile = _folder(path, cid) / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "Name: 别名\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    line = profile.read_text(encoding="utf-8").splitlines().index("Name: 别名") + 1
+    assert checked.code == 1 and f"customer.yaml:{line}: Name: spelt as kehu's field name" in checked.out, checked.out
+    assert kehu("customer", "set", cid, "title=店长", store=path).code == 0

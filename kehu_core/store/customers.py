@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from .. import yamlio as _yamlio
 from ..calendar import birthday_after, created_after
-from ..computed_fields import shown_by_kehu_messages
+from ..computed_fields import shown_by_kehu_messages, spelled_as_field_messages
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
@@ -179,7 +179,8 @@ class CustomersMixin:
         computes (``computed_fields.SHOWN_BY_KEHU``)."""
         born = birthday_after(customer.birthday, self.today)
         own = [born] if born is not None else []
-        out = plugin_problems(path, None, customer, [*own, *shown_by_kehu_messages(customer)], doc)
+        own += [*shown_by_kehu_messages(customer), *spelled_as_field_messages(customer)]
+        out = plugin_problems(path, None, customer, own, doc)
         if self.plugins is None:
             return out
         for plugin, messages in self.plugins.call("validate_customer", store=self, customer=customer):

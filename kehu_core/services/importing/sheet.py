@@ -23,13 +23,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...computed_fields import column_key
 from ...errors import Problem
 from ...i18n import _
 from ...plugins import ImportedContact
@@ -74,8 +74,7 @@ _DEFAULTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _key(header: str) -> str:
-    return re.sub(r"[\s_:：]", "", header).lower()
+_key = column_key  # the one spelling rule: computed_fields.spelled_as_field_messages asks it too
 
 
 def column_map(store: Store) -> dict[str, str]:
