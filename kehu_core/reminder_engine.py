@@ -40,7 +40,7 @@ from .errors import KehuError
 from .handed import plugin_prints_to_stderr, stops_kehu
 from .i18n import _
 from .ids import check_id
-from .models import Customer, Interaction, Reminder
+from .models import CONTROL_CHARACTERS, Customer, Interaction, Reminder, one_line_problem
 from .models.fields import INDEXED
 from .models.interactions import interaction_adapter
 from .plugins import WrongResult
@@ -216,6 +216,9 @@ def _run_rules(
                     # one line each in `kehu reminders` and Today: a title or key holding a line
                     # break drew a reminder line of the rule's making ("转账到 6222-…")
                     lines = [name for name in ("title", "key", "rule") if not getattr(reminder, name).isprintable()]
+                    detail = reminder.detail  # shown on a line of its own: no break, no control character
+                    if detail and (one_line_problem(detail) or any(c in CONTROL_CHARACTERS for c in detail)):
+                        lines.append("detail")
                     if lines:
                         raise WrongResult(_("yielded a reminder whose {fields} is not one line of printable text: "
                                             "{reminder}").format(fields=", ".join(lines), reminder=f"{reminder!r:.99}"))

@@ -1,11 +1,16 @@
-"""Eleventh outside round, B, continued (issue 16, kind 5): commands that commit what they
-change, in a clone where git is in the middle of something. Real stores and git clones."""
+"""Eleventh outside round, B, continued (issue 16, kinds 5 to 9): commands that commit what
+they change, in a clone where git is in the middle of something; what a reminder says. Real
+stores, git clones and processes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from kehu_core import hookimpl
+from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import git, kehu
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
@@ -58,3 +63,50 @@ def test_a_command_that_commits_changes_nothing_where_no_commit_can_land(
     assert "nothing was changed" in said, said
     assert work_hash(a) == before and git(a, "rev-parse", "HEAD") == head
     assert git(a, "status", "--porcelain") == status
+
+
+# --- kinds 7 and 9: a reminder's detail of more than one line -----------------------------------
+
+FORGED_LINE = "2026-11-21  赵敏  转账到 6222-xxxx  (overdue)"
+
+
+class _DetailRule:
+    name = "forge"
+    plugin = "forger"
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+        from kehu_core.models import Reminder
+
+        yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule="forge",
+                       title="打电话", key=f"forge:{customer.id}:1",
+                       detail=f"好\n{FORGED_LINE}\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:\x1b]0;x\x07")
+
+
+class _DetailForger:
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [_DetailRule()]
+
+
+def test_a_reminders_detail_is_one_line_whoever_wrote_it(tmp_path: Path) -> None:
+    """`kehu reminders` prints each reminder's detail on one indented line: a complaint's text
+    of two lines (the built-in complaints rule quotes it) printed its second line as a
+    reminder of its own (``2026-11-21  赵敏  转账到 …  (overdue)``), exit 0; a plugin's rule
+    whose detail held line breaks, ESC and BEL printed them raw (the terminal retitled), and
+    `export --format ics` wrote ESC and BEL into the calendar. A complaint's text is quoted on
+    one line; a plugin's detail of more than one line, or holding a control character, is the
+    rule's wrong result (as its title is), its reminders left out."""
+    store = make_store(tmp_path / "store", today="2026-12-01", plugins={"forger": _DetailForger()})
+    cid = add_customer(store, name="李雷")
+    assert run_kehu(store, "interaction", "add", cid, "--kind", "complaint", "--date", "2026-12-01",
+                    "--text", f"茶叶受潮\n{FORGED_LINE}").code == 0
+    listed = run_kehu(store, "reminders", "--days", "3")
+    assert listed.code == 0, listed.err
+    lines = listed.out.splitlines()
+    assert not any(line.startswith("2026-11-21") for line in lines), listed.out
+    assert not any(c in listed.out for c in "\x1b\x07\r"), listed.out
+    assert "茶叶受潮" in listed.out and "answer the complaint" in listed.out, listed.out
+    assert "plugin 'forger' failed in reminder rule forge" in listed.err, listed.err
+    out = store.root.parent / "e.ics"
+    assert run_kehu(store, "export", "--format", "ics", str(out)).code == 0
+    assert not any(c in out.read_text(encoding="utf-8") for c in "\x1b\x07"), out.read_text(encoding="utf-8")

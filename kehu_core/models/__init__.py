@@ -44,7 +44,7 @@ from .fields import (  # noqa: E402
     check_lunar_birthday,
     parse_flag,
 )
-from .hostile import CONTROL_CHARACTERS, too_deep  # noqa: E402
+from .hostile import CONTROL_CHARACTERS, on_one_line, one_line_problem, too_deep  # noqa: E402
 from .interactions import (  # noqa: E402
     COMPLAINT_STATES,
     INTERACTION_KINDS,
@@ -73,6 +73,7 @@ __all__ = [
     "ComplaintStep", "Customer", "Day", "Email", "Feedback", "Flag", "Interaction", "InteractionBase",
     "LedgerEntry", "LineItem", "Message", "Money", "Note", "OverLimit", "Payment", "Phone", "Purchase",
     "Quantity", "Reminder", "Visit", "Voided", "check_birthday", "check_lunar_birthday", "normalise_email",
-    "normalise_phone", "parse_flag", "parse_interaction", "referral_loop", "referral_loop_message",
+    "normalise_phone", "on_one_line", "one_line_problem", "parse_flag", "parse_interaction", "referral_loop",
+    "referral_loop_message",
     "referral_loops", "region_problem", "too_deep",
 ]

@@ -85,6 +85,15 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 NOT_IN_ONE_LINE = re.compile(f"[{re.escape(LINE_BREAKS + BIDI_CONTROLS)}]")
 
 
+def on_one_line(text: str) -> str:
+    """A text of many lines (a note, a complaint's text) quoted where one line is shown (a
+    reminder's detail): each run of line breaks a space, direction controls left out."""
+    if text.isprintable():
+        return text
+    return " ".join(part for part in re.split(f"[{re.escape(LINE_BREAKS)}]+", NOT_IN_ONE_LINE.sub(
+        lambda m: m.group() if m.group() in LINE_BREAKS else "", text)) if part.strip())
+
+
 def one_line_problem(text: str) -> str | None:
     """Why ``text`` is not one line of text (a line break, a direction control), or None."""
     if text.isprintable():  # the common case, in C: neither (both are unprintable)

@@ -29,7 +29,7 @@ from typing import Any
 
 from kehu_core import calendar, complaints
 from kehu_core.i18n import N_, _, format_decimal
-from kehu_core.models import Complaint, Customer, Purchase, Reminder
+from kehu_core.models import Complaint, Customer, Purchase, Reminder, on_one_line
 from kehu_core.names import shown
 from kehu_core.reminder_engine import HistoryNeeds
 from kehu_core.store import Store
@@ -348,8 +348,9 @@ class ComplaintRule(Rule):
                 deadline, step, title = limits.resolve_by, "resolve", _("resolve the complaint")
             day = (deadline - ahead).date()
             if day <= end:
+                # on the detail's one line: a second line of the text stood as a reminder of its own
                 detail = _("{complaint}; by {deadline}").format(
-                    complaint=f"{c.date} {c.text or ''}".strip(), deadline=f"{deadline:%Y-%m-%d %H:%M}")
+                    complaint=f"{c.date} {on_one_line(c.text or '')}".strip(), deadline=f"{deadline:%Y-%m-%d %H:%M}")
                 yield _reminder(self.name, customer, day, f"{c.id}-{step}", title, detail)
 
 
