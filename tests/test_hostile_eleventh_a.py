@@ -298,3 +298,28 @@ def test_a_field_spelt_as_kehus_own_another_way_is_refused_and_named(store: tupl
     line = profile.read_text(encoding="utf-8").splitlines().index("Name: 别名") + 1
     assert checked.code == 1 and f"customer.yaml:{line}: Name: spelt as kehu's field name" in checked.out, checked.out
     assert kehu("customer", "set", cid, "title=店长", store=path).code == 0
+
+
+@pytest.mark.parametrize("field", ["owner", "level", "credit"])
+@pytest.mark.parametrize("blank", ["   ", "\u3000", "\u200b"])
+def test_an_owner_level_or_credit_grade_of_nothing_is_refused(
+        store: tuple[Path, str], field: str, blank: str) -> None:
+    """`customer add --owner "   "` (and `customer set ID level= `, a hand edit `credit: ' '`)
+    stored a rep no `--owner` filter, handover or visit plan can name, listed as an empty column,
+    where the TUI's form and an import's cell of spaces leave the field out. It is refused at
+    every door and named by `check` at its line."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("customer", "set", cid, f"{field}={blank}", store=path)
+    no_traceback(refused)
+    assert refused.code == 1 and "shows nothing" in refused.err, refused.err
+    if field == "owner":
+        added = kehu("customer", "add", "--name", "韩梅梅", "--owner", blank, store=path)
+        assert added.code == 1 and "shows nothing" in added.err, added.err
+    assert tree_hash(path) == before
+    profile = _folder(path, cid) / "customer.yaml"
+    text = profile.read_text(encoding="utf-8")
+    text = text.replace("owner: 王芳", f"owner: '{blank}'") if field == "owner" else text + f"{field}: '{blank}'\n"
+    profile.write_text(text, encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"{field}: " in checked.out and "shows nothing" in checked.out, checked.out

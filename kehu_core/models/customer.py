@@ -144,6 +144,17 @@ class Customer(BaseModel):
             raise ValueError(_("expected a name, not only spaces or invisible characters"))
         return value
 
+    @field_validator("owner", "level", "credit")
+    @classmethod
+    def _visible_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A rep, a level or a credit grade shows something, or the field is left out: `customer
+        add --owner "   "` stored an owner no `--owner` filter, handover or visit plan can name (the
+        TUI's form and an import's cell of spaces leave it out)."""
+        if value is not None and not shows_something(value):
+            raise ValueError(_("{value} shows nothing: leave the field out for none (`customer set ID {field}=`)"
+                               ).format(value=repr(value), field=info.field_name))
+        return value
+
     @model_validator(mode="after")
     def _not_own_referrer(self) -> Customer:
         if self.referrer is not None and self.referrer == self.id:
