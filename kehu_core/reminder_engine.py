@@ -203,8 +203,11 @@ def _run_rules(
                 first = start
             else:
                 first = firsts[position] if firsts is not None else _first_day(start, lapse_of(store, rule))
-            # what a failing rule wrote is taken back, and what it prints goes to stderr, as for a hook
-            with store.undo_on_error(), plugin_prints_to_stderr():
+            # what a failing rule wrote is taken back, and what it prints goes to stderr, as for a hook;
+            # a rule only answers, as a hook that only reads: a write of its is refused (a line a day)
+            plugin = getattr(rule, "plugin", rule.name)
+            with store.undo_on_error(), plugin_prints_to_stderr(), \
+                    store.only_reading(plugin, f"reminder rule {rule.name}"):
                 found = []
                 most = MAX_REMINDERS + len(history) + (end - first).days
                 # its own copies: what it changes of them no other rule sees (guards.given_to)
@@ -316,7 +319,8 @@ def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) ->
     if ask is None:
         return None
     try:
-        with store.undo_on_error(), plugin_prints_to_stderr():
+        with store.undo_on_error(), plugin_prints_to_stderr(), \
+                store.only_reading(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}"):
             needs = ask(_first_day(start, lapse_of(store, rule)), end)
             if not isinstance(needs, HistoryNeeds):
                 raise WrongResult(_("history_needs returned {kind}, expected HistoryNeeds").format(

@@ -110,3 +110,52 @@ def test_a_reminders_detail_is_one_line_whoever_wrote_it(tmp_path: Path) -> None
     out = store.root.parent / "e.ics"
     assert run_kehu(store, "export", "--format", "ics", str(out)).code == 0
     assert not any(c in out.read_text(encoding="utf-8") for c in "\x1b\x07"), out.read_text(encoding="utf-8")
+
+
+# --- kind 9: a plugin writing from what only answers a question ---------------------------------
+
+
+class _WritingRule:
+    name = "spammy"
+    plugin = "writer"
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+        store.append_ledger(customer.id, "spam", {"date": store.today, "delta": 1, "reason": "由提醒写"})
+        return iter(())
+
+
+class _Writer:
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"seen": 1}
+
+    @hookimpl
+    def customer_value_figures(self, store: Any, customer_ids: Any) -> dict[str, str | None]:
+        for cid in customer_ids or store.index.ids():
+            store.append_ledger(cid, "spam", {"date": store.today, "delta": 1, "reason": "由数值写"})
+        return {}
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [_WritingRule()]
+
+
+def test_a_plugin_writes_nothing_from_a_figure_or_a_reminder_rule(tmp_path: Path) -> None:
+    """``customer_value_figures`` (what a plugin's values are computed from) and a reminder
+    rule's ``due`` only answer, as ``customer_values`` and a validation rule do, but nothing
+    held them to it: a plugin appending a ledger line in either wrote one on every `customer
+    list`, `kehu check`, `customer add` and `kehu reminders`, exit 0 (six lines after four
+    commands), and `kehu sync` would share them. Such a write is refused and named as the
+    plugin's failure, as it is in the other hooks that only read."""
+    store = make_store(tmp_path / "store", plugins={"writer": _Writer()})
+    cid = add_customer(store, name="甲")
+    said = ""
+    for argv in (["customer", "list"], ["customer", "list", "--json"], ["check"], ["reminders"],
+                 ["customer", "show", cid], ["customer", "add", "--name", "乙"]):
+        done = run_kehu(store, *argv)
+        assert done.code == 0, (argv, done.err)
+        said += done.err
+    assert not list(store.root.rglob("spam.ledger.yaml")), [p.read_text(encoding="utf-8")
+                                                           for p in store.root.rglob("spam.ledger.yaml")]
+    assert "plugin 'writer' failed in reminder rule spammy" in said and "only reads" in said, said
+    assert "plugin 'writer' failed in customer_value_figures" in said, said

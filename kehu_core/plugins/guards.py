@@ -24,7 +24,8 @@ from .results import _finished, _finished_old, _started, check_result, check_res
 #: lists, shows and reports, where a write is a plugin's bug. ``interaction_saved`` writes (points
 #: after a sale); ``register_commands`` runs once, before a store is open.
 READING_HOOKS = frozenset({
-    "validate_customer", "validate_ledger", "customer_values", "customer_values_many", "tier_names",
+    "validate_customer", "validate_ledger", "customer_values", "customer_values_many", "customer_value_figures",
+    "tier_names",
     "settings_model", "customer_fields", "reminder_rules", "tui_columns", "tui_panels", "importers",
     "exporters", "message_senders",
 })
