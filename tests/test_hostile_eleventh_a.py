@@ -323,3 +323,19 @@ def test_an_owner_level_or_credit_grade_of_nothing_is_refused(
     profile.write_text(text, encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and f"{field}: " in checked.out and "shows nothing" in checked.out, checked.out
+
+
+@pytest.mark.parametrize("target", ["KEHU.YAML", "Kehu.yaml", "Customers/out.csv", "VISITS/out.csv", ".GitIgnore"])
+def test_an_export_over_a_store_file_in_another_case_is_refused(store: tuple[Path, str], target: str) -> None:
+    """`kehu export --format csv KEHU.YAML` (or into `Customers/`): on macOS and Windows, whose file
+    systems ignore case, that is kehu.yaml itself, a file among the records; kehu compared names
+    case by case and wrote it with exit 0 (on Linux a file beside them, a case twin that stopped
+    every sync). The store's files are refused in any case."""
+    path, _cid = store
+    (path / target).parent.mkdir(exist_ok=True)
+    before = tree_hash(path)
+    for argv in (["export", "--format", "csv"], ["reminders", "--ics"]):
+        result = kehu(*argv, str(path / target), store=path)
+        no_traceback(result)
+        assert result.code == 1 and "is inside the store's records" in result.err, (argv, result.err)
+    assert tree_hash(path) == before

@@ -10,7 +10,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..discovery import find_store
@@ -18,6 +18,7 @@ from ..errors import KehuError
 from ..i18n import N_, _
 from ..paths import PLANS_DIR, TEMPLATES_DIR
 from ..yamlio.atomic import naming, new_file_mode
+from .case_twins import twin_key
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -64,12 +65,17 @@ def _refuse_store_file(store: Store, resolved: Path, out: str | Path, option: st
     roots = [store.root.resolve()]
     if (other := find_store(resolved.parent)) is not None and other not in roots:
         roots.append(other)
+    # as a file system that ignores case sees them (macOS, Windows: `KEHU.YAML` is kehu.yaml there,
+    # `Customers/x.csv` a file among the records; on Linux it was written beside them, a name
+    # `kehu check` then calls a case twin, which stopped every sync)
+    seen = PurePath(twin_key(str(resolved)))
     for root in roots:
+        top = PurePath(twin_key(str(root)))
         # git's files of the store (.gitattributes, .gitignore, .gitmodules) say how every clone
         # merges and what it shares: a CSV over .gitignore put .kehu/ into the next sync's commit
-        git_file = resolved.parent == root and resolved.name.startswith(".git")
-        if git_file or resolved == root / "kehu.yaml" or any(
-            resolved.is_relative_to(root / inside)
+        git_file = seen.parent == top and seen.name.startswith(".git")
+        if git_file or seen == top / "kehu.yaml" or any(
+            seen.is_relative_to(top / inside)
             for inside in ("customers", TEMPLATES_DIR, PLANS_DIR, ".git", ".kehu")
         ):
             # templates/: the store's message templates, which `kehu sync` shares and `kehu send`
