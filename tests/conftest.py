@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,16 @@ def _english(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANGUAGE", "en")
     monkeypatch.delenv("KEHU_LANG", raising=False)
     i18n.defer(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixed_today_for_shared_fixtures() -> Iterator[None]:
+    """TODAY for the fixtures made once for a module (a base store copied by each test): the
+    function-scoped fixture below is not set yet when they run, and they worked at the
+    machine's date (a customer created "2026-12-05" in a store whose day is 2026-11-20)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KEHU_TODAY", TODAY.isoformat())
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,7 @@ def customers(draw: st.DrawFn) -> dict[str, Any]:
         "tags": draw(st.lists(word.filter(str.strip), max_size=4)),
         "interests": draw(st.lists(word, max_size=3)),
         "do_not_contact": draw(st.booleans()),
-        "created": draw(st.none() | st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))),
+        "created": draw(st.none() | st.dates(dt.date(2000, 1, 1), TODAY)),
     }
     for field in ("organization", "title", "nickname", "level", "owner", "credit"):
         data[field] = draw(st.none() | line)

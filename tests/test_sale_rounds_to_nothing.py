@@ -50,7 +50,7 @@ def test_purchase_add_refuses_a_line_that_rounds_to_nothing(argv: list[str], sto
     result = kehu("purchase", "add", cid, *argv, "--date", "2026-11-02", store=path)
     _no_traceback(result.out + result.err)
     assert result.code == 1, result
-    assert f"items.0.price: {MESSAGE}" in result.err, result.err
+    assert f"--price: {MESSAGE}" in result.err, result.err  # the argument, not a line of a file
     assert tree_hash(path) == before
 
 
