@@ -162,3 +162,25 @@ def test_check_names_a_template_send_refuses(store: tuple[Path, str]) -> None:  
         sent = kehu("send", "--segment", "all", "--template", name, "--dry-run", store=path)
         assert sent.code == 1 and "template" in sent.err, sent
     assert "notes.txt" not in checked.out
+
+
+def test_a_sheet_quoting_a_vcard_is_read_as_a_sheet(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """kehu's own CSV export of a customer whose note quotes a contact card (pasted from a
+    phone) was imported as a vCard file, BEGIN:VCARD being somewhere in its first 4 KB: one
+    "customer" named after the note's FN line was made, and the customer was lost. A vCard file
+    is one that begins with BEGIN:VCARD (after a byte order mark and blank lines)."""
+    path, cid = store
+    note = "名片:\nBEGIN:VCARD\nFN:假名字\nEND:VCARD"
+    assert kehu("customer", "set", cid, f"notes={note}", store=path).code == 0
+    sheet = tmp_path / "out.csv"
+    assert kehu("export", "--format", "csv", str(sheet), store=path).code == 0
+    fresh = tmp_path / "fresh"
+    assert kehu("init", str(fresh), "--no-git").code == 0
+    imported = kehu("import", str(sheet), store=fresh)
+    assert imported.code == 0, imported
+    [customer] = kehu("customer", "list", "--json", store=fresh).json()
+    assert (customer["name"], customer["notes"]) == ("李雷", note)
+    card = tmp_path / "card.vcf"
+    card.write_bytes("\ufeff\r\n\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:韩梅梅\r\nEND:VCARD\r\n".encode())
+    assert kehu("import", str(card), store=fresh).code == 0
+    assert {c["name"] for c in kehu("customer", "list", "--json", store=fresh).json()} == {"李雷", "韩梅梅"}

@@ -45,9 +45,14 @@ class VCardImporter:
     suffixes = (".vcf", ".vcard")
 
     def detect(self, path: Path, head: bytes) -> bool:
+        """A file whose text begins with ``BEGIN:VCARD`` (after a byte order mark and blank
+        lines). Anywhere in its first 4 KB took kehu's own CSV export for a vCard file when a
+        customer's note quoted a card: the sheet was read as one card made of the note's lines."""
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 (Windows' contacts), which the reader reads
-            return "BEGIN:VCARD" in head[:4096].decode("utf-16", errors="ignore").upper()
-        return b"BEGIN:VCARD" in head[:4096].upper()
+            text = head[:4096].decode("utf-16", errors="ignore")
+        else:
+            text = head[:4096].decode("utf-8", errors="ignore")
+        return text.lstrip("\ufeff \t\r\n").upper().startswith("BEGIN:VCARD")
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
         # Read line by line, photos skipped unread and oversized properties dropped: vobject
