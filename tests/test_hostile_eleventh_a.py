@@ -325,6 +325,24 @@ def test_an_owner_level_or_credit_grade_of_nothing_is_refused(
     assert checked.code == 1 and f"{field}: " in checked.out and "shows nothing" in checked.out, checked.out
 
 
+def test_a_blank_owner_from_a_card_or_a_sheet_is_left_out_as_before(tmp_path: Path) -> None:
+    """The doors that took a blank owner for none still do (an empty `X-KEHU-OWNER:`, a cell of
+    spaces): the customer is imported without one, not refused for it."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    card = tmp_path / "a.vcf"
+    card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:甲\r\nTEL:13700137009\r\nX-KEHU-OWNER:   \r\n"
+                    "X-KEHU-LEVEL:\r\nEND:VCARD\r\n", encoding="utf-8")
+    sheet = tmp_path / "b.csv"
+    sheet.write_text("姓名,手机,负责人,等级\n乙,13700137008,   ,\u3000\n", encoding="utf-8")
+    for source in (card, sheet):
+        imported = kehu("import", str(source), store=path)
+        assert imported.code == 0, imported.err
+    for profile in (path / "customers").glob("*/*/customer.yaml"):
+        text = profile.read_text(encoding="utf-8")
+        assert "owner" not in text and "level" not in text, text
+
+
 @pytest.mark.parametrize("target", ["KEHU.YAML", "Kehu.yaml", "Customers/out.csv", "VISITS/out.csv", ".GitIgnore"])
 def test_an_export_over_a_store_file_in_another_case_is_refused(store: tuple[Path, str], target: str) -> None:
     """`kehu export --format csv KEHU.YAML` (or into `Customers/`): on macOS and Windows, whose file

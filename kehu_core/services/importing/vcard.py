@@ -232,6 +232,8 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
             nick = str(value)[len(_ANDROID_NICKNAME):].split(";")[0].strip()
             if nick:
                 fields["nickname"] = nick
+        elif name.startswith(KEHU_PREFIX) and not str(value).strip():
+            continue  # an empty property is no value, as a sheet's empty cell is (`X-KEHU-OWNER:`)
         elif name.startswith(KEHU_PREFIX):
             key = name[len(KEHU_PREFIX):].lower().replace("-", "_")
             if key == EXTRA_FIELDS:  # fields whose names no vCard property can carry
