@@ -159,3 +159,34 @@ def test_a_plugin_writes_nothing_from_a_figure_or_a_reminder_rule(tmp_path: Path
                                                            for p in store.root.rglob("spam.ledger.yaml")]
     assert "plugin 'writer' failed in reminder rule spammy" in said and "only reads" in said, said
     assert "plugin 'writer' failed in customer_value_figures" in said, said
+
+
+# --- kind 6: a phone's edit while another kehu process writes -----------------------------------
+
+
+def test_a_phones_edit_while_another_process_writes_is_told_to_come_back_not_a_server_error(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`kehu serve` takes the store's lock for a phone's edit, as every writer does: while
+    another kehu process held it past the wait (a sync, an import of a big sheet), the PUT was
+    answered 500 "A server error occurred" with a Python traceback in the server's log, as
+    though kehu were broken. It is 503 with Retry-After, saying another kehu process writes,
+    and nothing is changed; once the lock is free the same edit is taken."""
+    from filelock import FileLock
+
+    from .test_serve import _etag, card_url, serving
+
+    with serving(tmp_path_factory, "busy") as server:
+        session = server.session("wangfang")
+        url = card_url(server, "wangfang", "李四")
+        etag, text = _etag(session, url)
+        edited = text.replace("tel:+8613712340000", "tel:+86-137-1234-9999").encode()
+        headers = {"If-Match": etag, "Content-Type": "text/vcard"}
+        lock = FileLock(str(server.root / ".kehu" / "lock"))
+        with lock:
+            busy = session.put(url, data=edited, headers=headers, timeout=120)
+        assert busy.status_code == 503, (busy.status_code, busy.text)
+        assert busy.headers.get("Retry-After") and "another kehu process is writing" in busy.text, busy.text
+        log = (server.root.parent / "serve.log").read_text(encoding="utf-8")
+        assert "Traceback" not in log, log[-2000:]
+        again = session.put(url, data=edited, headers=headers, timeout=120)
+        assert again.status_code == 204, again.text

@@ -256,7 +256,14 @@ class Storage(storage.BaseStorage):
         if not state.fixed_today:  # a server running past midnight moves to the new day
             store.today = resolve_today(None, store.config.today)
         if mode == "w":
-            with state.write_lock, store.lock():
+            with state.write_lock, contextlib.ExitStack() as held:
+                try:
+                    held.enter_context(store.lock())
+                except KehuError as exc:  # another kehu process writes (a sync, an import) past the wait:
+                    # the phone is told to try again later (it was "A server error occurred", a traceback
+                    # in the server's log), never a server's error
+                    raise Refused(503, _("{why}; nothing was changed, and the phone can send it again later").format(
+                        why=exc)) from None
                 store.index.refresh()
                 yield
         else:

@@ -121,9 +121,15 @@ class KehuApp:
         logger.warning("kehu serve: refused %s %s: %s", environ.get("REQUEST_METHOD"),
                        environ.get("PATH_INFO"), refusal.reason)
         text = (refusal.reason + "\n").encode("utf-8")
-        start_response(f"{refusal.status} {HTTPStatus(refusal.status).phrase}",
-                       [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(text)))])
+        headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(text)))]
+        if refusal.status == HTTPStatus.SERVICE_UNAVAILABLE:  # busy, not broken: when to ask again
+            headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
+        start_response(f"{refusal.status} {HTTPStatus(refusal.status).phrase}", headers)
         return [text]
+
+
+#: when a client refused because another kehu process held the store is told to ask again
+RETRY_AFTER_SECONDS = 30
 
 
 def check(store: Store) -> Served:
