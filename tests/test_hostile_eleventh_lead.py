@@ -184,3 +184,22 @@ def test_a_sheet_quoting_a_vcard_is_read_as_a_sheet(store: tuple[Path, str], tmp
     card.write_bytes("\ufeff\r\n\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:韩梅梅\r\nEND:VCARD\r\n".encode())
     assert kehu("import", str(card), store=fresh).code == 0
     assert {c["name"] for c in kehu("customer", "list", "--json", store=fresh).json()} == {"李雷", "韩梅梅"}
+
+
+@pytest.mark.parametrize("argv", [
+    ["purchase", "add", "{cid}", "--amount", "7", "--paid"],
+    ["interaction", "add", "{cid}", "--kind", "visit", "--text", "拜访"],
+    ["visits", "done", "{cid}", "--outcome", "谈妥了"],
+])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_by_is_refused_as_a_blank_owner_is(store: tuple[Path, str], argv: list[str], blank: str) -> None:  # noqa: F811
+    """`--by "$REP"` with REP unset stored `by: ''` (the sale then counted for the customer's
+    owner without a word), where `--owner ""` is refused: every `--by` names a rep, or is left out."""
+    path, cid = store
+    before = tree_hash(path)
+    result = kehu(*[a.format(cid=cid) for a in argv], "--by", blank, store=path)
+    no_traceback(result)
+    assert result.code == 2 and "--by" in result.err and "expected a rep's name" in result.err, result
+    assert tree_hash(path) == before
+    taken = kehu(*[a.format(cid=cid) for a in argv], "--by", f" 李强{blank}", store=path)
+    assert taken.code == 0, taken

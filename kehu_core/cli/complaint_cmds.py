@@ -67,7 +67,7 @@ def _move(verb: str, help_text: str) -> click.Command:
     @click.argument("customer_id")
     @click.argument("complaint_id", metavar="COMPLAINT")
     @click.option("--text", help="What was said or done (for resolve: the resolution).")
-    @click.option("--by", help="Who did it (default: the customer's owner).")
+    @click.option("--by", type=REP, help="Who did it (default: the customer's owner).")
     @pass_ctx
     def command(ctx: Context, customer_id: str, complaint_id: str, text: str | None, by: str | None) -> None:
         done = cp.move(ctx.store, check_id(customer_id, "customer id"), complaint_id, verb, by=by, text=text)

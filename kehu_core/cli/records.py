@@ -98,7 +98,7 @@ def purchase_group() -> None:
                    "(kept on the purchase); without it such a sale is refused.")
 @click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @click.option("--note", "text", help="Free text.")
-@click.option("--by", help="The rep who made the sale.")
+@click.option("--by", type=REP, help="The rep who made the sale.")
 @pass_ctx
 def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tuple[str, ...],
                  qty: tuple[Decimal, ...], price: tuple[Decimal, ...], amount: Decimal | None,
@@ -150,7 +150,7 @@ def purchase_add(ctx: Context, customer_id: str, date: dt.date | None, item: tup
 @click.argument("purchase_id", metavar="PURCHASE", required=False)
 @click.option("--amount", type=MONEY, help="How much was paid (default: all that is owed).")
 @click.option("--date", "date", type=DATE, help="When it was paid. Default: today (--today).")
-@click.option("--by", help="Who took the money (default: the customer's owner).")
+@click.option("--by", type=REP, help="Who took the money (default: the customer's owner).")
 @click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @pass_ctx
 def purchase_pay(ctx: Context, customer_id: str, purchase_id: str | None, amount: Decimal | None,
@@ -175,7 +175,7 @@ def purchase_pay(ctx: Context, customer_id: str, purchase_id: str | None, amount
 @click.argument("customer_id")
 @click.argument("purchase_id", metavar="PURCHASE")
 @click.option("--reason", help="Why it is taken back (kept on the purchase).")
-@click.option("--by", help="Who voided it (default: the customer's owner).")
+@click.option("--by", type=REP, help="Who voided it (default: the customer's owner).")
 @pass_ctx
 def purchase_void(ctx: Context, customer_id: str, purchase_id: str, reason: str | None,
                   by: str | None) -> None:
@@ -210,7 +210,7 @@ def interaction_group() -> None:
 @click.option("--resolution", help="Complaints: how it was resolved.")
 @click.option("--rating", type=click.IntRange(1, 5), help="Feedback: 1-5.")
 @click.option("--channel", help="Messages: wechat, sms, email ...")
-@click.option("--by", help="The rep who recorded it.")
+@click.option("--by", type=REP, help="The rep who recorded it.")
 @click.option("--allow-future", is_flag=True, help="Accept a --date after today.")
 @pass_ctx
 def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | None, text: str,

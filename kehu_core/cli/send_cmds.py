@@ -11,6 +11,7 @@ from rich.table import Table
 from ..i18n import N_, _, ngettext
 from ..services import outreach, segments
 from .context import Context, emit_json, pass_ctx, say_left_out
+from .options import REP
 from .records import DATE
 from .render import console, customer_json, print_customers, styled
 
@@ -45,7 +46,7 @@ def _status(status: str) -> str:
                                          f"in kehu.yaml, else {outreach.DEFAULT_RATE}).")
 @click.option("--today", "--as-of", "today", type=DATE,
               help="The day for the segment and the record (default: today).")
-@click.option("--by", help="The rep sending (recorded with each message).")
+@click.option("--by", type=REP, help="The rep sending (recorded with each message).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def send(ctx: Context, segment: str, template: str, channel: str, dry_run: bool,

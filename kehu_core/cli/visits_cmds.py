@@ -14,6 +14,7 @@ import click
 from ..i18n import N_, _
 from ..names import shown
 from .context import Context, emit_json, pass_ctx, say_left_out
+from .options import REP
 from .records import DATE
 from .render import terminal_safe
 
@@ -141,7 +142,7 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
 @click.argument("customer_id", metavar="ID")
 @click.option("--outcome", required=True, help="How the visit went (what was agreed, what to do next).")
 @click.option("--date", "day", type=DATE, help="The day of the visit (default: today).")
-@click.option("--by", help="Who visited (default: the customer's rep).")
+@click.option("--by", type=REP, help="Who visited (default: the customer's rep).")
 @pass_ctx
 def done_cmd(ctx: Context, customer_id: str, outcome: str, day: dt.date | None, by: str | None) -> None:
     """Record a visit to customer ID and its outcome (an interaction of kind visit)."""
