@@ -357,3 +357,20 @@ def test_an_export_over_a_store_file_in_another_case_is_refused(store: tuple[Pat
         no_traceback(result)
         assert result.code == 1 and "is inside the store's records" in result.err, (argv, result.err)
     assert tree_hash(path) == before
+
+
+def test_a_sheet_repeating_its_header_imports_no_customer_named_by_it(tmp_path: Path) -> None:
+    """Two exports joined (`cat a.csv b.csv`, each UTF-8 with a byte order mark) or rows pasted
+    under a copy of the header: the header again was imported as a customer named 姓名 (or
+    "\\ufeff姓名", the mark kept in the name) tagged 标签, exit 0. It is the header, no row; a
+    byte order mark is no content of a cell."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    bom = "\ufeff"
+    joined = tmp_path / "joined.csv"
+    joined.write_text(f"{bom}姓名,标签\n甲,VIP\n{bom}姓名,标签\n乙,老客户\n姓名 , 标签,\n{bom}丙,茶\n",
+                      encoding="utf-8")
+    imported = kehu("import", str(joined), store=path)
+    assert imported.code == 0, imported.err
+    names = sorted(kehu("customer", "list", "--json", store=path).json(), key=lambda c: c["name"])
+    assert [c["name"] for c in names] == ["丙", "乙", "甲"], names

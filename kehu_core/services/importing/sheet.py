@@ -33,6 +33,7 @@ from ...computed_fields import column_key
 from ...errors import Problem
 from ...i18n import _
 from ...plugins import ImportedContact
+from . import values
 from .base import EncodingProblem, FileProblem, RowProblem, is_binary, one_field_twice
 from .csvstream import CsvText
 from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
@@ -301,9 +302,12 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
         yield from body
         yield from iterator
 
+    keys = values.row_keys(header)
     try:
         for number, row in all_rows():
-            if not any(text(cell) for cell in row):
+            if not any(text(cell) for cell in row) or values.row_keys(row) == keys:
+                # the header again (two sheets joined, `cat a.csv b.csv`, rows pasted under each
+                # other) is no customer: it was imported as one named 姓名, exit 0
                 continue
             source = f"{label}:{number}"
             try:

@@ -41,7 +41,20 @@ def text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value).strip()
+    # a byte order mark is no content: one in the middle of a file starts a second file joined on
+    # (`cat a.csv b.csv`, each exported with one), and was kept in a name ("\ufeff姓名")
+    return str(value).strip().lstrip("\ufeff").strip()
+
+
+def row_keys(row: list[Any]) -> list[str]:
+    """A row's cells as a sheet's headers are matched (``computed_fields.column_key``), its
+    empty cells at the end left out: a row equal to the header's is the header again."""
+    from ...computed_fields import column_key
+
+    keys = [column_key(text(cell)) for cell in row]
+    while keys and not keys[-1]:
+        keys.pop()
+    return keys
 
 
 class PhantomDay:
