@@ -14,6 +14,7 @@ from typing import Any
 
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
+from kehu_core.models import on_one_line
 from kehu_core.reminder_engine import HistoryNeeds
 from kehu_core.services import referrals
 
@@ -46,9 +47,11 @@ class ThankReferrerRule(Rule):
                     continue
                 try:
                     message = referrals.thank_message(store, customer, referral, event, cfg.template, skip=(NAME,))
-                    detail = (f"{message.subject}\n{message.body}" if message.subject else message.body)
+                    # on the detail's one line (a reminder's detail is shown as one): the
+                    # subject, then the body's lines, each break a space
+                    detail = on_one_line(f"{message.subject}\n{message.body}" if message.subject else message.body)
                 except KehuError as exc:  # a broken template of the store: say so, still remind
-                    detail = f"{referral.referred_name} {day} ({exc})"
+                    detail = on_one_line(f"{referral.referred_name} {day} ({exc})")
                 yield _reminder(self.name, customer, day, referrals.reminder_anchor(referral, event),
                                 _("thank for referring {name}: {event}").format(name=referral.referred_name,
                                                                       event=_(EVENTS[event])), detail)
