@@ -127,8 +127,12 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
         # undone, as for a hook (a panel that changed a profile and then raised left it changed)
         store = args[0] if args else kwargs.get("store")
         undo = getattr(store, "undo_on_error", None)
+        # it only shows (a cell a row, a panel): a write is refused, as in a hook that only reads;
+        # a column appending a line wrote one per row each time the list was drawn
+        reading = getattr(store, "only_reading", None)
         try:
-            with undo() if callable(undo) else contextlib.nullcontext(), plugin_prints_to_stderr():
+            with undo() if callable(undo) else contextlib.nullcontext(), plugin_prints_to_stderr(), \
+                    reading(plugin, where) if callable(reading) else contextlib.nullcontext():
                 result = function(*args, **kwargs)
                 wrong = check(result) if check is not None else None
                 if wrong is not None:

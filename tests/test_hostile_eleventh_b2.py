@@ -190,3 +190,43 @@ def test_a_phones_edit_while_another_process_writes_is_told_to_come_back_not_a_s
         assert "Traceback" not in log, log[-2000:]
         again = session.put(url, data=edited, headers=headers, timeout=120)
         assert again.status_code == 204, again.text
+
+
+class _DrawsAndWrites:
+    """A TUI column and panel that append a ledger line each time they are drawn."""
+
+    @staticmethod
+    def _write(store: Any, customer: Any) -> str:
+        store.append_ledger(customer.id, "spam", {"date": store.today, "delta": 1, "reason": "画一次写一行"})
+        return "x"
+
+    @hookimpl
+    def tui_columns(self, store: Any) -> list[Any]:
+        from kehu_core.plugins import Column
+
+        return [Column(title="写列", value=self._write)]
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> list[Any]:
+        from kehu_core.plugins import Panel
+
+        return [Panel(title="写面板", render=self._write)]
+
+
+def test_a_tui_column_or_panel_writes_nothing_when_drawn(tmp_path: Path) -> None:
+    """A plugin's TUI column (``value``, asked for every row on screen) and panel (``render``)
+    only show: one that appended a ledger line wrote a line per row each time the list was
+    drawn, and `kehu sync` shared them. Such a write is refused and named as the plugin's
+    failure (the cell and the panel say so), as in the hooks that only read."""
+    from kehu_core.handed import HandedFailed
+
+    store = make_store(tmp_path / "store", plugins={"drawer": _DrawsAndWrites()})
+    cid = add_customer(store, name="赵敏")
+    customer = store.get(cid)
+    handed = [*(c.value for c in store.plugins.collect("tui_columns", store=store) if c.title == "写列"),
+              *(p.render for p in store.plugins.collect("tui_panels", store=store) if p.title == "写面板")]
+    assert len(handed) == 2
+    for call in handed:  # as the TUI's list and customer screen call them
+        with pytest.raises(HandedFailed, match="only reads"):
+            call(store, customer)
+    assert not list(store.root.rglob("spam.ledger.yaml"))
