@@ -5,6 +5,11 @@ Writes a realistic sheet (the seed's columns: 交易日期, 顾客ID, 真实姓�
 as a GBK .csv, imports each into a fresh store with the real ``kehu import`` command in its own
 process, imports it again (which must add nothing), and prints a Markdown table. Target: a
 10 000-row sheet in under 10 s.
+
+``--undo N``: instead, the undo of an import of N new customers with a sale each (a CSV, into a
+git store), each step timed as a whole process: ``kehu import``, then ``kehu undo``, the files
+written back to disk between the two (``os.sync``) so the undo is not timed with the import's
+writes still pending. Target: the undo of 5 000 customers in a few seconds.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import random
 import subprocess
 import sys
@@ -87,10 +93,34 @@ def kehu(*args: str) -> tuple[float, dict]:
     return elapsed, (json.loads(result.stdout) if "--json" in args else {})
 
 
+def undo_case(customers: int) -> str:
+    """The import of ``customers`` new customers and its undo, timed (see the docstring)."""
+    rng = random.Random(2024)
+    lines = ["| customers | step | seconds | files after |", "|---:|---|---:|---:|"]
+    with tempfile.TemporaryDirectory(prefix="kehu-undo-bench-") as tmp:
+        folder = Path(tmp)
+        sheet = folder / "new.csv"
+        rows = [f"客户{n},1{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d},{rng.choice(PRODUCTS)[0]},"
+                f"{rng.randrange(10, 500)},2026-10-{rng.randrange(1, 28):02d}" for n in range(customers)]
+        sheet.write_text("姓名,电话,商品,金额,日期\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        store = folder / "store"
+        kehu("init", str(store))
+        for step, argv in (("import", ["import", str(sheet)]), ("undo", ["undo"])):
+            os.sync()
+            seconds, _summary = kehu("--store", str(store), *argv)
+            files = sum(1 for p in (store / "customers").rglob("*") if p.is_file())
+            lines.append(f"| {customers} | {step} | {seconds:.2f} | {files} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--undo", type=int, metavar="N", help="time the undo of an import of N customers instead")
     args = parser.parse_args()
+    if args.undo:
+        print(undo_case(args.undo))
+        return
     lines = ["| file | rows | step | seconds | created | purchases added | already there |",
              "|---|---:|---|---:|---:|---:|---:|"]
     with tempfile.TemporaryDirectory(prefix="kehu-import-bench-") as tmp:

@@ -60,16 +60,20 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _sha_now(path: Path) -> str | None:
+def _sha_now(path: Path, seen: dict[Path, bytes | None] | None = None) -> str | None:
     """The hash of the file at ``path`` as it is now (None: none is there), for undo's "changed
     since": a link, a FIFO or a folder put in its place since is no file kehu wrote — a change
-    (``kehu undo`` ended in "internal error: YamlFileError"), never read nor written through."""
+    (``kehu undo`` ended in "internal error: YamlFileError"), never read nor written through.
+    ``seen`` keeps the bytes read (the undo needs them again: each file read once)."""
     from .yamlio import YamlFileError
 
     try:
-        return _sha(_read(path))
+        data = _read(path)
     except YamlFileError:
         return "not a file"
+    if seen is not None:
+        seen[path] = data
+    return _sha(data)
 
 
 def _size(path: Path) -> int | None:
@@ -365,7 +369,8 @@ def undo(store: Store, problems: Callable[[Collection[str]], list[Problem]] | No
             raise KehuError(_("cannot undo {describe}: kehu no longer keeps its files (it is older than the last "
                               "{KEEP_IMAGES} changes, or they held fields now confidential in plain)").format(
                 describe=target.describe(), KEEP_IMAGES=KEEP_IMAGES))
-        changed = [f.path for f in target.files if _sha_now(store.root / f.path) != f.after]
+        seen: dict[Path, bytes | None] = {}
+        changed = [f.path for f in target.files if _sha_now(store.root / f.path, seen) != f.after]
         if changed:
             raise KehuError(_(
                 "cannot undo {describe}: changed since by someone else: {files}. Nothing was undone; change "
@@ -376,12 +381,22 @@ def undo(store: Store, problems: Callable[[Collection[str]], list[Problem]] | No
         from .store.layout import CUSTOMERS_DIR
 
         ids = {parts[2] for f in target.files if len(parts := f.path.split("/")) > 3 and parts[0] == CUSTOMERS_DIR}
-        known = {p.render() for p in problems(ids)} if problems is not None and ids else set()
-        now = {path: _read(path) for path in restored}
+        now = {path: seen[path] if path in seen else _read(path) for path in restored}
         store.restore_files(restored)
-        brought = [p for p in problems(ids) if p.render() not in known] if problems is not None and ids else []
-        if brought:
-            store.restore_files(now)  # as they were: the journal records no change
+        after = problems(ids) if problems is not None and ids else []
+        brought: list[Problem] = []
+        if after:
+            # which of them were there before: asked only now, the files put back as they were
+            # for it (a check of every customer of the change before and after the undo was
+            # most of the time of the undo of an import of thousands)
+            store.restore_files(now)
+            # by file and message, not line: the change's own lines (a field it added) moved a
+            # problem the file had all along, which was then taken for one the undo brought
+            known = {(p.path, p.message) for p in problems(ids)}
+            brought = [p for p in after if (p.path, p.message) not in known]
+            if not brought:
+                store.restore_files(restored)
+        if brought:  # the files are as they were: the journal records no change
             raise KehuError(_(
                 "cannot undo {describe}: it would leave the store with what `kehu check` rejects "
                 "(records added since it, by a colleague's sync or by hand, need what it made):\n{problems}\n"

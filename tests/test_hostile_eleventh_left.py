@@ -177,3 +177,23 @@ def test_check_warns_of_a_created_day_after_today_and_fails_no_one_for_it(store:
     assert kehu("customer", "set", cid, "nickname=小李", store=path).code == 0
     earlier = kehu("--today", "2000-01-01", "check", store=path)
     assert earlier.code == 0 and earlier.out.count("warning: created:") == 1, earlier.out  # 2150's alone
+
+
+# --- 4. the undo of a large import (speed: bench/import_sheet.py --undo 5000) ----------------------
+
+
+def test_an_undo_of_a_customer_with_a_problem_of_its_own_still_undoes(store: tuple[Path, str]) -> None:  # noqa: F811
+    """The undo now asks which problems its customers had before only when the undone store has
+    any, and knows them by file and message: a problem the profile had all along (a field named
+    as one kehu computes) was taken for one the undo brought, as the line the change added had
+    moved it (line 10, then 9), and `kehu undo` of `customer set ID nickname=…` was refused."""
+    path, cid = store
+    profile = next(path.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "purchases: 3\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 1
+    _ok("customer", "set", cid, "nickname=小李", store=path)
+    undone = kehu("undo", store=path)
+    no_traceback(undone)
+    assert undone.code == 0, undone.err
+    text = profile.read_text(encoding="utf-8")
+    assert "nickname" not in text and "purchases: 3" in text, text

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import stat
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import yamlio as _yamlio
 from ..errors import Problem, RecordError, os_error_text
@@ -122,12 +125,73 @@ class LayoutMixin:
             raise RecordError([problem])
 
     def rel(self, path: Path) -> str:
+        text = str(path)
+        inside = self._root_text
+        if text.startswith(inside):  # by its text: relative_to was a tenth of an undo of 20 000 files
+            return text[len(inside):].replace(os.sep, "/")
         return path.relative_to(self.root).as_posix()
+
+    @cached_property
+    def _root_text(self) -> str:
+        return os.path.join(str(self.root), "")  # with its separator: root2/ is not inside root/
 
     @cached_property
     def state_dir(self) -> Path:
         """Where derived data lives: ``.kehu/`` in the store, or a cache folder if read-only."""
         return state_dir(self.root)
+
+
+T = TypeVar("T")
+
+#: removals at once (:func:`_each`): a removal waits on the file system's journal, not the CPU
+_REMOVING_AT_ONCE = 8
+
+
+def _each(do: Callable[[Path], T], paths: Sequence[Path]) -> list[T]:
+    """``do`` of every path, several at a time when there are many: an unlink or rmdir waits
+    on the file system's journal (0.1 to 0.7 ms each on the build machine's ext4, mounted with
+    ``discard``), and 20 000 of them one after the other were seconds of the undo of an import.
+    The first error is raised (when all have been tried), as one loop would have raised it."""
+    if len(paths) < 64:
+        return [do(path) for path in paths]
+    with ThreadPoolExecutor(max_workers=_REMOVING_AT_ONCE) as pool:
+        return list(pool.map(do, paths))
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def remove_files(paths: Sequence[Path]) -> None:
+    """Remove these files (one gone already is fine), several at a time (:func:`_each`)."""
+    _each(_unlink, paths)
+
+
+def _rmdir(folder: Path) -> bool:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (or gone): its parents are not either
+        return False
+    return True
+
+
+def remove_emptied_folders(folders: Iterable[Path], stop: Path) -> None:
+    """:func:`remove_empty_folders` of many folders at once (the undo of an import removing 20 000
+    files): each folder is tried once, the deepest first, a parent only once a child of it went;
+    one call per file tried the shard folder again for every customer in it."""
+    below = str(stop) + os.sep  # a folder below ``stop``, by its text (Path.parents is slow)
+    levels: dict[int, set[Path]] = {}
+    for folder in folders:
+        if str(folder).startswith(below):
+            levels.setdefault(len(folder.parts), set()).add(folder)
+    depth = max(levels, default=0)
+    while depth > len(stop.parts):
+        tried = sorted(levels.get(depth, ()))
+        for folder, gone in zip(tried, _each(_rmdir, tried), strict=True):
+            if gone and len(folder.parts) - 1 > len(stop.parts):
+                levels.setdefault(depth - 1, set()).add(folder.parent)
+        depth -= 1
 
 
 def remove_empty_folders(folder: Path, stop: Path) -> None:
