@@ -13,7 +13,7 @@ import click
 from ..i18n import _, ngettext
 from ..names import shown_values
 from .context import Context, pass_ctx, say_left_out
-from .options import COUNT, REP
+from .options import COUNT, KEY, REP
 from .render import print_customers
 
 if TYPE_CHECKING:
@@ -25,10 +25,10 @@ PROFILE_ORDERS = ("name", "id", "revenue", "last_contact", "owner")
 
 
 @click.command("list")
-@click.option("--tag", help="Only customers with this tag.")
+@click.option("--tag", type=KEY, help="Only customers with this tag.")
 @click.option("--tier", help="Only customers in this tier (computed by the tiering plugin).")
 @click.option("--owner", type=REP, help="Only customers of this rep.")
-@click.option("--level", help="Only customers of this member level.")
+@click.option("--level", type=KEY, help="Only customers of this member level.")
 @click.option("--attitude", help="Only customers of this attitude: loyal, switching or no_loyalty "
                                  "(set under `attitude:` in kehu.yaml).")
 @click.option("--sort", "order", default="name", show_default=True,

@@ -9,6 +9,7 @@ import click
 
 from ..errors import KehuError
 from ..i18n import _, ngettext
+from ..keytext import key_text
 from ..services import gitops, profile_merge
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
@@ -121,7 +122,7 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
     store = ctx.store
     # as every door takes spaces off an owner: `handover 王芳 " 李四 "` stored 李四 and said
     # (and committed) " 李四 ", and `handover 王芳 " 王芳 "` handed 王芳's customers to 王芳
-    from_rep, to_rep = from_rep.strip(), to_rep.strip()
+    from_rep, to_rep = key_text(from_rep), key_text(to_rep)  # as the owner is stored (keytext)
     if from_rep == to_rep:
         raise click.UsageError(_("FROM_REP and TO_REP are the same rep"))
     if not to_rep.strip():

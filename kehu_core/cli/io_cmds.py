@@ -12,6 +12,7 @@ import click
 from ..errors import shown_path
 from ..i18n import _
 from .context import Context, emit_json, pass_ctx, say_left_out
+from .options import KEY
 
 _SHOWN = 20  # per-customer lines printed per group; --json has them all
 
@@ -130,7 +131,7 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 @click.argument("out", type=click.Path())  # as typed: a Path would drop the / of "new/" (a folder meant)
 @click.option("--format", "fmt", required=True,
               help="csv, xlsx, vcard, ics, or a plugin's format.")
-@click.option("--tag", help="Only customers with this tag.")
+@click.option("--tag", type=KEY, help="Only customers with this tag.")
 @click.option("--segment", help="Only customers of this saved segment (kehu segment list).")
 @click.option("--what", type=click.Choice(["customers", "purchases"]), default="customers",
               show_default=True, help="csv and xlsx: one row per customer, or per purchase.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from ..i18n import _
+from ..keytext import key_text
 from .localize import _TranslatedName
 
 
@@ -36,8 +37,22 @@ class _Rep(click.ParamType):
             # nobody ("no complaints"), each with exit 0; `handover ""` is refused already
             self.fail(_("{value}: expected a rep's name (an empty one names no rep)").format(value=repr(value)),
                       param, ctx)
-        return value.strip()
+        return key_text(value)
 
 
 #: the type of every ``--owner`` that filters by a rep (lists, reports, reminders)
 REP = _Rep()
+
+
+class _Key(click.ParamType):
+    """A tag or a level to filter by (``--tag``, ``--level``), spelt as the record stores it
+    (``keytext``): `--tag " VIP"` or a decomposed `café` found nobody."""
+
+    name = _TranslatedName("text")
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        return key_text(value) if isinstance(value, str) else value
+
+
+#: the type of ``--tag`` and ``--level`` where they filter
+KEY = _Key()

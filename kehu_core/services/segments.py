@@ -33,6 +33,7 @@ from ..clock import EARLIEST_DAY, LATEST_DAY, day_range_problem
 from ..config import CONFIG_FILE
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import N_, _
+from ..keytext import key_text
 from ..problems import validation_problems
 from ..yamlio import line_of, load_roundtrip
 from .scoring import activity, rfm, tier_filter, wanted_rfm, wanted_tiers
@@ -79,7 +80,7 @@ class SegmentSpec(BaseModel):
     def _listify(cls, value: Any) -> Any:
         # spaces at the ends taken off, as every door takes them off the owner, tag or level
         # it stores (models.hostile.ONE_LINE): `owner: [' 王芳']` matched no one
-        return [str(v) if isinstance(v, int) else v.strip() if isinstance(v, str) else v for v in _list(value)]
+        return [str(v) if isinstance(v, int) else key_text(v) if isinstance(v, str) else v for v in _list(value)]
 
     @field_validator("last_purchase_before", "last_purchase_after", mode="before")
     @classmethod

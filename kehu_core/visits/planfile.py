@@ -26,6 +26,7 @@ from ..config_names import rep_name_problem
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id
+from ..keytext import key_text
 from ..paths import PLANS_DIR
 from ..yamlio import YamlFileError, atomic_write, dump_new, load_fast
 
@@ -61,7 +62,7 @@ def owner_problem(name: str) -> str | None:
 
 def check_owner(owner: str) -> str:
     """A rep's name as a folder name (:func:`owner_problem`), or KehuError naming ``--owner``."""
-    name = owner.strip()
+    name = key_text(owner)  # the folder of the owner as records store it: one for José however typed
     if owner_problem(name) is None:
         return name
     if rep_name_problem(name) is None:  # the path's rule
