@@ -301,9 +301,18 @@ class Call(InteractionBase):
     kind: Literal["call"] = "call"
 
 
+def _blank_is_none(value: Any) -> Any:
+    """A text of nothing (``--channel ""``, ``resolution: '  '`` by hand) is none, as a blank
+    gift or tag is: the TUI's form leaves an empty field out, and `interaction add` stored
+    ``channel: ''``, which `customer show` and the exports then listed as a channel."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class Message(InteractionBase):
     kind: Literal["message"] = "message"
     channel: OneLine | None = None  # wechat, sms, email ...
+
+    _channel = field_validator("channel", mode="before")(_blank_is_none)
 
 
 ComplaintState = Literal["open", "acknowledged", "resolved", "closed"]
@@ -358,6 +367,25 @@ class Complaint(InteractionBase):
     time: str | None = None  # HH:MM it was received, when known: deadlines count from it
     resolution: str | None = None
     history: list[ComplaintStep] = Field(default_factory=list)
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _resolution_of_nothing(cls, value: Any) -> Any:
+        return _blank_is_none(value)
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolved_to_have_one(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A resolution belongs to a complaint that is resolved (or closed since): `interaction add
+        --kind complaint --resolution 已换` (no --status) stored an open complaint with it, which
+        stood overdue in `kehu reminders` and counted open in the reports while its file and
+        `customer show` said how it was resolved. `kehu complaint resolve --text` records both."""
+        status = info.data.get("status")
+        if value is not None and status in ("open", "acknowledged"):
+            raise ValueError(_("a resolution is for a resolved complaint, and this one is {status}: resolve it "
+                               "(`kehu complaint resolve --text`, or --status resolved as it is recorded), "
+                               "or leave the resolution out").format(status=status))
+        return value
 
     @field_validator("time", mode="before")
     @classmethod

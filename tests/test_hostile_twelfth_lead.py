@@ -1,0 +1,86 @@
+"""Twelfth round, the lead's finds (issue 16). Each failed on the code before its fix; see
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
+
+
+def _interaction_files(path: Path) -> list[Path]:
+    return sorted((path / "customers").rglob("interactions/*.yaml"))
+
+
+@pytest.mark.parametrize("typed", ["", "  ", "\u3000"])
+def test_a_channel_of_nothing_is_no_channel(store: tuple[Path, str], typed: str) -> None:  # noqa: F811
+    """`interaction add --kind message --channel ""` (a script's unset variable) stored
+    `channel: ''`, which `customer show` listed as a channel; the TUI's form leaves an empty
+    field out. A channel of nothing is none at every door, a hand edit's too."""
+    path, cid = store
+    added = kehu("interaction", "add", cid, "--kind", "message", "--text", "问候", "--channel", typed, store=path)
+    assert added.code == 0, added.err
+    (written,) = _interaction_files(path)
+    assert "channel" not in written.read_text(encoding="utf-8")
+    written.write_text(written.read_text(encoding="utf-8") + "channel: ''\n", encoding="utf-8")
+    shown = kehu("customer", "show", cid, "--json", store=path)
+    assert shown.code == 0, shown.err
+    (message,) = [i for i in shown.json()["interactions"] if i["kind"] == "message"]
+    assert message.get("channel") is None, message
+
+
+def test_a_resolution_belongs_to_a_resolved_complaint(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`interaction add --kind complaint --text 坏了 --resolution 已换` (no `--status resolved`)
+    stored an open complaint with a resolution: `customer show` said how it was resolved while
+    the reminders had it overdue and the reports counted it open. It is refused at the
+    argument, nothing written; `kehu check` names a hand edit that does it, at its line; with
+    `--status resolved` it is recorded as before."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("interaction", "add", cid, "--kind", "complaint", "--text", "坏了", "--resolution", "已换",
+                   store=path)
+    no_traceback(refused)
+    assert refused.code == 1 and refused.err.startswith("kehu: --resolution: "), refused.err
+    assert "resolve" in refused.err
+    assert tree_hash(path) == before
+    resolved = kehu("interaction", "add", cid, "--kind", "complaint", "--text", "坏了", "--resolution", "已换",
+                    "--status", "resolved", store=path)
+    assert resolved.code == 0, resolved.err
+    opened = kehu("interaction", "add", cid, "--kind", "complaint", "--text", "又坏了", store=path)
+    assert opened.code == 0, opened.err
+    hand = next(p for p in _interaction_files(path) if "又坏了" in p.read_text(encoding="utf-8"))
+    lines = hand.read_text(encoding="utf-8").splitlines()
+    hand.write_text("\n".join([*lines, "resolution: 换了"]) + "\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    no_traceback(checked)
+    assert checked.code == 1, checked.err
+    assert f"{hand.name}:{len(lines) + 1}: resolution: a resolution is for a resolved complaint" in checked.out, \
+        checked.out
+
+
+@pytest.mark.asyncio
+async def test_the_complaint_form_names_a_resolution_of_an_open_complaint(demo_copy: Path) -> None:
+    """In the TUI's form a resolution typed with no status saved an open complaint holding it.
+    The form names the problem under Resolution and saves nothing."""
+    from kehu_tui.widgets.forms.field import FormField
+
+    from .test_tui import SIZE, make_app, wait_for
+    from .test_tui_item8 import open_form
+
+    before = tree_hash(demo_copy)
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot, "i")
+        screen.query_one("#kind").value = "complaint"
+        await pilot.pause()
+        screen.query_one("#field-text").value = "茶叶受潮"
+        screen.query_one("#field-resolution").value = "换了一罐新的"
+        await pilot.press("ctrl+s")
+        row = screen.query_one("#row-resolution", FormField)
+        await wait_for(pilot, lambda: bool(row.error), "the resolution's error")
+        assert app.screen is screen and "resolved complaint" in (row.error or ""), row.error
+    assert tree_hash(demo_copy) == before
