@@ -84,3 +84,36 @@ async def test_the_complaint_form_names_a_resolution_of_an_open_complaint(demo_c
         await wait_for(pilot, lambda: bool(row.error), "the resolution's error")
         assert app.screen is screen and "resolved complaint" in (row.error or ""), row.error
     assert tree_hash(demo_copy) == before
+
+
+@pytest.mark.parametrize("typed", ["", "  "])
+def test_a_record_that_says_nothing_is_refused_at_the_command(store: tuple[Path, str], typed: str) -> None:  # noqa: F811
+    """`interaction add --kind note --text " "` stored a note of spaces (`--text "$NOTE"` with NOTE
+    unset, an empty one): nothing to read later. Refused at `--text`, nothing written."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("interaction", "add", cid, "--kind", "note", "--text", typed, store=path)
+    no_traceback(refused)
+    assert refused.code == 2 and "--text" in refused.err and "say what happened" in refused.err, refused.err
+    assert tree_hash(path) == before
+
+
+@pytest.mark.asyncio
+async def test_a_stray_enter_in_the_record_form_saves_no_empty_visit(demo_copy: Path) -> None:
+    """The record form opens on its Text field, and Enter saves: an Enter pressed at once (to
+    open the kind's list, or by habit) saved a visit with no text at all, where the CLI's
+    `--text` is required. The form names the empty Text and saves nothing."""
+    from kehu_tui.widgets.forms.field import FormField
+
+    from .test_tui import SIZE, make_app, wait_for
+    from .test_tui_item8 import open_form
+
+    before = tree_hash(demo_copy)
+    app = make_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot, "i")
+        await pilot.press("enter")
+        row = screen.query_one("#row-text", FormField)
+        await wait_for(pilot, lambda: bool(row.error), "the text's error")
+        assert app.screen is screen and "say what happened" in (row.error or ""), row.error
+    assert tree_hash(demo_copy) == before

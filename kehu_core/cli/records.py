@@ -12,7 +12,7 @@ import click
 from ..clock import day_range_problem, typed_day
 from ..i18n import _
 from ..ids import check_id
-from ..models import INTERACTION_KINDS
+from ..models import INTERACTION_KINDS, text_missing
 from ..money import MONEY_DIGITS, amount_text
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
@@ -218,6 +218,8 @@ def interaction_add(ctx: Context, customer_id: str, kind: str, date: dt.date | N
                     rating: int | None, channel: str | None, by: str | None,
                     allow_future: bool) -> None:
     """Record an interaction with a customer."""
+    if (missing := text_missing(kind, text)) is not None:
+        raise click.BadParameter(missing, param_hint="--text")
     data: dict[str, Any] = {"kind": kind, "date": date or ctx.store.today, "text": text, "by": by}
     extras = {"status": (status, "complaint"), "time": (time, "complaint"), "resolution": (resolution, "complaint"),
               "rating": (rating, "feedback"), "channel": (channel, "message")}

@@ -64,6 +64,7 @@ from .interactions import (  # noqa: E402
     Visit,
     Voided,
     parse_interaction,
+    text_missing,
 )
 from .plugin_data import LedgerEntry, Reminder  # noqa: E402
 
@@ -75,5 +76,5 @@ __all__ = [
     "Quantity", "Reminder", "Visit", "Voided", "check_birthday", "check_lunar_birthday", "normalise_email",
     "normalise_phone", "on_one_line", "one_line_problem", "parse_flag", "parse_interaction", "referral_loop",
     "referral_loop_message",
-    "referral_loops", "region_problem", "too_deep",
+    "referral_loops", "region_problem", "text_missing", "too_deep",
 ]

@@ -308,6 +308,18 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def text_missing(kind: str, text: str | None) -> str | None:
+    """Why a new record of ``kind`` with this ``text`` says nothing, or None. Every door that
+    records one asks (`interaction add --text`, the TUI's form, `visits done --outcome`): a
+    visit, call, message, complaint, feedback or note is what was said or done; a purchase
+    says it in its items. The TUI's form saved an empty visit on a stray Enter, `interaction
+    add --text " "` one of spaces. Files written so earlier, or by hand, are still read."""
+    if kind == "purchase" or (text is not None and text.strip()):
+        return None
+    return _("say what happened (a {kind} recorded with no text tells nothing to whoever reads it later)").format(
+        kind=kind)
+
+
 class Message(InteractionBase):
     kind: Literal["message"] = "message"
     channel: OneLine | None = None  # wechat, sms, email ...

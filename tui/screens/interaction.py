@@ -26,7 +26,7 @@ from textual.widgets import Input, Select
 from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
-from kehu_core.models import INTERACTION_KINDS, parse_interaction
+from kehu_core.models import INTERACTION_KINDS, parse_interaction, text_missing
 from kehu_core.money import amount_text
 from kehu_core.problems import validation_problems
 from kehu_core.services import payments
@@ -155,6 +155,8 @@ class AddInteractionScreen(ModalScreen[str | None]):
         return data
 
     def _errors(self, data: dict[str, Any]) -> dict[str, str]:
+        if (missing := text_missing(self.kind, data.get("text"))) is not None:
+            return {"text": missing}  # a stray Enter saved an empty visit
         if self.kind == "purchase" and not data.get("items") and (self._value("qty") or self._value("price")):
             # data() keeps a qty and a price only with an item: typed alone they were dropped and
             # the sale saved without them (`purchase add --price` without --item is refused too)
