@@ -213,10 +213,11 @@ def test_file_queries(shop: Shop) -> None:
     kinds = dict(index.files_of_kind("other", "ledger"))
     assert kinds == {"customers/notes.yaml": "other",
                      store.rel(store.ledger_file(ids["zhao"], "points")): "ledger"}
-    assert index.orphan_interaction_files() == []
+    assert index.orphan_record_files() == []
     store.customer_file(ids["sun"]).unlink()
     index.refresh(full=True)
-    assert index.orphan_interaction_files() == [store.rel(store.interactions_dir(ids["sun"]) / "2026-02-10-k.yaml")]
+    assert index.orphan_record_files() == [(store.rel(store.interactions_dir(ids["sun"]) / "2026-02-10-k.yaml"),
+                                            "interaction")]
 
 
 def test_differing_files_only_looks(shop: Shop) -> None:

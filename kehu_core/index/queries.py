@@ -286,10 +286,13 @@ class Queries(InteractionQueries):
         return [(cid, iid, record) for cid, iid, data in rows
                 if (record := json.loads(data)).get("conflicts")]
 
-    def orphan_interaction_files(self) -> list[str]:
-        """Interaction files of a customer who has no profile file (relative paths)."""
-        return [rel for (rel,) in self.db.execute(
-            "SELECT DISTINCT f.path FROM files f WHERE f.kind='interaction'"
+    def orphan_record_files(self) -> list[tuple[str, str]]:
+        """Interaction and ledger files of a customer who has no profile file (relative paths,
+        each with its kind, ``interaction`` or ``ledger``): a ledger there was no problem, so
+        the points of a customer deleted in another clone were shared by `kehu sync`."""
+        return [(rel, kind) for (rel, kind) in self.db.execute(
+            "SELECT DISTINCT f.path, f.kind FROM files f WHERE f.kind IN ('interaction', 'ledger')"
             " AND f.customer_id NOT IN (SELECT id FROM customers)"
             " AND f.customer_id NOT IN (SELECT customer_id FROM files WHERE kind='customer')"
+            " ORDER BY f.path"
         )]

@@ -100,8 +100,9 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
 
     problems.extend(store_template_problems(store.root))
     problems.extend(unmerged_files.unmerged_problems(store.root))  # a merge `kehu sync` left open
-    for rel in index.orphan_interaction_files():
-        problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")))
+    for rel, kind in index.orphan_record_files():
+        problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")
+                                if kind == "interaction" else _("ledger of a customer that has no customer.yaml")))
     twice = index.interactions_held_twice(None if scope is None else sorted(scope))  # a merge's, by both sides
     problems.extend(_held_twice_problems(store, twice))
     problems.extend(_settings_problems(store))
