@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from kehu_core.errors import NotFound, RecordError
+from kehu_core.store import open_store
+
 from . import test_hostile_limits
-from .conftest import kehu
+from .conftest import TODAY, kehu
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -37,4 +42,31 @@ def test_a_ledger_of_a_customer_without_a_profile_is_named_by_check(tmp_path: Pa
     assert f"{folder / 'points.ledger.yaml'}:1: ledger of a customer that has no customer.yaml" in checked.out
     no_traceback(checked)
     (folder / "points.ledger.yaml").unlink()
+    assert kehu("check", store=path).code == 0
+
+
+def test_a_plugins_ledger_line_is_held_to_what_check_takes(tmp_path: Path) -> None:
+    """The plugin API's `Store.append_ledger` wrote what `kehu check` then rejected, exit 0: a
+    line for a customer with no profile (a new folder `customers/bb/<id>/` holding a ledger
+    alone: a referrer merged away, an id mistyped), a line bringing an `id` the ledger already
+    holds (counted twice), and a ledger named `POINTS` beside `points` (one file on macOS and
+    Windows). Each is now refused before anything is written, with the rule `check` names it by."""
+    path, cid = _shop(tmp_path)
+    store = open_store(path)
+    ledger = store.ledger_file(cid, "points")
+    store.append_ledger(cid, "points", {"date": TODAY, "reason": "gift", "delta": 5, "id": "gift000001"})
+    before = ledger.read_text(encoding="utf-8")
+    files = sorted(p.relative_to(path) for p in (path / "customers").rglob("*"))
+    with pytest.raises(NotFound, match="no customer with id 'nobody0000000001'"):
+        store.append_ledger("nobody0000000001", "points", {"date": TODAY, "reason": "gift", "delta": 5})
+    with pytest.raises(RecordError, match="entry gift000001 is in this ledger already"):
+        store.append_ledger(cid, "points", {"date": TODAY, "reason": "gift", "delta": 5, "id": "gift000001"})
+    with pytest.raises(RecordError, match="only in case"):
+        store.append_ledger(cid, "POINTS", {"date": TODAY, "reason": "gift", "delta": 5})
+    assert ledger.read_text(encoding="utf-8") == before
+    assert sorted(p.relative_to(path) for p in (path / "customers").rglob("*")) == files
+    # an import's lines (a batch): held to the same rules
+    with pytest.raises(RecordError, match="entry gift000001 is in this ledger already"), store.batch():
+        store.append_ledger(cid, "points", {"date": TODAY, "reason": "gift", "delta": 5, "id": "gift000001"})
+    assert ledger.read_text(encoding="utf-8") == before
     assert kehu("check", store=path).code == 0

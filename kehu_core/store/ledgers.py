@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import yaml
 from pydantic import ValidationError
 
-from ..errors import Problem, RecordError
+from ..errors import NotFound, Problem, RecordError
 from ..i18n import _
 from ..ids import entry_id
 from ..models import LedgerEntry
@@ -110,11 +110,13 @@ class LedgersMixin:
             entry = LedgerEntry.model_validate(entry).as_entry(entry)
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, path)) from None
-        if not entry.get(ENTRY_ID):
+        brought = entry.get(ENTRY_ID)
+        if not brought:
             entry = {ENTRY_ID: entry_id(), **entry}
         line = "- " + dump_flow_line(entry)
         self.refuse_links(path)  # never read (nor copy into the store) a file a link points to
         with self.lock():
+            self._refuse_ledger_problems(customer_id, name, path, brought)
             if self._batch is None:
                 text = _ledger_text(path, customer_id, name)
                 self._write(path, text + line + line_end(text))  # a CRLF ledger stays CRLF
@@ -136,6 +138,32 @@ class LedgersMixin:
                 pending.words.update(v for v in added.values() if isinstance(v, str))
             pending.lines.append(line)
             pending.size = size
+
+    def _refuse_ledger_problems(self, customer_id: str, name: str, path: Path, brought: Any) -> None:
+        """Refuse, under the lock and before anything is written, a line `kehu check` would reject
+        (the plugin API's door held to the reader's rules: a plugin wrote each with exit 0): the
+        ledger of a customer with no profile (a folder made anew, holding the ledger alone),
+        an ``id`` the ledger already holds (:func:`_twice`'s rule: it would count twice), a
+        new ledger named as one beside it in another case (``POINTS`` beside ``points``:
+        ``case_twins``, one file on macOS and Windows)."""
+        if not self.exists(customer_id):  # a merge or an undo may have deleted it meanwhile
+            raise NotFound(_("no customer with id {customer_id} in {root}").format(
+                customer_id=repr(customer_id), root=self.root))
+        if brought:
+            for first, held in enumerate(self.ledger(customer_id, name)):
+                if held.get(ENTRY_ID) == brought:
+                    raise RecordError([Problem(path, 1, _(
+                        "entry {id} is in this ledger already (entry {first}): a second line of it would count "
+                        "twice (each entry's id is its own)").format(id=brought, first=first + 1))])
+        pending = self._batch is not None and path in self._batch.ledgers
+        if not pending and not path.exists():
+            from ..services.case_twins import case_twin_problems
+
+            rels = [self.rel(p) for p in path.parent.glob("*.ledger.yaml")] if path.parent.is_dir() else []
+            twins = [p for p in case_twin_problems(self.root, [*rels, self.rel(path)]) if p.path == path]
+            if twins:
+                raise RecordError(twins)
+
 
 def _twice(path: Path, entries: list[dict[str, Any]], first: int, n: int) -> str:
     """Why entry ``n`` has the id of entry ``first``, and the way out. Two spellings of one entry
