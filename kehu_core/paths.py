@@ -97,8 +97,9 @@ def _refuse_links(local: Path) -> None:
 
 
 #: what ``.kehu/`` holds by name: the index (with SQLite's log and shared memory), the lock,
-#: the undo journal and ``kehu serve``'s sync state
-_STATE_FILES = frozenset({"index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "lock"})
+#: ``kehu send``'s lock (:data:`SEND_LOCK`), the undo journal and ``kehu serve``'s sync state
+SEND_LOCK = "send.lock"
+_STATE_FILES = frozenset({"index.sqlite", "index.sqlite-wal", "index.sqlite-shm", "lock", SEND_LOCK})
 _STATE_FOLDERS = frozenset({"journal", "serve"})
 
 

@@ -19,10 +19,11 @@ module plans a send and delivers it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import smtplib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -191,6 +192,42 @@ def deliver(
     """
     today = today or store.today
     limiter = limiter or RateLimiter(rate_setting(store))
+    if not any(m.status == SEND for m in the_plan.messages):
+        return the_plan
+    with _sending_alone(store):
+        return _deliver(store, the_plan, limiter, today, by, progress)
+
+
+@contextlib.contextmanager
+def _sending_alone(store: Store) -> Iterator[None]:
+    """One ``kehu send`` of a store at a time (``.kehu/send.lock``, held while it sends): two at
+    once (a scheduled send and one by hand, two terminals) each planned every customer before
+    the other recorded anything, and every customer got the message twice (twelfth round B). A
+    second one is refused at once, nothing sent; the plan of the one that goes on is asked again
+    what went out meanwhile (:func:`_deliver`)."""
+    from filelock import FileLock, Timeout
+
+    from ..paths import SEND_LOCK
+
+    lock = FileLock(str(store.state_dir / SEND_LOCK), is_singleton=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise KehuError(_("another `kehu send` is sending from this store now (lock {lock}); nothing was sent: "
+                          "run this again when it is done, and whom it reached is skipped").format(
+            lock=lock.lock_file)) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _deliver(store: Store, the_plan: Plan, limiter: RateLimiter, today: dt.date, by: str | None,
+             progress: Callable[[Outgoing], None] | None) -> Plan:
+    done = sent_keys(store, the_plan.key)  # a send that ended since this plan was made
+    for msg in the_plan.messages:
+        if msg.status == SEND and msg.customer.id in done:
+            msg.status = ALREADY_SENT
     todo = [m for m in the_plan.messages if m.status == SEND]
     if not todo:
         return the_plan

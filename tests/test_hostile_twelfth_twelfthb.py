@@ -1,0 +1,92 @@
+"""Twelfth outside round, B (issue 16, kinds 5 to 9): doors the eleven rounds before did not
+try, each seen failing before its fix. Real stores, real processes, real git remotes and clones.
+See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kehu_core.store import Store
+
+from .conftest import kehu
+from .pluginutil import installed_plugin
+
+# --- kind 6: two `kehu send` of one campaign at once --------------------------------------------
+
+#: a message gateway (a plugin's sender) that logs what it sends; the first message of the
+#: process given GATE_FIFO waits in the gateway until the test lets it go
+GATEWAY = '''
+import os
+from pathlib import Path
+
+from kehu_core import hookimpl
+
+
+class Gate:
+    channel = "gate"
+
+    def send(self, store, customer, subject, body):
+        with Path(os.environ["GATE_LOG"]).open("a", encoding="utf-8") as log:
+            log.write(os.environ["GATE_ROLE"] + " " + customer.id + "\\n")
+        fifo = os.environ.pop("GATE_FIFO", None)
+        if fifo:
+            with open(fifo, encoding="utf-8") as gate:
+                gate.read()
+        return "ok"
+
+
+@hookimpl
+def message_senders(store):
+    return [Gate()]
+'''
+
+
+def _send(store: Path) -> list[str]:
+    return [sys.executable, "-m", "kehu_core", "--store", str(store), "send", "--segment", "all",
+            "--template", "greet", "--channel", "gate", "--rate", "100000"]
+
+
+def _env(site: Path, tmp_path: Path, role: str, **more: str) -> dict[str, str]:
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "GATE_LOG": str(tmp_path / "sent.log"),
+            "GATE_ROLE": role, **more,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)}
+
+
+def test_two_sends_of_one_campaign_at_once_reach_each_customer_once(tmp_path: Path) -> None:
+    """Two `kehu send` of one campaign at one moment (a scheduled send and the same one run by
+    hand, two terminals): each planned every customer before the other had recorded anything,
+    so every customer got the message twice — 12 SMS for 6 customers, 12 message records under
+    one key, both exit 0, `kehu check` ok. A send now holds the store's send lock while it
+    sends: a second one is refused at once, nothing sent, and says so; run again afterwards it
+    skips whom the first reached."""
+    site = installed_plugin(tmp_path / "site", "kehu_gate", "gate", GATEWAY)
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    ids = [kehu("customer", "add", "--name", f"客{n}", "--phone", f"1391234567{n}", store=store).out.strip()
+           for n in range(1, 4)]
+    (store / "templates").mkdir()
+    (store / "templates" / "greet.j2").write_text("Subject: 你好\n\n{{ name }}您好\n", encoding="utf-8")
+    fifo = tmp_path / "gate"
+    os.mkfifo(fifo)
+    argv = _send(store)
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=_env(site, tmp_path, "first", GATE_FIFO=str(fifo)))
+    with open(fifo, "w", encoding="utf-8"):  # opened once the first send is in its first message
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                                env=_env(site, tmp_path, "second"))
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "another `kehu send` is sending" in second.stderr and "Traceback" not in second.stderr, second.stderr
+    sent = (tmp_path / "sent.log").read_text(encoding="utf-8").splitlines()
+    assert sorted(sent) == sorted(f"first {cid}" for cid in ids), sent
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=_env(site, tmp_path, "third"))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "sent.log").read_text(encoding="utf-8").splitlines() == sent
+    opened = Store.open(store)
+    recorded = [i for cid in ids for i in opened.interactions(cid) if i.kind == "message"]
+    assert len(recorded) == 3, recorded
+    assert kehu("check", store=store).code == 0
