@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kehu_core.store import Store
 
 from .conftest import kehu
@@ -20,7 +22,10 @@ from .pluginutil import installed_plugin
 #: process given GATE_FIFO waits in the gateway until the test lets it go
 GATEWAY = '''
 import os
+
 from pathlib import Path
+
+import pytest
 
 from kehu_core import hookimpl
 
@@ -90,3 +95,39 @@ def test_two_sends_of_one_campaign_at_once_reach_each_customer_once(tmp_path: Pa
     recorded = [i for cid in ids for i in opened.interactions(cid) if i.kind == "message"]
     assert len(recorded) == 3, recorded
     assert kehu("check", store=store).code == 0
+
+
+# --- kind 7: a text no xlsx sheet can hold --------------------------------------------------------
+
+NONCHARACTERS = {"U+FFFE": "\ufffe", "U+FFFF": "\uffff", "U+FDD0": "\ufdd0", "U+10FFFF": "\U0010ffff"}
+
+
+@pytest.mark.parametrize("char", NONCHARACTERS.values(), ids=NONCHARACTERS.keys())
+def test_a_unicode_noncharacter_is_refused_at_every_door_and_named_by_check(tmp_path: Path, char: str) -> None:
+    """U+FFFE (a byte order mark read backwards) or another of Unicode's noncharacters in a name
+    or a note — `customer set`, `customer add`, a sheet's cell, a hand edit — was stored with
+    exit 0 and `kehu check` ok, and every `kehu export --format xlsx` then ended in "internal
+    error: ValueError: All strings must be XML compatible" (XML holds no U+FFFE or U+FFFF, nor
+    does an address book a phone reads). No record holds one: refused at each door, named by
+    `check` at its line, and an export leaves the customer out with a word."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "甲", store=store).out.strip()
+    code = f"U+{ord(char):04X}"
+    for argv in (["customer", "set", cid, f"name=乙{char}"], ["customer", "add", "--name", f"丙{char}"],
+                 ["interaction", "add", cid, "--kind", "call", "--text", f"说{char}了"]):
+        refused = kehu(*argv, store=store)
+        assert refused.code == 1 and code in refused.err and "noncharacter" in refused.err, (argv, refused.err)
+    sheet = tmp_path / "客户.csv"
+    sheet.write_text(f"姓名,备注\n丁{char},x\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=store)
+    assert f"客户.csv:2: name: holds {code}" in imported.out + imported.err, imported.out + imported.err
+    assert len(kehu("customer", "list", "--json", store=store).json()) == 1
+    profile = next((store / "customers").glob("*/*/customer.yaml"))
+    escaped = f"\\u{ord(char):04X}" if ord(char) < 0x10000 else f"\\U{ord(char):08X}"  # as YAML writes it
+    profile.write_text(profile.read_text(encoding="utf-8") + f'notes: "笔记{escaped}"\n', encoding="utf-8")
+    checked = kehu("check", store=store)
+    assert checked.code == 1 and f"customer.yaml:4: notes: holds {code}" in checked.out, checked.out
+    exported = kehu("export", "--format", "xlsx", str(tmp_path / "out.xlsx"), store=store)
+    assert exported.code == 0 and "internal error" not in exported.err, exported.err
+    assert "1 customer is not exported" in exported.err, exported.err

@@ -1,5 +1,5 @@
 """What no record holds, whatever its kind: fields nested past :data:`MAX_DEPTH`, a control
-character, a whole number of more than 18 digits (a broken or hostile file)."""
+character, a noncharacter, a whole number of more than 18 digits (a broken or hostile file)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,15 @@ _CONTROL = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 #: record holding it ended its write in "internal error: UnicodeEncodeError"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+#: the 66 code points Unicode keeps as no character (its noncharacters: U+FDD0 to U+FDEF, and the
+#: last two of each plane, U+FFFE and U+FFFF first): XML holds no U+FFFE or U+FFFF, so a name
+#: holding one (a sheet's cell, `customer set`, a hand edit, with `check` ok) ended every xlsx
+#: export in "internal error: ValueError: All strings must be XML compatible"
+NONCHARACTERS = "".join(chr(c) for c in (*range(0xFDD0, 0xFDF0),
+                                         *(plane + end for plane in range(0, 0x110000, 0x10000)
+                                           for end in (0xFFFE, 0xFFFF))))
+_NONCHARACTER = re.compile(f"[{re.escape(NONCHARACTERS)}]")
+
 
 def _field_shown(loc: tuple[str | int, ...]) -> str:
     """Where a value is, as a message names it: a field's name (from the file) with what is
@@ -66,7 +75,12 @@ def _control_problem(text: str, loc: tuple[str | int, ...]) -> TooDeep | None:
     if found is None:
         half = _SURROGATE.search(text)
         if half is None:
-            return None
+            odd = _NONCHARACTER.search(text)
+            if odd is None:
+                return None
+            return TooDeep(_("{field}: holds U+{code:04X}, which Unicode keeps as no character (a noncharacter, "
+                             "for no file to hold); records hold text only (remove it)").format(
+                field=field, code=ord(odd.group())), loc)
         return TooDeep(_("{field}: holds U+{code:04X}, half of a UTF-16 pair and no character; records hold "
                          "text only (remove it)").format(field=field, code=ord(half.group())), loc)
     return TooDeep(_("{field}: holds the control character U+{code:04X}; records hold text only "
