@@ -70,3 +70,28 @@ def test_a_plugins_ledger_line_is_held_to_what_check_takes(tmp_path: Path) -> No
         store.append_ledger(cid, "points", {"date": TODAY, "reason": "gift", "delta": 5, "id": "gift000001"})
     assert ledger.read_text(encoding="utf-8") == before
     assert kehu("check", store=path).code == 0
+
+
+def test_an_item_typed_with_its_accent_two_ways_is_one_product(tmp_path: Path) -> None:
+    """`purchase add --item "Café au lait"` keyed in composed on one machine and decomposed
+    (`e` + U+0301, pasted from a macOS file name or a Mac's sheet) on another, and such a line
+    written by hand: `kehu report products` listed two products of one name, each with half
+    the revenue, units and buyers (and the ABC classes and slow sellers made of the halves).
+    An item's name is stored composed (NFC) at every door and read so from a hand edit, as a
+    tag or a rep is (`keytext`)."""
+    path, cid = _shop(tmp_path)
+    composed, decomposed = "Caf\u00e9 au lait", "Cafe\u0301 au lait"
+    for item in (composed, decomposed):
+        added = kehu("purchase", "add", cid, "--item", item, "--price", "10", "--paid", store=path)
+        assert added.code == 0, added.err
+    folder = open_store(path).interactions_dir(cid)
+    hand = folder / "2026-11-01-byhand01.yaml"
+    hand.write_text(f"kind: purchase\ndate: 2026-11-01\nitems:\n- name: {decomposed}\n  qty: 1\n  price: 10\n"
+                    "amount: 10\npaid: true\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    report = kehu("report", "products", "--json", store=path)
+    assert report.code == 0, report.err
+    rows = [row for row in report.json()["products"] if row["name"].startswith("Caf")]
+    assert [(row["name"], row["orders"]) for row in rows] == [(composed, 3)], rows
+    stored = [p.read_text(encoding="utf-8") for p in folder.iterdir() if p != hand]
+    assert all(composed in text and decomposed not in text for text in stored), stored

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,8 +18,8 @@ from pydantic import (
 
 from ..i18n import _, ngettext
 from ..ids import check_id
-from ..keytext import composed
 from .fields import (
+    COMPOSED,
     Day,
     Email,
     Flag,
@@ -55,16 +54,9 @@ MAX_CONTACTS = 50  # phones, emails, addresses: how many
 #: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one
 #: row per customer, a vCard's FN one line; addresses, family, personality and notes may hold many
 
-
-def _composed(value: str, info: ValidationInfo) -> str:
-    # a tag, an owner, a level, a credit grade is found by equality, so it is kept in one
-    # spelling (``keytext``): José typed two ways was two reps; ONE_LINE took off the spaces
-    if info.context and info.context.get("indexed"):
-        return value  # composed when its file was read
-    return composed(value)
-
-
-Short = Annotated[str, Field(max_length=MAX_SHORT), ONE_LINE, AfterValidator(_composed)]
+# a tag, an owner, a level, a credit grade is found by equality: kept in one spelling
+# (``fields.COMPOSED``); ONE_LINE took off the spaces
+Short = Annotated[str, Field(max_length=MAX_SHORT), ONE_LINE, COMPOSED]
 Text = Annotated[str, Field(max_length=MAX_TEXT), ONE_LINE]
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 from ..calendar import parse_lunar, parse_solar
 from ..clock import day_range_problem
 from ..i18n import _
+from ..keytext import composed
 from .contacts import normalise_email, normalise_phone
 
 
@@ -162,6 +163,19 @@ INDEXED = {**TRUSTED, "indexed": True}
 every check, so neither its phones nor its nesting and control characters are checked again
 (that check was a sixth of loading 10 000 customers and their histories from the index).
 Not for a file's data, even one whose phones match the index (:data:`TRUSTED`)."""
+
+
+def _composed(value: str, info: ValidationInfo) -> str:
+    # a text found by equality is kept in one spelling (``keytext``): José typed two ways was
+    # two reps, and an item's name two products of the products report
+    if info.context and info.context.get("indexed"):
+        return value  # composed when its file was read
+    return composed(value)
+
+
+COMPOSED = AfterValidator(_composed)
+"""A text kehu groups or finds by equality (a tag, an owner, a level, a credit grade, an item's
+name) in composed form (NFC), however it was typed; what the index holds is so already."""
 
 
 def _trusted(info: ValidationInfo) -> bool:

@@ -22,14 +22,15 @@ from ..clock import day_range_problem
 from ..i18n import N_, _
 from ..ids import check_id
 from ..money import CENT, MONEY_DIGITS, line_problem
-from .fields import Amount, Day, Flag, Money, Quantity, Whole, as_list, shows_something
+from .fields import COMPOSED, Amount, Day, Flag, Money, Quantity, Whole, as_list, shows_something
 from .hostile import ONE_LINE, OneLine, refuse_deep
 
 
 class LineItem(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow")
 
-    name: Annotated[str, Field(min_length=1), ONE_LINE]
+    # grouped by the products report: in one spelling, as a tag is (José typed two ways was two)
+    name: Annotated[str, Field(min_length=1), ONE_LINE, COMPOSED]
     qty: Quantity = Decimal(1)
     price: Amount | None = None
 
