@@ -8,13 +8,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kehu_core import hookimpl
 from kehu_core.store import Store
+from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu
 from .pluginutil import installed_plugin
+from .test_hostile import tree_hash
 
 # --- kind 6: two `kehu send` of one campaign at once --------------------------------------------
 
@@ -131,3 +135,50 @@ def test_a_unicode_noncharacter_is_refused_at_every_door_and_named_by_check(tmp_
     exported = kehu("export", "--format", "xlsx", str(tmp_path / "out.xlsx"), store=store)
     assert exported.code == 0 and "internal error" not in exported.err, exported.err
     assert "1 customer is not exported" in exported.err, exported.err
+
+
+# --- kind 9: a hook that only reads, writing through a store of its own ------------------------
+
+
+class _WritesThroughAnotherStore:
+    """A plugin whose hooks that only read each open the store again (``Store.open(store.root)``,
+    as a plugin keeping its own handle does) and write through it."""
+
+    @staticmethod
+    def _write(store: Any, customer_id: str, hook: str) -> None:
+        Store.open(store.root).append_ledger(customer_id, "sneaky", {"date": store.today, "note": hook})
+
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> None:
+        self._write(store, customer.id, "validate_customer")
+
+    @hookimpl
+    def validate_ledger(self, store: Any, customer_id: str, ledger: str, entries: Any) -> None:
+        self._write(store, customer_id, "validate_ledger")
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        Store.open(store.root).update_customer(customer.id, {"nickname": "from customer_values"})
+        return {"sneaky": 1}
+
+
+def test_a_hook_that_only_reads_writes_through_no_store_it_opened_itself(tmp_path: Path) -> None:
+    """A hook that only reads (``customer_values``, ``validate_customer``, ``validate_ledger``)
+    may not write through the store it is given; one that opened the store again and wrote
+    through that one changed a profile on every `customer show` and `customer list --json`, and
+    wrote a ledger on every `kehu check`, each with exit 0 (and `check` ok), for `kehu sync` to
+    share. No Store of the process writes while such a hook runs: each write is refused and
+    the plugin named, the store left as it was."""
+    store = make_store(tmp_path / "store", plugins={"sneaky": _WritesThroughAnotherStore()})
+    cid = add_customer(store, name="赵敏")
+    bought = run_kehu(store, "purchase", "add", cid, "--amount", "100", "--date", "2026-11-01")
+    assert bought.code == 0, bought.err
+    before = tree_hash(store.root)
+    for argv in (["customer", "show", cid], ["customer", "list", "--json"], ["check"]):
+        result = run_kehu(store, *argv)
+        said = result.out + result.err
+        # a rule that fails is a problem of `check` (so `kehu sync` does not push past it)
+        assert result.code == (1 if argv == ["check"] else 0) and "Traceback" not in said, (argv, said)
+        assert "plugin 'sneaky' wrote to the store in" in said, (argv, said)
+        assert tree_hash(store.root) == before, argv
+    assert not store.ledger_file(cid, "sneaky").exists()

@@ -68,6 +68,13 @@ from .ledgers import LedgersMixin
 #: is writing"): it is refused at once instead. Other threads wait, as for another process.
 _HELD: dict[str, int] = {}
 
+#: the threads in which a plugin's hook that only reads runs (:meth:`Store.only_reading`), each with
+#: the plugin and the hook: no Store object of this process writes from them — the one the hook was
+#: given, nor another it opened on the same folder (``Store.open(store.root)``: a ``customer_values``
+#: writing through one changed a profile on every `customer show`, and a ``validate_customer`` wrote
+#: a ledger on every `kehu check`, each exit 0, for `kehu sync` to share)
+_READING: dict[int, tuple[str, str]] = {}
+
 
 class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMixin, BatchMixin):
     """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
@@ -94,7 +101,6 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
         self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
         #: thread → (plugin, hook) while a plugin's hook that only reads runs in it (see only_reading)
-        self._only_reading: dict[int, tuple[str, str]] = {}
         self._recording: Recorder | None = None  # the open change (kehu_core.journal)
         # what to record a write made outside an open change as (the TUI: "kehu tui"); None:
         # nothing (the CLI opens one change per command itself)
@@ -211,35 +217,36 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
     @contextlib.contextmanager
     def only_reading(self, plugin: str, hook: str) -> Iterator[None]:
         """A block (a plugin's hook that only reads: a rule of ``kehu check``, the values of a
-        list) in which this thread may not write to the store: every write takes the lock,
-        and asking for it here is refused, naming the plugin and the hook. A validation rule
+        list) in which this thread may not write to the store, nor to another Store object the
+        hook opened itself (:data:`_READING`): every write takes the lock, and asking for it
+        here is refused, naming the plugin and the hook. A validation rule
         that wrote a ledger line wrote it on every `kehu check` (and `kehu sync`, which checks)."""
         me = threading.get_ident()
-        before = self._only_reading.get(me)
-        self._only_reading[me] = (plugin, hook)
+        before = _READING.get(me)
+        _READING[me] = (plugin, hook)
         try:
             yield
         finally:
             if before is None:
-                del self._only_reading[me]
+                del _READING[me]
             else:
-                self._only_reading[me] = before
+                _READING[me] = before
 
     @contextlib.contextmanager
     def writing_anyway(self) -> Iterator[None]:
         """A write of kehu's own inside an :meth:`only_reading` block (undoing what a failed
         plugin wrote)."""
-        reading = self._only_reading.pop(threading.get_ident(), None)
+        reading = _READING.pop(threading.get_ident(), None)
         try:
             yield
         finally:
             if reading is not None:
-                self._only_reading[threading.get_ident()] = reading
+                _READING[threading.get_ident()] = reading
 
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The store-wide write lock; re-entrant within a process."""
-        reading = self._only_reading.get(threading.get_ident())
+        reading = _READING.get(threading.get_ident())
         if reading is not None:
             raise KehuError(_("plugin {plugin} wrote to the store in {hook}, a hook that only reads (kehu check, "
                               "lists and reports call it); nothing was written").format(
