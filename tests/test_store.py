@@ -139,7 +139,9 @@ def test_invalid_update_writes_nothing(store_path: Path) -> None:
     before = path.read_bytes()
     result = kehu("customer", "set", cid, "birthday=1990-02-30", store=store_path)
     assert result.code == 1
-    assert "birthday" in result.err and f"{path}:" in result.err
+    # the value typed is named as the argument, not as a line of the file it never reached
+    assert result.err.startswith("kehu: birthday: ") and "no such day" in result.err, result.err
+    assert str(path) not in result.err
     assert path.read_bytes() == before
 
 
@@ -250,7 +252,7 @@ def test_reindex_sees_an_in_place_edit_and_rebuild_starts_over(store_path: Path)
         handle.write(text)
         handle.truncate()
     result = kehu("reindex", store=store_path)
-    assert result.code == 0 and "1 customers" in result.err
+    assert result.code == 0 and result.err.endswith("re-read, 1 customer\n"), result.err
     assert [c["name"] for c in kehu("search", "赵小敏", "--json", store=store_path).json()] == ["赵小敏"]
     assert kehu("reindex", "--rebuild", store=store_path).code == 0
     assert [c["name"] for c in kehu("customer", "list", "--json", store=store_path).json()] == ["赵小敏"]
