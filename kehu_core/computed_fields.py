@@ -12,10 +12,12 @@ merge) and by ``kehu check`` for a hand edit (docs/plugins.md, "Values a plugin 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .i18n import N_, _
+from .models.hostile import escaped_text
 
 if TYPE_CHECKING:
     from .models import Customer
@@ -49,8 +51,13 @@ def shown_by_kehu_messages(customer: Customer) -> list[str]:
 
 
 def column_key(header: str) -> str:
-    """A sheet's column header as an import matches it to a field: case, spaces, ``_`` and a
-    colon aside (``Credit Limit``, ``credit_limit`` and ``CREDITLIMIT`` are one column)."""
+    """A sheet's column header as an import matches it to a field: case, spaces, ``_``, a
+    colon and characters of no width or shape aside (``Credit Limit``, ``credit_limit`` and
+    ``CREDITLIMIT`` are one column). Those are Unicode's format characters (a zero-width space,
+    a byte order mark, a word joiner, a soft hyphen): `\u200bowner` by hand showed as `owner`
+    in `customer show`, with no owner to any filter, and its export's column was read as owner."""
+    if not header.isascii():
+        header = "".join(c for c in header if unicodedata.category(c) != "Cf")
     return re.sub(r"[\s_:：]", "", header).lower()
 
 
@@ -62,6 +69,7 @@ def spelled_as_field_messages(customer: Customer) -> list[str]:
     refuses one and `kehu check` names one a hand edit wrote."""
     fields = {column_key(name): name for name in type(customer).model_fields}
     return [_("{field}: spelt as kehu's field {known} another way, so an export's column of it is read as {known} "
-              "by an import; rename it (or move its value into {known})").format(field=name, known=fields[key])
+              "by an import; rename it (or move its value into {known})").format(field=escaped_text(name),
+                                                                                 known=fields[key])
             for name in (customer.model_extra or {})
             if (key := column_key(name)) in fields and fields[key] != name]

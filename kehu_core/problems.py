@@ -232,8 +232,12 @@ def _field_of(customer: Any, message: str) -> list[str | int] | None:
     """``"addresses.1: no city"`` → ``["addresses", 1]`` when ``addresses`` is a field of the
     customer (declared or kept from the file); None for a message about no field."""
     found = _FIELD_PREFIX.match(message)
-    if found is None:
-        return None
+    extra = customer.model_extra or {}
+    if found is None:  # a field's name written with its invisible characters escaped (`\u200bowner`)
+        from .models.hostile import escaped_text
+
+        return next(([key] for key in extra if isinstance(key, str) and not key.isprintable()
+                     and message.startswith(f"{escaped_text(key)}: ")), None)
     parts: list[str | int] = [int(p) if p.isdigit() else p for p in found.group(1).split(".")]
-    known = set(type(customer).model_fields) | set(customer.model_extra or {})
+    known = set(type(customer).model_fields) | set(extra)
     return parts if parts[0] in known else None

@@ -95,3 +95,38 @@ def test_an_item_typed_with_its_accent_two_ways_is_one_product(tmp_path: Path) -
     assert [(row["name"], row["orders"]) for row in rows] == [(composed, 3)], rows
     stored = [p.read_text(encoding="utf-8") for p in folder.iterdir() if p != hand]
     assert all(composed in text and decomposed not in text for text in stored), stored
+
+
+INVISIBLE = ("\u200b", "\ufeff", "\u2060", "\u00ad")  # zero-width space, byte order mark, word joiner, soft hyphen
+
+
+def test_a_field_named_as_kehus_behind_an_invisible_character_is_named(tmp_path: Path) -> None:
+    """A profile's own field `\\u200bowner: 李四` (a zero-width space, a byte order mark — two
+    files joined —, a word joiner or a soft hyphen before `owner`), by hand or a colleague's
+    commit: `kehu check` said ok, `customer show` printed "owner  李四" though the customer has
+    no owner (no `--owner` filter, handover or visit plan finds them), and the export's column
+    of it made a sheet the import refused ("the columns 'owner' and 'owner' are both read as
+    owner") or took in as extra data named so. An invisible character is no part of how a
+    field is spelt (`computed_fields.column_key`), so such a field is one spelt as kehu's
+    another way, named at its line with the character written out; a sheet's header so
+    written is that field."""
+    path, cid = _shop(tmp_path)
+    profile = open_store(path).customer_file(cid)
+    before = profile.read_text(encoding="utf-8")
+    for mark in INVISIBLE:
+        profile.write_text(before + f"{mark}owner: 李四\n", encoding="utf-8")
+        checked = kehu("check", store=path)
+        assert checked.code == 1, (mark, checked.out + checked.err)
+        line = before.count("\n") + 1
+        assert f"{profile}:{line}: \\u{ord(mark):04x}owner: spelt as kehu's field owner another way" in checked.out \
+            or f"{profile}:{line}: \\x{ord(mark):02x}owner: spelt as kehu's field owner another way" in checked.out, \
+            checked.out
+        no_traceback(checked)
+    profile.write_text(before, encoding="utf-8")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("name,\u200bowner\n王五,李四\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 0, imported.out + imported.err
+    listed = kehu("customer", "list", "--owner", "李四", "--json", store=path)
+    assert [c["name"] for c in listed.json()] == ["王五"], listed.out
+    assert kehu("check", store=path).code == 0
