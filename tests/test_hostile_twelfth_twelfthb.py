@@ -19,6 +19,8 @@ from kehu_core.testing import add_customer, make_store, run_kehu
 from .conftest import kehu
 from .pluginutil import installed_plugin
 from .test_hostile import tree_hash
+from .test_hostile_git import team  # noqa: F401 (a fixture)
+from .test_team_merge import remote  # noqa: F401 (a fixture)
 
 # --- kind 6: two `kehu send` of one campaign at once --------------------------------------------
 
@@ -182,3 +184,26 @@ def test_a_hook_that_only_reads_writes_through_no_store_it_opened_itself(tmp_pat
         assert "plugin 'sneaky' wrote to the store in" in said, (argv, said)
         assert tree_hash(store.root) == before, argv
     assert not store.ledger_file(cid, "sneaky").exists()
+
+
+# --- kind 5: a rep's own git settings and `kehu sync` ------------------------------------------
+
+
+def test_a_reps_merge_ff_only_setting_does_not_stop_every_sync(team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """A rep whose git is set to merge only by fast-forward (`git config --global merge.ff
+    only`, a common habit against merge commits): every `kehu sync` of a clone whose colleague
+    had pushed meanwhile failed, "merging origin/master failed: fatal: Not possible to
+    fast-forward", for as long as both worked, the clone's edits never shared. kehu's merge is
+    its own: asked with `--ff`, it fast-forwards when it can and merges otherwise."""
+    a, b, _cid = team
+    Path(os.environ["HOME"], ".gitconfig").write_text("[merge]\n\tff = only\n", encoding="utf-8")
+    for clone, name in ((a, "乙"), (b, "丙")):
+        assert kehu("customer", "add", "--name", name, store=clone).code == 0
+    assert kehu("sync", store=b).code == 0
+    synced = kehu("sync", store=a)
+    assert synced.code == 0, synced.err
+    assert kehu("sync", store=b).code == 0
+    for clone in (a, b):
+        names = sorted(c["name"] for c in kehu("customer", "list", "--json", store=clone).json())
+        assert names == ["丙", "乙", "甲"], (clone, names)
+        assert kehu("check", store=clone).code == 0

@@ -365,8 +365,10 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
                           ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label)
                         + "\n" + "\n".join(f"  {line}" for line in foreign))
-    # kehu's index hook is not run: the sync reads what the merge changed itself, at once
-    result = gitops.run(root, "merge", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
+    # kehu's index hook is not run: the sync reads what the merge changed itself, at once.
+    # `--ff` over the rep's own settings: with `merge.ff = only` (a habit against merge commits)
+    # every sync of a clone whose colleague had pushed meanwhile failed, "Not possible to fast-forward"
+    result = gitops.run(root, "merge", "--ff", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
         stuck = sync_guard.reopen_orphaned_customers(root, ref)
