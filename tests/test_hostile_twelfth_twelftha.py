@@ -130,3 +130,25 @@ def test_a_field_named_as_kehus_behind_an_invisible_character_is_named(tmp_path:
     listed = kehu("customer", "list", "--owner", "李四", "--json", store=path)
     assert [c["name"] for c in listed.json()] == ["王五"], listed.out
     assert kehu("check", store=path).code == 0
+
+
+def test_a_visit_plan_saved_with_crlf_or_a_byte_order_mark_keeps_them(tmp_path: Path) -> None:
+    """A rep's plan of the day (`visits/REP/DAY.yaml`, shared by `kehu sync`) saved by a
+    Windows editor with CRLF line ends (and a byte order mark), then `kehu visits plan --add`:
+    every line was written again with LF and the mark dropped, a diff of the whole file (which
+    a colleague's change to the same plan meets as a conflict), where an edit of a record, a
+    ledger or kehu.yaml keeps them (`yamlio.line_end`). The plan keeps its line ends and mark."""
+    path, cid = _shop(tmp_path)
+    assert kehu("customer", "add", "--name", "李四", "--id", "lisi", "--owner", "王芳", store=path).code == 0
+    assert kehu("customer", "set", cid, "owner=王芳", store=path).code == 0
+    plan = ("--today", "2026-11-20", "visits", "plan", "--owner", "王芳")
+    assert kehu(*plan, "--add", cid, store=path).code == 0
+    (day,) = (path / "visits" / "王芳").iterdir()
+    for mark in ("", "\ufeff"):
+        text = day.read_text(encoding="utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
+        day.write_bytes((mark + text.replace("\n", "\r\n")).encode("utf-8"))
+        added = kehu(*plan, "--add" if "lisi" not in text else "--remove", "lisi", store=path)
+        assert added.code == 0, added.err
+        after = day.read_bytes().decode("utf-8")
+        assert after.startswith(mark) and after.count("\r\n") == after.count("\n") > 3, repr(after)
+        assert kehu("check", store=path).code == 0

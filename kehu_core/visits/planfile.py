@@ -28,7 +28,7 @@ from ..i18n import _
 from ..ids import check_id
 from ..keytext import key_text
 from ..paths import PLANS_DIR
-from ..yamlio import YamlFileError, atomic_write, dump_new, load_fast
+from ..yamlio import YamlFileError, as_written_like, atomic_write, dump_new, load_fast, read_text
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -176,7 +176,11 @@ def write(store: Store, edits: PlanEdits) -> Path:
             if getattr(edits, key):
                 data[key] = list(getattr(edits, key))
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, _HEADER + dump_new(data))
+        try:  # its line ends and byte order mark as a Windows editor saved them: one line's diff
+            old: str | None = read_text(path) if path.exists() else None
+        except YamlFileError:
+            old = None  # not text: written anew
+        atomic_write(path, as_written_like(_HEADER + dump_new(data), old))
     return path
 
 

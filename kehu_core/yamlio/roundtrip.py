@@ -231,6 +231,13 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
         header = _HEADER.match(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"))
         if header and not text.startswith(("%", "---")):
             text = header.group(0) + text
+    return as_written_like(text, like)
+
+
+def as_written_like(text: str, like: str | None) -> str:
+    """``text`` (kehu's, LF) with the byte order mark and the line ends of ``like``, the old
+    text of the file it replaces (a Windows editor's CRLF: a rewrite changes the lines it
+    changes, not every line); as it is when there was no file."""
     if like is not None and like.startswith(_BOM):
         text = _BOM + text
     end = line_end(like) if like is not None else "\n"
