@@ -117,3 +117,29 @@ async def test_a_stray_enter_in_the_record_form_saves_no_empty_visit(demo_copy: 
         await wait_for(pilot, lambda: bool(row.error), "the text's error")
         assert app.screen is screen and "say what happened" in (row.error or ""), row.error
     assert tree_hash(demo_copy) == before
+
+
+def test_removing_a_customers_name_is_named_as_the_argument(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`customer set ID name=` ("an empty value removes a field") said
+    `…/customer.yaml:2: name: Field required`, as if the file were wrong. It names `name=` and
+    why, nothing written."""
+    path, cid = store
+    before = tree_hash(path)
+    refused = kehu("customer", "set", cid, "name=", store=path)
+    no_traceback(refused)
+    assert refused.code == 1 and refused.err.startswith("kehu: name=: a customer's name cannot be removed"), \
+        refused.err
+    assert "customer.yaml" not in refused.err and "Field required" not in refused.err
+    assert tree_hash(path) == before
+
+
+def test_a_set_that_changes_nothing_says_so(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`customer set ID phones+=N` of a number the customer has (or `level=` of the level it has)
+    said "updated ID: phones" though nothing was. It says nothing changed, and names only what
+    did when some of it did."""
+    path, cid = store
+    phone = kehu("customer", "show", cid, "--json", store=path).json()["phones"][0]
+    same = kehu("customer", "set", cid, f"phones+={phone}", store=path)
+    assert same.code == 0 and "nothing to change" in same.err and "updated" not in same.err, same.err
+    some = kehu("customer", "set", cid, f"phones+={phone}", "nickname=小雷", store=path)
+    assert some.code == 0 and some.err.strip().endswith(f"updated {cid}: nickname"), some.err

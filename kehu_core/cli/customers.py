@@ -172,6 +172,11 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
                 changes[key] = items
         elif op != "=":
             raise click.UsageError(_("{key}: {op} only works on list fields").format(key=key, op=op))
+        elif value == "" and info is not None and info.is_required():
+            # "empty removes it", but a customer has a name: the model's "Field required" was said
+            # at the file's line, as if the file were wrong
+            raise KehuError(_("{key}=: a customer's {key} cannot be removed (an empty value removes a field); "
+                              "give the new one: {key}=VALUE").format(key=key))
         else:
             changes[key] = value if value != "" else None
     return changes
@@ -235,8 +240,14 @@ def _set_fields(ctx: Context, customer_id: str, assignments: tuple[str, ...]) ->
                                   "({name}=...), or give the identity it is encrypted to (--identity)"
                                   ).format(name=name))
     changes = parse_assignments(customer, assignments, store.config.region)
-    store.update_customer(customer.id, changes, expect_version=version)
-    click.echo(_("updated {id}: {fields}").format(id=customer.id, fields=", ".join(changes)), err=True)
+    updated = store.update_customer(customer.id, changes, expect_version=version)
+    # said as it is: `phones+=` of a number it has already, `level=金卡` of a 金卡 said "updated"
+    changed = [name for name in changes if getattr(updated, name, None) != getattr(customer, name, None)]
+    if changed:
+        click.echo(_("updated {id}: {fields}").format(id=customer.id, fields=", ".join(changed)), err=True)
+    else:
+        click.echo(_("nothing to change in {id}: {fields} already as given").format(
+            id=customer.id, fields=", ".join(changes)), err=True)
     if "owner" in changes and customer.sealed:
         from ..confidential import has_identity
 
