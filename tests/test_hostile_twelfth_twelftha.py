@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu_core.errors import NotFound, RecordError
+from kehu_core.errors import KehuError, NotFound, RecordError
 from kehu_core.store import open_store
 
 from . import test_hostile_limits
@@ -152,3 +152,24 @@ def test_a_visit_plan_saved_with_crlf_or_a_byte_order_mark_keeps_them(tmp_path: 
         after = day.read_bytes().decode("utf-8")
         assert after.startswith(mark) and after.count("\r\n") == after.count("\n") > 3, repr(after)
         assert kehu("check", store=path).code == 0
+
+
+def test_a_plugins_record_with_its_own_id_is_held_to_what_check_takes(tmp_path: Path) -> None:
+    """The plugin API's `Store.add_interaction` given an `id` (it may bring one): the id of
+    another customer's record (a note of B as `2026-11-01-x1` held by A too), or one differing
+    only in case from a record in the folder (`2026-11-01-X1` beside `2026-11-01-x1`), was
+    written with exit 0, and `kehu check` then rejected the store (one record under two
+    customers counts twice; one file on macOS and Windows). Each is refused, nothing written."""
+    path, cid = _shop(tmp_path)
+    assert kehu("customer", "add", "--name", "李四", "--id", "lisi", store=path).code == 0
+    store = open_store(path)
+    note = {"kind": "note", "date": "2026-11-01", "text": "见过"}
+    store.add_interaction(cid, {**note, "id": "2026-11-01-x1"})
+    files = sorted(p.relative_to(path) for p in (path / "customers").rglob("*"))
+    with pytest.raises(KehuError, match="2026-11-01-x1 is a record of customer zhangsan already"):
+        store.add_interaction("lisi", {**note, "id": "2026-11-01-x1"})
+    with pytest.raises(RecordError, match="only in case"):
+        store.add_interaction(cid, {**note, "id": "2026-11-01-X1"})
+    assert sorted(p.relative_to(path) for p in (path / "customers").rglob("*")) == files
+    assert kehu("check", store=path).code == 0
+    assert store.add_interaction("lisi", {**note, "id": "2026-11-01-y1"}).id == "2026-11-01-y1"

@@ -250,6 +250,13 @@ class Queries(InteractionQueries):
         return [cid for (cid,) in self.db.execute(
             "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?", (f"%/{file_name}",))]
 
+    def customers_with_interaction(self, interaction_id: str) -> list[str]:
+        """Customers who hold a record of this id (its file ``interactions/ID.yaml``), by path."""
+        name = f"/interactions/{interaction_id}.yaml"
+        return sorted({cid for (cid, rel) in self.db.execute(
+            "SELECT customer_id, path FROM files WHERE kind='interaction' AND path LIKE ?", (f"%{name}",))
+            if rel.endswith(name)})
+
     def files_of_kind(self, *kinds: str, customer_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
         """(path relative to the store, kind) of the indexed files of these kinds: ``customer``,
         ``interaction``, ``ledger``, ``other`` (a file that is no record); of everyone, or of

@@ -93,6 +93,7 @@ class InteractionsMixin:
             raise NotFound(_("no customer with id {customer_id} in {root}").format(
                 customer_id=repr(customer_id), root=self.root))
         data = dict(data)
+        brought = "id" in data  # a plugin may name its record (the API's door): held to check's rules
         date_text = str(data.get("date", ""))
         data.setdefault("id", interaction_id(date_text[:10] if date_text else "undated"))
         try:
@@ -114,6 +115,8 @@ class InteractionsMixin:
                     customer_id=repr(customer_id), root=self.root))
             if path.exists():
                 raise KehuError(_("interaction {id} already exists").format(id=repr(interaction.id)))
+            if brought:
+                self._refuse_brought_id(customer_id, path, interaction.id)
             payload = interaction.model_dump(mode="python", exclude_none=True)
             payload = {"kind": payload.pop("kind"), **payload}
             payload.pop("id")  # the file name is the id
@@ -126,6 +129,25 @@ class InteractionsMixin:
             fresh = customer is not None and customer.id == customer_id and self.holds_lock()
             self.plugins.interaction_saved(self, customer if fresh else self.get(customer_id), interaction)
         return interaction
+
+    def _refuse_brought_id(self, customer_id: str, path: Path, interaction_id: str) -> None:
+        """Refuse a record id a caller chose (a plugin) that `kehu check` would reject: one a
+        record of another customer holds (one record under two customers counts twice: revenue,
+        points, what is owed) or one differing only in case from a record in the folder (one
+        file on macOS and Windows, ``case_twins``). Each was written with exit 0."""
+        others = [cid for cid in self.index.customers_with_interaction(interaction_id) if cid != customer_id]
+        if others:
+            raise KehuError(_(
+                "interaction {id} is a record of customer {other} already: one record under two "
+                "customers counts twice (revenue, points, what is owed); give it an id of its own").format(
+                    id=interaction_id, other=others[0]))
+        if path.parent.is_dir():
+            from ..services.case_twins import case_twin_problems
+
+            rels = [self.rel(p) for p in path.parent.iterdir()]
+            twins = [p for p in case_twin_problems(self.root, [*rels, self.rel(path)]) if p.path == path]
+            if twins:
+                raise RecordError(twins)
 
     def interaction_file(self, customer_id: str, interaction_id: str) -> Path:
         check_id(interaction_id, "interaction id")
