@@ -143,3 +143,21 @@ def test_a_set_that_changes_nothing_says_so(store: tuple[Path, str]) -> None:  #
     assert same.code == 0 and "nothing to change" in same.err and "updated" not in same.err, same.err
     some = kehu("customer", "set", cid, f"phones+={phone}", "nickname=小雷", store=path)
     assert some.code == 0 and some.err.strip().endswith(f"updated {cid}: nickname"), some.err
+
+
+def test_a_sheets_phone_written_as_a_spreadsheet_number(tmp_path: Path) -> None:
+    """A CSV whose phone column a spreadsheet or pandas wrote as numbers: `13800138002.0` was
+    refused as "not a valid number for region CN" though it is the whole number, and
+    `1.38001E+10` as "it is not a number", which says nothing of what happened (its last digits
+    are gone). The first is the number; the second is named for what it is, the row left out."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("姓名,手机\n张三,1.38001E+10\n李四,13800138002.0\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    assert result.code == 1, result.err
+    assert f"{sheet}:2: 手机: phone 1.38001E+10: a spreadsheet wrote the number in scientific notation" in result.err, \
+        result.err
+    listed = kehu("customer", "list", "--json", store=path).json()
+    assert [(c["name"], c["phones"]) for c in listed] == [("李四", ["+8613800138002"])]

@@ -37,7 +37,17 @@ from . import values
 from .base import EncodingProblem, FileProblem, RowProblem, is_binary, one_field_twice
 from .csvstream import CsvText
 from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
-from .values import PhantomDay, addresses_of, parse_amount, parse_bool, parse_date, parse_qty, split_list, text
+from .values import (
+    PhantomDay,
+    addresses_of,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_qty,
+    phone_cell,
+    split_list,
+    text,
+)
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -351,6 +361,11 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
             continue
         elif target.startswith("purchase."):
             purchase[target.split(".", 1)[1]] = (column, value)
+        elif target == "phones":
+            try:
+                fields.setdefault(target, []).extend(phone_cell(p) for p in split_list(text(value)))
+            except ValueError as exc:
+                raise ValueError(f"{column}: {exc}") from None
         elif target in LIST_FIELDS:
             fields.setdefault(target, []).extend(split_list(text(value)))
         elif target == "addresses":

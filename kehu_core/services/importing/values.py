@@ -95,6 +95,25 @@ def split_list(value: str) -> list[str]:
     return [p for p in _SPLIT.split(value) if p]
 
 
+#: a phone number as a spreadsheet wrote a number cell: 13800138000.0 (a float's text, as pandas
+#: and some exports write it), 1.38001E+10 (scientific notation: the last digits are gone)
+_FLOAT_TEXT = re.compile(r"^\+?(\d+)\.0+$")
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
+
+
+def phone_cell(value: str) -> str:
+    """A sheet's phone cell as the number it holds: a spreadsheet number's text ``13800138000.0``
+    is ``13800138000`` (it was refused as "not a valid number", though whole), and one in
+    scientific notation (``1.38001E+10``, what Excel shows and exports of a long number) is
+    refused for what it is: its last digits are lost, no phone can be made of it."""
+    if _SCIENTIFIC.match(value):
+        raise ValueError(_("phone {value}: a spreadsheet wrote the number in scientific notation and its last "
+                           "digits are lost; format the column as text in the spreadsheet and export it "
+                           "again").format(value=value))
+    whole = _FLOAT_TEXT.match(value)
+    return value[:whole.end(1)] if whole else value
+
+
 def parse_date(value: Any) -> dt.date:
     """A transaction date: an Excel date cell, ``2024/5/20``, ``2024-03-01``, ``2024年5月20日``."""
     if isinstance(value, dt.datetime):
