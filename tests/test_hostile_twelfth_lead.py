@@ -161,3 +161,14 @@ def test_a_sheets_phone_written_as_a_spreadsheet_number(tmp_path: Path) -> None:
         result.err
     listed = kehu("customer", "list", "--json", store=path).json()
     assert [(c["name"], c["phones"]) for c in listed] == [("李四", ["+8613800138002"])]
+
+
+def test_a_redemptions_reason_of_spaces_is_none(demo_copy: Path) -> None:
+    """`points redeem ID 100 --reason "   "` kept `note: '   '` on the ledger's line (an empty
+    reason was left out): spaces say nothing, and are left out as an empty reason is."""
+    zhao = kehu("search", "赵敏", "--json", store=demo_copy).json()[0]["id"]
+    redeemed = kehu("points", "redeem", zhao, "100", "--reason", "   ", store=demo_copy)
+    assert redeemed.code == 0, redeemed.err
+    ledger = next((demo_copy / "customers").rglob(f"{zhao}/points.ledger.yaml")).read_text(encoding="utf-8")
+    last = ledger.splitlines()[-1]
+    assert "delta: -100" in last and "note" not in last, last

@@ -332,7 +332,7 @@ def redeem(store: Store, customer: Customer, points: int, note: str | None, toda
                     name=customer.name, id=customer.id, balance=book.balance, points=points)
             )
         entry: dict[str, Any] = {"date": today, "reason": "redeem", "delta": -points}
-        if note:  # what the points paid for, as the user wrote it
-            entry["note"] = note
+        if note and note.strip():  # what the points paid for, as the user wrote it (spaces say nothing:
+            entry["note"] = note    # `--reason "   "` was kept, and listed as a reason of blanks)
         store.append_ledger(customer.id, LEDGER, entry)
         return book_of(store, customer.id, today)
