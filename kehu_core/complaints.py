@@ -195,6 +195,8 @@ def move(store: Store, customer_id: str, complaint_id: str, verb: str, *,
     if verb not in VERBS:
         raise KehuError(_("{verb}: expected one of {join}").format(verb=repr(verb), join=', '.join(VERBS)))
     target = VERBS[verb]
+    if text is not None and not text.strip():  # spaces say nothing: `--text "  "` was kept on the
+        text = None  # move and as the resolution, as if something had been said
     customer = store.get(customer_id)
     with store.lock():
         record = store.get_interaction(customer_id, complaint_id)

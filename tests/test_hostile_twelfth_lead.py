@@ -172,3 +172,20 @@ def test_a_redemptions_reason_of_spaces_is_none(demo_copy: Path) -> None:
     ledger = next((demo_copy / "customers").rglob(f"{zhao}/points.ledger.yaml")).read_text(encoding="utf-8")
     last = ledger.splitlines()[-1]
     assert "delta: -100" in last and "note" not in last, last
+
+
+def test_a_complaint_move_or_a_void_of_spaces_says_nothing(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`complaint ack|resolve --text "  "` kept the spaces on the move and as the resolution,
+    and `purchase void --reason "  "` as the reason ("voided …:   "): spaces are no text, left
+    out as an empty one is."""
+    path, cid = store
+    complaint = kehu("interaction", "add", cid, "--kind", "complaint", "--text", "受潮", store=path).out.strip()
+    assert kehu("complaint", "ack", cid, complaint, "--text", "  ", store=path).code == 0
+    assert kehu("complaint", "resolve", cid, complaint, "--text", " \u3000", store=path).code == 0
+    written = next((path / "customers").rglob(f"interactions/{complaint}.yaml")).read_text(encoding="utf-8")
+    assert "text: ' " not in written and "resolution" not in written, written
+    purchase = kehu("purchase", "add", cid, "--item", "茶", "--price", "5", store=path).out.strip()
+    voided = kehu("purchase", "void", cid, purchase, "--reason", "  ", store=path)
+    assert voided.code == 0, voided.err
+    sale = next((path / "customers").rglob(f"interactions/{purchase}.yaml")).read_text(encoding="utf-8")
+    assert "voided:" in sale and "reason" not in sale, sale

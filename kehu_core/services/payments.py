@@ -215,7 +215,7 @@ def void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None
                 "changed").format(
                 id=purchase.id, name=customer.name, id2=customer.id, date=purchase.voided.date, why=why))
         mark: dict[str, Any] = {"date": store.today}
-        if reason:
+        if reason and reason.strip():  # spaces say nothing: `--reason "  "` was kept as the reason
             mark["reason"] = reason
         who = by or customer.owner
         if who:
