@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,51 @@ def test_a_reps_merge_ff_only_setting_does_not_stop_every_sync(team: tuple[Path,
         names = sorted(c["name"] for c in kehu("customer", "list", "--json", store=clone).json())
         assert names == ["丙", "乙", "甲"], (clone, names)
         assert kehu("check", store=clone).code == 0
+
+
+# --- kind 8: a workbook of tags left open -------------------------------------------------------
+
+#: what a sheet's XML holds after its header row, and what it did to `kehu import`
+OPEN_TAGS = {
+    # 6 KB of workbook: 300 000 cells begun and never ended; the scan that bounds what a sheet
+    # lays out read each to the end of the part again (half an hour of CPU, nothing said)
+    "300-000-cells-never-closed": b"<row>" + b"<c " * 300_000 + b"/></row>",
+    # "internal error: ParseError: not well-formed (invalid token)"
+    "a-cell-left-open": b"<row><c </row>",
+}
+
+
+def _workbook_holding(tmp_path: Path, rows_xml: bytes) -> Path:
+    from openpyxl import Workbook
+
+    good, path = tmp_path / "good.xlsx", tmp_path / "客户.xlsx"
+    book = Workbook()
+    book.active.append(["姓名", "电话"])
+    book.active.append(["张三", "13800138000"])
+    book.save(good)
+    with zipfile.ZipFile(good) as inside, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in inside.infolist():
+            data = inside.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", rows_xml + b"</sheetData>")
+            out.writestr(info.filename, data)
+    return path
+
+
+@pytest.mark.parametrize("rows_xml", OPEN_TAGS.values(), ids=OPEN_TAGS.keys())
+def test_a_workbook_of_tags_left_open_is_refused_at_once(tmp_path: Path, rows_xml: bytes) -> None:
+    """A workbook whose sheet holds tags begun and never ended: 300 000 `<c ` in a 6 KB file took
+    `kehu import` (and `--dry-run`) half an hour of CPU in the scan that bounds what a sheet lays
+    out, each tag read to the end of the part; one such tag ended it in "internal error:
+    ParseError" (openpyxl reads a sheet's XML as the rows are asked for). Both are the file's
+    problem, said at once, nothing imported."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    before = tree_hash(store)
+    sheet = _workbook_holding(tmp_path, rows_xml)
+    imported = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), "import", str(sheet)],
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 1, imported.stderr
+    assert f"{sheet}:1: not a readable .xlsx workbook (ParseError" in imported.stdout + imported.stderr, imported
+    assert "internal error" not in imported.stderr and "Traceback" not in imported.stderr, imported.stderr
+    assert tree_hash(store) == before

@@ -138,7 +138,7 @@ class SheetImporter:
                 return
         tables = _xlsx_tables(path) if is_xlsx else [(str(path), _csv_rows(path))]
         for label, rows in tables:
-            yield from _read_table(label, rows, mapping)
+            yield from _read_table(label, _readable(rows) if is_xlsx else rows, mapping)
 
 
 def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
@@ -210,7 +210,7 @@ def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
-        return [(str(path), _broken(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))]
+        return [(str(path), _broken(_unreadable(exc)))]
     sheets = book.worksheets
     out = []
     for sheet in sheets:
@@ -221,6 +221,22 @@ def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any
         rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
         out.append((label, no_phantom_day(path, sheet.title, rows)))
     return out
+
+
+def _unreadable(exc: Exception) -> str:
+    return _("not a readable .xlsx workbook ({error})").format(error=f"{type(exc).__name__}: {exc}")
+
+
+def _readable(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    """A workbook's rows, a part its reader finds broken on the way said as the file's problem:
+    openpyxl reads a sheet's XML as the rows are asked for, and a tag left open (``<row><c
+    </row>``) ended `kehu import` in "internal error: ParseError" past the rows before it."""
+    try:
+        yield from rows
+    except ValueError:  # the readers' own problems (a cell too long, a line): said as they are
+        raise
+    except Exception as exc:  # ParseError, a broken zip entry
+        raise ValueError(_unreadable(exc)) from None
 
 
 def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
