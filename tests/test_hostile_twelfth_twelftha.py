@@ -173,3 +173,47 @@ def test_a_plugins_record_with_its_own_id_is_held_to_what_check_takes(tmp_path: 
     assert sorted(p.relative_to(path) for p in (path / "customers").rglob("*")) == files
     assert kehu("check", store=path).code == 0
     assert store.add_interaction("lisi", {**note, "id": "2026-11-01-y1"}).id == "2026-11-01-y1"
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if ".git" not in p.parts and ".kehu" not in p.parts)
+
+
+def test_a_tui_screenshot_is_never_written_in_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`F2` in the TUI saved an SVG of the screen in the current folder, which is the store's
+    when kehu is started there (it finds its store from there): `kehu sync`, which commits every
+    file of the store's folder, pushed the screen — the customers listed, and the confidential
+    fields a key holder sees opened — to every clone, as an export `--reveal` written there was.
+    In a folder that no longer exists (removed under the shell) the app ended in a traceback.
+    Now a screenshot taken in a store goes to the user's downloads folder (where Textual's own
+    palette command puts it), and one that cannot be written is a notification saying why."""
+    import asyncio
+
+    from kehu_tui.app import KehuApp
+
+    path, _cid = _shop(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    before = _files(path)
+
+    async def press_f2() -> list[str]:
+        app = KehuApp(open_store(path), today=TODAY, watch_interval=0)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            await pilot.press("f2")
+            await pilot.pause()
+            return [str(n.message) for n in app._notifications]
+
+    monkeypatch.chdir(path)
+    said = asyncio.run(press_f2())
+    assert _files(path) == before
+    (shot,) = (home / "Downloads").glob("*.svg")
+    assert any(str(shot) in text for text in said), said
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    said = asyncio.run(press_f2())
+    assert any("screenshot" in text.lower() for text in said), said

@@ -266,9 +266,31 @@ class KehuApp(App):
         self.theme = LIGHT if self.theme == DARK else DARK
 
     def action_save_screenshot(self) -> None:
-        """An SVG of the screen in the current folder (how the README's pictures are made)."""
-        path = self.save_screenshot()
-        self.notify(_("saved {path}").format(path=path))
+        """An SVG of the screen in the current folder (how the README's pictures are made), but
+        never in a store's: `kehu sync` commits every file there, and pushed the screen (the
+        customers listed, the confidential fields a key holder sees opened) to every clone. In
+        a store it goes to the user's downloads folder, as Textual's own palette command puts
+        it; one that cannot be written (the folder gone, read-only) is said, not a traceback."""
+        from platformdirs import user_downloads_path
+
+        from kehu_core.discovery import find_store
+        from kehu_core.errors import os_error_text
+
+        try:
+            folder = Path.cwd()
+            in_store = find_store(folder) is not None or folder.resolve().is_relative_to(self.store.root.resolve())
+            if in_store:
+                folder = user_downloads_path()
+                folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.notify(_("screenshot not saved: {why}").format(why=os_error_text(exc)), severity="error")
+            return
+        if in_store:
+            self.notify(_("saved {path}, not in the store's folder, whose every file `kehu sync` shares").format(
+                path=path))
+        else:
+            self.notify(_("saved {path}").format(path=path))
 
     def action_search(self) -> None:
         self.action_customers()
