@@ -4,6 +4,7 @@ See docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from .test_team_merge import remote  # noqa: F401 (a fixture)
 #: a message gateway (a plugin's sender) that logs what it sends; the first message of the
 #: process given GATE_FIFO waits in the gateway until the test lets it go
 GATEWAY = '''
+import json
 import os
 
 from pathlib import Path
@@ -256,3 +258,33 @@ def test_a_workbook_of_tags_left_open_is_refused_at_once(tmp_path: Path, rows_xm
     assert f"{sheet}:1: not a readable .xlsx workbook (ParseError" in imported.stdout + imported.stderr, imported
     assert "internal error" not in imported.stderr and "Traceback" not in imported.stderr, imported.stderr
     assert tree_hash(store) == before
+
+
+# --- kind 6: `kehu reindex --rebuild` while another process holds the index ---------------------
+
+
+def test_a_process_holding_the_index_reads_the_one_another_process_rebuilt(tmp_path: Path) -> None:
+    """`kehu reindex --rebuild` deletes the index's file and makes a new one; a process that had
+    the old one open (`kehu serve`, the TUI) went on reading and writing that deleted file: in a
+    store of over 5 000 files, which trusts its index between looks, a customer added by `kehu
+    customer add` was not in that process's lists (its address books) and one it added was in no
+    other process's `customer list`. A process now reads the index's file as it is."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    sheet = tmp_path / "客户.csv"
+    rows = [f"客户{n},139{n:08d},2026-10-{1 + n % 28:02d},龙井,{100 + n}" for n in range(2_600)]
+    sheet.write_text("姓名,联系电话,交易日期,购买商品,成交金额\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert kehu("import", str(sheet), store=store).code == 0
+    held = Store.open(store, plugins=True)  # as `kehu serve` holds it
+    assert held.index.count() == 2_600
+    assert sum(1 for _ in (store / "customers").rglob("*.yaml")) > 5_000  # past a store compared at every command
+    argv = [sys.executable, "-m", "kehu_core", "--store", str(store)]
+    rebuilt = subprocess.run([*argv, "reindex", "--rebuild"], capture_output=True, text=True, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    added = subprocess.run([*argv, "customer", "add", "--name", "新客"], capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    held.index.refresh()  # what the server does before each request
+    assert held.index.get(added.stdout.strip()) is not None
+    mine = add_customer(held, name="电话里加的")
+    listed = subprocess.run([*argv, "customer", "list", "--json"], capture_output=True, text=True, timeout=120)
+    assert mine in {c["id"] for c in json.loads(listed.stdout)}

@@ -5,6 +5,7 @@ snapshots, closing. The other parts of the ``Index`` (refresh, queries, plugin d
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -33,6 +34,28 @@ class IndexConnection:
         self.store = store
         self.path = index_file(store.root, store.state_dir)
         self.db = connect(self.path)
+        self._opened = _file_id(self.path)
+
+    def replaced(self) -> bool:
+        """Whether the index's file is no longer the one this connection reads: another process
+        deleted it and made a new one (``kehu reindex --rebuild``, a kehu of another
+        ``INDEX_VERSION``, a damaged file rebuilt). One ``stat``."""
+        return _file_id(self.path) != self._opened
+
+    def follow_file(self) -> None:
+        """:meth:`reopen` when the file was :meth:`replaced` (not inside a read or a write under
+        way): before each look at the files, and before each write of kehu's own is indexed."""
+        if not self.db.in_transaction and self.replaced():
+            self.reopen()
+
+    def reopen(self) -> None:
+        """Read the index's file as it now is (after :meth:`replaced`): a process that kept the
+        file it opened (`kehu serve`, the TUI) read and wrote a file no other process saw any
+        more, so a customer added by `kehu customer add` was never in its address books, and
+        what a phone changed was in no other process's index."""
+        self.db.close()
+        self.db = connect(self.path)
+        self._opened = _file_id(self.path)
 
     @classmethod
     def over(cls, db: sqlite3.Connection) -> Any:
@@ -118,6 +141,15 @@ class IndexConnection:
                 self.db.execute("DELETE FROM meta WHERE key=?", (f"kept:{key}",))
             else:
                 self._set_meta(f"kept:{key}", value)
+
+
+def _file_id(path: Any) -> tuple[int, int] | None:
+    """The file at ``path`` as the OS knows it (device and inode), or None when there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path

@@ -135,6 +135,11 @@ class PluginData(IndexConnection):
         self._caches_generation: str | None = None
         self._plugin_tables: dict[tuple[str, str, tuple[str, ...]], PluginTable] = {}
 
+    def reopen(self) -> None:
+        super().reopen()  # what was kept of the file read before is forgotten with it
+        self._plugin_caches, self._caches_generation, self._plugin_tables = {}, None, {}
+        self._purchase_index_made = False
+
     def plugin_cache(self, plugin: str) -> PluginCache:
         """``plugin``'s cache in this process: a dict, empty again whenever the index generation
         has moved since it was filled (a record changed, in this process or another). Costs

@@ -71,6 +71,7 @@ class Refresher(FullRefresh):
         looks (quickly, or fully every ``FULL_SCAN_EVERY`` seconds). Small stores are always
         compared in full: it costs milliseconds.
         """
+        self.follow_file()  # another process made the index's file anew: read that one
         if full is None:
             # counted up to the limit only: a count of 700 000 rows took 0.4 s of every command
             files = self.db.execute("SELECT count(*) FROM (SELECT 1 FROM files LIMIT ?)",
@@ -305,6 +306,7 @@ class Refresher(FullRefresh):
         """Re-read just these files (after kehu itself wrote them). ``records`` maps paths to
         the validated record just written there, which is indexed without reading the file;
         ``rows`` to the index rows :func:`parse_written` already made of such a record."""
+        self.follow_file()  # indexed where every other process reads
         changed, removed, stats = [], [], {}
         written: dict[str, Any] = {}
         records_dir = self.store.root / CUSTOMERS_DIR
