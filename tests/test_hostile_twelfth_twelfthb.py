@@ -288,3 +288,27 @@ def test_a_process_holding_the_index_reads_the_one_another_process_rebuilt(tmp_p
     mine = add_customer(held, name="电话里加的")
     listed = subprocess.run([*argv, "customer", "list", "--json"], capture_output=True, text=True, timeout=120)
     assert mine in {c["id"] for c in json.loads(listed.stdout)}
+
+
+# --- kind 5: one tier move recorded in two clones ----------------------------------------------
+
+
+def test_a_tier_move_recorded_in_two_clones_is_one_move(team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """`kehu tier record` run in two clones of a team (each shop's laptop on its monthly
+    schedule) records each customer's move in both, and git's union of the tiers ledgers keeps
+    both lines: `kehu tier` (and `--json`) listed every move twice, `kehu check` ok. An entry
+    naming the tier the one before it already moved to is no move — what the writer never
+    writes — and is read as none (`tiers.moves`)."""
+    a, b, cid = team
+    for clone in (a, b):
+        recorded = kehu("tier", "record", store=clone)
+        assert recorded.code == 0, recorded.err
+    for clone in (a, b, a):
+        assert kehu("sync", store=clone).code == 0
+    assert len(Store.open(a).ledger(cid, "tiers")) == 2  # both lines kept, as git's union keeps them
+    for clone in (a, b):
+        moved = [c for c in kehu("tier", "--json", store=clone).json()["recent_changes"] if c["customer_id"] == cid]
+        assert len(moved) == 1, moved
+        said = kehu("tier", store=clone).out
+        assert said.count("甲:") == 1, said
+        assert kehu("check", store=clone).code == 0

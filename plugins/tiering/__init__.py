@@ -23,6 +23,7 @@ from .tiers import (
     Tiers,
     compute,
     move_text,
+    moves,
     record_if_changed,
     settings,
     tier_of,
@@ -125,7 +126,7 @@ def tui_panels(store: Store) -> list[Panel]:
 
 
 def _moves_panel(store: Store, customer: Customer) -> str:
-    entries = store.ledger(customer.id, LEDGER)
+    entries = moves(store.ledger(customer.id, LEDGER))
     if not entries:
         return _("no tier move recorded yet")
     return "\n".join(f"{e.get('date')}  {move_text(store, e)}" for e in reversed(entries[-8:]))

@@ -26,6 +26,7 @@ from .tiers import (
     compute,
     distribution,
     move_text,
+    moves,
     record_if_changed,
     settings,
     tier_of,
@@ -44,7 +45,7 @@ def recent_changes(store: Store, since: dt.date) -> list[dict[str, Any]]:
     out = []
     for cid in store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"):
         row = store.index.get(cid)
-        for entry in store.ledger(cid, LEDGER):
+        for entry in moves(store.ledger(cid, LEDGER)):
             day = entry.get("date")
             if isinstance(day, dt.date) and day >= since:
                 plain = {k: str(v) if isinstance(v, dt.date) else v for k, v in entry.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
@@ -330,6 +330,20 @@ def move_text(store: Store, entry: Mapping[str, Any], *, why: bool = True) -> st
     if not (why and entry.get("why")):
         return move
     return _("{move}  ({why})").format(move=move, why=reason_text(entry.get("why")))
+
+
+def moves(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The entries of a tiers ledger that move the customer: one naming as its ``to`` the tier
+    the entries before it already moved to is no move (:func:`record_if_changed` writes none),
+    but the same move recorded again in another clone. Each clone of a team that runs `kehu
+    tier record` (its schedule), or sees the same sale move its buyer, records the move, and
+    git's union of the two ledgers keeps both lines: `kehu tier` listed every move twice."""
+    kept: list[Mapping[str, Any]] = []
+    for entry in entries:
+        if kept and entry.get("to") == kept[-1].get("to"):
+            continue
+        kept.append(entry)
+    return kept
 
 
 def last_recorded(store: Store, customer_id: str) -> str | None:
