@@ -217,3 +217,40 @@ def test_a_tui_screenshot_is_never_written_in_the_store(tmp_path: Path, monkeypa
     gone.rmdir()
     said = asyncio.run(press_f2())
     assert any("screenshot" in text.lower() for text in said), said
+
+
+_OPENED: list[str] = []
+_COUNTING: list[bool] = []
+
+
+def _count_opens(event: str, args: tuple) -> None:
+    if _COUNTING and event == "open" and str(args[0]).endswith("kehu.yaml"):
+        _OPENED.append(str(args[0]))
+
+
+def test_many_bad_segments_in_kehu_yaml_read_it_once_for_their_lines(tmp_path: Path) -> None:
+    """A colleague's kehu.yaml with 300 segments holding a typo'd condition (`tags:` for `tag:`),
+    or 300 naming a tier there is none of: `kehu check` (and so `kehu sync`'s check of a merged
+    kehu.yaml, `segment show`, `send`) read kehu.yaml again, with the slow round-trip loader,
+    for the line of every problem: 120 such segments took 24 s, 1 000 seven minutes, 20 000
+    more than ten. Each problem is still named at its line, the file read once for all of them
+    (a count of the file's opens, by a Python audit hook: no clock)."""
+    import sys
+
+    path, _cid = _shop(tmp_path)
+    config = path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    first = text.count("\n") + 2
+    sys.addaudithook(_count_opens)
+    for bad, named in (("{tags: [VIP]}", "tags: unknown condition"), ("{tier: [无此等级]}", "tier: ")):
+        config.write_text(text + "segments:\n" + "".join(f"  s{n}: {bad}\n" for n in range(300)), encoding="utf-8")
+        _OPENED.clear()
+        _COUNTING.append(True)
+        try:
+            checked = kehu("check", store=path)
+        finally:
+            _COUNTING.clear()
+        assert checked.code == 1
+        assert f"{config}:{first}: segments.s0.{named}" in checked.out, checked.out[:500]
+        assert f"{config}:{first + 299}: segments.s299.{named}" in checked.out, checked.out[-500:]
+        assert len(_OPENED) < 20, (bad, len(_OPENED))

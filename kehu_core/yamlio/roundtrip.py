@@ -291,9 +291,17 @@ def line_of(doc: Any, loc: Sequence[str | int]) -> int:
 def _node_child(node: yaml.Node, key: str | int) -> tuple[int, yaml.Node] | None:
     """The line of ``key`` in a composed mapping or sequence node, and its value's node."""
     if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if key_node.value == str(key):
-                return key_node.start_mark.line + 1, value_node
+        # its keys looked up in a table made once (the first of a key written twice, as the
+        # scan before): a line asked for each of 20 000 segments went through them all each time
+        table = getattr(node, "_kehu_keys", None)
+        if table is None or table[0] != len(node.value):  # a composed node: not changed after
+            keys: dict[str, tuple[int, yaml.Node]] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    keys.setdefault(key_node.value, (key_node.start_mark.line + 1, value_node))
+            table = (len(node.value), keys)
+            node._kehu_keys = table  # type: ignore[attr-defined]
+        return table[1].get(str(key))
     elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
         item = node.value[key]
         return item.start_mark.line + 1, item
