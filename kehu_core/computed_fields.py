@@ -27,10 +27,13 @@ def computed_field_messages(customer: Customer, computed: Mapping[str, str]) -> 
     """``validate_customer`` messages for fields of ``customer``'s profile named as a key of
     ``computed`` (value name → how the plugin computes it, and how to change it instead)."""
     extra = customer.model_extra or {}
+    # spelt another way too (``Tier``, ``POINTS``, an invisible character before it: column_key):
+    # `customer show` printed `Tier  钻石会员` beside the tier kehu computes, `check` ok
+    keys = {column_key(name): name for name in computed}
     return [_("{field}: kehu computes this value ({how}), so a profile field of that name would "
               "never be shown; remove it (`kehu customer set {id} {field}=`)").format(
-                  field=name, how=how, id=customer.id)
-            for name, how in computed.items() if name in extra]
+                  field=escaped_text(name), how=computed[keys[key]], id=customer.id)
+            for name in extra if isinstance(name, str) and (key := column_key(name)) in keys]
 
 
 #: what ``kehu customer show`` (its text and ``--json``) adds to a profile under these names,

@@ -254,3 +254,27 @@ def test_many_bad_segments_in_kehu_yaml_read_it_once_for_their_lines(tmp_path: P
         assert f"{config}:{first}: segments.s0.{named}" in checked.out, checked.out[:500]
         assert f"{config}:{first + 299}: segments.s299.{named}" in checked.out, checked.out[-500:]
         assert len(_OPENED) < 20, (bad, len(_OPENED))
+
+
+def test_a_field_named_as_a_computed_value_another_way_is_named(tmp_path: Path) -> None:
+    """A profile's own field `Tier: 钻石会员`, `POINTS: 99999`, `Purchases: 3` or
+    `\\u200bpoints: 1` (a hand edit, a colleague's commit): `kehu check` said ok — the rule held
+    `tier`, `points`, `purchases` as spelt so only —, and `customer show` printed "Tier
+    钻石会员" and "Points 99999" beside the tier and the points kehu computes, a forged line
+    of their making. A value kehu or a plugin computes is matched as a field spelt another way
+    is (`computed_fields.column_key`): each is named at its line, and refused by every door."""
+    path, cid = _shop(tmp_path)
+    profile = open_store(path).customer_file(cid)
+    before = profile.read_text(encoding="utf-8")
+    line = before.count("\n") + 1
+    for field, value in (("Tier", "钻石会员"), ("POINTS", "99999"), ("Purchases", "3"), ("\u200bpoints", "1")):
+        profile.write_text(before + f"{field}: {value}\n", encoding="utf-8")
+        checked = kehu("check", store=path)
+        assert checked.code == 1, (field, checked.out + checked.err)
+        shown = field.replace("\u200b", "\\u200b")
+        assert f"{profile}:{line}: {shown}: kehu computes this value" in checked.out, checked.out
+        no_traceback(checked)
+    profile.write_text(before, encoding="utf-8")
+    refused = kehu("customer", "set", cid, "Tier=钻石会员", store=path)
+    assert refused.code == 1 and "kehu computes this value" in refused.err, refused.err
+    assert profile.read_text(encoding="utf-8") == before
