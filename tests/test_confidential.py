@@ -370,3 +370,36 @@ def test_kehu_check_finds_a_confidential_value_written_in_plain(store: Path, key
         assert not kept.is_file() or "欠款未还".encode() not in kept.read_bytes(), kept
     assert kehu("check", store=store).code == 0
     assert as_(keys["wang"][0], "customer", "show", "c1", "--json", store=store).json()["notes"] == "欠款未还"
+
+
+def _waiting(pid: int) -> bool:
+    """Whether process ``pid`` sleeps, as a kehu process waiting for the store's lock polls it."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text() in ("hrtimer_nanosleep", "do_nanosleep")
+    except OSError:
+        return False
+
+
+def test_keys_rotate_loses_no_edit_made_while_it_waits(store: Path, keys) -> None:
+    """`kehu keys rotate` read every confidential value first and wrote them back one customer at
+    a time, each under the store's lock: a field another process changed meanwhile (while
+    rotate waited for the lock) was written back as rotate had read it, the edit lost without a
+    word. Rotate reads and writes under one hold of the lock: it reads what the other wrote."""
+    import sys
+    import time
+
+    holder = Store.open(store)
+    with holder.lock():  # another process writing: rotate must wait for it
+        rotating = subprocess.Popen(
+            [sys.executable, "-m", "kehu_core", "--store", str(store), "--identity", str(keys["boss"][0]),
+             "keys", "rotate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not _waiting(rotating.pid):  # until it waits for the lock
+            assert rotating.poll() is None and time.monotonic() < deadline, rotating.communicate()
+            time.sleep(0.01)
+        holder.update_customer("c1", {"family": "离婚了，儿子在上海"})
+    out, err = rotating.communicate(timeout=120)
+    assert rotating.returncode == 0, err
+    shown = as_(keys["boss"][0], "customer", "show", "c1", "--json", store=store).json()
+    assert shown["family"] == "离婚了，儿子在上海", shown["family"]
+    assert shown["personality"] == PERSONALITY

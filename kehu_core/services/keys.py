@@ -133,7 +133,15 @@ def rotate(store: Store) -> Rotation:
     """Encrypt every confidential value again, to the recipients kehu.yaml names now (and
     encrypt confidential values found in plain text; write in plain a value of a field that is
     no longer confidential). Everything is opened first: when the user's identity cannot open
-    a value, nothing is written and the error names each file and field."""
+    a value, nothing is written and the error names each file and field.
+
+    Read and written under one hold of the store's lock: each write took it alone, so a field
+    another process changed while rotate waited for it was written back as rotate had read it."""
+    with store.lock():
+        return _rotate(store)
+
+
+def _rotate(store: Store) -> Rotation:
     conf_fields = set(store.config.confidential.fields)
     todo: list[tuple[str, dict[str, Any]]] = []
     locked: list[str] = []
@@ -217,7 +225,14 @@ def change_fields(store: Store, add: list[str] = (), remove: list[str] = (),  # 
     kehu.yaml changes first, then the customers: plain values of an added field are encrypted
     to their readers (public keys only: no identity needed); encrypted values of a removed field
     are opened and written in plain, which needs an identity opening every one of them, checked
-    before anything is written (refused naming the files and fields, nothing changed)."""
+    before anything is written (refused naming the files and fields, nothing changed). Under
+    one hold of the store's lock, as :func:`rotate`: what is opened is what is written back."""
+    with store.lock():
+        return _change_fields(store, add, remove, recipient=recipient)
+
+
+def _change_fields(store: Store, add: list[str], remove: list[str],
+                   *, recipient: tuple[str, str, bool] | None) -> FieldChange:
     problems = [p for p in map(_field_problem, [*add, *remove]) if p]
     if problems:
         raise KehuError("\n".join(problems))
