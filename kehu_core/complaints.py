@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError
 from .i18n import _
-from .models import COMPLAINT_STATES, Complaint, Customer, parse_interaction
+from .models import COMPLAINT_STATES, Complaint, Customer, parse_interaction, shows_something
 
 if TYPE_CHECKING:
     from .config import ComplaintSettings
@@ -195,7 +195,7 @@ def move(store: Store, customer_id: str, complaint_id: str, verb: str, *,
     if verb not in VERBS:
         raise KehuError(_("{verb}: expected one of {join}").format(verb=repr(verb), join=', '.join(VERBS)))
     target = VERBS[verb]
-    if text is not None and not text.strip():  # spaces say nothing: `--text "  "` was kept on the
+    if text is not None and not shows_something(text):  # spaces say nothing: `--text "  "` was kept on the
         text = None  # move and as the resolution, as if something had been said
     customer = store.get(customer_id)
     with store.lock():

@@ -10,7 +10,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-INDEX_VERSION = 30  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 31  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
 # items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute); 20: each
@@ -25,6 +25,7 @@ INDEX_VERSION = 30  # 14: the kinds of items sold per day; customers by referrer
 # 28: a message's blank channel is none; a resolution only on a resolved or closed complaint
 # 29: a text holding a Unicode noncharacter (U+FFFE: no xlsx holds it) is a problem (models.hostile)
 # 30: an item's name in composed form (Café typed two ways was two products)
+# 31: a channel or resolution of invisible characters alone is none too (fields.shows_something)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

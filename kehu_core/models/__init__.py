@@ -43,6 +43,7 @@ from .fields import (  # noqa: E402
     check_birthday,
     check_lunar_birthday,
     parse_flag,
+    shows_something,
 )
 from .hostile import CONTROL_CHARACTERS, on_one_line, one_line_problem, too_deep  # noqa: E402
 from .interactions import (  # noqa: E402
@@ -76,5 +77,5 @@ __all__ = [
     "Quantity", "Reminder", "Visit", "Voided", "check_birthday", "check_lunar_birthday", "normalise_email",
     "normalise_phone", "on_one_line", "one_line_problem", "parse_flag", "parse_interaction", "referral_loop",
     "referral_loop_message",
-    "referral_loops", "region_problem", "text_missing", "too_deep",
+    "referral_loops", "region_problem", "shows_something", "text_missing", "too_deep",
 ]

@@ -306,7 +306,7 @@ def _blank_is_none(value: Any) -> Any:
     """A text of nothing (``--channel ""``, ``resolution: '  '`` by hand) is none, as a blank
     gift or tag is: the TUI's form leaves an empty field out, and `interaction add` stored
     ``channel: ''``, which `customer show` and the exports then listed as a channel."""
-    return None if isinstance(value, str) and not value.strip() else value
+    return None if isinstance(value, str) and not shows_something(value) else value
 
 
 def text_missing(kind: str, text: str | None) -> str | None:
@@ -315,7 +315,7 @@ def text_missing(kind: str, text: str | None) -> str | None:
     visit, call, message, complaint, feedback or note is what was said or done; a purchase
     says it in its items. The TUI's form saved an empty visit on a stray Enter, `interaction
     add --text " "` one of spaces. Files written so earlier, or by hand, are still read."""
-    if kind == "purchase" or (text is not None and text.strip()):
+    if kind == "purchase" or (text is not None and shows_something(text)):
         return None
     return _("say what happened (a {kind} recorded with no text tells nothing to whoever reads it later)").format(
         kind=kind)
@@ -381,10 +381,7 @@ class Complaint(InteractionBase):
     resolution: str | None = None
     history: list[ComplaintStep] = Field(default_factory=list)
 
-    @field_validator("resolution", mode="before")
-    @classmethod
-    def _resolution_of_nothing(cls, value: Any) -> Any:
-        return _blank_is_none(value)
+    _resolution = field_validator("resolution", mode="before")(_blank_is_none)
 
     @field_validator("resolution")
     @classmethod

@@ -27,7 +27,7 @@ from ..clock import day_range_problem
 from ..errors import KehuError
 from ..i18n import _
 from ..ids import entry_id
-from ..models import CENT, Purchase
+from ..models import CENT, Purchase, shows_something
 from ..money import amount_problem
 from ..store import Store
 
@@ -215,7 +215,7 @@ def void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None
                 "changed").format(
                 id=purchase.id, name=customer.name, id2=customer.id, date=purchase.voided.date, why=why))
         mark: dict[str, Any] = {"date": store.today}
-        if reason and reason.strip():  # spaces say nothing: `--reason "  "` was kept as the reason
+        if reason and shows_something(reason):  # spaces say nothing: `--reason "  "` was kept as the reason
             mark["reason"] = reason
         who = by or customer.owner
         if who:

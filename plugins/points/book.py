@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kehu_core.errors import KehuError, Problem, RecordError
 from kehu_core.i18n import N_, _
-from kehu_core.models import Customer, Purchase
+from kehu_core.models import Customer, Purchase, shows_something
 from kehu_core.plugins import plugin_settings
 from kehu_core.store import Store
 
@@ -332,7 +332,7 @@ def redeem(store: Store, customer: Customer, points: int, note: str | None, toda
                     name=customer.name, id=customer.id, balance=book.balance, points=points)
             )
         entry: dict[str, Any] = {"date": today, "reason": "redeem", "delta": -points}
-        if note and note.strip():  # what the points paid for, as the user wrote it (spaces say nothing:
+        if note and shows_something(note):  # what the points paid for, as the user wrote it (spaces say nothing:
             entry["note"] = note    # `--reason "   "` was kept, and listed as a reason of blanks)
         store.append_ledger(customer.id, LEDGER, entry)
         return book_of(store, customer.id, today)
