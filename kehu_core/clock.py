@@ -91,15 +91,23 @@ def typed_day(text: str) -> dt.date | None:
         return None
 
 
-def parse_day(text: str, *, source: str = "--today") -> dt.date:
-    """``YYYY-MM-DD`` (:func:`typed_day`) as a date, or a message naming where the bad value came from."""
+def typed_day_problem(text: str) -> str | None:
+    """What is wrong with ``text`` as a typed day (None: nothing): no day at all, or one outside
+    the dates kehu keeps. The one message of every door a day is typed at (``--today``,
+    ``KEHU_TODAY``, every date option, the TUI's date fields)."""
     day = typed_day(text)
     if day is None:
-        raise KehuError(_("{source}: {text} is not a date; expected YYYY-MM-DD").format(
-            source=source, text=repr(text)))
-    problem = day_range_problem(day)
+        return _("{value} is not a date; expected YYYY-MM-DD").format(value=repr(text))
+    return day_range_problem(day)
+
+
+def parse_day(text: str, *, source: str = "--today") -> dt.date:
+    """``YYYY-MM-DD`` (:func:`typed_day`) as a date, or a message naming where the bad value came from."""
+    problem = typed_day_problem(text)
     if problem is not None:
-        raise KehuError(f"{source}: {problem}")
+        raise KehuError(_("{field}: {text}").format(field=source, text=problem))
+    day = typed_day(text)
+    assert day is not None  # typed_day_problem said it is one
     return day
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from .. import __version__, i18n
-from ..clock import parse_day
+from ..clock import ENV_TODAY, parse_day, typed_day_problem
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
 from ..i18n import _
 from .collecting import collect_garbage_from_here, hold_collector
@@ -41,10 +42,13 @@ __all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out",
 def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if not value:
         return None
-    try:
+    problem = typed_day_problem(value)
+    if problem is None:
         return parse_day(value)
-    except KehuError as exc:
-        raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+    # Name where the day came from: a bad KEHU_TODAY in the shell's profile is not a
+    # ``--today`` the user typed, and they would look for it on the command line.
+    source = ctx.get_parameter_source(param.name or "today")
+    raise click.BadParameter(problem, param_hint=ENV_TODAY if source is ParameterSource.ENVIRONMENT else None)
 
 
 class _Debug:

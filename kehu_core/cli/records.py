@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..clock import day_range_problem, typed_day
+from ..clock import typed_day, typed_day_problem
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS, text_missing
@@ -25,14 +25,11 @@ class DateType(click.ParamType):
     def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
         if isinstance(value, dt.date):
             return value
-        day = typed_day(str(value))  # the one spelling of a typed day, --today's too
-        if day is None:
-            self.fail(_("{value} is not a date; expected YYYY-MM-DD").format(value=repr(value)), param, ctx)
-        # the one range of dates kehu keeps, for every date option (--as-of, --date, --due,
-        # --until, --from): 0001-01-01 less a day, or 9999-12-31 plus one, is no date at all
-        problem = day_range_problem(day)
+        problem = typed_day_problem(str(value))  # the one spelling and range of a typed day, --today's too
         if problem is not None:
             self.fail(problem, param, ctx)
+        day = typed_day(str(value))
+        assert day is not None
         return day
 
 
