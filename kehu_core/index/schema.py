@@ -7,7 +7,9 @@ query methods, so the schema can change (and ``INDEX_VERSION`` move) without tou
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 INDEX_VERSION = 31  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
@@ -118,7 +120,44 @@ def connect(path: Path) -> sqlite3.Connection:
     """Open the index at ``path``; a missing file, or one of another ``INDEX_VERSION``, is
     replaced by an empty index (it is derived data: the next refresh fills it). So is a file
     that is no SQLite database at all (truncated by a full disk, overwritten, garbage): it is
-    rebuilt, not an internal error on every command."""
+    rebuilt, not an internal error on every command.
+
+    A new index is made under a lock of its folder (:func:`_making`), and a process that finds
+    none, or one without its version yet, looks again under that lock: processes opening a
+    store without an index at one moment (a TUI, `kehu serve` and a command after a clone)
+    each made an empty index, deleting the one another had just made and opened, which then
+    read and wrote a deleted file."""
+    if path.exists():
+        db = _opened(path)
+        if db is not None:
+            return db
+    with _making(path.parent):
+        db = _opened(path) if path.exists() else None
+        if db is not None:  # another process made it while this one waited
+            return db
+        # made whole beside it and renamed into place: a process looking without the lock
+        # finds no file, the old one or the new one with its version, never one half made
+        made = Path(f"{path}.new")
+        delete_files(made)  # left by a process killed while it made one
+        new = sqlite3.connect(made, timeout=30, isolation_level=None)
+        try:
+            new.execute("PRAGMA journal_mode=WAL")
+            new.execute("PRAGMA recursive_triggers=ON")
+            new.executescript(SCHEMA)
+            new.execute("INSERT OR REPLACE INTO meta VALUES('version', ?)", (str(INDEX_VERSION),))
+        finally:
+            new.close()  # its log folded in and removed: the file is the whole index
+        delete_files(path)
+        os.replace(made, path)
+        db = _opened(path)
+    if db is None:  # only a file system that keeps nothing: say so as SQLite would
+        raise sqlite3.OperationalError(f"the index {path} could not be made")
+    return db
+
+
+def _opened(path: Path) -> sqlite3.Connection | None:
+    """A connection to the index at ``path`` if it is one of this ``INDEX_VERSION``, else
+    None (no meta table yet, another version, no database at all)."""
     db: sqlite3.Connection | None = None
     try:
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -135,17 +174,27 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: not the file's shape
             raise
-        version = None  # "file is not a database", "disk image is malformed": rebuilt below
-    if version is None or int(version[0]) != INDEX_VERSION:
-        if db is not None:
-            db.close()
-        delete_files(path)
-        db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA recursive_triggers=ON")
-        db.executescript(SCHEMA)
-        db.execute("INSERT OR REPLACE INTO meta VALUES('version', ?)", (str(INDEX_VERSION),))
-    return db
+        version = None  # "file is not a database", "disk image is malformed": rebuilt by the caller
+    if version is not None and version[0] == str(INDEX_VERSION):
+        return db
+    if db is not None:
+        db.close()
+    return None
+
+
+@contextlib.contextmanager
+def _making(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock of the index's folder (``flock`` of the folder itself: no file
+    of its own to be linked or left behind; released when the process ends, killed or not)
+    while the index is looked at and made."""
+    import fcntl
+
+    held = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(held)  # closing the last descriptor releases the lock
 
 
 def delete_files(path: Path) -> None:
