@@ -92,7 +92,8 @@ def validate_ledger(store: Store, customer_id: str, ledger: str,
     too) for each ledger file of the customers checked (``<ledger>.ledger.yaml``, whatever
     plugin writes it: look at ``ledger`` first), with its ``entries`` in the file's order,
     each a dict as its line holds it (dates as dates), once the lines themselves are valid.
-    Returns ``(n, message)`` pairs, ``n`` the index in ``entries`` of the entry at fault; each
+    Returns ``(n, message)`` pairs, ``n`` the index in ``entries`` of the entry at fault (one
+    past them is the plugin's wrong result, not a problem of the ledger's first line); each
     is reported at that entry's line as ``path:line: message (plugin NAME)`` and makes the
     check exit 1 — so a merge of two clones' entries that cannot both stand (the same points
     redeemed twice) is not pushed. ``None`` or an empty list: nothing wrong. Every plugin is

@@ -4,8 +4,12 @@ docs/reliability.md, "The outside attacker's variants"."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from kehu_core import hookimpl
+from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu
 from .test_hostile import tree_hash
@@ -37,3 +41,26 @@ def test_a_bad_kehu_today_is_named_as_itself(
     assert "'--today'" in typed_here.err and "KEHU_TODAY" not in typed_here.err, typed_here.err
     assert problem in typed_here.err
     assert tree_hash(path) == before
+
+
+def test_a_ledger_rule_naming_an_entry_past_the_end_is_the_plugins_failure(tmp_path: Path) -> None:
+    """`validate_ledger` returns (n, message) with n the index of the entry at fault. A rule
+    that named an entry the ledger does not have (its own off-by-one, or an index into a list
+    of its making) had its message printed at the ledger's line 1, as if the ledger's first
+    entry were wrong: a rep went looking for a fault in a line that holds none. An index past
+    the entries is the plugin's wrong result, named as such, and no problem of the ledger."""
+
+    class PastTheEnd:
+        @hookimpl
+        def validate_ledger(self, store: Any, customer_id: str, ledger: str,  # noqa: F811
+                            entries: list[dict[str, Any]]) -> list[tuple[int, str]] | None:
+            return [(len(entries), "points spent twice")]
+
+    shop = make_store(tmp_path / "store", plugins={"pastend": PastTheEnd()})
+    cid = add_customer(shop, name="赵敏")
+    assert run_kehu(shop, "purchase", "add", cid, "--item", "茶", "--price", "100", "--date", "2026-11-01").code == 0
+    checked = run_kehu(shop, "check")
+    said = checked.out + checked.err
+    assert "points spent twice" not in said.replace("failed in validate_ledger", ""), said
+    assert "plugin 'pastend' failed in validate_ledger: wrong result" in said, said
+    assert "past" in said, said

@@ -157,16 +157,19 @@ class GuardedHooks:
             return kwargs["store"]
         return self._calls[-1].store if self._calls else None
 
-    def _safely(self, name: str, hook: str, kwargs: dict[str, Any], run: Callable[[], Any]) -> tuple[bool, Any]:
-        """``run()`` with its result checked; (False, None) if it failed, its writes undone. A
-        hook that only reads (:data:`READING_HOOKS`) may not write (``Store.only_reading``)."""
+    def _safely(self, name: str, hook: str, kwargs: dict[str, Any], run: Callable[[], Any],
+                given: dict[str, Any] | None = None) -> tuple[bool, Any]:
+        """``run()`` with its result checked (against ``given``, the hook's arguments as kehu
+        passed them); (False, None) if it failed, its writes undone. A hook that only reads
+        (:data:`READING_HOOKS`) may not write (``Store.only_reading``)."""
         store = self._store_of(kwargs)
         undo = getattr(store, "undo_on_error", None)
         reading = getattr(store, "only_reading", None) if hook.removeprefix("wrapper of ") in READING_HOOKS else None
         try:
             with undo() if undo is not None else contextlib.nullcontext(), \
                     reading(name, hook) if reading is not None else contextlib.nullcontext():
-                return True, guard_handed(self, name, hook, check_result(hook, run()))
+                checked = check_result(hook, run(), given if given is not None else kwargs)
+                return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
             if stops_kehu(exc):
                 raise
@@ -202,10 +205,11 @@ class GuardedHooks:
             marks.add((name, "customer_values"))  # its values are asked for separately
         marks -= self._running
         self._running.update(marks)
+        given = call  # what the result is checked against: the plugin may change its own copy
         if hook in OWN_COPY_HOOKS:
             call = {key: value if key == "store" else _own_copy(value) for key, value in call.items()}
         try:
-            ok, result = self._safely(name, hook, call, lambda: function(**call))
+            ok, result = self._safely(name, hook, call, lambda: function(**call), given)
         finally:
             self._running.difference_update(marks)
         if memoized:

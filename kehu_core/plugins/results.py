@@ -235,12 +235,25 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def check_result(hook: str, result: Any) -> Any:
-    """``result`` if it is what ``hook`` may return (None always is), else WrongResult."""
+def check_result(hook: str, result: Any, call: dict[str, Any] | None = None) -> Any:
+    """``result`` if it is what ``hook`` may return (None always is), else WrongResult.
+    ``call``: the hook's arguments, for a result that must agree with them."""
     if result is None:
         return None
     check = RESULT_CHECKS.get(hook)
-    return check(result) if check is not None else result
+    checked = check(result) if check is not None else result
+    if hook == "validate_ledger" and call is not None and "entries" in call:
+        _entries_named(checked, len(call["entries"]))
+    return checked
+
+
+def _entries_named(pairs: list[tuple[int, str]], count: int) -> None:
+    """A ledger rule's pairs name entries the ledger has: an index past them (the rule's own
+    off-by-one) was printed at the ledger's line 1, a fault of a line that holds none."""
+    past = sorted({n for n, _message in pairs if n >= count})
+    if past:
+        raise WrongResult(_("named entry {index} of a ledger of {count} entries (counted from 0)").format(
+            index=past[0], count=count))
 
 
 def check_results(hook: str, results: Any) -> list[Any]:
