@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .config_names import SHOP_NAME_MAX, rep_name_problem, shop_name_problem
 from .i18n import _
+from .keytext import composed
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
@@ -130,6 +131,9 @@ class ConfidentialSettings(BaseModel):
     @field_validator("fields")
     @classmethod
     def _fields(cls, value: list[str]) -> list[str]:
+        # read composed, as a profile's field names are (``models.composed_names``): `café` typed
+        # decomposed here or there was no field of the profile, kept in plain text
+        value = [composed(name) if isinstance(name, str) else name for name in value]
         for name in value:
             if name in NOT_CONFIDENTIAL:
                 raise ValueError(_("{name} cannot be confidential: kehu needs it to find and route a customer "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from pydantic import (
 
 from ..i18n import _, ngettext
 from ..ids import check_id
+from ..keytext import composed
 from .fields import (
     COMPOSED,
     Day,
@@ -31,7 +33,7 @@ from .fields import (
     check_lunar_birthday,
     shows_something,
 )
-from .hostile import ONE_LINE, refuse_deep
+from .hostile import ONE_LINE, TooDeep, escaped_text, refuse_deep
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
 #: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
@@ -93,7 +95,7 @@ class Customer(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _not_too_deep(cls, data: Any, info: ValidationInfo) -> Any:
-        return refuse_deep(data, info)
+        return composed_names(refuse_deep(data, info), info)
 
     @model_validator(mode="after")
     def _reserved_fields(self) -> Customer:
@@ -220,6 +222,32 @@ class Customer(BaseModel):
         if not value:
             raise ValueError(_("name must not be empty"))
         return value
+
+
+def composed_names(data: Any, info: ValidationInfo | None = None) -> Any:
+    """``data`` (a profile's fields) with each field's name in composed form (NFC), as a tag's
+    or a rep's is kept (``keytext``): a profile's own field ``café`` written composed by one
+    colleague and decomposed (``e`` + U+0301, pasted from a macOS file name) by another was two
+    fields of one name to ``customer show``, an export's columns and ``confidential: fields``,
+    with ``kehu check`` ok. Two names that are one so are the field written twice, refused at
+    the second (a duplicate key, which no door writes). ASCII names, all of kehu's own, as they are."""
+    if not isinstance(data, dict) or (info is not None and info.context and info.context.get("indexed")):
+        return data  # what the index holds was composed when its file was read
+    if all(not isinstance(name, str) or name.isascii() for name in data):
+        return data
+    out: dict[Any, Any] = {}
+    spelt: dict[Any, Any] = {}
+    for name, value in data.items():
+        key = composed(name) if isinstance(name, str) else name
+        if key in out:
+            first = spelt[key]
+            loose = name if name != key else first  # the decomposed one: its marks, which show as none
+            marks = ", ".join(f"U+{ord(c):04X}" for c in loose if unicodedata.combining(c))
+            raise TooDeep(_("{field}: the field {other} written twice, its name typed two ways (one with "
+                            "{marks} as a mark of its own, as a macOS file name has it); keep one").format(
+                field=escaped_text(name), other=escaped_text(first), marks=marks), (name,))
+        out[key], spelt[key] = value, name
+    return out
 
 
 def _unique(values: Any) -> list[str]:

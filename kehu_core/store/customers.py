@@ -18,6 +18,7 @@ from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..i18n import _
 from ..ids import check_id, new_id, shard
+from ..keytext import composed
 from ..models import TRUSTED, Customer, referral_loop, referral_loop_message
 from ..problems import plugin_problems, validation_problems
 from ..yamlio import (
@@ -272,7 +273,8 @@ class CustomersMixin:
         path = self.customer_file(customer_id)
         # an encrypted value given as it is (a merge moving another customer's): written as
         # it is, never validated (nobody may be able to read it)
-        changes, given_sealed = split_sealed(dict(changes))
+        # a field's name composed (NFC), as the model reads a file's (``models.composed_names``)
+        changes, given_sealed = split_sealed({_named(k): v for k, v in changes.items()})
         if "referrer" in changes:
             self._refuse_bad_referrer(changes["referrer"], customer_id)
         with self.lock():
@@ -293,7 +295,10 @@ class CustomersMixin:
             # an encrypted field is not validated (nobody may be able to read it) and stays as
             # it is unless changed; a new value of a confidential field is validated in plain
             # and written sealed
-            merged = {**{k: v for k, v in doc.items() if k not in old.sealed}, **changes}
+            # each field as the file spells its name (a hand edit's decomposed `café`): a change
+            # of it is written in its line, never as a second line of the composed name
+            spelt = {_named(k): k for k in doc}
+            merged = {**{_named(k): v for k, v in doc.items() if k not in old.sealed}, **changes}
             merged = {k: v for k, v in merged.items() if v not in (None, [], "")}
             try:
                 new = self.customer_model.model_validate(merged, context=self._context())
@@ -306,17 +311,22 @@ class CustomersMixin:
                                              reseal=old.sealed if new.owner != old.owner else None)
             new_values.update(given_sealed)
             for key, value in new_values.items():
-                if key not in doc:
+                if key not in spelt:
                     doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
                 elif old_values.get(key) != value:
+                    if spelt[key] != key:  # written composed, in the line it had
+                        at = list(doc).index(spelt[key])
+                        del doc[spelt[key]]
+                        doc.insert(at, key, None)
                     doc[key] = to_plain_yaml_value(value)
-            for key in list(doc):
+            for name in list(doc):
+                key = _named(name)
                 if changes.get(key, 0) in (None, [], ""):
-                    del doc[key]
+                    del doc[name]
                 elif key in changes and key not in new_values:
                     # set to a default a new file leaves out (do_not_contact=false): the line
                     # shows the new value rather than keeping the old one
-                    doc[key] = to_plain_yaml_value(getattr(new, key, changes[key]))
+                    doc[name] = to_plain_yaml_value(getattr(new, key, changes[key]))
             original = _yamlio.read_text(path)
             text = dump_roundtrip(doc, like=original)
             stored = self._as_stored(path, {k: v for k, v in doc.items() if k != "conflicts"}, new)
@@ -358,6 +368,11 @@ class CustomersMixin:
         stored = customer.model_copy(update={k: None for k in sealed})
         stored._sealed = sealed
         return stored
+
+
+def _named(name: Any) -> Any:
+    """A field's name as the model reads it: composed (NFC; ``models.composed_names``)."""
+    return composed(name) if isinstance(name, str) else name
 
 
 def _position(doc: Any, key: str) -> int:

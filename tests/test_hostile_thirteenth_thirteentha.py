@@ -1,0 +1,92 @@
+"""The thirteenth outside round (thirteentha, 2026-12-06), kinds 1 to 4: new variants of links
+and special files, text read one way and written another, values that pass one door and not
+another, and writes that land in the wrong place. Each failed on the code before its fix. See
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kehu_core.ids import shard
+from kehu_core.store import open_store
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+no_traceback = test_hostile_limits.no_traceback
+
+CAFE, CAFE_NFD = "caf\u00e9", "cafe\u0301"  # one field's name, typed two ways (a macOS file name's is the second)
+
+
+def _shop(tmp_path: Path) -> tuple[Path, str]:
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    added = kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=path)
+    assert added.code == 0, added.err
+    return path, "zhangsan"
+
+
+def test_a_field_name_typed_with_its_accent_two_ways_is_one_field(tmp_path: Path) -> None:
+    """A profile's own field `café` written composed by one colleague and decomposed (`e` +
+    U+0301, pasted from a macOS file name) by another: `kehu check` said ok, `customer show`
+    listed two `café` lines, an export two columns of one name. A field's name is read composed
+    (NFC), as a tag's or a rep's is; the two spellings in one profile are one field written
+    twice, named by `check` at the second's line; a door given the decomposed name (the plugin
+    API, a vCard's extra fields) writes the composed one, in the line the field already has."""
+    path, cid = _shop(tmp_path)
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    before = profile.read_text(encoding="utf-8")
+    profile.write_text(before + f"{CAFE}: 1\n{CAFE_NFD}: 2\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1, checked.out
+    line = len(before.splitlines()) + 2
+    assert f"{profile}:{line}: " in checked.out and "twice" in checked.out, checked.out
+    no_traceback(checked)
+
+    # one spelling, decomposed by hand: read composed by every command
+    profile.write_text(before + f"{CAFE_NFD}: 1\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    shown = kehu("customer", "show", cid, "--json", store=path).json()
+    assert shown.get(CAFE) == 1 and CAFE_NFD not in shown, sorted(shown)
+    # the plugin API's write of the composed name changes that line, never adds a second
+    store = open_store(path)
+    store.update_customer(cid, {CAFE: "2"})
+    assert profile.read_text(encoding="utf-8") == before + f"{CAFE}: '2'\n"
+    store.update_customer(cid, {CAFE_NFD: "3"})
+    assert profile.read_text(encoding="utf-8") == before + f"{CAFE}: '3'\n"
+    assert kehu("check", store=path).code == 0
+
+    # a vCard's fields of its own (X-KEHU-EXTRA-FIELDS) given decomposed are stored composed
+    card = tmp_path / "c.vcf"
+    card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:李四\r\nUID:lisi\r\n"
+                    f"X-KEHU-EXTRA-FIELDS:{json.dumps({CAFE_NFD: 'x'}, ensure_ascii=False)}\r\n"
+                    "END:VCARD\r\n", encoding="utf-8")
+    imported = kehu("import", str(card), store=path)
+    assert imported.code == 0, imported.err
+    written = (path / "customers" / shard("lisi") / "lisi" / "customer.yaml").read_text(encoding="utf-8")
+    assert f"{CAFE}: x" in written and CAFE_NFD not in written, written
+
+
+def test_a_confidential_field_typed_decomposed_is_encrypted(tmp_path: Path) -> None:
+    """kehu.yaml's `confidential: fields: [café]` and a profile's `café` typed the other way (a
+    vCard's extra fields, a hand edit): the value was written in plain text, exit 0, for
+    `kehu sync` to share with every clone, as no field of that name was confidential. The two
+    are one name (composed, NFC), so it is encrypted whichever way each was typed."""
+    from pyrage import x25519
+
+    for listed, given in ((CAFE, CAFE_NFD), (CAFE_NFD, CAFE)):
+        path = tmp_path / f"shop{len(listed)}"
+        assert kehu("init", str(path)).code == 0
+        public = x25519.Identity.generate().to_public()
+        with (path / "kehu.yaml").open("a", encoding="utf-8") as config:
+            config.write(f"confidential:\n  fields: [{listed}]\n  recipients:\n    王芳: {public}\n")
+        card = tmp_path / "c.vcf"
+        card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:李四\r\nUID:lisi\r\nX-KEHU-OWNER:王芳\r\n"
+                        f"X-KEHU-EXTRA-FIELDS:{json.dumps({given: '家里开茶馆'}, ensure_ascii=False)}\r\n"
+                        "END:VCARD\r\n", encoding="utf-8")
+        imported = kehu("import", str(card), store=path)
+        assert imported.code == 0, imported.err
+        written = (path / "customers" / shard("lisi") / "lisi" / "customer.yaml").read_text(encoding="utf-8")
+        assert "家里开茶馆" not in written and f"{CAFE}: age:" in written, written
+        assert kehu("check", store=path).code == 0
