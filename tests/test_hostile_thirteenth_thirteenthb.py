@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import ROOT, kehu
+from kehu_core.store import GITATTRIBUTES
+
+from .conftest import ROOT, git, kehu
 
 #: a process that opens the store's index at each word of the test, and says whether the file
 #: it opened is still the index's file once every other process has opened it too
@@ -64,3 +66,66 @@ def test_processes_making_the_index_at_one_moment_keep_one_file(tmp_path: Path) 
     finally:
         for opener in openers:
             opener.communicate("stop\n")
+
+
+def _clones(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones of one bare remote, set up as a rep's laptop is (`kehu git-setup`)."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = tmp_path / "a"
+    assert kehu("init", str(a)).code == 0
+    git(a, "remote", "add", "origin", str(remote))
+    return a, remote
+
+
+def _ok(*args: str, store: Path) -> str:
+    done = kehu(*args, store=store)
+    assert done.code == 0, done.out + done.err
+    return done.out
+
+
+def _planned(clone: Path, day: str) -> list[str]:
+    listed = kehu("--today", day, "visits", "plan", "--owner", "王芳", "--json", store=clone)
+    assert listed.code == 0, listed.err
+    rows = listed.json()
+    return [row["id"] for row in (rows["visits"] if isinstance(rows, dict) else rows)]
+
+
+def test_a_visit_plan_changed_in_two_clones_merges_by_joining_the_lists(tmp_path: Path) -> None:
+    """Two clones each adding a customer to one rep's visit plan of one day (the rep on the road,
+    the supervisor at the shop): where neither had a plan, the two files collided and `kehu sync`
+    stopped on a git conflict; where one had, git's line merge put the second clone's addition
+    under the first's `remove:` (the customer dropped from the plan, sync exit 0, `check` ok).
+    A plan merges by its lists (kehu's `.gitattributes`, kehu's driver): both additions kept in
+    order, no id twice, a removal on one side honoured; `kehu git-setup` adds the rule to an
+    older store's `.gitattributes` as kehu writes it."""
+    a, remote = _clones(tmp_path)
+    ids = [_ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
+           for name in ("赵敏", "钱多", "孙丽", "李雷", "周杰")]
+    _ok("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", "--add", ids[0], "--add", ids[3], store=a)
+    _ok("sync", store=a)
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    _ok("git-setup", store=b)
+    for clone, changes in ((a, ("--add", ids[1], "--remove", ids[3])), (b, ("--add", ids[2]))):
+        _ok("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", *changes, store=clone)
+    for clone, added in ((a, ids[4]), (b, ids[1])):  # a day neither had planned
+        _ok("--today", "2026-11-21", "visits", "plan", "--owner", "王芳", "--add", added, store=clone)
+    _ok("sync", store=a)
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.out + synced.err
+    _ok("sync", store=a)
+    for plan in ("visits/王芳/2026-11-20.yaml", "visits/王芳/2026-11-21.yaml"):
+        assert (a / plan).read_text(encoding="utf-8") == (b / plan).read_text(encoding="utf-8")
+    for clone in (a, b):
+        assert sorted(_planned(clone, "2026-11-20")) == sorted(ids[:3]), _planned(clone, "2026-11-20")
+        assert sorted(_planned(clone, "2026-11-21")) == sorted([ids[1], ids[4]]), _planned(clone, "2026-11-21")
+        assert kehu("check", store=clone).code == 0
+        assert not git(clone, "status", "--porcelain").strip()
+
+    older = tmp_path / "older"  # a store made before the rule: git-setup adds it
+    assert kehu("init", str(older)).code == 0
+    rule = "visits/*/*.yaml merge=kehu\n"
+    (older / ".gitattributes").write_text(GITATTRIBUTES.removesuffix(rule), encoding="utf-8")
+    _ok("git-setup", store=older)
+    assert (older / ".gitattributes").read_text(encoding="utf-8") == GITATTRIBUTES

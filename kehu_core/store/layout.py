@@ -17,7 +17,7 @@ from ..errors import Problem, RecordError, os_error_text
 from ..i18n import _
 from ..ids import check_id, new_id, shard
 from ..models import Customer
-from ..paths import state_dir
+from ..paths import PLANS_DIR, state_dir
 from ..yamlio import (
     LEDGER_SUFFIX,
     max_bytes,
@@ -39,6 +39,10 @@ GITATTRIBUTES = (
     f"{CUSTOMER_FILE} merge=kehu\n"
     "# kehu: interactions too (two payments of one purchase made in two clones both stay)\n"
     f"{CUSTOMERS_DIR}/**/{INTERACTIONS_DIR}/*.yaml merge=kehu\n"
+    # the reps' visit plans too: the lists of two clones' changes to one day are joined (their
+    # lines collided, or git's line merge put one clone's addition under the other's `remove:`).
+    # Last and without a comment of its own: `kehu git-setup` adds it so to an older store's file
+    f"{PLANS_DIR}/*/*.yaml merge=kehu\n"
 )
 
 # Field order of a new customer file: identity first, then how to reach them, then the rest.
