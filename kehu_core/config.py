@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .config_names import SHOP_NAME_MAX, rep_name_problem, shop_name_problem
 from .i18n import _
-from .keytext import composed
+from .keytext import composed, key_text
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
@@ -144,6 +144,11 @@ class ConfidentialSettings(BaseModel):
     @field_validator("recipients")
     @classmethod
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        # a rep's name read as the owner it names is stored (``keytext``: trimmed, composed):
+        # `José` typed decomposed or `王芳 ` with a space was a recipient no owner named, so
+        # the rep's key opened none of their own customers' fields
+        out: dict[str, str] = {}
+        spelt: dict[str, str] = {}
         for name, key in value.items():
             if (problem := rep_name_problem(name)) is not None:
                 raise ValueError(problem)
@@ -151,7 +156,18 @@ class ConfidentialSettings(BaseModel):
                 raise ValueError(_("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
                     "ssh-ed25519 ...)").format(
                     name=name, key=repr(key)))
-        return {str(name): key.strip() for name, key in value.items()}
+            rep = key_text(name)
+            if rep in out:
+                raise ValueError(_("{name}: the recipient {other} written twice, typed two ways (spaces at its "
+                                   "ends, or an accent as a mark of its own); keep one").format(
+                    name=repr(name), other=repr(spelt[rep])))
+            out[rep], spelt[rep] = key.strip(), name
+        return out
+
+    @field_validator("supervisors")
+    @classmethod
+    def _supervisors(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(dict.fromkeys(key_text(name) for name in value))
 
     @model_validator(mode="after")
     def _readers(self) -> ConfidentialSettings:
@@ -195,7 +211,7 @@ class ServeUser(BaseModel):
     def _rep_name(cls, value: str | None) -> str | None:
         if value is not None and (problem := rep_name_problem(value)) is not None:
             raise ValueError(problem)
-        return value
+        return None if value is None else key_text(value)  # as the owner it names is stored
 
     @model_validator(mode="after")
     def _rep_or_supervisor(self) -> ServeUser:

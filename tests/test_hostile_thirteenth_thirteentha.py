@@ -90,3 +90,44 @@ def test_a_confidential_field_typed_decomposed_is_encrypted(tmp_path: Path) -> N
         written = (path / "customers" / shard("lisi") / "lisi" / "customer.yaml").read_text(encoding="utf-8")
         assert "家里开茶馆" not in written and f"{CAFE}: age:" in written, written
         assert kehu("check", store=path).code == 0
+
+
+def _age_key(folder: Path, name: str) -> tuple[Path, str]:
+    from pyrage import x25519
+
+    identity = x25519.Identity.generate()
+    path = folder / f"{name}.txt"
+    path.write_text(f"{identity}\n", encoding="utf-8")
+    return path, str(identity.to_public())
+
+
+def test_a_recipient_named_as_the_owner_another_way_reads_their_customers(tmp_path: Path) -> None:
+    """A rep's name under kehu.yaml's `confidential: recipients:` (`kehu keys add`, a hand
+    edit) typed decomposed (`José` pasted from a macOS file name) or with a space at its end,
+    while the customers' `owner` is stored composed and trimmed (keytext): José's key did not
+    open José's own customers' confidential fields (🔒 encrypted, exit 0), nor did `kehu keys
+    remove José` find the name. A rep's name in kehu.yaml is read as an owner is."""
+    jose, jose_public = _age_key(tmp_path, "jose")
+    boss, boss_public = _age_key(tmp_path, "boss")
+    for n, typed in enumerate(("Jose\u0301", "José ", " Jose\u0301")):
+        path = tmp_path / f"shop{n}"
+        assert kehu("init", str(path)).code == 0
+        added = kehu("keys", "add", typed, jose_public, store=path)
+        assert added.code == 0, added.err
+        assert kehu("keys", "add", "主管", boss_public, "--supervisor", store=path).code == 0
+        assert kehu("customer", "add", "--name", "甲", "--id", "jia", "--owner", "José", store=path).code == 0
+        assert kehu("customer", "set", "jia", "family=家里开茶馆", store=path).code == 0
+        shown = kehu("--identity", str(jose), "customer", "show", "jia", store=path)
+        assert "家里开茶馆" in shown.out, (typed, shown.out)
+        assert kehu("--identity", str(boss), "customer", "show", "jia", store=path).out.count("家里开茶馆") == 1
+        assert kehu("check", store=path).code == 0
+        removed = kehu("keys", "remove", "José", store=path)
+        assert removed.code == 0, removed.err
+        assert "Jos" not in (path / "kehu.yaml").read_text(encoding="utf-8")
+    # one rep twice under recipients, typed two ways by hand: named, not one key silently lost
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  recipients:\n", f"  recipients:\n    José: {jose_public}\n    Jose\u0301: {boss_public}\n"), encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and "written twice" in checked.out + checked.err, checked.out + checked.err
+    no_traceback(checked)

@@ -16,6 +16,7 @@ from .. import confidential
 from ..config import CONFIG_FILE, StoreConfig
 from ..errors import KehuError, RecordError
 from ..i18n import _
+from ..keytext import key_text
 from ..problems import validation_problems
 from ..yamlio import (
     YamlFileError,
@@ -97,24 +98,36 @@ def add(store: Store, name: str, key: str, *, supervisor: bool = False) -> None:
 
 
 def _add_recipient(section: Any, name: str, key: str, supervisor: bool) -> None:
+    name = key_text(name)  # as an owner is stored, and as kehu.yaml's names are read (config)
+    was_supervisor = _forget(section, name)  # the same name written another way is replaced
     section["recipients"][name] = key.strip()
-    if supervisor:
+    if supervisor or was_supervisor:
         if section.get("supervisors") is None:
             section["supervisors"] = to_plain_yaml_value([])
-        if name not in section["supervisors"]:
-            section["supervisors"].append(name)
+        section["supervisors"].append(name)
+
+
+def _forget(section: Any, name: str) -> bool:
+    """Take ``name`` (in whatever spelling kehu.yaml has it) out of the recipients and the
+    supervisors; whether it was a supervisor."""
+    for written in [n for n in section["recipients"] if isinstance(n, str) and key_text(n) == name]:
+        del section["recipients"][written]
+    supervisors = section.get("supervisors")
+    found = [n for n in supervisors or [] if isinstance(n, str) and key_text(n) == name]
+    for written in found:
+        supervisors.remove(written)
+    return bool(found)
 
 
 def remove(store: Store, name: str) -> None:
+    name = key_text(name)
     if name not in store.config.confidential.recipients:
         known = ", ".join(store.config.confidential.recipients) or "none"
         raise KehuError(_("{name} is not a recipient of confidential fields (recipients: {known})").format(
             name=repr(name), known=known))
 
     def change(section: Any) -> None:
-        del section["recipients"][name]
-        if section.get("supervisors") is not None and name in section["supervisors"]:
-            section["supervisors"].remove(name)
+        _forget(section, name)
 
     _edit_config(store, change)
 
