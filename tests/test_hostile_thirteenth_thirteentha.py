@@ -126,8 +126,8 @@ def test_a_recipient_named_as_the_owner_another_way_reads_their_customers(tmp_pa
         assert "Jos" not in (path / "kehu.yaml").read_text(encoding="utf-8")
     # one rep twice under recipients, typed two ways by hand: named, not one key silently lost
     config = path / "kehu.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "  recipients:\n", f"  recipients:\n    José: {jose_public}\n    Jose\u0301: {boss_public}\n"), encoding="utf-8")
+    twice = f"  recipients:\n    José: {jose_public}\n    Jose\u0301: {boss_public}\n"
+    config.write_text(config.read_text(encoding="utf-8").replace("  recipients:\n", twice), encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and "written twice" in checked.out + checked.err, checked.out + checked.err
     no_traceback(checked)
