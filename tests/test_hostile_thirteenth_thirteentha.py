@@ -131,3 +131,23 @@ def test_a_recipient_named_as_the_owner_another_way_reads_their_customers(tmp_pa
     checked = kehu("check", store=path)
     assert checked.code == 1 and "written twice" in checked.out + checked.err, checked.out + checked.err
     no_traceback(checked)
+
+
+def test_a_set_of_a_confidential_field_says_it_changed_it(tmp_path: Path) -> None:
+    """`customer set ID family=…` of a confidential field wrote the value, encrypted, and said
+    "nothing to change in ID: family already as given", exit 0: both sides of the comparison
+    read the field as kehu reads a sealed one, None. A user told nothing changed types it again,
+    or thinks the note lost. It says what it wrote, and still says when nothing changed."""
+    path, cid = _shop(tmp_path)
+    _key, public = _age_key(tmp_path, "wang")
+    assert kehu("keys", "add", "王芳", public, store=path).code == 0
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    for text in ("家里开茶馆", "女儿在杭州"):
+        before = profile.read_text(encoding="utf-8")
+        said = kehu("customer", "set", cid, f"family={text}", store=path)
+        assert said.code == 0 and said.err.strip() == f"updated {cid}: family", said.err
+        assert profile.read_text(encoding="utf-8") != before
+    same = kehu("customer", "set", cid, "nickname=小张", "family=", store=path)
+    assert same.err.strip() == f"updated {cid}: nickname, family", same.err
+    again = kehu("customer", "set", cid, "nickname=小张", store=path)
+    assert "nothing to change" in again.err, again.err

@@ -242,7 +242,9 @@ def _set_fields(ctx: Context, customer_id: str, assignments: tuple[str, ...]) ->
     changes = parse_assignments(customer, assignments, store.config.region)
     updated = store.update_customer(customer.id, changes, expect_version=version)
     # said as it is: `phones+=` of a number it has already, `level=金卡` of a 金卡 said "updated"
-    changed = [name for name in changes if getattr(updated, name, None) != getattr(customer, name, None)]
+    # a confidential field reads as None on both sides: its encrypted text says whether it changed
+    changed = [name for name in changes if getattr(updated, name, None) != getattr(customer, name, None)
+               or updated.sealed.get(name) != customer.sealed.get(name)]
     if changed:
         click.echo(_("updated {id}: {fields}").format(id=customer.id, fields=", ".join(changed)), err=True)
     else:
