@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import KehuError, os_error_text
 from .i18n import _
-from .yamlio.files import read_given_file
+from .smallfiles import read_given_file
 
 if TYPE_CHECKING:
     from .config import StoreConfig

@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from .smallfiles import read_kept_json
+
 ENTRY_POINT_GROUP = "kehu"
 #: pydantic's own plugins (pydantic.plugin): pydantic reads every installed distribution's
 #: metadata to find them when it builds its first validator
@@ -133,8 +135,8 @@ def cache_file() -> Path:
 def _groups() -> dict[str, list[list[str]]]:
     stamp = environment_stamp()
     path = cache_file()
+    kept = read_kept_json(path)  # never waits on a FIFO put there, nor fails on JSON too deep
     try:
-        kept = json.loads(path.read_bytes())
         if kept.get("version") == _CACHE_VERSION and kept.get("environment") == stamp:
             return {group: [list(pair) for pair in pairs] for group, pairs in kept["groups"].items()}
     except (OSError, ValueError, TypeError, AttributeError, KeyError):

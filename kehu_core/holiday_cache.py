@@ -19,6 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .smallfiles import read_kept_json
+
 #: one year's days off (day → label) and 调休 working weekend days
 Table = tuple[dict[dt.date, str], frozenset[dt.date]]
 FORMAT = 1  # moves when the file's layout changes
@@ -49,11 +51,11 @@ def cached_year(year: int, work_out: Callable[[int], Table]) -> Table:
     """``work_out(year)``, read from the cache when it was worked out before."""
     path = _cache_file(year)
     if path is not None:
+        data = read_kept_json(path)  # never waits on a FIFO put there, nor fails on JSON too deep
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
             return ({dt.date.fromisoformat(d): str(label) for d, label in data["days"].items()},
                     frozenset(dt.date.fromisoformat(d) for d in data["weekend_workdays"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             pass  # not there yet, or unreadable: work it out
     table = work_out(year)
     if path is not None:

@@ -3,6 +3,7 @@ docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from kehu_core import hookimpl
 from kehu_core.testing import add_customer, make_store, run_kehu
 
-from .conftest import kehu
+from .conftest import kehu, kehu_subprocess
 from .test_hostile import tree_hash
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
 
@@ -64,3 +65,32 @@ def test_a_ledger_rule_naming_an_entry_past_the_end_is_the_plugins_failure(tmp_p
     assert "points spent twice" not in said.replace("failed in validate_ledger", ""), said
     assert "plugin 'pastend' failed in validate_ledger: wrong result" in said, said
     assert "past" in said, said
+
+
+@pytest.mark.parametrize("put", ["fifo", "deep"])
+def test_a_file_kehu_keeps_in_the_users_cache_is_never_waited_on(
+        demo_copy: Path, tmp_path: Path, put: str) -> None:
+    """kehu keeps the plugins' entry points and each year's holidays as small JSON files in
+    the user's cache folder (~/.cache/kehu). A FIFO put in place of one hung every command
+    (`customer list`, `reminders`) until someone wrote to it; JSON nested 100 000 deep ended
+    every command in "internal error" (the entry points) or failed the holiday greetings. Such
+    a file is no kept file: the value is worked out again, the file written anew, the command
+    answers as before."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = kehu_subprocess("reminders", "--days", "60", store=demo_copy, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    kept = sorted((tmp_path / "cache" / "kehu").glob("*.json"))
+    assert any(p.name.startswith("entry-points-") for p in kept), kept
+    assert any(p.name.startswith("holidays-CN-2027-") for p in kept), kept
+    for path in kept:
+        path.unlink()
+        if put == "fifo":
+            os.mkfifo(path)
+        else:
+            path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    again = kehu_subprocess("reminders", "--days", "60", store=demo_copy, env=env, timeout=300)
+    assert "Traceback" not in again.stderr, again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "failed" not in again.stderr and "internal error" not in again.stderr, again.stderr
+    assert again.stdout == first.stdout
+    assert all(path.is_file() and path.stat().st_size < 100_000 for path in kept)  # written anew

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..i18n import _
+from ..smallfiles import read_given_file as read_given_file  # the names yamlio has always given
+from ..smallfiles import special_kind as special_kind
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a customer file over 2 MiB is a mistake, not a customer
 # A ledger grows by a line (~90 bytes) with every purchase, redemption and tier move, for as
@@ -92,13 +94,6 @@ def link_message(path: Path | str) -> str:
              "here, or remove the link").format(target=target)
 
 
-def special_kind(mode: int) -> str:
-    """What a file that is no regular file is: a folder, a FIFO, a socket, a device."""
-    return (_("a folder") if stat.S_ISDIR(mode) else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
-            else _("a socket") if stat.S_ISSOCK(mode) else _("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else _("not a regular file"))
-
-
 def special_file_message(mode: int) -> str:
     """What kehu says of something that is not a regular file where a record belongs."""
     return _("is {what}, not a record file; kehu reads only regular files here").format(what=special_kind(mode))
@@ -167,25 +162,6 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     finally:
         os.close(fd)
     return data
-
-
-def read_given_file(path: Path | str, most: int) -> bytes:
-    """The bytes of a small file a person names to kehu (an age identity file: ``--identity``,
-    ``KEHU_IDENTITY``), refusing without waiting on it what is no regular file — a FIFO hung
-    the command until someone wrote to it, ``/dev/zero`` was read until memory ran out — and
-    a file over ``most`` bytes. Links are followed (the person chose the path). OSError for
-    what the OS refuses; ``ValueError`` saying what is wrong for the rest."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(_("it is {what}, not a file").format(what=special_kind(info.st_mode)))
-        data = os.read(fd, most + 1)
-        if len(data) > most or info.st_size > most:
-            raise ValueError(_("it is over {most} bytes, more than such a file holds").format(most=most))
-        return data
-    finally:
-        os.close(fd)
 
 
 def read_text(path: Path | str) -> str:
