@@ -129,3 +129,33 @@ def test_a_visit_plan_changed_in_two_clones_merges_by_joining_the_lists(tmp_path
     (older / ".gitattributes").write_text(GITATTRIBUTES.removesuffix(rule), encoding="utf-8")
     _ok("git-setup", store=older)
     assert (older / ".gitattributes").read_text(encoding="utf-8") == GITATTRIBUTES
+
+
+def test_a_visit_plan_reset_in_one_clone_and_changed_in_the_other_merges(tmp_path: Path) -> None:
+    """A rep's day taken back in one clone (`kehu visits plan --reset`: its file removed) while
+    the other adds a customer to it: git stops on a file changed on one side and deleted on the
+    other without asking kehu's driver, and `kehu sync` stopped for a person to keep or delete
+    it ("a customer is kept or deleted whole"). Now it is merged as a plan is: what the other
+    clone added stays, what the reset took back goes, either way round
+    (`sync_guard.settle_plans`)."""
+    a, remote = _clones(tmp_path)
+    ids = [_ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
+           for name in ("赵敏", "钱多", "孙丽", "李雷")]
+    for day in ("2026-11-20", "2026-11-21"):
+        _ok("--today", day, "visits", "plan", "--owner", "王芳", "--add", ids[0], store=a)
+    _ok("sync", store=a)
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    _ok("git-setup", store=b)
+    for clone, day, change in ((a, "2026-11-20", ("--reset",)), (b, "2026-11-20", ("--add", ids[1])),
+                               (a, "2026-11-21", ("--add", ids[2])), (b, "2026-11-21", ("--reset",))):
+        _ok("--today", day, "visits", "plan", "--owner", "王芳", *change, store=clone)
+    _ok("sync", store=a)
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.out + synced.err
+    _ok("sync", store=a)
+    for clone in (a, b):
+        assert _planned(clone, "2026-11-20") == [ids[1]], _planned(clone, "2026-11-20")
+        assert _planned(clone, "2026-11-21") == [ids[2]], _planned(clone, "2026-11-21")
+        assert kehu("check", store=clone).code == 0
+        assert not git(clone, "status", "--porcelain").strip()

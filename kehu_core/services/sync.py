@@ -370,6 +370,9 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     # every sync of a clone whose colleague had pushed meanwhile failed, "Not possible to fast-forward"
     result = gitops.run(root, "merge", "--ff", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False, env={gitops.SKIP_HOOK: "1"})
+    if (result.returncode != 0 and sync_guard.settle_plans(root, gitops.unmerged_paths(root))
+            and not gitops.unmerged_paths(root)):  # a plan changed here, its day reset there: merged
+        result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
         stuck = sync_guard.reopen_orphaned_customers(root, ref)
         if not stuck:

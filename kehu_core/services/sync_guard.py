@@ -237,6 +237,40 @@ def settle_moved_records(merge: OpenMerge) -> list[str]:
     return done
 
 
+def settle_plans(root: Path, stuck: list[str]) -> list[str]:
+    """A rep's visit plan of one day changed in one clone and deleted in the other (the day's
+    changes taken back, ``kehu visits plan --reset``), which git stops on without asking
+    kehu's driver: merged as the driver merges a plan (:func:`planfile.merged_text`), what
+    the keeping side added kept, and staged. Plans both sides changed are the driver's; a side
+    that is no plan stays for a person. Returns the paths it settled."""
+    from ..paths import PLANS_DIR
+    from ..visits import planfile
+    from ..yamlio import YamlFileError, read_text
+    from ..yamlio.atomic import atomic_write
+
+    settled = []
+    for rel in stuck:
+        parts = rel.split("/")
+        if len(parts) != 3 or parts[0] != PLANS_DIR or not planfile._PLAN_NAME.fullmatch(parts[2]):
+            continue
+        staged = gitops.run(root, "ls-files", "-u", "-z", "--", rel, check=False).stdout
+        stages = {int(entry.split("\t", 1)[0].split()[2]) for entry in staged.split("\0") if entry}
+        if len(stages & {2, 3}) != 1 or 1 not in stages:
+            continue
+        base = gitops.run(root, "show", f":1:{rel}", check=False).stdout
+        try:  # the kept side as git left it here, with its line ends (git's text here has LF)
+            text = planfile.merged_text(base, read_text(root / rel))
+        except (ValueError, YamlFileError):  # no plan on one side, a link, no file: for a person
+            continue
+        if text is None:
+            gitops.run(root, "rm", "-q", "-f", "--", rel)
+        else:
+            atomic_write(root / rel, text)
+            gitops.run(root, "add", "--", rel)
+        settled.append(rel)
+    return settled
+
+
 def join_respelled_entries(root: Path, changed: list[str]) -> list[str]:
     """Ledger entries a merge holds twice, the same entry (its id, every value) written two ways:
     a colleague's commit rewrote a ledger's lines (CRLF line ends from an editor, other spacing)

@@ -203,3 +203,36 @@ def apply(edits: PlanEdits, *, add: tuple[str, ...] = (), remove: tuple[str, ...
         edits.order = list(dict.fromkeys(order))
         edits.remove = [cid for cid in edits.remove if cid not in edits.order]
     return edits
+
+
+def merged_text(base: str, kept: str) -> str | None:
+    """A rep's plan of one day changed in one clone and deleted in the other (every change of
+    the day taken back, ``--reset``: the file is removed), as git's merge leaves it: what the
+    keeping side added since ``base`` stays, what was there before goes, as the deletion
+    said; the text of the plan, or None when nothing is left (the file goes too). A side
+    that is no plan (not YAML, not a mapping of lists): ValueError, for a person."""
+    import yaml
+
+    from ..yamlio import FastLoader
+
+    lists: list[dict[str, list[str]]] = []
+    head: dict[str, Any] = {}
+    for side, text in enumerate((base, kept)):
+        try:
+            data = yaml.load(text, Loader=FastLoader) if text else {}  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            data = None
+        if not isinstance(data, dict) or any(not isinstance(data.get(k) or [], list) for k in _LISTS):
+            raise ValueError("not a plan of visits on one side")
+        lists.append({key: [str(v) for v in data.get(key) or []] for key in _LISTS})
+        if side:
+            head = {k: data[k] for k in ("owner", "date") if k in data}
+    before, after = lists
+    out: dict[str, Any] = dict(head)
+    for key in _LISTS:
+        added = [cid for cid in dict.fromkeys(after[key]) if cid not in before[key]]
+        if added:
+            out[key] = added
+    if not any(key in out for key in _LISTS):
+        return None
+    return as_written_like(_HEADER + dump_new(out), kept)
