@@ -151,3 +151,47 @@ def test_a_set_of_a_confidential_field_says_it_changed_it(tmp_path: Path) -> Non
     assert same.err.strip() == f"updated {cid}: nickname, family", same.err
     again = kehu("customer", "set", cid, "nickname=小张", store=path)
     assert "nothing to change" in again.err, again.err
+
+
+def test_customer_set_takes_a_field_named_in_chinese(tmp_path: Path) -> None:
+    """`customer set ID 微信=wx123` (a field of the shop's own, named as its people name it) was
+    a usage error, "'微信=wx123': expected FIELD=VALUE", though it is one: the command took
+    only ASCII names, while a hand edit, a vCard's fields and `kehu check` take any, so a field
+    a colleague added could be neither changed nor removed (`微信=`) but by hand. A field's name
+    is any text the model takes (one line, no control character)."""
+    path, cid = _shop(tmp_path)
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    said = kehu("customer", "set", cid, "微信=wx123", "café=1", store=path)
+    assert said.code == 0, said.err
+    assert kehu("customer", "show", cid, "--json", store=path).json()["微信"] == "wx123"
+    assert kehu("customer", "set", cid, " 微信 =wx456", store=path).code == 0
+    assert "微信: wx456" in profile.read_text(encoding="utf-8")
+    assert kehu("customer", "set", cid, f"{CAFE_NFD}=2", store=path).code == 0  # the same field
+    assert kehu("customer", "set", cid, "微信=", f"{CAFE}=", store=path).code == 0
+    assert "微信" not in profile.read_text(encoding="utf-8") and "caf" not in profile.read_text(encoding="utf-8")
+    before = profile.read_text(encoding="utf-8")
+    for bad in ("=x", " =x", "a\nb=x"):
+        refused = kehu("customer", "set", cid, bad, store=path)
+        assert refused.code in (1, 2), (bad, refused.err)
+        no_traceback(refused)
+    assert profile.read_text(encoding="utf-8") == before
+
+
+def test_a_field_whose_name_shows_nothing_is_named(tmp_path: Path) -> None:
+    """A profile field named `""`, `" "`, an ideographic space or a zero-width space (a hand
+    edit, `customer set ID $'\\u200b'=x`, a vCard's extra fields): `kehu check` said ok,
+    `customer show` printed a row of a value with no label, and an export a column with no
+    header. A field's name shows something, as a customer's name does; `check` names it at its
+    line and every door refuses it."""
+    path, cid = _shop(tmp_path)
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    before = profile.read_text(encoding="utf-8")
+    for name in ('""', '" "', '"\\u3000"', '"\\u200b"', '"\\u200b "'):
+        profile.write_text(before + f"{name}: 微信号\n", encoding="utf-8")
+        checked = kehu("check", store=path)
+        assert checked.code == 1 and f"{profile}:{len(before.splitlines()) + 1}: " in checked.out, (name, checked.out)
+        assert "shows nothing" in checked.out, checked.out
+    profile.write_text(before, encoding="utf-8")
+    refused = kehu("customer", "set", cid, "\u200b=x", store=path)
+    assert refused.code == 1 and "shows nothing" in refused.err, refused.err
+    assert profile.read_text(encoding="utf-8") == before

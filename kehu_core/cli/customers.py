@@ -10,6 +10,7 @@ import click
 from ..errors import KehuError, Problem
 from ..i18n import _, ngettext
 from ..ids import check_id
+from ..keytext import key_text
 from ..labels import field_label
 from ..services import gitops
 from .context import Context, emit_json, pass_ctx, say_left_out
@@ -152,11 +153,14 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
     changes: dict[str, Any] = {}
     fields = type(customer).model_fields
     for pair in pairs:
-        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*([+-]?=)(.*)$", pair, re.S)
-        if not match:
+        # a field's name is any text the model takes (one line, no control character: 微信 as a
+        # shop names its own field; ASCII alone was taken), trimmed and composed (keytext)
+        match = re.match(r"^([^=]+?)\s*([+-]?=)(.*)$", pair, re.S)
+        if not match or not key_text(match.group(1)):
             raise click.UsageError(
                 _("{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)").format(pair=pair))
         key, op, value = match.groups()
+        key = key_text(key)
         if key == "id":
             raise KehuError(_("the id of a customer cannot be changed"))
         info = fields.get(key)

@@ -233,11 +233,15 @@ def composed_names(data: Any, info: ValidationInfo | None = None) -> Any:
     the second (a duplicate key, which no door writes). ASCII names, all of kehu's own, as they are."""
     if not isinstance(data, dict) or (info is not None and info.context and info.context.get("indexed")):
         return data  # what the index holds was composed when its file was read
-    if all(not isinstance(name, str) or name.isascii() for name in data):
+    if all(not isinstance(name, str) or (name.isascii() and name.strip()) for name in data):
         return data
     out: dict[Any, Any] = {}
     spelt: dict[Any, Any] = {}
     for name, value in data.items():
+        if isinstance(name, str) and not shows_something(name):
+            # a row of `customer show` with no label, an export's column with no header
+            raise TooDeep(_("{field}: a field's name that shows nothing (spaces or invisible characters alone); "
+                            "give it a name").format(field=repr(name)), (name,))
         key = composed(name) if isinstance(name, str) else name
         if key in out:
             first = spelt[key]
