@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 
 from kehu_core import hookimpl
+from kehu_core.store import Store
 from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu, kehu_subprocess
 from .test_hostile import tree_hash
+from .test_hostile_git import team  # noqa: F401 (a fixture)
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
+from .test_team_merge import remote  # noqa: F401 (a fixture)
 
 
 @pytest.mark.parametrize(("typed", "problem"), [
@@ -94,3 +97,29 @@ def test_a_file_kehu_keeps_in_the_users_cache_is_never_waited_on(
     assert "failed" not in again.stderr and "internal error" not in again.stderr, again.stderr
     assert again.stdout == first.stdout
     assert all(path.is_file() and path.stat().st_size < 100_000 for path in kept)  # written anew
+
+
+def test_a_tier_move_both_clones_recorded_is_no_move_back_after_a_later_one(
+        team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """Both clones record a customer's first tier (`kehu tier record`, each on its schedule);
+    the colleague syncs first; here the customer is then pinned to another tier (`kehu tier
+    set`), and this clone syncs. git's union of the two ledgers put the colleague's line after
+    both of ours: `kehu tier` and the TUI's Tier moves panel showed a move back to the first
+    tier that nobody made, and the next `tier record` wrote the move up again. The colleague's
+    line repeats a move already kept, from a tier the customer had left, and is no move."""
+    a, b, cid = team
+    for clone in (a, b):
+        assert kehu("tier", "record", store=clone).code == 0
+    assert kehu("sync", store=b).code == 0
+    first = Store.open(a).ledger(cid, "tiers")[-1]["to"]
+    other = next(t for t in kehu("tier", "--json", store=a).json()["tiers"] if t != first)
+    assert kehu("tier", "set", cid, other, store=a).code == 0
+    synced = kehu("sync", store=a)
+    assert synced.code == 0, synced.err
+    assert len(Store.open(a).ledger(cid, "tiers")) == 3  # git's union kept every line
+    moved = [(c["from"], c["to"]) for c in kehu("tier", "--json", store=a).json()["recent_changes"]
+             if c["customer_id"] == cid]
+    assert moved == [(first, other), (None, first)], moved  # newest first
+    again = kehu("tier", "record", store=a)
+    assert again.code == 0 and "0 tier change(s) recorded" in again.err, again.err
+    assert len(Store.open(a).ledger(cid, "tiers")) == 3

@@ -45,12 +45,13 @@ def recent_changes(store: Store, since: dt.date) -> list[dict[str, Any]]:
     out = []
     for cid in store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"):
         row = store.index.get(cid)
-        for entry in moves(store.ledger(cid, LEDGER)):
+        for n, entry in enumerate(moves(store.ledger(cid, LEDGER))):
             day = entry.get("date")
             if isinstance(day, dt.date) and day >= since:
                 plain = {k: str(v) if isinstance(v, dt.date) else v for k, v in entry.items()}
-                out.append({"customer_id": cid, "name": row.customer.name if row else cid, **plain})
-    return sorted(out, key=lambda e: (e["date"], e["customer_id"]), reverse=True)
+                out.append((n, {"customer_id": cid, "name": row.customer.name if row else cid, **plain}))
+    # a customer's moves of one day newest first too: the later line is the later move
+    return [e for _n, e in sorted(out, key=lambda ne: (ne[1]["date"], ne[1]["customer_id"], ne[0]), reverse=True)]
 
 
 @click.group("tier", invoke_without_command=True)

@@ -333,22 +333,28 @@ def move_text(store: Store, entry: Mapping[str, Any], *, why: bool = True) -> st
 
 
 def moves(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The entries of a tiers ledger that move the customer: one naming as its ``to`` the tier
-    the entries before it already moved to is no move (:func:`record_if_changed` writes none),
-    but the same move recorded again in another clone. Each clone of a team that runs `kehu
-    tier record` (its schedule), or sees the same sale move its buyer, records the move, and
-    git's union of the two ledgers keeps both lines: `kehu tier` listed every move twice."""
+    """The entries of a tiers ledger that move the customer. Each clone of a team that runs
+    `kehu tier record` (its schedule), or sees the same sale move its buyer, records the move,
+    and git's union of the two ledgers keeps both lines, in either order. So an entry is no
+    move when it names as its ``to`` the tier the entries before it already moved to (what
+    :func:`record_if_changed` never writes: `kehu tier` listed every move twice), nor when it
+    moves from a tier the customer had already left, as a move kept before it did: the other
+    clone's line of a move this one made, put after this clone's later moves by the union,
+    read as a move back that nobody made."""
     kept: list[Mapping[str, Any]] = []
+    made: set[tuple[Any, Any]] = set()
     for entry in entries:
-        if kept and entry.get("to") == kept[-1].get("to"):
+        move = (entry.get("from"), entry.get("to"))
+        if kept and (move[1] == kept[-1].get("to") or (move[0] != kept[-1].get("to") and move in made)):
             continue
         kept.append(entry)
+        made.add(move)
     return kept
 
 
 def last_recorded(store: Store, customer_id: str) -> str | None:
-    entries = store.ledger(customer_id, LEDGER)
-    return entries[-1].get("to") if entries else None
+    kept = moves(store.ledger(customer_id, LEDGER))
+    return kept[-1].get("to") if kept else None
 
 
 def record_if_changed(
