@@ -159,3 +159,26 @@ def test_a_visit_plan_reset_in_one_clone_and_changed_in_the_other_merges(tmp_pat
         assert _planned(clone, "2026-11-21") == [ids[2]], _planned(clone, "2026-11-21")
         assert kehu("check", store=clone).code == 0
         assert not git(clone, "status", "--porcelain").strip()
+
+
+def test_a_plan_naming_many_customers_no_longer_there_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A rep's plan (shared by `kehu sync`) whose `add:` names 20 000 customers the store does
+    not hold (a colleague's script, a plan kept while customers were merged away): `kehu visits
+    plan` asked a list of them for each (100 000 ids, 1.9 MB, took 2 min 17 s) and printed every
+    id on stderr (1.9 MB of ids). Each is looked up in a set, and the message names the first
+    ten (`visits.plan.plan`, `cli.visits_cmds`)."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
+    plan = path / "visits" / "王芳" / "2026-11-20.yaml"
+    plan.parent.mkdir(parents=True)
+    ids = [f"c1gone{n:010d}" for n in range(20_000)]
+    plan.write_text("owner: 王芳\ndate: 2026-11-20\nadd:\n" + "".join(f"- {i}\n" for i in [cid, *ids]),
+                    encoding="utf-8")
+    planned = kehu("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", store=path)
+    assert planned.code == 0, planned.err
+    assert cid in planned.out
+    assert ids[0] in planned.err and ids[9] in planned.err and ids[10] not in planned.err
+    assert len(planned.err) < 2_000, len(planned.err)
+    listed = kehu("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", "--json", store=path)
+    assert listed.json()["gone"] == ids  # the whole list is data for a script

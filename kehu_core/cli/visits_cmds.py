@@ -101,7 +101,7 @@ def _print_plan(plan: object, store: Store) -> None:
     if plan.gone:
         click.echo(_("kehu: the rep's plan adds {ids}, no longer in the store (merged into another customer or "
                      "deleted): left out; `kehu visits plan --remove ID` takes it off the plan").format(
-            ids=", ".join(plan.gone)), err=True)
+            ids=", ".join(plan.gone[:WAITING_SHOWN]) + ("……" if len(plan.gone) > WAITING_SHOWN else "")), err=True)
     changes = _("; the rep's changes: {file}").format(file=plan.plan_file) if plan.plan_file else ""
     click.echo(_("{visits} visits for {owner} on {day}{changes}").format(
         visits=len(plan.visits), owner=owner, day=plan.day, changes=changes), err=True)
