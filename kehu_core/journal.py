@@ -161,14 +161,38 @@ def _numbers(store: Store) -> list[int]:
 MAX_ENTRY_BYTES = 512 * 2**20
 
 
+def _entry_json(path: Path) -> Any:
+    """An entry's JSON as written, never through a link or from a FIFO (``read_bytes``)."""
+    return json.loads(read_bytes(path, MAX_ENTRY_BYTES).decode("utf-8"))
+
+
+#: what reading a file that is no entry kehu wrote raises (RecursionError: JSON nested past
+#: Python's stack, a hand edit)
+_NOT_AN_ENTRY = (YamlFileError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
+
+
+def _rewritable(path: Path) -> dict[str, Any] | None:
+    """An entry to rewrite in place (its before-images dropped), or None for a file that is no
+    entry kehu wrote: `kehu undo` and `undo --list` name it ("remove it"); a rewrite of the
+    other entries goes on past it. A hand-edited or damaged entry ended `kehu keys add` in
+    "internal error" after kehu.yaml was written, the keys half given."""
+    try:
+        data = _entry_json(path)
+        if not (isinstance(data, dict) and isinstance(data.get("files"), list)
+                and all(isinstance(f, dict) for f in data["files"])):
+            return None
+        return data
+    except _NOT_AN_ENTRY:
+        return None
+
+
 def _load(path: Path) -> Entry:
     try:  # never through a link (read_bytes), and only paths inside the store (below)
-        data = json.loads(read_bytes(path, MAX_ENTRY_BYTES).decode("utf-8"))
+        data = _entry_json(path)
         if any(_outside(f["path"]) for f in data["files"]):
             raise ValueError(_("a path outside the store"))
         return _entry(data)
-    # RecursionError: JSON nested past Python's stack (a hand edit), "internal error" before
-    except (YamlFileError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+    except _NOT_AN_ENTRY as exc:
         raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
             path=path, why=exc)) from None
 
@@ -308,10 +332,12 @@ def forget_plain(store: Store, fields: set[str]) -> int:
     lost = 0
     for number in _numbers(store):
         path = _file(store, number)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _rewritable(path)
+        if data is None:
+            continue
         changed = False
         try:
-            words = shlex.split(data.get("command") or "")
+            words = shlex.split(str(data.get("command") or ""))
         except ValueError:
             words = []
         hidden = [pattern.sub(r"\1🔒", w) for w in words]
@@ -320,7 +346,7 @@ def forget_plain(store: Store, fields: set[str]) -> int:
             changed = True
         dropped = False
         for f in data["files"]:
-            if f.get("before") and plain_fields(f["before"], fields):
+            if isinstance(f.get("before"), str) and f["before"] and plain_fields(f["before"], fields):
                 f["before"], f["pruned"] = None, True
                 changed = dropped = True
         lost += dropped
@@ -332,9 +358,9 @@ def forget_plain(store: Store, fields: set[str]) -> int:
 def _prune(store: Store, number: int) -> None:
     """Drop the before-images of entry ``number`` (it can no longer be undone; it stays in logs)."""
     path = _file(store, number)
-    if number < 1 or not path.is_file():
+    data = _rewritable(path) if number >= 1 and os.path.lexists(path) else None
+    if data is None:
         return
-    data = json.loads(path.read_text(encoding="utf-8"))
     for f in data["files"]:
         f["before"], f["pruned"] = None, True
     atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")

@@ -14,6 +14,7 @@ from kehu_core.store import Store
 from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu, kehu_subprocess
+from .test_confidential import keyfile
 from .test_hostile import tree_hash
 from .test_hostile_git import team  # noqa: F401 (a fixture)
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
@@ -123,3 +124,31 @@ def test_a_tier_move_both_clones_recorded_is_no_move_back_after_a_later_one(
     again = kehu("tier", "record", store=a)
     assert again.code == 0 and "0 tier change(s) recorded" in again.err, again.err
     assert len(Store.open(a).ledger(cid, "tiers")) == 3
+
+
+@pytest.mark.parametrize("damage", ["{broken", "[]", '{"files": [{"path": "customers/x", "before": 5}]}'])
+def test_a_damaged_journal_entry_stops_no_keys_command_half_done(
+        store: tuple[Path, str], tmp_path: Path, damage: str) -> None:  # noqa: F811
+    """`kehu keys add` and `keys fields add` write kehu.yaml, then drop from the undo journal
+    (.kehu/journal) every kept text holding a now-confidential value in plain. An entry that
+    was damaged or hand-edited ended them in "internal error" after kehu.yaml was written: the
+    key added, nothing encrypted to it, exit 1. Such an entry is passed over — `kehu undo` names
+    it, "remove it", as before — and the command finishes."""
+    path, cid = store
+    assert kehu("customer", "set", cid, "nickname=小赵", store=path).code == 0
+    assert kehu("customer", "set", cid, "nickname=阿赵", store=path).code == 0
+    entries = sorted((path / ".kehu" / "journal").glob("*.json"))
+    entries[0].write_text(damage, encoding="utf-8")
+    _identity, public = keyfile(tmp_path, "wang")
+    added = kehu("keys", "add", "王芳", public, store=path)
+    no_traceback(added)
+    assert added.code == 0, added.err
+    made = kehu("keys", "fields", "add", "nickname", store=path)
+    no_traceback(made)
+    assert made.code == 0, made.err
+    profile = next((path / "customers").rglob(f"{cid}/customer.yaml")).read_text(encoding="utf-8")
+    assert "阿赵" not in profile and "nickname: age:" in profile, profile
+    assert not any("阿赵" in p.read_text(encoding="utf-8") for p in entries[1:])  # nor in plain in the journal
+    assert kehu("check", store=path).code == 0
+    listed = kehu("undo", "--list", store=path)
+    assert listed.code == 1 and "not a journal entry kehu wrote" in listed.err, listed.err
