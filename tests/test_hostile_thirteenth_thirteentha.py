@@ -170,9 +170,9 @@ def test_customer_set_takes_a_field_named_in_chinese(tmp_path: Path) -> None:
     assert kehu("customer", "set", cid, "微信=", f"{CAFE}=", store=path).code == 0
     assert "微信" not in profile.read_text(encoding="utf-8") and "caf" not in profile.read_text(encoding="utf-8")
     before = profile.read_text(encoding="utf-8")
-    for bad in ("=x", " =x", "a\nb=x"):
+    for bad in ("=x", " =x", "a\nb=x", "\u3000=x"):
         refused = kehu("customer", "set", cid, bad, store=path)
-        assert refused.code in (1, 2), (bad, refused.err)
+        assert refused.code == 2 and "customer.yaml" not in refused.err, (bad, refused.err)  # the argument's fault
         no_traceback(refused)
     assert profile.read_text(encoding="utf-8") == before
 
@@ -193,5 +193,6 @@ def test_a_field_whose_name_shows_nothing_is_named(tmp_path: Path) -> None:
         assert "shows nothing" in checked.out, checked.out
     profile.write_text(before, encoding="utf-8")
     refused = kehu("customer", "set", cid, "\u200b=x", store=path)
-    assert refused.code == 1 and "shows nothing" in refused.err, refused.err
+    assert refused.code == 2 and "shows nothing" in refused.err, refused.err  # the argument named
     assert profile.read_text(encoding="utf-8") == before
+

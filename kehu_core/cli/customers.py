@@ -12,6 +12,7 @@ from ..i18n import _, ngettext
 from ..ids import check_id
 from ..keytext import key_text
 from ..labels import field_label
+from ..models.customer import field_name_problem
 from ..services import gitops
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
@@ -161,6 +162,8 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
                 _("{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)").format(pair=pair))
         key, op, value = match.groups()
         key = key_text(key)
+        if (problem := field_name_problem(key)) is not None:  # the argument named, not the file
+            raise click.UsageError(f"{pair!r}: {problem}")
         if key == "id":
             raise KehuError(_("the id of a customer cannot be changed"))
         info = fields.get(key)

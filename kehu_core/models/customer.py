@@ -33,7 +33,7 @@ from .fields import (
     check_lunar_birthday,
     shows_something,
 )
-from .hostile import ONE_LINE, TooDeep, escaped_text, refuse_deep
+from .hostile import ONE_LINE, TooDeep, escaped_text, key_problem, refuse_deep
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
 #: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
@@ -224,6 +224,22 @@ class Customer(BaseModel):
         return value
 
 
+def _blank_name(name: str) -> str | None:
+    # a row of `customer show` with no label, an export's column with no header
+    if shows_something(name):
+        return None
+    return _("{field}: a field's name that shows nothing (spaces or invisible characters alone); "
+             "give it a name").format(field=repr(name))
+
+
+def field_name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as the name of a profile's own field (None: nothing): the
+    rules a file's are read by (:func:`composed_names`, ``hostile.too_deep``), for a door that
+    is given a name alone (``customer set ID NAME=…``, which names the argument)."""
+    found = key_problem(name, (name,))
+    return str(found) if found is not None else _blank_name(name)
+
+
 def composed_names(data: Any, info: ValidationInfo | None = None) -> Any:
     """``data`` (a profile's fields) with each field's name in composed form (NFC), as a tag's
     or a rep's is kept (``keytext``): a profile's own field ``café`` written composed by one
@@ -238,10 +254,8 @@ def composed_names(data: Any, info: ValidationInfo | None = None) -> Any:
     out: dict[Any, Any] = {}
     spelt: dict[Any, Any] = {}
     for name, value in data.items():
-        if isinstance(name, str) and not shows_something(name):
-            # a row of `customer show` with no label, an export's column with no header
-            raise TooDeep(_("{field}: a field's name that shows nothing (spaces or invisible characters alone); "
-                            "give it a name").format(field=repr(name)), (name,))
+        if isinstance(name, str) and (problem := _blank_name(name)) is not None:
+            raise TooDeep(problem, (name,))
         key = composed(name) if isinstance(name, str) else name
         if key in out:
             first = spelt[key]

@@ -175,7 +175,7 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
                 field=field, digits=_INT_DIGITS), loc)
         if isinstance(value, dict):
             for k, v in value.items():
-                if controls and isinstance(k, str) and (found := _key_problem(k, (*loc, k))) is not None:
+                if controls and isinstance(k, str) and (found := key_problem(k, (*loc, k))) is not None:
                     return found
                 stack.append((v, (*loc, k)))
         elif isinstance(value, (list, tuple)):
@@ -183,7 +183,7 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
     return None
 
 
-def _key_problem(key: str, loc: tuple[str | int, ...]) -> TooDeep | None:
+def key_problem(key: str, loc: tuple[str | int, ...]) -> TooDeep | None:
     """A field's name is one line of plain text: a control character, a line break or a
     direction control in one (a colleague's hand edit: `"x\\nTier  VIP": 1`) showed in `customer
     show` as lines of its own, and reached export headers as it was, with `kehu check` ok."""
