@@ -196,3 +196,31 @@ def test_a_field_whose_name_shows_nothing_is_named(tmp_path: Path) -> None:
     assert refused.code == 2 and "shows nothing" in refused.err, refused.err  # the argument named
     assert profile.read_text(encoding="utf-8") == before
 
+
+def test_a_reminder_or_tier_setting_past_kehus_dates_is_named_at_its_line(tmp_path: Path) -> None:
+    """kehu.yaml's `plugins: reminders:` day settings (`touch: every_days`, `dormant: days`,
+    `birthday: lead_days`, `spread_days` of 10^12; `key_visits: every_days` of 0) and `plugins:
+    tiering:`'s `window_days: 10^12` or `as_of: 9999-12-31`, shared by every clone: `kehu check`
+    said ok, then `kehu tier` ended in "internal error: OverflowError" and every `reminders`,
+    `customer show`, `visits plan` said the plugin failed (OverflowError, ZeroDivisionError),
+    its rule off for the whole team. Each is bounded as `--days` is and named at its line."""
+    path, cid = _shop(tmp_path)
+    config = path / "kehu.yaml"
+    before = config.read_text(encoding="utf-8")
+    for section, setting in (("reminders", "touch: {every_days: 999999999999}"),
+                             ("reminders", "dormant: {days: 999999999999}"),
+                             ("reminders", "birthday: {lead_days: 999999999999}"),
+                             ("reminders", "spread_days: 999999999999"),
+                             ("reminders", "key_visits: {every_days: {重要客户: 0}}"),
+                             ("tiering", "window_days: 999999999999"),
+                             ("tiering", "as_of: 9999-12-31")):
+        config.write_text(before.replace("plugins:\n", f"plugins:\n  {section}:\n    {setting}\n"), encoding="utf-8")
+        line = config.read_text(encoding="utf-8").splitlines().index(f"    {setting}") + 1
+        checked = kehu("check", store=path)
+        assert checked.code == 1 and f"kehu.yaml:{line}: plugins.{section}." in checked.out + checked.err, \
+            (setting, checked.out + checked.err)
+        for command in (("tier",), ("reminders",), ("customer", "show", cid)):
+            ran = kehu(*command, store=path)
+            assert ran.code == 1 and f"kehu.yaml:{line}:" in ran.err, (setting, command, ran.err)
+            assert "internal error" not in ran.err and "failed" not in ran.err, ran.err
+            no_traceback(ran)

@@ -3,7 +3,7 @@ validated once per store (:func:`settings`)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +15,15 @@ from kehu_core.store import Store
 
 NAME = "reminders"
 
+#: the most days a setting of these rules counts (ten years, as `kehu reminders --days`): a
+#: day further than kehu's dates reach ended every rule so set in "OverflowError" on every
+#: command that lists reminders (`customer show`, `visits plan`), for the whole team, `check` ok
+MOST_DAYS = 3660
+#: a number of days a rule counts
+Days = Annotated[int, Field(ge=0, le=MOST_DAYS)]
+#: a rule's period: every so many days, one at least (0 divided by nothing)
+Every = Annotated[int, Field(ge=1, le=MOST_DAYS)]
+
 
 class RuleSettings(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
@@ -22,21 +31,21 @@ class RuleSettings(BaseModel):
 
 
 class AfterPurchaseSettings(RuleSettings):
-    days: int = Field(ge=0)
+    days: Days
 
 
 class TouchSettings(RuleSettings):
-    every_days: int = Field(30, ge=1)
+    every_days: Every = 30
 
 
 class BirthdaySettings(RuleSettings):
-    lead_days: int = Field(0, ge=0)  # remind this many days before (to buy a gift)
+    lead_days: Days = 0  # remind this many days before (to buy a gift)
 
 
 class HolidaySettings(RuleSettings):
     names: list[str] = Field(default_factory=lambda: ["元旦", "春节", "端午节", "中秋节", "国庆节"])
     lunar: dict[str, str] = Field(default_factory=lambda: {"元宵节": "01-15", "重阳节": "09-09"})
-    lead_days: int = Field(3, ge=0)  # greetings spread over the days before the holiday
+    lead_days: Days = 3  # greetings spread over the days before the holiday
     tiers: list[str] = Field(default_factory=list)  # only customers of these tiers (empty: all)
 
     @field_validator("lunar")
@@ -52,15 +61,15 @@ class HolidaySettings(RuleSettings):
 
 
 class KeyVisitSettings(RuleSettings):
-    every_days: dict[str, int] = Field(default_factory=lambda: {"重要客户": 30, "主要客户": 90})
+    every_days: dict[str, Every] = Field(default_factory=lambda: {"重要客户": 30, "主要客户": 90})
 
 
 class OverdueSettings(RuleSettings):
-    grace_days: int = Field(0, ge=0)
+    grace_days: Days = 0
 
 
 class DormantSettings(RuleSettings):
-    days: int = Field(90, ge=1)
+    days: Every = 90
 
 
 class ThankReferrerSettings(RuleSettings):
@@ -80,8 +89,8 @@ class RemindersSettings(BaseModel):
     lapse_days: LapseDays = Field(default_factory=dict)
     # before lapse_days: the days a missed greeting, survey, birthday or holiday still showed;
     # still read as their lapse when lapse_days does not name them
-    catch_up_days: int | None = Field(None, ge=0)
-    spread_days: int = Field(7, ge=1)
+    catch_up_days: Days | None = None
+    spread_days: Every = 7
     greeting: AfterPurchaseSettings = Field(default_factory=lambda: AfterPurchaseSettings(days=2))
     survey: AfterPurchaseSettings = Field(default_factory=lambda: AfterPurchaseSettings(days=7))
     touch: TouchSettings = Field(default_factory=TouchSettings)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kehu_core.i18n import N_, _
 from kehu_core.index import PluginTable
-from kehu_core.models import CENT
+from kehu_core.models import CENT, Day
 from kehu_core.names import shown
 from kehu_core.plugins import plugin_settings
 from kehu_core.services import scoring
@@ -63,8 +63,10 @@ class TieringSettings(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
     scheme: Literal["pyramid", "abc", "rfm"] = "pyramid"
-    window_days: int = Field(365, ge=1)
-    as_of: dt.date | None = None  # the window ends here (default: today)
+    # ten years at most, and a day kehu keeps: further, `kehu tier` ended in "internal error:
+    # OverflowError" and every tier failed for the whole team, `kehu check` ok
+    window_days: int = Field(365, ge=1, le=3660)
+    as_of: Day | None = None  # the window ends here (default: today)
     pyramid: PyramidSettings = Field(default_factory=PyramidSettings)
     abc: AbcSettings = Field(default_factory=AbcSettings)
     rfm: RfmSettings = Field(default_factory=RfmSettings)
