@@ -182,3 +182,32 @@ def test_a_plan_naming_many_customers_no_longer_there_is_read_in_linear_time(tmp
     assert len(planned.err) < 2_000, len(planned.err)
     listed = kehu("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", "--json", store=path)
     assert listed.json()["gone"] == ids  # the whole list is data for a script
+
+
+def test_a_vcard_charset_that_is_no_character_set_is_refused_before_decoding(tmp_path: Path) -> None:
+    """A vCard whose name says `CHARSET=punycode` (or `idna`, or `zlib`, a codec of bytes to
+    bytes), in quoted-printable or BASE64: Python decodes punycode in time growing with the
+    square of the value, so a card of 900 KB took 17 s of CPU (a 100 MB file of them, within
+    `file_mb`, hours; a `kehu serve` PUT, a worker). Such a CHARSET is refused at the card,
+    before anything decodes it, and the other cards are imported
+    (`importing.vcard_text.refuse_non_charsets`)."""
+    import base64
+    import quopri
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    puny = ("é" * 2000 + "a" * 2000).encode("punycode")
+    cards = ["BEGIN:VCARD\r\nVERSION:2.1\r\nFN;ENCODING=QUOTED-PRINTABLE;CHARSET=punycode:"
+             + quopri.encodestring(puny).decode().replace("=\n", "=\r\n") + "\r\nEND:VCARD\r\n",
+             "BEGIN:VCARD\r\nVERSION:3.0\r\nFN;ENCODING=B;CHARSET=IDNA:" + base64.b64encode(b"xn--" + puny).decode()
+             + "\r\nEND:VCARD\r\n",
+             "BEGIN:VCARD\r\nVERSION:3.0\r\nFN;ENCODING=B;CHARSET=zlib:" + base64.b64encode(b"x\x9c").decode()
+             + "\r\nEND:VCARD\r\n",
+             "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:赵敏\r\nTEL:13800138000\r\nEND:VCARD\r\n"]
+    (tmp_path / "cards.vcf").write_text("".join(cards), encoding="utf-8")
+    done = kehu("import", str(tmp_path / "cards.vcf"), store=path)
+    assert "Traceback" not in done.err
+    for charset in ("punycode", "IDNA", "zlib"):
+        assert f"CHARSET={charset} is no character set of text" in done.err, done.err
+    listed = kehu("customer", "list", "--json", store=path).json()
+    assert [c["name"] for c in listed] == ["赵敏"]
