@@ -4,6 +4,7 @@ docs/reliability.md, "The outside attacker's variants"."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,29 @@ def test_a_damaged_journal_entry_stops_no_keys_command_half_done(
     assert kehu("check", store=path).code == 0
     listed = kehu("undo", "--list", store=path)
     assert listed.code == 1 and "not a journal entry kehu wrote" in listed.err, listed.err
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_purchases_exported_and_imported_back_are_not_doubled(demo_copy: Path, tmp_path: Path, form: str) -> None:
+    """`kehu export --what purchases` writes the seed's columns so that the sheet imports back
+    (docs/import-export.md). Imported back into the store it came from — a phone corrected in
+    Excel, the sheet read in again — every purchase was added a second time ("1500 purchases
+    added"): the shop's revenue, each customer's points and every unpaid sale's receivable
+    doubled, `kehu check` ok. A sheet's purchase that the customer already has (same day,
+    items as the export writes them, amount) is one already there, as a purchase imported
+    before is; one more of the same in the sheet than in the store is added."""
+    sheet = tmp_path / f"purchases.{form}"
+    exported = kehu("export", "--format", form, "--what", "purchases", str(sheet), store=demo_copy)
+    assert exported.code == 0, exported.err
+    before = [kehu("report", name, "--json", store=demo_copy).out for name in ("revenue", "receivables")]
+    count = len(list((demo_copy / "customers").rglob("interactions/*.yaml")))
+    dry = kehu("import", str(sheet), "--dry-run", "--json", store=demo_copy)
+    assert dry.code == 0, dry.err
+    again = kehu("import", str(sheet), store=demo_copy)
+    assert again.code == 0, again.err
+    rows = int(re.search(r"wrote (\d+) rows", exported.out + exported.err).group(1))  # type: ignore[union-attr]
+    assert rows > 1000
+    assert f"; 0 purchases added ({rows} already there)" in again.out + again.err, again.out + again.err
+    assert len(list((demo_copy / "customers").rglob("interactions/*.yaml"))) == count
+    assert [kehu("report", name, "--json", store=demo_copy).out for name in ("revenue", "receivables")] == before
+    assert kehu("check", store=demo_copy).code == 0

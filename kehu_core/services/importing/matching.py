@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,8 @@ class Merger:
         self.plan: dict[str, Planned] = {}
         self.purchase_ids: set[tuple[str, str]] = set()
         self.seen_purchases: Counter[tuple[str, str]] = Counter()
+        # each customer's purchases in the store as (day, items, amount), read when first asked
+        self.store_sales: dict[str, Counter[tuple[Any, ...]]] = {}
         self.batch_source_ids: dict[str, str] = {}  # customer made by this batch → id in the file
         self.normaliser = Normaliser(self.region, self.model)
         if index is not None:
@@ -288,11 +291,34 @@ class Merger:
         iid = f"{purchase['date'].isoformat()}-{digest}"
         # Already there, on this customer or on a duplicate of them (one sharing a phone or
         # email, not yet merged): the same purchase is never added twice.
-        if any((cid, iid) in self.purchase_ids for cid in self._same_customers(entry)):
+        same = self._same_customers(entry)
+        sold = _sold(purchase)
+        if any((cid, iid) in self.purchase_ids for cid in same):
+            self._had(same, sold)  # that one of the customers' purchases is this row's
+            summary.purchases_existing += 1
+            return
+        if self._had(same, sold):  # recorded in kehu and exported (`kehu export --what purchases`)
             summary.purchases_existing += 1
             return
         self.purchase_ids.add((entry.cid, iid))
         entry.purchases.append({**purchase, "id": iid, "imported_from": _short_source(source)})
+
+    def _had(self, customers: set[str], sold: tuple[Any, ...]) -> bool:
+        """Whether one of ``customers``' purchases in the store, not yet taken by a row of this
+        import, is ``sold`` (its day, its items as a sheet's cell, its amount); taking it. A
+        sheet exported by kehu and read back in added every purchase a second time: they had
+        ids of kehu's making, not the content ids an import gives."""
+        for cid in sorted(customers):
+            if cid not in self.existing_data:
+                continue
+            had = self.store_sales.get(cid)
+            if had is None:
+                had = self.store_sales[cid] = Counter(_sold(p) for p in self.index.purchases_of(cid)) \
+                    if self.index is not None else Counter()
+            if had[sold] > 0:
+                had[sold] -= 1
+                return True
+        return False
 
     def _same_customers(self, entry: Planned) -> set[str]:
         """This customer and every other one the store's rule says is the same person."""
@@ -313,6 +339,16 @@ class Merger:
                 _when, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
         apply_plan(self.store, work, summary, dry_run=dry_run, allow_future=self.allow_future, progress=progress)
+
+
+def _sold(purchase: dict[str, Any]) -> tuple[Any, ...]:
+    """What a purchase sold, as a purchases sheet says it: its day, its items as the sheet's
+    cell, its amount (a number: ``1920.00`` and ``1920`` are one)."""
+    from ..exporting import items_cell
+
+    day, amount = purchase.get("date"), purchase.get("amount")
+    return (str(day)[:10], items_cell(purchase.get("items") or []),
+            None if amount is None else Decimal(str(amount)))
 
 
 def _same_day(a: str, b: str) -> bool:
