@@ -224,3 +224,31 @@ def test_a_reminder_or_tier_setting_past_kehus_dates_is_named_at_its_line(tmp_pa
             assert ran.code == 1 and f"kehu.yaml:{line}:" in ran.err, (setting, command, ran.err)
             assert "internal error" not in ran.err and "failed" not in ran.err, ran.err
             no_traceback(ran)
+
+
+def test_a_visit_plan_edited_by_hand_is_read_whole_or_named(tmp_path: Path) -> None:
+    """A rep's plan of the day (`visits/王芳/2026-11-20.yaml`, shared by `kehu sync`) edited by
+    hand with a typo'd list (`remvoe:`, `Remove:`), or holding another day's `date:` or another
+    rep's `owner:` (a file copied to make tomorrow's plan): `kehu check` said ok and `kehu visits
+    plan` went on without the removal, the customer visited after all. Each is named at its
+    line, by `check` and by the plan, as a segment's typo'd condition is."""
+    path, cid = _shop(tmp_path)
+    assert kehu("customer", "add", "--name", "李四", "--id", "lisi", "--owner", "王芳", store=path).code == 0
+    assert kehu("visits", "plan", "--owner", "王芳", "--date", "2026-11-20", "--add", cid, store=path).code == 0
+    plan = path / "visits" / "王芳" / "2026-11-20.yaml"
+    written = plan.read_text(encoding="utf-8")
+    for edit, line in ((f"remvoe:\n- {cid}\n", 6), (f"Remove:\n- {cid}\n", 6),
+                       ("", 2), ("", 3)):
+        text = written + edit
+        if line == 2:
+            text = text.replace("owner: 王芳", "owner: 李四")
+        elif line == 3:
+            text = text.replace("date: 2026-11-20", "date: 2026-11-21")
+        plan.write_text(text, encoding="utf-8")
+        checked = kehu("check", store=path)
+        assert checked.code == 1 and f"{plan}:{line}: " in checked.out, (edit, line, checked.out)
+        planned = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-11-20", store=path)
+        assert planned.code == 1 and f"{plan}:{line}: " in planned.err, planned.err
+        no_traceback(planned)
+    plan.write_text(written, encoding="utf-8")
+    assert kehu("check", store=path).code == 0

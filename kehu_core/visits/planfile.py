@@ -93,6 +93,11 @@ def read(store: Store, owner: str, day: dt.date) -> PlanEdits:
         return edits
     if not isinstance(data, dict):
         raise RecordError([Problem(path, 1, "expected a mapping with add, remove and order lists")])
+    # read whole or named: a typo'd list (`remvoe:`) was passed over, the removal never made,
+    # and a plan copied from another day or rep kept that one's header, with `kehu check` ok
+    said = _header_problems(path, data, edits)
+    if said:
+        raise RecordError(said)
     for key in _LISTS:
         value = data.get(key) or []
         if not isinstance(value, list):
@@ -103,6 +108,22 @@ def read(store: Store, owner: str, day: dt.date) -> PlanEdits:
             raise RecordError([Problem(path, _line(path, key), str(exc))]) from None
         setattr(edits, key, list(dict.fromkeys(ids)))
     return edits
+
+
+def _header_problems(path: Path, data: dict[Any, Any], edits: PlanEdits) -> list[Problem]:
+    """A plan's keys other than its lists and header, and a header naming another rep or day
+    than the file's place does, each at its line."""
+    found = [Problem(path, _line(path, str(key)), _("{key}: no part of a plan of visits, which holds owner, "
+                                                    "date, add, remove and order").format(key=repr(key)))
+             for key in data if key not in ("owner", "date", *_LISTS)]
+    owner, day = data.get("owner"), data.get("date")
+    if owner is not None and key_text(str(owner)) != edits.owner:
+        found.append(Problem(path, _line(path, "owner"), _("owner: {owner} is not the rep whose folder holds this "
+                                                           "plan ({rep})").format(owner=owner, rep=edits.owner)))
+    if day is not None and str(day) != edits.day.isoformat():
+        found.append(Problem(path, _line(path, "date"), _("date: {day} is not the day this plan's file is named "
+                                                          "by ({name})").format(day=day, name=path.name)))
+    return found
 
 
 #: a plan file's name: the day it plans
