@@ -369,10 +369,6 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
     """Mark a reminder done: a ``done`` ledger entry (so it stops showing) and an interaction
     (``note`` by default, or e.g. ``call``/``visit``) saying what was done."""
     reminder = _find(store, key)
-    previous = states(store, [reminder.customer_id]).get(key)
-    if previous is not None and previous.get("action") == "done":
-        raise KehuError(_("reminder {key} was already done on {get}").format(
-            key=repr(key), get=previous.get('date')))
     today = store.today
     # written in the user's language; once written it is the customer's history, kept as it is
     text = _("reminder done: {title}").format(title=reminder.title) + (f" — {note}" if note else "")
@@ -380,6 +376,13 @@ def mark_done(store: Store, key: str, note: str | None = None, *, kind: str = "n
     if note:
         entry["note"] = note
     with store.lock():
+        # asked under the lock that writes it: two at one moment (the TUI's Today and a
+        # terminal, two clicks) each found it not done, and both recorded it — two records of
+        # one reminder, counted twice by the supervisor's review
+        previous = states(store, [reminder.customer_id]).get(key)
+        if previous is not None and previous.get("action") == "done":
+            raise KehuError(_("reminder {key} was already done on {get}").format(
+                key=repr(key), get=previous.get('date')))
         store.add_interaction(reminder.customer_id, {"kind": kind, "date": today, "text": text, "reminder": key})
         store.append_ledger(reminder.customer_id, LEDGER, entry)
     return reminder

@@ -211,3 +211,40 @@ def test_a_vcard_charset_that_is_no_character_set_is_refused_before_decoding(tmp
         assert f"CHARSET={charset} is no character set of text" in done.err, done.err
     listed = kehu("customer", "list", "--json", store=path).json()
     assert [c["name"] for c in listed] == ["赵敏"]
+
+
+
+def test_a_reminder_done_at_one_moment_twice_is_recorded_once(tmp_path: Path) -> None:
+    """`kehu reminders done KEY` while another process marks the same reminder done (Today's
+    list in the TUI and a terminal; two scripts): each asked whether it was done before taking
+    the store's lock, so both recorded it — two `done` lines and two records of one reminder,
+    counted twice by the supervisor's review, exit 0 both. It is asked under the lock that
+    writes it: the second is told it was done (`reminder_engine.mark_done`)."""
+    import os
+    import time
+
+    from kehu_core.reminder_engine import mark_done
+    from kehu_core.store import open_store
+
+    from .test_confidential import _waiting
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
+    _ok("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--date", "2026-11-19", store=path)
+    key = next(r["key"] for r in kehu("reminders", "--json", store=path).json() if r["rule"] == "complaint")
+    holder = open_store(path, today="2026-11-20")
+    with holder.lock():  # the other process is writing its `done`: this one waits for it
+        done = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(path), "reminders", "done", key],
+                                cwd=ROOT, env={**os.environ, "KEHU_TODAY": "2026-11-20"}, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        while not _waiting(done.pid):  # until it waits for the lock
+            assert done.poll() is None, done.communicate()
+            time.sleep(0.01)
+        mark_done(holder, key, "电话道歉")
+    out, err = done.communicate()
+    assert done.returncode == 1 and "was already done on 2026-11-20" in err, (out, err)
+    ledger = holder.ledger_file(cid, "reminders").read_text(encoding="utf-8")
+    assert ledger.count("action: done") == 1, ledger
+    records = [i for i in holder.interactions(cid) if getattr(i, "reminder", None) == key]
+    assert len(records) == 1, records
