@@ -252,3 +252,34 @@ def test_a_visit_plan_edited_by_hand_is_read_whole_or_named(tmp_path: Path) -> N
         no_traceback(planned)
     plan.write_text(written, encoding="utf-8")
     assert kehu("check", store=path).code == 0
+
+
+def test_a_change_whose_undo_journal_cannot_be_written_says_it_was_made(tmp_path: Path) -> None:
+    """The undo journal (`.kehu/journal/`) unwritable while the records are not (a colleague's
+    `sudo kehu …` once made it root's, a disk full to the byte the before-images need, the
+    process out of file handles): `customer set` and `purchase add` wrote the change, printed
+    "updated" or the new purchase's id, then ended "kehu: …/journal/00000002.json: Operation
+    not permitted", exit 1 — a script retried and recorded the sale twice. The change stands
+    and kehu says so, exit 0, with the warning that `kehu undo` cannot take it back."""
+    import shutil
+    import subprocess
+
+    path, cid = _shop(tmp_path)
+    journal = path / ".kehu" / "journal"
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(journal)], capture_output=True).returncode != 0:
+        import pytest
+
+        pytest.skip("no chattr +i here (needs root and a file system that keeps the flag)")
+    try:
+        said = kehu("customer", "set", cid, "nickname=小张", store=path)
+        sold = kehu("purchase", "add", cid, "--date", "2026-11-01", "--item", "茶", "--amount", "5", store=path)
+    finally:
+        subprocess.run([chattr, "-i", str(journal)], check=True)
+    for result in (said, sold):
+        assert result.code == 0, result.err
+        assert "kehu undo" in result.err and "journal" in result.err, result.err
+        no_traceback(result)
+    assert kehu("customer", "show", cid, "--json", store=path).json()["nickname"] == "小张"
+    assert len(kehu("customer", "show", cid, "--json", store=path).json()["purchases"]) == 1
+    assert kehu("check", store=path).code == 0

@@ -70,7 +70,10 @@ class BatchMixin:
             try:
                 if recorder.before:
                     with self.lock():
-                        record(self, recorder)
+                        try:
+                            record(self, recorder)
+                        except OSError as exc:
+                            _not_journaled(exc)
             finally:
                 if recorder.ahead is not None:
                     recorder.ahead.close()  # written as an entry, or nothing changed
@@ -357,3 +360,17 @@ class _UndoOnError(contextlib.AbstractContextManager[None]):
         if kind is not None:  # raised (SystemExit, KeyboardInterrupt too): put back, raised on
             self.store._undo(self.log)
 
+
+def _not_journaled(exc: OSError) -> None:
+    """The change is made, and its undo journal's entry could not be written (the journal's
+    folder another user's, a disk full to the byte its before-images need): said, not a
+    failure. It ended the command in the OS error, exit 1, after "updated" or a new sale's id
+    was printed, the change standing: a script tried again and recorded the sale twice."""
+    import sys
+
+    from ..errors import os_error_text, shown_path
+    from ..i18n import _
+
+    where = f"{shown_path(exc.filename)}: " if exc.filename else ""
+    sys.stderr.write(_("kehu: warning: the change is made, but the undo journal could not keep it ({where}{why}): "
+                       "`kehu undo` cannot take it back\n").format(where=where, why=os_error_text(exc)))
