@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .config_names import SHOP_NAME_MAX, rep_name_problem, shop_name_problem
+from .config_names import SHOP_NAME_MAX, as_stored, rep_name_problem, shop_name_problem
 from .i18n import _
 from .keytext import composed, key_text
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
@@ -103,6 +103,11 @@ class CreditSettings(BaseModel):
     grace_days: int = Field(0, ge=0, le=365, description="paid this many days after due is still on time")
     plan_weeks: int = Field(4, ge=1, le=52, description="weeks of the collection plan")
     suggest: CreditSuggestSettings = Field(default_factory=CreditSuggestSettings)
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: dict[str, LevelCredit]) -> dict[str, LevelCredit]:
+        return as_stored(value)  # as a customer's level is stored: `Café` decomposed held nobody
 #: an age X25519 public key (``age1`` and 58 bech32 characters) or an SSH public key age
 #: encrypts to; checked by pattern so opening a store does not import the age library
 _AGE_KEY = re.compile(r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/=]+( .*)?|ssh-rsa [A-Za-z0-9+/=]+( .*)?)$")
@@ -147,8 +152,6 @@ class ConfidentialSettings(BaseModel):
         # a rep's name read as the owner it names is stored (``keytext``: trimmed, composed):
         # `José` typed decomposed or `王芳 ` with a space was a recipient no owner named, so
         # the rep's key opened none of their own customers' fields
-        out: dict[str, str] = {}
-        spelt: dict[str, str] = {}
         for name, key in value.items():
             if (problem := rep_name_problem(name)) is not None:
                 raise ValueError(problem)
@@ -156,13 +159,7 @@ class ConfidentialSettings(BaseModel):
                 raise ValueError(_("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
                     "ssh-ed25519 ...)").format(
                     name=name, key=repr(key)))
-            rep = key_text(name)
-            if rep in out:
-                raise ValueError(_("{name}: the recipient {other} written twice, typed two ways (spaces at its "
-                                   "ends, or an accent as a mark of its own); keep one").format(
-                    name=repr(name), other=repr(spelt[rep])))
-            out[rep], spelt[rep] = key.strip(), name
-        return out
+        return as_stored({name: key.strip() for name, key in value.items()})
 
     @field_validator("supervisors")
     @classmethod

@@ -6,8 +6,11 @@ which holds the settings' models."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import TypeVar
 
 from .i18n import _
+from .keytext import key_text
 from .models.hostile import BIDI_CONTROLS
 
 #: the longest shop name: a customer's name's limit (``models.MAX_TEXT``)
@@ -34,6 +37,27 @@ def rep_name_problem(name: object) -> str | None:
         return _("{name}: a rep's name is one line of at most {limit} characters that shows something, "
                  "without control characters (as a customer's owner)").format(name=repr(name), limit=MAX_SHORT)
     return None
+
+
+V = TypeVar("V")
+
+
+def as_stored(names: Mapping[str, V]) -> dict[str, V]:
+    """``names`` (kehu.yaml's keys naming a rep, a member level: confidential recipients,
+    ``credit: levels:``, the points plugin's multipliers) each as a customer's ``owner`` or
+    ``level`` is stored (``keytext.key_text``: trimmed, composed). Written otherwise (`José`
+    pasted decomposed from a macOS file name, `' 金卡 '`), the name matched no customer: a rep's
+    key opened none of their customers, a level's credit limit held nobody (no limit at all),
+    with `kehu check` ok. One name written twice so is a ValueError naming both."""
+    out: dict[str, V] = {}
+    spelt: dict[str, str] = {}
+    for name, value in names.items():
+        key = key_text(name) if isinstance(name, str) else name
+        if key in out:
+            raise ValueError(_("{name}: {other} written twice, typed two ways (spaces at its ends, or an accent "
+                               "as a mark of its own); keep one").format(name=repr(name), other=repr(spelt[key])))
+        out[key], spelt[key] = value, name
+    return out
 
 
 def shop_name(text: str) -> str:

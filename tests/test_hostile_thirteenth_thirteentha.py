@@ -283,3 +283,31 @@ def test_a_change_whose_undo_journal_cannot_be_written_says_it_was_made(tmp_path
     assert kehu("customer", "show", cid, "--json", store=path).json()["nickname"] == "小张"
     assert len(kehu("customer", "show", cid, "--json", store=path).json()["purchases"]) == 1
     assert kehu("check", store=path).code == 0
+
+
+def test_a_level_named_in_kehu_yaml_another_way_keeps_its_credit_and_points(tmp_path: Path) -> None:
+    """kehu.yaml's `credit: levels:` and `plugins: points: multipliers:` name a member level as
+    customers' `level:` holds it, and a customer's level is stored trimmed and composed
+    (keytext): a level written there decomposed (`Café` pasted from a macOS file name) or with a
+    space (`" 金卡 "`) matched nobody, so those customers had no credit limit at all ("no
+    limit", sales on credit never refused) and no points multiplier, with `kehu check` ok. They
+    are read as a stored level is; two spellings of one level are named."""
+    path, _cid = _shop(tmp_path)
+    assert kehu("customer", "add", "--name", "甲", "--id", "jia", "--level", CAFE, store=path).code == 0
+    assert kehu("customer", "add", "--name", "乙", "--id", "yi", "--level", "金卡", store=path).code == 0
+    config = path / "kehu.yaml"
+    before = config.read_text(encoding="utf-8")
+    config.write_text(before.replace("plugins:\n", f"plugins:\n  points:\n    multipliers: {{'{CAFE_NFD}': 2}}\n")
+                      + f"credit:\n  levels:\n    {CAFE_NFD}: {{limit: 5000}}\n    ' 金卡 ': {{limit: 3000}}\n",
+                      encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    assert "5,000.00" in kehu("customer", "show", "jia", store=path).out
+    assert "3,000.00" in kehu("customer", "show", "yi", store=path).out
+    sold = kehu("purchase", "add", "jia", "--date", "2026-11-01", "--item", "茶", "--amount", "100", "--paid",
+                store=path)
+    assert sold.code == 0, sold.err
+    assert kehu("points", "show", "jia", "--json", store=path).json()["balance"] == 200
+    config.write_text(before + f"credit:\n  levels:\n    {CAFE_NFD}: {{limit: 5000}}\n    {CAFE}: {{limit: 1}}\n",
+                      encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and "written twice" in checked.out + checked.err, checked.out + checked.err

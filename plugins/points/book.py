@@ -26,10 +26,12 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kehu_core.config_names import as_stored
 from kehu_core.errors import KehuError, Problem, RecordError
 from kehu_core.i18n import N_, _
+from kehu_core.keytext import key_text
 from kehu_core.models import Customer, Purchase, shows_something
 from kehu_core.plugins import plugin_settings
 from kehu_core.store import Store
@@ -66,6 +68,11 @@ class PointsSettings(BaseModel):
     # sale: a purchase earns when it is recorded; payment: when it is fully paid (none on
     # credit, none for part of it), dated the day of the settling payment
     earn_on: Literal["sale", "payment"] = "sale"
+
+    @field_validator("multipliers")
+    @classmethod
+    def _as_stored(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        return as_stored(value)  # a level as a customer's is stored: `Café` decomposed earned no multiple
 
 
 def settings(store: Store) -> PointsSettings:
@@ -225,7 +232,8 @@ def multiplier(store: Store, customer: Customer) -> Decimal:
         return Decimal(1)
     keys = [customer.level]
     if set(table) - {customer.level}:  # only then ask for the tier
-        keys.append(store.plugins.values(store, customer, skip=[NAME]).get("tier"))
+        tier = store.plugins.values(store, customer, skip=[NAME]).get("tier")
+        keys.append(key_text(tier) if isinstance(tier, str) else tier)  # as the table's names are read
     return max([table[k] for k in keys if k in table] or [Decimal(1)])
 
 
