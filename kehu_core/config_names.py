@@ -54,10 +54,15 @@ def as_stored(names: Mapping[str, V]) -> dict[str, V]:
     for name, value in names.items():
         key = key_text(name) if isinstance(name, str) else name
         if key in out:
-            raise ValueError(_("{name}: {other} written twice, typed two ways (spaces at its ends, or an accent "
-                               "as a mark of its own); keep one").format(name=repr(name), other=repr(spelt[key])))
+            raise ValueError(written_twice(name, spelt[key]))
         out[key], spelt[key] = value, name
     return out
+
+
+def written_twice(name: object, other: object) -> str:
+    """The message of one name of kehu.yaml written twice, ``name`` and ``other`` (:func:`as_stored`)."""
+    return _("{name}: {other} written twice, typed two ways (spaces at its ends, or an accent "
+             "as a mark of its own); keep one").format(name=repr(name), other=repr(other))
 
 
 def shop_name(text: str) -> str:

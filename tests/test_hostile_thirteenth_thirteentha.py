@@ -311,3 +311,25 @@ def test_a_level_named_in_kehu_yaml_another_way_keeps_its_credit_and_points(tmp_
                       encoding="utf-8")
     checked = kehu("check", store=path)
     assert checked.code == 1 and "written twice" in checked.out + checked.err, checked.out + checked.err
+
+
+def test_a_segment_named_in_kehu_yaml_decomposed_is_found_as_typed(tmp_path: Path) -> None:
+    """A segment of kehu.yaml named `café` decomposed (a colleague's Mac), asked for as typed on
+    another machine (`kehu segment show café`, `kehu send --segment café`): "no segment 'café';
+    known: …, café, …", exit 1, the name it could not find listed among those it knew. A
+    segment's name is found however its accent was typed, and one name written twice so is
+    named by `check`."""
+    path, _cid = _shop(tmp_path)
+    config = path / "kehu.yaml"
+    before = config.read_text(encoding="utf-8")
+    config.write_text(before + f"segments:\n  {CAFE_NFD}:\n    tag: VIP\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    for typed in (CAFE, CAFE_NFD, f" {CAFE} "):
+        shown = kehu("segment", "show", typed, store=path)
+        assert shown.code == 0, (typed, shown.err)
+    twice = f"segments:\n  {CAFE_NFD}:\n    tag: VIP\n  {CAFE}:\n    tag: 老客户\n"
+    config.write_text(before + twice, encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and f"kehu.yaml:{len(before.splitlines()) + 4}: " in checked.out + checked.err, \
+        checked.out + checked.err
+    assert "written twice" in checked.out + checked.err

@@ -32,6 +32,7 @@ from .. import reports as analytics
 from ..calendar import birthday_months
 from ..clock import EARLIEST_DAY, LATEST_DAY, day_range_problem
 from ..config import CONFIG_FILE
+from ..config_names import written_twice
 from ..errors import KehuError, Problem, RecordError
 from ..i18n import N_, _
 from ..keytext import key_text
@@ -166,13 +167,21 @@ def definitions(store: Store) -> dict[str, Segment]:
     problems = []
     path = store.root / CONFIG_FILE
     lines = _Lines(path)
+    spelt: dict[str, str] = {}
     for name, raw in store.config.segments.items():
         if not isinstance(raw, dict):
             problems.append(Problem(path, lines.line([name]),
                                     f"segments.{name}: expected a mapping of conditions"))
             continue
+        # found however it is typed (``get``): `café` decomposed in kehu.yaml was "no segment
+        # 'café'; known: …, café, …" to `kehu segment show café` typed on another machine
+        key = key_text(str(name))
+        if key in spelt:
+            problems.append(Problem(path, lines.line([name]), f"segments.{written_twice(name, spelt[key])}"))
+            continue
+        spelt[key] = str(name)
         try:
-            out[str(name)] = Segment(str(name), SegmentSpec.model_validate(raw), CONFIG_FILE)
+            out[key] = Segment(key, SegmentSpec.model_validate(raw), CONFIG_FILE)
         except ValidationError as exc:
             problems += validation_problems(exc, path, lines.doc(), prefix=["segments", name],
                                             known=SegmentSpec.model_fields, noun="condition")
@@ -188,9 +197,11 @@ def condition_problems(store: Store, found: dict[str, Segment]) -> list[Problem]
     path = store.root / CONFIG_FILE
     lines = _Lines(path)
     problems = []
+    written = {key_text(str(name)): name for name in store.config.segments}  # the name as kehu.yaml spells it
     for name, segment in found.items():
         if segment.source != CONFIG_FILE:
             continue
+        name = written.get(name, name)
         for key, wanted in (("tier", wanted_tiers), ("rfm", wanted_rfm)):
             for value in getattr(segment.spec, key):
                 try:
@@ -221,6 +232,7 @@ class _Lines:
 
 def get(store: Store, name: str) -> Segment:
     found = definitions(store)
+    name = name if name in found else key_text(name)  # as kehu.yaml's names are read (definitions)
     if name not in found:
         raise KehuError(
             _("no segment {name}; known: {join} (define segments under `segments:` in "
