@@ -333,3 +333,25 @@ def test_a_segment_named_in_kehu_yaml_decomposed_is_found_as_typed(tmp_path: Pat
     assert checked.code == 1 and f"kehu.yaml:{len(before.splitlines()) + 4}: " in checked.out + checked.err, \
         checked.out + checked.err
     assert "written twice" in checked.out + checked.err
+
+
+def test_a_credit_limit_is_typed_as_an_amount_is(tmp_path: Path) -> None:
+    """`customer set ID credit_limit=¥5,000` (or `5,000`, `5000元`) and a sheet's `credit_limit`
+    cell so written: refused, "Input should be a valid decimal", while `purchase add --amount
+    ¥5,000` and a sale's cell take the same text; and `credit_limit=-0` was stored as `-0`.
+    A profile's money is read by the one rule of typed money (`money.amount_text`)."""
+    path, cid = _shop(tmp_path)
+    profile = path / "customers" / shard(cid) / cid / "customer.yaml"
+    for typed in ("¥5,000", "5,000", "5000元", "５０００"):
+        said = kehu("customer", "set", cid, "credit_limit=1", store=path)
+        said = kehu("customer", "set", cid, f"credit_limit={typed}", store=path)
+        assert said.code == 0, (typed, said.err)
+        assert "credit_limit: 5000\n" in profile.read_text(encoding="utf-8"), typed
+    assert kehu("customer", "set", cid, "credit_limit=-0", store=path).code == 0
+    assert "credit_limit: 0\n" in profile.read_text(encoding="utf-8")
+    refused = kehu("customer", "set", cid, "credit_limit=1,5", store=path)  # a decimal comma: never ¥15
+    assert refused.code == 1, refused.err
+    sheet = tmp_path / "s.csv"
+    sheet.write_text('name,phones,credit_limit\n李四,13912345600,"¥3,000"\n', encoding="utf-8")
+    imported = kehu("import", str(sheet), store=path)
+    assert imported.code == 0 and "0 failed" in imported.out + imported.err, imported.out + imported.err
