@@ -12,7 +12,6 @@ from ..i18n import _, ngettext
 from ..ids import check_id
 from ..keytext import key_text
 from ..labels import field_label
-from ..models.customer import field_name_problem
 from ..services import gitops
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
@@ -162,6 +161,8 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
                 _("{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)").format(pair=pair))
         key, op, value = match.groups()
         key = key_text(key)
+        from ..models.customer import field_name_problem  # here: a search or a show from the index loads no model
+
         if (problem := field_name_problem(key)) is not None:  # the argument named, not the file
             raise click.UsageError(f"{pair!r}: {problem}")
         if key == "id":
