@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,50 @@ def test_purchases_exported_and_imported_back_are_not_doubled(demo_copy: Path, t
     assert len(list((demo_copy / "customers").rglob("interactions/*.yaml"))) == count
     assert [kehu("report", name, "--json", store=demo_copy).out for name in ("revenue", "receivables")] == before
     assert kehu("check", store=demo_copy).code == 0
+
+
+def test_kehu_edit_whose_editor_removed_the_copy_opens_the_record_again(
+        store: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """An $EDITOR (or a script in its place) that removes or renames the file it was given:
+    `kehu edit` ended with "kehu: /tmp/kehu-edit-…/customer.yaml: No such file or directory",
+    a temporary path the user never saw. It is a problem of the edit, said as such, and "open
+    the editor again" opens the record as it is, not an empty file; what the editor then
+    saves is saved."""
+    path, cid = store
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import os, sys\n"
+        f"once = {str(tmp_path / 'once')!r}\n"
+        "if not os.path.exists(once):\n"
+        "    open(once, 'w').close()\n"
+        "    os.remove(sys.argv[1])\n"
+        "else:\n"
+        "    text = open(sys.argv[1], encoding='utf-8').read()\n"
+        "    open(sys.argv[1], 'w', encoding='utf-8').write(text.replace('李雷', '李蕾'))\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    edited = kehu("edit", cid, store=path, input="y\n")
+    no_traceback(edited)
+    assert "the editor left no file" in edited.err and "No such file" not in edited.err, edited.err
+    assert edited.code == 0, edited.err
+    assert kehu("customer", "show", cid, "--json", store=path).json()["name"] == "李蕾"
+
+
+def test_kehu_edit_stopped_at_its_question_says_where_the_text_is(
+        store: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """`kehu edit` whose copy has a problem asks "Open the editor again?"; stopped there (Ctrl-C,
+    or no terminal to answer: a script) it printed "Aborted!" and left the user's text in an
+    unnamed folder of /tmp, confidential fields in plain among it. It says where the text is
+    kept, as when the editor fails, exit 1, the record unchanged."""
+    path, cid = store
+    before = tree_hash(path)
+    script = tmp_path / "editor.py"
+    script.write_text("import sys\nopen(sys.argv[1], 'a', encoding='utf-8').write('tier: 金卡\\n')\n", encoding="utf-8")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    stopped = kehu("edit", cid, store=path, input="")  # no answer: end of input
+    no_traceback(stopped)
+    assert stopped.code == 1
+    kept = Path(stopped.err.strip().rsplit("your text is kept in ", 1)[1])
+    assert "tier: 金卡" in kept.read_text(encoding="utf-8")
+    assert tree_hash(path) == before

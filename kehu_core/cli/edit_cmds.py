@@ -39,7 +39,17 @@ def edit(ctx: Context, customer_id: str) -> None:
             break
         for problem in problems:
             click.echo(problem, err=True)
-        if not click.confirm(_("Open the editor again? (no: discard your edit)"), default=True, err=True):
+        try:
+            again = click.confirm(_("Open the editor again? (no: discard your edit)"), default=True, err=True)
+        except click.Abort:  # Ctrl-C, or no terminal to answer on: the copy was left unnamed in /tmp
+            if session.copy.exists():
+                click.echo(_("kehu: nothing was saved; your text is kept in {copy}").format(copy=session.copy),
+                           err=True)
+            else:
+                session.discard()
+                click.echo(_("edit discarded; the record is unchanged"), err=True)
+            raise SystemExit(1) from None
+        if not again:
             session.discard()
             click.echo(_("edit discarded; the record is unchanged"), err=True)
             raise SystemExit(1)

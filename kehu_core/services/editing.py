@@ -76,15 +76,24 @@ class EditSession:
         return cls(store, customer_id, version, text, copy, opened, owner)
 
     def run_editor(self) -> int:
+        if not os.path.lexists(self.copy):  # the editor removed it last time: open the record again
+            self.copy.write_text(self.original, encoding="utf-8")
         return subprocess.run([*editor_command(), str(self.copy)], check=False).returncode
+
+    def _read_copy(self) -> str:
+        try:
+            return read_text(self.copy)
+        except FileNotFoundError:  # "internal"-looking "No such file or directory" of a temp path
+            raise YamlFileError(Problem(self.copy, 1, _(
+                "the editor left no file (it removed or renamed the copy); nothing was saved"))) from None
 
     @property
     def text(self) -> str:
         """The copy as the editor left it, read as a record is (``yamlio.read_text``): an editor
         saving UTF-16 or GBK (Windows Notepad) ended `kehu edit` in "internal error:
         UnicodeDecodeError", and one leaving a FIFO in its place made kehu wait for ever.
-        YamlFileError: such a copy, which :meth:`problems` names."""
-        return read_text(self.copy)
+        YamlFileError: such a copy, which :meth:`problems` names, and none at all."""
+        return self._read_copy()
 
     @property
     def changed(self) -> bool:
@@ -98,7 +107,7 @@ class EditSession:
         place = self.store.customer_file(self.customer_id)
         real = self.store.rel(place)
         try:
-            read_text(self.copy)
+            self._read_copy()
         except YamlFileError as exc:
             return [f"{real}:{exc.problem.line}: {exc.problem.message}"]
         try:
