@@ -4,9 +4,11 @@ docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from kehu_core.store import GITATTRIBUTES
 
@@ -248,3 +250,35 @@ def test_a_reminder_done_at_one_moment_twice_is_recorded_once(tmp_path: Path) ->
     assert ledger.count("action: done") == 1, ledger
     records = [i for i in holder.interactions(cid) if getattr(i, "reminder", None) == key]
     assert len(records) == 1, records
+
+
+def test_an_edit_of_a_profile_with_a_long_list_copies_it_in_linear_time(tmp_path: Path) -> None:
+    """A profile holding a long list kehu keeps as written (`also_known`: 2 000 customers merged
+    into it over the years, an import's duplicates; `conflicts:`; a field of the team's own),
+    then `customer set ID nickname=…`: each plugin's `validate_customer` is given its own copy
+    of the record, and the record read for the edit holds the round-trip loader's lists and
+    mappings, whose deep copy grows with the square of their length — 22 s for one edit. The
+    copy is made of plain lists and mappings (`plugins.guards._copied`): counted here, the
+    deep copies Python makes for the edit of 300 such entries (before: about a million)."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
+    profile = next((path / "customers").rglob("customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "also_known:\n" + "".join(
+        f"- {{id: c1old{n:011d}, merged: 2026-11-01, name: 赵敏{n}}}\n" for n in range(300)), encoding="utf-8")
+    assert kehu("check", store=path).code == 0
+    copies = 0
+
+    def count(frame: Any, event: str, _arg: Any) -> None:
+        nonlocal copies
+        if event == "call" and frame.f_code is copy.deepcopy.__code__:
+            copies += 1
+
+    sys.setprofile(count)
+    try:
+        edited = kehu("customer", "set", cid, "nickname=小敏", store=path)
+    finally:
+        sys.setprofile(None)
+    assert edited.code == 0, edited.err
+    assert copies < 5_000, copies
+    assert "赵敏299" in profile.read_text(encoding="utf-8")
