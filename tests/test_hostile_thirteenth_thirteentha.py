@@ -355,3 +355,31 @@ def test_a_credit_limit_is_typed_as_an_amount_is(tmp_path: Path) -> None:
     sheet.write_text('name,phones,credit_limit\n李四,13912345600,"¥3,000"\n', encoding="utf-8")
     imported = kehu("import", str(sheet), store=path)
     assert imported.code == 0 and "0 failed" in imported.out + imported.err, imported.out + imported.err
+
+
+def test_an_htpasswd_file_inside_the_store_is_never_pushed(tmp_path: Path) -> None:
+    """kehu.yaml's `serve: htpasswd: users.htpasswd` (relative to the store, as the docs' example
+    has it) with the file in the store's folder: `kehu sync` committed and pushed the logins'
+    bcrypt password hashes to the team's remote, where every clone and the git host hold them.
+    A sync keeps that file out of its commit and says so; in `.kehu/` or ignored by git, it is
+    nothing to say."""
+    import subprocess
+
+    from .conftest import git
+
+    path, _cid = _shop(tmp_path)
+    (path / "users.htpasswd").write_text("wf:$2y$05$abcdefghijklmnopqrstuuJ8vdZ1Ok4G2Bj2pKp0qS8b7HTHtv6f6\n",
+                                         encoding="utf-8")
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "serve:\n  htpasswd: users.htpasswd\n  users:\n"
+                      "    wf: {rep: 王芳}\n", encoding="utf-8")
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(path, "remote", "add", "origin", str(remote))
+    synced = kehu("sync", store=path)
+    assert synced.code == 0, synced.out + synced.err
+    assert "users.htpasswd" in synced.out + synced.err, synced.out + synced.err
+    pushed = subprocess.run(["git", "-C", str(remote), "log", "--all", "--name-only", "--format="],
+                            capture_output=True, text=True).stdout
+    assert "users.htpasswd" not in pushed and "kehu.yaml" in pushed, pushed
+    assert (path / "users.htpasswd").is_file()
