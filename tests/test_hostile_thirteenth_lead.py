@@ -227,3 +227,15 @@ def test_kehu_edit_stopped_at_its_question_says_where_the_text_is(
     kept = Path(stopped.err.strip().rsplit("your text is kept in ", 1)[1])
     assert "tier: 金卡" in kept.read_text(encoding="utf-8")
     assert tree_hash(path) == before
+
+
+@pytest.mark.parametrize("typed", ["%_" * 20_000, "_" * 60_000, "赵" * 20_000], ids=["percent", "underscore", "han"])
+def test_a_search_longer_than_any_pattern_the_index_takes_finds_nobody(demo_copy: Path, typed: str) -> None:
+    """A search pasted by mistake (a whole sheet's column, 40 000 characters with `%` or `_`)
+    ended `kehu search` — and the TUI's search box, which asks the same index — in "internal
+    error: OperationalError: LIKE or GLOB pattern too complex" (SQLite takes a pattern of at
+    most 50 000 bytes). No customer's name, phone or tag is that long: it finds nobody."""
+    found = kehu("search", typed, "--json", store=demo_copy)
+    no_traceback(found)
+    assert found.code == 0, found.err
+    assert found.json() == []

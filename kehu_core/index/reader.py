@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from .records import Records
 
 
+#: the longest LIKE pattern SQLite takes (SQLITE_MAX_LIKE_PATTERN_LENGTH, in bytes): a longer
+#: one ended a search in "internal error: OperationalError: LIKE or GLOB pattern too complex"
+LIKE_PATTERN_MOST = 50_000
+
+
 def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
     """The WHERE and ORDER BY of a search of the customers table, with its parameters; None
     for a query with nothing to look for. One home for "what matches": the reader and the
@@ -42,6 +47,8 @@ def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
         return None
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
+    if len(like.encode("utf-8")) > LIKE_PATTERN_MOST:  # SQLite refused it: "pattern too complex"
+        return " WHERE 0 LIMIT ?", (limit,)  # nobody's search text holds a query that long
     if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
         where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
     elif len(text) < 3:
