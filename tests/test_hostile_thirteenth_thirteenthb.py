@@ -282,3 +282,26 @@ def test_an_edit_of_a_profile_with_a_long_list_copies_it_in_linear_time(tmp_path
     assert edited.code == 0, edited.err
     assert copies < 5_000, copies
     assert "赵敏299" in profile.read_text(encoding="utf-8")
+
+
+def test_a_template_changed_in_one_clone_and_deleted_in_the_other_is_not_called_a_customer(tmp_path: Path) -> None:
+    """A message template (`templates/hi.j2`) changed in one clone and deleted in the other:
+    `kehu sync` and `kehu check` told the person to keep or delete it, "(a customer is kept or
+    deleted whole, with its purchases)" — words about a customer for a file that is none. Said
+    of a customer's file only (`unmerged_files.describe_unmerged`)."""
+    a, remote = _clones(tmp_path)
+    (a / "templates").mkdir(exist_ok=True)
+    (a / "templates" / "hi.j2").write_text("您好 {{ name }}\n", encoding="utf-8")
+    _ok("sync", store=a)
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    _ok("git-setup", store=b)
+    (a / "templates" / "hi.j2").unlink()
+    _ok("sync", store=a)
+    (b / "templates" / "hi.j2").write_text("您好 {{ name }}，新茶到了\n", encoding="utf-8")
+    synced = kehu("sync", store=b)
+    assert synced.code == 1 and "templates/hi.j2" in synced.err, synced.out + synced.err
+    checked = kehu("check", store=b)
+    for said in (synced.err, checked.out + checked.err):
+        assert "changed in this clone, deleted in the other" in said, said
+        assert "customer" not in said.split("templates/hi.j2", 1)[1].split("\n", 1)[0], said

@@ -117,6 +117,9 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
     else:
         return _("git merge not finished: changed in both clones; check it, then `kehu sync` "
                  "finishes the merge")
+    if _customer_of(rel) is None:  # a template, a file of the team's: no customer to keep whole
+        return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
+                 "it with `git rm {rel}`, then `kehu sync`").format(how=how, rel=rel)
     return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
              "it with `git rm {rel}`, then `kehu sync` (a customer is kept or deleted whole, with "
              "its purchases)").format(how=how, rel=rel)
