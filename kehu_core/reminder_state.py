@@ -43,14 +43,18 @@ def _about(entry: dict[str, Any]) -> str | None:
 
 def done_between(store: Store, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, str]]:
     """(customer id, day, key) of every reminder marked done from ``start`` to ``end`` (both
-    included), from the ``reminders`` ledgers (the supervisor's review counts them)."""
+    included), from the ``reminders`` ledgers (the supervisor's review counts them). A key is
+    one reminder: done in two clones (git's union keeps both lines), it counts once, on the
+    first day it was done — the review counted it twice."""
     out = []
     for cid in sorted(ledgered_customers(store)):
+        first: dict[str, dt.date] = {}
         for entry in store.ledger(cid, LEDGER):
             day = entry.get("date")
-            if (entry.get("action") == "done" and isinstance(day, dt.date) and start <= day <= end
-                    and _about(entry) == cid):
-                out.append((cid, day, str(entry.get("key"))))
+            if entry.get("action") == "done" and isinstance(day, dt.date) and _about(entry) == cid:
+                key = str(entry.get("key"))
+                first[key] = min(day, first.get(key, day))
+        out += [(cid, day, key) for key, day in first.items() if start <= day <= end]
     return out
 
 

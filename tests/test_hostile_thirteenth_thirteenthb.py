@@ -305,3 +305,27 @@ def test_a_template_changed_in_one_clone_and_deleted_in_the_other_is_not_called_
     for said in (synced.err, checked.out + checked.err):
         assert "changed in this clone, deleted in the other" in said, said
         assert "customer" not in said.split("templates/hi.j2", 1)[1].split("\n", 1)[0], said
+
+
+def test_a_reminder_done_in_two_clones_counts_once_in_the_review(tmp_path: Path) -> None:
+    """One reminder (a complaint to answer) marked done in two clones, the rep's and the
+    supervisor's, then `kehu sync` in both: git's union of the reminders ledgers keeps each
+    clone's `done` line, and `kehu report reps` counted the reminder done twice. A reminder's
+    key is one occurrence: it is counted once, on the first day it was done
+    (`reminder_state.done_between`)."""
+    a, remote = _clones(tmp_path)
+    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
+    _ok("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--date", "2026-11-19", store=a)
+    key = next(r["key"] for r in kehu("reminders", "--json", store=a).json() if r["rule"] == "complaint")
+    _ok("sync", store=a)
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    _ok("git-setup", store=b)
+    for clone, note in ((a, "电话道歉"), (b, "上门换货")):
+        _ok("reminders", "done", key, "--note", note, store=clone)
+    for clone in (a, b, a):
+        _ok("sync", store=clone)
+    for clone in (a, b):
+        reps = kehu("report", "reps", "--json", store=clone).json()["reps"]
+        done = {r["rep"]: r["figures"]["reminders_done"]["value"] for r in reps}
+        assert done.get("王芳") == 1, done
