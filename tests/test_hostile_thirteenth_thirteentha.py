@@ -383,3 +383,41 @@ def test_an_htpasswd_file_inside_the_store_is_never_pushed(tmp_path: Path) -> No
                             capture_output=True, text=True).stdout
     assert "users.htpasswd" not in pushed and "kehu.yaml" in pushed, pushed
     assert (path / "users.htpasswd").is_file()
+
+
+def test_a_workbook_of_formulas_nobody_calculated_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    """An .xlsx written by a script (openpyxl, a web system's report) whose cells hold formulas
+    and no value, as no program calculated them (`="139"&"12345678"` for a phone): `kehu
+    import` read each such cell as empty, exit 0 — 张三 stored without the phone, the note
+    gone. Such a workbook is refused, naming the sheet and the cell, nothing written; a
+    formula whose calculated value is empty text (Excel's `IF(…,"",…)`) is still read."""
+    import zipfile
+
+    import openpyxl
+
+    path, _cid = _shop(tmp_path)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户"
+    sheet.append(["姓名", "手机", "备注"])
+    sheet.append(["李四", '="139"&"12345678"', '=A2&"的备注"'])
+    made = tmp_path / "made.xlsx"
+    book.save(made)
+    before = sorted(p.relative_to(path) for p in (path / "customers").rglob("*"))
+    refused = kehu("import", str(made), store=path)
+    assert refused.code == 1 and "B2" in refused.out + refused.err and "客户" in refused.out + refused.err, \
+        refused.out + refused.err
+    no_traceback(refused)
+    assert sorted(p.relative_to(path) for p in (path / "customers").rglob("*")) == before
+    # Excel's own: a formula whose value is empty text is written t="str" with an empty <v>
+    calculated = tmp_path / "calculated.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(calculated, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="B2"><f>"139"&amp;"12345678"</f><v></v></c>',
+                                    b'<c r="B2" t="str"><f>"139"&amp;"12345678"</f><v>13912345678</v></c>')
+                data = data.replace(b'<c r="C2"><f>', b'<c r="C2" t="str"><f>')
+            out.writestr(info, data)
+    imported = kehu("import", str(calculated), store=path)
+    assert imported.code == 0, imported.out + imported.err

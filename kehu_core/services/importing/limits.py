@@ -19,6 +19,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -324,3 +325,88 @@ def _column(letters: bytes) -> int:
     for letter in letters.upper():
         number = number * 26 + letter - 64
     return number
+
+
+# a cell holding a formula: its tag (attributes), and what follows the formula up to the cell's end
+_FORMULA_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^<>]*)>\s*<(?:[\w.-]+:)?f\b[^<>]*?(?:/>|>[^<]*</(?:[\w.-]+:)?f>)"
+                           rb"\s*(<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</(?:[\w.-]+:)?v>|"
+                           rb"<(?:[\w.-]+:)?v>|</(?:[\w.-]+:)?c>)")
+_TEXT_TYPE = re.compile(rb'\bt="str"')
+_SHEET = re.compile(rb"<(?:[\w.-]+:)?sheet\b([^<>]*)>")
+_RELATION = re.compile(rb"<(?:[\w.-]+:)?Relationship\b([^<>]*)>")
+
+
+def _attribute(tag: bytes, name: bytes) -> str | None:
+    found = re.search(rb'(?:^|\s)' + name + rb'="([^"]*)"', tag)
+    return None if found is None else found.group(1).decode("utf-8", "replace")
+
+
+def uncalculated_formula(path: Path) -> str | None:
+    """Where the workbook at ``path`` holds a formula with no value (a sheet written by a
+    script, openpyxl's or a web system's, that no program calculated): its readers give such
+    a cell as empty, and `kehu import` stored 张三 without the phone whose cell was
+    ``="139"&"12345678"``, exit 0. None when every formula has its value, as Excel, LibreOffice,
+    Numbers and Google Sheets write them (an empty text result is ``t="str"`` with an empty
+    value: a value). Read after :func:`check_xlsx` has bounded what the parts unpack to."""
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return None
+    with book:
+        names = _sheet_names(book)
+        for info in book.infolist():
+            if info.is_dir() or not info.filename.lower().endswith(".xml") or "worksheets/" not in info.filename:
+                continue
+            for match in _formula_cells(book, info):
+                after = match.group(2)
+                if b"/" not in after:
+                    continue  # <v>: a value follows
+                if not after.startswith(b"</") and _TEXT_TYPE.search(match.group(1)):
+                    continue  # an empty <v> of t="str": the formula's value is empty text
+                at = _CELL_AT.search(match.group(1))
+                cell = at.group(1).decode().upper() + at.group(2).decode() if at else "?"
+                sheet = names.get(info.filename, info.filename)
+                from ...models.hostile import escaped_text  # a sheet's name is the file's: never raw to a terminal
+
+                return _("sheet {sheet}, cell {cell}: a formula whose value the workbook does not hold (a sheet "
+                         "written by a program that does not calculate); open it in Excel or LibreOffice, save it, "
+                         "and import it again").format(sheet=escaped_text(sheet), cell=cell)
+    return None
+
+
+def _formula_cells(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[re.Match[bytes]]:
+    """The cells of a sheet's part that hold a formula, read in pieces (a part is as big as
+    :func:`check_xlsx` lets it unpack), each piece cut before its last cell, which may go on."""
+    with book.open(info) as part:
+        tail = b""
+        while True:
+            piece = part.read(_PIECE * 16)
+            data = tail + piece
+            starts = [m.start() for m in _CELLS.finditer(data)] if piece else []
+            cut = starts[-1] if starts else len(data)
+            data, tail = data[:cut], data[cut:]
+            if len(tail) > _PIECE * 16:  # one cell of megabytes is no formula kehu reads
+                tail = b""
+            if b"<f" in data or b":f" in data:
+                yield from _FORMULA_CELL.finditer(data)
+            if not piece:
+                return
+
+
+def _sheet_names(book: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet part's sheet name (``xl/worksheets/sheet1.xml`` → ``客户``), as far as the
+    workbook's parts say it; a part they do not name is named by its path."""
+    try:
+        workbook, rels = book.read("xl/workbook.xml"), book.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    import html
+
+    targets = {_attribute(tag, b"Id"): _attribute(tag, b"Target") for tag in _RELATION.findall(rels)}
+    out = {}
+    for tag in _SHEET.findall(workbook):
+        name, target = _attribute(tag, b"name"), targets.get(_attribute(tag, rb"r:id"))
+        if name is not None and target is not None:
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            out[part] = html.unescape(name)
+    return out

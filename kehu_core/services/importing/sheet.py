@@ -36,7 +36,16 @@ from ...plugins import ImportedContact
 from . import values
 from .base import EncodingProblem, FileProblem, RowProblem, is_binary, one_field_twice
 from .csvstream import CsvText
-from .limits import DENSE_CELLS, LineTooLong, Refused, capped_row, check_xlsx, refuse_long_lines, sheet_cells
+from .limits import (
+    DENSE_CELLS,
+    LineTooLong,
+    Refused,
+    capped_row,
+    check_xlsx,
+    refuse_long_lines,
+    sheet_cells,
+    uncalculated_formula,
+)
 from .values import (
     PhantomDay,
     addresses_of,
@@ -135,6 +144,10 @@ class SheetImporter:
                 check_xlsx(path, store.config.import_limits)
             except Refused as exc:
                 yield RowProblem(f"{path}:1", str(exc))
+                return
+            # a formula nobody calculated reads as an empty cell: its value was lost, exit 0
+            if (uncalculated := uncalculated_formula(path)) is not None:
+                yield FileProblem(f"{path}:1", uncalculated)
                 return
         tables = _xlsx_tables(path) if is_xlsx else [(str(path), _csv_rows(path))]
         for label, rows in tables:
