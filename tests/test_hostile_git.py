@@ -148,18 +148,20 @@ def test_sync_refuses_a_colleagues_gitignore_that_would_leave_customers_unshared
 @pytest.mark.parametrize("second", ["deleting", "adding"])
 def test_a_note_added_to_a_customer_the_other_clone_deleted_waits_for_a_decision(
         tmp_path: Path, remote: Path, second: str, decision: str) -> None:  # noqa: F811
-    """One clone merges a duplicate away (its folder deleted), the other adds a note to it.
-    Git merges that without a conflict, leaving the note without a profile, which check
-    rejects: each sync of either clone was undone, "run `kehu sync` again", for ever, and
-    `kehu check` said ok. Now it is the edit-against-deletion decision: shown by check, kept or
-    deleted whole."""
+    """One clone deletes a customer (by hand, `git rm -r` of their folder: kehu has no command
+    that deletes one), the other adds a note to them. Git merges that without a conflict,
+    leaving the note without a profile, which check rejects: each sync of either clone was
+    undone, "run `kehu sync` again", for ever, and `kehu check` said ok. Now it is the
+    edit-against-deletion decision: shown by check, kept or deleted whole. (A customer merged
+    away, not deleted, takes the note along: test_hostile_thirteenth_lead.py.)"""
     a = first_clone(tmp_path, remote)
-    keep = ok("customer", "add", "--name", "赵敏", store=a).strip()
+    ok("customer", "add", "--name", "赵敏", store=a)
     gone = ok("customer", "add", "--name", "赵敏 (旧)", store=a).strip()
     sync(a)
     b = new_clone(tmp_path, remote, "b")
     ok("interaction", "add", gone, "--kind", "note", "--date", "2026-11-10", "--text", "来自b", store=b)
-    ok("customer", "merge", keep, gone, store=a)
+    git(a, "rm", "-r", "-q", f"customers/{shard(gone)}/{gone}")
+    git(a, "commit", "-q", "-m", f"{gone} deleted by hand")
     first, last = (b, a) if second == "deleting" else (a, b)
     sync(first)
     rel = f"customers/{shard(gone)}/{gone}/customer.yaml"

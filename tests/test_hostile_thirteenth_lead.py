@@ -239,3 +239,32 @@ def test_a_search_longer_than_any_pattern_the_index_takes_finds_nobody(demo_copy
     no_traceback(found)
     assert found.code == 0, found.err
     assert found.json() == []
+
+
+def test_a_sale_of_a_customer_merged_away_in_the_other_clone_follows_them(
+        team: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """The supervisor merges two profiles of one person (`kehu customer merge 乙 甲`) and syncs;
+    meanwhile a rep records a sale of 甲 in their own clone. The rep's sync stopped and asked
+    them to keep 甲 whole (the duplicate back) or delete it whole (the sale lost): neither is
+    what anyone did. The sale follows 甲 into 乙, as if it had been there when they were merged:
+    both syncs exit 0, no folder of 甲 is left, 乙 has the sale and its points, 甲 is named once
+    under 乙's also_known, and `kehu check` is clean in both clones."""
+    a, b, merged_id = team
+    kept_id = kehu("customer", "add", "--name", "乙", "--phone", "13900139000", store=a).out.strip()
+    assert kehu("sync", store=a).code == 0
+    assert kehu("sync", store=b).code == 0
+    assert kehu("customer", "merge", kept_id, merged_id, store=a).code == 0
+    assert kehu("sync", store=a).code == 0
+    sold = kehu("purchase", "add", merged_id, "--item", "龙井茶礼盒", "--price", "688", store=b)
+    assert sold.code == 0, sold.err
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    assert kehu("sync", store=a).code == 0
+    for clone in (a, b):
+        assert not list((clone / "customers").rglob(f"{merged_id}/*")), clone
+        shown = kehu("customer", "show", kept_id, "--json", store=clone).json()
+        assert [p["items"][0]["name"] for p in shown["purchases"]] == ["龙井茶礼盒"], shown["purchases"]
+        assert [e["id"] for e in shown["also_known"]] == [merged_id]
+        assert kehu("points", kept_id, "--json", store=clone).json()["balance"] > 0
+        checked = kehu("check", store=clone)
+        assert checked.code == 0, checked.out + checked.err

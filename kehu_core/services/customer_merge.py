@@ -196,7 +196,10 @@ def merged_profile(keep: Customer, other: Customer, today: dt.date, skip: Sequen
         changes["referrer"] = other.referrer if other.referrer not in (None, keep.id) else None
     fields = list(changes)
     entry: dict[str, Any] = {"id": other.id, "merged": today, **differing}
-    also = [*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or []), entry]
+    known = [*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or [])]
+    # merged in before (the other clone's merge, followed by records added here since): once
+    again = any(isinstance(e, dict) and e.get("id") == other.id for e in known)
+    also = known if again else [*known, entry]
     changes[ALSO_KNOWN] = also
     return changes, fields, differing
 

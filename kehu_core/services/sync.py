@@ -28,6 +28,7 @@ from . import (
     profile_merge,
     sync_checks,
     sync_guard,
+    sync_merged_away,
     unmerged_files,
 )
 from .sync_guard import SyncError
@@ -267,7 +268,7 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             behind = gitops.count(root, f"HEAD..{tracking}")
             if behind:
                 before = gitops.head(root) or ""
-                _merge(store, point, tracking, f"{remote}/{branch}")
+                report.notes += _merge(store, point, tracking, f"{remote}/{branch}")
                 report.merged += behind
                 changed = gitops.changed_paths(root, before, "HEAD")
                 report.conflicts = conflicts_in(store, changed)
@@ -349,8 +350,9 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
         "merge would bring:").format(label=label, kept=kept) + listing)
 
 
-def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> None:
-    """Merge ``ref``; a merge git stops (files both sides changed) stays for the user to finish."""
+def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> list[str]:
+    """Merge ``ref``; a merge git stops (files both sides changed) stays for the user to finish.
+    Returns what kehu did beyond git's merge, one line each, for the report."""
     root = store.root
     # .kehu/ (the index, the lock, the undo journal) is each clone's own and ignored by git, so a
     # checkout replaces it without asking: a commit that added it (`git add -f`, a link to a
@@ -380,9 +382,11 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
             and not gitops.unmerged_paths(root)):  # a plan changed here, its day reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
-        stuck = sync_guard.reopen_orphaned_customers(root, ref)
+        # a customer merged away on one side, records added to it on the other: they follow it
+        followed = sync_merged_away.follow_merged_customers(store, ref)
+        stuck = [] if followed else sync_guard.reopen_orphaned_customers(root, ref)
         if not stuck:
-            return
+            return followed
     else:
         stuck = gitops.unmerged_paths(root)
     if not stuck:

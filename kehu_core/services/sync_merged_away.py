@@ -1,0 +1,88 @@
+"""Records added to a customer another clone merged away, followed to the customer it was merged into.
+
+A supervisor merges two profiles of one person (``kehu customer merge KEEP OTHER``: OTHER's
+folder is deleted, its id kept under KEEP's ``also_known``) while a rep, in their own clone,
+records a sale of OTHER. Git merges the two cleanly, leaving the rep's new files in a folder
+with no profile; before this module the sync then asked the person to keep OTHER whole (the
+duplicate back) or to delete it whole (the sale lost). Neither is what either of them did: the
+sale belongs to the customer OTHER became. So the sync does what ``customer merge`` would have
+done had the sale been there first: it puts OTHER's profile back as the clone that kept it has
+it and merges OTHER into KEEP again (:func:`.customer_merge.merge_customers`, one commit), its
+new records moved, their ledger entries with them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..i18n import _
+from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
+from . import gitops
+from .unmerged_files import merged_into
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+def _customer_files(store: Store, rev: str) -> set[str]:
+    out = gitops.run(store.root, "ls-tree", "-r", "-z", "--name-only", rev, "--", CUSTOMERS_DIR,
+                     check=False).stdout
+    return {p for p in out.split("\0") if p}
+
+
+def _absorbed_by(store: Store, rev: str, base: str) -> dict[str, str]:
+    """Each customer id a profile changed in ``rev`` since ``base`` names under ``also_known``
+    (merged into it), with the id of that profile."""
+    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
+
+    changed = gitops.run(store.root, "diff", "--name-only", "-z", "--diff-filter=AM", base, rev, "--",
+                         CUSTOMERS_DIR, check=False).stdout.split("\0")
+    found: dict[str, str] = {}
+    for rel in changed:
+        if not rel.endswith(f"/{CUSTOMER_FILE}"):
+            continue
+        for other in merged_into(_load(gitops.show(store.root, rev, rel))):
+            found.setdefault(other, rel.rsplit("/", 2)[-2])
+    return found
+
+
+def follow_merged_customers(store: Store, ref: str) -> list[str]:
+    """After a merge of ``ref`` git finished alone (HEAD the merge, HEAD^1 this clone's side):
+    each customer one side merged into another while the other side added files to its
+    folder is merged into that customer again, those files with it, each a commit after the
+    merge. Returns what was done, one line each; nothing when there was no such customer, or
+    when another customer was deleted so (not merged), for which the person decides."""
+    root = store.root
+    ours = "HEAD^1"
+    base = gitops.run(root, "merge-base", ours, ref, check=False).stdout.strip()
+    if not base:
+        return []
+    listed = {rev: _customer_files(store, rev) for rev in (base, "HEAD")}
+    orphaned = []
+    for rel in sorted(listed[base]):
+        folder = rel.rsplit("/", 1)[0] + "/"
+        if (rel.endswith(f"/{CUSTOMER_FILE}") and rel not in listed["HEAD"]
+                and any(f.startswith(folder) for f in listed["HEAD"])):
+            orphaned.append(rel)
+    if not orphaned:
+        return []
+    absorbed = {**_absorbed_by(store, ours, base), **_absorbed_by(store, ref, base)}
+    if any(rel.rsplit("/", 2)[-2] not in absorbed for rel in orphaned):
+        # one deleted, not merged into anyone: the person decides for each
+        # (sync_guard.reopen_orphaned_customers, which needs HEAD to be the merge)
+        return []
+    done = []
+    for rel in orphaned:
+        other = rel.rsplit("/", 2)[-2]
+        keep = absorbed[other]
+        kept_by = ref if gitops.run(root, "cat-file", "-e", f"{ref}:{rel}", check=False).returncode == 0 else ours
+        # the profile as the side that kept it has it, in the working tree only: the merge of
+        # the customer below removes it again, and commits its folder as HEAD had none
+        (root / rel).write_text(gitops.show(root, kept_by, rel) or "", encoding="utf-8")
+        from .customer_merge import merge_customers
+
+        store.index.refresh_paths([root / rel])
+        report = merge_customers(store, keep, other)
+        done.append(_("the records of {other} added in this clone follow it into {keep}, into whom the other "
+                      "clone merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
+    return done
