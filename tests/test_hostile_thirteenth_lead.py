@@ -269,3 +269,32 @@ def test_a_sale_of_a_customer_merged_away_in_the_other_clone_follows_them(
         assert kehu("points", kept_id, "--json", store=clone).json()["balance"] > 0
         checked = kehu("check", store=clone)
         assert checked.code == 0, checked.out + checked.err
+
+
+@pytest.mark.parametrize("first", ["merging", "editing"])
+def test_a_profile_changed_in_one_clone_and_merged_away_in_the_other_goes_into_the_kept_one(
+        team: tuple[Path, Path, str], first: str) -> None:  # noqa: F811
+    """The supervisor merges 甲 into 乙 (`kehu customer merge 乙 甲`) while a rep, in their clone,
+    gives 甲 a nickname and a tag. The sync stopped on 甲's profile, "changed in this clone,
+    deleted in the other", asking to keep 甲 whole (the duplicate back) or delete it (the rep's
+    change lost). The change goes into 乙 as `customer merge` merges two profiles: both syncs
+    exit 0, 甲 is gone, 乙 has the nickname and the tag, 甲 is named once under 乙's also_known,
+    `kehu check` is clean in both clones."""
+    a, b, merged_id = team
+    kept_id = kehu("customer", "add", "--name", "乙", "--phone", "13900139000", store=a).out.strip()
+    assert kehu("sync", store=a).code == 0
+    assert kehu("sync", store=b).code == 0
+    assert kehu("customer", "merge", kept_id, merged_id, store=a).code == 0
+    edited = kehu("customer", "set", merged_id, "nickname=老甲", "tags+=回头客", store=b)
+    assert edited.code == 0, edited.err
+    order = (a, b, a) if first == "merging" else (b, a, b)
+    for clone in order:
+        synced = kehu("sync", store=clone)
+        assert synced.code == 0, synced.err
+    for clone in (a, b):
+        assert not list((clone / "customers").rglob(f"{merged_id}/*")), clone
+        shown = kehu("customer", "show", kept_id, "--json", store=clone).json()
+        assert shown.get("nickname") == "老甲" and "回头客" in shown.get("tags", []), shown
+        assert [e["id"] for e in shown["also_known"]] == [merged_id]
+        checked = kehu("check", store=clone)
+        assert checked.code == 0, checked.out + checked.err

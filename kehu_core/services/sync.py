@@ -381,12 +381,17 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     if (result.returncode != 0 and sync_guard.settle_plans(root, gitops.unmerged_paths(root))
             and not gitops.unmerged_paths(root)):  # a plan changed here, its day reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
+    edited: list[tuple[str, str]] = []
+    if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
+        edited = sync_merged_away.keep_edited_merged_away(store)
+        if edited:
+            result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
         # a customer merged away on one side, records added to it on the other: they follow it
         followed = sync_merged_away.follow_merged_customers(store, ref)
         stuck = [] if followed else sync_guard.reopen_orphaned_customers(root, ref)
         if not stuck:
-            return followed
+            return followed + sync_merged_away.merge_again(store, edited)
     else:
         stuck = gitops.unmerged_paths(root)
     if not stuck:

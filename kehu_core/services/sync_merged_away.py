@@ -8,7 +8,9 @@ duplicate back) or to delete it whole (the sale lost). Neither is what either of
 sale belongs to the customer OTHER became. So the sync does what ``customer merge`` would have
 done had the sale been there first: it puts OTHER's profile back as the clone that kept it has
 it and merges OTHER into KEEP again (:func:`.customer_merge.merge_customers`, one commit), its
-new records moved, their ledger entries with them.
+new records moved, their ledger entries with them. So too when the rep changed OTHER's profile
+(a new phone): git stops on it, changed on one side and deleted on the other, and the change
+goes into KEEP's profile as ``customer merge`` merges two profiles (:func:`keep_edited_merged_away`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from . import gitops
-from .unmerged_files import merged_into
+from .unmerged_files import DELETED_BY_THEM, DELETED_BY_US, OpenMerge, merged_into, unmerged
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -85,4 +87,46 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
         report = merge_customers(store, keep, other)
         done.append(_("the records of {other} added in this clone follow it into {keep}, into whom the other "
                       "clone merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
+    return done
+
+
+def keep_edited_merged_away(store: Store) -> list[tuple[str, str]]:
+    """During a merge git stopped: when every file it stopped on is the profile of a customer
+    changed on one side and merged into another on the other (``also_known`` of the kept one,
+    on either side), each is kept as the side that changed it has it (``git add``), for the
+    merge to be committed and :func:`merge_again` to merge it into the kept customer. Returns
+    the (merged, kept) ids so settled; nothing, and nothing done, when anything else stopped
+    the merge (a conflict of lines, a customer deleted by hand, two merged each into the other):
+    the person decides then, as before."""
+    root = store.root
+    merge = OpenMerge(root)
+    stuck = unmerged(root)
+    if not stuck or merge.base is None:
+        return []
+    absorbed = {**_absorbed_by(store, "HEAD", merge.base), **_absorbed_by(store, "MERGE_HEAD", merge.base)}
+    pairs = []
+    for rel, stages in sorted(stuck.items()):
+        if not (rel.endswith(f"/{CUSTOMER_FILE}") and stages in (DELETED_BY_US, DELETED_BY_THEM)
+                and (root / rel).is_file()):
+            return []
+        other = rel.rsplit("/", 2)[-2]
+        keep = absorbed.get(other)
+        if keep is None or any(k.rsplit("/", 2)[-2] == keep for k in stuck):
+            return []  # deleted by hand, or merged each into the other
+        pairs.append((other, keep))
+    gitops.run(root, "add", "--", *stuck)
+    return pairs
+
+
+def merge_again(store: Store, pairs: list[tuple[str, str]]) -> list[str]:
+    """Merge each customer kept by :func:`keep_edited_merged_away` into the one the other clone
+    merged it into, one commit each; what was done, one line each."""
+    from .customer_merge import merge_customers
+
+    done = []
+    for other, keep in pairs:
+        store.index.refresh_paths([store.customer_file(other), store.customer_file(keep)])
+        report = merge_customers(store, keep, other)
+        done.append(_("the changes to {other} made in one clone go into {keep}, into whom the other clone "
+                      "merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
     return done
