@@ -421,3 +421,25 @@ def test_a_workbook_of_formulas_nobody_calculated_is_refused_not_read_as_empty(t
             out.writestr(info, data)
     imported = kehu("import", str(calculated), store=path)
     assert imported.code == 0, imported.out + imported.err
+
+
+def test_a_reminder_setting_naming_no_tier_is_named_at_its_line(tmp_path: Path) -> None:
+    """kehu.yaml's `plugins: reminders: key_visits: every_days: {重要客户s: 30}` (a typo, or a tier
+    of another scheme) and `holidays: tiers: [VIP]` where no tier is so named: `kehu check` said
+    ok and the rule reminded of nobody — the key accounts never visited, no greeting sent —,
+    without a word. Each name is named at its line, as `visits: dormant_tiers` and a segment's
+    `tier:` are."""
+    path, _cid = _shop(tmp_path)
+    config = path / "kehu.yaml"
+    before = config.read_text(encoding="utf-8")
+    for setting, at in (("key_visits:\n      every_days: {重要客户s: 30}", 2),
+                        ("holidays:\n      tiers: [重要客户, VIP]", 2)):
+        config.write_text(before.replace("plugins:\n", f"plugins:\n  reminders:\n    {setting}\n"), encoding="utf-8")
+        line = before.splitlines().index("plugins:") + 1 + at + 1
+        checked = kehu("check", store=path)
+        assert checked.code == 1 and f"kehu.yaml:{line}: plugins.reminders." in checked.out + checked.err, \
+            (setting, checked.out + checked.err)
+        assert "重要客户s" in checked.out + checked.err or "VIP" in checked.out + checked.err
+    config.write_text(before.replace("plugins:\n", "plugins:\n  reminders:\n    key_visits:\n"
+                                     "      every_days: {重要客户: 30}\n"), encoding="utf-8")
+    assert kehu("check", store=path).code == 0

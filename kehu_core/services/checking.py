@@ -128,8 +128,40 @@ def _settings_problems(store: Store) -> list[Problem]:
         defined = list(exc.problems)
     from .importing.sheet import column_problems  # import_columns: every sheet's import reads them
 
-    return region + defined + column_problems(store) + (
+    return region + defined + column_problems(store) + _reminder_tier_problems(store) + (
         store.plugins.settings_problems() if store.plugins else [])  # their settings_model
+
+
+def _reminder_tier_problems(store: Store) -> list[Problem]:
+    """The built-in reminders' settings naming a tier the store has none of, as written in
+    kehu.yaml (``key_visits: every_days:``, ``holidays: tiers:``): the rule matches a customer's
+    tier as kept, so `重要客户s` (a typo, a tier of another scheme) reminded of nobody — the key
+    accounts never visited — with `kehu check` ok. As ``visits: dormant_tiers`` is named."""
+    if store.plugins is None or not store.config.plugins.is_enabled("reminders"):
+        return []
+    raw = store.config.plugins.settings_for("reminders")
+    named: list[tuple[list[Any], Any]] = []
+    visits = raw.get("key_visits")
+    if isinstance(visits, dict) and isinstance(visits.get("every_days"), dict):
+        named += [(["key_visits", "every_days", name], name) for name in visits["every_days"]]
+    holidays = raw.get("holidays")
+    if isinstance(holidays, dict) and isinstance(holidays.get("tiers"), list):
+        named += [(["holidays", "tiers", n], name) for n, name in enumerate(holidays["tiers"])]
+    if not named:
+        return []
+    from .scoring import tier_names
+
+    tiers = tier_names(store)
+    unknown = [(loc, name) for loc, name in named if str(name) not in tiers]
+    if not unknown:
+        return []
+    path = store.root / "kehu.yaml"
+    doc = load_roundtrip(path)
+    return [Problem(path, line_of(doc, ["plugins", "reminders", *loc]),
+                    _("plugins.reminders.{where}: {name} is no tier of this store (its tiers: {tiers}); the rule "
+                      "reminds of no customer of it").format(where=".".join(str(p) for p in loc[:2]), name=repr(name),
+                                                            tiers=", ".join(tiers) or "-"))
+            for loc, name in unknown]
 
 
 def _ledger_problems(store: Store, path: Path) -> list[Problem]:
