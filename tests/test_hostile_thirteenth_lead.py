@@ -241,6 +241,30 @@ def test_a_search_longer_than_any_pattern_the_index_takes_finds_nobody(demo_copy
     assert found.json() == []
 
 
+def _merged_here_changed_there(clones: tuple[Path, Path, str], first: str, *change: str) -> tuple[str, str]:
+    """Clone a merges 甲 into 乙 (`kehu customer merge`); clone b, unaware, runs ``change`` on 甲
+    (ID in it stands for 甲's id); they sync, ``first`` ("merging": a) first. Each sync must
+    exit 0; then in both clones 甲's folder is gone, 甲 is named once under 乙's also_known and
+    `kehu check` is clean. Returns (甲's id, 乙's id)."""
+    a, b, merged_id = clones
+    kept_id = kehu("customer", "add", "--name", "乙", "--phone", "13900139000", store=a).out.strip()
+    assert kehu("sync", store=a).code == 0
+    assert kehu("sync", store=b).code == 0
+    assert kehu("customer", "merge", kept_id, merged_id, store=a).code == 0
+    changed = kehu(*(merged_id if word == "ID" else word for word in change), store=b)
+    assert changed.code == 0, changed.err
+    for clone in (a, b, a) if first == "merging" else (b, a, b):
+        synced = kehu("sync", store=clone)
+        assert synced.code == 0, synced.err
+    for clone in (a, b):
+        assert not list((clone / "customers").rglob(f"{merged_id}/*")), clone
+        known = kehu("customer", "show", kept_id, "--json", store=clone).json()["also_known"]
+        assert [e["id"] for e in known] == [merged_id]
+        checked = kehu("check", store=clone)
+        assert checked.code == 0, checked.out + checked.err
+    return merged_id, kept_id
+
+
 @pytest.mark.parametrize("first", ["merging", "selling"])
 def test_a_sale_of_a_customer_merged_away_in_the_other_clone_follows_them(
         team: tuple[Path, Path, str], first: str) -> None:  # noqa: F811
@@ -250,25 +274,13 @@ def test_a_sale_of_a_customer_merged_away_in_the_other_clone_follows_them(
     what anyone did. The sale follows 甲 into 乙, as if it had been there when they were merged:
     both syncs exit 0, no folder of 甲 is left, 乙 has the sale and its points, 甲 is named once
     under 乙's also_known, and `kehu check` is clean in both clones."""
-    a, b, merged_id = team
-    kept_id = kehu("customer", "add", "--name", "乙", "--phone", "13900139000", store=a).out.strip()
-    assert kehu("sync", store=a).code == 0
-    assert kehu("sync", store=b).code == 0
-    assert kehu("customer", "merge", kept_id, merged_id, store=a).code == 0
-    sold = kehu("purchase", "add", merged_id, "--item", "龙井茶礼盒", "--price", "688", store=b)
-    assert sold.code == 0, sold.err
-    order = (a, b, a) if first == "merging" else (b, a, b)
-    for clone in order:
-        synced = kehu("sync", store=clone)
-        assert synced.code == 0, synced.err
-    for clone in (a, b):
-        assert not list((clone / "customers").rglob(f"{merged_id}/*")), clone
+    _merged_id, kept_id = _merged_here_changed_there(
+        team, "merging" if first == "merging" else "changing",
+        "purchase", "add", "ID", "--item", "龙井茶礼盒", "--price", "688")
+    for clone in team[:2]:
         shown = kehu("customer", "show", kept_id, "--json", store=clone).json()
         assert [p["items"][0]["name"] for p in shown["purchases"]] == ["龙井茶礼盒"], shown["purchases"]
-        assert [e["id"] for e in shown["also_known"]] == [merged_id]
         assert kehu("points", kept_id, "--json", store=clone).json()["balance"] > 0
-        checked = kehu("check", store=clone)
-        assert checked.code == 0, checked.out + checked.err
 
 
 @pytest.mark.parametrize("first", ["merging", "editing"])
@@ -280,21 +292,8 @@ def test_a_profile_changed_in_one_clone_and_merged_away_in_the_other_goes_into_t
     change lost). The change goes into 乙 as `customer merge` merges two profiles: both syncs
     exit 0, 甲 is gone, 乙 has the nickname and the tag, 甲 is named once under 乙's also_known,
     `kehu check` is clean in both clones."""
-    a, b, merged_id = team
-    kept_id = kehu("customer", "add", "--name", "乙", "--phone", "13900139000", store=a).out.strip()
-    assert kehu("sync", store=a).code == 0
-    assert kehu("sync", store=b).code == 0
-    assert kehu("customer", "merge", kept_id, merged_id, store=a).code == 0
-    edited = kehu("customer", "set", merged_id, "nickname=老甲", "tags+=回头客", store=b)
-    assert edited.code == 0, edited.err
-    order = (a, b, a) if first == "merging" else (b, a, b)
-    for clone in order:
-        synced = kehu("sync", store=clone)
-        assert synced.code == 0, synced.err
-    for clone in (a, b):
-        assert not list((clone / "customers").rglob(f"{merged_id}/*")), clone
+    _merged_id, kept_id = _merged_here_changed_there(
+        team, first, "customer", "set", "ID", "nickname=老甲", "tags+=回头客")
+    for clone in team[:2]:
         shown = kehu("customer", "show", kept_id, "--json", store=clone).json()
         assert shown.get("nickname") == "老甲" and "回头客" in shown.get("tags", []), shown
-        assert [e["id"] for e in shown["also_known"]] == [merged_id]
-        checked = kehu("check", store=clone)
-        assert checked.code == 0, checked.out + checked.err
