@@ -13,6 +13,7 @@ from typing import Any
 from kehu_core.store import GITATTRIBUTES
 
 from .conftest import ROOT, git, kehu
+from .test_team_merge import first_clone, ok
 
 #: a process that opens the store's index at each word of the test, and says whether the file
 #: it opened is still the index's file once every other process has opened it too
@@ -71,19 +72,10 @@ def test_processes_making_the_index_at_one_moment_keep_one_file(tmp_path: Path) 
 
 
 def _clones(tmp_path: Path) -> tuple[Path, Path]:
-    """Two clones of one bare remote, set up as a rep's laptop is (`kehu git-setup`)."""
+    """The first clone of a new bare remote (test_team_merge's), and the remote."""
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
-    a = tmp_path / "a"
-    assert kehu("init", str(a)).code == 0
-    git(a, "remote", "add", "origin", str(remote))
-    return a, remote
-
-
-def _ok(*args: str, store: Path) -> str:
-    done = kehu(*args, store=store)
-    assert done.code == 0, done.out + done.err
-    return done.out
+    return first_clone(tmp_path, remote), remote
 
 
 def _planned(clone: Path, day: str) -> list[str]:
@@ -102,21 +94,21 @@ def test_a_visit_plan_changed_in_two_clones_merges_by_joining_the_lists(tmp_path
     order, no id twice, a removal on one side honoured; `kehu git-setup` adds the rule to an
     older store's `.gitattributes` as kehu writes it."""
     a, remote = _clones(tmp_path)
-    ids = [_ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
+    ids = [ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
            for name in ("赵敏", "钱多", "孙丽", "李雷", "周杰")]
-    _ok("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", "--add", ids[0], "--add", ids[3], store=a)
-    _ok("sync", store=a)
+    ok("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", "--add", ids[0], "--add", ids[3], store=a)
+    ok("sync", store=a)
     b = tmp_path / "b"
     git(tmp_path, "clone", "-q", str(remote), str(b))
-    _ok("git-setup", store=b)
+    ok("git-setup", store=b)
     for clone, changes in ((a, ("--add", ids[1], "--remove", ids[3])), (b, ("--add", ids[2]))):
-        _ok("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", *changes, store=clone)
+        ok("--today", "2026-11-20", "visits", "plan", "--owner", "王芳", *changes, store=clone)
     for clone, added in ((a, ids[4]), (b, ids[1])):  # a day neither had planned
-        _ok("--today", "2026-11-21", "visits", "plan", "--owner", "王芳", "--add", added, store=clone)
-    _ok("sync", store=a)
+        ok("--today", "2026-11-21", "visits", "plan", "--owner", "王芳", "--add", added, store=clone)
+    ok("sync", store=a)
     synced = kehu("sync", store=b)
     assert synced.code == 0, synced.out + synced.err
-    _ok("sync", store=a)
+    ok("sync", store=a)
     for plan in ("visits/王芳/2026-11-20.yaml", "visits/王芳/2026-11-21.yaml"):
         assert (a / plan).read_text(encoding="utf-8") == (b / plan).read_text(encoding="utf-8")
     for clone in (a, b):
@@ -129,7 +121,7 @@ def test_a_visit_plan_changed_in_two_clones_merges_by_joining_the_lists(tmp_path
     assert kehu("init", str(older)).code == 0
     rule = "visits/*/*.yaml merge=kehu\n"
     (older / ".gitattributes").write_text(GITATTRIBUTES.removesuffix(rule), encoding="utf-8")
-    _ok("git-setup", store=older)
+    ok("git-setup", store=older)
     assert (older / ".gitattributes").read_text(encoding="utf-8") == GITATTRIBUTES
 
 
@@ -141,21 +133,21 @@ def test_a_visit_plan_reset_in_one_clone_and_changed_in_the_other_merges(tmp_pat
     clone added stays, what the reset took back goes, either way round
     (`sync_guard.settle_plans`)."""
     a, remote = _clones(tmp_path)
-    ids = [_ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
+    ids = [ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
            for name in ("赵敏", "钱多", "孙丽", "李雷")]
     for day in ("2026-11-20", "2026-11-21"):
-        _ok("--today", day, "visits", "plan", "--owner", "王芳", "--add", ids[0], store=a)
-    _ok("sync", store=a)
+        ok("--today", day, "visits", "plan", "--owner", "王芳", "--add", ids[0], store=a)
+    ok("sync", store=a)
     b = tmp_path / "b"
     git(tmp_path, "clone", "-q", str(remote), str(b))
-    _ok("git-setup", store=b)
+    ok("git-setup", store=b)
     for clone, day, change in ((a, "2026-11-20", ("--reset",)), (b, "2026-11-20", ("--add", ids[1])),
                                (a, "2026-11-21", ("--add", ids[2])), (b, "2026-11-21", ("--reset",))):
-        _ok("--today", day, "visits", "plan", "--owner", "王芳", *change, store=clone)
-    _ok("sync", store=a)
+        ok("--today", day, "visits", "plan", "--owner", "王芳", *change, store=clone)
+    ok("sync", store=a)
     synced = kehu("sync", store=b)
     assert synced.code == 0, synced.out + synced.err
-    _ok("sync", store=a)
+    ok("sync", store=a)
     for clone in (a, b):
         assert _planned(clone, "2026-11-20") == [ids[1]], _planned(clone, "2026-11-20")
         assert _planned(clone, "2026-11-21") == [ids[2]], _planned(clone, "2026-11-21")
@@ -171,7 +163,7 @@ def test_a_plan_naming_many_customers_no_longer_there_is_read_in_linear_time(tmp
     ten (`visits.plan.plan`, `cli.visits_cmds`)."""
     path = tmp_path / "shop"
     assert kehu("init", str(path), "--no-git").code == 0
-    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
     plan = path / "visits" / "王芳" / "2026-11-20.yaml"
     plan.parent.mkdir(parents=True)
     ids = [f"c1gone{n:010d}" for n in range(20_000)]
@@ -232,8 +224,8 @@ def test_a_reminder_done_at_one_moment_twice_is_recorded_once(tmp_path: Path) ->
 
     path = tmp_path / "shop"
     assert kehu("init", str(path), "--no-git").code == 0
-    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
-    _ok("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--date", "2026-11-19", store=path)
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
+    ok("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--date", "2026-11-19", store=path)
     key = next(r["key"] for r in kehu("reminders", "--json", store=path).json() if r["rule"] == "complaint")
     holder = open_store(path, today="2026-11-20")
     with holder.lock():  # the other process is writing its `done`: this one waits for it
@@ -262,7 +254,7 @@ def test_an_edit_of_a_profile_with_a_long_list_copies_it_in_linear_time(tmp_path
     deep copies Python makes for the edit of 300 such entries (before: about a million)."""
     path = tmp_path / "shop"
     assert kehu("init", str(path), "--no-git").code == 0
-    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=path).strip()
     profile = next((path / "customers").rglob("customer.yaml"))
     profile.write_text(profile.read_text(encoding="utf-8") + "also_known:\n" + "".join(
         f"- {{id: c1old{n:011d}, merged: 2026-11-01, name: 赵敏{n}}}\n" for n in range(300)), encoding="utf-8")
@@ -292,12 +284,12 @@ def test_a_template_changed_in_one_clone_and_deleted_in_the_other_is_not_called_
     a, remote = _clones(tmp_path)
     (a / "templates").mkdir(exist_ok=True)
     (a / "templates" / "hi.j2").write_text("您好 {{ name }}\n", encoding="utf-8")
-    _ok("sync", store=a)
+    ok("sync", store=a)
     b = tmp_path / "b"
     git(tmp_path, "clone", "-q", str(remote), str(b))
-    _ok("git-setup", store=b)
+    ok("git-setup", store=b)
     (a / "templates" / "hi.j2").unlink()
-    _ok("sync", store=a)
+    ok("sync", store=a)
     (b / "templates" / "hi.j2").write_text("您好 {{ name }}，新茶到了\n", encoding="utf-8")
     synced = kehu("sync", store=b)
     assert synced.code == 1 and "templates/hi.j2" in synced.err, synced.out + synced.err
@@ -314,17 +306,17 @@ def test_a_reminder_done_in_two_clones_counts_once_in_the_review(tmp_path: Path)
     key is one occurrence: it is counted once, on the first day it was done
     (`reminder_state.done_between`)."""
     a, remote = _clones(tmp_path)
-    cid = _ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
-    _ok("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--date", "2026-11-19", store=a)
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
+    ok("interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮", "--date", "2026-11-19", store=a)
     key = next(r["key"] for r in kehu("reminders", "--json", store=a).json() if r["rule"] == "complaint")
-    _ok("sync", store=a)
+    ok("sync", store=a)
     b = tmp_path / "b"
     git(tmp_path, "clone", "-q", str(remote), str(b))
-    _ok("git-setup", store=b)
+    ok("git-setup", store=b)
     for clone, note in ((a, "电话道歉"), (b, "上门换货")):
-        _ok("reminders", "done", key, "--note", note, store=clone)
+        ok("reminders", "done", key, "--note", note, store=clone)
     for clone in (a, b, a):
-        _ok("sync", store=clone)
+        ok("sync", store=clone)
     for clone in (a, b):
         reps = kehu("report", "reps", "--json", store=clone).json()["reps"]
         done = {r["rep"]: r["figures"]["reminders_done"]["value"] for r in reps}
