@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
-from .schema import connect, delete_files
+from .schema import connect, delete
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -103,7 +103,7 @@ class IndexConnection:
         """Close the connection and delete the index files: the next open starts from nothing
         and builds it again (``kehu reindex --rebuild``)."""
         self.db.close()
-        delete_files(self.path)
+        delete(self.path)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -200,6 +200,16 @@ def _making(folder: Path) -> Iterator[None]:
         os.close(held)  # closing the last descriptor releases the lock
 
 
+def delete(path: Path) -> None:
+    """Delete the index at ``path`` (``kehu reindex --rebuild``) under the lock an index is made
+    under (:func:`_making`): deleted outside it, the file, its log and its shared memory one by
+    one, a rebuild deleted the log of the index another process had just made and opened between
+    two of them, and that process wrote where no other process read, or ended in 'disk I/O
+    error'."""
+    with _making(path.parent):
+        delete_files(path)
+
+
 def delete_files(path: Path) -> None:
     """Remove the index database at ``path`` with its write-ahead log and shared memory."""
     for suffix in ("", "-wal", "-shm"):
