@@ -297,3 +297,34 @@ def test_a_profile_changed_in_one_clone_and_merged_away_in_the_other_goes_into_t
     for clone in team[:2]:
         shown = kehu("customer", "show", kept_id, "--json", store=clone).json()
         assert shown.get("nickname") == "老甲" and "回头客" in shown.get("tags", []), shown
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_one_customer_merged_into_two_in_two_clones_makes_one(team: tuple[Path, Path, str], first: str) -> None:  # noqa: F811
+    """Three profiles of one person: the supervisor merges 甲 into 乙, a rep merges 甲 into 丙,
+    each in their clone. The second sync stopped on each of 甲's records, moved to two places,
+    with a message that made no sense ("this clone's file, which git set aside under this name:
+    the other clone has a folder at" its own path). Both merges say 甲 is 乙 and 甲 is 丙: the
+    sync keeps 甲's records where the clone that shared first put them and merges the other
+    kept customer in: one customer in both clones, 甲's sale once, each merged id named once
+    under also_known, `kehu check` clean."""
+    a, b, merged_id = team
+    sold = kehu("purchase", "add", merged_id, "--item", "龙井茶礼盒", "--price", "688", store=a)
+    assert sold.code == 0, sold.err
+    yi = kehu("customer", "add", "--name", "乙", "--phone", "13900139000", store=a).out.strip()
+    bing = kehu("customer", "add", "--name", "丙", "--phone", "13700137000", store=a).out.strip()
+    for clone in (a, b):
+        assert kehu("sync", store=clone).code == 0
+    assert kehu("customer", "merge", yi, merged_id, store=a).code == 0
+    assert kehu("customer", "merge", bing, merged_id, store=b).code == 0
+    for clone in (a, b, a) if first == "a" else (b, a, b):
+        synced = kehu("sync", store=clone)
+        assert synced.code == 0, synced.err
+    for clone in (a, b):
+        (left,) = kehu("customer", "list", "--json", store=clone).json()
+        assert left["id"] in (yi, bing)
+        shown = kehu("customer", "show", left["id"], "--json", store=clone).json()
+        assert [p["items"][0]["name"] for p in shown["purchases"]] == ["龙井茶礼盒"]
+        assert sorted(e["id"] for e in shown["also_known"]) == sorted({merged_id, yi, bing} - {left["id"]})
+        checked = kehu("check", store=clone)
+        assert checked.code == 0, checked.out + checked.err

@@ -196,7 +196,11 @@ def merged_profile(keep: Customer, other: Customer, today: dt.date, skip: Sequen
         changes["referrer"] = other.referrer if other.referrer not in (None, keep.id) else None
     fields = list(changes)
     entry: dict[str, Any] = {"id": other.id, "merged": today, **differing}
-    known = [*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or [])]
+    known: list[Any] = []
+    for was in [*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or [])]:
+        # one customer merged into both (in two clones): named once, as it was first
+        if not (isinstance(was, dict) and any(isinstance(k, dict) and k.get("id") == was.get("id") for k in known)):
+            known.append(was)
     # merged in before (the other clone's merge, followed by records added here since): once
     again = any(isinstance(e, dict) and e.get("id") == other.id for e in known)
     also = known if again else [*known, entry]

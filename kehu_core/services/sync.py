@@ -381,9 +381,9 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     if (result.returncode != 0 and sync_guard.settle_plans(root, gitops.unmerged_paths(root))
             and not gitops.unmerged_paths(root)):  # a plan changed here, its day reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
-    edited: list[tuple[str, str]] = []
+    edited: list[tuple[str, str, str]] = []
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
-        edited = sync_merged_away.keep_edited_merged_away(store)
+        edited = sync_merged_away.keep_edited_merged_away(store) or sync_merged_away.merged_into_two(store)
         if edited:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:

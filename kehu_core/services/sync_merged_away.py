@@ -90,7 +90,7 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
     return done
 
 
-def keep_edited_merged_away(store: Store) -> list[tuple[str, str]]:
+def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
     """During a merge git stopped: when every file it stopped on is the profile of a customer
     changed on one side and merged into another on the other (``also_known`` of the kept one,
     on either side), each is kept as the side that changed it has it (``git add``), for the
@@ -113,20 +113,61 @@ def keep_edited_merged_away(store: Store) -> list[tuple[str, str]]:
         keep = absorbed.get(other)
         if keep is None or any(k.rsplit("/", 2)[-2] == keep for k in stuck):
             return []  # deleted by hand, or merged each into the other
-        pairs.append((other, keep))
+        pairs.append((other, keep, _("the changes to {other} made in one clone go into {keep}, into whom the "
+                                     "other clone merged it: {summary}")))
     gitops.run(root, "add", "--", *stuck)
     return pairs
 
 
-def merge_again(store: Store, pairs: list[tuple[str, str]]) -> list[str]:
+def merge_again(store: Store, pairs: list[tuple[str, str, str]]) -> list[str]:
     """Merge each customer kept by :func:`keep_edited_merged_away` into the one the other clone
     merged it into, one commit each; what was done, one line each."""
     from .customer_merge import merge_customers
 
     done = []
-    for other, keep in pairs:
+    for other, keep, said in pairs:
         store.index.refresh_paths([store.customer_file(other), store.customer_file(keep)])
         report = merge_customers(store, keep, other)
-        done.append(_("the changes to {other} made in one clone go into {keep}, into whom the other clone "
-                      "merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
+        done.append(said.format(other=other, keep=keep, summary=report.summary()))
     return done
+
+
+def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
+    """During a merge git stopped: one customer merged into two different ones, one in each
+    clone (``customer merge 乙 甲`` there, ``customer merge 丙 甲`` here): git moved 甲's records
+    to both and stopped on each (added on one side only, deleted on both). Both merges said 甲
+    is 乙 and 甲 is 丙, so 乙 and 丙 are one person too: 甲's records are kept as the other clone
+    placed them (its merge was shared first), this clone's copies dropped, and :func:`merge_again`
+    merges 丙 into 乙. Returns [(丙, 乙)], or nothing, and nothing done, when anything else
+    stopped the merge."""
+    root = store.root
+    merge = OpenMerge(root)
+    stuck = unmerged(root)
+    if not stuck or merge.base is None:
+        return []
+    by_stages: dict[frozenset[str], set[str]] = {}
+    for rel, stages in stuck.items():
+        owner = _owner(rel)
+        if owner is None:
+            return []
+        by_stages.setdefault(stages, set()).add(owner)
+    gone, ours, theirs = (by_stages.pop(frozenset(k), set()) for k in ("1", "2", "3"))
+    if by_stages or len(gone) != 1 or len(ours) != 1 or len(theirs) != 1 or ours == theirs:
+        return []
+    (merged_id,), (here,), (there,) = gone, ours, theirs
+    if (_absorbed_by(store, "HEAD", merge.base).get(merged_id) != here
+            or _absorbed_by(store, "MERGE_HEAD", merge.base).get(merged_id) != there):
+        return []
+    for rel, stages in stuck.items():
+        if stages == frozenset("3"):
+            gitops.run(root, "add", "--", rel)  # as the other clone placed it
+        else:  # this clone's copy, and the merged customer's old place
+            gitops.run(root, "rm", "-q", "-f", "--cached", "--", rel)
+            (root / rel).unlink(missing_ok=True)
+    return [(here, there, _("{other} and {keep} are one customer: each clone merged the same customer into one of "
+                            "them, so {other} goes into {keep}: {summary}"))]
+
+
+def _owner(rel: str) -> str | None:
+    parts = rel.split("/")
+    return parts[2] if len(parts) > 3 and parts[0] == CUSTOMERS_DIR else None

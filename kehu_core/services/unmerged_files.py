@@ -107,6 +107,10 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
         name = rel.rsplit("/", 1)[-1]
         was = rel[: len(rel) - len(name)] + name.rsplit("~", 1)[0] if "~" in name else rel
         side = _("this clone's") if stages == SET_ASIDE_OURS else _("the other clone's")
+        if was == rel:  # not set aside: each clone moved one file to a different place
+            return _("{side} file alone: each clone moved the same record to a different place (one customer "
+                     "merged into two, say); keep it here with `git add {rel}`, or delete it with `git rm {rel}`, "
+                     "then `kehu sync`").format(side=side, rel=rel)
         return _("{side} file, which git set aside under this name: the other clone has a folder (or another "
                  "file) at {was}. It is no record: delete it with `git rm {rel}`, or keep it as it is named "
                  "now with `git add {rel}`, then `kehu sync`").format(side=side, was=was, rel=rel)
