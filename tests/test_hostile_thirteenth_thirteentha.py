@@ -13,18 +13,24 @@ from kehu_core.store import open_store
 
 from . import test_hostile_limits
 from .conftest import kehu
+from .test_hostile_twelfth_twelftha import _shop
 
 no_traceback = test_hostile_limits.no_traceback
 
 CAFE, CAFE_NFD = "caf\u00e9", "cafe\u0301"  # one field's name, typed two ways (a macOS file name's is the second)
 
 
-def _shop(tmp_path: Path) -> tuple[Path, str]:
-    path = tmp_path / "shop"
-    assert kehu("init", str(path)).code == 0
-    added = kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=path)
-    assert added.code == 0, added.err
-    return path, "zhangsan"
+def _card_import(path: Path, tmp_path: Path, extra: dict[str, str], owner: str = "") -> str:
+    """Import a vCard of 李四 (id lisi) holding ``extra`` as its own fields (X-KEHU-EXTRA-FIELDS);
+    the text of the profile written."""
+    card = tmp_path / "c.vcf"
+    card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:李四\r\nUID:lisi\r\n"
+                    + (f"X-KEHU-OWNER:{owner}\r\n" if owner else "")
+                    + f"X-KEHU-EXTRA-FIELDS:{json.dumps(extra, ensure_ascii=False)}\r\nEND:VCARD\r\n",
+                    encoding="utf-8")
+    imported = kehu("import", str(card), store=path)
+    assert imported.code == 0, imported.err
+    return (path / "customers" / shard("lisi") / "lisi" / "customer.yaml").read_text(encoding="utf-8")
 
 
 def test_a_field_name_typed_with_its_accent_two_ways_is_one_field(tmp_path: Path) -> None:
@@ -58,13 +64,7 @@ def test_a_field_name_typed_with_its_accent_two_ways_is_one_field(tmp_path: Path
     assert kehu("check", store=path).code == 0
 
     # a vCard's fields of its own (X-KEHU-EXTRA-FIELDS) given decomposed are stored composed
-    card = tmp_path / "c.vcf"
-    card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:李四\r\nUID:lisi\r\n"
-                    f"X-KEHU-EXTRA-FIELDS:{json.dumps({CAFE_NFD: 'x'}, ensure_ascii=False)}\r\n"
-                    "END:VCARD\r\n", encoding="utf-8")
-    imported = kehu("import", str(card), store=path)
-    assert imported.code == 0, imported.err
-    written = (path / "customers" / shard("lisi") / "lisi" / "customer.yaml").read_text(encoding="utf-8")
+    written = _card_import(path, tmp_path, {CAFE_NFD: "x"})
     assert f"{CAFE}: x" in written and CAFE_NFD not in written, written
 
 
@@ -81,13 +81,7 @@ def test_a_confidential_field_typed_decomposed_is_encrypted(tmp_path: Path) -> N
         public = x25519.Identity.generate().to_public()
         with (path / "kehu.yaml").open("a", encoding="utf-8") as config:
             config.write(f"confidential:\n  fields: [{listed}]\n  recipients:\n    王芳: {public}\n")
-        card = tmp_path / "c.vcf"
-        card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:李四\r\nUID:lisi\r\nX-KEHU-OWNER:王芳\r\n"
-                        f"X-KEHU-EXTRA-FIELDS:{json.dumps({given: '家里开茶馆'}, ensure_ascii=False)}\r\n"
-                        "END:VCARD\r\n", encoding="utf-8")
-        imported = kehu("import", str(card), store=path)
-        assert imported.code == 0, imported.err
-        written = (path / "customers" / shard("lisi") / "lisi" / "customer.yaml").read_text(encoding="utf-8")
+        written = _card_import(path, tmp_path, {given: "家里开茶馆"}, owner="王芳")
         assert "家里开茶馆" not in written and f"{CAFE}: age:" in written, written
         assert kehu("check", store=path).code == 0
 
