@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .conftest import ROOT, kehu
+from .test_hostile_thirteenth_thirteenthb import _say  # every worker at once
 
 #: a process that, at each "go", opens the store's index (a ``rebuild`` throws it away and opens
 #: the new one, as `kehu reindex --rebuild` does) and writes a row of its own in it; at each
@@ -38,21 +39,6 @@ while sys.stdin.readline() == "go\\n":
     if index is not None:
         index.close()
 """
-
-
-def _say(workers: list[subprocess.Popen[str]], word: str) -> list[str]:
-    """Write ``word`` to every worker at once, then read each one's answer."""
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write(word + "\n")
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.flush()
-    answers = []
-    for worker in workers:
-        assert worker.stdout is not None
-        answers.append(worker.stdout.readline().strip())
-    return answers
 
 
 def test_a_rebuild_at_the_moment_another_process_makes_the_index_leaves_it_whole(tmp_path: Path) -> None:
