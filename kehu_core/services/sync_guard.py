@@ -329,16 +329,11 @@ def reopen_orphaned_customers(root: Path, ref: str) -> list[str]:
     base = gitops.run(root, "merge-base", ours, ref, check=False).stdout.strip()
     if not base:
         return []
-    listed = {rev: set(_customer_files(root, rev)) for rev in (base, merged, ref)}
-    orphaned = []
-    for rel in sorted(listed[base]):
-        folder = rel.rsplit("/", 1)[0] + "/"
-        if (rel.endswith(f"/{CUSTOMER_FILE}") and rel not in listed[merged]
-                and any(f.startswith(folder) for f in listed[merged])):
-            orphaned.append(rel)
+    orphaned = orphaned_profiles(root, base, merged)
     if not orphaned:
         return []
-    keeper = {rel: "3" if rel in listed[ref] else "2" for rel in orphaned}
+    theirs = set(customer_files(root, ref))
+    keeper = {rel: "3" if rel in theirs else "2" for rel in orphaned}
     gitops.run(root, "reset", "-q", "--hard", ours)
     gitops.run(root, "merge", "--no-commit", "--no-ff", ref, check=False, env={gitops.SKIP_HOOK: "1"})
     prefix = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip()
@@ -360,16 +355,30 @@ def _kept_on_one_side(merge: OpenMerge) -> tuple[dict[str, set[str]], list[tuple
     root, base = merge.root, merge.base
     if base is None:
         return {}, []
-    listed = {rev: set(_customer_files(root, rev)) for rev in ("HEAD", "MERGE_HEAD")}
+    listed = {rev: set(customer_files(root, rev)) for rev in ("HEAD", "MERGE_HEAD")}
     one_sided = []
-    for rel in sorted(_customer_files(root, base)):
+    for rel in sorted(customer_files(root, base)):
         in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
         if rel.endswith(f"/{CUSTOMER_FILE}") and in_ours != in_theirs:  # else nothing to decide
             one_sided.append((rel, "HEAD" if in_ours else "MERGE_HEAD"))
     return listed, one_sided
 
 
-def _customer_files(root: Path, rev: str) -> list[str]:
+def orphaned_profiles(root: Path, base: str, merged: str) -> list[str]:
+    """The profiles (relative) of ``base`` that ``merged`` no longer has while their folder
+    still holds files there: a customer deleted (or merged away) on one side, a file added to
+    its folder on the other, git's merge of the two leaving the file without its profile."""
+    listed = {rev: set(customer_files(root, rev)) for rev in (base, merged)}
+    orphaned = []
+    for rel in sorted(listed[base]):
+        folder = rel.rsplit("/", 1)[0] + "/"
+        if (rel.endswith(f"/{CUSTOMER_FILE}") and rel not in listed[merged]
+                and any(f.startswith(folder) for f in listed[merged])):
+            orphaned.append(rel)
+    return orphaned
+
+
+def customer_files(root: Path, rev: str) -> list[str]:
     out = gitops.run(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", CUSTOMERS_DIR,
                      check=False).stdout
     return [p for p in out.split("\0") if p]

@@ -20,16 +20,11 @@ from typing import TYPE_CHECKING
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from . import gitops
-from .unmerged_files import DELETED_BY_THEM, DELETED_BY_US, OpenMerge, merged_into, unmerged
+from .sync_guard import orphaned_profiles
+from .unmerged_files import DELETED_BY_THEM, DELETED_BY_US, OpenMerge, customer_of, merged_into, unmerged
 
 if TYPE_CHECKING:
     from ..store import Store
-
-
-def _customer_files(store: Store, rev: str) -> set[str]:
-    out = gitops.run(store.root, "ls-tree", "-r", "-z", "--name-only", rev, "--", CUSTOMERS_DIR,
-                     check=False).stdout
-    return {p for p in out.split("\0") if p}
 
 
 def _absorbed_by(store: Store, rev: str, base: str) -> dict[str, str]:
@@ -59,13 +54,7 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
     base = gitops.run(root, "merge-base", ours, ref, check=False).stdout.strip()
     if not base:
         return []
-    listed = {rev: _customer_files(store, rev) for rev in (base, "HEAD")}
-    orphaned = []
-    for rel in sorted(listed[base]):
-        folder = rel.rsplit("/", 1)[0] + "/"
-        if (rel.endswith(f"/{CUSTOMER_FILE}") and rel not in listed["HEAD"]
-                and any(f.startswith(folder) for f in listed["HEAD"])):
-            orphaned.append(rel)
+    orphaned = orphaned_profiles(root, base, "HEAD")
     if not orphaned:
         return []
     absorbed = {**_absorbed_by(store, ours, base), **_absorbed_by(store, ref, base)}
@@ -73,6 +62,8 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
         # one deleted, not merged into anyone: the person decides for each
         # (sync_guard.reopen_orphaned_customers, which needs HEAD to be the merge)
         return []
+    from .customer_merge import merge_customers
+
     done = []
     for rel in orphaned:
         other = rel.rsplit("/", 2)[-2]
@@ -81,8 +72,6 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
         # the profile as the side that kept it has it, in the working tree only: the merge of
         # the customer below removes it again, and commits its folder as HEAD had none
         (root / rel).write_text(gitops.show(root, kept_by, rel) or "", encoding="utf-8")
-        from .customer_merge import merge_customers
-
         store.index.refresh_paths([root / rel])
         report = merge_customers(store, keep, other)
         done.append(_("the records of {other} added in this clone follow it into {keep}, into whom the other "
@@ -147,7 +136,7 @@ def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
         return []
     by_stages: dict[frozenset[str], set[str]] = {}
     for rel, stages in stuck.items():
-        owner = _owner(rel)
+        owner = customer_of(rel)
         if owner is None:
             return []
         by_stages.setdefault(stages, set()).add(owner)
@@ -166,8 +155,3 @@ def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
             (root / rel).unlink(missing_ok=True)
     return [(here, there, _("{other} and {keep} are one customer: each clone merged the same customer into one of "
                             "them, so {other} goes into {keep}: {summary}"))]
-
-
-def _owner(rel: str) -> str | None:
-    parts = rel.split("/")
-    return parts[2] if len(parts) > 3 and parts[0] == CUSTOMERS_DIR else None

@@ -82,13 +82,13 @@ def moved_by_merge(merge: OpenMerge, side: str) -> dict[str, str]:
                      "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
     moved: dict[str, str] = {}
     for status, old, new in zip(out[0::3], out[1::3], out[2::3], strict=False):
-        was, now = _customer_of(old), _customer_of(new)
+        was, now = customer_of(old), customer_of(new)
         if status.startswith("R") and was and now and was != now:
             moved[new] = was
     return moved
 
 
-def _customer_of(rel: str) -> str | None:
+def customer_of(rel: str) -> str | None:
     """The customer id of a path ``customers/<shard>/<id>/...``."""
     parts = rel.split("/")
     return parts[2] if len(parts) > 3 and parts[0] == CUSTOMERS_DIR else None
@@ -121,7 +121,7 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
     else:
         return _("git merge not finished: changed in both clones; check it, then `kehu sync` "
                  "finishes the merge")
-    if _customer_of(rel) is None:  # a template, a file of the team's: no customer to keep whole
+    if customer_of(rel) is None:  # a template, a file of the team's: no customer to keep whole
         return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
                  "it with `git rm {rel}`, then `kehu sync`").format(how=how, rel=rel)
     return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
