@@ -91,23 +91,21 @@ def typed_day(text: str) -> dt.date | None:
         return None
 
 
-def typed_day_problem(text: str) -> str | None:
-    """What is wrong with ``text`` as a typed day (None: nothing): no day at all, or one outside
-    the dates kehu keeps. The one message of every door a day is typed at (``--today``,
-    ``KEHU_TODAY``, every date option, the TUI's date fields)."""
+def read_day(text: str) -> dt.date | str:
+    """The day ``text`` types (:func:`typed_day`), or what is wrong with it: no day at all, or
+    one outside the dates kehu keeps. The one answer of every door a day is typed at
+    (``--today``, ``KEHU_TODAY``, every date option, the TUI's date fields)."""
     day = typed_day(text)
     if day is None:
         return _("{value} is not a date; expected YYYY-MM-DD").format(value=repr(text))
-    return day_range_problem(day)
+    return day_range_problem(day) or day
 
 
 def parse_day(text: str, *, source: str = "--today") -> dt.date:
-    """``YYYY-MM-DD`` (:func:`typed_day`) as a date, or a message naming where the bad value came from."""
-    problem = typed_day_problem(text)
-    if problem is not None:
-        raise KehuError(_("{field}: {text}").format(field=source, text=problem))
-    day = typed_day(text)
-    assert day is not None  # typed_day_problem said it is one
+    """``YYYY-MM-DD`` (:func:`read_day`) as a date, or a message naming where the bad value came from."""
+    day = read_day(text)
+    if isinstance(day, str):
+        raise KehuError(_("{field}: {text}").format(field=source, text=day))
     return day
 
 

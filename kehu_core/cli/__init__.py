@@ -20,7 +20,7 @@ import click
 from click.core import ParameterSource
 
 from .. import __version__, i18n
-from ..clock import ENV_TODAY, parse_day, typed_day_problem
+from ..clock import ENV_TODAY, read_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
 from ..i18n import _
 from .collecting import collect_garbage_from_here, hold_collector
@@ -42,13 +42,13 @@ __all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out",
 def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if not value:
         return None
-    problem = typed_day_problem(value)
-    if problem is None:
-        return parse_day(value)
+    day = read_day(value)
+    if isinstance(day, dt.date):
+        return day
     # Name where the day came from: a bad KEHU_TODAY in the shell's profile is not a
     # ``--today`` the user typed, and they would look for it on the command line.
     source = ctx.get_parameter_source(param.name or "today")
-    raise click.BadParameter(problem, param_hint=ENV_TODAY if source is ParameterSource.ENVIRONMENT else None)
+    raise click.BadParameter(day, param_hint=ENV_TODAY if source is ParameterSource.ENVIRONMENT else None)
 
 
 class _Debug:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..clock import typed_day, typed_day_problem
+from ..clock import read_day
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS, text_missing
@@ -25,11 +25,9 @@ class DateType(click.ParamType):
     def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
         if isinstance(value, dt.date):
             return value
-        problem = typed_day_problem(str(value))  # the one spelling and range of a typed day, --today's too
-        if problem is not None:
-            self.fail(problem, param, ctx)
-        day = typed_day(str(value))
-        assert day is not None
+        day = read_day(str(value))  # the one spelling and range of a typed day, --today's too
+        if isinstance(day, str):
+            self.fail(day, param, ctx)
         return day
 
 

@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from kehu_core.clock import typed_day, typed_day_problem
+from kehu_core.clock import read_day
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.models import Purchase
@@ -74,11 +74,10 @@ class PayScreen(ModalScreen[str | None]):
         except InvalidOperation:
             self._error(_("{text!r} is not an amount; expected a number like 500").format(text=typed))
             return
-        problem = typed_day_problem(date_text) if date_text else None  # the CLI's one spelling of a day
-        if problem is not None:
-            self._error(problem)
+        day = read_day(date_text) if date_text else None  # the CLI's one spelling of a day
+        if isinstance(day, str):
+            self._error(day)
             return
-        day = typed_day(date_text) if date_text else None
         try:
             done = payments.pay(self.store, self.customer_id, self.purchase.id, amount=amount, date=day)
         except KehuError as exc:
