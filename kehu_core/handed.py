@@ -36,6 +36,16 @@ class WrongResult(Exception):
     allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
 
 
+class TooSlow(BaseException):
+    """Raised in a plugin's hook that ran past the time bound a command set
+    (:meth:`~kehu_core.plugins.host.PluginHost.bounded`): a BaseException, so a plugin's own
+    ``except Exception`` (a retry loop) does not take it for one of its errors and go on."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 #: threads a plugin's code started (in a hook or in what it handed over) that are not daemons:
 #: Python waits for every such thread before a process ends, so one left running (a worker that
 #: never stops) kept `kehu customer show` from ever ending. See :func:`threads_left_running`.
@@ -97,6 +107,10 @@ def error_text(exc: BaseException) -> str:
         return _("called {call}; kehu went on").format(call=f"sys.exit({_text(exc.code, repr)})")
     if isinstance(exc, WrongResult):
         return _("wrong result: {error}").format(error=exc)
+    if isinstance(exc, TooSlow):
+        return _("ran for more than {seconds} s and was stopped (a hook is given at most that in `kehu sync`, which "
+                 "holds the store's lock meanwhile); it is not asked again in this run").format(
+            seconds=f"{exc.seconds:g}")
     return f"{type(exc).__name__}: {_text(exc, str)}"
 
 

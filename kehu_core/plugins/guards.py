@@ -8,7 +8,10 @@ import contextlib
 import copy
 import functools
 import inspect
-from collections.abc import Callable, Generator
+import signal
+import threading
+import types
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pluggy
 from pydantic import BaseModel, ValidationError, WrapValidator
 
-from ..handed import error_text, guard_handed, stops_kehu
+from ..handed import TooSlow, error_text, guard_handed, stops_kehu
 from ..i18n import _
 from .results import _finished, _finished_old, _started, check_result, check_results
 
@@ -128,6 +131,16 @@ class _Call:
     given: list[tuple[str, Any]] = field(default_factory=list)
 
 
+def _built_in(plugin: Any) -> bool:
+    """Whether ``plugin`` (a module or an object) is one of kehu's built-in plugins."""
+    from ..entrypoints import BUILT_IN_PACKAGE
+
+    if plugin is None:
+        return False
+    module = plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
+    return module.split(".", 1)[0] == BUILT_IN_PACKAGE
+
+
 class _StandIn(SimpleNamespace):
     """What pluggy registers for a plugin (see ``PluginHost._stand_in``); one of them is
     itself only, so pluggy can leave it out of a call (``subset_hook_caller`` takes a set)."""
@@ -144,6 +157,11 @@ class GuardedHooks:
     _calls: list[_Call]
     _running: set[tuple[str, str]]
     _memo: dict[str, dict[str, Any]] | None
+    _plugins: dict[str, Any]
+    #: seconds each hook of an installed plugin may run (``PluginHost.bounded``), and the plugins
+    #: stopped for running past them, not asked again while the bound holds
+    _bound: float | None = None
+    _too_slow: set[str]
 
     if TYPE_CHECKING:  # the host's
         def hooks_of(self, name: str) -> list[str]: ...
@@ -187,16 +205,49 @@ class GuardedHooks:
         store = self._store_of(kwargs)
         undo = getattr(store, "undo_on_error", None)
         reading = getattr(store, "only_reading", None) if hook.removeprefix("wrapper of ") in READING_HOOKS else None
+        if self._bound is not None and name in self._too_slow:
+            return False, None  # stopped once in this run (and reported): it would be again
         try:
             with undo() if undo is not None else contextlib.nullcontext(), \
-                    reading(name, hook) if reading is not None else contextlib.nullcontext():
+                    reading(name, hook) if reading is not None else contextlib.nullcontext(), \
+                    self._timed(name):
                 checked = check_result(hook, run(), given if given is not None else kwargs)
                 return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
             if stops_kehu(exc):
                 raise
+            if isinstance(exc, TooSlow):
+                self._too_slow.add(name)
             self.report(name, hook, exc)
             return False, None
+
+    @contextlib.contextmanager
+    def _timed(self, name: str) -> Iterator[None]:
+        """Within the bound a command set (``PluginHost.bounded``), the hook of an installed
+        plugin ``name`` is stopped by :class:`TooSlow` raised in its code when it runs past it
+        (a timer's signal: in the main thread, where commands run; a hook a hook called is
+        within its caller's time). kehu's own plugins are not timed: their cost is measured by
+        kehu's benches, and a whole store's values may be asked of them at once."""
+        seconds = self._bound
+        if (seconds is None or threading.current_thread() is not threading.main_thread()
+                or signal.getitimer(signal.ITIMER_REAL)[0] > 0 or _built_in(self._plugins.get(name))):
+            yield
+            return
+        armed = True
+
+        def stop(signum: int, frame: Any) -> None:
+            if armed:  # (a signal already on its way when the hook returned does nothing)
+                raise TooSlow(seconds)
+
+        before = signal.signal(signal.SIGALRM, stop)
+        # once, then every second: a plugin catching BaseException in a loop is stopped again
+        signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+        try:
+            yield
+        finally:
+            armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, before)
 
     def _guard(self, name: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
         params = list(inspect.signature(function).parameters)

@@ -60,6 +60,7 @@ class PluginHost(GuardedHooks):
         # while values_many runs: plugin -> customer id -> its customer_values result, so a
         # batch plugin asking for the others' values (a reminder rule wanting the tier) reuses them
         self._memo: dict[str, dict[str, Any]] | None = None
+        self._too_slow: set[str] = set()
         found = installed_plugins() if discover else {}
         # what a name in `enabled:`/`disabled:` may be (one that failed to import is installed);
         # a bare store's (no discovery) knows no installed plugin, so it names none unknown
@@ -149,6 +150,22 @@ class PluginHost(GuardedHooks):
             log_failure(failure)
 
     # --- calling --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def bounded(self, seconds: float) -> Iterator[None]:
+        """Within this, each hook of an installed plugin runs at most ``seconds`` (in the main
+        thread): one running past them is stopped, as the plugin's failure, and that plugin is
+        not asked again until the end of it. `kehu sync` holds the store's lock while it asks
+        the plugins' rules, often run by a schedule with nobody watching: a rule that never
+        returned (a network call to a server that never answers) held it for ever, every
+        other command and the next scheduled sync refused, without a word of why."""
+        before, self._bound = self._bound, seconds
+        try:
+            yield
+        finally:
+            self._bound = before
+            if before is None:
+                self._too_slow.clear()
 
     def call(self, hook: str, *, leave_out: Iterable[str] = (), **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` through pluggy (wrappers included): every implementation, the plugin

@@ -121,6 +121,14 @@ _RACE_WORDS = ("[rejected]", "non-fast-forward", "fetch first", "cannot lock ref
                "incorrect old value")
 
 
+#: the seconds one call of an installed plugin's hook (a rule checking a customer, a customer's
+#: values) may take in a sync, which holds the store's lock meanwhile and is often run by a
+#: schedule with nobody watching: past them the hook is stopped and is the plugin's failure, so
+#: the sync shares nothing (see ``PluginHost.bounded``). Far above any rule's work on one
+#: record; a bound on a whole sync would fail a slow but sound rule on a large store for good.
+PLUGIN_HOOK_SECONDS = 60.0
+
+
 @contextlib.contextmanager
 def _signals_interrupt() -> Iterator[None]:
     """SIGTERM and SIGHUP (a shutdown, a closed terminal, ``timeout``) stop a sync as Ctrl-C
@@ -162,7 +170,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         report.notes.append(_("installed kehu's merge driver in this clone (see `kehu git-setup`)"))
     if gitops.install_index_hooks(root):  # a clone set up by an older kehu
         report.notes.append(_("updated kehu's index hooks in this clone (see `kehu git-setup`)"))
-    with store.lock():
+    with store.lock(), (store.plugins.bounded(PLUGIN_HOOK_SECONDS) if store.plugins is not None
+                        else contextlib.nullcontext()):
         broken = git_settings.git_file_problems(root)  # before git opens them (a FIFO: for ever)
         if broken:
             raise _rejected(broken, root)
