@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import KehuError, os_error_text
+from .errors import KehuError, Problem, os_error_text
 from .i18n import _
 from .smallfiles import read_given_file
 
@@ -287,6 +287,46 @@ def sealed_on_disk(store: Store, customer_id: str) -> set[str]:
     except (OSError, UnicodeDecodeError):
         return set()
     return set(re.findall(rf"^([A-Za-z_]\w*):[ \t]+{SEALED_PREFIX}{_MAGIC}", text, re.M))
+
+
+def misspelt_fields(store: Store) -> list[Problem]:
+    """Warnings of `kehu check` for ``confidential: fields:`` names that look like a slip of
+    the keyboard: held by no profile, plain or encrypted, and close to a field kehu knows or a
+    profile holds (`phnoes`, `Phones`: meant phones). Such a name encrypted nothing and the
+    field meant stayed in plain text, pushed to the remote, with check ok. A field of the
+    shop's own that no customer has yet (`id_card`) is no slip and is not named."""
+    from difflib import get_close_matches
+
+    from .models import Customer
+    from .yamlio import line_of, load_roundtrip
+
+    model = set(Customer.model_fields)
+    names = [name for name in store.config.confidential.fields if name not in model]
+    if not names:
+        return []
+    held = store.index.field_names()
+    known = {name.casefold(): name for name in sorted(model | held) if name not in names}
+    path = store.root / "kehu.yaml"
+    out = []
+    for name in names:
+        meant = get_close_matches(name.casefold(), known, n=1, cutoff=0.7) if name not in held else []
+        if not meant or _sealed_anywhere(store, name):
+            continue
+        position = store.config.confidential.fields.index(name)
+        try:
+            line = line_of(load_roundtrip(path), ["confidential", "fields", position])
+        except Exception:  # noqa: BLE001 - unreadable meanwhile: kehu.yaml's own problem
+            line = 1
+        out.append(Problem(path, line, _(
+            "confidential.fields: no customer has a field {name}, so it encrypts nothing; did you mean "
+            "{meant}? (that field stays in plain text)").format(name=repr(name), meant=repr(known[meant[0]]))))
+    return out
+
+
+def _sealed_anywhere(store: Store, name: str) -> bool:
+    """Whether some profile holds ``name`` encrypted (which the index never holds), looked
+    for in the files only for a name :func:`misspelt_fields` would name."""
+    return any(name in sealed_on_disk(store, cid) for cid in store.index.ids())
 
 
 def plain_confidential(store: Store, customer: Customer) -> list[str]:

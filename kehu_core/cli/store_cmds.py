@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..confidential import misspelt_fields
 from ..errors import KehuError
 from ..i18n import _, ngettext
 from ..services.checking import check_store, created_warnings
@@ -37,7 +38,7 @@ def check(ctx: Context) -> None:
     problems = check_store(store)
     for problem in problems:
         click.echo(_said(problem.render()))
-    warnings = [*store.plugins.unknown_names(), *created_warnings(store)]
+    warnings = [*store.plugins.unknown_names(), *created_warnings(store), *misspelt_fields(store)]
     for warning in warnings:
         click.echo(_said(as_warning(warning)))
     count = store.index.count()

@@ -232,6 +232,11 @@ class Queries(InteractionQueries):
             found.update(cid for (cid,) in self.db.execute(sql, params))
         return sorted(found)
 
+    def field_names(self) -> set[str]:
+        """Every field name some profile holds, as indexed (an encrypted field is not: the
+        index never holds it, ``confidential.sealed_on_disk`` reads it from the file)."""
+        return {key for (key,) in self.db.execute("SELECT DISTINCT key FROM customers, json_each(customers.data)")}
+
     def referred_by(self, customer_id: str) -> list[str]:
         """Ids of the customers whose ``referrer`` is this customer."""
         return [cid for (cid,) in self.db.execute(

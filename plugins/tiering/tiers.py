@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kehu_core.i18n import N_, _
 from kehu_core.index import PluginTable
-from kehu_core.models import CENT, Day
+from kehu_core.keytext import key_text
+from kehu_core.models import CENT, MAX_SHORT, Day, one_line_problem, shows_something
 from kehu_core.names import shown
 from kehu_core.plugins import plugin_settings
 from kehu_core.services import scoring
@@ -31,10 +32,42 @@ OVERRIDE_FIELD = "tier_override"
 RECORD_AT_ONCE_UP_TO = 10_000
 
 
+def _tier_name(name: str) -> str:
+    """A tier's name as written in kehu.yaml, as kept: trimmed and composed, as the names that
+    match it are (a reminder rule's tiers, ``visits: dormant_tiers``, ``tier_override``): `重要客户 `
+    with a space was a tier no rule named, and the key accounts were never visited, check ok."""
+    kept = key_text(name)
+    problem = one_line_problem(kept)
+    if problem is not None or not shows_something(kept) or len(kept) > MAX_SHORT:
+        raise ValueError(problem or _("{name}: a tier's name is one line of at most {limit} characters that shows "
+                                      "something").format(name=repr(name), limit=MAX_SHORT))
+    return kept
+
+
+def _tier_names(names: list[str]) -> list[str]:
+    """``names`` each as kept (:func:`_tier_name`); one written twice (two tiers of one name:
+    their customers counted as one, each move between them unseen) is a ValueError naming it."""
+    kept: dict[str, str] = {}
+    for name in names:
+        key = _tier_name(name)
+        if key in kept:
+            typed = "" if kept[key] == name else _(" (written {first} and {second})").format(
+                first=repr(kept[key]), second=repr(name))
+            raise ValueError(_("{name} is the name of two tiers{typed}; give each tier its own name").format(
+                name=repr(key), typed=typed))
+        kept[key] = name
+    return list(kept)
+
+
 class PyramidSettings(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     shares: list[float] = Field(default_factory=lambda: list(scoring.PYRAMID_SHARES))
     names: list[str] = Field(default_factory=lambda: list(scoring.PYRAMID_NAMES))
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        return _tier_names(value)
 
     @model_validator(mode="after")
     def _same_length(self) -> PyramidSettings:
@@ -56,6 +89,12 @@ class AbcSettings(BaseModel):
 class RfmSettings(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     no_purchase: str = "未购买"  # the tier of customers who never bought in the window
+
+    @field_validator("no_purchase")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        _tier_names([name for name, _ in scoring.RFM_SEGMENTS] + [value])  # no segment's name
+        return _tier_name(value)
 
 
 class TieringSettings(BaseModel):

@@ -1,0 +1,118 @@
+"""Fourteenth round, the lead's finds (issue 16). Each failed on the code before its fix; see
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from .conftest import kehu
+from .test_confidential import keyfile
+from .test_hostile import tree_hash
+from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
+
+AGE_KEY = "age1q5pdzy00dsv3fgdysvtwrmyuzug9a6ucq5djwgscvvw7yrzgyqlqzhx5t7"
+BOSS_KEY = "age1cgrfmcet9ph4ywex4ax9c7desmm2rg0naywepxwywdf939gtvymsn5qa3f"
+
+
+def _confidential(path: Path, text: str) -> None:
+    with (path / "kehu.yaml").open("a", encoding="utf-8") as config:
+        config.write(text)
+
+
+def test_a_misspelt_confidential_field_is_a_warning_of_check(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`confidential: fields: [phnoes]` (meant: phones) encrypted nothing: every phone stayed
+    in plain text, pushed to the remote, with `kehu check` ok. A name no profile holds that is
+    close to a field kehu or the store knows is a warning at its line, naming the field meant;
+    a field of the shop's own that no customer has yet (id_card) is not, nor one a customer holds."""
+    path, _ = store
+    _confidential(path, f"confidential:\n  fields: [phnoes, id_card, hobby]\n"
+                        f"  recipients:\n    王芳: {AGE_KEY}\n")
+    assert kehu("customer", "add", "--name", "韩梅梅", "--owner", "王芳", "--set", "hobbys=chess",
+                store=path).code == 0
+    result = kehu("check", store=path)
+    no_traceback(result)
+    assert result.code == 0, result.out + result.err
+    lines = [line for line in result.out.splitlines() if "warning" in line]
+    assert len(lines) == 2, result.out
+    config_lines = (path / "kehu.yaml").read_text(encoding="utf-8").splitlines()
+    where = next(n for n, line in enumerate(config_lines, 1) if "phnoes" in line)
+    phones = next(line for line in lines if "'phnoes'" in line)
+    assert phones.startswith(f"{path / 'kehu.yaml'}:{where}: warning:") and "'phones'" in phones, phones
+    hobby = next(line for line in lines if "'hobby'" in line)
+    assert "'hobbys'" in hobby, hobby
+    assert "id_card" not in result.out
+    assert "2 warnings" in result.err
+
+
+def test_a_supervisor_written_twice_two_ways_is_named(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`supervisors: [José, José]`, once composed and once with the accent as a mark of its own,
+    was one supervisor without a word, while a recipient or a level written so is refused by
+    name: the kehu.yaml was not what its writer thought. Now it is a problem naming both, as
+    for recipients and levels; nothing is written."""
+    path, _ = store
+    composed = unicodedata.normalize("NFC", "José")
+    decomposed = unicodedata.normalize("NFD", "José")
+    _confidential(path, f"confidential:\n  fields: [hobby]\n  recipients:\n    {composed}: {AGE_KEY}\n"
+                        f"    王芳: {BOSS_KEY}\n  supervisors: [{composed}, {decomposed}]\n")
+    before = tree_hash(path)
+    result = kehu("check", store=path)
+    no_traceback(result)
+    assert result.code == 1
+    assert "written twice" in result.out + result.err and repr(decomposed) in result.out + result.err
+    assert tree_hash(path) == before
+
+
+def test_a_confidential_field_held_only_encrypted_is_no_slip(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """An encrypted field is never in the index: a shop's own `hobbi` held encrypted by its
+    customers, beside a plain `hobby` of others, is no slip of the keyboard and not named."""
+    path, _ = store
+    _key, public = keyfile(tmp_path, "wang")
+    _confidential(path, f"confidential:\n  fields: [hobbi]\n  recipients:\n    王芳: {public}\n")
+    assert kehu("customer", "add", "--name", "韩梅梅", "--owner", "王芳", "--set", "hobbi=chess",
+                store=path).code == 0
+    assert kehu("customer", "add", "--name", "李华", "--owner", "王芳", "--set", "hobby=go", store=path).code == 0
+    assert "age:" in next(p for p in (path / "customers").rglob("customer.yaml")
+                          if "韩梅梅" in p.read_text(encoding="utf-8")).read_text(encoding="utf-8")
+    result = kehu("check", store=path)
+    assert result.code == 0 and "warning" not in result.out + result.err, result.out + result.err
+
+
+def _tiers(path: Path, names: str) -> None:
+    text = (path / "kehu.yaml").read_text(encoding="utf-8")
+    assert "plugins:\n" in text
+    text = text.replace("plugins:\n", f"plugins:\n  tiering:\n    pyramid:\n      names: {names}\n", 1)
+    (path / "kehu.yaml").write_text(text, encoding="utf-8")
+
+
+def test_a_tier_name_with_a_space_still_gets_its_key_visits(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`names: ["重要客户 ", ...]` (a space typed after the name) made a tier that no reminder rule
+    named: the key account's visits every 30 days were never reminded, with `kehu check` ok.
+    A tier's name is read as the names that match it are: trimmed and composed."""
+    path, cid = store
+    _tiers(path, '["重要客户 ", 主要客户, 普通客户, 新客户]')
+    assert kehu("purchase", "add", cid, "--amount", "900", store=path).code == 0
+    for n in range(1, 5):  # the top of five is the key account
+        other = kehu("customer", "add", "--name", f"客{n}", "--phone", f"1390013900{n}", store=path).out.strip()
+        assert kehu("purchase", "add", other, "--amount", str(n * 100), store=path).code == 0
+    result = kehu("reminders", "--rule", "visit", "--days", "60", store=path)
+    no_traceback(result)
+    assert result.code == 0 and cid in result.out and "visit (重要客户)" in result.out, result.out + result.err
+    assert kehu("check", store=path).code == 0
+
+
+def test_two_tiers_of_one_name_are_a_problem_at_their_line(store: tuple[Path, str]) -> None:  # noqa: F811
+    """Two tiers named alike (`普通客户` twice, once with a space at its end) counted their
+    customers as one and made each move between them unseen, with `kehu check` ok. Now check
+    names it at the names' line and every command refuses the settings, as any bad setting."""
+    path, _ = store
+    _tiers(path, '[重要客户, 主要客户, 普通客户, "普通客户 "]')
+    before = tree_hash(path)
+    result = kehu("check", store=path)
+    no_traceback(result)
+    where = next(n for n, line in enumerate((path / "kehu.yaml").read_text(encoding="utf-8").splitlines(), 1)
+                 if "names:" in line)
+    assert result.code == 1
+    assert f"kehu.yaml:{where}: plugins.tiering.pyramid.names: '普通客户' is the name of two tiers" in result.err
+    assert kehu("tier", store=path).code == 1
+    assert tree_hash(path) == before
