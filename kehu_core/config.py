@@ -115,6 +115,24 @@ _AGE_KEY = re.compile(r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/=]+( 
 #: profile fields that cannot be confidential: kehu needs them to find, name and route a
 #: customer (and ``owner`` says whose key opens the others)
 NOT_CONFIDENTIAL = ("id", "name", "owner", "created")
+#: profile fields kehu's own rules read for every customer, whoever runs the command: sealed,
+#: they read as absent to each rule (the key holder's commands too), so `kehu send` messaged a
+#: customer who asked not to be contacted, a loop of referrals and a merge conflict waiting for
+#: a choice passed `kehu check` (and so `kehu sync`), and merges lost whom they had merged
+KEPT_PLAIN_FOR_RULES = ("referrer", "do_not_contact", "also_known", "conflicts", "import_extra")
+
+
+def confidential_problem(name: str) -> str | None:
+    """Why a profile field ``name`` cannot be confidential (None: it can); the one rule of
+    ``confidential: fields:`` in kehu.yaml and of ``kehu keys fields add``."""
+    if name in NOT_CONFIDENTIAL:
+        return _("{name} cannot be confidential: kehu needs it to find and route a customer "
+                 "({join} stay plain)").format(name=repr(name), join=', '.join(NOT_CONFIDENTIAL))
+    if name in KEPT_PLAIN_FOR_RULES:
+        return _("{name} cannot be confidential: kehu's own rules read it for every customer, whoever "
+                 "runs the command (do-not-contact, referral loops, merges: {join} stay plain)").format(
+            name=repr(name), join=', '.join(KEPT_PLAIN_FOR_RULES))
+    return None
 
 
 class ConfidentialSettings(BaseModel):
@@ -140,10 +158,8 @@ class ConfidentialSettings(BaseModel):
         # decomposed here or there was no field of the profile, kept in plain text
         value = [composed(name) if isinstance(name, str) else name for name in value]
         for name in value:
-            if name in NOT_CONFIDENTIAL:
-                raise ValueError(_("{name} cannot be confidential: kehu needs it to find and route a customer "
-                    "({join} stay plain)").format(
-                    name=repr(name), join=', '.join(NOT_CONFIDENTIAL)))
+            if isinstance(name, str) and (problem := confidential_problem(name)) is not None:
+                raise ValueError(problem)
         return list(dict.fromkeys(value))
 
     @field_validator("recipients")

@@ -219,15 +219,12 @@ class FieldChange:
 
 
 def _field_problem(name: str) -> str | None:
-    from ..config import NOT_CONFIDENTIAL
+    from ..config import confidential_problem
 
     if not name.isidentifier():
         return _("{name} is not a field name (a profile field such as family, personality, notes)").format(
             name=repr(name))
-    if name in NOT_CONFIDENTIAL:
-        return _("{name} cannot be confidential: kehu needs it to find and route a customer "
-                 "({join} stay plain)").format(name=repr(name), join=', '.join(NOT_CONFIDENTIAL))
-    return None
+    return confidential_problem(name)
 
 
 def change_fields(store: Store, add: list[str] = (), remove: list[str] = (),  # type: ignore[assignment]

@@ -1,0 +1,72 @@
+"""The fourteenth outside round (fourteentha, 2026-12-06), kinds 1 to 4: new variants of links
+and special files, text read one way and written another, values that pass one door and not
+another, and writes that land in the wrong place. Each failed on the code before its fix. See
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kehu_core.ids import shard
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _keyed_shop(tmp_path: Path) -> tuple[Path, Path]:
+    """A store with 张三 (zhangsan) and 李四 (lisi, referred by 张三, a phone, do not contact),
+    one reader's key in kehu.yaml; the store and the reader's identity file."""
+    from pyrage import x25519
+
+    identity = x25519.Identity.generate()
+    key = tmp_path / "key.txt"
+    key.write_text(f"{identity}\n", encoding="utf-8")
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    for args in (("--name", "张三", "--id", "zhangsan"),
+                 ("--name", "李四", "--id", "lisi", "--referrer", "zhangsan", "--phone", "13800138000")):
+        added = kehu("customer", "add", *args, store=path)
+        assert added.code == 0, added.err
+    assert kehu("customer", "set", "lisi", "do_not_contact=true", store=path).code == 0
+    assert kehu("keys", "add", "王芳", str(identity.to_public()), store=path).code == 0
+    return path, key
+
+
+def test_a_field_kehus_own_rules_read_cannot_be_made_confidential(tmp_path: Path) -> None:
+    """`kehu keys fields add do_not_contact` (`referrer`, `conflicts`, `also_known`,
+    `import_extra`; or so by hand in kehu.yaml): each was taken, exit 0, and its values sealed,
+    which kehu's own rules then read as absent for every rep, the key holder too: `kehu send`
+    messaged the customer who had asked not to be contacted, `customer set zhangsan
+    referrer=lisi` closed a loop of referrals and `kehu check` said ok, a merge conflict waiting
+    for a choice was hidden from `check` (so `kehu sync` pushed it). Each is refused as `id` and
+    `name` are, by `keys fields add` and, written by hand, at kehu.yaml's `fields:` line."""
+    path, key = _keyed_shop(tmp_path)
+    config = path / "kehu.yaml"
+    before = config.read_text(encoding="utf-8")
+    for field in ("do_not_contact", "referrer", "conflicts", "also_known", "import_extra"):
+        added = kehu("keys", "fields", "add", field, store=path)
+        assert added.code == 1, (field, added.err)
+        assert field in added.err and "confidential" in added.err, added.err
+        no_traceback(added)
+        assert config.read_text(encoding="utf-8") == before, field
+    # the customer who asked not to be contacted is still skipped, key or no key
+    for identity in ((), ("--identity", str(key))):
+        sent = kehu(*identity, "send", "--segment", "all", "--template", "birthday", "--channel", "sms",
+                    "--dry-run", "--json", store=path)
+        assert sent.code == 0, sent.err
+        assert json.loads(sent.out)["counts"].get("do_not_contact") == 1, sent.out
+
+    # written by hand (a colleague's kehu.yaml, arriving by kehu sync): named at its line
+    lines = before.splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if line.strip() == "- personality") + 1
+    config.write_text("".join([*lines[:at], "  - do_not_contact\n", *lines[at:]]), encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1, checked.out
+    fields_line = next(n for n, line in enumerate(lines, 1) if line.strip() == "fields:")
+    assert f"{config}:{fields_line}: confidential.fields: 'do_not_contact'" in checked.err, checked.err
+    no_traceback(checked)
+    profile = path / "customers" / shard("lisi") / "lisi" / "customer.yaml"
+    assert "do_not_contact: true" in profile.read_text(encoding="utf-8")
