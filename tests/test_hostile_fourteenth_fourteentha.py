@@ -70,3 +70,23 @@ def test_a_field_kehus_own_rules_read_cannot_be_made_confidential(tmp_path: Path
     no_traceback(checked)
     profile = path / "customers" / shard("lisi") / "lisi" / "customer.yaml"
     assert "do_not_contact: true" in profile.read_text(encoding="utf-8")
+
+
+def test_a_template_saved_with_a_byte_order_mark_keeps_its_subject(tmp_path: Path) -> None:
+    """A message template in `templates/` saved by Windows Notepad (a UTF-8 byte order mark,
+    CRLF), shared by `kehu sync`: the mark was read as the first character of its text, so its
+    `Subject:` line was no subject — every message went out with none, its body starting with an
+    invisible U+FEFF and the words `Subject: …`, `kehu check` ok. A template is read as the
+    store's other text is, the mark no part of it."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    added = kehu("customer", "add", "--name", "李四", "--phone", "13800138000", store=path)
+    assert added.code == 0, added.err
+    (path / "templates").mkdir()
+    (path / "templates" / "hi.j2").write_bytes(
+        "\ufeffSubject: 你好 {{ name }}\r\n\r\n{{ name }}您好\r\n".encode())
+    sent = kehu("send", "--segment", "all", "--template", "hi", "--channel", "sms", "--dry-run", "--json",
+                store=path)
+    assert sent.code == 0, sent.err
+    message = json.loads(sent.out)["messages"][0]
+    assert (message["subject"], message["body"]) == ("你好 李四", "李四您好"), message

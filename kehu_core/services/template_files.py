@@ -159,7 +159,9 @@ class StoreLoader(jinja2.BaseLoader):
                     raise KehuError(problem.render())
             try:
                 data = read_bytes(path)
-                text = data.decode("utf-8")
+                # a byte order mark (Windows Notepad's) is no part of the text, as in every record:
+                # read as its first character, it hid the `Subject:` line in the message's body
+                text = data.decode("utf-8").removeprefix("\ufeff")
             except YamlFileError as exc:
                 raise KehuError(exc.problem.render()) from None
             except UnicodeDecodeError as exc:
