@@ -142,7 +142,8 @@ def load_identities(path: Path) -> list[Any]:
     import pyrage
 
     try:
-        text = read_given_file(path, IDENTITY_MOST_BYTES).decode("utf-8")
+        # a byte order mark (the file saved again in Windows Notepad) is no part of the text
+        text = read_given_file(path, IDENTITY_MOST_BYTES).decode("utf-8").removeprefix("\ufeff")
     except OSError as exc:
         raise KehuError(_("{path}: cannot read the identity file ({value})").format(
             path=path, value=os_error_text(exc))) from None

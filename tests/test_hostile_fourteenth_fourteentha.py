@@ -90,3 +90,17 @@ def test_a_template_saved_with_a_byte_order_mark_keeps_its_subject(tmp_path: Pat
     assert sent.code == 0, sent.err
     message = json.loads(sent.out)["messages"][0]
     assert (message["subject"], message["body"]) == ("你好 李四", "李四您好"), message
+
+
+def test_an_identity_file_saved_with_a_byte_order_mark_opens_the_fields(tmp_path: Path) -> None:
+    """The age identity file (`--identity`, `KEHU_IDENTITY`) opened and saved again in Windows
+    Notepad (a UTF-8 byte order mark, CRLF): "no age identity in it (a line AGE-SECRET-KEY-1...)"
+    though its one line is that key, so the key holder read none of the confidential fields. The
+    mark is no part of the text, as in a record."""
+    path, key = _keyed_shop(tmp_path)
+    assert kehu("customer", "set", "zhangsan", "family=妻子", store=path).code == 0
+    notepad = tmp_path / "notepad.txt"
+    notepad.write_bytes(b"\xef\xbb\xbf" + key.read_bytes().replace(b"\n", b"\r\n"))
+    shown = kehu("--identity", str(notepad), "customer", "show", "zhangsan", "--json", store=path)
+    assert shown.code == 0, shown.err
+    assert shown.json()["family"] == "妻子", shown.out
