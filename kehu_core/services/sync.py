@@ -382,6 +382,9 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
                           ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label)
                         + "\n" + "\n".join(f"  {line}" for line in foreign))
+    twice = sync_guard.added_in_both(root, ref)  # before git's merge, which joins them
+    if twice:
+        sync_guard.refuse_added_in_both(point, ref, label, twice)
     # kehu's index hook is not run: the sync reads what the merge changed itself, at once.
     # `--ff` over the rep's own settings: with `merge.ff = only` (a habit against merge commits)
     # every sync of a clone whose colleague had pushed meanwhile failed, "Not possible to fast-forward"

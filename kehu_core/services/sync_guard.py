@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import KehuError, Problem
 from ..i18n import _
@@ -65,6 +66,59 @@ class RestorePoint:
         gitops.run(self.root, "reset", "-q", "--hard", self.committed or self.start)
         if self.committed:
             gitops.run(self.root, "reset", "-q", self.start)
+
+
+def added_in_both(root: Path, ref: str) -> list[str]:
+    """The profiles (relative) that this clone (HEAD) and ``ref`` each added since their merge
+    base, as different files: one id given to two customers (two reps numbering their new
+    customers by hand, each taking the next number). With no common version, kehu's driver
+    joined the two into one customer, both people's phones and sales under one profile, exit 0.
+    A profile added alike on both sides (one sheet imported in each clone) is one customer."""
+    base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
+    if not base:
+        return []
+    added = []
+    for rev in ("HEAD", ref):
+        out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, rev,
+                         "--", CUSTOMERS_DIR, check=False).stdout
+        added.append({rel for rel in out.split("\0") if rel.endswith(f"/{CUSTOMER_FILE}")})
+    blobs = lambda rev, rels: dict(  # noqa: E731
+        zip(rels, gitops.run(root, "rev-parse", *(f"{rev}:{rel}" for rel in rels), check=False).stdout.split(),
+            strict=False))
+    both = sorted(added[0] & added[1])
+    ours, theirs = blobs("HEAD", both), blobs(ref, both)
+    return [rel for rel in both if ours.get(rel) != theirs.get(rel)]
+
+
+def refuse_added_in_both(point: RestorePoint, ref: str, label: str, profiles: list[str]) -> NoReturn:
+    """Stop a sync whose merge would join two customers given one id (:func:`added_in_both`):
+    the clone as it was, each profile named as this clone and ``label`` hold it, and the two
+    ways on (two people, or one)."""
+    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
+
+    root = point.root
+
+    def who(rev: str, rel: str) -> str:
+        data = _load(gitops.show(root, rev, rel))
+        said = [str(data.get("name") or "?"), *map(str, data.get("phones") or []),
+                *map(str, data.get("emails") or [])]
+        return " ".join(said)
+
+    lines = []
+    for rel in profiles:
+        cid = rel.rsplit("/", 2)[-2]
+        lines.append(_("  {id}: this clone's {path} ({mine}); {label}'s {label}:{path} ({theirs})").format(
+            id=cid, path=rel, mine=who("HEAD", rel), label=label, theirs=who(ref, rel)))
+    point.restore()
+    raise SyncError(_(
+        "merging {label} stopped: {count} customer id(s) were added in this clone and in {label} as different "
+        "customers, and one id holds one customer (kehu does not guess whether they are one person). "
+        "Nothing was changed in this clone (your edits are still there, uncommitted). If they are two "
+        "people, give this clone's another id: `kehu customer add --id NEW --name ... --allow-duplicate`, "
+        "then `kehu customer merge NEW ID` moves this clone's records to it; if they are one person, commit "
+        "and `git merge {label}` (kehu's merge driver joins the two profiles; a field set two ways waits "
+        "under `conflicts:`); then run `kehu sync` again:").format(label=label, count=len(profiles))
+        + "\n" + "\n".join(lines))
 
 
 def refuse_branch_gone(point: RestorePoint, remote: str, branch: str, others: list[str],

@@ -1,0 +1,84 @@
+"""The fourteenth outside round (B, 2026-12-06), kinds 5, 6 and 10: git merges through `kehu
+sync` between real clones of one bare remote, and two processes at once. Each failed on the code
+before its fix. See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kehu_core.store import Store
+
+from .conftest import git, kehu
+from .test_team_merge import first_clone, new_clone, ok
+
+
+def _team(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones of one bare remote (test_team_merge's), both synced."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = first_clone(tmp_path, remote)
+    ok("sync", store=a)
+    return a, new_clone(tmp_path, remote, "b")
+
+
+def _profile(clone: Path, cid: str) -> bytes:
+    return Store.open(clone).customer_file(cid).read_bytes()
+
+
+def test_one_id_given_to_two_people_in_two_clones_is_not_made_one_customer(tmp_path: Path) -> None:
+    """Two reps numbering their new customers by hand each gave the next number, C0001, to a
+    different 张伟 (another phone), each with a sale. Git had no common version of the profile,
+    and kehu's driver joined the two as one: one 张伟 with both phones and both sales, exit 0,
+    `check` ok; where the names differed it stopped on "fields changed two ways". The sync that
+    would merge them stops, naming this clone's file and the other's, the clone left as it was;
+    either way out it names works: two people (this clone's under another id) or one (`git
+    merge`, the profiles joined)."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
+    ok("purchase", "add", "C0001", "--item", "龙井", "--price", "100", store=a)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13800001111", store=b)
+    ok("purchase", "add", "C0001", "--item", "普洱", "--price", "50", store=b)
+    ok("sync", store=a)
+    head, mine = git(b, "rev-parse", "HEAD"), _profile(b, "C0001")
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1, stopped.out
+    rel = Store.open(b).rel(Store.open(b).customer_file("C0001"))
+    assert "C0001" in stopped.err and rel in stopped.err and f"origin/master:{rel}" in stopped.err, stopped.err
+    assert "Traceback" not in stopped.err
+    assert git(b, "rev-parse", "HEAD") == head and _profile(b, "C0001") == mine
+    assert git(b, "status", "--porcelain").strip()  # the edits still there, uncommitted
+    assert kehu("check", store=b).code == 0
+    # two people: this clone's under another id, its sale with it
+    ok("customer", "add", "--id", "C0002", "--name", "张伟", "--allow-duplicate", store=b)
+    ok("customer", "merge", "C0002", "C0001", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        listed = {c["id"]: c for c in kehu("customer", "list", "--json", store=clone).json()}
+        assert set(listed) == {"C0001", "C0002"}, listed
+        assert kehu("check", store=clone).code == 0
+
+
+def test_one_id_added_in_two_clones_as_one_person_is_joined_by_hand(tmp_path: Path) -> None:
+    """The same person added in both clones under one id, once with a phone and once with an
+    owner: the sync stops as for two people; `git merge` (the way it names for one person)
+    joins the two profiles, and the next sync shares them. A profile added alike in both (one
+    sheet imported in each) is one customer, as before."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--owner", "王芳", store=b)
+    for clone in (a, b):
+        ok("customer", "add", "--id", "C0009", "--name", "李四", store=clone)
+    ok("sync", store=a)
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1 and "C0001" in stopped.err and "C0009" not in stopped.err, stopped.err
+    git(b, "add", "-A")  # the stop left them uncommitted
+    git(b, "commit", "-q", "-m", "mine")
+    git(b, "merge", "-q", "--no-edit", "origin/master")
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        shown = kehu("customer", "show", "C0001", "--json", store=clone).json()
+        assert shown["phones"] == ["+8613912345678"] and shown["owner"] == "王芳", shown
+        assert kehu("check", store=clone).code == 0
+
