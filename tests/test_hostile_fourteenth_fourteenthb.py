@@ -82,3 +82,25 @@ def test_one_id_added_in_two_clones_as_one_person_is_joined_by_hand(tmp_path: Pa
         assert shown["phones"] == ["+8613912345678"] and shown["owner"] == "王芳", shown
         assert kehu("check", store=clone).code == 0
 
+
+def test_one_person_added_in_two_clones_is_named_by_the_sync_as_likely_one(tmp_path: Path) -> None:
+    """The same new customer (one phone) added in two clones, each a new id: `customer add`
+    refuses a second customer with a phone the store has, but neither clone had the other's,
+    and the sync left two customers of one phone without a word. The sync that merges them
+    names the two as `kehu duplicates` would (the rule of `dedupe.contact_keys`) and says how to
+    join them; a customer of the other clone with another phone is not named."""
+    a, b = _team(tmp_path)
+    here = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
+    ok("customer", "add", "--name", "周芷若", "--phone", "13700000000", store=a)
+    there = ok("customer", "add", "--name", "赵敏", "--email", "zm@example.com", "--phone", "139 1234 5678",
+               store=b).strip()
+    ok("sync", store=a)
+    synced = kehu("sync", store=b)
+    said = synced.err
+    assert synced.code == 0, said
+    assert here in said and there in said and "+8613912345678" in said, said
+    assert "kehu customer merge" in said and "周芷若" not in said, said
+    ok("customer", "merge", there, here, store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    assert [c["id"] for c in kehu("customer", "list", "--json", store=a).json()].count(there) == 1

@@ -121,6 +121,50 @@ def refuse_added_in_both(point: RestorePoint, ref: str, label: str, profiles: li
         + "\n" + "\n".join(lines))
 
 
+def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]:
+    """After a merge of ``ref`` into ``before`` (this clone's side), committed and checked: each
+    customer one side added or changed since their merge base who shares a phone or an email
+    (the rule of :func:`.dedupe.contact_keys`, by which ``customer add`` refuses a second record
+    of one person) with one the other side added or changed. Neither clone could see the
+    other's, so the merge left two records of one person without a word. One line each, naming
+    both and the way to join them (``kehu customer merge``); the merged profiles are read."""
+    from .dedupe import Match, contact_keys
+    from .sync_messages import _load_path  # a profile as the merge left it; {} if it does not parse
+
+    base = gitops.run(root, "merge-base", before, ref, check=False).stdout.strip()
+    if not base:
+        return []
+    sides: list[dict[str, tuple[dict, list[str]]]] = []
+    for rev in (before, ref):
+        out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, rev,
+                         "--", CUSTOMERS_DIR, check=False).stdout
+        keyed = {}
+        for rel in out.split("\0"):
+            if rel.endswith(f"/{CUSTOMER_FILE}") and (data := _load_path(root / rel)):
+                keyed[rel] = (data, contact_keys(data.get("phones") or [], data.get("emails") or []))
+        sides.append(keyed)
+    ours, theirs = sides
+    mine_by_key: dict[str, list[str]] = {}
+    for rel, (_data, keys) in sorted(ours.items()):
+        for key in keys:
+            mine_by_key.setdefault(key, []).append(rel)
+    lines = []
+    for rel, (data, keys) in sorted(theirs.items()):
+        shared: dict[str, list[str]] = {}
+        for key in keys:
+            for other in mine_by_key.get(key, []):
+                if other != rel and key not in shared.setdefault(other, []):
+                    shared[other].append(key)
+        for other, matched in shared.items():
+            mine = ours[other][0]
+            match = Match(str(mine.get("id")), str(mine.get("name")), matched)
+            lines.append(_("{name} ({id}) of {label} and this clone's {match}: likely one customer, each clone "
+                           "adding them; `kehu duplicates` lists them, `kehu customer merge KEEP OTHER` joins "
+                           "them").format(name=data.get("name"), id=data.get("id"), label=label,
+                                          match=match.describe()))
+    return lines
+
+
 def refuse_branch_gone(point: RestorePoint, remote: str, branch: str, others: list[str],
                        kept: str) -> None:
     """The branch this clone followed was renamed or deleted on the remote since the last sync:
