@@ -323,6 +323,25 @@ class ImportLimits(BaseModel):
                     "(about 4 KB a row), so a 100 MB file of short rows took 15 GB")
 
 
+class MailServerSettings(BaseModel):
+    """``smtp:`` in kehu.yaml: the email server of `kehu send`: `host`, `port`, `security`,
+    `username`, `password_env`, `from`, `timeout` (see docs/reports.md). Never a `password`:
+    kehu.yaml is shared by `kehu sync`, so one written here would be pushed to the team's remote;
+    it is refused, at its line, whenever kehu.yaml is read."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    password: None = Field(None, description="never here: the password is read from the variable password_env "
+                                             "names")
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password(cls, value: Any) -> None:
+        raise ValueError(_("passwords are never kept in the store (it is shared through git); remove it, "
+                           "put the password in an environment variable and name that variable in "
+                           "smtp.password_env"))
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -342,7 +361,8 @@ class StoreConfig(BaseModel):
     import_limits: ImportLimits = Field(default_factory=ImportLimits)
     segments: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                 description="saved groups of customers (docs/reports.md)")
-    smtp: dict[str, Any] = Field(default_factory=dict, description="the email server for kehu send")
+    smtp: MailServerSettings = Field(default_factory=MailServerSettings,
+                                     description="the email server for kehu send")
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     credit: CreditSettings = Field(default_factory=CreditSettings)

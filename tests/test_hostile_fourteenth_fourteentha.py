@@ -104,3 +104,37 @@ def test_an_identity_file_saved_with_a_byte_order_mark_opens_the_fields(tmp_path
     shown = kehu("--identity", str(notepad), "customer", "show", "zhangsan", "--json", store=path)
     assert shown.code == 0, shown.err
     assert shown.json()["family"] == "妻子", shown.out
+
+
+def test_an_smtp_password_in_kehu_yaml_is_never_pushed(tmp_path: Path) -> None:
+    """kehu.yaml's `smtp: password: …` (the mail account's password, written where the other
+    smtp settings are): `kehu check` said ok and `kehu sync` committed and pushed it to the
+    team's remote, where every clone and the git host hold it; only `kehu send` said that
+    passwords are never kept in the store, after it had been shared. kehu.yaml holding one is
+    refused at its line by every command, `check` and `sync` too, so nothing is committed."""
+    import subprocess
+
+    from .conftest import git
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(path, "remote", "add", "origin", str(remote))
+    config = path / "kehu.yaml"
+    before = config.read_text(encoding="utf-8")
+    config.write_text(before + "smtp:\n  host: smtp.qq.com\n  from: shop@qq.com\n  username: shop@qq.com\n"
+                      "  password: hunter2secret\n", encoding="utf-8")
+    line = len(before.splitlines()) + 5
+    for args in (("check",), ("sync",), ("customer", "list")):
+        refused = kehu(*args, store=path)
+        assert refused.code == 1, (args, refused.out, refused.err)
+        assert f"{config}:{line}: smtp.password: " in refused.err, (args, refused.err)
+        no_traceback(refused)
+    pushed = subprocess.run(["git", "-C", str(remote), "log", "--all", "-p", "--format="],
+                            capture_output=True, text=True).stdout
+    assert "hunter2secret" not in pushed, pushed
+    # the password's place, an environment variable named in password_env, is read as before
+    config.write_text(before + "smtp:\n  host: smtp.qq.com\n  from: shop@qq.com\n  username: shop@qq.com\n"
+                      "  password_env: KEHU_SMTP_PASSWORD\n", encoding="utf-8")
+    assert kehu("check", store=path).code == 0

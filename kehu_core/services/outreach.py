@@ -173,7 +173,7 @@ def rate_setting(store: Store) -> float:
 
 def open_channel(store: Store, channel: str) -> Any:
     if channel == "email":
-        return SmtpChannel(SmtpSettings(store.config.smtp))
+        return SmtpChannel(SmtpSettings(store.config.smtp.model_dump(exclude_none=True)))
     sender = plugin_senders(store).get(channel)
     if sender is None:
         raise KehuError(_("no plugin provides the {channel} channel").format(channel=repr(channel)))

@@ -36,12 +36,7 @@ class SmtpSettings:
     """
 
     def __init__(self, raw: dict[str, Any]):
-        if "password" in raw:
-            raise KehuError(
-                _("kehu.yaml smtp.password: passwords are never kept in the store (it is shared "
-                    "through git); remove it, put the password in an environment variable and name "
-                    "that variable in smtp.password_env")
-            )
+        # a password here is refused as kehu.yaml is read (config.MailServerSettings)
         if not raw.get("host"):
             raise KehuError(_("kehu.yaml smtp.host: missing; email needs an SMTP server (see README)"))
         if not raw.get("from"):
