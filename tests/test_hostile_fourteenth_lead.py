@@ -6,6 +6,8 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from .conftest import kehu
 from .test_confidential import keyfile
 from .test_hostile import tree_hash
@@ -116,3 +118,75 @@ def test_two_tiers_of_one_name_are_a_problem_at_their_line(store: tuple[Path, st
     assert f"kehu.yaml:{where}: plugins.tiering.pyramid.names: '普通客户' is the name of two tiers" in result.err
     assert kehu("tier", store=path).code == 1
     assert tree_hash(path) == before
+
+
+def _purchases(path: Path, cid: str) -> list[dict]:
+    import json
+
+    shown = kehu("customer", "show", cid, "--json", store=path)
+    assert shown.code == 0, shown.err
+    return sorted(json.loads(shown.out)["purchases"], key=lambda p: str(p.get("amount")))
+
+
+def _owed(path: Path) -> str:
+    result = kehu("report", "receivables", store=path)
+    assert result.code == 0, result.err
+    return next(line for line in result.out.splitlines() if "unpaid" in line).strip()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_purchases_export_imported_into_a_new_store_keeps_items_and_part_payments(
+        store: tuple[Path, str], tmp_path: Path, kind: str) -> None:  # noqa: F811
+    """The purchases sheet (`kehu export --what purchases`) moved to a new store with `kehu
+    import`: a sale of 茶叶 ×3 at 50 and 茶杯 ×2 at 10 came back as one product named
+    "茶叶×3; 茶杯×2" (the hot-products report counted a product nobody sells), and ¥100 paid of
+    ¥170 was lost: the new store's receivables said ¥170 owed, exit 0. Each item, its quantity
+    and price, and each payment (day, amount) now go through the sheet; importing it again adds
+    nothing."""
+    path, cid = store
+    sale = kehu("purchase", "add", cid, "--item", "茶叶", "--qty", "3", "--price", "50", "--item", "茶杯",
+                "--qty", "2", "--price", "10", "--unpaid", store=path)
+    assert sale.code == 0, sale.err
+    pid = sale.out.strip().splitlines()[-1]
+    assert kehu("purchase", "pay", cid, pid, "--amount", "100", "--date", "2026-11-20", store=path).code == 0
+    assert kehu("purchase", "add", cid, "--amount", "80", "--paid", store=path).code == 0
+    sheet = tmp_path / f"sales.{kind}"
+    assert kehu("export", "--format", kind, "--what", "purchases", str(sheet), store=path).code == 0
+    other = tmp_path / "other"
+    assert kehu("init", str(other), "--no-git").code == 0
+    imported = kehu("import", str(sheet), store=other)
+    no_traceback(imported)
+    assert imported.code == 0, imported.out + imported.err
+    before, after = _purchases(path, cid), _purchases(other, cid)
+    assert len(after) == 2
+    for old, new in zip(before, after, strict=True):
+        assert [(i["name"], float(i["qty"]), i.get("price") and float(i["price"])) for i in new["items"]] == \
+            [(i["name"], float(i["qty"]), i.get("price") and float(i["price"])) for i in old["items"]]
+        assert [(p["date"], float(p["amount"])) for p in new.get("payments") or []] == \
+            [(p["date"], float(p["amount"])) for p in old.get("payments") or []]
+    assert _owed(other) == _owed(path)
+    again = kehu("import", str(sheet), store=other)
+    assert again.code == 0 and "0 purchases added" in again.out + again.err, again.out + again.err
+
+
+def test_a_shops_own_sheet_reads_as_before_and_a_bad_payment_cell_is_named(
+        store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """The purchases sheet's new cells read only what they say: a shop's 购买商品 cell with a `;`
+    in it and one quantity is one product, as before; a 付款记录 cell that is no payment
+    refuses its row naming the column and the text, and nothing of it is stored."""
+    path, _ = store
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("交易日期,真实姓名,联系电话,购买商品,数量,成交金额,是否付款,付款记录\n"
+                     "2026-11-01,王五,13700137000,金骏眉; 安吉白茶,2,500,是,\n"
+                     "2026-11-02,赵六,13600136000,茶杯,1,90,否,昨天付了\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    said = result.out + result.err
+    assert "sales.csv:3" in said and "付款记录" in said and "'昨天付了'" in said, said
+    listed = kehu("customer", "list", "--json", store=path).out
+    assert "王五" in listed and "赵六" not in listed
+    import json
+
+    wang = next(c["id"] for c in json.loads(listed) if c["name"] == "王五")
+    [sale] = _purchases(path, wang)
+    assert [(i["name"], float(i["qty"])) for i in sale["items"]] == [("金骏眉; 安吉白茶", 2.0)]

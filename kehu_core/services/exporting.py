@@ -42,8 +42,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_LEAD = frozenset("=+-@＝＋－＠﹦﹢﹣")
 LIST_SEP = "; "
 # The seed's sheet columns, so an exported purchase list imports back as it is.
+#: the seed's purchases sheet, then what `kehu import` needs to read a sale back whole: each
+#: item's quantity and price, and the payments made towards it (``importing.purchase_cells``)
 PURCHASE_HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "联系电话", "收货地址", "购买商品", "成交金额",
-                   "购物赠品", "会员级别", "是否付款", "应付日期"]
+                   "购物赠品", "会员级别", "是否付款", "应付日期", "数量", "单价", "付款记录"]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -88,22 +90,48 @@ def purchase_table(store: Store, customers: list[Customer]) -> tuple[list[str], 
         customer = by_id.get(record["customer_id"])
         if customer is None:
             continue
-        items = items_cell(record.get("items") or [])
+        names, quantities, prices = _item_cells(record.get("items") or [])
         rows.append([
             dt.date.fromisoformat(record["date"]), customer.id, customer.name,
             (customer.emails or [""])[0], (customer.phones or [""])[0], (customer.addresses or [""])[0],
-            items, Decimal(str(record["amount"])), LIST_SEP.join(record.get("gifts") or []),
+            names, Decimal(str(record["amount"])), LIST_SEP.join(record.get("gifts") or []),
             customer.level or "", "是" if record.get("paid") else "否",
             dt.date.fromisoformat(record["due"]) if record.get("due") else None,
+            quantities, prices, _payments_cell(record.get("payments") or []),
         ])
     return PURCHASE_HEADER, rows
 
 
+def _item_cells(items: list[dict[str, Any]]) -> tuple[str, Any, Any]:
+    """A purchase's 购买商品, 数量 and 单价 cells: one value per item, ``; `` between them (a
+    number each for a sale of one item, as a shop's own sheet has them); no 单价 when no item
+    has a price. Read back by ``importing.purchase_cells``."""
+    names = LIST_SEP.join(str(i.get("name", "")) for i in items)
+    quantities = [qty_text(i.get("qty", 1)) for i in items]
+    prices = [None if i.get("price") is None else Decimal(str(i["price"])) for i in items]
+    if len(items) <= 1:  # a number (a sheet's writer shows a Decimal as money: 3.00)
+        one = (int(quantities[0]) if quantities[0].isdigit() else quantities[0]) if items else None
+        return names, one, prices[0] if items else None
+    return (names, LIST_SEP.join(quantities),
+            LIST_SEP.join("" if p is None else str(p) for p in prices) if any(p is not None for p in prices) else None)
+
+
+def _payments_cell(payments: list[dict[str, Any]]) -> str:
+    """A purchase's 付款记录 cell: ``2026-11-20 100.00 王芳; 2026-12-01 70.00``."""
+    return LIST_SEP.join(" ".join(str(part) for part in (p.get("date"), f"{Decimal(str(p.get('amount'))):.2f}",
+                                                          p.get("by")) if part) for p in payments)
+
+
+def qty_text(qty: Any) -> str:
+    """A quantity as text, without trailing zeros: ``3``, ``2.5`` (``3.00`` read from a sheet is 3)."""
+    return format(Decimal(str(qty)).normalize(), "f")
+
+
 def items_cell(items: list[dict[str, Any]]) -> str:
-    """A purchase's items as the purchases sheet's 购买商品 cell: ``金骏眉 100g×3; 安吉白茶 250g``
-    (what an import of that sheet compares with the purchases a customer has)."""
+    """A purchase's items as one text, ``金骏眉 100g×3; 安吉白茶 250g``: what an import compares
+    a sheet's purchase with the purchases a customer has by (``importing.matching._sold``)."""
     return LIST_SEP.join(
-        str(i.get("name", "")) if Decimal(str(i.get("qty", 1))) == 1 else f"{i.get('name', '')}×{i['qty']}"
+        str(i.get("name", "")) if Decimal(str(i.get("qty", 1))) == 1 else f"{i.get('name', '')}×{qty_text(i['qty'])}"
         for i in items)
 
 

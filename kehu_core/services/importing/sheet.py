@@ -9,7 +9,7 @@ Headers are matched, after trimming spaces and case, against the table below and
 
     import_columns:
       手机号码: phones          # any customer field
-      下单时间: purchase.date   # purchase.date|item|qty|price|amount|gifts|paid|due|by|text
+      下单时间: purchase.date   # purchase.date|item|qty|price|amount|gifts|paid|due|payments|by|text
       微信: wechat              # a field kehu does not know: kept under that name
       内部编号: ignore          # not imported
 
@@ -46,13 +46,10 @@ from .limits import (
     sheet_cells,
     uncalculated_formula,
 )
+from .purchase_cells import purchase_of
 from .values import (
     PhantomDay,
     addresses_of,
-    parse_amount,
-    parse_bool,
-    parse_date,
-    parse_qty,
     phone_cell,
     split_list,
     text,
@@ -61,7 +58,7 @@ from .values import (
 if TYPE_CHECKING:
     from ...store import Store
 
-PURCHASE_TARGETS = ("date", "item", "qty", "price", "amount", "gifts", "paid", "due", "by", "text")
+PURCHASE_TARGETS = ("date", "item", "qty", "price", "amount", "gifts", "paid", "due", "payments", "by", "text")
 LIST_FIELDS = {"phones", "emails", "tags", "interests"}
 
 _DEFAULTS: dict[str, tuple[str, ...]] = {
@@ -81,6 +78,7 @@ _DEFAULTS: dict[str, tuple[str, ...]] = {
     "purchase.gifts": ("购物赠品", "赠品", "gift", "gifts"),
     "purchase.paid": ("是否付款", "付款状态", "已付款", "paid"),
     "purchase.due": ("应付日期", "付款期限", "到期日", "due"),
+    "purchase.payments": ("付款记录", "payments"),
     "purchase.by": ("经手人", "销售员", "soldby"),
     "level": ("会员级别", "会员等级", "等级", "memberlevel"),
     "birthday": ("生日", "出生日期", "dateofbirth", "dob"),
@@ -403,44 +401,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
             fields[target] = value  # a date cell, or text the merge step reads
         else:
             fields[target] = text(value)
-    purchases = [_purchase(purchase)] if purchase else []
+    purchases = [purchase_of(purchase)] if purchase else []
     if not fields.get("name") and not any(fields.get(k) for k in ("id", "phones", "emails")):
         raise ValueError(_("row has no name, customer id, phone or email"))
     return ImportedContact(source=source, fields=fields, purchases=purchases, extra=extra)
-
-
-def _purchase(cells: dict[str, tuple[str, Any]]) -> dict[str, Any]:
-    def read(key: str, parse: Any) -> Any:
-        column, value = cells[key]
-        try:
-            return parse(value)
-        except ValueError as exc:
-            raise ValueError(f"{column}: {exc}") from None
-
-    if "date" not in cells:
-        raise ValueError(_("a purchase without a date: fill in 交易日期 (date)"))
-    data: dict[str, Any] = {"kind": "purchase", "date": read("date", parse_date)}
-    item: dict[str, Any] = {}
-    if "item" in cells:
-        item["name"] = text(cells["item"][1])
-    if "qty" in cells:
-        item["qty"] = read("qty", parse_qty)
-    if "price" in cells:
-        item["price"] = read("price", parse_amount)
-    if item and "name" not in item:
-        raise ValueError(_("quantity or price without a product: fill in 购买商品 (item)"))
-    data["items"] = [item] if item else []
-    if "amount" in cells:
-        data["amount"] = read("amount", parse_amount)
-    elif "price" not in item:
-        raise ValueError(_("a purchase needs an amount (成交金额) or a unit price (单价)"))
-    if "gifts" in cells:
-        data["gifts"] = split_list(text(cells["gifts"][1]))
-    # A sheet of closed deals (成交) is paid unless a column says otherwise.
-    data["paid"] = read("paid", parse_bool) if "paid" in cells else True
-    if "due" in cells:
-        data["due"] = read("due", parse_date)
-    for key in ("by", "text"):
-        if key in cells:
-            data[key] = text(cells[key][1])
-    return data
