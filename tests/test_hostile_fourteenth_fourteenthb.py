@@ -104,3 +104,54 @@ def test_one_person_added_in_two_clones_is_named_by_the_sync_as_likely_one(tmp_p
     ok("sync", store=b)
     ok("sync", store=a)
     assert [c["id"] for c in kehu("customer", "list", "--json", store=a).json()].count(there) == 1
+
+
+def _sale_undone_here_paid_there(tmp_path: Path) -> tuple[Path, Path, str, str]:
+    """A sale shared by both clones; the first takes it back (`kehu undo`: the purchase, its
+    points and its tier move) and syncs; the second takes its payment, and its sync stops on the
+    purchase, changed in this clone and deleted in the other. The clones and the ids."""
+    a, b = _team(tmp_path)
+    cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
+    ok("purchase", "add", cid, "--item", "龙井", "--price", "300", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    (pid,) = [p.stem for p in Store.open(a).interactions_dir(cid).iterdir()]
+    ok("undo", store=a)
+    ok("sync", store=a)
+    ok("purchase", "pay", cid, pid, "--amount", "300", store=b)
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1 and pid in stopped.err, stopped.err
+    said = kehu("check", store=b)
+    for words in (stopped.err, said.out + said.err):  # one record: its customer is not at stake
+        assert "its customer stays" in words and "kept or deleted whole" not in words, words
+    return a, b, cid, pid
+
+
+def test_a_sale_undone_in_one_clone_and_paid_in_the_other_kept_keeps_its_points(tmp_path: Path) -> None:
+    """The person keeps the paid sale (`git add`, as the stop says): git had taken its points and
+    tier entries out with the other clone's undo (a clean change to the ledgers), so the sale
+    stood, paid, with no points (0 where it earned 300) and `check` ok. A record kept so gets
+    back the ledger entries naming it that the deleting side took out with it."""
+    a, b, cid, pid = _sale_undone_here_paid_there(tmp_path)
+    rel = Store.open(b).rel(Store.open(b).interaction_file(cid, pid))
+    git(b, "add", "--", rel)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", cid, "--json", store=clone).json()["balance"] == 300
+        refs = [e.get("ref") for e in Store.open(clone).ledger(cid, "points")]
+        assert refs == [pid], refs
+        assert kehu("check", store=clone).code == 0
+
+
+def test_a_sale_undone_in_one_clone_and_paid_in_the_other_deleted_goes_with_its_points(tmp_path: Path) -> None:
+    """The same stop, the person deleting the sale (`git rm`): it goes, its points with it, the
+    customer stays, and both clones agree, `check` clean."""
+    a, b, cid, pid = _sale_undone_here_paid_there(tmp_path)
+    git(b, "rm", "-q", "--", Store.open(b).rel(Store.open(b).interaction_file(cid, pid)))
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", cid, "--json", store=clone).json()["balance"] == 0
+        assert kehu("customer", "show", cid, "--json", store=clone).json()["purchases"] == []
+        assert kehu("check", store=clone).code == 0

@@ -232,7 +232,7 @@ def finish_merge(store: Store) -> str:
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:") + "\n" + "\n".join(waiting))
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    settled = settle_deleted_customers(merge) + settle_moved_records(merge)
+    settled = settle_deleted_customers(merge) + settle_moved_records(merge) + settle_kept_records(merge)
     gitops.run(root, "commit", "-q", "--no-edit")
     note = "finished the merge left open by the last sync"
     if settled:
@@ -301,6 +301,54 @@ def settle_deleted_customers(merge: OpenMerge) -> list[str]:
             gitops.run(root, "rm", "-r", "-q", "-f", "--ignore-unmatch", "--", folder)  # staged files too: decided
             _remove_tree(root / folder)
             done.append(f"deleted {folder} whole")
+    return done
+
+
+def settle_kept_records(merge: OpenMerge) -> list[str]:
+    """A record (a purchase, a complaint) changed in one clone and deleted in the other (``kehu
+    undo`` of a sale there, a payment taken on it here), its customer kept by both, that the
+    person kept (``git add``) when the sync asked: the ledger entries naming it (``ref``: the
+    sale's points) that the deleting side took out with it come back, each after the entry it
+    followed. Git had merged the ledgers' change cleanly, so the sale stood, paid, without the
+    points it earned, ``kehu check`` ok. Stages what it does."""
+    from ..store import LEDGER_SUFFIX
+    from ..yamlio.atomic import atomic_write
+
+    root, base = merge.root, merge.base
+    if base is None:
+        return []
+    listed, _one_sided = _kept_on_one_side(merge)
+    kept: dict[str, dict[str, str]] = {}  # customer folder -> {record id: the side that deleted it}
+    for rel in customer_files(root, base):
+        folder, _slash, name = rel.rpartition("/interactions/")
+        in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
+        profile = f"{folder}/{CUSTOMER_FILE}"
+        if (not name.endswith(".yaml") or in_ours == in_theirs or not (root / rel).is_file()
+                or not (profile in listed["HEAD"] and profile in listed["MERGE_HEAD"])):
+            continue  # not a record deleted on one side only, not kept, or its customer deleted
+        kept.setdefault(folder, {})[name.removesuffix(".yaml")] = "MERGE_HEAD" if in_ours else "HEAD"
+    done = []
+    for folder, records in sorted(kept.items()):
+        for rel in sorted(f for f in customer_files(root, base) if f.startswith(f"{folder}/")
+                          and f.count("/") == folder.count("/") + 1 and f.endswith(LEDGER_SUFFIX)):
+            path = root / rel
+            was = (gitops.show(root, base, rel) or "").splitlines(keepends=True)
+            lines = (path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file()
+                     else [line for n, line in enumerate(was, 1) if entry_of(path, n, line) is None])  # its header
+            deleted_by = {side: (gitops.show(root, side, rel) or "") for side in set(records.values())}
+            back = 0
+            for n, line in enumerate(was, 1):
+                entry = entry_of(path, n, line)
+                if (entry is None or entry.get("ref") not in records or line in lines
+                        or line in deleted_by[records[entry["ref"]]].splitlines(keepends=True)):
+                    continue  # not the kept record's, still there, or not taken out with it
+                before = next((lines.index(prev) + 1 for prev in reversed(was[: n - 1]) if prev in lines), 0)
+                lines.insert(before, line if line.endswith("\n") else line + "\n")
+                back += 1
+            if back:
+                atomic_write(path, "".join(lines))
+                gitops.run(root, "add", "--", rel)
+                done.append(f"{rel}: {back} entries of the records kept put back")
     return done
 
 

@@ -94,7 +94,12 @@ def customer_of(rel: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[0] == CUSTOMERS_DIR else None
 
 
-def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None = None) -> str:
+def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None = None, *,
+                      whole: bool = True) -> str:
+    """What an unmerged file asks of the person. ``whole``: the file's customer is deleted on
+    one side too (its profile unmerged or gone), so keeping or deleting it keeps or deletes the
+    customer whole; else it is one record of a customer both clones keep (a purchase taken back
+    with `kehu undo` there, paid here), decided alone."""
     if moved_from is not None:
         how = (_("moved to this customer from {other} by `kehu customer merge` in this clone, while the other "
                  "clone deleted {other} whole") if stages == DELETED_BY_THEM else
@@ -121,12 +126,26 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
     else:
         return _("git merge not finished: changed in both clones; check it, then `kehu sync` "
                  "finishes the merge")
+    if customer_of(rel) is not None and not whole:  # one record; its customer stays
+        return _("{how} (a sync's merge is waiting for you): keep this record with `git add {rel}` (the ledger "
+                 "entries naming it, such as its points, come back with it), or delete it with `git rm {rel}`, "
+                 "then `kehu sync`; its customer stays in both clones").format(how=how, rel=rel)
     if customer_of(rel) is None:  # a template, a file of the team's: no customer to keep whole
         return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
                  "it with `git rm {rel}`, then `kehu sync`").format(how=how, rel=rel)
     return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
              "it with `git rm {rel}`, then `kehu sync` (a customer is kept or deleted whole, with "
              "its purchases)").format(how=how, rel=rel)
+
+
+def _whole(root: Path, rel: str, stuck: dict[str, frozenset[str]]) -> bool:
+    """Whether deciding ``rel`` decides its customer whole: the profile itself, or a file of a
+    customer whose profile is unmerged too or gone (deleted on one side)."""
+    owner = customer_of(rel)
+    if owner is None or rel.endswith(f"/{CUSTOMER_FILE}"):
+        return True
+    profile = f"{rel.split('/' + owner + '/', 1)[0]}/{owner}/{CUSTOMER_FILE}"
+    return profile in stuck or not (root / profile).is_file()
 
 
 def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
@@ -174,7 +193,8 @@ def unmerged_problems(root: Path) -> list[Problem]:
         if line is not None:
             problems.append(Problem(path, line, markers_message()))
         else:
-            problems.append(Problem(path, 1, describe_unmerged(rel, stages, moved.get(rel))))
+            problems.append(Problem(path, 1, describe_unmerged(rel, stages, moved.get(rel),
+                                                               whole=_whole(root, rel, stuck))))
         if rel in both:
             problems.append(Problem(path, 1, _both_ways_text(both[rel])))
     return problems
@@ -185,7 +205,7 @@ def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     a line for each customer merged each into another (:func:`merged_both_ways`)."""
     stuck = unmerged(root)
     moved = moved_between_customers(merge or OpenMerge(root), stuck)
-    lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel))}"
+    lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel), whole=_whole(root, rel, stuck))}"
              for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
     return lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]
