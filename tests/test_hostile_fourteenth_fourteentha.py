@@ -12,6 +12,7 @@ from kehu_core.ids import shard
 
 from . import test_hostile_limits
 from .conftest import kehu
+from .test_hostile_links import open_folder  # noqa: F401 - a fixture
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -138,3 +139,35 @@ def test_an_smtp_password_in_kehu_yaml_is_never_pushed(tmp_path: Path) -> None:
     config.write_text(before + "smtp:\n  host: smtp.qq.com\n  from: shop@qq.com\n  username: shop@qq.com\n"
                       "  password_env: KEHU_SMTP_PASSWORD\n", encoding="utf-8")
     assert kehu("check", store=path).code == 0
+
+
+def test_an_unreadable_file_outside_the_records_is_named_by_check(open_folder: Path) -> None:  # noqa: F811
+    """A message template, kehu's own `.gitignore`, or a folder of the store's own (`docs/`)
+    that the user cannot read (left by a `sudo` editor or tool, another user's files): `kehu
+    check` said ok — it names unreadable records only —, then `kehu sync` ended in git's own
+    words, "git add -A -- . failed: error: open("templates/hi.j2"): Permission denied", and
+    `kehu send` could not read the template. Each is named by `check` at its path."""
+    import os
+
+    from .test_hostile_links import _as_reader
+
+    store = open_folder / "shop"
+    assert kehu("init", str(store)).code == 0
+    (store / "templates").mkdir()
+    (store / "templates" / "hi.j2").write_text("Subject: 你好\n\n{{ name }}\n", encoding="utf-8")
+    (store / "docs").mkdir()
+    (store / "docs" / "a.md").write_text("x\n", encoding="utf-8")
+    home = open_folder / "home"
+    home.mkdir()
+    os.chmod(home, 0o777)
+    for path in [store, *store.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    hidden = [store / "templates" / "hi.j2", store / ".gitignore", store / "docs"]
+    for path in hidden:
+        os.chmod(path, 0)
+    checked = _as_reader(store, home, "check")
+    said = checked.stdout + checked.stderr
+    assert checked.returncode == 1, said
+    for path in hidden:
+        assert f"{path}:1: cannot read: " in said and "ermission denied" in said, (path, said)
+    assert "Traceback" not in said

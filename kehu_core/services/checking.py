@@ -15,7 +15,7 @@ from ..i18n import N_, _
 from ..ids import in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..store import CUSTOMERS_DIR, Store
-from ..yamlio import line_of, link_message, load_roundtrip, special_file_message, special_kind
+from ..yamlio import cannot_read, line_of, link_message, load_roundtrip, special_file_message, special_kind
 from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, unmerged_files
 from .case_twins import case_twin_problems
@@ -364,6 +364,9 @@ def linked_or_special_files(root: Path) -> list[Problem]:
                 problems.append(Problem(path, 1, nested_repository_message()))
             elif entry.is_symlink():
                 problems.append(Problem(path, 1, link_message(path)))
+            elif (entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False)) and (
+                    unreadable := cannot_read(path)) is not None:  # git cannot add it: sync failed
+                problems.append(Problem(path, 1, unreadable))
             elif entry.is_dir(follow_symlinks=False):
                 stack.append(path)
             elif not entry.is_file(follow_symlinks=False):

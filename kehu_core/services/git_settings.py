@@ -27,7 +27,7 @@ def git_file_problems(root: Path) -> list[Problem]:
     ``git status``, so a FIFO there made ``kehu sync`` wait for ever with the store locked (and
     ``kehu check`` said ok); a link or a device is no file of settings either. Two folders, six
     ``lstat``: cheap enough for every sync, before git is asked anything."""
-    from ..yamlio import link_message, special_kind
+    from ..yamlio import cannot_read, link_message, special_kind
 
     problems = []
     for folder in (root, root / CUSTOMERS_DIR):
@@ -43,6 +43,8 @@ def git_file_problems(root: Path) -> list[Problem]:
                 problems.append(Problem(path, 1, _("is {what}, not a file: git reads its settings for the "
                     "store from it and would wait on it or fail; put a regular file here, or remove it").format(
                     what=special_kind(mode))))
+            elif (unreadable := cannot_read(path)) is not None:  # git goes on without it, then fails to add it
+                problems.append(Problem(path, 1, unreadable))
     return problems
 
 

@@ -32,6 +32,7 @@ from .files import (
     MAX_FILE_BYTES,
     MAX_LEDGER_BYTES,
     YamlFileError,
+    cannot_read,
     link_message,
     max_bytes,
     read_bytes,
@@ -55,7 +56,7 @@ from .writing import dump_flow_line, dump_new
 __all__ = [
     "LEDGER_SUFFIX", "MAX_FILE_BYTES", "MAX_LEDGER_BYTES", "FastLoader", "YamlFileError", "_rt", "atomic_write",
     "as_written_like", "deferred_sync", "dump_flow_line", "dump_new", "dump_roundtrip", "line_end", "line_of",
-    "lines_doc", "link_message", "load_entries", "load_fast", "load_roundtrip", "load_scan", "max_bytes",
+    "cannot_read", "lines_doc", "link_message", "load_entries", "load_fast", "load_roundtrip", "load_scan", "max_bytes",
     "new_file_mode", "place_staged", "process_umask", "read_bytes", "read_text", "roundtrip_yaml",
     "special_file_message", "special_kind", "to_plain_yaml_value", "write_staged",
 ]

@@ -124,6 +124,25 @@ def _text_path(path: Path | str) -> bool:
     return True
 
 
+def permission_denied_message() -> str:
+    return _("cannot read: permission denied (check the file's owner and mode)")
+
+
+def cannot_read(path: Path | str) -> str | None:
+    """Why the user cannot read ``path``, a file or a folder of the store that is no record (a
+    template, kehu's ``.gitignore``, a folder of the shop's own), or None: opened, never read
+    (``O_NONBLOCK``, ``O_NOFOLLOW``: a FIFO or a link is said as such by the walks that find
+    them). Unreadable, `kehu check` said ok of it while `kehu sync` ended in git's own error."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except PermissionError:
+        return permission_denied_message()
+    except OSError:
+        return None  # gone meanwhile, a link: not this rule's to say
+    os.close(fd)
+    return None
+
+
 def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     """The bytes of a record file, refusing what is no record file: a symbolic link, a FIFO,
     a folder, a device, a file over its :func:`max_bytes` (or ``limit``, for a file of kehu's
@@ -138,8 +157,7 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     try:
         fd = os.open(path, _READ_FLAGS)
     except PermissionError:
-        raise _FileProblem(Problem(Path(path), 1, "cannot read: permission denied (check the "
-                                                  "file's owner and mode)")) from None
+        raise _FileProblem(Problem(Path(path), 1, permission_denied_message())) from None
     except OSError:
         if os.path.islink(path):
             raise _FileProblem(Problem(Path(path), 1, link_message(path))) from None
