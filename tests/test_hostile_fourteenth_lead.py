@@ -190,3 +190,44 @@ def test_a_shops_own_sheet_reads_as_before_and_a_bad_payment_cell_is_named(
     wang = next(c["id"] for c in json.loads(listed) if c["name"] == "王五")
     [sale] = _purchases(path, wang)
     assert [(i["name"], float(i["qty"])) for i in sale["items"]] == [("金骏眉; 安吉白茶", 2.0)]
+
+
+HASH = "wangfang:$2b$12$abcdefghijklmnopqrstuuQ0bB3v1bYb2c3d4e5f6g7h8i9j0k1l2m\n"
+
+
+def test_an_htpasswd_already_committed_is_named_by_check_and_sync(tmp_path: Path) -> None:
+    """`serve: htpasswd: users.htpasswd` committed by hand before kehu kept it out (`git add .`):
+    the logins' password hashes were on the remote for good, while `kehu sync` said it "is kept
+    out of the commit" and `kehu check` said ok. Both now say it is in git's history (the
+    commit), and what to do: untrack it, ignore it, change the passwords. After that, a sync
+    commits the untracking, and check no longer warns."""
+    from .conftest import git
+    from .test_team_merge import first_clone
+
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    path = first_clone(tmp_path, remote)
+    (path / "users.htpasswd").write_text(HASH, encoding="utf-8")
+    git(path, "add", "users.htpasswd")
+    git(path, "commit", "-qm", "logins")
+    commit = git(path, "rev-parse", "--short", "HEAD").strip()
+    _confidential(path, "serve:\n  htpasswd: users.htpasswd\n  users:\n    wangfang: {rep: 王芳}\n")
+    where = len((path / "kehu.yaml").read_text(encoding="utf-8").splitlines()) - 2
+    checked = kehu("check", store=path)
+    assert checked.code == 0, checked.out + checked.err
+    warned = [line for line in checked.out.splitlines() if "warning" in line]
+    assert len(warned) == 1 and warned[0].startswith(f"{path / 'kehu.yaml'}:{where}: warning:"), checked.out
+    assert commit in warned[0] and "git rm --cached users.htpasswd" in warned[0], warned
+    synced = kehu("sync", store=path)
+    assert synced.code == 0, synced.out + synced.err
+    said = synced.out + synced.err
+    assert "is kept out of the commit" not in said and commit in said and "history" in said, said
+    git(path, "rm", "-q", "--cached", "users.htpasswd")
+    with (path / ".gitignore").open("a", encoding="utf-8") as ignore:
+        ignore.write("users.htpasswd\n")
+    synced = kehu("sync", store=path)
+    assert synced.code == 0, synced.out + synced.err
+    assert "users.htpasswd" not in git(path, "ls-files")
+    assert (path / "users.htpasswd").read_text(encoding="utf-8") == HASH
+    assert git(tmp_path, "--git-dir", str(remote), "ls-tree", "-r", "--name-only", "HEAD").count("htpasswd") == 0
+    assert "warning" not in kehu("check", store=path).out  # told once it was shared: no warning for ever

@@ -186,7 +186,10 @@ def commit(root: Path, message: str, paths: list[str] | None = None) -> bool:
     run(root, "add", "-A", "--", *targets)
     if run(root, "diff", "--cached", "--quiet", "--", *targets, check=False).returncode == 0:
         return False
-    run(root, "commit", "-q", "-m", message, "--", *targets)
+    # everything: what the index holds, so a file untracked by hand (`git rm --cached`) that is
+    # still in the folder is committed as removed, which a commit of paths (taken from the
+    # folder) refused as "nothing to commit"
+    run(root, "commit", "-q", "-m", message, *(["--", *targets] if paths else []))
     return True
 
 

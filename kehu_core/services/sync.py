@@ -26,6 +26,7 @@ from . import (
     merge_conflicts,
     merged_ledgers,
     profile_merge,
+    serve_secrets,
     sync_checks,
     sync_guard,
     sync_merged_away,
@@ -197,9 +198,12 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
                               "nothing was committed. `git switch BRANCH` (`git branch` lists them) "
                               "or finish the rebase first, then sync"))
         point = sync_guard.RestorePoint(root, gitops.head(root))
-        secret = htpasswd_in_store(store)  # the logins' password hashes: never committed
+        secret = serve_secrets.htpasswd_in_store(store)  # the logins' password hashes: never committed
         if secret is not None:
             pending = [(code, rel) for code, rel in pending if rel != secret]
+        if (tracked := serve_secrets.htpasswd_tracked(store)) is not None:  # committed by hand before
+            report.notes.append(serve_secrets.tracked_message(*tracked))
+        elif secret is not None:
             report.notes.append(_("{file} (serve.htpasswd: the logins' password hashes) is kept out of the commit; "
                                   "keep it outside the store, or in .kehu/, or list it in .gitignore").format(
                 file=secret))
@@ -418,25 +422,3 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
         "merging {label} stopped: {count} file(s) changed on both sides in ways kehu cannot merge; nothing "
         "was pushed. Edit them (`kehu check` shows where), then run `kehu sync` again to finish; or "
         "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)) + "\n" + lines)
-
-
-def htpasswd_in_store(store: Store) -> str | None:
-    """The store-relative path of kehu.yaml's ``serve: htpasswd:`` file when it is in the
-    store's folder, outside ``.kehu/`` and not ignored by git (None else): `kehu sync` committed
-    and pushed it, the logins' bcrypt password hashes, to the team's remote, though the docs
-    say to keep it out of git and the example names it relative to the store."""
-    settings = store.config.serve
-    if settings is None:
-        return None
-    file = Path(settings.htpasswd).expanduser()
-    root = store.root.resolve()
-    try:
-        resolved = (file if file.is_absolute() else store.root / file).resolve()
-    except (OSError, RuntimeError):  # a link loop: said by `kehu serve` as what it is
-        return None
-    if not resolved.is_relative_to(root) or resolved.is_relative_to(root / STATE_DIR):
-        return None
-    rel = resolved.relative_to(root).as_posix()
-    if gitops.run(root, "check-ignore", "-q", "--", rel, check=False).returncode == 0:
-        return None  # ignored by git: the team's own choice
-    return rel
