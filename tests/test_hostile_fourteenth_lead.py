@@ -231,3 +231,15 @@ def test_an_htpasswd_already_committed_is_named_by_check_and_sync(tmp_path: Path
     assert (path / "users.htpasswd").read_text(encoding="utf-8") == HASH
     assert git(tmp_path, "--git-dir", str(remote), "ls-tree", "-r", "--name-only", "HEAD").count("htpasswd") == 0
     assert "warning" not in kehu("check", store=path).out  # told once it was shared: no warning for ever
+
+
+def test_a_handover_to_a_name_of_two_lines_names_the_argument(store: tuple[Path, str]) -> None:  # noqa: F811
+    """`kehu handover 王芳 $'李\\n四'` (a paste with its line break) was refused with the first
+    customer's file and line, "customer.yaml:5: owner: holds the line break", as if that file
+    were broken. The message now names TO_REP and the owner rule; exit 2, nothing written."""
+    path, _ = store
+    before = tree_hash(path)
+    result = kehu("handover", "王芳", "李\n四", store=path)
+    no_traceback(result)
+    assert result.code == 2 and "TO_REP" in result.err and "customer.yaml" not in result.err, result.err
+    assert tree_hash(path) == before

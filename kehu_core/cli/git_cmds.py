@@ -127,6 +127,10 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
         raise click.UsageError(_("FROM_REP and TO_REP are the same rep"))
     if not to_rep.strip():
         raise click.UsageError(_("TO_REP is empty"))
+    from ..config_names import rep_name_problem  # the owner rule: said of TO_REP, not of each customer's file
+
+    if (problem := rep_name_problem(to_rep)) is not None:
+        raise click.BadParameter(problem, param_hint="TO_REP")
     if not from_rep.strip():  # an empty owner filter is no filter: it would hand over everyone
         raise click.UsageError(_("FROM_REP is empty"))
     with store.lock():
