@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kehu_core.store import Store
 
 from .conftest import git, kehu
@@ -154,4 +156,35 @@ def test_a_sale_undone_in_one_clone_and_paid_in_the_other_deleted_goes_with_its_
     for clone in (a, b):
         assert kehu("points", "show", cid, "--json", store=clone).json()["balance"] == 0
         assert kehu("customer", "show", cid, "--json", store=clone).json()["purchases"] == []
+        assert kehu("check", store=clone).code == 0
+
+
+@pytest.mark.parametrize("decision", ["add", "rm"])
+def test_a_sale_undone_in_one_clone_and_voided_in_the_other_is_decided_once(tmp_path: Path, decision: str) -> None:
+    """The sale taken back in one clone (its points ledger, holding its entry alone, deleted
+    with it) while the other voids it (a -300 entry appended to that ledger): git stopped on the
+    ledger too, "changed here, deleted there", for a person to keep or delete a file of entries
+    (and the stop called the ledger "this record"); deleted with the sale, the void's entry was
+    left naming a purchase no longer there, and `check` refused the merge. The ledger is merged
+    as git's union merges ledgers (the deleting side's entries out, the other's new ones kept);
+    the person decides the sale alone, its entries following the decision."""
+    a, b = _team(tmp_path)
+    cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
+    ok("purchase", "add", cid, "--item", "龙井", "--price", "300", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    (pid,) = [p.stem for p in Store.open(a).interactions_dir(cid).iterdir()]
+    ok("undo", store=a)
+    ok("sync", store=a)
+    ok("purchase", "void", cid, pid, "--reason", "退货", store=b)
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1 and pid in stopped.err and "points.ledger.yaml" not in stopped.err, stopped.err
+    rel = Store.open(b).rel(Store.open(b).interaction_file(cid, pid))
+    git(b, decision, *(["-q"] if decision == "rm" else []), "--", rel)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", cid, "--json", store=clone).json()["balance"] == 0
+        refs = [e.get("ref") for e in Store.open(clone).ledger(cid, "points")]
+        assert refs == ([pid, pid] if decision == "add" else []), refs
         assert kehu("check", store=clone).code == 0

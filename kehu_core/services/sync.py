@@ -395,8 +395,9 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     # every sync of a clone whose colleague had pushed meanwhile failed, "Not possible to fast-forward"
     result = gitops.run(root, "merge", "--ff", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False, env={gitops.SKIP_HOOK: "1"})
-    if (result.returncode != 0 and sync_guard.settle_plans(root, gitops.unmerged_paths(root))
-            and not gitops.unmerged_paths(root)):  # a plan changed here, its day reset there: merged
+    if (result.returncode != 0 and (sync_guard.settle_plans(root, gitops.unmerged_paths(root))
+                                    + sync_guard.settle_ledgers(root, gitops.unmerged_paths(root)))
+            and not gitops.unmerged_paths(root)):  # a plan (a ledger) changed here, reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     edited: list[tuple[str, str, str]] = []
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)

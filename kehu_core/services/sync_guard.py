@@ -20,7 +20,17 @@ from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, merge_conflicts
 from .merged_ledgers import entry_of
-from .unmerged_files import OpenMerge, merged_into, moved_by_merge, undecided, unmerged, unmerged_problems
+from .unmerged_files import (
+    DELETED_BY_THEM,
+    DELETED_BY_US,
+    OpenMerge,
+    customer_of,
+    merged_into,
+    moved_by_merge,
+    undecided,
+    unmerged,
+    unmerged_problems,
+)
 
 
 class SyncError(KehuError):
@@ -319,13 +329,17 @@ def settle_kept_records(merge: OpenMerge) -> list[str]:
         return []
     listed, _one_sided = _kept_on_one_side(merge)
     kept: dict[str, dict[str, str]] = {}  # customer folder -> {record id: the side that deleted it}
+    dropped: dict[str, set[str]] = {}  # customer folder -> ids of the records deleted so
     for rel in customer_files(root, base):
         folder, _slash, name = rel.rpartition("/interactions/")
         in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
         profile = f"{folder}/{CUSTOMER_FILE}"
-        if (not name.endswith(".yaml") or in_ours == in_theirs or not (root / rel).is_file()
+        if (not name.endswith(".yaml") or in_ours == in_theirs
                 or not (profile in listed["HEAD"] and profile in listed["MERGE_HEAD"])):
-            continue  # not a record deleted on one side only, not kept, or its customer deleted
+            continue  # not a record deleted on one side only, or its customer deleted
+        if not (root / rel).is_file():
+            dropped.setdefault(folder, set()).add(name.removesuffix(".yaml"))
+            continue
         kept.setdefault(folder, {})[name.removesuffix(".yaml")] = "MERGE_HEAD" if in_ours else "HEAD"
     done = []
     for folder, records in sorted(kept.items()):
@@ -349,6 +363,18 @@ def settle_kept_records(merge: OpenMerge) -> list[str]:
                 atomic_write(path, "".join(lines))
                 gitops.run(root, "add", "--", rel)
                 done.append(f"{rel}: {back} entries of the records kept put back")
+    for folder, refs in sorted(dropped.items()):  # deleted: the entries naming them go too
+        for ledger in sorted((root / folder).glob(f"*{LEDGER_SUFFIX}")):
+            if ledger.is_symlink() or not ledger.is_file():
+                continue
+            lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
+            left = [line for n, line in enumerate(lines, 1)
+                    if (entry := entry_of(ledger, n, line)) is None or entry.get("ref") not in refs]
+            if len(left) < len(lines):
+                atomic_write(ledger, "".join(left))
+                gitops.run(root, "add", "--", str(ledger.relative_to(root)))
+                done.append(f"{ledger.relative_to(root)}: {len(lines) - len(left)} entries of the records "
+                            "deleted taken out")
     return done
 
 
@@ -412,6 +438,43 @@ def settle_plans(root: Path, stuck: list[str]) -> list[str]:
             gitops.run(root, "rm", "-q", "-f", "--", rel)
         else:
             atomic_write(root / rel, text)
+            gitops.run(root, "add", "--", rel)
+        settled.append(rel)
+    return settled
+
+
+def settle_ledgers(root: Path, stuck: list[str]) -> list[str]:
+    """A customer's ledger changed in one clone (an entry appended: a sale's void) and deleted in
+    the other (``kehu undo`` of the sale whose entry was the ledger's only one), which git stops
+    on without its union merge: merged as that merge would, the deleting side's entries out and
+    the keeping side's new ones kept (nothing but the header left: deleted), and staged. Its
+    records are the person's to decide, their entries following (:func:`settle_kept_records`).
+    Returns the paths it settled."""
+    from ..store import LEDGER_SUFFIX
+    from ..yamlio.atomic import atomic_write
+
+    settled = []
+    for rel in stuck:
+        path = root / rel
+        if (customer_of(rel) is None or not rel.endswith(LEDGER_SUFFIX) or "/interactions/" in rel
+                or not path.is_file() or path.is_symlink()):
+            continue
+        staged = gitops.run(root, "ls-files", "-u", "-z", "--", rel, check=False).stdout
+        stages = {entry.split("\t", 1)[0].split()[2] for entry in staged.split("\0") if entry}
+        if frozenset(stages) not in (DELETED_BY_US, DELETED_BY_THEM):
+            continue
+        profile = f"{rel.rsplit('/', 1)[0]}/{CUSTOMER_FILE}"
+        if any(gitops.run(root, "cat-file", "-e", f"{rev}:{profile}", check=False).returncode
+               for rev in ("HEAD", "MERGE_HEAD")):
+            continue  # its customer deleted (or merged away) on one side: decided whole, by a person
+        base = set((gitops.show(root, ":1", rel) or "").splitlines())
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for n, line in enumerate(lines, 1)
+                if entry_of(path, n, line) is None or line.rstrip("\r\n") not in base]
+        if all(entry_of(path, n, line) is None for n, line in enumerate(kept, 1)):
+            gitops.run(root, "rm", "-q", "-f", "--", rel)
+        else:
+            atomic_write(path, "".join(kept))
             gitops.run(root, "add", "--", rel)
         settled.append(rel)
     return settled

@@ -126,11 +126,11 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
     else:
         return _("git merge not finished: changed in both clones; check it, then `kehu sync` "
                  "finishes the merge")
-    if customer_of(rel) is not None and not whole:  # one record; its customer stays
+    if customer_of(rel) is not None and not whole and "/interactions/" in rel:  # one record; its customer stays
         return _("{how} (a sync's merge is waiting for you): keep this record with `git add {rel}` (the ledger "
                  "entries naming it, such as its points, come back with it), or delete it with `git rm {rel}`, "
                  "then `kehu sync`; its customer stays in both clones").format(how=how, rel=rel)
-    if customer_of(rel) is None:  # a template, a file of the team's: no customer to keep whole
+    if customer_of(rel) is None or not whole:  # a template, a ledger: no customer to keep whole
         return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
                  "it with `git rm {rel}`, then `kehu sync`").format(how=how, rel=rel)
     return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
