@@ -171,3 +171,36 @@ def test_an_unreadable_file_outside_the_records_is_named_by_check(open_folder: P
     for path in hidden:
         assert f"{path}:1: cannot read: " in said and "ermission denied" in said, (path, said)
     assert "Traceback" not in said
+
+
+def test_a_clone_git_refuses_to_work_in_is_said_before_a_command_that_commits(open_folder: Path) -> None:  # noqa: F811
+    """A store whose clone belongs to another user (made by `sudo git clone`, a shared folder
+    copied as root), which git refuses to work in ("dubious ownership"), then `kehu handover`,
+    `kehu customer merge`, `kehu git-setup`: each took it for a store with no git — the
+    hand-over and the merge changed the files and committed nothing, exit 0, though each says
+    it is one commit; `git-setup` said "not a git repository; `git init` it first". Each says
+    git's reason, as `kehu sync` does, and changes nothing."""
+    import os
+
+    import pytest
+
+    from .test_hostile_links import _as_reader
+
+    if os.geteuid() != 0:
+        pytest.skip("a clone of another user's needs root to make")
+    store = open_folder / "shop"
+    assert kehu("init", str(store)).code == 0
+    for name, cid in (("张三", "zhangsan"), ("张三", "zhangsan2")):
+        added = kehu("customer", "add", "--name", name, "--id", cid, "--owner", "王芳", store=store)
+        assert added.code == 0, added.err
+    home = open_folder / "home"
+    home.mkdir()
+    for path in [store, home, *store.rglob("*")]:
+        os.chmod(path, 0o777 if path.is_dir() else 0o666)  # 'nobody' may write; git still refuses it
+    before = {p: p.read_bytes() for p in (store / "customers").rglob("*.yaml")}
+    for args in (("handover", "王芳", "李四"), ("customer", "merge", "zhangsan", "zhangsan2"), ("git-setup",)):
+        done = _as_reader(store, home, *args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert "dubious ownership" in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert {p: p.read_bytes() for p in (store / "customers").rglob("*.yaml")} == before, args

@@ -61,7 +61,7 @@ def git_setup(ctx: Context) -> None:
     the venv moved)."""
     store = ctx.store
     root = store.root
-    if not gitops.is_repo(root):
+    if not gitops.has_repo(root):
         raise KehuError(_("{root} is not a git repository; `git init` it first").format(root=root))
     changed = []
     if gitops.install_merge_driver(root):
@@ -134,7 +134,8 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
     if not from_rep.strip():  # an empty owner filter is no filter: it would hand over everyone
         raise click.UsageError(_("FROM_REP is empty"))
     with store.lock():
-        if not no_commit and gitops.is_repo(store.root) and (why := gitops.commit_problem(store.root)):
+        commits = not no_commit and gitops.has_repo(store.root)
+        if commits and (why := gitops.commit_problem(store.root)):
             raise KehuError(_("kehu handover commits what it changes, and no commit can land here now: {why}; "
                               "nothing was changed (`--no-commit` changes the files only)").format(why=why))
         rows = store.index.list(owner=from_rep)
@@ -150,7 +151,7 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
             paths.append(store.rel(store.customer_file(cid)))
         message = f"handover: {len(paths)} customers of {from_rep} to {to_rep}"
         committed = False
-        if not no_commit and gitops.is_repo(store.root):
+        if commits:
             committed = gitops.commit(store.root, message, paths)
     broken = [p for p in store.index.problems() if p.path.name == "customer.yaml"]
     click.echo(ngettext("reassigned {count} customer from {old} to {new}",

@@ -215,7 +215,8 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
     if keep_id == other_id:
         raise KehuError(_("cannot merge {keep_id} into itself").format(keep_id=keep_id))
     with store.lock():
-        if gitops.is_repo(store.root) and (why := gitops.commit_problem(store.root)):
+        commits = gitops.has_repo(store.root)
+        if commits and (why := gitops.commit_problem(store.root)):
             raise KehuError(_("a customer merge commits what it changes, and no commit can land here now: "
                               "{why}; nothing was changed").format(why=why))
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
@@ -229,7 +230,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
             idx = store.opened_index
             if idx is not None:
                 idx.refresh_paths(touched)
-            if gitops.is_repo(store.root):
+            if commits:
                 rels = [rel for rel in sorted({
                     store.rel(store.customer_dir(keep_id)), store.rel(store.customer_dir(other_id)),
                     *(store.rel(p) for p in touched)})

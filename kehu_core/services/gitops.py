@@ -77,6 +77,19 @@ def is_repo(root: Path) -> bool:
     return repo_problem(root) is None
 
 
+def has_repo(root: Path) -> bool:
+    """Whether a command that commits what it changes has a repository to commit to in
+    ``root``: False for none (a store made with ``kehu init --no-git``: the files change, no
+    commit is made); a repository git refuses to work in (one of another user's: git's "dubious
+    ownership") is a :class:`KehuError` saying git's reason, asked before anything changes.
+    Taken for none, `kehu handover` and `kehu customer merge` changed the files and committed
+    nothing, exit 0, and `kehu git-setup` said to `git init` it."""
+    problem = repo_problem(root)
+    if problem is not None and problem != "not a git repository":
+        raise KehuError(_("{root}: {problem}").format(root=root, problem=problem))
+    return problem is None
+
+
 def repo_problem(root: Path) -> str | None:
     """Why git will not work in ``root`` (None: it will): not a repository, or git's own reason
     (a clone that belongs to another user, which git refuses as "dubious ownership")."""
