@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import os
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .i18n import _
 
@@ -52,22 +53,67 @@ class TooSlow(BaseException):
 _plugin_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 
+class PluginExit(BaseException):
+    """``os._exit(code)`` called by a plugin's code while it runs (:func:`plugin_code`)."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+#: where plugin code runs now: per thread, the process it runs in and how deep (a hook calling
+#: kehu calling another plugin's hook)
+_running = threading.local()
+_real_exit = os._exit
+
+
+def _exit(code: int) -> NoReturn:
+    """``os._exit`` while kehu runs: in plugin code of this process, :class:`PluginExit`; else
+    (kehu's own code, another thread, a process the plugin forked) the real one."""
+    if getattr(_running, "depth", 0) and getattr(_running, "pid", None) == os.getpid():
+        raise PluginExit(code)
+    _real_exit(code)
+
+
 @contextlib.contextmanager
-def plugin_prints_to_stderr() -> Iterator[None]:
-    """Where a plugin's code runs. What it prints goes to stderr: stdout is the command's
-    (`--json` is JSON only), in a hook and in what a hook handed over (an importer's ``read``, a
-    reminder rule's ``due``, an exporter, a sender, a TUI column: one printing made `import
-    --json` and `reminders --json` text then JSON, exit 0).
+def plugin_exits() -> Iterator[None]:
+    """Within this, an ``os._exit(code)`` of this thread and process raises :class:`PluginExit`
+    (the part of :func:`plugin_code` a plugin's field type or settings model runs in: a
+    validator, called for every value, where a print is as rare as it is harmless)."""
+    if os._exit is not _exit:
+        os._exit = _exit
+    outer = getattr(_running, "depth", 0), getattr(_running, "pid", None)
+    _running.depth, _running.pid = outer[0] + 1, os.getpid()
+    try:
+        yield
+    finally:
+        _running.depth, _running.pid = outer
+
+
+@contextlib.contextmanager
+def plugin_code() -> Iterator[None]:
+    """Where a plugin's code runs (a hook, or what a hook handed over: an importer's ``read``,
+    a reminder rule's ``due``, an exporter, a sender, a TUI column).
+
+    What it prints goes to stderr: stdout is the command's (`--json` is JSON only; one printing
+    made `import --json` and `reminders --json` text then JSON, exit 0).
     In the main thread only, where a command runs: ``sys.stdout`` is one for the whole process,
     and swapping it from another thread (the TUI's workers asking the plugins for a sort) put it
     back over what the main thread had set meanwhile (a command run in-process lost its output).
+
+    Its ``os._exit(code)`` raises :class:`PluginExit`, its failure as ``sys.exit`` is (undone,
+    reported by name): ``os._exit`` skips every handler, so it ended kehu at once with the
+    plugin's code and no word, leaving what the hook had written (a ledger line) and the command
+    unsaid (`purchase add` recorded the sale and never said so). A process the plugin forked
+    still ends by it (its pid is another), as do other threads' and kehu's own calls.
+
     The threads it starts and leaves running (not daemons) are noted: kehu does not wait for
     them when the command ends."""
     before = set(threading.enumerate())
     redirect = (contextlib.redirect_stdout(sys.stderr) if threading.current_thread() is threading.main_thread()
                 else contextlib.nullcontext())
     try:
-        with redirect:
+        with redirect, plugin_exits():
             yield
     finally:
         for thread in threading.enumerate():
@@ -105,6 +151,8 @@ def error_text(exc: BaseException) -> str:
     """A plugin's failure as the user reads it."""
     if isinstance(exc, SystemExit):
         return _("called {call}; kehu went on").format(call=f"sys.exit({_text(exc.code, repr)})")
+    if isinstance(exc, PluginExit):
+        return _("called {call}; kehu went on").format(call=f"os._exit({_text(exc.code, repr)})")
     if isinstance(exc, WrongResult):
         return _("wrong result: {error}").format(error=exc)
     if isinstance(exc, TooSlow):
@@ -145,7 +193,7 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
         # a column appending a line wrote one per row each time the list was drawn
         reading = getattr(store, "only_reading", None)
         try:
-            with undo() if callable(undo) else contextlib.nullcontext(), plugin_prints_to_stderr(), \
+            with undo() if callable(undo) else contextlib.nullcontext(), plugin_code(), \
                     reading(plugin, where) if callable(reading) else contextlib.nullcontext():
                 result = function(*args, **kwargs)
                 wrong = check(result) if check is not None else None

@@ -4,18 +4,22 @@ docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kehu_tui.screens.customer import CustomerScreen
 
 from kehu_core import hookimpl
+from kehu_core.plugins import Column, Panel
 from kehu_core.services import sync as sync_service
-from kehu_core.testing import add_customer, make_store, run_kehu
+from kehu_core.testing import add_customer, make_store, run_kehu, screen_text, tui, wait_until
 
 from .conftest import git
+from .pluginutil import installed_plugin
 
 
 class _Hangs:
@@ -61,3 +65,102 @@ def test_a_plugin_hook_that_never_returns_does_not_hold_a_sync(tmp_path: Path,
     assert git(store.root, "status", "--porcelain") == status  # nothing committed
     assert git(str(remote), "log", "--oneline").count("\n") == 1  # nothing pushed
     assert run_kehu(store, "customer", "add", "--name", "赵六").code == 0  # the lock is free
+
+
+_EXITS = '''
+import os
+from typing import Annotated
+from pydantic import AfterValidator
+from kehu_core import hookimpl
+
+def _checked(value):
+    if value == "quit":
+        os._exit(5)
+    return value
+
+@hookimpl
+def customer_fields():
+    return {"wechat": (Annotated[str | None, AfterValidator(_checked)], None)}
+
+@hookimpl
+def customer_values(customer, store):
+    if os.environ.get("QUIT") == "values":
+        os._exit(3)
+    if os.environ.get("QUIT") == "fork":  # a child of its own ends with os._exit, as children do
+        child = os.fork()
+        if child == 0:
+            os._exit(7)
+        return {"child": os.waitpid(child, 0)[1] >> 8}
+    return None
+
+@hookimpl
+def interaction_saved(customer, interaction, store):
+    if os.environ.get("QUIT") == "saved":
+        store.append_ledger(customer.id, "points", {"date": "2026-11-20", "delta": 100000, "reason": "gift"})
+        os._exit(4)
+'''
+
+
+def test_a_plugin_calling_os_exit_is_reported_and_what_it_wrote_undone(tmp_path: Path) -> None:
+    """A plugin's hook calling `os._exit(3)` (in `customer_values`), or appending a ledger line
+    and then calling `os._exit(4)` (in `interaction_saved`): the process ended at once with the
+    plugin's code and no word — `customer show` printed nothing, `purchase add` did not say the
+    sale was recorded — and the 100 000 points the hook wrote stayed, for `kehu sync` to share
+    (`sys.exit` was caught and undone, `os._exit` skips every handler). While a plugin's code
+    runs, its `os._exit` is its failure like `sys.exit` (`handed.plugin_code`); a process the
+    plugin forked still ends by it."""
+    import sys
+
+    site = installed_plugin(tmp_path / "site", "exits_kehu", "exits", _EXITS)
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
+    cid = next(iter(store.iter_customer_ids()))
+
+    def run(quit_in: str, *argv: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache"), "QUIT": quit_in}
+        return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store.root), *argv],
+                              capture_output=True, text=True, env=env)
+
+    shown = run("values", "customer", "show", cid)
+    assert shown.returncode == 0 and "赵敏" in shown.stdout, shown
+    assert "plugin 'exits' failed in customer_values: called os._exit(3); kehu went on" in shown.stderr, shown
+    bought = run("saved", "purchase", "add", cid, "--amount", "100")
+    assert bought.returncode == 0 and "recorded" in bought.stderr and bought.stdout.strip(), bought
+    assert "plugin 'exits' failed in interaction_saved: called os._exit(4)" in bought.stderr, bought
+    ledger = next(store.root.glob(f"customers/*/{cid}/points.ledger.yaml")).read_text(encoding="utf-8")
+    assert "gift" not in ledger and "reason: purchase" in ledger, ledger  # the built-in points stay
+    typed = run("", "customer", "set", cid, "wechat=quit")
+    assert typed.returncode == 1 and "called os._exit(5)" in typed.stderr, typed  # a field type's validator
+    forked = run("fork", "customer", "show", cid, "--json")
+    assert forked.returncode == 0 and '"child": 7' in forked.stdout, forked
+    assert forked.stdout.count('"name"') == 1, forked.stdout  # the child did not go on as kehu
+
+
+class _ExitingHandOvers:
+    """A column and a panel of the TUI whose callables call os._exit (the TUI calls the column's
+    for each row in a worker thread, the panel's as the customer screen opens)."""
+
+    @hookimpl
+    def tui_columns(self, store: Any) -> list[Column]:
+        return [Column("退出列", lambda store, customer: os._exit(4), "quits")]
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> list[Panel]:
+        return [Panel("退出面板", lambda store, customer: os._exit(5)),
+                Panel("好面板", lambda store, customer: "一切正常")]
+
+
+@pytest.mark.asyncio
+async def test_a_column_or_panel_calling_os_exit_leaves_the_tui_running(tmp_path: Path) -> None:
+    """A plugin's TUI column or panel calling `os._exit`: the TUI vanished, the terminal left
+    in its alternate screen with the mouse reporting on (`os._exit` skips Textual's clean-up). Each
+    is shown as failed where it would be, named, and the app goes on."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"exits": _ExitingHandOvers()})
+    async with tui(store) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "tui_columns '退出列': called os._exit(4)" in screen_text(app),
+                         what="the column's failure said")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "一切正常" in screen_text(app),
+                         what="the customer screen with the good panel")
+        assert "os._exit(5)" in screen_text(app)
+        assert app.is_running and app.return_code is None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pluggy
 from pydantic import BaseModel, ValidationError, WrapValidator
 
-from ..handed import TooSlow, error_text, guard_handed, stops_kehu
+from ..handed import TooSlow, error_text, guard_handed, plugin_exits, stops_kehu
 from ..i18n import _
 from .results import _finished, _finished_old, _started, check_result, check_results
 
@@ -109,7 +109,8 @@ def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[st
 def _failure_is_a_problem(plugin: str) -> Callable[[Any, Any], Any]:
     def validate(value: Any, handler: Any) -> Any:
         try:
-            return handler(value)
+            with plugin_exits():
+                return handler(value)
         except ValidationError:
             raise
         except BaseException as exc:

@@ -15,12 +15,12 @@ from pydantic import ValidationError, create_model
 from .. import hookspecs
 from ..config import PluginSettings
 from ..errors import Problem, RecordError
-from ..handed import error_text, stops_kehu
+from ..handed import error_text, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
 from .guards import GuardedHooks, _Call, guarded_fields
-from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_prints_to_stderr
+from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_code
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -183,7 +183,7 @@ class PluginHost(GuardedHooks):
         try:
             # what a hook prints goes to stderr: stdout is the command's (`--json` is JSON only,
             # and a plugin's print() before it made `customer list --json` unreadable, exit 0)
-            with plugin_prints_to_stderr():
+            with plugin_code():
                 results = caller(**kwargs)
         finally:
             self._calls.pop()
@@ -354,7 +354,8 @@ class PluginHost(GuardedHooks):
             if flags:
                 raise RecordError(flags)
             try:
-                self._settings_cache[key] = model.model_validate(self.settings_for(name))
+                with plugin_exits():
+                    self._settings_cache[key] = model.model_validate(self.settings_for(name))
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
             except BaseException as exc:  # the model is the plugin's code: a validator's own failure

@@ -12,7 +12,7 @@ from typing import Any
 from ..entrypoints import advertised_entries, shadowed_entries
 from ..entrypoints import load as load_entry_point
 from ..errors import PLUGIN_LOGGER
-from ..handed import error_text, plugin_prints_to_stderr, stops_kehu
+from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 
 
@@ -55,7 +55,7 @@ def installed_plugins() -> dict[str, Any]:
         try:
             # what a module prints as it is imported goes to stderr, as in a hook (PluginHost.call):
             # stdout is the command's, and `customer list --json` must stay JSON only
-            with plugin_prints_to_stderr():
+            with plugin_code():
                 found[name] = load_entry_point(value)
         except BaseException as exc:  # a broken third-party plugin must not stop kehu,
             if stops_kehu(exc):

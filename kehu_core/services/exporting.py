@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
-from ..handed import error_text, plugin_prints_to_stderr, stops_kehu
+from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .contentlines import ical_bytes
@@ -386,7 +386,7 @@ def _guarded(store: Store, exporter: Exporter, write: Callable[[Path], int]) -> 
 
     def guarded(path: Path) -> int:
         try:
-            with store.undo_on_error(), plugin_prints_to_stderr():  # `export /dev/stdout` is the export's
+            with store.undo_on_error(), plugin_code():  # `export /dev/stdout` is the export's
                 count = write(path)
                 if isinstance(count, bool) or not isinstance(count, int):
                     raise _Miscounted(type(count).__name__)

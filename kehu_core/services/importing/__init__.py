@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ...collector import without_cyclic_gc
 from ...errors import KehuError
-from ...handed import error_text, plugin_prints_to_stderr, stops_kehu
+from ...handed import error_text, plugin_code, stops_kehu
 from ...i18n import _
 from ...plugins import ImportedContact, Importer, WrongResult
 from ...yamlio.atomic import naming
@@ -94,7 +94,7 @@ def _detects(importer: Importer, path: Path, head: bytes, store: Store | None) -
     if store is None or not _is_plugins(importer):
         return bool(importer.detect(path, head))
     try:
-        with store.undo_on_error(), plugin_prints_to_stderr():
+        with store.undo_on_error(), plugin_code():
             answer = importer.detect(path, head)
             if not isinstance(answer, bool):
                 raise WrongResult(_("detect returned {kind}, expected True or False").format(
@@ -162,7 +162,7 @@ def _import(
         try:
             # what a plugin's reader wrote through the store before it failed is taken back
             with _naming(path), store.undo_on_error() if plugins else contextlib.nullcontext(), \
-                    plugin_prints_to_stderr():
+                    plugin_code():
                 for item in importer.read(path, store):
                     if plugins and not isinstance(item, (ImportedContact, RowProblem)):
                         raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
