@@ -192,9 +192,11 @@ def reminder_rules(store: Store) -> list[ReminderRule] | None:
     Today screen, ``next_reminder``). Returns a list of rules; a rule's ``due(store, customer,
     history, start, end)`` yields ``Reminder`` objects whose ``key`` is
     ``RULE:CUSTOMER_ID:ANCHOR`` and stays the same while it is the same reminder (done and
-    snooze are stored by key). ``None``: no rules. The rules of all plugins are used together;
-    a rule that raises (or yields something else than ``Reminder`` objects of that customer) is
-    reported by its plugin's name and the other rules still run.
+    snooze are stored by key), ``RULE`` being the rule's ``name`` (or a name of its own that no
+    other rule has, as the built-in birthday rule's ``lunar-birthday``). ``None``: no rules. The
+    rules of all plugins are used together; a rule that raises (or yields something else than
+    ``Reminder`` objects of that customer, keyed so) is reported by its plugin's name and the
+    other rules still run.
 
     The engine's rules hold for every plugin's rules: a customer marked ``do_not_contact``
     gets no reminder from a rule, unless the rule declares ``outreach = False`` (a reminder

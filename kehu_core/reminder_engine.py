@@ -108,6 +108,20 @@ class HistoryNeeds:
         )
 
 
+def _own_key(reminder: Reminder, name: str, rules: Sequence[ReminderRule]) -> bool:
+    """Whether ``reminder``, yielded by the rule ``name`` (of ``rules``), has a key
+    ``RULE:CUSTOMER_ID:ANCHOR`` of its own rule and customer, as the hookspec documents, its
+    rule being ``name`` or one of its own no other rule is named (the birthday rule gives
+    `lunar-birthday` reminders). Done and snooze are stored by key: a plugin's key `hello` could
+    never be marked done (:func:`parse_key` refuses it), one the built-in birthday reminder has
+    was marked done with it, and one naming another customer marked that customer's."""
+    rule = reminder.rule
+    if ":" in rule or not rule or rule != name and any(other.name == rule for other in rules):
+        return False
+    anchor = reminder.key.removeprefix(f"{rule}:{reminder.customer_id}:")
+    return anchor != reminder.key and bool(anchor)
+
+
 def parse_key(key: str) -> tuple[str, str, str]:
     """``greeting:c1ngab...:2026-11-01-x`` → (rule, customer id, anchor); KehuError if malformed."""
     parts = key.split(":", 2)
@@ -225,6 +239,11 @@ def _run_rules(
                     if lines:
                         raise WrongResult(_("yielded a reminder whose {fields} is not one line of printable text: "
                                             "{reminder}").format(fields=", ".join(lines), reminder=f"{reminder!r:.99}"))
+                    if not _own_key(reminder, rule.name, rule_list):
+                        raise WrongResult(_("yielded a reminder of rule {rule} and key {key}, expected a key "
+                                            "RULE:{id}:ANCHOR of its own rule, which no other rule is named (done and "
+                                            "snooze are stored by key)").format(
+                            rule=repr(reminder.rule), key=repr(reminder.key), id=customer.id))
                     found.append(reminder)
                     if len(found) > most:
                         raise WrongResult(_("yielded more than {most} reminders for customer {id} (no end?)").format(

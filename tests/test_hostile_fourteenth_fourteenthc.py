@@ -14,6 +14,7 @@ import pytest
 from kehu_tui.screens.customer import CustomerScreen
 
 from kehu_core import hookimpl
+from kehu_core.models import Reminder
 from kehu_core.plugins import Column, Panel
 from kehu_core.services import sync as sync_service
 from kehu_core.testing import add_customer, make_store, run_kehu, screen_text, tui, wait_until
@@ -164,3 +165,52 @@ async def test_a_column_or_panel_calling_os_exit_leaves_the_tui_running(tmp_path
                          what="the customer screen with the good panel")
         assert "os._exit(5)" in screen_text(app)
         assert app.is_running and app.return_code is None
+
+
+class _Keys:
+    """A reminder rule whose reminders' keys are not `RULE:CUSTOMER_ID:ANCHOR` of its own rule
+    and customer, as the hookspec documents: `hello`, another rule's key of the customer (the
+    built-in birthday's), a key of another customer, or a reminder saying it is another rule's."""
+
+    name = "anniv"
+
+    def __init__(self) -> None:
+        self.keys: dict[str, str] = {}
+        self.rule = "anniv"
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+        key = self.keys.get(customer.id)
+        if key is not None:
+            yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule=self.rule,
+                           title="周年", key=key)
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [self]
+
+
+def test_a_reminder_whose_key_is_not_its_rules_and_customers_is_the_rules_wrong_result(tmp_path: Path) -> None:
+    """A plugin's reminder rule giving keys other than the documented `RULE:CUSTOMER_ID:ANCHOR`
+    of its own rule and customer: `hello` was listed and could never be marked done or snoozed
+    ("'hello' is not a reminder key"), shown every day; a key the built-in birthday reminder
+    has (`birthday:ID:2026-11-22`) was listed twice, and marking the plugin's done marked the
+    birthday done (done and snooze are stored by key); a key naming another customer marked
+    that customer's done. Each is the rule's wrong result, named, its reminders left out."""
+    rule = _Keys()
+    store = make_store(tmp_path / "s", plugins={"anniv": rule},
+                       customers=[{"name": "赵敏", "birthday": "1980-11-22"}, {"name": "李四"}])
+    zhao, li = (c.id for c in sorted((store.get(i) for i in store.iter_customer_ids()), key=lambda c: c.name != "赵敏"))
+    listed = run_kehu(store, "reminders", "--json")
+    birthday = next(r["key"] for r in listed.json() if r["rule"] == "birthday")
+    for keys, rule_says in (({zhao: "hello"}, "anniv"), ({zhao: birthday}, "anniv"), ({zhao: f"anniv:{li}:x"}, "anniv"),
+                            ({zhao: f"birthday:{zhao}:x"}, "birthday"), ({zhao: f"anniv:{zhao}:"}, "anniv")):
+        rule.keys, rule.rule = keys, rule_says
+        listed = run_kehu(store, "reminders", "--json")
+        assert listed.code == 0, listed.err
+        assert "plugin 'anniv' failed in reminder rule anniv" in listed.err, (keys, listed.err)
+        assert [(r["rule"], r["key"]) for r in listed.json()] == [("birthday", birthday)], (keys, listed.out)
+    rule.keys, rule.rule = {zhao: f"anniv:{zhao}:2026"}, "anniv"  # as documented: listed, done by its key
+    listed = run_kehu(store, "reminders", "--json")
+    assert sorted(r["key"] for r in listed.json()) == sorted([birthday, f"anniv:{zhao}:2026"]), listed.out + listed.err
+    assert run_kehu(store, "reminders", "done", f"anniv:{zhao}:2026").code == 0
+    assert [r["key"] for r in run_kehu(store, "reminders", "--json").json()] == [birthday]
