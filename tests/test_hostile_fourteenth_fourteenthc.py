@@ -214,3 +214,54 @@ def test_a_reminder_whose_key_is_not_its_rules_and_customers_is_the_rules_wrong_
     assert sorted(r["key"] for r in listed.json()) == sorted([birthday, f"anniv:{zhao}:2026"]), listed.out + listed.err
     assert run_kehu(store, "reminders", "done", f"anniv:{zhao}:2026").code == 0
     assert [r["key"] for r in run_kehu(store, "reminders", "--json").json()] == [birthday]
+
+
+class _Gateway:
+    """An SMS gateway plugin: its sender serves `sms` (as the built-in outbox's does)."""
+
+    def __init__(self, tag: str, works: bool = True) -> None:
+        self.tag, self.works, self.sent = tag, works, 0
+        self.channel = "sms"
+
+    def send(self, store: Any, customer: Any, subject: str, body: str) -> str:
+        if not self.works:
+            return 42  # type: ignore[return-value]  # no message id: its wrong result
+        self.sent += 1
+        return f"{self.tag}-{self.sent}"
+
+    @hookimpl
+    def message_senders(self, store: Any) -> list[Any]:
+        return [self]
+
+
+def _sms_store(tmp_path: Path, **plugins: Any) -> Any:
+    store = make_store(tmp_path / "s", plugins=plugins, customers=[{"name": "赵敏", "phones": ["13812345678"]}])
+    config = store.root / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "segments:\n  all: {}\n", encoding="utf-8")
+    (store.root / "templates").mkdir(exist_ok=True)
+    (store.root / "templates" / "hi.j2").write_text("你好 {{ name }}\n", encoding="utf-8")
+    return store
+
+
+def test_a_name_two_plugins_give_is_used_by_neither_and_both_are_named(tmp_path: Path) -> None:
+    """Two installed SMS gateways (an old and a new one) both serving the channel `sms`: `kehu
+    send --channel sms` went through one of them (the last asked), whichever the order of
+    registration made it, without a word of the other, and a failure of the one used was
+    reported by the other's name (the sender's plugin was looked up as the first giving the
+    channel). A name two plugins give (a sender's channel, an exporter's, an importer's, a
+    reminder rule's) is given by neither, each named; one plugin's replaces a built-in one of
+    its name (the outbox's `sms`), as a plugin's exporter always has."""
+    old, new = _Gateway("old"), _Gateway("new")
+    store = _sms_store(tmp_path, old=old, new=new)
+    sent = run_kehu(store, "send", "--template", "hi", "--channel", "sms", "--segment", "all")
+    assert sent.code == 1 and old.sent == new.sent == 0, sent.out + sent.err
+    for plugin in ("old", "new"):
+        assert f"plugin '{plugin}' failed in message_senders" in sent.err, sent.err
+    assert "'new', 'old'" in sent.err, sent.err
+    assert not list(store.root.glob("customers/*/*/interactions/*")), "nothing recorded as sent"
+    assert not (store.root / ".kehu" / "outbox").exists() or not list((store.root / ".kehu" / "outbox").iterdir())
+    # one gateway beside the outbox: it serves sms, and its failure is named by its own plugin
+    store = _sms_store(tmp_path / "one", broken=_Gateway("broken", works=False))
+    sent = run_kehu(store, "send", "--template", "hi", "--channel", "sms", "--segment", "all")
+    assert "plugin 'broken' failed in message_senders 'sms' send" in sent.err, sent.err
+    assert "outbox" not in sent.err and not list((store.root / ".kehu").glob("outbox/*")), sent.err

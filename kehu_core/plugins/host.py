@@ -19,8 +19,9 @@ from ..handed import error_text, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
-from .guards import GuardedHooks, _Call, guarded_fields
+from .guards import GuardedHooks, _built_in, _Call, guarded_fields
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_code
+from .results import NAMED_BY, named_twice
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -200,11 +201,29 @@ class PluginHost(GuardedHooks):
         return named
 
     def collect(self, hook: str, **kwargs: Any) -> list[Any]:
-        """Flatten list results of ``hook`` from every plugin."""
-        out: list[Any] = []
-        for _name, result in self.call(hook, **kwargs):
-            out.extend(result)
-        return out
+        """Flatten list results of ``hook`` from every plugin (:meth:`items`)."""
+        return [item for _plugin, item in self.items(hook, **kwargs)]
+
+    def items(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """(plugin name, item) for each item of the list results of ``hook``. What these items
+        are named by (:data:`~.results.NAMED_BY`: a reminder rule's name, an importer's, an
+        exporter's, a sender's channel) is one plugin's: one plugin's item replaces a built-in
+        plugin's of its name (as a plugin's exporter replaces kehu's), and a name more than one
+        other plugin gives (or one gives twice) is used by none, each of them named."""
+        given = [(plugin, item) for plugin, result in self.call(hook, **kwargs) for item in result]
+        attr = NAMED_BY.get(hook)
+        if attr is None:
+            return given
+        theirs: dict[str, list[str]] = {}  # name -> the plugins not kehu's giving it, once an item
+        for plugin, item in given:
+            if not _built_in(self._plugins.get(plugin)):
+                theirs.setdefault(getattr(item, attr), []).append(plugin)
+        for name, plugins in theirs.items():
+            if len(plugins) > 1:
+                for plugin in sorted(set(plugins)):
+                    self.report(plugin, hook, named_twice(attr, name, plugins))
+        return [(plugin, item) for plugin, item in given
+                if (name := getattr(item, attr)) not in theirs or theirs[name] == [plugin]]
 
     @cached_property
     def customer_model(self) -> type[Customer]:

@@ -235,6 +235,20 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+#: what names each object these hooks hand over: a name is one plugin's (``PluginHost.items``)
+NAMED_BY: dict[str, str] = {"reminder_rules": "name", "importers": "name", "exporters": "name",
+                            "message_senders": "channel"}
+
+
+def named_twice(attr: str, name: str, plugins: list[str]) -> WrongResult:
+    """What each of ``plugins`` is told when they give one ``name``: two SMS gateways both
+    serving `sms` — `kehu send` went through whichever was asked last, without a word of the
+    other, and a failure of the one used was reported by the other's name."""
+    return WrongResult(_("gives {attr} {name}, as {plugins} do: a name is one plugin's, so none of theirs is "
+                         "used; disable all but one (plugins: disabled: in kehu.yaml)").format(
+        attr=attr, name=repr(name), plugins=", ".join(map(repr, sorted(plugins)))))
+
+
 def check_result(hook: str, result: Any, call: dict[str, Any] | None = None) -> Any:
     """``result`` if it is what ``hook`` may return (None always is), else WrongResult.
     ``call``: the hook's arguments, for a result that must agree with them."""

@@ -29,8 +29,8 @@ class SendFailed(Exception):
 
 def sender_plugin(store: Store, channel: str) -> str:
     """The name of the plugin whose sender serves ``channel`` (its failures are reported so)."""
-    for plugin, senders in store.plugins.call("message_senders", store=store):
-        if any(getattr(s, "channel", None) == channel for s in senders):
+    for plugin, sender in store.plugins.items("message_senders", store=store):
+        if sender.channel == channel:  # (the one that serves it: PluginHost.items)
             return plugin
     return channel
 
