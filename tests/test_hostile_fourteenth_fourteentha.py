@@ -204,3 +204,17 @@ def test_a_clone_git_refuses_to_work_in_is_said_before_a_command_that_commits(op
         assert "dubious ownership" in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
         assert {p: p.read_bytes() for p in (store / "customers").rglob("*.yaml")} == before, args
+
+
+def test_a_future_visit_is_refused_without_offering_a_switch_the_command_lacks(tmp_path: Path) -> None:
+    """`kehu visits done ID --outcome … --date 2030-01-01` (a typo for 2020, or next year's
+    day): refused, "a future date is refused unless --allow-future", a switch `visits done`
+    does not have ("No such option" when tried). It says what is wrong and no more, as the
+    TUI's visit form does."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=path).code == 0
+    done = kehu("visits", "done", "zhangsan", "--outcome", "谈了新茶", "--date", "2030-01-01", store=path)
+    assert done.code == 1, done.out
+    assert "2030-01-01 is after today" in done.err and "--allow-future" not in done.err, done.err
+    assert not list((path / "customers").rglob("interactions/*.yaml"))

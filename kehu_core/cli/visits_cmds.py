@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..errors import FutureDate, KehuError
 from ..i18n import N_, _
 from ..names import shown
 from .context import Context, emit_json, pass_ctx, say_left_out
@@ -149,7 +150,11 @@ def done_cmd(ctx: Context, customer_id: str, outcome: str, day: dt.date | None, 
     from ..visits.plan import record_visit
 
     store = ctx.store
-    visit = record_visit(store, customer_id, outcome, day, by)
+    try:
+        visit = record_visit(store, customer_id, outcome, day, by)
+    except FutureDate as exc:  # its words offer --allow-future, which this command has not
+        raise KehuError(_("{problem}: a visit is recorded once it has been made").format(
+            problem=exc.problem)) from None
     name = store.get(customer_id).name
     click.echo(_("recorded visit {id} to {name} on {date}").format(id=visit.id, name=name, date=visit.date), err=True)
     click.echo(visit.id)
