@@ -188,3 +188,35 @@ def test_a_sale_undone_in_one_clone_and_voided_in_the_other_is_decided_once(tmp_
         refs = [e.get("ref") for e in Store.open(clone).ledger(cid, "points")]
         assert refs == ([pid, pid] if decision == "add" else []), refs
         assert kehu("check", store=clone).code == 0
+
+
+def test_a_redemption_taken_back_stays_out_through_a_merge_a_person_finished(tmp_path: Path) -> None:
+    """A redemption shared by both clones taken back in one (`kehu undo`) while the other
+    redeems again; the same sync stops on another file both changed (a template), for a person.
+    git's union had put the redemption taken back into the ledger again, and the sync that
+    finished the merge pushed it: its points spent again (850 where 950 were left), `check` ok.
+    A merge a person finished is settled as one the sync made (`drop_entries_taken_back`)."""
+    a, b = _team(tmp_path)
+    cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
+    ok("purchase", "add", cid, "--item", "龙井", "--price", "1000", store=a)
+    (a / "templates").mkdir(exist_ok=True)
+    (a / "templates" / "hi.j2").write_text("您好 {{ name }}\n", encoding="utf-8")
+    ok("points", "redeem", cid, "100", "--reason", "杯子", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("undo", store=a)
+    (a / "templates" / "hi.j2").write_text("您好呀 {{ name }}\n", encoding="utf-8")
+    ok("sync", store=a)
+    ok("points", "redeem", cid, "50", "--reason", "茶巾", store=b)
+    (b / "templates" / "hi.j2").write_text("早上好 {{ name }}\n", encoding="utf-8")
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1 and "templates/hi.j2" in stopped.err, stopped.err
+    (b / "templates" / "hi.j2").write_text("早上好呀 {{ name }}\n", encoding="utf-8")
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", cid, "--json", store=clone).json()["balance"] == 950
+        notes = [e.get("note") for e in Store.open(clone).ledger(cid, "points")]
+        assert notes == [None, "茶巾"], notes
+        assert kehu("check", store=clone).code == 0
+

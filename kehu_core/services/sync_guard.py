@@ -19,7 +19,7 @@ from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, merge_conflicts
-from .merged_ledgers import entry_of
+from .merged_ledgers import drop_entries_taken_back, entry_of
 from .unmerged_files import (
     DELETED_BY_THEM,
     DELETED_BY_US,
@@ -244,6 +244,11 @@ def finish_merge(store: Store) -> str:
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
     settled = settle_deleted_customers(merge) + settle_moved_records(merge) + settle_kept_records(merge)
     gitops.run(root, "commit", "-q", "--no-edit")
+    # the ledgers as a merge the sync makes settles them: an entry one clone took back (`kehu undo`
+    # of a redemption) that git's union brought back goes again (it was pushed, its points spent
+    # again), and one entry written two ways is kept once
+    settled += drop_entries_taken_back(root)
+    settled += join_respelled_entries(root, gitops.changed_paths(root, "HEAD^1", "HEAD"))
     note = "finished the merge left open by the last sync"
     if settled:
         note += "; " + "; ".join(settled)
