@@ -218,3 +218,23 @@ def test_a_future_visit_is_refused_without_offering_a_switch_the_command_lacks(t
     assert done.code == 1, done.out
     assert "2030-01-01 is after today" in done.err and "--allow-future" not in done.err, done.err
     assert not list((path / "customers").rglob("interactions/*.yaml"))
+
+
+def test_an_export_never_overwrites_the_identity_file_it_was_given(tmp_path: Path) -> None:
+    """`kehu --identity ~/.config/kehu/key.txt export --reveal --format csv ~/.config/kehu/key.txt`
+    (the key's path typed twice, or completed by the shell; `KEHU_IDENTITY` set in the shell's
+    profile), `reminders --ics` and `visits cards` likewise: the private key was replaced by the
+    export, exit 0 — the one key that opens the confidential fields, lost. The identity file
+    kehu was given is refused as a target, as the store's own files are; through a link too."""
+    path, key = _keyed_shop(tmp_path)
+    secret = key.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(key)
+    for target in (key, link):
+        for args in (("export", "--format", "csv", str(target)), ("reminders", "--ics", str(target)),
+                     ("visits", "cards", "--owner", "王芳", str(target))):
+            refused = kehu("--identity", str(key), *args, store=path)
+            assert refused.code == 1, (args, refused.out, refused.err)
+            assert "identity" in refused.err, refused.err
+            no_traceback(refused)
+            assert key.read_bytes() == secret, args

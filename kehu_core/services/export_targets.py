@@ -56,7 +56,24 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
         places.append(target.resolve())
     for resolved in places:
         _refuse_store_file(store, resolved, out, option, plain_secrets)
+        _refuse_identity_file(store, resolved, out, option)
     return target
+
+
+def _refuse_identity_file(store: Store, resolved: Path, out: str | Path, option: str) -> None:
+    """The identity file kehu was given (``--identity``, ``KEHU_IDENTITY``): the user's private
+    key, which opens the confidential fields. `kehu export … key.txt` (its path typed twice, or
+    completed by the shell) replaced it by the export, exit 0, and with it every field it opened."""
+    from ..confidential import identity_file
+
+    given = identity_file(store)
+    try:
+        same = given is not None and resolved.exists() and os.path.samefile(resolved, given)
+    except OSError:  # the identity file unreadable or gone: said where it is read
+        same = False
+    if same:
+        raise KehuError(_("{option} {out}: is your identity file (--identity, KEHU_IDENTITY), the key that opens "
+                          "the confidential fields; write the export elsewhere").format(option=option, out=out))
 
 
 def _refuse_store_file(store: Store, resolved: Path, out: str | Path, option: str, plain_secrets: bool) -> None:
