@@ -220,3 +220,28 @@ def test_a_redemption_taken_back_stays_out_through_a_merge_a_person_finished(tmp
         assert notes == [None, "茶巾"], notes
         assert kehu("check", store=clone).code == 0
 
+
+def test_a_customer_given_to_a_rep_handed_over_meanwhile_is_named(tmp_path: Path) -> None:
+    """王芳 leaves: the supervisor hands her customers to 李四 (`kehu handover`) and syncs, while
+    a rep, in their clone, adds a new customer for 王芳 and gives her another: after the sync both
+    stayed with 王芳, who no longer works there, without a word. The sync that merges the two
+    names each and the hand-over that covers them (whichever clone syncs second); a customer of
+    another rep, or of 王芳 edited otherwise, is not named."""
+    a, b = _team(tmp_path)
+    kept = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", "--owner", "王芳", store=a).strip()
+    other = ok("customer", "add", "--name", "张无忌", "--phone", "13600000000", "--owner", "赵六", store=a).strip()
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("handover", "王芳", "李四", store=a)
+    ok("sync", store=a)
+    new = ok("customer", "add", "--name", "周芷若", "--phone", "13700000000", "--owner", "王芳", store=b).strip()
+    ok("customer", "set", other, "owner=王芳", store=b)
+    ok("customer", "set", kept, "tags+=老客户", store=b)
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    assert new in synced.err and other in synced.err and kept not in synced.err, synced.err
+    assert "kehu handover 王芳 李四" in synced.err, synced.err
+    ok("handover", "王芳", "李四", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    assert kehu("customer", "list", "--owner", "王芳", "--json", store=a).json() == []

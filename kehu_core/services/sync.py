@@ -287,6 +287,7 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
                 report.conflicts = conflicts_in(store, changed)
                 _verify_merge(store, report, point, f"{remote}/{branch}", kept, changed, before)
                 report.notes += sync_guard.one_person_twice(root, before, tracking, f"{remote}/{branch}")
+                report.notes += sync_guard.handed_over_meanwhile(root, before, tracking, f"{remote}/{branch}")
                 # the index now holds the merge's files: it notes the commit they are of, so that
                 # if this sync is undone (a race lost for good, a push refused) the next look
                 # reads back what differs from it (merges run without kehu's index hook)

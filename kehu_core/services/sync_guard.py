@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -172,6 +173,45 @@ def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]
                            "adding them; `kehu duplicates` lists them, `kehu customer merge KEEP OTHER` joins "
                            "them").format(name=data.get("name"), id=data.get("id"), label=label,
                                           match=match.describe()))
+    return lines
+
+
+#: the subject of the commit `kehu handover` makes (kehu_core/cli/git_cmds.py), in one language
+_HANDOVER = re.compile(r"^handover: \d+ customers of (.+?) to (.+)$")
+
+
+def handed_over_meanwhile(root: Path, before: str, ref: str, label: str) -> list[str]:
+    """After a merge of ``ref`` into ``before`` (this clone's side): the customers one side added
+    or gave (``owner``) to a rep whose customers the other side handed to another
+    (``kehu handover``, whose commit says so) since their merge base. The hand-over covered the
+    customers its clone had; those stayed with a rep who has left, without a word. One line per
+    hand-over, naming them and the ``kehu handover`` that gives them too."""
+    from .sync_messages import _load, _load_path  # a profile as a commit holds it, as the merge left it
+
+    base = gitops.run(root, "merge-base", before, ref, check=False).stdout.strip()
+    if not base:
+        return []
+    lines = []
+    for handing, other, where in ((ref, before, _("this clone")), (before, ref, label)):
+        subjects = gitops.run(root, "log", "--format=%s", f"{base}..{handing}", check=False).stdout.splitlines()
+        handed = dict(m.groups() for m in map(_HANDOVER.match, reversed(subjects)) if m)
+        if not handed:
+            continue
+        out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, other,
+                         "--", CUSTOMERS_DIR, check=False).stdout
+        left: dict[str, list[str]] = {}
+        for rel in out.split("\0"):
+            if not rel.endswith(f"/{CUSTOMER_FILE}"):
+                continue
+            data = _load_path(root / rel)
+            was = _load(gitops.show(root, base, rel)) if data else {}
+            owner = data.get("owner")
+            if owner in handed and was.get("owner") != owner:  # given to that rep there, not only edited
+                left.setdefault(owner, []).append(f"{data.get('name')} ({data.get('id')})")
+        for rep, names in sorted(left.items()):
+            lines.append(_("{count} customer(s) added or given to {rep} in {where} while {rep}'s customers were "
+                           "handed to {to}: {names}; `kehu handover {rep} {to}` gives them too").format(
+                count=len(names), rep=rep, where=where, to=handed[rep], names=", ".join(sorted(names))))
     return lines
 
 
