@@ -238,3 +238,29 @@ def test_an_export_never_overwrites_the_identity_file_it_was_given(tmp_path: Pat
             assert "identity" in refused.err, refused.err
             no_traceback(refused)
             assert key.read_bytes() == secret, args
+
+
+def test_an_address_cell_of_brackets_nested_past_pythons_stack_is_a_problem_at_its_row(tmp_path: Path) -> None:
+    """A sheet (CSV or xlsx) whose address cell is `[[[[…]]]]` 30 000 deep (a generated or
+    hostile file): `kehu import` ended in "internal error: RecursionError" — the cell, starting
+    with `[`, was read as the JSON list of addresses `kehu export` writes. It is text, as a
+    vCard's such value is: one address too long, a problem at its row; the other rows import."""
+    import openpyxl
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    deep = "[" * 30_000 + "]" * 30_000
+    sheet = tmp_path / "deep.csv"
+    sheet.write_text(f'name,address\n王芳,"{deep}"\n李四,北京\n', encoding="utf-8")
+    book = openpyxl.Workbook()
+    book.active.append(["name", "address"])
+    book.active.append(["赵敏", deep])
+    book.active.append(["周芷若", "上海"])
+    book.save(tmp_path / "deep.xlsx")
+    for name, kept in (("deep.csv", "李四"), ("deep.xlsx", "周芷若")):
+        imported = kehu("import", str(tmp_path / name), store=path)
+        assert imported.code == 1, imported.err
+        assert f"{tmp_path / name}:2: " in imported.err + imported.out, imported.err
+        no_traceback(imported)
+        assert "internal error" not in imported.err
+        assert kept in kehu("customer", "list", store=path).out

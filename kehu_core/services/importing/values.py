@@ -83,7 +83,7 @@ def addresses_of(value: str) -> list[str]:
     if value.startswith("[") and value.endswith("]"):
         try:
             listed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[[[[…" thousands deep is text, as in a vCard: no crash
             listed = None
         if isinstance(listed, list) and listed and all(isinstance(a, str) for a in listed):
             return [a.strip() for a in listed if a.strip()]
