@@ -265,3 +265,27 @@ def test_a_name_two_plugins_give_is_used_by_neither_and_both_are_named(tmp_path:
     sent = run_kehu(store, "send", "--template", "hi", "--channel", "sms", "--segment", "all")
     assert "plugin 'broken' failed in message_senders 'sms' send" in sent.err, sent.err
     assert "outbox" not in sent.err and not list((store.root / ".kehu").glob("outbox/*")), sent.err
+
+
+def test_a_record_of_more_values_than_a_record_holds_is_refused_before_the_editor_reads_it(tmp_path: Path) -> None:
+    """A profile within a record's 2 MiB holding a field of a million short values (`extra: [0,
+    0, …]`, a colleague's script, arriving by `kehu sync`), then `kehu customer set ID
+    nickname=x`: 182 s and 1.9 GB of memory (the round-trip editor makes objects of each value),
+    `check` ok. A record holds at most `models.MAX_VALUES` values (keys, texts, numbers, list
+    items): `check` names the field at its line, and an edit refuses the file before the editor
+    reads it, with the same words; an interaction alike."""
+    from kehu_core.models import MAX_VALUES
+
+    store = make_store(tmp_path / "shop", customers=[{"name": "甲"}])
+    path, cid = store.root, next(iter(store.iter_customer_ids()))
+    profile = next(path.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "note_line: here\nextra: ["
+                       + ",".join(["0"] * (MAX_VALUES + 10)) + "]\n", encoding="utf-8")
+    before = profile.read_bytes()
+    line = profile.read_text(encoding="utf-8").splitlines().index("note_line: here") + 2
+    checked = run_kehu(store, "check")
+    assert checked.code == 1 and f"customer.yaml:{line}: extra:" in checked.out + checked.err, checked.out + checked.err
+    assert f"more than {MAX_VALUES} values" in checked.out + checked.err, checked.out + checked.err
+    edited = run_kehu(store, "customer", "set", cid, "nickname=x")
+    assert edited.code == 1 and f"customer.yaml:{line}: extra:" in edited.err, edited.err
+    assert "Traceback" not in edited.err and profile.read_bytes() == before
