@@ -264,3 +264,25 @@ def test_an_address_cell_of_brackets_nested_past_pythons_stack_is_a_problem_at_i
         no_traceback(imported)
         assert "internal error" not in imported.err
         assert kept in kehu("customer", "list", store=path).out
+
+
+def test_a_tier_review_of_a_day_not_yet_come_is_refused(tmp_path: Path) -> None:
+    """`kehu tier record --as-of 2199-12-31` (a typo for 2026-12-31): every customer's move was
+    written to the tiers ledger dated 2199-12-31, exit 0, `check` ok — each key customer
+    "moved" to the bottom tier, as nothing was bought in that window, and `kehu tier` listed the
+    moves among those of the last 30 days; later reviews compared with them. A review's day
+    after the store's day is refused, nothing written, as a sale's is; a past one is taken
+    (the month just ended)."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    for n in range(1, 6):
+        assert kehu("customer", "add", "--name", f"客{n}", "--id", f"kehu{n}", store=path).code == 0
+        assert kehu("purchase", "add", f"kehu{n}", "--item", "茶", "--amount", str(n * 100), store=path).code == 0
+    ledgers = sorted((path / "customers").rglob("tiers.ledger.yaml"))
+    before = [p.read_bytes() for p in ledgers]
+    recorded = kehu("tier", "record", "--as-of", "2199-12-31", store=path)
+    assert recorded.code == 1, recorded.out + recorded.err
+    assert "2199-12-31" in recorded.err and "after today" in recorded.err, recorded.err
+    no_traceback(recorded)
+    assert [p.read_bytes() for p in ledgers] == before
+    assert kehu("tier", "record", "--as-of", "2026-10-31", store=path).code == 0

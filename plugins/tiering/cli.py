@@ -10,7 +10,7 @@ import click
 from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.helpformat import width
 from kehu_core.cli.records import COUNT, DATE
-from kehu_core.errors import KehuError
+from kehu_core.errors import FutureDate, KehuError
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.left_out import SKIPPED
@@ -109,6 +109,11 @@ def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
     store = ctx.store
     require_enabled(store, NAME)
     tiers = compute(store, as_of)
+    try:  # a window not yet ended: its sales are not known (2199-12-31 moved everyone to the bottom)
+        store.check_not_future(tiers.as_of, "--as-of" if as_of else "plugins: tiering: as_of")
+    except FutureDate as exc:  # its words offer --allow-future, which this command has not
+        raise KehuError(_("{problem}: a tier move is recorded for a window that has ended").format(
+            problem=exc.problem)) from None
     changes = []
     for row in store.index.list(order="id"):
         cid = row.customer.id
