@@ -286,3 +286,24 @@ def test_a_tier_review_of_a_day_not_yet_come_is_refused(tmp_path: Path) -> None:
     no_traceback(recorded)
     assert [p.read_bytes() for p in ledgers] == before
     assert kehu("tier", "record", "--as-of", "2026-10-31", store=path).code == 0
+
+
+def test_a_tier_override_whose_reason_the_ledger_refuses_changes_nothing(tmp_path: Path) -> None:
+    """`kehu tier set ID 主要客户 --reason $'\\e[31m…'` (a reason pasted with a terminal's colour
+    codes): refused, exit 1, "holds the control character U+001B" — after the override was
+    written to the profile, so the customer was pinned to the tier while the ledger held no
+    move, the refusal saying nothing of it. The move's line is checked before anything is
+    written, and the refusal names `--reason`."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    for n in range(1, 4):
+        assert kehu("customer", "add", "--name", f"客{n}", "--id", f"kehu{n}", store=path).code == 0
+        assert kehu("purchase", "add", f"kehu{n}", "--item", "茶", "--amount", str(n * 100), store=path).code == 0
+    folder = path / "customers" / shard("kehu1") / "kehu1"
+    before = {p.name: p.read_bytes() for p in folder.glob("*.yaml")}
+    pinned = kehu("tier", "set", "kehu1", "重要客户", "--reason", "\x1b[31m大客户", store=path)
+    assert pinned.code == 1, pinned.err
+    assert "--reason" in pinned.err and "U+001B" in pinned.err, pinned.err
+    no_traceback(pinned)
+    assert {p.name: p.read_bytes() for p in folder.glob("*.yaml")} == before
+    assert kehu("tier", "set", "kehu1", "重要客户", "--reason", "大客户", store=path).code == 0

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.helpformat import width
@@ -14,8 +15,10 @@ from kehu_core.errors import FutureDate, KehuError
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.left_out import SKIPPED
+from kehu_core.models import LedgerEntry
 from kehu_core.names import meant, shown
 from kehu_core.plugins import require_enabled
+from kehu_core.problems import validation_problems
 from kehu_core.store import LEDGER_SUFFIX, Store
 
 from .tiers import (
@@ -146,6 +149,12 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
     if bool(tier) == clear:
         raise click.UsageError(_("give a TIER, or --clear"))
     customer = store.get(check_id(customer_id, "customer id"))
+    try:  # the move's line, checked before the override is written: a reason the ledger refuses (a
+        # terminal's colour codes pasted) left the customer pinned, no move recorded, exit 1
+        LedgerEntry.model_validate({"date": store.today, "why": reason})
+    except ValidationError as exc:
+        raise KehuError("\n".join(_("--reason: {problem}").format(problem=p.reason or p.message)
+                                   for p in validation_problems(exc, "--reason"))) from None
     names = settings(store).tier_names()
     if tier:  # as kept (主要客户) or as shown (Major customers); the override keeps the name as kept
         kept = meant(tier, names, store)
