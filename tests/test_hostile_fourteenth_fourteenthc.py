@@ -289,3 +289,54 @@ def test_a_record_of_more_values_than_a_record_holds_is_refused_before_the_edito
     edited = run_kehu(store, "customer", "set", cid, "nickname=x")
     assert edited.code == 1 and f"customer.yaml:{line}: extra:" in edited.err, edited.err
     assert "Traceback" not in edited.err and profile.read_bytes() == before
+
+
+class _WritesThroughItsOwnStore:
+    """An exporter and an SMS sender that open the store again (a handle of their own, as a
+    plugin's helper library would) and write through it, then fail."""
+
+    name = channel = "own"
+
+    def _write_then_fail(self, store: Any, customer_id: str) -> None:
+        from kehu_core.store import Store
+
+        own = Store.open(store.root)
+        own.update_customer(customer_id, {"nickname": "改过"})
+        own.append_ledger(customer_id, "points", {"date": "2026-11-20", "delta": 100000, "reason": "gift"})
+        raise RuntimeError("then it broke")
+
+    def write(self, store: Any, customers: Any, out: Path) -> int:
+        self._write_then_fail(store, customers[0].id)
+        return 0
+
+    def send(self, store: Any, customer: Any, subject: str, body: str) -> str:
+        self._write_then_fail(store, customer.id)
+        return "never"
+
+    @hookimpl
+    def exporters(self) -> list[Any]:
+        return [self]
+
+    @hookimpl
+    def message_senders(self, store: Any) -> list[Any]:
+        return [self]
+
+
+def test_what_a_failing_plugin_wrote_through_a_store_it_opened_itself_is_undone(tmp_path: Path) -> None:
+    """A plugin's exporter (or message sender) that opens the store again (`Store.open(store.
+    root)`) and writes through that handle — a nickname, a ledger line of 100 000 points —, then
+    raises: `kehu export` said "nothing was written" and `kehu send` failed the message, while the
+    profile and the 100 000 points stayed, for `kehu sync` to share (only what went through the
+    store the plugin was given was undone). What any Store object of the process writes to the
+    folder while such a block is open is undone with it (`store.batch._OPEN_LOGS`)."""
+    store = _sms_store(tmp_path, own=_WritesThroughItsOwnStore())
+    cid = next(iter(store.iter_customer_ids()))
+    folder = next(store.root.glob(f"customers/*/{cid}"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    exported = run_kehu(store, "export", "--format", "own", str(tmp_path / "out.own"))
+    assert exported.code == 1 and "then it broke" in exported.err, exported.err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    sent = run_kehu(store, "send", "--template", "hi", "--channel", "own", "--segment", "all")
+    assert "then it broke" in sent.out + sent.err, sent.out + sent.err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert "改过" not in run_kehu(store, "customer", "show", cid).out  # the index as the files

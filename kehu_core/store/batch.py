@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,12 +156,21 @@ class BatchMixin:
             self.refuse_links(path)
         if self._recording is not None:
             self._recording.note(path, absent=new)
-        for log in self._write_logs:
+        for log in self._noting():
             if path not in log.files:
                 try:
                     log.files[path] = None if new else _yamlio.read_bytes(path)
                 except FileNotFoundError:
                     log.files[path] = None
+
+    def _noting(self) -> list[_WriteLog]:
+        """The open ``undo_on_error`` blocks a write of this store is noted in: its own, and
+        those this thread opened on another Store object of its folder (:data:`_OPEN_LOGS`)."""
+        if len(_OPEN_LOGS) == len(self._write_logs):  # (all its own: the usual case)
+            return self._write_logs
+        me = threading.get_ident()
+        return [*self._write_logs, *(log for root, thread, log in _OPEN_LOGS if root == self.root and thread == me
+                                     and not any(log is mine for mine in self._write_logs))]
 
     def _before_pending(self, path: Path) -> None:
         """Note a batch's pending ledger as it is before a line is added (for undo_on_error)."""
@@ -340,6 +350,15 @@ class _WriteLog:
     pending: dict[Path, tuple[int, int] | None] = field(default_factory=dict)  # (size, lines added)
 
 
+#: every open ``undo_on_error`` block of the process, with the folder of the store it was opened
+#: on and its thread: a write of that thread through another Store object of that folder (one a
+#: plugin's exporter or sender opened itself, ``Store.open(store.root)``) is noted in it too, and
+#: undone with it. Only what
+#: went through the store the plugin was given was undone: `kehu export` said "nothing was
+#: written" while the profile it changed and a ledger line of 100 000 points stayed.
+_OPEN_LOGS: list[tuple[Path, int, _WriteLog]] = []
+
+
 class _UndoOnError(contextlib.AbstractContextManager[None]):
     """The block of ``Store.undo_on_error``, as a plain class: the reminder engine opens one
     for each customer and rule (100 000 for a book of 10 000 customers in ``kehu serve``), and
@@ -354,9 +373,14 @@ class _UndoOnError(contextlib.AbstractContextManager[None]):
         batch = self.store._batch
         self.log = _WriteLog(batch, len(batch.saved) if batch is not None else 0)
         self.store._write_logs.append(self.log)
+        _OPEN_LOGS.append((self.store.root, threading.get_ident(), self.log))
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         self.store._write_logs.remove(self.log)
+        for i in range(len(_OPEN_LOGS) - 1, -1, -1):  # (the innermost: last)
+            if _OPEN_LOGS[i][2] is self.log:
+                del _OPEN_LOGS[i]
+                break
         if kind is not None:  # raised (SystemExit, KeyboardInterrupt too): put back, raised on
             self.store._undo(self.log)
 
