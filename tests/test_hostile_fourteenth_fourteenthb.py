@@ -245,3 +245,35 @@ def test_a_customer_given_to_a_rep_handed_over_meanwhile_is_named(tmp_path: Path
     ok("sync", store=b)
     ok("sync", store=a)
     assert kehu("customer", "list", "--owner", "王芳", "--json", store=a).json() == []
+
+
+@pytest.mark.parametrize("first", ["supervisor", "rep"])
+def test_a_referral_and_a_visit_naming_a_customer_merged_away_meanwhile_follow_them(tmp_path: Path,
+                                                                                     first: str) -> None:
+    """The supervisor merges 甲 into 乙 (`kehu customer merge`, which makes every referral, plan
+    and ledger entry naming 甲 name 乙) while a rep, in their clone, records that 甲 referred 张三
+    and plans a visit to 甲. Git merged the two cleanly, leaving the referral and the plan naming
+    甲, who is no longer there: the sync was refused ("referrer: no such customer") with "run
+    `kehu sync` again", which stopped the same way for ever (or, the rep's clone second, the visit
+    was left out of the plan as "no longer in the store"). They now follow 甲 into 乙, as the
+    merge would have made them had they been there, whichever clone syncs first."""
+    sup, rep = _team(tmp_path)
+    jia = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", "--owner", "王芳", store=sup).strip()
+    yi = ok("customer", "add", "--name", "赵敏敏", "--phone", "13912345679", "--owner", "王芳",
+            "--allow-duplicate", store=sup).strip()
+    zhang = ok("customer", "add", "--name", "张三", "--phone", "13500000000", "--owner", "王芳", store=sup).strip()
+    ok("sync", store=sup)
+    ok("sync", store=rep)
+    ok("customer", "merge", yi, jia, store=sup)
+    ok("visits", "plan", "--owner", "王芳", "--date", "2026-11-21", "--add", jia, store=rep)
+    ok("customer", "set", zhang, f"referrer={jia}", store=rep)
+    order = (sup, rep, sup) if first == "supervisor" else (rep, sup, rep)
+    for clone in order:
+        ok("sync", store=clone)
+    for clone in (sup, rep):
+        assert kehu("customer", "show", zhang, "--json", store=clone).json()["referrer"] == yi
+        planned = kehu("visits", "plan", "--owner", "王芳", "--date", "2026-11-21", "--json", store=clone)
+        text = (clone / "visits" / "王芳" / "2026-11-21.yaml").read_text(encoding="utf-8")
+        assert yi in text and jia not in text, text
+        assert "no longer" not in planned.err, planned.err
+        assert kehu("check", store=clone).code == 0

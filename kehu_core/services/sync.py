@@ -410,7 +410,8 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
         followed = sync_merged_away.follow_merged_customers(store, ref)
         stuck = [] if followed else sync_guard.reopen_orphaned_customers(root, ref)
         if not stuck:
-            return followed + sync_merged_away.merge_again(store, edited)
+            return (followed + sync_merged_away.merge_again(store, edited)
+                    + sync_merged_away.follow_references(store, ref))
     else:
         stuck = gitops.unmerged_paths(root)
     if not stuck:

@@ -15,6 +15,7 @@ goes into KEEP's profile as ``customer merge`` merges two profiles (:func:`keep_
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..i18n import _
@@ -77,6 +78,56 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
         done.append(_("the records of {other} added in this clone follow it into {keep}, into whom the other "
                       "clone merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
     return done
+
+
+def follow_references(store: Store, ref: str) -> list[str]:
+    """After a merge of ``ref`` git finished alone (HEAD the merge, HEAD^1 this clone's side):
+    each customer one side merged into another (``also_known`` of the one kept, changed on that
+    side since the merge base) that a place outside its folder still names, as the other side
+    wrote it meanwhile (a referral, a visit plan, a segment's ids, a ledger entry's ``ref``, a
+    reminder's key: :mod:`.customer_refs`' list), names the customer kept, as ``customer merge``
+    would have made it had it been there, one commit. Git merged those cleanly, and the sync was
+    refused for ever ("referrer: no such customer"), or a planned visit was left out. Returns
+    what was done, one line each."""
+    from . import customer_refs
+
+    root = store.root
+    base = gitops.run(root, "merge-base", "HEAD^1", ref, check=False).stdout.strip()
+    if not base:
+        return []
+    absorbed = {**_absorbed_by(store, "HEAD^1", base), **_absorbed_by(store, ref, base)}
+    gone = {other: keep for other, keep in sorted(absorbed.items())
+            if not store.customer_file(other).exists() and store.customer_file(keep).exists()}
+    # named anywhere but in the profile that records the merge? (git's grep of the merged tree: fast)
+    def named_elsewhere(other: str, keep: str) -> bool:
+        found = gitops.run(root, "grep", "-l", "-F", "-e", other, "HEAD", "--", ".", check=False).stdout
+        paths = {line.removeprefix("HEAD:") for line in found.splitlines() if line}
+        return bool(paths - {store.rel(store.customer_file(keep))})
+
+    named = {other: keep for other, keep in gone.items() if named_elsewhere(other, keep)}
+    if not named:
+        return []
+    store.index.refresh_changed(gitops.changed_paths(root, "HEAD^1", "HEAD"))  # the merge's files
+    touched: list[Path] = []
+
+    def write(path: Path, text: str) -> None:
+        from ..yamlio import atomic_write
+
+        touched.append(path)
+        atomic_write(path, text)
+
+    done = []
+    for other, keep in named.items():
+        before = len(touched)
+        referred = customer_refs.rename(store, other, keep, touched.append, write)
+        if len(touched) > before or referred:
+            done.append(_("the references to {other} written in one clone while the other merged it into "
+                          "{keep} name {keep}").format(other=other, keep=keep))
+    if done and gitops.commit(root, "kehu sync: references to merged customers name the customers kept\n\n"
+                              + "\n".join(f"{o} -> {k}" for o, k in named.items()) + "\n"):
+        store.index.refresh_paths(touched)
+        return done
+    return []
 
 
 def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
