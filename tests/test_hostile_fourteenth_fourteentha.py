@@ -307,3 +307,30 @@ def test_a_tier_override_whose_reason_the_ledger_refuses_changes_nothing(tmp_pat
     no_traceback(pinned)
     assert {p.name: p.read_bytes() for p in folder.glob("*.yaml")} == before
     assert kehu("tier", "set", "kehu1", "重要客户", "--reason", "大客户", store=path).code == 0
+
+
+def test_kehus_own_state_is_never_committed_whatever_the_gitignore_says(tmp_path: Path) -> None:
+    """The store's `.gitignore` rewritten without `.kehu/` (tidied by hand, an editor's or a
+    tool's own .gitignore written over it), then `kehu sync`: `check` said ok and the sync
+    committed and pushed `.kehu/` — the index of every customer, the undo journal's copies of
+    records as they were, the lock — to the team's remote, which every other clone then refused
+    to merge. A sync keeps `.kehu/` out of its commits and says why."""
+    import subprocess
+
+    from .conftest import git
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(path, "remote", "add", "origin", str(remote))
+    assert kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=path).code == 0
+    assert kehu("customer", "set", "zhangsan", "nickname=小张", store=path).code == 0  # an undo entry
+    (path / ".gitignore").write_text("*.tmp\n", encoding="utf-8")
+    synced = kehu("sync", store=path)
+    assert synced.code == 0, synced.out + synced.err
+    assert ".kehu" in synced.err, synced.err
+    pushed = subprocess.run(["git", "-C", str(remote), "log", "--all", "--name-only", "--format="],
+                            capture_output=True, text=True).stdout
+    assert "customers/" in pushed and ".kehu/" not in pushed, pushed
+    assert (path / ".kehu" / "journal").is_dir()

@@ -207,9 +207,21 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             report.notes.append(_("{file} (serve.htpasswd: the logins' password hashes) is kept out of the commit; "
                                   "keep it outside the store, or in .kehu/, or list it in .gitignore").format(
                 file=secret))
+        # kehu's own state (the index, the undo journal's copies of records, the lock) is this
+        # clone's: a .gitignore without `.kehu/` (tidied by hand, a tool's written over it) had the
+        # sync commit and push it, which every other clone then refused to merge
+        state = [(code, rel) for code, rel in pending
+                 if rel.rstrip("/") == STATE_DIR or rel.startswith(f"{STATE_DIR}/")]
+        if state:
+            pending = [entry for entry in pending if entry not in state]
+            report.notes.append(_("{folder}/ (kehu's index and undo journal, this clone's own) is not ignored by "
+                                  "the store's .gitignore: kept out of the commit; put the line {folder}/ back "
+                                  "in .gitignore, as kehu init writes it").format(folder=STATE_DIR))
         if pending:
             text = message or commit_message(describe(root, pending))
-            if gitops.commit(root, text, None if secret is None else [".", f":(exclude){secret}"]):
+            # (named only when git shows it: `git add` refuses a pathspec naming an ignored path)
+            kept_out = [f":(exclude){rel}" for rel in ([STATE_DIR] if state else []) + ([secret] if secret else [])]
+            if gitops.commit(root, text, [".", *kept_out] if kept_out else None):
                 report.committed = text.splitlines()[0]
                 report.commit = point.committed = gitops.head(root)
         sync_checks.remember_verified(store)  # HEAD holds the files just checked
