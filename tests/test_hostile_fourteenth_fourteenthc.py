@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from kehu_tui.screens.customer import CustomerScreen
+from kehu_tui.widgets.customers.table import CustomerTable
 
 from kehu_core import hookimpl
 from kehu_core.models import Reminder
@@ -340,3 +341,32 @@ def test_what_a_failing_plugin_wrote_through_a_store_it_opened_itself_is_undone(
     assert "then it broke" in sent.out + sent.err, sent.out + sent.err
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
     assert "改过" not in run_kehu(store, "customer", "show", cid).out  # the index as the files
+
+
+def _column_plugin(title: str, key: str | None) -> Any:
+    class Columns:
+        @hookimpl
+        def tui_columns(self, store: Any) -> list[Column]:
+            return [Column(title, lambda store, customer: title, key)]
+
+    return Columns()
+
+
+@pytest.mark.asyncio
+async def test_two_plugins_columns_of_one_key_leave_the_tui_running(tmp_path: Path) -> None:
+    """Two plugins each giving the TUI's list a column keyed `wechat` (a WeChat plugin and its
+    fork, both installed), or one column keyed `0` beside one without a key: the TUI ended at
+    start with Textual's traceback, "DuplicateKey: The column key 'plugin:wechat' already
+    exists". A column's key is one plugin's (`results.NAMED_BY`): both are left out, each
+    named; a column without a key never takes a keyed one's place."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}],
+                       plugins={"wechat": _column_plugin("微信", "wechat"), "fork": _column_plugin("微信号", "wechat"),
+                                "bare": _column_plugin("无键列", None), "zero": _column_plugin("零列", "0")})
+    async with tui(store) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        table = app.query_one(CustomerTable)
+        assert sorted(spec.title for spec, _column in table._plugin_columns) == ["无键列", "零列"]
+        assert app.is_running and app.return_code is None
+        said = " ".join(n.message for n in app._notifications)
+        assert "key 'wechat'" in said and "'fork', 'wechat'" in said, said

@@ -207,7 +207,7 @@ class PluginHost(GuardedHooks):
     def items(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """(plugin name, item) for each item of the list results of ``hook``. What these items
         are named by (:data:`~.results.NAMED_BY`: a reminder rule's name, an importer's, an
-        exporter's, a sender's channel) is one plugin's: one plugin's item replaces a built-in
+        exporter's, a sender's channel, a list column's key) is one plugin's: one plugin's item replaces a built-in
         plugin's of its name (as a plugin's exporter replaces kehu's), and a name more than one
         other plugin gives (or one gives twice) is used by none, each of them named."""
         given = [(plugin, item) for plugin, result in self.call(hook, **kwargs) for item in result]
@@ -216,8 +216,8 @@ class PluginHost(GuardedHooks):
             return given
         theirs: dict[str, list[str]] = {}  # name -> the plugins not kehu's giving it, once an item
         for plugin, item in given:
-            if not _built_in(self._plugins.get(plugin)):
-                theirs.setdefault(getattr(item, attr), []).append(plugin)
+            if not _built_in(self._plugins.get(plugin)) and getattr(item, attr) is not None:  # (a column's key
+                theirs.setdefault(getattr(item, attr), []).append(plugin)                  # may be left out)
         for name, plugins in theirs.items():
             if len(plugins) > 1:
                 for plugin in sorted(set(plugins)):

@@ -237,7 +237,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
 
 #: what names each object these hooks hand over: a name is one plugin's (``PluginHost.items``)
 NAMED_BY: dict[str, str] = {"reminder_rules": "name", "importers": "name", "exporters": "name",
-                            "message_senders": "channel"}
+                            "message_senders": "channel", "tui_columns": "key"}
 
 
 def named_twice(attr: str, name: str, plugins: list[str]) -> WrongResult:

@@ -100,7 +100,10 @@ class CustomerTable(PlainTable):
             for i, column in enumerate(self.store.plugins.collect("tui_columns", store=self.store)):
                 if column.key in builtin:  # e.g. the tiering plugin's "tier": shown already
                     continue
-                spec = ListColumn(f"plugin:{column.key or i}", column.title, max(len(column.title), 8))
+                # (a column without a key by its place: never the key another plugin's column has,
+                # which two columns of one key ended the TUI with Textual's DuplicateKey)
+                spec = ListColumn(f"plugin:{column.key}" if column.key else f"plugin:#{i}", column.title,
+                                  max(len(column.title), 8))
                 self._plugin_columns.append((spec, column))
                 self.add_column(Text(spec.title), width=spec.width, key=spec.key)
         self._show_sort_marker()
