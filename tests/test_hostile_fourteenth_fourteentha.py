@@ -334,3 +334,39 @@ def test_kehus_own_state_is_never_committed_whatever_the_gitignore_says(tmp_path
                             capture_output=True, text=True).stdout
     assert "customers/" in pushed and ".kehu/" not in pushed, pushed
     assert (path / ".kehu" / "journal").is_dir()
+
+
+def test_a_private_key_in_the_stores_folder_is_never_pushed(tmp_path: Path) -> None:
+    """`age-keygen -o key.txt` run in the store's folder (where a rep works), or an SSH key
+    copied there, then `kehu sync` (with `--identity key.txt` or without): `check` said ok and
+    the sync committed and pushed the private key to the team's remote — every rep could then
+    open every confidential field. A file of the store's folder holding a private key is named
+    by `check`, so the sync commits nothing; one git ignores is the user's own."""
+    import subprocess
+
+    from .conftest import git
+
+    path, key = _keyed_shop(tmp_path)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(path, "remote", "add", "origin", str(remote))
+    inside = path / "key.txt"
+    inside.write_bytes(key.read_bytes())
+    (path / "docs").mkdir()
+    ssh = path / "docs" / "id_ed25519"
+    ssh.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+                   "-----END OPENSSH PRIVATE KEY-----\n", encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1, checked.out
+    for found in (inside, ssh):
+        assert f"{found}:1: " in checked.out and "private key" in checked.out, checked.out
+    synced = kehu("--identity", str(inside), "sync", store=path)
+    assert synced.code == 1, synced.out + synced.err
+    assert "key.txt" in synced.err, synced.err
+    pushed = subprocess.run(["git", "-C", str(remote), "log", "--all", "-p", "--format="],
+                            capture_output=True, text=True).stdout
+    assert "AGE-SECRET-KEY" not in pushed and "PRIVATE KEY" not in pushed
+    # listed in .gitignore by the user: never shared, nothing to say
+    with (path / ".gitignore").open("a", encoding="utf-8") as ignore:
+        ignore.write("key.txt\ndocs/\n")
+    assert kehu("check", store=path).code == 0

@@ -14,6 +14,7 @@ from ..errors import InvalidId, Problem, RecordError, os_error_text
 from ..i18n import N_, _
 from ..ids import in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
+from ..paths import PLANS_DIR
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import cannot_read, line_of, link_message, load_roundtrip, special_file_message, special_kind
 from ..yamlio.files import markers_message
@@ -341,6 +342,42 @@ def _line(path, key: str) -> int:
 _NOT_WALKED = (".git", ".kehu", CUSTOMERS_DIR)
 
 
+#: how a private key is written: age's (``age-keygen``, the identity kehu opens confidential
+#: fields with) and PEM's (an OpenSSH, RSA, EC or PKCS#8 key, which age takes as an identity too)
+_PRIVATE_KEY = re.compile(rb"AGE-SECRET-KEY-1[0-9A-Z]{20,}|-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_KEY_LOOKED_AT = 1 << 20  # bytes of a file looked at: a key file has a few hundred
+
+
+def private_key_problem(root: Path, path: Path) -> Problem | None:
+    """A file of the store's folder that holds a private key (``age-keygen -o key.txt`` run in
+    the store's folder, where a rep works; an SSH key copied there), at the key's line, unless
+    git ignores it (the user's own choice): `kehu check` said ok and `kehu sync` committed and
+    pushed it, and every rep with the remote could then open every confidential field.
+    Opened, never through a link nor waiting on a FIFO; its first MiB looked at."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return None  # unreadable: named as such; gone meanwhile: nothing to say
+    try:
+        head = os.read(fd, _KEY_LOOKED_AT)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    found = _PRIVATE_KEY.search(head)
+    if found is None:
+        return None
+    from . import gitops
+
+    rel = path.relative_to(root).as_posix()
+    if gitops.run(root, "check-ignore", "-q", "--", rel, check=False).returncode == 0:
+        return None
+    what = "AGE-SECRET-KEY-…" if found.group().startswith(b"AGE") else found.group().decode("ascii")
+    return Problem(path, head.count(b"\n", 0, found.start()) + 1, _(
+        "holds a private key ({what}): kehu sync would share it with the team; keep it outside the store's "
+        "folder (--identity and KEHU_IDENTITY name it anywhere), or list it in .gitignore").format(what=what))
+
+
 def linked_or_special_files(root: Path) -> list[Problem]:
     """Symbolic links, FIFOs, sockets and devices in the store's folder besides its records
     (``templates/`` a link to a folder outside, a template a link to ``/etc/passwd``, a link at
@@ -369,7 +406,12 @@ def linked_or_special_files(root: Path) -> list[Problem]:
                 problems.append(Problem(path, 1, unreadable))
             elif entry.is_dir(follow_symlinks=False):
                 stack.append(path)
-            elif not entry.is_file(follow_symlinks=False):
+            elif entry.is_file(follow_symlinks=False):
+                # the reps' plans (thousands over the years) are read as plans: no key is looked for there
+                plans = folder != root and path.relative_to(root).parts[0] == PLANS_DIR
+                if not plans and (secret := private_key_problem(root, path)) is not None:
+                    problems.append(secret)
+            else:
                 mode = entry.stat(follow_symlinks=False).st_mode
                 problems.append(Problem(path, 1, _("is {what}, not a file: kehu reads only regular files in a "
                     "store, and git cannot share it; remove it").format(what=special_kind(mode))))
