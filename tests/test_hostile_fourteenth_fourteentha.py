@@ -370,3 +370,33 @@ def test_a_private_key_in_the_stores_folder_is_never_pushed(tmp_path: Path) -> N
     with (path / ".gitignore").open("a", encoding="utf-8") as ignore:
         ignore.write("key.txt\ndocs/\n")
     assert kehu("check", store=path).code == 0
+
+
+def test_an_export_writes_a_list_of_mappings_as_json_not_pythons_repr(tmp_path: Path) -> None:
+    """`kehu export --format csv` (xlsx too) of a customer another was merged into: the
+    `also_known` cell read `{'id': 'zhangsan2', 'merged': '2026-11-20', 'name': '张三丰'}` —
+    Python's own notation, which no spreadsheet, script or JSON reader takes (a `conflicts:`
+    list likewise; a vCard wrote the same as JSON). A list holding mappings or lists is one JSON
+    cell, as a mapping already was; a list of texts is `a; b` as before."""
+    import csv
+
+    import openpyxl
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    for name, cid in (("张三", "zhangsan"), ("张三丰", "zhangsan2")):
+        assert kehu("customer", "add", "--name", name, "--id", cid, "--tag", "VIP", "--tag", "茶",
+                    store=path).code == 0
+    assert kehu("customer", "merge", "zhangsan", "zhangsan2", store=path).code == 0
+    wanted = [{"id": "zhangsan2", "merged": "2026-11-20", "name": "张三丰"}]
+    assert kehu("export", "--format", "csv", str(tmp_path / "out.csv"), store=path).code == 0
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["id"] == "zhangsan")
+    assert json.loads(row["also_known"]) == wanted, row["also_known"]
+    assert row["tags"] == "VIP; 茶"
+    assert kehu("export", "--format", "xlsx", str(tmp_path / "out.xlsx"), store=path).code == 0
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    header = [c.value for c in sheet[1]]
+    cells = next(dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)
+                 if r[0].value == "zhangsan")
+    assert json.loads(cells["also_known"]) == wanted, cells["also_known"]

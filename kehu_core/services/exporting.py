@@ -138,6 +138,10 @@ def items_cell(items: list[dict[str, Any]]) -> str:
 def _cell_value(value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        # a list of mappings (`also_known` after a merge, `conflicts:`) in Python's own notation,
+        # `{'id': 'x'}`, was read by no spreadsheet, script or JSON reader: JSON, as a mapping is
+        return json.dumps(value, ensure_ascii=False, default=str)
     if isinstance(value, list):
         return LIST_SEP.join(str(v) for v in value)
     if isinstance(value, dict):
