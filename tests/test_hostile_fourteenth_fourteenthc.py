@@ -370,3 +370,20 @@ async def test_two_plugins_columns_of_one_key_leave_the_tui_running(tmp_path: Pa
         assert app.is_running and app.return_code is None
         said = " ".join(n.message for n in app._notifications)
         assert "key 'wechat'" in said and "'fork', 'wechat'" in said, said
+
+
+@pytest.mark.parametrize("body", ["{{ name }}" * 8_000, "{{ [" + "1," * 12_000 + "1]|length }}"])
+def test_a_template_too_long_to_compile_is_refused_at_its_line(tmp_path: Path, body: str) -> None:
+    """A colleague's message template within a record's 2 MiB (shared by `kehu sync`) holding
+    200 000 `{{ name }}`, or one list of 900 000 numbers: `kehu send --dry-run` took 28 s and
+    2 GB, or 39 s and 680 MB, compiling it (Jinja turns a template into Python code: the render's
+    bounds came after). A template is read as at most `template_files.MAX_TOKENS` pieces (tags,
+    names, numbers, texts between them), the one past it a template error at its line."""
+    from kehu_core.services.template_files import MAX_TOKENS
+
+    store = _sms_store(tmp_path)
+    (store.root / "templates" / "long.j2").write_text("Subject: hi\n\n" + body + "\n", encoding="utf-8")
+    sent = run_kehu(store, "send", "--template", "long", "--channel", "sms", "--segment", "all", "--dry-run")
+    assert sent.code == 1, sent.out
+    assert f"long.j2:3: template error: a template is read as at most {MAX_TOKENS}" in sent.err, sent.err
+    assert run_kehu(store, "send", "--template", "hi", "--channel", "sms", "--segment", "all", "--dry-run").code == 0
