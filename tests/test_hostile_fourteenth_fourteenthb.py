@@ -277,3 +277,27 @@ def test_a_referral_and_a_visit_naming_a_customer_merged_away_meanwhile_follow_t
         assert yi in text and jia not in text, text
         assert "no longer" not in planned.err, planned.err
         assert kehu("check", store=clone).code == 0
+
+
+def test_a_merge_made_by_hand_with_git_pull_follows_a_customer_merged_away(tmp_path: Path) -> None:
+    """The same, the rep merging the supervisor's work by hand (`git commit -a`, `git pull
+    --no-rebase`: git's merge, clean) before `kehu sync`: the sync found the merge already made,
+    and refused for ever ("kehu check finds 1 problem ... referrer: no such customer", not saying
+    that 甲 was merged into 乙). A merge of this clone not pushed yet is followed up as the
+    sync's own: the referral names 乙, the sync pushes, `check` clean."""
+    sup, rep = _team(tmp_path)
+    jia = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=sup).strip()
+    yi = ok("customer", "add", "--name", "赵敏敏", "--phone", "13912345679", "--allow-duplicate", store=sup).strip()
+    zhang = ok("customer", "add", "--name", "张三", "--phone", "13500000000", store=sup).strip()
+    ok("sync", store=sup)
+    ok("sync", store=rep)
+    ok("customer", "merge", yi, jia, store=sup)
+    ok("sync", store=sup)
+    ok("customer", "set", zhang, f"referrer={jia}", store=rep)
+    git(rep, "commit", "-q", "-a", "-m", "张三's referrer")
+    git(rep, "pull", "-q", "--no-rebase", "--no-edit")
+    ok("sync", store=rep)
+    ok("sync", store=sup)
+    for clone in (sup, rep):
+        assert kehu("customer", "show", zhang, "--json", store=clone).json()["referrer"] == yi
+        assert kehu("check", store=clone).code == 0

@@ -179,6 +179,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         finished = gitops.merge_in_progress(root)
         if finished:
             report.notes.append(sync_guard.finish_merge(store))
+        else:  # a merge made by hand (`git pull`), or one a killed sync did not follow up
+            report.notes += sync_merged_away.follow_up_hand_merge(store)
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
         seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
         removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])

@@ -123,11 +123,29 @@ def follow_references(store: Store, ref: str) -> list[str]:
         if len(touched) > before or referred:
             done.append(_("the references to {other} written in one clone while the other merged it into "
                           "{keep} name {keep}").format(other=other, keep=keep))
-    if done and gitops.commit(root, "kehu sync: references to merged customers name the customers kept\n\n"
-                              + "\n".join(f"{o} -> {k}" for o, k in named.items()) + "\n"):
+    rels = sorted({store.rel(path) for path in touched})  # those alone: edits not yet checked stay out
+    if done and rels and gitops.commit(root, "kehu sync: references to merged customers name the customers "
+                                       "kept\n\n" + "\n".join(f"{o} -> {k}" for o, k in named.items()) + "\n",
+                                       rels):
         store.index.refresh_paths(touched)
         return done
     return []
+
+
+def follow_up_hand_merge(store: Store) -> list[str]:
+    """A merge this clone holds and has not pushed (HEAD a merge not on its upstream: a rep's
+    own ``git pull``, or a sync killed between its merge and what follows it) is followed up as
+    the sync's own merge is: records and references of a customer merged away follow it
+    (:func:`follow_merged_customers`, :func:`follow_references`). Else the sync found the merge
+    made and refused it for ever ("referrer: no such customer"), not saying why. Call with the
+    store's lock held."""
+    root = store.root
+    if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode:
+        return []
+    upstream = gitops.run(root, "rev-parse", "-q", "--verify", "@{upstream}", check=False).stdout.strip()
+    if upstream and not gitops.run(root, "merge-base", "--is-ancestor", "HEAD", upstream, check=False).returncode:
+        return []  # the remote has it: followed up where it was made
+    return follow_merged_customers(store, "HEAD^2") + follow_references(store, "HEAD^2")
 
 
 def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
