@@ -142,10 +142,11 @@ def test_a_purchases_export_imported_into_a_new_store_keeps_items_and_part_payme
     "茶叶×3; 茶杯×2" (the hot-products report counted a product nobody sells), and ¥100 paid of
     ¥170 was lost: the new store's receivables said ¥170 owed, exit 0. Each item, its quantity
     and price, and each payment (day, amount) now go through the sheet; importing it again adds
-    nothing."""
+    nothing. An item whose name holds the `;` between items goes through too."""
     path, cid = store
     sale = kehu("purchase", "add", cid, "--item", "茶叶", "--qty", "3", "--price", "50", "--item", "茶杯",
-                "--qty", "2", "--price", "10", "--unpaid", store=path)
+                "--qty", "2", "--price", "10", "--item", "礼盒; 含茶巾", "--qty", "1", "--price", "0",
+                "--amount", "170", "--unpaid", store=path)
     assert sale.code == 0, sale.err
     pid = sale.out.strip().splitlines()[-1]
     assert kehu("purchase", "pay", cid, pid, "--amount", "100", "--date", "2026-11-20", store=path).code == 0

@@ -104,9 +104,13 @@ def purchase_table(store: Store, customers: list[Customer]) -> tuple[list[str], 
 
 def _item_cells(items: list[dict[str, Any]]) -> tuple[str, Any, Any]:
     """A purchase's 购买商品, 数量 and 单价 cells: one value per item, ``; `` between them (a
-    number each for a sale of one item, as a shop's own sheet has them); no 单价 when no item
-    has a price. Read back by ``importing.purchase_cells``."""
-    names = LIST_SEP.join(str(i.get("name", "")) for i in items)
+    number each for a sale of one item, as a shop's own sheet has them; the names a JSON list
+    when one holds a ``;``); no 单价 when no item has a price. Read back by
+    ``importing.purchase_cells``."""
+    listed = [str(i.get("name", "")) for i in items]
+    # a name holding the `;` between items: the names as a JSON list, as addresses are
+    names = json.dumps(listed, ensure_ascii=False) if len(listed) > 1 and any(";" in n for n in listed) \
+        else LIST_SEP.join(listed)
     quantities = [qty_text(i.get("qty", 1)) for i in items]
     prices = [None if i.get("price") is None else Decimal(str(i["price"])) for i in items]
     if len(items) <= 1:  # a number (a sheet's writer shows a Decimal as money: 3.00)

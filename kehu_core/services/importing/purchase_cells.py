@@ -6,10 +6,13 @@ item, ``; `` between them, as `kehu export --what purchases` writes it (``茶叶
 ``3; 2`` / ``50.00; 10.00``); payments made towards it are the 付款记录 cell, one
 ``DAY AMOUNT [WHO]`` each (``2026-11-20 100.00 王芳``). A shop's own sheet, one item a row,
 reads as it always did: a 购买商品 cell with a ``;`` in it and one quantity is one product.
+Names that hold a ``;`` themselves are written as a JSON list (``["礼盒; 含茶巾", "茶杯"]``), as
+a customer's addresses are.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +57,7 @@ def purchase_of(cells: Cells) -> dict[str, Any]:
 def _items(cells: Cells) -> list[dict[str, Any]]:
     """The row's items: one per part of the 购买商品 cell when its 数量 (and 单价, if any) cell
     has as many parts, else the one item the cells name."""
-    names = [part.strip() for part in text(cells["item"][1]).split(PART_SEP)] if "item" in cells else []
+    names = _names(text(cells["item"][1])) if "item" in cells else []
     parts = {key: text(cells[key][1]).split(PART_SEP) for key in ("qty", "price") if key in cells}
     if len(names) > 1 and "qty" in parts and all(len(p) == len(names) for p in parts.values()):
         items = []
@@ -75,6 +78,19 @@ def _items(cells: Cells) -> list[dict[str, Any]]:
     if item and "name" not in item:
         raise ValueError(_("quantity or price without a product: fill in 购买商品 (item)"))
     return [item] if item else []
+
+
+def _names(cell: str) -> list[str]:
+    """The item names a 购买商品 cell lists: a JSON list of texts (what `kehu export` writes when
+    a name holds a ``;``), else its parts between ``;``."""
+    if cell.startswith("[") and cell.endswith("]"):
+        try:
+            listed = json.loads(cell)
+        except (ValueError, RecursionError):  # "[[[[…" thousands deep is a product's name
+            listed = None
+        if isinstance(listed, list) and len(listed) > 1 and all(isinstance(n, str) for n in listed):
+            return [n.strip() for n in listed]
+    return [part.strip() for part in cell.split(PART_SEP)]
 
 
 def _in_column(column: str, parse: Callable[[Any], Any], value: Any) -> Any:
