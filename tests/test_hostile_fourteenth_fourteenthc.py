@@ -387,3 +387,35 @@ def test_a_template_too_long_to_compile_is_refused_at_its_line(tmp_path: Path, b
     assert sent.code == 1, sent.out
     assert f"long.j2:3: template error: a template is read as at most {MAX_TOKENS}" in sent.err, sent.err
     assert run_kehu(store, "send", "--template", "hi", "--channel", "sms", "--segment", "all", "--dry-run").code == 0
+
+
+class _ForgetsTheBirthday:
+    """A plugin whose values are computed from a customer it changes as it goes (clearing the
+    birthday it has used, renaming), for one customer or a list."""
+
+    @hookimpl(tryfirst=True)
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        customer.birthday, customer.name = None, "改名"
+        return {"seen": 1}
+
+    @hookimpl(tryfirst=True)
+    def customer_values_many(self, store: Any, customers: list[Any]) -> dict[str, Any]:
+        for customer in customers:
+            customer.birthday, customer.name = None, "改名"
+        return {customer.id: {"seen": 1} for customer in customers}
+
+
+def test_a_plugin_changing_the_customer_its_values_are_of_changes_no_other_plugins(tmp_path: Path) -> None:
+    """A plugin's `customer_values` (or `customer_values_many`) that sets the customer it is given
+    a birthday of None: the built-in reminders plugin, asked after it with the same object, gave
+    "keep in touch" as the next reminder in `customer show` and `customer list --json` (and the
+    TUI), not the birthday in two days. A plugin not kehu's gets its own copy of the customers
+    (`guards.THEIR_COPY_HOOKS`), as `validate_customer` always did."""
+    store = make_store(tmp_path / "s", plugins={"forgets": _ForgetsTheBirthday()},
+                       customers=[{"name": "赵敏", "birthday": "1980-11-22"}])
+    cid = next(iter(store.iter_customer_ids()))
+    for argv in (["customer", "show", cid, "--json"], ["customer", "list", "--json"]):
+        shown = run_kehu(store, *argv).json()
+        shown = shown[0] if isinstance(shown, list) else shown
+        assert shown["seen"] == 1 and shown["name"] == "赵敏", shown
+        assert shown["next_reminder"]["rule"] == "birthday", (argv, shown["next_reminder"])

@@ -40,6 +40,12 @@ READING_HOOKS = frozenset({
 #: million points for a ¥100 sale, `purchase add` print "¥1000000 recorded", and check said ok)
 OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "validate_ledger"})
 
+#: the hooks given customers to compute values of: a plugin not kehu's gets its own copies (kehu's
+#: own change nothing they are given, and a copy of every customer of a list for each of them
+#: would cost seconds). One that set the customer's birthday to None as it went hid the birthday
+#: from the built-in reminders plugin asked after it (the next reminder "keep in touch")
+THEIR_COPY_HOOKS = frozenset({"customer_values", "customer_values_many", "customer_value_figures"})
+
 
 def given_to(handed: Any, value: Any) -> Any:
     """``value`` as handed to an object a plugin handed over (a reminder rule): its own copy
@@ -79,7 +85,8 @@ def _copied(value: Any) -> Any:
         return copied
     if isinstance(value, list):
         return [{k: copy.deepcopy(v) if isinstance(v, (list, dict, set)) else v for k, v in item.items()}
-                if isinstance(item, dict) else copy.deepcopy(item) for item in value]
+                if isinstance(item, dict) else _copied(item) if isinstance(item, BaseModel) else copy.deepcopy(item)
+                for item in value]
     return value
 
 
@@ -280,7 +287,7 @@ class GuardedHooks:
         marks -= self._running
         self._running.update(marks)
         given = call  # what the result is checked against: the plugin may change its own copy
-        if hook in OWN_COPY_HOOKS:
+        if hook in OWN_COPY_HOOKS or hook in THEIR_COPY_HOOKS and not _built_in(self._plugins.get(name)):
             call = {key: value if key == "store" else _own_copy(value) for key, value in call.items()}
         try:
             ok, result = self._safely(name, hook, call, lambda: function(**call), given)
@@ -289,7 +296,7 @@ class GuardedHooks:
         if memoized:
             memo[customer.id] = result  # type: ignore[index]
         elif hook == "customer_values_many" and memo is not None and result is not None:
-            for c in call["customers"]:
+            for c in given["customers"]:  # (kehu's, not the plugin's copies: it may change their ids)
                 memo.setdefault(c.id, result.get(c.id))
         if result is not None and self._calls:
             self._calls[-1].given.append((name, result))
