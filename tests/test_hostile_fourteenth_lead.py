@@ -244,3 +244,20 @@ def test_a_handover_to_a_name_of_two_lines_names_the_argument(store: tuple[Path,
     no_traceback(result)
     assert result.code == 2 and "TO_REP" in result.err and "customer.yaml" not in result.err, result.err
     assert tree_hash(path) == before
+
+
+def test_an_imported_payment_dated_after_today_is_refused_with_its_row(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """A 付款记录 cell paying next year (`2027-01-01 50.00`, a typo for this year) was stored,
+    though `kehu purchase pay --date` refuses a day after today: the sale counted as half paid
+    a month early. The row is refused naming the payment's day, as a purchase dated so is;
+    `--allow-future` takes it, as for a purchase."""
+    path, _ = store
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("交易日期,真实姓名,联系电话,购买商品,数量,成交金额,是否付款,付款记录\n"
+                     "2026-11-01,丙,13700137003,茶,1,100,否,2027-01-01 50.00\n", encoding="utf-8")
+    result = kehu("import", str(sheet), store=path)
+    no_traceback(result)
+    said = result.out + result.err
+    assert result.code == 1 and "sales.csv:2" in said and "payment date 2027-01-01 is after today" in said, said
+    assert "丙" not in kehu("customer", "list", store=path).out
+    assert kehu("import", "--allow-future", str(sheet), store=path).code == 0

@@ -70,6 +70,16 @@ class InteractionsMixin:
             raise FutureDate(_("{what} {isoformat} is after today ({isoformat2})").format(
                 what=what, isoformat=day.isoformat(), isoformat2=self.today.isoformat()))
 
+    def check_days_not_future(self, interaction: Interaction, *, allow_future: bool = False) -> None:
+        """:meth:`check_not_future` of a record's day and of the days a purchase holds: its
+        payments' and its void's (an import's 付款记录 cell, a plugin's record). A payment dated
+        next year came in through `kehu import`, which `kehu purchase pay` refuses."""
+        self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
+        for payment in getattr(interaction, "payments", None) or []:
+            self.check_not_future(payment.date, "payment date", allow_future=allow_future)
+        if (voided := getattr(interaction, "voided", None)) is not None:
+            self.check_not_future(voided.date, "void date", allow_future=allow_future)
+
     def _check_not_later_today(self, interaction: Interaction, *, allow_future: bool = False) -> None:
         """A complaint received today at a time still to come is refused as a later day is
         (:meth:`check_not_future`): `kehu complaint ack|resolve` refuses a move before the
@@ -100,7 +110,7 @@ class InteractionsMixin:
             interaction = parse_interaction(data)
         except ValidationError as exc:
             raise RecordError(validation_problems(exc, self.interactions_dir(customer_id) / "(new)")) from None
-        self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
+        self.check_days_not_future(interaction, allow_future=allow_future)
         if isinstance(interaction, Complaint) and interaction.time is None and interaction.date == self.today:
             # received now: its deadlines count from it, whichever door recorded it (the TUI's
             # form recorded none, so its complaints were taken as received at 23:59, a day's

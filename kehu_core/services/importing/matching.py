@@ -147,7 +147,7 @@ class Merger:
         except ValidationError as exc:
             raise ValueError(_("purchase: ") + "; ".join(p.message for p in validation_problems(exc, ""))) from None
         try:  # the store's one rule on dates, checked while planning: the row is reported
-            self.store.check_not_future(checked.date, "purchase date", allow_future=self.allow_future)
+            self.store.check_days_not_future(checked, allow_future=self.allow_future)
         except KehuError as exc:
             raise ValueError(str(exc)) from None
         return {**data, "kind": "purchase", "date": checked.date}
