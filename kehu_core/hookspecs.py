@@ -220,8 +220,9 @@ def tui_columns(store: Store) -> list[Column] | None:
 
     Called when the list is built. Returns a list of ``Column(title, value, key)``; ``value(store,
     customer)`` gives the cell (kept short). ``None``: no columns. All plugins' columns are
-    shown, in registration order. A ``value`` that raises or calls ``sys.exit`` is reported
-    by the plugin's name and its cell says so; the list goes on.
+    shown, in registration order; a plugin gives at most 50 (more is its wrong result), and a
+    ``key`` another plugin's column has too is left out in both. A ``value`` that raises or
+    calls ``sys.exit`` is reported by the plugin's name and its cell says so; the list goes on.
     """
 
 
@@ -231,7 +232,8 @@ def tui_panels(store: Store) -> list[Panel] | None:
     from customer to text or a Rich renderable).
 
     Called when a customer is opened. Returns a list of ``Panel(title, render)``;
-    ``render(store, customer)`` gives the content. ``None``: no panels. All are shown. A
+    ``render(store, customer)`` gives the content. ``None``: no panels. All are shown (at
+    most 50 a plugin: more is its wrong result). A
     ``render`` that raises, calls ``sys.exit`` or gives anything but text or a Rich renderable
     is reported by the plugin's name and its panel says it failed; the screen goes on.
     """

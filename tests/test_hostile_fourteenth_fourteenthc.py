@@ -419,3 +419,36 @@ def test_a_plugin_changing_the_customer_its_values_are_of_changes_no_other_plugi
         shown = shown[0] if isinstance(shown, list) else shown
         assert shown["seen"] == 1 and shown["name"] == "赵敏", shown
         assert shown["next_reminder"]["rule"] == "birthday", (argv, shown["next_reminder"])
+
+
+@pytest.mark.asyncio
+async def test_a_plugin_giving_thousands_of_columns_or_panels_is_named_and_left_out(tmp_path: Path) -> None:
+    """A plugin whose `tui_columns` gives a column per field of its own (2 000 of them), or as
+    many panels: the TUI's list took 10 s to show and 7.7 s for each key pressed, unusable. A
+    plugin gives the list at most `results.MAX_SHOWN` columns, and the customer screen as many
+    panels: more is its wrong result, named, and left out; the other plugins' are shown."""
+    from kehu_core.plugins.results import MAX_SHOWN
+
+    class Thousands:
+        @hookimpl
+        def tui_columns(self, store: Any) -> list[Column]:
+            return [Column(f"列{i}", lambda store, customer: "x", f"k{i}") for i in range(MAX_SHOWN + 1)]
+
+        @hookimpl
+        def tui_panels(self, store: Any) -> list[Panel]:
+            return [Panel(f"板{i}", lambda store, customer: "x") for i in range(MAX_SHOWN + 1)]
+
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}],
+                       plugins={"many": Thousands(), "one": _column_plugin("一列", "one")})
+    async with tui(store) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        table = app.query_one(CustomerTable)
+        assert [spec.title for spec, _column in table._plugin_columns] == ["一列"]
+        said = " ".join(n.message for n in app._notifications)
+        assert f"returned {MAX_SHOWN + 1} columns" in said, said
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen), what="the customer screen")
+        await wait_until(pilot, lambda: f"returned {MAX_SHOWN + 1} panels" in " ".join(
+            n.message for n in app._notifications), what="the panels' failure said")
+        assert "板1" not in screen_text(app)

@@ -23,6 +23,28 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+#: the columns one plugin may give the TUI's list, and the panels the customer screen: a screen
+#: shows a dozen; a plugin giving a column per field of its own (2 000) made the list take 10 s
+#: to show and 7.7 s for each key pressed
+MAX_SHOWN = 50
+
+
+def _columns(result: Any) -> list[Column]:
+    shown = _list_of(result, "Column", lambda item: isinstance(item, Column))
+    if len(shown) > MAX_SHOWN:
+        raise WrongResult(_("returned {count} columns; a plugin gives the list at most {most}").format(
+            count=len(shown), most=MAX_SHOWN))
+    return shown
+
+
+def _panels(result: Any) -> list[Panel]:
+    shown = _list_of(result, "Panel", lambda item: isinstance(item, Panel))
+    if len(shown) > MAX_SHOWN:
+        raise WrongResult(_("returned {count} panels; a plugin gives the customer screen at most {most}").format(
+            count=len(shown), most=MAX_SHOWN))
+    return shown
+
+
 def _list_of(result: Any, what: str, ok: Callable[[Any], bool]) -> list[Any]:
     if not isinstance(result, list):
         raise WrongResult(_("returned {kind}, expected a list of {what} or None").format(
@@ -225,8 +247,8 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "register_commands": _ignored,
     "tier_names": lambda r: _list_of(r, "tier names (one line of text each)", _a_name),
     "reminder_rules": lambda r: _list_of(r, "reminder rules (name, due())", _has("name", calls=("due",))),
-    "tui_columns": lambda r: _list_of(r, "Column", lambda c: isinstance(c, Column)),
-    "tui_panels": lambda r: _list_of(r, "Panel", lambda p: isinstance(p, Panel)),
+    "tui_columns": _columns,
+    "tui_panels": _panels,
     "importers": lambda r: _list_of(r, "importers (name: one line of text, detect(), read())",
                                     _has("name", calls=("detect", "read"))),
     "exporters": lambda r: _list_of(r, "exporters (name: one line of text, write())", _has("name", calls=("write",))),
