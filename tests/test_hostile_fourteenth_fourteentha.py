@@ -400,3 +400,27 @@ def test_an_export_writes_a_list_of_mappings_as_json_not_pythons_repr(tmp_path: 
     cells = next(dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)
                  if r[0].value == "zhangsan")
     assert json.loads(cells["also_known"]) == wanted, cells["also_known"]
+
+
+def test_a_send_rate_that_is_no_rate_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    """`kehu send --rate 1e-9` (a rate typed in the wrong unit, or `outreach: rate_per_minute:`
+    so in kehu.yaml): the first message went out, then "internal error: OverflowError" (a wait of
+    6·10¹⁰ s), the rest unsent; `--rate nan` sent everything at once, as no rate. A rate is a
+    number of messages a minute, at least 0.001 (`outreach.LEAST_RATE`), refused before anything is sent."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    for name, phone in (("王五", "13800138009"), ("赵六", "13800138008")):
+        assert kehu("customer", "add", "--name", name, "--phone", phone, store=path).code == 0
+    outbox = path / ".kehu" / "outbox"
+    for rate in ("1e-9", "nan", "inf", "0"):
+        sent = kehu("send", "--segment", "all", "--template", "birthday", "--channel", "sms", "--rate", rate,
+                    store=path)
+        assert sent.code == 1, (rate, sent.err)
+        assert "messages per minute" in sent.err, sent.err
+        no_traceback(sent)
+        assert not outbox.exists() or not list(outbox.iterdir()), rate
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "outreach:\n  rate_per_minute: 1e-9\n", encoding="utf-8")
+    sent = kehu("send", "--segment", "all", "--template", "birthday", "--channel", "sms", store=path)
+    assert sent.code == 1 and "messages per minute" in sent.err, sent.err
+    assert not outbox.exists() or not list(outbox.iterdir())

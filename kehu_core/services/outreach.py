@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import smtplib
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 DEFAULT_RATE = 30  # messages per minute
+LEAST_RATE = 0.001  # messages per minute: one in under 17 hours
 
 
 # --- planning and sending -------------------------------------------------------------------
@@ -146,9 +148,11 @@ class RateLimiter:
 
     def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        if per_minute <= 0:
-            raise KehuError(_("rate {per_minute}: expected more than 0 messages per minute").format(
-                per_minute=per_minute))
+        # a number, LEAST_RATE at the least: `--rate 1e-9` sent one message, then waited past what
+        # time.sleep takes ("internal error: OverflowError"), the rest unsent; `nan` was no rate
+        if not (math.isfinite(per_minute) and per_minute >= LEAST_RATE):
+            raise KehuError(_("rate {per_minute}: expected a number of messages per minute, at least {least}").format(
+                per_minute=per_minute, least=LEAST_RATE))
         self.interval = 60.0 / per_minute
         self.clock, self.sleep = clock, sleep
         self._last: float | None = None
