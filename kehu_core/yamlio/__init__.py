@@ -40,14 +40,13 @@ from .files import (
     special_file_message,
     special_kind,
 )
-from .reading import FastLoader, lines_doc, load_entries, load_fast, load_scan
+from .reading import FastLoader, lines_doc, load_entries, load_fast, load_roundtrip, load_scan
 from .roundtrip import (
     _rt,
     as_written_like,
     dump_roundtrip,
     line_end,
     line_of,
-    load_roundtrip,
     roundtrip_yaml,
     to_plain_yaml_value,
 )

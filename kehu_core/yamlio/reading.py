@@ -17,7 +17,7 @@ from ..i18n import N_, _
 from ..yamlaliases import may_alias, refuse_alias_bombs
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
 from .numbers import FLOAT_DIGITS, beyond_float, whole_number
-from .roundtrip import _rt, load_roundtrip
+from .roundtrip import _rt, line_of
 from .scalars import BOOL, FLOAT, INT, PLAIN_NUMBERS_AND_BOOLS
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -302,3 +302,39 @@ def lines_doc(path: Path) -> Any:
         return load_roundtrip(path)
     except YamlFileError:
         return None
+
+
+def load_roundtrip(path: Path) -> Any:
+    """``path``'s document as ruamel's round trip reads it (comments, key order, quoting kept for
+    an edit: ``roundtrip``'s configuration), after the bounds every record keeps. Here, beside
+    the fast loader, which it asks first for a big file (``roundtrip`` reads nothing itself)."""
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        text = _parsed_text(read_text(path), path)
+        _refuse_too_many_values(path, text)
+        return _rt().load(text)
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    except (MarkedYAMLError, yaml.YAMLError) as exc:
+        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    except Exception as exc:  # ruamel raises plain errors for a few broken inputs
+        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
+
+
+def _refuse_too_many_values(path: Path, text: str) -> None:
+    """A record of more values than a record holds (``models.MAX_VALUES``) is refused before
+    ruamel reads it, as `kehu check` names it (at the same line, in the same words): the
+    round-trip loader makes objects of each value, and a field of a million short values (2 MB)
+    took it 182 s and 1.9 GB for one `customer set`; libyaml reads them in a few seconds. A
+    text of fewer characters than twice the limit holds fewer values (`0,` is two)."""
+    from ..models.hostile import MAX_VALUES, too_deep
+
+    if len(text) <= 2 * MAX_VALUES:
+        return
+    try:
+        found = too_deep(_load_fast_text(path, text))
+    except YamlFileError:
+        return  # (what the editor's loader says of it)
+    if found is not None:
+        raise _FileProblem(Problem(path, line_of(lines_doc(path), found.loc), str(found)))

@@ -10,7 +10,6 @@ import io
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -19,10 +18,8 @@ if TYPE_CHECKING:  # ruamel is imported by the first round-trip: a scan, a new f
     from ruamel.yaml import YAML
     from ruamel.yaml.representer import RoundTripRepresenter
 
-from ..errors import Problem
-from ..i18n import _
 from ..yamlaliases import refuse_alias_bombs
-from .files import _BOM, _HEADER, YamlFileError, _FileProblem, _parsed_text, problem_from_yaml_error, read_text
+from .files import _BOM, _HEADER
 from .numbers import WrittenDecimal, WrittenFloat, WrittenInt, beyond_float, whole_number
 from .scalars import ruamel_resolver
 from .splice import keep_unchanged_entries
@@ -200,40 +197,6 @@ def has_indented_lists(text: str) -> bool:
     """Whether a file indents its block lists under their keys (``tags:\n  - VIP``)."""
     match = _FIRST_LIST.search(text)
     return bool(match) and len(match.group(2)) > len(match.group(1))
-
-
-def load_roundtrip(path: Path) -> Any:
-    from ruamel.yaml.error import MarkedYAMLError
-
-    try:
-        text = _parsed_text(read_text(path), path)
-        _refuse_too_many_values(path, text)
-        return _rt().load(text)
-    except _FileProblem as exc:
-        raise YamlFileError(exc.problem) from None
-    except (MarkedYAMLError, yaml.YAMLError) as exc:
-        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
-    except Exception as exc:  # ruamel raises plain errors for a few broken inputs
-        raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
-
-
-def _refuse_too_many_values(path: Path, text: str) -> None:
-    """A record of more values than a record holds (``models.MAX_VALUES``) is refused before
-    ruamel reads it, as `kehu check` names it (at the same line, in the same words): the
-    round-trip loader makes objects of each value, and a field of a million short values (2 MB)
-    took it 182 s and 1.9 GB for one `customer set`; libyaml reads them in a few seconds. A
-    text of fewer characters than twice the limit holds fewer values (`0,` is two)."""
-    from ..models.hostile import MAX_VALUES, too_deep
-    from .reading import _load_fast_text, lines_doc
-
-    if len(text) <= 2 * MAX_VALUES:
-        return
-    try:
-        found = too_deep(_load_fast_text(path, text))
-    except YamlFileError:
-        return  # (what the editor's loader says of it)
-    if found is not None:
-        raise _FileProblem(Problem(path, line_of(lines_doc(path), found.loc), str(found)))
 
 
 def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
