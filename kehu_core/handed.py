@@ -183,6 +183,13 @@ def _showable(content: Any) -> str | None:
 
 def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., Any],
              check: Callable[[Any], str | None] | None) -> Callable[..., Any]:
+    from .entrypoints import BUILT_IN_PACKAGE
+
+    # a plugin not kehu's is given its own copy of the customer: a panel's render that changed it
+    # (a new name, another customer's id) changed every panel after it, the built-in points
+    # panel showing the points of the customer the id named; kehu's own change nothing
+    built_in = str(getattr(function, "__module__", None) or "").split(".", 1)[0] == BUILT_IN_PACKAGE
+
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         # called as value(store, customer): what it wrote through the store before failing is
@@ -192,6 +199,11 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
         # it only shows (a cell a row, a panel): a write is refused, as in a hook that only reads;
         # a column appending a line wrote one per row each time the list was drawn
         reading = getattr(store, "only_reading", None)
+        if not built_in:
+            from .plugins.guards import _own_copy
+
+            args = tuple(a if a is store else _own_copy(a) for a in args)
+            kwargs = {k: v if v is store else _own_copy(v) for k, v in kwargs.items()}
         try:
             with undo() if callable(undo) else contextlib.nullcontext(), plugin_code(), \
                     reading(plugin, where) if callable(reading) else contextlib.nullcontext():

@@ -452,3 +452,33 @@ async def test_a_plugin_giving_thousands_of_columns_or_panels_is_named_and_left_
         await wait_until(pilot, lambda: f"returned {MAX_SHOWN + 1} panels" in " ".join(
             n.message for n in app._notifications), what="the panels' failure said")
         assert "板1" not in screen_text(app)
+
+
+class _RenamingPanel:
+    """A panel whose render changes the customer it is given (its id, its name) before another
+    panel, and the columns after it, read them."""
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> list[Panel]:
+        def renames(store: Any, customer: Any) -> str:
+            customer.name, customer.id = "改名", "c1aaaaaaaaaaaaaa"
+            return "改了"
+
+        return [Panel("改名板", renames), Panel("读名板", lambda store, customer: f"名:{customer.name}/{customer.id}")]
+
+
+@pytest.mark.asyncio
+async def test_a_panel_changing_the_customer_it_renders_changes_no_other_panel(tmp_path: Path) -> None:
+    """A plugin's panel whose `render` changed the customer it was given (a new name, another
+    customer's id): every panel rendered after it showed that customer — the built-in points
+    panel the points of whichever customer the id named. A callable a plugin not kehu's handed
+    over (a panel's render, a column's value) gets its own copy of the customer."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"renames": _RenamingPanel()})
+    cid = next(iter(store.iter_customer_ids()))
+    async with tui(store) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "改了" in screen_text(app),
+                         what="the customer screen with the panels")
+        assert f"名:赵敏/{cid}" in screen_text(app), screen_text(app)
