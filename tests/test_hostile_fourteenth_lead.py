@@ -310,3 +310,42 @@ def test_duplicates_of_one_name_held_by_many_are_the_groups_every_pair_makes(tmp
             if detail.get("kind") == "similar_phone":
                 a, b = detail["customers"]
                 assert any(similar_phones(pa, pb) for pa in held[a] for pb in held[b])
+
+
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+        store: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """`kehu init "$DIR"` and `kehu --store "$STORE" ...` in a script with the variable unset
+    passed "", which a path reads as the current folder: a store was made in whatever folder
+    the script ran in, and commands worked on the store found from there, exit 0. Now an empty
+    path is refused as the argument it is (KEHU_STORE named when it came from there); an
+    empty KEHU_STORE is no setting, as before (`make run` clears it so)."""
+    path, _ = store
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    made = kehu("init", "")
+    assert made.code == 2 and "PATH" in made.err and "empty path" in made.err, made.err
+    assert list(here.iterdir()) == []
+    monkeypatch.chdir(path)  # inside a store: found from here before
+    listed = kehu("--store", "", "customer", "list")
+    assert listed.code == 2 and "--store" in listed.err and listed.out == "", listed.out + listed.err
+    monkeypatch.setenv("KEHU_STORE", " ")
+    listed = kehu("customer", "list")
+    assert listed.code == 2 and "KEHU_STORE" in listed.err, listed.err
+    monkeypatch.setenv("KEHU_STORE", "")
+    assert kehu("customer", "list").code == 0
+
+
+def test_merge_file_refuses_a_file_that_is_not_there(store: tuple[Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """`kehu merge-file BASE OURS THEIRS` run by hand with a name mistyped read the missing file
+    as empty and rewrote OURS without its id and name, exit 0. git always passes three files;
+    a missing one is refused naming it, and OURS is left as it was."""
+    path, cid = store
+    ours = tmp_path / "ours.yaml"
+    ours.write_bytes(next((path / "customers").rglob("customer.yaml")).read_bytes())
+    before = ours.read_bytes()
+    for args in ((tmp_path / "none.yaml", ours, ours), (ours, tmp_path / "none.yaml", ours)):
+        result = kehu("merge-file", *map(str, args), store=path)
+        no_traceback(result)
+        assert result.code == 2 and "none.yaml" in result.err and "does not exist" in result.err, result.err
+    assert ours.read_bytes() == before

@@ -28,6 +28,7 @@ from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_reco
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
 from .localize import localize, use_kehu_catalog
+from .options import given_path
 from .oserrors import gone_working_folder, symlink_loop
 
 #: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
@@ -168,7 +169,7 @@ class KehuGroup(click.Group):
 
 @click.group(cls=KehuGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--store", "store_path", type=click.Path(path_type=Path), envvar="KEHU_STORE",
+    "--store", "store_path", type=given_path(), envvar="KEHU_STORE",
     help="The store folder (default: $KEHU_STORE, else the folder holding kehu.yaml here or "
          "above, else a copy of the demo store).",
 )

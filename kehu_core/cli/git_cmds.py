@@ -16,6 +16,7 @@ from ..store import GITATTRIBUTES, GITIGNORE
 from ..yamlio import atomic_write
 from . import _said
 from .context import Context, emit_json, pass_ctx, warn
+from .options import given_path
 
 
 @click.command("sync")
@@ -92,9 +93,9 @@ def _ensure_lines(path: Path, wanted: str) -> bool:
 
 
 @click.command("merge-file")
-@click.argument("base", type=click.Path(path_type=Path))
-@click.argument("ours", type=click.Path(path_type=Path))
-@click.argument("theirs", type=click.Path(path_type=Path))
+@click.argument("base", type=given_path(exists=True, dir_okay=False))  # git passes three files
+@click.argument("ours", type=given_path(exists=True, dir_okay=False))  # git passes three files
+@click.argument("theirs", type=given_path(exists=True, dir_okay=False))  # git passes three files
 @click.argument("label", required=False, default="customer.yaml")
 def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     """git's merge driver for customer.yaml: merge BASE, OURS, THEIRS into OURS by field.

@@ -56,3 +56,28 @@ class _Key(click.ParamType):
 
 #: the type of ``--tag`` and ``--level`` where they filter
 KEY = _Key()
+
+
+class _FolderOrFile(click.Path):
+    """A path given on the command line that is never empty: `--store "$STORE"` or `kehu init
+    "$DIR"` with the variable unset passed "", which a path reads as the current folder (a
+    store made, or worked on, in whatever folder the script ran in, exit 0)."""
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if isinstance(value, str) and not value.strip():
+            message = _("{value}: an empty path names no folder or file (a variable left unset?)").format(
+                value=repr(value))
+            from click.core import ParameterSource
+
+            if (ctx is not None and param is not None and isinstance(param.envvar, str) and param.name
+                    and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT):
+                raise click.BadParameter(message, ctx, param_hint=param.envvar)  # KEHU_STORE, as it was set
+            self.fail(message, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def given_path(**kwargs: object) -> click.Path:
+    """``click.Path(path_type=Path, **kwargs)`` that refuses an empty text (:class:`_FolderOrFile`)."""
+    from pathlib import Path
+
+    return _FolderOrFile(path_type=Path, **kwargs)  # type: ignore[arg-type]

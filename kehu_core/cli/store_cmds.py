@@ -14,10 +14,11 @@ from ..services.serve_secrets import htpasswd_warnings
 from ..store import Store
 from . import _said  # what a file holds (a field's name with ESC) never drives the terminal
 from .context import Context, emit_json, pass_ctx
+from .options import given_path
 
 
 @click.command("init")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=given_path())
 @click.option("--name", help="The store's name (default: the folder's name).")
 @click.option("--no-git", is_flag=True, help="Do not make it a git repository.")
 def init(path: Path, name: str | None, no_git: bool) -> None:
