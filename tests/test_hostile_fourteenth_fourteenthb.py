@@ -108,10 +108,9 @@ def test_one_person_added_in_two_clones_is_named_by_the_sync_as_likely_one(tmp_p
     assert [c["id"] for c in kehu("customer", "list", "--json", store=a).json()].count(there) == 1
 
 
-def _sale_undone_here_paid_there(tmp_path: Path) -> tuple[Path, Path, str, str]:
-    """A sale shared by both clones; the first takes it back (`kehu undo`: the purchase, its
-    points and its tier move) and syncs; the second takes its payment, and its sync stops on the
-    purchase, changed in this clone and deleted in the other. The clones and the ids."""
+def _sale_undone_in_the_first(tmp_path: Path) -> tuple[Path, Path, str, str]:
+    """Two clones sharing a sale, which the first takes back (`kehu undo`: the purchase, its
+    points and its tier move) and syncs: the clones, the customer and the purchase."""
     a, b = _team(tmp_path)
     cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
     ok("purchase", "add", cid, "--item", "龙井", "--price", "300", store=a)
@@ -120,6 +119,14 @@ def _sale_undone_here_paid_there(tmp_path: Path) -> tuple[Path, Path, str, str]:
     (pid,) = [p.stem for p in Store.open(a).interactions_dir(cid).iterdir()]
     ok("undo", store=a)
     ok("sync", store=a)
+    return a, b, cid, pid
+
+
+def _sale_undone_here_paid_there(tmp_path: Path) -> tuple[Path, Path, str, str]:
+    """A sale shared by both clones; the first takes it back (`kehu undo`: the purchase, its
+    points and its tier move) and syncs; the second takes its payment, and its sync stops on the
+    purchase, changed in this clone and deleted in the other. The clones and the ids."""
+    a, b, cid, pid = _sale_undone_in_the_first(tmp_path)
     ok("purchase", "pay", cid, pid, "--amount", "300", store=b)
     stopped = kehu("sync", store=b)
     assert stopped.code == 1 and pid in stopped.err, stopped.err
@@ -168,14 +175,7 @@ def test_a_sale_undone_in_one_clone_and_voided_in_the_other_is_decided_once(tmp_
     left naming a purchase no longer there, and `check` refused the merge. The ledger is merged
     as git's union merges ledgers (the deleting side's entries out, the other's new ones kept);
     the person decides the sale alone, its entries following the decision."""
-    a, b = _team(tmp_path)
-    cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
-    ok("purchase", "add", cid, "--item", "龙井", "--price", "300", store=a)
-    ok("sync", store=a)
-    ok("sync", store=b)
-    (pid,) = [p.stem for p in Store.open(a).interactions_dir(cid).iterdir()]
-    ok("undo", store=a)
-    ok("sync", store=a)
+    a, b, cid, pid = _sale_undone_in_the_first(tmp_path)
     ok("purchase", "void", cid, pid, "--reason", "退货", store=b)
     stopped = kehu("sync", store=b)
     assert stopped.code == 1 and pid in stopped.err and "points.ledger.yaml" not in stopped.err, stopped.err

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from ..computed_fields import SHOWN_BY_KEHU
 from ..handed import WrongResult
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import Customer, too_deep
 from ..models.hostile import MAX_DEPTH, escaped_text
 from .api import Column, Panel
@@ -30,18 +30,19 @@ MAX_SHOWN = 50
 
 
 def _columns(result: Any) -> list[Column]:
-    shown = _list_of(result, "Column", lambda item: isinstance(item, Column))
-    if len(shown) > MAX_SHOWN:
-        raise WrongResult(_("returned {count} columns; a plugin gives the list at most {most}").format(
-            count=len(shown), most=MAX_SHOWN))
-    return shown
+    return _at_most(_list_of(result, "Column", lambda item: isinstance(item, Column)),
+                    N_("returned {count} columns; a plugin gives the list at most {most}"))
 
 
 def _panels(result: Any) -> list[Panel]:
-    shown = _list_of(result, "Panel", lambda item: isinstance(item, Panel))
+    return _at_most(_list_of(result, "Panel", lambda item: isinstance(item, Panel)),
+                    N_("returned {count} panels; a plugin gives the customer screen at most {most}"))
+
+
+def _at_most(shown: list[Any], message: str) -> list[Any]:
+    """``shown`` (a plugin's columns or panels), or its wrong result past :data:`MAX_SHOWN`."""
     if len(shown) > MAX_SHOWN:
-        raise WrongResult(_("returned {count} panels; a plugin gives the customer screen at most {most}").format(
-            count=len(shown), most=MAX_SHOWN))
+        raise WrongResult(_(message).format(count=len(shown), most=MAX_SHOWN))
     return shown
 
 
