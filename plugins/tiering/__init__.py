@@ -12,6 +12,7 @@ from kehu_core import hookimpl
 from kehu_core.computed_fields import computed_field_messages
 from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
+from kehu_core.names import meant
 from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
@@ -45,7 +46,11 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     messages = computed_field_messages(customer, {"tier": how, "tier_rank": how})
     override = getattr(customer, OVERRIDE_FIELD, None)
     names = settings(store).tier_names()
-    if override and override not in names:
+    kept = meant(override, names, store) if override and override not in names else None
+    if kept is not None:  # `tier set` takes a tier as shown (Key customers); a profile keeps it as kept
+        messages.append(_("{field} {tier} is how the tier {kept} is shown; write {kept}").format(
+            field=OVERRIDE_FIELD, tier=repr(override), kept=kept))
+    elif override and override not in names:
         messages.append(_("{field} {tier} is not a tier here; expected one of {names}").format(
             field=OVERRIDE_FIELD, tier=repr(override), names=", ".join(names)))
     return messages or None
