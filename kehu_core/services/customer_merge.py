@@ -45,6 +45,7 @@ from ..store.ledgers import ENTRY_ID, ledger_entry
 from ..yamlio import atomic_write, dump_flow_line
 from . import customer_refs, gitops, merge_confidential, profile_merge
 from .dedupe import ALSO_KNOWN
+from .profile_merge import named_once
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -196,11 +197,8 @@ def merged_profile(keep: Customer, other: Customer, today: dt.date, skip: Sequen
         changes["referrer"] = other.referrer if other.referrer not in (None, keep.id) else None
     fields = list(changes)
     entry: dict[str, Any] = {"id": other.id, "merged": today, **differing}
-    known: list[Any] = []
-    for was in [*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or [])]:
-        # one customer merged into both (in two clones): named once, as it was first
-        if not (isinstance(was, dict) and any(isinstance(k, dict) and k.get("id") == was.get("id") for k in known)):
-            known.append(was)
+    # one customer merged into both (in two clones): named once, as it was first
+    known = named_once([*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or [])])
     # merged in before (the other clone's merge, followed by records added here since): once
     again = any(isinstance(e, dict) and e.get("id") == other.id for e in known)
     also = known if again else [*known, entry]

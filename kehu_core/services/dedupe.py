@@ -25,11 +25,10 @@ from ..errors import KehuError
 from ..i18n import _
 from ..models import Customer
 from ..textsearch import name_key, pinyin_keys
+from .profile_merge import ALSO_KNOWN  # noqa: F401 (its home: the merge driver names it too)
 
 if TYPE_CHECKING:
     from ..store import Store
-
-ALSO_KNOWN = "also_known"
 
 
 # --- the rule ---------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ from ..yamlio import (
 )
 
 CONFLICTS_KEY = "conflicts"
+#: a profile's list of the customers merged into it (`kehu customer merge`), one entry each:
+#: ``{id: OTHER, merged: DATE, ...OTHER's differing values}``
+ALSO_KNOWN = "also_known"
 
 
 class _Missing:
@@ -238,7 +241,10 @@ def _merge_key(base: Mapping[str, Any], ours: CommentedMap, theirs: Mapping[str,
         return
     name = f"{prefix}{key}"
     if all(map(_listish, (pb, po, pt))) and (isinstance(po, list) or isinstance(pt, list)):
-        _set(ours, theirs, key, _merge_list(pb, o, pt))
+        merged = _merge_list(pb, o, pt)
+        if key == ALSO_KNOWN and not prefix and isinstance(merged, list):
+            named_once(merged)
+        _set(ours, theirs, key, merged)
     elif isinstance(po, dict) and isinstance(pt, dict) and (pb is MISSING or isinstance(pb, dict)):
         _merge_map(b if isinstance(b, Mapping) else {}, o, t, f"{name}.", conflicts)
     else:
@@ -272,6 +278,30 @@ def _merge_list(base: Any, ours: Any, theirs: Any) -> Any:
             result.append(to_plain_yaml_value(item))
             current.append(item)
     return result if len(result) else MISSING
+
+
+def named_once(known: list[Any]) -> list[Any]:
+    """``known`` (an ``also_known`` list) with each merged customer named once, in place: one
+    merge made in two clones (on two days: the entries differ by ``merged``) was named twice
+    after a sync, as are two merges of one id joined by anything else. The first entry of an
+    id stays, given the values only a later one holds (nothing of it is lost)."""
+    first: dict[str, Any] = {}
+    later = []
+    for i, entry in enumerate(known):
+        id_ = entry.get("id") if isinstance(entry, Mapping) else None
+        if not isinstance(id_, str):
+            continue
+        if id_ not in first:
+            first[id_] = entry
+            continue
+        kept = first[id_]
+        for key, value in entry.items():
+            if key not in kept:
+                kept[key] = value
+        later.append(i)
+    for i in reversed(later):
+        del known[i]
+    return known
 
 
 def _set(ours: CommentedMap, theirs: Mapping[str, Any], key: str, value: Any) -> None:
