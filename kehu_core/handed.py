@@ -156,8 +156,9 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, WrongResult):
         return _("wrong result: {error}").format(error=exc)
     if isinstance(exc, TooSlow):
-        return _("ran for more than {seconds} s and was stopped (a hook is given at most that in `kehu sync`, which "
-                 "holds the store's lock meanwhile); it is not asked again in this run").format(
+        return _("ran for more than {seconds} s and was stopped (a hook is given at most that in `kehu sync` and in "
+                 "a request to `kehu serve`, which may hold the store's lock meanwhile); it is not asked again in "
+                 "this run").format(
             seconds=f"{exc.seconds:g}")
     return f"{type(exc).__name__}: {_text(exc, str)}"
 

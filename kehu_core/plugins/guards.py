@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import functools
 import inspect
 import signal
@@ -149,6 +150,49 @@ def _built_in(plugin: Any) -> bool:
     return module.split(".", 1)[0] == BUILT_IN_PACKAGE
 
 
+#: whether the calling thread (not the main one) runs a hook watched by :func:`_watched`
+_watching = threading.local()
+
+
+@contextlib.contextmanager
+def _watched(seconds: float) -> Iterator[None]:
+    """Within this, in a thread not the main one (a signal reaches only that), :class:`TooSlow`
+    is raised in the calling thread's code once it has run ``seconds``, then every second (a
+    plugin catching BaseException in a loop is stopped again), by a watching thread. Python
+    raises it between two steps of Python code: a hook blocked in one call into C (a socket
+    read without a timeout) is stopped when that call returns. A hook a hook called is within
+    its caller's time."""
+    if getattr(_watching, "on", False):
+        yield
+        return
+    target = threading.get_ident()
+    done = threading.Event()
+    stop = type("TooSlow", (TooSlow,), {"__init__": lambda self: TooSlow.__init__(self, seconds)})
+
+    def watch() -> None:
+        wait = seconds
+        while not done.wait(wait):
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(stop))
+            wait = 1.0
+
+    watcher = threading.Thread(target=watch, name="kehu: a plugin's hook watched", daemon=True)
+    _watching.on = True
+    watcher.start()
+    try:
+        yield
+    finally:
+        _watching.on = False
+        done.set()
+        while True:
+            try:
+                watcher.join()
+                # one raised just as the hook returned would be raised in kehu's code next: taken back
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+                break
+            except TooSlow:
+                continue
+
+
 class _StandIn(SimpleNamespace):
     """What pluggy registers for a plugin (see ``PluginHost._stand_in``); one of them is
     itself only, so pluggy can leave it out of a call (``subset_hook_caller`` takes a set)."""
@@ -234,11 +278,19 @@ class GuardedHooks:
         """Within the bound a command set (``PluginHost.bounded``), the hook of an installed
         plugin ``name`` is stopped by :class:`TooSlow` raised in its code when it runs past it
         (a timer's signal: in the main thread, where commands run; a hook a hook called is
-        within its caller's time). kehu's own plugins are not timed: their cost is measured by
-        kehu's benches, and a whole store's values may be asked of them at once."""
+        within its caller's time; in another thread, `kehu serve`'s answering a request, a
+        watching thread raises it there, see :func:`_watched`). kehu's own plugins are not
+        timed: their cost is measured by kehu's benches, and a whole store's values may be asked
+        of them at once."""
         seconds = self._bound
-        if (seconds is None or threading.current_thread() is not threading.main_thread()
-                or signal.getitimer(signal.ITIMER_REAL)[0] > 0 or _built_in(self._plugins.get(name))):
+        if seconds is None or _built_in(self._plugins.get(name)):
+            yield
+            return
+        if threading.current_thread() is not threading.main_thread():
+            with _watched(seconds):
+                yield
+            return
+        if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
             yield
             return
         armed = True

@@ -72,6 +72,18 @@ def radicale_config(served: Served, host: str, port: int) -> Any:
     return configuration
 
 
+def _hooks_bounded() -> contextlib.AbstractContextManager[None]:
+    """Around a request: each call of an installed plugin's hook runs at most the seconds
+    it may in `kehu sync` (``sync.PLUGIN_HOOK_SECONDS``, ``PluginHost.bounded``). A hook that
+    never returned (a customer's values for a card, a rule checking a card a phone sent)
+    held its request for ever, and a write's the store's lock: every rep's phone and every
+    `kehu` command on the store refused from then on, with nobody there to see why."""
+    from ..services import sync
+
+    plugins = scope.served().store.plugins
+    return plugins.bounded(sync.PLUGIN_HOOK_SECONDS) if plugins is not None else contextlib.nullcontext()
+
+
 class KehuApp:
     """The WSGI app: Radicale, with the request's client noted and kehu's refusals answered."""
 
@@ -79,7 +91,7 @@ class KehuApp:
         self.radicale = radicale
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with scope.served().answering():  # the warm-up makes way (Served.quiet)
+        with scope.served().answering(), _hooks_bounded():  # the warm-up makes way (Served.quiet)
             return self._answer(environ, start_response)
 
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
