@@ -8,7 +8,9 @@ from pathlib import Path
 
 from kehu_core.store import Store
 
-from .conftest import kehu
+from .conftest import git, kehu
+from .test_hostile_fourteenth_fourteenthb import _sale_undone_here_paid_there
+from .test_team_merge import ok
 
 
 def test_a_tier_typed_as_shown_is_named_as_kept_by_every_door(tmp_path: Path) -> None:
@@ -31,3 +33,25 @@ def test_a_tier_typed_as_shown_is_named_as_kept_by_every_door(tmp_path: Path) ->
     assert wrong.code == 1 and "is not a tier here" in wrong.err, wrong.err
     assert kehu("customer", "set", cid, "tier_override=重要客户", store=path).code == 0
     assert kehu("tier", "set", cid, "Key customers", store=path).code == 0
+
+
+def test_a_sale_undone_in_one_clone_and_paid_in_the_other_kept_keeps_its_tier_move(tmp_path: Path) -> None:
+    """The sale taken back in one clone (`kehu undo`: the purchase, its points and its tier move)
+    and paid in the other, kept when the sync asked (`git add`): its points came back, but its
+    tier move did not — it named the sale only in its words (`why: purchase …`), not as `ref` —,
+    so `kehu tier` listed no move and the customer's tier history lacked it until `kehu tier
+    record`, `check` ok. The move a purchase makes names it as `ref`
+    (`tiering.interaction_saved`), and comes back with the sale as its points do."""
+    a, b, cid, pid = _sale_undone_here_paid_there(tmp_path)
+    ledger = Store.open(b).rel(Store.open(b).customer_file(cid).parent / "tiers.ledger.yaml")
+    shared = git(b, "show", f"HEAD:{ledger}")  # this clone's own, before the merge the sync stopped in
+    assert f"purchase {pid}" in shared and "to: 小客户" in shared, shared  # the move the sale made
+    git(b, "add", "--", Store.open(b).rel(Store.open(b).interaction_file(cid, pid)))
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        moves = Store.open(clone).ledger(cid, "tiers")
+        assert [(e.get("from"), e.get("to")) for e in moves] == [(None, "小客户")], moves
+        listed = kehu("tier", "--json", store=clone).json()["recent_changes"]
+        assert [c["customer_id"] for c in listed] == [cid], listed  # `kehu tier`: moves in the last 30 days
+        assert kehu("check", store=clone).code == 0

@@ -88,12 +88,13 @@ def test_purchase_records_a_tier_move_with_date_from_to_and_why(store_path: Path
     move = entries[-1]
     assert move["from"] == first[0]["to"] and move["to"] != move["from"]
     assert move["date"] == TODAY and "purchase" in move["why"] and "100010.00" in move["why"]
+    assert move["why"].startswith(f"purchase {move['ref']};")  # the purchase that moved them, as `ref`
     text = store.ledger_file(big, "tiers").read_text(encoding="utf-8")
     assert text.count("\n- {") + text.startswith("- {") == 2  # one line per entry
 
     recent = kehu("tier", "--json", store=store_path).json()["recent_changes"]
     assert {"customer_id": big, "name": "大客户", "from": move["from"], "to": move["to"],
-            "date": TODAY.isoformat(), "why": move["why"], "id": move["id"]} in recent
+            "date": TODAY.isoformat(), "why": move["why"], "id": move["id"], "ref": move["ref"]} in recent
 
 
 def test_old_history_does_not_record_moves(store_path: Path) -> None:

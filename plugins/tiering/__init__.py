@@ -120,7 +120,7 @@ def interaction_saved(store: Store, customer: Customer, interaction: Any) -> Non
     if not tiers.start <= interaction.date <= tiers.as_of:
         return  # history older than the window (e.g. an import) cannot move anyone
     tier, why = tier_of(store, customer.id, getattr(customer, OVERRIDE_FIELD, None))
-    record_if_changed(store, customer.id, tier, f"purchase {interaction.id}; {why}", tiers.as_of)
+    record_if_changed(store, customer.id, tier, f"purchase {interaction.id}; {why}", tiers.as_of, interaction.id)
 
 
 @hookimpl

@@ -399,13 +399,17 @@ def last_recorded(store: Store, customer_id: str) -> str | None:
 
 
 def record_if_changed(
-    store: Store, customer_id: str, tier: str | None, why: str, when: dt.date
+    store: Store, customer_id: str, tier: str | None, why: str, when: dt.date, ref: str | None = None
 ) -> dict[str, Any] | None:
-    """Append ``{date, from, to, why}`` to the customer's tiers ledger if the tier moved."""
+    """Append ``{date, from, to, why}`` to the customer's tiers ledger if the tier moved;
+    ``ref``: the record that moved them (a purchase), named as every ledger names a record, so
+    the move goes and comes back with it (a sync's merge, ``customer merge``, ``kehu check``)."""
     with store.lock():  # read-compare-append as one step, so two writers cannot both append
         previous = last_recorded(store, customer_id)
         if tier is None or tier == previous:
             return None
         entry = {"date": when, "from": previous, "to": tier, "why": why}
+        if ref is not None:
+            entry["ref"] = ref
         store.append_ledger(customer_id, LEDGER, entry)
         return entry
