@@ -201,10 +201,10 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
         # a column appending a line wrote one per row each time the list was drawn
         reading = getattr(store, "only_reading", None)
         if not built_in:
-            from .plugins.guards import _own_copy
+            from .own_copies import own_copy
 
-            args = tuple(a if a is store else _own_copy(a) for a in args)
-            kwargs = {k: v if v is store else _own_copy(v) for k, v in kwargs.items()}
+            args = tuple(a if a is store else own_copy(a) for a in args)
+            kwargs = {k: v if v is store else own_copy(v) for k, v in kwargs.items()}
         try:
             with undo() if callable(undo) else contextlib.nullcontext(), plugin_code(), \
                     reading(plugin, where) if callable(reading) else contextlib.nullcontext():

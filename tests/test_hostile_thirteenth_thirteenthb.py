@@ -250,7 +250,7 @@ def test_an_edit_of_a_profile_with_a_long_list_copies_it_in_linear_time(tmp_path
     then `customer set ID nickname=…`: each plugin's `validate_customer` is given its own copy
     of the record, and the record read for the edit holds the round-trip loader's lists and
     mappings, whose deep copy grows with the square of their length — 22 s for one edit. The
-    copy is made of plain lists and mappings (`plugins.guards._copied`): counted here, the
+    copy is made of plain lists and mappings (`own_copies.copied`): counted here, the
     deep copies Python makes for the edit of 300 such entries (before: about a million)."""
     path = tmp_path / "shop"
     assert kehu("init", str(path), "--no-git").code == 0

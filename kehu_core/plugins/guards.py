@@ -5,7 +5,6 @@ through the store meanwhile is undone (see :class:`~kehu_core.plugins.host.Plugi
 from __future__ import annotations
 
 import contextlib
-import copy
 import ctypes
 import functools
 import inspect
@@ -18,10 +17,11 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pluggy
-from pydantic import BaseModel, ValidationError, WrapValidator
+from pydantic import ValidationError, WrapValidator
 
 from ..handed import TooSlow, error_text, guard_handed, plugin_exits, stops_kehu
 from ..i18n import _
+from ..own_copies import own_copy
 from .results import _finished, _finished_old, _started, check_result, check_results
 
 #: the hooks that answer a question and write nothing (their hookspecs): called by `kehu check`,
@@ -50,7 +50,7 @@ THEIR_COPY_HOOKS = frozenset({"customer_values", "customer_values_many", "custom
 
 def given_to(handed: Any, value: Any) -> Any:
     """``value`` as handed to an object a plugin handed over (a reminder rule): its own copy
-    (:func:`_own_copy`), unless the object is one of kehu's built-in plugins', which change
+    (:func:`kehu_core.own_copies.own_copy`), unless the object is one of kehu's built-in plugins', which change
     nothing they are given (a copy of every customer's history for each of their rules would
     cost seconds a `kehu reminders` of a large store). A third party's rule that cleared the
     history it was given, or changed the customer, hid the built-in rules' reminders after it
@@ -59,49 +59,7 @@ def given_to(handed: Any, value: Any) -> Any:
 
     if type(handed).__module__.split(".", 1)[0] == BUILT_IN_PACKAGE:
         return value
-    return _own_copy(value)
-
-
-def _own_copy(value: Any) -> Any:
-    """``value`` as one implementation's own: a record (a customer, an interaction) copied deep,
-    a ledger's entries each a dict of its own (their values are dates, numbers and texts); a
-    value Python cannot copy (an object of its own in a field) is given as it is."""
-    try:
-        return _copied(value)
-    except Exception:
-        return value
-
-
-def _copied(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        # each field copied as plain data: a record read for an edit holds the round-trip
-        # loader's lists and mappings (ruamel's, with their comments and places), whose deep
-        # copy grows with the square of their length — a profile's `also_known` of 2 000
-        # customers merged into it made every `customer set` of it take 22 s
-        fields = {name: _plain_copy(item) for name, item in value.__dict__.items()}
-        extra = {name: _plain_copy(item) for name, item in (value.model_extra or {}).items()}
-        copied = value.model_copy(update={**fields, **extra})
-        if value.__pydantic_private__:  # (the sealed texts of confidential fields: a few)
-            copied.__pydantic_private__ = copy.deepcopy(value.__pydantic_private__)
-        return copied
-    if isinstance(value, list):
-        return [{k: copy.deepcopy(v) if isinstance(v, (list, dict, set)) else v for k, v in item.items()}
-                if isinstance(item, dict) else _copied(item) if isinstance(item, BaseModel) else copy.deepcopy(item)
-                for item in value]
-    return value
-
-
-def _plain_copy(value: Any) -> Any:
-    """``value`` copied deep, its lists and mappings (ruamel's too) as plain ones."""
-    if isinstance(value, (str, int, float, type(None))):
-        return value  # (a text, a number: as it is, never changed in place)
-    if isinstance(value, BaseModel):
-        return _copied(value)
-    if isinstance(value, dict):
-        return {key: _plain_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain_copy(item) for item in value]
-    return copy.deepcopy(value)
+    return own_copy(value)
 
 
 def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
@@ -340,7 +298,7 @@ class GuardedHooks:
         self._running.update(marks)
         given = call  # what the result is checked against: the plugin may change its own copy
         if hook in OWN_COPY_HOOKS or hook in THEIR_COPY_HOOKS and not _built_in(self._plugins.get(name)):
-            call = {key: value if key == "store" else _own_copy(value) for key, value in call.items()}
+            call = {key: value if key == "store" else own_copy(value) for key, value in call.items()}
         try:
             ok, result = self._safely(name, hook, call, lambda: function(**call), given)
         finally:
