@@ -8,6 +8,8 @@ import contextlib
 import ctypes
 import functools
 import inspect
+import os
+import select
 import signal
 import threading
 import types
@@ -124,12 +126,15 @@ def _watched(seconds: float) -> Iterator[None]:
         yield
         return
     target = threading.get_ident()
-    done = threading.Event()
+    # the end of the hook is said down a pipe, waited for with select's relative timeout: an
+    # Event's timed wait is a wait until a moment of the clock, which libfaketime moves (the
+    # suite is run at another date too), and it then never ended: no hook was ever stopped
+    done_read, done_write = os.pipe()
     stop = type("TooSlow", (TooSlow,), {"__init__": lambda self: TooSlow.__init__(self, seconds)})
 
     def watch() -> None:
         wait = seconds
-        while not done.wait(wait):
+        while not select.select([done_read], [], [], wait)[0]:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(stop))
             wait = 1.0
 
@@ -140,7 +145,7 @@ def _watched(seconds: float) -> Iterator[None]:
         yield
     finally:
         _watching.on = False
-        done.set()
+        os.write(done_write, b".")
         while True:
             try:
                 watcher.join()
@@ -149,6 +154,8 @@ def _watched(seconds: float) -> Iterator[None]:
                 break
             except TooSlow:
                 continue
+        os.close(done_read)
+        os.close(done_write)
 
 
 class _StandIn(SimpleNamespace):
