@@ -12,12 +12,11 @@ a customer's addresses are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from ...i18n import _
-from .values import parse_amount, parse_bool, parse_date, parse_qty, split_list, text
+from .values import json_texts, parse_amount, parse_bool, parse_date, parse_qty, split_list, text
 
 #: what separates an item's, a quantity's, a price's or a payment's values in one cell
 PART_SEP = ";"
@@ -83,13 +82,9 @@ def _items(cells: Cells) -> list[dict[str, Any]]:
 def _names(cell: str) -> list[str]:
     """The item names a 购买商品 cell lists: a JSON list of texts (what `kehu export` writes when
     a name holds a ``;``), else its parts between ``;``."""
-    if cell.startswith("[") and cell.endswith("]"):
-        try:
-            listed = json.loads(cell)
-        except (ValueError, RecursionError):  # "[[[[…" thousands deep is a product's name
-            listed = None
-        if isinstance(listed, list) and len(listed) > 1 and all(isinstance(n, str) for n in listed):
-            return [n.strip() for n in listed]
+    listed = json_texts(cell)
+    if listed is not None and len(listed) > 1:
+        return listed
     return [part.strip() for part in cell.split(PART_SEP)]
 
 

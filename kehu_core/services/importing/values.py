@@ -77,17 +77,26 @@ class PhantomDay:
 ADDRESS_SPLIT = re.compile(r"[;；\n]")
 
 
+def json_texts(value: str) -> list[str] | None:
+    """A cell's texts when it is a JSON list of them, as ``kehu export`` writes a list one of
+    whose texts holds the mark that separates them (addresses, a sale's item names); else None."""
+    if not (value.startswith("[") and value.endswith("]")):
+        return None
+    try:
+        listed = json.loads(value)
+    except (ValueError, RecursionError):  # "[[[[…" thousands deep is text, as in a vCard: no crash
+        return None
+    if isinstance(listed, list) and listed and all(isinstance(a, str) for a in listed):
+        return [a.strip() for a in listed]
+    return None
+
+
 def addresses_of(value: str) -> list[str]:
     """The addresses a cell holds: split at ``;``, ``；`` or a line break, or, written as a JSON
     list by ``kehu export`` because one of them holds such a mark, that list as it is."""
-    if value.startswith("[") and value.endswith("]"):
-        try:
-            listed = json.loads(value)
-        except (ValueError, RecursionError):  # "[[[[…" thousands deep is text, as in a vCard: no crash
-            listed = None
-        if isinstance(listed, list) and listed and all(isinstance(a, str) for a in listed):
-            return [a.strip() for a in listed if a.strip()]
-    return [a.strip() for a in ADDRESS_SPLIT.split(value) if a.strip()]
+    listed = json_texts(value)
+    return [a for a in listed if a] if listed is not None else \
+        [a.strip() for a in ADDRESS_SPLIT.split(value) if a.strip()]
 
 
 def split_list(value: str) -> list[str]:
