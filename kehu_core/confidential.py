@@ -277,19 +277,6 @@ def revealed(store: Store, customer: Customer) -> Revealed:
     return Revealed(opened, locked)
 
 
-def sealed_on_disk(store: Store, customer_id: str) -> set[str]:
-    """The fields written encrypted in the customer's file, from its lines (no YAML parsed,
-    nothing opened): what the index, which never holds them, cannot say (a report counting
-    filled-in fields). An unreadable file has none."""
-    import re
-
-    try:
-        text = store.customer_file(customer_id).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return set()
-    return set(re.findall(rf"^([A-Za-z_]\w*):[ \t]+{SEALED_PREFIX}{_MAGIC}", text, re.M))
-
-
 def misspelt_fields(store: Store) -> list[Problem]:
     """Warnings of `kehu check` for ``confidential: fields:`` names that look like a slip of
     the keyboard: held by no profile, plain or encrypted, and close to a field kehu knows or a
@@ -305,13 +292,13 @@ def misspelt_fields(store: Store) -> list[Problem]:
     names = [name for name in store.config.confidential.fields if name not in model]
     if not names:
         return []
-    held = store.index.field_names()
+    held = store.index.field_names()  # encrypted ones too: `id_card` held only so is no slip
     known = {name.casefold(): name for name in sorted(model | held) if name not in names}
     path = store.root / "kehu.yaml"
     out = []
     for name in names:
         meant = get_close_matches(name.casefold(), known, n=1, cutoff=0.7) if name not in held else []
-        if not meant or _sealed_anywhere(store, name):
+        if not meant:
             continue
         position = store.config.confidential.fields.index(name)
         try:
@@ -322,12 +309,6 @@ def misspelt_fields(store: Store) -> list[Problem]:
             "confidential.fields: no customer has a field {name}, so it encrypts nothing; did you mean "
             "{meant}? (that field stays in plain text)").format(name=repr(name), meant=repr(known[meant[0]]))))
     return out
-
-
-def _sealed_anywhere(store: Store, name: str) -> bool:
-    """Whether some profile holds ``name`` encrypted (which the index never holds), looked
-    for in the files only for a name :func:`misspelt_fields` would name."""
-    return any(name in sealed_on_disk(store, cid) for cid in store.index.ids())
 
 
 def plain_confidential(store: Store, customer: Customer) -> list[str]:

@@ -233,9 +233,17 @@ class Queries(InteractionQueries):
         return sorted(found)
 
     def field_names(self) -> set[str]:
-        """Every field name some profile holds, as indexed (an encrypted field is not: the
-        index never holds it, ``confidential.sealed_on_disk`` reads it from the file)."""
-        return {key for (key,) in self.db.execute("SELECT DISTINCT key FROM customers, json_each(customers.data)")}
+        """Every field name some profile holds, plain or encrypted (the index holds an
+        encrypted field's name, never its value)."""
+        return {key for (key,) in self.db.execute(
+            "SELECT DISTINCT key FROM customers, json_each(customers.data)"
+            " UNION SELECT DISTINCT value FROM customers, json_each(customers.sealed) WHERE sealed IS NOT NULL")}
+
+    def sealed_names(self) -> dict[str, set[str]]:
+        """Customer id → the names of the fields their profile holds encrypted, for the
+        customers who hold any (the values are never in the index)."""
+        return {cid: set(json.loads(names)) for cid, names in self.db.execute(
+            "SELECT id, sealed FROM customers WHERE sealed IS NOT NULL")}
 
     def referred_by(self, customer_id: str) -> list[str]:
         """Ids of the customers whose ``referrer`` is this customer."""

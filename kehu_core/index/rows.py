@@ -7,6 +7,7 @@ Parsing runs in worker processes during a big build, so the results are plain tu
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -128,7 +129,8 @@ def _customer_rows(out: Parsed, c: Customer, region: str) -> None:
     short = search_text(c.name, nickname=c.nickname, tags=c.tags)
     out.customer = (c.id, out.rel, c.name, c.owner, c.level, c.phones[0] if c.phones else None,
                     text, short, c.model_dump_json(), sort_key(c.name),
-                    region, display_phone(c.phones[0], region) if c.phones else None)
+                    region, display_phone(c.phones[0], region) if c.phones else None,
+                    json.dumps(sorted(c.sealed), ensure_ascii=False) if c.sealed else None)
     out.tags = [(c.id, t) for t in c.tags]
 
 

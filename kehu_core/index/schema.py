@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-INDEX_VERSION = 35  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 36  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
 # items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute); 20: each
@@ -32,6 +32,7 @@ INDEX_VERSION = 35  # 14: the kinds of items sold per day; customers by referrer
 # 33: a profile field whose name shows nothing (spaces, a zero-width space alone) is a problem
 # 34: a credit limit written as typed money (¥5,000) is read as an amount is; -0 is 0
 # 35: a record of more than models.MAX_VALUES values (keys, texts, numbers, list items) is a problem
+# 36: the names of a profile's encrypted fields (customers.sealed; never their values)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -47,7 +48,10 @@ CREATE TABLE IF NOT EXISTS customers(
     version INTEGER DEFAULT 0,  -- the generation at which the customer's records last changed
     -- the first phone as people read it in the store's region then (phones.display_phone): a
     -- list of 10 000 customers does not format 10 000 numbers
-    phone_region TEXT, phone_shown TEXT);
+    phone_region TEXT, phone_shown TEXT,
+    -- the names of the fields written encrypted, a JSON list (never their values): which
+    -- profiles hold a confidential field, without opening 100 000 files
+    sealed TEXT);
 -- names in pinyin order (安娜 anna, Ava, 白云 baiyun ... 赵敏 zhaomin), as a phone's contacts
 CREATE INDEX IF NOT EXISTS customers_sort ON customers(sort_name, name, id);
 CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);

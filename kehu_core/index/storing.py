@@ -163,7 +163,7 @@ class Storing(IndexConnection):
         customers = batch.customers
         db.executemany(
             "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data,"
-            " sort_name, phone_region, phone_shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            " sort_name, phone_region, phone_shown, sealed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             customers,
         )
         db.executemany("DELETE FROM search_fts WHERE rowid=?", [(docid(c[0]),) for c in customers])

@@ -157,19 +157,20 @@ def _figures(store: Store, period: Period, today: dt.date, fields: list[str], du
 
     last = min(period.last, today)  # figures "at the end" of the current period: today
     profiles = dict(store.index.profile_dicts()) if completeness else {}
-    # a confidential card field is filled when it is written encrypted, though the index never
-    # holds it: the files of the customers the index shows without it say so
+    # a confidential card field is filled when it is written encrypted: the index holds its name
+    # (never its value)
     secret = set(store.config.confidential.fields) & {p.strip() for f in fields for p in f.split("|")}
+    sealed = store.index.sealed_names() if completeness and secret else {}
     for cid, c in info.items():
         if c.created is None or c.created < period.end:
             r = row(owner_of[cid])
             r["customers"] += 1
             if completeness:
                 profile = profiles.get(cid, {})
-                if secret and any(profile.get(n) in (None, "", [], {}) for n in secret):
-                    from ..confidential import LOCK, sealed_on_disk
+                if secret and cid in sealed:
+                    from ..confidential import LOCK
 
-                    profile = {**profile, **{n: LOCK for n in sealed_on_disk(store, cid) & secret}}
+                    profile = {**profile, **{n: LOCK for n in sealed[cid] & secret}}
                 r["_filled"] += filled(profile, fields)
         if c.created is not None and period.start <= c.created < period.end:
             row(owner_of[cid])["new_customers"] += 1
