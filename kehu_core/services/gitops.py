@@ -382,6 +382,20 @@ def status(root: Path, *, ignored: bool = False, unreadable: list[str] | None = 
     return entries
 
 
+def changes_outside(root: Path) -> list[str]:
+    """The repository's uncommitted changes (staged or not) to files outside the store ``root``,
+    as paths from the repository's top; none when the store is the repository's top. A store may
+    be a sub-folder of a project's repository (:func:`kehu_core.index.freshness.git_dir`): a sync
+    commits the store alone, but merges the whole branch and, when it cannot finish, takes the
+    whole working tree back (``git reset --hard``), and git commits everything staged. Untracked
+    files are not changes here: nothing of git's touches them."""
+    prefix = run(root, "rev-parse", "--show-prefix").stdout.removesuffix("\n")
+    if not prefix:
+        return []
+    out = run(root, "status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames", "--", ":/").stdout
+    return [item[3:] for item in out.split("\0") if len(item) > 3 and not item[3:].startswith(prefix)]
+
+
 # git status's warning for a folder it cannot list (its path relative to the repository's top)
 _UNLISTED = re.compile(r"could not open directory '(.+?)/?': ")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, shown_path
 from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, Store
@@ -176,6 +176,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         broken = git_settings.git_file_problems(root)  # before git opens them (a FIFO: for ever)
         if broken:
             raise _rejected(broken, root)
+        _refuse_changes_outside(root)
         finished = gitops.merge_in_progress(root)
         if finished:
             report.notes.append(sync_guard.finish_merge(store))
@@ -251,6 +252,23 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         finally:
             store.index.refresh()
     return report
+
+
+def _refuse_changes_outside(root: Path) -> None:
+    """A store in a sub-folder of a project's repository, which holds uncommitted changes outside
+    the store (:func:`gitops.changes_outside`): the sync stops before it commits anything. It took
+    the project back with `git reset --hard` when it could not finish (an edit of the project's
+    code lost, the sync saying nothing was changed), and its commit took what was staged there."""
+    outside = gitops.changes_outside(root)
+    if not outside:
+        return
+    shown = ", ".join(shown_path(rel) for rel in outside[:10]) + (", …" if len(outside) > 10 else "")
+    top = gitops.path_said(gitops.run(root, "rev-parse", "--show-toplevel").stdout)
+    raise SyncError(_("the store is a sub-folder of the git repository {top}, which holds changes outside the "
+                      "store ({paths}); a sync merges the whole repository, and takes it back as it was when it "
+                      "cannot finish, which would lose them, and would commit what is staged there; nothing was "
+                      "committed or changed. Commit them, or put them away (`git stash`), then run `kehu sync` "
+                      "again").format(top=shown_path(top), paths=shown))
 
 
 def _rejected(problems: list[Problem], root: Path, *, finished: bool = False) -> SyncError:

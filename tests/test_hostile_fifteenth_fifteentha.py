@@ -1,0 +1,64 @@
+"""The fifteenth outside round (fifteentha, 2026-12-06), kinds 1 to 4: links and special files,
+text read one way and written another, values that pass one door and not another, writes that
+land in the wrong place. Each failed on the code before its fix. See docs/reliability.md, "The
+outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import test_hostile_limits
+from .conftest import git, kehu
+
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _store_in_a_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A git project (code, docs) whose sub-folder ``crm`` is a kehu store (``kehu init --no-git``
+    there: the store is the project's, as freshness.git_dir allows), committed, with a remote."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "main.py").write_text("print('v1')\n", encoding="utf-8")
+    assert kehu("init", str(project / "crm"), "--no-git").code == 0
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "project and store")
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "-u", "origin", "HEAD")
+    return project, project / "crm"
+
+
+def test_a_sync_of_a_store_in_a_projects_sub_folder_never_loses_or_commits_the_projects_changes(
+        tmp_path: Path) -> None:
+    """A store kept in a sub-folder of a git project (the shop's CRM beside its code or docs):
+    `kehu sync` took the project back with `git reset --hard` when it could not finish (the
+    remote unreachable), so the user's uncommitted edit of the project's main.py was lost while
+    the sync said "Nothing was changed in this clone"; and its commit took what the user had
+    staged outside the store (`git add secret.txt`) into "张三: new customer", to be pushed.
+    Changes of the repository outside the store stop the sync before it commits anything,
+    named, the project and the store as they were."""
+    project, store = _store_in_a_project(tmp_path)
+    assert kehu("customer", "add", "--name", "张三", store=store).code == 0
+    (project / "main.py").write_text("print('v2, not committed yet')\n", encoding="utf-8")
+    (project / "secret.txt").write_text("token\n", encoding="utf-8")
+    git(project, "add", "secret.txt")
+    git(project, "remote", "set-url", "origin", str(tmp_path / "gone.git"))  # offline
+    head = git(project, "rev-parse", "HEAD")
+    result = kehu("sync", store=store)
+    assert result.code == 1, result.out
+    no_traceback(result)
+    assert "main.py" in result.err and "secret.txt" in result.err, result.err
+    assert (project / "main.py").read_text(encoding="utf-8") == "print('v2, not committed yet')\n"
+    assert git(project, "rev-parse", "HEAD") == head  # nothing committed
+    assert git(project, "diff", "--cached", "--name-only").split() == ["secret.txt"]  # still staged
+    assert "crm/customers/" in git(project, "status", "--porcelain", "--untracked-files=all")
+    # committed by the user (or put away), the sync goes on, and commits the store alone
+    git(project, "commit", "-qm", "the project's own", "--", "main.py", "secret.txt")
+    git(project, "remote", "set-url", "origin", str(tmp_path / "remote.git"))
+    (project / "notes.txt").write_text("untracked, the project's\n", encoding="utf-8")
+    result = kehu("sync", store=store)
+    assert result.code == 0, result.err
+    assert git(project, "show", "--name-only", "--format=", "HEAD").split()[0].startswith("crm/customers/")
+    assert git(project, "status", "--porcelain").split() == ["??", "notes.txt"]
