@@ -168,6 +168,11 @@ class PluginHost(GuardedHooks):
             if before is None:
                 self._too_slow.clear()
 
+    def stopped(self) -> set[str]:
+        """The plugins stopped within the bound now holding (:meth:`bounded`): their hooks are
+        not asked again until its end, so a rule of theirs is passed over unasked."""
+        return set(self._too_slow) if self._bound is not None else set()
+
     def call(self, hook: str, *, leave_out: Iterable[str] = (), **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` through pluggy (wrappers included): every implementation, the plugin
         registered last first; (plugin name, result) for each result that is not None. A

@@ -14,8 +14,10 @@ erase it from the store.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -263,6 +265,33 @@ def read_card(text: str) -> Any:
         raise Refused(400, _("kehu cannot read this vCard: {why}").format(why=why)) from None
 
 
+class _PluginFailed(Exception):
+    """A plugin's hook failed while a card was written (:func:`_whole_or_not_at_all`)."""
+
+
+@contextlib.contextmanager
+def _whole_or_not_at_all(store: Store) -> Iterator[None]:
+    """A card's write whose plugin hooks did not all run (a rule raising, stopped past the
+    bound of a request, or passed over as stopped earlier in it) is undone, as a failed hook's
+    writes are, and refused (503, "send it again later"), naming the plugin. The failure was
+    only logged and the card stored, the phone told 201/204: a rule that could not say no had
+    said yes, with nobody at the server to read its log, and the next `kehu sync` refused the
+    store when the rule failed again in its check."""
+    plugins = store.plugins
+    seen = len(plugins.failures) if plugins is not None else 0
+    try:
+        with store.undo_on_error():
+            yield
+            if plugins is not None:
+                stopped = plugins.stopped()
+                failed = [*plugins.failures[seen:], *(f for f in plugins.failures[:seen] if f.plugin in stopped)]
+                if failed or stopped:
+                    raise _PluginFailed("; ".join(dict.fromkeys(map(str, failed))) or ", ".join(sorted(stopped)))
+    except _PluginFailed as exc:
+        raise Refused(503, _("{why}; nothing was changed, and the phone can send it again later").format(
+            why=exc)) from None
+
+
 def _reasons(exc: KehuError) -> str:
     if isinstance(exc, RecordError):
         return "; ".join(p.message for p in exc.problems)
@@ -292,7 +321,7 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
     for key in customer.sealed:
         changes.pop(key, None)
     try:
-        with store.change(f"via CardDAV by {scope.who}", scope.who):
+        with store.change(f"via CardDAV by {scope.who}", scope.who), _whole_or_not_at_all(store):
             return store.update_customer(customer.id, changes)
     except KehuError as exc:
         raise Refused(422, _("{id} ({name}): {reasons}; nothing was changed").format(
@@ -342,7 +371,7 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
         raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
             reasons=reasons)) from None
     try:
-        with store.change(f"via CardDAV by {scope.who}", scope.who):
+        with store.change(f"via CardDAV by {scope.who}", scope.who), _whole_or_not_at_all(store):
             return dedupe.add_customer(store, customer)
     except dedupe.DuplicateCustomer as exc:
         matches = "; ".join(match.describe() for match in exc.matches)
