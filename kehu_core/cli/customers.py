@@ -292,6 +292,32 @@ def customer_merge(ctx: Context, keep_id: str, other_id: str, as_json: bool) -> 
             click.echo(_("committed {commit}").format(commit=report.commit[:10]), err=True)
 
 
+@customer_group.command("reid")
+@click.argument("old_id", metavar="ID")
+@click.argument("new_id", metavar="NEW", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print what was moved as JSON.")
+@pass_ctx
+def customer_reid(ctx: Context, old_id: str, new_id: str | None, as_json: bool) -> None:
+    """Give customer ID a new id (NEW, or a new one of its own), nothing of it left behind.
+
+    Its profile, purchases and other records and its ledgers move to the new id's folder;
+    every place naming ID (a referrer, a visit plan, a ledger entry, a reminder's key, a saved
+    segment's ids) names the new one. The way out when one id was given to two people in two
+    clones (`kehu sync` and git's merge say so): give this clone's customer a new id, then
+    `kehu sync`. One git commit in a git store; a failure changes nothing. The new id is
+    printed on the last line of stdout."""
+    from ..services.customer_reid import reid_customer
+
+    report = reid_customer(ctx.store, old_id, new_id)
+    if as_json:
+        emit_json(report.as_json())
+        return
+    click.echo(report.summary(), err=True)
+    if report.commit:
+        click.echo(_("committed {commit}").format(commit=report.commit[:10]), err=True)
+    click.echo(report.new)
+
+
 @click.command("duplicates")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx

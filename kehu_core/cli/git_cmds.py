@@ -105,6 +105,12 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     """
     # git runs its driver at the top of the work tree
     result = profile_merge.merge_files(base, ours, theirs, label, replaying=gitops.replaying(Path.cwd()))
+    if result.one_id_two_customers:
+        from ..services.unmerged_files import customer_of, given_one_id_text
+
+        mine, other = result.one_id_two_customers
+        warn(f"{label}: " + given_one_id_text(customer_of(label) or label, mine, other, merging=True))
+        raise SystemExit(1)
     if result.markers:
         warn(_("{label}: not readable as YAML on one side; left git conflict markers to resolve").format(label=label))
         raise SystemExit(1)

@@ -100,7 +100,12 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     from .template_files import store_template_problems  # `kehu send` refuses them as it reads them
 
     problems.extend(store_template_problems(store.root))
-    problems.extend(unmerged_files.unmerged_problems(store.root))  # a merge `kehu sync` left open
+    waiting = unmerged_files.unmerged_problems(store.root)  # a merge `kehu sync` (or git) left open
+    # a file it words as a decision (two customers given one id: not lines to keep) is not also
+    # said to want its conflict's lines chosen, as the scan of its markers says
+    decided = {str(p.path) for p in waiting if p.message != markers_message()}
+    problems[:] = [p for p in problems if not (str(p.path) in decided and p.message == markers_message())]
+    problems.extend(waiting)
     for rel, kind in index.orphan_record_files():
         problems.append(Problem(store.root / rel, 1, _("interaction of a customer that has no customer.yaml")
                                 if kind == "interaction" else _("ledger of a customer that has no customer.yaml")))

@@ -87,6 +87,9 @@ class MergeResult:
     conflicts: list[Conflict] = field(default_factory=list)
     # True when the sides could not be read as YAML and the text carries git conflict markers
     markers: bool = False
+    #: two customers given one id (:func:`given_one_id`), left unmerged: this clone's text and
+    #: the other's
+    one_id_two_customers: tuple[str, str] | None = None
 
 
 class Unmergeable(Exception):
@@ -328,6 +331,16 @@ def _set(ours: CommentedMap, theirs: Mapping[str, Any], key: str, value: Any) ->
 # --- the git driver -------------------------------------------------------------------------
 
 
+def given_one_id(base: str, ours: str, theirs: str) -> bool:
+    """Whether two sides of a profile are two customers given one id: each clone added it (no
+    common version) and they differ (two reps numbering new customers by hand, each taking the
+    next number). One id holds one customer and kehu does not guess whether the two are one
+    person: the driver leaves them unmerged (git's markers) and ``kehu sync`` stops before
+    git's merge (``sync_guard.added_in_both``); both say how to give one a new id (``kehu
+    customer reid``). A profile added alike in both (one sheet imported in each) is one."""
+    return not base and bool(ours) and bool(theirs) and ours != theirs
+
+
 def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yaml", *,
                 replaying: bool = False) -> MergeResult:
     """git's driver contract: merge into ``ours`` in place; markers mean "could not merge".
@@ -339,6 +352,9 @@ def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yam
     """
     mine, other = (theirs, ours) if replaying else (ours, theirs)
     texts = [_read(p) for p in (base, mine, other)]
+    if given_one_id(*texts):  # joined, two people were one customer with both's phones and sales
+        done = _line_merge(base, mine, other, label, into=ours)
+        return MergeResult(done.text, markers=True, one_id_two_customers=(texts[1], texts[2]))
     try:
         result = merge_texts(*texts)
     except Unmergeable:

@@ -26,6 +26,8 @@ from .unmerged_files import (
     DELETED_BY_US,
     OpenMerge,
     customer_of,
+    given_one_id_stuck,
+    given_one_id_text,
     merged_into,
     moved_by_merge,
     undecided,
@@ -81,10 +83,12 @@ class RestorePoint:
 
 def added_in_both(root: Path, ref: str) -> list[str]:
     """The profiles (relative) that this clone (HEAD) and ``ref`` each added since their merge
-    base, as different files: one id given to two customers (two reps numbering their new
-    customers by hand, each taking the next number). With no common version, kehu's driver
-    joined the two into one customer, both people's phones and sales under one profile, exit 0.
-    A profile added alike on both sides (one sheet imported in each clone) is one customer."""
+    base as two customers given one id (``profile_merge.given_one_id``, the rule kehu's merge
+    driver keeps too): two reps numbering their new customers by hand, each taking the next
+    number. With no common version, kehu's driver joined the two into one customer, both
+    people's phones and sales under one profile, exit 0."""
+    from .profile_merge import given_one_id
+
     base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
     if not base:
         return []
@@ -93,42 +97,26 @@ def added_in_both(root: Path, ref: str) -> list[str]:
         out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, rev,
                          "--", CUSTOMERS_DIR, check=False).stdout
         added.append({rel for rel in out.split("\0") if rel.endswith(f"/{CUSTOMER_FILE}")})
-    blobs = lambda rev, rels: dict(  # noqa: E731
-        zip(rels, gitops.run(root, "rev-parse", *(f"{rev}:{rel}" for rel in rels), check=False).stdout.split(),
-            strict=False))
-    both = sorted(added[0] & added[1])
-    ours, theirs = blobs("HEAD", both), blobs(ref, both)
-    return [rel for rel in both if ours.get(rel) != theirs.get(rel)]
+    return [rel for rel in sorted(added[0] & added[1])
+            if given_one_id("", gitops.show(root, "HEAD", rel) or "", gitops.show(root, ref, rel) or "")]
 
 
 def refuse_added_in_both(point: RestorePoint, ref: str, label: str, profiles: list[str]) -> NoReturn:
     """Stop a sync whose merge would join two customers given one id (:func:`added_in_both`):
-    the clone as it was, each profile named as this clone and ``label`` hold it, and the two
-    ways on (two people, or one)."""
-    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
-
+    the clone as it was, each profile named as this clone and ``label`` hold it, and the way
+    on (``unmerged_files.given_one_id_text``)."""
     root = point.root
-
-    def who(rev: str, rel: str) -> str:
-        data = _load(gitops.show(root, rev, rel))
-        said = [str(data.get("name") or "?"), *map(str, data.get("phones") or []),
-                *map(str, data.get("emails") or [])]
-        return " ".join(said)
-
     lines = []
     for rel in profiles:
-        cid = rel.rsplit("/", 2)[-2]
-        lines.append(_("  {id}: this clone's {path} ({mine}); {label}'s {label}:{path} ({theirs})").format(
-            id=cid, path=rel, mine=who("HEAD", rel), label=label, theirs=who(ref, rel)))
+        said = given_one_id_text(customer_of(rel) or rel, gitops.show(root, "HEAD", rel),
+                                 gitops.show(root, ref, rel), merging=False)
+        lines.append(_("  this clone's {path} and {label}:{path}: {said}").format(
+            path=rel, label=label, said=said))
     point.restore()
     raise SyncError(_(
         "merging {label} stopped: {count} customer id(s) were added in this clone and in {label} as different "
-        "customers, and one id holds one customer (kehu does not guess whether they are one person). "
-        "Nothing was changed in this clone (your edits are still there, uncommitted). If they are two "
-        "people, give this clone's another id: `kehu customer add --id NEW --name ... --allow-duplicate`, "
-        "then `kehu customer merge NEW ID` moves this clone's records to it; if they are one person, commit "
-        "and `git merge {label}` (kehu's merge driver joins the two profiles; a field set two ways waits "
-        "under `conflicts:`); then run `kehu sync` again:").format(label=label, count=len(profiles))
+        "customers. Nothing was changed in this clone (your edits are still there, uncommitted):").format(
+            label=label, count=len(profiles))
         + "\n" + "\n".join(lines))
 
 
@@ -270,7 +258,10 @@ def finish_merge(store: Store) -> str:
     while a file still has conflict markers or a keep-or-delete decision is not taken."""
     root = store.root
     stuck = unmerged(root)
+    twice = given_one_id_stuck(root, stuck)  # two people, not lines to choose: said below
     for rel in [*stuck, *(p for _state, p in gitops.status(root))]:
+        if rel in twice:
+            continue
         path = root / rel
         line = merge_conflicts.marker_line(path) if path.is_file() else None
         if line is not None:

@@ -26,6 +26,9 @@ DELETED_BY_THEM = frozenset({"1", "2"})
 # that name (a file/folder clash), or could not place it otherwise
 SET_ASIDE_OURS = frozenset({"2"})
 SET_ASIDE_THEIRS = frozenset({"3"})
+#: added on both sides, differently (no common version): of a profile, two customers given one
+#: id, which kehu's driver leaves unmerged (``profile_merge.given_one_id``)
+ADDED_BY_BOTH = frozenset({"2", "3"})
 #: the unmerged files whose fix is a decision (keep or delete), not an edit
 DECISIONS = (DELETED_BY_US, DELETED_BY_THEM, SET_ASIDE_OURS, SET_ASIDE_THEIRS)
 
@@ -148,6 +151,46 @@ def _whole(root: Path, rel: str, stuck: dict[str, frozenset[str]]) -> bool:
     return profile in stuck or not (root / profile).is_file()
 
 
+def who(text: str | None) -> str:
+    """A profile's text as a person knows the customer: the name, phones and emails."""
+    from .sync_messages import _load  # {} if it does not parse
+
+    data = _load(text)
+    return " ".join([str(data.get("name") or "?"), *map(str, data.get("phones") or []),
+                     *map(str, data.get("emails") or [])])
+
+
+def given_one_id_text(cid: str, mine: str | None, theirs: str | None, *, merging: bool) -> str:
+    """What two customers given one id (``profile_merge.given_one_id``) ask of the person: the
+    one home of the words ``kehu sync``, git's merge driver, ``kehu check`` and the TUI say.
+    ``merging``: git's merge (or rebase) is under way, stopped on the profile; else the sync
+    stopped before it, the clone as it was."""
+    said = _("{id} was added in this clone ({mine}) and in the other ({theirs}) as two different customers, "
+             "and one id holds one customer (kehu does not guess whether they are one person)").format(
+                 id=cid, mine=who(mine), theirs=who(theirs))
+    first = (_("undo git's merge (`git merge --abort`, or `git rebase --abort` while rebasing), then ")
+             if merging else "")
+    return said + ": " + first + _(
+        "give this clone's customer a new id with `kehu customer reid {id}` (its records and every "
+        "reference to it follow), then `kehu sync`; if the two are one person, `kehu customer merge {id} "
+        "NEW` after that sync joins them").format(id=cid)
+
+
+def given_one_id_stuck(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+    """The profiles git's merge left unmerged as two customers given one id, each with the
+    words for it (:func:`given_one_id_text`), this clone's side first (a rebase swaps git's)."""
+    out: dict[str, str] = {}
+    for rel, stages in stuck.items():
+        cid = customer_of(rel)
+        if stages != ADDED_BY_BOTH or cid is None or not rel.endswith(f"/{CUSTOMER_FILE}"):
+            continue
+        sides = [gitops.show(root, f":{n}", rel) for n in ("2", "3")]
+        if gitops.replaying(root):
+            sides.reverse()
+        out[rel] = given_one_id_text(cid, *sides, merging=True)
+    return out
+
+
 def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
     """Customers two clones merged each into the other (``customer merge X Y`` here, ``customer
     merge Y X`` there): each deleted on one side, kept on the other with the other's id under
@@ -186,11 +229,14 @@ def unmerged_problems(root: Path) -> list[Problem]:
         return []
     both = merged_both_ways(root, stuck)
     moved = moved_between_customers(OpenMerge(root), stuck)
+    twice = given_one_id_stuck(root, stuck)
     problems = []
     for rel, stages in sorted(stuck.items()):
         path = root / rel
         line = merge_conflicts.marker_line(path) if path.is_file() else None
-        if line is not None:
+        if rel in twice:  # not lines to choose: two people
+            problems.append(Problem(path, line or 1, twice[rel]))
+        elif line is not None:
             problems.append(Problem(path, line, markers_message()))
         else:
             problems.append(Problem(path, 1, describe_unmerged(rel, stages, moved.get(rel),
@@ -208,4 +254,5 @@ def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel), whole=_whole(root, rel, stuck))}"
              for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
-    return lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]
+    twice = [f"{rel}:1: {text}" for rel, text in sorted(given_one_id_stuck(root, stuck).items())]
+    return twice + lines + [f"{rel}:1: {_both_ways_text(other)}" for rel, other in sorted(both.items())]

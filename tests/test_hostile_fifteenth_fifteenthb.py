@@ -1,0 +1,107 @@
+"""The fifteenth outside round (B, 2026-12-06), kinds 5, 6 and 10: git merges between real clones
+of one bare remote — through `kehu sync` and through git run by hand (`git pull`, a rebase) — and
+processes writing at once. Each failed on the code before its fix. See docs/reliability.md, "The
+outside attacker's variants"."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kehu_core.store import Store
+
+from .conftest import git, kehu
+from .test_team_merge import first_clone, new_clone, ok
+
+
+def _team(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones of one bare remote (test_team_merge's), both synced."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = first_clone(tmp_path, remote)
+    ok("sync", store=a)
+    return a, new_clone(tmp_path, remote, "b")
+
+
+def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git as a person runs it, its exit code kept (a merge stopped on a conflict is not 0)."""
+    return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
+
+
+def _one_id_two_people(tmp_path: Path) -> tuple[Path, Path, str]:
+    """Two reps each give C0001 to a different 张伟 (another phone), each with a sale; the first
+    syncs, the second commits by hand. The clones and the profile's path."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
+    ok("purchase", "add", "C0001", "--item", "龙井", "--price", "100", store=a)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13800001111", store=b)
+    ok("purchase", "add", "C0001", "--item", "普洱", "--price", "50", store=b)
+    ok("sync", store=a)
+    git(b, "add", "-A")
+    git(b, "commit", "-q", "-m", "mine")
+    return a, b, Store.open(b).rel(Store.open(b).customer_file("C0001"))
+
+
+@pytest.mark.parametrize("how", [("pull", "--no-rebase"), ("pull", "--rebase")])
+def test_one_id_given_to_two_people_is_not_joined_by_a_git_pull_run_by_hand(
+        tmp_path: Path, how: tuple[str, ...]) -> None:
+    """The same two 张伟 under C0001 as fourteenthb's test, the second rep running `git pull`
+    (a merge or a rebase) instead of `kehu sync`: kehu's merge driver joined the two people —
+    both phones, both sales under one customer, `check` ok. The driver leaves the profile
+    unmerged; `kehu check` (and so the TUI) names both people and the way on, `kehu customer
+    reid`, which gives this clone's 张伟 a new id with his sale; then both clones hold two 张伟."""
+    a, b, rel = _one_id_two_people(tmp_path)
+    pulled = _git(b, *how, "origin", "master")
+    assert pulled.returncode != 0, pulled.stdout + pulled.stderr
+    said = kehu("check", store=b)
+    assert said.code == 1, said.out + said.err
+    words = said.out + said.err
+    assert rel in words and "+8613912345678" in words and "+8613800001111" in words, words
+    assert "kehu customer reid C0001" in words and "Traceback" not in words, words
+    assert "keep the right lines" not in words, words  # two people: no lines to choose
+    finishing = kehu("sync", store=b)  # the merge as git left it: not finished as it stands
+    assert finishing.code == 1 and "kehu customer reid C0001" in finishing.err, finishing.err
+    _git(b, "rebase" if "--rebase" in how else "merge", "--abort")
+    moved = ok("customer", "reid", "C0001", store=b).split()[-1]
+    assert moved != "C0001"
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        listed = {c["id"]: c for c in kehu("customer", "list", "--json", store=clone).json()}
+        assert set(listed) == {"C0001", moved}, listed
+        phones = {cid: kehu("customer", "show", cid, "--json", store=clone).json()["phones"] for cid in listed}
+        assert phones == {"C0001": ["+8613912345678"], moved: ["+8613800001111"]}, phones
+        assert kehu("check", store=clone).code == 0
+
+
+def test_a_customer_given_a_new_id_takes_its_records_and_references_and_leaves_the_others(
+        tmp_path: Path) -> None:
+    """`kehu customer reid` (there was no way to give a customer a new id but adding another
+    and merging into it): this clone's C0001 moves with its sale and points, and the customer it
+    referred follows it; the other clone's C0001 keeps its own referral, and no `also_known`
+    names C0001 (they are not one customer)."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
+    ok("customer", "add", "--id", "W5", "--name", "王五", "--referrer", "C0001", store=a)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13800001111", store=b)
+    ok("purchase", "add", "C0001", "--item", "普洱", "--price", "500", store=b)
+    ok("customer", "add", "--id", "L4", "--name", "李四", "--referrer", "C0001", store=b)
+    points = kehu("points", "C0001", "--json", store=b).json()
+    ok("sync", store=a)
+    assert kehu("sync", store=b).code == 1
+    refused = kehu("customer", "reid", "C0001", "L4", store=b)
+    assert refused.code == 1 and "L4" in refused.err and "Traceback" not in refused.err, refused.err
+    moved = ok("customer", "reid", "C0001", "C0002", store=b).split()[-1]
+    assert moved == "C0002"
+    assert kehu("points", "C0002", "--json", store=b).json()["balance"] == points["balance"]
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("customer", "show", "L4", "--json", store=clone).json()["referrer"] == "C0002"
+        assert kehu("customer", "show", "W5", "--json", store=clone).json()["referrer"] == "C0001"
+        moved_one = kehu("customer", "show", "C0002", "--json", store=clone).json()
+        assert moved_one["phones"] == ["+8613800001111"] and not moved_one.get("also_known"), moved_one
+        assert [p["items"][0]["name"] for p in moved_one["purchases"]] == ["普洱"], moved_one
+        assert kehu("check", store=clone).code == 0
