@@ -105,3 +105,30 @@ def test_a_customer_given_a_new_id_takes_its_records_and_references_and_leaves_t
         assert moved_one["phones"] == ["+8613800001111"] and not moved_one.get("also_known"), moved_one
         assert [p["items"][0]["name"] for p in moved_one["purchases"]] == ["普洱"], moved_one
         assert kehu("check", store=clone).code == 0
+
+
+@pytest.mark.parametrize("where", ["pre-push", "pre-receive"])
+def test_a_push_a_hook_refuses_says_the_hooks_words_and_leaves_the_clone_as_it_was(
+        tmp_path: Path, where: str) -> None:
+    """A team's hook refuses the push of a sync: this clone's pre-push (a lint the team runs) or
+    the remote's pre-receive (a protected branch on a git server). The sync said only "failed:
+    error: failed to push some refs" and "run `kehu sync` again", which is refused the same way
+    for ever: the hook's own words are said, the clone as it was."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "A1", "--name", "甲", store=a)
+    ok("sync", store=a)
+    ok("customer", "add", "--id", "B1", "--name", "乙", store=b)
+    hooks = (b / ".git" / "hooks") if where == "pre-push" else (tmp_path / "remote.git" / "hooks")
+    hook = hooks / where
+    hook.write_text("#!/bin/sh\necho 'You are not allowed to push code to protected branches.' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    head = git(b, "rev-parse", "HEAD")
+    refused = kehu("sync", store=b)
+    assert refused.code == 1, refused.err
+    assert "not allowed to push code to protected branches" in refused.err, refused.err
+    assert "Traceback" not in refused.err
+    assert git(b, "rev-parse", "HEAD") == head and "customers/" in git(b, "status", "--porcelain")
+    hook.unlink()
+    ok("sync", store=b)
+    ok("sync", store=a)
+    assert {c["id"] for c in kehu("customer", "list", "--json", store=a).json()} == {"A1", "B1"}

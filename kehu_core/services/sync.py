@@ -110,6 +110,16 @@ def _why(result: Any) -> str:
     return (fatal or lines or ["git gave no reason"])[0]
 
 
+def _push_why(result: Any) -> str:
+    """Why git refused a push, as it said it: a hook's own words (this clone's pre-push, the
+    remote's pre-receive: ``remote: ...``) and each ref refused with its reason (``[remote
+    rejected] ... (pre-receive hook declined)``), at most 8 lines. The first ``error:`` line alone
+    (:func:`_why`) was "failed to push some refs", whatever refused it."""
+    lines = [ln.strip() for ln in (result.stderr or result.stdout).splitlines() if ln.strip()]
+    said = [ln for ln in lines if not ln.startswith(("To ", "hint:", "error: failed to push some refs"))]
+    return "; ".join(said[:8]) or _why(result)
+
+
 # How often a push that lost a race (another clone pushed first) is tried again, and the
 # longest wait between tries; waits double from _BACKOFF_FIRST, with jitter so the clones that
 # collided do not collide again. Twenty reps ending the day at once settle within a minute.
@@ -336,8 +346,11 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             return
         if not _lost_race(pushed):
             point.restore()
-            raise SyncError(_("pushing to {remote} ({url}) failed: {why}. {kept}").format(
-                remote=remote, url=url, why=_why(pushed), kept=kept))
+            raise SyncError(_("pushing to {remote} ({url}) was refused: {why}. Nothing was changed in this clone "
+                              "(your edits are still there, uncommitted). The same sync is refused again until "
+                              "what git says is mended (a hook of this clone or of the remote, a protected "
+                              "branch, the remote's disk); then run `kehu sync` again").format(
+                remote=remote, url=url, why=_push_why(pushed)))
     point.restore()
     raise SyncError(_("the remote {remote} ({url}) kept changing while this clone pushed: {attempts} "
         "tries lost the race to other clones. {kept} (a quieter moment will do)").format(
