@@ -84,6 +84,29 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
 
 
 @hookspec
+def kept_customer_fields(store: Store, customer: Customer) -> dict[str, Any] | None:
+    """The values this plugin's own customer fields (those it declares in ``customer_fields``)
+    are kept as, for a profile about to be written: a value as a person typed it given as the
+    store keeps it (the tiering plugin: ``tier_override`` typed as the tier is shown, ``Key
+    customers``, kept as ``重要客户``, as ``kehu tier set`` keeps it).
+
+    Called by ``Store.kept_customer``, the one place every door that writes a profile asks it
+    (``customer add`` and ``set``, the TUI's form, ``kehu edit``, an import, ``kehu serve``, a
+    plugin's command writing through ``store.update_customer``), with the customer as the door
+    would write it, before the ``validate_customer`` rules are asked of the value kept; and
+    only when a field a plugin declares is given a value by this write (a field the write
+    leaves as it was keeps its line). Returns ``{field: the value to keep}``; a field left out,
+    given as it is or as None, is written as typed. A key that is no field this plugin declares (kehu's
+    own ``name``, another plugin's field) or a value its field's type refuses is the plugin's
+    wrong result: reported by name, its values left out, the write goes on as typed. Keep a
+    kept value as it is when asked again. ``kehu check`` never asks it and writes nothing: a
+    hand-edited file holding a value as typed is for ``validate_customer`` to name (with what
+    to write). ``None`` or ``{}``: nothing to change. Every plugin is asked, each for its own
+    fields.
+    """
+
+
+@hookspec
 def validate_ledger(store: Store, customer_id: str, ledger: str,
                     entries: list[dict[str, Any]]) -> list[tuple[int, str]] | None:
     """Check a customer's ledger beyond the shape of its lines: a rule across its entries.

@@ -17,6 +17,8 @@ HOOK_TESTS = {
     "customer_fields": "test_plugin_host.py::test_the_readme_example_plugin_installs_and_works",
     "settings_model": "test_plugin_settings.py::test_settings_model_checks_a_section_at_open_and_in_check",
     "validate_customer": "test_tiering.py::test_unknown_tier_is_refused_and_flagged_by_check",
+    "kept_customer_fields":
+        "test_hostile_fifteenth_fifteenthd.py::test_kept_customer_fields_keeps_a_plugins_field_as_it_says",
     "validate_ledger": "test_points.py::test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not",
     "customer_values": "test_tiering.py::test_customer_list_filters_by_tier_and_show_has_tier",
     "tier_names": "test_segments.py::test_tier_condition_uses_plugin_values",

@@ -30,8 +30,8 @@ from .results import _finished, _finished_old, _started, check_result, check_res
 #: lists, shows and reports, where a write is a plugin's bug. ``interaction_saved`` writes (points
 #: after a sale); ``register_commands`` runs once, before a store is open.
 READING_HOOKS = frozenset({
-    "validate_customer", "validate_ledger", "customer_values", "customer_values_many", "customer_value_figures",
-    "tier_names",
+    "validate_customer", "kept_customer_fields", "validate_ledger", "customer_values", "customer_values_many",
+    "customer_value_figures", "tier_names",
     "settings_model", "customer_fields", "reminder_rules", "tui_columns", "tui_panels", "importers",
     "exporters", "message_senders",
 })
@@ -41,7 +41,7 @@ READING_HOOKS = frozenset({
 #: that changes what it was given changes nothing another plugin sees, nor what kehu goes on with
 #: (a purchase's amount set to 1 000 000 in ``interaction_saved`` made the points plugin award a
 #: million points for a ¥100 sale, `purchase add` print "¥1000000 recorded", and check said ok)
-OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "validate_ledger"})
+OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "kept_customer_fields", "validate_ledger"})
 
 #: the hooks given customers to compute values of: a plugin not kehu's gets its own copies (kehu's
 #: own change nothing they are given, and a copy of every customer of a list for each of them

@@ -15,7 +15,7 @@ from pydantic import ValidationError, create_model
 from .. import hookspecs
 from ..config import PluginSettings
 from ..errors import Problem, RecordError
-from ..handed import error_text, plugin_exits, stops_kehu
+from ..handed import WrongResult, error_text, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
@@ -90,6 +90,7 @@ class PluginHost(GuardedHooks):
             self._fail(PluginFailure(name, "register", str(exc)))
             return False
         self._plugins[name] = plugin
+        self.__dict__.pop("_declared_fields", None)
         self.__dict__.pop("customer_model", None)
         return True
 
@@ -231,13 +232,49 @@ class PluginHost(GuardedHooks):
                 if (name := getattr(item, attr)) not in theirs or theirs[name] == [plugin]]
 
     @cached_property
-    def customer_model(self) -> type[Customer]:
+    def _declared_fields(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The plugins' customer fields as the model gets them, and the plugin each is of (on a
+        clash, the one registered last: its declaration is the model's)."""
         fields: dict[str, Any] = {}
+        owners: dict[str, str] = {}
         for name, declared in self.call("customer_fields"):
             _merge_first_wins(fields, guarded_fields(name, declared))
+            for key in declared:
+                owners.setdefault(key, name)
+        return fields, owners
+
+    @cached_property
+    def customer_model(self) -> type[Customer]:
+        fields = self._declared_fields[0]
         if not fields:
             return Customer
         return create_model("StoreCustomer", __base__=Customer, **fields)
+
+    def field_owners(self) -> dict[str, str]:
+        """Each customer field a plugin declares (``customer_fields``) → that plugin's name."""
+        return self._declared_fields[1]
+
+    def kept_fields(self, store: Store, customer: Customer, fields: Iterable[str]) -> dict[str, tuple[str, Any]]:
+        """What the plugins keep ``fields`` of ``customer`` as (the ``kept_customer_fields``
+        hook): field → (the plugin, the value it keeps), for those of ``fields`` each plugin
+        declares; a plugin giving a key that is no field of its own (kehu's ``name``, another
+        plugin's field) is reported by name and all it gave is left out. Only the plugins
+        declaring one of ``fields`` are asked."""
+        owners, wanted = self.field_owners(), set(fields)
+        asked = {owners[f] for f in wanted if f in owners}
+        if not asked:
+            return {}
+        kept: dict[str, tuple[str, Any]] = {}
+        others = [n for n in self.names() if n not in asked]
+        for name, result in self.call("kept_customer_fields", leave_out=others, store=store, customer=customer):
+            strange = sorted(k for k in result if owners.get(k) != name)
+            if strange:
+                self.report(name, "kept_customer_fields", WrongResult(_(
+                    "returned {keys}: not fields it declares (customer_fields); a plugin keeps only its own "
+                    "fields").format(keys=", ".join(map(repr, strange)))))
+                continue
+            kept.update((k, (name, v)) for k, v in result.items() if k in wanted)
+        return kept
 
     def values(
         self, store: Store, customer: Customer, *, skip: Iterable[str] = ()

@@ -187,6 +187,13 @@ def _refuse_defaults_their_type_refuses(model: type[BaseModel]) -> None:
                                                       error=error["msg"])) from None
 
 
+def _kept_fields(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
+        raise WrongResult(_("returned {kind}, expected {spec} or None").format(
+            kind=_kind(result), spec="{field name: value}"))
+    return result
+
+
 def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
     if not isinstance(result, dict):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
@@ -240,6 +247,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "customer_fields": _fields,
     "settings_model": _settings_model,
     "validate_customer": _messages,
+    "kept_customer_fields": _kept_fields,
     "validate_ledger": lambda r: _list_of(r, "(entry index, message) pairs", _entry_message),
     "customer_values": _values_dict,
     "customer_values_many": _values_many,

@@ -145,7 +145,9 @@ class EditSession:
             if problem is not None:
                 out.append(Problem(place, line_of(document(), ["referrer"]), problem))
         old = {p.message for p in store.door_problems(place, before)} if before is not None else set()
-        out.extend(p for p in store.door_problems(place, customer, document)
+        # judged as it is saved: a plugin's field as the plugin keeps it (a tier typed as shown)
+        kept, _changes = store.kept_customer(customer, _changed(customer, before))
+        out.extend(p for p in store.door_problems(place, kept, document)
                    if p.message not in old)
         return out
 
@@ -153,23 +155,37 @@ class EditSession:
         """Replace the record with the copy; refused (ConflictError) if it changed meanwhile."""
         if self.problems():
             raise RecordError([])
-        path = self.store.customer_file(self.customer_id)
-        with self.store.lock():
-            if self.store.file_version(self.customer_id) != self.version:
+        store = self.store
+        path = store.customer_file(self.customer_id)
+        with store.lock():
+            if store.file_version(self.customer_id) != self.version:
                 raise ConflictError(
                     _("{path} was changed by someone else while you edited it; your text is kept in {copy}").format(
-                        path=self.store.rel(path), copy=self.copy)
+                        path=store.rel(path), copy=self.copy)
                 )
+            # written as every door writes a profile: a plugin's field as the plugin keeps it
+            # (Store.door_write), the rest as the editor left it
+            before = store.get(self.customer_id)
+            customer = store.read_customer_file(self.copy, place=path)
+            _kept, text = store.door_write(path, customer, self.text, old=before,
+                                           changed=_changed(customer, before))
             try:
-                atomic_write(path, _seal_confidential(self.store, self.text, self.opened, self.owner))
+                atomic_write(path, _seal_confidential(store, text, self.opened, self.owner))
             except OSError as exc:  # a read-only store, a full disk: the user's text was left unnamed
                 raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
                     path=path, error=os_error_text(exc), copy=self.copy)) from None
-        self.store.index.refresh_paths([path])
+        store.index.refresh_paths([path])
         self.discard()
 
     def discard(self) -> None:
         shutil.rmtree(self.copy.parent.parent, ignore_errors=True)
+
+
+def _changed(customer: Any, before: Any) -> set[str] | None:
+    """The fields the edit gave a value other than the record's (None: no record to compare)."""
+    if before is None:
+        return None
+    return {key for key in type(customer).model_fields if getattr(customer, key, None) != getattr(before, key, None)}
 
 
 def _open_confidential(store: Store, customer_id: str,

@@ -74,7 +74,9 @@ class BulkMixin:
                             raise KehuError(_("customer {id} already exists ({rel})").format(
                                 id=repr(customer.id), rel=self.rel(path)))
                         self._refuse_case_twin(folder, shard.folded.get(folder.name.casefold(), ()))
-                        self._refuse_rule_problems(path, customer, text)
+                        customer, kept = self.door_write(path, customer, text)
+                        if kept != text:  # a plugin's field kept otherwise than typed: the
+                            text, rows, staged = kept, None, None  # text as made here, indexed so
                     except KehuError as exc:
                         out.append(exc)
                         continue

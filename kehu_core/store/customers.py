@@ -16,6 +16,7 @@ from ..calendar import birthday_after, created_after
 from ..computed_fields import shown_by_kehu_messages, spelled_as_field_messages
 from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
+from ..handed import WrongResult
 from ..i18n import _
 from ..ids import check_id, new_id, shard
 from ..keytext import composed
@@ -198,6 +199,61 @@ class CustomersMixin:
         own = plugin_problems(path, None, customer, [late], doc) if late is not None else []
         return [*self.rule_problems(path, customer, doc), *own]
 
+    def kept_customer(self, customer: Customer,
+                      changed: Iterable[str] | None = None) -> tuple[Customer, dict[str, Any]]:
+        """``customer`` with the plugins' fields as they keep them, and those fields' kept values
+        (``{}``: all kept as given): the one place the ``kept_customer_fields`` hook is asked,
+        by :meth:`door_write` (every door's write of a profile) and by the forms that judge a
+        profile before it is saved (the TUI's, ``kehu edit``'s). ``changed``: the fields this
+        write gives (None: every field, a new profile's); a plugin's field left as it was is
+        not asked about, and a plugin none of whose fields is given is not asked. A value the
+        field's type refuses is that plugin's wrong result: reported, left out."""
+        if self.plugins is None:
+            return customer, {}
+        owners = self.plugins.field_owners()
+        given = [f for f in (owners if changed is None else changed)
+                 if f in owners and getattr(customer, f, None) not in (None, [], "")]
+        if not given:
+            return customer, {}
+        by_plugin: dict[str, dict[str, Any]] = {}
+        for key, (plugin, value) in self.plugins.kept_fields(self, customer, given).items():
+            if value is not None and value != getattr(customer, key, None):
+                by_plugin.setdefault(plugin, {})[key] = value
+        kept, changes = customer, {}
+        for plugin, values in by_plugin.items():
+            data = {**kept.model_dump(mode="python"), **values}
+            try:  # the rest as validated before: phones and emails not parsed again
+                made = self.customer_model.model_validate(data, context={**self._context(), **TRUSTED})
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                self.plugins.report(plugin, "kept_customer_fields", WrongResult(_(
+                    "returned {field}: {value}, which the field's type refuses ({error})").format(
+                    field=".".join(map(str, error["loc"])), value=f"{error.get('input')!r:.60}",
+                    error=error["msg"])))
+                continue
+            made._sealed = dict(customer.sealed)
+            kept = made
+            changes.update({key: getattr(made, key) for key in values})
+        return kept, changes
+
+    def door_write(self, path: Path, customer: Customer, text: str, *, old: Customer | None = None,
+                   changed: Iterable[str] | None = None, original: str | None = None) -> tuple[Customer, str]:
+        """What a door writes to ``path`` for a profile: ``customer`` and its file's ``text``,
+        with the plugins' fields as they keep them (:meth:`kept_customer`; ``changed``: the
+        fields this write gives, None for a new profile), refused (RecordError, nothing
+        written) if the profile so kept brings a rule's problem (:meth:`door_problems`; one the
+        file ``old`` already had is left for ``kehu check``). ``original``: the file's text
+        now; a write leaving it as it is is not refused. The one place every door's write of a
+        profile goes through: :meth:`add_customer`, :meth:`update_customer` (``customer set``,
+        the TUI's form, an import's merge, ``kehu tier set``), ``add_rendered_customers`` (a big
+        import) and ``kehu edit`` (``services.editing``). Returns the kept customer and text."""
+        kept, changes = self.kept_customer(customer, changed)
+        if changes:
+            text = _with_values(text, self._sealed_values(kept.owner, changes))
+        if text != original:
+            self._refuse_rule_problems(path, kept, text, old)
+        return kept, text
+
     def _refuse_rule_problems(self, path: Path, new: Customer, text: str,
                               old: Customer | None = None) -> None:
         """Refuse a write that would make a plugin's rule fail (``customer set ID wechat=qd``):
@@ -245,8 +301,7 @@ class CustomersMixin:
             for key, text in kept.items():
                 values.setdefault(key, text)
             values = self._sealed_values(customer.owner, values)
-            text = dump_new(values)
-            self._refuse_rule_problems(path, customer, text)
+            customer, text = self.door_write(path, customer, dump_new(values))
             stored = self._as_stored(path, values, customer)
             self._write(path, text)
             self._touched(path, stored)
@@ -328,10 +383,10 @@ class CustomersMixin:
                     # shows the new value rather than keeping the old one
                     doc[name] = to_plain_yaml_value(getattr(new, key, changes[key]))
             original = _yamlio.read_text(path)
-            text = dump_roundtrip(doc, like=original)
+            new, text = self.door_write(path, new, dump_roundtrip(doc, like=original), old=old,
+                                        changed=changes, original=original)
             stored = self._as_stored(path, {k: v for k, v in doc.items() if k != "conflicts"}, new)
             if text != original:
-                self._refuse_rule_problems(path, new, text, old)
                 self._write(path, text)
                 self._touched(path, stored)
         return stored
@@ -386,6 +441,24 @@ def _position(doc: Any, key: str) -> int:
         if existing in _FIELD_ORDER and _FIELD_ORDER.index(existing) < rank:
             pos = i + 1
     return pos
+
+
+def _with_values(text: str, values: dict[str, Any]) -> str:
+    """A profile's ``text`` with these fields' values replaced in their lines (comments kept),
+    or added where :func:`_position` puts a new field."""
+    from ruamel.yaml.scalarstring import PlainScalarString
+
+    doc = _yamlio.roundtrip_yaml().load(text)
+    spelt = {_named(k): k for k in doc}
+    for key, value in values.items():
+        if key in spelt:
+            # quoted only if it must be: ruamel gives a new text the quotes of the one it
+            # replaces (' Small customers ', typed with spaces, made '小客户')
+            one_line = isinstance(value, str) and "\n" not in value and "\r" not in value
+            doc[spelt[key]] = PlainScalarString(value) if one_line else to_plain_yaml_value(value)
+        else:
+            doc.insert(_position(doc, key), key, to_plain_yaml_value(value))
+    return dump_roundtrip(doc, like=text)
 
 
 def text_doc(text: str) -> Any:

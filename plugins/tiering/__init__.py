@@ -12,7 +12,6 @@ from kehu_core import hookimpl
 from kehu_core.computed_fields import computed_field_messages
 from kehu_core.i18n import N_, _
 from kehu_core.models import Customer, Purchase
-from kehu_core.names import meant
 from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
@@ -23,6 +22,7 @@ from .tiers import (
     TieringSettings,
     Tiers,
     compute,
+    kept_tier,
     move_text,
     moves,
     record_if_changed,
@@ -46,14 +46,25 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     messages = computed_field_messages(customer, {"tier": how, "tier_rank": how})
     override = getattr(customer, OVERRIDE_FIELD, None)
     names = settings(store).tier_names()
-    kept = meant(override, names, store) if override and override not in names else None
-    if kept is not None:  # `tier set` takes a tier as shown (Key customers); a profile keeps it as kept
+    kept = kept_tier(store, override) if override and override not in names else None
+    # every door keeps a tier typed as shown (Key customers) as kept (kept_customer_fields):
+    # a file holding it was edited by hand, which `kehu check` does not rewrite
+    if kept is not None:
         messages.append(_("{field} {tier} is how the tier {kept} is shown; write {kept}").format(
             field=OVERRIDE_FIELD, tier=repr(override), kept=kept))
     elif override and override not in names:
         messages.append(_("{field} {tier} is not a tier here; expected one of {names}").format(
             field=OVERRIDE_FIELD, tier=repr(override), names=", ".join(names)))
     return messages or None
+
+
+@hookimpl
+def kept_customer_fields(store: Store, customer: Customer) -> dict[str, Any] | None:
+    """A tier pinned by its name as shown (``Key customers``, ``key CUSTOMERS``), which ``kehu
+    tier set`` takes, is kept as the store keeps it (重要客户), whatever door it came by."""
+    override = getattr(customer, OVERRIDE_FIELD, None)
+    kept = kept_tier(store, override) if override else None
+    return {OVERRIDE_FIELD: kept} if kept is not None and kept != override else None
 
 
 @hookimpl

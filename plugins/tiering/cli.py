@@ -16,7 +16,7 @@ from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.left_out import SKIPPED
 from kehu_core.models import LedgerEntry
-from kehu_core.names import meant, shown
+from kehu_core.names import shown
 from kehu_core.plugins import require_enabled
 from kehu_core.problems import validation_problems
 from kehu_core.store import LEDGER_SUFFIX, Store
@@ -28,6 +28,7 @@ from .tiers import (
     SCHEMES,
     compute,
     distribution,
+    kept_tier,
     move_text,
     moves,
     record_if_changed,
@@ -155,14 +156,13 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
     except ValidationError as exc:
         raise KehuError("\n".join(_("--reason: {problem}").format(problem=p.reason or p.message)
                                    for p in validation_problems(exc, "--reason"))) from None
-    names = settings(store).tier_names()
-    if tier:  # as kept (主要客户) or as shown (Major customers); the override keeps the name as kept
-        kept = meant(tier, names, store)
-        if kept is None:
-            raise KehuError(_("{tier!r} is not a tier of this store; expected one of {names}").format(
-                tier=tier, names=", ".join(str(shown(n, store)) for n in names)))
-        tier = kept
-    store.update_customer(customer.id, {OVERRIDE_FIELD: None if clear else tier})
-    new, why = tier_of(store, customer.id, None if clear else tier)
+    if tier and kept_tier(store, tier) is None:  # as kept (主要客户) or as shown (Major customers)
+        raise KehuError(_("{tier!r} is not a tier of this store; expected one of {names}").format(
+            tier=tier, names=", ".join(str(shown(n, store)) for n in settings(store).tier_names())))
+    # written as every door writes the field: the name kept as the store keeps it, by the
+    # plugin's kept_customer_fields (Store.door_write)
+    updated = store.update_customer(customer.id, {OVERRIDE_FIELD: None if clear else tier})
+    tier = getattr(updated, OVERRIDE_FIELD, None)
+    new, why = tier_of(store, customer.id, tier)
     record_if_changed(store, customer.id, new, f"{reason}; {why}", store.today)
     click.echo(f"{customer.name} ({customer.id}): {shown(new, store)}", err=True)

@@ -19,7 +19,7 @@ from kehu_core.i18n import N_, _
 from kehu_core.index import PluginTable
 from kehu_core.keytext import key_text
 from kehu_core.models import CENT, MAX_SHORT, Day, one_line_problem, shows_something
-from kehu_core.names import shown
+from kehu_core.names import meant, shown
 from kehu_core.plugins import plugin_settings
 from kehu_core.services import scoring
 from kehu_core.store import Store
@@ -130,6 +130,14 @@ class TieringSettings(BaseModel):
 
 def settings(store: Store) -> TieringSettings:
     return plugin_settings(store, NAME, TieringSettings)
+
+
+def kept_tier(store: Store, typed: str) -> str | None:
+    """The tier of this store ``typed`` names, as the store keeps it: itself, or the tier it
+    shows in English or Chinese, in any case (``Key customers`` → 重要客户); None: no tier. The
+    one rule every door reads a typed tier by (``kehu tier set``, ``tier_override`` by the
+    ``kept_customer_fields`` hook, ``validate_customer`` saying what to write)."""
+    return meant(typed, settings(store).tier_names(), store)
 
 
 class TierInfo(NamedTuple):  # one per customer on each ranking: a named tuple is quick to make

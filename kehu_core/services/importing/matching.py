@@ -252,10 +252,25 @@ class Merger:
                     entry.added.append(f"birthday year {value[:4]}")
             elif key == "notes" and str(value) in str(old):
                 continue
+            elif self._kept_as(entry, key, old) == self._kept_as(entry, key, value):
+                continue  # a plugin's field, the same value typed two ways (a tier as it is shown)
             else:
                 entry.conflicts.append(f"{key}: kept {old!r}, {source} has {value!r}")
         if source_id:
             self._merge_extra(entry, {"source_id": source_id}, source)
+
+    def _kept_as(self, entry: Planned, key: str, value: Any) -> Any:
+        """``value`` of a plugin's field ``key`` as the store keeps it, which the write keeps it as
+        (``Store.kept_customer``): a row's `Key customers` is the tier 重要客户 a customer has, no
+        conflict. Any other field's, or one the model refuses, as it is."""
+        plugins = self.store.plugins
+        if plugins is None or key not in plugins.field_owners():
+            return value
+        try:
+            customer = self.model.model_validate({**entry.current, key: value}, context={"region": self.region})
+        except ValidationError:
+            return value
+        return self.store.kept_customer(customer, {key})[1].get(key, value)
 
     def _merge_extra(self, entry: Planned, extra: dict[str, Any], source: str) -> None:
         current = dict(entry.current.get(EXTRA_KEY) or {})

@@ -111,7 +111,9 @@ def field_errors(store: Store, original: Customer, changes: dict[str, Any]) -> d
         return {"referrer": problem}
     # what every write refuses beyond the model (a birthday after today, a plugin's rule), under
     # its field before saving; a problem the record already had is left for `kehu check`, as
-    # the save itself leaves it (Store.door_problems)
+    # the save itself leaves it (Store.door_write)
     place = store.customer_file(original.id)
     before = {p.message for p in store.door_problems(place, original)}
+    # judged as it is saved: a plugin's field as the plugin keeps it (a tier typed as shown)
+    customer, _kept = store.kept_customer(customer, changes)
     return field_messages([p for p in store.door_problems(place, customer) if p.message not in before], whole="name")
