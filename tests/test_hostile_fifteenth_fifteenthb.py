@@ -132,3 +132,36 @@ def test_a_push_a_hook_refuses_says_the_hooks_words_and_leaves_the_clone_as_it_w
     ok("sync", store=b)
     ok("sync", store=a)
     assert {c["id"] for c in kehu("customer", "list", "--json", store=a).json()} == {"A1", "B1"}
+
+
+@pytest.mark.parametrize("first", ["renamer", "editor"])
+def test_records_and_references_written_meanwhile_follow_a_customer_given_a_new_id(
+        tmp_path: Path, first: str) -> None:
+    """One clone gives a shared customer a new id (`kehu customer reid C0001 C0002`) and syncs,
+    while the other records a sale of C0001, tags it and records that C0001 referred 李四. Git
+    moved the sale (and its ledgers) into C0002's folder and stopped on each, "each clone moved
+    the same record to a different place (one customer merged into two, say)"; and 李四's
+    referrer named C0001, gone ("referrer: no such customer" at every sync). The sale is
+    C0002's, 李四 is referred by C0002, the tag is on C0002's profile, one commit each, in both
+    clones, `check` clean; whichever clone syncs first."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("customer", "reid", "C0001", "C0002", store=a)
+    ok("purchase", "add", "C0001", "--item", "普洱", "--price", "500", store=b)
+    ok("customer", "set", "C0001", "tags+=vip", store=b)
+    ok("customer", "add", "--id", "L4", "--name", "李四", "--referrer", "C0001", store=b)
+    one, two = (a, b) if first == "renamer" else (b, a)
+    ok("sync", store=one)
+    synced = kehu("sync", store=two)
+    assert synced.code == 0, synced.err
+    ok("sync", store=one)
+    for clone in (a, b):
+        ids = {c["id"] for c in kehu("customer", "list", "--json", store=clone).json()}
+        assert ids == {"C0002", "L4"}, ids
+        shown = kehu("customer", "show", "C0002", "--json", store=clone).json()
+        assert [p["items"][0]["name"] for p in shown["purchases"]] == ["普洱"] and "vip" in shown["tags"], shown
+        assert kehu("points", "C0002", "--json", store=clone).json()["balance"] > 0
+        assert kehu("customer", "show", "L4", "--json", store=clone).json()["referrer"] == "C0002"
+        assert kehu("check", store=clone).code == 0

@@ -18,7 +18,9 @@ finds the customer holding it).
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
@@ -32,6 +34,25 @@ from .customer_merge import _below, _Changes
 
 if TYPE_CHECKING:
     from ..store import Store
+
+
+#: the line of a reid's commit that names the two ids: a sync merging it follows the customer
+#: (:func:`given_new_ids`), as the other clone may have written records and references of OLD
+TRAILER = "Kehu-Reid"
+_TRAILER_LINE = re.compile(rf"^{TRAILER}: (\S+) -> (\S+)$", re.M)
+
+
+def given_new_ids(root: Path, base: str, rev: str) -> dict[str, str]:
+    """The customers given a new id (``kehu customer reid``) in the commits of ``rev`` since
+    ``base``, old id -> new id, as their commits say (a chain followed to its end)."""
+    out = gitops.run(root, "log", "--format=%B", "--grep", f"^{TRAILER}: ", f"{base}..{rev}", check=False).stdout
+    found: dict[str, str] = {}
+    for old, new in reversed(_TRAILER_LINE.findall(out)):  # oldest first
+        found[old] = new
+        for was, now in found.items():
+            if now == old:
+                found[was] = new
+    return found
 
 
 @dataclass
@@ -95,7 +116,7 @@ def reid_customer(store: Store, old_id: str, new_id: str | None = None) -> ReidR
                         or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
                 message = (f"kehu customer reid: {customer.name} ({old_id}) is now {new_id}\n\n"
                            f"{report.files} files moved; referrals now naming {new_id}: "
-                           f"{', '.join(report.referrals) or 'none'}\n")
+                           f"{', '.join(report.referrals) or 'none'}\n\n{TRAILER}: {old_id} -> {new_id}\n")
                 if gitops.commit(store.root, message, rels):
                     report.commit = gitops.head(store.root)
         except BaseException:

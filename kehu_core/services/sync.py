@@ -446,16 +446,18 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
             and not gitops.unmerged_paths(root)):  # a plan (a ledger) changed here, reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     edited: list[tuple[str, str, str]] = []
+    renumbered: list[str] = []
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
         edited = sync_merged_away.keep_edited_merged_away(store) or sync_merged_away.merged_into_two(store)
-        if edited:
+        renumbered = [] if edited else sync_merged_away.keep_moved_with_new_id(store)
+        if edited or renumbered:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
         # a customer merged away on one side, records added to it on the other: they follow it
         followed = sync_merged_away.follow_merged_customers(store, ref)
         stuck = [] if followed else sync_guard.reopen_orphaned_customers(root, ref)
         if not stuck:
-            return (followed + sync_merged_away.merge_again(store, edited)
+            return (followed + renumbered + sync_merged_away.merge_again(store, edited)
                     + sync_merged_away.follow_references(store, ref))
     else:
         stuck = gitops.unmerged_paths(root)

@@ -95,7 +95,12 @@ def follow_references(store: Store, ref: str) -> list[str]:
     base = gitops.run(root, "merge-base", "HEAD^1", ref, check=False).stdout.strip()
     if not base:
         return []
+    from .customer_reid import given_new_ids
+
     absorbed = {**_absorbed_by(store, "HEAD^1", base), **_absorbed_by(store, ref, base)}
+    # a customer given a new id (`kehu customer reid`) is followed as one merged away
+    renamed = {**given_new_ids(root, base, "HEAD^1"), **given_new_ids(root, base, ref)}
+    absorbed.update(renamed)
     gone = {other: keep for other, keep in sorted(absorbed.items())
             if not store.customer_file(other).exists() and store.customer_file(keep).exists()}
     # named anywhere but in the profile that records the merge? (git's grep of the merged tree: fast)
@@ -120,7 +125,10 @@ def follow_references(store: Store, ref: str) -> list[str]:
     for other, keep in named.items():
         before = len(touched)
         referred = customer_refs.rename(store, other, keep, touched.append, write)
-        if len(touched) > before or referred:
+        if (len(touched) > before or referred) and other in renamed:
+            done.append(_("the references to {other} written in one clone while the other gave it the new id "
+                          "{keep} name {keep}").format(other=other, keep=keep))
+        elif len(touched) > before or referred:
             done.append(_("the references to {other} written in one clone while the other merged it into "
                           "{keep} name {keep}").format(other=other, keep=keep))
     rels = sorted({store.rel(path) for path in touched})  # those alone: edits not yet checked stay out
@@ -146,6 +154,36 @@ def follow_up_hand_merge(store: Store) -> list[str]:
     if upstream and not gitops.run(root, "merge-base", "--is-ancestor", "HEAD", upstream, check=False).returncode:
         return []  # the remote has it: followed up where it was made
     return follow_merged_customers(store, "HEAD^2") + follow_references(store, "HEAD^2")
+
+
+def keep_moved_with_new_id(store: Store) -> list[str]:
+    """During a merge git stopped: when every file it stopped on is one a side added to the
+    folder of a customer the other side gave a new id (``kehu customer reid``: a sale, a note,
+    a ledger line recorded meanwhile), which git moved to the new id's folder with the rest
+    and left for a person ("added by us"/"by them", a directory's rename), each is kept there
+    (``git add``): it is that customer's. Returns what was done, one line; nothing, and nothing
+    done, when anything else stopped the merge."""
+    from .customer_reid import given_new_ids
+    from .unmerged_files import SET_ASIDE_OURS, SET_ASIDE_THEIRS
+
+    root = store.root
+    merge = OpenMerge(root)
+    stuck = unmerged(root)
+    if not stuck or merge.base is None:
+        return []
+    moved = {new: old for rev in ("HEAD", "MERGE_HEAD")
+             for old, new in given_new_ids(root, merge.base, rev).items()}
+    kept = {}
+    for rel, stages in sorted(stuck.items()):
+        owner = customer_of(rel)
+        if (owner not in moved or stages not in (SET_ASIDE_OURS, SET_ASIDE_THEIRS) or rel.endswith(f"/{CUSTOMER_FILE}")
+                or not (root / rel).is_file()):
+            return []
+        kept[rel] = owner
+    gitops.run(root, "add", "--", *kept)
+    return [_("the records of {old} written in one clone while the other gave it the new id {new} are "
+              "{new}'s: {count}").format(old=moved[new], new=new, count=sum(1 for o in kept.values() if o == new))
+            for new in sorted(set(kept.values()))]
 
 
 def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
