@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,51 @@ def test_a_card_whose_plugin_rule_failed_is_refused_and_not_stored_by_kehu_serve
     assert _files(root) == before
     assert kehu("undo", "--list", store=root).out == journal
     assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def test_a_record_of_more_fields_than_a_record_holds_is_refused_before_the_editor_reads_it(
+        tmp_path: Path) -> None:
+    """A profile holding 100 000 fields of its own (1 MB, within a record's 2 MiB and its
+    200 000 values: a colleague's script, arriving by `kehu sync`): `customer set ID nickname=x`
+    took 28 s (55 s on a busy machine), ruamel reading and writing each line, and succeeded, `check`
+    ok. A record holds at most 1 000 fields (`models.MAX_FIELDS`): `check` names the first past
+    them at its line, every door refuses the profile in those words, and the round-trip editor
+    refuses it before ruamel reads it (counted here: ruamel composes no node of it)."""
+    from ruamel.yaml.composer import Composer
+
+    from kehu_core.models import MAX_FIELDS
+
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "李雷", store=path).out.strip()
+    full = kehu("customer", "add", "--name", "韩梅梅", store=path).out.strip()
+    profile = next((path / "customers").rglob(f"{cid}/customer.yaml"))
+    profile.write_text(f"id: {cid}\nname: 李雷\n" + "".join(f"f{i}: v\n" for i in range(5_000)), encoding="utf-8")
+    at_most = next((path / "customers").rglob(f"{full}/customer.yaml"))
+    at_most.write_text(f"id: {full}\nname: 韩梅梅\n" + "".join(f"f{i}: v\n" for i in range(MAX_FIELDS - 2)),
+                       encoding="utf-8")
+    before = profile.read_bytes()
+    checked = kehu("check", store=path)
+    assert checked.code == 1, checked.out + checked.err
+    said = f"{profile}:{MAX_FIELDS + 1}: f{MAX_FIELDS - 2}: the record holds 5002 fields; a record holds at most 1000"
+    assert said in checked.out + checked.err, checked.out + checked.err
+    assert str(at_most) not in checked.out + checked.err
+    composed = 0
+
+    def count(frame: Any, event: str, _arg: Any) -> None:
+        nonlocal composed
+        if event == "call" and frame.f_code is Composer.compose_node.__code__:
+            composed += 1
+
+    sys.setprofile(count)
+    try:
+        edited = kehu("customer", "set", cid, "nickname=x", store=path)
+    finally:
+        sys.setprofile(None)
+    assert edited.code == 1 and "a record holds at most 1000" in edited.err, edited.out + edited.err
+    assert "Traceback" not in edited.err
+    assert composed == 0, composed
+    assert profile.read_bytes() == before
+    fine = kehu("customer", "set", full, "f0=w", store=path)  # at the bound: a record as any
+    assert fine.code == 0, fine.err
+

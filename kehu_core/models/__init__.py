@@ -45,7 +45,7 @@ from .fields import (  # noqa: E402
     parse_flag,
     shows_something,
 )
-from .hostile import CONTROL_CHARACTERS, MAX_VALUES, on_one_line, one_line_problem, too_deep  # noqa: E402
+from .hostile import CONTROL_CHARACTERS, MAX_FIELDS, MAX_VALUES, on_one_line, one_line_problem, too_deep  # noqa: E402
 from .interactions import (  # noqa: E402
     COMPLAINT_STATES,
     INTERACTION_KINDS,
@@ -71,8 +71,8 @@ from .plugin_data import LedgerEntry, Reminder  # noqa: E402
 
 __all__ = [
     "CENT", "COMPLAINT_STATES", "CONTROL_CHARACTERS", "INTERACTION_KINDS", "MAX_ADDRESS", "MAX_CONTACTS",
-    "MAX_LONG", "MAX_SHORT", "MAX_TAGS", "MAX_TEXT", "MAX_VALUES", "TRUSTED", "Amount", "Call", "Complaint",
-    "ComplaintState",
+    "MAX_FIELDS", "MAX_LONG", "MAX_SHORT", "MAX_TAGS", "MAX_TEXT", "MAX_VALUES", "TRUSTED", "Amount", "Call",
+    "Complaint", "ComplaintState",
     "ComplaintStep", "Customer", "Day", "Email", "Feedback", "Flag", "Interaction", "InteractionBase",
     "LedgerEntry", "LineItem", "Message", "Money", "Note", "OverLimit", "Payment", "Phone", "Purchase",
     "Quantity", "Reminder", "Visit", "Voided", "check_birthday", "check_lunar_birthday", "normalise_email",

@@ -23,6 +23,12 @@ MAX_DEPTH = 32
 #: a profile of 25 000 customers merged into it (`also_known`) about 175 000.
 MAX_VALUES = 200_000
 
+#: How many fields a record may hold (a profile: kehu's own, the plugins' and the shop's own
+#: together; a sheet of a few hundred columns fits): 100 000 fields of its own in a profile (1 MB,
+#: within its 2 MiB and its values) took `customer set` 28 s, the round-trip editor's cost of
+#: each line, and a plugin's or a template's reader as long (``too_many_fields``)
+MAX_FIELDS = 1_000
+
 
 class TooDeep(ValueError):
     """A value nested deeper than :data:`MAX_DEPTH`; ``loc`` is the first key found too deep,
@@ -216,10 +222,22 @@ def nesting_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
     return None if found is None else str(found)
 
 
+def too_many_fields(data: Any) -> TooDeep | None:
+    """A record of more than :data:`MAX_FIELDS` fields, at the first one past them: asked by the
+    models (every door, and `kehu check` at that line, :func:`refuse_deep`) and by the round-trip
+    editor before it reads such a file (``yamlio.reading``)."""
+    if not isinstance(data, dict) or len(data) <= MAX_FIELDS:
+        return None
+    first = next(name for i, name in enumerate(data) if i == MAX_FIELDS)
+    return TooDeep(_("{field}: the record holds {count} fields; a record holds at most {limit} (kehu's own, "
+                     "the plugins' and the shop's own together)").format(
+        field=escaped_text(str(first)), count=len(data), limit=MAX_FIELDS), (first,))
+
+
 def refuse_deep(data: Any, info: ValidationInfo | None = None) -> Any:
     if info is not None and info.context and info.context.get("indexed"):
         return data  # checked when its file was read, and written by kehu since
-    found = too_deep(data)
+    found = too_many_fields(data) or too_deep(data)
     if found is not None:
         raise found
     return data

@@ -323,17 +323,20 @@ def load_roundtrip(path: Path) -> Any:
 
 
 def _refuse_too_many_values(path: Path, text: str) -> None:
-    """A record of more values than a record holds (``models.MAX_VALUES``) is refused before
-    ruamel reads it, as `kehu check` names it (at the same line, in the same words): the
-    round-trip loader makes objects of each value, and a field of a million short values (2 MB)
-    took it 182 s and 1.9 GB for one `customer set`; libyaml reads them in a few seconds. A
-    text of fewer characters than twice the limit holds fewer values (`0,` is two)."""
-    from ..models.hostile import MAX_VALUES, too_deep
+    """A record of more values than a record holds (``models.MAX_VALUES``), or of more fields
+    (``models.MAX_FIELDS``), is refused before ruamel reads it, as `kehu check` names it (at the
+    same line, in the same words): the round-trip loader makes objects of each value, and a
+    field of a million short values (2 MB) took it 182 s and 1.9 GB for one `customer set`,
+    100 000 fields 28 s; libyaml reads them in a few seconds. A text of fewer characters than
+    twice the limit holds fewer values (`0,` is two), and one of fewer lines and commas (a flow
+    mapping's) fewer fields."""
+    from ..models.hostile import MAX_FIELDS, MAX_VALUES, too_deep, too_many_fields
 
-    if len(text) <= 2 * MAX_VALUES:
+    if len(text) <= 2 * MAX_VALUES and text.count("\n") <= MAX_FIELDS and text.count(",") <= MAX_FIELDS:
         return
     try:
-        found = too_deep(_load_fast_text(path, text))
+        data = _load_fast_text(path, text)
+        found = too_many_fields(data) or too_deep(data)
     except YamlFileError:
         return  # (what the editor's loader says of it)
     if found is not None:
