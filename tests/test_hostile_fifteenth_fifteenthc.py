@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+from kehu_core import hookimpl
+from kehu_core.testing import make_store as store_with_plugins
+from kehu_core.testing import run_kehu
+
 from .conftest import kehu
 from .pluginutil import installed_plugin
 from .test_serve import DAY, Server, card_url, free_port, make_store, wait_until_up
@@ -122,3 +126,44 @@ def test_a_record_of_more_fields_than_a_record_holds_is_refused_before_the_edito
     fine = kehu("customer", "set", full, "f0=w", store=path)  # at the bound: a record as any
     assert fine.code == 0, fine.err
 
+
+class _ManyFields:
+    @hookimpl
+    def customer_fields(self) -> Any:
+        return {f"f{i}": (str | None, None) for i in range(20_000)}
+
+
+class _ManyRules:
+    class Rule:
+        def __init__(self, n: int) -> None:
+            self.name = f"many{n}"
+
+        def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+            return []
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> Any:
+        return [self.Rule(n) for n in range(2_000)]
+
+
+def test_a_plugin_declaring_thousands_of_fields_or_rules_is_named_and_left_out(tmp_path: Path) -> None:
+    """A plugin whose `customer_fields` declares a field per column of a sheet (20 000), or whose
+    `reminder_rules` gives a rule per product (2 000): the first cost every command 4 to 6 s
+    (the store's model built of them), the second `kehu reminders` of 100 customers 7 s (15 s on
+    a busy machine: each rule asked of each customer with its own copies). A plugin declares at
+    most 100 fields and gives at most 50 rules (`results.MAX_DECLARED_FIELDS`, `MAX_RULES`); more
+    is its wrong result, named, and left out, the built-in plugins' own as before."""
+    store = store_with_plugins(tmp_path / "shop", customers=[{"name": "赵敏", "birthday": "1990-11-22"}],
+                       plugins={"manyf": _ManyFields(), "manyr": _ManyRules()})
+    cid = next(iter(store.iter_customer_ids()))
+    shown = run_kehu(store, "customer", "show", cid, "--json")
+    assert shown.code == 0, shown.err
+    assert ("plugin 'manyf' failed in customer_fields: wrong result: declared 20000 fields; "
+            "a plugin declares at most 100") in shown.err, shown.err
+    assert "f0" not in shown.json()
+    reminded = run_kehu(store, "reminders", "--json")
+    assert reminded.code == 0, reminded.err
+    assert ("plugin 'manyr' failed in reminder_rules: wrong result: returned 2000 reminder rules; "
+            "a plugin gives at most 50") in reminded.err, reminded.err
+    rules = {r["rule"] for r in reminded.json()}
+    assert "birthday" in rules and not any(rule.startswith("many") for rule in rules), rules

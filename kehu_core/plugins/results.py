@@ -27,6 +27,14 @@ def _kind(value: Any) -> str:
 #: shows a dozen; a plugin giving a column per field of its own (2 000) made the list take 10 s
 #: to show and 7.7 s for each key pressed
 MAX_SHOWN = 50
+#: the reminder rules one plugin may give: the built-in reminders give 10. Each is asked of each
+#: customer, with the customer and its history copied for a plugin not kehu's: 2 000 rules made
+#: `kehu reminders` of 100 customers take 7 s (15 s on a busy machine), and every list showing
+#: the next reminder as long
+MAX_RULES = 50
+#: the fields one plugin may declare (``customer_fields``; the built-in tiering declares one): every
+#: command builds the store's model of them, and 20 000 took each command 4 to 6 s
+MAX_DECLARED_FIELDS = 100
 
 
 def _columns(result: Any) -> list[Column]:
@@ -39,10 +47,16 @@ def _panels(result: Any) -> list[Panel]:
                     N_("returned {count} panels; a plugin gives the customer screen at most {most}"))
 
 
-def _at_most(shown: list[Any], message: str) -> list[Any]:
-    """``shown`` (a plugin's columns or panels), or its wrong result past :data:`MAX_SHOWN`."""
-    if len(shown) > MAX_SHOWN:
-        raise WrongResult(_(message).format(count=len(shown), most=MAX_SHOWN))
+def _rules(result: Any) -> list[Any]:
+    return _at_most(_list_of(result, "reminder rules (name, due())", _has("name", calls=("due",))),
+                    N_("returned {count} reminder rules; a plugin gives at most {most}"), MAX_RULES)
+
+
+def _at_most(shown: list[Any] | dict[str, Any], message: str, most: int = MAX_SHOWN) -> Any:
+    """``shown`` (a plugin's columns, panels, reminder rules or fields), or its wrong result past
+    ``most`` of them (:data:`MAX_SHOWN`, :data:`MAX_RULES`, :data:`MAX_DECLARED_FIELDS`)."""
+    if len(shown) > most:
+        raise WrongResult(_(message).format(count=len(shown), most=most))
     return shown
 
 
@@ -151,6 +165,7 @@ def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
     if not isinstance(result, dict):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
             kind=_kind(result), spec="{field name: (type, default)}"))
+    _at_most(result, N_("declared {count} fields; a plugin declares at most {most}"), MAX_DECLARED_FIELDS)
     for key, spec in result.items():
         if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
             raise WrongResult(_("field name {key} is not a valid field name").format(key=repr(key)))
@@ -255,7 +270,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "interaction_saved": _ignored,
     "register_commands": _ignored,
     "tier_names": lambda r: _list_of(r, "tier names (one line of text each)", _a_name),
-    "reminder_rules": lambda r: _list_of(r, "reminder rules (name, due())", _has("name", calls=("due",))),
+    "reminder_rules": _rules,
     "tui_columns": _columns,
     "tui_panels": _panels,
     "importers": lambda r: _list_of(r, "importers (name: one line of text, detect(), read())",
