@@ -82,10 +82,13 @@ def search_text(
     name: str, *, nickname: str | None = None, organization: str | None = None,
     phones: Iterable[str] = (), emails: Iterable[str] = (), tags: Iterable[str] = (),
 ) -> str:
-    """Everything a customer can be found by, for substring search (LIKE and trigrams)."""
-    parts = [name, name.replace(" ", ""), *pinyin_keys(name)]
+    """Everything a customer can be found by, for substring search (LIKE and trigrams). A name
+    and a nickname also as they show (:func:`name_key`): "张" + U+200B + "三" (pasted from a chat
+    app, or made to look like the other 张三) was found by no search for 张三, which found the
+    other one alone."""
+    parts = [name, name.replace(" ", ""), name_key(name), *pinyin_keys(name)]
     if nickname:
-        parts += [nickname, *pinyin_keys(nickname)]
+        parts += [nickname, name_key(nickname), *pinyin_keys(nickname)]
     if organization:
         parts.append(organization)
     parts += phone_digits(phones)
@@ -100,8 +103,14 @@ def name_key(name: str) -> str:
     that two names are the same name: "王芳" and "王芳" + U+200B (pasted from a web page or a
     chat app) look alike on every screen, and a sheet's name-only row of the second made a
     second 王芳 beside the first."""
-    shown = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c) != "Cf")
-    return " ".join(shown.split())
+    return " ".join(_shown(unicodedata.normalize("NFC", name)).split())
+
+
+def _shown(text: str) -> str:
+    """``text`` without its invisible format characters (category Cf)."""
+    if text.isprintable():  # the common case, in C: a format character is not printable
+        return text
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
 def _folded(text: str) -> str:
@@ -124,7 +133,7 @@ _PRUNE_UP_TO = 64  # parts of a customer worth comparing pairwise (a name, phone
 
 def normalise_query(query: str) -> tuple[str, str | None]:
     """(text pattern, digits pattern or None). ``+86 139-1234`` searches phone digits."""
-    text = _folded(query.strip())
+    text = _folded(_shown(query).strip())  # as a name shows (a zero-width space pasted with it)
     stripped = re.sub(r"[\s\-()+]", "", text)
     if stripped.isdecimal() and len(stripped) >= 3:
         # in ASCII, as phones are kept: `customer add --phone １３７…` (a Chinese IME's full-width

@@ -167,3 +167,23 @@ def test_a_plugin_declaring_thousands_of_fields_or_rules_is_named_and_left_out(t
             "a plugin gives at most 50") in reminded.err, reminded.err
     rules = {r["rule"] for r in reminded.json()}
     assert "birthday" in rules and not any(rule.startswith("many") for rule in rules), rules
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u2060", "\ufeff", "\u200e"])
+def test_a_name_holding_an_invisible_character_is_found_by_the_name_it_shows(tmp_path: Path, mark: str) -> None:
+    """A second 张三 whose name holds a zero-width space (a word joiner, a byte order mark, a
+    direction mark: pasted from a chat app, or made to pass for the first): every list and
+    export shows two 张三, and `kehu search 张三` found the first alone — a rep looking for the
+    customer found one and never the other. A name and a nickname are searched as they show
+    (`textsearch.name_key`), and so is a query (one pasted with the mark finds both)."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    plain = kehu("customer", "add", "--name", "张三", "--phone", "13900001111", store=path).out.strip()
+    marked = kehu("customer", "add", "--name", f"张{mark}三", "--phone", "13900002222", store=path).out.strip()
+    nick = kehu("customer", "add", "--name", "李四", "--phone", "13900003333", store=path).out.strip()
+    assert kehu("customer", "set", nick, f"nickname=小{mark}李", store=path).code == 0
+    for query in ("张三", f"张{mark}三"):
+        found = kehu("search", query, "--json", store=path)
+        assert found.code == 0, found.err
+        assert {c["id"] for c in found.json()} == {plain, marked}, (query, found.out)
+    assert [c["id"] for c in kehu("search", "小李", "--json", store=path).json()] == [nick]
