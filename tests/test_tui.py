@@ -337,6 +337,9 @@ async def test_dashboard_opens_with_charts(demo_copy: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+        # the cards are filled one after another on the reports thread: on a busy machine the
+        # products card was still empty when the pyramid had been read
+        await wait_for(pilot, lambda: not app.screen.loading_cards, "every card's figures")
         pyramid = text_of(app.screen.query_one("#pyramid"))
         assert "Key customers" in pyramid and "Small customers" in pyramid  # 重要客户, 小客户 in English
         products = text_of(app.screen.query_one("#products"))
