@@ -165,3 +165,37 @@ def test_records_and_references_written_meanwhile_follow_a_customer_given_a_new_
         assert kehu("points", "C0002", "--json", store=clone).json()["balance"] > 0
         assert kehu("customer", "show", "L4", "--json", store=clone).json()["referrer"] == "C0002"
         assert kehu("check", store=clone).code == 0
+
+
+def test_a_pull_that_rebases_follows_a_customer_merged_away_meanwhile(tmp_path: Path) -> None:
+    """fourteenthb's hand merge, in a clone set to rebase (`pull.rebase = true`, `rebase.autoStash
+    = true`, a habit of many developers): the supervisor merges 甲 into 乙 while the rep records
+    that 甲 referred 张三 and a sale of 甲, commits, and runs `git pull` (a rebase, no merge commit;
+    an uncommitted note stashed and put back). The sync found 张三's referrer and the sale naming a
+    customer no longer there and refused it at every try ("referrer: no such customer", "interaction
+    of a customer that has no customer.yaml"). They follow 甲 into 乙, as after a merge."""
+    a, b = _team(tmp_path)
+    for cid, name in (("JIA", "甲"), ("YI", "乙"), ("ZS", "张三")):
+        ok("customer", "add", "--id", cid, "--name", name, store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("customer", "merge", "YI", "JIA", store=a)
+    ok("sync", store=a)
+    ok("customer", "set", "ZS", "referrer=JIA", store=b)
+    ok("purchase", "add", "JIA", "--item", "普洱", "--price", "500", store=b)
+    git(b, "config", "pull.rebase", "true")
+    git(b, "config", "rebase.autoStash", "true")
+    git(b, "add", "-A")
+    git(b, "commit", "-q", "-m", "mine")
+    ok("customer", "set", "YI", "notes=来电", store=b)  # uncommitted: stashed by git's rebase
+    pulled = _git(b, "pull")
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert {c["id"] for c in kehu("customer", "list", "--json", store=clone).json()} == {"YI", "ZS"}
+        assert kehu("customer", "show", "ZS", "--json", store=clone).json()["referrer"] == "YI"
+        kept = kehu("customer", "show", "YI", "--json", store=clone).json()
+        assert [p["items"][0]["name"] for p in kept["purchases"]] == ["普洱"] and kept["notes"] == "来电", kept
+        assert kehu("check", store=clone).code == 0

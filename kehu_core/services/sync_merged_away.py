@@ -89,8 +89,6 @@ def follow_references(store: Store, ref: str) -> list[str]:
     would have made it had it been there, one commit. Git merged those cleanly, and the sync was
     refused for ever ("referrer: no such customer"), or a planned visit was left out. Returns
     what was done, one line each."""
-    from . import customer_refs
-
     root = store.root
     base = gitops.run(root, "merge-base", "HEAD^1", ref, check=False).stdout.strip()
     if not base:
@@ -113,6 +111,16 @@ def follow_references(store: Store, ref: str) -> list[str]:
     if not named:
         return []
     store.index.refresh_changed(gitops.changed_paths(root, "HEAD^1", "HEAD"))  # the merge's files
+    return _follow_named(store, named, set(renamed))
+
+
+def _follow_named(store: Store, named: dict[str, str], renamed: set[str]) -> list[str]:
+    """Make each place of :mod:`.customer_refs`' list naming a customer of ``named`` (merged
+    away, or given a new id: ``renamed``) name the one it became, one commit of those files
+    alone; what was done, one line each."""
+    from . import customer_refs
+
+    root = store.root
     touched: list[Path] = []
 
     def write(path: Path, text: str) -> None:
@@ -148,12 +156,67 @@ def follow_up_hand_merge(store: Store) -> list[str]:
     made and refused it for ever ("referrer: no such customer"), not saying why. Call with the
     store's lock held."""
     root = store.root
-    if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode:
-        return []
     upstream = gitops.run(root, "rev-parse", "-q", "--verify", "@{upstream}", check=False).stdout.strip()
+    if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode:
+        return follow_up_rebased(store, upstream)
     if upstream and not gitops.run(root, "merge-base", "--is-ancestor", "HEAD", upstream, check=False).returncode:
         return []  # the remote has it: followed up where it was made
     return follow_merged_customers(store, "HEAD^2") + follow_references(store, "HEAD^2")
+
+
+def follow_up_rebased(store: Store, upstream: str) -> list[str]:
+    """This clone's own commits replayed onto its upstream (``git pull`` with ``pull.rebase``
+    set, ``git pull --rebase``: no merge commit to follow up) that still name a customer the
+    upstream merged into another meanwhile — a referrer, records added to its folder — follow it
+    as a merge's would (:func:`follow_up_hand_merge`): the sync refused them for ever, "referrer:
+    no such customer". With no merge base to ask, the customers are those the store names and
+    has no profile of (a referrer, a folder of records: ``kehu check``'s problems) that a profile
+    names under ``also_known``, or a commit as given a new id (``kehu customer reid``)."""
+    from .customer_reid import given_new_ids
+    from .sync_messages import _load_path
+
+    root = store.root
+    if not upstream or gitops.head(root) == upstream or gitops.run(
+            root, "merge-base", "--is-ancestor", upstream, "HEAD", check=False).returncode:
+        return []  # nothing replayed onto it (or nothing to follow it to)
+    index = store.index
+    known = set(index.ids())
+    orphans = {cid for rel, _kind in index.orphan_record_files() if (cid := customer_of(rel)) is not None}
+    missing = orphans | {referrer for _cid, _name, referrer, _created in index.referrals()
+                         if isinstance(referrer, str) and referrer not in known}
+    if not missing:
+        return []
+    became: dict[str, str] = {}
+    first = gitops.run(root, "rev-list", "--max-parents=0", "HEAD", check=False).stdout.split()
+    renamed = given_new_ids(root, first[0], "HEAD") if first else {}
+    for other in sorted(missing):
+        if other in renamed and renamed[other] in known:
+            became[other] = renamed[other]
+            continue
+        found = gitops.run(root, "grep", "-l", "-F", "-e", other, "--", f"{CUSTOMERS_DIR}/*/*/{CUSTOMER_FILE}",
+                           check=False).stdout.split()
+        keeps = sorted(customer_of(rel) or "" for rel in found if other in merged_into(_load_path(root / rel)))
+        if keeps and keeps[0] in known:
+            became[other] = keeps[0]
+    if not became:
+        return []
+    from .customer_merge import merge_customers
+
+    done = []
+    for other in sorted(orphans & set(became)):
+        keep, rel = became[other], store.rel(store.customer_file(other))
+        if other in renamed:  # records added to the old id's folder: moved as the reid moved the rest
+            continue
+        last = gitops.run(root, "log", "-1", "--format=%H", "--", rel, check=False).stdout.strip()
+        text = gitops.show(root, f"{last}^", rel) if last else None
+        if not text:
+            continue
+        (root / rel).write_text(text, encoding="utf-8")  # as it was, for the merge to take it whole
+        store.index.refresh_paths([root / rel])
+        report = merge_customers(store, keep, other)
+        done.append(_("the records of {other} added in this clone follow it into {keep}, into whom the other "
+                      "clone merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
+    return done + _follow_named(store, became, {o for o in became if o in renamed})
 
 
 def keep_moved_with_new_id(store: Store) -> list[str]:
