@@ -187,3 +187,52 @@ def test_a_name_holding_an_invisible_character_is_found_by_the_name_it_shows(tmp
         assert found.code == 0, found.err
         assert {c["id"] for c in found.json()} == {plain, marked}, (query, found.out)
     assert [c["id"] for c in kehu("search", "小李", "--json", store=path).json()] == [nick]
+
+
+class _Sly(str):
+    """Text whose comparison, hash and text are its plugin's code, each raising."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("hash")
+
+    def __str__(self) -> str:
+        raise RuntimeError("str")
+
+
+class _SlyInt(int):
+    def __str__(self) -> str:
+        raise RuntimeError("str")
+
+    __repr__ = __str__
+
+
+class _SlyResults:
+    @hookimpl
+    def tier_names(self, store: Any) -> Any:
+        return [_Sly("VIP")]
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> Any:
+        return {"wechat": _Sly("wx"), "score": _SlyInt(3)}
+
+
+def test_a_plugins_text_whose_comparison_or_text_raises_is_its_wrong_result(tmp_path: Path) -> None:
+    """A plugin's tier names and values that are objects of a subclass of `str` (or `int`) whose
+    `__eq__`, `__hash__` or `__str__` raise: each passed the results' checks, being text, and then
+    `customer list --tier VIP` ended in "internal error: RuntimeError", as did `customer show`
+    and `list --json` printing the value. A text a plugin gives is a `str` itself (a number an
+    `int`, …: `results._text`, the leaves of `_not_json`); another is its wrong result, named."""
+    store = store_with_plugins(tmp_path / "shop", customers=[{"name": "赵敏"}], plugins={"sly": _SlyResults()})
+    cid = next(iter(store.iter_customer_ids()))
+    runs = {"list --tier": run_kehu(store, "customer", "list", "--tier", "VIP"),
+            "show": run_kehu(store, "customer", "show", cid),
+            "show --json": run_kehu(store, "customer", "show", cid, "--json"),
+            "list --json": run_kehu(store, "customer", "list", "--json")}
+    for what, ran in runs.items():
+        assert "internal error" not in ran.err and "Traceback" not in ran.err, (what, ran.err)
+        assert "plugin 'sly' failed in" in ran.err, (what, ran.err)
+    assert runs["list --tier"].code == 1 and "no tier 'VIP'" in runs["list --tier"].err
+    assert runs["show --json"].code == 0 and "wechat" not in runs["show --json"].json()

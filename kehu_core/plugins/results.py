@@ -85,11 +85,19 @@ def _a_name(value: Any) -> bool:
     channel): one line of printable text that shows something. It is typed (`--channel`) and
     recorded (a message's ``channel``, one line): a channel holding a line break sent each
     message, then failed to record it, so the next `kehu send` sent it again."""
-    return isinstance(value, str) and value.isprintable() and bool(value.strip())
+    return _text(value) and value.isprintable() and bool(value.strip())
+
+
+def _text(value: Any) -> bool:
+    """A text: a ``str`` itself, never an object of a subclass of it, whose ``__eq__``,
+    ``__hash__`` or ``__str__`` is the plugin's code: a tier name whose ``__str__`` raised passed
+    every check here, then ended `customer list --tier` in "internal error" (the same for numbers,
+    lists and dicts of values: :func:`_not_json`)."""
+    return type(value) is str
 
 
 def _values_dict(result: Any) -> dict[str, Any]:
-    if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
+    if type(result) is not dict or not all(_text(k) for k in result):
         raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=_kind(result)))
     # values are shown beside the profile: one named as a field of kehu's (`id`, `name`,
     # `owner`) or as what `customer show` adds replaced it in `show`, `list --json` and the
@@ -115,7 +123,7 @@ def _values_dict(result: Any) -> dict[str, Any]:
     return result
 
 
-_LEAVES = (str, bool, int, dt.date)
+_LEAVES = (str, bool, int, dt.date, dt.datetime)  # each itself, not a subclass's object (_text)
 
 #: what one customer's values from one plugin may hold in all: each customer's are kept in the
 #: index and printed with them, and a plugin's 50 MB text took `customer show` 400 MB and grew
@@ -135,21 +143,21 @@ def _not_json(values: dict[str, Any]) -> str | None:
     while stack:
         key, value = stack.pop()
         items += 1
-        if isinstance(value, str):
+        if _text(value):
             text += len(value)
         if text > MAX_VALUES_TEXT or items > MAX_VALUES_ITEMS:
             return _("returned values of more than {chars} characters or {items} items in all (at {key}); "
                      "a customer's values are at most that").format(
                 chars=MAX_VALUES_TEXT, items=MAX_VALUES_ITEMS, key=key)
-        if value is None or isinstance(value, _LEAVES):
+        if value is None or type(value) in _LEAVES:
             continue
-        if isinstance(value, (float, Decimal)):
+        if type(value) in (float, Decimal):
             if isinstance(value, Decimal) and value.is_finite() or isinstance(value, float) and math.isfinite(value):
                 continue
             return _not_a_json_value(key, f"{value}")
-        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if type(value) is dict and all(_text(k) for k in value):
             stack.extend((f"{key}.{k}", v) for k, v in value.items())
-        elif isinstance(value, (list, tuple)):
+        elif type(value) in (list, tuple):
             stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
         else:
             return _not_a_json_value(key, _kind(value))
@@ -167,7 +175,7 @@ def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
             kind=_kind(result), spec="{field name: (type, default)}"))
     _at_most(result, N_("declared {count} fields; a plugin declares at most {most}"), MAX_DECLARED_FIELDS)
     for key, spec in result.items():
-        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+        if not _text(key) or not key.isidentifier() or key.startswith("_"):
             raise WrongResult(_("field name {key} is not a valid field name").format(key=repr(key)))
         if key in Customer.model_fields:
             raise WrongResult(_("field {key} is one of kehu's own customer fields").format(key=repr(key)))
@@ -203,7 +211,7 @@ def _refuse_defaults_their_type_refuses(model: type[BaseModel]) -> None:
 
 
 def _kept_fields(result: Any) -> dict[str, Any]:
-    if not isinstance(result, dict) or not all(isinstance(k, str) for k in result):
+    if not isinstance(result, dict) or not all(_text(k) for k in result):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
             kind=_kind(result), spec="{field name: value}"))
     return result
@@ -214,7 +222,7 @@ def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
             kind=_kind(result), spec="{customer id: values or None}"))
     for key, values in result.items():
-        if not isinstance(key, str):
+        if not _text(key):
             raise WrongResult(_("returned a key {key}, expected customer ids").format(key=f"{key!r:.60}"))
         if values is not None:
             _values_dict(values)
@@ -223,7 +231,7 @@ def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
 
 def _figures(result: Any) -> dict[str, str | None]:
     if not isinstance(result, dict) or not all(
-            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in result.items()):
+            _text(k) and (v is None or _text(v)) for k, v in result.items()):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
             kind=_kind(result), spec="{customer id: text or None}"))
     return result
@@ -233,7 +241,7 @@ def _one_line(message: Any) -> bool:
     """A rule's message is one line of printable text: `kehu check` prints each problem as one
     `path:line: message` line, and a message holding a line break printed a problem line of the
     plugin's making (`fake.yaml:1: …`), another file's, for whoever reads or parses the check."""
-    return isinstance(message, str) and message.isprintable()
+    return _text(message) and message.isprintable()
 
 
 def _messages(result: Any) -> list[str]:
