@@ -199,3 +199,64 @@ def test_a_pull_that_rebases_follows_a_customer_merged_away_meanwhile(tmp_path: 
         kept = kehu("customer", "show", "YI", "--json", store=clone).json()
         assert [p["items"][0]["name"] for p in kept["purchases"]] == ["普洱"] and kept["notes"] == "来电", kept
         assert kehu("check", store=clone).code == 0
+
+
+@pytest.mark.parametrize("style", ["merge", "zdiff3"])
+def test_a_pull_in_a_clone_made_by_hand_is_merged_again_by_field(tmp_path: Path, style: str) -> None:
+    """A rep clones the store with plain `git clone` (no `kehu git-setup`: git knows no `kehu`
+    merge driver, and merges by line), adds a tag and takes a payment, while the other clone adds
+    another tag and another payment; the rep runs `git pull` (`merge.conflictStyle` as set). Git
+    left conflict markers in the profile and the purchase, and `kehu sync` said "still has git
+    conflict markers; keep the right lines", YAML to edit by hand. The sync, which sets the driver
+    up, merges them again field by field: both tags, both payments, in both clones."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = first_clone(tmp_path, remote)
+    ok("customer", "add", "--id", "C1", "--name", "张伟", "--tag", "a", store=a)
+    pid = ok("purchase", "add", "C1", "--item", "茶", "--price", "10", store=a).split()[-1]
+    ok("sync", store=a)
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))  # by hand: no kehu git-setup
+    git(b, "config", "merge.conflictStyle", style)
+    ok("customer", "set", "C1", "tags+=x", store=a)
+    ok("purchase", "pay", "C1", pid, "--amount", "5", store=a)
+    ok("sync", store=a)
+    ok("customer", "set", "C1", "tags+=y", store=b)
+    ok("purchase", "pay", "C1", pid, "--amount", "3", store=b)
+    assert _git(b, "config", "--get", "merge.kehu.driver").stdout == ""
+    git(b, "commit", "-q", "-am", "mine")
+    pulled = _git(b, "pull", "--no-rebase", "origin", "master")
+    assert pulled.returncode != 0 and "CONFLICT" in pulled.stdout, pulled.stdout + pulled.stderr
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    ok("sync", store=a)
+    for clone in (a, b):
+        shown = kehu("customer", "show", "C1", "--json", store=clone).json()
+        assert sorted(shown["tags"]) == ["a", "x", "y"], shown
+        (sale,) = shown["purchases"]
+        assert sorted(float(p["amount"]) for p in sale["payments"]) == [3.0, 5.0], sale
+        assert kehu("check", store=clone).code == 0
+
+
+def test_a_conflict_a_person_began_to_resolve_is_not_merged_again(tmp_path: Path) -> None:
+    """The same pull; the rep has begun choosing the profile's lines (one side's tag deleted,
+    the markers not yet): the sync does not merge that file again over the rep's work — it says
+    the markers are still there, the file as the rep left it."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = first_clone(tmp_path, remote)
+    ok("customer", "add", "--id", "C1", "--name", "张伟", "--tag", "a", store=a)
+    ok("sync", store=a)
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    ok("customer", "set", "C1", "tags+=x", store=a)
+    ok("sync", store=a)
+    ok("customer", "set", "C1", "tags+=y", store=b)
+    git(b, "commit", "-q", "-am", "mine")
+    assert _git(b, "pull", "--no-rebase", "origin", "master").returncode != 0
+    profile = Store.open(b).customer_file("C1")
+    begun = profile.read_text(encoding="utf-8").replace("- y\n", "", 1)
+    profile.write_text(begun, encoding="utf-8")
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1 and "conflict markers" in stopped.err, stopped.err
+    assert profile.read_text(encoding="utf-8") == begun

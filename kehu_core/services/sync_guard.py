@@ -259,6 +259,7 @@ def finish_merge(store: Store) -> str:
     root = store.root
     stuck = unmerged(root)
     twice = given_one_id_stuck(root, stuck)  # two people, not lines to choose: said below
+    redone = merge_again_by_field(root, [rel for rel in stuck if rel not in twice])
     for rel in [*stuck, *(p for _state, p in gitops.status(root))]:
         if rel in twice:
             continue
@@ -281,9 +282,63 @@ def finish_merge(store: Store) -> str:
     settled += drop_entries_taken_back(root)
     settled += join_respelled_entries(root, gitops.changed_paths(root, "HEAD^1", "HEAD"))
     note = "finished the merge left open by the last sync"
+    if redone:
+        settled.insert(0, _("{count} file(s) git had merged line by line (this clone had no kehu merge driver "
+                            "then) merged again field by field").format(count=len(redone)))
     if settled:
         note += "; " + "; ".join(settled)
     return note
+
+
+def merge_again_by_field(root: Path, stuck: list[str]) -> list[str]:
+    """Files of a merge left open that git merged line by line, as kehu's merge driver merges
+    by field (``merge=kehu`` in .gitattributes): merged again by the driver (``git checkout -m``),
+    which ``kehu sync`` has set up meanwhile. A clone made by hand (``git clone``) has no driver
+    until kehu runs there, and a ``git pull`` before that left conflict markers where two
+    tags were added, or two payments taken, and the sync asked the person to edit YAML's lines.
+    Only a file still as git's merge left it (nobody began choosing its lines): each one's text
+    is compared with git's line merge of its three versions. The paths merged again."""
+    import tempfile
+
+    if not stuck or not gitops.run(root, "config", "--get", "merge.kehu.driver", check=False).stdout.strip():
+        return []
+    attrs = gitops.run(root, "check-attr", "-z", "merge", "--", *stuck, check=False).stdout.split("\0")
+    kehus = [rel for rel, _attr, value in zip(attrs[0::3], attrs[1::3], attrs[2::3], strict=False) if value == "kehu"]
+    style = gitops.run(root, "config", "--get", "merge.conflictStyle", check=False).stdout.strip()
+    flags = {"diff3": ["--diff3"], "zdiff3": ["--zdiff3"]}.get(style, [])
+    again = []
+    with tempfile.TemporaryDirectory(prefix=".kehu-merge-") as folder:
+        for rel in kehus:
+            path = root / rel
+            sides = [gitops.show(root, f":{n}", rel) for n in "123"]
+            if sides[1] is None or sides[2] is None or merge_conflicts.marker_line(path) is None:
+                continue
+            files = []
+            for name, text in zip(("base", "ours", "theirs"), sides, strict=True):
+                files.append(Path(folder) / name)
+                files[-1].write_text(text or "", encoding="utf-8")
+            line_merge = gitops.run(root, "merge-file", "-p", *flags, str(files[1]), str(files[0]), str(files[2]),
+                                    check=False).stdout
+            if _as_chosen(line_merge) == _as_chosen(path.read_text(encoding="utf-8", errors="replace")):
+                again.append(rel)
+    if again:
+        gitops.run(root, "checkout", "-m", "--", *again, check=False)
+    return [rel for rel in again if merge_conflicts.marker_line(root / rel) is None]
+
+
+def _as_chosen(text: str) -> list[str]:
+    """A text with git's conflict markers, as far as a person's choice goes: the markers' labels
+    (which name the commits) and the common version (``diff3``) left out."""
+    out, in_base = [], False
+    for line in text.splitlines():
+        if line.startswith("|||||||"):
+            in_base = True
+        elif line.startswith("======="):
+            in_base = False
+            out.append("=======")
+        elif not in_base:
+            out.append(line[:7] if line.startswith(("<<<<<<<", ">>>>>>>")) else line)
+    return out
 
 
 def deleted_both_ways(merge: OpenMerge) -> list[str]:
