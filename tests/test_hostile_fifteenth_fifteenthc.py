@@ -17,7 +17,7 @@ from kehu_core.testing import make_store as store_with_plugins
 from kehu_core.testing import run_kehu
 
 from .conftest import kehu
-from .pluginutil import installed_plugin
+from .pluginutil import configure, installed_plugin
 from .test_serve import DAY, Server, card_url, free_port, make_store, wait_until_up
 
 _FAILS = '''
@@ -236,3 +236,40 @@ def test_a_plugins_text_whose_comparison_or_text_raises_is_its_wrong_result(tmp_
         assert "plugin 'sly' failed in" in ran.err, (what, ran.err)
     assert runs["list --tier"].code == 1 and "no tier 'VIP'" in runs["list --tier"].err
     assert runs["show --json"].code == 0 and "wechat" not in runs["show --json"].json()
+
+
+_LOADS_BADLY = '''
+from pathlib import Path
+
+Path(__file__).with_name("imported").write_text("yes")  # (what a connection at import time would cost)
+raise RuntimeError("needs the old CRM server")
+'''
+
+
+def test_a_plugin_disabled_in_kehu_yaml_is_never_imported(tmp_path: Path) -> None:
+    """An installed plugin whose module fails as it is imported (it connects to the shop's old
+    CRM server, now gone; or it takes a minute to) and which the shop has turned off as the docs
+    say, `plugins: disabled: [crm]` in kehu.yaml: its module was still imported by every
+    command — "plugin 'crm' failed in import" said on each, its import's time paid by each. A
+    disabled plugin is never imported (`loading.installed_plugins`); `kehu plugins` still lists
+    it as disabled, and enabled again it is imported and its failure said, as before."""
+    site = installed_plugin(tmp_path / "site", "crm_kehu", "crm", _LOADS_BADLY)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p),
+           "KEHU_TODAY": DAY, "LANGUAGE": "en"}
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    configure(path, disabled=["crm"])
+    for argv in (["customer", "add", "--name", "李雷"], ["customer", "list"], ["check"]):
+        ran = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(path), *argv], env=env,
+                             capture_output=True, text=True)
+        assert ran.returncode == 0, (argv, ran.stderr)
+        assert "crm" not in ran.stderr, (argv, ran.stderr)
+    assert not (site / "crm_kehu" / "imported").exists()
+    listed = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(path), "plugins"], env=env,
+                            capture_output=True, text=True)
+    assert "disabled in kehu.yaml: crm" in listed.stderr, listed.stderr
+    configure(path, disabled=[])
+    enabled = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(path), "customer", "list"], env=env,
+                             capture_output=True, text=True)
+    assert "plugin 'crm' failed in import: RuntimeError: needs the old CRM server" in enabled.stderr, enabled.stderr
+    assert (site / "crm_kehu" / "imported").exists()

@@ -14,6 +14,7 @@ from pydantic import ValidationError, create_model
 
 from .. import hookspecs
 from ..config import PluginSettings
+from ..entrypoints import advertised_entries
 from ..errors import Problem, RecordError
 from ..handed import WrongResult, error_text, plugin_exits, stops_kehu
 from ..i18n import _
@@ -62,16 +63,18 @@ class PluginHost(GuardedHooks):
         # batch plugin asking for the others' values (a reminder rule wanting the tier) reuses them
         self._memo: dict[str, dict[str, Any]] | None = None
         self._too_slow: set[str] = set()
-        found = installed_plugins() if discover else {}
+        # the enabled ones imported (a disabled plugin's module never is: loading.installed_plugins)
+        found = installed_plugins(settings.is_enabled) if discover else {}
+        advertised = [name for name, _value in advertised_entries()] if discover else []
         # what a name in `enabled:`/`disabled:` may be (one that failed to import is installed);
         # a bare store's (no discovery) knows no installed plugin, so it names none unknown
         self.installed: list[str] | None = (
-            sorted({*found, *(extra or {}), *(f.plugin for f in load_failures)}) if discover else None)
+            sorted({*advertised, *(extra or {}), *(f.plugin for f in load_failures)}) if discover else None)
         for name, module in {**found, **(extra or {})}.items():
             if settings.is_enabled(name):
                 self.register(module, name)
-            else:
-                self.disabled.append(name)
+        self.disabled.extend(name for name in dict.fromkeys([*advertised, *(extra or {})])
+                             if not settings.is_enabled(name))
 
     # --- registering ----------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ reporting a plugin's failures (:class:`PluginFailure`, the ``kehu.plugins`` logg
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from traceback import format_exception
@@ -47,27 +49,53 @@ def log_failure(failure: PluginFailure) -> None:
 load_failures: list[PluginFailure] = []
 
 
-@cache
-def installed_plugins() -> dict[str, Any]:
-    """Every plugin module advertised in the ``kehu`` entry-point group, loaded once."""
+#: the modules of the plugins imported so far (by name), and the names tried (imported or failed)
+_loaded: dict[str, Any] = {}
+_tried: set[str] = set()
+_loading = threading.RLock()  # kehu serve's threads open the store each for itself
+
+
+def installed_plugins(wanted: Callable[[str], bool] = lambda name: True) -> dict[str, Any]:
+    """The plugin modules advertised in the ``kehu`` entry-point group whose names ``wanted``
+    takes (a store's ``plugins: enabled:``/``disabled:``), each imported once, when first
+    wanted. A plugin the shop disabled is never imported: its module's failure was said on
+    every command, and its import's time (one connecting to a server as it loads) paid, though
+    ``plugins: disabled:`` was the way kehu's docs gave to turn it off."""
+    with _loading:
+        return _imported(wanted)
+
+
+def _imported(wanted: Callable[[str], bool]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, value in advertised_entries():
-        try:
-            # what a module prints as it is imported goes to stderr, as in a hook (PluginHost.call):
-            # stdout is the command's, and `customer list --json` must stay JSON only
-            with plugin_code():
-                found[name] = load_entry_point(value)
-        except BaseException as exc:  # a broken third-party plugin must not stop kehu,
-            if stops_kehu(exc):
-                raise
-            # nor end it with its own exit code and no word (`sys.exit()` as its module loads)
-            failure = PluginFailure(name, "import", error_text(exc), "".join(format_exception(exc)))
-            load_failures.append(failure)
-            log_failure(failure)
+        if not wanted(name):
+            continue
+        if name not in _tried:
+            _tried.add(name)
+            try:
+                # what a module prints as it is imported goes to stderr, as in a hook (PluginHost.call):
+                # stdout is the command's, and `customer list --json` must stay JSON only
+                with plugin_code():
+                    _loaded[name] = load_entry_point(value)
+            except BaseException as exc:  # a broken third-party plugin must not stop kehu,
+                if stops_kehu(exc):
+                    raise
+                # nor end it with its own exit code and no word (`sys.exit()` as its module loads)
+                failure = PluginFailure(name, "import", error_text(exc), "".join(format_exception(exc)))
+                load_failures.append(failure)
+                log_failure(failure)
+        if name in _loaded:
+            found[name] = _loaded[name]
+    _say_shadowed()
+    return found
+
+
+@cache
+def _say_shadowed() -> None:
+    """Each other distribution advertising a name that is loaded: said once, never loaded."""
     for name, value, loaded in shadowed_entries():  # said, never loaded in the name's place
         failure = PluginFailure(name, "import", _(
             "another installed plugin has this name ({loaded}); {value} is not loaded: its "
             "entry point needs a name of its own").format(loaded=loaded, value=value))
         load_failures.append(failure)
         log_failure(failure)
-    return found
