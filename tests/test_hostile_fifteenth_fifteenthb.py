@@ -260,3 +260,33 @@ def test_a_conflict_a_person_began_to_resolve_is_not_merged_again(tmp_path: Path
     stopped = kehu("sync", store=b)
     assert stopped.code == 1 and "conflict markers" in stopped.err, stopped.err
     assert profile.read_text(encoding="utf-8") == begun
+
+
+def test_a_customer_given_a_new_id_here_and_deleted_there_is_said_to_be_so(tmp_path: Path) -> None:
+    """A customer deleted in one clone (`git rm`, committed) while the other gives it a new id
+    (`kehu customer reid C0001 C0002`): git stops on each file, and the sync, `check` and the TUI
+    said each was "moved to this customer from C0001 by `kehu customer merge`", a command nobody
+    ran, with "keep it as this customer's" of the customer's own profile. They say it was given a
+    new id, and keeping its files keeps it under that id, in both clones."""
+    a, b = _team(tmp_path)
+    ok("customer", "add", "--id", "C0001", "--name", "张伟", store=a)
+    ok("purchase", "add", "C0001", "--item", "茶", "--price", "10", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    folder = Store.open(a).customer_dir("C0001")
+    git(a, "rm", "-rq", str(folder.relative_to(a)))
+    git(a, "commit", "-qm", "delete C0001")
+    ok("sync", store=a)
+    ok("customer", "reid", "C0001", "C0002", store=b)
+    stopped = kehu("sync", store=b)
+    assert stopped.code == 1, stopped.err
+    said = kehu("check", store=b)
+    for words in (stopped.err, said.out + said.err):
+        assert "kehu customer reid" in words and "kehu customer merge" not in words, words
+    kept = [line.split("\t")[-1] for line in git(b, "ls-files", "-u").splitlines()]
+    git(b, "add", "--", *sorted(set(kept)))
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == ["C0002"]
+        assert kehu("check", store=clone).code == 0

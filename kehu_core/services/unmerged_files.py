@@ -97,12 +97,30 @@ def customer_of(rel: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[0] == CUSTOMERS_DIR else None
 
 
+def given_new_ids(merge: OpenMerge) -> set[tuple[str, str]]:
+    """The (old, new) ids either side gave a customer since the merge base (``kehu customer
+    reid``): a move of its files is no ``customer merge``."""
+    from .customer_reid import given_new_ids as in_commits
+
+    if merge.base is None:
+        return set()
+    return {pair for side in ("HEAD", "MERGE_HEAD") for pair in in_commits(merge.root, merge.base, side).items()}
+
+
 def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None = None, *,
-                      whole: bool = True) -> str:
+                      whole: bool = True, reid: bool = False) -> str:
     """What an unmerged file asks of the person. ``whole``: the file's customer is deleted on
     one side too (its profile unmerged or gone), so keeping or deleting it keeps or deletes the
     customer whole; else it is one record of a customer both clones keep (a purchase taken back
     with `kehu undo` there, paid here), decided alone."""
+    if moved_from is not None and reid:
+        how = (_("moved here from {other} by `kehu customer reid` (a new id) in this clone, while the other clone "
+                 "deleted {other} whole") if stages == DELETED_BY_THEM else
+               _("deleted in this clone with {other}, while the other clone gave {other} this new id (`kehu "
+                 "customer reid`)")).format(other=moved_from)
+        return _("{how} (a sync's merge is waiting for you): keep the customer under its new id with `git add` of "
+                 "its files, {rel} among them, or delete it whole with `git rm` of them, then `kehu sync`").format(
+                     how=how, rel=rel)
     if moved_from is not None:
         how = (_("moved to this customer from {other} by `kehu customer merge` in this clone, while the other "
                  "clone deleted {other} whole") if stages == DELETED_BY_THEM else
@@ -228,7 +246,9 @@ def unmerged_problems(root: Path) -> list[Problem]:
     except KehuError:  # no git at all: nothing can be unmerged
         return []
     both = merged_both_ways(root, stuck)
-    moved = moved_between_customers(OpenMerge(root), stuck)
+    merge = OpenMerge(root)
+    moved = moved_between_customers(merge, stuck)
+    reids = given_new_ids(merge) if moved else set()
     twice = given_one_id_stuck(root, stuck)
     problems = []
     for rel, stages in sorted(stuck.items()):
@@ -239,8 +259,9 @@ def unmerged_problems(root: Path) -> list[Problem]:
         elif line is not None:
             problems.append(Problem(path, line, markers_message()))
         else:
-            problems.append(Problem(path, 1, describe_unmerged(rel, stages, moved.get(rel),
-                                                               whole=_whole(root, rel, stuck))))
+            problems.append(Problem(path, 1, describe_unmerged(
+                rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
+                reid=(moved.get(rel), customer_of(rel)) in reids)))
         if rel in both:
             problems.append(Problem(path, 1, _both_ways_text(both[rel])))
     return problems
@@ -250,8 +271,11 @@ def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines, then
     a line for each customer merged each into another (:func:`merged_both_ways`)."""
     stuck = unmerged(root)
-    moved = moved_between_customers(merge or OpenMerge(root), stuck)
-    lines = [f"{rel}:1: {describe_unmerged(rel, stages, moved.get(rel), whole=_whole(root, rel, stuck))}"
+    merge = merge or OpenMerge(root)
+    moved = moved_between_customers(merge, stuck)
+    reids = given_new_ids(merge) if moved else set()
+    lines = [f"{rel}:1: " + describe_unmerged(rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
+                                              reid=(moved.get(rel), customer_of(rel)) in reids)
              for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
     twice = [f"{rel}:1: {text}" for rel, text in sorted(given_one_id_stuck(root, stuck).items())]
