@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import os
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .i18n import _
@@ -167,7 +169,7 @@ def guard_handed(host: PluginHost, plugin: str, hook: str, result: Any) -> Any:
     """``result`` of ``hook`` (already checked to be of its type) with the callables in it
     guarded; other hooks' results as they are."""
     if hook == "tui_columns" and result:
-        return [dataclasses.replace(c, value=_guarded(host, plugin, f"tui_columns {c.title!r}", c.value, None))
+        return [dataclasses.replace(c, value=_guarded(host, plugin, f"tui_columns {c.title!r}", c.value, _cell))
                 for c in result]
     if hook == "tui_panels" and result:
         return [dataclasses.replace(p, render=_guarded(host, plugin, f"tui_panels {p.title!r}", p.render,
@@ -176,10 +178,26 @@ def guard_handed(host: PluginHost, plugin: str, hook: str, result: Any) -> Any:
 
 
 def _showable(content: Any) -> str | None:
-    """None if the TUI can show ``content`` (text or a Rich renderable), else what it got."""
+    """None if the TUI can show ``content`` (text or a Rich renderable), else what it got. Text
+    is a ``str`` itself: an object of a subclass of it whose ``__str__`` or ``__eq__`` raised
+    passed as text and failed where the TUI drew it, outside the plugin's guard."""
     from rich.protocol import is_renderable
 
-    return None if isinstance(content, str) or is_renderable(content) else type(content).__name__
+    if type(content) is str:
+        return None
+    return None if not isinstance(content, str) and is_renderable(content) else type(content).__name__
+
+
+#: what a list column's cell may be besides a Rich renderable: each itself, not a subclass's object
+_CELLS = (str, int, float, Decimal, bool, dt.date, dt.datetime)
+
+
+def _cell(value: Any) -> str | None:
+    """None if the TUI can show ``value`` in a list's cell (nothing, text, a number, a date or a
+    Rich renderable), else what it got (see :func:`_showable`)."""
+    if value is None or type(value) in _CELLS:
+        return None
+    return _showable(value) if not isinstance(value, (int, float, Decimal, dt.date)) else type(value).__name__
 
 
 def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., Any],

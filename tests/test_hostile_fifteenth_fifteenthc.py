@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from kehu_core import hookimpl
+from kehu_core.handed import HandedFailed
+from kehu_core.plugins import Column, Panel
 from kehu_core.testing import make_store as store_with_plugins
 from kehu_core.testing import run_kehu
 
@@ -273,3 +275,47 @@ def test_a_plugin_disabled_in_kehu_yaml_is_never_imported(tmp_path: Path) -> Non
                              capture_output=True, text=True)
     assert "plugin 'crm' failed in import: RuntimeError: needs the old CRM server" in enabled.stderr, enabled.stderr
     assert (site / "crm_kehu" / "imported").exists()
+
+
+class _SlyScreens:
+    @hookimpl
+    def tui_columns(self, store: Any) -> Any:
+        return [Column(title="微信", value=lambda s, c: "ok", key=_Sly("wechat"))]
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> Any:
+        return [Panel(title=_Sly("微信"), render=lambda s, c: "ok")]
+
+
+def test_a_plugins_column_or_panel_whose_texts_raise_is_its_wrong_result(tmp_path: Path) -> None:
+    """The TUI's columns and panels of a plugin whose key, title or cell is an object of a
+    subclass of `str` whose `__hash__`, `__eq__` or `__str__` raise: the list's columns, keyed
+    by their key (`PluginHost.items`), ended in "RuntimeError: hash" as the TUI started, and a
+    cell or panel so made where the TUI drew it — the plugin's code run outside its guard. A
+    column's title and key, a panel's title and what it shows are texts themselves, a cell and
+    a panel's content text itself, a number, a date or a Rich renderable (`results._columns`,
+    `_panels`, `handed._cell`, `_showable`); another is its wrong result, named."""
+    store = store_with_plugins(tmp_path / "shop", customers=[{"name": "赵敏"}], plugins={"sly": _SlyScreens()})
+    columns = [column for plugin, column in store.plugins.items("tui_columns", store=store) if plugin == "sly"]
+    panels = [panel for plugin, panel in store.plugins.items("tui_panels", store=store) if plugin == "sly"]
+    failed = [str(f) for f in store.plugins.failures]
+    assert any("plugin 'sly' failed in tui_columns: wrong result" in f for f in failed), failed
+    assert any("plugin 'sly' failed in tui_panels: wrong result" in f for f in failed), failed
+    assert columns == [] and panels == []
+    shown = store_with_plugins(tmp_path / "other", customers=[{"name": "赵敏"}], plugins={"sly": _SlyCells()})
+    customer = shown.get(next(iter(shown.iter_customer_ids())))
+    [column] = [c for plugin, c in shown.plugins.items("tui_columns", store=shown) if plugin == "sly"]
+    [panel] = [p for plugin, p in shown.plugins.items("tui_panels", store=shown) if plugin == "sly"]
+    for handed in (column.value, panel.render):
+        with pytest.raises(HandedFailed, match="returned _Sly, expected text or a Rich renderable"):
+            handed(shown, customer)
+
+
+class _SlyCells:
+    @hookimpl
+    def tui_columns(self, store: Any) -> Any:
+        return [Column(title="积分", value=lambda s, c: _Sly("99"), key="sly_points")]
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> Any:
+        return [Panel(title="积分", render=lambda s, c: _Sly("99"))]

@@ -38,12 +38,16 @@ MAX_DECLARED_FIELDS = 100
 
 
 def _columns(result: Any) -> list[Column]:
-    return _at_most(_list_of(result, "Column", lambda item: isinstance(item, Column)),
+    return _at_most(_list_of(result, "Column (its title and key texts)",
+                             lambda item: isinstance(item, Column) and _text(item.title)
+                             and (item.key is None or _text(item.key))),
                     N_("returned {count} columns; a plugin gives the list at most {most}"))
 
 
 def _panels(result: Any) -> list[Panel]:
-    return _at_most(_list_of(result, "Panel", lambda item: isinstance(item, Panel)),
+    return _at_most(_list_of(result, "Panel (its title a text, shows a tuple of texts)",
+                             lambda item: isinstance(item, Panel) and _text(item.title)
+                             and type(item.shows) in (tuple, list) and all(_text(s) for s in item.shows)),
                     N_("returned {count} panels; a plugin gives the customer screen at most {most}"))
 
 
