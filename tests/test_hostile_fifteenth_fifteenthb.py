@@ -290,3 +290,23 @@ def test_a_customer_given_a_new_id_here_and_deleted_there_is_said_to_be_so(tmp_p
     for clone in (a, b):
         assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == ["C0002"]
         assert kehu("check", store=clone).code == 0
+
+
+def test_the_tui_shows_two_people_given_one_id_by_a_git_pull(tmp_path: Path) -> None:
+    """The profile git's merge (a `git pull` by hand) left unmerged as two people given one id,
+    as the TUI shows it at start: both people and the command to give one a new id."""
+    import asyncio
+
+    from kehu_core.testing import screen_text, tui, wait_until
+
+    _a, b, _rel = _one_id_two_people(tmp_path)
+    assert _git(b, "pull", "--no-rebase", "origin", "master").returncode != 0
+
+    async def look() -> None:
+        async with tui(Store.open(b)) as pilot:
+            await wait_until(pilot, lambda: "A merge is waiting" in screen_text(pilot.app), timeout=30)
+            text = " ".join(screen_text(pilot.app).replace("▌", " ").split())  # the notice's border
+            assert "two different customers" in text and "+8613800001111" in text, text
+            assert "kehu customer reid C0001" in text, text
+
+    asyncio.run(look())
