@@ -319,3 +319,47 @@ class _SlyCells:
     @hookimpl
     def tui_panels(self, store: Any) -> Any:
         return [Panel(title="积分", render=lambda s, c: _Sly("99"))]
+
+
+def _folded(line: str) -> bytes:
+    """``line`` folded every 75 bytes as some writers fold (the RFC's count), splitting a
+    character of three bytes where the count falls."""
+    data, out = line.encode("utf-8"), []
+    while data:
+        out.append(data[:75 if not out else 74])
+        data = data[75 if len(out) == 1 else 74:]
+    return b"\r\n ".join(out)
+
+
+def test_a_vcard_folded_inside_a_character_is_read_whole(tmp_path: Path) -> None:
+    """A vCard whose long lines were folded every 75 bytes (RFC 6350's count: a phone's or a
+    program's export that does not keep each character whole, as the RFC says to), so a fold
+    falls inside a Chinese character of a NOTE: `kehu import` refused the card, "line 5 is
+    neither UTF-8 nor GBK text", though the file unfolded is UTF-8 throughout. The screen both
+    `kehu import` and `kehu serve` read a card through moves such a fold after the character
+    (`vcard_stream.whole_characters`, the line count kept); a GBK card is read as before."""
+    note = "喜欢龙井茶和书法，每年春节前来店里买茶叶送给客户。" * 3
+    card = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\xe8\xb5\xb5\xe6\x95\x8f\r\n" + _folded("NOTE:" + note)
+            + b"\r\nTEL:13912345678\r\nEND:VCARD\r\n")
+    lines = card.split(b"\r\n")
+    assert any(_splits_a_character(line) for line in lines)  # (as such a writer folds)
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    (tmp_path / "folded.vcf").write_bytes(card)
+    imported = kehu("import", str(tmp_path / "folded.vcf"), store=path)
+    assert imported.code == 0, imported.err
+    [customer] = kehu("customer", "list", "--json", store=path).json()
+    shown = kehu("customer", "show", customer["id"], "--json", store=path).json()
+    assert shown["name"] == "赵敏" and shown["notes"] == note, shown
+    gbk = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:王小芳\r\nNOTE:" + "龙井" * 40 + "\r\nEND:VCARD\r\n"
+    (tmp_path / "gbk.vcf").write_bytes(gbk.encode("gbk"))
+    assert kehu("import", str(tmp_path / "gbk.vcf"), store=path).code == 0
+    assert "王小芳" in {c["name"] for c in kehu("customer", "list", "--json", store=path).json()}
+
+
+def _splits_a_character(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return True

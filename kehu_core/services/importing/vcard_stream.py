@@ -129,8 +129,35 @@ def _screen(pieces: Iterator[bytes], max_property: int) -> Screened:
             current.soft_break = current.quoted and piece.rstrip(b"\r\n").endswith(b"=")
     if current is not None:
         _flush_in_card(current, out, result, max_property, card)
-    result.data = bytes(out)
+    result.data = whole_characters(bytes(out))
     return result
+
+
+#: a fold (a line break and one space or tab, RFC 6350 3.2) written inside a character of more
+#: than one byte, and the bytes ending that character after it
+_FOLD_IN_A_CHARACTER = re.compile(rb"(?<=[\x80-\xff])(\r?\n[ \t])([\x80-\xbf]+)")
+
+
+def whole_characters(data: bytes) -> bytes:
+    """``data`` with each fold a writer put inside a UTF-8 character moved after that character
+    (the line count kept): folds are taken out before a card is read, so it is where it always
+    was, but a line holding half a character is no UTF-8 text, and a phone's or a program's card
+    folded every 75 bytes (the RFC's count, which says to keep a character whole) was refused,
+    "line 5 is neither UTF-8 nor GBK text". Only when that makes the whole text UTF-8: in GBK, a
+    byte of that range after a fold may begin a character of its own."""
+    if data.isascii():
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    moved = _FOLD_IN_A_CHARACTER.sub(rb"\2\1", data)
+    try:
+        moved.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    return moved
 
 
 def _flush_in_card(prop: _Property, out: bytearray, result: Screened, max_property: int, card: _Card) -> None:
