@@ -310,3 +310,23 @@ def test_the_tui_shows_two_people_given_one_id_by_a_git_pull(tmp_path: Path) -> 
             assert "kehu customer reid C0001" in text, text
 
     asyncio.run(look())
+
+
+def test_one_days_visit_plan_made_in_both_clones_is_still_merged_by_a_git_pull(tmp_path: Path) -> None:
+    """The merge driver's refusal of two customers given one id is a profile's only: a rep's plan
+    of one day made in both clones (the supervisor adds a visit, the rep another: no common
+    version of `visits/王芳/DAY.yaml`) is merged by a hand `git pull` as before, both visits kept."""
+    a, b = _team(tmp_path)
+    for cid, name in (("K1", "甲"), ("K2", "乙")):
+        ok("customer", "add", "--id", cid, "--name", name, "--owner", "王芳", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("visits", "plan", "--owner", "王芳", "--add", "K1", store=a)
+    ok("sync", store=a)
+    ok("visits", "plan", "--owner", "王芳", "--add", "K2", store=b)
+    git(b, "add", "-A")
+    git(b, "commit", "-q", "-m", "mine")
+    pulled = _git(b, "pull", "--no-rebase", "origin", "master")
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    planned = kehu("visits", "plan", "--owner", "王芳", "--json", store=b).json()
+    assert {"K1", "K2"} <= {v["id"] for v in planned["visits"]}, planned

@@ -40,6 +40,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..store.layout import CUSTOMER_FILE
 from ..yamlio import (
     _rt,
     atomic_write,
@@ -352,7 +353,10 @@ def merge_files(base: Path, ours: Path, theirs: Path, label: str = "customer.yam
     """
     mine, other = (theirs, ours) if replaying else (ours, theirs)
     texts = [_read(p) for p in (base, mine, other)]
-    if given_one_id(*texts):  # joined, two people were one customer with both's phones and sales
+    # a profile's (the driver merges interactions and visit plans too: one day's plan made in
+    # both clones, or one purchase imported in both, is one record, merged by field as ever)
+    profile = label.replace("\\", "/").rsplit("/", 1)[-1] == CUSTOMER_FILE
+    if profile and given_one_id(*texts):  # joined, two people were one customer with both's phones and sales
         done = _line_merge(base, mine, other, label, into=ours)
         return MergeResult(done.text, markers=True, one_id_two_customers=(texts[1], texts[2]))
     try:
