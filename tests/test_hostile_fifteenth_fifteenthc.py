@@ -363,3 +363,32 @@ def _splits_a_character(line: bytes) -> bool:
         return False
     except UnicodeDecodeError:
         return True
+
+
+class _Wordy:
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> Any:
+        if customer.nickname == "many":
+            return [f"note {i}: not a wechat id" for i in range(1_000_000)]  # a line per note it read
+        if customer.nickname == "long":
+            return ["wechat: " + "x" * 5_000_000]
+        return []
+
+
+def test_a_rule_giving_a_million_messages_or_one_of_megabytes_is_its_wrong_result(tmp_path: Path) -> None:
+    """A plugin's `validate_customer` giving a million messages for one customer (a line for each
+    note it read), or one message of 5 MB: `customer set` took 14 s and 570 MB to refuse the edit,
+    printing 90 MB on stderr (5 MB in one line), and `kehu check` printed them for every such
+    customer. A rule gives at most 100 messages a customer, each at most 1 000 characters
+    (`results.MAX_MESSAGES`, `MAX_MESSAGE_TEXT`); more is its wrong result, named in a line."""
+    store = store_with_plugins(tmp_path / "shop", customers=[{"name": "赵敏"}], plugins={"wordy": _Wordy()})
+    cid = next(iter(store.iter_customer_ids()))
+    many = run_kehu(store, "customer", "set", cid, "nickname=many")
+    assert "plugin 'wordy' failed in validate_customer: wrong result: returned 1000000 messages; a rule gives at " \
+           "most 100 for a customer" in many.err, many.err[:500]
+    long = run_kehu(store, "customer", "set", cid, "nickname=long")
+    assert "plugin 'wordy' failed in validate_customer: wrong result" in long.err, long.err[:500]
+    checked = run_kehu(store, "check")
+    for ran in (many, long, checked):
+        assert len(ran.out) + len(ran.err) < 10_000, (len(ran.out), len(ran.err))
+        assert "Traceback" not in ran.err

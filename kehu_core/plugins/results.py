@@ -35,6 +35,11 @@ MAX_RULES = 50
 #: the fields one plugin may declare (``customer_fields``; the built-in tiering declares one): every
 #: command builds the store's model of them, and 20 000 took each command 4 to 6 s
 MAX_DECLARED_FIELDS = 100
+#: the messages a plugin's rule gives for one customer, and the characters of one: each is a line
+#: of `kehu check` and of a refused write; a rule giving a million (a line per note it read) made
+#: `customer set` take 14 s and print 90 MB, and one of 5 MB printed a line of 5 MB
+MAX_MESSAGES = 100
+MAX_MESSAGE_TEXT = 1_000
 
 
 def _columns(result: Any) -> list[Column]:
@@ -244,12 +249,15 @@ def _figures(result: Any) -> dict[str, str | None]:
 def _one_line(message: Any) -> bool:
     """A rule's message is one line of printable text: `kehu check` prints each problem as one
     `path:line: message` line, and a message holding a line break printed a problem line of the
-    plugin's making (`fake.yaml:1: …`), another file's, for whoever reads or parses the check."""
-    return _text(message) and message.isprintable()
+    plugin's making (`fake.yaml:1: …`), another file's, for whoever reads or parses the check.
+    At most :data:`MAX_MESSAGE_TEXT` characters."""
+    return _text(message) and len(message) <= MAX_MESSAGE_TEXT and message.isprintable()
 
 
 def _messages(result: Any) -> list[str]:
-    return _list_of(result, "messages (one line of text each)", _one_line)
+    if isinstance(result, list):  # counted before each is looked at
+        _at_most(result, N_("returned {count} messages; a rule gives at most {most} for a customer"), MAX_MESSAGES)
+    return _list_of(result, "messages (one line of text each, of at most 1000 characters)", _one_line)
 
 
 def _entry_message(item: Any) -> bool:
