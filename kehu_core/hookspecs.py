@@ -48,7 +48,8 @@ def customer_fields() -> dict[str, tuple[Any, Any]] | None:
     default)}``, e.g. ``{"wechat": (str | None, None)}``. The fields become part of the
     customer model: they are validated on every load and save, shown by ``customer show`` and
     settable with ``customer set``. ``None``: no fields. All results are merged; on a clash
-    the plugin registered last wins.
+    the plugin registered last wins. A plugin declares at most 100 fields (more is its wrong
+    result: every command reading a profile builds the model of them).
     """
 
 
@@ -79,7 +80,8 @@ def validate_customer(store: Store, customer: Customer) -> list[str] | None:
     one field starts with the field's name and a colon, ``"wechat: 'x1' is not a WeChat id"``
     (a nested value: ``"addresses.1: no city"``), and is reported at that field's line in
     customer.yaml; any other message at line 1. ``None`` or an empty list: nothing wrong.
-    Every plugin is asked; all messages are kept.
+    Every plugin is asked; all messages are kept. A rule gives at most 100 messages a customer,
+    each one line of at most 1 000 characters (more is its wrong result).
     """
 
 
@@ -219,7 +221,8 @@ def reminder_rules(store: Store) -> list[ReminderRule] | None:
     other rule has, as the built-in birthday rule's ``lunar-birthday``). ``None``: no rules. The
     rules of all plugins are used together; a rule that raises (or yields something else than
     ``Reminder`` objects of that customer, keyed so) is reported by its plugin's name and the
-    other rules still run.
+    other rules still run. A plugin gives at most 50 rules (each is asked of each customer;
+    more is its wrong result).
 
     The engine's rules hold for every plugin's rules: a customer marked ``do_not_contact``
     gets no reminder from a rule, unless the rule declares ``outreach = False`` (a reminder
