@@ -62,3 +62,53 @@ def test_a_sync_of_a_store_in_a_projects_sub_folder_never_loses_or_commits_the_p
     assert result.code == 0, result.err
     assert git(project, "show", "--name-only", "--format=", "HEAD").split()[0].startswith("crm/customers/")
     assert git(project, "status", "--porcelain").split() == ["??", "notes.txt"]
+
+
+def test_a_rule_of_gits_leaving_out_records_is_named_wherever_it_is(tmp_path: Path) -> None:
+    """A clone whose git leaves out kehu's records by a rule of its own: a `customers/` line in
+    `.git/info/exclude`, `*.ledger.yaml` added to the store's `.gitignore` in this clone, `*.yaml`
+    in the user's excludes file (`core.excludesFile`), `data/` in the `.gitignore` of the project
+    holding the store in `data/crm`. `kehu check` said ok and `kehu sync` said "nothing new to
+    commit" (or committed and pushed the `.gitignore` to every clone), exit 0, while every new
+    customer, sale or point stayed on this machine. Each rule is a problem of `check` at its line,
+    naming what it leaves out, so the sync refuses, nothing committed or pushed; an ignore of the
+    user's own (`.DS_Store`, `!` a negation) is none."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    store = tmp_path / "shop"
+    assert kehu("init", str(store)).code == 0
+    git(store, "remote", "add", "origin", str(remote))
+    assert kehu("sync", store=store).code == 0
+    pushed = git(remote, "rev-parse", "HEAD")
+    excludes = tmp_path / "global-ignore"
+    excludes.write_text(".DS_Store\n*.pdf\n!customers/\n", encoding="utf-8")
+    git(store, "config", "core.excludesFile", str(excludes))
+    assert kehu("check", store=store).code == 0  # the user's own ignores
+    assert kehu("customer", "add", "--name", "张三", store=store).code == 0
+    for where, rule, named in (
+            (store / ".git" / "info" / "exclude", "customers/", "customers/…/customer.yaml"),
+            (store / ".gitignore", "*.ledger.yaml", "customers/…/points.ledger.yaml"),
+            (excludes, "*.yaml", "kehu.yaml")):
+        before = where.read_text(encoding="utf-8")
+        where.write_text(before + rule + "\n", encoding="utf-8")
+        line = len((before + rule).splitlines())
+        checked = kehu("check", store=store)
+        assert checked.code == 1, checked.out
+        no_traceback(checked)
+        assert f"{where}:{line}: {rule}: git leaves out " in checked.out + checked.err, checked.out + checked.err
+        assert named in checked.out + checked.err
+        synced = kehu("sync", store=store)
+        assert synced.code == 1 and f"{rule}: git leaves out" in synced.err, synced.err
+        assert git(remote, "rev-parse", "HEAD") == pushed
+        where.write_text(before, encoding="utf-8")
+    assert kehu("sync", store=store).code == 0  # the rules taken out: the customer is shared
+    assert "customer.yaml" in git(remote, "show", "--name-only", "--format=", "HEAD")
+    # a project's .gitignore leaving out the folder of a store in its sub-folder
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / ".gitignore").write_text("build/\ndata/\n", encoding="utf-8")
+    assert kehu("init", str(project / "data" / "crm"), "--no-git").code == 0
+    checked = kehu("check", store=project / "data" / "crm")
+    said = checked.out + checked.err
+    assert checked.code == 1 and f"{project / '.gitignore'}:2: data/: git leaves out kehu.yaml" in said, said

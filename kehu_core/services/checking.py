@@ -96,6 +96,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
     problems.extend(git_settings.git_file_problems(store.root))  # a FIFO there hangs every git status
+    problems.extend(git_settings.ignored_records(store.root))  # a record git leaves out is never shared
     problems.extend(linked_or_special_files(store.root))  # templates/ a link, ...
     from .template_files import store_template_problems  # `kehu send` refuses them as it reads them
 

@@ -8,7 +8,7 @@ import hashlib
 import stat
 from pathlib import Path
 
-from ..errors import Problem
+from ..errors import Problem, shown_path
 from ..i18n import _
 from ..store import CUSTOMERS_DIR
 from . import gitops
@@ -46,6 +46,36 @@ def git_file_problems(root: Path) -> list[Problem]:
             elif (unreadable := cannot_read(path)) is not None:  # git goes on without it, then fails to add it
                 problems.append(Problem(path, 1, unreadable))
     return problems
+
+
+def ignored_records(root: Path) -> list[Problem]:
+    """Rules of git's that leave out a kind of file kehu keeps (:data:`_RECORDS`: ``kehu.yaml``,
+    profiles, ledgers, interactions, templates, visit plans), wherever the rule is: the store's
+    ``.gitignore`` edited in this clone, ``.git/info/exclude``, the user's own excludes file
+    (``core.excludesFile``), a ``.gitignore`` of the project whose sub-folder the store is. Each is
+    a problem at its line, naming what it leaves out. A `customers/` line there left every new
+    customer unshared for good while `kehu sync` said "nothing new to commit" and `kehu check`
+    said ok (:func:`foreign_git_settings` refuses only such a line another clone sends). Git is
+    asked of one path of each kind, by its patterns (no walk of the store). Nothing outside a
+    repository."""
+    from ..index.freshness import git_dir
+
+    if git_dir(root) is None or gitops.repo_problem(root) is not None:
+        return []
+    out = gitops.run(root, "check-ignore", "--no-index", "-v", "-z", "--stdin", check=False,
+                     input="\0".join(_RECORDS) + "\0").stdout
+    fields = out.split("\0")
+    rules: dict[tuple[str, str, str], list[str]] = {}
+    for source, line, pattern, rel in zip(fields[0::4], fields[1::4], fields[2::4], fields[3::4], strict=False):
+        if source and not pattern.startswith("!"):  # a negation matched: kept, not left out
+            rules.setdefault((source, line, pattern), []).append(rel)
+    if not rules:
+        return []
+    top = Path(gitops.path_said(gitops.run(root, "rev-parse", "--show-toplevel").stdout))
+    return [Problem(top / source, int(line) if line.isdigit() else 1, _(
+                "{pattern}: git leaves out {what}, so kehu sync would never share them (it says \"nothing new to "
+                "commit\"); take the line out").format(pattern=shown_path(pattern), what=_what_records(rels)))
+            for (source, line, pattern), rels in sorted(rules.items())]
 
 
 def foreign_git_settings(root: Path, ref: str) -> list[str]:
@@ -87,7 +117,14 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
 #: a file of each kind kehu keeps, relative to the store: a .gitignore leaving one out is refused
 _RECORDS = ("kehu.yaml", ".gitattributes", "customers/ab/c1abc/customer.yaml",
             "customers/ab/c1abc/points.ledger.yaml", "customers/ab/c1abc/interactions/2026-01-01-x.yaml",
-            "templates/x.j2")
+            "templates/x.j2", "visits/rep/2026-01-01.yaml")
+
+
+def _what_records(rels: list[str]) -> str:
+    """Paths of :data:`_RECORDS` as a message names them (``customers/…/customer.yaml``)."""
+    return ", ".join(rel.replace("ab/c1abc/", "…/").replace("x.j2", "…").replace("2026-01-01-x.yaml", "…")
+                     .replace("rep/2026-01-01.yaml", "…")
+                     for rel in rels)
 
 
 def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
@@ -103,8 +140,7 @@ def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
         (probe / path).write_text(text, encoding="utf-8")
         out = gitops.run(probe, "check-ignore", "--no-index", "--stdin", check=False,
                          input="\n".join(prefix + p for p in _RECORDS) + "\n").stdout
-    return ", ".join(line.removeprefix(prefix).replace("ab/c1abc/", "…/").replace("x.j2", "…")
-                     for line in out.splitlines())
+    return _what_records([line.removeprefix(prefix) for line in out.splitlines()])
 
 
 def _blob_id(data: bytes, length: int) -> str:
