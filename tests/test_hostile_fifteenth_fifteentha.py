@@ -112,3 +112,37 @@ def test_a_rule_of_gits_leaving_out_records_is_named_wherever_it_is(tmp_path: Pa
     checked = kehu("check", store=project / "data" / "crm")
     said = checked.out + checked.err
     assert checked.code == 1 and f"{project / '.gitignore'}:2: data/: git leaves out kehu.yaml" in said, said
+
+
+def test_a_value_written_as_a_date_in_a_text_field_passes_every_door_alike(tmp_path: Path) -> None:
+    """A rep's note that is a day (`notes: 2026-01-01`, unquoted, by hand or by another tool), a
+    nickname so written: `kehu check` and `customer show` read it as the text it is (the scan reads
+    no date), while the editor of `customer set` read a date and refused the profile ("notes:
+    expected text, and YAML reads this as a date"), as did `customer merge`, and `kehu handover`
+    stopped at that customer with the rep's customers half handed over, exit 1. The editor reads
+    such a value as text and writes it back as it was."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    ids = []
+    for name in ("甲", "乙", "丙"):
+        added = kehu("customer", "add", "--name", name, "--owner", "王芳", store=store)
+        assert added.code == 0, added.err
+        ids.append(added.out.strip())
+    profile = next((store / "customers").glob(f"*/{ids[1]}/customer.yaml"))
+    hand = "notes: 2026-01-01\nnickname: 2026-1-5\n2026-05-20: 纪念日\nseen: [2026-02-30, 2026-01-01 10:00:00]\n"
+    profile.write_text(profile.read_text(encoding="utf-8") + hand, encoding="utf-8")
+    assert kehu("check", store=store).code == 0
+    result = kehu("customer", "set", ids[1], "title=店长", store=store)
+    assert result.code == 0, result.err
+    assert profile.read_text(encoding="utf-8").endswith(hand)  # as written, not quoted
+    shown = kehu("customer", "show", ids[1], "--json", store=store)
+    assert '"notes": "2026-01-01"' in shown.out and '"nickname": "2026-1-5"' in shown.out
+    result = kehu("handover", "王芳", "李四", store=store)
+    assert result.code == 0, result.err
+    no_traceback(result)
+    listed = kehu("customer", "list", "--owner", "李四", "--json", store=store)
+    assert listed.out.count('"owner": "李四"') == 3, listed.out
+    result = kehu("customer", "merge", ids[1], ids[2], store=store)
+    assert result.code == 0, result.err
+    assert profile.read_text(encoding="utf-8").count("notes: 2026-01-01") == 1
+    assert kehu("check", store=store).code == 0

@@ -52,25 +52,28 @@ def _round_trip_constructor() -> type:
     class _RoundTripConstructor(RoundTripConstructor):  # type: ignore[misc]
         def construct_document(self, node: Any) -> Any:
             refuse_alias_bombs(node, ConstructorError)
-            _date_keys_as_text(node)
+            _dates_as_text(node)
             return super().construct_document(node)
 
     return _RoundTripConstructor
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_DATE_KEY = "tag:kehu,2026:date-key"
+_DATE_TEXT = "tag:kehu,2026:date-text"
 
 
-class DateKey(str):
-    """A mapping key written as a date (``2026-01-01: 送礼``): text, as the scan reads every
-    date (yaml-rs, ``parse_datetime=False``), and written back as it was, unquoted. ruamel made
-    it a date, which no field name is: `kehu check` and `customer show` took the profile,
-    `customer set` refused it ("datetime.date(2026, 1, 1): Keys should be strings")."""
+class DateText(str):
+    """A plain value or key written as a date (``notes: 2026-01-01``, ``2026-01-01: 送礼``):
+    text, as the scan reads every date (yaml-rs, ``parse_datetime=False``; a date field's model
+    reads the text as its day), and written back as it was, unquoted. ruamel made it a date,
+    which no text field and no field name is: `kehu check` and `customer show` took the profile,
+    `customer set` refused it ("notes: expected text, and YAML reads this as a date"), and so
+    did `kehu customer merge` and `kehu handover`, which stopped half-way through a rep's
+    customers at the first such one ("…: Keys should be strings" for a key)."""
 
 
-def _date_keys_as_text(node: Any) -> None:
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
+def _dates_as_text(node: Any) -> None:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     todo, seen = [node], set()
     while todo:
@@ -80,18 +83,18 @@ def _date_keys_as_text(node: Any) -> None:
         seen.add(id(current))
         if isinstance(current, MappingNode):
             for key, value in current.value:
-                if key.tag == _TIMESTAMP:
-                    key.tag = _DATE_KEY
                 todo += [key, value]
         elif isinstance(current, SequenceNode):
             todo += current.value
+        elif isinstance(current, ScalarNode) and current.tag == _TIMESTAMP:
+            current.tag = _DATE_TEXT
 
 
-def _construct_date_key(constructor: Any, node: Any) -> DateKey:
-    return DateKey(constructor.construct_scalar(node))
+def _construct_date_text(constructor: Any, node: Any) -> DateText:
+    return DateText(constructor.construct_scalar(node))
 
 
-def _represent_date_key(representer: RoundTripRepresenter, value: DateKey) -> Any:
+def _represent_date_text(representer: RoundTripRepresenter, value: DateText) -> Any:
     return representer.represent_scalar(_TIMESTAMP, str(value))  # a plain date, as written
 
 
@@ -120,12 +123,11 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
     rt.representer.add_representer(WrittenInt, _represent_written)
     rt.representer.add_representer(dt.date, _represent_date)
     rt.representer.add_representer(str, _represent_str)
-    rt.constructor.add_constructor("tag:yaml.org,2002:timestamp", _rt_timestamp)
     rt.constructor.add_constructor("tag:yaml.org,2002:str", _rt_str)
     rt.constructor.add_constructor("tag:yaml.org,2002:float", _rt_float)
     rt.constructor.add_constructor("tag:yaml.org,2002:int", _rt_int)
-    rt.constructor.add_constructor(_DATE_KEY, _construct_date_key)
-    rt.representer.add_representer(DateKey, _represent_date_key)
+    rt.constructor.add_constructor(_DATE_TEXT, _construct_date_text)
+    rt.representer.add_representer(DateText, _represent_date_text)
     return rt
 
 
@@ -172,15 +174,6 @@ def _rt_int(constructor: Any, node: Any) -> Any:
         return WrittenInt(whole_number(text), text)
     except ValueError:
         raise ConstructorError(None, None, f"not a whole number: {text!r}", node.start_mark) from None
-
-
-def _rt_timestamp(constructor: Any, node: Any) -> Any:
-    from ruamel.yaml.constructor import RoundTripConstructor
-
-    try:
-        return RoundTripConstructor.construct_yaml_timestamp(constructor, node)
-    except ValueError:
-        return str(node.value)
 
 
 @functools.cache
