@@ -330,3 +330,31 @@ def test_one_days_visit_plan_made_in_both_clones_is_still_merged_by_a_git_pull(t
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     planned = kehu("visits", "plan", "--owner", "王芳", "--json", store=b).json()
     assert {"K1", "K2"} <= {v["id"] for v in planned["visits"]}, planned
+
+
+def test_a_merge_a_person_finished_follows_a_customer_merged_away_meanwhile(tmp_path: Path) -> None:
+    """fourteenthb's referral to a customer merged away meanwhile (甲 into 乙), in a sync that
+    also stopped for a decision (钱 changed here, deleted there): the person keeps 钱 (`git add`)
+    and runs `kehu sync`, which finished the merge and then refused it, "referrer 'JIA': no such
+    customer", without saying why; only the sync after it followed the referral. The sync that
+    finishes the merge follows it up as one git finished alone."""
+    a, b = _team(tmp_path)
+    for cid, name in (("JIA", "甲"), ("YI", "乙"), ("ZS", "张三"), ("Q", "钱")):
+        ok("customer", "add", "--id", cid, "--name", name, store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("customer", "merge", "YI", "JIA", store=a)
+    git(a, "rm", "-rq", str(Store.open(a).customer_dir("Q").relative_to(a)))
+    git(a, "commit", "-qm", "钱 deleted")
+    ok("sync", store=a)
+    ok("customer", "set", "ZS", "referrer=JIA", store=b)
+    ok("customer", "set", "Q", "level=金卡", store=b)
+    assert kehu("sync", store=b).code == 1
+    git(b, "add", str(Store.open(b).customer_file("Q").relative_to(b)))
+    finished = kehu("sync", store=b)
+    assert finished.code == 0, finished.err
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("customer", "show", "ZS", "--json", store=clone).json()["referrer"] == "YI"
+        assert kehu("customer", "show", "Q", "--json", store=clone).json()["level"] == "金卡"
+        assert kehu("check", store=clone).code == 0

@@ -188,10 +188,10 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             raise _rejected(broken, root)
         _refuse_changes_outside(root)
         finished = gitops.merge_in_progress(root)
-        if finished:
+        if finished:  # then followed up as git's own: a referral to a customer merged away there
             report.notes.append(sync_guard.finish_merge(store))
-        else:  # a merge made by hand (`git pull`), or one a killed sync did not follow up
-            report.notes += sync_merged_away.follow_up_hand_merge(store)
+        # a merge made by hand (`git pull`), one a killed sync did not follow up, one just finished
+        report.notes += sync_merged_away.follow_up_hand_merge(store)
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
         seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
         removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])
