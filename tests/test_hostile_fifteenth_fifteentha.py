@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from . import test_hostile_limits
 from .conftest import git, kehu
 
@@ -146,3 +148,17 @@ def test_a_value_written_as_a_date_in_a_text_field_passes_every_door_alike(tmp_p
     assert result.code == 0, result.err
     assert profile.read_text(encoding="utf-8").count("notes: 2026-01-01") == 1
     assert kehu("check", store=store).code == 0
+
+
+def test_check_of_a_clone_on_a_machine_without_git_says_what_it_finds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone copied to a machine without git (its `.git` with it): `kehu check` asks git what it
+    leaves out, and ended in "git is not installed" instead of checking the records; without git
+    nothing is ignored, and the check goes on."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store)).code == 0
+    assert kehu("customer", "add", "--name", "张三", store=store).code == 0
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    result = kehu("check", store=store)
+    assert result.code == 0, result.err
+    assert "ok: 1 customer" in result.out + result.err

@@ -8,7 +8,7 @@ import hashlib
 import stat
 from pathlib import Path
 
-from ..errors import Problem, shown_path
+from ..errors import KehuError, Problem, shown_path
 from ..i18n import _
 from ..store import CUSTOMERS_DIR
 from . import gitops
@@ -60,10 +60,13 @@ def ignored_records(root: Path) -> list[Problem]:
     repository."""
     from ..index.freshness import git_dir
 
-    if git_dir(root) is None or gitops.repo_problem(root) is not None:
+    try:
+        if git_dir(root) is None or gitops.repo_problem(root) is not None:
+            return []
+        out = gitops.run(root, "check-ignore", "--no-index", "-v", "-z", "--stdin", check=False,
+                         input="\0".join(_RECORDS) + "\0").stdout
+    except KehuError:  # no git on this machine (a store copied with its .git): nothing it ignores
         return []
-    out = gitops.run(root, "check-ignore", "--no-index", "-v", "-z", "--stdin", check=False,
-                     input="\0".join(_RECORDS) + "\0").stdout
     fields = out.split("\0")
     rules: dict[tuple[str, str, str], list[str]] = {}
     for source, line, pattern, rel in zip(fields[0::4], fields[1::4], fields[2::4], fields[3::4], strict=False):
