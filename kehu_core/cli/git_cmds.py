@@ -152,10 +152,19 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
             raise KehuError(_("unknown rep {rep!r}: no customer has owner {rep!r}; "
                               "reps in this store: {known}").format(rep=from_rep, known=known))
         paths = []
-        for row in rows:
-            cid = row.customer.id
-            store.update_customer(cid, {"owner": to_rep})
-            paths.append(store.rel(store.customer_file(cid)))
+        # whole or not at all: a customer refused half-way (a shop's rule of its own, a file kehu
+        # cannot write) left the customers before it handed over, uncommitted, and the rest not
+        row = None
+        try:
+            with store.undo_on_error():
+                for row in rows:
+                    store.update_customer(row.customer.id, {"owner": to_rep})
+                    paths.append(store.rel(store.customer_file(row.customer.id)))
+        except (KehuError, OSError):
+            if row is not None:
+                warn(_("the hand-over of {old}'s customers to {new} stopped at {name} ({id}); nothing was "
+                       "handed over").format(old=from_rep, new=to_rep, name=row.customer.name, id=row.customer.id))
+            raise
         message = f"handover: {len(paths)} customers of {from_rep} to {to_rep}"
         committed = False
         if commits:
