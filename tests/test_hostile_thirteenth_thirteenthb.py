@@ -131,7 +131,7 @@ def test_a_visit_plan_reset_in_one_clone_and_changed_in_the_other_merges(tmp_pat
     other without asking kehu's driver, and `kehu sync` stopped for a person to keep or delete
     it ("a customer is kept or deleted whole"). Now it is merged as a plan is: what the other
     clone added stays, what the reset took back goes, either way round
-    (`sync_guard.settle_plans`)."""
+    (`merge_settling.settle_plans`)."""
     a, remote = _clones(tmp_path)
     ids = [ok("customer", "add", "--name", name, "--owner", "王芳", store=a).strip()
            for name in ("赵敏", "钱多", "孙丽", "李雷")]

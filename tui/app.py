@@ -166,7 +166,7 @@ class KehuApp(App):
     def _show_merge_waiting(self) -> None:
         """What a `kehu sync` merge left for a person (files git could not merge, fields
         changed two ways), as `kehu check` words it, so it is seen without running check."""
-        from kehu_core.services.sync_guard import waiting
+        from kehu_core.services.merge_finishing import waiting
         from kehu_core.store import Store
 
         try:  # a store of its own: the app's index connection belongs to the app's thread

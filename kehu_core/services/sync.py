@@ -24,6 +24,8 @@ from . import (
     git_settings,
     gitops,
     merge_conflicts,
+    merge_finishing,
+    merge_settling,
     merged_ledgers,
     profile_merge,
     serve_secrets,
@@ -189,7 +191,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         _refuse_changes_outside(root)
         finished = gitops.merge_in_progress(root)
         if finished:  # then followed up as git's own: a referral to a customer merged away there
-            report.notes.append(sync_guard.finish_merge(store))
+            report.notes.append(merge_finishing.finish_merge(store))
         # a merge made by hand (`git pull`), one a killed sync did not follow up, one just finished
         report.notes += sync_merged_away.follow_up_hand_merge(store)
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
@@ -371,7 +373,7 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
     if settled:  # a ledger the union had left as this clone's is this merge's change now: checked
         report.notes += settled
         changed = sorted({*changed, *gitops.changed_paths(store.root, before, "HEAD")})
-    report.notes += sync_guard.join_respelled_entries(store.root, changed)
+    report.notes += merge_settling.join_respelled_entries(store.root, changed)
     problems = sync_checks.store_problems(store, changed)
     if not problems:
         sync_checks.remember_verified(store)
@@ -441,8 +443,8 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     # every sync of a clone whose colleague had pushed meanwhile failed, "Not possible to fast-forward"
     result = gitops.run(root, "merge", "--ff", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
                         check=False, env={gitops.SKIP_HOOK: "1"})
-    if (result.returncode != 0 and (sync_guard.settle_plans(root, gitops.unmerged_paths(root))
-                                    + sync_guard.settle_ledgers(root, gitops.unmerged_paths(root)))
+    if (result.returncode != 0 and (merge_settling.settle_plans(root, gitops.unmerged_paths(root))
+                                    + merge_settling.settle_ledgers(root, gitops.unmerged_paths(root)))
             and not gitops.unmerged_paths(root)):  # a plan (a ledger) changed here, reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     edited: list[tuple[str, str, str]] = []
@@ -455,7 +457,7 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
     if result.returncode == 0:
         # a customer merged away on one side, records added to it on the other: they follow it
         followed = sync_merged_away.follow_merged_customers(store, ref)
-        stuck = [] if followed else sync_guard.reopen_orphaned_customers(root, ref)
+        stuck = [] if followed else merge_settling.reopen_orphaned_customers(root, ref)
         if not stuck:
             return (followed + renumbered + sync_merged_away.merge_again(store, edited)
                     + sync_merged_away.follow_references(store, ref))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from . import gitops
-from .sync_guard import orphaned_profiles
+from .merge_settling import orphaned_profiles
 from .unmerged_files import DELETED_BY_THEM, DELETED_BY_US, OpenMerge, customer_of, merged_into, unmerged
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
     absorbed = {**_absorbed_by(store, ours, base), **_absorbed_by(store, ref, base)}
     if any(rel.rsplit("/", 2)[-2] not in absorbed for rel in orphaned):
         # one deleted, not merged into anyone: the person decides for each
-        # (sync_guard.reopen_orphaned_customers, which needs HEAD to be the merge)
+        # (merge_settling.reopen_orphaned_customers, which needs HEAD to be the merge)
         return []
     from .customer_merge import merge_customers
 
