@@ -375,8 +375,15 @@ def uncalculated_formula(path: Path) -> str | None:
 
 
 def _formula_cells(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[re.Match[bytes]]:
-    """The cells of a sheet's part that hold a formula, read in pieces (a part is as big as
-    :func:`check_xlsx` lets it unpack), each piece cut before its last cell, which may go on."""
+    """The cells of a sheet's part that hold a formula."""
+    for data in _cell_pieces(book, info):
+        if b"<f" in data or b":f" in data:
+            yield from _FORMULA_CELL.finditer(data)
+
+
+def _cell_pieces(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A sheet's part read in pieces (a part is as big as :func:`check_xlsx` lets it unpack),
+    each piece cut before its last cell, which may go on."""
     with book.open(info) as part:
         tail = b""
         while True:
@@ -386,10 +393,45 @@ def _formula_cells(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[re.
             data, tail = data[:cut], data[cut:]
             if len(tail) > _PIECE * 16:  # one cell of megabytes is no formula kehu reads
                 tail = b""
-            if b"<f" in data or b":f" in data:
-                yield from _FORMULA_CELL.finditer(data)
+            yield data
             if not piece:
                 return
+
+
+# a cell whose value comes first and is empty: what openpyxl writes for float('nan') and an infinity
+_EMPTY_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</")
+_EMPTY_VALUE_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^<>]*)>\s*(?:<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</)")
+_TYPE = re.compile(rb'(?:^|\s)t="([^"]*)"')
+
+
+def numberless_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """Each sheet's number cells (row from 1, column from 0) that hold no number: an empty
+    value, as openpyxl writes a script's ``float('nan')`` or ``float('inf')``. Its readers give
+    such a cell as empty, and `kehu import` stored a customer without the ``credit_limit`` or a
+    sale without the amount the script meant, exit 0 (the same NaN in a CSV was refused). A
+    value a number cell holds as text (``NaN``, ``INF``) is read as that float already. Read
+    after :func:`check_xlsx` has bounded what the parts unpack to."""
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return {}
+    out: dict[str, set[tuple[int, int]]] = {}
+    with book:
+        names = _sheet_names(book)
+        for info in book.infolist():
+            if info.is_dir() or not info.filename.lower().endswith(".xml") or "worksheets/" not in info.filename:
+                continue
+            for data in _cell_pieces(book, info):
+                if not _EMPTY_VALUE.search(data):
+                    continue
+                for match in _EMPTY_VALUE_CELL.finditer(data):
+                    kind = _TYPE.search(match.group(1))
+                    at = _CELL_AT.search(match.group(1))
+                    if at is None or (kind is not None and kind.group(1) != b"n"):
+                        continue  # an empty text result (t="str") is a value; a cell with no place is not told
+                    cells = out.setdefault(names.get(info.filename, info.filename), set())
+                    cells.add((int(at.group(2)), _column(at.group(1)) - 1))
+    return out
 
 
 def _last_cell_start(data: bytes) -> int:

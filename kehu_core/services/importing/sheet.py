@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import math
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -42,6 +43,7 @@ from .limits import (
     Refused,
     capped_row,
     check_xlsx,
+    numberless_cells,
     refuse_long_lines,
     sheet_cells,
     uncalculated_formula,
@@ -147,20 +149,23 @@ class SheetImporter:
             if (uncalculated := uncalculated_formula(path)) is not None:
                 yield FileProblem(f"{path}:1", uncalculated)
                 return
-        tables = _xlsx_tables(path) if is_xlsx else [(str(path), _csv_rows(path))]
+        tables = _xlsx_tables(path, numberless_cells(path)) if is_xlsx else [(str(path), _csv_rows(path))]
         for label, rows in tables:
             yield from _read_table(label, _readable(rows) if is_xlsx else rows, mapping)
 
 
-def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
+def _xlsx_tables(path: Path, numberless: dict[str, set[tuple[int, int]]] | None = None
+                 ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
     """The sheets' rows through calamine (Rust: 0.1 s for 10 000 rows where openpyxl takes
     1.6 s); a workbook calamine cannot read goes to openpyxl, whose errors say more, and so
-    does one whose sheets span more cells than calamine should lay out (:data:`DENSE_CELLS`)."""
+    does one whose sheets span more cells than calamine should lay out (:data:`DENSE_CELLS`).
+    A number cell holding no number (``numberless``, :func:`limits.numberless_cells`) is NaN."""
+    numberless = numberless or {}
     try:
         if sheet_cells(path) > DENSE_CELLS:
-            return _openpyxl_tables(path)
+            return _openpyxl_tables(path, numberless)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        return _openpyxl_tables(path)  # no zip: openpyxl says what it is
+        return _openpyxl_tables(path, numberless)  # no zip: openpyxl says what it is
     try:
         from python_calamine import CalamineWorkbook
 
@@ -169,11 +174,12 @@ def _xlsx_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]
         # skip_empty_area=False: rows keep their numbers from A1, so problems name the right line
         tables = [book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in names]
     except Exception:  # ImportError, CalamineError, a zip that is no workbook ...
-        return _openpyxl_tables(path)
+        return _openpyxl_tables(path, numberless)
     return [
         (str(path) if len(names) == 1 else f"{path}[{name}]",
-         no_phantom_day(path, name, ((n, [None if cell == "" else cell for cell in capped_row(n, row)])
-                                     for n, row in enumerate(rows, 1))))
+         no_phantom_day(path, name, _no_number_as_nan(
+             ((n, [None if cell == "" else cell for cell in capped_row(n, row)]) for n, row in enumerate(rows, 1)),
+             numberless.get(name, set()))))
         for name, rows in zip(names, tables, strict=True)
     ]
 
@@ -215,7 +221,23 @@ def _serial_60_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
         book.close()
 
 
-def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
+def _no_number_as_nan(rows: Iterable[tuple[int, list[Any]]], cells: set[tuple[int, int]]
+                      ) -> Iterator[tuple[int, list[Any]]]:
+    """``rows`` with each of ``cells`` (a number cell holding no number) as NaN, which
+    :func:`contact_from_row` refuses: its readers give it as empty, and its value was lost."""
+    if not cells:
+        yield from rows
+        return
+    for number, row in rows:
+        for at, pos in cells:
+            if at == number:
+                row.extend([None] * (pos + 1 - len(row)))
+                row[pos] = float("nan")
+        yield number, row
+
+
+def _openpyxl_tables(path: Path, numberless: dict[str, set[tuple[int, int]]] | None = None
+                     ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
     from openpyxl import load_workbook
 
     try:
@@ -230,6 +252,7 @@ def _openpyxl_tables(path: Path) -> list[tuple[str, Iterable[tuple[int, list[Any
         sheet.reset_dimensions()
         label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
         rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
+        rows = _no_number_as_nan(rows, (numberless or {}).get(sheet.title, set()))
         out.append((label, no_phantom_day(path, sheet.title, rows)))
     return out
 
@@ -378,10 +401,15 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
     extra: dict[str, Any] = {}
     for pos, raw in enumerate(row):
         value = _cell(raw)
-        if text(value) == "":
-            continue
         column = header[pos] if pos < len(header) else f"column {pos + 1}"
         target = targets[pos] if pos < len(targets) else None
+        if isinstance(value, float) and not math.isfinite(value) and target != "ignore":
+            # NaN or an infinity a script wrote (openpyxl writes them as an empty value, read as
+            # NaN by limits.numberless_cells): no number, refused as a CSV's NaN is; it was lost
+            raise ValueError(_("{column}: a number cell holding no number (NaN or an infinity, as a script "
+                               "writes them); expected a number").format(column=column or f"column {pos + 1}"))
+        if text(value) == "":
+            continue
         if target is None:
             extra[column or f"column {pos + 1}"] = text(value)
         elif target == "ignore":
