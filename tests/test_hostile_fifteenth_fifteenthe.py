@@ -38,3 +38,38 @@ def test_an_xlsx_number_cell_of_nan_or_infinity_is_refused_as_a_csvs(tmp_path: P
     assert f"{path}:2: credit_limit:" in done.err and "NaN" in done.err, done.err
     assert f"{path}:3: 成交金额:" in done.err, done.err
     assert [c["name"] for c in _customers(store)] == ["丙"]
+
+
+def test_an_xlsx_yes_no_cell_reads_as_the_sheet_shows_it(tmp_path: Path) -> None:
+    """A TRUE/FALSE cell of an .xlsx in a text column became Python's "True"/"False" (a name, a
+    note no sheet showed), and a number cell of 1/3 its 16 digits (Excel shows 15); in a yes/no
+    column it means what it says. Both readers (calamine, and openpyxl for a sheet too wide)
+    give the cell to ``importing.values.text``."""
+    import openpyxl
+
+    from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
+    from kehu_core.services.importing.values import text
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "备注", "do_not_contact", "联系电话", "昵称"])
+    sheet.append([True, 1 / 3, False, 13912345678.0, False])
+    sheet.append(["乙", 12.5, True, "13912345679", 1234567890123])
+    path = tmp_path / "客户.xlsx"
+    book.save(path)
+    for tables in (_xlsx_tables(path), _openpyxl_tables(path)):
+        rows = [[text(cell) for cell in row] for _n, row in tables[0][1]]
+        assert rows[1] == ["TRUE", "0.333333333333333", "FALSE", "13912345678", "FALSE"], rows
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    done = kehu("import", str(path), store=store)
+    assert done.code == 0, done.out + done.err
+    shown = {c["name"]: kehu("customer", "show", c["id"], "--json", store=store).json()
+             for c in _customers(store)}
+    assert set(shown) == {"TRUE", "乙"}, shown
+    first, second = shown["TRUE"], shown["乙"]
+    assert first["notes"] == "0.333333333333333" and first["nickname"] == "FALSE", first
+    assert not first.get("do_not_contact"), first
+    assert first["phones"] == ["+8613912345678"], first
+    assert second["do_not_contact"] is True and second["notes"] == "12.5", second
+    assert second["nickname"] == "1234567890123", second

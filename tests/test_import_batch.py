@@ -158,4 +158,4 @@ def test_fast_xlsx_reader_reads_the_cells_and_line_numbers_openpyxl_reads(tmp_pa
 
     fast = cells(_xlsx_tables(path))
     assert fast == cells(_openpyxl_tables(path))
-    assert fast[0][1][1] == (3, ["张三", "13912345678", "2024-05-20", "1288.5", "True"])
+    assert fast[0][1][1] == (3, ["张三", "13912345678", "2024-05-20", "1288.5", "TRUE"])  # as the sheet shows it

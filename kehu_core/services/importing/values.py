@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,11 +33,17 @@ _SPLIT = re.compile(rf"\s*[{re.escape(LIST_SEPARATORS)}\n]\s*")  # what no tag h
 
 
 def text(value: Any) -> str:
-    """A cell or property as clean text; numbers from Excel lose their ``.0``."""
+    """A cell or property as clean text, as the sheet shows it: numbers from Excel lose their
+    ``.0`` and a float its digits past the 15 Excel shows (1/3 is 0.333333333333333), a yes/no cell
+    is ``TRUE``/``FALSE`` (it was Python's ``True``, a name or a note no sheet showed)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.15g}"
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
