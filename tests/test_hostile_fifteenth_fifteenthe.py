@@ -73,3 +73,25 @@ def test_an_xlsx_yes_no_cell_reads_as_the_sheet_shows_it(tmp_path: Path) -> None
     assert first["phones"] == ["+8613912345678"], first
     assert second["do_not_contact"] is True and second["notes"] == "12.5", second
     assert second["nickname"] == "1234567890123", second
+
+
+def test_a_new_id_a_profile_lists_under_also_known_is_refused(tmp_path: Path) -> None:
+    """`customer reid 丙 B` (or `customer add --id B`) where B was merged into 甲 (甲's
+    `also_known` names it): a second customer under B, while an import's row naming B and a
+    sync's records of B follow it to 甲 — references pointing two ways. Refused, naming 甲's
+    file; the store unchanged."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store)).code == 0
+    for cid, name in (("a1", "甲"), ("b1", "乙"), ("c1", "丙")):
+        added = kehu("customer", "add", "--id", cid, "--name", name, store=store)
+        assert added.code == 0, added.err
+    merged = kehu("customer", "merge", "a1", "b1", store=store)
+    assert merged.code == 0, merged.out + merged.err
+    before = sorted(p.relative_to(store).as_posix() for p in (store / "customers").rglob("*"))
+    for args in (("customer", "reid", "c1", "b1"), ("customer", "add", "--id", "b1", "--name", "丁")):
+        done = kehu(*args, store=store)
+        assert done.code == 1, (args, done.out, done.err)
+        no_traceback(done)
+        assert "'b1'" in done.err and "also_known" in done.err and "a1" in done.err, done.err
+        assert sorted(p.relative_to(store).as_posix() for p in (store / "customers").rglob("*")) == before
+    assert kehu("customer", "reid", "c1", "d1", store=store).code == 0

@@ -65,6 +65,7 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
     store = ctx.store
     if customer_id is not None:
         check_id(customer_id, "customer id")
+        store.refuse_merged_away_id(customer_id)
     from pydantic import ValidationError
 
     from ..problems import validation_problems

@@ -250,6 +250,14 @@ class Queries(InteractionQueries):
         return [cid for (cid,) in self.db.execute(
             "SELECT id FROM customers WHERE json_extract(data, '$.referrer')=? ORDER BY id", (customer_id,))]
 
+    def merged_into(self, customer_id: str) -> list[str]:
+        """Ids of the customers whose ``also_known`` names this id (it was merged into them);
+        a profile that does not hold the id's text is not parsed."""
+        return [cid for (cid,) in self.db.execute(
+            "SELECT DISTINCT c.id FROM customers c, json_each(c.data, '$.also_known') e"
+            " WHERE instr(c.data, ?) AND e.type='object' AND json_extract(e.value, '$.id')=? ORDER BY c.id",
+            (customer_id, customer_id))]
+
     def referrals(self) -> list[tuple[str, str, str, str | None]]:
         """(id, name, referrer id, created date text) of every customer who names a referrer."""
         return self.db.execute(

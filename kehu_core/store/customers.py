@@ -266,6 +266,17 @@ class CustomersMixin:
         if problems:
             raise RecordError(problems)
 
+    def refuse_merged_away_id(self, customer_id: str) -> None:
+        """Refuse ``customer_id`` for a new customer (``customer add --id``, ``customer reid``)
+        when a profile names it under ``also_known``: a customer merged into that one, whose id
+        an import's row and a sync's records of it follow to the customer kept; a second
+        customer under it would have its references point two ways. Asked of the index."""
+        keepers = self.index.merged_into(customer_id)
+        if keepers:
+            raise KehuError(_("customer id {id} was merged into customer {keep} ({rel}: also_known), and "
+                              "imports and sync take it for that customer; choose another id").format(
+                id=repr(customer_id), keep=keepers[0], rel=self.rel(self.customer_file(keepers[0]))))
+
     def _refuse_case_twin(self, folder: Path, beside: Iterable[str] | None = None) -> None:
         """Refuse a new customer folder whose name differs only in case from one beside it
         (``ABC`` next to ``abc``): on macOS and Windows, whose file systems ignore case, a clone
