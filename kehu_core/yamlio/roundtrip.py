@@ -201,13 +201,24 @@ def dump_roundtrip(data: Any, *, like: str | None = None) -> str:
     if like is not None:
         # the entries the edit left as they were, as the file wrote them (a flow list over
         # several lines, a list indented unlike the others ...): an edit changes its lines only
-        text = keep_unchanged_entries(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"), text)
+        old = like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n")
+        text = keep_unchanged_entries(old, text, functools.partial(_rendered, old, has_indented_lists(like)))
         # a "%YAML 1.2" directive and the "---" after it, which ruamel drops: kept, so an edit
         # changes the lines it edits only
         header = _HEADER.match(like.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n"))
         if header and not text.startswith(("%", "---")):
             text = header.group(0) + text
     return as_written_like(text, like)
+
+
+def _rendered(text: str, indented_lists: bool) -> str | None:
+    """ruamel's text of the document ``text`` as it reads it, unedited (None if it cannot)."""
+    stream = io.StringIO()
+    try:
+        _rt(indented_lists).dump(_rt(indented_lists).load(text), stream)
+    except Exception:  # a document only the caller's own reading takes: its nodes decide alone
+        return None
+    return stream.getvalue()
 
 
 def as_written_like(text: str, like: str | None) -> str:

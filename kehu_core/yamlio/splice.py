@@ -14,6 +14,7 @@ left as ruamel wrote it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -63,22 +64,40 @@ def _blocks(text: str, entries: list[tuple[str, yaml.Node, int]]) -> dict[str, s
     return {key: "".join(lines[starts[n]:starts[n + 1]]) for n, (key, _value, _line) in enumerate(entries)}
 
 
-def keep_unchanged_entries(old: str, new: str) -> str:
+def keep_unchanged_entries(old: str, new: str, rendered_old: Callable[[], str | None] | None = None) -> str:
     """``new`` (ruamel's text of the edited document) with the text ``old`` had for every
     top-level entry whose value is unchanged, and ``old``'s lines before the first entry; the
-    entries in ``new``'s order. Both with LF line ends and no byte order mark."""
+    entries in ``new``'s order. Both with LF line ends and no byte order mark.
+
+    ``rendered_old``: ruamel's text of ``old`` as read, not edited (asked once, when the nodes of
+    an entry written with a tag differ): an entry ruamel writes as it writes it there is one the edit left alone,
+    whatever ruamel makes of it (``x: !!binary aGVsbG8=`` came back a block, ``!!bool yes``
+    in a list ``true``, ``!!pairs`` a list of lists, when another field was set)."""
     before, after = _entries(old), _entries(new)
     if before is None or after is None:
         return new
+    rendered: dict[str, str] | None = None
+
+    def as_ruamel_writes_old() -> dict[str, str]:
+        nonlocal rendered
+        if rendered is None:
+            text = rendered_old() if rendered_old is not None else None
+            found = _entries(text) if text is not None else None
+            rendered = _blocks(text, found[1]) if text is not None and found is not None else {}
+        return rendered
     head, old_entries, old_column = before
     _new_head, new_entries, new_column = after
     old_values = {key: value for key, value, _line in old_entries}
     old_text, new_text = _blocks(old, old_entries), _blocks(new, new_entries)
     shift = " " * max(old_column - new_column, 0)  # a document indented as a whole stays so
     pieces = ["".join(head)]
+    left_alone: set[str] = set()  # entries kept as ruamel writes them alike, their nodes aside
     for key, value, _line in new_entries:
         if key in old_values and _same(old_values[key], value):
             piece = old_text[key]
+        elif key in old_values and "!" in old_text[key] and as_ruamel_writes_old().get(key) == new_text[key]:
+            piece = old_text[key]
+            left_alone.add(key)
         else:
             piece = "".join(shift + line if line.strip() else line
                             for line in new_text[key].splitlines(keepends=True))
@@ -90,13 +109,25 @@ def keep_unchanged_entries(old: str, new: str) -> str:
     # elsewhere, or not at all, once the entry holding it changed (`tags: &t`, `tags+=b`): the
     # file was left with an undefined alias, which no reader takes (exit 0). What is written
     # must mean what ruamel's text means, or ruamel's text is written.
-    return kept if _means_the_same(kept, new) else new
+    # (or, for an entry the edit left alone, what it meant before the edit)
+    return kept if _means_the_same(kept, new, old, left_alone) else new
 
 
-def _means_the_same(a: str, b: str) -> bool:
+def _means_the_same(kept: str, new: str, old: str, left_alone: set[str]) -> bool:
     try:
-        first = yaml.compose(a, Loader=_Loader)  # noqa: S506 - composes, constructs nothing
-        second = yaml.compose(b, Loader=_Loader)  # noqa: S506
+        first = yaml.compose(kept, Loader=_Loader)  # noqa: S506 - composes, constructs nothing
+        second = yaml.compose(new, Loader=_Loader)  # noqa: S506
+        before = yaml.compose(old, Loader=_Loader) if left_alone else None  # noqa: S506
     except Exception:  # `found undefined alias`
         return False
-    return first is not None and second is not None and _same(first, second)
+    if first is None or second is None:
+        return False
+    if not left_alone:
+        return _same(first, second)
+    if not all(isinstance(n, yaml.MappingNode) for n in (first, second, before)):
+        return False
+    olds = {k.value: v for k, v in before.value}
+    news = {k.value: v for k, v in second.value}
+    return len(first.value) == len(second.value) and all(
+        _same(key, other_key) and _same(value, olds[key.value] if key.value in left_alone else news[key.value])
+        for (key, value), (other_key, _v) in zip(first.value, second.value, strict=True))
