@@ -75,6 +75,28 @@ def test_an_xlsx_yes_no_cell_reads_as_the_sheet_shows_it(tmp_path: Path) -> None
     assert second["nickname"] == "1234567890123", second
 
 
+def test_an_xlsx_date_and_time_cell_in_a_text_column_reads_as_a_sheet_shows_it(tmp_path: Path) -> None:
+    """A date-and-time cell under a note was kept as Python's 2026-01-01T10:30:00, which no
+    sheet shows; now 2026-01-01 10:30:00 (``importing.values.text``), read as a sale's day alike."""
+    import datetime as dt
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "备注", "交易日期", "成交金额"])
+    sheet.append(["甲", dt.datetime(2026, 1, 1, 10, 30), dt.datetime(2026, 1, 2, 9, 0), 10])
+    path = tmp_path / "客户.xlsx"
+    book.save(path)
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    done = kehu("import", str(path), store=store)
+    assert done.code == 0, done.out + done.err
+    (only,) = _customers(store)
+    shown = kehu("customer", "show", only["id"], "--json", store=store).json()
+    assert shown["notes"] == "2026-01-01 10:30:00", shown
+
+
 def test_a_new_id_a_profile_lists_under_also_known_is_refused(tmp_path: Path) -> None:
     """`customer reid 丙 B` (or `customer add --id B`) where B was merged into 甲 (甲's
     `also_known` names it): a second customer under B, while an import's row naming B and a

@@ -45,7 +45,8 @@ def text(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.15g}"
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+        # as a sheet shows a date and time, with a space: 2026-01-01T10:30:00 was no sheet's
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     # a byte order mark is no content: one in the middle of a file starts a second file joined on
