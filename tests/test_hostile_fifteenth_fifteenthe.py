@@ -139,3 +139,35 @@ def test_an_edit_of_another_field_leaves_explicitly_tagged_values_byte_for_byte(
     after = path.read_text(encoding="utf-8")
     assert after.replace("notes: hi\n", "") == before, after
     assert kehu("check", store=store).code == 0
+
+
+def test_an_xlsx_number_of_zeros_or_a_percentage_reads_as_the_sheet_shows_it(tmp_path: Path) -> None:
+    """A member number formatted 00000 (Excel shows 00123) was imported as customer 123, a new
+    customer beside the 00123 the store has; a note of 0% (25%) as 0.25. Both readers give
+    what the sheet shows (``importing.limits.cells_as_shown``)."""
+    import openpyxl
+
+    from kehu_core.services.importing.limits import cells_as_shown
+    from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
+    from kehu_core.services.importing.values import text
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["顾客ID", "姓名", "备注"])
+    sheet.append([123, "甲", 0.25])
+    sheet["A2"].number_format, sheet["C2"].number_format = "00000", "0%"
+    sheet.append([45, "乙", 0.125])
+    sheet["A3"].number_format, sheet["C3"].number_format = "000000", "0.00%"
+    path = tmp_path / "客户.xlsx"
+    book.save(path)
+    shown = cells_as_shown(path)
+    for tables in (_xlsx_tables(path, shown), _openpyxl_tables(path, shown)):
+        rows = [[text(cell) for cell in row] for _n, row in tables[0][1]]
+        assert rows[1:] == [["00123", "甲", "25%"], ["000045", "乙", "12.50%"]], rows
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    assert kehu("customer", "add", "--id", "00123", "--name", "甲", store=store).code == 0
+    done = kehu("import", str(path), store=store)
+    assert done.code == 0, done.out + done.err
+    assert sorted(c["id"] for c in _customers(store)) == ["000045", "00123"]
+    assert kehu("customer", "show", "00123", "--json", store=store).json()["notes"] == "25%"

@@ -20,6 +20,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -404,34 +405,106 @@ _EMPTY_VALUE_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^<>]*)>\s*(?:<(?:[\w.-]+:)?
 _TYPE = re.compile(rb'(?:^|\s)t="([^"]*)"')
 
 
-def numberless_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
-    """Each sheet's number cells (row from 1, column from 0) that hold no number: an empty
-    value, as openpyxl writes a script's ``float('nan')`` or ``float('inf')``. Its readers give
-    such a cell as empty, and `kehu import` stored a customer without the ``credit_limit`` or a
-    sale without the amount the script meant, exit 0 (the same NaN in a CSV was refused). A
-    value a number cell holds as text (``NaN``, ``INF``) is read as that float already. Read
-    after :func:`check_xlsx` has bounded what the parts unpack to."""
+def cells_as_shown(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
+    """Each sheet's number cells (row from 1, column from 0) its readers give otherwise than
+    the sheet shows them, with what they are:
+
+    - one holding no number, NaN: an empty value, as openpyxl writes a script's
+      ``float('nan')`` or ``float('inf')``. Its readers give such a cell as empty, and `kehu
+      import` stored a customer without the ``credit_limit`` or a sale without the amount the
+      script meant, exit 0 (the same NaN in a CSV was refused). A value a number cell holds as
+      text (``NaN``, ``INF``) is read as that float already;
+    - one of a format of zeros (``00000``: an id or a member number, 00123), the digits shown,
+      and one of a percentage (``0%``, ``0.00%``), the percentage shown: they were 123 and 0.25.
+
+    Read after :func:`check_xlsx` has bounded what the parts unpack to; the sheets are read for
+    the second kind only when the workbook's styles hold such a format."""
     try:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
         return {}
-    out: dict[str, set[tuple[int, int]]] = {}
+    out: dict[str, dict[tuple[int, int], Any]] = {}
     with book:
         names = _sheet_names(book)
+        shown = _shown_styles(book)
         for info in book.infolist():
             if info.is_dir() or not info.filename.lower().endswith(".xml") or "worksheets/" not in info.filename:
                 continue
+            cells = out.setdefault(names.get(info.filename, info.filename), {})
             for data in _cell_pieces(book, info):
-                if not _EMPTY_VALUE.search(data):
-                    continue
-                for match in _EMPTY_VALUE_CELL.finditer(data):
-                    kind = _TYPE.search(match.group(1))
-                    at = _CELL_AT.search(match.group(1))
-                    if at is None or (kind is not None and kind.group(1) != b"n"):
-                        continue  # an empty text result (t="str") is a value; a cell with no place is not told
-                    cells = out.setdefault(names.get(info.filename, info.filename), set())
-                    cells.add((int(at.group(2)), _column(at.group(1)) - 1))
+                if _EMPTY_VALUE.search(data):
+                    for match in _EMPTY_VALUE_CELL.finditer(data):
+                        kind = _TYPE.search(match.group(1))
+                        at = _CELL_AT.search(match.group(1))
+                        if at is None or (kind is not None and kind.group(1) != b"n"):
+                            continue  # an empty text result (t="str") is a value; a cell with no place is not told
+                        cells[(int(at.group(2)), _column(at.group(1)) - 1)] = float("nan")
+                if shown:
+                    for match in _STYLED_NUMBER.finditer(data):
+                        style, kind = _STYLE.search(match.group(1)), _TYPE.search(match.group(1))
+                        at = _CELL_AT.search(match.group(1))
+                        if (at is None or style is None or int(style.group(1)) not in shown
+                                or (kind is not None and kind.group(1) != b"n")):
+                            continue
+                        text = _as_formatted(match.group(2).decode("ascii", "replace").strip(),
+                                             shown[int(style.group(1))])
+                        if text is not None:
+                            cells[(int(at.group(2)), _column(at.group(1)) - 1)] = text
+    return {name: cells for name, cells in out.items() if cells}
+
+
+_STYLE = re.compile(rb'(?:^|\s)s="(\d{1,9})"')
+_STYLED_NUMBER = re.compile(rb'<(?:[\w.-]+:)?c\b([^<>]*\ss="\d+"[^<>]*)>\s*'
+                            rb'<(?:[\w.-]+:)?v>([^<]{1,40})</(?:[\w.-]+:)?v>')
+_ZEROS = re.compile(r"^0{2,}$")
+_PERCENT = re.compile(r"^0(?:\.(0{1,15}))?%$")
+#: Excel's own formats of a percentage (numFmtId 9 and 10), which no styles part spells out
+_BUILT_IN = {9: "0%", 10: "0.00%"}
+_NUM_FMT = re.compile(rb"<(?:[\w.-]+:)?numFmt\b([^<>]*)>")
+_CELL_XFS = re.compile(rb"<(?:[\w.-]+:)?cellXfs\b[^<>]*>(.*?)</(?:[\w.-]+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:[\w.-]+:)?xf\b([^<>]*)>")
+
+
+def _shown_styles(book: zipfile.ZipFile) -> dict[int, str]:
+    """The workbook's cell styles (their index, as a cell's ``s`` names it) of a format of zeros
+    or of a percentage, with that format."""
+    try:
+        styles = book.read("xl/styles.xml")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    import html
+
+    formats = dict(_BUILT_IN)
+    for tag in _NUM_FMT.findall(styles):
+        number, code = _attribute(tag, b"numFmtId"), _attribute(tag, b"formatCode")
+        if number is not None and number.isdigit() and code is not None:
+            formats[int(number)] = html.unescape(code)
+    listed = _CELL_XFS.search(styles)
+    out = {}
+    for pos, tag in enumerate(_XF.findall(listed.group(1)) if listed else ()):
+        number = _attribute(tag, b"numFmtId")
+        code = formats.get(int(number)) if number is not None and number.isdigit() else None
+        if code is not None and (_ZEROS.match(code) or _PERCENT.match(code)):
+            out[pos] = code
     return out
+
+
+def _as_formatted(value: str, code: str) -> str | None:
+    """A number cell's value as its format of zeros or of a percentage shows it (None if it
+    is no finite number, or no whole number under zeros)."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    percent = _PERCENT.match(code)
+    if percent:
+        places = len(percent.group(1) or "")
+        return f"{(number * 100).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):f}%"
+    if number != number.to_integral_value() or number < 0:
+        return None
+    return f"{int(number):0{len(code)}d}"
 
 
 def _last_cell_start(data: bytes) -> int:

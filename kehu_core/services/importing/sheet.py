@@ -42,8 +42,8 @@ from .limits import (
     LineTooLong,
     Refused,
     capped_row,
+    cells_as_shown,
     check_xlsx,
-    numberless_cells,
     refuse_long_lines,
     sheet_cells,
     uncalculated_formula,
@@ -149,17 +149,18 @@ class SheetImporter:
             if (uncalculated := uncalculated_formula(path)) is not None:
                 yield FileProblem(f"{path}:1", uncalculated)
                 return
-        tables = _xlsx_tables(path, numberless_cells(path)) if is_xlsx else [(str(path), _csv_rows(path))]
+        tables = _xlsx_tables(path, cells_as_shown(path)) if is_xlsx else [(str(path), _csv_rows(path))]
         for label, rows in tables:
             yield from _read_table(label, _readable(rows) if is_xlsx else rows, mapping)
 
 
-def _xlsx_tables(path: Path, numberless: dict[str, set[tuple[int, int]]] | None = None
+def _xlsx_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | None = None
                  ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
     """The sheets' rows through calamine (Rust: 0.1 s for 10 000 rows where openpyxl takes
     1.6 s); a workbook calamine cannot read goes to openpyxl, whose errors say more, and so
     does one whose sheets span more cells than calamine should lay out (:data:`DENSE_CELLS`).
-    A number cell holding no number (``numberless``, :func:`limits.numberless_cells`) is NaN."""
+    A number cell read otherwise than the sheet shows it is what ``numberless`` says it is
+    (:func:`limits.cells_as_shown`: NaN for no number, the digits of an id with its zeros)."""
     numberless = numberless or {}
     try:
         if sheet_cells(path) > DENSE_CELLS:
@@ -177,9 +178,9 @@ def _xlsx_tables(path: Path, numberless: dict[str, set[tuple[int, int]]] | None 
         return _openpyxl_tables(path, numberless)
     return [
         (str(path) if len(names) == 1 else f"{path}[{name}]",
-         no_phantom_day(path, name, _no_number_as_nan(
+         no_phantom_day(path, name, _as_shown(
              ((n, [None if cell == "" else cell for cell in capped_row(n, row)]) for n, row in enumerate(rows, 1)),
-             numberless.get(name, set()))))
+             numberless.get(name, {}))))
         for name, rows in zip(names, tables, strict=True)
     ]
 
@@ -221,22 +222,27 @@ def _serial_60_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
         book.close()
 
 
-def _no_number_as_nan(rows: Iterable[tuple[int, list[Any]]], cells: set[tuple[int, int]]
-                      ) -> Iterator[tuple[int, list[Any]]]:
-    """``rows`` with each of ``cells`` (a number cell holding no number) as NaN, which
-    :func:`contact_from_row` refuses: its readers give it as empty, and its value was lost."""
+def _as_shown(rows: Iterable[tuple[int, list[Any]]], cells: dict[tuple[int, int], Any]
+              ) -> Iterator[tuple[int, list[Any]]]:
+    """``rows`` with each of ``cells`` as it says (:func:`limits.cells_as_shown`): a number cell
+    holding no number NaN, which :func:`contact_from_row` refuses (its readers give it as empty,
+    and its value was lost), one of zeros or a percentage the text the sheet shows."""
     if not cells:
         yield from rows
         return
+    by_row: dict[int, list[tuple[int, Any]]] = {}
+    for (at, pos), value in cells.items():
+        by_row.setdefault(at, []).append((pos, value))
     for number, row in rows:
-        for at, pos in cells:
-            if at == number:
+        for pos, value in by_row.get(number, ()):
+            if pos >= len(row):
                 row.extend([None] * (pos + 1 - len(row)))
-                row[pos] = float("nan")
+            if value != value or isinstance(row[pos], (int, float)) and not isinstance(row[pos], bool):
+                row[pos] = value  # NaN, or the number the sheet shows otherwise
         yield number, row
 
 
-def _openpyxl_tables(path: Path, numberless: dict[str, set[tuple[int, int]]] | None = None
+def _openpyxl_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | None = None
                      ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
     from openpyxl import load_workbook
 
@@ -252,7 +258,7 @@ def _openpyxl_tables(path: Path, numberless: dict[str, set[tuple[int, int]]] | N
         sheet.reset_dimensions()
         label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
         rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
-        rows = _no_number_as_nan(rows, (numberless or {}).get(sheet.title, set()))
+        rows = _as_shown(rows, (numberless or {}).get(sheet.title, {}))
         out.append((label, no_phantom_day(path, sheet.title, rows)))
     return out
 
@@ -405,7 +411,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
         target = targets[pos] if pos < len(targets) else None
         if isinstance(value, float) and not math.isfinite(value) and target != "ignore":
             # NaN or an infinity a script wrote (openpyxl writes them as an empty value, read as
-            # NaN by limits.numberless_cells): no number, refused as a CSV's NaN is; it was lost
+            # NaN by limits.cells_as_shown): no number, refused as a CSV's NaN is; it was lost
             raise ValueError(_("{column}: a number cell holding no number (NaN or an infinity, as a script "
                                "writes them); expected a number").format(column=column or f"column {pos + 1}"))
         if text(value) == "":
