@@ -63,6 +63,10 @@ def ignored_records(root: Path) -> list[Problem]:
     try:
         if git_dir(root) is None or gitops.repo_problem(root) is not None:
             return []
+        top = Path(gitops.path_said(gitops.run(root, "rev-parse", "--show-toplevel").stdout))
+        exclude = root / gitops.run(root, "rev-parse", "--git-path", "info/exclude").stdout.strip()
+        if not _only_files_where_git_reads(root, top, exclude):
+            return []  # git would wait on a FIFO for ever: git_file_problems and check name it
         out = gitops.run(root, "check-ignore", "--no-index", "-v", "-z", "--stdin", check=False,
                          input="\0".join(_RECORDS) + "\0").stdout
     except KehuError:  # no git on this machine (a store copied with its .git): nothing it ignores
@@ -74,7 +78,6 @@ def ignored_records(root: Path) -> list[Problem]:
             rules.setdefault((source, line, pattern), []).append(rel)
     if not rules:
         return []
-    top = Path(gitops.path_said(gitops.run(root, "rev-parse", "--show-toplevel").stdout))
     return [Problem(top / source, int(line) if line.isdigit() else 1, _(
                 "{pattern}: git leaves out {what}, so kehu sync would never share them (it says \"nothing new to "
                 "commit\"); take the line out").format(pattern=shown_path(pattern), what=_what_records(rels)))
@@ -121,6 +124,24 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
 _RECORDS = ("kehu.yaml", ".gitattributes", "customers/ab/c1abc/customer.yaml",
             "customers/ab/c1abc/points.ledger.yaml", "customers/ab/c1abc/interactions/2026-01-01-x.yaml",
             "templates/x.j2", "visits/rep/2026-01-01.yaml")
+
+
+def _only_files_where_git_reads(root: Path, top: Path, exclude: Path) -> bool:
+    """Whether every ``.gitignore`` git reads to answer of :data:`_RECORDS` (in each of their
+    folders that is there, and in the store's folder and those above it up to the repository's
+    top) and ``exclude`` are regular files or absent: git check-ignore opened a FIFO in the
+    place of ``customers/.gitignore`` and waited for ever, `kehu check` with it."""
+    folders = {root, *(parent for rel in _RECORDS for parent in (root / rel).parents
+                        if parent.is_relative_to(root))}
+    folders |= {parent for parent in root.parents if parent.is_relative_to(top)}
+    for path in [exclude, *(folder / ".gitignore" for folder in folders)]:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            return False
+    return True
 
 
 def _what_records(rels: list[str]) -> str:
