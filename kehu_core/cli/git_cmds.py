@@ -67,14 +67,17 @@ def git_setup(ctx: Context) -> None:
     changed = []
     if gitops.install_merge_driver(root):
         changed.append(_("merge driver: {command}").format(command=gitops.driver_command()))
+    hooks = gitops.install_index_hooks(root)
     changed += [_("git hook {name}: keeps the index up to date after git changes files").format(name=name)
-                for name in gitops.install_index_hooks(root)]
+                for name in hooks.changed]
     for name, wanted in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
         if _ensure_lines(root / name, wanted):
             changed.append(_("{name}: added kehu's lines (commit it: `kehu sync` does)").format(name=name))
     for line in changed:
         click.echo(line)
-    if not changed:
+    for line in hooks.left:  # a hooks folder or a hook of the user's: never written
+        warn(line)
+    if not changed and not hooks.left:
         click.echo(_("already set up: merge driver, index hooks, .gitattributes and .gitignore are in place"))
 
 

@@ -9,11 +9,12 @@ import click
 from ..confidential import misspelt_fields
 from ..errors import KehuError
 from ..i18n import _, ngettext
+from ..services import gitops
 from ..services.checking import check_store, created_warnings
 from ..services.serve_secrets import htpasswd_warnings
 from ..store import Store
 from . import _said  # what a file holds (a field's name with ESC) never drives the terminal
-from .context import Context, emit_json, pass_ctx
+from .context import Context, emit_json, pass_ctx, warn
 from .options import given_path
 
 
@@ -25,6 +26,9 @@ def init(path: Path, name: str | None, no_git: bool) -> None:
     """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
     Store.init(path, name, git=not no_git)
     click.echo(_("new kehu store at {path}").format(path=path), err=True)
+    if not no_git:  # what init left to the user (a hooks folder outside the clone): said once more
+        for line in gitops.install_index_hooks(path).left:
+            warn(line)
 
 
 @click.command("check")

@@ -155,21 +155,64 @@ def index_hook_script(root: Path) -> str:
             ">/dev/null 2>&1 || true\n")
 
 
-def install_index_hooks(root: Path) -> list[str]:
-    """Install kehu's index hooks in this clone; a hook of the user's own is kept, and kehu's
-    line added to it. Returns the hooks that changed."""
-    hooks = Path(path_said(run(root, "rev-parse", "--git-path", "hooks").stdout))
-    if not hooks.is_absolute():
-        hooks = root / hooks
-    hooks.mkdir(parents=True, exist_ok=True)
+#: the shells whose scripts kehu's hook lines can be added to (a hook's ``#!`` line names one)
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "yash"})
+
+
+def _shell_script(text: str) -> bool:
+    """Whether a hook's text is a script of a shell kehu's lines run in (``#!/bin/sh``,
+    ``#!/usr/bin/env bash``): a node or Python hook with shell lines added at its end fails."""
+    first = text.split("\n", 1)[0]
+    words = first[2:].split() if first.startswith("#!") else []
+    names = [Path(word).name for word in words if not word.startswith("-")]
+    if names and names[0] == "env":
+        names = names[1:]
+    return bool(names) and names[0] in _SHELLS
+
+
+@dataclass
+class IndexHooks:
+    """What :func:`install_index_hooks` did: the hooks it changed, and the lines saying what it
+    left to the user and how to add kehu's hook by hand."""
+    changed: list[str]
+    left: list[str]
+
+
+def install_index_hooks(root: Path) -> IndexHooks:
+    """Install kehu's index hooks in this clone's own hooks folder (in its .git); a shell hook
+    of the user's own is kept, and kehu's line added to it.
+
+    Never elsewhere: a ``core.hooksPath`` (global, for husky or a company's hooks, or the
+    clone's own naming a committed folder) sends git's hooks to a folder other repositories
+    share, or one ``kehu sync`` would commit and push to the team; a hook that is not a plain
+    shell script (a link, a node or Python script) is the user's. Those are left as they are,
+    with a line saying how to add kehu's by hand (the index catches up on the next command)."""
+    said = path_said(run(root, "rev-parse", "--git-path", "hooks").stdout)
+    hooks = Path(said) if Path(said).is_absolute() else root / said
+    own = Path(path_said(run(root, "rev-parse", "--git-common-dir").stdout))
+    own = own if own.is_absolute() else root / own
     script = index_hook_script(root)
-    changed = []
+    wanted = script.splitlines(keepends=True)[-1]
+    by_hand = wanted.rstrip("\n")
+    if not hooks.resolve().is_relative_to(own.resolve()):
+        return IndexHooks([], [_("git hooks: not installed: git's core.hooksPath sends this clone's hooks to "
+                                 "{folder}, outside its .git (a folder other repositories share, or one that "
+                                 "is committed); to keep the index up to date after git changes files, add "
+                                 "this line to its {names} hooks yourself: {line}").format(
+            folder=hooks, names=", ".join(INDEX_HOOKS), line=by_hand)])
+    hooks.mkdir(parents=True, exist_ok=True)
+    changed, left = [], []
     for name in INDEX_HOOKS:
         path = hooks / name
-        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        plain = path.is_file() and not path.is_symlink()
+        text = path.read_text(encoding="utf-8", errors="replace") if plain else ""
+        if not plain and (path.exists() or path.is_symlink()) or text and not _shell_script(text):
+            left.append(_("git hook {name}: left as it is ({path} is not a shell script kehu adds to); to keep "
+                          "the index up to date after git changes files, add this line to it yourself: "
+                          "{line}").format(name=name, path=path, line=by_hand))
+            continue
         if _HOOK_MARK in text:
             mine = [ln for ln in text.splitlines(keepends=True) if "kehu_core" in ln and "reindex --git" in ln]
-            wanted = script.splitlines(keepends=True)[-1]
             if mine == [wanted]:
                 continue
             text = "".join(wanted if ln in mine else ln for ln in text.splitlines(keepends=True))
@@ -180,7 +223,7 @@ def install_index_hooks(root: Path) -> list[str]:
         path.write_text(text, encoding="utf-8")
         path.chmod(0o755)
         changed.append(name)
-    return changed
+    return IndexHooks(changed, left)
 
 
 def init_repo(root: Path) -> None:

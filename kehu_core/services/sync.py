@@ -181,7 +181,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     report = SyncReport()
     if gitops.install_merge_driver(root):
         report.notes.append(_("installed kehu's merge driver in this clone (see `kehu git-setup`)"))
-    if gitops.install_index_hooks(root):  # a clone set up by an older kehu
+    if gitops.install_index_hooks(root).changed:  # a clone set up by an older kehu
         report.notes.append(_("updated kehu's index hooks in this clone (see `kehu git-setup`)"))
     with store.lock(), (store.plugins.bounded(PLUGIN_HOOK_SECONDS) if store.plugins is not None
                         else contextlib.nullcontext()):
