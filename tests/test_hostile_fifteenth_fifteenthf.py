@@ -5,9 +5,13 @@ outside attacker's variants"."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import git, kehu
+from .test_serve import DAY, _etag, card_url, serving
 
 NODE_HOOK = '#!/usr/bin/env node\nconsole.log("the team\'s own hook")\n'
 
@@ -62,3 +66,43 @@ def test_a_hook_of_the_users_that_is_not_a_shell_script_is_left_as_it_is(store_p
     assert "post-checkout: left as it is" in setup.err and "post-merge: left as it is" in setup.err
     rewrite = (hooks / "post-rewrite").read_text()
     assert rewrite.startswith("#!/bin/bash -e\necho rewritten\n") and "reindex --git" in rewrite
+
+
+def _customers(root: Path) -> list[tuple[str, str]]:
+    return sorted((c["id"], c["name"]) for c in json.loads(kehu("customer", "list", "--json", store=root).out))
+
+
+@pytest.mark.parametrize("how", ["merge", "reid"])
+def test_a_phones_edit_of_a_card_whose_customer_was_merged_or_given_a_new_id(
+        tmp_path_factory: pytest.TempPathFactory, how: str) -> None:
+    """The rep's phone edits 赵敏's card (a new phone number) before its next sync, while in kehu
+    赵敏 was merged into 李四 (`kehu customer merge`) or given a new id (`kehu customer reid`).
+    Sent with If-Match it got a bare 412 "Precondition failed" and the phone dropped the edit;
+    sent without, it made a new customer 赵敏 of the card (the merged one back, its old id as
+    the card's UID); a DELETE got a bare 404. Now nothing is made, and each answer says where the
+    customer went: 412 and 409 and 404 naming the kept customer and its card
+    (`serve.cards.gone`)."""
+    with serving(tmp_path_factory, f"gone-{how}") as server:
+        git(server.root, "init", "-q")
+        git(server.root, "add", "-A")
+        git(server.root, "commit", "-qm", "the shop's store")
+        session = server.session("wangfang")
+        zhao, li = server.ids["赵敏"], server.ids["李四"]
+        url = card_url(server, "wangfang", "赵敏")
+        etag, text = _etag(session, url)
+        args = ("customer", "merge", li, zhao) if how == "merge" else ("customer", "reid", zhao)
+        done = kehu("--today", DAY, *args, store=server.root)
+        assert done.code == 0, done.err
+        kept = li if how == "merge" else done.out.split()[-1]
+        before = _customers(server.root)
+        edited = text.replace("tel:+8613912345678", "tel:+8613900001111").encode()
+        stale = session.put(url, data=edited, headers={"If-Match": etag, "Content-Type": "text/vcard"})
+        assert stale.status_code == 412
+        assert f"{kept}.vcf" in stale.text and "nothing was changed" in stale.text
+        bare = session.put(url, data=edited, headers={"Content-Type": "text/vcard"})
+        assert bare.status_code == 409, bare.text
+        assert f"{kept}.vcf" in bare.text
+        assert _customers(server.root) == before
+        deleted = session.delete(url)
+        assert deleted.status_code == 404 and f"{kept}.vcf" in deleted.text
+        assert _customers(server.root) == before

@@ -108,6 +108,9 @@ class AddressBook(KehuCollection):
         # the card as sent (kehu's rules on control characters), not Radicale's parse of it
         text = request().card or item.serialize()
         if old is None:
+            why = card_rules.gone(store, self.scope, href, item.uid or "")
+            if why is not None:  # the phone's edit of a card gone since: never a new customer of it
+                raise Refused(409, why)
             _not_taken(store, href, item.uid)
             customer = card_rules.create(store, self.scope, href, text)
             replaced = None
@@ -123,6 +126,19 @@ class AddressBook(KehuCollection):
         raise Refused(403, _("kehu serve never deletes a customer from a phone: the contact comes back with "
                            "the next sync. To take a customer off a rep's phone, give them to another rep "
                            "(kehu customer set ID owner=NAME or kehu handover)"))
+
+
+def gone_at(path: str) -> str | None:
+    """Why the card at ``path`` (``/<login>/contacts/<href>``) is gone, when its customer was
+    merged into another or given a new id (:func:`.cards.gone`): said with the 412 Radicale
+    gives an edit of it sent with If-Match, and the 404 of its deletion."""
+    parts = pathutils.strip_path(pathutils.sanitize_path(path)).split("/")
+    scope = scope_of(parts[0]) if len(parts) == 3 and parts[1] == ADDRESS_BOOK else None
+    if scope is None:
+        return None
+    sent = request().card
+    uid = str(getattr(card_rules.read_uid(sent), "value", "") or "") if sent else ""
+    return card_rules.gone(served().store, scope, parts[2], uid)
 
 
 def _not_taken(store: Any, href: str, uid: str) -> None:

@@ -328,6 +328,68 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
             id=customer.id, name=customer.name, reasons=_reasons(exc))) from None
 
 
+def gone(store: Store, scope: Scope, href: str, uid: str) -> str | None:
+    """Why there is no card at ``href`` (or of ``uid``) any more, when its customer is still in
+    the store under another card: merged into another (``kehu customer merge``: its id under
+    that one's ``also_known``) or given a new id (``kehu customer reid``). A phone's edit of
+    such a card, sent after its last sync, made a new customer of it (the one merged away back,
+    the card's old id as its UID) or was refused as a bare "Precondition failed", and the
+    phone dropped the edit; now it is told where the customer went. The kept customer is named
+    only to a login that sees them (a rep's customer merged into another rep's is not)."""
+    from ..ids import check_id
+    from ..services import gitops
+
+    stem = href.removesuffix(".vcf")
+    ids = [i for i in dict.fromkeys((stem, uid)) if i and _id_like(i, check_id)]
+    if not ids or store.exists(stem):  # the card is there: a stale If-Match, not a customer gone
+        return None
+    kept = next(((old, into[0]) for old in ids if (into := store.index.merged_into(old))), None)
+    merged = kept is not None
+    if kept is None and gitops.repo_problem(store.root) is None:
+        kept = next(((old, new) for old in ids if (new := _new_id_of(store, old))
+                     and store.exists(new)), None)
+    if kept is None:
+        return None
+    old, now = kept
+    customer = store.get(now)
+    if not scope.sees(customer.owner):
+        where = _("a customer of another rep's")
+    else:
+        where = _("{name} ({id}), whose card is {href}").format(name=customer.name, id=now, href=href_of(customer))
+    said = (_("customer {old} was merged into {where}") if merged
+            else _("customer {old} now has another id: {where}")).format(old=old, where=where)
+    return _("{said}; nothing was changed: make the change on that contact after the next sync").format(said=said)
+
+
+def _new_id_of(store: Store, old: str) -> str | None:
+    """The id customer ``old`` was given (``kehu customer reid``), as the reid commits of this
+    clone's history say (their ``Kehu-Reid: OLD -> NEW`` line), a chain followed to its end."""
+    import re
+
+    from ..services import gitops
+    from ..services.customer_reid import TRAILER
+
+    seen: set[str] = set()
+    now = old
+    while now not in seen:
+        seen.add(now)
+        said = gitops.run(store.root, "log", "-1", "--format=%B", "--grep", f"^{TRAILER}: {re.escape(now)} -> ",
+                          check=False).stdout
+        found = re.search(rf"^{TRAILER}: {re.escape(now)} -> (\S+)$", said, re.M)
+        if found is None:
+            break
+        now = found.group(1)
+    return None if now == old else now
+
+
+def _id_like(text: str, check: Any) -> bool:
+    try:
+        check(text)
+    except (ValueError, KehuError):
+        return False
+    return True
+
+
 #: the fields a contact made on a phone brings into a new customer
 NEW_FIELDS = ("name", "phones", "emails", "addresses", "organization", "title", "nickname", "birthday", "tags")
 

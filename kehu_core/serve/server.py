@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError, os_error_text
 from ..i18n import _
 from . import scope
+from .backend import gone_at
 from .intake import screen_request
 from .scope import Refused, Served, begin_request, request, serve_store
 
@@ -117,6 +118,10 @@ class KehuApp:
             # Radicale could not parse the body before kehu saw it
             refusal = Refused(400, _("kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... "
                                      "END:VCARD) or iCalendar object; nothing was changed"))
+        if refusal is None and (environ.get("REQUEST_METHOD"), status[:3]) in (("PUT", "412"), ("DELETE", "404")):
+            why = gone_at(environ.get("PATH_INFO", ""))  # a card whose customer was merged or given a new id
+            if why is not None:
+                refusal = Refused(int(status[:3]), why)
         if refusal is not None and not status.startswith("2"):
             return self._refuse(environ, refusal, start_response)
         headers = answered["headers"]
