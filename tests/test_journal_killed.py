@@ -14,14 +14,14 @@ from .test_hostile import tree_hash
 # as it is about to write its fourth file, half-way through moving the records
 KILLED_MERGE = """
 import os, signal, sys
-from kehu_core.services import customer_merge
-real, count = customer_merge.atomic_write, [0]
+from kehu_core.services import file_changes  # where the merge writes each file it moves
+real, count = file_changes.atomic_write, [0]
 def dying(*args, **kwargs):
     count[0] += 1
     if count[0] == 4:
         os.kill(os.getpid(), signal.SIGKILL)
     return real(*args, **kwargs)
-customer_merge.atomic_write = dying
+file_changes.atomic_write = dying
 from kehu_core.cli import main
 sys.argv = ["kehu", *sys.argv[1:]]
 main()

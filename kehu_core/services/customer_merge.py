@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,16 +34,15 @@ from ..labels import field_label, ledger_label
 from ..models import Customer
 from ..store import (
     CUSTOMER_FILE,
-    CUSTOMERS_DIR,
     INTERACTIONS_DIR,
     LEDGER_SUFFIX,
     interaction_id,
-    remove_empty_folders,
 )
 from ..store.ledgers import ENTRY_ID, ledger_entry
-from ..yamlio import atomic_write, dump_flow_line
+from ..yamlio import dump_flow_line
 from . import customer_refs, gitops, merge_confidential, profile_merge
 from .dedupe import ALSO_KNOWN
+from .file_changes import FileChanges, files_below
 from .profile_merge import named_once
 
 if TYPE_CHECKING:
@@ -107,37 +105,6 @@ class MergeReport:
             parts.append(translate(N_("{count} referrals now point at {keep}")).format(
                 count=len(self.referrals), keep=self.keep))
         return translate(N_("; ")).join(parts)
-
-
-class _Changes:
-    """Every file the merge writes or removes, as it was before: put back on failure."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.before: dict[Path, bytes | None] = {}
-
-    def note(self, path: Path) -> None:
-        self.store.note_change(path)  # the change journal keeps it too (kehu undo)
-        if path not in self.before:
-            self.before[path] = path.read_bytes() if path.is_file() else None
-
-    def write(self, path: Path, text: str) -> None:
-        self.note(path)
-        atomic_write(path, text)
-
-    def remove(self, path: Path) -> None:
-        self.note(path)
-        path.unlink()
-
-    def undo(self, stop: Path) -> None:
-        for path, content in self.before.items():
-            if content is None:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                remove_empty_folders(path.parent, stop)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, content.decode("utf-8"))
 
 
 def _profile(customer: Customer) -> dict[str, Any]:
@@ -221,7 +188,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
         store.interactions(keep_id)
         other_records = store.interactions(other_id)  # every one valid before anything moves
         secret = merge_confidential.merge_fields(store, keep, other)  # refused before any change
-        changes = _Changes(store)
+        changes = FileChanges(store)
         report = MergeReport(keep_id, other_id, keep.name, other.name)
         try:
             touched = _merge(store, keep, other, other_records, changes, report, secret)
@@ -229,49 +196,21 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
             if idx is not None:
                 idx.refresh_paths(touched)
             if commits:
-                rels = [rel for rel in sorted({
-                    store.rel(store.customer_dir(keep_id)), store.rel(store.customer_dir(other_id)),
-                    *(store.rel(p) for p in touched)})
-                    if (store.root / rel).exists() or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
                 message = (f"kehu customer merge: {other.name} ({other_id}) into {keep.name} ({keep_id})\n\n"
                            + report.summary(str).replace("; ", "\n") + "\n")
-                if gitops.commit(store.root, message, rels):
-                    report.commit = gitops.head(store.root)
+                report.commit = changes.commit(
+                    message, [store.customer_dir(keep_id), store.customer_dir(other_id), *touched])
         except BaseException:
-            changes.undo(store.root / CUSTOMERS_DIR)
-            idx = store.opened_index
-            if idx is not None:
-                idx.refresh_paths(list(changes.before))
+            changes.take_back()
             raise
     return report
 
 
-def _below(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The regular files (hidden ones left out) and the folders below ``folder``, by a loop that
-    never goes through a link: ``rglob`` recursed (folders 1 200 deep in the customer's folder, a
-    colleague's commit, ended the merge in RecursionError) and went through links to folders."""
-    files: list[Path] = []
-    folders: list[Path] = []
-    stack = [folder]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(Path(entry.path))
-                        stack.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
-                        files.append(Path(entry.path))
-        except OSError:  # gone, or unreadable: what check names
-            continue
-    return sorted(files), folders
-
-
 def _merge(store: Store, keep: Customer, other: Customer, other_records: list[Any],
-           changes: _Changes, report: MergeReport,
+           changes: FileChanges, report: MergeReport,
            secret: merge_confidential.ConfidentialMerge) -> list[Path]:
     keep_dir, other_dir = store.customer_dir(keep.id), store.customer_dir(other.id)
-    other_files, other_folders = _below(other_dir)
+    other_files, other_folders = files_below(other_dir)
     # 1. OTHER's records: which move, which are the same record twice, which need a new name
     by_id = {r.id: r for r in other_records}
     moves: list[tuple[Path, Path]] = []

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError
 from ..i18n import _
 from ..ids import check_id
-from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, LEDGER_SUFFIX
+from ..store import CUSTOMER_FILE, LEDGER_SUFFIX
 from ..yamlio import load_roundtrip
 from ..yamlio.roundtrip import dump_roundtrip
 from . import customer_refs, gitops
-from .customer_merge import _below, _Changes
+from .file_changes import FileChanges, files_below
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -98,7 +98,7 @@ def reid_customer(store: Store, old_id: str, new_id: str | None = None) -> ReidR
         store._refuse_case_twin(new_dir)  # noqa: SLF001 - the store's own rule for a new folder
         store.refuse_merged_away_id(new_id)
         report = ReidReport(old_id, new_id, customer.name)
-        changes = _Changes(store)
+        changes = FileChanges(store)
         old_dir = store.customer_dir(old_id)
         try:
             _move(store, old_id, new_id, changes, report)
@@ -111,29 +111,21 @@ def reid_customer(store: Store, old_id: str, new_id: str | None = None) -> ReidR
             if idx is not None:
                 idx.refresh_paths(list(changes.before))
             if commits:
-                rels = [rel for rel in sorted({store.rel(old_dir), store.rel(new_dir),
-                                               *(store.rel(p) for p in changes.before)})
-                        if (store.root / rel).exists()
-                        or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
                 message = (f"kehu customer reid: {customer.name} ({old_id}) is now {new_id}\n\n"
                            f"{report.files} files moved; referrals now naming {new_id}: "
                            f"{', '.join(report.referrals) or 'none'}\n\n{TRAILER}: {old_id} -> {new_id}\n")
-                if gitops.commit(store.root, message, rels):
-                    report.commit = gitops.head(store.root)
+                report.commit = changes.commit(message, [old_dir, new_dir, *changes.before])
         except BaseException:
-            changes.undo(store.root / CUSTOMERS_DIR)
-            idx = store.opened_index
-            if idx is not None:
-                idx.refresh_paths(list(changes.before))
+            changes.take_back()
             raise
     return report
 
 
-def _move(store: Store, old: str, new: str, changes: _Changes, report: ReidReport) -> None:
+def _move(store: Store, old: str, new: str, changes: FileChanges, report: ReidReport) -> None:
     """Every file of OLD's folder into NEW's: the profile with its ``id``, a ledger's header line
     naming its customer; the rest as it is."""
     old_dir, new_dir = store.customer_dir(old), store.customer_dir(new)
-    files, folders = _below(old_dir)
+    files, folders = files_below(old_dir)
     for path in files:
         rel = path.relative_to(old_dir)
         text = path.read_text(encoding="utf-8")
