@@ -13,16 +13,7 @@ import pytest
 from kehu_core.store import Store
 
 from .conftest import git, kehu
-from .test_team_merge import first_clone, new_clone, ok
-
-
-def _team(tmp_path: Path) -> tuple[Path, Path]:
-    """Two clones of one bare remote (test_team_merge's), both synced."""
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    a = first_clone(tmp_path, remote)
-    ok("sync", store=a)
-    return a, new_clone(tmp_path, remote, "b")
+from .test_team_merge import first_clone, ok, two_clones
 
 
 def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +24,7 @@ def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _one_id_two_people(tmp_path: Path) -> tuple[Path, Path, str]:
     """Two reps each give C0001 to a different 张伟 (another phone), each with a sale; the first
     syncs, the second commits by hand. The clones and the profile's path."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
     ok("purchase", "add", "C0001", "--item", "龙井", "--price", "100", store=a)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13800001111", store=b)
@@ -82,7 +73,7 @@ def test_a_customer_given_a_new_id_takes_its_records_and_references_and_leaves_t
     and merging into it): this clone's C0001 moves with its sale and points, and the customer it
     referred follows it; the other clone's C0001 keeps its own referral, and no `also_known`
     names C0001 (they are not one customer)."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
     ok("customer", "add", "--id", "W5", "--name", "王五", "--referrer", "C0001", store=a)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13800001111", store=b)
@@ -114,7 +105,7 @@ def test_a_push_a_hook_refuses_says_the_hooks_words_and_leaves_the_clone_as_it_w
     the remote's pre-receive (a protected branch on a git server). The sync said only "failed:
     error: failed to push some refs" and "run `kehu sync` again", which is refused the same way
     for ever: the hook's own words are said, the clone as it was."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "A1", "--name", "甲", store=a)
     ok("sync", store=a)
     ok("customer", "add", "--id", "B1", "--name", "乙", store=b)
@@ -144,7 +135,7 @@ def test_records_and_references_written_meanwhile_follow_a_customer_given_a_new_
     referrer named C0001, gone ("referrer: no such customer" at every sync). The sale is
     C0002's, 李四 is referred by C0002, the tag is on C0002's profile, one commit each, in both
     clones, `check` clean; whichever clone syncs first."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
     ok("sync", store=a)
     ok("sync", store=b)
@@ -174,7 +165,7 @@ def test_a_pull_that_rebases_follows_a_customer_merged_away_meanwhile(tmp_path: 
     an uncommitted note stashed and put back). The sync found 张三's referrer and the sale naming a
     customer no longer there and refused it at every try ("referrer: no such customer", "interaction
     of a customer that has no customer.yaml"). They follow 甲 into 乙, as after a merge."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     for cid, name in (("JIA", "甲"), ("YI", "乙"), ("ZS", "张三")):
         ok("customer", "add", "--id", cid, "--name", name, store=a)
     ok("sync", store=a)
@@ -268,7 +259,7 @@ def test_a_customer_given_a_new_id_here_and_deleted_there_is_said_to_be_so(tmp_p
     said each was "moved to this customer from C0001 by `kehu customer merge`", a command nobody
     ran, with "keep it as this customer's" of the customer's own profile. They say it was given a
     new id, and keeping its files keeps it under that id, in both clones."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", store=a)
     ok("purchase", "add", "C0001", "--item", "茶", "--price", "10", store=a)
     ok("sync", store=a)
@@ -316,7 +307,7 @@ def test_one_days_visit_plan_made_in_both_clones_is_still_merged_by_a_git_pull(t
     """The merge driver's refusal of two customers given one id is a profile's only: a rep's plan
     of one day made in both clones (the supervisor adds a visit, the rep another: no common
     version of `visits/王芳/DAY.yaml`) is merged by a hand `git pull` as before, both visits kept."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     for cid, name in (("K1", "甲"), ("K2", "乙")):
         ok("customer", "add", "--id", cid, "--name", name, "--owner", "王芳", store=a)
     ok("sync", store=a)
@@ -338,7 +329,7 @@ def test_a_merge_a_person_finished_follows_a_customer_merged_away_meanwhile(tmp_
     and runs `kehu sync`, which finished the merge and then refused it, "referrer 'JIA': no such
     customer", without saying why; only the sync after it followed the referral. The sync that
     finishes the merge follows it up as one git finished alone."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     for cid, name in (("JIA", "甲"), ("YI", "乙"), ("ZS", "张三"), ("Q", "钱")):
         ok("customer", "add", "--id", cid, "--name", name, store=a)
     ok("sync", store=a)

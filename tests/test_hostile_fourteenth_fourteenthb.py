@@ -11,16 +11,7 @@ import pytest
 from kehu_core.store import Store
 
 from .conftest import git, kehu
-from .test_team_merge import first_clone, new_clone, ok
-
-
-def _team(tmp_path: Path) -> tuple[Path, Path]:
-    """Two clones of one bare remote (test_team_merge's), both synced."""
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    a = first_clone(tmp_path, remote)
-    ok("sync", store=a)
-    return a, new_clone(tmp_path, remote, "b")
+from .test_team_merge import ok, two_clones
 
 
 def _profile(clone: Path, cid: str) -> bytes:
@@ -35,7 +26,7 @@ def test_one_id_given_to_two_people_in_two_clones_is_not_made_one_customer(tmp_p
     would merge them stops, naming this clone's file and the other's, the clone left as it was;
     either way out it names works: two people (this clone's under another id) or one (`git
     merge`, the profiles joined)."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
     ok("purchase", "add", "C0001", "--item", "龙井", "--price", "100", store=a)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13800001111", store=b)
@@ -67,7 +58,7 @@ def test_one_id_added_in_two_clones_as_one_person_is_joined_by_hand(tmp_path: Pa
     merge through kehu's driver no longer joins them) — `kehu customer reid`, `kehu sync`, then
     `kehu customer merge` — joins the two profiles, and the next sync shares them. A profile
     added alike in both (one sheet imported in each) is one customer, as before."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--phone", "13912345678", store=a)
     ok("customer", "add", "--id", "C0001", "--name", "张伟", "--owner", "王芳", store=b)
     for clone in (a, b):
@@ -93,7 +84,7 @@ def test_one_person_added_in_two_clones_is_named_by_the_sync_as_likely_one(tmp_p
     and the sync left two customers of one phone without a word. The sync that merges them
     names the two as `kehu duplicates` would (the rule of `dedupe.contact_keys`) and says how to
     join them; a customer of the other clone with another phone is not named."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     here = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
     ok("customer", "add", "--name", "周芷若", "--phone", "13700000000", store=a)
     there = ok("customer", "add", "--name", "赵敏", "--email", "zm@example.com", "--phone", "139 1234 5678",
@@ -113,7 +104,7 @@ def test_one_person_added_in_two_clones_is_named_by_the_sync_as_likely_one(tmp_p
 def _sale_undone_in_the_first(tmp_path: Path) -> tuple[Path, Path, str, str]:
     """Two clones sharing a sale, which the first takes back (`kehu undo`: the purchase, its
     points and its tier move) and syncs: the clones, the customer and the purchase."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
     ok("purchase", "add", cid, "--item", "龙井", "--price", "300", store=a)
     ok("sync", store=a)
@@ -198,7 +189,7 @@ def test_a_redemption_taken_back_stays_out_through_a_merge_a_person_finished(tmp
     git's union had put the redemption taken back into the ledger again, and the sync that
     finished the merge pushed it: its points spent again (850 where 950 were left), `check` ok.
     A merge a person finished is settled as one the sync made (`drop_entries_taken_back`)."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     cid = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=a).strip()
     ok("purchase", "add", cid, "--item", "龙井", "--price", "1000", store=a)
     (a / "templates").mkdir(exist_ok=True)
@@ -229,7 +220,7 @@ def test_a_customer_given_to_a_rep_handed_over_meanwhile_is_named(tmp_path: Path
     stayed with 王芳, who no longer works there, without a word. The sync that merges the two
     names each and the hand-over that covers them (whichever clone syncs second); a customer of
     another rep, or of 王芳 edited otherwise, is not named."""
-    a, b = _team(tmp_path)
+    a, b = two_clones(tmp_path)
     kept = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", "--owner", "王芳", store=a).strip()
     other = ok("customer", "add", "--name", "张无忌", "--phone", "13600000000", "--owner", "赵六", store=a).strip()
     ok("sync", store=a)
@@ -259,7 +250,7 @@ def test_a_referral_and_a_visit_naming_a_customer_merged_away_meanwhile_follow_t
     `kehu sync` again", which stopped the same way for ever (or, the rep's clone second, the visit
     was left out of the plan as "no longer in the store"). They now follow 甲 into 乙, as the
     merge would have made them had they been there, whichever clone syncs first."""
-    sup, rep = _team(tmp_path)
+    sup, rep = two_clones(tmp_path)
     jia = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", "--owner", "王芳", store=sup).strip()
     yi = ok("customer", "add", "--name", "赵敏敏", "--phone", "13912345679", "--owner", "王芳",
             "--allow-duplicate", store=sup).strip()
@@ -287,7 +278,7 @@ def test_a_merge_made_by_hand_with_git_pull_follows_a_customer_merged_away(tmp_p
     and refused for ever ("kehu check finds 1 problem ... referrer: no such customer", not saying
     that 甲 was merged into 乙). A merge of this clone not pushed yet is followed up as the
     sync's own: the referral names 乙, the sync pushes, `check` clean."""
-    sup, rep = _team(tmp_path)
+    sup, rep = two_clones(tmp_path)
     jia = ok("customer", "add", "--name", "赵敏", "--phone", "13912345678", store=sup).strip()
     yi = ok("customer", "add", "--name", "赵敏敏", "--phone", "13912345679", "--allow-duplicate", store=sup).strip()
     zhang = ok("customer", "add", "--name", "张三", "--phone", "13500000000", store=sup).strip()

@@ -40,6 +40,15 @@ def new_clone(tmp_path: Path, remote: Path, name: str) -> Path:
     return path
 
 
+def two_clones(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones of one bare remote, both synced."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    a = first_clone(tmp_path, bare)
+    ok("sync", store=a)
+    return a, new_clone(tmp_path, bare, "b")
+
+
 def ok(*args: str, store: Path) -> str:
     result = kehu(*args, store=store)
     assert result.code == 0, result.err
