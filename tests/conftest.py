@@ -41,6 +41,33 @@ def _thread_safe_faketime() -> None:
 
 _thread_safe_faketime()
 
+
+def libfaketime(threads: bool = False) -> Path | None:
+    """libfaketime itself (``MT``: its thread-safe variant), found where distributions put it.
+    Tests that set a process's clock preload it with ``FAKETIME`` (:func:`faketime_env`) rather
+    than run the ``faketime`` wrapper: the wrapper makes a named semaphore and shared memory
+    from its process id, and one left in /dev/shm by a killed run made a later wrapper with a
+    reused id refuse to start ("sem_open: File exists")."""
+    name = "libfaketimeMT.so.1" if threads else "libfaketime.so.1"
+    for folder in ("/usr/lib/*/faketime", "/usr/lib/faketime", "/usr/local/lib/faketime", "/usr/lib64/faketime"):
+        found = sorted(Path("/").glob(f"{folder.lstrip('/')}/{name}"))
+        if found:
+            return found[0]
+    return None
+
+
+def faketime_env(spec: str, *, threads: bool = False, **extra: str) -> dict[str, str]:
+    """This process's environment for a child whose clock reads ``spec`` (libfaketime's own
+    format: ``2026-11-20 23:59:59`` stands still, ``@2026-12-05 23:59:50`` starts there and runs
+    on), without any faketime of the suite's own (``faketime '2028-02-29 10:00:00' make test``:
+    the two would add up)."""
+    library = libfaketime(threads)
+    assert library is not None, "libfaketime is not installed (Debian: apt-get install faketime)"
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("FAKETIME") and key != "LD_PRELOAD"}
+    return {**env, "LD_PRELOAD": str(library), "FAKETIME": spec, **extra}
+
+
 # the plugin kit is also a pytest plugin (plugins/example/conftest.py): let pytest rewrite its
 # asserts before this file imports it
 pytest.register_assert_rewrite("kehu_core.testing")

@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import TODAY
+from .conftest import TODAY, faketime_env, libfaketime
 
-pytestmark = pytest.mark.skipif(shutil.which("faketime") is None,
-                                reason="faketime is not installed (Debian: apt-get install faketime)")
+pytestmark = pytest.mark.skipif(libfaketime() is None,
+                                reason="libfaketime is not installed (Debian: apt-get install faketime)")
 
 
 def kehu_at(moment: str, store: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real kehu in its own process with the system clock standing at ``moment`` (local
-    time; ``-f``: it does not move while the command runs, so 23:59:59 stays before midnight)."""
-    env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-    return subprocess.run(["faketime", "-f", moment, sys.executable, "-m", "kehu_core", "--store", str(store),
-                           *args], capture_output=True, text=True, env=env, timeout=120)
+    time; it does not move while the command runs, so 23:59:59 stays before midnight)."""
+    return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args],
+                          capture_output=True, text=True, timeout=120,
+                          env=faketime_env(moment, FAKETIME_DONT_FAKE_MONOTONIC="1"))
 
 
 @pytest.mark.parametrize("real_day", [TODAY, TODAY + dt.timedelta(days=13)],
@@ -57,11 +55,11 @@ def test_a_complaint_received_before_real_midnight_is_acknowledged_after_it(
 def test_moments_on_a_fixed_day_agree_across_processes_either_side_of_midnight(store_path: Path) -> None:
     stamps = []
     for moment in ("2026-11-20 23:59:59", "2026-11-21 00:00:01", "2026-11-21 13:30:00"):
-        done = subprocess.run(["faketime", "-f", moment, sys.executable, "-c",
+        done = subprocess.run([sys.executable, "-c",
                                "from kehu_core.store import Store; import sys;"
                                "print(Store.open(sys.argv[1]).now().isoformat())", str(store_path)],
                               capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+                              env=faketime_env(moment, FAKETIME_DONT_FAKE_MONOTONIC="1"))
         assert done.returncode == 0, done.stderr
         stamps.append(done.stdout.strip())
     assert len(set(stamps)) == 1, stamps

@@ -5,7 +5,6 @@ midnight with faketime (the clock then runs on), the day not set (no ``KEHU_TODA
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,10 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import faketime_env, libfaketime
 from tests.test_serve import _wait_for_log, free_port, make_store, password, wait_until_up
 
-pytestmark = pytest.mark.skipif(shutil.which("faketime") is None,
-                                reason="faketime is not installed (Debian: apt-get install faketime)")
+pytestmark = pytest.mark.skipif(libfaketime(threads=True) is None,
+                                reason="libfaketime is not installed (Debian: apt-get install faketime)")
 
 
 def test_a_server_running_past_midnight_makes_the_new_days_books_ahead(tmp_path: Path) -> None:
@@ -26,16 +26,14 @@ def test_a_server_running_past_midnight_makes_the_new_days_books_ahead(tmp_path:
     make_store(root)
     port = free_port()
     log = tmp_path / "serve.log"
-    # the day not set, and no faketime of the suite's own (``faketime '2028-02-29 10:00:00' make
-    # test``) under this one: the two offsets would add up
-    env = {key: value for key, value in os.environ.items()
-           if key != "KEHU_TODAY" and not key.startswith("FAKETIME") and key != "LD_PRELOAD"}
+    # the day not set; "@": the clock starts there and runs on; libfaketime's thread-safe
+    # library (the server answers on threads)
+    env = faketime_env("@2026-12-05 23:59:50", threads=True, LANGUAGE="en")
+    env.pop("KEHU_TODAY", None)
     with log.open("w") as out:
-        # -m: libfaketime's thread-safe library (the server answers on threads)
-        process = subprocess.Popen(["faketime", "-m", "2026-12-05 23:59:50", sys.executable, "-m", "kehu_core",
-                                    "--store", str(root), "serve", "--port", str(port)],
-                                   env={**env, "LANGUAGE": "en"}, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)  # its group is ended below: faketime's child too
+        process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(root), "serve",
+                                    "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)  # its group is ended below, whatever it started
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_up(url, process, log)
@@ -53,6 +51,5 @@ def test_a_server_running_past_midnight_makes_the_new_days_books_ahead(tmp_path:
         assert answer.status_code == 207
         assert "Traceback" not in log.read_text()
     finally:
-        # the server is faketime's child: ending faketime alone left it serving after the test
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
