@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from .clock import day_range_problem
+from .clock import day_range_problem, outside_kept_dates
 from .i18n import _, is_chinese
 
 LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})\Z")
@@ -156,8 +156,10 @@ def parse_solar(text: str | SolarDay) -> SolarDay:
         raise ValueError(_("birthday {text}: expected YYYY-MM-DD or --MM-DD").format(text=repr(text)))
     year = int(match.group(1)) if match.group(1) else None
     month, day = int(match.group(2)), int(match.group(3))
+    if year == 0:  # no date holds year 0 (it was read as "no year": 0000-01-01 passed as --01-01)
+        raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=outside_kept_dates(str(text))))
     try:
-        date = dt.date(year or 2000, month, day)  # 2000 is a leap year, so --02-29 passes
+        date = dt.date(2000 if year is None else year, month, day)  # 2000 is a leap year, so --02-29 passes
     except ValueError:  # Python's words ("month must be in 1..12") are English: said here
         why = _("there is no month {month}").format(month=month) if not 1 <= month <= 12 else _("no such day")
         raise ValueError(_("birthday {text}: {exc}").format(text=repr(text), exc=why)) from None

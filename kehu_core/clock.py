@@ -43,8 +43,14 @@ def day_range_problem(day: dt.date) -> str | None:
     """What is wrong with ``day`` as a date kehu keeps (None: nothing); the one range rule."""
     if EARLIEST_DAY <= day <= LATEST_DAY:
         return None
+    return outside_kept_dates(day.isoformat())
+
+
+def outside_kept_dates(day: str) -> str:
+    """The message of :func:`day_range_problem` for ``day`` as written: also for a year no date
+    holds (``0000-01-01``, a birthday's year 0)."""
     return _("{day} is outside the dates kehu keeps ({earliest} to {latest})").format(
-        day=day.isoformat(), earliest=EARLIEST_DAY.isoformat(), latest=LATEST_DAY.isoformat())
+        day=day, earliest=EARLIEST_DAY.isoformat(), latest=LATEST_DAY.isoformat())
 
 
 def system_today() -> dt.date:
