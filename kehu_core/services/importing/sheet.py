@@ -211,6 +211,7 @@ def _serial_60_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
     from openpyxl import load_workbook
     from openpyxl.utils.datetime import WINDOWS_EPOCH
 
+    _openpyxl_reads_any_number()
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         if book.epoch != WINDOWS_EPOCH:
@@ -242,10 +243,40 @@ def _as_shown(rows: Iterable[tuple[int, list[Any]]], cells: dict[tuple[int, int]
         yield number, row
 
 
+def _number_or_nan(value: str) -> int | float:
+    """A number cell's text as openpyxl reads it (``12`` an int, ``1.5`` a float), and one that
+    is no number it can read (``NaN``, ``inf``, ``abc``: a web system's or a script's export) as
+    calamine does: the float Python reads, or NaN, which :func:`contact_from_row` refuses naming
+    its column. openpyxl raised on it as the rows were read ("FILE:1: invalid literal for int()
+    with base 10: 'abc'"), every row of the sheet unread and neither row nor column named."""
+    try:
+        return _OPENPYXL_NUMBER(value)
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            return math.nan
+
+
+_OPENPYXL_NUMBER: Any = None
+
+
+def _openpyxl_reads_any_number() -> None:
+    """openpyxl's reader of a number cell's text (its module's own ``_cast_number``, asked as
+    each cell is read) is :func:`_number_or_nan`, once for the process."""
+    global _OPENPYXL_NUMBER
+    from openpyxl.worksheet import _reader
+
+    if _reader._cast_number is not _number_or_nan:
+        _OPENPYXL_NUMBER = _reader._cast_number
+        _reader._cast_number = _number_or_nan
+
+
 def _openpyxl_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | None = None
                      ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
     from openpyxl import load_workbook
 
+    _openpyxl_reads_any_number()
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
@@ -412,8 +443,9 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
         if isinstance(value, float) and not math.isfinite(value) and target != "ignore":
             # NaN or an infinity a script wrote (openpyxl writes them as an empty value, read as
             # NaN by limits.cells_as_shown): no number, refused as a CSV's NaN is; it was lost
-            raise ValueError(_("{column}: a number cell holding no number (NaN or an infinity, as a script "
-                               "writes them); expected a number").format(column=column or f"column {pos + 1}"))
+            raise ValueError(_("{column}: a number cell holding no number (NaN, an infinity or text, as a "
+                               "script or another system writes them); expected a number").format(
+                column=column or f"column {pos + 1}"))
         if text(value) == "":
             continue
         if target is None:

@@ -1,0 +1,60 @@
+"""The sixteenth outside round (sixteenthc, 2026-12-06), kinds 7, 8 and 9: exports that attack
+the reader, inputs that exhaust, plugins. Each failed on the code before its fix. See
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _customers(store: Path) -> list[dict]:
+    return kehu("customer", "list", "--json", store=store).json()
+
+
+def _with_cells(source: Path, out: Path, cells: dict[str, str]) -> None:
+    """``source`` with each named cell of its first sheet written as the XML given."""
+    with zipfile.ZipFile(source) as book, zipfile.ZipFile(out, "w") as written:
+        for info in book.infolist():
+            data = book.read(info.filename)
+            if info.filename.endswith("sheet1.xml"):
+                for ref, xml in cells.items():
+                    data = re.sub(rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', xml.encode(), data, count=1)
+            written.writestr(info, data)
+
+
+def test_an_xlsx_number_cell_holding_text_is_refused_at_its_row_and_column(tmp_path: Path) -> None:
+    """A number cell whose value is text no number reads as (`<c t="n"><v>abc</v></c>`, or
+    `<v>NaN</v>`: a web system's export) sends the workbook to openpyxl (calamine refuses it
+    whole), which raised on it as the rows were read: "FILE:1: invalid literal for int() with
+    base 10: 'abc'" — line 1, no column, every row of the sheet unread. Now such a cell is NaN
+    to both readers, and its row is refused naming the column as a script's NaN is; the rest
+    imported."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "credit_limit"])
+    for name, limit in (("甲", 1), ("乙", 2), ("丙", 100), ("丁", 3)):
+        sheet.append([name, limit])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    path = tmp_path / "客户.xlsx"
+    _with_cells(plain, path, {"B2": '<c r="B2" t="n"><v>abc</v></c>', "B3": '<c r="B3"><v>NaN</v></c>',
+                              "B5": '<c r="B5"><v>inf</v></c>'})
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    done = kehu("import", str(path), store=store)
+    assert done.code == 1, done.out + done.err
+    no_traceback(done)
+    for line in (2, 3, 5):
+        assert f"{path}:{line}: credit_limit:" in done.err, done.err
+    assert "invalid literal" not in done.err, done.err
+    assert [c["name"] for c in _customers(store)] == ["丙"]
+
