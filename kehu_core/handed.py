@@ -110,8 +110,14 @@ def plugin_code() -> Iterator[None]:
     still ends by it (its pid is another), as do other threads' and kehu's own calls.
 
     The threads it starts and leaves running (not daemons) are noted: kehu does not wait for
-    them when the command ends."""
+    them when the command ends.
+
+    The working folder is the command's: one the plugin's code changes (``os.chdir`` to its own
+    folder, to read a file beside it) is changed back. `kehu export --format csv out.csv` wrote
+    the customers into the plugin's folder, saying "wrote 1 rows to out.csv", and `kehu import
+    sheet.csv` found no such file."""
     before = set(threading.enumerate())
+    folder = _working_folder()
     redirect = (contextlib.redirect_stdout(sys.stderr) if threading.current_thread() is threading.main_thread()
                 else contextlib.nullcontext())
     try:
@@ -121,6 +127,17 @@ def plugin_code() -> Iterator[None]:
         for thread in threading.enumerate():
             if thread not in before and not thread.daemon:
                 _plugin_threads.add(thread)
+        if folder is not None and _working_folder() != folder:
+            with contextlib.suppress(OSError):  # the folder itself removed meanwhile: nothing to go back to
+                os.chdir(folder)
+
+
+def _working_folder() -> str | None:
+    """The process's working folder, or None where it has none (removed while kehu runs)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
 
 
 def threads_left_running() -> list[str]:

@@ -58,3 +58,48 @@ def test_an_xlsx_number_cell_holding_text_is_refused_at_its_row_and_column(tmp_p
     assert "invalid literal" not in done.err, done.err
     assert [c["name"] for c in _customers(store)] == ["丙"]
 
+
+def test_a_plugin_changing_the_working_folder_leaves_the_commands_own(tmp_path: Path) -> None:
+    """An installed plugin that changes the working folder (``os.chdir`` to its own folder as its
+    module is imported, to read a data file beside it; again in a hook): `kehu export --format
+    csv out.csv`, run in the user's folder, wrote the customers into the plugin's folder and said
+    "wrote 1 rows to out.csv", exit 0; `kehu import sheet.csv` found no such file. The working
+    folder is the command's: kehu takes it back after each piece of a plugin's code."""
+    import os
+    import subprocess
+    import sys
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", "wanders_kehu", "wanders", (
+        "import os\n"
+        "HERE = os.path.dirname(os.path.abspath(__file__))\n"
+        "os.chdir(HERE)\n"
+        "from kehu_core import hookimpl\n"
+        "@hookimpl\n"
+        "def customer_values(store, customer):\n"
+        "    os.chdir(HERE)\n"
+        "    return {}\n"))
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "赵敏", store=store).code == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "sheet.csv").write_text("姓名\n钱多多\n", encoding="utf-8")
+    import kehu_core
+
+    here = Path(kehu_core.__file__).resolve().parents[1]  # this checkout's kehu, run from another folder
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(site), os.environ.get("PYTHONPATH", "")]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *argv],
+                              capture_output=True, text=True, env=env, cwd=work)
+
+    done = run("import", "sheet.csv")
+    assert done.returncode == 0, done.stderr
+    done = run("export", "--format", "csv", "out.csv")
+    assert done.returncode == 0, done.stderr
+    assert "赵敏" in (work / "out.csv").read_text(encoding="utf-8-sig")
+    assert not (site / "wanders_kehu" / "out.csv").exists()
+    assert sorted(c["name"] for c in _customers(store)) == ["赵敏", "钱多多"]
