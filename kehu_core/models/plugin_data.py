@@ -59,6 +59,12 @@ class LedgerEntry(BaseModel):
     reason: Annotated[str, Strict()] | None = None
     ref: Annotated[str, Strict()] | None = None
     note: Annotated[str, Strict()] | None = None
+    # text where present, as the tiers ledger moves a customer (`{from: 小客户, to: 重要客户, why:
+    # …}`): a hand-edited `to: [1]` or `from: {a: 1}` passed `kehu check`, then ended `kehu tier`
+    # and `kehu tier record` in "internal error: TypeError: unhashable type"
+    from_: Annotated[str, Strict()] | None = Field(None, alias="from")
+    to: Annotated[str, Strict()] | None = None
+    why: Annotated[str, Strict()] | None = None
 
     def as_entry(self, raw: dict[str, Any]) -> dict[str, Any]:
         """``raw`` with its dates as dates (a quoted '2026-11-01' too), as plugins read it."""

@@ -1,0 +1,49 @@
+"""The sixteenth outside round (sixteentha, 2026-12-06), kinds 1 to 4: links and special files,
+text read one way and written another, values that pass one door and not another, writes that
+land in the wrong place. Each failed on the code before its fix. See docs/reliability.md, "The
+outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _files(store: Path) -> dict[str, bytes]:
+    """Every file of the store outside .git and .kehu, with its bytes."""
+    return {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*"))
+            if p.is_file() and not {".git", ".kehu"} & set(p.relative_to(store).parts)}
+
+
+@pytest.mark.parametrize("line", [
+    "- {id: hand000001, date: 2026-11-19, from: 小客户, to: [1], why: x}",
+    "- {id: hand000002, date: 2026-11-19, from: {a: 1}, to: 重要客户}",
+    "- {id: hand000003, date: 2026-11-19, from: 小客户, to: 重要客户, why: {a: 1}}",
+])
+def test_a_hand_edited_tier_move_that_is_no_text_is_named_at_its_line(tmp_path: Path, line: str) -> None:
+    """A line of a tiers ledger edited by hand (or a colleague's script) whose tier (`to:`,
+    `from:`) or reason (`why:`) is no text: `kehu check` said ok, then `kehu tier`, `kehu tier
+    --json` and `kehu tier record` ended in "internal error: TypeError: unhashable type". Every
+    line of a ledger is a `models.LedgerEntry`, whose `from`, `to` and `why` are text where
+    present: named at its line by `check` and by every command reading the ledger."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "张三", store=path).out.strip()
+    assert kehu("purchase", "add", cid, "--date", "2026-11-01", "--item", "茶", "--amount", "100",
+                store=path).code == 0
+    ledger = next(path.rglob("tiers.ledger.yaml"))
+    ledger.write_text(ledger.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    at = f"{ledger}:3: "
+    before = _files(path)
+    for args in (("check",), ("tier",), ("tier", "--json"), ("tier", "record")):
+        result = kehu(*args, store=path)
+        no_traceback(result)
+        assert result.code == 1, (args, result.out, result.err)
+        assert at in result.out + result.err, (args, result.out, result.err)
+    assert _files(path) == before
