@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -249,6 +250,11 @@ class ServeSettings(BaseModel):
     workers: int | None = Field(default=None, ge=0, le=64, description=(
         "processes that make an address book made whole and render its cards (default: one a core, at most 4, "
         "for a book of 1000 customers or more; 0: none)"))
+
+    def htpasswd_file(self, root: Path) -> Path:
+        """The htpasswd file: ``~`` expanded, a relative path taken from the store's folder ``root``."""
+        path = Path(self.htpasswd).expanduser()
+        return path if path.is_absolute() else root / path
 
     @field_validator("users")
     @classmethod

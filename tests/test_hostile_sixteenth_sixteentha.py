@@ -47,3 +47,34 @@ def test_a_hand_edited_tier_move_that_is_no_text_is_named_at_its_line(tmp_path: 
         assert result.code == 1, (args, result.out, result.err)
         assert at in result.out + result.err, (args, result.out, result.err)
     assert _files(path) == before
+
+
+@pytest.mark.parametrize("where", ["in the store", "outside"])
+def test_an_export_never_replaces_kehu_serves_logins_file(tmp_path: Path, where: str) -> None:
+    """kehu.yaml's `serve: htpasswd: users.htpasswd` (relative to the store, as the docs' example
+    has it; or a file elsewhere), then `kehu export --format csv users.htpasswd` (the name
+    completed by the shell), `reminders --ics`, `visits cards`, or an export through a link to
+    it: the logins' password hashes were replaced by the export, exit 0, and every rep's phone
+    refused by `kehu serve` from then on. Refused as the identity file is, naming it."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "张三", "--owner", "王芳", store=path).code == 0
+    logins = path / "users.htpasswd" if where == "in the store" else tmp_path / "etc" / "users.htpasswd"
+    logins.parent.mkdir(exist_ok=True)
+    hashes = "wang:$2y$05$GrOb4m5LxJ1wbeUAE3oA6uVIkdcYqWQHmR4z5vz0i4V3s3O5jCpRy\n"
+    logins.write_text(hashes, encoding="utf-8")
+    named = "users.htpasswd" if where == "in the store" else str(logins)
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f"serve:\n  htpasswd: {named}\n  users:\n    wang: {{rep: 王芳}}\n", encoding="utf-8")
+    link = tmp_path / "out.csv"
+    link.symlink_to(logins)
+    for args in (("export", "--format", "csv", str(logins)), ("export", "--format", "xlsx", str(link)),
+                 ("reminders", "--ics", str(logins)),
+                 ("visits", "cards", "--owner", "王芳", "--date", "2026-11-20", str(logins))):
+        result = kehu(*args, store=path)
+        no_traceback(result)
+        assert result.code == 1, (args, result.out, result.err)
+        assert "logins file" in result.err and "htpasswd" in result.err, (args, result.err)
+        assert logins.read_text(encoding="utf-8") == hashes, args
+    assert kehu("export", "--format", "csv", str(tmp_path / "all.csv"), store=path).code == 0

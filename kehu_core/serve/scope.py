@@ -123,8 +123,7 @@ class Served:
 
     @property
     def htpasswd(self) -> Path:
-        path = Path(self.settings.htpasswd).expanduser()
-        return path if path.is_absolute() else self.home.root / path
+        return self.settings.htpasswd_file(self.home.root)
 
 
 _served: Served | None = None

@@ -57,7 +57,25 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
     for resolved in places:
         _refuse_store_file(store, resolved, out, option, plain_secrets)
         _refuse_identity_file(store, resolved, out, option)
+        _refuse_logins_file(store, resolved, out, option)
     return target
+
+
+def _refuse_logins_file(store: Store, resolved: Path, out: str | Path, option: str) -> None:
+    """kehu.yaml's ``serve: htpasswd:`` file, the logins of `kehu serve` (in the store's folder,
+    as the docs' example has it, or anywhere): `kehu export --format csv users.htpasswd` replaced
+    it by the export, exit 0, and every rep's phone was refused from then on."""
+    settings = store.config.serve
+    if settings is None:
+        return
+    try:
+        same = resolved.exists() and os.path.samefile(resolved, settings.htpasswd_file(store.root))
+    except OSError:  # not there, or unreadable: `kehu serve` says so where it reads it
+        same = False
+    if same:
+        raise KehuError(_("{option} {out}: is kehu serve's logins file (serve: htpasswd: in kehu.yaml), the "
+                          "password hashes of the reps' phones; write the export elsewhere").format(
+                              option=option, out=out))
 
 
 def _refuse_identity_file(store: Store, resolved: Path, out: str | Path, option: str) -> None:

@@ -5,8 +5,6 @@ git's history keeps it for everyone with the remote, whatever kehu commits after
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import Problem
 from ..i18n import _
 from ..paths import STATE_DIR
@@ -20,10 +18,9 @@ def _htpasswd_path(store: Store) -> str | None:
     settings = store.config.serve
     if settings is None:
         return None
-    file = Path(settings.htpasswd).expanduser()
     root = store.root.resolve()
     try:
-        resolved = (file if file.is_absolute() else store.root / file).resolve()
+        resolved = settings.htpasswd_file(store.root).resolve()
     except (OSError, RuntimeError):  # a link loop: said by `kehu serve` as what it is
         return None
     if not resolved.is_relative_to(root) or resolved.is_relative_to(root / STATE_DIR):
