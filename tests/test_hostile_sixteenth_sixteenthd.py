@@ -5,12 +5,15 @@ docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from . import test_hostile_limits
-from .conftest import kehu
+from .conftest import kehu, kehu_subprocess
 from .test_dedupe import files_of
 
 no_traceback = test_hostile_limits.no_traceback
@@ -38,3 +41,32 @@ def test_a_birthday_in_year_0000_is_refused_at_every_door(store_path: Path, birt
     checked = kehu("check", store=store_path)
     assert checked.code == 1 and f"{profile}:" in checked.out + checked.err, checked.out + checked.err
     assert "outside the dates kehu keeps" in checked.out + checked.err
+
+
+READERS_GONE = [["customer", "list"], ["customer", "list", "--json"], ["report", "rfm"], ["tier"],
+                ["plugins"], ["search", "a"], ["check"]]
+
+
+@pytest.mark.parametrize("args", READERS_GONE, ids=" ".join)
+def test_a_reader_that_stopped_reading_ends_no_command_early(demo_copy: Path, args: list[str]) -> None:
+    """`kehu customer list | head -1`: the reader gone, the first write that no longer fitted in
+    the pipe raised EPIPE, which click (and Rich, for a table) turned into exit 1 with nothing
+    said, and the command stopped where it was (a check's problems never counted, a write's
+    later steps never done); whether it exited 0 or 1 hung on how fast `head` was. A stdout
+    nobody reads is /dev/null, as a closed one is (`cli.argtext.outputs_any_text`): the command
+    finishes and exits with its own code, the same as with its output kept."""
+    if args == ["check"]:  # problems to print, and exit 1 to keep
+        for profile in sorted(demo_copy.glob("customers/*/*/customer.yaml"))[:50]:
+            profile.write_text(profile.read_text(encoding="utf-8") + "birthday: x\n", encoding="utf-8")
+    kept = kehu_subprocess("--today", "2026-11-20", *args, store=demo_copy)
+    assert kept.returncode in (0, 1) and kept.stdout, kept.stderr
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first write: the same every run
+    try:
+        gone = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(demo_copy), "--today",
+                               "2026-11-20", *args], stdout=write, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write)
+    assert "Traceback" not in gone.stderr and "internal error" not in gone.stderr, gone.stderr
+    assert gone.returncode == kept.returncode, gone.stderr
+    assert gone.stderr == kept.stderr

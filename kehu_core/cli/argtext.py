@@ -8,6 +8,7 @@ unpacked from a Windows colleague's zip may be named in GBK bytes, and a path ma
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -56,6 +57,7 @@ def outputs_any_text() -> None:
     in a UTF-8 locale Python's stdout refuses it, and the command ended in "internal error"
     after it had written (in JSON, ``\\udcff`` is an escape every reader takes)."""
     _closed_streams_to_null()
+    _unread_streams_to_null()
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) == "strict":
@@ -85,6 +87,43 @@ def _closed_streams_to_null() -> None:
             setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
             continue
         setattr(sys, name, open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
+
+
+class _ReaderMayGo(io.FileIO):
+    """Standard output or error whose reader may stop reading (``kehu customer list | head -1``,
+    a pager quit early): the first write after it did (EPIPE) puts /dev/null in the
+    descriptor's place, and what follows goes there, as into a closed stream's."""
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)
+        except BrokenPipeError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.fileno())
+            os.close(null)
+            return memoryview(data).nbytes
+
+
+def _unread_streams_to_null() -> None:
+    """A stdout or stderr nobody reads any more is /dev/null, as a closed one is: the reader
+    gone, the first write that no longer fitted in the pipe raised EPIPE, which click (and
+    Rich, for a table) turned into exit 1 with nothing said, the command stopped where it was
+    (a check's problems not counted, a write's later steps not done), and whether a command
+    exited 0 or 1 hung on how fast the reader was. Now it finishes and exits with its own code."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = getattr(sys, name)
+        if isinstance(getattr(getattr(stream, "buffer", None), "raw", None), _ReaderMayGo):
+            continue  # a second run in this process
+        try:
+            if stream.fileno() != fd:
+                continue
+        except (AttributeError, OSError, ValueError):  # a test's captured stream: no descriptor
+            continue
+        stream.flush()
+        setattr(sys, name, io.TextIOWrapper(
+            io.BufferedWriter(_ReaderMayGo(fd, "w", closefd=False)), encoding=stream.encoding,
+            errors=stream.errors, line_buffering=stream.line_buffering,
+            write_through=getattr(stream, "write_through", False)))
 
 
 def _typed(value: Any) -> str | None:
