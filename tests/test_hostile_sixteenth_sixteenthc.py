@@ -103,3 +103,35 @@ def test_a_plugin_changing_the_working_folder_leaves_the_commands_own(tmp_path: 
     assert "赵敏" in (work / "out.csv").read_text(encoding="utf-8-sig")
     assert not (site / "wanders_kehu" / "out.csv").exists()
     assert sorted(c["name"] for c in _customers(store)) == ["赵敏", "钱多多"]
+
+
+def test_a_notes_line_breaks_and_direction_controls_never_forge_or_turn_around_output(tmp_path: Path) -> None:
+    """A complaint's text of two lines, its second a complaint line of kehu's own making
+    (`钱多多 (c1…)  2026-11-04-aaaaaaaa  resolved  handler 王芳`), then `kehu complaint list`, `kehu
+    visits plan` (whose reason quotes it, and whose visit line quotes the last visit's note); a
+    note and a call's text holding U+202E (a right-to-left override, pasted or planted), then
+    `customer show`. Each printed the second line at the margin, a complaint or a visit of its
+    own, and the override as it was, turning around what followed it on the line (the amount
+    after a text in the history). Now a quoted text is one line (`models.on_one_line`), a text
+    of many lines is indented whole, and every direction control is shown as U+FFFD
+    (`render.terminal_safe`), as a control character is."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "张三", "--owner", "王芳", "--note", "付款 \u202eexe.txt 完",
+               store=store).out.strip()
+    forged = "钱多多 (c1xxxxxxxxxxxxxx)  2026-11-04-aaaaaaaa  resolved  handler 王芳"
+    for kind, text in (("complaint", f"退款\n{forged}"), ("call", "聊了 \u202e6222-1234"),
+                       ("visit", "拜访\n2. 假客户  [c1yyyyyyyyyyyyyy]")):
+        done = kehu("interaction", "add", cid, "--kind", kind, "--text", text, "--date", "2026-11-19", store=store)
+        assert done.code == 0, done.err
+    shown = kehu("customer", "show", cid, store=store)
+    assert shown.code == 0, shown.err
+    assert "\u202e" not in shown.out and "\ufffdexe.txt" in shown.out and "\ufffd6222-1234" in shown.out, shown.out
+    listed = kehu("complaint", "list", store=store)
+    assert listed.code == 0, listed.err
+    assert f"    {forged}" in listed.out and f"\n{forged}" not in listed.out, listed.out
+    plan = kehu("visits", "plan", "--owner", "王芳", store=store)
+    assert plan.code == 0, plan.err
+    lines = plan.out.splitlines()
+    assert not any(line.startswith(("钱多多", "2. 假客户")) for line in lines), plan.out
+    assert any("退款 钱多多" in line for line in lines), plan.out

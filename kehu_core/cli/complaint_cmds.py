@@ -12,7 +12,7 @@ from ..i18n import N_, _, ngettext
 from ..ids import check_id
 from .context import Context, emit_json, pass_ctx, say_unread_records
 from .options import REP
-from .render import console, styled
+from .render import console, styled, terminal_safe
 
 STATE_NAMES = {"open": N_("open"), "acknowledged": N_("acknowledged"),
                "resolved": N_("resolved"), "closed": N_("closed")}
@@ -54,8 +54,9 @@ def complaint_list(ctx: Context, open_only: bool, owner: str | None, as_json: bo
         console.print(styled(f"[bold]{escape(v.customer_name)}[/] ({v.customer_id})  {v.complaint.id}  "
                              f"{_(STATE_NAMES[v.state])}  " + handler), soft_wrap=True)
         console.print(styled(f"    {respond} · {resolve}"), soft_wrap=True)
-        if v.complaint.text:
-            console.print(f"    {v.complaint.text}", soft_wrap=True)
+        if v.complaint.text:  # each of its lines indented: one at the margin read as a complaint of its own
+            console.print(terminal_safe("\n".join(f"    {line}" for line in v.complaint.text.splitlines())),
+                          soft_wrap=True)
     late = sum(1 for v in found if v.overdue)
     pending = sum(1 for v in found if v.unfinished)
     click.echo(ngettext("{n} complaint", "{n} complaints", len(found)).format(n=len(found)) + " · "

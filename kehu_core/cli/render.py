@@ -162,17 +162,29 @@ def field_label(key: str) -> str:
 #: control characters (not tab or a line feed, which the printers turn into spaces): a record
 #: holds none (kehu_core.models), but what a plugin computes is printed here too, and ESC in it
 #: would drive the terminal (clear the screen, retitle the window, hide what follows)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+
+
+@functools.cache
+def _unshown() -> re.Pattern[str]:
+    """What :func:`_visible` shows as U+FFFD: the control characters, and the direction controls
+    a text of many lines may hold (``models.hostile.BIDI_CONTROLS``: a note, a complaint's text,
+    pasted), which turned around what followed them on the terminal's line: "付款 \u202eexe.txt"
+    read "付款 txt.exe", and a complaint's text in `customer show`'s history the amount after it."""
+    from ..models.hostile import BIDI_CONTROLS
+
+    return re.compile(f"[{_CONTROL}{BIDI_CONTROLS}]")
 
 
 def _visible(text: str) -> str:
-    return _CONTROL.sub("\ufffd", text) if not text.isprintable() else text
+    return _unshown().sub("\ufffd", text) if not text.isprintable() else text
 
 
 def terminal_safe(text: str) -> str:
     """``text`` as a line of kehu's output: each control character (but tab and a line feed)
-    as U+FFFD, so what others wrote — a colleague's commit message or author name in `kehu
-    customer log`, a journal entry in `kehu undo --list` — never drives the terminal."""
+    and each direction control as U+FFFD, so what others wrote — a colleague's commit message
+    or author name in `kehu customer log`, a journal entry in `kehu undo --list`, a note — never
+    drives the terminal nor turns a line around."""
     return _visible(text)
 
 
@@ -243,8 +255,8 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, 
 
 def _history_cells(i: dict[str, Any]) -> list[str]:
     what = ", ".join(f"{it['name']}×{it.get('qty', 1)}" for it in i.get("items", [])) or i.get("text", "")
-    return [str(i["date"]), kind_label(i["kind"]), what, str(i.get("amount", "")),
-            "" if i["kind"] != "purchase" else _paid_cell(i)]
+    return [str(i["date"]), kind_label(i["kind"]), _visible(what), str(i.get("amount", "")),
+            "" if i["kind"] != "purchase" else _visible(_paid_cell(i))]
 
 
 def _paid_cell(purchase: dict[str, Any]) -> str:

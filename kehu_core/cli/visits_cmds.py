@@ -13,6 +13,7 @@ import click
 
 from ..errors import FutureDate, KehuError
 from ..i18n import N_, _
+from ..models import on_one_line
 from ..names import shown
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .options import REP
@@ -90,10 +91,11 @@ def _print_plan(plan: object, store: Store) -> None:
         head = [f"{number}. {c.name}", shown(visit.values.get("tier"), store) or "",
                 display_phone(c.phones[0], store.config.region) if c.phones else "",
                 c.addresses[0] if c.addresses else ""]
-        done = "  ✓ " + _("visited: {text}").format(text=visit.visited.text) if visit.visited else ""
-        click.echo("  ".join(h for h in head if h) + f"  [{c.id}]{done}")
+        # the visit's note on the visit's line: its line breaks a line of its own, a forged visit
+        done = "  ✓ " + _("visited: {text}").format(text=on_one_line(visit.visited.text)) if visit.visited else ""
+        click.echo(terminal_safe("  ".join(h for h in head if h) + f"  [{c.id}]{done}"))
         for reason in visit.reasons:
-            click.echo(f"     {reason.to_json()['label']}: {reason.text}")
+            click.echo(terminal_safe(f"     {reason.to_json()['label']}: {reason.text}"))
     if plan.waiting:
         names = "、".join(v.customer.name for v in plan.waiting[:WAITING_SHOWN])
         names += "……" if len(plan.waiting) > WAITING_SHOWN else ""

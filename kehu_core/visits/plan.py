@@ -34,7 +34,7 @@ from .. import calendar
 from .. import complaints as cp
 from ..errors import KehuError, NotFound, Problem, RecordError
 from ..i18n import N_, _, format_decimal
-from ..models import Customer, Visit
+from ..models import Customer, Visit, on_one_line
 from . import planfile
 
 if TYPE_CHECKING:
@@ -186,7 +186,10 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
                 by = (_("answer by {deadline}") if view.state == cp.OPEN else _("resolve by {deadline}")).format(
                     deadline=f"{deadline:%Y-%m-%d %H:%M}")
                 by = _(", {what}").format(what=by) + (_(", overdue") if view.overdue else "")
-            reason(mine[view.customer_id], "complaint", f"{c.date} {c.text or _('complaint')}{by}".strip())
+            # quoted on one line (a reason is one, as a reminder's detail): a text of many lines printed
+            # a line of its own, a forged visit or complaint in `kehu visits plan` (models.on_one_line)
+            reason(mine[view.customer_id], "complaint",
+                   f"{c.date} {on_one_line(c.text or '') or _('complaint')}{by}".strip())
 
     owed: dict[str, list[Any]] = defaultdict(list)
     for item in receivables_report(store, day).items:
