@@ -115,6 +115,11 @@ class AddressBook(KehuCollection):
             customer = card_rules.create(store, self.scope, href, text)
             replaced = None
         else:
+            # sent without If-Match, the phone's card may be of whoever had this id before
+            why = None if request().if_match not in ("", "*") else card_rules.gone(
+                store, self.scope, href, item.uid or "", sent=text)
+            if why is not None:  # never an edit of another person
+                raise Refused(409, why)
             replaced = self._card_item(old, _Texts([old], request().apple))
             customer = card_rules.edit(store, self.scope, card_rules.customer_of(store, old), text)
         fresh = card_rules.cards_of(store, [store.get(customer.id)])[0]
@@ -138,7 +143,7 @@ def gone_at(path: str) -> str | None:
         return None
     sent = request().card
     uid = str(getattr(card_rules.read_uid(sent), "value", "") or "") if sent else ""
-    return card_rules.gone(served().store, scope, parts[2], uid)
+    return card_rules.gone(served().store, scope, parts[2], uid, sent)
 
 
 def _not_taken(store: Any, href: str, uid: str) -> None:

@@ -180,6 +180,9 @@ class Request:
     #: the card a PUT sent, as kehu import would read it (screened and decoded: :mod:`.intake`);
     #: read instead of Radicale's parse, which drops control characters kehu's rules refuse
     card: str | None = None
+    #: the If-Match header sent ("" when none): a PUT without one (or with ``*``) replaces the
+    #: card at its href whatever version the phone last read (:func:`.cards.gone`)
+    if_match: str = ""
 
     @property
     def apple(self) -> bool:
@@ -199,6 +202,6 @@ def request() -> Request:
     return current
 
 
-def begin_request(user_agent: str) -> Request:
-    _local.request = Request(user_agent=user_agent)
+def begin_request(user_agent: str, if_match: str = "") -> Request:
+    _local.request = Request(user_agent=user_agent, if_match=if_match.strip())
     return _local.request

@@ -99,7 +99,7 @@ class KehuApp:
         timer = getattr(_reading, "timer", None)
         if timer is not None:  # the request line and headers came in time
             timer.cancel()
-        request = begin_request(environ.get("HTTP_USER_AGENT", ""))
+        request = begin_request(environ.get("HTTP_USER_AGENT", ""), environ.get("HTTP_IF_MATCH", ""))
         try:
             with _body_deadline(environ):
                 screen_request(environ)  # kehu import's limits, before Radicale reads the body

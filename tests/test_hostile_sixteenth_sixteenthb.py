@@ -1,0 +1,65 @@
+"""The sixteenth outside round (B, 2026-12-06), kinds 5, 6 and 10: git merges that lose or
+break data, concurrent writers, a team on one remote. Each failed on the code before its fix.
+See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import git, kehu
+from .test_serve import DAY, _etag, card_url, serving
+
+
+def _show(root: Path, cid: str) -> dict:
+    shown = kehu("customer", "show", cid, "--json", store=root)
+    assert shown.code == 0, shown.err
+    return json.loads(shown.out)
+
+
+def test_a_phones_edit_of_a_card_whose_id_is_now_another_customers_lands_on_nobody(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The rep's phone holds 赵敏's card (``Z.vcf``, UID Z); in kehu 赵敏 is given a new id
+    (`kehu customer reid Z`, the way on when two clones gave one id to two people) and Z is
+    then another customer's, 周芷若's (the other clone's, arriving by `kehu sync`; here `customer
+    add --id Z`). The phone, before its next sync, sends its edit of 赵敏 (a new phone number)
+    to ``Z.vcf`` without If-Match: it was taken as an edit of 周芷若 — her name made 赵敏, her
+    phones replaced by 赵敏's, 204. Now it is refused (409) naming where 赵敏 went, and 周芷若
+    is as she was; sent with 周芷若's card's own ETag, or naming her as the card does, an edit
+    of her still lands (`serve.cards.gone`)."""
+    with serving(tmp_path_factory, "reused-id") as server:
+        git(server.root, "init", "-q")
+        git(server.root, "add", "-A")
+        git(server.root, "commit", "-qm", "the shop's store")
+        session = server.session("wangfang")
+        zhao = server.ids["赵敏"]
+        url = card_url(server, "wangfang", "赵敏")
+        _etag_before, text = _etag(session, url)
+        done = kehu("--today", DAY, "customer", "reid", zhao, store=server.root)
+        assert done.code == 0, done.err
+        moved = json.loads(kehu("customer", "list", "--json", store=server.root).out)
+        moved_id = next(c["id"] for c in moved if c["name"] == "赵敏")
+        added = kehu("--today", DAY, "customer", "add", "--id", zhao, "--name", "周芷若", "--owner", "王芳",
+                     "--phone", "13655556666", store=server.root)
+        assert added.code == 0, added.err
+        before = _show(server.root, zhao)
+        edited = text.replace("tel:+8613912345678", "tel:+8613900001111").encode()
+        bare = session.put(url, data=edited, headers={"Content-Type": "text/vcard"})
+        assert bare.status_code == 409, bare.text
+        assert f"{moved_id}.vcf" in bare.text and "nothing was changed" in bare.text
+        assert _show(server.root, zhao) == before
+        assert _show(server.root, moved_id)["phones"] == ["+8613912345678"]
+        # her own card, fetched since, edited on the phone: hers, with or without its ETag
+        etag, hers = _etag(session, url)
+        assert "周芷若" in hers
+        mine = session.put(url, data=hers.replace("tel:+8613655556666", "tel:+8613655557777").encode(),
+                           headers={"Content-Type": "text/vcard"})
+        assert mine.status_code in (201, 204), mine.text
+        assert _show(server.root, zhao)["phones"] == ["+8613655557777"]
+        etag, hers = _etag(session, url)
+        matched = session.put(url, data=hers.replace("tel:+8613655557777", "tel:+8613655558888").encode(),
+                              headers={"If-Match": etag, "Content-Type": "text/vcard"})
+        assert matched.status_code in (201, 204), matched.text
+        assert _show(server.root, zhao)["phones"] == ["+8613655558888"]
