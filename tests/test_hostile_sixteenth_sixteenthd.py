@@ -70,3 +70,17 @@ def test_a_reader_that_stopped_reading_ends_no_command_early(demo_copy: Path, ar
     assert "Traceback" not in gone.stderr and "internal error" not in gone.stderr, gone.stderr
     assert gone.returncode == kept.returncode, gone.stderr
     assert gone.stderr == kept.stderr
+
+
+@pytest.mark.parametrize("limit", ["-1", "-5", "99999999999999999999999999", "1000000001"])
+def test_search_limit_is_a_count_as_every_other_limit(demo_copy: Path, limit: str) -> None:
+    """`kehu search zm --limit 99999999999999999999999999` ended in "internal error:
+    OverflowError: Python int too large to convert to SQLite INTEGER", and `--limit -1` listed
+    every match (SQLite's LIMIT -1 is no limit): `search --limit` was a bare integer, where every
+    other count a command shows (`customer list --limit`, `undo --limit`, `--customers`) is
+    `cli.options.COUNT`, 0 to 1 000 000 000. Now it is too: a usage error naming the range."""
+    for extra in ([], ["--json"]):
+        result = kehu("search", "zm", "--limit", limit, *extra, store=demo_copy)
+        no_traceback(result)
+        assert result.code == 2 and "--limit" in result.err and "0<=x<=1000000000" in result.err, result.err
+        assert result.out == ""

@@ -15,6 +15,7 @@ from ..labels import field_label
 from ..services import gitops
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .customer_list import customer_list
+from .options import COUNT
 from .render import customer_json, customers_json, interaction_json, print_customers, terminal_safe
 
 if TYPE_CHECKING:
@@ -391,7 +392,7 @@ def _undo_note(entry: Any) -> str:
 
 @click.command("search")
 @click.argument("query")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
 def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
