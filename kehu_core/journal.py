@@ -248,7 +248,9 @@ def entries(store: Store) -> list[Entry]:
 
 def who_am_i(store: Store) -> str:
     """Who changes the store: git's author name (config or GIT_AUTHOR_NAME), else the login."""
-    if shutil.which("git") is not None:
+    from .index.freshness import git_would_wait
+
+    if shutil.which("git") is not None and git_would_wait(store.root) is None:
         result = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=store.root,
                                 capture_output=True, text=True, check=False)
         name = result.stdout.rpartition("<")[0].strip() if result.returncode == 0 else ""

@@ -5,12 +5,14 @@ outside attacker's variants"."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from . import test_hostile_limits
-from .conftest import kehu
+from .conftest import git, kehu, kehu_subprocess
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -78,3 +80,40 @@ def test_an_export_never_replaces_kehu_serves_logins_file(tmp_path: Path, where:
         assert "logins file" in result.err and "htpasswd" in result.err, (args, result.err)
         assert logins.read_text(encoding="utf-8") == hashes, args
     assert kehu("export", "--format", "csv", str(tmp_path / "all.csv"), store=path).code == 0
+
+
+def test_a_fifo_in_the_place_of_git_head_is_named_never_waited_on(tmp_path: Path) -> None:
+    """`.git/HEAD` replaced by a FIFO (or a link to `/dev/zero`): kehu reads HEAD before every
+    command, to know whether git moved the records, so every command waited on it for ever,
+    `customer list` too (and git itself, which `customer add`, `customer set`, `check` and
+    `kehu sync` run). git's own files are read only when they are regular files
+    (`freshness.git_head`); a file every git command opens (HEAD, config, index) that is no
+    regular file is named by `kehu check`, and a command that needs git refuses, naming it
+    (`freshness.git_would_wait`), before git waits on it."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=path).code == 0
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "张三")
+    head = path / ".git" / "HEAD"
+    head.unlink()
+    os.mkfifo(head)  # a link to /dev/zero is refused alike (read before until memory ran out)
+    os.utime(path / "customers")  # the index looks again
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        try:  # the bound is only so the suite goes on when it waits for ever, as it did
+            return kehu_subprocess(*args, store=path, timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"kehu {' '.join(args)} waited on {head}")
+
+    listed = run("customer", "list", "--json")
+    assert listed.returncode == 0 and "张三" in listed.stdout, listed.stderr
+    for args in (("customer", "add", "--name", "李四"), ("customer", "set", "zhangsan", "nickname=三")):
+        done = run(*args)
+        assert done.returncode == 0, (args, done.stderr)
+    for args in (("check",), ("sync",), ("customer", "log", "zhangsan")):
+        refused = run(*args)
+        assert refused.returncode == 1, (args, refused.stdout, refused.stderr)
+        said = refused.stdout + refused.stderr
+        assert f"{head}" in said and "git would wait on it" in said, (args, said)
+        assert "Traceback" not in refused.stderr and "internal error" not in refused.stderr

@@ -163,11 +163,32 @@ def git_dir(root: Path) -> Path | None:
         if dot_git.is_dir():
             return dot_git
         if dot_git.is_file():
-            text = dot_git.read_text(errors="replace").strip()
+            text = _git_file(dot_git) or ""
             if text.startswith("gitdir:"):
                 path = Path(text[7:].strip())
                 return path if path.is_absolute() else (folder / path).resolve()
             return None
+    return None
+
+
+#: the files of a repository's folder every git command opens
+_OPENED_BY_GIT = ("HEAD", "config", "index")
+
+
+def git_would_wait(root: Path) -> tuple[Path, int] | None:
+    """(path, mode) of the first file every git command opens in the repository holding ``root``
+    (``.git/HEAD``, ``config``, ``index``) that is a FIFO, a socket or a device: git waited on a
+    FIFO in the place of ``.git/HEAD`` for ever, and `kehu sync`, `customer add` and `customer
+    set` with it, holding the store's lock. None when there is none."""
+    folder = git_dir(root)
+    for name in _OPENED_BY_GIT if folder is not None else ():
+        path = folder / name  # type: ignore[operator]  # folder is not None here
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:  # not there (no commit, no index yet), or git says why itself
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return path, mode
     return None
 
 
@@ -177,30 +198,43 @@ def git_head(root: Path) -> str | None:
     gdir = git_dir(root)
     if gdir is None:
         return None
-    try:
-        head = (gdir / "HEAD").read_text().strip()
-    except OSError:
+    head = _git_file(gdir / "HEAD")
+    if head is None:
         return None
     if not head.startswith("ref:"):
         return head or None  # a detached HEAD names the commit itself
     ref = head[4:].strip()
     common = gdir
-    commondir = gdir / "commondir"  # a worktree keeps branches in the main repository
-    if commondir.is_file():
-        common = (gdir / commondir.read_text().strip()).resolve()
+    commondir = _git_file(gdir / "commondir")  # a worktree keeps branches in the main repository
+    if commondir:
+        common = (gdir / commondir).resolve()
     for base in (gdir, common):
-        try:
-            return (base / ref).read_text().strip() or None
-        except OSError:
-            continue
-    try:
-        with open(common / "packed-refs") as packed:
-            for line in packed:
-                if line.endswith(" " + ref + "\n"):
-                    return line.split(" ", 1)[0]
-    except OSError:
-        pass
+        named = _git_file(base / ref)
+        if named is not None:
+            return named or None
+    for line in (_git_file(common / "packed-refs", PACKED_REFS_MOST) or "").splitlines():
+        if line.endswith(" " + ref):
+            return line.split(" ", 1)[0]
     return None
+
+
+#: the most of git's small files (HEAD, a ref, ``.git`` naming a worktree's folder) kehu reads
+GIT_FILE_MOST = 64 * 1024
+#: the most of ``packed-refs`` (a line a branch or tag: 100 000 tags are some 7 MB)
+PACKED_REFS_MOST = 64 * 2**20
+
+
+def _git_file(path: Path, most: int = GIT_FILE_MOST) -> str | None:
+    """The text of one of git's own files this reads before every command, stripped; None when
+    it cannot be read or is no regular file of at most ``most`` bytes: a FIFO in the place of
+    ``.git/HEAD`` hung every command, even ``customer list``, and a link to ``/dev/zero`` read
+    until memory ran out (:func:`kehu_core.smallfiles.read_given_file`)."""
+    from ..smallfiles import read_given_file
+
+    try:
+        return read_given_file(path, most).decode("utf-8", errors="replace").strip()
+    except (OSError, ValueError):
+        return None
 
 
 def git_changed_paths(root: Path, old: str, new: str) -> list[str] | None:

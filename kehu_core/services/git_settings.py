@@ -45,6 +45,10 @@ def git_file_problems(root: Path) -> list[Problem]:
                     what=special_kind(mode))))
             elif (unreadable := cannot_read(path)) is not None:  # git goes on without it, then fails to add it
                 problems.append(Problem(path, 1, unreadable))
+    from ..index.freshness import git_would_wait
+
+    if (found := git_would_wait(root)) is not None:  # .git/HEAD a FIFO: every git command waited on it
+        problems.append(Problem(found[0], 1, gitops.waiting_problem(found[1])))
     return problems
 
 

@@ -61,6 +61,7 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
     """``git ARGS`` in ``root`` (``env``: added to the environment)."""
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
+    _refuse_special_git_files(root)
     # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
     # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
     result = subprocess.run(
@@ -71,6 +72,24 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
         why = result.stderr.strip() or result.stdout.strip()
         raise KehuError(_("git {join} failed: {why}").format(join=' '.join(args), why=why))
     return result
+
+
+def _refuse_special_git_files(root: Path) -> None:
+    """KehuError when a file every git command opens is a FIFO, a socket or a device
+    (:func:`kehu_core.index.freshness.git_would_wait`), before git is run and waits on it."""
+    from ..index.freshness import git_would_wait
+
+    found = git_would_wait(root)
+    if found is not None:
+        raise KehuError(_("{path}: {problem}").format(path=found[0], problem=waiting_problem(found[1])))
+
+
+def waiting_problem(mode: int) -> str:
+    """What is wrong with a file git opens that is of ``mode``, a FIFO, a socket or a device."""
+    from ..smallfiles import special_kind
+
+    return _("is {what}, not git's file; git would wait on it: put the repository's own file back (or clone the "
+             "store again)").format(what=special_kind(mode))
 
 
 def is_repo(root: Path) -> bool:
@@ -316,6 +335,7 @@ def run_network(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A git command that talks to a remote (fetch, push); never raises, never prompts."""
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
+    _refuse_special_git_files(root)
     env = {**_env(root), **network_env()}
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env,
                           check=False)
