@@ -111,3 +111,15 @@ def _fallback(root: Path, *, create: bool) -> Path:
     if create:
         folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def empty_path_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a path a person typed (None: nothing): empty or spaces
+    alone (`--store "$STORE"`, `--ics "$OUT"` with the variable unset), which a path reads as the
+    current folder. The one rule of every path kehu is given (``cli.options.given_path``, an
+    export's target from any door: ``export_targets.check_target``)."""
+    if value.strip():
+        return None
+    from .i18n import _
+
+    return _("{value}: an empty path names no folder or file (a variable left unset?)").format(value=repr(value))

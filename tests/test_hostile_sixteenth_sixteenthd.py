@@ -84,3 +84,28 @@ def test_search_limit_is_a_count_as_every_other_limit(demo_copy: Path, limit: st
         no_traceback(result)
         assert result.code == 2 and "--limit" in result.err and "0<=x<=1000000000" in result.err, result.err
         assert result.out == ""
+
+
+EMPTY_PATHS = [
+    ["export", "--format", "csv", "{p}"],
+    ["visits", "cards", "--owner", "王芳", "--date", "2026-11-20", "{p}"],
+    ["reminders", "--ics", "{p}"],
+    ["--identity", "{p}", "customer", "list"],
+    ["reindex", "{p}"],
+]
+
+
+@pytest.mark.parametrize("args", EMPTY_PATHS, ids=lambda a: " ".join(a[:2]))
+@pytest.mark.parametrize("path", ["", " "])
+def test_an_empty_path_names_no_file_at_every_door(demo_copy: Path, args: list[str], path: str) -> None:
+    """`kehu reminders --ics "$OUT"` with OUT unset printed the reminders and wrote no file, exit
+    0, as `--identity ""` opened nothing and said nothing; `kehu export --format csv ""` and
+    `visits cards ""` said "OUT : is a folder", and `reindex ""` named ".". `--store ""` and
+    `kehu init ""` said "an empty path names no folder or file (a variable left unset?)": every
+    path typed to kehu is read by that one rule (`paths.empty_path_problem`: `cli.options.given_path`
+    and, for an export's target from any door, `export_targets.check_target`)."""
+    before = files_of(demo_copy)
+    result = kehu(*[path if a == "{p}" else a for a in args], store=demo_copy)
+    no_traceback(result)
+    assert result.code in (1, 2) and "an empty path names no folder or file" in result.err, (result.code, result.err)
+    assert files_of(demo_copy) == before

@@ -183,7 +183,7 @@ class KehuGroup(click.Group):
          "else `today:` in kehu.yaml, else the system date).",
 )
 @click.option(
-    "--identity", "identity", type=click.Path(path_type=Path, dir_okay=False), envvar="KEHU_IDENTITY",
+    "--identity", "identity", type=given_path(dir_okay=False), envvar="KEHU_IDENTITY",
     help="Your age identity file (age-keygen's key.txt): opens the confidential fields encrypted "
          "to you (default: $KEHU_IDENTITY; see docs/confidential.md).",
 )

@@ -7,6 +7,7 @@ import click
 
 from ..i18n import _
 from ..keytext import key_text
+from ..paths import empty_path_problem
 from .localize import _TranslatedName
 
 
@@ -64,9 +65,8 @@ class _FolderOrFile(click.Path):
     store made, or worked on, in whatever folder the script ran in, exit 0)."""
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        if isinstance(value, str) and not value.strip():
-            message = _("{value}: an empty path names no folder or file (a variable left unset?)").format(
-                value=repr(value))
+        message = empty_path_problem(value) if isinstance(value, str) else None
+        if message is not None:
             from click.core import ParameterSource
 
             if (ctx is not None and param is not None and isinstance(param.envvar, str) and param.name
@@ -77,7 +77,9 @@ class _FolderOrFile(click.Path):
 
 
 def given_path(**kwargs: object) -> click.Path:
-    """``click.Path(path_type=Path, **kwargs)`` that refuses an empty text (:class:`_FolderOrFile`)."""
+    """``click.Path(path_type=Path, **kwargs)`` that refuses an empty text (:class:`_FolderOrFile`);
+    ``path_type=None``: the text as typed (an export's target, whose trailing / means a folder)."""
     from pathlib import Path
 
-    return _FolderOrFile(path_type=Path, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("path_type", Path)
+    return _FolderOrFile(**kwargs)  # type: ignore[arg-type]

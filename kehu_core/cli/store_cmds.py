@@ -64,7 +64,7 @@ def check(ctx: Context) -> None:
 @click.option("--rebuild", is_flag=True, help="Throw the index away and read every file again.")
 @click.option("--git", "from_git", is_flag=True,
               help="Re-read only what git changed since the index last looked (what kehu's git hooks run).")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=given_path())
 @pass_ctx
 def reindex(ctx: Context, rebuild: bool, from_git: bool, paths: tuple[Path, ...]) -> None:
     """Bring the index up to date by comparing every file (or rebuild it from scratch).

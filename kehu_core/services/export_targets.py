@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from ..discovery import find_store
 from ..errors import KehuError
 from ..i18n import N_, _
-from ..paths import PLANS_DIR, TEMPLATES_DIR
+from ..paths import PLANS_DIR, TEMPLATES_DIR, empty_path_problem
 from ..yamlio.atomic import naming, new_file_mode
 from .case_twins import twin_key
 
@@ -36,6 +36,8 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
     if str(out) == "-":  # standard output, as every command-line tool reads it: a file named "-" was
         # written in the working folder (the store's, whose every file `kehu sync` commits and shares)
         return STDOUT
+    if (empty := empty_path_problem(str(out))) is not None:  # "" read as the current folder: "OUT : is a folder"
+        raise KehuError(f"{_(option)} {empty}")
     target = Path(out).expanduser()
     folder = target.parent
     option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)

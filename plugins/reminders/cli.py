@@ -110,7 +110,7 @@ def reminders_group(
         return
     store = _store(ctx)
     _check_rules(store, rule_names)
-    target = check_target(store, ics, "--ics") if ics else None  # before any work: no folder is created
+    target = check_target(store, ics, "--ics") if ics is not None else None  # before any work: no folder is created
     first = start or store.today
     found = due_reminders(store, first, first if day else first + dt.timedelta(days=days - 1))
     if owner:
