@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,51 @@ def test_a_fifo_in_the_place_of_git_head_is_named_never_waited_on(tmp_path: Path
         said = refused.stdout + refused.stderr
         assert f"{head}" in said and "git would wait on it" in said, (args, said)
         assert "Traceback" not in refused.stderr and "internal error" not in refused.stderr
+
+
+_DYING_EXPORTER = """
+import os
+import signal
+
+from kehu_core import hookimpl
+
+
+class Dies:
+    name = "dies"
+
+    def write(self, store, customers, out):
+        out.write_text("id,name\\n" + "".join(f"{c.id},{c.name}\\n" for c in customers), encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGKILL)  # the OOM killer, a power cut: nothing of kehu runs after it
+
+
+@hookimpl
+def exporters():
+    return [Dies()]
+"""
+
+
+def test_an_export_killed_half_way_in_the_stores_folder_leaves_nothing_sync_would_share(tmp_path: Path) -> None:
+    """`kehu export --format xlsx all.xlsx` run in the store's folder (where a rep works) and
+    killed before it finished (SIGTERM from `timeout`, the OOM killer, a power cut): its
+    temporary file, `.all.xlsx.k2j3l4.xlsx`, stayed, and the next `kehu sync` committed and
+    pushed it, every customer in it, to the team. An export's temporary is named as kehu's
+    others are (`.*.tmp`, which the store's .gitignore leaves out): git sees nothing new.
+    (The export here is a plugin's, which kills its own process as it writes.)"""
+    site = tmp_path / "site"
+    (site / "dies_kehu").mkdir(parents=True)
+    (site / "dies_kehu" / "__init__.py").write_text(_DYING_EXPORTER, encoding="utf-8")
+    dist = site / "dies_kehu-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: dies-kehu\nVersion: 1.0\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[kehu]\ndies = dies_kehu\n", encoding="utf-8")
+    path = tmp_path / "shop"
+    assert kehu("init", str(path)).code == 0
+    assert kehu("customer", "add", "--name", "张三", store=path).code == 0
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "张三")
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    killed = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(path), "export", "--format", "dies",
+                             str(path / "all.csv")], capture_output=True, text=True, env=env)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    assert not (path / "all.csv").exists()
+    assert git(path, "status", "--porcelain", "--untracked-files=all") == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -168,19 +169,21 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
     if out.is_symlink() or _is_special(out):
         return _write_through(out, write)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+        # a hidden folder named as every temporary of kehu's is (`.*.tmp`, which the store's
+        # .gitignore leaves out), holding the file under the export's own name (a writer may
+        # choose its format by the suffix): an export killed half-way in the store's folder
+        # (SIGTERM, the OOM killer, a power cut) left `.all.csv.k2j3l4.csv`, which the next
+        # `kehu sync` committed and pushed to the team
+        folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:  # a folder that cannot be written: name the export, not a temporary
         raise naming(exc, out) from None
-    os.close(fd)
-    tmp = Path(name)
+    tmp = folder / out.name
     try:
         count = write(tmp)
         os.chmod(tmp, new_file_mode())
         os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return count
 
 
