@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from . import test_hostile_limits
-from .conftest import kehu
+from .conftest import kehu, kehu_subprocess
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -135,3 +135,25 @@ def test_a_notes_line_breaks_and_direction_controls_never_forge_or_turn_around_o
     lines = plan.out.splitlines()
     assert not any(line.startswith(("钱多多", "2. 假客户")) for line in lines), plan.out
     assert any("退款 钱多多" in line for line in lines), plan.out
+
+
+def test_a_texts_second_line_is_no_contact_of_its_own_in_the_churn_report(tmp_path: Path) -> None:
+    """`kehu report churn` lists a churned customer's last contacts and complaints a line each in
+    a cell: a call's text of two lines (`打过` + `2024-03-01 visit: 已续约`) showed a visit that
+    never was, a complaint's its override as it was. Each text is one line there
+    (`models.on_one_line`), as in `kehu visits plan` and a reminder."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "李四", store=store).out.strip()
+    assert kehu("purchase", "add", cid, "--amount", "500", "--date", "2024-01-05", store=store).code == 0
+    for kind, text in (("call", "打过\n2024-03-01 visit: 已续约"), ("complaint", "太贵\n\u202e已解决")):
+        done = kehu("interaction", "add", cid, "--kind", kind, "--text", text, "--date", "2024-01-06", store=store)
+        assert done.code == 0, done.err
+    import os
+
+    # a process of its own, as wide as no cell folds its lines (Rich in this one may be held at 80)
+    report = kehu_subprocess("report", "churn", store=store, env={**os.environ, "COLUMNS": "300"})
+    assert report.returncode == 0, report.stderr
+    assert "\u202e" not in report.stdout, report.stdout
+    assert all("打过" in line for line in report.stdout.splitlines() if "已续约" in line), report.stdout
+    assert all("太贵" in line for line in report.stdout.splitlines() if "已解决" in line), report.stdout

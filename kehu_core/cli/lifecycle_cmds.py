@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .. import reports as an
 from ..i18n import N_, _, format_day
+from ..models import on_one_line
 from ..names import shown
 from .context import Context, emit_json, pass_ctx
 from .records import COUNT
@@ -162,11 +163,14 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         from .complaint_cmds import STATE_NAMES
 
         for c in report.churned[:show]:
-            contacts = "\n".join(f"{e['date']} {kind_label(e['kind'])}: {e['text'] or ''}"
+            # a line each, each text on its own (models.on_one_line): a text's second line read
+            # as a contact or a complaint of its own, and a direction control turned the cell around
+            contacts = "\n".join(f"{e['date']} {kind_label(e['kind'])}: {on_one_line(e['text'] or '')}"
                                  for e in c.last_interactions)
             complaints = styled("\n".join(
                 f"{e['date']} [{'red' if e['status'] == 'open' else 'green'}]"
-                f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {escape(e['text'] or '')}" for e in c.complaints))
+                f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {escape(on_one_line(e['text'] or ''))}"
+                for e in c.complaints))
             table.add_row(c.name, str(shown(c.group, ctx.store)), c.owner or "",
                           f"{c.last_purchase} ({c.days_since}d)", _money(c.revenue),
                           contacts, complaints)
