@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -36,8 +37,9 @@ from typing import NamedTuple
 from .clock import day_range_problem, outside_kept_dates
 from .i18n import _, is_chinese
 
-LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})\Z")
-SOLAR_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})\Z")
+# ASCII digits, matched in the text as typed is read (birthday_text: full-width digits are these)
+LUNAR_RE = re.compile(r"^(闰|L)?(\d{2})-(\d{2})\Z", re.ASCII)
+SOLAR_RE = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})\Z", re.ASCII)
 # lunardate knows lunar years 1900-2099; outside them there is no lunar date to convert
 LUNAR_YEARS = range(1900, 2100)
 STATUTORY = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
@@ -77,11 +79,19 @@ def _cn_day(day: int) -> str:
     return "三十"
 
 
+def birthday_text(text: object) -> str:
+    """A birthday as typed, read as a day is (``clock.typed_day``): NFKC, so full-width digits
+    and dashes (an IME left in full-width: ２０２０-０１-１５) are ASCII ones; digits of another
+    script stay what they are, and the patterns (ASCII digits) refuse them. What every door keeps
+    (``models.fields.check_birthday``): the contract's ``birthday`` is ``YYYY-MM-DD``."""
+    return unicodedata.normalize("NFKC", str(text))
+
+
 def parse_lunar(text: str | LunarDay) -> LunarDay:
     """``MM-DD`` (month 1-12, day 1-30); ``闰MM-DD`` or ``LMM-DD`` for a leap month."""
     if isinstance(text, LunarDay):
         return text
-    match = LUNAR_RE.match(str(text))
+    match = LUNAR_RE.match(birthday_text(text))
     if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30):
         raise ValueError(_("lunar birthday {text}: expected MM-DD (month 1-12, day 1-30)").format(text=repr(text)))
     return LunarDay(int(match.group(2)), int(match.group(3)), bool(match.group(1)))
@@ -151,7 +161,7 @@ def parse_solar(text: str | SolarDay) -> SolarDay:
     """``YYYY-MM-DD`` or ``--MM-DD``; ``--02-29`` is allowed (a leap-day birthday, year unknown)."""
     if isinstance(text, SolarDay):
         return text
-    match = SOLAR_RE.match(str(text))
+    match = SOLAR_RE.match(birthday_text(text))
     if not match:
         raise ValueError(_("birthday {text}: expected YYYY-MM-DD or --MM-DD").format(text=repr(text)))
     year = int(match.group(1)) if match.group(1) else None

@@ -109,3 +109,35 @@ def test_an_empty_path_names_no_file_at_every_door(demo_copy: Path, args: list[s
     no_traceback(result)
     assert result.code in (1, 2) and "an empty path names no folder or file" in result.err, (result.code, result.err)
     assert files_of(demo_copy) == before
+
+
+def test_a_birthday_typed_in_full_width_digits_is_kept_as_every_day_is(store_path: Path) -> None:
+    """`customer add --birthday ２０２０-0１-１５ --lunar-birthday ０３-０４` (an IME left in
+    full-width) stored the text as typed: `customer show --json` gave the contract's `birthday` as
+    "２０２０-0１-１５" and the vCard export wrote it in BDAY, which no phone reads, while `--date`
+    and `--today` read the same digits as 2020-01-15 (`clock.typed_day`). Digits of another script
+    (`٢٠٢٠-01-15`) were taken too, where a date refuses them. A birthday is read as a day is
+    typed: NFKC, then ASCII digits, and kept as `YYYY-MM-DD` (`calendar.parse_solar`,
+    `calendar.parse_lunar`, `models.fields.check_birthday`)."""
+    added = kehu("customer", "add", "--name", "甲", "--birthday", "２０２０-0１-１５",
+                 "--lunar-birthday", "０３-０４", store=store_path)
+    assert added.code == 0, added.err
+    cid = added.out.strip()
+    shown = kehu("customer", "show", cid, "--json", store=store_path).json()
+    assert (shown["birthday"], shown["lunar_birthday"]) == ("2020-01-15", "03-04")
+    profile = next(store_path.glob(f"customers/*/{cid}/customer.yaml")).read_text(encoding="utf-8")
+    assert "2020-01-15" in profile and "03-04" in profile and "２" not in profile
+    assert kehu("customer", "set", cid, "birthday=１９９９-１２-３１", store=store_path).code == 0
+    assert kehu("customer", "show", cid, "--json", store=store_path).json()["birthday"] == "1999-12-31"
+    before = files_of(store_path)
+    for args in (["customer", "add", "--name", "乙", "--birthday", "٢٠٢٠-01-15"],
+                 ["customer", "add", "--name", "乙", "--lunar-birthday", "٠٣-04"],
+                 ["customer", "set", cid, "birthday=٢٠٢٠-01-15"]):
+        refused = kehu(*args, store=store_path)
+        no_traceback(refused)
+        assert refused.code == 1 and "expected" in refused.err, (args, refused.err)
+    assert files_of(store_path) == before
+    written = next(store_path.glob(f"customers/*/{cid}/customer.yaml"))
+    written.write_text(written.read_text(encoding="utf-8").replace("1999-12-31", "١٩٩٩-12-31"), encoding="utf-8")
+    checked = kehu("check", store=store_path)
+    assert checked.code == 1 and f"{written}:" in checked.out + checked.err, checked.out + checked.err

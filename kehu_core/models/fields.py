@@ -19,7 +19,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from ..calendar import parse_lunar, parse_solar
+from ..calendar import birthday_text, parse_lunar, parse_solar
 from ..clock import day_range_problem
 from ..i18n import _
 from ..keytext import composed
@@ -34,15 +34,16 @@ def shows_something(text: str) -> bool:
 
 
 def check_birthday(value: str) -> str:
-    """``YYYY-MM-DD``, or ``--MM-DD`` when the year is unknown (as vCard writes it)."""
+    """``YYYY-MM-DD``, or ``--MM-DD`` when the year is unknown (as vCard writes it); typed in
+    full-width digits, kept in ASCII ones (``calendar.birthday_text``)."""
     parse_solar(value)  # the one parser, in kehu_core.calendar; raises ValueError saying why
-    return value
+    return birthday_text(value)
 
 
 def check_lunar_birthday(value: str) -> str:
     """``MM-DD`` in the Chinese lunar calendar; ``闰MM-DD`` for a leap month."""
     parse_lunar(value)  # the one parser, in kehu_core.calendar
-    return value
+    return birthday_text(value)
 
 
 def _region(info: ValidationInfo) -> str:
