@@ -166,3 +166,32 @@ def test_an_export_killed_half_way_in_the_stores_folder_leaves_nothing_sync_woul
     assert killed.returncode == -9, (killed.returncode, killed.stderr)
     assert not (path / "all.csv").exists()
     assert git(path, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.parametrize(("body", "mark"), [
+    ("utf-16-be", b"\xfe\xff"), ("utf-32-le", b"\xff\xfe\x00\x00"), ("utf-32-be", b"\x00\x00\xfe\xff"),
+])
+def test_a_big_endian_utf16_or_a_utf32_sheet_or_vcard_is_read_as_its_mark_says(
+        tmp_path: Path, body: str, mark: bytes) -> None:
+    """A sheet or a vCard saved in UTF-16 big-endian or in UTF-32, with its byte order mark (a
+    script's `encoding="utf-32"`, a Mac's or an old converter's UTF-16): the big-endian UTF-16
+    sheet ended `kehu import` in "internal error: UnicodeDecodeError" (its first line was cut
+    at the line feed's byte, `00 0A`, one byte short of a character, and decoded); UTF-32's
+    mark begins as UTF-16's does (FF FE), so the UTF-32 sheet was read as UTF-16, every row
+    refused, "row has no name, customer id, phone or email", and the vCard "cannot tell what
+    kind of file this is". A file's mark is read in one place (`importing.base.bom_encoding`,
+    UTF-32 before UTF-16) and a head cut anywhere decoded by it (`importing.base.marked_head`)."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    sheet = tmp_path / "客户.csv"
+    sheet.write_bytes(mark + "姓名,手机,备注\r\n王五,13900139000,老客户\r\n".encode(body))
+    card = tmp_path / "contacts.vcf"
+    card.write_bytes(mark + "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:赵六\r\nTEL:13900139001\r\nEND:VCARD\r\n".encode(body))
+    for file in (sheet, card):
+        result = kehu("import", str(file), store=path)
+        no_traceback(result)
+        assert result.code == 0, (file, result.out, result.err)
+    listed = {c["name"]: c for c in kehu("customer", "list", "--json", store=path).json()}
+    assert set(listed) == {"王五", "赵六"}, listed
+    assert listed["王五"]["phones"] == ["+8613900139000"] and listed["赵六"]["phones"] == ["+8613900139001"]
+    assert listed["王五"]["notes"] == "老客户"

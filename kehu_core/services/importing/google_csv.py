@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...i18n import _
 from ...plugins import ImportedContact
-from .base import EncodingProblem, FileProblem, RowProblem, decode_bytes
+from .base import EncodingProblem, FileProblem, RowProblem, decode_bytes, marked_head
 from .csvstream import CsvText
 from .limits import LineTooLong, TooManyCells, capped_row
 
@@ -43,8 +43,9 @@ class GoogleCsvImporter:
     suffixes = (".csv",)
 
     def detect(self, path: Path, head: bytes) -> bool:
+        marked = marked_head(head[:8192])  # a byte of a line feed in UTF-16 or UTF-32 is no line's end
         try:
-            first = decode_bytes(head[:8192].split(b"\n", 1)[0]) if head else ""
+            first = marked.split("\n", 1)[0] if marked is not None else decode_bytes(head[:8192].split(b"\n", 1)[0])
         except EncodingProblem:  # not Google's export, which is UTF-8
             return False
         return ("Phone 1 - Value" in first or "E-mail 1 - Value" in first) and (

@@ -21,7 +21,7 @@ from ...i18n import _
 from ...ids import check_id
 from ...plugins import ImportedContact
 from ..vcards import EXTRA_FIELDS
-from .base import EncodingProblem, RowProblem, decode_bytes
+from .base import EncodingProblem, RowProblem, decode_bytes, marked_head
 from .vcard_stream import screen_vcard
 from .vcard_text import BINARY, join_soft_breaks, split_cards
 
@@ -48,9 +48,8 @@ class VCardImporter:
         """A file whose text begins with ``BEGIN:VCARD`` (after a byte order mark and blank
         lines). Anywhere in its first 4 KB took kehu's own CSV export for a vCard file when a
         customer's note quoted a card: the sheet was read as one card made of the note's lines."""
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 (Windows' contacts), which the reader reads
-            text = head[:4096].decode("utf-16", errors="ignore")
-        else:
+        text = marked_head(head[:4096])  # UTF-16 (Windows' contacts) or UTF-32, which the reader reads
+        if text is None:
             text = head[:4096].decode("utf-8", errors="ignore")
         return text.lstrip("\ufeff \t\r\n").upper().startswith("BEGIN:VCARD")
 

@@ -17,7 +17,6 @@ the photos weigh.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import BinaryIO
 
 from ...i18n import _
 from ...models.customer import MAX_CONTACTS
+from .base import WIDE, bom_encoding
 from .limits import size_mb
 
 _PIECE = 64 * 1024
@@ -62,10 +62,10 @@ class _Property:
 
 def screen_vcard(path: Path, max_property: int) -> Screened:
     with path.open("rb") as handle:
-        start = handle.read(2)
+        marked = bom_encoding(handle.read(4))
         handle.seek(0)
-        if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            return _screen(_utf16_pieces(handle), max_property)
+        if marked in WIDE:
+            return _screen(_wide_pieces(handle, marked), max_property)
         return _screen(_pieces(handle), max_property)
 
 
@@ -80,11 +80,11 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _utf16_pieces(handle: BinaryIO) -> Iterator[bytes]:
-    """A UTF-16 file (Windows' contacts) as UTF-8 pieces: decoded as it is read."""
+def _wide_pieces(handle: BinaryIO, encoding: str) -> Iterator[bytes]:
+    """A UTF-16 file (Windows' contacts) or a UTF-32 one as UTF-8 pieces: decoded as it is read."""
     import io
 
-    text = io.TextIOWrapper(handle, encoding="utf-16")  # CRLF and CR read as LF
+    text = io.TextIOWrapper(handle, encoding=encoding)  # CRLF and CR read as LF
     while chunk := text.readline(_PIECE):
         yield chunk.encode("utf-8")
 
