@@ -41,9 +41,10 @@ def test_one_id_given_to_two_people_in_two_clones_is_not_made_one_customer(tmp_p
     assert git(b, "rev-parse", "HEAD") == head and _profile(b, "C0001") == mine
     assert git(b, "status", "--porcelain").strip()  # the edits still there, uncommitted
     assert kehu("check", store=b).code == 0
-    # two people: this clone's under another id, its sale with it
-    ok("customer", "add", "--id", "C0002", "--name", "张伟", "--allow-duplicate", store=b)
-    ok("customer", "merge", "C0002", "C0001", store=b)
+    # two people: this clone's under another id, its sale with it (`kehu customer reid`, the
+    # way the stop names; a new C0002 with C0001 merged into it left C0001 under its
+    # `also_known` while it is the other clone's customer, which `kehu check` names since)
+    ok("customer", "reid", "C0001", "C0002", store=b)
     ok("sync", store=b)
     ok("sync", store=a)
     for clone in (a, b):

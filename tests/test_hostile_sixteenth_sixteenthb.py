@@ -63,3 +63,29 @@ def test_a_phones_edit_of_a_card_whose_id_is_now_another_customers_lands_on_nobo
                               headers={"If-Match": etag, "Content-Type": "text/vcard"})
         assert matched.status_code in (201, 204), matched.text
         assert _show(server.root, zhao)["phones"] == ["+8613655558888"]
+
+
+def test_an_id_under_also_known_that_is_a_customer_of_its_own_is_named_by_check(store_path: Path) -> None:
+    """甲 (X) merged into 甲甲 (K): X is under K's `also_known`, and imports and sync take X for K.
+    A customer of X of its own besides (the other clone's new 乙 under the id, kept when the
+    sync asked; a hand edit): two places claim one id, and `kehu check` said ok. Now it names
+    the `also_known` entry at its line with the two ways on, each of which clears it."""
+    root = store_path
+    for cid, name, phone in [("K", "甲甲", "13912345679"), ("X", "乙", "13700001111")]:
+        added = kehu("customer", "add", "--id", cid, "--name", name, "--phone", phone, store=root)
+        assert added.code == 0, added.err
+    profile = next(root.glob("customers/*/K/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8")
+                       + "also_known:\n- id: X\n  merged: '2026-11-19'\n  name: 甲\n", encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a colleague's merge, 乙 kept under X")
+    line = profile.read_text(encoding="utf-8").splitlines().index("- id: X") + 1
+    checked = kehu("check", store=root)
+    assert checked.code == 1, checked.out
+    said = checked.out + checked.err
+    assert f"{profile}:{line}: also_known: X" in said, said
+    assert "kehu customer merge K X" in said and "kehu customer reid X" in said
+    assert kehu("sync", store=root).code == 1  # nothing pushed that check rejects
+    reid = kehu("customer", "reid", "X", "X2", store=root)
+    assert reid.code == 0, reid.err
+    assert kehu("check", store=root).code == 0

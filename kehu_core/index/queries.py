@@ -250,13 +250,25 @@ class Queries(InteractionQueries):
         return [cid for (cid,) in self.db.execute(
             "SELECT id FROM customers WHERE json_extract(data, '$.referrer')=? ORDER BY id", (customer_id,))]
 
+    #: each ``also_known`` entry of each profile: ``c`` the profile, ``e`` the entry
+    _ALSO_KNOWN = ("FROM customers c, json_each(c.data, '$.also_known') e"
+                   " WHERE e.type='object' AND instr(c.data, '\"also_known\"')")
+
     def merged_into(self, customer_id: str) -> list[str]:
         """Ids of the customers whose ``also_known`` names this id (it was merged into them);
         a profile that does not hold the id's text is not parsed."""
         return [cid for (cid,) in self.db.execute(
-            "SELECT DISTINCT c.id FROM customers c, json_each(c.data, '$.also_known') e"
-            " WHERE instr(c.data, ?) AND e.type='object' AND json_extract(e.value, '$.id')=? ORDER BY c.id",
-            (customer_id, customer_id))]
+            f"SELECT DISTINCT c.id {self._ALSO_KNOWN} AND instr(c.data, ?) AND json_extract(e.value, '$.id')=?"
+            " ORDER BY c.id", (customer_id, customer_id))]
+
+    def merged_yet_here(self) -> list[tuple[str, str, int]]:
+        """(profile, id, the entry's place in the list) of each ``also_known`` entry naming a
+        customer who is in the store: two places claiming one id (:meth:`merged_into`). The
+        profile's own id is no other place (two customers merged each into the other, in two
+        clones, then merged again: the one kept names itself)."""
+        return [(cid, other, int(key)) for cid, other, key in self.db.execute(
+            f"SELECT c.id, json_extract(e.value, '$.id'), e.key {self._ALSO_KNOWN}"
+            " AND json_extract(e.value, '$.id') IN (SELECT id FROM customers WHERE id != c.id) ORDER BY c.id, e.key")]
 
     def referrals(self) -> list[tuple[str, str, str, str | None]]:
         """(id, name, referrer id, created date text) of every customer who names a referrer."""

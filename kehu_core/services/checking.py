@@ -20,6 +20,7 @@ from ..yamlio import cannot_read, line_of, link_message, load_roundtrip, special
 from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, unmerged_files
 from .case_twins import case_twin_problems
+from .profile_merge import ALSO_KNOWN
 
 
 def created_warnings(store: Store) -> list[Problem]:
@@ -92,6 +93,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
     for customer in rows:
         problems.extend(_customer_problems(store, store.root / paths[customer.id], customer, known))
     problems.extend(_referral_loop_problems(store, referrers, paths))
+    problems.extend(_claimed_twice_problems(store, paths, scope))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
@@ -232,6 +234,25 @@ def _referral_loop_problems(store: Store, referrers: dict[str, str], paths: dict
     return out
 
 
+def _claimed_twice_problems(store: Store, paths: dict[str, str], scope: set[str] | None) -> list[Problem]:
+    """An id under a profile's ``also_known`` (a customer merged into it, whose id imports and
+    sync take for that profile) that is a customer of its own too, at the entry's line: a hand
+    edit, or the other clone's customer under the id kept when a sync asked. Two places claim
+    one id, and `kehu check` said ok (`customer add --id` and `customer reid` refuse such an
+    id: `Store.refuse_merged_away_id`)."""
+    out = []
+    for keep, other, n in store.index.merged_yet_here():
+        if scope is not None and keep not in scope and other not in scope:
+            continue
+        path = store.root / paths[keep]
+        out.append(Problem(path, _line_at(path, [ALSO_KNOWN, n]), _(
+            "also_known: {other} was merged into this customer, and is a customer of its own too ({rel}): "
+            "imports and sync take {other} for this one. If they are one person, `kehu customer merge {keep} "
+            "{other}`; if not, give the other a new id: `kehu customer reid {other}`").format(
+            other=other, keep=keep, rel=store.rel(store.root / paths[other]))))
+    return out
+
+
 def _held_twice_problems(store: Store, holders: dict[str, list[str]]) -> list[Problem]:
     """One interaction id under two customers (or more), at each of its files: every total
     (revenue, points, what is owed) counts it once per customer. Two clones each merging two
@@ -337,8 +358,12 @@ def _explain_markers(problem: Problem) -> Problem:
 
 
 def _line(path, key: str) -> int:
+    return _line_at(path, [key])
+
+
+def _line_at(path: Path, loc: list[str | int]) -> int:
     try:
-        return line_of(load_roundtrip(path), [key])
+        return line_of(load_roundtrip(path), loc)
     except Exception:
         return 1
 
