@@ -5,6 +5,7 @@ outside attacker's variants"."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from . import test_hostile_limits
 from .conftest import git, kehu, kehu_subprocess
+from .test_hostile_links import open_folder  # noqa: F401 - a fixture
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -121,6 +123,7 @@ def test_a_fifo_in_the_place_of_git_head_is_named_never_waited_on(tmp_path: Path
 
 
 _DYING_EXPORTER = """
+import json
 import os
 import signal
 
@@ -195,3 +198,35 @@ def test_a_big_endian_utf16_or_a_utf32_sheet_or_vcard_is_read_as_its_mark_says(
     assert set(listed) == {"王五", "赵六"}, listed
     assert listed["王五"]["phones"] == ["+8613900139000"] and listed["赵六"]["phones"] == ["+8613900139001"]
     assert listed["王五"]["notes"] == "老客户"
+
+
+def test_an_index_left_by_another_users_run_is_made_again(open_folder: Path) -> None:  # noqa: F811
+    """`sudo kehu customer list` (or a job run as root) in a fresh clone made `.kehu/index.sqlite`
+    root's: SQLite opened it read-only for the user without a word, and once a record changed
+    (a hand edit, a pull) every command — `customer list`, `check`, `customer add` — ended in
+    "internal error: OperationalError: attempt to write a readonly database". The index is
+    derived data: one the user cannot write, in a folder they can, is made again
+    (`index.schema._anothers`)."""
+    from .test_hostile_links import _as_reader
+
+    store = open_folder / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=store).code == 0  # the index made
+    home = open_folder / "home"
+    home.mkdir()
+    index = sorted((store / ".kehu").glob("index.sqlite*"))
+    assert index
+    for path in [store, home, *store.rglob("*")]:
+        if path not in index:
+            os.chmod(path, 0o777 if path.is_dir() else 0o666)
+    for path in index:  # root's, as `sudo kehu` leaves it (the reader is 'nobody'); or not writable
+        os.chmod(path, 0o644 if os.geteuid() == 0 else 0o444)
+    profile = next(store.rglob("customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "nickname: 三\n", encoding="utf-8")
+    for args in (("customer", "list", "--json"), ("check",), ("customer", "add", "--name", "李四", "--id", "lisi")):
+        result = _as_reader(store, home, *args)
+        said = result.stdout + result.stderr
+        assert result.returncode == 0, (args, said)
+        assert "Traceback" not in said and "internal error" not in said, (args, said)
+    listed = _as_reader(store, home, "customer", "list", "--json")
+    assert sorted(c["id"] for c in json.loads(listed.stdout)) == ["lisi", "zhangsan"]

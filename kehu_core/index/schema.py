@@ -138,12 +138,12 @@ def connect(path: Path) -> sqlite3.Connection:
     store without an index at one moment (a TUI, `kehu serve` and a command after a clone)
     each made an empty index, deleting the one another had just made and opened, which then
     read and wrote a deleted file."""
-    if path.exists():
+    if path.exists() and not _anothers(path):
         db = _opened(path)
         if db is not None:
             return db
     with _making(path.parent):
-        db = _opened(path) if path.exists() else None
+        db = _opened(path) if path.exists() and not _anothers(path) else None
         if db is not None:  # another process made it while this one waited
             return db
         # made whole beside it and renamed into place: a process looking without the lock
@@ -164,6 +164,19 @@ def connect(path: Path) -> sqlite3.Connection:
     if db is None:  # only a file system that keeps nothing: say so as SQLite would
         raise sqlite3.OperationalError(f"the index {path} could not be made")
     return db
+
+
+def _anothers(path: Path) -> bool:
+    """Whether the index at ``path`` (or its log, or its shared memory) is one this user cannot
+    write while its folder is theirs: made by another user's run (`sudo kehu customer list`, a
+    job run as root), which left it another user's. SQLite opened it read-only without a word,
+    and every command after a record changed ended in "internal error: OperationalError:
+    attempt to write a readonly database", `kehu check` too. It is derived data: made again.
+    (A folder this user cannot write either is a read-only store: read as it is.)"""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return False
+    return any(os.path.exists(part) and not os.access(part, os.R_OK | os.W_OK)
+               for part in (path, f"{path}-wal", f"{path}-shm"))
 
 
 def _opened(path: Path) -> sqlite3.Connection | None:
