@@ -19,6 +19,7 @@ import functools
 import os
 import sys
 import threading
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -93,7 +94,7 @@ def plugin_exits() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def plugin_code() -> Iterator[None]:
+def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     """Where a plugin's code runs (a hook, or what a hook handed over: an importer's ``read``,
     a reminder rule's ``due``, an exporter, a sender, a TUI column).
 
@@ -115,21 +116,74 @@ def plugin_code() -> Iterator[None]:
     The working folder is the command's: one the plugin's code changes (``os.chdir`` to its own
     folder, to read a file beside it) is changed back. `kehu export --format csv out.csv` wrote
     the customers into the plugin's folder, saying "wrote 1 rows to out.csv", and `kehu import
-    sheet.csv` found no such file."""
+    sheet.csv` found no such file.
+
+    With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
+    where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
+    (``subprocess.run(["curl", …])``, a sync tool) and a write to file descriptor 1 made
+    `customer list --json` text then JSON, exit 0. Not for kehu's own plugins, which write
+    there never (:func:`kehus_own`: each time costs some 10 µs), nor for an exporter, whose
+    target may be ``/dev/stdout``."""
     before = set(threading.enumerate())
     folder = _working_folder()
-    redirect = (contextlib.redirect_stdout(sys.stderr) if threading.current_thread() is threading.main_thread()
-                else contextlib.nullcontext())
+    main = threading.current_thread() is threading.main_thread()
+    redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
+    aside = _stdout_file_aside() if main and stdout_file else None
     try:
         with redirect, plugin_exits():
             yield
     finally:
+        if aside is not None:
+            _stdout_file_back(aside)
         for thread in threading.enumerate():
             if thread not in before and not thread.daemon:
                 _plugin_threads.add(thread)
         if folder is not None and _working_folder() != folder:
             with contextlib.suppress(OSError):  # the folder itself removed meanwhile: nothing to go back to
                 os.chdir(folder)
+
+
+def kehus_own(thing: Any) -> bool:
+    """Whether ``thing`` — a plugin's module, a function or an object it handed over (a rule, a
+    sender) — is of kehu's built-in plugins."""
+    from .entrypoints import BUILT_IN_PACKAGE
+
+    name = thing.__name__ if isinstance(thing, types.ModuleType) else str(getattr(thing, "__module__", None) or "")
+    return name.split(".", 1)[0] == BUILT_IN_PACKAGE
+
+
+def _stdout_file_aside() -> int | None:
+    """File descriptor 1 pointed at stderr's file, kehu's own output written out first; a copy
+    of what it was, to put back (:func:`_stdout_file_back`). None where stdout is a terminal (a
+    person reads both there, and the TUI draws on it from a thread of its own) or either is
+    closed."""
+    try:
+        if os.isatty(1):
+            return None
+        for stream in (sys.stdout, sys.__stdout__):
+            if stream is not None:
+                stream.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        return None
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _stdout_file_back(saved: int) -> None:
+    """File descriptor 1 as :func:`_stdout_file_aside` found it; what the plugin left in Python's
+    own stdout buffer (``sys.__stdout__``, past the redirect) goes to stderr with the rest."""
+    with contextlib.suppress(OSError, ValueError):
+        if sys.__stdout__ is not None:
+            sys.__stdout__.flush()
+    try:
+        os.dup2(saved, 1)
+    finally:
+        os.close(saved)
 
 
 def _working_folder() -> str | None:
@@ -219,12 +273,10 @@ def _cell(value: Any) -> str | None:
 
 def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., Any],
              check: Callable[[Any], str | None] | None) -> Callable[..., Any]:
-    from .entrypoints import BUILT_IN_PACKAGE
-
     # a plugin not kehu's is given its own copy of the customer: a panel's render that changed it
     # (a new name, another customer's id) changed every panel after it, the built-in points
     # panel showing the points of the customer the id named; kehu's own change nothing
-    built_in = str(getattr(function, "__module__", None) or "").split(".", 1)[0] == BUILT_IN_PACKAGE
+    built_in = kehus_own(function)
 
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -241,7 +293,7 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
             args = tuple(a if a is store else own_copy(a) for a in args)
             kwargs = {k: v if v is store else own_copy(v) for k, v in kwargs.items()}
         try:
-            with undo() if callable(undo) else contextlib.nullcontext(), plugin_code(), \
+            with undo() if callable(undo) else contextlib.nullcontext(), plugin_code(stdout_file=not built_in), \
                     reading(plugin, where) if callable(reading) else contextlib.nullcontext():
                 result = function(*args, **kwargs)
                 wrong = check(result) if check is not None else None

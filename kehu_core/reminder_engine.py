@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
-from .handed import plugin_code, stops_kehu
+from .handed import kehus_own, plugin_code, stops_kehu
 from .i18n import _
 from .ids import check_id
 from .models import CONTROL_CHARACTERS, Customer, Interaction, Reminder, one_line_problem
@@ -220,7 +220,7 @@ def _run_rules(
             # what a failing rule wrote is taken back, and what it prints goes to stderr, as for a hook;
             # a rule only answers, as a hook that only reads: a write of its is refused (a line a day)
             plugin = getattr(rule, "plugin", rule.name)
-            with store.undo_on_error(), plugin_code(), \
+            with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(rule)), \
                     store.only_reading(plugin, f"reminder rule {rule.name}"):
                 found = []
                 most = MAX_REMINDERS + len(history) + (end - first).days
@@ -338,7 +338,7 @@ def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) ->
     if ask is None:
         return None
     try:
-        with store.undo_on_error(), plugin_code(), \
+        with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(rule)), \
                 store.only_reading(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}"):
             needs = ask(_first_day(start, lapse_of(store, rule)), end)
             if not isinstance(needs, HistoryNeeds):

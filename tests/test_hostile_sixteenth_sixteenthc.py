@@ -4,8 +4,13 @@ docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from . import test_hostile_limits
@@ -16,6 +21,30 @@ no_traceback = test_hostile_limits.no_traceback
 
 def _customers(store: Path) -> list[dict]:
     return kehu("customer", "list", "--json", store=store).json()
+
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _kehu_beside(tmp_path: Path, module_text: str, entry: str) -> tuple[Path, Run]:
+    """A store, and a way to run this checkout's kehu on it in a process of its own (from a
+    folder given as ``cwd=``), with a plugin of ``module_text`` installed as a third party's."""
+    import kehu_core
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", f"{entry}_kehu", entry, module_text)
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    here = Path(kehu_core.__file__).resolve().parents[1]  # this checkout's kehu, run from another folder
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(site), os.environ.get("PYTHONPATH", "")]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *argv],
+                              capture_output=True, text=True, env=env, cwd=cwd)
+
+    return store, run
 
 
 def _with_cells(source: Path, out: Path, cells: dict[str, str]) -> None:
@@ -65,13 +94,7 @@ def test_a_plugin_changing_the_working_folder_leaves_the_commands_own(tmp_path: 
     csv out.csv`, run in the user's folder, wrote the customers into the plugin's folder and said
     "wrote 1 rows to out.csv", exit 0; `kehu import sheet.csv` found no such file. The working
     folder is the command's: kehu takes it back after each piece of a plugin's code."""
-    import os
-    import subprocess
-    import sys
-
-    from .pluginutil import installed_plugin
-
-    site = installed_plugin(tmp_path / "site", "wanders_kehu", "wanders", (
+    store, run = _kehu_beside(tmp_path, (
         "import os\n"
         "HERE = os.path.dirname(os.path.abspath(__file__))\n"
         "os.chdir(HERE)\n"
@@ -79,29 +102,17 @@ def test_a_plugin_changing_the_working_folder_leaves_the_commands_own(tmp_path: 
         "@hookimpl\n"
         "def customer_values(store, customer):\n"
         "    os.chdir(HERE)\n"
-        "    return {}\n"))
-    store = tmp_path / "shop"
-    assert kehu("init", str(store), "--no-git").code == 0
+        "    return {}\n"), "wanders")
     assert kehu("customer", "add", "--name", "赵敏", store=store).code == 0
     work = tmp_path / "work"
     work.mkdir()
     (work / "sheet.csv").write_text("姓名\n钱多多\n", encoding="utf-8")
-    import kehu_core
-
-    here = Path(kehu_core.__file__).resolve().parents[1]  # this checkout's kehu, run from another folder
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(site), os.environ.get("PYTHONPATH", "")]),
-           "XDG_CACHE_HOME": str(tmp_path / "cache")}
-
-    def run(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *argv],
-                              capture_output=True, text=True, env=env, cwd=work)
-
-    done = run("import", "sheet.csv")
+    done = run("import", "sheet.csv", cwd=work)
     assert done.returncode == 0, done.stderr
-    done = run("export", "--format", "csv", "out.csv")
+    done = run("export", "--format", "csv", "out.csv", cwd=work)
     assert done.returncode == 0, done.stderr
     assert "赵敏" in (work / "out.csv").read_text(encoding="utf-8-sig")
-    assert not (site / "wanders_kehu" / "out.csv").exists()
+    assert not (tmp_path / "site" / "wanders_kehu" / "out.csv").exists()
     assert sorted(c["name"] for c in _customers(store)) == ["赵敏", "钱多多"]
 
 
@@ -157,3 +168,31 @@ def test_a_texts_second_line_is_no_contact_of_its_own_in_the_churn_report(tmp_pa
     assert "\u202e" not in report.stdout, report.stdout
     assert all("打过" in line for line in report.stdout.splitlines() if "已续约" in line), report.stdout
     assert all("太贵" in line for line in report.stdout.splitlines() if "已解决" in line), report.stdout
+
+
+def test_what_a_program_a_plugin_runs_writes_never_mixes_with_json(tmp_path: Path) -> None:
+    """An installed plugin whose `customer_values` runs a program (`subprocess.run(["echo",
+    …])`: a sync tool, curl) or writes to file descriptor 1 itself: the program's output went
+    into the command's stdout, so `customer list --json` and `customer show --json` were text
+    then JSON, exit 0 (a print() of the plugin's goes to stderr since the first rounds; the
+    file beneath it did not). Now, while a third party's code runs, the stdout file is stderr's
+    too; `kehu export … /dev/stdout` still writes the export there."""
+    store, run = _kehu_beside(tmp_path, (
+        "import os, subprocess, sys\n"
+        "from kehu_core import hookimpl\n"
+        "@hookimpl\n"
+        "def customer_values(store, customer):\n"
+        "    subprocess.run([sys.executable, '-c', 'print(\"synced by a child\")'])\n"
+        "    os.write(1, b'written to fd 1\\n')\n"
+        "    return {'wechat_synced': 'yes'}\n"), "runs")
+    cid = kehu("customer", "add", "--name", "赵敏", store=store).out.strip()
+    listed = run("customer", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [c["name"] for c in json.loads(listed.stdout)] == ["赵敏"], listed.stdout
+    assert "synced by a child" in listed.stderr and "written to fd 1" in listed.stderr, listed.stderr
+    shown = run("customer", "show", cid, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["wechat_synced"] == "yes", shown.stdout
+    exported = run("export", "--format", "csv", "/dev/stdout")
+    assert exported.returncode == 0, exported.stderr
+    assert "赵敏" in exported.stdout, exported

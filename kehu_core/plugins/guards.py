@@ -12,7 +12,6 @@ import os
 import select
 import signal
 import threading
-import types
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pluggy
 from pydantic import ValidationError, WrapValidator
 
-from ..handed import TooSlow, error_text, guard_handed, plugin_exits, stops_kehu
+from ..handed import TooSlow, error_text, guard_handed, kehus_own, plugin_exits, stops_kehu
 from ..i18n import _
 from ..own_copies import own_copy
 from .results import _finished, _finished_old, _started, check_result, check_results
@@ -102,12 +101,7 @@ class _Call:
 
 def _built_in(plugin: Any) -> bool:
     """Whether ``plugin`` (a module or an object) is one of kehu's built-in plugins."""
-    from ..entrypoints import BUILT_IN_PACKAGE
-
-    if plugin is None:
-        return False
-    module = plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
-    return module.split(".", 1)[0] == BUILT_IN_PACKAGE
+    return plugin is not None and kehus_own(plugin)
 
 
 #: whether the calling thread (not the main one) runs a hook watched by :func:`_watched`

@@ -16,7 +16,7 @@ from .. import hookspecs
 from ..config import PluginSettings
 from ..entrypoints import advertised_entries
 from ..errors import Problem, RecordError
-from ..handed import WrongResult, error_text, plugin_exits, stops_kehu
+from ..handed import WrongResult, error_text, kehus_own, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
@@ -192,8 +192,9 @@ class PluginHost(GuardedHooks):
         self._calls.append(frame)
         try:
             # what a hook prints goes to stderr: stdout is the command's (`--json` is JSON only,
-            # and a plugin's print() before it made `customer list --json` unreadable, exit 0)
-            with plugin_code():
+            # and a plugin's print() before it made `customer list --json` unreadable, exit 0);
+            # so does what a program a third party's hook runs writes (handed.plugin_code)
+            with plugin_code(stdout_file=not all(kehus_own(i.plugin) for i in caller.get_hookimpls())):
                 results = caller(**kwargs)
         finally:
             self._calls.pop()

@@ -40,13 +40,13 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
     """The id the plugin's ``sender`` gives a message it sent (None: it gave none that a record
     can hold, reported by the plugin's name); :class:`SendFailed` if it failed, nothing it
     wrote kept."""
-    from ..handed import WrongResult, error_text, plugin_code, stops_kehu
+    from ..handed import WrongResult, error_text, kehus_own, plugin_code, stops_kehu
     from ..models import too_deep
     from ..plugins.guards import given_to
 
     where = _("message_senders {channel} send").format(channel=repr(getattr(sender, "channel", "?")))
     try:
-        with store.undo_on_error(), plugin_code():  # a sender that writes and then fails leaves nothing
+        with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(sender)):  # a failed sender leaves nothing
             # its own copy: the message is recorded under the customer it went to, whatever the
             # sender did to what it was given (guards.given_to)
             ref = sender.send(store, given_to(sender, customer), subject, body)
