@@ -89,3 +89,39 @@ def test_an_id_under_also_known_that_is_a_customer_of_its_own_is_named_by_check(
     reid = kehu("customer", "reid", "X", "X2", store=root)
     assert reid.code == 0, reid.err
     assert kehu("check", store=root).code == 0
+
+
+@pytest.mark.parametrize("how", ["worktree", "switch"])
+def test_a_sync_on_a_branch_the_team_does_not_have_starts_no_branch_of_its_own(tmp_path: Path, how: str) -> None:
+    """A rep tries something out on a new branch of their clone (`git worktree add ../try -b
+    try`, or `git switch -c try`), adds a customer there, and runs `kehu sync`: it pushed the
+    whole history to a new branch `try` of the remote ("pushed 3 commit(s) to origin/try",
+    exit 0), which no other clone syncs with; the customer never reached the team, and every
+    later sync of that branch went there too. Now the sync refuses, naming the branch, the
+    team's, and the ways on; nothing is committed or pushed, the customer still there."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--name", "甲", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    if how == "worktree":
+        where = tmp_path / "try"
+        git(b, "worktree", "add", "-q", str(where), "-b", "try")
+    else:
+        where = b
+        git(b, "switch", "-q", "-c", "try")
+    head = git(where, "rev-parse", "HEAD")
+    ok("customer", "add", "--name", "乙", store=where)
+    refused = kehu("sync", store=where)
+    assert refused.code == 1, refused.out
+    assert "Traceback" not in refused.err
+    assert "try" in refused.err and "origin/master" in refused.err, refused.err
+    assert git(tmp_path / "remote.git", "branch", "--list").split() == ["*", "master"]
+    assert git(where, "rev-parse", "HEAD") == head  # nothing committed
+    assert "乙" in kehu("customer", "list", store=where).out
+    # the way on it names: this branch follows the team's
+    git(where, "branch", "-u", "origin/master")
+    ok("sync", store=where)
+    ok("sync", store=a)
+    assert "乙" in kehu("customer", "list", store=a).out

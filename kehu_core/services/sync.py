@@ -319,8 +319,12 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             raise SyncError(_("cannot reach remote {remote} ({url}): {why}. {kept} when the remote can be "
                 "reached").format(
                 remote=remote, url=url, why=_why(fetched), kept=kept))
-        if had and not gitops.ref_exists(root, tracking):
-            sync_guard.refuse_branch_gone(point, remote, branch, gitops.remote_branches(root, remote), kept)
+        if not gitops.ref_exists(root, tracking):
+            others = gitops.remote_branches(root, remote)
+            if had:
+                sync_guard.refuse_branch_gone(point, remote, branch, others, kept)
+            elif push and gitops.upstream(root, branch) is None:  # a branch of this clone's own (a worktree's, a try)
+                sync_guard.refuse_new_branch(point, remote, branch, others, kept)
         if gitops.ref_exists(root, tracking) and gitops.head(root):
             behind = gitops.count(root, f"HEAD..{tracking}")
             if behind:

@@ -209,6 +209,25 @@ def refuse_branch_gone(point: RestorePoint, remote: str, branch: str, others: li
                                 first=others[0], kept=kept))
 
 
+def refuse_new_branch(point: RestorePoint, remote: str, branch: str, others: list[str], kept: str) -> None:
+    """This clone is on a branch the remote does not have, one following no branch of the
+    remote's (``git worktree add ../try -b try``, ``git switch -c try``): pushing it started a
+    branch of its own on the remote, which no other clone syncs with, and this clone's
+    customers never reached the team. A person says which branch to share with. A remote with
+    no branch at all (a new, empty one) is filled as on a first sync; a branch that follows one
+    of the remote's (``git branch -u``, or ``git push -u`` by hand to share it as a branch of its
+    own) is synced with that one."""
+    if not others:
+        return
+    point.restore()
+    raise SyncError(_("this clone is on branch {branch}, which remote {remote} does not have (it has: {others}) "
+        "and which follows none of its branches; a sync would start a branch {branch} of its own there, which "
+        "no other clone syncs with, so nothing was pushed. To share it with the team, make it follow the "
+        "team's branch: `git branch -u {remote}/{first}` (or `git switch {first}` and sync from there); then "
+        "run `kehu sync` again. {kept}").format(remote=remote, branch=branch, others=", ".join(others),
+                                                first=others[0], kept=kept))
+
+
 # --- unmerged files -------------------------------------------------------------------------
 
 
