@@ -230,3 +230,37 @@ def test_an_index_left_by_another_users_run_is_made_again(open_folder: Path) -> 
         assert "Traceback" not in said and "internal error" not in said, (args, said)
     listed = _as_reader(store, home, "customer", "list", "--json")
     assert sorted(c["id"] for c in json.loads(listed.stdout)) == ["lisi", "zhangsan"]
+
+
+def test_a_customers_interactions_folder_made_unreadable_is_named_never_read_as_empty(
+        open_folder: Path) -> None:  # noqa: F811
+    """A customer's `interactions/` that the user cannot list (made another user's by a `sudo`
+    tool, `chmod 000` by a script) after the index knew its records: `customer show --json`
+    gave no purchases and nothing owed, exit 0 (a glob of the folder was empty without a
+    word), and `kehu check` stopped whole at a ledger naming one of its records, "kehu: …/
+    2026-11-01-x.yaml: Permission denied", naming no problem of the store. `customer show`
+    (as text and `--json`) names the folder and exits 1 (`Store.interactions` lists it, as
+    `check` does: `yamlio.unlisted_folder_message`); `check` names it and goes on."""
+    from .test_hostile_links import _as_reader
+
+    store = open_folder / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "张三", "--id", "zhangsan", store=store).code == 0
+    assert kehu("customer", "add", "--name", "李四", "--id", "lisi", store=store).code == 0
+    assert kehu("purchase", "add", "zhangsan", "--date", "2026-11-01", "--item", "茶", "--amount", "100",
+                store=store).code == 0  # a sale on credit, and its points ledger naming it
+    home = open_folder / "home"
+    home.mkdir()
+    for path in [store, home, *store.rglob("*")]:
+        os.chmod(path, 0o777 if path.is_dir() else 0o666)
+    folder = next(store.rglob("zhangsan")) / "interactions"
+    os.chmod(folder, 0)
+    for args in (("customer", "show", "zhangsan", "--json"), ("customer", "show", "zhangsan"), ("check",)):
+        result = _as_reader(store, home, *args)
+        said = result.stdout + result.stderr
+        assert result.returncode == 1, (args, said)
+        assert f"{folder}:1: cannot list this folder" in said, (args, said)
+        assert "Traceback" not in said and "internal error" not in said, (args, said)
+    assert "1 problem" in said  # the check went on: the rest of the store is checked
+    shown = _as_reader(store, home, "customer", "show", "lisi", "--json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "李四", shown.stderr

@@ -16,7 +16,15 @@ from ..ids import in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..paths import PLANS_DIR
 from ..store import CUSTOMERS_DIR, Store
-from ..yamlio import cannot_read, line_of, link_message, load_roundtrip, special_file_message, special_kind
+from ..yamlio import (
+    cannot_read,
+    line_of,
+    link_message,
+    load_roundtrip,
+    special_file_message,
+    special_kind,
+    unlisted_folder_message,
+)
 from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, unmerged_files
 from .case_twins import case_twin_problems
@@ -296,7 +304,7 @@ def _other_message(path: Path) -> str:
         try:
             os.listdir(path)
         except OSError as exc:
-            return _("cannot list this folder: {why}; its records are not read").format(why=os_error_text(exc))
+            return unlisted_folder_message(exc)
         return _("unexpected folder: {where}").format(where=_(_WHERE_RECORDS_ARE))
     if not stat.S_ISREG(mode):
         return special_file_message(mode)
@@ -324,12 +332,18 @@ def _orphan_entries(store: Store, path: Path, entries: list[dict[str, Any]]) -> 
     as the points ledger's purchase entries do) that is not in its ``interactions/`` folder:
     a purchase file deleted by hand leaves its points behind (``kehu purchase void`` keeps the
     file and reverses them)."""
-    folder = path.parent / "interactions"
+    try:  # listed once: asked file by file, a folder made unreadable stopped the whole check
+        # ("kehu: …/2026-11-01-x.yaml: Permission denied"), where it is one problem of its own
+        present = set(os.listdir(path.parent / "interactions"))
+    except FileNotFoundError:
+        present = set()
+    except OSError:
+        return []
     lines: list[int] | None = None
     out: list[Problem] = []
     for n, entry in enumerate(entries):
         ref = entry.get("ref")
-        if not isinstance(ref, str) or not _INTERACTION_REF.match(ref) or (folder / f"{ref}.yaml").is_file():
+        if not isinstance(ref, str) or not _INTERACTION_REF.match(ref) or f"{ref}.yaml" in present:
             continue
         if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
             text = path.read_text(encoding="utf-8").splitlines()

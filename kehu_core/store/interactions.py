@@ -4,6 +4,7 @@ under a customer's ``interactions/`` folder, and telling the plugins of a new on
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..yamlio import (
     load_roundtrip,
     load_scan,
     to_plain_yaml_value,
+    unlisted_folder_message,
 )
 from .batch import journaled
 from .customers import text_doc
@@ -41,7 +43,13 @@ class InteractionsMixin:
             return []
         # hidden files are none of kehu's, as the index and `kehu check` leave them out (an
         # editor's or a sync tool's copy, ``.x.yaml``, failed `customer show` as a bad id)
-        found = [self.read_interaction_file(p) for p in sorted(folder.glob("*.yaml")) if not p.name.startswith(".")]
+        try:  # listed so that an unreadable folder is said: a glob of it was empty without a word, so
+            # `customer show --json` gave no purchases and nothing owed, exit 0, while `check` named it
+            names = os.listdir(folder)
+        except OSError as exc:
+            raise RecordError([Problem(folder, 1, unlisted_folder_message(exc))]) from None
+        found = [self.read_interaction_file(folder / name) for name in sorted(names)
+                 if name.endswith(".yaml") and not name.startswith(".")]
         return sorted(found, key=lambda i: (i.date, i.id))
 
     def read_interaction_file(self, path: Path) -> Interaction:

@@ -39,6 +39,7 @@ from .files import (
     read_text,
     special_file_message,
     special_kind,
+    unlisted_folder_message,
 )
 from .reading import FastLoader, lines_doc, load_entries, load_fast, load_roundtrip, load_scan
 from .roundtrip import (
@@ -57,5 +58,5 @@ __all__ = [
     "as_written_like", "deferred_sync", "dump_flow_line", "dump_new", "dump_roundtrip", "line_end", "line_of",
     "cannot_read", "lines_doc", "link_message", "load_entries", "load_fast", "load_roundtrip", "load_scan", "max_bytes",
     "new_file_mode", "place_staged", "process_umask", "read_bytes", "read_text", "roundtrip_yaml",
-    "special_file_message", "special_kind", "to_plain_yaml_value", "write_staged",
+    "special_file_message", "unlisted_folder_message", "special_kind", "to_plain_yaml_value", "write_staged",
 ]

@@ -128,6 +128,13 @@ def permission_denied_message() -> str:
     return _("cannot read: permission denied (check the file's owner and mode)")
 
 
+def unlisted_folder_message(exc: OSError) -> str:
+    """What is wrong with a folder of records that cannot be listed (``exc``: why not)."""
+    from ..errors import os_error_text
+
+    return _("cannot list this folder: {why}; its records are not read").format(why=os_error_text(exc))
+
+
 def cannot_read(path: Path | str) -> str | None:
     """Why the user cannot read ``path``, a file or a folder of the store that is no record (a
     template, kehu's ``.gitignore``, a folder of the shop's own), or None: opened, never read
