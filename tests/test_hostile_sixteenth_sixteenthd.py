@@ -141,3 +141,34 @@ def test_a_birthday_typed_in_full_width_digits_is_kept_as_every_day_is(store_pat
     written.write_text(written.read_text(encoding="utf-8").replace("1999-12-31", "١٩٩٩-12-31"), encoding="utf-8")
     checked = kehu("check", store=store_path)
     assert checked.code == 1 and f"{written}:" in checked.out + checked.err, checked.out + checked.err
+
+
+def test_an_id_merged_into_another_customer_is_named_where_it_went(store_path: Path) -> None:
+    """乙 merged into 甲 (`kehu customer merge`): `customer show 乙`, `customer set`, `purchase
+    add`, `interaction add`, `points show`, `customer merge 丙 乙` and `visits done` with 乙's id
+    (from a printed list, a phone's contact, a script) said "no customer with id '乙'" and no
+    more, while the store knows where 乙 went (甲's `also_known`, which imports, sync and `kehu
+    serve` follow). Every door's "no customer" is one answer (`Store.no_such_customer`) that
+    names the customer it was merged into (`Index.merged_into`)."""
+    ids = []
+    for name in ("甲", "乙", "丙"):
+        added = kehu("customer", "add", "--name", name, store=store_path)
+        assert added.code == 0, added.err
+        ids.append(added.out.strip())
+    keep, gone, third = ids
+    assert kehu("customer", "merge", keep, gone, store=store_path).code == 0
+    before = files_of(store_path)
+    for args in (["customer", "show", gone], ["customer", "show", gone, "--json"],
+                 ["customer", "set", gone, "notes=x"],
+                 ["purchase", "add", gone, "--date", "2026-11-01", "--item", "茶", "--amount", "10"],
+                 ["interaction", "add", gone, "--kind", "call", "--date", "2026-11-01", "--text", "t"],
+                 ["points", "show", gone], ["customer", "merge", third, gone],
+                 ["visits", "done", gone, "--outcome", "ok"]):
+        result = kehu("--today", "2026-11-20", *args, store=store_path)
+        no_traceback(result)
+        assert result.code == 1, (args, result.err)
+        assert f"no customer with id '{gone}'" in result.err and f"merged into customer {keep}" in result.err, (
+            args, result.err)
+    assert files_of(store_path) == before
+    never = kehu("customer", "show", "nosuchcustomer", store=store_path)
+    assert never.code == 1 and "merged into" not in never.err, never.err

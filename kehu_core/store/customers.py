@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -111,12 +112,26 @@ class CustomersMixin:
                 if (cdir / CUSTOMER_FILE).is_file():
                     yield cdir.name
 
+    def no_such_customer(self, customer_id: str) -> NotFound:
+        """The one answer of every door to an id no profile holds; where a profile lists it under
+        ``also_known`` (a customer merged into that one, which imports, sync and ``kehu serve``
+        follow there), that customer is named: a printed list's or a script's id said "no
+        customer" and no more. Asked of the index (:meth:`Index.merged_into`)."""
+        message = _("no customer with id {customer_id} in {root}").format(customer_id=repr(customer_id), root=self.root)
+        try:
+            keepers = self.index.merged_into(customer_id)
+        except (KehuError, OSError, sqlite3.Error):  # an index that cannot open says so where it is used
+            keepers = []
+        if keepers:
+            message += _("; it was merged into customer {keep} ({rel}: also_known): use that id").format(
+                keep=keepers[0], rel=self.rel(self.customer_file(keepers[0])))
+        return NotFound(message)
+
     def get(self, customer_id: str) -> Customer:
         path = self.customer_file(customer_id)
         self.refuse_links(path)
         if not path.exists():
-            raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                customer_id=repr(customer_id), root=self.root))
+            raise self.no_such_customer(customer_id)
         return self.read_customer_file(path)
 
     def read_customer_file(self, path: Path, place: Path | None = None) -> Customer:
@@ -345,8 +360,7 @@ class CustomersMixin:
             self._refuse_bad_referrer(changes["referrer"], customer_id)
         with self.lock():
             if not path.is_file():
-                raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                    customer_id=repr(customer_id), root=self.root))
+                raise self.no_such_customer(customer_id)
             if expect_version is not None and self.file_version(customer_id) != expect_version:
                 raise ConflictError(
                     _("{rel} was changed by someone else since you opened it; reload it and apply your "

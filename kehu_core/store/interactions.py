@@ -108,8 +108,7 @@ class InteractionsMixin:
         ``customer``: the profile as the caller read it with the store's lock held (it cannot
         have changed since), handed to the plugins instead of reading it again."""
         if not self.exists(customer_id):
-            raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                customer_id=repr(customer_id), root=self.root))
+            raise self.no_such_customer(customer_id)
         data = dict(data)
         brought = "id" in data  # a plugin may name its record (the API's door): held to check's rules
         date_text = str(data.get("date", ""))
@@ -129,8 +128,7 @@ class InteractionsMixin:
         with self.lock():
             if not self.exists(customer_id):  # again, under the lock: a merge or an undo in another
                 # process may have deleted the customer since; the file would be without a profile
-                raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                    customer_id=repr(customer_id), root=self.root))
+                raise self.no_such_customer(customer_id)
             if path.exists():
                 raise KehuError(_("interaction {id} already exists").format(id=repr(interaction.id)))
             if brought:
@@ -176,8 +174,7 @@ class InteractionsMixin:
         self.refuse_links(path)
         if not path.exists():
             if not self.exists(customer_id):
-                raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                    customer_id=repr(customer_id), root=self.root))
+                raise self.no_such_customer(customer_id)
             raise NotFound(_("customer {customer_id} has no record {interaction_id}").format(
                 customer_id=customer_id, interaction_id=repr(interaction_id)))
         return self.read_interaction_file(path)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import yaml
 from pydantic import ValidationError
 
-from ..errors import NotFound, Problem, RecordError
+from ..errors import Problem, RecordError
 from ..i18n import _
 from ..ids import entry_id
 from ..models import LedgerEntry
@@ -147,8 +147,7 @@ class LedgersMixin:
         new ledger named as one beside it in another case (``POINTS`` beside ``points``:
         ``case_twins``, one file on macOS and Windows)."""
         if not self.exists(customer_id):  # a merge or an undo may have deleted it meanwhile
-            raise NotFound(_("no customer with id {customer_id} in {root}").format(
-                customer_id=repr(customer_id), root=self.root))
+            raise self.no_such_customer(customer_id)
         if brought:
             for first, held in enumerate(self.ledger(customer_id, name)):
                 if held.get(ENTRY_ID) == brought:
