@@ -172,3 +172,22 @@ def test_an_id_merged_into_another_customer_is_named_where_it_went(store_path: P
     assert files_of(store_path) == before
     never = kehu("customer", "show", "nosuchcustomer", store=store_path)
     assert never.code == 1 and "merged into" not in never.err, never.err
+
+
+@pytest.mark.parametrize("rate", ["nan", "-1", "0", "1e-9", "inf"])
+def test_a_dry_run_refuses_the_rate_the_send_would_refuse(demo_copy: Path, rate: str) -> None:
+    """`kehu send --dry-run --rate nan` (or -1, 0, 1e-9, inf) showed every message, exit 0, and
+    the same command without --dry-run refused the rate: a dry run, which says what the send
+    would do, passed what the send stops at. The rate is judged before either
+    (`outreach.RateLimiter`), and a rate_per_minute in kehu.yaml too."""
+    args = ["send", "--segment", "all", "--template", "birthday", "--dry-run"]
+    for given in (["--rate", rate], []):
+        if not given:
+            config = demo_copy / "kehu.yaml"
+            config.write_text(config.read_text(encoding="utf-8") + f"outreach:\n  rate_per_minute: {rate}\n",
+                              encoding="utf-8")
+        before = files_of(demo_copy)
+        result = kehu("--today", "2026-11-20", *args, *given, store=demo_copy)
+        no_traceback(result)
+        assert result.code == 1 and "messages per minute" in result.err, (given, result.code, result.err[-300:])
+        assert result.out == "" and files_of(demo_copy) == before

@@ -55,9 +55,10 @@ def send(ctx: Context, segment: str, template: str, channel: str, dry_run: bool,
     """Send a template to every customer of a segment (do-not-contact and repeats skipped)."""
     store = ctx.store
     day = ctx.at(today)
+    # the rate is judged in a dry run too: it showed every message, exit 0, with a rate the send refused
+    limiter = outreach.RateLimiter(rate if rate is not None else outreach.rate_setting(store))
     plan = outreach.plan(store, segment, template, channel, campaign=campaign, today=day)
     if not dry_run:
-        limiter = outreach.RateLimiter(rate if rate is not None else outreach.rate_setting(store))
 
         def progress(msg: outreach.Outgoing) -> None:
             if not as_json:
