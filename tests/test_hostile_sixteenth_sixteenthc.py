@@ -196,3 +196,28 @@ def test_what_a_program_a_plugin_runs_writes_never_mixes_with_json(tmp_path: Pat
     exported = run("export", "--format", "csv", "/dev/stdout")
     assert exported.returncode == 0, exported.stderr
     assert "赵敏" in exported.stdout, exported
+
+
+def test_a_name_holding_an_invisible_character_is_told_apart_in_every_list(tmp_path: Path) -> None:
+    """A second 张三 whose name holds a zero-width space (or a word joiner, a byte order mark, a
+    direction mark: pasted from a chat app, or put in to pass for the first) showed exactly as
+    the first in `customer list`, `kehu search` and `customer show`: two people a rep could not
+    tell apart, one of them perhaps planted (the last round's open one). Each such character is
+    shown as U+FFFD on the terminal, as a control character is (`render.terminal_safe`); the
+    joiners of an emoji stay; `--json` keeps the name as it is."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    names = ["张三", "张\u200b三", "张\u2060三", "\ufeff张三", "张三\u200e", "👨\u200d👩\u200d👧"]
+    ids = {kehu("customer", "add", "--name", name, store=store).out.strip(): name for name in names}
+    listed = kehu("customer", "list", store=store)
+    assert listed.code == 0, listed.err
+    shown_names = sorted(line.split("\t")[1] for line in listed.out.splitlines())
+    assert shown_names == sorted(["张三", "张\ufffd三", "张\ufffd三", "\ufffd张三", "张三\ufffd",
+                                  "👨\u200d👩\u200d👧"]), shown_names
+    found = kehu("search", "张三", store=store)
+    assert found.code == 0, found.err
+    assert "张\ufffd三" in found.out and "\u200b" not in found.out, found.out
+    for cid, name in ids.items():
+        shown = kehu("customer", "show", cid, store=store).out
+        assert not any(c in shown for c in "\u200b\u2060\ufeff\u200e"), shown
+        assert kehu("customer", "show", cid, "--json", store=store).json()["name"] == name

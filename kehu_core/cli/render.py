@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -124,9 +124,10 @@ def _cells(row: dict[str, Any], extra: Sequence[str], region: str) -> list[str]:
     """A table's cells of a customer: a profile, or the fields an index's table rows have
     (``phone_shown``: the first phone as shown, Derived.profile_dicts_of), and ``extra``."""
     phone = row["phone_shown"] if "phone_shown" in row else display_phone((row["phones"] or [""])[0], region)
-    return [
-        row["id"], row["name"], phone, row.get("owner") or "",
-        row.get("level") or "", ", ".join(row.get("tags") or []), *[_text(row.get(k)) for k in extra],
+    return [  # a name's zero-width space shown, as every text's (_visible): two 张三 told apart
+        row["id"], _visible(row["name"]), phone, _visible(row.get("owner") or ""),
+        _visible(row.get("level") or ""), _visible(", ".join(row.get("tags") or [])),
+        *[_text(row.get(k)) for k in extra],
     ]
 
 
@@ -159,32 +160,39 @@ def field_label(key: str) -> str:
     return _visible(labels.field_label(key))
 
 
-#: control characters (not tab or a line feed, which the printers turn into spaces): a record
-#: holds none (kehu_core.models), but what a plugin computes is printed here too, and ESC in it
-#: would drive the terminal (clear the screen, retitle the window, hide what follows)
-_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
-
-
-@functools.cache
-def _unshown() -> re.Pattern[str]:
-    """What :func:`_visible` shows as U+FFFD: the control characters, and the direction controls
-    a text of many lines may hold (``models.hostile.BIDI_CONTROLS``: a note, a complaint's text,
-    pasted), which turned around what followed them on the terminal's line: "付款 \u202eexe.txt"
-    read "付款 txt.exe", and a complaint's text in `customer show`'s history the amount after it."""
-    from ..models.hostile import BIDI_CONTROLS
-
-    return re.compile(f"[{_CONTROL}{BIDI_CONTROLS}]")
-
-
 def _visible(text: str) -> str:
-    return _unshown().sub("\ufffd", text) if not text.isprintable() else text
+    """``text`` with each character a terminal should not be given as it is shown as U+FFFD
+    (:func:`_unshown`); printable text, the common case, as it is."""
+    if text.isprintable():
+        return text
+    return "".join("\ufffd" if _unshown(c) else c for c in text)
+
+
+def _unshown(char: str) -> bool:
+    """Whether :func:`_visible` shows ``char`` as U+FFFD:
+
+    - a control character (category Cc), but tab and a line feed, which the printers turn into
+      spaces: a record holds none (kehu_core.models), but what a plugin computes is printed here
+      too, and ESC in it would drive the terminal (clear the screen, retitle the window);
+    - an invisible format character (category Cf), but those that join what a person sees as one
+      (zero-width joiner and non-joiner: 👨‍👩‍👧, and the tags of a flag). The direction controls a
+      text of many lines may hold (a note, a complaint's text, pasted) turned around what followed
+      them on the line ("付款 \u202eexe.txt" read "付款 txt.exe", and in `customer show`'s history
+      the amount after a text); a zero-width space, a word joiner, a byte order mark or a
+      direction mark in a name (pasted from a chat app, or put in to pass for another) made a
+      second 张三 look as the first in every list. It shows as "张\ufffd三", as `kehu duplicates`
+      names the two and `--json` keeps the text as it is."""
+    kind = unicodedata.category(char)
+    if kind == "Cc":
+        return char not in "\t\n"
+    return kind == "Cf" and char not in "\u200c\u200d" and not "\U000e0020" <= char <= "\U000e007f"
 
 
 def terminal_safe(text: str) -> str:
     """``text`` as a line of kehu's output: each control character (but tab and a line feed)
-    and each direction control as U+FFFD, so what others wrote — a colleague's commit message
-    or author name in `kehu customer log`, a journal entry in `kehu undo --list`, a note — never
-    drives the terminal nor turns a line around."""
+    and each invisible format character as U+FFFD (:func:`_unshown`), so what others wrote — a
+    colleague's commit message or author name in `kehu customer log`, a journal entry in `kehu
+    undo --list`, a note — never drives the terminal nor turns a line around."""
     return _visible(text)
 
 
