@@ -240,7 +240,9 @@ def test_a_customers_interactions_folder_made_unreadable_is_named_never_read_as_
     word), and `kehu check` stopped whole at a ledger naming one of its records, "kehu: …/
     2026-11-01-x.yaml: Permission denied", naming no problem of the store. `customer show`
     (as text and `--json`) names the folder and exits 1 (`Store.interactions` lists it, as
-    `check` does: `yamlio.unlisted_folder_message`); `check` names it and goes on."""
+    `check` does: `yamlio.unlisted_folder_message`); `check` names it and goes on; the reports,
+    read from the index, said receivables of 0.00 without a word, and now say a record is left
+    out (`Index.unread_records`)."""
     from .test_hostile_links import _as_reader
 
     store = open_folder / "shop"
@@ -262,5 +264,8 @@ def test_a_customers_interactions_folder_made_unreadable_is_named_never_read_as_
         assert f"{folder}:1: cannot list this folder" in said, (args, said)
         assert "Traceback" not in said and "internal error" not in said, (args, said)
     assert "1 problem" in said  # the check went on: the rest of the store is checked
+    owed = _as_reader(store, home, "report", "receivables")  # read from the index: its sale is none there
+    assert owed.returncode == 0 and "1 record (a purchase, a complaint, a visit ...) is left out" in owed.stderr, (
+        owed.stdout, owed.stderr)
     shown = _as_reader(store, home, "customer", "show", "lisi", "--json")
     assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "李四", shown.stderr

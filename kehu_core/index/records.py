@@ -128,10 +128,14 @@ class Records(IndexConnection):
         """How many interaction files (a purchase, a payment's record, a complaint, a visit) have
         a problem the index noted, and so no row: no report, reminder or list counts them. A
         purchase with `amount: .nan` left its money out of revenue and receivables, exit 0 and no
-        word; the commands that count records now say how many (``kehu check`` says why)."""
+        word; the commands that count records now say how many (``kehu check`` says why). A
+        customer's ``interactions/`` that cannot be listed (another user's, ``chmod 000``) counts
+        as one: its records are none to the index, and the receivables were 0.00 without a word."""
         return self.db.execute(
             "SELECT count(DISTINCT problems.path) FROM problems JOIN files ON files.path = problems.path"
-            " WHERE files.kind = 'interaction'").fetchone()[0]
+            " WHERE files.kind = 'interaction'").fetchone()[0] + self.db.execute(
+            "SELECT count(*) FROM files WHERE kind = 'other' AND mtime = -1"
+            " AND path GLOB 'customers/*/*/interactions'").fetchone()[0]
 
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an
@@ -140,9 +144,13 @@ class Records(IndexConnection):
         if row is None:
             return True
         folder = row[0].rsplit("/", 1)[0] + "/"
-        # the paths under the folder: from "folder/" up to "folder0" ("0" follows "/")
-        return self.db.execute("SELECT 1 FROM problems WHERE path >= ? AND path < ? LIMIT 1",
-                               (folder, folder[:-1] + "0")).fetchone() is not None
+        # the paths under the folder: from "folder/" up to "folder0" ("0" follows "/"); a folder
+        # there that cannot be listed (its interactions/, another user's) is a row of mtime -1
+        # (freshness.scan_tree): `customer show` answered from the index with no history
+        between = (folder, folder[:-1] + "0")
+        return (self.db.execute("SELECT 1 FROM problems WHERE path >= ? AND path < ? LIMIT 1", between).fetchone()
+                or self.db.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? AND mtime = -1 LIMIT 1",
+                                   between).fetchone()) is not None
 
     def sort_names(self, customer_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(name, its sort key) of each of these customers as the index keeps them: the key is
