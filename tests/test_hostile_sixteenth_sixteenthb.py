@@ -125,3 +125,41 @@ def test_a_sync_on_a_branch_the_team_does_not_have_starts_no_branch_of_its_own(t
     ok("sync", store=where)
     ok("sync", store=a)
     assert "乙" in kehu("customer", "list", store=a).out
+
+
+@pytest.mark.parametrize("first", ["merged there", "new id here"])
+def test_a_customer_merged_away_in_one_clone_and_given_a_new_id_in_the_other_is_one_customer(
+        tmp_path: Path, first: str) -> None:
+    """The supervisor merges 甲 (X) into 甲甲 (K) in one clone (`kehu customer merge K X`); a rep,
+    in theirs, gives 甲 a new id (`kehu customer reid X X2`, numbering the shop's customers
+    anew); both sync, either first. The second sync stopped on each of 甲's files, saying the
+    other clone "deleted X whole" (it merged X) and "one customer merged into two", and kept,
+    as it asked, 甲's sale was under both K and X2: counted twice. Both clones said who 甲 is —
+    K there, X2 here — so K and X2 are one customer: the sale stays once, under the customer
+    the clone that synced first put it, the other merged into that one, both syncs exit 0,
+    `check` clean, the clones alike."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--id", "K", "--name", "甲甲", "--phone", "13912345679", store=a)
+    ok("customer", "add", "--id", "X", "--name", "甲", "--phone", "13912345678", store=a)
+    ok("purchase", "add", "X", "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("customer", "merge", "K", "X", store=a)
+    ok("customer", "reid", "X", "X2", store=b)
+    one, two = (a, b) if first == "merged there" else (b, a)
+    ok("sync", store=one)
+    second = kehu("sync", store=two)
+    assert second.code == 0, second.err
+    ok("sync", store=one)
+    for clone in (a, b):
+        listed = {c["id"] for c in json.loads(kehu("customer", "list", "--json", store=clone).out)}
+        assert len(listed) == 1 and listed <= {"K", "X2"}, listed
+        kept = listed.pop()
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        sales = list(next(clone.glob(f"customers/*/{kept}")).glob("interactions/*.yaml"))
+        assert len(sales) == 1, sales
+        shown = _show(clone, kept)
+        assert {e["id"] for e in shown.get("also_known", [])} >= ({"X", "X2"} - {kept}), shown
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")

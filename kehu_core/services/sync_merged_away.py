@@ -291,14 +291,24 @@ def merge_again(store: Store, pairs: list[tuple[str, str, str]]) -> list[str]:
     return done
 
 
+def _placed_by(store: Store, rev: str, base: str) -> dict[str, str]:
+    """Where ``rev`` put each customer it merged into another (:func:`_absorbed_by`) or gave a
+    new id (``kehu customer reid``, its commit's line) since ``base``: old id -> the id now."""
+    from .customer_reid import given_new_ids
+
+    return {**_absorbed_by(store, rev, base), **given_new_ids(store.root, base, rev)}
+
+
 def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
     """During a merge git stopped: one customer merged into two different ones, one in each
     clone (``customer merge 乙 甲`` there, ``customer merge 丙 甲`` here): git moved 甲's records
     to both and stopped on each (added on one side only, deleted on both). Both merges said 甲
     is 乙 and 甲 is 丙, so 乙 and 丙 are one person too: 甲's records are kept as the other clone
     placed them (its merge was shared first), this clone's copies dropped, and :func:`merge_again`
-    merges 丙 into 乙. Returns [(丙, 乙)], or nothing, and nothing done, when anything else
-    stopped the merge."""
+    merges 丙 into 乙. So too when one side gave 甲 a new id instead (``customer reid 甲 丙``: 甲
+    is 丙 under another number), its profile moved with it, which is kept (merged into 乙 after,
+    or 乙 into it). Returns [(丙, 乙)], or nothing, and nothing done, when anything else stopped
+    the merge."""
     root = store.root
     merge = OpenMerge(root)
     stuck = unmerged(root)
@@ -311,17 +321,25 @@ def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
             return []
         by_stages.setdefault(stages, set()).add(owner)
     gone, ours, theirs = (by_stages.pop(frozenset(k), set()) for k in ("1", "2", "3"))
+    # a side that gave 甲 a new id (`customer reid`) moved its profile too: git pairs the move
+    # with the other side's deletion of 甲's profile (renamed here or there, deleted on the other)
+    renamed = by_stages.pop(frozenset("12"), set()) | by_stages.pop(frozenset("13"), set())
     if by_stages or len(gone) != 1 or len(ours) != 1 or len(theirs) != 1 or ours == theirs:
         return []
     (merged_id,), (here,), (there,) = gone, ours, theirs
-    if (_absorbed_by(store, "HEAD", merge.base).get(merged_id) != here
-            or _absorbed_by(store, "MERGE_HEAD", merge.base).get(merged_id) != there):
+    if (_placed_by(store, "HEAD", merge.base).get(merged_id) != here
+            or _placed_by(store, "MERGE_HEAD", merge.base).get(merged_id) != there or renamed - {here, there}):
         return []
     for rel, stages in stuck.items():
-        if stages == frozenset("3"):
-            gitops.run(root, "add", "--", rel)  # as the other clone placed it
+        if stages == frozenset("3") or len(stages) == 2:  # as the other clone placed it; a profile moved
+            gitops.run(root, "add", "--", rel)
         else:  # this clone's copy, and the merged customer's old place
             gitops.run(root, "rm", "-q", "-f", "--cached", "--", rel)
             (root / rel).unlink(missing_ok=True)
-    return [(here, there, _("{other} and {keep} are one customer: each clone merged the same customer into one of "
-                            "them, so {other} goes into {keep}: {summary}"))]
+    if renamed:
+        said = _("{other} and {keep} are one customer: one clone merged a customer into one of them, the other clone "
+                 "gave that customer the other id (`kehu customer reid`), so {other} goes into {keep}: {summary}")
+    else:
+        said = _("{other} and {keep} are one customer: each clone merged the same customer into one of them, so "
+                 "{other} goes into {keep}: {summary}")
+    return [(here, there, said)]
