@@ -269,3 +269,32 @@ def test_a_customers_interactions_folder_made_unreadable_is_named_never_read_as_
         owed.stdout, owed.stderr)
     shown = _as_reader(store, home, "customer", "show", "lisi", "--json")
     assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "李四", shown.stderr
+
+
+@pytest.mark.parametrize("what", ["FIFO", "file"])
+def test_an_outbox_folder_that_is_no_folder_is_named(tmp_path: Path, what: str) -> None:
+    """kehu.yaml's `plugins: outbox: folder:` naming a FIFO (a gateway's pipe, meant for a
+    program reading messages one by one) or a file, then `kehu send --channel sms`: each
+    message failed as "FileExistsError: [Errno 17] File exists", Python's words, naming no
+    setting. The outbox says which setting names what, as it does of a folder in the store
+    (`kehu_plugins.outbox._refuse_records`), and the FIFO or the file is left as it was."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "张三", "--phone", "13800138000", store=path).code == 0
+    (path / "templates").mkdir()
+    (path / "templates" / "greet.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+    outbox = tmp_path / "sms-gateway"
+    if what == "FIFO":
+        os.mkfifo(outbox)
+    else:
+        outbox.write_text("a file of the gateway's\n", encoding="utf-8")
+    config = path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  disabled: []", f"  disabled: []\n  outbox:\n    folder: {outbox}"), encoding="utf-8")
+    sent = kehu("send", "--segment", "all", "--template", "greet", "--channel", "sms", store=path)
+    no_traceback(sent)
+    said = sent.out + sent.err
+    assert sent.code == 1, said
+    shown = "a FIFO (named pipe)" if what == "FIFO" else "a file"
+    assert f"plugins: outbox: folder: {outbox} is {shown}, not a folder" in said and "Errno" not in said, said
+    assert outbox.is_fifo() if what == "FIFO" else outbox.read_text(encoding="utf-8") == "a file of the gateway's\n"
