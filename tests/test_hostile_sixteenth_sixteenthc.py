@@ -221,3 +221,46 @@ def test_a_name_holding_an_invisible_character_is_told_apart_in_every_list(tmp_p
         shown = kehu("customer", "show", cid, store=store).out
         assert not any(c in shown for c in "\u200b\u2060\ufeff\u200e"), shown
         assert kehu("customer", "show", cid, "--json", store=store).json()["name"] == name
+
+
+def _strict_json(text: str) -> object:
+    """``text`` read as JSON readers other than Python's read it: no NaN, no Infinity."""
+    def refuse(constant: str) -> object:
+        raise ValueError(f"{constant} is no JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_record_holding_nan_or_an_infinity_is_refused_at_every_door(tmp_path: Path) -> None:
+    """An installed plugin's float field (`customer_fields`: `score: float | None`) given `nan`
+    or `inf` by `customer set` (a float reads both), and a profile's own field written `.inf`
+    or `.nan` by hand: stored with exit 0 and `kehu check` ok; `customer show --json` then
+    wrote `"score": NaN`, which no JSON reader but Python's reads (jq, a browser, a phone's
+    app), while `list --json` and the exports said nothing of the hand-written one (the index
+    keeps NaN as no value). A record holds finite numbers: `check` names such a value at its
+    line (`models.hostile.too_deep`), and a plugin's float type refusing it is its field's
+    problem (`plugins.guards.guarded_fields`)."""
+    store, run = _kehu_beside(tmp_path, (
+        "from kehu_core import hookimpl\n"
+        "@hookimpl\n"
+        "def customer_fields():\n"
+        "    return {'score': (float | None, None)}\n"), "scores")
+    cid = kehu("customer", "add", "--name", "赵敏", store=store).out.strip()
+    for typed in ("nan", "inf", "-Infinity"):
+        done = run("customer", "set", cid, f"score={typed}")
+        assert done.returncode == 1, (typed, done.stdout, done.stderr)
+        assert "NaN or an infinity" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert run("customer", "set", cid, "score=2.5").returncode == 0
+    shown = run("customer", "show", cid, "--json")
+    assert _strict_json(shown.stdout)["score"] == 2.5, shown.stdout
+    other = kehu("customer", "add", "--name", "钱多多", store=store).out.strip()
+    path = next(store.glob(f"customers/*/{other}/customer.yaml"))
+    written = path.read_text(encoding="utf-8")
+    for added, said in (("weight: .inf\n", "weight"), ("ratios: [1.5, .nan]\n", "ratios.1")):
+        path.write_text(written + added, encoding="utf-8")
+        checked = kehu("check", store=store)
+        assert checked.code == 1, checked.out + checked.err
+        line = len(written.splitlines()) + 1
+        assert f"{path}:{line}: {said}: NaN or an infinity" in checked.out, checked.out + checked.err
+    listed = run("customer", "list", "--json")
+    _strict_json(listed.stdout)

@@ -3,6 +3,7 @@ character, a noncharacter, a whole number of more than 18 digits (a broken or ho
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -186,6 +187,8 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
             found = _control_problem(value, loc)
             if found is not None:
                 return found
+        elif controls and isinstance(value, float) and not math.isfinite(value):
+            return TooDeep(f"{_field_shown(loc)}: {no_number_problem()}", loc)
         elif controls and isinstance(value, int) and not -_BIGGEST_INT <= value <= _BIGGEST_INT:
             field = _field_shown(loc)
             return TooDeep(_("{field}: a whole number of more than {digits} digits; records hold at most "
@@ -199,6 +202,15 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
         elif isinstance(value, (list, tuple)):
             stack.extend((v, (*loc, i)) for i, v in enumerate(value))
     return None
+
+
+def no_number_problem() -> str:
+    """Why a record holds no NaN nor an infinity (YAML's ``.nan``, ``.inf``; a plugin's float
+    field given ``nan``): JSON has neither — `customer show --json` wrote ``NaN``, which no
+    JSON reader but Python's reads — and the index keeps each as nothing, so `list --json` and
+    the exports said null of a value `kehu check` took."""
+    return _("NaN or an infinity, which is no number; records hold finite numbers (put it in quotes if it "
+             "is text)")
 
 
 def key_problem(key: str, loc: tuple[str | int, ...]) -> TooDeep | None:

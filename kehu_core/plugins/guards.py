@@ -8,6 +8,7 @@ import contextlib
 import ctypes
 import functools
 import inspect
+import math
 import os
 import select
 import signal
@@ -77,7 +78,7 @@ def _failure_is_a_problem(plugin: str) -> Callable[[Any, Any], Any]:
     def validate(value: Any, handler: Any) -> Any:
         try:
             with plugin_exits():
-                return handler(value)
+                kept = handler(value)
         except ValidationError:
             raise
         except BaseException as exc:
@@ -86,6 +87,12 @@ def _failure_is_a_problem(plugin: str) -> Callable[[Any, Any], Any]:
             error = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else error_text(exc)
             raise ValueError(_("the field type of plugin {plugin} failed on this value ({error})").format(
                 plugin=repr(plugin), error=error)) from None
+        # a float type reads "nan" and "inf" as numbers: a record holds neither (models.too_deep)
+        if isinstance(kept, float) and not math.isfinite(kept):
+            from ..models.hostile import no_number_problem
+
+            raise ValueError(no_number_problem())
+        return kept
 
     return validate
 
