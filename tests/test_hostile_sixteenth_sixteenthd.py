@@ -191,3 +191,19 @@ def test_a_dry_run_refuses_the_rate_the_send_would_refuse(demo_copy: Path, rate:
         no_traceback(result)
         assert result.code == 1 and "messages per minute" in result.err, (given, result.code, result.err[-300:])
         assert result.out == "" and files_of(demo_copy) == before
+
+
+@pytest.mark.parametrize("stdin", ["closed", "devnull"])
+def test_the_tui_without_a_terminal_says_so(demo_copy: Path, stdin: str) -> None:
+    """`kehu tui <&-` (a cron job's, a service's closed input) ended in Textual's traceback
+    ("AttributeError: 'NoneType' object has no attribute 'fileno'") with exit 0, and `kehu tui
+    < /dev/null > file` drew screens into the file for ever, waiting for keys that never came.
+    The TUI needs a terminal for its input and output; without one it says so, exit 1
+    (`cli.store_cmds.tui`). (The timeout only ends the run of the code before the fix.)"""
+    command = [sys.executable, "-m", "kehu_core", "--store", str(demo_copy), "tui"]
+    if stdin == "closed":
+        command = ["bash", "-c", 'exec "$@" <&-', "kehu", *command]
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr[-2000:]
+    assert result.returncode == 1 and "needs a terminal" in result.stderr, (result.returncode, result.stderr[-2000:])
+    assert result.stdout == ""

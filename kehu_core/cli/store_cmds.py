@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -127,10 +128,23 @@ def plugins(ctx: Context, as_json: bool) -> None:
         click.echo(_("disabled in kehu.yaml: {plugins}").format(plugins=", ".join(sorted(host.disabled))), err=True)
 
 
+def _terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 @click.command("tui")
 @pass_ctx
 def tui(ctx: Context) -> None:
     """Open the Textual app on the store."""
+    if not (_terminal(sys.stdin) and _terminal(sys.stdout)):  # a cron job's, a service's: Textual
+        # ended in a traceback with exit 0 (input closed) or drew screens for ever into a file,
+        # waiting for keys from /dev/null
+        raise KehuError(_("kehu tui needs a terminal for its input and output, and here one is closed, a file or "
+                          "a pipe: run it in a terminal window (scripts use kehu's other commands)"))
     try:
         from kehu_tui.app import KehuApp
     except ImportError as exc:
