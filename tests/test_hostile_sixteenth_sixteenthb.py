@@ -163,3 +163,36 @@ def test_a_customer_merged_away_in_one_clone_and_given_a_new_id_in_the_other_is_
         shown = _show(clone, kept)
         assert {e["id"] for e in shown.get("also_known", [])} >= ({"X", "X2"} - {kept}), shown
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+
+
+def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path) -> None:
+    """A sale recorded without its points (written by hand, or before the plugin was on) is
+    given them by `kehu points rebuild` in the shop's clone and in the rep's, each seeing none.
+    Git's union of the points ledgers kept both lines: 600 points for a sale of 300, `check`
+    ok, pushed. Now the points plugin's ledger rule names the second award, the later clone's
+    sync is refused, nothing pushed, and `kehu undo` of its rebuild is the way on."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--id", "K", "--name", "甲甲", store=a)
+    ok("purchase", "add", "K", "--item", "红茶", "--price", "300", "--date", "2026-11-03", store=a)
+    ledger = next(a.glob("customers/*/K/points.ledger.yaml"))
+    ledger.write_text(ledger.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "the sale, its points left out")
+    ok("sync", store=a)
+    ok("sync", store=b)
+    for clone in (a, b):
+        ok("points", "rebuild", store=clone)
+    ok("sync", store=a)
+    pushed = git(a, "rev-parse", "HEAD")
+    refused = kehu("sync", store=b)
+    assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+    assert "points of sale" in refused.err and "kehu undo" in refused.err, refused.err
+    assert git(tmp_path / "remote.git", "rev-parse", "master") == pushed
+    ok("undo", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", "K", "--json", store=clone).json()["balance"] == 300
+        assert kehu("check", store=clone).code == 0

@@ -17,7 +17,18 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import LEDGER, NAME, PointsSettings, book_of, earn, overdrawn, reason_text, referral, written_off_twice
+from .book import (
+    LEDGER,
+    NAME,
+    PointsSettings,
+    book_of,
+    earn,
+    earned_twice,
+    overdrawn,
+    reason_text,
+    referral,
+    written_off_twice,
+)
 
 #: a customer's points (balance, expiring soon) come from their own ledger, the day and the
 #: settings alone: the index keeps them per customer and recomputes only those whose records changed
@@ -46,7 +57,7 @@ def validate_ledger(ledger: str, entries: list[dict[str, Any]]) -> list[tuple[in
     if ledger != LEDGER:
         return None
     try:
-        return overdrawn(entries) + written_off_twice(entries)
+        return overdrawn(entries) + written_off_twice(entries) + earned_twice(entries)
     except (TypeError, ValueError):  # an entry that does not replay: `kehu points` names its line
         return None
 

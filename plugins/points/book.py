@@ -192,6 +192,30 @@ def written_off_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return out
 
 
+def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """``purchase`` (and ``void``) entries of a sale another such entry names already, each as
+    ``(index, message)``: a sale earns its points once, and a void takes them back once
+    (:func:`_append_once`). Two clones each awarding the points of one sale (`kehu points
+    rebuild` of a sale recorded without them, run in both) do, and git's union of their
+    ledgers kept both lines: the sale's points counted twice, `kehu check` ok."""
+    out: list[tuple[int, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for n, entry in enumerate(entries):
+        reason, ref = entry.get("reason"), entry.get("ref")
+        if reason not in ("purchase", "void") or not isinstance(ref, str):
+            continue
+        if (reason, ref) in seen:
+            out.append((n, (_(
+                "awards the points of sale {ref} again: the same sale's points given twice, as two clones "
+                "running `kehu points rebuild` at once do; take one back (`kehu undo` in the clone that made "
+                "it)") if reason == "purchase" else _(
+                "takes back the points of voided sale {ref} again: taken back twice; take one back (`kehu "
+                "undo` in the clone that made it)")).format(ref=ref)))
+            continue
+        seen.add((reason, ref))
+    return out
+
+
 def book_of(store: Store, customer_id: str, as_of: dt.date | None = None) -> Book:
     entries = store.ledger(customer_id, LEDGER)
     try:
