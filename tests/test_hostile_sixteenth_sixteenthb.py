@@ -196,3 +196,33 @@ def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path
     for clone in (a, b):
         assert kehu("points", "show", "K", "--json", store=clone).json()["balance"] == 300
         assert kehu("check", store=clone).code == 0
+
+
+def test_a_referral_rewarded_in_two_clones_is_refused(tmp_path: Path) -> None:
+    """新客 (N), referred by 荐人 (R), buys in the shop (recorded in one clone) and the next day
+    from a rep (the other): each clone saw the sale as N's first and gave R the referral bonus.
+    Git's union kept both: 200 points for one referral, `check` ok, pushed. Now the points
+    plugin's ledger rule names the second bonus, the later sync is refused, and the way it
+    names — its sale taken back, synced, recorded again — leaves one bonus and both sales."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--id", "R", "--name", "荐人", store=a)
+    ok("customer", "add", "--id", "N", "--name", "新客", "--referrer", "R", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("purchase", "add", "N", "--item", "茶", "--price", "100", "--date", "2026-11-05", store=a)
+    ok("purchase", "add", "N", "--item", "酒", "--price", "200", "--date", "2026-11-06", store=b)
+    ok("sync", store=a)
+    refused = kehu("sync", store=b)
+    assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+    assert "referral bonus for customer N again" in refused.err, refused.err
+    ok("undo", store=b)
+    ok("sync", store=b)
+    ok("purchase", "add", "N", "--item", "酒", "--price", "200", "--date", "2026-11-06", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", "R", "--json", store=clone).json()["balance"] == 100
+        assert kehu("points", "show", "N", "--json", store=clone).json()["balance"] == 300
+        assert kehu("check", store=clone).code == 0

@@ -193,15 +193,30 @@ def written_off_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
 
 
 def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """``purchase`` (and ``void``) entries of a sale another such entry names already, each as
-    ``(index, message)``: a sale earns its points once, and a void takes them back once
-    (:func:`_append_once`). Two clones each awarding the points of one sale (`kehu points
-    rebuild` of a sale recorded without them, run in both) do, and git's union of their
-    ledgers kept both lines: the sale's points counted twice, `kehu check` ok."""
+    """``purchase`` (and ``void``) entries of a sale another such entry names already, and a
+    ``referral`` bonus for a customer whose bonus is held already, each as ``(index,
+    message)``: a sale earns its points once, a void takes them back once
+    (:func:`_append_once`), and a referral is rewarded once until taken back
+    (:func:`referral`). Two clones each awarding the points of one sale (`kehu points rebuild`
+    of a sale recorded without them, run in both) do, and so do two clones each
+    recording a referred customer's first sale (each giving the referrer the bonus); git's
+    union of their ledgers kept both lines: the points counted twice, `kehu check` ok."""
     out: list[tuple[int, str]] = []
     seen: set[tuple[str, str]] = set()
+    held: dict[str, int] = {}  # the referral bonus held for each customer referred
     for n, entry in enumerate(entries):
         reason, ref = entry.get("reason"), entry.get("ref")
+        if reason == "referral" and isinstance(ref, str):
+            delta = int(entry.get("delta", 0))
+            if delta > 0 and held.get(ref, 0) > 0:
+                out.append((n, _(
+                    "gives the referral bonus for customer {ref} again (given already, not taken back): one "
+                    "referral rewarded twice, as two clones each recording that customer's first sale do; in "
+                    "the clone whose sync is refused, take its sale back (`kehu undo`), run `kehu sync`, and "
+                    "record the sale again: the bonus is not given twice").format(ref=ref)))
+                continue
+            held[ref] = held.get(ref, 0) + delta
+            continue
         if reason not in ("purchase", "void") or not isinstance(ref, str):
             continue
         if (reason, ref) in seen:
