@@ -226,3 +226,29 @@ def test_a_referral_rewarded_in_two_clones_is_refused(tmp_path: Path) -> None:
         assert kehu("points", "show", "R", "--json", store=clone).json()["balance"] == 100
         assert kehu("points", "show", "N", "--json", store=clone).json()["balance"] == 300
         assert kehu("check", store=clone).code == 0
+
+
+def test_one_sale_voided_in_two_clones_takes_its_points_back_once(tmp_path: Path) -> None:
+    """A sale voided in the shop's clone and in the rep's (`kehu purchase void`, the customer
+    brought it back to each): git's union of the points ledgers kept both take-backs, a balance
+    of -300 with `check` ok (a take-back may go below zero). Now the second is named, the later
+    sync refused, and `kehu undo` of its void leaves the sale voided once, its points once."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--id", "K", "--name", "甲甲", store=a)
+    ok("purchase", "add", "K", "--item", "红茶", "--price", "300", "--date", "2026-11-03", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    sale = next(a.glob("customers/*/K/interactions/*.yaml")).stem
+    for clone in (a, b):
+        ok("purchase", "void", "K", sale, "--reason", "退货", store=clone)
+    ok("sync", store=a)
+    refused = kehu("sync", store=b)
+    assert refused.code == 1 and f"voided sale {sale} again" in refused.err, refused.err
+    ok("undo", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", "K", "--json", store=clone).json()["balance"] == 0
+        assert kehu("check", store=clone).code == 0
