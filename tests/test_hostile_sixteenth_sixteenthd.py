@@ -6,6 +6,7 @@ docs/reliability.md, "The outside attacker's variants"."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -207,3 +208,26 @@ def test_the_tui_without_a_terminal_says_so(demo_copy: Path, stdin: str) -> None
     assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr[-2000:]
     assert result.returncode == 1 and "needs a terminal" in result.stderr, (result.returncode, result.stderr[-2000:])
     assert result.stdout == ""
+
+
+def test_edit_with_no_editor_set_and_no_terminal_says_so(demo_copy: Path) -> None:
+    """`kehu edit ID` from a script or a cron job, neither $VISUAL nor $EDITOR set and no
+    terminal for its input: kehu opened vi, its fallback, which waited on input that never
+    came, for ever, at half a core (the copy of the profile left in /tmp). Without an editor
+    named and without a terminal, `kehu edit` (and every door that opens an edit session) says
+    what to set before any copy is made, exit 1 (`services.editing.editor_command`). (The
+    timeout and the kill only end the run of the code before the fix.)"""
+    cid = kehu("customer", "list", "--json", store=demo_copy).json()[0]["id"]
+    env = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR")}
+    before = files_of(demo_copy)
+    process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(demo_copy), "edit", cid],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    assert process.returncode == 1 and "EDITOR" in err and "terminal" in err, (process.returncode, err)
+    assert "Traceback" not in err and files_of(demo_copy) == before

@@ -18,6 +18,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,23 @@ if TYPE_CHECKING:
 
 
 def editor_command() -> list[str]:
-    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    """$VISUAL, else $EDITOR, else vi; vi only with a terminal for its input: from a script or a
+    cron job with neither variable set it waited for ever on input that never came (KehuError)."""
+    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if raw is None or not raw.strip():
+        if not _input_is_terminal():
+            raise KehuError(_("no editor: neither $VISUAL nor $EDITOR is set, and vi, used then, needs a terminal "
+                              "for its input, which here is closed, a file or a pipe; set EDITOR (a graphical "
+                              "editor that waits, as `code --wait`) or run kehu edit in a terminal"))
+        raw = "vi"
     return shlex.split(raw)
+
+
+def _input_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        return False
 
 
 @dataclass
@@ -63,6 +79,7 @@ class EditSession:
         # no such customer (merged away in another window), a link, a broken file: said before
         # the editor opens, by every door (the TUI's `E` read a gone file and ended the app)
         store.get(customer_id)
+        editor_command()  # no editor to open: said before a copy is made
         path = store.customer_file(customer_id)
         text = path.read_text(encoding="utf-8")
         version = store.file_version(customer_id)
