@@ -31,6 +31,20 @@ def pinyin_keys(name: str) -> tuple[str, ...]:
     return ("".join(syllables), "".join(s[0] for s in syllables))
 
 
+def spoken_key(name: str) -> str | None:
+    """How a name reads aloud, what tells two spellings of one name (张敏 and 章敏: ``zhangmin``)
+    from two names: its Chinese characters as pinyin, everything else kept as written (NFKC,
+    case, spaces and invisible characters aside), so 客户1 (``kehu1``) and 客户2 are two names,
+    as 王芳（2） and 汪芳(2) are one. Names without Chinese characters give None (they are compared
+    as written)."""
+    if not _HAN.search(name):
+        return None
+    from pypinyin import Style, lazy_pinyin  # see _syllables
+
+    text = unicodedata.normalize("NFKC", name_key(name))
+    return "".join("".join(lazy_pinyin(text, style=Style.NORMAL, errors="default")).casefold().split())
+
+
 def sort_key(name: str) -> str:
     """Where a name goes in a list: by its pinyin, syllable by syllable (杜海燕 ``du hai yan``
     before 段刚 ``duan gang``), among Latin names, the way a phone lists its contacts."""

@@ -113,6 +113,23 @@ def test_duplicates_finds_each_reason(store_path: Path) -> None:
     assert text.code == 0 and "same pinyin zhangmin" in text.out and "5 groups" in text.err
 
 
+def test_names_that_read_alike_but_for_their_digits_or_letters_are_two_names(store_path: Path) -> None:
+    """A phone's contacts saved as 客户1, 客户2 … read "kehu" but for their numbers: they were all
+    one group, "same pinyin kehu"; what is not Chinese in a name is part of how it reads."""
+    numbered = [add(store_path, "--name", f"客户{n}", "--phone", f"1390000{n:04d}") for n in range(1, 4)]
+    a = add(store_path, "--name", "张三A", "--phone", "13700000001")
+    b = add(store_path, "--name", "章三a", "--phone", "18600000002")  # same pinyin, same letter
+    c = add(store_path, "--name", "王芳（2）", "--phone", "13500000003")
+    d = add(store_path, "--name", "汪芳(2)", "--phone", "18800000004")  # full-width brackets as typed on a phone
+    add(store_path, "--name", "张三B", "--phone", "15000000005")  # another letter: another person
+
+    result = kehu("duplicates", "--json", store=store_path)
+    assert result.code == 0, result.err
+    groups = {tuple(g["customers"]) for g in result.json()}
+    assert groups == {tuple(sorted((a, b))), tuple(sorted((c, d)))}
+    assert not any(cid in group for group in groups for cid in numbered)
+
+
 # --- kehu customer merge --------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError
 from ..i18n import _
 from ..models import Customer
-from ..textsearch import name_key, pinyin_keys
+from ..textsearch import name_key, spoken_key
 from .profile_merge import ALSO_KNOWN  # noqa: F401 (its home: the merge driver names it too)
 
 if TYPE_CHECKING:
@@ -197,9 +197,10 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
         for key in dict.fromkeys(contact_keys(phones, emails)):
             by_key[key].append(cid)
         by_name[name_key(name)].append((cid, phones))
-        keys = pinyin_keys(name)  # the index's pinyin of names (kehu_core.textsearch)
-        if keys:
-            by_pinyin[keys[0]].append(cid)
+        # the name read aloud, its digits and letters too: the pinyin alone made every 客户1,
+        # 客户2 … (a phone's unnamed contacts) one group, "same pinyin kehu"
+        if spoken := spoken_key(name):
+            by_pinyin[spoken].append(cid)
     reasons: list[Reason] = []
     for key, ids in by_key.items():
         if len(ids) > 1:
