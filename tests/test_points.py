@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 from pathlib import Path
 
@@ -215,6 +216,32 @@ def test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not(store_path: P
     assert f"{ledger}:7: writes off 100 lapsed points when 10 were left (the balance would be -90)" \
         in checked.out, checked.out
     assert f"{ledger}:8: redeems 30 points when 10 were left (the balance would be -20)" in checked.out
+    assert checked.out.count("(plugin points)") == 2
+
+
+def test_points_that_lapse_the_day_they_are_given_are_named_at_their_line(store_path: Path) -> None:
+    """A ledger line edited by hand to ``expires: 0001-01-01`` (or the sale's own day) passed
+    `kehu check`, and the points lapsed at once: the balance short by them, nothing said."""
+    configure(store_path, points={"expiry_days": 30})
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(5))
+    buy(store_path, cid, 50, ago(2))
+    assert balance(store_path, cid) == 150
+    store = open_store(store_path)
+    path = store.ledger_file(cid, "points")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    earned = [n for n, line in enumerate(lines) if "reason: purchase" in line]
+    assert len(earned) == 2, lines
+    given = (TODAY - dt.timedelta(days=5)).isoformat()
+    lines[earned[0]] = re.sub(r"expires: [0-9-]+", "expires: 0001-01-01", lines[earned[0]])
+    lines[earned[1]] = re.sub(r"expires: [0-9-]+", f"expires: {(TODAY - dt.timedelta(days=2)).isoformat()}",
+                              lines[earned[1]])
+    path.write_text("".join(lines), encoding="utf-8")
+    checked = kehu("check", store=store_path)
+    assert checked.code == 1, checked.out
+    ledger = store.rel(path)
+    assert f"{ledger}:{earned[0] + 1}: gives 100 points on {given} that lapse on 0001-01-01" in checked.out, checked.out
+    assert f"{ledger}:{earned[1] + 1}: gives 50 points" in checked.out, checked.out
     assert checked.out.count("(plugin points)") == 2
 
 

@@ -24,6 +24,7 @@ from .book import (
     book_of,
     earn,
     earned_twice,
+    lapse_when_given,
     overdrawn,
     reason_text,
     referral,
@@ -57,7 +58,7 @@ def validate_ledger(ledger: str, entries: list[dict[str, Any]]) -> list[tuple[in
     if ledger != LEDGER:
         return None
     try:
-        return overdrawn(entries) + written_off_twice(entries) + earned_twice(entries)
+        return overdrawn(entries) + written_off_twice(entries) + earned_twice(entries) + lapse_when_given(entries)
     except (TypeError, ValueError):  # an entry that does not replay: `kehu points` names its line
         return None
 

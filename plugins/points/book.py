@@ -231,6 +231,24 @@ def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return out
 
 
+def lapse_when_given(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Entries whose points lapse (``expires``) on or before the day they were given, each as
+    ``(index, message)``: kehu writes the day of the sale plus ``expiry_days`` (one day at
+    least), so only a hand edit does, and the points were gone at once, `kehu check` ok, the
+    customer's balance short by them from then on with nothing to say why."""
+    out: list[tuple[int, str]] = []
+    for n, entry in enumerate(entries):
+        if int(entry.get("delta", 0)) <= 0 or not entry.get("expires") or not entry.get("date"):
+            continue
+        given, lapses = _date(entry["date"]), _date(entry["expires"])
+        if lapses <= given:
+            out.append((n, _("gives {points} points on {date} that lapse on {expires}, not after the day they "
+                             "were given: they would be gone at once; write the day they lapse (kehu.yaml's "
+                             "points: expiry_days after {date}) or take the line out").format(
+                points=int(entry["delta"]), date=given.isoformat(), expires=lapses.isoformat())))
+    return out
+
+
 def book_of(store: Store, customer_id: str, as_of: dt.date | None = None) -> Book:
     entries = store.ledger(customer_id, LEDGER)
     try:
