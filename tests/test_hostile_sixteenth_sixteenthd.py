@@ -144,6 +144,17 @@ def test_a_birthday_typed_in_full_width_digits_is_kept_as_every_day_is(store_pat
     assert checked.code == 1 and f"{written}:" in checked.out + checked.err, checked.out + checked.err
 
 
+def _three_of_which_one_merged(store: Path) -> tuple[str, str, str]:
+    """甲, 乙 and 丙 added, 乙 merged into 甲: their ids."""
+    ids = []
+    for name in ("甲", "乙", "丙"):
+        added = kehu("customer", "add", "--name", name, store=store)
+        assert added.code == 0, added.err
+        ids.append(added.out.strip())
+    assert kehu("customer", "merge", ids[0], ids[1], store=store).code == 0
+    return ids[0], ids[1], ids[2]
+
+
 def test_an_id_merged_into_another_customer_is_named_where_it_went(store_path: Path) -> None:
     """乙 merged into 甲 (`kehu customer merge`): `customer show 乙`, `customer set`, `purchase
     add`, `interaction add`, `points show`, `customer merge 丙 乙` and `visits done` with 乙's id
@@ -151,13 +162,7 @@ def test_an_id_merged_into_another_customer_is_named_where_it_went(store_path: P
     more, while the store knows where 乙 went (甲's `also_known`, which imports, sync and `kehu
     serve` follow). Every door's "no customer" is one answer (`Store.no_such_customer`) that
     names the customer it was merged into (`Index.merged_into`)."""
-    ids = []
-    for name in ("甲", "乙", "丙"):
-        added = kehu("customer", "add", "--name", name, store=store_path)
-        assert added.code == 0, added.err
-        ids.append(added.out.strip())
-    keep, gone, third = ids
-    assert kehu("customer", "merge", keep, gone, store=store_path).code == 0
+    keep, gone, third = _three_of_which_one_merged(store_path)
     before = files_of(store_path)
     for args in (["customer", "show", gone], ["customer", "show", gone, "--json"],
                  ["customer", "set", gone, "notes=x"],
@@ -231,3 +236,19 @@ def test_edit_with_no_editor_set_and_no_terminal_says_so(demo_copy: Path) -> Non
         raise
     assert process.returncode == 1 and "EDITOR" in err and "terminal" in err, (process.returncode, err)
     assert "Traceback" not in err and files_of(demo_copy) == before
+
+
+def test_a_referrer_merged_into_another_customer_is_named_where_it_went(store_path: Path) -> None:
+    """`customer add --referrer 乙` (or `customer set ID referrer=乙`) where 乙 was merged into
+    甲 said "referrer '乙': no such customer" and no more; the one referrer rule
+    (`Store.referrer_problem`: CLI, TUI form, import, edit) names where 乙 went, as every door's
+    unknown customer id does (`Store.no_such_customer`)."""
+    keep, gone, third = _three_of_which_one_merged(store_path)
+    before = files_of(store_path)
+    for args in (["customer", "add", "--name", "丁", "--referrer", gone],
+                 ["customer", "set", third, f"referrer={gone}"]):
+        result = kehu(*args, store=store_path)
+        no_traceback(result)
+        assert result.code == 1 and "no such customer" in result.err, (args, result.err)
+        assert f"merged into customer {keep}" in result.err, (args, result.err)
+    assert files_of(store_path) == before

@@ -69,7 +69,8 @@ class CustomersMixin:
             return str(exc)
         planned = planned or {}
         if referrer not in planned and not self.exists(referrer):
-            return _("referrer {referrer}: no such customer").format(referrer=repr(referrer))
+            return _("referrer {referrer}: no such customer").format(referrer=repr(referrer)) + self._merged_into_note(
+                referrer)
         if customer_id is None:
             return None
         if referrer == customer_id:  # the model's rule, said as the model says it
@@ -117,15 +118,20 @@ class CustomersMixin:
         ``also_known`` (a customer merged into that one, which imports, sync and ``kehu serve``
         follow there), that customer is named: a printed list's or a script's id said "no
         customer" and no more. Asked of the index (:meth:`Index.merged_into`)."""
-        message = _("no customer with id {customer_id} in {root}").format(customer_id=repr(customer_id), root=self.root)
+        return NotFound(_("no customer with id {customer_id} in {root}").format(
+            customer_id=repr(customer_id), root=self.root) + self._merged_into_note(customer_id))
+
+    def _merged_into_note(self, customer_id: str) -> str:
+        """"; it was merged into customer 甲 (…: also_known): use that id" when a profile lists
+        ``customer_id`` under ``also_known``, else "": what an unknown id's message adds."""
         try:
             keepers = self.index.merged_into(customer_id)
         except (KehuError, OSError, sqlite3.Error):  # an index that cannot open says so where it is used
-            keepers = []
-        if keepers:
-            message += _("; it was merged into customer {keep} ({rel}: also_known): use that id").format(
-                keep=keepers[0], rel=self.rel(self.customer_file(keepers[0])))
-        return NotFound(message)
+            return ""
+        if not keepers:
+            return ""
+        return _("; it was merged into customer {keep} ({rel}: also_known): use that id").format(
+            keep=keepers[0], rel=self.rel(self.customer_file(keepers[0])))
 
     def get(self, customer_id: str) -> Customer:
         path = self.customer_file(customer_id)
