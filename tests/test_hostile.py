@@ -117,6 +117,8 @@ def _generated() -> dict[str, tuple[bytes, int, str]]:
         "interaction/text-10mb.yaml": (b"kind: note\ndate: 2026-11-01\ntext: " + b"x" * TEN_MB + b"\n",
                                        1, "records are at most"),
         "ledger/binary.yaml": (b"- {date: 2026-11-01}\n\0\0\0", 1, "binary file"),
+        # saved as "UTF-32" by an editor: named so, not as UTF-16, whose mark begins UTF-32's
+        "customer/utf32.yaml": (good.decode().encode("utf-32"), 1, "UTF-32 text (it starts with a UTF-32 byte"),
     }
 
 

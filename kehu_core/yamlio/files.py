@@ -9,6 +9,7 @@ import re
 import stat
 from pathlib import Path
 
+from ..byte_marks import wide_name
 from ..errors import Problem
 from ..i18n import _
 from ..smallfiles import read_given_file as read_given_file  # the names yamlio has always given
@@ -194,9 +195,9 @@ def read_text(path: Path | str) -> str:
     binary, not UTF-8). A byte order mark (Windows Notepad's) is kept: the loaders skip it
     (:func:`_parsed_text`) and an edit writes it back (:func:`dump_roundtrip`)."""
     data = read_bytes(path)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16's mark: Windows Notepad's "Unicode"
-        raise _FileProblem(Problem(Path(path), 1, _("UTF-16 text (it starts with a UTF-16 byte order mark); "
-                                                    "kehu reads UTF-8: save the file as UTF-8")))
+    if wide := wide_name(data[:4]):  # UTF-16's mark: Windows Notepad's "Unicode"; UTF-32's, some editors'
+        raise _FileProblem(Problem(Path(path), 1, _("{encoding} text (it starts with a {encoding} byte order mark); "
+                                                    "kehu reads UTF-8: save the file as UTF-8").format(encoding=wide)))
     if b"\x00" in data:
         raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
     try:

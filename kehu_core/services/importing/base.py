@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from ...byte_marks import WIDE, bom_encoding
 from ...i18n import _
 
 EXTRA_KEY = "import_extra"
@@ -53,23 +54,6 @@ class FileProblem(RowProblem):
 def is_binary(data: bytes) -> bool:
     """NUL bytes in what should be text (and is not UTF-16 or UTF-32): a picture, a zip, garbage."""
     return b"\x00" in data[:8192] and bom_encoding(data) not in WIDE
-
-
-#: the encodings of a byte order mark whose text holds NUL bytes (:func:`bom_encoding`)
-WIDE = ("utf-16", "utf-32")
-
-
-def bom_encoding(head: bytes) -> str | None:
-    """The encoding a file's byte order mark says (``head``: its first four bytes or more), or
-    None. UTF-32's mark is asked before UTF-16's, which begins it (FF FE 00 00): a UTF-32 sheet
-    was read as UTF-16, every row refused as "row has no name, customer id, phone or email"."""
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "utf-32"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    return None
 
 
 def marked_head(head: bytes) -> str | None:

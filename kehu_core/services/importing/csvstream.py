@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import EncodingProblem, bom_encoding, decode_bytes, decode_line
+from ...byte_marks import bom_encoding
+from .base import EncodingProblem, decode_bytes, decode_line
 from .limits import MAX_LINE, LineMeter, LineTooLong
 
 #: bytes asked of the file at a time (and measured): as :func:`.limits.refuse_long_lines` reads

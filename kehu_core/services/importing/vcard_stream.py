@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ...byte_marks import WIDE, bom_encoding
 from ...i18n import _
 from ...models.customer import MAX_CONTACTS
-from .base import WIDE, bom_encoding
 from .limits import size_mb
 
 _PIECE = 64 * 1024
