@@ -154,6 +154,21 @@ def _two_records_of_one_person(store: Path) -> tuple[str, str, str]:
     return keep, other, friend
 
 
+def test_the_customer_merged_in_reads_as_a_customer_in_customer_show(store_path: Path) -> None:
+    """`customer show` printed `also_known` as Python's dicts: "{'id': 'c1…', 'merged': …}"; and
+    the second line of the merged notes at the margin, as a field of its own."""
+    keep, other, _friend = _two_records_of_one_person(store_path)
+    assert kehu("customer", "merge", keep, other, store=store_path).code == 0
+    shown = kehu("customer", "show", keep, store=store_path)
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    (known,) = [line for line in lines if line.startswith("Also known as")]
+    assert known.split(None, 3)[-1] == f"{other} (merged {TODAY.isoformat()})", shown.out
+    assert "{" not in shown.out and "'" not in shown.out, shown.out
+    notes = lines.index(next(line for line in lines if line.startswith("Notes")))
+    assert lines[notes + 1].strip() == "住在西湖边" and lines[notes + 1].startswith(" " * 8), shown.out
+
+
 def test_merge_keeps_everything_and_is_one_commit(store_path: Path) -> None:
     keep, other, friend = _two_records_of_one_person(store_path)
     points_before = balance(store_path, keep) + balance(store_path, other)

@@ -214,8 +214,13 @@ def _plain_text(value: Any) -> str:
         return _("limit {limit}, owes {owed}, left {left}; pays within {days} days").format(
             limit=money(value["limit"]), owed=money(value["outstanding"]), left=money(value.get("available")),
             days=value["terms_days"])
+    if isinstance(value, dict) and {"id", "merged"} <= value.keys():  # also_known: a customer merged into this one
+        return _("{id} (merged {date})").format(id=value["id"], date=value["merged"]) if not value.get("name") \
+            else _("{name} ({id}, merged {date})").format(name=value["name"], id=value["id"], date=value["merged"])
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):  # each item as itself: a list of mappings read as Python's dicts
+        return ("; " if any(isinstance(item, dict) for item in value) else ", ").join(map(_plain_text, value))
     return str(value)
 
 
@@ -230,14 +235,17 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, 
             continue
         if key == "phones":  # E.164 in JSON; as people write them here
             value = [display_phone(p, region) for p in value]
-        rows.append((field_label(key), _text(", ".join(map(str, value)) if isinstance(value, list) else value)))
+        rows.append((field_label(key), _text(value)))
     titles = [_(t) for t in (N_("Date"), N_("Kind"), N_("What"), N_("Amount"), N_("Paid"))]
     history = [_history_cells(i) for i in interactions]
     if not _terminal():
         from .helpformat import width
 
         column = max((width(label) for label, _value in rows), default=0) + 2
-        out = [label + " " * (column - width(label)) + value for label, value in rows]
+        # a value of many lines (notes) goes on under itself: at the margin, its second line read
+        # as a field of its own ("住在西湖边" under "Notes")
+        out = [label + " " * (column - width(label)) + value.replace("\n", "\n" + " " * column)
+               for label, value in rows]
         if history:
             out += ["", _("History"), *("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells)
                                         for cells in [titles, *history])]
