@@ -314,6 +314,8 @@ def test_copies_of_one_purchase_edited_apart_are_joined_into_one(store_path: Pat
     elif edit == "paid in each":
         assert checked.code == 0, checked.out
         assert "owed ¥20.00" in kehu("customer", "show", keep, store=store_path).out
+        # the sale's points once: each customer's copy had earned them (kehu check named the second)
+        assert balance(store_path, keep) == 100
     else:
         assert "with a field set two ways" in merged.out, merged.out
         assert checked.code == 1 and f"{copy.name}:" in checked.out and "voided" in checked.out, checked.out

@@ -255,8 +255,12 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     # either customer's ledger stops the merge here, named at its line, with nothing changed
     dropped = set(report.same_records)
     try:
-        moving = {path: _ledger_lines(path, dropped, report.renamed, _entry_ids(keep_dir / path.name))
-                  for path in ledgers}
+        moving = {}
+        for path in ledgers:
+            ids, refs = _kept_entries(keep_dir / path.name)
+            # a record held by both and joined: KEEP's ledger speaks for it where it names it
+            # (the points of one sale, earned in each customer's copy, counted twice)
+            moving[path] = _ledger_lines(path, dropped | (set(report.joined) & refs), report.renamed, ids)
     except RecordError as exc:
         raise RecordError([Problem(p.path, p.line, _("{problem}; fix this line, then merge again (nothing was "
                                                      "changed)").format(problem=p.message))
@@ -310,12 +314,15 @@ def one_record(a: Any, b: Any) -> bool:
     return a.id == b.id and getattr(a, "imported_from", None) == getattr(b, "imported_from", None)
 
 
-def _entry_ids(path: Path) -> set[str]:
-    """The ids of a ledger's entries (``id:``, :func:`kehu_core.ids.entry_id`); none if there is none."""
+def _kept_entries(path: Path) -> tuple[set[str], set[str]]:
+    """The ids of a ledger's entries (``id:``, :func:`kehu_core.ids.entry_id`) and the records
+    they are about (``ref:``); none if there is no ledger."""
     if not path.is_file():
-        return set()
-    entries = (ledger_entry(line, path, n) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1))
-    return {e[ENTRY_ID] for e in entries if e is not None and isinstance(e.get(ENTRY_ID), str)}
+        return set(), set()
+    lines = enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+    entries = [e for e in (ledger_entry(line, path, n) for n, line in lines) if e is not None]
+    return ({e[ENTRY_ID] for e in entries if isinstance(e.get(ENTRY_ID), str)},
+            {e["ref"] for e in entries if isinstance(e.get("ref"), str)})
 
 
 def _ledger_lines(path: Path, dropped: set[str], renamed: dict[str, str], have: set[str]) -> list[str]:
