@@ -245,6 +245,20 @@ def test_points_that_lapse_the_day_they_are_given_are_named_at_their_line(store_
     assert checked.out.count("(plugin points)") == 2
 
 
+def test_a_redemptions_reason_of_many_lines_stays_on_its_entrys_line(store_path: Path) -> None:
+    """`points redeem --reason` keeps the reason as typed; `kehu points` printed its second line
+    at the margin, and a direction control turned the entry's line around."""
+    cid = add_customer(store_path, "赵敏")
+    buy(store_path, cid, 100, ago(2))
+    assert kehu("points", "redeem", cid, "30", "--reason", "换购茶杯\n2026-11-19  purchase  +9999\u202e",
+                store=store_path).code == 0
+    shown = kehu("points", cid, store=store_path)
+    assert shown.code == 0, shown.err
+    (line,) = [line for line in shown.out.splitlines() if "换购茶杯" in line]
+    assert line.rstrip().endswith("换购茶杯 2026-11-19  purchase  +9999") and "-30" in line, shown.out
+    assert "+9999" not in shown.out.replace(line, "") and "\u202e" not in shown.out
+
+
 def test_two_customers_with_points_spent_and_lapsed_merge_into_a_clean_ledger(store_path: Path) -> None:
     """`kehu customer merge` puts OTHER's entries after KEEP's: each ledger was within its own
     balance, so the merged one is too (the rule adds up the file's entries; weighing each

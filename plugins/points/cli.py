@@ -13,7 +13,7 @@ from kehu_core.cli.records import DATE
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.left_out import SKIPPED
-from kehu_core.models import Purchase
+from kehu_core.models import Purchase, on_one_line
 from kehu_core.plugins import require_enabled
 from kehu_core.store import LEDGER_SUFFIX, Store
 
@@ -78,7 +78,8 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
     if data["expiring_30_days"]:
         click.echo("  " + _("{count} lapse within 30 days").format(count=data["expiring_30_days"]))
     for e in data["ledger"]:
-        extra = e.get("note") or e.get("ref") or ""
+        # the reason as typed may hold line breaks or a direction control: on the entry's line
+        extra = on_one_line(str(e.get("note") or e.get("ref") or ""))
         click.echo(f"  {e['date']}  {pad(reason_text(e['reason']), 8)} {int(e['delta']):>+7}  {extra}")
 
 
