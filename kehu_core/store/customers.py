@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -124,9 +123,11 @@ class CustomersMixin:
     def _merged_into_note(self, customer_id: str) -> str:
         """"; it was merged into customer 甲 (…: also_known): use that id" when a profile lists
         ``customer_id`` under ``also_known``, else "": what an unknown id's message adds."""
+        from ..index import IndexFailure  # the index's own error, as store.batch asks it
+
         try:
             keepers = self.index.merged_into(customer_id)
-        except (KehuError, OSError, sqlite3.Error):  # an index that cannot open says so where it is used
+        except (KehuError, OSError, IndexFailure):  # an index that cannot open says so where it is used
             return ""
         if not keepers:
             return ""
