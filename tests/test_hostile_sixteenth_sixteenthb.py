@@ -165,6 +165,19 @@ def test_a_customer_merged_away_in_one_clone_and_given_a_new_id_in_the_other_is_
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
 
+def _undone_and_synced(a: Path, b: Path, *, balance: int) -> None:
+    """The way on the refused sync of clone ``b`` names: `kehu undo` there, both clones synced;
+    then K holds ``balance`` points in each and `check` is clean."""
+    from .test_team_merge import ok
+
+    ok("undo", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    for clone in (a, b):
+        assert kehu("points", "show", "K", "--json", store=clone).json()["balance"] == balance
+        assert kehu("check", store=clone).code == 0
+
+
 def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path) -> None:
     """A sale recorded without its points (written by hand, or before the plugin was on) is
     given them by `kehu points rebuild` in the shop's clone and in the rep's, each seeing none.
@@ -190,12 +203,7 @@ def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path
     assert refused.code == 1 and "Traceback" not in refused.err, refused.err
     assert "points of sale" in refused.err and "kehu undo" in refused.err, refused.err
     assert git(tmp_path / "remote.git", "rev-parse", "master") == pushed
-    ok("undo", store=b)
-    ok("sync", store=b)
-    ok("sync", store=a)
-    for clone in (a, b):
-        assert kehu("points", "show", "K", "--json", store=clone).json()["balance"] == 300
-        assert kehu("check", store=clone).code == 0
+    _undone_and_synced(a, b, balance=300)
 
 
 def test_a_referral_rewarded_in_two_clones_is_refused(tmp_path: Path) -> None:
@@ -246,9 +254,4 @@ def test_one_sale_voided_in_two_clones_takes_its_points_back_once(tmp_path: Path
     ok("sync", store=a)
     refused = kehu("sync", store=b)
     assert refused.code == 1 and f"voided sale {sale} again" in refused.err, refused.err
-    ok("undo", store=b)
-    ok("sync", store=b)
-    ok("sync", store=a)
-    for clone in (a, b):
-        assert kehu("points", "show", "K", "--json", store=clone).json()["balance"] == 0
-        assert kehu("check", store=clone).code == 0
+    _undone_and_synced(a, b, balance=0)
