@@ -78,7 +78,7 @@ def _refuse_links(local: Path) -> None:
         mode = entry.stat(follow_symlinks=False).st_mode
         raise StoreError(_("{path}: is {what}, not what kehu keeps there; remove it (kehu makes {folder}/ "
                            "again)").format(path=entry.path, folder=STATE_DIR,
-                                            what=_("a file") if stat.S_ISREG(mode) else special_kind(mode)))
+                                            what=special_kind(mode)))
 
     try:
         if stat.S_ISLNK(os.lstat(local).st_mode):

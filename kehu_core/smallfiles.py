@@ -20,8 +20,10 @@ KEPT_MOST_BYTES = 4 * 2**20
 
 
 def special_kind(mode: int) -> str:
-    """What a file that is no regular file is: a folder, a FIFO, a socket, a device."""
-    return (_("a folder") if stat.S_ISDIR(mode) else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
+    """What a file is, as a message says it: a file (a regular one), a folder, a FIFO, a socket,
+    a device."""
+    return (_("a file") if stat.S_ISREG(mode) else _("a folder") if stat.S_ISDIR(mode)
+            else _("a FIFO (named pipe)") if stat.S_ISFIFO(mode)
             else _("a socket") if stat.S_ISSOCK(mode) else _("a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else _("not a regular file"))
 

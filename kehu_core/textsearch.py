@@ -31,6 +31,7 @@ def pinyin_keys(name: str) -> tuple[str, ...]:
     return ("".join(syllables), "".join(s[0] for s in syllables))
 
 
+@functools.lru_cache(maxsize=8192)  # as _syllables: names repeat, and `kehu duplicates` asks each
 def spoken_key(name: str) -> str | None:
     """How a name reads aloud, what tells two spellings of one name (张敏 and 章敏: ``zhangmin``)
     from two names: its Chinese characters as pinyin, everything else kept as written (NFKC,

@@ -19,7 +19,6 @@ each is written to a temporary name and renamed, so it never sees half a message
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,10 +77,8 @@ def _refuse_records(store: Store, folder: Path) -> None:
         # a file, a FIFO, a device: each message failed as "FileExistsError: [Errno 17] File exists"
         from kehu_core.yamlio import special_kind
 
-        mode = resolved.stat().st_mode
-        what = _("a file") if stat.S_ISREG(mode) else special_kind(mode)
         raise ValueError(_("plugins: outbox: folder: {folder} is {what}, not a folder; name a folder (kehu makes "
-                           "it if it is not there)").format(folder=folder, what=what))
+                           "it if it is not there)").format(folder=folder, what=special_kind(resolved.stat().st_mode)))
     if resolved.is_relative_to(root):
         inside = resolved.relative_to(root).parts
         if not inside or inside[0] != _UNSHARED:
