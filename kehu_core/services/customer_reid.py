@@ -102,14 +102,10 @@ def reid_customer(store: Store, old_id: str, new_id: str | None = None) -> ReidR
         old_dir = store.customer_dir(old_id)
         try:
             _move(store, old_id, new_id, changes, report)
-            idx = store.opened_index
-            if idx is not None:
-                idx.refresh_paths(list(changes.before))
+            changes.reindex()
             # every other place naming OLD, read from the index the move just refreshed
             report.referrals = customer_refs.rename(store, old_id, new_id, changes.note, changes.write)
-            idx = store.opened_index
-            if idx is not None:
-                idx.refresh_paths(list(changes.before))
+            changes.reindex()
             if commits:
                 message = (f"kehu customer reid: {customer.name} ({old_id}) is now {new_id}\n\n"
                            f"{report.files} files moved; referrals now naming {new_id}: "

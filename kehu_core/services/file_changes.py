@@ -39,7 +39,6 @@ def files_below(folder: Path) -> tuple[list[Path], list[Path]]:
     return sorted(files), folders
 
 
-
 class FileChanges:
     """Every file a command moving a customer's files writes or removes, as it was before: put
     back whole on failure (:meth:`take_back`), committed whole on success (:meth:`commit`)."""
@@ -61,7 +60,15 @@ class FileChanges:
         self.note(path)
         path.unlink()
 
-    def undo(self, stop: Path) -> None:
+    def reindex(self) -> None:
+        """The index told of every file changed so far (an opened one; none is made for it)."""
+        idx = self.store.opened_index
+        if idx is not None:
+            idx.refresh_paths(list(self.before))
+
+    def take_back(self) -> None:
+        """Every file as it was before, and the index told so."""
+        stop = self.store.root / CUSTOMERS_DIR
         for path, content in self.before.items():
             if content is None:
                 with contextlib.suppress(FileNotFoundError):
@@ -70,19 +77,18 @@ class FileChanges:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, content.decode("utf-8"))
-
-    def take_back(self) -> None:
-        """Every file as it was before, and the index told so."""
-        self.undo(self.store.root / CUSTOMERS_DIR)
-        idx = self.store.opened_index
-        if idx is not None:
-            idx.refresh_paths(list(self.before))
+        self.reindex()
 
     def commit(self, message: str, paths: Iterable[Path]) -> str | None:
         """One commit of ``paths`` (files or folders) as they are now, those gone included (a
         path neither there nor tracked is left out: git refuses it); the commit's id, or None
         when nothing changed."""
         store = self.store
-        rels = [rel for rel in sorted({store.rel(p) for p in paths})
-                if (store.root / rel).exists() or gitops.run(store.root, "ls-files", "--", rel).stdout.strip()]
+        rels = sorted({store.rel(p) for p in paths})
+        gone = [rel for rel in rels if not (store.root / rel).exists()]
+        # which of those git tracks, asked once (a git process for each, a merge's hundreds of
+        # records: one each); a folder is tracked where a file below it is
+        listed = gitops.run(store.root, "ls-files", "-z", "--", *gone).stdout if gone else ""
+        tracked = set(listed.split("\0")) - {""}
+        rels = [rel for rel in rels if rel not in gone or any(t == rel or t.startswith(rel + "/") for t in tracked)]
         return gitops.head(store.root) if gitops.commit(store.root, message, rels) else None
