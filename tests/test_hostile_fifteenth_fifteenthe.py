@@ -16,22 +16,34 @@ def _customers(store: Path) -> list[dict]:
     return kehu("customer", "list", "--json", store=store).json()
 
 
-def test_an_xlsx_number_cell_of_nan_or_infinity_is_refused_as_a_csvs(tmp_path: Path) -> None:
-    """A script's float('nan') or float('inf') in a number cell (openpyxl writes it as an empty
-    value): the credit limit or a sale's amount was read as empty and lost, exit 0, where the
-    same NaN in a CSV was refused. The row is refused, naming the column; the rest imported."""
+def _workbook(tmp_path: Path, *rows: list, formats: dict[str, str] | None = None) -> Path:
+    """客户.xlsx of ``rows`` as openpyxl writes them, ``formats`` a cell's number format."""
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["姓名", "credit_limit", "交易日期", "成交金额"])
-    sheet.append(["甲", float("nan"), None, None])
-    sheet.append(["乙", None, "2026-11-01", float("inf")])
-    sheet.append(["丙", 100, None, None])
+    for row in rows:
+        sheet.append(row)
+    for cell, number_format in (formats or {}).items():
+        sheet[cell].number_format = number_format
     path = tmp_path / "客户.xlsx"
     book.save(path)
+    return path
+
+
+def _shop(tmp_path: Path) -> Path:
     store = tmp_path / "shop"
     assert kehu("init", str(store), "--no-git").code == 0
+    return store
+
+
+def test_an_xlsx_number_cell_of_nan_or_infinity_is_refused_as_a_csvs(tmp_path: Path) -> None:
+    """A script's float('nan') or float('inf') in a number cell (openpyxl writes it as an empty
+    value): the credit limit or a sale's amount was read as empty and lost, exit 0, where the
+    same NaN in a CSV was refused. The row is refused, naming the column; the rest imported."""
+    path = _workbook(tmp_path, ["姓名", "credit_limit", "交易日期", "成交金额"], ["甲", float("nan"), None, None],
+                     ["乙", None, "2026-11-01", float("inf")], ["丙", 100, None, None])
+    store = _shop(tmp_path)
     done = kehu("import", str(path), store=store)
     assert done.code == 1, done.out + done.err
     no_traceback(done)
@@ -45,23 +57,15 @@ def test_an_xlsx_yes_no_cell_reads_as_the_sheet_shows_it(tmp_path: Path) -> None
     note no sheet showed), and a number cell of 1/3 its 16 digits (Excel shows 15); in a yes/no
     column it means what it says. Both readers (calamine, and openpyxl for a sheet too wide)
     give the cell to ``importing.values.text``."""
-    import openpyxl
-
     from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
     from kehu_core.services.importing.values import text
 
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["姓名", "备注", "do_not_contact", "联系电话", "昵称"])
-    sheet.append([True, 1 / 3, False, 13912345678.0, False])
-    sheet.append(["乙", 12.5, True, "13912345679", 1234567890123])
-    path = tmp_path / "客户.xlsx"
-    book.save(path)
+    path = _workbook(tmp_path, ["姓名", "备注", "do_not_contact", "联系电话", "昵称"],
+                     [True, 1 / 3, False, 13912345678.0, False], ["乙", 12.5, True, "13912345679", 1234567890123])
     for tables in (_xlsx_tables(path), _openpyxl_tables(path)):
         rows = [[text(cell) for cell in row] for _n, row in tables[0][1]]
         assert rows[1] == ["TRUE", "0.333333333333333", "FALSE", "13912345678", "FALSE"], rows
-    store = tmp_path / "shop"
-    assert kehu("init", str(store), "--no-git").code == 0
+    store = _shop(tmp_path)
     done = kehu("import", str(path), store=store)
     assert done.code == 0, done.out + done.err
     shown = {c["name"]: kehu("customer", "show", c["id"], "--json", store=store).json()
@@ -80,16 +84,9 @@ def test_an_xlsx_date_and_time_cell_in_a_text_column_reads_as_a_sheet_shows_it(t
     sheet shows; now 2026-01-01 10:30:00 (``importing.values.text``), read as a sale's day alike."""
     import datetime as dt
 
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["姓名", "备注", "交易日期", "成交金额"])
-    sheet.append(["甲", dt.datetime(2026, 1, 1, 10, 30), dt.datetime(2026, 1, 2, 9, 0), 10])
-    path = tmp_path / "客户.xlsx"
-    book.save(path)
-    store = tmp_path / "shop"
-    assert kehu("init", str(store), "--no-git").code == 0
+    path = _workbook(tmp_path, ["姓名", "备注", "交易日期", "成交金额"],
+                     ["甲", dt.datetime(2026, 1, 1, 10, 30), dt.datetime(2026, 1, 2, 9, 0), 10])
+    store = _shop(tmp_path)
     done = kehu("import", str(path), store=store)
     assert done.code == 0, done.out + done.err
     (only,) = _customers(store)
@@ -145,27 +142,17 @@ def test_an_xlsx_number_of_zeros_or_a_percentage_reads_as_the_sheet_shows_it(tmp
     """A member number formatted 00000 (Excel shows 00123) was imported as customer 123, a new
     customer beside the 00123 the store has; a note of 0% (25%) as 0.25. Both readers give
     what the sheet shows (``importing.limits.cells_as_shown``)."""
-    import openpyxl
-
     from kehu_core.services.importing.limits import cells_as_shown
     from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
     from kehu_core.services.importing.values import text
 
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["顾客ID", "姓名", "备注"])
-    sheet.append([123, "甲", 0.25])
-    sheet["A2"].number_format, sheet["C2"].number_format = "00000", "0%"
-    sheet.append([45, "乙", 0.125])
-    sheet["A3"].number_format, sheet["C3"].number_format = "000000", "0.00%"
-    path = tmp_path / "客户.xlsx"
-    book.save(path)
+    path = _workbook(tmp_path, ["顾客ID", "姓名", "备注"], [123, "甲", 0.25], [45, "乙", 0.125],
+                     formats={"A2": "00000", "C2": "0%", "A3": "000000", "C3": "0.00%"})
     shown = cells_as_shown(path)
     for tables in (_xlsx_tables(path, shown), _openpyxl_tables(path, shown)):
         rows = [[text(cell) for cell in row] for _n, row in tables[0][1]]
         assert rows[1:] == [["00123", "甲", "25%"], ["000045", "乙", "12.50%"]], rows
-    store = tmp_path / "shop"
-    assert kehu("init", str(store), "--no-git").code == 0
+    store = _shop(tmp_path)
     assert kehu("customer", "add", "--id", "00123", "--name", "甲", store=store).code == 0
     done = kehu("import", str(path), store=store)
     assert done.code == 0, done.out + done.err
