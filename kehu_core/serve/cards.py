@@ -358,8 +358,8 @@ def gone(store: Store, scope: Scope, href: str, uid: str, sent: str | None = Non
     if kept is None:
         return None
     old, now = kept
-    said = (_("customer {old} was merged into {where}") if merged
-            else _("customer {old} now has another id: {where}")).format(old=old, where=_where(store, scope, now))
+    said = (_("customer {old} was merged into {where}").format(old=old, where=_where(store, scope, now))
+            if merged else _given_another_id(store, scope, old, now))
     return _("{said}; nothing was changed: make the change on that contact after the next sync").format(said=said)
 
 
@@ -368,6 +368,12 @@ def _where(store: Store, scope: Scope, now: str) -> str:
     if not scope.sees(customer.owner):
         return _("a customer of another rep's")
     return _("{name} ({id}), whose card is {href}").format(name=customer.name, id=now, href=href_of(customer))
+
+
+def _given_another_id(store: Store, scope: Scope, old: str, new: str) -> str:
+    """What a phone is told of customer ``old`` given the id ``new`` (``kehu customer reid``):
+    said alike whether the card is gone or its id is another customer's now."""
+    return _("customer {old} now has another id: {where}").format(old=old, where=_where(store, scope, new))
 
 
 def _taken_over(store: Store, scope: Scope, old: str, sent: str) -> str | None:
@@ -390,7 +396,7 @@ def _taken_over(store: Store, scope: Scope, old: str, sent: str) -> str | None:
     name = name.strip() if isinstance(name, str) else name
     if name == store.get(old).name and name != store.get(new).name:
         return None
-    said = _("customer {old} now has another id: {where}").format(old=old, where=_where(store, scope, new))
+    said = _given_another_id(store, scope, old, new)
     return _("{said}, and {href} is another customer's card now; nothing was changed: make the change on "
              "that contact after the next sync").format(said=said, href=f"{old}.vcf")
 
