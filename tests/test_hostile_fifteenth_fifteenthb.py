@@ -13,7 +13,7 @@ import pytest
 from kehu_core.store import Store
 
 from .conftest import git, kehu
-from .test_team_merge import first_clone, ok, two_clones
+from .test_team_merge import first_clone, ok, sync_in_turn, two_clones
 
 
 def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -144,10 +144,7 @@ def test_records_and_references_written_meanwhile_follow_a_customer_given_a_new_
     ok("customer", "set", "C0001", "tags+=vip", store=b)
     ok("customer", "add", "--id", "L4", "--name", "李四", "--referrer", "C0001", store=b)
     one, two = (a, b) if first == "renamer" else (b, a)
-    ok("sync", store=one)
-    synced = kehu("sync", store=two)
-    assert synced.code == 0, synced.err
-    ok("sync", store=one)
+    sync_in_turn(one, two)
     for clone in (a, b):
         ids = {c["id"] for c in kehu("customer", "list", "--json", store=clone).json()}
         assert ids == {"C0002", "L4"}, ids

@@ -138,7 +138,7 @@ def test_a_customer_merged_away_in_one_clone_and_given_a_new_id_in_the_other_is_
     K there, X2 here — so K and X2 are one customer: the sale stays once, under the customer
     the clone that synced first put it, the other merged into that one, both syncs exit 0,
     `check` clean, the clones alike."""
-    from .test_team_merge import ok, two_clones
+    from .test_team_merge import ok, sync_in_turn, two_clones
 
     a, b = two_clones(tmp_path)
     ok("customer", "add", "--id", "K", "--name", "甲甲", "--phone", "13912345679", store=a)
@@ -149,10 +149,7 @@ def test_a_customer_merged_away_in_one_clone_and_given_a_new_id_in_the_other_is_
     ok("customer", "merge", "K", "X", store=a)
     ok("customer", "reid", "X", "X2", store=b)
     one, two = (a, b) if first == "merged there" else (b, a)
-    ok("sync", store=one)
-    second = kehu("sync", store=two)
-    assert second.code == 0, second.err
-    ok("sync", store=one)
+    sync_in_turn(one, two)
     for clone in (a, b):
         listed = {c["id"] for c in json.loads(kehu("customer", "list", "--json", store=clone).out)}
         assert len(listed) == 1 and listed <= {"K", "X2"}, listed

@@ -59,6 +59,14 @@ def sync(store: Path) -> None:
     ok("sync", store=store)
 
 
+def sync_in_turn(one: Path, two: Path) -> None:
+    """``one`` syncs, then ``two`` (whose sync merges what ``one`` pushed), then ``one`` again
+    (taking that merge): each sync exits 0, and both clones have all of it."""
+    ok("sync", store=one)
+    ok("sync", store=two)
+    ok("sync", store=one)
+
+
 def customer_with_points(tmp_path: Path, remote: Path) -> tuple[Path, Path, str]:
     a = first_clone(tmp_path, remote)
     cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
