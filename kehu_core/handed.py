@@ -116,7 +116,10 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     The working folder is the command's: one the plugin's code changes (``os.chdir`` to its own
     folder, to read a file beside it) is changed back. `kehu export --format csv out.csv` wrote
     the customers into the plugin's folder, saying "wrote 1 rows to out.csv", and `kehu import
-    sheet.csv` found no such file.
+    sheet.csv` found no such file. So are the environment (``os.environ``) and the umask
+    (:func:`_process_state`): a plugin's ``os.umask(0)`` made every folder kehu made after it
+    world-writable, and its ``os.environ['GIT_DIR']`` or ``['KEHU_TODAY']`` ran kehu's git on
+    another repository and the later hooks at another day.
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
@@ -126,6 +129,7 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     target may be ``/dev/stdout``."""
     before = set(threading.enumerate())
     folder = _working_folder()
+    environment, mask = _process_state()
     main = threading.current_thread() is threading.main_thread()
     redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
     aside = _stdout_file_aside() if main and stdout_file else None
@@ -141,6 +145,7 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
         if folder is not None and _working_folder() != folder:
             with contextlib.suppress(OSError):  # the folder itself removed meanwhile: nothing to go back to
                 os.chdir(folder)
+        _process_state_back(environment, mask)
 
 
 def kehus_own(thing: Any) -> bool:
@@ -184,6 +189,44 @@ def _stdout_file_back(saved: int) -> None:
         os.dup2(saved, 1)
     finally:
         os.close(saved)
+
+
+def _process_state() -> tuple[dict[Any, Any], int]:
+    """A copy of the environment (``os.environ``'s own mapping of bytes: a copy of that takes
+    well under a microsecond, where decoding every variable took some 20) and the umask (read
+    by setting it, to 077 for that instant: a file another thread makes meanwhile is private)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return dict(_environment()), mask
+
+
+def _environment() -> dict[Any, Any]:
+    return getattr(os.environ, "_data", os.environ)
+
+
+def _process_state_back(environment: dict[Any, Any], mask: int) -> None:
+    """The environment and umask as :func:`_process_state` saw them: what plugin code set or
+    removed in ``os.environ`` undone (``TZ`` read again by the C library), its umask put back."""
+    os.umask(mask)
+    now = _environment()
+    if now == environment:
+        return
+    decode = getattr(os.environ, "decodekey", lambda key: key)
+    value_of = getattr(os.environ, "decodevalue", lambda value: value)
+    zone = now.get(_TZ)
+    for key in [key for key in now if key not in environment]:
+        os.environ.pop(decode(key), None)
+    for key, value in environment.items():
+        if now.get(key) != value:
+            os.environ[decode(key)] = value_of(value)
+    if zone != environment.get(_TZ):
+        import time
+
+        time.tzset()
+
+
+#: TZ as ``os.environ``'s own mapping keys it
+_TZ: Any = getattr(os.environ, "encodekey", lambda key: key)("TZ")
 
 
 def _working_folder() -> str | None:
