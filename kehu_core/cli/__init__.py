@@ -41,7 +41,10 @@ __all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out",
 
 
 def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if not value:
+    # None: neither given nor set (click passes an empty KEHU_TODAY as unset). ``--today ""``
+    # (``--today "$DAY"`` with DAY unset) is refused as every other date option's "" is: taken as
+    # unset, the command ran at the system date, the one thing the user had said it should not.
+    if value is None:
         return None
     day = read_day(value)
     if isinstance(day, dt.date):
