@@ -28,10 +28,12 @@ WAITING_SHOWN = 10
 
 
 def _ids(values: tuple[str, ...]) -> tuple[str, ...]:
-    """``--order a,b --order c`` → (a, b, c); commas (also full-width) or repeats."""
+    """``--order a,b --order c`` → (a, b, c); commas (also full-width) or repeats. Each id as
+    typed: the store refuses one holding a space (``ids.check_id``), as every other door does
+    (``--add ' ID'`` had its spaces taken off and was planned)."""
     out: list[str] = []
     for value in values:
-        out.extend(v.strip() for v in value.replace("，", ",").split(",") if v.strip())
+        out.extend(v for v in value.replace("，", ",").split(",") if v)
     return tuple(out)
 
 
