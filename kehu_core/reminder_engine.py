@@ -275,17 +275,13 @@ def due_reminders(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
     """Every reminder due from ``start`` to ``end`` (inclusive) that is not done or snoozed past
     ``end``. Ongoing ones (a customer not contacted for too long, an unpaid bill) that fell due
     earlier are included with their original date, so nothing overdue silently disappears."""
-    rule_list = rules(store)
-    if not rule_list:
+    if not rules(store):
         return []
-    histories = _histories(store)
-    state = states(store)
-    out: list[Reminder] = []
-    for row in store.index.list(order="id"):
-        found = _run_rules(store, rule_list, row.customer, histories.get(row.customer.id, []), start, end,
-                           state=state)
-        out.extend(apply_state(found, state, end))
-    return _sorted(out)
+    # through reminders_for, the same answers: the histories the rules need only, each rule's
+    # first day once (it parsed every interaction of the store and asked every rule's lapse
+    # for each customer: 8-9 s at 10 000 customers)
+    customers = [row.customer for row in store.index.list(order="id")]
+    return _sorted([r for _, mine in reminders_for(store, customers, start, end) for r in mine])
 
 
 def reminders_of(
