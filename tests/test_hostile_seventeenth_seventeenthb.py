@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kehu_core.store import open_store
+
 from . import test_hostile_limits
-from .conftest import kehu
-from .pluginutil import add_customer
+from .conftest import TODAY, kehu
+from .pluginutil import add_customer, buy
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -27,3 +29,25 @@ def test_an_id_typed_with_spaces_is_refused_by_visits_plan_as_by_every_door(stor
     assert sorted(store_path.rglob("*.yaml")) == files_before
     assert kehu("visits", "plan", "--owner", "小王", "--add", cid, store=store_path).code == 0
 
+
+def test_a_ledger_reason_is_bounded_as_a_text_field_is(store_path: Path) -> None:
+    """`kehu points redeem --reason` (and a void's) kept a text of any length on the ledger's one
+    line (a 100 000-character reason, exit 0), where a name or a title is held to
+    `models.MAX_TEXT`; a hand-edited ledger line so long is named by `kehu check`."""
+    cid = add_customer(store_path, "赵敏")
+    sale = buy(store_path, cid, 300, TODAY.isoformat())
+    void = kehu("purchase", "void", cid, sale, "--reason", "z" * 201, store=store_path)
+    no_traceback(void)
+    assert void.code == 1 and "--reason" in void.err and "200" in void.err, void.err
+    ledger = open_store(store_path).ledger_file(cid, "points")
+    before = ledger.read_bytes()
+    refused = kehu("points", "redeem", cid, "10", "--reason", "x" * 100_000, store=store_path)
+    no_traceback(refused)
+    assert refused.code == 1 and "--reason" in refused.err and "200" in refused.err, refused.err
+    assert ledger.read_bytes() == before
+    assert kehu("points", "redeem", cid, "10", "--reason", "x" * 200, store=store_path).code == 0
+    hand_edit = f'- {{date: {TODAY}, reason: redeem, delta: -1, note: {"y" * 300}}}\n'
+    ledger.write_bytes(ledger.read_bytes() + hand_edit.encode())
+    checked = kehu("check", store=store_path)
+    no_traceback(checked)
+    assert checked.code == 1 and "note" in checked.out and "200" in checked.out, checked.out

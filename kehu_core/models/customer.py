@@ -61,6 +61,10 @@ MAX_CONTACTS = 50  # phones, emails, addresses: how many
 # (``fields.COMPOSED``); ONE_LINE took off the spaces
 Short = Annotated[str, Field(max_length=MAX_SHORT), ONE_LINE, COMPOSED]
 Text = Annotated[str, Field(max_length=MAX_TEXT), ONE_LINE]
+#: why something was done, as a person wrote it (a redemption's `--reason`, a void's, an
+#: over-limit sale's, a ledger line's texts): a name's bound, on one line or more (a ledger line
+#: shows it on its own line): `points redeem --reason` kept 100 000 characters on one line
+Reason = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class Customer(BaseModel):

@@ -22,6 +22,7 @@ from ..clock import day_range_problem
 from ..i18n import N_, _
 from ..ids import check_id
 from ..money import CENT, MONEY_DIGITS, line_problem
+from .customer import Reason
 from .fields import COMPOSED, Amount, Day, Flag, Money, Quantity, Whole, as_list, shows_something
 from .hostile import ONE_LINE, OneLine, refuse_deep
 
@@ -111,7 +112,7 @@ class Voided(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow")
 
     date: Day
-    reason: str | None = None
+    reason: Reason | None = None
     by: OneLine | None = None
 
 
@@ -121,7 +122,7 @@ class OverLimit(BaseModel):
 
     model_config = ConfigDict(defer_build=True, extra="allow")
 
-    reason: str = Field(min_length=1)
+    reason: Reason = Field(min_length=1)
     # a limit and what was owed are never below nothing, as the customer's ``credit_limit``
     limit: Amount
     outstanding: Amount  # owed before this sale

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from .customer import Reason
 from .fields import Day
 from .hostile import refuse_deep
 
@@ -55,16 +56,16 @@ class LedgerEntry(BaseModel):
     # the points ledger keys on (`reason: purchase`, the sale it is of as `ref`, a redemption's
     # `note`): a hand-edited `reason: [1]` or `ref: [1]` passed `kehu check`, then ended
     # `kehu points` and `points rebuild` in "internal error: TypeError: unhashable type"
-    id: Annotated[str, Strict()] | None = None
-    reason: Annotated[str, Strict()] | None = None
-    ref: Annotated[str, Strict()] | None = None
-    note: Annotated[str, Strict()] | None = None
+    id: Annotated[Reason, Strict()] | None = None
+    reason: Annotated[Reason, Strict()] | None = None
+    ref: Annotated[Reason, Strict()] | None = None
+    note: Annotated[Reason, Strict()] | None = None
     # text where present, as the tiers ledger moves a customer (`{from: 小客户, to: 重要客户, why:
     # …}`): a hand-edited `to: [1]` or `from: {a: 1}` passed `kehu check`, then ended `kehu tier`
     # and `kehu tier record` in "internal error: TypeError: unhashable type"
-    from_: Annotated[str, Strict()] | None = Field(None, alias="from")
-    to: Annotated[str, Strict()] | None = None
-    why: Annotated[str, Strict()] | None = None
+    from_: Annotated[Reason, Strict()] | None = Field(None, alias="from")
+    to: Annotated[Reason, Strict()] | None = None
+    why: Annotated[Reason, Strict()] | None = None
 
     def as_entry(self, raw: dict[str, Any]) -> dict[str, Any]:
         """``raw`` with its dates as dates (a quoted '2026-11-01' too), as plugins read it."""
