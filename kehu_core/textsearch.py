@@ -121,6 +121,60 @@ def name_key(name: str) -> str:
     return " ".join(_shown(unicodedata.normalize("NFC", name)).split())
 
 
+#: The Cyrillic and Greek letters that look like a Latin one in the fonts a list, a form and a
+#: spreadsheet use (from Unicode's confusables, the single letters of the two scripts a Latin
+#: letter's look stands for): what :func:`look_alike_key` reads as that Latin letter. Letters
+#: only somewhat alike (Cyrillic И, Greek λ) are not here: two names told apart are two names.
+LOOK_ALIKE_LETTERS = str.maketrans({
+    # Cyrillic capitals, then small letters
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "У": "Y", "Ү": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I",
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j",
+    "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+    # Greek capitals, then small letters
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    "α": "a", "ι": "i", "ν": "v", "ο": "o", "ρ": "p", "υ": "u",
+})
+
+
+def look_alike_key(name: str) -> str:
+    """A name as it looks: :func:`name_key` in Unicode's compatibility form (NFKC: a fullwidth
+    Ｂob is Bob), each Cyrillic or Greek letter that looks Latin (:data:`LOOK_ALIKE_LETTERS`)
+    as that letter. Two names written differently with one look (Anna, and Аnna with a
+    Cyrillic А) are likely one person, or one posing as the other (`kehu duplicates`)."""
+    return unicodedata.normalize("NFKC", name_key(name)).translate(LOOK_ALIKE_LETTERS)
+
+
+def mixed_scripts(name: str) -> tuple[str, list[str]] | None:
+    """Whether ``name`` mixes Latin letters with Cyrillic or Greek ones: (that script's name,
+    its letters in ``name``), else None. Such a name is most often one imitating another (a
+    Latin name with a Cyrillic а), which no screen shows; a name of one script is not."""
+    if name.isascii():
+        return None
+    latin = False
+    others: dict[str, list[str]] = {}
+    for char in name:
+        point = ord(char)
+        if point < 0x250 or 0x1E00 <= point <= 0x1EFF or 0xFF21 <= point <= 0xFF5A:
+            latin = latin or char.isalpha()
+        elif char.isalpha() and (script := _script_of(point)) is not None:
+            others.setdefault(script, []).append(char)
+    if not latin or not others:
+        return None
+    script, letters = next(iter(others.items()))
+    return script, list(dict.fromkeys(letters))
+
+
+def _script_of(point: int) -> str | None:
+    """Greek or Cyrillic, for a code point in their blocks; else None."""
+    if 0x370 <= point <= 0x3FF or 0x1F00 <= point <= 0x1FFF:
+        return "Greek"
+    if 0x400 <= point <= 0x52F or 0x1C80 <= point <= 0x1C8F or 0xA640 <= point <= 0xA69F:
+        return "Cyrillic"
+    return None
+
+
 def _shown(text: str) -> str:
     """``text`` without its invisible format characters (category Cf)."""
     if text.isprintable():  # the common case, in C: a format character is not printable

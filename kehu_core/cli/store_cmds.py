@@ -11,7 +11,7 @@ from ..confidential import misspelt_fields
 from ..errors import KehuError
 from ..i18n import _, ngettext
 from ..services import gitops
-from ..services.checking import check_store, created_warnings
+from ..services.checking import check_store, created_warnings, mixed_script_warnings
 from ..services.serve_secrets import htpasswd_warnings
 from ..store import Store
 from . import _said  # what a file holds (a field's name with ESC) never drives the terminal
@@ -45,8 +45,8 @@ def check(ctx: Context) -> None:
     problems = check_store(store)
     for problem in problems:
         click.echo(_said(problem.render()))
-    warnings = [*store.plugins.unknown_names(), *created_warnings(store), *misspelt_fields(store),
-                *htpasswd_warnings(store)]
+    warnings = [*store.plugins.unknown_names(), *created_warnings(store), *mixed_script_warnings(store),
+                *misspelt_fields(store), *htpasswd_warnings(store)]
     for warning in warnings:
         click.echo(_said(as_warning(warning)))
     count = store.index.count()

@@ -8,7 +8,8 @@
   row into that customer.
 * likely the same customer (``kehu duplicates``, for a person to decide) — besides the above,
   the same name with a similar phone (the same last 8 digits, or one digit apart), or names
-  written with different characters that sound the same (the same pinyin: 张敏 and 章敏).
+  written with different characters that sound the same (the same pinyin: 张敏 and 章敏), or
+  that look the same (Anna, and Аnna with a Cyrillic А: ``textsearch.look_alike_key``).
   Two customers with the same name and unrelated phones are not listed: namesakes are common.
 
 Merging two records found the same: :mod:`kehu_core.services.customer_merge`.
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KehuError
 from ..i18n import _
 from ..models import Customer
-from ..textsearch import name_key, spoken_key
+from ..textsearch import LOOK_ALIKE_LETTERS, look_alike_key, name_key, spoken_key
 from .profile_merge import ALSO_KNOWN  # noqa: F401 (its home: the merge driver names it too)
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def add_customer(store: Store, customer: Customer, *, allow_duplicate: bool = Fa
 
 @dataclass
 class Reason:
-    kind: str  # phone | email | similar_phone | pinyin
+    kind: str  # phone | email | similar_phone | pinyin | look_alike
     customers: list[str]
     text: str
 
@@ -186,14 +187,27 @@ def _similar_phone_reasons(name: str, entries: list[tuple[str, list[str]]]) -> l
     return out
 
 
+def _letters_told(name: str) -> str:
+    """``name`` with the letters that only look like what :func:`look_alike_key` reads them as
+    named (``Аnna (А U+0410 CYRILLIC CAPITAL LETTER A)``): in the message the two look alike too."""
+    import unicodedata
+
+    told = [f"{c} U+{ord(c):04X} {unicodedata.name(c, '')}".rstrip()
+            for c in dict.fromkeys(name) if unicodedata.normalize("NFKC", c).translate(LOOK_ALIKE_LETTERS) != c]
+    return f"{name} ({', '.join(told)})" if told else name
+
+
 def find_duplicates(store: Store) -> list[DuplicateGroup]:
     """Groups of customers that are likely one person, each with why (see the module's rule)."""
     names: dict[str, str] = {}
     by_key: dict[str, list[str]] = defaultdict(list)
     by_name: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
     by_pinyin: dict[str, list[str]] = defaultdict(list)
+    by_look: dict[str, list[str]] = defaultdict(list)
     for cid, name, phones, emails in store.index.contacts():
         names[cid] = name
+        if not name.isascii():  # (an ASCII name looks like itself alone: compared as written)
+            by_look[look_alike_key(name)].append(cid)
         for key in dict.fromkeys(contact_keys(phones, emails)):
             by_key[key].append(cid)
         by_name[name_key(name)].append((cid, phones))
@@ -216,6 +230,15 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
         if len(spellings) > 1:
             reasons.append(Reason("pinyin", ids, _("same pinyin {pinyin}: {names}").format(
                 pinyin=spelled, names=" / ".join(spellings))))
+    if by_look:  # the ASCII names each look-alike looks like
+        for cid, name in names.items():
+            if name.isascii() and (key := look_alike_key(name)) in by_look:
+                by_look[key].append(cid)
+    for ids in by_look.values():
+        shown = list(dict.fromkeys(name_key(names[c]) for c in ids))
+        if len(shown) > 1:
+            reasons.append(Reason("look_alike", sorted(ids), _("names that look alike: {names}").format(
+                names=" / ".join(_letters_told(name) for name in shown))))
     # customers linked by any reason form one group
     parent: dict[str, str] = {}
 
