@@ -31,6 +31,7 @@ from . import (
     serve_secrets,
     sync_checks,
     sync_guard,
+    sync_marker,
     sync_merged_away,
     unmerged_files,
 )
@@ -252,6 +253,9 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
                 "branch --unset-upstream` or `git remote add`; nothing was changed").format(
                 branch=branch, remote=repr(remote)))
         report.remote, report.branch = remote, branch
+        # a kill from here on (git's merge has written the colleague's files, not committed them)
+        # is put back by the next command as this clone was: the marker says where it began
+        sync_marker.begin(store.state_dir, point.start, point.committed, f"refs/remotes/{remote}/{branch}")
         try:
             with _signals_interrupt():
                 _exchange(store, report, point, remote, branch, push,
@@ -262,6 +266,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             point.restore()
             raise
         finally:
+            sync_marker.end(store.state_dir)
             store.index.refresh()
     return report
 

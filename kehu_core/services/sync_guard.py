@@ -23,6 +23,7 @@ from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from . import gitops, merge_conflicts
+from .sync_marker import put_back
 from .unmerged_files import customer_of, given_one_id_text
 
 
@@ -63,12 +64,7 @@ class RestorePoint:
     def restore(self) -> None:
         """The clone as before the sync: HEAD, no merge under way, the user's edits back in the
         working tree uncommitted (files the sync's commit added are untracked again)."""
-        if self.start is None:  # an unborn branch: nothing to go back to but the files
-            return
-        gitops.run(self.root, "merge", "--abort", check=False)
-        gitops.run(self.root, "reset", "-q", "--hard", self.committed or self.start)
-        if self.committed:
-            gitops.run(self.root, "reset", "-q", self.start)
+        put_back(self.root, self.start, self.committed)
 
 
 def added_in_both(root: Path, ref: str) -> list[str]:

@@ -280,6 +280,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         recorder = None
         try:
             journal.recover_interrupted(self)  # a command killed half-way: its entry, before any other
+            self._put_back_killed_sync()
             if self.journal_as is not None and self._recording is None:
                 recorder = self._recording = Recorder(self.journal_as, None,
                                                       ahead=journal_ahead.WriteAhead(self, self.journal_as))
@@ -299,6 +300,31 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
                 self._lock_owner = None
                 _HELD.pop(lock.lock_file, None)
                 lock.release()
+
+    def _put_back_killed_sync(self) -> None:
+        """A ``kehu sync`` killed half-way (its marker there, the lock free: it is not running):
+        the clone as it was before it, said on stderr (:mod:`kehu_core.services.sync_marker`)."""
+        from ..services import sync_marker
+
+        if not sync_marker.left(self.state_dir):
+            return
+        said = sync_marker.recover(self.root, self.state_dir)
+        if said is not None:
+            import sys
+
+            sys.stderr.write(said + "\n")
+            if self._index is not None:
+                self._index.refresh(full=True)
+
+    def put_back_killed_sync(self) -> None:
+        """For a command that only reads: a killed sync's clone put back first (see
+        :meth:`_put_back_killed_sync`) if the store's lock is free now; else left to the next."""
+        from ..services import sync_marker
+
+        if self.holds_lock() or not sync_marker.left(self.state_dir):
+            return
+        with contextlib.suppress(KehuError, OSError), self.lock(timeout=0):
+            pass
 
     @cached_property
     def _lock(self) -> FileLock:
