@@ -4,6 +4,10 @@ before its fix. See docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from kehu_core.store import open_store
@@ -51,3 +55,48 @@ def test_a_ledger_reason_is_bounded_as_a_text_field_is(store_path: Path) -> None
     checked = kehu("check", store=store_path)
     no_traceback(checked)
     assert checked.code == 1 and "note" in checked.out and "200" in checked.out, checked.out
+
+
+def _edit_without_a_terminal(store: Path, cid: str, **env: str) -> tuple[int, str]:
+    """`kehu edit CID` in its own process, its input /dev/null (a script's, a cron job's). The
+    timeout and the kill only end a run that waits (as the code before the fix could)."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR", "KEHU_EDITOR_NO_TTY")}
+    process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(store), "edit", cid],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**environment, **env}, start_new_session=True)
+    try:
+        _out, err = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return process.returncode, err
+
+
+def test_edit_with_a_terminal_editor_named_and_no_terminal_says_so(store_path: Path, tmp_path: Path) -> None:
+    """`EDITOR=vim kehu edit ID` (or `VISUAL='nano -w'`) from a script, a cron job or a pipe: kehu
+    started the editor, which needs a terminal for its input and waited for ever (vim in a pipe),
+    where with no editor named it says what to set. A terminal editor (by its program's name) with
+    no terminal on kehu's input is refused before any copy is made, exit 1, unless
+    KEHU_EDITOR_NO_TTY=1 says it needs none (`services.editing.editor_command`); a script or a
+    graphical editor as $EDITOR runs as before. The stand-ins named vim and nano only note that
+    they were started."""
+    cid = add_customer(store_path, "赵敏")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    started = tmp_path / "started"
+    for name in ("vim", "nano", "my-editor"):
+        editor = bin_dir / name
+        editor.write_text(f"#!/bin/sh\necho {name} >> '{started}'\n", encoding="utf-8")
+        editor.chmod(0o755)
+    path = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    before = sorted(p.read_bytes() for p in store_path.rglob("*.yaml"))
+    for env in ({"EDITOR": "vim"}, {"VISUAL": f"{bin_dir / 'nano'} -w", "EDITOR": "my-editor"}):
+        code, err = _edit_without_a_terminal(store_path, cid, **path, **env)
+        assert code == 1 and "terminal" in err and "KEHU_EDITOR_NO_TTY" in err, (code, err)
+        assert ("$EDITOR" if "VISUAL" not in env else "$VISUAL") in err, err
+        assert "Traceback" not in err and not started.exists(), err
+    assert sorted(p.read_bytes() for p in store_path.rglob("*.yaml")) == before
+    assert _edit_without_a_terminal(store_path, cid, **path, EDITOR="vim", KEHU_EDITOR_NO_TTY="1")[0] == 0
+    assert _edit_without_a_terminal(store_path, cid, **path, EDITOR="my-editor")[0] == 0
+    assert started.read_text(encoding="utf-8").split() == ["vim", "my-editor"]

@@ -41,17 +41,49 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
+#: the environment variable that says the editor named needs no terminal for its input
+#: (a wrapper of vim that opens a window of its own, ``vim -es`` reading commands from a file)
+NO_TTY = "KEHU_EDITOR_NO_TTY"
+
+#: editors (by their program's name) that draw in the terminal and read keys from kehu's input:
+#: with no terminal there (a script, a cron job, a pipe) they wait for ever
+_TERMINAL_EDITORS = frozenset({
+    "vi", "vim", "nvim", "view", "vimdiff", "nvi", "elvis", "vis", "nano", "pico", "rnano", "micro",
+    "joe", "jmacs", "jpico", "jstar", "jed", "ne", "mg", "zile", "mcedit", "hx", "helix", "kak",
+    "kakoune", "dte", "tilde", "amp", "emacs-nox"})
+
+
+def _needs_terminal(command: list[str]) -> bool:
+    """Whether ``command`` starts an editor that draws in the terminal: vi, vim (``vim.basic``
+    too), nano, ...; emacs unless it has a display to open a window on."""
+    name = os.path.basename(command[0]).lower().removesuffix(".exe") if command else ""
+    if name == "emacs":
+        return any(flag in command for flag in ("-nw", "-t", "--no-window-system")) or not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return name in _TERMINAL_EDITORS or name.split(".")[0] in ("vi", "vim", "nvim", "nano")
+
+
 def editor_command() -> list[str]:
-    """$VISUAL, else $EDITOR, else vi; vi only with a terminal for its input: from a script or a
-    cron job with neither variable set it waited for ever on input that never came (KehuError)."""
-    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    """$VISUAL, else $EDITOR, else vi. An editor that draws in the terminal (vi, vim, nano, ...:
+    :func:`_needs_terminal`) only with a terminal for its input: from a script, a cron job or a
+    pipe it waited for ever on input that never came (KehuError, unless ``KEHU_EDITOR_NO_TTY=1``
+    says it needs none); a script or a graphical editor that waits (``code --wait``) runs anyway."""
+    variable = "VISUAL" if os.environ.get("VISUAL") else "EDITOR"
+    raw = os.environ.get(variable)
     if raw is None or not raw.strip():
         if not _input_is_terminal():
             raise KehuError(_("no editor: neither $VISUAL nor $EDITOR is set, and vi, used then, needs a terminal "
                               "for its input, which here is closed, a file or a pipe; set EDITOR (a graphical "
                               "editor that waits, as `code --wait`) or run kehu edit in a terminal"))
         raw = "vi"
-    return shlex.split(raw)
+    command = shlex.split(raw)
+    if _needs_terminal(command) and not _input_is_terminal() and os.environ.get(NO_TTY) != "1":
+        raise KehuError(_("the editor ${variable} names ({editor}) needs a terminal for its input, which here is "
+                          "closed, a file or a pipe, so it would wait for ever; run kehu edit in a terminal, set "
+                          "{variable} to a graphical editor that waits (as `code --wait`) or a script, or set "
+                          "{no_tty}=1 if this editor needs no terminal").format(
+                              variable=variable, editor=repr(raw), no_tty=NO_TTY))
+    return command
 
 
 def _input_is_terminal() -> bool:
