@@ -20,7 +20,7 @@ from ..errors import Problem
 from ..models import Customer
 from ..models.fields import INDEXED
 from ..textsearch import sort_key
-from .connection import LOOKUP, profile_filters
+from .connection import LOOKUP, profile_filters, value_path
 from .interaction_queries import InteractionQueries
 from .reader import search_clause
 from .rows import Row
@@ -153,6 +153,13 @@ class Queries(InteractionQueries):
         )
         for cid, name, owner, level, created, dnc in self.db.execute(sql):
             yield cid, name, owner, level, created, bool(dnc)
+
+    def names_by_revenue(self, field: str) -> list[tuple[str, str, Any]]:
+        """(id, name, the profile's ``field``, None where it has none) of every customer, in
+        :meth:`list`'s ``order="revenue"``, without validating each profile into a model (the
+        tier distribution read 100 000 customers so for their name and ``tier_override``)."""
+        sql = "SELECT id, name, json_extract(data, ?) FROM customers ORDER BY revenue DESC, id"
+        return self.db.execute(sql, (value_path(field),)).fetchall()
 
     def profile_dicts(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(id, profile as a plain dict) of every customer, unvalidated (an import matching

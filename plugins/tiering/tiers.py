@@ -301,13 +301,12 @@ def distribution(store: Store, as_of: dt.date | None = None) -> dict[str, Any]:
     tiers = compute(store, as_of)
     cfg = settings(store)
     members: dict[str, list[dict[str, Any]]] = {name: [] for name in cfg.tier_names()}
-    for row in store.index.list(order="revenue"):
-        info = tiers.by_customer.get(row.customer.id)
+    for cid, name, override in store.index.names_by_revenue(OVERRIDE_FIELD):  # no models made
+        info = tiers.by_customer.get(cid)
         if info is None:
             continue
-        override = getattr(row.customer, OVERRIDE_FIELD, None)
         members.setdefault(override or info.computed, []).append({
-            "id": row.customer.id, "name": row.customer.name, "revenue": str(info.revenue),
+            "id": cid, "name": name, "revenue": str(info.revenue),
             "abc": info.abc, "rfm": info.rfm, "rfm_segment": info.rfm_segment,
             "overridden": bool(override),
         })
