@@ -163,7 +163,7 @@ def test_the_customer_merged_in_reads_as_a_customer_in_customer_show(store_path:
     assert shown.code == 0, shown.err
     lines = shown.out.splitlines()
     (known,) = [line for line in lines if line.startswith("Also known as")]
-    assert known.split(None, 3)[-1] == f"{other} (merged {TODAY.isoformat()})", shown.out
+    assert known.split(None, 3)[-1] == f"赵敏 ({other}, merged {TODAY.isoformat()})", shown.out
     assert "{" not in shown.out and "'" not in shown.out, shown.out
     notes = lines.index(next(line for line in lines if line.startswith("Notes")))
     assert lines[notes + 1].strip() == "住在西湖边" and lines[notes + 1].startswith(" " * 8), shown.out
@@ -188,7 +188,7 @@ def test_merge_keeps_everything_and_is_one_commit(store_path: Path) -> None:
     assert merged["addresses"] == ["杭州西湖区"] and merged["organization"] == "西湖茶庄"
     assert merged["level"] == "金卡" and merged["birthday"] == "1990-04-12" and merged["owner"] == "王芳"
     assert "喜欢龙井" in merged["notes"] and "住在西湖边" in merged["notes"]
-    assert merged["also_known"] == [{"id": other, "merged": TODAY.isoformat(), "level": "银卡"}]
+    assert merged["also_known"] == [{"id": other, "merged": TODAY.isoformat(), "name": "赵敏", "level": "银卡"}]
     assert sorted(float(p["amount"]) for p in merged["purchases"]) == [40.0, 100.0, 250.0]
     assert [i["text"] for i in merged["interactions"] if i["kind"] == "visit"] == ["到店品茶"]
     assert balance(store_path, keep) == points_before  # the points add up

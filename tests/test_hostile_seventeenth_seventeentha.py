@@ -52,3 +52,54 @@ def test_a_sync_killed_between_the_merge_and_its_commit_is_put_back_by_the_next(
         shown = json.loads(ok("customer", "show", cid, "--json", store=clone))
         assert shown.get("title") in (None, ""), shown
         assert [line["name"] for p in shown["purchases"] for line in p["items"]] == ["碧螺春"]
+
+
+def _known(root: Path, cid: str) -> list[dict]:
+    return json.loads(ok("customer", "show", cid, "--json", store=root)).get("also_known") or []
+
+
+def test_a_customer_merged_again_under_an_id_already_under_also_known_keeps_both_names(store_path: Path) -> None:
+    """乙 (X) was merged into 甲甲 (K); another 丙 came to stand under X since (the other clone's
+    new customer, kept when the sync asked: `kehu check` names it and says `kehu customer merge K
+    X`). That merge kept the first entry of X alone: 丙 and the day it was merged were nowhere.
+    Now every merge is an entry of its own (id, merged, name), and `customer show` shows both."""
+    root = store_path
+    for cid, name, phone in [("K", "甲甲", "13912345679"), ("X", "乙", "13700001111")]:
+        ok("customer", "add", "--id", cid, "--name", name, "--phone", phone, store=root)
+    folder = next(root.glob("customers/*/X"))
+    ok("customer", "merge", "K", "X", store=root)
+    folder.mkdir()
+    (folder / "customer.yaml").write_text("id: X\nname: 丙\nphones:\n- '+8613700002222'\ncreated: 2026-11-20\n",
+                                          encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the other clone's 丙 under X, kept when the sync asked")
+    checked = kehu("check", store=root)
+    assert checked.code == 1 and "kehu customer merge K X" in checked.out + checked.err
+    ok("--today", "2026-11-21", "customer", "merge", "K", "X", store=root)
+    assert kehu("check", store=root).code == 0
+    assert [(e["id"], e.get("name"), e["merged"]) for e in _known(root, "K")] == [
+        ("X", "乙", "2026-11-20"), ("X", "丙", "2026-11-21")]
+    shown = ok("customer", "show", "K", store=root)
+    assert "乙 (X, merged 2026-11-20)" in shown and "丙 (X, merged 2026-11-21)" in shown, shown
+
+
+def test_a_customer_with_customers_merged_into_it_merged_again_keeps_every_name(store_path: Path) -> None:
+    """甲 (A) took 乙 (B) in; 丙 (C) took another 乙 (B), as two clones' customers under one id
+    before they met, and 丁 (D), named as 丙 is; then A takes C in. Every id merged keeps its name
+    and date: the second B (named like the first's, another day) and D (whose name was C's, so
+    the merge had kept no name for it) too."""
+    root = store_path
+    for cid, name, phone in [("A", "甲", "13900000001"), ("B", "乙", "13900000002"),
+                             ("C", "丙", "13900000003"), ("D", "丙", "13900000004")]:
+        ok("customer", "add", "--id", cid, "--name", name, "--phone", phone, store=root)
+    ok("customer", "merge", "A", "B", store=root)
+    ok("--today", "2026-11-21", "customer", "merge", "C", "D", store=root)
+    profile = next(root.glob("customers/*/C/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8")
+                       + "- id: B\n  merged: '2026-11-19'\n  name: 乙乙\n", encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the other clone's B, merged into C there")
+    ok("--today", "2026-11-22", "customer", "merge", "A", "C", store=root)
+    assert kehu("check", store=root).code == 0
+    assert sorted((e["id"], e.get("name"), e["merged"]) for e in _known(root, "A")) == [
+        ("B", "乙", "2026-11-20"), ("B", "乙乙", "2026-11-19"), ("C", "丙", "2026-11-22"), ("D", "丙", "2026-11-21")]

@@ -43,7 +43,7 @@ from ..yamlio import dump_flow_line
 from . import customer_refs, gitops, merge_confidential, profile_merge
 from .dedupe import ALSO_KNOWN
 from .file_changes import FileChanges, files_below
-from .profile_merge import named_once
+from .profile_merge import named_once, same_merge
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -163,11 +163,14 @@ def merged_profile(keep: Customer, other: Customer, today: dt.date, skip: Sequen
     if keep.referrer == other.id:  # KEEP was referred by OTHER: by whoever referred OTHER
         changes["referrer"] = other.referrer if other.referrer not in (None, keep.id) else None
     fields = list(changes)
-    entry: dict[str, Any] = {"id": other.id, "merged": today, **differing}
+    # every merge names who it was, OTHER's name differing from KEEP's or not
+    named = {"name": other.name} if other.name and "name" not in skip else {}
+    entry: dict[str, Any] = {"id": other.id, "merged": today, **named, **differing}
     # one customer merged into both (in two clones): named once, as it was first
     known = named_once([*(mine.get(ALSO_KNOWN) or []), *(theirs.get(ALSO_KNOWN) or [])])
-    # merged in before (the other clone's merge, followed by records added here since): once
-    again = any(isinstance(e, dict) and e.get("id") == other.id for e in known)
+    # merged in before (the other clone's merge, followed by records added here since): once;
+    # another customer under that id since (its name another), merged again: an entry of its own
+    again = any(isinstance(e, dict) and e.get("id") == other.id and same_merge(e, entry) for e in known)
     also = known if again else [*known, entry]
     changes[ALSO_KNOWN] = also
     return changes, fields, differing

@@ -285,20 +285,22 @@ def _merge_list(base: Any, ours: Any, theirs: Any) -> Any:
 
 
 def named_once(known: list[Any]) -> list[Any]:
-    """``known`` (an ``also_known`` list) with each merged customer named once, in place: one
-    merge made in two clones (on two days: the entries differ by ``merged``) was named twice
-    after a sync, as are two merges of one id joined by anything else. The first entry of an
-    id stays, given the values only a later one holds (nothing of it is lost)."""
-    first: dict[str, Any] = {}
+    """``known`` (an ``also_known`` list) with each merge named once, in place: one merge made
+    in two clones (on two days: the entries differ by ``merged``) was named twice after a sync,
+    as are two merges of one id joined by anything else. The first entry of an id stays, given
+    the values only a later one holds (nothing of it is lost). Entries of one id under two
+    names are two merges (two customers that stood under the id in turn, the second merged
+    again, `kehu customer merge KEEP ID` as check asks): both stay, each with its name and day."""
+    first: dict[str, list[Any]] = {}
     later = []
     for i, entry in enumerate(known):
         id_ = entry.get("id") if isinstance(entry, Mapping) else None
         if not isinstance(id_, str):
             continue
-        if id_ not in first:
-            first[id_] = entry
+        kept = next((e for e in first.get(id_, []) if same_merge(e, entry)), None)
+        if kept is None:
+            first.setdefault(id_, []).append(entry)
             continue
-        kept = first[id_]
         for key, value in entry.items():
             if key not in kept:
                 kept[key] = value
@@ -306,6 +308,12 @@ def named_once(known: list[Any]) -> list[Any]:
     for i in reversed(later):
         del known[i]
     return known
+
+
+def same_merge(entry: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether two ``also_known`` entries of one id are one merge: their names agree (one of
+    them, written before every entry held its name, may have none)."""
+    return entry.get("name") in (None, other.get("name")) or other.get("name") is None
 
 
 def _set(ours: CommentedMap, theirs: Mapping[str, Any], key: str, value: Any) -> None:
