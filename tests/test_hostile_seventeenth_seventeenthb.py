@@ -100,3 +100,24 @@ def test_edit_with_a_terminal_editor_named_and_no_terminal_says_so(store_path: P
     assert _edit_without_a_terminal(store_path, cid, **path, EDITOR="vim", KEHU_EDITOR_NO_TTY="1")[0] == 0
     assert _edit_without_a_terminal(store_path, cid, **path, EDITOR="my-editor")[0] == 0
     assert started.read_text(encoding="utf-8").split() == ["vim", "my-editor"]
+
+
+def test_a_list_written_in_flow_form_is_read_as_a_list_at_every_door(store_path: Path, tmp_path: Path) -> None:
+    """`kehu customer set tags=["VIP","茶"]` (JSON, as a script writes a list) split at the comma
+    inside the brackets: the tags were `["VIP"` and `"茶"]`; `[VIP, 茶]` (YAML's flow form) so too,
+    and an import's tags cell. A value written as a list is read as that list
+    (`models.customer.written_list`), the plain comma form as before."""
+    cid = add_customer(store_path, "赵敏")
+    for typed in ('["VIP","茶"]', "[VIP, 茶]", " [ 'VIP' , 茶 ] ", "VIP,茶"):
+        done = kehu("customer", "set", cid, f"tags={typed}", store=store_path)
+        assert done.code == 0, done.err
+        assert open_store(store_path).get(cid).tags == ["VIP", "茶"], typed
+    added = kehu("customer", "set", cid, 'tags+=["老客户"]', 'addresses=["杭州市; 1号", 上海]', store=store_path)
+    assert added.code == 0, added.err
+    customer = open_store(store_path).get(cid)
+    assert customer.tags == ["VIP", "茶", "老客户"] and customer.addresses == ["杭州市; 1号", "上海"]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text('name,tags\n钱多多,"[""VIP"", ""茶""]"\n', encoding="utf-8")
+    assert kehu("import", str(sheet), store=store_path).code == 0
+    (imported,) = [c for c in kehu("customer", "list", "--json", store=store_path).json() if c["name"] == "钱多多"]
+    assert open_store(store_path).get(imported["id"]).tags == ["VIP", "茶"]

@@ -163,7 +163,8 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
                 _("{pair!r}: expected FIELD=VALUE (or FIELD+=VALUE / FIELD-=VALUE)").format(pair=pair))
         key, op, value = match.groups()
         key = key_text(key)
-        from ..models.customer import field_name_problem  # here: a search or a show from the index loads no model
+        # here: a search or a show from the index loads no model
+        from ..models.customer import field_name_problem, written_list
 
         if (problem := field_name_problem(key)) is not None:  # the argument named, not the file
             raise click.UsageError(f"{pair!r}: {problem}")
@@ -173,7 +174,9 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
         is_list = info is not None and "list" in str(info.annotation)
         current = changes.get(key, getattr(customer, key, None))
         if is_list:
-            items = [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()] if key != "addresses" else [value]
+            listed = written_list(value)  # ["VIP","茶"], [VIP, 茶]: the list written
+            items = ([v for v in listed if v] if listed is not None else
+                     [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()] if key != "addresses" else [value])
             if op == "+=":
                 changes[key] = [*(current or []), *items]
             elif op == "-=":

@@ -52,6 +52,31 @@ MAX_TAGS = 200  # tags, interests: how many
 #: holding one (``--tag "a,b"``, a hand edit, a card's ``CATEGORIES:a\,b``) came back from its
 #: own export as two tags: so none holds one
 LIST_SEPARATORS = ",，;；、/|"
+
+
+def written_list(text: str) -> list[str] | None:
+    """The texts of a list written as one (``["VIP","茶"]`` as JSON and ``kehu export`` write it,
+    ``[VIP, 茶]`` in YAML's flow form), each as written and trimmed; None when ``text`` is no such
+    list (the caller splits it at its separators). Every door that reads a list from one text
+    (``customer set tags=…``, the TUI's field, a sheet's cell) asks it first: each split at the
+    comma inside the brackets (tags ``["VIP"`` and ``"茶"]``)."""
+    text = text.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    import json
+
+    try:
+        listed = json.loads(text)  # as an export wrote it (its escapes are JSON's)
+    except (ValueError, RecursionError):  # "[[[[…" thousands deep is text: no crash
+        import yaml
+
+        try:  # every scalar a text: a phone 0139… keeps its 0
+            listed = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 (BaseLoader makes no object)
+        except (yaml.YAMLError, RecursionError):
+            return None
+    if isinstance(listed, list) and all(isinstance(item, str) for item in listed):
+        return [item.strip() for item in listed]
+    return None
 MAX_CONTACTS = 50  # phones, emails, addresses: how many
 
 #: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one

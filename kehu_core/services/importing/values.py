@@ -7,7 +7,6 @@ caller adds the file and line.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -15,7 +14,7 @@ from typing import Any
 
 from ...i18n import _
 from ...models import CENT, check_birthday
-from ...models.customer import LIST_SEPARATORS
+from ...models.customer import LIST_SEPARATORS, written_list
 from ...money import MONEY_DIGITS, amount_problem, amount_text
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
@@ -86,17 +85,10 @@ ADDRESS_SPLIT = re.compile(r"[;；\n]")
 
 
 def json_texts(value: str) -> list[str] | None:
-    """A cell's texts when it is a JSON list of them, as ``kehu export`` writes a list one of
-    whose texts holds the mark that separates them (addresses, a sale's item names); else None."""
-    if not (value.startswith("[") and value.endswith("]")):
-        return None
-    try:
-        listed = json.loads(value)
-    except (ValueError, RecursionError):  # "[[[[…" thousands deep is text, as in a vCard: no crash
-        return None
-    if isinstance(listed, list) and listed and all(isinstance(a, str) for a in listed):
-        return [a.strip() for a in listed]
-    return None
+    """A cell's texts when it is a list of them (``models.customer.written_list``: JSON, as
+    ``kehu export`` writes a list one of whose texts holds the mark that separates them, or
+    YAML's flow form); else None, as for an empty list."""
+    return written_list(value) or None
 
 
 def addresses_of(value: str) -> list[str]:
@@ -108,8 +100,9 @@ def addresses_of(value: str) -> list[str]:
 
 
 def split_list(value: str) -> list[str]:
-    """``茶巾、试饮装`` / ``VIP, 老客户`` → items; empty pieces dropped."""
-    return [p for p in _SPLIT.split(value) if p]
+    """``茶巾、试饮装`` / ``VIP, 老客户`` / ``["VIP", "老客户"]`` → items; empty pieces dropped."""
+    listed = json_texts(value)
+    return [p for p in listed if p] if listed is not None else [p for p in _SPLIT.split(value) if p]
 
 
 #: a phone number as a spreadsheet wrote a number cell: 13800138000.0 (a float's text, as pandas
