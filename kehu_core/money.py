@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from .i18n import _
 
@@ -21,6 +21,26 @@ _NOISE = re.compile(r"[\s¥元$]|RMB|CNY", re.IGNORECASE)
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
 
+class NotPlainDigits(InvalidOperation, ValueError):
+    """A number written with an underscore or another script's digits (:func:`number_text`):
+    an ``InvalidOperation`` as any text ``Decimal`` refuses, and a ``ValueError``, which pydantic
+    names at its field."""
+
+
+def number_text(raw: str) -> str:
+    """A number as a person typed it, in the one spelling kehu reads: NFKC, so full-width digits
+    (an IME left in full-width: １２３) are ASCII ones, as a typed birthday's are
+    (``calendar.birthday_text``). Python's ``Decimal`` and ``int`` also read ``1_000`` and any
+    script's digits (``١٢٣`` is 123, ``१२३`` too): taken so by ``--amount``, ``--qty``, the
+    points of ``points redeem``, ``credit_limit=``, a sheet's cell and a hand edit, and shown
+    nowhere as typed. They are refused here (:class:`NotPlainDigits`): every door's rule."""
+    text = unicodedata.normalize("NFKC", raw)
+    if "_" in text or any(c.isnumeric() and not c.isascii() for c in text):
+        raise NotPlainDigits(_("{value} is not a number kehu reads: expected the digits 0-9 (no '_', "
+                               "no digits of another script)").format(value=repr(raw)))
+    return text
+
+
 def amount_text(raw: str) -> str:
     """An amount as a person typed it (``¥1,288.50``, ``１２８８元``), as ``Decimal`` reads it.
 
@@ -28,7 +48,7 @@ def amount_text(raw: str) -> str:
     TUI's forms). A comma is taken away only where it separates thousands: each door took every
     comma away, so ``1,5`` (a decimal comma, as much of Europe writes 1.5) was stored as ¥15.00
     and ``1,50`` as ¥150.00 with exit 0. Any other comma is left, so the amount is refused."""
-    text = _NOISE.sub("", unicodedata.normalize("NFKC", raw))  # full-width digits, ，and ．
+    text = _NOISE.sub("", number_text(raw))  # full-width digits, ，and ．; no other digits
     if "," in text and _GROUPED.fullmatch(text):
         text = text.replace(",", "")
     return text

@@ -121,3 +121,41 @@ def test_a_list_written_in_flow_form_is_read_as_a_list_at_every_door(store_path:
     assert kehu("import", str(sheet), store=store_path).code == 0
     (imported,) = [c for c in kehu("customer", "list", "--json", store=store_path).json() if c["name"] == "钱多多"]
     assert open_store(store_path).get(imported["id"]).tags == ["VIP", "茶"]
+
+
+FOREIGN_NUMBERS = ("1_000", "١٢٣", "१२३", "۱۲۳")  # an underscore; Arabic-Indic, Devanagari, Persian digits
+
+
+def test_an_amount_in_another_scripts_digits_or_with_underscores_is_refused_at_every_door(
+        store_path: Path, tmp_path: Path) -> None:
+    """Python's Decimal and int read `1_000` and any script's digits (`١٢٣` is 123), so
+    `purchase add --amount 1_000`, `--qty १२३`, `points redeem ID ١٢`, `customer set
+    credit_limit=١٢٣`, a sheet's amount cell and a hand-edited `amount: '١٢٣'` were all taken as
+    numbers. One rule (`money.number_text`): the digits 0-9, full-width ones read as these (as a
+    typed birthday's); anything else refused naming the field."""
+    cid = add_customer(store_path, "赵敏")
+    sale = buy(store_path, cid, 300, TODAY.isoformat())
+    files = sorted((p, p.read_bytes()) for p in store_path.rglob("*.yaml"))
+    for typed in FOREIGN_NUMBERS:
+        for argv, field in ((("purchase", "add", cid, "--amount", typed), "--amount"),
+                            (("purchase", "add", cid, "--item", "茶", "--qty", typed, "--price", "5"), "--qty"),
+                            (("purchase", "pay", cid, sale, "--amount", typed), "--amount"),
+                            (("points", "redeem", cid, typed), "POINTS"),
+                            (("customer", "set", cid, f"credit_limit={typed}"), "credit_limit")):
+            refused = kehu(*argv, store=store_path)
+            no_traceback(refused)
+            assert refused.code in (1, 2) and field.lower() in refused.err.lower(), (argv, refused.err)
+    assert sorted((p, p.read_bytes()) for p in store_path.rglob("*.yaml")) == files
+    taken = kehu("purchase", "add", cid, "--amount", "１２３", "--qty", "２", "--item", "茶", store=store_path)
+    assert taken.code == 0, taken.err  # full-width digits: the ASCII ones, as a birthday's
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("name,amount\n钱多多,١٢٣\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), store=store_path)
+    no_traceback(imported)
+    assert "amount" in imported.err and "钱多多" not in kehu("customer", "list", store=store_path).out, imported.err
+    record = next(p for p in (store_path / "customers").rglob("*.yaml") if p.read_text(encoding="utf-8").count(
+        "amount: 300"))
+    record.write_text(record.read_text(encoding="utf-8").replace("amount: 300", "amount: '1_000'"), encoding="utf-8")
+    checked = kehu("check", store=store_path)
+    no_traceback(checked)
+    assert checked.code == 1 and "amount" in checked.out, checked.out

@@ -28,7 +28,7 @@ from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_reco
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
 from .localize import localize, use_kehu_catalog
-from .options import given_path
+from .options import given_path, numbers_in_plain_digits
 from .oserrors import gone_working_folder, symlink_loop
 
 #: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
@@ -346,3 +346,4 @@ def _not_waiting_for_plugin_threads(code: int) -> None:
 
 
 use_kehu_catalog()  # after the root group is built: its decorators translate nothing at import
+numbers_in_plain_digits()

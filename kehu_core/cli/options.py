@@ -83,3 +83,28 @@ def given_path(**kwargs: object) -> click.Path:
 
     kwargs.setdefault("path_type", Path)
     return _FolderOrFile(**kwargs)  # type: ignore[arg-type]
+
+
+def numbers_in_plain_digits() -> None:
+    """Every number option and argument (click's int and float types: ``points redeem ID
+    POINTS``, ``--rate``, ``--limit``, ``--days`` ...) read by the rule of every door's numbers
+    (``money.number_text``): full-width digits as ASCII ones, an underscore or another script's
+    digits refused naming the option (Python's ``int`` took ``1_000`` and ``١٢٣``)."""
+    numbers = click.types._NumberParamTypeBase
+    if getattr(numbers.convert, "_kehu", False):
+        return
+    convert = numbers.convert
+
+    def plain_convert(self: click.types._NumberParamTypeBase, value: object,  # type: ignore[type-arg]
+                      param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if isinstance(value, str):
+            from ..money import NotPlainDigits, number_text
+
+            try:
+                value = number_text(value)
+            except NotPlainDigits as exc:
+                self.fail(str(exc), param, ctx)
+        return convert(self, value, param, ctx)
+
+    plain_convert._kehu = True  # type: ignore[attr-defined]
+    numbers.convert = plain_convert  # type: ignore[method-assign]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,7 +12,7 @@ from ..clock import read_day
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS, text_missing
-from ..money import MONEY_DIGITS, amount_text
+from ..money import MONEY_DIGITS, NotPlainDigits, amount_text, number_text
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 from .options import REP as REP
@@ -37,6 +36,8 @@ class MoneyType(click.ParamType):
     def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
         try:
             amount = Decimal(amount_text(str(value))) + 0  # + 0: -0 is 0, never ¥-0.00
+        except NotPlainDigits as exc:
+            self.fail(str(exc), param, ctx)
         except InvalidOperation:
             self.fail(_("{value} is not an amount; expected a number like 1288.00").format(value=repr(value)),
                       param, ctx)
@@ -59,7 +60,9 @@ class QuantityType(click.ParamType):
         if isinstance(value, Decimal):
             return value
         try:  # NaN and infinity are numbers the model refuses ("expected a finite number")
-            return Decimal(unicodedata.normalize("NFKC", str(value)).strip())
+            return Decimal(number_text(str(value)).strip())
+        except NotPlainDigits as exc:
+            self.fail(str(exc), param, ctx)
         except InvalidOperation:
             self.fail(_("{value} is not a quantity; expected a number like 2 or 0.5").format(value=repr(value)),
                       param, ctx)

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-INDEX_VERSION = 41  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 42  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
 # items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute); 20: each
@@ -38,6 +38,7 @@ INDEX_VERSION = 41  # 14: the kinds of items sold per day; customers by referrer
 # 39: a birthday written in full-width digits (２０２０-０１-１５) is read as ASCII ones; in another script's, a problem
 # 40: a record holding NaN or an infinity (.nan, .inf) is a problem (models.hostile.too_deep)
 # 41: a void's or an over-limit sale's reason of over models.MAX_TEXT characters is a problem (models.customer.Reason)
+# 42: an amount or a quantity written with '_' or another script's digits ('1_000', '١٢٣') is a problem
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

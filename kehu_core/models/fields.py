@@ -23,6 +23,7 @@ from ..calendar import birthday_text, parse_lunar, parse_solar
 from ..clock import day_range_problem
 from ..i18n import _
 from ..keytext import composed
+from ..money import number_text
 from .contacts import normalise_email, normalise_phone
 
 
@@ -58,12 +59,19 @@ def as_list(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+def _plain_digits(value: Any) -> Any:
+    """A number written as text (``amount: '١٢٣'``, ``qty: 1_000``: YAML 1.2 reads that as text)
+    in the digits 0-9 alone, full-width ones read as these (``money.number_text``): pydantic's
+    ``Decimal`` took any script's digits and underscores."""
+    return number_text(value) if isinstance(value, str) else value
+
+
+Money = Annotated[Decimal, BeforeValidator(_plain_digits), Field(max_digits=14, decimal_places=2)]
 #: An amount of money that is never negative (a purchase, a price): a refund is a void.
-Amount = Annotated[Decimal, Field(max_digits=14, decimal_places=2, ge=0)]
+Amount = Annotated[Decimal, BeforeValidator(_plain_digits), Field(max_digits=14, decimal_places=2, ge=0)]
 #: How many of an item: a finite number of at most 12 digits (``--qty 1e309`` is refused
 #: here, not in the decimal arithmetic of every later total).
-Quantity = Annotated[Decimal, Field(max_digits=12)]
+Quantity = Annotated[Decimal, BeforeValidator(_plain_digits), Field(max_digits=12)]
 
 
 def _day_in_range(value: dt.date) -> dt.date:

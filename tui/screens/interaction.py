@@ -27,7 +27,7 @@ from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
 from kehu_core.models import INTERACTION_KINDS, parse_interaction, text_missing
-from kehu_core.money import amount_text
+from kehu_core.money import NotPlainDigits, amount_text
 from kehu_core.problems import validation_problems
 from kehu_core.services import payments
 
@@ -59,6 +59,15 @@ FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("by", N_("By"), (), N_("the rep")),
 ]
 _SPLIT = re.compile(r"[,，;；]")
+
+
+def _typed_amount(text: str) -> str:
+    """An amount as typed, read as every door reads one (``money.amount_text``); one in another
+    script's digits as typed, which the model then names at its field (``money.number_text``)."""
+    try:
+        return amount_text(text)
+    except NotPlainDigits:
+        return text
 
 
 class AddInteractionScreen(ModalScreen[str | None]):
@@ -133,10 +142,10 @@ class AddInteractionScreen(ModalScreen[str | None]):
             if item := self._value("item"):
                 line: dict[str, Any] = {"name": item, "qty": self._value("qty") or "1"}
                 if price := self._value("price"):
-                    line["price"] = amount_text(price)
+                    line["price"] = _typed_amount(price)
                 data["items"] = [line]
             if amount := self._value("amount"):
-                data["amount"] = amount_text(amount)
+                data["amount"] = _typed_amount(amount)
             gifts = [g.strip() for g in _SPLIT.split(self._value("gifts")) if g.strip()]
             if gifts:
                 data["gifts"] = gifts

@@ -67,9 +67,10 @@ class PayScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        typed = amount_text(self.query_one("#pay-amount", Input).value)
+        typed = self.query_one("#pay-amount", Input).value
         date_text = self.query_one("#pay-date", Input).value.strip()
-        try:
+        try:  # another script's digits or an underscore: no amount either (money.number_text)
+            typed = amount_text(typed)
             amount = Decimal(typed) + 0 if typed else None
         except InvalidOperation:
             self._error(_("{text!r} is not an amount; expected a number like 500").format(text=typed))

@@ -15,7 +15,7 @@ from typing import Any
 from ...i18n import _
 from ...models import CENT, check_birthday
 from ...models.customer import LIST_SEPARATORS, written_list
-from ...money import MONEY_DIGITS, amount_problem, amount_text
+from ...money import MONEY_DIGITS, NotPlainDigits, amount_problem, amount_text, number_text
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
 #: holds 0.1 + 0.2 as 0.30000000000000004; a typed 10.005 is a tenth of a fen off, and refused)
@@ -167,6 +167,8 @@ def parse_amount(value: Any) -> Decimal:
         raw = text(value)
         try:
             amount = Decimal(amount_text(raw)) + 0  # + 0: -0 is 0
+        except NotPlainDigits as exc:
+            raise ValueError(_("amount {problem}").format(problem=exc)) from None
         except InvalidOperation:
             raise ValueError(_("amount {raw}: expected a number like 1,288.00").format(raw=repr(raw))) from None
     if not amount.is_finite() or amount < 0:
@@ -182,7 +184,9 @@ def parse_amount(value: Any) -> Decimal:
 def parse_qty(value: Any) -> Decimal:
     raw = text(value)
     try:
-        qty = Decimal(raw)
+        qty = Decimal(number_text(raw))
+    except NotPlainDigits as exc:
+        raise ValueError(_("quantity {problem}").format(problem=exc)) from None
     except InvalidOperation:
         raise ValueError(_("quantity {raw}: expected a number").format(raw=repr(raw))) from None
     if not qty.is_finite() or qty <= 0:
