@@ -11,6 +11,11 @@ from pathlib import Path
 
 from .conftest import git, kehu
 from .test_hostile_git import team  # noqa: F401 (team: a fixture)
+from .test_hostile_sixteenth_sixteenthb import (
+    referred_first_sale_in_both,
+    sale_points_rebuilt_in_both,
+    sale_voided_in_both,
+)
 from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
 
 # git's pre-merge-commit hook of clone a: the merge has written its files into the working tree
@@ -103,3 +108,81 @@ def test_a_customer_with_customers_merged_into_it_merged_again_keeps_every_name(
     assert kehu("check", store=root).code == 0
     assert sorted((e["id"], e.get("name"), e["merged"]) for e in _known(root, "A")) == [
         ("B", "乙", "2026-11-20"), ("B", "乙乙", "2026-11-19"), ("C", "丙", "2026-11-22"), ("D", "丙", "2026-11-21")]
+
+
+def _way_on(said: str) -> list[str]:
+    """The command a refusal names to take the extra points entry back, as its words."""
+    import re
+    import shlex
+
+    found = re.findall(r"`(kehu points void [^`]+)`", said)
+    assert found, said
+    return shlex.split(found[0])[1:]
+
+
+def _taken_back_and_synced(a: Path, b: Path, refused: str, balances: dict[str, int]) -> None:
+    """Run exactly the command the refused sync of clone ``b`` names, there; both synced; then
+    each customer holds its ``balances`` in each clone, and `check` is clean."""
+    done = kehu(*_way_on(refused), store=b)
+    assert done.code == 0, done.err
+    ok("sync", store=b)
+    ok("sync", store=a)
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        for cid, points in balances.items():
+            assert kehu("points", "show", cid, "--json", store=clone).json()["balance"] == points
+
+
+def _refused(a: Path, b: Path, words: str) -> str:
+    ok("sync", store=a)
+    refused = kehu("sync", store=b)
+    assert refused.code == 1 and words in refused.err and "Traceback" not in refused.err, refused.err
+    return refused.err
+
+
+def test_a_referral_bonus_given_in_two_clones_is_taken_back_by_the_command_its_refusal_names(
+        tmp_path: Path) -> None:
+    """新客 (N), referred by 荐人 (R), buys in each clone before either synced: two bonuses for
+    one referral, the later sync refused. Its way on was `kehu undo` of the sale, a sync, and the
+    sale recorded again. Now the refusal (and `kehu check`, where a store holds both) names
+    `kehu points void ENTRY`, which takes the extra bonus back: both sales stay, one bonus."""
+    a, b = referred_first_sale_in_both(tmp_path)
+    refused = _refused(a, b, "referral bonus for customer N again")
+    _taken_back_and_synced(a, b, refused, {"R": 100, "N": 300})
+
+
+def test_one_sales_points_awarded_in_two_clones_are_taken_back_by_the_command_its_refusal_names(
+        tmp_path: Path) -> None:
+    """A sale recorded without its points, given them by `kehu points rebuild` in both clones:
+    the later sync refused, and the command it names takes the second award back."""
+    a, b = sale_points_rebuilt_in_both(tmp_path)
+    refused = _refused(a, b, "points of sale")
+    _taken_back_and_synced(a, b, refused, {"K": 300})
+
+
+def test_one_sale_voided_in_two_clones_is_taken_back_once_by_the_command_its_refusal_names(
+        tmp_path: Path) -> None:
+    """One sale voided in both clones: two take-backs of its points; the command the refusal
+    names takes the second back, the sale voided once, its points taken back once."""
+    a, b, sale = sale_voided_in_both(tmp_path)
+    refused = _refused(a, b, f"voided sale {sale} again")
+    _taken_back_and_synced(a, b, refused, {"K": 0})
+
+
+def test_a_bonus_given_twice_in_one_store_is_named_by_check_with_the_command_that_takes_it_back(
+        tmp_path: Path) -> None:
+    """The two bonuses joined by plain git (`git pull`: no kehu check on the way) stand in one
+    store: `kehu check` names the second with the same command, which, run as it says, leaves
+    `check` clean and one bonus."""
+    a, b = referred_first_sale_in_both(tmp_path)
+    ok("sync", store=a)
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "the rep's sale")
+    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    checked = kehu("check", store=b)
+    assert checked.code == 1, checked.out
+    done = kehu(*_way_on(checked.out + checked.err), store=b)
+    assert done.code == 0, done.err
+    assert kehu("check", store=b).code == 0
+    assert kehu("points", "show", "R", "--json", store=b).json()["balance"] == 100

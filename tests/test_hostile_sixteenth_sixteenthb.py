@@ -175,12 +175,9 @@ def _undone_and_synced(a: Path, b: Path, *, balance: int) -> None:
         assert kehu("check", store=clone).code == 0
 
 
-def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path) -> None:
-    """A sale recorded without its points (written by hand, or before the plugin was on) is
-    given them by `kehu points rebuild` in the shop's clone and in the rep's, each seeing none.
-    Git's union of the points ledgers kept both lines: 600 points for a sale of 300, `check`
-    ok, pushed. Now the points plugin's ledger rule names the second award, the later clone's
-    sync is refused, nothing pushed, and `kehu undo` of its rebuild is the way on."""
+def sale_points_rebuilt_in_both(tmp_path: Path) -> tuple[Path, Path]:
+    """Clones a and b of one remote, both synced with K's sale of 300 recorded without its
+    points, each then giving it them (`kehu points rebuild`), unsynced."""
     from .test_team_merge import ok, two_clones
 
     a, b = two_clones(tmp_path)
@@ -194,6 +191,48 @@ def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path
     ok("sync", store=b)
     for clone in (a, b):
         ok("points", "rebuild", store=clone)
+    return a, b
+
+
+def referred_first_sale_in_both(tmp_path: Path) -> tuple[Path, Path]:
+    """Clones a and b, both synced with 荐人 (R) and 新客 (N) whom R referred; N's first sale
+    then recorded in each (a: 100 on 2026-11-05, b: 200 on 2026-11-06), unsynced."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--id", "R", "--name", "荐人", store=a)
+    ok("customer", "add", "--id", "N", "--name", "新客", "--referrer", "R", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("purchase", "add", "N", "--item", "茶", "--price", "100", "--date", "2026-11-05", store=a)
+    ok("purchase", "add", "N", "--item", "酒", "--price", "200", "--date", "2026-11-06", store=b)
+    return a, b
+
+
+def sale_voided_in_both(tmp_path: Path) -> tuple[Path, Path, str]:
+    """Clones a and b, both synced with K's sale of 300, then voided in each, unsynced; the sale's id."""
+    from .test_team_merge import ok, two_clones
+
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--id", "K", "--name", "甲甲", store=a)
+    ok("purchase", "add", "K", "--item", "红茶", "--price", "300", "--date", "2026-11-03", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    sale = next(a.glob("customers/*/K/interactions/*.yaml")).stem
+    for clone in (a, b):
+        ok("purchase", "void", "K", sale, "--reason", "退货", store=clone)
+    return a, b, sale
+
+
+def test_the_points_of_one_sale_awarded_in_two_clones_are_refused(tmp_path: Path) -> None:
+    """A sale recorded without its points (written by hand, or before the plugin was on) is
+    given them by `kehu points rebuild` in the shop's clone and in the rep's, each seeing none.
+    Git's union of the points ledgers kept both lines: 600 points for a sale of 300, `check`
+    ok, pushed. Now the points plugin's ledger rule names the second award, the later clone's
+    sync is refused, nothing pushed, and `kehu undo` of its rebuild is the way on."""
+    from .test_team_merge import ok
+
+    a, b = sale_points_rebuilt_in_both(tmp_path)
     ok("sync", store=a)
     pushed = git(a, "rev-parse", "HEAD")
     refused = kehu("sync", store=b)
@@ -209,15 +248,9 @@ def test_a_referral_rewarded_in_two_clones_is_refused(tmp_path: Path) -> None:
     Git's union kept both: 200 points for one referral, `check` ok, pushed. Now the points
     plugin's ledger rule names the second bonus, the later sync is refused, and the way it
     names — its sale taken back, synced, recorded again — leaves one bonus and both sales."""
-    from .test_team_merge import ok, two_clones
+    from .test_team_merge import ok
 
-    a, b = two_clones(tmp_path)
-    ok("customer", "add", "--id", "R", "--name", "荐人", store=a)
-    ok("customer", "add", "--id", "N", "--name", "新客", "--referrer", "R", store=a)
-    ok("sync", store=a)
-    ok("sync", store=b)
-    ok("purchase", "add", "N", "--item", "茶", "--price", "100", "--date", "2026-11-05", store=a)
-    ok("purchase", "add", "N", "--item", "酒", "--price", "200", "--date", "2026-11-06", store=b)
+    a, b = referred_first_sale_in_both(tmp_path)
     ok("sync", store=a)
     refused = kehu("sync", store=b)
     assert refused.code == 1 and "Traceback" not in refused.err, refused.err
@@ -238,16 +271,9 @@ def test_one_sale_voided_in_two_clones_takes_its_points_back_once(tmp_path: Path
     brought it back to each): git's union of the points ledgers kept both take-backs, a balance
     of -300 with `check` ok (a take-back may go below zero). Now the second is named, the later
     sync refused, and `kehu undo` of its void leaves the sale voided once, its points once."""
-    from .test_team_merge import ok, two_clones
+    from .test_team_merge import ok
 
-    a, b = two_clones(tmp_path)
-    ok("customer", "add", "--id", "K", "--name", "甲甲", store=a)
-    ok("purchase", "add", "K", "--item", "红茶", "--price", "300", "--date", "2026-11-03", store=a)
-    ok("sync", store=a)
-    ok("sync", store=b)
-    sale = next(a.glob("customers/*/K/interactions/*.yaml")).stem
-    for clone in (a, b):
-        ok("purchase", "void", "K", sale, "--reason", "退货", store=clone)
+    a, b, sale = sale_voided_in_both(tmp_path)
     ok("sync", store=a)
     refused = kehu("sync", store=b)
     assert refused.code == 1 and f"voided sale {sale} again" in refused.err, refused.err

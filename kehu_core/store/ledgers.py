@@ -139,6 +139,28 @@ class LedgersMixin:
             pending.lines.append(line)
             pending.size = size
 
+    def take_back_ledger_entry(self, customer_id: str, name: str, entry_id: str) -> dict[str, Any] | None:
+        """Take the entry whose ``id`` is ``entry_id`` out of the ledger (its line removed, the rest
+        as it was): what ``kehu undo`` of the command that wrote it does, for one entry of several
+        (one given twice by two clones, which their sync joined). The entry taken out, or None
+        when the ledger holds none of that id. ``kehu sync`` keeps an entry taken out so out of
+        the merge that follows (``merged_ledgers.drop_entries_taken_back``); ``kehu undo`` puts
+        it back. Not in a batch."""
+        path = self.ledger_file(customer_id, name)
+        self.refuse_links(path)
+        with self.lock():
+            if self._batch is not None or not self.ledger_has(customer_id, name, id=entry_id):
+                return None
+            text = _ledger_text(path, customer_id, name)
+            lines = text.splitlines(keepends=True)
+            for number, line in enumerate(lines, 1):
+                entry = ledger_entry(line, path, number)
+                if entry is not None and entry.get(ENTRY_ID) == entry_id:
+                    self._write(path, "".join(lines[: number - 1] + lines[number:]))
+                    self._touched(path)
+                    return entry
+        return None
+
     def _refuse_ledger_problems(self, customer_id: str, name: str, path: Path, brought: Any) -> None:
         """Refuse, under the lock and before anything is written, a line `kehu check` would reject
         (the plugin API's door held to the reader's rules: a plugin wrote each with exit 0): the

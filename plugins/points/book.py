@@ -200,10 +200,12 @@ def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     (:func:`referral`). Two clones each awarding the points of one sale (`kehu points rebuild`
     of a sale recorded without them, run in both) do, and so do two clones each
     recording a referred customer's first sale (each giving the referrer the bonus); git's
-    union of their ledgers kept both lines: the points counted twice, `kehu check` ok."""
+    union of their ledgers kept both lines: the points counted twice, `kehu check` ok. Each
+    message names the command that takes one of the two back (:func:`take_back_command`)."""
     out: list[tuple[int, str]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], dict[str, Any]] = {}  # the first entry of each sale's points, or its void
     held: dict[str, int] = {}  # the referral bonus held for each customer referred
+    given: dict[str, dict[str, Any]] = {}  # the entry that gave it
     for n, entry in enumerate(entries):
         reason, ref = entry.get("reason"), entry.get("ref")
         if reason == "referral" and isinstance(ref, str):
@@ -211,24 +213,38 @@ def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
             if delta > 0 and held.get(ref, 0) > 0:
                 out.append((n, _(
                     "gives the referral bonus for customer {ref} again (given already, not taken back): one "
-                    "referral rewarded twice, as two clones each recording that customer's first sale do; in "
-                    "the clone whose sync is refused, take its sale back (`kehu undo`), run `kehu sync`, and "
-                    "record the sale again: the bonus is not given twice").format(ref=ref)))
+                    "referral rewarded twice, as two clones each recording that customer's first sale do; "
+                    "{way}").format(ref=ref, way=take_back_command(given[ref], entry))))
                 continue
             held[ref] = held.get(ref, 0) + delta
+            if delta > 0:
+                given[ref] = entry
             continue
         if reason not in ("purchase", "void") or not isinstance(ref, str):
             continue
         if (reason, ref) in seen:
+            way = take_back_command(seen[(reason, ref)], entry)
             out.append((n, (_(
                 "awards the points of sale {ref} again: the same sale's points given twice, as two clones "
-                "running `kehu points rebuild` at once do; take one back (`kehu undo` in the clone that made "
-                "it)") if reason == "purchase" else _(
-                "takes back the points of voided sale {ref} again: taken back twice; take one back (`kehu "
-                "undo` in the clone that made it)")).format(ref=ref)))
+                "running `kehu points rebuild` at once do; {way}") if reason == "purchase" else _(
+                "takes back the points of voided sale {ref} again: taken back twice, as two clones each "
+                "voiding the sale do; {way}")).format(ref=ref, way=way)))
             continue
-        seen.add((reason, ref))
+        seen[(reason, ref)] = entry
     return out
+
+
+def take_back_command(first: dict[str, Any], again: dict[str, Any]) -> str:
+    """The way on from two entries that are one given twice: take one back, ``kehu points void``
+    of the first one's id. Where the two are met in a sync's merge, the first is the refused
+    clone's own (git's union writes this clone's lines before the other's), so the command runs
+    there as it is said; in a store holding both, either one will do. Entries written before
+    entries had ids: ``kehu undo`` in the clone that made it, as before."""
+    chosen = next((e.get("id") for e in (first, again) if isinstance(e.get("id"), str)), None)
+    if chosen is None:
+        return _("take one back (`kehu undo` in the clone that made it)")
+    return _("take one of the two back with `kehu points void {id}` (in the clone whose `kehu sync` was "
+             "refused, or in this one), then run `kehu sync`").format(id=chosen)
 
 
 def lapse_when_given(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:

@@ -10,6 +10,7 @@ import click
 
 from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.records import DATE
+from kehu_core.errors import KehuError
 from kehu_core.i18n import _
 from kehu_core.ids import check_id
 from kehu_core.left_out import SKIPPED
@@ -95,6 +96,35 @@ def points_redeem(ctx: Context, customer_id: str, points: int, reason: str | Non
     book = redeem(store, customer, points, reason, store.today)
     click.echo(_("{name} ({id}): redeemed {points}, {balance} left").format(
         name=customer.name, id=customer.id, points=points, balance=book.balance))
+
+
+@points_group.command("void")
+@click.argument("entry_id")
+@click.option("--customer", "customer_id", help="The customer whose ledger holds it (when two ledgers do).")
+@pass_ctx
+def points_void(ctx: Context, entry_id: str, customer_id: str | None) -> None:
+    """Take one points entry back by its id (`kehu points show ID --json` lists them): one given
+    twice by two clones, which `kehu check` and a refused `kehu sync` name with this command.
+    The entry's line leaves the ledger; `kehu undo` puts it back."""
+    store = _store(ctx)
+    wanted = check_id(entry_id, "entry id")
+    owners = ([check_id(customer_id, "customer id")] if customer_id
+              else store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"))
+    holding = [cid for cid in owners if store.ledger_has(cid, LEDGER, id=wanted)]
+    if len(holding) > 1:
+        raise KehuError(_("points entry {id} is in the ledgers of {customers}; name one with `--customer ID`; "
+                          "nothing was changed").format(id=wanted, customers=", ".join(holding)))
+    entry = store.take_back_ledger_entry(holding[0], LEDGER, wanted) if holding else None
+    if entry is None:
+        raise KehuError(_("no points entry has the id {id}{where} (`kehu points show ID --json` lists each entry's "
+                          "id); nothing was changed").format(
+            id=wanted, where=_(" in the ledger of {customer}").format(customer=customer_id) if customer_id else ""))
+    customer = store.get(holding[0])
+    click.echo(_("took back points entry {id} of {name} ({customer}): {reason} {delta:+d} of {date}; "
+                 "{balance} points now").format(
+        id=wanted, name=customer.name, customer=customer.id, reason=reason_text(entry.get("reason")),
+        delta=int(entry.get("delta", 0)), date=_plain(entry.get("date")),
+        balance=book_of(store, customer.id, store.today).balance))
 
 
 @points_group.command("rebuild")
