@@ -24,16 +24,9 @@ from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
 KILL_GROUP = "#!/bin/sh\nkill -KILL 0\n"
 
 
-def test_a_sync_killed_between_the_merge_and_its_commit_is_put_back_by_the_next(
-        team: tuple[Path, Path, str], remote: Path) -> None:  # noqa: F811
-    """Clone b gives 甲 a title and syncs; clone a records a sale of 甲, and its sync is killed
-    after git's merge wrote b's title into a's working tree, before the merge commit (no merge
-    in progress is left: git writes MERGE_HEAD after that hook). b then takes its title back
-    (`kehu undo`) and syncs. a's next sync committed the title as a's own edit and pushed it:
-    the change b undid came back in both clones. Now the next command finds the killed sync's
-    marker, puts a back as it was before that sync (its sale uncommitted) and says so; the sync
-    then merges, and both clones hold a's sale and no title."""
-    a, b, cid = team
+def _killed_while_merging(a: Path, b: Path, cid: str) -> None:
+    """b gives 甲 a title and syncs; a records a sale of 甲 and its sync is killed at git's
+    pre-merge-commit hook: b's title in a's working tree, no merge in progress."""
     ok("customer", "set", cid, "title=店长", store=b)
     sync(b)
     ok("purchase", "add", cid, "--item", "碧螺春", "--amount", "20", store=a)
@@ -45,6 +38,19 @@ def test_a_sync_killed_between_the_merge_and_its_commit_is_put_back_by_the_next(
     assert killed.returncode == -9, (killed.stdout, killed.stderr)  # killed at the hook
     hook.unlink()
     assert "店长" in next(a.glob("customers/*/*/customer.yaml")).read_text(encoding="utf-8")  # merged, uncommitted
+
+
+def test_a_sync_killed_between_the_merge_and_its_commit_is_put_back_by_the_next(
+        team: tuple[Path, Path, str], remote: Path) -> None:  # noqa: F811
+    """Clone b gives 甲 a title and syncs; clone a records a sale of 甲, and its sync is killed
+    after git's merge wrote b's title into a's working tree, before the merge commit (no merge
+    in progress is left: git writes MERGE_HEAD after that hook). b then takes its title back
+    (`kehu undo`) and syncs. a's next sync committed the title as a's own edit and pushed it:
+    the change b undid came back in both clones. Now the next command finds the killed sync's
+    marker, puts a back as it was before that sync (its sale uncommitted) and says so; the sync
+    then merges, and both clones hold a's sale and no title."""
+    a, b, cid = team
+    _killed_while_merging(a, b, cid)
     ok("undo", store=b)
     sync(b)
     again = kehu("sync", store=a)
@@ -57,6 +63,22 @@ def test_a_sync_killed_between_the_merge_and_its_commit_is_put_back_by_the_next(
         shown = json.loads(ok("customer", "show", cid, "--json", store=clone))
         assert shown.get("title") in (None, ""), shown
         assert [line["name"] for p in shown["purchases"] for line in p["items"]] == ["碧螺春"]
+
+
+def test_a_killed_syncs_clone_is_put_back_by_kehu_check_too(
+        team: tuple[Path, Path, str], remote: Path) -> None:  # noqa: F811
+    """The command after the killed sync is `kehu check`, which only reads: it read b's merged
+    title as this clone's edit, and left it for the next sync to commit. Now it puts the clone
+    back first (the store's lock free: no sync is running) and says so; the sale is still there,
+    uncommitted, and the title is not."""
+    a, b, cid = team
+    _killed_while_merging(a, b, cid)
+    checked = kehu("check", store=a)
+    assert checked.code == 0 and "put back" in checked.err, checked.err
+    shown = json.loads(ok("customer", "show", cid, "--json", store=a))
+    assert shown.get("title") in (None, "") and [p["items"][0]["name"] for p in shown["purchases"]] == ["碧螺春"]
+    assert git(a, "rev-parse", "HEAD") != git(b, "rev-parse", "HEAD")  # b's commit not in a: nothing merged
+    assert "put back" not in kehu("check", store=a).err  # said once
 
 
 def _known(root: Path, cid: str) -> list[dict]:

@@ -319,9 +319,11 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
     def put_back_killed_sync(self) -> None:
         """For a command that only reads: a killed sync's clone put back first (see
         :meth:`_put_back_killed_sync`) if the store's lock is free now; else left to the next."""
+        from ..paths import state_dir
         from ..services import sync_marker
 
-        if self.holds_lock() or not sync_marker.left(self.state_dir):
+        # asked of every command that opens the store: a look, never a folder made for it
+        if self.holds_lock() or not sync_marker.left(state_dir(self.root, create=False)):
             return
         with contextlib.suppress(KehuError, OSError), self.lock(timeout=0):
             pass
