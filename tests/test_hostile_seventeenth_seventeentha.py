@@ -79,6 +79,20 @@ def test_a_killed_syncs_clone_is_put_back_by_kehu_check_too(
     assert shown.get("title") in (None, "") and [p["items"][0]["name"] for p in shown["purchases"]] == ["碧螺春"]
     assert git(a, "rev-parse", "HEAD") != git(b, "rev-parse", "HEAD")  # b's commit not in a: nothing merged
     assert "put back" not in kehu("check", store=a).err  # said once
+    assert "店长" in git(a, "show", "refs/kehu/killed-sync:" + git(a, "ls-files", "customers/*/customer.yaml").strip())
+
+
+def test_a_killed_syncs_clone_with_a_commit_made_by_hand_since_is_left_as_it_is(
+        team: tuple[Path, Path, str], remote: Path) -> None:  # noqa: F811
+    """After the killed sync, a commit made by hand (`git commit -a`, the merged title with it):
+    putting the clone back would drop that commit, so kehu leaves it and says so."""
+    a, b, cid = team
+    _killed_while_merging(a, b, cid)
+    git(a, "commit", "-qam", "by hand")
+    head = git(a, "rev-parse", "HEAD")
+    checked = kehu("check", store=a)
+    assert "commits were made here since" in checked.err, checked.err
+    assert git(a, "rev-parse", "HEAD") == head
 
 
 def _known(root: Path, cid: str) -> list[dict]:

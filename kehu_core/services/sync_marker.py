@@ -28,6 +28,8 @@ from ..i18n import _
 from . import gitops
 
 MARKER = "sync-in-progress"
+#: where the working tree a killed sync left is kept when the clone is put back
+KEPT_REF = "refs/kehu/killed-sync"
 
 
 def put_back(root: Path, start: str | None, committed: str | None) -> None:
@@ -86,8 +88,34 @@ def recover(root: Path, state: Path) -> str | None:
     if pushed or start is None:
         end(state)
         return None
+    base = committed or start
+    if head != base and _committed_since(root, base, head or "", tracking):
+        end(state)
+        return _("kehu: the last `kehu sync` was interrupted (killed) before it finished, and commits were made "
+                 "here since (not by kehu), so this clone is left as it is: `git log` and `git status` show it; "
+                 "`kehu sync` merges again")
+    # the working tree as the killed sync left it (a hand edit made since among it): kept under a ref
+    kept = gitops.run(root, "stash", "create", check=False).stdout.strip()
+    if kept:
+        gitops.run(root, "update-ref", KEPT_REF, kept, check=False)
     put_back(root, start, committed)
     end(state)
-    return _("kehu: the last `kehu sync` was interrupted (killed) before it finished merging; this clone was put "
+    said = _("kehu: the last `kehu sync` was interrupted (killed) before it finished merging; this clone was put "
              "back as it was before that sync (HEAD {start}, your edits uncommitted, no merge), so nothing it "
              "had merged is taken for an edit of yours. Run `kehu sync` to merge again").format(start=start[:7])
+    if kept:
+        said += _(" (the working tree as that sync left it is kept as {ref}: `git stash apply {ref}` brings it "
+                  "back)").format(ref=KEPT_REF)
+    return said
+
+
+def _committed_since(root: Path, base: str, head: str, tracking: str) -> bool:
+    """Whether HEAD holds commits other than the killed sync's own merges since ``base``: a
+    commit made by hand after the kill (``git commit``, ``git pull --rebase``), which putting the
+    clone back would drop."""
+    if gitops.run(root, "merge-base", "--is-ancestor", base, head, check=False).returncode != 0:
+        return True
+    others = gitops.run(root, "rev-list", "--no-merges", f"{base}..{head}",
+                        *(["--not", tracking] if tracking and gitops.ref_exists(root, tracking) else []),
+                        check=False)
+    return others.returncode != 0 or bool(others.stdout.strip())
