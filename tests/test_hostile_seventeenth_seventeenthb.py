@@ -159,3 +159,36 @@ def test_an_amount_in_another_scripts_digits_or_with_underscores_is_refused_at_e
     checked = kehu("check", store=store_path)
     no_traceback(checked)
     assert checked.code == 1 and "amount" in checked.out, checked.out
+
+
+def test_an_id_that_differs_from_anothers_only_in_case_is_refused_at_every_door(
+        store_path: Path, tmp_path: Path) -> None:
+    """`customer add --id c-ab12` beside a `C-AB12` (an import's id column, `customer reid`, a
+    folder made by hand) was a second customer: two ids a person, and a file system that ignores
+    case (macOS, Windows), takes for one. Each door refuses it (`Store._refuse_case_twin`, asking
+    the index store-wide, not only the shard folder), and `kehu check` names a pair made by hand."""
+    first = add_customer(store_path, "赵敏", "--id", "c-ab12")
+    other = add_customer(store_path, "钱多多")
+    refused = kehu("customer", "add", "--name", "孙悟空", "--id", "C-AB12", store=store_path)
+    no_traceback(refused)
+    assert refused.code == 1 and "differs only in case" in refused.err and first in refused.err, refused.err
+    reid = kehu("customer", "reid", other, "C-Ab12", store=store_path)
+    no_traceback(reid)
+    assert reid.code == 1 and "differs only in case" in reid.err, reid.err
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("顾客ID,姓名\nC-aB12,孙悟空\nx-one,甲\nX-ONE,乙\n", encoding="utf-8")
+    imported = kehu("import", str(sheet), "--json", store=store_path)
+    no_traceback(imported)
+    problems = imported.json()["problems"]
+    assert any("differs only in case" in p and "C-aB12" in p for p in problems), problems
+    assert any("differs only in case" in p and "X-ONE" in p for p in problems), problems
+    assert [c["id"] for c in imported.json()["created"]] == ["x-one"]
+    assert {p.name for p in (store_path / "customers").glob("*/*")} == {first, other, "x-one"}
+    # by hand: a colleague's folder, in the shard its id belongs in
+    store = open_store(store_path)
+    twin = store.customer_file("C-AB12")
+    twin.parent.mkdir(parents=True)
+    twin.write_bytes(store.customer_file(first).read_bytes().replace(b"c-ab12", b"C-AB12"))
+    checked = kehu("check", store=store_path)
+    no_traceback(checked)
+    assert checked.code == 1 and "differs only in case" in checked.out and "C-AB12" in checked.out, checked.out

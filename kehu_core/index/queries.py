@@ -252,6 +252,20 @@ class Queries(InteractionQueries):
         return {cid: set(json.loads(names)) for cid, names in self.db.execute(
             "SELECT id, sealed FROM customers WHERE sealed IS NOT NULL")}
 
+    def case_twins(self, customer_id: str) -> list[str]:
+        """Ids of the customers whose id is ``customer_id`` but for case (``C-AB12`` of
+        ``c-ab12``; ids are ASCII, which SQLite's NOCASE folds)."""
+        return [cid for (cid,) in self.db.execute(
+            "SELECT id FROM customers WHERE id = ? COLLATE NOCASE AND id != ? ORDER BY id",
+            (customer_id, customer_id))]
+
+    def case_twin_groups(self) -> list[list[str]]:
+        """Each set of customers' ids that are one but for case (``kehu check``)."""
+        rows = self.db.execute(
+            "SELECT group_concat(id, ' ') FROM (SELECT id FROM customers ORDER BY id)"
+            " GROUP BY id COLLATE NOCASE HAVING count(*) > 1").fetchall()
+        return [text.split(" ") for (text,) in rows]
+
     def referred_by(self, customer_id: str) -> list[str]:
         """Ids of the customers whose ``referrer`` is this customer."""
         return [cid for (cid,) in self.db.execute(

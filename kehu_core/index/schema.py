@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-INDEX_VERSION = 42  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 43  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
 # items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute); 20: each
@@ -39,6 +39,7 @@ INDEX_VERSION = 42  # 14: the kinds of items sold per day; customers by referrer
 # 40: a record holding NaN or an infinity (.nan, .inf) is a problem (models.hostile.too_deep)
 # 41: a void's or an over-limit sale's reason of over models.MAX_TEXT characters is a problem (models.customer.Reason)
 # 42: an amount or a quantity written with '_' or another script's digits ('1_000', '١٢٣') is a problem
+# 43: customers' ids ignoring case (customers_id_nocase: Store._refuse_case_twin, checking)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
@@ -66,6 +67,8 @@ CREATE INDEX IF NOT EXISTS customers_owner ON customers(owner);
 CREATE INDEX IF NOT EXISTS customers_version ON customers(version, id);
 -- short queries scan this narrow covering index instead of the wide rows
 CREATE INDEX IF NOT EXISTS customers_short ON customers(short, id);
+-- ids that differ only in case (case_twins): a new id asks it, an import's 20 000 rows each once
+CREATE INDEX IF NOT EXISTS customers_id_nocase ON customers(id COLLATE NOCASE);
 -- each buyer's purchase totals (customer_purchase_totals: the tiers' ranking), narrow: the customers
 -- rows hold the profile's JSON, and reading 100 000 of them for four numbers took 0.2 s
 CREATE INDEX IF NOT EXISTS customers_bought ON customers(first_purchase, last_purchase, purchases, cents, id)

@@ -12,7 +12,7 @@ from typing import Any
 from .. import reminder_engine
 from ..errors import InvalidId, Problem, RecordError, os_error_text
 from ..i18n import N_, _
-from ..ids import in_wrong_shard, shard
+from ..ids import case_twin_message, in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
 from ..paths import PLANS_DIR
 from ..store import CUSTOMERS_DIR, Store
@@ -128,6 +128,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         problems.extend(_customer_problems(store, store.root / paths[customer.id], customer, known))
     problems.extend(_referral_loop_problems(store, referrers, paths))
     problems.extend(_claimed_twice_problems(store, paths, scope))
+    problems.extend(_id_case_twin_problems(store, paths, scope))
     for cid, iid, record in index.interactions_with_conflicts():  # left by `kehu merge-file`
         path = store.interactions_dir(cid) / f"{iid}.yaml"
         problems.extend(merge_conflicts.entry_problems(path, None, record["conflicts"]))
@@ -284,6 +285,22 @@ def _claimed_twice_problems(store: Store, paths: dict[str, str], scope: set[str]
             "imports and sync take {other} for this one. If they are one person, `kehu customer merge {keep} "
             "{other}`; if not, give the other a new id: `kehu customer reid {other}`").format(
             other=other, keep=keep, rel=store.rel(store.root / paths[other]))))
+    return out
+
+
+def _id_case_twin_problems(store: Store, paths: dict[str, str], scope: set[str] | None) -> list[Problem]:
+    """Two customers whose ids differ only in case (``c-ab12``, ``C-AB12``: folders made by hand,
+    or two clones' customers), at each one's ``id`` line: every door refuses such a new id
+    (``Store._refuse_case_twin``), and `kehu check` said ok."""
+    out = []
+    for ids in store.index.case_twin_groups():
+        if scope is not None and not scope.intersection(ids):
+            continue
+        for cid in ids:
+            other = next(o for o in ids if o != cid)
+            path = store.root / paths[cid]
+            rel = store.rel(store.root / paths[other])
+            out.append(Problem(path, _line(path, "id"), case_twin_message(cid, other, rel)))
     return out
 
 

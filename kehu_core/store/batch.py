@@ -226,6 +226,8 @@ class BatchMixin:
             self._batch.rows.pop(path, None)
             if rows is not None and record is not None:
                 self._batch.rows[path] = rows
+            if isinstance(record, Customer):
+                self._batch.folded_ids.setdefault(record.id.casefold(), record.id)
             if isinstance(record, Customer) and self._batch_customers is not None:
                 self._batch_customers[record.id] = record
             return
@@ -338,6 +340,9 @@ class _Batch:
     rows: dict[Path, Parsed] = field(default_factory=dict)  # → its index rows, when made beforehand
     saved: list[tuple[str, Interaction]] = field(default_factory=list)
     ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
+    #: the customers written, each id by its casefold: the index has them once the batch ends
+    #: (``Store._refuse_case_twin``: an import's rows `x-one` and `X-ONE`)
+    folded_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)  # told apart by identity: two may hold the same

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import KehuError, Problem
 from ..i18n import _
+from ..ids import case_twin_message
 from ..yamlio import place_staged
 from .batch import journaled
 from .layout import atomic_write, check_size
@@ -59,6 +60,7 @@ class BulkMixin:
         with self.batch():  # one lock, one index update; a referrer may come later in it
             shards: dict[Path, _Shard] = {}  # each shard folder listed and checked once
             planned: set[Path] = set()
+            planned_ids: dict[str, str] = {}  # each new id by its casefold
             try:
                 for customer, text, rows, staged in items:
                     if type(customer) is not self.customer_model or customer.sealed:
@@ -74,6 +76,9 @@ class BulkMixin:
                             raise KehuError(_("customer {id} already exists ({rel})").format(
                                 id=repr(customer.id), rel=self.rel(path)))
                         self._refuse_case_twin(folder, shard.folded.get(folder.name.casefold(), ()))
+                        twin = planned_ids.get(customer.id.casefold())  # the index has not this batch's
+                        if twin is not None and twin != customer.id:
+                            raise KehuError(case_twin_message(customer.id, twin, self.rel(self.customer_file(twin))))
                         customer, kept = self.door_write(path, customer, text)
                         if kept != text:  # a plugin's field kept otherwise than typed: the
                             text, rows, staged = kept, None, None  # text as made here, indexed so
@@ -82,6 +87,7 @@ class BulkMixin:
                         continue
                     shard.add(folder.name)
                     planned.add(path)
+                    planned_ids.setdefault(customer.id.casefold(), customer.id)
                     self._before_write(path, new=fresh)
                     writes.append((path, text, customer, rows, staged))  # nothing sealed: stored as it is
                     out.append(customer)

@@ -18,7 +18,7 @@ from ..confidential import split_sealed
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError
 from ..handed import WrongResult
 from ..i18n import _
-from ..ids import check_id, new_id, shard
+from ..ids import case_twin_message, check_id, new_id, shard
 from ..keytext import composed
 from ..models import TRUSTED, Customer, referral_loop, referral_loop_message
 from ..problems import plugin_problems, validation_problems
@@ -313,6 +313,11 @@ class CustomersMixin:
                                       "({rel}): on macOS and Windows they would be one folder; "
                                       "choose another id").format(
                         id=repr(folder.name), other=repr(name), rel=self.rel(folder.parent / name)))
+        # and in the store: ids in two shard folders (`c-ab12`, `C-AB12`) were two customers, one
+        # id to a person typing it, to a folder name elsewhere (a visit plan's, an export's)
+        written = self._batch.folded_ids.get(wanted) if self._batch is not None else None
+        for other in [*self.index.case_twins(folder.name), *([written] if written not in (None, folder.name) else [])]:
+            raise KehuError(case_twin_message(folder.name, other, self.rel(self.customer_file(other))))
 
     @journaled
     def add_customer(self, customer: Customer, *, validated: bool = False) -> Customer:
