@@ -35,7 +35,7 @@ def number_text(raw: str) -> str:
     points of ``points redeem``, ``credit_limit=``, a sheet's cell and a hand edit, and shown
     nowhere as typed. They are refused here (:class:`NotPlainDigits`): every door's rule."""
     text = unicodedata.normalize("NFKC", raw)
-    if "_" in text or any(c.isnumeric() and not c.isascii() for c in text):
+    if "_" in text or any(c.isdecimal() and not c.isascii() for c in text):  # the digits Decimal reads
         raise NotPlainDigits(_("{value} is not a number kehu reads: expected the digits 0-9 (no '_', "
                                "no digits of another script)").format(value=repr(raw)))
     return text
