@@ -48,7 +48,17 @@ def shown_path(path: Path | str) -> str:
 
 
 class KehuError(Exception):
-    """Base of every error kehu reports to a user (exit code 1)."""
+    """Base of every error kehu reports to a user (exit code 1).
+
+    Its message is one line per argument (``KehuError(first, *more)``): a control character
+    inside one — a line feed or ESC in a path or an id it names, wherever the value came from
+    (an argument a script passed on, a colleague's file name) — is shown escaped, ``\\n`` or
+    ``\\x1b`` (:func:`shown_path`). Raw, a path's line feed made the message's second line read
+    as a message of kehu's own (``kehu: ok ...``). The one home of that rule: every door's
+    message is an error's ``str`` (the CLI's, the TUI's, ``kehu serve``'s answers)."""
+
+    def __str__(self) -> str:
+        return "\n".join(shown_path(str(line)) for line in self.args)
 
 
 class StoreError(KehuError):
@@ -60,7 +70,7 @@ class RecordError(KehuError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(p.render() for p in problems))
+        super().__init__(*(p.render() for p in problems))
 
 
 class NotFound(KehuError):

@@ -192,3 +192,23 @@ def test_an_id_that_differs_from_anothers_only_in_case_is_refused_at_every_door(
     checked = kehu("check", store=store_path)
     no_traceback(checked)
     assert checked.code == 1 and "differs only in case" in checked.out and "C-AB12" in checked.out, checked.out
+
+
+def test_a_path_or_an_id_holding_a_line_feed_cannot_forge_a_line_of_a_message(tmp_path: Path) -> None:
+    """A path holding a line feed (`kehu --store $'/x\\nkehu: …'`, `reminders --ics`, `kehu init`:
+    a script passing on a file name it was given) was printed raw in kehu's message, whose second
+    line then read as a message of kehu's own. Every message kehu reports (`errors.KehuError`)
+    shows a control character inside one of its lines escaped, as `\\n` (`errors.shown_path`); the
+    lines kehu means are its own."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    forged = "\nkehu: ok, every customer was deleted"
+    for argv in ((("--store", f"{tmp_path}/none{forged}", "customer", "list"),),
+                 (("init", f"{store}/kehu.yaml/x{forged}"),),
+                 (("--store", str(store), "reminders", "--ics", f"{tmp_path}/none{forged}/x.ics"),),
+                 (("--store", str(store), "export", f"{tmp_path}/none{forged}/x.csv", "--format", "csv"),)):
+        said = kehu(*argv[0])
+        no_traceback(said)
+        assert said.code == 1, said.err
+        assert "\\nkehu: ok" in said.err and not any(
+            line.startswith("kehu: ok") for line in said.err.splitlines()), said.err

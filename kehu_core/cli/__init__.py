@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from .. import __version__, i18n
 from ..clock import ENV_TODAY, read_day
-from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text
+from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text, shown_path
 from ..i18n import _
 from .collecting import collect_garbage_from_here, hold_collector
 from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records, warn
@@ -274,7 +274,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         raise
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
-        where = f"{exc.filename}: " if exc.filename else ""  # path first: `path: what`
+        where = f"{shown_path(exc.filename)}: " if exc.filename else ""  # path first: `path: what`, escaped
         click.echo(f"kehu: {where or gone_working_folder(exc)}{os_error_text(exc)}", err=True)
         return 1
     except RuntimeError as exc:

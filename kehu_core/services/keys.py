@@ -175,9 +175,9 @@ def _rotate(store: Store) -> Rotation:
     if locked:
         shown = "\n  ".join(locked[:20]) + (f"\n  ... and {len(locked) - 20} more" if len(locked) > 20 else "")
         who = ", ".join(confidential.whoami(store)) or "no recipient of kehu.yaml"
-        raise KehuError(_("your identity ({who}) cannot open these confidential values, so they cannot be "
+        raise KehuError(*_("your identity ({who}) cannot open these confidential values, so they cannot be "
                           "encrypted again; nothing was changed:\n  {shown}\nrun kehu keys rotate with a "
-                          "supervisor's identity").format(who=who, shown=shown))
+                          "supervisor's identity").format(who=who, shown=shown).split("\n"))
     out = Rotation()
     were_plain: set[str] = set()
     for cid, changes in todo:
@@ -245,7 +245,7 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
                    *, recipient: tuple[str, str, bool] | None) -> FieldChange:
     problems = [p for p in map(_field_problem, [*add, *remove]) if p]
     if problems:
-        raise KehuError("\n".join(problems))
+        raise KehuError(*problems)
     current = list(store.config.confidential.fields)
     added = [f for f in dict.fromkeys(add) if f not in current]
     removed = [f for f in dict.fromkeys(remove) if f in current and f not in add]
@@ -274,8 +274,8 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
             to_open.append((cid, {n: getattr(opened.customer, n) for n in names}))
         if locked:
             shown = "\n  ".join(locked[:20]) + (f"\n  ... (+{len(locked) - 20})" if len(locked) > 20 else "")
-            raise KehuError(_("your identity cannot open these encrypted values, so they cannot be written in "
-                              "plain; nothing was changed:\n  {shown}").format(shown=shown))
+            raise KehuError(*_("your identity cannot open these encrypted values, so they cannot be written in "
+                              "plain; nothing was changed:\n  {shown}").format(shown=shown).split("\n"))
 
     def change(section: Any) -> None:
         if recipient is not None:

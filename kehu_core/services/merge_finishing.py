@@ -60,7 +60,7 @@ def finish_merge(store: Store) -> str:
     merge = OpenMerge(root)  # its base asked of git once, for every question below
     waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
-        raise SyncError(_("a merge is waiting for a decision, nothing was pushed:") + "\n" + "\n".join(waiting))
+        raise SyncError(_("a merge is waiting for a decision, nothing was pushed:"), *waiting)
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
     settled = settle_deleted_customers(merge) + settle_moved_records(merge) + settle_kept_records(merge)
     gitops.run(root, "commit", "-q", "--no-edit")

@@ -293,15 +293,15 @@ def _rejected(problems: list[Problem], root: Path, *, finished: bool = False) ->
     ``finished``: this sync committed the merge an earlier one left for a person (as they
     decided it), and that merge holds the problems: it stays, committed and unpushed."""
     if finished:
-        return SyncError(
+        return SyncError(*
             _("kehu sync finished the merge the last sync left open, as you decided it (committed in this "
               "clone, not pushed), but kehu check finds {count} problem(s) in this clone, and sync shares "
               "nothing check rejects. Fix them, then run `kehu sync` again:\n{listing}").format(
-                count=len(problems), listing=sync_guard.listing(problems, root)))
-    return SyncError(
+                count=len(problems), listing=sync_guard.listing(problems, root)).split("\n"))
+    return SyncError(*
         _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
             "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
-            "again:\n{listing}").format(count=len(problems), listing=sync_guard.listing(problems, root)))
+            "again:\n{listing}").format(count=len(problems), listing=sync_guard.listing(problems, root)).split("\n"))
 
 
 def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, remote: str,
@@ -393,12 +393,12 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
         raise SyncError(_(
             "merged {label}, but {count} field(s) were changed two ways; both versions are kept under "
             "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
-        ).format(label=label, count=len(conflicts)) + "\n" + sync_guard.listing(conflicts, store.root))
+        ).format(label=label, count=len(conflicts)), *sync_guard.listing(conflicts, store.root).split("\n"))
     origin = sync_checks.origin_of(store, problems, before)
     links = [p for p in problems if Path(p.path).is_symlink()]  # as the merge checked them out
     point.restore()
     store.index.refresh_changed(changed)  # the files as before the merge again
-    listing = "\n" + sync_guard.listing(problems, store.root)
+    listing = sync_guard.listing(problems, store.root).split("\n")
     as_it_was = _("Nothing was changed in this clone (your edits are still there, uncommitted)")
     if origin == "theirs" and len(links) == len(problems):
         raise sync_guard.links_brought(label, links, store.root, as_it_was)
@@ -409,16 +409,16 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
             "rejects: they came by plain git or an older kehu), so every clone's sync stops here until they "
             "are fixed: where they were made, or in one clone with `git merge {label}`, the files corrected "
             "(`kehu check` shows where), `git commit -a` and `kehu sync`. {kept}. The problems:").format(
-            label=label, kept=as_it_was) + listing)
+            label=label, kept=as_it_was), *listing)
     if origin == "both":  # two changes that are each fine and cannot both stand: a person decides
         raise SyncError(_(
             "merging {label} gives a store kehu check rejects, so nothing was pushed: your changes and "
             "{label}'s to the same records cannot both stand (a sale paid in full in both clones, say). "
             "Take yours back (`kehu undo`) or change them so that both can stand, then run `kehu sync`. "
-            "{kept}. The problems:").format(label=label, kept=as_it_was) + listing)
+            "{kept}. The problems:").format(label=label, kept=as_it_was), *listing)
     raise SyncError(_(
         "merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. The problems the "
-        "merge would bring:").format(label=label, kept=kept) + listing)
+        "merge would bring:").format(label=label, kept=kept), *listing)
 
 
 def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> list[str]:
@@ -442,8 +442,8 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
                           "takes from no clone (a merge driver, a filter or an encoding there would run in "
                           "every clone): nothing was merged. Put them back as kehu wrote them in the clone "
                           "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
-                          ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label)
-                        + "\n" + "\n".join(f"  {line}" for line in foreign))
+                          ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label),
+                        *(f"  {line}" for line in foreign))
     twice = sync_guard.added_in_both(root, ref)  # before git's merge, which joins them
     if twice:
         sync_guard.refuse_added_in_both(point, ref, label, twice)
@@ -478,8 +478,8 @@ def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -
             "are still there, uncommitted)").format(
             label=label, why=_why(result)))
     decide = unmerged_files.undecided(root)
-    lines = "\n".join(decide) if decide else ", ".join(stuck)
+    lines = decide if decide else [", ".join(stuck)]
     raise SyncError(_(
         "merging {label} stopped: {count} file(s) changed on both sides in ways kehu cannot merge; nothing "
         "was pushed. Edit them (`kehu check` shows where), then run `kehu sync` again to finish; or "
-        "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)) + "\n" + lines)
+        "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)), *lines)

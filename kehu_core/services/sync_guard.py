@@ -102,8 +102,8 @@ def refuse_added_in_both(point: RestorePoint, ref: str, label: str, profiles: li
     raise SyncError(_(
         "merging {label} stopped: {count} customer id(s) were added in this clone and in {label} as different "
         "customers. Nothing was changed in this clone (your edits are still there, uncommitted):").format(
-            label=label, count=len(profiles))
-        + "\n" + "\n".join(lines))
+            label=label, count=len(profiles)),
+        *lines)
 
 
 def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]:
@@ -237,4 +237,4 @@ def links_brought(label: str, links: list[Problem], root: Path, kept: str) -> Sy
         "until they are removed. Remove them in the clone that committed them (`git rm <path>`, "
         "`git commit`, `git push`), or in this clone: `git merge {label}`, `git rm <path>` for each link, "
         "`git commit`, then `kehu sync`. {kept}. The links:").format(
-            label=label, count=len(links), kept=kept) + "\n" + listing(links, root))
+            label=label, count=len(links), kept=kept), *listing(links, root).split("\n"))

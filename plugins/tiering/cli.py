@@ -154,8 +154,8 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
         # terminal's colour codes pasted) left the customer pinned, no move recorded, exit 1
         LedgerEntry.model_validate({"date": store.today, "why": reason})
     except ValidationError as exc:
-        raise KehuError("\n".join(_("--reason: {problem}").format(problem=p.reason or p.message)
-                                   for p in validation_problems(exc, "--reason"))) from None
+        raise KehuError(*(_("--reason: {problem}").format(problem=p.reason or p.message)
+                          for p in validation_problems(exc, "--reason"))) from None
     if tier and kept_tier(store, tier) is None:  # as kept (主要客户) or as shown (Major customers)
         raise KehuError(_("{tier!r} is not a tier of this store; expected one of {names}").format(
             tier=tier, names=", ".join(str(shown(n, store)) for n in settings(store).tier_names())))
