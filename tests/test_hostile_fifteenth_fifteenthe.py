@@ -47,8 +47,8 @@ def test_an_xlsx_number_cell_of_nan_or_infinity_is_refused_as_a_csvs(tmp_path: P
     done = kehu("import", str(path), store=store)
     assert done.code == 1, done.out + done.err
     no_traceback(done)
-    assert f"{path}:2: credit_limit:" in done.err and "NaN" in done.err, done.err
-    assert f"{path}:3: 成交金额:" in done.err, done.err
+    assert f"{path}:2: sheet 'Sheet' cell B2 (credit_limit):" in done.err and "NaN" in done.err, done.err
+    assert f"{path}:3: sheet 'Sheet' cell D3 (成交金额):" in done.err, done.err
     assert [c["name"] for c in _customers(store)] == ["丙"]
 
 
@@ -63,7 +63,7 @@ def test_an_xlsx_yes_no_cell_reads_as_the_sheet_shows_it(tmp_path: Path) -> None
     path = _workbook(tmp_path, ["姓名", "备注", "do_not_contact", "联系电话", "昵称"],
                      [True, 1 / 3, False, 13912345678.0, False], ["乙", 12.5, True, "13912345679", 1234567890123])
     for tables in (_xlsx_tables(path), _openpyxl_tables(path)):
-        rows = [[text(cell) for cell in row] for _n, row in tables[0][1]]
+        rows = [[text(cell) for cell in row] for _n, row in tables[0][2]]
         assert rows[1] == ["TRUE", "0.333333333333333", "FALSE", "13912345678", "FALSE"], rows
     store = _shop(tmp_path)
     done = kehu("import", str(path), store=store)
@@ -150,7 +150,7 @@ def test_an_xlsx_number_of_zeros_or_a_percentage_reads_as_the_sheet_shows_it(tmp
                      formats={"A2": "00000", "C2": "0%", "A3": "000000", "C3": "0.00%"})
     shown = cells_as_shown(path)
     for tables in (_xlsx_tables(path, shown), _openpyxl_tables(path, shown)):
-        rows = [[text(cell) for cell in row] for _n, row in tables[0][1]]
+        rows = [[text(cell) for cell in row] for _n, row in tables[0][2]]
         assert rows[1:] == [["00123", "甲", "25%"], ["000045", "乙", "12.50%"]], rows
     store = _shop(tmp_path)
     assert kehu("customer", "add", "--id", "00123", "--name", "甲", store=store).code == 0

@@ -120,8 +120,8 @@ def test_a_sheet_row_and_a_vcard_over_a_limit_are_refused_at_their_line(
     result = kehu("import", str(sheet), store=path)
     no_traceback(result)
     assert result.code == 1
-    assert f"{sheet}:2: owner: String should have at most {MAX_SHORT} characters" in result.err, result.err
-    assert f"{sheet}:3: tags: List should have at most {MAX_TAGS} items" in result.err
+    assert f"{sheet}:2: column C (owner): String should have at most {MAX_SHORT} characters" in result.err, result.err
+    assert f"{sheet}:3: column D (tags): List should have at most {MAX_TAGS} items" in result.err
     result = kehu("import", str(cards), store=path)
     no_traceback(result)
     assert result.code == 1

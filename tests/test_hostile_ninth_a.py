@@ -305,7 +305,7 @@ def test_a_sheets_date_followed_by_anything_but_a_time_is_refused_at_its_line(
     result = kehu("import", str(sheet), store=path)
     no_traceback(result)
     assert result.code == 1, result.err
-    assert f"{sheet}:2: date:" in result.err and f"{sheet}:3: date:" in result.err, result.err
+    assert f"{sheet}:2: column C (date):" in result.err and f"{sheet}:3: column C (date):" in result.err, result.err
     assert f"{sheet}:4:" not in result.err and f"{sheet}:5:" not in result.err, result.err
     items = "".join(p.read_text(encoding="utf-8") for p in (path / "customers").glob("*/*/interactions/*.yaml"))
     assert "丙" in items and "丁" in items and "甲" not in items and "乙" not in items

@@ -87,3 +87,101 @@ def test_names_that_look_alike_in_two_scripts_are_duplicates_and_a_mixed_name_is
     warned = [line for line in checked.out.splitlines() if "warning" in line]
     assert len(warned) == 1 and ids["\u0410nna Lee"] in warned[0] and ":2: warning: name" in warned[0], checked.out
     assert "Cyrillic" in warned[0] and "\u0410" in warned[0], checked.out
+
+
+def _workbook(path: Path, *rows: list, errors: dict[str, str] | None = None, title: str = "客户") -> Path:
+    """``path``, an .xlsx of ``rows`` as openpyxl writes them, ``errors`` cells holding one of
+    Excel's error values (a formula that failed, as Excel saves it)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for cell, value in (errors or {}).items():
+        sheet[cell] = value
+        sheet[cell].data_type = "e"
+    book.save(path)
+    return path
+
+
+def test_a_heading_that_is_no_name_is_named_by_its_cell(tmp_path: Path) -> None:
+    """A header row whose cells are a number (2024), NaN (a script's float('nan')), one of
+    Excel's error values (#N/A) or empty between real headings: each became a column named
+    "2024", "nan" or "#N/A" (or "column 3"), its values imported under that name. Now a value
+    under such a heading refuses the file, naming the heading's cell and the value's; a column
+    that is empty under it is left out with a warning naming the cell (an empty heading over an
+    empty column is no news: left out quietly). CSV, the same code path: the same."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    heading = ["姓名", "电话", None, 2024, "备注", None, float("nan")]
+    empty = _workbook(tmp_path / "empty.xlsx", heading, ["王芳", "13912345678", None, None, "老客", None, None],
+                      errors={"F1": "#N/A"})
+    done = kehu("import", str(empty), store=store)
+    assert done.code == 0, done.out + done.err
+    no_traceback(done)
+    for cell, what in (("D1", "the number 2024"), ("F1", "the error value #N/A"), ("G1", "no number")):
+        assert f"{empty}:1: warning: sheet '客户' cell {cell}: a column heading must be text, and this one holds " \
+               f"{what}" in done.err, done.err
+    assert "cell C1" not in done.err, done.err
+    (customer,) = kehu("customer", "list", "--json", store=store).json()
+    shown = kehu("customer", "show", customer["id"], "--json", store=store).json()
+    assert not shown.get("import_extra"), shown
+    for cells, (at, value) in (({"F1": "#N/A"}, ("G", float("nan"))), ({}, ("C", "VIP")), ({}, ("D", "x")),
+                               ({"F1": "#N/A"}, ("F", "x")), ({}, ("H", "x"))):
+        row = ["钱多多", "13912345679", None, None, None, None, None, None]
+        row["CDEFGH".index(at) + 2] = value
+        path = _workbook(tmp_path / f"bad-{at}.xlsx", heading, ["赵敏", "13912345670"], row, errors=cells)
+        done = kehu("import", str(path), store=store)
+        assert done.code == 1, (at, done.out + done.err)
+        no_traceback(done)
+        assert f"{path}:3: sheet '客户' cell {at}1: " in done.err and f"but {at}3 holds a value" in done.err, done.err
+        if at in "CH":
+            assert "the column has no heading" in done.err, done.err
+        else:
+            assert "a column heading must be text" in done.err, done.err
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("姓名,电话,#N/A,nan\n孙丽,13912345671,,\n周强,13912345672,,x\n", encoding="utf-8")
+    done = kehu("import", str(sheet), store=store)
+    assert done.code == 1, done.out + done.err
+    assert f"{sheet}:3: column D: a column heading must be text, and this one holds no number" in done.err, done.err
+    assert [c["name"] for c in kehu("customer", "list", "--json", store=store).json()] == ["王芳"]
+
+
+def test_a_wrong_value_of_a_sheet_is_named_by_its_cell(tmp_path: Path) -> None:
+    """A number or a date cell of a sheet holding NaN, text, an error value (#DIV/0!) or a day
+    that is none: the message named the column's heading (or only the field: "credit_limit:
+    Input should be a valid decimal", "birthday 'x': ...") and the row's line, not the cell.
+    Now every such complaint names the sheet, the cell and the heading (``sheet.cell_place``,
+    the one spelling; the merge step's through ``ImportedContact.places``); a CSV's names the
+    column by its letter, its line already said."""
+    store = tmp_path / "shop"
+    assert kehu("init", str(store), "--no-git").code == 0
+    heading = ["姓名", "电话", "credit_limit", "生日", "交易日期", "成交金额"]
+    path = _workbook(tmp_path / "sales.xlsx", heading,
+                     ["甲", "13900000001", "abc", None, None, None],
+                     ["乙", "13900000002", None, "1990-13-45", None, None],
+                     ["丙", "13900000003", float("inf"), None, None, None],
+                     ["丁", "13900000004", None, None, "2026-11-01", "x"],
+                     ["戊", "13900000005", None, None, "2026-11-01", None],
+                     ["己", "13900000006", None, None, "2026-02-30", 5],
+                     ["庚", "13900000007", 100, None, "2026-11-01", 5],
+                     errors={"F6": "#DIV/0!"}, title="销售")
+    done = kehu("import", str(path), store=store)
+    assert done.code == 1, done.out + done.err
+    no_traceback(done)
+    for line, cell, heading_of in ((2, "C2", "credit_limit"), (3, "D3", "生日"), (4, "C4", "credit_limit"),
+                                   (5, "F5", "成交金额"), (6, "F6", "成交金额"), (7, "E7", "交易日期")):
+        assert f"{path}:{line}: sheet '销售' cell {cell} ({heading_of}): " in done.err, (cell, done.err)
+    assert "#DIV/0!" in done.err, done.err
+    assert [c["name"] for c in kehu("customer", "list", "--json", store=store).json()] == ["庚"]
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("姓名,电话,credit_limit,生日\n辛,13900000008,NaN,\n壬,13900000009,,x\n", encoding="utf-8")
+    done = kehu("import", str(sheet), store=store)
+    assert done.code == 1, done.out + done.err
+    assert f"{sheet}:2: column C (credit_limit): " in done.err and f"{sheet}:3: column D (生日): " in done.err, done.err
+    google = tmp_path / "contacts.csv"
+    google.write_text("Name,Given Name,Birthday,Phone 1 - Value\n癸,癸,1990-13-45,13900000010\n", encoding="utf-8")
+    done = kehu("import", str(google), store=store)
+    assert done.code == 1 and f"{google}:2: column C (Birthday): birthday '1990-13-45'" in done.err, done.err

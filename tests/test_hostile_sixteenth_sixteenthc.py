@@ -83,7 +83,7 @@ def test_an_xlsx_number_cell_holding_text_is_refused_at_its_row_and_column(tmp_p
     assert done.code == 1, done.out + done.err
     no_traceback(done)
     for line in (2, 3, 5):
-        assert f"{path}:{line}: credit_limit:" in done.err, done.err
+        assert f"{path}:{line}: sheet 'Sheet' cell B{line} (credit_limit):" in done.err, done.err
     assert "invalid literal" not in done.err, done.err
     assert [c["name"] for c in _customers(store)] == ["丙"]
 

@@ -157,8 +157,8 @@ def test_a_sheets_phone_written_as_a_spreadsheet_number(tmp_path: Path) -> None:
     result = kehu("import", str(sheet), store=path)
     no_traceback(result)
     assert result.code == 1, result.err
-    assert f"{sheet}:2: 手机: phone 1.38001E+10: a spreadsheet wrote the number in scientific notation" in result.err, \
-        result.err
+    said = f"{sheet}:2: column B (手机): phone 1.38001E+10: a spreadsheet wrote the number in scientific notation"
+    assert said in result.err, result.err
     listed = kehu("customer", "list", "--json", store=path).json()
     assert [(c["name"], c["phones"]) for c in listed] == [("李四", ["+8613800138002"])]
 

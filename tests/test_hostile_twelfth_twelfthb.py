@@ -130,7 +130,7 @@ def test_a_unicode_noncharacter_is_refused_at_every_door_and_named_by_check(tmp_
     sheet = tmp_path / "客户.csv"
     sheet.write_text(f"姓名,备注\n丁{char},x\n", encoding="utf-8")
     imported = kehu("import", str(sheet), store=store)
-    assert f"客户.csv:2: name: holds {code}" in imported.out + imported.err, imported.out + imported.err
+    assert f"客户.csv:2: column A (姓名): holds {code}" in imported.out + imported.err, imported.out + imported.err
     assert len(kehu("customer", "list", "--json", store=store).json()) == 1
     profile = next((store / "customers").glob("*/*/customer.yaml"))
     escaped = f"\\u{ord(char):04X}" if ord(char) < 0x10000 else f"\\U{ord(char):08X}"  # as YAML writes it

@@ -416,7 +416,7 @@ def test_an_imported_amount_of_a_fraction_of_a_fen_is_refused_at_its_line(
     result = kehu("import", str(sheet), store=path)
     no_traceback(result)
     assert result.code == 1
-    assert f"{sheet}:2: amount: amount '10.005': kehu keeps amounts to the fen" in result.out + result.err
+    assert f"{sheet}:2: column E (amount): amount '10.005': kehu keeps amounts to the fen" in result.out + result.err
     assert tree_hash(path) == before
     assert str(parse_amount(0.1 + 0.2)) == "0.30"
 

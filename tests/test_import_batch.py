@@ -154,7 +154,7 @@ def test_fast_xlsx_reader_reads_the_cells_and_line_numbers_openpyxl_reads(tmp_pa
 
     def cells(tables: list) -> list:
         return [(label, [(n, [text(c) for c in row][:5]) for n, row in rows if any(text(c) for c in row)])
-                for label, rows in tables]
+                for label, _sheet, rows in tables]
 
     fast = cells(_xlsx_tables(path))
     assert fast == cells(_openpyxl_tables(path))

@@ -221,8 +221,9 @@ def test_excels_phantom_day_60_is_a_problem_at_its_cell(store_path: Path, tmp_pa
     problems = dict(p.split(": ", 1) for p in result.json()["problems"])
     far = {f"{path}:200"} if reader == "openpyxl" else set()  # a row of no customer
     assert set(problems) == {f"{path}:3", f"{path}:5", f"{path}:6"} | far
-    assert problems[f"{path}:3"].startswith("交易日期: date 1900-02-29 (Excel's day 60): no such day")
-    assert problems[f"{path}:5"].startswith("交易日期: date 1900-02-29")
+    assert problems[f"{path}:3"].startswith(
+        "sheet 'Sheet' cell C3 (交易日期): date 1900-02-29 (Excel's day 60): no such day")
+    assert problems[f"{path}:5"].startswith("sheet 'Sheet' cell C5 (交易日期): date 1900-02-29")
     assert "birthday 1900-02-29 (Excel's day 60): no such day" in problems[f"{path}:6"]
     people = _by_name(store_path)
     assert set(people) == {"甲", "丙"}  # the rows with problems are not written

@@ -71,9 +71,9 @@ def test_bad_rows_are_reported_by_line_and_good_rows_imported(store_path: Path) 
     result = kehu("import", str(DATA / "bad_rows.csv"), store=store_path)
     assert result.code == 1
     bad = str(DATA / "bad_rows.csv")
-    assert f"{bad}:3: 交易日期: date '2024/13/1': there is no month 13" in result.err
-    assert f"{bad}:4: 成交金额: amount '四百二'" in result.err
-    assert f"{bad}:5: not a phone number: '见微信'" in result.err
+    assert f"{bad}:3: column A (交易日期): date '2024/13/1': there is no month 13" in result.err
+    assert f"{bad}:4: column E (成交金额): amount '四百二'" in result.err
+    assert f"{bad}:5: column C (联系电话): not a phone number: '见微信'" in result.err
     assert f"{bad}:7: row has no name, customer id, phone or email" in result.err
     names = {c.customer.name: c for c in open_store(store_path).index.list()}
     assert set(names) == {"周杰", "冯雪"}

@@ -44,6 +44,8 @@ def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, a
         click.echo(shown_path(problem), err=True)
     for note in summary.unlinked:
         click.echo(shown_path(note), err=True)
+    for warning in summary.warnings:  # file:line: warning: message, as `kehu check` says one
+        click.echo(shown_path(warning), err=True)
     if as_json:
         emit_json(summary.as_json())
     else:

@@ -113,6 +113,10 @@ class ImportedContact:
     fields: dict[str, Any]
     purchases: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: where a field's value was read, for a message about it (optional): ``{"birthday": "sheet
+    #: 'Sheet1' cell D7 (生日)"}`` makes a wrong birthday ``file.xlsx:7: sheet 'Sheet1' cell D7
+    #: (生日): birthday ...``
+    places: dict[str, str] = field(default_factory=dict)
 
 
 class Importer(Protocol):

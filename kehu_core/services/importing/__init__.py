@@ -20,7 +20,7 @@ from ...handed import error_text, plugin_code, stops_kehu
 from ...i18n import _
 from ...plugins import ImportedContact, Importer, WrongResult
 from ...yamlio.atomic import naming
-from .base import EXTRA_KEY, FileProblem, RowProblem, decode_bytes
+from .base import EXTRA_KEY, FileProblem, RowProblem, RowWarning, decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
 from .matching import Merger
@@ -168,6 +168,10 @@ def _import(
                         raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))
                     if plugins and isinstance(item, ImportedContact) and (wrong := _shape_problem(item)):
                         raise WrongResult(wrong)
+                    if isinstance(item, RowWarning) and not plugins:  # a column left out: no row
+                        said = _("warning: {message}").format(message=item.message)
+                        summary.warnings.append(f"{item.source}: {said}")
+                        continue
                     if isinstance(item, FileProblem):  # the file is refused whole, the rows above it too
                         del contacts[read_before:], summary.problems[problems_before:]
                         summary.rows = rows_before
@@ -231,6 +235,8 @@ def _shape_problem(contact: ImportedContact) -> str | None:
         ("purchases", contact.purchases,
          isinstance(contact.purchases, list) and all(by_name(p) for p in contact.purchases),
          "a list of dicts by name"),
+        ("places", contact.places, by_name(contact.places) and all(isinstance(v, str) for v in contact.places.values()),
+         "a dict of texts by name"),
     ]
     for part, value, fits, expected in parts:
         if not fits:

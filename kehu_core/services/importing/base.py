@@ -51,6 +51,18 @@ class FileProblem(RowProblem):
     encoding kehu reads): the rows read before it are not imported either."""
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """Something a reader left out of a file on purpose, said in the import's summary (a
+    sheet's column headed by no name and empty): no problem, the import goes on."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
 def is_binary(data: bytes) -> bool:
     """NUL bytes in what should be text (and is not UTF-16 or UTF-32): a picture, a zip, garbage."""
     return b"\x00" in data[:8192] and bom_encoding(data) not in WIDE

@@ -18,6 +18,7 @@ from ...plugins import ImportedContact
 from .base import EncodingProblem, FileProblem, RowProblem, decode_bytes, marked_head
 from .csvstream import CsvText
 from .limits import LineTooLong, TooManyCells, capped_row
+from .sheet import cell_place
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -120,10 +121,12 @@ def contact_from_row(record: dict[str, str], source: str) -> ImportedContact:
             kind, number, part = match.groups()
             numbered.setdefault((kind, number), {})[part] = cell
             used.add(column)
+    places: dict[str, str] = {}
     for column, key in _SIMPLE.items():
         if record.get(column, "").strip():
             fields[key] = record[column].strip()
             used.add(column)
+            places[key] = cell_place(None, list(record).index(column), 0, column)  # a birthday's complaint
     fields["name"] = _name(record)
     for (kind, _number), parts in numbered.items():
         label_values = _values(parts.get("Label", "") or parts.get("Type", ""))
@@ -180,7 +183,7 @@ def contact_from_row(record: dict[str, str], source: str) -> ImportedContact:
         if not fallback:
             raise ValueError(_("contact has no name, phone or email"))
         fields["name"] = fallback
-    return ImportedContact(source=source, fields=fields, extra=extra)
+    return ImportedContact(source=source, fields=fields, extra=extra, places=places)
 
 
 def _name(record: dict[str, str]) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from ...config import ImportLimits
 from ...errors import KehuError, os_error_text
 from ...i18n import _
+from .values import CellError
 
 MB = 1 << 20
 _PIECE = 64 * 1024
@@ -403,6 +404,11 @@ def _cell_pieces(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes
 _EMPTY_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</")
 _EMPTY_VALUE_CELL = re.compile(rb"<(?:[\w.-]+:)?c\b([^<>]*)>\s*(?:<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</)")
 _TYPE = re.compile(rb'(?:^|\s)t="([^"]*)"')
+# a cell of one of Excel's error values (t="e"), its formula (if any) before its value
+_ERROR_TYPE = b't="e"'
+_ERROR_CELL = re.compile(rb'<(?:[\w.-]+:)?c\b([^<>]*\st="e"[^<>]*)>\s*'
+                         rb'(?:<(?:[\w.-]+:)?f\b[^<>]*?(?:/>|>[^<]{0,8192}</(?:[\w.-]+:)?f>)\s*)?'
+                         rb'<(?:[\w.-]+:)?v>([^<]{1,40})</')
 
 
 def cells_as_shown(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
@@ -414,6 +420,8 @@ def cells_as_shown(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
       import` stored a customer without the ``credit_limit`` or a sale without the amount the
       script meant, exit 0 (the same NaN in a CSV was refused). A value a number cell holds as
       text (``NaN``, ``INF``) is read as that float already;
+    - one holding one of Excel's error values (``#N/A``, ``#DIV/0!``), a :class:`CellError`:
+      calamine gives it as empty (an amount of ``#DIV/0!`` was lost), openpyxl as text;
     - one of a format of zeros (``00000``: an id or a member number, 00123), the digits shown,
       and one of a percentage (``0%``, ``0.00%``), the percentage shown: they were 123 and 0.25.
 
@@ -439,6 +447,12 @@ def cells_as_shown(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
                         if at is None or (kind is not None and kind.group(1) != b"n"):
                             continue  # an empty text result (t="str") is a value; a cell with no place is not told
                         cells[(int(at.group(2)), _column(at.group(1)) - 1)] = float("nan")
+                if _ERROR_TYPE in data:
+                    for match in _ERROR_CELL.finditer(data):
+                        at = _CELL_AT.search(match.group(1))
+                        if at is not None:
+                            cells[(int(at.group(2)), _column(at.group(1)) - 1)] = CellError(
+                                match.group(2).decode("ascii", "replace").strip())
                 if shown:
                     for match in _STYLED_NUMBER.finditer(data):
                         style, kind = _STYLE.search(match.group(1)), _TYPE.search(match.group(1))

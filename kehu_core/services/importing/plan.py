@@ -52,6 +52,8 @@ class ImportSummary:
     not_imported: Counter[str] = field(default_factory=Counter)
     #: rows whose referrer is nobody here or closes a loop: imported without it (import_extra)
     unlinked: list[str] = field(default_factory=list)
+    #: what a reader left out on purpose, each ``file:line: warning: message`` (base.RowWarning)
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,5 +61,5 @@ class ImportSummary:
             "created": self.created, "merged": self.merged, "skipped": self.skipped,
             "purchases_added": self.purchases_added, "purchases_existing": self.purchases_existing,
             "problems": self.problems, "extra_fields": dict(self.extra_fields),
-            "not_imported": dict(self.not_imported), "unlinked": self.unlinked,
+            "not_imported": dict(self.not_imported), "unlinked": self.unlinked, "warnings": self.warnings,
         }

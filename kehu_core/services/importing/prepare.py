@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ...errors import KehuError
+from ...errors import KehuError, Problem
 from ...i18n import _
 from ...ids import check_id
 from ...models import normalise_email, normalise_phone
@@ -70,7 +70,7 @@ class Normaliser:
         """The contact's fields and extra values in kehu's form; ValueError (or KehuError)
         names the first bad value."""
         out, extra = self.values(contact)
-        self.check(out)
+        self.check(out, contact.places)
         return out, extra
 
     def values(self, contact: ImportedContact) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -79,31 +79,41 @@ class Normaliser:
         for key, value in contact.fields.items():
             if value in (None, "", []):
                 continue
-            if key in LIST_FIELDS and not isinstance(value, (list, tuple)):
-                # an X-KEHU- value is JSON: a number here was "internal error: TypeError", a
-                # mapping became its keys; said as the model says a field of the wrong shape
-                raise ValueError(f"{key}: " + _("expected a list"))
-            if key == "phones":
-                out[key] = _unique(normalise_phone(p, self.region) for p in value)
-            elif key == "emails":
-                out[key] = _unique(normalise_email(e) for e in value)
-            elif key in LIST_FIELDS:
-                out[key] = _unique(str(v).strip() for v in value if str(v).strip())
-            elif key == "birthday":
-                out[key] = parse_birthday(value)
-            elif key == "id":
-                out[key] = check_id(str(value).strip(), "customer id")
-            else:
-                out[key] = value.strip() if isinstance(value, str) else value
+            try:
+                self._value(out, key, value)
+            except (ValueError, KehuError) as exc:
+                if key not in contact.places:
+                    raise
+                raise ValueError(f"{contact.places[key]}: {exc}") from None
         extra = {k: v for k, v in contact.extra.items() if not k.startswith("_") and v not in ("", [], {})}
         if isinstance(extra.get("labels"), dict):
             phones = list(contact.fields.get("phones") or [])
             extra["labels"] = {self._label_key(k, phones): v for k, v in extra["labels"].items()}
         return out, extra
 
-    def check(self, out: dict[str, Any]) -> None:
+    def _value(self, out: dict[str, Any], key: str, value: Any) -> None:
+        """``out[key]``: ``value`` in kehu's form; ValueError (or KehuError) says what is wrong."""
+        if key in LIST_FIELDS and not isinstance(value, (list, tuple)):
+            # an X-KEHU- value is JSON: a number here was "internal error: TypeError", a
+            # mapping became its keys; said as the model says a field of the wrong shape
+            raise ValueError(f"{key}: " + _("expected a list"))
+        if key == "phones":
+            out[key] = _unique(normalise_phone(p, self.region) for p in value)
+        elif key == "emails":
+            out[key] = _unique(normalise_email(e) for e in value)
+        elif key in LIST_FIELDS:
+            out[key] = _unique(str(v).strip() for v in value if str(v).strip())
+        elif key == "birthday":
+            out[key] = parse_birthday(value)
+        elif key == "id":
+            out[key] = check_id(str(value).strip(), "customer id")
+        else:
+            out[key] = value.strip() if isinstance(value, str) else value
+
+    def check(self, out: dict[str, Any], places: dict[str, str] | None = None) -> None:
         """Check a row's normalised fields on their own with the store's model, so an error is
-        reported at its line, not at a merged customer (ValueError says what is wrong)."""
+        reported at its line, not at a merged customer (ValueError says what is wrong, at the
+        field's place in ``places`` if it is there: a sheet's cell)."""
         probe = {k: v for k, v in out.items() if k != "id"}
         probe.setdefault("name", "?")
         key = json.dumps(probe, sort_keys=True, default=repr, ensure_ascii=False)
@@ -111,7 +121,7 @@ class Normaliser:
             try:
                 self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context={"region": self.region})
             except ValidationError as exc:
-                raise ValueError("; ".join(p.message for p in validation_problems(exc, ""))) from None
+                raise ValueError("; ".join(placed(p, places or {}) for p in validation_problems(exc, ""))) from None
             self._valid_probes.add(key)
 
     def _label_key(self, raw: str, phones: list[str]) -> str:
@@ -162,7 +172,7 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
     lock guards: the store's settings, model and plugins' fields only. ``new_merger``: a
     merger that knows no customer (``Merger.detached``; given by the caller, as the merge
     step's module imports this one)."""
-    out = PreparedContact(contact.source, contact.fields, contact.purchases, contact.extra)
+    out = PreparedContact(contact.source, contact.fields, contact.purchases, contact.extra, contact.places)
     try:
         fields, extra = normaliser.values(contact)
     except (ValueError, KehuError) as exc:
@@ -178,7 +188,7 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
         except Exception:  # noqa: BLE001 - only a guess: the merge step makes this customer itself and says what is wrong
             prepared.cid = prepared.record = prepared.state = prepared.rows = prepared.unlinked = None
     try:
-        normaliser.check(fields)
+        normaliser.check(fields, contact.places)
     except ValueError as exc:
         out.prepared = Prepared(error=str(exc))
     return out
@@ -242,6 +252,14 @@ def staging(store: Store) -> Iterator[None]:
         _STAGING[0] = None
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def placed(problem: Problem, places: dict[str, str]) -> str:
+    """A validation problem of a contact's field as said at the field's place (``places``: a
+    sheet's cell, ``sheet 'Sheet1' cell C2 (credit_limit): Input should be a valid decimal``),
+    where it has one; else as the model says it."""
+    where = places.get(str(problem.loc[0])) if len(problem.loc) == 1 and problem.reason else None
+    return f"{where}: {problem.reason}" if where else problem.message
 
 
 def _unique(values: Any) -> list[str]:

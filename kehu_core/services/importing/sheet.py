@@ -26,7 +26,7 @@ import itertools
 import math
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ from ...errors import Problem
 from ...i18n import _
 from ...plugins import ImportedContact
 from . import values
-from .base import EncodingProblem, FileProblem, RowProblem, is_binary, one_field_twice
+from .base import EncodingProblem, FileProblem, RowProblem, RowWarning, is_binary, one_field_twice
 from .csvstream import CsvText
 from .limits import (
     DENSE_CELLS,
@@ -50,6 +50,8 @@ from .limits import (
 )
 from .purchase_cells import purchase_of
 from .values import (
+    ERROR_VALUES,
+    CellError,
     PhantomDay,
     addresses_of,
     phone_cell,
@@ -149,18 +151,20 @@ class SheetImporter:
             if (uncalculated := uncalculated_formula(path)) is not None:
                 yield FileProblem(f"{path}:1", uncalculated)
                 return
-        tables = _xlsx_tables(path, cells_as_shown(path)) if is_xlsx else [(str(path), _csv_rows(path))]
-        for label, rows in tables:
-            yield from _read_table(label, _readable(rows) if is_xlsx else rows, mapping)
+        tables = _xlsx_tables(path, cells_as_shown(path)) if is_xlsx else [(str(path), None, _csv_rows(path))]
+        for label, sheet, rows in tables:
+            yield from _read_table(label, _readable(rows) if is_xlsx else rows, mapping, sheet)
 
 
 def _xlsx_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | None = None
-                 ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
+                 ) -> list[tuple[str, str | None, Iterable[tuple[int, list[Any]]]]]:
     """The sheets' rows through calamine (Rust: 0.1 s for 10 000 rows where openpyxl takes
     1.6 s); a workbook calamine cannot read goes to openpyxl, whose errors say more, and so
     does one whose sheets span more cells than calamine should lay out (:data:`DENSE_CELLS`).
     A number cell read otherwise than the sheet shows it is what ``numberless`` says it is
-    (:func:`limits.cells_as_shown`: NaN for no number, the digits of an id with its zeros)."""
+    (:func:`limits.cells_as_shown`: NaN for no number, the digits of an id with its zeros).
+    Each table: its label in messages (the file, and the sheet's name where there are several),
+    the sheet's name, its rows."""
     numberless = numberless or {}
     try:
         if sheet_cells(path) > DENSE_CELLS:
@@ -177,7 +181,7 @@ def _xlsx_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] |
     except Exception:  # ImportError, CalamineError, a zip that is no workbook ...
         return _openpyxl_tables(path, numberless)
     return [
-        (str(path) if len(names) == 1 else f"{path}[{name}]",
+        (str(path) if len(names) == 1 else f"{path}[{name}]", name,
          no_phantom_day(path, name, _as_shown(
              ((n, [None if cell == "" else cell for cell in capped_row(n, row)]) for n, row in enumerate(rows, 1)),
              numberless.get(name, {}))))
@@ -238,8 +242,9 @@ def _as_shown(rows: Iterable[tuple[int, list[Any]]], cells: dict[tuple[int, int]
         for pos, value in by_row.get(number, ()):
             if pos >= len(row):
                 row.extend([None] * (pos + 1 - len(row)))
-            if value != value or isinstance(row[pos], (int, float)) and not isinstance(row[pos], bool):
-                row[pos] = value  # NaN, or the number the sheet shows otherwise
+            if (value != value or isinstance(value, CellError)
+                    or isinstance(row[pos], (int, float)) and not isinstance(row[pos], bool)):
+                row[pos] = value  # NaN, an error value, or the number the sheet shows otherwise
         yield number, row
 
 
@@ -273,14 +278,14 @@ def _openpyxl_reads_any_number() -> None:
 
 
 def _openpyxl_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | None = None
-                     ) -> list[tuple[str, Iterable[tuple[int, list[Any]]]]]:
+                     ) -> list[tuple[str, str | None, Iterable[tuple[int, list[Any]]]]]:
     from openpyxl import load_workbook
 
     _openpyxl_reads_any_number()
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
-        return [(str(path), _broken(_unreadable(exc)))]
+        return [(str(path), None, _broken(_unreadable(exc)))]
     sheets = book.worksheets
     out = []
     for sheet in sheets:
@@ -290,7 +295,7 @@ def _openpyxl_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any
         label = str(path) if len(sheets) == 1 else f"{path}[{sheet.title}]"
         rows = ((n, capped_row(n, list(r))) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
         rows = _as_shown(rows, (numberless or {}).get(sheet.title, {}))
-        out.append((label, no_phantom_day(path, sheet.title, rows)))
+        out.append((label, sheet.title, no_phantom_day(path, sheet.title, rows)))
     return out
 
 
@@ -364,8 +369,9 @@ class CsvProblem(ValueError):
         super().__init__(_("cannot read this line of the CSV: {exc}").format(exc=exc))
 
 
-def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict[str, str]
-                ) -> Iterator[ImportedContact | RowProblem]:
+def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict[str, str],
+                sheet: str | None = None) -> Iterator[ImportedContact | RowProblem]:
+    """A table's contacts (``sheet``: its name in a workbook, None for a CSV)."""
     buffered: list[tuple[int, list[Any]]] = []
     iterator = iter(rows)
     try:
@@ -387,11 +393,15 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
     if header_at is None:
         yield RowProblem(f"{label}:1", "empty sheet: no header row")
         return
-    header = [text(cell) for cell in buffered[header_at][1]]
+    header_line, header_cells = buffered[header_at]
+    # a heading that is no name (a number, a date, NaN, an error value) names no column: kept
+    # out of the header, and said where it is (see :func:`_no_heading`)
+    unnamed = {pos: why for pos, cell in enumerate(header_cells) if (why := _heading_problem(cell)) is not None}
+    header = ["" if pos in unnamed else text(cell) for pos, cell in enumerate(header_cells)]
     targets = [mapping.get(_key(h)) if h else None for h in header]
     twice = one_field_twice(header, targets, LIST_FIELDS | {"addresses", "ignore"})
     if twice is not None:
-        yield FileProblem(f"{label}:{buffered[header_at][0]}", twice)
+        yield FileProblem(f"{label}:{header_line}", twice)
         return
     body = buffered[header_at + 1:]
 
@@ -399,7 +409,10 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
         yield from body
         yield from iterator
 
-    keys = values.row_keys(header)
+    def where(number: int) -> Callable[[int], str]:
+        return lambda pos: cell_place(sheet, pos, number, header[pos] if pos < len(header) else "")
+
+    keys = values.row_keys(header_cells)
     try:
         for number, row in all_rows():
             if not any(text(cell) for cell in row) or values.row_keys(row) == keys:
@@ -407,12 +420,88 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
                 # other) is no customer: it was imported as one named 姓名, exit 0
                 continue
             source = f"{label}:{number}"
+            if (lost := _under_no_heading(row, header)) is not None:
+                yield FileProblem(source, _no_heading(sheet, header_line, lost, unnamed.get(lost), number))
+                return
             try:
-                yield contact_from_row(header, targets, row, source)
+                yield contact_from_row(header, targets, row, source, where(number))
             except ValueError as exc:
                 yield RowProblem(source, str(exc))
     except ValueError as exc:  # the reader's own (CsvProblem, EncodingProblem): the rest is unread
         yield _problem(label, exc)
+        return
+    for pos, why in unnamed.items():  # each one's column empty: left out, and said so
+        yield RowWarning(f"{label}:{header_line}", _(
+            "{place}: a column heading must be text, and this one holds {what}; its column is empty, so it was "
+            "left out").format(place=cell_place(sheet, pos, header_line, ""), what=why))
+
+
+def _heading_problem(cell: Any) -> str | None:
+    """What a header row's cell holds that is no column's name (None: a name, or nothing): a
+    number (``2024``, NaN), a date, a yes/no value, one of Excel's error values (``#N/A``), in
+    an .xlsx as the cell's kind; in a CSV, text of an error value or of a number. Such a cell
+    became a column named ``nan``, ``2024`` or ``#N/A``, its values kept under that name."""
+    if cell is None or isinstance(cell, str) and not text(cell):
+        return None
+    shown = text(cell)
+    if isinstance(cell, CellError) or isinstance(cell, str) and shown.upper() in ERROR_VALUES:
+        return _("the error value {value}").format(value=shown)
+    number = _number_of(shown) if isinstance(cell, str) else cell
+    if isinstance(number, float) and not math.isfinite(number):
+        return _("no number (NaN or an infinity)")
+    if isinstance(cell, bool):
+        return _("the yes/no value {value}").format(value=shown)
+    if isinstance(number, (int, float)):
+        return _("the number {value}").format(value=shown)
+    if isinstance(cell, (dt.date, PhantomDay)):
+        return _("the date {value}").format(value=shown)
+    return None if isinstance(cell, str) else _("the value {value}").format(value=shown)
+
+
+def _number_of(shown: str) -> float | None:
+    try:
+        return float(shown)
+    except ValueError:
+        return None
+
+
+def _under_no_heading(row: list[Any], header: list[str]) -> int | None:
+    """The first of ``row``'s cells holding a value in a column without a heading (none in the
+    header row, or one :func:`_heading_problem` refuses: ``""`` in ``header``), or None."""
+    if len(row) > len(header) or "" in header:
+        for pos, cell in enumerate(row):
+            if (pos >= len(header) or not header[pos]) and text(cell):
+                return pos
+    return None
+
+
+def _no_heading(sheet: str | None, header_line: int, pos: int, why: str | None, number: int) -> str:
+    """Why a sheet is refused whose row ``number`` holds a value in column ``pos``, which has no
+    heading (``why``: what its header cell holds instead, None: nothing). Its values were kept as
+    a field named ``nan`` or ``column 3``, which no one could tell from the sheet's own."""
+    heading = cell_place(sheet, pos, header_line, "")
+    value = cell_place(sheet, pos, number, "").rsplit(" ", 1)[1] if sheet is not None else _("its line {line}").format(
+        line=number)
+    if why is None:
+        return _("{heading}: the column has no heading, but {value} holds a value; give the column a text heading "
+                 "and import again").format(heading=heading, value=value)
+    return _("{heading}: a column heading must be text, and this one holds {what}, but {value} holds a value; "
+             "give the column a text heading and import again").format(heading=heading, what=why, value=value)
+
+
+def cell_place(sheet: str | None, pos: int, number: int, heading: str) -> str:
+    """Where a table's cell is, as its reader finds it: ``sheet 'Sheet1' cell D7 (成交金额)`` in a
+    workbook; ``column D (成交金额)`` in a CSV (whose line the message's source names: a
+    spreadsheet numbers its rows otherwise where a cell above holds a line break). The one
+    spelling of a sheet's place in the import's messages."""
+    letters = ""
+    column = pos + 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    place = (_("column {column}").format(column=letters) if sheet is None
+             else _("sheet {sheet} cell {cell}").format(sheet=repr(sheet), cell=f"{letters}{number}"))
+    return f"{place} ({heading})" if heading else place
 
 
 def _problem(label: str, exc: ValueError) -> RowProblem:
@@ -431,43 +520,59 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def contact_from_row(header: list[str], targets: list[str | None], row: list[Any], source: str
-                     ) -> ImportedContact:
+def contact_from_row(header: list[str], targets: list[str | None], row: list[Any], source: str,
+                     where: Callable[[int], str] | None = None) -> ImportedContact:
+    """The contact a row makes; a ValueError naming the cell if a value is wrong (``where``: a
+    column's place in this row, :func:`cell_place`; its heading alone without it)."""
     fields: dict[str, Any] = {}
     purchase: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    places: dict[str, str] = {}
+
+    def place(pos: int) -> str:
+        if where is not None:
+            return where(pos)
+        return (header[pos] if pos < len(header) else "") or f"column {pos + 1}"
+
     for pos, raw in enumerate(row):
         value = _cell(raw)
-        column = header[pos] if pos < len(header) else f"column {pos + 1}"
         target = targets[pos] if pos < len(targets) else None
-        if isinstance(value, float) and not math.isfinite(value) and target != "ignore":
-            # NaN or an infinity a script wrote (openpyxl writes them as an empty value, read as
-            # NaN by limits.cells_as_shown): no number, refused as a CSV's NaN is; it was lost
-            raise ValueError(_("{column}: a number cell holding no number (NaN, an infinity or text, as a "
-                               "script or another system writes them); expected a number").format(
-                column=column or f"column {pos + 1}"))
+        if target != "ignore":
+            if isinstance(value, float) and not math.isfinite(value):
+                # NaN or an infinity a script wrote (openpyxl writes them as an empty value, read as
+                # NaN by limits.cells_as_shown): no number, refused as a CSV's NaN is; it was lost
+                raise ValueError(_("{column}: a number cell holding no number (NaN, an infinity or text, as a "
+                                   "script or another system writes them); expected a number").format(
+                    column=place(pos)))
+            if isinstance(value, CellError):  # a formula that failed: its value is not in the sheet
+                raise ValueError(_("{column}: the error value {value} (a formula that failed); expected a "
+                                   "value").format(column=place(pos), value=value))
         if text(value) == "":
             continue
+        column = header[pos] if pos < len(header) else ""
         if target is None:
             extra[column or f"column {pos + 1}"] = text(value)
         elif target == "ignore":
             continue
         elif target.startswith("purchase."):
-            purchase[target.split(".", 1)[1]] = (column, value)
+            purchase[target.split(".", 1)[1]] = (place(pos), value)
         elif target == "phones":
+            places.setdefault(target, place(pos))
             try:
                 fields.setdefault(target, []).extend(phone_cell(p) for p in split_list(text(value)))
             except ValueError as exc:
-                raise ValueError(f"{column}: {exc}") from None
-        elif target in LIST_FIELDS:
-            fields.setdefault(target, []).extend(split_list(text(value)))
-        elif target == "addresses":
-            fields.setdefault(target, []).extend(addresses_of(text(value)))
-        elif target == "birthday":
-            fields[target] = value  # a date cell, or text the merge step reads
+                raise ValueError(f"{place(pos)}: {exc}") from None
         else:
-            fields[target] = text(value)
+            places.setdefault(target, place(pos))
+            if target in LIST_FIELDS:
+                fields.setdefault(target, []).extend(split_list(text(value)))
+            elif target == "addresses":
+                fields.setdefault(target, []).extend(addresses_of(text(value)))
+            elif target == "birthday":
+                fields[target] = value  # a date cell, or text the merge step reads
+            else:
+                fields[target] = text(value)
     purchases = [purchase_of(purchase)] if purchase else []
     if not fields.get("name") and not any(fields.get(k) for k in ("id", "phones", "emails")):
         raise ValueError(_("row has no name, customer id, phone or email"))
-    return ImportedContact(source=source, fields=fields, purchases=purchases, extra=extra)
+    return ImportedContact(source=source, fields=fields, purchases=purchases, extra=extra, places=places)

@@ -80,6 +80,30 @@ class PhantomDay:
         return "PhantomDay()"
 
 
+class CellError:
+    """An .xlsx cell holding one of Excel's error values (``#N/A``, ``#DIV/0!``, ``#REF!`` ...: a
+    formula that failed, kept as its result). calamine read it as an empty cell, openpyxl as the
+    text: an amount of ``#DIV/0!`` was a sale without its amount, a heading of ``#N/A`` a column
+    named so. As text (:func:`text`) it is what the sheet shows; ``sheet.contact_from_row``
+    refuses it in a column it imports, naming the cell. Made by ``limits.cells_as_shown``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"CellError({self.value!r})"
+
+
+#: Excel's error values, as a sheet shows them (and as a CSV saved from it holds them)
+ERROR_VALUES = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
 #: what a cell of addresses is split at: several addresses typed in one cell (``地址1；地址2``)
 ADDRESS_SPLIT = re.compile(r"[;；\n]")
 
