@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .i18n import _
+from .yamlio.atomic import process_umask
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -193,11 +194,11 @@ def _stdout_file_back(saved: int) -> None:
 
 def _process_state() -> tuple[dict[Any, Any], int]:
     """A copy of the environment (``os.environ``'s own mapping of bytes: a copy of that takes
-    well under a microsecond, where decoding every variable took some 20) and the umask (read
-    by setting it, to 077 for that instant: a file another thread makes meanwhile is private)."""
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return dict(_environment()), mask
+    well under a microsecond, where decoding every variable took some 20) and kehu's umask, as
+    the process had it before any plugin code ran (``yamlio.process_umask``, read once, the
+    first time here: read each time by setting it, two threads entering at once could each take
+    the other's passing mask for the one to put back, and keep it)."""
+    return dict(_environment()), process_umask()
 
 
 def _environment() -> dict[Any, Any]:
