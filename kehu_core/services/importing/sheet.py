@@ -437,10 +437,11 @@ def _read_table(label: str, rows: Iterable[tuple[int, list[Any]]], mapping: dict
 
 
 def _heading_problem(cell: Any) -> str | None:
-    """What a header row's cell holds that is no column's name (None: a name, or nothing): a
-    number (``2024``, NaN), a date, a yes/no value, one of Excel's error values (``#N/A``), in
-    an .xlsx as the cell's kind; in a CSV, text of an error value or of a number. Such a cell
-    became a column named ``nan``, ``2024`` or ``#N/A``, its values kept under that name."""
+    """What a header row's cell holds that is no column's name (None: a name, or nothing):
+    NaN or an infinity, a yes/no value, one of Excel's error values (``#N/A``), in an .xlsx as
+    the cell's kind; in a CSV, the text of an error value or of NaN. Such a cell became a column
+    named ``nan`` or ``#N/A``, its values kept under that name. A number or a date (a year's
+    column, ``2024``; a day's) is a heading as the sheet shows it: a person reads it so."""
     if cell is None or isinstance(cell, str) and not text(cell):
         return None
     shown = text(cell)
@@ -451,11 +452,9 @@ def _heading_problem(cell: Any) -> str | None:
         return _("no number (NaN or an infinity)")
     if isinstance(cell, bool):
         return _("the yes/no value {value}").format(value=shown)
-    if isinstance(number, (int, float)):
-        return _("the number {value}").format(value=shown)
-    if isinstance(cell, (dt.date, PhantomDay)):
-        return _("the date {value}").format(value=shown)
-    return None if isinstance(cell, str) else _("the value {value}").format(value=shown)
+    if isinstance(number, (int, float)) or isinstance(cell, (str, dt.date)):
+        return None
+    return _("the value {value}").format(value=shown)
 
 
 def _number_of(shown: str) -> float | None:
