@@ -141,7 +141,8 @@ def test_an_amount_in_another_scripts_digits_or_with_underscores_is_refused_at_e
                             (("purchase", "add", cid, "--item", "茶", "--qty", typed, "--price", "5"), "--qty"),
                             (("purchase", "pay", cid, sale, "--amount", typed), "--amount"),
                             (("points", "redeem", cid, typed), "POINTS"),
-                            (("customer", "set", cid, f"credit_limit={typed}"), "credit_limit")):
+                            (("customer", "set", cid, f"credit_limit={typed}"), "credit_limit"),
+                            (("customer", "set", cid, f"payment_terms={typed}"), "payment_terms")):
             refused = kehu(*argv, store=store_path)
             no_traceback(refused)
             assert refused.code in (1, 2) and field.lower() in refused.err.lower(), (argv, refused.err)

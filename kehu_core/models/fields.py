@@ -109,7 +109,7 @@ def _no_yes_or_no(value: Any) -> Any:
 
 
 #: A whole number of a record (never ``true``/``false`` read as 1/0: :func:`_no_yes_or_no`).
-Whole = Annotated[int, BeforeValidator(_no_yes_or_no)]
+Whole = Annotated[int, BeforeValidator(_plain_digits), BeforeValidator(_no_yes_or_no)]  # 1_0 is no count
 
 
 def yes_or_no_for_numbers(model: Any, data: Any, loc: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
