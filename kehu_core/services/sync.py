@@ -246,7 +246,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         except SyncError as exc:
             done = (_("committed {commit} ({message}); ").format(commit=report.commit[:7], message=report.committed)
                     if report.commit else _("nothing new to commit; "))
-            raise SyncError(f"{done}{exc}") from None  # a store kept alone: its commit stays
+            first, *more = exc.args or ("",)  # its lines as they were (KehuError: a line an argument)
+            raise SyncError(f"{done}{first}", *more) from None  # a store kept alone: its commit stays
         if remote not in gitops.remotes(root):
             point.restore()
             raise SyncError(_("branch {branch} follows remote {remote}, which does not exist; fix it with `git "
