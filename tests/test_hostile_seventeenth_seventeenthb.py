@@ -57,7 +57,7 @@ def test_a_ledger_reason_is_bounded_as_a_text_field_is(store_path: Path) -> None
     assert checked.code == 1 and "note" in checked.out and "200" in checked.out, checked.out
 
 
-def _edit_without_a_terminal(store: Path, cid: str, **env: str) -> tuple[int, str]:
+def edit_without_a_terminal(store: Path, cid: str, **env: str) -> tuple[int, str]:
     """`kehu edit CID` in its own process, its input /dev/null (a script's, a cron job's). The
     timeout and the kill only end a run that waits (as the code before the fix could)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR", "KEHU_EDITOR_NO_TTY")}
@@ -92,13 +92,13 @@ def test_edit_with_a_terminal_editor_named_and_no_terminal_says_so(store_path: P
     path = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     before = sorted(p.read_bytes() for p in store_path.rglob("*.yaml"))
     for env in ({"EDITOR": "vim"}, {"VISUAL": f"{bin_dir / 'nano'} -w", "EDITOR": "my-editor"}):
-        code, err = _edit_without_a_terminal(store_path, cid, **path, **env)
+        code, err = edit_without_a_terminal(store_path, cid, **path, **env)
         assert code == 1 and "terminal" in err and "KEHU_EDITOR_NO_TTY" in err, (code, err)
         assert ("$EDITOR" if "VISUAL" not in env else "$VISUAL") in err, err
         assert "Traceback" not in err and not started.exists(), err
     assert sorted(p.read_bytes() for p in store_path.rglob("*.yaml")) == before
-    assert _edit_without_a_terminal(store_path, cid, **path, EDITOR="vim", KEHU_EDITOR_NO_TTY="1")[0] == 0
-    assert _edit_without_a_terminal(store_path, cid, **path, EDITOR="my-editor")[0] == 0
+    assert edit_without_a_terminal(store_path, cid, **path, EDITOR="vim", KEHU_EDITOR_NO_TTY="1")[0] == 0
+    assert edit_without_a_terminal(store_path, cid, **path, EDITOR="my-editor")[0] == 0
     assert started.read_text(encoding="utf-8").split() == ["vim", "my-editor"]
 
 

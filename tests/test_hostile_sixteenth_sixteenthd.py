@@ -6,7 +6,6 @@ docs/reliability.md, "The outside attacker's variants"."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from . import test_hostile_limits
 from .conftest import kehu, kehu_subprocess
 from .test_dedupe import files_of
+from .test_hostile_seventeenth_seventeenthb import edit_without_a_terminal
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -223,18 +223,9 @@ def test_edit_with_no_editor_set_and_no_terminal_says_so(demo_copy: Path) -> Non
     what to set before any copy is made, exit 1 (`services.editing.editor_command`). (The
     timeout and the kill only end the run of the code before the fix.)"""
     cid = kehu("customer", "list", "--json", store=demo_copy).json()[0]["id"]
-    env = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR")}
     before = files_of(demo_copy)
-    process = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(demo_copy), "edit", cid],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise
-    assert process.returncode == 1 and "EDITOR" in err and "terminal" in err, (process.returncode, err)
+    code, err = edit_without_a_terminal(demo_copy, cid)
+    assert code == 1 and "EDITOR" in err and "terminal" in err, (code, err)
     assert "Traceback" not in err and files_of(demo_copy) == before
 
 
