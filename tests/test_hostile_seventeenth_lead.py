@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import kehu
 from .test_hostile import tree_hash
 from .test_hostile_limits import base, no_traceback, store  # noqa: F401 (fixtures)
@@ -23,3 +25,26 @@ def test_an_empty_today_is_refused_as_every_empty_date_is(store: tuple[Path, str
         assert ran.code == 2, (args, ran.out, ran.err)
         assert "'--today'" in ran.err and "is not a date" in ran.err, ran.err
     assert tree_hash(path) == before
+
+
+
+def test_an_id_whose_case_twin_was_removed_by_hand_is_taken(tmp_path: Path) -> None:
+    """The case-twin rule (`C-AB12` beside `c-ab12`, one folder on macOS) asks the index, which
+    in a process that runs on (the TUI, `kehu serve`, a plugin's script) had not yet looked
+    again after `c-ab12`'s folder was removed by hand: adding `C-AB12` was refused naming a
+    customer no longer in the store. A twin whose file is gone is no twin; one still there is
+    refused as before."""
+    import shutil
+
+    from kehu_core.errors import KehuError
+    from kehu_core.models import Customer
+    from kehu_core.store import Store
+
+    assert kehu("init", str(tmp_path / "shop"), "--no-git").code == 0
+    shop = Store.open(tmp_path / "shop")
+    shop.add_customer(Customer(id="c-ab12", name="甲"))
+    with pytest.raises(KehuError, match="differs only in case"):
+        shop.add_customer(Customer(id="C-AB12", name="乙"))
+    shutil.rmtree(shop.customer_dir("c-ab12"))
+    shop.add_customer(Customer(id="C-AB12", name="乙"))
+    assert [c["id"] for c in kehu("customer", "list", "--json", store=tmp_path / "shop").json()] == ["C-AB12"]

@@ -317,7 +317,10 @@ class CustomersMixin:
         # id to a person typing it, to a folder name elsewhere (a visit plan's, an export's)
         written = self._batch.folded_ids.get(wanted) if self._batch is not None else None
         for other in [*self.index.case_twins(folder.name), *([written] if written not in (None, folder.name) else [])]:
-            raise KehuError(case_twin_message(folder.name, other, self.rel(self.customer_file(other))))
+            # the index's twin, unless its folder is gone since it looked (removed by hand, `git
+            # checkout` of an older commit): refused for a customer no longer there
+            if other == written or self.customer_file(other).is_file():
+                raise KehuError(case_twin_message(folder.name, other, self.rel(self.customer_file(other))))
 
     @journaled
     def add_customer(self, customer: Customer, *, validated: bool = False) -> Customer:
