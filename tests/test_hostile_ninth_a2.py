@@ -133,7 +133,7 @@ def test_an_imported_files_name_never_drives_the_terminal(store: tuple[Path, str
     assert result.code == 1
     said = result.out + result.err
     assert "\x1b" not in said and "\x07" not in said, repr(said)
-    assert "\\x1b]0;owned\\x07x\\nfake.csv:3: not a phone number" in result.err, result.err
+    assert "\\x1b]0;owned\\x07x\\nfake.csv:3: column B (phone): not a phone number" in result.err, result.err
     assert "\\x1b]0;owned\\x07x\\nfake.csv:2)" in result.out, result.out
 
 
