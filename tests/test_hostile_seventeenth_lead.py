@@ -48,3 +48,28 @@ def test_an_id_whose_case_twin_was_removed_by_hand_is_taken(tmp_path: Path) -> N
     shutil.rmtree(shop.customer_dir("c-ab12"))
     shop.add_customer(Customer(id="C-AB12", name="乙"))
     assert [c["id"] for c in kehu("customer", "list", "--json", store=tmp_path / "shop").json()] == ["C-AB12"]
+
+
+@pytest.mark.parametrize("typed", ["VIP/茶", "VIP、茶", "VIP|茶", "VIP；茶", "VIP，茶"])
+def test_a_list_typed_as_one_text_is_cut_alike_at_every_door(tmp_path: Path, typed: str) -> None:
+    """Tags typed as one text with a separator a tag may not hold (`、`, `/`, `|`: the model
+    refuses a tag holding one, as its export would make it two): an import's cell was cut at each,
+    but `customer set tags=VIP/茶` and the TUI's field cut at `,，;；` alone, so the same text
+    was two tags by one door and refused ("a tag cannot hold /") by the others. One reading
+    (`models.customer.typed_list`) at the CLI, the TUI's form and the importer."""
+    from kehu_tui.widgets.forms.customer_form import FieldSpec, from_text
+
+    from kehu_core.store import Store
+
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "赵敏", store=shop).out.strip()
+    done = kehu("customer", "set", cid, f"tags={typed}", store=shop)
+    assert done.code == 0, done.err
+    assert Store.open(shop).get(cid).tags == ["VIP", "茶"]
+    assert from_text(FieldSpec("tags", "tags", "list"), typed) == ["VIP", "茶"]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f'name,tags\n钱多多,"{typed}"\n', encoding="utf-8")
+    assert kehu("import", str(sheet), store=shop).code == 0
+    (imported,) = [c for c in kehu("customer", "list", "--json", store=shop).json() if c["name"] == "钱多多"]
+    assert Store.open(shop).get(imported["id"]).tags == ["VIP", "茶"]

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 # the services a command uses are imported in it, so `kehu search` does not load them all
 
-_LIST_SPLIT = re.compile(r"[,，;；]")
 
 
 @click.group("customer")
@@ -164,7 +163,7 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
         key, op, value = match.groups()
         key = key_text(key)
         # here: a search or a show from the index loads no model
-        from ..models.customer import field_name_problem, written_list
+        from ..models.customer import field_name_problem, typed_list, written_list
 
         if (problem := field_name_problem(key)) is not None:  # the argument named, not the file
             raise click.UsageError(f"{pair!r}: {problem}")
@@ -174,9 +173,8 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
         is_list = info is not None and "list" in str(info.annotation)
         current = changes.get(key, getattr(customer, key, None))
         if is_list:
-            listed = written_list(value)  # ["VIP","茶"], [VIP, 茶]: the list written
-            items = ([v for v in listed if v] if listed is not None else
-                     [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()] if key != "addresses" else [value])
+            # an address holds commas: one address, unless written as a list (["…", "…"])
+            items = typed_list(value) if key != "addresses" else [v for v in written_list(value) or [value] if v]
             if op == "+=":
                 changes[key] = [*(current or []), *items]
             elif op == "-=":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -52,6 +53,22 @@ MAX_TAGS = 200  # tags, interests: how many
 #: holding one (``--tag "a,b"``, a hand edit, a card's ``CATEGORIES:a\,b``) came back from its
 #: own export as two tags: so none holds one
 LIST_SEPARATORS = ",，;；、/|"
+
+
+#: where a list typed as one text is cut: each separator (and a line's end), the spaces round it
+_TYPED_LIST_SPLIT = re.compile(rf"\s*[{re.escape(LIST_SEPARATORS)}\n]\s*")
+
+
+def typed_list(text: str) -> list[str]:
+    """The items of a list typed as one text: as written (:func:`written_list`), else cut at
+    each of :data:`LIST_SEPARATORS` and at line ends; empty pieces dropped. The one reading of
+    every door (``customer set tags=…``, the TUI's fields, a sheet's cell): the CLI and the TUI
+    cut at ``,，;；`` alone, the importer at all of them, so ``tags=VIP/茶`` was refused as one
+    tag holding ``/`` where the same cell imported two."""
+    listed = written_list(text)
+    if listed is not None:
+        return [item for item in listed if item]
+    return [item for item in _TYPED_LIST_SPLIT.split(text.strip()) if item]
 
 
 def written_list(text: str) -> list[str] | None:

@@ -11,7 +11,6 @@ Over limit lets it through (``--over-limit`` of the CLI).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -27,6 +26,7 @@ from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
 from kehu_core.models import INTERACTION_KINDS, parse_interaction, text_missing
+from kehu_core.models.customer import typed_list
 from kehu_core.money import NotPlainDigits, amount_text
 from kehu_core.problems import validation_problems
 from kehu_core.services import payments
@@ -58,7 +58,6 @@ FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("rating", N_("Rating"), ("feedback",), "1-5"),
     ("by", N_("By"), (), N_("the rep")),
 ]
-_SPLIT = re.compile(r"[,，;；]")
 
 
 def _typed_amount(text: str) -> str:
@@ -146,7 +145,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
                 data["items"] = [line]
             if amount := self._value("amount"):
                 data["amount"] = _typed_amount(amount)
-            gifts = [g.strip() for g in _SPLIT.split(self._value("gifts")) if g.strip()]
+            gifts = typed_list(self._value("gifts"))
             if gifts:
                 data["gifts"] = gifts
             if due := self._value("due"):

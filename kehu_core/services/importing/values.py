@@ -14,7 +14,7 @@ from typing import Any
 
 from ...i18n import _
 from ...models import CENT, check_birthday
-from ...models.customer import LIST_SEPARATORS, written_list
+from ...models.customer import typed_list, written_list
 from ...money import MONEY_DIGITS, NotPlainDigits, amount_problem, amount_text, number_text
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
@@ -28,7 +28,6 @@ _YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*
                   r"(?:[ T]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
 _MD = re.compile(r"^\s*(?:--)?(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*日?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4}|--)(\d{2})(\d{2})\s*$")  # vCard 19850412 / --0412
-_SPLIT = re.compile(rf"\s*[{re.escape(LIST_SEPARATORS)}\n]\s*")  # what no tag holds (models)
 
 
 def text(value: Any) -> str:
@@ -124,9 +123,8 @@ def addresses_of(value: str) -> list[str]:
 
 
 def split_list(value: str) -> list[str]:
-    """``茶巾、试饮装`` / ``VIP, 老客户`` / ``["VIP", "老客户"]`` → items; empty pieces dropped."""
-    listed = json_texts(value)
-    return [p for p in listed if p] if listed is not None else [p for p in _SPLIT.split(value) if p]
+    """``茶巾、试饮装`` / ``VIP, 老客户`` / ``["VIP", "老客户"]`` → items (``models.customer.typed_list``)."""
+    return typed_list(value)
 
 
 #: a phone number as a spreadsheet wrote a number cell: 13800138000.0 (a float's text, as pandas

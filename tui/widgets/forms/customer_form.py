@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from kehu_core.i18n import N_, _
-from kehu_core.models.customer import written_list
+from kehu_core.models.customer import typed_list, written_list
 from kehu_core.problems import field_messages, validation_problems
 
 from ..customer.profile import label
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from kehu_core.models import Customer
     from kehu_core.store import Store
 
-_LIST_SPLIT = re.compile(r"[,，;；]")
 _ADDRESS_SPLIT = re.compile(r"[;；|]")
 READ_ONLY = {"id"}
 HINTS = {
@@ -81,11 +80,12 @@ def from_text(spec: FieldSpec, text: str) -> Any:
     if spec.kind == "bool":
         return True if text == "yes" else None  # None removes the line; False would stay
     if spec.kind in ("list", "addresses"):
-        listed = written_list(text)  # ["VIP","茶"], [VIP, 茶]: the list written
+        if spec.kind == "list":
+            return typed_list(text) or None
+        listed = written_list(text)  # ["北京…","上海…"]: the list written
         if listed is not None:
             return [v for v in listed if v] or None
-        pattern = _ADDRESS_SPLIT if spec.kind == "addresses" else _LIST_SPLIT
-        return [v.strip() for v in pattern.split(text) if v.strip()] or None
+        return [v.strip() for v in _ADDRESS_SPLIT.split(text) if v.strip()] or None
     return text or None
 
 
