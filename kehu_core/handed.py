@@ -26,7 +26,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .i18n import _
-from .yamlio.atomic import process_umask
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -198,6 +197,10 @@ def _process_state() -> tuple[dict[Any, Any], int]:
     the process had it before any plugin code ran (``yamlio.process_umask``, read once, the
     first time here: read each time by setting it, two threads entering at once could each take
     the other's passing mask for the one to put back, and keep it)."""
+    # here, not at the top: the yamlio package loads the YAML readers, which `kehu --version`
+    # and a search answered from the index never need (tests/test_startup.py)
+    from .yamlio.atomic import process_umask
+
     return dict(_environment()), process_umask()
 
 
