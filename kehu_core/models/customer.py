@@ -53,6 +53,19 @@ MAX_TAGS = 200  # tags, interests: how many
 #: holding one (``--tag "a,b"``, a hand edit, a card's ``CATEGORIES:a\,b``) came back from its
 #: own export as two tags: so none holds one
 LIST_SEPARATORS = ",，;；、/|"
+MAX_CONTACTS = 50  # phones, emails, addresses: how many
+
+#: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one
+#: row per customer, a vCard's FN one line; addresses, family, personality and notes may hold many
+
+# a tag, an owner, a level, a credit grade is found by equality: kept in one spelling
+# (``fields.COMPOSED``); ONE_LINE took off the spaces
+Short = Annotated[str, Field(max_length=MAX_SHORT), ONE_LINE, COMPOSED]
+Text = Annotated[str, Field(max_length=MAX_TEXT), ONE_LINE]
+#: why something was done, as a person wrote it (a redemption's `--reason`, a void's, an
+#: over-limit sale's, a ledger line's texts): a name's bound, on one line or more (a ledger line
+#: shows it on its own line): `points redeem --reason` kept 100 000 characters on one line
+Reason = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 #: where a list typed as one text is cut: each separator (and a line's end), the spaces round it
@@ -94,19 +107,6 @@ def written_list(text: str) -> list[str] | None:
     if isinstance(listed, list) and all(isinstance(item, str) for item in listed):
         return [item.strip() for item in listed]
     return None
-MAX_CONTACTS = 50  # phones, emails, addresses: how many
-
-#: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one
-#: row per customer, a vCard's FN one line; addresses, family, personality and notes may hold many
-
-# a tag, an owner, a level, a credit grade is found by equality: kept in one spelling
-# (``fields.COMPOSED``); ONE_LINE took off the spaces
-Short = Annotated[str, Field(max_length=MAX_SHORT), ONE_LINE, COMPOSED]
-Text = Annotated[str, Field(max_length=MAX_TEXT), ONE_LINE]
-#: why something was done, as a person wrote it (a redemption's `--reason`, a void's, an
-#: over-limit sale's, a ledger line's texts): a name's bound, on one line or more (a ledger line
-#: shows it on its own line): `points redeem --reason` kept 100 000 characters on one line
-Reason = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class Customer(BaseModel):
