@@ -14,7 +14,11 @@ but for a kill. The next command that takes the store's lock (every sync and wri
 check`` and the others that open the store take it to do this) finds the marker of a sync that
 is not running (the lock is free) and puts the clone back as it was before that sync — HEAD,
 no merge, the user's edits uncommitted — and says so; a sync killed after its push, whose
-commits the remote holds, is left as it is. This module imports only git's own operations:
+commits the remote holds, is left as it is. A sync killed while git wrote the merged files
+(git's index not yet written) left the colleague's new files untracked and git's
+``index.lock``: the stale lock is removed (no git runs in the clone) and so are exactly those
+files (untracked, not in the commit the sync began from, the remote's content byte for byte).
+This module imports only git's own operations:
 the store's lock calls it.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 
 from ..i18n import _
@@ -94,11 +99,17 @@ def recover(root: Path, state: Path) -> str | None:
         return _("kehu: the last `kehu sync` was interrupted (killed) before it finished, and commits were made "
                  "here since (not by kehu), so this clone is left as it is: `git log` and `git status` show it; "
                  "`kehu sync` merges again")
+    stale = _stale_index_lock(root)
+    if stale is not None:
+        return _("kehu: the last `kehu sync` was interrupted (killed) before it finished merging, and a git "
+                 "command is working in this clone now ({lock} is held), so the clone is not put back yet: "
+                 "the next kehu command does it once that git command has finished").format(lock=stale)
     # the working tree as the killed sync left it (a hand edit made since among it): kept under a ref
     kept = gitops.run(root, "stash", "create", check=False).stdout.strip()
     if kept:
         gitops.run(root, "update-ref", KEPT_REF, kept, check=False)
     put_back(root, start, committed)
+    _remove_files_brought(root, base, tracking)
     end(state)
     said = _("kehu: the last `kehu sync` was interrupted (killed) before it finished merging; this clone was put "
              "back as it was before that sync (HEAD {start}, your edits uncommitted, no merge), so nothing it "
@@ -119,3 +130,68 @@ def _committed_since(root: Path, base: str, head: str, tracking: str) -> bool:
                         *(["--not", tracking] if tracking and gitops.ref_exists(root, tracking) else []),
                         check=False)
     return others.returncode != 0 or bool(others.stdout.strip())
+
+
+def _stale_index_lock(root: Path) -> str | None:
+    """Git's index.lock, left by the killed sync's git (killed while it wrote the merge's files),
+    is removed: no process has it open and no git runs in this clone (a ``git commit`` waiting
+    on its editor holds the lock closed; its process works in the clone's top folder). The
+    lock's path when a git command holds it (the clone is put back later), else None. Where the
+    system does not show its processes (no /proc), the lock is left and git's refusal names it."""
+    git_dir = gitops.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout.strip()
+    lock = Path(git_dir) / "index.lock"
+    if not git_dir or not lock.is_file() or not Path("/proc/self/fd").is_dir():
+        return None
+    top = gitops.run(root, "rev-parse", "--show-toplevel", check=False).stdout.strip()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if ((proc / "comm").read_text(encoding="utf-8", errors="replace").startswith("git")
+                    and top and os.path.realpath(proc / "cwd") == os.path.realpath(top)):
+                return str(lock)
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == str(lock) for fd in (proc / "fd").iterdir()):
+                return str(lock)
+    with contextlib.suppress(FileNotFoundError):
+        lock.unlink()
+    return None
+
+
+def _remove_files_brought(root: Path, base: str, tracking: str) -> None:
+    """The files a sync killed while git wrote the merge into the working tree left untracked
+    (git's index not yet written, so ``git reset --hard`` does not know them): each untracked
+    file not in the commit the sync began from (``base``: the user's new files are there) whose
+    content is the remote's file at that path, byte for byte, is the colleague's, and is removed
+    (with the folders it leaves empty). A file of the user's own made since is kept."""
+    found = gitops.run(root, "ls-files", "-z", "--others", "--exclude-standard", check=False).stdout
+    untracked = [rel for rel in found.split("\0") if rel]
+    if not untracked or not tracking or not gitops.ref_exists(root, tracking):
+        return
+    mine, theirs = _tree(root, base), _tree(root, tracking)
+    brought = [rel for rel in untracked if rel in theirs and rel not in mine]
+    if not brought:
+        return
+    hashed = gitops.run(root, "hash-object", "--stdin-paths", input="\n".join(brought) + "\n",
+                        check=False).stdout.split()
+    if len(hashed) != len(brought):
+        return
+    top = root.resolve()
+    for rel, blob in zip(brought, hashed, strict=True):
+        if blob != theirs[rel]:
+            continue
+        path = root / rel
+        with contextlib.suppress(OSError):
+            path.unlink()
+            folder = path.parent
+            while folder.resolve() != top and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+
+
+def _tree(root: Path, commit: str) -> dict[str, str]:
+    """The files of ``commit`` under ``root`` (paths as ``git ls-files`` gives them), each its
+    blob (the whole tree listed: a pathspec per file would bound how many there can be)."""
+    listed = gitops.run(root, "ls-tree", "-r", "-z", commit, check=False).stdout
+    return {rel: meta.split()[2] for meta, _tab, rel in (line.partition("\t") for line in listed.split("\0"))
+            if rel}
