@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from kehu_core.index import freshness
+
 from .conftest import git, kehu
 from .test_hostile_git import team  # noqa: F401 (team: a fixture)
 from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
@@ -70,3 +74,33 @@ def test_a_sync_killed_while_git_writes_the_merge_leaves_none_of_its_files_behin
         assert kehu("check", store=clone).code == 0
         names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=clone))}
         assert {"甲", "乙", "丙", "丁"} <= names, names
+
+
+
+ANSWERED_FROM_THE_INDEX = {
+    "search": ("search", "乙"),
+    "customer-list": ("customer", "list"),
+    "customer-show": ("customer", "show", "{cid}"),
+}
+
+
+@pytest.mark.parametrize("command", ANSWERED_FROM_THE_INDEX.values(), ids=ANSWERED_FROM_THE_INDEX.keys())
+def test_a_command_answered_from_the_index_after_a_killed_sync_puts_the_clone_back_first(
+        command: tuple[str, ...], team: tuple[Path, Path, str], remote: Path, tmp_path: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clone b adds 乙 and 丙; clone a's sync (nothing of its own to commit: its HEAD stays) is
+    killed while git writes b's files into a's working tree. In a big store (past
+    SMALL_STORE_FILES the index trusts itself while HEAD has not moved) `kehu search`, the fast
+    `customer list` and `customer show` answered from the index alone: nothing said, the marker
+    and git's index.lock left, the clone half-merged (乙's file in it, untracked, for the next
+    sync to commit as a's own). Now the index alone is not taken while a sync's marker is there
+    (one stat, `IndexReader.open_current`): the store opens, puts the clone back and says so."""
+    monkeypatch.setattr(freshness, "SMALL_STORE_FILES", 0)
+    a, b, cid = team
+    written, _unwritten = _killed_while_checking_out(a, b, tmp_path)
+    answered = kehu(*(part.format(cid=cid) for part in command), store=a)
+    assert answered.code == 0, answered.err
+    assert "put back" in answered.err, answered.err
+    assert "乙" not in answered.out and "丙" not in answered.out, answered.out
+    assert not (a / ".kehu" / "sync-in-progress").exists() and not (a / written).exists()
+    assert git(a, "status", "--porcelain", "--untracked-files=all") == ""

@@ -58,7 +58,6 @@ class Context:
 
             self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
             self._store.identity_file = self.identity
-            self._store.put_back_killed_sync()  # a sync killed while merging: before anything is read
             if not (self.lists_warnings or self._warned):
                 say_warnings(self._store)
             self._warned = True

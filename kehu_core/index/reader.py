@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..paths import index_file, state_dir
+from ..paths import SYNC_MARKER, index_file, state_dir
 from ..textsearch import normalise_query
 from . import freshness
 from .schema import INDEX_VERSION
@@ -78,8 +78,13 @@ class IndexReader:
     @classmethod
     def open_current(cls, root: Path) -> IndexReader | None:
         """A reader on the store at ``root`` if its index is known to be up to date (see
-        :mod:`.freshness`) — reading the index and a few stats, nothing else — else None."""
-        path = index_file(root, state_dir(root, create=False), create=False)
+        :mod:`.freshness`) — reading the index and a few stats, nothing else — else None.
+        None too while a sync's marker is there (one stat): a sync killed half-way left the
+        clone half-merged, which the store puts back as it opens (``Store.put_back_killed_sync``)."""
+        state = state_dir(root, create=False)
+        if (state / SYNC_MARKER).exists():
+            return None
+        path = index_file(root, state, create=False)
         if not path.is_file():
             return None
         try:

@@ -30,9 +30,10 @@ import os
 from pathlib import Path
 
 from ..i18n import _
+from ..paths import SYNC_MARKER
 from . import gitops
 
-MARKER = "sync-in-progress"
+MARKER = SYNC_MARKER
 #: where the working tree a killed sync left is kept when the clone is put back
 KEPT_REF = "refs/kehu/killed-sync"
 

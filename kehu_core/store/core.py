@@ -372,8 +372,11 @@ def open_store(path: str | os.PathLike[str], *, today: dt.date | str | None = No
                extra_plugins: dict[str, Any] | None = None) -> Store:
     """Open a store with the plugins its kehu.yaml enables: what the CLI and the TUI do.
 
-    ``today`` fixes the store's day (see :mod:`kehu_core.clock`)."""
-    return Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins)
+    ``today`` fixes the store's day (see :mod:`kehu_core.clock`). A sync killed half-way is put
+    back first, before anything is read (:meth:`Store.put_back_killed_sync`)."""
+    store = Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins)
+    store.put_back_killed_sync()
+    return store
 
 
 def _yaml_text(text: str) -> str:
