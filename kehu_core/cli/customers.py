@@ -163,7 +163,7 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
         key, op, value = match.groups()
         key = key_text(key)
         # here: a search or a show from the index loads no model
-        from ..models.customer import field_name_problem, typed_list, written_list
+        from ..models.customer import field_name_problem, typed_addresses, typed_list
 
         if (problem := field_name_problem(key)) is not None:  # the argument named, not the file
             raise click.UsageError(f"{pair!r}: {problem}")
@@ -173,8 +173,8 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
         is_list = info is not None and "list" in str(info.annotation)
         current = changes.get(key, getattr(customer, key, None))
         if is_list:
-            # an address holds commas: one address, unless written as a list (["…", "…"])
-            items = typed_list(value) if key != "addresses" else [v for v in written_list(value) or [value] if v]
+            # an address holds commas and `/`: cut at `;` `；` and line ends alone
+            items = typed_addresses(value) if key == "addresses" else typed_list(value)
             if op == "+=":
                 changes[key] = [*(current or []), *items]
             elif op == "-=":

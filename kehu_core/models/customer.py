@@ -35,7 +35,7 @@ from .fields import (
     check_lunar_birthday,
     shows_something,
 )
-from .hostile import ONE_LINE, TooDeep, escaped_text, key_problem, refuse_deep
+from .hostile import LINE_BREAKS, ONE_LINE, TooDeep, escaped_text, key_problem, refuse_deep
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
 #: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
@@ -107,6 +107,35 @@ def written_list(text: str) -> list[str] | None:
     if isinstance(listed, list) and all(isinstance(item, str) for item in listed):
         return [item.strip() for item in listed]
     return None
+
+
+#: what separates addresses typed as one text (``customer set addresses=…``, the TUI's field, a
+#: sheet's cell): ``;``, ``；`` and a line's end. Not :data:`LIST_SEPARATORS`: an address holds
+#: commas, ``/``, ``、`` and ``|`` (``上海市徐汇区1号楼/2单元``, ``Room 3, 88 Caoxi Rd``)
+ADDRESS_SEPARATORS = ";；"
+_TYPED_ADDRESS_SPLIT = re.compile(f"[{re.escape(ADDRESS_SEPARATORS + LINE_BREAKS)}]")
+
+
+def typed_addresses(text: str) -> list[str]:
+    """The addresses typed as one text: as written (:func:`written_list`: ``["杭州市; 1号", "上海"]``),
+    else cut at each of :data:`ADDRESS_SEPARATORS` and at line ends, each trimmed; empty pieces
+    dropped. The one reading of every door: ``customer set addresses=甲; 乙`` kept one address,
+    the TUI's form cut at ``;；|`` (an address holding ``|`` was two), the importer at ``;；``
+    and a line feed."""
+    listed = written_list(text)
+    if listed is not None:
+        return [item for item in listed if item]
+    return [item.strip() for item in _TYPED_ADDRESS_SPLIT.split(text) if item.strip()]
+
+
+def addresses_text(addresses: list[str]) -> str:
+    """Addresses as one text that :func:`typed_addresses` reads back as they are: joined by
+    ``; ``, or, where that would read otherwise (one holds ``;`` or a line break: ``Room 3, 88
+    Caoxi Rd; Shanghai``), a JSON list. What an export's cell and the TUI's field show."""
+    import json
+
+    joined = "; ".join(addresses)
+    return joined if typed_addresses(joined) == list(addresses) else json.dumps(list(addresses), ensure_ascii=False)
 
 
 class Customer(BaseModel):

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ...computed_fields import column_key
 from ...errors import Problem
 from ...i18n import _
+from ...models.customer import typed_addresses
 from ...plugins import ImportedContact
 from . import values
 from .base import EncodingProblem, FileProblem, RowProblem, RowWarning, is_binary, one_field_twice
@@ -53,7 +54,6 @@ from .values import (
     ERROR_VALUES,
     CellError,
     PhantomDay,
-    addresses_of,
     phone_cell,
     split_list,
     text,
@@ -566,7 +566,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
             if target in LIST_FIELDS:
                 fields.setdefault(target, []).extend(split_list(text(value)))
             elif target == "addresses":
-                fields.setdefault(target, []).extend(addresses_of(text(value)))
+                fields.setdefault(target, []).extend(typed_addresses(text(value)))
             elif target == "birthday":
                 fields[target] = value  # a date cell, or text the merge step reads
             else:

@@ -103,23 +103,11 @@ ERROR_VALUES = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM
                           "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 
 
-#: what a cell of addresses is split at: several addresses typed in one cell (``地址1；地址2``)
-ADDRESS_SPLIT = re.compile(r"[;；\n]")
-
-
 def json_texts(value: str) -> list[str] | None:
     """A cell's texts when it is a list of them (``models.customer.written_list``: JSON, as
     ``kehu export`` writes a list one of whose texts holds the mark that separates them, or
     YAML's flow form); else None, as for an empty list."""
     return written_list(value) or None
-
-
-def addresses_of(value: str) -> list[str]:
-    """The addresses a cell holds: split at ``;``, ``；`` or a line break, or, written as a JSON
-    list by ``kehu export`` because one of them holds such a mark, that list as it is."""
-    listed = json_texts(value)
-    return [a for a in listed if a] if listed is not None else \
-        [a.strip() for a in ADDRESS_SPLIT.split(value) if a.strip()]
 
 
 def split_list(value: str) -> list[str]:

@@ -7,14 +7,13 @@ what a person types and the values ``store.update_customer`` takes.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from kehu_core.i18n import N_, _
-from kehu_core.models.customer import typed_list, written_list
+from kehu_core.models.customer import addresses_text, typed_addresses, typed_list
 from kehu_core.problems import field_messages, validation_problems
 
 from ..customer.profile import label
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from kehu_core.models import Customer
     from kehu_core.store import Store
 
-_ADDRESS_SPLIT = re.compile(r"[;；|]")
 READ_ONLY = {"id"}
 HINTS = {
     "phones": "139 1234 5678, +44 7700 900123",
@@ -66,7 +64,7 @@ def to_text(spec: FieldSpec, value: Any) -> str:
     if spec.kind == "bool":
         return "yes"
     if spec.kind == "addresses":
-        return "; ".join(value)
+        return addresses_text(value)
     if spec.kind == "list":
         return ", ".join(str(v) for v in value)
     if isinstance(value, dt.date):
@@ -79,13 +77,10 @@ def from_text(spec: FieldSpec, text: str) -> Any:
     text = text.strip()
     if spec.kind == "bool":
         return True if text == "yes" else None  # None removes the line; False would stay
-    if spec.kind in ("list", "addresses"):
-        if spec.kind == "list":
-            return typed_list(text) or None
-        listed = written_list(text)  # ["北京…","上海…"]: the list written
-        if listed is not None:
-            return [v for v in listed if v] or None
-        return [v.strip() for v in _ADDRESS_SPLIT.split(text) if v.strip()] or None
+    if spec.kind == "list":
+        return typed_list(text) or None
+    if spec.kind == "addresses":
+        return typed_addresses(text) or None
     return text or None
 
 

@@ -1,0 +1,75 @@
+"""Eighteenth outside round, helper C (issue 16, kinds 2, 3 and 7: one reading of typed text at
+every door, imports naming the place). Each failed on the code before its fix; see
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kehu_core.store import open_store
+
+from .conftest import kehu
+from .test_tui import SIZE, make_app, open_zhao_min, wait_for, zhao_min_id
+
+#: two addresses typed as one text, the first holding what a list of tags is cut at (`,`, `/`, `|`)
+FIRST, SECOND = "上海市徐汇区1号楼/2单元, 3室|东门", "杭州市西湖区文三路1号"
+
+
+@pytest.mark.parametrize("typed", [f"{FIRST}; {SECOND}", f"{FIRST}；{SECOND}", f"{FIRST}\n{SECOND}",
+                                   f"{FIRST}\u2028{SECOND}", f'["{FIRST}", "{SECOND}"]'])
+def test_addresses_typed_as_one_text_are_cut_alike_at_every_door(tmp_path: Path, typed: str) -> None:
+    """Addresses typed as one text were cut three ways: `customer set ID addresses=…` kept one
+    address (`甲; 乙` was one), the TUI's form cut at `;`, `；` and `|` (an address holding `|`
+    was two), the importer at `;`, `；` and a line feed (not a line's other ends). One reading,
+    `models.customer.typed_addresses`: written as a list, else cut at `;`, `；` and every line
+    end, never at a list's `,`, `/`, `、`, `|` (an address holds them)."""
+    from kehu_tui.widgets.forms.customer_form import FieldSpec, from_text
+
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "赵敏", store=shop).out.strip()
+    done = kehu("customer", "set", cid, f"addresses={typed}", store=shop)
+    assert done.code == 0, done.err
+    assert open_store(shop).get(cid).addresses == [FIRST, SECOND]
+    assert from_text(FieldSpec("addresses", "addresses", "addresses"), typed) == [FIRST, SECOND]
+    sheet = tmp_path / "sheet.csv"
+    cell = typed.replace('"', '""')
+    sheet.write_text(f'name,addresses\n钱多多,"{cell}"\n', encoding="utf-8")
+    assert kehu("import", str(sheet), store=shop).code == 0
+    (imported,) = [c for c in kehu("customer", "list", "--json", store=shop).json() if c["name"] == "钱多多"]
+    assert open_store(shop).get(imported["id"]).addresses == [FIRST, SECOND]
+
+
+async def saved_addresses(store: Path, change: Callable[[str], str]) -> None:
+    """赵敏's form opened in the real app, its addresses field's text changed by ``change`` and saved."""
+    from kehu_tui.screens.customer import CustomerScreen
+    from kehu_tui.screens.edit import EditCustomerScreen
+
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_zhao_min(pilot)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditCustomerScreen), "the form")
+        field = app.screen.query_one("#field-addresses")
+        field.focus()
+        field.value = change(field.value)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen), "saved")
+
+
+@pytest.mark.asyncio
+async def test_the_tui_form_reads_addresses_as_the_cli_does_and_shows_them_so(demo_copy: Path) -> None:
+    """The TUI's customer form, in the real app: `甲|乙; 丙` typed in its addresses field was three
+    addresses (its own cut at `|`), two by `customer set`; and a customer whose address holds `;`
+    (`杭州市; 1号`, set as a list) was shown joined by `; `, so any edit of the field saved it as two.
+    The form shows what `models.customer.addresses_text` writes (a list when joining would
+    change them) and reads with `typed_addresses`."""
+    cid = zhao_min_id(demo_copy)
+    await saved_addresses(demo_copy, lambda _shown: f"{FIRST}; {SECOND}")
+    assert open_store(demo_copy).get(cid).addresses == [FIRST, SECOND]
+    assert kehu("customer", "set", cid, 'addresses=["杭州市; 1号", "上海"]', store=demo_copy).code == 0
+    await saved_addresses(demo_copy, lambda shown: shown.replace("上海", "上海市"))  # the second one edited
+    assert open_store(demo_copy).get(cid).addresses == ["杭州市; 1号", "上海市"]
