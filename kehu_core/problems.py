@@ -115,19 +115,20 @@ TYPE_MESSAGES = {
 NOUNS = {"field": N_("field"), "condition": N_("condition"), "setting": N_("setting")}
 
 
-def yes_or_no_problems(model: Any, data: Any, path: Path, *, prefix: tuple[str, ...] = ()) -> list[Problem]:
-    """Settings given ``true``/``false`` where a number belongs
-    (:func:`~kehu_core.models.fields.yes_or_no_for_numbers`), each at its line of ``path``:
-    kehu.yaml's own and each plugin's section (``prefix``: ``("plugins", "points")``). The
-    document is read for lines only when there is something to say."""
-    from .models.fields import yes_or_no_for_numbers
+def settings_numbers(model: Any, data: Any, path: Path, *, prefix: tuple[str, ...] = ()) -> tuple[Any, list[Problem]]:
+    """Settings with their numbers read by the rule of every door's numbers, and what it refuses
+    (:func:`~kehu_core.models.fields.numbers_as_written`: ``1_000``, another script's digits,
+    ``true`` where a number belongs), each at its line of ``path``: kehu.yaml's own and each
+    plugin's section (``prefix``: ``("plugins", "points")``). The document is read for lines
+    only when there is something to say."""
+    from .models.fields import numbers_as_written
     from .yamlio import lines_doc
 
-    flags = yes_or_no_for_numbers(model, data, prefix)
-    if not flags:
-        return []
+    read, found = numbers_as_written(model, data, prefix)
+    if not found:
+        return read, []
     doc = lines_doc(path) if path.is_file() else None
-    return [Problem(path, line_of(doc, loc), f"{'.'.join(loc)}: {message}") for loc, message in flags]
+    return read, [Problem(path, line_of(doc, loc), f"{'.'.join(map(str, loc))}: {message}") for loc, message in found]
 
 
 def reason_of(error: Mapping[str, Any]) -> str:

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-INDEX_VERSION = 44  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 45  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
 # items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute); 20: each
@@ -41,6 +41,8 @@ INDEX_VERSION = 44  # 14: the kinds of items sold per day; customers by referrer
 # 42: an amount or a quantity written with '_' or another script's digits ('1_000', '١٢٣') is a problem
 # 43: customers' ids ignoring case (customers_id_nocase: Store._refuse_case_twin, checking)
 # 44: a count (payment terms, a rating) written with '_' ('1_0') is a problem (models.fields.Whole)
+# 45: a plugin's number field written with '_' or another script's digits is a problem, full-width
+#     digits its number (models.fields.numbers_as_written)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

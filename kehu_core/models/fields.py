@@ -23,7 +23,7 @@ from ..calendar import birthday_text, parse_lunar, parse_solar
 from ..clock import day_range_problem
 from ..i18n import _
 from ..keytext import composed
-from ..money import number_text
+from ..money import NotPlainDigits, number_text
 from .contacts import normalise_email, normalise_phone
 
 
@@ -112,28 +112,52 @@ def _no_yes_or_no(value: Any) -> Any:
 Whole = Annotated[int, BeforeValidator(_plain_digits), BeforeValidator(_no_yes_or_no)]  # 1_0 is no count
 
 
-def yes_or_no_for_numbers(model: Any, data: Any, loc: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
-    """Settings (kehu.yaml's, a plugin's ``settings_model``) given ``true``/``false`` where a
-    number belongs, each with its place and :func:`_no_yes_or_no`'s message: pydantic takes
-    YAML's ``true`` for 1, so ``expiry_days: true`` was one day, ``credit_days: true`` one
-    day's credit, with ``kehu check`` ok. One rule for every setting of every model, a third
-    party's too, rather than a validator on each field (sections nested as models are read)."""
-    from pydantic import BaseModel
+def numbers_as_written(annotation: Any, value: Any, loc: tuple[str | int, ...] = ()
+                       ) -> tuple[Any, list[tuple[tuple[str | int, ...], str]]]:
+    """``value`` (settings: kehu.yaml's, a plugin's ``settings_model``; a plugin's customer field)
+    with each number read by the rule of every door's numbers, and what that rule refuses, each
+    with its place below ``loc``. Where ``annotation`` wants a number (``int``, ``float``,
+    ``Decimal``, not text too): a text is read by ``money.number_text`` (full-width digits as
+    ASCII ones; ``1_000`` or ``١٢٣`` refused: pydantic's lax rule took both, so a setting
+    ``referral_bonus: 1_000`` or a plugin's field ``shoe_size=1_000`` was 1000 where
+    ``credit_limit=1_000`` is refused), and ``true``/``false`` is refused (:func:`_no_yes_or_no`:
+    pydantic takes YAML's ``true`` for 1, so ``expiry_days: true`` was one day with ``kehu
+    check`` ok). Models, mappings and lists are read inside. One rule for every setting and
+    field of every model, a third party's too, rather than a validator on each field."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    return _numbers(annotation, value, loc, found), found
 
-    found: list[tuple[tuple[str, ...], str]] = []
-    if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(data, dict):
-        return found
-    for name, field in model.model_fields.items():
-        key = field.alias or name
-        if key not in data:
-            continue
-        value, where = data[key], (*loc, key)
-        if isinstance(value, bool) and _number_not_flag(field.annotation):
-            found.append((where, _("{value} is yes or no, not a number").format(value=str(value).lower())))
-        elif isinstance(value, dict):
-            for inner in _models_in(field.annotation):
-                found += yes_or_no_for_numbers(inner, value, where)
-    return found
+
+def _numbers(annotation: Any, value: Any, loc: tuple[str | int, ...],
+             found: list[tuple[tuple[str | int, ...], str]]) -> Any:
+    if isinstance(value, bool):
+        if _number_not_flag(annotation):
+            found.append((loc, _("{value} is yes or no, not a number").format(value=str(value).lower())))
+        return value
+    if isinstance(value, str):
+        if _number_not_text(annotation):
+            try:
+                return number_text(value)
+            except NotPlainDigits as exc:
+                found.append((loc, str(exc)))
+        return value
+    if isinstance(value, dict):
+        models = _models_in(annotation)
+        if models:
+            read = dict(value)
+            for name, field in models[0].model_fields.items():
+                key = field.alias or name
+                if key in value:
+                    read[key] = _numbers(field.annotation, value[key], (*loc, key), found)
+            return read
+        items = _items_of(annotation, (dict,), 1)
+        if items is not None:
+            return {key: _numbers(items, item, (*loc, key), found) for key, item in value.items()}
+    if isinstance(value, list):
+        items = _items_of(annotation, (list, set, frozenset, tuple), 0)
+        if items is not None:
+            return [_numbers(items, item, (*loc, n), found) for n, item in enumerate(value)]
+    return value
 
 
 def _kinds(annotation: Any) -> list[Any]:
@@ -154,6 +178,23 @@ def _kinds(annotation: Any) -> list[Any]:
 def _number_not_flag(annotation: Any) -> bool:
     kinds = _kinds(annotation)
     return any(k in (int, float) for k in kinds) and not any(k in (bool, Any, object) for k in kinds)
+
+
+def _number_not_text(annotation: Any) -> bool:
+    kinds = _kinds(annotation)
+    return any(k in (int, float, Decimal) for k in kinds) and not any(k in (str, Any, object) for k in kinds)
+
+
+def _items_of(annotation: Any, containers: tuple[type, ...], arg: int) -> Any:
+    """The type of the items (``arg`` 0) or values (``arg`` 1 of a mapping) of the first of
+    ``containers`` that ``annotation`` allows, or None."""
+    import typing
+
+    for kind in _kinds(annotation):
+        args = typing.get_args(kind)
+        if typing.get_origin(kind) in containers and len(args) > arg:
+            return args[arg]
+    return None
 
 
 def _models_in(annotation: Any) -> list[Any]:

@@ -70,12 +70,22 @@ def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[st
     calling sys.exit on a value, instead of refusing it, ended `kehu check`, `customer list`
     and every other command reading that customer in "internal error" (or the plugin's exit
     code, without a word). Such a failure is that field's problem, named with the plugin."""
-    return {key: (Annotated[kind, WrapValidator(_failure_is_a_problem(plugin))], default)
+    return {key: (Annotated[kind, WrapValidator(_failure_is_a_problem(plugin, kind))], default)
             for key, (kind, default) in declared.items()}
 
 
-def _failure_is_a_problem(plugin: str) -> Callable[[Any, Any], Any]:
+def _failure_is_a_problem(plugin: str, kind: Any) -> Callable[[Any, Any], Any]:
     def validate(value: Any, handler: Any) -> Any:
+        # its numbers read by every door's rule, before the type's own (pydantic's lax rule
+        # took `shoe_size=1_000` and a float's `١٢٣`): models.fields.numbers_as_written
+        from ..models.fields import numbers_as_written
+
+        value, found = numbers_as_written(kind, value)
+        if found:
+            from ..models.hostile import TooDeep
+
+            loc, message = found[0]
+            raise TooDeep(message, loc)
         try:
             with plugin_exits():
                 kept = handler(value)

@@ -411,16 +411,17 @@ class PluginHost(GuardedHooks):
         """``plugins: <name>:`` validated by ``model``, once per host (see :func:`plugin_settings`)."""
         key = (name, model)
         if key not in self._settings_cache:
-            # `expiry_days: true` was one day (the plugin's model is a third party's): said first,
-            # `false` is "less than 1" to pydantic
-            from ..problems import yes_or_no_problems
+            # `expiry_days: true` was one day, `1_000` a thousand (the plugin's model is a third
+            # party's): said first, `false` is "less than 1" to pydantic
+            from ..problems import settings_numbers
 
-            flags = yes_or_no_problems(model, self.settings_for(name), self._config_file(), prefix=("plugins", name))
+            settings, flags = settings_numbers(model, self.settings_for(name), self._config_file(),
+                                               prefix=("plugins", name))
             if flags:
                 raise RecordError(flags)
             try:
                 with plugin_exits():
-                    self._settings_cache[key] = model.model_validate(self.settings_for(name))
+                    self._settings_cache[key] = model.model_validate(settings)
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
             except BaseException as exc:  # the model is the plugin's code: a validator's own failure

@@ -39,7 +39,7 @@ from ..journal import Recorder, record
 from ..models import Customer, too_deep
 from ..paths import STATE_DIR
 from ..plugins import PluginHost
-from ..problems import validation_problems, yes_or_no_problems
+from ..problems import settings_numbers, validation_problems
 from ..yamlio import (
     YamlFileError,
     line_of,
@@ -148,8 +148,8 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         deep = too_deep(doc, controls=False)
         if deep is not None:
             raise RecordError([Problem(config_path, line_of(lines_doc(config_path), deep.loc), str(deep))])
-        flags = yes_or_no_problems(StoreConfig, doc, config_path)
-        if flags:  # `credit_days: true` was one day (said first: `false` is "less than 1" to pydantic)
+        doc, flags = settings_numbers(StoreConfig, doc, config_path)
+        if flags:  # `credit_days: true` was one day, `1_0` ten (said first: `false` is "less than 1" to pydantic)
             raise RecordError(flags)
         try:
             config = StoreConfig.model_validate(doc)

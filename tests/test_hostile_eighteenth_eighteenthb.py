@@ -1,0 +1,88 @@
+"""The eighteenth outside round (eighteenthb, 2026-12-06): issue 16's kind 3, one rule for numbers
+and messages at every door (kehu.yaml's settings, a plugin's fields and options, click's own
+errors). Each failed on the code before its fix. See docs/reliability.md, "The outside
+attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kehu_core import hookimpl
+from kehu_core.testing import make_store, run_kehu
+
+from . import test_hostile_limits
+from .conftest import kehu
+
+no_traceback = test_hostile_limits.no_traceback
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def test_a_setting_written_with_an_underscore_or_another_scripts_digits_is_refused(store_path: Path) -> None:
+    """kehu.yaml's numbers (kehu's own, `complaints: resolve_within_days: 1_0`, and each plugin's:
+    `points: referral_bonus: 1_000`, a multiplier, `reminders: key_visits: every_days:`) were read
+    by pydantic's lax rule: an underscore, and for a decimal any script's digits (`per_amount:
+    '١'`), taken as the number with `kehu check` ok, where every other door refuses them
+    (`money.number_text`). Now named at their line; full-width digits read as ASCII ones."""
+    config = store_path / "kehu.yaml"
+    plain = config.read_text(encoding="utf-8")
+    plain = plain.replace("plugins:\n  disabled: []\n", "")
+    for section, said, value in (
+            ("complaints:\n  resolve_within_days: 1_0\n", "complaints.resolve_within_days", "1_0"),
+            ("plugins:\n  points:\n    referral_bonus: 1_000\n", "plugins.points.referral_bonus", "1_000"),
+            ("plugins:\n  points:\n    per_amount: '١'\n", "plugins.points.per_amount", "١"),
+            ("plugins:\n  points:\n    multipliers: {VIP: 1_5}\n", "plugins.points.multipliers.VIP", "1_5"),
+            ("plugins:\n  reminders:\n    key_visits:\n      every_days: {重要客户: 3_0}\n",
+             "plugins.reminders.key_visits.every_days.重要客户", "3_0"),
+            ("plugins:\n  tiering:\n    pyramid:\n      shares: [0.2, 0.3, 0_.5]\n      names: [A, B, C]\n",
+             "plugins.tiering.pyramid.shares.2", "0_.5")):
+        config.write_text(plain + section, encoding="utf-8")
+        checked = kehu("check", store=store_path)
+        no_traceback(checked)
+        text = checked.out + checked.err
+        assert checked.code == 1, (section, text)
+        line = _line_of(config, value)
+        assert f"kehu.yaml:{line}: {said}: '{value}' is not a number kehu reads" in text, (section, text)
+    config.write_text(plain + "plugins:\n  points:\n    referral_bonus: １０００\n", encoding="utf-8")
+    checked = kehu("check", store=store_path)
+    assert checked.code == 0, checked.out + checked.err
+
+
+class _Sizes:
+    """A third party's number fields."""
+
+    @hookimpl
+    def customer_fields(self) -> dict[str, tuple[Any, Any]]:
+        return {"shoe_size": (int | None, None), "score": (float | None, None), "ratios": (list[float], [])}
+
+
+def test_a_plugins_number_field_is_read_by_the_rule_of_every_number(tmp_path: Path) -> None:
+    """A plugin's `int`/`float` customer field took `customer set ID shoe_size=1_000` as 1000 (and a
+    hand edit's `shoe_size: 1_000`, which YAML reads as text, with `kehu check` ok), where
+    `credit_limit=1_000` is refused: pydantic's lax rule. Now refused naming the field;
+    full-width digits are read as ASCII ones, as at every door."""
+    store = make_store(tmp_path / "shop", plugins={"sizes": _Sizes()})
+    cid = run_kehu(store, "customer", "add", "--name", "赵敏").out.strip()
+    path = store.customer_file(cid)
+    before = path.read_bytes()
+    for typed in ("shoe_size=1_000", "score=1_0.5", "shoe_size=٣٨"):
+        refused = run_kehu(store, "customer", "set", cid, typed)
+        no_traceback(refused)
+        assert refused.code == 1, (typed, refused.out, refused.err)
+        assert typed.split("=")[0] in refused.err and "no '_'" in refused.err, refused.err
+        assert path.read_bytes() == before
+    done = run_kehu(store, "customer", "set", cid, "shoe_size=３８")
+    assert done.code == 0, done.err
+    assert "shoe_size: 38\n" in path.read_text(encoding="utf-8")
+    written = path.read_text(encoding="utf-8")
+    for said, field, value in (("shoe_size: 1_000\n", "shoe_size", "'1_000'"),
+                               ("shoe_size: 38\nratios: [1.5, 2_5]\n", "ratios", "'2_5'")):
+        path.write_text(written.replace("shoe_size: 38\n", said), encoding="utf-8")
+        checked = run_kehu(store, "check")
+        no_traceback(checked)
+        assert checked.code == 1, checked.out + checked.err
+        line = _line_of(path, said.splitlines()[-1])
+        assert f"{path}:{line}: {field}: {value} is not a number" in checked.out, checked.out
