@@ -86,3 +86,48 @@ def test_a_plugins_number_field_is_read_by_the_rule_of_every_number(tmp_path: Pa
         assert checked.code == 1, checked.out + checked.err
         line = _line_of(path, said.splitlines()[-1])
         assert f"{path}:{line}: {field}: {value} is not a number" in checked.out, checked.out
+
+
+class _Shoes:
+    """A third party's command with click's own number types (`type=int`, `float`, an int
+    argument, an inferred one) and kehu's (`kehu_core.cli.Whole`)."""
+
+    @hookimpl
+    def register_commands(self, cli: Any) -> None:
+        import click
+
+        from kehu_core.cli import Whole
+
+        @cli.command("shoes")
+        @click.argument("pairs", type=int)
+        @click.option("--size", type=float)
+        @click.option("--days", default=7)
+        @click.option("--boxes", type=Whole(min=1))
+        def shoes(pairs: int, size: float | None, days: int, boxes: int | None) -> None:
+            click.echo(f"{pairs} {size} {days} {boxes}")
+
+
+def test_the_cli_reads_numbers_by_its_own_types_and_leaves_clicks_as_they_are(tmp_path: Path) -> None:
+    """The CLI's rule of numbers (`money.number_text`) was put on click itself: importing
+    `kehu_core.cli` replaced click's private `_NumberParamTypeBase.convert` for the whole process,
+    so another click program in it (a plugin's own tool, a script calling `run()`) refused
+    `1_000` as kehu does. Now kehu's options are of kehu's own types (`cli.options.Whole`,
+    `Number`), a plugin's `type=int`/`float` option is read as one of them when kehu runs it,
+    and click is left as it was."""
+    import subprocess
+    import sys
+
+    code = ("import click, kehu_core.cli as c; c.run(['--version']); "
+            "print(click.INT.convert('1_000', None, None), click.FLOAT.convert('2_5', None, None))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stdout.split()[-2:] == ["1000", "25.0"], shown.stdout + shown.stderr
+    store = make_store(tmp_path / "shop", plugins={"shoes": _Shoes()})
+    for argv, said in ((("shoes", "1_000"), "PAIRS"), (("shoes", "2", "--size", "٣٨"), "--size"),
+                       (("shoes", "2", "--days", "1_0"), "--days"), (("shoes", "2", "--boxes", "1_0"), "--boxes"),
+                       (("shoes", "2", "--boxes", "0"), "--boxes")):
+        refused = run_kehu(store, *argv)
+        no_traceback(refused)
+        assert refused.code == 2 and said in refused.err, (argv, refused.err)
+        assert "no '_'" in refused.err or "0" in argv, refused.err
+    taken = run_kehu(store, "shoes", "２", "--size", "３８.５", "--days", "３", "--boxes", "１")
+    assert taken.code == 0 and taken.out == "2 38.5 3 1\n", taken.out + taken.err

@@ -28,12 +28,13 @@ from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_reco
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
 from .localize import localize, use_kehu_catalog
-from .options import given_path, numbers_in_plain_digits
+from .options import Number, Whole, given_path, plain_numbers
 from .oserrors import gone_working_folder, symlink_loop
 
 #: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
 #: ``kehu`` command calls (kehu_core.__main__)
-__all__ = ["Context", "emit_json", "hold_collector", "pass_ctx", "say_left_out", "say_unread_records", "warn"]
+__all__ = ["Context", "Number", "Whole", "emit_json", "hold_collector", "pass_ctx", "say_left_out",
+           "say_unread_records", "warn"]
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the
 # services), so `kehu --version` and `kehu search` do not pay for `kehu report` or the TUI:
@@ -155,11 +156,12 @@ class KehuGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in BUILTIN_COMMANDS:
-            return localize(self.builtin(cmd_name))
+            return localize(plain_numbers(self.builtin(cmd_name)))
         if cmd_name not in self.commands:
             self.add_plugin_commands()
         command = self.commands.get(cmd_name)
-        return localize(command) if command is not None else None
+        # a plugin's `type=int` option reads numbers as kehu's own do (cli.options.Whole, Number)
+        return localize(plain_numbers(command)) if command is not None else None
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         localize(self)  # the root's own options (its commands are localized as they are looked up)
@@ -346,4 +348,3 @@ def _not_waiting_for_plugin_threads(code: int) -> None:
 
 
 use_kehu_catalog()  # after the root group is built: its decorators translate nothing at import
-numbers_in_plain_digits()

@@ -11,11 +11,92 @@ from ..paths import empty_path_problem
 from .localize import _TranslatedName
 
 
-class _Count(click.IntRange):
-    """A whole number of things to show; "'x' is not a valid integer." as for any int option
-    (in the user's language, as localize gives click's type names), not "integer range"."""
+def _plain(param_type: click.ParamType, value: object, param: click.Parameter | None,
+           ctx: click.Context | None) -> object:
+    """A number typed as text read by the rule of every door's numbers (``money.number_text``):
+    full-width digits as ASCII ones; an underscore or another script's digits refused naming the
+    option (Python's ``int`` and ``float`` took ``1_000`` and ``١٢٣``)."""
+    if not isinstance(value, str):
+        return value
+    from ..money import NotPlainDigits, number_text
+
+    try:
+        return number_text(value)
+    except NotPlainDigits as exc:
+        param_type.fail(str(exc), param, ctx)
+
+
+class _Bounded:
+    """A number type's bounds in help (``[1<=x<=5]``): none when it has none (click wrote
+    ``[x<=None]`` of an ``IntRange`` without bounds)."""
+
+    min: object
+    max: object
+
+    def _describe_range(self) -> str:
+        return "" if self.min is None and self.max is None else super()._describe_range()  # type: ignore[misc]
+
+
+class Whole(_Bounded, click.IntRange):
+    """A whole number option or argument, read by kehu's rule of numbers (:func:`_plain`), then
+    as ``click.IntRange`` reads it: ``Whole()``, ``Whole(min=1)``, ``Whole(1, 5)``. What kehu's
+    commands and the built-in plugins' take; a plugin's ``type=int`` or ``click.IntRange``
+    option is read as one when kehu runs it (:func:`plain_numbers`)."""
 
     name = _TranslatedName("integer")  # type: ignore[assignment]
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        return super().convert(_plain(self, value, param, ctx), param, ctx)
+
+
+class Number(_Bounded, click.FloatRange):
+    """A number option or argument that may have a fraction (``--rate 1.5``), read by kehu's
+    rule of numbers (:func:`_plain`), then as ``click.FloatRange`` reads it: ``Number()``,
+    ``Number(min=0)``. A plugin's ``type=float`` or ``click.FloatRange`` is read as one."""
+
+    name = _TranslatedName("float")  # type: ignore[assignment]
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        return super().convert(_plain(self, value, param, ctx), param, ctx)
+
+
+def _as_kehus(param_type: click.ParamType) -> click.ParamType:
+    """click's own number type ``param_type`` as kehu's (its bounds kept); any other as it is."""
+    if isinstance(param_type, (Whole, Number)):
+        return param_type
+    if isinstance(param_type, (click.IntRange, click.FloatRange)):
+        kind = Whole if isinstance(param_type, click.IntRange) else Number
+        return kind(param_type.min, param_type.max, min_open=param_type.min_open,
+                    max_open=param_type.max_open, clamp=param_type.clamp)
+    if isinstance(param_type, click.types.IntParamType):
+        return Whole()
+    if isinstance(param_type, click.types.FloatParamType):
+        return Number()
+    return param_type
+
+
+_PLAIN = "_kehu_plain_numbers"
+
+
+def plain_numbers(command: click.Command) -> click.Command:
+    """``command`` and its subcommands with every number option and argument of click's own
+    types (``type=int``, ``type=float``, ``click.IntRange``, one inferred from ``default=7``) of
+    kehu's (:class:`Whole`, :class:`Number`): a plugin's commands read numbers as kehu's do,
+    and click is left as it is for any other program in the process."""
+    if command.__dict__.get(_PLAIN):
+        return command
+    for param in command.params:
+        param.type = _as_kehus(param.type)
+    command.__dict__[_PLAIN] = True
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            plain_numbers(sub)
+    return command
+
+
+class _Count(Whole):
+    """A whole number of things to show; "'x' is not a valid integer." as for any int option
+    (in the user's language, as localize gives click's type names), not "integer range"."""
 
 
 #: how many to show (--limit, --customers, --items, --show): never negative (a slice [:-1]
@@ -83,28 +164,3 @@ def given_path(**kwargs: object) -> click.Path:
 
     kwargs.setdefault("path_type", Path)
     return _FolderOrFile(**kwargs)  # type: ignore[arg-type]
-
-
-def numbers_in_plain_digits() -> None:
-    """Every number option and argument (click's int and float types: ``points redeem ID
-    POINTS``, ``--rate``, ``--limit``, ``--days`` ...) read by the rule of every door's numbers
-    (``money.number_text``): full-width digits as ASCII ones, an underscore or another script's
-    digits refused naming the option (Python's ``int`` took ``1_000`` and ``١٢٣``)."""
-    numbers = click.types._NumberParamTypeBase
-    if getattr(numbers.convert, "_kehu", False):
-        return
-    convert = numbers.convert
-
-    def plain_convert(self: click.types._NumberParamTypeBase, value: object,  # type: ignore[type-arg]
-                      param: click.Parameter | None, ctx: click.Context | None) -> object:
-        if isinstance(value, str):
-            from ..money import NotPlainDigits, number_text
-
-            try:
-                value = number_text(value)
-            except NotPlainDigits as exc:
-                self.fail(str(exc), param, ctx)
-        return convert(self, value, param, ctx)
-
-    plain_convert._kehu = True  # type: ignore[attr-defined]
-    numbers.convert = plain_convert  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from ..money import MONEY_DIGITS, NotPlainDigits, amount_text, number_text
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 from .options import REP as REP
+from .options import Whole
 
 
 class DateType(click.ParamType):
@@ -206,7 +207,7 @@ def interaction_group() -> None:
 @click.option("--time", "time", metavar="HH:MM",
               help="Complaints: when it was received (default: now, when --date is today).")
 @click.option("--resolution", help="Complaints: how it was resolved.")
-@click.option("--rating", type=click.IntRange(1, 5), help="Feedback: 1-5.")
+@click.option("--rating", type=Whole(1, 5), help="Feedback: 1-5.")
 @click.option("--channel", help="Messages: wechat, sms, email ...")
 @click.option("--by", type=REP, help="The rep who recorded it.")
 @click.option("--allow-future", is_flag=True, help="Accept a --date after today.")

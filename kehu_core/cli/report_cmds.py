@@ -17,6 +17,7 @@ from .. import reports as an
 from ..i18n import N_, _, format_day
 from . import lifecycle_cmds, review_cmds
 from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records
+from .options import Whole
 from .records import COUNT
 from .render import print_report, styled
 from .report_format import _bar, _bucket, _money, _period, _table, _trend, common
@@ -51,7 +52,7 @@ report_group.add_command(lifecycle_cmds.churn)
 
 @report_group.command("revenue")
 @common(None)
-@click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True,
+@click.option("--months", type=Whole(1, 120), default=12, show_default=True,
               help="How many calendar months, ending with the month of --today.")
 @pass_ctx
 def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> None:

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..i18n import N_, _, ngettext
 from ..services import outreach, segments
 from .context import Context, emit_json, pass_ctx, say_left_out
-from .options import REP
+from .options import REP, Number
 from .records import DATE
 from .render import console, customer_json, print_customers, styled
 
@@ -42,7 +42,7 @@ def _status(status: str) -> str:
 @click.option("--dry-run", is_flag=True, help="Show every message; send and record nothing.")
 @click.option("--campaign", help="Name of this send (default: the template's name). Re-running a "
                                  "campaign skips customers who already got it.")
-@click.option("--rate", type=float, help="Messages per minute (default: outreach.rate_per_minute "
+@click.option("--rate", type=Number(), help="Messages per minute (default: outreach.rate_per_minute "
                                          f"in kehu.yaml, else {outreach.DEFAULT_RATE}).")
 @click.option("--today", "--as-of", "today", type=DATE,
               help="The day for the segment and the record (default: today).")

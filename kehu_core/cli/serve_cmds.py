@@ -6,12 +6,13 @@ import click
 
 from ..i18n import _
 from .context import Context, pass_ctx
+from .options import Whole
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but 127.0.0.1 belongs behind a TLS proxy (docs/serve.md).")
-@click.option("--port", type=click.IntRange(0, 65535), default=5232, show_default=True,
+@click.option("--port", type=Whole(0, 65535), default=5232, show_default=True,
               help="Port to listen on (0: any free port, printed on start).")
 @pass_ctx
 def serve_cmd(ctx: Context, host: str, port: int) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out
+from kehu_core.cli import Context, Whole, emit_json, pass_ctx, say_left_out
 from kehu_core.cli.records import DATE
 from kehu_core.errors import KehuError
 from kehu_core.i18n import _
@@ -86,7 +86,7 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
 
 @points_group.command("redeem")
 @click.argument("customer_id")
-@click.argument("points", type=click.IntRange(min=1))
+@click.argument("points", type=Whole(min=1))
 @click.option("--reason", help="What the points paid for (kept as written, beside the redemption).")
 @pass_ctx
 def points_redeem(ctx: Context, customer_id: str, points: int, reason: str | None) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import click
 from icalendar import Calendar, Event
 
-from kehu_core.cli import Context, emit_json, pass_ctx, say_left_out, say_unread_records
+from kehu_core.cli import Context, Whole, emit_json, pass_ctx, say_left_out, say_unread_records
 from kehu_core.cli.records import DATE, REP
 from kehu_core.i18n import _, ngettext
 from kehu_core.left_out import REMINDED
@@ -69,7 +69,7 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
 
 @click.group("reminders", invoke_without_command=True)
 @click.option(
-    "--days", type=click.IntRange(min=1, max=3660), default=7, show_default=True,
+    "--days", type=Whole(min=1, max=3660), default=7, show_default=True,
     help="How many days ahead, today included."
 )
 @click.option("--from", "start", type=DATE, help="First day (default: today).")
