@@ -12,6 +12,8 @@ import pytest
 from kehu_core.store import open_store
 
 from .conftest import kehu
+from .test_hostile import tree_hash
+from .test_hostile_limits import no_traceback
 from .test_tui import SIZE, make_app, open_zhao_min, wait_for, zhao_min_id
 
 #: two addresses typed as one text, the first holding what a list of tags is cut at (`,`, `/`, `|`)
@@ -73,3 +75,33 @@ async def test_the_tui_form_reads_addresses_as_the_cli_does_and_shows_them_so(de
     assert kehu("customer", "set", cid, 'addresses=["杭州市; 1号", "上海"]', store=demo_copy).code == 0
     await saved_addresses(demo_copy, lambda shown: shown.replace("上海", "上海市"))  # the second one edited
     assert open_store(demo_copy).get(cid).addresses == ["杭州市; 1号", "上海市"]
+
+
+def test_a_sales_problem_found_after_its_row_was_read_names_its_cell(tmp_path: Path) -> None:
+    """A sheet's sale dated after today, due before it was made, or paid on a day after today
+    is found as the row's purchase is checked (its cells were each readable): the message named
+    the row alone (`客户.xlsx:3: purchase date 2027-01-05 is after today`), where a bad value
+    read from a cell names the cell. Now these too name the sheet, the cell and its heading
+    (`sheet.cell_place`, through `ImportedContact.places`)."""
+    from openpyxl import Workbook
+
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "销售"
+    sheet.append(["姓名", "电话", "交易日期", "购买商品", "成交金额", "到期日", "付款记录"])
+    sheet.append(["张三", "13912345678", "2026-11-01", "茶叶", 100, None, None])
+    sheet.append(["李四", "13912345679", "2027-01-05", "茶叶", 100, None, None])
+    sheet.append(["王五", "13912345670", "2026-11-02", "茶叶", 100, "2026-10-01", None])
+    sheet.append(["赵六", "13912345671", "2026-11-02", "茶叶", 100, None, "2027-02-01 100.00"])
+    book.save(tmp_path / "客户.xlsx")
+    before = tree_hash(shop)
+    done = kehu("import", str(tmp_path / "客户.xlsx"), "--dry-run", store=shop)
+    assert done.code == 1, done.err
+    no_traceback(done)
+    assert tree_hash(shop) == before
+    lines = done.err.splitlines()
+    for row, cell in ((3, "C3 (交易日期)"), (4, "F4 (到期日)"), (5, "G5 (付款记录)")):
+        (said,) = [line for line in lines if f"客户.xlsx:{row}:" in line]
+        assert f"sheet '销售' cell {cell}:" in said, said

@@ -81,12 +81,20 @@ class InteractionsMixin:
     def check_days_not_future(self, interaction: Interaction, *, allow_future: bool = False) -> None:
         """:meth:`check_not_future` of a record's day and of the days a purchase holds: its
         payments' and its void's (an import's 付款记录 cell, a plugin's record). A payment dated
-        next year came in through `kehu import`, which `kehu purchase pay` refuses."""
-        self.check_not_future(interaction.date, f"{interaction.kind} date", allow_future=allow_future)
-        for payment in getattr(interaction, "payments", None) or []:
-            self.check_not_future(payment.date, "payment date", allow_future=allow_future)
+        next year came in through `kehu import`, which `kehu purchase pay` refuses. The
+        :class:`FutureDate` raised has the day's field as its ``loc`` (``("payments", 0)``), so
+        an import names the cell it was read from."""
+        days = [(("date",), interaction.date, f"{interaction.kind} date")]
+        days += [(("payments", n), payment.date, "payment date")
+                 for n, payment in enumerate(getattr(interaction, "payments", None) or [])]
         if (voided := getattr(interaction, "voided", None)) is not None:
-            self.check_not_future(voided.date, "void date", allow_future=allow_future)
+            days.append((("voided", "date"), voided.date, "void date"))
+        for loc, day, what in days:
+            try:
+                self.check_not_future(day, what, allow_future=allow_future)
+            except FutureDate as exc:
+                exc.loc = loc
+                raise
 
     def _check_not_later_today(self, interaction: Interaction, *, allow_future: bool = False) -> None:
         """A complaint received today at a time still to come is refused as a later day is

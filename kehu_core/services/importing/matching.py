@@ -41,7 +41,7 @@ from ..dedupe import ALSO_KNOWN, contact_keys
 from .applying import apply_plan
 from .base import EXTRA_KEY
 from .plan import ImportSummary, Planned
-from .prepare import LIST_FIELDS, Normaliser, Prepared
+from .prepare import LIST_FIELDS, Normaliser, Prepared, placed
 
 if TYPE_CHECKING:
     from ...index import Index
@@ -116,7 +116,7 @@ class Merger:
                 raise ValueError(prepared.error)
             else:
                 fields, extra = prepared.fields, prepared.extra
-            purchases = [self._check_purchase(p) for p in contact.purchases]
+            purchases = [self._check_purchase(p, contact.places) for p in contact.purchases]
         except (ValueError, KehuError) as exc:
             summary.problems.append(f"{contact.source}: {exc}")
             return
@@ -141,15 +141,22 @@ class Merger:
             self._plan_purchase(entry, purchase, contact.source, summary)
         self._remember(entry.cid, entry.current)
 
-    def _check_purchase(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _check_purchase(self, data: dict[str, Any], places: dict[str, str]) -> dict[str, Any]:
+        """The sale checked by the model and the store's rule on dates; a ValueError names the
+        cell of what is wrong where the contact's ``places`` has it (``purchase.due``: a sheet's
+        cell, ``sheet.cell_place``), else the sale's field."""
+        at = {key.removeprefix("purchase."): where for key, where in places.items() if key.startswith("purchase.")}
         try:
             checked = parse_interaction({**data, "kind": "purchase", "id": _PLACEHOLDER_ID})
         except ValidationError as exc:
-            raise ValueError(_("purchase: ") + "; ".join(p.message for p in validation_problems(exc, ""))) from None
+            raise ValueError("; ".join(
+                text if text != p.message else _("purchase: ") + text
+                for p in validation_problems(exc, "") for text in [placed(p, at)])) from None
         try:  # the store's one rule on dates, checked while planning: the row is reported
             self.store.check_days_not_future(checked, allow_future=self.allow_future)
         except KehuError as exc:
-            raise ValueError(str(exc)) from None
+            where = at.get(str(getattr(exc, "loc", ("",))[0]))
+            raise ValueError(f"{where}: {exc}" if where else str(exc)) from None
         return {**data, "kind": "purchase", "date": checked.date}
 
     def _match(self, fields: dict[str, Any]) -> tuple[str | None, str | None]:

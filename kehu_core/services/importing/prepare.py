@@ -257,9 +257,12 @@ def staging(store: Store) -> Iterator[None]:
 def placed(problem: Problem, places: dict[str, str]) -> str:
     """A validation problem of a contact's field as said at the field's place (``places``: a
     sheet's cell, ``sheet 'Sheet1' cell C2 (credit_limit): Input should be a valid decimal``),
-    where it has one; else as the model says it."""
-    where = places.get(str(problem.loc[0])) if len(problem.loc) == 1 and problem.reason else None
-    return f"{where}: {problem.reason}" if where else problem.message
+    where it has one; else as the model says it. A problem deeper in the field (``emails.1``,
+    a sale's ``payments.0.date``) keeps its location after the place."""
+    where = places.get(str(problem.loc[0])) if problem.loc and problem.reason else None
+    if where is None:
+        return problem.message
+    return f"{where}: {problem.reason if len(problem.loc) == 1 else problem.message}"
 
 
 def _unique(values: Any) -> list[str]:

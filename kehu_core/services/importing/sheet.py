@@ -555,6 +555,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
             continue
         elif target.startswith("purchase."):
             purchase[target.split(".", 1)[1]] = (place(pos), value)
+            places.setdefault(target, place(pos))  # a problem of the sale found later (matching)
         elif target == "phones":
             places.setdefault(target, place(pos))
             try:
