@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,15 @@ from kehu_core.index import freshness
 
 from .conftest import git, kehu
 from .test_hostile_git import team  # noqa: F401 (team: a fixture)
-from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
+from .test_hostile_seventeenth_seventeentha import _way_on
+from .test_sync_rejected_merge import written_off_in_both
+from .test_team_merge import (  # noqa: F401 (remote: a fixture)
+    balance,
+    customer_with_points,
+    ok,
+    remote,
+    sync,
+)
 
 
 def _killed_while_checking_out(a: Path, b: Path, scratch: Path) -> tuple[str, str]:
@@ -104,3 +113,63 @@ def test_a_command_answered_from_the_index_after_a_killed_sync_puts_the_clone_ba
     assert "乙" not in answered.out and "丙" not in answered.out, answered.out
     assert not (a / ".kehu" / "sync-in-progress").exists() and not (a / written).exists()
     assert git(a, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def _redeemed_in_both(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, str, int]:  # noqa: F811
+    """Each clone redeems 1 000 of the customer's 1 288 points, unsynced: the two clones, the
+    customer, what the rule says of the second, the balance once one is taken back."""
+    a, b, cid = customer_with_points(tmp_path, remote)
+    for clone in (a, b):
+        ok("points", "redeem", cid, "1000", "--reason", "紫砂壶", store=clone)
+    return a, b, cid, "redeems 1000 points when 288 were left", 288
+
+
+def _written_off_in_both(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, str, int]:  # noqa: F811
+    """The same lapsed 1 288 points written off in each of two clones, 3 000 live (see
+    test_sync_rejected_merge.written_off_in_both)."""
+    return (*written_off_in_both(tmp_path, remote), "writes off points written off already", 3000)
+
+
+SPENT_TWICE = {"redeemed": _redeemed_in_both, "written-off": _written_off_in_both}
+
+
+@pytest.mark.parametrize("spent", SPENT_TWICE.values(), ids=SPENT_TWICE.keys())
+def test_points_spent_twice_by_two_clones_are_taken_back_by_the_command_the_refusal_names(
+        spent: Any, tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """The same points redeemed, or the same lapsed points written off, in two clones: the later
+    sync is refused by the points plugin's `overdrawn` or `written_off_twice` rule, which told
+    the user `kehu undo` in the clone that made it (undoing whatever that clone did since too).
+    Now it names `kehu points void ENTRY_ID` of the refused clone's own entry; run as said there,
+    both clones sync into one store, `kehu check` clean in each, the balance counted once."""
+    a, b, cid, words, points = spent(tmp_path, remote)
+    sync(a)
+    refused = kehu("sync", store=b)
+    assert refused.code == 1 and words in refused.err and "Traceback" not in refused.err, refused.err
+    done = kehu(*_way_on(refused.err), store=b)
+    assert done.code == 0, done.err
+    sync(b)
+    sync(a)
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    for clone in (a, b):
+        checked = kehu("check", store=clone)
+        assert checked.code == 0, checked.out
+        assert balance(clone, cid) == points
+
+
+@pytest.mark.parametrize("spent", SPENT_TWICE.values(), ids=SPENT_TWICE.keys())
+def test_points_spent_twice_in_one_store_are_named_by_check_with_the_command_that_takes_one_back(
+        spent: Any, tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """The two joined by plain git (`git pull`: no kehu check on the way): `kehu check` names the
+    second with `kehu points void ENTRY_ID`, which, run as it says, leaves `check` clean."""
+    a, b, cid, words, points = spent(tmp_path, remote)
+    sync(a)
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "the rep's points")
+    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    checked = kehu("check", store=b)
+    assert checked.code == 1 and words in checked.out + checked.err, checked.out
+    done = kehu(*_way_on(checked.out + checked.err), store=b)
+    assert done.code == 0, done.err
+    checked = kehu("check", store=b)
+    assert checked.code == 0, checked.out
+    assert balance(b, cid) == points

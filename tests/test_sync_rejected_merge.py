@@ -203,6 +203,16 @@ def test_the_same_lapsed_points_written_off_in_two_clones_are_refused_and_taken_
     customer holds 3 000), and `kehu check` said ok, the sum of the entries never below zero.
     A write-off now names the entries whose points lapsed; the same named twice is refused at
     the merge, and after `kehu undo` the team agrees on 3 000."""
+    a, b, cid = written_off_in_both(tmp_path, remote)
+    _refused_until_undone(a, b, "writes off points written off already")
+    for clone in (a, b):
+        assert balance(clone, cid) == 3000
+        assert sum("reason: expire" in line for line in points_lines(clone, cid)) == 1
+
+
+def written_off_in_both(tmp_path: Path, remote: Path) -> tuple[Path, Path, str]:  # noqa: F811
+    """Points lapse after 10 days: 1 288 of a sale on 11-01, 3 000 of one on 11-15 live; each
+    of two clones then writes off the 1 288 (`kehu points expire`), unsynced."""
     a = first_clone(tmp_path, remote)
     configure(a, points={"expiry_days": 10})
     cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
@@ -215,10 +225,7 @@ def test_the_same_lapsed_points_written_off_in_two_clones_are_refused_and_taken_
     assert balance(a, cid) == balance(b, cid) == 3000
     for clone in (a, b):
         ok("points", "expire", store=clone)
-    _refused_until_undone(a, b, "writes off points written off already")
-    for clone in (a, b):
-        assert balance(clone, cid) == 3000
-        assert sum("reason: expire" in line for line in points_lines(clone, cid)) == 1
+    return a, b, cid
 
 
 def _refused_until_undone(a: Path, b: Path, said: str) -> None:

@@ -146,24 +146,31 @@ def overdrawn(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     of -60). Take-backs of voided sales are not counted (points spent before the sale was
     voided: a balance below zero, and no fault). A sum in file order, not a replay of lots, so
     two ledgers one after the other (``kehu customer merge``) are judged as each alone; an
-    entry found at fault is left out of the sum the later ones are weighed against."""
+    entry found at fault is left out of the sum the later ones are weighed against. Each
+    message names the command that takes one of the two back (:func:`take_back_command`): the
+    nearest spending before it whose points, given back, let it stand (in a sync's merge, the
+    refused clone's own), else the entry itself."""
     out: list[tuple[int, str]] = []
     left = 0
+    spent: list[dict[str, Any]] = []  # the spending entries counted, in file order
     for n, entry in enumerate(entries):
         if _takes_back(entry):
             continue
         delta, reason = int(entry.get("delta", 0)), entry.get("reason")
         if delta < 0 and reason in ("redeem", "expire") and left + delta < 0:
+            first = next((e for e in reversed(spent) if isinstance(e.get("id"), str)
+                          and left - int(e.get("delta", 0)) + delta >= 0), entry)
             out.append((n, (_(
                 "redeems {points} points when {had} were left (the balance would be {after}): the same "
-                "points spent twice, as two clones redeeming at once do; take one redemption back "
-                "(`kehu undo` in the clone that made it)") if reason == "redeem" else _(
+                "points spent twice, as two clones redeeming at once do; {way}") if reason == "redeem" else _(
                 "writes off {points} lapsed points when {had} were left (the balance would be {after}): "
                 "points written off twice, as two clones redeeming or running `kehu points expire` at "
-                "once do; take one back (`kehu undo` in the clone that made it)")).format(
-                points=-delta, had=left, after=left + delta)))
+                "once do; {way}")).format(points=-delta, had=left, after=left + delta,
+                                         way=take_back_command(first, entry))))
             continue
         left += delta
+        if delta < 0 and reason in ("redeem", "expire"):
+            spent.append(entry)
     return out
 
 
@@ -173,22 +180,23 @@ def written_off_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     :func:`write_off` never names one written off before. Two clones each writing off the same
     lapsed points (`kehu points expire`, or a redemption, which writes off what lapsed first)
     do, and git's union of their ledgers kept both: the second took live points, and the
-    balance was less than the customer holds, with `kehu check` ok while it stayed above zero."""
+    balance was less than the customer holds, with `kehu check` ok while it stayed above zero.
+    Each message names the command that takes one of the two back (:func:`take_back_command`)."""
     out: list[tuple[int, str]] = []
-    seen: set[str] = set()
+    seen: dict[str, dict[str, Any]] = {}  # each lot written off: the entry that wrote it off
     for n, entry in enumerate(entries):
         lots = entry.get("lots") if entry.get("reason") == "expire" else None
         if not isinstance(lots, list):
             continue
         named = {str(lot) for lot in lots}
-        twice = sorted(named & seen)
+        twice = sorted(named & seen.keys())
         if twice:
             out.append((n, _("writes off points written off already (those of {entries}): the same lapsed "
                              "points written off twice, as two clones running `kehu points expire` or "
-                             "redeeming at once do; take one back (`kehu undo` in the clone that made "
-                             "it)").format(entries=", ".join(twice))))
+                             "redeeming at once do; {way}").format(
+                entries=", ".join(twice), way=take_back_command(seen[twice[0]], entry))))
             continue
-        seen |= named
+        seen.update(dict.fromkeys(named, entry))
     return out
 
 
