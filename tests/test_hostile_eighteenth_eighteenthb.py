@@ -131,3 +131,38 @@ def test_the_cli_reads_numbers_by_its_own_types_and_leaves_clicks_as_they_are(tm
         assert "no '_'" in refused.err or "0" in argv, refused.err
     taken = run_kehu(store, "shoes", "２", "--size", "３８.５", "--days", "３", "--boxes", "１")
     assert taken.code == 0 and taken.out == "2 38.5 3 1\n", taken.out + taken.err
+
+
+def test_a_value_in_clicks_errors_or_a_done_message_shows_its_control_characters_escaped(
+        store_path: Path, tmp_path: Path) -> None:
+    """Text outside kehu's errors was printed as typed: click's own usage errors echo the
+    argument ("Got unexpected extra argument (b" and a second line "kehu: ok)"), and `kehu init`,
+    `kehu export` and `reminders --ics` said the path they wrote to raw, so a line feed in it
+    made a line that read as kehu's own and ESC drove the terminal. Each is shown escaped
+    (`\\n`, `\\x1b`) by the rule of every kehu error (`errors.shown_path`)."""
+    from .pluginutil import add_customer
+
+    cid = add_customer(store_path, "赵敏")
+    for argv in (("customer", "show", cid, "b\nkehu: ok"), ("customer", "show", cid, "b\x1b[2J"),
+                 ("customer", "list", "--json", "x\nkehu: ok", "y")):
+        refused = kehu(*argv, store=store_path)
+        no_traceback(refused)
+        assert refused.code == 2, (argv, refused.err)
+        assert "\x1b" not in refused.err, refused.err
+        assert not any(line.startswith("kehu: ok") for line in refused.err.splitlines()), refused.err
+        assert "\\n" in refused.err or "\\x1b" in refused.err, refused.err
+    folder = tmp_path / "a\nkehu: ok"
+    made = kehu("init", str(folder), "--no-git")
+    assert made.code == 0 and folder.is_dir(), made.err
+    assert made.err.splitlines() == [f"new kehu store at {tmp_path}/a\\nkehu: ok"], made.err
+    for argv, target in ((("export", "--format", "csv"), tmp_path / "b\nkehu: ok.csv"),
+                         (("reminders", "--ics"), tmp_path / "c\x1b[2J.ics")):
+        done = kehu(*argv, str(target), store=store_path)
+        assert done.code == 0 and target.is_file(), done.err
+        assert "\x1b" not in done.err and not any(line.startswith("kehu: ok") for line in done.err.splitlines())
+        assert ("\\n" if "\n" in target.name else "\\x1b") in done.err, done.err
+    with (store_path / "kehu.yaml").open("a", encoding="utf-8") as config:
+        config.write('segments:\n  "v\\e[2Jip": {tag: VIP, description: "老\\e]0;x\\a客户"}\n')
+    listed = kehu("segment", "list", store=store_path)
+    assert listed.code == 0 and "\x1b" not in listed.out and "\a" not in listed.out, listed.out
+    assert "v\ufffd[2Jip" in listed.out, listed.out

@@ -150,7 +150,7 @@ def export_cmd(ctx: Context, out: str, fmt: str, tag: str | None, what: str,
     count = export(ctx.store, fmt, out, tag=tag, what=what, segment=segment, reveal=reveal)
     message = {"vcard": _("wrote {count} contacts to {out}"), "ics": _("wrote {count} events to {out}")}.get(
         fmt, _("wrote {count} rows to {out}"))
-    click.echo(message.format(count=count, out=out), err=True)
+    click.echo(message.format(count=count, out=shown_path(out)), err=True)
     from ..services.export_targets import shared_note
 
     # the target as export checked it (`-` is standard output: no note); checked once, there

@@ -13,7 +13,7 @@ from ..services import outreach, segments
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .options import REP, Number
 from .records import DATE
-from .render import console, customer_json, print_customers, styled
+from .render import console, customer_json, print_customers, styled, terminal_safe
 
 STATUS_TEXT = {
     outreach.SEND: ("green", N_("will send")), outreach.SENT: ("green", N_("sent")),
@@ -138,7 +138,9 @@ def segment_list(ctx: Context, as_json: bool) -> None:
             for k, v in conditions.items()
         )
         source = _("built-in") if entry["source"] == segments.BUILT_IN_SOURCE else entry["source"]
-        table.add_row(entry["name"], text or _("(everyone)"), description, source)
+        # kehu.yaml's words as written, but a control character (ESC in a segment's name or
+        # description drove the terminal of whoever listed them): the rule of every listing
+        table.add_row(*map(terminal_safe, (entry["name"], text or _("(everyone)"), str(description), source)))
     console.print(table)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..confidential import misspelt_fields
-from ..errors import KehuError
+from ..errors import KehuError, shown_path
 from ..i18n import _, ngettext
 from ..services import gitops
 from ..services.checking import check_store, created_warnings, mixed_script_warnings
@@ -26,7 +26,7 @@ from .options import given_path
 def init(path: Path, name: str | None, no_git: bool) -> None:
     """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
     Store.init(path, name, git=not no_git)
-    click.echo(_("new kehu store at {path}").format(path=path), err=True)
+    click.echo(_("new kehu store at {path}").format(path=shown_path(path)), err=True)
     if not no_git:  # what init left to the user (a hooks folder outside the clone): said once more
         for line in gitops.install_index_hooks(path).left:
             warn(line)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import FutureDate, KehuError
+from ..errors import FutureDate, KehuError, shown_path
 from ..i18n import N_, _
 from ..models import on_one_line
 from ..names import shown
@@ -137,7 +137,7 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
 
     data = render(cards, title=_("{owner} {day} customer cards").format(owner=plan.owner, day=plan.day))
     write_target(target, lambda path: path.write_bytes(data))
-    click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=target), err=True)
+    click.echo(_("wrote {cards} cards to {out}").format(cards=len(cards), out=shown_path(target)), err=True)
     if note := shared_note(store, target):
         click.echo(note, err=True)
     say_left_out(store.index.unlisted())  # as the plan says it

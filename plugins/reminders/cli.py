@@ -9,6 +9,7 @@ from icalendar import Calendar, Event
 
 from kehu_core.cli import Context, Whole, emit_json, pass_ctx, say_left_out, say_unread_records
 from kehu_core.cli.records import DATE, REP
+from kehu_core.errors import shown_path
 from kehu_core.i18n import _, ngettext
 from kehu_core.left_out import REMINDED
 from kehu_core.models import INTERACTION_KINDS, Reminder
@@ -127,7 +128,7 @@ def reminders_group(
     if target is not None:
         text = to_ics(found, store.config.name, store.today)
         write_target(target, lambda path: path.write_bytes(text))
-        click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=target), err=True)
+        click.echo(_("wrote {count} reminders to {path}").format(count=len(found), path=shown_path(target)), err=True)
         if note := shared_note(store, target):
             click.echo(note, err=True)
     if as_json:
