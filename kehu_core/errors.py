@@ -6,6 +6,7 @@ import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from .i18n import N_, _
 
@@ -59,6 +60,25 @@ class KehuError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(shown_path(str(line)) for line in self.args)
+
+    @classmethod
+    def of_lines(cls, template: str, **values: object) -> Self:
+        """An error whose message is kehu's own text of several lines: ``template`` (translated)
+        cut at its line feeds, each line given ``values`` as ``str.format`` gives them. A value
+        given as a list is a listing: the line it stands in is written once for each of its
+        items (``"  {shown}"``: each indented). A value's own line feed or ESC stays in its
+        line, shown escaped as every value's is: ``cls(*text.format(...).split("\\n"))`` cut
+        the value too (a problem quoting a plugin's words, a path), its second part a line of
+        its own that read as kehu's."""
+        lines: list[str] = []
+        for line in template.split("\n"):
+            listed = [key for key, value in values.items() if isinstance(value, list) and f"{{{key}}}" in line]
+            if not listed:
+                lines.append(line.format(**values))
+                continue
+            items: list[object] = values[listed[0]]  # type: ignore[assignment]
+            lines += [line.format(**{**values, listed[0]: item}) for item in items]
+        return cls(*lines)
 
 
 class StoreError(KehuError):

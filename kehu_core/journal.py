@@ -425,11 +425,11 @@ def undo(store: Store, problems: Callable[[Collection[str]], list[Problem]] | No
             if not brought:
                 store.restore_files(restored)
         if brought:  # the files are as they were: the journal records no change
-            raise KehuError(*_(
+            raise KehuError.of_lines(_(
                 "cannot undo {describe}: it would leave the store with what `kehu check` rejects "
                 "(records added since it, by a colleague's sync or by hand, need what it made):\n{problems}\n"
-                "Nothing was undone; make the correction with a new command").format(
-                describe=target.describe(), problems="\n".join(p.render() for p in brought[:5])).split("\n"))
+                "Nothing was undone; make the correction with a new command"),
+                describe=target.describe(), problems=[p.render() for p in brought[:5]])
         session = store.recording
         if session is not None:
             session.undoes = target.id

@@ -166,3 +166,23 @@ def test_a_value_in_clicks_errors_or_a_done_message_shows_its_control_characters
     listed = kehu("segment", "list", store=store_path)
     assert listed.code == 0 and "\x1b" not in listed.out and "\a" not in listed.out, listed.out
     assert "v\ufffd[2Jip" in listed.out, listed.out
+
+
+def test_an_error_of_several_lines_keeps_a_values_line_feed_in_its_line(tmp_path: Path) -> None:
+    """kehu's messages of several lines (sync's, keys', undo's) were made as
+    `KehuError(*text.format(...).split("\\n"))`: the value put in (a problem's message quoting a
+    plugin's words, a path) was cut at its own line feed too, its second part a line of its own
+    that read as kehu's ("kehu: ok"), where every other value's line feed is shown escaped.
+    `KehuError.of_lines`: the template's lines are lines, a listing's items lines, and a value's
+    own line feed or ESC is shown escaped in its line."""
+    from kehu_core.errors import KehuError, Problem
+    from kehu_core.services import sync
+
+    made = KehuError.of_lines("first {name}:\n  {shown}\nlast {name}", name="a\nkehu: ok\x1b[2J",
+                              shown=["one", "two\nkehu: ok"])
+    assert str(made).split("\n") == ["first a\\nkehu: ok\\x1b[2J:", "  one", "  two\\nkehu: ok",
+                                     "last a\\nkehu: ok\\x1b[2J"], str(made)
+    refused = sync._rejected([Problem(tmp_path / "kehu.yaml", 3, "plugins.p.x: bad\nkehu: ok")], tmp_path)
+    lines = str(refused).split("\n")
+    assert lines[-1] == "kehu.yaml:3: plugins.p.x: bad\\nkehu: ok", lines
+    assert not any(line.startswith("kehu: ok") for line in lines), lines

@@ -173,11 +173,11 @@ def _rotate(store: Store) -> Rotation:
         names = [*customer.sealed, *plain]
         todo.append((cid, {n: getattr(opened.customer, n) for n in names}))
     if locked:
-        shown = "\n  ".join(locked[:20]) + (f"\n  ... and {len(locked) - 20} more" if len(locked) > 20 else "")
+        shown = locked[:20] + ([f"... and {len(locked) - 20} more"] if len(locked) > 20 else [])
         who = ", ".join(confidential.whoami(store)) or "no recipient of kehu.yaml"
-        raise KehuError(*_("your identity ({who}) cannot open these confidential values, so they cannot be "
-                          "encrypted again; nothing was changed:\n  {shown}\nrun kehu keys rotate with a "
-                          "supervisor's identity").format(who=who, shown=shown).split("\n"))
+        raise KehuError.of_lines(_("your identity ({who}) cannot open these confidential values, so they cannot be "
+                                   "encrypted again; nothing was changed:\n  {shown}\nrun kehu keys rotate with a "
+                                   "supervisor's identity"), who=who, shown=shown)
     out = Rotation()
     were_plain: set[str] = set()
     for cid, changes in todo:
@@ -273,9 +273,9 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
                 continue
             to_open.append((cid, {n: getattr(opened.customer, n) for n in names}))
         if locked:
-            shown = "\n  ".join(locked[:20]) + (f"\n  ... (+{len(locked) - 20})" if len(locked) > 20 else "")
-            raise KehuError(*_("your identity cannot open these encrypted values, so they cannot be written in "
-                              "plain; nothing was changed:\n  {shown}").format(shown=shown).split("\n"))
+            shown = locked[:20] + ([f"... (+{len(locked) - 20})"] if len(locked) > 20 else [])
+            raise KehuError.of_lines(_("your identity cannot open these encrypted values, so they cannot be written "
+                                       "in plain; nothing was changed:\n  {shown}"), shown=shown)
 
     def change(section: Any) -> None:
         if recipient is not None:

@@ -294,15 +294,15 @@ def _rejected(problems: list[Problem], root: Path, *, finished: bool = False) ->
     ``finished``: this sync committed the merge an earlier one left for a person (as they
     decided it), and that merge holds the problems: it stays, committed and unpushed."""
     if finished:
-        return SyncError(*
+        return SyncError.of_lines(
             _("kehu sync finished the merge the last sync left open, as you decided it (committed in this "
               "clone, not pushed), but kehu check finds {count} problem(s) in this clone, and sync shares "
-              "nothing check rejects. Fix them, then run `kehu sync` again:\n{listing}").format(
-                count=len(problems), listing=sync_guard.listing(problems, root)).split("\n"))
-    return SyncError(*
+              "nothing check rejects. Fix them, then run `kehu sync` again:\n{listing}"),
+            count=len(problems), listing=sync_guard.listing(problems, root))
+    return SyncError.of_lines(
         _("kehu check finds {count} problem(s) in this clone, and sync shares nothing "
             "check rejects; nothing was committed or pushed. Fix them, then run `kehu sync` "
-            "again:\n{listing}").format(count=len(problems), listing=sync_guard.listing(problems, root)).split("\n"))
+            "again:\n{listing}"), count=len(problems), listing=sync_guard.listing(problems, root))
 
 
 def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, remote: str,
@@ -394,12 +394,12 @@ def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoi
         raise SyncError(_(
             "merged {label}, but {count} field(s) were changed two ways; both versions are kept under "
             "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
-        ).format(label=label, count=len(conflicts)), *sync_guard.listing(conflicts, store.root).split("\n"))
+        ).format(label=label, count=len(conflicts)), *sync_guard.listing(conflicts, store.root))
     origin = sync_checks.origin_of(store, problems, before)
     links = [p for p in problems if Path(p.path).is_symlink()]  # as the merge checked them out
     point.restore()
     store.index.refresh_changed(changed)  # the files as before the merge again
-    listing = sync_guard.listing(problems, store.root).split("\n")
+    listing = sync_guard.listing(problems, store.root)
     as_it_was = _("Nothing was changed in this clone (your edits are still there, uncommitted)")
     if origin == "theirs" and len(links) == len(problems):
         raise sync_guard.links_brought(label, links, store.root, as_it_was)

@@ -36,11 +36,13 @@ def is_conflict(problem: Problem) -> bool:
     return problem.message.startswith(merge_conflicts.CONFLICT_PREFIX)
 
 
-def listing(problems: list[Problem], root: Path, most: int = 10) -> str:
+def listing(problems: list[Problem], root: Path, most: int = 10) -> list[str]:
+    """The first ``most`` problems, a line each (a message's own line feed stays in its line:
+    ``KehuError`` shows it escaped), and how many more."""
     lines = [_relative(p, root).render() for p in problems[:most]]
     if len(problems) > most:
         lines.append(f"... and {len(problems) - most} more (`kehu check` lists them all)")
-    return "\n".join(lines)
+    return lines
 
 
 def _relative(problem: Problem, root: Path) -> Problem:
@@ -237,4 +239,4 @@ def links_brought(label: str, links: list[Problem], root: Path, kept: str) -> Sy
         "until they are removed. Remove them in the clone that committed them (`git rm <path>`, "
         "`git commit`, `git push`), or in this clone: `git merge {label}`, `git rm <path>` for each link, "
         "`git commit`, then `kehu sync`. {kept}. The links:").format(
-            label=label, count=len(links), kept=kept), *listing(links, root).split("\n"))
+            label=label, count=len(links), kept=kept), *listing(links, root))
