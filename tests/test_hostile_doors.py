@@ -127,7 +127,9 @@ def test_a_control_character_in_a_card_is_refused_as_kehu_import_refuses_it(
     sheet = tmp_path / "same.vcf"
     sheet.write_bytes(body)
     imported = kehu("--today", DAY, "import", str(sheet), store=server.root)
-    assert imported.code == 1 and said in imported.err + imported.out, (imported.out, imported.err)
+    # the import names the card's property at its line (its place) and says why
+    at = f"same.vcf:1: line 5 ({line.split(':')[0]}): {said.split(': ', 1)[1]}"
+    assert imported.code == 1 and at in imported.err + imported.out, (imported.out, imported.err)
 
 
 @pytest.mark.parametrize(("bday", "stored"), [
@@ -188,7 +190,7 @@ def test_an_x_kehu_value_of_the_wrong_shape_is_refused_with_its_field(
     sheet = tmp_path / "shape.vcf"
     sheet.write_bytes(body)
     imported = kehu("--today", DAY, "import", str(sheet), store=server.root)
-    assert imported.code == 1 and f"{sheet}:1: {field}" in imported.err, imported.err
+    assert imported.code == 1 and f"{sheet}:1: line 5 ({prop.split(':')[0]}): " in imported.err, imported.err
     assert tree_hash(server.root / "customers") == before
 
 

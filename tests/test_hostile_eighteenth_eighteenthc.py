@@ -105,3 +105,35 @@ def test_a_sales_problem_found_after_its_row_was_read_names_its_cell(tmp_path: P
     for row, cell in ((3, "C3 (交易日期)"), (4, "F4 (到期日)"), (5, "G5 (付款记录)")):
         (said,) = [line for line in lines if f"客户.xlsx:{row}:" in line]
         assert f"sheet '销售' cell {cell}:" in said, said
+
+
+#: cards with a wrong value each, its property at the line said (a folded NOTE, a vCard 2.1
+#: quoted-printable soft break and a grouped property before it: the lines are the file's)
+CARDS = [("BEGIN:VCARD", "VERSION:3.0", "FN:张三", "NOTE:a", " long", "TEL:13912345678",
+          "BDAY:1990-13-45", "END:VCARD"),
+         ("BEGIN:VCARD", "VERSION:2.1", "FN:李四", "NOTE;ENCODING=QUOTED-PRINTABLE:abc=", "def",
+          "EMAIL:ok@example.com", "item1.EMAIL:not-an-email", "END:VCARD"),
+         ("BEGIN:VCARD", "VERSION:3.0", "FN:王五", "TEL:13912345670", "X-KEHU-CREDIT-LIMIT:abc", "END:VCARD"),
+         ("BEGIN:VCARD", "VERSION:3.0", "FN:赵六", "TEL:13912345671", "TEL:12", "END:VCARD"),
+         ("BEGIN:VCARD", "VERSION:3.0", "FN:钱七", "TITLE:" + "x" * 300, "END:VCARD")]
+
+
+def test_a_vcards_wrong_value_is_named_by_its_propertys_line(tmp_path: Path) -> None:
+    """A card's wrong birthday, email, phone, kehu field or too long title was said at the
+    line its card begins (`a.vcf:9: not an email address: …`), however far below the property
+    stood. Now the property's own line too, counted in the file's text (vobject's own count is
+    not the file's: folded lines and soft breaks), `line 15 (EMAIL)`, the card's `places`."""
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    card_file = tmp_path / "a.vcf"
+    card_file.write_text("\r\n".join(line for card in CARDS for line in card) + "\r\n", encoding="utf-8")
+    before = tree_hash(shop)
+    done = kehu("import", str(card_file), store=shop)
+    assert done.code == 1, done.err
+    no_traceback(done)
+    assert tree_hash(shop) == before
+    lines = done.err.splitlines()
+    for card, (line, what) in ((1, (7, "BDAY")), (9, (15, "EMAIL")), (17, (21, "X-KEHU-CREDIT-LIMIT")),
+                               (23, (27, "TEL")), (29, (32, "TITLE"))):
+        (said,) = [said for said in lines if f"a.vcf:{card}:" in said]
+        assert f"a.vcf:{card}: line {line} ({what}):" in said, said

@@ -115,7 +115,8 @@ class ImportedContact:
     extra: dict[str, Any] = field(default_factory=dict)
     #: where a field's value was read, for a message about it (optional): ``{"birthday": "sheet
     #: 'Sheet1' cell D7 (生日)"}`` makes a wrong birthday ``file.xlsx:7: sheet 'Sheet1' cell D7
-    #: (生日): birthday ...``; a sale's under ``purchase.`` and its key (``purchase.date``)
+    #: (生日): birthday ...``; a sale's under ``purchase.`` and its key (``purchase.date``); an
+    #: item of a list its own (``phones[1]``: a vCard's second TEL line)
     places: dict[str, str] = field(default_factory=dict)
 
 

@@ -82,14 +82,29 @@ class Normaliser:
             try:
                 self._value(out, key, value)
             except (ValueError, KehuError) as exc:
-                if key not in contact.places:
+                where = self._place(contact.places, key, value)
+                if where is None:
                     raise
-                raise ValueError(f"{contact.places[key]}: {exc}") from None
+                raise ValueError(f"{where}: {exc}") from None
         extra = {k: v for k, v in contact.extra.items() if not k.startswith("_") and v not in ("", [], {})}
         if isinstance(extra.get("labels"), dict):
             phones = list(contact.fields.get("phones") or [])
             extra["labels"] = {self._label_key(k, phones): v for k, v in extra["labels"].items()}
         return out, extra
+
+    def _place(self, places: dict[str, str], key: str, value: Any) -> str | None:
+        """Where the wrong value of ``key`` was read: the place of the item that is wrong
+        (``phones[1]``: a vCard's second TEL line) where the reader gave one, else the field's
+        (a sheet's cell)."""
+        if isinstance(value, (list, tuple)):
+            for n, item in enumerate(value):
+                if f"{key}[{n}]" not in places:
+                    continue
+                try:
+                    self._value({}, key, [item])
+                except (ValueError, KehuError):
+                    return places[f"{key}[{n}]"]
+        return places.get(key)
 
     def _value(self, out: dict[str, Any], key: str, value: Any) -> None:
         """``out[key]``: ``value`` in kehu's form; ValueError (or KehuError) says what is wrong."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from ...plugins import ImportedContact
 from ..vcards import EXTRA_FIELDS
 from .base import EncodingProblem, RowProblem, decode_bytes, marked_head
 from .vcard_stream import screen_vcard
-from .vcard_text import BINARY, join_soft_breaks, split_cards
+from .vcard_text import BINARY, join_soft_breaks, property_lines, split_cards
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -80,13 +81,15 @@ class VCardImporter:
 
 
 def parse_card(source: str, chunk: str) -> ImportedContact | RowProblem:
-    """One card's text as a contact, or the problem that stops it."""
+    """One card's text as a contact, or the problem that stops it; ``source`` is the file and
+    the line the card begins on (``a.vcf:9``), from which its properties' lines are counted."""
     try:
         card = vobject.readOne(join_soft_breaks(chunk), ignoreUnreadable=False)
     except Exception as exc:  # vobject raises many kinds for broken input
         return RowProblem(source, _("unreadable vCard: {why}").format(why=_short(exc)))
+    first = source.rpartition(":")[2]
     try:
-        return contact_from_card(card, source)
+        return contact_from_card(card, source, property_lines(chunk, int(first)) if first.isdigit() else None)
     except ValueError as exc:
         return RowProblem(source, str(exc))
 
@@ -156,9 +159,32 @@ def _parse_piece(cards: list[tuple[str, str]], lang: str) -> list[ImportedContac
             for item in parsed]
 
 
-def contact_from_card(card: Any, source: str) -> ImportedContact:
+def contact_from_card(card: Any, source: str,
+                      lines: dict[str, list[tuple[int, str]]] | None = None) -> ImportedContact:
+    """The contact a card makes; ``lines``: each property's lines in the file, by its name
+    (:func:`.vcard_text.property_lines`), for the contact's ``places``."""
     fields: dict[str, Any] = {"phones": [], "emails": [], "addresses": [], "tags": []}
     extra: dict[str, Any] = {}
+    places: dict[str, str] = {}
+    children = list(card.getChildren())
+    # the n-th property of a name is the n-th line of that name, where the card has as many of
+    # each as its text (else no line is said of that name: a line pointed to must be its own)
+    counts = Counter(line.name.upper() for line in children)
+    seen: Counter[str] = Counter()
+
+    shared: set[str] = set()
+
+    def mark(key: str, line: Any, *, adds: bool = False) -> None:
+        """``key``'s value is ``line``'s (a later FN's replaces an earlier one's); ``adds``: it
+        adds to what other lines gave (NOTE, CATEGORIES), so two such lines name no line."""
+        name = line.name.upper()
+        at = (lines or {}).get(name, [])
+        if adds and (key in places or key in shared):
+            places.pop(key, None)
+            shared.add(key)
+        elif len(at) == counts[name]:
+            number, written = at[seen[name] - 1]
+            places[key] = _("line {line} ({property})").format(line=number, property=written)
     labels: dict[str, str] = {}
     skipped: list[str] = []
     group_labels = {
@@ -167,9 +193,10 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
         if line.group and line.name.upper() == "X-ABLABEL"
     }
     formatted_labels: list[str] = []
-    for line in card.getChildren():
+    for line in children:
         name = line.name.upper()
         value = line.value
+        seen[name] += 1
         if name in _TECHNICAL or name in ("BEGIN", "END"):
             continue
         if name in BINARY:
@@ -178,24 +205,29 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
         label = _label(line, group_labels)
         if name == "FN":
             fields["name"] = str(value).strip()
+            mark("name", line)
         elif name == "N":
             fields["_n"] = _name_from_n(value)
+            mark("_n", line)
         elif name == "TEL":
             number = _tel(str(value))
             if number:
                 fields["phones"].append(number)
+                mark(f"phones[{len(fields['phones']) - 1}]", line)
                 if label:
                     labels[number] = label
         elif name == "EMAIL":
             address = str(value).strip()
             if address:
                 fields["emails"].append(address)
+                mark(f"emails[{len(fields['emails']) - 1}]", line)
                 if label:
                     labels[address] = label
         elif name == "ADR":
             address = _address(value)
             if address:
                 fields["addresses"].append(address)
+                mark(f"addresses[{len(fields['addresses']) - 1}]", line)
                 if label:
                     labels[address] = label
         elif name == "LABEL":
@@ -204,26 +236,33 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
             parts = [p.strip() for p in (value if isinstance(value, list) else [str(value)]) if p.strip()]
             if parts:
                 fields["organization"] = parts[0]
+                mark("organization", line)
                 if len(parts) > 1:
                     extra["department"] = " / ".join(parts[1:])
         elif name == "TITLE":
             fields["title"] = str(value).strip()
+            mark("title", line)
         elif name == "NICKNAME":
             nick = ", ".join(value) if isinstance(value, list) else str(value)
             fields["nickname"] = nick.strip()
+            mark("nickname", line)
         elif name == "BDAY":
             fields["birthday"] = str(value).strip()
+            mark("birthday", line)
         elif name == "CATEGORIES":
             values = value if isinstance(value, list) else str(value).split(",")
             fields["tags"].extend(v.strip() for v in values if v.strip())
+            mark("tags", line, adds=True)
         elif name == "NOTE":
             note = str(value).replace("\r\n", "\n").strip()
             if note:
                 fields["notes"] = f"{fields['notes']}\n{note}" if fields.get("notes") else note
+                mark("notes", line, adds=True)
         elif name == "UID":
             uid = str(value).strip()
             if _usable_id(uid):
                 fields["id"] = uid
+                mark("id", line)
             else:
                 extra["vcard_uid"] = uid
         elif name == "X-ANDROID-CUSTOM" and str(value).startswith(_ANDROID_NICKNAME):
@@ -239,8 +278,11 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
                 extra_fields = _kehu_value(str(value))
                 if isinstance(extra_fields, dict):
                     fields.update(extra_fields)
+                    for extra_key in extra_fields:
+                        mark(extra_key, line)
             else:
                 fields[key] = _kehu_value(str(value))
+                mark(key, line)
         else:
             _add_extra(extra, name.lower(), _plain(value))
     # LABEL is a formatted copy of an ADR in 2.1/3.0: only keep one with no ADR beside it.
@@ -248,8 +290,13 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
         if text and text not in fields["addresses"]:
             fields["addresses"].append(text)
     n_name = fields.pop("_n", None)
+    n_place = places.pop("_n", None)
     if not fields.get("name"):
         fields["name"] = n_name or fields.get("organization") or fields.get("nickname") or ""
+        name_from = "_n" if n_name else "organization" if fields.get("organization") else "nickname"
+        where = n_place if name_from == "_n" else places.get(name_from)
+        if fields["name"] and where:
+            places["name"] = where
     if not fields["name"]:
         if fields["phones"] or fields["emails"]:
             fields["name"] = (fields["phones"] or fields["emails"])[0]
@@ -259,7 +306,7 @@ def contact_from_card(card: Any, source: str) -> ImportedContact:
         extra["labels"] = labels
     if skipped:
         extra["_skipped"] = sorted(set(skipped))
-    return ImportedContact(source=source, fields=fields, extra=extra)
+    return ImportedContact(source=source, fields=fields, extra=extra, places=places)
 
 
 def _label(line: Any, group_labels: dict[str, str]) -> str | None:

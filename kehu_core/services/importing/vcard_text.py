@@ -41,21 +41,41 @@ def split_cards(text: str) -> Iterator[tuple[int, str]]:
 def join_soft_breaks(chunk: str) -> str:
     """Join quoted-printable continuation lines (vCard 2.1) and folded lines, drop blank lines
     after PHOTO, and escape the commas of text values (:func:`_comma_as_text`)."""
-    out: list[str] = []
+    return "\r\n".join(_text_line(line) for _n, line in _properties(chunk)) + "\r\n"
+
+
+def property_lines(chunk: str, first: int) -> dict[str, list[tuple[int, str]]]:
+    """The line of the file each property of a card (``chunk``, which begins at line ``first``)
+    begins on, by its name as vobject gives it (``TEL``; a group's ``item1.`` left out, ``_`` read
+    as ``-``), in order, each with its name as the file writes it: where a message
+    about a property's value points. The lines :func:`join_soft_breaks` joins are counted as
+    the file holds them (vobject's own count is not the file's)."""
+    lines: dict[str, list[tuple[int, str]]] = {}
+    for offset, line in _properties(chunk):
+        written = line.split(":", 1)[0].split(";")[0].split(".")[-1].strip().upper()
+        lines.setdefault(written.replace("_", "-"), []).append((first + offset, written))
+    return lines
+
+
+def _properties(chunk: str) -> list[tuple[int, str]]:
+    """The card's properties, each one line with its continuations joined (quoted-printable
+    soft breaks of vCard 2.1, folded lines), with the offset of the line it begins on; blank
+    lines dropped (Android puts one after a base64 PHOTO; vobject chokes on it)."""
+    out: list[tuple[int, str]] = []
     joining = False
-    for line in chunk.split("\r\n"):
+    for offset, line in enumerate(chunk.split("\r\n")):
         if joining:
-            out[-1] = out[-1][:-1] + line  # drop the soft-break '='
+            out[-1] = (out[-1][0], out[-1][1][:-1] + line)  # drop the soft-break '='
             joining = line.endswith("=")
             continue
         if not line.strip():
-            continue  # Android puts a blank line after a base64 PHOTO; vobject chokes on it
-        if line[0] in " \t" and out:  # a folded line: its property's commas are judged whole
-            out[-1] += line[1:]
             continue
-        out.append(line)
+        if line[0] in " \t" and out:  # a folded line: its property's commas are judged whole
+            out[-1] = (out[-1][0], out[-1][1] + line[1:])
+            continue
+        out.append((offset, line))
         joining = "QUOTED-PRINTABLE" in line.split(":", 1)[0].upper() and line.endswith("=")
-    return "\r\n".join(_text_line(line) for line in out) + "\r\n"
+    return out
 
 
 def _text_line(line: str) -> str:
