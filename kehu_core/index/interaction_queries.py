@@ -90,8 +90,8 @@ class InteractionQueries(Records):
         sql += " GROUP BY customer_id"
         return {cid: (last, count, cents or 0) for cid, last, count, cents in self.db.execute(sql, params)}
 
-    def customer_purchase_totals(self, start: str | None = None, end: str | None = None
-                                 ) -> dict[str, tuple[str, int, int]]:
+    def customer_purchase_totals(self, start: str | None = None, end: str | None = None,
+                                 customer_ids: Sequence[str] | None = None) -> dict[str, tuple[str, int, int]]:
         """:meth:`purchase_totals` of the customers of the index (purchases under a customer id
         with no customer row are left out), in no particular order.
 
@@ -100,7 +100,17 @@ class InteractionQueries(Records):
         in the window are summed, each customer's found in the purchase index by customer and
         date, not every purchase they ever made. The tiers' ranking after each sale (a window
         of a year to today) reads one row for each customer who first bought within the year.
+        ``customer_ids``: only these customers' (the few changed since a ranking was kept).
         """
+        if customer_ids is not None:
+            ids, out = list(customer_ids), {}
+            for first in range(0, len(ids), LOOKUP):  # SQLite limits the number of parameters
+                out.update(self._customer_purchase_totals(start, end, ids[first:first + LOOKUP]))
+            return out
+        return self._customer_purchase_totals(start, end, None)
+
+    def _customer_purchase_totals(self, start: str | None, end: str | None,
+                                  ids: Sequence[str] | None) -> dict[str, tuple[str, int, int]]:
         self._ensure_purchase_index()
         inside, bounds = [], []  # every purchase of the customer's in the window
         if start:
@@ -110,9 +120,10 @@ class InteractionQueries(Records):
             inside.append("c.last_purchase < ?")
             bounds.append(end)
         whole = " AND ".join(inside) or "1"
+        only, chosen = ("", []) if ids is None else (f" AND c.id IN ({','.join('?' * len(ids))})", list(ids))
         totals = {cid: (last, count, cents or 0) for cid, last, count, cents in self.db.execute(
-            f"SELECT id, last_purchase, purchases, cents FROM customers c WHERE purchases > 0 AND {whole}",
-            bounds)}
+            f"SELECT id, last_purchase, purchases, cents FROM customers c WHERE purchases > 0 AND {whole}{only}",
+            [*bounds, *chosen])}
         if not bounds:
             return totals
         window = "".join(f" AND i.date {op} ?" for op, bound in ((">=", start), ("<", end)) if bound)
@@ -121,7 +132,8 @@ class InteractionQueries(Records):
             # CROSS: the customers first, then each one's purchases of the window by the purchase
             # index (left to itself SQLite read every purchase of the window by the date index)
             " FROM customers c CROSS JOIN interactions i ON i.customer_id = c.id AND i.kind = 'purchase'"
-            f"{window} WHERE c.purchases > 0 AND NOT ({whole}) GROUP BY i.customer_id", [*bounds, *bounds]))
+            f"{window} WHERE c.purchases > 0 AND NOT ({whole}){only} GROUP BY i.customer_id",
+            [*bounds, *bounds, *chosen]))
         return totals
 
     _purchase_index_made = False

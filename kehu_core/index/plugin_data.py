@@ -90,6 +90,20 @@ class PluginTable:
                 return None
             return {row[0]: row[1:] for row in self._db.execute(f"{self._select} ORDER BY customer_id")}
 
+    def count(self, stamp: str) -> int | None:
+        """How many rows are stored, or None if the table is not for ``stamp``."""
+        with self._index.snapshot():
+            if self.stamp() != stamp:
+                return None
+            return self._db.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
+
+    def update(self, stamp_was: str, stamp: str, rows: Mapping[str, Sequence[Any]]) -> bool:
+        """Move the stored values from ``stamp_was`` to ``stamp``, adding or replacing these rows
+        and keeping every other one as it is (a store-wide result of which a change moved a few
+        rows). Nothing is written (False) when the table no longer holds ``stamp_was``: another
+        process replaced it meanwhile."""
+        return self._write(stamp, rows, replace_all=False, stamp_was=stamp_was)
+
     def put(self, stamp: str, rows: Mapping[str, Sequence[Any]]) -> bool:
         """Add or replace these customers' rows under ``stamp``; rows kept under any other stamp
         are dropped first (a list fills in just the customers it shows)."""
@@ -99,7 +113,8 @@ class PluginTable:
         """Make these rows the whole table, under ``stamp`` (a store-wide result)."""
         return self._write(stamp, rows, replace_all=True)
 
-    def _write(self, stamp: str, rows: Mapping[str, Sequence[Any]], *, replace_all: bool) -> bool:
+    def _write(self, stamp: str, rows: Mapping[str, Sequence[Any]], *, replace_all: bool,
+               stamp_was: str | None = None) -> bool:
         db = self._db
         if db.in_transaction:  # inside someone else's write (a batch): not ours to commit
             return False
@@ -109,10 +124,13 @@ class PluginTable:
             db.execute("BEGIN IMMEDIATE")
             try:
                 kept = db.execute("SELECT stamp, columns FROM plugin_tables WHERE name=?", (self.key,)).fetchone()
+                if stamp_was is not None and (kept is None or tuple(kept) != (stamp_was, self._columns_text)):
+                    db.execute("ROLLBACK")
+                    return False
                 if kept is None or kept[1] != self._columns_text:  # new, or the plugin changed its columns
                     db.execute(f"DROP TABLE IF EXISTS {self._table}")
                     db.execute(f"CREATE TABLE {self._table}(customer_id TEXT PRIMARY KEY, {self._quoted})")
-                elif replace_all or kept[0] != stamp:
+                elif replace_all or kept[0] not in (stamp, stamp_was):
                     db.execute(f"DELETE FROM {self._table}")
                 db.execute("INSERT OR REPLACE INTO plugin_tables VALUES(?, ?, ?)",
                            (self.key, self._columns_text, stamp))

@@ -78,6 +78,13 @@ class Queries(InteractionQueries):
     def ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM customers ORDER BY id")]
 
+    def changed_since(self, generation: int, *, up_to: int) -> list[str]:
+        """Ids of the customers whose records changed after index generation ``generation`` (new
+        ones too; removed ones are gone), at most ``up_to`` of them: a look at the narrow
+        ``customers_version`` index (versions are generations, which only grow), not at every row."""
+        return [cid for (cid,) in self.db.execute(
+            "SELECT id FROM customers WHERE version > ? LIMIT ?", (generation, up_to))]
+
     def search(self, query: str, limit: int = 50) -> list[Row]:
         """Customers whose name, pinyin, initials, phone digits, email or tag contain ``query``
         (:func:`.reader.search_clause` says what matches and in which order)."""

@@ -40,16 +40,28 @@ def activity(store: Store, start: dt.date | None = None, end: dt.date | None = N
     with index.snapshot():  # customers and their purchases as of one moment
         bought = index.customer_purchase_totals(start.isoformat() if start else None, end.isoformat() if end else None)
         ids = index.ids()
+    return activity_of(bought, ids)
+
+
+def activity_of(bought: Mapping[str, tuple[str, int, int] | None], ids: Iterable[str]) -> dict[str, CustomerActivity]:
+    """:func:`activity` from the index's purchase totals (``customer_purchase_totals``: last
+    purchase, purchases, cents; a customer absent or None bought nothing) of customers ``ids``."""
     out = {}
+    days: dict[str, dt.date] = {}  # a year's days and a few thousand sums, each read once
+    sums: dict[int, Decimal] = {}
     for cid in ids:
         found = bought.get(cid)
         if found is None:
             out[cid] = _NOTHING
             continue
         last, count, cents = found
-        out[cid] = CustomerActivity(
-            dt.date.fromisoformat(last), count, Decimal(str(round((cents or 0) / 100, 2)))
-        )
+        day = days.get(last)
+        if day is None:
+            day = days[last] = dt.date.fromisoformat(last)
+        money = sums.get(cents)
+        if money is None:
+            money = sums[cents] = Decimal(str(round((cents or 0) / 100, 2)))
+        out[cid] = CustomerActivity(day, count, money)
     return out
 
 

@@ -153,15 +153,32 @@ class TierInfo(NamedTuple):  # one per customer on each ranking: a named tuple i
 # one customer reads one row instead of ranking 100 000 customers. They are stamped with the
 # index generation (which moves with every record change, in any process), the as-of day and
 # the settings; being derived data, they go when the index is deleted.
-_CACHE_VERSION = 1
-_COLUMNS = ("computed", "abc", "rfm", "rfm_segment", "revenue")  # revenue as text: exact
+#
+# A change ranks again only when it moved someone's purchases in the window: the result is kept
+# with each customer's purchase totals it was ranked from (last purchase, purchases, cents), and
+# a command finding it under an older generation asks the index which customers changed since
+# (their version) and compares their totals now with those kept. None moved (a note, a profile,
+# a tier's ledger line): the kept result is still exact and only its stamp moves. Some moved (a
+# sale): the ranking is done again from the kept totals with theirs put in, and only the rows it
+# changed are written. Not less than a ranking again: a sale moves the store's total revenue,
+# hence every ABC share, and can add or remove one of the values RFM's quintiles are cut among,
+# which moves every cut; the pyramid alone would be the rows between the buyer's two ranks.
+_CACHE_VERSION = 2
+# revenue as text: exact; last, purchases and cents: the purchase totals it was ranked from
+_COLUMNS = ("computed", "abc", "rfm", "rfm_segment", "revenue", "last", "purchases", "cents")
+#: customers changed since the kept result beyond which the index's totals are read afresh
+_CHANGED_AT_MOST = 1000
 #: single-row reads before one read of the whole table is cheaper (a list, ``kehu tier``)
 _SINGLE_READS = 64
 
 
 def _info(row: tuple[Any, ...]) -> TierInfo:
-    computed, abc, rfm, segment, revenue = row
+    computed, abc, rfm, segment, revenue = row[:5]
     return TierInfo(computed, abc, rfm, segment, Decimal(revenue))
+
+
+Totals = tuple[str | None, int, int]  # (last purchase, purchases, cents) in the window
+_NO_PURCHASE: Totals = (None, 0, 0)
 
 
 def _table(store: Store) -> PluginTable:
@@ -202,11 +219,10 @@ class Tiers:
         return self._one[customer_id]
 
 
-def _store_result(store: Store, stamp: str, tiers: dict[str, TierInfo]) -> None:
-    """Keep the store-wide result in the index (skipped inside someone's write, or when the
-    database is busy: the next process computes again)."""
-    rows = {cid: (i.computed, i.abc, i.rfm, i.rfm_segment, str(i.revenue)) for cid, i in tiers.items()}
-    _table(store).replace_all(stamp, rows)
+def _rows(tiers: Mapping[str, TierInfo], bought: Mapping[str, Totals]) -> dict[str, tuple[Any, ...]]:
+    """The table's rows of these customers' tiers, each with the totals it was ranked from."""
+    return {cid: (i.computed, i.abc, i.rfm, i.rfm_segment, str(i.revenue), *bought.get(cid, _NO_PURCHASE))
+            for cid, i in tiers.items()}
 
 
 # The settings as text, for the stamp: worked out again only when the settings object changes
@@ -238,22 +254,97 @@ def compute(store: Store, as_of: dt.date | None = None) -> Tiers:
         return hit[1]
     start = end - dt.timedelta(days=cfg.window_days)
     tiers = Tiers(end, start, cfg.scheme, store=store, stamp=stamp)
-    if _table(store).stamp() != stamp:
-        tiers = _compute(store, end)
-        if tiers._stamp == stamp:
-            _store_result(store, stamp, tiers.by_customer)
+    table = _table(store)
+    kept = table.stamp()
+    if kept != stamp:
+        moved = _moved_since(store, kept, stamp, end)
+        if moved is None:  # nothing kept to start from, or too much changed
+            tiers, bought = _ranking(store, end)
+            if tiers._stamp == stamp:
+                table.replace_all(stamp, _rows(tiers.by_customer, bought))
+        elif not moved:  # nobody's purchases in the window moved: the kept result still holds
+            assert kept is not None
+            table.update(kept, stamp, {})
+        else:
+            assert kept is not None
+            tiers = _ranked_again(store, end, kept, stamp, moved) or _compute(store, end)
     cache["last"] = (tiers._stamp, tiers)
+    return tiers
+
+
+def _window_end(end: dt.date) -> str:
+    return (end + dt.timedelta(days=1)).isoformat()  # totals count [start, end): the window holds its last day
+
+
+def _moved_since(store: Store, kept: str | None, stamp: str, end: dt.date) -> dict[str, Totals] | None:
+    """The purchase totals now of the customers whose totals in the window moved since the kept
+    result (see ``_CACHE_VERSION``), empty when none did; None when the kept result is not one
+    to start from (none, for another day or settings, or too many customers changed)."""
+    if kept is None:
+        return None
+    kept_version, _, rest = kept.partition("|")
+    kept_generation, _, kept_tail = rest.partition("|")
+    version, _, rest = stamp.partition("|")
+    generation, _, tail = rest.partition("|")
+    if kept_version != version or kept_tail != tail or not kept_generation.isdigit():
+        return None
+    index, table = store.index, _table(store)
+    start = (end - dt.timedelta(days=settings(store).window_days)).isoformat()
+    with index.snapshot():  # the changes, the kept rows and the generation of one moment
+        if index.generation() != generation:
+            return None
+        changed = index.changed_since(int(kept_generation), up_to=_CHANGED_AT_MOST + 1)
+        if len(changed) > _CHANGED_AT_MOST:
+            return None
+        rows = table.get(kept, changed)
+        # every customer changed since was kept (so none is new), and as many as now are (so
+        # none was removed): the kept rows are the store's customers
+        if rows is None or len(rows) != len(changed) or table.count(kept) != index.count():
+            return None
+        now = index.customer_purchase_totals(start, _window_end(end), customer_ids=changed)
+    return {cid: now.get(cid, _NO_PURCHASE) for cid in changed
+            if now.get(cid, _NO_PURCHASE) != tuple(rows[cid][5:])}
+
+
+def _ranked_again(store: Store, end: dt.date, kept: str, stamp: str, moved: Mapping[str, Totals]) -> Tiers | None:
+    """The whole store ranked again from the kept totals with ``moved`` put in, and only the
+    rows that changed written; None when the kept result was replaced meanwhile."""
+    table = _table(store)
+    rows = table.all(kept)
+    if rows is None:
+        return None
+    bought: dict[str, Totals] = {cid: tuple(row[5:]) for cid, row in rows.items() if row[6]}  # type: ignore[misc]
+    bought.update(moved)
+    for cid, totals in moved.items():
+        if not totals[1]:
+            del bought[cid]
+    tiers, _ = _ranking(store, end, (stamp, bought, sorted(rows)))
+    new = _rows(tiers.by_customer, bought)
+    table.update(kept, stamp, {cid: row for cid, row in new.items() if rows[cid] != row})
     return tiers
 
 
 def _compute(store: Store, end: dt.date) -> Tiers:
     """The whole store's tiers, from one query over the index."""
+    return _ranking(store, end)[0]
+
+
+def _ranking(store: Store, end: dt.date, given: tuple[str, Mapping[str, Totals], list[str]] | None = None
+             ) -> tuple[Tiers, Mapping[str, Totals]]:
+    """The whole store's tiers, from one query over the index, with the purchase totals they were
+    ranked from (buyers only); ``given``: (stamp, the buyers' totals, every customer's id) to rank
+    instead."""
     cfg = settings(store)
     start = end - dt.timedelta(days=cfg.window_days)
-    with store.index.snapshot():  # the figures and the generation they are for
-        stamp = _stamp(store, end, store.index.generation())
-        # activity() counts [start, end): the window includes its last day
-        act = scoring.activity(store, start, end + dt.timedelta(days=1))
+    if given is None:
+        index = store.index
+        with index.snapshot():  # the figures and the generation they are for
+            stamp = _stamp(store, end, index.generation())
+            bought: Mapping[str, Totals] = index.customer_purchase_totals(start.isoformat(), _window_end(end))
+            ids: Iterable[str] = index.ids()
+    else:
+        stamp, bought, ids = given
+    act = scoring.activity_of(bought, ids)  # type: ignore[arg-type]
     revenue = {cid: a.revenue.quantize(CENT) for cid, a in act.items()}
     order = scoring.ranked(revenue)  # ranked once for both
     abc = scoring.abc_classes(revenue, cfg.abc.a, cfg.abc.b, order)
@@ -272,7 +363,7 @@ def _compute(store: Store, end: dt.date) -> Tiers:
             tier, abc[cid], score.code if score else None, score.segment if score else None,
             revenue[cid],
         )
-    return Tiers(end, start, cfg.scheme, by_customer=out, stamp=stamp)
+    return Tiers(end, start, cfg.scheme, by_customer=out, stamp=stamp), bought
 
 
 def tier_of(
