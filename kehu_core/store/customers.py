@@ -29,6 +29,7 @@ from ..yamlio import (
     line_of,
     lines_doc,
     load_roundtrip,
+    load_roundtrip_to_edit,
     load_scan,
     to_plain_yaml_value,
 )
@@ -383,7 +384,9 @@ class CustomersMixin:
                         rel=self.rel(path))
                 )
             try:
-                doc = load_roundtrip(path)
+                # a big entry the edit leaves alone (a list of 40 000 items) is read by the fast
+                # loader and written back as the file has it: ruamel's round trip of it took seconds
+                doc, aside = load_roundtrip_to_edit(path, lambda name: _named(name) in changes)
             except YamlFileError as exc:
                 raise RecordError([exc.problem]) from None
             old = self.validate_customer_data(path, dict(doc))
@@ -398,7 +401,9 @@ class CustomersMixin:
             try:
                 new = self.customer_model.model_validate(merged, context=self._context())
             except ValidationError as exc:
-                raise RecordError(validation_problems(exc, path, doc)) from None
+                # the lines of the file (the document's are not, with entries set aside)
+                lines = doc if aside is None else load_roundtrip(path)
+                raise RecordError(validation_problems(exc, path, lines)) from None
             if new.id != customer_id:
                 raise KehuError(_("the id of a customer cannot be changed"))
             old_values, new_values = _compact(old), _compact(new)
@@ -423,7 +428,7 @@ class CustomersMixin:
                     # shows the new value rather than keeping the old one
                     doc[name] = to_plain_yaml_value(getattr(new, key, changes[key]))
             original = _yamlio.read_text(path)
-            new, text = self.door_write(path, new, dump_roundtrip(doc, like=original), old=old,
+            new, text = self.door_write(path, new, dump_roundtrip(doc, like=original, aside=aside), old=old,
                                         changed=changes, original=original)
             stored = self._as_stored(path, {k: v for k, v in doc.items() if k != "conflicts"}, new)
             if text != original:

@@ -4,8 +4,10 @@ problem's line is looked up in (:func:`lines_doc`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ import yaml
 from ..errors import Problem
 from ..i18n import N_, _
 from ..yamlaliases import may_alias, refuse_alias_bombs
+from . import roundtrip
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
 from .numbers import FLOAT_DIGITS, beyond_float, whole_number
-from .roundtrip import _rt, line_of
+from .roundtrip import SetAside, _rt, line_of, set_aside
 from .scalars import BOOL, FLOAT, INT, PLAIN_NUMBERS_AND_BOOLS
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -308,12 +311,34 @@ def load_roundtrip(path: Path) -> Any:
     """``path``'s document as ruamel's round trip reads it (comments, key order, quoting kept for
     an edit: ``roundtrip``'s configuration), after the bounds every record keeps. Here, beside
     the fast loader, which it asks first for a big file (``roundtrip`` reads nothing itself)."""
+    return load_roundtrip_to_edit(path, None)[0]
+
+
+def load_roundtrip_to_edit(path: Path, edits: Callable[[str], bool] | None) -> tuple[Any, SetAside | None]:
+    """:func:`load_roundtrip`, with the big top-level entries ``edits(key)`` says the edit leaves
+    alone set aside (``roundtrip.set_aside``: their values read by the fast loader, as the scan
+    reads them, their text kept), and what was set aside, for ``dump_roundtrip(aside=...)``.
+    The document's lines (``line_of``) are not the file's when anything was set aside."""
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
         text = _parsed_text(read_text(path), path)
-        _refuse_too_many_values(path, text)
-        return _rt().load(text)
+        values = None
+        if edits is not None and len(text) >= roundtrip.ASIDE_AT:
+            # the values as the scan reads them (dates as text, as ruamel's DateText); a text
+            # they do not read is ruamel's to say what is wrong with, as ever
+            with contextlib.suppress(YamlFileError):
+                values = _load_fast_text(path, text, ScanLoader)
+        _refuse_too_many_values(path, text, values)
+        aside = None if values is None else set_aside(
+            text, edits, values, lambda line: _load_fast_text(path, line, ScanLoader))
+        if aside is None:
+            return _rt().load(text), None
+        doc = _rt().load(aside.text)
+        for key, value in aside.values.items():
+            aside.placeholders[key] = doc[key]
+            doc[key] = value
+        return doc, aside
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
     except (MarkedYAMLError, yaml.YAMLError) as exc:
@@ -322,20 +347,20 @@ def load_roundtrip(path: Path) -> Any:
         raise YamlFileError(Problem(path, 1, _("invalid YAML: {detail}").format(detail=exc))) from None
 
 
-def _refuse_too_many_values(path: Path, text: str) -> None:
+def _refuse_too_many_values(path: Path, text: str, data: Any = None) -> None:
     """A record of more values than a record holds (``models.MAX_VALUES``), or of more fields
     (``models.MAX_FIELDS``), is refused before ruamel reads it, as `kehu check` names it (at the
     same line, in the same words): the round-trip loader makes objects of each value, and a
     field of a million short values (2 MB) took it 182 s and 1.9 GB for one `customer set`,
     100 000 fields 28 s; libyaml reads them in a few seconds. A text of fewer characters than
     twice the limit holds fewer values (`0,` is two), and one of fewer lines and commas (a flow
-    mapping's) fewer fields."""
+    mapping's) fewer fields. ``data``: the text as the fast loader reads it, when the caller has it."""
     from ..models.hostile import MAX_FIELDS, MAX_VALUES, too_deep, too_many_fields
 
     if len(text) <= 2 * MAX_VALUES and text.count("\n") <= MAX_FIELDS and text.count(",") <= MAX_FIELDS:
         return
     try:
-        data = _load_fast_text(path, text)
+        data = _load_fast_text(path, text) if data is None else data
         found = too_many_fields(data) or too_deep(data)
     except YamlFileError:
         return  # (what the editor's loader says of it)
