@@ -29,7 +29,10 @@ class Problem:
     value: object = field(default=None, compare=False, repr=False)
 
     def render(self) -> str:
-        return f"{shown_path(self.path)}:{self.line}: {self.message}"
+        """One line: a message quoting words kehu did not write (a plugin's validator, a value)
+        shows their line feed or ESC escaped, as every kehu error's (:func:`shown_path`); raw,
+        `kehu check` printed a line of the plugin's choosing ("kehu: ok ...")."""
+        return f"{shown_path(self.path)}:{self.line}: {shown_path(self.message)}"
 
 
 def shown_path(path: Path | str) -> str:

@@ -186,3 +186,42 @@ def test_an_error_of_several_lines_keeps_a_values_line_feed_in_its_line(tmp_path
     lines = str(refused).split("\n")
     assert lines[-1] == "kehu.yaml:3: plugins.p.x: bad\\nkehu: ok", lines
     assert not any(line.startswith("kehu: ok") for line in lines), lines
+
+
+class _Picky:
+    """A third party's settings whose validator says why in two lines."""
+
+    @hookimpl
+    def settings_model(self) -> Any:
+        from pydantic import BaseModel, field_validator
+
+        class Settings(BaseModel):
+            x: int = 1
+
+            @field_validator("x")
+            @classmethod
+            def _x(cls, value: int) -> int:
+                if value != 1:
+                    raise ValueError("bad\nkehu: ok: 0 customers, no problems\x1b[2J")
+                return value
+
+        return Settings
+
+
+def test_a_problems_message_is_one_line_wherever_it_is_printed(tmp_path: Path) -> None:
+    """A problem's message quoting words kehu did not write (a plugin's settings validator: "bad"
+    and a line "kehu: ok: 0 customers, no problems") was printed with its line feed and ESC by
+    `kehu check` and by every command the store's opening refused (the CLI printed each
+    problem's `render()` itself, not the error's text): a line that read as kehu's own. A
+    problem is one line, `path:line: message`, its control characters shown escaped by the rule
+    of every kehu error (`errors.Problem.render`)."""
+    store = make_store(tmp_path / "shop", plugins={"picky": _Picky()})
+    with (store.root / "kehu.yaml").open("a", encoding="utf-8") as config:
+        config.write("  picky:\n    x: 2\n")
+    for argv in (("check",), ("customer", "list")):
+        refused = run_kehu(store, *argv)
+        no_traceback(refused)
+        text = refused.out + refused.err
+        assert refused.code == 1, text
+        assert "\x1b" not in text and not any(line.startswith("kehu: ok") for line in text.splitlines()), text
+        assert "plugins.picky.x: bad\\nkehu: ok: 0 customers, no problems\\x1b[2J" in text, text

@@ -265,9 +265,9 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
             if given is None:
                 click.echo(_said(problem.render()), err=True)
             elif given.endswith("="):  # FIELD=VALUE: the field is its name
-                click.echo(_said(f"kehu: {problem.message}"), err=True)
+                click.echo(_said(f"kehu: {shown_path(problem.message)}"), err=True)
             else:
-                click.echo(_said(f"kehu: {given}: {problem.reason or problem.message}"), err=True)
+                click.echo(_said(f"kehu: {given}: {shown_path(problem.reason or problem.message)}"), err=True)
         return 1
     except KehuError as exc:
         _traceback(exc)
