@@ -225,3 +225,21 @@ def test_a_problems_message_is_one_line_wherever_it_is_printed(tmp_path: Path) -
         assert refused.code == 1, text
         assert "\x1b" not in text and not any(line.startswith("kehu: ok") for line in text.splitlines()), text
         assert "plugins.picky.x: bad\\nkehu: ok: 0 customers, no problems\\x1b[2J" in text, text
+
+
+def test_the_tuis_snooze_reads_its_days_by_the_rule_of_every_number() -> None:
+    """The TUI's snooze form took `+3` days but refused `+３` (an IME left in full-width) as "expected
+    YYYY-MM-DD or +N", where its date `２０２６-１２-０１` and every other door's full-width
+    digits are read as ASCII ones (`money.number_text`); `+1_0` and `+١٠` stay refused."""
+    import datetime as dt
+
+    import pytest
+
+    from tui.screens.snooze import parse_until
+
+    today = dt.date(2026, 11, 20)
+    assert parse_until("+３", today) == parse_until("+3", today) == today + dt.timedelta(days=3)
+    assert parse_until("１０", today) == today + dt.timedelta(days=10)
+    for typed in ("+1_0", "+١٠", "1_0"):
+        with pytest.raises(ValueError, match="expected YYYY-MM-DD or"):
+            parse_until(typed, today)

@@ -14,6 +14,7 @@ from textual.widgets import Input
 
 from kehu_core.clock import day_range_problem, typed_day
 from kehu_core.i18n import N_, _
+from kehu_core.money import number_text
 
 from ..widgets.plain_text import Static
 
@@ -23,8 +24,9 @@ def parse_until(text: str, today: dt.date) -> dt.date:
     keeps, as ``kehu reminders snooze --until`` (``9999-12-31`` was taken here while the CLI
     refused it, and ``+99999999999`` ended the app with an OverflowError)."""
     text = text.strip()
-    days = text.removeprefix("+")
     try:
+        # `+３` (an IME in full-width) as `+3`; `+1_0` and another script's digits no number
+        days = number_text(text).removeprefix("+")  # (money.number_text: every door's numbers)
         until = today + dt.timedelta(days=int(days)) if days.isascii() and days.isdigit() \
             else typed_day(text)  # the CLI's one spelling of a day
         if until is None:
