@@ -243,3 +243,20 @@ def test_the_tuis_snooze_reads_its_days_by_the_rule_of_every_number() -> None:
     for typed in ("+1_0", "+١٠", "1_0"):
         with pytest.raises(ValueError, match="expected YYYY-MM-DD or"):
             parse_until(typed, today)
+
+
+def test_the_outreach_rate_of_kehu_yaml_is_read_by_the_rule_of_every_number(store_path: Path) -> None:
+    """`outreach: rate_per_minute:` (read by `kehu send` itself, not by a settings model) was read
+    by Python's `float`: `1_0` and `١٠` were ten messages a minute, `true` one, exit 0. Now
+    refused naming the setting, as `--rate 1_0` is; `１０` is ten."""
+    config = store_path / "kehu.yaml"
+    plain = config.read_text(encoding="utf-8")
+    argv = ("send", "--segment", "all", "--template", "birthday", "--dry-run")
+    for typed in ("1_0", "'١٠'", "true"):
+        config.write_text(plain + f"outreach:\n  rate_per_minute: {typed}\n", encoding="utf-8")
+        refused = kehu(*argv, store=store_path)
+        no_traceback(refused)
+        assert refused.code == 1 and "rate_per_minute" in refused.err, (typed, refused.out, refused.err)
+    config.write_text(plain + "outreach:\n  rate_per_minute: １０\n", encoding="utf-8")
+    assert kehu(*argv, store=store_path).code == 0
+    assert kehu("send", "--rate", "1_0", *argv[1:], store=store_path).code == 2

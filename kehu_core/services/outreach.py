@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
 from ..i18n import _
+from ..money import number_text
 from . import segments
 from .outreach_channels import SmtpChannel, SmtpSettings, address, channels, plugin_senders
 from .outreach_templates import Template, context
@@ -168,9 +169,11 @@ class RateLimiter:
 def rate_setting(store: Store) -> float:
     raw = (store.config.model_extra or {}).get("outreach") or {}
     value = raw.get("rate_per_minute", DEFAULT_RATE) if isinstance(raw, dict) else DEFAULT_RATE
-    try:
-        return float(value)
-    except (TypeError, ValueError):
+    try:  # by every door's rule of numbers, as `--rate`: float() took `1_0` and `١٠` for 10, `true` for 1
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return float(number_text(value) if isinstance(value, str) else value)
+    except (TypeError, ValueError):  # (money.NotPlainDigits is a ValueError)
         raise KehuError(_("kehu.yaml outreach.rate_per_minute: {value} is not a number").format(
             value=repr(value))) from None
 
