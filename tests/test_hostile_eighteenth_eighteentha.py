@@ -173,3 +173,45 @@ def test_points_spent_twice_in_one_store_are_named_by_check_with_the_command_tha
     checked = kehu("check", store=b)
     assert checked.code == 0, checked.out
     assert balance(b, cid) == points
+
+
+def _entry_ids(store: Path, cid: str) -> list[str]:
+    return [e["id"] for e in kehu("points", "show", cid, "--json", store=store).json()["ledger"]]
+
+
+def test_points_void_without_customer_goes_to_the_ledgers_that_hold_the_id(tmp_path: Path) -> None:
+    """`kehu points void ID` without `--customer` asked every points ledger of the store for
+    the id (each read and parsed: 10 000 files), so another customer's ledger that cannot be
+    read (a FIFO in its place) stopped it, refused naming that file. Now
+    one `git grep` names the tracked ledgers holding the id's text and only those, with the
+    ledgers git does not track yet, are read: an entry in a committed ledger, in one edited
+    since, and in a new customer's uncommitted one is each found, the FIFO never opened; a
+    store outside git asks each ledger, as before."""
+    import os
+
+    root = tmp_path / "s"
+    assert kehu("init", str(root)).code == 0
+    committed, edited, broken = (ok("customer", "add", "--name", name, store=root).strip() for name in "甲乙丙")
+    for cid in (committed, edited, broken):
+        ok("purchase", "add", cid, "--item", "茶", "--price", "100", store=root)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "three customers")
+    ok("points", "redeem", edited, "10", store=root)  # edited since the commit
+    fresh = ok("customer", "add", "--name", "丁", store=root).strip()  # not committed: untracked
+    ok("purchase", "add", fresh, "--item", "茶", "--price", "100", store=root)
+    ledger = next(root.glob(f"customers/*/{broken}/points.ledger.yaml"))
+    ledger.unlink()
+    os.mkfifo(ledger)
+    for cid in (committed, edited, fresh):
+        wanted = _entry_ids(root, cid)[-1]
+        done = kehu("points", "void", wanted, store=root)
+        assert done.code == 0 and wanted in done.out, done.err
+        assert wanted not in _entry_ids(root, cid)
+    missing = kehu("points", "void", "zzzzzzzzzz", store=root)
+    assert missing.code == 1 and "no points entry has the id zzzzzzzzzz" in missing.err, missing.err
+    alone = tmp_path / "no-git"
+    assert kehu("init", "--no-git", str(alone)).code == 0
+    cid = ok("customer", "add", "--name", "戊", store=alone).strip()
+    ok("purchase", "add", cid, "--item", "茶", "--price", "100", store=alone)
+    wanted = _entry_ids(alone, cid)[-1]
+    assert kehu("points", "void", wanted, store=alone).code == 0 and _entry_ids(alone, cid) == []

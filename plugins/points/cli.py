@@ -108,9 +108,8 @@ def points_void(ctx: Context, entry_id: str, customer_id: str | None) -> None:
     The entry's line leaves the ledger; `kehu undo` puts it back."""
     store = _store(ctx)
     wanted = check_id(entry_id, "entry id")
-    owners = ([check_id(customer_id, "customer id")] if customer_id
-              else store.index.customers_with_ledger(f"{LEDGER}{LEDGER_SUFFIX}"))
-    holding = [cid for cid in owners if store.ledger_has(cid, LEDGER, id=wanted)]
+    holding = ([cid for cid in [check_id(customer_id, "customer id")] if store.ledger_has(cid, LEDGER, id=wanted)]
+               if customer_id else store.customers_with_ledger_entry(LEDGER, wanted))
     if len(holding) > 1:
         raise KehuError(_("points entry {id} is in the ledgers of {customers}; name one with `--customer ID`; "
                           "nothing was changed").format(id=wanted, customers=", ".join(holding)))
