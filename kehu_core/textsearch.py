@@ -166,6 +166,28 @@ def mixed_scripts(name: str) -> tuple[str, list[str]] | None:
     return script, list(dict.fromkeys(letters))
 
 
+#: what a list's row shows beside a name that mixes scripts (:func:`mixed_script_note` says why)
+MIXED_SCRIPT_MARK = "⚠"
+
+
+def mixed_script_note(name: str) -> str | None:
+    """What every screen says of a name that mixes Latin letters with Cyrillic or Greek ones
+    (:func:`mixed_scripts`), in the user's language: ``mixes Latin letters with Cyrillic ones (А
+    U+0410), which look alike; check it is typed as meant``; None for any other name. The one
+    wording of `kehu check`'s warning, `customer show` and the TUI's customer card (its list
+    shows :data:`MIXED_SCRIPT_MARK`), which otherwise showed Аnna as Anna."""
+    mixed = mixed_scripts(name)
+    if mixed is None:
+        return None
+    from .i18n import _
+
+    script, letters = mixed
+    scripts = {"Cyrillic": _("Cyrillic"), "Greek": _("Greek")}
+    told = ", ".join(f"{c} U+{ord(c):04X}" for c in letters)
+    return _("mixes Latin letters with {script} ones ({letters}), which look alike; check it is typed as "
+             "meant").format(script=scripts.get(script, script), letters=told)
+
+
 def _script_of(point: int) -> str | None:
     """Greek or Cyrillic, for a code point in their blocks; else None."""
     if 0x370 <= point <= 0x3FF or 0x1F00 <= point <= 0x1FFF:

@@ -137,3 +137,37 @@ def test_a_vcards_wrong_value_is_named_by_its_propertys_line(tmp_path: Path) -> 
                                (23, (27, "TEL")), (29, (32, "TITLE"))):
         (said,) = [said for said in lines if f"a.vcf:{card}:" in said]
         assert f"a.vcf:{card}: line {line} ({what}):" in said, said
+
+
+LOOK_ALIKE = "\u0410nna"  # Аnna: a Cyrillic А, then Latin letters
+
+
+@pytest.mark.asyncio
+async def test_a_name_mixing_scripts_is_marked_in_the_tui_and_in_customer_show(tmp_path: Path) -> None:
+    """Аnna (a Cyrillic А) and Anna: `kehu check` warned of the one and `kehu duplicates`
+    grouped the two, but the TUI's list and customer card, and `customer show`, showed both
+    alike. Now each shows what kehu_core says of such a name (`textsearch.mixed_script_note`,
+    the wording of `check`'s warning; the list its `MIXED_SCRIPT_MARK`); Anna has no mark."""
+    from kehu_tui.screens.customer import CustomerScreen
+    from kehu_tui.widgets.customers.table import CustomerTable
+
+    from .test_tui import text_of
+
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    ids = {name: kehu("customer", "add", "--name", name, store=shop).out.strip() for name in ("Anna", LOOK_ALIKE)}
+    shown = kehu("customer", "show", ids[LOOK_ALIKE], store=shop)
+    assert shown.code == 0 and "⚠" in shown.out and "U+0410" in shown.out, shown.out
+    assert "⚠" not in kehu("customer", "show", ids["Anna"], store=shop).out
+    app = make_app(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(CustomerTable)
+        await wait_for(pilot, lambda: table.row_count == 2, "the list")
+        rows = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert sorted(rows) == sorted(["Anna", f"{LOOK_ALIKE} ⚠"]), rows
+        table.focus()
+        table.move_cursor(row=rows.index(f"{LOOK_ALIKE} ⚠"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen), "the card")
+        card = text_of(app.screen.query_one("#profile"))
+        assert "⚠" in card and "U+0410" in card, card

@@ -236,6 +236,11 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, 
         if key == "phones":  # E.164 in JSON; as people write them here
             value = [display_phone(p, region) for p in value]
         rows.append((field_label(key), _text(value)))
+        if key == "name" and isinstance(value, str) and not value.isascii():
+            from ..textsearch import MIXED_SCRIPT_MARK, mixed_script_note
+
+            if (note := mixed_script_note(value)) is not None:
+                rows.append((MIXED_SCRIPT_MARK, note))  # Аnna (a Cyrillic А) looks like Anna
     titles = [_(t) for t in (N_("Date"), N_("Kind"), N_("What"), N_("Amount"), N_("Paid"))]
     history = [_history_cells(i) for i in interactions]
     if not _terminal():

@@ -64,26 +64,22 @@ def created_warnings(store: Store) -> list[Problem]:
 def mixed_script_warnings(store: Store) -> list[Problem]:
     """A name mixing Latin letters with Cyrillic or Greek ones (``textsearch.mixed_scripts``:
     Аnna with a Cyrillic А), each at its line: a warning of `kehu check`, never a problem (a
-    person may be named in two scripts). No screen or spreadsheet shows the mix: such a name
-    passes for another customer's (`kehu duplicates` groups the two). From the index."""
-    from ..textsearch import mixed_scripts
+    person may be named in two scripts), in the words the TUI and `customer show` use
+    (``textsearch.mixed_script_note``); a spreadsheet shows no mix: such a name passes for
+    another customer's (`kehu duplicates` groups the two). From the index."""
+    from ..textsearch import mixed_script_note
 
-    _SCRIPTS = {"Cyrillic": _("Cyrillic"), "Greek": _("Greek")}  # noqa: N806 - as textsearch names them
     out = []
     for cid, name, _owner, _level, _created, _dnc in store.index.profile_summaries():
-        mixed = mixed_scripts(name) if isinstance(name, str) else None
-        if mixed is None:
+        note = mixed_script_note(name) if isinstance(name, str) else None
+        if note is None:
             continue
         path = store.customer_file(cid)
         try:
             line = line_of(load_roundtrip(path), ["name"])
         except Exception:  # noqa: BLE001 - unreadable meanwhile: the file's own problem
             line = 1
-        script, letters = mixed
-        told = ", ".join(f"{c} U+{ord(c):04X}" for c in letters)
-        out.append(Problem(path, line, _("name {name}: mixes Latin letters with {script} ones ({letters}), which "
-                                         "look alike; check it is typed as meant").format(
-            name=repr(name), script=_SCRIPTS.get(script, script), letters=told)))
+        out.append(Problem(path, line, _("name {name}: {note}").format(name=repr(name), note=note)))
     return out
 
 

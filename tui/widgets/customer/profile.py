@@ -11,6 +11,7 @@ from rich.text import Text
 from kehu_core.confidential import LOCK
 from kehu_core.i18n import _
 from kehu_core.labels import field_label
+from kehu_core.textsearch import MIXED_SCRIPT_MARK, mixed_script_note
 
 from ... import formatting
 from ..plain_text import Static
@@ -47,4 +48,6 @@ class ProfileCard(Static):
             else:
                 shown = formatting.text(value, amounts=key not in (customer.model_extra or {}))
             grid.add_row(label(key), Text(shown))
+            if key == "name" and (note := mixed_script_note(value)) is not None:
+                grid.add_row(MIXED_SCRIPT_MARK, Text(note, style="bold yellow"))  # Аnna looks like Anna
         self.update(grid)

@@ -34,6 +34,7 @@ from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
 from kehu_core.names import shown
 from kehu_core.services.scoring import tier_names
+from kehu_core.textsearch import MIXED_SCRIPT_MARK, mixed_script_note
 
 from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
@@ -262,7 +263,8 @@ class CustomerTable(PlainTable):
         cells: list[Any] = []
         for column in self.columns_spec:
             if column.key == "name":
-                cells.append(Text(c.name, style="bold"))
+                cells.append(Text(c.name, style="bold") if mixed_script_note(c.name) is None else
+                             Text.assemble((c.name, "bold"), (f" {MIXED_SCRIPT_MARK}", "bold yellow")))
             elif column.key == "phone":
                 cells.append(formatting.phone(c.phones[0] if c.phones else None, self.store.config.region))
             elif column.key == "owner":
