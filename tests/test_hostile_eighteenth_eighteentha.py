@@ -86,6 +86,25 @@ def test_a_sync_killed_while_git_writes_the_merge_leaves_none_of_its_files_behin
 
 
 
+
+def test_a_killed_syncs_index_lock_held_open_by_a_live_process_is_left_until_it_ends(
+        team: tuple[Path, Path, str], remote: Path, tmp_path: Path) -> None:  # noqa: F811
+    """After a sync killed while git wrote the merge, git's index.lock is held open by a process
+    that runs (this test's own, as a git command writing the index would): it is not the
+    killed git's, so it is not removed. `kehu check` said nothing (the put-back's `git reset`
+    failed on the lock, silently) and counted the colleague's half-written customer; now it
+    says the clone is put back once that command has finished, and the next command does."""
+    a, b, _cid = team
+    written, _unwritten = _killed_while_checking_out(a, b, tmp_path)
+    with open(a / ".git" / "index.lock", "rb"):
+        waiting = kehu("check", store=a)
+        assert "a git command is working in this clone now" in waiting.err, waiting.err
+        assert (a / ".git" / "index.lock").exists() and (a / written).exists()
+    checked = kehu("check", store=a)
+    assert checked.code == 0 and "put back" in checked.err, checked.err
+    assert not (a / ".git" / "index.lock").exists() and not (a / written).exists()
+    assert git(a, "status", "--porcelain", "--untracked-files=all") == ""
+
 ANSWERED_FROM_THE_INDEX = {
     "search": ("search", "乙"),
     "customer-list": ("customer", "list"),
