@@ -339,6 +339,11 @@ class MailServerSettings(BaseModel):
 
     password: None = Field(None, description="never here: the password is read from the variable password_env "
                                              "names")
+    # read by every door's rule of numbers, at their line, as every setting's (`port: 4_65` was
+    # port 465, `timeout: abc` ended `kehu send` in "internal error: ValueError")
+    port: int | None = Field(None, ge=1, le=65535, description="the server's port (default 25; 465: ssl, "
+                                                                "587: starttls)")
+    timeout: float | None = Field(None, gt=0, le=3600, description="seconds to wait for the server (default 30)")
 
     @field_validator("password", mode="before")
     @classmethod

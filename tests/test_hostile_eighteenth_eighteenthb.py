@@ -260,3 +260,23 @@ def test_the_outreach_rate_of_kehu_yaml_is_read_by_the_rule_of_every_number(stor
     config.write_text(plain + "outreach:\n  rate_per_minute: １０\n", encoding="utf-8")
     assert kehu(*argv, store=store_path).code == 0
     assert kehu("send", "--rate", "1_0", *argv[1:], store=store_path).code == 2
+
+
+def test_the_mail_servers_port_and_timeout_are_settings_read_at_their_line(store_path: Path) -> None:
+    """kehu.yaml's `smtp: port:` and `timeout:` were read by `kehu send` with Python's `int` and
+    `float` as it connected: `port: 4_65` was port 465, `true` port 1, and `timeout: abc` ended the
+    send in "internal error: ValueError", with `kehu check` ok. They are settings of the model
+    now (`config.MailServerSettings`), read by the rule of every setting's numbers at their line."""
+    config = store_path / "kehu.yaml"
+    plain = config.read_text(encoding="utf-8")
+    for typed, said in (("port: 4_65", "smtp.port: '4_65' is not a number"), ("port: true", "smtp.port: true is yes"),
+                        ("timeout: abc", "smtp.timeout: "), ("port: 0", "smtp.port: ")):
+        config.write_text(plain + f"smtp:\n  host: 127.0.0.1\n  from: a <a@example.com>\n  {typed}\n",
+                          encoding="utf-8")
+        checked = kehu("check", store=store_path)
+        no_traceback(checked)
+        text = checked.out + checked.err
+        assert checked.code == 1 and f"kehu.yaml:{_line_of(config, typed)}: {said}" in text, (typed, text)
+    config.write_text(plain + "smtp:\n  host: 127.0.0.1\n  from: a <a@example.com>\n  port: ４６５\n  timeout: 2.5\n",
+                      encoding="utf-8")
+    assert kehu("check", store=store_path).code == 0
