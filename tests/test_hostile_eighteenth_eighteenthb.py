@@ -103,8 +103,9 @@ class _Shoes:
         @click.option("--size", type=float)
         @click.option("--days", default=7)
         @click.option("--boxes", type=Whole(min=1))
-        def shoes(pairs: int, size: float | None, days: int, boxes: int | None) -> None:
-            click.echo(f"{pairs} {size} {days} {boxes}")
+        @click.option("--span", type=(int, float), default=(1, 1.0))
+        def shoes(pairs: int, size: float | None, days: int, boxes: int | None, span: tuple[int, float]) -> None:
+            click.echo(f"{pairs} {size} {days} {boxes} {span[0]} {span[1]}")
 
 
 def test_the_cli_reads_numbers_by_its_own_types_and_leaves_clicks_as_they_are(tmp_path: Path) -> None:
@@ -124,13 +125,14 @@ def test_the_cli_reads_numbers_by_its_own_types_and_leaves_clicks_as_they_are(tm
     store = make_store(tmp_path / "shop", plugins={"shoes": _Shoes()})
     for argv, said in ((("shoes", "1_000"), "PAIRS"), (("shoes", "2", "--size", "٣٨"), "--size"),
                        (("shoes", "2", "--days", "1_0"), "--days"), (("shoes", "2", "--boxes", "1_0"), "--boxes"),
-                       (("shoes", "2", "--boxes", "0"), "--boxes")):
+                       (("shoes", "2", "--boxes", "0"), "--boxes"), (("shoes", "2", "--span", "1", "1_0"), "--span")):
         refused = run_kehu(store, *argv)
         no_traceback(refused)
         assert refused.code == 2 and said in refused.err, (argv, refused.err)
         assert "no '_'" in refused.err or "0" in argv, refused.err
-    taken = run_kehu(store, "shoes", "２", "--size", "３８.５", "--days", "３", "--boxes", "１")
-    assert taken.code == 0 and taken.out == "2 38.5 3 1\n", taken.out + taken.err
+    taken = run_kehu(store, "shoes", "２", "--size", "３８.５", "--days", "３", "--boxes", "１",
+                     "--span", "４", "０.５")
+    assert taken.code == 0 and taken.out == "2 38.5 3 1 4 0.5\n", taken.out + taken.err
 
 
 def test_a_value_in_clicks_errors_or_a_done_message_shows_its_control_characters_escaped(

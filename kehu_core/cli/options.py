@@ -61,7 +61,8 @@ class Number(_Bounded, click.FloatRange):
 
 
 def _as_kehus(param_type: click.ParamType) -> click.ParamType:
-    """click's own number type ``param_type`` as kehu's (its bounds kept); any other as it is."""
+    """click's own number type ``param_type`` as kehu's (its bounds kept), a tuple's each; any other
+    as it is."""
     if isinstance(param_type, (Whole, Number)):
         return param_type
     if isinstance(param_type, (click.IntRange, click.FloatRange)):
@@ -72,6 +73,8 @@ def _as_kehus(param_type: click.ParamType) -> click.ParamType:
         return Whole()
     if isinstance(param_type, click.types.FloatParamType):
         return Number()
+    if isinstance(param_type, click.Tuple):  # `type=(int, float)`: each of its numbers so
+        return click.Tuple([_as_kehus(kind) for kind in param_type.types])
     return param_type
 
 
