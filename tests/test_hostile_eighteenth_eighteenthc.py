@@ -171,3 +171,28 @@ async def test_a_name_mixing_scripts_is_marked_in_the_tui_and_in_customer_show(t
         await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen), "the card")
         card = text_of(app.screen.query_one("#profile"))
         assert "⚠" in card and "U+0410" in card, card
+
+
+def test_a_sale_like_another_customers_imported_before_is_imported_too(tmp_path: Path) -> None:
+    """Two customers who bought the same on the same day for the same amount, in two imports
+    (one sheet a week): the second import refused 李四's sale as "interaction … is a record of
+    customer 张三 already … give it an id of its own" (an import's sale id was made from what
+    was sold alone), named it at 李四's first row, not the sale's, and said "0 created" though
+    李四 and the sale before were written. The id is made from the customer too; importing a
+    sheet again still adds nothing."""
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    heading = "姓名,电话,交易日期,购买商品,成交金额\n"
+    first, second = tmp_path / "第一周.csv", tmp_path / "第二周.csv"
+    first.write_text(heading + "张三,13912345678,2026-11-01,茶叶,100\n", encoding="utf-8")
+    second.write_text(heading + "李四,13912345679,2026-10-01,茶杯,10\n李四,13912345679,2026-11-01,茶叶,100\n",
+                      encoding="utf-8")
+    assert kehu("import", str(first), store=shop).code == 0
+    done = kehu("import", str(second), store=shop)
+    assert done.code == 0, done.err
+    listed = {c["name"]: c["id"] for c in kehu("customer", "list", "--json", store=shop).json()}
+    assert len(open_store(shop).interactions(listed["李四"])) == 2
+    for sheet in (first, second):
+        again = kehu("import", str(sheet), "--json", store=shop)
+        assert again.code == 0 and again.json()["purchases_added"] == 0, again.out
+    assert kehu("check", store=shop).code == 0

@@ -309,7 +309,10 @@ class Merger:
                              sort_keys=True, default=str, ensure_ascii=False)
         key = (entry.cid, content)
         self.seen_purchases[key] += 1
-        digest = hashlib.sha1(f"{content}#{self.seen_purchases[key]}".encode()).hexdigest()[:10]
+        # the customer's too: another customer's like sale (the same day, item and amount),
+        # imported before, held the id, and this one was refused as a record of theirs; a sale
+        # imported before under the id of its content alone is found by what it sold (_had)
+        digest = hashlib.sha1(f"{entry.cid}#{content}#{self.seen_purchases[key]}".encode()).hexdigest()[:10]
         iid = f"{purchase['date'].isoformat()}-{digest}"
         # Already there, on this customer or on a duplicate of them (one sharing a phone or
         # email, not yet merged): the same purchase is never added twice.
