@@ -153,6 +153,8 @@ def test_a_value_in_clicks_errors_or_a_done_message_shows_its_control_characters
         assert "\x1b" not in refused.err, refused.err
         assert not any(line.startswith("kehu: ok") for line in refused.err.splitlines()), refused.err
         assert "\\n" in refused.err or "\\x1b" in refused.err, refused.err
+    helped = kehu("customer", store=store_path)  # a group without its command: its help, lines as they are
+    assert "\\n" not in helped.err and len(helped.err.splitlines()) > 5, helped.err
     folder = tmp_path / "a\nkehu: ok"
     made = kehu("init", str(folder), "--no-git")
     assert made.code == 0 and folder.is_dir(), made.err

@@ -252,8 +252,10 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except click.ClickException as exc:
         _traceback(exc)
         # what click quotes of the command line ("Got unexpected extra argument (b\nkehu: ok)")
-        # shown by the rule of every kehu error: a line feed or ESC typed is said as \n, \x1b
-        exc.message = shown_path(exc.message)
+        # shown by the rule of every kehu error: a line feed or ESC typed is said as \n, \x1b;
+        # a group run without its command shows its help, kehu's own lines, as they are
+        if not isinstance(exc, click.exceptions.NoArgsIsHelpError):
+            exc.message = shown_path(exc.message)
         exc.show()
         return exc.exit_code
     except RecordError as exc:
