@@ -43,7 +43,7 @@ def test_no_door_writes_a_birthday_after_today(store: tuple[Path, str]) -> None:
     imported = kehu("import", str(sheet), store=path)
     no_traceback(imported)
     assert imported.code == 1
-    assert f"sheet.csv:2: birthday: {LATER} is after today" in imported.out + imported.err
+    assert f"sheet.csv:2: column B (birthday): birthday: {LATER} is after today" in imported.out + imported.err
     names = [c["name"] for c in kehu("customer", "list", "--json", store=path).json()]
     assert "王小明" in names and "韩梅梅" not in names
     # today itself is a birthday (a baby's file made on the day) and is taken

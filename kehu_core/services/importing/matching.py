@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ...calendar import birthday_after
 from ...errors import KehuError
 from ...i18n import _
 from ...models import parse_interaction
@@ -116,6 +117,11 @@ class Merger:
                 raise ValueError(prepared.error)
             else:
                 fields, extra = prepared.fields, prepared.extra
+            # the store's rule (asked again as the profile is written), here where the row and its
+            # cell are known: found at the write, it was said at the customer's first row
+            if (born := birthday_after(fields.get("birthday"), self.store.today)) is not None:
+                where = contact.places.get("birthday")
+                raise ValueError(f"{where}: {born}" if where else born)
             purchases = [self._check_purchase(p, contact.places) for p in contact.purchases]
         except (ValueError, KehuError) as exc:
             summary.problems.append(f"{contact.source}: {exc}")
