@@ -284,3 +284,22 @@ def test_the_mail_servers_port_and_timeout_are_settings_read_at_their_line(store
     config.write_text(plain + "smtp:\n  host: 127.0.0.1\n  from: a <a@example.com>\n  port: ４６５\n  timeout: 2.5\n",
                       encoding="utf-8")
     assert kehu("check", store=store_path).code == 0
+
+
+def test_a_reports_names_are_shown_by_the_rule_of_every_listing(store_path: Path) -> None:
+    """A name holding an invisible character (a zero-width space pasted from a chat app: `张\\u200b三`)
+    shows as `张\\ufffd三` in `customer list`, so a second 张三 never passes for the first
+    (`render.terminal_safe`); the reports printed it as stored: `report abc`, `rfm`, `credit` and
+    `receivables` listed two rows of 张三 that looked the same."""
+    from .pluginutil import add_customer
+
+    first = add_customer(store_path, "张三")
+    second = add_customer(store_path, "张\u200b三", "--referrer", first)
+    for cid in (first, second):
+        assert kehu("purchase", "add", cid, "--amount", "100", "--date", "2026-11-01", "--credit",
+                    store=store_path).code == 0
+    assert "张\ufffd三" in kehu("customer", "list", store=store_path).out
+    for argv in (("report", "abc"), ("report", "rfm"), ("report", "credit"), ("report", "receivables")):
+        shown = kehu(*argv, store=store_path)
+        assert shown.code == 0, (argv, shown.err)
+        assert "\u200b" not in shown.out, (argv, shown.out)

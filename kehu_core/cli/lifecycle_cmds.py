@@ -16,7 +16,7 @@ from ..models import on_one_line
 from ..names import shown
 from .context import Context, emit_json, pass_ctx
 from .records import COUNT
-from .render import print_report, styled
+from .render import print_report, styled, terminal_safe
 from .report_format import _bar, _money, _stage, _table, common
 
 # --- RFM and lifecycle ----------------------------------------------------------------------
@@ -46,8 +46,8 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
                       [N_("Name"), N_("Owner"), N_("RFM"), N_("Segment"), N_("Stage"), N_("Orders"),
                        N_("Revenue"), N_("CLV")])
         for c in report.customers[:show]:
-            rows.add_row(c.name, c.owner or "", c.code, shown(c.segment, ctx.store), _stage(c.stage),
-                         str(c.purchases), _money(c.revenue), _money(c.clv))
+            rows.add_row(terminal_safe(c.name), terminal_safe(c.owner or ""), c.code, shown(c.segment, ctx.store),
+                         _stage(c.stage), str(c.purchases), _money(c.revenue), _money(c.clv))
         print_report(rows)
     s = report.settings
     print_report(
@@ -153,7 +153,8 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         for i in range(max(len(g), len(o))):
             gg = g[i] if i < len(g) else ("", "")
             oo = o[i] if i < len(o) else ("", "")
-            groups.add_row(str(shown(gg[0], ctx.store)), str(gg[1]), str(oo[0]), str(oo[1]))
+            groups.add_row(terminal_safe(str(shown(gg[0], ctx.store))), str(gg[1]), terminal_safe(str(oo[0])),
+                           str(oo[1]))
         print_report(groups)
     if show and report.churned:
         table = _table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),

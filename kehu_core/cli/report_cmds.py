@@ -19,7 +19,7 @@ from . import lifecycle_cmds, review_cmds
 from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records
 from .options import Whole
 from .records import COUNT
-from .render import print_report, styled
+from .render import print_report, styled, terminal_safe
 from .report_format import _bar, _bucket, _money, _period, _table, _trend, common
 
 
@@ -165,8 +165,9 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
         top = _table(_("Top {count} customers").format(count=min(show, len(report.customers))),
                      [N_("Name"), N_("Owner"), N_("Revenue"), N_("Share"), N_("Class"), N_("Before")])
         for row in report.customers[:show]:
-            top.add_row(row.name, row.owner or "", _money(row.revenue), f"{row.share:.1f}%",
-                        row.abc, row.prev_abc)
+            # names by the rule of every listing (a zero-width space shown, never a second 张三 alike)
+            top.add_row(terminal_safe(row.name), terminal_safe(row.owner or ""), _money(row.revenue),
+                        f"{row.share:.1f}%", row.abc, row.prev_abc)
         print_report(top)
     print_report(_("80/20 is a snapshot, not a rule: compare periods before acting on it."))
 
@@ -201,13 +202,13 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
         for name in (*an.RECEIVABLE_BUCKETS, "total"):
             reps.add_column(_bucket(name), justify="right")
         for rep, amounts in report.by_rep.items():
-            reps.add_row(rep, *[_money(amounts[k]) for k in (*an.RECEIVABLE_BUCKETS, "total")])
+            reps.add_row(terminal_safe(rep), *[_money(amounts[k]) for k in (*an.RECEIVABLE_BUCKETS, "total")])
         print_report(reps)
     if show and report.items:
         items = _table(_("Most overdue"), [N_("Customer"), N_("Rep"), N_("Bought"), N_("Due"), N_("Amount"),
                                            N_("Days")])
         for r in report.items[:show]:
-            items.add_row(r.name, r.rep, str(r.date), str(r.due or "-"), _money(r.amount),
+            items.add_row(terminal_safe(r.name), terminal_safe(r.rep), str(r.date), str(r.due or "-"), _money(r.amount),
                           str(r.days_overdue))
         print_report(items)
     print_report(_("Days past due count from the due date, or from the purchase date when "

@@ -17,7 +17,7 @@ from ..labels import fields_label
 from .context import Context, emit_json, pass_ctx
 from .options import REP
 from .records import DATE
-from .render import print_report, styled
+from .render import print_report, styled, terminal_safe
 
 
 def _money(value: Decimal | float | None) -> str:
@@ -66,8 +66,8 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
             "Limit", "Owed", "Overdue", "Days", "On time", "Late", "New limit") else "left",
             overflow="fold")
     for c in report.customers:
-        table.add_row(c.name, c.rep, _money(c.limit), _money(c.outstanding), _money(c.overdue),
-                      str(c.days_overdue or ""), str(c.on_time), str(c.late),
+        table.add_row(terminal_safe(c.name), terminal_safe(c.rep), _money(c.limit), _money(c.outstanding),
+                      _money(c.overdue), str(c.days_overdue or ""), str(c.on_time), str(c.late),
                       styled(_suggestion(c.suggestion)), _money(c.suggested_limit), c.reason)
     print_report(table)
     for rep, weeks in report.plan.items():
@@ -77,7 +77,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
         for week in weeks:
             when = {"overdue": _("overdue now"), "later": _("from {start} on").format(start=week.start)}.get(
                 week.label, f"{week.start} – {week.end}")
-            who = ", ".join(f"{i.name} {_money(i.amount)} ({i.due})" for i in week.items)
+            who = terminal_safe(", ".join(f"{i.name} {_money(i.amount)} ({i.due})" for i in week.items))
             plan.add_row(when, _money(week.amount), who)
         print_report(plan)
 
@@ -181,8 +181,9 @@ def referrals(ctx: Context, today: dt.date | None, as_json: bool) -> None:
                   N_("Points"), N_("Thanks owed")):
         table.add_column(_(title), justify="left" if title in ("Referrer", "Owner") else "right")
     for r in report.referrers:
-        table.add_row(Text(r.name), Text(r.owner or ""), str(len(r.referred)), str(r.converted), f"{r.conversion:g}%",
-                      _money(r.revenue), str(r.bonus_points), str(r.thanks_owed or ""))
+        table.add_row(Text(terminal_safe(r.name)), Text(terminal_safe(r.owner or "")), str(len(r.referred)),
+                      str(r.converted), f"{r.conversion:g}%", _money(r.revenue), str(r.bonus_points),
+                      str(r.thanks_owed or ""))
     print_report(table)
     if report.tree:
         print_report(drawn_tree(report, _money))
