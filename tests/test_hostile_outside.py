@@ -298,7 +298,7 @@ IMPORTS = [
     ("amounts.csv", "sheet", "姓名,购买日期,金额\n郑十,2026-11-01,1e9999\n",
      "amounts.csv:2: column C (金额): amount '1e9999': amounts have at most 12 digits before the point"),
     ("escape.vcf", "vcard", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\x1b[2JEvil\r\nEND:VCARD\r\n",
-     "escape.vcf:1: name: holds the control character U+001B"),
+     "escape.vcf:1: line 3 (FN): holds the control character U+001B"),
 ]
 
 
