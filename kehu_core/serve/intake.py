@@ -62,6 +62,19 @@ class _Body:
         return piece
 
 
+def content_length(environ: dict[str, Any]) -> int:
+    """The request's Content-Length, 0 when none is sent, or Refused (400): digits 0-9 alone
+    (HTTP's ``1*DIGIT``). Python's int read ``1_0`` as 10 and ``+10``, ``-5`` as numbers, where
+    a proxy in front of kehu serve reads such a header otherwise or not at all: the two then
+    disagree on where the body ends, the way a second request is slipped in with the first."""
+    text = environ.get("CONTENT_LENGTH") or ""
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()):
+        raise Refused(400, _("kehu serve: the request's Content-Length is not a number"))
+    return int(text)
+
+
 def screen_request(environ: dict[str, Any]) -> None:
     """Screen the body of a PUT in place (``wsgi.input`` and ``CONTENT_LENGTH`` replaced by the
     screened card), or raise Refused (413) with the limit and the setting that raises it."""
@@ -76,10 +89,7 @@ def screen_request(environ: dict[str, Any]) -> None:
         # the server reads no chunked body: it was read as empty, and refused as no vCard
         raise Refused(411, _("kehu serve reads a card only with its Content-Length (not sent in chunks); "
                              "nothing was changed"))
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise Refused(400, _("kehu serve: the request's Content-Length is not a number")) from None
+    length = content_length(environ)
     if length > limits.file_mb * MB:
         raise Refused(413, _("the card is {size}; kehu accepts at most {limit} MB "
                              "(import_limits: file_mb in kehu.yaml); nothing was changed").format(
@@ -105,10 +115,7 @@ def _screen_xml(environ: dict[str, Any]) -> None:
     """Refuse (413) the body of a request that is no card when it is over :data:`XML_BODY_MB`
     or holds more than :data:`XML_ELEMENTS` elements, counted by expat as the body is read in
     small pieces (no tree is built); else hand Radicale the bytes read."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise Refused(400, _("kehu serve: the request's Content-Length is not a number")) from None
+    length = content_length(environ)
     if length <= 0:
         return
     if length > XML_BODY_MB * MB:

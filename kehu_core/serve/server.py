@@ -22,7 +22,7 @@ from ..errors import KehuError, os_error_text
 from ..i18n import _
 from . import scope
 from .backend import gone_at
-from .intake import screen_request
+from .intake import content_length, screen_request
 from .scope import Refused, Served, begin_request, request, serve_store
 
 logger = logging.getLogger("kehu.serve")
@@ -228,8 +228,8 @@ def _body_deadline(environ: dict[str, Any]) -> Iterator[None]:
     of it. A body cut short is refused (408), never handed to Radicale as the request."""
     connection = getattr(_reading, "connection", None)
     try:
-        length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
-    except ValueError:  # refused by the screening, which says why
+        length = content_length(environ)
+    except Refused:  # refused by the screening, which says why
         length = 0
     if connection is None or not length:  # no socket of a client (a test calling the app), or no body
         yield
