@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -52,3 +54,19 @@ def test_a_content_length_that_is_not_plain_digits_is_refused(server: Server, wr
     assert stored.split(" ")[1] == "201", stored
     names = [c["name"] for c in kehu("customer", "list", "--json", store=server.root).json()]
     assert f"走私{written}" in names
+
+
+def test_the_referral_tree_shows_a_names_invisible_character(tmp_path: Path) -> None:
+    """A second 张三 whose name holds a zero-width space (pasted from a chat app) is shown
+    `张\\ufffd三` by `customer list` and the reports' tables, so it never passes for the first;
+    the referral tree (`kehu report referrals`, and the TUI's screen, which draws the same tree)
+    showed it as stored, two 张三 alike, one the other's referrer."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store), "--no-git").code == 0
+    first = kehu("customer", "add", "--name", "张三", store=store).out.strip()
+    second = kehu("customer", "add", "--name", "张\u200b三", "--referrer", first, store=store).out.strip()
+    assert kehu("purchase", "add", second, "--amount", "100", "--date", "2026-11-01", store=store).code == 0
+    tree = kehu("report", "referrals", store=store)
+    assert tree.code == 0, tree.err
+    assert "张\ufffd三" in tree.out and "\u200b" not in tree.out, tree.out
+    assert "张三" in tree.out

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..i18n import _, ngettext
+from ..shown import visible
 from .common import ZERO, customers, percent
 
 if TYPE_CHECKING:
@@ -196,17 +197,19 @@ def _tree(by_referrer: dict, info: dict, revenue_of: dict) -> list[TreeNode]:
 
 def drawn_tree(report: ReferralsReport, money: Callable[[Decimal], str], guide_style: str = "tree.line") -> Tree:
     """The tree as Rich draws it, for ``kehu report referrals`` and the TUI's screen alike: names
-    as plain text (a name is never read as markup), a branch cut at :data:`MAX_TREE_DEPTH`
-    said so where it is cut and where it goes on."""
+    as plain text (a name is never read as markup) shown by the rule of every listing
+    (:func:`~kehu_core.shown.visible`: a zero-width space in a second 张三 as U+FFFD), a branch
+    cut at :data:`MAX_TREE_DEPTH` said so where it is cut and where it goes on."""
     from rich.text import Text
     from rich.tree import Tree
 
     tree = Tree(_("who brought whom"), guide_style=guide_style)
     work: list[tuple[Tree, TreeNode]] = []
     for root in report.tree:
-        label = Text(root.name, style="bold")
+        label = Text(visible(root.name), style="bold")
         if root.continues is not None:
-            label.append(" " + _("(referred by {name}, continued)").format(name=root.continues_name), style="dim")
+            named = visible(root.continues_name or "")
+            label.append(" " + _("(referred by {name}, continued)").format(name=named), style="dim")
         work.append((tree.add(label), root))
     while work:  # a list of work, not recursion: the tree's depth costs no stack
         branch, node = work.pop()
@@ -214,5 +217,5 @@ def drawn_tree(report: ReferralsReport, money: Callable[[Decimal], str], guide_s
             branch.add(Text(_("{count} more referred: continued below").format(count=node.more), style="dim"))
         for child in node.referred:  # each branch is added in order; the work's order is free
             mark = Text(f" ¥{money(child.revenue)}") if child.bought else Text(" " + _("not bought yet"), style="dim")
-            work.append((branch.add(Text(child.name) + mark), child))
+            work.append((branch.add(Text(visible(child.name)) + mark), child))
     return tree
