@@ -7,7 +7,6 @@ import base64
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
