@@ -303,7 +303,7 @@ def test_a_tier_move_recorded_in_two_clones_is_one_move(team: tuple[Path, Path, 
     schedule) records each customer's move in both, and git's union of the tiers ledgers keeps
     both lines: `kehu tier` (and `--json`) listed every move twice, `kehu check` ok. An entry
     naming the tier the one before it already moved to is no move — what the writer never
-    writes — and is read as none (`tiers.moves`)."""
+    writes — and is read as none (`tiering.moves.moves`)."""
     a, b, cid = team
     for clone in (a, b):
         recorded = kehu("tier", "record", store=clone)

@@ -15,6 +15,7 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
+from .moves import move_text, moves, record_if_changed
 from .tiers import (
     LEDGER,
     OVERRIDE_FIELD,
@@ -23,9 +24,6 @@ from .tiers import (
     Tiers,
     compute,
     kept_tier,
-    move_text,
-    moves,
-    record_if_changed,
     settings,
     tier_of,
 )

@@ -21,17 +21,14 @@ from kehu_core.plugins import require_enabled
 from kehu_core.problems import validation_problems
 from kehu_core.store import LEDGER_SUFFIX, Store
 
+from .moves import SCHEMES, move_text, moves, record_if_changed
 from .tiers import (
     LEDGER,
     NAME,
     OVERRIDE_FIELD,
-    SCHEMES,
     compute,
     distribution,
     kept_tier,
-    move_text,
-    moves,
-    record_if_changed,
     settings,
     tier_of,
 )
