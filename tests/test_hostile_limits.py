@@ -125,8 +125,9 @@ def test_a_sheet_row_and_a_vcard_over_a_limit_are_refused_at_their_line(
     result = kehu("import", str(cards), store=path)
     no_traceback(result)
     assert result.code == 1
-    assert f"{cards}:1: tags: List should have at most {MAX_TAGS} items" in result.err, result.err
-    assert f"{cards}:7: tags.1: String should have at most {MAX_SHORT} characters" in result.err
+    # each named at its CATEGORIES line too, as a sheet's at its column (5e6166a2)
+    assert f"{cards}:1: line 5 (CATEGORIES): List should have at most {MAX_TAGS} items" in result.err, result.err
+    assert f"{cards}:7: line 11 (CATEGORIES): tags.1: String should have at most {MAX_SHORT} characters" in result.err
     assert tree_hash(path) == before
 
 
