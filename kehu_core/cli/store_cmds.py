@@ -120,12 +120,16 @@ def plugins(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(listing)
         return
+    # a third party's words (its entry point's name, a failure's message) shown as every kehu
+    # message shows them (shown_path: \x1b, \u200b, \n): raw, ESC drove the terminal, a line
+    # feed made a line of the plugin's making, and a name "points\u200b" looked as kehu's own
     for entry in listing:
-        click.echo(f"{entry['name']}: {', '.join(entry['hooks'])}")
+        click.echo(f"{shown_path(entry['name'])}: {', '.join(map(shown_path, entry['hooks']))}")
         for error in entry["failures"]:
-            click.echo("    " + _("failed: {error}").format(error=error))
+            click.echo("    " + _("failed: {error}").format(error=shown_path(error)))
     if host.disabled:
-        click.echo(_("disabled in kehu.yaml: {plugins}").format(plugins=", ".join(sorted(host.disabled))), err=True)
+        click.echo(_("disabled in kehu.yaml: {plugins}").format(
+            plugins=", ".join(map(shown_path, sorted(host.disabled)))), err=True)
 
 
 def _terminal(stream: object) -> bool:

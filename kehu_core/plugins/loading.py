@@ -13,7 +13,7 @@ from typing import Any
 
 from ..entrypoints import advertised_entries, shadowed_entries
 from ..entrypoints import load as load_entry_point
-from ..errors import PLUGIN_LOGGER
+from ..errors import PLUGIN_LOGGER, shown_path
 from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 
@@ -29,8 +29,10 @@ class PluginFailure:
     traceback: str = field(default="", repr=False, compare=False)
 
     def __str__(self) -> str:
+        # the plugin's words as every kehu message shows them (a line feed as \n, ESC as \x1b):
+        # raw, `kehu: plugin 'x' failed in import: bad` went on with a line "kehu: ok" of its own
         return _("plugin {plugin} failed in {hook}: {error}").format(
-            plugin=repr(self.plugin), hook=self.hook, error=self.error)
+            plugin=repr(self.plugin), hook=self.hook, error=shown_path(self.error))
 
 
 #: Where plugin failures go: one WARNING record per new failure (``extra``: ``failure``, the

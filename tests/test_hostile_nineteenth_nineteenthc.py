@@ -1,0 +1,54 @@
+"""The nineteenth outside round (nineteenthc, 2026-12-06): issue 16's messages and settings left
+open (a third party's words in `kehu plugins`, a name's invisible character in `points` and
+`reminders`, a plugin's usage error of several lines, kehu.yaml's `outreach` in `kehu check`,
+`kehu keys` reading kehu.yaml as kehu does). Each failed on the code before its fix. See
+docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kehu_core.testing import make_store
+
+from . import test_hostile_limits
+from .pluginutil import installed_plugin
+
+no_traceback = test_hostile_limits.no_traceback
+
+#: a third party's plugin that fails as it is imported, its message of two lines, the second kehu's look
+_FAILING_MODULE = '''"""A plugin whose words hold a line feed."""
+raise ValueError("bad\\nkehu: ok \\x1b[2J")
+'''
+
+
+def _kehu_with(site: Path, store: Path, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """kehu in its own process with the plugins installed in ``site`` (this checkout's code first:
+    the PYTHONPATH the tests run with stays behind ``site``)."""
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *argv],
+                          capture_output=True, text=True, env=env)
+
+
+def test_kehu_plugins_shows_a_third_partys_names_and_words_escaped(tmp_path: Path) -> None:
+    """`kehu plugins` printed an entry point's name (ESC, a zero-width space: 'points\\u200b'
+    looked as the built-in points) and a failure's words (a line feed: a line "kehu: ok" of
+    the plugin's making) as they were. Now shown escaped, as every kehu message shows them."""
+    site = tmp_path / "site"
+    installed_plugin(site, "esc_kehu", "esc\x1b[2Jname", '"""Quiet."""\n')
+    installed_plugin(site, "zw_kehu", "points\u200b", '"""Quiet."""\n')
+    installed_plugin(site, "failing_kehu", "failing", _FAILING_MODULE)
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
+    listed = _kehu_with(site, store.root, tmp_path, "plugins")
+    no_traceback(type("R", (), {"out": listed.stdout, "err": listed.stderr})())
+    assert listed.returncode == 0, listed.stderr
+    out = listed.stdout
+    assert "\x1b" not in out and "\u200b" not in out, out
+    assert "esc\\x1b[2Jname:" in out, out
+    assert "points\\u200b:" in out, out
+    said = listed.stderr  # the plugin that failed as it was imported
+    assert "\x1b" not in said and not any(line.startswith("kehu: ok") for line in said.splitlines()), said
+    assert "kehu: plugin 'failing' failed in import: ValueError: bad\\nkehu: ok \\x1b[2J" in said, said
