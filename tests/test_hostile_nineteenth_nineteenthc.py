@@ -14,6 +14,7 @@ from pathlib import Path
 from kehu_core.testing import make_store
 
 from . import test_hostile_limits
+from .conftest import kehu
 from .pluginutil import installed_plugin
 
 no_traceback = test_hostile_limits.no_traceback
@@ -52,3 +53,41 @@ def test_kehu_plugins_shows_a_third_partys_names_and_words_escaped(tmp_path: Pat
     said = listed.stderr  # the plugin that failed as it was imported
     assert "\x1b" not in said and not any(line.startswith("kehu: ok") for line in said.splitlines()), said
     assert "kehu: plugin 'failing' failed in import: ValueError: bad\\nkehu: ok \\x1b[2J" in said, said
+
+
+def test_points_and_reminders_show_a_names_invisible_character_as_every_list_does(store_path: Path) -> None:
+    """A customer named 张\\u200b三 (a zero-width space pasted from a chat app) beside 张三:
+    `kehu points ID`, `points redeem`, `points void`, `kehu reminders`, `reminders done` and
+    `snooze`, `kehu tier set` printed the name as stored, alike to the first 张三, where
+    `customer list` shows 张\\ufffd三 (`shown.visible`). Now every one shows it so."""
+    from .pluginutil import add_customer, buy
+
+    cid = add_customer(store_path, "张\u200b三")
+    buy(store_path, cid, 1288, "2026-03-01", "--paid")
+    said = []
+    shown = kehu("points", cid, store=store_path)
+    said.append(shown.out)
+    redeemed = kehu("points", "redeem", cid, "1", store=store_path)
+    assert redeemed.code == 0, redeemed.err
+    said.append(redeemed.out)
+    entry = next(e["id"] for e in kehu("points", cid, "--json", store=store_path).json()["ledger"]
+                 if e["reason"] == "redeem")
+    voided = kehu("points", "void", entry, store=store_path)
+    assert voided.code == 0, voided.err
+    said.append(voided.out)
+    listed = kehu("reminders", "--from", "2026-03-03", "--days", "1", store=store_path)
+    assert listed.code == 0, listed.err
+    said.append(listed.out)
+    key = next(r["key"] for r in kehu("reminders", "--from", "2026-03-03", "--days", "1", "--json",
+                                      store=store_path).json() if r["rule"] == "greeting")
+    snoozed = kehu("reminders", "snooze", key, "--until", "2026-11-25", store=store_path)
+    assert snoozed.code == 0, snoozed.err
+    said.append(snoozed.err)
+    done = kehu("reminders", "done", key, store=store_path)
+    assert done.code == 0, done.err
+    said.append(done.err)
+    tiered = kehu("tier", "set", cid, "重要客户", store=store_path)
+    assert tiered.code == 0, tiered.err
+    said.append(tiered.err)
+    for text in said:
+        assert "张\u200b三" not in text and "张\ufffd三" in text, said

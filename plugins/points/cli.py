@@ -16,6 +16,7 @@ from kehu_core.ids import check_id
 from kehu_core.left_out import SKIPPED
 from kehu_core.models import Purchase, on_one_line
 from kehu_core.plugins import require_enabled
+from kehu_core.shown import visible
 from kehu_core.store import LEDGER_SUFFIX, Store
 
 from .book import LEDGER, NAME, book_of, earn, earning_day, reason_text, redeem, referral, settings, write_off
@@ -75,7 +76,10 @@ def points_show(ctx: Context, customer_id: str, as_of: dt.date | None, as_json: 
     if as_json:
         emit_json(data)
         return
-    click.echo(_("{name} ({id}): {balance} points").format(name=customer.name, id=customer.id, balance=book.balance))
+    # the name by the rule of every listing (shown.visible): a zero-width space in a second 张三
+    # made it look as the first
+    click.echo(_("{name} ({id}): {balance} points").format(
+        name=visible(customer.name), id=customer.id, balance=book.balance))
     if data["expiring_30_days"]:
         click.echo("  " + _("{count} lapse within 30 days").format(count=data["expiring_30_days"]))
     for e in data["ledger"]:
@@ -95,7 +99,7 @@ def points_redeem(ctx: Context, customer_id: str, points: int, reason: str | Non
     customer = store.get(check_id(customer_id, "customer id"))
     book = redeem(store, customer, points, reason, store.today)
     click.echo(_("{name} ({id}): redeemed {points}, {balance} left").format(
-        name=customer.name, id=customer.id, points=points, balance=book.balance))
+        name=visible(customer.name), id=customer.id, points=points, balance=book.balance))
 
 
 @points_group.command("void")
@@ -121,7 +125,7 @@ def points_void(ctx: Context, entry_id: str, customer_id: str | None) -> None:
     customer = store.get(holding[0])
     click.echo(_("took back points entry {id} of {name} ({customer}): {reason} {delta:+d} of {date}; "
                  "{balance} points now").format(
-        id=wanted, name=customer.name, customer=customer.id, reason=reason_text(entry.get("reason")),
+        id=wanted, name=visible(customer.name), customer=customer.id, reason=reason_text(entry.get("reason")),
         delta=int(entry.get("delta", 0)), date=_plain(entry.get("date")),
         balance=book_of(store, customer.id, store.today).balance))
 

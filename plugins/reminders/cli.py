@@ -18,6 +18,7 @@ from kehu_core.reminder_engine import GROUP_LABELS, by_group, day_list, due_remi
 from kehu_core.reminder_engine import rules as reminder_rules
 from kehu_core.services.contentlines import ical_bytes
 from kehu_core.services.exporting import check_target, shared_note, write_target
+from kehu_core.shown import visible
 from kehu_core.store import Store
 
 from .rules import RULES
@@ -146,7 +147,10 @@ def reminders_group(
             label = _(GROUP_LABELS[group]) if group in GROUP_LABELS else group
             click.echo(f"== {label}: {counts[group]}{due} ==")
         late = "  " + _("(overdue)") if r.due < first else ""
-        click.echo(f"{r.due}  {r.customer_name}  {r.title}{late}\n    {r.detail or ''}  [{r.key}]")
+        # a name (a zero-width space in a second 张三), and a rule's title and detail (a third
+        # party's words), by the rule of every listing (shown.visible): as stored, alike to the first
+        click.echo(f"{r.due}  {visible(r.customer_name)}  {visible(r.title)}{late}\n"
+                   f"    {visible(r.detail or '')}  [{r.key}]")
     waiting = sum(totals.values()) - len(found) if totals else 0
     more = " " + _("({count} more wait for another day)").format(count=waiting) if waiting else ""
     click.echo(ngettext("{n} reminder", "{n} reminders", len(found)).format(n=len(found)) + more, err=True)
@@ -168,7 +172,8 @@ def reminders_group(
 def reminders_done(ctx: Context, key: str, note: str | None, kind: str) -> None:
     """Mark the reminder KEY done: it stops showing, and an interaction records it."""
     reminder = mark_done(_store(ctx), key, note, kind=kind)
-    click.echo(_("done: {title} — {name}").format(title=reminder.title, name=reminder.customer_name), err=True)
+    click.echo(_("done: {title} — {name}").format(title=visible(reminder.title), name=visible(reminder.customer_name)),
+               err=True)
 
 
 @reminders_group.command("snooze")
@@ -178,5 +183,5 @@ def reminders_done(ctx: Context, key: str, note: str | None, kind: str) -> None:
 def reminders_snooze(ctx: Context, key: str, until: dt.date) -> None:
     """Hide the reminder KEY until a later day."""
     reminder = snooze(_store(ctx), key, until)
-    click.echo(_("snoozed until {day}: {title} — {name}").format(day=until, title=reminder.title,
-                                                                 name=reminder.customer_name), err=True)
+    click.echo(_("snoozed until {day}: {title} — {name}").format(
+        day=until, title=visible(reminder.title), name=visible(reminder.customer_name)), err=True)

@@ -19,6 +19,7 @@ from kehu_core.models import LedgerEntry
 from kehu_core.names import shown
 from kehu_core.plugins import require_enabled
 from kehu_core.problems import validation_problems
+from kehu_core.shown import visible
 from kehu_core.store import LEDGER_SUFFIX, Store
 
 from .moves import SCHEMES, move_text, moves, record_if_changed
@@ -88,13 +89,13 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
                    + f"  ¥{d['revenue']:>12} " + _("({share} of revenue)").format(share=f"{d['revenue_share']:.0%}"))
         for p in people[:show]:
             mark = "  " + _("(manual)") if p["overridden"] else ""
-            click.echo(f"      {p['id']}  {p['name']}  ¥{p['revenue']}{mark}")
+            click.echo(f"      {p['id']}  {visible(p['name'])}  ¥{p['revenue']}{mark}")
         if len(people) > show:
             click.echo("      " + _("... {count} more").format(count=len(people) - show))
     if data["recent_changes"]:
         click.echo(_("moves in the last 30 days:"))
         for c in data["recent_changes"]:
-            click.echo(f"  {c['date']}  {c['name']}: {move_text(store, c)}")
+            click.echo(f"  {c['date']}  {visible(c['name'])}: {move_text(store, c)}")
     say_left_out(ctx.unlisted())
 
 
@@ -128,7 +129,7 @@ def tier_record(ctx: Context, as_of: dt.date | None, as_json: bool) -> None:
         say_left_out(ctx.unlisted(), SKIPPED)  # no profile row: their tier is not reviewed, said
         return
     for c in changes:
-        click.echo(f"{c['customer_id']}  {c['name']}: {move_text(store, c, why=False)}")
+        click.echo(f"{c['customer_id']}  {visible(c['name'])}: {move_text(store, c, why=False)}")
     click.echo(_("{count} tier change(s) recorded").format(count=len(changes)), err=True)
     say_left_out(ctx.unlisted(), SKIPPED)
 
@@ -162,4 +163,4 @@ def tier_set(ctx: Context, customer_id: str, tier: str | None, clear: bool, reas
     tier = getattr(updated, OVERRIDE_FIELD, None)
     new, why = tier_of(store, customer.id, tier)
     record_if_changed(store, customer.id, new, f"{reason}; {why}", store.today)
-    click.echo(f"{customer.name} ({customer.id}): {shown(new, store)}", err=True)
+    click.echo(f"{visible(customer.name)} ({customer.id}): {shown(new, store)}", err=True)
