@@ -10,8 +10,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from kehu_core.testing import make_store
+from kehu_core import hookimpl
+from kehu_core.testing import make_store, run_kehu
 
 from . import test_hostile_limits
 from .conftest import kehu
@@ -91,3 +93,40 @@ def test_points_and_reminders_show_a_names_invisible_character_as_every_list_doe
     said.append(tiered.err)
     for text in said:
         assert "张\u200b三" not in text and "张\ufffd三" in text, said
+
+
+class _Wordy:
+    """A third party's commands whose refusals are of several lines."""
+
+    @hookimpl
+    def register_commands(self, cli: Any) -> None:
+        import click
+
+        @cli.command("wordy")
+        @click.option("--how", default="usage")
+        def wordy(how: str) -> None:
+            lines = "give --size or --colour;\nsee `kehu wordy --help`\n  \x1b[2Jsizes: 38-46"
+            if how == "usage":
+                raise click.UsageError(lines)
+            if how == "fail":
+                click.get_current_context().fail(lines)
+            raise click.ClickException(lines)
+
+
+def test_a_plugins_usage_error_of_several_lines_keeps_its_lines(tmp_path: Path) -> None:
+    """A plugin's own `click.UsageError` (or `ctx.fail`, `ClickException`) of three lines was
+    shown as one, its line feeds as `\\n` (the rule for what click quotes of the command line).
+    Now its lines are lines, each with its ESC escaped, as `KehuError.of_lines` keeps kehu's
+    own; what click quotes of the command line stays in its line."""
+    store = make_store(tmp_path / "store", plugins={"wordy": _Wordy()})
+    for how in ("usage", "fail", "click"):
+        result = run_kehu(store, "wordy", "--how", how)
+        no_traceback(result)
+        assert result.code in (1, 2), result.err
+        lines = result.err.splitlines()
+        assert "see `kehu wordy --help`" in lines, (how, result.err)
+        assert "  \\x1b[2Jsizes: 38-46" in lines, (how, result.err)
+        assert "\x1b" not in result.err
+        assert any(line.endswith("give --size or --colour;") for line in lines), (how, result.err)
+    quoted = run_kehu(store, "wordy", "--how", "usage", "b\nkehu: ok")
+    assert "Got unexpected extra argument (b\\nkehu: ok)" in quoted.err, quoted.err

@@ -253,9 +253,10 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         _traceback(exc)
         # what click quotes of the command line ("Got unexpected extra argument (b\nkehu: ok)")
         # shown by the rule of every kehu error: a line feed or ESC typed is said as \n, \x1b;
-        # a group run without its command shows its help, kehu's own lines, as they are
+        # a group run without its command shows its help, kehu's own lines, as they are; a
+        # plugin's own message of several lines keeps its lines, each escaped
         if not isinstance(exc, click.exceptions.NoArgsIsHelpError):
-            exc.message = shown_path(exc.message)
+            exc.message = _shown_lines(exc) if _plugins_own(exc) else shown_path(exc.message)
         exc.show()
         return exc.exit_code
     except RecordError as exc:
@@ -296,6 +297,26 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     finally:
         collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
     return code if isinstance(code, int) else 0
+
+
+def _plugins_own(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by a plugin's code (its command's ``raise click.UsageError``,
+    ``ctx.fail``), not by click's parser nor kehu's own: the code that raised it, past click's
+    ``fail`` helpers, is neither click's nor kehu_core's."""
+    frames = [frame for frame, _line in traceback.walk_tb(exc.__traceback__)]
+    for frame in reversed(frames):
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.partition(".")[0] == "click" and frame.f_code.co_name == "fail":
+            continue  # Context.fail, ParamType.fail: their caller's words
+        return module.partition(".")[0] not in ("click", "kehu_core")
+    return False
+
+
+def _shown_lines(exc: click.ClickException) -> str:
+    """A plugin's message of several lines, its lines kept, each escaped (a line's ESC as
+    ``\\x1b``) as :meth:`KehuError.of_lines` keeps kehu's own; shown as one line by the rule for
+    what click quotes of the command line, its lines ran together with ``\\n`` between them."""
+    return "\n".join(shown_path(line) for line in exc.message.split("\n"))
 
 
 def _said(message: str) -> str:
