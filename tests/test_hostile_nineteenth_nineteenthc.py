@@ -130,3 +130,32 @@ def test_a_plugins_usage_error_of_several_lines_keeps_its_lines(tmp_path: Path) 
         assert any(line.endswith("give --size or --colour;") for line in lines), (how, result.err)
     quoted = run_kehu(store, "wordy", "--how", "usage", "b\nkehu: ok")
     assert "Got unexpected extra argument (b\\nkehu: ok)" in quoted.err, quoted.err
+
+
+def test_kehu_says_clicks_words_in_chinese_and_leaves_click_as_it_is(store_path: Path) -> None:
+    """kehu put its Chinese on click itself (click's range of a number, `1<=数值<=5`, and the
+    full stop after a missing parameter, `。`, replaced in click's classes): a program that
+    imports kehu_core.cli (a plugin's own click tool) had its own messages changed. kehu's own
+    messages say them in Chinese still, by kehu's types and kehu's handler of click's errors."""
+    import click
+
+    from kehu_core import i18n
+
+    missing = kehu("--lang", "zh_CN", "customer", "add", store=store_path)
+    assert missing.code == 2 and "错误：缺少选项 '--name'。" in missing.err, missing.err
+    limit = kehu("--lang", "zh_CN", "customer", "list", "--limit", "-1", store=store_path)
+    assert limit.code == 2 and "-1 不在范围 0<=数值<=1000000000 内" in limit.err, limit.err
+
+    @click.command()
+    @click.option("--n", type=click.IntRange(1, 5), required=True)
+    def tool(n: int) -> None:
+        del n
+
+    with i18n.speaking("zh_CN"):
+        for argv, said in ((["--n", "9"], "1<=x<=5"), ([], "'--n'.")):
+            try:
+                tool.main(argv, standalone_mode=False)
+            except click.UsageError as exc:
+                assert said in exc.format_message(), exc.format_message()
+            else:
+                raise AssertionError(argv)

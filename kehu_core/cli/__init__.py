@@ -27,7 +27,7 @@ from .collecting import collect_garbage_from_here, hold_collector
 from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records, warn
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
-from .localize import localize, use_kehu_catalog
+from .localize import localize, missing_said, use_kehu_catalog
 from .options import Number, Whole, given_path, plain_numbers
 from .oserrors import gone_working_folder, symlink_loop
 
@@ -249,8 +249,9 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except click.exceptions.Abort:
         click.echo(_("aborted"), err=True)
         return 1
-    except click.ClickException as exc:
-        _traceback(exc)
+    except click.ClickException as error:
+        _traceback(error)
+        exc = missing_said(error)
         # what click quotes of the command line ("Got unexpected extra argument (b\nkehu: ok)")
         # shown by the rule of every kehu error: a line feed or ESC typed is said as \n, \x1b;
         # a group run without its command shows its help, kehu's own lines, as they are; a

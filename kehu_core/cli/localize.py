@@ -218,24 +218,19 @@ def use_kehu_catalog() -> None:
     for cls, english in zip(TRANSLATED_TYPES, TYPE_NAMES, strict=True):
         if not isinstance(cls.__dict__.get("name"), _TranslatedName):
             cls.name = _TranslatedName(english)  # type: ignore[assignment]
-    ranges = click.types._NumberRangeBase
-    if not getattr(ranges._describe_range, "_kehu", False):
-        describe = ranges._describe_range
+    # click's range of a number (``1<=x<=5``) and the full stop after a missing parameter are
+    # said in Chinese by kehu's own means, click left as it is for any other program in the
+    # process: kehu's number types describe their own range (``options._Bounded``, which every
+    # number option of kehu and of a plugin run by kehu is: ``options.plain_numbers``), and
+    # kehu's handler of click's errors (``cli.run``) says a missing parameter (:func:`missing_said`)
 
-        def describe_range(self: click.types._NumberRangeBase) -> str:  # type: ignore[type-arg]
-            return describe(self).replace("x", i18n._(RANGE_VALUE), 1)
 
-        describe_range._kehu = True  # type: ignore[attr-defined]
-        ranges._describe_range = describe_range  # type: ignore[method-assign]
-    missing = click.exceptions.MissingParameter
-    if not getattr(missing.format_message, "_kehu", False):
-        english = missing.format_message
-
-        def format_message(self: click.exceptions.MissingParameter) -> str:
-            return chinese_stop(english(self))
-
-        format_message._kehu = True  # type: ignore[attr-defined]
-        missing.format_message = format_message  # type: ignore[method-assign]
+def missing_said(exc: click.ClickException) -> click.ClickException:
+    """``exc`` as kehu shows it: click's "Missing option '--name'." ends with 。 in Chinese (a
+    usage error of the same words and context); any other error as it is."""
+    if not isinstance(exc, click.MissingParameter) or not i18n.is_chinese():
+        return exc
+    return click.UsageError(chinese_stop(exc.format_message()), exc.ctx)
 
 
 #: the full stop click writes after the name of a missing parameter ("缺少参数 '客户ID'.")

@@ -8,7 +8,7 @@ import click
 from ..i18n import _
 from ..keytext import key_text
 from ..paths import empty_path_problem
-from .localize import _TranslatedName
+from .localize import RANGE_VALUE, _TranslatedName
 
 
 def _plain(param_type: click.ParamType, value: object, param: click.Parameter | None,
@@ -27,14 +27,19 @@ def _plain(param_type: click.ParamType, value: object, param: click.Parameter | 
 
 
 class _Bounded:
-    """A number type's bounds in help (``[1<=x<=5]``): none when it has none (click wrote
-    ``[x<=None]`` of an ``IntRange`` without bounds)."""
+    """A number type's bounds in help and in its refusal (``[1<=x<=5]``, in Chinese
+    ``[1<=数值<=5]``: the value's letter in the user's language); none when it has none (click
+    wrote ``[x<=None]`` of an ``IntRange`` without bounds). click has no public means of saying
+    a range otherwise: its help and its refusal both ask the type's ``_describe_range``, which
+    kehu's own types give, click's own left as they are."""
 
     min: object
     max: object
 
     def _describe_range(self) -> str:
-        return "" if self.min is None and self.max is None else super()._describe_range()  # type: ignore[misc]
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range().replace("x", _(RANGE_VALUE), 1)  # type: ignore[misc]
 
 
 class Whole(_Bounded, click.IntRange):
