@@ -11,6 +11,7 @@ merge) and by ``kehu check`` for a hand edit (docs/plugins.md, "Values a plugin 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 def computed_field_messages(customer: Customer, computed: Mapping[str, str]) -> list[str]:
     """``validate_customer`` messages for fields of ``customer``'s profile named as a key of
     ``computed`` (value name → how the plugin computes it, and how to change it instead)."""
-    extra = customer.model_extra or {}
+    extra = customer.model_extra
+    if not extra:  # (most profiles: nothing to compare, asked of each by `kehu check`)
+        return []
     # spelt another way too (``Tier``, ``POINTS``, an invisible character before it: column_key):
     # `customer show` printed `Tier  钻石会员` beside the tier kehu computes, `check` ok
     keys = {column_key(name): name for name in computed}
@@ -50,6 +53,8 @@ SHOWN_BY_KEHU: Mapping[str, str] = {
 
 def shown_by_kehu_messages(customer: Customer) -> list[str]:
     """Messages for profile fields named as what ``customer show`` computes (:data:`SHOWN_BY_KEHU`)."""
+    if not customer.model_extra:
+        return []
     return computed_field_messages(customer, {name: _(how) for name, how in SHOWN_BY_KEHU.items()})
 
 
@@ -61,7 +66,17 @@ def column_key(header: str) -> str:
     in `customer show`, with no owner to any filter, and its export's column was read as owner."""
     if not header.isascii():
         header = "".join(c for c in header if unicodedata.category(c) != "Cf")
-    return re.sub(r"[\s_:：]", "", header).lower()
+    return _ASIDE.sub("", header).lower()
+
+
+_ASIDE = re.compile(r"[\s_:：]")
+
+
+@functools.lru_cache(maxsize=64)
+def _fields_by_key(model: type[Customer]) -> dict[str, str]:
+    """Each field of ``model`` by its :func:`column_key` (a model's fields never change: made
+    once a model, not once a profile of `kehu check`)."""
+    return {column_key(name): name for name in model.model_fields}
 
 
 def spelled_as_field_messages(customer: Customer) -> list[str]:
@@ -70,7 +85,9 @@ def spelled_as_field_messages(customer: Customer) -> list[str]:
     reads them as one field (a sheet with both is refused; before, the later column became the
     customer's name). Asked by ``Store.rule_problems``, so every door that writes a profile
     refuses one and `kehu check` names one a hand edit wrote."""
-    fields = {column_key(name): name for name in type(customer).model_fields}
+    if not customer.model_extra:
+        return []
+    fields = _fields_by_key(type(customer))
     return [_("{field}: spelt as kehu's field {known} another way, so an export's column of it is read as {known} "
               "by an import; rename it (or move its value into {known})").format(field=escaped_text(name),
                                                                                  known=fields[key])

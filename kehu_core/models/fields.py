@@ -160,6 +160,26 @@ def _numbers(annotation: Any, value: Any, loc: tuple[str | int, ...],
     return value
 
 
+def reads_numbers(annotation: Any, _asked: frozenset[Any] = frozenset()) -> bool:
+    """Whether :func:`numbers_as_written` can read or refuse anything in a value of
+    ``annotation`` (a number somewhere in it, as :func:`_numbers` looks); where not, it gives
+    back every value as given, finding nothing. Worked out once for a plugin's field, when it is
+    guarded (``plugins.guards.guarded_fields``), not on each value of each profile read."""
+    if _number_not_flag(annotation) or _number_not_text(annotation):
+        return True
+    models = _models_in(annotation)
+    if models:  # (a model asked already, as its own field's type: its other fields answer)
+        if models[0] not in _asked and any(reads_numbers(field.annotation, _asked | {models[0]})
+                                           for field in models[0].model_fields.values()):
+            return True
+    else:
+        values = _items_of(annotation, (dict,), 1)
+        if values is not None and reads_numbers(values, _asked):
+            return True
+    items = _items_of(annotation, (list, set, frozenset, tuple), 0)
+    return items is not None and reads_numbers(items, _asked)
+
+
 def _kinds(annotation: Any) -> list[Any]:
     """The types a field's annotation allows (Optional, unions and Annotated opened)."""
     import types

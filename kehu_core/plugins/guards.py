@@ -40,7 +40,10 @@ READING_HOOKS = frozenset({
 #: the hooks given a record to act on or to check: each implementation gets its own copy, so one
 #: that changes what it was given changes nothing another plugin sees, nor what kehu goes on with
 #: (a purchase's amount set to 1 000 000 in ``interaction_saved`` made the points plugin award a
-#: million points for a ¥100 sale, `purchase add` print "¥1000000 recorded", and check said ok)
+#: million points for a ¥100 sale, `purchase add` print "¥1000000 recorded", and check said ok).
+#: Those of them that only read (:data:`READING_HOOKS`) give kehu's own plugins what kehu has,
+#: as :data:`THEIR_COPY_HOOKS` do: they change nothing they are given, and a copy of every
+#: profile for each of their rules was a quarter of a `kehu check` of a large store
 OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "kept_customer_fields", "validate_ledger"})
 
 #: the hooks given customers to compute values of: a plugin not kehu's gets its own copies (kehu's
@@ -75,17 +78,25 @@ def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[st
 
 
 def _failure_is_a_problem(plugin: str, kind: Any) -> Callable[[Any, Any], Any]:
+    from ..models.fields import numbers_as_written, reads_numbers
+
+    # whether the kind holds a number anywhere: answered here once, not on each value (its
+    # annotation walked for every profile `kehu check` and a list read)
+    try:
+        numbers = reads_numbers(kind)
+    except Exception:  # noqa: BLE001 - a type of the plugin's own that cannot be asked: each value read
+        numbers = True
+
     def validate(value: Any, handler: Any) -> Any:
         # its numbers read by every door's rule, before the type's own (pydantic's lax rule
         # took `shoe_size=1_000` and a float's `١٢٣`): models.fields.numbers_as_written
-        from ..models.fields import numbers_as_written
+        if numbers:
+            value, found = numbers_as_written(kind, value)
+            if found:
+                from ..models.hostile import TooDeep
 
-        value, found = numbers_as_written(kind, value)
-        if found:
-            from ..models.hostile import TooDeep
-
-            loc, message = found[0]
-            raise TooDeep(message, loc)
+                loc, message = found[0]
+                raise TooDeep(message, loc)
         try:
             with plugin_exits():
                 kept = handler(value)
@@ -315,7 +326,8 @@ class GuardedHooks:
         marks -= self._running
         self._running.update(marks)
         given = call  # what the result is checked against: the plugin may change its own copy
-        if hook in OWN_COPY_HOOKS or hook in THEIR_COPY_HOOKS and not _built_in(self._plugins.get(name)):
+        if hook in OWN_COPY_HOOKS and hook not in READING_HOOKS or (
+                hook in OWN_COPY_HOOKS or hook in THEIR_COPY_HOOKS) and not _built_in(self._plugins.get(name)):
             call = {key: value if key == "store" else own_copy(value) for key, value in call.items()}
         try:
             ok, result = self._safely(name, hook, call, lambda: function(**call), given)

@@ -1,0 +1,59 @@
+"""The nineteenth round (nineteenthb, 2026-12-06): the speed of `kehu check` and `kehu tier`.
+What each speed-up changed in a code path is held here by what a user would notice; each test
+failed on the code path broken the way a careless speed-up would break it. See
+docs/benchmarks.md for the measurements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from kehu_core import hookimpl
+from kehu_core.testing import make_store, run_kehu
+
+from . import test_hostile_limits
+
+no_traceback = test_hostile_limits.no_traceback
+
+
+class _Fit(BaseModel):
+    width: int | None = None
+    note: str | None = None
+
+
+class _NestedNumbers:
+    """A third party's fields whose numbers are inside a mapping, a model or a list of models,
+    beside fields holding no number (text, anything)."""
+
+    @hookimpl
+    def customer_fields(self) -> dict[str, tuple[Any, Any]]:
+        return {"sizes": (dict[str, int], {}), "fit": (_Fit | None, None), "fits": (list[_Fit], []),
+                "label": (str | None, None), "anything": (Any, None)}
+
+
+def test_a_plugins_number_inside_a_mapping_or_a_model_is_read_by_the_rule_of_every_number(tmp_path: Path) -> None:
+    """Whether a plugin field's type holds a number anywhere is now worked out once, when the
+    field is guarded (``models.fields.reads_numbers``), instead of its annotation walked on every
+    value of every profile `kehu check` reads. A number written `1_000` inside a mapping, a model
+    or a list of models is still refused at its line; a text field holding `1_000` is text."""
+    store = make_store(tmp_path / "shop", plugins={"nested": _NestedNumbers()})
+    cid = run_kehu(store, "customer", "add", "--name", "赵敏").out.strip()
+    path = store.customer_file(cid)
+    plain = "".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                    if not line.startswith(("sizes:", "fits:", "fit:", "label:", "anything:")))
+    path.write_text(plain + "label: 1_000\nanything: 1_000\nsizes: {eu: 38}\nfit: {width: 3, note: 1_0}\n",
+                    encoding="utf-8")
+    checked = run_kehu(store, "check")
+    assert checked.code == 0, checked.out + checked.err
+    for written, value in (("sizes: {eu: 1_000}\n", "'1_000'"), ("fit: {width: 1_0}\n", "'1_0'"),
+                           ("fits: [{width: 2}, {width: '٣'}]\n", "'٣'")):
+        path.write_text(plain + written, encoding="utf-8")
+        checked = run_kehu(store, "check")
+        no_traceback(checked)
+        assert checked.code == 1, (written, checked.out + checked.err)
+        line = len(plain.splitlines()) + 1
+        field = written.split(":")[0]
+        assert f"customer.yaml:{line}: {field}" in checked.out, checked.out
+        assert f"{value} is not a number kehu reads" in checked.out, checked.out
