@@ -209,7 +209,7 @@ def print_customer(data: dict[str, Any], interactions: list[dict[str, Any]], *, 
             value = [display_phone(p, region) for p in value]
         rows.append((field_label(key), _text(value)))
         if key == "name" and isinstance(value, str) and not value.isascii():
-            from ..textsearch import MIXED_SCRIPT_MARK, mixed_script_note
+            from ..lookalike import MIXED_SCRIPT_MARK, mixed_script_note
 
             if (note := mixed_script_note(value)) is not None:
                 rows.append((MIXED_SCRIPT_MARK, note))  # Аnna (a Cyrillic А) looks like Anna

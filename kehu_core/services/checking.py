@@ -62,12 +62,12 @@ def created_warnings(store: Store) -> list[Problem]:
 
 
 def mixed_script_warnings(store: Store) -> list[Problem]:
-    """A name mixing Latin letters with Cyrillic or Greek ones (``textsearch.mixed_scripts``:
+    """A name mixing Latin letters with Cyrillic or Greek ones (``lookalike.mixed_scripts``:
     Аnna with a Cyrillic А), each at its line: a warning of `kehu check`, never a problem (a
     person may be named in two scripts), in the words the TUI and `customer show` use
-    (``textsearch.mixed_script_note``); a spreadsheet shows no mix: such a name passes for
+    (``lookalike.mixed_script_note``); a spreadsheet shows no mix: such a name passes for
     another customer's (`kehu duplicates` groups the two). From the index."""
-    from ..textsearch import mixed_script_note
+    from ..lookalike import mixed_script_note
 
     out = []
     for cid, name, _owner, _level, _created, _dnc in store.index.profile_summaries():

@@ -9,7 +9,7 @@
 * likely the same customer (``kehu duplicates``, for a person to decide) — besides the above,
   the same name with a similar phone (the same last 8 digits, or one digit apart), or names
   written with different characters that sound the same (the same pinyin: 张敏 and 章敏), or
-  that look the same (Anna, and Аnna with a Cyrillic А: ``textsearch.look_alike_key``).
+  that look the same (Anna, and Аnna with a Cyrillic А: ``lookalike.look_alike_key``).
   Two customers with the same name and unrelated phones are not listed: namesakes are common.
 
 Merging two records found the same: :mod:`kehu_core.services.customer_merge`.
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
 from ..i18n import _
+from ..lookalike import look_alike_key, look_alike_letters
 from ..models import Customer
-from ..textsearch import LOOK_ALIKE_LETTERS, look_alike_key, name_key, spoken_key
+from ..textsearch import name_key, spoken_key
 from .profile_merge import ALSO_KNOWN  # noqa: F401 (its home: the merge driver names it too)
 
 if TYPE_CHECKING:
@@ -192,8 +193,7 @@ def _letters_told(name: str) -> str:
     named (``Аnna (А U+0410 CYRILLIC CAPITAL LETTER A)``): in the message the two look alike too."""
     import unicodedata
 
-    told = [f"{c} U+{ord(c):04X} {unicodedata.name(c, '')}".rstrip()
-            for c in dict.fromkeys(name) if unicodedata.normalize("NFKC", c).translate(LOOK_ALIKE_LETTERS) != c]
+    told = [f"{c} U+{ord(c):04X} {unicodedata.name(c, '')}".rstrip() for c in look_alike_letters(name)]
     return f"{name} ({', '.join(told)})" if told else name
 
 

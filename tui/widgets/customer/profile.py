@@ -11,7 +11,7 @@ from rich.text import Text
 from kehu_core.confidential import LOCK
 from kehu_core.i18n import _
 from kehu_core.labels import field_label
-from kehu_core.textsearch import MIXED_SCRIPT_MARK, mixed_script_note
+from kehu_core.lookalike import MIXED_SCRIPT_MARK, mixed_script_note
 
 from ... import formatting
 from ..plain_text import Static

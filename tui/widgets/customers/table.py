@@ -32,9 +32,9 @@ from textual.widgets import DataTable
 
 from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
+from kehu_core.lookalike import MIXED_SCRIPT_MARK, mixed_script_note
 from kehu_core.names import shown
 from kehu_core.services.scoring import tier_names
-from kehu_core.textsearch import MIXED_SCRIPT_MARK, mixed_script_note
 
 from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
