@@ -70,7 +70,7 @@ class Normaliser:
         """The contact's fields and extra values in kehu's form; ValueError (or KehuError)
         names the first bad value."""
         out, extra = self.values(contact)
-        self.check(out, contact.places)
+        self.check(out, self.places(contact, out))
         return out, extra
 
     def values(self, contact: ImportedContact) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,6 +105,32 @@ class Normaliser:
                 except (ValueError, KehuError):
                     return places[f"{key}[{n}]"]
         return places.get(key)
+
+    def places(self, contact: ImportedContact, out: dict[str, Any]) -> dict[str, str]:
+        """The contact's places for what the model says of ``out`` (its values in kehu's form):
+        an item's (``emails[2]``, a vCard's third EMAIL) also as the model counts the list once
+        repeats are dropped (``emails.1``), and a list past the model's limit at the first item
+        past it, where the list has no place of its own (51 TEL lines; tags of two CATEGORIES)."""
+        places = dict(contact.places)
+        for key, value in out.items():
+            raw = contact.fields.get(key)
+            if not isinstance(value, list) or not isinstance(raw, (list, tuple)):
+                continue
+            for n, item in enumerate(raw):
+                where = places.get(f"{key}[{n}]")
+                if where is None:
+                    continue
+                normal: dict[str, Any] = {}
+                try:
+                    self._value(normal, key, [item])
+                except (ValueError, KehuError):
+                    continue
+                if normal[key] and normal[key][0] in value:
+                    places.setdefault(f"{key}.{value.index(normal[key][0])}", where)
+            limit = _max_items(self.model, key)
+            if limit is not None and len(value) > limit and key not in places and f"{key}.{limit}" in places:
+                places[key] = places[f"{key}.{limit}"]
+        return places
 
     def _value(self, out: dict[str, Any], key: str, value: Any) -> None:
         """``out[key]``: ``value`` in kehu's form; ValueError (or KehuError) says what is wrong."""
@@ -203,7 +229,7 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
         except Exception:  # noqa: BLE001 - only a guess: the merge step makes this customer itself and says what is wrong
             prepared.cid = prepared.record = prepared.state = prepared.rows = prepared.unlinked = None
     try:
-        normaliser.check(fields, contact.places)
+        normaliser.check(fields, normaliser.places(contact, fields))
     except ValueError as exc:
         out.prepared = Prepared(error=str(exc))
     return out
@@ -272,12 +298,24 @@ def staging(store: Store) -> Iterator[None]:
 def placed(problem: Problem, places: dict[str, str]) -> str:
     """A validation problem of a contact's field as said at the field's place (``places``: a
     sheet's cell, ``sheet 'Sheet1' cell C2 (credit_limit): Input should be a valid decimal``),
-    where it has one; else as the model says it. A problem deeper in the field (``emails.1``,
-    a sale's ``payments.0.date``) keeps its location after the place."""
-    where = places.get(str(problem.loc[0])) if problem.loc and problem.reason else None
+    or its item's (``emails.1``: a vCard's EMAIL line, :meth:`Normaliser.places`), where it has
+    one; else as the model says it. A problem deeper in the field (``emails.1``, a sale's
+    ``payments.0.date``) keeps its location after the place."""
+    where = None
+    if problem.loc and problem.reason:
+        item = ".".join(str(p) for p in problem.loc[:2]) if len(problem.loc) > 1 else None
+        where = places.get(item) if item else None
+        where = where or places.get(str(problem.loc[0]))
     if where is None:
         return problem.message
     return f"{where}: {problem.reason if len(problem.loc) == 1 else problem.message}"
+
+
+def _max_items(model: type[Customer], key: str) -> int | None:
+    """How many items the model takes in its list field ``key`` (its ``max_length``), if it says."""
+    info = model.model_fields.get(key)
+    limits = [getattr(m, "max_length", None) for m in (info.metadata if info else ())]
+    return next((limit for limit in limits if isinstance(limit, int)), None)
 
 
 def _unique(values: Any) -> list[str]:

@@ -251,7 +251,9 @@ def contact_from_card(card: Any, source: str,
             mark("birthday", line)
         elif name == "CATEGORIES":
             values = value if isinstance(value, list) else str(value).split(",")
-            fields["tags"].extend(v.strip() for v in values if v.strip())
+            for tag in (v.strip() for v in values if v.strip()):
+                fields["tags"].append(tag)
+                mark(f"tags[{len(fields['tags']) - 1}]", line)
             mark("tags", line, adds=True)
         elif name == "NOTE":
             note = str(value).replace("\r\n", "\n").strip()

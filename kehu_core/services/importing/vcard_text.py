@@ -52,9 +52,16 @@ def property_lines(chunk: str, first: int) -> dict[str, list[tuple[int, str]]]:
     the file holds them (vobject's own count is not the file's)."""
     lines: dict[str, list[tuple[int, str]]] = {}
     for offset, line in _properties(chunk):
-        written = line.split(":", 1)[0].split(";")[0].split(".")[-1].strip().upper()
+        written = property_name(line)
         lines.setdefault(written.replace("_", "-"), []).append((first + offset, written))
     return lines
+
+
+def property_name(line: str) -> str:
+    """The name of the property a content line holds, upper case, a group's ``item1.`` left
+    out (``item1.email;type=INTERNET:a@b.cn``: ``EMAIL``): what is mended, and where a line is
+    counted, by the same name."""
+    return line.split(":", 1)[0].split(";")[0].split(".")[-1].strip().upper()
 
 
 def _properties(chunk: str) -> list[tuple[int, str]]:
@@ -82,7 +89,7 @@ def _text_line(line: str) -> str:
     """One unfolded content line as vobject is to read it: a BASE64 text decoded, commas of a
     text value escaped."""
     head = line.split(":", 1)[0]
-    name = head.split(";")[0].split(".")[-1].upper()
+    name = property_name(line)
     if name in BINARY:
         return line
     refuse_non_charsets(head)

@@ -1,0 +1,55 @@
+"""Nineteenth outside round, helper D (issue 16: nothing lost, nothing leaked; every user error a
+message naming the place). Each failed on the code before its fix; see docs/reliability.md,
+"The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kehu_core.models.customer import MAX_ADDRESS, MAX_CONTACTS, MAX_TAGS
+
+from .conftest import kehu
+from .test_hostile import tree_hash
+from .test_hostile_limits import no_traceback
+
+
+def _card(*lines: str) -> list[str]:
+    return ["BEGIN:VCARD", "VERSION:3.0", *lines, "END:VCARD"]
+
+
+def test_a_vcards_list_problem_found_by_the_model_is_named_at_its_propertys_line(tmp_path: Path) -> None:
+    """A problem the model finds in a list after reading it (the second address of the card,
+    once the repeated one is dropped, too long) and a whole-list limit (51 TEL lines; tags of
+    two CATEGORIES lines past 200) were said at the card's line alone (`a.vcf:1: addresses.1:
+    …`), where every other problem of a card names its property's line. Now the line of the
+    offending property (the first past the limit)."""
+    shop = tmp_path / "shop"
+    assert kehu("init", str(shop), "--no-git").code == 0
+    long_adr = "ADR:;;" + "路" * (MAX_ADDRESS + 1) + ";;;;"
+    cards = [
+        # card at line 1: ADR lines 4, 5 (the same), 6 (too long: addresses.1 once 5 is dropped)
+        _card("FN:张三", "ADR:;;文三路1号;;;;", "ADR:;;文三路1号;;;;", long_adr),
+        # card at line 8: TEL lines 11.., one repeated (line 12), the 51st distinct one past the limit
+        _card("FN:李四", "TEL:13900000000", "TEL:13900000000",
+              *(f"TEL:139{n:08d}" for n in range(1, MAX_CONTACTS + 1))),
+        # tags of two CATEGORIES lines: the first past the limit is on the second line
+        _card("FN:王五", "CATEGORIES:" + ",".join(f"a{n}" for n in range(MAX_TAGS - 1)),
+              "CATEGORIES:b1,b2"),
+    ]
+    starts, at = [], 1
+    for card in cards:
+        starts.append(at)
+        at += len(card)
+    card_file = tmp_path / "a.vcf"
+    card_file.write_text("\r\n".join(line for card in cards for line in card) + "\r\n", encoding="utf-8")
+    before = tree_hash(shop)
+    done = kehu("import", str(card_file), store=shop)
+    assert done.code == 1, done.err
+    no_traceback(done)
+    assert tree_hash(shop) == before
+    lines = done.err.splitlines()
+    tel_past = starts[1] + 3 + 1 + MAX_CONTACTS  # FN, the repeat, 50 distinct numbers
+    for card, (line, what) in ((starts[0], (6, "ADR")), (starts[1], (tel_past, "TEL")),
+                               (starts[2], (starts[2] + 4, "CATEGORIES"))):
+        (said,) = [said for said in lines if f"a.vcf:{card}:" in said]
+        assert f"a.vcf:{card}: line {line} ({what}):" in said, said
