@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -353,6 +354,41 @@ class MailServerSettings(BaseModel):
                            "smtp.password_env"))
 
 
+#: `kehu send`'s pace when neither `--rate` nor kehu.yaml's `outreach.rate_per_minute` gives one
+DEFAULT_RATE = 30
+#: the slowest pace, in messages a minute: one in under 17 hours
+LEAST_RATE = 0.001
+
+
+def rate_problem(per_minute: float) -> str | None:
+    """What is wrong with a send's pace (`--rate`, `outreach.rate_per_minute`), or None: a
+    number, LEAST_RATE at the least. `1e-9` sent one message, then waited past what time.sleep
+    takes ("internal error: OverflowError"), the rest unsent; `nan` was no rate."""
+    if math.isfinite(per_minute) and per_minute >= LEAST_RATE:
+        return None
+    return _("rate {per_minute}: expected a number of messages per minute, at least {least}").format(
+        per_minute=per_minute, least=LEAST_RATE)
+
+
+class OutreachSettings(BaseModel):
+    """``outreach:`` in kehu.yaml: how `kehu send` paces its messages (see docs/reports.md)."""
+
+    # a settings model, read as kehu.yaml is (`kehu check` too): `rate_per_minute: abc` was read
+    # by `kehu send` alone, refused only as it ran
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    rate_per_minute: float | None = Field(
+        None, description=f"messages a minute `kehu send` sends at most (default {DEFAULT_RATE}); `--rate` wins")
+
+    @field_validator("rate_per_minute")
+    @classmethod
+    def _a_pace(cls, value: float | None) -> float | None:
+        problem = None if value is None else rate_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
 class StoreConfig(BaseModel):
     """Everything a store can configure. Unknown keys are kept for plugins and for the future."""
 
@@ -374,6 +410,7 @@ class StoreConfig(BaseModel):
                                                 description="saved groups of customers (docs/reports.md)")
     smtp: MailServerSettings = Field(default_factory=MailServerSettings,
                                      description="the email server for kehu send")
+    outreach: OutreachSettings = Field(default_factory=OutreachSettings, description="the pace of kehu send")
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     credit: CreditSettings = Field(default_factory=CreditSettings)

@@ -159,3 +159,22 @@ def test_kehu_says_clicks_words_in_chinese_and_leaves_click_as_it_is(store_path:
                 assert said in exc.format_message(), exc.format_message()
             else:
                 raise AssertionError(argv)
+
+
+def test_kehu_check_reads_the_outreach_settings_at_their_line(store_path: Path) -> None:
+    """kehu.yaml's `outreach: rate_per_minute: abc` (or `1_0`, `nan`, `0`) was read by `kehu send`
+    alone: `kehu check` said ok. Now a setting like `smtp:`'s, named at its line by check (and by
+    every command, as kehu.yaml is read); `１０` is ten."""
+    config = store_path / "kehu.yaml"
+    plain = config.read_text(encoding="utf-8")
+    for typed, said in (("abc", ""), ("1_0", "is not a number kehu reads"), ("nan", "messages per minute"),
+                        ("0", "messages per minute"), ("[1]", "")):
+        config.write_text(plain + f"outreach:\n  rate_per_minute: {typed}\n", encoding="utf-8")
+        checked = kehu("check", store=store_path)
+        no_traceback(checked)
+        text = checked.out + checked.err
+        line = len(plain.splitlines()) + 2
+        assert checked.code == 1 and f"kehu.yaml:{line}: outreach.rate_per_minute: " in text, (typed, text)
+        assert said in text, (typed, text)
+    config.write_text(plain + "outreach:\n  rate_per_minute: １０\n", encoding="utf-8")
+    assert kehu("check", store=store_path).code == 0

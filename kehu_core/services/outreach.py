@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import math
 import smtplib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..config import DEFAULT_RATE, rate_problem
 from ..errors import KehuError
 from ..i18n import _
-from ..money import number_text
 from . import segments
 from .outreach_channels import SmtpChannel, SmtpSettings, address, channels, plugin_senders
 from .outreach_templates import Template, context
@@ -39,9 +38,6 @@ from .plugin_send import SendFailed, send_through_plugin, sender_plugin
 if TYPE_CHECKING:
     from ..models import Customer
     from ..store import Store
-
-DEFAULT_RATE = 30  # messages per minute
-LEAST_RATE = 0.001  # messages per minute: one in under 17 hours
 
 
 # --- planning and sending -------------------------------------------------------------------
@@ -149,11 +145,9 @@ class RateLimiter:
 
     def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        # a number, LEAST_RATE at the least: `--rate 1e-9` sent one message, then waited past what
-        # time.sleep takes ("internal error: OverflowError"), the rest unsent; `nan` was no rate
-        if not (math.isfinite(per_minute) and per_minute >= LEAST_RATE):
-            raise KehuError(_("rate {per_minute}: expected a number of messages per minute, at least {least}").format(
-                per_minute=per_minute, least=LEAST_RATE))
+        problem = rate_problem(per_minute)  # kehu.yaml's rate_per_minute is held to it too
+        if problem is not None:
+            raise KehuError(problem)
         self.interval = 60.0 / per_minute
         self.clock, self.sleep = clock, sleep
         self._last: float | None = None
@@ -167,15 +161,10 @@ class RateLimiter:
 
 
 def rate_setting(store: Store) -> float:
-    raw = (store.config.model_extra or {}).get("outreach") or {}
-    value = raw.get("rate_per_minute", DEFAULT_RATE) if isinstance(raw, dict) else DEFAULT_RATE
-    try:  # by every door's rule of numbers, as `--rate`: float() took `1_0` and `١٠` for 10, `true` for 1
-        if isinstance(value, bool):
-            raise ValueError(value)
-        return float(number_text(value) if isinstance(value, str) else value)
-    except (TypeError, ValueError):  # (money.NotPlainDigits is a ValueError)
-        raise KehuError(_("kehu.yaml outreach.rate_per_minute: {value} is not a number").format(
-            value=repr(value))) from None
+    """kehu.yaml's ``outreach.rate_per_minute`` (read, by the rule of every setting's numbers and
+    :func:`~kehu_core.config.rate_problem`, as kehu.yaml is), else :data:`DEFAULT_RATE`."""
+    given = store.config.outreach.rate_per_minute
+    return DEFAULT_RATE if given is None else given
 
 
 def open_channel(store: Store, channel: str) -> Any:
