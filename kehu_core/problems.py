@@ -115,19 +115,20 @@ TYPE_MESSAGES = {
 NOUNS = {"field": N_("field"), "condition": N_("condition"), "setting": N_("setting")}
 
 
-def settings_numbers(model: Any, data: Any, path: Path, *, prefix: tuple[str, ...] = ()) -> tuple[Any, list[Problem]]:
+def settings_numbers(model: Any, data: Any, path: Path, *, prefix: tuple[str, ...] = (),
+                     text: str | None = None) -> tuple[Any, list[Problem]]:
     """Settings with their numbers read by the rule of every door's numbers, and what it refuses
     (:func:`~kehu_core.models.fields.numbers_as_written`: ``1_000``, another script's digits,
     ``true`` where a number belongs), each at its line of ``path``: kehu.yaml's own and each
     plugin's section (``prefix``: ``("plugins", "points")``). The document is read for lines
-    only when there is something to say."""
+    only when there is something to say; ``text``: the file's text about to be written."""
     from .models.fields import numbers_as_written
     from .yamlio import lines_doc
 
     read, found = numbers_as_written(model, data, prefix)
     if not found:
         return read, []
-    doc = lines_doc(path) if path.is_file() else None
+    doc = lines_doc(path, text) if text is not None or path.is_file() else None
     return read, [Problem(path, line_of(doc, loc), f"{'.'.join(map(str, loc))}: {message}") for loc, message in found]
 
 

@@ -178,3 +178,25 @@ def test_kehu_check_reads_the_outreach_settings_at_their_line(store_path: Path) 
         assert said in text, (typed, text)
     config.write_text(plain + "outreach:\n  rate_per_minute: １０\n", encoding="utf-8")
     assert kehu("check", store=store_path).code == 0
+
+
+def test_kehu_keys_reads_kehu_yaml_as_every_other_door(store_path: Path, tmp_path: Path) -> None:
+    """`kehu keys add` checked the kehu.yaml it was to write with PyYAML (YAML 1.1): a Norwegian
+    shop's `region: NO` was false there ("region: Input should be a valid string"), refused,
+    where every other door reads kehu.yaml as YAML 1.2 (`NO` is text) and the store opens. Now
+    kehu.yaml is read by kehu's own reader, as the store reads it."""
+    from .test_confidential import keyfile
+
+    config = store_path / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("region: CN", "region: NO") if "region: CN" in text else text + "region: NO\n",
+                      encoding="utf-8")
+    assert kehu("check", store=store_path).code == 0
+    (tmp_path / "keys").mkdir()
+    _path, public = keyfile(tmp_path / "keys", "wang")
+    added = kehu("keys", "add", "王芳", public, store=store_path)
+    no_traceback(added)
+    assert added.code == 0, added.err
+    assert "region: NO" in config.read_text(encoding="utf-8")
+    assert kehu("keys", "list", "--json", store=store_path).json()["recipients"][0]["name"] == "王芳"
+    assert kehu("check", store=store_path).code == 0

@@ -10,21 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from .. import confidential
-from ..config import CONFIG_FILE, StoreConfig
+from ..config import CONFIG_FILE
 from ..errors import KehuError, RecordError
 from ..i18n import _
 from ..keytext import key_text
-from ..problems import validation_problems
+from ..store.config_file import read_config
 from ..yamlio import (
     YamlFileError,
     atomic_write,
     dump_roundtrip,
     load_roundtrip,
     read_text,
-    roundtrip_yaml,
     to_plain_yaml_value,
 )
 
@@ -81,13 +78,10 @@ def _edit_config_locked(store: Store, change: Any) -> None:
         section["recipients"] = to_plain_yaml_value({})
     change(section)
     text = dump_roundtrip(doc, like=original)  # its line ends and byte order mark kept, as a record's
-    import yaml
-
-    try:
-        config = StoreConfig.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:
-        # the lines of the kehu.yaml this would write: a section just added has none in ``doc``
-        raise RecordError(validation_problems(exc, path, roundtrip_yaml().load(text))) from None
+    # read as every door reads kehu.yaml, at the lines of the text this would write (a section
+    # just added has none in the file): PyYAML's YAML 1.1 read a Norwegian shop's `region: NO`
+    # as false and refused the edit of a kehu.yaml every other door takes
+    config = read_config(path, text)
     atomic_write(path, text)
     store.config = config
 

@@ -26,8 +26,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from .. import journal, journal_ahead
 from ..clock import day_is_fixed, resolve_today
 from ..clock import now as clock_now
@@ -36,18 +34,12 @@ from ..config_names import shop_name
 from ..errors import KehuError, Problem, RecordError, StoreError
 from ..i18n import _
 from ..journal import Recorder, record
-from ..models import Customer, too_deep
+from ..models import Customer
 from ..paths import STATE_DIR
 from ..plugins import PluginHost
-from ..problems import settings_numbers, validation_problems
-from ..yamlio import (
-    YamlFileError,
-    line_of,
-    lines_doc,
-    load_fast,
-    special_file_message,
-)
+from ..yamlio import special_file_message
 from .batch import _Batch, _WriteLog
+from .config_file import read_config
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
 
 if TYPE_CHECKING:
@@ -137,24 +129,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
                 _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
                     path=path, CONFIG_FILE=CONFIG_FILE)
             )
-        try:
-            doc = load_fast(config_path) or {}
-        except YamlFileError as exc:
-            raise RecordError([exc.problem]) from None
-        if not isinstance(doc, dict):
-            raise RecordError([Problem(config_path, 1, "expected a mapping of settings")])
-        # nested past what a record may be (300 levels under plugins: made the round-trip
-        # loader, which finds lines for a plugin's settings problems, run out of stack)
-        deep = too_deep(doc, controls=False)
-        if deep is not None:
-            raise RecordError([Problem(config_path, line_of(lines_doc(config_path), deep.loc), str(deep))])
-        doc, flags = settings_numbers(StoreConfig, doc, config_path)
-        if flags:  # `credit_days: true` was one day, `1_0` ten (said first: `false` is "less than 1" to pydantic)
-            raise RecordError(flags)
-        try:
-            config = StoreConfig.model_validate(doc)
-        except ValidationError as exc:
-            raise RecordError(validation_problems(exc, config_path, lines_doc(config_path))) from None
+        config = read_config(config_path)
         store = cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
         wrong = store.plugins.settings_problems() if plugins or extra_plugins else []
         if wrong:  # the plugins' settings (their settings_model), held as kehu's own above

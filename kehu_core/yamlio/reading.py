@@ -129,6 +129,15 @@ def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
     return _load_fast_text(path, text, loader)
 
 
+def load_fast_text(path: Path, text: str) -> Any:
+    """:func:`load_fast` of ``text``, what is to be written to ``path``: read as it will be."""
+    try:
+        parsed = _parsed_text(text, path)
+    except _FileProblem as exc:
+        raise YamlFileError(exc.problem) from None
+    return _load_fast_text(path, parsed)
+
+
 def _load_fast_text(path: Path, text: str, loader: type[FastLoader] | None = None) -> Any:
     """:func:`load_fast` of ``path``'s text, already read (:func:`_parsed_text`)."""
     try:
@@ -289,21 +298,26 @@ def _timestamp(text: str) -> Any:
     return yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
 
 
-def lines_doc(path: Path) -> Any:
+def lines_doc(path: Path, text: str | None = None) -> Any:
     """The file's YAML nodes, only to look up line numbers (:func:`line_of` reads them); None if
     nothing reads it.
 
     Composed by libyaml, whose nodes know their lines: ruamel's round-trip document, asked
     first until 2026-12-05, took 5 s for a profile of 64 000 list items (a colleague's 1 MB
     file, named by `kehu check` at every read), libyaml a tenth of it. A text libyaml does not
-    take (two documents, a tab where YAML 1.2 allows one) is read by ruamel, as it is edited."""
+    take (two documents, a tab where YAML 1.2 allows one) is read by ruamel, as it is edited.
+    ``text``: what is to be written to ``path`` (its lines, not the file's)."""
     try:
-        return yaml.compose(_parsed_text(read_text(path), path), Loader=_BaseLoader)
+        return yaml.compose(_parsed_text(read_text(path) if text is None else text, path), Loader=_BaseLoader)
     except (_FileProblem, yaml.YAMLError, ValueError, RecursionError):
         pass
     try:
-        return load_roundtrip(path)
+        return load_roundtrip(path) if text is None else _rt().load(_parsed_text(text, path))
     except YamlFileError:
+        return None
+    except Exception:  # a text of the edit ruamel does not take: no lines (each problem at line 1)
+        if text is None:
+            raise
         return None
 
 
