@@ -14,6 +14,8 @@ from kehu_core import hookimpl
 from kehu_core.testing import make_store, run_kehu
 
 from . import test_hostile_limits
+from .conftest import kehu
+from .pluginutil import configure
 
 no_traceback = test_hostile_limits.no_traceback
 
@@ -57,3 +59,30 @@ def test_a_plugins_number_inside_a_mapping_or_a_model_is_read_by_the_rule_of_eve
         field = written.split(":")[0]
         assert f"customer.yaml:{line}: {field}" in checked.out, checked.out
         assert f"{value} is not a number kehu reads" in checked.out, checked.out
+
+
+def test_the_tier_table_lists_the_first_of_each_tier_and_counts_the_rest_as_json_has_them(demo_copy: Path) -> None:
+    """`kehu tier` made a row for every customer of the store to print five of each tier; the
+    distribution now makes rows only for the customers the table lists (``listed``), its counts
+    and sums still the whole store's. Each tier's line, the customers it lists (a pinned one
+    marked) and its "... N more" are those of `kehu tier --json`, whatever --show is."""
+    configure(demo_copy, tiering={"as_of": "2026-11-20"})
+    data = kehu("tier", "--json", store=demo_copy).json()
+    top = data["tiers"]["重要客户"][0]["id"]
+    assert kehu("tier", "set", top, "小客户", store=demo_copy).code == 0
+    data = kehu("tier", "--json", store=demo_copy).json()
+    assert [p["id"] for p in data["tiers"]["小客户"]].count(top) == 1
+    for show in (0, 1, 3, 1000):
+        table = kehu("--lang", "en", "tier", "--show", str(show), store=demo_copy)
+        assert table.code == 0, table.err
+        lines = table.out.splitlines()
+        for d in data["distribution"]:
+            head = next(n for n, line in enumerate(lines) if f" {d['customers']:>5} customers (" in line
+                        and f"¥{d['revenue']:>12} " in line)
+            people = data["tiers"][d["tier"]]
+            listed = lines[head + 1:head + 1 + min(show, len(people))]
+            assert [line.split()[0] for line in listed] == [p["id"] for p in people[:show]], (show, lines)
+            assert all(line.endswith("(manual)") == (p["id"] == top) for line, p in zip(listed, people, strict=False))
+            after = lines[head + 1 + len(listed)] if head + 1 + len(listed) < len(lines) else ""
+            more = len(people) - show
+            assert (after == f"      ... {more} more") if more > 0 else "more" not in after, (show, after)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from icalendar import Calendar, Event
 
 from kehu_core.cli import Context, Whole, emit_json, pass_ctx, say_left_out, say_unread_records
 from kehu_core.cli.records import DATE, REP
@@ -51,6 +50,10 @@ def _check_rules(store: Store, names: tuple[str, ...]) -> None:
 def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
     """All-day events a calendar app imports; UIDs are the reminder keys, so re-importing
     updates events instead of duplicating them."""
+    # here, not at the top: every command kehu runs registers this plugin's commands (`kehu
+    # tier`, `kehu check`), and icalendar is a fiftieth of a second to import that only --ics needs
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//kehu//reminders//ZH")
     cal.add("version", "2.0")

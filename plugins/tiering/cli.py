@@ -35,9 +35,10 @@ from .tiers import (
 )
 
 
-def overview(store: Store, as_of: dt.date | None, recent_days: int = 30) -> dict[str, Any]:
-    """What ``kehu tier --json`` prints: :func:`.tiers.distribution` and the recent moves."""
-    data = distribution(store, as_of)
+def overview(store: Store, as_of: dt.date | None, recent_days: int = 30, listed: int | None = None) -> dict[str, Any]:
+    """What ``kehu tier --json`` prints: :func:`.tiers.distribution` and the recent moves;
+    ``listed``: the first so many customers of each tier (None: all, as ``--json`` has them)."""
+    data = distribution(store, as_of, listed)
     end = dt.date.fromisoformat(data["window"]["end"])
     return {**data, "recent_changes": recent_changes(store, end - dt.timedelta(days=recent_days))}
 
@@ -70,7 +71,7 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
         return
     store = ctx.store
     require_enabled(store, NAME)
-    data = overview(store, as_of)
+    data = overview(store, as_of, listed=None if as_json else show)
     if as_json:
         emit_json(data)
         say_left_out(ctx.unlisted())  # in no tier: said, never dropped unseen
@@ -90,8 +91,8 @@ def tier_group(click_ctx: click.Context, ctx: Context, as_of: dt.date | None, sh
         for p in people[:show]:
             mark = "  " + _("(manual)") if p["overridden"] else ""
             click.echo(f"      {p['id']}  {visible(p['name'])}  ¥{p['revenue']}{mark}")
-        if len(people) > show:
-            click.echo("      " + _("... {count} more").format(count=len(people) - show))
+        if d["customers"] > show:
+            click.echo("      " + _("... {count} more").format(count=d["customers"] - show))
     if data["recent_changes"]:
         click.echo(_("moves in the last 30 days:"))
         for c in data["recent_changes"]:

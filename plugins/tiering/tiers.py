@@ -378,7 +378,7 @@ def tier_of(
     return info.computed, f"{cfg.scheme}: ¥{info.revenue} in the last {cfg.window_days} days"
 
 
-def distribution(store: Store, as_of: dt.date | None = None) -> dict[str, Any]:
+def distribution(store: Store, as_of: dt.date | None = None, listed: int | None = None) -> dict[str, Any]:
     """The tier distribution: the one home of "how many customers are in each tier".
 
     ``kehu tier --json`` prints it and the TUI dashboard draws it. Every customer of the store
@@ -387,31 +387,39 @@ def distribution(store: Store, as_of: dt.date | None = None) -> dict[str, Any]:
     ``{scheme, window: {start, end}, distribution: [{tier, customers, share, revenue,
     revenue_share}], tiers: {tier: [{id, name, revenue, abc, rfm, rfm_segment, overridden}]}}``,
     tiers in the scheme's order (top first), revenue as text (exact), customers by revenue.
+    ``listed``: the first so many customers of each tier under ``tiers`` (None: all of them);
+    the counts and sums are the whole store's either way (a row of each of 100 000 customers,
+    made for the table's five a tier, was most of `kehu tier`).
     """
     tiers = compute(store, as_of)
+    by_customer = tiers.by_customer
     cfg = settings(store)
     members: dict[str, list[dict[str, Any]]] = {name: [] for name in cfg.tier_names()}
+    counts: dict[str, int] = dict.fromkeys(members, 0)
+    sums: dict[str, Decimal] = {name: Decimal(0) for name in members}
     for cid, name, override in store.index.names_by_revenue(OVERRIDE_FIELD):  # no models made
-        info = tiers.by_customer.get(cid)
+        info = by_customer.get(cid)
         if info is None:
             continue
-        members.setdefault(override or info.computed, []).append({
-            "id": cid, "name": name, "revenue": str(info.revenue),
-            "abc": info.abc, "rfm": info.rfm, "rfm_segment": info.rfm_segment,
-            "overridden": bool(override),
-        })
-    total = sum(len(m) for m in members.values()) or 1
-    total_revenue = sum(tiers.by_customer[c].revenue for c in tiers.by_customer) or Decimal(1)
-    counts = []
-    for name, people in members.items():
-        revenue = sum((Decimal(p["revenue"]) for p in people), Decimal(0))
-        counts.append({
-            "tier": name, "customers": len(people), "share": round(len(people) / total, 4),
-            "revenue": str(revenue), "revenue_share": round(float(revenue / total_revenue), 4),
-        })
+        tier = override or info.computed
+        people = members.setdefault(tier, [])
+        if listed is None or len(people) < listed:
+            people.append({
+                "id": cid, "name": name, "revenue": str(info.revenue),
+                "abc": info.abc, "rfm": info.rfm, "rfm_segment": info.rfm_segment,
+                "overridden": bool(override),
+            })
+        counts[tier] = counts.get(tier, 0) + 1
+        sums[tier] = sums.get(tier, Decimal(0)) + info.revenue
+    total = sum(counts.values()) or 1
+    total_revenue = sum(info.revenue for info in by_customer.values()) or Decimal(1)
+    shares = [{
+        "tier": name, "customers": counts[name], "share": round(counts[name] / total, 4),
+        "revenue": str(sums[name]), "revenue_share": round(float(sums[name] / total_revenue), 4),
+    } for name in members]
     return {
         "scheme": tiers.scheme,
         "window": {"start": tiers.start.isoformat(), "end": tiers.as_of.isoformat()},
-        "distribution": counts,
+        "distribution": shares,
         "tiers": members,
     }

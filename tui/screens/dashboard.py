@@ -215,7 +215,7 @@ def tier_figures(store: Store, today: dt.date) -> tuple[str, list[TierRow]] | No
         from kehu_plugins.tiering.tiers import distribution
     except ImportError:
         return None
-    data = distribution(store)
+    data = distribution(store, listed=0)  # the counts and sums alone: no customer's row
     scheme = _(SCHEMES[data["scheme"]]) if data["scheme"] in SCHEMES else data["scheme"]
     window = f"{scheme} · {data['window']['start']} .. {data['window']['end']}"
     rows = [(str(shown(d["tier"], store)), d["customers"], Decimal(d["revenue"]), d["revenue_share"])
