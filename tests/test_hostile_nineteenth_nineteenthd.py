@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kehu_core.models.customer import MAX_ADDRESS, MAX_CONTACTS, MAX_TAGS
 
 from .conftest import kehu
@@ -53,3 +55,40 @@ def test_a_vcards_list_problem_found_by_the_model_is_named_at_its_propertys_line
                                (starts[2], (starts[2] + 4, "CATEGORIES"))):
         (said,) = [said for said in lines if f"a.vcf:{card}:" in said]
         assert f"a.vcf:{card}: line {line} ({what}):" in said, said
+
+
+def test_a_card_kehu_serve_refuses_names_its_propertys_line_as_the_import_does(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """kehu serve answered 422 for a card it refuses with the field alone (`name: holds the
+    control character U+001B`, `phones.1: …`), where `kehu import` of the same card names the
+    property's line (`line 4 (FN): …`): the phone's card said at its line, in the import's
+    words, for a new contact and for an edit alike."""
+    from .test_serve import serving
+
+    with serving(tmp_path_factory, "nineteenthd-serve") as server:
+        before = tree_hash(server.root / "customers")
+        session = server.session("wangfang")
+        new = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ctl-1\r\nFN:赵\x1b敏\r\nEND:VCARD\r\n").encode()
+        answer = session.put(f"{server.book('wangfang')}ctl-1.vcf", data=new,
+                             headers={"Content-Type": "text/vcard", "If-None-Match": "*"})
+        assert answer.status_code == 422 and "line 4 (FN): " in answer.text, (answer.status_code, answer.text)
+        sheet = tmp_path / "same.vcf"
+        sheet.write_bytes(new)
+        imported = kehu("import", str(sheet), store=server.root)
+        said = answer.text.split("line 4 (FN): ", 1)[1].split(";")[0]
+        assert f"same.vcf:1: line 4 (FN): {said}" in imported.err, (imported.err, answer.text)
+        url = f"{server.book('wangfang')}{server.ids['李四']}.vcf"
+        got = session.get(url)
+        # an edit: a second TEL that is no phone, 51 TEL lines, a control character in the NOTE
+        lines = got.text.split("\r\n")
+        at = next(n for n, line in enumerate(lines) if line.startswith("FN"))
+        for extra, (offset, prop) in ((["TEL:13912345678", "TEL:12"], (2, "TEL")),
+                                      ([f"TEL:139{n:08d}" for n in range(MAX_CONTACTS + 1)], (51, "TEL")),
+                                      (["NOTE:好\x00客户"], (1, "NOTE"))):
+            kept = [line for line in lines if not line.startswith(("TEL", "NOTE"))]
+            edited = "\r\n".join([*kept[:at + 1], *extra, *kept[at + 1:]])
+            answer = session.put(url, data=edited.encode(), headers={"If-Match": got.headers["ETag"],
+                                                                      "Content-Type": "text/vcard"})
+            assert answer.status_code == 422, (answer.status_code, answer.text)
+            assert f"line {at + 1 + offset} ({prop}): " in answer.text, answer.text
+        assert tree_hash(server.root / "customers") == before

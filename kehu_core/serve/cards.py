@@ -254,12 +254,13 @@ def read_card(text: str) -> Any:
     import vobject
 
     from ..services.importing.vcard import contact_from_card
-    from ..services.importing.vcard_text import join_soft_breaks
+    from ..services.importing.vcard_text import join_soft_breaks, property_lines
 
+    text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     try:
-        card = vobject.readOne(join_soft_breaks(text.replace("\r\n", "\n").replace("\n", "\r\n")),
-                               ignoreUnreadable=False)
-        return contact_from_card(card, "the card")
+        card = vobject.readOne(join_soft_breaks(text), ignoreUnreadable=False)
+        # each value's place is its property's line in the card, as `kehu import` names it
+        return contact_from_card(card, "the card", property_lines(text, 1))
     except Exception as exc:  # vobject raises many kinds for broken input
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise Refused(400, _("kehu cannot read this vCard: {why}").format(why=why)) from None
@@ -292,23 +293,36 @@ def _whole_or_not_at_all(store: Store) -> Iterator[None]:
             why=exc)) from None
 
 
-def _reasons(exc: KehuError) -> str:
+def _reasons(exc: KehuError, places: dict[str, str]) -> str:
+    """What is wrong, each problem at its property's line in the card (``places``: the
+    contact's, :meth:`.Normaliser.places`) in the words of `kehu import` (``prepare.placed``)."""
+    from ..services.importing.prepare import placed
+
     if isinstance(exc, RecordError):
-        return "; ".join(p.message for p in exc.problems)
+        return "; ".join(placed(p, places) for p in exc.problems)
     return str(exc)
 
 
 def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
     """A card of an existing customer came back: its name, phones, emails, addresses and note
     become a change of the customer's file (validated; Refused with the reason if not)."""
+    from ..plugins import ImportedContact
+    from ..services.importing.prepare import Normaliser
+
     contact = read_card(text)
     fields = contact.fields
-    changes: dict[str, Any] = {
-        "phones": fields.get("phones") or [],
-        "emails": fields.get("emails") or [],
-        "addresses": fields.get("addresses") or [],
-        "notes": own_note(fields.get("notes")),
-    }
+    # the lists in kehu's form as `kehu import` makes them, so a problem the model finds in one
+    # is named at its property's line as the import names it (the card's other values are not taken)
+    listed = ImportedContact(contact.source, {k: fields[k] for k in ("phones", "emails", "addresses") if k in fields},
+                             places=contact.places)
+    normaliser = Normaliser(store.config.region, store.customer_model)
+    try:
+        values = normaliser.values(listed)[0]
+    except (ValueError, KehuError) as exc:
+        raise Refused(422, _("{id} ({name}): {reasons}; nothing was changed").format(
+            id=customer.id, name=customer.name, reasons=exc)) from None
+    changes: dict[str, Any] = {key: values.get(key) or [] for key in ("phones", "emails", "addresses")}
+    changes["notes"] = own_note(fields.get("notes"))
     name = fields.get("name")
     if isinstance(name, str):
         name = name.strip()
@@ -325,7 +339,7 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
             return store.update_customer(customer.id, changes)
     except KehuError as exc:
         raise Refused(422, _("{id} ({name}): {reasons}; nothing was changed").format(
-            id=customer.id, name=customer.name, reasons=_reasons(exc))) from None
+            id=customer.id, name=customer.name, reasons=_reasons(exc, normaliser.places(listed, values)))) from None
 
 
 def gone(store: Store, scope: Scope, href: str, uid: str, sent: str | None = None) -> str | None:
@@ -441,15 +455,16 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
 
     from ..problems import validation_problems
     from ..services import dedupe
-    from ..services.importing.prepare import Normaliser
+    from ..services.importing.prepare import Normaliser, placed
 
     contact = read_card(text)
     contact.fields.pop("id", None)  # the UID: kept as vcard_uid below, never the customer's id
     # the values in kehu's form as `kehu import` makes them (one rule for both doors): the
     # model alone refused a birthday in a vCard form (an iPhone's 1604-04-15 without a year,
     # 4.0's --0415 or 19900415) that the import takes, and with it the whole contact
+    normaliser = Normaliser(store.config.region, store.customer_model)
     try:
-        values, _extra = Normaliser(store.config.region, store.customer_model).values(contact)
+        values, _extra = normaliser.values(contact)
     except (ValueError, KehuError) as exc:
         raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
             reasons=exc)) from None
@@ -469,7 +484,7 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
     try:
         customer = store.customer_model.model_validate(data, context={"region": store.config.region})
     except ValidationError as exc:
-        reasons = "; ".join(p.message for p in validation_problems(exc, "(new)"))
+        reasons = "; ".join(placed(p, normaliser.places(contact, values)) for p in validation_problems(exc, "(new)"))
         raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
             reasons=reasons)) from None
     try:
@@ -481,7 +496,7 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
                              "instead").format(matches=matches)) from None
     except KehuError as exc:
         raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(
-            reasons=_reasons(exc))) from None
+            reasons=_reasons(exc, normaliser.places(contact, values)))) from None
 
 
 def read_uid(text: str) -> Any:
