@@ -40,11 +40,10 @@ from .errors import KehuError
 from .handed import kehus_own, plugin_code, stops_kehu
 from .i18n import _
 from .ids import check_id
-from .models import CONTROL_CHARACTERS, Customer, Interaction, Reminder, one_line_problem
+from .models import Customer, Interaction, Reminder
 from .models.fields import INDEXED
 from .models.interactions import interaction_adapter
 from .plugins import WrongResult
-from .plugins.guards import given_to
 
 # (the `X as X` imports: named here too, as plugins, the TUI, `kehu check` and the docs know
 # them, e.g. kehu_core.reminder_engine.GROUPS)
@@ -54,8 +53,9 @@ from .reminder_groups import RULE_GROUPS as RULE_GROUPS
 from .reminder_groups import by_group as by_group
 from .reminder_groups import day_list as day_list
 from .reminder_groups import group_counts as group_counts
-from .reminder_groups import group_of
-from .reminder_state import LEDGER, apply_state, ledgered_customers, snoozed_to, states
+from .reminder_runs import MAX_REMINDERS as MAX_REMINDERS
+from .reminder_runs import run_rules
+from .reminder_state import LEDGER, apply_state, ledgered_customers, states
 from .reminder_state import state_entry_problem as state_entry_problem
 
 if TYPE_CHECKING:
@@ -67,6 +67,9 @@ if TYPE_CHECKING:
 _LOOKUP_DAYS = 800
 #: customers whose histories one query of reminders_for reads (bounds memory at any size)
 _CHUNK = 500
+#: customers a rule is run over within one setting up of its guards (reminder_runs.run_rules):
+#: a few tens of milliseconds of the rules, as kehu serve's warm-up pauses every 200 customers
+_RULES_CHUNK = 100
 
 #: days a missed reminder of a rule that names none (and kehu.yaml names none for) still shows
 DEFAULT_LAPSE_DAYS = 14
@@ -106,20 +109,6 @@ class HistoryNeeds:
             self.unpaid or other.unpaid,
             self.open_complaints or other.open_complaints,
         )
-
-
-def _own_key(reminder: Reminder, name: str, rules: Sequence[ReminderRule]) -> bool:
-    """Whether ``reminder``, yielded by the rule ``name`` (of ``rules``), has a key
-    ``RULE:CUSTOMER_ID:ANCHOR`` of its own rule and customer, as the hookspec documents, its
-    rule being ``name`` or one of its own no other rule is named (the birthday rule gives
-    `lunar-birthday` reminders). Done and snooze are stored by key: a plugin's key `hello` could
-    never be marked done (:func:`parse_key` refuses it), one the built-in birthday reminder has
-    was marked done with it, and one naming another customer marked that customer's."""
-    rule = reminder.rule
-    if ":" in rule or not rule or rule != name and any(other.name == rule for other in rules):
-        return False
-    anchor = reminder.key.removeprefix(f"{rule}:{reminder.customer_id}:")
-    return anchor != reminder.key and bool(anchor)
 
 
 def parse_key(key: str) -> tuple[str, str, str]:
@@ -196,75 +185,14 @@ def _run_rules(
     *,
     lapse: bool = True,
     state: dict[str, dict[str, Any]] | None = None,
-    firsts: Sequence[dt.date] | None = None,
 ) -> list[Reminder]:
-    """Every rule's reminders for one customer. Engine rules hold for every plugin's rules: a
-    customer marked ``do_not_contact`` gets nothing from an outreach rule (every rule unless it
-    says ``outreach = False``, like the overdue-bill reminder); a reminder due more than the
-    rule's lapse days (:func:`lapse_of`) before ``start`` has lapsed (each rule is asked from
-    that day on); each reminder gets its group; a rule that raises (or calls ``sys.exit``) or
-    yields something else than a Reminder of this customer is reported by its plugin's name
-    and the other rules still run. ``lapse=False``: nothing lapses (finding a key); ``state``
-    (the done/snooze entries): a snoozed reminder lapses counting from the day it was snoozed to.
-    ``firsts``: each rule's first day (:func:`_firsts`), when the caller runs the rules for many
-    customers (the same for each)."""
-    out: list[Reminder] = []
-    for position, rule in enumerate(rule_list):
-        if customer.do_not_contact and getattr(rule, "outreach", True):
-            continue
-        try:
-            if not lapse:
-                first = start
-            else:
-                first = firsts[position] if firsts is not None else _first_day(start, lapse_of(store, rule))
-            # what a failing rule wrote is taken back, and what it prints goes to stderr, as for a hook;
-            # a rule only answers, as a hook that only reads: a write of its is refused (a line a day)
-            plugin = getattr(rule, "plugin", rule.name)
-            with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(rule)), \
-                    store.only_reading(plugin, f"reminder rule {rule.name}"):
-                found = []
-                most = MAX_REMINDERS + len(history) + (end - first).days
-                # its own copies: what it changes of them no other rule sees (guards.given_to)
-                given, past = given_to(rule, customer), given_to(rule, history)
-                for reminder in rule.due(store, given, past, first, end):  # checked as they come
-                    if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
-                        raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
-                            reminder=f"{reminder!r:.80}", id=customer.id))
-                    # one line each in `kehu reminders` and Today: a title or key holding a line
-                    # break drew a reminder line of the rule's making ("转账到 6222-…")
-                    lines = [name for name in ("title", "key", "rule") if not getattr(reminder, name).isprintable()]
-                    detail = reminder.detail  # shown on a line of its own: no break, no control character
-                    if detail and (one_line_problem(detail) or any(c in CONTROL_CHARACTERS for c in detail)):
-                        lines.append("detail")
-                    if lines:
-                        raise WrongResult(_("yielded a reminder whose {fields} is not one line of printable text: "
-                                            "{reminder}").format(fields=", ".join(lines), reminder=f"{reminder!r:.99}"))
-                    if not _own_key(reminder, rule.name, rule_list):
-                        raise WrongResult(_("yielded a reminder of rule {rule} and key {key}, expected a key "
-                                            "RULE:{id}:ANCHOR of its own rule, which no other rule is named (done and "
-                                            "snooze are stored by key)").format(
-                            rule=repr(reminder.rule), key=repr(reminder.key), id=customer.id))
-                    found.append(reminder)
-                    if len(found) > most:
-                        raise WrongResult(_("yielded more than {most} reminders for customer {id} (no end?)").format(
-                            most=most, id=customer.id))
-        except BaseException as exc:  # one broken rule must not hide every other reminder
-            if stops_kehu(exc):
-                raise
-            store.plugins.report(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}", exc)
-            continue
-        for reminder in found:
-            # an ongoing condition gives the day it first fell due, maybe long ago
-            if not lapse or snoozed_to(state, reminder) >= first:
-                reminder.group = group_of(reminder, rule)
-                out.append(reminder)
-    return out
-
-
-#: what one rule may give for one customer, besides one a day of the window and one an
-#: interaction of the history (a reminder per unpaid purchase): a rule whose ``due`` yields
-#: without end (a loop that forgot its stop) took 16 GB in a minute and was never done
-MAX_REMINDERS = 10_000
+    """Every rule's reminders for one customer (:func:`~kehu_core.reminder_runs.run_rules`): a
+    reminder due more than the rule's lapse days (:func:`lapse_of`) before ``start`` has lapsed
+    (each rule is asked from that day on). ``lapse=False``: nothing lapses (finding a key);
+    ``state`` (the done/snooze entries): a snoozed reminder lapses counting from the day it was
+    snoozed to."""
+    firsts = _firsts(store, rule_list, start) if lapse else [start] * len(rule_list)
+    return run_rules(store, rule_list, [customer], [history], firsts, end, lapse=lapse, state=state)[0]
 
 
 def _sorted(reminders: list[Reminder]) -> list[Reminder]:
@@ -317,10 +245,14 @@ def reminders_for(
         ids = [c.id for c in chunk]
         histories = _chunk_histories(store, ids) if needs is None else _needed_histories(store, ids, needs)
         state = states(store, [cid for cid in ids if cid in ledgered])
-        for customer in chunk:
-            found = _run_rules(store, rule_list, customer, histories.get(customer.id, []), start, end,
-                               state=state, firsts=firsts)
-            yield customer, _sorted(apply_state(found, state, end))
+        # the rules run over a part of the chunk at a time, then its customers are given: never
+        # a plugin's guards held open at a yield (what the caller prints meanwhile is its own)
+        for part in range(0, len(chunk), _RULES_CHUNK):
+            few = chunk[part:part + _RULES_CHUNK]
+            found = run_rules(store, rule_list, few, [histories.get(c.id, []) for c in few], firsts, end,
+                              state=state)
+            for customer, mine in zip(few, found, strict=True):
+                yield customer, _sorted(apply_state(mine, state, end))
 
 
 def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) -> HistoryNeeds | None:
@@ -348,14 +280,20 @@ def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) ->
     return needs
 
 
-def _firsts(store: Store, rule_list: Sequence[ReminderRule], start: dt.date) -> list[dt.date] | None:
+def _firsts(store: Store, rule_list: Sequence[ReminderRule], start: dt.date) -> list[dt.date | BaseException]:
     """Each rule's first day (:func:`_first_day`), worked out once for a pass over many
-    customers instead of once a customer and rule (100 000 times for a book of 10 000); None
-    if a rule's lapse cannot be read (each customer's run then reports it, as it would)."""
-    try:
-        return [_first_day(start, lapse_of(store, rule)) for rule in rule_list]
-    except Exception:  # a rule's own lapse_days property that raises: reported per customer
-        return None
+    customers instead of once a customer and rule (100 000 times for a book of 10 000); for a
+    rule whose lapse cannot be read (its own ``lapse_days`` property raising), what it raised,
+    reported for each customer the rule is asked of, as it would be."""
+    firsts: list[dt.date | BaseException] = []
+    for rule in rule_list:
+        try:
+            firsts.append(_first_day(start, lapse_of(store, rule)))
+        except BaseException as exc:
+            if stops_kehu(exc):
+                raise
+            firsts.append(exc)
+    return firsts
 
 
 def _chunk_histories(store: Store, customer_ids: Sequence[str]) -> dict[str, list[Interaction]]:

@@ -60,11 +60,22 @@ def given_to(handed: Any, value: Any) -> Any:
     cost seconds a `kehu reminders` of a large store). A third party's rule that cleared the
     history it was given, or changed the customer, hid the built-in rules' reminders after it
     (an overdue bill, a birthday) and renamed the customer in the rest."""
+    return giving_to(handed)(value)
+
+
+def giving_to(handed: Any) -> Callable[[Any], Any]:
+    """What :func:`given_to` does to each value handed to ``handed``, decided once: the
+    reminder engine hands a rule every customer of a list (asked 100 000 times for a book of
+    10 000 customers, the same answer for each rule)."""
     from ..entrypoints import BUILT_IN_PACKAGE
 
     if type(handed).__module__.split(".", 1)[0] == BUILT_IN_PACKAGE:
-        return value
-    return own_copy(value)
+        return _as_it_is
+    return own_copy
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
 
 
 def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
