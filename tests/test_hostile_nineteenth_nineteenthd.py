@@ -12,7 +12,10 @@ from kehu_core.models.customer import MAX_ADDRESS, MAX_CONTACTS, MAX_TAGS
 
 from .conftest import kehu
 from .test_hostile import tree_hash
+from .test_hostile_eighteenth_eighteentha import _killed_while_checking_out
+from .test_hostile_git import team  # noqa: F401 (team: a fixture)
 from .test_hostile_limits import no_traceback
+from .test_team_merge import remote  # noqa: F401 (remote: a fixture)
 
 
 def _card(*lines: str) -> list[str]:
@@ -92,3 +95,32 @@ def test_a_card_kehu_serve_refuses_names_its_propertys_line_as_the_import_does(
             assert answer.status_code == 422, (answer.status_code, answer.text)
             assert f"line {at + 1 + offset} ({prop}): " in answer.text, answer.text
         assert tree_hash(server.root / "customers") == before
+
+
+def test_a_killed_syncs_put_back_that_fails_is_said_not_hidden(
+        team: tuple[Path, Path, str], remote: Path, tmp_path: Path) -> None:  # noqa: F811
+    """A sync killed while git wrote the merge, and the clone's put-back failing for a reason of
+    its own (here git cannot take its index's lock: a folder stands at `.git/index.lock`): a
+    reading command said nothing and went on over the half-merged clone, and a writing command
+    ended in git's bare "git reset -q --hard … failed". Now a reading command warns, saying what
+    is wrong and what to do, and goes on; a writing command is refused with the same words,
+    exit 1, nothing written; the sync's marker is kept, so the command after the mend puts the
+    clone back."""
+    a, b, _cid = team
+    written, _unwritten = _killed_while_checking_out(a, b, tmp_path)
+    lock = a / ".git" / "index.lock"
+    lock.unlink()
+    lock.mkdir()
+    listed = kehu("customer", "list", store=a)
+    no_traceback(listed)
+    assert listed.code == 0, listed.err
+    assert "could not be put back" in listed.err and "index.lock" in listed.err, listed.err
+    before = tree_hash(a / "customers")
+    added = kehu("customer", "add", "--name", "戊", store=a)
+    no_traceback(added)
+    assert added.code == 1 and "could not be put back" in added.err and "kehu sync" in added.err, added.err
+    assert tree_hash(a / "customers") == before
+    lock.rmdir()
+    checked = kehu("check", store=a)
+    assert checked.code == 0 and "put back" in checked.err, checked.err
+    assert not (a / written).exists()

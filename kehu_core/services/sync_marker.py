@@ -29,6 +29,7 @@ import json
 import os
 from pathlib import Path
 
+from ..errors import KehuError
 from ..i18n import _
 from ..paths import SYNC_MARKER
 from . import gitops
@@ -36,6 +37,10 @@ from . import gitops
 MARKER = SYNC_MARKER
 #: where the working tree a killed sync left is kept when the clone is put back
 KEPT_REF = "refs/kehu/killed-sync"
+
+
+class PutBackFailed(KehuError):
+    """A killed sync's clone could not be put back (git refused: why is said); its marker kept."""
 
 
 def put_back(root: Path, start: str | None, committed: str | None) -> None:
@@ -109,8 +114,16 @@ def recover(root: Path, state: Path) -> str | None:
     kept = gitops.run(root, "stash", "create", check=False).stdout.strip()
     if kept:
         gitops.run(root, "update-ref", KEPT_REF, kept, check=False)
-    put_back(root, start, committed)
-    _remove_files_brought(root, base, tracking)
+    try:
+        put_back(root, start, committed)
+        _remove_files_brought(root, base, tracking)
+    except KehuError as exc:  # the marker stays: the command after the mend puts the clone back
+        why = str(exc.args[0] if exc.args else exc).split("\n")[0]  # git's first line says it
+        raise PutBackFailed(_(
+            "the last `kehu sync` was interrupted (killed) before it finished merging, and this clone "
+            "could not be put back as it was before that sync: {why} Until it is, the clone holds that "
+            "sync's half-merged files: mend what git says, then any kehu command puts it back (and "
+            "`kehu sync` merges again)").format(why=why)) from None
     end(state)
     said = _("kehu: the last `kehu sync` was interrupted (killed) before it finished merging; this clone was put "
              "back as it was before that sync (HEAD {start}, your edits uncommitted, no merge), so nothing it "
@@ -138,7 +151,9 @@ def _stale_index_lock(root: Path) -> str | None:
     is removed: no process has it open and no git runs in this clone (a ``git commit`` waiting
     on its editor holds the lock closed; its process works in the clone's top folder). The
     lock's path when a git command holds it (the clone is put back later), else None. Where the
-    system does not show its processes (no /proc), the lock is left and git's refusal names it."""
+    system does not show its processes (no /proc: git takes the lock by O_EXCL, no flock, so
+    nothing portable tells a live holder from a dead one), the lock is left and the put-back's
+    failure names it (:class:`PutBackFailed`), for the user to remove once no git runs."""
     git_dir = gitops.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout.strip()
     lock = Path(git_dir) / "index.lock"
     if not git_dir or not lock.is_file() or not Path("/proc/self/fd").is_dir():

@@ -92,6 +92,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
         self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
+        self._put_back_said = ""  # a killed sync's failed put-back, said as the store opened
         #: thread → (plugin, hook) while a plugin's hook that only reads runs in it (see only_reading)
         self._recording: Recorder | None = None  # the open change (kehu_core.journal)
         # what to record a write made outside an open change as (the TUI: "kehu tui"); None:
@@ -283,7 +284,14 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
 
         if not sync_marker.left(self.state_dir):
             return
-        said = sync_marker.recover(self.root, self.state_dir)
+        try:
+            said = sync_marker.recover(self.root, self.state_dir)
+        except sync_marker.PutBackFailed as exc:
+            if str(exc) != self._put_back_said:
+                raise
+            # said as the store opened (put_back_killed_sync): the write is refused, not said twice
+            raise KehuError(_("nothing was written: this clone could not be put back after the interrupted "
+                              "`kehu sync` (said above)")) from None
         if said is not None:
             import sys
 
@@ -300,8 +308,17 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         # asked of every command that opens the store: a look, never a folder made for it
         if self.holds_lock() or not sync_marker.left(state_dir(self.root, create=False)):
             return
-        with contextlib.suppress(KehuError, OSError), self.lock(timeout=0):
-            pass
+        try:
+            with contextlib.suppress(OSError), self.lock(timeout=0):
+                pass
+        except sync_marker.PutBackFailed as exc:
+            # a command that only reads goes on, over the clone as the sync left it: said, not hidden
+            import sys
+
+            self._put_back_said = str(exc)
+            sys.stderr.write(f"kehu: {exc}\n")
+        except KehuError:
+            return  # the lock is taken (a write or a sync runs): the next command puts it back
 
     @cached_property
     def _lock(self) -> FileLock:
