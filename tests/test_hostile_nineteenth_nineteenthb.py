@@ -5,6 +5,7 @@ docs/benchmarks.md for the measurements."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,31 @@ def test_the_tier_table_lists_the_first_of_each_tier_and_counts_the_rest_as_json
             after = lines[head + 1 + len(listed)] if head + 1 + len(listed) < len(lines) else ""
             more = len(people) - show
             assert (after == f"      ... {more} more") if more > 0 else "more" not in after, (show, after)
+
+
+def test_the_first_list_by_a_value_on_a_fresh_index_is_the_list_every_value_made_gives(
+        demo_copy: Path, tmp_path: Path) -> None:
+    """The first `customer list --tier X` on a fresh index (a clone, a deleted .kehu) made every
+    plugin's values of every customer to learn which plugin gives the tier; now one customer's
+    values of every plugin say it (``derived_values._givers``), that plugin's values are made for
+    everyone and the others' for the customers listed. The list, each customer's values with it
+    (the next reminder, the points), is the one every customer's values give, by tier and sorted
+    by a value (points, the tier), on a fresh index each time."""
+    configure(demo_copy, tiering={"as_of": "2026-11-20"})
+    fresh = tmp_path / "fresh"
+    shutil.copytree(demo_copy, fresh)
+    everyone = kehu("customer", "list", "--json", store=demo_copy)  # every value of everyone made
+    assert everyone.code == 0, everyone.err
+    by_name = everyone.json()
+    for argv, expected in ((["--tier", "主要客户"], [c for c in by_name if c["tier"] == "主要客户"]),
+                           (["--tier", "重要客户", "--sort", "points"],
+                            sorted((c for c in by_name if c["tier"] == "重要客户"), key=lambda c: -c["points"])),
+                           (["--sort", "tier", "--limit", "30"], None)):
+        shutil.rmtree(fresh / ".kehu", ignore_errors=True)
+        first = kehu("customer", "list", *argv, "--json", store=fresh)
+        assert first.code == 0, first.err
+        again = kehu("customer", "list", *argv, "--json", store=demo_copy)  # on the index holding every value
+        assert first.json() == again.json(), argv
+        if expected is not None:
+            assert [c["id"] for c in first.json()] == [c["id"] for c in expected], argv
+        assert first.json() and all({"tier", "points", "next_reminder"} <= set(c) for c in first.json()), argv
