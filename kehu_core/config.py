@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .config_names import SHOP_NAME_MAX, as_stored, rep_name_problem, shop_name_problem
+from .config_reports import ReportSettings
 from .i18n import _
 from .keytext import composed, key_text
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
@@ -411,6 +412,8 @@ class StoreConfig(BaseModel):
     smtp: MailServerSettings = Field(default_factory=MailServerSettings,
                                      description="the email server for kehu send")
     outreach: OutreachSettings = Field(default_factory=OutreachSettings, description="the pace of kehu send")
+    reports: ReportSettings = Field(default_factory=ReportSettings,
+                                    description="the thresholds of the lifecycle, churn and CLV figures")
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     credit: CreditSettings = Field(default_factory=CreditSettings)

@@ -191,7 +191,7 @@ def test_bad_report_settings_name_kehu_yaml(known: Path) -> None:
         f.write("reports:\n  churn_dayz: 120\n")
     result = kehu("report", "churn", store=known)
     assert result.code == 1
-    assert "kehu.yaml reports" in result.err and "churn_dayz" in result.err
+    assert "kehu.yaml:9: reports.churn_dayz" in result.err, result.err  # at its line, as check says
 
 
 def test_rfm_segments_and_clv(known: Path) -> None:

@@ -20,7 +20,6 @@ from .common import (
     CHURNED,
     DORMANT,
     ZERO,
-    Settings,
     customers,
     first_purchases,
     to_money,
@@ -73,7 +72,7 @@ def _history(store: Store, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]
 def churn_report(store: Store, today: dt.date, *, last_interactions: int = 3) -> ChurnReport:
     """Who stopped buying (no purchase for ``churn_days``), when, in which group, and what
     they last heard from us or told us (interactions, complaints) — to find why they left."""
-    settings = Settings.of(store)
+    settings = store.config.reports
     end = today + dt.timedelta(days=1)
     acts = activity(store, None, end)
     stage_of = stages(store, today, settings)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 
-from ..errors import KehuError
+from ..config_reports import ReportSettings
 from ..i18n import N_, _
 from ..money import CENT
 
@@ -40,37 +40,8 @@ BUCKET_LABELS = {"not_due": N_("not due"), "0-30": "0–30", "31-60": "31–60",
 # --- settings -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Settings:
-    """``reports:`` in kehu.yaml. Days are "within the last N days" (today counts as day 1)."""
-
-    new_days: int = 90  # first purchase this recent: new
-    active_days: int = 90  # last purchase this recent: active
-    churn_days: int = 180  # no purchase for this long: churned (in between: dormant)
-    clv_years: float = 3.0  # how many more years an active customer is expected to buy
-    margin: float = 1.0  # gross margin applied to CLV (1.0: CLV in revenue)
-
-    @classmethod
-    def of(cls, store: Store) -> Settings:
-        """Read and check ``reports:``; a bad value is a KehuError naming kehu.yaml."""
-        raw = (store.config.model_extra or {}).get("reports") or {}
-        if not isinstance(raw, dict):
-            raise KehuError(_("kehu.yaml reports: expected a mapping of settings"))
-        fields = {f.name: f.type for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - set(fields))
-        if unknown:
-            raise KehuError(
-                _("kehu.yaml reports: unknown setting(s) {join}; expected {join2}").format(
-                    join=', '.join(unknown), join2=', '.join(fields))
-            )
-        for key, value in raw.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise KehuError(_("kehu.yaml reports.{key}: {value}: expected a number above 0").format(
-                    key=key, value=repr(value)))
-        values = cls(**raw)
-        if values.active_days > values.churn_days:
-            raise KehuError(_("kehu.yaml reports: active_days must not be more than churn_days"))
-        return values
+#: ``reports:`` in kehu.yaml, a settings model read as kehu.yaml is (``store.config.reports``)
+Settings = ReportSettings
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -202,6 +173,8 @@ def as_json(value: Any) -> Any:
         return {"start": value.start.isoformat(), "end": value.last.isoformat(), "days": value.days}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, ReportSettings):  # the settings a report was made with
+        return value.model_dump()
     if isinstance(value, dict):
         return {str(k): as_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -40,7 +40,7 @@ def stages(store: Store, day: dt.date, settings: Settings | None = None) -> dict
     purchase within ``active_days``; dormant: within ``churn_days``; churned: longer ago.
     A customer created after ``day`` who had not bought by then is ``not_yet``.
     """
-    s = settings or Settings.of(store)
+    s = settings or store.config.reports
     end = day + dt.timedelta(days=1)
     upto = activity(store, None, end)
     before_new = activity(store, None, end - dt.timedelta(days=s.new_days))
@@ -73,7 +73,7 @@ class LifecycleReport:
 
 def lifecycle_report(store: Store, today: dt.date, since: dt.date) -> LifecycleReport:
     """Stage counts today, on ``since``, and who moved from which stage to which."""
-    settings = Settings.of(store)
+    settings = store.config.reports
     now, then = stages(store, today, settings), stages(store, since, settings)
     order = [NOT_YET, *STAGES]
     movements = {a: dict.fromkeys(STAGES, 0) for a in order}
@@ -146,7 +146,7 @@ def clv_estimate(
 
 def rfm_report(store: Store, today: dt.date) -> RfmReport:
     """RFM scores of every buyer (all purchases up to ``today``), segments, stages and CLV."""
-    settings = Settings.of(store)
+    settings = store.config.reports
     end = today + dt.timedelta(days=1)
     acts = activity(store, None, end)
     scores = rfm(acts, today)

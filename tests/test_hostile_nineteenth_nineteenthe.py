@@ -1,0 +1,60 @@
+"""The nineteenth outside round (nineteenthe, 2026-12-06): kehu.yaml's sections read by one
+door and not another, found by mutating kehu.yaml itself. Each failed on the code before its
+fix. See docs/reliability.md, "The outside attacker's variants"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kehu_core.testing import make_store
+
+from .conftest import kehu
+from .test_hostile_limits import no_traceback
+
+
+def _with_settings(root: Path, text: str) -> None:
+    config = root / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "1e300", "-3", "0.5", "[1]", "abc", "true"])
+def test_kehu_check_reads_the_report_settings_at_their_line(tmp_path: Path, value: str) -> None:
+    """`reports:` in kehu.yaml was read by the reports alone: `new_days: .nan` (or 1e300)
+    passed `kehu check` ('ok', exit 0), then ended `report churn`, `report rfm`, `segment
+    show` and `visits plan` in "internal error: ValueError"; `reports: 1e309` was refused by
+    them without a line. Now `reports:` is read as kehu.yaml is: check names the field at its
+    line, and every report says the same."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏", "interactions": [
+        {"kind": "purchase", "date": "2026-01-05", "item": "龙井", "amount": "100", "paid": True}]}])
+    _with_settings(store.root, f"reports:\n  churn_days: 180\n  new_days: {value}\n")
+    checked = kehu("check", store=store.root)
+    no_traceback(checked)
+    assert checked.code == 1, checked.out
+    assert "kehu.yaml:" in checked.err + checked.out and "reports.new_days" in checked.err + checked.out
+    for argv in (["report", "churn"], ["report", "rfm"], ["report", "lifecycle"]):
+        ran = kehu(*argv, store=store.root)
+        no_traceback(ran)
+        assert ran.code == 1 and "reports.new_days" in ran.err, (argv, ran.err)
+
+
+def test_a_report_settings_section_that_is_no_mapping_is_named_at_its_line(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "store")
+    _with_settings(store.root, "reports: 1e309\n")
+    checked = kehu("check", store=store.root)
+    assert checked.code == 1 and "kehu.yaml:" in checked.err + checked.out, checked.out
+    ran = kehu("report", "churn", store=store.root)
+    no_traceback(ran)
+    assert ran.code == 1 and "kehu.yaml:" in ran.err, ran.err
+
+
+def test_report_settings_within_their_bounds_still_work(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
+    _with_settings(store.root, "reports: {new_days: 30, active_days: 60, churn_days: 100000, clv_years: 2.5, "
+                               "margin: 0.4}\n")
+    assert kehu("check", store=store.root).code == 0
+    for argv in (["report", "churn"], ["report", "rfm"], ["segment", "show", "dormant"]):
+        ran = kehu(*argv, store=store.root)
+        no_traceback(ran)
+        assert ran.code == 0, (argv, ran.err)
