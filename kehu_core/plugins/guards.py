@@ -212,6 +212,9 @@ class GuardedHooks:
     #: stopped for running past them, not asked again while the bound holds
     _bound: float | None = None
     _too_slow: set[str]
+    #: name -> (the plugin registered under it, whether it is one of kehu's built-in plugins):
+    #: asked for each implementation a hook runs (:meth:`_kehus`)
+    _own: dict[str, tuple[Any, bool]]
 
     if TYPE_CHECKING:  # the host's
         def hooks_of(self, name: str) -> list[str]: ...
@@ -242,6 +245,15 @@ class GuardedHooks:
             setattr(stand_in, attr, guarded)
         return stand_in
 
+    def _kehus(self, name: str) -> bool:
+        """Whether the plugin registered as ``name`` is one of kehu's built-in plugins: kept for
+        the plugin object it was asked of (a hook of each customer of `kehu check` asks it)."""
+        plugin = self._plugins.get(name)
+        kept = self._own.get(name)
+        if kept is None or kept[0] is not plugin:
+            kept = self._own[name] = (plugin, _built_in(plugin))
+        return kept[1]
+
     def _store_of(self, kwargs: dict[str, Any]) -> Any:
         if "store" in kwargs:
             return kwargs["store"]
@@ -260,7 +272,7 @@ class GuardedHooks:
         try:
             with undo() if undo is not None else contextlib.nullcontext(), \
                     reading(name, hook) if reading is not None else contextlib.nullcontext(), \
-                    self._timed(name):
+                    self._timed(name) if self._bound is not None else contextlib.nullcontext():
                 checked = check_result(hook, run(), given if given is not None else kwargs)
                 return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
@@ -281,7 +293,7 @@ class GuardedHooks:
         timed: their cost is measured by kehu's benches, and a whole store's values may be asked
         of them at once."""
         seconds = self._bound
-        if seconds is None or _built_in(self._plugins.get(name)):
+        if seconds is None or self._kehus(name):
             yield
             return
         if threading.current_thread() is not threading.main_thread():
@@ -338,7 +350,7 @@ class GuardedHooks:
         self._running.update(marks)
         given = call  # what the result is checked against: the plugin may change its own copy
         if hook in OWN_COPY_HOOKS and hook not in READING_HOOKS or (
-                hook in OWN_COPY_HOOKS or hook in THEIR_COPY_HOOKS) and not _built_in(self._plugins.get(name)):
+                hook in OWN_COPY_HOOKS or hook in THEIR_COPY_HOOKS) and not self._kehus(name):
             call = {key: value if key == "store" else own_copy(value) for key, value in call.items()}
         try:
             ok, result = self._safely(name, hook, call, lambda: function(**call), given)

@@ -16,11 +16,11 @@ from .. import hookspecs
 from ..config import PluginSettings
 from ..entrypoints import advertised_entries
 from ..errors import Problem, RecordError
-from ..handed import WrongResult, error_text, kehus_own, plugin_exits, stops_kehu
+from ..handed import WrongResult, error_text, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
-from .guards import GuardedHooks, _built_in, _Call, guarded_fields
+from .guards import GuardedHooks, _Call, guarded_fields
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_code
 from .results import NAMED_BY, named_twice
 
@@ -54,6 +54,7 @@ class PluginHost(GuardedHooks):
         self.disabled: list[str] = []
         self._reported: set[tuple[str, str, str]] = set()
         self._plugins: dict[str, Any] = {}  # name -> the plugin object itself (not its stand-in)
+        self._own: dict[str, tuple[Any, bool]] = {}
         self._calls: list[_Call] = []
         # (plugin, hook) pairs running right now: a plugin whose hook (indirectly) calls the
         # same hook again, e.g. a reminder rule asking for a customer's values, is skipped
@@ -193,8 +194,10 @@ class PluginHost(GuardedHooks):
         try:
             # what a hook prints goes to stderr: stdout is the command's (`--json` is JSON only,
             # and a plugin's print() before it made `customer list --json` unreadable, exit 0);
-            # so does what a program a third party's hook runs writes (handed.plugin_code)
-            with plugin_code(stdout_file=not all(kehus_own(i.plugin) for i in caller.get_hookimpls())):
+            # so does what a program a third party's hook runs writes (handed.plugin_code); asked
+            # of the plugins themselves: pluggy's are their stand-ins, none of them kehu's own, so
+            # every call of kehu's plugins alone (one a customer of `kehu check`) moved the file too
+            with plugin_code(stdout_file=not all(self._kehus(i.plugin_name) for i in caller.get_hookimpls())):
                 results = caller(**kwargs)
         finally:
             self._calls.pop()
@@ -226,7 +229,7 @@ class PluginHost(GuardedHooks):
             return given
         theirs: dict[str, list[str]] = {}  # name -> the plugins not kehu's giving it, once an item
         for plugin, item in given:
-            if not _built_in(self._plugins.get(plugin)) and getattr(item, attr) is not None:  # (a column's key
+            if not self._kehus(plugin) and getattr(item, attr) is not None:  # (a column's key
                 theirs.setdefault(getattr(item, attr), []).append(plugin)                  # may be left out)
         for name, plugins in theirs.items():
             if len(plugins) > 1:
