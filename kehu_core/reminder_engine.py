@@ -240,6 +240,15 @@ def reminders_for(
         needs = None if asked is None or needs is None else needs | asked
     ledgered = ledgered_customers(store)
     firsts = _firsts(store, rule_list, start)
+    # the plugins whose rules read the others' values of each customer (``values_reads``: the
+    # key-account visit reads the tier): those values are computed for a few customers at a
+    # time, each plugin asked once for them (customer_values_many), and the rules' asking per
+    # customer (PluginHost.values) takes them from what is remembered. Asked once a customer
+    # through the plugins' guards, they were a quarter of `kehu reminders`. Not within a
+    # remembering of the caller's (the values kept in the index computed plugin by plugin, a
+    # list's values_many): there the values are remembered already, or their batch failed.
+    readers = sorted({plugin for rule in rule_list
+                      if store.plugins.values_reads(plugin := getattr(rule, "plugin", rule.name))})
     for first in range(0, len(customers), _CHUNK):
         chunk = customers[first:first + _CHUNK]
         ids = [c.id for c in chunk]
@@ -249,8 +258,11 @@ def reminders_for(
         # a plugin's guards held open at a yield (what the caller prints meanwhile is its own)
         for part in range(0, len(chunk), _RULES_CHUNK):
             few = chunk[part:part + _RULES_CHUNK]
-            found = run_rules(store, rule_list, few, [histories.get(c.id, []) for c in few], firsts, end,
-                              state=state)
+            with store.plugins.remembering() as anew:
+                if readers and anew:  # (within another's, that one's caller asked the batches)
+                    store.plugins.values_many(store, few, skip=readers)
+                found = run_rules(store, rule_list, few, [histories.get(c.id, []) for c in few], firsts, end,
+                                  state=state)
             for customer, mine in zip(few, found, strict=True):
                 yield customer, _sorted(apply_state(mine, state, end))
 

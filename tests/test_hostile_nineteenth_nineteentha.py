@@ -73,3 +73,38 @@ def test_a_rule_wrong_for_some_customers_of_a_long_list_is_named_and_guarded_for
     assert len([r for r in reminders if r["rule"] == "birthday"]) == _MANY
     assert (here / "out.ics").is_file() and not (elsewhere / "out.ics").exists()
     assert Path.cwd() == here
+
+
+class _Tiers:
+    """A plugin giving every customer the tier 重要客户 (its values win over the built-in
+    tiering plugin's, as the plugin registered last)."""
+
+    values_scope = "customer"
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"tier": "重要客户"}
+
+
+class _WrongForMany(_Tiers):
+    """The same, whose ``customer_values_many`` returns what no values are (a list)."""
+
+    @hookimpl
+    def customer_values_many(self, store: Any, customers: list[Any]) -> Any:
+        return ["重要客户"]
+
+
+def test_the_key_account_visit_reads_the_tier_a_plugin_gives_and_names_its_wrong_values(tmp_path: Path) -> None:
+    """The key-account visit asks each customer's tier of the plugins, now for a few customers at
+    once: a plugin's tier still wins over the built-in tiering plugin's, as in `customer show`,
+    and a plugin whose values for a list are of the wrong type is named, its values per customer
+    still read (every customer of a long list gets the visit of its tier)."""
+    for many in (False, True):
+        store = make_store(tmp_path / f"s{many}", plugins={"tiers": _WrongForMany() if many else _Tiers()},
+                           customers=[{"name": f"客户{n}"} for n in range(1, _MANY + 1)])
+        listed = run_kehu(store, "reminders", "--json", "--days", "60")
+        assert listed.code == 0, listed.err
+        visits = [r for r in json.loads(listed.out) if r["rule"] == "visit"]
+        assert len(visits) == _MANY, (many, len(visits), listed.err)
+        said = "plugin 'tiers' failed in customer_values_many: wrong result"
+        assert (said in listed.err) == many, listed.err

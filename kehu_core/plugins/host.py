@@ -344,18 +344,20 @@ class PluginHost(GuardedHooks):
                 self._memo = None
 
     @contextlib.contextmanager
-    def remembering(self, known: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[None]:
+    def remembering(self, known: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[bool]:
         """Inside the block each plugin's ``customer_values`` of a customer is computed once,
         as within one :meth:`values_many`: for work over records that do not change meanwhile
         that asks for the same customers' values several times (the derived values computed
         plugin by plugin, each plugin asking for the others'). ``known``: answers already
-        computed (plugin → customer id → values), taken instead of asking the plugin."""
+        computed (plugin → customer id → values), taken instead of asking the plugin. Gives
+        whether this block remembers anew: False within another's (which may have asked the
+        plugins' batches already: a batch that failed there is not asked again here)."""
         if self._memo is not None:
-            yield
+            yield False
             return
         self._memo = {name: dict(values) for name, values in (known or {}).items()}
         try:
-            yield
+            yield True
         finally:
             self._memo = None
 
