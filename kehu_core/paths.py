@@ -20,6 +20,15 @@ SYNC_MARKER = "sync-in-progress"
 TEMPLATES_DIR = "templates"  # the store's message templates (kehu send), shared by kehu sync
 TEMPLATE_SUFFIX = ".j2"  # a message template is templates/NAME.j2
 PLANS_DIR = "visits"  # the reps' visit plans (kehu visits plan), shared by kehu sync
+CUSTOMERS_DIR = "customers"  # each customer's folder: customers/<shard>/<id>/ (kehu_core.ids.shard)
+INTERACTIONS_DIR = "interactions"  # a customer's records: customers/<shard>/<id>/interactions/
+
+
+def in_every_customer(name: str) -> str:
+    """``name`` in every customer's folder as a glob (``customers/*/*/points.ledger.yaml``): the
+    shard layout's one spelling for git's pathspecs and the index's SQL ``GLOB``, whose ``*``
+    alike matches any text."""
+    return f"{CUSTOMERS_DIR}/*/*/{name}"
 
 
 def state_dir(root: Path, *, create: bool = True) -> Path:

@@ -124,3 +124,22 @@ def test_a_killed_syncs_put_back_that_fails_is_said_not_hidden(
     checked = kehu("check", store=a)
     assert checked.code == 0 and "put back" in checked.err, checked.err
     assert not (a / written).exists()
+
+
+def test_the_shard_layout_is_spelled_once_and_the_store_asks_git_below_the_services() -> None:
+    """The customers' shard layout as a glob (`customers/*/*/`) was written twice, in the store's
+    ledger lookup (a git pathspec) and in the index's SQL; and the store's ledger lookup ran git
+    through `kehu_core.services.gitops`, a layer above the store. One spelling now
+    (`paths.in_every_customer`), and the store runs git by `kehu_core.gitrun`, below it
+    (`services.case_twins`, which the ledgers' check still calls, is left)."""
+    from .conftest import ROOT
+    from .test_architecture import _imports, _module_name, python_files
+
+    spelled = [f"{path.relative_to(ROOT)}:{n}" for path in python_files("kehu_core", "plugins", "tui")
+               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+               if "customers/*/*" in line and path != ROOT / "kehu_core" / "paths.py"]
+    assert spelled == [], spelled
+    files = {_module_name(p): p for p in python_files("kehu_core")}
+    reaching = {name: sorted(d for d in _imports(files[name], name, set(files)) if d == "kehu_core.services.gitops")
+                for name in ("kehu_core.store.ledgers", "kehu_core.store.batch")}
+    assert reaching == {"kehu_core.store.ledgers": [], "kehu_core.store.batch": []}, reaching

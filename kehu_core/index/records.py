@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..paths import INTERACTIONS_DIR, in_every_customer
 from .connection import LOOKUP, IndexConnection, date_filters, purchase_filters
 
 
@@ -135,7 +136,7 @@ class Records(IndexConnection):
             "SELECT count(DISTINCT problems.path) FROM problems JOIN files ON files.path = problems.path"
             " WHERE files.kind = 'interaction'").fetchone()[0] + self.db.execute(
             "SELECT count(*) FROM files WHERE kind = 'other' AND mtime = -1"
-            " AND path GLOB 'customers/*/*/interactions'").fetchone()[0]
+            " AND path GLOB ?", (in_every_customer(INTERACTIONS_DIR),)).fetchone()[0]
 
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an

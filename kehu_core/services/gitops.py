@@ -12,84 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import KehuError
+
+# git run in a clone, kehu's way (its identity, no other repository's environment): a module
+# below the store, which runs git too; here under its names as before
+from ..gitrun import _env, _refuse_special_git_files, run, waiting_problem  # noqa: F401 (kehu's git API)
 from ..i18n import _
-
-# Commits made by kehu itself fall back to this identity when the user has none configured.
-_FALLBACK_IDENTITY = {
-    "GIT_AUTHOR_NAME": "kehu",
-    "GIT_AUTHOR_EMAIL": "kehu@localhost",
-    "GIT_COMMITTER_NAME": "kehu",
-    "GIT_COMMITTER_EMAIL": "kehu@localhost",
-}
-
-
-#: the clones found to have a git identity of their own (see _env)
-_identified: set[str] = set()
-
-
-#: what tells git which repository, work tree or index to use instead of the one at the working
-#: folder (as ``git rev-parse --local-env-vars`` lists them). Every git command of kehu is about
-#: the store it runs in (``cwd=root``): set by a git hook of another repository kehu is run from,
-#: a shell that exported it or a plugin, GIT_DIR made `kehu sync` commit the whole store into
-#: that other repository (and push it to that one's remote).
-_ELSEWHERE = ("GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-              "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_SHALLOW_FILE",
-              "GIT_GRAFT_FILE", "GIT_NAMESPACE", "GIT_INTERNAL_SUPER_PREFIX")
-
-
-def _env(root: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in _ELSEWHERE}
-    # asked once a clone and process when the user has an identity (a sync runs ~40 git
-    # commands; a probe each doubled the processes); asked again while they have none, so
-    # an identity set meanwhile (the TUI runs for hours) is used from then on
-    key = f"{root}|{env.get('HOME')}|{env.get('GIT_CONFIG_GLOBAL')}"
-    if key in _identified:
-        return env
-    probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=root, capture_output=True, text=True, check=False, env=env
-    )
-    if probe.returncode != 0 or not probe.stdout.strip():
-        for key_, value in _FALLBACK_IDENTITY.items():
-            env.setdefault(key_, value)
-    else:
-        _identified.add(key)
-    return env
-
-
-def run(root: Path, *args: str, check: bool = True, input: str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``git ARGS`` in ``root`` (``env``: added to the environment)."""
-    if shutil.which("git") is None:
-        raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
-    _refuse_special_git_files(root)
-    # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
-    # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
-    result = subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, encoding="utf-8", errors="surrogateescape",
-        env={**_env(root), **(env or {})}, check=False, input=input,
-    )
-    if check and result.returncode != 0:
-        why = result.stderr.strip() or result.stdout.strip()
-        raise KehuError(_("git {join} failed: {why}").format(join=' '.join(args), why=why))
-    return result
-
-
-def _refuse_special_git_files(root: Path) -> None:
-    """KehuError when a file every git command opens is a FIFO, a socket or a device
-    (:func:`kehu_core.index.freshness.git_would_wait`), before git is run and waits on it."""
-    from ..index.freshness import git_would_wait
-
-    found = git_would_wait(root)
-    if found is not None:
-        raise KehuError(_("{path}: {problem}").format(path=found[0], problem=waiting_problem(found[1])))
-
-
-def waiting_problem(mode: int) -> str:
-    """What is wrong with a file git opens that is of ``mode``, a FIFO, a socket or a device."""
-    from ..smallfiles import special_kind
-
-    return _("is {what}, not git's file; git would wait on it: put the repository's own file back (or clone the "
-             "store again)").format(what=special_kind(mode))
 
 
 def is_repo(root: Path) -> bool:

@@ -309,9 +309,9 @@ class BatchMixin:
                 idx.refresh_paths(list(batch.paths), batch.paths, batch.rows)
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        from ..services import gitops
+        from ..gitrun import run
 
-        return gitops.run(self.root, *args, check=check)
+        return run(self.root, *args, check=check)
 
 
 @dataclass

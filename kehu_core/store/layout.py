@@ -17,7 +17,7 @@ from ..errors import Problem, RecordError, os_error_text
 from ..i18n import _
 from ..ids import check_id, new_id, shard
 from ..models import Customer
-from ..paths import PLANS_DIR, state_dir
+from ..paths import CUSTOMERS_DIR, INTERACTIONS_DIR, PLANS_DIR, state_dir  # (the index spells the layout by them too)
 from ..yamlio import (
     LEDGER_SUFFIX,
     max_bytes,
@@ -26,9 +26,7 @@ from ..yamlio import (
 if TYPE_CHECKING:
     pass
 
-CUSTOMERS_DIR = "customers"
 CUSTOMER_FILE = "customer.yaml"
-INTERACTIONS_DIR = "interactions"
 
 # `.*.tmp`: a write killed between temp file and rename leaves one; never commit it
 GITIGNORE = ".kehu/\n.*.tmp\n"

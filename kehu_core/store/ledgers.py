@@ -15,6 +15,7 @@ from ..errors import Problem, RecordError
 from ..i18n import _
 from ..ids import entry_id
 from ..models import LedgerEntry
+from ..paths import in_every_customer
 from ..problems import validation_problems
 from ..yamlio import (
     FastLoader,
@@ -70,11 +71,11 @@ class LedgersMixin:
         hold ``text``: git's tracked ones that do (the working tree's files), and every one git
         does not track; None where git cannot tell. (``git grep --untracked`` walks the whole working tree: slower than
         reading every ledger.)"""
-        from ..services import gitops
+        from ..gitrun import run
 
-        spec = ("--", f"customers/*/*/{file_name}")
-        found = gitops.run(self.root, "grep", "-l", "-z", "-F", "-e", text, *spec, check=False)
-        tracked = gitops.run(self.root, "ls-files", "-z", *spec, check=False)
+        spec = ("--", in_every_customer(file_name))
+        found = run(self.root, "grep", "-l", "-z", "-F", "-e", text, *spec, check=False)
+        tracked = run(self.root, "ls-files", "-z", *spec, check=False)
         if found.returncode not in (0, 1) or tracked.returncode != 0:  # no repository, git failing
             return None
         known = {Path(rel).parent.name for rel in tracked.stdout.split("\0") if rel}
