@@ -58,3 +58,19 @@ def test_report_settings_within_their_bounds_still_work(tmp_path: Path) -> None:
         ran = kehu(*argv, store=store.root)
         no_traceback(ran)
         assert ran.code == 0, (argv, ran.err)
+
+
+@pytest.mark.parametrize("condition", ["birthday_month: 1.5", "tag: 2026-01-01", "owner: .nan", "ids: 1.5",
+                                       "level: 1e309", "bought: 2026-01-01T10:00:00"])
+def test_a_segment_condition_of_one_odd_value_is_named_at_its_line(tmp_path: Path, condition: str) -> None:
+    """A segment's condition given one value that is neither text, a whole number nor a list
+    (`birthday_month: 1.5`, `tag: 2026-01-01`) ended `kehu check`, `segment list`, `segment
+    show` and `kehu send` of every segment in "internal error: TypeError: 'float' object is not
+    iterable". Now it is one value, judged as the condition's values are, named at its line."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏", "tags": ["VIP"]}])
+    _with_settings(store.root, f"segments:\n  vip:\n    tag: VIP\n  odd:\n    {condition}\n")
+    for argv in (["check"], ["segment", "list"], ["segment", "show", "vip"], ["segment", "show", "odd"]):
+        ran = kehu(*argv, store=store.root)
+        no_traceback(ran)
+        assert ran.code == 1, (argv, ran.out, ran.err)
+        assert "kehu.yaml:" in ran.err + ran.out and "segments.odd" in ran.err + ran.out, (argv, ran.err)

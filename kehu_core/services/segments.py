@@ -49,9 +49,13 @@ _DATE_OR_SPAN = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\s*\d+\s*[dwmy]\s*$", re.I)
 
 
 def _list(value: Any) -> Any:
+    """A condition's values: a list as it is, any one value as a list of it. Only text and
+    whole numbers were: `birthday_month: 1.5` or `tag: 2026-01-01` was walked as a list and
+    ended `kehu check` and every segment's door in "internal error: TypeError"; now the one
+    value is judged as a list's values are, at its line."""
     if value is None:
         return []
-    return [value] if isinstance(value, str | int) else value
+    return value if isinstance(value, list | tuple) else [value]
 
 
 class SegmentSpec(BaseModel):
