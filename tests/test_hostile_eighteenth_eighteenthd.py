@@ -102,7 +102,7 @@ def test_the_first_tier_after_a_change_ranks_again_only_what_the_change_moved(tm
     assert _tiers(store) == _fresh_tiers(store, scratch)
 
 
-LONG = 1500  # items: over roundtrip.ASIDE_AT characters (ruamel took seconds over 40 000)
+LONG = 1500  # items: over setaside.ASIDE_AT characters (ruamel took seconds over 40 000)
 
 
 def _long_profiles(orig: str) -> dict[str, str]:
@@ -127,11 +127,11 @@ def test_an_edit_beside_a_long_list_writes_what_the_whole_round_trip_wrote(
     """`kehu customer set ID nickname=x` on a profile holding a list of 40 000 items took 6.8 s
     (10 000: 1.8 s), all of it ruamel's round trip reading and writing the list the edit left
     alone, whose text the splice then put back. Now a big entry the edit leaves alone is read by
-    the fast loader and written back as the file had it (`yamlio.roundtrip.set_aside`,
+    the fast loader and written back as the file had it (`yamlio.setaside.set_aside`,
     `reading.load_roundtrip_to_edit`); the file written is byte for byte the one the whole round
     trip writes, for each way of writing the list, with LF or CRLF line ends, with a byte order
     mark or none, a field added, changed, removed, and the long list itself removed."""
-    from kehu_core.yamlio import load_roundtrip_to_edit, roundtrip
+    from kehu_core.yamlio import load_roundtrip_to_edit, setaside
 
     store = tmp_path / "shop"
     assert kehu("init", str(store), "--no-git").code == 0
@@ -147,8 +147,8 @@ def test_an_edit_beside_a_long_list_writes_what_the_whole_round_trip_wrote(
             assert (aside is None) == (name == "anchor"), name  # an anchor's entry is ruamel's
             for edit in ("nickname=小长", "owner=王芳", "tags=", "extra="):
                 written = []
-                for aside_at in (roundtrip.ASIDE_AT, 10**12):  # 10**12: the whole round trip
-                    monkeypatch.setattr(roundtrip, "ASIDE_AT", aside_at)
+                for aside_at in (setaside.ASIDE_AT, 10**12):  # 10**12: the whole round trip
+                    monkeypatch.setattr(setaside, "ASIDE_AT", aside_at)
                     profile.write_bytes(raw)
                     result = kehu("customer", "set", cid, edit, store=store)
                     assert result.code == 0, (name, edit, result.err)
@@ -166,8 +166,8 @@ def test_an_edit_beside_a_long_list_writes_what_the_whole_round_trip_wrote(
     text = _long_profiles(orig)["block"]
     for bad, edit in ((text, "birthday=2026-02-30"), (text + "level: [1, 2]\n", "nickname=x")):
         said = []
-        for aside_at in (roundtrip.ASIDE_AT, 10**12):
-            monkeypatch.setattr(roundtrip, "ASIDE_AT", aside_at)
+        for aside_at in (setaside.ASIDE_AT, 10**12):
+            monkeypatch.setattr(setaside, "ASIDE_AT", aside_at)
             profile.write_bytes(bad.encode())
             refused = kehu("customer", "set", cid, edit, store=store)
             assert refused.code == 1 and profile.read_bytes() == bad.encode(), refused.err

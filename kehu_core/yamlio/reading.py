@@ -17,11 +17,12 @@ import yaml
 from ..errors import Problem
 from ..i18n import N_, _
 from ..yamlaliases import may_alias, refuse_alias_bombs
-from . import roundtrip
+from . import setaside
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
 from .numbers import FLOAT_DIGITS, beyond_float, whole_number
-from .roundtrip import SetAside, _rt, line_of, set_aside
+from .roundtrip import _rt, line_of
 from .scalars import BOOL, FLOAT, INT, PLAIN_NUMBERS_AND_BOOLS
+from .setaside import SetAside, set_aside
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -330,7 +331,7 @@ def load_roundtrip(path: Path) -> Any:
 
 def load_roundtrip_to_edit(path: Path, edits: Callable[[str], bool] | None) -> tuple[Any, SetAside | None]:
     """:func:`load_roundtrip`, with the big top-level entries ``edits(key)`` says the edit leaves
-    alone set aside (``roundtrip.set_aside``: their values read by the fast loader, as the scan
+    alone set aside (``setaside.set_aside``: their values read by the fast loader, as the scan
     reads them, their text kept), and what was set aside, for ``dump_roundtrip(aside=...)``.
     The document's lines (``line_of``) are not the file's when anything was set aside."""
     from ruamel.yaml.error import MarkedYAMLError
@@ -338,7 +339,7 @@ def load_roundtrip_to_edit(path: Path, edits: Callable[[str], bool] | None) -> t
     try:
         text = _parsed_text(read_text(path), path)
         values = None
-        if edits is not None and len(text) >= roundtrip.ASIDE_AT:
+        if edits is not None and len(text) >= setaside.ASIDE_AT:
             # the values as the scan reads them (dates as text, as ruamel's DateText); a text
             # they do not read is ruamel's to say what is wrong with, as ever
             with contextlib.suppress(YamlFileError):

@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,8 @@ import yaml
 if TYPE_CHECKING:  # ruamel is imported by the first round-trip: a scan, a new file, a ledger line need none
     from ruamel.yaml import YAML
     from ruamel.yaml.representer import RoundTripRepresenter
+
+    from .setaside import SetAside  # (which builds on this module: see dump_roundtrip)
 
 from ..yamlaliases import refuse_alias_bombs
 from .files import _BOM, _HEADER
@@ -199,7 +201,7 @@ def dump_roundtrip(data: Any, *, like: str | None = None, aside: SetAside | None
     ``edits``): those the edit left as they were are written as the file had them, ruamel
     writing a line in their place; an entry given a new value is ruamel's as ever."""
     if aside is not None and like is not None:
-        text = _dump_setting_aside(data, aside)
+        text = aside.written(data)  # (its module's: it builds on this one's)
         if text is not None:
             return as_written_like(text, like)
     stream = io.StringIO()
@@ -221,108 +223,6 @@ def dump_roundtrip(data: Any, *, like: str | None = None, aside: SetAside | None
 def _lf(text: str) -> str:
     """A file's text as the splice reads it: no byte order mark, LF line ends."""
     return text.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n")
-
-
-# --- big entries set aside --------------------------------------------------------------------
-#
-# ruamel's round trip costs per value, reading and writing: `customer set ID nickname=x` on a
-# profile holding a list of 40 000 items took 6.8 s, all of it ruamel's on the list the edit
-# left alone (whose text the splice then put back). So an edit may read a document with its big
-# top-level entries set aside: ruamel reads the document with one line `"key": 0` in place of
-# each (a few lines instead of thousands), the entry's value is read by the fast loader (libyaml,
-# as the scan reads it) for the caller to validate, and the text written has the entry's lines as
-# the file had them, as the splice would have kept them. Only entries ruamel and the fast loader
-# read alike are set aside: no tag, anchor, alias, tab or directive in their text.
-
-#: a top-level entry of at least this many characters may be set aside
-ASIDE_AT = 4096
-_ASIDE_REFUSED = re.compile(r"[!&*\t%]")
-
-
-class SetAside:
-    """What :func:`set_aside` took out of a document: ``text`` the document ruamel reads (LF,
-    each entry set aside one line), and for each such entry its line there, its lines in the file
-    and the value the fast loader read of them (placed in the document for the caller)."""
-
-    def __init__(self, text: str, indented_lists: bool) -> None:
-        self.text = text
-        self.indented_lists = indented_lists
-        self.lines: dict[str, str] = {}
-        self.blocks: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-        self.placeholders: dict[str, Any] = {}  # ruamel's value of each entry's line (load_roundtrip)
-
-
-def set_aside(text: str, edits: Callable[[str], bool], values: Any, read: Callable[[str], Any]) -> SetAside | None:
-    """The big top-level entries of ``text`` (a file's, any line ends) that ``edits(key)`` says
-    the edit leaves alone, each as one line, their values those of ``values`` (the document as
-    the fast loader reads it); ``read``: the fast loader (of one line: is the key, written plain,
-    the text it is?). None when there is none to set aside (or the document is not one the
-    splice understands)."""
-    if len(text) < ASIDE_AT or not isinstance(values, dict):
-        return None
-    old = _lf(text)
-    from .splice import _blocks, _entries
-
-    found = _entries(old)
-    if found is None:
-        return None
-    head, entries, column = found
-    blocks = _blocks(old, entries)
-    aside = SetAside("", has_indented_lists(text))
-    for key, _value, _line in entries:
-        block = blocks[key]
-        line = f"{' ' * column}{key}: 0\n"  # the key as the file writes it: plain
-        if (len(block) < ASIDE_AT or not key.isidentifier() or not block.startswith(line[:-3])
-                or _ASIDE_REFUSED.search(block) or edits(key)):
-            continue
-        try:
-            placeholder = read(line)
-        except Exception:  # noqa: BLE001 - ruamel reads it and says what is wrong, as ever
-            continue
-        if key not in values or placeholder != {key: 0} or type(next(iter(placeholder))) is not str:
-            continue  # a key YAML reads as no text (`true:`): ruamel's own
-        aside.lines[key], aside.blocks[key], aside.values[key] = line, block, values[key]
-    if not aside.values:
-        return None
-    aside.text = "".join(head) + "".join(aside.lines.get(key, blocks[key]) for key, _value, _line in entries)
-    return aside
-
-
-def _dump_setting_aside(data: Any, aside: SetAside) -> str | None:
-    """:func:`dump_roundtrip` of ``data`` read with ``aside`` (LF text), or None when the text
-    ruamel writes does not hold each entry left alone as its one line (then the whole document is
-    written as ever)."""
-    from .splice import _blocks, _entries
-
-    left = [key for key, value in aside.values.items() if key in data and data[key] is value]
-    for key in left:
-        data[key] = aside.placeholders[key]
-    try:
-        stream = io.StringIO()
-        _rt(aside.indented_lists).dump(data, stream)
-    finally:
-        for key in left:
-            data[key] = aside.values[key]
-    text = keep_unchanged_entries(aside.text, stream.getvalue(),
-                                  functools.partial(_rendered, aside.text, aside.indented_lists))
-    header = _HEADER.match(aside.text)
-    if header and not text.startswith(("%", "---")):
-        text = header.group(0) + text
-    found = _entries(text)
-    if found is None:
-        return None
-    head, entries, _column = found
-    blocks = _blocks(text, entries)
-    if any(blocks.get(key) != aside.lines[key] for key in left):
-        return None
-    written = ["".join(head)]
-    for key, _value, _line in entries:
-        block = aside.blocks[key] if key in left else blocks[key]
-        if written[-1] and not written[-1].endswith("\n"):
-            written[-1] += "\n"
-        written.append(block)
-    return "".join(written)
 
 
 def _rendered(text: str, indented_lists: bool) -> str | None:
