@@ -34,8 +34,8 @@ def number_text(raw: str) -> str:
     script's digits (``١٢٣`` is 123, ``१२३`` too): taken so by ``--amount``, ``--qty``, the
     points of ``points redeem``, ``credit_limit=``, a sheet's cell and a hand edit, and shown
     nowhere as typed. They are refused here (:class:`NotPlainDigits`): every door's rule."""
-    text = unicodedata.normalize("NFKC", raw)
-    if "_" in text or any(c.isdecimal() and not c.isascii() for c in text):  # the digits Decimal reads
+    text = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)  # (ASCII is its own NFKC)
+    if "_" in text or not text.isascii() and any(c.isdecimal() and not c.isascii() for c in text):  # as Decimal
         raise NotPlainDigits(_("{value} is not a number kehu reads: expected the digits 0-9 (no '_', "
                                "no digits of another script)").format(value=repr(raw)))
     return text

@@ -247,8 +247,9 @@ def reminders_for(
     # through the plugins' guards, they were a quarter of `kehu reminders`. Not within a
     # remembering of the caller's (the values kept in the index computed plugin by plugin, a
     # list's values_many): there the values are remembered already, or their batch failed.
-    readers = sorted({plugin for rule in rule_list
-                      if store.plugins.values_reads(plugin := getattr(rule, "plugin", rule.name))})
+    # (a rule's ``plugin`` is its own word: one that is no text names no plugin here)
+    readers = sorted({plugin for rule in rule_list if type(plugin := getattr(rule, "plugin", rule.name)) is str
+                      and store.plugins.values_reads(plugin)})
     for first in range(0, len(customers), _CHUNK):
         chunk = customers[first:first + _CHUNK]
         ids = [c.id for c in chunk]

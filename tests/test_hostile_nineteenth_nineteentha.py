@@ -108,3 +108,28 @@ def test_the_key_account_visit_reads_the_tier_a_plugin_gives_and_names_its_wrong
         assert len(visits) == _MANY, (many, len(visits), listed.err)
         said = "plugin 'tiers' failed in customer_values_many: wrong result"
         assert (said in listed.err) == many, listed.err
+
+
+class _OddPlugin:
+    """A plugin's reminder rule whose ``plugin`` (the name it is reported by) is no text."""
+
+    name = "odd"
+    plugin = ["odd"]
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+        yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule=self.name,
+                       title="回访", key=f"{self.name}:{customer.id}:{start}")
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [self]
+
+
+def test_a_rule_naming_its_plugin_with_no_text_still_reminds(tmp_path: Path) -> None:
+    """Which rules read other plugins' values is asked of each rule's plugin by the name the
+    rule gives (``plugin``): a rule giving a list there ended `kehu reminders` in "internal
+    error: unhashable type"; its reminders are listed as the others'."""
+    store = make_store(tmp_path / "s", plugins={"odd": _OddPlugin()}, customers=[{"name": "赵敏"}])
+    listed = run_kehu(store, "reminders", "--json")
+    assert listed.code == 0, listed.err
+    assert [r["rule"] for r in json.loads(listed.out)] == ["odd"], listed.out

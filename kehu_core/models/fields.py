@@ -31,6 +31,8 @@ def shows_something(text: str) -> bool:
     """Whether ``text`` shows anything: spaces and invisible format characters (a zero-width
     space, a direction mark) alone show nothing, and list as an empty row (a customer's name,
     an item's: one rule)."""
+    if text[:1].isprintable() and not text[:1].isspace() and text:  # (a printable character is no Cf)
+        return True
     return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text)
 
 
