@@ -33,6 +33,7 @@ from ..i18n import _
 from . import books, pool
 from . import cards as card_rules
 from .collection import Folder, KehuCollection, LazyItem, http_date
+from .moved import gone
 from .scope import ADDRESS_BOOK, CALENDAR, Refused, request, scope_of, served
 
 
@@ -108,7 +109,7 @@ class AddressBook(KehuCollection):
         # the card as sent (kehu's rules on control characters), not Radicale's parse of it
         text = request().card or item.serialize()
         if old is None:
-            why = card_rules.gone(store, self.scope, href, item.uid or "")
+            why = gone(store, self.scope, href, item.uid or "")
             if why is not None:  # the phone's edit of a card gone since: never a new customer of it
                 raise Refused(409, why)
             _not_taken(store, href, item.uid)
@@ -116,7 +117,7 @@ class AddressBook(KehuCollection):
             replaced = None
         else:
             # sent without If-Match, the phone's card may be of whoever had this id before
-            why = None if request().if_match not in ("", "*") else card_rules.gone(
+            why = None if request().if_match not in ("", "*") else gone(
                 store, self.scope, href, item.uid or "", sent=text)
             if why is not None:  # never an edit of another person
                 raise Refused(409, why)
@@ -135,7 +136,7 @@ class AddressBook(KehuCollection):
 
 def gone_at(path: str) -> str | None:
     """Why the card at ``path`` (``/<login>/contacts/<href>``) is gone, when its customer was
-    merged into another or given a new id (:func:`.cards.gone`): said with the 412 Radicale
+    merged into another or given a new id (:func:`.moved.gone`): said with the 412 Radicale
     gives an edit of it sent with If-Match, and the 404 of its deletion."""
     parts = pathutils.strip_path(pathutils.sanitize_path(path)).split("/")
     scope = scope_of(parts[0]) if len(parts) == 3 and parts[1] == ADDRESS_BOOK else None
@@ -143,7 +144,7 @@ def gone_at(path: str) -> str | None:
         return None
     sent = request().card
     uid = str(getattr(card_rules.read_uid(sent), "value", "") or "") if sent else ""
-    return card_rules.gone(served().store, scope, parts[2], uid, sent)
+    return gone(served().store, scope, parts[2], uid, sent)
 
 
 def _not_taken(store: Any, href: str, uid: str) -> None:

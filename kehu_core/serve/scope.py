@@ -181,7 +181,7 @@ class Request:
     #: read instead of Radicale's parse, which drops control characters kehu's rules refuse
     card: str | None = None
     #: the If-Match header sent ("" when none): a PUT without one (or with ``*``) replaces the
-    #: card at its href whatever version the phone last read (:func:`.cards.gone`)
+    #: card at its href whatever version the phone last read (:func:`.moved.gone`)
     if_match: str = ""
 
     @property
