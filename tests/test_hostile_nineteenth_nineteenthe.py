@@ -4,6 +4,7 @@ fix. See docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from kehu_core.testing import make_store
 
 from .conftest import kehu
 from .test_hostile_limits import no_traceback
+from .test_serve import Server, propfind_hrefs, serving
 
 
 def _with_settings(root: Path, text: str) -> None:
@@ -74,3 +76,41 @@ def test_a_segment_condition_of_one_odd_value_is_named_at_its_line(tmp_path: Pat
         no_traceback(ran)
         assert ran.code == 1, (argv, ran.out, ran.err)
         assert "kehu.yaml:" in ran.err + ran.out and "segments.odd" in ran.err + ran.out, (argv, ran.err)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "nineteenthe") as running:
+        yield running
+
+
+_ENTITIES = ('<?xml version="1.0"?><!DOCTYPE d:propfind [{decl}]>'
+             '<d:propfind xmlns:d="DAV:"><d:prop><d:displayname>{use}</d:displayname></d:prop></d:propfind>')
+
+
+@pytest.mark.parametrize(("decl", "use"), [
+    ('<!ENTITY x SYSTEM "file:///etc/passwd">', "&x;"),
+    ('<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">', "&b;"),
+    ('<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;', ""),
+    ('<!ENTITY u SYSTEM "x.gif" NDATA gif><!NOTATION gif SYSTEM "image/gif">', ""),
+])
+def test_a_request_whose_xml_declares_entities_is_refused_as_the_clients_mistake(
+        server: Server, decl: str, use: str) -> None:
+    """A PROPFIND or REPORT whose XML declares an entity (an external one naming
+    file:///etc/passwd, a "billion laughs") was read by Radicale's defused parser, which
+    refused it by raising: kehu serve answered 500 Internal Server Error and wrote a Python
+    traceback to its log for every such request. Now the body is refused (400) as it is
+    screened, before Radicale reads it, naming why; nothing is read from the file, and the
+    server answers the next request as before."""
+    boss = server.session("boss")
+    url = server.book("boss")
+    log = server.root.parent / "serve.log"
+    before = log.read_text(encoding="utf-8", errors="replace")
+    for method in ("PROPFIND", "REPORT"):
+        answer = boss.request(method, url, data=_ENTITIES.format(decl=decl, use=use).encode(),
+                              headers={"Depth": "0", "Content-Type": "application/xml"})
+        assert answer.status_code == 400, (method, answer.status_code, answer.text)
+        assert "entit" in answer.text and "root:" not in answer.text, answer.text
+    said = log.read_text(encoding="utf-8", errors="replace")[len(before):]
+    assert "Traceback" not in said and "Internal Server Error" not in said, said
+    assert len(list(propfind_hrefs(boss, url))) == 3  # the next request is answered
