@@ -129,9 +129,9 @@ def test_a_killed_syncs_put_back_that_fails_is_said_not_hidden(
 def test_the_shard_layout_is_spelled_once_and_the_store_asks_git_below_the_services() -> None:
     """The customers' shard layout as a glob (`customers/*/*/`) was written twice, in the store's
     ledger lookup (a git pathspec) and in the index's SQL; and the store's ledger lookup ran git
-    through `kehu_core.services.gitops`, a layer above the store. One spelling now
-    (`paths.in_every_customer`), and the store runs git by `kehu_core.gitrun`, below it
-    (`services.case_twins`, which the ledgers' check still calls, is left)."""
+    through `kehu_core.services.gitops`, a layer above the store, and a ledger's and a record's
+    check named case twins by `services.case_twins`. One spelling now (`paths.in_every_customer`),
+    and the store runs git by `kehu_core.gitrun` and names twins by `kehu_core.case_twins`, below it."""
     from .conftest import ROOT
     from .test_architecture import _imports, _module_name, python_files
 
@@ -140,9 +140,10 @@ def test_the_shard_layout_is_spelled_once_and_the_store_asks_git_below_the_servi
                if "customers/*/*" in line and path != ROOT / "kehu_core" / "paths.py"]
     assert spelled == [], spelled
     files = {_module_name(p): p for p in python_files("kehu_core")}
-    reaching = {name: sorted(d for d in _imports(files[name], name, set(files)) if d == "kehu_core.services.gitops")
-                for name in ("kehu_core.store.ledgers", "kehu_core.store.batch")}
-    assert reaching == {"kehu_core.store.ledgers": [], "kehu_core.store.batch": []}, reaching
+    reaching = {name: sorted(d for d in _imports(files[name], name, set(files)) if d.startswith("kehu_core.services"))
+                for name in ("kehu_core.store.ledgers", "kehu_core.store.batch", "kehu_core.store.interactions")}
+    assert reaching == {"kehu_core.store.ledgers": [], "kehu_core.store.batch": [],
+                        "kehu_core.store.interactions": []}, reaching
 
 
 def test_the_yaml_modules_stay_under_the_limit_with_the_set_aside_in_its_own() -> None:

@@ -335,7 +335,7 @@ class Queries(InteractionQueries):
 
     def case_twin_files(self) -> list[str]:
         """Indexed paths another indexed path differs from only in ASCII case (a record's every
-        name is ASCII: an id, a ledger's name), as ``services.case_twins`` names them; one query."""
+        name is ASCII: an id, a ledger's name), as ``kehu_core.case_twins`` names them; one query."""
         return [rel for (rel,) in self.db.execute(
             "SELECT path FROM files WHERE lower(path) IN "
             "(SELECT lower(path) FROM files GROUP BY lower(path) HAVING count(*) > 1)")]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import reminder_engine
+from ..case_twins import case_twin_problems
 from ..errors import InvalidId, Problem, RecordError, os_error_text
 from ..i18n import N_, _
 from ..ids import case_twin_message, in_wrong_shard, shard
@@ -27,7 +28,6 @@ from ..yamlio import (
 )
 from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, unmerged_files
-from .case_twins import case_twin_problems
 from .profile_merge import ALSO_KNOWN
 
 

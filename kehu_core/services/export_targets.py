@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, BinaryIO
 
+from ..case_twins import twin_key
 from ..discovery import find_store
 from ..errors import KehuError
 from ..i18n import N_, _
 from ..paths import PLANS_DIR, TEMPLATES_DIR, empty_path_problem
 from ..yamlio.atomic import naming, new_file_mode
-from .case_twins import twin_key
 
 if TYPE_CHECKING:
     from ..store import Store

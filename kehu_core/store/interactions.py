@@ -166,7 +166,7 @@ class InteractionsMixin:
                 "customers counts twice (revenue, points, what is owed); give it an id of its own").format(
                     id=interaction_id, other=others[0]))
         if path.parent.is_dir():
-            from ..services.case_twins import case_twin_problems
+            from ..case_twins import case_twin_problems
 
             rels = [self.rel(p) for p in path.parent.iterdir()]
             twins = [p for p in case_twin_problems(self.root, [*rels, self.rel(path)]) if p.path == path]

@@ -209,7 +209,7 @@ class LedgersMixin:
                         "twice (each entry's id is its own)").format(id=brought, first=first + 1))])
         pending = self._batch is not None and path in self._batch.ledgers
         if not pending and not path.exists():
-            from ..services.case_twins import case_twin_problems
+            from ..case_twins import case_twin_problems
 
             rels = [self.rel(p) for p in path.parent.glob("*.ledger.yaml")] if path.parent.is_dir() else []
             twins = [p for p in case_twin_problems(self.root, [*rels, self.rel(path)]) if p.path == path]

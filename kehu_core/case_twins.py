@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import Problem, shown_path
-from ..i18n import _
+from .errors import Problem, shown_path
+from .i18n import _
 
 
 def twin_key(rel: str) -> str:
