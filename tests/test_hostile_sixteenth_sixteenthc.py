@@ -239,7 +239,7 @@ def test_a_record_holding_nan_or_an_infinity_is_refused_at_every_door(tmp_path: 
     app), while `list --json` and the exports said nothing of the hand-written one (the index
     keeps NaN as no value). A record holds finite numbers: `check` names such a value at its
     line (`models.hostile.too_deep`), and a plugin's float type refusing it is its field's
-    problem (`plugins.guards.guarded_fields`)."""
+    problem (`plugins.field_types.guarded_fields`)."""
     store, run = _kehu_beside(tmp_path, (
         "from kehu_core import hookimpl\n"
         "@hookimpl\n"

@@ -166,7 +166,7 @@ def reads_numbers(annotation: Any, _asked: frozenset[Any] = frozenset()) -> bool
     """Whether :func:`numbers_as_written` can read or refuse anything in a value of
     ``annotation`` (a number somewhere in it, as :func:`_numbers` looks); where not, it gives
     back every value as given, finding nothing. Worked out once for a plugin's field, when it is
-    guarded (``plugins.guards.guarded_fields``), not on each value of each profile read."""
+    guarded (``plugins.field_types.guarded_fields``), not on each value of each profile read."""
     if _number_not_flag(annotation) or _number_not_text(annotation):
         return True
     models = _models_in(annotation)

@@ -20,7 +20,8 @@ from ..handed import WrongResult, error_text, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from .api import SettingsT
-from .guards import GuardedHooks, _Call, guarded_fields
+from .field_types import guarded_fields
+from .guards import GuardedHooks, _Call
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_code
 from .results import NAMED_BY, named_twice
 
