@@ -114,3 +114,37 @@ def test_a_request_whose_xml_declares_entities_is_refused_as_the_clients_mistake
     said = log.read_text(encoding="utf-8", errors="replace")[len(before):]
     assert "Traceback" not in said and "Internal Server Error" not in said, said
     assert len(list(propfind_hrefs(boss, url))) == 3  # the next request is answered
+
+
+@pytest.mark.asyncio
+async def test_the_tui_tells_a_name_holding_an_invisible_character_apart(tmp_path: Path) -> None:
+    """A second 张三 whose name holds a zero-width space (a word joiner, a byte order mark, a
+    direction mark: pasted from a chat app, or put in to pass for the first) showed in the TUI
+    exactly as the first — the customer list, the today list, a customer's screen — where
+    every list of the CLI shows `张\\ufffd三` (the sixteenth round's "left: the TUI"). The TUI
+    shows each such character as U+FFFD by the same rule (`shown.visible`), in every table and
+    text it draws; the joiners of an emoji stay."""
+    from kehu_core.testing import screen_text, tui, wait_until
+
+    names = ["张三", "张\u200b三", "张\u2060三", "\ufeff张三", "👨\u200d👩\u200d👧"]
+    store = make_store(tmp_path / "store", customers=[{"name": name, "owner": "王芳", "interactions": [
+        {"kind": "purchase", "date": "2026-01-05", "item": "龙井", "amount": "100", "paid": True},
+        {"kind": "visit", "date": "2026-02-05", "text": "到\u200b店"}]} for name in names])
+    hidden = ("\u200b", "\u2060", "\ufeff")
+    async with tui(store) as pilot:
+        await wait_until(pilot, lambda: "张\ufffd三" in screen_text(pilot.app), what="the list")
+        shown = screen_text(pilot.app)
+        assert not any(c in shown for c in hidden), shown
+        assert shown.count("张\ufffd三") == 2 and "\ufffd张三" in shown and "👨\u200d👩\u200d👧" in shown, shown
+        await pilot.press("t")
+        await wait_until(pilot, lambda: "张\ufffd三" in screen_text(pilot.app), what="the today list")
+        assert not any(c in screen_text(pilot.app) for c in hidden), screen_text(pilot.app)
+        await pilot.press("escape")
+        await pilot.pause()
+        for _ in names:  # each customer's own screen: its title, the profile, the timeline
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "到\ufffd店" in screen_text(pilot.app), what="the customer's screen")
+            assert not any(c in screen_text(pilot.app) for c in hidden), screen_text(pilot.app)
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("down")

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header
 from kehu_core.confidential import revealed
 from kehu_core.errors import ConflictError, KehuError
 from kehu_core.i18n import N_, _
+from kehu_core.shown import visible
 
 from ..editor import EditSession
 from ..messages import CustomerSaved, StoreChanged
@@ -89,7 +90,7 @@ class CustomerScreen(Screen):
             self.notify(str(exc), severity="error", timeout=10)
             return
         self.version = store.file_version(self.customer_id)
-        self.sub_title = customer.name
+        self.sub_title = visible(customer.name)  # the title, as every list shows the name
         referrer = None
         if customer.referrer:
             row = store.index.get(customer.referrer)

@@ -21,6 +21,7 @@ from textual.widgets import Checkbox, Footer, Header, Input
 from kehu_core.confidential import LOCK, revealed
 from kehu_core.errors import ConflictError, KehuError, NotFound, RecordError
 from kehu_core.i18n import N_, _
+from kehu_core.shown import visible
 
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.forms.customer_form import changes_of, field_errors, form_fields, to_text
@@ -71,7 +72,7 @@ class EditCustomerScreen(Screen):
         opened = revealed(self.store, self.store.get(self.customer_id))
         self.original = opened.customer
         self.version = self.store.file_version(self.customer_id)
-        self.sub_title = _("edit {name} ({id})").format(name=self.original.name, id=self.customer_id)
+        self.sub_title = _("edit {name} ({id})").format(name=visible(self.original.name), id=self.customer_id)
         for spec in self.specs:
             row = self.field(spec.name)
             row.set_locked(spec.name in opened.locked,

@@ -12,6 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 
 from kehu_core.i18n import N_, _
+from kehu_core.shown import visible
 
 from .. import formatting
 from ..widgets.customer.timeline import kind_label
@@ -68,5 +69,5 @@ def _fields(record: Any) -> Table:
             shown = formatting.money(value)
         else:
             shown = formatting.text(value)
-        grid.add_row(Text(key), Text(shown))
+        grid.add_row(Text(key), Text(visible(shown)))  # as every list shows it
     return grid

@@ -1,6 +1,7 @@
 """A DataTable whose text cells are text: Textual reads a ``str`` cell as markup, so a customer
 named ``[/]`` (or an item, an owner, a note like ``[vip] 张三``) ended the TUI at start in
-``MarkupError``, or styled the row. Every table of kehu's TUI is one of these."""
+``MarkupError``, or styled the row. Every table of kehu's TUI is one of these. A cell's text is
+shown as every list shows it (``plain_text.shown``: an invisible character as U+FFFD)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from .plain_text import shown
+
 
 def _plain(value: Any) -> Any:
-    return Text(value, end="") if isinstance(value, str) else value
+    return Text(shown(value), end="") if isinstance(value, str) else shown(value)
 
 
 class PlainTable(DataTable):

@@ -12,6 +12,7 @@ from kehu_core.confidential import LOCK
 from kehu_core.i18n import _
 from kehu_core.labels import field_label
 from kehu_core.lookalike import MIXED_SCRIPT_MARK, mixed_script_note
+from kehu_core.shown import visible
 
 from ... import formatting
 from ..plain_text import Static
@@ -47,7 +48,7 @@ class ProfileCard(Static):
                 shown = f"{referrer_name} ({value})"
             else:
                 shown = formatting.text(value, amounts=key not in (customer.model_extra or {}))
-            grid.add_row(label(key), Text(shown))
+            grid.add_row(label(key), Text(visible(shown)))  # as every list shows it: 张\ufffd三
             if key == "name" and (note := mixed_script_note(value)) is not None:
                 grid.add_row(MIXED_SCRIPT_MARK, Text(note, style="bold yellow"))  # Аnna looks like Anna
         self.update(grid)
