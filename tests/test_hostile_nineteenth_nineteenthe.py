@@ -148,3 +148,24 @@ async def test_the_tui_tells_a_name_holding_an_invisible_character_apart(tmp_pat
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("down")
+
+
+@pytest.mark.parametrize("condition", ["bought: ''", "bought:", "ids: []", "not_tag: [VIP, ' ']", "owner: ~"])
+def test_a_segment_condition_written_with_no_value_is_refused_not_everyone(tmp_path: Path, condition: str) -> None:
+    """A condition left without a value (`bought:`, `ids: []`, `owner: ~`) was no condition,
+    and `bought: ''` one every buyer meets: `kehu segment show` listed, `kehu export --segment`
+    wrote and `kehu send` reached every customer, `kehu check` ok. Now it is named at its line
+    by every door, as a typo in a condition is."""
+    store = make_store(tmp_path / "store", customers=[
+        {"name": "赵敏", "tags": ["VIP"], "interactions": [
+            {"kind": "purchase", "date": "2026-01-05", "item": "龙井", "amount": "100", "paid": True}]},
+        {"name": "张三", "interactions": [
+            {"kind": "purchase", "date": "2026-01-06", "item": "红茶", "amount": "50", "paid": True}]}])
+    _with_settings(store.root, f"segments:\n  tea:\n    tag: VIP\n    {condition}\n")
+    for argv in (["check"], ["segment", "show", "tea"],
+                 ["export", str(tmp_path / "out.csv"), "--format", "csv", "--segment", "tea"]):
+        ran = kehu(*argv, store=store.root)
+        no_traceback(ran)
+        assert ran.code == 1, (argv, ran.out, ran.err)
+        assert "kehu.yaml:" in ran.err + ran.out and "segments.tea" in ran.err + ran.out, (argv, ran.err)
+    assert not (tmp_path / "out.csv").exists()

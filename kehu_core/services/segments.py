@@ -86,7 +86,13 @@ class SegmentSpec(BaseModel):
     def _listify(cls, value: Any) -> Any:
         # spaces at the ends taken off, as every door takes them off the owner, tag or level
         # it stores (models.hostile.ONE_LINE): `owner: [' 王芳']` matched no one
-        return [str(v) if isinstance(v, int) else key_text(v) if isinstance(v, str) else v for v in _list(value)]
+        values = [str(v) if isinstance(v, int) else key_text(v) if isinstance(v, str) else v for v in _list(value)]
+        # a condition written with nothing (`bought:`, `ids: []`) was no condition, and `bought: ''`
+        # one every buyer meets: the segment held everyone, and `kehu send` reached them all
+        if not values or any(v == "" for v in values):
+            raise ValueError(_("a condition with no value holds every customer; write its values "
+                               "or take the line out"))
+        return values
 
     @field_validator("last_purchase_before", "last_purchase_after", mode="before")
     @classmethod
