@@ -169,3 +169,22 @@ def test_a_segment_condition_written_with_no_value_is_refused_not_everyone(tmp_p
         assert ran.code == 1, (argv, ran.out, ran.err)
         assert "kehu.yaml:" in ran.err + ran.out and "segments.tea" in ran.err + ran.out, (argv, ran.err)
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_imports_dry_run_refuses_the_rows_the_import_refuses(tmp_path: Path) -> None:
+    """kehu.yaml's `import_columns:` mapping a sheet's column to `tier` (a value kehu
+    computes): `kehu import --dry-run` said "would create" for every row, "0 failed", exit 0,
+    and the import itself refused every row (the rules of every door, which the dry run never
+    asked). Now the dry run judges each customer as the write does, and says what it says."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}])
+    _with_settings(store.root, "import_columns: {会员名: name, 手机: phone, 等级: tier}\n")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("会员名,手机,等级\n测试一,13912345670,A\n测试二,13912345671,B\n", encoding="utf-8")
+    dry = kehu("import", str(sheet), "--dry-run", "--json", store=store.root)
+    no_traceback(dry)
+    real = kehu("import", str(sheet), "--json", store=store.root)
+    no_traceback(real)
+    said, done = dry.json(), real.json()
+    assert len(done["created"]) == 0 and len(done["problems"]) == 2, done
+    assert (len(said["created"]), len(said["problems"])) == (len(done["created"]), len(done["problems"])), said
+    assert dry.code == real.code, (dry.code, real.code)

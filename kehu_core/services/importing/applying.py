@@ -51,6 +51,8 @@ def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry
                         entry.sources = []
                     if progress:
                         progress(1 + len(entry.purchases))
+    else:
+        _judge(store, work, summary)
     for entry in work:
         if not entry.sources:
             continue
@@ -61,6 +63,26 @@ def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry
             summary.merged.append(entry.describe())
         else:
             summary.skipped.append({**entry.describe(), "reason": _("already in the store")})
+
+
+def _judge(store: Store, work: list[Planned], summary: ImportSummary) -> None:
+    """A dry run's customers judged as the write judges them (the model in the store's region,
+    then every door's rules: the plugins' ``validate_customer``, a field named as one kehu
+    computes), nothing written: a row the import refuses was "would create" in the dry run,
+    "0 failed", and refused by the import itself."""
+    model, region = store.customer_model, store.config.region
+    for entry in work:
+        if not entry.sources or not (entry.new or entry.changes):
+            continue
+        try:
+            customer = model.model_validate(entry.current, context={"region": region})
+            problems = store.door_problems(store.customer_file(entry.cid), customer)
+            if problems:
+                raise RecordError(problems)
+        except (KehuError, ValidationError) as exc:
+            summary.problems.extend(_apply_problems(entry, exc))
+            entry.purchases = []
+            entry.sources = []
 
 
 def _refuse_bad_referrers(store: Store, work: list[Planned], summary: ImportSummary) -> list[Planned]:
