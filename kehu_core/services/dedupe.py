@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
 from ..i18n import _
-from ..lookalike import look_alike_key, look_alike_letters
+from ..lookalike import look_alike_key, look_alike_letters, may_look_like_another
 from ..models import Customer
 from ..textsearch import name_key, spoken_key
 from .profile_merge import ALSO_KNOWN  # noqa: F401 (its home: the merge driver names it too)
@@ -206,7 +206,8 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
     by_look: dict[str, list[str]] = defaultdict(list)
     for cid, name, phones, emails in store.index.contacts():
         names[cid] = name
-        if not name.isascii():  # (an ASCII name looks like itself alone: compared as written)
+        # (an ASCII name looks like itself alone, compared as written; 张伟 like no other name)
+        if not name.isascii() and may_look_like_another(name):
             by_look[look_alike_key(name)].append(cid)
         for key in dict.fromkeys(contact_keys(phones, emails)):
             by_key[key].append(cid)
