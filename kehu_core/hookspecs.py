@@ -66,6 +66,9 @@ def settings_model() -> type[BaseModel] | None:
     command that read the setting. Read the settings with ``plugin_settings(store, name,
     Model)`` (:mod:`kehu_core.plugins`): validated once per store, the same object. Give the
     model ``extra="forbid"`` to have a misspelt key named too. ``None``: no settings.
+    A validator is given the store's folder as ``info.context["store_root"]`` (a ``Path``; no
+    context outside a store), to judge a path setting where it lands (the outbox plugin's
+    ``folder`` is refused among the records).
     """
 
 

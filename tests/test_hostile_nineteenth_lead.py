@@ -39,3 +39,48 @@ def test_letters_unicode_finds_alike_are_alike_whatever_their_script(tmp_path: P
     assert "Cherokee" in warned[ids["\u13aaDAM"]] and "U+13AA" in warned[ids["\u13aaDAM"]], checked.out
     shown = kehu("customer", "show", ids["\u13aaDAM"], store=store)
     assert shown.code == 0 and "⚠" in shown.out and "U+13AA" in shown.out, shown.out
+
+
+def test_an_outbox_folder_among_the_records_is_named_at_its_line_before_any_send(tmp_path: Path) -> None:
+    """kehu.yaml's `plugins: outbox: folder: customers` (or `.git`, `kehu.yaml`, the store
+    itself): `kehu check` said ok and `send --dry-run` "will send 1"; the real send then failed
+    each message, saying so once a customer, exit 1. Now the setting is refused where every
+    plugin setting is, at its kehu.yaml line (the settings model is given the store's folder):
+    by `check` and by every command, before anything is sent or written. A folder in .kehu/ or
+    outside the store is fine."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "张三", "--phone", "13800138000", store=path).code == 0
+    (path / "templates").mkdir()
+    (path / "templates" / "greet.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+    config = path / "kehu.yaml"
+    plain = config.read_text(encoding="utf-8")
+    line = plain.split("\n").index("  disabled: []") + 3
+    for folder in ("customers", ".git", "kehu.yaml", ".", "../shop/templates"):
+        config.write_text(plain.replace("  disabled: []", f"  disabled: []\n  outbox:\n    folder: {folder}"),
+                          encoding="utf-8")
+        before = _records(path)
+        checked = kehu("check", store=path)
+        assert checked.code == 1, (folder, checked.out + checked.err)
+        said = checked.out + checked.err
+        assert f"kehu.yaml:{line}: plugins.outbox.folder: {folder} is inside the store's records" in said, said
+        for argv in (["send", "--segment", "all", "--template", "greet", "--channel", "sms", "--dry-run"],
+                     ["send", "--segment", "all", "--template", "greet", "--channel", "sms"]):
+            sent = kehu(*argv, store=path)
+            assert sent.code == 1 and f"kehu.yaml:{line}: plugins.outbox.folder:" in sent.err, (argv, sent.out)
+            assert "will send" not in sent.out and sent.err.count("inside the store's records") == 1, sent.err
+        assert _records(path) == before, folder
+    for template, folder in (("greet", ".kehu/sms"), ("thanks", str(tmp_path / "gateway"))):
+        (path / "templates" / f"{template}.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+        config.write_text(plain.replace("  disabled: []", f"  disabled: []\n  outbox:\n    folder: {folder}"),
+                          encoding="utf-8")
+        assert kehu("check", store=path).code == 0, folder
+        sent = kehu("send", "--segment", "all", "--template", template, "--channel", "sms", store=path)
+        assert sent.code == 0, sent.err
+        written = path / folder if not folder.startswith("/") else Path(folder)
+        assert len(list(written.glob("*.json"))) == 1, folder
+
+
+def _records(path: Path) -> list[str]:
+    """The store's files and folders, but kehu's own state (.kehu/: the index, the journal)."""
+    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if ".kehu" not in p.relative_to(path).parts)

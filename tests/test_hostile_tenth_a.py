@@ -337,7 +337,8 @@ def test_the_outbox_is_never_where_git_shares_it(store: tuple[Path, str], folder
     before = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if ".kehu" not in p.parts)
     sent = kehu("send", "--segment", "all", "--template", "greet", "--channel", "sms", store=path)
     no_traceback(sent)
-    assert sent.code == 1 and "plugins: outbox: folder:" in sent.out + sent.err, sent.out + sent.err
+    # named as every plugin setting is, at its kehu.yaml line (nineteenth round: before any send)
+    assert sent.code == 1 and "plugins.outbox.folder:" in sent.out + sent.err, sent.out + sent.err
     assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if ".kehu" not in p.parts) == before
 
 

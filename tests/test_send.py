@@ -362,4 +362,5 @@ def test_the_outbox_folder_is_never_among_the_stores_records(store_path: Path, f
     assert "is inside the store's records" in result.out + result.err and "Traceback" not in result.err
     assert tree_hash(store_path) == before
     (store_path / "inbox-link").unlink()  # a link in a store is a problem of its own for `kehu check`
-    assert kehu("check", store=store_path).code == 0
+    checked = kehu("check", store=store_path)  # the setting itself, at its line (nineteenth round)
+    assert checked.code == 1 and (checked.out + checked.err).count("plugins.outbox.folder:") == 1, checked.err

@@ -426,8 +426,11 @@ class PluginHost(GuardedHooks):
             if flags:
                 raise RecordError(flags)
             try:
+                # the store's folder, for a validator of a path (the outbox's folder: not among
+                # the records), as pydantic's validation context: hookspecs.settings_model
+                context = {"store_root": self.config_path.parent} if self.config_path else None
                 with plugin_exits():
-                    self._settings_cache[key] = model.model_validate(settings)
+                    self._settings_cache[key] = model.model_validate(settings, context=context)
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
             except BaseException as exc:  # the model is the plugin's code: a validator's own failure

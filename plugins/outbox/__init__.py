@@ -22,9 +22,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
 from kehu_core.hookspecs import hookimpl
 from kehu_core.i18n import _
 from kehu_core.ids import new_id
+from kehu_core.plugins import plugin_settings
 from kehu_core.yamlio import atomic_write
 
 if TYPE_CHECKING:
@@ -32,6 +35,25 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 DEFAULT_FOLDER = ".kehu/outbox"
+
+
+class OutboxSettings(BaseModel):
+    """``plugins: outbox:`` in kehu.yaml, checked when the store opens and by ``kehu check``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: str = DEFAULT_FOLDER
+    channel: str = "sms"
+
+    @field_validator("folder")
+    @classmethod
+    def _not_among_the_records(cls, folder: str, info: ValidationInfo) -> str:
+        # kehu gives the store's folder (the settings_model hook's context): a folder among the
+        # records passed `kehu check` and `send --dry-run`, and every message of the send failed
+        root = (info.context or {}).get("store_root")
+        if root is not None and (among := _among_records(Path(root), _folder_of(Path(root), folder), folder)):
+            raise ValueError(among)  # said at its kehu.yaml line, as plugins.outbox.folder
+        return folder
 
 
 class OutboxSender:
@@ -42,7 +64,7 @@ class OutboxSender:
         self.channel = channel
 
     def send(self, store: Store, customer: Customer, subject: str, body: str) -> str:
-        _refuse_records(store, self.folder)
+        _refuse_records(store.root, self.folder, self.folder)  # (a link made since kehu.yaml was read)
         if not customer.phones:
             raise ValueError(_("{name} ({id}) has no phone number").format(name=customer.name, id=customer.id))
         now = store.now()
@@ -64,33 +86,50 @@ class OutboxSender:
 _UNSHARED = ".kehu"
 
 
-def _refuse_records(store: Store, folder: Path) -> None:
-    """Refuse an outbox folder the store's git shares: inside the store anywhere but ``.kehu/``
+def _folder_of(root: Path, folder: str) -> Path:
+    """The outbox folder ``folder:`` names: absolute, or relative to the store."""
+    path = Path(folder).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def _refuse_records(root: Path, folder: Path, written: object) -> None:
+    """Refuse an outbox folder that is no folder (a file, a FIFO, a device: each message failed
+    as "FileExistsError: [Errno 17] File exists") or that the store's git shares
+    (:func:`_among_records`), as a message is written: a link may have been made since."""
+    resolved = folder.resolve()
+    if resolved.exists() and not resolved.is_dir():
+        from kehu_core.yamlio import special_kind
+
+        raise ValueError(_("plugins: outbox: folder: {folder} is {what}, not a folder; name a folder (kehu makes "
+                           "it if it is not there)").format(folder=written, what=special_kind(resolved.stat().st_mode)))
+    if among := _among_records(root, folder, written):
+        raise ValueError(f"plugins: outbox: folder: {among}")
+
+
+def _among_records(root: Path, folder: Path, written: object) -> str | None:
+    """Why ``folder`` may not be the outbox, if it is inside the store anywhere but ``.kehu/``
     (``customers/``, ``.git``, ``outbox/``, ``visits/``, ``templates/``, however it is named:
     ``customers/../customers``, a link in the store to it). ``folder:`` comes from kehu.yaml,
     shared with every clone: a message written among a customer's records was taken for a
     record by the next ``kehu sync``, and one written in ``outbox/`` was committed and pushed,
     the customers' phone numbers with it, which the default (``.kehu/outbox``) keeps from git."""
-    root = store.root.resolve()
+    root = root.resolve()
     resolved = folder.resolve()
-    if resolved.exists() and not resolved.is_dir():
-        # a file, a FIFO, a device: each message failed as "FileExistsError: [Errno 17] File exists"
-        from kehu_core.yamlio import special_kind
-
-        raise ValueError(_("plugins: outbox: folder: {folder} is {what}, not a folder; name a folder (kehu makes "
-                           "it if it is not there)").format(folder=folder, what=special_kind(resolved.stat().st_mode)))
     if resolved.is_relative_to(root):
         inside = resolved.relative_to(root).parts
         if not inside or inside[0] != _UNSHARED:
-            raise ValueError(_("plugins: outbox: folder: {folder} is inside the store's records ({root}), which "
-                               "git shares with every clone; kehu writes messages outside the store or in .kehu/ "
-                               "(the default is .kehu/outbox)").format(folder=folder, root=root))
+            return _("{folder} is inside the store's records ({root}), which git shares with every clone; kehu "
+                     "writes messages outside the store or in .kehu/ (the default is .kehu/outbox)").format(
+                folder=written, root=root)
+    return None
+
+
+@hookimpl
+def settings_model() -> type[OutboxSettings]:
+    return OutboxSettings
 
 
 @hookimpl
 def message_senders(store: Store) -> list[OutboxSender]:
-    settings = store.config.plugins.settings_for("outbox")
-    folder = Path(str(settings.get("folder", DEFAULT_FOLDER))).expanduser()
-    if not folder.is_absolute():
-        folder = store.root / folder
-    return [OutboxSender(folder, str(settings.get("channel", "sms")))]
+    settings = plugin_settings(store, "outbox", OutboxSettings)
+    return [OutboxSender(_folder_of(store.root, settings.folder), settings.channel)]
