@@ -46,9 +46,7 @@ def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry
                     try:
                         _write(store, model, region, entry, allow_future)
                     except (KehuError, ValidationError) as exc:
-                        summary.problems.extend(_apply_problems(entry, exc))
-                        entry.purchases = []
-                        entry.sources = []
+                        _refused(summary, entry, exc)
                     if progress:
                         progress(1 + len(entry.purchases))
     else:
@@ -80,9 +78,15 @@ def _judge(store: Store, work: list[Planned], summary: ImportSummary) -> None:
             if problems:
                 raise RecordError(problems)
         except (KehuError, ValidationError) as exc:
-            summary.problems.extend(_apply_problems(entry, exc))
-            entry.purchases = []
-            entry.sources = []
+            _refused(summary, entry, exc)
+
+
+def _refused(summary: ImportSummary, entry: Planned, exc: Exception) -> None:
+    """``entry`` refused for ``exc``, written or judged (a dry run): its problems said at its
+    first row, nothing of it counted as created or merged, none of its purchases."""
+    summary.problems.extend(_apply_problems(entry, exc))
+    entry.purchases = []
+    entry.sources = []
 
 
 def _refuse_bad_referrers(store: Store, work: list[Planned], summary: ImportSummary) -> list[Planned]:
@@ -131,8 +135,7 @@ def _write_rendered(store: Store, run: list[Planned], summary: ImportSummary) ->
         for e in run if e.prepared)
     for entry, result in zip(run, done, strict=True):
         if isinstance(result, KehuError):
-            summary.problems.extend(_apply_problems(entry, result))
-            entry.sources = []
+            _refused(summary, entry, result)
 
 
 def _write(store: Store, model: type[Customer], region: str, entry: Planned, allow_future: bool) -> None:
