@@ -4,7 +4,7 @@ docs/reliability.md, "The outside attacker's variants"."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -118,6 +118,18 @@ CARDS = [("BEGIN:VCARD", "VERSION:3.0", "FN:张三", "NOTE:a", " long", "TEL:139
          ("BEGIN:VCARD", "VERSION:3.0", "FN:钱七", "TITLE:" + "x" * 300, "END:VCARD")]
 
 
+def refused_cards(shop: Path, card_file: Path, cards: Sequence[Sequence[str]]) -> list[str]:
+    """`kehu import` of ``cards`` written to ``card_file`` (CRLF, as phones write them),
+    refused whole: exit 1, no traceback, ``shop`` as it was; the lines it said."""
+    card_file.write_text("\r\n".join(line for card in cards for line in card) + "\r\n", encoding="utf-8")
+    before = tree_hash(shop)
+    done = kehu("import", str(card_file), store=shop)
+    assert done.code == 1, done.err
+    no_traceback(done)
+    assert tree_hash(shop) == before
+    return done.err.splitlines()
+
+
 def test_a_vcards_wrong_value_is_named_by_its_propertys_line(tmp_path: Path) -> None:
     """A card's wrong birthday, email, phone, kehu field or too long title was said at the
     line its card begins (`a.vcf:9: not an email address: …`), however far below the property
@@ -125,14 +137,7 @@ def test_a_vcards_wrong_value_is_named_by_its_propertys_line(tmp_path: Path) -> 
     not the file's: folded lines and soft breaks), `line 15 (EMAIL)`, the card's `places`."""
     shop = tmp_path / "shop"
     assert kehu("init", str(shop), "--no-git").code == 0
-    card_file = tmp_path / "a.vcf"
-    card_file.write_text("\r\n".join(line for card in CARDS for line in card) + "\r\n", encoding="utf-8")
-    before = tree_hash(shop)
-    done = kehu("import", str(card_file), store=shop)
-    assert done.code == 1, done.err
-    no_traceback(done)
-    assert tree_hash(shop) == before
-    lines = done.err.splitlines()
+    lines = refused_cards(shop, tmp_path / "a.vcf", CARDS)
     for card, (line, what) in ((1, (7, "BDAY")), (9, (15, "EMAIL")), (17, (21, "X-KEHU-CREDIT-LIMIT")),
                                (23, (27, "TEL")), (29, (32, "TITLE"))):
         (said,) = [said for said in lines if f"a.vcf:{card}:" in said]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .conftest import kehu
+from .test_hostile_seventeenth_seventeenthc import added_and_grouped
+from .test_hostile_sixteenth_sixteentha import store_to_send
 
 
 def test_letters_unicode_finds_alike_are_alike_whatever_their_script(tmp_path: Path) -> None:
@@ -17,15 +19,10 @@ def test_letters_unicode_finds_alike_are_alike_whatever_their_script(tmp_path: P
     name beside Chinese characters (Tony张) or written in one script (Иван) is left alone."""
     store = tmp_path / "shop"
     assert kehu("init", str(store), "--no-git").code == 0
-    ids = {}
-    for name, phone in (("Lucy Wang", "13900000001"), ("Lu\u03f2y Wang", "13600000002"), ("ADAM", "13700000003"),
-                        ("\u13aaDAM", "13800000004"), ("Ivan Li", "13500000005"), ("\u0406van Li", "13300000006"),
-                        ("Tony张", "13100000007"), ("Иван", "13200000008")):
-        done = kehu("customer", "add", "--name", name, "--phone", phone, store=store)
-        assert done.code == 0, done.err
-        ids[name] = done.out.strip()
-    found = kehu("duplicates", "--json", store=store)
-    assert found.code == 0, found.err
+    ids, found = added_and_grouped(store, (
+        ("Lucy Wang", "13900000001"), ("Lu\u03f2y Wang", "13600000002"), ("ADAM", "13700000003"),
+        ("\u13aaDAM", "13800000004"), ("Ivan Li", "13500000005"), ("\u0406van Li", "13300000006"),
+        ("Tony张", "13100000007"), ("Иван", "13200000008")))
     groups = sorted(sorted(group["names"]) for group in found.json())
     assert groups == [sorted(["ADAM", "\u13aaDAM"]), sorted(["Ivan Li", "\u0406van Li"]),
                       sorted(["Lucy Wang", "Lu\u03f2y Wang"])], groups
@@ -48,11 +45,7 @@ def test_an_outbox_folder_among_the_records_is_named_at_its_line_before_any_send
     plugin setting is, at its kehu.yaml line (the settings model is given the store's folder):
     by `check` and by every command, before anything is sent or written. A folder in .kehu/ or
     outside the store is fine."""
-    path = tmp_path / "shop"
-    assert kehu("init", str(path), "--no-git").code == 0
-    assert kehu("customer", "add", "--name", "张三", "--phone", "13800138000", store=path).code == 0
-    (path / "templates").mkdir()
-    (path / "templates" / "greet.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+    path = store_to_send(tmp_path)
     config = path / "kehu.yaml"
     plain = config.read_text(encoding="utf-8")
     line = plain.split("\n").index("  disabled: []") + 3

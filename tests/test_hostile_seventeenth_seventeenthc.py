@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 from . import test_hostile_limits
 from .conftest import TODAY, kehu
@@ -68,15 +69,10 @@ def test_names_that_look_alike_in_two_scripts_are_duplicates_and_a_mixed_name_is
     with Cyrillic or Greek ones, exit 0."""
     store = tmp_path / "shop"
     assert kehu("init", str(store), "--no-git").code == 0
-    ids = {}
-    for name, phone in (("Anna Lee", "13900000001"), ("\u0410nna Lee", "13600000002"), ("KATE", "13700000003"),
-                        ("\u039a\u0391\u03a4\u0395", "13800000004"), ("Bob", "13500000005"),
-                        ("\uff22ob", "13300000006"), ("Anna Li", "13100000007"), ("Иван", "13200000008")):
-        done = kehu("customer", "add", "--name", name, "--phone", phone, store=store)
-        assert done.code == 0, done.err
-        ids[name] = done.out.strip()
-    found = kehu("duplicates", "--json", store=store)
-    assert found.code == 0, found.err
+    ids, found = added_and_grouped(store, (
+        ("Anna Lee", "13900000001"), ("\u0410nna Lee", "13600000002"), ("KATE", "13700000003"),
+        ("\u039a\u0391\u03a4\u0395", "13800000004"), ("Bob", "13500000005"),
+        ("\uff22ob", "13300000006"), ("Anna Li", "13100000007"), ("Иван", "13200000008")))
     groups = sorted(sorted(group["names"]) for group in found.json())
     assert groups == [sorted(["Anna Lee", "\u0410nna Lee"]), sorted(["Bob", "\uff22ob"]),
                       sorted(["KATE", "\u039a\u0391\u03a4\u0395"])], groups
@@ -87,6 +83,19 @@ def test_names_that_look_alike_in_two_scripts_are_duplicates_and_a_mixed_name_is
     warned = [line for line in checked.out.splitlines() if "warning" in line]
     assert len(warned) == 1 and ids["\u0410nna Lee"] in warned[0] and ":2: warning: name" in warned[0], checked.out
     assert "Cyrillic" in warned[0] and "\u0410" in warned[0], checked.out
+
+
+def added_and_grouped(store: Path, people: tuple[tuple[str, str], ...]) -> tuple[dict[str, str], Any]:
+    """Each (name, phone) of ``people`` added to ``store`` by `customer add`, and what `kehu
+    duplicates --json` says of them then: their ids by name, and its result."""
+    ids = {}
+    for name, phone in people:
+        done = kehu("customer", "add", "--name", name, "--phone", phone, store=store)
+        assert done.code == 0, done.err
+        ids[name] = done.out.strip()
+    found = kehu("duplicates", "--json", store=store)
+    assert found.code == 0, found.err
+    return ids, found
 
 
 def _workbook(path: Path, *rows: list, errors: dict[str, str] | None = None, title: str = "客户") -> Path:

@@ -271,6 +271,16 @@ def test_a_customers_interactions_folder_made_unreadable_is_named_never_read_as_
     assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "李四", shown.stderr
 
 
+def store_to_send(tmp_path: Path) -> Path:
+    """A store (no git) of one customer, 张三 with a phone, and a template ``greet`` to send him."""
+    path = tmp_path / "shop"
+    assert kehu("init", str(path), "--no-git").code == 0
+    assert kehu("customer", "add", "--name", "张三", "--phone", "13800138000", store=path).code == 0
+    (path / "templates").mkdir()
+    (path / "templates" / "greet.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("what", ["FIFO", "file"])
 def test_an_outbox_folder_that_is_no_folder_is_named(tmp_path: Path, what: str) -> None:
     """kehu.yaml's `plugins: outbox: folder:` naming a FIFO (a gateway's pipe, meant for a
@@ -278,11 +288,7 @@ def test_an_outbox_folder_that_is_no_folder_is_named(tmp_path: Path, what: str) 
     message failed as "FileExistsError: [Errno 17] File exists", Python's words, naming no
     setting. The outbox says which setting names what, as it does of a folder in the store
     (`kehu_plugins.outbox._refuse_records`), and the FIFO or the file is left as it was."""
-    path = tmp_path / "shop"
-    assert kehu("init", str(path), "--no-git").code == 0
-    assert kehu("customer", "add", "--name", "张三", "--phone", "13800138000", store=path).code == 0
-    (path / "templates").mkdir()
-    (path / "templates" / "greet.j2").write_text("{{ name }}，您好\n", encoding="utf-8")
+    path = store_to_send(tmp_path)
     outbox = tmp_path / "sms-gateway"
     if what == "FIFO":
         os.mkfifo(outbox)
