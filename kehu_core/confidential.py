@@ -270,7 +270,7 @@ def revealed(store: Store, customer: Customer) -> Revealed:
 
     data = {**customer.model_dump(mode="python"), **plain}
     try:
-        opened = type(customer).model_validate(data, context={"region": store.config.region})
+        opened = type(customer).model_validate(data, context=store.validation_context())
     except ValidationError:  # a value kehu did not write: shown as it is
         opened = customer.model_copy(update=plain)
     opened._sealed = {k: v for k, v in customer.sealed.items() if k in locked}

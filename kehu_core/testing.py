@@ -116,7 +116,7 @@ def add_customer(store: Store, *, interactions: Iterable[Mapping[str, Any]] = ()
     """Add a customer (its fields as keyword arguments: ``name=``, ``phones=`` ...) and its
     ``interactions``; return its id. Phones are read in the store's region, as the CLI does."""
     data = {"id": fields.pop("id", None) or store.new_customer_id(), "created": store.today, **fields}
-    customer = store.customer_model.model_validate(data, context={"region": store.config.region})
+    customer = store.customer_model.model_validate(data, context=store.validation_context())
     store.add_customer(customer)
     for interaction in interactions:
         add_interaction(store, customer.id, **interaction)

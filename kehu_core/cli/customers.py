@@ -85,7 +85,7 @@ def customer_add(ctx: Context, name: str, customer_id: str | None, phone: tuple[
                 raise click.UsageError(_("--set {key}=...: {key} is already given by its own option").format(key=key))
             fields[key] = value
     try:
-        customer = store.customer_model.model_validate(fields, context={"region": store.config.region})
+        customer = store.customer_model.model_validate(fields, context=store.validation_context())
     except ValidationError as exc:
         raise KehuError(_("; ").join(_said(p) for p in validation_problems(exc, "(new)"))) from None
     dedupe.add_customer(store, customer, allow_duplicate=allow_duplicate)

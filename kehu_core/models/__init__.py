@@ -1,7 +1,8 @@
 """The domain: customers (客户档案) and what happens with them (purchases, visits, calls ...).
 
 Validation needs the store's default phone region, passed as pydantic context
-``{"region": "CN"}``; without it CN is assumed.
+``store.validation_context()`` (``region_context(region)`` without a store); without it CN
+is assumed.
 
 One module per kind of thing: ``customer`` (the profile, its limits, loops of referrals),
 ``interactions`` (purchase, visit, call, message, complaint, feedback, note), ``plugin_data``
@@ -43,6 +44,7 @@ from .fields import (  # noqa: E402
     check_birthday,
     check_lunar_birthday,
     parse_flag,
+    region_context,
     shows_something,
 )
 from .hostile import CONTROL_CHARACTERS, MAX_FIELDS, MAX_VALUES, on_one_line, one_line_problem, too_deep  # noqa: E402
@@ -77,6 +79,6 @@ __all__ = [
     "LedgerEntry", "LineItem", "Message", "Money", "Note", "OverLimit", "Payment", "Phone", "Purchase",
     "Quantity", "Reminder", "Visit", "Voided", "check_birthday", "check_lunar_birthday", "normalise_email",
     "normalise_phone", "on_one_line", "one_line_problem", "parse_flag", "parse_interaction", "referral_loop",
-    "referral_loop_message",
+    "referral_loop_message", "region_context",
     "referral_loops", "region_problem", "shows_something", "text_missing", "too_deep",
 ]

@@ -1,7 +1,8 @@
 """The types of a record's fields and their validators: money, dates, phones, emails, yes/no.
 
 Validation needs the store's default phone region, passed as pydantic context
-``{"region": "CN"}``; without it CN is assumed.
+(``store.validation_context()``, or :func:`region_context` without a store); without it CN is
+assumed.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ def check_lunar_birthday(value: str) -> str:
     """``MM-DD`` in the Chinese lunar calendar; ``闰MM-DD`` for a leap month."""
     parse_lunar(value)  # the one parser, in kehu_core.calendar
     return birthday_text(value)
+
+
+def region_context(region: str) -> dict[str, Any]:
+    """The validation context of a record in a store whose default phone region is ``region``
+    (``Store.validation_context()`` for a store's): the one place its form is written, beside
+    the one place it is read (:func:`_region`)."""
+    return {"region": region}
 
 
 def _region(info: ValidationInfo) -> str:

@@ -380,7 +380,7 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
         data["vcard_href"] = href
     data["created"] = store.today
     try:
-        customer = store.customer_model.model_validate(data, context={"region": store.config.region})
+        customer = store.customer_model.model_validate(data, context=store.validation_context())
     except ValidationError as exc:
         reasons = "; ".join(placed(p, normaliser.places(contact, values)) for p in validation_problems(exc, "(new)"))
         raise Refused(422, _("not a customer kehu can add: {reasons}; nothing was added").format(

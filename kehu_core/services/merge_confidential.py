@@ -130,7 +130,7 @@ def _joined(store: Store, keep: Customer, name: str, mine: Any, theirs: Any) -> 
 
     try:
         checked = type(keep).model_validate({"id": keep.id, "name": keep.name, name: joined},
-                                            context={"region": store.config.region})
+                                            context=store.validation_context())
     except ValidationError:
         raise ValueError(name) from None
     if getattr(checked, name, None) != joined:

@@ -20,7 +20,7 @@ from ..handed import WrongResult
 from ..i18n import _
 from ..ids import case_twin_message, check_id, new_id, shard
 from ..keytext import composed
-from ..models import TRUSTED, Customer, referral_loop, referral_loop_message
+from ..models import TRUSTED, Customer, referral_loop, referral_loop_message, region_context
 from ..problems import plugin_problems, validation_problems
 from ..yamlio import (
     YamlFileError,
@@ -46,8 +46,10 @@ class CustomersMixin:
     def customer_model(self) -> type[Customer]:
         return self.plugins.customer_model
 
-    def _context(self) -> dict[str, Any]:
-        return {"region": self.config.region}
+    def validation_context(self) -> dict[str, Any]:
+        """pydantic's validation context for this store's records (its default phone region):
+        ``store.customer_model.model_validate(data, context=store.validation_context())``."""
+        return region_context(self.config.region)
 
     def exists(self, customer_id: str) -> bool:
         return self.customer_file(customer_id).is_file()
@@ -156,7 +158,9 @@ class CustomersMixin:
         if not isinstance(data, dict):
             raise RecordError([Problem(path, 1, "expected a mapping of customer fields (id: ..., name: ...)")])
         data, sealed = split_sealed(data)  # encrypted fields: kept aside, never validated or indexed
-        context = {**self._context(), **TRUSTED} if self._validated_before(data) else self._context()
+        context = self.validation_context()
+        if self._validated_before(data):
+            context = {**context, **TRUSTED}
         try:
             customer = self.customer_model.model_validate(data, context=context)
         except ValidationError as exc:
@@ -246,7 +250,7 @@ class CustomersMixin:
         for plugin, values in by_plugin.items():
             data = {**kept.model_dump(mode="python"), **values}
             try:  # the rest as validated before: phones and emails not parsed again
-                made = self.customer_model.model_validate(data, context={**self._context(), **TRUSTED})
+                made = self.customer_model.model_validate(data, context={**self.validation_context(), **TRUSTED})
             except ValidationError as exc:
                 error = exc.errors()[0]
                 self.plugins.report(plugin, "kept_customer_fields", WrongResult(_(
@@ -331,7 +335,7 @@ class CustomersMixin:
         not validated twice); anything else is validated here."""
         kept = dict(customer.sealed)  # encrypted values it came with (a merge, an import)
         if not (validated and type(customer) is self.customer_model):
-            customer = self.customer_model.model_validate(customer.model_dump(), context=self._context())
+            customer = self.customer_model.model_validate(customer.model_dump(), context=self.validation_context())
         path = self.customer_file(customer.id)
         self._refuse_bad_referrer(getattr(customer, "referrer", None), customer.id)
         with self.lock():
@@ -399,7 +403,7 @@ class CustomersMixin:
             merged = {**{_named(k): v for k, v in doc.items() if k not in old.sealed}, **changes}
             merged = {k: v for k, v in merged.items() if v not in (None, [], "")}
             try:
-                new = self.customer_model.model_validate(merged, context=self._context())
+                new = self.customer_model.model_validate(merged, context=self.validation_context())
             except ValidationError as exc:
                 # the lines of the file (the document's are not, with entries set aside)
                 lines = doc if aside is None else load_roundtrip(path)

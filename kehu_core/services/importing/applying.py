@@ -7,7 +7,7 @@ a loop is left out first, each customer still written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -31,7 +31,7 @@ def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry
     ``summary``'s created / merged / skipped."""
     work = _refuse_bad_referrers(store, work, summary)
     if not dry_run:
-        model, region = store.customer_model, store.config.region
+        model, context = store.customer_model, store.validation_context()
         # One lock, one flush to disk, one index update for the whole batch (Store.batch).
         # A write that fails (a full disk) takes back what the import wrote before it: a
         # hundred customers of a sheet of three thousand is no import anyone asked for.
@@ -44,7 +44,7 @@ def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry
                     continue
                 for entry in run:
                     try:
-                        _write(store, model, region, entry, allow_future)
+                        _write(store, model, context, entry, allow_future)
                     except (KehuError, ValidationError) as exc:
                         _refused(summary, entry, exc)
                     if progress:
@@ -68,12 +68,12 @@ def _judge(store: Store, work: list[Planned], summary: ImportSummary) -> None:
     then every door's rules: the plugins' ``validate_customer``, a field named as one kehu
     computes), nothing written: a row the import refuses was "would create" in the dry run,
     "0 failed", and refused by the import itself."""
-    model, region = store.customer_model, store.config.region
+    model, context = store.customer_model, store.validation_context()
     for entry in work:
         if not entry.sources or not (entry.new or entry.changes):
             continue
         try:
-            customer = model.model_validate(entry.current, context={"region": region})
+            customer = model.model_validate(entry.current, context=context)
             problems = store.door_problems(store.customer_file(entry.cid), customer)
             if problems:
                 raise RecordError(problems)
@@ -138,9 +138,10 @@ def _write_rendered(store: Store, run: list[Planned], summary: ImportSummary) ->
             _refused(summary, entry, result)
 
 
-def _write(store: Store, model: type[Customer], region: str, entry: Planned, allow_future: bool) -> None:
+def _write(store: Store, model: type[Customer], context: dict[str, Any], entry: Planned,
+           allow_future: bool) -> None:
     if entry.new:
-        customer = model.model_validate(entry.current, context={"region": region})
+        customer = model.model_validate(entry.current, context=context)
         store.add_customer(customer, validated=True)
     elif entry.changes:
         store.update_customer(entry.cid, entry.changes)

@@ -280,7 +280,7 @@ class Merger:
         if plugins is None or key not in plugins.field_owners():
             return value
         try:
-            customer = self.model.model_validate({**entry.current, key: value}, context={"region": self.region})
+            customer = self.model.model_validate({**entry.current, key: value}, context=self.store.validation_context())
         except ValidationError:
             return value
         return self.store.kept_customer(customer, {key})[1].get(key, value)

@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from ...errors import KehuError, Problem
 from ...i18n import _
 from ...ids import check_id
-from ...models import normalise_email, normalise_phone
+from ...models import normalise_email, normalise_phone, region_context
 from ...plugins import ImportedContact
 from ...problems import validation_problems
 from ...yamlio import write_staged
@@ -160,7 +160,7 @@ class Normaliser:
         key = json.dumps(probe, sort_keys=True, default=repr, ensure_ascii=False)
         if key not in self._valid_probes:
             try:
-                self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context={"region": self.region})
+                self.model.model_validate({"id": _PLACEHOLDER_ID, **probe}, context=region_context(self.region))
             except ValidationError as exc:
                 raise ValueError("; ".join(placed(p, places or {}) for p in validation_problems(exc, ""))) from None
             self._valid_probes.add(key)
@@ -258,7 +258,7 @@ def _render(prepared: Prepared, store: Store, cid: str, record: dict[str, Any]) 
     from ...index.rows import parse_written
     from ...store.customers import new_profile_text
 
-    customer = store.customer_model.model_validate(record, context={"region": store.config.region})
+    customer = store.customer_model.model_validate(record, context=store.validation_context())
     prepared.text = new_profile_text(customer)
     path = store.customer_file(customer.id)
     prepared.rows = parse_written(store.rel(path), (0, 0), customer, store.config.region)

@@ -103,7 +103,7 @@ def field_errors(store: Store, original: Customer, changes: dict[str, Any]) -> d
     data.update(changes)
     data = {k: v for k, v in data.items() if v not in (None, [], "")}
     try:
-        customer = store.customer_model.model_validate(data, context={"region": store.config.region})
+        customer = store.customer_model.model_validate(data, context=store.validation_context())
     except ValidationError as exc:
         return field_messages(validation_problems(exc, "(form)"), whole="name")
     if (problem := store.referrer_problem(changes.get("referrer"), original.id)) is not None:
