@@ -314,7 +314,7 @@ def edit(store: Store, scope: Scope, customer: Customer, text: str) -> Customer:
     # the lists in kehu's form as `kehu import` makes them, so a problem the model finds in one
     # is named at its property's line as the import names it (the card's other values are not taken)
     listed = ImportedContact(contact.source, {k: fields[k] for k in ("phones", "emails", "addresses") if k in fields},
-                             places=contact.places)
+                             extra=contact.extra, places=contact.places)
     normaliser = Normaliser(store.config.region, store.customer_model)
     try:
         values = normaliser.values(listed)[0]

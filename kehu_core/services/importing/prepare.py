@@ -130,7 +130,27 @@ class Normaliser:
             limit = _max_items(self.model, key)
             if limit is not None and len(value) > limit and key not in places and f"{key}.{limit}" in places:
                 places[key] = places[f"{key}.{limit}"]
+        for key, texts in (contact.extra.get("_lines") or {}).items():
+            if key not in places:
+                where = self._joined_place(key, texts, places)
+                if where is not None:
+                    places[key] = where
         return places
+
+    def _joined_place(self, key: str, texts: list[str], places: dict[str, str]) -> str | None:
+        """Where a text joined from several lines (``texts``, each at ``places[f"{key}[n]"]``: a
+        card's NOTE lines) is wrong: at the first line the model refuses as the field on its own
+        (an ESC in the second NOTE), else at the last (the one that made the whole wrong)."""
+        at = [places.get(f"{key}[{n}]") for n in range(len(texts))]
+        if not at or None in at:
+            return None
+        for text, where in zip(texts, at, strict=True):
+            try:
+                self.model.model_validate({"id": _PLACEHOLDER_ID, "name": "?", key: text},
+                                          context=region_context(self.region))
+            except ValidationError:
+                return where
+        return at[-1]
 
     def _value(self, out: dict[str, Any], key: str, value: Any) -> None:
         """``out[key]``: ``value`` in kehu's form; ValueError (or KehuError) says what is wrong."""

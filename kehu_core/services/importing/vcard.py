@@ -260,6 +260,11 @@ def contact_from_card(card: Any, source: str,
             if note:
                 fields["notes"] = f"{fields['notes']}\n{note}" if fields.get("notes") else note
                 mark("notes", line, adds=True)
+                # each line's own text and place: a problem of the notes they make is named at
+                # its line (Normaliser.places), not at none
+                joined = extra.setdefault("_lines", {}).setdefault("notes", [])
+                mark(f"notes[{len(joined)}]", line)
+                joined.append(note)
         elif name == "UID":
             uid = str(value).strip()
             if _usable_id(uid):
