@@ -1,7 +1,8 @@
 """git run in a store, as kehu runs it: in the store's folder, with kehu's identity where the
 user has none, never another repository's (``GIT_DIR`` and the rest left out), refused before
 it would wait on a FIFO in ``.git``. Below the store, which asks git too (a ledger's entry id,
-``Store.git``); :mod:`kehu_core.services.gitops` drives git's history, commits and merges with it.
+``Store.git``, a killed sync put back: :mod:`kehu_core.sync_marker`);
+:mod:`kehu_core.services.gitops` drives git's history, commits and merges with it.
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
         why = result.stderr.strip() or result.stdout.strip()
         raise KehuError(_("git {join} failed: {why}").format(join=' '.join(args), why=why))
     return result
+
+
+def head(root: Path) -> str | None:
+    """The commit HEAD names, or None on an unborn branch."""
+    result = run(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    return result.stdout.strip() or None
+
+
+def ref_exists(root: Path, ref: str) -> bool:
+    return run(root, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
 
 
 def _refuse_special_git_files(root: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 CONFIG_FILE = "kehu.yaml"  # a folder holding one is a store
 STATE_DIR = ".kehu"
-#: in the state folder while a ``kehu sync`` fetches and merges (:mod:`kehu_core.services.sync_marker`)
+#: in the state folder while a ``kehu sync`` fetches and merges (:mod:`kehu_core.sync_marker`)
 SYNC_MARKER = "sync-in-progress"
 TEMPLATES_DIR = "templates"  # the store's message templates (kehu send), shared by kehu sync
 TEMPLATE_SUFFIX = ".j2"  # a message template is templates/NAME.j2

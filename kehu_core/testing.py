@@ -94,7 +94,7 @@ def make_store(
     from .yamlio import atomic_write, dump_roundtrip, load_roundtrip, to_plain_yaml_value
 
     root = Path(path)
-    Store.init(root, name, git=False)
+    Store.init(root, name)
     config_file = root / "kehu.yaml"
     doc = load_roundtrip(config_file)  # kehu init's settings, comments kept
     block = {"disabled": list(disabled), **{plugin: dict(values) for plugin, values in (settings or {}).items()}}

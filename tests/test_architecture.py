@@ -82,6 +82,33 @@ def test_no_import_cycle_in_kehu_core_lazy_imports_included() -> None:
     assert cycles == [], "\n".join(" -> ".join(c) for c in cycles)
 
 
+def test_the_store_sits_below_the_services_lazy_imports_included() -> None:
+    """kehu_core.store imports nothing of kehu_core.services, not even through a module it
+    imports: the services drive the store (a sync, an import, git's history), and what the
+    store needs of git is below it (kehu_core.gitrun, kehu_core.sync_marker). Each line is a
+    chain from a store module to a service."""
+    files = {_module_name(p): p for p in python_files("kehu_core")}
+    graph = {name: _imports(path, name, set(files)) for name, path in files.items()}
+    came_from: dict[str, str] = {}
+    todo = [name for name in graph if name == "kehu_core.store" or name.startswith("kehu_core.store.")]
+    while todo:
+        name = todo.pop()
+        for dep in graph[name]:
+            if dep not in came_from and not dep.startswith("kehu_core.store"):
+                came_from[dep] = name
+                todo.append(dep)
+
+    def chain(name: str) -> str:
+        links = [name]
+        while links[-1] in came_from:
+            links.append(came_from[links[-1]])
+        return " <- ".join(links)
+
+    reached = [chain(name) for name in sorted(came_from)
+               if name == "kehu_core.services" or name.startswith("kehu_core.services.")]
+    assert reached == [], "\n".join(reached)
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}

@@ -91,7 +91,7 @@ def test_ledger_lines_of_a_batch_are_seen_at_once_and_written_once(store_path: P
     assert [type(v) for v in seen[1].values()] == [type(v) for v in on_disk[1].values()]
     assert on_disk[1]["multiplier"] == 1.5 and on_disk[1]["note"] is None
     # the same bytes as three appends outside a batch
-    other = Store.init(store_path.parent / "other", git=False)
+    other = Store.init(store_path.parent / "other")
     other.add_customer(_customer("c1"))
     other.append_ledger("c1", "points", {"date": dt.date(2026, 1, 1), "reason": "adjust", "delta": 5})
     other.append_ledger("c1", "points", entry)

@@ -45,7 +45,7 @@ Shop = tuple[Store, dict[str, str]]  # the store and its customers' ids by name
 def shop(tmp_path: Path) -> Shop:
     """Three customers: two tagged with owners, one without anything; purchases, a visit, a
     message, a complaint, a ledger."""
-    store = Store.init(tmp_path / "shop", "测试店", git=False)
+    store = Store.init(tmp_path / "shop", "测试店")
 
     def customer(name: str, **fields: object) -> str:
         return store.add_customer(Customer(id=store.new_customer_id(), name=name, **fields)).id  # type: ignore[arg-type]

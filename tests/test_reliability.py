@@ -143,7 +143,7 @@ def crash_once(tmp: Path, seed: int, stats: Stats, count: int = 400) -> None:
     from .conftest import kehu
 
     store_path = tmp / f"store{seed}"
-    Store.init(store_path, "crash test", git=False)
+    Store.init(store_path, "crash test")
     journal = tmp / f"journal{seed}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.test_reliability", str(store_path), str(seed), str(count),

@@ -93,7 +93,7 @@ def customers(draw: st.DrawFn) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = tmp_path_factory.mktemp("prop") / "store"
-    Store.init(root, git=False)
+    Store.init(root)
     return Store.open(root, today=TODAY)  # the suite's day, whatever the machine's clock says
 
 

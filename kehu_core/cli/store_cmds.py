@@ -25,7 +25,9 @@ from .options import given_path
 @click.option("--no-git", is_flag=True, help="Do not make it a git repository.")
 def init(path: Path, name: str | None, no_git: bool) -> None:
     """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
-    Store.init(path, name, git=not no_git)
+    Store.init(path, name)
+    if not no_git:
+        gitops.init_repo(path)
     click.echo(_("new kehu store at {path}").format(path=shown_path(path)), err=True)
     if not no_git:  # what init left to the user (a hooks folder outside the clone): said once more
         for line in gitops.install_index_hooks(path).left:

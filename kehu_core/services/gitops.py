@@ -15,7 +15,14 @@ from ..errors import KehuError
 
 # git run in a clone, kehu's way (its identity, no other repository's environment): a module
 # below the store, which runs git too; here under its names as before
-from ..gitrun import _env, _refuse_special_git_files, run, waiting_problem  # noqa: F401 (kehu's git API)
+from ..gitrun import (  # noqa: F401 (kehu's git API)
+    _env,
+    _refuse_special_git_files,
+    head,
+    ref_exists,
+    run,
+    waiting_problem,
+)
 from ..i18n import _
 
 
@@ -274,11 +281,6 @@ def current_branch(root: Path) -> str | None:
     return result.stdout.strip() or None
 
 
-def head(root: Path) -> str | None:
-    result = run(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
-    return result.stdout.strip() or None
-
-
 def remotes(root: Path) -> list[str]:
     return run(root, "remote").stdout.split()
 
@@ -300,10 +302,6 @@ def remote_branches(root: Path, remote: str) -> list[str]:
     """The branches this clone last fetched from ``remote`` (its remote-tracking refs)."""
     listed = run(root, "for-each-ref", "--format=%(refname:strip=3)", f"refs/remotes/{remote}/").stdout
     return [name for name in listed.split() if name != "HEAD"]
-
-
-def ref_exists(root: Path, ref: str) -> bool:
-    return run(root, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
 
 
 def count(root: Path, revisions: str) -> int:

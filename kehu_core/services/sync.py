@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import sync_marker
 from ..errors import Problem, shown_path
 from ..i18n import _
 from ..paths import STATE_DIR
@@ -31,7 +32,6 @@ from . import (
     serve_secrets,
     sync_checks,
     sync_guard,
-    sync_marker,
     sync_merged_away,
     unmerged_files,
 )

@@ -22,8 +22,8 @@ from typing import NoReturn
 from ..errors import KehuError, Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
+from ..sync_marker import put_back
 from . import gitops, merge_conflicts
-from .sync_marker import put_back
 from .unmerged_files import customer_of, given_one_id_text
 
 

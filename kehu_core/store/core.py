@@ -138,7 +138,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         return store
 
     @classmethod
-    def init(cls, root: str | os.PathLike[str], name: str | None = None, *, git: bool = True) -> Store:
+    def init(cls, root: str | os.PathLike[str], name: str | None = None) -> Store:
         path = Path(root)
         for above in (path, *path.parents):  # a file where the store or a folder above should be
             if above.exists() and not above.is_dir():
@@ -173,12 +173,9 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         atomic_write(path / CONFIG_FILE, config_text)
         atomic_write(path / ".gitignore", GITIGNORE)
         atomic_write(path / ".gitattributes", GITATTRIBUTES)
-        store = cls.open(path)
-        if git:
-            from ..services import gitops
-
-            gitops.init_repo(path)
-        return store
+        # git init and the first commit are services.gitops.init_repo's, above the store: its
+        # caller's (kehu init, testing.make_store(git=True))
+        return cls.open(path)
 
     def now(self) -> dt.datetime:
         """The current moment on the store's day (timestamps of messages and changes)."""
@@ -279,8 +276,8 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
 
     def _put_back_killed_sync(self) -> None:
         """A ``kehu sync`` killed half-way (its marker there, the lock free: it is not running):
-        the clone as it was before it, said on stderr (:mod:`kehu_core.services.sync_marker`)."""
-        from ..services import sync_marker
+        the clone as it was before it, said on stderr (:mod:`kehu_core.sync_marker`)."""
+        from .. import sync_marker
 
         if not sync_marker.left(self.state_dir):
             return
@@ -302,8 +299,8 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
     def put_back_killed_sync(self) -> None:
         """For a command that only reads: a killed sync's clone put back first (see
         :meth:`_put_back_killed_sync`) if the store's lock is free now; else left to the next."""
+        from .. import sync_marker
         from ..paths import state_dir
-        from ..services import sync_marker
 
         # asked of every command that opens the store: a look, never a folder made for it
         if self.holds_lock() or not sync_marker.left(state_dir(self.root, create=False)):

@@ -18,8 +18,8 @@ commits the remote holds, is left as it is. A sync killed while git wrote the me
 (git's index not yet written) left the colleague's new files untracked and git's
 ``index.lock``: the stale lock is removed (no git runs in the clone) and so are exactly those
 files (untracked, not in the commit the sync began from, the remote's content byte for byte).
-This module imports only git's own operations:
-the store's lock calls it.
+The store's lock calls it, so it sits below the store and the services (as
+:mod:`kehu_core.gitrun`, the only git it runs); ``services.sync`` writes and removes the marker.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import KehuError
-from ..i18n import _
-from ..paths import SYNC_MARKER
-from . import gitops
+from . import gitrun
+from .errors import KehuError
+from .i18n import _
+from .paths import SYNC_MARKER
 
 MARKER = SYNC_MARKER
 #: where the working tree a killed sync left is kept when the clone is put back
@@ -49,16 +49,16 @@ def put_back(root: Path, start: str | None, committed: str | None) -> None:
     untracked again). An unborn branch (``start`` None): nothing to go back to but the files."""
     if start is None:
         return
-    gitops.run(root, "merge", "--abort", check=False)
-    gitops.run(root, "reset", "-q", "--hard", committed or start)
+    gitrun.run(root, "merge", "--abort", check=False)
+    gitrun.run(root, "reset", "-q", "--hard", committed or start)
     if committed:
-        gitops.run(root, "reset", "-q", start)
+        gitrun.run(root, "reset", "-q", start)
 
 
 def begin(state: Path, start: str | None, committed: str | None, tracking: str) -> None:
     """Write the marker of a sync about to fetch and merge (best effort: a store whose state
     folder cannot be written syncs as before)."""
-    from ..yamlio.atomic import atomic_write
+    from .yamlio.atomic import atomic_write
 
     with contextlib.suppress(OSError):
         atomic_write(state / MARKER, json.dumps({"start": start, "committed": committed,
@@ -93,8 +93,8 @@ def recover(root: Path, state: Path) -> str | None:
                  "cannot be read, so this clone is as that sync left it: `git status` and `git log` show "
                  "it").format(path=path)
     start, committed, tracking = said.get("start"), said.get("committed"), said.get("tracking") or ""
-    head = gitops.head(root)
-    pushed = bool(head and tracking and head != start and gitops.run(
+    head = gitrun.head(root)
+    pushed = bool(head and tracking and head != start and gitrun.run(
         root, "merge-base", "--is-ancestor", head, tracking, check=False).returncode == 0)
     if pushed or start is None:
         end(state)
@@ -111,9 +111,9 @@ def recover(root: Path, state: Path) -> str | None:
                  "command is working in this clone now ({lock} is held), so the clone is not put back yet: "
                  "the next kehu command does it once that git command has finished").format(lock=stale)
     # the working tree as the killed sync left it (a hand edit made since among it): kept under a ref
-    kept = gitops.run(root, "stash", "create", check=False).stdout.strip()
+    kept = gitrun.run(root, "stash", "create", check=False).stdout.strip()
     if kept:
-        gitops.run(root, "update-ref", KEPT_REF, kept, check=False)
+        gitrun.run(root, "update-ref", KEPT_REF, kept, check=False)
     try:
         put_back(root, start, committed)
         _remove_files_brought(root, base, tracking)
@@ -138,10 +138,10 @@ def _committed_since(root: Path, base: str, head: str, tracking: str) -> bool:
     """Whether HEAD holds commits other than the killed sync's own merges since ``base``: a
     commit made by hand after the kill (``git commit``, ``git pull --rebase``), which putting the
     clone back would drop."""
-    if gitops.run(root, "merge-base", "--is-ancestor", base, head, check=False).returncode != 0:
+    if gitrun.run(root, "merge-base", "--is-ancestor", base, head, check=False).returncode != 0:
         return True
-    others = gitops.run(root, "rev-list", "--no-merges", f"{base}..{head}",
-                        *(["--not", tracking] if tracking and gitops.ref_exists(root, tracking) else []),
+    others = gitrun.run(root, "rev-list", "--no-merges", f"{base}..{head}",
+                        *(["--not", tracking] if tracking and gitrun.ref_exists(root, tracking) else []),
                         check=False)
     return others.returncode != 0 or bool(others.stdout.strip())
 
@@ -154,11 +154,11 @@ def _stale_index_lock(root: Path) -> str | None:
     system does not show its processes (no /proc: git takes the lock by O_EXCL, no flock, so
     nothing portable tells a live holder from a dead one), the lock is left and the put-back's
     failure names it (:class:`PutBackFailed`), for the user to remove once no git runs."""
-    git_dir = gitops.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout.strip()
+    git_dir = gitrun.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout.strip()
     lock = Path(git_dir) / "index.lock"
     if not git_dir or not lock.is_file() or not Path("/proc/self/fd").is_dir():
         return None
-    top = gitops.run(root, "rev-parse", "--show-toplevel", check=False).stdout.strip()
+    top = gitrun.run(root, "rev-parse", "--show-toplevel", check=False).stdout.strip()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -180,15 +180,15 @@ def _remove_files_brought(root: Path, base: str, tracking: str) -> None:
     file not in the commit the sync began from (``base``: the user's new files are there) whose
     content is the remote's file at that path, byte for byte, is the colleague's, and is removed
     (with the folders it leaves empty). A file of the user's own made since is kept."""
-    found = gitops.run(root, "ls-files", "-z", "--others", "--exclude-standard", check=False).stdout
+    found = gitrun.run(root, "ls-files", "-z", "--others", "--exclude-standard", check=False).stdout
     untracked = [rel for rel in found.split("\0") if rel]
-    if not untracked or not tracking or not gitops.ref_exists(root, tracking):
+    if not untracked or not tracking or not gitrun.ref_exists(root, tracking):
         return
     mine, theirs = _tree(root, base), _tree(root, tracking)
     brought = [rel for rel in untracked if rel in theirs and rel not in mine]
     if not brought:
         return
-    hashed = gitops.run(root, "hash-object", "--stdin-paths", input="\n".join(brought) + "\n",
+    hashed = gitrun.run(root, "hash-object", "--stdin-paths", input="\n".join(brought) + "\n",
                         check=False).stdout.split()
     if len(hashed) != len(brought):
         return
@@ -208,6 +208,6 @@ def _remove_files_brought(root: Path, base: str, tracking: str) -> None:
 def _tree(root: Path, commit: str) -> dict[str, str]:
     """The files of ``commit`` under ``root`` (paths as ``git ls-files`` gives them), each its
     blob (the whole tree listed: a pathspec per file would bound how many there can be)."""
-    listed = gitops.run(root, "ls-tree", "-r", "-z", commit, check=False).stdout
+    listed = gitrun.run(root, "ls-tree", "-r", "-z", commit, check=False).stdout
     return {rel: meta.split()[2] for meta, _tab, rel in (line.partition("\t") for line in listed.split("\0"))
             if rel}
