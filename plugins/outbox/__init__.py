@@ -64,7 +64,7 @@ class OutboxSender:
         self.channel = channel
 
     def send(self, store: Store, customer: Customer, subject: str, body: str) -> str:
-        _refuse_records(store.root, self.folder, self.folder)  # (a link made since kehu.yaml was read)
+        _refuse_records(store.root, self.folder)  # (a link made since kehu.yaml was read)
         if not customer.phones:
             raise ValueError(_("{name} ({id}) has no phone number").format(name=customer.name, id=customer.id))
         now = store.now()
@@ -92,24 +92,26 @@ def _folder_of(root: Path, folder: str) -> Path:
     return path if path.is_absolute() else root / path
 
 
-def _refuse_records(root: Path, folder: Path, written: object) -> None:
-    """Refuse an outbox folder that is no folder (a file, a FIFO, a device: each message failed
-    as "FileExistsError: [Errno 17] File exists") or that the store's git shares
-    (:func:`_among_records`), as a message is written: a link may have been made since."""
+def _refuse_records(root: Path, folder: Path) -> None:
+    """Refuse the outbox ``folder`` (the sender's: absolute, or in the store) if it is no folder
+    (a file, a FIFO, a device: each message failed as "FileExistsError: [Errno 17] File exists")
+    or one the store's git shares (:func:`_among_records`), as a message is written: a link may
+    have been made since."""
     resolved = folder.resolve()
     if resolved.exists() and not resolved.is_dir():
         from kehu_core.yamlio import special_kind
 
         raise ValueError(_("plugins: outbox: folder: {folder} is {what}, not a folder; name a folder (kehu makes "
-                           "it if it is not there)").format(folder=written, what=special_kind(resolved.stat().st_mode)))
-    if among := _among_records(root, folder, written):
+                           "it if it is not there)").format(folder=folder, what=special_kind(resolved.stat().st_mode)))
+    if among := _among_records(root, folder, folder):
         raise ValueError(f"plugins: outbox: folder: {among}")
 
 
 def _among_records(root: Path, folder: Path, written: object) -> str | None:
     """Why ``folder`` may not be the outbox, if it is inside the store anywhere but ``.kehu/``
     (``customers/``, ``.git``, ``outbox/``, ``visits/``, ``templates/``, however it is named:
-    ``customers/../customers``, a link in the store to it). ``folder:`` comes from kehu.yaml,
+    ``customers/../customers``, a link in the store to it); the message names it ``written``
+    (as kehu.yaml has it when the setting is checked). ``folder:`` comes from kehu.yaml,
     shared with every clone: a message written among a customer's records was taken for a
     record by the next ``kehu sync``, and one written in ``outbox/`` was committed and pushed,
     the customers' phone numbers with it, which the default (``.kehu/outbox``) keeps from git."""
