@@ -43,54 +43,10 @@ def json_breaks(text: str) -> str:
 def ical_bytes(calendar: Any) -> bytes:
     """An icalendar ``Calendar`` as bytes, with :func:`escaped_breaks` (icalendar escapes CR
     and LF in a value, not these)."""
-    return _breaks_escaped(calendar.to_ical())
-
-
-def _breaks_escaped(raw: bytes) -> bytes:
+    raw = calendar.to_ical()
     if raw.isascii():
         return raw
     return escaped_breaks(raw.decode("utf-8")).encode("utf-8")
-
-
-#: octets a piece of a folded iCalendar line holds at most (icalendar's ``_foldline``: fewer
-#: than 75), the line end and the next piece's leading space not counted
-_ICAL_PIECE = 74
-
-
-def ical_text(text: str) -> str:
-    """``text`` as an iCalendar TEXT value (RFC 5545 3.3.11), escaped as icalendar's ``vText``
-    escapes it (``_escape_char``, in its order: ``\\N`` is a line break first)."""
-    return (text.replace("\\N", "\n").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-
-
-def ical_line(line: str) -> bytes:
-    """A content line folded as icalendar's ``_foldline`` folds it, octet for octet: each piece
-    the most whole characters that fit in 74 octets (UTF-8), save that a piece of more than one
-    character never ends in the ``\\`` or ``^`` that starts an escape (it starts the next
-    piece). icalendar's loop asks each character its length in octets: for ``kehu reminders
-    --ics`` of 10 000 customers that was a second of CPU; here only a line's cuts are looked at."""
-    raw = line.encode("utf-8")
-    if len(raw) <= _ICAL_PIECE:
-        return raw
-    pieces = []
-    start = 0
-    while len(raw) - start > _ICAL_PIECE:
-        end = start + _ICAL_PIECE
-        while raw[end] & 0xC0 == 0x80:  # inside a character: cut before it
-            end -= 1
-        if end - start > 1 and raw[end - 1] in b"\\^":  # (one octet each: more than one character)
-            end -= 1
-        pieces.append(raw[start:end])
-        start = end
-    pieces.append(raw[start:])
-    return b"\r\n ".join(pieces)
-
-
-def ical_lines(lines: list[bytes]) -> bytes:
-    """Content lines made by :func:`ical_line` as an iCalendar file's bytes, as
-    :func:`ical_bytes` gives a calendar's (CRLF after each, :data:`UNICODE_BREAKS` escaped)."""
-    return _breaks_escaped(b"\r\n".join(lines) + b"\r\n")
 
 
 def content_lines(text: str) -> Iterator[str]:
