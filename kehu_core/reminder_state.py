@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .i18n import _
 from .models import Reminder
-from .store import LEDGER_SUFFIX
+from .yamlio.files import LEDGER_SUFFIX
 
 if TYPE_CHECKING:
     from .store import Store

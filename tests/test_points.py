@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from kehu_core.ids import entry_id
 from kehu_core.models import Customer
 from kehu_core.store import open_store
 
@@ -208,8 +209,9 @@ def test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not(store_path: P
     assert kehu("check", store=store_path).code == 0
     # what another clone's redemption and write-off, merged in, add
     store = open_store(store_path)
-    store.append_ledger(cid, "points", {"date": TODAY, "reason": "expire", "delta": -100})
-    store.append_ledger(cid, "points", {"date": TODAY, "reason": "redeem", "delta": -30})
+    with store.ledger_file(cid, "points").open("a", encoding="utf-8") as merged:  # as git's union writes them
+        merged.write(f"- {{id: {entry_id()}, date: {TODAY}, reason: expire, delta: -100}}\n"
+                     f"- {{id: {entry_id()}, date: {TODAY}, reason: redeem, delta: -30}}\n")
     checked = kehu("check", store=store_path)
     assert checked.code == 1
     ledger = f"{store.rel(store.ledger_file(cid, 'points'))}"

@@ -9,7 +9,6 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import reminder_engine
 from ..case_twins import case_twin_problems
 from ..errors import InvalidId, Problem, RecordError, os_error_text
 from ..i18n import N_, _
@@ -214,14 +213,8 @@ def _ledger_problems(store: Store, path: Path) -> list[Problem]:
     except InvalidId as exc:  # `a b.ledger.yaml`, `con.ledger.yaml`: it stopped the whole check, naming no file
         return [Problem(path, 1, _("{why}; no plugin reads this file: rename or remove it").format(why=exc))]
     problems = _orphan_entries(store, path, entries)
-    found: list[tuple[int, str]] = []
-    if name == reminder_engine.LEDGER:
-        found = [(n, problem) for n, e in enumerate(entries)
-                 if (problem := reminder_engine.state_entry_problem(e, path.parent.name))]
-    if store.plugins is not None:  # plugins' rules across a ledger's entries (points: none spent twice)
-        for plugin, pairs in store.plugins.call("validate_ledger", store=store, customer_id=path.parent.name,
-                                                ledger=name, entries=[dict(e) for e in entries]):
-            found += [(n, f"{message} (plugin {plugin})") for n, message in pairs]
+    # kehu's rule of a reminders line, the plugins' rules across a ledger's entries (points: none spent twice)
+    found = store.ledger_rule_messages(path.parent.name, name, entries)
     if found:
         lines = _entry_lines(path)
         problems.extend(Problem(path, lines[n] if n < len(lines) else 1, problem) for n, problem in found)

@@ -149,6 +149,7 @@ class LedgersMixin:
         with self.lock():
             self._refuse_ledger_problems(customer_id, name, path, brought)
             if self._batch is None:
+                self._refuse_rule_breaking(customer_id, name, path, entry)
                 text = _ledger_text(path, customer_id, name)
                 self._write(path, text + line + line_end(text))  # a CRLF ledger stays CRLF
                 self._touched(path)
@@ -191,6 +192,48 @@ class LedgersMixin:
                     self._touched(path)
                     return entry
         return None
+
+    def ledger_rule_messages(self, customer_id: str, name: str,
+                             entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
+        """What the plugins' ``validate_ledger`` rules find wrong with the ledger ``name`` of a
+        customer holding ``entries``: ``(index of the entry at fault, "message (plugin NAME)")``.
+        The one place they are asked, by ``kehu check`` and before a line is added
+        (:meth:`append_ledger`). kehu's own rule of the reminders ledger's lines (a key, an action)
+        is asked here too."""
+        from ..reminder_state import LEDGER as REMINDERS
+        from ..reminder_state import state_entry_problem
+
+        found: list[tuple[int, str]] = []
+        if name == REMINDERS:
+            found = [(n, problem) for n, e in enumerate(entries) if (problem := state_entry_problem(e, customer_id))]
+        if self.plugins is None:
+            return found
+        for plugin, pairs in self.plugins.call("validate_ledger", store=self, customer_id=customer_id,
+                                               ledger=name, entries=[dict(e) for e in entries]):
+            found += [(n, f"{message} (plugin {plugin})") for n, message in pairs]
+        return found
+
+    def _refuse_rule_breaking(self, customer_id: str, name: str, path: Path, entry: dict[str, Any]) -> None:
+        """Refuse, under the lock and before it is written, a line that brings a message of the
+        plugins' ledger rules (:meth:`ledger_rule_messages`), as a profile that brings one of
+        ``validate_customer`` is refused: a plugin's reaction to a sale wrote a redemption of
+        100 000 points a customer did not hold with exit 0, and `kehu check` then rejected the
+        store, stopping every `kehu sync`. A ledger no reader takes is the reader's to name."""
+        try:
+            held = self.ledger(customer_id, name)
+        except RecordError:
+            return
+        after = self.ledger_rule_messages(customer_id, name, [*held, entry])
+        if not after:
+            return
+        # a message of an older entry (the ledger broken by hand) is no fault of this line
+        before = set(self.ledger_rule_messages(customer_id, name, held)) if any(n < len(held) for n, _m in after) \
+            else set()
+        new = [message for n, message in after if (n, message) not in before]
+        if new:
+            line = len(_ledger_text(path, customer_id, name).splitlines()) + 1
+            raise RecordError([Problem(path, line, _("not written, `kehu check` would reject it: {why}").format(
+                why=message)) for message in new])
 
     def _refuse_ledger_problems(self, customer_id: str, name: str, path: Path, brought: Any) -> None:
         """Refuse, under the lock and before anything is written, a line `kehu check` would reject
