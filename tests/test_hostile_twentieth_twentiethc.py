@@ -4,10 +4,15 @@ variants"."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
+from kehu_core.store import open_store
 from kehu_core.testing import make_store
+
+from .pluginutil import add_customer
+from .test_hostile_seventeenth_seventeenthb import edit_without_a_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,3 +46,51 @@ def test_no_door_builds_the_region_context_by_hand() -> None:
             if 'context={"region"' in path.read_text(encoding="utf-8"):
                 found.append(str(path.relative_to(ROOT)))
     assert found == []
+
+
+def _wrapper(path: Path, name: str, *, shebang: bool = True) -> Path:
+    """A wrapper script that edits the file it is given last (the copy): the name becomes
+    ``name``, as a user's vim behind a script of theirs would save it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(("#!/bin/sh\n" if shebang else "") + '# a wrapper of the shop\'s editor\nfor f; do :; done\n'
+                    f"sed -i 's/^name: .*/name: {name}/' \"$f\"\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_an_editor_behind_a_wrapper_script_edits_the_customer(store_path: Path, tmp_path: Path) -> None:
+    """$EDITOR as a shell and git read it: a wrapper script with no `#!` line ended `kehu edit`
+    in "Exec format error", `~/bin/my-editor --wait` and `LC_ALL=C.UTF-8 my-editor` in "No such
+    file or directory" (the words were run as a program's name), exit 1, nothing edited. Now a
+    value with what only a shell reads is run by `sh -c`, as git runs it, and a script with no
+    `#!` by sh (`services.editing.editor_command`, `run_editor_on`); a wrapper with a `#!`, and
+    `code --wait`, run as before."""
+    cid = add_customer(store_path, "赵敏")
+    home = tmp_path / "home"
+    plain = _wrapper(tmp_path / "bin" / "my-vim-wrapper", "钱一")  # ran before too
+    _wrapper(home / "bin" / "my-editor", "孙二")
+    bare = _wrapper(tmp_path / "bare" / "my-vim-wrapper", "李三", shebang=False)
+    env = {"HOME": str(home), "PATH": f"{home / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    for editor, name in ((str(plain), "钱一"), ("~/bin/my-editor --wait", "孙二"), (str(bare), "李三"),
+                         ("LC_ALL=C.UTF-8 my-editor", "孙二"), (f"{plain} --wait", "钱一")):
+        code, err = edit_without_a_terminal(store_path, cid, **env, EDITOR=editor)
+        assert code == 0, (editor, err)
+        assert "Traceback" not in err
+        assert open_store(store_path).get(cid).name == name, editor
+
+
+def test_a_terminal_editor_started_through_env_is_known_without_a_terminal(store_path: Path, tmp_path: Path) -> None:
+    """`EDITOR='env TERM=xterm vim'` (or `TERM=xterm vim`) from a pipe: the program was taken to be
+    `env`, not vim, and vim waited for ever; it is refused as `EDITOR=vim` is. The stand-in vim
+    only notes that it was started."""
+    cid = add_customer(store_path, "赵敏")
+    started = tmp_path / "started"
+    vim = tmp_path / "bin" / "vim"
+    vim.parent.mkdir()
+    vim.write_text(f"#!/bin/sh\necho vim >> '{started}'\n", encoding="utf-8")
+    vim.chmod(0o755)
+    path = {"PATH": f"{vim.parent}{os.pathsep}{os.environ['PATH']}"}
+    for editor in ("env TERM=xterm vim", "TERM=xterm vim", "env -u DISPLAY vim -n"):
+        code, err = edit_without_a_terminal(store_path, cid, **path, EDITOR=editor)
+        assert code == 1 and "terminal" in err and "KEHU_EDITOR_NO_TTY" in err, (editor, code, err)
+    assert not started.exists()

@@ -14,7 +14,9 @@ by ``kehu edit ID`` and the TUI's ``E`` key.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -53,6 +55,32 @@ _TERMINAL_EDITORS = frozenset({
     "kakoune", "dte", "tilde", "amp", "emacs-nox"})
 
 
+#: what only a shell reads in $EDITOR (``~/bin/my-wrapper``, ``$HOME/...``, a pipe, a glob): such
+#: a value is run by ``sh -c``, as git runs it; a plain one (``code --wait``) as its words
+_SHELL_ONLY = frozenset("$`~|&;<>()*?[")
+
+#: ``NAME=value`` before a program (``TERM=xterm-256color vim``): the shell's, for that program
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _program(words: list[str]) -> list[str]:
+    """The program $EDITOR starts and its arguments: past ``NAME=value`` and ``env`` (and its
+    options and assignments), so ``env TERM=xterm vim`` is vim."""
+    rest = list(words)
+    while rest:
+        if _ASSIGNMENT.match(rest[0]):
+            rest.pop(0)
+        elif os.path.basename(rest[0]) == "env" and len(rest) > 1:
+            rest.pop(0)
+            while rest and rest[0].startswith("-"):
+                option = rest.pop(0)
+                if option in ("-u", "-C", "--unset", "--chdir") and rest:
+                    rest.pop(0)  # its value
+        else:
+            break
+    return rest
+
+
 def _needs_terminal(command: list[str]) -> bool:
     """Whether ``command`` starts an editor that draws in the terminal: vi, vim (``vim.basic``
     too), nano, ...; emacs unless it has a display to open a window on."""
@@ -76,14 +104,30 @@ def editor_command() -> list[str]:
                               "for its input, which here is closed, a file or a pipe; set EDITOR (a graphical "
                               "editor that waits, as `code --wait`) or run kehu edit in a terminal"))
         raw = "vi"
-    command = shlex.split(raw)
-    if _needs_terminal(command) and not _input_is_terminal() and os.environ.get(NO_TTY) != "1":
+    words = shlex.split(raw)
+    if _needs_terminal(_program(words)) and not _input_is_terminal() and os.environ.get(NO_TTY) != "1":
         raise KehuError(_("the editor ${variable} names ({editor}) needs a terminal for its input, which here is "
                           "closed, a file or a pipe, so it would wait for ever; run kehu edit in a terminal, set "
                           "{variable} to a graphical editor that waits (as `code --wait`) or a script, or set "
                           "{no_tty}=1 if this editor needs no terminal").format(
                               variable=variable, editor=repr(raw), no_tty=NO_TTY))
-    return command
+    if os.name == "posix" and (_SHELL_ONLY.intersection(raw) or (words and _ASSIGNMENT.match(words[0]))):
+        # a shell's command (git runs $EDITOR so): the file is its "$@", never spliced into it
+        return ["/bin/sh", "-c", f'{raw} "$@"', raw]
+    return words
+
+
+def run_editor_on(command: list[str], path: Path) -> int:
+    """``command`` (:func:`editor_command`) run on ``path``; its exit status. A script with no
+    ``#!`` line (a wrapper written as a few shell lines) is run by ``sh``, as a shell and git
+    run it: exec refused it ("Exec format error")."""
+    try:
+        return subprocess.run([*command, str(path)], check=False).returncode
+    except OSError as exc:
+        if exc.errno != errno.ENOEXEC or os.name != "posix":
+            raise
+    script = shutil.which(command[0]) or command[0]  # sh reads a script named, not one on $PATH
+    return subprocess.run(["/bin/sh", script, *command[1:], str(path)], check=False).returncode
 
 
 def _input_is_terminal() -> bool:
@@ -127,7 +171,7 @@ class EditSession:
     def run_editor(self) -> int:
         if not os.path.lexists(self.copy):  # the editor removed it last time: open the record again
             self.copy.write_text(self.original, encoding="utf-8")
-        return subprocess.run([*editor_command(), str(self.copy)], check=False).returncode
+        return run_editor_on(editor_command(), self.copy)
 
     def _read_copy(self) -> str:
         try:
