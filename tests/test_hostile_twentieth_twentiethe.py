@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from kehu_core import hookimpl
 from kehu_core.models import Purchase
 from kehu_core.testing import make_store, reopen, run_kehu
@@ -59,3 +61,62 @@ def test_a_ledger_line_a_rule_rejects_is_not_written_by_any_door(tmp_path: Any) 
     assert len(fresh.interactions(cid)) == 1
     checked = run_kehu(store, "check")
     assert checked.code == 0, checked
+
+
+# --- the TUI: a customer's file changed underneath its edit form ---------------------------------
+
+
+async def _editing(tmp_path: Any, change: Any) -> tuple[Any, str, str]:
+    """The real app (watching the folder) with 赵敏's edit form open, untouched; ``change(path)``
+    then changes her profile on disk as another process would. What the app then shows, its
+    notifications, and whether it still runs."""
+    from kehu_tui.app import KehuApp
+    from kehu_tui.screens.customer import CustomerScreen
+    from kehu_tui.screens.edit import EditCustomerScreen
+
+    from kehu_core.testing import screen_text, wait_until
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}])
+    cid = next(iter(store.iter_customer_ids()))
+    app = KehuApp(store, today=TODAY, watch_interval=0.1)
+    said: list[str] = []
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen), what="her screen")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditCustomerScreen), what="the form")
+        change(store.customer_file(cid))
+        for _ in range(30):
+            await pilot.pause(0.1)
+        said = [str(n.message) for n in app._notifications]
+        return app.is_running and app.return_code is None, screen_text(app), "\n".join(said)
+
+
+def _marked(path: Any) -> None:
+    """Her profile as a `kehu sync` stopped on it (or a hand `git merge`) leaves it: git's markers."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(f"<<<<<<< HEAD\n{text}=======\n{text.replace('赵敏', '赵敏敏')}>>>>>>> origin/master\n",
+                    encoding="utf-8")
+
+
+def _fifo(path: Any) -> None:
+    """A FIFO in her profile's place (a colleague's commit kehu refuses, a hand `mkfifo`)."""
+    import os
+
+    path.unlink()
+    os.mkfifo(path)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("change", [_marked, _fifo], ids=["git's markers", "a FIFO"])
+async def test_a_profile_broken_underneath_its_open_edit_form_is_said_not_a_crash(tmp_path: Any, change: Any) -> None:
+    """The TUI's edit form open on 赵敏, untouched, while another process leaves her profile
+    unreadable (a sync stopped with git's markers in it; a FIFO in its place): the form reloaded
+    it on the watcher's notice and the app ended in a RecordError traceback (the terminal left
+    as Textual left it). The form says the file cannot be read, and why, and stays as it was;
+    the app goes on."""
+    running, screen, _said = await _editing(tmp_path, change)
+    assert running, screen
+    assert "cannot be read now" in screen, screen
+    assert ("unresolved git merge conflict" if change is _marked else "is a FIFO") in screen, screen

@@ -295,6 +295,9 @@ class CustomerScreen(Screen):
         except OSError:
             self.notify(_("this customer's file is gone"), severity="error", timeout=10)
             return
+        except KehuError as exc:  # a link or a FIFO in its place: ended the app in a traceback
+            self.notify(str(exc), severity="error", timeout=10)
+            return
         # Interactions and ledgers may have changed too: reload; only the profile is announced.
         profile_changed = version != self.version
         self.load()

@@ -176,14 +176,33 @@ class EditCustomerScreen(Screen):
         except OSError:
             self._banner(_("This customer's file was deleted by someone else."))
             return
+        except KehuError as exc:  # a link or a FIFO in its place
+            self._unreadable(exc)
+            return
         if version == self.version:
             return
         if self.original is not None and self.changes:
             self._banner(_("Someone else changed this customer while you were editing. Saving would be refused: "
                            "ctrl+r loads their version and keeps your changes."))
-        else:
+            return
+        try:
             self._load_from_disk()
-            self.notify(_("this customer was changed outside this window; reloaded"))
+        except KehuError as exc:
+            # a sync stopped with git's markers in it, a hand edit half done: it ended the app in
+            # a traceback while the form was open
+            self._unreadable(exc)
+            return
+        self._banner(None)
+        self.notify(_("this customer was changed outside this window; reloaded"))
+
+    def _unreadable(self, exc: KehuError) -> None:
+        """The profile on disk, changed by another process, is one kehu cannot read: said, the
+        form kept as it is; a save is refused (the file is not the version the form was filled
+        from) until it is mended and ctrl+r loads it."""
+        why = "; ".join(p.render() for p in exc.problems) if isinstance(exc, RecordError) else str(exc)
+        self._banner(_("This customer's file was changed outside this window and cannot be read now: {why}. "
+                       "Nothing is saved over it; once it is mended (`kehu check` shows where), ctrl+r loads it "
+                       "and keeps your typing.").format(why=why))
 
     def on_customer_saved(self, event: CustomerSaved) -> None:
         if event.customer_id == self.customer_id:
