@@ -6,6 +6,7 @@ the real import."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +82,71 @@ def test_a_problem_of_notes_from_two_note_lines_is_named_at_its_line(server: Ser
     assert answer.status_code == 422, answer.text
     assert f"line {line} (NOTE): holds the control character U+001B" in answer.text, answer.text
     assert show(server, server.ids["李四"]).get("notes") in (None, "")
+
+
+def _customer_named(server: Server, name: str) -> dict:
+    listed = kehu("--today", DAY, "customer", "list", "--json", store=server.root)
+    (found,) = [c for c in json.loads(listed.out) if c["name"] == name]
+    return show(server, found["id"])
+
+
+@pytest.mark.parametrize("case", ["2.1 without FN", "CR line ends"])
+def test_a_card_the_import_reads_kehu_serve_takes_too(server: Server, tmp_path: Path, case: str) -> None:
+    """A phone's vCard 2.1 export has no FN (the name is in N), an old Mac's cards end their
+    lines in CR alone: `kehu import` read both, and `kehu serve` refused both with 400 "not one
+    well-formed vCard" (Radicale's own reading, before kehu's). Now one rule reads a card sent
+    as it reads a file's: taken by both doors, alike."""
+    phone = next(_NUMBERS)
+    uid = f"door-{phone}"
+    given = "小芳" if case.startswith("2.1") else "老麦"
+    lines = ["BEGIN:VCARD", "VERSION:2.1" if case.startswith("2.1") else "VERSION:3.0", f"UID:{uid}",
+             f"N;CHARSET=UTF-8:王;{given};;;", f"TEL;CELL:{phone}", "END:VCARD"]
+    body = _card(*lines, end="\r\n" if case.startswith("2.1") else "\r")
+    code, out = _imported(server, tmp_path, body)
+    assert code == 0 and "1 created" in out, out
+    answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
+    assert answer.status_code == 201, answer.text
+    assert _customer_named(server, f"王{given}")["phones"] == [f"+86{phone}"]
+
+
+def test_a_card_within_a_card_is_refused_by_both_doors_at_its_line(server: Server, tmp_path: Path) -> None:
+    """A card inside another (vCard 2.1's AGENT, a paste gone wrong): `kehu import` cut the
+    outer card at the inner BEGIN, made both customers and dropped the outer's TEL after the
+    inner END without a word, exit 0; `kehu serve` said "kehu cannot read this vCard: value".
+    Now both refuse it with the one reason, at the inner BEGIN's line, nothing written."""
+    outer, inner = next(_NUMBERS), next(_NUMBERS)
+    body = _card("BEGIN:VCARD", "VERSION:3.0", "UID:outer-1", "FN:外层", "BEGIN:VCARD", "VERSION:3.0",
+                 "UID:inner-1", "FN:内层", f"TEL:{inner}", "END:VCARD", f"TEL:{outer}", "END:VCARD")
+    said = "line 5: BEGIN:VCARD inside the card begun at line 1"
+    code, out = _imported(server, tmp_path, body)
+    assert code == 1 and f"card.vcf:1: {said}" in out and "0 created" in out, out
+    before = tree_hash(server.root / "customers")
+    answer = _put(server, "outer-1.vcf", body, **{"If-None-Match": "*"})
+    assert answer.status_code == 400 and said in answer.text, answer.text
+    assert tree_hash(server.root / "customers") == before
+    # a card only lacking its END before the next begins is read as before, by the import
+    code, out = _imported(server, tmp_path, body.replace(f"TEL:{outer}\r\nEND:VCARD\r\n".encode(), b""))
+    assert code == 0 and "2 created" in out, out
+
+
+def test_a_card_without_uid_sent_to_kehu_serve_is_refused_naming_it(server: Server) -> None:
+    """The one rule of a card that is not the import's: a card sent to an address book has a
+    UID (RFC 6352), which says which contact it is. It was refused as "not one well-formed vCard"."""
+    answer = _put(server, "no-uid.vcf", _card("BEGIN:VCARD", "VERSION:3.0", "FN:无名", f"TEL:{next(_NUMBERS)}",
+                                              "END:VCARD"), **{"If-None-Match": "*"})
+    assert answer.status_code == 400 and "the vCard has no UID" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("inside", ["BEGIN:VCALENDAR\r\nEND:VCALENDAR", "BEGIN:VEVENT", "BEGIN:X-ANY\r\nEND:X-ANY"])
+def test_an_object_within_a_card_is_refused_by_both_doors_at_its_line(
+        server: Server, tmp_path: Path, inside: str) -> None:
+    """Found by fuzzing both doors: a card holding `BEGIN:VCALENDAR`…`END:VCALENDAR` (or any
+    object) was "internal error: AttributeError: value" in `kehu import`, stopping the whole
+    file, and a 500 from `kehu serve`. Now each refuses the card at the BEGIN's line."""
+    uid = f"obj-{abs(hash(inside)) % 10_000}"
+    body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", "FN:对象", f"TEL:{next(_NUMBERS)}", inside, "END:VCARD")
+    said = f"line 6: {inside.split(chr(13))[0]} inside the card begun at line 1"
+    code, out = _imported(server, tmp_path, body)
+    assert code == 1 and f"card.vcf:1: {said}" in out, out
+    answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
+    assert answer.status_code == 400 and said in answer.text, answer.text

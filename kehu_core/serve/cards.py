@@ -248,22 +248,31 @@ def render(store: Store, cards: list[Card], apple: bool, *, workers: Workers | N
 # --- a card coming back ---------------------------------------------------------------------
 
 
+def sent_card(text: str) -> tuple[Any, Any]:
+    """The card a phone sent, as vobject reads it, and its contact, by the rule `kehu import`
+    reads a card by (:func:`~kehu_core.services.importing.vcard.read_vcard`: the same card
+    taken or refused by both, for the same reason, each property at its line in the body);
+    ValueError says why not. The body is one card (a CardDAV resource is one, RFC 6352 5.1)."""
+    from ..services.importing.vcard import read_vcard
+    from ..services.importing.vcard_text import no_card, split_cards
+
+    cards = list(split_cards(text))
+    if not cards:
+        raise ValueError(no_card())
+    if len(cards) != 1:
+        raise ValueError(_("the body holds {count} vCards (BEGIN:VCARD ... END:VCARD); a card is sent "
+                           "alone").format(count=len(cards)))
+    first, chunk = cards[0]
+    return read_vcard(chunk, "the card", first)
+
+
 def read_card(text: str) -> Any:
     """The contact of a vCard the phone sent, as ``kehu import`` reads one (Refused if kehu
     cannot read it)."""
-    import vobject
-
-    from ..services.importing.vcard import contact_from_card
-    from ..services.importing.vcard_text import join_soft_breaks, property_lines
-
-    text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     try:
-        card = vobject.readOne(join_soft_breaks(text), ignoreUnreadable=False)
-        # each value's place is its property's line in the card, as `kehu import` names it
-        return contact_from_card(card, "the card", property_lines(text, 1))
-    except Exception as exc:  # vobject raises many kinds for broken input
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise Refused(400, _("kehu cannot read this vCard: {why}").format(why=why)) from None
+        return sent_card(text)[1]
+    except ValueError as exc:
+        raise Refused(400, _("kehu cannot read this vCard: {why}").format(why=exc)) from None
 
 
 class _PluginFailed(Exception):
@@ -398,10 +407,8 @@ def create(store: Store, scope: Scope, href: str, text: str) -> Customer:
 
 
 def read_uid(text: str) -> Any:
-    import vobject
-
+    """The UID line of a card sent (vobject's), or None."""
     try:
-        return vobject.readOne(text).contents.get("uid", [None])[0]
-    except Exception:
+        return sent_card(text)[0].contents.get("uid", [None])[0]
+    except ValueError:
         return None
-

@@ -101,6 +101,7 @@ def screen_request(environ: dict[str, Any]) -> None:
             line=line, what=screened.too_big[line]))
     data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "")
     request().card = data.decode("utf-8")
+    data = for_radicale(request().card)
     environ["wsgi.input"] = io.BytesIO(data)
     environ["CONTENT_LENGTH"] = str(len(data))
     media = (environ.get("CONTENT_TYPE") or "text/vcard").split(";", 1)[0].strip()
@@ -197,3 +198,32 @@ def _as_utf8(data: bytes, content_type: str) -> bytes:
     except EncodingProblem as exc:
         raise Refused(400, _("kehu cannot read this vCard: {why}; nothing was changed").format(
             why=exc)) from None
+
+
+def for_radicale(text: str) -> bytes:
+    """What Radicale is given of a card sent (``text``), when kehu reads the card itself
+    (:attr:`.scope.Request.card`, :func:`.cards.sent_card`, the rule of `kehu import`):
+    a card of its UID alone, which Radicale takes; nothing when kehu cannot read it, which
+    Radicale refuses (400), said with kehu's reason (``Request.unreadable``). Radicale's own
+    reading refused what the import reads, "not one well-formed vCard": a phone's vCard 2.1
+    without FN, an old Mac's lines ending in CR alone, a second N or PRODID."""
+    import vobject
+
+    from .cards import sent_card
+
+    try:
+        card = sent_card(text)[0]
+    except ValueError as exc:
+        request().unreadable = _("kehu cannot read this vCard: {why}").format(why=exc)
+        return b""
+    uid = card.contents.get("uid", [None])[0]
+    if uid is None or not str(uid.value).strip():
+        # every card a CardDAV client writes has one (RFC 6352 5.1); a file to import needs none
+        request().unreadable = _("the vCard has no UID; a card sent to an address book (CardDAV) has one, which "
+                                 "says which contact it is; nothing was changed")
+        return b""
+    stand_in = vobject.vCard()
+    stand_in.add("uid").value = str(uid.value)
+    stand_in.add("fn").value = "-"
+    stand_in.add("n").value = vobject.vcard.Name()
+    return stand_in.serialize().encode("utf-8")

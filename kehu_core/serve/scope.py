@@ -180,6 +180,8 @@ class Request:
     #: the card a PUT sent, as kehu import would read it (screened and decoded: :mod:`.intake`);
     #: read instead of Radicale's parse, which drops control characters kehu's rules refuse
     card: str | None = None
+    #: why kehu cannot read that card (:func:`.intake.for_radicale`), said when Radicale refuses it
+    unreadable: str | None = None
     #: the If-Match header sent ("" when none): a PUT without one (or with ``*``) replaces the
     #: card at its href whatever version the phone last read (:func:`.moved.gone`)
     if_match: str = ""

@@ -116,8 +116,9 @@ class KehuApp:
         status = answered.get("status", "")
         if refusal is None and status.startswith("400") and environ.get("REQUEST_METHOD") == "PUT":
             # Radicale could not parse the body before kehu saw it
-            refusal = Refused(400, _("kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... "
-                                     "END:VCARD) or iCalendar object; nothing was changed"))
+            refusal = Refused(400, request.unreadable or _(
+                "kehu cannot read this: it is not one well-formed vCard (BEGIN:VCARD ... END:VCARD) or "
+                "iCalendar object; nothing was changed"))
         if refusal is None and (environ.get("REQUEST_METHOD"), status[:3]) in (("PUT", "412"), ("DELETE", "404")):
             why = gone_at(environ.get("PATH_INFO", ""))  # a card whose customer was merged or given a new id
             if why is not None:

@@ -24,7 +24,7 @@ from ...plugins import ImportedContact
 from ..vcards import EXTRA_FIELDS
 from .base import EncodingProblem, RowProblem, decode_bytes, marked_head
 from .vcard_stream import screen_vcard
-from .vcard_text import BINARY, join_soft_breaks, property_lines, split_cards
+from .vcard_text import BINARY, join_soft_breaks, nested_begin, no_card, property_lines, split_cards
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -73,7 +73,7 @@ class VCardImporter:
             else:
                 work.append((f"{path}:{line}", chunk))
         if not work:
-            yield RowProblem(f"{path}:1", _("no BEGIN:VCARD found; is this a vCard file?"))
+            yield RowProblem(f"{path}:1", no_card())
             return
         parsed = iter(parse_cards([w for w in work if isinstance(w, tuple)], store))
         for item in work:
@@ -83,15 +83,35 @@ class VCardImporter:
 def parse_card(source: str, chunk: str) -> ImportedContact | RowProblem:
     """One card's text as a contact, or the problem that stops it; ``source`` is the file and
     the line the card begins on (``a.vcf:9``), from which its properties' lines are counted."""
+    first = source.rpartition(":")[2]
+    try:
+        return read_vcard(chunk, source, int(first) if first.isdigit() else None)[1]
+    except Unreadable as exc:
+        return RowProblem(source, _("unreadable vCard: {why}").format(why=exc))
+    except ValueError as exc:
+        return RowProblem(source, str(exc))
+
+
+class Unreadable(ValueError):
+    """A card vobject cannot read (``unreadable vCard: …`` in an import)."""
+
+
+def read_vcard(chunk: str, source: str, first: int | None) -> tuple[Any, ImportedContact]:
+    """One card's text (a block of :func:`.vcard_text.split_cards`, beginning at line ``first``)
+    as vobject reads it and the contact it makes: the one rule of what a card kehu reads is,
+    for `kehu import` and for a card sent to `kehu serve`. ValueError says why not (Unreadable
+    when vobject cannot read it)."""
+    nested = nested_begin(chunk)
+    if nested is not None:  # (vobject made an object of it, which no property of a contact is)
+        raise ValueError(_("line {line}: {begin} inside the card begun at line {first}; kehu reads no card or "
+                           "other object within a card (vCard 2.1's AGENT): end the first card (END:VCARD) "
+                           "before the next begins").format(
+            line=(first or 1) + nested[0], begin=nested[1][:40], first=first or 1))
     try:
         card = vobject.readOne(join_soft_breaks(chunk), ignoreUnreadable=False)
     except Exception as exc:  # vobject raises many kinds for broken input
-        return RowProblem(source, _("unreadable vCard: {why}").format(why=_short(exc)))
-    first = source.rpartition(":")[2]
-    try:
-        return contact_from_card(card, source, property_lines(chunk, int(first)) if first.isdigit() else None)
-    except ValueError as exc:
-        return RowProblem(source, str(exc))
+        raise Unreadable(_short(exc)) from None
+    return card, contact_from_card(card, source, property_lines(chunk, first) if first is not None else None)
 
 
 # vobject takes ~0.7 ms a card: 20 000 phone contacts were 14 s of one core. From this many

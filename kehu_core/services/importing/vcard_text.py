@@ -20,22 +20,74 @@ BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
 
 
 def split_cards(text: str) -> Iterator[tuple[int, str]]:
-    """Each ``BEGIN:VCARD`` ... ``END:VCARD`` block with the line number it starts on."""
+    """Each ``BEGIN:VCARD`` ... ``END:VCARD`` block with the line number it starts on. A card
+    whose END is missing ends where the next begins (at the end of the text, too); a card
+    whose lines go on after another card's END (a card within a card: vCard 2.1's AGENT) is
+    one block holding both, from its BEGIN to its own END, for :func:`nested_begin` to refuse:
+    it was cut at the inner BEGIN, and the outer card's lines after the inner END were dropped
+    unsaid."""
     start = None
     lines: list[str] = []
+    # a card a BEGIN:VCARD came inside, and the lines after that inner card's END: until the
+    # next line that is not blank tells whether the outer card goes on (nested) or lacked its END
+    outer: tuple[int, list[str]] | None = None
+    inner: tuple[int, list[str]] | None = None
+    after: list[str] = []
     for number, line in enumerate(content_lines(text), 1):  # never at U+2028 (splitlines)
         upper = line.strip().upper()
+        if inner is not None and not upper:
+            after.append(line)
+            continue
+        if inner is not None:
+            assert outer is not None
+            if upper != "BEGIN:VCARD":  # the outer card goes on: one block of both
+                start, lines = outer[0], [*outer[1], *inner[1], *after, line]
+                outer = inner = None
+                after = []
+                if upper == "END:VCARD":
+                    yield start, "\r\n".join(lines) + "\r\n"
+                    start, lines = None, []
+                continue
+            yield outer[0], "\r\n".join([*outer[1], "END:VCARD"]) + "\r\n"
+            yield inner[0], "\r\n".join(inner[1]) + "\r\n"
+            outer = inner = None
+            after = []
         if upper == "BEGIN:VCARD":
-            if start is not None:  # a card without END: give vobject what there is
-                yield start, "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
+            if start is not None:  # a card without END, or one holding this one
+                if outer is not None:
+                    yield outer[0], "\r\n".join([*outer[1], "END:VCARD"]) + "\r\n"
+                outer = (start, lines)
             start, lines = number, [line.strip()]
         elif start is not None:
             lines.append(line)
             if upper == "END:VCARD":
-                yield start, "\r\n".join(lines) + "\r\n"
+                if outer is not None:
+                    inner = (start, lines)
+                else:
+                    yield start, "\r\n".join(lines) + "\r\n"
                 start, lines = None, []
+    if inner is not None:
+        assert outer is not None
+        yield outer[0], "\r\n".join([*outer[1], "END:VCARD"]) + "\r\n"
+        yield inner[0], "\r\n".join(inner[1]) + "\r\n"
+    elif outer is not None:
+        yield outer[0], "\r\n".join([*outer[1], "END:VCARD"]) + "\r\n"
     if start is not None:
         yield start, "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
+
+
+def no_card() -> str:
+    """What is said of a text holding no card, a file's or a body's."""
+    return _("no BEGIN:VCARD found; is this a vCard file?")
+
+
+def nested_begin(chunk: str) -> tuple[int, str] | None:
+    """The offset and the text of a second ``BEGIN:`` line in one card's text (a card, or an
+    event or any object, within the card, which kehu does not read), or None."""
+    begins = ((n, line.strip()) for n, line in enumerate(chunk.split("\r\n"))
+              if line.strip().upper().startswith("BEGIN:"))
+    next(begins, None)
+    return next(begins, None)
 
 
 def join_soft_breaks(chunk: str) -> str:
