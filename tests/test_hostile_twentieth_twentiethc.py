@@ -8,9 +8,13 @@ import os
 import re
 from pathlib import Path
 
+import click
+from click.testing import CliRunner
+
 from kehu_core.store import open_store
 from kehu_core.testing import make_store
 
+from .conftest import kehu
 from .pluginutil import add_customer
 from .test_hostile_seventeenth_seventeenthb import edit_without_a_terminal
 
@@ -94,3 +98,47 @@ def test_a_terminal_editor_started_through_env_is_known_without_a_terminal(store
         code, err = edit_without_a_terminal(store_path, cid, **path, EDITOR=editor)
         assert code == 1 and "terminal" in err and "KEHU_EDITOR_NO_TTY" in err, (editor, code, err)
     assert not started.exists()
+
+
+def test_kehu_says_its_numbers_in_chinese_without_touching_clicks_number_types(store_path: Path) -> None:
+    """kehu named click's own number classes (`click.IntRange.name` replaced, for every program
+    in the process) and its number types overrode click's private `_describe_range`. Now kehu's
+    types (`cli.options.Whole`, `Number`) carry their own names and check their own range, by
+    click's public attributes, and kehu's help formatter says the range's letter in Chinese:
+    what a user sees is unchanged (`[0<=数值<=1000000000]`, "-1 不在范围 0<=数值<=1000000000 内",
+    "'abc' 不是有效的整数"), and click's classes are as click made them."""
+    from kehu_core.cli import options
+
+    refused = kehu("--lang", "zh_CN", "customer", "list", "--limit", "-1", store=store_path)
+    assert refused.code == 2 and "-1 不在范围 0<=数值<=1000000000 内。" in refused.err, refused.err
+    typed = kehu("--lang", "zh_CN", "customer", "list", "--limit", "abc", store=store_path)
+    assert typed.code == 2 and "'abc' 不是有效的整数。" in typed.err, typed.err
+    shown = kehu("--lang", "zh_CN", "customer", "list", "--help", store=store_path)
+    assert "[0<=数值<=1000000000]" in shown.out, shown.out
+    english = kehu("--lang", "en", "customer", "list", "--limit", "-1", store=store_path)
+    assert "-1 is not in the range 0<=x<=1000000000." in english.err, english.err
+    assert kehu("--lang", "en", "customer", "list", "--help", store=store_path).out.count("[0<=x<=1000000000]") == 1
+    for cls in (click.types.IntParamType, click.IntRange, click.types.FloatParamType, click.FloatRange):
+        assert type(vars(cls).get("name")) is str, cls
+    kehus = [cls for kind in (options.Whole, options.Number, options.COUNT.__class__)
+             for cls in type.mro(kind) if cls.__module__ == options.__name__]
+    assert not [cls for cls in kehus if "_describe_range" in vars(cls)]
+
+
+def test_a_number_without_bounds_shows_no_range(store_path: Path) -> None:
+    """A plugin's `type=int` option is kehu's Whole() when kehu runs it: no `[x<=None]` in its help,
+    and a number of any size is taken."""
+    from kehu_core.cli.options import Number, Whole, plain_numbers
+
+    @click.command()
+    @click.option("--boxes", type=int, help="How many boxes.")
+    @click.option("--rate", type=Number(), help="A rate.")
+    def tool(boxes: int, rate: float) -> None:
+        click.echo(f"{boxes} {rate}")
+
+    assert Whole().convert("１２", None, None) == 12  # kehu's rule of numbers: full-width digits
+    plain_numbers(tool)
+    shown = CliRunner().invoke(tool, ["--help"])
+    assert "None" not in shown.output and "<=" not in shown.output, shown.output
+    ran = CliRunner().invoke(tool, ["--boxes", "99999999999", "--rate", "-1.5"])
+    assert ran.exit_code == 0 and ran.output == "99999999999 -1.5\n", ran.output

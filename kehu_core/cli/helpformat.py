@@ -4,7 +4,8 @@ Click measures and wraps help by counting characters, so a Chinese help (each ch
 columns wide, no spaces between words) runs past the right edge and its option column goes
 out of line. In Chinese, :class:`WideHelpFormatter` (click's documented ``Context.formatter_class``) pads
 and wraps by display width and breaks Chinese between any two characters, never before a
-closing punctuation mark. English help is left to click, unchanged.
+closing punctuation mark, and says the value's letter of a number's range in Chinese
+(``[1<=数值<=5]``, click's ``[1<=x<=5]``). English help is left to click, unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ from .. import i18n
 #: a wide character (a token of its own), a run of anything else but spaces, or spaces;
 #: compiled on first use: only help text is wrapped, and compiling it cost every command ~3 ms
 _WIDE = r"\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+
+
+#: the letter click writes for the value in a number's range (``[1<=x<=5]``, "is not in the range
+#: 1<=x<=5"): in Chinese a word (数值), so Chinese help holds no stray Latin letter
+RANGE_VALUE = i18n.N_("x")
+
+def _range_said(text: str) -> str:
+    """``text`` with that letter of click's range in a help line's brackets (``1<=x<=5``, ``0<x``,
+    ``[x>=1``, ``; x<=5``) in the user's language."""
+    if "x" not in text:
+        return text
+    return re.sub(r"(?<=[<=])x(?=[<>=])|(?<=[\[ ])x(?=[<>]=?-?\d)", i18n._(RANGE_VALUE), text)
 
 
 @functools.cache
@@ -106,7 +119,7 @@ class WideHelpFormatter(click.HelpFormatter):
         self.write("\n")
 
     def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
-        rows = list(rows)
+        rows = [(first, _range_said(second)) for first, second in rows] if i18n.is_chinese() else list(rows)
         if not any(_wide(first) or _wide(second) for first, second in rows):
             super().write_dl(rows, col_max, col_spacing)
             return

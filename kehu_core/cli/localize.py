@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import click
 
 from .. import i18n
-from .helpformat import KehuContext
+from .helpformat import RANGE_VALUE, KehuContext  # noqa: F401 (RANGE_VALUE: options' too)
 
 _SOURCE = "_kehu_english"  # attribute holding a command's or option's English texts
 _LANG = "_kehu_language"  # the language a command's texts are in
@@ -176,12 +176,6 @@ class _TranslatedName:
         return self.english if obj is None else i18n._(self.english)
 
 
-#: click's number types, whose name ends the message of a value that is not a number
-TRANSLATED_TYPES = (click.types.IntParamType, click.types.IntRange, click.types.FloatParamType,
-                    click.types.FloatRange)
-TYPE_NAMES = (i18n.N_("integer"), i18n.N_("integer range"), i18n.N_("float"), i18n.N_("float range"))
-
-
 def english_name(param_type: click.ParamType) -> str:
     """A click type's name in English (the metavar's message id)."""
     for cls in type(param_type).__mro__:
@@ -196,9 +190,6 @@ def english_name(param_type: click.ParamType) -> str:
 #: words click translates with a variable (``_(extra["required"])``), so the extractor misses them
 CLICK_WORDS = (i18n.N_("required"),)
 
-#: the letter click writes for the value in a number's range (``[1<=x<=5]``, "is not in the range
-#: 1<=x<=5"): in Chinese a word (数值), so Chinese help holds no stray Latin letter
-RANGE_VALUE = i18n.N_("x")
 
 #: click's modules that translate their words with ``gettext.gettext``
 CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
@@ -215,14 +206,12 @@ def use_kehu_catalog() -> None:
             module._ = i18n._  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
-    for cls, english in zip(TRANSLATED_TYPES, TYPE_NAMES, strict=True):
-        if not isinstance(cls.__dict__.get("name"), _TranslatedName):
-            cls.name = _TranslatedName(english)  # type: ignore[assignment]
-    # click's range of a number (``1<=x<=5``) and the full stop after a missing parameter are
-    # said in Chinese by kehu's own means, click left as it is for any other program in the
-    # process: kehu's number types describe their own range (``options._Bounded``, which every
-    # number option of kehu and of a plugin run by kehu is: ``options.plain_numbers``), and
-    # kehu's handler of click's errors (``cli.run``) says a missing parameter (:func:`missing_said`)
+    # click's number types keep their names and their range (``1<=x<=5``), and the full stop
+    # after a missing parameter, for any other program in the process: kehu's own number types
+    # (``options.Whole``, ``Number``, which every number option of kehu and of a plugin run by
+    # kehu is: ``options.plain_numbers``) have their names in the user's language and say their
+    # range in it (``options.range_text``, and kehu's help formatter), and kehu's handler of
+    # click's errors (``cli.run``) says a missing parameter (:func:`missing_said`)
 
 
 def missing_said(exc: click.ClickException) -> click.ClickException:

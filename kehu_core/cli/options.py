@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..keytext import key_text
 from ..paths import empty_path_problem
 from .localize import RANGE_VALUE, _TranslatedName
@@ -26,43 +26,95 @@ def _plain(param_type: click.ParamType, value: object, param: click.Parameter | 
         param_type.fail(str(exc), param, ctx)
 
 
-class _Bounded:
-    """A number type's bounds in help and in its refusal (``[1<=x<=5]``, in Chinese
-    ``[1<=数值<=5]``: the value's letter in the user's language); none when it has none (click
-    wrote ``[x<=None]`` of an ``IntRange`` without bounds). click has no public means of saying
-    a range otherwise: its help and its refusal both ask the type's ``_describe_range``, which
-    kehu's own types give, click's own left as they are."""
+def _within(bounded: click.IntRange | click.FloatRange, number: float, param: click.Parameter | None,
+            ctx: click.Context | None, parent: type[click.ParamType]) -> object:
+    """``number`` if it is within ``bounded``'s bounds, refused in kehu's words ("-1 is not in
+    the range 0<=x<=5", in Chinese ``0<=数值<=5``: :func:`range_text`) if not; then as click's
+    range (``parent``) gives it (clamped, if it clamps). Asks only click's public attributes of
+    a range (``min``, ``max``, ``min_open``, ``max_open``, ``clamp``): nothing private of
+    click's. The help's ``[0<=x<=5]`` is click's; kehu's help formatter says its letter in
+    Chinese (``helpformat.WideHelpFormatter``)."""
+    low, high = bounded.min, bounded.max
+    below = low is not None and (number <= low if bounded.min_open else number < low)
+    above = high is not None and (number >= high if bounded.max_open else number > high)
+    if (below or above) and not bounded.clamp:
+        bounded.fail(_("{value} is not in the range {range}.").format(value=number, range=range_text(bounded)),
+                     param, ctx)
+    return parent.convert(bounded, number, param, ctx)
 
-    min: object
-    max: object
 
-    def _describe_range(self) -> str:
-        if self.min is None and self.max is None:
-            return ""
-        return super()._describe_range().replace("x", _(RANGE_VALUE), 1)  # type: ignore[misc]
+def range_text(bounded: click.IntRange | click.FloatRange) -> str:
+    """``1<=x<=5``, ``x>=0``, ``0<x`` of a number type's bounds (as click writes them), its value's
+    letter in the user's language; "" without bounds."""
+    value = _(RANGE_VALUE)
+    if bounded.min is None and bounded.max is None:
+        return ""
+    if bounded.max is None:
+        return f"{value}{'>' if bounded.min_open else '>='}{bounded.min}"
+    high = f"{'<' if bounded.max_open else '<='}{bounded.max}"
+    if bounded.min is None:
+        return f"{value}{high}"
+    return f"{bounded.min}{'<' if bounded.min_open else '<='}{value}{high}"
 
 
-class Whole(_Bounded, click.IntRange):
+class Whole(click.types.IntParamType):
     """A whole number option or argument, read by kehu's rule of numbers (:func:`_plain`), then
-    as ``click.IntRange`` reads it: ``Whole()``, ``Whole(min=1)``, ``Whole(1, 5)``. What kehu's
-    commands and the built-in plugins' take; a plugin's ``type=int`` or ``click.IntRange``
-    option is read as one when kehu runs it (:func:`plain_numbers`)."""
+    as ``click.INT`` (``click.IntRange`` with bounds) reads it: ``Whole()``, ``Whole(min=1)``,
+    ``Whole(1, 5)``. What kehu's commands and the built-in plugins' take; a plugin's
+    ``type=int`` or ``click.IntRange`` option is read as one when kehu runs it
+    (:func:`plain_numbers`). One with bounds is a ``click.IntRange`` (click's help shows its
+    range); one without is none (click's help said ``[x<=None]`` of a range without bounds)."""
 
-    name = _TranslatedName("integer")  # type: ignore[assignment]
+    name = _TranslatedName(N_("integer"))  # type: ignore[assignment]
+
+    def __new__(cls, min: int | None = None, max: int | None = None, *args: object, **kwargs: object) -> Whole:
+        if cls is Whole and (min is not None or max is not None):
+            cls = _WholeRange
+        return super().__new__(cls)
+
+    def __init__(self, min: int | None = None, max: int | None = None, min_open: bool = False,
+                 max_open: bool = False, clamp: bool = False) -> None:
+        if isinstance(self, click.IntRange):
+            click.IntRange.__init__(self, min, max, min_open, max_open, clamp)
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        return super().convert(_plain(self, value, param, ctx), param, ctx)
+        number = click.types.IntParamType.convert(self, _plain(self, value, param, ctx), param, ctx)
+        if isinstance(self, click.IntRange):
+            return _within(self, number, param, ctx, click.IntRange)
+        return number
 
 
-class Number(_Bounded, click.FloatRange):
+class _WholeRange(Whole, click.IntRange):
+    """A :class:`Whole` with bounds."""
+
+
+class Number(click.types.FloatParamType):
     """A number option or argument that may have a fraction (``--rate 1.5``), read by kehu's
-    rule of numbers (:func:`_plain`), then as ``click.FloatRange`` reads it: ``Number()``,
-    ``Number(min=0)``. A plugin's ``type=float`` or ``click.FloatRange`` is read as one."""
+    rule of numbers (:func:`_plain`), then as ``click.FLOAT`` (``click.FloatRange`` with
+    bounds) reads it: ``Number()``, ``Number(min=0)``. A plugin's ``type=float`` or
+    ``click.FloatRange`` is read as one."""
 
-    name = _TranslatedName("float")  # type: ignore[assignment]
+    name = _TranslatedName(N_("float"))  # type: ignore[assignment]
+
+    def __new__(cls, min: float | None = None, max: float | None = None, *args: object, **kwargs: object) -> Number:
+        if cls is Number and (min is not None or max is not None):
+            cls = _NumberRange
+        return super().__new__(cls)
+
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False,
+                 max_open: bool = False, clamp: bool = False) -> None:
+        if isinstance(self, click.FloatRange):
+            click.FloatRange.__init__(self, min, max, min_open, max_open, clamp)
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        return super().convert(_plain(self, value, param, ctx), param, ctx)
+        number = click.types.FloatParamType.convert(self, _plain(self, value, param, ctx), param, ctx)
+        if isinstance(self, click.FloatRange):
+            return _within(self, number, param, ctx, click.FloatRange)
+        return number
+
+
+class _NumberRange(Number, click.FloatRange):
+    """A :class:`Number` with bounds."""
 
 
 def _as_kehus(param_type: click.ParamType) -> click.ParamType:
@@ -102,7 +154,7 @@ def plain_numbers(command: click.Command) -> click.Command:
     return command
 
 
-class _Count(Whole):
+class _Count(_WholeRange):
     """A whole number of things to show; "'x' is not a valid integer." as for any int option
     (in the user's language, as localize gives click's type names), not "integer range"."""
 
