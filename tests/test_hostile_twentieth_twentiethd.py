@@ -150,3 +150,28 @@ def test_an_object_within_a_card_is_refused_by_both_doors_at_its_line(
     assert code == 1 and f"card.vcf:1: {said}" in out, out
     answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
     assert answer.status_code == 400 and said in answer.text, answer.text
+
+
+@pytest.mark.parametrize(("lines", "said"), [
+    (("FN:标签", "X-KEHU-TAGS:{}", "CATEGORIES:VIP"), "line 5 (X-KEHU-TAGS): tags: expected a list"),
+    (('FN:额外', 'X-KEHU-EXTRA-FIELDS:{"phones": 5}', "TEL:{phone}"),
+     "line 5 (X-KEHU-EXTRA-FIELDS): phones: expected a list"),
+    (('X-KEHU-PHONES:{"a": 1}',), "contact has no name, phone or email"),
+])
+def test_a_kehu_list_field_given_no_list_is_refused_at_its_line_by_both_doors(
+        server: Server, tmp_path: Path, lines: tuple[str, ...], said: str) -> None:
+    """Found by fuzzing both doors: a card whose `X-KEHU-TAGS` (or `X-KEHU-PHONES`, a field in
+    `X-KEHU-EXTRA-FIELDS`) is JSON of no list, then a CATEGORIES or TEL line, or no name at all:
+    `kehu import` stopped the whole file ("internal error: AttributeError: 'dict' object has no
+    attribute 'append'", KeyError), `kehu serve` answered 500. Now both refuse the card, at the
+    line of the value that is no list."""
+    phone = next(_NUMBERS)
+    uid = f"list-{phone}"
+    body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", *(line.replace("{phone}", str(phone)) for line in lines),
+                 "END:VCARD")
+    code, out = _imported(server, tmp_path, body)
+    assert code == 1 and f"card.vcf:1: {said}" in out, out
+    before = tree_hash(server.root / "customers")
+    answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
+    assert answer.status_code in (400, 422) and said in answer.text, answer.text
+    assert tree_hash(server.root / "customers") == before

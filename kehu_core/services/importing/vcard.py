@@ -205,6 +205,14 @@ def contact_from_card(card: Any, source: str,
         elif len(at) == counts[name]:
             number, written = at[seen[name] - 1]
             places[key] = _("line {line} ({property})").format(line=number, property=written)
+    def add(key: str, item: Any, line: Any) -> None:
+        """``item`` added to the list of ``key`` (phones ...), at ``line``. An X-KEHU- value that
+        made the field no list (``X-KEHU-TAGS:{}``) is kept, for the Normaliser to refuse at its
+        line: appending to it was an internal error that stopped the whole import."""
+        items = fields[key]
+        if isinstance(items, list):
+            items.append(item)
+            mark(f"{key}[{len(items) - 1}]", line)
     labels: dict[str, str] = {}
     skipped: list[str] = []
     group_labels = {
@@ -232,22 +240,19 @@ def contact_from_card(card: Any, source: str,
         elif name == "TEL":
             number = _tel(str(value))
             if number:
-                fields["phones"].append(number)
-                mark(f"phones[{len(fields['phones']) - 1}]", line)
+                add("phones", number, line)
                 if label:
                     labels[number] = label
         elif name == "EMAIL":
             address = str(value).strip()
             if address:
-                fields["emails"].append(address)
-                mark(f"emails[{len(fields['emails']) - 1}]", line)
+                add("emails", address, line)
                 if label:
                     labels[address] = label
         elif name == "ADR":
             address = _address(value)
             if address:
-                fields["addresses"].append(address)
-                mark(f"addresses[{len(fields['addresses']) - 1}]", line)
+                add("addresses", address, line)
                 if label:
                     labels[address] = label
         elif name == "LABEL":
@@ -272,9 +277,9 @@ def contact_from_card(card: Any, source: str,
         elif name == "CATEGORIES":
             values = value if isinstance(value, list) else str(value).split(",")
             for tag in (v.strip() for v in values if v.strip()):
-                fields["tags"].append(tag)
-                mark(f"tags[{len(fields['tags']) - 1}]", line)
-            mark("tags", line, adds=True)
+                add("tags", tag, line)
+            if isinstance(fields["tags"], list):
+                mark("tags", line, adds=True)
         elif name == "NOTE":
             note = str(value).replace("\r\n", "\n").strip()
             if note:
@@ -314,7 +319,7 @@ def contact_from_card(card: Any, source: str,
             _add_extra(extra, name.lower(), _plain(value))
     # LABEL is a formatted copy of an ADR in 2.1/3.0: only keep one with no ADR beside it.
     for text in formatted_labels:
-        if text and text not in fields["addresses"]:
+        if text and isinstance(fields["addresses"], list) and text not in fields["addresses"]:
             fields["addresses"].append(text)
     n_name = fields.pop("_n", None)
     n_place = places.pop("_n", None)
@@ -325,8 +330,9 @@ def contact_from_card(card: Any, source: str,
         if fields["name"] and where:
             places["name"] = where
     if not fields["name"]:
-        if fields["phones"] or fields["emails"]:
-            fields["name"] = (fields["phones"] or fields["emails"])[0]
+        listed = [items for items in (fields["phones"], fields["emails"]) if isinstance(items, list) and items]
+        if listed:
+            fields["name"] = listed[0][0]
         else:
             raise ValueError(_("contact has no name, phone or email"))
     if labels:
