@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kehu_core.demo import generate
+
 from .conftest import kehu
+from .test_startup import imported_modules, unwanted
 
 
 def test_a_negative_amount_with_too_many_digits_is_refused_as_negative(tmp_path: Path) -> None:
@@ -30,3 +33,19 @@ def test_a_negative_amount_with_too_many_digits_is_refused_as_negative(tmp_path:
     assert said == {"items.0.qty: Decimal input should have no more than 12 digits in total",
                     "items.0.price: Input should be greater than or equal to 0",
                     "amount: Input should be greater than or equal to 0"}, checked.out
+
+
+def test_a_plugin_command_imports_no_report_tables(tmp_path: Path) -> None:
+    """A plugin's command (`kehu reminders`, `kehu tier`) made kehu look for the plugins'
+    commands, and with them for a `register(cli)` in each module of kehu_core.cli missing from
+    the command table: each was imported to ask, the reports' Rich tables and analytics among
+    them (~70 ms of each such command). Now a module's text is read first and one that never
+    says `register` is not imported."""
+    store = tmp_path / "shop"
+    generate(store, 20)
+    for command, plugin in ((["reminders", "--json"], "reminders"), (["reminders"], "reminders"),
+                            (["tier", "--json"], "tiering")):
+        modules = imported_modules(*command, env={"KEHU_STORE": str(store)})
+        assert f"kehu_plugins.{plugin}.cli" in modules, command  # (it ran the plugin's command)
+        assert unwanted(modules, ["rich", "kehu_core.reports", "kehu_core.cli.lifecycle_cmds",
+                                  "kehu_core.cli.review_cmds"]) == [], command

@@ -116,6 +116,22 @@ BUILTIN_COMMANDS: dict[str, str] = {
 }
 
 
+def _may_register(info: Any) -> bool:
+    """Whether a module of this package missing from :data:`BUILTIN_COMMANDS` may have a
+    ``register(cli)``: its text is read, not imported, and one that never says ``register`` has
+    none. The modules of helpers (the reports' Rich tables and analytics among them) were each
+    imported to ask, ~70 ms of every plugin command (`kehu reminders`, `kehu tier`). A module
+    kept compiled alone, or unreadable, is imported to ask, as before."""
+    spec = info.module_finder.find_spec(info.name, None)
+    origin = getattr(spec, "origin", None)
+    if not isinstance(origin, str) or not origin.endswith(".py"):
+        return True
+    try:
+        return "register" in Path(origin).read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return True
+
+
 class KehuGroup(click.Group):
     """The ``kehu`` group: built-in commands from :data:`BUILTIN_COMMANDS`, imported on first
     use, and the plugins' commands (the ``register_commands`` hook of every installed plugin),
@@ -146,7 +162,7 @@ class KehuGroup(click.Group):
         found = click.Group()
         listed = {target.split(":")[0] for target in BUILTIN_COMMANDS.values()}
         for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-            if info.name not in listed:
+            if info.name not in listed and _may_register(info):
                 register = getattr(importlib.import_module(f"{__name__}.{info.name}"), "register", None)
                 if callable(register):
                     register(found)
