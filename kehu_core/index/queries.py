@@ -164,8 +164,11 @@ class Queries(InteractionQueries):
     def names_by_revenue(self, field: str) -> list[tuple[str, str, Any]]:
         """(id, name, the profile's ``field``, None where it has none) of every customer, in
         :meth:`list`'s ``order="revenue"``, without validating each profile into a model (the
-        tier distribution read 100 000 customers so for their name and ``tier_override``)."""
-        sql = "SELECT id, name, json_extract(data, ?) FROM customers ORDER BY revenue DESC, id"
+        tier distribution read 100 000 customers so for their name and ``tier_override``).
+        ``field``: one a plugin declares (``customer_fields``), kept beside the revenue order."""
+        if field in Customer.model_fields:  # kehu's own fields are not kept there: never all None
+            raise ValueError(f"names_by_revenue: {field!r} is no plugin's field")
+        sql = "SELECT id, name, json_extract(plugin_fields, ?) FROM customers ORDER BY revenue DESC, id"
         return self.db.execute(sql, (value_path(field),)).fetchall()
 
     def profile_dicts(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -311,6 +314,12 @@ class Queries(InteractionQueries):
         return [cid for (cid,) in self.db.execute(
             "SELECT customer_id FROM files WHERE kind='ledger' AND path LIKE ?", (f"%/{file_name}",))]
 
+    def ledger_entry_holders(self, name: str, entry_id: str) -> list[str]:
+        """Of the customers with a ledger ``name`` (``points``), by path, those whose ledger's text
+        gives an entry the id ``entry_id`` (``rows._ENTRY_ID``): the ledgers that may hold it."""
+        return [cid for (cid,) in self.db.execute(
+            "SELECT customer_id FROM ledger_entries WHERE ledger=? AND id=? ORDER BY path", (name, entry_id))]
+
     def customers_with_interaction(self, interaction_id: str) -> list[str]:
         """Customers who hold a record of this id (its file ``interactions/ID.yaml``), by path."""
         name = f"/interactions/{interaction_id}.yaml"
@@ -335,10 +344,15 @@ class Queries(InteractionQueries):
 
     def case_twin_files(self) -> list[str]:
         """Indexed paths another indexed path differs from only in ASCII case (a record's every
-        name is ASCII: an id, a ledger's name), as ``kehu_core.case_twins`` names them; one query."""
+        name is ASCII: an id, a ledger's name), as ``kehu_core.case_twins`` names them; one query.
+        Of two such paths one holds a capital at least: those (``files_cased``) and their
+        lower-case spellings are all that is compared."""
         return [rel for (rel,) in self.db.execute(
-            "SELECT path FROM files WHERE lower(path) IN "
-            "(SELECT lower(path) FROM files GROUP BY lower(path) HAVING count(*) > 1)")]
+            "WITH cased AS (SELECT path FROM files WHERE path != lower(path)),"
+            " near AS (SELECT path FROM cased UNION SELECT path FROM files"
+            "  WHERE path IN (SELECT lower(path) FROM cased))"
+            " SELECT path FROM near WHERE lower(path) IN"
+            " (SELECT lower(path) FROM near GROUP BY lower(path) HAVING count(*) > 1)")]
 
     def customers_with_conflicts(self) -> list[tuple[str, str]]:
         """(customer id, path) of profiles carrying a ``conflicts:`` list (kehu's merge driver)."""
@@ -349,8 +363,7 @@ class Queries(InteractionQueries):
     def interactions_with_conflicts(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(customer id, interaction id, record) of interactions carrying a ``conflicts:`` list
         left by kehu's merge driver (two clones edited one purchase or complaint two ways)."""
-        rows = self.db.execute("SELECT customer_id, id, data FROM interactions "
-                               "WHERE data LIKE '%\"conflicts\":%'")
+        rows = self.db.execute("SELECT customer_id, id, data FROM interactions WHERE conflicted IS NOT NULL")
         return [(cid, iid, record) for cid, iid, data in rows
                 if (record := json.loads(data)).get("conflicts")]
 

@@ -163,7 +163,7 @@ class Storing(IndexConnection):
         customers = batch.customers
         db.executemany(
             "INSERT OR REPLACE INTO customers(id, path, name, owner, level, phone, search, short, data,"
-            " sort_name, phone_region, phone_shown, sealed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " sort_name, phone_region, phone_shown, sealed, plugin_fields) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             customers,
         )
         db.executemany("DELETE FROM search_fts WHERE rowid=?", [(docid(c[0]),) for c in customers])
@@ -171,7 +171,8 @@ class Storing(IndexConnection):
                        [(docid(c[0]), c[0], c[6]) for c in customers])
         db.executemany("DELETE FROM tags WHERE customer_id=?", [(c[0],) for c in customers])
         db.executemany("INSERT INTO tags VALUES(?,?)", batch.tags)
-        db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?)", batch.interactions)
+        db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?,?)", batch.interactions)
+        db.executemany("INSERT INTO ledger_entries VALUES(?,?,?,?)", batch.entries)
         db.executemany("INSERT INTO problems VALUES(?,?,?)", batch.problems)
         racy = self._filesystem_now_ns() - 2_000_000_000  # see _store_folders: re-read them next time
         db.executemany(
@@ -220,6 +221,8 @@ class Storing(IndexConnection):
             # an interaction's id is its file name (reading the file checks that)
             db.execute("DELETE FROM interactions WHERE customer_id=? AND id=?",
                        (cid, rel.rsplit("/", 1)[-1].removesuffix(".yaml")))
+        elif kind == "ledger":
+            db.execute("DELETE FROM ledger_entries WHERE path=?", (rel,))
 
     def _recompute(self, ids: set[str]) -> None:
         """Figures derived from interactions (last contact, revenue ...) of these customers."""

@@ -15,7 +15,6 @@ from ..errors import Problem, RecordError
 from ..i18n import _
 from ..ids import entry_id
 from ..models import LedgerEntry
-from ..paths import in_every_customer
 from ..problems import validation_problems
 from ..yamlio import (
     FastLoader,
@@ -54,33 +53,15 @@ class LedgersMixin:
 
     def customers_with_ledger_entry(self, name: str, entry_id: str) -> list[str]:
         """The customers whose ledger ``name`` holds an entry of this id (two, where a merge of
-        two clones left it in both). ``git grep`` of the id's text names the tracked ledger
-        files that hold it as they are on disk, in one process, and only those, with the ledgers
-        git does not track yet, are read: asking each ledger read every one of a store. A store
-        outside git, or a batch (its entries not on disk yet), asks each ledger."""
-        file_name = f"{name}{LEDGER_SUFFIX}"
-        owners = self.index.customers_with_ledger(file_name)
-        mentioned = (self._ledgers_mentioning(file_name, entry_id, owners)
-                     if self._batch is None and _VERBATIM.fullmatch(entry_id) else None)
-        if mentioned is not None:
-            owners = [cid for cid in owners if cid in mentioned]
+        two clones left it in both). The index names the ledgers whose text gives an entry this id
+        (``Index.ledger_entry_holders``), and only those are read: asking each ledger read every
+        one of a store, and a ``git grep`` of the id's text (what ran before) read every ledger
+        git did not track yet. In a batch (its entries not on disk yet) each ledger is asked."""
+        if self._batch is None:
+            owners = self.index.ledger_entry_holders(name, entry_id)
+        else:
+            owners = self.index.customers_with_ledger(f"{name}{LEDGER_SUFFIX}")
         return [cid for cid in owners if self.ledger_has(cid, name, id=entry_id)]
-
-    def _ledgers_mentioning(self, file_name: str, text: str, owners: list[str]) -> set[str] | None:
-        """Of ``owners`` (the customers with a ledger file ``file_name``), those whose file may
-        hold ``text``: git's tracked ones that do (the working tree's files), and every one git
-        does not track; None where git cannot tell. (``git grep --untracked`` walks the whole working tree: slower than
-        reading every ledger.)"""
-        from ..gitrun import run
-
-        spec = ("--", in_every_customer(file_name))
-        found = run(self.root, "grep", "-l", "-z", "-F", "-e", text, *spec, check=False)
-        tracked = run(self.root, "ls-files", "-z", *spec, check=False)
-        if found.returncode not in (0, 1) or tracked.returncode != 0:  # no repository, git failing
-            return None
-        known = {Path(rel).parent.name for rel in tracked.stdout.split("\0") if rel}
-        untracked = {cid for cid in owners if cid not in known}
-        return {Path(rel).parent.name for rel in found.stdout.split("\0") if rel} | untracked
 
     def ledger_has(self, customer_id: str, name: str, **fields: Any) -> bool:
         """Whether an entry of the ledger holds all these values (``reason="purchase",
