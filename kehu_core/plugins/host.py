@@ -407,6 +407,12 @@ class PluginHost(GuardedHooks):
                 return result  # type: ignore[no-any-return]
         return None
 
+    def third_party_running(self) -> bool:
+        """Whether a hook of a plugin that is not one of kehu's own is running now (a write made
+        now is that plugin's: ``Store.append_ledger`` asks the ledger rules of its lines even in
+        a batch)."""
+        return any(not self._kehus(name) for name, _hook in self._running)
+
     def interaction_saved(self, store: Store, customer: Customer, interaction: Any) -> None:
         self.call("interaction_saved", store=store, customer=customer, interaction=interaction)
 
