@@ -175,3 +175,27 @@ def test_a_kehu_list_field_given_no_list_is_refused_at_its_line_by_both_doors(
     answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
     assert answer.status_code in (400, 422) and said in answer.text, answer.text
     assert tree_hash(server.root / "customers") == before
+
+
+@pytest.mark.parametrize(("encoding", "declared", "photo"), [
+    ("utf-8-sig", "utf-8", False), ("utf-16", "latin-1", False), ("utf-16", "", True)])
+def test_a_cards_byte_order_mark_says_its_encoding_at_both_doors(
+        server: Server, tmp_path: Path, encoding: str, declared: str, photo: bool) -> None:
+    """Found by fuzzing both doors: `kehu import` reads a file by its byte order mark; `kehu
+    serve` took a declared charset first (a UTF-8 card with its mark sent as `charset=utf-8`
+    kept the mark before BEGIN:VCARD: "no BEGIN:VCARD found"; a UTF-16 one declared Latin-1
+    was read as Latin-1) and screened a UTF-16 body as bytes, its PHOTO taken for a text line
+    over `vcard_property_mb` (413), which the import skips unread. Now the mark says the
+    encoding at both doors, and a body is screened as a file is."""
+    phone = next(_NUMBERS)
+    uid = f"bom-{phone}"
+    extra = ["PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * (700 * 1024)] if photo else []  # 2.8 MB
+    body = f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:标记 {phone}\r\nTEL:{phone}\r\n" \
+           + "".join(f"{line}\r\n" for line in extra) + "END:VCARD\r\n"
+    data = body.encode(encoding)
+    code, out = _imported(server, tmp_path, data)
+    assert code == 0 and "1 created" in out, out
+    headers = {"If-None-Match": "*", "Content-Type": "text/vcard" + (f"; charset={declared}" if declared else "")}
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert show(server, _customer_named(server, f"标记 {phone}")["id"])["phones"] == [f"+86{phone}"]

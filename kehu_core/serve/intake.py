@@ -99,7 +99,7 @@ def screen_request(environ: dict[str, Any]) -> None:
         line = min(screened.too_big)
         raise Refused(413, _("line {line}: {what}; nothing was changed").format(
             line=line, what=screened.too_big[line]))
-    data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "")
+    data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "", marked=screened.marked)
     request().card = data.decode("utf-8")
     data = for_radicale(request().card)
     environ["wsgi.input"] = io.BytesIO(data)
@@ -183,11 +183,14 @@ def _file_name_problem(path: str) -> str | None:
              "nothing was changed").format(name=repr(name), char=char)
 
 
-def _as_utf8(data: bytes, content_type: str) -> bytes:
+def _as_utf8(data: bytes, content_type: str, *, marked: str | None = None) -> bytes:
     """The card as UTF-8: in the charset the request declares if it reads so, else decoded
-    by the import's rule (Refused 400 if no encoding kehu reads holds it)."""
+    by the import's rule (Refused 400 if no encoding kehu reads holds it). A byte order mark
+    (``marked``) says the encoding before a declared charset does, as it does for a file: a
+    UTF-8 body with its mark declared ``charset=utf-8`` kept the mark before BEGIN:VCARD
+    (refused, "no BEGIN:VCARD found"), a UTF-16 one declared ``charset=latin-1`` was read so."""
     declared = content_type.split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') \
-        if "charset=" in content_type else ""
+        if "charset=" in content_type and marked is None else ""
     if declared:
         try:
             return data.decode(declared).encode("utf-8")

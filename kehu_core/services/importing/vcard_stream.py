@@ -17,11 +17,12 @@ the photos weigh.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ...byte_marks import WIDE, bom_encoding
 from ...i18n import _
@@ -42,6 +43,9 @@ class Screened:
 
     data: bytes
     too_big: dict[int, str] = field(default_factory=dict)
+    #: the encoding its byte order mark said, if it had one (``data`` is then UTF-8 for UTF-16
+    #: and UTF-32, read as the text is screened)
+    marked: str | None = None
 
 
 @dataclass
@@ -62,17 +66,42 @@ class _Property:
 
 def screen_vcard(path: Path, max_property: int) -> Screened:
     with path.open("rb") as handle:
-        marked = bom_encoding(handle.read(4))
-        handle.seek(0)
-        if marked in WIDE:
-            return _screen(_wide_pieces(handle, marked), max_property)
-        return _screen(_pieces(handle), max_property)
+        return _screen_handle(handle, max_property)
 
 
 def screen_vcard_body(read_line: Callable[[int], bytes], max_property: int) -> Screened:
     """The same screening of a vCard that is not a file: ``read_line(limit)`` gives its next
-    line, at most ``limit`` bytes, and ``b""`` at its end (a request's body, for kehu serve)."""
-    return _screen(iter(lambda: read_line(_PIECE), b""), max_property)
+    line, at most ``limit`` bytes, and ``b""`` at its end (a request's body, for kehu serve).
+    Its byte order mark is read as a file's: a UTF-16 body was screened as bytes, its PHOTO
+    taken for a text line over ``vcard_property_mb`` (413) that the import skips unread."""
+    return _screen_handle(io.BufferedReader(_Lines(read_line)), max_property)
+
+
+def _screen_handle(handle: BinaryIO, max_property: int) -> Screened:
+    marked = bom_encoding(handle.peek(4)[:4]) if hasattr(handle, "peek") else None
+    screened = _screen(_wide_pieces(handle, marked) if marked in WIDE else _pieces(handle), max_property)
+    screened.marked = marked
+    return screened
+
+
+class _Lines(io.RawIOBase):
+    """``read_line`` as a raw stream, for a buffered reader (which can peek at its mark)."""
+
+    def __init__(self, read_line: Callable[[int], bytes]) -> None:
+        super().__init__()
+        self.read_line = read_line
+        self.rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.rest:
+            self.rest = self.read_line(min(len(buffer), _PIECE))
+        size = min(len(buffer), len(self.rest))
+        buffer[:size] = self.rest[:size]
+        self.rest = self.rest[size:]
+        return size
 
 
 def _pieces(handle: BinaryIO) -> Iterator[bytes]:
@@ -82,8 +111,6 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
 
 def _wide_pieces(handle: BinaryIO, encoding: str) -> Iterator[bytes]:
     """A UTF-16 file (Windows' contacts) or a UTF-32 one as UTF-8 pieces: decoded as it is read."""
-    import io
-
     text = io.TextIOWrapper(handle, encoding=encoding)  # CRLF and CR read as LF
     while chunk := text.readline(_PIECE):
         yield chunk.encode("utf-8")
