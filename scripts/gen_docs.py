@@ -65,7 +65,7 @@ def render_cli(cmd: click.Command | None = None) -> str:
         "`kehu COMMAND --help` prints the same. The overview by task is [The CLI](../cli.md).",
         "",
     ]
-    from kehu_core.cli.localize import localize
+    from kehu_core.cli.localize import is_help_option, localize
 
     for path, sub in walk(cmd):
         # a built-in command is loaded on first use: one loaded and shown in another language
@@ -81,7 +81,7 @@ def render_cli(cmd: click.Command | None = None) -> str:
         if arguments:
             out += ["Arguments: " + ", ".join(f"`{a.make_metavar(ctx) if _takes_ctx(a) else a.make_metavar()}`"
                                                for a in arguments), ""]
-        options = [p for p in sub.params if isinstance(p, click.Option) and not p.hidden]
+        options = [p for p in sub.params if isinstance(p, click.Option) and not p.hidden and not is_help_option(p)]
         if options:
             out += ["| option | meaning |", "|---|---|"]
             out += [_option_row(ctx, p) for p in options]

@@ -142,3 +142,31 @@ def test_a_number_without_bounds_shows_no_range(store_path: Path) -> None:
     assert "None" not in shown.output and "<=" not in shown.output, shown.output
     ran = CliRunner().invoke(tool, ["--boxes", "99999999999", "--rate", "-1.5"])
     assert ran.exit_code == 0 and ran.output == "99999999999 -1.5\n", ran.output
+
+
+def test_kehus_help_option_is_its_own_and_said_in_each_language(store_path: Path) -> None:
+    """kehu reset click's private cache of a command's help option (`command._help_option =
+    None`) so that its words, made in the language of their day, were made again. Now each
+    command kehu runs has a help option of kehu's own (`localize._own_help_option`: the same
+    names and words, translated as every option is), and kehu's handler of click's usage errors
+    names it in its hint as click did ("Try 'kehu customer list --help' for help.")."""
+    from kehu_core.cli import cli, localize
+
+    for language, words, hint in (("zh_CN", "显示本帮助并退出。", "请运行 'kehu customer list --help' 查看帮助。"),
+                                  ("en", "Show this message and exit.", "Try 'kehu customer list --help' for help."),
+                                  ("zh_CN", "显示本帮助并退出。", "请运行 'kehu customer list --help' 查看帮助。")):
+        shown = kehu("--lang", language, "customer", "list", "-h", store=store_path)
+        assert shown.code == 0 and words in shown.out and "-h, --help" in shown.out, shown.out
+        wrong = kehu("--lang", language, "customer", "list", "--no-such-option", store=store_path)
+        assert wrong.code == 2 and hint in wrong.err, wrong.err
+    ctx = click.Context(cli)
+    listing = cli.get_command(ctx, "customer").get_command(ctx, "list")  # type: ignore[union-attr]
+    assert listing is not None and listing.get_help_option(click.Context(listing)) is None  # click's: none
+
+    @click.command()
+    @click.option("-h", "--height", type=int)
+    def tall(height: int) -> None:
+        del height
+
+    localize(tall)
+    assert [param.opts for param in tall.params][-1] == ["--help"]  # -h is the command's own, as with click

@@ -27,7 +27,7 @@ from .collecting import collect_garbage_from_here, hold_collector
 from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records, warn
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
-from .localize import localize, missing_said, use_kehu_catalog
+from .localize import HELP_OPTION_NAMES, localize, missing_said, show_error, use_kehu_catalog
 from .options import Number, Whole, given_path, plain_numbers
 from .oserrors import gone_working_folder, symlink_loop
 
@@ -188,7 +188,7 @@ class KehuGroup(click.Group):
         return sorted({*BUILTIN_COMMANDS, *self.commands})
 
 
-@click.group(cls=KehuGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KehuGroup, context_settings={"help_option_names": list(HELP_OPTION_NAMES)})
 @click.option(
     "--store", "store_path", type=given_path(), envvar="KEHU_STORE",
     help="The store folder (default: $KEHU_STORE, else the folder holding kehu.yaml here or "
@@ -274,7 +274,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         # plugin's own message of several lines keeps its lines, each escaped
         if not isinstance(exc, click.exceptions.NoArgsIsHelpError):
             exc.message = _shown_lines(exc) if _plugins_own(exc) else shown_path(exc.message)
-        exc.show()
+        show_error(exc)
         return exc.exit_code
     except RecordError as exc:
         _traceback(exc)

@@ -64,6 +64,8 @@ def localize(command: click.Command) -> click.Command:
     language = i18n.language()
     if command.__dict__.get(_LANG) == language:
         return command
+    if command.add_help_option:  # click's --help, its words made in the language of its day
+        _own_help_option(command)
     english = _english(command, ("help", "short_help", "epilog"))
     for field, text in english.items():
         setattr(command, field, _translated(text))
@@ -80,8 +82,6 @@ def localize(command: click.Command) -> click.Command:
     if isinstance(command, click.Group):
         command.subcommand_metavar = _translated(
             _english(command, ("subcommand_metavar",))["subcommand_metavar"])
-    if getattr(command, "_help_option", None) is not None:
-        command._help_option = None  # click keeps its --help option, made in the language of its day
     if command.context_class is click.Context:
         command.context_class = KehuContext  # help measured by display width (helpformat)
     command.__dict__[_LANG] = language
@@ -89,6 +89,61 @@ def localize(command: click.Command) -> click.Command:
         for sub in command.commands.values():
             localize(sub)
     return command
+
+
+#: the names of every kehu command's help option (the root group's ``help_option_names``)
+HELP_OPTION_NAMES = ("-h", "--help")
+
+#: the help option's words, click's (so its translation is click's in kehu's catalog)
+_HELP_WORDS = i18n.N_("Show this message and exit.")
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+def _own_help_option(command: click.Command) -> None:
+    """``command``'s help option as an option of its own, not click's: click makes its help
+    option once, its words in the language of that moment, and keeps it where no public means
+    reaches; kehu's is translated as every option is (:func:`localize`), in whatever language.
+    The same names as click's (those no other option of the command has) and the same words,
+    after the command's other options, as click shows its own."""
+    command.add_help_option = False
+    names = command.context_settings.get("help_option_names", HELP_OPTION_NAMES)
+    taken = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    names = [name for name in names if name not in taken]
+    if names:
+        command.params.append(click.Option([*names, _HELP_NAME], is_flag=True, expose_value=False,
+                                           is_eager=True, help=_HELP_WORDS, callback=_show_help))
+
+
+_HELP_NAME = "_kehu_help"
+
+
+def is_help_option(param: click.Parameter) -> bool:
+    """Whether ``param`` is kehu's help option of a command (:func:`_own_help_option`), which
+    the reference leaves out as it left out click's."""
+    return param.name == _HELP_NAME
+
+
+def show_error(exc: click.ClickException) -> None:
+    """``exc`` on stderr as click shows it (``UsageError.show``: the usage, "Try 'kehu ... --help'
+    for help." and "Error: ..."), the hint naming kehu's own help option, which click's
+    ``show`` does not know (it asks for click's); any other error by its own ``show``."""
+    ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+    if ctx is None or type(exc).show is not click.UsageError.show:  # a group's help, a plain error
+        exc.show()
+        return
+    helper = ctx.command.get_help_option(ctx) or next(
+        (param for param in ctx.command.params if is_help_option(param)), None)
+    hint = ""
+    if helper is not None:  # the longest name (--help over -h), as click says it
+        hint = i18n._("Try '{command} {option}' for help.").format(command=ctx.command_path,
+                                                               option=max(helper.opts, key=len)) + "\n"
+    click.echo(f"{ctx.get_usage()}\n{hint}", err=True, color=ctx.color)
+    click.echo(i18n._("Error: {message}").format(message=exc.format_message()), err=True, color=ctx.color)
 
 
 _METAVAR = "_kehu_metavar"  # a parameter's metavar as click makes it in English, and its word
