@@ -243,6 +243,10 @@ def register_commands(cli: click.Group) -> None:
     Called once when the CLI is built, for every installed plugin (the store is not known
     yet); a command should call ``kehu_core.plugins.require_enabled(store, NAME)`` so it
     refuses clearly in a store whose kehu.yaml disables the plugin. Returns None (ignored).
+    A command runs as a hook does: when it raises, what it wrote through the store is put back
+    (an exit it chooses, ``ctx.exit`` or ``sys.exit``, keeps its writes), and an exception that
+    is neither a refusal (``KehuError``, click's) nor an OS error is said as the plugin's
+    failure, by name, exit 1.
     """
 
 

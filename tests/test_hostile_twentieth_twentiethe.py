@@ -83,6 +83,43 @@ def test_an_imports_ledger_line_a_rule_rejects_is_not_written_either(tmp_path: A
     checked = run_kehu(store, "check")
     assert checked.code == 0, checked
 
+
+class _WritesThenRaises:
+    """A third party's command, `kehu gift ID`: changes the profile, adds a ledger line, then
+    fails (a bug of its own, a network call after the writes)."""
+
+    @hookimpl
+    def register_commands(self, cli: Any) -> None:
+        import click
+
+        @cli.command("gift")
+        @click.argument("cid")
+        @click.pass_context
+        def gift(ctx: click.Context, cid: str) -> None:
+            store = ctx.obj.store
+            store.update_customer(cid, {"notes": "送过礼"})
+            store.append_ledger(cid, "gifts", {"date": store.today, "reason": "gift", "delta": 1})
+            raise ValueError("the gift shop's server said no")
+
+
+def test_a_plugin_command_that_writes_then_fails_is_named_and_leaves_nothing(tmp_path: Any) -> None:
+    """`kehu gift ID`, a plugin's command, after changing the profile and adding a ledger line
+    raised ValueError: "kehu: internal error: ValueError" (kehu's bug, by its words, no plugin
+    named) and the note and the line stayed, for `kehu sync` to share. A plugin's command runs
+    as a hook does: its failure names the plugin and the command, and what it wrote through the
+    store is put back."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}],
+                       plugins={"gifts": _WritesThenRaises()})
+    cid = next(iter(store.iter_customer_ids()))
+    before = store.customer_file(cid).read_bytes()
+    given = run_kehu(store, "gift", cid)
+    assert given.code == 1, given
+    assert "plugin 'gifts' failed in its command gift: ValueError: the gift shop's server said no" in given.err, given
+    assert "internal error" not in given.err
+    assert store.customer_file(cid).read_bytes() == before
+    assert not store.ledger_file(cid, "gifts").exists()
+    assert run_kehu(store, "check").code == 0
+
 # --- the TUI: a customer's file changed underneath its edit form ---------------------------------
 
 

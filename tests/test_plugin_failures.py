@@ -188,8 +188,9 @@ def test_an_internal_error_is_one_line_without_debug(tmp_path: Path) -> None:
     store, _ = store_with(tmp_path, crash=Crash())
     plain = run_kehu(store, "crash")
     assert plain.code == 1
-    assert plain.err.strip() == ("kehu: internal error: ZeroDivisionError: division by zero "
-                                 "(run with --debug for the traceback)")
+    # a plugin's command: its failure is one line naming the plugin (no longer "internal error")
+    assert plain.err.strip() == ("kehu: plugin 'crash' failed in its command crash: ZeroDivisionError: division by "
+                                 "zero; what it wrote in the store was put back")
     debug = run_kehu(store, "--debug", "crash")
     assert debug.code == 1
     assert "Traceback (most recent call last)" in debug.err and "ZeroDivisionError" in debug.err

@@ -158,6 +158,7 @@ class KehuGroup(click.Group):
 
         from ..config import PluginSettings
         from ..plugins import PluginHost
+        from .plugin_commands import register_plugin_commands
 
         found = click.Group()
         listed = {target.split(":")[0] for target in BUILTIN_COMMANDS.values()}
@@ -166,7 +167,7 @@ class KehuGroup(click.Group):
                 register = getattr(importlib.import_module(f"{__name__}.{info.name}"), "register", None)
                 if callable(register):
                     register(found)
-        PluginHost(PluginSettings()).call("register_commands", cli=found)
+        register_plugin_commands(PluginHost(PluginSettings()), found)
         for name, command in found.commands.items():
             self.commands.setdefault(name, command)  # commands given before (``run``) win
 
@@ -255,10 +256,11 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
 
         from ..config import PluginSettings
         from ..plugins import PluginHost
+        from .plugin_commands import register_plugin_commands
 
         group = copy.copy(cli)
         group.commands = dict(cli.commands)
-        PluginHost(PluginSettings(), extra_plugins, discover=False).call("register_commands", cli=group)
+        register_plugin_commands(PluginHost(PluginSettings(), extra_plugins, discover=False), group)
     try:
         code = group.main(args=argv, prog_name="kehu", standalone_mode=False,
                           obj={"extra_plugins": extra_plugins} if extra_plugins else None)
