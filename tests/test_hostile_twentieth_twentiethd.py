@@ -199,3 +199,24 @@ def test_a_cards_byte_order_mark_says_its_encoding_at_both_doors(
     answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data, headers=headers)
     assert answer.status_code == 201, answer.text
     assert show(server, _customer_named(server, f"标记 {phone}")["id"])["phones"] == [f"+86{phone}"]
+
+
+@pytest.mark.parametrize(("name", "declared"), [("José Ruiz", "latin-1"), ("Ann Lee", "punycode"),
+                                                ("赵小红", "utf-16")])
+def test_a_utf8_card_is_read_as_utf8_whatever_charset_is_declared(
+        server: Server, tmp_path: Path, name: str, declared: str) -> None:
+    """Found by fuzzing both doors: `kehu import` reads UTF-8 bytes as UTF-8; `kehu serve`
+    took the charset a request declared first: a UTF-8 card declared Latin-1 (a client's
+    mistake) stored José as JosÃ© with 201, one declared UTF-16 was refused, and
+    `charset=punycode` (no character set; its decoding takes time growing with the square of
+    the length) decoded the body so. Now bytes that are UTF-8 are read as UTF-8, as a file's;
+    a declared charset reads only what is not."""
+    phone = next(_NUMBERS)
+    uid = f"utf8-{phone}"
+    body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{name}", f"TEL:{phone}", "END:VCARD")
+    code, out = _imported(server, tmp_path, body)
+    assert code == 0 and "1 created" in out, out
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=body, headers={
+        "If-None-Match": "*", "Content-Type": f"text/vcard; charset={declared}"})
+    assert answer.status_code == 201, answer.text
+    assert _customer_named(server, name)["phones"] == [f"+86{phone}"]

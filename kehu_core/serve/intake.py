@@ -30,6 +30,7 @@ from ..i18n import _
 from ..services.importing.base import EncodingProblem, decode_bytes
 from ..services.importing.limits import MB, size_mb
 from ..services.importing.vcard_stream import screen_vcard_body
+from ..services.importing.vcard_text import refuse_non_charsets
 from .scope import Refused, request, served
 
 #: the methods whose body is a card or an event (PROPFIND and REPORT bodies are Radicale's XML)
@@ -184,18 +185,24 @@ def _file_name_problem(path: str) -> str | None:
 
 
 def _as_utf8(data: bytes, content_type: str, *, marked: str | None = None) -> bytes:
-    """The card as UTF-8: in the charset the request declares if it reads so, else decoded
-    by the import's rule (Refused 400 if no encoding kehu reads holds it). A byte order mark
-    (``marked``) says the encoding before a declared charset does, as it does for a file: a
-    UTF-8 body with its mark declared ``charset=utf-8`` kept the mark before BEGIN:VCARD
-    (refused, "no BEGIN:VCARD found"), a UTF-16 one declared ``charset=latin-1`` was read so."""
-    declared = content_type.split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') \
-        if "charset=" in content_type and marked is None else ""
-    if declared:
-        try:
-            return data.decode(declared).encode("utf-8")
-        except (LookupError, UnicodeDecodeError):
-            pass  # a charset it is not in, or none Python knows: read as a file would be
+    """The card as UTF-8, read as `kehu import` reads a file: by its byte order mark
+    (``marked``), else as UTF-8 when it is; only then in the charset the request declares, if
+    it reads so, else by the import's guess (Refused 400 if no encoding kehu reads holds it).
+    A declared charset said more than the bytes: a UTF-8 card with its mark declared
+    ``charset=utf-8`` kept the mark before BEGIN:VCARD (refused), a UTF-8 card declared
+    ``charset=latin-1`` (a client's mistake) stored José as JosÃ©, and ``charset=punycode``
+    (no character set, its time growing with the square of the length) was decoded so."""
+    if marked is None:
+        with contextlib.suppress(UnicodeDecodeError):
+            data.decode("utf-8")
+            return data
+        declared = content_type.split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') \
+            if "charset=" in content_type else ""
+        if declared:
+            # a charset it is not in, none Python knows or no character set: read as a file would be
+            with contextlib.suppress(ValueError, LookupError):
+                refuse_non_charsets(f"Content-Type;CHARSET={declared}")
+                return data.decode(declared).encode("utf-8")
     try:
         return decode_bytes(data).encode("utf-8")
     except EncodingProblem as exc:
