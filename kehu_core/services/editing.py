@@ -104,7 +104,11 @@ def editor_command() -> list[str]:
                               "for its input, which here is closed, a file or a pipe; set EDITOR (a graphical "
                               "editor that waits, as `code --wait`) or run kehu edit in a terminal"))
         raw = "vi"
-    words = shlex.split(raw)
+    try:
+        words = shlex.split(raw)
+    except ValueError as exc:  # a quote left open: a shell refuses it too (git: "unterminated")
+        raise KehuError(_("${variable} ({editor}) cannot be read as a command: {reason}; close its quotes").format(
+            variable=variable, editor=repr(raw), reason=exc)) from None
     if _needs_terminal(_program(words)) and not _input_is_terminal() and os.environ.get(NO_TTY) != "1":
         raise KehuError(_("the editor ${variable} names ({editor}) needs a terminal for its input, which here is "
                           "closed, a file or a pipe, so it would wait for ever; run kehu edit in a terminal, set "
