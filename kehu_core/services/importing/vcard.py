@@ -8,9 +8,7 @@ big file) and each card read into a contact.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +17,22 @@ from typing import TYPE_CHECKING, Any
 import vobject
 
 from ...i18n import _
-from ...ids import check_id
 from ...plugins import ImportedContact
 from ..vcards import EXTRA_FIELDS
 from .base import EncodingProblem, RowProblem, decode_bytes, marked_head
 from .vcard_stream import screen_vcard
 from .vcard_text import BINARY, join_soft_breaks, nested_begin, no_card, property_lines, split_cards
+from .vcard_values import (
+    add_extra,
+    address_of,
+    kehu_value,
+    label_text,
+    line_label,
+    name_from_n,
+    plain,
+    tel,
+    usable_id,
+)
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -32,10 +40,6 @@ if TYPE_CHECKING:
 # Properties that are bookkeeping of the exporting app, not facts about the contact.
 _TECHNICAL = {"VERSION", "PRODID", "REV", "X-ABUID", "X-ABLABEL", "KIND", "X-ABSHOWAS", "CLIENTPIDMAP",
               "X-APPLE-OMIT-YEAR"}
-# Labels that only say what kind of number it is; anything else (店里电话) is kept.
-_PLAIN_LABELS = {"cell", "mobile", "home", "work", "other", "main", "pref", "voice", "internet",
-                 "x400", "iphone", "x-mobile", "msg", "bbs", "modem", "car", "video", "pcs"}
-_APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 # Fields kehu writes as X-KEHU-<FIELD> on export, read back into the same field.
 KEHU_PREFIX = "X-KEHU-"
 _ANDROID_NICKNAME = "vnd.android.cursor.item/nickname;"
@@ -216,7 +220,7 @@ def contact_from_card(card: Any, source: str,
     labels: dict[str, str] = {}
     skipped: list[str] = []
     group_labels = {
-        line.group.lower(): _label_text(str(line.value))
+        line.group.lower(): label_text(str(line.value))
         for line in card.getChildren()
         if line.group and line.name.upper() == "X-ABLABEL"
     }
@@ -230,15 +234,15 @@ def contact_from_card(card: Any, source: str,
         if name in BINARY:
             skipped.append(name)
             continue
-        label = _label(line, group_labels)
+        label = line_label(line, group_labels)
         if name == "FN":
             fields["name"] = str(value).strip()
             mark("name", line)
         elif name == "N":
-            fields["_n"] = _name_from_n(value)
+            fields["_n"] = name_from_n(value)
             mark("_n", line)
         elif name == "TEL":
-            number = _tel(str(value))
+            number = tel(str(value))
             if number:
                 add("phones", number, line)
                 if label:
@@ -250,7 +254,7 @@ def contact_from_card(card: Any, source: str,
                 if label:
                     labels[address] = label
         elif name == "ADR":
-            address = _address(value)
+            address = address_of(value)
             if address:
                 add("addresses", address, line)
                 if label:
@@ -292,7 +296,7 @@ def contact_from_card(card: Any, source: str,
                 joined.append(note)
         elif name == "UID":
             uid = str(value).strip()
-            if _usable_id(uid):
+            if usable_id(uid):
                 fields["id"] = uid
                 mark("id", line)
             else:
@@ -307,16 +311,16 @@ def contact_from_card(card: Any, source: str,
         elif name.startswith(KEHU_PREFIX):
             key = name[len(KEHU_PREFIX):].lower().replace("-", "_")
             if key == EXTRA_FIELDS:  # fields whose names no vCard property can carry
-                extra_fields = _kehu_value(str(value))
+                extra_fields = kehu_value(str(value))
                 if isinstance(extra_fields, dict):
                     fields.update(extra_fields)
                     for extra_key in extra_fields:
                         mark(extra_key, line)
             else:
-                fields[key] = _kehu_value(str(value))
+                fields[key] = kehu_value(str(value))
                 mark(key, line)
         else:
-            _add_extra(extra, name.lower(), _plain(value))
+            add_extra(extra, name.lower(), plain(value))
     # LABEL is a formatted copy of an ADR in 2.1/3.0: only keep one with no ADR beside it.
     for text in formatted_labels:
         if text and isinstance(fields["addresses"], list) and text not in fields["addresses"]:
@@ -340,86 +344,6 @@ def contact_from_card(card: Any, source: str,
     if skipped:
         extra["_skipped"] = sorted(set(skipped))
     return ImportedContact(source=source, fields=fields, extra=extra, places=places)
-
-
-def _label(line: Any, group_labels: dict[str, str]) -> str | None:
-    if line.group and line.group.lower() in group_labels:
-        label = group_labels[line.group.lower()]
-        return None if label.lower() in _PLAIN_LABELS else label
-    types = [t for t in line.params.get("TYPE", []) for t in t.split(",")]
-    types += list(getattr(line, "singletonparams", []))
-    kept = [t for t in types if t.lower() not in _PLAIN_LABELS and t.upper() not in (
-        "QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "UTF-8")]
-    return ",".join(t.lower() for t in kept) or None
-
-
-def _label_text(raw: str) -> str:
-    match = _APPLE_LABEL.match(raw.strip())
-    return (match.group(1) if match else raw).strip()
-
-
-def _tel(raw: str) -> str:
-    return raw.strip().removeprefix("tel:")
-
-
-def _name_from_n(value: Any) -> str:
-    family = _join(getattr(value, "family", ""))
-    given = _join(getattr(value, "given", ""))
-    additional = _join(getattr(value, "additional", ""))
-    if _is_cjk(family + given):
-        return f"{family}{given}".strip()
-    return " ".join(p for p in (given, additional, family) if p).strip()
-
-
-def _address(value: Any) -> str:
-    parts = [_join(getattr(value, attr, "")) for attr in
-             ("box", "extended", "street", "city", "region", "code", "country")]
-    parts = [" ".join(p.split("\n")).strip() for p in parts]
-    return ", ".join(p for p in parts if p)
-
-
-def _join(value: Any) -> str:
-    return " ".join(value).strip() if isinstance(value, list) else str(value or "").strip()
-
-
-def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
-
-def _usable_id(uid: str) -> bool:
-    # kehu's own ids (and short user ids) are kept; long UUIDs of phone apps are not ids we want.
-    if len(uid) > 32:
-        return False
-    try:
-        check_id(uid)
-    except Exception:
-        return False
-    return True
-
-
-def _kehu_value(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # JSON nested past Python's stack is text, as kehu wrote it
-        return raw
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return str(value)
-
-
-def _add_extra(extra: dict[str, Any], key: str, value: Any) -> None:
-    if value in ("", []):
-        return
-    if key in extra:
-        old = extra[key] if isinstance(extra[key], list) else [extra[key]]
-        extra[key] = [*old, value]
-    else:
-        extra[key] = value
 
 
 def _short(exc: Exception) -> str:
