@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from kehu_core.serve import cards as card_rules
+from kehu_core.serve import notes
 from kehu_core.services.vcards import vcard_of
 from kehu_core.store import open_store
 from tests.conftest import kehu
@@ -26,7 +27,7 @@ def plain(store, customer) -> tuple[str, dict[str, str]]:  # type: ignore[no-unt
     values = store.plugins.values(store, customer)  # no remembering: every plugin asked
     computed = {k: values[k] for k in card_rules.COMPUTED if values.get(k) not in (None, "")}
     recent = card_rules._recent(store, [customer.id]).get(customer.id, [])
-    note = card_rules.note_of(customer, recent, values.get("next_reminder"))
+    note = notes.note_of(customer, recent, values.get("next_reminder"))
     data = customer.model_dump(mode="json")
     source = json.dumps([data, computed, note], ensure_ascii=False, sort_keys=True, default=str)
     revision = hashlib.sha1(f"{card_rules.CARD_FORMAT}|{source}".encode()).hexdigest()

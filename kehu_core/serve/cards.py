@@ -23,16 +23,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import KehuError, RecordError
 from ..i18n import _
-from ..services.sync_messages import describe_interaction
 from ..services.vcards import vcard_of
+from .notes import note_of, own_note
 from .scope import Refused, Scope
 
 if TYPE_CHECKING:
     from ..models import Customer
     from ..store import Store
 
-#: the line that starts what kehu adds to the NOTE (taken off again when the card comes back)
-NOTE_MARK = "—— kehu ——"
 RECENT = 3  # interactions shown in the NOTE
 #: the values of plugins a card carries as X-KEHU-<KEY> (read-only on the phone)
 COMPUTED = ("tier", "points")
@@ -84,36 +82,6 @@ def _field(customer: Customer, key: str) -> Any:
         return getattr(customer, key)
     extra = customer.__pydantic_extra__
     return extra.get(key) if extra else None
-
-
-def note_of(customer: Customer, recent: list[dict[str, Any]], due: dict[str, Any] | None) -> str | None:
-    """The customer's notes, then kehu's block: the latest interactions and what is due."""
-    lines = []
-    for item in recent:
-        lines.append(f"{item.get('date')} {describe_interaction(item)}")
-    block = []
-    if lines:
-        block.append("最近: " + "\n      ".join(lines))
-    if due:
-        block.append(f"待办: {due['due']} {due['title']}")
-    parts = [customer.notes] if customer.notes else []
-    if block:
-        parts.append(NOTE_MARK + "\n" + "\n".join(block))
-    return "\n\n".join(parts) or None
-
-
-def own_note(note: Any) -> Any:
-    """The note as the person wrote it: kehu's block taken off. A value that is no text (an
-    ``X-KEHU-NOTES`` of JSON) is left as it is, for the model to refuse: it was a 500."""
-    if not note:
-        return None
-    if not isinstance(note, str):
-        return note
-    text = note.replace("\r\n", "\n")
-    index = text.find(NOTE_MARK)
-    if index >= 0:
-        text = text[:index]
-    return text.strip() or None
 
 
 def cards_of(store: Store, customers: list[Customer]) -> list[Card]:
