@@ -121,7 +121,12 @@ def parse_key(key: str) -> tuple[str, str, str]:
 
 
 def rules(store: Store) -> list[ReminderRule]:
-    return store.plugins.collect("reminder_rules", store=store)
+    return [rule for _plugin, rule in named_rules(store)]
+
+
+def named_rules(store: Store) -> list[tuple[str, ReminderRule]]:
+    """(the plugin that gave it, rule) for every plugin's reminder rules."""
+    return store.plugins.items("reminder_rules", store=store)
 
 
 def lapse_settings(store: Store) -> dict[str, int | None]:
@@ -233,7 +238,8 @@ def reminders_for(
     the done/snooze ledgers are read only for customers that have one. A generator, so a list
     of 100 000 customers never holds every reminder at once. ``only``: just the rules of these
     names (the day's visit plan asks the ``visit`` rule alone)."""
-    rule_list = [r for r in rules(store) if only is None or r.name in only]
+    named = [(plugin, r) for plugin, r in named_rules(store) if only is None or r.name in only]
+    rule_list, owners = [r for _plugin, r in named], [plugin for plugin, _r in named]
     needs: HistoryNeeds | None = HistoryNeeds()
     for rule in rule_list:
         asked = _needs_of(store, rule, start, end)
@@ -263,7 +269,7 @@ def reminders_for(
                 if readers and anew:  # (within another's, that one's caller asked the batches)
                     store.plugins.values_many(store, few, skip=readers)
                 found = run_rules(store, rule_list, few, [histories.get(c.id, []) for c in few], firsts, end,
-                                  state=state)
+                                  state=state, owners=owners)
             for customer, mine in zip(few, found, strict=True):
                 yield customer, _sorted(apply_state(mine, state, end))
 

@@ -18,7 +18,7 @@ another rule: each rule's customers run in a block of their own, put back when i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .handed import kehus_own, plugin_code, stops_kehu
@@ -66,10 +66,13 @@ def run_rules(
     *,
     lapse: bool = True,
     state: dict[str, dict[str, Any]] | None = None,
+    owners: Sequence[str] | None = None,
 ) -> list[list[Reminder]]:
     """Every rule's reminders for each of ``customers`` (with ``histories``, in order), in rule
     order. ``firsts``: each rule's first day, or what its lapse raised (then reported for each
-    customer it is asked of). Engine rules hold for every plugin's rules: a customer marked
+    customer it is asked of). ``owners``: the plugin that gave each rule; a third party's rules
+    then share one copy of each customer and history (:func:`_handing`), else each rule gets
+    copies of its own. Engine rules hold for every plugin's rules: a customer marked
     ``do_not_contact`` gets nothing from an outreach rule (every rule unless it says ``outreach
     = False``, like the overdue-bill reminder); each reminder gets its group; a rule that raises
     (or calls ``sys.exit``) or yields something else than a Reminder of this customer is
@@ -78,24 +81,51 @@ def run_rules(
     from the day it was snoozed to) is left out."""
     out: list[list[Reminder]] = [[] for _customer in customers]
     names = tuple(rule.name for rule in rule_list)
-    for rule, first in zip(rule_list, firsts, strict=True):
+    copies: dict[tuple[str, Any], list[tuple[Customer, list[Interaction]] | None]] = {}
+    for n, (rule, first) in enumerate(zip(rule_list, firsts, strict=True)):
         plugin, where = getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}"
+        given = _handing(rule, owners[n] if owners is not None else None, copies, len(customers))
         # what it prints goes to stderr, as for a hook; a rule only answers, as a hook that
         # only reads: a write of its is refused (a line a day)
         with plugin_code(stdout_file=not kehus_own(rule)), store.only_reading(plugin, where):
-            _run_rule(store, rule, (plugin, where), names, customers, histories, first, end, lapse, state, out)
+            _run_rule(store, rule, (plugin, where), names, customers, histories, given, first, end, lapse,
+                      state, out)
     return out
 
 
+_Handed = Callable[[int, Customer, list[Interaction]], tuple[Customer, list[Interaction]]]
+
+
+def _handing(rule: ReminderRule, owner: str | None,
+             copies: dict[tuple[str, Any], list[tuple[Customer, list[Interaction]] | None]], count: int) -> _Handed:
+    """What ``rule`` is handed of the ``n``-th customer and history (``plugins.guards.giving_to``:
+    a third party's rule its own copies, kehu's the originals). Given its plugin (``owner``),
+    the copies are that plugin's, made once for all its rules, as one call of a hook gets its
+    own: what a plugin's rule changes is seen by none of another plugin's rules nor by kehu. A
+    copy for each rule of each customer was 93 % of `kehu reminders` with a plugin of 50 rules
+    (114 s of CPU at 10 000 customers)."""
+    give = giving_to(rule)
+    if owner is None:
+        return lambda _n, customer, history: (give(customer), give(history))
+    kept = copies.setdefault((owner, give), [None] * count)
+
+    def handed(n: int, customer: Customer, history: list[Interaction]) -> tuple[Customer, list[Interaction]]:
+        pair = kept[n]
+        if pair is None:
+            pair = kept[n] = (give(customer), give(history))
+        return pair
+    return handed
+
+
 def _run_rule(store: Store, rule: ReminderRule, named: tuple[str, str], names: Sequence[str],
-              customers: Sequence[Customer], histories: Sequence[list[Interaction]], first: dt.date | BaseException,
-              end: dt.date, lapse: bool, state: dict[str, dict[str, Any]] | None, out: list[list[Reminder]]) -> None:
+              customers: Sequence[Customer], histories: Sequence[list[Interaction]], given: _Handed,
+              first: dt.date | BaseException, end: dt.date, lapse: bool, state: dict[str, dict[str, Any]] | None,
+              out: list[list[Reminder]]) -> None:
     """One rule over the customers, within its guards (:func:`run_rules`); ``named``: its
-    plugin and where it failed, as reported."""
+    plugin and where it failed, as reported; ``given``: what it is handed (:func:`_handing`)."""
     plugin, where = named
-    given = giving_to(rule)  # its own copies: what it changes of them no other rule sees
     outreach: bool | None = None
-    for customer, history, mine in zip(customers, histories, out, strict=True):
+    for n, (customer, history, mine) in enumerate(zip(customers, histories, out, strict=True)):
         if customer.do_not_contact:
             if outreach is None:
                 outreach = bool(getattr(rule, "outreach", True))
@@ -106,7 +136,7 @@ def _run_rule(store: Store, rule: ReminderRule, named: tuple[str, str], names: S
             continue
         try:
             with store.undo_on_error():  # what a failing rule wrote is taken back
-                found = _checked(store, rule, names, customer, given(customer), given(history),
+                found = _checked(store, rule, names, customer, *given(n, customer, history),
                                  MAX_REMINDERS + len(history) + (end - first).days, first, end)
         except BaseException as exc:  # one broken rule must not hide every other reminder
             if stops_kehu(exc):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+from kehu_core import hookimpl
 from kehu_core.demo import generate
+from kehu_core.models import Reminder
+from kehu_core.testing import add_customer, make_store, run_kehu
 
 from .conftest import kehu
 from .test_startup import imported_modules, unwanted
@@ -49,3 +54,62 @@ def test_a_plugin_command_imports_no_report_tables(tmp_path: Path) -> None:
         assert f"kehu_plugins.{plugin}.cli" in modules, command  # (it ran the plugin's command)
         assert unwanted(modules, ["rich", "kehu_core.reports", "kehu_core.cli.lifecycle_cmds",
                                   "kehu_core.cli.review_cmds"]) == [], command
+
+
+class _Meddling:
+    """A plugin of two rules, the first clearing the history and renaming the customer."""
+
+    class Clear:
+        name, plugin = "clear", "meddler"
+
+        def due(self, store: Any, customer: Any, history: list[Any], start: Any, end: Any) -> Any:
+            history.clear()
+            customer.name = "改了名"
+            return iter(())
+
+    class Quiet:
+        name, plugin = "quiet", "meddler"
+
+        def due(self, store: Any, customer: Any, history: list[Any], start: Any, end: Any) -> Any:
+            return iter(())
+
+    @hookimpl(tryfirst=True)  # asked before the others
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [self.Clear(), self.Quiet()]
+
+
+class _Counting:
+    """Another plugin's rule: says the customer's name and how long a history it was given."""
+
+    class Count:
+        name, plugin = "count", "counter"
+
+        def due(self, store: Any, customer: Any, history: list[Any], start: Any, end: Any) -> Any:
+            yield Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule="count",
+                           title="count", key=f"count:{customer.id}:{start}", detail=f"{len(history)} records")
+
+    @hookimpl(trylast=True)
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [self.Count()]
+
+
+def test_a_plugins_rule_changing_what_it_was_given_is_seen_by_no_other_plugins_rule(tmp_path: Path) -> None:
+    """A third party's rules are now given one copy of each customer and history for all of
+    the plugin's rules, as a hook's call is (a copy for each rule of each customer was 93 % of
+    `kehu reminders` with a plugin of 50 rules: 114 s of CPU at 10 000 customers). What one
+    plugin's rule changes (a history cleared, the customer renamed) is still seen by no other
+    plugin's rule and by none of kehu's: the other plugin is given the name and the two
+    records as they are, and the built-in rules still find the overdue bill and the birthday."""
+    store = make_store(tmp_path / "store", today="2026-12-01",
+                       plugins={"meddler": _Meddling(), "counter": _Counting()})
+    cid = add_customer(store, name="赵敏", birthday="1990-12-05")
+    for day in ("2026-10-01", "2026-11-01"):
+        bought = run_kehu(store, "purchase", "add", cid, "--amount", "100", "--date", day, "--due", "2026-11-15")
+        assert bought.code == 0, bought.err
+    listed = run_kehu(store, "reminders", "--days", "30", "--json")
+    assert listed.code == 0, listed.err
+    found = json.loads(listed.out)
+    counted = [r for r in found if r["rule"] == "count"]
+    assert [(r["customer_name"], r["detail"]) for r in counted] == [("赵敏", "2 records")], found
+    assert {"overdue", "birthday"} <= {r["key"].split(":")[0] for r in found}, found
+    assert "改了名" not in listed.out
