@@ -291,7 +291,7 @@ def guard_handed(host: PluginHost, plugin: str, hook: str, result: Any) -> Any:
                 for c in result]
     if hook == "tui_panels" and result:
         return [dataclasses.replace(p, render=_guarded(host, plugin, f"tui_panels {p.title!r}", p.render,
-                                                       _showable)) for p in result]
+                                                       _panel)) for p in result]
     return result
 
 
@@ -304,6 +304,28 @@ def _showable(content: Any) -> str | None:
     if type(content) is str:
         return None
     return None if not isinstance(content, str) and is_renderable(content) else type(content).__name__
+
+
+#: the lines and characters one plugin panel may show on the customer screen: a panel of 200 000
+#: lines (a log it read) took the screen a minute to open, the app answering no key meanwhile
+MAX_PANEL_LINES = 1_000
+MAX_PANEL_CHARS = 100_000
+
+
+def _panel(content: Any) -> str | None:
+    """:func:`_showable`, and text (or a Rich ``Text``) of at most :data:`MAX_PANEL_LINES` lines and
+    :data:`MAX_PANEL_CHARS` characters: more is the plugin's wrong result."""
+    wrong = _showable(content)
+    if wrong is not None:
+        return wrong
+    from rich.text import Text
+
+    text = content if type(content) is str else content.plain if isinstance(content, Text) else None
+    if text is not None and (len(text) > MAX_PANEL_CHARS or text.count("\n") >= MAX_PANEL_LINES):
+        raise WrongResult(_("returned a text of {lines} lines and {chars} characters; a panel shows at most "
+                            "{most_lines} lines and {most_chars} characters").format(
+            lines=text.count("\n") + 1, chars=len(text), most_lines=MAX_PANEL_LINES, most_chars=MAX_PANEL_CHARS))
+    return None
 
 
 #: what a list column's cell may be besides a Rich renderable: each itself, not a subclass's object

@@ -269,7 +269,8 @@ def tui_panels(store: Store) -> list[Panel] | None:
 
     Called when a customer is opened. Returns a list of ``Panel(title, render)``;
     ``render(store, customer)`` gives the content. ``None``: no panels. All are shown (at
-    most 50 a plugin: more is its wrong result). A
+    most 50 a plugin: more is its wrong result; a panel's text at most 1 000 lines and
+    100 000 characters, ``kehu_core.handed.MAX_PANEL_LINES``, likewise). A
     ``render`` that raises, calls ``sys.exit`` or gives anything but text or a Rich renderable
     is reported by the plugin's name and its panel says it failed; the screen goes on.
     """

@@ -177,3 +177,36 @@ async def test_a_profile_broken_underneath_its_open_edit_form_is_said_not_a_cras
     assert running, screen
     assert "cannot be read now" in screen, screen
     assert ("unresolved git merge conflict" if change is _marked else "is a FIFO") in screen, screen
+
+
+class _LongPanel:
+    """A panel showing all it has: a log of 200 000 lines."""
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> list[Any]:
+        from kehu_core.plugins import Panel
+
+        return [Panel("日志", lambda store, customer: "一行\n" * 200_000),
+                Panel("好面板", lambda store, customer: "一切正常")]
+
+
+@pytest.mark.asyncio
+async def test_a_panel_of_200_000_lines_is_the_plugins_wrong_result_not_a_frozen_screen(tmp_path: Any) -> None:
+    """A plugin panel of 200 000 lines: opening the customer's screen took a minute, the app
+    answering no key meanwhile. A panel gives at most 1 000 lines and 100 000 characters
+    (`handed.MAX_PANEL_LINES`); more is its plugin's wrong result, named in the panel, and the
+    screen opens at once with the other panels. (The bound is checked, not timed: speed is
+    measured in bench/.)"""
+    from kehu_tui.screens.customer import CustomerScreen
+
+    from kehu_core.testing import screen_text, tui, wait_until
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}], plugins={"long": _LongPanel()})
+    async with tui(store) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "一切正常" in screen_text(app),
+                         what="her screen with the good panel")
+        assert "plugin panel failed: wrong result: returned a text" in screen_text(app), screen_text(app)
+        assert screen_text(app).count("一行") == 0
