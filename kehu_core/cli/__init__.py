@@ -116,22 +116,6 @@ BUILTIN_COMMANDS: dict[str, str] = {
 }
 
 
-def _may_register(info: Any) -> bool:
-    """Whether a module of this package missing from :data:`BUILTIN_COMMANDS` may have a
-    ``register(cli)``: its text is read, not imported, and one that never says ``register`` has
-    none. The modules of helpers (the reports' Rich tables and analytics among them) were each
-    imported to ask, ~70 ms of every plugin command (`kehu reminders`, `kehu tier`). A module
-    kept compiled alone, or unreadable, is imported to ask, as before."""
-    spec = info.module_finder.find_spec(info.name, None)
-    origin = getattr(spec, "origin", None)
-    if not isinstance(origin, str) or not origin.endswith(".py"):
-        return True
-    try:
-        return "register" in Path(origin).read_text(encoding="utf-8")
-    except (OSError, UnicodeError):
-        return True
-
-
 class KehuGroup(click.Group):
     """The ``kehu`` group: built-in commands from :data:`BUILTIN_COMMANDS`, imported on first
     use, and the plugins' commands (the ``register_commands`` hook of every installed plugin),
@@ -149,24 +133,17 @@ class KehuGroup(click.Group):
         return getattr(importlib.import_module(f"{__name__}.{module}"), attr)  # type: ignore[no-any-return]
 
     def add_plugin_commands(self) -> None:
-        """The installed plugins' ``register_commands`` (once; they are imported for it), and
-        the ``register(cli)`` of a module of this package missing from the table."""
+        """The installed plugins' ``register_commands`` (once; they are imported for it). kehu's
+        own commands are all in :data:`BUILTIN_COMMANDS` (``tests/test_startup.py`` fails on one
+        a module defines and the table lacks), so no module of this package is imported to ask."""
         if self.plugin_commands_added:
             return
         self.plugin_commands_added = True
-        import pkgutil
-
         from ..config import PluginSettings
         from ..plugins import PluginHost
         from .plugin_commands import register_plugin_commands
 
         found = click.Group()
-        listed = {target.split(":")[0] for target in BUILTIN_COMMANDS.values()}
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-            if info.name not in listed and _may_register(info):
-                register = getattr(importlib.import_module(f"{__name__}.{info.name}"), "register", None)
-                if callable(register):
-                    register(found)
         register_plugin_commands(PluginHost(PluginSettings()), found)
         for name, command in found.commands.items():
             self.commands.setdefault(name, command)  # commands given before (``run``) win

@@ -115,7 +115,3 @@ def _state(entry: Any) -> str:
         return "  " + _("(undone by #{change})").format(change=entry.undone_by)
     return ""
 
-
-def register(cli: click.Group) -> None:
-    cli.add_command(undo)
-
