@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
-    "DEFAULT_TODAY", "Result", "add_customer", "add_interaction", "make_store", "reopen",
+    "DEFAULT_TODAY", "Result", "add_customer", "add_interaction", "make_store", "open_customer", "reopen",
     "run_kehu", "screen_text", "tui", "wait_until",
 ]
 
@@ -230,6 +230,24 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, timeout: fl
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await pilot.pause(0.02)
+
+
+async def open_customer(pilot: Pilot, name: str, *, showing: str = "") -> None:
+    """The customer named ``name`` opened as a user opens them: the list searched for the name
+    (``/``, the name, enter: the first found); waited for until their screen is up and shows
+    ``showing`` (a plugin panel's words, computed in the background)."""
+    try:
+        from kehu_tui.screens.customer import CustomerScreen
+    except ImportError:  # running from a source checkout whose tui/ is not installed
+        from tui.screens.customer import CustomerScreen  # type: ignore[no-redef]
+
+    app = pilot.app
+    await wait_until(pilot, lambda: name in screen_text(app), what="the list")
+    await pilot.press("slash", *name)
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and showing in screen_text(app),
+                     what=f"{name}'s screen" + (f" showing {showing!r}" if showing else ""))
 
 
 # --- pytest fixtures (only when pytest loads this module as a plugin) ------------------------

@@ -18,7 +18,7 @@ from kehu_core import hookimpl
 from kehu_core.models import Reminder
 from kehu_core.plugins import Column, Panel
 from kehu_core.services import sync as sync_service
-from kehu_core.testing import add_customer, make_store, run_kehu, screen_text, tui, wait_until
+from kehu_core.testing import add_customer, make_store, open_customer, run_kehu, screen_text, tui, wait_until
 
 from .conftest import git
 from .pluginutil import installed_plugin
@@ -477,8 +477,5 @@ async def test_a_panel_changing_the_customer_it_renders_changes_no_other_panel(t
     cid = next(iter(store.iter_customer_ids()))
     async with tui(store) as pilot:
         app = pilot.app
-        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "改了" in screen_text(app),
-                         what="the customer screen with the panels")
+        await open_customer(pilot, "赵敏", showing="改了")
         assert f"名:赵敏/{cid}" in screen_text(app), screen_text(app)

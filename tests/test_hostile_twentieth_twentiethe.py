@@ -11,7 +11,7 @@ import pytest
 
 from kehu_core import hookimpl
 from kehu_core.models import Purchase
-from kehu_core.testing import make_store, reopen, run_kehu
+from kehu_core.testing import make_store, open_customer, reopen, run_kehu
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -128,7 +128,6 @@ async def _editing(tmp_path: Any, change: Any) -> tuple[Any, str, str]:
     then changes her profile on disk as another process would. What the app then shows, its
     notifications, and whether it still runs."""
     from kehu_tui.app import KehuApp
-    from kehu_tui.screens.customer import CustomerScreen
     from kehu_tui.screens.edit import EditCustomerScreen
 
     from kehu_core.testing import screen_text, wait_until
@@ -138,9 +137,7 @@ async def _editing(tmp_path: Any, change: Any) -> tuple[Any, str, str]:
     app = KehuApp(store, today=TODAY, watch_interval=0.1)
     said: list[str] = []
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
-        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen), what="her screen")
+        await open_customer(pilot, "赵敏")
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditCustomerScreen), what="the form")
         change(store.customer_file(cid))
@@ -197,16 +194,12 @@ async def test_a_panel_of_200_000_lines_is_the_plugins_wrong_result_not_a_frozen
     (`handed.MAX_PANEL_LINES`); more is its plugin's wrong result, named in the panel, and the
     screen opens at once with the other panels. (The bound is checked, not timed: speed is
     measured in bench/.)"""
-    from kehu_tui.screens.customer import CustomerScreen
 
-    from kehu_core.testing import screen_text, tui, wait_until
+    from kehu_core.testing import screen_text, tui
 
     store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}], plugins={"long": _LongPanel()})
     async with tui(store) as pilot:
         app = pilot.app
-        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, CustomerScreen) and "一切正常" in screen_text(app),
-                         what="her screen with the good panel")
+        await open_customer(pilot, "赵敏", showing="一切正常")
         assert "plugin panel failed: wrong result: returned a text" in screen_text(app), screen_text(app)
         assert screen_text(app).count("一行") == 0
