@@ -101,9 +101,9 @@ def make_store(
     doc["plugins"] = to_plain_yaml_value(block)
     atomic_write(config_file, dump_roundtrip(doc))
     if git:
-        from .services import gitops
+        from .services import git_hooks
 
-        gitops.init_repo(root)
+        git_hooks.init_repo(root)
     extra = dict(plugins or {})
     store = open_store(root, today=today, extra_plugins=extra)
     _EXTRA[store] = extra

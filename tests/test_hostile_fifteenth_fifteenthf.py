@@ -22,7 +22,7 @@ def test_kehu_never_writes_its_hooks_into_a_hooks_folder_outside_the_clone(tmp_p
     wrote kehu's three hooks into it (run in every other repository), and `kehu sync` committed
     and pushed them to the team, naming this machine's interpreter. Now nothing is written
     there; init and git-setup say so and give the line to add by hand
-    (`gitops.install_index_hooks`)."""
+    (`git_hooks.install_index_hooks`)."""
     shared = Path.home() / ".githooks"
     shared.mkdir()
     git(tmp_path, "config", "--global", "core.hooksPath", str(shared))
@@ -51,7 +51,7 @@ def test_a_hook_of_the_users_that_is_not_a_shell_script_is_left_as_it_is(store_p
     `kehu git-setup` added shell lines at the end of the node script (which then failed on every
     checkout) and wrote through the link into the file it names. Now both are left as they are,
     with the line to add by hand; a shell hook of the user's still gets kehu's line at its end
-    (`gitops.install_index_hooks`)."""
+    (`git_hooks.install_index_hooks`)."""
     hooks = store_path / ".git" / "hooks"
     (hooks / "post-checkout").write_text(NODE_HOOK)
     theirs = tmp_path / "my-post-merge"

@@ -10,7 +10,7 @@ import click
 from ..errors import KehuError
 from ..i18n import _, ngettext
 from ..keytext import key_text
-from ..services import gitops, profile_merge
+from ..services import git_hooks, gitops, profile_merge
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
 from ..yamlio import atomic_write
@@ -65,9 +65,9 @@ def git_setup(ctx: Context) -> None:
     if not gitops.has_repo(root):
         raise KehuError(_("{root} is not a git repository; `git init` it first").format(root=root))
     changed = []
-    if gitops.install_merge_driver(root):
-        changed.append(_("merge driver: {command}").format(command=gitops.driver_command()))
-    hooks = gitops.install_index_hooks(root)
+    if git_hooks.install_merge_driver(root):
+        changed.append(_("merge driver: {command}").format(command=git_hooks.driver_command()))
+    hooks = git_hooks.install_index_hooks(root)
     changed += [_("git hook {name}: keeps the index up to date after git changes files").format(name=name)
                 for name in hooks.changed]
     for name, wanted in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):

@@ -10,7 +10,7 @@ import click
 from ..confidential import misspelt_fields
 from ..errors import KehuError, shown_path
 from ..i18n import _, ngettext
-from ..services import gitops
+from ..services import git_hooks
 from ..services.checking import check_store, created_warnings, mixed_script_warnings
 from ..services.serve_secrets import htpasswd_warnings
 from ..store import Store
@@ -27,10 +27,10 @@ def init(path: Path, name: str | None, no_git: bool) -> None:
     """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
     Store.init(path, name)
     if not no_git:
-        gitops.init_repo(path)
+        git_hooks.init_repo(path)
     click.echo(_("new kehu store at {path}").format(path=shown_path(path)), err=True)
     if not no_git:  # what init left to the user (a hooks folder outside the clone): said once more
-        for line in gitops.install_index_hooks(path).left:
+        for line in git_hooks.install_index_hooks(path).left:
             warn(line)
 
 

@@ -22,6 +22,7 @@ from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMER_FILE, Store
 from . import (
+    git_hooks,
     git_settings,
     gitops,
     merge_conflicts,
@@ -180,9 +181,9 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
     if problem is not None:
         raise SyncError(_("{root}: {problem}").format(root=root, problem=problem))
     report = SyncReport()
-    if gitops.install_merge_driver(root):
+    if git_hooks.install_merge_driver(root):
         report.notes.append(_("installed kehu's merge driver in this clone (see `kehu git-setup`)"))
-    if gitops.install_index_hooks(root).changed:  # a clone set up by an older kehu
+    if git_hooks.install_index_hooks(root).changed:  # a clone set up by an older kehu
         report.notes.append(_("updated kehu's index hooks in this clone (see `kehu git-setup`)"))
     with store.lock(), (store.plugins.bounded(PLUGIN_HOOK_SECONDS) if store.plugins is not None
                         else contextlib.nullcontext()):

@@ -173,7 +173,7 @@ class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMi
         atomic_write(path / CONFIG_FILE, config_text)
         atomic_write(path / ".gitignore", GITIGNORE)
         atomic_write(path / ".gitattributes", GITATTRIBUTES)
-        # git init and the first commit are services.gitops.init_repo's, above the store: its
+        # git init and the first commit are services.git_hooks.init_repo's, above the store: its
         # caller's (kehu init, testing.make_store(git=True))
         return cls.open(path)
 
