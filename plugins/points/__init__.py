@@ -17,19 +17,8 @@ from kehu_core.models import Customer, Purchase
 from kehu_core.plugins import Panel
 from kehu_core.store import LEDGER_SUFFIX, Store
 
-from .book import (
-    LEDGER,
-    NAME,
-    PointsSettings,
-    book_of,
-    earn,
-    earned_twice,
-    lapse_when_given,
-    overdrawn,
-    reason_text,
-    referral,
-    written_off_twice,
-)
+from .book import LEDGER, NAME, PointsSettings, book_of, earn, reason_text, referral
+from .ledger_rules import earned_twice, lapse_when_given, overdrawn, written_off_twice
 
 #: a customer's points (balance, expiring soon) come from their own ledger, the day and the
 #: settings alone: the index keeps them per customer and recomputes only those whose records changed
