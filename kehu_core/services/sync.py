@@ -1,6 +1,6 @@
 """``kehu sync``: check, commit what changed (with a message a person can read, written by
-:mod:`.sync_messages`), fetch, merge, check again, push; what keeps a sync from spreading a
-broken store or leaving a clone half-done is in :mod:`.sync_guard`.
+:mod:`.sync_messages`), fetch, merge (:mod:`.sync_merge`), check again, push; what keeps a sync
+from spreading a broken store or leaving a clone half-done is in :mod:`.sync_guard`.
 """
 
 from __future__ import annotations
@@ -27,16 +27,15 @@ from . import (
     gitops,
     merge_conflicts,
     merge_finishing,
-    merge_settling,
-    merged_ledgers,
     profile_merge,
     serve_secrets,
     sync_checks,
     sync_guard,
+    sync_merge,
     sync_merged_away,
-    unmerged_files,
 )
 from .sync_guard import SyncError
+from .sync_merge import git_reason
 from .sync_messages import _load_path, commit_message, describe
 
 # What atomic_write leaves behind when a process dies between temp file and rename.
@@ -108,20 +107,14 @@ def _target(root: Path) -> tuple[str, str]:
     return ("origin" if "origin" in names else names[0]), branch
 
 
-def _why(result: Any) -> str:
-    lines = [ln.strip() for ln in (result.stderr or result.stdout).splitlines() if ln.strip()]
-    fatal = [ln for ln in lines if ln.lower().startswith(("fatal:", "error:", "ssh:"))]
-    return (fatal or lines or ["git gave no reason"])[0]
-
-
 def _push_why(result: Any) -> str:
     """Why git refused a push, as it said it: a hook's own words (this clone's pre-push, the
     remote's pre-receive: ``remote: ...``) and each ref refused with its reason (``[remote
     rejected] ... (pre-receive hook declined)``), at most 8 lines. The first ``error:`` line alone
-    (:func:`_why`) was "failed to push some refs", whatever refused it."""
+    (:func:`.sync_merge.git_reason`) was "failed to push some refs", whatever refused it."""
     lines = [ln.strip() for ln in (result.stderr or result.stdout).splitlines() if ln.strip()]
     said = [ln for ln in lines if not ln.startswith(("To ", "hint:", "error: failed to push some refs"))]
-    return "; ".join(said[:8]) or _why(result)
+    return "; ".join(said[:8]) or git_reason(result)
 
 
 # How often a push that lost a race (another clone pushed first) is tried again, and the
@@ -325,7 +318,7 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             point.restore()
             raise SyncError(_("cannot reach remote {remote} ({url}): {why}. {kept} when the remote can be "
                 "reached").format(
-                remote=remote, url=url, why=_why(fetched), kept=kept))
+                remote=remote, url=url, why=git_reason(fetched), kept=kept))
         if not gitops.ref_exists(root, tracking):
             others = gitops.remote_branches(root, remote)
             if had:
@@ -336,11 +329,11 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             behind = gitops.count(root, f"HEAD..{tracking}")
             if behind:
                 before = gitops.head(root) or ""
-                report.notes += _merge(store, point, tracking, f"{remote}/{branch}")
+                report.notes += sync_merge.merge(store, point, tracking, f"{remote}/{branch}")
                 report.merged += behind
                 changed = gitops.changed_paths(root, before, "HEAD")
                 report.conflicts = conflicts_in(store, changed)
-                _verify_merge(store, report, point, f"{remote}/{branch}", kept, changed, before)
+                sync_merge.verify(store, report, point, f"{remote}/{branch}", kept, changed, before)
                 report.notes += sync_guard.one_person_twice(root, before, tracking, f"{remote}/{branch}")
                 report.notes += sync_guard.handed_over_meanwhile(root, before, tracking, f"{remote}/{branch}")
                 # the index now holds the merge's files: it notes the commit they are of, so that
@@ -373,115 +366,3 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
 def _lost_race(result: Any) -> bool:
     said = (result.stderr + result.stdout).lower()
     return any(word in said for word in _RACE_WORDS)
-
-
-def _verify_merge(store: Store, report: SyncReport, point: sync_guard.RestorePoint, label: str,
-                  kept: str, changed: list[str], before: str) -> None:
-    """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
-    merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
-    any other problem undoes the whole sync."""
-    settled = merged_ledgers.drop_entries_taken_back(store.root)
-    if settled:  # a ledger the union had left as this clone's is this merge's change now: checked
-        report.notes += settled
-        changed = sorted({*changed, *gitops.changed_paths(store.root, before, "HEAD")})
-    report.notes += merge_settling.join_respelled_entries(store.root, changed)
-    problems = sync_checks.store_problems(store, changed)
-    if not problems:
-        sync_checks.remember_verified(store)
-        return
-    conflicts = [p for p in problems if sync_guard.is_conflict(p)]
-    if len(conflicts) == len(problems):
-        report.conflicts = conflicts
-        raise SyncError(_(
-            "merged {label}, but {count} field(s) were changed two ways; both versions are kept under "
-            "`conflicts:` in the file. Nothing was pushed: choose each value, then run `kehu sync` again:"
-        ).format(label=label, count=len(conflicts)), *sync_guard.listing(conflicts, store.root))
-    origin = sync_checks.origin_of(store, problems, before)
-    links = [p for p in problems if Path(p.path).is_symlink()]  # as the merge checked them out
-    point.restore()
-    store.index.refresh_changed(changed)  # the files as before the merge again
-    listing = sync_guard.listing(problems, store.root)
-    as_it_was = _("Nothing was changed in this clone (your edits are still there, uncommitted)")
-    if origin == "theirs" and len(links) == len(problems):
-        raise sync_guard.links_brought(label, links, store.root, as_it_was)
-    if origin == "theirs":  # a sync again would stop here again, in every clone: say who can fix it
-        raise SyncError(_(
-            "merging {label} gives a store kehu check rejects, so nothing was pushed. The problems are in "
-            "{label}'s files as they were pushed, not in your changes (kehu sync pushes nothing its check "
-            "rejects: they came by plain git or an older kehu), so every clone's sync stops here until they "
-            "are fixed: where they were made, or in one clone with `git merge {label}`, the files corrected "
-            "(`kehu check` shows where), `git commit -a` and `kehu sync`. {kept}. The problems:").format(
-            label=label, kept=as_it_was), *listing)
-    if origin == "both":  # two changes that are each fine and cannot both stand: a person decides
-        raise SyncError(_(
-            "merging {label} gives a store kehu check rejects, so nothing was pushed: your changes and "
-            "{label}'s to the same records cannot both stand (a sale paid in full in both clones, say). "
-            "Take yours back (`kehu undo`) or change them so that both can stand, then run `kehu sync`. "
-            "{kept}. The problems:").format(label=label, kept=as_it_was), *listing)
-    raise SyncError(_(
-        "merging {label} gives a store kehu check rejects, so nothing was pushed. {kept}. The problems the "
-        "merge would bring:").format(label=label, kept=kept), *listing)
-
-
-def _merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) -> list[str]:
-    """Merge ``ref``; a merge git stops (files both sides changed) stays for the user to finish.
-    Returns what kehu did beyond git's merge, one line each, for the report."""
-    root = store.root
-    # .kehu/ (the index, the lock, the undo journal) is each clone's own and ignored by git, so a
-    # checkout replaces it without asking: a commit that added it (`git add -f`, a link to a
-    # folder outside) is refused before the merge, this clone's journal and index kept
-    shared = gitops.run(root, "ls-tree", "--name-only", ref, "--", STATE_DIR, check=False)
-    if shared.returncode == 0 and shared.stdout.strip():
-        point.restore()
-        raise SyncError(_("{label} holds {folder}/, kehu's own folder of each clone (its index and undo "
-                          "journal), which is never shared: nothing was merged. Remove it from the remote "
-                          "(`git rm -r --cached {folder}` in the clone that added it), then run `kehu sync` "
-                          "again").format(label=label, folder=STATE_DIR))
-    foreign = git_settings.foreign_git_settings(root, ref)
-    if foreign:
-        point.restore()
-        raise SyncError(_("{label} changes how git merges or checks out this store's files, which kehu "
-                          "takes from no clone (a merge driver, a filter or an encoding there would run in "
-                          "every clone): nothing was merged. Put them back as kehu wrote them in the clone "
-                          "that changed them (`git checkout <a commit before> -- <path>`; kehu writes "
-                          ".gitattributes and .gitignore itself), then run `kehu sync` again:").format(label=label),
-                        *(f"  {line}" for line in foreign))
-    twice = sync_guard.added_in_both(root, ref)  # before git's merge, which joins them
-    if twice:
-        sync_guard.refuse_added_in_both(point, ref, label, twice)
-    # kehu's index hook is not run: the sync reads what the merge changed itself, at once.
-    # `--ff` over the rep's own settings: with `merge.ff = only` (a habit against merge commits)
-    # every sync of a clone whose colleague had pushed meanwhile failed, "Not possible to fast-forward"
-    result = gitops.run(root, "merge", "--ff", "--no-edit", "-m", f"kehu sync: merge {label}", ref,
-                        check=False, env={gitops.SKIP_HOOK: "1"})
-    if (result.returncode != 0 and (merge_settling.settle_plans(root, gitops.unmerged_paths(root))
-                                    + merge_settling.settle_ledgers(root, gitops.unmerged_paths(root)))
-            and not gitops.unmerged_paths(root)):  # a plan (a ledger) changed here, reset there: merged
-        result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
-    edited: list[tuple[str, str, str]] = []
-    renumbered: list[str] = []
-    if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
-        edited = sync_merged_away.keep_edited_merged_away(store) or sync_merged_away.merged_into_two(store)
-        renumbered = [] if edited else sync_merged_away.keep_moved_with_new_id(store)
-        if edited or renumbered:
-            result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
-    if result.returncode == 0:
-        # a customer merged away on one side, records added to it on the other: they follow it
-        followed = sync_merged_away.follow_merged_customers(store, ref)
-        stuck = [] if followed else merge_settling.reopen_orphaned_customers(root, ref)
-        if not stuck:
-            return (followed + renumbered + sync_merged_away.merge_again(store, edited)
-                    + sync_merged_away.follow_references(store, ref))
-    else:
-        stuck = gitops.unmerged_paths(root)
-    if not stuck:
-        point.restore()
-        raise SyncError(_("merging {label} failed: {why}. Nothing was changed in this clone (your edits "
-            "are still there, uncommitted)").format(
-            label=label, why=_why(result)))
-    decide = unmerged_files.undecided(root)
-    lines = decide if decide else [", ".join(stuck)]
-    raise SyncError(_(
-        "merging {label} stopped: {count} file(s) changed on both sides in ways kehu cannot merge; nothing "
-        "was pushed. Edit them (`kehu check` shows where), then run `kehu sync` again to finish; or "
-        "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)), *lines)
