@@ -188,7 +188,7 @@ def test_kept_customer_fields_keeps_a_plugins_field_as_it_says(tmp_path: Path) -
     assert "plugin 'greedy' failed in kept_customer_fields" in sized.err, sized.err
     assert run_kehu(store, "check").code == 0
     # a big import's customers, their files made beforehand by its workers: kept the same way
-    from kehu_core.store.customers import new_profile_text
+    from kehu_core.store.profile_text import new_profile_text
 
     made = store.customer_model.model_validate({"id": store.new_customer_id(), "name": "周芷若",
                                                 "created": store.today, "wechat": "@ZZR"})

@@ -3,7 +3,9 @@
 One class, :class:`Store`, put together from modules that each hold one part:
 
 - ``layout``: where things are (folders, file names) and atomic writes of records;
-- ``customers``: customers' profiles; ``interactions``: their purchases, visits, complaints ...;
+- ``customers``: reading customers' profiles; ``customer_rules``: what a write of one is refused
+  for; ``customer_writes``: writing them; ``profile_text``: a profile's YAML text;
+- ``interactions``: customers' purchases, visits, complaints ...;
 - ``bulk``: many new customers whose files were made beforehand (a big import);
 - ``ledgers``: plugins' append-only ledgers;
 - ``batch``: many writes as one, the change journal (``kehu undo``), undoing a failed

@@ -47,7 +47,7 @@ class BulkMixin:
     ) -> list[Customer | KehuError]:
         """Write new profiles: each item a customer of this store's model, validated in its
         region, with no confidential field and nothing sealed; the text
-        :func:`kehu_core.store.customers.new_profile_text` makes of it; and its index rows by
+        :func:`kehu_core.store.profile_text.new_profile_text` makes of it; and its index rows by
         :func:`kehu_core.index.rows.parse_written` (or None); and a file holding that text, written by
         :func:`kehu_core.yamlio.write_staged` on the store's file system (or None). Returns, in order, each customer
         as stored, or the error that refused it (its id taken, a case twin, a plugin's rule),

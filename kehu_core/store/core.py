@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 from .batch import BatchMixin
 from .bulk import BulkMixin
+from .customer_rules import CustomerRulesMixin
+from .customer_writes import CustomerWritesMixin
 from .customers import CustomersMixin
 from .interactions import InteractionsMixin
 from .layout import LayoutMixin
@@ -68,7 +70,8 @@ _HELD: dict[str, int] = {}
 _READING: dict[int, tuple[str, str]] = {}
 
 
-class Store(LayoutMixin, CustomersMixin, InteractionsMixin, BulkMixin, LedgersMixin, BatchMixin):
+class Store(LayoutMixin, CustomersMixin, CustomerRulesMixin, CustomerWritesMixin, InteractionsMixin, BulkMixin,
+            LedgersMixin, BatchMixin):
     """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
 
     def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None,

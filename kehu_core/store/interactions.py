@@ -29,8 +29,8 @@ from ..yamlio import (
     unlisted_folder_message,
 )
 from .batch import journaled
-from .customers import text_doc
 from .layout import interaction_id
+from .profile_text import text_doc
 
 
 class InteractionsMixin:

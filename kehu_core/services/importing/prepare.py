@@ -276,7 +276,7 @@ def _guess_new(prepared: Prepared, store: Store, merger: Any, source: str) -> No
 def _render(prepared: Prepared, store: Store, cid: str, record: dict[str, Any]) -> None:
     """``prepared``'s guess: ``record`` validated as a new customer, its file text and index rows."""
     from ...index.rows import parse_written
-    from ...store.customers import new_profile_text
+    from ...store.profile_text import new_profile_text
 
     customer = store.customer_model.model_validate(record, context=store.validation_context())
     prepared.text = new_profile_text(customer)
