@@ -31,6 +31,7 @@ an owner are under ``-``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -255,7 +256,9 @@ def _hand_planned(store: Store, period: Period) -> dict[str, int]:
     for rep_dir in sorted(p for p in folder.iterdir() if not p.is_symlink() and p.is_dir()
                           and planfile.owner_problem(p.name) is None):
         for day in (period.start + dt.timedelta(days=n) for n in range(period.days)):
-            if planfile.plan_path(store, rep_dir.name, day).is_file():
+            # whatever is there (a FIFO, a folder, a link), as `kehu visits plan` reads the day:
+            # is_file() passed over a FIFO or a folder unsaid, the rep's visits counted short
+            if os.path.lexists(planfile.plan_path(store, rep_dir.name, day)):
                 added = len(planfile.read(store, rep_dir.name, day).add)
                 if added:
                     out[rep_dir.name] = out.get(rep_dir.name, 0) + added
