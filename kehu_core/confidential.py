@@ -1,6 +1,6 @@
 """Confidential fields (客户资料保密): profile fields encrypted at rest, per field, with age.
 
-kehu.yaml names the fields and who may read them (:class:`kehu_core.config.ConfidentialSettings`)::
+kehu.yaml names the fields and who may read them (:class:`kehu_core.config_confidential.ConfidentialSettings`)::
 
     confidential:
       fields: [family, personality]

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .config_names import SHOP_NAME_MAX, as_stored, rep_name_problem, shop_name_problem
+from .config_confidential import ConfidentialSettings
+from .config_credit import CreditSettings, PurchaseSettings
+from .config_names import SHOP_NAME_MAX, shop_name_problem
+from .config_outreach import MailServerSettings, OutreachSettings
 from .config_reports import ReportSettings
+from .config_serve import ServeSettings
 from .i18n import _
-from .keytext import composed, key_text
 from .paths import CONFIG_FILE as CONFIG_FILE  # where it always was, for callers
 
 SCHEMA_VERSION = 1
-_LOGIN = re.compile(r"[A-Za-z0-9._-]+\Z")  # a login is a path segment of kehu serve's URLs
 
 
 class PluginSettings(BaseModel):
@@ -55,148 +53,6 @@ class ComplaintSettings(BaseModel):
         description="remind this many hours before a deadline (0: on the deadline's day)")
 
 
-class PurchaseSettings(BaseModel):
-    """``purchases:`` in kehu.yaml: how a new purchase is recorded when nobody says (the CLI's
-    ``kehu purchase add`` and the TUI's purchase form take the same default; see
-    docs/payments.md and :mod:`kehu_core.services.payments`)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    default_paid: bool = Field(False, description="a new purchase is paid (true) or on credit (false)")
-    credit_days: int | None = Field(
-        30, ge=0, le=3650,
-        description="a purchase on credit without --due is due this many days after its date "
-                    "(null: no due date)")
-
-
-class LevelCredit(BaseModel):
-    """One member level's credit defaults under ``credit: levels:``."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    limit: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2,
-                                  description="credit limit (null: no limit)")
-    terms_days: int | None = Field(None, ge=0, le=3650, description="payment terms in days")
-
-
-class CreditSuggestSettings(BaseModel):
-    """``credit: suggest:``: when ``kehu report credit`` suggests a limit up or down."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    window_days: int = Field(365, ge=1, le=3650, description="credit sales settled in this many days count")
-    raise_after: int = Field(3, ge=1, le=1000, description="settled on time this many times, none late: up")
-    raise_by: float = Field(0.5, gt=0, le=10, description="up by this share (0.5: +50 %)")
-    lower_overdue_days: int = Field(30, ge=0, le=3650, description="anything overdue longer: down")
-    lower_late_share: float = Field(0.5, gt=0, le=1, description="this share of settled sales paid late: down")
-    lower_by: float = Field(0.5, gt=0, lt=1, description="down by this share (0.5: halved)")
-    round_to: int = Field(100, ge=1, le=1_000_000, description="suggested limits are rounded to this")
-
-
-class CreditSettings(BaseModel):
-    """``credit:`` in kehu.yaml: credit limits and payment terms per member level, and the
-    rules of ``kehu report credit`` (see docs/credit.md; the rules are :mod:`kehu_core.credit`)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    default_limit: Decimal | None = Field(
-        None, ge=0, max_digits=14, decimal_places=2,
-        description="the limit of a customer whose level names none (null: no limit)")
-    levels: dict[str, LevelCredit] = Field(default_factory=dict, description="member level → limit, terms")
-    grace_days: int = Field(0, ge=0, le=365, description="paid this many days after due is still on time")
-    plan_weeks: int = Field(4, ge=1, le=52, description="weeks of the collection plan")
-    suggest: CreditSuggestSettings = Field(default_factory=CreditSuggestSettings)
-
-    @field_validator("levels")
-    @classmethod
-    def _levels(cls, value: dict[str, LevelCredit]) -> dict[str, LevelCredit]:
-        return as_stored(value)  # as a customer's level is stored: `Café` decomposed held nobody
-#: an age X25519 public key (``age1`` and 58 bech32 characters) or an SSH public key age
-#: encrypts to; checked by pattern so opening a store does not import the age library
-_AGE_KEY = re.compile(r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/=]+( .*)?|ssh-rsa [A-Za-z0-9+/=]+( .*)?)$")
-
-#: profile fields that cannot be confidential: kehu needs them to find, name and route a
-#: customer (and ``owner`` says whose key opens the others)
-NOT_CONFIDENTIAL = ("id", "name", "owner", "created")
-#: profile fields kehu's own rules read for every customer, whoever runs the command: sealed,
-#: they read as absent to each rule (the key holder's commands too), so `kehu send` messaged a
-#: customer who asked not to be contacted, a loop of referrals and a merge conflict waiting for
-#: a choice passed `kehu check` (and so `kehu sync`), and merges lost whom they had merged
-KEPT_PLAIN_FOR_RULES = ("referrer", "do_not_contact", "also_known", "conflicts", "import_extra")
-
-
-def confidential_problem(name: str) -> str | None:
-    """Why a profile field ``name`` cannot be confidential (None: it can); the one rule of
-    ``confidential: fields:`` in kehu.yaml and of ``kehu keys fields add``."""
-    if name in NOT_CONFIDENTIAL:
-        return _("{name} cannot be confidential: kehu needs it to find and route a customer "
-                 "({join} stay plain)").format(name=repr(name), join=', '.join(NOT_CONFIDENTIAL))
-    if name in KEPT_PLAIN_FOR_RULES:
-        return _("{name} cannot be confidential: kehu's own rules read it for every customer, whoever "
-                 "runs the command (do-not-contact, referral loops, merges: {join} stay plain)").format(
-            name=repr(name), join=', '.join(KEPT_PLAIN_FOR_RULES))
-    return None
-
-
-class ConfidentialSettings(BaseModel):
-    """``confidential:`` in kehu.yaml: which profile fields are encrypted at rest (per field,
-    with age) and to whose public keys (see docs/confidential.md; the rules are in
-    :mod:`kehu_core.confidential`). A customer's fields are encrypted to the key of the rep
-    who owns it and to the ``supervisors``; without ``supervisors`` every recipient reads
-    every customer."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    fields: list[str] = Field(default_factory=list, description="profile fields encrypted at rest")
-    recipients: dict[str, str] = Field(
-        default_factory=dict, description="rep name → age public key (age1...) of who may read them")
-    supervisors: list[str] | None = Field(
-        None, description="recipients who read every customer's confidential fields; the others "
-                          "read those of the customers they own (absent: every recipient reads all)")
-
-    @field_validator("fields")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        # read composed, as a profile's field names are (``models.composed_names``): `café` typed
-        # decomposed here or there was no field of the profile, kept in plain text
-        value = [composed(name) if isinstance(name, str) else name for name in value]
-        for name in value:
-            if isinstance(name, str) and (problem := confidential_problem(name)) is not None:
-                raise ValueError(problem)
-        return list(dict.fromkeys(value))
-
-    @field_validator("recipients")
-    @classmethod
-    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
-        # a rep's name read as the owner it names is stored (``keytext``: trimmed, composed):
-        # `José` typed decomposed or `王芳 ` with a space was a recipient no owner named, so
-        # the rep's key opened none of their own customers' fields
-        for name, key in value.items():
-            if (problem := rep_name_problem(name)) is not None:
-                raise ValueError(problem)
-            if not isinstance(key, str) or not _AGE_KEY.match(key.strip()):
-                raise ValueError(_("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
-                    "ssh-ed25519 ...)").format(
-                    name=name, key=repr(key)))
-        return as_stored({name: key.strip() for name, key in value.items()})
-
-    @field_validator("supervisors")
-    @classmethod
-    def _supervisors(cls, value: list[str] | None) -> list[str] | None:
-        # as recipients are read (``as_stored``): `José` twice, once with the accent as a mark
-        # of its own, was one supervisor without a word; the same text twice is one
-        return None if value is None else list(as_stored(dict.fromkeys(value)))
-
-    @model_validator(mode="after")
-    def _readers(self) -> ConfidentialSettings:
-        if self.fields and not self.recipients:
-            raise ValueError(_("confidential fields need at least one recipient (name: age1...) to encrypt them to"))
-        unknown = [s for s in self.supervisors or [] if s not in self.recipients]
-        if unknown:
-            raise ValueError(_("supervisors {join} have no key under recipients").format(join=', '.join(unknown)))
-        return self
-
-
 class VisitSettings(BaseModel):
     """``visits:`` in kehu.yaml: the day's visit plan and its 客户资料卡 (see docs/visits.md;
     the plan is made in :mod:`kehu_core.visits.plan`)."""
@@ -212,59 +68,6 @@ class VisitSettings(BaseModel):
                                     "the day included, is a reason to visit")
     purchases_on_card: int = Field(5, ge=1, le=20, description="last purchases a card lists")
 
-
-class ServeUser(BaseModel):
-    """One login of ``kehu serve`` (``serve: users:`` in kehu.yaml): a rep, who sees and edits
-    the customers they own, or a supervisor, who sees and edits everyone."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    rep: str | None = Field(None, min_length=1, description="the owner name of the rep's customers")
-    supervisor: bool = Field(False, description="sees and edits every customer")
-    name: str | None = Field(None, min_length=1,
-                             description="who the change journal names (default: the rep, else the login)")
-
-    @field_validator("rep", "name")
-    @classmethod
-    def _rep_name(cls, value: str | None) -> str | None:
-        if value is not None and (problem := rep_name_problem(value)) is not None:
-            raise ValueError(problem)
-        return None if value is None else key_text(value)  # as the owner it names is stored
-
-    @model_validator(mode="after")
-    def _rep_or_supervisor(self) -> ServeUser:
-        if bool(self.rep) == bool(self.supervisor):
-            raise ValueError(_("give either rep: NAME (a rep) or supervisor: true, not both or neither"))
-        return self
-
-    @property
-    def who(self) -> str:
-        return self.name or self.rep or ""
-
-
-class ServeSettings(BaseModel):
-    """``serve:`` in kehu.yaml: who may log in to ``kehu serve`` (docs/serve.md)."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    htpasswd: str = Field(min_length=1, description="the htpasswd file (bcrypt); absolute or relative to the store")
-    users: dict[str, ServeUser] = Field(default_factory=dict)
-    workers: int | None = Field(default=None, ge=0, le=64, description=(
-        "processes that make an address book made whole and render its cards (default: one a core, at most 4, "
-        "for a book of 1000 customers or more; 0: none)"))
-
-    def htpasswd_file(self, root: Path) -> Path:
-        """The htpasswd file: ``~`` expanded, a relative path taken from the store's folder ``root``."""
-        path = Path(self.htpasswd).expanduser()
-        return path if path.is_absolute() else root / path
-
-    @field_validator("users")
-    @classmethod
-    def _plain_logins(cls, value: dict[str, ServeUser]) -> dict[str, ServeUser]:
-        for login in value:
-            if not _LOGIN.match(login):
-                raise ValueError(_("{login}: a login is letters, digits, '.', '_' or '-'").format(login=repr(login)))
-        return value
 
 
 DEFAULT_CARD_FIELDS = ["phones", "addresses", "birthday|lunar_birthday", "level", "interests", "family",
@@ -329,65 +132,6 @@ class ImportLimits(BaseModel):
         description="the most rows (sheet lines, vCards) one import reads, its files together; past it "
                     "nothing is imported: each row is held in memory until the import is written "
                     "(about 4 KB a row), so a 100 MB file of short rows took 15 GB")
-
-
-class MailServerSettings(BaseModel):
-    """``smtp:`` in kehu.yaml: the email server of `kehu send`: `host`, `port`, `security`,
-    `username`, `password_env`, `from`, `timeout` (see docs/reports.md). Never a `password`:
-    kehu.yaml is shared by `kehu sync`, so one written here would be pushed to the team's remote;
-    it is refused, at its line, whenever kehu.yaml is read."""
-
-    model_config = ConfigDict(defer_build=True, extra="allow")
-
-    password: None = Field(None, description="never here: the password is read from the variable password_env "
-                                             "names")
-    # read by every door's rule of numbers, at their line, as every setting's (`port: 4_65` was
-    # port 465, `timeout: abc` ended `kehu send` in "internal error: ValueError")
-    port: int | None = Field(None, ge=1, le=65535, description="the server's port (default 25; 465: ssl, "
-                                                                "587: starttls)")
-    timeout: float | None = Field(None, gt=0, le=3600, description="seconds to wait for the server (default 30)")
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _no_password(cls, value: Any) -> None:
-        raise ValueError(_("passwords are never kept in the store (it is shared through git); remove it, "
-                           "put the password in an environment variable and name that variable in "
-                           "smtp.password_env"))
-
-
-#: `kehu send`'s pace when neither `--rate` nor kehu.yaml's `outreach.rate_per_minute` gives one
-DEFAULT_RATE = 30
-#: the slowest pace, in messages a minute: one in under 17 hours
-LEAST_RATE = 0.001
-
-
-def rate_problem(per_minute: float) -> str | None:
-    """What is wrong with a send's pace (`--rate`, `outreach.rate_per_minute`), or None: a
-    number, LEAST_RATE at the least. `1e-9` sent one message, then waited past what time.sleep
-    takes ("internal error: OverflowError"), the rest unsent; `nan` was no rate."""
-    if math.isfinite(per_minute) and per_minute >= LEAST_RATE:
-        return None
-    return _("rate {per_minute}: expected a number of messages per minute, at least {least}").format(
-        per_minute=per_minute, least=LEAST_RATE)
-
-
-class OutreachSettings(BaseModel):
-    """``outreach:`` in kehu.yaml: how `kehu send` paces its messages (see docs/reports.md)."""
-
-    # a settings model, read as kehu.yaml is (`kehu check` too): `rate_per_minute: abc` was read
-    # by `kehu send` alone, refused only as it ran
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
-    rate_per_minute: float | None = Field(
-        None, description=f"messages a minute `kehu send` sends at most (default {DEFAULT_RATE}); `--rate` wins")
-
-    @field_validator("rate_per_minute")
-    @classmethod
-    def _a_pace(cls, value: float | None) -> float | None:
-        problem = None if value is None else rate_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
 
 class StoreConfig(BaseModel):

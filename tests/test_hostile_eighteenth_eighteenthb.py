@@ -270,7 +270,7 @@ def test_the_mail_servers_port_and_timeout_are_settings_read_at_their_line(store
     """kehu.yaml's `smtp: port:` and `timeout:` were read by `kehu send` with Python's `int` and
     `float` as it connected: `port: 4_65` was port 465, `true` port 1, and `timeout: abc` ended the
     send in "internal error: ValueError", with `kehu check` ok. They are settings of the model
-    now (`config.MailServerSettings`), read by the rule of every setting's numbers at their line."""
+    now (`config_outreach.MailServerSettings`), read by the rule of every setting's numbers at their line."""
     config = store_path / "kehu.yaml"
     plain = config.read_text(encoding="utf-8")
     for typed, said in (("port: 4_65", "smtp.port: '4_65' is not a number"), ("port: true", "smtp.port: true is yes"),

@@ -144,7 +144,7 @@ def test_the_warm_up_makes_way_for_a_phone_syncing(tmp_path: Path) -> None:
     has paused (``QUIET_AFTER``), not between two of its requests: its work in the worker
     processes took the cores the phone's own cards were rendered on. A request waiting for
     what the warm-up makes lets it go on at once."""
-    from kehu_core.config import ServeSettings
+    from kehu_core.config_serve import ServeSettings
     from kehu_core.serve.scope import QUIET_AFTER, Served
     from kehu_core.store import open_store
 

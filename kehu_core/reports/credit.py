@@ -3,7 +3,7 @@ credit limit up or down with the reason, and the collection plan of the coming w
 
 What is owed and how overdue it is comes from :func:`~kehu_core.reports.receivables.receivables_report`
 (the one home of 应收账款); each customer's limit and terms from :func:`kehu_core.credit.terms_of`;
-the thresholds from ``credit: suggest:`` in kehu.yaml (:class:`~kehu_core.config.CreditSuggestSettings`).
+the thresholds from ``credit: suggest:`` in kehu.yaml (:class:`~kehu_core.config_credit.CreditSuggestSettings`).
 
 A sale on credit is settled **on time** when its last payment came no later than its due day
 plus ``credit: grace_days``, **late** otherwise (by that many days); a sale without a due date
@@ -164,7 +164,7 @@ def credit_report(store: Store, today: dt.date, owner: str | None = None) -> Cre
 
 def _suggest(row: CreditCustomer, rules: object) -> None:
     """Up, down or keep, with the reason in figures (``credit: suggest:`` in kehu.yaml)."""
-    from ..config import CreditSuggestSettings
+    from ..config_credit import CreditSuggestSettings
 
     assert isinstance(rules, CreditSuggestSettings)
     downs = []

@@ -20,7 +20,7 @@ from ..errors import KehuError
 from ..i18n import _
 
 if TYPE_CHECKING:
-    from ..config import ServeSettings, ServeUser
+    from ..config_serve import ServeSettings, ServeUser
     from ..store import Store
 
 ADDRESS_BOOK = "contacts"

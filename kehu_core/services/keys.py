@@ -213,7 +213,7 @@ class FieldChange:
 
 
 def _field_problem(name: str) -> str | None:
-    from ..config import confidential_problem
+    from ..config_confidential import confidential_problem
 
     if not name.isidentifier():
         return _("{name} is not a field name (a profile field such as family, personality, notes)").format(

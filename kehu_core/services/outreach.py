@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config import DEFAULT_RATE, rate_problem
+from ..config_outreach import DEFAULT_RATE, rate_problem
 from ..errors import KehuError
 from ..i18n import _
 from . import segments
@@ -162,7 +162,7 @@ class RateLimiter:
 
 def rate_setting(store: Store) -> float:
     """kehu.yaml's ``outreach.rate_per_minute`` (read, by the rule of every setting's numbers and
-    :func:`~kehu_core.config.rate_problem`, as kehu.yaml is), else :data:`DEFAULT_RATE`."""
+    :func:`~kehu_core.config_outreach.rate_problem`, as kehu.yaml is), else :data:`DEFAULT_RATE`."""
     given = store.config.outreach.rate_per_minute
     return DEFAULT_RATE if given is None else given
 

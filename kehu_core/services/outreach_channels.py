@@ -36,7 +36,7 @@ class SmtpSettings:
     """
 
     def __init__(self, raw: dict[str, Any]):
-        # a password here is refused as kehu.yaml is read (config.MailServerSettings)
+        # a password here is refused as kehu.yaml is read (config_outreach.MailServerSettings)
         if not raw.get("host"):
             raise KehuError(_("kehu.yaml smtp.host: missing; email needs an SMTP server (see README)"))
         if not raw.get("from"):
