@@ -1,7 +1,7 @@
 """A purchase line whose quantity and unit price are both more than nothing but whose amount
 rounds to ¥0.00 (``--qty 0.0000001 --price 10``) is refused at every door: the CLI, an import's
 row, a hand-edited file (``kehu check``), the TUI's form. It was stored as a sale of ¥0.00 with
-exit 0. One rule (kehu_core.models.interactions.LineItem), one message, exit 1, nothing written."""
+exit 0. One rule (kehu_core.models.purchase.LineItem), one message, exit 1, nothing written."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ Validation needs the store's default phone region, passed as pydantic context
 is assumed.
 
 One module per kind of thing: ``customer`` (the profile, its limits, loops of referrals),
-``interactions`` (purchase, visit, call, message, complaint, feedback, note), ``plugin_data``
+``interactions`` (every kind read by its ``kind``; visit, call, message, feedback, note),
+``purchase`` and ``complaint`` (those two kinds, with their payments and moves), ``plugin_data``
 (a reminder, a ledger line), ``fields`` (the field types: money, dates, phones, yes/no),
 ``contacts`` (the phone and email rules) and ``hostile`` (what no record holds: deep nesting,
 control characters). The names plugins and other doors use are imported here.
@@ -19,6 +20,7 @@ skip_pydantic_plugin_scan()  # before any model validates: see the function
 
 # after the call above: importing these defines the models
 from ..money import CENT  # noqa: E402
+from .complaint import COMPLAINT_STATES, Complaint, ComplaintState, ComplaintStep  # noqa: E402
 from .contacts import normalise_email, normalise_phone, region_problem  # noqa: E402
 from .customer import (  # noqa: E402
     MAX_ADDRESS,
@@ -48,28 +50,20 @@ from .fields import (  # noqa: E402
     shows_something,
 )
 from .hostile import CONTROL_CHARACTERS, MAX_FIELDS, MAX_VALUES, on_one_line, one_line_problem, too_deep  # noqa: E402
+from .interaction_base import InteractionBase  # noqa: E402
 from .interactions import (  # noqa: E402
-    COMPLAINT_STATES,
     INTERACTION_KINDS,
     Call,
-    Complaint,
-    ComplaintState,
-    ComplaintStep,
     Feedback,
     Interaction,
-    InteractionBase,
-    LineItem,
     Message,
     Note,
-    OverLimit,
-    Payment,
-    Purchase,
     Visit,
-    Voided,
     parse_interaction,
     text_missing,
 )
 from .plugin_data import LedgerEntry, Reminder  # noqa: E402
+from .purchase import LineItem, OverLimit, Payment, Purchase, Voided  # noqa: E402
 
 __all__ = [
     "CENT", "COMPLAINT_STATES", "CONTROL_CHARACTERS", "INTERACTION_KINDS", "MAX_ADDRESS", "MAX_CONTACTS",
