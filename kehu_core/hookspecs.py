@@ -129,6 +129,24 @@ def validate_ledger(store: Store, customer_id: str, ledger: str,
     a line that would bring a new message is refused (RecordError, nothing written), as a
     profile is by ``validate_customer``.
     ``None`` or an empty list: nothing wrong. Every plugin is asked; all messages are kept.
+    A plugin that implements ``validate_ledger_line`` too is asked that instead before a line
+    is added, and this one by ``kehu check`` alone.
+    """
+
+
+@hookspec
+def validate_ledger_line(store: Store, customer_id: str, ledger: str,
+                         entry: dict[str, Any]) -> list[str] | None:
+    """What ``validate_ledger`` would say of ``entry`` added as the last line of the ledger, asked
+    before the line is written (``store.append_ledger``) instead of ``validate_ledger`` with
+    every entry: a ledger of 23 000 entries was read and checked whole for every sale. Optional,
+    and only for a plugin that implements ``validate_ledger``: answer from the line and what the
+    store says cheaply (``store.ledger_has``), and where the line needs the rest, read it
+    (``store.ledger``) and ask your ``validate_ledger`` rules of it, keeping the messages of the
+    new entry. Returns messages (one line of text each), each a refusal of the line as one of
+    ``validate_ledger``'s would be (RecordError, nothing written). ``kehu check`` never asks it:
+    ``validate_ledger`` stays the one judge of a ledger, so a line this passes and that would
+    find at fault is still named there. ``None`` or an empty list: nothing wrong.
     """
 
 

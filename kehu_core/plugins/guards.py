@@ -27,8 +27,8 @@ from .results import _finished, _finished_old, _started, check_result, check_res
 #: lists, shows and reports, where a write is a plugin's bug. ``interaction_saved`` writes (points
 #: after a sale); ``register_commands`` runs once, before a store is open.
 READING_HOOKS = frozenset({
-    "validate_customer", "kept_customer_fields", "validate_ledger", "customer_values", "customer_values_many",
-    "customer_value_figures", "tier_names",
+    "validate_customer", "kept_customer_fields", "validate_ledger", "validate_ledger_line", "customer_values",
+    "customer_values_many", "customer_value_figures", "tier_names",
     "settings_model", "customer_fields", "reminder_rules", "tui_columns", "tui_panels", "importers",
     "exporters", "message_senders",
 })
@@ -41,7 +41,8 @@ READING_HOOKS = frozenset({
 #: Those of them that only read (:data:`READING_HOOKS`) give kehu's own plugins what kehu has,
 #: as :data:`THEIR_COPY_HOOKS` do: they change nothing they are given, and a copy of every
 #: profile for each of their rules was a quarter of a `kehu check` of a large store
-OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "kept_customer_fields", "validate_ledger"})
+OWN_COPY_HOOKS = frozenset({"interaction_saved", "validate_customer", "kept_customer_fields", "validate_ledger",
+                            "validate_ledger_line"})
 
 #: the hooks given customers to compute values of: a plugin not kehu's gets its own copies (kehu's
 #: own change nothing they are given, and a copy of every customer of a list for each of them

@@ -284,6 +284,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "validate_customer": _messages,
     "kept_customer_fields": _kept_fields,
     "validate_ledger": lambda r: _list_of(r, "(entry index, message) pairs", _entry_message),
+    "validate_ledger_line": _messages,
     "customer_values": _values_dict,
     "customer_values_many": _values_many,
     "customer_value_figures": _figures,

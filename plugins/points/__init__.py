@@ -18,7 +18,7 @@ from kehu_core.plugins import Panel
 from kehu_core.store import LEDGER_SUFFIX, Store
 
 from .book import LEDGER, NAME, PointsSettings, book_of, earn, reason_text, referral
-from .ledger_rules import earned_twice, lapse_when_given, overdrawn, written_off_twice
+from .ledger_rules import ledger_problems, line_problems
 
 #: a customer's points (balance, expiring soon) come from their own ledger, the day and the
 #: settings alone: the index keeps them per customer and recomputes only those whose records changed
@@ -47,8 +47,19 @@ def validate_ledger(ledger: str, entries: list[dict[str, Any]]) -> list[tuple[in
     if ledger != LEDGER:
         return None
     try:
-        return overdrawn(entries) + written_off_twice(entries) + earned_twice(entries) + lapse_when_given(entries)
+        return ledger_problems(entries)
     except (TypeError, ValueError):  # an entry that does not replay: `kehu points` names its line
+        return None
+
+
+@hookimpl
+def validate_ledger_line(store: Store, customer_id: str, ledger: str, entry: dict[str, Any]) -> list[str] | None:
+    # asked before a line is added, instead of validate_ledger with the whole ledger
+    if ledger != LEDGER:
+        return None
+    try:
+        return line_problems(store, customer_id, entry)
+    except (TypeError, ValueError):  # as validate_ledger: `kehu points` names its line
         return None
 
 

@@ -8,9 +8,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from kehu_core.errors import RecordError
 from kehu_core.i18n import _
+from kehu_core.store import Store
 
-from .book import entry_date
+from .book import LEDGER, entry_date
+
+#: the reasons whose rules weigh an entry against the entries before it: a spending
+#: (:func:`overdrawn`), a write-off (:func:`written_off_twice`), a referral bonus (the bonus held,
+#: :func:`earned_twice`); a sale's points or its void is weighed against the entries naming that
+#: sale alone, and every other entry only against itself (:func:`lapse_when_given`)
+LOOK_BACK = frozenset({"redeem", "expire", "referral"})
+
+
+def ledger_problems(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Every rule's ``(index, message)`` pairs of a points ledger (the plugin's ``validate_ledger``)."""
+    return overdrawn(entries) + written_off_twice(entries) + earned_twice(entries) + lapse_when_given(entries)
+
+
+def line_problems(store: Store, customer_id: str, entry: dict[str, Any]) -> list[str]:
+    """The messages :func:`ledger_problems` gives of ``entry`` added as the last line of the
+    customer's ledger (the plugin's ``validate_ledger_line``): each rule flags an entry against
+    those before it, so the entries before keep theirs. The ledger is read only for an entry a
+    rule weighs against others (:data:`LOOK_BACK`, or a sale's points or void whose sale the
+    ledger's text names already): a sale's points, the common line, is judged from its text
+    (``store.ledger_has``), not by reading a ledger of 23 000 entries for every sale."""
+    reason, ref = entry.get("reason"), entry.get("ref")
+    try:
+        if reason in LOOK_BACK or (reason in ("purchase", "void") and isinstance(ref, str)
+                                   and store.ledger_has(customer_id, LEDGER, reason=reason, ref=ref)):
+            entries = [*store.ledger(customer_id, LEDGER), entry]
+            return [message for n, message in ledger_problems(entries) if n == len(entries) - 1]
+    except RecordError:  # a ledger no reader takes: `kehu check` names its line
+        return []
+    return [message for _n, message in lapse_when_given([entry])]
 
 
 def _takes_back(entry: dict[str, Any]) -> bool:

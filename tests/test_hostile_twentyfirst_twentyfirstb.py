@@ -1,0 +1,91 @@
+"""The twenty-first round (B, 2026-12-07): a ledger's rules asked of a new line without reading
+the whole ledger. Each failed on the code before its fix. See docs/reliability.md, "The outside
+attacker's variants"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kehu_core import hookimpl
+from kehu_core.models import Purchase
+from kehu_core.testing import make_store, reopen, run_kehu
+
+TODAY = dt.date(2026, 11, 20)
+
+
+class _Gifts:
+    """A third party's gifts ledger: a gift after each sale, of 10 for a sale over 100. Its rule
+    (at most 5 a gift) is asked of the whole ledger by `kehu check` (``validate_ledger``) and of
+    a new line alone before it is written (``validate_ledger_line``); it keeps what it was asked."""
+
+    def __init__(self) -> None:
+        self.whole: list[int] = []  # the length of each ledger validate_ledger was handed
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        if isinstance(interaction, Purchase):
+            delta = 10 if interaction.amount > 100 else 1
+            store.append_ledger(customer.id, "gifts", {"date": store.today, "reason": "gift", "delta": delta})
+
+    @hookimpl
+    def validate_ledger(self, ledger: str, entries: list[dict[str, Any]]) -> list[tuple[int, str]] | None:
+        if ledger != "gifts":
+            return None
+        self.whole.append(len(entries))
+        return [(n, "a gift of at most 5") for n, e in enumerate(entries) if e.get("delta", 0) > 5]
+
+    @hookimpl
+    def validate_ledger_line(self, ledger: str, entry: dict[str, Any]) -> list[str] | None:
+        return ["a gift of at most 5"] if ledger == "gifts" and entry.get("delta", 0) > 5 else None
+
+
+def test_a_plugins_line_rule_is_asked_of_a_new_line_and_its_ledger_rule_by_check(tmp_path: Any) -> None:
+    """Every sale of a customer handed each plugin's ``validate_ledger`` the customer's whole
+    ledger (read and parsed for it: a ledger of 23 000 entries doubled the CPU of `kehu purchase
+    add`). A plugin implementing ``validate_ledger_line`` is asked that of the new line instead:
+    a line it refuses is not written (the plugin named, the sale kept), one it passes is; its
+    ``validate_ledger`` is asked by `kehu check`, the one judge of a ledger."""
+    gifts = _Gifts()
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}], plugins={"gifts": gifts})
+    cid = next(iter(store.iter_customer_ids()))
+    for price in ("10", "20"):
+        assert run_kehu(store, "purchase", "add", cid, "--item", "茶", "--price", price, "--paid").code == 0
+    big = run_kehu(store, "purchase", "add", cid, "--item", "茶", "--price", "500", "--paid")
+    assert big.code == 0, big
+    assert "plugin 'gifts' failed in interaction_saved" in big.err, big.err
+    assert "not written, `kehu check` would reject it: a gift of at most 5 (plugin gifts)" in big.err, big.err
+    assert gifts.whole == [], "the whole ledger was handed to validate_ledger on a sale"
+    assert [e["delta"] for e in reopen(store).ledger(cid, "gifts")] == [1, 1]
+    assert len(reopen(store).interactions(cid)) == 3
+    checked = run_kehu(store, "check")
+    assert checked.code == 0, checked
+    assert gifts.whole == [2]
+
+
+class _PointsAgain:
+    """A third party giving the points of one sale, `p-fixed`, after every sale (a plugin of a
+    till that kept its own sale number): the second gives them again."""
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        if isinstance(interaction, Purchase):
+            store.append_ledger(customer.id, "points", {"date": store.today, "reason": "purchase",
+                                                        "ref": "p-fixed", "delta": 3})
+
+
+def test_the_points_of_one_sale_given_again_by_a_plugin_are_refused_from_the_line(tmp_path: Any) -> None:
+    """The points plugin answers of a new line (``validate_ledger_line``) without reading the
+    ledger unless the line needs it: a sale's points whose sale the ledger names already are
+    (`earned_twice`), refused before they are written, the first kept; `check` clean."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}], plugins={"till": _PointsAgain()})
+    cid = next(iter(store.iter_customer_ids()))
+    first = run_kehu(store, "purchase", "add", cid, "--item", "茶", "--price", "10", "--paid")
+    assert first.code == 0 and "failed" not in first.err, first
+    again = run_kehu(store, "purchase", "add", cid, "--item", "茶", "--price", "10", "--paid")
+    assert again.code == 0, again
+    assert "plugin 'till' failed in interaction_saved" in again.err, again.err
+    assert "awards the points of sale p-fixed again" in again.err, again.err
+    refs = [e.get("ref") for e in reopen(store).ledger(cid, "points")]
+    assert refs.count("p-fixed") == 1, refs
+    assert run_kehu(store, "check").code == 0
