@@ -139,7 +139,15 @@ def lapse_of(store: Store, rule: ReminderRule) -> int | None:
     configured = lapse_settings(store)
     if rule.name in configured:
         return configured[rule.name]
-    return getattr(rule, "lapse_days", DEFAULT_LAPSE_DAYS)
+    own = getattr(rule, "lapse_days", DEFAULT_LAPSE_DAYS)
+    # a rule's -3 asked it from three days after the first day shown: its reminder due today
+    # never showed, without a word; the rule's plugin's wrong result now (kehu.yaml's own days
+    # are refused at their line by LapseDays)
+    if own is not None and (isinstance(own, bool) or not isinstance(own, int) or own < 0):
+        raise WrongResult(_("its rule {rule} has lapse_days {value}, expected a whole number of days, 0 or more "
+                            "(0: only on its due day), or None (never lapses)").format(
+            rule=repr(rule.name), value=repr(own)))
+    return own
 
 
 def _first_day(start: dt.date, lapse: int | None) -> dt.date:

@@ -52,7 +52,9 @@ class ReminderRule(Protocol):
     lapse_days: int | None
     """Optional: how many days after its due day a missed reminder of the rule still shows;
     after that it lapses (a greeting a year late is worth nothing). ``None``: never lapses (an
-    overdue bill). ``plugins: reminders: lapse_days: {NAME: N}`` in kehu.yaml overrides it.
+    overdue bill); ``0``: only on its due day. Anything else (a negative number, a bool, a
+    string, a fraction) is the plugin's wrong result: the rule is reported as failing and gives
+    nothing. ``plugins: reminders: lapse_days: {NAME: N}`` in kehu.yaml overrides it.
     Default: ``kehu_core.reminder_engine.DEFAULT_LAPSE_DAYS``. The engine asks ``due`` for the
     window starting that many days before the list's first day and drops what is older."""
 

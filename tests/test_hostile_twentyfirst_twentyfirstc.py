@@ -1,0 +1,81 @@
+"""The twenty-first round (twentyfirstc, 2026-12-07, issue 16): sync, the TUI and plugins. Each
+test failed on the code before its fix. See docs/reliability.md, "The outside attacker's
+variants"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kehu_core import hookimpl
+from kehu_core import reminder_engine as engine
+from kehu_core.models import Customer, Reminder
+from kehu_core.store import open_store
+
+from .conftest import kehu
+from .pluginutil import add_customer
+
+
+class _Today:
+    """A third party's rule: one reminder on 2026-03-04 for each customer, and its own lapse."""
+
+    name = "call-back"
+    plugin = "callbacks"
+
+    def __init__(self, lapse_days: Any) -> None:
+        self.lapse_days = lapse_days
+
+    def due(self, store: Any, customer: Customer, history: list[Any], start: dt.date,
+            end: dt.date) -> Iterator[Reminder]:
+        day = dt.date(2026, 3, 4)
+        if start <= day <= end:
+            yield Reminder(customer_id=customer.id, customer_name=customer.name, due=day,
+                           rule=self.name, title="回电", key=f"call-back:{customer.id}:2026-03-04")
+
+
+class _Callbacks:
+    def __init__(self, lapse_days: Any) -> None:
+        self.lapse_days = lapse_days
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [_Today(self.lapse_days)]
+
+
+def test_a_plugin_rule_with_a_negative_lapse_is_its_plugins_wrong_result(store_path: Path) -> None:
+    """A rule's own ``lapse_days = -3`` was taken without a word: the engine asked the rule from
+    three days after the first day shown, so the rule's reminder due today was never shown, and
+    nothing said why. It is now the plugin's wrong result, named; 0 (only on its day) and None
+    (never lapses) keep their meaning."""
+    add_customer(store_path, "赵敏")
+    day = dt.date(2026, 3, 4)
+
+    def due(lapse: Any, on: dt.date = day) -> tuple[list[str], list[str]]:
+        store = open_store(store_path, extra_plugins={"callbacks": _Callbacks(lapse)})
+        found = [r.rule for r in engine.due_reminders(store, on, on) if r.rule == "call-back"]
+        return found, [f"{f.plugin}: {f.hook}: {f.error}" for f in store.plugins.failures]
+
+    found, failures = due(-3)
+    assert found == []
+    assert any(f.startswith("callbacks: reminder rule call-back:") and "lapse_days" in f and "-3" in f
+               for f in failures), failures
+    for wrong in (True, "3", 2.5):
+        assert any("lapse_days" in f for f in due(wrong)[1]), wrong
+    assert due(0) == (["call-back"], [])  # on its day
+    assert due(0, day + dt.timedelta(days=1)) == ([], [])  # and not the day after
+    assert due(None, dt.date(2027, 3, 4)) == (["call-back"], [])  # never lapses
+    assert due(3, day + dt.timedelta(days=3)) == (["call-back"], [])
+
+
+def test_a_negative_lapse_in_kehu_yaml_names_its_line_for_any_plugins_rule(store_path: Path) -> None:
+    """kehu.yaml's ``lapse_days: {RULE: -3}`` is refused at its line with its field, a rule of
+    another plugin's named there too (held before this round: kept so)."""
+    config = store_path / "kehu.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "plugins:\n", "plugins:\n  reminders:\n    lapse_days: {call-back: -3}\n", 1), encoding="utf-8")
+    line = next(n for n, s in enumerate(config.read_text(encoding="utf-8").splitlines(), 1) if "call-back" in s)
+    result = kehu("reminders", store=store_path)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"kehu.yaml:{line}: plugins.reminders.lapse_days.call-back" in result.err
