@@ -5,8 +5,9 @@ One entry per command (``kehu purchase add``, ``kehu customer merge`` ...): who,
 held before (its *before-image*) and a hash of what it holds after. ``kehu undo`` puts the files of
 the newest entry still in effect back as they were (removing those it created, restoring those it
 removed) and refuses when one of them changed since; ``kehu undo --list`` and ``kehu customer log``
-read it. See docs/undo.md for why a journal and not a git commit per command (the cost at
-100 000 customers).
+read it (:mod:`kehu_core.journal_entries`: the entries as files, reading and pruning them).
+See docs/undo.md for why a journal and not a git commit per command (the cost at 100 000
+customers).
 
 The journal lives in the store's state folder (``.kehu/journal/``, never committed), one JSON
 file per entry named by its number, so it works in a store that is not a git repo and costs one
@@ -31,20 +32,28 @@ import subprocess
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import journal_ahead
 from .confidential import plain_fields
 from .errors import KehuError, Problem
 from .i18n import _
+from .journal_entries import (
+    KEEP_IMAGES,
+    Entry,
+    FileChange,
+    entries,
+    entry_file,
+    entry_numbers,
+    folder,
+    last_in_effect,
+    outside_store,
+    prune_images,
+)
 from .yamlio import YamlFileError, atomic_write, read_bytes
 
 if TYPE_CHECKING:
     from .store import Store
-
-JOURNAL_DIR = journal_ahead.JOURNAL_DIR
-#: Entries that keep their before-images; older ones keep who/when/what for the log only.
-KEEP_IMAGES = 1000
 
 
 def _sha(data: bytes | None) -> str | None:
@@ -52,7 +61,6 @@ def _sha(data: bytes | None) -> str | None:
 
 
 def _read(path: Path) -> bytes | None:
-    from .yamlio import read_bytes  # never a FIFO or a link's target (it hangs, or leaks)
 
     try:
         return read_bytes(path)
@@ -65,7 +73,6 @@ def _sha_now(path: Path, seen: dict[Path, bytes | None] | None = None) -> str | 
     since": a link, a FIFO or a folder put in its place since is no file kehu wrote — a change
     (``kehu undo`` ended in "internal error: YamlFileError"), never read nor written through.
     ``seen`` keeps the bytes read (the undo needs them again: each file read once)."""
-    from .yamlio import YamlFileError
 
     try:
         data = _read(path)
@@ -112,139 +119,6 @@ class Recorder:
         self.after[path] = data
 
 
-@dataclass
-class FileChange:
-    path: str  # relative to the store's root, with /
-    before: str | None  # the text before; None: the file did not exist
-    after: str | None  # sha1 of the bytes after; None: removed
-    pruned: bool = False  # the before-image was dropped (an old entry)
-
-
-@dataclass
-class Entry:
-    id: int
-    when: str  # ISO 8601, from store.now()
-    who: str
-    command: str
-    files: list[FileChange]
-    undoes: int | None = None
-    undone_by: int | None = None  # filled in when listed
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "when": self.when, "who": self.who, "command": self.command,
-                "files": [f.path for f in self.files], "undoes": self.undoes,
-                "undone_by": self.undone_by}
-
-    def describe(self) -> str:
-        return f"#{self.id} ({self.command}, {self.when[:16].replace('T', ' ')}, {self.who})"
-
-
-folder = journal_ahead.journal_folder
-
-
-def _file(store: Store, number: int) -> Path:
-    return folder(store) / f"{number:08d}.json"
-
-
-def _numbers(store: Store) -> list[int]:
-    base = folder(store)
-    if not base.is_dir():
-        return []
-    return sorted(int(n[:-5]) for n in os.listdir(base) if n.endswith(".json") and n[:-5].isdigit())
-
-
-#: the largest entry read: an entry notes every file its command wrote (about 700 bytes a row of
-#: an import of new customers with their purchases) and the text before of each it changed, so
-#: one import of 3 000 rows passed a record's 2 MiB, and every `kehu undo` and `undo --list`
-#: after it refused the whole journal ("not a journal entry kehu wrote; remove it"); an import of
-#: the most rows kehu reads (`import_limits: rows`, 200 000) writes about 140 MB
-MAX_ENTRY_BYTES = 512 * 2**20
-
-
-def _entry_json(path: Path) -> Any:
-    """An entry's JSON as written, never through a link or from a FIFO (``read_bytes``)."""
-    return json.loads(read_bytes(path, MAX_ENTRY_BYTES).decode("utf-8"))
-
-
-#: what reading a file that is no entry kehu wrote raises (RecursionError: JSON nested past
-#: Python's stack, a hand edit)
-_NOT_AN_ENTRY = (YamlFileError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
-
-
-def _rewritable(path: Path) -> dict[str, Any] | None:
-    """An entry to rewrite in place (its before-images dropped), or None for a file that is no
-    entry kehu wrote: `kehu undo` and `undo --list` name it ("remove it"); a rewrite of the
-    other entries goes on past it. A hand-edited or damaged entry ended `kehu keys add` in
-    "internal error" after kehu.yaml was written, the keys half given."""
-    try:
-        data = _entry_json(path)
-        if not (isinstance(data, dict) and isinstance(data.get("files"), list)
-                and all(isinstance(f, dict) for f in data["files"])):
-            return None
-        return data
-    except _NOT_AN_ENTRY:
-        return None
-
-
-def _load(path: Path) -> Entry:
-    try:  # never through a link (read_bytes), and only paths inside the store (below)
-        data = _entry_json(path)
-        if any(_outside(f["path"]) for f in data["files"]):
-            raise ValueError(_("a path outside the store"))
-        return _entry(data)
-    except _NOT_AN_ENTRY as exc:
-        raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
-            path=path, why=exc)) from None
-
-
-def _entry(data: dict[str, Any]) -> Entry:
-    """An entry of the shape kehu writes, or ValueError naming the key that is not: a hand-made
-    one without `who` ended `undo --list` in "internal error: KeyError" (its `who` or `command`
-    holding ESC: `render.terminal_safe` where they are printed)."""
-    def number(key: str, value: Any, optional: bool = False) -> Any:
-        if (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        raise ValueError(_("{key}: expected a whole number").format(key=key))
-
-    def text(key: str, value: Any, optional: bool = False) -> Any:
-        if (value is None and optional) or isinstance(value, str):
-            return value
-        raise ValueError(_("{key}: expected text").format(key=key))
-
-    files = []
-    for f in data["files"]:
-        if not isinstance(f.get("pruned", False), bool):
-            raise ValueError(_("{key}: expected true or false").format(key="pruned"))
-        files.append(FileChange(f["path"], text("before", f.get("before"), True), text("after", f.get("after"), True),
-                                f.get("pruned", False)))
-    return Entry(number("id", data["id"]), text("when", data["when"]), text("who", data["who"]),
-                 text("command", data["command"]), files, number("undoes", data.get("undoes"), True))
-
-
-def _outside(rel: str) -> bool:
-    """Whether a journal's path leaves the store (absolute, or through ``..``) or names git's
-    or kehu's own files (``.git/config``, ``.kehu/``), which no command changes: an undo writes
-    every path of an entry, so a planted entry must not name ``../../etc/x`` (nor git's config,
-    whose settings run commands)."""
-    if not isinstance(rel, str):
-        return True
-    parts = Path(rel).parts
-    return Path(rel).is_absolute() or not parts or ".." in parts or ".git" in parts or ".kehu" in parts
-
-
-def entries(store: Store) -> list[Entry]:
-    """Every entry, oldest first, each knowing which later entry undid it. A command that was
-    killed half-way is one of them (:mod:`kehu_core.journal_ahead`), even before the next write."""
-    if not store.holds_lock() and journal_ahead.interrupted(store):
-        with contextlib.suppress(KehuError, OSError), store.lock():
-            pass  # taking the lock makes the killed command's entry
-    found = [_load(_file(store, n)) for n in _numbers(store)]
-    by_id = {e.id: e for e in found}
-    for entry in found:
-        if entry.undoes is not None and entry.undoes in by_id:
-            by_id[entry.undoes].undone_by = entry.id
-    return found
-
 
 def who_am_i(store: Store) -> str:
     """Who changes the store: git's author name (config or GIT_AUTHOR_NAME), else the login."""
@@ -280,7 +154,7 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
         files.append(FileChange(store.rel(path), text, _sha(after)))
     if not files:
         return None
-    numbers = _numbers(store)
+    numbers = entry_numbers(store)
     entry = Entry((numbers[-1] + 1) if numbers else 1, store.now().isoformat(timespec="seconds"),
                   recorder.who or who_am_i(store), recorder.command,
                   sorted(files, key=lambda f: f.path), recorder.undoes)
@@ -288,8 +162,8 @@ def record(store: Store, recorder: Recorder) -> Entry | None:
     base.mkdir(parents=True, exist_ok=True)
     data = {"id": entry.id, "when": entry.when, "who": entry.who, "command": entry.command,
             "undoes": entry.undoes, "files": [f.__dict__ for f in entry.files]}
-    atomic_write(_file(store, entry.id), json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-    _prune(store, entry.id - KEEP_IMAGES)
+    atomic_write(entry_file(store, entry.id), json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    prune_images(store, entry.id - KEEP_IMAGES)
     return entry
 
 
@@ -304,7 +178,7 @@ def recover_interrupted(store: Store) -> None:
             recorder = Recorder(_("{command} (interrupted)").format(command=command))
             for line in lines[1:]:
                 rel = line.get("path")
-                if not isinstance(rel, str) or _outside(rel) or store.root / rel in recorder.before:
+                if not isinstance(rel, str) or outside_store(rel) or store.root / rel in recorder.before:
                     continue  # never a path out of the store (as an entry's); the first image is the one
                 target = store.root / rel
                 before = line.get("before")
@@ -319,61 +193,6 @@ def recover_interrupted(store: Store) -> None:
                     command=command, id=entry.id))
         journal_ahead.discard(path)
 
-
-def forget_plain(store: Store, fields: set[str]) -> int:
-    """After ``fields`` became confidential: drop every kept before-image holding one of them
-    in plain and write ``FIELD=🔒`` in the command lines that gave them (the journal in .kehu/
-    never keeps a confidential value in plain). Returns how many changes can no longer be
-    undone because of it."""
-    import re
-    import shlex
-
-    if not fields:
-        return 0
-    pattern = re.compile(rf"^(\s*(?:{'|'.join(map(re.escape, fields))})\s*[+-]?=).*$", re.S)
-    lost = 0
-    for number in _numbers(store):
-        path = _file(store, number)
-        data = _rewritable(path)
-        if data is None:
-            continue
-        changed = False
-        try:
-            words = shlex.split(str(data.get("command") or ""))
-        except ValueError:
-            words = []
-        hidden = [pattern.sub(r"\1🔒", w) for w in words]
-        if hidden != words:
-            data["command"] = " ".join(map(shlex.quote, hidden))
-            changed = True
-        dropped = False
-        for f in data["files"]:
-            if isinstance(f.get("before"), str) and f["before"] and plain_fields(f["before"], fields):
-                f["before"], f["pruned"] = None, True
-                changed = dropped = True
-        lost += dropped
-        if changed:
-            atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-    return lost
-
-
-def _prune(store: Store, number: int) -> None:
-    """Drop the before-images of entry ``number`` (it can no longer be undone; it stays in logs)."""
-    path = _file(store, number)
-    data = _rewritable(path) if number >= 1 and os.path.lexists(path) else None
-    if data is None:
-        return
-    for f in data["files"]:
-        f["before"], f["pruned"] = None, True
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-
-
-def last_in_effect(found: list[Entry]) -> Entry | None:
-    """The newest change not taken back; undos themselves are never taken back (no redo)."""
-    for entry in reversed(found):
-        if entry.undoes is None and entry.undone_by is None:
-            return entry
-    return None
 
 
 def undo(store: Store, problems: Callable[[Collection[str]], list[Problem]] | None = None) -> Entry:

@@ -99,7 +99,7 @@ def _pending(store: Store) -> list[Path]:
 
 
 def journal_folder(store: Store) -> Path:
-    """The journal (``kehu_core.journal.folder``): in the store's ``.kehu/``, also when the store
+    """The journal (``kehu_core.journal_entries.folder``): in the store's ``.kehu/``, also when the store
     is read-only and its derived data goes to the user's cache (``paths.state_dir``): there `kehu
     undo` read an empty journal and said "nothing to undo"; it reads the store's, and the write
     it tries is refused, named."""

@@ -80,7 +80,7 @@ def test_a_change_kehu_journaled_past_a_records_size_can_be_undone(tmp_path: Pat
     one over a record's 2 MiB, and from then on `kehu undo` and `kehu undo --list` refused the
     whole journal, "not a journal entry kehu wrote (file is 2 700 000 bytes; records are at
     most 2097152); remove it" — no change before or after it could be undone. An entry is read
-    up to what kehu writes (`journal.MAX_ENTRY_BYTES`)."""
+    up to what kehu writes (`journal_entries.MAX_ENTRY_BYTES`)."""
     store = tmp_path / "store"
     assert kehu("init", str(store)).code == 0
     notes = "笔记" * 150_000  # 900 KB a profile, under a record's 2 MiB

@@ -354,13 +354,13 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
     import datetime as dt
     import heapq
 
-    from .. import journal
+    from .. import journal_entries
 
     store = ctx.store
     customer = store.get(check_id(customer_id, "customer id"))
     folder = store.rel(store.customer_dir(customer.id)) + "/"
     entries: list[dict[str, Any]] = []
-    for e in reversed(journal.entries(store)):  # newest first, also within one second
+    for e in reversed(journal_entries.entries(store)):  # newest first, also within one second
         files = [f.path for f in e.files if f.path.startswith(folder)]
         if files:
             entries.append({"source": "kehu", "change": e.id, "author": e.who, "date": e.when,

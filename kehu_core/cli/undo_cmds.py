@@ -81,11 +81,11 @@ def undo(ctx: Context, as_list: bool, limit: int, as_json: bool) -> None:
     Running it again takes back the change before. An undo is listed as a change but is never
     itself taken back (there is no redo: run the command again). `--list`: the recent changes,
     newest first, with id, when, who, the command and its files."""
-    from .. import journal
+    from .. import journal, journal_entries
 
     store = ctx.store
     if as_list:
-        found = journal.entries(store)[::-1][:limit]
+        found = journal_entries.entries(store)[::-1][:limit]
         if as_json:
             emit_json([e.as_json() for e in found])
             return

@@ -268,11 +268,11 @@ def _hand_planned(store: Store, period: Period) -> dict[str, int]:
 def _cards_changed(store: Store, period: Period) -> set[str]:
     """Customers whose folder changed in the period: kehu's change journal (this clone's
     commands and TUI saves) and the commits of the period (changes from other clones)."""
-    from .. import journal
+    from .. import journal_entries
     from ..services import gitops
 
     found: set[str] = set()
-    for entry in journal.entries(store):
+    for entry in journal_entries.entries(store):
         day = dt.date.fromisoformat(entry.when[:10])
         if period.start <= day < period.end and entry.undone_by is None and entry.undoes is None:
             found.update(_customer_of(f.path) for f in entry.files)

@@ -181,9 +181,9 @@ def _rotate(store: Store) -> Rotation:
         out.customers.append(cid)
         out.fields += sum(1 for n in changes if n in conf_fields)
     if were_plain:  # values found in plain now encrypted: nothing of them left in .kehu/ either
-        from .. import journal
+        from .. import journal_entries
 
-        journal.forget_plain(store, were_plain)
+        journal_entries.forget_plain(store, were_plain)
         out.index_scrubbed = store.index.try_scrub()
     return out
 
@@ -295,9 +295,9 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
                 out.encrypted += len(plain)
                 out.customers.append(cid)
     if added:
-        from .. import journal
+        from .. import journal_entries
 
-        out.undo_lost = journal.forget_plain(store, set(added))
+        out.undo_lost = journal_entries.forget_plain(store, set(added))
         if out.encrypted:  # the plain values' old rows and log pages: gone from .kehu/ too
             out.index_scrubbed = store.index.try_scrub()
     for cid, values in to_open:
