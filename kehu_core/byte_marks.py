@@ -1,10 +1,19 @@
-"""What a file's byte order mark says: one home for the importers (a sheet, a vCard) and the
-records' reader (``yamlio.files.read_text``, which refuses all but UTF-8's)."""
+"""What a file's first bytes say of its encoding: one home for the importers (a sheet, a
+vCard), `kehu serve`'s cards (:func:`head_encoding`) and the records' reader
+(``yamlio.files.read_text``, which refuses all but UTF-8's mark)."""
 
 from __future__ import annotations
 
+import codecs
+import unicodedata
+
 #: the encodings of a byte order mark whose text holds NUL bytes (:func:`bom_encoding`)
 WIDE = ("utf-16", "utf-32")
+
+
+def is_wide(encoding: str | None) -> bool:
+    """True for UTF-16 and UTF-32 (of either byte order): text whose ASCII holds NUL bytes."""
+    return encoding is not None and encoding.startswith(WIDE)
 
 
 def bom_encoding(head: bytes) -> str | None:
@@ -24,3 +33,35 @@ def wide_name(head: bytes) -> str | None:
     """"UTF-16" or "UTF-32" when ``head`` begins with that byte order mark, else None."""
     marked = bom_encoding(head)
     return marked.upper() if marked in WIDE else None
+
+
+def head_encoding(head: bytes) -> str | None:
+    """The encoding a file's first bytes (``head``: a few KB) plainly say: its byte order
+    mark's (:func:`bom_encoding`), else UTF-16 without a mark when its NUL bytes fall where
+    UTF-16 puts them for ASCII text (``utf-16-le`` or ``utf-16-be``), else None: UTF-8, GBK and
+    the rest are told by reading the text (``importing.encodings.decode_bytes``). Some Windows
+    programs and phones save "Unicode" text without the mark: such a card or sheet was refused
+    by both doors ("binary file", "cannot tell what kind of file this is")."""
+    return bom_encoding(head) or _unmarked_utf16(head)
+
+
+def _unmarked_utf16(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when at least a quarter of ``head``'s pairs of bytes hold a NUL
+    on one side, hardly ever on the other, and the whole reads as UTF-16 text (no control
+    character but tab and line ends): a picture's or a zip's NUL bytes fall anywhere."""
+    pairs = len(head) // 2
+    if pairs < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
+    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        # (a character such as 一, U+4E00, puts a NUL on the other side: rare, so "hardly ever")
+        if zeros * 4 < pairs or other * 10 > zeros:
+            continue
+        try:  # a character cut at the head's end is no fault (final=False)
+            text = codecs.getincrementaldecoder(encoding)().decode(head[:2 * pairs], final=False)
+        except UnicodeDecodeError:
+            return None
+        if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
+            return None
+        return encoding
+    return None

@@ -10,8 +10,9 @@ skipped unread (kehu stores no pictures; the rest of the card is taken); a text 
 the screened body, small whatever the photos weighed.
 
 The screened body is then decoded as ``kehu import`` decodes a vCard file
-(:func:`~kehu_core.services.importing.base.decode_bytes`: UTF-8, else GBK/GB18030, as old
-phones write) and handed to Radicale as UTF-8. Radicale's own decoding falls back to Latin-1,
+(:func:`~kehu_core.services.importing.encodings.decode_bytes`: its mark, UTF-16's NUL bytes,
+UTF-8, a declared charset the bytes do not contradict, else GBK/GB18030, as old phones write)
+and handed to Radicale as UTF-8. Radicale's own decoding falls back to Latin-1,
 so a GBK card the import reads as 王小芳 became the customer "ÍõÐ¡·¼"; a body that is no text
 kehu reads is refused (400), naming the line, as the import refuses the file. That text is
 what kehu reads the card from (:attr:`.scope.Request.card`), not Radicale's parse of it, which
@@ -27,10 +28,9 @@ from typing import Any
 from xml.parsers import expat
 
 from ..i18n import _
-from ..services.importing.base import EncodingProblem, decode_bytes
+from ..services.importing.encodings import EncodingProblem, decode_bytes
 from ..services.importing.limits import MB, size_mb
 from ..services.importing.vcard_stream import screen_vcard_body
-from ..services.importing.vcard_text import refuse_non_charsets
 from .scope import Refused, request, served
 
 #: the methods whose body is a card or an event (PROPFIND and REPORT bodies are Radicale's XML)
@@ -100,7 +100,7 @@ def screen_request(environ: dict[str, Any]) -> None:
         line = min(screened.too_big)
         raise Refused(413, _("line {line}: {what}; nothing was changed").format(
             line=line, what=screened.too_big[line]))
-    data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "", marked=screened.marked)
+    data = _as_utf8(screened.data, environ.get("CONTENT_TYPE") or "")
     request().card = data.decode("utf-8")
     data = for_radicale(request().card)
     environ["wsgi.input"] = io.BytesIO(data)
@@ -184,28 +184,17 @@ def _file_name_problem(path: str) -> str | None:
              "nothing was changed").format(name=repr(name), char=char)
 
 
-def _as_utf8(data: bytes, content_type: str, *, marked: str | None = None) -> bytes:
-    """The card as UTF-8, read as `kehu import` reads a file: by its byte order mark
-    (``marked``), else as UTF-8 when it is; only then in the charset the request declares, if
-    it reads so, else by the import's guess (Refused 400 if no encoding kehu reads holds it).
-    A declared charset said more than the bytes: a UTF-8 card with its mark declared
-    ``charset=utf-8`` kept the mark before BEGIN:VCARD (refused), a UTF-8 card declared
-    ``charset=latin-1`` (a client's mistake) stored José as JosÃ©, and ``charset=punycode``
-    (no character set, its time growing with the square of the length) was decoded so."""
-    if marked is None:
-        with contextlib.suppress(UnicodeDecodeError):
-            data.decode("utf-8")
-            return data
-        declared = content_type.split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') \
-            if "charset=" in content_type else ""
-        if declared:
-            # a charset it is not in, none Python knows or no character set: read as a file would be
-            with contextlib.suppress(ValueError, LookupError):
-                refuse_non_charsets(f"Content-Type;CHARSET={declared}")
-                return data.decode(declared).encode("utf-8")
+def _as_utf8(data: bytes, content_type: str) -> bytes:
+    """The card as UTF-8, read by the rule `kehu import` reads a file by
+    (:func:`~kehu_core.services.importing.encodings.decode_bytes`), the charset the request
+    declares taken only where the bytes do not contradict it (Refused 400 if no encoding kehu
+    reads holds it). Serve had its own order: a declared charset before the bytes' evidence, so
+    a GBK card declared UTF-16 was read as UTF-16 and refused, which the import read as GBK."""
+    declared = content_type.split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') \
+        if "charset=" in content_type else ""
     try:
-        return decode_bytes(data).encode("utf-8")
-    except EncodingProblem as exc:
+        return decode_bytes(data, declared).encode("utf-8")
+    except (EncodingProblem, UnicodeDecodeError) as exc:
         raise Refused(400, _("kehu cannot read this vCard: {why}; nothing was changed").format(
             why=exc)) from None
 

@@ -20,7 +20,8 @@ from ...handed import error_text, plugin_code, stops_kehu
 from ...i18n import _
 from ...plugins import ImportedContact, Importer, WrongResult
 from ...yamlio.atomic import naming
-from .base import EXTRA_KEY, FileProblem, RowProblem, RowWarning, decode_bytes
+from .base import EXTRA_KEY, FileProblem, RowProblem, RowWarning
+from .encodings import decode_bytes
 from .google_csv import GoogleCsvImporter
 from .limits import Refused, check_file_size, refuse_special_file, too_many_rows
 from .matching import Merger

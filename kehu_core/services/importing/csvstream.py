@@ -4,11 +4,12 @@ The file was read three times whole: once for its lines' lengths (:func:`.limits
 once to know it is UTF-8, once to parse it. Now each piece read is measured
 (:class:`.limits.LineMeter`) and decoded on its way to the csv reader, with the same
 refusals at the same lines: a line over :data:`.limits.MAX_LINE` (:class:`.limits.LineTooLong`),
-a line in no encoding kehu reads (:class:`.base.EncodingProblem`). Each refuses the whole
+a line in no encoding kehu reads (:class:`.encodings.EncodingProblem`). Each refuses the whole
 file, as before, though the rows above it have been read (:class:`.base.FileProblem`).
 
-A file is decoded as :func:`.base.decode_bytes` decodes it whole. UTF-8, with or without its
-byte order mark, or UTF-16 with its mark (nearly every sheet) is decoded as it is read. Bytes
+A file is decoded as :func:`.encodings.decode_bytes` decodes it whole. UTF-8, with or without its
+byte order mark, or UTF-16 with its mark or its plain NUL bytes (nearly every sheet) is decoded
+as it is read. Bytes
 that are not UTF-8 in an unmarked file are carried through as surrogates
 (``surrogateescape``) until the line holding them, from which on the file is read as
 ``decode_bytes`` would: each line as UTF-8, else GB18030, if a line of UTF-8 text came before
@@ -28,8 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ...byte_marks import bom_encoding
-from .base import EncodingProblem, decode_bytes, decode_line
+from ...byte_marks import head_encoding
+from .encodings import EncodingProblem, decode_bytes, decode_line
 from .limits import MAX_LINE, LineMeter, LineTooLong
 
 #: bytes asked of the file at a time (and measured): as :func:`.limits.refuse_long_lines` reads
@@ -63,7 +64,7 @@ class CsvText:
 
     def __init__(self, path: Path, limit: int = MAX_LINE) -> None:
         self._handle = path.open("rb")
-        self._marked = bom_encoding(self._handle.read(4))
+        self._marked = head_encoding(self._handle.read(8192))  # a mark, or UTF-16 without one
         self._handle.seek(0)
         self._meter = LineMeter(limit)
         self._buffered = io.BufferedReader(_Measured(self._handle, self._meter), _PIECE)

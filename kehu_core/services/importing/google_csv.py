@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...i18n import _
 from ...plugins import ImportedContact
-from .base import EncodingProblem, FileProblem, RowProblem, decode_bytes, marked_head
+from .base import FileProblem, RowProblem
 from .csvstream import CsvText
+from .encodings import EncodingProblem, decode_bytes, marked_head
 from .limits import LineTooLong, TooManyCells, capped_row
 from .sheet import cell_place
 

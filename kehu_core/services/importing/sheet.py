@@ -36,8 +36,9 @@ from ...i18n import _
 from ...models.customer import typed_addresses
 from ...plugins import ImportedContact
 from . import values
-from .base import EncodingProblem, FileProblem, RowProblem, RowWarning, is_binary, one_field_twice
+from .base import FileProblem, RowProblem, RowWarning, one_field_twice
 from .csvstream import CsvText
+from .encodings import EncodingProblem, is_binary
 from .limits import (
     DENSE_CELLS,
     LineTooLong,

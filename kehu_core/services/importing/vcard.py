@@ -19,7 +19,8 @@ import vobject
 from ...i18n import _
 from ...plugins import ImportedContact
 from ..vcards import EXTRA_FIELDS
-from .base import EncodingProblem, RowProblem, decode_bytes, marked_head
+from .base import RowProblem
+from .encodings import EncodingProblem, decode_bytes, marked_head
 from .vcard_stream import screen_vcard
 from .vcard_text import BINARY, join_soft_breaks, nested_begin, no_card, property_lines, split_cards
 from .vcard_values import (

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ...byte_marks import WIDE, bom_encoding
+from ...byte_marks import head_encoding, is_wide
 from ...i18n import _
 from ...models.customer import MAX_CONTACTS
 from .limits import size_mb
 
 _PIECE = 64 * 1024
+_HEAD = 4096  # bytes a card's encoding is told from (byte_marks.head_encoding)
 _BINARY = {b"PHOTO", b"LOGO", b"SOUND", b"KEY"}
 _NAME = re.compile(rb"\s*(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)")
 # vCard 2.1 writers put base64 on unindented lines until a blank one: such a line is still data
@@ -78,8 +79,10 @@ def screen_vcard_body(read_line: Callable[[int], bytes], max_property: int) -> S
 
 
 def _screen_handle(handle: BinaryIO, max_property: int) -> Screened:
-    marked = bom_encoding(handle.peek(4)[:4]) if hasattr(handle, "peek") else None
-    screened = _screen(_wide_pieces(handle, marked) if marked in WIDE else _pieces(handle), max_property)
+    # a mark, or UTF-16 without one (its NUL bytes): read by the rule of every door
+    marked = head_encoding(handle.peek(_HEAD)[:_HEAD]) if hasattr(handle, "peek") else None
+    screened = _screen(_wide_pieces(handle, marked) if marked is not None and is_wide(marked) else _pieces(handle),
+                       max_property)
     screened.marked = marked
     return screened
 
@@ -96,11 +99,18 @@ class _Lines(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        if not self.rest:
-            self.rest = self.read_line(min(len(buffer), _PIECE))
-        size = min(len(buffer), len(self.rest))
-        buffer[:size] = self.rest[:size]
-        self.rest = self.rest[size:]
+        # lines up to the buffer's size: a peek sees a card's head, not its first line alone
+        # (too little to tell UTF-16 without its mark from its NUL bytes)
+        size = 0
+        while size < len(buffer):
+            if not self.rest:
+                self.rest = self.read_line(min(len(buffer) - size, _PIECE))
+                if not self.rest:
+                    break
+            taken = min(len(buffer) - size, len(self.rest))
+            buffer[size:size + taken] = self.rest[:taken]
+            self.rest = self.rest[taken:]
+            size += taken
         return size
 
 

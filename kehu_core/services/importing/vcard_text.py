@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from ...i18n import _
 from ..contentlines import content_lines
+from .encodings import is_text_codec
 
 #: pictures, sounds and keys: binary, never text to mend (nor data kehu imports)
 BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
@@ -155,17 +156,11 @@ def _text_line(line: str) -> str:
     return head + colon + _comma_as_text(value, quoted_printable=quoted)
 
 
-#: codecs Python finds by a ``CHARSET=`` name that are no character set of text: decoding a
-#: value with them is no reading of it, and punycode's (idna's too) takes time growing with the
-#: square of its length: a 900 KB name took 17 s of CPU, a file of such cards hours
-_NOT_CHARSETS = frozenset({"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined"})
-
-
 def refuse_non_charsets(head: str) -> None:
     """ValueError when a property's ``CHARSET=`` (``head``: its name and parameters) names a
-    codec that is no character set (:data:`_NOT_CHARSETS`, or one that turns bytes into bytes,
-    as ``zlib`` does), before anything decodes its value; a name Python does not know is left
-    to the reader, as before (an old Mac's ``X-MAC-CHINESESIMP``)."""
+    codec that is no character set (:func:`.encodings.is_text_codec`: punycode, or one that turns
+    bytes into bytes, as ``zlib`` does), before anything decodes its value; a name Python does
+    not know is left to the reader, as before (an old Mac's ``X-MAC-CHINESESIMP``)."""
     import codecs
 
     for param in head.split(";")[1:]:
@@ -176,7 +171,7 @@ def refuse_non_charsets(head: str) -> None:
             codec = codecs.lookup(charset.strip())
         except LookupError:
             continue
-        if codec.name in _NOT_CHARSETS or not getattr(codec, "_is_text_encoding", True):
+        if not is_text_codec(codec):
             raise ValueError(_("{property}: CHARSET={charset} is no character set of text").format(
                 property=head.split(";")[0], charset=charset.strip()[:40]))
 

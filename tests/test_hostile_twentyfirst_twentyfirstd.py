@@ -1,0 +1,107 @@
+"""The import and serve doors read a card's bytes by one rule (issue 16, twenty-first round):
+a byte order mark first, then UTF-16 without a mark when the bytes plainly are, then UTF-8,
+then a charset a request declares when the bytes do not contradict it, then GBK/GB18030.
+The real `kehu serve` over HTTP (as tests/test_serve.py) and the real `kehu import` of files."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import kehu
+
+from .test_hostile import tree_hash
+from .test_hostile_values import no_traceback
+from .test_serve import DAY, Server, serving
+
+_NUMBERS = itertools.count(13700001000)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "twentyfirstd") as running:
+        yield running
+
+
+def _imported(tmp_path: Path, name: str, body: bytes) -> tuple[int, str, Path]:
+    """`kehu import` of ``body`` as the file ``name`` into a new store: exit code, what it
+    said, the store; nothing written when it refuses."""
+    path = tmp_path / name
+    path.write_bytes(body)
+    shop = tmp_path / "shop"
+    if not shop.exists():
+        assert kehu("init", str(shop), "--no-git").code == 0
+    before = tree_hash(shop / "customers") if (shop / "customers").exists() else None
+    done = kehu("--today", DAY, "import", str(path), store=shop)
+    no_traceback(done)
+    if done.code != 0 and before is not None:
+        assert tree_hash(shop / "customers") == before
+    return done.code, done.out + done.err, shop
+
+
+def _names(store: Path) -> dict[str, list[str]]:
+    listed = kehu("--today", DAY, "customer", "list", "--json", store=store)
+    assert listed.code == 0, listed.err
+    return {c["name"]: c.get("phones") or [] for c in json.loads(listed.out)}
+
+
+def _card_text(uid: str, name: str, phone: int, note: str = "老客户") -> str:
+    return (f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nN:{name};;;;\r\n"
+            f"TEL;TYPE=CELL:{phone}\r\nNOTE:{note}\r\nEND:VCARD\r\n")
+
+
+@pytest.mark.parametrize(("encoding", "declared"), [
+    ("utf-16-le", ""), ("utf-16-be", ""), ("utf-16-le", "utf-16"), ("utf-16-le", "gbk"),
+    ("gbk", "utf-16"), ("gbk", "utf-32"), ("gb18030", "utf-16-be"), ("gbk", "")])
+def test_a_card_is_read_by_one_rule_at_both_doors(
+        server: Server, tmp_path: Path, encoding: str, declared: str) -> None:
+    """Found at the doors: a card in GBK (a Chinese Windows export, an old phone's) sent to
+    `kehu serve` declared as UTF-16 was read as declared and refused (400 "no BEGIN:VCARD"),
+    while `kehu import` read the same bytes as GBK; a card in UTF-16 without a byte order mark
+    (Windows' "Unicode" save of some programs) was refused by both ("binary file" at the
+    import). Now one rule reads a card's bytes for both doors: the mark, UTF-16 when every
+    other byte of its ASCII text is zero, UTF-8, a declared charset the bytes do not
+    contradict, GBK/GB18030; the same customer is made by both."""
+    phone = next(_NUMBERS)
+    uid = f"enc-{phone}"
+    name = f"王小芳{phone % 1000}"
+    data = _card_text(uid, name, phone).encode(encoding)
+    if len(data) % 2:  # an even length, which a UTF-16 reading of GBK bytes decodes without error
+        data = _card_text(uid, name, phone, note="老客户!").encode(encoding)
+    code, out, shop = _imported(tmp_path, "card.vcf", data)
+    assert code == 0 and "1 created" in out, out
+    assert _names(shop)[name] == [f"+86{phone}"]
+    headers = {"If-None-Match": "*", "Content-Type": "text/vcard" + (f"; charset={declared}" if declared else "")}
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert _names(server.root)[name] == [f"+86{phone}"]
+
+
+def test_a_card_no_encoding_reads_is_refused_by_both_doors_naming_what_was_expected(
+        server: Server, tmp_path: Path) -> None:
+    """Bytes that are no text in any encoding kehu reads (UTF-16 text cut to an odd length
+    with NUL bytes in no pattern): refused by both doors, nothing stored, the message naming
+    the encodings kehu reads."""
+    phone = next(_NUMBERS)
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nFN:\x00\xff\x00\x81\x00\xfe\r\nEND:VCARD\r\n"
+    code, out, _shop = _imported(tmp_path, "card.vcf", data)
+    assert code == 1 and "UTF-8" in out, out
+    before = tree_hash(server.root / "customers")
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}bad-{phone}.vcf", data=data,
+                                            headers={"If-None-Match": "*", "Content-Type": "text/vcard"})
+    assert answer.status_code == 400 and "UTF-8" in answer.text, answer.text
+    assert tree_hash(server.root / "customers") == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_sheet_in_utf16_without_its_mark_is_imported(tmp_path: Path, encoding: str) -> None:
+    """A CSV saved as UTF-16 without a byte order mark was refused as "binary file (contains
+    NUL bytes)": read now by the rule a card is read by, its Chinese names as written."""
+    sheet = "name,phone,notes\r\n王芳,13800138000,老客户\r\nJosé Ruiz,13800138001,\"a, b\"\r\n"
+    code, out, shop = _imported(tmp_path, "sheet.csv", sheet.encode(encoding))
+    assert code == 0 and "2 created" in out, out
+    assert _names(shop) == {"王芳": ["+8613800138000"], "José Ruiz": ["+8613800138001"]}
