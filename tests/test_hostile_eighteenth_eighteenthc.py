@@ -26,7 +26,7 @@ def test_addresses_typed_as_one_text_are_cut_alike_at_every_door(tmp_path: Path,
     """Addresses typed as one text were cut three ways: `customer set ID addresses=…` kept one
     address (`甲; 乙` was one), the TUI's form cut at `;`, `；` and `|` (an address holding `|`
     was two), the importer at `;`, `；` and a line feed (not a line's other ends). One reading,
-    `models.customer.typed_addresses`: written as a list, else cut at `;`, `；` and every line
+    `models.typed_lists.typed_addresses`: written as a list, else cut at `;`, `；` and every line
     end, never at a list's `,`, `/`, `、`, `|` (an address holds them)."""
     from kehu_tui.widgets.forms.customer_form import FieldSpec, from_text
 
@@ -67,7 +67,7 @@ async def test_the_tui_form_reads_addresses_as_the_cli_does_and_shows_them_so(de
     """The TUI's customer form, in the real app: `甲|乙; 丙` typed in its addresses field was three
     addresses (its own cut at `|`), two by `customer set`; and a customer whose address holds `;`
     (`杭州市; 1号`, set as a list) was shown joined by `; `, so any edit of the field saved it as two.
-    The form shows what `models.customer.addresses_text` writes (a list when joining would
+    The form shows what `models.typed_lists.addresses_text` writes (a list when joining would
     change them) and reads with `typed_addresses`."""
     cid = zhao_min_id(demo_copy)
     await saved_addresses(demo_copy, lambda _shown: f"{FIRST}; {SECOND}")

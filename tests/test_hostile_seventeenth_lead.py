@@ -56,7 +56,7 @@ def test_a_list_typed_as_one_text_is_cut_alike_at_every_door(tmp_path: Path, typ
     refuses a tag holding one, as its export would make it two): an import's cell was cut at each,
     but `customer set tags=VIP/茶` and the TUI's field cut at `,，;；` alone, so the same text
     was two tags by one door and refused ("a tag cannot hold /") by the others. One reading
-    (`models.customer.typed_list`) at the CLI, the TUI's form and the importer."""
+    (`models.typed_lists.typed_list`) at the CLI, the TUI's form and the importer."""
     from kehu_tui.widgets.forms.customer_form import FieldSpec, from_text
 
     from kehu_core.store import Store

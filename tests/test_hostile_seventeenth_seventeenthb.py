@@ -106,7 +106,7 @@ def test_a_list_written_in_flow_form_is_read_as_a_list_at_every_door(store_path:
     """`kehu customer set tags=["VIP","茶"]` (JSON, as a script writes a list) split at the comma
     inside the brackets: the tags were `["VIP"` and `"茶"]`; `[VIP, 茶]` (YAML's flow form) so too,
     and an import's tags cell. A value written as a list is read as that list
-    (`models.customer.written_list`), the plain comma form as before."""
+    (`models.typed_lists.written_list`), the plain comma form as before."""
     cid = add_customer(store_path, "赵敏")
     for typed in ('["VIP","茶"]', "[VIP, 茶]", " [ 'VIP' , 茶 ] ", "VIP,茶"):
         done = kehu("customer", "set", cid, f"tags={typed}", store=store_path)

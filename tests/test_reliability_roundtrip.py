@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from kehu_core.computed_fields import SHOWN_BY_KEHU, column_key
 from kehu_core.models import CONTROL_CHARACTERS, Customer
-from kehu_core.models.customer import LIST_SEPARATORS
 from kehu_core.models.fields import shows_something
 from kehu_core.models.hostile import BIDI_CONTROLS, LINE_BREAKS
+from kehu_core.models.typed_lists import LIST_SEPARATORS
 from kehu_core.services.profile_merge import plain
 from kehu_core.store import Store
 from kehu_core.yamlio import load_fast, load_roundtrip, load_scan

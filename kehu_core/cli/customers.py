@@ -163,7 +163,8 @@ def parse_assignments(customer: Customer, pairs: tuple[str, ...], region: str = 
         key, op, value = match.groups()
         key = key_text(key)
         # here: a search or a show from the index loads no model
-        from ..models.customer import field_name_problem, typed_addresses, typed_list
+        from ..models.customer import field_name_problem
+        from ..models.typed_lists import typed_addresses, typed_list
 
         if (problem := field_name_problem(key)) is not None:  # the argument named, not the file
             raise click.UsageError(f"{pair!r}: {problem}")

@@ -4,12 +4,13 @@ Validation needs the store's default phone region, passed as pydantic context
 ``store.validation_context()`` (``region_context(region)`` without a store); without it CN
 is assumed.
 
-One module per kind of thing: ``customer`` (the profile, its limits, loops of referrals),
-``interactions`` (every kind read by its ``kind``; visit, call, message, feedback, note),
-``purchase`` and ``complaint`` (those two kinds, with their payments and moves), ``plugin_data``
-(a reminder, a ledger line), ``fields`` (the field types: money, dates, phones, yes/no),
-``contacts`` (the phone and email rules) and ``hostile`` (what no record holds: deep nesting,
-control characters). The names plugins and other doors use are imported here.
+One module per kind of thing: ``customer`` (the profile, its limits), ``referrals`` (loops of
+them), ``typed_lists`` (a list typed as one text), ``interactions`` (every kind read by its
+``kind``; visit, call, message, feedback, note), ``purchase`` and ``complaint`` (those two kinds,
+with their payments and moves), ``plugin_data`` (a reminder, a ledger line), ``fields`` (the
+field types: money, dates, phones, yes/no), ``contacts`` (the phone and email rules) and
+``hostile`` (what no record holds: deep nesting, control characters). The names plugins and
+other doors use are imported here.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from .customer import (  # noqa: E402
     MAX_TAGS,
     MAX_TEXT,
     Customer,
-    referral_loop,
-    referral_loop_message,
-    referral_loops,
 )
 from .fields import (  # noqa: E402
     TRUSTED,
@@ -64,6 +62,7 @@ from .interactions import (  # noqa: E402
 )
 from .plugin_data import LedgerEntry, Reminder  # noqa: E402
 from .purchase import LineItem, OverLimit, Payment, Purchase, Voided  # noqa: E402
+from .referrals import referral_loop, referral_loop_message, referral_loops  # noqa: E402
 
 __all__ = [
     "CENT", "COMPLAINT_STATES", "CONTROL_CHARACTERS", "INTERACTION_KINDS", "MAX_ADDRESS", "MAX_CONTACTS",

@@ -1,11 +1,10 @@
-"""A customer's profile (客户资料卡): its limits, its model, and the rule on loops of referrals."""
+"""A customer's profile (客户资料卡): its limits, its model and the names of its fields. A list
+typed as one text is read in ``typed_lists``, loops of referrals in ``referrals``."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..i18n import _, ngettext
+from ..i18n import _
 from ..ids import check_id
 from ..keytext import composed
 from ..money import amount_text
@@ -35,7 +34,8 @@ from .fields import (
     check_lunar_birthday,
     shows_something,
 )
-from .hostile import LINE_BREAKS, ONE_LINE, TooDeep, escaped_text, key_problem, refuse_deep
+from .hostile import ONE_LINE, TooDeep, escaped_text, key_problem, refuse_deep
+from .typed_lists import LIST_SEPARATORS
 
 #: How long a profile's texts and lists may be: the one home of these limits, as every door
 #: (``customer add``/``set``, imports, the TUI's form, ``kehu serve``, a hand edit read by
@@ -48,11 +48,6 @@ MAX_TEXT = 200  # a name, an organization, a title, a nickname, an interest
 MAX_ADDRESS = 500  # one address
 MAX_LONG = 10_000  # family, personality (notes: the record's limit)
 MAX_TAGS = 200  # tags, interests: how many
-#: what separates tags (and interests) where they are one text: a sheet's cell (the importer
-#: splits on each), ``kehu customer set tags=a,b``, the TUI's field, an export's "a; b". A tag
-#: holding one (``--tag "a,b"``, a hand edit, a card's ``CATEGORIES:a\,b``) came back from its
-#: own export as two tags: so none holds one
-LIST_SEPARATORS = ",，;；、/|"
 MAX_CONTACTS = 50  # phones, emails, addresses: how many
 
 #: a tag, an owner, a name, a title ... is one line (``hostile.ONE_LINE``): a listing shows one
@@ -66,76 +61,6 @@ Text = Annotated[str, Field(max_length=MAX_TEXT), ONE_LINE]
 #: over-limit sale's, a ledger line's texts): a name's bound, on one line or more (a ledger line
 #: shows it on its own line): `points redeem --reason` kept 100 000 characters on one line
 Reason = Annotated[str, Field(max_length=MAX_TEXT)]
-
-
-#: where a list typed as one text is cut: each separator (and a line's end), the spaces round it
-_TYPED_LIST_SPLIT = re.compile(rf"\s*[{re.escape(LIST_SEPARATORS)}\n]\s*")
-
-
-def typed_list(text: str) -> list[str]:
-    """The items of a list typed as one text: as written (:func:`written_list`), else cut at
-    each of :data:`LIST_SEPARATORS` and at line ends; empty pieces dropped. The one reading of
-    every door (``customer set tags=…``, the TUI's fields, a sheet's cell): the CLI and the TUI
-    cut at ``,，;；`` alone, the importer at all of them, so ``tags=VIP/茶`` was refused as one
-    tag holding ``/`` where the same cell imported two."""
-    listed = written_list(text)
-    if listed is not None:
-        return [item for item in listed if item]
-    return [item for item in _TYPED_LIST_SPLIT.split(text.strip()) if item]
-
-
-def written_list(text: str) -> list[str] | None:
-    """The texts of a list written as one (``["VIP","茶"]`` as JSON and ``kehu export`` write it,
-    ``[VIP, 茶]`` in YAML's flow form), each as written and trimmed; None when ``text`` is no such
-    list (the caller splits it at its separators). Every door that reads a list from one text
-    (``customer set tags=…``, the TUI's field, a sheet's cell) asks it first: each split at the
-    comma inside the brackets (tags ``["VIP"`` and ``"茶"]``)."""
-    text = text.strip()
-    if not (text.startswith("[") and text.endswith("]")):
-        return None
-    import json
-
-    try:
-        listed = json.loads(text)  # as an export wrote it (its escapes are JSON's)
-    except (ValueError, RecursionError):  # "[[[[…" thousands deep is text: no crash
-        import yaml
-
-        try:  # every scalar a text: a phone 0139… keeps its 0
-            listed = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 (BaseLoader makes no object)
-        except (yaml.YAMLError, RecursionError):
-            return None
-    if isinstance(listed, list) and all(isinstance(item, str) for item in listed):
-        return [item.strip() for item in listed]
-    return None
-
-
-#: what separates addresses typed as one text (``customer set addresses=…``, the TUI's field, a
-#: sheet's cell): ``;``, ``；`` and a line's end. Not :data:`LIST_SEPARATORS`: an address holds
-#: commas, ``/``, ``、`` and ``|`` (``上海市徐汇区1号楼/2单元``, ``Room 3, 88 Caoxi Rd``)
-ADDRESS_SEPARATORS = ";；"
-_TYPED_ADDRESS_SPLIT = re.compile(f"[{re.escape(ADDRESS_SEPARATORS + LINE_BREAKS)}]")
-
-
-def typed_addresses(text: str) -> list[str]:
-    """The addresses typed as one text: as written (:func:`written_list`: ``["杭州市; 1号", "上海"]``),
-    else cut at each of :data:`ADDRESS_SEPARATORS` and at line ends, each trimmed; empty pieces
-    dropped. The one reading of every door: ``customer set addresses=甲; 乙`` kept one address,
-    the TUI's form cut at ``;；|`` (an address holding ``|`` was two), the importer at ``;；``
-    and a line feed."""
-    listed = written_list(text)
-    if listed is not None:
-        return [item for item in listed if item]
-    return [item.strip() for item in _TYPED_ADDRESS_SPLIT.split(text) if item.strip()]
-
-
-def addresses_text(addresses: list[str]) -> str:
-    """Addresses as one text that :func:`typed_addresses` reads back as they are: joined by
-    ``; ``, or, where that would read otherwise (one holds ``;`` or a line break: ``Room 3, 88
-    Caoxi Rd; Shanghai``), a JSON list. What an export's cell and the TUI's field show."""
-    import json
-
-    joined = "; ".join(addresses)
-    return joined if typed_addresses(joined) == list(addresses) else json.dumps(list(addresses), ensure_ascii=False)
 
 
 class Customer(BaseModel):
@@ -358,64 +283,3 @@ def composed_names(data: Any, info: ValidationInfo | None = None) -> Any:
 
 def _unique(values: Any) -> list[str]:
     return list(dict.fromkeys(values))
-
-
-
-def referral_loop(customer_id: str, referrer: str | None,
-                  referrer_of: Callable[[str], str | None]) -> list[str] | None:
-    """The loop ``customer_id`` would close by naming ``referrer`` (``[A, B, A]``: A referred
-    by B, B by A), or None. ``referrer_of`` gives each customer's referrer as stored (or as an
-    import plans it). Follows the chain once, stopping at a customer seen before: a loop among
-    others (a hand edit) never makes this run forever. The one rule for every door: CLI, TUI,
-    import, and ``kehu check`` (:func:`referral_loops`)."""
-    chain = [customer_id]
-    seen = {customer_id}
-    current = referrer
-    while current:
-        chain.append(current)
-        if current == customer_id:
-            return chain
-        if current in seen:
-            return None  # a loop further up the chain, not through this customer
-        seen.add(current)
-        current = referrer_of(current)
-    return None
-
-
-def referral_loops(referrers: dict[str, str]) -> list[list[str]]:
-    """Every loop of referrals among ``referrers`` (customer id → referrer id), each once, as
-    ``[A, B, A]`` starting at its smallest id; linear in the customers."""
-    done: set[str] = set()
-    loops: list[list[str]] = []
-    for start in sorted(referrers):
-        path: list[str] = []
-        on_path: dict[str, int] = {}
-        current: str | None = start
-        while current is not None and current not in done and current not in on_path:
-            on_path[current] = len(path)
-            path.append(current)
-            current = referrers.get(current)
-        if current is not None and current in on_path:
-            members = path[on_path[current]:]
-            first = members.index(min(members))
-            members = members[first:] + members[:first]
-            loops.append([*members, members[0]])
-        done.update(path)
-    return loops
-
-
-#: the ids a loop's message names at each end; between them, how many it leaves out (a loop of
-#: 5 000 customers made by hand is 5 000 problems in ``kehu check``, each not 60 KB long)
-_LOOP_ENDS = 4
-
-
-def referral_loop_message(chain: list[str]) -> str:
-    """What every door says of a loop of referrals."""
-    if len(chain) > 2 * _LOOP_ENDS + 1:
-        left = len(chain) - 2 * _LOOP_ENDS
-        shown = " → ".join([*chain[:_LOOP_ENDS], ngettext("… {count} more …", "… {count} more …", left).format(
-            count=left), *chain[-_LOOP_ENDS:]])
-    else:
-        shown = " → ".join(chain)
-    return _("referrer {referrer!r}: a loop of referrals ({chain}); someone in it was referred by "
-             "someone else, or by nobody").format(referrer=chain[1], chain=shown)

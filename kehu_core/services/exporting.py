@@ -26,7 +26,7 @@ from ..errors import KehuError
 from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 from ..models import Customer
-from ..models.customer import addresses_text
+from ..models.typed_lists import addresses_text
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
 from .export_targets import check_target, shared_note, write_target  # noqa: F401 - shared_note: for plugins (reminders)
@@ -76,7 +76,7 @@ def _addresses_cell(addresses: list[str]) -> str:
     """A customer's addresses in one cell: joined by ``; `` as other lists, unless one holds what
     an import splits a cell of addresses at (``;``, ``；``, a line break: ``Room 3, 88 Caoxi Rd;
     Shanghai``), which came back from the re-import as two addresses. Then a JSON list, which
-    the import reads as the list it is (:func:`kehu_core.models.customer.addresses_text`)."""
+    the import reads as the list it is (:func:`kehu_core.models.typed_lists.addresses_text`)."""
     return addresses_text(addresses)
 
 

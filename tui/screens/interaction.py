@@ -26,7 +26,7 @@ from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
 from kehu_core.models import INTERACTION_KINDS, parse_interaction, text_missing
-from kehu_core.models.customer import typed_list
+from kehu_core.models.typed_lists import typed_list
 from kehu_core.money import NotPlainDigits, amount_text
 from kehu_core.problems import validation_problems
 from kehu_core.services import payments

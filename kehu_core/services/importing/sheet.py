@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ...computed_fields import column_key
 from ...errors import Problem
 from ...i18n import _
-from ...models.customer import typed_addresses
+from ...models.typed_lists import typed_addresses
 from ...plugins import ImportedContact
 from . import values
 from .base import FileProblem, RowProblem, RowWarning, one_field_twice

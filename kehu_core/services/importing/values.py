@@ -14,7 +14,7 @@ from typing import Any
 
 from ...i18n import _
 from ...models import CENT, check_birthday
-from ...models.customer import typed_list, written_list
+from ...models.typed_lists import typed_list, written_list
 from ...money import MONEY_DIGITS, NotPlainDigits, amount_problem, amount_text, number_text
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
@@ -104,14 +104,14 @@ ERROR_VALUES = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM
 
 
 def json_texts(value: str) -> list[str] | None:
-    """A cell's texts when it is a list of them (``models.customer.written_list``: JSON, as
+    """A cell's texts when it is a list of them (``models.typed_lists.written_list``: JSON, as
     ``kehu export`` writes a list one of whose texts holds the mark that separates them, or
     YAML's flow form); else None, as for an empty list."""
     return written_list(value) or None
 
 
 def split_list(value: str) -> list[str]:
-    """``茶巾、试饮装`` / ``VIP, 老客户`` / ``["VIP", "老客户"]`` → items (``models.customer.typed_list``)."""
+    """``茶巾、试饮装`` / ``VIP, 老客户`` / ``["VIP", "老客户"]`` → items (``models.typed_lists.typed_list``)."""
     return typed_list(value)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from kehu_core.i18n import N_, _
-from kehu_core.models.customer import addresses_text, typed_addresses, typed_list
+from kehu_core.models.typed_lists import addresses_text, typed_addresses, typed_list
 from kehu_core.problems import field_messages, validation_problems
 
 from ..customer.profile import label
