@@ -57,12 +57,12 @@ def test_an_xlsx_yes_no_cell_reads_as_the_sheet_shows_it(tmp_path: Path) -> None
     note no sheet showed), and a number cell of 1/3 its 16 digits (Excel shows 15); in a yes/no
     column it means what it says. Both readers (calamine, and openpyxl for a sheet too wide)
     give the cell to ``importing.values.text``."""
-    from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
+    from kehu_core.services.importing.sheet_tables import openpyxl_tables, xlsx_tables
     from kehu_core.services.importing.values import text
 
     path = _workbook(tmp_path, ["姓名", "备注", "do_not_contact", "联系电话", "昵称"],
                      [True, 1 / 3, False, 13912345678.0, False], ["乙", 12.5, True, "13912345679", 1234567890123])
-    for tables in (_xlsx_tables(path), _openpyxl_tables(path)):
+    for tables in (xlsx_tables(path), openpyxl_tables(path)):
         rows = [[text(cell) for cell in row] for _n, row in tables[0][2]]
         assert rows[1] == ["TRUE", "0.333333333333333", "FALSE", "13912345678", "FALSE"], rows
     store = _shop(tmp_path)
@@ -143,13 +143,13 @@ def test_an_xlsx_number_of_zeros_or_a_percentage_reads_as_the_sheet_shows_it(tmp
     customer beside the 00123 the store has; a note of 0% (25%) as 0.25. Both readers give
     what the sheet shows (``importing.limits.cells_as_shown``)."""
     from kehu_core.services.importing.limits import cells_as_shown
-    from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
+    from kehu_core.services.importing.sheet_tables import openpyxl_tables, xlsx_tables
     from kehu_core.services.importing.values import text
 
     path = _workbook(tmp_path, ["顾客ID", "姓名", "备注"], [123, "甲", 0.25], [45, "乙", 0.125],
                      formats={"A2": "00000", "C2": "0%", "A3": "000000", "C3": "0.00%"})
     shown = cells_as_shown(path)
-    for tables in (_xlsx_tables(path, shown), _openpyxl_tables(path, shown)):
+    for tables in (xlsx_tables(path, shown), openpyxl_tables(path, shown)):
         rows = [[text(cell) for cell in row] for _n, row in tables[0][2]]
         assert rows[1:] == [["00123", "甲", "25%"], ["000045", "乙", "12.50%"]], rows
     store = _shop(tmp_path)

@@ -137,7 +137,7 @@ def test_the_store_lock_is_reentrant_and_released(store_path: Path) -> None:
 def test_fast_xlsx_reader_reads_the_cells_and_line_numbers_openpyxl_reads(tmp_path: Path) -> None:
     import openpyxl
 
-    from kehu_core.services.importing.sheet import _openpyxl_tables, _xlsx_tables
+    from kehu_core.services.importing.sheet_tables import openpyxl_tables, xlsx_tables
     from kehu_core.services.importing.values import text
 
     book = openpyxl.Workbook()
@@ -156,6 +156,6 @@ def test_fast_xlsx_reader_reads_the_cells_and_line_numbers_openpyxl_reads(tmp_pa
         return [(label, [(n, [text(c) for c in row][:5]) for n, row in rows if any(text(c) for c in row)])
                 for label, _sheet, rows in tables]
 
-    fast = cells(_xlsx_tables(path))
-    assert fast == cells(_openpyxl_tables(path))
+    fast = cells(xlsx_tables(path))
+    assert fast == cells(openpyxl_tables(path))
     assert fast[0][1][1] == (3, ["张三", "13912345678", "2024-05-20", "1288.5", "TRUE"])  # as the sheet shows it

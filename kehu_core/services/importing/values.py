@@ -68,7 +68,7 @@ class PhantomDay:
     that never was (Excel counts 1900 as a leap year, as Lotus 1-2-3 did). openpyxl and
     calamine both read it as 1900-02-28, the day of serial 59, so a sale would have been
     dated the day before; as text (:func:`text`) it is what the sheet shows, and no reader of dates takes it
-    (:func:`parse_date`, :func:`parse_birthday`). Made by ``sheet.no_phantom_day``."""
+    (:func:`parse_date`, :func:`parse_birthday`). Made by ``sheet_tables.no_phantom_day``."""
 
     __slots__ = ()
 
