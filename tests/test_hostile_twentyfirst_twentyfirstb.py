@@ -89,3 +89,39 @@ def test_the_points_of_one_sale_given_again_by_a_plugin_are_refused_from_the_lin
     refs = [e.get("ref") for e in reopen(store).ledger(cid, "points")]
     assert refs.count("p-fixed") == 1, refs
     assert run_kehu(store, "check").code == 0
+
+
+def test_check_names_records_without_a_profile_as_they_come_and_go(tmp_path: Any) -> None:
+    """`kehu check`'s store-wide questions are each an index's look now (the folders of records
+    without a profile kept as files change, profiles naming a referrer or merged ids, the files
+    that are no record): an index kept from one check to the next names a profile taken away by
+    hand (its purchase and ledger), one put back, a folder made by hand holding a record alone,
+    a file that is no record, and a referral loop, each as it comes and goes."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}, {"name": "钱多"}])
+    first, second = sorted(store.iter_customer_ids())
+    assert run_kehu(store, "purchase", "add", first, "--item", "茶", "--price", "10", "--paid").code == 0
+    assert run_kehu(store, "check").code == 0
+    profile = store.customer_file(first)
+    kept = profile.read_bytes()
+    profile.unlink()
+    gone = run_kehu(store, "check")
+    assert gone.code == 1, gone
+    assert "interaction of a customer that has no customer.yaml" in gone.out + gone.err, gone
+    assert "points.ledger.yaml:1: ledger of a customer that has no customer.yaml" in gone.out + gone.err, gone
+    profile.write_bytes(kept)
+    back = run_kehu(store, "check")
+    assert back.code == 0, back
+    made = store.interactions_dir("c1nhbyzzzzzzzzzz")
+    made.mkdir(parents=True)
+    (made / "x.yaml").write_bytes(next(store.interactions_dir(first).glob("*.yaml")).read_bytes())
+    (store.root / "customers" / "notes.txt").write_text("a list of calls\n", encoding="utf-8")
+    handmade = run_kehu(store, "check")
+    assert handmade.code == 1, handmade
+    said = handmade.out + handmade.err
+    assert "c1nhbyzzzzzzzzzz/interactions/x.yaml:1: interaction of a customer that has no customer.yaml" in said, said
+    assert "notes.txt" in said, said
+    for cid, other in ((first, second), (second, first)):  # by hand: each names the other
+        path = store.customer_file(cid)
+        path.write_text(path.read_text(encoding="utf-8") + f"referrer: {other}\n", encoding="utf-8")
+    looped = run_kehu(store, "check")
+    assert looped.code == 1 and f"{second}/customer.yaml" in looped.out + looped.err, looped

@@ -303,9 +303,11 @@ class Queries(InteractionQueries):
 
     def referrals(self) -> list[tuple[str, str, str, str | None]]:
         """(id, name, referrer id, created date text) of every customer who names a referrer."""
-        return self.db.execute(
+        # read from the partial index customers_referrer alone, sorted here: with ORDER BY id
+        # SQLite walked every profile in id order instead
+        return sorted(self.db.execute(
             "SELECT id, name, json_extract(data, '$.referrer'), json_extract(data, '$.created')"
-            " FROM customers WHERE json_extract(data, '$.referrer') IS NOT NULL ORDER BY id").fetchall()
+            " FROM customers WHERE json_extract(data, '$.referrer') IS NOT NULL").fetchall())
 
     # --- files --------------------------------------------------------------------------
 
@@ -372,8 +374,8 @@ class Queries(InteractionQueries):
         each with its kind, ``interaction`` or ``ledger``): a ledger there was no problem, so
         the points of a customer deleted in another clone were shared by `kehu sync`."""
         return [(rel, kind) for (rel, kind) in self.db.execute(
-            "SELECT DISTINCT f.path, f.kind FROM files f WHERE f.kind IN ('interaction', 'ledger')"
-            " AND f.customer_id NOT IN (SELECT id FROM customers)"
-            " AND f.customer_id NOT IN (SELECT customer_id FROM files WHERE kind='customer')"
-            " ORDER BY f.path"
+            # CROSS JOIN: SQLite's way to say the few orphans lead (it walked every record file)
+            "SELECT DISTINCT f.path, f.kind FROM orphans o CROSS JOIN files f ON f.customer_id = o.customer_id"
+            " AND f.kind IN ('interaction', 'ledger')"
+            " WHERE o.customer_id NOT IN (SELECT id FROM customers) ORDER BY f.path"
         )]

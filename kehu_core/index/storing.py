@@ -113,6 +113,7 @@ class Storing(IndexConnection):
                 for rel in forget:
                     self._forget(rel, touched)
             self._store_batch(batch, touched)
+            self._mark_orphans(touched)
             if batch.files or forget:
                 # a counter that moves with every change of the records, in every process; it
                 # starts at a random value so a rebuilt index never repeats an old generation
@@ -180,6 +181,15 @@ class Storing(IndexConnection):
             [(rel, size, mtime if mtime < racy else -1, cid, kind) for rel, size, mtime, cid, kind in batch.files],
         )
         touched.update(f[3] for f in batch.files if f[3])
+
+    def _mark_orphans(self, touched: set[str]) -> None:
+        """Whether each customer whose files changed has records (interactions, ledgers) and no
+        profile file in their folder (``orphans``): only their files' rows can change it."""
+        ids = [(cid,) for cid in touched if cid]
+        self.db.executemany("DELETE FROM orphans WHERE customer_id=?", ids)
+        self.db.executemany(
+            "INSERT INTO orphans SELECT ?1 WHERE EXISTS (SELECT 1 FROM files WHERE kind IN ('interaction', 'ledger')"
+            " AND customer_id=?1) AND NOT EXISTS (SELECT 1 FROM files WHERE kind='customer' AND customer_id=?1)", ids)
 
     def _filesystem_now_ns(self) -> int:
         """Now, as the file system stamps files: the mtime of a file made for the purpose. The
