@@ -4,9 +4,6 @@ vCard), `kehu serve`'s cards (:func:`head_encoding`) and the records' reader
 
 from __future__ import annotations
 
-import codecs
-import unicodedata
-
 #: the encodings of a byte order mark whose text holds NUL bytes (:func:`bom_encoding`)
 WIDE = ("utf-16", "utf-32")
 
@@ -46,22 +43,15 @@ def head_encoding(head: bytes) -> str | None:
 
 
 def _unmarked_utf16(head: bytes) -> str | None:
-    """``utf-16-le``/``-be`` when at least a quarter of ``head``'s pairs of bytes hold a NUL
-    on one side, hardly ever on the other, and the whole reads as UTF-16 text (no control
-    character but tab and line ends): a picture's or a zip's NUL bytes fall anywhere."""
-    pairs = len(head) // 2
-    if pairs < 4 or b"\x00" not in head:
+    """``utf-16-le``/``-be`` when charset_normalizer, asked of those two alone, finds ``head``
+    (NUL bytes and no mark) plainly such text: a picture's or a zip's NUL bytes are no text in
+    either. Asked only then, so the common path (no NUL) imports nothing."""
+    if b"\x00" not in head:
         return None
-    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
-    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
-        # (a character such as 一, U+4E00, puts a NUL on the other side: rare, so "hardly ever")
-        if zeros * 4 < pairs or other * 10 > zeros:
-            continue
-        try:  # a character cut at the head's end is no fault (final=False)
-            text = codecs.getincrementaldecoder(encoding)().decode(head[:2 * pairs], final=False)
-        except UnicodeDecodeError:
-            return None
-        if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
-            return None
-        return encoding
-    return None
+    head = head[:len(head) // 2 * 2]  # a head cut at an odd byte: the pair it halves left out
+    if any(0xD8 <= byte <= 0xDB for byte in head[-2:]):  # a character cut in its surrogate pair
+        head = head[:-2]
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head, cp_isolation=["utf_16_le", "utf_16_be"]).best()
+    return None if best is None else best.encoding.replace("_", "-")
