@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from ..case_twins import case_twin_problems
-from ..errors import InvalidId, Problem, RecordError, os_error_text
+from ..errors import Problem, RecordError, os_error_text
 from ..i18n import N_, _
 from ..ids import case_twin_message, in_wrong_shard, shard
 from ..models import Customer, referral_loop_message, referral_loops, region_problem
-from ..paths import PLANS_DIR
 from ..store import CUSTOMERS_DIR, Store
 from ..yamlio import (
-    cannot_read,
     line_of,
     link_message,
     load_roundtrip,
     special_file_message,
-    special_kind,
     unlisted_folder_message,
 )
 from ..yamlio.files import markers_message
 from . import git_settings, merge_conflicts, unmerged_files
+from .checking_ledgers import ledger_problems
 from .profile_merge import ALSO_KNOWN
+from .store_folder import linked_or_special_files, nested_repository_message
 
 
 def created_warnings(store: Store) -> list[Problem]:
@@ -109,7 +107,7 @@ def check_store(store: Store, customers: Collection[str] | None = None) -> list[
         problems.append(Problem(path, 1, wrong or _other_message(path)))
     problems.extend(case_twin_problems(store.root, index.case_twin_files()))  # one file on macOS and Windows
     for rel, _kind in index.files_of_kind("ledger", customer_ids=None if scope is None else sorted(scope)):
-        problems.extend(_ledger_problems(store, store.root / rel))
+        problems.extend(ledger_problems(store, store.root / rel))
     known = set(index.ids())
     paths = index.customer_paths()  # a Path each only when needed
     referrers = {cid: referrer for cid, _name, referrer, _created in index.referrals()
@@ -203,30 +201,6 @@ def _reminder_tier_problems(store: Store) -> list[Problem]:
             for loc, name in unknown]
 
 
-def _ledger_problems(store: Store, path: Path) -> list[Problem]:
-    """A ledger that does not parse, or whose entries name interactions that are not there."""
-    name = path.name.removesuffix(".ledger.yaml")
-    try:
-        entries = store.ledger(path.parent.name, name)
-    except RecordError as exc:
-        return list(exc.problems)
-    except InvalidId as exc:  # `a b.ledger.yaml`, `con.ledger.yaml`: it stopped the whole check, naming no file
-        return [Problem(path, 1, _("{why}; no plugin reads this file: rename or remove it").format(why=exc))]
-    problems = _orphan_entries(store, path, entries)
-    # kehu's rule of a reminders line, the plugins' rules across a ledger's entries (points: none spent twice)
-    found = store.ledger_rule_messages(path.parent.name, name, entries)
-    if found:
-        lines = _entry_lines(path)
-        problems.extend(Problem(path, lines[n] if n < len(lines) else 1, problem) for n, problem in found)
-    return problems
-
-
-def _entry_lines(path: Path) -> list[int]:
-    """The line of each entry of a ledger (one entry per line: the n-th ``- `` line)."""
-    text = path.read_text(encoding="utf-8").splitlines()
-    return [i for i, line in enumerate(text, 1) if line.startswith("- ")]
-
-
 def _customer_problems(store: Store, path: Path, customer: Customer, known: set[str]) -> list[Problem]:
     """What is wrong with one profile beyond its file's own validation: a referrer that does
     not exist, ``conflicts:`` left by a merge, plugins' rules, confidential fields in clear."""
@@ -313,14 +287,6 @@ def _held_twice_problems(store: Store, holders: dict[str, list[str]]) -> list[Pr
     return out
 
 
-def nested_repository_message() -> str:
-    """What kehu says of a ``.git`` inside the store's folder (a ``kehu init``, a ``git clone``
-    made there): ``git add -A`` commits the folder holding it as a submodule (a gitlink), which
-    ``kehu sync`` pushed with exit 0 while every other clone's sync refuses to merge one."""
-    return _("a git repository inside the store: kehu sync would commit its folder as a submodule, "
-             "which every other clone refuses; move that folder out of the store")
-
-
 def _other_message(path: Path) -> str:
     """What is wrong with an entry under customers/ that is no record: a link, a FIFO, an
     unreadable folder, or a file where none belongs."""
@@ -356,38 +322,6 @@ def _wrong_folder_message(rel: str) -> str | None:
 _WHERE_RECORDS_ARE = N_("records are customers/<shard>/<id>/customer.yaml, interactions/*.yaml or *.ledger.yaml")
 
 
-_INTERACTION_REF = re.compile(r"^\d{4}-\d{2}-\d{2}-[0-9a-z]+$")
-
-
-def _orphan_entries(store: Store, path: Path, entries: list[dict[str, Any]]) -> list[Problem]:
-    """Ledger entries that name an interaction of their customer (``ref: 2024-05-20-k3x9qa2m``,
-    as the points ledger's purchase entries do) that is not in its ``interactions/`` folder:
-    a purchase file deleted by hand leaves its points behind (``kehu purchase void`` keeps the
-    file and reverses them)."""
-    try:  # listed once: asked file by file, a folder made unreadable stopped the whole check
-        # ("kehu: …/2026-11-01-x.yaml: Permission denied"), where it is one problem of its own
-        present = set(os.listdir(path.parent / "interactions"))
-    except FileNotFoundError:
-        present = set()
-    except OSError:
-        return []
-    lines: list[int] | None = None
-    out: list[Problem] = []
-    for n, entry in enumerate(entries):
-        ref = entry.get("ref")
-        if not isinstance(ref, str) or not _INTERACTION_REF.match(ref) or f"{ref}.yaml" in present:
-            continue
-        if lines is None:  # one entry per line: the n-th `- ` line is the n-th entry
-            text = path.read_text(encoding="utf-8").splitlines()
-            lines = [i for i, line in enumerate(text, 1) if line.startswith("- ")]
-        reason = f"`reason: {entry['reason']}`" if entry.get("reason") else _("entry")  # as the file writes it
-        delta = f" ({int(entry['delta']):+d})" if isinstance(entry.get("delta"), (int, float)) else ""
-        out.append(Problem(path, lines[n] if n < len(lines) else 1, _(
-            "{entry} refers to {ref}, which is not in interactions/ (the record was deleted; void a purchase "
-            "instead: `kehu purchase void`)").format(entry=f"{reason}{delta}", ref=ref)))
-    return out
-
-
 def _roundtrip(path: Path) -> Any:
     try:
         return load_roundtrip(path)
@@ -412,84 +346,3 @@ def _line_at(path: Path, loc: list[str | int]) -> int:
         return line_of(load_roundtrip(path), loc)
     except Exception:
         return 1
-
-
-#: what the walk of :func:`linked_or_special_files` leaves: git's and kehu's own state, and
-#: the records, whose every file the index already judges (`kehu check` names a link there)
-_NOT_WALKED = (".git", ".kehu", CUSTOMERS_DIR)
-
-
-#: how a private key is written: age's (``age-keygen``, the identity kehu opens confidential
-#: fields with) and PEM's (an OpenSSH, RSA, EC or PKCS#8 key, which age takes as an identity too)
-_PRIVATE_KEY = re.compile(rb"AGE-SECRET-KEY-1[0-9A-Z]{20,}|-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_KEY_LOOKED_AT = 1 << 20  # bytes of a file looked at: a key file has a few hundred
-
-
-def private_key_problem(root: Path, path: Path) -> Problem | None:
-    """A file of the store's folder that holds a private key (``age-keygen -o key.txt`` run in
-    the store's folder, where a rep works; an SSH key copied there), at the key's line, unless
-    git ignores it (the user's own choice): `kehu check` said ok and `kehu sync` committed and
-    pushed it, and every rep with the remote could then open every confidential field.
-    Opened, never through a link nor waiting on a FIFO; its first MiB looked at."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
-        return None  # unreadable: named as such; gone meanwhile: nothing to say
-    try:
-        head = os.read(fd, _KEY_LOOKED_AT)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    found = _PRIVATE_KEY.search(head)
-    if found is None:
-        return None
-    from . import gitops
-
-    rel = path.relative_to(root).as_posix()
-    if gitops.run(root, "check-ignore", "-q", "--", rel, check=False).returncode == 0:
-        return None
-    what = "AGE-SECRET-KEY-…" if found.group().startswith(b"AGE") else found.group().decode("ascii")
-    return Problem(path, head.count(b"\n", 0, found.start()) + 1, _(
-        "holds a private key ({what}): kehu sync would share it with the team; keep it outside the store's "
-        "folder (--identity and KEHU_IDENTITY name it anywhere), or list it in .gitignore").format(what=what))
-
-
-def linked_or_special_files(root: Path) -> list[Problem]:
-    """Symbolic links, FIFOs, sockets and devices in the store's folder besides its records
-    (``templates/`` a link to a folder outside, a template a link to ``/etc/passwd``, a link at
-    the top): `kehu check` said ok, `kehu sync` pushed the link to every clone, and there each
-    `kehu send` of the team failed on it. An ``lstat`` per entry; nothing is opened or followed."""
-    problems = []
-    names: list[str] = []  # every entry's path: two a clone on macOS or Windows takes for one
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # unreadable: `kehu check` names what it cannot read where it reads records
-        for entry in entries:
-            path = Path(entry.path)
-            names.append(path.relative_to(root).as_posix())  # `Customers/` beside `customers/` too
-            if folder == root and (entry.name in _NOT_WALKED or entry.name in git_settings.GIT_SETTINGS):
-                continue  # git's files: git_file_problems
-            if entry.name == ".git":  # (the store's own is skipped above)
-                problems.append(Problem(path, 1, nested_repository_message()))
-            elif entry.is_symlink():
-                problems.append(Problem(path, 1, link_message(path)))
-            elif (entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False)) and (
-                    unreadable := cannot_read(path)) is not None:  # git cannot add it: sync failed
-                problems.append(Problem(path, 1, unreadable))
-            elif entry.is_dir(follow_symlinks=False):
-                stack.append(path)
-            elif entry.is_file(follow_symlinks=False):
-                # the reps' plans (thousands over the years) are read as plans: no key is looked for there
-                plans = folder != root and path.relative_to(root).parts[0] == PLANS_DIR
-                if not plans and (secret := private_key_problem(root, path)) is not None:
-                    problems.append(secret)
-            else:
-                mode = entry.stat(follow_symlinks=False).st_mode
-                problems.append(Problem(path, 1, _("is {what}, not a file: kehu reads only regular files in a "
-                    "store, and git cannot share it; remove it").format(what=special_kind(mode))))
-    return problems + case_twin_problems(root, names)

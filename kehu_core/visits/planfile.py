@@ -134,7 +134,7 @@ def problems(store: Store) -> list[Problem]:
     """What `kehu check` says of the reps' plan files: a rep's folder no rep can own, a plan
     that does not read as one (YAML, ids), each at its line. `check` said ok of them while
     `kehu visits plan` and `kehu report reps` failed on them. Links and FIFOs here are named
-    by the check of the store's other files (``checking.linked_or_special_files``)."""
+    by the check of the store's other files (``store_folder.linked_or_special_files``)."""
     folder = store.root / PLANS_DIR
     found: list[Problem] = []
     if folder.is_symlink() or not folder.is_dir():
