@@ -10,7 +10,8 @@ One class, :class:`Store`, put together from modules that each hold one part:
 - ``ledgers``: plugins' append-only ledgers;
 - ``batch``: many writes as one, the change journal (``kehu undo``), undoing a failed
   plugin's writes;
-- ``core``: opening a store, its day, its lock, its index and plugins; :func:`open_store`.
+- ``locking``: its write lock, and the blocks in which no write is taken;
+- ``core``: opening a store, its day, its index and plugins; :func:`open_store`.
 """
 
 from __future__ import annotations
