@@ -141,10 +141,10 @@ def test_an_edit_of_another_field_leaves_explicitly_tagged_values_byte_for_byte(
 def test_an_xlsx_number_of_zeros_or_a_percentage_reads_as_the_sheet_shows_it(tmp_path: Path) -> None:
     """A member number formatted 00000 (Excel shows 00123) was imported as customer 123, a new
     customer beside the 00123 the store has; a note of 0% (25%) as 0.25. Both readers give
-    what the sheet shows (``importing.limits.cells_as_shown``)."""
-    from kehu_core.services.importing.limits import cells_as_shown
+    what the sheet shows (``importing.workbook_scan.cells_as_shown``)."""
     from kehu_core.services.importing.sheet_tables import openpyxl_tables, xlsx_tables
     from kehu_core.services.importing.values import text
+    from kehu_core.services.importing.workbook_scan import cells_as_shown
 
     path = _workbook(tmp_path, ["顾客ID", "姓名", "备注"], [123, "甲", 0.25], [45, "乙", 0.125],
                      formats={"A2": "00000", "C2": "0%", "A3": "000000", "C3": "0.00%"})

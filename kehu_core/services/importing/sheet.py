@@ -34,13 +34,7 @@ from ...plugins import ImportedContact
 from . import values
 from .base import FileProblem, RowProblem, RowWarning, one_field_twice
 from .encodings import EncodingProblem
-from .limits import (
-    LineTooLong,
-    Refused,
-    cells_as_shown,
-    check_xlsx,
-    uncalculated_formula,
-)
+from .limits import LineTooLong, Refused, check_xlsx
 from .purchase_cells import purchase_of
 from .sheet_tables import csv_rows, readable, xlsx_tables
 from .values import (
@@ -50,6 +44,7 @@ from .values import (
     split_list,
     text,
 )
+from .workbook_scan import cells_as_shown, uncalculated_formula
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -318,7 +313,7 @@ def contact_from_row(header: list[str], targets: list[str | None], row: list[Any
         if target != "ignore":
             if isinstance(value, float) and not math.isfinite(value):
                 # NaN or an infinity a script wrote (openpyxl writes them as an empty value, read as
-                # NaN by limits.cells_as_shown): no number, refused as a CSV's NaN is; it was lost
+                # NaN by workbook_scan.cells_as_shown): no number, refused as a CSV's NaN is; it was lost
                 raise ValueError(_("{column}: a number cell holding no number (NaN, an infinity or text, as a "
                                    "script or another system writes them); expected a number").format(
                     column=place(pos)))

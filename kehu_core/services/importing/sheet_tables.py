@@ -19,8 +19,9 @@ from typing import Any
 from ...i18n import _
 from .csvstream import CsvText
 from .encodings import is_binary
-from .limits import DENSE_CELLS, capped_row, refuse_long_lines, sheet_cells
+from .limits import capped_row, refuse_long_lines
 from .values import CellError, PhantomDay
+from .workbook_scan import DENSE_CELLS, sheet_cells
 
 
 def xlsx_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | None = None
@@ -29,7 +30,7 @@ def xlsx_tables(path: Path, numberless: dict[str, dict[tuple[int, int], Any]] | 
     1.6 s); a workbook calamine cannot read goes to openpyxl, whose errors say more, and so
     does one whose sheets span more cells than calamine should lay out (:data:`DENSE_CELLS`).
     A number cell read otherwise than the sheet shows it is what ``numberless`` says it is
-    (:func:`limits.cells_as_shown`: NaN for no number, the digits of an id with its zeros).
+    (:func:`workbook_scan.cells_as_shown`: NaN for no number, the digits of an id with its zeros).
     Each table: its label in messages (the file, and the sheet's name where there are several),
     the sheet's name, its rows."""
     numberless = numberless or {}
@@ -96,7 +97,7 @@ def _serial_60_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
 
 def _as_shown(rows: Iterable[tuple[int, list[Any]]], cells: dict[tuple[int, int], Any]
               ) -> Iterator[tuple[int, list[Any]]]:
-    """``rows`` with each of ``cells`` as it says (:func:`limits.cells_as_shown`): a number cell
+    """``rows`` with each of ``cells`` as it says (:func:`workbook_scan.cells_as_shown`): a number cell
     holding no number NaN, which :func:`.sheet.contact_from_row` refuses (its readers give it as empty,
     and its value was lost), one of zeros or a percentage the text the sheet shows."""
     if not cells:

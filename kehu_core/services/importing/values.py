@@ -84,7 +84,7 @@ class CellError:
     formula that failed, kept as its result). calamine read it as an empty cell, openpyxl as the
     text: an amount of ``#DIV/0!`` was a sale without its amount, a heading of ``#N/A`` a column
     named so. As text (:func:`text`) it is what the sheet shows; ``sheet.contact_from_row``
-    refuses it in a column it imports, naming the cell. Made by ``limits.cells_as_shown``."""
+    refuses it in a column it imports, naming the cell. Made by ``workbook_scan.cells_as_shown``."""
 
     __slots__ = ("value",)
 
