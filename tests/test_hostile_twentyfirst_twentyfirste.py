@@ -5,6 +5,7 @@ docs/reliability.md, "The outside attacker's variants"."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from typing import Any
 
@@ -43,3 +44,30 @@ def test_report_reps_does_not_pass_over_a_plan_file_it_cannot_read(tmp_path: Any
     assert reps.code == 1, reps
     assert f"{plan}:1: {said}" in reps.err, reps.err
     assert "Traceback" not in reps.err
+
+
+@pytest.mark.parametrize("owner", ["王芳/李娜", "Sales:North", ".x", "../../outside", "50%"])
+def test_every_customers_owner_can_plan_their_visits(tmp_path: Any, owner: str) -> None:
+    """`customer add --owner 王芳/李娜` (two reps sharing their customers, a team `华东/华南`),
+    `Sales:North`, a name starting with a dot: every door takes them as a customer's owner
+    (`customer add`/`set`, an import's cell, `kehu check`), and `kehu handover` and `kehu keys`
+    name reps so, but `kehu visits plan --owner 王芳/李娜` refused them ("a rep's name cannot be
+    empty, start with a dot or hold / \\ :"), so that rep could never plan a day. A rep's name
+    is the owner's rule at every door; its folder under visits/ writes what a path cannot hold
+    as %XX, never leaving visits/."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "张三", "owner": owner}])
+    cid = next(iter(store.iter_customer_ids()))
+    day = TODAY.isoformat()
+    added = run_kehu(store, "visits", "plan", "--owner", owner, "--date", day, "--add", cid)
+    assert added.code == 0, added
+    plans = store.root / "visits"
+    made = [p for p in plans.rglob("*") if p.is_file()]
+    assert len(made) == 1 and made[0].parent.parent == plans, made
+    assert not (tmp_path / "outside").exists()
+    shown = run_kehu(store, "visits", "plan", "--owner", owner, "--date", day, "--json")
+    assert shown.code == 0 and cid in shown.out, shown
+    assert run_kehu(store, "check").code == 0
+    reps = run_kehu(store, "report", "reps", "--json")
+    assert reps.code == 0, reps
+    rows = {row["rep"]: row["figures"] for row in json.loads(reps.out)["reps"]}
+    assert rows[owner]["visits_planned"]["value"] == 1, rows

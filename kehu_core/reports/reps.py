@@ -253,15 +253,17 @@ def _hand_planned(store: Store, period: Period) -> dict[str, int]:
     if folder.is_symlink() or not folder.is_dir():  # a link out of the store: never followed
         return out
     # a link, or a folder no rep can own (`kehu check` names both), is no rep's plans
-    for rep_dir in sorted(p for p in folder.iterdir() if not p.is_symlink() and p.is_dir()
-                          and planfile.owner_problem(p.name) is None):
+    for rep_dir in sorted(p for p in folder.iterdir() if not p.is_symlink() and p.is_dir()):
+        rep = planfile.folder_owner(rep_dir.name)
+        if rep is None:
+            continue
         for day in (period.start + dt.timedelta(days=n) for n in range(period.days)):
             # whatever is there (a FIFO, a folder, a link), as `kehu visits plan` reads the day:
             # is_file() passed over a FIFO or a folder unsaid, the rep's visits counted short
-            if os.path.lexists(planfile.plan_path(store, rep_dir.name, day)):
-                added = len(planfile.read(store, rep_dir.name, day).add)
+            if os.path.lexists(planfile.plan_path(store, rep, day)):
+                added = len(planfile.read(store, rep, day).add)
                 if added:
-                    out[rep_dir.name] = out.get(rep_dir.name, 0) + added
+                    out[rep] = out.get(rep, 0) + added
     return out
 
 

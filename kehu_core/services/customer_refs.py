@@ -118,14 +118,15 @@ def _plans(store: Store, old: str, new: str, note: Callable[[Path], None]) -> No
     if folder.is_symlink() or not folder.is_dir():
         return
     for rep in sorted(os.scandir(folder), key=lambda e: e.name):
-        if not rep.is_dir(follow_symlinks=False) or planfile.owner_problem(rep.name) is not None:
+        owner = planfile.folder_owner(rep.name)
+        if not rep.is_dir(follow_symlinks=False) or owner is None:
             continue
         for entry in sorted(os.scandir(rep.path), key=lambda e: e.name):
             if not entry.name.endswith(".yaml") or not entry.is_file(follow_symlinks=False):
                 continue
             try:
                 day = dt.date.fromisoformat(entry.name.removesuffix(".yaml"))
-                edits = planfile.read(store, rep.name, day)
+                edits = planfile.read(store, owner, day)
             except Exception:  # noqa: BLE001 - not a plan kehu reads: what `kehu check` names
                 continue
             lists = {key: getattr(edits, key) for key in ("add", "remove", "order")}

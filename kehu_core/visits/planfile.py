@@ -50,29 +50,52 @@ class PlanEdits:
         return not (self.add or self.remove or self.order)
 
 
-def owner_problem(name: str) -> str | None:
-    """Why ``name`` (taken off its spaces) cannot name a rep's folder of plans, or None: what
-    would leave ``visits/`` or hide the file, and what no rep's name can be (``config_names.
-    rep_name_problem``, a customer owner's rule): a line break or an ESC became the name of
-    a folder that `kehu sync` shares, a plan no rep of the store could own."""
-    if not name or name.startswith(".") or any(ch in name for ch in "/\\:\0"):
-        return _("a rep's name cannot be empty, start with a dot or hold / \\ :")
-    return rep_name_problem(name)
+#: what a rep's name cannot hold in its folder's name (a path's separators, a drive's colon, a
+#: leading dot that hides it, and the escape itself), written %XX there
+_UNSAFE = re.compile(r"[%/\\:]|^\.")
+
+
+def folder_name(owner: str) -> str:
+    """The folder of ``owner``'s plans under visits/: the name as it is, what a path cannot hold
+    written %XX (``王芳/李娜`` → ``王芳%2F李娜``), so every customer's owner has one and it
+    never leaves visits/."""
+    return _UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", owner)
+
+
+def folder_owner(name: str) -> str | None:
+    """The rep whose plans the folder ``name`` under visits/ holds, or None when it is no
+    folder :func:`folder_name` makes for a rep (:func:`folder_problem` says why)."""
+    return None if folder_problem(name) is not None else _decoded(name)
+
+
+def folder_problem(name: str) -> str | None:
+    """Why the folder ``name`` under visits/ holds no rep's plans (``kehu check`` says it), or None."""
+    owner = _decoded(name)
+    problem = rep_name_problem(owner)
+    if problem is None and folder_name(owner) != name:
+        problem = _("{name}: a rep's folder is named by the rep as `kehu visits plan` writes it, and this names "
+                    "no rep").format(name=repr(name))
+    return problem
+
+
+def _decoded(name: str) -> str:
+    return re.sub(r"%(25|2F|5C|3A|2E)", lambda m: chr(int(m.group(1), 16)), name)
 
 
 def check_owner(owner: str) -> str:
-    """A rep's name as a folder name (:func:`owner_problem`), or KehuError naming ``--owner``."""
-    name = key_text(owner)  # the folder of the owner as records store it: one for José however typed
-    if owner_problem(name) is None:
-        return name
-    if rep_name_problem(name) is None:  # the path's rule
-        raise KehuError(_("--owner {owner}: a rep's name cannot be empty, start with a dot or hold / \\ :").format(
-            owner=repr(owner)))
-    raise KehuError(f"--owner {rep_name_problem(name)}")
+    """A rep's name as records store it (``key_text``: one for José however typed), or
+    KehuError naming ``--owner``: the rule of a customer's owner (``config_names.rep_name_problem``).
+    ``王芳/李娜``, ``Sales:North`` and ``.x`` are owners every other door takes: `visits plan`
+    refused them, so that rep could never plan a day."""
+    name = key_text(owner)
+    problem = rep_name_problem(name)
+    if problem is not None:
+        raise KehuError(f"--owner {problem}")
+    return name
 
 
 def plan_path(store: Store, owner: str, day: dt.date) -> Path:
-    return store.root / PLANS_DIR / check_owner(owner) / f"{day.isoformat()}.yaml"
+    return store.root / PLANS_DIR / folder_name(check_owner(owner)) / f"{day.isoformat()}.yaml"
 
 
 def read(store: Store, owner: str, day: dt.date) -> PlanEdits:
@@ -148,11 +171,12 @@ def problems(store: Store) -> list[Problem]:
             continue
         if not rep.is_dir(follow_symlinks=False):
             continue  # a FIFO, a device: named by the check of the store's other files
-        problem = owner_problem(rep.name)
+        problem = folder_problem(rep.name)
         if problem is not None:
             found.append(Problem(Path(rep.path), 1, _("a rep's folder of visit plans: {problem}").format(
                 problem=problem)))
             continue
+        owner = _decoded(rep.name)
         for entry in sorted(os.scandir(rep.path), key=lambda e: e.name):
             if not _PLAN_NAME.fullmatch(entry.name) or entry.is_symlink():
                 continue
@@ -168,7 +192,7 @@ def problems(store: Store) -> list[Problem]:
                 found.append(Problem(Path(entry.path), 1, _("a plan file is named by its day, YYYY-MM-DD.yaml")))
                 continue
             try:
-                read(store, rep.name, day)
+                read(store, owner, day)
             except RecordError as exc:
                 found.extend(exc.problems)
     return found
