@@ -28,8 +28,8 @@ def _plugin_models() -> list[tuple[str, type[BaseModel]]]:
     from kehu_plugins.points.book import PointsSettings
     from kehu_plugins.reminders.rules import NAME as REMINDERS
     from kehu_plugins.reminders.rules import RemindersSettings
-    from kehu_plugins.tiering.tiers import NAME as TIERING
-    from kehu_plugins.tiering.tiers import TieringSettings
+    from kehu_plugins.tiering.tier_settings import NAME as TIERING
+    from kehu_plugins.tiering.tier_settings import TieringSettings
 
     return [(TIERING, TieringSettings), (POINTS, PointsSettings), (REMINDERS, RemindersSettings)]
 

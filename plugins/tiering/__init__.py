@@ -16,17 +16,8 @@ from kehu_core.plugins import Column, Panel
 from kehu_core.store import Store
 
 from .moves import move_text, moves, record_if_changed
-from .tiers import (
-    LEDGER,
-    OVERRIDE_FIELD,
-    TierInfo,
-    TieringSettings,
-    Tiers,
-    compute,
-    kept_tier,
-    settings,
-    tier_of,
-)
+from .tier_settings import LEDGER, OVERRIDE_FIELD, TieringSettings, kept_tier, settings
+from .tiers import TierInfo, Tiers, compute, tier_of
 
 
 @hookimpl

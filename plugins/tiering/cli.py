@@ -23,16 +23,8 @@ from kehu_core.shown import visible
 from kehu_core.store import LEDGER_SUFFIX, Store
 
 from .moves import SCHEMES, move_text, moves, record_if_changed
-from .tiers import (
-    LEDGER,
-    NAME,
-    OVERRIDE_FIELD,
-    compute,
-    distribution,
-    kept_tier,
-    settings,
-    tier_of,
-)
+from .tier_settings import LEDGER, NAME, OVERRIDE_FIELD, kept_tier, settings
+from .tiers import compute, distribution, tier_of
 
 
 def overview(store: Store, as_of: dt.date | None, recent_days: int = 30, listed: int | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from kehu_core.i18n import N_, _
 from kehu_core.names import shown
 from kehu_core.store import Store
 
-from .tiers import LEDGER
+from .tier_settings import LEDGER
 
 # --- the ledger's reasons, said in the user's language ------------------------------------------
 #
