@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kehu_core import hookimpl
 from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer, Reminder
@@ -79,3 +81,48 @@ def test_a_negative_lapse_in_kehu_yaml_names_its_line_for_any_plugins_rule(store
     result = kehu("reminders", store=store_path)
     assert result.code == 1 and "Traceback" not in result.err
     assert f"kehu.yaml:{line}: plugins.reminders.lapse_days.call-back" in result.err
+
+
+# --- the TUI: kehu.yaml changed underneath (a sync pulled a colleague's settings) -----------------
+
+
+def _settings_changed(root: Path, old: str, new: str) -> None:
+    """kehu.yaml as `kehu sync` in another terminal leaves it: the colleague's version written."""
+    config = root / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.asyncio
+async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_path: Path) -> None:
+    """A colleague renamed the tiers (kehu.yaml's ``plugins: tiering:``) and a `kehu sync` in
+    another terminal pulled it: the open TUI kept its old settings for as long as it ran (no
+    record had changed, so nothing was looked at again). It shows the new tier on its next look;
+    a kehu.yaml that cannot be read arriving the same way is said with its line, the screen kept;
+    once mended, read again."""
+    from kehu_tui.app import KehuApp
+
+    from kehu_core.testing import make_store, screen_text, wait_until
+
+    store = make_store(tmp_path / "store", today="2026-03-10", customers=[{
+        "name": "赵敏", "interactions": [{"kind": "purchase", "date": "2026-03-01", "amount": 1288}]}],
+        settings={"tiering": {"pyramid": {"shares": [1.0], "names": ["铜牌客户"]}}}, disabled=["points"])
+    app = KehuApp(store, watch_interval=0.1)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "铜牌客户" in screen_text(app), what="her tier")
+        await pilot.pause(1.0)  # the app's first looks at the store are done
+        _settings_changed(store.root, "铜牌客户", "金牌客户")
+        await wait_until(pilot, lambda: "金牌客户" in screen_text(app), what="the colleague's tier name")
+        _settings_changed(store.root, "- 1.0", "- 0.5")  # a share that does not add up
+        line = next(n for n, s in enumerate((store.root / "kehu.yaml").read_text(encoding="utf-8").splitlines(), 1)
+                    if "pyramid" in s)
+        await wait_until(pilot, lambda: any("cannot be read" in str(n.message) for n in app._notifications),
+                         what="the broken kehu.yaml said")
+        said = "\n".join(str(n.message) for n in app._notifications)
+        assert f"kehu.yaml:{line}" in said and "shares must add up to 1" in said, said
+        assert app.is_running and "赵敏" in screen_text(app)
+        _settings_changed(store.root, "- 0.5", "- 1.0")
+        _settings_changed(store.root, "金牌客户", "银牌客户")
+        await wait_until(pilot, lambda: "银牌客户" in screen_text(app), what="the mended kehu.yaml read")
+

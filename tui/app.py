@@ -160,7 +160,7 @@ class KehuApp(App):
             self.call_from_thread(self.notify, _("could not scan the store: {error}").format(error=exc),
                                   severity="error")
             changed = []
-        self.call_from_thread(self._checked, changed)
+        self.call_from_thread(self._checked, changed, self.watcher.settings_changed())
 
     @work(thread=True, exclusive=True, group="merge", exit_on_error=False)
     def _show_merge_waiting(self) -> None:
@@ -184,13 +184,33 @@ class KehuApp(App):
             self.call_from_thread(self.notify, f"{shown}{more}", title=_("A merge is waiting for you"),
                                   severity="warning", timeout=30, markup=False)
 
-    def _checked(self, changed: list[Path]) -> None:
+    def _checked(self, changed: list[Path], settings: str | None = None) -> None:
+        reread = settings is not None and self._reread_settings(settings)
         if changed:
             self.watcher.apply(changed)
+        if changed or reread:
             self.broadcast(StoreChanged(len(changed)))
             self._show_merge_waiting()
         if self.is_running:
             self.set_timer(self.watcher.next_delay, self._watch)
+
+    def _reread_settings(self, stamp: str) -> bool:
+        """kehu.yaml changed underneath (``stamp``: as it is now): its settings read again into
+        the app's store, and the screens told (the workers' stores are opened anew with them).
+        One that cannot be read is said, once for each version of the file, with its problems;
+        the app goes on with the settings it had. Whether they were read."""
+        self.watcher.settings_seen = stamp
+        try:
+            self.store.reread_config()
+        except KehuError as exc:
+            self.notify(_("kehu.yaml was changed outside the app (a `kehu sync`, an edit) and cannot be read now; "
+                          "the settings read before are kept until it is mended:\n{problem}").format(problem=exc),
+                        severity="error", timeout=30, markup=False)
+            return False
+        self.notify(_("kehu.yaml was changed outside the app (a `kehu sync`, an edit): its settings are read again"),
+                    timeout=8, markup=False)
+        self.sub_title = f"{self.store.config.name} · {self.store.today.isoformat()}"
+        return True
 
     def broadcast(self, message: Message) -> None:
         """Tell every open screen (a message object can be delivered only once: copy it)."""

@@ -9,6 +9,8 @@ the app's own index, which moves the index generation, so that every plugin cach
 table keyed on it sees the new data.
 The pause between two scans grows with the time a scan takes, so a 100 000-customer store
 is not scanned continuously.
+kehu.yaml is looked at too (its size and mtime, as the index notes it): a `kehu sync` in another
+terminal that pulls a colleague's settings (tiers, reps, a plugin's) has the app read them again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,17 @@ class StoreWatcher:
         self.store = store
         self.interval = interval
         self.last_scan_seconds = 0.0
+        self.settings_seen = self._settings_stamp()  # kehu.yaml as the app's settings were read
+
+    def _settings_stamp(self) -> str:
+        from kehu_core.index.freshness import config_stamp
+
+        return config_stamp(self.store.root)
+
+    def settings_changed(self) -> str | None:
+        """kehu.yaml's new stamp when it changed since :attr:`settings_seen` (any thread), else None."""
+        stamp = self._settings_stamp()
+        return stamp if stamp != self.settings_seen else None
 
     def changed_files(self) -> list[Path]:
         """Record files added, changed or removed since the index last saw them (any thread)."""

@@ -3,15 +3,19 @@ kehu.yaml it is about to write), so what one door takes another never refuses.""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..config import StoreConfig
-from ..errors import Problem, RecordError
+from ..config import CONFIG_FILE, StoreConfig
+from ..errors import Problem, RecordError, StoreError
+from ..i18n import _
 from ..models import too_deep
 from ..problems import settings_numbers, validation_problems
-from ..yamlio import YamlFileError, line_of, lines_doc, load_fast, load_fast_text
+from ..yamlio import YamlFileError, line_of, lines_doc, load_fast, load_fast_text, special_file_message
 
 
 def read_config(path: Path, text: str | None = None) -> StoreConfig:
@@ -38,3 +42,30 @@ def read_config(path: Path, text: str | None = None) -> StoreConfig:
         return StoreConfig.model_validate(doc)
     except ValidationError as exc:
         raise RecordError(validation_problems(exc, path, lines_doc(path, text))) from None
+
+
+def read_store_config(path: Path) -> StoreConfig:
+    """The kehu.yaml of the store in the folder ``path`` (resolved), as opening the store reads
+    it (:func:`read_config`), each time: a FIFO or a folder in its place is said, never read; a
+    link to nowhere named; none there: no store (StoreError)."""
+    config_path = path / CONFIG_FILE
+    with contextlib.suppress(OSError):  # a FIFO or a folder named kehu.yaml: said, never read
+        mode = os.lstat(config_path).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
+            raise RecordError([Problem(config_path, 1, special_file_message(mode))])
+    if config_path.is_symlink() and not config_path.exists():
+        # a link to nowhere (a clone of a colleague's store whose link pointed into his
+        # own folders) is named as such, not as a folder that is no store
+        raise RecordError([Problem(config_path, 1, _("a link to {target}, which is not there").format(
+            target=os.readlink(config_path)))])
+    if not config_path.is_file():
+        blocking = next((p for p in (path, *path.parents) if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():  # `--store notes.txt`, `KEHU_STORE=/dev/null`:
+            # "create one with `kehu init notes.txt`" named a command that refuses a file
+            raise StoreError(_("{path}: not a kehu store: {file} is no folder, and a store is a folder "
+                               "holding {CONFIG_FILE}").format(path=path, file=blocking, CONFIG_FILE=CONFIG_FILE))
+        raise StoreError(
+            _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
+                path=path, CONFIG_FILE=CONFIG_FILE)
+        )
+    return read_config(config_path)

@@ -35,7 +35,7 @@ from ..paths import STATE_DIR
 from ..plugins import PluginHost
 from ..yamlio import special_file_message
 from .batch import _Batch, _WriteLog
-from .config_file import read_config
+from .config_file import read_store_config
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
 
 if TYPE_CHECKING:
@@ -95,32 +95,25 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
         # resolved: every spelling of the path (., .., relative, a symlink) is the same store
         # with the same index, and paths cut relative to the root come out whole
         path = Path(root).resolve()
-        config_path = path / CONFIG_FILE
-        with contextlib.suppress(OSError):  # a FIFO or a folder named kehu.yaml: said, never read
-            mode = os.lstat(config_path).st_mode
-            if not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
-                raise RecordError([Problem(config_path, 1, special_file_message(mode))])
-        if config_path.is_symlink() and not config_path.exists():
-            # a link to nowhere (a clone of a colleague's store whose link pointed into his
-            # own folders) is named as such, not as a folder that is no store
-            raise RecordError([Problem(config_path, 1, _("a link to {target}, which is not there").format(
-                target=os.readlink(config_path)))])
-        if not config_path.is_file():
-            blocking = next((p for p in (path, *path.parents) if p.exists()), None)
-            if blocking is not None and not blocking.is_dir():  # `--store notes.txt`, `KEHU_STORE=/dev/null`:
-                # "create one with `kehu init notes.txt`" named a command that refuses a file
-                raise StoreError(_("{path}: not a kehu store: {file} is no folder, and a store is a folder "
-                                   "holding {CONFIG_FILE}").format(path=path, file=blocking, CONFIG_FILE=CONFIG_FILE))
-            raise StoreError(
-                _("{path}: not a kehu store (no {CONFIG_FILE}); create one with `kehu init {path}`").format(
-                    path=path, CONFIG_FILE=CONFIG_FILE)
-            )
-        config = read_config(config_path)
+        config = read_store_config(path)
         store = cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
         wrong = store.plugins.settings_problems() if plugins or extra_plugins else []
         if wrong:  # the plugins' settings (their settings_model), held as kehu's own above
             raise RecordError(wrong)
         return store
+
+    def reread_config(self) -> None:
+        """kehu.yaml read again, as :meth:`open` reads it, when it changed underneath (a `kehu
+        sync` in another terminal pulled a colleague's settings): this store's settings and its
+        plugins' (those kehu.yaml enables now, the extra ones kept). A RecordError or StoreError
+        when they cannot be read or are wrong: the store keeps the settings it had."""
+        config = read_store_config(self.root)
+        discover = self.plugins.installed is not None  # (a bare store's host looks for none)
+        host = PluginHost(config.plugins, self.plugins.extra, discover=discover, config_path=self.root / CONFIG_FILE)
+        wrong = host.settings_problems() if discover or self.plugins.extra else []
+        if wrong:
+            raise RecordError(wrong)
+        self.config, self.plugins = config, host
 
     @classmethod
     def init(cls, root: str | os.PathLike[str], name: str | None = None) -> Store:
