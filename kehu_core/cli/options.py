@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 import click
 
 from ..i18n import N_, _
@@ -57,7 +59,41 @@ def range_text(bounded: click.IntRange | click.FloatRange) -> str:
     return f"{bounded.min}{'<' if bounded.min_open else '<='}{value}{high}"
 
 
-class Whole(click.types.IntParamType):
+class _PlainNumber(click.ParamType):
+    """What :class:`Whole` and :class:`Number` share, parameterised by the kind of number as
+    click's own number types are (``IntParamType`` and ``IntRange`` for a whole number,
+    ``FloatParamType`` and ``FloatRange`` for one with a fraction), through their public names
+    only: a number read by kehu's rule of numbers (:func:`_plain`), then as click's type of that
+    kind reads it; made with bounds, one of click's range of that kind (:attr:`bounded`), whose
+    help shows its range (one without is none: click's help said ``[x<=None]`` of a range
+    without bounds) and whose refusal is said in kehu's words (:func:`_within`)."""
+
+    #: click's type of this kind of number (``click.types.IntParamType``), which reads the text
+    click_type: ClassVar[type[click.ParamType]]
+    #: click's range of this kind (``click.IntRange``)
+    click_range: ClassVar[type[click.IntRange] | type[click.FloatRange]]
+    #: kehu's type of this kind with bounds, what ``Whole(1, 5)`` makes (a ``click_range`` too)
+    bounded: ClassVar[type[_PlainNumber]]
+
+    def __new__(cls, min: float | None = None, max: float | None = None, *args: object,
+                **kwargs: object) -> Self:
+        if (min is not None or max is not None) and not issubclass(cls, cls.click_range):
+            cls = cls.bounded  # type: ignore[assignment]
+        return super().__new__(cls)
+
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False,
+                 max_open: bool = False, clamp: bool = False) -> None:
+        if isinstance(self, self.click_range):
+            self.click_range.__init__(self, min, max, min_open, max_open, clamp)  # type: ignore[arg-type]
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        number = self.click_type.convert(self, _plain(self, value, param, ctx), param, ctx)
+        if isinstance(self, self.click_range):
+            return _within(self, number, param, ctx, self.click_range)
+        return number
+
+
+class Whole(_PlainNumber, click.types.IntParamType):
     """A whole number option or argument, read by kehu's rule of numbers (:func:`_plain`), then
     as ``click.INT`` (``click.IntRange`` with bounds) reads it: ``Whole()``, ``Whole(min=1)``,
     ``Whole(1, 5)``. What kehu's commands and the built-in plugins' take; a plugin's
@@ -66,70 +102,43 @@ class Whole(click.types.IntParamType):
     range); one without is none (click's help said ``[x<=None]`` of a range without bounds)."""
 
     name = _TranslatedName(N_("integer"))  # type: ignore[assignment]
-
-    def __new__(cls, min: int | None = None, max: int | None = None, *args: object, **kwargs: object) -> Whole:
-        if cls is Whole and (min is not None or max is not None):
-            cls = _WholeRange
-        return super().__new__(cls)
-
-    def __init__(self, min: int | None = None, max: int | None = None, min_open: bool = False,
-                 max_open: bool = False, clamp: bool = False) -> None:
-        if isinstance(self, click.IntRange):
-            click.IntRange.__init__(self, min, max, min_open, max_open, clamp)
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        number = click.types.IntParamType.convert(self, _plain(self, value, param, ctx), param, ctx)
-        if isinstance(self, click.IntRange):
-            return _within(self, number, param, ctx, click.IntRange)
-        return number
+    click_type = click.types.IntParamType
+    click_range = click.IntRange
 
 
 class _WholeRange(Whole, click.IntRange):
     """A :class:`Whole` with bounds."""
 
 
-class Number(click.types.FloatParamType):
+class Number(_PlainNumber, click.types.FloatParamType):
     """A number option or argument that may have a fraction (``--rate 1.5``), read by kehu's
     rule of numbers (:func:`_plain`), then as ``click.FLOAT`` (``click.FloatRange`` with
     bounds) reads it: ``Number()``, ``Number(min=0)``. A plugin's ``type=float`` or
     ``click.FloatRange`` is read as one."""
 
     name = _TranslatedName(N_("float"))  # type: ignore[assignment]
-
-    def __new__(cls, min: float | None = None, max: float | None = None, *args: object, **kwargs: object) -> Number:
-        if cls is Number and (min is not None or max is not None):
-            cls = _NumberRange
-        return super().__new__(cls)
-
-    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False,
-                 max_open: bool = False, clamp: bool = False) -> None:
-        if isinstance(self, click.FloatRange):
-            click.FloatRange.__init__(self, min, max, min_open, max_open, clamp)
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
-        number = click.types.FloatParamType.convert(self, _plain(self, value, param, ctx), param, ctx)
-        if isinstance(self, click.FloatRange):
-            return _within(self, number, param, ctx, click.FloatRange)
-        return number
+    click_type = click.types.FloatParamType
+    click_range = click.FloatRange
 
 
 class _NumberRange(Number, click.FloatRange):
     """A :class:`Number` with bounds."""
 
 
+Whole.bounded, Number.bounded = _WholeRange, _NumberRange
+
+
 def _as_kehus(param_type: click.ParamType) -> click.ParamType:
-    """click's own number type ``param_type`` as kehu's (its bounds kept), a tuple's each; any other
-    as it is."""
-    if isinstance(param_type, (Whole, Number)):
+    """click's own number type ``param_type`` as kehu's of its kind (its bounds kept), a tuple's
+    each; any other as it is."""
+    if isinstance(param_type, _PlainNumber):
         return param_type
-    if isinstance(param_type, (click.IntRange, click.FloatRange)):
-        kind = Whole if isinstance(param_type, click.IntRange) else Number
-        return kind(param_type.min, param_type.max, min_open=param_type.min_open,
-                    max_open=param_type.max_open, clamp=param_type.clamp)
-    if isinstance(param_type, click.types.IntParamType):
-        return Whole()
-    if isinstance(param_type, click.types.FloatParamType):
-        return Number()
+    for kind in (Whole, Number):
+        if isinstance(param_type, kind.click_range):
+            return kind(param_type.min, param_type.max, min_open=param_type.min_open,
+                        max_open=param_type.max_open, clamp=param_type.clamp)
+        if isinstance(param_type, kind.click_type):
+            return kind()
     if isinstance(param_type, click.Tuple):  # `type=(int, float)`: each of its numbers so
         return click.Tuple([_as_kehus(kind) for kind in param_type.types])
     return param_type
