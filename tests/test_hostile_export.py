@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kehu_core.ids import shard
-from kehu_core.services.exporting import FORMULA_START
+from kehu_core.services.export_tables import FORMULA_START
 
 from .conftest import kehu, kehu_subprocess
 from .test_hostile import tree_hash

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -26,155 +25,15 @@ from ..errors import KehuError
 from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 from ..models import Customer
-from ..models.typed_lists import addresses_text
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
+from .export_tables import kept_apostrophe, neutralise, table
 from .export_targets import check_target, shared_note, write_target  # noqa: F401 - shared_note: for plugins (reminders)
 from .vcards import vcard_of
 
 if TYPE_CHECKING:
     from ..plugins import Exporter
     from ..store import Store
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-#: what a spreadsheet reads as the start of a formula once it has skipped the spaces before it
-#: (" =cmd|' /C calc'!A0", with a space, a no-break or an ideographic space, ran as "=cmd…"),
-#: with their full-width forms, which Excel in an East Asian locale takes for the ASCII ones
-_FORMULA_LEAD = frozenset("=+-@＝＋－＠﹦﹢﹣")
-LIST_SEP = "; "
-# The seed's sheet columns, so an exported purchase list imports back as it is.
-#: the seed's purchases sheet, then what `kehu import` needs to read a sale back whole: each
-#: item's quantity and price, and the payments made towards it (``importing.purchase_cells``)
-PURCHASE_HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "联系电话", "收货地址", "购买商品", "成交金额",
-                   "购物赠品", "会员级别", "是否付款", "应付日期", "数量", "单价", "付款记录"]
-
-
-# --- tables ---------------------------------------------------------------------------------
-
-
-def customer_columns(store: Store, customers: list[Customer]) -> list[str]:
-    """Every field of the (plugin-extended) model, then extra fields found in the data."""
-    columns = list(store.customer_model.model_fields)
-    for customer in customers:
-        for key in (customer.model_extra or {}):
-            if key not in columns:
-                columns.append(key)
-    return columns
-
-
-def customer_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:
-    columns = customer_columns(store, customers)
-    rows = []
-    for customer in customers:
-        data = customer.model_dump(mode="python")
-        rows.append([_addresses_cell(data[col]) if col == "addresses" and data.get(col) else _cell_value(data.get(col))
-                     for col in columns])
-    return columns, rows
-
-
-def _addresses_cell(addresses: list[str]) -> str:
-    """A customer's addresses in one cell: joined by ``; `` as other lists, unless one holds what
-    an import splits a cell of addresses at (``;``, ``；``, a line break: ``Room 3, 88 Caoxi Rd;
-    Shanghai``), which came back from the re-import as two addresses. Then a JSON list, which
-    the import reads as the list it is (:func:`kehu_core.models.typed_lists.addresses_text`)."""
-    return addresses_text(addresses)
-
-
-def purchase_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:
-    by_id = {c.id: c for c in customers}
-    rows = []
-    for record in store.index.purchases():
-        customer = by_id.get(record["customer_id"])
-        if customer is None:
-            continue
-        names, quantities, prices = _item_cells(record.get("items") or [])
-        rows.append([
-            dt.date.fromisoformat(record["date"]), customer.id, customer.name,
-            (customer.emails or [""])[0], (customer.phones or [""])[0], (customer.addresses or [""])[0],
-            names, Decimal(str(record["amount"])), LIST_SEP.join(record.get("gifts") or []),
-            customer.level or "", "是" if record.get("paid") else "否",
-            dt.date.fromisoformat(record["due"]) if record.get("due") else None,
-            quantities, prices, _payments_cell(record.get("payments") or []),
-        ])
-    return PURCHASE_HEADER, rows
-
-
-def _item_cells(items: list[dict[str, Any]]) -> tuple[str, Any, Any]:
-    """A purchase's 购买商品, 数量 and 单价 cells: one value per item, ``; `` between them (a
-    number each for a sale of one item, as a shop's own sheet has them; the names a JSON list
-    when one holds a ``;``); no 单价 when no item has a price. Read back by
-    ``importing.purchase_cells``."""
-    listed = [str(i.get("name", "")) for i in items]
-    # a name holding the `;` between items: the names as a JSON list, as addresses are
-    names = json.dumps(listed, ensure_ascii=False) if len(listed) > 1 and any(";" in n for n in listed) \
-        else LIST_SEP.join(listed)
-    quantities = [qty_text(i.get("qty", 1)) for i in items]
-    prices = [None if i.get("price") is None else Decimal(str(i["price"])) for i in items]
-    if len(items) <= 1:  # a number (a sheet's writer shows a Decimal as money: 3.00)
-        one = (int(quantities[0]) if quantities[0].isdigit() else quantities[0]) if items else None
-        return names, one, prices[0] if items else None
-    return (names, LIST_SEP.join(quantities),
-            LIST_SEP.join("" if p is None else str(p) for p in prices) if any(p is not None for p in prices) else None)
-
-
-def _payments_cell(payments: list[dict[str, Any]]) -> str:
-    """A purchase's 付款记录 cell: ``2026-11-20 100.00 王芳; 2026-12-01 70.00``."""
-    return LIST_SEP.join(" ".join(str(part) for part in (p.get("date"), f"{Decimal(str(p.get('amount'))):.2f}",
-                                                          p.get("by")) if part) for p in payments)
-
-
-def qty_text(qty: Any) -> str:
-    """A quantity as text, without trailing zeros: ``3``, ``2.5`` (``3.00`` read from a sheet is 3)."""
-    return format(Decimal(str(qty)).normalize(), "f")
-
-
-def items_cell(items: list[dict[str, Any]]) -> str:
-    """A purchase's items as one text, ``金骏眉 100g×3; 安吉白茶 250g``: what an import compares
-    a sheet's purchase with the purchases a customer has by (``importing.matching._sold``)."""
-    return LIST_SEP.join(
-        str(i.get("name", "")) if Decimal(str(i.get("qty", 1))) == 1 else f"{i.get('name', '')}×{qty_text(i['qty'])}"
-        for i in items)
-
-
-def _cell_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        # a list of mappings (`also_known` after a merge, `conflicts:`) in Python's own notation,
-        # `{'id': 'x'}`, was read by no spreadsheet, script or JSON reader: JSON, as a mapping is
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, list):
-        return LIST_SEP.join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    return value
-
-
-def _table(store: Store, customers: list[Customer], what: str) -> tuple[list[str], list[list[Any]]]:
-    if what == "customers":
-        return customer_table(store, customers)
-    if what == "purchases":
-        return purchase_table(store, customers)
-    raise KehuError(_("cannot export {what}; expected customers or purchases").format(what=repr(what)))
-
-
-def neutralise(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text: ``=HYPERLINK(...)`` → ``'=HYPERLINK(...)``, and
-    so ``" =1+1"``, ``"＝1+1"`` and a cell starting with a line break."""
-    if value.startswith(FORMULA_START) or value.lstrip()[:1] in _FORMULA_LEAD:
-        return "'" + value
-    return kept_apostrophe(value)
-
-
-def kept_apostrophe(value: str) -> str:
-    """``value`` with one more leading apostrophe if it starts with one: ``kehu import`` takes a
-    cell's leading apostrophe for Excel's "this is text" mark and drops it, so a name or a note
-    that began with one (``'Quote``, ``'=1+1``) lost it through an export and an import."""
-    return "'" + value if value.startswith("'") else value
-
-
 # --- exporters ------------------------------------------------------------------------------
 
 
@@ -184,7 +43,7 @@ class CsvExporter:
     name = "csv"
 
     def write(self, store: Store, customers: list[Customer], out: Path, what: str = "customers") -> int:
-        header, rows = _table(store, customers, what)
+        header, rows = table(store, customers, what)
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow([neutralise(str(h)) for h in header])  # field names are data too
@@ -210,7 +69,7 @@ class XlsxExporter:
         from openpyxl import Workbook
         from openpyxl.utils import get_column_letter
 
-        header, rows = _table(store, customers, what)
+        header, rows = table(store, customers, what)
         for count, most, what_is in ((len(header), XLSX_COLUMNS, _("columns (fields)")),
                                      (len(rows) + 1, XLSX_ROWS, _("rows"))):
             if count > most:  # Excel opens a sheet past its last column or row as damaged

@@ -375,7 +375,7 @@ class Merger:
 def _sold(purchase: dict[str, Any]) -> tuple[Any, ...]:
     """What a purchase sold, as a purchases sheet says it: its day, its items as the sheet's
     cell, its amount (a number: ``1920.00`` and ``1920`` are one)."""
-    from ..exporting import items_cell
+    from ..export_tables import items_cell
 
     day, amount = purchase.get("date"), purchase.get("amount")
     return (str(day)[:10], items_cell(purchase.get("items") or []),
