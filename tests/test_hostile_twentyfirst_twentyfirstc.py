@@ -5,6 +5,7 @@ variants"."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer, Reminder
 from kehu_core.store import open_store
 
-from .conftest import kehu
+from .conftest import git, kehu
 from .pluginutil import add_customer
 
 
@@ -126,3 +127,55 @@ async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_pat
         _settings_changed(store.root, "金牌客户", "银牌客户")
         await wait_until(pilot, lambda: "银牌客户" in screen_text(app), what="the mended kehu.yaml read")
 
+
+# --- sync: a colleague's commit deleting customers' folders ----------------------------------------
+
+
+def test_a_sync_that_brings_customers_deleted_by_hand_names_them_and_how_to_get_them_back(tmp_path: Path) -> None:
+    """A colleague deleted two customers' folders by hand (a file manager, `git rm -r`) and
+    pushed: the next `kehu sync` here deleted them in this clone too and said only "merged 1
+    commit(s)" (the colleague's commit message said "customer removed"). kehu has no command
+    that deletes a customer, so the sync now names each such customer, says that no kehu command
+    did it, and gives the git command that brings them back; a customer merged into another
+    (`kehu customer merge`) is not named. Brought back and synced, they are back in every clone."""
+    from .test_hostile_git import first_clone, new_clone, ok, sync
+
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    a = first_clone(tmp_path, remote)
+    ids = {name: ok("customer", "add", "--name", name, "--phone", phone, store=a).strip()
+           for name, phone in (("赵敏", "13800138001"), ("钱多多", "13800138002"), ("孙悟空", "13800138003"),
+                               ("李四", "13800138004"))}
+    git(a, "push", "-q", "-u", "origin", "HEAD")
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "merge", ids["孙悟空"], ids["李四"], store=b)  # kehu's own removal of 李四's folder
+    for name in ("赵敏", "钱多多"):
+        folder = next(p for p in (b / "customers").glob(f"*/{ids[name]}"))
+        git(b, "rm", "-q", "-r", str(folder.relative_to(b)))
+    git(b, "commit", "-q", "-m", "tidy up")
+    git(b, "push", "-q")
+
+    said = kehu("sync", store=a)
+    assert said.code == 0, said.err
+    told = said.out + said.err
+    for name in ("赵敏", "钱多多"):
+        assert name in told and ids[name] in told, told
+    assert "李四" not in told, told
+    assert "no kehu command" in told and "git checkout" in told, told
+    command = next(line for line in told.splitlines() if "git checkout" in line)
+    back = re.search(r"`(git checkout [^`]+)`", command)
+    assert back is not None, command
+    git(a, *back.group(1).split()[1:])
+    assert kehu("sync", store=a).code == 0
+    assert kehu("sync", store=b).code == 0
+    listed = kehu("customer", "list", "--json", store=b)
+    assert {"赵敏", "钱多多"} <= {c["name"] for c in listed.json()}
+    # this clone's own hand deletion (a folder removed in a file manager), committed by the sync: said too
+    import shutil
+
+    shutil.rmtree(next(p for p in (a / "customers").glob(f"*/{ids['赵敏']}")))
+    mine = kehu("sync", store=a)
+    assert mine.code == 0, mine.err
+    assert "this clone's commit" in mine.err and "赵敏" in mine.err and "git checkout" in mine.err, mine.err
+    assert [r["name"] for r in kehu("sync", "--json", store=b).json()["removed"]] == ["赵敏"]

@@ -33,6 +33,7 @@ from . import (
     sync_guard,
     sync_merge,
     sync_merged_away,
+    sync_removals,
 )
 from .sync_guard import SyncError
 from .sync_merge import git_reason
@@ -52,6 +53,8 @@ class SyncReport:
     pushed: int = 0  # commits sent to the remote
     conflicts: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: customers this sync removed that no kehu command removes (:mod:`.sync_removals`)
+    removed: list[sync_removals.Removed] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class SyncReport:
             "conflicts": [{"path": str(p.path), "line": p.line, "message": p.message}
                           for p in self.conflicts],
             "notes": self.notes,
+            "removed": [{"id": r.id, "name": r.name, "folder": r.folder} for r in self.removed],
         }
 
 
@@ -234,6 +238,11 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             if gitops.commit(root, text, [".", *kept_out] if kept_out else None):
                 report.committed = text.splitlines()[0]
                 report.commit = point.committed = gitops.head(root)
+                if point.start:  # customers deleted by hand here: every clone takes it, said
+                    mine = sync_removals.removed_by_hand(store, point.start)
+                    report.removed += mine
+                    by = _("this clone's commit {commit}").format(commit=(report.commit or "")[:7])
+                    report.notes += sync_removals.said(store, mine, point.start, by)
         sync_checks.remember_verified(store)  # HEAD holds the files just checked
         try:
             remote, branch = _target(root)
@@ -336,6 +345,9 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
                 sync_merge.verify(store, report, point, f"{remote}/{branch}", kept, changed, before)
                 report.notes += sync_guard.one_person_twice(root, before, tracking, f"{remote}/{branch}")
                 report.notes += sync_guard.handed_over_meanwhile(root, before, tracking, f"{remote}/{branch}")
+                gone = sync_removals.removed_by_hand(store, before)
+                report.removed += gone
+                report.notes += sync_removals.said(store, gone, before, f"{remote}/{branch}")
                 # the index now holds the merge's files: it notes the commit they are of, so that
                 # if this sync is undone (a race lost for good, a push refused) the next look
                 # reads back what differs from it (merges run without kehu's index hook)

@@ -291,7 +291,7 @@ def merge_again(store: Store, pairs: list[tuple[str, str, str]]) -> list[str]:
     return done
 
 
-def _placed_by(store: Store, rev: str, base: str) -> dict[str, str]:
+def placed_by(store: Store, rev: str, base: str) -> dict[str, str]:
     """Where ``rev`` put each customer it merged into another (:func:`_absorbed_by`) or gave a
     new id (``kehu customer reid``, its commit's line) since ``base``: old id -> the id now."""
     from .customer_reid import given_new_ids
@@ -327,8 +327,8 @@ def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
     if by_stages or len(gone) != 1 or len(ours) != 1 or len(theirs) != 1 or ours == theirs:
         return []
     (merged_id,), (here,), (there,) = gone, ours, theirs
-    if (_placed_by(store, "HEAD", merge.base).get(merged_id) != here
-            or _placed_by(store, "MERGE_HEAD", merge.base).get(merged_id) != there or renamed - {here, there}):
+    if (placed_by(store, "HEAD", merge.base).get(merged_id) != here
+            or placed_by(store, "MERGE_HEAD", merge.base).get(merged_id) != there or renamed - {here, there}):
         return []
     for rel, stages in stuck.items():
         if stages == frozenset("3") or len(stages) == 2:  # as the other clone placed it; a profile moved
