@@ -329,7 +329,7 @@ def test_what_a_failing_plugin_wrote_through_a_store_it_opened_itself_is_undone(
     raises: `kehu export` said "nothing was written" and `kehu send` failed the message, while the
     profile and the 100 000 points stayed, for `kehu sync` to share (only what went through the
     store the plugin was given was undone). What any Store object of the process writes to the
-    folder while such a block is open is undone with it (`store.batch._OPEN_LOGS`)."""
+    folder while such a block is open is undone with it (`store.undo_on_error._OPEN_LOGS`)."""
     store = _sms_store(tmp_path, own=_WritesThroughItsOwnStore())
     cid = next(iter(store.iter_customer_ids()))
     folder = next(store.root.glob(f"customers/*/{cid}"))

@@ -8,8 +8,8 @@ One class, :class:`Store`, put together from modules that each hold one part:
 - ``interactions``: customers' purchases, visits, complaints ...;
 - ``bulk``: many new customers whose files were made beforehand (a big import);
 - ``ledgers``: plugins' append-only ledgers;
-- ``batch``: many writes as one, the change journal (``kehu undo``), undoing a failed
-  plugin's writes;
+- ``batch``: many writes as one, the change journal (``kehu undo``);
+- ``undo_on_error``: undoing a failed plugin's writes;
 - ``locking``: its write lock, and the blocks in which no write is taken;
 - ``core``: opening a store, its day, its index and plugins; :func:`open_store`.
 """

@@ -34,9 +34,10 @@ from ..models import Customer
 from ..paths import STATE_DIR
 from ..plugins import PluginHost
 from ..yamlio import special_file_message
-from .batch import _Batch, _WriteLog
+from .batch import _Batch
 from .config_file import read_store_config
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
+from .undo_on_error import _WriteLog
 
 if TYPE_CHECKING:
     from ..index import Index
@@ -50,10 +51,11 @@ from .interactions import InteractionsMixin
 from .layout import LayoutMixin
 from .ledgers import LedgersMixin
 from .locking import LockingMixin
+from .undo_on_error import UndoOnErrorMixin
 
 
 class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, CustomerWritesMixin, InteractionsMixin,
-            BulkMixin, LedgersMixin, BatchMixin):
+            BulkMixin, LedgersMixin, BatchMixin, UndoOnErrorMixin):
     """A kehu store on disk. Reads are lock-free; every write is atomic and under the lock."""
 
     def __init__(self, root: Path, config: StoreConfig, *, config_doc: Any = None,

@@ -1,0 +1,125 @@
+"""Undoing a failed plugin's writes: a block (``Store.undo_on_error``) whose writes through the
+store, and through any other Store object of its folder in its thread, are put back as they were
+if it raises; the plugin host runs every plugin hook in one."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import yamlio as _yamlio
+from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, remove_empty_folders
+
+if TYPE_CHECKING:
+    from .batch import _Batch
+
+
+class UndoOnErrorMixin:
+    """A part of :class:`kehu_core.store.Store` (see the module docstring)."""
+
+    def undo_on_error(self) -> contextlib.AbstractContextManager[None]:
+        """Writes made inside the block are undone if it raises: each record it wrote is put
+        back as it was (one it created is removed), and in a batch the ledger lines and saved
+        interactions it added are dropped. The plugin host runs every plugin hook in one, so a
+        plugin that fails leaves nothing written on its behalf (see kehu_core/hookspecs.py).
+
+        Only writes through the store are undone (a plugin writes nowhere else in the store)."""
+        return _UndoOnError(self)
+
+    def _noting(self) -> list[_WriteLog]:
+        """The open ``undo_on_error`` blocks a write of this store is noted in: its own, and
+        those this thread opened on another Store object of its folder (:data:`_OPEN_LOGS`)."""
+        if len(_OPEN_LOGS) == len(self._write_logs):  # (all its own: the usual case)
+            return self._write_logs
+        me = threading.get_ident()
+        return [*self._write_logs, *(log for root, thread, log in _OPEN_LOGS if root == self.root and thread == me
+                                     and not any(log is mine for mine in self._write_logs))]
+
+    def _before_pending(self, path: Path) -> None:
+        """Note a batch's pending ledger as it is before a line is added (for undo_on_error)."""
+        for log in self._write_logs:
+            if log.batch is self._batch and self._batch is not None and path not in log.pending:
+                pending = self._batch.ledgers.get(path)
+                log.pending[path] = None if pending is None else (pending.size, len(pending.added))
+
+    def _undo(self, log: _WriteLog) -> None:
+        # kehu's own putting back of what a failed plugin wrote, which may run inside another
+        # plugin's hook that only reads (one asking the values of the others): not its write
+        with self.writing_anyway(), self.lock():
+            batch = log.batch if log.batch is self._batch else None
+            if batch is not None:
+                del batch.saved[log.saved:]
+                for path, before in log.pending.items():
+                    pending = batch.ledgers.get(path)
+                    if before is None or pending is None:
+                        batch.ledgers.pop(path, None)
+                    else:
+                        pending.size = before[0]
+                        del pending.added[before[1]:], pending.lines[before[1]:]
+                        pending.entries = pending.words = None
+            # the files first (removing new ones frees the space a full disk lacked), then the
+            # index: a failure to note them there (the disk still full) must not leave files behind
+            for path, content in log.files.items():
+                if self._recording is not None:  # put back as it was: read again for the journal
+                    self._recording.after.pop(path, None)
+                if content is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
+                else:
+                    _yamlio.atomic_write(path, content.decode("utf-8"))
+                if path.name == CUSTOMER_FILE and self._batch_customers is not None:
+                    self._batch_customers.pop(path.parent.name, None)
+            from ..index import IndexFailure
+
+            for path in log.files:
+                with contextlib.suppress(OSError, IndexFailure):  # derived: read again next time
+                    self._touched(path)
+
+
+@dataclass(eq=False)  # told apart by identity: two may hold the same
+class _WriteLog:
+    """What one ``undo_on_error`` block needs to put the store back."""
+
+    batch: _Batch | None  # the batch open when the block began
+    saved: int  # how many saved interactions that batch had
+    files: dict[Path, bytes | None] = field(default_factory=dict)  # before the block; None: absent
+    pending: dict[Path, tuple[int, int] | None] = field(default_factory=dict)  # (size, lines added)
+
+
+#: every open ``undo_on_error`` block of the process, with the folder of the store it was opened
+#: on and its thread: a write of that thread through another Store object of that folder (one a
+#: plugin's exporter or sender opened itself, ``Store.open(store.root)``) is noted in it too, and
+#: undone with it. Only what
+#: went through the store the plugin was given was undone: `kehu export` said "nothing was
+#: written" while the profile it changed and a ledger line of 100 000 points stayed.
+_OPEN_LOGS: list[tuple[Path, int, _WriteLog]] = []
+
+
+class _UndoOnError(contextlib.AbstractContextManager[None]):
+    """The block of ``Store.undo_on_error``, as a plain class: the reminder engine opens one
+    for each customer and rule (100 000 for a book of 10 000 customers in ``kehu serve``), and
+    a generator-based context manager cost three times as much to enter and leave."""
+
+    __slots__ = ("store", "log")
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        batch = self.store._batch
+        self.log = _WriteLog(batch, len(batch.saved) if batch is not None else 0)
+        self.store._write_logs.append(self.log)
+        _OPEN_LOGS.append((self.store.root, threading.get_ident(), self.log))
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self.store._write_logs.remove(self.log)
+        for i in range(len(_OPEN_LOGS) - 1, -1, -1):  # (the innermost: last)
+            if _OPEN_LOGS[i][2] is self.log:
+                del _OPEN_LOGS[i]
+                break
+        if kind is not None:  # raised (SystemExit, KeyboardInterrupt too): put back, raised on
+            self.store._undo(self.log)
