@@ -10,7 +10,7 @@ import click
 from ..errors import KehuError
 from ..i18n import _, ngettext
 from ..keytext import key_text
-from ..services import git_hooks, gitops, profile_merge
+from ..services import git_hooks, gitops, merge_driver
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
 from ..yamlio import atomic_write
@@ -107,7 +107,7 @@ def merge_file(base: Path, ours: Path, theirs: Path, label: str) -> None:
     is not readable YAML and git's line merge left conflict markers for a person.
     """
     # git runs its driver at the top of the work tree
-    result = profile_merge.merge_files(base, ours, theirs, label, replaying=gitops.replaying(Path.cwd()))
+    result = merge_driver.merge_files(base, ours, theirs, label, replaying=gitops.replaying(Path.cwd()))
     if result.one_id_two_customers:
         from ..services.unmerged_files import customer_of, given_one_id_text
 

@@ -2,7 +2,7 @@
 
 What a person needs when one id was given to two people in two clones (two reps numbering new
 customers by hand, each taking the next number): ``kehu sync``, and git's merge through kehu's
-driver, stop rather than join them (``profile_merge.given_one_id``), and the way on is to give
+driver, stop rather than join them (``merge_driver.given_one_id``), and the way on is to give
 this clone's customer another id. Its folder (profile, purchases and other records, ledgers,
 files kehu does not know) moves to the new id's folder, the profile's ``id`` with it, and every
 place naming the old id (a referrer, a visit plan, a ledger entry's ``ref``, a reminder's key, a

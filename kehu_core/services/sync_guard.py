@@ -71,11 +71,11 @@ class RestorePoint:
 
 def added_in_both(root: Path, ref: str) -> list[str]:
     """The profiles (relative) that this clone (HEAD) and ``ref`` each added since their merge
-    base as two customers given one id (``profile_merge.given_one_id``, the rule kehu's merge
+    base as two customers given one id (``merge_driver.given_one_id``, the rule kehu's merge
     driver keeps too): two reps numbering their new customers by hand, each taking the next
     number. With no common version, kehu's driver joined the two into one customer, both
     people's phones and sales under one profile, exit 0."""
-    from .profile_merge import given_one_id
+    from .merge_driver import given_one_id
 
     base = gitops.run(root, "merge-base", "HEAD", ref, check=False).stdout.strip()
     if not base:

@@ -27,7 +27,7 @@ DELETED_BY_THEM = frozenset({"1", "2"})
 SET_ASIDE_OURS = frozenset({"2"})
 SET_ASIDE_THEIRS = frozenset({"3"})
 #: added on both sides, differently (no common version): of a profile, two customers given one
-#: id, which kehu's driver leaves unmerged (``profile_merge.given_one_id``)
+#: id, which kehu's driver leaves unmerged (``merge_driver.given_one_id``)
 ADDED_BY_BOTH = frozenset({"2", "3"})
 #: the unmerged files whose fix is a decision (keep or delete), not an edit
 DECISIONS = (DELETED_BY_US, DELETED_BY_THEM, SET_ASIDE_OURS, SET_ASIDE_THEIRS)
@@ -179,7 +179,7 @@ def who(text: str | None) -> str:
 
 
 def given_one_id_text(cid: str, mine: str | None, theirs: str | None, *, merging: bool) -> str:
-    """What two customers given one id (``profile_merge.given_one_id``) ask of the person: the
+    """What two customers given one id (``merge_driver.given_one_id``) ask of the person: the
     one home of the words ``kehu sync``, git's merge driver, ``kehu check`` and the TUI say.
     ``merging``: git's merge (or rebase) is under way, stopped on the profile; else the sync
     stopped before it, the clone as it was."""
