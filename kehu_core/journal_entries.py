@@ -7,6 +7,7 @@ last KEEP_IMAGES, or holding a field now confidential in plain). Recording and u
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -126,13 +127,22 @@ def _entry(data: dict[str, Any]) -> Entry:
             return value
         raise ValueError(_("{key}: expected text").format(key=key))
 
+    def moment(key: str, value: Any) -> Any:
+        # a date and time with its offset, as kehu writes it: `report reps` and `customer log`
+        # read it as one ("yesterday" ended both in "internal error: ValueError"; one without
+        # its offset could not be ordered among git's commits)
+        with contextlib.suppress(ValueError):
+            if dt.datetime.fromisoformat(text(key, value)).tzinfo is not None:
+                return value
+        raise ValueError(_("{key}: expected a date and time such as 2026-06-01T12:00:00+00:00").format(key=key))
+
     files = []
     for f in data["files"]:
         if not isinstance(f.get("pruned", False), bool):
             raise ValueError(_("{key}: expected true or false").format(key="pruned"))
         files.append(FileChange(f["path"], text("before", f.get("before"), True), text("after", f.get("after"), True),
                                 f.get("pruned", False)))
-    return Entry(number("id", data["id"]), text("when", data["when"]), text("who", data["who"]),
+    return Entry(number("id", data["id"]), moment("when", data["when"]), text("who", data["who"]),
                  text("command", data["command"]), files, number("undoes", data.get("undoes"), True))
 
 

@@ -71,3 +71,23 @@ def test_every_customers_owner_can_plan_their_visits(tmp_path: Any, owner: str) 
     assert reps.code == 0, reps
     rows = {row["rep"]: row["figures"] for row in json.loads(reps.out)["reps"]}
     assert rows[owner]["visits_planned"]["value"] == 1, rows
+
+
+@pytest.mark.parametrize("when", ["yesterday", "2026-13-01T12:00", 20261201, "2026-12-01T12:00"])
+def test_a_journal_entry_whose_time_is_no_time_is_named_by_every_reader(tmp_path: Any, when: Any) -> None:
+    """An entry of `.kehu/journal/` whose `when` is no date and time (a hand edit, a tool's):
+    `kehu undo --list` showed it, and `kehu report reps` (which reads the journal for the cards
+    updated in the week) ended in "internal error: ValueError: Invalid isoformat string". Every
+    reader of the journal names the entry as one kehu did not write, as for a missing `who`."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "张三", "owner": "王芳"}])
+    cid = next(iter(store.iter_customer_ids()))
+    assert run_kehu(store, "customer", "set", cid, "note=hi").code == 0
+    entry = max((store.root / ".kehu" / "journal").glob("*.json"))
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    data["when"] = when
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    for argv in (["report", "reps"], ["customer", "log", cid], ["undo", "--list"], ["undo"]):
+        result = run_kehu(store, *argv)
+        assert result.code == 1, (argv, result)
+        assert f"{entry}: not a journal entry kehu wrote" in result.err, (argv, result.err)
+        assert "internal error" not in result.err
