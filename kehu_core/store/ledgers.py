@@ -28,9 +28,10 @@ from ..yamlio.files import LEDGER_SUFFIX, invalid_yaml, marker_line, markers_mes
 from ..yamlio.reading import NOT_AN_ENTRY
 from .batch import _PendingLedger, journaled
 from .layout import _check_size
+from .ledger_rules import new_line_messages, plugins_ledger_messages
 
 if TYPE_CHECKING:
-    pass
+    from . import Store
 
 ENTRY_ID = "id"  # the key of a ledger entry's identity (kehu_core.ids.entry_id)
 #: a text YAML writes as it is (perhaps quoted, never escaped): found in a ledger's text if in it
@@ -190,66 +191,19 @@ class LedgersMixin:
         found: list[tuple[int, str]] = []
         if name == REMINDERS:
             found = [(n, problem) for n, e in enumerate(entries) if (problem := state_entry_problem(e, customer_id))]
-        return found + self._plugins_ledger_messages(customer_id, name, entries)
-
-    def _plugins_ledger_messages(self, customer_id: str, name: str, entries: list[dict[str, Any]],
-                                 leave_out: tuple[str, ...] = ()) -> list[tuple[int, str]]:
-        if self.plugins is None:
-            return []
-        return [(n, f"{message} (plugin {plugin})")
-                for plugin, pairs in self.plugins.call("validate_ledger", leave_out=leave_out, store=self,
-                                                       customer_id=customer_id, ledger=name,
-                                                       entries=[dict(e) for e in entries])
-                for n, message in pairs]
+        return found + plugins_ledger_messages(cast("Store", self), customer_id, name, entries)
 
     def _refuse_rule_breaking(self, customer_id: str, name: str, path: Path, entry: dict[str, Any]) -> None:
         """Refuse, under the lock and before it is written, a line that brings a message of the
-        ledger rules (:meth:`ledger_rule_messages`), as a profile that brings one of
+        ledger rules (:func:`.ledger_rules.new_line_messages`), as a profile that brings one of
         ``validate_customer`` is refused: a plugin's reaction to a sale wrote a redemption of
         100 000 points a customer did not hold with exit 0, and `kehu check` then rejected the
-        store, stopping every `kehu sync`. A ledger no reader takes is the reader's to name.
-
-        The ledger is read whole only for a plugin whose rule needs it: kehu's rule of a
-        reminders line is the line's own, and a plugin implementing ``validate_ledger_line``
-        answers of the line (the points plugin reads the rest only for a line that spends or
-        names a sale the ledger names already): reading and checking a ledger of 23 000 entries
-        for every sale doubled the CPU of `kehu purchase add`."""
-        from ..reminder_state import LEDGER as REMINDERS
-        from ..reminder_state import state_entry_problem
-
-        new = [problem for problem in [state_entry_problem(entry, customer_id)] if problem] \
-            if name == REMINDERS else []
-        by_line: tuple[str, ...] = ()
-        whole = False
-        if self.plugins is not None:
-            hooks = {plugin: self.plugins.hooks_of(plugin) for plugin in self.plugins.names()}
-            by_line = tuple(p for p, held in hooks.items() if "validate_ledger_line" in held)
-            whole = any("validate_ledger" in held and p not in by_line for p, held in hooks.items())
-            if by_line:
-                new += [f"{message} (plugin {plugin})" for plugin, messages in self.plugins.call(
-                    "validate_ledger_line", store=self, customer_id=customer_id, ledger=name, entry=dict(entry))
-                    for message in messages]
-        if whole:
-            new += self._whole_ledger_messages(customer_id, name, entry, by_line)
+        store, stopping every `kehu sync`."""
+        new = new_line_messages(cast("Store", self), customer_id, name, entry)
         if new:
             line = len(_ledger_text(path, customer_id, name).splitlines()) + 1
             raise RecordError([Problem(path, line, _("not written, `kehu check` would reject it: {why}").format(
                 why=message)) for message in new])
-
-    def _whole_ledger_messages(self, customer_id: str, name: str, entry: dict[str, Any],
-                               leave_out: tuple[str, ...]) -> list[str]:
-        """The messages the ``validate_ledger`` rules of the plugins not in ``leave_out`` bring
-        when ``entry`` is added to the ledger: those of its entries before (the ledger broken by
-        hand) are no fault of this line."""
-        try:
-            held = self.ledger(customer_id, name)
-        except RecordError:
-            return []
-        after = self._plugins_ledger_messages(customer_id, name, [*held, entry], leave_out)
-        if not any(n < len(held) for n, _m in after):
-            return [message for _n, message in after]
-        before = set(self._plugins_ledger_messages(customer_id, name, held, leave_out))
-        return [message for n, message in after if (n, message) not in before]
 
     def _refuse_ledger_problems(self, customer_id: str, name: str, path: Path, brought: Any) -> None:
         """Refuse, under the lock and before anything is written, a line `kehu check` would reject
