@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import unicodedata
 from typing import Any
 
 import pytest
@@ -91,3 +92,21 @@ def test_a_journal_entry_whose_time_is_no_time_is_named_by_every_reader(tmp_path
         assert result.code == 1, (argv, result)
         assert f"{entry}: not a journal entry kehu wrote" in result.err, (argv, result.err)
         assert "internal error" not in result.err
+
+
+@pytest.mark.parametrize("typed", [unicodedata.normalize("NFD", "José"), " José "])
+def test_visits_plan_finds_the_reps_customers_however_the_name_is_typed(tmp_path: Any, typed: str) -> None:
+    """A customer of José with an open complaint: `customer list --owner` and `complaint list
+    --owner` find them with the name typed decomposed (a macOS paste) or with spaces around it,
+    as every door stores an owner (`keytext.key_text`); `kehu visits plan --owner` took that
+    name for its file but looked for the rep's customers by the name as typed: "José has no
+    visits planned", "no customer has owner 'José'", exit 0."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "张三", "owner": "José"}])
+    cid = next(iter(store.iter_customer_ids()))
+    assert run_kehu(store, "interaction", "add", cid, "--kind", "complaint", "--text", "坏了").code == 0
+    listed = run_kehu(store, "complaint", "list", "--owner", typed, "--json")
+    assert listed.code == 0 and cid in listed.out, listed
+    plan = run_kehu(store, "visits", "plan", "--owner", typed, "--json")
+    assert plan.code == 0, plan
+    assert [v["id"] for v in json.loads(plan.out)["visits"]] == [cid], plan.out
+    assert "no customer has owner" not in plan.err, plan.err

@@ -160,6 +160,9 @@ def make_plan(store: Store, owner: str, day: dt.date) -> VisitPlan:
     from ..services.scoring import activity
 
     settings = store.config.visits
+    # the rep's name as every door stores an owner (trimmed, composed): the file was found by it,
+    # the rep's customers by the name as typed, so a decomposed José or " 王芳 " had none
+    owner = planfile.check_owner(owner)
     edits = planfile.read(store, owner, day)
     mine = {row.customer.id: row.customer for row in store.index.list(owner=owner)}
     owned = len(mine)
