@@ -23,7 +23,8 @@ async def _shoot(store_path: Path, out: Path, keys: tuple[str, ...]) -> None:
     from kehu_core.store import open_store
 
     from .app import KehuApp
-    from .widgets.customers.table import PENDING, CustomerTable
+    from .widgets.customers.cells import PENDING
+    from .widgets.customers.table import CustomerTable
 
     app = KehuApp(open_store(store_path), today=TODAY, watch_interval=0)
     async with app.run_test(size=(130, 36)) as pilot:

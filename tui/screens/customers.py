@@ -14,9 +14,10 @@ from kehu_core.i18n import N_, _, ngettext
 from kehu_core.left_out import left_out as unlisted_message
 
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
+from ..widgets.customers.cells import ORDERS
 from ..widgets.customers.filters import FilterBar, SearchBox
 from ..widgets.customers.pages import SEARCH_LIMIT, Query
-from ..widgets.customers.table import ORDERS, CustomerTable
+from ..widgets.customers.table import CustomerTable
 from ..widgets.plain_text import Static
 
 if TYPE_CHECKING:

@@ -24,21 +24,16 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from kehu_core.attitude import NAMES as ATTITUDE_NAMES
 from kehu_core.i18n import N_, _
-from kehu_core.lookalike import MIXED_SCRIPT_MARK, mixed_script_note
-from kehu_core.names import shown
-from kehu_core.services.scoring import tier_names
 
-from ... import formatting
 from ...messages import ListLoaded, OpenCustomer
 from ..plain_table import PlainTable
+from .cells import BUILTIN_COLUMNS, ORDERS, column_width, row_cells, value_cell
 from .pages import VALUE_ORDERS, ListColumn, Page, Query, attitude_values, compute_values, fetch_page
 
 if TYPE_CHECKING:
@@ -47,19 +42,6 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 SHOW = 50  # rows put on screen at a time (at least a screenful more than is visible)
-
-BUILTIN_COLUMNS = (
-    ListColumn("name", N_("Name"), 16, order="name"),
-    ListColumn("phone", N_("Phone"), 15),
-    ListColumn("tier", N_("Tier"), 9, order="tier", value_key="tier"),
-    ListColumn("points", N_("Points"), 7, order="points", value_key="points"),
-    ListColumn("attitude", N_("Attitude"), 10, value_key="attitude"),
-    ListColumn("owner", N_("Owner"), 7, order="owner"),
-    ListColumn("last_contact", N_("Last contact"), 12, order="last_contact"),
-    ListColumn("next_reminder", N_("Next reminder"), 24, order="next_reminder", value_key="next_reminder"),
-)
-ORDERS = {"name": N_("name"), "owner": N_("owner"), "last_contact": N_("last contact"), **VALUE_ORDERS}
-PENDING = "…"
 
 
 class CustomerTable(PlainTable):
@@ -95,7 +77,7 @@ class CustomerTable(PlainTable):
 
     def on_mount(self) -> None:
         for column in BUILTIN_COLUMNS:
-            self.add_column(Text(_(column.title)), width=self._width(column), key=column.key)
+            self.add_column(Text(_(column.title)), width=column_width(self.store, column), key=column.key)
         if self.store.plugins is not None:
             builtin = {c.key for c in BUILTIN_COLUMNS}
             for i, column in enumerate(self.store.plugins.collect("tui_columns", store=self.store)):
@@ -260,48 +242,9 @@ class CustomerTable(PlainTable):
         self._rows_by_id[c.id] = row
         # until fresh values arrive, a row shows what was last known (no flicker on reload)
         known = self._values.get(c.id) or self._stale.get(c.id)
-        cells: list[Any] = []
-        for column in self.columns_spec:
-            if column.key == "name":
-                cells.append(Text(c.name, style="bold") if mixed_script_note(c.name) is None else
-                             Text.assemble((c.name, "bold"), (f" {MIXED_SCRIPT_MARK}", "bold yellow")))
-            elif column.key == "phone":
-                cells.append(formatting.phone(c.phones[0] if c.phones else None, self.store.config.region))
-            elif column.key == "owner":
-                cells.append(c.owner or "")
-            elif column.key == "last_contact":
-                cells.append(row.last_contact or "")
-            elif known is not None:
-                cells.append(self._value_cell(column, known))
-            else:
-                cells.append(PENDING)
-        self.add_row(*cells, key=c.id)
+        self.add_row(*row_cells(self.store, row, self.columns_spec, known), key=c.id)
 
     # --- plugin values, for visible rows only -----------------------------------------
-
-    def _width(self, column: ListColumn) -> int:
-        """At least as wide as the column's title in the user's language (会员积分 and 负责业务员
-        are wider than Points and Owner); the tier column fits the tiers' names as shown
-        (English ones are longer)."""
-        width = max(column.width, cell_len(_(column.title)))
-        if column.key != "tier" or self.store.plugins is None:
-            return width
-        names = [cell_len(str(shown(n, self.store))) for n in tier_names(self.store)]
-        return min(max([width, *names]), 20)
-
-    def _value_cell(self, column: ListColumn, values: dict[str, Any]) -> Any:
-        value = values.get(column.value_key or column.key)
-        if column.key == "tier":
-            return formatting.text(shown(value, self.store))  # a built-in name in the user's language
-        if column.key == "next_reminder":
-            return formatting.reminder(value)
-        if column.key == "points" and value is not None:
-            return Text(formatting.text(value), justify="right")
-        if column.key == "attitude":
-            if "attitude" not in values:
-                return PENDING  # asked after the plugin values
-            return _(ATTITUDE_NAMES[value]) if value in ATTITUDE_NAMES else ""
-        return formatting.text(value)
 
     def visible_ids(self) -> list[str]:
         first = int(self.scroll_y)
@@ -344,7 +287,7 @@ class CustomerTable(PlainTable):
             if cid not in self._rows_by_id:
                 continue
             for column in value_columns:
-                self.update_cell(cid, column.key, self._value_cell(column, known))
+                self.update_cell(cid, column.key, value_cell(self.store, column, known))
 
     @property
     def values_pending(self) -> bool:
