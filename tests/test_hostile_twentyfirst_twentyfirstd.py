@@ -105,3 +105,59 @@ def test_a_sheet_in_utf16_without_its_mark_is_imported(tmp_path: Path, encoding:
     code, out, shop = _imported(tmp_path, "sheet.csv", sheet.encode(encoding))
     assert code == 0 and "2 created" in out, out
     assert _names(shop) == {"王芳": ["+8613800138000"], "José Ruiz": ["+8613800138001"]}
+
+
+def _broken_utf16(text: str, after: str) -> bytes:
+    """``text`` in UTF-16 with its byte order mark, a lone low surrogate (no UTF-16 text)
+    written after the first ``after``."""
+    data = ("\ufeff" + text).encode("utf-16-le")
+    at = data.index(after.encode("utf-16-le")) + len(after.encode("utf-16-le"))
+    return data[:at] + b"\x00\xdc" + data[at:]
+
+
+def test_a_card_in_utf16_that_breaks_off_is_refused_at_its_line_by_both_doors(
+        server: Server, tmp_path: Path) -> None:
+    """A card whose byte order mark says UTF-16 and whose third line holds bytes that are no
+    UTF-16 (a lone surrogate, a file cut and pasted together): `kehu import` ended in
+    "internal error: UnicodeDecodeError" and `kehu serve` answered 500. Now both refuse it
+    naming the line and the encoding its mark says, nothing stored."""
+    phone = next(_NUMBERS)
+    uid = f"cut-{phone}"
+    data = _broken_utf16(_card_text(uid, "王断", phone), "FN:王")
+    code, out, _shop = _imported(tmp_path, "card.vcf", data)
+    assert code == 1 and "line 4" in out and "UTF-16" in out and "internal error" not in out, out
+    before = tree_hash(server.root / "customers")
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data,
+                                            headers={"If-None-Match": "*", "Content-Type": "text/vcard"})
+    assert answer.status_code == 400 and "line 4" in answer.text and "UTF-16" in answer.text, answer.text
+    assert tree_hash(server.root / "customers") == before
+
+
+def test_a_sheet_in_utf16_that_breaks_off_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A CSV whose mark says UTF-16 and whose second line holds bytes that are no UTF-16: the
+    import said Python's own words at line 1 ("'utf-16-le' codec can't decode bytes in
+    position 30-31: illegal encoding"). Now the line and the encoding its mark says."""
+    data = _broken_utf16("name,phone\r\n王芳,13800138000\r\n", "王")
+    code, out, _shop = _imported(tmp_path, "sheet.csv", data)
+    assert code == 1 and "sheet.csv:2: line 2 is no UTF-16 text" in out and "codec" not in out, out
+
+
+def test_a_utf8_mark_before_gbk_text_is_refused_at_its_line_by_every_door(server: Server, tmp_path: Path) -> None:
+    """UTF-8's byte order mark before GBK text (two files pasted together): `kehu import` of
+    the card ended in "internal error: UnicodeDecodeError", `kehu serve` refused it in Python's
+    words ("'utf-8' codec can't decode byte 0xcd in position 41"), and the sheet so at line 1.
+    Now each door names the line that is no UTF-8 text, though the mark says it is; nothing
+    stored."""
+    phone = next(_NUMBERS)
+    uid = f"mark-{phone}"
+    data = b"\xef\xbb\xbf" + _card_text(uid, "王标", phone).encode("gbk")
+    code, out, _shop = _imported(tmp_path, "card.vcf", data)
+    assert code == 1 and "line 4 is no UTF-8 text" in out and "internal error" not in out, out
+    before = tree_hash(server.root / "customers")
+    answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data,
+                                            headers={"If-None-Match": "*", "Content-Type": "text/vcard"})
+    assert answer.status_code == 400 and "line 4 is no UTF-8 text" in answer.text, answer.text
+    assert tree_hash(server.root / "customers") == before
+    sheet = b"\xef\xbb\xbf" + "name,phone\r\n王芳,13800138000\r\n".encode("gbk")
+    code, out, _shop = _imported(tmp_path, "sheet.csv", sheet)
+    assert code == 1 and "sheet.csv:2: line 2 is no UTF-8 text" in out and "codec" not in out, out

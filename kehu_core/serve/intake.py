@@ -95,7 +95,10 @@ def screen_request(environ: dict[str, Any]) -> None:
         raise Refused(413, _("the card is {size}; kehu accepts at most {limit} MB "
                              "(import_limits: file_mb in kehu.yaml); nothing was changed").format(
             size=size_mb(length), limit=limits.file_mb))
-    screened = screen_vcard_body(_Body(environ["wsgi.input"], length).read_line, limits.vcard_property_mb * MB)
+    try:
+        screened = screen_vcard_body(_Body(environ["wsgi.input"], length).read_line, limits.vcard_property_mb * MB)
+    except EncodingProblem as exc:  # (a UTF-16 body, read as it is screened: a 500 before)
+        raise Refused(400, _("kehu cannot read this vCard: {why}; nothing was changed").format(why=exc)) from None
     if screened.too_big:
         line = min(screened.too_big)
         raise Refused(413, _("line {line}: {what}; nothing was changed").format(

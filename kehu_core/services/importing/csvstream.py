@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ...byte_marks import head_encoding
-from .encodings import EncodingProblem, decode_bytes, decode_line
+from .encodings import EncodingProblem, decode_bytes, decode_line, marked_errors, wide_lines
 from .limits import MAX_LINE, LineMeter, LineTooLong
 
 #: bytes asked of the file at a time (and measured): as :func:`.limits.refuse_long_lines` reads
@@ -77,7 +77,8 @@ class CsvText:
 
     def __iter__(self) -> Iterator[str]:
         if self._marked is not None:  # the file says its encoding: read in it, strictly, as before
-            yield from io.TextIOWrapper(self._buffered, encoding=self._marked, newline="")
+            yield from wide_lines(io.TextIOWrapper(self._buffered, encoding=self._marked, newline="",
+                                                   errors=marked_errors(self._marked)), self._marked)
             return
         text = io.TextIOWrapper(self._buffered, encoding="utf-8", errors="surrogateescape", newline="")
         ascii_bytes = 0  # the length of the lines so far while all are ASCII, else -1

@@ -12,6 +12,8 @@ encoding reads is refused with its number (:class:`EncodingProblem`).
 from __future__ import annotations
 
 import codecs
+import re
+from collections.abc import Iterator
 
 from ...byte_marks import bom_encoding, head_encoding, is_wide
 
@@ -74,9 +76,11 @@ def decode_bytes(data: bytes, declared: str = "") -> str:
     if marked is not None:
         try:
             return data.decode(marked)
-        except UnicodeDecodeError:
-            if bom_encoding(data) is not None:
-                raise
+        except UnicodeDecodeError as exc:
+            if bom_encoding(data) is not None:  # a mark the bytes after it contradict: refused at the line
+                # (UTF-8's mark before GBK text ended `kehu import` in "internal error")
+                line = data[:exc.start].decode(marked, errors="ignore").count("\n") + 1
+                raise EncodingProblem(line, marked) from None
             # only the head's NUL bytes said UTF-16: the rest of the evidence reads it
     try:
         return data.decode("utf-8")
@@ -119,10 +123,47 @@ class EncodingProblem(ValueError):
     """A line of a text file that is neither UTF-8 nor GBK/GB18030: refused, never guessed
     (a guess imported mojibake names with exit 0)."""
 
-    def __init__(self, line: int) -> None:
+    def __init__(self, line: int, encoding: str | None = None) -> None:
         self.line = line
+        if encoding is not None:  # the encoding the file's first bytes say (its mark, UTF-16's NUL bytes)
+            super().__init__(f"line {line} is no {wide_label(encoding)} text, though the file's first bytes say "
+                             "it is; save the file as UTF-8 (a sheet in Excel: Save As → CSV UTF-8) and import "
+                             "it again")
+            return
         super().__init__(f"line {line} is neither UTF-8 nor GBK text; save the file as UTF-8 "
                          "(a sheet in Excel: Save As → CSV UTF-8) and import it again")
+
+
+def wide_label(encoding: str) -> str:
+    """``UTF-16`` for ``utf-16-le`` and the like: an encoding as a person names it."""
+    return encoding.upper().replace("-SIG", "").replace("-LE", "").replace("-BE", "")
+
+
+#: a UTF-16 surrogate left alone, as ``surrogatepass`` carries it: no UTF-16 text
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def marked_errors(encoding: str) -> str:
+    """How a file its first bytes say is ``encoding`` is decoded for :func:`wide_lines`: what
+    is no such text kept as lone surrogates, found at its line."""
+    return "surrogatepass" if is_wide(encoding) else "surrogateescape"
+
+
+def wide_lines(lines: Iterator[str], encoding: str, first: int = 1) -> Iterator[str]:
+    """``lines`` of a file read as ``encoding`` (its mark's or UTF-16's, with
+    :func:`marked_errors`), each as it is; :class:`EncodingProblem` at the first (counted from ``first``) holding
+    what is no such text. A file of Windows' "Unicode" with a lone surrogate ended
+    `kehu import` of a .vcf in "internal error: UnicodeDecodeError" and a sheet in Python's
+    words at line 1."""
+    number = first
+    try:
+        for line in lines:
+            if LONE_SURROGATE.search(line):
+                raise EncodingProblem(number, encoding)
+            number += line.endswith(("\n", "\r"))
+            yield line
+    except UnicodeDecodeError:  # a byte left over at the end, a code point past U+10FFFF
+        raise EncodingProblem(number, encoding) from None
 
 
 def _decode_mixed(lines: list[bytes]) -> str:

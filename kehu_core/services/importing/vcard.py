@@ -62,8 +62,8 @@ class VCardImporter:
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
         # Read line by line, photos skipped unread and oversized properties dropped: vobject
         # never sees them (a 20 MB photo took it 3 GB)
-        screened = screen_vcard(path, store.config.import_limits.vcard_property_mb << 20)
         try:
+            screened = screen_vcard(path, store.config.import_limits.vcard_property_mb << 20)
             text = decode_bytes(screened.data)
         except EncodingProblem as exc:
             yield RowProblem(f"{path}:{exc.line}", str(exc))

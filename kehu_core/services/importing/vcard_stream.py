@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 from ...byte_marks import head_encoding, is_wide
 from ...i18n import _
 from ...models.customer import MAX_CONTACTS
+from .encodings import marked_errors, wide_lines
 from .limits import size_mb
 
 _PIECE = 64 * 1024
@@ -121,8 +122,8 @@ def _pieces(handle: BinaryIO) -> Iterator[bytes]:
 
 def _wide_pieces(handle: BinaryIO, encoding: str) -> Iterator[bytes]:
     """A UTF-16 file (Windows' contacts) or a UTF-32 one as UTF-8 pieces: decoded as it is read."""
-    text = io.TextIOWrapper(handle, encoding=encoding)  # CRLF and CR read as LF
-    while chunk := text.readline(_PIECE):
+    text = io.TextIOWrapper(handle, encoding=encoding, errors=marked_errors(encoding))  # CRLF and CR read as LF
+    for chunk in wide_lines(iter(lambda: text.readline(_PIECE), ""), encoding):
         yield chunk.encode("utf-8")
 
 
