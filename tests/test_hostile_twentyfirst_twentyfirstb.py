@@ -125,3 +125,22 @@ def test_check_names_records_without_a_profile_as_they_come_and_go(tmp_path: Any
         path.write_text(path.read_text(encoding="utf-8") + f"referrer: {other}\n", encoding="utf-8")
     looped = run_kehu(store, "check")
     assert looped.code == 1 and f"{second}/customer.yaml" in looped.out + looped.err, looped
+
+
+def test_a_ledger_read_again_in_one_process_is_read_as_it_is_now(tmp_path: Any) -> None:
+    """A ledger read again by one command is parsed once while its bytes are the same (`kehu
+    points redeem` read a 23 000-entry ledger four times): a line changed by hand meanwhile to
+    another of the same length is read as it is now, and what a caller did to the entries it
+    was given is not what the next read gets."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}])
+    cid = next(iter(store.iter_customer_ids()))
+    store.append_ledger(cid, "gifts", {"date": TODAY, "reason": "gift", "delta": 1})
+    assert [e["delta"] for e in store.ledger(cid, "gifts")] == [1]
+    path = store.ledger_file(cid, "gifts")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("delta: 1", "delta: 2"), encoding="utf-8")  # the same size
+    given = store.ledger(cid, "gifts")
+    assert [e["delta"] for e in given] == [2]
+    given[0]["delta"] = 99
+    given.clear()
+    assert [e["delta"] for e in store.ledger(cid, "gifts")] == [2]

@@ -22,6 +22,7 @@ from ..yamlio import (
     dump_flow_line,
     line_end,
     load_entries,
+    read_bytes,
     read_text,
 )
 from ..yamlio.files import LEDGER_SUFFIX, invalid_yaml, marker_line, markers_message, opens_conflict, yaml_error_detail
@@ -98,10 +99,20 @@ class LedgersMixin:
             pending.words = {v for e in (*pending.entries, *pending.added) for v in e.values() if isinstance(v, str)}
         return pending.words
 
+    #: the ledger read last, as (path, its bytes, its entries): a command reading one ledger
+    #: again (`kehu points redeem`: the lapsed points, the balance, the rules of its line, the
+    #: balance after: four reads of 0.45 s at 23 000 entries) parses it once while its bytes
+    #: are the same; one ledger, so `kehu check` reading every ledger keeps no more than one
+    _last_ledger: tuple[Path, bytes, list[dict[str, Any]]] | None = None
+
     def _read_ledger(self, path: Path) -> list[dict[str, Any]]:
         self.refuse_links(path)
         if not path.exists():
             return []
+        data = _bytes_or_none(path)
+        kept = self._last_ledger
+        if data is not None and kept is not None and kept[0] == path and kept[1] == data:
+            return [dict(e) for e in kept[2]]
         try:
             entries = load_entries(path) or []
         except YamlFileError as exc:
@@ -109,7 +120,11 @@ class LedgersMixin:
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             shape = Problem(path, 1, "expected a list of entries, one `- {...}` per line")
             raise RecordError([_broken_line(path) or shape])
-        return _validated(path, entries)
+        good = _validated(path, entries)
+        if data is not None and _bytes_or_none(path) == data:  # not changed while it was parsed
+            self._last_ledger = (path, data, good)
+            return [dict(e) for e in good]
+        return good
 
     @journaled
     def append_ledger(self, customer_id: str, name: str, entry: dict[str, Any]) -> None:
@@ -347,6 +362,14 @@ def _broken_line(path: Path) -> Problem | None:
         except RecordError as exc:
             return exc.problems[0]
     return None
+
+
+def _bytes_or_none(path: Path) -> bytes | None:
+    """A ledger's bytes, or None where they cannot be read (its reader says why)."""
+    try:
+        return read_bytes(path)
+    except (YamlFileError, OSError):
+        return None
 
 
 def _ledger_text(path: Path, customer_id: str, name: str) -> str:
