@@ -110,3 +110,20 @@ def test_visits_plan_finds_the_reps_customers_however_the_name_is_typed(tmp_path
     assert plan.code == 0, plan
     assert [v["id"] for v in json.loads(plan.out)["visits"]] == [cid], plan.out
     assert "no customer has owner" not in plan.err, plan.err
+
+
+@pytest.mark.parametrize("report", ["products", "abc", "lifecycle"])
+@pytest.mark.parametrize("span", ["99999999d", "100000w", "3000y"])
+def test_a_report_period_past_any_date_is_refused_by_the_rule_of_spans(tmp_path: Any, report: str, span: str) -> None:
+    """`kehu report products --period 99999999d` (abc, lifecycle; 100000w, 3000y) ended in
+    "internal error: OverflowError: date value out of range", where a segment's `bought_within:
+    99999999d` is refused by the rule of spans ("a span back from today of 1 day up to 299
+    years"). The span is read by that one rule (reports.common.parse_span) wherever it is typed:
+    a usage error naming it, exit 2."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "张三"}])
+    result = run_kehu(store, "report", report, "--period", span)
+    assert result.code == 2, result
+    assert f"'{span}': a span back from today of 1 day up to 299 years" in result.err, result.err
+    assert "internal error" not in result.err
+    fine = run_kehu(store, "report", report, "--period", "299y")
+    assert fine.code == 0, fine

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 
+from ..clock import EARLIEST_DAY, LATEST_DAY
 from ..config_reports import ReportSettings
 from ..i18n import N_, _
 from ..money import CENT
@@ -50,16 +51,29 @@ _SPAN_RE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.I)
 
 
 def parse_span(text: str) -> relativedelta:
-    """``90d``, ``12w``, ``6m``, ``1y`` → a relativedelta (months and years are calendar ones)."""
+    """``90d``, ``12w``, ``6m``, ``1y`` → a relativedelta (months and years are calendar ones).
+
+    The one rule of a span typed anywhere (a report's ``--period``, a segment's ``bought_within``):
+    one that reaches a day kehu keeps from every day it keeps, 1 day up to 299 years. A report's
+    ``--period 99999999d`` ended in "internal error: OverflowError" (products, abc, lifecycle),
+    where a segment's was refused."""
     match = _SPAN_RE.match(str(text))
     if not match or int(match.group(1)) <= 0:
         raise ValueError(_("period {text}: expected a number and a unit, like 90d, 12w, 6m or 1y").format(
             text=repr(text)))
     n, unit = int(match.group(1)), match.group(2).lower()
-    return {
+    span = {
         "d": relativedelta(days=n), "w": relativedelta(weeks=n),
         "m": relativedelta(months=n), "y": relativedelta(years=n),
     }[unit]
+    try:
+        reach: dt.date | None = LATEST_DAY - span
+    except (OverflowError, ValueError):  # past any date Python holds
+        reach = None
+    if reach is None or reach < EARLIEST_DAY:
+        raise ValueError(_("{text}: a span back from today of 1 day up to {years} years, like 90d, 6m, 1y").format(
+            text=repr(text), years=LATEST_DAY.year - EARLIEST_DAY.year))
+    return span
 
 
 @dataclass(frozen=True)

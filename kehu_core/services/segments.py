@@ -115,13 +115,11 @@ class SegmentSpec(BaseModel):
             if problem is not None:
                 raise ValueError(problem)
             return text
-        try:
-            reach: dt.date | None = LATEST_DAY - analytics.parse_span(text)
-        except (ValueError, OverflowError):  # a span of nothing, or past any date
-            reach = None
-        if reach is None or reach < EARLIEST_DAY:
+        try:  # the one rule of spans (a report's --period too)
+            analytics.parse_span(text)
+        except ValueError:  # a span of nothing, or past any date: said as a span back from today
             raise ValueError(_("{text}: a span back from today of 1 day up to {years} years, like 90d, 6m, 1y").format(
-                text=repr(text), years=LATEST_DAY.year - EARLIEST_DAY.year))
+                text=repr(text), years=LATEST_DAY.year - EARLIEST_DAY.year)) from None
         return text
 
     @field_validator("attitude", mode="before")
