@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import KehuError
@@ -57,6 +58,12 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
+#: told each git process's id as it starts, while a ``kehu sync`` fetches and merges
+#: (:func:`kehu_core.sync_marker.begin` sets it): the next command knows which git a killed sync
+#: left, and asks the system whether it still runs, without reading any process table
+started: Callable[[int], None] | None = None
+
+
 def run(root: Path, *args: str, check: bool = True, input: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``git ARGS`` in ``root`` (``env``: added to the environment)."""
@@ -65,10 +72,22 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
     _refuse_special_git_files(root)
     # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
     # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
-    result = subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, encoding="utf-8", errors="surrogateescape",
-        env={**_env(root), **(env or {})}, check=False, input=input,
-    )
+    command, environment = ["git", *args], {**_env(root), **(env or {})}
+    note = started
+    if note is None:
+        result = subprocess.run(command, cwd=root, capture_output=True, encoding="utf-8", errors="surrogateescape",
+                                env=environment, check=False, input=input)
+    else:  # as subprocess.run does it, the process's id told first
+        with subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE if input is not None else None,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+                              errors="surrogateescape", env=environment) as process:
+            note(process.pid)
+            try:
+                out, err = process.communicate(input)
+            except BaseException:
+                process.kill()
+                raise
+        result = subprocess.CompletedProcess(command, process.returncode, out, err)
     if check and result.returncode != 0:
         why = result.stderr.strip() or result.stdout.strip()
         raise KehuError(_("git {join} failed: {why}").format(join=' '.join(args), why=why))

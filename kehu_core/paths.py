@@ -17,6 +17,8 @@ CONFIG_FILE = "kehu.yaml"  # a folder holding one is a store
 STATE_DIR = ".kehu"
 #: in the state folder while a ``kehu sync`` fetches and merges (:mod:`kehu_core.sync_marker`)
 SYNC_MARKER = "sync-in-progress"
+#: beside it: the id of the last git process that sync started (its mtime: when it started)
+SYNC_GIT = "sync-git"
 TEMPLATES_DIR = "templates"  # the store's message templates (kehu send), shared by kehu sync
 TEMPLATE_SUFFIX = ".j2"  # a message template is templates/NAME.j2
 PLANS_DIR = "visits"  # the reps' visit plans (kehu visits plan), shared by kehu sync

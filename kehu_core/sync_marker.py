@@ -16,8 +16,9 @@ is not running (the lock is free) and puts the clone back as it was before that 
 no merge, the user's edits uncommitted — and says so; a sync killed after its push, whose
 commits the remote holds, is left as it is. A sync killed while git wrote the merged files
 (git's index not yet written) left the colleague's new files untracked and git's
-``index.lock``: the stale lock is removed (no git runs in the clone) and so are exactly those
-files (untracked, not in the commit the sync began from, the remote's content byte for byte).
+``index.lock``: the stale lock is removed (the killed sync's last git no longer runs: see
+:func:`_stale_index_lock`) and so are exactly those files (untracked, not in the commit the sync
+began from, the remote's content byte for byte).
 The store's lock calls it, so it sits below the store and the services (as
 :mod:`kehu_core.gitrun`, the only git it runs); ``services.sync`` writes and removes the marker.
 """
@@ -27,12 +28,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from pathlib import Path
 
 from . import gitrun
 from .errors import KehuError
 from .i18n import _
-from .paths import SYNC_MARKER
+from .paths import SYNC_GIT, SYNC_MARKER
 
 MARKER = SYNC_MARKER
 #: where the working tree a killed sync left is kept when the clone is put back
@@ -63,11 +65,21 @@ def begin(state: Path, start: str | None, committed: str | None, tracking: str) 
     with contextlib.suppress(OSError):
         atomic_write(state / MARKER, json.dumps({"start": start, "committed": committed,
                                                  "tracking": tracking}) + "\n")
+    note = state / SYNC_GIT
+
+    def started(pid: int) -> None:  # each git the sync runs, as it starts (a few bytes, not synced)
+        with contextlib.suppress(OSError):
+            note.write_text(str(pid), encoding="utf-8")
+
+    gitrun.started = started
 
 
 def end(state: Path) -> None:
+    gitrun.started = None
     with contextlib.suppress(OSError):
         (state / MARKER).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        (state / SYNC_GIT).unlink(missing_ok=True)
 
 
 def left(state: Path) -> bool:
@@ -105,7 +117,7 @@ def recover(root: Path, state: Path) -> str | None:
         return _("kehu: the last `kehu sync` was interrupted (killed) before it finished, and commits were made "
                  "here since (not by kehu), so this clone is left as it is: `git log` and `git status` show it; "
                  "`kehu sync` merges again")
-    stale = _stale_index_lock(root)
+    stale = _stale_index_lock(root, state)
     if stale is not None:
         return _("kehu: the last `kehu sync` was interrupted (killed) before it finished merging, and a git "
                  "command is working in this clone now ({lock} is held), so the clone is not put back yet: "
@@ -146,32 +158,67 @@ def _committed_since(root: Path, base: str, head: str, tracking: str) -> bool:
     return others.returncode != 0 or bool(others.stdout.strip())
 
 
-def _stale_index_lock(root: Path) -> str | None:
+def _stale_index_lock(root: Path, state: Path) -> str | None:
     """Git's index.lock, left by the killed sync's git (killed while it wrote the merge's files),
-    is removed: no process has it open and no git runs in this clone (a ``git commit`` waiting
-    on its editor holds the lock closed; its process works in the clone's top folder). The
-    lock's path when a git command holds it (the clone is put back later), else None. Where the
-    system does not show its processes (no /proc: git takes the lock by O_EXCL, no flock, so
-    nothing portable tells a live holder from a dead one), the lock is left and the put-back's
-    failure names it (:class:`PutBackFailed`), for the user to remove once no git runs."""
+    is removed when nothing can be holding it, judged from what any system tells, no process
+    table read: the last git that sync started (its id noted as it started, :func:`begin`) no
+    longer runs (``os.kill(pid, 0)``); the lock is no older than that git (an older one was
+    another command's: that git could not have taken it); and it holds no whole index (git's
+    ``DIRC`` with its checksum: a ``git commit -a`` waiting on its editor holds one, written
+    whole; a git killed while writing leaves an empty or cut one). The lock's path when that git
+    still runs (the clone is put back later), else None; a lock not shown stale is left, and the
+    put-back's failure names it (:class:`PutBackFailed`), for the user to remove once no git runs."""
     git_dir = gitrun.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout.strip()
     lock = Path(git_dir) / "index.lock"
-    if not git_dir or not lock.is_file() or not Path("/proc/self/fd").is_dir():
+    if not git_dir or not lock.is_file():
         return None
-    top = gitrun.run(root, "rev-parse", "--show-toplevel", check=False).stdout.strip()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if ((proc / "comm").read_text(encoding="utf-8", errors="replace").startswith("git")
-                    and top and os.path.realpath(proc / "cwd") == os.path.realpath(top)):
-                return str(lock)
-        with contextlib.suppress(OSError):
-            if any(os.path.realpath(fd) == str(lock) for fd in (proc / "fd").iterdir()):
-                return str(lock)
+    try:
+        noted = state / SYNC_GIT
+        pid, began = int(noted.read_text(encoding="utf-8")), noted.stat().st_mtime
+        made, text = lock.stat().st_mtime, lock.read_bytes()
+    except (OSError, ValueError):  # no git of the sync's known (an older kehu's marker)
+        return None
+    if _runs(pid):
+        return str(lock)
+    if made < began - 1 or _whole_index(text):  # (1 s: file systems keeping mtimes coarsely)
+        return None
     with contextlib.suppress(FileNotFoundError):
         lock.unlink()
     return None
+
+
+#: how long a process just killed may still be listed: until its parent (for a killed sync's
+#: git, the system's first process) collects it, which some containers' do every second or two
+_COLLECTED_WITHIN = 5.0
+
+
+def _runs(pid: int) -> bool:
+    """Whether process ``pid`` may still run (True when the system cannot tell). One listed is
+    asked again for a few seconds: a git killed with its sync is listed until it is collected."""
+    if os.name == "nt":  # there os.kill(pid, 0) ends the process
+        return True
+    waited = time.monotonic() + _COLLECTED_WITHIN
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:  # another user's (PermissionError): it runs
+            return True
+        if time.monotonic() > waited:
+            return True
+        time.sleep(0.1)
+
+
+def _whole_index(text: bytes) -> bool:
+    """Whether ``text`` is a whole git index: its signature and its trailing checksum (SHA-1,
+    or SHA-256 in a repository of that hash) of all that comes before it."""
+    import hashlib
+
+    if not text.startswith(b"DIRC"):
+        return False
+    return any(len(text) > 12 + size and hashlib.new(name, text[:-size]).digest() == text[-size:]
+               for name, size in (("sha1", 20), ("sha256", 32)))
 
 
 def _remove_files_brought(root: Path, base: str, tracking: str) -> None:

@@ -5,7 +5,9 @@ variants"."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from kehu_core.store import open_store
 
 from .conftest import git, kehu
 from .pluginutil import add_customer
+from .test_hostile_git import team  # noqa: F401 (team: a fixture)
+from .test_team_merge import remote as remote  # noqa: F401 (a fixture)
 
 
 class _Today:
@@ -140,15 +144,15 @@ def test_a_sync_that_brings_customers_deleted_by_hand_names_them_and_how_to_get_
     (`kehu customer merge`) is not named. Brought back and synced, they are back in every clone."""
     from .test_hostile_git import first_clone, new_clone, ok, sync
 
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    a = first_clone(tmp_path, remote)
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    a = first_clone(tmp_path, bare)
     ids = {name: ok("customer", "add", "--name", name, "--phone", phone, store=a).strip()
            for name, phone in (("赵敏", "13800138001"), ("钱多多", "13800138002"), ("孙悟空", "13800138003"),
                                ("李四", "13800138004"))}
     git(a, "push", "-q", "-u", "origin", "HEAD")
     sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    b = new_clone(tmp_path, bare, "b")
     ok("customer", "merge", ids["孙悟空"], ids["李四"], store=b)  # kehu's own removal of 李四's folder
     for name in ("赵敏", "钱多多"):
         folder = next(p for p in (b / "customers").glob(f"*/{ids[name]}"))
@@ -179,3 +183,63 @@ def test_a_sync_that_brings_customers_deleted_by_hand_names_them_and_how_to_get_
     assert mine.code == 0, mine.err
     assert "this clone's commit" in mine.err and "赵敏" in mine.err and "git checkout" in mine.err, mine.err
     assert [r["name"] for r in kehu("sync", "--json", store=b).json()["removed"]] == ["赵敏"]
+
+
+# --- a killed sync's git index.lock: stale or held, told without a process table -------------------
+
+
+def test_a_killed_syncs_stale_index_lock_is_removed_though_another_git_runs_in_the_clone(
+        team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """A sync killed while git wrote the merge left git's index.lock; meanwhile a git of the
+    user's runs in the clone without the lock (`git cat-file --batch` of an editor's git view, waiting). The lock was
+    judged held by any git working in the clone's folder, read from /proc (where there is none,
+    never removed): the clone stayed half-merged for as long as that git ran, every
+    command saying "a git command is working". Now the decision is the killed sync's own git's
+    (its id noted as it started: gone) and the lock's (no whole index in it), on any system:
+    the clone is put back at once."""
+    import subprocess
+
+    from .test_hostile_eighteenth_eighteentha import _killed_while_checking_out
+
+    a, b, _cid = team
+    written, _unwritten = _killed_while_checking_out(a, b, tmp_path)
+    reading = subprocess.Popen(["git", "cat-file", "--batch"], cwd=a, stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        checked = kehu("check", store=a)
+    finally:
+        reading.kill()
+        reading.wait()
+    assert checked.code == 0 and "put back" in checked.err, checked.err
+    assert not (a / written).exists(), checked.err
+
+
+def test_a_lock_holding_a_whole_index_is_never_taken_from_a_waiting_git(
+        team: tuple[Path, Path, str], tmp_path: Path) -> None:  # noqa: F811
+    """After a killed sync's stale lock was removed by hand, the user's `git commit -a` waits on
+    its editor, holding index.lock with the whole new index in it: it is left to that git (the
+    put-back says what git says and waits), and the commit lands when the editor closes."""
+    import subprocess
+
+    from .test_hostile_eighteenth_eighteentha import _killed_while_checking_out
+
+    a, b, _cid = team
+    _killed_while_checking_out(a, b, tmp_path)
+    lock = a / ".git" / "index.lock"
+    lock.unlink()
+    with (a / "kehu.yaml").open("a", encoding="utf-8") as config:  # a change of the user's to commit
+        config.write("# the shop's note\n")
+    editor = tmp_path / "slow-editor"
+    editor.write_text("#!/bin/sh\nsleep 8\necho 'by hand' > \"$1\"\n", encoding="utf-8")
+    editor.chmod(0o755)
+    committing = subprocess.Popen(["git", "commit", "-q", "-a"], cwd=a, env={**os.environ, "GIT_EDITOR": str(editor)},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(100):
+        if lock.exists() and lock.stat().st_size:
+            break
+        time.sleep(0.05)
+    checked = kehu("check", store=a)
+    assert lock.exists(), checked.err
+    assert "could not be put back" in checked.err or "a git command is working" in checked.err, checked.err
+    assert committing.wait(timeout=60) == 0, committing.stderr.read() if committing.stderr else ""
+    assert "by hand" in git(a, "log", "-1", "--format=%s")
