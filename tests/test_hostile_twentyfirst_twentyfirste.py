@@ -127,3 +127,19 @@ def test_a_report_period_past_any_date_is_refused_by_the_rule_of_spans(tmp_path:
     assert "internal error" not in result.err
     fine = run_kehu(store, "report", report, "--period", "299y")
     assert fine.code == 0, fine
+
+
+def test_report_lifecycle_as_of_a_day_before_a_prospect_was_added(tmp_path: Any) -> None:
+    """A prospect added on 2026-11-20 (no purchase yet) and `kehu report lifecycle --as-of
+    2026-11-01`, the shop looking back at the month: "internal error: KeyError: 'not_yet'". A
+    customer not in the store yet on the report's day is in none of its stages, as on the day
+    the movements are counted from."""
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "张三"}])
+    cid = next(iter(store.iter_customer_ids()))
+    assert run_kehu(store, "purchase", "add", cid, "--item", "茶", "--price", "10", "--paid",
+                    "--date", "2026-10-01").code == 0
+    assert run_kehu(store, "customer", "add", "--name", "李四").code == 0  # a prospect, created today
+    result = run_kehu(store, "report", "lifecycle", "--as-of", "2026-11-01", "--json")
+    assert result.code == 0, result
+    report = json.loads(result.out)
+    assert sum(report["counts"].values()) == 1, report

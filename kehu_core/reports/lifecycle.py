@@ -80,6 +80,8 @@ def lifecycle_report(store: Store, today: dt.date, since: dt.date) -> LifecycleR
     moved = []
     info = customers(store)
     for cid, stage in now.items():
+        if stage == NOT_YET:  # not in the store yet on the report's day (a prospect added since)
+            continue
         old = then.get(cid, NOT_YET)
         movements[old][stage] += 1
         if old != stage:
