@@ -9,9 +9,12 @@ import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kehu_core.hookspecs import hookimpl
+from kehu_core.testing import make_store, run_kehu
 from tests.conftest import kehu
 
 from .test_hostile import tree_hash
@@ -161,3 +164,41 @@ def test_a_utf8_mark_before_gbk_text_is_refused_at_its_line_by_every_door(server
     sheet = b"\xef\xbb\xbf" + "name,phone\r\n王芳,13800138000\r\n".encode("gbk")
     code, out, _shop = _imported(tmp_path, "sheet.csv", sheet)
     assert code == 1 and "sheet.csv:2: line 2 is no UTF-8 text" in out and "codec" not in out, out
+
+
+class _ExtraReader:
+    """A plugin's importer giving a contact whose ``extra`` holds what no record can store."""
+
+    name = "odd-extra"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.suffix == ".odd"
+
+    def read(self, path: Path, store: Any) -> Any:
+        from kehu_core.plugins import ImportedContact
+
+        yield ImportedContact(fields={"name": "甲"}, source=f"{path}:1")
+        yield ImportedContact(fields={"name": "乙"}, extra={"微信": "w1", "seen": {"at": object()}},
+                              source=f"{path}:2")
+
+
+class _OddExtra:
+    @hookimpl
+    def importers(self) -> list[Any]:
+        return [_ExtraReader()]
+
+
+def test_a_plugins_contact_with_extra_no_record_holds_is_its_wrong_result(tmp_path: Path) -> None:
+    """A plugin's importer gave a contact whose ``extra`` (kept under ``import_extra``) held
+    a Python object: `kehu import` ended in "internal error: RepresenterError: cannot represent
+    an object". Now the plugin's wrong result is named with the value, nothing of the file is
+    imported."""
+    store = make_store(tmp_path / "store", customers=[{"name": "赵敏"}], plugins={"oddextra": _OddExtra()})
+    sheet = tmp_path / "contacts.odd"
+    sheet.write_text("x\n", encoding="utf-8")
+    result = run_kehu(store, "import", sheet)
+    assert result.code == 1 and "internal error" not in result.err, result.err
+    assert "the 'odd-extra' importer (a plugin's) failed: gave a contact whose extra is" in result.err, result.err
+    assert "not a dict by name of texts, numbers, dates" in result.err, result.err
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert [c["name"] for c in json.loads(listed.out)] == ["赵敏"]

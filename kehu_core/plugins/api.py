@@ -114,6 +114,9 @@ class ImportedContact:
     source: str  # "file.vcf:12"
     fields: dict[str, Any]
     purchases: list[dict[str, Any]] = field(default_factory=list)
+    #: what the source holds that no field takes, kept under ``import_extra``: texts, finite
+    #: numbers, dates, and lists and dicts (by name) of them (anything else: the importer's
+    #: wrong result, named, nothing of the file imported)
     extra: dict[str, Any] = field(default_factory=dict)
     #: where a field's value was read, for a message about it (optional): ``{"birthday": "sheet
     #: 'Sheet1' cell D7 (生日)"}`` makes a wrong birthday ``file.xlsx:7: sheet 'Sheet1' cell D7

@@ -221,6 +221,27 @@ def _import(
 IMPORT_LOCK_WAIT = 600.0
 
 
+def _storable(value: object, depth: int = 0) -> bool:
+    """Whether a record can hold ``value`` under ``import_extra`` as it is (YAML's own kinds):
+    a plugin's ``extra`` holding a Python object ended the import in "internal error:
+    RepresenterError", the contacts before it on their way to the store."""
+    import datetime as dt
+    import math
+    from decimal import Decimal
+
+    if isinstance(value, (float, Decimal)):
+        return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)  # records hold finite numbers
+    if value is None or isinstance(value, (str, int, dt.date)):
+        return True
+    if depth >= 32:  # deeper than any record holds (models.hostile refuses it at its field)
+        return False
+    if isinstance(value, list):
+        return all(_storable(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _storable(item, depth + 1) for key, item in value.items())
+    return False
+
+
 def _shape_problem(contact: ImportedContact) -> str | None:
     """What is not of its documented type in a contact a plugin's importer gave (its source
     text; fields, extra: a dict by name; purchases: a list of such dicts), or None. Each part
@@ -232,7 +253,8 @@ def _shape_problem(contact: ImportedContact) -> str | None:
     parts: list[tuple[str, object, bool, str]] = [
         ("source", contact.source, isinstance(contact.source, str), "text"),
         ("fields", contact.fields, by_name(contact.fields), "a dict by name"),
-        ("extra", contact.extra, by_name(contact.extra), "a dict by name"),
+        ("extra", contact.extra, by_name(contact.extra) and all(map(_storable, contact.extra.values())),
+         "a dict by name of texts, numbers, dates, and lists and dicts of them"),
         ("purchases", contact.purchases,
          isinstance(contact.purchases, list) and all(by_name(p) for p in contact.purchases),
          "a list of dicts by name"),
