@@ -107,8 +107,10 @@ class KehuApp(App):
         store.journal_as = "kehu tui"  # each save in the app is a change `kehu undo` takes back
         self.store = store
         self.watcher = StoreWatcher(store, watch_interval)
-        self.background = Background(store.root, today=store.today)
-        self.reports = Background(store.root, name="kehu-reports", today=store.today)  # the dashboard's figures
+        # the workers' stores keep the app's settings (kept while a changed kehu.yaml is broken)
+        self.background = Background(store.root, today=store.today, settings=lambda: self.store.config)
+        self.reports = Background(store.root, name="kehu-reports", today=store.today,  # the dashboard's figures
+                                  settings=lambda: self.store.config)
         self.theme = theme
         self.plugin_failures = PluginFailureNotifier(self)
         self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)

@@ -5,7 +5,10 @@ dashboard figures and the day's reminders can take seconds with 100 000 customer
 on one worker thread that has a store of its own: an SQLite connection may only be used by
 the thread that opened it, and plugins cache per store. When the data changes (a save here,
 a change by another process), ``invalidate`` makes the thread open a fresh store, so no
-cache keyed on the old one can serve stale figures.
+cache keyed on the old one can serve stale figures. The fresh store works with the app's
+settings (``settings()``), not kehu.yaml read again: one the app could not read when it changed
+underneath is kept until it is mended, and the worker's store keeps it too (reading it again
+there ended the app in a RecordError traceback after the next save).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from kehu_core.config import StoreConfig
     from kehu_core.store import Store
 
 T = TypeVar("T")
@@ -54,9 +58,11 @@ class Background:
     user who quits while the dashboard still computes must not wait for it.
     """
 
-    def __init__(self, root: Path, name: str = "kehu-background", *, today: dt.date | None = None) -> None:
+    def __init__(self, root: Path, name: str = "kehu-background", *, today: dt.date | None = None,
+                 settings: Callable[[], StoreConfig] | None = None) -> None:
         self.root = root
         self.today = today  # the app's day: the worker's store works at it too
+        self.settings = settings  # the app's settings as it keeps them (None: kehu.yaml's)
         self.generation = 0
         self.name = name
         self._jobs: queue.SimpleQueue[tuple[Future[Any], int, Callable[..., Any], tuple[Any, ...]] | None]
@@ -98,7 +104,8 @@ class Background:
 
             if self._store is not None and self._store.opened_index is not None:
                 self._store.index.close()
-            store = open_store(self.root, today=self.today)
+            settings = self.settings() if self.settings is not None else None
+            store = open_store(self.root, today=self.today, config=settings)
             store.journal_as = "kehu tui"  # as the app's own store: its saves can be undone
             open_index_quickly(store)
             self._store, self._store_generation = store, generation

@@ -93,11 +93,14 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], *, today: dt.date | str | None = None,
-             plugins: bool = False, extra_plugins: dict[str, Any] | None = None) -> Store:
+             plugins: bool = False, extra_plugins: dict[str, Any] | None = None,
+             config: StoreConfig | None = None) -> Store:
+        """``config``: settings already read, instead of reading kehu.yaml now (the TUI's
+        worker keeps the app's, which are kept while a kehu.yaml changed underneath is broken)."""
         # resolved: every spelling of the path (., .., relative, a symlink) is the same store
         # with the same index, and paths cut relative to the root come out whole
         path = Path(root).resolve()
-        config = read_store_config(path)
+        config = config or read_store_config(path)
         store = cls(path, config, today=today, plugins=plugins, extra_plugins=extra_plugins)
         wrong = store.plugins.settings_problems() if plugins or extra_plugins else []
         if wrong:  # the plugins' settings (their settings_model), held as kehu's own above
@@ -196,12 +199,13 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
 
 
 def open_store(path: str | os.PathLike[str], *, today: dt.date | str | None = None,
-               extra_plugins: dict[str, Any] | None = None) -> Store:
+               extra_plugins: dict[str, Any] | None = None, config: StoreConfig | None = None) -> Store:
     """Open a store with the plugins its kehu.yaml enables: what the CLI and the TUI do.
 
     ``today`` fixes the store's day (see :mod:`kehu_core.clock`). A sync killed half-way is put
-    back first, before anything is read (:meth:`Store.put_back_killed_sync`)."""
-    store = Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins)
+    back first, before anything is read (:meth:`Store.put_back_killed_sync`). ``config``: settings
+    already read (see :meth:`Store.open`)."""
+    store = Store.open(path, today=today, plugins=True, extra_plugins=extra_plugins, config=config)
     store.put_back_killed_sync()
     return store
 
