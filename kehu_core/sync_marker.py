@@ -162,8 +162,8 @@ def _stale_index_lock(root: Path, state: Path) -> str | None:
     """Git's index.lock, left by the killed sync's git (killed while it wrote the merge's files),
     is removed when nothing can be holding it, judged from what any system tells, no process
     table read: the last git that sync started (its id noted as it started, :func:`begin`) no
-    longer runs (``os.kill(pid, 0)``); the lock is no older than that git (an older one was
-    another command's: that git could not have taken it); and it holds no whole index (git's
+    longer runs (``os.kill(pid, 0)``); the lock is no older than the sync's marker (an older one
+    was another command's: the sync's git could not have taken it); and it holds no whole index (git's
     ``DIRC`` with its checksum: a ``git commit -a`` waiting on its editor holds one, written
     whole; a git killed while writing leaves an empty or cut one). The lock's path when that git
     still runs (the clone is put back later), else None; a lock not shown stale is left, and the
@@ -173,8 +173,10 @@ def _stale_index_lock(root: Path, state: Path) -> str | None:
     if not git_dir or not lock.is_file():
         return None
     try:
-        noted = state / SYNC_GIT
-        pid, began = int(noted.read_text(encoding="utf-8")), noted.stat().st_mtime
+        # began: when the sync wrote its marker, before it started any git that may take the lock
+        # (the note of a git is written once it runs, which on a busy machine can be after its
+        # lock was taken)
+        pid, began = int((state / SYNC_GIT).read_text(encoding="utf-8")), (state / MARKER).stat().st_mtime
         made, text = lock.stat().st_mtime, lock.read_bytes()
     except (OSError, ValueError):  # no git of the sync's known (an older kehu's marker)
         return None
