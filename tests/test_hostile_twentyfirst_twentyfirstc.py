@@ -243,3 +243,31 @@ def test_a_lock_holding_a_whole_index_is_never_taken_from_a_waiting_git(
     assert "could not be put back" in checked.err or "a git command is working" in checked.err, checked.err
     assert committing.wait(timeout=60) == 0, committing.stderr.read() if committing.stderr else ""
     assert "by hand" in git(a, "log", "-1", "--format=%s")
+
+
+@pytest.mark.asyncio
+async def test_a_sync_bringing_records_and_an_unreadable_kehu_yaml_at_once_is_said_not_a_crash(tmp_path: Path) -> None:
+    """One pull brings a colleague's new customer and a kehu.yaml that cannot be read: the app
+    says the kehu.yaml's problem, goes on with the settings it had, and shows the new customer
+    (held when the reading again was added: the workers keep going on the records)."""
+    import shutil
+
+    from kehu_tui.app import KehuApp
+
+    from kehu_core.testing import make_store, screen_text, wait_until
+
+    store = make_store(tmp_path / "store", today="2026-03-10", customers=[{"name": "赵敏"}], disabled=["points"])
+    app = KehuApp(store, watch_interval=0.1)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        await pilot.pause(1.0)
+        other = make_store(tmp_path / "other", customers=[{"name": "钱多多"}])
+        for folder in (other.root / "customers").glob("*/*"):
+            target = store.root / "customers" / folder.parent.name / folder.name
+            target.parent.mkdir(exist_ok=True)
+            shutil.copytree(folder, target)
+        _settings_changed(store.root, "disabled:", "disabled: [unclosed\n  enabled:")
+        await wait_until(pilot, lambda: any("cannot be read" in str(n.message) for n in app._notifications),
+                         what="the broken kehu.yaml said")
+        await wait_until(pilot, lambda: "钱多多" in screen_text(app), what="the colleague's customer")
+        assert app.is_running and app.return_code is None
