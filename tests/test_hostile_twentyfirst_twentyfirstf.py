@@ -62,3 +62,46 @@ async def test_kehu_yaml_broken_under_an_open_purchase_form_keeps_the_app_and_th
     config.write_bytes(kept)  # mended: the sale is there, once
     sales = [r for r in reopen(store).interactions(cid) if isinstance(r, Purchase)]
     assert [(s.items[0].name, s.amount) for s in sales] == [("龙井", 128)]
+
+
+@pytest.mark.asyncio
+async def test_the_purchase_forms_dates_are_read_as_every_door_reads_a_day(tmp_path: Any) -> None:
+    """The TUI's purchase form refused a Date or Due typed as `kehu purchase add --date` and the
+    pay form take one (`2026/11/1`, `2026-11-1`, full-width digits from an IME: `clock.read_day`,
+    the one rule of a typed day), saying "is no date"; a day and a time (`2026-11-20T00:00`) was
+    refused in Python's words ("Invalid isoformat string"). They are read by the one rule: the
+    first saved on its day, the second named at its field as the CLI names it, nothing saved."""
+    from kehu_tui.screens.customer import CustomerScreen
+    from kehu_tui.screens.interaction import AddInteractionScreen
+
+    from kehu_core.testing import tui
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}])
+    cid = next(iter(store.iter_customer_ids()))
+    async with tui(store) as pilot:
+        app = pilot.app
+        await open_customer(pilot, "赵敏")
+
+        async def sell(**typed: str) -> str:
+            await pilot.press("p")
+            await wait_until(pilot, lambda: isinstance(app.screen, AddInteractionScreen), what="the form")
+            for name, value in {"item": "龙井", "price": "128", **typed}.items():
+                app.screen.query_one(f"#row-{name}").value = value  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.2)
+            return screen_text(app)
+
+        shown = await sell(date="2026/11/1", due="２０２６-12-1")
+        assert isinstance(app.screen, CustomerScreen), shown
+        for date, due in (("2026-11-1", ""), ("2026-11-20T00:00", ""), ("2026-11-20", "2026-12-01T00:00")):
+            shown = await sell(date=date, due=due)
+            if "T" in date + due:
+                assert isinstance(app.screen, AddInteractionScreen), shown
+                said = app.screen.query_one("#row-date" if "T" in date else "#row-due").error  # type: ignore[attr-defined]
+                assert said.endswith("is not a date; expected YYYY-MM-DD") and "isoformat" not in shown, said
+                await pilot.press("escape")
+            else:
+                assert isinstance(app.screen, CustomerScreen), shown
+    sales = sorted((s.date, s.due) for s in reopen(store).interactions(cid) if isinstance(s, Purchase))
+    assert [s[0] for s in sales] == [dt.date(2026, 11, 1), dt.date(2026, 11, 1)], sales  # two saved, no more
+    assert (dt.date(2026, 11, 1), dt.date(2026, 12, 1)) in sales, sales

@@ -22,6 +22,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select
 
+from kehu_core.clock import read_day
 from kehu_core.credit import OverLimitError
 from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
@@ -58,6 +59,13 @@ FIELDS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("rating", N_("Rating"), ("feedback",), "1-5"),
     ("by", N_("By"), (), N_("the rep")),
 ]
+
+
+def _typed_day(text: str) -> str:
+    """A day as typed, read as every door reads one (``clock.read_day``: ``2026/11/1``, full-width
+    digits); one it cannot read as typed, which :meth:`AddInteractionScreen._errors` names."""
+    day = read_day(text)
+    return text if isinstance(day, str) else day.isoformat()
 
 
 def _typed_amount(text: str) -> str:
@@ -133,7 +141,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
 
     def data(self) -> dict[str, Any]:
         """The record as the store takes it, from what is typed (empty fields left out)."""
-        data: dict[str, Any] = {"kind": self.kind, "date": self._value("date")}
+        data: dict[str, Any] = {"kind": self.kind, "date": _typed_day(self._value("date"))}
         for name in ("text", "by"):
             if value := self._value(name):
                 data[name] = value
@@ -149,7 +157,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
             if gifts:
                 data["gifts"] = gifts
             if due := self._value("due"):
-                data["due"] = due
+                data["due"] = _typed_day(due)
             data["paid"] = self._value("paid") == "yes"
         elif self.kind == "message" and (channel := self._value("channel")):
             data["channel"] = channel
@@ -169,6 +177,11 @@ class AddInteractionScreen(ModalScreen[str | None]):
             # data() keeps a qty and a price only with an item: typed alone they were dropped and
             # the sale saved without them (`purchase add --price` without --item is refused too)
             return {"item": _("a qty and a price belong to an item: name the item, or clear them")}
+        # a day is refused in the words of every door (read_day), not the model's or Python's
+        days = {name: day for name in ("date", "due") if isinstance(day := read_day(str(data.get(name, ""))), str)
+                and (name == "date" or name in data)}
+        if days:
+            return days
         try:
             parse_interaction({**data, "id": "new"})
         except ValidationError as exc:
@@ -179,7 +192,7 @@ class AddInteractionScreen(ModalScreen[str | None]):
         try:  # the store's one rule on dates (kehu_core.store.Store.check_not_future)
             self.store.check_not_future(dt.date.fromisoformat(str(data["date"])), _("{kind} date").format(
                 kind=self.kind))
-        except (KehuError, ValueError) as exc:
+        except KehuError as exc:
             return {"date": formatting.refused(exc)}
         return {}
 
