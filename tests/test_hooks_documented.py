@@ -20,6 +20,8 @@ HOOK_TESTS = {
     "kept_customer_fields":
         "test_hostile_fifteenth_fifteenthd.py::test_kept_customer_fields_keeps_a_plugins_field_as_it_says",
     "validate_ledger": "test_points.py::test_points_spent_twice_are_a_problem_a_void_or_a_lapse_is_not",
+    "validate_ledger_line":
+        "test_hostile_twentyfirst_twentyfirstb.py::test_a_plugins_line_rule_is_asked_of_a_new_line_and_its_ledger_rule_by_check",
     "customer_values": "test_tiering.py::test_customer_list_filters_by_tier_and_show_has_tier",
     "tier_names": "test_segments.py::test_tier_condition_uses_plugin_values",
     "customer_values_many": "test_reminders_batch.py::test_values_many_asks_a_batch_once_else_per_customer",
