@@ -29,26 +29,37 @@ from .test_team_merge import (  # noqa: F401 (remote: a fixture)
 )
 
 
+def _b_adds_two_with_a_filter_on_the_second(a: Path, b: Path, script: Path, text: str) -> list[str]:
+    """b adds two customers and syncs; a's git gets a smudge filter (``script``, holding
+    ``text``) on the second of b's customer files in the order git writes them: a's next sync
+    runs it while git writes the merged files. The two files' paths."""
+    ids = [ok("customer", "add", "--name", name, store=b).strip() for name in ("乙", "丙")]
+    sync(b)
+    paths = sorted(git(b, "ls-files", f"customers/*/{cid}/customer.yaml").strip() for cid in ids)
+    script.write_text(text, encoding="utf-8")
+    script.chmod(0o755)
+    git(a, "config", "filter.killer.smudge", str(script))
+    attributes = a / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_text(f"/{paths[1]} filter=killer\n", encoding="utf-8")
+    return paths
+
+
+def _filter_off(a: Path) -> None:
+    (a / ".git" / "info" / "attributes").unlink()
+    git(a, "config", "--unset", "filter.killer.smudge")
+
+
 def _killed_while_checking_out(a: Path, b: Path, scratch: Path) -> tuple[str, str]:
     """b adds two customers and syncs; a's sync is killed by git's smudge filter (a's own, set
     for the second of b's new customer files) while git writes the merged files: the first
     customer's file written, untracked (git's index not yet written), .git/index.lock held.
     The ids of b's two customers, in the order git writes them."""
-    ids = [ok("customer", "add", "--name", name, store=b).strip() for name in ("乙", "丙")]
-    sync(b)
-    paths = sorted(git(b, "ls-files", f"customers/*/{cid}/customer.yaml").strip() for cid in ids)
-    smudge = scratch / "smudge-kills"
-    smudge.write_text("#!/bin/sh\nkill -KILL 0\n", encoding="utf-8")
-    smudge.chmod(0o755)
-    git(a, "config", "filter.killer.smudge", str(smudge))
-    attributes = a / ".git" / "info" / "attributes"
-    attributes.parent.mkdir(exist_ok=True)
-    attributes.write_text(f"/{paths[1]} filter=killer\n", encoding="utf-8")
+    paths = _b_adds_two_with_a_filter_on_the_second(a, b, scratch / "smudge-kills", "#!/bin/sh\nkill -KILL 0\n")
     killed = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(a), "sync"],
                             capture_output=True, text=True, start_new_session=True, check=False)
     assert killed.returncode == -9, (killed.stdout, killed.stderr)
-    attributes.unlink()
-    git(a, "config", "--unset", "filter.killer.smudge")
+    _filter_off(a)
     assert (a / paths[0]).is_file() and not (a / paths[1]).exists()  # half checked out
     assert (a / ".git" / "index.lock").exists()
     return paths[0], paths[1]
@@ -99,17 +110,10 @@ def test_a_killed_syncs_index_lock_held_by_its_git_still_running_is_left_until_i
     decision is now made from the killed sync's last git, whose id the sync notes, on any
     system; tests/test_hostile_twentyfirst_twentyfirstc.py.)"""
     a, b, _cid = team
-    ids = [ok("customer", "add", "--name", name, store=b).strip() for name in ("乙", "丙")]
-    sync(b)
-    paths = sorted(git(b, "ls-files", f"customers/*/{cid}/customer.yaml").strip() for cid in ids)
     pid_file = tmp_path / "kehu-pid"
-    smudge = tmp_path / "smudge-kills-kehu"  # kills kehu alone, then goes on as git's filter
-    smudge.write_text(f'#!/bin/sh\nkill -KILL "$(cat {pid_file})"\nsleep 10\ncat\n', encoding="utf-8")
-    smudge.chmod(0o755)
-    git(a, "config", "filter.killer.smudge", str(smudge))
-    attributes = a / ".git" / "info" / "attributes"
-    attributes.parent.mkdir(exist_ok=True)
-    attributes.write_text(f"/{paths[1]} filter=killer\n", encoding="utf-8")
+    # the filter kills kehu alone, then goes on as git's filter
+    _b_adds_two_with_a_filter_on_the_second(a, b, tmp_path / "smudge-kills-kehu",
+                                            f'#!/bin/sh\nkill -KILL "$(cat {pid_file})"\nsleep 10\ncat\n')
     kehu_sync = subprocess.Popen([sys.executable, "-m", "kehu_core", "--store", str(a), "sync"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pid_file.write_text(str(kehu_sync.pid), encoding="utf-8")
@@ -122,8 +126,7 @@ def test_a_killed_syncs_index_lock_held_by_its_git_still_running_is_left_until_i
         if not lock.exists():
             break
         time.sleep(0.1)
-    attributes.unlink()
-    git(a, "config", "--unset", "filter.killer.smudge")
+    _filter_off(a)
     checked = kehu("check", store=a)
     assert checked.code == 0, checked.err
     assert not lock.exists()

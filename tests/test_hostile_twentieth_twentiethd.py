@@ -27,10 +27,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-def _imported(server: Server, tmp_path: Path, body: bytes) -> tuple[int, str]:
-    """`kehu import` of ``body`` as a file into a copy of the served store: its exit code and
-    what it said; nothing written when it refuses."""
-    path = tmp_path / "card.vcf"
+def imported(tmp_path: Path, name: str, body: bytes) -> tuple[int, str, Path]:
+    """`kehu import` of ``body`` as the file ``name`` into a new store (made once per test):
+    exit code, what it said, the store; nothing written when it refuses. The twenty-first
+    round's encoding tests use it too."""
+    path = tmp_path / name
     path.write_bytes(body)
     shop = tmp_path / "shop"
     if not shop.exists():
@@ -40,7 +41,7 @@ def _imported(server: Server, tmp_path: Path, body: bytes) -> tuple[int, str]:
     no_traceback(done)
     if done.code != 0 and before is not None:
         assert tree_hash(shop / "customers") == before
-    return done.code, done.out + done.err
+    return done.code, done.out + done.err, shop
 
 
 def _put(server: Server, name: str, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
@@ -63,7 +64,7 @@ def test_a_problem_of_notes_from_two_note_lines_is_named_at_its_line(server: Ser
         body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:notes-{bad}", f"FN:两条备注 {bad}", f"TEL:{phone}",
                      *notes, "END:VCARD")
         said = f"line {bad} (NOTE): holds the control character U+001B"
-        code, out = _imported(server, tmp_path, body)
+        code, out, _shop = imported(tmp_path, "card.vcf", body)
         assert code == 1 and f"card.vcf:1: {said}" in out, out
         before = tree_hash(server.root / "customers")
         answer = _put(server, f"notes-{bad}.vcf", body, **{"If-None-Match": "*"})
@@ -102,7 +103,7 @@ def test_a_card_the_import_reads_kehu_serve_takes_too(server: Server, tmp_path: 
     lines = ["BEGIN:VCARD", "VERSION:2.1" if case.startswith("2.1") else "VERSION:3.0", f"UID:{uid}",
              f"N;CHARSET=UTF-8:王;{given};;;", f"TEL;CELL:{phone}", "END:VCARD"]
     body = _card(*lines, end="\r\n" if case.startswith("2.1") else "\r")
-    code, out = _imported(server, tmp_path, body)
+    code, out, _shop = imported(tmp_path, "card.vcf", body)
     assert code == 0 and "1 created" in out, out
     answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
     assert answer.status_code == 201, answer.text
@@ -118,14 +119,14 @@ def test_a_card_within_a_card_is_refused_by_both_doors_at_its_line(server: Serve
     body = _card("BEGIN:VCARD", "VERSION:3.0", "UID:outer-1", "FN:外层", "BEGIN:VCARD", "VERSION:3.0",
                  "UID:inner-1", "FN:内层", f"TEL:{inner}", "END:VCARD", f"TEL:{outer}", "END:VCARD")
     said = "line 5: BEGIN:VCARD inside the card begun at line 1"
-    code, out = _imported(server, tmp_path, body)
+    code, out, _shop = imported(tmp_path, "card.vcf", body)
     assert code == 1 and f"card.vcf:1: {said}" in out and "0 created" in out, out
     before = tree_hash(server.root / "customers")
     answer = _put(server, "outer-1.vcf", body, **{"If-None-Match": "*"})
     assert answer.status_code == 400 and said in answer.text, answer.text
     assert tree_hash(server.root / "customers") == before
     # a card only lacking its END before the next begins is read as before, by the import
-    code, out = _imported(server, tmp_path, body.replace(f"TEL:{outer}\r\nEND:VCARD\r\n".encode(), b""))
+    code, out, _shop = imported(tmp_path, "card.vcf", body.replace(f"TEL:{outer}\r\nEND:VCARD\r\n".encode(), b""))
     assert code == 0 and "2 created" in out, out
 
 
@@ -146,7 +147,7 @@ def test_an_object_within_a_card_is_refused_by_both_doors_at_its_line(
     uid = f"obj-{abs(hash(inside)) % 10_000}"
     body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", "FN:对象", f"TEL:{next(_NUMBERS)}", inside, "END:VCARD")
     said = f"line 6: {inside.split(chr(13))[0]} inside the card begun at line 1"
-    code, out = _imported(server, tmp_path, body)
+    code, out, _shop = imported(tmp_path, "card.vcf", body)
     assert code == 1 and f"card.vcf:1: {said}" in out, out
     answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
     assert answer.status_code == 400 and said in answer.text, answer.text
@@ -169,7 +170,7 @@ def test_a_kehu_list_field_given_no_list_is_refused_at_its_line_by_both_doors(
     uid = f"list-{phone}"
     body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", *(line.replace("{phone}", str(phone)) for line in lines),
                  "END:VCARD")
-    code, out = _imported(server, tmp_path, body)
+    code, out, _shop = imported(tmp_path, "card.vcf", body)
     assert code == 1 and f"card.vcf:1: {said}" in out, out
     before = tree_hash(server.root / "customers")
     answer = _put(server, f"{uid}.vcf", body, **{"If-None-Match": "*"})
@@ -193,7 +194,7 @@ def test_a_cards_byte_order_mark_says_its_encoding_at_both_doors(
     body = f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:标记 {phone}\r\nTEL:{phone}\r\n" \
            + "".join(f"{line}\r\n" for line in extra) + "END:VCARD\r\n"
     data = body.encode(encoding)
-    code, out = _imported(server, tmp_path, data)
+    code, out, _shop = imported(tmp_path, "card.vcf", data)
     assert code == 0 and "1 created" in out, out
     headers = {"If-None-Match": "*", "Content-Type": "text/vcard" + (f"; charset={declared}" if declared else "")}
     answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data, headers=headers)
@@ -214,7 +215,7 @@ def test_a_utf8_card_is_read_as_utf8_whatever_charset_is_declared(
     phone = next(_NUMBERS)
     uid = f"utf8-{phone}"
     body = _card("BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{name}", f"TEL:{phone}", "END:VCARD")
-    code, out = _imported(server, tmp_path, body)
+    code, out, _shop = imported(tmp_path, "card.vcf", body)
     assert code == 0 and "1 created" in out, out
     answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=body, headers={
         "If-None-Match": "*", "Content-Type": f"text/vcard; charset={declared}"})

@@ -18,7 +18,7 @@ from kehu_core.testing import make_store, run_kehu
 from tests.conftest import kehu
 
 from .test_hostile import tree_hash
-from .test_hostile_values import no_traceback
+from .test_hostile_twentieth_twentiethd import imported
 from .test_serve import DAY, Server, serving
 
 _NUMBERS = itertools.count(13700001000)
@@ -28,22 +28,6 @@ _NUMBERS = itertools.count(13700001000)
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with serving(tmp_path_factory, "twentyfirstd") as running:
         yield running
-
-
-def _imported(tmp_path: Path, name: str, body: bytes) -> tuple[int, str, Path]:
-    """`kehu import` of ``body`` as the file ``name`` into a new store: exit code, what it
-    said, the store; nothing written when it refuses."""
-    path = tmp_path / name
-    path.write_bytes(body)
-    shop = tmp_path / "shop"
-    if not shop.exists():
-        assert kehu("init", str(shop), "--no-git").code == 0
-    before = tree_hash(shop / "customers") if (shop / "customers").exists() else None
-    done = kehu("--today", DAY, "import", str(path), store=shop)
-    no_traceback(done)
-    if done.code != 0 and before is not None:
-        assert tree_hash(shop / "customers") == before
-    return done.code, done.out + done.err, shop
 
 
 def _names(store: Path) -> dict[str, list[str]]:
@@ -75,7 +59,7 @@ def test_a_card_is_read_by_one_rule_at_both_doors(
     data = _card_text(uid, name, phone).encode(encoding)
     if len(data) % 2:  # an even length, which a UTF-16 reading of GBK bytes decodes without error
         data = _card_text(uid, name, phone, note="老客户!").encode(encoding)
-    code, out, shop = _imported(tmp_path, "card.vcf", data)
+    code, out, shop = imported(tmp_path, "card.vcf", data)
     assert code == 0 and "1 created" in out, out
     assert _names(shop)[name] == [f"+86{phone}"]
     headers = {"If-None-Match": "*", "Content-Type": "text/vcard" + (f"; charset={declared}" if declared else "")}
@@ -91,7 +75,7 @@ def test_a_card_no_encoding_reads_is_refused_by_both_doors_naming_what_was_expec
     the encodings kehu reads."""
     phone = next(_NUMBERS)
     data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nFN:\x00\xff\x00\x81\x00\xfe\r\nEND:VCARD\r\n"
-    code, out, _shop = _imported(tmp_path, "card.vcf", data)
+    code, out, _shop = imported(tmp_path, "card.vcf", data)
     assert code == 1 and "UTF-8" in out, out
     before = tree_hash(server.root / "customers")
     answer = server.session("wangfang").put(f"{server.book('wangfang')}bad-{phone}.vcf", data=data,
@@ -105,7 +89,7 @@ def test_a_sheet_in_utf16_without_its_mark_is_imported(tmp_path: Path, encoding:
     """A CSV saved as UTF-16 without a byte order mark was refused as "binary file (contains
     NUL bytes)": read now by the rule a card is read by, its Chinese names as written."""
     sheet = "name,phone,notes\r\n王芳,13800138000,老客户\r\nJosé Ruiz,13800138001,\"a, b\"\r\n"
-    code, out, shop = _imported(tmp_path, "sheet.csv", sheet.encode(encoding))
+    code, out, shop = imported(tmp_path, "sheet.csv", sheet.encode(encoding))
     assert code == 0 and "2 created" in out, out
     assert _names(shop) == {"王芳": ["+8613800138000"], "José Ruiz": ["+8613800138001"]}
 
@@ -127,7 +111,7 @@ def test_a_card_in_utf16_that_breaks_off_is_refused_at_its_line_by_both_doors(
     phone = next(_NUMBERS)
     uid = f"cut-{phone}"
     data = _broken_utf16(_card_text(uid, "王断", phone), "FN:王")
-    code, out, _shop = _imported(tmp_path, "card.vcf", data)
+    code, out, _shop = imported(tmp_path, "card.vcf", data)
     assert code == 1 and "line 4" in out and "UTF-16" in out and "internal error" not in out, out
     before = tree_hash(server.root / "customers")
     answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data,
@@ -141,7 +125,7 @@ def test_a_sheet_in_utf16_that_breaks_off_is_refused_at_its_line(tmp_path: Path)
     import said Python's own words at line 1 ("'utf-16-le' codec can't decode bytes in
     position 30-31: illegal encoding"). Now the line and the encoding its mark says."""
     data = _broken_utf16("name,phone\r\n王芳,13800138000\r\n", "王")
-    code, out, _shop = _imported(tmp_path, "sheet.csv", data)
+    code, out, _shop = imported(tmp_path, "sheet.csv", data)
     assert code == 1 and "sheet.csv:2: line 2 is no UTF-16 text" in out and "codec" not in out, out
 
 
@@ -154,7 +138,7 @@ def test_a_utf8_mark_before_gbk_text_is_refused_at_its_line_by_every_door(server
     phone = next(_NUMBERS)
     uid = f"mark-{phone}"
     data = b"\xef\xbb\xbf" + _card_text(uid, "王标", phone).encode("gbk")
-    code, out, _shop = _imported(tmp_path, "card.vcf", data)
+    code, out, _shop = imported(tmp_path, "card.vcf", data)
     assert code == 1 and "line 4 is no UTF-8 text" in out and "internal error" not in out, out
     before = tree_hash(server.root / "customers")
     answer = server.session("wangfang").put(f"{server.book('wangfang')}{uid}.vcf", data=data,
@@ -162,7 +146,7 @@ def test_a_utf8_mark_before_gbk_text_is_refused_at_its_line_by_every_door(server
     assert answer.status_code == 400 and "line 4 is no UTF-8 text" in answer.text, answer.text
     assert tree_hash(server.root / "customers") == before
     sheet = b"\xef\xbb\xbf" + "name,phone\r\n王芳,13800138000\r\n".encode("gbk")
-    code, out, _shop = _imported(tmp_path, "sheet.csv", sheet)
+    code, out, _shop = imported(tmp_path, "sheet.csv", sheet)
     assert code == 1 and "sheet.csv:2: line 2 is no UTF-8 text" in out and "codec" not in out, out
 
 
