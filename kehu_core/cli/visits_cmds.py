@@ -151,11 +151,13 @@ def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
 @pass_ctx
 def done_cmd(ctx: Context, customer_id: str, outcome: str, day: dt.date | None, by: str | None) -> None:
     """Record a visit to customer ID and its outcome (an interaction of kind visit)."""
-    from ..visits.plan import record_visit
+    from ..visits.plan import NoOutcome, record_visit
 
     store = ctx.store
     try:
         visit = record_visit(store, customer_id, outcome, day, by)
+    except NoOutcome as exc:
+        raise KehuError(_("--outcome: {problem}").format(problem=exc)) from None
     except FutureDate as exc:  # its words offer --allow-future, which this command has not
         raise KehuError(_("{problem}: a visit is recorded once it has been made").format(
             problem=exc.problem)) from None

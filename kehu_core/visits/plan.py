@@ -287,13 +287,18 @@ def edit_plan(store: Store, owner: str, day: dt.date, *, add: tuple[str, ...] = 
     return None if edits.empty else store.rel(path)
 
 
+class NoOutcome(KehuError):
+    """A visit recorded without saying how it went: each door says it in its own words (the
+    CLI names its ``--outcome``, the TUI's dialog has no option to name)."""
+
+
 def record_visit(store: Store, customer_id: str, outcome: str, day: dt.date | None = None,
                  by: str | None = None) -> Visit:
     """A visit and how it went, as an interaction of kind ``visit`` (``kehu visits done``,
     the TUI's ``o`` key). The key-account cadence counts from it (the ``visit`` rule)."""
     outcome = outcome.strip()
     if not outcome:
-        raise KehuError(_("--outcome: say how the visit went (it is what the next visit starts from)"))
+        raise NoOutcome(_("say how the visit went (it is what the next visit starts from)"))
     customer = store.get(customer_id)
     data: dict[str, Any] = {"kind": "visit", "date": day or store.today, "text": outcome}
     who = by or customer.owner

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from kehu_core.errors import KehuError
+from kehu_core.errors import KehuError, RecordError
 from kehu_core.i18n import N_, _
 from kehu_core.visits.plan import record_visit
 
@@ -49,10 +49,17 @@ class VisitDoneScreen(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         try:
             visit = record_visit(self.store, self.customer_id, event.value, self.today)
+        except RecordError as exc:  # the problem alone, as the purchase form says it: the
+            # record's path (".../interactions/(new):1:") names a file that does not exist
+            self._error("; ".join(p.message for p in exc.problems))
+            return
         except KehuError as exc:
-            self.query_one("#visit-error", Static).update(Text(f"✗ {exc}"))
+            self._error(str(exc))
             return
         self.dismiss(visit.id)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#visit-error", Static).update(Text(f"✗ {text}"))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
