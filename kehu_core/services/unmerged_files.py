@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import KehuError, Problem
 from ..i18n import _
+from ..ids import shard
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from ..yamlio.files import markers_message
 from . import gitops, merge_conflicts
@@ -91,6 +92,28 @@ def moved_by_merge(merge: OpenMerge, side: str) -> dict[str, str]:
     return moved
 
 
+def placed_by_merge(merge: OpenMerge, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+    """Unmerged files one side added to a customer's folder that the other side moved whole to
+    another customer (``kehu customer merge``): git's rename of the folder takes the new file
+    along and stops on it, one side's file alone at the kept customer's path. Each such path
+    with the customer it was written to."""
+    placed: dict[str, str] = {}
+    for stages, added, mover in ((SET_ASIDE_THEIRS, "MERGE_HEAD", "HEAD"), (SET_ASIDE_OURS, "HEAD", "MERGE_HEAD")):
+        alone = [rel for rel, s in stuck.items() if s == stages and "~" not in rel.rsplit("/", 1)[-1]]
+        if not alone:
+            continue
+        pairs = {(was, customer_of(new)) for new, was in moved_by_merge(merge, mover).items()}
+        for rel in alone:
+            now = customer_of(rel)
+            for was in sorted(w for w, n in pairs if n == now):
+                tail = rel.split(f"/{now}/", 1)[1]
+                at = f"{CUSTOMERS_DIR}/{shard(was)}/{was}/{tail}"
+                if gitops.run(merge.root, "cat-file", "-e", f"{added}:{at}", check=False).returncode == 0:
+                    placed[rel] = was
+                    break
+    return placed
+
+
 def customer_of(rel: str) -> str | None:
     """The customer id of a path ``customers/<shard>/<id>/...``."""
     parts = rel.split("/")
@@ -108,11 +131,12 @@ def given_new_ids(merge: OpenMerge) -> set[tuple[str, str]]:
 
 
 def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None = None, *,
-                      whole: bool = True, reid: bool = False) -> str:
+                      whole: bool = True, reid: bool = False, placed_from: str | None = None) -> str:
     """What an unmerged file asks of the person. ``whole``: the file's customer is deleted on
     one side too (its profile unmerged or gone), so keeping or deleting it keeps or deletes the
     customer whole; else it is one record of a customer both clones keep (a purchase taken back
-    with `kehu undo` there, paid here), decided alone."""
+    with `kehu undo` there, paid here), decided alone. ``placed_from``: the customer one clone
+    wrote the file to, whom the other merged into this one (:func:`placed_by_merge`)."""
     if moved_from is not None and reid:
         how = (_("moved here from {other} by `kehu customer reid` (a new id) in this clone, while the other clone "
                  "deleted {other} whole") if stages == DELETED_BY_THEM else
@@ -133,6 +157,14 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
         name = rel.rsplit("/", 1)[-1]
         was = rel[: len(rel) - len(name)] + name.rsplit("~", 1)[0] if "~" in name else rel
         side = _("this clone's") if stages == SET_ASIDE_OURS else _("the other clone's")
+        if was == rel and placed_from is not None:
+            how = (_("a record of {other} added in this clone, while the other clone merged {other} into this "
+                     "customer (`kehu customer merge`)") if stages == SET_ASIDE_OURS else
+                   _("a record of {other} added in the other clone, while this clone merged {other} into this "
+                     "customer (`kehu customer merge`)")).format(other=placed_from)
+            return _("{how}: git put it here, under this customer, as the merge would have, and asks. Nothing is "
+                     "lost: keep it here with `git add {rel}` (it is this customer's now), or delete it with "
+                     "`git rm {rel}`, then `kehu sync`").format(how=how, rel=rel)
         if was == rel:  # not set aside: each clone moved one file to a different place
             return _("{side} file alone: each clone moved the same record to a different place (one customer "
                      "merged into two, say); keep it here with `git add {rel}`, or delete it with `git rm {rel}`, "
@@ -249,6 +281,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
     merge = OpenMerge(root)
     moved = moved_between_customers(merge, stuck)
     reids = given_new_ids(merge) if moved else set()
+    placed = placed_by_merge(merge, stuck)
     twice = given_one_id_stuck(root, stuck)
     problems = []
     for rel, stages in sorted(stuck.items()):
@@ -261,7 +294,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
         else:
             problems.append(Problem(path, 1, describe_unmerged(
                 rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
-                reid=(moved.get(rel), customer_of(rel)) in reids)))
+                reid=(moved.get(rel), customer_of(rel)) in reids, placed_from=placed.get(rel))))
         if rel in both:
             problems.append(Problem(path, 1, _both_ways_text(both[rel])))
     return problems
@@ -274,8 +307,10 @@ def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     merge = merge or OpenMerge(root)
     moved = moved_between_customers(merge, stuck)
     reids = given_new_ids(merge) if moved else set()
+    placed = placed_by_merge(merge, stuck)
     lines = [f"{rel}:1: " + describe_unmerged(rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
-                                              reid=(moved.get(rel), customer_of(rel)) in reids)
+                                              reid=(moved.get(rel), customer_of(rel)) in reids,
+                                              placed_from=placed.get(rel))
              for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
     twice = [f"{rel}:1: {text}" for rel, text in sorted(given_one_id_stuck(root, stuck).items())]
