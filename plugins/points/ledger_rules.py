@@ -6,7 +6,8 @@ that takes one of two entries back (:func:`take_back_command`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from kehu_core.errors import RecordError
 from kehu_core.i18n import _
@@ -14,34 +15,49 @@ from kehu_core.store import Store
 
 from .book import LEDGER, entry_date
 
-#: the reasons whose rules weigh an entry against the entries before it: a spending
-#: (:func:`overdrawn`), a write-off (:func:`written_off_twice`), a referral bonus (the bonus held,
-#: :func:`earned_twice`); a sale's points or its void is weighed against the entries naming that
-#: sale alone, and every other entry only against itself (:func:`lapse_when_given`)
-LOOK_BACK = frozenset({"redeem", "expire", "referral"})
+
+class Rule(NamedTuple):
+    """A rule of the ledger and its scope: which entries it weighs against the entries before
+    them, said beside the rule, so the line check (:func:`line_problems`) reads the ledger for
+    those alone and judges every other entry by itself, as the rule would in the whole ledger."""
+
+    #: the rule: ``(index, message)`` pairs of the entries at fault, in the entries' file order
+    find: Callable[[list[dict[str, Any]]], list[tuple[int, str]]]
+    #: the reasons of the entries it weighs against every entry before them
+    looks_back: frozenset[str] = frozenset()
+    #: the reasons of the entries it weighs against those before them of that reason and ``ref``
+    #: alone (a sale's points, its void): the ledger is read only when its text names the ref
+    same_ref: frozenset[str] = frozenset()
 
 
 def ledger_problems(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Every rule's ``(index, message)`` pairs of a points ledger (the plugin's ``validate_ledger``)."""
-    return overdrawn(entries) + written_off_twice(entries) + earned_twice(entries) + lapse_when_given(entries)
+    return [pair for rule in RULES for pair in rule.find(entries)]
 
 
 def line_problems(store: Store, customer_id: str, entry: dict[str, Any]) -> list[str]:
     """The messages :func:`ledger_problems` gives of ``entry`` added as the last line of the
     customer's ledger (the plugin's ``validate_ledger_line``): each rule flags an entry against
-    those before it, so the entries before keep theirs. The ledger is read only for an entry a
-    rule weighs against others (:data:`LOOK_BACK`, or a sale's points or void whose sale the
-    ledger's text names already): a sale's points, the common line, is judged from its text
-    (``store.ledger_has``), not by reading a ledger of 23 000 entries for every sale."""
+    those before it, so the entries before keep theirs. The ledger is read only for a rule whose
+    scope (:class:`Rule`) holds the entry's reason, or a ref the ledger's text names already for
+    that reason; every other rule judges the entry alone. A sale's points, the common line, is
+    judged from its text (``store.ledger_has``), not by reading a ledger of 23 000 entries for
+    every sale."""
     reason, ref = entry.get("reason"), entry.get("ref")
+    held: list[dict[str, Any]] | None = None
+    out: list[str] = []
     try:
-        if reason in LOOK_BACK or (reason in ("purchase", "void") and isinstance(ref, str)
-                                   and store.ledger_has(customer_id, LEDGER, reason=reason, ref=ref)):
-            entries = [*store.ledger(customer_id, LEDGER), entry]
-            return [message for n, message in ledger_problems(entries) if n == len(entries) - 1]
+        for rule in RULES:
+            if reason in rule.looks_back or (reason in rule.same_ref and isinstance(ref, str)
+                                             and store.ledger_has(customer_id, LEDGER, reason=reason, ref=ref)):
+                if held is None:
+                    held = [*store.ledger(customer_id, LEDGER), entry]
+                out += [message for n, message in rule.find(held) if n == len(held) - 1]
+            else:
+                out += [message for _n, message in rule.find([entry])]
     except RecordError:  # a ledger no reader takes: `kehu check` names its line
         return []
-    return [message for _n, message in lapse_when_given([entry])]
+    return out
 
 
 def _takes_back(entry: dict[str, Any]) -> bool:
@@ -186,3 +202,15 @@ def lapse_when_given(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
                              "points: expiry_days after {date}) or take the line out").format(
                 points=int(entry["delta"]), date=given.isoformat(), expires=lapses.isoformat())))
     return out
+
+
+#: the rules of a points ledger, each with its scope: a spending (:func:`overdrawn`) and a
+#: write-off (:func:`written_off_twice`) are weighed against the entries before them, a referral
+#: bonus against the bonus held and a sale's points or void against those naming that sale
+#: (:func:`earned_twice`), and every entry against itself alone (:func:`lapse_when_given`)
+RULES = (
+    Rule(overdrawn, looks_back=frozenset({"redeem", "expire"})),
+    Rule(written_off_twice, looks_back=frozenset({"expire"})),
+    Rule(earned_twice, looks_back=frozenset({"referral"}), same_ref=frozenset({"purchase", "void"})),
+    Rule(lapse_when_given),
+)
