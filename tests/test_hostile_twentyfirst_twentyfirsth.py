@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kehu_core.services.merge_finishing import waiting
 from kehu_core.store import Store
+from kehu_core.yamlio import dump_roundtrip, load_roundtrip
 
 from .conftest import git, kehu
 from .test_team_merge import first_clone, new_clone, ok, remote, sync  # noqa: F401 (remote: a fixture)
@@ -45,3 +46,41 @@ def test_a_record_added_to_a_customer_the_other_clone_merged_away_is_said_as_suc
         assert kehu("check", store=clone).code == 0
         shown = kehu("customer", "show", y, "--json", store=clone).json()
         assert "碧螺春" in str(shown) and "龙井" in str(shown), shown
+
+
+def test_a_void_pushed_first_then_merged_by_the_clone_that_took_a_payment_waits_for_a_person(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """Clone b voids a sale on credit and syncs first; clone a meanwhile took the whole amount
+    for it and syncs after. The merge (in a, the payer's clone) kept both: the sale voided and
+    paid in full, `kehu check` ok, and the sync pushed it. kehu's merge driver asked whether a
+    side voided while the other paid only after it had merged the void into this side, so it saw
+    a sale voided on both sides. Now it waits, unpushed, as when the voiding clone merges the
+    payment: refund it, or take the void back."""
+    a = first_clone(tmp_path, remote)
+    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
+    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
+             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("purchase", "void", cid, pid, "--reason", "录错了", "--by", "李强", store=b)
+    ok("purchase", "pay", cid, pid, "--date", "2026-11-10", "--by", "王芳", store=a)
+    sync(b)
+    pushed = git(remote, "rev-parse", "HEAD")
+    result = kehu("sync", store=a)
+    assert result.code == 1 and "Nothing was pushed" in result.err, result.err
+    assert git(remote, "rev-parse", "HEAD") == pushed
+    checked = kehu("check", store=a)
+    assert checked.code == 1
+    assert "while it was paid in the other (1000.00 2026-11-10 王芳)" in checked.out, checked.out
+    # the sale stands: the void is taken back, and the clones agree again
+    record = next(a.glob(f"customers/*/{cid}/interactions/{pid}.yaml"))
+    text = record.read_text(encoding="utf-8")
+    doc = load_roundtrip(record)
+    del doc["voided"], doc["conflicts"]
+    record.write_text(dump_roundtrip(doc, like=text), encoding="utf-8")
+    assert kehu("check", store=a).code == 0
+    sync(a)
+    sync(b)
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    held = next(b.glob(f"customers/*/{cid}/interactions/{pid}.yaml")).read_text(encoding="utf-8")
+    assert "voided:" not in held and "paid: true" in held and "amount: 1000.00, by: 王芳}" in held, held

@@ -162,10 +162,14 @@ def _alike(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]
 
 def _merge_docs(b: Mapping[str, Any], o: CommentedMap, t: CommentedMap, ours: str,
                 copy_of: Any = MISSING) -> MergeResult:
+    # asked of the two sides as they came, before the merge below writes their fields into
+    # ours: the payer's clone merging the void took the void into its own side first and saw a
+    # purchase voided on both sides, so a sale voided and paid in full was merged with no word
+    voided_paid = _paid_while_voided(b, o, t)
     conflicts: list[Conflict] = []
     _merge_map(b, o, t, "", conflicts, skip=frozenset({CONFLICTS_KEY}))
     _merge_key(b, o, t, CONFLICTS_KEY, "", conflicts)
-    conflicts += _paid_while_voided(b, o, t)
+    conflicts += voided_paid
     for conflict in conflicts:
         conflict.copy_of = copy_of
     if conflicts:
