@@ -49,7 +49,10 @@ DO_NOT_CONTACT, NO_ADDRESS, ALREADY_SENT = "do_not_contact", "no_address", "alre
 # another customer of this send has the same address (two records of one person, a shared
 # family email): one message per address
 SAME_ADDRESS = "same_address"
-_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+# SMTPNotSupportedError: smtplib's word, before it sends anything, for an address outside ASCII
+# (`王@例子.cn`) to a server without SMTPUTF8; it stopped the whole send, and its re-run stopped at
+# the same customer, so everyone after never got the message
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPNotSupportedError)
 
 
 def _smtp_error(exc: Exception) -> str:
@@ -58,6 +61,9 @@ def _smtp_error(exc: Exception) -> str:
                          for to, (code, text) in exc.recipients.items())
     if isinstance(exc, smtplib.SMTPDataError):
         return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return _("the mail server takes no address outside ASCII (it does not offer SMTPUTF8): "
+                 "this customer needs another address, or another channel")
     return str(exc)
 
 
