@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,6 +28,30 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 T = TypeVar("T")
+W = TypeVar("W")
+
+
+def saying_errors(
+    job: Callable[..., Coroutine[Any, Any, W]],
+) -> Callable[..., Coroutine[Any, Any, W | None]]:
+    """A widget's or screen's async worker (``@work``, put above this) that says a user's
+    problem it meets (a KehuError: a record, the index or kehu.yaml broken or replaced by a
+    FIFO or a folder meanwhile; an OSError: a full disk, a file it may not write) in an error
+    notice and ends, keeping the screen. Textual's ``@work`` ends the whole app in a traceback
+    on any exception a worker lets out (``exit_on_error``): a values worker whose fresh store
+    found ``.kehu/index.sqlite`` replaced by a folder did. A bug (any other exception) still
+    ends the app, as it should."""
+    from kehu_core.errors import KehuError
+
+    @functools.wraps(job)
+    async def said(self: Any, *args: Any, **kwargs: Any) -> W | None:
+        try:
+            return await job(self, *args, **kwargs)
+        except (KehuError, OSError) as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
+
+    return said
 
 
 def open_index_quickly(store: Store) -> None:

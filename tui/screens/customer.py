@@ -16,6 +16,7 @@ from kehu_core.errors import ConflictError, KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.shown import visible
 
+from ..background import saying_errors
 from ..editor import EditSession
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.complaints import ComplaintTable, open_complaints
@@ -108,6 +109,7 @@ class CustomerScreen(Screen):
         self.query_one(PluginPanels).show(store, customer, panels)
 
     @work(exclusive=True, group="values")
+    @saying_errors
     async def _load_values(self) -> None:
         """Tier, points, next reminder: computed on the background thread (see background.py)."""
         from ..widgets.customer.values import customer_values
@@ -115,7 +117,11 @@ class CustomerScreen(Screen):
         card = self.query_one(ValuesCard)
         if card.values is None:
             card.show_pending()
-        found = await self.app.background.run(customer_values, self.customer_id)  # type: ignore[attr-defined]
+        try:
+            found = await self.app.background.run(customer_values, self.customer_id)  # type: ignore[attr-defined]
+        except BaseException:
+            card.show_failed()  # not "computing …" for ever: the notice says why
+            raise
         card.show(self.store, self.customer_id, found, self.shown_by_panels)
 
     # --- actions --------------------------------------------------------------------------
@@ -185,6 +191,7 @@ class CustomerScreen(Screen):
         self.app.push_screen(PayScreen(self.store, customer, record), paid)
 
     @work(exclusive=True, group="merge")
+    @saying_errors
     async def action_merge(self) -> None:
         """Pick another customer (a duplicate) and merge it into this one, through
         kehu_core.services.customer_merge.merge_customers as `kehu customer merge` does."""
@@ -240,6 +247,7 @@ class CustomerScreen(Screen):
         self.app.record_visit(self.customer_id, name)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="editor")
+    @saying_errors
     async def action_edit_external(self) -> None:
         """Open the file in $EDITOR; on a validation error offer to open it again."""
         try:

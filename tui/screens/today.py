@@ -24,6 +24,7 @@ from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _, format_day
 from kehu_core.left_out import REMINDED
 
+from ..background import saying_errors
 from ..messages import CustomerSaved, StoreChanged
 from ..widgets.complaints import ComplaintTable, open_complaints
 from ..widgets.complaints import move as move_complaint
@@ -179,6 +180,7 @@ class TodayScreen(Screen):
             self.app.record_visit(reminder.customer_id, reminder.customer_name)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="snooze")
+    @saying_errors
     async def action_snooze(self) -> None:
         module = reminders_module()
         reminder = self._selected()

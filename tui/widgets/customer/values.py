@@ -59,6 +59,10 @@ class ValuesCard(Static):
     def show_pending(self) -> None:
         self.update(Text(_("computing …"), style="dim"))
 
+    def show_failed(self) -> None:
+        self.values = None
+        self.update(Text(_("not computed (see the notice)"), style="dim"))
+
     def show(self, store: Store, customer_id: str, values: dict[str, Any],
              shown_elsewhere: frozenset[str] = frozenset()) -> None:
         """``shown_elsewhere``: values and ledgers a plugin panel shows (``Panel.shows``),

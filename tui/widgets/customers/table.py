@@ -31,6 +31,7 @@ from textual.widgets import DataTable
 
 from kehu_core.i18n import N_, _
 
+from ...background import saying_errors
 from ...messages import ListLoaded, OpenCustomer
 from ..plain_table import PlainTable
 from .cells import BUILTIN_COLUMNS, ORDERS, column_width, row_cells, value_cell
@@ -260,7 +261,15 @@ class CustomerTable(PlainTable):
             self._request_values(wanted)
 
     @work(group="values")
+    @saying_errors
     async def _request_values(self, ids: list[str]) -> None:
+        try:
+            await self._fill_values(ids)
+        except BaseException:
+            self._asked.difference_update(ids)  # asked again on the next scroll or change
+            raise
+
+    async def _fill_values(self, ids: list[str]) -> None:
         epoch = self._epoch
         values = await self._run(compute_values, ids, self._plugin_columns, None, False)
         self._stale.update(values)
