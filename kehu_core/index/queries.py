@@ -153,10 +153,11 @@ class Queries(InteractionQueries):
 
     def profile_summaries(self) -> Iterator[tuple[str, str, str | None, str | None, str | None, bool]]:
         """(id, name, owner, level, created date text, do_not_contact) of every customer by id:
-        the few fields reports show, without validating each profile into a model."""
+        the few fields reports show, without validating each profile into a model. Read from their
+        own index (the planner, left to choose, took the rows: 43 ms at 10 000 customers, 12 so)."""
         sql = (
             "SELECT id, name, owner, level, json_extract(data, '$.created'),"
-            " json_extract(data, '$.do_not_contact') FROM customers ORDER BY id"
+            " json_extract(data, '$.do_not_contact') FROM customers INDEXED BY customers_summary ORDER BY id"
         )
         for cid, name, owner, level, created, dnc in self.db.execute(sql):
             yield cid, name, owner, level, created, bool(dnc)
