@@ -53,3 +53,34 @@ async def test_a_values_worker_meeting_a_link_in_kehu_says_it_and_keeps_the_app(
         card: Any = app.screen.query_one(ValuesCard)
         assert "computing" not in str(card.render())
     assert app.return_code is None
+
+
+@pytest.mark.asyncio
+async def test_a_broken_interaction_file_is_said_once_as_the_customer_opens(tmp_path: Path) -> None:
+    """赵敏's purchase file replaced by a FIFO: opening her said "is a FIFO" three times (her
+    screen loaded, then loaded again for each look of the watcher, each saying it anew). Said
+    once; `r` (asked for) says it again."""
+    import os
+
+    from kehu_tui.app import KehuApp
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}])
+    cid = next(iter(store.iter_customer_ids()))
+    add_interaction(store, cid, kind="purchase", date=TODAY - dt.timedelta(days=3),
+                    items=[{"name": "龙井", "price": 128}])
+    for record in (store.customer_dir(cid) / "interactions").iterdir():
+        record.unlink()
+        os.mkfifo(record)
+    app = KehuApp(store, today=TODAY, watch_interval=0.5)
+
+    def said() -> int:
+        return sum("is a FIFO" in n.message for n in app._notifications)
+
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await open_customer(pilot, "赵敏")
+        await wait_until(pilot, lambda: said() >= 1, what="the notice")
+        for _ in range(30):  # the watcher looks a few times
+            await pilot.pause(0.1)
+        assert said() == 1
+        await pilot.press("r")
+        await wait_until(pilot, lambda: said() == 2, what="the notice said again")

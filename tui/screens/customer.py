@@ -60,6 +60,7 @@ class CustomerScreen(Screen):
         self.store = store
         self.customer_id = customer_id
         self.version: str | None = None
+        self.unreadable: str | None = None  # the problem said when this customer last failed to load
         self.shown_by_panels: frozenset[str] = frozenset()  # Panel.shows of the plugin panels
 
     def compose(self) -> ComposeResult:
@@ -88,8 +89,9 @@ class CustomerScreen(Screen):
             customer = store.get(self.customer_id)
             history = store.interactions(self.customer_id)
         except KehuError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self._unreadable(exc)
             return
+        self.unreadable = None
         self.version = store.file_version(self.customer_id)
         self.sub_title = visible(customer.name)  # the title, as every list shows the name
         referrer = None
@@ -152,6 +154,7 @@ class CustomerScreen(Screen):
             self.app.broadcast(CustomerSaved(self.customer_id))  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
+        self.unreadable = None  # asked for: said again if it still fails
         self.load()
 
     def action_pay(self) -> None:
@@ -304,13 +307,21 @@ class CustomerScreen(Screen):
             self.notify(_("this customer's file is gone"), severity="error", timeout=10)
             return
         except KehuError as exc:  # a link or a FIFO in its place: ended the app in a traceback
-            self.notify(str(exc), severity="error", timeout=10)
+            self._unreadable(exc)
             return
         # Interactions and ledgers may have changed too: reload; only the profile is announced.
         profile_changed = version != self.version
         self.load()
         if announce and profile_changed:
             self.notify(_("this customer was changed outside this window; reloaded"))
+
+
+    def _unreadable(self, exc: KehuError) -> None:
+        """Say why this customer cannot be shown, once: every change the watcher sees loads the
+        screen again, and the same broken file was said three times as the customer opened."""
+        if str(exc) != self.unreadable:
+            self.notify(str(exc), severity="error", timeout=10)
+        self.unreadable = str(exc)
 
 
 def _totals(history: list[Any]) -> str:
