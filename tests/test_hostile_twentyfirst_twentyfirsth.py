@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from kehu_core.services.merge_finishing import waiting
@@ -84,3 +85,49 @@ def test_a_void_pushed_first_then_merged_by_the_clone_that_took_a_payment_waits_
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
     held = next(b.glob(f"customers/*/{cid}/interactions/{pid}.yaml")).read_text(encoding="utf-8")
     assert "voided:" not in held and "paid: true" in held and "amount: 1000.00, by: 王芳}" in held, held
+
+
+def test_a_sale_paid_after_its_void_by_a_merge_outside_kehus_driver_is_named_and_not_shared(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """A clone whose git merges kehu's records line by line (its own `info/attributes`, or a
+    conflict of lines resolved keeping both sides) joins one clone's void of 2026-11-20 and the
+    other's payment in full of 2026-11-21: the sale stood voided and paid, `kehu check` ok, and
+    `kehu sync` pushed it. `kehu purchase pay` refuses to pay a voided sale; check holds the same
+    rule: it names the payment made after the void and what to do, and nothing is shared."""
+    a = first_clone(tmp_path, remote)
+    cid = ok("customer", "add", "--name", "赵敏", store=a).strip()
+    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
+             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("--today", "2026-11-20", "purchase", "void", cid, pid, "--reason", "退货", store=a)
+    ok("--today", "2026-11-21", "purchase", "pay", cid, pid, store=b)
+    sync(b)
+    (a / ".git" / "info" / "attributes").write_text("*.yaml merge=text\n", encoding="utf-8")
+    git(a, "commit", "-qam", "void")
+    git(a, "fetch", "-q")
+    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
+    assert stopped.returncode == 1, stopped.stdout  # a conflict of lines
+    record = next(a.glob(f"customers/*/{cid}/interactions/{pid}.yaml"))
+    rel = record.relative_to(a).as_posix()
+    # resolved by hand keeping both sides: the other clone's payment and this clone's void
+    text = git(a, "show", f"MERGE_HEAD:{rel}") + "voided:\n  date: 2026-11-20\n  reason: 退货\n"
+    record.write_text(text, encoding="utf-8")
+    git(a, "commit", "-qam", "merged")
+    assert "voided:" in text and "payments:" in text, text  # both kept by git
+    pushed = git(remote, "rev-parse", "HEAD")
+    checked = kehu("check", store=a)
+    assert checked.code == 1, checked.out
+    assert "voided on 2026-11-20, then paid 1000.00 on 2026-11-21, and a voided purchase cannot be paid" \
+        in checked.out, checked.out
+    refused = kehu("sync", store=a)
+    assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+    assert git(remote, "rev-parse", "HEAD") == pushed
+    # refunded: the payment goes; the sale is voided, owes nothing, and is shared
+    doc = load_roundtrip(record)
+    del doc["payments"]
+    doc["paid"] = False
+    record.write_text(dump_roundtrip(doc, like=text), encoding="utf-8")
+    assert kehu("check", store=a).code == 0, kehu("check", store=a).out
+    sync(a)
+    assert git(remote, "rev-parse", "HEAD") != pushed

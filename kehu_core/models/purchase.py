@@ -76,6 +76,12 @@ class Payment(BaseModel):
         return value.quantize(CENT)
 
 
+def voided_cannot_be_paid() -> str:
+    """The rule of a void and payments, as every door says it: ``kehu purchase pay`` refusing a
+    voided sale, and ``kehu check`` naming one paid after its void."""
+    return _("a voided purchase cannot be paid")
+
+
 class Voided(BaseModel):
     """A purchase taken back (``kehu purchase void``): kept in the history, counted nowhere."""
 
@@ -206,6 +212,16 @@ class Purchase(InteractionBase):
         sale = info.data.get("date")
         if value is not None and sale is not None and value.date < sale:
             raise ValueError(_("voided on {day}, before the purchase ({date})").format(day=value.date, date=sale))
+        # nor paid after it was voided, the rule `kehu purchase pay` holds: a merge outside kehu's
+        # driver (a conflict of lines resolved by keeping both sides) or a hand edit kept a sale
+        # voided and paid in full, `check` ok. A payment dated before the void (or that day) is
+        # one the void may have followed, a refund kept outside kehu
+        late = next((p for p in info.data.get("payments") or () if value is not None and p.date > value.date), None)
+        if late is not None:
+            raise ValueError(_("voided on {day}, then paid {amount} on {paid_day}, and {rule}: money taken for a "
+                               "sale taken back. Refund it and delete the payment's line, or (the sale stands) "
+                               "delete `voided:`").format(day=value.date, amount=late.amount, paid_day=late.date,
+                                                          rule=voided_cannot_be_paid()))
         return value
 
     @model_validator(mode="after")

@@ -28,6 +28,7 @@ from ..errors import KehuError
 from ..i18n import _
 from ..ids import entry_id
 from ..models import CENT, Purchase, shows_something
+from ..models.purchase import voided_cannot_be_paid
 from ..money import amount_problem
 from ..store import Store
 
@@ -164,8 +165,8 @@ def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | N
         purchase = _purchase(store, customer_id, purchase_id)
         what = _("purchase {id} of {name} ({cid})").format(id=purchase.id, name=customer.name, cid=customer.id)
         if purchase.voided is not None:
-            raise KehuError(_("{what} was voided on {date}; a voided purchase cannot be paid").format(
-                what=what, date=purchase.voided.date))
+            raise KehuError(_("{what} was voided on {date}; {rule}").format(
+                what=what, date=purchase.voided.date, rule=voided_cannot_be_paid()))
         owed = purchase.owed
         if owed <= 0:
             raise KehuError(_("{what} is already paid (¥{amount}); nothing was changed").format(
