@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kehu_core.testing import add_interaction, make_store, open_customer, wait_until
+from kehu_core.testing import add_interaction, make_store, open_customer, screen_text, wait_until
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -84,3 +84,27 @@ async def test_a_broken_interaction_file_is_said_once_as_the_customer_opens(tmp_
         assert said() == 1
         await pilot.press("r")
         await wait_until(pilot, lambda: said() == 2, what="the notice said again")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("query", ["\x00", "\x00赵"], ids=["NUL", "NUL then a name"])
+async def test_a_search_holding_nul_finds_nobody_and_enter_opens_nobody(tmp_path: Path, query: str) -> None:
+    """A NUL typed or pasted into the list's search: SQLite's LIKE ends a pattern at NUL, so
+    "%\\0%" matched every customer ("2 found"), and Enter opened the first row, a customer the
+    user never searched for. No record holds a NUL: nobody is found, as `kehu search` finds
+    nobody for a control character, and Enter opens nothing."""
+    from kehu_tui.app import KehuApp
+    from kehu_tui.screens.customers import CustomersScreen
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}, {"name": "钱多"}])
+    app = KehuApp(store, today=TODAY, watch_interval=0)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("#search").value = query  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: "0 found" in screen_text(app), what="nobody found")
+        await pilot.press("enter")
+        for _ in range(5):
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, CustomersScreen)

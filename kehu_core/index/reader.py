@@ -49,6 +49,8 @@ def search_clause(query: str, limit: int) -> tuple[str, tuple[Any, ...]] | None:
     like = f"%{escaped}%"
     if len(like.encode("utf-8")) > LIKE_PATTERN_MOST:  # SQLite refused it: "pattern too complex"
         return " WHERE 0 LIMIT ?", (limit,)  # nobody's search text holds a query that long
+    if "\0" in text:  # SQLite's LIKE ends a pattern at NUL: "%\0%" was "%", and found everyone
+        return " WHERE 0 LIMIT ?", (limit,)  # no record holds a NUL (a control character)
     if len(text) >= 3 and escaped == text:  # the trigram index cannot take an ESCAPE clause
         where = "id IN (SELECT id FROM search_fts WHERE search LIKE ?)"
     elif len(text) < 3:
