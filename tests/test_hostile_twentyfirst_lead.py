@@ -43,3 +43,35 @@ async def test_the_visit_dialog_says_what_is_wrong_in_its_own_words(tmp_path: Pa
     # the CLI names its option as before
     empty = run_kehu(store, "visits", "done", cid, "--outcome", " ")
     assert empty.code == 1 and "--outcome: say how the visit went" in empty.err, empty.err
+
+
+@pytest.mark.asyncio
+async def test_the_watchers_failure_is_said_once_while_it_lasts(tmp_path: Path) -> None:
+    """The index replaced by a folder under the open app (a sync, a hand): every look of the
+    watcher failed and said "could not scan the store: …" anew, every 2 s for as long as the
+    app stayed open (144 notices in 10 s at a 0.1 s look; twentyfirstg found it). Said once
+    while the problem stays the same (a look that works forgets it: a later failure is said)."""
+
+    from kehu_tui.app import KehuApp
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}])
+    app = KehuApp(store, today=TODAY, watch_interval=0.1)
+
+    def said() -> int:
+        return sum("could not scan the store" in n.message for n in app._notifications)
+
+    index = store.root / ".kehu" / "index.sqlite"
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        store.index.close()
+        kept = index.read_bytes()
+        index.unlink()
+        index.mkdir()
+        await wait_until(pilot, lambda: said() >= 1, what="the notice")
+        for _ in range(20):  # the watcher looks again and again
+            await pilot.pause(0.1)
+        assert said() == 1
+        assert app.is_running
+        index.rmdir()
+        index.write_bytes(kept)
+    assert app.return_code is None

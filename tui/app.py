@@ -114,6 +114,7 @@ class KehuApp(App):
         self.theme = theme
         self.plugin_failures = PluginFailureNotifier(self)
         self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)
+        self._scan_said: str | None = None  # the watcher's failure last shown (_check_store)
         # the day the app works at, always on screen: a demo or a --today store is not "now"
         self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
 
@@ -159,9 +160,13 @@ class KehuApp(App):
         try:
             changed = self.watcher.changed_files()
         except Exception as exc:  # e.g. a folder vanished mid-scan: say it and look again later
-            self.call_from_thread(self.notify, _("could not scan the store: {error}").format(error=exc),
-                                  severity="error")
+            said = _("could not scan the store: {error}").format(error=exc)
+            if said != self._scan_said:  # once while it lasts, not at every look (every 2 s)
+                self._scan_said = said
+                self.call_from_thread(self.notify, said, severity="error")
             changed = []
+        else:
+            self._scan_said = None
         self.call_from_thread(self._checked, changed, self.watcher.settings_changed())
 
     @work(thread=True, exclusive=True, group="merge", exit_on_error=False)
