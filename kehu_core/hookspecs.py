@@ -124,8 +124,8 @@ def validate_ledger(store: Store, customer_id: str, ledger: str,
     past them is the plugin's wrong result, not a problem of the ledger's first line); each
     is reported at that entry's line as ``path:line: message (plugin NAME)`` and makes the
     check exit 1 — so a merge of two clones' entries that cannot both stand (the same points
-    redeemed twice) is not pushed. Asked too before a line is added (``store.append_ledger``;
-    in an import's batch, a line a plugin not kehu's own adds), with the line as the last entry:
+    redeemed twice) is not pushed. Asked too before a line is added (``store.append_ledger``,
+    whoever adds it, in an import too), with the line as the last entry:
     a line that would bring a new message is refused (RecordError, nothing written), as a
     profile is by ``validate_customer``.
     ``None`` or an empty list: nothing wrong. Every plugin is asked; all messages are kept.

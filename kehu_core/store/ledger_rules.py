@@ -38,13 +38,12 @@ def new_line_messages(store: Store, customer_id: str, name: str, entry: dict[str
     new = [problem for problem in [state_entry_problem(entry, customer_id)] if problem] if name == REMINDERS else []
     if store.plugins is None:
         return new
-    hooks = {plugin: store.plugins.hooks_of(plugin) for plugin in store.plugins.names()}
-    by_line = tuple(p for p, held in hooks.items() if "validate_ledger_line" in held)
+    by_line = tuple(store.plugins.implementers("validate_ledger_line"))
     if by_line:
         new += [f"{message} (plugin {plugin})" for plugin, messages in store.plugins.call(
             "validate_ledger_line", store=store, customer_id=customer_id, ledger=name, entry=dict(entry))
             for message in messages]
-    if any("validate_ledger" in held and p not in by_line for p, held in hooks.items()):
+    if any(p not in by_line for p in store.plugins.implementers("validate_ledger")):
         new += _whole_ledger_messages(store, customer_id, name, entry, by_line)
     return new
 
