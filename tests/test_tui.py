@@ -78,8 +78,14 @@ def zhao_min_id(path: Path) -> str:
 
 
 async def open_zhao_min(pilot) -> None:
+    """赵敏's detail screen as a user opens it: the list up, `/zm`, her row first, Enter. (Keys
+    pressed before the list was up went to no search on a loaded machine, and Enter opened the
+    first customer of the whole list.)"""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, CustomersScreen) and app.screen.table.row_count > 0,
+                   "the list")
     await pilot.press("slash", "z", "m")
-    await pilot.pause()
+    await wait_for(pilot, lambda: names(app.screen.table)[:1] == ["赵敏"], "赵敏 found first")
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CustomerScreen), "the detail screen")
 
