@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..paths import SYNC_MARKER, index_file, state_dir
 from ..textsearch import normalise_query
 from . import freshness
-from .schema import INDEX_VERSION
+from .schema import INDEX_VERSION, not_sqlite
 
 if TYPE_CHECKING:
     from . import Index
@@ -87,7 +87,7 @@ class IndexReader:
         if (state / SYNC_MARKER).exists():
             return None
         path = index_file(root, state, create=False)
-        if not path.is_file():
+        if not path.is_file() or not_sqlite(path):  # overwritten: the store makes it anew
             return None
         try:
             db = sqlite3.connect(path, timeout=30, isolation_level=None)  # it exists: nothing is created

@@ -239,6 +239,8 @@ def _opened(path: Path) -> sqlite3.Connection | None:
     """A connection to the index at ``path`` if it is one of this ``INDEX_VERSION``, else
     None (no meta table yet, another version, no database at all)."""
     db: sqlite3.Connection | None = None
+    if not_sqlite(path):
+        return None
     try:
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
@@ -260,6 +262,24 @@ def _opened(path: Path) -> sqlite3.Connection | None:
     if db is not None:
         db.close()
     return None
+
+
+#: the first bytes of every SQLite database file (its file format's header string)
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def not_sqlite(path: Path) -> bool:
+    """Whether the file at ``path`` holds bytes that are no SQLite database (overwritten,
+    garbage; empty is a new index whose pages are all in its log yet). SQLite reads page 1 from
+    the write-ahead log when the log holds it, so an index overwritten while its log stayed
+    opened without a word, its version read from the log, and the first write reaching a page
+    of the garbage ended the command in "internal error: database disk image is malformed"."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return False  # SQLite says what it is (a folder, unreadable): as before
+    return bool(head) and head != _SQLITE_HEADER
 
 
 @contextlib.contextmanager
