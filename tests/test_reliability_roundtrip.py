@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from kehu_core.computed_fields import SHOWN_BY_KEHU, column_key
 from kehu_core.models import CONTROL_CHARACTERS, Customer
 from kehu_core.models.fields import shows_something
-from kehu_core.models.hostile import BIDI_CONTROLS, LINE_BREAKS
+from kehu_core.models.hostile import BIDI_CONTROLS, LINE_BREAKS, NONCHARACTERS
 from kehu_core.models.typed_lists import LIST_SEPARATORS
 from kehu_core.services.profile_merge import plain
 from kehu_core.store import Store
@@ -31,11 +31,12 @@ from .conftest import TODAY
 PHONES = ["13912345678", "+86 139 1234 5678", "021-6212 3456", "+1 415 555 2671", "0086 13800138000",
           "+44 20 7946 0958"]
 # any text a record may hold: every character but the controls a record refuses (ESC ...;
-# tab, line breaks and NEL stay) and lone surrogates
-text = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=CONTROL_CHARACTERS),
+# tab, line breaks and NEL stay), Unicode's noncharacters (U+FFFE ...) and lone surrogates
+REFUSED = CONTROL_CHARACTERS + NONCHARACTERS
+text = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=REFUSED),
                min_size=1, max_size=60)
 # a text of one line (a name, a tag, a title): no line break and no direction control either
-ONE_LINE_REFUSED = CONTROL_CHARACTERS + LINE_BREAKS + BIDI_CONTROLS
+ONE_LINE_REFUSED = REFUSED + LINE_BREAKS + BIDI_CONTROLS
 line = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=ONE_LINE_REFUSED),
                min_size=1, max_size=60)
 short = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters=ONE_LINE_REFUSED),

@@ -264,22 +264,30 @@ def _opened(path: Path) -> sqlite3.Connection | None:
     return None
 
 
-#: the first bytes of every SQLite database file (its file format's header string)
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def not_sqlite(path: Path) -> bool:
     """Whether the file at ``path`` holds bytes that are no SQLite database (overwritten,
     garbage; empty is a new index whose pages are all in its log yet). SQLite reads page 1 from
     the write-ahead log when the log holds it, so an index overwritten while its log stayed
     opened without a word, its version read from the log, and the first write reaching a page
-    of the garbage ended the command in "internal error: database disk image is malformed"."""
+    of the garbage ended the command in "internal error: database disk image is malformed".
+
+    The main file is read by SQLite itself, ``immutable`` (no log, no lock): a plain ``open``
+    and ``close`` of the file by this process dropped the POSIX locks its open connections
+    held on it (`kehu serve` and the TUI open the index again while they hold it), so another
+    process closing its connection thought itself the last, folded the log in and deleted it
+    under them, and their next writes went to a deleted log: "disk image is malformed"."""
+    probe: sqlite3.Connection | None = None
     try:
-        with open(path, "rb") as file:
-            head = file.read(len(_SQLITE_HEADER))
-    except OSError:
-        return False  # SQLite says what it is (a folder, unreadable): as before
-    return bool(head) and head != _SQLITE_HEADER
+        probe = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        return False  # SQLite says what it is (a folder, unreadable) when it opens it: as before
+    except sqlite3.DatabaseError:
+        return True  # "file is not a database"
+    finally:
+        if probe is not None:
+            probe.close()
+    return False
 
 
 @contextlib.contextmanager

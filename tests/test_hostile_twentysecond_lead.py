@@ -1,0 +1,67 @@
+"""Twenty-second round (issue 16), found by the project's CI: the fix of a damaged index (a main
+file that is no SQLite's, d9743560) read the file's first bytes with a plain ``open`` and
+``close`` each time the index was opened. A process that already held the index open (`kehu
+serve` and its workers, the TUI with its background store) lost its locks on the file with that
+``close``; the next process to close its connection thought itself the index's last user, folded
+the log in and deleted it, and the first process went on writing to a log nobody else read,
+then folded it over pages others had written: every command after it ended in "internal error:
+database disk image is malformed" (the CI run's `kehu serve` tests answered 500)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from kehu_core.models import Customer
+from kehu_core.store import Store
+
+from .conftest import kehu, kehu_subprocess
+
+DAY = "2026-11-20"
+
+#: another process writing customers and closing its connection, as a worker of `kehu serve` or
+#: a TUI being quit does
+_OTHER = f"""
+import sys
+from kehu_core.models import Customer
+from kehu_core.store import Store
+store = Store.open(sys.argv[1], today="{DAY}")
+with store.batch():
+    for n in range(int(sys.argv[3])):
+        store.add_customer(Customer(id=store.new_customer_id(), name=f"{{sys.argv[2]}}{{n}}", notes="备注" * 200))
+store.index.refresh()
+store.index.close()
+"""
+
+
+def _other_adds(path: Path, name: str, count: int) -> None:
+    other = subprocess.run([sys.executable, "-c", _OTHER, str(path), name, str(count)],
+                           capture_output=True, text=True, timeout=300)
+    assert other.returncode == 0, other.stderr
+
+
+def _add(store: Store, name: str, count: int) -> None:
+    with store.batch():
+        for n in range(count):
+            store.add_customer(Customer(id=store.new_customer_id(), name=f"{name}{n}", notes="备注" * 200))
+    store.index.refresh()
+
+
+def test_a_process_holding_the_index_keeps_it_while_others_come_and_go(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    _add(Store.open(path, today=DAY), "赵敏", 300)
+    held = Store.open(path, today=DAY)  # as `kehu serve` and the TUI hold it
+    held.index.refresh()
+    Store.open(path, today=DAY).index.refresh()  # a worker's, the TUI background store's
+    _other_adds(path, "王芳", 1)
+    _add(held, "李雷", 50)
+    _other_adds(path, "孙红", 200)
+    held.index.refresh()
+    assert sum(1 for _ in held.index.each()) == 551
+    listed = kehu_subprocess("--today", DAY, "customer", "list", "--json", store=path, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    names = [c["name"] for c in json.loads(listed.stdout)]
+    assert len(names) == 551 and {"赵敏0", "王芳0", "李雷49", "孙红199"} <= set(names)
