@@ -43,8 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import KehuError, Problem, os_error_text
+from .errors import KehuError, Problem, RecordError, os_error_text
 from .i18n import _
+from .paths import CONFIG_FILE
 from .smallfiles import read_given_file
 
 if TYPE_CHECKING:
@@ -103,24 +104,52 @@ def _recipient(key: str) -> Any:
     return pyrage.x25519.Recipient.from_str(key)
 
 
-def seal(config: StoreConfig, owner: str | None, value: Any) -> str:
+def recipient_problem(key: str) -> str | None:
+    """Why age cannot encrypt to ``key`` (None: it can), as pyrage reads it: a character copied
+    wrong (the age key's checksum), an SSH key cut short or of another kind than its name
+    says, an RSA key age refuses (under 2048 bits). Such a key passed kehu.yaml's shape, was
+    taken by `kehu keys add`, and every write of a confidential field then stopped with
+    "internal error: RecipientError: invalid Bech32 encoding"."""
+    import pyrage
+
+    try:
+        _recipient(key)
+    except pyrage.RecipientError as exc:
+        return str(exc)
+    return None
+
+
+def _keys(store: Store, names: list[str]) -> list[Any]:
+    """The recipients ``names`` as pyrage's; a key age cannot encrypt to is said at its line of
+    kehu.yaml (every key there, before anything is written)."""
+    import pyrage
+
+    try:
+        return [_recipient(store.config.confidential.recipients[n]) for n in names]
+    except pyrage.RecipientError:
+        from .store.config_file import recipient_problems
+
+        raise RecordError(recipient_problems(store.root / CONFIG_FILE, store.config)) from None
+
+
+def seal(store: Store, owner: str | None, value: Any) -> str:
     """``value`` (JSON-able) encrypted to the readers of a customer owned by ``owner``."""
     import pyrage
 
-    names = readers(config, owner)
+    names = readers(store.config, owner)
     if not names:
         raise KehuError(_("confidential: nobody to encrypt to (no supervisors, and the owner {value} has "
             "no key under confidential.recipients)").format(
             value=owner or '(none)'))
-    keys = [_recipient(config.confidential.recipients[n]) for n in names]
+    keys = _keys(store, names)
     payload = json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     return SEALED_PREFIX + base64.b64encode(pyrage.encrypt(payload, keys)).decode("ascii")
 
 
-def seal_values(config: StoreConfig, owner: str | None, values: dict[str, Any]) -> dict[str, Any]:
+def seal_values(store: Store, owner: str | None, values: dict[str, Any]) -> dict[str, Any]:
     """``values`` (a profile's fields, JSON-ready) with each confidential one sealed."""
-    names = set(config.confidential.fields)
-    return {k: seal(config, owner, v) if k in names and v not in (None, [], "") and not is_sealed(v)
+    names = set(store.config.confidential.fields)
+    return {k: seal(store, owner, v) if k in names and v not in (None, [], "") and not is_sealed(v)
             else v for k, v in values.items()}
 
 

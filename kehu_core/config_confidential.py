@@ -11,64 +11,19 @@ from .config_names import as_stored, rep_name_problem
 from .i18n import _
 from .keytext import composed
 
-#: an age X25519 public key (``age1`` and 58 bech32 characters) or an SSH public key age
-#: encrypts to; the shape by pattern, then what a key holds (``is_age_key``)
-_AGE_KEY = re.compile(r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/=]+( .*)?|ssh-rsa [A-Za-z0-9+/=]+( .*)?)$")
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+#: the shape of a public key age encrypts to: an X25519 key (``age1`` and 58 bech32 characters)
+#: or an SSH key (ssh-ed25519, ssh-rsa). Only the shape is checked as kehu.yaml is read, so
+#: opening a store does not load the age library; what the key holds (its checksum, an SSH
+#: key's body) pyrage reads where a key is written or used (``confidential.recipient_problem``)
+AGE_KEY_SHAPE = re.compile(
+    r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 [A-Za-z0-9+/=]+( .*)?|ssh-rsa [A-Za-z0-9+/=]+( .*)?)$")
 
 
-def _bech32_polymod(values: list[int]) -> int:
-    check = 1
-    for value in values:
-        top = check >> 25
-        check = (check & 0x1FFFFFF) << 5 ^ value
-        for i, gen in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
-            check ^= gen if (top >> i) & 1 else 0
-    return check
+def not_an_age_key(name: str, key: object) -> str:
+    """What is said of ``name``'s ``key`` that age cannot encrypt to (kehu.yaml and pyrage)."""
+    return _("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
+             "ssh-ed25519 ...)").format(name=name, key=repr(key))
 
-
-def _ssh_fields(blob: bytes, count: int) -> list[bytes] | None:
-    """The first ``count`` length-prefixed fields of an SSH key's wire form (None: cut short)."""
-    fields, at = [], 0
-    for _field in range(count):
-        if at + 4 > len(blob):
-            return None
-        size = int.from_bytes(blob[at:at + 4], "big")
-        if at + 4 + size > len(blob):
-            return None
-        fields.append(blob[at + 4:at + 4 + size])
-        at += 4 + size
-    return fields
-
-
-def is_age_key(key: str) -> bool:
-    """Whether age can encrypt to ``key``: its shape, the age key's checksum (a character copied
-    wrong), an SSH key's body whole and of the kind its name says. In pure Python, so opening a
-    store does not import the age library; a key that passed the pattern alone was taken by
-    `kehu keys add`, then every write of a confidential field stopped with an internal error."""
-    import base64
-    import binascii
-
-    if not _AGE_KEY.match(key):
-        return False
-    if key.startswith("age1"):
-        values = [_BECH32.index(c) for c in key[4:]]
-        if _bech32_polymod([ord(c) >> 5 for c in "age"] + [0] + [ord(c) & 31 for c in "age"] + values) != 1:
-            return False
-        return values[-7] & 0b1111 == 0  # the 4 bits past the key's 32 bytes are padding
-    kind, body = key.split(" ")[:2]
-    try:
-        blob = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    fields = _ssh_fields(blob, 2 if kind == "ssh-ed25519" else 3)
-    if fields is None or fields[0] != kind.encode():
-        return False
-    if kind == "ssh-ed25519":
-        return len(fields[1]) == 32
-    # age takes RSA keys of 2048 to 4096 bits (an old 1024-bit key is refused), n and e odd
-    exponent, modulus = (int.from_bytes(f, "big") for f in fields[1:])
-    return exponent >= 3 and exponent % 2 == 1 == modulus % 2 and 2048 <= modulus.bit_length() <= 4096
 
 #: profile fields that cannot be confidential: kehu needs them to find, name and route a
 #: customer (and ``owner`` says whose key opens the others)
@@ -129,10 +84,8 @@ class ConfidentialSettings(BaseModel):
         for name, key in value.items():
             if (problem := rep_name_problem(name)) is not None:
                 raise ValueError(problem)
-            if not isinstance(key, str) or not is_age_key(key.strip()):
-                raise ValueError(_("{name}: {key} is not an age public key (age1... as age-keygen prints it, or "
-                    "ssh-ed25519 ...)").format(
-                    name=name, key=repr(key)))
+            if not isinstance(key, str) or not AGE_KEY_SHAPE.match(key.strip()):
+                raise ValueError(not_an_age_key(name, key))
         return as_stored({name: key.strip() for name, key in value.items()})
 
     @field_validator("supervisors")

@@ -65,3 +65,25 @@ def test_a_process_holding_the_index_keeps_it_while_others_come_and_go(tmp_path:
     assert listed.returncode == 0, listed.stderr
     names = [c["name"] for c in json.loads(listed.stdout)]
     assert len(names) == 551 and {"赵敏0", "王芳0", "李雷49", "孙红199"} <= set(names)
+
+
+def test_a_recipient_key_copied_wrong_is_named_by_check_at_its_line(tmp_path: Path) -> None:
+    """A key copied wrong by hand into kehu.yaml (one character of an age key changed: its
+    checksum fails) is read by the age library where keys are used: `kehu check` (so every
+    `kehu sync`) names it at its line; commands that seal nothing go on working."""
+    from pyrage import x25519
+
+    from kehu_core.testing import make_store, run_kehu
+
+    key = str(x25519.Identity.generate().to_public())
+    store = make_store(tmp_path / "store", today=DAY, customers=[{"name": "赵敏", "id": "c1", "owner": "王芳"}])
+    assert run_kehu(store, "keys", "add", "王芳", key).code == 0
+    config = store.root / "kehu.yaml"
+    wrong = key[:-1] + ("q" if key[-1] != "q" else "p")
+    text = config.read_text(encoding="utf-8").replace("    王芳: ", f"    李娜: {wrong}\n    王芳: ")
+    config.write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"    李娜: {wrong}") + 1
+    assert run_kehu(store, "customer", "list").code == 0
+    checked = run_kehu(store, "check")
+    assert checked.code == 1, checked
+    assert f"kehu.yaml:{line}: 李娜: {wrong!r} is not an age public key" in checked.out + checked.err, checked

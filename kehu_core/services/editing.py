@@ -327,7 +327,7 @@ def _seal_confidential(store: Store, text: str, opened: dict[str, tuple[Any, str
         if name in opened and opened[name][0] == plain and doc.get("owner") == owner:
             doc[name] = opened[name][1]
         elif name in fields:
-            doc[name] = confidential.seal(store.config, doc.get("owner"), plain)
+            doc[name] = confidential.seal(store, doc.get("owner"), plain)
         else:
             continue
         changed = True

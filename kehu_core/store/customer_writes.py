@@ -145,7 +145,7 @@ class CustomerWritesMixin:
         from .. import confidential
 
         todo = {k: v for k, v in values.items() if k in conf.fields and (changed is None or k in changed)}
-        out = {**values, **confidential.seal_values(self.config, owner, todo)}
+        out = {**values, **confidential.seal_values(self, owner, todo)}
         if reseal and confidential.has_identity(self):
             for key, text in reseal.items():
                 if key in out or (changed and key in changed):
@@ -154,7 +154,7 @@ class CustomerWritesMixin:
                     value = confidential.open_sealed(self, text)
                 except confidential.Locked:
                     continue  # left to whoever holds a key: kehu keys rotate
-                out[key] = confidential.seal(self.config, owner, value)
+                out[key] = confidential.seal(self, owner, value)
         return out
 
     def _as_stored(self, path: Path, values: Any, customer: Customer) -> Customer:
