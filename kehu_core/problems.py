@@ -175,10 +175,16 @@ def _money_reason(error: Mapping[str, Any]) -> str | None:
     text as a Decimal: ``yamlio.reading._construct_float``) is said by money's rule, as the
     digits typed at every other door are: pydantic said "no more than 14 digits in total" of
     ``99.999999999999999999999999999``. Money is the only decimal of 14 digits (``Money``,
-    ``Amount``; a quantity has 12)."""
+    ``Amount``; a quantity has 12) and of 2 places (a credit limit too): `purchase add --amount
+    100.001` said pydantic's "Decimal input should have no more than 2 decimal places" where
+    `purchase pay` and an import's row said money's rule."""
     value = error.get("input")
-    if (error["type"] != "decimal_max_digits" or (error.get("ctx") or {}).get("max_digits") != 14
-            or not isinstance(value, Decimal)):
+    context = error.get("ctx") or {}
+    money = ((error["type"] == "decimal_max_digits" and context.get("max_digits") == 14)
+             or (error["type"] == "decimal_max_places" and context.get("decimal_places") == 2))
+    if isinstance(value, float):  # a file's 100.001, read by YAML as a float
+        value = Decimal(repr(value))
+    if not money or not isinstance(value, Decimal):
         return None
     from .money import amount_problem
 

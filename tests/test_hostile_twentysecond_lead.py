@@ -10,6 +10,7 @@ database disk image is malformed" (the CI run's `kehu serve` tests answered 500)
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,28 @@ def test_a_recipient_key_copied_wrong_is_named_by_check_at_its_line(tmp_path: Pa
     checked = run_kehu(store, "check")
     assert checked.code == 1, checked
     assert f"kehu.yaml:{line}: 李娜: {wrong!r} is not an age public key" in checked.out + checked.err, checked
+
+
+def test_an_amount_finer_than_a_fen_is_said_by_moneys_rule_at_every_door(tmp_path: Path) -> None:
+    """`purchase add --amount 100.001` said pydantic's English "Decimal input should have no more
+    than 2 decimal places" where `purchase pay` said "kehu keeps amounts to the fen" (and the
+    Chinese user read English); a hand edit said it so in `kehu check`. Now money's rule says it
+    at each, in the user's language."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    cid = kehu("customer", "add", "--name", "赵敏", store=path).out.strip()
+    added = kehu("--today", DAY, "purchase", "add", cid, "--amount", "100.001", "--date", DAY, store=path)
+    assert added.code == 1 and "Traceback" not in added.err
+    assert "--amount: 100.001: kehu keeps amounts to the fen" in added.err, added.err
+    chinese = kehu("--lang", "zh_CN", "--today", DAY, "purchase", "add", cid, "--amount", "100.001", "--date", DAY,
+                   store=path)
+    assert chinese.code == 1 and "100.001: kehu 的金额精确到分" in chinese.err, chinese.err
+    sale = kehu("--today", DAY, "purchase", "add", cid, "--amount", "100", "--date", DAY, store=path).out.strip()
+    assert sale
+    files = list((path / "customers").rglob("*.yaml"))
+    purchase_file = next(f for f in files if "amount: 100" in f.read_text(encoding="utf-8"))
+    purchase_file.write_text(re.sub(r"(?m)^amount: .*$", "amount: 100.001", purchase_file.read_text(encoding="utf-8")),
+                             encoding="utf-8")
+    checked = kehu("check", store=path)
+    assert checked.code == 1
+    assert "100.001: kehu keeps amounts to the fen" in checked.out + checked.err, checked
