@@ -113,3 +113,15 @@ def test_an_amount_finer_than_a_fen_is_said_by_moneys_rule_at_every_door(tmp_pat
     checked = kehu("check", store=path)
     assert checked.code == 1
     assert "100.001: kehu keeps amounts to the fen" in checked.out + checked.err, checked
+
+
+def test_a_line_in_no_known_encoding_is_said_in_the_users_language(tmp_path: Path) -> None:
+    """The import's refusal of a line that is neither UTF-8 nor GBK was English in a Chinese shop
+    (its messages were never wrapped for translation)."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    sheet = tmp_path / "broken.csv"
+    sheet.write_bytes("姓名,手机\n赵敏,13800138000\n".encode() + b"\x80\x80\xff,13700000000\n")
+    result = kehu("--lang", "zh_CN", "import", str(sheet), store=path)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"{sheet}:3: 第 3 行既不是 UTF-8 也不是 GBK 文本" in result.err, result.err

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 
 from ...byte_marks import bom_encoding, head_encoding, is_wide
+from ...i18n import _
 
 #: codecs Python finds by a charset's name that are no character set of text: decoding a value
 #: with them is no reading of it, and punycode's (idna's too) takes time growing with the square
@@ -126,12 +127,12 @@ class EncodingProblem(ValueError):
     def __init__(self, line: int, encoding: str | None = None) -> None:
         self.line = line
         if encoding is not None:  # the encoding the file's first bytes say (its mark, UTF-16's NUL bytes)
-            super().__init__(f"line {line} is no {wide_label(encoding)} text, though the file's first bytes say "
-                             "it is; save the file as UTF-8 (a sheet in Excel: Save As → CSV UTF-8) and import "
-                             "it again")
+            super().__init__(_("line {line} is no {encoding} text, though the file's first bytes say it is; save "
+                               "the file as UTF-8 (a sheet in Excel: Save As → CSV UTF-8) and import it again").format(
+                line=line, encoding=wide_label(encoding)))
             return
-        super().__init__(f"line {line} is neither UTF-8 nor GBK text; save the file as UTF-8 "
-                         "(a sheet in Excel: Save As → CSV UTF-8) and import it again")
+        super().__init__(_("line {line} is neither UTF-8 nor GBK text; save the file as UTF-8 (a sheet in Excel: "
+                           "Save As → CSV UTF-8) and import it again").format(line=line))
 
 
 def wide_label(encoding: str) -> str:
