@@ -64,6 +64,17 @@ def test_a_ledger_line_a_rule_rejects_is_not_written_by_any_door(tmp_path: Any) 
 
 
 
+def two_sales_imported(store: Any, folder: Any, first: int) -> Any:
+    """`kehu import` of a sheet of two customers' sales (张三's of ¥``first``, 李四's of ¥50):
+    the store's batch, whose ledger lines are written once at its end; it exits 0."""
+    sheet = folder / "sales.csv"
+    sheet.write_text("姓名,电话,交易日期,购买商品,成交金额\n"
+                     f"张三,13912345678,2026-11-01,茶,{first}\n李四,13912345679,2026-11-02,壶,50\n", encoding="utf-8")
+    imported = run_kehu(store, "import", sheet)
+    assert imported.code == 0, imported
+    return imported
+
+
 def test_an_imports_ledger_line_a_rule_rejects_is_not_written_either(tmp_path: Any) -> None:
     """The same plugin during `kehu import` of a sheet of two customers' sales (the store's batch,
     whose ledger lines are written once at its end): each redemption was written, the import
@@ -71,11 +82,7 @@ def test_an_imports_ledger_line_a_rule_rejects_is_not_written_either(tmp_path: A
     rules as it is added in a batch too (kehu's own plugins' are not there: 5 000 sales of one
     customer took 18 s more)."""
     store = make_store(tmp_path / "store", today=TODAY, plugins={"overspends": _Overspends()})
-    sheet = tmp_path / "sales.csv"
-    sheet.write_text("姓名,电话,交易日期,购买商品,成交金额\n张三,13912345678,2026-11-01,茶,100\n"
-                     "李四,13912345679,2026-11-02,壶,50\n", encoding="utf-8")
-    imported = run_kehu(store, "import", sheet)
-    assert imported.code == 0, imported
+    imported = two_sales_imported(store, tmp_path, 100)
     assert imported.err.count("plugin 'overspends' failed in interaction_saved") == 2, imported.err
     fresh = reopen(store)
     for cid in fresh.iter_customer_ids():

@@ -11,6 +11,8 @@ import pytest
 from kehu_core import hookimpl
 from kehu_core.testing import make_store, reopen, run_kehu
 
+from .test_hostile_twentieth_twentiethe import two_sales_imported
+
 TODAY = dt.date(2026, 11, 20)
 
 
@@ -41,11 +43,7 @@ def test_an_imports_points_line_a_plugins_rule_rejects_is_refused(tmp_path: Any,
     import "0 failed", and `kehu check` then rejected the store, stopping every `kehu sync`.
     Every line an import writes is asked of every plugin's rules, as `purchase add`'s is."""
     store = make_store(tmp_path / "store", today=TODAY, plugins={"cap": cap()})
-    sheet = tmp_path / "sales.csv"
-    sheet.write_text("姓名,电话,交易日期,购买商品,成交金额\n张三,13912345678,2026-11-01,茶,2000\n"
-                     "李四,13912345679,2026-11-02,壶,50\n", encoding="utf-8")
-    imported = run_kehu(store, "import", sheet)
-    assert imported.code == 0, imported
+    imported = two_sales_imported(store, tmp_path, 2000)
     assert "plugin 'points' failed in interaction_saved" in imported.err, imported.err
     assert "not written, `kehu check` would reject it: at most 1000 points a sale (plugin cap)" in imported.err
     fresh = reopen(store)
