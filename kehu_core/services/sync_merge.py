@@ -138,8 +138,23 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
             "are still there, uncommitted)").format(
             label=label, why=git_reason(result)))
     decide = unmerged_files.undecided(root)
-    lines = decide if decide else [", ".join(stuck)]
+    edit = unmerged_files.to_edit(root)
+    if decide and not edit:  # changed in one clone, deleted or moved in the other: nothing to edit
+        raise SyncError(_(
+            "merging {label} stopped: {count} file(s) kept in one clone and deleted or moved in the other, "
+            "which kehu cannot decide for you; nothing was pushed. There is nothing to edit: keep or delete "
+            "each as its line below says (`git add` keeps it, `git rm` deletes it), then run `kehu sync` "
+            "again to finish; or `git merge --abort` to undo the merge:").format(label=label, count=len(stuck)),
+            *decide)
+    if decide:
+        raise SyncError(_(
+            "merging {label} stopped: {count} file(s) kehu cannot merge, {edit} to edit (lines changed on both "
+            "sides: keep the right lines, delete git's markers, `git add` it) and {decide} to keep or delete "
+            "(kept in one clone, deleted or moved in the other: `git add` keeps it, `git rm` deletes it), each "
+            "as its line below says; nothing was pushed. Then run `kehu sync` again to finish; or `git merge "
+            "--abort` to undo the merge:").format(label=label, count=len(stuck), edit=len(edit),
+                                                  decide=len(stuck) - len(edit)), *edit, *decide)
     raise SyncError(_(
         "merging {label} stopped: {count} file(s) changed on both sides in ways kehu cannot merge; nothing "
         "was pushed. Edit them (`kehu check` shows where), then run `kehu sync` again to finish; or "
-        "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)), *lines)
+        "`git merge --abort` to undo the merge:").format(label=label, count=len(stuck)), ", ".join(stuck))

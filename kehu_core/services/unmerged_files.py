@@ -300,6 +300,15 @@ def unmerged_problems(root: Path) -> list[Problem]:
     return problems
 
 
+def to_edit(root: Path) -> list[str]:
+    """Unmerged files whose fix is an edit (lines both clones changed, git's conflict markers), not
+    a decision (:func:`undecided`): each ``path:line: what to do``."""
+    stuck = unmerged(root)
+    twice = given_one_id_stuck(root, stuck)
+    return [f"{rel}:{merge_conflicts.marker_line(root / rel) or 1}: {markers_message()}"
+            for rel, stages in sorted(stuck.items()) if stages not in DECISIONS and rel not in twice]
+
+
 def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     """Unmerged files whose fix is a decision (keep or delete), not an edit: their lines, then
     a line for each customer merged each into another (:func:`merged_both_ways`)."""
