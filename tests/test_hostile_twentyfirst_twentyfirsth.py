@@ -10,7 +10,14 @@ from kehu_core.store import Store
 from kehu_core.yamlio import dump_roundtrip, load_roundtrip
 
 from .conftest import git, kehu
-from .test_team_merge import first_clone, new_clone, ok, remote, sync  # noqa: F401 (remote: a fixture)
+from .test_team_merge import (  # noqa: F401 (remote: a fixture)
+    credit_sale,
+    first_clone,
+    new_clone,
+    ok,
+    remote,
+    sync,
+)
 
 
 def test_a_record_added_to_a_customer_the_other_clone_merged_away_is_said_as_such(
@@ -57,12 +64,7 @@ def test_a_void_pushed_first_then_merged_by_the_clone_that_took_a_payment_waits_
     side voided while the other paid only after it had merged the void into this side, so it saw
     a sale voided on both sides. Now it waits, unpushed, as when the voiding clone merges the
     payment: refund it, or take the void back."""
-    a = first_clone(tmp_path, remote)
-    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
-    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
-             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    a, b, cid, pid = credit_sale(tmp_path, remote)
     ok("purchase", "void", cid, pid, "--reason", "录错了", "--by", "李强", store=b)
     ok("purchase", "pay", cid, pid, "--date", "2026-11-10", "--by", "王芳", store=a)
     sync(b)
@@ -94,12 +96,7 @@ def test_a_sale_paid_after_its_void_by_a_merge_outside_kehus_driver_is_named_and
     other's payment in full of 2026-11-21: the sale stood voided and paid, `kehu check` ok, and
     `kehu sync` pushed it. `kehu purchase pay` refuses to pay a voided sale; check holds the same
     rule: it names the payment made after the void and what to do, and nothing is shared."""
-    a = first_clone(tmp_path, remote)
-    cid = ok("customer", "add", "--name", "赵敏", store=a).strip()
-    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
-             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    a, b, cid, pid = credit_sale(tmp_path, remote, owner=None)
     ok("--today", "2026-11-20", "purchase", "void", cid, pid, "--reason", "退货", store=a)
     ok("--today", "2026-11-21", "purchase", "pay", cid, pid, store=b)
     sync(b)

@@ -76,6 +76,18 @@ def customer_with_points(tmp_path: Path, remote: Path) -> tuple[Path, Path, str]
     return a, new_clone(tmp_path, remote, "b"), cid
 
 
+def credit_sale(tmp_path: Path, remote: Path, *, owner: str | None = "王芳") -> tuple[Path, Path, str, str]:
+    """Clone a with 赵敏 (``owner``'s) and her sale of 普洱 on credit (1000, 2026-11-01, due
+    2026-12-01), synced, and clone b of it: the set-up of a payment in one clone against a void
+    in the other. Returns a, b, her id and the sale's."""
+    a = first_clone(tmp_path, remote)
+    cid = ok("customer", "add", "--name", "赵敏", *(["--owner", owner] if owner else []), store=a).strip()
+    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
+             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
+    sync(a)
+    return a, new_clone(tmp_path, remote, "b"), cid, pid
+
+
 def balance(store: Path, cid: str) -> int:
     return kehu("points", "show", cid, "--json", store=store).json()["balance"]
 
@@ -135,13 +147,7 @@ def test_old_entries_without_ids_still_load(store_path: Path) -> None:
 
 def test_two_equal_payments_of_one_purchase_in_two_clones_both_stay(tmp_path: Path,
                                                                     remote: Path) -> None:
-    a = first_clone(tmp_path, remote)
-    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
-    out = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
-             "--due", "2026-12-01", store=a)
-    pid = out.strip().splitlines()[-1]
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    a, b, cid, pid = credit_sale(tmp_path, remote)
     for clone in (a, b):  # the customer paid 300 twice, once to each of two reps
         ok("purchase", "pay", cid, pid, "--amount", "300", "--date", "2026-11-10", store=clone)
     sync(a)
@@ -160,12 +166,7 @@ def test_a_payment_in_one_clone_and_a_void_in_the_other_wait_for_a_person(tmp_pa
     """Both were kept and nothing said so: money taken for a sale another rep took back. No one
     clone can make this (a voided purchase cannot be paid), so the merge keeps both and waits,
     unpushed, as for a field changed two ways, until someone refunds or un-voids."""
-    a = first_clone(tmp_path, remote)
-    cid = ok("customer", "add", "--name", "赵敏", "--owner", "王芳", store=a).strip()
-    pid = ok("purchase", "add", cid, "--item", "普洱", "--price", "1000", "--date", "2026-11-01",
-             "--due", "2026-12-01", store=a).strip().splitlines()[-1]
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    a, b, cid, pid = credit_sale(tmp_path, remote)
     ok("purchase", "pay", cid, pid, "--amount", "300", "--date", "2026-11-10", "--by", "王芳", store=a)
     ok("purchase", "void", cid, pid, "--reason", "录错了", "--by", "李强", store=b)
     sync(a)
