@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kehu_core.ids import shard
 from kehu_core.store import Store
 
@@ -79,3 +81,36 @@ def test_a_sync_stopped_on_lines_alone_still_says_edit_them(tmp_path: Path, remo
     stopped = kehu("sync", store=a)
     first = stopped.err.splitlines()[0]
     assert stopped.code == 1 and "Edit them" in first and "keep or delete" not in first, stopped.err
+
+
+@pytest.mark.parametrize("merged_here", [True, False])
+def test_a_record_git_placed_under_the_kept_customer_is_kept_by_the_sync(
+        tmp_path: Path, remote: Path, merged_here: bool) -> None:  # noqa: F811
+    """One clone merges 甲 into 乙 (`kehu customer merge`) while the other records a sale of 甲.
+    Git's directory-rename detection puts the sale under 乙, as the merge would have, with its
+    points, and stopped the sync to ask `git add` or `git rm` of it: nothing else was possible
+    than keeping it (deleting it loses a sale). The sync keeps it at once, as it keeps the records
+    of a customer given a new id, says so, and pushes: both clones hold both sales under 乙."""
+    a = first_clone(tmp_path, remote)
+    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
+    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
+    ok("purchase", "add", x, "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    merger, seller = (a, b) if merged_here else (b, a)
+    ok("customer", "merge", y, x, store=merger)
+    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=seller)
+    sync(b)
+    synced = kehu("sync", store=a)
+    assert synced.code == 0, synced.err
+    assert f"the records of {x} written in one clone while the other merged it into {y} are {y}'s: 1" \
+        in synced.out + synced.err, synced.out + synced.err
+    sync(b)
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        shown = kehu("customer", "show", y, "--json", store=clone).json()
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
+        assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == 150
+        assert x not in set(Store.open(clone).iter_customer_ids())
+

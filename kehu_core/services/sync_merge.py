@@ -120,7 +120,8 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
     renumbered: list[str] = []
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
         edited = sync_merged_away.keep_edited_merged_away(store) or sync_merged_away.merged_into_two(store)
-        renumbered = [] if edited else sync_merged_away.keep_moved_with_new_id(store)
+        renumbered = [] if edited else (sync_merged_away.keep_moved_with_new_id(store)
+                                        or sync_merged_away.keep_placed_by_merge(store))
         if edited or renumbered:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:

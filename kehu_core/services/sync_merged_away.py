@@ -249,6 +249,34 @@ def keep_moved_with_new_id(store: Store) -> list[str]:
             for new in sorted(set(kept.values()))]
 
 
+def keep_placed_by_merge(store: Store) -> list[str]:
+    """During a merge git stopped: when every file it stopped on is a record one side added to
+    a customer the other side merged into another (``kehu customer merge``), which git's rename
+    of the folder put under the kept customer, alone (:func:`.unmerged_files.placed_by_merge`),
+    each is kept there (``git add``): it is where the merge puts it had the record been there
+    first, its ledger entries (its points) already moved along by git; the other choice, deleting
+    it, loses a sale. Returns what was done, one line each kept customer; nothing, and nothing
+    done, when anything else stopped the merge."""
+    from .unmerged_files import placed_by_merge
+
+    root = store.root
+    merge = OpenMerge(root)
+    stuck = unmerged(root)
+    if not stuck or merge.base is None:
+        return []
+    placed = placed_by_merge(merge, stuck)
+    if set(placed) != set(stuck) or any(rel.endswith(f"/{CUSTOMER_FILE}") or not (root / rel).is_file()
+                                        for rel in placed):
+        return []
+    gitops.run(root, "add", "--", *placed)
+    kept: dict[tuple[str, str], int] = {}
+    for rel, was in placed.items():
+        pair = (was, customer_of(rel) or "")
+        kept[pair] = kept.get(pair, 0) + 1
+    return [_("the records of {other} written in one clone while the other merged it into {keep} are {keep}'s: "
+              "{count}").format(other=other, keep=keep, count=count) for (other, keep), count in sorted(kept.items())]
+
+
 def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
     """During a merge git stopped: when every file it stopped on is the profile of a customer
     changed on one side and merged into another on the other (``also_known`` of the kept one,
