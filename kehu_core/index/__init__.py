@@ -10,7 +10,8 @@ stores what was read), ``freshness`` (when it may answer without looking),
 ``queries`` (the public query methods: customers, profiles, files; ``interaction_queries``
 purchases and histories, ``records`` interactions as plain dicts), ``derived`` (plugins'
 values per customer), ``reader`` (read-only answers as plain dicts, without the store),
-``plugin_data`` (plugins' own tables and caches), ``connection`` (what those share). Only this package runs SQL on the
+``plugin_data`` (plugins' own tables and caches), ``connection`` (what those share),
+``mending`` (a file damaged while it is open). Only this package runs SQL on the
 index; everything else calls its methods.
 
 The names below are imported on first use: ``kehu search`` reads through ``reader`` alone and
@@ -40,10 +41,12 @@ _WHERE = {"IndexFailure": "connection", "PluginTable": "plugin_data", "Row": "ro
 
 def _index_class() -> type:
     from .derived import Derived
+    from .mending import guard
     from .plugin_data import PluginData
     from .queries import Queries
     from .refresh import Refresher
 
+    @guard  # a file damaged under a process holding it: made anew where it is met
     class Index(Refresher, Queries, PluginData, Derived):
         """The index of one store, through one SQLite connection (one per thread)."""
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
-from .schema import connect, delete
+from .schema import connect, delete, remake
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -56,6 +56,16 @@ class IndexConnection:
         self.db.close()
         self.db = connect(self.path)
         self._opened = _file_id(self.path)
+
+    def mend(self) -> None:
+        """After SQLite said the file is damaged (:func:`.schema.damaged`: overwritten, truncated,
+        its pages broken under a process that kept it open): the file made anew, unless another
+        thread or process met it first and did, and read from now on (:meth:`reopen`). It is
+        derived data; the caller fills it again."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        remake(self.path, self._opened, _file_id)
+        self.reopen()
 
     @classmethod
     def over(cls, db: sqlite3.Connection) -> Any:
@@ -117,7 +127,8 @@ class IndexConnection:
         try:
             yield
         finally:
-            db.execute("COMMIT")
+            if self.db is db:  # not when a damaged file was made anew meanwhile (mend): closed
+                db.execute("COMMIT")
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 INDEX_VERSION = 48  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
@@ -288,6 +288,28 @@ def not_sqlite(path: Path) -> bool:
         if probe is not None:
             probe.close()
     return False
+
+
+#: SQLite's primary result codes for a file that is no sound database: SQLITE_CORRUPT ("database
+#: disk image is malformed") and SQLITE_NOTADB ("file is not a database")
+_DAMAGE_CODES = (11, 26)
+
+
+def damaged(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the index's file is damaged (not locked, busy, full)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF in _DAMAGE_CODES
+
+
+def remake(path: Path, opened: tuple[int, int] | None, file_id: Callable[[Path], tuple[int, int] | None]
+           ) -> None:
+    """Delete the damaged index at ``path``, under the lock an index is made under, if it is
+    still the file a connection opened (``opened``: ``file_id``'s answer then): another thread
+    or process that met the damage first has made it anew already, and that one is kept. The
+    next :func:`connect` makes the new one."""
+    with _making(path.parent):
+        if file_id(path) == opened:
+            delete_files(path)
 
 
 @contextlib.contextmanager
