@@ -119,6 +119,25 @@ def recipient_problem(key: str) -> str | None:
     return None
 
 
+def recipient_problems(path: Path, config: StoreConfig, text: str | None = None) -> list[Problem]:
+    """Each key under ``confidential.recipients`` of kehu.yaml at ``path`` (``text``: what is to
+    be written there) that age cannot encrypt to, at its line: kehu.yaml's reading checks a
+    key's shape only (the age library is not loaded to open a store); `kehu keys`, the writes
+    that seal a field and `kehu check` ask pyrage (``confidential.recipient_problem``)."""
+    recipients = config.confidential.recipients
+    if not recipients:
+        return []
+    from .config_confidential import not_an_age_key
+    from .yamlio import line_of, lines_doc
+
+    wrong = [(name, key, why) for name, key in recipients.items() if (why := recipient_problem(key)) is not None]
+    if not wrong:
+        return []
+    lines = lines_doc(path, text)
+    return [Problem(path, line_of(lines, ("confidential", "recipients", name)), f"{not_an_age_key(name, key)}: {why}")
+            for name, key, why in wrong]
+
+
 def _keys(store: Store, names: list[str]) -> list[Any]:
     """The recipients ``names`` as pyrage's; a key age cannot encrypt to is said at its line of
     kehu.yaml (every key there, before anything is written)."""
@@ -127,8 +146,6 @@ def _keys(store: Store, names: list[str]) -> list[Any]:
     try:
         return [_recipient(store.config.confidential.recipients[n]) for n in names]
     except pyrage.RecipientError:
-        from .store.config_file import recipient_problems
-
         raise RecordError(recipient_problems(store.root / CONFIG_FILE, store.config)) from None
 
 

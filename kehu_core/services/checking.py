@@ -163,7 +163,7 @@ def _settings_problems(store: Store) -> list[Problem]:
         defined = segments.condition_problems(store, segments.definitions(store))
     except RecordError as exc:
         defined = list(exc.problems)
-    from ..store.config_file import recipient_problems  # a key age cannot encrypt to
+    from ..confidential import recipient_problems  # a key age cannot encrypt to
     from .importing.sheet import column_problems  # import_columns: every sheet's import reads them
 
     return region + defined + column_problems(store) + _reminder_tier_problems(store) + (

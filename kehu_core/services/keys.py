@@ -15,7 +15,7 @@ from ..config import CONFIG_FILE
 from ..errors import KehuError, RecordError
 from ..i18n import _
 from ..keytext import key_text
-from ..store.config_file import read_config, recipient_problems
+from ..store.config_file import read_config
 from ..yamlio import (
     YamlFileError,
     atomic_write,
@@ -82,7 +82,7 @@ def _edit_config_locked(store: Store, change: Any) -> None:
     # just added has none in the file): PyYAML's YAML 1.1 read a Norwegian shop's `region: NO`
     # as false and refused the edit of a kehu.yaml every other door takes
     config = read_config(path, text)
-    wrong = recipient_problems(path, config, text)  # a key copied wrong: refused here, at its line
+    wrong = confidential.recipient_problems(path, config, text)  # a key copied wrong: refused here, at its line
     if wrong:
         raise RecordError(wrong)
     atomic_write(path, text)

@@ -69,22 +69,3 @@ def read_store_config(path: Path) -> StoreConfig:
                 path=path, CONFIG_FILE=CONFIG_FILE)
         )
     return read_config(config_path)
-
-
-def recipient_problems(path: Path, config: StoreConfig, text: str | None = None) -> list[Problem]:
-    """Each key under ``confidential.recipients`` of kehu.yaml at ``path`` (``text``: what is to
-    be written there) that age cannot encrypt to, at its line: kehu.yaml's reading checks a
-    key's shape only (the age library is not loaded to open a store); `kehu keys`, the writes
-    that seal a field and `kehu check` ask pyrage (``confidential.recipient_problem``)."""
-    recipients = config.confidential.recipients
-    if not recipients:
-        return []
-    from ..confidential import recipient_problem
-    from ..config_confidential import not_an_age_key
-
-    wrong = [(name, key, why) for name, key in recipients.items() if (why := recipient_problem(key)) is not None]
-    if not wrong:
-        return []
-    lines = lines_doc(path, text)
-    return [Problem(path, line_of(lines, ("confidential", "recipients", name)), f"{not_an_age_key(name, key)}: {why}")
-            for name, key, why in wrong]
