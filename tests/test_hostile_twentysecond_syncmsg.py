@@ -114,3 +114,47 @@ def test_a_record_git_placed_under_the_kept_customer_is_kept_by_the_sync(
         assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == 150
         assert x not in set(Store.open(clone).iter_customer_ids())
 
+
+
+@pytest.mark.parametrize(("change", "merged_here"), [("redeem", True), ("redeem", False), ("purchase", True)])
+def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_points(
+        tmp_path: Path, remote: Path, change: str, merged_here: bool) -> None:  # noqa: F811
+    """One clone merges 甲 into 乙, who has points of her own (`customer merge` appends 甲's
+    entries to 乙's ledger and deletes 甲's), while the other redeems 甲's points (or records a
+    sale of 甲, its points entry in 甲's ledger). The sync stopped on 甲's ledger, "deleted in this
+    clone, changed in the other", asking to keep it (a ledger without its customer, which `kehu
+    check` rejects) or delete it (the redemption lost: 乙's balance 100 too high). The new
+    entries follow 甲 into 乙's ledger, as the merge would have taken them had they been there."""
+    a = first_clone(tmp_path, remote)
+    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
+    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
+    ok("purchase", "add", x, "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
+    ok("purchase", "add", y, "--item", "普洱", "--price", "200", "--date", "2026-11-02", store=a)
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    merger, changer = (a, b) if merged_here else (b, a)
+    ok("customer", "merge", y, x, store=merger)
+    if change == "redeem":
+        ok("points", "redeem", x, "100", "--reason", "杯子", store=changer)
+    else:
+        ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=changer)
+    sync(b)
+    synced = kehu("sync", store=a)
+    assert synced.code == 0, synced.err
+    where = "the other clone follow it into {y}, into whom this" if merged_here else \
+        "this clone follow it into {y}, into whom the other"
+    assert f"the records of {x} added in {where.format(y=y)} clone merged it" in synced.err, synced.err
+    sync(b)
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert x not in set(Store.open(clone).iter_customer_ids())
+        assert not Store.open(clone).customer_dir(x).exists()
+        entries = Store.open(clone).ledger(y, "points")
+        assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == (
+            400 if change == "redeem" else 550), entries
+        if change == "redeem":
+            assert [e.get("note") for e in entries if e.get("reason") == "redeem"] == ["杯子"], entries
+        else:
+            assert sorted(i["name"] for p in kehu("customer", "show", y, "--json", store=clone).json()["purchases"]
+                          for i in p["items"]) == ["普洱", "碧螺春", "龙井"]

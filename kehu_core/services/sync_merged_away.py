@@ -75,8 +75,11 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
         (root / rel).write_text(gitops.show(root, kept_by, rel) or "", encoding="utf-8")
         store.index.refresh_paths([root / rel])
         report = merge_customers(store, keep, other)
-        done.append(_("the records of {other} added in this clone follow it into {keep}, into whom the other "
-                      "clone merged it: {summary}").format(other=other, keep=keep, summary=report.summary()))
+        said = (_("the records of {other} added in this clone follow it into {keep}, into whom the other "
+                  "clone merged it: {summary}") if kept_by == ours else
+                _("the records of {other} added in the other clone follow it into {keep}, into whom this "
+                  "clone merged it: {summary}"))  # the side that kept its profile added them
+        done.append(said.format(other=other, keep=keep, summary=report.summary()))
     return done
 
 
@@ -249,26 +252,40 @@ def keep_moved_with_new_id(store: Store) -> list[str]:
             for new in sorted(set(kept.values()))]
 
 
-def keep_placed_by_merge(store: Store) -> list[str]:
-    """During a merge git stopped: when every file it stopped on is a record one side added to
-    a customer the other side merged into another (``kehu customer merge``), which git's rename
-    of the folder put under the kept customer, alone (:func:`.unmerged_files.placed_by_merge`),
-    each is kept there (``git add``): it is where the merge puts it had the record been there
-    first, its ledger entries (its points) already moved along by git; the other choice, deleting
-    it, loses a sale. Returns what was done, one line each kept customer; nothing, and nothing
-    done, when anything else stopped the merge."""
+def keep_placed_by_merge(store: Store) -> list[str] | None:
+    """During a merge git stopped on what one side added to a customer the other side merged
+    into another (``kehu customer merge``): a record, which git's rename of the folder put under
+    the kept customer, alone (:func:`.unmerged_files.placed_by_merge`); a ledger of the merged
+    customer changed (an entry appended: its points redeemed, a sale's) that the merge deleted,
+    its entries moved to the kept customer's ledger. When every file git stopped on is one of
+    those, each is kept (``git add``): the record where the merge puts it, the ledger in the
+    merged customer's folder, whose new entries :func:`follow_merged_customers` takes into the
+    kept customer's ledger after the commit (merged again: the entries it holds already are not
+    taken twice). Deleting them only loses a sale, a redemption. Returns what was done, one line
+    each kept customer of records placed (none for ledgers alone: the follow-up says them); None,
+    and nothing done, when anything else stopped the merge (a profile, a customer deleted by
+    hand, lines changed two ways)."""
     from .unmerged_files import placed_by_merge
 
     root = store.root
     merge = OpenMerge(root)
     stuck = unmerged(root)
     if not stuck or merge.base is None:
-        return []
+        return None
     placed = placed_by_merge(merge, stuck)
-    if set(placed) != set(stuck) or any(rel.endswith(f"/{CUSTOMER_FILE}") or not (root / rel).is_file()
-                                        for rel in placed):
-        return []
-    gitops.run(root, "add", "--", *placed)
+    absorbed = {**_absorbed_by(store, "HEAD", merge.base), **_absorbed_by(store, "MERGE_HEAD", merge.base)}
+    for rel, stages in stuck.items():
+        owner = customer_of(rel) or ""
+        path = root / rel
+        if rel.endswith(f"/{CUSTOMER_FILE}") or not path.is_file() or path.is_symlink():
+            return None
+        if rel in placed:
+            continue
+        keep = absorbed.get(owner)
+        if (stages not in (DELETED_BY_US, DELETED_BY_THEM) or keep is None or store.customer_file(owner).exists()
+                or not store.customer_file(keep).is_file()):
+            return None
+    gitops.run(root, "add", "--", *stuck)
     kept: dict[tuple[str, str], int] = {}
     for rel, was in placed.items():
         pair = (was, customer_of(rel) or "")
