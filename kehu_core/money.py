@@ -60,12 +60,23 @@ def amount_problem(amount: Decimal) -> str | None:
     a command is given before it reaches a model. ``purchase pay`` (CLI and TUI) rounded
     ``100.005`` to ¥100.00 that ``purchase add`` refused, and took ``nan``, ``inf`` or ``1e9999``
     typed into the TUI's payment form for a crash."""
+    size = size_problem(amount)
+    if size is not None:
+        return size
+    if amount != amount.quantize(CENT):
+        return _("kehu keeps amounts to the fen, at most 2 digits after the point")
+    return None
+
+
+def size_problem(amount: Decimal) -> str | None:
+    """Why ``amount`` is no number kehu keeps as money, whatever its places (None: it is one):
+    not finite, or more than :data:`MONEY_DIGITS` digits before the point (``1e9999`` is
+    finite). The part of :func:`amount_problem` the CLI's money option asks as it reads a
+    typed amount (the places are the model's, said by money's rule: ``problems``)."""
     if not amount.is_finite():
         return _("expected a finite number")
     if amount and amount.adjusted() >= MONEY_DIGITS:  # 1e9999 is finite, and no amount
         return _("amounts have at most {digits} digits before the point").format(digits=MONEY_DIGITS)
-    if amount != amount.quantize(CENT):
-        return _("kehu keeps amounts to the fen, at most 2 digits after the point")
     return None
 
 

@@ -12,7 +12,7 @@ from ..clock import read_day
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS, text_missing
-from ..money import MONEY_DIGITS, NotPlainDigits, amount_text, number_text
+from ..money import NotPlainDigits, amount_text, number_text, size_problem
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 from .options import REP as REP
@@ -44,9 +44,9 @@ class MoneyType(click.ParamType):
                       param, ctx)
         if not amount.is_finite() or amount < 0:
             self.fail(_("{value}: expected a non-negative amount").format(value=repr(value)), param, ctx)
-        if amount and amount.adjusted() >= MONEY_DIGITS:  # 1e9999 is finite, and no amount
-            self.fail(_("{value}: amounts have at most {digits} digits before the point").format(
-                value=repr(value), digits=MONEY_DIGITS), param, ctx)
+        size = size_problem(amount)  # 1e9999 is finite, and no amount
+        if size is not None:
+            self.fail(f"{value!r}: {size}", param, ctx)
         return amount
 
 

@@ -183,9 +183,7 @@ def parse_amount(value: Any) -> Decimal:
             raise ValueError(_("amount {raw}: expected a number like 1,288.00").format(raw=repr(raw))) from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(_("amount {raw}: expected a non-negative number").format(raw=repr(value)))
-    if amount and amount.adjusted() >= MONEY_DIGITS:  # 1e9999 is finite; cents of it are no number
-        raise ValueError(_("amount {raw}: amounts have at most 12 digits before the point").format(raw=repr(value)))
-    problem = amount_problem(amount)  # 10.005: refused as `purchase add` refuses it, never rounded
+    problem = amount_problem(amount)  # 1e9999, 10.005: refused as `purchase add` refuses them, never rounded
     if problem is not None:
         raise ValueError(_("amount {raw}: {problem}").format(raw=repr(value), problem=problem))
     return amount.quantize(CENT)
