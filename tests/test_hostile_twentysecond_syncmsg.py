@@ -3,6 +3,7 @@ itself, with real clones of a real bare remote."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,35 @@ def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_po
         else:
             assert sorted(i["name"] for p in kehu("customer", "show", y, "--json", store=clone).json()["purchases"]
                           for i in p["items"]) == ["普洱", "碧螺春", "龙井"]
+
+
+def test_a_ledger_kept_by_hand_of_a_customer_merged_away_follows_it(tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """The redemption of the test above merged by hand (`git merge`, a `git pull`), which stops
+    on 甲's ledger; the person keeps it (`git add`), as kehu check asks, then `kehu sync`. The
+    sync finished the merge "deleted customers/…/甲 whole": the kept ledger went, the redemption
+    lost (乙's balance 500 where 400). A kept file of a customer merged away follows it into the
+    customer kept, as the sync's own merge has it follow."""
+    a = first_clone(tmp_path, remote)
+    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
+    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
+    ok("purchase", "add", x, "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
+    ok("purchase", "add", y, "--item", "普洱", "--price", "200", "--date", "2026-11-02", store=a)
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "merge", y, x, store=a)
+    ok("points", "redeem", x, "100", "--reason", "杯子", store=b)
+    sync(b)
+    git(a, "fetch", "-q")
+    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
+    assert stopped.returncode == 1, stopped.stdout
+    [rel] = git(a, "diff", "--name-only", "--diff-filter=U").split()
+    assert rel.endswith(f"/{x}/points.ledger.yaml"), rel
+    git(a, "add", rel)
+    finished = kehu("sync", store=a)
+    assert finished.code == 0, finished.err
+    assert "deleted" not in finished.err, finished.err
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert x not in set(Store.open(clone).iter_customer_ids())
+        assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == 400

@@ -10,13 +10,15 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..i18n import _
-from ..store import CUSTOMER_FILE, Store
+from ..ids import shard
+from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
 from . import gitops, merge_conflicts
 from .merge_settling import customer_files, join_respelled_entries
 from .merged_ledgers import drop_entries_taken_back, entry_of
 from .sync_guard import SyncError
 from .unmerged_files import (
     OpenMerge,
+    absorbed_by,
     given_one_id_stuck,
     merged_into,
     moved_by_merge,
@@ -186,11 +188,27 @@ def settle_deleted_customers(merge: OpenMerge) -> list[str]:
                 gitops.run(root, "checkout", keeper, "--", *missing)
             gitops.run(root, "add", "-A", "--", folder)
             done.append(f"kept {folder} whole")
+        elif (root / folder).is_dir() and any((root / folder).iterdir()) and _merged_away(merge, rel, keeper):
+            # merged into another by the deleting side (`kehu customer merge`): what the person kept
+            # of it (a ledger with a redemption) follows it there once committed
+            # (sync_merged_away.follow_up_hand_merge); deleted whole, it was lost
+            gitops.run(root, "add", "-A", "--", folder)
         else:
             gitops.run(root, "rm", "-r", "-q", "-f", "--ignore-unmatch", "--", folder)  # staged files too: decided
             _remove_tree(root / folder)
             done.append(f"deleted {folder} whole")
     return done
+
+
+def _merged_away(merge: OpenMerge, profile: str, keeper: str) -> bool:
+    """Whether the side that deleted ``profile`` (the one that is not ``keeper``) merged its
+    customer into another it kept (``also_known`` of a profile it changed since the base)."""
+    deleter = "MERGE_HEAD" if keeper == "HEAD" else "HEAD"
+    cid = profile.rsplit("/", 2)[-2]
+    if merge.base is None:
+        return False
+    keep = absorbed_by(merge.root, deleter, merge.base).get(cid)
+    return keep is not None and (merge.root / CUSTOMERS_DIR / shard(keep) / keep / CUSTOMER_FILE).is_file()
 
 
 def settle_kept_records(merge: OpenMerge) -> list[str]:

@@ -22,26 +22,18 @@ from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from . import gitops
 from .merge_settling import orphaned_profiles
-from .unmerged_files import DELETED_BY_THEM, DELETED_BY_US, OpenMerge, customer_of, merged_into, unmerged
+from .unmerged_files import (
+    DELETED_BY_THEM,
+    DELETED_BY_US,
+    OpenMerge,
+    absorbed_by,
+    customer_of,
+    merged_into,
+    unmerged,
+)
 
 if TYPE_CHECKING:
     from ..store import Store
-
-
-def _absorbed_by(store: Store, rev: str, base: str) -> dict[str, str]:
-    """Each customer id a profile changed in ``rev`` since ``base`` names under ``also_known``
-    (merged into it), with the id of that profile."""
-    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
-
-    changed = gitops.run(store.root, "diff", "--name-only", "-z", "--diff-filter=AM", base, rev, "--",
-                         CUSTOMERS_DIR, check=False).stdout.split("\0")
-    found: dict[str, str] = {}
-    for rel in changed:
-        if not rel.endswith(f"/{CUSTOMER_FILE}"):
-            continue
-        for other in merged_into(_load(gitops.show(store.root, rev, rel))):
-            found.setdefault(other, rel.rsplit("/", 2)[-2])
-    return found
 
 
 def follow_merged_customers(store: Store, ref: str) -> list[str]:
@@ -58,7 +50,7 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
     orphaned = orphaned_profiles(root, base, "HEAD")
     if not orphaned:
         return []
-    absorbed = {**_absorbed_by(store, ours, base), **_absorbed_by(store, ref, base)}
+    absorbed = {**absorbed_by(store.root, ours, base), **absorbed_by(store.root, ref, base)}
     if any(rel.rsplit("/", 2)[-2] not in absorbed for rel in orphaned):
         # one deleted, not merged into anyone: the person decides for each
         # (merge_settling.reopen_orphaned_customers, which needs HEAD to be the merge)
@@ -98,7 +90,7 @@ def follow_references(store: Store, ref: str) -> list[str]:
         return []
     from .customer_reid import given_new_ids
 
-    absorbed = {**_absorbed_by(store, "HEAD^1", base), **_absorbed_by(store, ref, base)}
+    absorbed = {**absorbed_by(store.root, "HEAD^1", base), **absorbed_by(store.root, ref, base)}
     # a customer given a new id (`kehu customer reid`) is followed as one merged away
     renamed = {**given_new_ids(root, base, "HEAD^1"), **given_new_ids(root, base, ref)}
     absorbed.update(renamed)
@@ -273,7 +265,7 @@ def keep_placed_by_merge(store: Store) -> list[str] | None:
     if not stuck or merge.base is None:
         return None
     placed = placed_by_merge(merge, stuck)
-    absorbed = {**_absorbed_by(store, "HEAD", merge.base), **_absorbed_by(store, "MERGE_HEAD", merge.base)}
+    absorbed = {**absorbed_by(store.root, "HEAD", merge.base), **absorbed_by(store.root, "MERGE_HEAD", merge.base)}
     for rel, stages in stuck.items():
         owner = customer_of(rel) or ""
         path = root / rel
@@ -307,7 +299,7 @@ def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
     stuck = unmerged(root)
     if not stuck or merge.base is None:
         return []
-    absorbed = {**_absorbed_by(store, "HEAD", merge.base), **_absorbed_by(store, "MERGE_HEAD", merge.base)}
+    absorbed = {**absorbed_by(store.root, "HEAD", merge.base), **absorbed_by(store.root, "MERGE_HEAD", merge.base)}
     pairs = []
     for rel, stages in sorted(stuck.items()):
         if not (rel.endswith(f"/{CUSTOMER_FILE}") and stages in (DELETED_BY_US, DELETED_BY_THEM)
@@ -337,11 +329,11 @@ def merge_again(store: Store, pairs: list[tuple[str, str, str]]) -> list[str]:
 
 
 def placed_by(store: Store, rev: str, base: str) -> dict[str, str]:
-    """Where ``rev`` put each customer it merged into another (:func:`_absorbed_by`) or gave a
+    """Where ``rev`` put each customer it merged into another (:func:`.unmerged_files.absorbed_by`) or gave a
     new id (``kehu customer reid``, its commit's line) since ``base``: old id -> the id now."""
     from .customer_reid import given_new_ids
 
-    return {**_absorbed_by(store, rev, base), **given_new_ids(store.root, base, rev)}
+    return {**absorbed_by(store.root, rev, base), **given_new_ids(store.root, base, rev)}
 
 
 def merged_into_two(store: Store) -> list[tuple[str, str, str]]:

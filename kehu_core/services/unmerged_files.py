@@ -265,6 +265,22 @@ def merged_into(profile: Any) -> set[str]:
         if isinstance(known, list) else set()
 
 
+def absorbed_by(root: Path, rev: str, base: str) -> dict[str, str]:
+    """Each customer id a profile changed in ``rev`` since ``base`` names under ``also_known``
+    (merged into it), with the id of that profile."""
+    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
+
+    changed = gitops.run(root, "diff", "--name-only", "-z", "--diff-filter=AM", base, rev, "--",
+                         CUSTOMERS_DIR, check=False).stdout.split("\0")
+    found: dict[str, str] = {}
+    for rel in changed:
+        if not rel.endswith(f"/{CUSTOMER_FILE}"):
+            continue
+        for other in merged_into(_load(gitops.show(root, rev, rel))):
+            found.setdefault(other, rel.rsplit("/", 2)[-2])
+    return found
+
+
 def _both_ways_text(other: str) -> str:
     return _("this customer and {other} were merged each into the other, here and in the other clone: "
              "keep one of the two (`git add` its files) and delete the other (`git rm` its files); kept "
