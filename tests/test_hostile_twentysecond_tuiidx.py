@@ -7,9 +7,12 @@ import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kehu_core import hookimpl
+from kehu_core.plugins import Column
 from kehu_core.testing import make_store, screen_text, wait_until
 
 TODAY = dt.date(2026, 11, 20)
@@ -54,3 +57,43 @@ async def test_an_index_overwritten_under_the_open_app_is_rebuilt_not_a_tracebac
         assert "malformed" not in screen_text(app) and "not a database" not in screen_text(app)
     assert app.return_code is None
 
+
+
+class _WeChat:
+    """A plugin with a column of its own in the customer list."""
+
+    @hookimpl
+    def tui_columns(self, store: Any) -> Any:
+        return [Column(title="微信号", value=lambda s, c: f"wx-{c.name}", key="wechat")]
+
+
+def _settings_changed(root: Path, old: str, new: str) -> None:
+    """kehu.yaml as `kehu sync` in another terminal leaves it: the colleague's version written."""
+    config = root / "kehu.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.asyncio
+async def test_the_lists_columns_follow_a_plugin_turned_on_or_off_in_kehu_yaml_read_again(tmp_path: Path) -> None:
+    """A colleague turned a plugin with a column of its own on, then off, in kehu.yaml, and a
+    `kehu sync` in another terminal pulled it: the open TUI read the settings again, but its
+    list kept the columns it had at start (none for the plugin turned on; the one turned off
+    kept, its values computed by a plugin no longer enabled). The columns follow the settings."""
+    from kehu_tui.app import KehuApp
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}],
+                       plugins={"wechat": _WeChat()}, disabled=["wechat"])
+    app = KehuApp(store, today=TODAY, watch_interval=0.1)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
+        await pilot.pause(1.0)  # the app's first looks at the store are done
+        assert "微信号" not in screen_text(app)
+        _settings_changed(store.root, "disabled:\n  - wechat", "disabled: []")
+        await wait_until(pilot, lambda: "微信号" in screen_text(app) and "wx-赵敏" in screen_text(app),
+                         what="the column of the plugin turned on")
+        _settings_changed(store.root, "disabled: []", "disabled: [wechat]")
+        await wait_until(pilot, lambda: "微信号" not in screen_text(app), what="its column gone")
+        assert "wx-赵敏" not in screen_text(app) and "赵敏" in screen_text(app)
+    assert app.return_code is None

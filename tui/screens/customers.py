@@ -157,6 +157,7 @@ class CustomersScreen(Screen):
     # --- keeping up with the store ------------------------------------------------------
 
     def on_store_changed(self, event: StoreChanged) -> None:
+        self.table.follow_settings()  # kehu.yaml read again may turn a plugin on or off
         self.table.forget_values()
         self.table.reload(keep_cursor=True)
         self._update_status()

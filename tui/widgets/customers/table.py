@@ -77,20 +77,36 @@ class CustomerTable(PlainTable):
     # --- set-up -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._plugin_columns = self._columns_of_plugins()
+        self._add_columns()
+
+    def _columns_of_plugins(self) -> list[tuple[ListColumn, Column]]:
+        """The columns the store's plugins add now (kehu.yaml's settings as last read)."""
+        if self.store.plugins is None:
+            return []
+        builtin = {c.key for c in BUILTIN_COLUMNS}
+        found = []
+        for i, column in enumerate(self.store.plugins.collect("tui_columns", store=self.store)):
+            if column.key in builtin:  # e.g. the tiering plugin's "tier": shown already
+                continue
+            # (a column without a key by its place: never the key another plugin's column has,
+            # which two columns of one key ended the TUI with Textual's DuplicateKey)
+            found.append((ListColumn(f"plugin:{column.key}" if column.key else f"plugin:#{i}", column.title,
+                                     max(len(column.title), 8)), column))
+        return found
+
+    def _add_columns(self) -> None:
         for column in BUILTIN_COLUMNS:
             self.add_column(Text(_(column.title)), width=column_width(self.store, column), key=column.key)
-        if self.store.plugins is not None:
-            builtin = {c.key for c in BUILTIN_COLUMNS}
-            for i, column in enumerate(self.store.plugins.collect("tui_columns", store=self.store)):
-                if column.key in builtin:  # e.g. the tiering plugin's "tier": shown already
-                    continue
-                # (a column without a key by its place: never the key another plugin's column has,
-                # which two columns of one key ended the TUI with Textual's DuplicateKey)
-                spec = ListColumn(f"plugin:{column.key}" if column.key else f"plugin:#{i}", column.title,
-                                  max(len(column.title), 8))
-                self._plugin_columns.append((spec, column))
-                self.add_column(Text(spec.title), width=spec.width, key=spec.key)
+        for spec, _column in self._plugin_columns:
+            self.add_column(Text(spec.title), width=spec.width, key=spec.key)
         self._show_sort_marker()
+
+    def follow_settings(self) -> None:
+        """The plugins' columns as kehu.yaml now enables them, after the app read it again (a
+        sync pulled a colleague's settings): a plugin turned on had no column, one turned off
+        kept its own. Shown from the next :meth:`reload` on."""
+        self._plugin_columns = self._columns_of_plugins()  # the cells asked of the plugins as they are now
 
     @property
     def columns_spec(self) -> list[ListColumn]:
@@ -124,7 +140,11 @@ class CustomerTable(PlainTable):
         self.fetching = False
         self.loading = False
         self._exhausted = True  # clear() scrolls to the top, which must not load rows yet
-        self.clear()
+        columns = self.columns_spec
+        shown = [str(key.value) for key in self.columns]
+        self.clear(columns=shown != [c.key for c in columns])
+        if not self.columns:  # the plugins' columns changed with kehu.yaml (follow_settings)
+            self._add_columns()
         self._exhausted = False
         if not self.query_state.search:  # only the full list says how many there are
             self.total = self.store.index.count()
