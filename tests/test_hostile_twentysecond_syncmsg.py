@@ -182,6 +182,9 @@ def test_a_ledger_kept_by_hand_of_a_customer_merged_away_follows_it(tmp_path: Pa
     assert stopped.returncode == 1, stopped.stdout
     [rel] = git(a, "diff", "--name-only", "--diff-filter=U").split()
     assert rel.endswith(f"/{x}/points.ledger.yaml"), rel
+    said = kehu("check", store=a).out  # not "a customer is kept or deleted whole": it is merged
+    assert f"this clone merged {x} into {y}" in said and f"follow it into {y}" in said, said
+    assert "kept or deleted whole" not in said, said
     git(a, "add", rel)
     finished = kehu("sync", store=a)
     assert finished.code == 0, finished.err

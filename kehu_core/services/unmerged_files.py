@@ -131,12 +131,14 @@ def given_new_ids(merge: OpenMerge) -> set[tuple[str, str]]:
 
 
 def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None = None, *,
-                      whole: bool = True, reid: bool = False, placed_from: str | None = None) -> str:
+                      whole: bool = True, reid: bool = False, placed_from: str | None = None,
+                      merged_to: str | None = None) -> str:
     """What an unmerged file asks of the person. ``whole``: the file's customer is deleted on
     one side too (its profile unmerged or gone), so keeping or deleting it keeps or deletes the
     customer whole; else it is one record of a customer both clones keep (a purchase taken back
     with `kehu undo` there, paid here), decided alone. ``placed_from``: the customer one clone
-    wrote the file to, whom the other merged into this one (:func:`placed_by_merge`)."""
+    wrote the file to, whom the other merged into this one (:func:`placed_by_merge`). ``merged_to``:
+    the customer the side that deleted the file's customer merged it into (:func:`merged_away`)."""
     if moved_from is not None and reid:
         how = (_("moved here from {other} by `kehu customer reid` (a new id) in this clone, while the other clone "
                  "deleted {other} whole") if stages == DELETED_BY_THEM else
@@ -172,6 +174,15 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
         return _("{side} file, which git set aside under this name: the other clone has a folder (or another "
                  "file) at {was}. It is no record: delete it with `git rm {rel}`, or keep it as it is named "
                  "now with `git add {rel}`, then `kehu sync`").format(side=side, was=was, rel=rel)
+    if merged_to is not None and stages in (DELETED_BY_US, DELETED_BY_THEM):
+        owner = customer_of(rel)
+        how = (_("changed in the other clone, while this clone merged {other} into {keep} (`kehu customer merge`)")
+               if stages == DELETED_BY_US else
+               _("changed in this clone, while the other clone merged {other} into {keep} (`kehu customer merge`)"))
+        return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, and what it holds (its "
+                 "points) will follow it into {keep} when `kehu sync` finishes the merge, or delete it with `git rm "
+                 "{rel}` (what it holds is lost), then `kehu sync`").format(
+                     how=how.format(other=owner, keep=merged_to), rel=rel, keep=merged_to)
     if stages == DELETED_BY_US:
         how = _("deleted in this clone, changed in the other")
     elif stages == DELETED_BY_THEM:
@@ -189,6 +200,26 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
     return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, or delete "
              "it with `git rm {rel}`, then `kehu sync` (a customer is kept or deleted whole, with "
              "its purchases)").format(how=how, rel=rel)
+
+
+def merged_away(merge: OpenMerge, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
+    """Unmerged files (not profiles) changed on one side in the folder of a customer the other
+    side merged into another (``kehu customer merge``) whose profile is here, its own gone: each
+    with the customer kept. Kept, such a file follows its customer there once the merge is
+    finished (``merge_finishing.settle_deleted_customers``)."""
+    root = merge.root
+    candidates = {rel: owner for rel, stages in stuck.items() if stages in (DELETED_BY_US, DELETED_BY_THEM)
+                  and (owner := customer_of(rel)) and not rel.endswith(f"/{CUSTOMER_FILE}")
+                  and not (root / CUSTOMERS_DIR / shard(owner) / owner / CUSTOMER_FILE).exists()}
+    if not candidates or merge.base is None:
+        return {}
+    out = {}
+    for rel, owner in candidates.items():
+        deleter = "HEAD" if stuck[rel] == DELETED_BY_US else "MERGE_HEAD"
+        keep = absorbed_by(root, deleter, merge.base).get(owner)
+        if keep is not None and (root / CUSTOMERS_DIR / shard(keep) / keep / CUSTOMER_FILE).is_file():
+            out[rel] = keep
+    return out
 
 
 def _whole(root: Path, rel: str, stuck: dict[str, frozenset[str]]) -> bool:
@@ -298,6 +329,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
     moved = moved_between_customers(merge, stuck)
     reids = given_new_ids(merge) if moved else set()
     placed = placed_by_merge(merge, stuck)
+    away = merged_away(merge, stuck)
     twice = given_one_id_stuck(root, stuck)
     problems = []
     for rel, stages in sorted(stuck.items()):
@@ -310,7 +342,8 @@ def unmerged_problems(root: Path) -> list[Problem]:
         else:
             problems.append(Problem(path, 1, describe_unmerged(
                 rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
-                reid=(moved.get(rel), customer_of(rel)) in reids, placed_from=placed.get(rel))))
+                reid=(moved.get(rel), customer_of(rel)) in reids, placed_from=placed.get(rel),
+                merged_to=away.get(rel))))
         if rel in both:
             problems.append(Problem(path, 1, _both_ways_text(both[rel])))
     return problems
@@ -333,9 +366,10 @@ def undecided(root: Path, merge: OpenMerge | None = None) -> list[str]:
     moved = moved_between_customers(merge, stuck)
     reids = given_new_ids(merge) if moved else set()
     placed = placed_by_merge(merge, stuck)
+    away = merged_away(merge, stuck)
     lines = [f"{rel}:1: " + describe_unmerged(rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
                                               reid=(moved.get(rel), customer_of(rel)) in reids,
-                                              placed_from=placed.get(rel))
+                                              placed_from=placed.get(rel), merged_to=away.get(rel))
              for rel, stages in sorted(stuck.items()) if stages in DECISIONS]
     both = merged_both_ways(root, stuck)
     twice = [f"{rel}:1: {text}" for rel, text in sorted(given_one_id_stuck(root, stuck).items())]
