@@ -117,7 +117,7 @@ def test_a_record_git_placed_under_the_kept_customer_is_kept_by_the_sync(
 
 
 
-@pytest.mark.parametrize(("change", "merged_here"), [("redeem", True), ("redeem", False), ("purchase", True)])
+@pytest.mark.parametrize(("change", "merged_here"), [("redeem", True), ("redeem", False), ("purchase", True), ("purchase", False)])
 def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_points(
         tmp_path: Path, remote: Path, change: str, merged_here: bool) -> None:  # noqa: F811
     """One clone merges 甲 into 乙, who has points of her own (`customer merge` appends 甲's
