@@ -117,7 +117,8 @@ def test_a_record_git_placed_under_the_kept_customer_is_kept_by_the_sync(
 
 
 
-@pytest.mark.parametrize(("change", "merged_here"), [("redeem", True), ("redeem", False), ("purchase", True), ("purchase", False)])
+@pytest.mark.parametrize(("change", "merged_here"),
+                         [("redeem", True), ("redeem", False), ("purchase", True), ("purchase", False)])
 def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_points(
         tmp_path: Path, remote: Path, change: str, merged_here: bool) -> None:  # noqa: F811
     """One clone merges 甲 into 乙, who has points of her own (`customer merge` appends 甲's
@@ -194,3 +195,32 @@ def test_a_ledger_kept_by_hand_of_a_customer_merged_away_follows_it(tmp_path: Pa
         assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
         assert x not in set(Store.open(clone).iter_customer_ids())
         assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == 400
+
+
+def test_a_merge_by_hand_stopped_on_a_record_git_placed_is_finished_by_the_sync(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """The sale of 甲 placed under 乙 by git (the test above), in a merge made by hand (`git
+    pull`): `kehu sync` refused it, "a merge is waiting for a decision", for a file whose one
+    choice that loses nothing is keeping it, which the sync's own merge now does. It finishes
+    the merge keeping it, says so, and shares it."""
+    a = first_clone(tmp_path, remote)
+    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
+    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
+    ok("purchase", "add", x, "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "merge", y, x, store=a)
+    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=b)
+    sync(b)
+    git(a, "fetch", "-q")
+    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
+    assert stopped.returncode == 1, stopped.stdout
+    finished = kehu("sync", store=a)
+    assert finished.code == 0, finished.err
+    assert f"the records of {x} written in one clone while the other merged it into {y} are {y}'s: 1" \
+        in finished.err, finished.err
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        shown = kehu("customer", "show", y, "--json", store=clone).json()
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown

@@ -60,11 +60,16 @@ def finish_merge(store: Store) -> str:
                 "markers, then run `kehu sync` again").format(
                 path=path, line=line))
     merge = OpenMerge(root)  # its base asked of git once, for every question below
+    # what the sync's own merge keeps (a record git placed under the customer kept, a ledger of
+    # one merged away: deleting them only loses a sale) is kept in a merge made by hand too
+    from .sync_merged_away import keep_placed_by_merge
+
+    placed = keep_placed_by_merge(store) or []
     waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:"), *waiting)
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    settled = settle_deleted_customers(merge) + settle_moved_records(merge) + settle_kept_records(merge)
+    settled = placed + settle_deleted_customers(merge) + settle_moved_records(merge) + settle_kept_records(merge)
     gitops.run(root, "commit", "-q", "--no-edit")
     # the ledgers as a merge the sync makes settles them: an entry one clone took back (`kehu undo`
     # of a redemption) that git's union brought back goes again (it was pushed, its points spent
