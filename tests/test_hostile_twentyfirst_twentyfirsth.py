@@ -16,6 +16,7 @@ from .test_team_merge import (  # noqa: F401 (remote: a fixture)
     new_clone,
     ok,
     remote,
+    sale_of_one_merged_away,
     sync,
 )
 
@@ -28,21 +29,9 @@ def test_a_record_added_to_a_customer_the_other_clone_merged_away_is_said_as_suc
     into two, say)": neither clone did that. Now `kehu check` and the TUI's notice say it is a
     record of 甲 added in the other clone, placed under 乙 by git; kept, nothing is lost. (The
     sync keeps it itself since the twenty-second round: here the merge is git's, by hand.)"""
-    a = first_clone(tmp_path, remote)
-    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
-    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
-    ok("purchase", "add", x, "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
-    git(a, "push", "-q", "-u", "origin", "HEAD")
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
-    ok("customer", "merge", y, x, store=a)
-    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=b)
-    sync(b)
     # the sync keeps such a record itself now (test_hostile_twentysecond_syncmsg.py): a merge by
     # hand stops on it, and `kehu check` and the TUI say it so
-    git(a, "fetch", "-q")
-    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
-    assert stopped.returncode == 1, stopped.stdout
+    a, b, x, y = sale_of_one_merged_away(tmp_path, remote)
     [rel] = git(a, "diff", "--name-only", "--diff-filter=U").split()
     assert f"/{y}/interactions/" in rel  # git put b's sale of 甲 under 乙
     said = f"a record of {x} added in the other clone, while this clone merged {x} into this customer"

@@ -12,7 +12,7 @@ from kehu_core.ids import shard
 from kehu_core.store import Store
 
 from .conftest import git, kehu
-from .test_team_merge import first_clone, new_clone, ok, remote, sync  # noqa: F401 (remote: a fixture)
+from .test_team_merge import first_clone, new_clone, ok, remote, sale_of_one_merged_away, sync  # noqa: F401
 
 
 def _edited_here_deleted_there(tmp_path: Path, remote: Path) -> tuple[Path, Path, str]:  # noqa: F811
@@ -203,18 +203,7 @@ def test_a_merge_by_hand_stopped_on_a_record_git_placed_is_finished_by_the_sync(
     pull`): `kehu sync` refused it, "a merge is waiting for a decision", for a file whose one
     choice that loses nothing is keeping it, which the sync's own merge now does. It finishes
     the merge keeping it, says so, and shares it."""
-    a = first_clone(tmp_path, remote)
-    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
-    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
-    ok("purchase", "add", x, "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
-    ok("customer", "merge", y, x, store=a)
-    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=b)
-    sync(b)
-    git(a, "fetch", "-q")
-    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
-    assert stopped.returncode == 1, stopped.stdout
+    a, b, x, y = sale_of_one_merged_away(tmp_path, remote)
     finished = kehu("sync", store=a)
     assert finished.code == 0, finished.err
     assert f"the records of {x} written in one clone while the other merged it into {y} are {y}'s: 1" \
