@@ -91,7 +91,7 @@ def test_a_negative_lapse_in_kehu_yaml_names_its_line_for_any_plugins_rule(store
 # --- the TUI: kehu.yaml changed underneath (a sync pulled a colleague's settings) -----------------
 
 
-def _settings_changed(root: Path, old: str, new: str) -> None:
+def settings_changed(root: Path, old: str, new: str) -> None:
     """kehu.yaml as `kehu sync` in another terminal leaves it: the colleague's version written."""
     config = root / "kehu.yaml"
     text = config.read_text(encoding="utf-8")
@@ -117,9 +117,9 @@ async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_pat
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: "铜牌客户" in screen_text(app), what="her tier")
         await pilot.pause(1.0)  # the app's first looks at the store are done
-        _settings_changed(store.root, "铜牌客户", "金牌客户")
+        settings_changed(store.root, "铜牌客户", "金牌客户")
         await wait_until(pilot, lambda: "金牌客户" in screen_text(app), what="the colleague's tier name")
-        _settings_changed(store.root, "- 1.0", "- 0.5")  # a share that does not add up
+        settings_changed(store.root, "- 1.0", "- 0.5")  # a share that does not add up
         line = next(n for n, s in enumerate((store.root / "kehu.yaml").read_text(encoding="utf-8").splitlines(), 1)
                     if "pyramid" in s)
         await wait_until(pilot, lambda: any("cannot be read" in str(n.message) for n in app._notifications),
@@ -127,8 +127,8 @@ async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_pat
         said = "\n".join(str(n.message) for n in app._notifications)
         assert f"kehu.yaml:{line}" in said and "shares must add up to 1" in said, said
         assert app.is_running and "赵敏" in screen_text(app)
-        _settings_changed(store.root, "- 0.5", "- 1.0")
-        _settings_changed(store.root, "金牌客户", "银牌客户")
+        settings_changed(store.root, "- 0.5", "- 1.0")
+        settings_changed(store.root, "金牌客户", "银牌客户")
         await wait_until(pilot, lambda: "银牌客户" in screen_text(app), what="the mended kehu.yaml read")
 
 
@@ -266,7 +266,7 @@ async def test_a_sync_bringing_records_and_an_unreadable_kehu_yaml_at_once_is_sa
             target = store.root / "customers" / folder.parent.name / folder.name
             target.parent.mkdir(exist_ok=True)
             shutil.copytree(folder, target)
-        _settings_changed(store.root, "disabled:", "disabled: [unclosed\n  enabled:")
+        settings_changed(store.root, "disabled:", "disabled: [unclosed\n  enabled:")
         await wait_until(pilot, lambda: any("cannot be read" in str(n.message) for n in app._notifications),
                          what="the broken kehu.yaml said")
         await wait_until(pilot, lambda: "钱多多" in screen_text(app), what="the colleague's customer")

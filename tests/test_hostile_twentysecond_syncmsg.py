@@ -117,6 +117,18 @@ def test_a_record_git_placed_under_the_kept_customer_is_kept_by_the_sync(
 
 
 
+def _both_with_points(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, str]:  # noqa: F811
+    """Clone a with 甲 (a sale of ¥300: 300 points) and 乙 (¥200: 200 points), synced, and clone b
+    of it. Returns a, b, 甲's id and 乙's."""
+    a = first_clone(tmp_path, remote)
+    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
+    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
+    ok("purchase", "add", x, "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
+    ok("purchase", "add", y, "--item", "普洱", "--price", "200", "--date", "2026-11-02", store=a)
+    sync(a)
+    return a, new_clone(tmp_path, remote, "b"), x, y
+
+
 @pytest.mark.parametrize(("change", "merged_here"),
                          [("redeem", True), ("redeem", False), ("purchase", True), ("purchase", False)])
 def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_points(
@@ -127,13 +139,7 @@ def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_po
     clone, changed in the other", asking to keep it (a ledger without its customer, which `kehu
     check` rejects) or delete it (the redemption lost: 乙's balance 100 too high). The new
     entries follow 甲 into 乙's ledger, as the merge would have taken them had they been there."""
-    a = first_clone(tmp_path, remote)
-    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
-    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
-    ok("purchase", "add", x, "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
-    ok("purchase", "add", y, "--item", "普洱", "--price", "200", "--date", "2026-11-02", store=a)
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    a, b, x, y = _both_with_points(tmp_path, remote)
     merger, changer = (a, b) if merged_here else (b, a)
     ok("customer", "merge", y, x, store=merger)
     if change == "redeem":
@@ -168,13 +174,7 @@ def test_a_ledger_kept_by_hand_of_a_customer_merged_away_follows_it(tmp_path: Pa
     sync finished the merge "deleted customers/…/甲 whole": the kept ledger went, the redemption
     lost (乙's balance 500 where 400). A kept file of a customer merged away follows it into the
     customer kept, as the sync's own merge has it follow."""
-    a = first_clone(tmp_path, remote)
-    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
-    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
-    ok("purchase", "add", x, "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
-    ok("purchase", "add", y, "--item", "普洱", "--price", "200", "--date", "2026-11-02", store=a)
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
+    a, b, x, y = _both_with_points(tmp_path, remote)
     ok("customer", "merge", y, x, store=a)
     ok("points", "redeem", x, "100", "--reason", "杯子", store=b)
     sync(b)

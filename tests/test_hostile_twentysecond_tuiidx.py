@@ -15,6 +15,8 @@ from kehu_core import hookimpl
 from kehu_core.plugins import Column
 from kehu_core.testing import make_store, screen_text, wait_until
 
+from .test_hostile_twentyfirst_twentyfirstc import settings_changed
+
 TODAY = dt.date(2026, 11, 20)
 
 
@@ -67,14 +69,6 @@ class _WeChat:
         return [Column(title="微信号", value=lambda s, c: f"wx-{c.name}", key="wechat")]
 
 
-def _settings_changed(root: Path, old: str, new: str) -> None:
-    """kehu.yaml as `kehu sync` in another terminal leaves it: the colleague's version written."""
-    config = root / "kehu.yaml"
-    text = config.read_text(encoding="utf-8")
-    assert old in text
-    config.write_text(text.replace(old, new), encoding="utf-8")
-
-
 @pytest.mark.asyncio
 async def test_the_lists_columns_follow_a_plugin_turned_on_or_off_in_kehu_yaml_read_again(tmp_path: Path) -> None:
     """A colleague turned a plugin with a column of its own on, then off, in kehu.yaml, and a
@@ -90,10 +84,10 @@ async def test_the_lists_columns_follow_a_plugin_turned_on_or_off_in_kehu_yaml_r
         await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the list")
         await pilot.pause(1.0)  # the app's first looks at the store are done
         assert "微信号" not in screen_text(app)
-        _settings_changed(store.root, "disabled:\n  - wechat", "disabled: []")
+        settings_changed(store.root, "disabled:\n  - wechat", "disabled: []")
         await wait_until(pilot, lambda: "微信号" in screen_text(app) and "wx-赵敏" in screen_text(app),
                          what="the column of the plugin turned on")
-        _settings_changed(store.root, "disabled: []", "disabled: [wechat]")
+        settings_changed(store.root, "disabled: []", "disabled: [wechat]")
         await wait_until(pilot, lambda: "微信号" not in screen_text(app), what="its column gone")
         assert "wx-赵敏" not in screen_text(app) and "赵敏" in screen_text(app)
     assert app.return_code is None
