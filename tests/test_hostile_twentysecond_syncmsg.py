@@ -12,7 +12,7 @@ from kehu_core.ids import shard
 from kehu_core.store import Store
 
 from .conftest import git, kehu
-from .test_team_merge import first_clone, new_clone, ok, remote, sale_of_one_merged_away, sync  # noqa: F401
+from .test_team_merge import first_clone, new_clone, ok, remote, sale_of_one_merged_away, sold_while_merged_away, sync  # noqa: F401
 
 
 def _edited_here_deleted_there(tmp_path: Path, remote: Path) -> tuple[Path, Path, str]:  # noqa: F811
@@ -92,16 +92,7 @@ def test_a_record_git_placed_under_the_kept_customer_is_kept_by_the_sync(
     points, and stopped the sync to ask `git add` or `git rm` of it: nothing else was possible
     than keeping it (deleting it loses a sale). The sync keeps it at once, as it keeps the records
     of a customer given a new id, says so, and pushes: both clones hold both sales under 乙."""
-    a = first_clone(tmp_path, remote)
-    x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
-    y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
-    ok("purchase", "add", x, "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
-    sync(a)
-    b = new_clone(tmp_path, remote, "b")
-    merger, seller = (a, b) if merged_here else (b, a)
-    ok("customer", "merge", y, x, store=merger)
-    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=seller)
-    sync(b)
+    a, b, x, y = sold_while_merged_away(tmp_path, remote, merged_here=merged_here)
     synced = kehu("sync", store=a)
     assert synced.code == 0, synced.err
     assert f"the records of {x} written in one clone while the other merged it into {y} are {y}'s: 1" \

@@ -88,19 +88,29 @@ def credit_sale(tmp_path: Path, remote: Path, *, owner: str | None = "王芳") -
     return a, new_clone(tmp_path, remote, "b"), cid, pid
 
 
-def sale_of_one_merged_away(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, str]:
-    """Clone a merges 甲 (a sale of 龙井) into 乙 while clone b records a sale of 甲 (碧螺春) and
-    syncs; a then merges b's work by hand (`git merge @{u}`), which stops on the sale git's rename
-    of 甲's folder placed under 乙. Returns a, b, 甲's id and 乙's."""
+def sold_while_merged_away(tmp_path: Path, remote: Path, *, merged_here: bool = True
+                           ) -> tuple[Path, Path, str, str]:
+    """Clone a with 甲 (a sale of 龙井) and 乙, synced, and clone b of it; one clone (a when
+    ``merged_here``) merges 甲 into 乙 while the other records a sale of 甲 (碧螺春); b syncs.
+    Returns a, b, 甲's id and 乙's."""
     a = first_clone(tmp_path, remote)
     x = ok("customer", "add", "--name", "甲", "--phone", "13800138000", store=a).strip()
     y = ok("customer", "add", "--name", "乙", "--phone", "13800138001", store=a).strip()
     ok("purchase", "add", x, "--item", "龙井", "--price", "100", "--date", "2026-11-01", store=a)
     sync(a)
     b = new_clone(tmp_path, remote, "b")
-    ok("customer", "merge", y, x, store=a)
-    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=b)
+    merger, seller = (a, b) if merged_here else (b, a)
+    ok("customer", "merge", y, x, store=merger)
+    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=seller)
     sync(b)
+    return a, b, x, y
+
+
+def sale_of_one_merged_away(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, str]:
+    """:func:`sold_while_merged_away` (merged in a), then a merges b's work by hand (`git merge
+    @{u}`), which stops on the sale git's rename of 甲's folder placed under 乙. Returns a, b,
+    甲's id and 乙's."""
+    a, b, x, y = sold_while_merged_away(tmp_path, remote)
     git(a, "fetch", "-q")
     stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
     assert stopped.returncode == 1, stopped.stdout
