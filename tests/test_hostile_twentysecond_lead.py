@@ -125,3 +125,24 @@ def test_a_line_in_no_known_encoding_is_said_in_the_users_language(tmp_path: Pat
     result = kehu("--lang", "zh_CN", "import", str(sheet), store=path)
     assert result.code == 1 and "Traceback" not in result.err
     assert f"{sheet}:3: 第 3 行既不是 UTF-8 也不是 GBK 文本" in result.err, result.err
+
+
+def test_an_index_whose_log_was_deleted_under_a_holding_process_is_opened_again(tmp_path: Path) -> None:
+    """The TUI (or `kehu serve`) holds the index; another process deletes its log and shared
+    memory (`rm .kehu/index.sqlite-*`, a cleaner). The next connection the holding process opened
+    (the TUI's background worker) ended in "disk I/O error" (SQLITE_IOERR_SHORT_READ: SQLite
+    reads the shared memory it still maps) and took the app down; the fresh-clone CI run of
+    ff170a05 met it in tuiidx's test. The index is made anew and answers."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path), "--no-git").code == 0
+    _add(Store.open(path, today=DAY), "赵敏", 5)
+    held = Store.open(path, today=DAY)
+    held.index.refresh()
+    index = path / ".kehu" / "index.sqlite"
+    removed = subprocess.run([sys.executable, "-c", f"import os; os.unlink({str(index)!r} + '-wal'); "
+                              f"os.unlink({str(index)!r} + '-shm')"], capture_output=True, text=True)
+    assert removed.returncode == 0, removed.stderr
+    worker = Store.open(path, today=DAY)  # a new connection in the holding process
+    worker.index.refresh()
+    assert sorted(row.customer.name for row in worker.index.each()) == [f"赵敏{n}" for n in range(5)]
+    assert sum(1 for _ in held.index.each()) == 5

@@ -254,7 +254,7 @@ def _opened(path: Path) -> sqlite3.Connection | None:
         with contextlib.suppress(sqlite3.OperationalError):  # a new file has no meta table yet
             version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: not the file's shape
+        if isinstance(exc, sqlite3.OperationalError) and not damaged(exc):  # locked, busy: not its shape
             raise
         version = None  # "file is not a database", "disk image is malformed": rebuilt by the caller
     if version is not None and version[0] == str(INDEX_VERSION):
@@ -291,8 +291,12 @@ def not_sqlite(path: Path) -> bool:
 
 
 #: SQLite's primary result codes for a file that is no sound database: SQLITE_CORRUPT ("database
-#: disk image is malformed") and SQLITE_NOTADB ("file is not a database")
-_DAMAGE_CODES = (11, 26)
+#: disk image is malformed"), SQLITE_NOTADB ("file is not a database") and SQLITE_IOERR ("disk
+#: I/O error"): the log and shared memory deleted under a process that holds the index (another
+#: process's `rm .kehu/index.sqlite-*`) made its next connection's first pragma end in
+#: SQLITE_IOERR_SHORT_READ, and the TUI's background worker with it. It is derived data: made
+#: anew (a disk that truly fails fails the new one too, and that is said)
+_DAMAGE_CODES = (10, 11, 26)
 
 
 def damaged(exc: BaseException) -> bool:
