@@ -10,16 +10,15 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..i18n import _
-from ..ids import shard
-from ..store import CUSTOMER_FILE, CUSTOMERS_DIR, Store
+from ..store import CUSTOMER_FILE, Store
 from . import gitops, merge_conflicts
 from .merge_settling import customer_files, join_respelled_entries
 from .merged_ledgers import drop_entries_taken_back, entry_of
 from .sync_guard import SyncError
 from .unmerged_files import (
     OpenMerge,
-    absorbed_by,
     given_one_id_stuck,
+    kept_by_merge,
     merged_into,
     moved_by_merge,
     undecided,
@@ -210,10 +209,7 @@ def _merged_away(merge: OpenMerge, profile: str, keeper: str) -> bool:
     customer into another it kept (``also_known`` of a profile it changed since the base)."""
     deleter = "MERGE_HEAD" if keeper == "HEAD" else "HEAD"
     cid = profile.rsplit("/", 2)[-2]
-    if merge.base is None:
-        return False
-    keep = absorbed_by(merge.root, deleter, merge.base).get(cid)
-    return keep is not None and (merge.root / CUSTOMERS_DIR / shard(keep) / keep / CUSTOMER_FILE).is_file()
+    return cid in kept_by_merge(merge, deleter, {cid})
 
 
 def settle_kept_records(merge: OpenMerge) -> list[str]:

@@ -214,12 +214,23 @@ def merged_away(merge: OpenMerge, stuck: dict[str, frozenset[str]]) -> dict[str,
     if not candidates or merge.base is None:
         return {}
     out = {}
-    for rel, owner in candidates.items():
-        deleter = "HEAD" if stuck[rel] == DELETED_BY_US else "MERGE_HEAD"
-        keep = absorbed_by(root, deleter, merge.base).get(owner)
-        if keep is not None and (root / CUSTOMERS_DIR / shard(keep) / keep / CUSTOMER_FILE).is_file():
-            out[rel] = keep
+    for deleter, stages in (("HEAD", DELETED_BY_US), ("MERGE_HEAD", DELETED_BY_THEM)):
+        mine = {rel: owner for rel, owner in candidates.items() if stuck[rel] == stages}
+        kept = kept_by_merge(merge, deleter, set(mine.values())) if mine else {}  # one git diff a side
+        out.update({rel: kept[owner] for rel, owner in mine.items() if owner in kept})
     return out
+
+
+def kept_by_merge(merge: OpenMerge, rev: str, owners: set[str]) -> dict[str, str]:
+    """Of ``owners``, each that ``rev`` merged into another customer (``kehu customer merge``:
+    named under ``also_known`` of a profile it changed since the merge's base) whose profile is
+    here, with that customer: the one rule of :func:`merged_away` and of
+    ``merge_finishing.settle_deleted_customers``."""
+    if merge.base is None:
+        return {}
+    absorbed = absorbed_by(merge.root, rev, merge.base)
+    return {owner: keep for owner in owners if (keep := absorbed.get(owner)) is not None
+            and (merge.root / CUSTOMERS_DIR / shard(keep) / keep / CUSTOMER_FILE).is_file()}
 
 
 def _whole(root: Path, rel: str, stuck: dict[str, frozenset[str]]) -> bool:
