@@ -63,7 +63,7 @@ def finish_merge(store: Store) -> str:
     # one merged away: deleting them only loses a sale) is kept in a merge made by hand too
     from .sync_merged_away import keep_placed_by_merge
 
-    placed = keep_placed_by_merge(store) or []
+    _kept, placed = keep_placed_by_merge(store)
     waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:"), *waiting)

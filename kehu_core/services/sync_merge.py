@@ -121,9 +121,10 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
         edited = sync_merged_away.keep_edited_merged_away(store) or sync_merged_away.merged_into_two(store)
         renumbered = [] if edited else sync_merged_away.keep_moved_with_new_id(store)
-        placed = None if edited or renumbered else sync_merged_away.keep_placed_by_merge(store)
-        renumbered += placed or []
-        if edited or renumbered or placed is not None:
+        # kept: the files it staged, which may say nothing yet (ledgers alone: the follow-up says them)
+        kept, placed = ([], []) if edited or renumbered else sync_merged_away.keep_placed_by_merge(store)
+        renumbered += placed
+        if edited or renumbered or kept:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
         # a customer merged away on one side, records added to it on the other: they follow it

@@ -244,7 +244,7 @@ def keep_moved_with_new_id(store: Store) -> list[str]:
             for new in sorted(set(kept.values()))]
 
 
-def keep_placed_by_merge(store: Store) -> list[str] | None:
+def keep_placed_by_merge(store: Store) -> tuple[list[str], list[str]]:
     """During a merge git stopped on what one side added to a customer the other side merged
     into another (``kehu customer merge``): a record, which git's rename of the folder put under
     the kept customer, alone (:func:`.unmerged_files.placed_by_merge`); a ledger of the merged
@@ -253,37 +253,39 @@ def keep_placed_by_merge(store: Store) -> list[str] | None:
     those, each is kept (``git add``): the record where the merge puts it, the ledger in the
     merged customer's folder, whose new entries :func:`follow_merged_customers` takes into the
     kept customer's ledger after the commit (merged again: the entries it holds already are not
-    taken twice). Deleting them only loses a sale, a redemption. Returns what was done, one line
-    each kept customer of records placed (none for ledgers alone: the follow-up says them); None,
-    and nothing done, when anything else stopped the merge (a profile, a customer deleted by
-    hand, lines changed two ways)."""
+    taken twice). Deleting them only loses a sale, a redemption. Returns the paths kept (staged:
+    every file git stopped on, records and ledgers; none, and nothing done, when anything else
+    stopped the merge: a profile, a customer deleted by hand, lines changed two ways) and what
+    to say, one line each kept customer of records placed (none for ledgers alone, which the
+    follow-up says: so paths kept with nothing to say yet)."""
     from .unmerged_files import placed_by_merge
 
     root = store.root
     merge = OpenMerge(root)
     stuck = unmerged(root)
     if not stuck or merge.base is None:
-        return None
+        return [], []
     placed = placed_by_merge(merge, stuck)
     absorbed = {**absorbed_by(store.root, "HEAD", merge.base), **absorbed_by(store.root, "MERGE_HEAD", merge.base)}
     for rel, stages in stuck.items():
         owner = customer_of(rel) or ""
         path = root / rel
         if rel.endswith(f"/{CUSTOMER_FILE}") or not path.is_file() or path.is_symlink():
-            return None
+            return [], []
         if rel in placed:
             continue
         keep = absorbed.get(owner)
         if (stages not in (DELETED_BY_US, DELETED_BY_THEM) or keep is None or store.customer_file(owner).exists()
                 or not store.customer_file(keep).is_file()):
-            return None
+            return [], []
     gitops.run(root, "add", "--", *stuck)
-    kept: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str], int] = {}
     for rel, was in placed.items():
         pair = (was, customer_of(rel) or "")
-        kept[pair] = kept.get(pair, 0) + 1
-    return [_("the records of {other} written in one clone while the other merged it into {keep} are {keep}'s: "
-              "{count}").format(other=other, keep=keep, count=count) for (other, keep), count in sorted(kept.items())]
+        counts[pair] = counts.get(pair, 0) + 1
+    return sorted(stuck), [_("the records of {other} written in one clone while the other merged it into {keep} "
+                             "are {keep}'s: {count}").format(other=other, keep=keep, count=count)
+                           for (other, keep), count in sorted(counts.items())]
 
 
 def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
