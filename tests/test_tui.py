@@ -228,16 +228,17 @@ async def test_conflicting_save_is_refused_and_typing_kept(demo_copy: Path) -> N
         # meanwhile another rep changes the same customer with the CLI
         assert kehu("customer", "set", cid, "family=单身", store=demo_copy).code == 0
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert app.screen is form
         banner = form.query_one("#edit-banner")
-        assert not banner.has_class("hidden") and "changed by someone else" in str(banner.render())
+        # the save is refused off the screen's thread: wait for its word, not one pause (a loaded machine)
+        await wait_for(pilot, lambda: not banner.has_class("hidden"), "the refusal")
+        assert app.screen is form
+        assert "changed by someone else" in str(banner.render())
         assert form.query_one("#field-notes").value == "送礼客户"
         on_disk = path.read_text(encoding="utf-8")
         assert "family: 单身" in on_disk and "送礼客户" not in on_disk
         # take their version, keep mine, save: both changes are in the file
         await pilot.press("ctrl+r")
-        assert form.query_one("#field-family").value == "单身"
+        await wait_for(pilot, lambda: form.query_one("#field-family").value == "单身", "their version")
         assert form.query_one("#field-notes").value == "送礼客户"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, CustomerScreen), "saved")

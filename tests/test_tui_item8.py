@@ -115,14 +115,18 @@ async def test_points_appear_once_on_the_customer_screen(demo_copy: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await open_zhao_min(pilot)
         values_card = app.screen.query_one("#values")
-        await wait_for(pilot, lambda: values_card.values is not None, "the values")
+        store = open_store(demo_copy)
+        balance = str(store.plugins.values(store, store.get(zhao_min_id(demo_copy)))["points"])
+
+        def shown() -> str:
+            return text_of(values_card) + "".join(text_of(p) for p in app.screen.query(".plugin-panel"))
+
+        # the card and the plugins' panels fill in their own time: wait for both, then count
+        await wait_for(pilot, lambda: values_card.values is not None and f"balance {balance}" in shown(),
+                       "the values and the points panel")
         await pilot.pause()
-        shown = text_of(values_card) + "".join(
-            text_of(p) for p in app.screen.query(".plugin-panel"))
-        balance = open_store(demo_copy).plugins.values(
-            open_store(demo_copy), open_store(demo_copy).get(zhao_min_id(demo_copy)))["points"]
-        assert shown.count(str(balance)) == 1
-        assert "points history" not in shown  # the points panel shows the history
+        assert shown().count(balance) == 1
+        assert "points history" not in shown()  # the points panel shows the history
 
 
 async def test_the_paid_checkbox_is_drawn_whole(demo_copy: Path) -> None:
