@@ -61,7 +61,7 @@ def finish_merge(store: Store) -> str:
     merge = OpenMerge(root)  # its base asked of git once, for every question below
     # what the sync's own merge keeps (a record git placed under the customer kept, a ledger of
     # one merged away: deleting them only loses a sale) is kept in a merge made by hand too
-    from .sync_merged_away import keep_placed_by_merge
+    from .sync_settled_files import keep_placed_by_merge
 
     _kept, placed = keep_placed_by_merge(store)
     waiting = undecided(root, merge) or deleted_both_ways(merge)

@@ -18,6 +18,7 @@ from . import (
     sync_checks,
     sync_guard,
     sync_merged_away,
+    sync_settled_files,
     unmerged_files,
 )
 from .sync_guard import SyncError
@@ -119,10 +120,10 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
     edited: list[tuple[str, str, str]] = []
     renumbered: list[str] = []
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
-        edited = sync_merged_away.keep_edited_merged_away(store) or sync_merged_away.merged_into_two(store)
-        renumbered = [] if edited else sync_merged_away.keep_moved_with_new_id(store)
+        edited = sync_settled_files.keep_edited_merged_away(store) or sync_settled_files.merged_into_two(store)
+        renumbered = [] if edited else sync_settled_files.keep_moved_with_new_id(store)
         # kept: the files it staged, which may say nothing yet (ledgers alone: the follow-up says them)
-        kept, placed = ([], []) if edited or renumbered else sync_merged_away.keep_placed_by_merge(store)
+        kept, placed = ([], []) if edited or renumbered else sync_settled_files.keep_placed_by_merge(store)
         renumbered += placed
         if edited or renumbered or kept:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
@@ -131,7 +132,7 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
         followed = sync_merged_away.follow_merged_customers(store, ref)
         stuck = [] if followed else merge_settling.reopen_orphaned_customers(root, ref)
         if not stuck:
-            return (followed + renumbered + sync_merged_away.merge_again(store, edited)
+            return (followed + renumbered + sync_settled_files.merge_again(store, edited)
                     + sync_merged_away.follow_references(store, ref))
     else:
         stuck = gitops.unmerged_paths(root)

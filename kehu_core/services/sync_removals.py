@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..i18n import _
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from . import gitops
-from .sync_merged_away import placed_by
+from .sync_settled_files import placed_by
 
 if TYPE_CHECKING:
     from ..store import Store
