@@ -207,9 +207,23 @@ def _runs(pid: int) -> bool:
             return False
         except OSError:  # another user's (PermissionError): it runs
             return True
+        if _collectable(pid):
+            return False
         if time.monotonic() > waited:
             return True
         time.sleep(0.1)
+
+
+def _collectable(pid: int) -> bool:
+    """Whether ``pid`` is a process that has ended and waits to be collected (a zombie), where
+    the system says so (Linux's ``/proc``): on a loaded machine the first process, which collects
+    a killed sync's git, can take longer than :data:`_COLLECTED_WITHIN` to do it, and the stale
+    lock was left. Elsewhere (no ``/proc``) the wait above decides alone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] in (b"Z", b"X")  # the state follows the command's name
 
 
 def _whole_index(text: bytes) -> bool:
