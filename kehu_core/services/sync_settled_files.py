@@ -8,7 +8,7 @@ customers merged away (their records, ledgers and references) into the customers
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..i18n import _
 from ..store import CUSTOMER_FILE
@@ -16,6 +16,8 @@ from . import gitops
 from .unmerged_files import DELETED_BY_THEM, DELETED_BY_US, OpenMerge, absorbed_by, customer_of, unmerged
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..store import Store
 
 
@@ -93,46 +95,124 @@ def keep_placed_by_merge(store: Store) -> tuple[list[str], list[str]]:
                            for (other, keep), count in sorted(counts.items())]
 
 
-def keep_edited_merged_away(store: Store) -> list[tuple[str, str, str]]:
-    """During a merge git stopped: when every file it stopped on is the profile of a customer
+class MergeAgain(NamedTuple):
+    """A customer to merge into another once a stopped merge is committed (:func:`merge_again`):
+    ``other`` into ``keep``, the words for it (``{other}``, ``{keep}``, ``{summary}``), and the
+    fields of ``other``'s profile one clone changed since the merge's base with their values,
+    each carried over by the merge or named (:func:`not_carried`)."""
+
+    other: str
+    keep: str
+    said: str
+    edited: tuple[tuple[str, Any], ...] = ()
+
+
+def keep_edited_merged_away(store: Store) -> list[MergeAgain]:
+    """During a merge git stopped: when the files it stopped on are the profiles of customers
     changed on one side and merged into another on the other (``also_known`` of the kept one,
-    on either side), each is kept as the side that changed it has it (``git add``), for the
-    merge to be committed and :func:`merge_again` to merge it into the kept customer. Returns
-    the (merged, kept) ids so settled; nothing, and nothing done, when anything else stopped
-    the merge (a conflict of lines, a customer deleted by hand, two merged each into the other):
-    the person decides then, as before."""
+    on either side), with, if any, the files of their folders the changing side changed too (a
+    ledger: a redemption, a sale's points) and the records it added that git's rename of the
+    folder placed under the kept customer (:func:`.unmerged_files.placed_by_merge`), each is
+    kept as git left it (``git add``), for the merge to be committed and :func:`merge_again` to
+    merge the customer into the kept one, its records and new ledger entries with it. Returns
+    what to merge so; nothing, and nothing done, when anything else stopped the merge (a
+    conflict of lines, a customer deleted by hand, two merged each into the other, a record of
+    another customer): the person decides then, as before."""
+    from .unmerged_files import placed_by_merge
+
     root = store.root
     merge = OpenMerge(root)
     stuck = unmerged(root)
     if not stuck or merge.base is None:
         return []
+    profiles = {rel: rel.rsplit("/", 2)[-2] for rel in sorted(stuck) if rel.endswith(f"/{CUSTOMER_FILE}")}
+    if not profiles:
+        return []
+    placed = placed_by_merge(merge, stuck) if len(profiles) < len(stuck) else {}
+    for rel, stages in stuck.items():
+        path = root / rel
+        if (not path.is_file() or path.is_symlink() or (placed.get(rel) or customer_of(rel)) not in profiles.values()
+                or (rel not in placed and stages not in (DELETED_BY_US, DELETED_BY_THEM))):
+            return []
     absorbed = {**absorbed_by(store.root, "HEAD", merge.base), **absorbed_by(store.root, "MERGE_HEAD", merge.base)}
     pairs = []
-    for rel, stages in sorted(stuck.items()):
-        if not (rel.endswith(f"/{CUSTOMER_FILE}") and stages in (DELETED_BY_US, DELETED_BY_THEM)
-                and (root / rel).is_file()):
-            return []
-        other = rel.rsplit("/", 2)[-2]
+    for rel, other in profiles.items():
         keep = absorbed.get(other)
-        if keep is None or any(k.rsplit("/", 2)[-2] == keep for k in stuck):
+        if keep is None or any(customer_of(k) == keep for k in stuck if k not in placed):
             return []  # deleted by hand, or merged each into the other
-        pairs.append((other, keep, _("the changes to {other} made in one clone go into {keep}, into whom the "
-                                     "other clone merged it: {summary}")))
+        pairs.append(MergeAgain(other, keep, _("the changes to {other} made in one clone go into {keep}, into whom "
+                                               "the other clone merged it: {summary}"),
+                                _edited_fields(store, gitops.show(root, merge.base, rel), root / rel)))
     gitops.run(root, "add", "--", *stuck)
     return pairs
 
 
-def merge_again(store: Store, pairs: list[tuple[str, str, str]]) -> list[str]:
-    """Merge each customer kept by :func:`keep_edited_merged_away` into the one the other clone
-    merged it into, one commit each; what was done, one line each."""
+def _edited_fields(store: Store, was: str | None, path: Path) -> tuple[tuple[str, Any], ...]:
+    """The fields of a profile (as ``path`` holds it) changed since it was ``was``, with their
+    values; not its id, its merges, its ``conflicts:``, nor a confidential field (never said in
+    plain: :mod:`.merge_confidential` joins them, or refuses the merge)."""
+    from .. import confidential
+    from .dedupe import ALSO_KNOWN
+    from .profile_merge import CONFLICTS_KEY
+    from .sync_messages import _load, _load_path
+
+    before, now = _load(was), _load_path(path)
+    skip = {"id", ALSO_KNOWN, CONFLICTS_KEY, *confidential.fields(store.config)}
+    return tuple((name, value) for name, value in now.items() if name not in skip and before.get(name) != value)
+
+
+def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
+    """Merge each customer kept by :func:`keep_edited_merged_away` (or :func:`merged_into_two`)
+    into the one the other clone merged it into, one commit each; what was done, one line each,
+    and one for each change to its profile the merge did not carry over (:func:`not_carried`)."""
     from .customer_merge import merge_customers
 
     done = []
-    for other, keep, said in pairs:
-        store.index.refresh_paths([store.customer_file(other), store.customer_file(keep)])
-        report = merge_customers(store, keep, other)
-        done.append(said.format(other=other, keep=keep, summary=report.summary()))
+    for again in pairs:
+        store.index.refresh_paths([store.customer_file(again.other), store.customer_file(again.keep)])
+        report = merge_customers(store, again.keep, again.other)
+        done.append(again.said.format(other=again.other, keep=again.keep, summary=report.summary()))
+        done += not_carried(store, again)
     return done
+
+
+def not_carried(store: Store, again: MergeAgain) -> list[str]:
+    """Each change to ``again.other``'s profile (:attr:`MergeAgain.edited`) that the kept
+    customer's profile does not hold after the merge: a value it holds otherwise (a level, a
+    birthday), which the merge keeps (the kept customer's, as ``customer merge`` keeps it) and
+    names with the command that carries the change over. Lists are joined and notes appended
+    by the merge, so those are carried."""
+    from .sync_messages import _load_path
+
+    kept = _load_path(store.customer_file(again.keep))
+    lines = []
+    for name, value in again.edited:
+        current = kept.get(name)
+        if value is None or value == current or (name == "notes" and str(value) in str(current or "")):
+            continue
+        if isinstance(value, list):
+            held = {str(item) for item in current} if isinstance(current, list) else set()
+            missing = [str(item) for item in value if str(item) not in held]
+            if not missing:
+                continue
+            command = f"kehu customer set {again.keep} {_arg(f'{name}+=' + ','.join(missing))}"
+        elif isinstance(value, dict):
+            command = f"kehu edit {again.keep}"
+        else:
+            command = f"kehu customer set {again.keep} {_arg(f'{name}={value}')}"
+        lines.append(_("{other}'s {field} was changed to {value} in one clone, while the other merged {other} "
+                       "into {keep}, whose {field} is {current}: {keep}'s is kept; `{command}` carries the change "
+                       "over").format(other=again.other, field=name, value=value, keep=again.keep,
+                                      current=current if current is not None else _("empty"), command=command))
+    return lines
+
+
+def _arg(text: str) -> str:
+    """``text`` as one argument a shell takes as it is: quoted only when it needs to be (a
+    Chinese value as typed, ``level=银卡``, not ``'level=银卡'``)."""
+    import shlex
+
+    return shlex.quote(text) if any(c.isspace() or c in "\"'$`\\;&|<>*?()[]{}#~!" for c in text) else text
 
 
 def placed_by(store: Store, rev: str, base: str) -> dict[str, str]:
@@ -143,7 +223,7 @@ def placed_by(store: Store, rev: str, base: str) -> dict[str, str]:
     return {**absorbed_by(store.root, rev, base), **given_new_ids(store.root, base, rev)}
 
 
-def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
+def merged_into_two(store: Store) -> list[MergeAgain]:
     """During a merge git stopped: one customer merged into two different ones, one in each
     clone (``customer merge 乙 甲`` there, ``customer merge 丙 甲`` here): git moved 甲's records
     to both and stopped on each (added on one side only, deleted on both). Both merges said 甲
@@ -186,4 +266,4 @@ def merged_into_two(store: Store) -> list[tuple[str, str, str]]:
     else:
         said = _("{other} and {keep} are one customer: each clone merged the same customer into one of them, so "
                  "{other} goes into {keep}: {summary}")
-    return [(here, there, said)]
+    return [MergeAgain(here, there, said)]
