@@ -3,6 +3,7 @@ and what it says of what it cannot, with real clones of a real bare remote."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,56 @@ def test_a_profile_edited_and_records_changed_follow_a_customer_merged_away(
         assert bought == (["普洱", "碧螺春", "龙井"] if change == "purchase" else ["普洱", "龙井"]), bought
     ok("customer", "set", y, "level=银卡", store=a)  # the command named carries the level over
     assert kehu("customer", "show", y, "--json", store=a).json()["level"] == "银卡"
+
+
+@pytest.mark.parametrize("rebase", [False, True])
+def test_two_customers_given_one_id_in_a_pull_by_hand_are_named_first_and_the_advice_works(
+        tmp_path: Path, remote: Path, rebase: bool) -> None:  # noqa: F811
+    """Two reps each type `--id c-wang` for a different customer (王伟 here, 王丽 there), each with a
+    sale; the other clone also deleted 赵敏 (旧) by hand while this one changed her level. This rep
+    runs `git pull` (a merge, or a rebase) instead of `kehu sync`, which stops, then `kehu sync`.
+    Its first line was "a merge is waiting for a decision" (or "kehu check finds 1 problem(s)"),
+    then a line to undo the merge beside one to `git add` or `git rm` now: no keeping or deleting
+    settles two people under one id. It opens with what it is (two different customers given one
+    id) and the way on (undo the merge, `kehu customer reid`, `kehu sync`), in English and in
+    Chinese; followed, it ends in a clean `kehu check` and a sync, both people and both sales kept."""
+    from .test_team_merge import first_clone, new_clone
+
+    a = first_clone(tmp_path, remote)
+    old = ok("customer", "add", "--name", "赵敏 (旧)", "--level", "普通", store=a).strip()
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "add", "--id", "c-wang", "--name", "王伟", "--phone", "13800000001", store=a)
+    ok("purchase", "add", "c-wang", "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
+    ok("customer", "set", old, "level=金卡", store=a)
+    ok("customer", "add", "--id", "c-wang", "--name", "王丽", "--phone", "13900000002", store=b)
+    ok("purchase", "add", "c-wang", "--item", "普洱", "--price", "200", "--date", "2026-11-02", store=b)
+    git(b, "rm", "-r", "-q", Store.open(b).customer_dir(old).relative_to(b).as_posix())
+    sync(b)
+    git(a, "add", "-A")
+    git(a, "commit", "-q", "-m", "mine")
+    pulled = subprocess.run(["git", "pull", "--rebase" if rebase else "--no-rebase", "--no-edit"], cwd=a,
+                            capture_output=True, text=True)
+    assert pulled.returncode != 0, pulled.stdout + pulled.stderr
+    for lang, words in (("en", "two different customers"), ("zh_CN", "两个不同的客户")):
+        stopped = kehu("--lang", lang, "sync", store=a)
+        assert stopped.code == 1 and "Traceback" not in stopped.err, stopped.err
+        first = stopped.err.splitlines()[0]
+        assert words in first and "kehu customer reid" in first, first
+        assert "c-wang" in stopped.err and "+8613900000002" in stopped.err, stopped.err
+    assert "git add" not in stopped.err, stopped.err  # nothing to keep or delete before the undo
+    git(a, "rebase" if rebase else "merge", "--abort")
+    new = ok("customer", "reid", "c-wang", store=a).split()[-1]
+    again = kehu("sync", store=a)  # merges again: now 赵敏 (旧) alone waits, to keep or delete
+    assert again.code == 1 and "keep or delete" in again.err.splitlines()[0], again.err
+    git(a, "add", Store.open(a).customer_file(old).relative_to(a).as_posix())
+    sync(a)
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        names = {c["id"]: c["name"] for c in kehu("customer", "list", "--json", store=clone).json()}
+        assert names == {"c-wang": "王丽", new: "王伟", old: "赵敏 (旧)"}, names
+        for cid, item in (("c-wang", "普洱"), (new, "龙井")):
+            shown = kehu("customer", "show", cid, "--json", store=clone).json()
+            assert [i["name"] for p in shown["purchases"] for i in p["items"]] == [item], shown
+        assert kehu("customer", "show", old, "--json", store=clone).json()["level"] == "金卡"

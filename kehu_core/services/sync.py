@@ -188,6 +188,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         if broken:
             raise _rejected(broken, root)
         _refuse_changes_outside(root)
+        # two people under one id in a merge begun by hand: nothing to decide before it is undone
+        sync_guard.refuse_given_one_id_waiting(root)
         finished = gitops.merge_in_progress(root)
         if finished:  # then followed up as git's own: a referral to a customer merged away there
             report.notes.append(merge_finishing.finish_merge(store))

@@ -108,6 +108,31 @@ def refuse_added_in_both(point: RestorePoint, ref: str, label: str, profiles: li
         *lines)
 
 
+def refuse_given_one_id_waiting(root: Path) -> None:
+    """Stop a sync on a merge git left (begun by hand, `git pull`, a merge or a rebase; or the
+    sync's own) that holds two customers given one id (``unmerged_files.given_one_id_stuck``):
+    no keeping or deleting of files settles two people under one id, so the message opens with
+    what it is and the way on (undo the merge, ``kehu customer reid``, ``kehu sync``), each such
+    profile's line after it; the merge's other files are asked again when the sync merges again.
+    It opened "a merge is waiting for a decision" (or "kehu check finds N problem(s)"), beside
+    lines to `git add` or `git rm` now. Nothing happens when there is none."""
+    from .unmerged_files import given_one_id_stuck, unmerged
+
+    stuck = unmerged(root)
+    twice = given_one_id_stuck(root, stuck) if stuck else {}
+    if not twice:
+        return
+    said = _("git's merge is waiting on {count} customer id(s) added in this clone and in the other as two "
+             "different customers, which no keeping or deleting of files settles; nothing was committed or pushed. "
+             "Undo the merge (`git merge --abort`, or `git rebase --abort` while rebasing), give this clone's "
+             "customer a new id with `kehu customer reid` as its line below says, then run `kehu sync`, which "
+             "merges again").format(count=len(twice))
+    others = len(stuck) - len(twice)
+    if others:
+        said += _(" and asks again about the {count} other file(s) git stopped on").format(count=others)
+    raise SyncError(said + ":", *(f"{rel}:1: {text}" for rel, text in sorted(twice.items())))
+
+
 def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]:
     """After a merge of ``ref`` into ``before`` (this clone's side), committed and checked: each
     customer one side added or changed since their merge base who shares a phone or an email

@@ -141,6 +141,9 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
         raise SyncError(_("merging {label} failed: {why}. Nothing was changed in this clone (your edits "
             "are still there, uncommitted)").format(
             label=label, why=git_reason(result)))
+    # two people under one id are refused before the merge (added_in_both); should git's merge hold them
+    # anyway, they are no keep-or-delete decision
+    sync_guard.refuse_given_one_id_waiting(root)
     decide = unmerged_files.undecided(root)
     edit = unmerged_files.to_edit(root)
     if decide and not edit:  # changed in one clone, deleted or moved in the other: nothing to edit
