@@ -39,3 +39,28 @@ def test_a_killed_syncs_git_not_yet_collected_does_not_keep_the_clone_half_merge
     assert checked.code == 0 and "clone was put back" in checked.err, checked.err
     assert not (a / ".git" / "index.lock").exists() and not (a / written).exists()
     assert git(a, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.parametrize("written", ["notes: |\n", "notes: >\n\n\n", "notes: |  # to fill in\n  \n"])
+def test_a_block_scalar_left_empty_at_the_end_of_a_profile_is_empty_to_every_door(
+        tmp_path: Path, written: str) -> None:
+    """`notes: |` left empty as the last line of a profile (an edit put off): the scan that
+    lists and checks the store (yaml-rs) read it as a line break, "\\n", while YAML 1.2 (the
+    editor, `kehu edit`, the TUI's form) reads nothing: `customer list --json` and `show` said
+    "\\n". Every door now reads "" (such a file is read as the editor reads it)."""
+    import json
+
+    from kehu_core.yamlio.roundtrip import roundtrip_yaml
+
+    from .test_team_merge import ok
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + written, encoding="utf-8")
+    edited = roundtrip_yaml().load(profile.read_text(encoding="utf-8"))["notes"]
+    assert kehu("check", store=store).code == 0
+    shown = json.loads(ok("customer", "show", cid, "--json", store=store))["notes"]
+    listed = json.loads(ok("customer", "list", "--json", store=store))[0]["notes"]
+    assert shown == listed == edited == "", (shown, listed, edited)

@@ -178,18 +178,29 @@ _RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0", "-0")
 # a number yaml-rs would make a float of fewer digits than written (_construct_float); 16
 # digits or points in a row (a false alarm, a long phone number, only costs the slower loader)
 _RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{FLOAT_DIGITS - 1}}}")  # 1.3 µs a record
+# a block scalar left empty at the end of the file (`notes: |`, then nothing or blank lines):
+# yaml-rs reads "\n" where YAML 1.2 (PyYAML, the editor) reads "" (its header, the last line)
+_RS_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[\s:-])[|>][0-9+-]*[ \t]*(?:#.*)?$")
 
 
 def _rs_differs(text: str) -> bool:
     """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
-    control characters, numbers beyond YAML 1.2's core schema, numbers longer than a float).
+    control characters, numbers beyond YAML 1.2's core schema, numbers longer than a float, an
+    empty block scalar at the end).
     Plain substring tests first: one regex over every file cost 6 µs."""
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
             or _RS_CONTROL.search(text) is not None
             or _RS_LONG_NUMBER.search(text) is not None
             or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
+            or _ends_in_block_header(text)
             or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
+
+
+def _ends_in_block_header(text: str) -> bool:
+    """Whether the last line of ``text`` that is not blank opens a block scalar (``|``, ``>``)."""
+    last = text.rstrip().rpartition("\n")[2]
+    return ("|" in last or ">" in last) and _RS_EMPTY_BLOCK_AT_END.search(last) is not None
 
 
 def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
