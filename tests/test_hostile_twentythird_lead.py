@@ -64,3 +64,37 @@ def test_a_block_scalar_left_empty_at_the_end_of_a_profile_is_empty_to_every_doo
     shown = json.loads(ok("customer", "show", cid, "--json", store=store))["notes"]
     listed = json.loads(ok("customer", "list", "--json", store=store))[0]["notes"]
     assert shown == listed == edited == "", (shown, listed, edited)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_blank_line_of_spaces_before_a_blocks_indented_text_is_refused_alike_by_every_door(
+        tmp_path: Path, end: str) -> None:
+    """`notes: |`, a blank line keeping an editor's two spaces of indentation, then the text
+    indented by four: YAML 1.2, PyYAML and yaml-rs read it, kehu's round-trip editor cannot
+    ("more indented follow up line than first in a block scalar"), so `kehu check` said ok and
+    `customer show` showed the note while `customer set` refused the file. Every door refuses it
+    now at the text's line, saying what to mend; mended so, every door reads it."""
+    import hashlib
+
+    from .test_team_merge import ok
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    lines = profile.read_text(encoding="utf-8").splitlines()
+    at = len(lines) + 3  # the line of the text
+    written = end.join([*lines, "notes: |", "  ", "    先送样品", ""])
+    profile.write_bytes(written.encode("utf-8"))
+    before = hashlib.sha256(profile.read_bytes()).hexdigest()
+    said = [kehu("check", store=store), kehu("customer", "show", cid, store=store),
+            kehu("customer", "set", cid, "level=A", store=store)]
+    for result in said:
+        assert result.code == 1, result.err
+        assert f"customer.yaml:{at}: a blank line holding spaces" in result.out + result.err, result
+        assert "Traceback" not in result.out + result.err
+    assert hashlib.sha256(profile.read_bytes()).hexdigest() == before
+    profile.write_bytes(written.replace(end + "  " + end, end + end).encode("utf-8"))
+    assert kehu("check", store=store).code == 0
+    assert kehu("customer", "set", cid, "level=A", store=store).code == 0
+    assert "先送样品" in ok("customer", "show", cid, store=store)

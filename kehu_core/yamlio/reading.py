@@ -205,11 +205,21 @@ def _ends_in_block_header(text: str) -> bool:
     return ("|" in last or ">" in last) and _RS_EMPTY_BLOCK_AT_END.search(last) is not None
 
 
-def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
-    """A tab after ``key:`` or in a plain value: yaml-rs and libyaml read some such files, the
-    round-trip editor (ruamel) refuses them, so ``kehu check`` said ok while ``customer set``
-    failed. Rare (a file with a tab), so such files are tried with the editor's parser here and
-    every door refuses them alike, naming the tab."""
+# a block scalar whose header (`|`, `>`, no indentation digit) is followed by blank lines, one of
+# them holding spaces: the editor (ruamel) refuses it when the first line of text is indented
+# further ("more indented follow up line than first"), which YAML 1.2, PyYAML and yaml-rs take
+_SPACES_BEFORE_BLOCK_TEXT = re.compile(r"[|>][-+]?[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*\r?\n)*? +\r?\n")
+
+
+def _refuse_what_the_editor_refuses(path: Path, text: str) -> None:
+    """A file the scan's loaders read and the round-trip editor (ruamel) refuses: ``kehu check``
+    said ok while ``customer set`` failed. Two such kinds are known, both rare, so only files that
+    may be one are tried with the editor's parser here, and every door refuses them alike:
+
+    - a tab after ``key:`` or in a plain value (yaml-rs and libyaml read some such files);
+    - a blank line holding spaces before a block scalar's first line of text indented further
+      (``notes: |``, a line of two spaces, ``    text``: an editor that keeps a blank line's
+      indentation writes one)."""
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
@@ -220,8 +230,18 @@ def _refuse_tabs_the_editor_refuses(path: Path, text: str) -> None:
             raise YamlFileError(Problem(path, problem.line, "a tab character where YAML needs "
                                         "spaces (after 'key:' or in a plain value): replace tabs "
                                         "with spaces, or quote the value")) from None
+        if "more indented follow up line than first" in problem.message:
+            raise YamlFileError(Problem(path, problem.line, _(
+                "a blank line holding spaces comes before this text of a block (after `|` or `>`) "
+                "indented further, which kehu's editor cannot read: remove the spaces of the blank "
+                "line above"))) from None
     except Exception:  # anything else is the other loaders' to report as they do
         return
+
+
+def _editor_may_refuse(text: str) -> bool:
+    """Whether ``text`` may be one of the files :func:`_refuse_what_the_editor_refuses` knows."""
+    return "\t" in text or (("|" in text or ">" in text) and _SPACES_BEFORE_BLOCK_TEXT.search(text) is not None)
 
 
 def load_scan(path: Path) -> Any:
@@ -234,8 +254,8 @@ def load_scan(path: Path) -> Any:
         return load_fast(path)
     try:
         text = _parsed_text(read_text(path), path)
-        if "\t" in text:
-            _refuse_tabs_the_editor_refuses(path, text)
+        if _editor_may_refuse(text):
+            _refuse_what_the_editor_refuses(path, text)
         if _rs_differs(text):
             return load_fast(path, loader=ScanLoader)  # as yaml-rs reads: plain dates stay text
         return yaml_rs.loads(text, parse_datetime=False)
