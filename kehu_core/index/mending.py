@@ -29,36 +29,45 @@ class IndexDamaged(KehuError):
     (inside a caller's transaction, half-way through a stream of rows): made anew, said."""
 
 
-def guard(cls: type) -> type:
-    """Wrap every public method of the ``Index`` class ``cls`` (its own and its bases')."""
+def _itself(obj: Any) -> Any:
+    return obj
+
+
+def guard(cls: type, index_of: Callable[[Any], Any] = _itself) -> type:
+    """Wrap every public method of the ``Index`` class ``cls`` (its own and its bases'), or of
+    a class reading through an index (``index_of(obj)``: a plugin's ``PluginTable``, whose
+    reads met the damage a plugin's next-reminder or tier was asked for, and the plugin was
+    said to have failed, its values missing, while the index was left damaged)."""
     for name in dir(cls):
         if name.startswith("_") or name in _UNGUARDED:
             continue
         method = inspect.getattr_static(cls, name)
         if inspect.isfunction(method):
-            setattr(cls, name, _streaming(method) if inspect.isgeneratorfunction(method) else _mending(method))
+            setattr(cls, name, _streaming(method) if inspect.isgeneratorfunction(method)
+                    else _mending(method, index_of))
     return cls
 
 
-def _mending(method: Callable[..., Any]) -> Callable[..., Any]:
+def _mending(method: Callable[..., Any], index_of: Callable[[Any], Any] = _itself) -> Callable[..., Any]:
     @functools.wraps(method)
     def mended(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(self, "_guarded", False):  # called by another method: the outermost one mends
+        index = index_of(self)
+        if getattr(index, "_guarded", False):  # called by another method: the outermost one mends
             return method(self, *args, **kwargs)
-        self._guarded = True
+        index._guarded = True
         try:
             try:
                 return method(self, *args, **kwargs)
             except Exception as exc:
                 if not damaged(exc):
                     raise
-                held = self.db.in_transaction  # a caller's snapshot or batch: not ours to ask again
-                _mend(self)
+                held = index.db.in_transaction  # a caller's snapshot or batch: not ours to ask again
+                _mend(index)
                 if held:
-                    raise _said(self) from exc
+                    raise _said(index) from exc
             return method(self, *args, **kwargs)  # once: on a new file
         finally:
-            self._guarded = False
+            index._guarded = False
 
     return mended
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .connection import LOOKUP, IndexConnection
+from .mending import guard
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -56,13 +57,19 @@ class PluginTable:
         if "customer_id" in columns:
             raise ValueError("plugin table: customer_id is the key column, not one of the values")
         self._index = index
-        self._db = index.db
         self.key = f"{plugin}:{name}"
         self.columns = tuple(columns)
         self._columns_text = ",".join(self.columns)
         self._table = f'"plugin:{plugin}:{name}"'  # quoted: one name per (plugin, name)
         self._quoted = ", ".join(f'"{c}"' for c in self.columns)  # a column may be an SQL word
         self._select = f"SELECT customer_id, {self._quoted} FROM {self._table}"
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        # the index's connection as it is now: a table a plugin kept across a rebuild (the file
+        # made anew after damage, or replaced by `kehu reindex --rebuild`) read the connection
+        # closed with the old file ("Cannot operate on a closed database")
+        return self._index.db
 
     def stamp(self) -> str | None:
         """The stamp of the stored values (None: nothing stored, or other columns)."""
@@ -142,6 +149,10 @@ class PluginTable:
         except sqlite3.OperationalError:  # busy or read-only: computed again next time
             return False
         return True
+
+
+# its reads and writes meeting a damaged file mend the index as the Index's own do
+guard(PluginTable, lambda table: table._index)
 
 
 class PluginData(IndexConnection):

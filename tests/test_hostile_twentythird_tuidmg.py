@@ -1,0 +1,102 @@
+"""The twenty-third round (tuidmg, 2026-12-07, issue 16): the TUI after its index was damaged or
+rebuilt under it, and kehu.yaml read again. Each test failed on the code before its fix. See
+docs/reliability.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kehu_core import hookimpl
+from kehu_core.plugins import Panel
+from kehu_core.testing import make_store, screen_text, wait_until
+
+from .test_hostile_twentysecond_tuiidx import overwrite
+
+TODAY = dt.date(2026, 11, 20)
+
+
+def _index(store: Any) -> Path:
+    return store.root / ".kehu" / "index.sqlite"
+
+
+@pytest.mark.asyncio
+async def test_a_plugins_values_read_from_a_damaged_index_mend_it_not_blame_the_plugin(tmp_path: Path) -> None:
+    """The list open, `.kehu/index.sqlite` overwritten with junk (its log removed), a customer
+    opened: the reminders plugin read its kept next reminders (``index.plugin_table``) from the
+    damaged file, and the app said "plugin 'reminders' failed: DatabaseError: database disk
+    image is malformed", the customer's values not computed, the index left damaged. A plugin's
+    table is read through the index, mended where it is met as the index's own reads are."""
+    from kehu_tui.app import KehuApp
+
+    customers = [{"name": f"客户{n:03d}"} for n in range(60)]
+    store = make_store(tmp_path / "store", today=TODAY, customers=customers)
+    app = KehuApp(store, today=TODAY, watch_interval=60)  # no look of the watcher meanwhile
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "keep in touch" in screen_text(app), what="the list's values")
+        await pilot.pause(0.5)
+        overwrite(_index(store), log_left=False)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Next reminder" in screen_text(app) or "failed" in screen_text(app),
+                         what="the customer's values")
+        await pilot.pause(0.5)
+        assert "failed" not in screen_text(app) and "malformed" not in screen_text(app)
+        assert "keep in touch" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "60 customers" in screen_text(app), what="the customers listed again")
+    assert app.return_code is None
+
+
+_TABLES: dict[int, Any] = {}  # the plugin's tables, by store
+
+
+class _Kept:
+    """A plugin panel whose text goes through a plugin table it keeps (made once per store, as a
+    plugin may well do), written and read back."""
+
+    @hookimpl
+    def tui_panels(self, store: Any) -> Any:
+        return [Panel("Kept", self._text)]
+
+    def _text(self, store: Any, customer: Any) -> str:
+        table = _TABLES.get(id(store))
+        if table is None:
+            table = _TABLES[id(store)] = store.index.plugin_table("kept", "names", ("name",))
+        stamp = store.index.generation()
+        table.put(stamp, {customer.id: (f"kept for {customer.name}",)})
+        return ((table.get(stamp, [customer.id]) or {}).get(customer.id) or ("not kept",))[0]
+
+
+@pytest.mark.asyncio
+async def test_a_plugin_table_kept_across_a_rebuild_reads_the_new_file(tmp_path: Path) -> None:
+    """A plugin that kept its ``PluginTable`` (``store.index.plugin_table``) across a rebuild of
+    the index (the file made anew after damage, met by the list sorted; or replaced by `kehu
+    reindex --rebuild`) read through the connection closed with the old file: its panel said
+    "plugin panel failed: Cannot operate on a closed database" for every customer opened
+    after. The table reads the index's connection as it is now."""
+    from kehu_tui.app import KehuApp
+
+    owners = ["李强", "王芳", "陈静", "刘洋"]
+    customers = [{"name": f"客户{n:03d}", "owner": owners[n % 4], "tags": [f"t{n % 7}"]} for n in range(120)]
+    store = make_store(tmp_path / "store", today=TODAY, customers=customers, plugins={"kept": _Kept()})
+    app = KehuApp(store, today=TODAY, watch_interval=60)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "kept for 客户000" in screen_text(app), what="the plugin's panel")
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        opened = store.index.db
+        overwrite(_index(store), log_left=False)
+        await pilot.press("s", "s")  # the list read again: the file made anew
+        await wait_until(pilot, lambda: "120 customers" in screen_text(app)
+                         and "sorted by last contact" in screen_text(app), what="the customers listed again")
+        assert store.index.db is not opened  # made anew
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "kept for" in screen_text(app) or "failed" in screen_text(app),
+                         what="the plugin's panel")
+        assert "failed" not in screen_text(app) and "closed database" not in screen_text(app)
+    assert app.return_code is None
