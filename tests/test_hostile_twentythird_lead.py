@@ -98,3 +98,32 @@ def test_a_blank_line_of_spaces_before_a_blocks_indented_text_is_refused_alike_b
     assert kehu("check", store=store).code == 0
     assert kehu("customer", "set", cid, "level=A", store=store).code == 0
     assert "先送样品" in ok("customer", "show", cid, store=store)
+
+
+@pytest.mark.parametrize("written", ["hobby: [茶, |绿茶]", "hobby: {最爱: >红茶}", "tags: [老客户, ?新]",
+                                     "hobby: {最爱: ?x}"])
+def test_an_indicator_starting_a_value_in_a_flow_collection_is_read_alike_by_every_door(
+        tmp_path: Path, written: str) -> None:
+    """`[茶, |绿茶]`, `{最爱: >红茶}`: `|`, `>` and `?` are YAML's indicators, not text, inside
+    a flow collection; the scan (yaml-rs) read them as the start of text ('|绿茶'), so `kehu
+    check` said ok while `customer set` refused the file ("found character '|' that cannot start
+    any token"), and `?新` was a tag to the scan and a mapping to the editor. Every door now
+    reads such a file as the editor does: each refuses it, at the same line."""
+    import re
+
+    from .test_team_merge import ok
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + written + "\n", encoding="utf-8")
+    said = [kehu("check", store=store), kehu("customer", "show", cid, store=store),
+            kehu("customer", "set", cid, "level=A", store=store)]
+    lines = set()
+    for result in said:
+        assert result.code == 1, (written, result)
+        found = re.search(r"customer\.yaml:(\d+): ", result.out + result.err)
+        assert found is not None and "Traceback" not in result.out + result.err, result
+        lines.add(found.group(1))
+    assert len(lines) == 1, (written, said)

@@ -180,6 +180,10 @@ _RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0x", "+0o", "-0x", "-0o")
 # a number yaml-rs would make a float of fewer digits than written (_construct_float); 16
 # digits or points in a row (a false alarm, a long phone number, only costs the slower loader)
 _RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{FLOAT_DIGITS - 1}}}")  # 1.3 µs a record
+# `|`, `>` or `?` starting a value inside a flow collection (`[a, |x]`, `{a: >x}`, `[a, ?x]`):
+# yaml-rs reads the text '|x', '>x', '?x' where PyYAML and the editor refuse the first two (an
+# indicator, not text) and read `?x` as a mapping: `kehu check` said ok and `customer set` refused
+_RS_FLOW_INDICATOR = re.compile(r"[\[{,][ \t]*[|>?]|[\[{,][^\n\]}]*?:[ \t]+[|>?]")
 # a block scalar left empty at the end of the file (`notes: |`, then nothing or blank lines):
 # yaml-rs reads "\n" where YAML 1.2 (PyYAML, the editor) reads "" (its header, the last line)
 _RS_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[\s:-])[|>][0-9+-]*[ \t]*(?:#.*)?$")
@@ -188,7 +192,7 @@ _RS_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[\s:-])[|>][0-9+-]*[ \t]*(?:#.*)?$")
 def _rs_differs(text: str) -> bool:
     """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
     control characters, numbers beyond YAML 1.2's core schema, numbers longer than a float, an
-    empty block scalar at the end).
+    empty block scalar at the end, an indicator starting a value in a flow collection).
     Plain substring tests first: one regex over every file cost 6 µs."""
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
@@ -196,6 +200,8 @@ def _rs_differs(text: str) -> bool:
             or _RS_LONG_NUMBER.search(text) is not None
             or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
             or _ends_in_block_header(text)
+            or (("[" in text or "{" in text) and ("|" in text or ">" in text or "?" in text)
+                and _RS_FLOW_INDICATOR.search(text) is not None)
             or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
 
 
