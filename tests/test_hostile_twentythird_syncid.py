@@ -108,3 +108,41 @@ def test_two_customers_given_one_id_in_a_pull_by_hand_are_named_first_and_the_ad
             shown = kehu("customer", "show", cid, "--json", store=clone).json()
             assert [i["name"] for p in shown["purchases"] for i in p["items"]] == [item], shown
         assert kehu("customer", "show", old, "--json", store=clone).json()["level"] == "金卡"
+
+
+@pytest.mark.parametrize("kept_by_hand", [False, True])
+def test_a_merge_by_hand_of_a_profile_edited_and_merged_away_is_finished_into_the_kept_customer(
+        tmp_path: Path, remote: Path, kept_by_hand: bool) -> None:  # noqa: F811
+    """The edit and the redemption of the first test, merged by hand (`git merge`, a `git pull`),
+    which stops on 甲's profile and ledger. `kehu check` said "a customer is kept or deleted whole"
+    of both: kept, 甲 stood again beside 乙 (`check` then refused the store); deleted, the phone,
+    the tag and the redemption were lost. It says that the change follows 甲 into 乙, and `kehu
+    sync` (the person's `git add` of both first, or not) finishes the merge so, the level named."""
+    a, b, x, y = _both_with_points(tmp_path, remote)
+    ok("customer", "set", y, "level=金卡", store=a)
+    ok("customer", "merge", y, x, store=a)
+    ok("customer", "set", x, "phones+=13700137000", "tags+=绿茶", "level=银卡", store=b)
+    ok("points", "redeem", x, "100", "--reason", "杯子", store=b)
+    sync(b)
+    git(a, "fetch", "-q")
+    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
+    assert stopped.returncode == 1, stopped.stdout
+    stuck = git(a, "diff", "--name-only", "--diff-filter=U").split()
+    assert len(stuck) == 2 and all(f"/{x}/" in rel for rel in stuck), stuck
+    said = kehu("check", store=a).out
+    assert "kept or deleted whole" not in said, said
+    assert f"this clone merged {x} into {y}" in said and f"into {y} when `kehu sync` finishes" in said, said
+    if kept_by_hand:
+        git(a, "add", *stuck)
+    finished = kehu("sync", store=a)
+    assert finished.code == 0, finished.err
+    assert f"the changes to {x} made in one clone go into {y}" in finished.err, finished.err
+    assert f"`kehu customer set {y} level=银卡`" in finished.err, finished.err
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert x not in set(Store.open(clone).iter_customer_ids())
+        shown = kehu("customer", "show", y, "--json", store=clone).json()
+        assert "+8613700137000" in shown["phones"] and "绿茶" in shown["tags"], shown
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["普洱", "龙井"], shown
+        assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == 400

@@ -7,6 +7,7 @@ purchases, and the records and ledger entries following a customer merged away.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..i18n import _
@@ -26,6 +27,9 @@ from .unmerged_files import (
     unmerged_problems,
 )
 
+if TYPE_CHECKING:
+    from .sync_settled_files import MergeAgain
+
 
 def waiting(store: Store) -> list[Problem]:
     """What a merge left for a person, as ``kehu check`` words it: files git left unmerged and
@@ -42,9 +46,12 @@ def waiting(store: Store) -> list[Problem]:
     return problems
 
 
-def finish_merge(store: Store) -> str:
+def finish_merge(store: Store) -> tuple[str, list[MergeAgain]]:
     """Commit a merge stopped by an earlier sync once the user has fixed its files; refuses
-    while a file still has conflict markers or a keep-or-delete decision is not taken."""
+    while a file still has conflict markers or a keep-or-delete decision is not taken. Returns
+    what was done, and the customers changed on one side and merged away on the other whose
+    profiles it kept, for the caller to merge into the customers kept once the merge is followed
+    up (``sync_settled_files.merge_again``)."""
     root = store.root
     stuck = unmerged(root)
     twice = given_one_id_stuck(root, stuck)  # two people, not lines to choose: said below
@@ -61,14 +68,17 @@ def finish_merge(store: Store) -> str:
     merge = OpenMerge(root)  # its base asked of git once, for every question below
     # what the sync's own merge keeps (a record git placed under the customer kept, a ledger of
     # one merged away: deleting them only loses a sale) is kept in a merge made by hand too
-    from .sync_settled_files import keep_placed_by_merge
+    from .sync_settled_files import keep_edited_merged_away, keep_placed_by_merge
 
+    keep_edited_merged_away(store)  # a profile changed here, merged away there: kept, merged in again after
     _kept, placed = keep_placed_by_merge(store)
     waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:"), *waiting)
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    settled = placed + settle_deleted_customers(merge) + settle_moved_records(merge) + settle_kept_records(merge)
+    again = kept_merged_away(store, merge)
+    settled = (placed + settle_deleted_customers(merge, {a.other for a in again}) + settle_moved_records(merge)
+               + settle_kept_records(merge))
     gitops.run(root, "commit", "-q", "--no-edit")
     # the ledgers as a merge the sync makes settles them: an entry one clone took back (`kehu undo`
     # of a redemption) that git's union brought back goes again (it was pushed, its points spent
@@ -81,7 +91,30 @@ def finish_merge(store: Store) -> str:
                             "then) merged again field by field").format(count=len(redone)))
     if settled:
         note += "; " + "; ".join(settled)
-    return note
+    return note, again
+
+
+def kept_merged_away(store: Store, merge: OpenMerge) -> list[MergeAgain]:
+    """The profiles a merge keeps, as one side changed them (kept by the person, or by
+    ``sync_settled_files.keep_edited_merged_away``), of customers the other side merged into
+    another kept here (not two merged each into the other): each to merge into that customer
+    again, the change carried over or named. Kept whole, the customer stood again beside the one
+    it was merged into; deleted, the change was lost."""
+    from .sync_settled_files import MergeAgain, edited_fields, merged_again_said
+
+    root, base = merge.root, merge.base
+    one_sided = _kept_on_one_side(merge)[1] if base is not None else []
+    ids = {rel.rsplit("/", 2)[-2] for rel, _keeper in one_sided}
+    again = []
+    for rel, keeper in one_sided:
+        cid = rel.rsplit("/", 2)[-2]
+        if not (root / rel).is_file():
+            continue
+        keep = kept_by_merge(merge, "MERGE_HEAD" if keeper == "HEAD" else "HEAD", {cid}).get(cid)
+        if keep is not None and keep not in ids:
+            again.append(MergeAgain(cid, keep, merged_again_said(),
+                                    edited_fields(store, gitops.show(root, base or "", rel), root / rel)))
+    return again
 
 
 def merge_again_by_field(root: Path, stuck: list[str]) -> list[str]:
@@ -175,16 +208,19 @@ def _merged_ids(root: Path, rev: str, rel: str) -> set[str]:
     return merged_into(data)
 
 
-def settle_deleted_customers(merge: OpenMerge) -> list[str]:
+def settle_deleted_customers(merge: OpenMerge, merged_again: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """A customer deleted in one clone and edited in the other is, as the user decided, kept
     whole (every file of its folder as the side that kept it has it) or deleted whole (no
-    purchases, ledgers or interactions left without their profile). Stages what it does."""
+    purchases, ledgers or interactions left without their profile). Stages what it does. One
+    of ``merged_again`` (:func:`kept_merged_away`) is staged as it is: it goes into another."""
     root = merge.root
     listed, one_sided = _kept_on_one_side(merge)
     done = []
     for rel, keeper in one_sided:
         folder = rel.rsplit("/", 1)[0]
-        if (root / rel).is_file():
+        if rel.rsplit("/", 2)[-2] in merged_again:
+            gitops.run(root, "add", "-A", "--", folder)
+        elif (root / rel).is_file():
             # the files the deleting side took away come back; what the user edited stays
             missing = [f for f in sorted(listed[keeper]) if f.startswith(f"{folder}/")
                        and not (root / f).exists()]

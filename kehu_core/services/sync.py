@@ -34,6 +34,7 @@ from . import (
     sync_merge,
     sync_merged_away,
     sync_removals,
+    sync_settled_files,
 )
 from .sync_guard import SyncError
 from .sync_merge import git_reason
@@ -191,10 +192,13 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         # two people under one id in a merge begun by hand: nothing to decide before it is undone
         sync_guard.refuse_given_one_id_waiting(root)
         finished = gitops.merge_in_progress(root)
+        again: list[sync_settled_files.MergeAgain] = []
         if finished:  # then followed up as git's own: a referral to a customer merged away there
-            report.notes.append(merge_finishing.finish_merge(store))
+            note, again = merge_finishing.finish_merge(store)
+            report.notes.append(note)
         # a merge made by hand (`git pull`), one a killed sync did not follow up, one just finished
         report.notes += sync_merged_away.follow_up_hand_merge(store)
+        report.notes += sync_settled_files.merge_again(store, again)  # profiles changed here, merged away there
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
         seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
         removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])

@@ -140,14 +140,18 @@ def keep_edited_merged_away(store: Store) -> list[MergeAgain]:
         keep = absorbed.get(other)
         if keep is None or any(customer_of(k) == keep for k in stuck if k not in placed):
             return []  # deleted by hand, or merged each into the other
-        pairs.append(MergeAgain(other, keep, _("the changes to {other} made in one clone go into {keep}, into whom "
-                                               "the other clone merged it: {summary}"),
-                                _edited_fields(store, gitops.show(root, merge.base, rel), root / rel)))
+        pairs.append(MergeAgain(other, keep, merged_again_said(),
+                                edited_fields(store, gitops.show(root, merge.base, rel), root / rel)))
     gitops.run(root, "add", "--", *stuck)
     return pairs
 
 
-def _edited_fields(store: Store, was: str | None, path: Path) -> tuple[tuple[str, Any], ...]:
+def merged_again_said() -> str:
+    """The words for a customer changed in one clone merged into the one the other merged it into."""
+    return _("the changes to {other} made in one clone go into {keep}, into whom the other clone merged it: {summary}")
+
+
+def edited_fields(store: Store, was: str | None, path: Path) -> tuple[tuple[str, Any], ...]:
     """The fields of a profile (as ``path`` holds it) changed since it was ``was``, with their
     values; not its id, its merges, its ``conflicts:``, nor a confidential field (never said in
     plain: :mod:`.merge_confidential` joins them, or refuses the merge)."""

@@ -179,6 +179,11 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
         how = (_("changed in the other clone, while this clone merged {other} into {keep} (`kehu customer merge`)")
                if stages == DELETED_BY_US else
                _("changed in this clone, while the other clone merged {other} into {keep} (`kehu customer merge`)"))
+        if rel.endswith(f"/{CUSTOMER_FILE}"):  # merged into {keep} again with the change (sync_settled_files)
+            return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, and its change will go "
+                     "into {keep} when `kehu sync` finishes the merge (a value {keep} holds otherwise named, with the "
+                     "command that carries it over), or delete it with `git rm {rel}` (the change is lost), then "
+                     "`kehu sync`").format(how=how.format(other=owner, keep=merged_to), rel=rel, keep=merged_to)
         return _("{how} (a sync's merge is waiting for you): keep it with `git add {rel}`, and what it holds (its "
                  "points) will follow it into {keep} when `kehu sync` finishes the merge, or delete it with `git rm "
                  "{rel}` (what it holds is lost), then `kehu sync`").format(
@@ -203,21 +208,22 @@ def describe_unmerged(rel: str, stages: frozenset[str], moved_from: str | None =
 
 
 def merged_away(merge: OpenMerge, stuck: dict[str, frozenset[str]]) -> dict[str, str]:
-    """Unmerged files (not profiles) changed on one side in the folder of a customer the other
-    side merged into another (``kehu customer merge``) whose profile is here, its own gone: each
-    with the customer kept. Kept, such a file follows its customer there once the merge is
-    finished (``merge_finishing.settle_deleted_customers``)."""
+    """Unmerged files changed on one side in the folder of a customer the other side merged into
+    another (``kehu customer merge``) whose profile is here, its own gone or one of them (its
+    change): each with the customer kept. Kept, such a file follows its customer there once the
+    merge is finished (``merge_finishing``: a ledger's entries, a profile's change)."""
     root = merge.root
     candidates = {rel: owner for rel, stages in stuck.items() if stages in (DELETED_BY_US, DELETED_BY_THEM)
-                  and (owner := customer_of(rel)) and not rel.endswith(f"/{CUSTOMER_FILE}")
-                  and not (root / CUSTOMERS_DIR / shard(owner) / owner / CUSTOMER_FILE).exists()}
+                  and (owner := customer_of(rel)) and ((profile := f"{CUSTOMERS_DIR}/{shard(owner)}/{owner}/"
+                                                        f"{CUSTOMER_FILE}") in stuck or not (root / profile).exists())}
     if not candidates or merge.base is None:
         return {}
     out = {}
     for deleter, stages in (("HEAD", DELETED_BY_US), ("MERGE_HEAD", DELETED_BY_THEM)):
         mine = {rel: owner for rel, owner in candidates.items() if stuck[rel] == stages}
         kept = kept_by_merge(merge, deleter, set(mine.values())) if mine else {}  # one git diff a side
-        out.update({rel: kept[owner] for rel, owner in mine.items() if owner in kept})
+        out.update({rel: kept[owner] for rel, owner in mine.items() if owner in kept  # not merged both ways:
+                    and f"{CUSTOMERS_DIR}/{shard(kept[owner])}/{kept[owner]}/{CUSTOMER_FILE}" not in stuck})
     return out
 
 
