@@ -127,3 +127,60 @@ def test_an_indicator_starting_a_value_in_a_flow_collection_is_read_alike_by_eve
         assert found is not None and "Traceback" not in result.out + result.err, result
         lines.add(found.group(1))
     assert len(lines) == 1, (written, said)
+
+
+def _in_own_mounts() -> list[str] | None:
+    """A command prefix running a shell in a mount namespace of its own, where a small file
+    system can be mounted without touching the machine's (root: `unshare -m`; another user:
+    with a user namespace, `unshare -rm`), or None where neither is allowed."""
+    import shutil
+
+    if shutil.which("unshare") is None:
+        return None
+    for prefix in (["unshare", "-m"], ["unshare", "-rm"]):
+        tried = subprocess.run([*prefix, "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /tmp && echo ok"],
+                               capture_output=True, text=True, check=False)
+        if tried.stdout.strip() == "ok":
+            return prefix
+    return None
+
+
+def test_a_full_disk_is_said_and_what_the_index_took_is_given_back(tmp_path: Path) -> None:
+    """A store on a disk with ~100 KB left: making the index (its log takes ~400 KB) ended
+    every command in "internal error: OperationalError: database or disk is full", and the
+    half-made index's log stayed in `.kehu/`, taking what space was left, so the disk stayed
+    full. Now the command says the disk is full and what to do (exit 1, no traceback), the
+    half-made index is removed, and once space is freed the same command works."""
+    prefix = _in_own_mounts()
+    if prefix is None:
+        pytest.skip("no mount namespace of its own to mount a small file system in")
+    kehu_bin = Path(sys.executable).with_name("kehu")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = f"""
+set -u
+mount -t tmpfs -o size=1m tmpfs '{disk}'
+cd '{disk}'
+'{kehu_bin}' init s >/dev/null 2>&1 || exit 90
+cd s
+'{kehu_bin}' customer add --name 甲 >/dev/null 2>&1 || exit 91
+rm -f .kehu/index.sqlite*
+free=$(df -k . | awk 'NR==2 {{print $4}}')
+head -c $(( (free - 100) * 1024 )) /dev/zero > ../filler 2>/dev/null
+'{kehu_bin}' customer list > ../../listed 2> ../../said
+echo $? > ../../code
+ls -a .kehu > ../../left
+rm ../filler
+'{kehu_bin}' customer list > ../../listed-after 2>&1
+echo $? > ../../code-after
+"""
+    ran = subprocess.run([*prefix, "sh", "-c", script], capture_output=True, text=True, check=False,
+                         env={**os.environ, "LANG": "C.UTF-8", "KEHU_TODAY": "2026-12-07"})
+    assert ran.returncode == 0, (ran.returncode, ran.stderr)
+    said = (tmp_path / "said").read_text(encoding="utf-8")
+    assert (tmp_path / "code").read_text().strip() == "1", said
+    assert "No space left on device" in said and "Free some space" in said, said
+    assert "internal error" not in said and "Traceback" not in said, said
+    assert not [name for name in (tmp_path / "left").read_text().split() if name.startswith("index.sqlite.new")]
+    assert (tmp_path / "code-after").read_text().strip() == "0"
+    assert "甲" in (tmp_path / "listed-after").read_text(encoding="utf-8")

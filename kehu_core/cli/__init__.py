@@ -289,7 +289,14 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         click.echo(f"kehu: {loop}", err=True)
         return 1
     except Exception as exc:  # a bug: one line, the traceback only with --debug
-        return _internal_error(exc)
+        from ..index.connection import failure_text  # (on the way out: the index is not light)
+
+        said = failure_text(exc)
+        if said is None:
+            return _internal_error(exc)
+        _traceback(exc)
+        click.echo(f"kehu: {said}", err=True)
+        return 1
     finally:
         collect_garbage_from_here()  # `--help`, a usage error: ended before the group's callback
     return code if isinstance(code, int) else 0

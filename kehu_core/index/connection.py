@@ -26,6 +26,24 @@ LOOKUP = 500
 IndexFailure = sqlite3.Error
 
 
+def failure_text(exc: BaseException) -> str | None:
+    """What to tell the user of an :data:`IndexFailure` that is theirs to mend, not kehu's bug
+    (None for any other): a full disk, which SQLite says in its own words ("database or disk is
+    full") and kehu said as "internal error: OperationalError"."""
+    from .schema import full
+
+    if not full(exc):
+        return None
+    import errno
+
+    from ..errors import os_error_text
+    from ..i18n import _
+
+    return _("the store's index (.kehu/index.sqlite) could not be written: {why}. Free some space, then "
+             "run the command again (`kehu check` shows what is stored)").format(
+        why=os_error_text(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+
+
 class IndexConnection:
     """One SQLite connection to ``.kehu/index.sqlite``. A connection belongs to the thread
     that opened it: a thread that needs the index opens an ``Index`` of its own."""

@@ -212,8 +212,13 @@ def connect(path: Path) -> sqlite3.Connection:
             new.execute("PRAGMA recursive_triggers=ON")
             new.executescript(SCHEMA)
             new.execute("INSERT OR REPLACE INTO meta VALUES('version', ?)", (str(INDEX_VERSION),))
-        finally:
-            new.close()  # its log folded in and removed: the file is the whole index
+        except BaseException:
+            # a full disk: what was made is given back (its log held ~400 KB, which kept the
+            # disk full for every command after)
+            new.close()
+            delete_files(made)
+            raise
+        new.close()  # its log folded in and removed: the file is the whole index
         delete_files(path)
         os.replace(made, path)
         db = _opened(path)
@@ -297,6 +302,16 @@ def not_sqlite(path: Path) -> bool:
 #: SQLITE_IOERR_SHORT_READ, and the TUI's background worker with it. It is derived data: made
 #: anew (a disk that truly fails fails the new one too, and that is said)
 _DAMAGE_CODES = (10, 11, 26)
+
+
+#: SQLite's primary result code for a write that found no room: SQLITE_FULL
+_FULL = 13
+
+
+def full(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the disk (or the file system's quota) is full."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF == _FULL
 
 
 def damaged(exc: BaseException) -> bool:
