@@ -41,6 +41,8 @@ def test_a_profile_edited_and_records_changed_follow_a_customer_merged_away(
     said = synced.out + synced.err
     assert f"the changes to {x} made in one clone go into {y}" in said, said
     assert f"`kehu customer set {y} level=银卡`" in said, said
+    # merged before: no new also_known entry is written, so none of its values is said to be kept there
+    assert "kept in also_known" not in said, said
     sync(b)
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
     for clone in (a, b):
