@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import Problem
 from ..i18n import _
 from ..store import CUSTOMER_FILE, Store
-from . import gitops, merge_conflicts
+from . import gitops, merge_conflicts, sync_guard
 from .merge_settling import customer_files, join_respelled_entries
 from .merged_ledgers import drop_entries_taken_back, entry_of
 from .sync_guard import SyncError
@@ -54,11 +54,10 @@ def finish_merge(store: Store) -> tuple[str, list[MergeAgain]]:
     up (``sync_settled_files.merge_again``)."""
     root = store.root
     stuck = unmerged(root)
-    twice = given_one_id_stuck(root, stuck)  # two people, not lines to choose: said below
-    redone = merge_again_by_field(root, [rel for rel in stuck if rel not in twice])
+    if given_one_id_stuck(root, stuck):  # two people, not lines to choose: the merge is to be undone first
+        sync_guard.refuse_given_one_id_waiting(root)
+    redone = merge_again_by_field(root, list(stuck))
     for rel in [*stuck, *(p for _state, p in gitops.status(root))]:
-        if rel in twice:
-            continue
         path = root / rel
         line = merge_conflicts.marker_line(path) if path.is_file() else None
         if line is not None:

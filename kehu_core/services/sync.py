@@ -189,8 +189,6 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         if broken:
             raise _rejected(broken, root)
         _refuse_changes_outside(root)
-        # two people under one id in a merge begun by hand: nothing to decide before it is undone
-        sync_guard.refuse_given_one_id_waiting(root)
         finished = gitops.merge_in_progress(root)
         again: list[sync_settled_files.MergeAgain] = []
         if finished:  # then followed up as git's own: a referral to a customer merged away there
@@ -208,6 +206,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         changed = sync_checks.changed_since_verified(store, [rel for _code, rel in pending] + unreadable)
         problems = sync_checks.store_problems(store, changed)
         if problems:
+            sync_guard.refuse_given_one_id_waiting(root)  # a rebase begun by hand holding two people under one id
             raise _rejected(problems, root, finished=finished)
         if gitops.head(root) and gitops.current_branch(root) is None:
             # asked before committing: the commit of a detached HEAD (a `git checkout COMMIT`
