@@ -232,8 +232,25 @@ def plugin_problems(path: Path, plugin: str | None, customer: Any, messages: Ite
         # the field and the reason alone, for a form to put under the field (field_messages)
         reason = message.split(": ", 1)[1]
         out.append(Problem(path, line, said, loc=tuple(where),
-                           reason=reason if plugin is None else f"{reason} (plugin {plugin})"))
+                           reason=reason if plugin is None else f"{reason} (plugin {plugin})",
+                           value=_value_at(customer, where)))
     return out
+
+
+def _value_at(customer: Any, where: list[str | int]) -> object:
+    """The customer's value at ``where`` (None where there is none), as a problem's ``value``:
+    the CLI names the argument that gave it (`customer add --birthday 2030-01-01` was refused
+    naming the new customer's file, which was never written, at its line 3)."""
+    value: Any = customer
+    for part in where:
+        if isinstance(part, int):
+            value = value[part] if isinstance(value, list) and part < len(value) else None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:  # a model: a declared field, or one kept from the file
+            value = getattr(value, part, None) if part in getattr(type(value), "model_fields", {}) else \
+                (getattr(value, "model_extra", None) or {}).get(part)
+    return value
 
 
 def _field_of(customer: Any, message: str) -> list[str | int] | None:

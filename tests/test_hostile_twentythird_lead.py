@@ -184,3 +184,41 @@ echo $? > ../../code-after
     assert not [name for name in (tmp_path / "left").read_text().split() if name.startswith("index.sqlite.new")]
     assert (tmp_path / "code-after").read_text().strip() == "0"
     assert "甲" in (tmp_path / "listed-after").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("typed", ["1990/5/1", "1990-5-1", "１９９０/５/１"])
+def test_a_birthday_is_typed_as_every_date_option_takes_a_day(tmp_path: Path, typed: str) -> None:
+    """`customer add --birthday 1990/5/1` was refused ("expected YYYY-MM-DD or --MM-DD") while
+    `purchase add --date 2026/11/1` and a sheet's birthday column `1990/5/1` were taken: one day
+    typed, two rules. A birthday is now taken as every date option takes a day, and kept as
+    1990-05-01, by `customer add`, `customer set` and a sheet alike."""
+    import json
+
+    from .test_team_merge import ok
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    added = ok("customer", "add", "--name", "甲", "--birthday", typed, store=store).strip()
+    other = ok("customer", "add", "--name", "乙", store=store).strip()
+    ok("customer", "set", other, f"birthday={typed}", store=store)
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"name,birthday\n丙,{typed}\n", encoding="utf-8")
+    ok("import", str(sheet), "--format", "sheet", store=store)
+    born = {c["name"]: c["birthday"] for c in json.loads(ok("customer", "list", "--json", store=store))}
+    assert born == {"甲": "1990-05-01", "乙": "1990-05-01", "丙": "1990-05-01"}, born
+    assert "birthday: '1990-05-01'" in next(store.glob(f"customers/*/{added}/customer.yaml")).read_text(
+        encoding="utf-8")
+    assert kehu("check", store=store).code == 0
+
+
+def test_a_new_customers_refused_birthday_names_the_option_not_a_file_never_written(tmp_path: Path) -> None:
+    """`customer add --birthday 2030-01-01` (2062 typed for 1962, say) was refused naming
+    `…/customers/68/c1…/customer.yaml:3`, the file of a customer that was never written. The
+    refusal names the option (or, typed another way, the field), as for every other value."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    for typed, said in (("2030-01-01", "kehu: --birthday: 2030-01-01 is after today"),
+                        ("2030/1/1", "kehu: birthday: 2030-01-01 is after today")):
+        refused = kehu("customer", "add", "--name", "甲", "--birthday", typed, store=store)
+        assert refused.code == 1 and said in refused.err and "customer.yaml" not in refused.err, refused.err
+    assert not list(store.glob("customers/*/*/customer.yaml"))

@@ -261,7 +261,11 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
 
         for problem in exc.problems:  # a value the user typed is named as the argument, not a file's line
             given = argument_of(problem.value, sys.argv[1:] if argv is None else argv) if problem.loc else None
-            if given is None:
+            if given is None and problem.loc and not os.path.lexists(problem.path):
+                # a record the command was to write (`customer add --birthday 2030/1/1`): its
+                # field, not a file never written
+                click.echo(_said(f"kehu: {shown_path(problem.message)}"), err=True)
+            elif given is None:
                 click.echo(_said(problem.render()), err=True)
             elif given.endswith("="):  # FIELD=VALUE: the field is its name
                 click.echo(_said(f"kehu: {shown_path(problem.message)}"), err=True)

@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticKnownError
 
 from ..calendar import birthday_text, parse_lunar, parse_solar
-from ..clock import day_range_problem
+from ..clock import day_range_problem, typed_day
 from ..i18n import _
 from ..keytext import composed
 from ..money import NotPlainDigits, number_text
@@ -43,7 +43,13 @@ def shows_something(text: str) -> bool:
 
 def check_birthday(value: str) -> str:
     """``YYYY-MM-DD``, or ``--MM-DD`` when the year is unknown (as vCard writes it); typed in
-    full-width digits, kept in ASCII ones (``calendar.birthday_text``)."""
+    full-width digits, kept in ASCII ones (``calendar.birthday_text``). A whole day is taken as
+    every date option takes one (``clock.typed_day``: ``1990/5/1``, ``1990-5-1``) and kept as
+    ``1990-05-01``: `customer add --birthday 1990/5/1` was refused while `--date 2026/11/1` and
+    a sheet's `1990/5/1` were taken."""
+    day = typed_day(value) if value == value.strip() else None  # matched whole: no trailing line break
+    if day is not None:
+        value = day.isoformat()
     parse_solar(value)  # the one parser, in kehu_core.calendar; raises ValueError saying why
     return birthday_text(value)
 
