@@ -5,7 +5,8 @@ asks this module: the reminders plugin, the ``birthday_month`` segment condition
 export, and through them the CLI and the TUI. A rule written twice drifts (issue 13 found three
 lunar conversions that disagreed), so each rule below lives here only:
 
-- **Lunar text** ``MM-DD``, ``闰MM-DD`` or ``LMM-DD`` (leap month): :func:`parse_lunar`.
+- **Lunar text** ``MM-DD``, ``闰MM-DD`` or ``LMM-DD`` (leap month), or typed as people say it
+  (``6-8``, ``六月初八``, ``腊月廿三``), kept as ``MM-DD``: :func:`parse_lunar`, :func:`typed_lunar`.
 - **Lunar to solar** (:func:`lunar_to_solar`): first the month, then the day. A leap month
   the lunar year lacks falls back to the ordinary month of the same number (a family keeps
   the month's name); a 30th the month lacks (a 29-day "small" month) becomes its 29th.
@@ -88,13 +89,50 @@ def birthday_text(text: object) -> str:
 
 
 def parse_lunar(text: str | LunarDay) -> LunarDay:
-    """``MM-DD`` (month 1-12, day 1-30); ``闰MM-DD`` or ``LMM-DD`` for a leap month."""
+    """``MM-DD`` (month 1-12, day 1-30); ``闰MM-DD`` or ``LMM-DD`` for a leap month. As a person
+    types one, too: ``6-8``, ``闰6-30``, and the way a calendar prints it and people say it,
+    ``六月初八``, ``闰四月初十``, ``腊月廿三`` (``十二月二十三``, ``冬月``/``十一月``, ``正月``/``一月``)."""
     if isinstance(text, LunarDay):
         return text
-    match = LUNAR_RE.match(birthday_text(text))
-    if not match or not (1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30):
+    typed = birthday_text(text)
+    match = LUNAR_RE.match(typed) or _TYPED_LUNAR.match(typed)
+    if match and 1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(3)) <= 30:
+        return LunarDay(int(match.group(2)), int(match.group(3)), bool(match.group(1)))
+    said = _said_lunar_days().get(typed.removesuffix("日"))
+    if said is None:
         raise ValueError(_("lunar birthday {text}: expected MM-DD (month 1-12, day 1-30)").format(text=repr(text)))
-    return LunarDay(int(match.group(2)), int(match.group(3)), bool(match.group(1)))
+    return said
+
+
+def typed_lunar(text: str) -> str:
+    """A lunar birthday as kehu keeps it: ``MM-DD`` and ``闰MM-DD``/``LMM-DD`` as written
+    (full-width digits in ASCII ones), any other form :func:`parse_lunar` reads (``六月初八``,
+    ``6-8``) as ``06-08``, the contract's ``MM-DD``."""
+    lunar, typed = parse_lunar(text), birthday_text(text)
+    return typed if LUNAR_RE.match(typed) else str(lunar)
+
+
+# a lunar day typed without its leading zeros: 6-8, 闰6-30
+_TYPED_LUNAR = re.compile(r"^(闰|L)?(\d{1,2})-(\d{1,2})\Z", re.ASCII)
+
+
+@cache
+def _said_lunar_days() -> dict[str, LunarDay]:
+    """Every lunar day as a calendar prints it (:attr:`LunarDay.chinese`), and as people also
+    write it: ``一月`` for 正月, ``十一月``/``十二月`` for 冬月/腊月, ``二十三`` for 廿三."""
+    said: dict[str, LunarDay] = {}
+    months = {number: [name + "月"] for number, name in enumerate(_CN_MONTHS, start=1)}
+    months[1].append("一月")
+    months[11].append("十一月")
+    months[12].append("十二月")
+    for number, names in months.items():
+        for day in range(1, 31):
+            days = [_cn_day(day)] + (["二十" + _CN_DIGITS[day - 21]] if 21 <= day <= 29 else [])
+            for leap in (False, True):
+                for month_name in names:
+                    for day_name in days:
+                        said[f"{'闰' if leap else ''}{month_name}{day_name}"] = LunarDay(number, day, leap)
+    return said
 
 
 def lunar_to_solar(lunar: str | LunarDay, lunar_year: int) -> dt.date:

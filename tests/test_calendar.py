@@ -40,7 +40,11 @@ def test_lunar_text_forms() -> None:
     assert calendar.parse_lunar("闰04-10").chinese == "闰四月初十"
     assert calendar.parse_lunar("12-23").chinese == "腊月廿三"
     assert calendar.parse_lunar("01-30").chinese == "正月三十"
-    for bad in ("13-01", "00-10", "04-31", "4-10", "闰闰04-10", "04/10", ""):
+    # as people type and say it (the twenty-third round): without its zeros, in Chinese
+    assert calendar.parse_lunar("4-10") == calendar.parse_lunar("四月初十") == calendar.LunarDay(4, 10, False)
+    assert calendar.parse_lunar("闰4-10") == calendar.parse_lunar("闰四月初十") == calendar.LunarDay(4, 10, True)
+    assert calendar.parse_lunar("十二月二十三") == calendar.parse_lunar("腊月廿三") == calendar.LunarDay(12, 23)
+    for bad in ("13-01", "00-10", "04-31", "4-31", "闰闰04-10", "04/10", "", "十三月初一", "四月三十一", "04-10\n"):
         with pytest.raises(ValueError, match="expected MM-DD"):
             calendar.parse_lunar(bad)
 

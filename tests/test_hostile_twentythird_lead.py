@@ -222,3 +222,33 @@ def test_a_new_customers_refused_birthday_names_the_option_not_a_file_never_writ
         refused = kehu("customer", "add", "--name", "甲", "--birthday", typed, store=store)
         assert refused.code == 1 and said in refused.err and "customer.yaml" not in refused.err, refused.err
     assert not list(store.glob("customers/*/*/customer.yaml"))
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("六月初八", "06-08"), ("闰四月初十", "闰04-10"), ("腊月廿三", "12-23"),
+                                             ("十二月二十三", "12-23"), ("6-8", "06-08"), ("闰6-30", "闰06-30")])
+def test_a_lunar_birthday_is_taken_as_people_say_it(tmp_path: Path, typed: str, kept: str) -> None:
+    """A lunar birthday is said and written in Chinese (六月初八, 腊月廿三) or without its
+    leading zeros (6-8); every door refused them ("expected MM-DD"), the CLI, `customer set`,
+    a sheet's 农历生日 column alike. Each is now taken, kept as the contract's MM-DD, and its
+    reminder falls on the day the calendar says."""
+    import json
+
+    from .test_team_merge import ok
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    added = ok("customer", "add", "--name", "甲", "--lunar-birthday", typed, store=store).strip()
+    other = ok("customer", "add", "--name", "乙", store=store).strip()
+    ok("customer", "set", other, f"lunar_birthday={typed}", store=store)
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"姓名,农历生日\n丙,{typed}\n", encoding="utf-8")
+    ok("import", str(sheet), "--format", "sheet", store=store)
+    kept_as = {c["name"]: c["lunar_birthday"] for c in json.loads(ok("customer", "list", "--json", store=store))}
+    assert kept_as == {"甲": kept, "乙": kept, "丙": kept}, kept_as
+    assert kehu("check", store=store).code == 0
+    # the reminder of 2027 falls where the calendar puts that lunar day
+    from kehu_core.calendar import lunar_to_solar
+
+    day = lunar_to_solar(kept, 2027)
+    due = json.loads(ok("--today", day.isoformat(), "reminders", "--days", "1", "--json", store=store))
+    assert any(r["customer_id"] == added and r["rule"] == "lunar-birthday" for r in due), due

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticKnownError
 
-from ..calendar import birthday_text, parse_lunar, parse_solar
+from ..calendar import birthday_text, parse_solar, typed_lunar
 from ..clock import day_range_problem, typed_day
 from ..i18n import _
 from ..keytext import composed
@@ -55,9 +55,9 @@ def check_birthday(value: str) -> str:
 
 
 def check_lunar_birthday(value: str) -> str:
-    """``MM-DD`` in the Chinese lunar calendar; ``闰MM-DD`` for a leap month."""
-    parse_lunar(value)  # the one parser, in kehu_core.calendar
-    return birthday_text(value)
+    """``MM-DD`` in the Chinese lunar calendar; ``闰MM-DD`` for a leap month; typed as people
+    say it (``六月初八``, ``6-8``), kept as ``06-08`` (``calendar.typed_lunar``)."""
+    return typed_lunar(value)  # the one parser, in kehu_core.calendar; raises ValueError saying why
 
 
 def region_context(region: str) -> dict[str, Any]:
