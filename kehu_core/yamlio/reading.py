@@ -19,9 +19,10 @@ from ..i18n import N_, _
 from ..yamlaliases import may_alias, refuse_alias_bombs
 from . import setaside
 from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
-from .numbers import FLOAT_DIGITS, beyond_float, whole_number
+from .numbers import beyond_float, whole_number
 from .roundtrip import _rt, line_of
 from .scalars import BOOL, FLOAT, INT, PLAIN_NUMBERS_AND_BOOLS
+from .scan_rules import editor_may_refuse, refuse_what_the_editor_refuses, rs_differs
 from .setaside import SetAside, set_aside
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -161,95 +162,6 @@ except ImportError:  # pragma: no cover - platforms without a yaml-rs wheel
     yaml_rs = None
 
 _RS_LINE = re.compile(r"line (\d+)")
-# yaml-rs ignores tags (`!!python/object`, `!!binary`), reads `a\n---\nb` as a list of
-# documents and accepts control characters, where PyYAML and ruamel refuse them: such rare
-# files are parsed by PyYAML, so every loader agrees on what is a valid record.
-_RS_TAG = re.compile(r"(?:^|[\s\[\{,])!", re.M)
-_RS_DOCUMENTS = re.compile(r"^(?:---|\.\.\.)", re.M)
-_RS_CONTROL = yaml.reader.Reader.NON_PRINTABLE
-# yaml-rs also reads as numbers plain words YAML 1.2's core schema (and PyYAML) keep as text:
-# digits with underscores (`_0`, `1_000`), `0X`/`0O`/`0B`/`0b` prefixes, a signed `+0x1`
-# (hypothesis found `_: _0` and `id: 0X0`). A false alarm only costs the slower loader.
-_RS_NUMBER = re.compile(
-    r"(?:^|(?<=[\s\[{,]))"
-    r"(?:[-+]?(?:[0-9._eE+-]*_[0-9._eE+-]*|0[XOBb][0-9A-Fa-f_]*)|[-+]0[xo][0-9A-Fa-f_]*|0[xo][0-9A-Fa-f]*_[0-9A-Fa-f_]*)"
-    r"(?=\s*(?:$|[,\]}#:]))", re.M)
-# what each of its three ways needs written in the text (a date's `-0` is none of them: it
-# sent nearly every record through the regex, 9.5 µs of the 16 of this test)
-_RS_NUMBER_HINTS = ("_", "0X", "0O", "0B", "0b", "+0x", "+0o", "-0x", "-0o")
-# a number yaml-rs would make a float of fewer digits than written (_construct_float); 16
-# digits or points in a row (a false alarm, a long phone number, only costs the slower loader)
-_RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{FLOAT_DIGITS - 1}}}")  # 1.3 µs a record
-# `|`, `>` or `?` starting a value inside a flow collection (`[a, |x]`, `{a: >x}`, `[a, ?x]`):
-# yaml-rs reads the text '|x', '>x', '?x' where PyYAML and the editor refuse the first two (an
-# indicator, not text) and read `?x` as a mapping: `kehu check` said ok and `customer set` refused
-_RS_FLOW_INDICATOR = re.compile(r"[\[{,][ \t]*[|>?]|[\[{,][^\n\]}]*?:[ \t]+[|>?]")
-# a block scalar left empty at the end of the file (`notes: |`, then nothing or blank lines):
-# yaml-rs reads "\n" where YAML 1.2 (PyYAML, the editor) reads "" (its header, the last line)
-_RS_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[\s:-])[|>][0-9+-]*[ \t]*(?:#.*)?$")
-
-
-def _rs_differs(text: str) -> bool:
-    """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
-    control characters, numbers beyond YAML 1.2's core schema, numbers longer than a float, an
-    empty block scalar at the end, an indicator starting a value in a flow collection).
-    Plain substring tests first: one regex over every file cost 6 µs."""
-    return (("!" in text and _RS_TAG.search(text) is not None)
-            or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
-            or _RS_CONTROL.search(text) is not None
-            or _RS_LONG_NUMBER.search(text) is not None
-            or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
-            or _ends_in_block_header(text)
-            or (("[" in text or "{" in text) and ("|" in text or ">" in text or "?" in text)
-                and _RS_FLOW_INDICATOR.search(text) is not None)
-            or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
-
-
-def _ends_in_block_header(text: str) -> bool:
-    """Whether the last line of ``text`` that is not blank opens a block scalar (``|``, ``>``)."""
-    last = text.rstrip().rpartition("\n")[2]
-    return ("|" in last or ">" in last) and _RS_EMPTY_BLOCK_AT_END.search(last) is not None
-
-
-# a block scalar whose header (`|`, `>`, no indentation digit) is followed by blank lines, one of
-# them holding spaces: the editor (ruamel) refuses it when the first line of text is indented
-# further ("more indented follow up line than first"), which YAML 1.2, PyYAML and yaml-rs take
-_SPACES_BEFORE_BLOCK_TEXT = re.compile(r"[|>][-+]?[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*\r?\n)*? +\r?\n")
-
-
-def _refuse_what_the_editor_refuses(path: Path, text: str) -> None:
-    """A file the scan's loaders read and the round-trip editor (ruamel) refuses: ``kehu check``
-    said ok while ``customer set`` failed. Two such kinds are known, both rare, so only files that
-    may be one are tried with the editor's parser here, and every door refuses them alike:
-
-    - a tab after ``key:`` or in a plain value (yaml-rs and libyaml read some such files);
-    - a blank line holding spaces before a block scalar's first line of text indented further
-      (``notes: |``, a line of two spaces, ``    text``: an editor that keeps a blank line's
-      indentation writes one)."""
-    from ruamel.yaml.error import MarkedYAMLError
-
-    try:
-        _rt().load(text)
-    except (MarkedYAMLError, yaml.YAMLError) as exc:
-        problem = problem_from_yaml_error(path, exc)
-        if "\\t" in problem.message or "\t" in problem.message:
-            raise YamlFileError(Problem(path, problem.line, "a tab character where YAML needs "
-                                        "spaces (after 'key:' or in a plain value): replace tabs "
-                                        "with spaces, or quote the value")) from None
-        if "more indented follow up line than first" in problem.message:
-            raise YamlFileError(Problem(path, problem.line, _(
-                "a blank line holding spaces comes before this text of a block (after `|` or `>`) "
-                "indented further, which kehu's editor cannot read: remove the spaces of the blank "
-                "line above"))) from None
-    except Exception:  # anything else is the other loaders' to report as they do
-        return
-
-
-def _editor_may_refuse(text: str) -> bool:
-    """Whether ``text`` may be one of the files :func:`_refuse_what_the_editor_refuses` knows."""
-    return "\t" in text or (("|" in text or ">" in text) and _SPACES_BEFORE_BLOCK_TEXT.search(text) is not None)
-
-
 def load_scan(path: Path) -> Any:
     """Parse a record for a scan (index, check), as fast as possible.
 
@@ -260,9 +172,9 @@ def load_scan(path: Path) -> Any:
         return load_fast(path)
     try:
         text = _parsed_text(read_text(path), path)
-        if _editor_may_refuse(text):
-            _refuse_what_the_editor_refuses(path, text)
-        if _rs_differs(text):
+        if editor_may_refuse(text):
+            refuse_what_the_editor_refuses(path, text)
+        if rs_differs(text):
             return load_fast(path, loader=ScanLoader)  # as yaml-rs reads: plain dates stay text
         return yaml_rs.loads(text, parse_datetime=False)
     except _FileProblem as exc:
@@ -314,7 +226,7 @@ def load_entries(path: Path) -> Any:
 
 
 def _entries(path: Path, text: str) -> Any:
-    if yaml_rs is None or "\t" in text or "\\" in text or _rs_differs(text) or _QUOTED_DATE.search(text):
+    if yaml_rs is None or "\t" in text or "\\" in text or rs_differs(text) or _QUOTED_DATE.search(text):
         return _load_fast_text(path, text)  # the text read once, whichever loader reads it
     try:
         return _dated(yaml_rs.loads(text, parse_datetime=False))
