@@ -16,7 +16,7 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
-from kehu_core import calendar, i18n
+from kehu_core import calendar, holidays_cn, i18n
 from kehu_core import reminder_engine as engine
 from kehu_core.models import Customer
 from kehu_core.services import segments
@@ -70,7 +70,7 @@ def test_a_30th_the_month_lacks_is_the_29th() -> None:
     assert calendar.lunar_to_solar("12-29", 2029) == D(2030, 2, 1)
     # 大年三十 of lunar 2025 is 腊月廿九, the day the holidays package calls 农历除夕
     eve = calendar.lunar_to_solar("12-30", 2025)
-    assert eve == D(2026, 2, 16) and calendar.days_off(eve, eve) == {eve: "农历除夕"}
+    assert eve == D(2026, 2, 16) and holidays_cn.days_off(eve, eve) == {eve: "农历除夕"}
 
 
 def test_a_late_lunar_date_can_fall_twice_or_never_in_a_solar_year() -> None:
@@ -107,27 +107,27 @@ def test_birthdays_of_a_customer_with_ages_and_labels() -> None:
 
 
 def test_holidays_and_make_up_workdays_2025_2026() -> None:
-    off = calendar.days_off(D(2025, 1, 1), D(2025, 12, 31))
+    off = holidays_cn.days_off(D(2025, 1, 1), D(2025, 12, 31))
     assert off[D(2025, 1, 28)] == "农历除夕"  # a statutory holiday since 2025
     assert off[D(2025, 1, 29)] == "春节"
     assert off[D(2025, 2, 3)] == "休息日（由 2025-01-26 调休）"
-    assert calendar.makeup_workdays(D(2025, 1, 1), D(2025, 12, 31)) == [
+    assert holidays_cn.makeup_workdays(D(2025, 1, 1), D(2025, 12, 31)) == [
         D(2025, 1, 26), D(2025, 2, 8), D(2025, 4, 27), D(2025, 9, 28), D(2025, 10, 11)]
-    assert calendar.makeup_workdays(D(2026, 1, 1), D(2026, 3, 31)) == [D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28)]
-    assert calendar.is_workday(D(2026, 2, 14))  # a Saturday, worked for 春节
-    assert not calendar.is_workday(D(2026, 2, 20))  # a Friday off, moved from 02-14
-    assert not calendar.is_workday(D(2026, 2, 21))  # an ordinary Saturday
-    assert calendar.is_workday(D(2026, 3, 2))
-    first = {(h.name, h.day) for h in calendar.statutory_holidays([2025, 2026])}
+    assert holidays_cn.makeup_workdays(D(2026, 1, 1), D(2026, 3, 31)) == [D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28)]
+    assert holidays_cn.is_workday(D(2026, 2, 14))  # a Saturday, worked for 春节
+    assert not holidays_cn.is_workday(D(2026, 2, 20))  # a Friday off, moved from 02-14
+    assert not holidays_cn.is_workday(D(2026, 2, 21))  # an ordinary Saturday
+    assert holidays_cn.is_workday(D(2026, 3, 2))
+    first = {(h.name, h.day) for h in holidays_cn.statutory_holidays([2025, 2026])}
     assert {("春节", D(2025, 1, 29)), ("中秋节", D(2025, 10, 6)), ("国庆节", D(2025, 10, 1)),
             ("春节", D(2026, 2, 17)), ("中秋节", D(2026, 9, 25)), ("元旦", D(2026, 1, 1))} <= first
-    assert [h.day for h in calendar.statutory_holidays([2027], ["春节"])] == [D(2027, 2, 6)]
-    assert calendar.lunar_festivals({"元宵节": "01-15"}, D(2026, 1, 1), D(2026, 12, 31)) == [
-        calendar.Holiday("元宵节", D(2026, 3, 3))]
+    assert [h.day for h in holidays_cn.statutory_holidays([2027], ["春节"])] == [D(2027, 2, 6)]
+    assert holidays_cn.lunar_festivals({"元宵节": "01-15"}, D(2026, 1, 1), D(2026, 12, 31)) == [
+        holidays_cn.Holiday("元宵节", D(2026, 3, 3))]
 
 
 def test_importing_the_module_loads_no_date_library() -> None:
-    code = ("import sys, kehu_core.calendar, kehu_core.models; "
+    code = ("import sys, kehu_core.calendar, kehu_core.holidays_cn, kehu_core.models; "
             "print(sorted({'lunardate', 'holidays'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -137,7 +137,7 @@ def test_holiday_tables_kept_in_the_cache_agree_with_the_package(tmp_path: Path)
     """The years' tables are kept in the user's cache (a later command does not import the
     holidays package); what comes back from it is what the package says, and a damaged file
     is worked out again rather than believed."""
-    code = ("import sys, datetime as dt, json; from kehu_core import calendar as c;"
+    code = ("import sys, datetime as dt, json; from kehu_core import holidays_cn as c;"
             "off = c.days_off(dt.date(2024, 1, 1), dt.date(2027, 12, 31));"
             "work = c.makeup_workdays(dt.date(2024, 1, 1), dt.date(2027, 12, 31));"
             "print(json.dumps([{str(d): v for d, v in off.items()}, [str(d) for d in work],"

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from kehu_core import calendar, complaints
+from kehu_core import calendar, complaints, holidays_cn
 from kehu_core.i18n import N_, _, format_decimal
 from kehu_core.models import Complaint, Customer, Purchase, Reminder, on_one_line
 from kehu_core.names import shown
@@ -191,10 +191,10 @@ def holiday_dates(
     years: tuple[int, ...], names: tuple[str, ...], lunar: tuple[tuple[str, str], ...]
 ) -> list[tuple[str, dt.date]]:
     """First day of each wanted holiday in ``years``: statutory ones (春节, 中秋节 ...) and the
-    extra lunar festivals of the settings, both from kehu_core.calendar."""
-    found = [(h.name, h.day) for h in calendar.statutory_holidays(years, names)]
+    extra lunar festivals of the settings, both from kehu_core.holidays_cn."""
+    found = [(h.name, h.day) for h in holidays_cn.statutory_holidays(years, names)]
     window = dt.date(min(years), 1, 1), dt.date(max(years), 12, 31)
-    found += [(h.name, h.day) for h in calendar.lunar_festivals(dict(lunar), *window)]
+    found += [(h.name, h.day) for h in holidays_cn.lunar_festivals(dict(lunar), *window)]
     return sorted(found, key=lambda x: (x[1], x[0]))
 
 
