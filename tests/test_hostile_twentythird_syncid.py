@@ -148,3 +148,44 @@ def test_a_merge_by_hand_of_a_profile_edited_and_merged_away_is_finished_into_th
         assert "+8613700137000" in shown["phones"] and "绿茶" in shown["tags"], shown
         assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["普洱", "龙井"], shown
         assert kehu("points", "show", y, "--json", store=clone).json()["balance"] == 400
+
+
+@pytest.mark.parametrize(("change", "by_hand"), [("tag", False), ("sale", False), ("sale", True)])
+def test_a_referral_to_another_customer_merged_away_follows_it_beside_an_edited_profile(
+        tmp_path: Path, remote: Path, change: str, by_hand: bool) -> None:  # noqa: F811
+    """The supervisor merges 甲 into 乙 and 丙 into 丁 and syncs; a rep, meanwhile, tags 甲 (or
+    records a sale of 甲: its points follow 甲) and records that 丙 referred 张三, then syncs (or
+    merges by hand, `git pull`, first). The sync merged 甲 into 乙 again (a commit after the
+    merge's) and then looked for references to the customers merged away from the wrong commit
+    (the merge's parent was that commit now; by hand, it had no second parent): 张三's referrer
+    still named 丙, gone, and the sync was undone, "referrer: no such customer", at every try.
+    张三 names 丁."""
+    from .test_team_merge import first_clone, new_clone
+
+    a = first_clone(tmp_path, remote)
+    x, y, z, w, s = (ok("customer", "add", "--name", name, "--phone", phone, store=a).strip() for name, phone in
+                     (("甲", "13800138000"), ("乙", "13800138001"), ("丙", "13800138002"), ("丁", "13800138003"),
+                      ("张三", "13800138004")))
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    ok("customer", "merge", y, x, store=a)
+    ok("customer", "merge", w, z, store=a)
+    sync(a)
+    if change == "tag":
+        ok("customer", "set", x, "tags+=绿茶", store=b)
+    else:
+        ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=b)
+    ok("customer", "set", s, f"referrer={z}", store=b)
+    if by_hand:
+        git(b, "add", "-A")
+        git(b, "commit", "-q", "-m", "mine")
+        subprocess.run(["git", "pull", "--no-rebase", "--no-edit"], cwd=b, capture_output=True, text=True)
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    sync(a)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert kehu("customer", "show", s, "--json", store=clone).json()["referrer"] == w
+        shown = kehu("customer", "show", y, "--json", store=clone).json()
+        assert ("绿茶" in shown["tags"]) if change == "tag" else (
+            [i["name"] for p in shown["purchases"] for i in p["items"]] == ["碧螺春"]), shown

@@ -117,7 +117,7 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
                                     + merge_settling.settle_ledgers(root, gitops.unmerged_paths(root)))
             and not gitops.unmerged_paths(root)):  # a plan (a ledger) changed here, reset there: merged
         result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
-    edited: list[tuple[str, str, str]] = []
+    edited: list[sync_settled_files.MergeAgain] = []
     renumbered: list[str] = []
     if result.returncode != 0:  # a profile edited here, merged into another there (or the other way)
         edited = sync_settled_files.keep_edited_merged_away(store) or sync_settled_files.merged_into_two(store)
@@ -128,12 +128,14 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
         if edited or renumbered or kept:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
+        # this clone's side, by its commit: what follows commits after the merge (HEAD^1 moves)
+        ours = gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^1", check=False).stdout.strip() or "HEAD^1"
         # a customer merged away on one side, records added to it on the other: they follow it
         followed = sync_merged_away.follow_merged_customers(store, ref)
         stuck = [] if followed else merge_settling.reopen_orphaned_customers(root, ref)
         if not stuck:
             return (followed + renumbered + sync_settled_files.merge_again(store, edited)
-                    + sync_merged_away.follow_references(store, ref))
+                    + sync_merged_away.follow_references(store, ref, ours))
     else:
         stuck = gitops.unmerged_paths(root)
     if not stuck:

@@ -69,24 +69,27 @@ def follow_merged_customers(store: Store, ref: str) -> list[str]:
     return done
 
 
-def follow_references(store: Store, ref: str) -> list[str]:
+def follow_references(store: Store, ref: str, ours: str = "HEAD^1") -> list[str]:
     """After a merge of ``ref`` git finished alone (HEAD the merge, HEAD^1 this clone's side):
     each customer one side merged into another (``also_known`` of the one kept, changed on that
     side since the merge base) that a place outside its folder still names, as the other side
     wrote it meanwhile (a referral, a visit plan, a segment's ids, a ledger entry's ``ref``, a
     reminder's key: :mod:`.customer_refs`' list), names the customer kept, as ``customer merge``
     would have made it had it been there, one commit. Git merged those cleanly, and the sync was
-    refused for ever ("referrer: no such customer"), or a planned visit was left out. Returns
+    refused for ever ("referrer: no such customer"), or a planned visit was left out. ``ours``:
+    this clone's side of the merge, named by its commit when commits followed the merge (a
+    customer merged into the kept one again: HEAD^1 was that commit's parent then, the other
+    side's merges not asked, and a referral to one of them was refused at every sync). Returns
     what was done, one line each."""
     root = store.root
-    base = gitops.run(root, "merge-base", "HEAD^1", ref, check=False).stdout.strip()
+    base = gitops.run(root, "merge-base", ours, ref, check=False).stdout.strip()
     if not base:
         return []
     from .customer_reid import given_new_ids
 
-    absorbed = {**absorbed_by(store.root, "HEAD^1", base), **absorbed_by(store.root, ref, base)}
+    absorbed = {**absorbed_by(store.root, ours, base), **absorbed_by(store.root, ref, base)}
     # a customer given a new id (`kehu customer reid`) is followed as one merged away
-    renamed = {**given_new_ids(root, base, "HEAD^1"), **given_new_ids(root, base, ref)}
+    renamed = {**given_new_ids(root, base, ours), **given_new_ids(root, base, ref)}
     absorbed.update(renamed)
     gone = {other: keep for other, keep in sorted(absorbed.items())
             if not store.customer_file(other).exists() and store.customer_file(keep).exists()}
@@ -99,7 +102,7 @@ def follow_references(store: Store, ref: str) -> list[str]:
     named = {other: keep for other, keep in gone.items() if named_elsewhere(other, keep)}
     if not named:
         return []
-    store.index.refresh_changed(gitops.changed_paths(root, "HEAD^1", "HEAD"))  # the merge's files
+    store.index.refresh_changed(gitops.changed_paths(root, ours, "HEAD"))  # the merge's files
     return _follow_named(store, named, set(renamed))
 
 
@@ -150,7 +153,9 @@ def follow_up_hand_merge(store: Store) -> list[str]:
         return follow_up_rebased(store, upstream)
     if upstream and not gitops.run(root, "merge-base", "--is-ancestor", "HEAD", upstream, check=False).returncode:
         return []  # the remote has it: followed up where it was made
-    return follow_merged_customers(store, "HEAD^2") + follow_references(store, "HEAD^2")
+    # named by their commits: records followed below are a commit, after which HEAD^2 is none
+    ours, theirs = (gitops.run(root, "rev-parse", side, check=False).stdout.strip() for side in ("HEAD^1", "HEAD^2"))
+    return follow_merged_customers(store, theirs) + follow_references(store, theirs, ours)
 
 
 def follow_up_rebased(store: Store, upstream: str) -> list[str]:
