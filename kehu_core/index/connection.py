@@ -5,6 +5,7 @@ snapshots, closing. The other parts of the ``Index`` (refresh, queries, plugin d
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
-from .schema import connect, delete, remake
+from .schema import connect, delete, full, remake
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -30,12 +31,8 @@ def failure_text(exc: BaseException) -> str | None:
     """What to tell the user of an :data:`IndexFailure` that is theirs to mend, not kehu's bug
     (None for any other): a full disk, which SQLite says in its own words ("database or disk is
     full") and kehu said as "internal error: OperationalError"."""
-    from .schema import full
-
     if not full(exc):
         return None
-    import errno
-
     from ..errors import os_error_text
     from ..i18n import _
 

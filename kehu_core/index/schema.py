@@ -308,16 +308,21 @@ _DAMAGE_CODES = (10, 11, 26)
 _FULL = 13
 
 
+def _primary_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code of ``exc`` (its extended code's low byte), None for an
+    error that is not SQLite's."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(exc, sqlite3.DatabaseError) and code is not None else None
+
+
 def full(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the disk (or the file system's quota) is full."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF == _FULL
+    return _primary_code(exc) == _FULL
 
 
 def damaged(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the index's file is damaged (not locked, busy, full)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF in _DAMAGE_CODES
+    return _primary_code(exc) in _DAMAGE_CODES
 
 
 def remake(path: Path, opened: tuple[int, int] | None, file_id: Callable[[Path], tuple[int, int] | None]
