@@ -33,7 +33,7 @@ def customer_group() -> None:
 @click.option("--email", multiple=True, help="Email address; repeat for several.")
 @click.option("--tag", multiple=True, help="Tag; repeat for several.")
 @click.option("--birthday", help="YYYY-MM-DD, or --MM-DD when the year is unknown.")
-@click.option("--lunar-birthday", help="MM-DD in the lunar calendar (06-08), or as a calendar says it (六月初八).")
+@click.option("--lunar-birthday", help="MM-DD in the lunar calendar (06-08), or as a Chinese calendar writes it.")
 @click.option("--owner", help="The rep who looks after this customer.")
 @click.option("--level", help="Member level, e.g. 金卡.")
 @click.option("--referrer", help="Id of the customer who referred this one.")

@@ -30,7 +30,7 @@ HINTS = {
     "tags": "VIP, 老客户",
     "interests": "品茶, 书法",
     "birthday": N_("YYYY-MM-DD or --MM-DD"),
-    "lunar_birthday": N_("MM-DD (lunar calendar) or 六月初八"),
+    "lunar_birthday": N_("MM-DD (lunar calendar), or in Chinese"),
     "created": "YYYY-MM-DD",
     "referrer": N_("customer id"),
 }
