@@ -10,6 +10,7 @@ import pytest
 
 from kehu_core.ids import shard
 from kehu_core.store import Store
+from kehu_core.testing import Result
 
 from .conftest import git, kehu
 from .test_team_merge import first_clone, new_clone, ok, remote, sale_of_one_merged_away, sold_while_merged_away, sync  # noqa: F401
@@ -120,6 +121,19 @@ def _both_with_points(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, st
     return a, new_clone(tmp_path, remote, "b"), x, y
 
 
+def changed_then_synced(a: Path, b: Path, x: str, change: str, changer: Path) -> Result:
+    """甲's points redeemed (``change`` "redeem") or a sale of 甲 recorded in ``changer``, then b
+    synced and a's sync run (exit 0 asserted): what a's sync said."""
+    if change == "redeem":
+        ok("points", "redeem", x, "100", "--reason", "杯子", store=changer)
+    else:
+        ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=changer)
+    sync(b)
+    synced = kehu("sync", store=a)
+    assert synced.code == 0, synced.err
+    return synced
+
+
 @pytest.mark.parametrize(("change", "merged_here"),
                          [("redeem", True), ("redeem", False), ("purchase", True), ("purchase", False)])
 def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_points(
@@ -133,13 +147,7 @@ def test_points_of_a_customer_merged_away_follow_it_into_a_kept_customer_with_po
     a, b, x, y = _both_with_points(tmp_path, remote)
     merger, changer = (a, b) if merged_here else (b, a)
     ok("customer", "merge", y, x, store=merger)
-    if change == "redeem":
-        ok("points", "redeem", x, "100", "--reason", "杯子", store=changer)
-    else:
-        ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=changer)
-    sync(b)
-    synced = kehu("sync", store=a)
-    assert synced.code == 0, synced.err
+    synced = changed_then_synced(a, b, x, change, changer)
     where = "the other clone follow it into {y}, into whom this" if merged_here else \
         "this clone follow it into {y}, into whom the other"
     assert f"the records of {x} added in {where.format(y=y)} clone merged it" in synced.err, synced.err

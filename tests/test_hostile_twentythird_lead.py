@@ -186,25 +186,32 @@ echo $? > ../../code-after
     assert "甲" in (tmp_path / "listed-after").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("typed", ["1990/5/1", "1990-5-1", "１９９０/５/１"])
-def test_a_birthday_is_typed_as_every_date_option_takes_a_day(tmp_path: Path, typed: str) -> None:
-    """`customer add --birthday 1990/5/1` was refused ("expected YYYY-MM-DD or --MM-DD") while
-    `purchase add --date 2026/11/1` and a sheet's birthday column `1990/5/1` were taken: one day
-    typed, two rules. A birthday is now taken as every date option takes a day, and kept as
-    1990-05-01, by `customer add`, `customer set` and a sheet alike."""
+def _typed_at_three_doors(tmp_path: Path, field: str, column: str, typed: str) -> tuple[Path, str, dict[str, str]]:
+    """``typed`` given as ``field`` by `customer add` (甲), `customer set` (乙) and a sheet's
+    ``column`` (丙) in a new store: the store, 甲's id, and each one's ``field`` as listed."""
     import json
 
     from .test_team_merge import ok
 
     store = tmp_path / "store"
     assert kehu("init", str(store)).code == 0
-    added = ok("customer", "add", "--name", "甲", "--birthday", typed, store=store).strip()
+    added = ok("customer", "add", "--name", "甲", "--" + field.replace("_", "-"), typed, store=store).strip()
     other = ok("customer", "add", "--name", "乙", store=store).strip()
-    ok("customer", "set", other, f"birthday={typed}", store=store)
+    ok("customer", "set", other, f"{field}={typed}", store=store)
     sheet = tmp_path / "sheet.csv"
-    sheet.write_text(f"name,birthday\n丙,{typed}\n", encoding="utf-8")
+    sheet.write_text(f"name,{column}\n丙,{typed}\n", encoding="utf-8")
     ok("import", str(sheet), "--format", "sheet", store=store)
-    born = {c["name"]: c["birthday"] for c in json.loads(ok("customer", "list", "--json", store=store))}
+    listed = json.loads(ok("customer", "list", "--json", store=store))
+    return store, added, {c["name"]: c[field] for c in listed}
+
+
+@pytest.mark.parametrize("typed", ["1990/5/1", "1990-5-1", "１９９０/５/１"])
+def test_a_birthday_is_typed_as_every_date_option_takes_a_day(tmp_path: Path, typed: str) -> None:
+    """`customer add --birthday 1990/5/1` was refused ("expected YYYY-MM-DD or --MM-DD") while
+    `purchase add --date 2026/11/1` and a sheet's birthday column `1990/5/1` were taken: one day
+    typed, two rules. A birthday is now taken as every date option takes a day, and kept as
+    1990-05-01, by `customer add`, `customer set` and a sheet alike."""
+    store, added, born = _typed_at_three_doors(tmp_path, "birthday", "birthday", typed)
     assert born == {"甲": "1990-05-01", "乙": "1990-05-01", "丙": "1990-05-01"}, born
     assert "birthday: '1990-05-01'" in next(store.glob(f"customers/*/{added}/customer.yaml")).read_text(
         encoding="utf-8")
@@ -235,15 +242,7 @@ def test_a_lunar_birthday_is_taken_as_people_say_it(tmp_path: Path, typed: str, 
 
     from .test_team_merge import ok
 
-    store = tmp_path / "store"
-    assert kehu("init", str(store)).code == 0
-    added = ok("customer", "add", "--name", "甲", "--lunar-birthday", typed, store=store).strip()
-    other = ok("customer", "add", "--name", "乙", store=store).strip()
-    ok("customer", "set", other, f"lunar_birthday={typed}", store=store)
-    sheet = tmp_path / "sheet.csv"
-    sheet.write_text(f"姓名,农历生日\n丙,{typed}\n", encoding="utf-8")
-    ok("import", str(sheet), "--format", "sheet", store=store)
-    kept_as = {c["name"]: c["lunar_birthday"] for c in json.loads(ok("customer", "list", "--json", store=store))}
+    store, added, kept_as = _typed_at_three_doors(tmp_path, "lunar_birthday", "农历生日", typed)
     assert kept_as == {"甲": kept, "乙": kept, "丙": kept}, kept_as
     assert kehu("check", store=store).code == 0
     # the reminder of 2027 falls where the calendar puts that lunar day

@@ -11,7 +11,7 @@ import pytest
 from kehu_core.store import Store
 
 from .conftest import git, kehu
-from .test_hostile_twentysecond_syncmsg import _both_with_points
+from .test_hostile_twentysecond_syncmsg import _both_with_points, changed_then_synced
 from .test_team_merge import ok, remote, sync  # noqa: F401
 
 
@@ -31,13 +31,7 @@ def test_a_profile_edited_and_records_changed_follow_a_customer_merged_away(
     ok("customer", "set", y, "level=金卡", store=merger)
     ok("customer", "merge", y, x, store=merger)
     ok("customer", "set", x, "phones+=13700137000", "tags+=绿茶", "level=银卡", store=changer)
-    if change == "redeem":
-        ok("points", "redeem", x, "100", "--reason", "杯子", store=changer)
-    else:
-        ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=changer)
-    sync(b)
-    synced = kehu("sync", store=a)
-    assert synced.code == 0, synced.err
+    synced = changed_then_synced(a, b, x, change, changer)
     said = synced.out + synced.err
     assert f"the changes to {x} made in one clone go into {y}" in said, said
     assert f"`kehu customer set {y} level=银卡`" in said, said

@@ -285,17 +285,8 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         where = f"{shown_path(exc.filename)}: " if exc.filename else ""  # path first: `path: what`, escaped
         click.echo(f"kehu: {where or gone_working_folder(exc)}{os_error_text(exc)}", err=True)
         return 1
-    except RuntimeError as exc:
-        loop = symlink_loop(exc)
-        if loop is None:
-            return _internal_error(exc)
-        _traceback(exc)
-        click.echo(f"kehu: {loop}", err=True)
-        return 1
     except Exception as exc:  # a bug: one line, the traceback only with --debug
-        from ..index.connection import failure_text  # (on the way out: the index is not light)
-
-        said = failure_text(exc)
+        said = _users_to_mend(exc)
         if said is None:
             return _internal_error(exc)
         _traceback(exc)
@@ -335,6 +326,17 @@ def _said(message: str) -> str:
     from .render import terminal_safe
 
     return terminal_safe(message)
+
+
+def _users_to_mend(exc: Exception) -> str | None:
+    """What to say of an error Python raises as no OSError though it is the user's to mend, not
+    kehu's bug (None for a bug): a link that leads back to itself (``RuntimeError`` before Python
+    3.13), a full disk met by the index (SQLite's error)."""
+    if isinstance(exc, RuntimeError):
+        return symlink_loop(exc)
+    from ..index.connection import failure_text  # (on the way out: the index is not light)
+
+    return failure_text(exc)
 
 
 def _internal_error(exc: Exception) -> int:
