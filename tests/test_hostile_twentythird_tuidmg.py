@@ -100,3 +100,44 @@ async def test_a_plugin_table_kept_across_a_rebuild_reads_the_new_file(tmp_path:
                          what="the plugin's panel")
         assert "failed" not in screen_text(app) and "closed database" not in screen_text(app)
     assert app.return_code is None
+
+
+@pytest.mark.asyncio
+async def test_the_screen_does_not_wait_for_the_index_made_again_after_damage(tmp_path: Path) -> None:
+    """`.kehu/index.sqlite` overwritten with junk under the open list, then the list sorted: the
+    index was made again from the records on the screen's thread, before the sort's read was
+    answered, so with 100 000 customers the app stood still for the whole rebuild. It is filled on
+    the background thread (here held busy, as a long job of its own would): the list says
+    "rebuilding the index…", keys are answered meanwhile, and the customers are listed again,
+    in the order asked for, when it is done."""
+    import asyncio
+    import threading
+
+    from kehu_tui.app import KehuApp
+
+    owners = ["李强", "王芳", "陈静", "刘洋"]
+    customers = [{"name": f"客户{n:03d}", "owner": owners[n % 4], "tags": [f"t{n % 7}"]} for n in range(120)]
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}, *customers])
+    app = KehuApp(store, today=TODAY, watch_interval=60)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
+        gate = threading.Event()
+        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
+        await pilot.pause(0.3)
+        overwrite(_index(store), log_left=False)
+        await pilot.press("s", "s")
+        try:
+            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
+                             what="the list saying the index is being made again")
+            await pilot.press("slash", *"赵敏")  # answered from the index as it is meanwhile
+            await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the search typed")
+            assert "rebuilding the index" in screen_text(app) and "客户000" not in screen_text(app)
+            await pilot.press("escape")
+        finally:
+            gate.set()
+        await busy
+        await wait_until(pilot, lambda: "121 customers" in screen_text(app)
+                         and "sorted by last contact" in screen_text(app), what="the customers listed again")
+        await pilot.press("slash", *"赵敏")
+        await wait_until(pilot, lambda: "1 found" in screen_text(app), what="赵敏 found")
+    assert app.return_code is None

@@ -26,7 +26,7 @@ from kehu_core.i18n import N_, _
 from kehu_core.plugins import PluginFailure
 from kehu_core.plugins import logger as plugin_logger
 
-from .background import Background, open_index_quickly
+from .background import Background, open_index_quickly, refill_index
 from .commands import CustomerCommands
 from .i18n import KehuCommandPalette, localize_bindings
 from .messages import CustomerSaved, OpenCustomer, StoreChanged
@@ -115,6 +115,8 @@ class KehuApp(App):
         self.plugin_failures = PluginFailureNotifier(self)
         self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)
         self._scan_said: str | None = None  # the watcher's failure last shown (_check_store)
+        self.rebuilding = False  # the index made anew after damage is being filled (_refill_index)
+        self._rebuilds = 0  # how many times it was made anew: a look at the files begun before is dropped
         # the day the app works at, always on screen: a demo or a --today store is not "now"
         self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
 
@@ -130,6 +132,7 @@ class KehuApp(App):
 
     def get_default_screen(self) -> Screen:
         open_index_quickly(self.store)
+        self.store.index.refill_elsewhere = self._refill_index  # the screen never waits for a rebuild
         return CustomersScreen(self.store)
 
     def on_mount(self) -> None:
@@ -157,6 +160,7 @@ class KehuApp(App):
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _check_store(self) -> None:
+        rebuilds = self._rebuilds
         try:
             changed = self.watcher.changed_files()
         except Exception as exc:  # e.g. a folder vanished mid-scan: say it and look again later
@@ -167,7 +171,7 @@ class KehuApp(App):
             changed = []
         else:
             self._scan_said = None
-        self.call_from_thread(self._checked, changed, self.watcher.settings_changed())
+        self.call_from_thread(self._checked, changed, self.watcher.settings_changed(), rebuilds)
 
     @work(thread=True, exclusive=True, group="merge", exit_on_error=False)
     def _show_merge_waiting(self) -> None:
@@ -191,7 +195,9 @@ class KehuApp(App):
             self.call_from_thread(self.notify, f"{shown}{more}", title=_("A merge is waiting for you"),
                                   severity="warning", timeout=30, markup=False)
 
-    def _checked(self, changed: list[Path], settings: str | None = None) -> None:
+    def _checked(self, changed: list[Path], settings: str | None = None, rebuilds: int = 0) -> None:
+        if self.rebuilding or rebuilds != self._rebuilds:
+            changed = []  # every file against an index being filled: the rebuild reads them all
         reread = settings is not None and self._reread_settings(settings)
         if changed:
             self.watcher.apply(changed)
@@ -200,6 +206,28 @@ class KehuApp(App):
             self._show_merge_waiting()
         if self.is_running:
             self.set_timer(self.watcher.next_delay, self._watch)
+
+    def _refill_index(self) -> None:
+        """The app's index was made anew after damage a read on the screen's thread met
+        (``kehu_core.index.mending``): it is filled from the records on the background thread,
+        not on this one (a rebuild of 100 000 customers held the screen still for a minute), and
+        the screens fill again when it is done; meanwhile they read the file as it is."""
+        self._rebuilds += 1
+        if not self.rebuilding:
+            self.rebuilding = True
+            self.notify(_("the index was damaged: it is being made again from the records…"), severity="warning")
+            self._refill()
+
+    @work(group="refill", exit_on_error=False)
+    async def _refill(self) -> None:
+        self.background.invalidate()  # a store of its own, reading the file made anew
+        try:
+            await self.background.run(refill_index)
+        except (KehuError, OSError) as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+        finally:
+            self.rebuilding = False
+            self.broadcast(StoreChanged(0))
 
     def _reread_settings(self, stamp: str) -> bool:
         """kehu.yaml changed underneath (``stamp``: as it is now): its settings read again into

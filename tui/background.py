@@ -72,6 +72,11 @@ def open_index_quickly(store: Store) -> None:
     store.use_index(index)
 
 
+def refill_index(store: Store) -> None:
+    """Fill ``store``'s index from the records (made anew after damage; a background job)."""
+    store.index.refresh()
+
+
 class Background:
     """One worker thread with a store of its own; jobs run one after the other.
 

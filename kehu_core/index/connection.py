@@ -9,7 +9,7 @@ import errno
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
@@ -50,6 +50,11 @@ class IndexConnection:
         self.path = index_file(store.root, store.state_dir)
         self.db = connect(self.path)
         self._opened = _file_id(self.path)
+        #: who fills the file made anew after damage (:meth:`mend`): None, this connection at once,
+        #: before the read that met it is answered (a command); the TUI's screen, which must not
+        #: wait for a rebuild of 100 000 customers, hands it to a worker and is answered from the
+        #: file as it is meanwhile
+        self.refill_elsewhere: Callable[[], None] | None = None
 
     def replaced(self) -> bool:
         """Whether the index's file is no longer the one this connection reads: another process

@@ -6,7 +6,9 @@ middle of its work instead: `.kehu/index.sqlite` overwritten or truncated under 
 TUI in a traceback ("file is not a database", "database disk image is malformed") at the list's
 next reload. Every public method of the ``Index`` is therefore wrapped here: the outermost call
 that meets the damage makes the file anew (:meth:`.connection.IndexConnection.mend`), fills it
-from the records and answers again. It is derived data; nothing stored is lost.
+from the records and answers again. It is derived data; nothing stored is lost. A connection
+whose thread must not wait for a rebuild (the TUI's screen) names who fills the file instead
+(``refill_elsewhere``), and is answered from the file as it is meanwhile.
 """
 
 from __future__ import annotations
@@ -91,7 +93,12 @@ def _streaming(method: Callable[..., Any]) -> Callable[..., Any]:
 
 def _mend(index: Any) -> None:
     index.mend()
-    if getattr(index, "store", None) is not None:
+    if getattr(index, "store", None) is None:
+        return
+    refill = getattr(index, "refill_elsewhere", None)
+    if refill is not None:  # a thread that must not wait for a rebuild (the TUI's screen)
+        refill()
+    else:
         index.refresh()  # filled from the records again, as a command's first open does
 
 

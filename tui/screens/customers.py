@@ -61,7 +61,9 @@ class CustomersScreen(Screen):
     def _update_status(self) -> None:
         q = self.table.query_state
         shown = self.table.fetched
-        if self.table.fetching and not shown:
+        if getattr(self.app, "rebuilding", False):  # the list fills again when it is done
+            what = _("rebuilding the index…")
+        elif self.table.fetching and not shown:
             what = "looking…"
         elif q.search:
             more = "+" if shown >= SEARCH_LIMIT else ""
