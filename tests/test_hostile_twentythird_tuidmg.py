@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from kehu_core import hookimpl
-from kehu_core.plugins import Panel
+from kehu_core.plugins import Column, Panel
 from kehu_core.testing import make_store, screen_text, wait_until
 
+from .test_hostile_twentyfirst_twentyfirstc import settings_changed
 from .test_hostile_twentysecond_tuiidx import overwrite
 
 TODAY = dt.date(2026, 11, 20)
@@ -140,4 +141,34 @@ async def test_the_screen_does_not_wait_for_the_index_made_again_after_damage(tm
                          and "sorted by last contact" in screen_text(app), what="the customers listed again")
         await pilot.press("slash", *"赵敏")
         await wait_until(pilot, lambda: "1 found" in screen_text(app), what="赵敏 found")
+    assert app.return_code is None
+
+
+class _Labelled:
+    """A plugin whose column's title is a setting of its own in kehu.yaml."""
+
+    @hookimpl
+    def tui_columns(self, store: Any) -> Any:
+        title = str(store.config.plugins.settings_for("labelled").get("title", "?"))
+        return [Column(title=title, value=lambda s, c: f"@{c.name}", key="label")]
+
+
+@pytest.mark.asyncio
+async def test_a_column_whose_title_changed_in_kehu_yaml_read_again_is_relabelled(tmp_path: Path) -> None:
+    """A colleague renamed a plugin's column (its title a setting in kehu.yaml, its key the same)
+    and a `kehu sync` in another terminal pulled it: the open TUI read the settings again and
+    asked the plugin for its columns, but the list kept the old title over the column, the
+    columns being made anew only when their keys changed. The column is relabelled."""
+    from kehu_tui.app import KehuApp
+
+    store = make_store(tmp_path / "store", today=TODAY, customers=[{"name": "赵敏"}],
+                       plugins={"labelled": _Labelled()}, settings={"labelled": {"title": "微信号"}})
+    app = KehuApp(store, today=TODAY, watch_interval=0.1)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "@赵敏" in screen_text(app), what="the list")
+        await pilot.pause(1.0)  # the app's first looks at the store are done
+        assert "微信号" in screen_text(app)
+        settings_changed(store.root, "title: 微信号", "title: 企业微信")
+        await wait_until(pilot, lambda: "企业微信" in screen_text(app), what="the column relabelled")
+        assert "微信号" not in screen_text(app).replace("企业微信", "") and "@赵敏" in screen_text(app)
     assert app.return_code is None

@@ -70,6 +70,7 @@ class CustomerTable(PlainTable):
         self._asked: set[str] = set()
         self._epoch = 0  # bumped when values go stale, so late answers are not taken as fresh
         self._plugin_columns: list[tuple[ListColumn, Column]] = []
+        self._headed: list[tuple[str, str]] = []  # the columns on screen: key and title
         self._rows_by_id: dict[str, Row] = {}
         self.total = 0
         self.unlisted = 0  # customers no list shows: their customer.yaml has a problem
@@ -95,7 +96,11 @@ class CustomerTable(PlainTable):
                                      max(len(column.title), 8)), column))
         return found
 
+    def _headings(self) -> list[tuple[str, str]]:
+        return [(c.key, c.title) for c in self.columns_spec]
+
     def _add_columns(self) -> None:
+        self._headed = self._headings()
         for column in BUILTIN_COLUMNS:
             self.add_column(Text(_(column.title)), width=column_width(self.store, column), key=column.key)
         for spec, _column in self._plugin_columns:
@@ -140,9 +145,9 @@ class CustomerTable(PlainTable):
         self.fetching = False
         self.loading = False
         self._exhausted = True  # clear() scrolls to the top, which must not load rows yet
-        columns = self.columns_spec
-        shown = [str(key.value) for key in self.columns]
-        self.clear(columns=shown != [c.key for c in columns])
+        # a column of another key, or of another title under its key (a plugin's label, read
+        # again from kehu.yaml), is made anew: the rows go anyway, the titles stayed as they were
+        self.clear(columns=self._headed != self._headings())
         if not self.columns:  # the plugins' columns changed with kehu.yaml (follow_settings)
             self._add_columns()
         self._exhausted = False
