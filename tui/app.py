@@ -38,7 +38,7 @@ from .screens.help import HelpScreen
 from .screens.interaction import AddInteractionScreen
 from .screens.reports import CreditScreen, ReferralsScreen
 from .screens.today import TodayScreen
-from .watcher import StoreWatcher
+from .watcher import MANY_FILES, StoreWatcher
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
@@ -199,6 +199,10 @@ class KehuApp(App):
         if self.rebuilding or rebuilds != self._rebuilds:
             changed = []  # every file against an index being filled: the rebuild reads them all
         reread = settings is not None and self._reread_settings(settings)
+        if len(changed) > MANY_FILES:  # an index the look found made anew (every file), a big pull
+            self._refill_index(_("{count} files changed outside the app: reading them in the background…").format(
+                count=len(changed)))
+            changed = []
         if changed:
             self.watcher.apply(changed)
         if changed or reread:
@@ -207,16 +211,19 @@ class KehuApp(App):
         if self.is_running:
             self.set_timer(self.watcher.next_delay, self._watch)
 
-    def _refill_index(self) -> None:
+    def _refill_index(self, said: str | None = None) -> None:
         """The app's index was made anew after damage a read on the screen's thread met
-        (``kehu_core.index.mending``): it is filled from the records on the background thread,
-        not on this one (a rebuild of 100 000 customers held the screen still for a minute), and
-        the screens fill again when it is done; meanwhile they read the file as it is."""
+        (``kehu_core.index.mending``), or the watcher's look found more files changed than the
+        screen reads at once: they are read on the background thread, not on this one (a
+        rebuild of 100 000 customers held the screen still for minutes), and the screens fill
+        again when it is done; meanwhile they read the index as it is."""
         self._rebuilds += 1
         if not self.rebuilding:
             self.rebuilding = True
-            self.notify(_("the index was damaged: it is being made again from the records…"), severity="warning")
+            self.notify(said or _("the index was damaged: it is being made again from the records…"),
+                        severity="warning")
             self._refill()
+            self.broadcast(StoreChanged(0))  # the screens say so meanwhile
 
     @work(group="refill", exit_on_error=False)
     async def _refill(self) -> None:

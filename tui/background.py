@@ -74,7 +74,7 @@ def open_index_quickly(store: Store) -> None:
 
 def refill_index(store: Store) -> None:
     """Fill ``store``'s index from the records (made anew after damage; a background job)."""
-    store.index.refresh()
+    store.index.refresh(full=True)  # every file compared: what the watcher handed over, too
 
 
 class Background:
@@ -122,11 +122,21 @@ class Background:
             if not future.set_running_or_notify_cancel():
                 continue  # its caller stopped waiting before it started
             try:
-                result = self._call(generation, fn, args)
+                result = self._again_if_mended(generation, fn, args)
             except BaseException as exc:  # handed to the awaiting task, which says it
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+
+    def _again_if_mended(self, generation: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """:meth:`_call`, asked once more when the index met damage inside a read it could not ask
+        again itself (a plugin's snapshot) and made the file anew: answered from the new file."""
+        from kehu_core.index.mending import IndexDamaged
+
+        try:
+            return self._call(generation, fn, args)
+        except IndexDamaged:
+            return self._call(generation, fn, args)
 
     def _call(self, generation: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._store is None or self._store_generation != generation:

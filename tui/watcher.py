@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from kehu_core.store import Store
 
 
+#: changed files beyond which they are read on the background thread, not the screen's: a look
+#: that opened the index just made anew (overwritten under the app) found every file changed,
+#: and the screen read 100 000 of them before it answered a key
+MANY_FILES = 100
+
+
 class StoreWatcher:
     def __init__(self, store: Store, interval: float) -> None:
         self.store = store

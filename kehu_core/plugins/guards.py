@@ -223,7 +223,7 @@ class GuardedHooks:
                 checked = check_result(hook, run(), given if given is not None else kwargs)
                 return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
-            if stops_kehu(exc):
+            if stops_kehu(exc) or _index_mended(exc):
                 raise
             if isinstance(exc, TooSlow):
                 self._too_slow.add(name)
@@ -381,3 +381,17 @@ class GuardedHooks:
             for item in result:
                 if not any(item is old for old in inner):
                     self._calls[-1].given.append((name, item))
+
+
+def _index_mended(exc: BaseException) -> bool:
+    """Whether ``exc`` is the index saying it met damage inside a read it could not ask again and
+    made the file anew (``IndexDamaged``, from a plugin's read of the index in a snapshot of its
+    own): kehu's word for its caller to ask again, not the plugin's failure (the tiering plugin
+    was said to have failed, and the TUI's values card said "not computed")."""
+    from ..errors import KehuError
+
+    if not isinstance(exc, KehuError):
+        return False
+    from ..index.mending import IndexDamaged
+
+    return isinstance(exc, IndexDamaged)
