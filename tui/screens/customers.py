@@ -160,6 +160,7 @@ class CustomersScreen(Screen):
 
     def on_store_changed(self, event: StoreChanged) -> None:
         self.table.follow_settings()  # kehu.yaml read again may turn a plugin on or off
+        self.query_one(FilterBar).follow_settings()  # ... or rename the tiers it suggests
         self.table.forget_values()
         self.table.reload(keep_cursor=True)
         self._update_status()

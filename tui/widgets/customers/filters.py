@@ -71,6 +71,12 @@ class FilterBar(Horizontal):
     def _tier_names(self) -> list[str]:
         return [str(shown(n, self.store)) for n in tier_names(self.store)]  # as the list shows them
 
+    def follow_settings(self) -> None:
+        """The tier names suggested anew: kehu.yaml read again (a `kehu sync` in another
+        terminal) may have renamed the tiers, and the suggestions were made at compose."""
+        self.query_one("#filter-tier", Input).suggester = SuggestFromList(
+            self._tier_names(), case_sensitive=False)
+
     def current(self) -> tuple[str | None, str | None, str | None, str | None]:
         """(tag, tier, owner, attitude), None where any goes."""
         tag = self.query_one("#filter-tag", Select).value
