@@ -69,13 +69,14 @@ def finish_merge(store: Store) -> tuple[str, list[MergeAgain]]:
     # one merged away: deleting them only loses a sale) is kept in a merge made by hand too
     from .sync_settled_files import keep_edited_merged_away, keep_placed_by_merge
 
-    keep_edited_merged_away(store)  # a profile changed here, merged away there: kept, merged in again after
+    # a profile changed here, merged away there: kept, merged in again after (with the records git placed)
+    placed_with = {a.other: a.placed for a in keep_edited_merged_away(store)}
     _kept, placed = keep_placed_by_merge(store)
     waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:"), *waiting)
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    again = kept_merged_away(store, merge)
+    again = [a._replace(placed=placed_with.get(a.other, 0)) for a in kept_merged_away(store, merge)]
     settled = (placed + settle_deleted_customers(merge, {a.other for a in again}) + settle_moved_records(merge)
                + settle_kept_records(merge))
     gitops.run(root, "commit", "-q", "--no-edit")

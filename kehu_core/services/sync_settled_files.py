@@ -99,12 +99,16 @@ class MergeAgain(NamedTuple):
     """A customer to merge into another once a stopped merge is committed (:func:`merge_again`):
     ``other`` into ``keep``, the words for it (``{other}``, ``{keep}``, ``{summary}``), and the
     fields of ``other``'s profile one clone changed since the merge's base with their values,
-    each carried over by the merge or named (:func:`not_carried`)."""
+    each carried over by the merge or named (:func:`not_carried`); ``placed``: the records of
+    ``other`` one clone wrote that git's rename of the folder placed under ``keep`` already
+    (:func:`.unmerged_files.placed_by_merge`), which the merge finds there, not in ``other``'s
+    folder, and counts with those it moves (the note said "0 records moved" of a sale gone in)."""
 
     other: str
     keep: str
     said: str
     edited: tuple[tuple[str, Any], ...] = ()
+    placed: int = 0
 
 
 def keep_edited_merged_away(store: Store) -> list[MergeAgain]:
@@ -141,7 +145,8 @@ def keep_edited_merged_away(store: Store) -> list[MergeAgain]:
         if keep is None or any(customer_of(k) == keep for k in stuck if k not in placed):
             return []  # deleted by hand, or merged each into the other
         pairs.append(MergeAgain(other, keep, merged_again_said(),
-                                edited_fields(store, gitops.show(root, merge.base, rel), root / rel)))
+                                edited_fields(store, gitops.show(root, merge.base, rel), root / rel),
+                                sum(1 for was in placed.values() if was == other)))
     gitops.run(root, "add", "--", *stuck)
     return pairs
 
@@ -175,6 +180,7 @@ def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
     for again in pairs:
         store.index.refresh_paths([store.customer_file(again.other), store.customer_file(again.keep)])
         report = merge_customers(store, again.keep, again.other)
+        report.interactions += again.placed  # what went into the kept customer, git's part too
         done.append(again.said.format(other=again.other, keep=again.keep, summary=report.summary()))
         done += not_carried(store, again)
     return done
