@@ -3,6 +3,10 @@ again, the index damaged under the watcher)."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -43,4 +47,52 @@ async def test_the_tier_filters_suggestions_follow_kehu_yaml_read_again(tmp_path
         await pilot.press("right")
         await pilot.pause(0.3)
         assert tier.value == "铜", "the old name is no longer suggested"
+    assert app.return_code is None
+
+
+def _break_a_page(index: Path) -> None:
+    """The page holding the index's list of record files broken in place by another process (a
+    disk or a tool gone wrong): the file still opens (its header and version are whole), and
+    "database disk image is malformed" is met in the middle of a read."""
+    script = (f"import pathlib, sqlite3; p = pathlib.Path({str(index)!r})\n"
+              "db = sqlite3.connect(p)\n"
+              "busy = db.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()[0]\n"
+              "assert busy == 0, 'the log not folded in'\n"
+              "size = db.execute('PRAGMA page_size').fetchone()[0]\n"
+              "page = db.execute(\"SELECT rootpage FROM sqlite_master WHERE name='files'\").fetchone()[0]\n"
+              "db.close()\n"
+              "with open(p, 'r+b') as f:\n"
+              "    f.seek((page - 1) * size); f.write(b'broken page ' * (size // 12))\n")
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+@pytest.mark.asyncio
+async def test_the_watchers_own_index_meeting_damage_does_not_rebuild_on_its_thread(tmp_path: Path) -> None:
+    """A page of `.kehu/index.sqlite` broken under the open app, nothing pressed: the watcher's
+    look (on a thread of its own, with an index of its own) met "database disk image is
+    malformed" in the middle of its read, and that index made the file anew and filled it from
+    every record on the watcher's thread: minutes at 100 000 customers, beside the app's own
+    rebuild, and quitting the app waited for it (Python waits for a worker thread at exit).
+    The watcher's index hands the filling over as the screen's does: the look finds every file
+    changed and they are read on the background thread (here held busy), the list saying
+    "rebuilding the index…", and every customer listed again when it is done."""
+    from kehu_tui.app import KehuApp
+
+    customers = [{"name": f"客户{n:03d}"} for n in range(150)]
+    store = make_store(tmp_path / "store", today="2026-11-20", customers=customers)
+    app = KehuApp(store, watch_interval=0.1)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
+        await pilot.pause(1.5)  # the app's first looks at the store are done
+        gate = threading.Event()
+        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
+        await pilot.pause(0.3)
+        _break_a_page(store.root / ".kehu" / "index.sqlite")
+        try:
+            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
+                             what="the list saying the index is being made again")
+        finally:
+            gate.set()
+        await busy
+        await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
     assert app.return_code is None

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kehu_core.index import Index
     from kehu_core.store import Store
 
 
@@ -27,6 +28,24 @@ if TYPE_CHECKING:
 #: that opened the index just made anew (overwritten under the app) found every file changed,
 #: and the screen read 100 000 of them before it answered a key
 MANY_FILES = 100
+
+
+def looking_index(store: Store) -> Index:
+    """An index of its own for a thread that only looks (the watcher's, the merge notice's).
+    Damage it meets in the middle of a read makes the file anew, but it is not filled there
+    (``refill_elsewhere``): filled on that thread, the whole rebuild ran beside the app's own,
+    and quitting the app waited for it (Python waits for a worker thread at exit). The
+    watcher's look at the file made anew finds every record file changed, and the app reads
+    them where it reads many (``KehuApp._checked``: on the background thread)."""
+    from kehu_core.index import Index
+
+    index = Index(store)
+    index.refill_elsewhere = _left_to_the_look
+    return index
+
+
+def _left_to_the_look() -> None:
+    """The file made anew is filled from what the watcher's look finds (:func:`looking_index`)."""
 
 
 class StoreWatcher:
@@ -48,10 +67,8 @@ class StoreWatcher:
 
     def changed_files(self) -> list[Path]:
         """Record files added, changed or removed since the index last saw them (any thread)."""
-        from kehu_core.index import Index
-
         started = time.perf_counter()
-        index = Index(self.store)
+        index = looking_index(self.store)
         try:
             changed = index.differing_files()
         finally:
