@@ -56,3 +56,60 @@ def test_the_note_in_english_counts_the_sale_git_placed(tmp_path: Path, remote: 
     said = synced.out + synced.err
     assert f"the changes to {x} made in one clone go into {y}" in said, said
     assert "1 records moved" in said and "0 records moved" not in said, said
+
+
+def _confidential_pair(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, str, Path]:  # noqa: F811
+    """Clone a whose kehu.yaml makes birthday and family confidential (the supervisor's key), with
+    甲 (born 1990-05-01, a sale) and 乙 (born 1988-03-03): two birthdays, which a merge cannot join.
+    The supervisor clears 甲's and merges 甲 into 乙 in a, as the merge's refusal asks, while clone b
+    tags 甲 and records a sale of 甲. Returns a, b, 甲's id, 乙's and the supervisor's key."""
+    from .test_confidential import keyfile
+    from .test_team_merge import first_clone, new_clone
+
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    boss, public = keyfile(folder, "boss")
+    a = first_clone(tmp_path, remote)
+    with (a / "kehu.yaml").open("a", encoding="utf-8") as settings:
+        settings.write(f"confidential:\n  fields: [family, birthday]\n  recipients:\n    主管: {public}\n"
+                       "  supervisors: [主管]\n")
+    x, y = (ok("customer", "add", "--name", name, "--phone", phone, "--birthday", born, "--set", f"family={family}",
+               store=a).strip()
+            for name, phone, born, family in (("甲", "13800138000", "1990-05-01", "甲家"),
+                                              ("乙", "13800138001", "1988-03-03", "乙家")))
+    ok("purchase", "add", x, "--item", "龙井", "--price", "300", "--date", "2026-11-01", store=a)
+    sync(a)
+    b = new_clone(tmp_path, remote, "b")
+    refused = kehu("--identity", str(boss), "customer", "merge", y, x, store=a)
+    assert refused.code == 1 and "cannot be joined" in refused.err, refused.err
+    ok("--identity", str(boss), "customer", "set", x, "birthday=", store=a)
+    ok("--identity", str(boss), "customer", "merge", y, x, store=a)
+    ok("customer", "set", x, "tags+=绿茶", store=b)
+    ok("purchase", "add", x, "--item", "碧螺春", "--price", "50", "--date", "2026-11-10", store=b)
+    return a, b, x, y, boss
+
+
+@pytest.mark.parametrize(("with_key", "merger_syncs_last"), [(False, True), (True, True), (False, False)])
+def test_a_customer_merged_with_confidential_values_that_cannot_be_joined_follows_into_the_kept_one(
+        tmp_path: Path, remote: Path, with_key: bool, merger_syncs_last: bool) -> None:  # noqa: F811
+    """甲 and 乙 hold two confidential birthdays, which a merge cannot join: the supervisor cleared
+    甲's and merged 甲 into 乙, while the other clone tagged 甲 and sold to 甲 (甲's birthday, as
+    that clone has it, untouched). The sync's merge of 甲 into 乙 again was refused, "both hold a
+    different confidential birthday ... clear 甲's (kehu customer set 甲 birthday=)", at every try,
+    in a clone where 甲 no longer is: the tag and the sale could not be shared. The first merge
+    decided what the other clone did not change: the sync finishes, 乙 keeps her birthday, and
+    gets the tag and the sale (with the key or without: nothing confidential needs reading)."""
+    a, b, x, y, boss = _confidential_pair(tmp_path, remote)
+    first, last = (b, a) if merger_syncs_last else (a, b)
+    key = ("--identity", str(boss)) if with_key else ()
+    sync(first)
+    synced = kehu(*key, "sync", store=last)
+    assert synced.code == 0, synced.err
+    sync(first)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
+        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+        assert shown["birthday"] == "1988-03-03" and "绿茶" in shown["tags"], shown
+        assert "甲家" in shown["family"] and "乙家" in shown["family"], shown
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,8 +179,10 @@ def merged_profile(keep: Customer, other: Customer, today: dt.date, skip: Sequen
     return changes, fields, {} if again else differing
 
 
-def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
-    """Merge OTHER into KEEP, losing nothing (see the module's docstring), as one change."""
+def merge_customers(store: Store, keep_id: str, other_id: str, settled: Collection[str] = ()) -> MergeReport:
+    """Merge OTHER into KEEP, losing nothing (see the module's docstring), as one change.
+    ``settled``: OTHER's confidential fields an earlier merge of the two decided
+    (:func:`.merge_confidential.merge_fields`)."""
     check_id(keep_id, "customer id")
     check_id(other_id, "customer id")
     if keep_id == other_id:
@@ -193,7 +195,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str) -> MergeReport:
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
         store.interactions(keep_id)
         other_records = store.interactions(other_id)  # every one valid before anything moves
-        secret = merge_confidential.merge_fields(store, keep, other)  # refused before any change
+        secret = merge_confidential.merge_fields(store, keep, other, settled)  # refused before any change
         changes = FileChanges(store)
         report = MergeReport(keep_id, other_id, keep.name, other.name)
         try:

@@ -30,6 +30,8 @@ from ..errors import KehuError
 from ..i18n import N_, _
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from ..models import Customer
     from ..store import Store
 
@@ -52,10 +54,12 @@ def _empty(value: Any) -> bool:
     return value in (None, "", [], {})
 
 
-def merge_fields(store: Store, keep: Customer, other: Customer) -> ConfidentialMerge:
+def merge_fields(store: Store, keep: Customer, other: Customer, settled: Collection[str] = ()) -> ConfidentialMerge:
     """What OTHER's confidential fields change in KEEP; raises KehuError (naming the fields)
     when the user's key cannot open what the merge must read. Reads nothing that need not be
-    read, and loads the age library only when a value is encrypted."""
+    read, and loads the age library only when a value is encrypted. ``settled``: OTHER's fields
+    an earlier merge of the two decided (a sync merging OTHER in again: values the clone that
+    kept OTHER did not change), left as KEEP holds them."""
     from .. import confidential
 
     out = ConfidentialMerge()
@@ -64,6 +68,8 @@ def merge_fields(store: Store, keep: Customer, other: Customer) -> ConfidentialM
     unjoinable: list[str] = []
     same_readers = set(confidential.readers(config, keep.owner)) == set(confidential.readers(config, other.owner))
     for name in confidential.fields(config):
+        if name in settled:
+            continue
         theirs_sealed, theirs_plain = other.sealed.get(name), getattr(other, name, None)
         if theirs_sealed is None and _empty(theirs_plain):
             continue

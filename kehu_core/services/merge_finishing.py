@@ -100,7 +100,7 @@ def kept_merged_away(store: Store, merge: OpenMerge) -> list[MergeAgain]:
     another kept here (not two merged each into the other): each to merge into that customer
     again, the change carried over or named. Kept whole, the customer stood again beside the one
     it was merged into; deleted, the change was lost."""
-    from .sync_settled_files import MergeAgain, edited_fields, merged_again_said
+    from .sync_settled_files import MergeAgain, edited_fields, merged_again_said, settled_fields
 
     root, base = merge.root, merge.base
     one_sided = _kept_on_one_side(merge)[1] if base is not None else []
@@ -112,8 +112,9 @@ def kept_merged_away(store: Store, merge: OpenMerge) -> list[MergeAgain]:
             continue
         keep = kept_by_merge(merge, "MERGE_HEAD" if keeper == "HEAD" else "HEAD", {cid}).get(cid)
         if keep is not None and keep not in ids:
-            again.append(MergeAgain(cid, keep, merged_again_said(),
-                                    edited_fields(store, gitops.show(root, base or "", rel), root / rel)))
+            was = gitops.show(root, base or "", rel)
+            again.append(MergeAgain(cid, keep, merged_again_said(), edited_fields(store, was, root / rel),
+                                    settled=settled_fields(store, was, root / rel)))
     return again
 
 

@@ -109,6 +109,10 @@ class MergeAgain(NamedTuple):
     said: str
     edited: tuple[tuple[str, Any], ...] = ()
     placed: int = 0
+    #: confidential fields of ``other`` the clone that kept it did not change since the base: the
+    #: first merge decided them (the merger cleared one that could not be joined, as the refusal
+    #: asks), so merging ``other`` in again leaves them as ``keep`` holds them, not refused
+    settled: tuple[str, ...] = ()
 
 
 def keep_edited_merged_away(store: Store) -> list[MergeAgain]:
@@ -144,9 +148,10 @@ def keep_edited_merged_away(store: Store) -> list[MergeAgain]:
         keep = absorbed.get(other)
         if keep is None or any(customer_of(k) == keep for k in stuck if k not in placed):
             return []  # deleted by hand, or merged each into the other
-        pairs.append(MergeAgain(other, keep, merged_again_said(),
-                                edited_fields(store, gitops.show(root, merge.base, rel), root / rel),
-                                sum(1 for was in placed.values() if was == other)))
+        was = gitops.show(root, merge.base, rel)
+        pairs.append(MergeAgain(other, keep, merged_again_said(), edited_fields(store, was, root / rel),
+                                sum(1 for was in placed.values() if was == other),
+                                settled_fields(store, was, root / rel)))
     gitops.run(root, "add", "--", *stuck)
     return pairs
 
@@ -170,6 +175,16 @@ def edited_fields(store: Store, was: str | None, path: Path) -> tuple[tuple[str,
     return tuple((name, value) for name, value in now.items() if name not in skip and before.get(name) != value)
 
 
+def settled_fields(store: Store, was: str | None, path: Path) -> tuple[str, ...]:
+    """The confidential fields of a profile (as ``path`` holds it) that hold what they held when
+    it was ``was`` (compared as written: an unchanged value keeps its ciphertext)."""
+    from .. import confidential
+    from .sync_messages import _load, _load_path
+
+    before, now = _load(was), _load_path(path)
+    return tuple(name for name in confidential.fields(store.config) if name in before and before[name] == now.get(name))
+
+
 def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
     """Merge each customer kept by :func:`keep_edited_merged_away` (or :func:`merged_into_two`)
     into the one the other clone merged it into, one commit each; what was done, one line each,
@@ -179,7 +194,7 @@ def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
     done = []
     for again in pairs:
         store.index.refresh_paths([store.customer_file(again.other), store.customer_file(again.keep)])
-        report = merge_customers(store, again.keep, again.other)
+        report = merge_customers(store, again.keep, again.other, again.settled)
         report.interactions += again.placed  # what went into the kept customer, git's part too
         done.append(again.said.format(other=again.other, keep=again.keep, summary=report.summary()))
         done += not_carried(store, again)
