@@ -113,3 +113,35 @@ def test_a_customer_merged_with_confidential_values_that_cannot_be_joined_follow
         assert shown["birthday"] == "1988-03-03" and "绿茶" in shown["tags"], shown
         assert "甲家" in shown["family"] and "乙家" in shown["family"], shown
         assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
+
+
+@pytest.mark.parametrize("merger_syncs_last", [True, False])
+def test_a_confidential_value_changed_and_merged_away_that_cannot_be_joined_stops_the_sync_with_a_way_on(
+        tmp_path: Path, remote: Path, merger_syncs_last: bool) -> None:  # noqa: F811
+    """As above, but the other clone also changes 甲's birthday (to 1990-06-01): that change cannot
+    be joined with 乙's. The sync stopped with the clone as it was, but with the merge's own words,
+    "clear 甲's (kehu customer set 甲 birthday=), then merge again", in a clone where 甲 no longer
+    is. It says which clone can settle it and how; followed (乙 takes the new birthday, 甲's is
+    cleared where 甲 stands, both sync), nothing is lost and both clones check clean."""
+    a, b, x, y, boss = _confidential_pair(tmp_path, remote)
+    ok("--identity", str(boss), "customer", "set", x, "birthday=1990-06-01", store=b)
+    first, last = (b, a) if merger_syncs_last else (a, b)
+    sync(first)
+    head, status = git(last, "rev-parse", "HEAD"), git(last, "status", "--short")
+    for lang, words in (("en", f"In the clone where {x} still stands"), ("zh_CN", f"在 {x} 仍在的副本中")):
+        stopped = kehu("--lang", lang, "--identity", str(boss), "sync", store=last)
+        assert stopped.code == 1 and "Traceback" not in stopped.err, stopped.err
+        assert words in stopped.err and f"`kehu customer set {x} birthday=`" in stopped.err, stopped.err
+        assert (git(last, "rev-parse", "HEAD"), git(last, "status", "--short")) == (head, status)  # as it was
+        assert kehu("check", store=last).code == 0, kehu("check", store=last).out
+    ok("--identity", str(boss), "customer", "set", y, "birthday=1990-06-01", store=b)
+    ok("--identity", str(boss), "customer", "set", x, "birthday=", store=b)
+    sync(b)
+    sync(a)
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
+        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+        assert shown["birthday"] == "1990-06-01" and "绿茶" in shown["tags"], shown
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown

@@ -41,6 +41,15 @@ MOVED_SEALED = N_("moved as encrypted")
 JOINED = N_("joined: KEEP's first, OTHER's after it")
 
 
+class Unjoinable(KehuError):
+    """Both customers hold a different value of these confidential ``fields``, which cannot be
+    joined: the merge is refused, nothing changed (a sync says what to do in its own words)."""
+
+    def __init__(self, message: str, fields: list[str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 @dataclass
 class ConfidentialMerge:
     #: changes to KEEP's profile: a plain value (the store encrypts it) or a sealed text that
@@ -109,12 +118,12 @@ def merge_fields(store: Store, keep: Customer, other: Customer, settled: Collect
                 value=_('them') if len(unreadable) > 1 else _('it'),
                 IDENTITY_ENV=confidential.IDENTITY_ENV))
     if unjoinable:
-        raise KehuError(
+        raise Unjoinable(
             _("cannot merge {id} into {id2}: both hold a different confidential {join}, which "
                 "cannot be joined. Nothing was changed: set the value to keep on {id2} (kehu "
                 "customer set {id2} {value}=...) and clear {id}'s (kehu customer set {id} "
                 "{value}=), then merge again").format(
-                id=other.id, id2=keep.id, join=', '.join(unjoinable), value=unjoinable[0]))
+                id=other.id, id2=keep.id, join=', '.join(unjoinable), value=unjoinable[0]), unjoinable)
     return out
 
 

@@ -189,12 +189,25 @@ def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
     """Merge each customer kept by :func:`keep_edited_merged_away` (or :func:`merged_into_two`)
     into the one the other clone merged it into, one commit each; what was done, one line each,
     and one for each change to its profile the merge did not carry over (:func:`not_carried`)."""
+    from ..errors import KehuError
     from .customer_merge import merge_customers
+    from .merge_confidential import Unjoinable
 
     done = []
     for again in pairs:
         store.index.refresh_paths([store.customer_file(again.other), store.customer_file(again.keep)])
-        report = merge_customers(store, again.keep, again.other, again.settled)
+        try:
+            report = merge_customers(store, again.keep, again.other, again.settled)
+        except Unjoinable as refused:  # its advice names a customer this clone may not hold; a KehuError
+            # (not a SyncError, which says what was done) has the sync undo its merge
+            raise KehuError(_(
+                "one clone changed {other}'s confidential {fields} while the other merged {other} into {keep}, who "
+                "holds another value, which cannot be joined; the sync is undone, nothing was changed in this clone. "
+                "In the clone where {other} still stands (the one that changed it), set the value to keep on {keep} "
+                "(`kehu customer set {keep} {field}=...`) and clear {other}'s (`kehu customer set {other} "
+                "{field}=`), then run `kehu sync` there and here").format(
+                other=again.other, keep=again.keep, fields=", ".join(refused.fields),
+                field=refused.fields[0])) from None
         report.interactions += again.placed  # what went into the kept customer, git's part too
         done.append(again.said.format(other=again.other, keep=again.keep, summary=report.summary()))
         done += not_carried(store, again)
