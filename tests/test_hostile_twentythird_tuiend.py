@@ -96,3 +96,45 @@ async def test_the_watchers_own_index_meeting_damage_does_not_rebuild_on_its_thr
         await busy
         await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
     assert app.return_code is None
+
+
+@pytest.mark.asyncio
+async def test_the_merge_notice_does_not_fill_the_index_beside_the_apps_rebuild(tmp_path: Path) -> None:
+    """The index being made again after damage (on the background thread, here held busy) when
+    kehu.yaml changed (a `kehu sync` in another terminal): the app read the settings again and
+    looked for a merge waiting for the user, on a thread of its own whose store opened the index
+    and refreshed it, filling the file made anew from every record beside the app's rebuild
+    (minutes at 100 000 customers, and quitting waited for that thread). The notice reads the
+    index as the app keeps it; the rebuild fills it once, and every customer is listed after."""
+    from kehu_tui.app import KehuApp
+
+    from kehu_core.index import Index
+
+    customers = [{"name": f"客户{n:03d}"} for n in range(150)]
+    store = make_store(tmp_path / "store", today="2026-11-20", customers=customers,
+                       settings={"tiering": {"pyramid": {"shares": [1.0], "names": ["铜牌客户"]}}})
+    app = KehuApp(store, watch_interval=0.1)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
+        await pilot.pause(1.5)  # the app's first looks at the store are done
+        gate = threading.Event()
+        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
+        await pilot.pause(0.3)
+        try:
+            _break_a_page(store.root / ".kehu" / "index.sqlite")
+            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app), what="the rebuild")
+            settings_changed(store.root, "铜牌客户", "金牌客户")
+            await wait_until(pilot, lambda: any("read again" in str(n.message) for n in app._notifications),
+                             what="kehu.yaml read again")
+            await wait_until(pilot, lambda: not any(w.group == "merge" and not w.is_finished for w in app.workers),
+                             what="the merge notice's look done")
+            index = Index(store)
+            try:
+                assert index.count() == 0, "the index filled beside the app's rebuild, which still waits"
+            finally:
+                index.close()
+        finally:
+            gate.set()
+        await busy
+        await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
+    assert app.return_code is None

@@ -38,7 +38,7 @@ from .screens.help import HelpScreen
 from .screens.interaction import AddInteractionScreen
 from .screens.reports import CreditScreen, ReferralsScreen
 from .screens.today import TodayScreen
-from .watcher import MANY_FILES, StoreWatcher
+from .watcher import MANY_FILES, StoreWatcher, looking_index
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
@@ -181,9 +181,18 @@ class KehuApp(App):
         from kehu_core.store import Store
 
         try:  # a store of its own: the app's index connection belongs to the app's thread
-            problems = waiting(Store.open(self.store.root, today=self.store.today))
+            store = Store.open(self.store.root, today=self.store.today)
+            # its index as the watcher keeps it up to date, never refreshed or rebuilt here:
+            # the whole rebuild on this thread ran beside the app's own after damage
+            index = store.use_index(looking_index(store))
         except Exception:  # noqa: BLE001 - a notice, never a reason for the app to fail
             return
+        try:
+            problems = waiting(store)
+        except Exception:  # noqa: BLE001 - a notice, never a reason for the app to fail
+            return
+        finally:
+            index.close()
         said = tuple(p.render() for p in problems)
         if said == self._merge_said:  # said already: not again after every change
             return
@@ -235,6 +244,7 @@ class KehuApp(App):
         finally:
             self.rebuilding = False
             self.broadcast(StoreChanged(0))
+            self._show_merge_waiting()  # read from the index filled (it no longer fills one itself)
 
     def _reread_settings(self, stamp: str) -> bool:
         """kehu.yaml changed underneath (``stamp``: as it is now): its settings read again into
