@@ -145,3 +145,34 @@ def test_a_confidential_value_changed_and_merged_away_that_cannot_be_joined_stop
         shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
         assert shown["birthday"] == "1990-06-01" and "绿茶" in shown["tags"], shown
         assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
+
+
+def test_the_same_merged_by_hand_says_the_merge_stays_and_its_way_on_works_here(
+        tmp_path: Path, remote: Path) -> None:  # noqa: F811
+    """The case above merged by hand in the merger's clone (`git merge`, then `kehu sync`): the
+    sync commits the merge as the person left it, then cannot merge 甲 into 乙. It said "the sync is
+    undone, nothing was changed in this clone" while the merge stayed committed and 甲 stood beside
+    乙 (`kehu check` refusing the store). It says the merge is finished and stays (not pushed), and
+    why 甲 is not merged; the refusal's own advice, followed here where 甲 stands, ends clean."""
+    a, b, x, y, boss = _confidential_pair(tmp_path, remote)
+    ok("--identity", str(boss), "customer", "set", x, "birthday=1990-06-01", store=b)
+    sync(b)
+    git(a, "fetch", "-q")
+    stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
+    assert stopped.returncode == 1, stopped.stdout
+    refused = kehu("--identity", str(boss), "sync", store=a)
+    assert refused.code == 1 and "Traceback" not in refused.err, refused.err
+    assert "nothing was changed in this clone" not in refused.err, refused.err
+    assert "finished the merge the last sync left open" in refused.err and "not pushed" in refused.err, refused.err
+    assert f"could not merge {x} into {y}" in refused.err and "cannot be joined" in refused.err, refused.err
+    ok("--identity", str(boss), "customer", "set", y, "birthday=1990-06-01", store=a)
+    ok("--identity", str(boss), "customer", "set", x, "birthday=", store=a)
+    ok("--identity", str(boss), "customer", "merge", y, x, store=a)
+    sync(a)
+    sync(b)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
+        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+        assert shown["birthday"] == "1990-06-01" and "绿茶" in shown["tags"], shown
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown

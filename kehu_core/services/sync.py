@@ -196,7 +196,8 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             report.notes.append(note)
         # a merge made by hand (`git pull`), one a killed sync did not follow up, one just finished
         report.notes += sync_merged_away.follow_up_hand_merge(store)
-        report.notes += sync_settled_files.merge_again(store, again)  # profiles changed here, merged away there
+        # profiles changed here, merged away there
+        report.notes += sync_settled_files.merge_again(store, again, finished=True)
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
         seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
         removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])

@@ -185,10 +185,13 @@ def settled_fields(store: Store, was: str | None, path: Path) -> tuple[str, ...]
     return tuple(name for name in confidential.fields(store.config) if name in before and before[name] == now.get(name))
 
 
-def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
+def merge_again(store: Store, pairs: list[MergeAgain], *, finished: bool = False) -> list[str]:
     """Merge each customer kept by :func:`keep_edited_merged_away` (or :func:`merged_into_two`)
     into the one the other clone merged it into, one commit each; what was done, one line each,
-    and one for each change to its profile the merge did not carry over (:func:`not_carried`)."""
+    and one for each change to its profile the merge did not carry over (:func:`not_carried`).
+    ``finished``: after a merge left open that the sync committed as the person decided it
+    (:func:`.merge_finishing.finish_merge`), which stays when the merge is refused (the customer
+    stands here then, so the refusal's own advice is followed here)."""
     from ..errors import KehuError
     from .customer_merge import merge_customers
     from .merge_confidential import Unjoinable
@@ -198,8 +201,17 @@ def merge_again(store: Store, pairs: list[MergeAgain]) -> list[str]:
         store.index.refresh_paths([store.customer_file(again.other), store.customer_file(again.keep)])
         try:
             report = merge_customers(store, again.keep, again.other, again.settled)
-        except Unjoinable as refused:  # its advice names a customer this clone may not hold; a KehuError
-            # (not a SyncError, which says what was done) has the sync undo its merge
+        except KehuError as refused:
+            if finished:
+                raise KehuError(_(
+                    "kehu sync finished the merge the last sync left open, as you decided it (committed in this "
+                    "clone, not pushed), with the changes to {other} made in one clone, but could not merge {other} "
+                    "into {keep}, into whom the other clone merged it: {why}").format(
+                    other=again.other, keep=again.keep, why=refused)) from None
+            if not isinstance(refused, Unjoinable):
+                raise
+            # its advice names a customer this clone may not hold; a KehuError (not a SyncError,
+            # which says what was done) has the sync undo its merge
             raise KehuError(_(
                 "one clone changed {other}'s confidential {fields} while the other merged {other} into {keep}, who "
                 "holds another value, which cannot be joined; the sync is undone, nothing was changed in this clone. "
