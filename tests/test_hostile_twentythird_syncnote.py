@@ -14,14 +14,15 @@ from .test_hostile_twentysecond_syncmsg import _both_with_points
 from .test_team_merge import ok, remote, sync  # noqa: F401
 
 
-@pytest.mark.parametrize(("merged_here", "by_hand"), [(True, False), (False, False), (True, True)])
+@pytest.mark.parametrize(("merged_here", "by_hand", "kept_by_hand"),
+                         [(True, False, False), (False, False, False), (True, True, False), (True, True, True)])
 def test_the_note_counts_the_sale_git_placed_under_the_kept_customer(
-        tmp_path: Path, remote: Path, merged_here: bool, by_hand: bool) -> None:  # noqa: F811
+        tmp_path: Path, remote: Path, merged_here: bool, by_hand: bool, kept_by_hand: bool) -> None:  # noqa: F811
     """One clone merges 甲 into 乙; the other gives 甲 a tag and records a sale of 甲. Git's rename of
     甲's folder puts the sale under 乙 before the sync merges 甲 into 乙 again, and the note said
     "merged 甲 into 乙; 0 records moved" of a sale that went into 乙 (a rep reading it would look
     for the sale). It counts it: "1 records moved", in English and in Chinese (the same merge
-    finished by hand, `git merge`, then `kehu sync`, too)."""
+    finished by hand, `git merge`, then `kehu sync`, the files git stopped on kept by hand or not)."""
     a, b, x, y = _both_with_points(tmp_path, remote)
     merger, changer = (a, b) if merged_here else (b, a)
     ok("customer", "merge", y, x, store=merger)
@@ -32,6 +33,8 @@ def test_the_note_counts_the_sale_git_placed_under_the_kept_customer(
         git(a, "fetch", "-q")
         stopped = subprocess.run(["git", "merge", "--no-edit", "@{u}"], cwd=a, capture_output=True, text=True)
         assert stopped.returncode == 1, stopped.stdout
+        if kept_by_hand:  # the person keeps what git stopped on (`git add`) before the sync
+            git(a, "add", *git(a, "diff", "--name-only", "--diff-filter=U").split())
     synced = kehu("--lang", "zh_CN", "sync", store=a)
     assert synced.code == 0, synced.err
     said = synced.out + synced.err

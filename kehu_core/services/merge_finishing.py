@@ -69,14 +69,13 @@ def finish_merge(store: Store) -> tuple[str, list[MergeAgain]]:
     # one merged away: deleting them only loses a sale) is kept in a merge made by hand too
     from .sync_settled_files import keep_edited_merged_away, keep_placed_by_merge
 
-    # a profile changed here, merged away there: kept, merged in again after (with the records git placed)
-    placed_with = {a.other: a.placed for a in keep_edited_merged_away(store)}
+    keep_edited_merged_away(store)  # a profile changed here, merged away there: kept, merged in again after
     _kept, placed = keep_placed_by_merge(store)
     waiting = undecided(root, merge) or deleted_both_ways(merge)
     if waiting:
         raise SyncError(_("a merge is waiting for a decision, nothing was pushed:"), *waiting)
     gitops.run(root, "add", "-A", ".")  # the user edited the files; no need to `git add` them
-    again = [a._replace(placed=placed_with.get(a.other, 0)) for a in kept_merged_away(store, merge)]
+    again = kept_merged_away(store, merge)
     settled = (placed + settle_deleted_customers(merge, {a.other for a in again}) + settle_moved_records(merge)
                + settle_kept_records(merge))
     gitops.run(root, "commit", "-q", "--no-edit")
@@ -103,8 +102,9 @@ def kept_merged_away(store: Store, merge: OpenMerge) -> list[MergeAgain]:
     from .sync_settled_files import MergeAgain, edited_fields, merged_again_said, settled_fields
 
     root, base = merge.root, merge.base
-    one_sided = _kept_on_one_side(merge)[1] if base is not None else []
+    listed, one_sided = _kept_on_one_side(merge)
     ids = {rel.rsplit("/", 2)[-2] for rel, _keeper in one_sided}
+    known = set(customer_files(root, base)) if one_sided and base is not None else set()
     again = []
     for rel, keeper in one_sided:
         cid = rel.rsplit("/", 2)[-2]
@@ -113,8 +113,12 @@ def kept_merged_away(store: Store, merge: OpenMerge) -> list[MergeAgain]:
         keep = kept_by_merge(merge, "MERGE_HEAD" if keeper == "HEAD" else "HEAD", {cid}).get(cid)
         if keep is not None and keep not in ids:
             was = gitops.show(root, base or "", rel)
-            again.append(MergeAgain(cid, keep, merged_again_said(), edited_fields(store, was, root / rel),
-                                    settled=settled_fields(store, was, root / rel)))
+            # the records the changing side added to the folder, which git's rename put under KEEP
+            folder = rel.rsplit("/", 1)[0] + "/"
+            placed = sum(1 for f in listed[keeper] - known if f.startswith(folder + "interactions/")
+                         and (store.customer_dir(keep) / f[len(folder):]).is_file())
+            again.append(MergeAgain(cid, keep, merged_again_said(), edited_fields(store, was, root / rel), placed,
+                                    settled_fields(store, was, root / rel)))
     return again
 
 

@@ -101,7 +101,8 @@ class MergeAgain(NamedTuple):
     fields of ``other``'s profile one clone changed since the merge's base with their values,
     each carried over by the merge or named (:func:`not_carried`); ``placed``: the records of
     ``other`` one clone wrote that git's rename of the folder placed under ``keep`` already
-    (:func:`.unmerged_files.placed_by_merge`), which the merge finds there, not in ``other``'s
+    (:func:`.unmerged_files.placed_by_merge`; after a merge by hand, those its side added:
+    :func:`.merge_finishing.kept_merged_away`), which the merge finds there, not in ``other``'s
     folder, and counts with those it moves (the note said "0 records moved" of a sale gone in)."""
 
     other: str
