@@ -179,3 +179,28 @@ def test_the_same_merged_by_hand_says_the_merge_stays_and_its_way_on_works_here(
         shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
         assert shown["birthday"] == "1990-06-01" and "绿茶" in shown["tags"], shown
         assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
+
+
+@pytest.mark.parametrize("merger_syncs_last", [True, False])
+def test_a_confidential_value_changed_and_merged_away_synced_without_a_key_says_to_sync_with_one(
+        tmp_path: Path, remote: Path, merger_syncs_last: bool) -> None:  # noqa: F811
+    """The other clone changes 甲's confidential family (text, which a merge joins) besides the tag
+    and the sale; the sync is run without a key. Merging 甲 into 乙 again needs the family read: the
+    sync stopped with the clone as it was, saying "merge with the identity of someone who reads both
+    customers". It says to run `kehu sync` with it; so run, the sync finishes and both families
+    are 乙's."""
+    a, b, x, y, boss = _confidential_pair(tmp_path, remote)
+    ok("--identity", str(boss), "customer", "set", x, "family=甲家新", store=b)
+    first, last = (b, a) if merger_syncs_last else (a, b)
+    sync(first)
+    head, status = git(last, "rev-parse", "HEAD"), git(last, "status", "--short")
+    stopped = kehu("sync", store=last)
+    assert stopped.code == 1 and "Traceback" not in stopped.err, stopped.err
+    assert "Run `kehu sync` with the identity of someone who reads both customers" in stopped.err, stopped.err
+    assert (git(last, "rev-parse", "HEAD"), git(last, "status", "--short")) == (head, status)  # as it was
+    assert kehu("--identity", str(boss), "sync", store=last).code == 0
+    sync(first)
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+        assert "乙家" in shown["family"] and "甲家新" in shown["family"] and "绿茶" in shown["tags"], shown

@@ -50,6 +50,15 @@ class Unjoinable(KehuError):
         self.fields = fields
 
 
+class Unreadable(KehuError):
+    """OTHER's confidential ``fields`` would have to be read and the user's key cannot open
+    them: the merge is refused, nothing changed (a sync says what to do in its own words)."""
+
+    def __init__(self, message: str, fields: list[str]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 @dataclass
 class ConfidentialMerge:
     #: changes to KEEP's profile: a plain value (the store encrypts it) or a sealed text that
@@ -109,14 +118,14 @@ def merge_fields(store: Store, keep: Customer, other: Customer, settled: Collect
         if joined is not None:
             out.changes[name], out.how[name] = joined, JOINED
     if unreadable:
-        raise KehuError(
+        raise Unreadable(
             _("cannot merge {id} into {id2}: {id}'s confidential {join} would have to be read "
                 "(to be encrypted to {id2}'s readers, or joined with {id2}'s), and your identity "
                 "cannot open {value}. Nothing was changed: merge with the identity of someone "
                 "who reads both customers (a supervisor's: --identity FILE or {IDENTITY_ENV})").format(
                 id=other.id, id2=keep.id, join=', '.join(unreadable),
                 value=_('them') if len(unreadable) > 1 else _('it'),
-                IDENTITY_ENV=confidential.IDENTITY_ENV))
+                IDENTITY_ENV=confidential.IDENTITY_ENV), unreadable)
     if unjoinable:
         raise Unjoinable(
             _("cannot merge {id} into {id2}: both hold a different confidential {join}, which "

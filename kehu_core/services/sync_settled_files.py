@@ -193,9 +193,10 @@ def merge_again(store: Store, pairs: list[MergeAgain], *, finished: bool = False
     ``finished``: after a merge left open that the sync committed as the person decided it
     (:func:`.merge_finishing.finish_merge`), which stays when the merge is refused (the customer
     stands here then, so the refusal's own advice is followed here)."""
+    from .. import confidential
     from ..errors import KehuError
     from .customer_merge import merge_customers
-    from .merge_confidential import Unjoinable
+    from .merge_confidential import Unjoinable, Unreadable
 
     done = []
     for again in pairs:
@@ -209,6 +210,14 @@ def merge_again(store: Store, pairs: list[MergeAgain], *, finished: bool = False
                     "clone, not pushed), with the changes to {other} made in one clone, but could not merge {other} "
                     "into {keep}, into whom the other clone merged it: {why}").format(
                     other=again.other, keep=again.keep, why=refused)) from None
+            if isinstance(refused, Unreadable):  # "merge with the identity": it is the sync to run so
+                raise KehuError(_(
+                    "one clone changed {other} while the other merged {other} into {keep}: merging the change in "
+                    "needs {other}'s confidential {fields} read, which your identity cannot open; the sync is "
+                    "undone, nothing was changed in this clone. Run `kehu sync` with the identity of someone who "
+                    "reads both customers (a supervisor's: --identity FILE or {IDENTITY_ENV})").format(
+                    other=again.other, keep=again.keep, fields=", ".join(refused.fields),
+                    IDENTITY_ENV=confidential.IDENTITY_ENV)) from None
             if not isinstance(refused, Unjoinable):
                 raise
             # its advice names a customer this clone may not hold; a KehuError (not a SyncError,
