@@ -4,11 +4,12 @@ variants"."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +100,11 @@ def settings_changed(root: Path, old: str, new: str) -> None:
     config.write_text(text.replace(old, new), encoding="utf-8")
 
 
-@pytest.mark.asyncio
-async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_path: Path) -> None:
-    """A colleague renamed the tiers (kehu.yaml's ``plugins: tiering:``) and a `kehu sync` in
-    another terminal pulled it: the open TUI kept its old settings for as long as it ran (no
-    record had changed, so nothing was looked at again). It shows the new tier on its next look;
-    a kehu.yaml that cannot be read arriving the same way is said with its line, the screen kept;
-    once mended, read again."""
+@contextlib.asynccontextmanager
+async def her_tier_renamed(tmp_path: Path) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """赵敏 (a sale: the one tier, 铜牌客户) in a new store, the TUI open on it; then kehu.yaml's
+    tier renamed 金牌客户, as a colleague's `kehu sync` in another terminal brings it, and the list
+    showing the new name: the app, its pilot and the store."""
     from kehu_tui.app import KehuApp
 
     from kehu_core.testing import make_store, screen_text, wait_until
@@ -119,6 +118,19 @@ async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_pat
         await pilot.pause(1.0)  # the app's first looks at the store are done
         settings_changed(store.root, "铜牌客户", "金牌客户")
         await wait_until(pilot, lambda: "金牌客户" in screen_text(app), what="the colleague's tier name")
+        yield app, pilot, store
+
+
+@pytest.mark.asyncio
+async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_path: Path) -> None:
+    """A colleague renamed the tiers (kehu.yaml's ``plugins: tiering:``) and a `kehu sync` in
+    another terminal pulled it: the open TUI kept its old settings for as long as it ran (no
+    record had changed, so nothing was looked at again). It shows the new tier on its next look;
+    a kehu.yaml that cannot be read arriving the same way is said with its line, the screen kept;
+    once mended, read again."""
+    from kehu_core.testing import screen_text, wait_until
+
+    async with her_tier_renamed(tmp_path) as (app, pilot, store):
         settings_changed(store.root, "- 1.0", "- 0.5")  # a share that does not add up
         line = next(n for n, s in enumerate((store.root / "kehu.yaml").read_text(encoding="utf-8").splitlines(), 1)
                     if "pyramid" in s)

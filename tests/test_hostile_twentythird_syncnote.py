@@ -92,6 +92,19 @@ def _confidential_pair(tmp_path: Path, remote: Path) -> tuple[Path, Path, str, s
     return a, b, x, y, boss
 
 
+def _kept_alone_in_both(a: Path, b: Path, y: str, boss: Path) -> list[dict]:
+    """In each clone: `kehu check` clean, 乙 (``y``) the one customer listed, holding both sales
+    (龙井 and 碧螺春); what `customer show` says of 乙 with the supervisor's identity, a clone each."""
+    said = []
+    for clone in (a, b):
+        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
+        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
+        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
+        said.append(shown)
+    return said
+
+
 @pytest.mark.parametrize(("with_key", "merger_syncs_last"), [(False, True), (True, True), (False, False)])
 def test_a_customer_merged_with_confidential_values_that_cannot_be_joined_follows_into_the_kept_one(
         tmp_path: Path, remote: Path, with_key: bool, merger_syncs_last: bool) -> None:  # noqa: F811
@@ -109,13 +122,9 @@ def test_a_customer_merged_with_confidential_values_that_cannot_be_joined_follow
     synced = kehu(*key, "sync", store=last)
     assert synced.code == 0, synced.err
     sync(first)
-    for clone in (a, b):
-        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
-        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
-        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+    for shown in _kept_alone_in_both(a, b, y, boss):
         assert shown["birthday"] == "1988-03-03" and "绿茶" in shown["tags"], shown
         assert "甲家" in shown["family"] and "乙家" in shown["family"], shown
-        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
 
 
 @pytest.mark.parametrize("merger_syncs_last", [True, False])
@@ -142,12 +151,8 @@ def test_a_confidential_value_changed_and_merged_away_that_cannot_be_joined_stop
     sync(b)
     sync(a)
     sync(b)
-    for clone in (a, b):
-        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
-        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
-        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+    for shown in _kept_alone_in_both(a, b, y, boss):
         assert shown["birthday"] == "1990-06-01" and "绿茶" in shown["tags"], shown
-        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
 
 
 def test_the_same_merged_by_hand_says_the_merge_stays_and_its_way_on_works_here(
@@ -173,12 +178,8 @@ def test_the_same_merged_by_hand_says_the_merge_stays_and_its_way_on_works_here(
     ok("--identity", str(boss), "customer", "merge", y, x, store=a)
     sync(a)
     sync(b)
-    for clone in (a, b):
-        assert kehu("check", store=clone).code == 0, kehu("check", store=clone).out
-        assert [c["id"] for c in kehu("customer", "list", "--json", store=clone).json()] == [y]
-        shown = kehu("--identity", str(boss), "customer", "show", y, "--json", store=clone).json()
+    for shown in _kept_alone_in_both(a, b, y, boss):
         assert shown["birthday"] == "1990-06-01" and "绿茶" in shown["tags"], shown
-        assert sorted(i["name"] for p in shown["purchases"] for i in p["items"]) == ["碧螺春", "龙井"], shown
 
 
 @pytest.mark.parametrize("merger_syncs_last", [True, False])

@@ -4,7 +4,11 @@ docs/reliability.md."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,21 @@ from .test_hostile_twentyfirst_twentyfirstc import settings_changed
 from .test_hostile_twentysecond_tuiidx import overwrite
 
 TODAY = dt.date(2026, 11, 20)
+
+
+@contextlib.asynccontextmanager
+async def background_held(app: Any, pilot: Any) -> AsyncIterator[None]:
+    """The app's background worker held busy (a job waiting on a gate) while the block runs, as
+    a rebuild at 100 000 customers holds it: what the screen hands it waits. Released, and that
+    job done, after the block."""
+    gate = threading.Event()
+    busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
+    await pilot.pause(0.3)
+    try:
+        yield
+    finally:
+        gate.set()
+        await busy
 
 
 def _index(store: Any) -> Path:
@@ -111,8 +130,6 @@ async def test_the_screen_does_not_wait_for_the_index_made_again_after_damage(tm
     the background thread (here held busy, as a long job of its own would): the list says
     "rebuilding the index…", keys are answered meanwhile, and the customers are listed again,
     in the order asked for, when it is done."""
-    import asyncio
-    import threading
 
     from kehu_tui.app import KehuApp
 
@@ -122,21 +139,15 @@ async def test_the_screen_does_not_wait_for_the_index_made_again_after_damage(tm
     app = KehuApp(store, today=TODAY, watch_interval=60)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
-        gate = threading.Event()
-        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
-        await pilot.pause(0.3)
-        overwrite(_index(store), log_left=False)
-        await pilot.press("s", "s")
-        try:
+        async with background_held(app, pilot):
+            overwrite(_index(store), log_left=False)
+            await pilot.press("s", "s")
             await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
                              what="the list saying the index is being made again")
             await pilot.press("slash", *"赵敏")  # answered from the index as it is meanwhile
             await wait_until(pilot, lambda: "赵敏" in screen_text(app), what="the search typed")
             assert "rebuilding the index" in screen_text(app) and "客户000" not in screen_text(app)
             await pilot.press("escape")
-        finally:
-            gate.set()
-        await busy
         await wait_until(pilot, lambda: "121 customers" in screen_text(app)
                          and "sorted by last contact" in screen_text(app), what="the customers listed again")
         await pilot.press("slash", *"赵敏")
@@ -182,8 +193,6 @@ async def test_the_watchers_look_at_an_index_made_anew_is_read_in_the_background
     rebuild, minutes with 100 000 customers, as the sort's read did). So many files are read on
     the background thread (here held busy): the list says "rebuilding the index…" meanwhile,
     and lists every customer again when it is done."""
-    import asyncio
-    import threading
 
     from kehu_tui.app import KehuApp
 
@@ -193,15 +202,9 @@ async def test_the_watchers_look_at_an_index_made_anew_is_read_in_the_background
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
         await pilot.pause(1.0)  # the app's first looks at the store are done
-        gate = threading.Event()
-        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
-        await pilot.pause(0.3)
-        overwrite(_index(store), log_left=False)
-        try:
+        async with background_held(app, pilot):
+            overwrite(_index(store), log_left=False)
             await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
                              what="the list saying the index is being made again")
-        finally:
-            gate.set()
-        await busy
         await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
     assert app.return_code is None

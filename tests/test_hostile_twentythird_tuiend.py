@@ -3,17 +3,42 @@ again, the index damaged under the watcher)."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import subprocess
 import sys
-import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kehu_core.testing import make_store, screen_text, wait_until
 
-from .test_hostile_twentyfirst_twentyfirstc import settings_changed
+from .test_hostile_twentyfirst_twentyfirstc import her_tier_renamed, settings_changed
+from .test_hostile_twentythird_tuidmg import background_held
+
+
+@contextlib.asynccontextmanager
+async def _rebuilding_after_a_broken_page(tmp_path: Path, settings: dict) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """150 customers, the TUI open on them and done with its first looks; the app's background
+    worker held busy, the index page listing the record files broken, and the list saying
+    "rebuilding the index…": the block runs then (the app, its pilot, the store). After it, the
+    worker released, every customer is listed again and the app still runs."""
+    from kehu_tui.app import KehuApp
+
+    customers = [{"name": f"客户{n:03d}"} for n in range(150)]
+    store = make_store(tmp_path / "store", today="2026-11-20", customers=customers, settings=settings)
+    app = KehuApp(store, watch_interval=0.1)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
+        await pilot.pause(1.5)  # the app's first looks at the store are done
+        async with background_held(app, pilot):
+            _break_a_page(store.root / ".kehu" / "index.sqlite")
+            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
+                             what="the list saying the index is being made again")
+            yield app, pilot, store
+        await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
+    assert app.return_code is None
 
 
 @pytest.mark.asyncio
@@ -22,18 +47,9 @@ async def test_the_tier_filters_suggestions_follow_kehu_yaml_read_again(tmp_path
     the open TUI read the settings again and the list showed the new name, but the filter bar's
     tier field still suggested the old names (made once, when the bar was composed), and the
     new name typed was not completed. The suggestions follow the settings read again."""
-    from kehu_tui.app import KehuApp
     from textual.widgets import Input
 
-    store = make_store(tmp_path / "store", today="2026-03-10", customers=[{
-        "name": "赵敏", "interactions": [{"kind": "purchase", "date": "2026-03-01", "amount": 1288}]}],
-        settings={"tiering": {"pyramid": {"shares": [1.0], "names": ["铜牌客户"]}}}, disabled=["points"])
-    app = KehuApp(store, watch_interval=0.1)
-    async with app.run_test(size=(160, 40), notifications=True) as pilot:
-        await wait_until(pilot, lambda: "铜牌客户" in screen_text(app), what="her tier")
-        await pilot.pause(1.0)  # the app's first looks at the store are done
-        settings_changed(store.root, "铜牌客户", "金牌客户")
-        await wait_until(pilot, lambda: "金牌客户" in screen_text(app), what="the colleague's tier name")
+    async with her_tier_renamed(tmp_path) as (app, pilot, _store):
         await pilot.press("f")
         tier = app.screen.query_one("#filter-tier", Input)
         tier.focus()
@@ -76,26 +92,8 @@ async def test_the_watchers_own_index_meeting_damage_does_not_rebuild_on_its_thr
     The watcher's index hands the filling over as the screen's does: the look finds every file
     changed and they are read on the background thread (here held busy), the list saying
     "rebuilding the index…", and every customer listed again when it is done."""
-    from kehu_tui.app import KehuApp
-
-    customers = [{"name": f"客户{n:03d}"} for n in range(150)]
-    store = make_store(tmp_path / "store", today="2026-11-20", customers=customers)
-    app = KehuApp(store, watch_interval=0.1)
-    async with app.run_test(size=(140, 40), notifications=True) as pilot:
-        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
-        await pilot.pause(1.5)  # the app's first looks at the store are done
-        gate = threading.Event()
-        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
-        await pilot.pause(0.3)
-        _break_a_page(store.root / ".kehu" / "index.sqlite")
-        try:
-            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
-                             what="the list saying the index is being made again")
-        finally:
-            gate.set()
-        await busy
-        await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
-    assert app.return_code is None
+    async with _rebuilding_after_a_broken_page(tmp_path, {}):
+        pass  # the list said so, and every customer is listed again after
 
 
 @pytest.mark.asyncio
@@ -106,35 +104,17 @@ async def test_the_merge_notice_does_not_fill_the_index_beside_the_apps_rebuild(
     and refreshed it, filling the file made anew from every record beside the app's rebuild
     (minutes at 100 000 customers, and quitting waited for that thread). The notice reads the
     index as the app keeps it; the rebuild fills it once, and every customer is listed after."""
-    from kehu_tui.app import KehuApp
-
     from kehu_core.index import Index
 
-    customers = [{"name": f"客户{n:03d}"} for n in range(150)]
-    store = make_store(tmp_path / "store", today="2026-11-20", customers=customers,
-                       settings={"tiering": {"pyramid": {"shares": [1.0], "names": ["铜牌客户"]}}})
-    app = KehuApp(store, watch_interval=0.1)
-    async with app.run_test(size=(140, 40), notifications=True) as pilot:
-        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
-        await pilot.pause(1.5)  # the app's first looks at the store are done
-        gate = threading.Event()
-        busy = asyncio.ensure_future(app.background.run(lambda _store: gate.wait(30)))
-        await pilot.pause(0.3)
+    settings = {"tiering": {"pyramid": {"shares": [1.0], "names": ["铜牌客户"]}}}
+    async with _rebuilding_after_a_broken_page(tmp_path, settings) as (app, pilot, store):
+        settings_changed(store.root, "铜牌客户", "金牌客户")
+        await wait_until(pilot, lambda: any("read again" in str(n.message) for n in app._notifications),
+                         what="kehu.yaml read again")
+        await wait_until(pilot, lambda: not any(w.group == "merge" and not w.is_finished for w in app.workers),
+                         what="the merge notice's look done")
+        index = Index(store)
         try:
-            _break_a_page(store.root / ".kehu" / "index.sqlite")
-            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app), what="the rebuild")
-            settings_changed(store.root, "铜牌客户", "金牌客户")
-            await wait_until(pilot, lambda: any("read again" in str(n.message) for n in app._notifications),
-                             what="kehu.yaml read again")
-            await wait_until(pilot, lambda: not any(w.group == "merge" and not w.is_finished for w in app.workers),
-                             what="the merge notice's look done")
-            index = Index(store)
-            try:
-                assert index.count() == 0, "the index filled beside the app's rebuild, which still waits"
-            finally:
-                index.close()
+            assert index.count() == 0, "the index filled beside the app's rebuild, which still waits"
         finally:
-            gate.set()
-        await busy
-        await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
-    assert app.return_code is None
+            index.close()
