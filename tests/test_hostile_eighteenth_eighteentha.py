@@ -79,7 +79,7 @@ def test_a_sync_killed_while_git_writes_the_merge_leaves_none_of_its_files_behin
     mine = ok("customer", "add", "--name", "丁", store=a).strip()
     written, _unwritten = _killed_while_checking_out(a, b, tmp_path)
     checked = kehu("check", store=a)
-    assert checked.code == 0 and "put back" in checked.err, checked.err
+    assert checked.code == 0 and "clone was put back" in checked.err, checked.err
     assert not (a / ".git" / "index.lock").exists()
     assert not (a / written).exists()
     left = git(a, "status", "--porcelain", "--untracked-files=all")
@@ -156,7 +156,7 @@ def test_a_command_answered_from_the_index_after_a_killed_sync_puts_the_clone_ba
     written, _unwritten = _killed_while_checking_out(a, b, tmp_path)
     answered = kehu(*(part.format(cid=cid) for part in command), store=a)
     assert answered.code == 0, answered.err
-    assert "put back" in answered.err, answered.err
+    assert "clone was put back" in answered.err, answered.err
     assert "乙" not in answered.out and "丙" not in answered.out, answered.out
     assert not (a / ".kehu" / "sync-in-progress").exists() and not (a / written).exists()
     assert git(a, "status", "--porcelain", "--untracked-files=all") == ""

@@ -222,7 +222,7 @@ def test_a_killed_syncs_stale_index_lock_is_removed_though_another_git_runs_in_t
     finally:
         reading.kill()
         reading.wait()
-    assert checked.code == 0 and "put back" in checked.err, checked.err
+    assert checked.code == 0 and "clone was put back" in checked.err, checked.err
     assert not (a / written).exists(), checked.err
 
 

@@ -182,9 +182,9 @@ class KehuApp(App):
 
         try:  # a store of its own: the app's index connection belongs to the app's thread
             store = Store.open(self.store.root, today=self.store.today)
-            # its index as the watcher keeps it up to date, never refreshed or rebuilt here:
-            # the whole rebuild on this thread ran beside the app's own after damage
-            index = store.use_index(looking_index(store))
+            # while the app makes the index again, never refreshed here (a second whole rebuild
+            # beside the app's); else brought up to date, as at start for a file changed before
+            index = store.use_index(looking_index(store)) if self.rebuilding else None
         except Exception:  # noqa: BLE001 - a notice, never a reason for the app to fail
             return
         try:
@@ -192,7 +192,8 @@ class KehuApp(App):
         except Exception:  # noqa: BLE001 - a notice, never a reason for the app to fail
             return
         finally:
-            index.close()
+            if index is not None:
+                index.close()
         said = tuple(p.render() for p in problems)
         if said == self._merge_said:  # said already: not again after every change
             return
