@@ -75,8 +75,12 @@ def validation_problems(
 
 def _value_at(data: Any, loc: Loc) -> Any:
     """The value at ``loc`` below ``data`` (a check of the whole record names where it found
-    the problem; pydantic's input is then the whole record), or None."""
+    the problem; pydantic's input is then the whole record; a rule's problem names a field of
+    the record's model, a declared field or one kept from the file), or None."""
     for part in loc:
+        if isinstance(part, str) and isinstance(getattr(type(data), "model_fields", None), dict):
+            data = getattr(data, part) if part in type(data).model_fields else (data.model_extra or {}).get(part)
+            continue
         try:
             data = data[part]
         except (KeyError, IndexError, TypeError):
@@ -233,24 +237,8 @@ def plugin_problems(path: Path, plugin: str | None, customer: Any, messages: Ite
         reason = message.split(": ", 1)[1]
         out.append(Problem(path, line, said, loc=tuple(where),
                            reason=reason if plugin is None else f"{reason} (plugin {plugin})",
-                           value=_value_at(customer, where)))
+                           value=_value_at(customer, tuple(where))))
     return out
-
-
-def _value_at(customer: Any, where: list[str | int]) -> object:
-    """The customer's value at ``where`` (None where there is none), as a problem's ``value``:
-    the CLI names the argument that gave it (`customer add --birthday 2030-01-01` was refused
-    naming the new customer's file, which was never written, at its line 3)."""
-    value: Any = customer
-    for part in where:
-        if isinstance(part, int):
-            value = value[part] if isinstance(value, list) and part < len(value) else None
-        elif isinstance(value, dict):
-            value = value.get(part)
-        else:  # a model: a declared field, or one kept from the file
-            value = getattr(value, part, None) if part in getattr(type(value), "model_fields", {}) else \
-                (getattr(value, "model_extra", None) or {}).get(part)
-    return value
 
 
 def _field_of(customer: Any, message: str) -> list[str | int] | None:
