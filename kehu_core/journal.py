@@ -176,6 +176,8 @@ def recover_interrupted(store: Store) -> None:
         if lines and "command" in lines[0]:
             command = str(lines[0]["command"])
             recorder = Recorder(_("{command} (interrupted)").format(command=command))
+            saved = [store.root / rel for line in lines[1:]
+                     if isinstance(rel := line.get("saved"), str) and not outside_store(rel)]
             for line in lines[1:]:
                 rel = line.get("path")
                 if not isinstance(rel, str) or outside_store(rel) or store.root / rel in recorder.before:
@@ -186,11 +188,20 @@ def recover_interrupted(store: Store) -> None:
                     recorder.lost.add(target)  # cannot be put back: recorded as such, never as "absent"
                     before = ""
                 recorder.before[target] = None if before is None else before.encode("utf-8", "surrogateescape")
+            told = 0
+            if saved:  # killed before the plugins heard of what it saved (points): they hear now
+                recorder.ahead = journal_ahead.WriteAhead.resumed(store, path)
+                told = store.hear_again(recorder, saved)
             entry = record(store, recorder)
             if entry is not None:
                 sys.stderr.write(_("kehu: `{command}` was stopped before it finished; what it wrote is "
                                    "change #{id}: `kehu undo` takes it back, or run it again\n").format(
                     command=command, id=entry.id))
+                if told:
+                    sys.stderr.write(_("kehu: the plugins were told now of the {count} record(s) it saved "
+                                       "(points, tier moves), part of that change\n").format(count=told))
+            if recorder.ahead is not None:
+                recorder.ahead.close()
         journal_ahead.discard(path)
 
 

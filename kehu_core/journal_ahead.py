@@ -78,6 +78,32 @@ class WriteAhead:
             self.failed = True
             self.close()
 
+    def saved(self, path: Path) -> None:
+        """The plugins are to hear of the interaction at ``path`` (``interaction_saved``), about
+        to be written: a command killed before they heard has them hear it when its change is
+        recovered (:func:`kehu_core.journal.recover_interrupted`)."""
+        out = self._open()
+        if out is None:
+            return
+        try:
+            out.write(json.dumps({"saved": self.store.rel(path)}, ensure_ascii=False) + "\n")
+            out.flush()
+        except OSError:
+            self.failed = True
+            self.close()
+
+    @classmethod
+    def resumed(cls, store: Store, path: Path) -> WriteAhead:
+        """The write-ahead file of a command that died, written on by the recovery of its
+        change (what the plugins write then): killed again, the next one finds it all."""
+        ahead = cls(store, "")
+        try:
+            ahead.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held to the end
+            ahead.path = path
+        except OSError:
+            ahead.failed = True
+        return ahead
+
     def close(self) -> None:
         """The command ended (its entry written, or nothing changed): the file is not needed."""
         if self.file is not None:

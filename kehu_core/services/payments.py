@@ -195,6 +195,7 @@ def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | N
         if who:
             payment["by"] = who
         settled = payment["amount"] == owed
+        store.note_saved(store.interaction_file(customer_id, purchase_id))
         updated = store.update_interaction(
             customer_id, purchase_id, {"paid": True} if settled else {}, append={"payments": [payment]})
     assert isinstance(updated, Purchase)
@@ -221,6 +222,7 @@ def void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None
         who = by or customer.owner
         if who:
             mark["by"] = who
+        store.note_saved(store.interaction_file(customer_id, purchase_id))
         updated = store.update_interaction(customer_id, purchase_id, {"voided": mark})
     assert isinstance(updated, Purchase)
     store.plugins.interaction_saved(store, store.get(customer_id), updated)

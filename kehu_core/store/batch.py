@@ -89,6 +89,40 @@ class BatchMixin:
         if self._recording is not None:
             self._recording.note(path)
 
+    def note_saved(self, path: Path) -> None:
+        """Say that the interaction at ``path`` is about to be written and the plugins are to
+        hear of it (``interaction_saved``), so a command killed before they did has them hear it
+        when its change is recovered (:meth:`hear_again`): an import killed between its sales
+        and their points left every sale without them, and run again it found them all there."""
+        if self._recording is not None and self._recording.ahead is not None:
+            self._recording.ahead.saved(path)
+
+    def hear_again(self, recorder: Recorder, paths: list[Path]) -> int:
+        """The plugins told of each interaction at ``paths`` still there, as a batch tells them
+        (their reactions are idempotent), what they write part of ``recorder``'s change: the
+        recovery of a command killed before they heard (call with the store's lock held). How
+        many they were told of."""
+        from ..errors import KehuError
+
+        told = 0
+        self._recording = recorder
+        try:
+            with self.batch():
+                for path in dict.fromkeys(paths):
+                    customer_id = path.parent.parent.name
+                    try:
+                        if path.parent != self.interactions_dir(customer_id) or not self.exists(customer_id):
+                            continue  # gone since (merged away, undone): nobody to tell of it
+                        interaction = self.read_interaction_file(path)
+                    except (KehuError, OSError):
+                        continue
+                    assert self._batch is not None
+                    self._batch.saved.append((customer_id, interaction))
+                    told += 1
+        finally:
+            self._recording = None
+        return told
+
     def restore_files(self, files: dict[Path, bytes | None]) -> None:
         """Put each file back to the given bytes (None: remove it, and its folders left
         empty), as one change noted in the journal, and reindex them."""

@@ -145,6 +145,7 @@ class InteractionsMixin:
             payload = {"kind": payload.pop("kind"), **payload}
             payload.pop("id")  # the file name is the id
             payload = {k: v for k, v in payload.items() if v not in ([], None)}
+            self.note_saved(path)
             self._write(path, dump_new(payload))
             self._touched(path, interaction)
         if self._batch is not None:
