@@ -144,7 +144,7 @@ class KehuGroup(click.Group):
         from .plugin_commands import register_plugin_commands
 
         found = click.Group()
-        register_plugin_commands(PluginHost(PluginSettings()), found)
+        register_plugin_commands(PluginHost(PluginSettings()), found, BUILTIN_COMMANDS)
         for name, command in found.commands.items():
             self.commands.setdefault(name, command)  # commands given before (``run``) win
 
@@ -237,7 +237,8 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
 
         group = copy.copy(cli)
         group.commands = dict(cli.commands)
-        register_plugin_commands(PluginHost(PluginSettings(), extra_plugins, discover=False), group)
+        register_plugin_commands(PluginHost(PluginSettings(), extra_plugins, discover=False), group,
+                                 BUILTIN_COMMANDS)
     try:
         code = group.main(args=argv, prog_name="kehu", standalone_mode=False,
                           obj={"extra_plugins": extra_plugins} if extra_plugins else None)

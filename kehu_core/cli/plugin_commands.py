@@ -7,29 +7,57 @@ changed a profile, added a ledger line and then raised ValueError ended in "inte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import KehuError
+from ..handed import WrongResult
 from ..i18n import _
+from ..plugins.results import named_twice
 
 if TYPE_CHECKING:
     from ..plugins import PluginHost
     from ..store import Store
 
 
-def register_plugin_commands(host: PluginHost, group: click.Group) -> None:
+def register_plugin_commands(host: PluginHost, group: click.Group, kehus: Collection[str] = ()) -> None:
     """Every plugin's ``register_commands`` on ``group``, one plugin at a time, so each command
-    added is known by the plugin that added it, and guarded (:func:`_guarded`)."""
+    added is known by the plugin that added it, and guarded (:func:`_guarded`).
+
+    A command's name is one plugin's, as a sender's channel is (``PluginHost.items``): kehu's
+    built-in plugins are asked first, so a third party's command replaces a built-in plugin's
+    of its name whatever the two are called (which ran depended on the names' order: a third
+    party's `points` sorting before kehu's was dropped without a word); a name two third
+    parties give is used by neither (the last asked won), and a name of kehu's own commands
+    (``kehus``, which the plugins' never replace) is told to its plugin, each named as failed."""
     names = host.names()
-    for name in names:
+    theirs: dict[str, list[str]] = {}  # a command's name -> the third parties giving it
+    before_theirs: dict[str, click.Command] = {}
+    for name in sorted(names, key=lambda n: not host.built_in(n)):
+        if not theirs and not host.built_in(name):
+            before_theirs = dict(group.commands)
         before = dict(group.commands)
         host.call("register_commands", leave_out=[n for n in names if n != name], cli=group)
         for command_name, command in group.commands.items():
             if before.get(command_name) is not command:
                 command.invoke = _guarded(command.invoke, name, command_name)  # type: ignore[method-assign]
+                if not host.built_in(name):
+                    theirs.setdefault(command_name, []).append(name)
+    for command_name, plugins in theirs.items():
+        if command_name in kehus:
+            for plugin in plugins:
+                host.report(plugin, "register_commands", WrongResult(_(
+                    "gives command {name}, one of kehu's own: it is never run; name it otherwise").format(
+                    name=repr(command_name))))
+        elif len(plugins) > 1:
+            for plugin in plugins:
+                host.report(plugin, "register_commands", named_twice("command", command_name, plugins))
+            if command_name in before_theirs:
+                group.commands[command_name] = before_theirs[command_name]
+            else:
+                del group.commands[command_name]
 
 
 def _guarded(invoke: Callable[[click.Context], Any], plugin: str, command: str) -> Callable[[click.Context], Any]:

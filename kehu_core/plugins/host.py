@@ -103,6 +103,10 @@ class PluginHost(CustomerValues, GuardedHooks):
     def names(self) -> list[str]:
         return sorted(n for n, _plugin in self.pm.list_name_plugin())
 
+    def built_in(self, name: str) -> bool:
+        """Whether the plugin registered as ``name`` is one of kehu's built-in plugins."""
+        return self._kehus(name)
+
     def hooks_of(self, name: str) -> list[str]:
         plugin = self.pm.get_plugin(name)
         return sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])

@@ -1,0 +1,67 @@
+"""The twenty-fourth round's plugin and door findings (issue 16, kinds 9 and 3, helper
+plugdoor): each test failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import kehu
+from .pluginutil import installed_plugin
+
+
+def _command_plugin(command: str, says: str) -> str:
+    return (
+        "import click\nfrom kehu_core import hookimpl\n\n"
+        "@hookimpl\ndef register_commands(cli):\n"
+        f"    @cli.command({command!r})\n"
+        "    @click.argument('rest', nargs=-1)\n"
+        "    def mine(rest):\n"
+        f"        click.echo({says!r})\n")
+
+
+def _kehu_with(sites: list[Path], tmp_path: Path, store: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    path = os.pathsep.join([*map(str, sites), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *argv],
+                          capture_output=True, text=True, env=env)
+
+
+def test_a_third_partys_command_named_as_a_built_in_plugins_is_used_whatever_its_name(
+        tmp_path: Path, store_path: Path) -> None:
+    """A third party's `points` command (a shop's own points tool) beside the built-in points
+    plugin's: which ran depended on the third party's entry-point name sorting before or after
+    `points` (`aaa` was dropped without a word, `zzz` replaced kehu's). A command's name is
+    one plugin's, as a sender's channel is: a third party's replaces a built-in plugin's."""
+    for entry in ("aaa", "zzz"):
+        site = installed_plugin(tmp_path / entry, f"{entry}_kehu", entry, _command_plugin("points", f"{entry} points"))
+        ran = _kehu_with([site], tmp_path, store_path, "points")
+        assert ran.returncode == 0 and ran.stdout == f"{entry} points\n", (entry, ran.stdout, ran.stderr)
+
+
+def test_two_third_parties_giving_one_command_name_are_each_named_and_neither_is_used(
+        tmp_path: Path, store_path: Path) -> None:
+    """Two installed plugins each adding `kehu hello` (a plugin and its fork): the one whose
+    name sorted last ran, the other was never heard of. Now neither runs, each is named."""
+    sites = [installed_plugin(tmp_path / name, f"{name}_kehu", name, _command_plugin("hello", f"{name} says hello"))
+             for name in ("old", "new")]
+    ran = _kehu_with(sites, tmp_path, store_path, "hello")
+    assert ran.returncode == 2 and "hello" not in ran.stdout, (ran.stdout, ran.stderr)
+    for name in ("old", "new"):
+        assert f"plugin '{name}' failed in register_commands" in ran.stderr, ran.stderr
+    assert "gives command 'hello', as 'new', 'old' do" in ran.stderr, ran.stderr
+
+
+def test_a_third_partys_command_named_as_one_of_kehus_own_is_named(tmp_path: Path, store_path: Path) -> None:
+    """A plugin adding a command `check` (its own checks) was never run, and nothing said so:
+    `kehu check` is kehu's. Its author is told, where the plugins' commands are listed."""
+    site = installed_plugin(tmp_path / "site", "mycheck_kehu", "mycheck", _command_plugin("check", "all fine"))
+    helped = _kehu_with([site], tmp_path, store_path, "--help")
+    assert helped.returncode == 0, helped.stderr
+    said = "plugin 'mycheck' failed in register_commands: wrong result: gives command 'check', one of kehu's own"
+    assert said in helped.stderr, helped.stderr
+    checked = _kehu_with([site], tmp_path, store_path, "check")
+    assert checked.returncode == 0 and "all fine" not in checked.stdout
+    assert kehu("check", store=store_path).code == 0
