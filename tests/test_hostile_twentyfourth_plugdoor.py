@@ -65,3 +65,30 @@ def test_a_third_partys_command_named_as_one_of_kehus_own_is_named(tmp_path: Pat
     checked = _kehu_with([site], tmp_path, store_path, "check")
     assert checked.returncode == 0 and "all fine" not in checked.stdout
     assert kehu("check", store=store_path).code == 0
+
+
+FIELD_PLUGIN = """from kehu_core import hookimpl
+
+@hookimpl
+def customer_fields():
+    return {%r: (str | None, None)}
+"""
+
+
+def test_a_plugin_field_named_as_a_member_of_the_customer_model_is_named_not_warned(
+        tmp_path: Path, store_path: Path) -> None:
+    """A plugin declaring a customer field `copy` (`json`, `validate`, `schema`: pydantic's own
+    methods), `sealed` (kehu's encrypted values of a profile) or `model_validate_x`: every
+    command printed pydantic's warnings, ".../pydantic/main.py:1937: UserWarning: Field name
+    "copy" in "StoreCustomer" shadows an attribute in parent "Customer"", naming no plugin,
+    and `kehu check` said ok. Such a name is the plugin's wrong result, named, its fields left
+    out, as a field named as kehu's own (`id`) is."""
+    assert kehu("customer", "add", "--name", "赵敏", store=store_path).code == 0
+    for field in ("copy", "sealed", "model_validate_x"):
+        site = installed_plugin(tmp_path / field, f"f{field}_kehu", f"f{field}", FIELD_PLUGIN % field)
+        listed = _kehu_with([site], tmp_path, store_path, "customer", "list")
+        assert listed.returncode == 0 and "Warning" not in listed.stderr, (field, listed.stderr)
+        checked = _kehu_with([site], tmp_path, store_path, "check")
+        assert "Warning" not in checked.stderr, (field, checked.stderr)
+        assert checked.returncode == 1, (field, checked.stdout)  # a problem of the store's
+        assert f"plugin 'f{field}' failed in customer_fields" in checked.stdout, (field, checked.stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -188,14 +189,23 @@ def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
             raise WrongResult(_("field name {key} is not a valid field name").format(key=repr(key)))
         if key in Customer.model_fields:
             raise WrongResult(_("field {key} is one of kehu's own customer fields").format(key=repr(key)))
+        if hasattr(Customer, key):  # a method or property (`copy`, `sealed`): the field would hide it
+            raise WrongResult(_("field {key} is a name kehu's customer model uses (not a field: {what}); "
+                                "name it otherwise").format(key=repr(key), what=type(getattr(Customer, key)).__name__))
         if not isinstance(spec, tuple) or len(spec) != 2:
             raise WrongResult(_("field {key}: expected (type, default), got {spec}").format(
                 key=repr(key), spec=f"{spec!r:.60}"))
     try:
-        model = create_model("PluginFields", **result)  # a type pydantic cannot use
-        # a type named by a text no module defines ("NoSuchType"): pydantic builds the model and
-        # fails on its first use, which was every new customer's ("internal error")
-        model.model_rebuild()
+        # what pydantic only warns of (a name in its protected namespace, `model_validate_x`) is
+        # refused too: its warning, a path into site-packages naming no plugin, was printed by
+        # every command while `kehu check` said ok
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.simplefilter("ignore", DeprecationWarning)  # Python shows those to their authors alone
+            model = create_model("PluginFields", **result)  # a type pydantic cannot use
+            # a type named by a text no module defines ("NoSuchType"): pydantic builds the model
+            # and fails on its first use, which was every new customer's ("internal error")
+            model.model_rebuild()
     except Exception as exc:
         raise WrongResult(_("fields that cannot be used: {error}").format(error=exc)) from None
     _refuse_defaults_their_type_refuses(model)
