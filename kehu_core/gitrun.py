@@ -7,10 +7,10 @@ it would wait on a FIFO in ``.git``. Below the store, which asks git too (a ledg
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 from .errors import KehuError
@@ -58,10 +58,15 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
-#: told each git process's id as it starts, while a ``kehu sync`` fetches and merges
+#: where each git's process id is noted before it runs, while a ``kehu sync`` fetches and merges
 #: (:func:`kehu_core.sync_marker.begin` sets it): the next command knows which git a killed sync
 #: left, and asks the system whether it still runs, without reading any process table
-started: Callable[[int], None] | None = None
+noted: Path | None = None
+
+#: the note written by the process that becomes git, before it does (``exec`` keeps the id): noted
+#: by kehu once git was started, a git that took index.lock before kehu wrote its id (kehu killed
+#: in between, or while it wrote: an empty note) was not known, and its lock taken for a dead one's
+_NOTE_THEN_GIT = '{ echo "$$" >"$0"; } 2>/dev/null; exec "$@"'
 
 
 def run(root: Path, *args: str, check: bool = True, input: str | None = None,
@@ -73,15 +78,21 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
     # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
     # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
     command, environment = ["git", *args], {**_env(root), **(env or {})}
-    note = started
-    if note is None:
+    note, shell = noted, shutil.which("sh") if noted is not None and os.name != "nt" else None
+    if note is not None and shell is not None:
+        result = subprocess.run([shell, "-c", _NOTE_THEN_GIT, str(note), *command], cwd=root,
+                                capture_output=True, encoding="utf-8", errors="surrogateescape",
+                                env=environment, check=False, input=input)
+        result.args = command
+    elif note is None:
         result = subprocess.run(command, cwd=root, capture_output=True, encoding="utf-8", errors="surrogateescape",
                                 env=environment, check=False, input=input)
-    else:  # as subprocess.run does it, the process's id told first
+    else:  # no POSIX shell (Windows): the id noted as soon as git has started
         with subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE if input is not None else None,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
                               errors="surrogateescape", env=environment) as process:
-            note(process.pid)
+            with contextlib.suppress(OSError):
+                note.write_text(str(process.pid), encoding="utf-8")
             try:
                 out, err = process.communicate(input)
             except BaseException:

@@ -65,17 +65,11 @@ def begin(state: Path, start: str | None, committed: str | None, tracking: str) 
     with contextlib.suppress(OSError):
         atomic_write(state / MARKER, json.dumps({"start": start, "committed": committed,
                                                  "tracking": tracking}) + "\n")
-    note = state / SYNC_GIT
-
-    def started(pid: int) -> None:  # each git the sync runs, as it starts (a few bytes, not synced)
-        with contextlib.suppress(OSError):
-            note.write_text(str(pid), encoding="utf-8")
-
-    gitrun.started = started
+    gitrun.noted = state / SYNC_GIT  # each git the sync runs, before it runs (a few bytes, not synced)
 
 
 def end(state: Path) -> None:
-    gitrun.started = None
+    gitrun.noted = None
     with contextlib.suppress(OSError):
         (state / MARKER).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
@@ -161,9 +155,10 @@ def _committed_since(root: Path, base: str, head: str, tracking: str) -> bool:
 def _stale_index_lock(root: Path, state: Path) -> str | None:
     """Git's index.lock, left by the killed sync's git (killed while it wrote the merge's files),
     is removed when nothing can be holding it, judged from what any system tells, no process
-    table read: the last git that sync started (its id noted as it started, :func:`begin`) no
-    longer runs (``os.kill(pid, 0)``); the lock is no older than the sync's marker (an older one
-    was another command's: the sync's git could not have taken it); and it holds no whole index (git's
+    table read: the last git that sync started (its id noted by the process that becomes it,
+    before it runs: :func:`begin`) no longer runs (``os.kill(pid, 0)``); the lock is no older
+    than the sync's marker (an older one was another command's: the sync's git could not have
+    taken it); and it holds no whole index (git's
     ``DIRC`` with its checksum: a ``git commit -a`` waiting on its editor holds one, written
     whole; a git killed while writing leaves an empty or cut one). The lock's path when that git
     still runs (the clone is put back later), else None; a lock not shown stale is left, and the
@@ -174,10 +169,11 @@ def _stale_index_lock(root: Path, state: Path) -> str | None:
         return None
     try:
         # began: when the sync wrote its marker, before it started any git that may take the lock
-        # (the note of a git is written once it runs, which on a busy machine can be after its
-        # lock was taken)
-        pid, began = int((state / SYNC_GIT).read_text(encoding="utf-8")), (state / MARKER).stat().st_mtime
-        made, text = lock.stat().st_mtime, lock.read_bytes()
+        noted = (state / SYNC_GIT).read_text(encoding="utf-8").strip()
+        began, made, text = (state / MARKER).stat().st_mtime, lock.stat().st_mtime, lock.read_bytes()
+        # the note is written by the process that becomes the git, before it runs
+        # (gitrun._NOTE_THEN_GIT): empty, it was killed while writing it, and no git of it ran
+        pid = int(noted) if noted else None
     except (OSError, ValueError):  # no git of the sync's known (an older kehu's marker)
         return None
     if _runs(pid):
@@ -194,11 +190,14 @@ def _stale_index_lock(root: Path, state: Path) -> str | None:
 _COLLECTED_WITHIN = 5.0
 
 
-def _runs(pid: int) -> bool:
-    """Whether process ``pid`` may still run (True when the system cannot tell). One listed is
-    asked again for a few seconds: a git killed with its sync is listed until it is collected."""
-    if os.name == "nt":  # there os.kill(pid, 0) ends the process
+def _runs(pid: int | None) -> bool:
+    """Whether process ``pid`` may still run (True when the system cannot tell; None: no git of the
+    sync ran since its note was begun). One listed is asked again for a few seconds: a git killed
+    with its sync is listed until it is collected."""
+    if os.name == "nt":  # there os.kill(pid, 0) ends the process (and the note is kehu's, after git began)
         return True
+    if pid is None:
+        return False
     waited = time.monotonic() + _COLLECTED_WITHIN
     while True:
         try:
