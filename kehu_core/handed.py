@@ -22,7 +22,7 @@ import threading
 import types
 import weakref
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .i18n import _
@@ -119,7 +119,7 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     sheet.csv` found no such file. So are the environment (``os.environ``) and the umask
     (:func:`_process_state`): a plugin's ``os.umask(0)`` made every folder kehu made after it
     world-writable, and its ``os.environ['GIT_DIR']`` or ``['KEHU_TODAY']`` ran kehu's git on
-    another repository and the later hooks at another day.
+    another repository and the later hooks at another day. So is Decimal's context.
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
@@ -134,7 +134,10 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
     aside = _stdout_file_aside() if main and stdout_file else None
     try:
-        with redirect, plugin_exits():
+        # Decimal's context (this thread's) is a copy of kehu's while it runs: a hook's
+        # `getcontext().prec = 3` gave a sale of ¥12 345.67 12 300 points, and its traps on
+        # an inexact result ended every later sum of money in "internal error"
+        with redirect, plugin_exits(), localcontext():
             yield
     finally:
         if aside is not None:

@@ -3,10 +3,19 @@ plugdoor): each test failed before its fix."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from pydantic import AfterValidator
+
+from kehu_core import hookimpl
+from kehu_core.testing import add_customer, make_store, reopen, run_kehu
 
 from .conftest import kehu
 from .pluginutil import installed_plugin
@@ -92,3 +101,59 @@ def test_a_plugin_field_named_as_a_member_of_the_customer_model_is_named_not_war
         assert "Warning" not in checked.stderr, (field, checked.stderr)
         assert checked.returncode == 1, (field, checked.stdout)  # a problem of the store's
         assert f"plugin 'f{field}' failed in customer_fields" in checked.stdout, (field, checked.stdout)
+
+
+class Rounding:
+    """A plugin that works out its own figure with Decimal's context set to its liking (three
+    digits, rounded down; or an exponent of at most 3), as a plugin author does once and
+    forgets: in a hook, not in a ``localcontext`` of its own."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    def _own_figure(self) -> None:
+        context = decimal.getcontext()
+        if self.how == "precision":
+            context.prec, context.rounding = 3, decimal.ROUND_DOWN
+        else:  # its figures all below 10 000: a larger one is an overflow
+            context.Emax = 3
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        self._own_figure()
+
+    @hookimpl
+    def customer_fields(self) -> dict[str, Any]:
+        def read(value: Any) -> Any:  # its field's type, read on every profile
+            self._own_figure()
+            return value
+        return {"shoe_size": (Annotated[int | None, AfterValidator(read)], None)}
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        self._own_figure()
+        return {"own": 1}
+
+
+@pytest.mark.parametrize("how", ["precision", "exponent"])
+def test_a_plugin_setting_decimals_context_leaves_kehus_money_alone(tmp_path: Path, how: str) -> None:
+    """A plugin's hook setting Decimal's context (`getcontext().prec = 3`, rounding down, or
+    traps on inexact results): the points plugin, asked after it, gave a sale of ¥12 345.67
+    12 300 points, written to the ledger; the tiering plugin failed, and `customer show`,
+    `customer list`, `report revenue`, `check` ended in "internal error: InvalidOperation" for
+    the rest of the process (the TUI's, `kehu serve`'s); a context whose `Emax` is 3 (its own
+    figures all below 10 000) made every sum of ¥10 000 or more an overflow. What a plugin's code sets of the
+    process is taken back after it, Decimal's context as the working folder is; so is what its
+    field's type sets as a profile is read."""
+    with decimal.localcontext():  # this test's process keeps its own, whatever the code under test does
+        store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20), plugins={"rounding": Rounding(how)})
+        cid = add_customer(store, name="赵敏", shoe_size=38)
+        bought = run_kehu(store, "purchase", "add", cid, "--amount", "12345.67", "--date", "2026-11-01")
+        assert bought.code == 0 and "failed" not in bought.err, bought.err
+        assert [e["delta"] for e in reopen(store).ledger(cid, "points")] == [12345]
+        for argv in (["customer", "show", cid], ["customer", "list", "--json"], ["report", "revenue"],
+                     ["purchase", "add", cid, "--item", "茶", "--qty", "3", "--price", "33.33", "--date", "2026-11-02"],
+                     ["check"]):
+            ran = run_kehu(store, *argv)
+            assert ran.code == 0 and "failed" not in ran.err, (argv, ran.err)
+        assert sum(e["delta"] for e in reopen(store).ledger(cid, "points")) == 12345 + 99

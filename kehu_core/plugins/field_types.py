@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from decimal import localcontext
 from typing import Annotated, Any
 
 from pydantic import ValidationError, WrapValidator
@@ -44,7 +45,7 @@ def _failure_is_a_problem(plugin: str, kind: Any) -> Callable[[Any, Any], Any]:
                 loc, message = found[0]
                 raise TooDeep(message, loc)
         try:
-            with plugin_exits():
+            with plugin_exits(), localcontext():  # Decimal's context is kehu's (handed.plugin_code)
                 kept = handler(value)
         except ValidationError:
             raise
