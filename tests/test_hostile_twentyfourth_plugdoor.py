@@ -157,3 +157,45 @@ def test_a_plugin_setting_decimals_context_leaves_kehus_money_alone(tmp_path: Pa
             ran = run_kehu(store, *argv)
             assert ran.code == 0 and "failed" not in ran.err, (argv, ran.err)
         assert sum(e["delta"] for e in reopen(store).ledger(cid, "points")) == 12345 + 99
+
+
+class Valued:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return self.values
+
+
+@pytest.mark.parametrize("values", [{"serial": 10 ** 5000}, {"serial": -(10 ** 19)}],
+                         ids=["5000 digits", "19 digits"])
+def test_a_plugins_whole_number_of_more_digits_than_a_record_holds_is_its_wrong_result(
+        tmp_path: Path, values: dict[str, Any]) -> None:
+    """A plugin's `customer_values` giving a whole number of 5 000 digits (a serial it
+    computed): `customer show`, its `--json`, `customer list --json` and `--sort` each ended in
+    "internal error: ValueError: Exceeds the limit (4300 digits) for integer string conversion".
+    A value is held to a record's rule (at most 18 digits, what the index and JSON readers keep
+    exactly): a number of more is the plugin's wrong result, named, its values left out."""
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20), plugins={"serials": Valued(values)})
+    cid = add_customer(store, name="赵敏")
+    for argv in (["customer", "show", cid], ["customer", "show", cid, "--json"], ["customer", "list", "--json"],
+                 ["customer", "list", "--sort", "serial"]):
+        ran = run_kehu(store, *argv)
+        assert ran.code == 0, (argv, ran.err)
+        assert "plugin 'serials' failed in customer_values" in ran.err and "18 digits" in ran.err, (argv, ran.err)
+        assert "serial" not in ran.out, (argv, ran.out)
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+def test_a_plugins_value_named_by_nothing_that_shows_is_its_wrong_result(tmp_path: Path, key: str) -> None:
+    """A plugin's `customer_values` naming a value `""` or spaces: `customer show` printed a
+    line with no label, `list --json` a key `""`, where a profile's own field so named is
+    refused by every door ("a field's name that shows nothing"). The same rule for a value's
+    name: the plugin's wrong result, named."""
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20), plugins={"blank": Valued({key: "secret"})})
+    cid = add_customer(store, name="赵敏")
+    for argv in (["customer", "show", cid], ["customer", "list", "--json"]):
+        ran = run_kehu(store, *argv)
+        assert ran.code == 0 and "plugin 'blank' failed in customer_values" in ran.err, (argv, ran.err)
+        assert "secret" not in ran.out, (argv, ran.out)

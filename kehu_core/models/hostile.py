@@ -189,11 +189,8 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
                 return found
         elif controls and isinstance(value, float) and not math.isfinite(value):
             return TooDeep(f"{_field_shown(loc)}: {no_number_problem()}", loc)
-        elif controls and isinstance(value, int) and not -_BIGGEST_INT <= value <= _BIGGEST_INT:
-            field = _field_shown(loc)
-            return TooDeep(_("{field}: a whole number of more than {digits} digits; records hold at most "
-                             "{digits} (put it in quotes if it is text, such as an account number)").format(
-                field=field, digits=_INT_DIGITS), loc)
+        elif controls and isinstance(value, int) and too_many_digits(value):
+            return TooDeep(too_many_digits_problem(_field_shown(loc)), loc)
         if isinstance(value, dict):
             for k, v in value.items():
                 if controls and isinstance(k, str) and (found := key_problem(k, (*loc, k))) is not None:
@@ -202,6 +199,17 @@ def too_deep(data: Any, limit: int = MAX_DEPTH, *, controls: bool = True) -> Too
         elif isinstance(value, (list, tuple)):
             stack.extend((v, (*loc, i)) for i, v in enumerate(value))
     return None
+
+
+def too_many_digits(value: int) -> bool:
+    """Whether ``value`` has more digits than a record's whole number may (``_INT_DIGITS``)."""
+    return not -_BIGGEST_INT <= value <= _BIGGEST_INT
+
+
+def too_many_digits_problem(field: str) -> str:
+    return _("{field}: a whole number of more than {digits} digits; records hold at most "
+             "{digits} (put it in quotes if it is text, such as an account number)").format(
+        field=field, digits=_INT_DIGITS)
 
 
 def no_number_problem() -> str:

@@ -16,7 +16,8 @@ from ..computed_fields import SHOWN_BY_KEHU
 from ..handed import WrongResult
 from ..i18n import N_, _
 from ..models import Customer, too_deep
-from ..models.hostile import MAX_DEPTH, escaped_text
+from ..models.fields import shows_something
+from ..models.hostile import MAX_DEPTH, escaped_text, too_many_digits, too_many_digits_problem
 from .api import Column, Panel
 
 
@@ -118,10 +119,11 @@ def _values_dict(result: Any) -> dict[str, Any]:
                             "shown beside the profile, never in its place").format(keys=", ".join(taken)))
     # a value's name is the label of its line (`customer show`, the TUI): a line break or a
     # direction control in one drew lines of the plugin's choosing among kehu's ("Tier  VIP")
-    unprintable = sorted(k for k in result if not k.isprintable())
+    unprintable = sorted(k for k in result if not k.isprintable() or not shows_something(k))
     if unprintable:
-        raise WrongResult(_("returned {keys}: a value's name is one line of plain text (no line break, control "
-                            "character or direction mark)").format(keys=", ".join(map(escaped_text, unprintable))))
+        raise WrongResult(_("returned {keys}: a value's name is one line of plain text that shows something (no "
+                            "line break, control character or direction mark; not spaces alone)").format(
+            keys=", ".join(repr(escaped_text(k)) for k in unprintable)))
     # a record's nesting (MAX_DEPTH): a value holding itself (a dict put in itself) is nested
     # without end, and ended `customer show --json` and `list --json` in "internal error"
     if too_deep(result, controls=False) is not None:
@@ -159,6 +161,8 @@ def _not_json(values: dict[str, Any]) -> str | None:
             return _("returned values of more than {chars} characters or {items} items in all (at {key}); "
                      "a customer's values are at most that").format(
                 chars=MAX_VALUES_TEXT, items=MAX_VALUES_ITEMS, key=key)
+        if type(value) is int and too_many_digits(value):  # a record's rule: what the index keeps exactly
+            return too_many_digits_problem(key)  # (5 000 digits: no text of it, "internal error")
         if value is None or type(value) in _LEAVES:
             continue
         if type(value) in (float, Decimal):
