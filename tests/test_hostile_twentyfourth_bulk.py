@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import kehu
 
 # a kehu command in a process killed (SIGKILL: nothing of Python runs after it) the moment the
@@ -72,3 +74,101 @@ def test_a_sale_killed_before_the_plugins_heard_earns_its_points_at_the_next_com
     assert noted.code == 0, noted.err
     assert "was stopped before it finished" in noted.err, noted.err
     assert _points(path) == {"王芳": 300}
+
+
+_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+
+
+def _workbook_holding(path: Path, part: str, entries: bytes, numberless: bool = True) -> Path:
+    """A workbook of one customer (its texts shared, as Excel writes them) whose ``part`` holds
+    ``entries`` more, and (``numberless``) a number cell holding no number (a web system's
+    export), which calamine refuses and openpyxl reads."""
+    import zipfile
+
+    texts = b"".join(b"<si><t>%s</t></si>" % t.encode() for t in ("姓名", "联系电话", "赵敏", "13912345678"))
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPE}sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_TYPE}worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_TYPE}styles+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_TYPE}sharedStrings+xml"/></Types>').encode(),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{_REL}officeDocument" Target="xl/workbook.xml"/></Relationships>').encode(),
+        "xl/workbook.xml": (
+            b"<workbook " + _NS + b' xmlns:r="' + _REL[:-1].encode() + b'"><sheets>'
+            b'<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{_REL}worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_REL}styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId3" Type="{_REL}sharedStrings" Target="sharedStrings.xml"/>'
+            '</Relationships>').encode(),
+        "xl/worksheets/sheet1.xml": (
+            b"<worksheet " + _NS + b"><sheetData>"
+            b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+            b'<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c></row>'
+            b'<row r="3"><c r="C3" t="n"><v>abc</v></c></row></sheetData></worksheet>'),
+        "xl/styles.xml": (
+            b"<styleSheet " + _NS + b'><fonts count="1"><font><sz val="11"/></font></fonts>'
+            b'<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+            b'<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
+            b'<cellXfs><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs></styleSheet>'),
+        "xl/sharedStrings.xml": b"<sst " + _NS + b">" + texts + b"</sst>",
+    }
+    end = {"xl/styles.xml": b"</cellXfs>", "xl/sharedStrings.xml": b"</sst>"}[part]
+    parts[part] = parts[part].replace(end, entries + end)
+    if not numberless:
+        parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+            b'<row r="3"><c r="C3" t="n"><v>abc</v></c></row>', b"")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/sharedStrings.xml"])
+def test_a_workbook_part_its_readers_hold_whole_is_refused_past_what_a_workbook_uses(tmp_path: Path,
+                                                                                   part: str) -> None:
+    """calamine and openpyxl build a workbook's styles and shared texts whole before its first
+    row, at many times their bytes; the limits bounded what the parts unpack to, not how many
+    entries they hold: a million short cell formats (62 MB from 1.6 MB) took openpyxl 1.8 GB and
+    50 s, five million shared texts no cell used 1.1 GB and 97 s. More style entries than Excel
+    makes, or more shared texts than the sheets' cells use, refuse the workbook first."""
+    import random
+
+    from .test_hostile import tree_hash
+    from .test_import_limits import MEMORY_BOUND_MB, measured_kehu
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store), "--no-git").code == 0
+    rnd = random.Random(1)
+    if part == "xl/styles.xml":
+        entries = b"".join(b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0"/>' % rnd.randint(0, 50)
+                           for _ in range(200_000))
+        said = "holds 200 00"  # and the few of the workbook's own
+    else:
+        entries = b"".join(b"<si><t>%s</t></si>" % bytes(rnd.choices(b"abcdefghijklmnopqrstuvwxyz", k=3))
+                           for _ in range(1_000_000))
+        said = "holds 1 000 00"
+    source = _workbook_holding(tmp_path / "客户.xlsx", part, entries)
+    before = tree_hash(store)
+    code, _, err, peak = measured_kehu(store, "import", str(source))
+    assert code == 1 and "Traceback" not in err, err
+    assert f"{source}:1: {part} {said}" in err, err
+    assert tree_hash(store) == before
+    assert peak < MEMORY_BOUND_MB, f"kehu import took {peak} MB"
+
+
+def test_a_workbook_of_its_texts_shared_imports(tmp_path: Path) -> None:
+    """The workbook above without the entries added: imported (the counting refuses no sheet)."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store), "--no-git").code == 0
+    source = _workbook_holding(tmp_path / "客户.xlsx", "xl/styles.xml", b"", numberless=False)
+    done = kehu("import", str(source), store=store)
+    assert "1 created" in done.out, (done.out, done.err)

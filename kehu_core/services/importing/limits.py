@@ -19,12 +19,14 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ...config import ImportLimits
 from ...errors import KehuError, os_error_text
 from ...i18n import _
+from .workbook_parts import PartEntries, WorkbookEntries
 
 MB = 1 << 20
 PIECE = 64 * 1024
@@ -103,6 +105,9 @@ def check_xlsx(path: Path, limits: ImportLimits) -> None:
     with book, path.open("rb") as raw:
         budget = limits.xlsx_unpacked_mb * MB
         total = 0
+        # what the readers build whole before the first row (styles, shared texts), counted
+        # as each part is unpacked here anyway
+        workbook = WorkbookEntries()
         for info in book.infolist():
             if info.is_dir():
                 continue
@@ -110,11 +115,20 @@ def check_xlsx(path: Path, limits: ImportLimits) -> None:
             _check_ratio(info.filename, claimed, info.compress_size, limits)
             if total + claimed > budget:
                 raise Refused(_too_big(limits))
-            actual = _unpacked_size(raw, info, budget - total)
+            entries = PartEntries()
+            actual = _unpacked_size(raw, info, budget - total, entries.feed)
             if actual is None:
                 raise Refused(_too_big(limits))
             _check_ratio(info.filename, actual, info.compress_size, limits)
             total += actual
+            try:
+                workbook.part(info.filename, entries)
+            except ValueError as exc:
+                raise Refused(str(exc)) from None
+        try:
+            workbook.finish()
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
 
 
 def _too_big(limits: ImportLimits) -> str:
@@ -131,12 +145,12 @@ def _check_ratio(name: str, unpacked: int, packed: int, limits: ImportLimits) ->
             setting=_setting("xlsx_ratio")))
 
 
-def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
-    """What ``info`` really unpacks to, or None past ``budget``. The packed bytes are read
-    from the member's local header on (bounded by its packed size, as every reader does)."""
-    if info.compress_type == zipfile.ZIP_STORED:
-        return info.compress_size
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int, feed: Callable[[bytes], None]) -> int | None:
+    """What ``info`` really unpacks to, or None past ``budget``, each piece handed to ``feed``.
+    The packed bytes are read from the member's local header on (bounded by its packed size,
+    as every reader does)."""
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if not stored and (info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1):
         # Excel writes deflate only; other methods and encryption are no workbook's
         how = (_("method {method}, encrypted") if info.flag_bits & 0x1 else _("method {method}")).format(
             method=info.compress_type)
@@ -147,6 +161,12 @@ def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
         raise Refused(_("{file}: broken zip entry").format(file=info.filename))
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     raw.seek(info.header_offset + 30 + name_len + extra_len)
+    if stored:
+        left = info.compress_size
+        while left > 0 and (chunk := raw.read(min(PIECE, left))):
+            left -= len(chunk)
+            feed(chunk)
+        return info.compress_size
     inflate = zlib.decompressobj(-zlib.MAX_WBITS)
     left, size = info.compress_size, 0
     while left > 0 and not inflate.eof:
@@ -163,8 +183,11 @@ def _unpacked_size(raw, info: zipfile.ZipInfo, budget: int) -> int | None:
             size += len(out)
             if size > budget:
                 return None
+            feed(out)
             data = inflate.unconsumed_tail
-    size += len(inflate.flush())  # what the last piece left (at most one match)
+    rest = inflate.flush()  # what the last piece left (at most one match)
+    feed(rest)
+    size += len(rest)
     return size if size <= budget else None
 
 
