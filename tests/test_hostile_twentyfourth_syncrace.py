@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import git, kehu
 from .test_hostile_eighteenth_eighteentha import _b_adds_two_with_a_filter_on_the_second, _filter_off
 from .test_hostile_git import team  # noqa: F401 (team: a fixture)
@@ -62,3 +64,68 @@ def test_a_sync_killed_as_it_started_gits_merge_leaves_that_gits_lock_until_it_e
     assert checked.code == 0, checked.err
     assert not lock.exists()
     assert git(a, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+
+
+def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git as a person runs it, its exit code kept (a rebase stopped on a conflict is not 0)."""
+    return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("variant", ["tag and sale", "family", "birthday"])
+@pytest.mark.parametrize("merger_pulls", [True, False])
+def test_a_rebase_by_hand_stopped_on_a_customer_merged_away_is_undone_and_synced(
+        tmp_path: Path, remote: Path, variant: str, merger_pulls: bool) -> None:  # noqa: F811
+    """twentythird_syncnote's confidential cases (the supervisor merged 甲 into 乙, 甲's birthday
+    cleared first; the other clone tagged 甲 and sold to 甲, and changed 甲's confidential family or
+    birthday), the clone syncing last committing by hand and running `git pull --rebase`, which
+    stops on 甲's profile. `kehu check` said "changed in this clone, deleted in the other" (git's
+    sides are the other way round in a rebase) with `git add`/`git rm` then `kehu sync`, and the
+    sync "kehu check finds 3 problem(s) ... fix them": followed, the sync met "HEAD is detached",
+    and the rebase finished by hand lost the tag and the sale or stood 甲 beside 乙 again. Both say
+    a rebase stopped, to undo it (`git rebase --abort`) and run `kehu sync`, which merges; so
+    followed, the sync ends as a sync's own merge does (the family without a key: run it with one;
+    the birthday that cannot be joined: the way on in the clone where 甲 stands)."""
+    from .test_hostile_twentythird_syncnote import _confidential_pair, _kept_alone_in_both
+    from .test_team_merge import ok, sync
+
+    a, b, x, y, boss = _confidential_pair(tmp_path, remote)
+    key = ("--identity", str(boss))
+    if variant != "tag and sale":
+        value = "family=甲家新" if variant == "family" else "birthday=1990-06-01"
+        ok(*key, "customer", "set", x, value, store=b)
+    first, last = (b, a) if merger_pulls else (a, b)
+    sync(first)
+    git(last, "add", "-A")
+    _git(last, "commit", "-q", "-m", "mine")  # (`kehu customer merge` committed the merger's own)
+    assert _git(last, "pull", "--rebase").returncode != 0
+    checked = kehu("check", store=last)
+    assert checked.code == 1 and "`git rebase --abort`" in checked.out, checked.out
+    assert "changed in this clone, deleted in the other" not in checked.out, checked.out
+    assert "deleted in this clone, changed in the other" not in checked.out, checked.out
+    head = git(last, "rev-parse", "HEAD")
+    for lang, words in (("en", "git's rebase"), ("zh_CN", "git rebase --abort")):
+        stopped = kehu("--lang", lang, *key, "sync", store=last)
+        assert stopped.code == 1 and "Traceback" not in stopped.err, stopped.err
+        assert words in stopped.err and "`git rebase --abort`" in stopped.err, stopped.err
+        assert git(last, "rev-parse", "HEAD") == head
+    git(last, "rebase", "--abort")
+    if variant == "family":
+        told = kehu("sync", store=last)
+        assert told.code == 1 and "Run `kehu sync` with the identity" in told.err, told.err
+    if variant == "birthday":
+        told = kehu(*key, "sync", store=last)
+        assert told.code == 1 and f"`kehu customer set {x} birthday=`" in told.err, told.err
+        ok(*key, "customer", "set", y, "birthday=1990-06-01", store=b)
+        ok(*key, "customer", "set", x, "birthday=", store=b)
+        sync(b)
+        sync(a)
+    else:
+        assert kehu(*key, "sync", store=last).code == 0
+    sync(first)
+    for shown in _kept_alone_in_both(a, b, y, boss):
+        assert "绿茶" in shown["tags"], shown
+        assert shown["birthday"] == ("1990-06-01" if variant == "birthday" else "1988-03-03"), shown
+        assert "乙家" in shown["family"] and "甲家" in shown["family"], shown
+        assert ("甲家新" in shown["family"]) == (variant == "family"), shown

@@ -208,6 +208,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         problems = sync_checks.store_problems(store, changed)
         if problems:
             sync_guard.refuse_given_one_id_waiting(root)  # a rebase begun by hand holding two people under one id
+            sync_guard.refuse_replay_stopped(root, problems)  # a rebase begun by hand stopped: undone, kehu merges
             raise _rejected(problems, root, finished=finished)
         if gitops.head(root) and gitops.current_branch(root) is None:
             # asked before committing: the commit of a detached HEAD (a `git checkout COMMIT`

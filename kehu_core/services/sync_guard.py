@@ -133,6 +133,25 @@ def refuse_given_one_id_waiting(root: Path) -> None:
     raise SyncError(said + ":", *(f"{rel}:1: {text}" for rel, text in sorted(twice.items())))
 
 
+def refuse_replay_stopped(root: Path, problems: list[Problem]) -> None:
+    """Stop a sync in a clone where a rebase begun by hand stopped on unmerged files: the way on
+    (undo it, `kehu sync`), then what ``kehu check`` finds (:mod:`.replay_stopped`). Nothing
+    happens otherwise."""
+    from .unmerged_files import unmerged
+
+    if not gitops.replaying(root):
+        return
+    stuck = unmerged(root)
+    if not stuck:
+        return
+    raise SyncError.of_lines(
+        _("git's rebase (`git pull --rebase`, `git rebase`) stopped on {count} file(s) the two clones changed; "
+          "kehu settles them in a merge, not while commits are replayed (a customer merged away in one clone "
+          "and changed in the other follows into the one kept), so nothing was committed or pushed. Undo the "
+          "rebase with `git rebase --abort` (your commits stay), then run `kehu sync`, which merges:\n"
+          "{listing}"), count=len(stuck), listing=listing(problems, root))
+
+
 def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]:
     """After a merge of ``ref`` into ``before`` (this clone's side), committed and checked: each
     customer one side added or changed since their merge base who shares a phone or an email

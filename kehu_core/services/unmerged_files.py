@@ -18,7 +18,7 @@ from ..i18n import _
 from ..ids import shard
 from ..store import CUSTOMER_FILE, CUSTOMERS_DIR
 from ..yamlio.files import markers_message
-from . import gitops, merge_conflicts
+from . import gitops, merge_conflicts, replay_stopped
 
 # `git ls-files -u` stages: 1 the common ancestor, 2 ours, 3 theirs
 DELETED_BY_US = frozenset({"1", "3"})
@@ -348,6 +348,7 @@ def unmerged_problems(root: Path) -> list[Problem]:
     placed = placed_by_merge(merge, stuck)
     away = merged_away(merge, stuck)
     twice = given_one_id_stuck(root, stuck)
+    replayed = gitops.replaying(root) if stuck else False
     problems = []
     for rel, stages in sorted(stuck.items()):
         path = root / rel
@@ -356,6 +357,8 @@ def unmerged_problems(root: Path) -> list[Problem]:
             problems.append(Problem(path, line or 1, twice[rel]))
         elif line is not None:
             problems.append(Problem(path, line, markers_message()))
+        elif replayed and stages in DECISIONS:  # git's sides the other way round, and no merge to finish
+            problems.append(Problem(path, 1, replay_stopped.file_text()))
         else:
             problems.append(Problem(path, 1, describe_unmerged(
                 rel, stages, moved.get(rel), whole=_whole(root, rel, stuck),
