@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,8 @@ from kehu_core.i18n import N_, _
 from kehu_core.plugins import PluginFailure
 from kehu_core.plugins import logger as plugin_logger
 
-from .background import Background, open_index_quickly, refill_index
-from .commands import CustomerCommands
+from .background import FILL_FIRST_UP_TO, Background, open_index_quickly, refill_index
+from .commands import CustomerCommands, kehu_commands
 from .i18n import KehuCommandPalette, localize_bindings
 from .messages import CustomerSaved, OpenCustomer, StoreChanged
 from .screens.customer import CustomerScreen
@@ -109,14 +110,17 @@ class KehuApp(App):
         self.watcher = StoreWatcher(store, watch_interval)
         # the workers' stores keep the app's settings (kept while a changed kehu.yaml is broken)
         self.background = Background(store.root, today=store.today, settings=lambda: self.store.config)
+        self.index_ready = threading.Event()  # cleared while the index is made again (_refill_index)
+        self.index_ready.set()
         self.reports = Background(store.root, name="kehu-reports", today=store.today,  # the dashboard's figures
-                                  settings=lambda: self.store.config)
+                                  settings=lambda: self.store.config, index_ready=self.index_ready)
         self.theme = theme
         self.plugin_failures = PluginFailureNotifier(self)
         self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)
         self._scan_said: str | None = None  # the watcher's failure last shown (_check_store)
         self.rebuilding = False  # the index made anew after damage is being filled (_refill_index)
         self._rebuilds = 0  # how many times it was made anew: a look at the files begun before is dropped
+        self._fill_first = False  # the index found empty at start, filled on the background thread
         # the day the app works at, always on screen: a demo or a --today store is not "now"
         self.sub_title = f"{store.config.name} · {store.today.isoformat()}"
 
@@ -131,7 +135,9 @@ class KehuApp(App):
         return self.store.today
 
     def get_default_screen(self) -> Screen:
-        open_index_quickly(self.store)
+        if not open_index_quickly(self.store, fill_up_to=FILL_FIRST_UP_TO):  # filled after on_mount
+            self.rebuilding, self._fill_first = True, True
+            self.index_ready.clear()
         self.store.index.refill_elsewhere = self._refill_index  # the screen never waits for a rebuild
         return CustomersScreen(self.store)
 
@@ -143,6 +149,9 @@ class KehuApp(App):
 
         for warning in self.store.plugins.unknown_names():  # a typo turning the plugins off
             self.notify(as_warning(warning), severity="warning", timeout=15, markup=False)
+        if self._fill_first:  # a new clone of a big store: the list says so and fills when it is done
+            self._start_refill(_("the index is being made from this store's records (a new clone, a deleted "
+                                 "index): the customers are listed when it is done"), "information")
         self._show_merge_waiting()
         if self.watcher.interval > 0:
             # The first look comes soon: the index shown at start may be older than the files.
@@ -152,6 +161,7 @@ class KehuApp(App):
         plugin_logger.removeHandler(self.plugin_failures)
         self.background.shutdown()
         self.reports.shutdown()
+        self.index_ready.set()  # a job waiting for a rebuild the app quit in ends (cancelled)
 
     # --- noticing other processes ---------------------------------------------------------
 
@@ -230,10 +240,13 @@ class KehuApp(App):
         self._rebuilds += 1
         if not self.rebuilding:
             self.rebuilding = True
-            self.notify(said or _("the index was damaged: it is being made again from the records…"),
-                        severity="warning")
-            self._refill()
-            self.broadcast(StoreChanged(0))  # the screens say so meanwhile
+            self.index_ready.clear()
+            self._start_refill(said or _("the index was damaged: it is being made again from the records…"))
+
+    def _start_refill(self, said: str, severity: Any = "warning") -> None:
+        self.notify(said, severity=severity)
+        self._refill()
+        self.broadcast(StoreChanged(0))  # the screens say so meanwhile
 
     @work(group="refill", exit_on_error=False)
     async def _refill(self) -> None:
@@ -242,10 +255,13 @@ class KehuApp(App):
             await self.background.run(refill_index)
         except (KehuError, OSError) as exc:
             self.notify(str(exc), severity="error", timeout=10)
-        finally:
-            self.rebuilding = False
-            self.broadcast(StoreChanged(0))
-            self._show_merge_waiting()  # read from the index filled (it no longer fills one itself)
+        # Not reached when the app quits meanwhile (the worker cancelled): nothing is started then
+        # (the merge notice's look, started here, filled the index on a thread of its own and
+        # quitting waited minutes for it); the reports thread waiting is let go by on_unmount.
+        self.rebuilding = False
+        self.index_ready.set()
+        self.broadcast(StoreChanged(0))
+        self._show_merge_waiting()  # read from the index filled (it no longer fills one itself)
 
     def _reread_settings(self, stamp: str) -> bool:
         """kehu.yaml changed underneath (``stamp``: as it is now): its settings read again into
@@ -378,22 +394,4 @@ class KehuApp(App):
         self.push_screen(KehuCommandPalette(providers=[ThemeProvider], placeholder=_("Search for themes…")))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for command in super().get_system_commands(screen):  # Textual's (tui.i18n.TEXTUAL_WORDS)
-            yield command._replace(title=_(command.title), help=_(command.help))
-        yield SystemCommand(_("All customers"), _("The customer list"), self.action_customers)
-        yield SystemCommand(_("Search customers"), _("Search by name, pinyin, phone, email, tag"),
-                            self.action_search)
-        yield SystemCommand(_("Today"), _("Reminders due: mark done or snooze"), self.action_today)
-        yield SystemCommand(_("Dashboard"), _("Tiers, revenue by month, products, receivables"),
-                            self.action_dashboard)
-        yield SystemCommand(_("Credit and collections"),
-                            _("How each customer pays, suggested limits, the collection plan"),
-                            self.action_credit)
-        yield SystemCommand(_("Referrals"), _("Who referred whom, conversion, revenue, thanks owed"),
-                            self.action_referrals)
-        yield SystemCommand(_("Light / dark theme"), _("Switch between the light and the dark theme"),
-                            self.action_toggle_theme)
-        yield SystemCommand(_("Key bindings"), _("Every key of every screen"), self.action_help)
-        for name, text in getattr(screen, "COMMANDS_HERE", ()):
-            yield SystemCommand(_(text), _("on this screen ({action})").format(action=name),
-                                lambda name=name: screen.run_action(name))
+        return kehu_commands(self, screen, super().get_system_commands(screen))

@@ -97,6 +97,11 @@ class Refresher(FullRefresh):
         self.remember_look()
         return count
 
+    def built(self) -> bool:
+        """Whether the index was ever filled from every record (its first build finished): one
+        a quit or a kill left half built holds part of the store, though it answers at once."""
+        return self._meta("last_full_scan") is not None
+
     def remember_look(self) -> None:
         """Note the store's signature and the store's settings the reader needs: until the
         signature moves (or ``RECHECK_EVERY`` passes), the index answers without looking."""

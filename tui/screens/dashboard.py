@@ -102,6 +102,9 @@ class DashboardScreen(Screen):
                 card.loading = True
         else:
             self.sub_title = _("dashboard as of {isoformat} · updating…").format(isoformat=format_day(self.today))
+        if getattr(self.app, "rebuilding", False):  # the figures wait for it (Background.index_ready)
+            self.sub_title = _("dashboard as of {isoformat}").format(isoformat=format_day(self.today)) \
+                + " · " + _("rebuilding the index…")
         # after the screen is drawn: the work competes with the drawing for the interpreter
         self.call_after_refresh(self._compute)
 

@@ -107,6 +107,8 @@ class TodayScreen(Screen):
         else:
             self.query_one(ReminderTable).loading = True
             status.update(_("computing the reminders…"))
+        if getattr(self.app, "rebuilding", False):  # the reminders wait for it (Background.index_ready)
+            status.update(_("rebuilding the index…"))
         self._compute(module, *self.window)
 
     @work(group="today", exclusive=True, exit_on_error=False)
