@@ -213,6 +213,13 @@ def field_messages(problems: Iterable[Problem], whole: str = "") -> dict[str, st
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): ")
 
 
+def message_reason(message: str) -> str:
+    """What a rule's message says after the field it names (``"wechat: not an id"`` → ``"not an
+    id"``), or the whole message when it names none."""
+    head, sep, rest = message.partition(": ")  # the pattern matched on the head alone: quick on 1 000 characters
+    return rest if sep and _FIELD_PREFIX.match(head + sep) else message
+
+
 def plugin_problems(path: Path, plugin: str | None, customer: Any, messages: Iterable[str],
                     doc: Callable[[], Any]) -> list[Problem]:
     """A plugin's ``validate_customer`` messages as problems, the same in ``kehu check`` and
@@ -234,7 +241,7 @@ def plugin_problems(path: Path, plugin: str | None, customer: Any, messages: Ite
         if loaded[0] is not None:  # no document: a form's values, not yet a file
             line = line_of(loaded[0], where)
         # the field and the reason alone, for a form to put under the field (field_messages)
-        reason = message.split(": ", 1)[1]
+        reason = message_reason(message)
         out.append(Problem(path, line, said, loc=tuple(where),
                            reason=reason if plugin is None else f"{reason} (plugin {plugin})",
                            value=_value_at(customer, tuple(where))))

@@ -199,3 +199,48 @@ def test_a_plugins_value_named_by_nothing_that_shows_is_its_wrong_result(tmp_pat
         ran = run_kehu(store, *argv)
         assert ran.code == 0 and "plugin 'blank' failed in customer_values" in ran.err, (argv, ran.err)
         assert "secret" not in ran.out, (argv, ran.out)
+
+
+class Saying:
+    """A plugin's rules giving ``messages`` for a customer with a nickname and ``pairs`` for
+    any ledger with entries."""
+
+    def __init__(self, messages: list[str], pairs: list[tuple[int, str]]) -> None:
+        self.messages, self.pairs = messages, pairs
+
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> list[str]:
+        return self.messages if customer.nickname else []
+
+    @hookimpl
+    def validate_ledger(self, store: Any, customer_id: str, ledger: str, entries: list[Any]) -> Any:
+        return self.pairs if entries and ledger == "points" else []
+
+
+@pytest.mark.parametrize("message", ["", "   ", "nickname: "])
+def test_a_rules_message_that_says_nothing_is_its_wrong_result(tmp_path: Path, message: str) -> None:
+    """A plugin's `validate_customer` giving `""`, spaces or a field and nothing
+    (`"nickname: "`): `customer set ID nickname=敏` was refused, exit 1, with
+    "customer.yaml:1:  (plugin x)" (no reason at all), and `kehu check` failed the store for it.
+    A message says something, or it is the plugin's wrong result, named; the write goes on."""
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20), plugins={"mute": Saying([message], [])})
+    cid = add_customer(store, name="赵敏")
+    changed = run_kehu(store, "customer", "set", cid, "nickname=敏")
+    assert changed.code == 0, changed.err
+    assert "plugin 'mute' failed in validate_customer" in changed.err, changed.err
+    assert reopen(store).get(cid).nickname == "敏"
+
+
+def test_a_ledger_rule_giving_thousands_of_messages_for_one_entry_is_its_wrong_result(tmp_path: Path) -> None:
+    """A plugin's `validate_ledger` giving a message per note it read, 5 000 for the one entry of
+    a ledger: the points plugin's line for a sale was refused with 5 000 lines (a million took
+    the sale 16 GB and more than five minutes). At most 100 messages an entry, as for a
+    customer, counted before each is read: more is the plugin's wrong result, named; the sale's
+    points are given."""
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20),
+                       plugins={"chatty": Saying([], [(0, "too many points")] * 5_000)})
+    cid = add_customer(store, name="赵敏")
+    bought = run_kehu(store, "purchase", "add", cid, "--amount", "100", "--date", "2026-11-01")
+    assert bought.code == 0 and bought.err.count("\n") < 10, bought.err[:2000]
+    assert "plugin 'chatty' failed in validate_ledger" in bought.err and "5000 messages" in bought.err
+    assert [e["delta"] for e in reopen(store).ledger(cid, "points")] == [100]

@@ -18,6 +18,7 @@ from ..i18n import N_, _
 from ..models import Customer, too_deep
 from ..models.fields import shows_something
 from ..models.hostile import MAX_DEPTH, escaped_text, too_many_digits, too_many_digits_problem
+from ..problems import message_reason
 from .api import Column, Panel
 
 
@@ -264,14 +265,18 @@ def _one_line(message: Any) -> bool:
     """A rule's message is one line of printable text: `kehu check` prints each problem as one
     `path:line: message` line, and a message holding a line break printed a problem line of the
     plugin's making (`fake.yaml:1: …`), another file's, for whoever reads or parses the check.
-    At most :data:`MAX_MESSAGE_TEXT` characters."""
-    return _text(message) and len(message) <= MAX_MESSAGE_TEXT and message.isprintable()
+    At most :data:`MAX_MESSAGE_TEXT` characters, and saying something: `""`, spaces, or a field
+    and nothing (`"nickname: "`) refused a write and failed `kehu check` with no reason at all
+    (`customer.yaml:1:  (plugin x)`)."""
+    return (_text(message) and len(message) <= MAX_MESSAGE_TEXT and message.isprintable()
+            and shows_something(message_reason(message)))
 
 
 def _messages(result: Any) -> list[str]:
     if isinstance(result, list):  # counted before each is looked at
         _at_most(result, N_("returned {count} messages; a rule gives at most {most} for a customer"), MAX_MESSAGES)
-    return _list_of(result, "messages (one line of text each, of at most 1000 characters)", _one_line)
+    return _list_of(result, "messages (one line of text each saying something, of at most 1000 characters)",
+                    _one_line)
 
 
 def _entry_message(item: Any) -> bool:
@@ -335,6 +340,11 @@ def check_result(hook: str, result: Any, call: dict[str, Any] | None = None) -> 
     ``call``: the hook's arguments, for a result that must agree with them."""
     if result is None:
         return None
+    if hook == "validate_ledger" and call is not None and "entries" in call and isinstance(result, list):
+        # at most MAX_MESSAGES an entry, as for a customer, counted before each is looked at: a
+        # million took a sale 16 GB of memory and over five minutes, refused with as many lines
+        _at_most(result, N_("returned {count} messages; a rule gives at most {most} for the ledger's entries"),
+                 MAX_MESSAGES * max(1, len(call["entries"])))
     check = RESULT_CHECKS.get(hook)
     checked = check(result) if check is not None else result
     if hook == "validate_ledger" and call is not None and "entries" in call:
