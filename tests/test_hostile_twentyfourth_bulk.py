@@ -172,3 +172,28 @@ def test_a_workbook_of_its_texts_shared_imports(tmp_path: Path) -> None:
     source = _workbook_holding(tmp_path / "客户.xlsx", "xl/styles.xml", b"", numberless=False)
     done = kehu("import", str(source), store=store)
     assert "1 created" in done.out, (done.out, done.err)
+
+
+def test_a_ledger_of_more_lines_than_a_ledger_holds_is_refused_before_each_is_read(tmp_path: Path) -> None:
+    """A ledger is bounded by its bytes (8 MiB, about 90 000 entries as kehu writes them), but a
+    line of `- {}` is 5 bytes: a colleague's script's million of them took `kehu check` 54 s (a
+    problem a line), `kehu points` 51 s and `customer show` 2 minutes and 1.8 GB. A ledger of
+    more lines than 8 MiB of real entries make is refused at the first line past the limit,
+    before any is read."""
+    from .test_import_limits import MEMORY_BOUND_MB, measured_kehu
+
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    cid = kehu("customer", "add", "--name", "王芳", "--phone", "13800138000", store=path).out.strip()
+    assert kehu("purchase", "add", cid, "--date", "2026-11-01", "--item", "茶", "--amount", "100", "--paid",
+                store=path).code == 0
+    [ledger] = path.glob(f"customers/*/{cid}/points.ledger.yaml")
+    with ledger.open("a", encoding="utf-8") as out:
+        out.write("- {}\n" * 200_000)
+    said = f"{ledger}:150001: a ledger holds at most 150 000 lines"
+    checked = kehu("check", store=path)
+    assert checked.code == 1 and said in checked.out + checked.err, checked.out[:500]
+    assert len((checked.out + checked.err).splitlines()) < 10  # one problem, not one a line
+    code, out, err, peak = measured_kehu(path, "customer", "show", cid)
+    assert code == 0 and said in err and "茶" in out, err
+    assert peak < MEMORY_BOUND_MB, f"customer show took {peak} MB"

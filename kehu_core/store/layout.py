@@ -21,6 +21,7 @@ from ..paths import CUSTOMERS_DIR, INTERACTIONS_DIR, PLANS_DIR, state_dir  # (th
 from ..yamlio import (
     LEDGER_SUFFIX,
     max_bytes,
+    too_many_lines,
 )
 
 if TYPE_CHECKING:
@@ -54,8 +55,12 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def check_size(path: Path, text: str) -> None:
-    """Refuse a record too big to be read back (a 10 MB note), before it is written."""
-    _check_size(path, len(text.encode("utf-8")))
+    """Refuse a record too big to be read back (a 10 MB note, a ledger of too many lines),
+    before it is written."""
+    data = text.encode("utf-8")
+    _check_size(path, len(data))
+    if (many := too_many_lines(path, data)) is not None:
+        raise RecordError([many])
 
 
 def _check_size(path: Path, size: int) -> None:

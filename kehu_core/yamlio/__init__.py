@@ -39,6 +39,7 @@ from .files import (
     read_text,
     special_file_message,
     special_kind,
+    too_many_lines,
     unlisted_folder_message,
 )
 from .reading import (
@@ -66,7 +67,7 @@ __all__ = [
     "LEDGER_SUFFIX", "MAX_FILE_BYTES", "MAX_LEDGER_BYTES", "FastLoader", "YamlFileError", "_rt", "atomic_write",
     "as_written_like", "deferred_sync", "dump_flow_line", "dump_new", "dump_roundtrip", "line_end", "line_of",
     "cannot_read", "lines_doc", "link_message", "load_entries", "load_fast", "load_fast_text", "load_roundtrip",
-    "load_roundtrip_to_edit", "load_scan", "max_bytes",
+    "load_roundtrip_to_edit", "load_scan", "max_bytes", "too_many_lines",
     "new_file_mode", "place_staged", "process_umask", "read_bytes", "read_text", "roundtrip_yaml",
     "special_file_message", "unlisted_folder_message", "special_kind", "to_plain_yaml_value", "write_staged",
 ]
