@@ -129,3 +129,47 @@ def test_a_rebase_by_hand_stopped_on_a_customer_merged_away_is_undone_and_synced
         assert shown["birthday"] == ("1990-06-01" if variant == "birthday" else "1988-03-03"), shown
         assert "乙家" in shown["family"] and "甲家" in shown["family"], shown
         assert ("甲家新" in shown["family"]) == (variant == "family"), shown
+
+
+
+@pytest.mark.parametrize("variant", ["family", "birthday"])
+@pytest.mark.parametrize("merger_merges", [True, False])
+def test_a_merge_by_hand_synced_without_a_key_is_merged_in_by_the_sync_run_with_one(
+        tmp_path: Path, remote: Path, variant: str, merger_merges: bool) -> None:  # noqa: F811
+    """twentythird_syncnote's cases (甲 merged into 乙 in one clone; 甲 tagged, sold to and given a
+    new confidential family or birthday in the other) merged by hand (`git merge`) in either clone,
+    then `kehu sync` without a key: the sync commits the merge, but merging 甲 into 乙 again needs
+    甲's confidential value read. It said "Nothing was changed: merge with the identity of someone
+    who reads both customers" (the merge stayed committed), and `kehu sync` run with that identity
+    found no merge open: "kehu check finds 1 problem(s)", 甲 standing beside 乙, for ever. It says the
+    merge is committed and to run `kehu sync` with that identity, which merges 甲 into 乙 (a
+    birthday that cannot be joined: its way on, then `kehu sync`, ends it)."""
+    from .test_hostile_twentythird_syncnote import _confidential_pair, _kept_alone_in_both
+    from .test_team_merge import ok, sync
+
+    a, b, x, y, boss = _confidential_pair(tmp_path, remote)
+    key = ("--identity", str(boss))
+    ok(*key, "customer", "set", x, "family=甲家新" if variant == "family" else "birthday=1990-06-01", store=b)
+    first, last = (b, a) if merger_merges else (a, b)
+    sync(first)
+    git(last, "add", "-A")
+    _git(last, "commit", "-q", "-m", "mine")  # (`kehu customer merge` committed the merger's own)
+    git(last, "fetch", "-q")
+    assert _git(last, "merge", "--no-edit", "@{u}").returncode == 1
+    for lang, words in (("en", "Run `kehu sync` with the identity"), ("zh_CN", "kehu sync")):
+        keyless = kehu("--lang", lang, "sync", store=last)
+        assert keyless.code == 1 and "Traceback" not in keyless.err, keyless.err
+        assert words in keyless.err and "Nothing was changed" not in keyless.err, keyless.err
+    synced = kehu(*key, "sync", store=last)
+    if variant == "birthday":  # 乙's and 甲's new birthday: the value to keep is the person's to say
+        assert synced.code == 1 and "cannot be joined" in synced.err, synced.err
+        assert "finished the merge the last sync left open" not in synced.err, synced.err
+        ok(*key, "customer", "set", y, "birthday=1990-06-01", store=last)
+        ok(*key, "customer", "set", x, "birthday=", store=last)
+        synced = kehu(*key, "sync", store=last)
+    assert synced.code == 0, synced.err
+    sync(first)
+    for shown in _kept_alone_in_both(a, b, y, boss):
+        assert "绿茶" in shown["tags"], shown
+        assert shown["birthday"] == ("1990-06-01" if variant == "birthday" else "1988-03-03"), shown
+        assert "乙家" in shown["family"] and ("甲家新" in shown["family"]) == (variant == "family"), shown

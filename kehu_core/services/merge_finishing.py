@@ -110,7 +110,7 @@ def kept_merged_away(store: Store, merge: OpenMerge) -> list[MergeAgain]:
         cid = rel.rsplit("/", 2)[-2]
         if not (root / rel).is_file():
             continue
-        keep = kept_by_merge(merge, "MERGE_HEAD" if keeper == "HEAD" else "HEAD", {cid}).get(cid)
+        keep = kept_by_merge(merge, side_rev(merge, "MERGE_HEAD" if keeper == "HEAD" else "HEAD"), {cid}).get(cid)
         if keep is not None and keep not in ids:
             was = gitops.show(root, base or "", rel)
             # the records the changing side added to the folder, which git's rename put under KEEP
@@ -355,13 +355,19 @@ def _kept_on_one_side(merge: OpenMerge) -> tuple[dict[str, set[str]], list[tuple
     root, base = merge.root, merge.base
     if base is None:
         return {}, []
-    listed = {rev: set(customer_files(root, rev)) for rev in ("HEAD", "MERGE_HEAD")}
+    listed = {side: set(customer_files(root, side_rev(merge, side))) for side in ("HEAD", "MERGE_HEAD")}
     one_sided = []
     for rel in sorted(customer_files(root, base)):
         in_ours, in_theirs = rel in listed["HEAD"], rel in listed["MERGE_HEAD"]
         if rel.endswith(f"/{CUSTOMER_FILE}") and in_ours != in_theirs:  # else nothing to decide
             one_sided.append((rel, "HEAD" if in_ours else "MERGE_HEAD"))
     return listed, one_sided
+
+
+def side_rev(merge: OpenMerge, side: str) -> str:
+    """The commit of a merge's ``side`` (``HEAD`` or ``MERGE_HEAD``): a merge committed already
+    (:class:`.merge_committed.CommittedMerge`) names its parents."""
+    return getattr(merge, "sides", {}).get(side, side)
 
 
 def _remove_tree(folder: Path) -> None:

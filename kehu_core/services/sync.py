@@ -25,6 +25,7 @@ from . import (
     git_hooks,
     git_settings,
     gitops,
+    merge_committed,
     merge_conflicts,
     merge_finishing,
     profile_merge,
@@ -194,10 +195,12 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         if finished:  # then followed up as git's own: a referral to a customer merged away there
             note, again = merge_finishing.finish_merge(store)
             report.notes.append(note)
+        else:  # one finished so before, its customer merged away not merged in then (no key): now
+            again = merge_committed.merged_away_standing(store)
         # a merge made by hand (`git pull`), one a killed sync did not follow up, one just finished
         report.notes += sync_merged_away.follow_up_hand_merge(store)
         # profiles changed here, merged away there
-        report.notes += sync_settled_files.merge_again(store, again, finished=True)
+        report.notes += sync_settled_files.merge_again(store, again, finished=True, earlier=not finished)
         unreadable: list[str] = []  # folders git cannot list: check names them, so sync does
         seen = gitops.status(root, ignored=True, unreadable=unreadable)  # one walk: edits, new and temp files
         removed = clean_temp_files(store, [rel for code, rel in seen if code in ("??", "!!")])

@@ -186,13 +186,14 @@ def settled_fields(store: Store, was: str | None, path: Path) -> tuple[str, ...]
     return tuple(name for name in confidential.fields(store.config) if name in before and before[name] == now.get(name))
 
 
-def merge_again(store: Store, pairs: list[MergeAgain], *, finished: bool = False) -> list[str]:
+def merge_again(store: Store, pairs: list[MergeAgain], *, finished: bool = False, earlier: bool = False) -> list[str]:
     """Merge each customer kept by :func:`keep_edited_merged_away` (or :func:`merged_into_two`)
     into the one the other clone merged it into, one commit each; what was done, one line each,
     and one for each change to its profile the merge did not carry over (:func:`not_carried`).
     ``finished``: after a merge left open that the sync committed as the person decided it
     (:func:`.merge_finishing.finish_merge`), which stays when the merge is refused (the customer
-    stands here then, so the refusal's own advice is followed here)."""
+    stands here then, so the refusal's own advice is followed here); ``earlier``: that merge was
+    committed by an earlier sync (``merge_committed.merged_away_standing``)."""
     from .. import confidential
     from ..errors import KehuError
     from .customer_merge import merge_customers
@@ -204,6 +205,20 @@ def merge_again(store: Store, pairs: list[MergeAgain], *, finished: bool = False
         try:
             report = merge_customers(store, again.keep, again.other, again.settled)
         except KehuError as refused:
+            if finished and isinstance(refused, Unreadable):  # the next sync, with a key, merges it
+                raise KehuError(_(
+                    "the merge is committed in this clone (not pushed), with the changes to {other} made in one "
+                    "clone, but {other} could not be merged into {keep}, into whom the other clone merged it: that "
+                    "needs {other}'s confidential {fields} read, which your identity cannot open. Run `kehu sync` "
+                    "with the identity of someone who reads both customers (a supervisor's: --identity FILE or "
+                    "{IDENTITY_ENV}): it merges {other} into {keep}").format(
+                    other=again.other, keep=again.keep, fields=", ".join(refused.fields),
+                    IDENTITY_ENV=confidential.IDENTITY_ENV)) from None
+            if finished and earlier:
+                raise KehuError(_(
+                    "the merge is committed in this clone (not pushed), with the changes to {other} made in one "
+                    "clone, but could not merge {other} into {keep}, into whom the other clone merged it: "
+                    "{why}").format(other=again.other, keep=again.keep, why=refused)) from None
             if finished:
                 raise KehuError(_(
                     "kehu sync finished the merge the last sync left open, as you decided it (committed in this "
