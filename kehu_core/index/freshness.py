@@ -21,6 +21,7 @@ answers, so it imports nothing heavy.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
@@ -89,8 +90,41 @@ def entry_row(entry: os.DirEntry[str], root_len: int) -> tuple[str, tuple[int, i
             return None
     elif not indexed_entry(entry, entry.path[root_len:]):
         return None
-    st = entry.stat(follow_symlinks=False)
-    return entry.path[root_len:], (st.st_size, st.st_mtime_ns)
+    return entry.path[root_len:], stamp(entry.stat(follow_symlinks=False))
+
+
+def stamp(st: os.stat_result) -> tuple[int, int]:
+    """What the index keeps of a file to know it unchanged: its size and mtime, or
+    :data:`UNREADABLE` for the mtime while its mode and owner keep this user from reading it.
+    A ``chmod 000`` or a ``chown`` (a ``sudo`` tool's) moves neither size nor mtime: the index
+    took the file for unchanged, and `kehu check` said ok while `customer set` and `purchase
+    add` could not read the profile."""
+    return st.st_size, st.st_mtime_ns if readable(st) else UNREADABLE
+
+
+UNREADABLE = -3
+"""The mtime the index keeps for a file its mode and owner keep this user from reading."""
+
+
+def readable(st: os.stat_result) -> bool:
+    """Whether the file's mode bits let this process read it (root reads everything; where
+    there are no such users, Windows, every file is taken as readable)."""
+    me = _me()
+    if me is None or me[0] == 0:
+        return True
+    if st.st_uid == me[0]:
+        return bool(st.st_mode & stat.S_IRUSR)
+    if st.st_gid in me[1]:
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
+
+
+@functools.cache
+def _me() -> tuple[int, frozenset[int]] | None:
+    """This process's user and groups, asked once."""
+    if not hasattr(os, "geteuid"):
+        return None
+    return os.geteuid(), frozenset((os.getegid(), *os.getgroups()))
 
 
 def record_like(name: str) -> bool:
@@ -119,7 +153,7 @@ def folder_place(rel: str) -> bool:
 
 
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """Every record file below ``top`` with its (size, mtime_ns), and every folder's mtime;
+    """Every record file below ``top`` with its :func:`stamp`, and every folder's mtime;
     paths relative to the store (``root_len`` characters of each absolute path cut off).
     Links are never followed (:func:`indexed_entry`)."""
     files: dict[str, tuple[int, int]] = {}
@@ -257,12 +291,14 @@ def git_changed_paths(root: Path, old: str, new: str) -> list[str] | None:
 # --- the signature the index remembers ----------------------------------------------------
 
 def config_stamp(root: Path) -> str:
-    """``kehu.yaml``'s size and mtime: its settings change when this does."""
+    """``kehu.yaml``'s :func:`stamp`: its settings change when this does, and so does whether
+    it can be read (left unreadable, `customer list` answered from the index with exit 0 while
+    every other command said kehu.yaml could not be read)."""
     try:
-        st = os.stat(root / CONFIG_FILE)
+        size, moved = stamp(os.stat(root / CONFIG_FILE))
     except OSError:
         return ""
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    return f"{size}:{moved}"
 
 
 def signature(root: Path) -> dict[str, str | None]:

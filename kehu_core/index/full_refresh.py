@@ -111,16 +111,16 @@ class FullRefresh(Storing):
             row = entry_row(child, root_len) if scanned is None else None
             rel = row[0] if row is not None else child.path[root_len:]  # as the index holds it
             seen_top.add(rel)
+            # the row of the shard itself too: a folder that could not be listed (``scan_tree``'s
+            # row of it) and can be now was named "unexpected folder" by every check after
+            known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}
             if scanned is not None:
                 on_disk, folders = scanned
-                known = self._known_files(rel)
                 known_dirs = self._known_dirs(rel)
-            else:
+            else:  # and whatever was indexed below it when it was a folder (now a link, a file)
                 on_disk, folders, known_dirs = {}, {}, {}
                 if row is not None:
                     on_disk[rel] = row[1]
-                # and whatever was indexed below it when it was a folder (now a link, a file)
-                known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}
             changed, removed = _differences(on_disk, known)
             updates, gone_dirs = _folder_differences(folders, known_dirs)
             self._apply(changed, removed, on_disk, folders=updates, gone_folders=gone_dirs,

@@ -24,7 +24,7 @@ from ..i18n import _
 from ..store.layout import CUSTOMERS_DIR
 from . import freshness
 from .freshness import differences as _differences
-from .freshness import entry_row, indexed_mode, record_like, scan_tree, text_name, walked
+from .freshness import entry_row, indexed_mode, record_like, scan_tree, stamp, text_name, walked
 from .full_refresh import FullRefresh, _folder_differences
 from .rows import Parsed
 
@@ -47,7 +47,7 @@ class Refresher(FullRefresh):
     # --- keeping up to date -------------------------------------------------------------
 
     def scan(self, top: str | None = None) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-        """Every record file under ``top`` (default: customers/) with its (size, mtime_ns), and
+        """Every record file under ``top`` (default: customers/) with its ``freshness.stamp``, and
         every folder's mtime."""
         return scan_tree(len(str(self.store.root)) + 1, top or str(self.store.root / "customers"))
 
@@ -170,6 +170,10 @@ class Refresher(FullRefresh):
             if known_dirs.get(rel) != mtime:
                 moved[rel] = mtime
 
+        # folders the user cannot enter (another user's, `chmod 000`): a row of their own, as a
+        # full look keeps it (freshness.scan_tree), where every command of a big store said
+        # "Permission denied" and nothing else
+        unlisted: set[str] = set()
         base = root + "customers"
         with contextlib.suppress(FileNotFoundError):
             look("customers", os.stat(base).st_mtime_ns)
@@ -180,6 +184,9 @@ class Refresher(FullRefresh):
                 try:
                     fd = os.open(base + os.sep + shard, os.O_RDONLY | os.O_DIRECTORY)
                 except (FileNotFoundError, NotADirectoryError):  # deleted while we look
+                    continue
+                except OSError:
+                    unlisted.add(prefix)
                     continue
                 try:  # stat relative to the shard's descriptor: no path walk per folder
                     look(prefix, os.fstat(fd).st_mtime_ns)
@@ -195,6 +202,8 @@ class Refresher(FullRefresh):
                                  os.stat(name + "/interactions", dir_fd=fd).st_mtime_ns)
                         except FileNotFoundError:  # no interactions yet, or deleted meanwhile
                             pass
+                        except OSError:  # a customer's folder that cannot be entered
+                            unlisted.add(f"{prefix}/{name}")
                 finally:
                     os.close(fd)
         gone: set[str] = set()
@@ -212,18 +221,33 @@ class Refresher(FullRefresh):
             listed: dict[str, tuple[int, int]] = {}
             if os.path.islink(folder):  # never listed through (a full refresh names it)
                 continue
-            with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:  # gone: all removed
-                for entry in entries:
-                    row = entry_row(entry, len(root))
-                    if row is not None:
-                        listed[row[0]] = row[1]
-            known = self._files_in(rel_dir)
+            try:
+                with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:  # gone: all removed
+                    for entry in entries:
+                        row = entry_row(entry, len(root))
+                        if row is not None:
+                            listed[row[0]] = row[1]
+            except OSError:
+                unlisted.add(rel_dir)
+                continue
+            # and its own row, if it could not be listed before: listed now, that row goes
+            known = {**self._file_stats("path=?", (rel_dir,)), **self._files_in(rel_dir)}
             on_disk.update(listed)
             new_or_changed, gone_files = _differences(listed, known)
             changed += new_or_changed
             removed += gone_files
         for folder in gone:
             removed += self._files_in(folder)
+        for folder in unlisted:  # its row, and nothing the index knew below it
+            on_disk[folder] = (0, -1)
+            if self._file_stats("path=?", (folder,)).get(folder) != (0, -1):
+                changed.append(folder)
+            removed += [p for p in self._known_files(folder) if p not in removed]
+            gone |= set(self._known_dirs(folder))
+            moved = {d: m for d, m in moved.items() if d != folder and not d.startswith(folder + "/")}
+        if unlisted:
+            below = tuple(u + "/" for u in unlisted)
+            changed = [p for p in changed if not p.startswith(below)]
         self._apply(changed, removed, on_disk, folders=moved, gone_folders=gone)
         return len(changed) + len(removed)
 
@@ -287,12 +311,12 @@ class Refresher(FullRefresh):
             name = rel.rsplit("/", 1)[-1]
             if st is not None and stat_module.S_ISDIR(st.st_mode) and not record_like(name):
                 files, seen = scan_tree(len(root) + 1, path)
-                known = self._known_files(rel)
+                known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # (full_refresh)
                 moved, gone = _folder_differences(seen, self._known_dirs(rel))
                 folders.update(moved)
                 gone_folders |= gone
             else:
-                files = {rel: (st.st_size, st.st_mtime_ns)} if st and indexed_mode(name, st.st_mode, rel) else {}
+                files = {rel: stamp(st)} if st and indexed_mode(name, st.st_mode, rel) else {}
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # a deleted folder too
                 if st is None:  # and the folders the index knew there, if it was one
                     gone_folders |= set(self._known_dirs(rel))
@@ -326,7 +350,7 @@ class Refresher(FullRefresh):
             except FileNotFoundError:
                 removed.append(rel)
                 continue
-            stats[rel] = (st.st_size, st.st_mtime_ns)
+            stats[rel] = stamp(st)
             record = records.get(path) if records else None
             made = rows.get(path) if rows and record is not None else None
             if made is not None:

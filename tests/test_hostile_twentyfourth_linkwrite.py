@@ -1,0 +1,128 @@
+"""The twenty-fourth round's links, special files and writes (issue 16, kinds 1 and 4): each
+test failed before its fix."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kehu_core.ids import shard
+
+from .conftest import kehu
+
+# kehu as a big store runs it (past SMALL_STORE_FILES the index looks at folders, not files,
+# before a command), or as a small one, which compares every file before every command
+_KEHU = ("import sys; from kehu_core.index import freshness; freshness.SMALL_STORE_FILES = {small}; "
+         "from kehu_core.cli import main; sys.argv[0] = 'kehu'; main()")
+
+
+class Reader:
+    """A store in a folder every user can reach, and ``kehu`` run on it as a user whom
+    permissions stop: 'nobody' when the tests run as root (root reads everything)."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        self.store = top / "store"
+        self.home = top / "home"
+        self.home.mkdir()
+        assert kehu("init", str(self.store), "--no-git").code == 0
+        self.cid = kehu("customer", "add", "--name", "李雷", "--id", "lilei", store=self.store).out.strip()
+        self.other = kehu("customer", "add", "--name", "韩梅梅", "--id", "hanmeimei", store=self.store).out.strip()
+        assert shard(self.cid) != shard(self.other)
+        assert kehu("purchase", "add", self.cid, "--amount", "300", "--date", "2026-11-01",
+                    store=self.store).code == 0
+        self.folder = self.store / "customers" / shard(self.cid) / self.cid
+        shutil.rmtree(self.store / ".kehu")  # made by the reader, as a clone's is
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "65534:65534", str(top)], check=True)
+        # written an hour ago: the index trusts no file or folder changed in its last two
+        # seconds (a change in the same clock tick would not move its mtime)
+        hour_ago = time.time() - 3600
+        for path in [self.store, *self.store.rglob("*")]:
+            os.utime(path, (hour_ago, hour_ago), follow_symlinks=False)
+
+    def kehu(self, *args: str, big: bool = False) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-c", _KEHU.format(small=0 if big else 5000), "--store", str(self.store), *args]
+        env = {**os.environ, "HOME": str(self.home), "XDG_CACHE_HOME": str(self.home / "cache"),
+               "KEHU_TODAY": "2026-12-07"}
+        if os.geteuid() == 0:
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+        # run from the top folder: `python -c` imports from its working folder first
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=self.top)
+
+
+@pytest.fixture
+def reader() -> Iterator[Reader]:
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a file unreadable")
+    top = Path(tempfile.mkdtemp(prefix="kehu-unreadable-"))
+    os.chmod(top, 0o755)
+    try:
+        yield Reader(top)
+    finally:
+        for path in [top, *top.rglob("*")]:
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.mark.parametrize("what", ["customer.yaml", "interaction", "kehu.yaml"])
+def test_a_file_made_unreadable_after_the_index_read_it_is_named_by_check(reader: Reader, what: str) -> None:
+    """``chmod 000`` (or a ``sudo`` tool's ``chown``) of a record the index had read: its size
+    and mtime stayed, so the index took it for unchanged — `kehu check` said "ok: 2 customers,
+    no problems" while `customer set` and `purchase add` said the profile could not be read;
+    kehu.yaml so left, `customer list` answered from the index with exit 0 while every other
+    command said it could not be read."""
+    assert reader.kehu("check").returncode == 0  # the index reads every file
+    target = {"customer.yaml": reader.folder / "customer.yaml",
+              "interaction": next((reader.folder / "interactions").glob("*.yaml")),
+              "kehu.yaml": reader.store / "kehu.yaml"}[what]
+    os.chmod(target, 0)
+    checked = reader.kehu("check")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert f"{target}:1: cannot read: permission denied" in checked.stdout + checked.stderr
+    listed = reader.kehu("customer", "list")
+    if what == "kehu.yaml":
+        assert listed.returncode == 1 and f"{target}:1: cannot read" in listed.stderr, listed.stderr
+    elif what == "customer.yaml":  # the others listed, and it said that one is left out
+        assert listed.returncode == 0 and "韩梅梅" in listed.stdout and "李雷" not in listed.stdout
+        assert "1 customer is not listed" in listed.stderr, listed.stderr
+    os.chmod(target, 0o644)
+    assert reader.kehu("check").returncode == 0
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["small store", "big store"])
+@pytest.mark.parametrize("what", ["shard folder", "customer folder"])
+def test_a_folder_that_could_not_be_listed_and_can_be_now_is_no_problem(
+        reader: Reader, what: str, big: bool) -> None:
+    """A shard folder made unreadable and then readable again (a `sudo` tool's, mended): every
+    `kehu check` after still said "customers/NN:1: unexpected folder", `kehu reindex` too (the
+    index kept the row it made of the unlistable folder). And in a big store, whose index
+    looks at folders only, one folder that cannot be entered ended every command — `customer
+    list`, `show` of any other customer — in "Permission denied", naming nothing else."""
+    folder = reader.folder.parent if what == "shard folder" else reader.folder
+    assert reader.kehu("check", big=big).returncode == 0
+    os.chmod(folder, 0)
+    (reader.store / "kehu.yaml").touch()  # a big store's index looks at its folders again
+    shown = reader.kehu("customer", "show", reader.other, big=big)
+    assert shown.returncode == 0 and "韩梅梅" in shown.stdout, shown.stderr
+    listed = reader.kehu("customer", "list", big=big)
+    assert listed.returncode == 0 and "韩梅梅" in listed.stdout and "李雷" not in listed.stdout, listed.stderr
+    checked = reader.kehu("check", big=big)
+    text = checked.stdout + checked.stderr
+    assert checked.returncode == 1 and f"{folder}:1: cannot list this folder" in text, text
+    os.chmod(folder, 0o755)
+    (reader.store / "kehu.yaml").touch()
+    listed = reader.kehu("customer", "list", big=big)
+    assert listed.returncode == 0 and "李雷" in listed.stdout, listed.stdout + listed.stderr
+    checked = reader.kehu("check", big=big)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
