@@ -4,6 +4,7 @@ test failed before its fix."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -126,3 +127,84 @@ def test_a_folder_that_could_not_be_listed_and_can_be_now_is_no_problem(
     assert listed.returncode == 0 and "李雷" in listed.stdout, listed.stdout + listed.stderr
     checked = reader.kehu("check", big=big)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+_ALMOST_FULL_DRIVER = r'''
+import hashlib, json, os, subprocess, sys
+from pathlib import Path
+
+disk, left = Path(sys.argv[1]), int(sys.argv[2])
+store = disk / "store"
+env = {**os.environ, "KEHU_TODAY": "2026-12-07", "LANG": "C.UTF-8"}
+
+def kehu(*args):
+    done = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args], cwd=disk,
+                          capture_output=True, text=True, env=env, timeout=300)
+    return {"code": done.returncode, "err": done.stderr}
+
+def records():
+    digest = hashlib.sha256()
+    for path in sorted((store / "customers").rglob("*")):
+        digest.update(str(path.relative_to(store)).encode() + b"\0")
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+subprocess.run([sys.executable, "-m", "kehu_core", "init", str(store), "--no-git"], check=True,
+               capture_output=True, cwd=disk, env=env)
+kehu("customer", "add", "--name", "张三", "--id", "zs")
+sale = [line for line in kehu("purchase", "add", "zs", "--date", "2026-11-01", "--item", "茶", "--amount",
+                              "100")["err"].split() if line]
+sale = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), "customer", "show", "zs", "--json"],
+                      capture_output=True, text=True, env=env, cwd=disk).stdout
+sale = json.loads(sale)["purchases"][0]["id"]
+kehu("check")
+out = []
+for args in (["purchase", "add", "zs", "--date", "2026-11-05", "--item", "茶", "--amount", "50"],
+             ["customer", "set", "zs", "title=经理"],
+             ["purchase", "pay", "zs", sale, "--amount", "10"],
+             ["points", "redeem", "zs", "50", "--reason", "礼品"],
+             ["interaction", "add", "zs", "--kind", "call", "--date", "2026-11-06", "--text", "回访"]):
+    filler = disk / "filler"
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    filler.write_bytes(b"\0" * max(free - left, 0))  # this much left for kehu
+    before = records()
+    result = kehu(*args)
+    result["changed"] = records() != before
+    filler.unlink()
+    result["args"] = args
+    out.append(result)
+out.append({"left": sorted(str(p.relative_to(store)) for p in (store / "customers").rglob(".*.tmp"))})
+out.append(kehu("check"))
+print(json.dumps(out))
+'''
+
+
+def test_a_write_the_index_cannot_take_on_a_full_disk_leaves_the_record_as_it_was(tmp_path: Path) -> None:
+    """A disk with a few KB left, room for the record but not for the index's pages: `purchase
+    add` wrote the sale, then said "index.sqlite: No space left on device", exit 1 — the sale
+    stood without its points (the plugins were never told), and `kehu undo` could not take it
+    back. Told it failed, the user recorded it again: two sales. `customer set`, `purchase pay`,
+    `points redeem` and `interaction add` alike. Each now fails with the records as they were
+    (or, with room enough, works)."""
+    from .test_hostile_twentythird_lead import _in_own_mounts
+
+    prefix = _in_own_mounts()
+    if prefix is None:
+        pytest.skip("no mount namespace of its own to mount a small file system in")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    driver = tmp_path / "driver.py"
+    driver.write_text(_ALMOST_FULL_DRIVER, encoding="utf-8")
+    script = 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"'
+    done = subprocess.run([*prefix, "sh", "-c", script, str(disk), sys.executable, str(driver), str(disk),
+                           str(12 * 1024)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    *results, left, checked = json.loads(done.stdout)
+    assert any(r["code"] == 1 for r in results), results  # the disk was full for some: the case tried
+    for result in results:
+        assert "Traceback" not in result["err"] and "internal error" not in result["err"], result
+        if result["code"] == 1:
+            assert "No space left on device" in result["err"] and not result["changed"], result
+    assert left == {"left": []}, left  # nothing kept aside stays
+    assert checked["code"] == 0, checked

@@ -169,6 +169,28 @@ class BatchMixin:
         self._before_write(path)
         atomic_write(path, text)
 
+    def _write_indexed(self, path: Path, text: str, record: Customer | Interaction | None = None) -> None:
+        """:meth:`_write`, then :meth:`_touched`, as one: when the index cannot take the write
+        (a disk full to the byte: the record fits, the index's pages do not), the file is put
+        back as it was and the error goes on. The record stood while the command failed ("No
+        space left on device", exit 1): a sale without its points, which the user, told it had
+        failed, recorded again. Put back through a second name of the file as it was (a hard
+        link beside it: no space needed), or its bytes where the file system has no links."""
+        if self._batch is not None:  # a batch writes its index once, at its end (undo_on_error)
+            self._write(path, text)
+            self._touched(path, record)
+            return
+        aside = _kept_aside(path)
+        try:
+            self._write(path, text)
+            self._touched(path, record)
+        except BaseException:
+            _put_back(path, aside, self.root / CUSTOMERS_DIR)
+            raise
+        if isinstance(aside, Path):
+            with contextlib.suppress(OSError):
+                aside.unlink()
+
     def _before_write(self, path: Path, *, new: bool = False) -> None:
         """What :meth:`_write` does before it writes ``path`` (also for files written later,
         several at a time: kehu_core.store.bulk). ``new``: the caller knows, under the lock,
@@ -316,6 +338,46 @@ class _Batch:
     #: (``Store._refuse_case_twin``: an import's rows `x-one` and `X-ONE`)
     folded_ids: dict[str, str] = field(default_factory=dict)
 
+
+
+def _kept_aside(path: Path) -> Path | bytes | None | bool:
+    """What ``path`` holds before a write, to put back (:meth:`BatchMixin._write_indexed`): a hard
+    link to it beside it (a hidden ``.tmp`` name, which git and kehu pass over; a link is linked
+    as a link, never what it points to), its bytes where no link can be made, None when there
+    is no file, False when it cannot be kept (the write refuses such a file anyway)."""
+    import os
+    import secrets
+
+    aside = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        os.link(path, aside, follow_symlinks=False)
+        return aside
+    except FileNotFoundError:
+        return None
+    except (OSError, NotImplementedError):  # no hard links here (a FAT stick, some network shares)
+        try:
+            return _yamlio.read_bytes(path)
+        except Exception:  # noqa: BLE001 - a link, a FIFO: refused by the write itself
+            return False
+
+
+def _put_back(path: Path, aside: Path | bytes | None | bool, customers: Path) -> None:
+    """Put ``path`` back as :func:`_kept_aside` kept it; best effort (the error that made it
+    necessary is the one said)."""
+    import os
+
+    with contextlib.suppress(OSError):
+        if aside is False:
+            return
+        if aside is None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # (frees the space a full disk lacked)
+            remove_emptied_folders({path.parent}, customers)
+        elif isinstance(aside, Path):
+            os.replace(aside, path)
+            aside.unlink(missing_ok=True)  # (a rename onto the same file, not yet replaced, does nothing)
+        elif isinstance(aside, bytes):
+            atomic_write(path, aside.decode("utf-8", "surrogateescape"))
 
 
 def _not_journaled(exc: OSError) -> None:

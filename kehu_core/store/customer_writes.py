@@ -50,8 +50,7 @@ class CustomerWritesMixin:
             values = self._sealed_values(customer.owner, values)
             customer, text = self.door_write(path, customer, dump_new(values))
             stored = self._as_stored(path, values, customer)
-            self._write(path, text)
-            self._touched(path, stored)
+            self._write_indexed(path, text, stored)
         return stored
 
     @journaled
@@ -130,8 +129,7 @@ class CustomerWritesMixin:
                                         changed=changes, original=original)
             stored = self._as_stored(path, {k: v for k, v in doc.items() if k != "conflicts"}, new)
             if text != original:
-                self._write(path, text)
-                self._touched(path, stored)
+                self._write_indexed(path, text, stored)
         return stored
 
     def _sealed_values(self, owner: str | None, values: dict[str, Any], *,

@@ -146,8 +146,7 @@ class InteractionsMixin:
             payload.pop("id")  # the file name is the id
             payload = {k: v for k, v in payload.items() if v not in ([], None)}
             self.note_saved(path)
-            self._write(path, dump_new(payload))
-            self._touched(path, interaction)
+            self._write_indexed(path, dump_new(payload), interaction)
         if self._batch is not None:
             self._batch.saved.append((customer_id, interaction))
         elif self.plugins.names():
@@ -227,6 +226,5 @@ class InteractionsMixin:
             except ValidationError as exc:  # at the line of the file as it would be written
                 raise RecordError(validation_problems(exc, path, text_doc(text))) from None
             if text != original:
-                self._write(path, text)
-                self._touched(path, interaction)
+                self._write_indexed(path, text, interaction)
         return interaction

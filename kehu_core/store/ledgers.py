@@ -150,8 +150,7 @@ class LedgersMixin:
             self._refuse_rule_breaking(customer_id, name, path, entry)
             if self._batch is None:
                 text = _ledger_text(path, customer_id, name)
-                self._write(path, text + line + line_end(text))  # a CRLF ledger stays CRLF
-                self._touched(path)
+                self._write_indexed(path, text + line + line_end(text))  # a CRLF ledger stays CRLF
                 return
             # In a batch the lines of one ledger are collected and the file is written once
             # when the batch ends (an import of ten purchases of one customer: one rewrite).
@@ -187,8 +186,7 @@ class LedgersMixin:
             for number, line in enumerate(lines, 1):
                 entry = ledger_entry(line, path, number)
                 if entry is not None and entry.get(ENTRY_ID) == entry_id:
-                    self._write(path, "".join(lines[: number - 1] + lines[number:]))
-                    self._touched(path)
+                    self._write_indexed(path, "".join(lines[: number - 1] + lines[number:]))
                     return entry
         return None
 
