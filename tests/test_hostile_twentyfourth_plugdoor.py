@@ -244,3 +244,21 @@ def test_a_ledger_rule_giving_thousands_of_messages_for_one_entry_is_its_wrong_r
     assert bought.code == 0 and bought.err.count("\n") < 10, bought.err[:2000]
     assert "plugin 'chatty' failed in validate_ledger" in bought.err and "5000 messages" in bought.err
     assert [e["delta"] for e in reopen(store).ledger(cid, "points")] == [100]
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("２３:５９", "23:59"), (" 09:05", "09:05"), ("９:５", "09:05")])
+def test_a_complaints_time_is_read_as_its_date_is(tmp_path: Path, typed: str, kept: str) -> None:
+    """`kehu interaction add ID --kind complaint --date ２０２６-11-19 --time ２３:５９` (an IME
+    left in full-width): the date was read as the day it names, as every date option reads one
+    (`clock.typed_day`), the time refused, "'２３:５９' is not a time; expected HH:MM"; so was a
+    time pasted with a space before it. A time is read by the same rule, and kept as HH:MM."""
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20))
+    cid = add_customer(store, name="赵敏")
+    added = run_kehu(store, "interaction", "add", cid, "--kind", "complaint", "--text", "茶叶受潮",
+                     "--date", "２０２６-11-19", "--time", typed)
+    assert added.code == 0, added.err
+    again = reopen(store)
+    assert getattr(again.get_interaction(cid, added.out.strip()), "time", None) == kept
+    written = again.interaction_file(cid, added.out.strip()).read_text(encoding="utf-8")
+    assert f"time: '{kept}'" in written or f"time: {kept}" in written, written
+    assert run_kehu(store, "check").code == 0

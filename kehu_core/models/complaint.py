@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -18,9 +19,12 @@ COMPLAINT_STATES: tuple[str, ...] = ("open", "acknowledged", "resolved", "closed
 
 def _check_minute(value: str, fmt: str, what: str) -> str:
     """``value`` in its one spelling (``strptime`` takes ``9:5`` for 09:05: written as typed, a
-    YAML 1.1 reader took it for the number 545, and texts compared as written sorted wrong)."""
+    YAML 1.1 reader took it for the number 545, and texts compared as written sorted wrong),
+    read as a day is (``clock.typed_day``): in full-width digits (``２３:５９``, an IME's) and
+    with spaces around it, which ``--date`` took and ``--time`` refused (``９:５`` it took:
+    ``strptime`` reads one such digit where the hour or the minute may have one)."""
     try:
-        return dt.datetime.strptime(value, fmt).strftime(fmt)
+        return dt.datetime.strptime(unicodedata.normalize("NFKC", value).strip(), fmt).strftime(fmt)
     except ValueError:
         raise ValueError(_("{value} is not {what}").format(value=repr(value), what=_(what))) from None
 
