@@ -197,3 +197,23 @@ def test_a_ledger_of_more_lines_than_a_ledger_holds_is_refused_before_each_is_re
     code, out, err, peak = measured_kehu(path, "customer", "show", cid)
     assert code == 0 and said in err and "茶" in out, err
     assert peak < MEMORY_BOUND_MB, f"customer show took {peak} MB"
+
+
+def test_report_tables_show_an_item_or_a_rep_holding_an_invisible_character_apart(tmp_path: Path) -> None:
+    """Every listing shows a zero-width space as U+FFFD (a second 张三 is never the first alike),
+    but three report tables printed what they were given: `report products` showed 茶 and 茶 +
+    U+200B as two rows of 茶, `report reps` two columns headed 王芳, and `report credit` a
+    "Collection plan: 王芳" for each of them."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    for phone, owner, item in (("13800138001", "王芳", "茶"), ("13800138002", "王\u200b芳", "茶\u200b")):
+        cid = kehu("customer", "add", "--name", "张三", "--phone", phone, "--owner", owner, "--allow-duplicate",
+                   store=path).out.strip()
+        assert kehu("purchase", "add", cid, "--date", "2026-01-05", "--item", item, "--amount", "7",
+                    store=path).code == 0
+    products = kehu("report", "products", "--period", "365d", store=path)
+    assert products.code == 0 and "茶\ufffd" in products.out and "\u200b" not in products.out, products.out
+    reps = kehu("report", "reps", "--month", store=path)
+    assert reps.code == 0 and "王\ufffd芳" in reps.out and "\u200b" not in reps.out, reps.out
+    credit = kehu("report", "credit", store=path)
+    assert credit.code == 0 and "Collection plan: 王\ufffd芳" in credit.out and "\u200b" not in credit.out, credit.out

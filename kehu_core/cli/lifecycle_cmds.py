@@ -172,7 +172,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
                 f"{e['date']} [{'red' if e['status'] == 'open' else 'green'}]"
                 f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {escape(on_one_line(e['text'] or ''))}"
                 for e in c.complaints))
-            table.add_row(c.name, str(shown(c.group, ctx.store)), c.owner or "",
+            table.add_row(terminal_safe(c.name), str(shown(c.group, ctx.store)), terminal_safe(c.owner or ""),
                           f"{c.last_purchase} ({c.days_since}d)", _money(c.revenue),
                           contacts, complaints)
         print_report(table)

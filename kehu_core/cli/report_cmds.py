@@ -94,8 +94,8 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         # the report (and --json) keeps 热销 / 滞销; said in the user's language here
         hot, slow = _("hot"), _("slow")
         status = {"热销": f"[bold green]{hot}[/]", "滞销": f"[yellow]{slow}[/]"}.get(row.status, "")
-        table.add_row(
-            row.name, styled(status), _money(row.revenue), f"{row.share:.1f}%",
+        table.add_row(  # an item's name by the rule of every listing: 茶 and 茶 + U+200B are two
+            terminal_safe(row.name), styled(status), _money(row.revenue), f"{row.share:.1f}%",
             f"{row.units:g}", str(row.buyers),
             styled(_trend(row.revenue_change)), str(row.last_sold or ""),
         )

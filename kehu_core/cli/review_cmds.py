@@ -71,7 +71,7 @@ def credit(ctx: Context, today: dt.date | None, as_json: bool, owner: str | None
                       styled(_suggestion(c.suggestion)), _money(c.suggested_limit), c.reason)
     print_report(table)
     for rep, weeks in report.plan.items():
-        plan = Table(title=_("Collection plan: {rep}").format(rep=rep), header_style="bold")
+        plan = Table(title=_("Collection plan: {rep}").format(rep=terminal_safe(rep)), header_style="bold")
         for title in (N_("When"), N_("Amount"), N_("Who owes it")):
             plan.add_column(_(title), justify="right" if title == "Amount" else "left", overflow="fold")
         for week in weeks:
@@ -141,8 +141,8 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
     columns = [(row.rep, row.figures) for row in report.reps]
     if len(report.reps) > 1:
         columns.append((_("all"), report.total))
-    for name, _figures in columns:
-        table.add_column(name, justify="right")
+    for name, _figures in columns:  # a rep's name by the rule of every listing (王芳 + U+200B is another)
+        table.add_column(terminal_safe(name), justify="right")
     for metric in METRICS:
         cells = []
         for _name, figures in columns:
