@@ -208,3 +208,28 @@ def test_a_write_the_index_cannot_take_on_a_full_disk_leaves_the_record_as_it_wa
             assert "No space left on device" in result["err"] and not result["changed"], result
     assert left == {"left": []}, left  # nothing kept aside stays
     assert checked["code"] == 0, checked
+
+
+@pytest.mark.parametrize("how", ["gitdir file", "link"])
+def test_init_never_commits_into_the_repository_a_borrowed_git_leads_to(tmp_path: Path, how: str) -> None:
+    """`kehu init` in a folder whose `.git` is a file naming another repository (a worktree's
+    or a submodule's `gitdir:`, a folder copied from one) or a link to one: git followed it,
+    and the new store's first commit went into the other store's repository, exit 0: its HEAD
+    then held this store's kehu.yaml (`git status` in that store: kehu.yaml changed), which
+    its next sync would push to the team. Refused, naming where it leads; nothing written."""
+    from .conftest import git
+
+    other = tmp_path / "other"
+    assert kehu("init", str(other)).code == 0
+    head = git(other, "rev-parse", "HEAD")
+    folder = tmp_path / "new"
+    folder.mkdir()
+    if how == "link":
+        (folder / ".git").symlink_to(other / ".git")
+    else:
+        (folder / ".git").write_text(f"gitdir: {other / '.git'}\n", encoding="utf-8")
+    made = kehu("init", str(folder))
+    assert made.code == 1 and f"leads to the git repository {other / '.git'}" in made.err, made.err
+    assert git(other, "rev-parse", "HEAD") == head
+    assert git(other, "status", "--porcelain") == ""
+    assert sorted(p.name for p in folder.iterdir()) == [".git"]

@@ -133,6 +133,7 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
         if (path / CONFIG_FILE).exists():
             raise StoreError(_("{path}: already a kehu store").format(path=path))
         _refuse_inside_records(path)
+        _refuse_borrowed_git(path)
         # kehu sync commits and shares every file of the store's folder: a store made in a
         # folder of other files (a project, the home folder) would push them to the team
         others = sorted(e for e in os.listdir(path) if e != ".git") if path.is_dir() else []
@@ -246,3 +247,24 @@ def _refuse_inside_records(path: Path) -> None:
                                "refuses); kehu init makes a store in a folder of its own").format(
                 path=path, root=above))
 
+
+
+def _refuse_borrowed_git(path: Path) -> None:
+    """``kehu init`` in a folder whose ``.git`` is a file (a worktree's or a submodule's
+    ``gitdir:`` line, a folder copied from one) or a link: git followed it, and the new store's
+    first commit went into that other repository — another store's, whose HEAD then held this
+    one's kehu.yaml, which its next sync pushed to the team. A store has a repository of its own."""
+    dot_git = path / ".git"
+    if not os.path.lexists(dot_git) or (dot_git.is_dir() and not dot_git.is_symlink()):
+        return
+    if dot_git.is_symlink():
+        where = os.readlink(dot_git)
+    else:
+        first = ""
+        if dot_git.is_file():  # (a FIFO or a device: its name alone, never a read)
+            with contextlib.suppress(OSError), open(dot_git, "rb") as handle:
+                first = handle.read(4096).decode("utf-8", "replace")
+        where = first.removeprefix("gitdir:").strip().splitlines()[0] if first.strip() else str(dot_git)
+    raise StoreError(_("{path}: its .git leads to the git repository {where} (a worktree's, a submodule's or a "
+                       "link); kehu init would commit the new store there. A store has a repository of its own: "
+                       "make it in a new or an empty folder").format(path=path, where=where))
