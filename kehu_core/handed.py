@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import functools
 import os
+import signal
 import sys
 import threading
 import types
@@ -119,7 +120,8 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     sheet.csv` found no such file. So are the environment (``os.environ``) and the umask
     (:func:`_process_state`): a plugin's ``os.umask(0)`` made every folder kehu made after it
     world-writable, and its ``os.environ['GIT_DIR']`` or ``['KEHU_TODAY']`` ran kehu's git on
-    another repository and the later hooks at another day. So is Decimal's context.
+    another repository and the later hooks at another day. So are Decimal's context and, in the
+    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`).
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
@@ -133,10 +135,9 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     main = threading.current_thread() is threading.main_thread()
     redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
     aside = _stdout_file_aside() if main and stdout_file else None
+    handlers = _signal_handlers() if main else None
     try:
-        # Decimal's context (this thread's) is a copy of kehu's while it runs: a hook's
-        # `getcontext().prec = 3` gave a sale of ¥12 345.67 12 300 points, and its traps on
-        # an inexact result ended every later sum of money in "internal error"
+        # Decimal's context a copy of kehu's (a hook's prec = 3 gave a sale 12 300 points, not 12 345)
         with redirect, plugin_exits(), localcontext():
             yield
     finally:
@@ -149,6 +150,24 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
             with contextlib.suppress(OSError):  # the folder itself removed meanwhile: nothing to go back to
                 os.chdir(folder)
         _process_state_back(environment, mask)
+        if handlers is not None:
+            _signal_handlers_back(handlers)
+
+
+#: the signals that stop kehu (Ctrl-C, a shutdown, a closed terminal): a plugin's code setting
+#: their handlers for the process (an SMS gateway's SDK ignoring SIGINT as it connected) made a
+#: `kehu send` to a segment go on after Ctrl-C, and a sync's SIGTERM no longer undo it
+_STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _signal_handlers() -> tuple[Any, ...]:
+    return tuple(signal.getsignal(s) for s in _STOPPING)
+
+
+def _signal_handlers_back(handlers: tuple[Any, ...]) -> None:
+    for s, handler in zip(_STOPPING, handlers, strict=True):
+        if handler is not None and signal.getsignal(s) is not handler:  # None: set outside Python
+            signal.signal(s, handler)
 
 
 def kehus_own(thing: Any) -> bool:

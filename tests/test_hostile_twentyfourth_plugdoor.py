@@ -262,3 +262,59 @@ def test_a_complaints_time_is_read_as_its_date_is(tmp_path: Path, typed: str, ke
     written = again.interaction_file(cid, added.out.strip()).read_text(encoding="utf-8")
     assert f"time: '{kept}'" in written or f"time: {kept}" in written, written
     assert run_kehu(store, "check").code == 0
+
+
+GATEWAY = """import signal
+from pathlib import Path
+from kehu_core import hookimpl
+
+class Gateway:
+    channel = "sms"
+
+    def send(self, store, customer, subject, body):
+        # its SDK's own handling of Ctrl-C, set as it connects, for the whole process
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with open(%r, "a", encoding="utf-8") as sent:
+            sent.write(customer.id + "\\n")
+        return "msg-" + customer.id
+
+@hookimpl
+def message_senders(store):
+    return [Gateway()]
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT sent to a process")
+def test_ctrl_c_stops_a_send_whose_gateway_plugin_ignored_it(tmp_path: Path) -> None:
+    """`kehu send --channel sms` through a third party's SMS gateway whose `send` sets SIGINT
+    aside for the process (an SDK's own Ctrl-C handling): Ctrl-C no longer stopped the send,
+    which went on messaging every customer of the segment. What a plugin's code sets of the
+    process's signal handlers (SIGINT, SIGTERM, SIGHUP) is put back after it, as the working
+    folder and the environment are: Ctrl-C stops the send after the message being sent."""
+    import signal
+    import time
+
+    sent = tmp_path / "sent.txt"
+    site = installed_plugin(tmp_path / "site", "gateway_kehu", "gateway", GATEWAY % str(sent))
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20),
+                       customers=[{"name": f"客户{i}", "phones": [f"+861380013800{i}"]} for i in range(3)])
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    sending = subprocess.Popen(
+        [sys.executable, "-m", "kehu_core", "--store", str(store.root), "--today", "2026-11-20", "send",
+         "--segment", "all", "--template", "festival", "--channel", "sms", "--rate", "6"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (sent.exists() and sent.read_text(encoding="utf-8")) and time.monotonic() < deadline:
+            assert sending.poll() is None, sending.communicate()
+            time.sleep(0.1)
+        time.sleep(0.5)  # waiting 10 s for the next message (6 a minute)
+        sending.send_signal(signal.SIGINT)
+        out, err = sending.communicate(timeout=8)
+    finally:
+        if sending.poll() is None:
+            sending.kill()
+            sending.communicate()
+    assert sending.returncode != 0, (out, err)
+    assert len(sent.read_text(encoding="utf-8").split()) == 1, err
