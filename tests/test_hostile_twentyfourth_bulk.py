@@ -217,3 +217,45 @@ def test_report_tables_show_an_item_or_a_rep_holding_an_invisible_character_apar
     assert reps.code == 0 and "王\ufffd芳" in reps.out and "\u200b" not in reps.out, reps.out
     credit = kehu("report", "credit", store=path)
     assert credit.code == 0 and "Collection plan: 王\ufffd芳" in credit.out and "\u200b" not in credit.out, credit.out
+
+
+# `kehu import` in a process killed (SIGKILL) as it is about to put the first new customers its
+# workers staged in place: the staging folder in .kehu/ holds a file for each of them
+KILLED_WITH_STAGED_FILES = """
+import os, signal, sys
+from kehu_core.store import Store
+def dying(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+Store.add_rendered_customers = dying
+from kehu_core.cli import main
+sys.argv = ["kehu", *sys.argv[1:]]
+main()
+"""
+
+
+def test_an_import_killed_leaves_no_staged_files_after_the_next_import(tmp_path: Path) -> None:
+    """A big vCard's new customers are made by worker processes into a staging folder in
+    `.kehu/`, which the import removes when it ends. Killed (the OOM killer, `kill -9`), it left
+    the folder for good: a file for each contact (100 000 for a big phone export), which no
+    later command removed. The next import removes the folders of imports no longer running,
+    never one of an import that runs."""
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    cards = tmp_path / "通讯录.vcf"
+    cards.write_text("".join(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:联系人{i}\r\nTEL:+86 139{i:08d}\r\nEND:VCARD\r\n"
+                             for i in range(2500)), encoding="utf-8")
+    killed = subprocess.run([sys.executable, "-c", KILLED_WITH_STAGED_FILES, "--store", str(path), "import",
+                             str(cards)], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    [left] = path.glob(".kehu/import-*")
+    assert len(list(left.iterdir())) > 1000  # the staged customers
+    running = path / ".kehu" / "import-running"  # another import's, still running: kept
+    running.mkdir()
+    import fcntl
+
+    with open(running / ".held", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        again = kehu("import", str(cards), store=path)
+        assert again.code == 0 and "2500 created" in again.out, again.err
+        assert [p.name for p in path.glob(".kehu/import-*")] == ["import-running"]
+    assert kehu("check", store=path).code == 0
