@@ -165,3 +165,48 @@ async def test_quitting_while_the_index_is_made_does_not_wait_for_it(big_store: 
         if app.background._thread is not None:  # the rebuild behind it ends before the next test
             app.background._thread.join(120)
     assert app.return_code == 0
+
+
+def _in_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str]:
+    """``argv`` run with a terminal (a pty) for stdin, stdout and stderr, as a person types it:
+    its exit code and everything it drew."""
+    import os
+    import subprocess
+
+    main, side = os.openpty()
+    process = subprocess.Popen(argv, stdin=side, stdout=side, stderr=side, cwd=cwd,
+                               env={**os.environ, "COLUMNS": "150", "TERM": "xterm-256color"})
+    os.close(side)
+    drawn = bytearray()
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the process ended and closed the terminal
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(main)
+    return process.wait(60), drawn.decode("utf-8", "replace")
+
+
+def test_a_first_command_in_a_new_clone_shows_the_index_being_built_on_a_terminal(
+        big_store: Path, tmp_path: Path) -> None:
+    """The first command in a new clone of a big store (or after `.kehu/index.sqlite` was
+    deleted) read every record into the index before it answered, saying nothing: 32 s at
+    10 000 customers here, minutes at 100 000, as if it hung. On a terminal it shows a bar
+    while the index is built; in a pipe (scripts, the outside checks) nothing more is said."""
+    import subprocess
+    import sys
+
+    store = _new_clone(big_store, tmp_path)
+    argv = [sys.executable, "-m", "kehu_core", "customer", "list", "--limit", "1"]
+    code, drawn = _in_a_terminal(argv, store.root)
+    assert code == 0, drawn
+    assert "building the index from the records" in drawn, drawn
+    assert f"{MANY} customers" in drawn or "1 customer" in drawn, drawn
+    for made in (store.root / ".kehu").glob("index.sqlite*"):
+        made.unlink()
+    piped = subprocess.run(argv, cwd=store.root, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    assert "building" not in piped.stderr and "\x1b" not in piped.stderr, piped.stderr

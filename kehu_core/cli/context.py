@@ -58,6 +58,9 @@ class Context:
 
             self._store = open_store(self.store_path, today=self._today, extra_plugins=self._extra_plugins)
             self._store.identity_file = self.identity
+            from .progress import IndexBuildProgress
+
+            self._store.on_index_build = IndexBuildProgress.on_terminal()
             if not (self.lists_warnings or self._warned):
                 say_warnings(self._store)
             self._warned = True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from ..errors import shown_path
 from ..i18n import _
 from .context import Context, emit_json, pass_ctx, say_left_out
 from .options import KEY
+from .progress import ImportProgress
 
 _SHOWN = 20  # per-customer lines printed per group; --json has them all
 
@@ -35,7 +34,7 @@ def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, a
     """
     from ..services.importing import import_files
 
-    with _progress() as on_progress:
+    with ImportProgress() as on_progress:
         summary = import_files(ctx.store, files, fmt=fmt, dry_run=dry_run, on_progress=on_progress,
                                allow_future=allow_future)
     # each line as one line: a file's name is whoever made it's (a colleague's zip), and a line
@@ -52,35 +51,6 @@ def import_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, dry_run: bool, a
         _print_summary(summary)
     if summary.problems:
         raise SystemExit(1)
-
-
-class _progress:
-    """A rich progress bar on stderr, only when stderr is a terminal (never in pipes or tests)."""
-
-    def __enter__(self) -> Callable[[str, int, int | None], None] | None:
-        self.bar: Any = None
-        if not sys.stderr.isatty():
-            return None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.bar.start()
-        self.tasks: dict[str, Any] = {}
-        return self.update
-
-    def update(self, phase: str, advance: int, total: int | None) -> None:
-        if phase not in self.tasks:
-            label = _("reading rows") if phase == "read" else _("writing records")
-            self.tasks[phase] = self.bar.add_task(label, total=total)
-        elif total is not None:
-            self.bar.update(self.tasks[phase], total=total)
-        self.bar.advance(self.tasks[phase], advance)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _print_summary(summary: Any) -> None:

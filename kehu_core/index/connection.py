@@ -55,6 +55,9 @@ class IndexConnection:
         #: wait for a rebuild of 100 000 customers, hands it to a worker and is answered from the
         #: file as it is meanwhile
         self.refill_elsewhere: Callable[[], None] | None = None
+        #: told (shards done, shards) while the index is made from nothing (a new clone, a
+        #: deleted or damaged index): the CLI shows a progress bar on a terminal with it
+        self.on_first_build: Callable[[int, int], None] | None = getattr(store, "on_index_build", None)
 
     def replaced(self) -> bool:
         """Whether the index's file is no longer the one this connection reads: another process

@@ -69,14 +69,19 @@ class FullRefresh(Storing):
         pending_folders: dict[str, int] = {}
         count = 0
 
+        done = 0
+
         def add(parsed: tuple[Batch, dict[str, int]], last: bool = False) -> None:
-            nonlocal pending, pending_folders, count
+            nonlocal pending, pending_folders, count, done
             pending.extend(parsed[0])
             pending_folders.update(parsed[1])
             if last or len(pending.files) >= BUILD_COMMIT_FILES:
                 self._commit(pending, [], pending_folders, set())
                 count += len(pending.files)
                 pending, pending_folders = Batch(), {}
+            done += 1  # one shard
+            if self.on_first_build is not None:
+                self.on_first_build(min(done, len(shards)), len(shards))
 
         first = _build_shard(self.store, shards[0]) if shards else (Batch(), {})
         workers = os.cpu_count() or 1

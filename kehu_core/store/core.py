@@ -40,6 +40,8 @@ from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
 from .undo_on_error import _WriteLog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..index import Index
 
 from .batch import BatchMixin
@@ -74,6 +76,9 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
             config.plugins, extra_plugins, discover=plugins, config_path=root / CONFIG_FILE)
         self._batch: _Batch | None = None
         self._index: Index | None = None
+        #: told (shards done, shards) while an index of this store is made from nothing
+        #: (``Index.on_first_build``; the CLI's progress bar)
+        self.on_index_build: Callable[[int, int], None] | None = None
         self._write_index: Index | None = None  # see _index_for_writes
         self._lock_owner: int | None = None  # thread holding the lock, and how many times
         self._lock_depth = 0
