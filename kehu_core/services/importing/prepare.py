@@ -338,7 +338,8 @@ def _abandoned(state_dir: Path) -> list[Path]:
     lock on its file (the kernel lets go of a dead process's locks), or it has none and is
     older than an hour."""
     import fcntl
-    import time
+
+    from ...clock import system_seconds
 
     found = []
     try:
@@ -354,7 +355,7 @@ def _abandoned(state_dir: Path) -> list[Path]:
                 fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while its import runs
         except FileNotFoundError:
             with contextlib.suppress(OSError):
-                if time.time() - folder.stat().st_mtime > _UNHELD_AGE:
+                if system_seconds() - folder.stat().st_mtime > _UNHELD_AGE:
                     found.append(folder)
             continue
         except OSError:
