@@ -135,7 +135,7 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     main = threading.current_thread() is threading.main_thread()
     redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
     aside = _stdout_file_aside() if main and stdout_file else None
-    handlers = _signal_handlers() if main else None
+    handlers = tuple(signal.getsignal(s) for s in _STOPPING) if main else None
     try:
         # Decimal's context a copy of kehu's (a hook's prec = 3 gave a sale 12 300 points, not 12 345)
         with redirect, plugin_exits(), localcontext():
@@ -154,14 +154,9 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
             _signal_handlers_back(handlers)
 
 
-#: the signals that stop kehu (Ctrl-C, a shutdown, a closed terminal): a plugin's code setting
-#: their handlers for the process (an SMS gateway's SDK ignoring SIGINT as it connected) made a
-#: `kehu send` to a segment go on after Ctrl-C, and a sync's SIGTERM no longer undo it
+#: the signals that stop kehu: a plugin's code setting their handlers (an SMS gateway's SDK
+#: ignoring SIGINT) made a `kehu send` to a segment go on after Ctrl-C
 _STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-def _signal_handlers() -> tuple[Any, ...]:
-    return tuple(signal.getsignal(s) for s in _STOPPING)
 
 
 def _signal_handlers_back(handlers: tuple[Any, ...]) -> None:
@@ -355,8 +350,12 @@ _CELLS = (str, int, float, Decimal, bool, dt.date, dt.datetime)
 
 
 def _cell(value: Any) -> str | None:
-    """None if the TUI can show ``value`` in a list's cell (nothing, text, a number, a date or a
-    Rich renderable), else what it got (see :func:`_showable`)."""
+    """None if a list's cell can show ``value`` (nothing, text, a number, a date, a renderable)."""
+    if type(value) is int:  # a record's rule: 5 000 digits (no text of it) ended the TUI in a traceback
+        from .models.hostile import too_many_digits, too_many_digits_problem
+
+        if too_many_digits(value):
+            raise WrongResult(too_many_digits_problem(_("the value")))
     if value is None or type(value) in _CELLS:
         return None
     return _showable(value) if not isinstance(value, (int, float, Decimal, dt.date)) else type(value).__name__

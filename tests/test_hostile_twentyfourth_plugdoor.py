@@ -318,3 +318,30 @@ def test_ctrl_c_stops_a_send_whose_gateway_plugin_ignored_it(tmp_path: Path) -> 
             sending.communicate()
     assert sending.returncode != 0, (out, err)
     assert len(sent.read_text(encoding="utf-8").split()) == 1, err
+
+
+class BigColumn:
+    @hookimpl
+    def tui_columns(self, store: Any) -> list[Any]:
+        from kehu_core.plugins import Column
+
+        return [Column("Serial", lambda store, customer: 10 ** 5000, key="serial")]
+
+
+@pytest.mark.asyncio
+async def test_a_list_column_of_a_whole_number_of_thousands_of_digits_leaves_the_tui_running(tmp_path: Path) -> None:
+    """A plugin's list column whose value is a whole number of 5 000 digits: the TUI ended
+    with Textual's traceback ("WorkerFailed: ValueError: Exceeds the limit (4300 digits) for
+    integer string conversion") as it drew the list. A cell's number is held to a record's rule
+    (18 digits): more is the plugin's wrong result, named in a notification, the list shown."""
+    from kehu_tui.app import KehuApp
+
+    from kehu_core.testing import screen_text, wait_until
+
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20), plugins={"serials": BigColumn()})
+    add_customer(store, name="赵敏")
+    app = KehuApp(store, today=store.today, watch_interval=0)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "plugin 'serials' failed" in screen_text(app),
+                         what="a notification naming the plugin")
+        assert "赵敏" in screen_text(app) and app.return_code is None
