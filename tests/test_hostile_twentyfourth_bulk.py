@@ -259,3 +259,27 @@ def test_an_import_killed_leaves_no_staged_files_after_the_next_import(tmp_path:
         assert again.code == 0 and "2500 created" in again.out, again.err
         assert [p.name for p in path.glob(".kehu/import-*")] == ["import-running"]
     assert kehu("check", store=path).code == 0
+
+
+def test_a_change_beside_a_purchases_long_list_of_payments_leaves_it_unread_by_the_round_trip(tmp_path: Path) -> None:
+    """A purchase whose file holds 40 000 payments (1.9 MB, within a record's 2 MiB: a
+    colleague's script paying by the cent), then `kehu purchase void`: ruamel's round trip of the
+    payments the void leaves alone took 38 s of CPU and 714 MB. They are set aside and written
+    back as the file has them, as a profile's edit does (`load_roundtrip_to_edit`)."""
+    from .test_import_limits import measured_kehu
+
+    path = tmp_path / "store"
+    assert kehu("init", str(path)).code == 0
+    cid = kehu("customer", "add", "--name", "王芳", "--phone", "13800138000", store=path).out.strip()
+    sale = kehu("purchase", "add", cid, "--date", "2026-01-01", "--item", "茶", "--amount", "100000", store=path)
+    pid = sale.out.strip().splitlines()[-1]
+    [record] = path.glob(f"customers/*/{cid}/interactions/{pid}.yaml")
+    with record.open("a", encoding="utf-8") as out:
+        out.write("payments:\n" + "".join(f"- {{id: p{i:07d}, date: 2026-01-02, amount: 0.01}}\n"
+                                          for i in range(40_000)))
+    before = record.read_text(encoding="utf-8")
+    code, _, err, peak = measured_kehu(path, "purchase", "void", cid, pid, "--reason", "退货")
+    assert code == 0, err
+    after = record.read_text(encoding="utf-8")
+    assert after.startswith(before) and after[len(before):].startswith("voided:"), after[len(before) - 50:]
+    assert peak < 450, f"purchase void took {peak} MB"
