@@ -274,6 +274,20 @@ def stops_kehu(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt)
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is the store's disk (or the user's quota) full, met by a plugin's write
+    (a points ledger, the index's kept values): not the plugin's failure but the command's,
+    which then fails whole. Reported as the plugin's, the sale stood without its points, exit 0."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    from .index.connection import IndexFailure
+    from .index.schema import full
+
+    return isinstance(exc, IndexFailure) and bool(full(exc))
+
+
 def _text(value: object, show: Callable[[object], str]) -> str:
     """``show(value)``, or what it is when that fails: a plugin's exception whose ``__str__``
     raises (or an exit code whose ``repr`` does) ended the command in "internal error" as its

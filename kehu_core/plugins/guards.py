@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from ..handed import TooSlow, guard_handed, kehus_own, stops_kehu
+from ..handed import TooSlow, disk_full, guard_handed, kehus_own, stops_kehu
 from ..own_copies import own_copy
 from .results import _finished, _finished_old, _started, check_result, check_results
 
@@ -225,7 +225,7 @@ class GuardedHooks:
                 checked = check_result(hook, run(), given if given is not None else kwargs)
                 return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
-            if stops_kehu(exc) or _index_mended(exc):
+            if stops_kehu(exc) or _index_mended(exc) or disk_full(exc):
                 raise
             if isinstance(exc, TooSlow):
                 self._too_slow.add(name)

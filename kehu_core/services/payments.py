@@ -158,7 +158,14 @@ def pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | N
         date: dt.date | None = None, by: str | None = None, allow_future: bool = False) -> PaymentDone:
     """Record a payment towards a purchase: all that is owed when ``amount`` is None, part of it
     otherwise. Refuses a voided or settled purchase, more than is owed, nothing, and a date
-    before the sale or (unless ``allow_future``) after today; nothing is written then."""
+    before the sale or (unless ``allow_future``) after today; nothing is written then. The
+    payment and what the plugins write of it are one (a full disk under theirs: none stays)."""
+    with store.undo_on_error():
+        return _pay(store, customer_id, purchase_id, amount=amount, date=date, by=by, allow_future=allow_future)
+
+
+def _pay(store: Store, customer_id: str, purchase_id: str, *, amount: Decimal | None,
+         date: dt.date | None, by: str | None, allow_future: bool) -> PaymentDone:
     day = date or store.today
     with store.lock():  # what is owed and the write, as one step: no double payment
         customer = store.get(customer_id)
@@ -207,7 +214,12 @@ def void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None
          by: str | None = None) -> Purchase:
     """Take a purchase back: ``voided: {date, reason, by}`` on its file (kept in the history),
     out of revenue, receivables, reminders and reports; its points reversed. Refuses a purchase
-    voided already."""
+    voided already. The mark and what the plugins write of it are one, as a payment's."""
+    with store.undo_on_error():
+        return _void(store, customer_id, purchase_id, reason=reason, by=by)
+
+
+def _void(store: Store, customer_id: str, purchase_id: str, *, reason: str | None, by: str | None) -> Purchase:
     with store.lock():
         customer = store.get(customer_id)
         purchase = _purchase(store, customer_id, purchase_id)

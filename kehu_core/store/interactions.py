@@ -3,6 +3,7 @@ under a customer's ``interactions/`` folder, and telling the plugins of a new on
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -133,6 +134,14 @@ class InteractionsMixin:
             interaction.time = self.now().strftime("%H:%M")
         self._check_not_later_today(interaction, allow_future=allow_future)
         path = self.interactions_dir(customer_id) / f"{interaction.id}.yaml"
+        # the record and what the plugins write of it (points, a tier's move) are one: a disk
+        # full under the plugins' writes left the sale without its points, exit 0
+        with self.undo_on_error() if self._batch is None else contextlib.nullcontext():
+            self._add_interaction(customer_id, interaction, path, brought, customer)
+        return interaction
+
+    def _add_interaction(self, customer_id: str, interaction: Interaction, path: Path, brought: bool,
+                         customer: Customer | None) -> None:
         with self.lock():
             if not self.exists(customer_id):  # again, under the lock: a merge or an undo in another
                 # process may have deleted the customer since; the file would be without a profile
@@ -152,7 +161,6 @@ class InteractionsMixin:
         elif self.plugins.names():
             fresh = customer is not None and customer.id == customer_id and self.holds_lock()
             self.plugins.interaction_saved(self, customer if fresh else self.get(customer_id), interaction)
-        return interaction
 
     def _refuse_brought_id(self, customer_id: str, path: Path, interaction_id: str) -> None:
         """Refuse a record id a caller chose (a plugin) that `kehu check` would reject: one a

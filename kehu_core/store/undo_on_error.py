@@ -70,7 +70,7 @@ class UndoOnErrorMixin:
                         path.unlink()
                     remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
                 else:
-                    _yamlio.atomic_write(path, content.decode("utf-8"))
+                    _written_back(path, content)
                 if path.name == CUSTOMER_FILE and self._batch_customers is not None:
                     self._batch_customers.pop(path.parent.name, None)
             from ..index import IndexFailure
@@ -78,6 +78,31 @@ class UndoOnErrorMixin:
             for path in log.files:
                 with contextlib.suppress(OSError, IndexFailure):  # derived: read again next time
                     self._touched(path)
+
+
+def _written_back(path: Path, content: bytes) -> None:
+    """``path`` holding ``content`` again: written atomically, or, when the disk is full (the
+    reason a command is being taken back), over the file in place — a payment taken back is
+    shorter than the file holding it, so no new space is needed. The atomic write's temporary
+    copy found no room, and the payment stood while the command failed "No space left"."""
+    import errno
+    import os
+
+    try:
+        _yamlio.atomic_write(path, content.decode("utf-8"))
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        data = memoryview(content)
+        while data:
+            data = data[os.write(fd, data):]
+        os.ftruncate(fd, len(content))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(eq=False)  # told apart by identity: two may hold the same
