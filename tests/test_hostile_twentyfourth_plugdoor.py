@@ -345,3 +345,37 @@ async def test_a_list_column_of_a_whole_number_of_thousands_of_digits_leaves_the
         await wait_until(pilot, lambda: "plugin 'serials' failed" in screen_text(app),
                          what="a notification naming the plugin")
         assert "赵敏" in screen_text(app) and app.return_code is None
+
+
+class Counted:
+    name = "counted"
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def write(self, store: Any, customers: Any, out: Path) -> int:
+        Path(out).write_text("serial\n", encoding="utf-8")
+        return self.count
+
+
+class CountedExporter:
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    @hookimpl
+    def exporters(self) -> list[Any]:
+        return [Counted(self.count)]
+
+
+@pytest.mark.parametrize("count", [10 ** 5000, -3], ids=["5000 digits", "below zero"])
+def test_an_exporter_saying_it_wrote_no_count_of_rows_is_named_and_nothing_written(tmp_path: Path, count: int) -> None:
+    """A plugin's exporter whose `write` answers a whole number of 5 000 digits ("internal
+    error: ValueError: Exceeds the limit (4300 digits)" as `kehu export` said how many it
+    wrote), or -3 ("wrote -3 rows", exit 0). A count of rows is a whole number from 0, of at
+    most a record's 18 digits: else the exporter is named and the target left unwritten."""
+    store = make_store(tmp_path / "store", today=dt.date(2026, 11, 20), plugins={"counter": CountedExporter(count)})
+    add_customer(store, name="赵敏")
+    out = tmp_path / "out.txt"
+    ran = run_kehu(store, "export", "--format", "counted", out)
+    assert ran.code == 1 and "the 'counted' exporter (a plugin's) gave" in ran.err, ran.err
+    assert "internal error" not in ran.err and not out.exists()

@@ -25,6 +25,7 @@ from ..errors import KehuError
 from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 from ..models import Customer
+from ..models.hostile import too_many_digits
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
 from .export_tables import kept_apostrophe, neutralise, table
@@ -254,6 +255,8 @@ def _guarded(store: Store, exporter: Exporter, write: Callable[[Path], int]) -> 
                 count = write(path)
                 if isinstance(count, bool) or not isinstance(count, int):
                     raise _Miscounted(type(count).__name__)
+                if count < 0 or too_many_digits(count):  # 5 000 digits: "internal error" as it was said
+                    raise _Miscounted(_("a count below zero or of more than 18 digits"))
         except _Miscounted as exc:
             raise KehuError(_("the {name} exporter (a plugin's) gave {kind}, not how many it wrote; nothing "
                 "was written").format(name=repr(exporter.name), kind=str(exc))) from None
