@@ -173,3 +173,28 @@ def test_a_merge_by_hand_synced_without_a_key_is_merged_in_by_the_sync_run_with_
         assert "绿茶" in shown["tags"], shown
         assert shown["birthday"] == ("1990-06-01" if variant == "birthday" else "1988-03-03"), shown
         assert "乙家" in shown["family"] and ("甲家新" in shown["family"]) == (variant == "family"), shown
+
+
+def test_a_handover_after_a_customer_deleted_by_hand_hands_over_the_others(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the team simulation with deletions: a rep's customer deleted by hand (its folder
+    removed in a file manager), then `kehu handover` of that rep's customers, in a store big
+    enough that the index trusts itself between its looks (past SMALL_STORE_FILES, a few minutes):
+    the hand-over listed the deleted customer from the index and stopped, "no customer with id
+    ...; nothing was handed over", until the index looked again. It looks at the store first and
+    hands over the customers that are there."""
+    from kehu_core.index import freshness
+
+    from .test_team_merge import ok
+
+    monkeypatch.setattr(freshness, "SMALL_STORE_FILES", 0)
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    kept, gone = (ok("customer", "add", "--name", name, "--owner", "王芳", store=store).strip()
+                  for name in ("甲", "乙"))
+    assert len(kehu("customer", "list", "--json", store=store).json()) == 2  # the index has looked
+    shutil.rmtree(next((store / "customers").glob(f"*/{gone}")))
+    handed = kehu("handover", "王芳", "李四", store=store)
+    assert handed.code == 0, handed.err
+    assert "reassigned 1 customer" in handed.out, handed.out
+    assert kehu("customer", "show", kept, "--json", store=store).json()["owner"] == "李四"
