@@ -232,9 +232,10 @@ def play_round(path: Path, clone: int, clones: int, round_: int, edits: int, see
     return {"clone": clone, "round": round_, "log": game.log, "sync": game.sync()}
 
 
-def run_round(clones: list[Path], round_: int, edits: int, seed: int) -> list[dict[str, Any]]:
-    """Every clone's round at once, one process each (their pushes race)."""
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.team_sim", str(path), str(i),
+def run_round(clones: list[Path], round_: int, edits: int, seed: int,
+              module: str = "tests.team_sim") -> list[dict[str, Any]]:
+    """Every clone's round at once, one process each (their pushes race); ``module`` plays it."""
+    procs = [subprocess.Popen([sys.executable, "-m", module, str(path), str(i),
                                str(len(clones)), str(round_), str(edits), str(seed)],
                               cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)

@@ -198,3 +198,16 @@ def test_a_handover_after_a_customer_deleted_by_hand_hands_over_the_others(
     assert handed.code == 0, handed.err
     assert "reassigned 1 customer" in handed.out, handed.out
     assert kehu("customer", "show", kept, "--json", store=store).json()["owner"] == "李四"
+
+
+def test_a_team_merging_renumbering_deleting_importing_and_editing_by_hand_loses_nothing(tmp_path: Path) -> None:
+    """The team simulation (tests/test_team_simulation.py) with the edits it lacked: customers
+    merged into another (`kehu customer merge`), given a new id (`kehu customer reid`), deleted by
+    hand, imported from a sheet, a field edited in the file by hand, beside the sales, payments,
+    complaints moved along, field edits, redemptions and hand-overs. Every clone ends on one
+    commit, `kehu check` clean, each edit there once (its customer followed through merges and
+    new ids; gone with a customer deleted)."""
+    from . import team_sim_more
+    from .test_team_simulation import simulate
+
+    simulate(tmp_path, clones=4, customers=200, rounds=5, edits=6, sim=team_sim_more)

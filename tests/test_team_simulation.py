@@ -9,6 +9,7 @@ issue's size (20 clones x 10 000 customers x 50 rounds). docs/team.md has the fi
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,12 +17,15 @@ from . import team_sim
 from .conftest import git, kehu
 
 
-def simulate(tmp_path: Path, clones: int, customers: int, rounds: int, edits: int) -> None:
+def simulate(tmp_path: Path, clones: int, customers: int, rounds: int, edits: int,
+             sim: ModuleType = team_sim) -> None:
+    """``sim``: the module that plays a clone's round and verifies the end (``tests.team_sim``, or
+    ``tests.team_sim_more`` with merges, new ids, deletions, sheets and hand edits)."""
     _, remote = team_sim.make_remote(tmp_path, customers, clones)
     paths = [team_sim.make_clone(tmp_path, remote, i) for i in range(clones)]
     logs = []
     for round_ in range(rounds):
-        results = team_sim.run_round(paths, round_, edits, seed=16)
+        results = team_sim.run_round(paths, round_, edits, seed=16, module=sim.__name__)
         for result in results:
             synced = result["sync"]
             # a sync that did not finish (races lost too often) left the clone as it was;
@@ -36,7 +40,7 @@ def simulate(tmp_path: Path, clones: int, customers: int, rounds: int, edits: in
     for path in paths:
         checked = kehu("check", store=path)
         assert checked.code == 0, checked.out[-3000:]
-    counted = team_sim.verify(paths[0], logs, customers)
+    counted = sim.verify(paths[0], logs, customers)
     assert sum(counted.values()) >= clones * rounds * edits  # every edit was made and counted
     assert {"customer", "purchase", "payment", "complaint", "field", "redeem"} <= set(counted)
 
