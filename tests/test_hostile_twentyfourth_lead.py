@@ -6,15 +6,14 @@ import asyncio
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from kehu_core.store import open_store
 from kehu_core.testing import make_store, screen_text, wait_until
 
-from .test_hostile_twentythird_tuidmg import background_held
-from .test_hostile_twentythird_tuiend import _break_a_page
+from .test_hostile_twentythird_tuiend import _rebuilding_after_a_broken_page
 
 if TYPE_CHECKING:
     from kehu_core.store import Store
@@ -40,24 +39,9 @@ async def test_the_dashboard_and_today_wait_for_the_rebuild_not_fill_the_index_b
     filled it from every record beside the app's rebuild (the work twice; on a file half filled
     the figures came from part of the customers). They say the index is being made again and
     wait; the rebuild fills the file once, and their figures come after it."""
-    from kehu_tui.app import KehuApp
-
     settings = {"tiering": {"pyramid": {"shares": [1.0], "names": ["铜牌客户"]}}}
-    customers = [{"name": f"客户{n:03d}"} for n in range(150)]
-    store = make_store(tmp_path / "store", today="2026-11-20", customers=customers, settings=settings)
-    app = KehuApp(store, watch_interval=0.1)
-    async with app.run_test(size=(140, 40), notifications=True) as pilot:
-        await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
-        await pilot.pause(1.5)  # the app's first looks at the store are done
-        async with background_held(app, pilot):
-            _break_a_page(store.root / ".kehu" / "index.sqlite")
-            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
-                             what="the list saying the index is being made again")
-            await pilot.press(key)
-            await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
-                             what=f"the {screen} saying the index is being made again")
-            await pilot.pause(1.0)  # what their thread would do meanwhile
-            assert _filled(store) == 0, f"the {screen}'s thread filled the index beside the app's rebuild"
+
+    async def figures_after_it(app: Any, pilot: Any) -> None:
         if screen == "dashboard":
             await wait_until(pilot, lambda: "150 people" in screen_text(app), what="the pyramid after the rebuild")
             assert "铜牌客户" in screen_text(app)
@@ -65,7 +49,13 @@ async def test_the_dashboard_and_today_wait_for_the_rebuild_not_fill_the_index_b
             await wait_until(pilot, lambda: "today's list" in screen_text(app), what="the reminders after it")
         await wait_until(pilot, lambda: "rebuilding the index" not in screen_text(app), what="every figure in")
         assert _filled(store) == 150
-    assert app.return_code is None
+
+    async with _rebuilding_after_a_broken_page(tmp_path, settings, then=figures_after_it) as (app, pilot, store):
+        await pilot.press(key)
+        await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
+                         what=f"the {screen} saying the index is being made again")
+        await pilot.pause(1.0)  # what their thread would do meanwhile
+        assert _filled(store) == 0, f"the {screen}'s thread filled the index beside the app's rebuild"
 
 
 MANY = 1500  # customers: three times FILL_FIRST_UP_TO, several seconds of filling at the least

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,14 @@ from .test_hostile_twentythird_tuidmg import background_held
 
 
 @contextlib.asynccontextmanager
-async def _rebuilding_after_a_broken_page(tmp_path: Path, settings: dict) -> AsyncIterator[tuple[Any, Any, Any]]:
+async def _rebuilding_after_a_broken_page(
+        tmp_path: Path, settings: dict,
+        then: Callable[[Any, Any], Awaitable[None]] | None = None) -> AsyncIterator[tuple[Any, Any, Any]]:
     """150 customers, the TUI open on them and done with its first looks; the app's background
     worker held busy, the index page listing the record files broken, and the list saying
     "rebuilding the index…": the block runs then (the app, its pilot, the store). After it, the
-    worker released, every customer is listed again and the app still runs."""
+    worker released, every customer is listed again (or ``then(app, pilot)`` is awaited, for
+    a block that left the list) and the app still runs."""
     from kehu_tui.app import KehuApp
 
     customers = [{"name": f"客户{n:03d}"} for n in range(150)]
@@ -37,7 +40,10 @@ async def _rebuilding_after_a_broken_page(tmp_path: Path, settings: dict) -> Asy
             await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
                              what="the list saying the index is being made again")
             yield app, pilot, store
-        await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
+        if then is not None:
+            await then(app, pilot)
+        else:
+            await wait_until(pilot, lambda: "150 customers" in screen_text(app), what="the customers listed again")
     assert app.return_code is None
 
 
