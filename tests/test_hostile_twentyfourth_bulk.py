@@ -11,18 +11,25 @@ import pytest
 
 from .conftest import kehu
 
-# a kehu command in a process killed (SIGKILL: nothing of Python runs after it) the moment the
-# plugins are first told of a saved record: every record of the command is written, no point
-KILLED_BEFORE_THE_PLUGINS_HEAR = """
+
+def _killed_at(module: str, owner: str, method: str) -> str:
+    """A script running the kehu command of its arguments in a process killed (SIGKILL: nothing
+    of Python runs after it) the moment ``owner.method`` is first called."""
+    return f"""
 import os, signal, sys
-from kehu_core.plugins.host import PluginHost
+from {module} import {owner}
 def dying(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
-PluginHost.interaction_saved = dying
+{owner}.{method} = dying
 from kehu_core.cli import main
 sys.argv = ["kehu", *sys.argv[1:]]
 main()
 """
+
+
+# the moment the plugins are first told of a saved record: every record of the command is
+# written, no point
+KILLED_BEFORE_THE_PLUGINS_HEAR = _killed_at("kehu_core.plugins.host", "PluginHost", "interaction_saved")
 
 
 def _killed(path: Path, *argv: str) -> None:
@@ -219,18 +226,9 @@ def test_report_tables_show_an_item_or_a_rep_holding_an_invisible_character_apar
     assert credit.code == 0 and "Collection plan: 王\ufffd芳" in credit.out and "\u200b" not in credit.out, credit.out
 
 
-# `kehu import` in a process killed (SIGKILL) as it is about to put the first new customers its
-# workers staged in place: the staging folder in .kehu/ holds a file for each of them
-KILLED_WITH_STAGED_FILES = """
-import os, signal, sys
-from kehu_core.store import Store
-def dying(*args, **kwargs):
-    os.kill(os.getpid(), signal.SIGKILL)
-Store.add_rendered_customers = dying
-from kehu_core.cli import main
-sys.argv = ["kehu", *sys.argv[1:]]
-main()
-"""
+# `kehu import` killed as it is about to put the first new customers its workers staged in
+# place: the staging folder in .kehu/ holds a file for each of them
+KILLED_WITH_STAGED_FILES = _killed_at("kehu_core.store", "Store", "add_rendered_customers")
 
 
 def test_an_import_killed_leaves_no_staged_files_after_the_next_import(tmp_path: Path) -> None:
