@@ -18,6 +18,7 @@ from ...collector import without_cyclic_gc
 from ...errors import KehuError
 from ...handed import error_text, plugin_code, stops_kehu
 from ...i18n import _
+from ...models.hostile import MAX_DEPTH, escaped_text, too_many_digits, too_many_digits_problem
 from ...plugins import ImportedContact, Importer, WrongResult
 from ...yamlio.atomic import naming
 from .base import EXTRA_KEY, FileProblem, RowProblem, RowWarning
@@ -264,6 +265,36 @@ def _shape_problem(contact: ImportedContact) -> str | None:
     for part, value, fits, expected in parts:
         if not fits:
             return _("gave a contact whose {part} is {value}, not {expected}").format(
-                part=part, value=f"{value!r:.60}", expected=expected)
+                part=part, value=_shown(value), expected=expected)
+    for part, value in (("fields", contact.fields), ("extra", contact.extra), ("purchases", contact.purchases)):
+        if (where := _huge_number(value)) is not None:  # a record's rule, as `check` and a hand edit have it
+            return _("gave a contact with {problem}").format(problem=too_many_digits_problem(
+                ".".join(escaped_text(str(step)) for step in (part, *where))))
     return None
 
+
+def _huge_number(value: object) -> tuple[str | int, ...] | None:
+    """Where ``value`` (a contact's part, of its documented shape) holds a whole number of more
+    digits than a record holds, or None: one of 5 000 digits was refused in Python's words
+    ("Exceeds the limit (4300 digits)..."), naming neither the importer nor the field."""
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, loc = stack.pop()
+        if type(item) is int and too_many_digits(item):
+            return loc
+        if len(loc) > MAX_DEPTH:  # deeper (or a dict holding itself) is the models' to refuse at its field
+            continue
+        if isinstance(item, dict):
+            stack.extend((v, (*loc, k)) for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(item))
+    return None
+
+
+def _shown(value: object) -> str:
+    """``value`` as a message quotes it, cut short: a repr holding a whole number of over
+    4 300 digits fails ("Exceeds the limit"), and then its kind is all that is said."""
+    try:
+        return f"{value!r:.60}"
+    except ValueError:
+        return _("a {kind}").format(kind=type(value).__name__)
