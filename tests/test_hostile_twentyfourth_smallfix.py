@@ -4,15 +4,19 @@ before its fix."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kehu_core.hookspecs import hookimpl
+from kehu_core.store import open_store
 from kehu_core.testing import make_store, run_kehu
 
+from .pluginutil import add_customer
 from .test_hostile import tree_hash
+from .test_hostile_seventeenth_seventeenthb import edit_without_a_terminal
 
 
 class _HugeReader:
@@ -75,3 +79,33 @@ def test_a_plugins_contact_holding_a_number_of_5000_digits_names_the_importer_an
     assert tree_hash(store.root) == before
     listed = run_kehu(store, "customer", "list", "--json")
     assert [c["name"] for c in json.loads(listed.out)] == ["赵敏"]
+
+
+@pytest.mark.parametrize("inside", ["customers", "."])
+def test_edit_with_tmpdir_inside_the_store_makes_its_copy_outside_the_records(
+        store_path: Path, tmp_path: Path, inside: str) -> None:
+    """`TMPDIR` set to a folder of the store (a shell profile's `export TMPDIR=$PWD/tmp` run in
+    the store, a script's): `kehu edit` made its copy of the record there, `customers/kehu-edit-
+    XXXX/c-…/customer.yaml` among the records, which `git status` (and so a `kehu sync` meanwhile)
+    saw as a new file of the store. The copy is never made among the records: it goes to the
+    store's own `.kehu/`, which git never shares."""
+    cid = add_customer(store_path, "赵敏")
+    seen, status = tmp_path / "seen", tmp_path / "status"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(
+        "#!/bin/sh\n"
+        f"echo \"$1\" > '{seen}'\n"
+        f"git -C '{store_path}' status --porcelain --untracked-files=all > '{status}'\n"
+        "sed -i 's/^name: .*/name: 赵敏敏/' \"$1\"\n", encoding="utf-8")
+    editor.chmod(0o755)
+    code, err = edit_without_a_terminal(store_path, cid, EDITOR=str(editor),
+                                        TMPDIR=str((store_path / inside).resolve()))
+    assert code == 0, err
+    copy = Path(seen.read_text(encoding="utf-8").strip())
+    assert "kehu-edit" not in status.read_text(encoding="utf-8"), status.read_text(encoding="utf-8")
+    assert copy.is_relative_to(store_path / ".kehu") or not copy.is_relative_to(store_path), copy
+    assert open_store(store_path).get(cid).name == "赵敏敏"
+    assert not list(store_path.rglob("kehu-edit-*")), list(store_path.rglob("kehu-edit-*"))
+    left = subprocess.run(["git", "-C", str(store_path), "status", "--porcelain", "--untracked-files=all"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "kehu-edit" not in left, left

@@ -141,6 +141,17 @@ def _input_is_terminal() -> bool:
         return False
 
 
+def _copies_folder(store: Store) -> Path:
+    """Where an edit's copy is made: the temp folder ($TMPDIR), unless that is in the store —
+    then `customers/kehu-edit-XXXX/…` lay among the records, which `git status` and a `kehu
+    sync` meanwhile took for a new file of the store — when it is the store's own state
+    folder (``.kehu/``), which sync never commits."""
+    temp = Path(tempfile.gettempdir())
+    if temp.resolve().is_relative_to(store.root.resolve()):
+        return store.state_dir
+    return temp
+
+
 @dataclass
 class EditSession:
     """A copy of one customer's file being edited, and the version it started from."""
@@ -166,7 +177,7 @@ class EditSession:
         text, opened, owner = _open_confidential(store, customer_id, text)
         # The copy sits in a folder named after the id (what the editor shows); it is validated
         # as if it were at the record's place in the store (problems()).
-        folder = Path(tempfile.mkdtemp(prefix="kehu-edit-")) / customer_id
+        folder = Path(tempfile.mkdtemp(prefix="kehu-edit-", dir=_copies_folder(store))) / customer_id
         folder.mkdir()
         copy = folder / path.name
         copy.write_text(text, encoding="utf-8")
