@@ -29,6 +29,7 @@ from ..yamlio import (
     to_plain_yaml_value,
     unlisted_folder_message,
 )
+from ..yamlio.setaside import ASIDE_AT
 from .batch import journaled
 from .layout import interaction_id
 from .profile_text import text_doc
@@ -195,6 +196,53 @@ class InteractionsMixin:
                 customer_id=customer_id, interaction_id=repr(interaction_id)))
         return self.read_interaction_file(path)
 
+    def _edited(self, path: Path, original: str, changes: dict[str, Any], append: dict[str, list[Any]],
+                *, as_text: bool) -> tuple[str, Any] | None:
+        """The text of ``path`` with ``changes`` and ``append`` made, and what the fast loader
+        reads of it; ``as_text``: each list appended to set aside and its items added as lines
+        at its end (``SetAside.append``), or None when that cannot be done or its text does not
+        read as the list with the items at its end (then the caller reads it whole)."""
+        try:
+            # a big entry the change leaves alone (a purchase's 40 000 payments, voided) is
+            # read by the fast loader and written back as the file has it: ruamel's round
+            # trip of it took 38 s of CPU and 700 MB (as a profile's edit, customer_writes)
+            doc, aside = load_roundtrip_to_edit(
+                path, lambda name: name in changes or (not as_text and name in append))
+        except YamlFileError as exc:
+            raise RecordError([exc.problem]) from None
+        for key, value in changes.items():
+            if value is None:
+                doc.pop(key, None)
+            elif doc.get(key) != value:
+                doc[key] = to_plain_yaml_value(value)
+        lengths: dict[str, int] = {}
+        for key, items in append.items():
+            values = []
+            for item in items:
+                value = to_plain_yaml_value(item)
+                if isinstance(item, dict):
+                    value.fa.set_flow_style()
+                values.append(value)
+            if as_text:
+                if aside is None or not aside.append(key, values):
+                    return None
+                lengths[key] = len(doc[key])
+                continue
+            if key not in doc or doc[key] is None:
+                doc[key] = to_plain_yaml_value([])
+            doc[key].extend(values)
+        text = dump_roundtrip(doc, like=original, aside=aside)
+        try:
+            data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            if as_text:
+                return None
+            raise
+        if as_text and not (isinstance(data, dict) and all(
+                isinstance(data.get(key), list) and len(data[key]) == n for key, n in lengths.items())):
+            return None
+        return text, data
+
     @journaled
     def update_interaction(
         self, customer_id: str, interaction_id: str, changes: dict[str, Any],
@@ -206,31 +254,17 @@ class InteractionsMixin:
         so two clones' additions touch different lines. The result is validated before
         anything is written: an invalid change leaves the file as it was."""
         path = self.interaction_file(customer_id, interaction_id)
+        append = append or {}
         with self.lock():
             self.get_interaction(customer_id, interaction_id)  # NotFound, or invalid as it is
-            try:
-                # a big entry the change leaves alone (a purchase's 40 000 payments, voided) is
-                # read by the fast loader and written back as the file has it: ruamel's round
-                # trip of it took 38 s of CPU and 700 MB (as a profile's edit, customer_writes)
-                doc, aside = load_roundtrip_to_edit(path, lambda name: name in changes or name in (append or {}))
-            except YamlFileError as exc:
-                raise RecordError([exc.problem]) from None
-            for key, value in changes.items():
-                if value is None:
-                    doc.pop(key, None)
-                elif doc.get(key) != value:
-                    doc[key] = to_plain_yaml_value(value)
-            for key, items in (append or {}).items():
-                if key not in doc or doc[key] is None:
-                    doc[key] = to_plain_yaml_value([])
-                for item in items:
-                    value = to_plain_yaml_value(item)
-                    if isinstance(item, dict):
-                        value.fa.set_flow_style()
-                    doc[key].append(value)
             original = _yamlio.read_text(path)
-            text = dump_roundtrip(doc, like=original, aside=aside)
-            data = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+            # a big list appended to (a purchase's 40 000 payments) gets its new lines as text
+            # at its end, its other lines unread by the round trip; checked, else read whole
+            found = self._edited(path, original, changes, append, as_text=bool(append) and len(original) >= ASIDE_AT)
+            if found is None:
+                found = self._edited(path, original, changes, append, as_text=False)
+            assert found is not None
+            text, data = found
             data.setdefault("id", interaction_id)
             try:
                 interaction = parse_interaction(data)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .files import _HEADER
-from .roundtrip import _lf, _rendered, _rt, has_indented_lists
+from .roundtrip import _lf, _rendered, _rt, has_indented_lists, to_plain_yaml_value
 from .splice import _blocks, _entries, keep_unchanged_entries
 
 # --- big entries set aside --------------------------------------------------------------------
@@ -50,6 +50,41 @@ class SetAside:
         (which calls it on the object it is given: this module builds on that one, never the
         other way round), or None when it is to be written as ever."""
         return _dump_setting_aside(data, self)
+
+
+    def append(self, key: str, items: list[Any]) -> bool:
+        """Add ``items`` (ruamel's values, as the round trip would append them) at the end of the
+        block list ``key``, set aside, as the lines ruamel writes of them in the list's own
+        indentation: a payment on a purchase of 40 000 payments took 37.6 s of CPU and 715 MB
+        when ruamel read and wrote the whole list to add one line. False (nothing changed) when
+        the entry is not a block list that begins on the line after its key; the caller then
+        reads it whole, as ever, and checks the text written holds each item (a line added
+        where it is no item of the list: read whole)."""
+        block, value = self.blocks.get(key), self.values.get(key)
+        first = _LIST_KEY.match(block or "")
+        if block is None or first is None or not isinstance(value, list) or not value:
+            return False
+        item = _ITEM.search(block, first.end())
+        if item is None or len(item.group(1)) < len(first.group(1)):
+            return False
+        indent = item.group(1)
+        stream = io.StringIO()
+        seq = to_plain_yaml_value([])
+        seq.extend(items)
+        _rt(len(indent) > len(first.group(1))).dump({key: seq}, stream)
+        written = stream.getvalue().splitlines(keepends=True)[1:]
+        shift = len(written[0]) - len(written[0].lstrip(" ")) if written else 0
+        lines = [indent + line[shift:] for line in written]
+        if not lines or any(line[:shift].strip() for line in written):
+            return False
+        self.blocks[key] = block + ("" if block.endswith("\n") else "\n") + "".join(lines)
+        value.extend(items)  # (the object in the document: the entry is still left alone)
+        return True
+
+
+# a top-level entry's key line with nothing after the colon (a block list follows), and an item
+_LIST_KEY = re.compile(r"( *)[^\s#:][^\n]*:[ ]*(?:#[^\n]*)?\n")
+_ITEM = re.compile(r"^( *)- ", re.M)
 
 
 def set_aside(text: str, edits: Callable[[str], bool], values: Any, read: Callable[[str], Any]) -> SetAside | None:
