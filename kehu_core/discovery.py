@@ -87,6 +87,12 @@ def resolve_store_path(explicit: Path | None, cwd: Path | None = None) -> tuple[
         if outer is not None:
             raise KehuError(_("{path}: is inside the records of the store {root}, no store of its own; "
                               "name the store {root}").format(path=explicit, root=outer))
+        if os.path.isdir(explicit) and not os.access(explicit, os.R_OK | os.X_OK):
+            # click's own check said it as a usage error, exit 2 ("Invalid value for '--store'"),
+            # as if the command were mistyped; past it, the OS's word on a file inside (".kehu:
+            # Permission denied")
+            raise KehuError(_("{path}: the store's folder cannot be read (no permission for this user); "
+                              "ask its owner to let you read it, or name another store").format(path=explicit))
         return explicit.resolve(), False
     found = find_store(cwd or Path.cwd())
     if found is not None:

@@ -3,8 +3,13 @@ before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import socket
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +19,11 @@ from kehu_core.hookspecs import hookimpl
 from kehu_core.store import open_store
 from kehu_core.testing import make_store, run_kehu
 
+from .conftest import kehu
 from .pluginutil import add_customer
 from .test_hostile import tree_hash
 from .test_hostile_seventeenth_seventeenthb import edit_without_a_terminal
+from .test_hostile_twentyfourth_linkwrite import Reader
 
 
 class _HugeReader:
@@ -109,3 +116,50 @@ def test_edit_with_tmpdir_inside_the_store_makes_its_copy_outside_the_records(
     left = subprocess.run(["git", "-C", str(store_path), "status", "--porcelain", "--untracked-files=all"],
                           capture_output=True, text=True, check=True).stdout
     assert "kehu-edit" not in left, left
+
+
+def test_an_export_to_a_unix_socket_says_it_is_a_socket(store_path: Path, tmp_path: Path) -> None:
+    """`kehu export --format csv SOCKET` (a path that is a UNIX socket, a daemon's, or a link
+    to one): the message was the OS's alone, "No such device or address", which names neither
+    the path's kind nor what to do. It is refused as a folder is, before anything is written,
+    saying the path is a socket, exit 1; the socket is left as it was."""
+    add_customer(store_path, "赵敏")
+    target = tmp_path / "s"
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listening.bind(str(target))
+        link = tmp_path / "to-socket.csv"
+        link.symlink_to(target)
+        for out in (target, link):
+            result = kehu("export", "--format", "csv", str(out), store=store_path)
+            assert result.code == 1 and "Traceback" not in result.err, result.err
+            assert "No such device" not in result.err and f"{out}: is a socket" in result.err, result.err
+            assert target.is_socket()
+    finally:
+        listening.close()
+
+
+@pytest.mark.parametrize("mode", [0o000, 0o311], ids=["no access", "no listing"])
+def test_a_store_folder_the_user_cannot_read_is_a_message_naming_it(mode: int) -> None:
+    """`--store` naming a folder this user may not read (`chmod 700` by a colleague, a `sudo`
+    tool's `chown`): click's own check said "Usage: … Error: Invalid value for '--store': Path
+    '…' is not readable.", exit 2, as if the command were mistyped. It is a message naming the
+    folder, exit 1, and nothing is written."""
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a folder unreadable")
+    top = Path(tempfile.mkdtemp(prefix="kehu-unreadable-"))
+    os.chmod(top, 0o755)
+    try:
+        reader = Reader(top)
+        os.chmod(reader.store, mode)
+        for argv in (["customer", "list"], ["check"], ["customer", "set", reader.cid, "notes=x"]):
+            ran = reader.kehu(*argv)
+            assert ran.returncode == 1 and "Usage" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+            assert f"{reader.store}: the store's folder cannot be read" in ran.stderr, ran.stderr
+        os.chmod(reader.store, 0o755)
+        assert "notes" not in reader.kehu("customer", "show", reader.cid).stdout
+    finally:
+        for path in [top, *top.rglob("*")]:
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(top, ignore_errors=True)

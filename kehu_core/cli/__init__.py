@@ -168,7 +168,8 @@ class KehuGroup(click.Group):
 
 @click.group(cls=KehuGroup, context_settings={"help_option_names": list(HELP_OPTION_NAMES)})
 @click.option(
-    "--store", "store_path", type=given_path(), envvar="KEHU_STORE",
+    # readable: said by the store's opening as a message, exit 1 (discovery.resolve_store_path)
+    "--store", "store_path", type=given_path(readable=False), envvar="KEHU_STORE",
     help="The store folder (default: $KEHU_STORE, else the folder holding kehu.yaml here or "
          "above, else a copy of the demo store).",
 )

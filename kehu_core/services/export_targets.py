@@ -52,6 +52,9 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
             option=option, out=out, folder=folder, why=why))
     if target.is_dir():
         raise KehuError(_("{option} {out}: is a folder; name a file in it").format(option=option, out=out))
+    if target.is_socket():  # (a link to one too) opening it is the OS's "No such device or address"
+        raise KehuError(_("{option} {out}: is a socket, not a file kehu writes; name a file").format(
+            option=option, out=out))
     # the target, and where it leads when it is a link (written through, never replaced:
     # write_target), so a link to a store's kehu.yaml is refused as the file itself is
     places = [folder.resolve() / target.name]
