@@ -122,7 +122,14 @@ def test_a_killed_syncs_index_lock_held_by_its_git_still_running_is_left_until_i
     waiting = kehu("check", store=a)
     assert "a git command is working in this clone now" in waiting.err, waiting.err
     assert lock.exists()
-    for _ in range(600):  # the killed sync's git finishes its merge alone
+    merge_finished_alone(a)
+
+
+def merge_finished_alone(a: Path) -> None:
+    """The killed sync's git, going on alone, finishes its merge (its ``index.lock`` gone; the
+    filter that held it taken off): then ``kehu check`` is ok and the clone clean."""
+    lock = a / ".git" / "index.lock"
+    for _ in range(600):
         if not lock.exists():
             break
         time.sleep(0.1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import git, kehu
-from .test_hostile_eighteenth_eighteentha import _b_adds_two_with_a_filter_on_the_second, _filter_off
+from .test_hostile_eighteenth_eighteentha import _b_adds_two_with_a_filter_on_the_second, merge_finished_alone
 from .test_hostile_git import team  # noqa: F401 (team: a fixture)
 from .test_team_merge import remote  # noqa: F401 (remote: a fixture)
 
@@ -55,15 +55,7 @@ def test_a_sync_killed_as_it_started_gits_merge_leaves_that_gits_lock_until_it_e
         assert lock.exists()
     finally:
         go.touch()
-    for _ in range(600):  # the killed sync's git finishes its merge alone
-        if not lock.exists():
-            break
-        time.sleep(0.1)
-    _filter_off(a)
-    checked = kehu("check", store=a)
-    assert checked.code == 0, checked.err
-    assert not lock.exists()
-    assert git(a, "status", "--porcelain", "--untracked-files=all") == ""
+    merge_finished_alone(a)
 
 
 
