@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import KehuError
-from .handed import kehus_own, plugin_code, stops_kehu
 from .i18n import _
 from .ids import check_id
 from .models import Customer, Interaction, Reminder
 from .models.fields import INDEXED
 from .models.interactions import interaction_adapter
+from .plugin_code import kehus_own, plugin_code, stops_kehu
 from .plugins import WrongResult
 
 # (the `X as X` imports: named here too, as plugins, the TUI, `kehu check` and the docs know

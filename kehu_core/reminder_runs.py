@@ -3,7 +3,7 @@
 
 A rule is a plugin's code: what it prints goes to stderr, its ``os._exit`` and ``sys.exit`` are
 its failure, the working folder and the environment it changes are put back
-(:func:`~kehu_core.handed.plugin_code`), a write of its is refused (``Store.only_reading``) and
+(:func:`~kehu_core.plugin_code.plugin_code`), a write of its is refused (``Store.only_reading``) and
 what it wrote before failing undone (``Store.undo_on_error``), and what it yields is checked
 reminder by reminder. A failure is reported by the rule's plugin's name, and the other rules
 (and the rule for the other customers) still run.
@@ -21,9 +21,9 @@ import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .handed import kehus_own, plugin_code, stops_kehu
 from .i18n import _
 from .models import CONTROL_CHARACTERS, Customer, Interaction, Reminder, one_line_problem
+from .plugin_code import kehus_own, plugin_code, stops_kehu
 from .plugins import WrongResult
 from .plugins.guards import giving_to
 from .reminder_groups import group_of

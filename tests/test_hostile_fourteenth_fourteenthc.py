@@ -109,7 +109,7 @@ def test_a_plugin_calling_os_exit_is_reported_and_what_it_wrote_undone(tmp_path:
     plugin's code and no word — `customer show` printed nothing, `purchase add` did not say the
     sale was recorded — and the 100 000 points the hook wrote stayed, for `kehu sync` to share
     (`sys.exit` was caught and undone, `os._exit` skips every handler). While a plugin's code
-    runs, its `os._exit` is its failure like `sys.exit` (`handed.plugin_code`); a process the
+    runs, its `os._exit` is its failure like `sys.exit` (`plugin_code.plugin_code`); a process the
     plugin forked still ends by it."""
     import sys
 

@@ -371,7 +371,7 @@ def _not_waiting_for_plugin_threads(code: int) -> None:
     exit, and a command whose plugin started a worker that never stops never ended (its output
     printed, the shell waiting). The command is done and its files written; the plugin is named
     by its threads."""
-    from ..handed import threads_left_running
+    from ..plugin_code import threads_left_running
 
     left = threads_left_running()
     if not left:

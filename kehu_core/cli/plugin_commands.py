@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import KehuError
-from ..handed import WrongResult
 from ..i18n import _
+from ..plugin_code import WrongResult
 from ..plugins.results import named_twice
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def _named(invoke: Callable[[click.Context], Any], ctx: click.Context, plugin: s
     except (KehuError, click.ClickException, click.exceptions.Exit, click.exceptions.Abort, OSError):
         raise  # a refusal or an OS error, said as kehu says them
     except Exception as exc:
-        from ..handed import error_text
+        from ..plugin_code import error_text
 
         raise KehuError(_("plugin {plugin} failed in its command {command}: {error}; what it wrote in the store "
                           "was put back").format(plugin=repr(plugin), command=command, error=error_text(exc))) from exc

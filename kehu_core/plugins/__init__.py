@@ -19,7 +19,7 @@ The names plugins and the rest of kehu use are imported here.
 
 from __future__ import annotations
 
-from ..handed import WrongResult
+from ..plugin_code import WrongResult
 from .api import (
     Column,
     Exporter,

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import ValidationError, WrapValidator
 
-from ..handed import error_text, plugin_exits, stops_kehu
 from ..i18n import _
+from ..plugin_code import error_text, plugin_exits, stops_kehu
 
 
 def guarded_fields(plugin: str, declared: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
@@ -45,7 +45,7 @@ def _failure_is_a_problem(plugin: str, kind: Any) -> Callable[[Any, Any], Any]:
                 loc, message = found[0]
                 raise TooDeep(message, loc)
         try:
-            with plugin_exits(), localcontext():  # Decimal's context is kehu's (handed.plugin_code)
+            with plugin_exits(), localcontext():  # Decimal's context is kehu's (plugin_code.plugin_code)
                 kept = handler(value)
         except ValidationError:
             raise

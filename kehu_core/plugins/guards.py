@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from ..handed import TooSlow, disk_full, guard_handed, kehus_own, stops_kehu
+from ..handed import guard_handed
 from ..own_copies import own_copy
+from ..plugin_code import TooSlow, disk_full, kehus_own, stops_kehu
 from .results import _finished, _finished_old, _started, check_result, check_results
 
 #: the hooks that answer a question and write nothing (their hookspecs): called by `kehu check`,

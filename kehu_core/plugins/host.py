@@ -16,9 +16,9 @@ from .. import hookspecs
 from ..config import PluginSettings
 from ..entrypoints import advertised_entries
 from ..errors import Problem, RecordError
-from ..handed import WrongResult, error_text, plugin_exits, stops_kehu
 from ..i18n import _
 from ..models import Customer
+from ..plugin_code import WrongResult, error_text, plugin_exits, stops_kehu
 from .api import SettingsT
 from .field_types import guarded_fields
 from .guards import GuardedHooks, _Call
@@ -205,7 +205,7 @@ class PluginHost(CustomerValues, GuardedHooks):
         try:
             # what a hook prints goes to stderr: stdout is the command's (`--json` is JSON only,
             # and a plugin's print() before it made `customer list --json` unreadable, exit 0);
-            # so does what a program a third party's hook runs writes (handed.plugin_code); asked
+            # so does what a program a third party's hook runs writes (plugin_code.plugin_code); asked
             # of the plugins themselves: pluggy's are their stand-ins, none of them kehu's own, so
             # every call of kehu's plugins alone (one a customer of `kehu check`) moved the file too
             with plugin_code(stdout_file=not all(self._kehus(i.plugin_name) for i in caller.get_hookimpls())):

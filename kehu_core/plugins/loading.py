@@ -14,8 +14,8 @@ from typing import Any
 from ..entrypoints import advertised_entries, shadowed_entries
 from ..entrypoints import load as load_entry_point
 from ..errors import PLUGIN_LOGGER, shown_path
-from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
+from ..plugin_code import error_text, plugin_code, stops_kehu
 
 
 @dataclass

@@ -13,11 +13,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from ..computed_fields import SHOWN_BY_KEHU
-from ..handed import WrongResult
 from ..i18n import N_, _
 from ..models import Customer, too_deep
 from ..models.fields import shows_something
 from ..models.hostile import MAX_DEPTH, escaped_text, too_many_digits, too_many_digits_problem
+from ..plugin_code import WrongResult
 from ..problems import message_reason
 from .api import Column, Panel
 

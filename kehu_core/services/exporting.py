@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KehuError
-from ..handed import error_text, plugin_code, stops_kehu
 from ..i18n import _
 from ..models import Customer
 from ..models.hostile import too_many_digits
+from ..plugin_code import error_text, plugin_code, stops_kehu
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
 from .export_tables import kept_apostrophe, neutralise, table

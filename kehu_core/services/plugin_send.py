@@ -40,8 +40,8 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
     """The id the plugin's ``sender`` gives a message it sent (None: it gave none that a record
     can hold, reported by the plugin's name); :class:`SendFailed` if it failed, nothing it
     wrote kept."""
-    from ..handed import WrongResult, error_text, kehus_own, plugin_code, stops_kehu
     from ..models import too_deep
+    from ..plugin_code import WrongResult, error_text, kehus_own, plugin_code, stops_kehu
     from ..plugins.guards import given_to
 
     where = _("message_senders {channel} send").format(channel=repr(getattr(sender, "channel", "?")))

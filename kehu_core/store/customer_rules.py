@@ -14,10 +14,10 @@ from pydantic import ValidationError
 from ..calendar import birthday_after, created_after
 from ..computed_fields import shown_by_kehu_messages, spelled_as_field_messages
 from ..errors import KehuError, Problem, RecordError
-from ..handed import WrongResult
 from ..i18n import _
 from ..ids import case_twin_message, check_id
 from ..models import TRUSTED, Customer, referral_loop, referral_loop_message
+from ..plugin_code import WrongResult
 from ..problems import plugin_problems
 from ..yamlio import YamlFileError, load_scan
 from .profile_text import text_doc, with_values

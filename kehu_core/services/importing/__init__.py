@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from ...collector import without_cyclic_gc
 from ...errors import KehuError
-from ...handed import error_text, plugin_code, stops_kehu
 from ...i18n import _
 from ...models.hostile import MAX_DEPTH, escaped_text, too_many_digits, too_many_digits_problem
+from ...plugin_code import error_text, plugin_code, stops_kehu
 from ...plugins import ImportedContact, Importer, WrongResult
 from ...yamlio.atomic import naming
 from .base import EXTRA_KEY, FileProblem, RowProblem, RowWarning
