@@ -78,3 +78,16 @@ def unread_records(count: int) -> str | None:
         "(`kehu check` shows it)",
         "{count} records (purchases, complaints, visits ...) are left out: their files have a problem "
         "(`kehu check` shows each)", count).format(count=count)
+
+
+def unread_folders(count: int) -> str | None:
+    """The sentence for ``count`` folders of customers that cannot be read (``Index.unread_folders``):
+    said with every output of customers beside :func:`left_out`'s (how many customers are in them
+    nobody can tell), None for none."""
+    if not count:
+        return None
+    return ngettext(
+        "{count} folder of customer records cannot be read (no permission): the customers in it are left "
+        "out (`kehu check` names it)",
+        "{count} folders of customer records cannot be read (no permission): the customers in them are left "
+        "out (`kehu check` names each)", count).format(count=count)

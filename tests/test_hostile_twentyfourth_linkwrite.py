@@ -239,3 +239,26 @@ def test_init_never_commits_into_the_repository_a_borrowed_git_leads_to(tmp_path
     assert git(other, "rev-parse", "HEAD") == head
     assert git(other, "status", "--porcelain") == ""
     assert sorted(p.name for p in folder.iterdir()) == [".git"]
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["small store", "big store"])
+def test_a_folder_of_customers_that_cannot_be_read_is_said_by_every_list(reader: Reader, big: bool) -> None:
+    """(lead) A shard folder (`customers/NN`) another user's tool left unreadable (`chmod 000`):
+    `kehu customer list`, `export` and the reports showed the other customers and said nothing
+    of those in it (exit 0); only `kehu check` named the folder. How many customers it holds
+    nobody can tell, so each such output says a folder of customers cannot be read and its
+    customers are left out, pointing to `kehu check`."""
+    os.chmod(reader.folder.parent, 0)
+    (reader.store / "kehu.yaml").touch()  # a big store's index looks at its folders again
+    said = "1 folder of customer records cannot be read (no permission)"
+    listed = reader.kehu("customer", "list", big=big)
+    assert listed.returncode == 0 and "韩梅梅" in listed.stdout and "李雷" not in listed.stdout, listed.stderr
+    assert said in listed.stderr, listed.stderr
+    exported = reader.kehu("export", str(reader.home / "out.csv"), "--format", "csv", big=big)
+    assert exported.returncode == 0 and said in exported.stderr, exported.stderr
+    report = reader.kehu("report", "revenue", big=big)
+    assert report.returncode == 0 and said in report.stderr, report.stderr
+    os.chmod(reader.folder.parent, 0o755)
+    (reader.store / "kehu.yaml").touch()
+    listed = reader.kehu("customer", "list", big=big)
+    assert "李雷" in listed.stdout and "cannot be read" not in listed.stderr, listed.stderr

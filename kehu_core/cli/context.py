@@ -128,7 +128,8 @@ class Context:
         return self._count("unread_records")
 
     def _count(self, question: str) -> int:
-        """A count the index's records answer (``unlisted``, ``unread_records``), read from the
+        """A count the index's records answer (``unlisted``, ``unread_records``,
+        ``unread_folders``), read from the
         index alone when the store is not open and the index is up to date."""
         from ..index.reader import IndexReader
 
@@ -180,11 +181,17 @@ def say_left_out(count: int, kind: str = "listed") -> None:
     """On stderr (``--json`` stays JSON), how many customers an output leaves out because their
     customer.yaml has a problem (``Index.unlisted``; the words: :mod:`kehu_core.left_out`).
     The exit code stays the command's: what it did show is right; ``kehu check`` exits 1."""
-    from ..left_out import left_out
+    from ..left_out import left_out, unread_folders
 
     message = left_out(count, kind)
     if message:
         warn(message)
+    # the folders no count of customers can speak for, asked of the command's own index
+    click_ctx = click.get_current_context(silent=True)
+    command = click_ctx.find_object(Context) if click_ctx is not None else None
+    folders = unread_folders(command._count("unread_folders")) if command is not None else None
+    if folders:
+        warn(folders)
 
 
 def say_unread_records(count: int) -> None:

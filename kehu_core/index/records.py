@@ -138,6 +138,14 @@ class Records(IndexConnection):
             "SELECT count(*) FROM files WHERE kind = 'other' AND mtime = -1"
             " AND path GLOB ?", (in_every_customer(INTERACTIONS_DIR),)).fetchone()[0]
 
+    def unread_folders(self) -> int:
+        """How many shard folders (``customers/NN``) cannot be listed (another user's, ``chmod
+        000``): the customers in them are none to the index, and no count of customers can say
+        how many they are. A list of the others said nothing of them (``check`` names each)."""
+        return self.db.execute(
+            "SELECT count(*) FROM files WHERE mtime = -1 AND path GLOB 'customers/*' AND path NOT GLOB 'customers/*/*'"
+        ).fetchone()[0]
+
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an
         interaction that does not parse, a broken ledger): the store then says which."""

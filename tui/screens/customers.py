@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Input
 
 from kehu_core.i18n import N_, _, ngettext
 from kehu_core.left_out import left_out as unlisted_message
+from kehu_core.left_out import unread_folders
 
 from ..messages import CustomerSaved, FiltersChanged, ListLoaded, StoreChanged
 from ..widgets.customers.cells import ORDERS
@@ -82,9 +83,10 @@ class CustomersScreen(Screen):
                                              ("attitude", q.attitude)) if v]
         if filters:
             what += " · " + ", ".join(filters)
-        left_out = unlisted_message(self.table.unlisted)  # kehu_core's count and words, not the TUI's
-        if left_out:
-            what += " · " + left_out
+        # kehu_core's counts and words, not the TUI's
+        for left_out in (unlisted_message(self.table.unlisted), unread_folders(self.table.unread_folders)):
+            if left_out:
+                what += " · " + left_out
         self.query_one("#list-status", Static).update(what)
 
     # --- search -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kehu_core.left_out import COUNTED, REMINDED, left_out, unread_records
+from kehu_core.left_out import COUNTED, REMINDED, left_out, unread_folders, unread_records
 
 from .plain_text import Static
 
@@ -31,7 +31,7 @@ class LeftOutNotice(Static):
 
     def show_for(self, store: Store) -> None:
         """Read the count again (the screen's load: on mount, a reload, a change to the store)."""
-        lines = [left_out(store.index.unlisted(), self.kind)]
+        lines = [left_out(store.index.unlisted(), self.kind), unread_folders(store.index.unread_folders())]
         if self.kind in (COUNTED, REMINDED):  # figures and reminders made of records: a broken one is said
             lines.append(unread_records(store.index.unread_records()))
         message = "\n".join(line for line in lines if line)

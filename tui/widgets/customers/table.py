@@ -74,6 +74,7 @@ class CustomerTable(PlainTable):
         self._rows_by_id: dict[str, Row] = {}
         self.total = 0
         self.unlisted = 0  # customers no list shows: their customer.yaml has a problem
+        self.unread_folders = 0  # folders of customers that cannot be read (Index.unread_folders)
 
     # --- set-up -----------------------------------------------------------------------
 
@@ -154,6 +155,7 @@ class CustomerTable(PlainTable):
         if not self.query_state.search:  # only the full list says how many there are
             self.total = self.store.index.count()
         self.unlisted = self.store.index.unlisted()  # said under the list, as `customer list` does
+        self.unread_folders = self.store.index.unread_folders()
         self._fill()
 
     @property
