@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -200,3 +201,28 @@ def test_a_first_command_in_a_new_clone_shows_the_index_being_built_on_a_termina
     piped = subprocess.run(argv, cwd=store.root, capture_output=True, text=True)
     assert piped.returncode == 0, piped.stderr
     assert "building" not in piped.stderr and "\x1b" not in piped.stderr, piped.stderr
+
+
+@pytest.mark.parametrize("typed", [" 1990-05-01", "1990-05-01 ", "1990-05-01\n", " --05-01 "])
+def test_a_birthday_typed_with_spaces_around_is_kept_as_the_day_at_every_door(tmp_path: Path, typed: str) -> None:
+    """`kehu customer add --birthday ' 1990-05-01'` (a day pasted with a space) was refused while
+    `purchase add --date ' 2026-11-01'` and a sheet's cell ` 1990-05-01 ` were taken: one rule
+    for a day at every door. The day alone is kept, as `customer set` and a sheet keep it."""
+    from .conftest import kehu
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store), "--no-git").code == 0
+    kept = typed.strip()
+    added = kehu("customer", "add", "--name", "李雷", "--birthday", typed, store=store)
+    assert added.code == 0, added.err
+    cid = added.out.strip()
+    written = next((store / "customers").glob(f"*/{cid}/customer.yaml")).read_text(encoding="utf-8")
+    assert f"birthday: '{kept}'" in written or f"birthday: {kept}\n" in written, written
+    other = kehu("customer", "add", "--name", "韩梅梅", store=store).out.strip()
+    set_ = kehu("customer", "set", other, f"birthday={typed}", store=store)
+    assert set_.code == 0, set_.err
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"姓名,生日\n王芳,{typed.rstrip(chr(10))}\n", encoding="utf-8")
+    assert kehu("import", str(sheet), store=store).code == 0
+    shown = json.loads(kehu("customer", "list", "--json", store=store).out)
+    assert sorted(c.get("birthday") for c in shown) == [kept, kept, kept], shown

@@ -58,7 +58,7 @@ REFUSED = [
     (["customer", "add", "--name", "x", "--id", "abc\n"], "invalid customer id 'abc\\n'"),
     (["customer", "add", "--name", "x", "--id", "ab\x07c"], "invalid customer id"),
     (["customer", "add", "--name", "x", "--id", "abc\r"], "invalid customer id"),
-    (["customer", "add", "--name", "x", "--birthday", "1990-01-01\n"], "expected YYYY-MM-DD"),
+    (["customer", "add", "--name", "x", "--birthday", "1990-01-01\nx"], "expected YYYY-MM-DD"),
     (["customer", "show", "{id}\n"], "invalid customer id"),
 ]
 

@@ -46,8 +46,11 @@ def check_birthday(value: str) -> str:
     full-width digits, kept in ASCII ones (``calendar.birthday_text``). A whole day is taken as
     every date option takes one (``clock.typed_day``: ``1990/5/1``, ``1990-5-1``) and kept as
     ``1990-05-01``: `customer add --birthday 1990/5/1` was refused while `--date 2026/11/1` and
-    a sheet's `1990/5/1` were taken."""
-    day = typed_day(value) if value == value.strip() else None  # matched whole: no trailing line break
+    a sheet's `1990/5/1` were taken. Spaces and line breaks around it are dropped, as every date
+    option and a sheet's cell drop them (`--birthday ' 1990-05-01'` was refused): what is kept is
+    the day alone."""
+    value = value.strip()
+    day = typed_day(value)
     if day is not None:
         value = day.isoformat()
     parse_solar(value)  # the one parser, in kehu_core.calendar; raises ValueError saying why
