@@ -26,11 +26,16 @@ CUSTOMERS_DIR = "customers"  # each customer's folder: customers/<shard>/<id>/ (
 INTERACTIONS_DIR = "interactions"  # a customer's records: customers/<shard>/<id>/interactions/
 
 
+def every_shard() -> str:
+    """Every shard folder as a glob (``customers/*``): the shard layout's one spelling for git's
+    pathspecs and the index's SQL ``GLOB``, whose ``*`` alike matches any text (``/`` too: a path
+    deeper down is told apart by ``every_shard() + "/*"``)."""
+    return f"{CUSTOMERS_DIR}/*"
+
+
 def in_every_customer(name: str) -> str:
-    """``name`` in every customer's folder as a glob (``customers/*/*/points.ledger.yaml``): the
-    shard layout's one spelling for git's pathspecs and the index's SQL ``GLOB``, whose ``*``
-    alike matches any text."""
-    return f"{CUSTOMERS_DIR}/*/*/{name}"
+    """``name`` in every customer's folder as a glob (``customers/*/*/points.ledger.yaml``)."""
+    return f"{every_shard()}/*/{name}"
 
 
 def state_dir(root: Path, *, create: bool = True) -> Path:

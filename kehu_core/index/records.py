@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..paths import INTERACTIONS_DIR, in_every_customer
+from ..paths import INTERACTIONS_DIR, every_shard, in_every_customer
 from .connection import LOOKUP, IndexConnection, date_filters, purchase_filters
 
 
@@ -142,9 +142,8 @@ class Records(IndexConnection):
         """How many shard folders (``customers/NN``) cannot be listed (another user's, ``chmod
         000``): the customers in them are none to the index, and no count of customers can say
         how many they are. A list of the others said nothing of them (``check`` names each)."""
-        return self.db.execute(
-            "SELECT count(*) FROM files WHERE mtime = -1 AND path GLOB 'customers/*' AND path NOT GLOB 'customers/*/*'"
-        ).fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM files WHERE mtime = -1 AND path GLOB ? AND path NOT GLOB ?",
+                               (every_shard(), every_shard() + "/*")).fetchone()[0]
 
     def has_problems(self, customer_id: str) -> bool:
         """Whether any file of the customer's folder has a problem the index noted (an
