@@ -127,10 +127,13 @@ class Context:
         """How many records no report counts (``Index.unread_records``), as :meth:`unlisted`."""
         return self._count("unread_records")
 
+    def unread_folders(self) -> int:
+        """How many folders of customers cannot be read (``Index.unread_folders``), as :meth:`unlisted`."""
+        return self._count("unread_folders")
+
     def _count(self, question: str) -> int:
-        """A count the index's records answer (``unlisted``, ``unread_records``,
-        ``unread_folders``), read from the
-        index alone when the store is not open and the index is up to date."""
+        """A count the index's records answer (``unlisted``, ``unread_records``, ``unread_folders``),
+        read from the index alone when the store is not open and the index is up to date."""
         from ..index.reader import IndexReader
 
         if self._store is None:
@@ -189,7 +192,7 @@ def say_left_out(count: int, kind: str = "listed") -> None:
     # the folders no count of customers can speak for, asked of the command's own index
     click_ctx = click.get_current_context(silent=True)
     command = click_ctx.find_object(Context) if click_ctx is not None else None
-    folders = unread_folders(command._count("unread_folders")) if command is not None else None
+    folders = unread_folders(command.unread_folders()) if command is not None else None
     if folders:
         warn(folders)
 
