@@ -285,6 +285,16 @@ def message_senders(store):
 """
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal's foreground command has it: a suite started in the background by a
+    shell without job control (``make test &`` in a script, as CI or a nightly job may) ignores
+    SIGINT, every process it starts inherits that, and a Python started so ignores Ctrl-C for
+    good, as it should: the send then went on through every message, exit 0."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT sent to a process")
 def test_ctrl_c_stops_a_send_whose_gateway_plugin_ignored_it(tmp_path: Path) -> None:
     """`kehu send --channel sms` through a third party's SMS gateway whose `send` sets SIGINT
@@ -304,7 +314,7 @@ def test_ctrl_c_stops_a_send_whose_gateway_plugin_ignored_it(tmp_path: Path) -> 
     sending = subprocess.Popen(
         [sys.executable, "-m", "kehu_core", "--store", str(store.root), "--today", "2026-11-20", "send",
          "--segment", "all", "--template", "festival", "--channel", "sms", "--rate", "6"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while not (sent.exists() and sent.read_text(encoding="utf-8")) and time.monotonic() < deadline:
