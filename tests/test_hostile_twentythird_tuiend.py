@@ -3,6 +3,7 @@ again, the index damaged under the watcher)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
 import sys
@@ -36,7 +37,7 @@ async def _rebuilding_after_a_broken_page(
         await wait_until(pilot, lambda: "客户000" in screen_text(app), what="the list")
         await pilot.pause(1.5)  # the app's first looks at the store are done
         async with background_held(app, pilot):
-            _break_a_page(store.root / ".kehu" / "index.sqlite")
+            await _break_a_page(store.root / ".kehu" / "index.sqlite")
             await wait_until(pilot, lambda: "rebuilding the index" in screen_text(app),
                              what="the list saying the index is being made again")
             yield app, pilot, store
@@ -72,20 +73,28 @@ async def test_the_tier_filters_suggestions_follow_kehu_yaml_read_again(tmp_path
     assert app.return_code is None
 
 
-def _break_a_page(index: Path) -> None:
+async def _break_a_page(index: Path) -> None:
     """The page holding the index's list of record files broken in place by another process (a
     disk or a tool gone wrong): the file still opens (its header and version are whole), and
-    "database disk image is malformed" is met in the middle of a read."""
-    script = (f"import pathlib, sqlite3; p = pathlib.Path({str(index)!r})\n"
+    "database disk image is malformed" is met in the middle of a read. The app runs on meanwhile
+    (the tool is awaited on a thread): a look of the app's that waits on the screen while it
+    reads would otherwise hold the log until the tool gave up."""
+    script = (f"import pathlib, sqlite3, time; p = pathlib.Path({str(index)!r})\n"
               "db = sqlite3.connect(p)\n"
-              "busy = db.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()[0]\n"
+              # the app's own looks (its watcher, every 0.1 s) read the index now and then, and a
+              # read under way keeps the log from being folded in: tried again, up to 60 s, as
+              # such a tool would; a reader that never lets go still fails it
+              "end = time.monotonic() + 60\n"
+              "fold = 'PRAGMA wal_checkpoint(TRUNCATE)'\n"
+              "while (busy := db.execute(fold).fetchone()[0]) and time.monotonic() < end:\n"
+              "    time.sleep(0.05)\n"
               "assert busy == 0, 'the log not folded in'\n"
               "size = db.execute('PRAGMA page_size').fetchone()[0]\n"
               "page = db.execute(\"SELECT rootpage FROM sqlite_master WHERE name='files'\").fetchone()[0]\n"
               "db.close()\n"
               "with open(p, 'r+b') as f:\n"
               "    f.seek((page - 1) * size); f.write(b'broken page ' * (size // 12))\n")
-    subprocess.run([sys.executable, "-c", script], check=True)
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script], check=True)
 
 
 @pytest.mark.asyncio
