@@ -170,7 +170,9 @@ class Background:
             settings = self.settings() if self.settings is not None else None
             store = open_store(self.root, today=self.today, config=settings)
             store.journal_as = "kehu tui"  # as the app's own store: its saves can be undone
-            open_index_quickly(store)
+            # the rebuild's own job fills an empty index itself, once: filled here first, it
+            # then compared every file again (2 s more at 10 000 customers)
+            open_index_quickly(store, fill_up_to=0 if fn is refill_index else None)
             self._store, self._store_generation = store, generation
         return fn(self._store, *args)
 
