@@ -11,8 +11,10 @@ Each rule is tried with plain substring tests first: the scan asks them of every
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -87,9 +89,14 @@ def refuse_what_the_editor_refuses(path: Path, text: str) -> None:
     - a tab after ``key:`` or in a plain value (yaml-rs and libyaml read some such files);
     - a blank line holding spaces before a block scalar's first line of text indented further
       (``notes: |``, a line of two spaces, ``    text``: an editor that keeps a blank line's
-      indentation writes one)."""
+      indentation writes one);
+    - a key written right before the end of its flow entry (`[x:]`, `{x:}`): a key to YAML, the
+      text 'x:' to the editor (:func:`_colon_read_otherwise`)."""
     from ruamel.yaml.error import MarkedYAMLError
 
+    if (":]" in text or ":," in text or ":}" in text) and _COLON_BEFORE_FLOW_END.search(text) is not None:
+        with contextlib.suppress(yaml.YAMLError):  # a text PyYAML cannot scan: its loaders say why
+            _colon_read_otherwise(path, text)
     try:
         _rt().load(text)
     except (MarkedYAMLError, yaml.YAMLError) as exc:
@@ -109,4 +116,33 @@ def refuse_what_the_editor_refuses(path: Path, text: str) -> None:
 
 def editor_may_refuse(text: str) -> bool:
     """Whether ``text`` may be one of the files :func:`refuse_what_the_editor_refuses` knows."""
-    return "\t" in text or (("|" in text or ">" in text) and _SPACES_BEFORE_BLOCK_TEXT.search(text) is not None)
+    return ("\t" in text or (("|" in text or ">" in text) and _SPACES_BEFORE_BLOCK_TEXT.search(text) is not None)
+            or ((":]" in text or ":," in text or ":}" in text) and _COLON_BEFORE_FLOW_END.search(text) is not None))
+
+
+# `x:` right before `,`, `]` or `}` in a flow collection (`tags: [老客户, x:]`, `{x:}`): YAML (the
+# scan's yaml-rs and PyYAML) reads a key `x` with no value, the editor (ruamel) the text 'x:'
+# (and a quoted `['x':]` not at all): `kehu check` and the lists showed one thing, `customer
+# set` kept another, or failed
+_COLON_BEFORE_FLOW_END = re.compile(r":[,\]}]")
+
+
+def _colon_read_otherwise(path: Path, text: str) -> None:
+    """Refuse, at its line, a key written right before the end of its flow entry (`[x:]`), which
+    YAML and kehu's editor read otherwise; the editor's own refusal of such a text, in its words."""
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        _rt().load(text)
+    except (MarkedYAMLError, yaml.YAMLError) as exc:
+        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    ends = (yaml.FlowEntryToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+    key: Any = None
+    colon: Any = None
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if (isinstance(key, yaml.ScalarToken) and key.plain and isinstance(colon, yaml.ValueToken)
+                and isinstance(token, ends) and colon.end_mark.index == token.start_mark.index):
+            raise YamlFileError(Problem(path, colon.start_mark.line + 1, _(
+                "a `:` right before `,`, `]` or `}` inside brackets or braces makes a key to YAML "
+                "and text to kehu's editor: quote the text ('x:'), or put a space after the colon")))
+        key, colon = colon, token
