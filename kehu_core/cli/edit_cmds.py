@@ -27,6 +27,7 @@ def edit(ctx: Context, customer_id: str) -> None:
     while True:
         code = session.run_editor()
         if code != 0:
+            session.keep()
             click.echo(_("kehu: the editor exited with {code}; your text is kept in {copy}").format(
                 code=code, copy=session.copy), err=True)
             raise SystemExit(1)
@@ -43,6 +44,7 @@ def edit(ctx: Context, customer_id: str) -> None:
             again = click.confirm(_("Open the editor again? (no: discard your edit)"), default=True, err=True)
         except click.Abort:  # Ctrl-C, or no terminal to answer on: the copy was left unnamed in /tmp
             if session.copy.exists():
+                session.keep()
                 click.echo(_("kehu: nothing was saved; your text is kept in {copy}").format(copy=session.copy),
                            err=True)
             else:

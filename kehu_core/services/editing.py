@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import held_folders
 from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError, os_error_text
 from ..i18n import _
 from ..yamlio import (
@@ -42,6 +43,9 @@ from ..yamlio import (
 if TYPE_CHECKING:
     from ..store import Store
 
+
+#: how the folder of an edit's copy is named (a temp folder's, or in the store's ``.kehu/``)
+COPY_PREFIX = "kehu-edit-"
 
 #: the environment variable that says the editor named needs no terminal for its input
 #: (a wrapper of vim that opens a window of its own, ``vim -es`` reading commands from a file)
@@ -164,6 +168,7 @@ class EditSession:
     #: confidential fields put in the copy in plain: field → (plain value, its sealed text)
     opened: dict[str, tuple[Any, str]] = field(default_factory=dict)
     owner: str | None = None  # the owner when the copy was made (a new one: encrypt again)
+    held: held_folders.HeldFolder | None = None  # the copy's folder, held while the edit runs
 
     @classmethod
     def start(cls, store: Store, customer_id: str) -> EditSession:
@@ -176,12 +181,23 @@ class EditSession:
         version = store.file_version(customer_id)
         text, opened, owner = _open_confidential(store, customer_id, text)
         # The copy sits in a folder named after the id (what the editor shows); it is validated
-        # as if it were at the record's place in the store (problems()).
-        folder = Path(tempfile.mkdtemp(prefix="kehu-edit-", dir=_copies_folder(store))) / customer_id
-        folder.mkdir()
-        copy = folder / path.name
-        copy.write_text(text, encoding="utf-8")
-        return cls(store, customer_id, version, text, copy, opened, owner)
+        # as if it were at the record's place in the store (problems()). An edit killed (SIGKILL,
+        # a closed terminal's SIGHUP) left its copy for good, confidential values in plain, in
+        # .kehu/ or the temp folder: the folder is held while this process runs, and each edit
+        # first removes those of edits no longer running.
+        where = _copies_folder(store)
+        for place in {where, store.state_dir}:
+            held_folders.sweep(place, COPY_PREFIX)
+        held = held_folders.make(where, COPY_PREFIX)
+        try:
+            folder = held.path / customer_id
+            folder.mkdir()
+            copy = folder / path.name
+            copy.write_text(text, encoding="utf-8")
+        except BaseException:
+            held.remove()
+            raise
+        return cls(store, customer_id, version, text, copy, opened, owner, held)
 
     def run_editor(self) -> int:
         if not os.path.lexists(self.copy):  # the editor removed it last time: open the record again
@@ -244,6 +260,7 @@ class EditSession:
         except RecordError:  # broken on disk meanwhile: judge the copy alone
             before = None
         except NotFound:  # merged into another or deleted meanwhile: the edit has no record to go to
+            self.keep()
             raise ConflictError(_("{id} was deleted (or merged into another customer) by someone else while you "
                                   "edited it; your text is kept in {copy}").format(
                 id=self.customer_id, copy=self.copy)) from None
@@ -267,6 +284,7 @@ class EditSession:
         path = store.customer_file(self.customer_id)
         with store.lock():
             if store.file_version(self.customer_id) != self.version:
+                self.keep()
                 raise ConflictError(
                     _("{path} was changed by someone else while you edited it; your text is kept in {copy}").format(
                         path=store.rel(path), copy=self.copy)
@@ -280,13 +298,22 @@ class EditSession:
             try:
                 atomic_write(path, _seal_confidential(store, text, self.opened, self.owner))
             except OSError as exc:  # a read-only store, a full disk: the user's text was left unnamed
+                self.keep()
                 raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
                     path=path, error=os_error_text(exc), copy=self.copy)) from None
         store.index.refresh_paths([path])
         self.discard()
 
     def discard(self) -> None:
+        if self.held is not None:
+            self.held.release()
         shutil.rmtree(self.copy.parent.parent, ignore_errors=True)
+
+    def keep(self) -> None:
+        """Leave the copy for good: the user is told where the text is kept, so no later edit
+        removes it as an abandoned edit's."""
+        if self.held is not None:
+            self.held.keep()
 
 
 def _changed(customer: Any, before: Any) -> set[str] | None:

@@ -27,8 +27,6 @@ import copy
 import itertools
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,65 +301,27 @@ def staging(store: Store) -> Iterator[None]:
     what is left in it when the block ends. The import holds a lock on a file in it while it
     runs; an import killed (``kill -9``, the OOM killer) left its folder for good, every
     guess of 100 000 contacts a file of it, so each import first removes the folders whose
-    import is gone (:func:`_abandoned`)."""
-    import fcntl
+    import is gone (:func:`held_folders.sweep`)."""
+    from ... import held_folders
 
-    for old in _abandoned(store.state_dir):
-        shutil.rmtree(old, ignore_errors=True)
-    held = None
+    held_folders.sweep(store.state_dir, _STAGING_PREFIX, unheld_age=_UNHELD_AGE)
     try:
-        folder: Path | None = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=store.state_dir))
-        held = open(folder / _HELD, "w")  # noqa: SIM115 - held while the import runs
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held: held_folders.HeldFolder | None = held_folders.make(store.state_dir, _STAGING_PREFIX)
     except OSError:
-        folder = None  # nowhere to stage (a read-only .kehu): the merge step writes each file
-    _STAGING[0] = folder
+        held = None  # nowhere to stage (a read-only .kehu): the merge step writes each file
+    _STAGING[0] = held.path if held is not None else None
     try:
         yield
     finally:
         _STAGING[0] = None
         if held is not None:
-            held.close()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            held.remove()
 
 
 _STAGING_PREFIX = "import-"
-_HELD = ".held"
 #: a staging folder without its lock file is an import's that died making it, or an older kehu's
 #: (which held none): left alone while an import may still be starting in it
 _UNHELD_AGE = 3600.0
-
-
-def _abandoned(state_dir: Path) -> list[Path]:
-    """The staging folders in ``state_dir`` whose import is no longer running: nobody holds the
-    lock on its file (the kernel lets go of a dead process's locks), or it has none and is
-    older than an hour."""
-    import fcntl
-
-    from ...clock import system_seconds
-
-    found = []
-    try:
-        names = [n for n in os.listdir(state_dir) if n.startswith(_STAGING_PREFIX)]
-    except OSError:
-        return []
-    for name in names:
-        folder = state_dir / name
-        try:
-            if not folder.is_dir() or folder.is_symlink():
-                continue
-            with open(folder / _HELD) as held:
-                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while its import runs
-        except FileNotFoundError:
-            with contextlib.suppress(OSError):
-                if system_seconds() - folder.stat().st_mtime > _UNHELD_AGE:
-                    found.append(folder)
-            continue
-        except OSError:
-            continue
-        found.append(folder)
-    return found
 
 
 def placed(problem: Problem, places: dict[str, str]) -> str:
