@@ -23,7 +23,8 @@ import pluggy
 from ..handed import guard_handed
 from ..own_copies import own_copy
 from ..plugin_code import TooSlow, disk_full, kehus_own, stops_kehu
-from .results import _finished, _finished_old, _started, check_result, check_results
+from .results import check_result
+from .wrapper_results import check_results, finished, finished_old, started
 
 #: the hooks that answer a question and write nothing (their hookspecs): called by `kehu check`,
 #: lists, shows and reports, where a write is a plugin's bug. ``interaction_saved`` writes (points
@@ -101,9 +102,8 @@ def _watched(seconds: float) -> Iterator[None]:
     """Within this, in a thread not the main one (a signal reaches only that), :class:`TooSlow`
     is raised in the calling thread's code once it has run ``seconds``, then every second (a
     plugin catching BaseException in a loop is stopped again), by a watching thread. Python
-    raises it between two steps of Python code: a hook blocked in one call into C (a socket
-    read without a timeout) is stopped when that call returns. A hook a hook called is within
-    its caller's time."""
+    raises it between two steps of Python code: a hook blocked in one call into C (a socket read
+    without a timeout) is stopped when that call returns. A hook a hook called: its caller's time."""
     if getattr(_watching, "on", False):
         yield
         return
@@ -326,7 +326,7 @@ class GuardedHooks:
                 return (yield)
             self._running.add((name, hook))
             try:
-                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: _started(function(**call)))
+                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: started(function(**call)))
             finally:
                 self._running.discard((name, hook))
             inner = yield
@@ -334,7 +334,7 @@ class GuardedHooks:
                 return inner
             self._running.add((name, hook))
             try:
-                ok, result = self._safely(name, "wrapper of " + hook, call, lambda: _finished(gen, hook, inner))
+                ok, result = self._safely(name, "wrapper of " + hook, call, lambda: finished(gen, hook, inner))
             finally:
                 self._running.discard((name, hook))
             if not ok:
@@ -356,7 +356,7 @@ class GuardedHooks:
                 return
             self._running.add((name, hook))
             try:
-                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: _started(function(**call)))
+                ok, gen = self._safely(name, "wrapper of " + hook, call, lambda: started(function(**call)))
             finally:
                 self._running.discard((name, hook))
             outcome = yield
@@ -365,7 +365,7 @@ class GuardedHooks:
             inner = result = outcome.get_result()  # the guarded implementations never raise
             self._running.add((name, hook))
             try:
-                ok, _result = self._safely(name, "wrapper of " + hook, call, lambda: _finished_old(gen, outcome))
+                ok, _result = self._safely(name, "wrapper of " + hook, call, lambda: finished_old(gen, outcome))
                 if ok:
                     ok, result = self._safely(name, "wrapper of " + hook, call,
                                               lambda: check_results(hook, outcome.get_result()))

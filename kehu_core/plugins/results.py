@@ -1,5 +1,5 @@
 """What a hook may return: each hook's documented result (:data:`RESULT_CHECKS`), checked on
-every call, and what a hook wrapper may do (yield once)."""
+every call (what a hook wrapper may do: ``wrapper_results``)."""
 
 from __future__ import annotations
 
@@ -359,42 +359,3 @@ def _entries_named(pairs: list[tuple[int, str]], count: int) -> None:
     if past:
         raise WrongResult(_("named entry {index} of a ledger of {count} entries (counted from 0)").format(
             index=past[0], count=count))
-
-
-def check_results(hook: str, results: Any) -> list[Any]:
-    """What a wrapper of ``hook`` returns: the list of the implementations' results, each of
-    them what ``hook`` may return."""
-    if not isinstance(results, list):
-        raise WrongResult(_("returned {kind}, expected the list of results it wrapped").format(kind=_kind(results)))
-    for result in results:
-        check_result(hook, result)
-    return results
-
-
-def _started(gen: Any) -> Any:
-    """A wrapper's generator, run up to its ``yield``."""
-    try:
-        next(gen)
-    except StopIteration:
-        raise WrongResult(_("the wrapper did not yield")) from None
-    return gen
-
-
-def _finished(gen: Any, hook: str, inner: Any) -> Any:
-    """A new-style wrapper's result, given the result it wrapped."""
-    try:
-        gen.send(inner)
-    except StopIteration as stop:
-        return check_results(hook, stop.value)
-    gen.close()
-    raise WrongResult(_("the wrapper yielded more than once"))
-
-
-def _finished_old(gen: Any, outcome: Any) -> None:
-    """An old-style wrapper's second half (it may change ``outcome``)."""
-    try:
-        gen.send(outcome)
-    except StopIteration:
-        return
-    gen.close()
-    raise WrongResult(_("the wrapper yielded more than once"))
