@@ -193,8 +193,10 @@ def customer_values_many(store: Store, customers: list[Customer]) -> dict[str, d
     for a plugin that implements both: do the work in one pass (one query for all the
     customers). Returns ``{customer id: the dict customer_values would return, or None}``; it
     must give exactly what ``customer_values`` gives for each (a customer left out counts as
-    ``None``: nothing to add). ``None`` as the whole result, or raising: kehu asks
-    ``customer_values`` customer by customer instead. Plugins without it are asked per
+    ``None``: nothing to add); a customer it was not asked for is the plugin's wrong result,
+    named, and the values of those asked are used. ``None`` as the whole result, or raising (or
+    another type, a subclass of dict too): kehu asks ``customer_values`` customer by customer
+    instead. Plugins without it are asked per
     customer first, so values they give (a tier) are ready, without being computed again, when
     this hook asks ``store.plugins.values`` for them.
     """

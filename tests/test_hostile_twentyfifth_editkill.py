@@ -3,15 +3,19 @@ results. Each test failed on the code before its fix."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kehu_core.hookspecs import hookimpl
 from kehu_core.store import open_store
+from kehu_core.testing import make_store, run_kehu
 
 from .pluginutil import add_customer, installed_plugin
 
@@ -139,3 +143,53 @@ def test_a_copy_kehu_said_it_kept_is_not_removed_by_the_next_edit(store_path: Pa
     again = _edit(store_path, cid, _script(tmp_path / "ok.sh", "sed -i 's/^name: .*/name: 王五/' \"$1\"\n"), env)
     assert again.returncode == 0, again.stderr
     assert "李四" in kept.read_text(encoding="utf-8")
+
+
+class _Sneaky(dict):  # type: ignore[type-arg]
+    """A dict whose ``get`` is the plugin's code, run wherever kehu reads it."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        raise RuntimeError("sneaky get")
+
+
+class _Many:
+    """A plugin whose ``customer_values_many`` answers other than it was asked."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"会员": "逐个"}
+
+    @hookimpl
+    def customer_values_many(self, store: Any, customers: list[Any]) -> Any:
+        asked = {c.id: {"会员": "一次"} for c in customers}
+        if self.how == "a stranger":
+            return {**asked, "c-stranger": {"会员": "x"}}
+        if self.how == "a stranger of no JSON value":
+            return {**asked, "c-stranger": {"会员": {1, 2}}}
+        if self.how == "every customer of a store":
+            return {**asked, **{f"c{n:08d}": {"会员": "x"} for n in range(100_000)}}
+        return _Sneaky(asked)
+
+
+@pytest.mark.parametrize("how", ["a stranger", "a stranger of no JSON value", "every customer of a store",
+                                 "a dict of its own"])
+def test_values_for_many_of_customers_not_asked_for_are_named_and_the_rest_used(tmp_path: Path, how: str) -> None:
+    """A plugin's `customer_values_many` giving values of customers it was not asked for (an
+    id of its own, every customer of its store) was passed over without a word — 100 000 of
+    them were all checked, and one of them not a JSON value lost the values of every customer
+    asked; a dict of a class of its own whose `get` raised ended `customer list --json` in
+    "internal error". The plugin is named ("plugin 'many' failed in customer_values_many"), and
+    the values of the customers asked are used (or, for a dict not Python's own, asked of
+    `customer_values` customer by customer)."""
+    store = make_store(tmp_path / "store", plugins={"many": _Many(how)},
+                       customers=[{"name": "甲"}, {"name": "乙"}])
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert listed.code == 0 and "internal error" not in listed.err, listed.err
+    assert "plugin 'many' failed in customer_values_many: wrong result" in listed.err, listed.err
+    values = [c.get("会员") for c in json.loads(listed.out)]
+    assert values == (["逐个"] * 2 if how == "a dict of its own" else ["一次"] * 2), values
+    if how != "a dict of its own":
+        assert "not asked for ('c" in listed.err, listed.err

@@ -223,7 +223,7 @@ class GuardedHooks:
             with undo() if undo is not None else contextlib.nullcontext(), \
                     reading(name, hook) if reading is not None else contextlib.nullcontext(), \
                     self._timed(name) if self._bound is not None else contextlib.nullcontext(), localcontext():
-                checked = check_result(hook, run(), given if given is not None else kwargs)
+                checked = check_result(hook, run(), given or kwargs, lambda wrong: self.report(name, hook, wrong))
                 return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
             if stops_kehu(exc) or _index_mended(exc) or disk_full(exc):
