@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import KehuError, Problem, shown_path
 from ..i18n import _
+from ..paths import CONFIG_FILE, PLANS_DIR, TEMPLATES_DIR
 from ..store import CUSTOMERS_DIR
 from . import gitops
 
@@ -75,17 +76,39 @@ def ignored_records(root: Path) -> list[Problem]:
                          input="\0".join(_RECORDS) + "\0").stdout
     except KehuError:  # no git on this machine (a store copied with its .git): nothing it ignores
         return []
-    fields = out.split("\0")
     rules: dict[tuple[str, str, str], list[str]] = {}
-    for source, line, pattern, rel in zip(fields[0::4], fields[1::4], fields[2::4], fields[3::4], strict=False):
-        if source and not pattern.startswith("!"):  # a negation matched: kept, not left out
-            rules.setdefault((source, line, pattern), []).append(rel)
+    _add_rules(rules, out)
+    if found := _ignored_record_files(root):  # a rule of no kind's probe: `customers/6a/`, `2027-*`
+        _add_rules(rules, gitops.run(root, "check-ignore", "--no-index", "-v", "-z", "--stdin", check=False,
+                                     input="\0".join(found) + "\0").stdout)
     if not rules:
         return []
     return [Problem(top / source, int(line) if line.isdigit() else 1, _(
                 "{pattern}: git leaves out {what}, so kehu sync would never share them (it says \"nothing new to "
                 "commit\"); take the line out").format(pattern=shown_path(pattern), what=_what_records(rels)))
             for (source, line, pattern), rels in sorted(rules.items())]
+
+
+def _add_rules(rules: dict[tuple[str, str, str], list[str]], out: str) -> None:
+    """git check-ignore's ``-v -z`` answer, each path under the rule that leaves it out."""
+    fields = out.split("\0")
+    for source, line, pattern, rel in zip(fields[0::4], fields[1::4], fields[2::4], fields[3::4], strict=False):
+        if source and not pattern.startswith("!") and rel not in rules.get((source, line, pattern), ()):
+            rules.setdefault((source, line, pattern), []).append(rel)  # a negation matched: kept
+
+
+#: the store's folders and files of records, kept and shared as they are (git's pathspecs)
+_RECORD_PLACES = (CUSTOMERS_DIR, TEMPLATES_DIR, PLANS_DIR, CONFIG_FILE)
+
+
+def _ignored_record_files(root: Path) -> list[str]:
+    """The store's own files among the records that git leaves out, as they are now (a probe of
+    each kind catches a rule of a kind, not one of some folders or days: a colleague's
+    `customers/6a/`, a `.gitignore` in a customer's folder, `2027-*`). A hidden name is no
+    record (the temp files of a write, which kehu's own `.gitignore` leaves out)."""
+    out = gitops.run(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
+                     *_RECORD_PLACES, check=False).stdout
+    return [rel for rel in out.split("\0") if rel and not any(part.startswith(".") for part in rel.split("/"))]
 
 
 def foreign_git_settings(root: Path, ref: str) -> list[str]:
@@ -104,6 +127,7 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
     own = {prefix + ".gitattributes": GITATTRIBUTES, prefix + ".gitignore": GITIGNORE}
     fields = raw.split("\0")
     found: list[str] = []
+    probes: list[str] | None = None
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
         if not meta.startswith(":"):
             continue
@@ -113,8 +137,13 @@ def foreign_git_settings(root: Path, ref: str) -> list[str]:
             found.append(_("{path}: a submodule (another repository inside the store)").format(path=path))
         elif path in own and new == _blob_id(own[path].encode("utf-8"), len(new)):
             continue  # kehu's own, as this kehu writes it
+        elif name == ".gitignore" and set(new) != {"0"} and path.removeprefix(prefix).split("/")[0] in _RECORD_PLACES:
+            found.append(_("{path}: a .gitignore among the records, where kehu writes none: it can only leave "
+                           "records out, which would then never be shared").format(path=path))
         elif name == ".gitignore" and set(new) != {"0"}:
-            ignored = _ignored_records(root, path, new, prefix)
+            if probes is None:  # each customer's folder the merge would bring: a rule of some of them
+                probes = _probes_of(root, ref, prefix)
+            ignored = _ignored_records(root, path, new, probes)
             if ignored:  # ignores of one's own (a.pdf) are the team's business
                 found.append(_("{path}: leaves out {what}, which would then never be shared").format(
                     path=path, what=ignored))
@@ -150,14 +179,30 @@ def _only_files_where_git_reads(root: Path, top: Path, exclude: Path) -> bool:
 
 def _what_records(rels: list[str]) -> str:
     """Paths of :data:`_RECORDS` as a message names them (``customers/…/customer.yaml``)."""
-    return ", ".join(rel.replace("ab/c1abc/", "…/").replace("x.j2", "…").replace("2026-01-01-x.yaml", "…")
-                     .replace("rep/2026-01-01.yaml", "…")
-                     for rel in rels)
+    said = list(dict.fromkeys(rel.replace("ab/c1abc/", "…/").replace("x.j2", "…").replace("2026-01-01-x.yaml", "…")
+                              .replace("rep/2026-01-01.yaml", "…") for rel in rels))
+    more = _(" and {count} more").format(count=len(said) - _MOST_SAID) if len(said) > _MOST_SAID else ""
+    return ", ".join(shown_path(rel) for rel in said[:_MOST_SAID]) + more
 
 
-def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
-    """Which of kehu's kinds of files the .gitignore ``blob`` (at ``path``) leaves out, asked of
-    git itself in an empty repository holding only that file."""
+_MOST_SAID = 5  # paths a message names (a rule may leave out thousands)
+
+
+def _probes_of(root: Path, ref: str, prefix: str) -> list[str]:
+    """A file of each kind kehu keeps (:data:`_RECORDS`), and in each customer's folder of
+    ``ref``, and ``ref``'s templates and visit plans, as paths from the repository's top."""
+    listed = gitops.run(root, "ls-tree", "-r", "-t", "-z", "--name-only", "--full-name", ref, "--",
+                        *_RECORD_PLACES[:3]).stdout.split("\0")
+    folders = [rel for rel in listed if len(rel.removeprefix(prefix).split("/")) == 3
+               and rel.removeprefix(prefix).startswith(CUSTOMERS_DIR + "/")]
+    kinds = ("customer.yaml", "points.ledger.yaml", "interactions/2026-01-01-x.yaml")
+    return ([prefix + rel for rel in _RECORDS] + [f"{folder}/{kind}" for folder in folders for kind in kinds]
+            + [rel for rel in listed if not rel.removeprefix(prefix).startswith(CUSTOMERS_DIR + "/")])
+
+
+def _ignored_records(root: Path, path: str, blob: str, probes: list[str]) -> str:
+    """Which of kehu's files (``probes``) the .gitignore ``blob`` (at ``path``) leaves out, asked
+    of git itself in an empty repository holding only that file."""
     import tempfile
 
     text = gitops.run(root, "cat-file", "blob", blob).stdout
@@ -166,9 +211,10 @@ def _ignored_records(root: Path, path: str, blob: str, prefix: str) -> str:
         gitops.run(probe, "init", "-q")
         (probe / path).parent.mkdir(parents=True, exist_ok=True)
         (probe / path).write_text(text, encoding="utf-8")
-        out = gitops.run(probe, "check-ignore", "--no-index", "--stdin", check=False,
-                         input="\n".join(prefix + p for p in _RECORDS) + "\n").stdout
-    return _what_records([line.removeprefix(prefix) for line in out.splitlines()])
+        out = gitops.run(probe, "check-ignore", "--no-index", "-z", "--stdin", check=False,
+                         input="\0".join(probes) + "\0").stdout
+    prefix = gitops.run(root, "rev-parse", "--show-prefix").stdout.strip()
+    return _what_records([rel.removeprefix(prefix) for rel in out.split("\0") if rel])
 
 
 def _blob_id(data: bytes, length: int) -> str:
