@@ -114,7 +114,9 @@ def _not_negative(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         raise
     if number < 0:
         raise PydanticKnownError("greater_than_equal", {"ge": 0})
-    return number
+    # -0 (`amount: -0.0` by hand) is 0: it was kept, and shown as a sale of -0.00 by `customer
+    # show`, the reports and the exports, where the CLI's `--amount -0` is stored as 0.00
+    return abs(number) if isinstance(number, Decimal) and number.is_zero() else number
 
 
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2), BeforeValidator(_plain_digits)]

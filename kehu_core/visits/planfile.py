@@ -153,6 +153,16 @@ def _header_problems(path: Path, data: dict[Any, Any], edits: PlanEdits) -> list
 _PLAN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}\.yaml", re.ASCII)
 
 
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """What ``folder`` holds, by name; none when it cannot be listed (another user's, `chmod
+    000`): the check of the store's other files names it ("cannot read"), where this walk
+    ended `kehu check` (and `kehu sync`) in "Permission denied", naming no other problem."""
+    try:
+        return sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []
+
+
 def problems(store: Store) -> list[Problem]:
     """What `kehu check` says of the reps' plan files: a rep's folder no rep can own, a plan
     that does not read as one (YAML, ids), each at its line. `check` said ok of them while
@@ -162,7 +172,7 @@ def problems(store: Store) -> list[Problem]:
     found: list[Problem] = []
     if folder.is_symlink() or not folder.is_dir():
         return found
-    for rep in sorted(os.scandir(folder), key=lambda e: e.name):
+    for rep in _entries(folder):
         if rep.name.startswith(".") or rep.is_symlink():
             continue  # a link: named by the check of the store's other files
         if rep.is_file(follow_symlinks=False):  # `kehu visits plan --owner 王芳` failed on it, check said ok
@@ -177,7 +187,7 @@ def problems(store: Store) -> list[Problem]:
                 problem=problem)))
             continue
         owner = _decoded(rep.name)
-        for entry in sorted(os.scandir(rep.path), key=lambda e: e.name):
+        for entry in _entries(Path(rep.path)):
             if not _PLAN_NAME.fullmatch(entry.name) or entry.is_symlink():
                 continue
             if entry.is_dir(follow_symlinks=False):  # a folder where a day's plan belongs

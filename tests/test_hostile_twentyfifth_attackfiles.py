@@ -1,0 +1,109 @@
+"""The twenty-fifth round's outside attacks of kinds 1-4 (issue 16): each test failed before its
+fix, with the message or the write the test names."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import kehu
+
+
+def _tree(root: Path) -> str:
+    """The store's files (not the index's .kehu/), names and bytes, as one digest."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if ".kehu" in path.relative_to(root).parts:
+            continue
+        digest.update(str(path).encode())
+        if path.is_file() and not path.is_symlink() and os.access(path, os.R_OK):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class Unreadable:
+    """A store, and ``kehu`` run on it as a process whom a file's mode stops: as root, root
+    without the capabilities that let it read past a mode (``setpriv --bounding-set``), so a
+    folder made ``chmod 000`` is unreadable to it as to any other user."""
+
+    def __init__(self, top: Path) -> None:
+        self.store = top / "store"
+        assert kehu("init", str(self.store), "--no-git").code == 0
+        self.cid = kehu("customer", "add", "--name", "李雷", "--owner", "王芳", store=self.store).out.strip()
+
+    def kehu(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "kehu_core", "--store", str(self.store), *args]
+        if os.geteuid() == 0:
+            argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+        env = {**os.environ, "KEHU_TODAY": "2026-11-20", "KEHU_LANG": "en"}
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.fixture
+def unreadable() -> Iterator[Unreadable]:
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a folder unreadable")
+    top = Path(tempfile.mkdtemp(prefix="kehu-attackfiles-"))
+    try:
+        yield Unreadable(top)
+    finally:
+        for path in [top, *top.rglob("*")]:
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+# --- kind 1: an unreadable folder of the reps' visit plans ----------------------------------
+
+
+@pytest.mark.parametrize("which", ["visits", "visits/王芳"])
+def test_an_unreadable_folder_of_visit_plans_is_named_by_check(unreadable: Unreadable, which: str) -> None:
+    """`kehu check` stopped at "kehu: …/visits: Permission denied", naming none of the store's
+    problems (nor this one at a line), and `kehu sync` with it."""
+    store = unreadable.store
+    assert kehu("visits", "plan", "--owner", "王芳", "--date", "2026-11-20", "--add", unreadable.cid,
+                store=store).code == 0
+    (store / "customers" / "stray.yaml").write_text("id: x\n", encoding="utf-8")  # a problem of its own
+    target = store / which
+    os.chmod(target, 0)
+    check = unreadable.kehu("check")
+    text = check.stdout + check.stderr
+    assert check.returncode == 1, text
+    assert f"{target}:1: cannot read: permission denied" in text, text
+    assert f"{store / 'customers' / 'stray.yaml'}:1:" in text, text  # the other problems are named
+    assert "Traceback" not in text
+
+
+def _profile(store: Path, cid: str) -> Path:
+    from kehu_core.ids import shard
+
+    return store / "customers" / shard(cid) / cid / "customer.yaml"
+
+
+# --- kind 3: -0 written by hand is the 0 the CLI stores ---------------------------------------
+
+
+def test_an_amount_written_minus_zero_by_hand_is_zero(store_path: Path) -> None:
+    """`amount: -0.0` (and `price: -0.0`) by hand was a sale of -0.00 in `customer show`, its
+    JSON and the exports, where `purchase add --amount -0` stores 0.00."""
+    cid = kehu("customer", "add", "--name", "赵敏", store=store_path).out.strip()
+    added = kehu("purchase", "add", cid, "--item", "茶", "--price", "10", "--date", "2026-11-01", store=store_path)
+    assert added.code == 0, added.err
+    path = _profile(store_path, cid).parent / "interactions" / f"{added.out.split()[-1]}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("price: 10.00", "price: -0.0").replace("amount: 10.00", "amount: -0.0"),
+                    encoding="utf-8")
+    assert kehu("check", store=store_path).code == 0
+    shown = kehu("customer", "show", cid, "--json", store=store_path)
+    assert '"amount": "0.00"' in shown.out and "-0.0" not in shown.out, shown.out
+    exported = kehu("export", "--format", "csv", "-", store=store_path)
+    assert exported.code == 0 and "-0.0" not in exported.out, exported.out
