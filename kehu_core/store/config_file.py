@@ -17,6 +17,12 @@ from ..models import too_deep
 from ..problems import settings_numbers, validation_problems
 from ..yamlio import YamlFileError, line_of, lines_doc, load_fast, load_fast_text, special_file_message
 
+#: the most kehu.yaml may hold. Every command that opens the store reads, checks and validates
+#: it whole: 60 000 segments (1.8 MB, within a record's 2 MiB) added 3 s of CPU to every
+#: `customer set`, `tier` and `reminders`, and 9 s to `segment show`. A shop's settings,
+#: segments and templates take a few KB; at this size the worst of shapes costs 0.3 s.
+MAX_CONFIG_BYTES = 128 * 1024
+
 
 def read_config(path: Path, text: str | None = None) -> StoreConfig:
     """kehu.yaml's settings, each problem at its line of ``path`` (a :class:`RecordError`):
@@ -24,6 +30,7 @@ def read_config(path: Path, text: str | None = None) -> StoreConfig:
     numbers by every door's rule, then the model. ``text``: what is to be written to ``path``,
     read as it will be once written (`kehu keys` checked it with PyYAML, YAML 1.1, and refused
     a Norwegian shop's `region: NO` as "yes or no" where every other door took it)."""
+    _refuse_too_big(path, text)
     try:
         doc = (load_fast(path) if text is None else load_fast_text(path, text)) or {}
     except YamlFileError as exc:
@@ -42,6 +49,23 @@ def read_config(path: Path, text: str | None = None) -> StoreConfig:
         return StoreConfig.model_validate(doc)
     except ValidationError as exc:
         raise RecordError(validation_problems(exc, path, lines_doc(path, text))) from None
+
+
+def _refuse_too_big(path: Path, text: str | None) -> None:
+    """A kehu.yaml (or the text to be written to it) past :data:`MAX_CONFIG_BYTES`, refused
+    before it is read (RecordError)."""
+    if text is not None:
+        size = len(text.encode("utf-8", "surrogatepass"))
+    else:
+        try:
+            size = os.stat(path).st_size
+        except OSError:  # none, or a link to nowhere: said by the reading
+            return
+    if size > MAX_CONFIG_BYTES:
+        raise RecordError([Problem(path, 1, _(
+            "the file is {size} bytes; kehu.yaml holds at most {most} bytes (every command reads all of it, and a "
+            "shop's settings, segments and templates take a few KB): make it smaller").format(
+            size=size, most=MAX_CONFIG_BYTES))])
 
 
 def read_store_config(path: Path) -> StoreConfig:
