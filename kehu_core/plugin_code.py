@@ -71,11 +71,26 @@ def plugin_exits() -> Iterator[None]:
     if os._exit is not _exit:
         os._exit = _exit
     outer = getattr(_running, "depth", 0), getattr(_running, "pid", None)
-    _running.depth, _running.pid = outer[0] + 1, os.getpid()
+    pid = os.getpid()
+    _running.depth, _running.pid = outer[0] + 1, pid
     try:
         yield
     finally:
+        if os.getpid() != pid:
+            _forked_child_ends()
         _running.depth, _running.pid = outer
+
+
+def _forked_child_ends() -> NoReturn:
+    """A process the plugin's code forked (``os.fork()``, ``multiprocessing`` with fork) that
+    comes back to kehu instead of ending: it ends here, at once, with nothing flushed. Going on,
+    it ran the rest of the command a second time beside kehu (an import's rows and output once
+    more for each sale a forking ``interaction_saved`` heard of, ending in "internal error"),
+    holding the store's lock its parent holds."""
+    with contextlib.suppress(OSError):
+        os.write(2, _("kehu: a process a plugin forked came back to kehu (pid {pid}); it ends here, and "
+                      "the command goes on in its parent only\n").format(pid=os.getpid()).encode())
+    _real_exit(0)
 
 
 @contextlib.contextmanager
@@ -114,6 +129,7 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     there never (:func:`kehus_own`: each time costs some 10 µs), nor for an exporter, whose
     target may be ``/dev/stdout``."""
     before = set(threading.enumerate())
+    pid = os.getpid()
     folder = _working_folder()
     environment, mask = _process_state()
     main = threading.current_thread() is threading.main_thread()
@@ -125,6 +141,8 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
         with redirect, plugin_exits(), localcontext():
             yield
     finally:
+        if os.getpid() != pid:
+            _forked_child_ends()
         if aside is not None:
             _stdout_file_back(aside)
         for thread in threading.enumerate():

@@ -57,3 +57,44 @@ def test_a_colleagues_gitignore_leaving_out_some_customers_records_is_refused(
     synced = kehu("sync", store=a)
     assert synced.code == 1 and "2026-11-*: git leaves out" in synced.err, synced.err
     assert git(a, "rev-parse", "HEAD") == before
+
+
+FORKING = '''
+import os
+from kehu_core.hookspecs import hookimpl
+
+
+@hookimpl
+def interaction_saved(store, customer, interaction):
+    os.fork()  # a worker of its own it meant to start, coming back here in both processes
+'''
+
+
+def test_a_process_a_plugins_hook_forks_never_runs_the_rest_of_the_command(tmp_path: Path) -> None:
+    """A plugin whose `interaction_saved` forks (a worker of its own, `os.fork()`, the child
+    returning from the hook as the parent does): the child went on with kehu's command, so an
+    import of three sales ran its rest eight times beside itself (its summary printed eight
+    times, seven "internal error: RuntimeError: UnixFileLock ... inherited across fork"),
+    holding the store's lock with its parent. The child now ends where it comes back to kehu,
+    saying so on stderr; the import is made and said once."""
+    import os
+    import subprocess
+    import sys
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", "forking_kehu", "forking", FORKING)
+    store = tmp_path / "shop"
+    assert kehu("init", str(store)).code == 0
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text("姓名,手机,商品,金额,日期\n王五,13912340001,茶,10,2026-11-03\n"
+                     "赵六,13912340002,茶,20,2026-11-04\n钱七,13912340003,茶,30,2026-11-05\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), "import", str(sheet)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.count("3 created") == 1, done.stdout
+    assert "a process a plugin forked came back to kehu" in done.stderr
+    checked = kehu("check", store=store)
+    assert checked.code == 0 and "3 customers" in checked.err, checked.err
