@@ -3,7 +3,7 @@ record) that a killed command would leave behind for good: each is made with a l
 (:data:`HELD`) its process holds while it runs, and the kernel lets go of a dead process's
 locks, so the next command of its kind removes the folders whose process is gone
 (:func:`sweep`) whatever killed it (SIGKILL, the OOM killer, a closed terminal's SIGHUP,
-SIGTERM). Apart from the import and the edit, which each use it."""
+SIGTERM). Apart from the import, the edit and the export, which each use it."""
 
 from __future__ import annotations
 
@@ -43,11 +43,11 @@ class HeldFolder:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def make(parent: Path, prefix: str) -> HeldFolder:
-    """A new folder ``prefix…`` in ``parent``, its lock file held by this process until
+def make(parent: Path, prefix: str, suffix: str = "") -> HeldFolder:
+    """A new folder ``prefix…suffix`` in ``parent``, its lock file held by this process until
     :meth:`HeldFolder.release` (or the process's end, however it ends). OSError: none can be
     made there (a read-only folder), nothing left of it."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
     try:
         handle = open(path / HELD, "w")  # noqa: SIM115 - held while the command runs
     except OSError:

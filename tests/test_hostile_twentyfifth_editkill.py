@@ -229,3 +229,48 @@ def test_a_kehu_yaml_past_its_limit_is_refused_before_it_is_read(store_path: Pat
     assert kehu("customer", "set", cid, "note=y", store=store_path).code == 0
     shown = kehu("segment", "show", "x00001", store=store_path)
     assert shown.code == 0, shown.err
+
+
+_KILLED_EXPORTER = '''
+import os, signal
+from kehu_core import hookimpl
+
+
+class Half:
+    name = "half"
+
+    def write(self, store, customers, out):
+        out.write_text("id,name\\n" + "".join(f"{c.id},{c.name}\\n" for c in customers[:1]))
+        os.kill(os.getpid(), signal.SIGKILL)  # killed half-way: the OOM killer, a shutdown
+        return 1
+
+
+@hookimpl
+def exporters():
+    return [Half()]
+'''
+
+
+@pytest.mark.parametrize("to", ["a file", "standard output"])
+def test_an_export_killed_half_way_leaves_nothing_once_the_next_export_runs(
+        store_path: Path, tmp_path: Path, to: str) -> None:
+    """`kehu export` killed half-way (`kill -9`, the OOM killer, a shutdown) left the export
+    written so far, customers' names and phones, in a hidden folder beside the output
+    (`.all.csv.k2j3l4.tmp/`: on the desktop, in a shared folder) or in the temp folder (an
+    export to standard output), for good, one more for each export killed. The next export
+    removes those of exports no longer running."""
+    add_customer(store_path, "赵敏")
+    site = installed_plugin(tmp_path / "site", "kehu_half", "half", _KILLED_EXPORTER)
+    temp, outdir = tmp_path / "tmp", tmp_path / "out"
+    temp.mkdir()
+    outdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp),
+           "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    out = "-" if to == "standard output" else str(outdir / "all.csv")
+    argv = [sys.executable, "-m", "kehu_core", "--store", str(store_path), "export"]
+    killed = subprocess.run([*argv, "--format", "half", out], capture_output=True, text=True, env=env, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr)
+    again = subprocess.run([*argv, "--format", "csv", out], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    left = [p.name for p in [*temp.iterdir(), *outdir.iterdir()]]
+    assert left == ([] if to == "standard output" else ["all.csv"]), left

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, BinaryIO
 
+from .. import held_folders
 from ..case_twins import twin_key
 from ..discovery import find_store
 from ..errors import KehuError
@@ -171,22 +171,24 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
         return _write_through(out, write, into=sys.stdout.buffer)
     if out.is_symlink() or _is_special(out):
         return _write_through(out, write)
+    # a hidden folder named as every temporary of kehu's is (`.*.tmp`, which the store's
+    # .gitignore leaves out), holding the file under the export's own name (a writer may
+    # choose its format by the suffix): an export killed half-way in the store's folder
+    # (SIGTERM, the OOM killer, a power cut) left `.all.csv.k2j3l4.csv`, which the next
+    # `kehu sync` committed and pushed to the team. Held while the export runs: one killed
+    # left it, customers' names and phones, for good; the next export to the path removes it.
+    held_folders.sweep(out.parent, f".{out.name}.")
     try:
-        # a hidden folder named as every temporary of kehu's is (`.*.tmp`, which the store's
-        # .gitignore leaves out), holding the file under the export's own name (a writer may
-        # choose its format by the suffix): an export killed half-way in the store's folder
-        # (SIGTERM, the OOM killer, a power cut) left `.all.csv.k2j3l4.csv`, which the next
-        # `kehu sync` committed and pushed to the team
-        folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        held = held_folders.make(out.parent, f".{out.name}.", suffix=".tmp")
     except OSError as exc:  # a folder that cannot be written: name the export, not a temporary
         raise naming(exc, out) from None
-    tmp = folder / out.name
+    tmp = held.path / out.name
     try:
         count = write(tmp)
         os.chmod(tmp, new_file_mode())
         os.replace(tmp, out)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        held.remove()
     return count
 
 
@@ -203,8 +205,11 @@ def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | Non
     """Write the export to a private temporary file, then copy its bytes into ``out`` (a device,
     a pipe or a link, opened as it is: a FIFO waits for its reader, as with any program writing
     to it), or into the stream ``into``."""
-    with tempfile.TemporaryDirectory(prefix="kehu-export-") as folder:
-        tmp = Path(folder) / f"export{out.suffix}"
+    temp = Path(tempfile.gettempdir())
+    held_folders.sweep(temp, _THROUGH_PREFIX)  # exports killed half-way left theirs for good
+    held = held_folders.make(temp, _THROUGH_PREFIX)
+    try:
+        tmp = held.path / f"export{out.suffix}"
         count = write(tmp)
         try:
             sink = open(out, "wb") if into is None else contextlib.nullcontext(into)  # noqa: SIM115 - closed by with
@@ -214,4 +219,9 @@ def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | Non
                 target.flush()
         except OSError as exc:  # /dev/full: "No space left on device", named as the user wrote it
             raise naming(exc, out) from None
+    finally:
+        held.remove()
     return count
+
+
+_THROUGH_PREFIX = "kehu-export-"
