@@ -1,6 +1,6 @@
 """The team simulation at a size of your choosing, with figures:
 ``python bench/team_simulation.py [--clones 20] [--customers 10000] [--rounds 50] [--edits 5]
-[--until HH:MM]``.
+[--until HH:MM] [--engine team_sim_more]``.
 
 The engine is tests/team_sim.py (what tests/test_team_simulation.py runs at a small size). The
 demo store is generated once and pushed to a bare remote; the first clone is made with ``git
@@ -48,7 +48,14 @@ class Clock:
         self.wall, self.cpu = wall, used
 
 
+def size(folder: Path) -> int:
+    """Bytes on disk of a bare repository as pushed (loose objects and packs, no `git gc`)."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
 def main() -> None:
+    import importlib
+
     from tests import team_sim
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -57,7 +64,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--until", help="UTC HH:MM after which no round starts")
+    parser.add_argument("--engine", choices=["team_sim", "team_sim_more", "team_sim_cross"], default="team_sim",
+                        help="tests/team_sim_more.py: merges, new ids, deletions, sheets, hand edits too; "
+                             "tests/team_sim_cross.py: those and two clones on one customer, undo")
     args = parser.parse_args()
+    sim = importlib.import_module(f"tests.{args.engine}")
     for key, value in (("GIT_AUTHOR_NAME", "sim"), ("GIT_AUTHOR_EMAIL", "sim@example.com"),
                        ("GIT_COMMITTER_NAME", "sim"), ("GIT_COMMITTER_EMAIL", "sim@example.com")):
         os.environ.setdefault(key, value)
@@ -70,7 +81,8 @@ def main() -> None:
     work.mkdir(parents=True)
     clock = Clock()
     _, remote = team_sim.make_remote(work, args.customers, args.clones)
-    clock.lap(f"store of {args.customers:,} customers generated, committed, pushed")
+    at_start = size(remote)
+    clock.lap(f"store of {args.customers:,} customers generated, committed, pushed ({at_start / 1e6:.1f} MB)")
     first = team_sim.make_clone(work, remote, 0)
     code, _, err = team_sim.kehu(first, "check")
     assert code == 0, err
@@ -86,7 +98,7 @@ def main() -> None:
         if stop and dt.datetime.now(dt.UTC) >= stop:
             print(f"stopped before round {round_ + 1}: it is past {args.until} UTC", flush=True)
             break
-        results = team_sim.run_round(paths, round_, args.edits, seed=16)
+        results = team_sim.run_round(paths, round_, args.edits, seed=16, module=sim.__name__)
         for result in results:
             synced = result["sync"]
             assert synced["code"] == 0 or (synced["as_before"] and "kept changing" in synced["err"]), synced
@@ -105,8 +117,15 @@ def main() -> None:
         code, out, err = team_sim.kehu(path, "check")
         assert code == 0, (path, out[-2000:], err[-2000:])
     clock.lap(f"every clone at one commit, kehu check clean in all {len(paths)}")
-    counted = team_sim.verify(paths[0], logs, args.customers)
+    counted = sim.verify(paths[0], logs, args.customers)
     clock.lap("every edit counted in the store, once")
+    pushed = size(remote)
+    team_sim.git(remote, "gc", "-q")
+    edits = sum(len(r["log"]) for r in logs)
+    print(f"remote: {at_start / 1e6:.1f} MB at the start, {pushed / 1e6:.1f} MB as pushed, "
+          f"{size(remote) / 1e6:.1f} MB after git gc: "
+          f"{(pushed - at_start) / 1e6 / edits * 1000:.1f} MB per 1 000 edits as pushed, "
+          f"{(size(remote) - at_start) / 1e6 / edits * 1000:.1f} MB after gc", flush=True)
     print(f"RESULT {args.clones} clones x {args.customers:,} customers x {made} rounds x "
           f"{args.edits} edits: {sum(counted.values())} edits ({dict(counted.most_common())}), "
           f"{len(logs)} concurrent syncs, {failed} left as they were (races lost 8 times), "

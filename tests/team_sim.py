@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kehu_core.demo import REPS
 from kehu_core.store import Store
@@ -110,6 +110,7 @@ class Round:
     rng: random.Random
     log: list[dict[str, Any]] = field(default_factory=list)
     n: int = 0
+    weights: ClassVar[dict[str, int]] = WEIGHTS  # edit kind: its chance (a method of that name)
 
     def tag(self, what: str) -> str:
         self.n += 1
@@ -212,7 +213,7 @@ class Round:
 
     def play(self, edits: int) -> None:
         mine = self.mine()
-        kinds, weights = zip(*WEIGHTS.items(), strict=True)
+        kinds, weights = zip(*self.weights.items(), strict=True)
         for _ in range(edits):
             kind = self.rng.choices(kinds, weights)[0] if mine else "customer"
             getattr(self, kind)(mine)
@@ -226,8 +227,9 @@ class Round:
         return {"code": code, "err": err.strip()[-2000:], "as_before": before == after}
 
 
-def play_round(path: Path, clone: int, clones: int, round_: int, edits: int, seed: int) -> dict[str, Any]:
-    game = Round(path, clone, clones, round_, random.Random(f"{seed}:{clone}:{round_}"))
+def play_round(path: Path, clone: int, clones: int, round_: int, edits: int, seed: int,
+               game_of: type[Round] = Round) -> dict[str, Any]:
+    game = game_of(path, clone, clones, round_, random.Random(f"{seed}:{clone}:{round_}"))
     game.play(edits)
     return {"clone": clone, "round": round_, "log": game.log, "sync": game.sync()}
 
@@ -266,53 +268,103 @@ def settle(clones: list[Path], most: int = 4) -> None:
 
 
 def verify(path: Path, logs: list[dict[str, Any]], customers_at_start: int) -> Counter[str]:
-    """Every logged edit is in the store at ``path`` exactly once; returns edits by kind."""
+    """Every logged edit is in the store at ``path`` exactly once; returns edits by kind. The one
+    count of every engine: each customer is followed through merges and new ids (the kinds of
+    :mod:`tests.team_sim_more`), and an edit of a customer deleted later is gone with it."""
     store = Store.open(path, today=TODAY)
     events = sorted((e for r in logs for e in [{**x, "at": (r["round"], r["clone"], n)}
-                                              for n, x in enumerate(r["log"])]),
-                    key=lambda e: e["at"])
+                                              for n, x in enumerate(r["log"])]), key=lambda e: e["at"])
     counted = Counter(e["kind"] for e in events)
+    fate = Fates(events)
+    across = Counter(e["across"] for e in events if e.get("across"))  # tests.team_sim_cross's
     ids = list(store.iter_customer_ids())
-    assert len(ids) == len(set(ids)) == customers_at_start + counted["customer"]
+    assert len(ids) == len(set(ids)), "an id twice"
+    gone = counted["merge"] + counted["delete"]
+    assert len(ids) == customers_at_start + counted["customer"] - gone, (len(ids), customers_at_start, counted)
     names = Counter(row.customer.name for row in store.index.list())
     owner: dict[str, str] = {}
     level: dict[str, str] = {}
     state: dict[tuple[str, str], str] = {}
     payments: Counter[tuple[str, str]] = Counter()
     for e in events:
-        cid = e.get("customer")
-        if e["kind"] == "customer":
-            assert names[e["name"]] == 1, e  # there, once
-            owner[cid] = e["owner"]
-        elif e["kind"] == "purchase":
+        cid, merged = fate(e["customer"]) if e.get("customer") else (None, False)
+        kind = e["kind"]
+        if kind == "handover":
+            for moved in e["customers"]:
+                if (now := fate(moved))[0] is not None and not now[1]:
+                    owner[now[0]] = e["to"]
+        elif cid is None:
+            continue  # deleted later, with all it held
+        elif kind == "customer":
+            if not merged:
+                assert names[e["name"]] == 1, e  # there, once
+                owner[cid] = e["owner"]
+        elif kind == "purchase":
             assert store.get_interaction(cid, e["purchase"]).kind == "purchase", e
-        elif e["kind"] == "payment":
+            if e.get("referral") and (referrer := store.get(cid).referrer):
+                # sold in two clones at once: the referrer's bonus for it is there once
+                given = [int(x["delta"]) for x in store.ledger(referrer, "points")
+                         if x.get("reason") == "referral" and x.get("ref") == cid]
+                assert sum(given) == max([0, *given]), (e, given)  # not given twice
+        elif kind == "payment":
             payments[(cid, e["purchase"])] += 1
-        elif e["kind"] == "complaint":
+        elif kind == "complaint":
             state[(cid, e["complaint"])] = e["state"]
-        elif e["kind"] == "field":
-            level[cid] = e["level"]
-            assert e["tag"] in store.get(cid).tags, e
-        elif e["kind"] == "redeem":
+        elif kind == "field":
+            if not merged and e["level"]:  # merged away: the kept customer's level stays
+                level[cid] = e["level"]
+            if e["tag"]:
+                assert e["tag"] in store.get(cid).tags, e
+        elif kind == "undo":  # taken back at once: nowhere, nor the points of an undone sale
+            if e.get("tag"):
+                assert e["tag"] not in store.get(cid).tags, e
+            else:
+                assert e["purchase"] not in {i.id for i in store.interactions(cid)}, e
+                assert not [x for x in store.ledger(cid, "points") if e["purchase"] in x.values()], e
+        elif kind == "redeem":
             notes = [x.get("note") for x in store.ledger(cid, "points")]
             assert notes.count(e["reason"]) == 1, (e, notes.count(e["reason"]))
-        elif e["kind"] == "handover":
-            for moved in e["customers"]:
-                owner[moved] = e["to"]
     for (cid, pid), count in payments.items():
         assert len(store.get_interaction(cid, pid).payments) == count, (cid, pid)
     for cid, want in level.items():
-        assert store.get(cid).level == want, cid
+        assert store.get(cid).level == want, (cid, store.get(cid).level, want)
     for cid, want in owner.items():
-        assert store.get(cid).owner == want, cid
+        assert store.get(cid).owner == want, (cid, store.get(cid).owner, want)
     complaints = {(c["customer_id"], c["id"]): c["state"]
                   for c in json.loads(kehu(path, "complaint", "list", "--json")[1])}
     for key, want in state.items():
         assert complaints[key] == want, key
-    return counted
+    return counted + across
+
+
+class Fates:
+    """Where each customer went: ``fate(cid)`` is the id it has at the end (None: deleted) and
+    whether it was merged away on the way (its own fields then gave way to the kept one's)."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.became: dict[str, str | None] = {}
+        self.away = {e["customer"] for e in events if e["kind"] == "merge"}
+        for e in events:
+            if e["kind"] in ("merge", "reid", "delete"):
+                self.became[e["customer"]] = e.get("keep") or e.get("new")
+
+    def __call__(self, cid: str) -> tuple[str | None, bool]:
+        merged = False
+        while cid in self.became:
+            merged = merged or cid in self.away
+            nxt = self.became[cid]
+            if nxt is None:
+                return None, merged
+            cid = nxt
+        return cid, merged
+
+
+def main(game_of: type[Round]) -> None:
+    """``python -m MODULE CLONE INDEX CLONES ROUND EDITS SEED``: one clone's round, its log as JSON."""
+    where, clone, clones, round_, edits, seed = sys.argv[1:7]
+    print(json.dumps(play_round(Path(where), int(clone), int(clones), int(round_), int(edits),
+                                int(seed), game_of)))
 
 
 if __name__ == "__main__":
-    where, clone, clones, round_, edits, seed = sys.argv[1:7]
-    print(json.dumps(play_round(Path(where), int(clone), int(clones), int(round_), int(edits),
-                                int(seed))))
+    main(Round)

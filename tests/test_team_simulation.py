@@ -52,3 +52,12 @@ def test_four_clones_sync_five_rounds_and_lose_nothing(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_twenty_clones_of_ten_thousand_customers_sync_fifty_rounds(tmp_path: Path) -> None:
     simulate(tmp_path, clones=20, customers=10_000, rounds=50, edits=5)
+
+
+def test_four_clones_edit_one_customer_at_once_and_undo_and_lose_nothing(tmp_path: Path) -> None:
+    """tests/team_sim_cross.py: beside every other edit, two clones a round act on one customer
+    (a duplicate merged here while tagged and sold to there; one credit sale paid in part in
+    both), and reps take their last change back (`kehu undo`). Each is counted at the end."""
+    from . import team_sim_cross
+
+    simulate(tmp_path, clones=4, customers=200, rounds=5, edits=4, sim=team_sim_cross)
