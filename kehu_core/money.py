@@ -54,6 +54,20 @@ def amount_text(raw: str) -> str:
     return text
 
 
+def typed_amount(raw: str) -> Decimal:
+    """The amount a person typed (:func:`amount_text`), exactly as typed, ``-0`` as 0: the
+    doors wrote ``Decimal(...) + 0`` for -0, which rounds to Decimal's 28 digits, so
+    ``--amount 100.00999999999999999999999999999`` (a sheet's cell, the TUI's payment) was kept
+    as ¥100.01, where a hand edit of the same digits is refused ("to the fen"). Raises what
+    :func:`amount_text` and ``Decimal`` raise for no amount."""
+    return unsigned_zero(Decimal(amount_text(raw)))
+
+
+def unsigned_zero(amount: Decimal) -> Decimal:
+    """``amount``, a zero without its sign (``-0.00`` is shown and written ``0.00``), never rounded."""
+    return amount.copy_abs() if amount.is_zero() else amount
+
+
 def amount_problem(amount: Decimal) -> str | None:
     """Why ``amount`` is no money kehu keeps (None: it is; the caller names the amount): the
     models' rule for ``Money`` (finite, at most 12 digits before the point and 2 after it), said for an amount

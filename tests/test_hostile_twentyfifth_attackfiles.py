@@ -107,3 +107,54 @@ def test_an_amount_written_minus_zero_by_hand_is_zero(store_path: Path) -> None:
     assert '"amount": "0.00"' in shown.out and "-0.0" not in shown.out, shown.out
     exported = kehu("export", "--format", "csv", "-", store=store_path)
     assert exported.code == 0 and "-0.0" not in exported.out, exported.out
+
+
+# --- kind 1: a file where a customer's interactions/ folder belongs -------------------------
+
+
+def test_a_file_in_the_place_of_a_customers_interactions_folder_is_named(store_path: Path) -> None:
+    """A colleague's commit replacing `interactions/` by a file: the customer's sales and visits
+    were gone from every list and report while `kehu check` said ok, and `interaction add` said
+    "…/interactions/2026-11-20-x.yaml:1: cannot read: Not a directory" of the record it meant to write."""
+    cid = kehu("customer", "add", "--name", "赵敏", store=store_path).out.strip()
+    assert kehu("purchase", "add", cid, "--item", "茶", "--price", "10", "--date", "2026-11-01",
+                store=store_path).code == 0
+    folder = _profile(store_path, cid).parent / "interactions"
+    shutil.rmtree(folder)
+    folder.write_text("not a folder\n", encoding="utf-8")
+    check = kehu("check", store=store_path)
+    assert check.code == 1 and f"{folder}:1: unexpected file" in check.out + check.err, check.out + check.err
+    before = _tree(store_path)
+    for args in (["interaction", "add", cid, "--kind", "note", "--text", "到店"],
+                 ["purchase", "add", cid, "--amount", "5", "--date", "2026-11-10"]):
+        added = kehu(*args, store=store_path)
+        assert added.code == 1, added.out + added.err
+        assert added.err.strip() == f"{folder}:1: is a file where a folder of records belongs: no record under it " \
+                                    "is read or written; move it away", added.err
+    assert _tree(store_path) == before
+
+
+# --- kind 3: an amount of 30 decimals is refused at every door, never rounded ----------------
+
+_LONG = "100.00999999999999999999999999999"  # 31 digits: Decimal's `+ 0` made it 100.01
+
+
+def test_an_amount_of_thirty_decimals_is_refused_by_the_cli_and_an_import_as_by_check(
+        store_path: Path, tmp_path: Path) -> None:
+    """`purchase add --amount 100.00999999999999999999999999999`, `purchase pay` and a sheet's
+    cell were kept as ¥100.01 (Decimal's 28 digits), while `kehu check` refuses those digits
+    written by hand: "kehu keeps amounts to the fen"."""
+    cid = kehu("customer", "add", "--name", "赵敏", store=store_path).out.strip()
+    sale = kehu("purchase", "add", cid, "--item", "茶", "--price", "200", "--date", "2026-11-01", store=store_path)
+    assert sale.code == 0, sale.err
+    sheet = tmp_path / "sales.csv"
+    sheet.write_text(f"交易日期,真实姓名,联系电话,购买商品,成交金额\n2026/11/2,吴刚,13800138001,碧螺春,{_LONG}\n",
+                     encoding="utf-8")
+    before = _tree(store_path)
+    for args in (["purchase", "add", cid, "--amount", _LONG, "--date", "2026-11-02"],
+                 ["purchase", "pay", cid, sale.out.split()[-1], "--amount", _LONG],
+                 ["import", str(sheet)]):
+        result = kehu(*args, store=store_path)
+        assert result.code == 1, (args, result.out, result.err)
+        assert "kehu keeps amounts to the fen" in result.err and "Traceback" not in result.err, result.err
+    assert _tree(store_path) == before

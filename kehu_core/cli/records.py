@@ -12,7 +12,7 @@ from ..clock import read_day
 from ..i18n import _
 from ..ids import check_id
 from ..models import INTERACTION_KINDS, text_missing
-from ..money import NotPlainDigits, amount_text, number_text, size_problem
+from ..money import NotPlainDigits, number_text, size_problem, typed_amount
 from .context import Context, pass_ctx
 from .options import COUNT as COUNT  # for plugins' options, with DATE
 from .options import REP as REP
@@ -36,7 +36,7 @@ class MoneyType(click.ParamType):
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
         try:
-            amount = Decimal(amount_text(str(value))) + 0  # + 0: -0 is 0, never ¥-0.00
+            amount = typed_amount(str(value))  # -0 is 0, never ¥-0.00; nothing rounded
         except NotPlainDigits as exc:
             self.fail(str(exc), param, ctx)
         except InvalidOperation:

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..clock import system_seconds
-from ..paths import CONFIG_FILE
+from ..paths import CONFIG_FILE, INTERACTIONS_DIR
 
 SMALL_STORE_FILES = 5_000  # up to here every command compares every file (~20 ms)
 RECHECK_EVERY = 300  # seconds: a bigger store's folders are looked at no more often than this
@@ -145,11 +145,12 @@ def indexed_mode(name: str, mode: int, rel: str = "") -> bool:
 
 def folder_place(rel: str) -> bool:
     """Whether ``rel`` (a path in the store) is where kehu keeps folders only: a shard folder
-    (``customers/3f``) or a customer's (``customers/3f/<id>``). A file there (a colleague's
-    commit replacing a customer's folder, or a shard's, by a file) was ignored as a ``notes.txt``
-    is: the customers in it were gone while `kehu check` said ok."""
+    (``customers/3f``), a customer's (``customers/3f/<id>``) or a customer's ``interactions``.
+    A file there (a colleague's commit replacing a customer's folder, or a shard's, by a file)
+    was ignored as a ``notes.txt`` is: the customers in it were gone while `kehu check` said ok;
+    so were a customer's sales and visits with a file named ``interactions`` in their place."""
     parts = rel.split("/")
-    return parts[0] == "customers" and len(parts) in (2, 3)
+    return parts[0] == "customers" and (len(parts) in (2, 3) or (len(parts) == 4 and parts[3] == INTERACTIONS_DIR))
 
 
 def scan_tree(root_len: int, top: str) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-INDEX_VERSION = 49  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
+INDEX_VERSION = 50  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
 # items taken off item_kinds in one grouped pass (a purchase of 10 000 items took a minute); 20: each
@@ -51,6 +51,7 @@ INDEX_VERSION = 49  # 14: the kinds of items sold per day; customers by referrer
 #     covering index) or holding also_known (partial)
 # 48: the few profile fields kehu check and the reports read of every customer (customers_summary)
 # 49: an amount or a price written -0 is 0 (models.fields.Amount)
+# 50: a file where a customer's interactions/ folder belongs is a row (freshness.folder_place)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(

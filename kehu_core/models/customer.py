@@ -20,7 +20,7 @@ from pydantic import (
 from ..i18n import _
 from ..ids import check_id
 from ..keytext import composed
-from ..money import amount_text
+from ..money import amount_text, unsigned_zero
 from .fields import (
     COMPOSED,
     Day,
@@ -214,7 +214,7 @@ class Customer(BaseModel):
     @field_validator("credit_limit")
     @classmethod
     def _no_minus_zero(cls, value: Any) -> Any:
-        return value if value is None else value + 0  # -0 is 0, never written `-0`
+        return value if value is None else unsigned_zero(value)  # -0 is 0, never written `-0`
 
     @field_validator("birthday", mode="before")
     @classmethod

@@ -28,7 +28,7 @@ from ..calendar import birthday_text, parse_solar, typed_lunar
 from ..clock import day_range_problem, typed_day
 from ..i18n import _
 from ..keytext import composed
-from ..money import NotPlainDigits, number_text
+from ..money import NotPlainDigits, number_text, unsigned_zero
 from .contacts import normalise_email, normalise_phone
 
 
@@ -116,7 +116,7 @@ def _not_negative(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         raise PydanticKnownError("greater_than_equal", {"ge": 0})
     # -0 (`amount: -0.0` by hand) is 0: it was kept, and shown as a sale of -0.00 by `customer
     # show`, the reports and the exports, where the CLI's `--amount -0` is stored as 0.00
-    return abs(number) if isinstance(number, Decimal) and number.is_zero() else number
+    return unsigned_zero(number) if isinstance(number, Decimal) else number
 
 
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2), BeforeValidator(_plain_digits)]

@@ -18,6 +18,7 @@ from ..i18n import _
 from ..ids import check_id, new_id, shard
 from ..models import Customer
 from ..paths import CUSTOMERS_DIR, INTERACTIONS_DIR, PLANS_DIR, state_dir  # (the index spells the layout by them too)
+from ..smallfiles import special_kind
 from ..yamlio import (
     LEDGER_SUFFIX,
     max_bytes,
@@ -123,6 +124,12 @@ class LayoutMixin:
                 return Problem(current, 1, _("cannot read: {why}").format(why=os_error_text(exc)))
             if stat.S_ISLNK(mode):
                 return Problem(current, 1, _yamlio.link_message(current))
+            if current != path and not stat.S_ISDIR(mode):
+                # a file where a folder of records belongs (`interactions`, a customer's folder,
+                # committed by a colleague): "cannot read: Not a directory" named the record
+                # kehu meant to write, under a folder that is none
+                return Problem(current, 1, _("is {what} where a folder of records belongs: no record under it is "
+                                             "read or written; move it away").format(what=special_kind(mode)))
         return None
 
     def refuse_links(self, path: Path) -> None:

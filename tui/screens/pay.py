@@ -6,7 +6,7 @@ an empty amount pays all that is owed, more than is owed is refused with the fig
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,7 +21,7 @@ from kehu_core.clock import read_day
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
 from kehu_core.models import Purchase
-from kehu_core.money import amount_text  # the purchase form's rule for typed money too
+from kehu_core.money import amount_text, typed_amount  # the purchase form's rule for typed money too
 from kehu_core.services import payments
 
 from .. import formatting
@@ -71,7 +71,7 @@ class PayScreen(ModalScreen[str | None]):
         date_text = self.query_one("#pay-date", Input).value.strip()
         try:  # another script's digits or an underscore: no amount either (money.number_text)
             typed = amount_text(typed)
-            amount = Decimal(typed) + 0 if typed else None
+            amount = typed_amount(typed) if typed else None  # -0 is 0; nothing rounded
         except InvalidOperation:
             self._error(_("{text!r} is not an amount; expected a number like 500").format(text=typed))
             return

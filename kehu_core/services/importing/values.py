@@ -15,7 +15,7 @@ from typing import Any
 from ...i18n import _
 from ...models import CENT, check_birthday
 from ...models.typed_lists import typed_list, written_list
-from ...money import MONEY_DIGITS, NotPlainDigits, amount_problem, amount_text, number_text
+from ...money import MONEY_DIGITS, NotPlainDigits, amount_problem, number_text, typed_amount
 
 #: how far a spreadsheet's binary number may be from a whole fen and still be that fen (a float
 #: holds 0.1 + 0.2 as 0.30000000000000004; a typed 10.005 is a tenth of a fen off, and refused)
@@ -176,7 +176,7 @@ def parse_amount(value: Any) -> Decimal:
     else:
         raw = text(value)
         try:
-            amount = Decimal(amount_text(raw)) + 0  # + 0: -0 is 0
+            amount = typed_amount(raw)  # -0 is 0; nothing rounded
         except NotPlainDigits as exc:
             raise ValueError(_("amount {problem}").format(problem=exc)) from None
         except InvalidOperation:
