@@ -40,3 +40,65 @@ def test_a_key_written_right_before_the_end_of_a_flow_entry_is_read_alike_by_eve
     if written.startswith("hobby: {") or written == "hobby: [茶:, 水]":  # as the message says: read alike
         assert kehu("check", store=store).code == 0
         assert kehu("customer", "set", cid, "level=A", store=store).code == 0
+
+
+@pytest.mark.parametrize("written", [
+    "tags: [老客户, V\tIP]",  # a tab inside a flow value
+    "hobby: {最爱: 茶, 其\n次: 咖啡}",  # a flow collection going on at the start of a line
+    "hobby: {:最爱: 茶}",
+    "notes: 先送样品\u2028再谈价格",  # LINE SEPARATOR pasted from a chat
+    "level\u2029: A",
+    "notes: 先送\x85样品",
+])
+def test_a_text_the_scan_read_and_the_editor_refused_or_read_otherwise_is_refused_by_every_door(
+        tmp_path: Path, written: str) -> None:
+    """Hand-edited profiles found by a text fuzzer comparing the scan (yaml-rs: `kehu check`,
+    `show`, the lists) with the round-trip editor (`customer set`, `kehu edit`): a tab inside
+    `[ ]`, a `{ }` going on at the start of the next line, and NEL, LINE or PARAGRAPH
+    SEPARATOR pasted raw (line breaks to YAML 1.1, text to 1.2: the scan kept a key `level\\u2029`
+    that the editor read as `level`). `check` said ok and `customer set` refused the file or
+    kept other values. Every door now refuses it at the same line and says what is wrong."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    before = profile.read_text(encoding="utf-8") + written + "\n"
+    profile.write_text(before, encoding="utf-8", newline="")
+    said = [kehu("check", store=store), kehu("customer", "show", cid, store=store),
+            kehu("customer", "set", cid, "level=A", store=store)]
+    lines = set()
+    for result in said:
+        assert result.code == 1, (written, result)
+        found = re.search(r"customer\.yaml:(\d+): (.*)", result.out + result.err)
+        assert found is not None and "Traceback" not in result.out + result.err, result
+        lines.add(found.group(1))
+        if "\t" in written:
+            assert "tab" in found.group(2), result
+        if any(c in written for c in "\x85\u2028\u2029"):
+            assert "line separator" in found.group(2), result
+    assert len(lines) == 1, (written, said)
+    assert profile.read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("<<: {level: 金卡}", "金卡"),  # a merge key (YAML 1.1's, which the editor merges)
+    ("notes: |\n  先送样品\n  ", "先送样品\n"),  # the file ending in a line of spaces
+])
+def test_a_text_yaml_rs_read_otherwise_is_read_by_the_scan_as_the_editor_reads_it(
+        tmp_path: Path, written: str, shown: str) -> None:
+    """A merge key `<<: {level: 金卡}`: the editor (and PyYAML) merge it, so `customer set` kept
+    level 金卡, while the scan (yaml-rs) kept a field named '<<', and `show`, the lists and the
+    reports had no level. A block's text followed by a last line of spaces with no line end:
+    yaml-rs read one more line end. The scan now reads both as the editor does."""
+    import json
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + written, encoding="utf-8", newline="")
+    assert kehu("check", store=store).code == 0
+    shown_json = json.loads(ok("customer", "show", cid, "--json", store=store))
+    key = "level" if "level" in written else "notes"
+    assert shown_json[key] == shown, shown_json
+    assert "<<" not in shown_json

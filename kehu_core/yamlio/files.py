@@ -239,6 +239,8 @@ def _parsed_text(text: str, path: Path | str) -> str:
     ``name: no`` as false, while the scan read it as text, so ``check`` said ok and ``customer
     set`` refused the file ("name: Input should be a valid string")."""
     text = text[1:] if text.startswith(_BOM) else text
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:
+        _refuse_line_separators(text, path)
     if text.startswith("%") or "\n%" in text:
         for number, line in enumerate(text.split("\n"), 1):
             if line.startswith("---") or line.startswith("..."):
@@ -249,6 +251,23 @@ def _parsed_text(text: str, path: Path | str) -> str:
                     "a %YAML {version} directive: kehu reads records as YAML 1.2 (where `no` and `on` are "
                     "text, not false and true); remove the line").format(version=match.group(1))))
     return text
+
+
+#: NEL, LINE and PARAGRAPH SEPARATOR, pasted from web pages and chat apps: line breaks to YAML 1.1
+#: (PyYAML, and ruamel in places), text to 1.2 (yaml-rs, the scan). Written by hand, each reader
+#: read another record: `tags` split in two, a key `level` or `level\u2028`, refused by some
+#: and not others. kehu writes them escaped ("\L"), which every reader reads alike.
+_LINE_SEPARATOR = re.compile("[\x85\u2028\u2029]")
+
+
+def _refuse_line_separators(text: str, path: Path | str) -> None:
+    found = _LINE_SEPARATOR.search(text)
+    if found is not None:
+        raise _FileProblem(Problem(Path(path), text.count("\n", 0, found.start()) + 1, _(
+            "character U+{code:04X} (a line separator, as pasted from a web page or a chat) is a line "
+            "break to some YAML readers and text to others: remove it, or write it inside double "
+            "quotes as {escape}").format(code=ord(found.group()),
+                                          escape={"\x85": "\\N", "\u2028": "\\L"}.get(found.group(), "\\P"))))
 
 
 _VERSION_DIRECTIVE = re.compile(r"%YAML[ \t]+(\S+)")

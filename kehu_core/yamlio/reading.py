@@ -172,11 +172,12 @@ def load_scan(path: Path) -> Any:
         return load_fast(path)
     try:
         text = _parsed_text(read_text(path), path)
-        if editor_may_refuse(text):
-            refuse_what_the_editor_refuses(path, text)
-        if rs_differs(text):
-            return load_fast(path, loader=ScanLoader)  # as yaml-rs reads: plain dates stay text
-        return yaml_rs.loads(text, parse_datetime=False)
+        refused = refuse_what_the_editor_refuses(path, text) if editor_may_refuse(text) else None
+        # (PyYAML as yaml-rs reads: plain dates stay text)
+        data = load_fast(path, loader=ScanLoader) if rs_differs(text) else yaml_rs.loads(text, parse_datetime=False)
+        if refused is not None:  # read here, refused by the editor: every door refuses it
+            raise refused
+        return data
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
     except yaml_rs.YAMLDecodeError as exc:

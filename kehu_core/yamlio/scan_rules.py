@@ -48,6 +48,11 @@ _RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{FLOAT_DIGITS - 1}}}")  # 1.3 µs a 
 # yaml-rs reads the text '|x', '>x', '?x' where PyYAML and the editor refuse the first two (an
 # indicator, not text) and read `?x` as a mapping: `kehu check` said ok and `customer set` refused
 _RS_FLOW_INDICATOR = re.compile(r"[\[{,][ \t]*[|>?]|[\[{,][^\n\]}]*?:[ \t]+[|>?]")
+# a merge key (`<<: {level: A}`, YAML 1.1's, which the editor and PyYAML merge): yaml-rs kept a
+# field named '<<', so `check` and the lists missed the level that `customer set` then kept
+_MERGE_KEY = re.compile(r"(?:^|[\s{,])<<[ \t]*:", re.M)
+# (and the file ending in a line of spaces, no line end, after a block scalar's text: yaml-rs
+# read one more line end into the text than PyYAML and the editor)
 # a block scalar left empty at the end of the file (`notes: |`, then nothing or blank lines):
 # yaml-rs reads "\n" where YAML 1.2 (PyYAML, the editor) reads "" (its header, the last line)
 _RS_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[\s:-])[|>][0-9+-]*[ \t]*(?:#.*)?$")
@@ -56,7 +61,8 @@ _RS_EMPTY_BLOCK_AT_END = re.compile(r"(?:^|[\s:-])[|>][0-9+-]*[ \t]*(?:#.*)?$")
 def rs_differs(text: str) -> bool:
     """Whether yaml-rs could read ``text`` differently from PyYAML (tags, several documents,
     control characters, numbers beyond YAML 1.2's core schema, numbers longer than a float, an
-    empty block scalar at the end, an indicator starting a value in a flow collection).
+    empty block scalar at the end, or its text followed by a last line of spaces, a merge key,
+    an indicator starting a value in a flow collection).
     Plain substring tests first: one regex over every file cost 6 µs."""
     return (("!" in text and _RS_TAG.search(text) is not None)
             or (("---" in text or "..." in text) and _RS_DOCUMENTS.search(text) is not None)
@@ -64,6 +70,8 @@ def rs_differs(text: str) -> bool:
             or _RS_LONG_NUMBER.search(text) is not None
             or may_alias(text)  # anchors: PyYAML's loader, whose alias limit is kehu's own
             or _ends_in_block_header(text)
+            or (text[-1:] in (" ", "\t") and ("|" in text or ">" in text) and not text.rpartition("\n")[2].strip())
+            or ("<<" in text and _MERGE_KEY.search(text) is not None)
             or (("[" in text or "{" in text) and ("|" in text or ">" in text or "?" in text)
                 and _RS_FLOW_INDICATOR.search(text) is not None)
             or (any(h in text for h in _RS_NUMBER_HINTS) and _RS_NUMBER.search(text) is not None))
@@ -81,27 +89,31 @@ def _ends_in_block_header(text: str) -> bool:
 _SPACES_BEFORE_BLOCK_TEXT = re.compile(r"[|>][-+]?[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*\r?\n)*? +\r?\n")
 
 
-def refuse_what_the_editor_refuses(path: Path, text: str) -> None:
-    """A file the scan's loaders read and the round-trip editor (ruamel) refuses: ``kehu check``
-    said ok while ``customer set`` failed. Two such kinds are known, both rare, so only files that
-    may be one are tried with the editor's parser here, and every door refuses them alike:
+def refuse_what_the_editor_refuses(path: Path, text: str) -> YamlFileError | None:
+    """A file the scan's loaders read and the round-trip editor (ruamel) refuses or reads
+    otherwise: ``kehu check`` said ok while ``customer set`` failed or kept another value. Such
+    files are rare, so only those that may be one (:func:`editor_may_refuse`) are tried with the
+    editor's parser here, and every door refuses them alike. Known kinds are refused here:
 
     - a tab after ``key:`` or in a plain value (yaml-rs and libyaml read some such files);
     - a blank line holding spaces before a block scalar's first line of text indented further
       (``notes: |``, a line of two spaces, ``    text``: an editor that keeps a blank line's
       indentation writes one);
     - a key written right before the end of its flow entry (`[x:]`, `{x:}`): a key to YAML, the
-      text 'x:' to the editor (:func:`_colon_read_otherwise`)."""
+      text 'x:' to the editor (:func:`_colon_read_otherwise`).
+
+    Any other refusal of the editor's (a tab inside `[ ]`, a flow collection over several lines
+    that the editor cannot read) is returned, in the editor's words, for the caller to raise once
+    the scan's own loaders have read the text: where they refuse it too, theirs are the words."""
     from ruamel.yaml.error import MarkedYAMLError
 
-    if (":]" in text or ":," in text or ":}" in text) and _COLON_BEFORE_FLOW_END.search(text) is not None:
-        with contextlib.suppress(yaml.YAMLError):  # a text PyYAML cannot scan: its loaders say why
-            _colon_read_otherwise(path, text)
     try:
         _rt().load(text)
     except (MarkedYAMLError, yaml.YAMLError) as exc:
         problem = problem_from_yaml_error(path, exc)
-        if "\\t" in problem.message or "\t" in problem.message:
+        lines = text.split("\n")
+        said = lines[problem.line - 1] if 0 < problem.line <= len(lines) else ""
+        if "\\t" in problem.message or "\t" in problem.message or "\t" in said:
             raise YamlFileError(Problem(path, problem.line, "a tab character where YAML needs "
                                         "spaces (after 'key:' or in a plain value): replace tabs "
                                         "with spaces, or quote the value")) from None
@@ -110,14 +122,25 @@ def refuse_what_the_editor_refuses(path: Path, text: str) -> None:
                 "a blank line holding spaces comes before this text of a block (after `|` or `>`) "
                 "indented further, which kehu's editor cannot read: remove the spaces of the blank "
                 "line above"))) from None
-    except Exception:  # anything else is the other loaders' to report as they do
-        return
+        return YamlFileError(problem)
+    except Exception:  # (a recursion too deep for it) the other loaders' to report as they do
+        return None
+    if (":]" in text or ":," in text or ":}" in text) and _COLON_BEFORE_FLOW_END.search(text) is not None:
+        with contextlib.suppress(yaml.YAMLError):  # a text PyYAML cannot scan: its loaders say why
+            _colon_read_otherwise(path, text)
+    return None
 
 
 def editor_may_refuse(text: str) -> bool:
-    """Whether ``text`` may be one of the files :func:`refuse_what_the_editor_refuses` knows."""
+    """Whether ``text`` may be one of the files :func:`refuse_what_the_editor_refuses` knows: a
+    tab, spaces before a block's text, or a flow collection (`[ ]`, `{ }`: kehu writes none in a
+    record, and yaml-rs reads some that the editor refuses)."""
     return ("\t" in text or (("|" in text or ">" in text) and _SPACES_BEFORE_BLOCK_TEXT.search(text) is not None)
-            or ((":]" in text or ":," in text or ":}" in text) and _COLON_BEFORE_FLOW_END.search(text) is not None))
+            or (("[" in text or "{" in text) and _FLOW_START.search(text) is not None))
+
+
+#: a flow collection's start: `[` or `{` beginning a value, an entry or a line
+_FLOW_START = re.compile(r"(?:^|:[ \t]|-[ \t])[ \t]*[\[{]", re.M)
 
 
 # `x:` right before `,`, `]` or `}` in a flow collection (`tags: [老客户, x:]`, `{x:}`): YAML (the
@@ -129,13 +152,7 @@ _COLON_BEFORE_FLOW_END = re.compile(r":[,\]}]")
 
 def _colon_read_otherwise(path: Path, text: str) -> None:
     """Refuse, at its line, a key written right before the end of its flow entry (`[x:]`), which
-    YAML and kehu's editor read otherwise; the editor's own refusal of such a text, in its words."""
-    from ruamel.yaml.error import MarkedYAMLError
-
-    try:
-        _rt().load(text)
-    except (MarkedYAMLError, yaml.YAMLError) as exc:
-        raise YamlFileError(problem_from_yaml_error(path, exc)) from None
+    YAML and kehu's editor (which read the text) read otherwise."""
     ends = (yaml.FlowEntryToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
     key: Any = None
     colon: Any = None
