@@ -98,3 +98,25 @@ def test_a_process_a_plugins_hook_forks_never_runs_the_rest_of_the_command(tmp_p
     assert "a process a plugin forked came back to kehu" in done.stderr
     checked = kehu("check", store=store)
     assert checked.code == 0 and "3 customers" in checked.err, checked.err
+
+
+def test_a_carriage_return_inside_a_ledger_line_is_named_where_git_sees_one_line(store_path: Path) -> None:
+    """A colleague's hand edit (or another tool) writes two entries of a points ledger on one
+    line, a carriage return (CR) alone between them: YAML reads a line break there and git does
+    not, so git's union merge took the two for one line (two clones each voiding one of them
+    brought both back), while `kehu check` said ok and `kehu points` counted both. Now `check`
+    and `kehu points` name the line; a ledger of CRLF lines, and a reason holding a CR (written
+    escaped), are no problem."""
+    cid = ok("customer", "add", "--name", "张三", store=store_path).strip()
+    ledger = store_path / "customers" / shard(cid) / cid / "points.ledger.yaml"
+    ledger.write_bytes(b"# points ledger\r\n- {id: zz0, date: 2026-11-01, delta: 50, reason: given}\r\n")
+    assert kehu("check", store=store_path).code == 0  # CRLF lines: one entry a line
+    ok("points", "redeem", cid, "3", "--reason", "a\rb", store=store_path)
+    assert kehu("check", store=store_path).code == 0  # the CR of a reason is written escaped
+    ledger.write_bytes(ledger.read_bytes() + b"- {id: zz1, date: 2026-11-03, delta: 7, reason: x}\r"
+                                              b"- {id: zz2, date: 2026-11-03, delta: 9, reason: y}\r\n")
+    for args in (("check",), ("points", cid)):
+        result = kehu(*args, store=store_path)
+        no_traceback(result)
+        said = result.out + result.err
+        assert result.code == 1 and "points.ledger.yaml:4: a carriage return (CR) inside this line" in said, said

@@ -206,6 +206,13 @@ NOT_AN_ENTRY = N_("not a ledger entry: a ledger holds one `- {{date: ..., reason
 #: entry written over several lines (``- date: ...`` then ``  delta: 5``), which every YAML
 #: reader took while git's union merge, which merges ledgers line by line, cut it in two
 _NOT_ONE_LINE = re.compile(r"^(?!- |[ \t]*#|[ \t]*\r?$)", re.M)
+#: a carriage return alone inside a line of a ledger whose lines end at LF: a line break to
+#: YAML (which then read two entries, or one over two lines) and none to git, whose union merge
+#: took the line for one (two clones each voiding one of its entries brought both back)
+_CR_INSIDE = re.compile(r"\r(?!\n)")
+CR_INSIDE = N_("a carriage return (CR) inside this line: YAML reads a line break there and git does not, so "
+               "git's merge takes what is on both sides of it for one line; write each entry on a line of its "
+               "own")
 
 
 def load_entries(path: Path) -> Any:
@@ -223,6 +230,9 @@ def load_entries(path: Path) -> Any:
         other = _NOT_ONE_LINE.search(text)
         if other is not None:
             raise YamlFileError(Problem(path, text.count("\n", 0, other.start()) + 1, _(NOT_AN_ENTRY).format()))
+        inside = _CR_INSIDE.search(text) if "\n" in text else None  # (a Mac's file of CRs alone: no LF)
+        if inside is not None:
+            raise YamlFileError(Problem(path, text.count("\n", 0, inside.start()) + 1, _(CR_INSIDE)))
     return entries
 
 
