@@ -180,8 +180,9 @@ def tier_names(store: Store) -> list[str] | None:
 
     Every tier filter (``customer list --tier``, a segment's ``tier:``, the TUI list's tier
     box) goes through ``kehu_core.services.scoring.tier_filter``, which checks a name
-    against these (any case) and refuses an unknown one with the list. Returns the names;
-    ``None``: this plugin gives no tiers. The names of all plugins are used together.
+    against these (any case) and refuses an unknown one with the list. Returns the names (at
+    most 100, each at most 64 characters: more is the plugin's wrong result, its names left
+    out); ``None``: this plugin gives no tiers. The names of all plugins are used together.
     """
 
 

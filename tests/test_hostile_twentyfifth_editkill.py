@@ -274,3 +274,31 @@ def test_an_export_killed_half_way_leaves_nothing_once_the_next_export_runs(
     assert again.returncode == 0, again.stderr
     left = [p.name for p in [*temp.iterdir(), *outdir.iterdir()]]
     assert left == ([] if to == "standard output" else ["all.csv"]), left
+
+
+class _Tiers:
+    """A plugin naming its tiers without bound: a tier per customer, or one of megabytes."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    @hookimpl
+    def tier_names(self, store: Any) -> list[str]:
+        return self.names
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"tier": self.names[0]}
+
+
+@pytest.mark.parametrize("names", ["20 000 names", "a name of 5 MB"])
+def test_a_plugin_naming_tiers_without_bound_is_named_and_left_out(tmp_path: Path, names: str) -> None:
+    """A plugin's `tier_names` giving 20 000 names (a million ran `customer list --tier` for
+    hours: each name was looked for among those before it), or one name of 5 MB (printed whole
+    by every `--tier` it did not match): a plugin names at most 100 tiers of at most 64
+    characters, more is its wrong result, named, its names left out; the command answers."""
+    given = [f"T{n}" for n in range(20_000)] if names == "20 000 names" else ["V" * 5_000_000]
+    store = make_store(tmp_path / "store", plugins={"tiers": _Tiers(given)}, customers=[{"name": "甲"}])
+    listed = run_kehu(store, "customer", "list", "--tier", "T5")
+    assert "plugin 'tiers' failed in tier_names: wrong result" in listed.err, listed.err[:300]
+    assert listed.code == 1 and "no tier 'T5'" in listed.err and len(listed.err) < 5_000, listed.err[:300]

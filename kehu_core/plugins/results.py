@@ -35,6 +35,12 @@ MAX_SHOWN = 50
 #: `kehu reminders` of 100 customers take 7 s (15 s on a busy machine), and every list showing
 #: the next reminder as long
 MAX_RULES = 50
+#: the tiers one plugin may name (``tier_names``; the built-in tiering's RFM scheme names 11):
+#: every tier filter reads them all, and a million made `customer list --tier` run for hours
+MAX_TIERS = 100
+#: the characters of a tier's name: a customer's level's (``models.customer.MAX_SHORT``); one of
+#: 5 MB was printed whole by every refused `--tier`
+MAX_TIER_TEXT = 64
 #: the fields one plugin may declare (``customer_fields``; the built-in tiering declares one): every
 #: command builds the store's model of them, and 20 000 took each command 4 to 6 s
 MAX_DECLARED_FIELDS = 100
@@ -309,7 +315,10 @@ RESULT_CHECKS: dict[str, Callable[[Any], Any]] = {
     "customer_value_figures": _figures,
     "interaction_saved": _ignored,
     "register_commands": _ignored,
-    "tier_names": lambda r: _list_of(r, "tier names (one line of text each)", _a_name),
+    "tier_names": lambda r: _list_of(_at_most(r, N_("returned {count} tier names; a plugin names at most {most}"),
+                                              MAX_TIERS) if isinstance(r, list) else r,
+                                     "tier names (one line of text each, at most 64 characters)",
+                                     lambda name: _a_name(name) and len(name) <= MAX_TIER_TEXT),
     "reminder_rules": _rules,
     "tui_columns": _columns,
     "tui_panels": _panels,
