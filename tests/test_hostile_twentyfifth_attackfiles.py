@@ -158,3 +158,33 @@ def test_an_amount_of_thirty_decimals_is_refused_by_the_cli_and_an_import_as_by_
         assert result.code == 1, (args, result.out, result.err)
         assert "kehu keeps amounts to the fen" in result.err and "Traceback" not in result.err, result.err
     assert _tree(store_path) == before
+
+
+# --- kind 1: a socket where a record belongs ---------------------------------------------------
+
+
+@pytest.mark.parametrize("what", ["kehu.yaml", "customer.yaml", "interaction"])
+def test_a_socket_where_a_record_belongs_is_said_as_one(store_path: Path, what: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A UNIX socket in the place of a record (a daemon's, a colleague's tool): every door said
+    the OS's "No such device or address" ("kehu: …: No such device or address" from `customer
+    show`, "cannot read: No such device or address" from `check`), not what stands there."""
+    import socket
+
+    cid = kehu("customer", "add", "--name", "赵敏", store=store_path).out.strip()
+    folder = _profile(store_path, cid).parent
+    target = {"kehu.yaml": store_path / "kehu.yaml", "customer.yaml": folder / "customer.yaml",
+              "interaction": folder / "interactions" / "2026-11-09-hhhhhhhh.yaml"}[what]
+    target.parent.mkdir(exist_ok=True)
+    target.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        monkeypatch.chdir(target.parent)  # a socket's path is at most 107 bytes; pytest's are longer
+        server.bind(target.name)
+        for args in (["check"], ["customer", "show", cid]):
+            result = kehu(*args, store=store_path)
+            text = result.out + result.err
+            assert result.code == 1, (args, text)
+            assert f"{target}:1: is a socket, not a record file" in text, (args, text)
+    finally:
+        server.close()

@@ -4,6 +4,7 @@ its bytes and text, the text a YAML parser gets (no byte order mark, YAML 1.2 on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -189,6 +190,10 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     except OSError:
         if os.path.islink(path):
             raise _FileProblem(Problem(Path(path), 1, link_message(path))) from None
+        with contextlib.suppress(OSError):  # a socket opens as none (ENXIO): said as what it is
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+                raise _FileProblem(Problem(Path(path), 1, special_file_message(mode))) from None
         raise
     try:
         info = os.fstat(fd)
