@@ -138,7 +138,8 @@ class SheetImporter:
             if (uncalculated := uncalculated_formula(path)) is not None:
                 yield FileProblem(f"{path}:1", uncalculated)
                 return
-        tables = xlsx_tables(path, cells_as_shown(path)) if is_xlsx else [(str(path), None, csv_rows(path))]
+        tables = (xlsx_tables(path, cells_as_shown(path)) if is_xlsx
+                  else [(str(path), None, csv_rows(path, lambda cell: _key(text(cell)) in mapping))])
         for label, sheet, rows in tables:
             yield from _read_table(label, readable(rows) if is_xlsx else rows, mapping, sheet)
 

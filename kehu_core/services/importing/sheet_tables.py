@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import itertools
 import math
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,9 @@ def _broken(message: str) -> Iterator[tuple[int, list[Any]]]:
     yield  # pragma: no cover - makes this a generator
 
 
-def csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+def csv_rows(path: Path, known: Callable[[str], bool] | None = None) -> Iterator[tuple[int, list[Any]]]:
+    """A CSV's rows; ``known``: whether a header cell names a column the reader knows, by which
+    the separator is told (:func:`separator`)."""
     with path.open("rb") as handle:
         binary = is_binary(handle.read(8192))
     if binary:
@@ -196,7 +199,7 @@ def csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         raise ValueError(_("binary file (contains NUL bytes); expected a CSV text file or an .xlsx"))
     with CsvText(path) as lines:  # one pass: measured and decoded as it is parsed
         try:
-            yield from _csv_lines(iter(lines))
+            yield from _csv_lines(iter(lines), known)
         except ValueError as exc:  # reading stops here: a line too long further on is named first
             refused = lines.refusal(exc)
             if refused is exc:
@@ -204,16 +207,66 @@ def csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             raise refused from None
 
 
-def _csv_lines(lines: Iterator[str]) -> Iterator[tuple[int, list[Any]]]:
+#: the separators a CSV is read with: Excel writes ``;`` where the list separator of the
+#: system's language is one (German, French ...), and "Unicode text" and others tabs
+SEPARATORS = ",;\t"
+
+
+def separator(sample: str, known: Callable[[str], bool] | None = None) -> Any:
+    """The csv dialect of a CSV whose first 4 KB are ``sample``. Told from its header first: the
+    separator by which a row of the first ten holds the most headings ``known`` knows (two at
+    least). Else csv's Sniffer; else the separator that cuts the first line into the most cells.
+    The Sniffer alone, counting separators line by line, took a file whose cells hold line
+    breaks (an address on two lines) or whose heading holds a comma (``金额(元,含税)``) for a
+    comma's, its header read as one column: every row "has no name, customer id, phone or email"."""
+    try:
+        sniffed: Any = csv.Sniffer().sniff(sample, delimiters=SEPARATORS)
+    except csv.Error:
+        sniffed = None
+    if known is not None:
+        found = {sep: _known_headings(sample, sep, known) for sep in SEPARATORS}
+        best = max(found.values())
+        if best >= 2:
+            if sniffed is not None and found.get(sniffed.delimiter) == best:
+                return sniffed
+            return _with_separator(next(sep for sep in SEPARATORS if found[sep] == best))
+    if sniffed is not None:
+        return sniffed
+    first = next((line for line in io.StringIO(sample, newline=None) if line.strip()), "")
+    cells = {sep: len(_parsed(first, sep)[0]) if first else 0 for sep in SEPARATORS}
+    most = max(cells.values())
+    return _with_separator(next(sep for sep in SEPARATORS if cells[sep] == most)) if most > 1 else csv.excel
+
+
+def _known_headings(sample: str, sep: str, known: Callable[[str], bool]) -> int:
+    """The most headings ``known`` knows in a row of the first ten of ``sample`` read with ``sep``."""
+    return max((sum(1 for cell in row if known(cell)) for row in _parsed(sample, sep)[:10]), default=0)
+
+
+def _parsed(sample: str, sep: str) -> list[list[str]]:
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(sample, newline=""), _with_separator(sep))
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) >= 10:
+                break
+    except csv.Error:  # the sample cut inside a quoted cell, or a cell over the csv module's limit
+        pass
+    return rows
+
+
+def _with_separator(sep: str) -> type[csv.Dialect]:
+    return csv.excel_tab if sep == "\t" else type("separated", (csv.excel,), {"delimiter": sep})
+
+
+def _csv_lines(lines: Iterator[str], known: Callable[[str], bool] | None = None) -> Iterator[tuple[int, list[Any]]]:
     ahead: list[str] = []  # the first 4 KB, for the sniffer, then read again from here
     for line in lines:
         ahead.append(line)
         if sum(map(len, ahead)) >= 4096:
             break
-    try:
-        dialect: Any = csv.Sniffer().sniff("".join(ahead)[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = separator("".join(ahead)[:4096], known)
     reader = csv.reader(itertools.chain(ahead, lines), dialect)
     start = 1
     rows = iter(reader)
