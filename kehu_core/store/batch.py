@@ -216,12 +216,13 @@ class BatchMixin:
         batch, its index rows made beforehand (by an import's workers) from that record."""
         if self._batch is not None:
             self._batch.paths.pop(path, None)
-            self._batch.paths[path] = record
             self._batch.rows.pop(path, None)
-            if rows is not None and record is not None:
-                self._batch.rows[path] = rows
             if isinstance(record, Customer):
                 self._batch.folded_ids.setdefault(record.id.casefold(), record.id)
+            if rows is not None and record is not None:
+                self._batch.rows[path] = rows
+                record = _INDEXED  # its rows are all the index is given (an import's 7 KB a customer)
+            self._batch.paths[path] = record
             if isinstance(record, Customer) and self._batch_customers is not None:
                 self._batch_customers[record.id] = record
             return
@@ -326,6 +327,9 @@ class _PendingLedger:
         """The whole file as it will be written: joined once, when the batch ends (added to
         one string line by line, 50 000 lines copied the growing text 50 000 times)."""
         return self.head + "".join(self.lines)
+
+
+_INDEXED: Any = object()  # in a batch's ``paths``: a record indexed from the rows the batch holds
 
 
 @dataclass

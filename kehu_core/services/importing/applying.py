@@ -18,8 +18,12 @@ from .base import EXTRA_KEY, unlink_referrer
 from .plan import ImportSummary, Planned
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ...index.rows import Parsed
     from ...models import Customer
     from ...store import Store
+    from .prepare import Prepared
 
 #: at most this many new customers a worker rendered are written at a time (the progress bar moves)
 RENDERED_RUN = 1000
@@ -122,7 +126,7 @@ def _refuse_bad_referrers(store: Store, work: list[Planned], summary: ImportSumm
 def _rendered(entry: Planned) -> bool:
     """A new customer exactly as a worker guessed it (see .prepare), nothing else to write."""
     guess = entry.prepared
-    return (entry.new and guess is not None and guess.rows is not None and not entry.purchases
+    return (entry.new and guess is not None and guess.made and not entry.purchases
             and guess.cid == entry.cid and guess.record == entry.current)
 
 
@@ -130,10 +134,14 @@ def _write_rendered(store: Store, run: list[Planned], summary: ImportSummary) ->
     """New customers whose files the workers made: written as :func:`_write` would write
     them (Store.add_rendered_customers checks each one the same way), several at a time."""
     model = store.customer_model
-    done = store.add_rendered_customers(
-        (e.prepared.customer(model), e.prepared.text, e.prepared.rows, e.prepared.staged)
-        for e in run if e.prepared)
+
+    def written(guess: Prepared) -> tuple[Customer, str, Parsed | None, Path | None]:
+        text, state, rows = guess.parts()  # unpacked a run at a time (Prepared.packed)
+        return guess.customer(model, state), text, rows, guess.staged
+
+    done = store.add_rendered_customers(written(e.prepared) for e in run if e.prepared)
     for entry, result in zip(run, done, strict=True):
+        entry.prepared = None  # written: its guess is held no longer (the plan is, to the import's end)
         if isinstance(result, KehuError):
             _refused(summary, entry, result)
 

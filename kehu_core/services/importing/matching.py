@@ -139,6 +139,8 @@ class Merger:
         entry = self._entry(cid, fields, contact.source, prepared.cid if prepared else None)
         if entry.new and len(entry.sources) == 1 and prepared is not None and prepared.cid == entry.cid:
             entry.prepared = prepared
+        if prepared is not None:  # read: held with the plan until it is written, only the guess is asked
+            prepared.fields, prepared.extra = {}, {}
         as_of = max((p["date"] for p in purchases), default=None)
         self._merge_fields(entry, fields, contact.source, as_of)
         if extra:

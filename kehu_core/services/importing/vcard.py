@@ -8,9 +8,11 @@ big file) and each card read into a contact.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,21 +70,25 @@ class VCardImporter:
         except EncodingProblem as exc:
             yield RowProblem(f"{path}:{exc.line}", str(exc))
             return
-        # Each card is a job for vobject, done here or in worker processes (parse_cards);
-        # a card refused by screening is its problem, in its place.
-        work: list[RowProblem | tuple[str, str]] = []
-        for line, chunk in split_cards(text):
-            too_big = [n for n in range(line, line + chunk.count("\n")) if n in screened.too_big]
-            if too_big:
-                work.append(RowProblem(f"{path}:{too_big[0]}", screened.too_big[too_big[0]]))
-            else:
-                work.append((f"{path}:{line}", chunk))
-        if not work:
+        screened.data = b""  # read: its text is all that is needed of it
+        # Each card is a job for vobject, done here or in worker processes (parse_cards), as
+        # the cards are cut from the text: a list of every card's text, and every piece of
+        # them handed to the workers at once, held the file's text twice more (100 000 cards)
+        # A card refused by screening is its problem, in its place.
+        work = _work(path, text, screened.too_big)
+        first = next(work, None)
+        if first is None:
             yield RowProblem(f"{path}:1", no_card())
             return
-        parsed = iter(parse_cards([w for w in work if isinstance(w, tuple)], store))
-        for item in work:
-            yield item if isinstance(item, RowProblem) else next(parsed)
+        yield from parse_cards(itertools.chain([first], work), store)
+
+
+def _work(path: Path, text: str, too_big: dict[int, str]) -> Iterator[RowProblem | tuple[str, str]]:
+    """Each card of ``text`` as a job for vobject (its source and text), or the problem that
+    screening found in it, in the file's order."""
+    for line, chunk in split_cards(text):
+        over = [n for n in range(line, line + chunk.count("\n")) if n in too_big] if too_big else []
+        yield RowProblem(f"{path}:{over[0]}", too_big[over[0]]) if over else (f"{path}:{line}", chunk)
 
 
 def parse_card(source: str, chunk: str) -> ImportedContact | RowProblem:
@@ -129,31 +135,48 @@ PARALLEL_FROM = 2000
 PIECE = 500
 
 
-def parse_cards(cards: list[tuple[str, str]], store: Store | None = None) -> Iterator[ImportedContact | RowProblem]:
-    """:func:`parse_card` of each ``(source, text)``, in order; prepared for ``store`` (see
-    :mod:`.prepare`) when they are parsed by forked workers."""
+def parse_cards(cards: Iterable[tuple[str, str] | RowProblem], store: Store | None = None
+                ) -> Iterator[ImportedContact | RowProblem]:
+    """:func:`parse_card` of each ``(source, text)``, in order, a problem given among them passed
+    on in its place; prepared for ``store`` (see :mod:`.prepare`) when they are parsed by forked
+    workers. Read from ``cards`` as they are parsed: at most a few pieces ahead of the one given
+    back, so a big file's cards are never all held at once, as text or as contacts."""
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
-    if len(cards) < PARALLEL_FROM or workers < 2:
-        for source, chunk in cards:
-            yield parse_card(source, chunk)
+    cards = iter(cards)
+    ahead = list(itertools.islice(cards, PARALLEL_FROM))
+    if len(ahead) < PARALLEL_FROM or workers < 2:
+        for item in itertools.chain(ahead, cards):
+            yield item if isinstance(item, RowProblem) else parse_card(*item)
         return
     import multiprocessing
     import threading
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from ...i18n import language
 
     # fork is cheap and inherits every import; a process with other threads (the TUI's
     # workers) could fork while one of them holds a lock, so such a process spawns instead
     method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pieces = [cards[i:i + PIECE] for i in range(0, len(cards), PIECE)]
     # a forked worker has the store as this process has it (its model is made at run time and
     # cannot be sent to a spawned one); it only reads its settings
     initargs = (store if method == "fork" else None,)
+    pieces = _pieces(itertools.chain(ahead, cards))
+    del ahead
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                              initializer=_worker_init, initargs=initargs) as pool:
-        for done in pool.map(_parse_piece, pieces, [language()] * len(pieces)):
-            yield from done
+        pending: collections.deque[Future[list[ImportedContact | RowProblem]]] = collections.deque()
+        for piece in itertools.chain(pieces, [None]):
+            if piece is not None:
+                pending.append(pool.submit(_parse_piece, piece, language()))
+            # two pieces a worker in flight: the workers never wait for this process, and the
+            # contacts they gave back are taken one piece at a time
+            while pending and (piece is None or len(pending) > 2 * workers):
+                yield from pending.popleft().result()
+
+
+def _pieces(cards: Iterator[tuple[str, str] | RowProblem]) -> Iterator[list[tuple[str, str] | RowProblem]]:
+    while piece := list(itertools.islice(cards, PIECE)):
+        yield piece
 
 
 _WORKER_STORE: list[Any] = [None, None]  # a worker's store and its Normaliser, if it prepares
@@ -166,12 +189,12 @@ def _worker_init(store: Store | None) -> None:
         _WORKER_STORE[:] = [store, Normaliser(store.config.region, store.customer_model)]
 
 
-def _parse_piece(cards: list[tuple[str, str]], lang: str) -> list[ImportedContact | RowProblem]:
+def _parse_piece(cards: list[tuple[str, str] | RowProblem], lang: str) -> list[ImportedContact | RowProblem]:
     from ...i18n import set_language
 
     set_language(lang)  # a spawned worker's messages in the user's language too
     store, normaliser = _WORKER_STORE
-    parsed = [parse_card(source, chunk) for source, chunk in cards]
+    parsed = [item if isinstance(item, RowProblem) else parse_card(*item) for item in cards]
     if store is None:
         return parsed
     from .matching import Merger
