@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import kehu
-from .test_team_merge import ok
+from .test_team_merge import ok, two_clones
 
 
 @pytest.mark.parametrize("written", ["hobby: {最爱: 茶, 其次:}", "hobby: [茶:, 水]", "tags: [老客户, 新:]",
@@ -102,3 +102,29 @@ def test_a_text_yaml_rs_read_otherwise_is_read_by_the_scan_as_the_editor_reads_i
     key = "level" if "level" in written else "notes"
     assert shown_json[key] == shown, shown_json
     assert "<<" not in shown_json
+
+
+def test_one_sheet_imported_in_two_clones_is_counted_once_after_the_duplicates_are_merged(tmp_path: Path) -> None:
+    """Two reps import the shop's sheet each in their clone before syncing (found by the
+    twenty-fifth round's attackmerge): the sync says which customers are likely one and to run
+    `kehu customer merge`; done so, each merged customer still held the row's sale twice (under
+    two ids, each `imported_from: s.csv:2`), and the revenue and the points counted it twice.
+    A sale of one row of one sheet, held by both, is now kept once, its points once."""
+    import json
+
+    a, b = two_clones(tmp_path)
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,phone,product,amount,date\n赵敏,13800138000,龙井,100,2026-11-01\n", encoding="utf-8")
+    for clone in (a, b):
+        ok("--today", "2026-11-20", "import", str(sheet), store=clone)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ids = [c["id"] for c in json.loads(ok("customer", "list", "--json", store=b))]
+    assert len(ids) == 2  # one customer twice, as the sync said
+    merged = ok("--today", "2026-11-20", "customer", "merge", ids[0], ids[1], store=b)
+    assert "kept once" in merged, merged
+    shown = json.loads(ok("--today", "2026-11-20", "customer", "show", ids[0], "--json", store=b))
+    assert [p["amount"] for p in shown["purchases"]] == ["100.00"], shown["purchases"]
+    points = json.loads(ok("--today", "2026-11-20", "points", ids[0], "--json", store=b))
+    assert points["balance"] == 100, points
+    assert kehu("check", store=b).code == 0

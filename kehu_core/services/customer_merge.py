@@ -10,8 +10,9 @@ file back; in a git store the result is one commit.
   in KEEP's ``also_known`` list, one entry per merge: ``{id: OTHER, merged: DATE, name: ...}``
   (``notes`` are joined instead; ``do_not_contact`` stays true if either says so);
 * interactions: OTHER's files move into KEEP's folder (the same purchase recorded on both, the
-  same file name and content, is kept once; a different record under a taken name gets a new
-  name, and ledger entries that named it follow);
+  same file name and content, is kept once, as is one row of one sheet imported onto both under
+  two names; a different record under a taken name gets a new name, and ledger entries that
+  named it follow);
 * ledgers (points, tiers, reminders ...): OTHER's entries are appended to KEEP's ledger of the
   same name, so a points balance is the sum of both;
 * every other place naming OTHER (a referrer, a visit plan, a ledger entry's ``ref``, a reminder's
@@ -193,13 +194,14 @@ def merge_customers(store: Store, keep_id: str, other_id: str, settled: Collecti
             raise KehuError(_("a customer merge commits what it changes, and no commit can land here now: "
                               "{why}; nothing was changed").format(why=why))
         keep, other = store.get(keep_id), store.get(other_id)  # NotFound, or invalid: path:line
-        store.interactions(keep_id)
+        keep_records = store.interactions(keep_id)
         other_records = store.interactions(other_id)  # every one valid before anything moves
         secret = merge_confidential.merge_fields(store, keep, other, settled)  # refused before any change
         changes = FileChanges(store)
         report = MergeReport(keep_id, other_id, keep.name, other.name)
         try:
-            touched = _merge(store, keep, other, other_records, changes, report, secret)
+            touched = _merge(store, keep, other, other_records, changes, report, secret,
+                             imported=_imported_rows(keep_records))
             idx = store.opened_index
             if idx is not None:
                 idx.refresh_paths(touched)
@@ -216,7 +218,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str, settled: Collecti
 
 def _merge(store: Store, keep: Customer, other: Customer, other_records: list[Any],
            changes: FileChanges, report: MergeReport,
-           secret: merge_confidential.ConfidentialMerge) -> list[Path]:
+           secret: merge_confidential.ConfidentialMerge, imported: Collection[Any] = ()) -> list[Path]:
     keep_dir, other_dir = store.customer_dir(keep.id), store.customer_dir(other.id)
     other_files, other_folders = files_below(other_dir)
     # 1. OTHER's records: which move, which are the same record twice, which need a new name
@@ -226,6 +228,9 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     for record in other_records:
         source = store.interaction_file(other.id, record.id)
         target = store.interaction_file(keep.id, record.id)
+        if not target.exists() and _imported_row(record) in imported:
+            report.same_records.append(record.id)  # one row of one sheet, imported in two clones
+            continue
         if target.exists():
             kept = store.read_interaction_file(target)
             if kept == record:
@@ -311,6 +316,20 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     with contextlib.suppress(OSError):
         other_dir.rmdir()
     return list(changes.before)
+
+
+def _imported_row(record: Any) -> Any:
+    """What names a record an import made (``imported_from``: the sheet's row) with all it says
+    but its id, or None for a record no import made. The same sheet imported in two clones (each
+    rep before a sync) made each customer twice with the row's sale under another id in each:
+    merging the two customers kept both sales, the revenue and the points counted twice."""
+    if not getattr(record, "imported_from", None):
+        return None
+    return repr(sorted(record.model_dump(mode="json", exclude={"id"}).items()))
+
+
+def _imported_rows(records: list[Any]) -> set[Any]:
+    return {row for row in map(_imported_row, records) if row is not None}
 
 
 def one_record(a: Any, b: Any) -> bool:
