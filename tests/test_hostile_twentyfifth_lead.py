@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from .conftest import kehu
+from .test_hostile_twentythird_lead import refused_by_every_door
 from .test_team_merge import ok, two_clones
 
 
@@ -20,26 +20,15 @@ def test_a_key_written_right_before_the_end_of_a_flow_entry_is_read_alike_by_eve
     edit` it is the text '其次:'. `check` said ok, `show` showed one thing and `set` kept the
     other (and a quoted `['茶':]` was read by the scan and refused by the editor). Every door
     now refuses such a file, at the same line, saying how to write it."""
+    said = refused_by_every_door(tmp_path, written)
     store = tmp_path / "store"
-    assert kehu("init", str(store)).code == 0
-    cid = ok("customer", "add", "--name", "甲", store=store).strip()
-    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
-    before = profile.read_text(encoding="utf-8") + written + "\n"
-    profile.write_text(before, encoding="utf-8")
-    said = [kehu("check", store=store), kehu("customer", "show", cid, store=store),
-            kehu("customer", "set", cid, "level=A", store=store)]
-    lines = set()
-    for result in said:
-        assert result.code == 1, (written, result)
-        found = re.search(r"customer\.yaml:(\d+): ", result.out + result.err)
-        assert found is not None and "Traceback" not in result.out + result.err, result
-        lines.add(found.group(1))
-    assert lines == {str(before.count("\n"))}, (written, said)
-    assert profile.read_text(encoding="utf-8") == before
-    profile.write_text(before.replace(":]", ": ]").replace(":}", ": }").replace(":,", ": ,"), encoding="utf-8")
+    (profile,) = store.glob("customers/*/*/customer.yaml")
+    assert {line for line, _message in said} == {str(profile.read_text(encoding="utf-8").count("\n"))}, said
     if written.startswith("hobby: {") or written == "hobby: [茶:, 水]":  # as the message says: read alike
+        profile.write_text(profile.read_text(encoding="utf-8").replace(":]", ": ]").replace(":}", ": }")
+                           .replace(":,", ": ,"), encoding="utf-8")
         assert kehu("check", store=store).code == 0
-        assert kehu("customer", "set", cid, "level=A", store=store).code == 0
+        assert kehu("customer", "set", profile.parent.name, "level=A", store=store).code == 0
 
 
 @pytest.mark.parametrize("written", [
@@ -58,26 +47,13 @@ def test_a_text_the_scan_read_and_the_editor_refused_or_read_otherwise_is_refuse
     SEPARATOR pasted raw (line breaks to YAML 1.1, text to 1.2: the scan kept a key `level\\u2029`
     that the editor read as `level`). `check` said ok and `customer set` refused the file or
     kept other values. Every door now refuses it at the same line and says what is wrong."""
-    store = tmp_path / "store"
-    assert kehu("init", str(store)).code == 0
-    cid = ok("customer", "add", "--name", "甲", store=store).strip()
-    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
-    before = profile.read_text(encoding="utf-8") + written + "\n"
-    profile.write_text(before, encoding="utf-8", newline="")
-    said = [kehu("check", store=store), kehu("customer", "show", cid, store=store),
-            kehu("customer", "set", cid, "level=A", store=store)]
-    lines = set()
-    for result in said:
-        assert result.code == 1, (written, result)
-        found = re.search(r"customer\.yaml:(\d+): (.*)", result.out + result.err)
-        assert found is not None and "Traceback" not in result.out + result.err, result
-        lines.add(found.group(1))
+    said = refused_by_every_door(tmp_path, written)
+    assert len({line for line, _message in said}) == 1, (written, said)
+    for _line, message in said:
         if "\t" in written:
-            assert "tab" in found.group(2), result
+            assert "tab" in message, said
         if any(c in written for c in "\x85\u2028\u2029"):
-            assert "line separator" in found.group(2), result
-    assert len(lines) == 1, (written, said)
-    assert profile.read_text(encoding="utf-8") == before
+            assert "line separator" in message, said
 
 
 @pytest.mark.parametrize(("written", "shown"), [

@@ -109,6 +109,14 @@ def test_an_indicator_starting_a_value_in_a_flow_collection_is_read_alike_by_eve
     check` said ok while `customer set` refused the file ("found character '|' that cannot start
     any token"), and `?新` was a tag to the scan and a mapping to the editor. Every door now
     reads such a file as the editor does: each refuses it, at the same line."""
+    said = refused_by_every_door(tmp_path, written)
+    assert len({line for line, _message in said}) == 1, (written, said)
+
+
+def refused_by_every_door(tmp_path: Path, written: str) -> list[tuple[str, str]]:
+    """A customer's profile with ``written`` added by hand: `kehu check`, `customer show` and
+    `customer set` each refuse it (exit 1, a `customer.yaml:LINE: message`, no traceback), and
+    the file is left as it was; each one's line and message."""
     import re
 
     from .test_team_merge import ok
@@ -117,16 +125,17 @@ def test_an_indicator_starting_a_value_in_a_flow_collection_is_read_alike_by_eve
     assert kehu("init", str(store)).code == 0
     cid = ok("customer", "add", "--name", "甲", store=store).strip()
     profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
-    profile.write_text(profile.read_text(encoding="utf-8") + written + "\n", encoding="utf-8")
-    said = [kehu("check", store=store), kehu("customer", "show", cid, store=store),
-            kehu("customer", "set", cid, "level=A", store=store)]
-    lines = set()
-    for result in said:
+    before = profile.read_text(encoding="utf-8") + written + "\n"
+    profile.write_text(before, encoding="utf-8", newline="")
+    said = []
+    for result in (kehu("check", store=store), kehu("customer", "show", cid, store=store),
+                   kehu("customer", "set", cid, "level=A", store=store)):
         assert result.code == 1, (written, result)
-        found = re.search(r"customer\.yaml:(\d+): ", result.out + result.err)
+        found = re.search(r"customer\.yaml:(\d+): (.*)", result.out + result.err)
         assert found is not None and "Traceback" not in result.out + result.err, result
-        lines.add(found.group(1))
-    assert len(lines) == 1, (written, said)
+        said.append((found.group(1), found.group(2)))
+    assert profile.read_text(encoding="utf-8") == before
+    return said
 
 
 def _in_own_mounts() -> list[str] | None:
