@@ -3,19 +3,18 @@ fix, with the message or the write the test names."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from .conftest import kehu
+from .test_hostile_twentyfourth_linkwrite import a_top_folder
 
 
 def _tree(root: Path) -> str:
@@ -50,16 +49,8 @@ class Unreadable:
 
 @pytest.fixture
 def unreadable() -> Iterator[Unreadable]:
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: cannot make a folder unreadable")
-    top = Path(tempfile.mkdtemp(prefix="kehu-attackfiles-"))
-    try:
+    with a_top_folder("kehu-attackfiles-") as top:
         yield Unreadable(top)
-    finally:
-        for path in [top, *top.rglob("*")]:
-            with contextlib.suppress(OSError):
-                os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        shutil.rmtree(top, ignore_errors=True)
 
 
 # --- kind 1: an unreadable folder of the reps' visit plans ----------------------------------

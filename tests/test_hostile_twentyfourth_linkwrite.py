@@ -61,19 +61,27 @@ class Reader:
         return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=self.top)
 
 
-@pytest.fixture
-def reader() -> Iterator[Reader]:
+@contextlib.contextmanager
+def a_top_folder(prefix: str) -> Iterator[Path]:
+    """A folder for a store some of whose files a test makes unreadable (skipped where root
+    cannot be made to respect a file's mode), made readable again and removed after."""
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: cannot make a file unreadable")
-    top = Path(tempfile.mkdtemp(prefix="kehu-unreadable-"))
+    top = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(top, 0o755)
     try:
-        yield Reader(top)
+        yield top
     finally:
         for path in [top, *top.rglob("*")]:
             with contextlib.suppress(OSError):
                 os.chmod(path, 0o755 if path.is_dir() else 0o644)
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture
+def reader() -> Iterator[Reader]:
+    with a_top_folder("kehu-unreadable-") as top:
+        yield Reader(top)
 
 
 @pytest.mark.parametrize("what", ["customer.yaml", "interaction", "kehu.yaml"])
