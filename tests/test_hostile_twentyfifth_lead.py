@@ -35,6 +35,7 @@ def test_a_key_written_right_before_the_end_of_a_flow_entry_is_read_alike_by_eve
     "tags: [老客户, V\tIP]",  # a tab inside a flow value
     "hobby: {最爱: 茶, 其\n次: 咖啡}",  # a flow collection going on at the start of a line
     "hobby: {:最爱: 茶}",
+    "hobby: ['茶':'绿茶']",  # a quoted key, its value right after the colon
     "notes: 先送样品\u2028再谈价格",  # LINE SEPARATOR pasted from a chat
     "level\u2029: A",
     "notes: 先送\x85样品",
