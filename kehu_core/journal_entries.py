@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import journal_ahead
 from .confidential import plain_fields
-from .errors import KehuError
+from .errors import KehuError, RecordError
 from .i18n import _
-from .yamlio import YamlFileError, atomic_write, read_bytes
+from .yamlio import YamlFileError, atomic_write, permission_denied_message, read_bytes
 
 if TYPE_CHECKING:
     from .store import Store
@@ -108,6 +108,11 @@ def _load(path: Path) -> Entry:
         if any(outside_store(f["path"]) for f in data["files"]):
             raise ValueError(_("a path outside the store"))
         return _entry(data)
+    except YamlFileError as exc:
+        if exc.problem.message == permission_denied_message():  # an entry kehu wrote, maybe: never "remove it"
+            raise RecordError([exc.problem]) from None
+        raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
+            path=path, why=exc)) from None
     except _NOT_AN_ENTRY as exc:
         raise KehuError(_("{path}: not a journal entry kehu wrote ({why}); remove it").format(
             path=path, why=exc)) from None

@@ -29,7 +29,7 @@ from .helpformat import KehuContext
 from .language import language_chooser, set_lang
 from .localize import HELP_OPTION_NAMES, localize, missing_said, show_error, use_kehu_catalog
 from .options import Number, Whole, given_path, plain_numbers
-from .oserrors import gone_working_folder, symlink_loop
+from .oserrors import gone_working_folder, symlink_loop, unreadable
 
 #: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
 #: ``kehu`` command calls (kehu_core.__main__)
@@ -284,6 +284,9 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         raise
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
+        if (said := unreadable(exc)) is not None:  # as `kehu check` names it
+            click.echo(_said(f"kehu: {said}"), err=True)
+            return 1
         where = f"{shown_path(exc.filename)}: " if exc.filename else ""  # path first: `path: what`, escaped
         click.echo(f"kehu: {where or gone_working_folder(exc)}{os_error_text(exc)}", err=True)
         return 1

@@ -32,3 +32,25 @@ def gone_working_folder(exc: OSError) -> str:
             return _("the working folder (deleted or moved since the shell went into it; cd into a "
                      "folder that is there, or give --store PATH): ")
     return ""
+
+
+def unreadable(exc: OSError) -> str | None:
+    """``PATH:1: cannot read: permission denied (…)`` when ``exc`` is the system refusing to
+    read a file or list a folder that is there, as `kehu check` names it; None for any other
+    error (a write refused, a file gone). A report or command reading a folder `kehu check`
+    names (``visits/``, ``.kehu/journal``) said the system's bare "PATH: Permission denied"."""
+    if not isinstance(exc, PermissionError) or not exc.filename:
+        return None
+    from ..errors import shown_path
+    from ..yamlio import cannot_read, permission_denied_message
+
+    path = os.fsdecode(exc.filename)
+    said = cannot_read(path)
+    if said is None and os.path.isdir(path) and not os.path.islink(path):
+        try:
+            os.listdir(path)
+        except PermissionError:
+            said = permission_denied_message()
+        except OSError:
+            return None
+    return None if said is None else f"{shown_path(path)}:1: {said}"

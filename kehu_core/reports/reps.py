@@ -31,7 +31,6 @@ an owner are under ``-``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -258,12 +257,12 @@ def _hand_planned(store: Store, period: Period) -> dict[str, int]:
         if rep is None:
             continue
         for day in (period.start + dt.timedelta(days=n) for n in range(period.days)):
-            # whatever is there (a FIFO, a folder, a link), as `kehu visits plan` reads the day:
-            # is_file() passed over a FIFO or a folder unsaid, the rep's visits counted short
-            if os.path.lexists(planfile.plan_path(store, rep, day)):
-                added = len(planfile.read(store, rep, day).add)
-                if added:
-                    out[rep] = out.get(rep, 0) + added
+            # whatever is there (a FIFO, a folder, a link, a folder that cannot be entered), as
+            # `kehu visits plan` reads the day: is_file() passed over a FIFO or a folder unsaid,
+            # lexists() over a rep's folder without its x bit, the rep's visits counted short
+            added = len(planfile.read(store, rep, day).add)
+            if added:
+                out[rep] = out.get(rep, 0) + added
     return out
 
 

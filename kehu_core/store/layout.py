@@ -120,6 +120,8 @@ class LayoutMixin:
                 mode = os.lstat(current).st_mode
             except FileNotFoundError:
                 return None  # nothing further down exists (a new record): no link either
+            except PermissionError:  # the folder above cannot be entered (its x bit): name it, as `check` does
+                return Problem(current.parent, 1, _yamlio.permission_denied_message())
             except OSError as exc:
                 return Problem(current, 1, _("cannot read: {why}").format(why=os_error_text(exc)))
             if stat.S_ISLNK(mode):

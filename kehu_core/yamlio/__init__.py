@@ -35,6 +35,7 @@ from .files import (
     cannot_read,
     link_message,
     max_bytes,
+    permission_denied_message,
     read_bytes,
     read_text,
     special_file_message,
@@ -68,6 +69,7 @@ __all__ = [
     "as_written_like", "deferred_sync", "dump_flow_line", "dump_new", "dump_roundtrip", "line_end", "line_of",
     "cannot_read", "lines_doc", "link_message", "load_entries", "load_fast", "load_fast_text", "load_roundtrip",
     "load_roundtrip_to_edit", "load_scan", "max_bytes", "too_many_lines",
-    "new_file_mode", "place_staged", "process_umask", "read_bytes", "read_text", "roundtrip_yaml",
+    "new_file_mode", "permission_denied_message", "place_staged", "process_umask", "read_bytes", "read_text",
+    "roundtrip_yaml",
     "special_file_message", "unlisted_folder_message", "special_kind", "to_plain_yaml_value", "write_staged",
 ]
