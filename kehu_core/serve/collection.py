@@ -14,16 +14,36 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from radicale import item as radicale_item
 from radicale import storage
 
+from .. import held_folders
 from ..i18n import _
 from .scope import Refused, Scope, request, served
 
 SYNC_PREFIX = "http://kehu.invalid/ns/sync/"
 KEEP_TOKENS = 20  # sync states kept per collection
+
+#: this process's folder of sync states being written, in ``.kehu/serve/sync/``
+_WRITING_PREFIX = ".writing-"
+_writing: dict[Path, held_folders.HeldFolder] = {}
+_writing_lock = threading.Lock()
+
+
+def _writing_folder(base: Path) -> Path:
+    """Where this process writes a sync state before renaming it into place: a folder held
+    while it runs (:mod:`kehu_core.held_folders`). A serve killed (`kill -9`, the OOM killer)
+    between the write and the rename left its temporary file in ``.kehu/serve/sync/`` for good;
+    the first write of the next serve removes the folders of serves no longer running."""
+    with _writing_lock:
+        held = _writing.get(base)
+        if held is None or not held.path.is_dir():
+            held_folders.sweep(base, _WRITING_PREFIX)
+            held = _writing[base] = held_folders.make(base, _WRITING_PREFIX)
+        return held.path
 
 
 def http_date(seconds: float) -> str:
@@ -119,7 +139,9 @@ class KehuCollection(Folder):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.json"
         if not path.exists():
-            tmp = folder / f".{name}.{threading.get_ident()}.tmp"  # two requests may write it at once
+            # two requests may write it at once; in this process's held folder, which the next
+            # serve removes if this one is killed before the rename (`held_folders`)
+            tmp = _writing_folder(folder.parent) / f"{name}.{threading.get_ident()}.tmp"
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
             with contextlib.suppress(FileNotFoundError):  # another request pruning at once
