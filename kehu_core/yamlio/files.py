@@ -246,6 +246,8 @@ def _parsed_text(text: str, path: Path | str) -> str:
     text = text[1:] if text.startswith(_BOM) else text
     if "\u2028" in text or "\u2029" in text or "\x85" in text:
         _refuse_line_separators(text, path)
+    if ("&" in text or "*" in text) and _ANCHOR_NAME_HINT.search(text) is not None:
+        _refuse_odd_anchor_names(text, path)
     if text.startswith("%") or "\n%" in text:
         for number, line in enumerate(text.split("\n"), 1):
             if line.startswith("---") or line.startswith("..."):
@@ -273,6 +275,39 @@ def _refuse_line_separators(text: str, path: Path | str) -> None:
             "break to some YAML readers and text to others: remove it, or write it inside double "
             "quotes as {escape}").format(code=ord(found.group()),
                                           escape={"\x85": "\\N", "\u2028": "\\L"}.get(found.group(), "\\P"))))
+
+
+#: an anchor or alias (`&a`, `*a`) whose name runs on past ASCII letters, digits, `-` and `_`
+#: (`&notes:`, `&a.b`, `*客户`): YAML 1.2 (the scan's yaml-rs, the editor's ruamel) reads every
+#: character up to a space or `,[]{}` as the name, PyYAML (kehu's other loaders, and the scan for
+#: a file holding an alias) ends it at `:` or refuses it. `&notes: |` was a field of no name to
+#: `kehu check` and an error to `customer set`. Only a hint: the tokens say (in a plain text
+#: `R &D's` or `*important*` is no anchor)
+_ANCHOR_NAME_HINT = re.compile(r"(?:^|[\s\[{,])[&*][0-9A-Za-z_-]*[^0-9A-Za-z_\-\s\[\]{},]", re.M)
+_ANCHOR_NAME_END = frozenset(" \t\r\n,[]{}")
+
+
+def _refuse_odd_anchor_names(text: str, path: Path | str) -> None:
+    """Refuse, at its line, an anchor or alias whose name YAML's readers end in different places
+    (:data:`_ANCHOR_NAME_HINT`): named as a name of letters, digits, `-` and `_` ending at a space."""
+    import yaml  # (not at start-up: tests/test_startup.py)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    found: int | None = None
+    try:
+        for token in yaml.scan(text, Loader=loader):
+            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)) and \
+                    text[token.end_mark.index:token.end_mark.index + 1] not in _ANCHOR_NAME_END:
+                found = token.start_mark.line + 1
+                break
+    except yaml.MarkedYAMLError as exc:  # PyYAML refuses the name itself (`&a.b`); else not ours to say
+        if "anchor" in str(exc.context) or "alias" in str(exc.context):
+            found = (exc.context_mark or exc.problem_mark).line + 1
+    if found is not None:
+        raise _FileProblem(Problem(Path(path), found, _(
+            "an anchor or alias (&name, *name) whose name holds other characters than letters, digits, `-` "
+            "and `_`, or is not followed by a space: YAML readers end such a name in different places; "
+            "rename it, or put a space after it")))
 
 
 _VERSION_DIRECTIVE = re.compile(r"%YAML[ \t]+(\S+)")

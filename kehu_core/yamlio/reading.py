@@ -71,14 +71,29 @@ for _tag, _pattern, _first in PLAIN_NUMBERS_AND_BOOLS:
 
 
 def _construct_timestamp(loader: FastLoader, node: yaml.ScalarNode) -> Any:
-    """A date that does not exist (1990-13-40) stays text, so validation names its field."""
+    """A date that does not exist (1990-13-40), or text tagged as one (``!!timestamp 赵敏``, an
+    AttributeError in PyYAML: a traceback of ``kehu check``), stays text, as the editor reads it,
+    so validation names its field."""
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except ValueError:
+    except (ValueError, AttributeError):
         return str(node.value)
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
+    """A boolean; text tagged as one (``!!bool abc``, a KeyError in PyYAML: a traceback of
+    ``kehu check``) is refused at its line, as the editor refuses it."""
+    try:
+        return bool(yaml.constructor.SafeConstructor.construct_yaml_bool(loader, node))
+    except KeyError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not true or false: {node.value!r}", node.start_mark) from None
+
+
+FastLoader.add_constructor(BOOL, _construct_bool)
 
 def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
     """A number of more digits than a float keeps is its text, as a ``Decimal``

@@ -49,8 +49,9 @@ _RS_LONG_NUMBER = re.compile(f"[0-9][0-9.]{{{FLOAT_DIGITS - 1}}}")  # 1.3 µs a 
 # indicator, not text) and read `?x` as a mapping: `kehu check` said ok and `customer set` refused
 _RS_FLOW_INDICATOR = re.compile(r"[\[{,][ \t]*[|>?]|[\[{,][^\n\]}]*?:[ \t]+[|>?]")
 # a merge key (`<<: {level: A}`, YAML 1.1's, which the editor and PyYAML merge): yaml-rs kept a
-# field named '<<', so `check` and the lists missed the level that `customer set` then kept
-_MERGE_KEY = re.compile(r"(?:^|[\s{,])<<[ \t]*:", re.M)
+# field named '<<', so `check` and the lists missed the level that `customer set` then kept;
+# also written as a complex key (`? <<` then `: {level: A}` on the next line)
+_MERGE_KEY = re.compile(r"(?:^|[\s{,])<<[ \t]*(?::|#|\r?$)", re.M)
 # (and the file ending in a line of spaces, no line end, after a block scalar's text: yaml-rs
 # read one more line end into the text than PyYAML and the editor)
 # a block scalar left empty at the end of the file (`notes: |`, then nothing or blank lines):

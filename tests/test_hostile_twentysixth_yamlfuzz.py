@@ -1,0 +1,92 @@
+"""The twenty-sixth round's text fuzzer's findings (issue 16, kind 2): what one door of kehu read
+and another refused or read otherwise. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import kehu
+from .test_hostile_twentythird_lead import refused_by_every_door
+from .test_team_merge import ok
+
+
+@pytest.mark.parametrize("written", [
+    "&anotes: |\n  先送样品",  # an anchor of an empty key, its name running into the colon
+    "&anotes: 先送样品\nlevel: *anotes",  # and an alias elsewhere: PyYAML read a field of no name
+    "notes: &a.b 先送样品\nlevel: *a.b",  # a name of other characters: PyYAML refused, the editor read it
+    "notes: &客户 先送样品\nlevel: *客户",
+])
+def test_an_anchor_whose_name_readers_end_in_different_places_is_refused_by_every_door(
+        tmp_path: Path, written: str) -> None:
+    """`&anotes: |` … `*a`: YAML 1.2 (the editor's ruamel, yaml-rs) reads the name `anotes:`,
+    PyYAML (the scan's loader for a file holding an alias, and kehu's other loaders) the name
+    `anotes` and a field of no name: `kehu check` said ok and `customer set` refused the file.
+    `&a.b`, `&客户`: read by the editor, refused by PyYAML. Every door now refuses it at its line
+    and says to rename it or put a space after it."""
+    said = refused_by_every_door(tmp_path, written)
+    assert len({line for line, _message in said}) == 1, said
+    for _line, message in said:
+        assert "anchor or alias" in message, said
+
+
+def test_a_plain_text_holding_ampersands_and_stars_is_no_anchor(tmp_path: Path) -> None:
+    """The anchors' rule looks at YAML's tokens, not at the characters: `R&D's`, `*重要*` in a
+    plain text are text to every door."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + "notes: R &D's *重要* &x:y\n", encoding="utf-8")
+    assert kehu("check", store=store).code == 0
+    assert json.loads(ok("customer", "show", cid, "--json", store=store))["notes"] == "R &D's *重要* &x:y"
+    assert kehu("customer", "set", cid, "level=A", store=store).code == 0
+
+
+@pytest.mark.parametrize("written", ["? <<\n: {level: 金卡}", "? << # 合并\n: {level: 金卡}",
+                                     "{? <<: {level: 金卡}}"])
+def test_a_merge_key_written_as_a_complex_key_is_merged_by_every_door(tmp_path: Path, written: str) -> None:
+    """`? <<` then `: {level: 金卡}`: the editor (and PyYAML) merge it as they merge `<<:`; the
+    scan (yaml-rs) kept a field named '<<', so `show` and the lists had no level while
+    `customer set` kept 金卡. The scan now reads it as the editor does."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    text = profile.read_text(encoding="utf-8")
+    if written.startswith("{"):  # the whole profile a flow mapping beginning with the merge
+        lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+        text = written[:-1] + ", " + ", ".join(lines) + "}\n"
+    else:
+        text += written + "\n"
+    profile.write_text(text, encoding="utf-8")
+    assert kehu("check", store=store).code == 0
+    shown = json.loads(ok("customer", "show", cid, "--json", store=store))
+    assert shown.get("level") == "金卡" and "<<" not in shown, shown
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("notes: !!timestamp 先送样品", "先送样品"),  # text tagged as a date: an AttributeError traceback
+    ("level: !!bool 金卡", None),  # text tagged as true or false: a KeyError traceback
+])
+def test_a_value_tagged_as_a_type_it_is_not_is_read_as_the_editor_reads_it(
+        tmp_path: Path, written: str, read: str | None) -> None:
+    """`notes: !!timestamp 先送样品` took `kehu check` and `customer show` down with a Python
+    traceback (PyYAML's constructor failing on text that is no date); the editor read the text.
+    `!!bool 金卡`: a KeyError traceback, where the editor refused it. Now the first is read as
+    the editor reads it, and the second refused by every door at its line."""
+    if read is None:
+        said = refused_by_every_door(tmp_path, written)
+        assert len({line for line, _message in said}) == 1, said
+        return
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    cid = ok("customer", "add", "--name", "甲", store=store).strip()
+    profile = next(store.glob(f"customers/*/{cid}/customer.yaml"))
+    profile.write_text(profile.read_text(encoding="utf-8") + written + "\n", encoding="utf-8")
+    result = kehu("check", store=store)
+    assert result.code == 0 and "Traceback" not in result.out + result.err, result
+    assert json.loads(ok("customer", "show", cid, "--json", store=store))["notes"] == read
+    assert kehu("customer", "set", cid, "level=A", store=store).code == 0
