@@ -212,7 +212,9 @@ def customer_value_figures(store: Store, customer_ids: list[str] | None) -> dict
 
     Returns ``{customer id: a text that changes whenever what the customer's values are
     computed from changes}`` for these customers (``customer_ids`` None: every customer). A
-    customer left out, or None, has no figure. Without this hook the values kept in the index
+    customer left out, or None, has no figure; a customer it was not asked for (asked for
+    everyone: one the store does not hold) is the plugin's wrong result, named, and the figures
+    of those asked are used. Without this hook the values kept in the index
     (docs/architecture.md, "Derived values") are computed again for every customer after any
     change of the store; with it, only for the customers whose text or own records changed. So
     give the texts from one query or a store-wide result already made, not from each

@@ -4,14 +4,18 @@ fix: each test failed before its fix, with the message or the write the test nam
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from kehu_core import hookimpl
 
 from .conftest import kehu
 from .test_hostile_twentyfifth_attackfiles import Unreadable, _tree
@@ -118,3 +122,53 @@ def test_a_serve_killed_while_it_writes_a_sync_state_leaves_nothing_once_it_runs
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# --- kind 3/9: a plugin's figures of customers it was not asked for ----------------------------
+
+
+class _Figures:
+    """A plugin of figures scope whose ``customer_value_figures`` gives figures of customers it
+    was not asked for besides those asked (asked for everyone: of no customer of the store)."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+        self.asked: list[int | None] = []
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        return {"rank": 1}
+
+    @hookimpl
+    def customer_value_figures(self, store: Any, customer_ids: list[str] | None) -> dict[str, Any]:
+        self.asked.append(None if customer_ids is None else len(customer_ids))
+        ids = store.index.ids() if customer_ids is None else customer_ids
+        given: dict[str, Any] = dict.fromkeys(ids, "f")
+        if self.how == "a stranger":
+            given["c-stranger"] = "x"
+        else:
+            given.update(dict.fromkeys((f"c{n:08d}" for n in range(100_000)), "x"))
+        return given
+
+
+@pytest.mark.parametrize("how", ["a stranger", "every customer of another store"])
+def test_figures_of_customers_not_asked_for_are_named_as_values_of_them_are(tmp_path: Path, how: str) -> None:
+    """A plugin's `customer_value_figures` giving figures of customers it was not asked for —
+    asked for some, or for everyone (`customer_ids` None: `customer list --sort` by its value)
+    — was passed over without a word (100 000 of them held and looked through by every
+    command), where `customer_values_many` giving values of such customers is named. Now the
+    plugin is named as for `customer_values_many` ("…not asked for ('c…'); only the values of
+    the customers asked are used") and the figures of the customers asked are used."""
+    from kehu_core.testing import make_store, run_kehu
+
+    plugin = _Figures(how)
+    store = make_store(tmp_path / "store", plugins={"fig": plugin}, customers=[{"name": "甲"}, {"name": "乙"}])
+    for args in (["customer", "list", "--json"], ["customer", "list", "--json", "--sort", "rank"]):
+        (store.root / "kehu.yaml").touch()  # a change of the store: the figures are asked again
+        listed = run_kehu(store, *args)
+        assert listed.code == 0 and "internal error" not in listed.err, listed.err
+        assert "plugin 'fig' failed in customer_value_figures: wrong result: returned values of" in listed.err, (
+            args, listed.err)
+        assert "not asked for ('c" in listed.err, listed.err
+        assert [c.get("rank") for c in json.loads(listed.out)] == [1, 1], listed.out
+    assert None in plugin.asked, plugin.asked  # asked for everyone too
