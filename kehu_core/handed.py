@@ -113,7 +113,8 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
             args = tuple(a if a is store else own_copy(a) for a in args)
             kwargs = {k: v if v is store else own_copy(v) for k, v in kwargs.items()}
         try:
-            with undo() if callable(undo) else contextlib.nullcontext(), plugin_code(stdout_file=not built_in), \
+            with undo() if callable(undo) else contextlib.nullcontext(), \
+                    plugin_code(stdout_file=not built_in, store=store), \
                     reading(plugin, where) if callable(reading) else contextlib.nullcontext():
                 result = function(*args, **kwargs)
                 wrong = check(result) if check is not None else None

@@ -94,7 +94,7 @@ def _forked_child_ends() -> NoReturn:
 
 
 @contextlib.contextmanager
-def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
+def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None]:
     """Where a plugin's code runs (a hook, or what a hook handed over: an importer's ``read``,
     a reminder rule's ``due``, an exporter, a sender, a TUI column).
 
@@ -120,7 +120,8 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     (:func:`_process_state`): a plugin's ``os.umask(0)`` made every folder kehu made after it
     world-writable, and its ``os.environ['GIT_DIR']`` or ``['KEHU_TODAY']`` ran kehu's git on
     another repository and the later hooks at another day. So are Decimal's context and, in the
-    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`).
+    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`), and the
+    ``store`` it was given (:func:`as_given`).
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
@@ -138,7 +139,7 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
     handlers = tuple(signal.getsignal(s) for s in _STOPPING) if main else None
     try:
         # Decimal's context a copy of kehu's (a hook's prec = 3 gave a sale 12 300 points, not 12 345)
-        with redirect, plugin_exits(), localcontext():
+        with redirect, plugin_exits(), localcontext(), as_given(store):
             yield
     finally:
         if os.getpid() != pid:
@@ -154,6 +155,14 @@ def plugin_code(*, stdout_file: bool = True) -> Iterator[None]:
         _process_state_back(environment, mask)
         if handlers is not None:
             _signal_handlers_back(handlers)
+
+
+def as_given(store: Any) -> contextlib.AbstractContextManager[Any]:
+    """Where a plugin's code runs given ``store``: the store as it was given once the code
+    returns (``Store.as_given``: its folder, day and settings a hook set put back); nothing for
+    anything else given as the store."""
+    keep = getattr(store, "as_given", None)
+    return keep() if callable(keep) else contextlib.nullcontext()
 
 
 #: the signals that stop kehu: a plugin's code setting their handlers (an SMS gateway's SDK

@@ -293,7 +293,7 @@ def _needs_of(store: Store, rule: ReminderRule, start: dt.date, end: dt.date) ->
     if ask is None:
         return None
     try:
-        with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(rule)), \
+        with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(rule), store=store), \
                 store.only_reading(getattr(rule, "plugin", rule.name), f"reminder rule {rule.name}"):
             needs = ask(_first_day(start, lapse_of(store, rule)), end)
             if not isinstance(needs, HistoryNeeds):

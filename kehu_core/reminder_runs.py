@@ -87,7 +87,7 @@ def run_rules(
         given = _handing(rule, owners[n] if owners is not None else None, copies, len(customers))
         # what it prints goes to stderr, as for a hook; a rule only answers, as a hook that
         # only reads: a write of its is refused (a line a day)
-        with plugin_code(stdout_file=not kehus_own(rule)), store.only_reading(plugin, where):
+        with plugin_code(stdout_file=not kehus_own(rule), store=store), store.only_reading(plugin, where):
             _run_rule(store, rule, (plugin, where), names, customers, histories, given, first, end, lapse,
                       state, out)
     return out

@@ -23,6 +23,7 @@ import pluggy
 from ..handed import guard_handed
 from ..own_copies import own_copy
 from ..plugin_code import TooSlow, disk_full, kehus_own, stops_kehu
+from ..plugin_code import as_given as _as_given
 from .results import check_result
 from .wrapper_results import check_results, finished, finished_old, started
 
@@ -220,7 +221,7 @@ class GuardedHooks:
             return False, None  # stopped once in this run (and reported): it would be again
         try:
             # Decimal's context a copy for each plugin (its prec = 3 gave the points plugin's 12 300 points)
-            with undo() if undo is not None else contextlib.nullcontext(), \
+            with undo() if undo is not None else contextlib.nullcontext(), _as_given(store), \
                     reading(name, hook) if reading is not None else contextlib.nullcontext(), \
                     self._timed(name) if self._bound is not None else contextlib.nullcontext(), localcontext():
                 checked = check_result(hook, run(), given or kwargs, lambda wrong: self.report(name, hook, wrong))

@@ -251,7 +251,8 @@ def _guarded(store: Store, exporter: Exporter, write: Callable[[Path], int]) -> 
 
     def guarded(path: Path) -> int:
         try:
-            with store.undo_on_error(), plugin_code(stdout_file=False):  # `export /dev/stdout` is the export's
+            # (stdout_file: `export /dev/stdout` is the export's)
+            with store.undo_on_error(), plugin_code(stdout_file=False, store=store):
                 count = write(path)
                 if isinstance(count, bool) or not isinstance(count, int):
                     raise _Miscounted(type(count).__name__)

@@ -46,7 +46,8 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
 
     where = _("message_senders {channel} send").format(channel=repr(getattr(sender, "channel", "?")))
     try:
-        with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(sender)):  # a failed sender leaves nothing
+        # a failed sender leaves nothing
+        with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(sender), store=store):
             # its own copy: the message is recorded under the customer it went to, whatever the
             # sender did to what it was given (guards.given_to)
             ref = sender.send(store, given_to(sender, customer), subject, body)

@@ -29,6 +29,14 @@ class UndoOnErrorMixin:
         Only writes through the store are undone (a plugin writes nowhere else in the store)."""
         return _UndoOnError(self)
 
+    def as_given(self) -> contextlib.AbstractContextManager[None]:
+        """A block (a plugin's code: a hook, what it handed over) after which the store is as it
+        was given: its folder, day, settings, plugins and identity put back where the block set
+        them, and a method it shadowed on the object (``store.get = …``) its own again. A hook
+        setting ``store.today`` or ``store.root`` made the rest of the command (an import's next
+        rows, the next plugin's hook) work at another day or in another folder."""
+        return _AsGiven(self)
+
     def _noting(self) -> list[_WriteLog]:
         """The open ``undo_on_error`` blocks a write of this store is noted in: its own, and
         those this thread opened on another Store object of its folder (:data:`_OPEN_LOGS`)."""
@@ -148,3 +156,35 @@ class _UndoOnError(contextlib.AbstractContextManager[None]):
                 break
         if kind is not None:  # raised (SystemExit, KeyboardInterrupt too): put back, raised on
             self.store._undo(self.log)
+
+
+#: what a Store is as it is given to a plugin's code, put back by :class:`_AsGiven`
+_GIVEN = ("root", "config", "today", "today_fixed", "plugins", "identity_file", "journal_as", "_config_doc")
+
+
+class _AsGiven(contextlib.AbstractContextManager[None]):
+    """The block of ``Store.as_given`` (a plain class, as :class:`_UndoOnError`: it is opened
+    for every plugin hook of every customer)."""
+
+    __slots__ = ("store", "given", "count")
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        attrs = vars(self.store)
+        self.given = tuple(attrs.get(name) for name in _GIVEN)
+        self.count = len(attrs)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        attrs = vars(self.store)
+        for name, value in zip(_GIVEN, self.given, strict=True):
+            if attrs.get(name) is not value:
+                attrs[name] = value
+        if len(attrs) != self.count:  # a name of the class set on the object: its method shadowed
+            from functools import cached_property
+
+            kind_of = type(self.store)  # (a cached_property's value is kehu's own, kept)
+            for name in [n for n in attrs if hasattr(kind_of, n)]:
+                if not isinstance(getattr(kind_of, name), cached_property):
+                    del attrs[name]

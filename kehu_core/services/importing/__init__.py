@@ -97,7 +97,7 @@ def _detects(importer: Importer, path: Path, head: bytes, store: Store | None) -
     if store is None or not _is_plugins(importer):
         return bool(importer.detect(path, head))
     try:
-        with store.undo_on_error(), plugin_code():
+        with store.undo_on_error(), plugin_code(store=store):
             answer = importer.detect(path, head)
             if not isinstance(answer, bool):
                 raise WrongResult(_("detect returned {kind}, expected True or False").format(
@@ -165,7 +165,7 @@ def _import(
         try:
             # what a plugin's reader wrote through the store before it failed is taken back
             with _naming(path), store.undo_on_error() if plugins else contextlib.nullcontext(), \
-                    plugin_code():
+                    plugin_code(store=store):
                 for item in importer.read(path, store):
                     if plugins and not isinstance(item, (ImportedContact, RowProblem)):
                         raise WrongResult(_("gave {kind}, not a contact").format(kind=type(item).__name__))

@@ -1,0 +1,62 @@
+"""The twenty-sixth round's attackplug findings (issue 16): plugins that change the store they are
+given, and git merges and imports that make one customer twice. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from kehu_core.hookspecs import hookimpl
+from kehu_core.testing import make_store, run_kehu
+
+
+class Moving:
+    """A plugin that changes the store it is given: its day, its folder, one of its methods."""
+
+    def __init__(self, elsewhere: Path) -> None:
+        self.elsewhere = elsewhere
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        store.today = dt.date(2099, 1, 1)
+        store.root = self.elsewhere
+        store.customer_dir = lambda cid: self.elsewhere / cid  # a method of the store, shadowed
+
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> list[str]:
+        store.today_fixed = False
+        store.config = None
+        return []
+
+    @hookimpl
+    def customer_values(self, store: Any, customer: Any) -> dict[str, Any]:
+        store.customer_dir = lambda cid: self.elsewhere  # a method of the store, shadowed
+        return {}
+
+
+def test_a_plugin_changing_the_store_it_is_given_changes_nothing_after_its_hook(tmp_path: Path) -> None:
+    """A hook given the store (every hook is) that sets ``store.today``, ``store.root``,
+    ``store.config`` or one of its methods: the next row of an import, the next hook (the tiers
+    of the built-in plugin) and the rest of the command worked at 2099 or in the other folder,
+    `kehu import` failing with "is outside the store" and nothing imported. What a plugin's code
+    sets on the store is put back when it returns, as its working folder and environment are."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    store = make_store(tmp_path / "store", plugins={"moving": Moving(elsewhere)})
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,phone,product,amount,date\n甲,13800138001,龙井,100,2026-11-01\n"
+                     "乙,13800138002,龙井,50,2026-11-02\n丙,13800138003,龙井,70,2026-11-03\n", encoding="utf-8")
+    result = run_kehu(store, "import", str(sheet))
+    assert result.code == 0, result.err
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert listed.code == 0, listed.err
+    assert "failed" not in result.err + listed.err  # its hooks raise nothing
+    assert sorted(c["name"] for c in json.loads(listed.out)) == ["丙", "乙", "甲"]
+    tiers = sorted(store.root.glob("customers/*/*/tiers.ledger.yaml"))
+    assert len(tiers) == 3 and all("date: 2026-11-20" in t.read_text(encoding="utf-8") for t in tiers), tiers
+    assert not any(elsewhere.iterdir())
+    assert store.today == dt.date(2026, 11, 20) and store.root == tmp_path / "store"
+    checked = run_kehu(store, "check")
+    assert checked.code == 0, checked.out + checked.err
