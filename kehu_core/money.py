@@ -22,7 +22,8 @@ _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
 
 class NotPlainDigits(InvalidOperation, ValueError):
-    """A number written with an underscore or another script's digits (:func:`number_text`):
+    """A number written with an underscore or another script's digits (:func:`number_text`), or
+    an amount written the European way (:class:`DecimalComma`):
     an ``InvalidOperation`` as any text ``Decimal`` refuses, and a ``ValueError``, which pydantic
     names at its field."""
 
@@ -41,6 +42,29 @@ def number_text(raw: str) -> str:
     return text
 
 
+# a comma before the last one or two digits (12,50; 1 234,5) or points between groups of three
+# (1.234,56; 1.234.567): as much of Europe writes an amount, never a spelling of kehu's
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d{1,2}")
+_POINT_GROUPED = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+
+
+class DecimalComma(NotPlainDigits):
+    """An amount written as much of Europe writes one (:func:`amount_text`): a comma before the
+    fen, points between thousands. Refused at every door, naming the amount it may mean."""
+
+
+def _european_problem(raw: str, text: str) -> DecimalComma | None:
+    """Why ``text`` (``raw`` without its noise) is refused as an amount written the European
+    way, with the amount it may mean; None when it is not written so."""
+    if not (_DECIMAL_COMMA.fullmatch(text) or _POINT_GROUPED.fullmatch(text)):
+        return None
+    meant = text.replace(".", "").replace(",", ".")
+    return DecimalComma(_("{value} is not an amount kehu reads: it is written as much of Europe writes one (a comma "
+                          "before the fen, points between thousands), and kehu reads a point before the fen and a "
+                          "comma only between thousands: if {meant} is meant, write {meant}").format(
+        value=repr(raw), meant=meant))
+
+
 def amount_text(raw: str) -> str:
     """An amount as a person typed it (``¥1,288.50``, ``１２８８元``), as ``Decimal`` reads it.
 
@@ -50,7 +74,11 @@ def amount_text(raw: str) -> str:
     and ``1,50`` as ¥150.00 with exit 0. Any other comma is left, so the amount is refused."""
     text = _NOISE.sub("", number_text(raw))  # full-width digits, ，and ．; no other digits
     if "," in text and _GROUPED.fullmatch(text):
-        text = text.replace(",", "")
+        return text.replace(",", "")
+    if (european := _european_problem(raw, text)) is not None:
+        # 12,50 and 1.234,56 were refused as "expected a number like 1,288.00", and 1.234 (a
+        # thousand, by a point) as "to the fen": the sheet's way of writing is named instead
+        raise european
     return text
 
 

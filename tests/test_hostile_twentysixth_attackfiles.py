@@ -172,3 +172,59 @@ def test_figures_of_customers_not_asked_for_are_named_as_values_of_them_are(tmp_
         assert "not asked for ('c" in listed.err, listed.err
         assert [c.get("rank") for c in json.loads(listed.out)] == [1, 1], listed.out
     assert None in plugin.asked, plugin.asked  # asked for everyone too
+
+
+# --- kind 3: amounts written as European Excel writes them ------------------------------------
+
+_HEAD = ["交易日期", "真实姓名", "联系电话", "购买商品", "成交金额"]
+_EUROPE = "is not an amount kehu reads: it is written as much of Europe writes one"
+
+
+@pytest.mark.parametrize("sheet", ["csv", "xlsx"])
+@pytest.mark.parametrize(("cell", "kept"), [
+    ("12,50", None), ("1.234,56", None), ("1 234,50", None), ("12,5", None), ("1.234", None),
+    ("1.234.567", None), ("1,234.56", "1234.56"), ("1,234", "1234.00"), ("¥1,288.50", "1288.50"),
+])
+def test_an_amount_with_a_decimal_comma_is_never_stored_as_another(
+        store_path: Path, tmp_path: Path, sheet: str, cell: str, kept: str | None) -> None:
+    """A sheet's amount written as European Excel writes it — `12,50`, `1.234,56`, `1 234,50`,
+    a thousand as `1.234` — was refused as "expected a number like 1,288.00" (or, `1.234`, as
+    "kehu keeps amounts to the fen"), saying nothing of the comma. The row is refused naming
+    its row, its column, the value and the amount it may mean; thousands separated by commas
+    (`1,234.56`, as China writes them) are read as written, never as another amount."""
+    from .test_hostile_fifteenth_fifteenthe import _workbook
+
+    row = ["2026/11/2", "吴刚", "13800138001", "碧螺春", cell]
+    if sheet == "csv":
+        path = tmp_path / "sales.csv"
+        path.write_text(",".join(_HEAD) + "\n" + ",".join(f'"{v}"' for v in row) + "\n", encoding="utf-8")
+    else:
+        path = _workbook(tmp_path, _HEAD, row)
+    before = _tree(store_path)
+    done = kehu("import", str(path), store=store_path)
+    if kept is None:
+        assert done.code == 1, done.out + done.err
+        meant = cell.replace(" ", "").replace(".", "").replace(",", ".")
+        where = "column E" if sheet == "csv" else "sheet 'Sheet' cell E2"
+        assert f"{path}:2: {where} (成交金额): amount {cell!r} {_EUROPE}" in done.err, done.err
+        assert f"if {meant} is meant, write {meant}" in done.err, done.err
+        assert _tree(store_path) == before
+        return
+    assert done.code == 0, done.err
+    cid = kehu("customer", "list", "--json", store=store_path).json()[0]["id"]
+    shown = kehu("customer", "show", cid, "--json", store=store_path).json()
+    assert [i["amount"] for i in shown["purchases"]] == [kept], shown
+
+
+def test_a_payment_whose_amount_holds_a_space_is_never_a_smaller_one(store_path: Path, tmp_path: Path) -> None:
+    """A sheet's payments cell `2026-11-20 1 234,50 王芳` (a French or Russian Excel's thousands)
+    was stored as a payment of ¥1.00 taken by "234,50 王芳", exit 0. It is refused, naming it."""
+    path = tmp_path / "sales.csv"
+    path.write_text("交易日期,真实姓名,联系电话,购买商品,成交金额,付款记录,是否付款\n"
+                    '2026/11/2,吴刚,13800138001,碧螺春,2000,"2026-11-20 1 234,50 王芳",否\n', encoding="utf-8")
+    before = _tree(store_path)
+    done = kehu("import", str(path), store=store_path)
+    assert done.code == 1, done.out + done.err
+    said = f"{path}:2: column F (付款记录): '2026-11-20 1 234,50 王芳': the amount is written with a space"
+    assert said in done.err, done.err
+    assert _tree(store_path) == before

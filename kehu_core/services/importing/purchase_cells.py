@@ -106,6 +106,11 @@ def _payments(value: Any) -> list[dict[str, Any]]:
         if len(words) < 2:
             raise ValueError(_("{part}: a payment is its day and its amount (2026-11-20 100.00), and who took it "
                                "if known").format(part=repr(part.strip())))
+        if len(words) == 3 and words[2][:1] in "0123456789.,":
+            # `2026-11-20 1 234,50 王芳`: stored as ¥1.00 taken by "234,50 王芳", exit 0
+            raise ValueError(_("{part}: the amount is written with a space in it, or who took it starts with a "
+                               "digit; write the amount without spaces (2026-11-20 1234.50 王芳)").format(
+                part=repr(part.strip())))
         payment: dict[str, Any] = {"date": parse_date(words[0]), "amount": parse_amount(words[1])}
         if len(words) == 3 and words[2].strip():
             payment["by"] = words[2].strip()
