@@ -90,3 +90,49 @@ def test_a_value_tagged_as_a_type_it_is_not_is_read_as_the_editor_reads_it(
     assert result.code == 0 and "Traceback" not in result.out + result.err, result
     assert json.loads(ok("customer", "show", cid, "--json", store=store))["notes"] == read
     assert kehu("customer", "set", cid, "level=A", store=store).code == 0
+
+
+@pytest.mark.parametrize("odd", [
+    "- {date: 2026-01-05, reason: gift, delta: 5, note: :x}",  # a value starting with `:`
+    "- {date: 2026-01-05, reason:?  gift, delta: 5}",  # `:?`
+    "- {date: 2026-01-05, reason: gift, delta: 5, :note: x}",  # an entry starting with `:`
+    "\t# 手写的注释",  # a comment after a tab
+    "# 手写的\x7f注释",  # a control character in a comment
+])
+def test_a_ledger_line_is_read_alike_by_check_and_by_a_customer_merge(tmp_path: Path, odd: str) -> None:
+    """A ledger is read whole by `kehu check`, `points` and `show` (yaml-rs) and line by line by
+    a customer merge, a sync settling a ledger's merge and a line read back (PyYAML): `note: :x`,
+    `reason:?  gift` were read by the first and refused by the second, and a comment after a tab
+    or holding a control character was refused by the first and passed over by the second (the
+    merge went on with a ledger `check` refused). Both now read each line alike: refused at its
+    line by both, the store left as it was."""
+    import re
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    keep = ok("customer", "add", "--name", "甲", store=store).strip()
+    other = ok("customer", "add", "--name", "乙", store=store).strip()
+    (folder,) = store.glob(f"customers/*/{other}")
+    ledger = folder / "points.ledger.yaml"
+    text = f"# points ledger of {other}: append-only, one entry per line\n{odd}\n"
+    ledger.write_text(text, encoding="utf-8", newline="")
+    from .test_team_merge import git
+
+    git(store, "add", "-A")
+    git(store, "commit", "-qm", "a hand-edited ledger")
+    checked = kehu("check", store=store)
+    assert checked.code == 1 and re.search(r"points\.ledger\.yaml:2: ", checked.out + checked.err), checked
+    merged = kehu("customer", "merge", keep, other, store=store)
+    assert merged.code == 1 and re.search(r"points\.ledger\.yaml:2: ", merged.out + merged.err), merged
+    assert "Traceback" not in merged.out + merged.err
+    assert ledger.read_text(encoding="utf-8") == text and (folder / "customer.yaml").is_file()
+
+
+def test_an_anchor_beside_a_control_character_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    """The anchors' rule reads YAML's tokens, whose reader stops at a control character: an odd
+    anchor beside one (`notes: &a.b 先送\\x7f样品`) ended every door in "internal error:
+    ReaderError" (found by the fuzzer on the anchors' rule itself). The control character is
+    refused at its line, as before the rule."""
+    said = refused_by_every_door(tmp_path, "notes: &a.b 先送\x7f样品")
+    assert len({line for line, _message in said}) == 1, said
+    assert all("control character" in message for _line, message in said), said

@@ -17,11 +17,11 @@ from ..ids import entry_id
 from ..models import LedgerEntry
 from ..problems import validation_problems
 from ..yamlio import (
-    FastLoader,
     YamlFileError,
     dump_flow_line,
     line_end,
     load_entries,
+    load_entry_line,
     read_bytes,
     read_text,
 )
@@ -30,6 +30,8 @@ from ..yamlio.reading import NOT_AN_ENTRY
 from .batch import _PendingLedger, journaled
 from .layout import _check_size
 from .ledger_rules import new_line_messages, plugins_ledger_messages
+
+_CONTROL = yaml.reader.Reader.NON_PRINTABLE  # what every YAML reader refuses in a file
 
 if TYPE_CHECKING:
     from . import Store
@@ -328,13 +330,22 @@ def ledger_entry(line: str, path: Path, number: int) -> dict[str, Any] | None:
     (indented, a continuation): never passed over as if it held nothing, whose entry a caller
     moving entries would lose."""
     text = line.rstrip("\r\n").removeprefix("\ufeff")  # a byte order mark (an editor's), as every loader reads it
-    if not text.strip() or text.lstrip().startswith("#"):
-        return None
+    # blank or a comment to YAML: spaces only before it (a tab or an ideographic space there is
+    # refused by the reader of the whole file, so `check` refused what a merge passed over), and
+    # no control character in it (the whole file's reader refuses one anywhere)
+    if not text.lstrip(" ") or text.lstrip(" ").startswith("#"):
+        control = _CONTROL.search(text)
+        if control is None:
+            return None
+        said = _("invalid YAML: character U+{code:04X} is a control character, not text")
+        raise RecordError([Problem(path, number, said.format(code=ord(control.group())))])
     if opens_conflict(text):  # the line itself, not the file read again for each broken line
         raise RecordError([Problem(path, number, markers_message())])
     if text.startswith("- "):
-        try:
-            loaded = yaml.load(text, Loader=FastLoader)  # noqa: S506 - a safe loader
+        try:  # as the reader of the whole file reads it (yaml-rs where it reads alike)
+            loaded = load_entry_line(path, text)
+        except YamlFileError as exc:
+            raise RecordError([Problem(path, number, exc.problem.message)]) from None
         except (yaml.YAMLError, ValueError, RecursionError) as exc:
             raise RecordError([invalid_yaml(path, number, yaml_error_detail(exc))]) from None
         if isinstance(loaded, list) and len(loaded) == 1 and isinstance(loaded[0], dict):

@@ -300,9 +300,10 @@ def _refuse_odd_anchor_names(text: str, path: Path | str) -> None:
                     text[token.end_mark.index:token.end_mark.index + 1] not in _ANCHOR_NAME_END:
                 found = token.start_mark.line + 1
                 break
-    except yaml.MarkedYAMLError as exc:  # PyYAML refuses the name itself (`&a.b`); else not ours to say
-        if "anchor" in str(exc.context) or "alias" in str(exc.context):
-            found = (exc.context_mark or exc.problem_mark).line + 1
+    except yaml.YAMLError as exc:  # PyYAML refuses the name itself (`&a.b`); else not ours to say
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        if mark is not None and ("anchor" in str(exc.context) or "alias" in str(exc.context)):
+            found = mark.line + 1
     if found is not None:
         raise _FileProblem(Problem(Path(path), found, _(
             "an anchor or alias (&name, *name) whose name holds other characters than letters, digits, `-` "

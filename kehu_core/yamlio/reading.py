@@ -251,8 +251,24 @@ def load_entries(path: Path) -> Any:
     return entries
 
 
+def load_entry_line(path: Path, line: str) -> Any:
+    """One line of a ledger, read as :func:`load_entries` reads the whole file (yaml-rs where it
+    reads alike, else PyYAML): a customer merge, a sync settling a ledger's merge and a line
+    read back (``store.ledgers.ledger_entry``) read each line as `kehu check` and `points` read
+    them. PyYAML alone refused `ref: :x` and `reason:?  x`, which yaml-rs read. YamlFileError
+    (at the line's line 1) where the line is no YAML."""
+    return _entries(path, _parsed_text(line, path))
+
+
+#: `:` where yaml-rs (YAML 1.2) reads text and PyYAML refuses the line: right after `{`, `[` or
+#: `,` (`{:date: …}`), starting a value (`ref: :x`), or before `?` (`reason:?  x`): never in a
+#: line kehu writes, so such a ledger is read by PyYAML, which names the line
+_ODD_COLON = re.compile(r"[\[{,][ \t]*:|:[ \t]+:|:\?")
+
+
 def _entries(path: Path, text: str) -> Any:
-    if yaml_rs is None or "\t" in text or "\\" in text or rs_differs(text) or _QUOTED_DATE.search(text):
+    if (yaml_rs is None or "\t" in text or "\\" in text or rs_differs(text) or _QUOTED_DATE.search(text)
+            or _ODD_COLON.search(text)):
         return _load_fast_text(path, text)  # the text read once, whichever loader reads it
     try:
         return _dated(yaml_rs.loads(text, parse_datetime=False))
