@@ -11,6 +11,9 @@ from typing import Any
 from kehu_core.hookspecs import hookimpl
 from kehu_core.testing import make_store, run_kehu
 
+from .conftest import kehu
+from .test_team_merge import ok, two_clones
+
 
 class Moving:
     """A plugin that changes the store it is given: its day, its folder, one of its methods."""
@@ -60,3 +63,31 @@ def test_a_plugin_changing_the_store_it_is_given_changes_nothing_after_its_hook(
     assert store.today == dt.date(2026, 11, 20) and store.root == tmp_path / "store"
     checked = run_kehu(store, "check")
     assert checked.code == 0, checked.out + checked.err
+
+
+def test_customers_made_from_one_sheet_row_in_two_clones_are_named_by_the_sync(tmp_path: Path) -> None:
+    """Two reps import the shop's sheet each in their clone before syncing: every customer of it
+    is there twice. The sync named those of a phone or an email ("likely one customer"); a row of
+    a name and a sale (no phone: a walk-in's) was named by nothing, `check` ok, `duplicates` none,
+    its sale counted twice. The sync now names each such pair with its row, once, and says to
+    merge them; merged as it says, the sale is kept once."""
+    a, b = two_clones(tmp_path)
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,phone,product,amount,date\n赵敏,,龙井,100,2026-11-01\n"
+                     "张三,13800138001,红茶,20,2026-11-02\n", encoding="utf-8")
+    for clone in (a, b):
+        ok("--today", "2026-11-20", "import", str(sheet), store=clone)
+    ok("sync", store=a)
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    listed = json.loads(ok("customer", "list", "--json", store=b))
+    zhao = sorted(c["id"] for c in listed if c["name"] == "赵敏")
+    zhang = sorted(c["id"] for c in listed if c["name"] == "张三")
+    assert len(zhao) == 2 and len(zhang) == 2
+    said = [line for line in synced.err.splitlines() if "赵敏" in line]
+    assert len(said) == 1 and all(cid in said[0] for cid in zhao) and "s.csv:2" in said[0], synced.err
+    assert "customer merge" in said[0]
+    assert sum("张三" in line for line in synced.err.splitlines()) == 1, synced.err  # named once, by its phone
+    ok("--today", "2026-11-20", "customer", "merge", zhao[0], zhao[1], store=b)
+    shown = json.loads(ok("--today", "2026-11-20", "customer", "show", zhao[0], "--json", store=b))
+    assert [p["amount"] for p in shown["purchases"]] == ["100.00"], shown["purchases"]

@@ -228,7 +228,7 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     for record in other_records:
         source = store.interaction_file(other.id, record.id)
         target = store.interaction_file(keep.id, record.id)
-        if not target.exists() and _imported_row(record) in imported:
+        if not target.exists() and imported_row(record) in imported:
             report.same_records.append(record.id)  # one row of one sheet, imported in two clones
             continue
         if target.exists():
@@ -318,7 +318,7 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     return list(changes.before)
 
 
-def _imported_row(record: Any) -> Any:
+def imported_row(record: Any) -> Any:
     """What names a record an import made (``imported_from``: the sheet's row) with all it says
     but its id, or None for a record no import made. The same sheet imported in two clones (each
     rep before a sync) made each customer twice with the row's sale under another id in each:
@@ -329,7 +329,7 @@ def _imported_row(record: Any) -> Any:
 
 
 def _imported_rows(records: list[Any]) -> set[Any]:
-    return {row for row in map(_imported_row, records) if row is not None}
+    return {row for row in map(imported_row, records) if row is not None}
 
 
 def one_record(a: Any, b: Any) -> bool:

@@ -180,6 +180,7 @@ def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]
         for key in keys:
             mine_by_key.setdefault(key, []).append(rel)
     lines = []
+    named: set[tuple[str, str]] = set()
     for rel, (data, keys) in sorted(theirs.items()):
         shared: dict[str, list[str]] = {}
         for key in keys:
@@ -188,11 +189,78 @@ def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]
                     shared[other].append(key)
         for other, matched in shared.items():
             mine = ours[other][0]
+            named.add((str(data.get("id")), str(mine.get("id"))))
             match = Match(str(mine.get("id")), str(mine.get("name")), matched)
             lines.append(_("{name} ({id}) of {label} and this clone's {match}: likely one customer, each clone "
                            "adding them; `kehu duplicates` lists them, `kehu customer merge KEEP OTHER` joins "
                            "them").format(name=data.get("name"), id=data.get("id"), label=label,
                                           match=match.describe()))
+    return lines + _one_row_twice(root, base, before, ref, label, named)
+
+
+def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
+                   named: set[tuple[str, str]]) -> list[str]:
+    """The customers (theirs, ours) each side's import made from one row of one sheet: a record
+    each added since the merge base with the same ``imported_from`` row and content
+    (:func:`.customer_merge.imported_row`, the rule by which a merge keeps it once). Two reps
+    importing the shop's sheet each in their clone before a sync made every customer of it
+    twice; those with a phone or an email were named above, those with neither (a name and a
+    sale) by nothing. One line per pair not named already, with the rows."""
+    from ..models.interactions import parse_interaction
+    from ..store import INTERACTIONS_DIR
+    from .customer_merge import imported_row
+    from .sync_messages import _load_path
+
+    candidates = []  # each side's records under customers it added (an import's new customers)
+    for rev in (before, ref):
+        out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, rev,
+                         "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
+        added = {rel.rsplit("/", 1)[0] for rel in out if rel.endswith(f"/{CUSTOMER_FILE}")}
+        candidates.append([parts for parts in (rel.split("/") for rel in out) if len(parts) == 5
+                           and parts[3] == INTERACTIONS_DIR and parts[4].endswith(".yaml")
+                           and "/".join(parts[:3]) in added])
+    if not all(candidates):  # (most syncs: nothing to read)
+        return []
+
+    def rows_of(side: list[list[str]], only: set[str] | None) -> dict[object, tuple[str, str]]:
+        """The row's key -> (customer's folder, row) of a side's records an import made; with
+        ``only``, of those rows alone (the other side's: a big import on one side is not parsed
+        whole for the few rows of the other)."""
+        rows: dict[object, tuple[str, str]] = {}
+        for parts in side:
+            data = _load_path(root.joinpath(*parts))  # as the merge left it: {} if gone or broken
+            row = data.get("imported_from")
+            if not row or only is not None and str(row) not in only:
+                continue
+            try:
+                key = imported_row(parse_interaction({**data, "id": parts[4][:-5]}))
+            except ValueError:  # (a record `kehu check` names)
+                continue
+            rows.setdefault(key, ("/".join(parts[:3]), str(row)))
+        return rows
+
+    small = 0 if len(candidates[0]) <= len(candidates[1]) else 1
+    first = rows_of(candidates[small], None)
+    if not first:
+        return []
+    second = rows_of(candidates[1 - small], {row for _folder, row in first.values()})
+    ours, theirs = (first, second) if small == 0 else (second, first)
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for key, (folder, row) in theirs.items():
+        if key in ours and ours[key][0] != folder:
+            pairs.setdefault((folder, ours[key][0]), []).append(row)
+    lines = []
+    for (folder, mine_folder), rows_of in sorted(pairs.items()):
+        cid, mine = folder.rsplit("/", 1)[1], mine_folder.rsplit("/", 1)[1]
+        profiles = [_load_path(root / f / CUSTOMER_FILE) for f in (folder, mine_folder)]
+        if not all(profiles) or (cid, mine) in named:
+            continue
+        shown = ", ".join(sorted(set(rows_of))[:3]) + (" …" if len(set(rows_of)) > 3 else "")
+        lines.append(_("{name} ({id}) of {label} and this clone's {mine_name} ({mine}) were made from one row "
+                       "of one sheet ({rows}), each clone importing it: one customer twice; `kehu customer merge "
+                       "KEEP OTHER` joins them, keeping the row's sale once").format(
+            name=profiles[0].get("name"), id=cid, label=label, mine_name=profiles[1].get("name"), mine=mine,
+            rows=shown))
     return lines
 
 
