@@ -228,3 +228,26 @@ def test_a_payment_whose_amount_holds_a_space_is_never_a_smaller_one(store_path:
     said = f"{path}:2: column F (付款记录): '2026-11-20 1 234,50 王芳': the amount is written with a space"
     assert said in done.err, done.err
     assert _tree(store_path) == before
+
+
+# --- kind 1: the shop's own template in a folder that cannot be entered -----------------------
+
+
+@pytest.mark.parametrize("template", ["birthday", "hi"])
+def test_a_template_in_an_unreadable_templates_folder_is_never_passed_over(
+        unreadable: Unreadable, template: str) -> None:
+    """The shop's own `templates/birthday.j2` in a `templates/` made unreadable (`chmod 000`,
+    another user's tool) was passed over for kehu's built-in birthday message, sent with exit
+    0; a template of the shop's own name was "no template 'hi'", though it is there. The folder
+    is named as `kehu check` names it, nothing is sent."""
+    store = unreadable.store
+    (store / "templates").mkdir(exist_ok=True)
+    for name in ("birthday", "hi"):
+        (store / "templates" / f"{name}.j2").write_text("Subject: 本店的祝福\n\n{{ name }}，本店送您一份礼物\n",
+                                                         encoding="utf-8")
+    assert "本店的祝福" in kehu("send", "--segment", "all", "--template", template, "--dry-run", store=store).out
+    os.chmod(store / "templates", 0)
+    sent = unreadable.kehu("send", "--segment", "all", "--template", template, "--dry-run")
+    assert sent.returncode == 1, sent.stdout + sent.stderr
+    assert f"{store / 'templates'}:1: {_DENIED}" in sent.stderr, sent.stderr
+    assert "Subject" not in sent.stdout, sent.stdout

@@ -175,12 +175,15 @@ class StoreLoader(jinja2.BaseLoader):
         pieces = split_template_path(template)  # no "..": never out of the folders
         for folder in self.folders:
             path = Path(folder, *pieces)
-            if not os.path.lexists(path):
-                continue
             if path.is_relative_to(self.store.root):
+                # before lexists(), which is False in a folder that cannot be entered: the shop's
+                # own `birthday.j2` in an unreadable templates/ was passed over for the built-in
+                # one, sent with exit 0; link_problem names that folder
                 problem = self.store.link_problem(path)
                 if problem is not None:
                     raise KehuError(problem.render())
+            if not os.path.lexists(path):
+                continue
             try:
                 data = read_bytes(path)
                 # a byte order mark (Windows Notepad's) is no part of the text, as in every record:
