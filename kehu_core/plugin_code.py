@@ -120,8 +120,8 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
     (:func:`_process_state`): a plugin's ``os.umask(0)`` made every folder kehu made after it
     world-writable, and its ``os.environ['GIT_DIR']`` or ``['KEHU_TODAY']`` ran kehu's git on
     another repository and the later hooks at another day. So are Decimal's context and, in the
-    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`), and the
-    ``store`` it was given (:func:`as_given`).
+    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`), ``sys.stderr``,
+    ``sys.stdin`` and the recursion limit, and the ``store`` it was given (:func:`as_given`).
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
@@ -137,6 +137,9 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
     redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
     aside = _stdout_file_aside() if main and stdout_file else None
     handlers = tuple(signal.getsignal(s) for s in _STOPPING) if main else None
+    # the process's streams and recursion limit: a plugin's `sys.stderr = io.StringIO()` (an
+    # SDK quieting itself) swallowed every message of kehu's after it (an import's failed rows)
+    streams = (sys.stderr, sys.stdin, sys.getrecursionlimit()) if main else None
     try:
         # Decimal's context a copy of kehu's (a hook's prec = 3 gave a sale 12 300 points, not 12 345)
         with redirect, plugin_exits(), localcontext(), as_given(store):
@@ -155,6 +158,8 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
         _process_state_back(environment, mask)
         if handlers is not None:
             _signal_handlers_back(handlers)
+        if streams is not None:
+            _streams_back(*streams)
 
 
 def as_given(store: Any) -> contextlib.AbstractContextManager[Any]:
@@ -168,6 +173,15 @@ def as_given(store: Any) -> contextlib.AbstractContextManager[Any]:
 #: the signals that stop kehu: a plugin's code setting their handlers (an SMS gateway's SDK
 #: ignoring SIGINT) made a `kehu send` to a segment go on after Ctrl-C
 _STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _streams_back(stderr: Any, stdin: Any, depth: int) -> None:
+    if sys.stderr is not stderr:
+        sys.stderr = stderr
+    if sys.stdin is not stdin:
+        sys.stdin = stdin
+    if sys.getrecursionlimit() != depth:
+        sys.setrecursionlimit(depth)
 
 
 def _signal_handlers_back(handlers: tuple[Any, ...]) -> None:

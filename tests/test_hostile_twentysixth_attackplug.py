@@ -91,3 +91,44 @@ def test_customers_made_from_one_sheet_row_in_two_clones_are_named_by_the_sync(t
     ok("--today", "2026-11-20", "customer", "merge", zhao[0], zhao[1], store=b)
     shown = json.loads(ok("--today", "2026-11-20", "customer", "show", zhao[0], "--json", store=b))
     assert [p["amount"] for p in shown["purchases"]] == ["100.00"], shown["purchases"]
+
+
+STREAMS_MODULE = '''
+import io
+import sys
+
+from kehu_core.hookspecs import hookimpl
+
+
+@hookimpl
+def interaction_saved(store, customer, interaction):
+    sys.stderr = io.StringIO()  # to keep an SDK's chatter quiet, for the process
+    sys.stdin = io.StringIO()
+    sys.setrecursionlimit(80)
+'''
+
+
+def test_a_plugin_replacing_stderr_or_the_recursion_limit_leaves_kehus_own_alone(tmp_path: Path) -> None:
+    """An installed plugin's ``interaction_saved`` that sets ``sys.stderr`` (an SDK quieting
+    itself), ``sys.stdin`` or ``sys.setrecursionlimit`` for the process: `kehu import` of a sheet
+    whose second row is wrong said "2 rows read, 1 failed", exit 1, and never which row nor why
+    (its message went into the plugin's stream). Each is put back when the plugin's code returns,
+    as its working folder and environment are: the row is named."""
+    import os
+    import subprocess
+    import sys
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", "streams_kehu", "streams", STREAMS_MODULE)
+    store = make_store(tmp_path / "store")
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,phone,product,amount,date\n甲,13800138001,龙井,100,2026-11-01\n"
+                     "乙,13800138002,龙井,-50,2026-11-02\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store.root), "--today", "2026-11-20",
+                             "import", str(sheet)], capture_output=True, text=True, env=env)
+    assert result.returncode == 1, result
+    assert "s.csv:3" in result.stderr and "amount" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
