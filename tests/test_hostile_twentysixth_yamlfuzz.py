@@ -136,3 +136,25 @@ def test_an_anchor_beside_a_control_character_is_refused_without_a_traceback(tmp
     said = refused_by_every_door(tmp_path, "notes: &a.b 先送\x7f样品")
     assert len({line for line, _message in said}) == 1, said
     assert all("control character" in message for _line, message in said), said
+
+
+def test_kehu_yaml_holding_what_its_editor_refuses_is_refused_by_every_command(tmp_path: Path) -> None:
+    """kehu.yaml is read by every command (PyYAML) and edited by `kehu keys` (the round-trip
+    editor): `currency:\tCNY`, a tab after the colon, was read by `kehu check` and every other
+    command, and refused by `kehu keys fields add` in the editor's words. Every command now
+    refuses it at its line, saying what to change, as a record's tab is refused; the file is left
+    as it was."""
+    import re
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    config = store / "kehu.yaml"
+    text = re.sub(r"(?m)^currency:.*\n", "", config.read_text(encoding="utf-8")) + "currency:\tCNY\n"
+    config.write_text(text, encoding="utf-8")
+    line = str(text.split("\n").index("currency:\tCNY") + 1)
+    for args in (("check",), ("customer", "list"), ("keys", "fields", "add", "notes")):
+        result = kehu(*args, store=store)
+        said = re.search(r"kehu\.yaml:(\d+): (.*)", result.out + result.err)
+        assert result.code == 1 and said is not None and said.group(1) == line, (args, result)
+        assert "tab" in said.group(2) and "Traceback" not in result.out + result.err, result
+    assert config.read_text(encoding="utf-8") == text

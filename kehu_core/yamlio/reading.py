@@ -138,12 +138,22 @@ ScanLoader.yaml_implicit_resolvers = {
 
 
 def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
-    """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line."""
+    """Parse a YAML file quickly and safely; raise :class:`YamlFileError` with path and line.
+
+    A text PyYAML reads and the round-trip editor refuses (a tab in a plain value, a flow
+    collection written as kehu never writes one: :func:`.scan_rules.editor_may_refuse`) is
+    refused, as the scan refuses it: kehu.yaml and a visit plan, read here, were read by every
+    command and refused by `kehu keys` (which edits kehu.yaml) or wherever a plan's line is
+    looked up. (``loader``: the scan's own reading, which has checked that already.)"""
     try:
         text = _parsed_text(read_text(path), path)
+        refused = refuse_what_the_editor_refuses(path, text) if loader is None and editor_may_refuse(text) else None
     except _FileProblem as exc:
         raise YamlFileError(exc.problem) from None
-    return _load_fast_text(path, text, loader)
+    data = _load_fast_text(path, text, loader)
+    if refused is not None:  # read here, refused by the editor: every door refuses it
+        raise refused
+    return data
 
 
 def load_fast_text(path: Path, text: str) -> Any:
