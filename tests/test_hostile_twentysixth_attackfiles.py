@@ -251,3 +251,30 @@ def test_a_template_in_an_unreadable_templates_folder_is_never_passed_over(
     assert sent.returncode == 1, sent.stdout + sent.stderr
     assert f"{store / 'templates'}:1: {_DENIED}" in sent.stderr, sent.stderr
     assert "Subject" not in sent.stdout, sent.stdout
+
+
+# --- kind 1: a clone whose .git cannot be read --------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["sync", "report reps", "customer log", "handover"])
+def test_a_clone_whose_git_folder_cannot_be_read_is_said_so(command: str) -> None:
+    """A clone whose `.git` was made unreadable (`chmod 000`, a `sudo git` leaving it root's):
+    `kehu sync` said the store "is not a git repository; `git init` it", `kehu handover` gave
+    the customers away and committed nothing with exit 0, and `kehu report reps` and `customer
+    log` left out every commit (the other clones' changes) without a word."""
+    with a_top_folder("kehu-attackfiles26-git-") as top:
+        store = top / "store"
+        assert kehu("init", str(store)).code == 0
+        cid = kehu("customer", "add", "--name", "李雷", "--owner", "王芳", store=store).out.strip()
+        runner = Unreadable.__new__(Unreadable)
+        runner.store = store
+        args = {"sync": ["sync"], "report reps": ["report", "reps"], "customer log": ["customer", "log", cid],
+                "handover": ["handover", "王芳", "李雷"]}[command]
+        before = _tree(store)
+        os.chmod(store / ".git", 0)
+        said = runner.kehu(*args)
+        text = said.stdout + said.stderr
+        assert said.returncode == 1, text
+        assert f"kehu: {store}: its .git folder cannot be read: permission denied" in said.stderr, text
+        assert "git init" not in text and "Traceback" not in text, text
+        assert _tree(store) == before

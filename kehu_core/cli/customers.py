@@ -243,7 +243,7 @@ def customer_log(ctx: Context, customer_id: str, as_json: bool) -> None:
             entries.append({"source": "kehu", "change": e.id, "author": e.who, "date": e.when,
                             "subject": e.command + _undo_note(e), "files": files})
     commits = [{"source": "git", **c.__dict__} for c in gitops.log(store.root, store.customer_dir(customer.id))
-               ] if gitops.is_repo(store.root) else []
+               ] if gitops.has_repo(store.root) else []  # one it cannot read is said, never left out
     # each in its own order (git's may not follow its dates), interleaved by date
     entries = list(heapq.merge(entries, commits, key=lambda e: dt.datetime.fromisoformat(e["date"]),
                                reverse=True))

@@ -277,7 +277,7 @@ def _cards_changed(store: Store, period: Period) -> set[str]:
         day = dt.date.fromisoformat(entry.when[:10])
         if period.start <= day < period.end and entry.undone_by is None and entry.undoes is None:
             found.update(_customer_of(f.path) for f in entry.files)
-    if gitops.is_repo(store.root):
+    if gitops.has_repo(store.root):  # one it cannot read is said, never a history left out
         since = (period.start - dt.timedelta(days=1)).isoformat()
         log = gitops.run(store.root, "log", f"--since={since}", "--format=\x1e%ad", "--date=short",
                          "--name-only", "--", "customers", check=False).stdout

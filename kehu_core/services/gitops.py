@@ -49,11 +49,35 @@ def repo_problem(root: Path) -> str | None:
         return None
     said = (result.stderr.strip().splitlines() or [""])[0].removeprefix("fatal: ")
     if not said or "not a git repository" in said:
-        return "not a git repository"
+        return _unreadable_git(root) or "not a git repository"
     if "dubious ownership" in said:
         return ("git refuses to work in it: it belongs to another user (git's \"dubious "
                 "ownership\"; `git config --global --add safe.directory PATH` if it is yours)")
     return f"git refuses to work in it: {said}"
+
+
+def _unreadable_git(root: Path) -> str | None:
+    """Why git took ``root`` for no repository when its ``.git`` is there and this user may not
+    read it (`chmod 000`, another user's tool), or None. `kehu sync` said "is not a git
+    repository; `git init` it", `kehu handover` committed nothing with exit 0, and `kehu report
+    reps` and `customer log` left out every commit of the other clones, without a word."""
+    from ..yamlio import cannot_read
+
+    dot_git = root / ".git"
+    try:
+        if os.path.isdir(dot_git) and not os.path.islink(dot_git):
+            os.stat(dot_git / "HEAD")  # the folder entered, as git enters it
+            os.listdir(dot_git)
+        elif cannot_read(dot_git) is None:  # a worktree's .git file, or none
+            return None
+    except PermissionError:
+        pass
+    except OSError:
+        return None
+    else:
+        if os.path.isdir(dot_git):
+            return None
+    return _("its .git folder cannot be read: permission denied (check its owner and mode)")
 
 
 #: set in the environment of a git command after which kehu brings the index up to date itself
