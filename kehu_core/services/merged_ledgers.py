@@ -5,7 +5,11 @@ kept, so two clones' entries both stand. But where one side took an entry back (
 of a redemption, a hand fix) and the other added an entry next to it, git sees one changed
 region and the union keeps the region of both sides, the entry taken back among them: the
 redemption an undo took back was in the ledger again after the next merge, its points spent
-again, with ``kehu check`` ok and both syncs exit 0.
+again, with ``kehu check`` ok and both syncs exit 0. So too where one side rewrote an entry
+(``kehu customer merge`` and ``kehu customer reid`` make the entries naming a customer name the
+one it became: the referrer's bonus for its first sale) and the other added a line next to it:
+the union kept the entry as it was beside the entry rewritten, one id twice, and the sync was
+refused ("is here twice", or the referral bonus given twice) though nothing was given twice.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from . import gitops
 def drop_entries_taken_back(root: Path) -> list[str]:
     """Entries (by id) the merge's base held that one side took out and the other left as they
     were, which the union merge brought back: taken out of the merged ledger again, the merge
-    commit amended. An entry the side that kept it had changed is left, for a person (as two
-    changes of one entry are). Only a merge this sync made is settled (a fast-forward is the
-    remote's own commit). Returns a note per ledger settled.
+    commit amended; and of an entry one side rewrote and the other left as it was, the version
+    as it was, which the union kept beside the rewritten one. An entry the side that kept it had
+    changed is left, for a person (as two changes of one entry are). Only a merge this sync made
+    is settled (a fast-forward is the remote's own commit); run right after git's merge, before
+    what follows a merged customer renames the entries naming it (which made the two versions
+    one entry twice). Returns a note per ledger settled.
 
     The ledgers looked at are those either side changed since the base, not those the merge
     changed in this clone: a ledger as the union leaves it may be this clone's own, unchanged,
@@ -49,16 +56,24 @@ def drop_entries_taken_back(root: Path) -> list[str]:
         if was is None or ours is None or theirs is None:
             continue  # made or deleted by one side: nothing of it taken back entry by entry
         gone = {key: values for key, values in was.items() if key not in ours or key not in theirs}
-        if not gone:
+        # rewritten on one side alone: the version as it was goes (the rewritten one stays)
+        old = {key: values for key, values in was.items() if key in ours and key in theirs
+               and (ours[key] == values) != (theirs[key] == values)}
+        if not gone and not old:
             continue
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        kept = [line for n, line in enumerate(lines, 1) if not _taken_back(path, n, line, gone)]
-        if len(kept) < len(lines):
-            atomic_write(path, "".join(kept))
-            gitops.run(root, "add", "--", rel)
+        back = {n for n, line in enumerate(lines, 1) if _taken_back(path, n, line, gone)}
+        stale = {n for n, line in enumerate(lines, 1) if _taken_back(path, n, line, old)}  # keys apart from gone's
+        if back:
             done.append(_("{path}: {count} entries taken back in one clone (`kehu undo`, a hand edit) "
-                          "were brought back by git's merge; taken out again").format(
-                              path=rel, count=len(lines) - len(kept)))
+                          "were brought back by git's merge; taken out again").format(path=rel, count=len(back)))
+        if stale:
+            done.append(_("{path}: {count} entries rewritten in one clone (a customer merged or given a new "
+                          "id renames the entries naming it) were kept by git's merge as they were too; "
+                          "the old version taken out").format(path=rel, count=len(stale)))
+        if back or stale:
+            atomic_write(path, "".join(line for n, line in enumerate(lines, 1) if n not in back | stale))
+            gitops.run(root, "add", "--", rel)
     if done:
         gitops.run(root, "commit", "-q", "--amend", "--no-edit", env={gitops.SKIP_HOOK: "1"})
     return done

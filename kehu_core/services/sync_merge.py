@@ -39,10 +39,8 @@ def verify(store: Store, report: SyncReport, point: sync_guard.RestorePoint, lab
     """The merged store must pass ``kehu check`` before anything is pushed. Conflicts the
     merge driver recorded (``conflicts:``) wait, merged and unpushed, for a person to choose;
     any other problem undoes the whole sync."""
-    settled = merged_ledgers.drop_entries_taken_back(store.root)
-    if settled:  # a ledger the union had left as this clone's is this merge's change now: checked
-        report.notes += settled
-        changed = sorted({*changed, *gitops.changed_paths(store.root, before, "HEAD")})
+    # the ledgers the union left were settled by :func:`merge` in the merge commit, so ``changed``
+    # (since ``before``) holds those it settled, a ledger that was this clone's own among them
     report.notes += merge_settling.join_respelled_entries(store.root, changed)
     problems = sync_checks.store_problems(store, changed)
     if not problems:
@@ -128,13 +126,17 @@ def merge(store: Store, point: sync_guard.RestorePoint, ref: str, label: str) ->
         if edited or renumbered or kept:
             result = gitops.run(root, "commit", "-q", "--no-edit", check=False, env={gitops.SKIP_HOOK: "1"})
     if result.returncode == 0:
+        # the ledgers as git's union left them, settled in the merge commit itself before the
+        # commits that follow it: they rename the entries naming a customer merged away, which
+        # made an entry the union kept as it was and as rewritten one entry twice
+        settled = merged_ledgers.drop_entries_taken_back(root)
         # this clone's side, by its commit: what follows commits after the merge (HEAD^1 moves)
         ours = gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^1", check=False).stdout.strip() or "HEAD^1"
         # a customer merged away on one side, records added to it on the other: they follow it
         followed = sync_merged_away.follow_merged_customers(store, ref)
         stuck = [] if followed else merge_settling.reopen_orphaned_customers(root, ref)
         if not stuck:
-            return (followed + renumbered + sync_settled_files.merge_again(store, edited)
+            return (settled + followed + renumbered + sync_settled_files.merge_again(store, edited)
                     + sync_merged_away.follow_references(store, ref, ours))
     else:
         stuck = gitops.unmerged_paths(root)

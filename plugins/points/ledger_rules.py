@@ -138,8 +138,11 @@ def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
     (:func:`_append_once`), and a referral is rewarded once until taken back
     (:func:`referral`). Two clones each awarding the points of one sale (`kehu points rebuild`
     of a sale recorded without them, run in both) do, and so do two clones each
-    recording a referred customer's first sale (each giving the referrer the bonus); git's
-    union of their ledgers kept both lines: the points counted twice, `kehu check` ok. Each
+    recording a referred customer's first sale (each giving the referrer the bonus), and two
+    clones each taking a part payment of a sale recorded before the plugin was on (the payment
+    saves the sale, and :func:`earn` and :func:`referral` give what it had not earned: the team
+    simulation's demo store did); git's union of their ledgers kept both lines: the points
+    counted twice, `kehu check` ok. Each
     message names the command that takes one of the two back (:func:`take_back_command`)."""
     out: list[tuple[int, str]] = []
     seen: dict[tuple[str, str], dict[str, Any]] = {}  # the first entry of each sale's points, or its void
@@ -152,7 +155,8 @@ def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
             if delta > 0 and held.get(ref, 0) > 0:
                 out.append((n, _(
                     "gives the referral bonus for customer {ref} again (given already, not taken back): one "
-                    "referral rewarded twice, as two clones each recording that customer's first sale do; "
+                    "referral rewarded twice, as two clones each recording that customer's first sale do, or "
+                    "each taking a payment of a first sale recorded before the points plugin was on; "
                     "{way}").format(ref=ref, way=take_back_command(given[ref], entry))))
                 continue
             held[ref] = held.get(ref, 0) + delta
@@ -165,7 +169,8 @@ def earned_twice(entries: list[dict[str, Any]]) -> list[tuple[int, str]]:
             way = take_back_command(seen[(reason, ref)], entry)
             out.append((n, (_(
                 "awards the points of sale {ref} again: the same sale's points given twice, as two clones "
-                "running `kehu points rebuild` at once do; {way}") if reason == "purchase" else _(
+                "running `kehu points rebuild` at once do, or each taking a payment of a sale recorded before "
+                "the points plugin was on; {way}") if reason == "purchase" else _(
                 "takes back the points of voided sale {ref} again: taken back twice, as two clones each "
                 "voiding the sale do; {way}")).format(ref=ref, way=way)))
             continue
