@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import random
 import re
-import zlib
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from . import team_sim
-from .team_sim import ITEMS, TODAY, git
+from .team_sim import ITEMS, TODAY, git, shared
 from .team_sim_more import MoreRound
 
 verify = team_sim.verify  # one count for every engine
-SHARE = 20  # one customer in SHARE of the first store's is shared between clones
 
 
 class CrossRound(MoreRound):
@@ -40,7 +38,7 @@ class CrossRound(MoreRound):
         root = git(self.path, "rev-list", "--max-parents=0", "HEAD").split()[0]
         files = git(self.path, "ls-tree", "-r", "--name-only", root, "customers").split()
         ids = {f.split("/")[2] for f in files if f.endswith("/customer.yaml")}
-        return sorted(cid for cid in ids if zlib.crc32(cid.encode()) % SHARE == 0)
+        return sorted(filter(shared, ids))
 
     def mine(self) -> list[str]:
         shared = set(self.shared)
