@@ -158,3 +158,17 @@ def test_kehu_yaml_holding_what_its_editor_refuses_is_refused_by_every_command(t
         assert result.code == 1 and said is not None and said.group(1) == line, (args, result)
         assert "tab" in said.group(2) and "Traceback" not in result.out + result.err, result
     assert config.read_text(encoding="utf-8") == text
+
+
+def test_the_text_fuzzer_finds_no_door_reading_a_record_otherwise(tmp_path: Path) -> None:
+    """The fuzzer of this round (tests/text_fuzz.py: profiles, interactions, payments, ledgers,
+    visit plans and kehu.yaml, one to five awkward insertions and structural changes each), 600
+    texts: no door crashes, and none reads what the door every command asks first refuses, or
+    reads other values. Before this round's fixes it found anchors, `? <<`, tags on the wrong
+    type (tracebacks), ledger lines and tabs in kehu.yaml. (The first door refusing what another
+    reads, `%FOO`, `!foo`, `--- |`, is every command's refusal, and not counted.)"""
+    from .text_fuzz import BASES, fuzz
+
+    found = fuzz(26, 600, list(BASES), tmp_path / "fuzz.yaml")
+    wrong = {key: texts[0] for key, texts in found.items() if key[1] != "first refuses"}
+    assert not wrong, wrong
