@@ -70,7 +70,7 @@ def test_customers_made_from_one_sheet_row_in_two_clones_are_named_by_the_sync(t
     is there twice. The sync named those of a phone or an email ("likely one customer"); a row of
     a name and a sale (no phone: a walk-in's) was named by nothing, `check` ok, `duplicates` none,
     its sale counted twice. The sync now names each such pair with its row, once, and says to
-    merge them; merged as it says, the sale is kept once."""
+    merge them, and `kehu duplicates` lists them; merged as it says, the sale is kept once."""
     a, b = two_clones(tmp_path)
     sheet = tmp_path / "s.csv"
     sheet.write_text("name,phone,product,amount,date\n赵敏,,龙井,100,2026-11-01\n"
@@ -88,6 +88,9 @@ def test_customers_made_from_one_sheet_row_in_two_clones_are_named_by_the_sync(t
     assert len(said) == 1 and all(cid in said[0] for cid in zhao) and "s.csv:2" in said[0], synced.err
     assert "customer merge" in said[0]
     assert sum("张三" in line for line in synced.err.splitlines()) == 1, synced.err  # named once, by its phone
+    groups = json.loads(ok("duplicates", "--json", store=b))  # and listed where the sync says, later too
+    assert {tuple(g["customers"]) for g in groups} == {tuple(zhao), tuple(zhang)}, groups
+    assert any("s.csv:2" in r for g in groups for r in g["reasons"]), groups
     ok("--today", "2026-11-20", "customer", "merge", zhao[0], zhao[1], store=b)
     shown = json.loads(ok("--today", "2026-11-20", "customer", "show", zhao[0], "--json", store=b))
     assert [p["amount"] for p in shown["purchases"]] == ["100.00"], shown["purchases"]

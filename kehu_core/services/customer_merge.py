@@ -42,7 +42,7 @@ from ..store import (
 from ..store.ledgers import ENTRY_ID, ledger_entry
 from ..yamlio import dump_flow_line
 from . import customer_refs, gitops, merge_confidential, profile_merge
-from .dedupe import ALSO_KNOWN
+from .dedupe import ALSO_KNOWN, imported_row
 from .file_changes import FileChanges, files_below
 from .profile_merge import named_once, same_merge
 
@@ -316,16 +316,6 @@ def _merge(store: Store, keep: Customer, other: Customer, other_records: list[An
     with contextlib.suppress(OSError):
         other_dir.rmdir()
     return list(changes.before)
-
-
-def imported_row(record: Any) -> Any:
-    """What names a record an import made (``imported_from``: the sheet's row) with all it says
-    but its id, or None for a record no import made. The same sheet imported in two clones (each
-    rep before a sync) made each customer twice with the row's sale under another id in each:
-    merging the two customers kept both sales, the revenue and the points counted twice."""
-    if not getattr(record, "imported_from", None):
-        return None
-    return repr(sorted(record.model_dump(mode="json", exclude={"id"}).items()))
 
 
 def _imported_rows(records: list[Any]) -> set[Any]:

@@ -134,7 +134,7 @@ def add_customer(store: Store, customer: Customer, *, allow_duplicate: bool = Fa
 
 @dataclass
 class Reason:
-    kind: str  # phone | email | similar_phone | pinyin | look_alike
+    kind: str  # phone | email | similar_phone | pinyin | look_alike | sheet_row
     customers: list[str]
     text: str
 
@@ -197,6 +197,44 @@ def _letters_told(name: str) -> str:
     return f"{name} ({', '.join(told)})" if told else name
 
 
+def imported_row(record: Any) -> Any:
+    """What names a record an import made (``imported_from``: the sheet's row) with all it says
+    but its id, or None for a record no import made. The same sheet imported in two clones (each
+    rep before a sync) made each customer twice with the row's sale under another id in each:
+    merging the two customers kept both sales, the revenue and the points counted twice: a merge
+    keeps it once (``customer_merge``), the sync and ``kehu duplicates`` name the two."""
+    if not getattr(record, "imported_from", None):
+        return None
+    return repr(sorted(record.model_dump(mode="json", exclude={"id"}).items()))
+
+
+def _one_row_reasons(store: Store) -> list[Reason]:
+    """Customers holding one record of one sheet's row (the same ``imported_from`` and content:
+    :func:`imported_row`, by which a merge keeps it once): the sheet imported in
+    two clones before a sync, each making the customer. A row of a name and a sale, without a
+    phone or an email, was listed by no other reason."""
+    import json
+
+    from ..models.interactions import parse_interaction
+
+    out = []
+    for held in store.index.imported_rows_held_twice():
+        by_row: dict[Any, list[str]] = defaultdict(list)
+        for cid, data in held:
+            try:
+                record = parse_interaction(json.loads(data))
+            except ValueError:  # (a record `kehu check` names)
+                continue
+            if cid not in by_row[key := imported_row(record)]:
+                by_row[key].append(cid)
+        for ids in by_row.values():
+            if len(ids) > 1:
+                row = str(json.loads(held[0][1]).get("imported_from"))
+                said = _("made from one row of one sheet, {row}, imported twice").format(row=row)
+                out.append(Reason("sheet_row", ids, said))
+    return out
+
+
 def find_duplicates(store: Store) -> list[DuplicateGroup]:
     """Groups of customers that are likely one person, each with why (see the module's rule)."""
     names: dict[str, str] = {}
@@ -240,6 +278,7 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
         if len(shown) > 1:
             reasons.append(Reason("look_alike", sorted(ids), _("names that look alike: {names}").format(
                 names=" / ".join(_letters_told(name) for name in shown))))
+    reasons.extend(_one_row_reasons(store))
     # customers linked by any reason form one group
     parent: dict[str, str] = {}
 

@@ -202,13 +202,13 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
                    named: set[tuple[str, str]]) -> list[str]:
     """The customers (theirs, ours) each side's import made from one row of one sheet: a record
     each added since the merge base with the same ``imported_from`` row and content
-    (:func:`.customer_merge.imported_row`, the rule by which a merge keeps it once). Two reps
+    (:func:`.dedupe.imported_row`, the rule by which a merge keeps it once). Two reps
     importing the shop's sheet each in their clone before a sync made every customer of it
     twice; those with a phone or an email were named above, those with neither (a name and a
     sale) by nothing. One line per pair not named already, with the rows."""
     from ..models.interactions import parse_interaction
     from ..store import INTERACTIONS_DIR
-    from .customer_merge import imported_row
+    from .dedupe import imported_row
     from .sync_messages import _load_path
 
     candidates = []  # each side's records under customers it added (an import's new customers)
@@ -257,8 +257,8 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
             continue
         shown = ", ".join(sorted(set(rows_of))[:3]) + (" …" if len(set(rows_of)) > 3 else "")
         lines.append(_("{name} ({id}) of {label} and this clone's {mine_name} ({mine}) were made from one row "
-                       "of one sheet ({rows}), each clone importing it: one customer twice; `kehu customer merge "
-                       "KEEP OTHER` joins them, keeping the row's sale once").format(
+                       "of one sheet ({rows}), each clone importing it: one customer twice; `kehu duplicates` lists "
+                       "them, `kehu customer merge KEEP OTHER` joins them, keeping the row's sale once").format(
             name=profiles[0].get("name"), id=cid, label=label, mine_name=profiles[1].get("name"), mine=mine,
             rows=shown))
     return lines
