@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .i18n import _
 from .keytext import key_text
 from .models.hostile import BIDI_CONTROLS
+
+if TYPE_CHECKING:
+    from .errors import KehuError
+    from .store import Store
 
 #: the longest shop name: a customer's name's limit (``models.MAX_TEXT``)
 SHOP_NAME_MAX = 200
@@ -78,3 +82,17 @@ def shop_name_problem(value: str) -> str | None:
         return None
     return _("holds U+{code:04X}; the shop's name is one line of text (the title of the TUI, the calendars "
              "and the messages sent): remove it").format(code=ord(found.group()))
+
+
+def unknown_rep(store: Store, rep: str) -> KehuError:
+    """What a command given a rep no customer has as owner says (`kehu handover 王方 …`, `kehu
+    report reps --owner 王方`), with the reps there are and their customers' count: a typo'd
+    rep's review was a row of zeros, exit 0, as if the rep had done nothing."""
+    from collections import Counter
+
+    from .errors import KehuError
+
+    reps = Counter(r.customer.owner for r in store.index.list() if r.customer.owner)
+    known = ", ".join(f"{name} ({n})" for name, n in reps.most_common()) or _("none")
+    return KehuError(_("unknown rep {rep!r}: no customer has owner {rep!r}; "
+                       "reps in this store: {known}").format(rep=rep, known=known))

@@ -278,3 +278,18 @@ def test_a_clone_whose_git_folder_cannot_be_read_is_said_so(command: str) -> Non
         assert f"kehu: {store}: its .git folder cannot be read: permission denied" in said.stderr, text
         assert "git init" not in text and "Traceback" not in text, text
         assert _tree(store) == before
+
+
+# --- kind 3: a rep no customer has, given to a report -------------------------------------------
+
+
+@pytest.mark.parametrize("report", ["reps", "credit"])
+def test_a_report_of_a_rep_no_customer_has_is_refused_as_a_handover_of_them(store_path: Path, report: str) -> None:
+    """`kehu report reps --owner 王方` (a typo of 王芳) was a column of zeros, exit 0 — the
+    supervisor read that the rep did nothing — and `report credit --owner 王方` an empty plan,
+    where `kehu handover 王方 …` refuses the rep no customer has, naming the reps there are."""
+    assert kehu("customer", "add", "--name", "李雷", "--owner", "王芳", store=store_path).code == 0
+    said = kehu("report", report, "--owner", "王方", store=store_path)
+    assert said.code == 1, said.out + said.err
+    assert "unknown rep '王方': no customer has owner '王方'; reps in this store: 王芳 (1)" in said.err, said.err
+    assert kehu("report", report, "--owner", "王芳", store=store_path).code == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -157,10 +156,9 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
             store.index.refresh_paths(gone)
         rows = store.index.list(owner=from_rep)
         if not rows:
-            reps = Counter(r.customer.owner for r in store.index.list() if r.customer.owner)
-            known = ", ".join(f"{rep} ({n})" for rep, n in reps.most_common()) or _("none")
-            raise KehuError(_("unknown rep {rep!r}: no customer has owner {rep!r}; "
-                              "reps in this store: {known}").format(rep=from_rep, known=known))
+            from ..config_names import unknown_rep
+
+            raise unknown_rep(store, from_rep)
         paths = []
         # whole or not at all: a customer refused half-way (a shop's rule of its own, a file kehu
         # cannot write) left the customers before it handed over, uncommitted, and the rest not

@@ -106,6 +106,10 @@ def credit_report(store: Store, today: dt.date, owner: str | None = None) -> Cre
     only that rep's customers and collections (the totals stay the shop's)."""
     from ..credit import terms_of
 
+    if owner is not None and not store.index.list(owner=owner):  # a typo'd rep: no empty plan, exit 0
+        from ..config_names import unknown_rep
+
+        raise unknown_rep(store, owner)
     cfg = store.config.credit
     rules = cfg.suggest
     window = Period.ending(today, f"{rules.window_days}d")

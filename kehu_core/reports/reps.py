@@ -97,6 +97,10 @@ def reps_report(store: Store, today: dt.date, unit: str = "week", owner: str | N
     before = _figures(store, previous, today, fields, due, completeness=False)
     names = sorted(set(now) | set(before), key=lambda r: (r == NOBODY, r))
     if owner is not None:
+        if owner not in names:  # no customer of theirs, nothing sold, visited or called by them
+            from ..config_names import unknown_rep
+
+            raise unknown_rep(store, owner)
         names = [owner]
     rows = []
     for rep in names:
