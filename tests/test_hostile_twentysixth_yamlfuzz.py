@@ -172,3 +172,24 @@ def test_the_text_fuzzer_finds_no_door_reading_a_record_otherwise(tmp_path: Path
     found = fuzz(26, 600, list(BASES), tmp_path / "fuzz.yaml")
     wrong = {key: texts[0] for key, texts in found.items() if key[1] != "first refuses"}
     assert not wrong, wrong
+
+
+def test_an_ordered_map_tag_is_refused_where_each_door_read_another_value(tmp_path: Path) -> None:
+    """`disabled: !!omap []` in kehu.yaml (found by the fuzzer's longer run): an empty list to
+    every command (PyYAML), an empty mapping to `kehu keys`' editor, which wrote it back so. kehu
+    writes no `!!omap` or `!!pairs`: every command refuses it at its line."""
+    import re
+
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    config = store / "kehu.yaml"
+    text = re.sub(r"(?m)^plugins:\n(?:  .*\n)*", "", config.read_text(encoding="utf-8"))
+    text += "plugins:\n  disabled: !!omap []\n"
+    config.write_text(text, encoding="utf-8")
+    line = str(text.split("\n").index("  disabled: !!omap []") + 1)
+    for args in (("check",), ("keys", "fields", "add", "notes")):
+        result = kehu(*args, store=store)
+        said = re.search(r"kehu\.yaml:(\d+): (.*)", result.out + result.err)
+        assert result.code == 1 and said is not None and said.group(1) == line, (args, result)
+        assert "omap" in said.group(2) and "Traceback" not in result.out + result.err, result
+    assert config.read_text(encoding="utf-8") == text

@@ -95,6 +95,19 @@ def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
 
 FastLoader.add_constructor(BOOL, _construct_bool)
 
+
+def _refuse_pairs(loader: FastLoader, node: yaml.Node) -> Any:
+    """``!!omap`` and ``!!pairs``: a list of pairs to PyYAML (``disabled: !!omap []`` an empty
+    list), an ordered mapping to the editor (an empty mapping): each door read another value.
+    kehu writes neither; refused at its line."""
+    raise yaml.constructor.ConstructorError(
+        None, None, f"{node.tag.rpartition(':')[2]}: kehu reads no ordered maps or pairs; write a plain mapping or "
+        "list (remove the tag)", node.start_mark)
+
+
+for _tag in ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
+    FastLoader.add_constructor(_tag, _refuse_pairs)
+
 def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
     """A number of more digits than a float keeps is its text, as a ``Decimal``
     (:mod:`.numbers`): the models refuse it as they refuse the digits typed, where the float
