@@ -329,31 +329,21 @@ def misspelt_fields(store: Store) -> list[Problem]:
     profile holds (`phnoes`, `Phones`: meant phones). Such a name encrypted nothing and the
     field meant stayed in plain text, pushed to the remote, with check ok. A field of the
     shop's own that no customer has yet (`id_card`) is no slip and is not named."""
-    from difflib import get_close_matches
-
-    from .models import Customer
+    from .field_slips import meant_fields
     from .yamlio import line_of, load_roundtrip
 
-    model = set(Customer.model_fields)
-    names = [name for name in store.config.confidential.fields if name not in model]
-    if not names:
-        return []
-    held = store.index.field_names()  # encrypted ones too: `id_card` held only so is no slip
-    known = {name.casefold(): name for name in sorted(model | held) if name not in names}
+    names = list(store.config.confidential.fields)
     path = store.root / "kehu.yaml"
     out = []
-    for name in names:
-        meant = get_close_matches(name.casefold(), known, n=1, cutoff=0.7) if name not in held else []
-        if not meant:
-            continue
-        position = store.config.confidential.fields.index(name)
+    for name, meant in meant_fields(store, names).items():
+        position = names.index(name)
         try:
             line = line_of(load_roundtrip(path), ["confidential", "fields", position])
         except Exception:  # noqa: BLE001 - unreadable meanwhile: kehu.yaml's own problem
             line = 1
         out.append(Problem(path, line, _(
             "confidential.fields: no customer has a field {name}, so it encrypts nothing; did you mean "
-            "{meant}? (that field stays in plain text)").format(name=repr(name), meant=repr(known[meant[0]]))))
+            "{meant}? (that field stays in plain text)").format(name=repr(name), meant=repr(meant))))
     return out
 
 

@@ -293,3 +293,27 @@ def test_a_report_of_a_rep_no_customer_has_is_refused_as_a_handover_of_them(stor
     assert said.code == 1, said.out + said.err
     assert "unknown rep '王方': no customer has owner '王方'; reps in this store: 王芳 (1)" in said.err, said.err
     assert kehu("report", report, "--owner", "王芳", store=store_path).code == 0
+
+
+# --- kind 3: a slip of the keyboard in the fields of a complete card ---------------------------
+
+
+def test_a_card_field_that_looks_like_a_slip_is_named_by_check_and_the_review(store_path: Path) -> None:
+    """`reps: card_fields: [phonse, "birthday|lunar_brithday"]` in kehu.yaml: a field no card
+    has, counted as never filled in — every rep's completeness lower by a share — with `kehu
+    check` ok and not a word from `kehu report reps`. Both now warn, as of a confidential
+    field that looks like a slip; a field of the shop's own (`wechat`) is not named."""
+    assert kehu("customer", "add", "--name", "李雷", "--owner", "王芳", "--phone", "13800138000",
+                store=store_path).code == 0
+    with (store_path / "kehu.yaml").open("a", encoding="utf-8") as config:
+        config.write('reps:\n  card_fields: [phonse, "birthday|lunar_brithday", wechat]\n')
+    config_path = store_path / "kehu.yaml"
+    line = config_path.read_text(encoding="utf-8").splitlines().index(
+        '  card_fields: [phonse, "birthday|lunar_brithday", wechat]') + 1
+    for args in (["check"], ["report", "reps"]):
+        said = kehu(*args, store=store_path)
+        assert said.code == 0, said.out + said.err
+        text = said.out + said.err
+        assert (f"{config_path}:{line}: warning: reps.card_fields: no customer has a field 'phonse', so the cards' "
+                "completeness counts it as never filled in; did you mean 'phones'?") in text, (args, text)
+        assert "did you mean 'lunar_birthday'?" in text and "'wechat'" not in text, (args, text)

@@ -129,9 +129,12 @@ def reps(ctx: Context, today: dt.date | None, as_json: bool, unit: str, owner: s
     --today, each figure with its change from the one before: customers, cards updated and
     their completeness, visits and calls against planned, new customers, sales and collections,
     overdue receivables, complaints, reminders done and missed."""
-    from ..reports.reps import METRICS, reps_report
+    from ..plugin_names import as_warning
+    from ..reports.reps import METRICS, card_field_slips, reps_report
 
     report = reps_report(ctx.store, ctx.at(today), unit, owner)
+    for slip in card_field_slips(ctx.store):  # its completeness is lower by a field no card has
+        click.echo(as_warning(slip), err=True)
     if as_json:
         emit_json(an.as_json(report))
         return

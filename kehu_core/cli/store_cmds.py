@@ -41,6 +41,7 @@ def check(ctx: Context) -> None:
     # warnings (path:line: warning: message) are listed too and change no exit code: `kehu
     # sync` refuses what check rejects, and they must not stop a clone's sync
     from ..plugin_names import as_warning
+    from ..reports.reps import card_field_slips
 
     ctx.lists_warnings = True  # listed here, not said on stderr as the store opens
     store = ctx.store
@@ -48,7 +49,7 @@ def check(ctx: Context) -> None:
     for problem in problems:
         click.echo(_said(problem.render()))
     warnings = [*store.plugins.unknown_names(), *created_warnings(store), *mixed_script_warnings(store),
-                *misspelt_fields(store), *htpasswd_warnings(store)]
+                *misspelt_fields(store), *card_field_slips(store), *htpasswd_warnings(store)]
     for warning in warnings:
         click.echo(_said(as_warning(warning)))
     count = store.index.count()

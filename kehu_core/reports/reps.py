@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Problem
+from ..i18n import _
 from ..models import Complaint, Purchase, parse_interaction
 from .common import ZERO, Period, customers, percent, to_money
 
@@ -110,6 +112,32 @@ def reps_report(store: Store, today: dt.date, unit: str = "week", owner: str | N
     total_before = _sum([before.get(r, _empty()) for r in names])
     total = {m: Figure.of(total_now[m], total_before[m]) for m in METRICS}
     return RepsReport(today, unit, period, previous, fields, rows, total)
+
+
+def card_field_slips(store: Store) -> list[Problem]:
+    """Warnings for ``reps: card_fields`` names that look like a slip of the keyboard
+    (:mod:`kehu_core.field_slips`, the rule of ``confidential: fields:`` too): `phonse` was
+    counted as a field no card ever has filled in, every rep's completeness lower by a share,
+    with `kehu check` ok and no word from `kehu report reps`."""
+    from ..field_slips import meant_fields
+    from ..yamlio import line_of, load_roundtrip
+
+    fields = list(store.config.reps.card_fields)
+    parts = [(n, part.strip()) for n, name in enumerate(fields) for part in name.split("|")]
+    meant = meant_fields(store, [part for _n, part in parts])
+    path = store.root / "kehu.yaml"
+    out = []
+    for n, part in parts:
+        if part not in meant:
+            continue
+        try:
+            line = line_of(load_roundtrip(path), ["reps", "card_fields", n])
+        except Exception:  # noqa: BLE001 - unreadable meanwhile: kehu.yaml's own problem
+            line = 1
+        out.append(Problem(path, line, _(
+            "reps.card_fields: no customer has a field {name}, so the cards' completeness counts it as never "
+            "filled in; did you mean {meant}?").format(name=repr(part), meant=repr(meant[part]))))
+    return out
 
 
 def _empty() -> dict[str, Any]:
