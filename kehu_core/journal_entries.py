@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import journal_ahead
 from .confidential import plain_fields
-from .errors import KehuError, RecordError
+from .errors import KehuError, Problem, RecordError
 from .i18n import _
 from .yamlio import YamlFileError, atomic_write, permission_denied_message, read_bytes
 
@@ -175,6 +175,26 @@ def entries(store: Store) -> list[Entry]:
             by_id[entry.undoes].undone_by = entry.id
     return found
 
+
+
+def unreadable(store: Store) -> list[Problem]:
+    """The journal's folder, or its entries, this user may not read (`chmod 000`, a `sudo kehu`
+    that left them root's), each as `kehu check` says it: `kehu undo`, `customer log` and `report
+    reps` refuse them while check said ok. A folder that cannot be entered is named once."""
+    from .yamlio import cannot_read
+
+    base = folder(store)
+    try:
+        names = sorted(n for n in os.listdir(base) if n.endswith(".json"))
+        if names:
+            os.stat(base / names[0])  # entered, as reading an entry enters it
+    except FileNotFoundError:
+        return []
+    except PermissionError:
+        return [Problem(base, 1, permission_denied_message())]
+    except OSError:
+        return []
+    return [Problem(base / name, 1, said) for name in names if (said := cannot_read(base / name)) is not None]
 
 
 def forget_plain(store: Store, fields: set[str]) -> int:

@@ -317,3 +317,19 @@ def test_a_card_field_that_looks_like_a_slip_is_named_by_check_and_the_review(st
         assert (f"{config_path}:{line}: warning: reps.card_fields: no customer has a field 'phonse', so the cards' "
                 "completeness counts it as never filled in; did you mean 'phones'?") in text, (args, text)
         assert "did you mean 'lunar_birthday'?" in text and "'wechat'" not in text, (args, text)
+
+
+@pytest.mark.parametrize("which", [".kehu/journal", "entry"])
+def test_an_unreadable_undo_journal_is_named_by_check(unreadable: Unreadable, which: str) -> None:
+    """The undo journal (`.kehu/journal`, or one of its entries) made unreadable: `kehu undo`,
+    `customer log` and `report reps` refused it while `kehu check` said "ok"."""
+    store = unreadable.store
+    assert kehu("customer", "set", unreadable.cid, "nickname=雷", store=store).code == 0
+    journal = store / ".kehu" / "journal"
+    target = journal if which == ".kehu/journal" else sorted(journal.glob("*.json"))[-1]
+    os.chmod(target, 0)
+    check = unreadable.kehu("check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"{target}:1: {_DENIED}" in check.stdout, check.stdout + check.stderr
+    os.chmod(target, 0o755 if target.is_dir() else 0o644)
+    assert unreadable.kehu("check").returncode == 0

@@ -45,7 +45,10 @@ def check(ctx: Context) -> None:
 
     ctx.lists_warnings = True  # listed here, not said on stderr as the store opens
     store = ctx.store
-    problems = check_store(store)
+    from ..journal_entries import unreadable
+
+    # and the undo journal this clone keeps (never pushed: not a problem `kehu sync` refuses)
+    problems = [*check_store(store), *unreadable(store)]
     for problem in problems:
         click.echo(_said(problem.render()))
     warnings = [*store.plugins.unknown_names(), *created_warnings(store), *mixed_script_warnings(store),
