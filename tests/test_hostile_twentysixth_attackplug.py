@@ -135,3 +135,29 @@ def test_a_plugin_replacing_stderr_or_the_recursion_limit_leaves_kehus_own_alone
     assert result.returncode == 1, result
     assert "s.csv:3" in result.stderr and "amount" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+class Unregistering:
+    """A plugin that unregisters the others through the store's plugin host."""
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        for name in ("points", "tiering"):
+            plugin = store.plugins.pm.get_plugin(name)
+            if plugin is not None:
+                store.plugins.pm.unregister(plugin)
+        store.plugins.pm.set_blocked("reminders")
+
+
+def test_a_plugin_unregistering_the_others_leaves_them_for_the_rest_of_the_command(tmp_path: Path) -> None:
+    """A hook that unregistered (or blocked) the other plugins through ``store.plugins``: an
+    import's later rows had no points and no tier, `check` ok. The plugins registered are put
+    back when its code returns, as the store it was given is."""
+    store = make_store(tmp_path / "store", plugins={"unregistering": Unregistering()})
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,phone,product,amount,date\n甲,13800138001,龙井,100,2026-11-01\n"
+                     "乙,13800138002,龙井,50,2026-11-02\n丙,13800138003,龙井,70,2026-11-03\n", encoding="utf-8")
+    result = run_kehu(store, "import", str(sheet))
+    assert result.code == 0, result.err
+    assert len(list(store.root.glob("customers/*/*/points.ledger.yaml"))) == 3
+    assert len(list(store.root.glob("customers/*/*/tiers.ledger.yaml"))) == 3

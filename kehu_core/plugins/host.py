@@ -100,6 +100,29 @@ class PluginHost(CustomerValues, GuardedHooks):
         self.__dict__.pop("customer_model", None)
         return True
 
+    def registrations(self) -> dict[str, Any]:
+        """Which plugin object is registered under each name (None: blocked), to put back with
+        :meth:`registrations_back` (a copy of pluggy's own map: well under a microsecond)."""
+        return dict(self.pm._name2plugin)
+
+    def registrations_back(self, before: dict[str, Any]) -> None:
+        """The plugins registered as :meth:`registrations` saw them: a plugin's hook that
+        unregistered or blocked others (``store.plugins.pm.unregister(...)``: the built-in points
+        and tiers) left the rest of the command without them, an import's later rows without
+        their points and tiers, `check` ok."""
+        now = self.pm._name2plugin
+        if now == before:
+            return
+        for name, plugin in list(now.items()):
+            if before.get(name) is not plugin:
+                if plugin is None:
+                    del now[name]  # blocked: unblocked
+                else:
+                    self.pm.unregister(plugin=plugin, name=name)
+        for name, plugin in before.items():
+            if name not in now and plugin is not None:
+                self.pm.register(plugin, name=name)
+
     def names(self) -> list[str]:
         return sorted(n for n, _plugin in self.pm.list_name_plugin())
 

@@ -31,8 +31,9 @@ class UndoOnErrorMixin:
 
     def as_given(self) -> contextlib.AbstractContextManager[None]:
         """A block (a plugin's code: a hook, what it handed over) after which the store is as it
-        was given: its folder, day, settings, plugins and identity put back where the block set
-        them, and a method it shadowed on the object (``store.get = …``) its own again. A hook
+        was given: its folder, day, settings, plugins (and those registered with them) and
+        identity put back where the block set them, and a method it shadowed on the object
+        (``store.get = …``) its own again. A hook
         setting ``store.today`` or ``store.root`` made the rest of the command (an import's next
         rows, the next plugin's hook) work at another day or in another folder."""
         return _AsGiven(self)
@@ -166,7 +167,7 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
     """The block of ``Store.as_given`` (a plain class, as :class:`_UndoOnError`: it is opened
     for every plugin hook of every customer)."""
 
-    __slots__ = ("store", "given", "count")
+    __slots__ = ("store", "given", "count", "registered")
 
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -175,12 +176,16 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
         attrs = vars(self.store)
         self.given = tuple(attrs.get(name) for name in _GIVEN)
         self.count = len(attrs)
+        host = attrs.get("plugins")  # the plugins registered with it (store.plugins.pm.unregister)
+        self.registered = host.registrations() if host is not None else None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         attrs = vars(self.store)
         for name, value in zip(_GIVEN, self.given, strict=True):
             if attrs.get(name) is not value:
                 attrs[name] = value
+        if self.registered is not None:
+            attrs["plugins"].registrations_back(self.registered)
         if len(attrs) != self.count:  # a name of the class set on the object: its method shadowed
             from functools import cached_property
 
