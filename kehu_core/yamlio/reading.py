@@ -90,7 +90,7 @@ def _construct_bool(loader: FastLoader, node: yaml.ScalarNode) -> bool:
         return bool(yaml.constructor.SafeConstructor.construct_yaml_bool(loader, node))
     except KeyError:
         raise yaml.constructor.ConstructorError(
-            None, None, f"not true or false: {node.value!r}", node.start_mark) from None
+            None, None, _("not true or false: {value}").format(value=repr(node.value)), node.start_mark) from None
 
 
 FastLoader.add_constructor(BOOL, _construct_bool)
@@ -101,12 +101,13 @@ def _refuse_pairs(loader: FastLoader, node: yaml.Node) -> Any:
     list), an ordered mapping to the editor (an empty mapping): each door read another value.
     kehu writes neither; refused at its line."""
     raise yaml.constructor.ConstructorError(
-        None, None, f"{node.tag.rpartition(':')[2]}: kehu reads no ordered maps or pairs; write a plain mapping or "
-        "list (remove the tag)", node.start_mark)
+        None, None, _("{tag}: kehu reads no ordered maps or pairs; write a plain mapping or list (remove the "
+                      "tag)").format(tag=node.tag.rpartition(':')[2]), node.start_mark)
 
 
 for _tag in ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"):
     FastLoader.add_constructor(_tag, _refuse_pairs)
+
 
 def _construct_float(loader: FastLoader, node: yaml.ScalarNode) -> Any:
     """A number of more digits than a float keeps is its text, as a ``Decimal``
@@ -132,7 +133,7 @@ def _construct_int(loader: FastLoader, node: yaml.ScalarNode) -> int:
         if text.lstrip("+-").isdigit():
             return (-1 if text.startswith("-") else 1) * 10 ** 19
         raise yaml.constructor.ConstructorError(
-            None, None, f"not a whole number: {text!r}", node.start_mark) from None
+            None, None, _("not a whole number: {value}").format(value=repr(text)), node.start_mark) from None
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # ruamel is imported by the first round-trip: a scan, a new f
 
     from .setaside import SetAside  # (which builds on this module: see dump_roundtrip)
 
+from ..i18n import _
 from ..yamlaliases import refuse_alias_bombs
 from .files import _BOM, _HEADER
 from .numbers import WrittenDecimal, WrittenFloat, WrittenInt, beyond_float, whole_number
@@ -175,7 +176,8 @@ def _rt_int(constructor: Any, node: Any) -> Any:
     try:
         return WrittenInt(whole_number(text), text)
     except ValueError:
-        raise ConstructorError(None, None, f"not a whole number: {text!r}", node.start_mark) from None
+        raise ConstructorError(None, None, _("not a whole number: {value}").format(value=repr(text)),
+                               node.start_mark) from None
 
 
 @functools.cache
