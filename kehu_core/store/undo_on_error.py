@@ -187,9 +187,6 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
         if self.registered is not None:
             attrs["plugins"].registrations_back(self.registered)
         if len(attrs) != self.count:  # a name of the class set on the object: its method shadowed
-            from functools import cached_property
-
-            kind_of = type(self.store)  # (a cached_property's value is kehu's own, kept)
-            for name in [n for n in attrs if hasattr(kind_of, n)]:
-                if not isinstance(getattr(kind_of, name), cached_property):
-                    del attrs[name]
+            kind_of = type(self.store)  # (a cached_property's value, a cache's, are kehu's own: kept)
+            for name in [n for n in attrs if callable(getattr(kind_of, n, None))]:
+                del attrs[name]
