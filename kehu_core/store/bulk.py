@@ -103,6 +103,23 @@ class BulkMixin:
                 raise first
         return out
 
+    def settle_batch(self) -> None:
+        """What the open batch has written so far put in the index now, and let go of: the index
+        rows and profiles it held to its end (an import of 100 000 customers, 7 KB each), and
+        the index's pages of them. Its ledgers are still written, and the plugins told of its
+        sales, at its end."""
+        batch = self._batch
+        if batch is None or not batch.paths:
+            return
+        idx = self._index_for_writes()
+        if idx is not None:
+            idx.refresh_paths(list(batch.paths), batch.paths, batch.rows)
+            idx.let_go()
+        batch.paths.clear()
+        batch.rows.clear()
+        if self._batch_customers is not None:  # (read again when the plugins are told)
+            self._batch_customers.clear()
+
     def _write_files(self, files: list[tuple[Path, str, Path | None]]) -> list[BaseException | None]:
         """Write each file atomically (the staged ones renamed into place), several at a time;
         what went wrong with each, if anything."""

@@ -30,6 +30,7 @@ from .matching import Merger
 from .plan import ImportSummary
 from .prepare import staging
 from .sheet import SheetImporter
+from .spill import Spill
 from .vcard import VCardImporter
 
 if TYPE_CHECKING:
@@ -142,16 +143,19 @@ def import_files(
     # while a big vCard file's contacts came back from the workers (3.8 -> 1.7 s at 20 000
     # cards); the workers, forked inside, are spared it too
     # the files of new customers a big vCard file's workers guess are staged until written
-    with without_cyclic_gc(), contextlib.nullcontext() if dry_run else staging(store):
-        _import(store, chosen, summary, dry_run=dry_run, on_progress=on_progress, allow_future=allow_future)
+    # what is read and planned lies in a file meanwhile (.spill): its memory grew with the file
+    spill = Spill(store.state_dir)
+    summary.spill_to(Spill(store.state_dir))  # its lines are read once the import is done
+    with without_cyclic_gc(), contextlib.nullcontext() if dry_run else staging(store), contextlib.closing(spill):
+        _import(store, chosen, summary, spill, dry_run=dry_run, on_progress=on_progress, allow_future=allow_future)
     return summary
 
 
 def _import(
-    store: Store, chosen: list[tuple[Path, Importer]], summary: ImportSummary, *, dry_run: bool,
+    store: Store, chosen: list[tuple[Path, Importer]], summary: ImportSummary, spill: Spill, *, dry_run: bool,
     on_progress: Callable[[str, int, int | None], None] | None, allow_future: bool,
 ) -> None:
-    contacts = Held()  # packed: 100 000 cards held as objects took 1.5 GB
+    contacts = Held(spill)  # in a file: 100 000 cards held as objects took 1.5 GB
     most = store.config.import_limits.rows
     for path, importer in chosen:
         try:  # a file over import_limits: file_mb is not read at all
@@ -209,14 +213,18 @@ def _import(
         # in memory, and plugins asked about new purchases then see them indexed.
         index = store.index
         index.refresh()  # what another process wrote while this one read its files
-        merger = Merger(store, index, allow_future=allow_future)
-        for contact in contacts.drain():
-            merger.add(contact, summary)
-        total = sum(1 + len(e.purchases) for e in merger.plan.values())
-        if on_progress and not dry_run:
-            on_progress("write", 0, total)
-        progress = (lambda n: on_progress("write", n, total)) if on_progress else None
-        merger.finish(summary, dry_run=dry_run, progress=progress)
+        merger = Merger(store, index, allow_future=allow_future, spill=spill)
+        for contact, packable in contacts.drain():
+            merger.add(contact, summary, packable=packable)
+        total = [0]
+
+        def started(count: int) -> None:
+            total[0] = count
+            if on_progress and not dry_run:
+                on_progress("write", 0, count)
+
+        progress = (lambda n: on_progress("write", n, total[0])) if on_progress else None
+        merger.finish(summary, dry_run=dry_run, progress=progress, on_total=started)
 
 
 # How long an import waits for another writer (often another import) to finish: an import of

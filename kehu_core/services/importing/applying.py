@@ -6,7 +6,7 @@ a loop is left out first, each customer still written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -27,19 +27,30 @@ if TYPE_CHECKING:
 
 #: at most this many new customers a worker rendered are written at a time (the progress bar moves)
 RENDERED_RUN = 1000
+#: the plan's customers written (or judged) and let go of at a time
+PART = 2000
 
 
-def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry_run: bool,
-               allow_future: bool, progress: Callable[[int], None] | None = None) -> None:
-    """Write ``work`` (the plan's customers, in order) unless ``dry_run``, and sort it into
-    ``summary``'s created / merged / skipped."""
-    work = _refuse_bad_referrers(store, work, summary)
-    if not dry_run:
-        model, context = store.customer_model, store.validation_context()
-        # One lock, one flush to disk, one index update for the whole batch (Store.batch).
-        # A write that fails (a full disk) takes back what the import wrote before it: a
-        # hundred customers of a sheet of three thousand is no import anyone asked for.
-        with store.undo_on_error(), store.batch():
+def apply_plan(store: Store, plan: Iterable[Planned], planned: dict[str, str | None], summary: ImportSummary,
+               *, dry_run: bool, allow_future: bool, progress: Callable[[int], None] | None = None) -> None:
+    """Write ``plan`` (the plan's customers, in order; ``planned``: each new or re-referred
+    one's referrer as planned) unless ``dry_run``, and sort it into ``summary``'s created /
+    merged / skipped: :data:`PART` customers at a time, each part let go of once written."""
+    stored: dict[str, str | None] = {}  # each stored customer's referrer read once for all rows
+    if dry_run:
+        for work in _parts(plan):
+            work = _refuse_bad_referrers(store, work, summary, planned, stored)
+            _judge(store, work, summary)
+            _sort(work, summary)
+        return
+    model, context = store.customer_model, store.validation_context()
+    # One lock, one flush to disk for the whole batch (Store.batch), the plugins told of its
+    # sales once all are written. A write that fails (a full disk) takes back what the import
+    # wrote before it: a hundred customers of a sheet of three thousand is no import anyone
+    # asked for. Each part is indexed once written and let go of (Store.settle_batch).
+    with store.undo_on_error(), store.batch():
+        for work in _parts(plan):
+            work = _refuse_bad_referrers(store, work, summary, planned, stored)
             for rendered, run in _runs(work, _rendered):
                 if rendered:
                     _write_rendered(store, run, summary)
@@ -53,8 +64,23 @@ def apply_plan(store: Store, work: list[Planned], summary: ImportSummary, *, dry
                         _refused(summary, entry, exc)
                     if progress:
                         progress(1 + len(entry.purchases))
-    else:
-        _judge(store, work, summary)
+            store.settle_batch()
+            _sort(work, summary)
+
+
+def _parts(plan: Iterable[Planned]) -> Iterator[list[Planned]]:
+    part: list[Planned] = []
+    for entry in plan:
+        part.append(entry)
+        if len(part) >= PART:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def _sort(work: list[Planned], summary: ImportSummary) -> None:
+    """``work`` (written, judged) sorted into ``summary``'s created / merged / skipped."""
     for entry in work:
         if not entry.sources:
             continue
@@ -93,15 +119,16 @@ def _refused(summary: ImportSummary, entry: Planned, exc: Exception) -> None:
     entry.sources = []
 
 
-def _refuse_bad_referrers(store: Store, work: list[Planned], summary: ImportSummary) -> list[Planned]:
+def _refuse_bad_referrers(store: Store, work: list[Planned], summary: ImportSummary,
+                          planned: dict[str, str | None], stored: dict[str, str | None]) -> list[Planned]:
     """The store's referrer rule (``Store.referrer_problem``), against the store and this
     import's own customers as they will be: a referrer that is nobody here (a sheet of one
     rep's customers, whose referrers are in another store) or one that closes a loop (two
     rows each naming the other) is not written — the customer is, with that id kept under
     ``import_extra`` and a line in the summary, so nothing is lost and nobody is refused
-    for it. The batch cannot check it row by row (a referrer may come later in the file)."""
-    planned = {e.cid: e.current.get("referrer") for e in work if e.new or "referrer" in e.changes}
-    stored: dict[str, str | None] = {}  # each stored customer's file read once for all rows
+    for it. The batch cannot check it row by row (a referrer may come later in the file).
+    ``planned``: every planned customer's referrer (changed here as one is refused: a later
+    part's loop check sees that); ``stored``: the stored ones read so far."""
     for entry in work:
         if entry.cid not in planned:
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ...i18n import _
@@ -78,3 +79,10 @@ def one_field_twice(header: list[str], targets: list[str | None], adds_up: Colle
                 first=repr(seen[target]), second=repr(column), field=target)
         seen[target] = column
     return None
+
+
+def short_source(source: str) -> str:
+    """``/home/me/Downloads/客户表.xlsx:12`` → ``客户表.xlsx:12``: where a purchase came from,
+    without a path that only means something on one machine."""
+    path, _sep, line = source.rpartition(":")
+    return f"{Path(path).name}:{line}" if path else source

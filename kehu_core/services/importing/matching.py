@@ -24,9 +24,8 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -40,9 +39,10 @@ from ...problems import validation_problems
 from ...textsearch import name_key
 from ..dedupe import ALSO_KNOWN, contact_keys
 from .applying import apply_plan
-from .base import EXTRA_KEY
-from .plan import ImportSummary, Planned
+from .base import EXTRA_KEY, short_source
+from .plan import ImportSummary, Plan, Planned
 from .prepare import LIST_FIELDS, Normaliser, Prepared, placed
+from .spill import Spill
 
 if TYPE_CHECKING:
     from ...index import Index
@@ -57,7 +57,7 @@ class Merger:
     """Plans and applies one import batch against one store."""
 
     def __init__(self, store: Store, index: Index | None, *, today: dt.date | None = None,
-                 allow_future: bool = False):
+                 allow_future: bool = False, spill: Spill | None = None):
         self.store = store
         self.allow_future = allow_future
         self.index = index
@@ -67,10 +67,11 @@ class Merger:
         self.by_id: dict[str, str] = {}
         # "phone +86...", "email a@b" (the one rule: services.dedupe.contact_keys) → customer
         self.by_contact: dict[str, str] = {}
-        self.all_by_contact: dict[str, set[str]] = {}  # → every customer that has it
+        # → every customer that has it, where more than one does (a set for each key cost 650 bytes a contact)
+        self.shared_contact: dict[str, set[str]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.existing_data: dict[str, dict[str, Any]] = {}
-        self.plan: dict[str, Planned] = {}
+        self.plan = Plan(spill if spill is not None else Spill())  # past the most recent: in ``spill``
         self.purchase_ids: set[tuple[str, str]] = set()
         self.seen_purchases: Counter[tuple[str, str]] = Counter()
         # each customer's purchases in the store as (day, items, amount), read when first asked
@@ -99,8 +100,9 @@ class Merger:
             if isinstance(merged, dict) and isinstance(merged.get("id"), str):
                 self.by_id.setdefault(merged["id"], cid)
         for key in contact_keys(record.get("phones") or [], record.get("emails") or []):
-            self.by_contact.setdefault(key, cid)
-            self.all_by_contact.setdefault(key, set()).add(cid)
+            first = self.by_contact.setdefault(key, cid)
+            if first != cid:
+                self.shared_contact.setdefault(key, {first}).add(cid)
         if record.get("name"):
             ids = self.by_name.setdefault(name_key(record["name"]), [])
             if cid not in ids:
@@ -108,7 +110,7 @@ class Merger:
 
     # --- pass 1: plan ------------------------------------------------------------------
 
-    def add(self, contact: ImportedContact, summary: ImportSummary) -> None:
+    def add(self, contact: ImportedContact, summary: ImportSummary, *, packable: bool = True) -> None:
         prepared: Prepared | None = getattr(contact, "prepared", None)  # by a worker (.prepare)
         try:
             if prepared is None:
@@ -137,6 +139,8 @@ class Merger:
                                     "reason": reason})
             return
         entry = self._entry(cid, fields, contact.source, prepared.cid if prepared else None)
+        if not packable:
+            self.plan.keep(entry)
         if entry.new and len(entry.sources) == 1 and prepared is not None and prepared.cid == entry.cid:
             entry.prepared = prepared
         if prepared is not None:  # read: held with the plan until it is written, only the guess is asked
@@ -200,17 +204,18 @@ class Merger:
 
     def _entry(self, cid: str | None, fields: dict[str, Any], source: str,
                guessed_id: str | None = None) -> Planned:
-        if cid is not None and cid in self.plan:
-            entry = self.plan[cid]
+        planned = self.plan.get(cid) if cid is not None else None
+        if planned is not None:
+            entry = planned
         elif cid is not None:
             entry = Planned(cid, False, dict(self.existing_data[cid]))
-            self.plan[cid] = entry
+            self.plan.add(entry)
         else:
             if not fields.get("name"):  # a sheet row with only a phone: name the customer by it
                 fields["name"] = str(fields.get("id") or (fields.get("phones") or fields["emails"])[0])
             new_id = fields.get("id") or self._new_id(guessed_id)
             entry = Planned(new_id, True, {"id": new_id, "name": fields["name"], "created": self.today})
-            self.plan[new_id] = entry
+            self.plan.add(entry)
             if fields.get("id"):
                 self.batch_source_ids[new_id] = fields["id"]
         entry.sources.append(source)
@@ -334,7 +339,7 @@ class Merger:
             summary.purchases_existing += 1
             return
         self.purchase_ids.add((entry.cid, iid))
-        entry.purchases.append({**purchase, "id": iid, "imported_from": _short_source(source)})
+        entry.purchases.append({**purchase, "id": iid, "imported_from": short_source(source)})
 
     def _had(self, customers: set[str], sold: tuple[Any, ...]) -> bool:
         """Whether one of ``customers``' purchases in the store, not yet taken by a row of this
@@ -357,21 +362,30 @@ class Merger:
         """This customer and every other one the store's rule says is the same person."""
         same = {entry.cid}
         for key in contact_keys(entry.current.get("phones") or [], entry.current.get("emails") or []):
-            same |= self.all_by_contact.get(key, set())
+            if (cid := self.by_contact.get(key)) is not None:
+                same.add(cid)
+                same |= self.shared_contact.get(key, set())
         return same
 
     # --- pass 2: apply -----------------------------------------------------------------
 
-    def finish(self, summary: ImportSummary, *, dry_run: bool,
-               progress: Callable[[int], None] | None = None) -> None:
+    def finish(self, summary: ImportSummary, *, dry_run: bool, progress: Callable[[int], None] | None = None,
+               on_total: Callable[[int], None] | None = None) -> None:
         """Sort the plan into created / merged / skipped, and write it unless ``dry_run``
-        (:func:`.applying.apply_plan`)."""
-        work = list(self.plan.values())
-        for entry in work:
+        (:func:`.applying.apply_plan`), a part at a time. ``on_total(n)``: the records to write."""
+        planned, total = self.plan.referrers()
+        if on_total:
+            on_total(total)
+        apply_plan(self.store, self._settled(), planned, summary, dry_run=dry_run,
+                   allow_future=self.allow_future, progress=progress)
+
+    def _settled(self) -> Iterator[Planned]:
+        """The plan's customers in order, let go of as given, each's level its latest row's."""
+        for entry in self.plan.drain():
             if entry.level is not None:
                 _when, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
-        apply_plan(self.store, work, summary, dry_run=dry_run, allow_future=self.allow_future, progress=progress)
+            yield entry
 
 
 def _sold(purchase: dict[str, Any]) -> tuple[Any, ...]:
@@ -386,10 +400,3 @@ def _sold(purchase: dict[str, Any]) -> tuple[Any, ...]:
 
 def _same_day(a: str, b: str) -> bool:
     return a[-5:] == b[-5:]
-
-
-def _short_source(source: str) -> str:
-    """``/home/me/Downloads/客户表.xlsx:12`` → ``客户表.xlsx:12``: where a purchase came from,
-    without a path that only means something on one machine."""
-    path, _sep, line = source.rpartition(":")
-    return f"{Path(path).name}:{line}" if path else source
