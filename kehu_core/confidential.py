@@ -329,22 +329,13 @@ def misspelt_fields(store: Store) -> list[Problem]:
     profile holds (`phnoes`, `Phones`: meant phones). Such a name encrypted nothing and the
     field meant stayed in plain text, pushed to the remote, with check ok. A field of the
     shop's own that no customer has yet (`id_card`) is no slip and is not named."""
-    from .field_slips import meant_fields
-    from .yamlio import line_of, load_roundtrip
+    from .field_slips import meant_fields, slip_problem
 
     names = list(store.config.confidential.fields)
-    path = store.root / "kehu.yaml"
-    out = []
-    for name, meant in meant_fields(store, names).items():
-        position = names.index(name)
-        try:
-            line = line_of(load_roundtrip(path), ["confidential", "fields", position])
-        except Exception:  # noqa: BLE001 - unreadable meanwhile: kehu.yaml's own problem
-            line = 1
-        out.append(Problem(path, line, _(
-            "confidential.fields: no customer has a field {name}, so it encrypts nothing; did you mean "
-            "{meant}? (that field stays in plain text)").format(name=repr(name), meant=repr(meant))))
-    return out
+    return [slip_problem(store, ["confidential", "fields", names.index(name)], _(
+        "confidential.fields: no customer has a field {name}, so it encrypts nothing; did you mean "
+        "{meant}? (that field stays in plain text)").format(name=repr(name), meant=repr(meant)))
+        for name, meant in meant_fields(store, names).items()]
 
 
 def plain_confidential(store: Store, customer: Customer) -> list[str]:

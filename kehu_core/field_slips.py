@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .errors import Problem
     from .store import Store
 
 
@@ -29,3 +30,17 @@ def meant_fields(store: Store, names: Iterable[str]) -> dict[str, str]:
         if meant:
             out[name] = known[meant[0]]
     return out
+
+
+def slip_problem(store: Store, keys: list[str | int], message: str) -> Problem:
+    """``message`` at the line of kehu.yaml where ``keys`` (``["reps", "card_fields", 2]``) is
+    written, or at line 1 when kehu.yaml cannot be read meanwhile (its own problem, said apart)."""
+    from .errors import Problem
+    from .yamlio import line_of, load_roundtrip
+
+    path = store.root / "kehu.yaml"
+    try:
+        line = line_of(load_roundtrip(path), keys)
+    except Exception:  # noqa: BLE001 - unreadable meanwhile: kehu.yaml's own problem
+        line = 1
+    return Problem(path, line, message)

@@ -119,25 +119,15 @@ def card_field_slips(store: Store) -> list[Problem]:
     (:mod:`kehu_core.field_slips`, the rule of ``confidential: fields:`` too): `phonse` was
     counted as a field no card ever has filled in, every rep's completeness lower by a share,
     with `kehu check` ok and no word from `kehu report reps`."""
-    from ..field_slips import meant_fields
-    from ..yamlio import line_of, load_roundtrip
+    from ..field_slips import meant_fields, slip_problem
 
     fields = list(store.config.reps.card_fields)
     parts = [(n, part.strip()) for n, name in enumerate(fields) for part in name.split("|")]
     meant = meant_fields(store, [part for _n, part in parts])
-    path = store.root / "kehu.yaml"
-    out = []
-    for n, part in parts:
-        if part not in meant:
-            continue
-        try:
-            line = line_of(load_roundtrip(path), ["reps", "card_fields", n])
-        except Exception:  # noqa: BLE001 - unreadable meanwhile: kehu.yaml's own problem
-            line = 1
-        out.append(Problem(path, line, _(
-            "reps.card_fields: no customer has a field {name}, so the cards' completeness counts it as never "
-            "filled in; did you mean {meant}?").format(name=repr(part), meant=repr(meant[part]))))
-    return out
+    return [slip_problem(store, ["reps", "card_fields", n], _(
+        "reps.card_fields: no customer has a field {name}, so the cards' completeness counts it as never "
+        "filled in; did you mean {meant}?").format(name=repr(part), meant=repr(meant[part])))
+        for n, part in parts if part in meant]
 
 
 def _empty() -> dict[str, Any]:
