@@ -118,15 +118,17 @@ def test_a_new_id_a_profile_lists_under_also_known_is_refused(tmp_path: Path) ->
 
 def test_an_edit_of_another_field_leaves_explicitly_tagged_values_byte_for_byte(tmp_path: Path) -> None:
     """A profile `kehu check` takes, holding values another tool or a hand tagged (`x: !!binary
-    aGVsbG8=`; in a list `!!bool yes`, `!!null ""`, `!!pairs [a: 1]`): `customer set` of the
-    notes rewrote them — the binary as a block, the list as `true`, an empty item, a list of
-    lists. Only the line of the notes changes now (`yamlio.splice.keep_unchanged_entries`)."""
+    aGVsbG8=`; in a list `!!bool yes`, `!!null ""`): `customer set` of the notes rewrote them —
+    the binary as a block, the list as `true`, an empty item. Only the line of the notes changes
+    now (`yamlio.splice.keep_unchanged_entries`). (`!!pairs [a: 1]`, a list of lists here, is
+    refused by every door since the twenty-sixth round: each read another value,
+    `test_hostile_twentysixth_yamlfuzz`.)"""
     store = tmp_path / "shop"
     assert kehu("init", str(store), "--no-git").code == 0
     assert kehu("customer", "add", "--id", "a1", "--name", "甲", store=store).code == 0
     path = next((store / "customers").rglob("customer.yaml"))
     tagged = ('x: !!binary aGVsbG8=\nl:\n- !!binary aGVsbG8=\n- !!null ""\n- !!bool yes\n- !!int 0x1F\n'
-              '- !!pairs [a: 1]\nb: !!bool "true"\n')
+              'b: !!bool "true"\n')
     path.write_text(path.read_text(encoding="utf-8") + tagged, encoding="utf-8")
     before = path.read_text(encoding="utf-8")
     checked = kehu("check", store=store)

@@ -182,16 +182,17 @@ _EUROPE = "is not an amount kehu reads: it is written as much of Europe writes o
 
 @pytest.mark.parametrize("sheet", ["csv", "xlsx"])
 @pytest.mark.parametrize(("cell", "kept"), [
-    ("12,50", None), ("1.234,56", None), ("1 234,50", None), ("12,5", None), ("1.234", None),
+    ("12,50", None), ("1.234,56", None), ("1 234,50", None), ("12,5", None), ("1.234", "fen"),
     ("1.234.567", None), ("1,234.56", "1234.56"), ("1,234", "1234.00"), ("¥1,288.50", "1288.50"),
 ])
 def test_an_amount_with_a_decimal_comma_is_never_stored_as_another(
         store_path: Path, tmp_path: Path, sheet: str, cell: str, kept: str | None) -> None:
     """A sheet's amount written as European Excel writes it — `12,50`, `1.234,56`, `1 234,50`,
-    a thousand as `1.234` — was refused as "expected a number like 1,288.00" (or, `1.234`, as
-    "kehu keeps amounts to the fen"), saying nothing of the comma. The row is refused naming
-    its row, its column, the value and the amount it may mean; thousands separated by commas
-    (`1,234.56`, as China writes them) are read as written, never as another amount."""
+    `1.234.567` — was refused as "expected a number like 1,288.00", saying nothing of the
+    comma. The row is refused naming its row, its column, the value and the amount it may mean;
+    thousands separated by commas (`1,234.56`, as China writes them) are read as written, never
+    as another amount; one point before three digits (`1.234`) is refused as finer than the fen,
+    as every door says of `100.005` (a slip of the fen far likelier in a shop than a thousand)."""
     from .test_hostile_fifteenth_fifteenthe import _workbook
 
     row = ["2026/11/2", "吴刚", "13800138001", "碧螺春", cell]
@@ -202,6 +203,11 @@ def test_an_amount_with_a_decimal_comma_is_never_stored_as_another(
         path = _workbook(tmp_path, _HEAD, row)
     before = _tree(store_path)
     done = kehu("import", str(path), store=store_path)
+    if kept == "fen":
+        assert done.code == 1, done.out + done.err
+        assert f"amount {cell!r}: kehu keeps amounts to the fen" in done.err, done.err
+        assert _tree(store_path) == before
+        return
     if kept is None:
         assert done.code == 1, done.out + done.err
         meant = cell.replace(" ", "").replace(".", "").replace(",", ".")
