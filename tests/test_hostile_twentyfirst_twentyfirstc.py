@@ -117,7 +117,7 @@ async def her_tier_renamed(tmp_path: Path) -> AsyncIterator[tuple[Any, Any, Any]
         await wait_until(pilot, lambda: "铜牌客户" in screen_text(app), what="her tier")
         await pilot.pause(1.0)  # the app's first looks at the store are done
         settings_changed(store.root, "铜牌客户", "金牌客户")
-        await wait_until(pilot, lambda: "金牌客户" in screen_text(app), what="the colleague's tier name")
+        await wait_until(pilot, lambda: "金牌客户" in screen_text(app), what="the colleague's tier name", timeout=60)
         yield app, pilot, store
 
 
@@ -134,14 +134,16 @@ async def test_the_open_tui_reads_kehu_yaml_again_when_a_sync_changes_it(tmp_pat
         settings_changed(store.root, "- 1.0", "- 0.5")  # a share that does not add up
         line = next(n for n, s in enumerate((store.root / "kehu.yaml").read_text(encoding="utf-8").splitlines(), 1)
                     if "pyramid" in s)
+        # the watcher's next look comes after ten times its last scan's time: on a loaded machine
+        # (two test runs at once) one slow scan put it past 10 s
         await wait_until(pilot, lambda: any("cannot be read" in str(n.message) for n in app._notifications),
-                         what="the broken kehu.yaml said")
+                         what="the broken kehu.yaml said", timeout=60)
         said = "\n".join(str(n.message) for n in app._notifications)
         assert f"kehu.yaml:{line}" in said and "shares must add up to 1" in said, said
         assert app.is_running and "赵敏" in screen_text(app)
         settings_changed(store.root, "- 0.5", "- 1.0")
         settings_changed(store.root, "金牌客户", "银牌客户")
-        await wait_until(pilot, lambda: "银牌客户" in screen_text(app), what="the mended kehu.yaml read")
+        await wait_until(pilot, lambda: "银牌客户" in screen_text(app), what="the mended kehu.yaml read", timeout=60)
 
 
 # --- sync: a colleague's commit deleting customers' folders ----------------------------------------
@@ -279,7 +281,9 @@ async def test_a_sync_bringing_records_and_an_unreadable_kehu_yaml_at_once_is_sa
             target.parent.mkdir(exist_ok=True)
             shutil.copytree(folder, target)
         settings_changed(store.root, "disabled:", "disabled: [unclosed\n  enabled:")
+        # the watcher's next look comes after ten times its last scan's time: on a loaded machine
+        # (two test runs at once) one slow scan put it past 10 s
         await wait_until(pilot, lambda: any("cannot be read" in str(n.message) for n in app._notifications),
-                         what="the broken kehu.yaml said")
+                         what="the broken kehu.yaml said", timeout=60)
         await wait_until(pilot, lambda: "钱多多" in screen_text(app), what="the colleague's customer")
         assert app.is_running and app.return_code is None
