@@ -10,7 +10,9 @@
   the same name with a similar phone (the same last 8 digits, or one digit apart), or names
   written with different characters that sound the same (the same pinyin: 张敏 and 章敏), or
   that look the same (Anna, and Аnna with a Cyrillic А: ``lookalike.look_alike_key``).
-  Two customers with the same name and unrelated phones are not listed: namesakes are common.
+  Two customers with the same name and unrelated phones are not listed: namesakes are common;
+  two of one name and no phone nor email whose cards say the same (one card twice:
+  :func:`card_key`, a sheet imported in two clones) are.
 
 Merging two records found the same: :mod:`kehu_core.services.customer_merge`.
 """
@@ -134,7 +136,7 @@ def add_customer(store: Store, customer: Customer, *, allow_duplicate: bool = Fa
 
 @dataclass
 class Reason:
-    kind: str  # phone | email | similar_phone | pinyin | look_alike | sheet_row
+    kind: str  # phone | email | similar_phone | pinyin | look_alike | sheet_row | one_card
     customers: list[str]
     text: str
 
@@ -208,6 +210,46 @@ def imported_row(record: Any) -> Any:
     return repr(sorted(record.model_dump(mode="json", exclude={"id"}).items()))
 
 
+#: what one card written twice differs in: the id each copy was given, the day each was made
+_NOT_THE_CARD = ("id", "created", "updated")
+
+
+def card_key(profile: dict[str, Any]) -> str | None:
+    """What names a profile of a name and no phone nor email (those are :func:`contact_keys`'):
+    every value it holds but its id and the day it was made, or None for a profile with a
+    phone or an email (or no name). The shop's sheet imported in two clones before a sync made
+    a row of a name alone (a walk-in's, a note) twice, which neither the contact rule nor a
+    sheet row's sale (:func:`imported_row`) named: two profiles of one key are one card
+    twice. Namesakes that differ in anything (another note, a tag) are not."""
+    if not profile.get("name") or contact_keys(profile.get("phones") or [], profile.get("emails") or []):
+        return None
+    import json
+
+    return json.dumps({k: v for k, v in profile.items() if k not in _NOT_THE_CARD}, sort_keys=True, default=str)
+
+
+def _one_card_reasons(store: Store, alone: dict[str, list[str]]) -> list[Reason]:
+    """Customers of one name and no phone nor email (``alone``: the name's key -> their ids)
+    whose profiles are one card (:func:`card_key`): read only for names held more than once."""
+    from ..yamlio import YamlFileError, load_fast
+
+    out = []
+    for ids in alone.values():
+        if len(ids) < 2:
+            continue
+        by_card: dict[str, list[str]] = defaultdict(list)
+        for cid in ids:
+            try:
+                profile = load_fast(store.customer_file(cid))
+            except (YamlFileError, OSError):  # (a profile `kehu check` names)
+                continue
+            if isinstance(profile, dict) and (key := card_key(profile)) is not None:
+                by_card[key].append(cid)
+        out += [Reason("one_card", same, _("the same card twice: one name and nothing else to tell them apart "
+                                           "(no phone, no email)")) for same in by_card.values() if len(same) > 1]
+    return out
+
+
 def _one_row_reasons(store: Store) -> list[Reason]:
     """Customers holding one record of one sheet's row (the same ``imported_from`` and content:
     :func:`imported_row`, by which a merge keeps it once): the sheet imported in
@@ -242,6 +284,7 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
     by_name: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
     by_pinyin: dict[str, list[str]] = defaultdict(list)
     by_look: dict[str, list[str]] = defaultdict(list)
+    alone: dict[str, list[str]] = defaultdict(list)  # no phone, no email: by name
     for cid, name, phones, emails in store.index.contacts():
         names[cid] = name
         # (an ASCII name looks like itself alone, compared as written; 张伟 like no other name)
@@ -250,6 +293,8 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
         for key in dict.fromkeys(contact_keys(phones, emails)):
             by_key[key].append(cid)
         by_name[name_key(name)].append((cid, phones))
+        if not phones and not emails:
+            alone[name_key(name)].append(cid)
         # the name read aloud, its digits and letters too: the pinyin alone made every 客户1,
         # 客户2 … (a phone's unnamed contacts) one group, "same pinyin kehu"
         if spoken := spoken_key(name):
@@ -279,6 +324,7 @@ def find_duplicates(store: Store) -> list[DuplicateGroup]:
             reasons.append(Reason("look_alike", sorted(ids), _("names that look alike: {names}").format(
                 names=" / ".join(_letters_told(name) for name in shown))))
     reasons.extend(_one_row_reasons(store))
+    reasons.extend(_one_card_reasons(store, alone))
     # customers linked by any reason form one group
     parent: dict[str, str] = {}
 

@@ -130,21 +130,24 @@ def _side_of_line(root: Path, problem: Problem, rel: str, remote: str, before: s
     same points spent in two clones, is both sides')."""
     if not rel.endswith(LEDGER_SUFFIX):
         return "both"
-    try:
-        merged = (root / rel).read_text(encoding="utf-8").splitlines()
+    try:  # lines as git and ``kehu check`` count them, at LF alone: a CR inside one is in it
+        # (split at it too, each half an entry, a colleague's broken line was "both" sides',
+        # the rep told to take back (`kehu undo`) a redemption of their own that was fine)
+        merged = (root / rel).read_bytes().decode("utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
         return "both"
     if not 1 <= problem.line <= len(merged) or not merged[problem.line - 1].strip():
         return "both"
-    line = merged[problem.line - 1]
+    line = merged[problem.line - 1].removesuffix("\r")
     try:
         ledger_entry(line, root / rel, problem.line)
         return "both"  # an entry read alone: its problem is one of the entries together
     except RecordError:
         pass
-    mine = (gitops.show(root, before, rel) or "").splitlines()
-    yours = (gitops.show(root, remote, rel) or "").splitlines()
-    return "theirs" if line in yours and line not in mine else "both"
+    # git's text as kehu runs it, a CR (alone or before LF) read as a line end: the line so too
+    shown = line.replace("\r", "\n")
+    mine, yours = (f"\n{gitops.show(root, rev, rel) or ''}\n" for rev in (before, remote))
+    return "theirs" if f"\n{shown}\n" in yours and f"\n{shown}\n" not in mine else "both"
 
 
 def _with_folders(paths: list[str]) -> set[str]:

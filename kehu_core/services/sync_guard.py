@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..errors import KehuError, Problem
 from ..i18n import _
@@ -195,7 +195,8 @@ def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]
                            "adding them; `kehu duplicates` lists them, `kehu customer merge KEEP OTHER` joins "
                            "them").format(name=data.get("name"), id=data.get("id"), label=label,
                                           match=match.describe()))
-    return lines + _one_row_twice(root, base, before, ref, label, named)
+    lines += _one_row_twice(root, base, before, ref, label, named)
+    return lines + _one_card_twice(root, base, before, ref, label, named)
 
 
 def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
@@ -255,6 +256,7 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
         profiles = [_load_path(root / f / CUSTOMER_FILE) for f in (folder, mine_folder)]
         if not all(profiles) or (cid, mine) in named:
             continue
+        named.add((cid, mine))  # said once: not again as one card twice
         shown = ", ".join(sorted(set(rows_of))[:3]) + (" …" if len(set(rows_of)) > 3 else "")
         lines.append(_("{name} ({id}) of {label} and this clone's {mine_name} ({mine}) were made from one row "
                        "of one sheet ({rows}), each clone importing it: one customer twice; `kehu duplicates` lists "
@@ -262,6 +264,31 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
             name=profiles[0].get("name"), id=cid, label=label, mine_name=profiles[1].get("name"), mine=mine,
             rows=shown))
     return lines
+
+
+def _one_card_twice(root: Path, base: str, before: str, ref: str, label: str,
+                    named: set[tuple[str, str]]) -> list[str]:
+    """The customers (theirs, ours) each side added since the merge base that are one card twice:
+    a name and no phone nor email, every other value alike (:func:`.dedupe.card_key`). A row
+    of a name alone (no sale, no phone) of a sheet imported in each clone was named by nothing,
+    `kehu duplicates` none. One line per pair not named already (``named``: theirs, ours)."""
+    from .dedupe import card_key
+    from .sync_messages import _load_path
+
+    sides: list[dict[str, dict[str, Any]]] = []
+    for rev in (before, ref):
+        out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, rev,
+                         "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
+        sides.append({key: data for rel in out if rel.endswith(f"/{CUSTOMER_FILE}")
+                      and (key := card_key(data := _load_path(root / rel))) is not None})
+    mine, theirs = sides
+    return [_("{name} ({id}) of {label} and this clone's {mine_name} ({mine}) are one card twice (a name and "
+              "nothing else: no phone, no email), each clone adding it, from one sheet imported in both, say; "
+              "`kehu duplicates` lists them, `kehu customer merge KEEP OTHER` joins them").format(
+                  name=data.get("name"), id=data.get("id"), label=label, mine_name=mine[key].get("name"),
+                  mine=mine[key].get("id"))
+            for key, data in sorted(theirs.items()) if key in mine and mine[key].get("id") != data.get("id")
+            and (str(data.get("id")), str(mine[key].get("id"))) not in named]
 
 
 #: the subject of the commit `kehu handover` makes (kehu_core/cli/git_cmds.py), in one language

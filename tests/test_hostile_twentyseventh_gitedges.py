@@ -1,0 +1,97 @@
+"""The twenty-seventh round's gitedges findings (issue 16): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kehu_core.ids import shard
+
+from .conftest import git, kehu
+from .test_team_merge import ok, two_clones
+
+# --- kind 5: a carriage return inside a colleague's ledger line, blamed on this clone ----------
+
+
+def test_a_colleagues_carriage_return_in_a_ledger_is_said_to_be_theirs(tmp_path: Path) -> None:
+    """A colleague's commit (plain git) writes two points entries on one line with a carriage
+    return (CR) alone between them, while this clone redeems points of that customer: the sync
+    refused the merge (rightly), but said "your changes and origin/master's cannot both stand
+    ... Take yours back (`kehu undo`)", the rep told to undo a redemption that was fine: the
+    line was read split at its CR, each half an entry of its own. It is the colleague's line."""
+    a, b = two_clones(tmp_path)
+    cid = ok("customer", "add", "--name", "张三", store=a).strip()
+    ok("purchase", "add", cid, "--amount", "100", "--item", "茶", store=a)
+    ok("sync", store=a)
+    git(b, "pull", "-q")
+    ledger = b / "customers" / shard(cid) / cid / "points.ledger.yaml"
+    ledger.write_bytes(ledger.read_bytes() + b"- {id: zz1, date: 2026-11-03, delta: 7, reason: x}\r"
+                                              b"- {id: zz2, date: 2026-11-03, delta: 9, reason: y}\n")
+    git(b, "commit", "-qam", "by hand")
+    git(b, "push", "-q")
+    ok("points", "redeem", cid, "3", store=a)
+    before = (a / "customers" / shard(cid) / cid / "points.ledger.yaml").read_bytes()
+    synced = kehu("sync", store=a)
+    assert synced.code == 1, synced.err
+    assert "a carriage return (CR) inside this line" in synced.err, synced.err
+    assert "kehu undo" not in synced.err and "cannot both stand" not in synced.err, synced.err
+    assert "origin/master's files as they were pushed" in synced.err, synced.err
+    assert (a / "customers" / shard(cid) / cid / "points.ledger.yaml").read_bytes() == before
+
+
+# --- kinds 5, 6: a row of a name alone imported in two clones ------------------------------------
+
+
+def test_a_row_of_a_name_alone_imported_in_two_clones_is_named_by_the_sync(tmp_path: Path) -> None:
+    """The shop's sheet imported in two clones before a sync, rows of a name alone (a walk-in's,
+    with a note): each customer twice, both syncs exit 0 without a word, `kehu duplicates` "0
+    groups" — a row of a name and a sale was named, one of a name alone was not. The sync now
+    names each such pair, and `kehu duplicates` lists them; two namesakes that differ (another
+    note) are not named."""
+    a, b = two_clones(tmp_path)
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,notes\n王小明,walk-in\n赵六,\n", encoding="utf-8")
+    for clone in (a, b):
+        ok("import", str(sheet), store=clone)
+    ok("customer", "add", "--name", "李四", "--note", "from the fair", store=a)
+    ok("customer", "add", "--name", "李四", "--note", "a neighbour", store=b)
+    ok("sync", store=a)
+    synced = kehu("sync", store=b)
+    assert synced.code == 0, synced.err
+    listed = json.loads(ok("customer", "list", "--json", store=b))
+    by_name = {name: sorted(c["id"] for c in listed if c["name"] == name) for name in ("王小明", "赵六", "李四")}
+    assert all(len(ids) == 2 for ids in by_name.values()), listed
+    for name in ("王小明", "赵六"):
+        said = [line for line in synced.err.splitlines() if name in line]
+        assert len(said) == 1 and all(cid in said[0] for cid in by_name[name]), synced.err
+        assert "customer merge" in said[0], said
+    assert "李四" not in synced.err, synced.err
+    groups = json.loads(ok("duplicates", "--json", store=b))
+    assert {tuple(g["customers"]) for g in groups} == {tuple(by_name["王小明"]), tuple(by_name["赵六"])}, groups
+
+
+# --- kind 5: the comments of a visit plan written by hand -----------------------------------------
+
+
+def test_visits_plan_add_keeps_the_comments_written_in_the_plan(store_path: Path) -> None:
+    """A rep's plan of a day holds comments written by hand (`- ID  # call first`, a line of its
+    own), one customer listed twice, each with a comment (two reps' lines joined by hand):
+    `kehu visits plan --add` wrote the file anew, every comment lost. Each comment is kept, that
+    of a second entry of one customer on the entry kept."""
+    ids = [ok("customer", "add", "--name", name, "--owner", "王芳", store=store_path).strip()
+           for name in ("甲", "乙", "丙")]
+    plan = store_path / "visits" / "王芳" / "2026-11-21.yaml"
+    plan.parent.mkdir(parents=True)
+    plan.write_text(f"# kehu visits plan: the rep's changes to the day's visit list (docs/visits.md)\n"
+                    f"owner: 王芳\ndate: 2026-11-21\n# 上午先去\nadd:\n- {ids[0]}  # call first\n"
+                    f"# 下午\n- {ids[1]}\n- {ids[0]}  # bring the catalogue\n", encoding="utf-8")
+    assert kehu("check", store=store_path).code == 0
+    ok("visits", "plan", "--owner", "王芳", "--date", "2026-11-21", "--add", ids[2], store=store_path)
+    text = plan.read_text(encoding="utf-8")
+    for comment in ("# 上午先去", "# call first", "# 下午", "# bring the catalogue"):
+        assert comment in text, text
+    assert text.count(f"- {ids[0]}") == 1 and f"- {ids[2]}" in text, text
+    assert text.count("# kehu visits plan") == 1, text
+    shown = ok("visits", "plan", "--owner", "王芳", "--date", "2026-11-21", store=store_path)
+    assert all(cid in shown for cid in ids), shown
+    assert kehu("check", store=store_path).code == 0
