@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -235,8 +236,71 @@ def write(store: Store, edits: PlanEdits) -> Path:
             old: str | None = read_text(path) if path.exists() else None
         except YamlFileError:
             old = None  # not text: written anew
-        atomic_write(path, as_written_like(_HEADER + dump_new(data), old))
+        atomic_write(path, as_written_like(_with_comments(_HEADER + dump_new(data), old), old))
     return path
+
+
+#: a line of a plan as kehu reads it for its comments: a key (``add:``, a flow list, a value) or
+#: an item (``- ID``), and the comment after it
+_KEY_LINE = re.compile(r"^([A-Za-z_]+):(?:\s*(?:[^'\"#\s][^'\"#]*|\[[^'\"#]*\]))?(\s+#.*)?$")
+_ITEM_LINE = re.compile(r"^\s*-\s+(['\"]?)([^\s'\"#]+)\1(\s+#.*)?$")
+
+
+def _with_comments(text: str, old: str | None) -> str:
+    """``text`` (the plan as kehu writes it) with the comments a person wrote in ``old``: a
+    comment line before the key or the entry it stood before, a comment after a key or an
+    entry after it, those of an entry listed twice (two reps' lines joined by hand) after the
+    one kept. `kehu visits plan --add` wrote the file anew, every comment lost. A comment
+    line whose key or entry is gone stands before the next one kept (or at the end); a
+    comment after an entry taken out goes with it."""
+    if not old or "#" not in old:
+        return text
+    before: dict[tuple[str, str], list[str]] = {}
+    after: dict[tuple[str, str], list[str]] = {}
+    waiting: list[str] = []
+    order: dict[tuple[str, str], None] = {}  # the old file's keys and entries, in its order
+    for anchor, comment, line in _anchored(old.replace("\r\n", "\n").split("\n")):
+        if anchor is not None:
+            order[anchor] = None
+        if anchor is None:
+            if line.strip().startswith("#") and line.strip() != _HEADER.strip():
+                waiting.append(line.strip())
+            continue
+        if waiting:
+            before.setdefault(anchor, []).extend(waiting)
+            waiting = []
+        if comment:
+            after.setdefault(anchor, []).append(comment.strip())
+    new = list(_anchored(text.removesuffix("\n").split("\n")))
+    kept = {anchor for anchor, _comment, _line in new}
+    moved: list[str] = []
+    for anchor in order:  # a comment line whose key or entry is gone: before the next one kept
+        if anchor not in kept:
+            moved += before.pop(anchor, [])
+        elif moved:
+            before[anchor], moved = moved + before.get(anchor, []), []
+    out: list[str] = []
+    for anchor, _comment, line in new:
+        if anchor is not None:
+            out += before.pop(anchor, [])
+            line += "".join(f"  {c}" for c in after.get(anchor, []))
+        out.append(line)
+    return "\n".join(out + moved + waiting) + "\n"
+
+
+def _anchored(lines: list[str]) -> Iterator[tuple[tuple[str, str] | None, str | None, str]]:
+    """Each line of a plan with what it stands for, ``(key, "")`` or ``(list key, id)`` (None
+    for a comment, a blank line, a line kehu does not read so), its comment after it, and the
+    line without that comment."""
+    key = ""
+    for line in lines:
+        if (found := _KEY_LINE.match(line)) is not None:
+            key = found.group(1)
+            yield (key, ""), found.group(2), line[:found.start(2)] if found.group(2) else line
+        elif (item := _ITEM_LINE.match(line)) is not None and key in _LISTS:
+            yield (key, item.group(2)), item.group(3), line[:item.start(3)] if item.group(3) else line
+        else:
+            yield None, None, line
 
 
 def apply(edits: PlanEdits, *, add: tuple[str, ...] = (), remove: tuple[str, ...] = (),
