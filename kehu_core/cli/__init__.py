@@ -365,8 +365,23 @@ def main() -> None:
         code = run()
     except BrokenPipeError:
         os._exit(0)
+    code = _output_written(code)
     _not_waiting_for_plugin_threads(code)
     sys.exit(code)
+
+
+def _output_written(code: int) -> int:
+    """``code``, or 1 when what the command printed could not all be written (``kehu customer
+    list > list.txt`` on a full disk): said on stderr, as any OS error is, where a Python
+    traceback and exit 120 were; the output is cut short, which the user is told."""
+    from .argtext import output_failure
+
+    failure = output_failure()
+    if failure is None:
+        return code
+    click.echo(_("kehu: the standard output could not be written: {error}; what was printed is cut short").format(
+        error=os_error_text(failure)), err=True)
+    return code or 1
 
 
 def _not_waiting_for_plugin_threads(code: int) -> None:

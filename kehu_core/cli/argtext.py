@@ -92,16 +92,37 @@ def _closed_streams_to_null() -> None:
 class _ReaderMayGo(io.FileIO):
     """Standard output or error whose reader may stop reading (``kehu customer list | head -1``,
     a pager quit early): the first write after it did (EPIPE) puts /dev/null in the
-    descriptor's place, and what follows goes there, as into a closed stream's."""
+    descriptor's place, and what follows goes there, as into a closed stream's.
+
+    A write that fails otherwise (``kehu customer list > list.txt`` on a full disk, ``>
+    /dev/full``, an I/O error) does the same, and the failure is kept for the command's end
+    (:func:`output_failure`): before, the text Python had buffered failed again as the process
+    ended, "Exception ignored in: <_io.TextIOWrapper name=1 …>" and a traceback, exit 120, or
+    "kehu: No space left on device" in the middle of a command, naming no file."""
+
+    failed: dict[int, OSError] = {}
 
     def write(self, data: Any) -> int:
         try:
             return super().write(data)
-        except BrokenPipeError:
+        except OSError as exc:
+            if not isinstance(exc, BrokenPipeError):
+                _ReaderMayGo.failed.setdefault(self.fileno(), exc)
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, self.fileno())
             os.close(null)
             return memoryview(data).nbytes
+
+
+def output_failure() -> OSError | None:
+    """The error that a write to standard output met (a full disk, ``/dev/full``), once what
+    was buffered is written; None: none (a reader that stopped reading is none)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a stream of a test's, closed
+            continue
+    return _ReaderMayGo.failed.get(1)
 
 
 def _unread_streams_to_null() -> None:

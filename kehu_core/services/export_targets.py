@@ -184,7 +184,7 @@ def write_target(out: Path, write: Callable[[Path], int]) -> int:
         raise naming(exc, out) from None
     tmp = held.path / out.name
     try:
-        count = write(tmp)
+        count = _written(write, tmp, out)
         os.chmod(tmp, new_file_mode())
         os.replace(tmp, out)
     finally:
@@ -210,13 +210,15 @@ def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | Non
     held = held_folders.make(temp, _THROUGH_PREFIX)
     try:
         tmp = held.path / f"export{out.suffix}"
-        count = write(tmp)
+        count = _written(write, tmp, out)
         try:
             sink = open(out, "wb") if into is None else contextlib.nullcontext(into)  # noqa: SIM115 - closed by with
             with open(tmp, "rb") as source, sink as target:
                 while chunk := source.read(1 << 16):
                     target.write(chunk)
                 target.flush()
+        except BrokenPipeError:  # `/dev/stdout` (a pipe) whose reader stopped reading (`| head -1`):
+            pass  # as for `-`, the reader's choice; was exit 1 with nothing said (click's EPIPE rule)
         except OSError as exc:  # /dev/full: "No space left on device", named as the user wrote it
             raise naming(exc, out) from None
     finally:
@@ -225,3 +227,15 @@ def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | Non
 
 
 _THROUGH_PREFIX = "kehu-export-"
+
+
+def _written(write: Callable[[Path], int], tmp: Path, out: Path) -> int:
+    """``write(tmp)``, an OS error met while writing (a full disk: "No space left on device",
+    which the writer's ``write`` raises naming no file) named as ``out``, the file the user
+    asked for: before, "kehu: No space left on device", no path at all."""
+    try:
+        return write(tmp)
+    except OSError as exc:
+        if exc.filename is None or exc.filename == str(tmp):
+            raise naming(exc, out) from None
+        raise

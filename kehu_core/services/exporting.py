@@ -14,6 +14,7 @@ dialable. In xlsx every text cell is written as a string cell with Excel's quote
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 from collections.abc import Callable
@@ -97,8 +98,25 @@ class XlsxExporter:
         sheet.freeze_panes = "A2"
         for col, title in enumerate(header, 1):
             sheet.column_dimensions[get_column_letter(col)].width = max(10, min(40, len(title) * 2 + 4))
-        book.save(out)
+        _save_workbook(book, out)
         return len(rows)
+
+
+def _save_workbook(book: Any, out: Path) -> None:
+    """openpyxl's ``Workbook.save``, its zip file closed when the save fails (a full disk):
+    left open, Python closed it later, which failed again on the same full disk, "Exception
+    ignored in: <function ZipFile.__del__ …>" and a traceback printed after kehu's message."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True)
+    try:
+        ExcelWriter(book, archive).save()
+    except BaseException:
+        with contextlib.suppress(OSError, ValueError):  # the same full disk: the file is closed all the same
+            archive.close()
+        raise
 
 
 #: the most characters Excel keeps in a cell (its specifications and limits); a note of a

@@ -1,0 +1,113 @@
+"""The twenty-seventh round's attackdoors findings (issue 16): each test failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import kehu
+
+_NOISE = ("Traceback", "Exception ignored", "internal error")
+
+
+def _kehu_into(store: Path, args: list[str], stdout: int) -> subprocess.CompletedProcess[str]:
+    """The real `kehu` in its own process, its standard output ``stdout`` (a descriptor)."""
+    return subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), "--today", "2026-12-07",
+                           *args], stdout=stdout, stderr=subprocess.PIPE, text=True, check=False, timeout=300)
+
+
+@pytest.fixture
+def shop(store_path: Path) -> tuple[Path, str]:
+    """A store of one customer with a sale: the store and the customer's id."""
+    made = kehu("customer", "add", "--name", "张三", "--phone", "13912345678", "--tag", "VIP", store=store_path)
+    assert made.code == 0, made.err
+    cid = made.out.strip()
+    assert kehu("--today", "2026-12-07", "purchase", "add", cid, "--item", "茶", "--amount", "100", "--paid",
+                store=store_path).code == 0
+    return store_path, cid
+
+
+# --- kind 4: standard output that cannot be written -------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["customer", "list"], ["customer", "list", "--json"], ["customer", "show", "{id}"],
+                                  ["report", "products"], ["export", "--format", "csv", "-"]])
+def test_output_to_a_full_disk_is_said_as_an_os_error_not_a_traceback(shop: tuple[Path, str], args: list[str]) -> None:
+    """`kehu customer list > list.txt` on a full disk (here `> /dev/full`): the text Python had
+    buffered failed as the process ended, "Exception ignored in: <_io.TextIOWrapper name=1 …>"
+    and a traceback, exit 120 (`customer list`, `customer show`, a report), or "kehu: No space
+    left on device" naming nothing (`--json`). Now one line says the standard output could not
+    be written and why, exit 1, no traceback."""
+    store, cid = shop
+    with open("/dev/full", "w") as full:
+        said = _kehu_into(store, [arg.replace("{id}", cid) for arg in args], full.fileno())
+    assert not any(noise in said.stderr for noise in _NOISE), said.stderr
+    assert said.returncode == 1, said.stderr
+    assert "the standard output could not be written: No space left on device" in said.stderr, said.stderr
+
+
+def test_export_to_dev_stdout_whose_reader_stopped_reading_ends_as_to_dash(shop: tuple[Path, str]) -> None:
+    """`kehu export --format vcard /dev/stdout | head -1`: exit 1 with nothing said (click's rule
+    for EPIPE), where `kehu export --format vcard - | head -1` exits 0 (a reader that stopped
+    reading is the reader's choice, as for every command since the sixteenth round). The same now."""
+    store, _cid = shop
+    codes = {}
+    for target in ("-", "/dev/stdout"):
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before the first write: the same every run
+        try:
+            said = _kehu_into(store, ["export", "--format", "vcard", target], write)
+        finally:
+            os.close(write)
+        assert not any(noise in said.stderr for noise in _NOISE), said.stderr
+        codes[target] = said.returncode
+    assert codes == {"-": 0, "/dev/stdout": 0}, codes
+
+
+_FULL_DISK = r"""
+set -u
+mount -t tmpfs -o size=256k tmpfs "$DISK" || exit 90
+head -c 10000000 /dev/zero > "$DISK/filler" 2>/dev/null
+for format in csv xlsx vcard ics; do
+  "$PYTHON" -m kehu_core --store "$STORE" --today 2026-12-07 export --format $format "$DISK/out.$format" \
+      >/dev/null 2>> "$SAID"
+  echo $? >> "$CODES"
+done
+"$PYTHON" -m kehu_core --store "$STORE" --today 2026-12-07 reminders --days 400 --ics "$DISK/r.ics" \
+    >/dev/null 2>> "$SAID"
+echo $? >> "$CODES"
+ls -A "$DISK" > "$LEFT"
+"""
+
+
+def test_an_export_on_a_full_disk_names_its_file_and_leaves_nothing(shop: tuple[Path, str], tmp_path: Path) -> None:
+    """`kehu export` (CSV, xlsx, vCard, iCalendar) and `reminders --ics` to a disk that is full:
+    "kehu: No space left on device", naming no file (the writer's write raised it), and for
+    xlsx "Exception ignored in: <function ZipFile.__del__ …>" and a traceback after it (openpyxl's
+    zip file, left open, closed again by Python on the same full disk). Now the file asked for
+    is named, exit 1, no traceback, nothing left on the disk."""
+    from .test_hostile_twentythird_lead import _in_own_mounts
+
+    prefix = _in_own_mounts()
+    if prefix is None:
+        pytest.skip("no mount namespace of its own to mount a small file system in")
+    store, _cid = shop
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    paths = {"DISK": disk, "SAID": tmp_path / "said", "CODES": tmp_path / "codes", "LEFT": tmp_path / "left"}
+    env = {**os.environ, **{name: str(path) for name, path in paths.items()}, "STORE": str(store),
+           "PYTHON": sys.executable, "LANG": "C.UTF-8"}
+    ran = subprocess.run([*prefix, "sh", "-c", _FULL_DISK], env=env, capture_output=True, text=True, check=False,
+                         timeout=600)
+    assert ran.returncode == 0, ran.stderr
+    said = paths["SAID"].read_text(encoding="utf-8")
+    assert not any(noise in said for noise in _NOISE), said
+    assert paths["CODES"].read_text().split() == ["1"] * 5, said
+    for name in ("out.csv", "out.xlsx", "out.vcard", "out.ics", "r.ics"):
+        assert f"kehu: {disk / name}: No space left on device" in said, said
+    assert paths["LEFT"].read_text().split() == ["filler"], said
