@@ -114,7 +114,7 @@ def qty_text(qty: Any) -> str:
 
 def items_cell(items: list[dict[str, Any]]) -> str:
     """A purchase's items as one text, ``金骏眉 100g×3; 安吉白茶 250g``: what an import compares
-    a sheet's purchase with the purchases a customer has by (``importing.matching._sold``)."""
+    a sheet's purchase with the purchases a customer has by (``importing.purchase_match._sold``)."""
     return LIST_SEP.join(
         str(i.get("name", "")) if Decimal(str(i.get("qty", 1))) == 1 else f"{i.get('name', '')}×{qty_text(i['qty'])}"
         for i in items)

@@ -11,7 +11,8 @@ Two passes, so that ``--dry-run`` and a real import decide exactly the same thin
    fields, and lists fields that disagree (it never overwrites them).
 2. **apply** — under one store lock, new customers are added, changed ones updated (only the
    changed lines of their files), purchases written; the index is refreshed once at the end
-   (:mod:`.applying`). What is planned for each customer is a :class:`.plan.Planned`.
+   (:mod:`.applying`). What is planned for each customer is a :class:`.plan.Planned`; its sales
+   are matched by :mod:`.purchase_match`.
 
 Purchases get an id derived from their content (date, items, amount ...) and how many
 identical purchases came before them in the batch, so importing the same file again finds
@@ -21,11 +22,8 @@ every purchase already there and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -33,15 +31,14 @@ from pydantic import ValidationError
 from ...calendar import birthday_after
 from ...errors import KehuError
 from ...i18n import _
-from ...models import parse_interaction
 from ...plugins import ImportedContact
-from ...problems import validation_problems
 from ...textsearch import name_key
 from ..dedupe import ALSO_KNOWN, contact_keys
 from .applying import apply_plan
-from .base import EXTRA_KEY, short_source
+from .base import EXTRA_KEY
 from .plan import ImportSummary, Plan, Planned
-from .prepare import LIST_FIELDS, Normaliser, Prepared, placed
+from .prepare import LIST_FIELDS, Normaliser, Prepared
+from .purchase_match import PurchaseMatching
 from .spill import Spill
 
 if TYPE_CHECKING:
@@ -50,10 +47,9 @@ if TYPE_CHECKING:
 
 _SINGULAR = {"phones": "phone", "emails": "email", "addresses": "address", "tags": "tag",
              "interests": "interest"}
-_PLACEHOLDER_ID = "import-check"
 
 
-class Merger:
+class Merger(PurchaseMatching):
     """Plans and applies one import batch against one store."""
 
     def __init__(self, store: Store, index: Index | None, *, today: dt.date | None = None,
@@ -152,24 +148,6 @@ class Merger:
         for purchase in purchases:
             self._plan_purchase(entry, purchase, contact.source, summary)
         self._remember(entry.cid, entry.current)
-
-    def _check_purchase(self, data: dict[str, Any], places: dict[str, str]) -> dict[str, Any]:
-        """The sale checked by the model and the store's rule on dates; a ValueError names the
-        cell of what is wrong where the contact's ``places`` has it (``purchase.due``: a sheet's
-        cell, ``sheet.cell_place``), else the sale's field."""
-        at = {key.removeprefix("purchase."): where for key, where in places.items() if key.startswith("purchase.")}
-        try:
-            checked = parse_interaction({**data, "kind": "purchase", "id": _PLACEHOLDER_ID})
-        except ValidationError as exc:
-            raise ValueError("; ".join(
-                text if text != p.message else _("purchase: ") + text
-                for p in validation_problems(exc, "") for text in [placed(p, at)])) from None
-        try:  # the store's one rule on dates, checked while planning: the row is reported
-            self.store.check_days_not_future(checked, allow_future=self.allow_future)
-        except KehuError as exc:
-            where = at.get(str(getattr(exc, "loc", ("",))[0]))
-            raise ValueError(f"{where}: {exc}" if where else str(exc)) from None
-        return {**data, "kind": "purchase", "date": checked.date}
 
     def _match(self, fields: dict[str, Any]) -> tuple[str | None, str | None]:
         """The customer this contact is (None: a new one), or a reason to skip it."""
@@ -316,57 +294,6 @@ class Merger:
         if not entry.new:
             entry.changes[key] = value
 
-    def _plan_purchase(self, entry: Planned, purchase: dict[str, Any], source: str,
-                       summary: ImportSummary) -> None:
-        content = json.dumps({k: v for k, v in purchase.items() if k != "id"},
-                             sort_keys=True, default=str, ensure_ascii=False)
-        key = (entry.cid, content)
-        self.seen_purchases[key] += 1
-        # the customer's too: another customer's like sale (the same day, item and amount),
-        # imported before, held the id, and this one was refused as a record of theirs; a sale
-        # imported before under the id of its content alone is found by what it sold (_had)
-        digest = hashlib.sha1(f"{entry.cid}#{content}#{self.seen_purchases[key]}".encode()).hexdigest()[:10]
-        iid = f"{purchase['date'].isoformat()}-{digest}"
-        # Already there, on this customer or on a duplicate of them (one sharing a phone or
-        # email, not yet merged): the same purchase is never added twice.
-        same = self._same_customers(entry)
-        sold = _sold(purchase)
-        if any((cid, iid) in self.purchase_ids for cid in same):
-            self._had(same, sold)  # that one of the customers' purchases is this row's
-            summary.purchases_existing += 1
-            return
-        if self._had(same, sold):  # recorded in kehu and exported (`kehu export --what purchases`)
-            summary.purchases_existing += 1
-            return
-        self.purchase_ids.add((entry.cid, iid))
-        entry.purchases.append({**purchase, "id": iid, "imported_from": short_source(source)})
-
-    def _had(self, customers: set[str], sold: tuple[Any, ...]) -> bool:
-        """Whether one of ``customers``' purchases in the store, not yet taken by a row of this
-        import, is ``sold`` (its day, its items as a sheet's cell, its amount); taking it. A
-        sheet exported by kehu and read back in added every purchase a second time: they had
-        ids of kehu's making, not the content ids an import gives."""
-        for cid in sorted(customers):
-            if cid not in self.existing_data:
-                continue
-            had = self.store_sales.get(cid)
-            if had is None:
-                had = self.store_sales[cid] = Counter(_sold(p) for p in self.index.purchases_of(cid)) \
-                    if self.index is not None else Counter()
-            if had[sold] > 0:
-                had[sold] -= 1
-                return True
-        return False
-
-    def _same_customers(self, entry: Planned) -> set[str]:
-        """This customer and every other one the store's rule says is the same person."""
-        same = {entry.cid}
-        for key in contact_keys(entry.current.get("phones") or [], entry.current.get("emails") or []):
-            if (cid := self.by_contact.get(key)) is not None:
-                same.add(cid)
-                same |= self.shared_contact.get(key, set())
-        return same
-
     # --- pass 2: apply -----------------------------------------------------------------
 
     def finish(self, summary: ImportSummary, *, dry_run: bool, progress: Callable[[int], None] | None = None,
@@ -386,16 +313,6 @@ class Merger:
                 _when, level, source = entry.level
                 self._merge_fields(entry, {"level": level}, source, None)
             yield entry
-
-
-def _sold(purchase: dict[str, Any]) -> tuple[Any, ...]:
-    """What a purchase sold, as a purchases sheet says it: its day, its items as the sheet's
-    cell, its amount (a number: ``1920.00`` and ``1920`` are one)."""
-    from ..export_tables import items_cell
-
-    day, amount = purchase.get("date"), purchase.get("amount")
-    return (str(day)[:10], items_cell(purchase.get("items") or []),
-            None if amount is None else Decimal(str(amount)))
 
 
 def _same_day(a: str, b: str) -> bool:
