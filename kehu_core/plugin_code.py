@@ -25,6 +25,11 @@ class WrongResult(Exception):
     allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
 
 
+class Meddled(Exception):
+    """What a plugin's code did to what kehu keeps for the command (closed the store's index),
+    put back as it was when the code returned: the plugin's failure, said as what it did."""
+
+
 class TooSlow(BaseException):
     """Raised in a plugin's hook that ran past the time bound a command set
     (:meth:`~kehu_core.plugins.host.PluginHost.bounded`): a BaseException, so a plugin's own
@@ -331,6 +336,8 @@ def error_text(exc: BaseException) -> str:
         return _("called {call}; kehu went on").format(call=f"os._exit({_text(exc.code, repr)})")
     if isinstance(exc, WrongResult):
         return _("wrong result: {error}").format(error=exc)
+    if isinstance(exc, Meddled):
+        return str(exc)
     if isinstance(exc, TooSlow):
         return _("ran for more than {seconds} s and was stopped (a hook is given at most that in `kehu sync` and in "
                  "a request to `kehu serve`, which may hold the store's lock meanwhile); it is not asked again in "

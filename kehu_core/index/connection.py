@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
+from .held import shut
 from .schema import connect, delete, full, remake
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class IndexConnection:
         thread or process met it first and did, and read from now on (:meth:`reopen`). It is
         derived data; the caller fills it again."""
         with contextlib.suppress(sqlite3.Error):
-            self.db.close()
+            shut(self.db)
         remake(self.path, self._opened, _file_id)
         self.reopen()
 

@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .held import IndexDb
+
 INDEX_VERSION = 50  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
 # 16: what each purchase still owes (customer show from the index); 17: the first phone as shown;
 # 18: a customer's record under another shard folder is no record (rows._kind_of); 19: a purchase's
@@ -249,7 +251,8 @@ def _opened(path: Path) -> sqlite3.Connection | None:
     if not_sqlite(path):
         return None
     try:
-        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        # (closed by kehu alone while a plugin's code is given it: held.IndexDb)
+        db = sqlite3.connect(path, timeout=30, isolation_level=None, factory=IndexDb)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         # pages, not bytes, are what random inserts into a big index miss: 2 MB (the default)

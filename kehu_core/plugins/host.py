@@ -19,6 +19,7 @@ from ..errors import Problem, RecordError
 from ..i18n import _
 from ..models import Customer
 from ..plugin_code import WrongResult, error_text, plugin_exits, stops_kehu
+from ..read_only import read_only
 from .api import SettingsT
 from .field_types import guarded_fields
 from .guards import GuardedHooks, _Call
@@ -340,7 +341,10 @@ class PluginHost(CustomerValues, GuardedHooks):
                 # the records), as pydantic's validation context: hookspecs.settings_model
                 context = {"store_root": self.config_path.parent} if self.config_path else None
                 with plugin_exits():
-                    self._settings_cache[key] = model.model_validate(settings, context=context)
+                    validated = model.model_validate(settings, context=context)
+                # one object for every plugin asking (the points plugin's own, a third party
+                # reading them): a change of it changed the points of every later sale
+                self._settings_cache[key] = read_only(validated)
             except ValidationError as exc:
                 raise RecordError(self._settings_problems(name, exc)) from None
             except BaseException as exc:  # the model is the plugin's code: a validator's own failure

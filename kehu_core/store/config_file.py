@@ -15,6 +15,7 @@ from ..errors import Problem, RecordError, StoreError
 from ..i18n import _
 from ..models import too_deep
 from ..problems import settings_numbers, validation_problems
+from ..read_only import read_only
 from ..yamlio import YamlFileError, line_of, lines_doc, load_fast, load_fast_text, special_file_message
 
 #: the most kehu.yaml may hold. Every command that opens the store reads, checks and validates
@@ -46,7 +47,7 @@ def read_config(path: Path, text: str | None = None) -> StoreConfig:
     if flags:  # `credit_days: true` was one day, `1_0` ten (said first: `false` is "less than 1" to pydantic)
         raise RecordError(flags)
     try:
-        return StoreConfig.model_validate(doc)
+        return read_only(StoreConfig.model_validate(doc))  # one object for the command: no plugin changes it
     except ValidationError as exc:
         raise RecordError(validation_problems(exc, path, lines_doc(path, text))) from None
 

@@ -33,6 +33,7 @@ from ..journal import Recorder
 from ..models import Customer
 from ..paths import STATE_DIR
 from ..plugins import PluginHost
+from ..read_only import read_only
 from ..yamlio import special_file_message
 from .batch import _Batch
 from .config_file import read_store_config
@@ -64,7 +65,7 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
                  today: dt.date | str | None = None, plugins: bool = False,
                  extra_plugins: dict[str, Any] | None = None):
         self.root = root
-        self.config = config
+        self.config = read_only(config)  # what every plugin is handed: changed by none (kehu_core.read_only)
         # the day every service, plugin and report of this store takes as today (kehu_core.clock)
         self.today: dt.date = resolve_today(today, config.today)
         # a set day keeps one time of day (clock.now): its moments never cross real midnight

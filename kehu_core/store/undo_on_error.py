@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import yamlio as _yamlio
+from ..index.held import back as _index_back
+from ..index.held import held as _index_held
+from ..plugin_code import Meddled
 from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, remove_empty_folders
 
 if TYPE_CHECKING:
@@ -167,7 +170,7 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
     """The block of ``Store.as_given`` (a plain class, as :class:`_UndoOnError`: it is opened
     for every plugin hook of every customer)."""
 
-    __slots__ = ("store", "given", "count", "registered")
+    __slots__ = ("store", "given", "count", "registered", "indexes")
 
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -178,9 +181,13 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
         self.count = len(attrs)
         host = attrs.get("plugins")  # the plugins registered with it (store.plugins.pm.unregister)
         self.registered = host.registrations() if host is not None else None
+        self.indexes = _index_held(attrs)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         attrs = vars(self.store)
+        # its index, closed or replaced (`store.index.close()`: every later hook failed, then
+        # the import, "internal error"): open again as it was, and the plugin's failure, said
+        did = _index_back(self.store, attrs, self.indexes)
         for name, value in zip(_GIVEN, self.given, strict=True):
             if attrs.get(name) is not value:
                 attrs[name] = value
@@ -190,3 +197,5 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
             kind_of = type(self.store)  # (a cached_property's value, a cache's, are kehu's own: kept)
             for name in [n for n in attrs if callable(getattr(kind_of, n, None))]:
                 del attrs[name]
+        if did and kind is None:  # (raising, it is said for what it raised)
+            raise Meddled("; ".join(did))

@@ -1,0 +1,124 @@
+"""The store's index as a plugin's code was given it, and put back so when the code returns
+(``Store.as_given``): the code can reach it (``store.index``) and close it, replace it or its
+connection, or leave a transaction open or end kehu's. A hook's ``store.index.close()`` made
+every later hook fail ("Cannot operate on a closed database"), then `kehu import` end in
+"internal error". What it did is put back and said, as the plugin's failure (:func:`back`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from typing import Any
+
+from ..i18n import _
+from ..plugin_code import Meddled
+
+
+class IndexDb(sqlite3.Connection):
+    """The index's connection (:func:`.schema.connect` makes each one so): not closed while it is
+    given to a plugin's code (``given``: how many blocks of its code it is given to). kehu's own
+    closing of it meanwhile — made anew after damage, read again after another process replaced
+    the file — is :func:`shut`. Reopened when the code returned, the connection kehu was
+    reading from as it asked each customer's hooks (`kehu check`) was still closed under it."""
+
+    given = 0
+
+    def close(self) -> None:
+        if self.given:
+            raise Meddled(_("closed the store's index (store.index), which kehu was reading; it was kept open"))
+        super().close()
+
+
+def shut(db: sqlite3.Connection) -> None:
+    """Close ``db``, an index's connection, by kehu's own doing (given to a plugin's code or not)."""
+    sqlite3.Connection.close(db)
+
+
+#: the attributes of a Store holding an index of its own (its open one, the one its writes go to)
+_HOLDERS = ("_index", "_write_index")
+
+#: per holder: (the index there, its connection, whether a transaction was open on it)
+Held = tuple[tuple[Any, Any, bool], ...]
+
+
+def held(attrs: dict[str, Any]) -> Held | None:
+    """The store's indexes as they are (``attrs``: the store's ``vars``); None: none is open."""
+    index, writes = attrs.get("_index"), attrs.get("_write_index")
+    if index is None and writes is None:
+        return None
+    return tuple(_one(attrs.get(name)) for name in _HOLDERS)
+
+
+def _one(index: Any) -> tuple[Any, Any, bool]:
+    if index is None:
+        return None, None, False
+    db = index.db
+    if isinstance(db, IndexDb):
+        db.given += 1
+    try:
+        return index, db, db.in_transaction
+    except sqlite3.ProgrammingError:  # closed already (before this code: not its doing)
+        return index, db, False
+
+
+def back(store: Any, attrs: dict[str, Any], was: Held | None) -> list[str]:
+    """Each index of ``store`` as it was (``was``: :func:`held` before the code ran): put back
+    where the code replaced it, opened again where it closed it, its transaction as it was; what
+    the code did, for the user (nothing: the usual case). An index kehu opened meanwhile (the
+    code's first ``store.index``, its write of a ledger line) is kept."""
+    did: list[str] = []
+    for i, name in enumerate(_HOLDERS):
+        index, db, in_transaction = was[i] if was is not None else (None, None, False)
+        if isinstance(db, IndexDb):
+            db.given -= 1
+        now = attrs.get(name)
+        if now is not index and (index is not None or not _kehus(store, now)):
+            attrs[name] = index
+            did.append(_("replaced the store's index ({name})").format(name=f"store.{name}"))
+        if index is not None:
+            did.extend(_connection_back(index, db, in_transaction))
+        elif now is not None and attrs.get(name) is now:  # opened meanwhile (its first store.index)
+            did.extend(_connection_back(now, now.db, False))
+    return did
+
+
+def _kehus(store: Any, index: Any) -> bool:
+    """Whether ``index`` is one kehu opened for ``store`` (the code's first ``store.index``)."""
+    from . import Index
+
+    return isinstance(index, Index) and index.store is store
+
+
+def _connection_back(index: Any, db: Any, in_transaction: bool) -> list[str]:
+    now = index.__dict__.get("db")
+    if now is not db and not _same_file(index, now):  # a connection of its own put in kehu's place
+        index.db = db
+        return [*_connection_back(index, db, in_transaction),
+                _("replaced the connection of the store's index (store.index.db)")]
+    try:
+        open_now = index.db.in_transaction
+    except sqlite3.ProgrammingError:  # closed: `store.index.close()`
+        index.reopen()
+        return [_("closed the store's index (store.index); kehu opened it again")]
+    if open_now and not in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            index.db.execute("ROLLBACK")
+        return [_("left a transaction of the store's index open; kehu rolled it back")]
+    if in_transaction and not open_now:  # kehu's reading snapshot, ended under it
+        with contextlib.suppress(sqlite3.Error):
+            index.db.execute("BEGIN")
+        return [_("ended the transaction kehu had open on the store's index")]
+    return []
+
+
+def _same_file(index: Any, db: Any) -> bool:
+    """Whether ``db``, a connection put in place of the one given, is of the index's own file:
+    the index made anew after damage (``mend``), kehu's doing. Asked only when it changed."""
+    if not isinstance(db, sqlite3.Connection):
+        return False
+    try:
+        files = [row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"]
+    except sqlite3.Error:
+        return False
+    return bool(files) and os.path.realpath(files[0]) == os.path.realpath(index.path)

@@ -1,0 +1,97 @@
+"""The twenty-seventh round's plugstate findings (issue 16): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kehu_core.hookspecs import hookimpl
+from kehu_core.testing import make_store, run_kehu
+
+THREE_SALES = ("name,phone,product,amount,date\n甲,13800138001,龙井,100,2026-11-01\n"
+               "乙,13800138002,龙井,50,2026-11-02\n丙,13800138003,龙井,70,2026-11-03\n")
+
+
+def _sheet(tmp_path: Path) -> Path:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text(THREE_SALES, encoding="utf-8")
+    return sheet
+
+
+class ClosingTheIndex:
+    """A plugin that closes the store's index it can reach through the store it is given (a
+    helper of its own tidying up "its" connection)."""
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        store.index.close()
+
+    @hookimpl
+    def validate_customer(self, store: Any, customer: Any) -> list[str]:
+        store.index.db.close()
+        return []
+
+
+def test_a_plugin_closing_the_stores_index_is_named_and_the_command_goes_on(tmp_path: Path) -> None:
+    """A hook calling ``store.index.close()``: every later hook (the built-in tiers') failed on
+    the closed database, then `kehu import` ended in "internal error: ProgrammingError: Cannot
+    operate on a closed database", and `kehu check`, whose rules are asked as it reads the
+    customers from the index, likewise. The index is kept open, the plugin's hook named as
+    failed for what it did, and the command goes on."""
+    store = make_store(tmp_path / "store", plugins={"closing": ClosingTheIndex()})
+    result = run_kehu(store, "import", str(_sheet(tmp_path)))
+    assert result.code == 0, result.err
+    assert "internal error" not in result.err
+    assert "plugin 'closing' failed" in result.err and "closed the store's index" in result.err, result.err
+    assert "plugin 'tiering'" not in result.err
+    assert len(list(store.root.glob("customers/*/*/tiers.ledger.yaml"))) == 3
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert listed.code == 0 and len(json.loads(listed.out)) == 3, listed.err
+    checked = run_kehu(store, "check")
+    assert checked.code == 1, checked.out + checked.err  # its rule failed: said as check says a rule's failure
+    assert "internal error" not in checked.err and "closed the store's index" in checked.out + checked.err
+    assert "3 customers load fine" in checked.out + checked.err, checked.out + checked.err
+
+
+class PointsPromotion:
+    """A plugin running a promotion by changing the points plugin's settings in place, as they
+    are handed to it (the object itself, not a copy), in one of two ways."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        if self.how == "plugin_settings":
+            from kehu_plugins.points.book import PointsSettings
+
+            from kehu_core.plugins import plugin_settings
+
+            plugin_settings(store, "points", PointsSettings).per_amount = Decimal(100)
+        else:
+            store.config.plugins.model_extra.setdefault("points", {})["per_amount"] = 100
+
+
+@pytest.mark.parametrize("how", ["plugin_settings", "config"])
+def test_a_plugin_changing_the_settings_in_place_changes_them_for_no_one(tmp_path: Path, how: str) -> None:
+    """A hook changing a value inside the settings it can reach (a plugin's settings, which
+    ``plugin_settings`` hands to every plugin asking, or ``store.config``'s): each later sale of
+    the import earned a hundred times its points (10 000 for ¥100), exit 0, `check` ok —
+    ``Store.as_given`` puts back a replaced ``store.config``, not a change made inside it. The
+    settings are read-only: the change is refused, the plugin named, every sale earns as
+    kehu.yaml says."""
+    store = make_store(tmp_path / "store", plugins={"promotion": PointsPromotion(how)})
+    result = run_kehu(store, "import", str(_sheet(tmp_path)))
+    assert result.code == 0, result.err
+    assert "plugin 'promotion' failed in interaction_saved" in result.err and "read-only" in result.err, result.err
+    deltas = sorted(int(line.split("delta: ")[1].split(",")[0])
+                    for ledger in store.root.glob("customers/*/*/points.ledger.yaml")
+                    for line in ledger.read_text(encoding="utf-8").splitlines() if "delta: " in line)
+    assert deltas == [50, 70, 100], deltas
+    checked = run_kehu(store, "check")
+    assert checked.code == 0, checked.out + checked.err
+
