@@ -95,3 +95,42 @@ def test_a_plugin_changing_the_settings_in_place_changes_them_for_no_one(tmp_pat
     checked = run_kehu(store, "check")
     assert checked.code == 0, checked.out + checked.err
 
+
+class NotingEachInteraction:
+    """A plugin recording a note of its own for each interaction saved (a "thank-you sent" log
+    that does not look at the kind), at most ``most`` times in all (the test's own bound: the
+    loop it found had none)."""
+
+    def __init__(self, label: str, most: int = 40) -> None:
+        self.label, self.left = label, most
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        if self.left > 0:
+            self.left -= 1
+            store.add_interaction(customer.id, {"kind": "note", "date": "2026-11-20",
+                                                "text": f"{self.label}: {interaction.kind} {interaction.id}"})
+
+
+def _notes(store: Any, label: str) -> int:
+    return sum(f"text: '{label}:" in p.read_text(encoding="utf-8") or f"text: {label}:" in p.read_text(encoding="utf-8")
+               for p in store.root.glob("customers/*/*/interactions/*.yaml"))
+
+
+def test_a_plugin_saving_an_interaction_in_interaction_saved_is_not_told_of_it_in_an_import(tmp_path: Path) -> None:
+    """A plugin whose ``interaction_saved`` saves an interaction (a note) through the store: in
+    `kehu purchase add` it is not told of its own note (its hook is not asked again while it
+    runs), but an import tells the plugins of what was saved once all is written, in rounds,
+    and told it of its note, which it noted, and so on without end (the test's plugin stops at
+    40 notes). In an import, as outside one, a plugin is not told of what it saved while told
+    (nor of what others saved while told of it): one note a sale; two such plugins, four."""
+    store = make_store(tmp_path / "store", plugins={"noting": NotingEachInteraction("甲方")})
+    result = run_kehu(store, "import", str(_sheet(tmp_path)))
+    assert result.code == 0, result.err
+    assert _notes(store, "甲方") == 3
+    two = make_store(tmp_path / "two", plugins={"a": NotingEachInteraction("甲方"), "b": NotingEachInteraction("乙方")})
+    sheet = tmp_path / "one.csv"
+    sheet.write_text("name,phone,product,amount,date\n甲,13800138001,龙井,100,2026-11-01\n", encoding="utf-8")
+    result = run_kehu(two, "import", str(sheet))
+    assert result.code == 0, result.err
+    assert (_notes(two, "甲方"), _notes(two, "乙方")) == (2, 2)

@@ -318,8 +318,13 @@ class PluginHost(CustomerValues, GuardedHooks):
             kept.update((k, (name, v)) for k, v in result.items() if k in wanted)
         return kept
 
-    def interaction_saved(self, store: Store, customer: Customer, interaction: Any) -> None:
-        self.call("interaction_saved", store=store, customer=customer, interaction=interaction)
+    def interaction_saved(self, store: Store, customer: Customer, interaction: Any, *,
+                          leave_out: Iterable[str] = ()) -> None:
+        self.call("interaction_saved", leave_out=leave_out, store=store, customer=customer, interaction=interaction)
+
+    def running(self, hook: str) -> frozenset[str]:
+        """The plugins whose ``hook`` runs now (a hook of theirs that called kehu)."""
+        return frozenset(name for name, running in self._running if running == hook) if self._running else frozenset()
 
     def settings_for(self, name: str) -> dict[str, Any]:
         return self.settings.settings_for(name)

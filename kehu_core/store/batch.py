@@ -97,6 +97,14 @@ class BatchMixin:
         if self._recording is not None and self._recording.ahead is not None:
             self._recording.ahead.saved(path)
 
+    def saved_by_plugins(self) -> frozenset[str]:
+        """The plugins an interaction saved now in a batch is not to be told of: those telling
+        of which it is saved (their ``interaction_saved`` runs), and those the interaction they
+        are told of was kept from. Outside a batch such a plugin is not told (its hook is not
+        asked again while it runs); a batch told it in its next round, and a plugin noting each
+        interaction saved noted its own note, and so on: an import that never ended."""
+        return self._told_apart | self.plugins.running("interaction_saved")
+
     def hear_again(self, recorder: Recorder, paths: list[Path]) -> int:
         """The plugins told of each interaction at ``paths`` still there, as a batch tells them
         (their reactions are idempotent), what they write part of ``recorder``'s change: the
@@ -117,7 +125,7 @@ class BatchMixin:
                     except (KehuError, OSError):
                         continue
                     assert self._batch is not None
-                    self._batch.saved.append((customer_id, interaction))
+                    self._batch.saved.append((customer_id, interaction, frozenset()))
                     told += 1
         finally:
             self._recording = None
@@ -277,13 +285,15 @@ class BatchMixin:
                 while batch.saved:
                     saved, batch = batch.saved, self._start_batch()
                     try:
-                        for customer_id, interaction in saved:
+                        for customer_id, interaction, deaf in saved:
                             # each profile read once (or not at all: the batch just wrote it)
                             customer = customers.get(customer_id)
                             if customer is None:
                                 customer = customers[customer_id] = self.get(customer_id)
-                            self.plugins.interaction_saved(self, customer.model_copy(), interaction)
+                            self._told_apart = deaf
+                            self.plugins.interaction_saved(self, customer.model_copy(), interaction, leave_out=deaf)
                     finally:
+                        self._told_apart = frozenset()
                         self._end_batch(batch)
             finally:
                 self._batch_customers = None
@@ -336,7 +346,9 @@ _INDEXED: Any = object()  # in a batch's ``paths``: a record indexed from the ro
 class _Batch:
     paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
     rows: dict[Path, Parsed] = field(default_factory=dict)  # → its index rows, when made beforehand
-    saved: list[tuple[str, Interaction]] = field(default_factory=list)
+    #: each interaction saved, to tell the plugins of, with the plugins not to tell of it: those
+    #: that saved it while told of another (:meth:`BatchMixin.saved_by_plugins`)
+    saved: list[tuple[str, Interaction, frozenset[str]]] = field(default_factory=list)
     ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
     #: the customers written, each id by its casefold: the index has them once the batch ends
     #: (``Store._refuse_case_twin``: an import's rows `x-one` and `X-ONE`)

@@ -84,6 +84,7 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
         self._lock_owner: int | None = None  # thread holding the lock, and how many times
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
+        self._told_apart: frozenset[str] = frozenset()  # see BatchMixin.saved_by_plugins
         self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
         self._put_back_said = ""  # a killed sync's failed put-back, said as the store opened
         #: thread → (plugin, hook) while a plugin's hook that only reads runs in it (see only_reading)

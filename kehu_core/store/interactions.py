@@ -158,7 +158,7 @@ class InteractionsMixin:
             self.note_saved(path)
             self._write_indexed(path, dump_new(payload), interaction)
         if self._batch is not None:
-            self._batch.saved.append((customer_id, interaction))
+            self._batch.saved.append((customer_id, interaction, self.saved_by_plugins()))
         elif self.plugins.names():
             fresh = customer is not None and customer.id == customer_id and self.holds_lock()
             self.plugins.interaction_saved(self, customer if fresh else self.get(customer_id), interaction)
