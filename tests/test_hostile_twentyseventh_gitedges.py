@@ -95,3 +95,40 @@ def test_visits_plan_add_keeps_the_comments_written_in_the_plan(store_path: Path
     shown = ok("visits", "plan", "--owner", "王芳", "--date", "2026-11-21", store=store_path)
     assert all(cid in shown for cid in ids), shown
     assert kehu("check", store=store_path).code == 0
+
+
+# --- kind 5: a remote whose history was rewritten (a force-push) ---------------------------------
+
+
+def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(tmp_path: Path) -> None:
+    """A colleague takes a commit out of the team's history and force-pushes (a wrong customer
+    taken out, a host's undo of a push); this clone held that commit: its sync merged the
+    rewritten branch with it and pushed it back, exit 0, without a word. Now the sync says the
+    remote was rewritten, names the commit, pushes nothing and leaves the clone as it was — and
+    again at the next sync; after a `git fetch` of the person's own (the rewrite a mistake) the
+    sync merges and pushes it back."""
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--name", "李四", "--phone", "13900000001", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    git(b, "reset", "-q", "--hard", "HEAD~1")
+    ok("customer", "add", "--name", "王五", "--phone", "13900000002", store=b)
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "王五")
+    git(b, "push", "-q", "--force", "origin", "HEAD")
+    ok("customer", "add", "--name", "赵六", "--phone", "13900000003", store=a)
+    remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
+    head = git(a, "rev-parse", "HEAD")
+    for _again in range(2):
+        synced = kehu("sync", store=a)
+        assert synced.code == 1, synced.out + synced.err
+        assert "origin/master was rewritten since this clone last synced" in synced.err, synced.err
+        assert "李四: new customer" in synced.err, synced.err
+        assert git(tmp_path / "remote.git", "rev-parse", "HEAD") == remote
+        assert git(a, "rev-parse", "HEAD") == head
+        assert git(a, "status", "--porcelain").startswith("?? customers/")  # 赵六, uncommitted as before
+        assert any("赵六" in p.read_text(encoding="utf-8") for p in a.glob("customers/*/*/customer.yaml"))
+    git(a, "fetch", "-q")
+    ok("sync", store=a)
+    names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
+    assert names >= {"李四", "王五", "赵六"}, names

@@ -35,6 +35,7 @@ from . import (
     sync_merge,
     sync_merged_away,
     sync_removals,
+    sync_rewritten,
     sync_settled_files,
 )
 from .sync_guard import SyncError
@@ -330,7 +331,7 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
         if attempt:
             time.sleep(min(_BACKOFF_MOST, _BACKOFF_FIRST * 2 ** (attempt - 1))
                        * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not a secret
-        had = gitops.ref_exists(root, tracking)
+        had = gitops.run(root, "rev-parse", "-q", "--verify", tracking, check=False).stdout.strip()
         # --prune: a branch deleted or renamed on the remote is gone here too, not pushed back
         fetched = gitops.run_network(root, "fetch", "--quiet", "--prune", remote)
         if fetched.returncode != 0:
@@ -338,6 +339,8 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             raise SyncError(_("cannot reach remote {remote} ({url}): {why}. {kept} when the remote can be "
                 "reached").format(
                 remote=remote, url=url, why=git_reason(fetched), kept=kept))
+        if had:  # commits the remote held taken out since (a force-push): not pushed back unasked
+            sync_rewritten.refuse_rewritten(point, tracking, had, f"{remote}/{branch}")
         if not gitops.ref_exists(root, tracking):
             others = gitops.remote_branches(root, remote)
             if had:
