@@ -134,3 +134,31 @@ def test_a_plugin_saving_an_interaction_in_interaction_saved_is_not_told_of_it_i
     result = run_kehu(two, "import", str(sheet))
     assert result.code == 0, result.err
     assert (_notes(two, "甲方"), _notes(two, "乙方")) == (2, 2)
+
+
+class WritingTheIndex:
+    """A plugin writing into kehu's index itself through the connection it can reach: clearing
+    rows it takes for stale, or keeping a table of its own there."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+
+    @hookimpl
+    def interaction_saved(self, store: Any, customer: Any, interaction: Any) -> None:
+        store.index.db.execute(self.sql)
+
+
+@pytest.mark.parametrize("sql", ["DELETE FROM customers", "CREATE TABLE IF NOT EXISTS mine(x)"])
+def test_a_plugin_writing_kehus_index_itself_is_refused(tmp_path: Path, sql: str) -> None:
+    """A hook running its own SQL on ``store.index.db``: `DELETE FROM customers` left the index
+    without the imported customers for good — `customer list` said "0 customers" and `kehu
+    check` "ok: 0 customers" in every later command, the profiles on disk — exit 0, not a word.
+    kehu's index is written by kehu alone: the plugin's statement is refused, its hook named."""
+    store = make_store(tmp_path / "store", plugins={"writing": WritingTheIndex(sql)})
+    result = run_kehu(store, "import", str(_sheet(tmp_path)))
+    assert result.code == 0, result.err
+    assert "plugin 'writing' failed in interaction_saved" in result.err, result.err
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert listed.code == 0 and len(json.loads(listed.out)) == 3, listed.out + listed.err
+    checked = run_kehu(store, "check")
+    assert checked.code == 0 and "ok: 3 customers" in checked.out + checked.err, checked.out + checked.err

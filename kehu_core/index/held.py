@@ -23,11 +23,47 @@ class IndexDb(sqlite3.Connection):
     reading from as it asked each customer's hooks (`kehu check`) was still closed under it."""
 
     given = 0
+    refused = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # what a plugin's code given it writes with SQL of its own is refused as SQLite compiles
+        # it (its `DELETE FROM customers` left every later command without those customers,
+        # `kehu check` ok): asked only as a statement is compiled, kehu's own kept compiled
+        self.set_authorizer(self._authorized)
+
+    def _authorized(self, action: int, *names: Any) -> int:
+        if self.given and action in _WRITING and not _kehus_caller():
+            self.refused = True  # said as what the plugin did (back)
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
 
     def close(self) -> None:
         if self.given:
             raise Meddled(_("closed the store's index (store.index), which kehu was reading; it was kept open"))
         super().close()
+
+
+#: what SQLite asks leave for that writes the index or its schema, or begins or ends a transaction
+_WRITING = frozenset(getattr(sqlite3, name) for name in (
+    "SQLITE_INSERT", "SQLITE_UPDATE", "SQLITE_DELETE", "SQLITE_CREATE_TABLE", "SQLITE_CREATE_INDEX",
+    "SQLITE_CREATE_TRIGGER", "SQLITE_CREATE_VIEW", "SQLITE_CREATE_TEMP_TABLE", "SQLITE_CREATE_TEMP_INDEX",
+    "SQLITE_CREATE_TEMP_TRIGGER", "SQLITE_CREATE_TEMP_VIEW", "SQLITE_CREATE_VTABLE", "SQLITE_DROP_TABLE",
+    "SQLITE_DROP_INDEX", "SQLITE_DROP_TRIGGER", "SQLITE_DROP_VIEW", "SQLITE_DROP_TEMP_TABLE",
+    "SQLITE_DROP_TEMP_INDEX", "SQLITE_DROP_TEMP_TRIGGER", "SQLITE_DROP_TEMP_VIEW", "SQLITE_DROP_VTABLE",
+    "SQLITE_ALTER_TABLE", "SQLITE_REINDEX", "SQLITE_ANALYZE", "SQLITE_ATTACH", "SQLITE_DETACH",
+    "SQLITE_TRANSACTION", "SQLITE_SAVEPOINT", "SQLITE_PRAGMA") if hasattr(sqlite3, name))
+
+
+def _kehus_caller() -> bool:
+    """Whether the statement being compiled was given to SQLite by kehu's code (the frame that
+    called ``execute``, above the authorizer's): kehu writes its index inside a plugin's hook too
+    (a ledger line the hook appends is indexed)."""
+    import sys
+
+    frame = sys._getframe(2)
+    name = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return name.partition(".")[0] in ("kehu_core", "kehu_plugins")
 
 
 def shut(db: sqlite3.Connection) -> None:
@@ -72,6 +108,10 @@ def back(store: Any, attrs: dict[str, Any], was: Held | None) -> list[str]:
         index, db, in_transaction = was[i] if was is not None else (None, None, False)
         if isinstance(db, IndexDb):
             db.given -= 1
+            if db.refused:
+                db.refused = False
+                did.append(_("wrote the store's index with SQL of its own (store.index.db), which was refused: the "
+                             "index is kehu's, made from the records"))
         now = attrs.get(name)
         if now is not index and (index is not None or not _kehus(store, now)):
             attrs[name] = index

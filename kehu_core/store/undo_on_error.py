@@ -197,5 +197,5 @@ class _AsGiven(contextlib.AbstractContextManager[None]):
             kind_of = type(self.store)  # (a cached_property's value, a cache's, are kehu's own: kept)
             for name in [n for n in attrs if callable(getattr(kind_of, n, None))]:
                 del attrs[name]
-        if did and kind is None:  # (raising, it is said for what it raised)
+        if did and (kind is None or issubclass(kind, Exception)):  # (said for what it did, not what it raised then)
             raise Meddled("; ".join(did))
