@@ -132,3 +132,38 @@ def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(t
     ok("sync", store=a)
     names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
     assert names >= {"李四", "王五", "赵六"}, names
+
+
+# --- kind 5: one customer given a new id in each clone (rename/rename) ---------------------------
+
+
+def test_one_customer_given_a_new_id_in_each_clone_becomes_one_customer(tmp_path: Path) -> None:
+    """`kehu customer reid C X2` in one clone, `kehu customer reid C X1` in the other (then a
+    sale of X1 and a tag there): git moved the customer's folder two ways and kehu's merge wrote
+    a profile of both ids into both places; the sync said only "customers/…/X2/customer.yaml:1:
+    id 'X1' does not match its folder 'X2'" (no `kehu:`, no way on), exit 1, at every sync of
+    that clone, the team's work no longer shared. Now X1 and X2 are said to be one customer
+    and X1 goes into X2 (the id shared first): one customer, both sales, each once, nothing
+    said removed by hand, `check` ok in both clones."""
+    a, b = two_clones(tmp_path)
+    cid = ok("customer", "add", "--name", "张三", "--phone", "13800138000", store=a).strip()
+    ok("purchase", "add", cid, "--amount", "100", "--item", "茶", store=a)
+    ok("sync", store=a)
+    ok("sync", store=b)
+    ok("customer", "reid", cid, "X2", store=b)
+    ok("sync", store=b)
+    ok("customer", "reid", cid, "X1", store=a)
+    ok("purchase", "add", "X1", "--amount", "50", "--item", "壶", store=a)
+    ok("customer", "set", "X1", "tags=VIP", store=a)
+    synced = kehu("sync", store=a)
+    assert synced.code == 0, synced.out + synced.err
+    assert "X1 and X2 are one customer" in synced.err and "by hand" not in synced.err, synced.err
+    ok("sync", store=b)
+    for clone in (a, b):
+        listed = json.loads(ok("customer", "list", "--json", store=clone))
+        assert [c["id"] for c in listed] == ["X2"], listed
+        shown = json.loads(ok("customer", "show", "X2", "--json", store=clone))
+        assert sorted(p["amount"] for p in shown["purchases"]) == ["100.00", "50.00"], shown["purchases"]
+        assert "VIP" in shown["tags"], shown
+        assert kehu("check", store=clone).code == 0
+        assert "150" in ok("points", "X2", store=clone)

@@ -306,8 +306,9 @@ def merged_into_two(store: Store) -> list[MergeAgain]:
     placed them (its merge was shared first), this clone's copies dropped, and :func:`merge_again`
     merges 丙 into 乙. So too when one side gave 甲 a new id instead (``customer reid 甲 丙``: 甲
     is 丙 under another number), its profile moved with it, which is kept (merged into 乙 after,
-    or 乙 into it). Returns [(丙, 乙)], or nothing, and nothing done, when anything else stopped
-    the merge."""
+    or 乙 into it); and when each side gave 甲 a new id (乙 there, 丙 here), each side's profile
+    is kept as it wrote it and 丙 merged into 乙. Returns [(丙, 乙)], or nothing, and nothing
+    done, when anything else stopped the merge."""
     root = store.root
     merge = OpenMerge(root)
     stuck = unmerged(root)
@@ -329,13 +330,26 @@ def merged_into_two(store: Store) -> list[MergeAgain]:
     if (placed_by(store, "HEAD", merge.base).get(merged_id) != here
             or placed_by(store, "MERGE_HEAD", merge.base).get(merged_id) != there or renamed - {here, there}):
         return []
+    # each clone gave 甲 a new id (`customer reid` here and there): git moved its profile to both
+    # and wrote kehu's merge of the two into both, its id changed two ways (a `conflicts:` entry):
+    # each side's own is kept, and 丙 is merged into 乙 (its profile read by the merge failed,
+    # "id '丙' does not match its folder '乙'", at every sync of this clone, nothing said)
+    profiles = {rel: rev for rel in stuck for owner, rev in ((here, "HEAD"), (there, "MERGE_HEAD"))
+                if rel.count("/") == 3 and customer_of(rel) == owner and rel.endswith(f"/{CUSTOMER_FILE}")}
+    both_new_ids = len(profiles) == 2
     for rel, stages in stuck.items():
-        if stages == frozenset("3") or len(stages) == 2:  # as the other clone placed it; a profile moved
+        if rel in profiles and both_new_ids:
+            (root / rel).write_text(gitops.show(root, profiles[rel], rel) or "", encoding="utf-8")
+            gitops.run(root, "add", "--", rel)
+        elif stages == frozenset("3") or len(stages) == 2:  # as the other clone placed it; a profile moved
             gitops.run(root, "add", "--", rel)
         else:  # this clone's copy, and the merged customer's old place
             gitops.run(root, "rm", "-q", "-f", "--cached", "--", rel)
             (root / rel).unlink(missing_ok=True)
-    if renamed:
+    if both_new_ids:
+        said = _("{other} and {keep} are one customer: each clone gave the same customer a new id (`kehu customer "
+                 "reid`), one {keep} and the other {other}, so {other} goes into {keep}: {summary}")
+    elif renamed:
         said = _("{other} and {keep} are one customer: one clone merged a customer into one of them, the other clone "
                  "gave that customer the other id (`kehu customer reid`), so {other} goes into {keep}: {summary}")
     else:

@@ -315,10 +315,12 @@ def merged_into(profile: Any) -> set[str]:
 
 def absorbed_by(root: Path, rev: str, base: str) -> dict[str, str]:
     """Each customer id a profile changed in ``rev`` since ``base`` names under ``also_known``
-    (merged into it), with the id of that profile."""
+    (merged into it), with the id of that profile. A profile git would call renamed (the one
+    merged away, alike, its folder deleted) is one added: so taken, the sync said of a customer
+    given a new id in both clones and merged so that it was "removed by hand"."""
     from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
 
-    changed = gitops.run(root, "diff", "--name-only", "-z", "--diff-filter=AM", base, rev, "--",
+    changed = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, rev, "--",
                          CUSTOMERS_DIR, check=False).stdout.split("\0")
     found: dict[str, str] = {}
     for rel in changed:
