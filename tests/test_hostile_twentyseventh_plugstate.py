@@ -162,3 +162,50 @@ def test_a_plugin_writing_kehus_index_itself_is_refused(tmp_path: Path, sql: str
     assert listed.code == 0 and len(json.loads(listed.out)) == 3, listed.out + listed.err
     checked = run_kehu(store, "check")
     assert checked.code == 0 and "ok: 3 customers" in checked.out + checked.err, checked.out + checked.err
+
+
+QUIETING_MODULE = '''
+import logging
+import logging.config
+
+from kehu_core.hookspecs import hookimpl
+
+
+@hookimpl
+def validate_customer(store, customer):
+    {quieting}  # an SDK quieting the process's logging as it starts
+    return []
+
+
+@hookimpl
+def interaction_saved(store, customer, interaction):
+    raise RuntimeError("the shop's gateway is down")
+'''
+
+
+@pytest.mark.parametrize("quieting", ["logging.disable(logging.CRITICAL)", 'logging.config.dictConfig({"version": 1})',
+                                      "logging.getLogger().setLevel(logging.ERROR)"])
+def test_a_plugin_quieting_the_processs_logging_leaves_kehus_reports_of_failures(tmp_path: Path,
+                                                                                  quieting: str) -> None:
+    """An installed plugin whose code quiets logging for the whole process, as an SDK does as it
+    starts (``logging.disable``, ``logging.config.dictConfig``, which disables every logger it
+    does not name, the root logger's level): kehu says a plugin's failure through its logger,
+    and every failure after it went unsaid — `kehu import` exit 0, not a word of the sales whose
+    plugin failed. The logging kehu set up is put back when the plugin's code returns."""
+    import os
+    import subprocess
+    import sys
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", "quieting_kehu", "quieting",
+                            QUIETING_MODULE.replace("{quieting}", quieting))
+    store = make_store(tmp_path / "store")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store.root), "--today", "2026-11-20",
+                             "import", str(_sheet(tmp_path))], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result
+    assert "plugin 'quieting' failed in interaction_saved" in result.stderr, result.stderr
+    assert "gateway is down" in result.stderr and "Traceback" not in result.stderr
+
