@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -111,3 +112,99 @@ def test_an_export_on_a_full_disk_names_its_file_and_leaves_nothing(shop: tuple[
     for name in ("out.csv", "out.xlsx", "out.vcard", "out.ics", "r.ics"):
         assert f"kehu: {disk / name}: No space left on device" in said, said
     assert paths["LEFT"].read_text().split() == ["filler"], said
+
+
+# --- kind 4: a customer merge or reid on a nearly full disk -----------------------------------
+
+_NEARLY_FULL_DRIVER = r"""
+import hashlib, json, os, shutil, subprocess, sys
+disk, template, argv, lefts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+store = os.path.join(disk, "s")
+filler = os.path.join(disk, "filler")
+kehu = [sys.executable, "-m", "kehu_core", "--store", store, "--today", "2026-12-07"]
+
+def files():
+    seen = {}
+    for top, dirs, names in os.walk(store):
+        dirs[:] = [d for d in dirs if d not in (".git", ".kehu")]
+        for name in names:
+            path = os.path.join(top, name)
+            with open(path, "rb") as handle:
+                seen[os.path.relpath(path, store)] = hashlib.sha1(handle.read()).hexdigest()
+    return seen
+
+def git(*args):
+    return subprocess.run(["git", *args], cwd=store, capture_output=True, text=True).stdout
+
+for left in lefts:
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.copytree(template, store, symlinks=True)
+    subprocess.run([*kehu, "customer", "list"], capture_output=True)
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    with open(filler, "wb") as handle:
+        try:
+            handle.write(b"\0" * max(0, free - left * 1024))
+        except OSError:
+            pass
+    before, head = files(), git("rev-parse", "HEAD")
+    done = subprocess.run([*kehu, *argv], capture_output=True, text=True)
+    os.remove(filler)
+    after = files()
+    checked = subprocess.run([*kehu, "check"], capture_output=True, text=True)
+    print(json.dumps({"left": left, "code": done.returncode, "err": done.stderr, "same": after == before,
+                      "moved": git("rev-parse", "HEAD") != head, "status": git("status", "--porcelain"),
+                      "check": checked.returncode, "checked": checked.stdout + checked.stderr}))
+"""
+
+
+@pytest.mark.parametrize("command", ["merge", "reid"])
+def test_a_merge_or_reid_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_path: Path, command: str) -> None:
+    """`kehu customer merge 甲 乙` on a disk with a few hundred KB left: the merge wrote 甲's
+    profile and copied 乙's records, failed, and putting 甲's profile back failed too (its copy
+    found no room), which stopped the rest: 乙's six records stayed copied under 甲, each counted
+    twice, `kehu check` naming 13 problems, exit 1. `kehu customer reid` alike left the rep's
+    visit plan naming the new id of a customer still under the old one; and a commit that failed
+    for room left what it had staged in git's index, for the user's next `git commit`. Now the
+    files made go first (their room given back), a file removed is moved aside until the end
+    (renamed back, needing no room), a changed one that finds no room is written over itself,
+    and git's index is put back or the message says how: each run either succeeded whole
+    (committed) or left the store and its git as they were, `kehu check` ok."""
+    from .test_hostile_twentythird_lead import _in_own_mounts
+
+    prefix = _in_own_mounts()
+    if prefix is None:
+        pytest.skip("no mount namespace of its own to mount a small file system in")
+    template = tmp_path / "template"
+    assert kehu("init", str(template)).code == 0
+    keep, other = (kehu("customer", "add", "--name", name, "--phone", phone, "--owner", "王",
+                        store=template).out.strip()
+                   for name, phone in (("甲", "13900000001"), ("乙", "13900000002")))
+    for n in range(3):
+        assert kehu("--today", "2026-12-07", "purchase", "add", other, "--item", "茶", "--amount", "100", "--paid",
+                    store=template).code == 0
+        assert kehu("interaction", "add", other, "--kind", "note", "--text", f"第{n}次", store=template).code == 0
+    assert kehu("--today", "2026-12-07", "visits", "plan", "--owner", "王", "--date", "2026-12-08", "--add", other,
+                store=template).code == 0
+    assert "committed" in kehu("sync", store=template).err  # (no remote to push to)
+    argv = ["customer", "merge", keep, other] if command == "merge" else ["customer", "reid", other, "newid1"]
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    driver = tmp_path / "driver.py"
+    driver.write_text(_NEARLY_FULL_DRIVER, encoding="utf-8")
+    lefts = list(range(0, 640, 40))
+    script = 'mount -t tmpfs -o size=8m tmpfs "$0" && exec "$@"'
+    done = subprocess.run([*prefix, "sh", "-c", script, str(disk), sys.executable, str(driver), str(disk),
+                           str(template), json.dumps(argv), json.dumps(lefts)],
+                          capture_output=True, text=True, timeout=900, cwd=tmp_path,
+                          env={**os.environ, "LANG": "C.UTF-8"})
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert any(r["code"] == 1 for r in results) and any(r["code"] == 0 for r in results), results
+    for result in results:
+        assert not any(noise in result["err"] for noise in _NOISE), result
+        assert result["check"] == 0, result
+        if result["code"] == 0:
+            assert result["moved"] and result["status"] == "", result
+        else:
+            assert result["code"] == 1 and result["same"] and not result["moved"], result
+            assert result["status"] == "" or "git reset" in result["err"], result

@@ -213,6 +213,7 @@ def merge_customers(store: Store, keep_id: str, other_id: str, settled: Collecti
         except BaseException:
             changes.take_back()
             raise
+        changes.done()
     return report
 
 

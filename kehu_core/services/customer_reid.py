@@ -114,6 +114,7 @@ def reid_customer(store: Store, old_id: str, new_id: str | None = None) -> ReidR
         except BaseException:
             changes.take_back()
             raise
+        changes.done()
     return report
 
 

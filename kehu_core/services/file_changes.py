@@ -5,11 +5,16 @@ them all back and a success is one commit."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import held_folders
+from ..errors import KehuError, os_error_text
+from ..i18n import _
+from ..paths import STATE_DIR
 from ..store import CUSTOMERS_DIR, remove_empty_folders
 from ..yamlio import atomic_write
 from . import gitops
@@ -39,6 +44,34 @@ def files_below(folder: Path) -> tuple[list[Path], list[Path]]:
     return sorted(files), folders
 
 
+def _put_back(path: Path, content: bytes) -> None:
+    """``path`` holding ``content`` again: replaced whole (:func:`atomic_write`), or, where the
+    disk has no room for the copy that needs, written over itself (a file that is there)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, content.decode("utf-8"))
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC or not path.is_file():
+            raise
+        with open(path, "r+b") as handle:
+            handle.write(content)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _holds(path: Path, content: bytes) -> bool:
+    """Whether ``path`` is a regular file holding ``content``."""
+    try:
+        return path.is_file() and path.read_bytes() == content
+    except OSError:
+        return False
+
+
+#: the folder in ``.kehu/`` holding a command's removed files until it is done
+_ASIDE = "removed-"
+
+
 class FileChanges:
     """Every file a command moving a customer's files writes or removes, as it was before: put
     back whole on failure (:meth:`take_back`), committed whole on success (:meth:`commit`)."""
@@ -46,6 +79,10 @@ class FileChanges:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.before: dict[Path, bytes | None] = {}
+        #: each file removed, moved aside until the command is done (:meth:`done`)
+        self.aside: dict[Path, Path] = {}
+        self._held: held_folders.HeldFolder | None = None
+        self.staged: list[str] = []  # what :meth:`commit` gave git
 
     def note(self, path: Path) -> None:
         self.store.note_change(path)  # the change journal keeps it too (kehu undo)
@@ -57,8 +94,38 @@ class FileChanges:
         atomic_write(path, text)
 
     def remove(self, path: Path) -> None:
+        """``path`` gone from the store, moved aside (into a folder of ``.kehu/`` this command
+        holds) until :meth:`done`: moving it back needs no room on a full disk, where writing
+        it anew may find none. Where no such folder can be made, removed at once."""
         self.note(path)
+        folder = self._aside_folder()
+        if folder is not None:
+            aside = folder / str(len(self.aside))
+            try:
+                os.rename(path, aside)
+            except OSError:
+                pass
+            else:
+                self.aside[path] = aside
+                return
         path.unlink()
+
+    def _aside_folder(self) -> Path | None:
+        if self._held is None:
+            parent = self.store.root / STATE_DIR
+            try:
+                held_folders.sweep(parent, _ASIDE)  # a command killed half-way left its own
+                self._held = held_folders.make(parent, _ASIDE)
+            except OSError:
+                return None
+        return self._held.path
+
+    def done(self) -> None:
+        """The command succeeded: the files removed are gone for good."""
+        if self._held is not None:
+            self._held.remove()
+            self._held = None
+        self.aside.clear()
 
     def reindex(self) -> None:
         """The index told of every file changed so far (an opened one; none is made for it)."""
@@ -67,17 +134,46 @@ class FileChanges:
             idx.refresh_paths(list(self.before))
 
     def take_back(self) -> None:
-        """Every file as it was before, and the index told so."""
+        """Every file as it was before, and the index told so. The files the command made are
+        removed first: on a full disk, the likeliest cause of a failure, putting a changed file
+        back needs room, which they give back; a file the room does not suffice for is written
+        back over itself (:func:`_put_back`); one that cannot be put back stops none of the
+        others, and is named. Before, a merge failing on a nearly full disk put KEEP's profile
+        back first, which failed too, and left OTHER's records copied under KEEP: each counted
+        twice, `kehu check` naming a dozen problems; a reid left a rep's plan naming the new id."""
         stop = self.store.root / CUSTOMERS_DIR
+        failed: list[tuple[Path, OSError]] = []
         for path, content in self.before.items():
             if content is None:
-                with contextlib.suppress(FileNotFoundError):
+                try:
                     path.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    failed.append((path, exc))
                 remove_empty_folders(path.parent, stop)
-            else:
+        for path, aside in self.aside.items():
+            try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, content.decode("utf-8"))
-        self.reindex()
+                os.rename(aside, path)
+            except OSError as exc:
+                failed.append((path, exc))
+        self.done()
+        for path, content in self.before.items():
+            if content is not None and not _holds(path, content):  # (a write that failed left it so)
+                try:
+                    _put_back(path, content)
+                except OSError as exc:
+                    failed.append((path, exc))
+        with contextlib.suppress(OSError):  # the same full disk: the index finds the files changed at its next look
+            self.reindex()
+        if self.staged and not gitops.unstage(self.store.root, self.staged) and not failed:
+            raise KehuError(_("the files are as they were, but git's index still holds what the failed commit had "
+                              "staged (the disk is full?): run `git reset` once there is room"))
+        if failed:
+            raise KehuError(_("{what}: could not be put back as it was ({error}): `git status` shows it, "
+                              "`git checkout -- FILE` puts it back").format(
+                what=", ".join(self.store.rel(path) for path, _exc in failed), error=os_error_text(failed[0][1])))
 
     def commit(self, message: str, paths: Iterable[Path]) -> str | None:
         """One commit of ``paths`` (files or folders) as they are now, those gone included (a
@@ -91,4 +187,5 @@ class FileChanges:
         listed = gitops.run(store.root, "ls-files", "-z", "--", *gone).stdout if gone else ""
         tracked = set(listed.split("\0")) - {""}
         rels = [rel for rel in rels if rel not in gone or any(t == rel or t.startswith(rel + "/") for t in tracked)]
+        self.staged = rels  # a commit that fails is unstaged again by take_back, once there is room
         return gitops.head(store.root) if gitops.commit(store.root, message, rels) else None

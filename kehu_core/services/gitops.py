@@ -100,8 +100,19 @@ def commit(root: Path, message: str, paths: list[str] | None = None) -> bool:
     # everything: what the index holds, so a file untracked by hand (`git rm --cached`) that is
     # still in the folder is committed as removed, which a commit of paths (taken from the
     # folder) refused as "nothing to commit"
-    run(root, "commit", "-q", "-m", message, *(["--", *targets] if paths else []))
+    try:
+        run(root, "commit", "-q", "-m", message, *(["--", *targets] if paths else []))
+    except BaseException:
+        unstage(root, targets)
+        raise
     return True
+
+
+def unstage(root: Path, targets: list[str]) -> bool:
+    """Git's index of ``targets`` as HEAD has them again (False: git could not write it, a full
+    disk): a commit that failed (a full disk, a hook) left what it had staged, which the next
+    `git commit` of the user's took along, after the command had put the files back."""
+    return run(root, "reset", "-q", "--", *targets, check=False).returncode == 0
 
 
 @dataclass
