@@ -167,3 +167,23 @@ def test_one_customer_given_a_new_id_in_each_clone_becomes_one_customer(tmp_path
         assert "VIP" in shown["tags"], shown
         assert kehu("check", store=clone).code == 0
         assert "150" in ok("points", "X2", store=clone)
+
+
+# --- kind 5: two ids differing only in case, one added in each clone ------------------------------
+
+
+def test_two_ids_differing_in_case_added_in_two_clones_are_said_to_be_both_sides(tmp_path: Path) -> None:
+    """`--id C0001` in one clone, `--id c0001` in the other (one folder on macOS and Windows):
+    the sync refused the merge, rightly, but said "Nothing was changed in this clone ...; run
+    `kehu sync` again" — which stops the same way at every try. It says now that the two
+    clones' changes cannot both stand, with the way on (a new id), the clone as it was."""
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--name", "乙", "--id", "c0001", "--phone", "13900000012", store=b)
+    ok("sync", store=b)
+    ok("customer", "add", "--name", "甲", "--id", "C0001", "--phone", "13900000011", store=a)
+    head = git(a, "rev-parse", "HEAD")
+    synced = kehu("sync", store=a)
+    assert synced.code == 1, synced.err
+    assert "cannot both stand" in synced.err and "run `kehu sync` again. The problems" not in synced.err, synced.err
+    assert "differs only in case" in synced.err and "kehu customer reid" in synced.err, synced.err
+    assert git(a, "rev-parse", "HEAD") == head and git(a, "status", "--porcelain").startswith("?? customers/")

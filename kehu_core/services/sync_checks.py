@@ -95,7 +95,8 @@ def origin_of(store: Store, problems: list[Problem], before: str) -> str:
     """Where the problems of a merge (HEAD, made from ``before`` and the remote's commit)
     come from: "theirs" when each is in a file only the remote's side changed since the two
     sides' common commit (it was pushed broken), "both" when each is in a file both sides
-    changed (two changes that cannot both stand), else "" (a rule across records, a mix)."""
+    changed, or some in this side's files and some in the other's (two changes that cannot both
+    stand), else "" (a rule across records, a mix)."""
     root = store.root
     # the remote's commit: the merge's second parent, or HEAD itself after a fast-forward
     remote = "HEAD^2" if gitops.run(root, "rev-parse", "-q", "--verify", "HEAD^2", check=False).returncode == 0 \
@@ -117,9 +118,13 @@ def origin_of(store: Store, problems: list[Problem], before: str) -> str:
             sides.add("theirs")
         elif rel in theirs & ours:
             sides.add(_side_of_line(root, problem, rel, remote, before))
+        elif rel in ours:  # this clone's file, whose problem is one with the other's (one id two ways)
+            sides.add("ours")
         else:
             return ""
-    return sides.pop() if len(sides) == 1 else ""
+    if sides == {"ours", "theirs"}:  # a rule across records each side wrote: two changes, both sides'
+        return "both"  # (C0001 added here, c0001 there: one id on macOS; it said "run `kehu sync` again")
+    return sides.pop() if len(sides) == 1 and sides != {"ours"} else ""
 
 
 def _side_of_line(root: Path, problem: Problem, rel: str, remote: str, before: str) -> str:
