@@ -125,6 +125,7 @@ def _run_rule(store: Store, rule: ReminderRule, named: tuple[str, str], names: S
     plugin and where it failed, as reported; ``given``: what it is handed (:func:`_handing`)."""
     plugin, where = named
     outreach: bool | None = None
+    theirs = not kehus_own(rule)
     for n, (customer, history, mine) in enumerate(zip(customers, histories, out, strict=True)):
         if customer.do_not_contact:
             if outreach is None:
@@ -137,7 +138,7 @@ def _run_rule(store: Store, rule: ReminderRule, named: tuple[str, str], names: S
         try:
             with store.undo_on_error():  # what a failing rule wrote is taken back
                 found = _checked(store, rule, names, customer, *given(n, customer, history),
-                                 MAX_REMINDERS + len(history) + (end - first).days, first, end)
+                                 MAX_REMINDERS + len(history) + (end - first).days, first, end, theirs)
         except BaseException as exc:  # one broken rule must not hide every other reminder
             if stops_kehu(exc):
                 raise
@@ -151,14 +152,19 @@ def _run_rule(store: Store, rule: ReminderRule, named: tuple[str, str], names: S
 
 
 def _checked(store: Store, rule: ReminderRule, names: Sequence[str], customer: Customer, given: Customer,
-             past: list[Interaction], most: int, first: dt.date, end: dt.date) -> list[Reminder]:
+             past: list[Interaction], most: int, first: dt.date, end: dt.date, theirs: bool) -> list[Reminder]:
     """What ``rule`` yields for ``customer`` (given as ``given``, ``past``), each reminder
-    checked as it comes; WrongResult at the first wrong one."""
+    checked as it comes; WrongResult at the first wrong one. ``theirs``: a third party's rule,
+    whose each reminder is kehu's own copy as it comes — one Reminder it yielded again for each
+    customer, changed (an object it reuses), made every customer's reminder the last one's:
+    `kehu reminders` listed 丙's three times, 甲's and 乙's lost."""
     found = []
     for reminder in rule.due(store, given, past, first, end):
         if not isinstance(reminder, Reminder) or reminder.customer_id != customer.id:
             raise WrongResult(_("yielded {reminder}, expected Reminder objects of customer {id}").format(
                 reminder=f"{reminder!r:.80}", id=customer.id))
+        if theirs:
+            reminder = reminder.model_copy()
         # one line each in `kehu reminders` and Today: a title or key holding a line
         # break drew a reminder line of the rule's making ("转账到 6222-…")
         lines = [name for name in ("title", "key", "rule") if not getattr(reminder, name).isprintable()]

@@ -209,3 +209,97 @@ def test_a_plugin_quieting_the_processs_logging_leaves_kehus_reports_of_failures
     assert "plugin 'quieting' failed in interaction_saved" in result.stderr, result.stderr
     assert "gateway is down" in result.stderr and "Traceback" not in result.stderr
 
+
+
+class ReusingImporter:
+    """A plugin's importer that reads a file of its own format row by row into one buffer (the
+    contact's ``fields`` dict and ``purchases`` list, or the contact itself) filled anew for each
+    row, as a streaming parser does."""
+
+    name = "shopfmt"
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        return path.suffix == ".shop"
+
+    def read(self, path: Path, store: Any) -> Any:
+        from kehu_core.plugins.api import ImportedContact
+
+        fields: dict[str, Any] = {}
+        purchases: list[dict[str, Any]] = []
+        contact = ImportedContact(source="", fields=fields, purchases=purchases)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            name, phone, amount = line.split(",")
+            fields.clear()
+            fields.update(name=name, phones=[phone])
+            purchases.clear()
+            purchases.append({"date": "2026-11-01", "amount": amount, "items": [{"name": "龙井"}]})
+            if self.how == "buffers":
+                yield ImportedContact(source=f"{path}:{number}", fields=fields, purchases=purchases)
+            else:
+                contact.source = f"{path}:{number}"
+                yield contact
+
+    @hookimpl
+    def importers(self) -> list[Any]:
+        return [self]
+
+
+@pytest.mark.parametrize("how", ["buffers", "contact"])
+def test_an_importer_reusing_its_buffers_for_each_row_imports_every_row(tmp_path: Path, how: str) -> None:
+    """A plugin's importer filling one dict (or one contact) anew for each row it reads: kehu
+    held what it was given, not a copy, and every row became the last — one customer 丙 with
+    three sales of ¥70, "3 rows read, 0 failed", exit 0, 甲 and 乙 lost. Each contact is kehu's
+    own copy as it is given."""
+    importer = ReusingImporter(how)
+    store = make_store(tmp_path / "store", plugins={"shopfmt": importer})
+    shop = tmp_path / "day.shop"
+    shop.write_text("甲,13800138001,100\n乙,13800138002,50\n丙,13800138003,70\n", encoding="utf-8")
+    result = run_kehu(store, "import", str(shop))
+    assert result.code == 0, result.err
+    listed = run_kehu(store, "customer", "list", "--json")
+    assert sorted(c["name"] for c in json.loads(listed.out)) == ["丙", "乙", "甲"], listed.out
+    amounts = sorted(p.read_text(encoding="utf-8").split("amount: ")[1].split("\n")[0]
+                     for p in store.root.glob("customers/*/*/interactions/*.yaml"))
+    assert amounts == ["100.00", "50.00", "70.00"], amounts
+
+
+class ReusingRule:
+    """A plugin's reminder rule that yields one Reminder object of its own, set anew for each
+    customer it is asked of (an object it reuses)."""
+
+    name = "call"
+
+    def __init__(self) -> None:
+        self.one: Any = None
+
+    def due(self, store: Any, customer: Any, history: Any, start: Any, end: Any) -> Any:
+        from kehu_core.models.plugin_data import Reminder
+
+        if self.one is None:
+            self.one = Reminder(customer_id=customer.id, customer_name=customer.name, due=start, rule="call",
+                                title="x", key="call:x:y")
+        self.one.customer_id, self.one.customer_name, self.one.due = customer.id, customer.name, start
+        self.one.title, self.one.key = f"给{customer.name}打电话", f"call:{customer.id}:{start}"
+        yield self.one
+
+    @hookimpl
+    def reminder_rules(self, store: Any) -> list[Any]:
+        return [self]
+
+
+def test_a_reminder_rule_reusing_one_reminder_gives_each_customer_theirs(tmp_path: Path) -> None:
+    """A plugin's rule yielding one Reminder object again for each customer, changed: kehu kept
+    what it was given, and every customer's reminder became the last one's — `kehu reminders`
+    listed "给丙打电话" three times, 甲's and 乙's calls lost, exit 0. Each reminder of a third
+    party's rule is kehu's own copy as it comes."""
+    store = make_store(tmp_path / "store", plugins={"calling": ReusingRule()})
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("name,phone\n甲,13800138001\n乙,13800138002\n丙,13800138003\n", encoding="utf-8")
+    assert run_kehu(store, "import", str(sheet)).code == 0
+    listed = run_kehu(store, "reminders", "--json")
+    assert listed.code == 0, listed.err
+    titles = sorted(r["title"] for r in json.loads(listed.out) if r["rule"] == "call")
+    assert titles == ["给丙打电话", "给乙打电话", "给甲打电话"], titles
