@@ -208,3 +208,27 @@ def test_a_merge_or_reid_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_p
         else:
             assert result["code"] == 1 and result["same"] and not result["moved"], result
             assert result["status"] == "" or "git reset" in result["err"], result
+
+
+# --- kind 2: a terminal whose encoding holds no Chinese -----------------------------------------
+
+
+@pytest.mark.parametrize("args", [["customer", "show", "{id}"], ["customer", "list"], ["report", "products"],
+                                  ["search", "139"]])
+def test_a_c_locale_without_utf8_mode_shows_names_escaped_not_an_internal_error(
+        shop: tuple[Path, str], args: list[str]) -> None:
+    """`LC_ALL=C PYTHONUTF8=0 kehu customer show ID` (a service's or a cron job's bare locale, with
+    Python's UTF-8 mode turned off): Python's stdout is ASCII with `surrogateescape`, which kehu
+    left as it was (it made only a `strict` stream escape), and the first Chinese name ended the
+    command in "internal error: UnicodeEncodeError", exit 1. Now it is written escaped
+    (`\\u5f20\\u4e09`), as with `PYTHONIOENCODING=ascii`, exit 0."""
+    store, cid = shop
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("LC_", "LANG", "PYTHONIOENCODING", "PYTHONUTF8"))}
+    said = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), "--today", "2026-12-07",
+                           *[arg.replace("{id}", cid) for arg in args]], capture_output=True, check=False,
+                          env={**env, "LC_ALL": "C", "PYTHONUTF8": "0"}, timeout=300)
+    err = said.stderr.decode("utf-8", "replace")
+    assert not any(noise in err for noise in _NOISE), err
+    assert said.returncode == 0, err
+    assert b"\\u5f20\\u4e09" in said.stdout or b"\\u8336" in said.stdout, said.stdout

@@ -8,6 +8,7 @@ unpacked from a Windows colleague's zip may be named in GBK bytes, and a path ma
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import sys
@@ -60,8 +61,22 @@ def outputs_any_text() -> None:
     _unread_streams_to_null()
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        if reconfigure is not None and _refuses_text(stream):
             reconfigure(errors="backslashreplace")
+
+
+def _refuses_text(stream: Any) -> bool:
+    """Whether ``stream`` ends a command in "internal error: UnicodeEncodeError" at the first
+    text its encoding cannot hold: strict, or surrogateescape in an encoding other than UTF-8
+    (``LC_ALL=C`` with ``PYTHONUTF8=0``: ASCII, where `customer show` of 张三 failed so)."""
+    errors = getattr(stream, "errors", None)
+    if errors == "strict":
+        return True
+    try:
+        utf8 = codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name == "utf-8"
+    except LookupError:
+        utf8 = False
+    return errors == "surrogateescape" and not utf8
 
 
 def _closed_streams_to_null() -> None:
