@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .i18n import _
-from .plugin_code import WrongResult, error_text, kehus_own, plugin_code, stops_kehu
+from .plugin_code import WrongResult, error_text, kehus_own, never_awaited, plugin_code, stops_kehu
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -116,7 +116,7 @@ def _guarded(host: PluginHost, plugin: str, where: str, function: Callable[..., 
             with undo() if callable(undo) else contextlib.nullcontext(), \
                     plugin_code(stdout_file=not built_in, store=store), \
                     reading(plugin, where) if callable(reading) else contextlib.nullcontext():
-                result = function(*args, **kwargs)
+                result = never_awaited(function(*args, **kwargs))
                 wrong = check(result) if check is not None else None
                 if wrong is not None:
                     raise WrongResult(_("returned {kind}, expected text or a Rich renderable").format(kind=wrong))

@@ -26,6 +26,21 @@ class WrongResult(Exception):
     allow. (Here, not in :mod:`.plugins`, which re-exports it: this module is imported by it.)"""
 
 
+def never_awaited(result: Any) -> Any:
+    """``result`` of a plugin's code as it is, unless it is a coroutine (an ``async def`` hook,
+    exporter, sender, TUI column): none of its code ran, as kehu calls and never awaits, so its
+    failure, said so — an async ``interaction_saved`` was taken as having returned (its ledger
+    line never written, not a word but Python's "RuntimeWarning: coroutine … was never awaited",
+    which named kehu's file). Closed first: Python's warning is left unsaid."""
+    import inspect
+
+    if inspect.iscoroutine(result):
+        result.close()
+        raise WrongResult(_("returned a coroutine (an async def): kehu calls a plugin's code and never awaits it, "
+                            "so none of it ran; make it a plain def"))
+    return result
+
+
 class Meddled(Exception):
     """What a plugin's code did to what kehu keeps for the command (closed the store's index),
     put back as it was when the code returned: the plugin's failure, said as what it did."""

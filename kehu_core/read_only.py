@@ -90,7 +90,9 @@ def _made(value: Any, depth: int) -> Any:
         if extra is not None:
             object.__setattr__(value, "__pydantic_extra__", ReadOnlyDict(
                 (k, _made(v, depth + 1)) for k, v in extra.items()))
-        value.__class__ = _read_only_class(kind)
+        made = _read_only_class(kind)
+        if made is not None:
+            value.__class__ = made
         return value
     if isinstance(value, dict):
         return ReadOnlyDict((k, _made(v, depth + 1)) for k, v in value.items())
@@ -106,8 +108,13 @@ def _made(value: Any, depth: int) -> Any:
 _KEPT = (str, int, float, bool, type(None), ReadOnlyDict, ReadOnlyList, frozenset, bytes)
 
 
-def _read_only_class(model: type[BaseModel]) -> type[BaseModel]:
+def _read_only_class(model: type[BaseModel]) -> type[BaseModel] | None:
+    """The read-only subclass of ``model``; None when it cannot be made (a third party's
+    settings model refusing subclasses: its ``__init_subclass__``), its fields then settable as
+    before, never a failure of the settings it holds."""
     made = _READ_ONLY.get(model)
+    if made is None and model in _UNMADE:
+        return None
     if made is None:
         def __eq__(self: BaseModel, other: object) -> bool:  # noqa: N807  # equal to the model read again
             if not isinstance(other, BaseModel):
@@ -121,8 +128,17 @@ def _read_only_class(model: type[BaseModel]) -> type[BaseModel]:
         namespace = {"__module__": model.__module__, "__qualname__": model.__qualname__, "__doc__": model.__doc__,
                      "__setattr__": _refuse, "__delattr__": _refuse, "__eq__": __eq__, "__hash__": None,
                      "__reduce__": __reduce__}
-        made = _READ_ONLY[model] = type(model)(model.__name__, (model,), namespace)
+        try:
+            made = type(model)(model.__name__, (model,), namespace)
+        except Exception:
+            _UNMADE.add(model)
+            return None
+        _READ_ONLY[model] = made
     return made
+
+
+#: the models whose read-only subclass could not be made (asked once)
+_UNMADE: set[type] = set()
 
 
 def _plain(kind: type) -> type:

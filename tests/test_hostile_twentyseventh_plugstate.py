@@ -303,3 +303,43 @@ def test_a_reminder_rule_reusing_one_reminder_gives_each_customer_theirs(tmp_pat
     assert listed.code == 0, listed.err
     titles = sorted(r["title"] for r in json.loads(listed.out) if r["rule"] == "call")
     assert titles == ["给丙打电话", "给乙打电话", "给甲打电话"], titles
+
+
+ASYNC_MODULE = '''
+from kehu_core.hookspecs import hookimpl
+
+
+@hookimpl
+async def interaction_saved(store, customer, interaction):  # its SDK is async: so is its hook
+    store.append_ledger(customer.id, "thanks", {"date": "2026-11-20", "note": "sent"})
+
+
+@hookimpl
+async def customer_values(store, customer):
+    return {"wechat_name": "x"}
+'''
+
+
+def test_an_async_hook_is_named_as_never_run(tmp_path: Path) -> None:
+    """An installed plugin whose hooks are ``async def`` (its SDK is): kehu calls hooks and never
+    awaits them, so none of their code ran. `kehu import` took ``interaction_saved``'s coroutine
+    as a hook that returned — its ledger line never written, exit 0 — with only Python's
+    "RuntimeWarning: coroutine 'interaction_saved' was never awaited" naming kehu's own
+    guards.py. Such a hook is the plugin's wrong result, said as what it is."""
+    import os
+    import subprocess
+    import sys
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", "async_kehu", "asyncplug", ASYNC_MODULE)
+    store = make_store(tmp_path / "store")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for args in (["import", str(_sheet(tmp_path))], ["customer", "list", "--json"]):
+        result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store.root), "--today",
+                                 "2026-11-20", *args], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result
+        hook = "interaction_saved" if args[0] == "import" else "customer_values"
+        assert f"plugin 'asyncplug' failed in {hook}" in result.stderr and "async def" in result.stderr, result.stderr
+        assert "RuntimeWarning" not in result.stderr and "guards.py" not in result.stderr, result.stderr

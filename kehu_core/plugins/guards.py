@@ -22,7 +22,7 @@ import pluggy
 
 from ..handed import guard_handed
 from ..own_copies import own_copy
-from ..plugin_code import TooSlow, disk_full, kehus_own, stops_kehu
+from ..plugin_code import TooSlow, disk_full, kehus_own, never_awaited, stops_kehu
 from ..plugin_code import as_given as _as_given
 from .results import check_result
 from .wrapper_results import check_results, finished, finished_old, started
@@ -224,7 +224,8 @@ class GuardedHooks:
             with undo() if undo is not None else contextlib.nullcontext(), _as_given(store), \
                     reading(name, hook) if reading is not None else contextlib.nullcontext(), \
                     self._timed(name) if self._bound is not None else contextlib.nullcontext(), localcontext():
-                checked = check_result(hook, run(), given or kwargs, lambda wrong: self.report(name, hook, wrong))
+                checked = check_result(hook, never_awaited(run()), given or kwargs,
+                                       lambda wrong: self.report(name, hook, wrong))
                 return True, guard_handed(self, name, hook, checked)
         except BaseException as exc:  # KeyboardInterrupt still stops kehu
             if stops_kehu(exc) or _index_mended(exc) or disk_full(exc):

@@ -26,7 +26,7 @@ from ..errors import KehuError
 from ..i18n import _
 from ..models import Customer
 from ..models.hostile import too_many_digits
-from ..plugin_code import error_text, plugin_code, stops_kehu
+from ..plugin_code import error_text, never_awaited, plugin_code, stops_kehu
 from .contentlines import ical_bytes
 from .day_events import birthday_events, reminder_event
 from .export_tables import kept_apostrophe, neutralise, table
@@ -271,7 +271,7 @@ def _guarded(store: Store, exporter: Exporter, write: Callable[[Path], int]) -> 
         try:
             # (stdout_file: `export /dev/stdout` is the export's)
             with store.undo_on_error(), plugin_code(stdout_file=False, store=store):
-                count = write(path)
+                count = never_awaited(write(path))
                 if isinstance(count, bool) or not isinstance(count, int):
                     raise _Miscounted(type(count).__name__)
                 if count < 0 or too_many_digits(count):  # 5 000 digits: "internal error" as it was said

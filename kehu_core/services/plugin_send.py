@@ -41,7 +41,7 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
     can hold, reported by the plugin's name); :class:`SendFailed` if it failed, nothing it
     wrote kept."""
     from ..models import too_deep
-    from ..plugin_code import WrongResult, error_text, kehus_own, plugin_code, stops_kehu
+    from ..plugin_code import WrongResult, error_text, kehus_own, never_awaited, plugin_code, stops_kehu
     from ..plugins.guards import given_to
 
     where = _("message_senders {channel} send").format(channel=repr(getattr(sender, "channel", "?")))
@@ -50,7 +50,7 @@ def send_through_plugin(store: Store, sender: Any, plugin: str, customer: Custom
         with store.undo_on_error(), plugin_code(stdout_file=not kehus_own(sender), store=store):
             # its own copy: the message is recorded under the customer it went to, whatever the
             # sender did to what it was given (guards.given_to)
-            ref = sender.send(store, given_to(sender, customer), subject, body)
+            ref = never_awaited(sender.send(store, given_to(sender, customer), subject, body))
     except BaseException as exc:  # the gateway refused this message: it failed, the send goes on
         if stops_kehu(exc):
             raise

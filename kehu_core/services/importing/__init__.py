@@ -20,7 +20,7 @@ from ...errors import KehuError
 from ...i18n import _
 from ...models.hostile import MAX_DEPTH, escaped_text, too_many_digits, too_many_digits_problem
 from ...own_copies import plain_copy
-from ...plugin_code import error_text, plugin_code, stops_kehu
+from ...plugin_code import error_text, never_awaited, plugin_code, stops_kehu
 from ...plugins import ImportedContact, Importer, WrongResult
 from ...yamlio.atomic import naming
 from .base import EXTRA_KEY, FileProblem, RowProblem, RowWarning
@@ -101,7 +101,7 @@ def _detects(importer: Importer, path: Path, head: bytes, store: Store | None) -
         return bool(importer.detect(path, head))
     try:
         with store.undo_on_error(), plugin_code(store=store):
-            answer = importer.detect(path, head)
+            answer = never_awaited(importer.detect(path, head))
             if not isinstance(answer, bool):
                 raise WrongResult(_("detect returned {kind}, expected True or False").format(
                     kind=type(answer).__name__))
