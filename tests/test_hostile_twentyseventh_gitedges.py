@@ -187,3 +187,36 @@ def test_two_ids_differing_in_case_added_in_two_clones_are_said_to_be_both_sides
     assert "cannot both stand" in synced.err and "run `kehu sync` again. The problems" not in synced.err, synced.err
     assert "differs only in case" in synced.err and "kehu customer reid" in synced.err, synced.err
     assert git(a, "rev-parse", "HEAD") == head and git(a, "status", "--porcelain").startswith("?? customers/")
+
+
+# --- kind 5: a customer merged away here and deleted by hand there ------------------------------
+
+
+def test_a_sale_kept_of_a_customer_merged_here_and_deleted_there_keeps_its_points(tmp_path: Path) -> None:
+    """`kehu customer merge K X` here (X's sale and its points ledger moved to K, who had none)
+    while the other clone deleted X by hand (`git rm -r`): the sync stopped on the sale, "keep
+    it ... (the ledger entries naming it, such as its points, go with it)", but had already
+    settled K's points ledger as one changed here and deleted there, taking out every entry the
+    base held: the sale kept as it asked stood with 0 of its 100 points and no tier move,
+    `check` ok. The moved ledgers are now asked about with the sale; kept, the points stay."""
+    a, b = two_clones(tmp_path)
+    cid = ok("customer", "add", "--name", "张三", "--phone", "13800138000", store=a).strip()
+    ok("purchase", "add", cid, "--amount", "100", "--item", "茶", store=a)
+    keep = ok("customer", "add", "--name", "张三三", "--phone", "13900000031", store=a).strip()
+    ok("sync", store=a)
+    git(b, "pull", "-q")
+    git(b, "rm", "-rq", f"customers/{shard(cid)}/{cid}")
+    git(b, "commit", "-qm", "by hand")
+    git(b, "push", "-q")
+    ok("customer", "merge", keep, cid, store=a)
+    stopped = kehu("sync", store=a)
+    assert stopped.code == 1, stopped.err
+    assert "points.ledger.yaml" in stopped.err, stopped.err
+    waiting = git(a, "diff", "--name-only", "--diff-filter=U").split()
+    assert any(rel.endswith("points.ledger.yaml") for rel in waiting), waiting
+    git(a, "add", *waiting)  # kept, as the sync says keeps it
+    ok("sync", store=a)
+    ok("sync", store=b)
+    for clone in (a, b):
+        assert "100 points" in ok("points", keep, store=clone)
+        assert kehu("check", store=clone).code == 0

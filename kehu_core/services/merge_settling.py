@@ -60,6 +60,7 @@ def settle_ledgers(root: Path, stuck: list[str]) -> list[str]:
     from ..yamlio.atomic import atomic_write
 
     settled = []
+    base_commit: str | None = None
     for rel in stuck:
         path = root / rel
         if (customer_of(rel) is None or not rel.endswith(LEDGER_SUFFIX) or "/interactions/" in rel
@@ -73,6 +74,14 @@ def settle_ledgers(root: Path, stuck: list[str]) -> list[str]:
         if any(gitops.run(root, "cat-file", "-e", f"{rev}:{profile}", check=False).returncode
                for rev in ("HEAD", "MERGE_HEAD")):
             continue  # its customer deleted (or merged away) on one side: decided whole, by a person
+        if base_commit is None:
+            base_commit = gitops.run(root, "merge-base", "HEAD", "MERGE_HEAD", check=False).stdout.strip()
+        if base_commit and gitops.run(root, "cat-file", "-e", f"{base_commit}:{rel}", check=False).returncode:
+            # no ledger of this customer at the base: another customer's, moved here (`customer merge`)
+            # while the other clone deleted that customer whole. Its entries are the moved records'
+            # (a sale kept when the sync asks keeps its points): for the person, with them. Settled so,
+            # every entry the base held went, the sale kept with 0 of its points, `check` ok
+            continue
         base = set((gitops.show(root, ":1", rel) or "").splitlines())
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [line for n, line in enumerate(lines, 1)
