@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from ..errors import KehuError, Problem
 from ..i18n import _
@@ -275,13 +275,13 @@ def _one_card_twice(root: Path, base: str, before: str, ref: str, label: str,
     from .dedupe import card_key
     from .sync_messages import _load_path
 
-    sides: list[dict[str, dict[str, Any]]] = []
-    for rev in (before, ref):
-        out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, rev,
-                         "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
-        sides.append({key: data for rel in out if rel.endswith(f"/{CUSTOMER_FILE}")
-                      and (key := card_key(data := _load_path(root / rel))) is not None})
-    mine, theirs = sides
+    added = [[rel for rel in gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base,
+                                        rev, "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
+              if rel.endswith(f"/{CUSTOMER_FILE}")] for rev in (before, ref)]
+    if not all(added):  # (most syncs: one side added no customer, nothing to read)
+        return []
+    mine, theirs = ({key: data for rel in side if (key := card_key(data := _load_path(root / rel))) is not None}
+                    for side in added)
     return [_("{name} ({id}) of {label} and this clone's {mine_name} ({mine}) are one card twice (a name and "
               "nothing else: no phone, no email), each clone adding it, from one sheet imported in both, say; "
               "`kehu duplicates` lists them, `kehu customer merge KEEP OTHER` joins them").format(
