@@ -232,3 +232,60 @@ def test_a_c_locale_without_utf8_mode_shows_names_escaped_not_an_internal_error(
     assert not any(noise in err for noise in _NOISE), err
     assert said.returncode == 0, err
     assert b"\\u5f20\\u4e09" in said.stdout or b"\\u8336" in said.stdout, said.stdout
+
+
+# --- kind 4: `kehu init` on a nearly full disk ------------------------------------------------
+
+_INIT_FULL = r"""
+set -u
+mount -t tmpfs -o size=2m tmpfs "$DISK" || exit 90
+for left in 0 16 48 80 90 96 100 110 128 160 256; do
+  rm -rf "$DISK"/*
+  mkdir "$DISK/empty"
+  free=$(df -k "$DISK" | awk 'NR==2 {print $4}')
+  head -c $(( (free - left) * 1024 )) /dev/zero > "$DISK/filler" 2>/dev/null
+  "$PYTHON" -m kehu_core init "$DISK/new/deep" > /dev/null 2> "$OUT/said-$left"
+  echo $? > "$OUT/code-$left"
+  "$PYTHON" -m kehu_core init "$DISK/empty" > /dev/null 2>> "$OUT/said-$left"
+  echo $? > "$OUT/code2-$left"
+  rm "$DISK/filler"
+  (cd "$DISK" && find . | sort) > "$OUT/left-$left"
+  "$PYTHON" -m kehu_core init "$DISK/empty" > /dev/null 2>> "$OUT/again-$left"
+  echo $? >> "$OUT/again-$left"
+done
+"""
+
+
+def test_init_on_a_nearly_full_disk_leaves_no_half_made_store(tmp_path: Path) -> None:
+    """`kehu init` on a disk with 0 to 160 KB left: a store half made stayed (a folder holding
+    only `customers/`, or a kehu.yaml and a `.git` without its first commit), which the same
+    `kehu init` run again once there was room refused ("not empty"), and at one size the message
+    was "kehu: No space left on device", naming nothing (a git hook written by `write_text`).
+    Now what init made is removed (the folders it made above the store too), the message names
+    the file, and once there is room `kehu init` works in the folder."""
+    from .test_hostile_twentythird_lead import _in_own_mounts
+
+    prefix = _in_own_mounts()
+    if prefix is None:
+        pytest.skip("no mount namespace of its own to mount a small file system in")
+    disk, out = tmp_path / "disk", tmp_path / "out"
+    disk.mkdir()
+    out.mkdir()
+    ran = subprocess.run([*prefix, "sh", "-c", _INIT_FULL], capture_output=True, text=True, check=False, timeout=600,
+                         env={**os.environ, "DISK": str(disk), "OUT": str(out), "PYTHON": sys.executable,
+                              "LANG": "C.UTF-8"})
+    assert ran.returncode == 0, ran.stderr
+    codes = set()
+    for left in (0, 16, 48, 80, 90, 96, 100, 110, 128, 160, 256):
+        said = (out / f"said-{left}").read_text(encoding="utf-8")
+        code, code2 = (int((out / f"{name}-{left}").read_text()) for name in ("code", "code2"))
+        codes |= {code, code2}
+        assert not any(noise in said for noise in _NOISE), (left, said)
+        assert "kehu: No space left on device" not in said, (left, said)
+        listed = (out / f"left-{left}").read_text().split()
+        if code == 1:
+            assert not any(name.startswith("./new") for name in listed), (left, said, listed)
+        if code2 == 1:
+            assert not any(name.startswith("./empty/") for name in listed), (left, said, listed)
+            assert (out / f"again-{left}").read_text().split()[-1] == "0", (left, said)
+    assert codes == {0, 1}, codes

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -25,13 +29,43 @@ from .options import given_path
 @click.option("--no-git", is_flag=True, help="Do not make it a git repository.")
 def init(path: Path, name: str | None, no_git: bool) -> None:
     """Create an empty store at PATH: kehu.yaml, the record folders, git init, first commit."""
-    Store.init(path, name)
-    if not no_git:
-        git_hooks.init_repo(path)
+    with _undone_on_failure(path):
+        Store.init(path, name)
+        if not no_git:
+            git_hooks.init_repo(path)
     click.echo(_("new kehu store at {path}").format(path=shown_path(path)), err=True)
     if not no_git:  # what init left to the user (a hooks folder outside the clone): said once more
         for line in git_hooks.install_index_hooks(path).left:
             warn(line)
+
+
+@contextlib.contextmanager
+def _undone_on_failure(path: Path) -> Iterator[None]:
+    """What `kehu init` made at ``path`` removed when it fails (a full disk: "No space left on
+    device" in the middle of `git init`), the folder as it was: before, a store half made (a
+    `.git` without its first commit, a kehu.yaml, or only `customers/`) stayed, which the same
+    `kehu init` run again once there was room refused as "not empty", and other commands took for
+    a store. The folders above ``path`` it made are removed too; what was there stays."""
+    made = None  # the topmost folder init makes, if it makes ``path``
+    for folder in (path, *path.parents):
+        if os.path.lexists(folder):
+            break
+        made = folder
+    before = set(os.listdir(path)) if made is None and path.is_dir() else set()
+    try:
+        yield
+    except BaseException:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        elif path.is_dir():
+            for name in set(os.listdir(path)) - before:
+                entry = path / name
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+        raise
 
 
 @click.command("check")

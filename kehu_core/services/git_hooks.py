@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..i18n import _
+from ..yamlio import atomic_write
 from .gitops import SKIP_HOOK, is_repo, path_said, run
 
 
@@ -119,7 +120,7 @@ def install_index_hooks(root: Path) -> IndexHooks:
             text = text.rstrip("\n") + "\n" + "".join(script.splitlines(keepends=True)[1:])
         else:
             text = script
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text)  # a full disk: named, and a hook of the user's never left half written
         path.chmod(0o755)
         changed.append(name)
     return IndexHooks(changed, left)
