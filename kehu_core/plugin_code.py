@@ -7,7 +7,6 @@ an exporter, a sender, a reminder rule, what the TUI calls: :mod:`.handed`) runs
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -18,6 +17,7 @@ from collections.abc import Callable, Iterator
 from decimal import localcontext
 from typing import Any, NoReturn
 
+from . import plugin_process as process
 from .i18n import _
 
 
@@ -141,8 +141,9 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
     (:func:`_process_state`): a plugin's ``os.umask(0)`` made every folder kehu made after it
     world-writable, and its ``os.environ['GIT_DIR']`` or ``['KEHU_TODAY']`` ran kehu's git on
     another repository and the later hooks at another day. So are Decimal's context and, in the
-    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`), ``sys.stderr``,
-    ``sys.stdin``, the recursion limit and kehu's logging (:func:`_logging_state`), and the
+    main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`), its timers
+    (:func:`.plugin_process.timers`), ``sys.stderr``,
+    ``sys.stdin``, the recursion limit and kehu's logging (:func:`.plugin_process.logging_state`), and the
     ``store`` it was given (:func:`as_given`).
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
@@ -159,10 +160,11 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
     redirect = contextlib.redirect_stdout(sys.stderr) if main else contextlib.nullcontext()
     aside = _stdout_file_aside() if main and stdout_file else None
     handlers = tuple(signal.getsignal(s) for s in _STOPPING) if main else None
+    timers = process.timers() if main else None
     # the process's streams and recursion limit: a plugin's `sys.stderr = io.StringIO()` (an
     # SDK quieting itself) swallowed every message of kehu's after it (an import's failed rows)
     streams = (sys.stderr, sys.stdin, sys.getrecursionlimit()) if main else None
-    logs = _logging_state() if main else None
+    logs = process.logging_state() if main else None
     try:
         # Decimal's context a copy of kehu's (a hook's prec = 3 gave a sale 12 300 points, not 12 345)
         with redirect, plugin_exits(), localcontext(), as_given(store):
@@ -181,10 +183,12 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
         _process_state_back(environment, mask)
         if handlers is not None:
             _signal_handlers_back(handlers)
+        if timers is not None:
+            process.timers_back(timers)
         if streams is not None:
             _streams_back(*streams)
-        if logs is not None and _logging_state() != logs:
-            _logging_back(logs)
+        if logs is not None and process.logging_state() != logs:
+            process.logging_back(logs)
 
 
 def as_given(store: Any) -> contextlib.AbstractContextManager[Any]:
@@ -207,30 +211,6 @@ def _streams_back(stderr: Any, stdin: Any, depth: int) -> None:
         sys.stdin = stdin
     if sys.getrecursionlimit() != depth:
         sys.setrecursionlimit(depth)
-
-
-#: the loggers kehu says things through (a plugin's failure: ``kehu.plugins``) and the root one,
-#: whose level and handlers theirs inherit
-_LOGGERS = ("", "kehu", "kehu.plugins", "kehu.serve")
-
-
-def _logging_state() -> tuple[Any, ...]:
-    """The process's logging as kehu's messages need it: a plugin's code quieting it for the
-    process (an SDK's ``logging.disable``, ``logging.config.dictConfig``, which disables every
-    logger it does not name, the root logger's level) left every plugin failure after it
-    unsaid: `kehu import` exit 0, not a word of the sales whose plugin failed."""
-    loggers = [logging.getLogger(name) for name in _LOGGERS]
-    return (logging.root.manager.disable,
-            *((one.level, one.propagate, one.disabled, tuple(one.handlers)) for one in loggers))
-
-
-def _logging_back(state: tuple[Any, ...]) -> None:
-    logging.disable(state[0])
-    for name, (level, propagate, disabled, handlers) in zip(_LOGGERS, state[1:], strict=True):
-        one = logging.getLogger(name)
-        one.setLevel(level)
-        one.propagate, one.disabled = propagate, disabled
-        one.handlers[:] = handlers
 
 
 def _signal_handlers_back(handlers: tuple[Any, ...]) -> None:

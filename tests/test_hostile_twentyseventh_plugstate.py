@@ -343,3 +343,56 @@ def test_an_async_hook_is_named_as_never_run(tmp_path: Path) -> None:
         hook = "interaction_saved" if args[0] == "import" else "customer_values"
         assert f"plugin 'asyncplug' failed in {hook}" in result.stderr and "async def" in result.stderr, result.stderr
         assert "RuntimeWarning" not in result.stderr and "guards.py" not in result.stderr, result.stderr
+
+
+ALARM_MODULE = '''
+import signal
+
+from kehu_core.hookspecs import hookimpl
+
+_armed = []
+
+
+class SdkTimeout(Exception):
+    pass
+
+
+def _no_answer(signum, frame):
+    raise SdkTimeout("the SMS gateway did not answer in time")
+
+
+@hookimpl
+def interaction_saved(store, customer, interaction):
+    if not _armed:  # its own timeout for a call to its gateway, never cancelled
+        _armed.append(True)
+        {handler}
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+'''
+
+
+@pytest.mark.parametrize("handler", ["signal.signal(signal.SIGALRM, _no_answer)", "pass"])
+def test_a_plugins_timer_left_running_never_goes_off_in_kehus_code(tmp_path: Path, handler: str) -> None:
+    """An installed plugin timing out a call of its own with SIGALRM (``signal.signal`` and
+    ``setitimer``, as ``signal.alarm`` does) and not cancelling it: the timer went off after its
+    hook returned, in kehu's code — `kehu import` of 400 sales ended in "internal error:
+    SdkTimeout" (or the built-in points plugin was said to have failed with it), or, with
+    Python's handler, the process was killed ("Alarm clock", exit 142, not a word). The timer
+    and its handler are put back when the plugin's code returns."""
+    import os
+    import subprocess
+    import sys
+
+    from .pluginutil import installed_plugin
+
+    site = installed_plugin(tmp_path / "site", "alarm_kehu", "alarm", ALARM_MODULE.replace("{handler}", handler))
+    store = make_store(tmp_path / "store")
+    sheet = tmp_path / "many.csv"
+    sheet.write_text("name,phone,product,amount,date\n" + "".join(
+        f"客{i},138{i:08d},龙井,{i % 90 + 10},2026-11-01\n" for i in range(400)), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store.root), "--today", "2026-11-20",
+                             "import", str(sheet)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result
+    assert "400 created" in result.stdout and "internal error" not in result.stderr, result
+    assert "gateway" not in result.stderr, result.stderr  # (nor said as another plugin's failure: points')
