@@ -7,7 +7,10 @@ comments) and re-encrypts every confidential value to the current recipients (:f
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import confidential
@@ -24,6 +27,7 @@ from ..yamlio import (
     read_text,
     to_plain_yaml_value,
 )
+from .file_changes import FileChanges
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -147,11 +151,25 @@ def rotate(store: Store) -> Rotation:
 
     Read and written under one hold of the store's lock: each write took it alone, so a field
     another process changed while rotate waited for it was written back as rotate had read it."""
-    with store.lock():
-        return _rotate(store)
+    with store.lock(), _whole(store) as changes:
+        return _rotate(store, changes.note)
 
 
-def _rotate(store: Store) -> Rotation:
+@contextlib.contextmanager
+def _whole(store: Store) -> Iterator[FileChanges]:
+    """Every customer's profile and kehu.yaml that the block changes put back as they were when
+    it fails (:class:`.file_changes.FileChanges`): `kehu keys rotate` failing on a nearly full
+    disk had encrypted some customers' values again and not the others' (a departed rep's key
+    still opening the rest), saying only "index.sqlite: No space left on device"."""
+    changes = FileChanges(store)
+    try:
+        yield changes
+    except BaseException:
+        changes.take_back()
+        raise
+
+
+def _rotate(store: Store, note: Callable[[Path], None]) -> Rotation:
     conf_fields = set(store.config.confidential.fields)
     todo: list[tuple[str, dict[str, Any]]] = []
     locked: list[str] = []
@@ -180,6 +198,7 @@ def _rotate(store: Store) -> Rotation:
     for cid, changes in todo:
         customer = store.get(cid)
         were_plain.update(confidential.plain_confidential(store, customer))
+        note(store.customer_file(cid))
         store.update_customer(cid, changes)
         out.customers.append(cid)
         out.fields += sum(1 for n in changes if n in conf_fields)
@@ -234,12 +253,12 @@ def change_fields(store: Store, add: list[str] = (), remove: list[str] = (),  # 
     are opened and written in plain, which needs an identity opening every one of them, checked
     before anything is written (refused naming the files and fields, nothing changed). Under
     one hold of the store's lock, as :func:`rotate`: what is opened is what is written back."""
-    with store.lock():
-        return _change_fields(store, add, remove, recipient=recipient)
+    with store.lock(), _whole(store) as changes:
+        return _change_fields(store, add, remove, recipient=recipient, note=changes.note)
 
 
 def _change_fields(store: Store, add: list[str], remove: list[str],
-                   *, recipient: tuple[str, str, bool] | None) -> FieldChange:
+                   *, recipient: tuple[str, str, bool] | None, note: Callable[[Path], None]) -> FieldChange:
     problems = [p for p in map(_field_problem, [*add, *remove]) if p]
     if problems:
         raise KehuError(*problems)
@@ -285,6 +304,7 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
             section["fields"].remove(name)
 
     if added or removed or recipient is not None:
+        note(store.root / CONFIG_FILE)
         _edit_config(store, change)
     out = FieldChange(list(store.config.confidential.fields), added, removed,
                       unknown=[n for n in added if n not in store.customer_model.model_fields])
@@ -294,6 +314,7 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
             plain = {n: getattr(customer, n) for n in confidential.plain_confidential(store, customer)
                      if n in added}
             if plain:
+                note(store.customer_file(cid))
                 store.update_customer(cid, plain)  # written sealed: the fields are confidential now
                 out.encrypted += len(plain)
                 out.customers.append(cid)
@@ -304,6 +325,7 @@ def _change_fields(store: Store, add: list[str], remove: list[str],
         if out.encrypted:  # the plain values' old rows and log pages: gone from .kehu/ too
             out.index_scrubbed = store.index.try_scrub()
     for cid, values in to_open:
+        note(store.customer_file(cid))
         store.update_customer(cid, values)  # no longer confidential: written in plain
         out.opened += len(values)
         if cid not in out.customers:
