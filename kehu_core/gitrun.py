@@ -100,9 +100,26 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
                 raise
         result = subprocess.CompletedProcess(command, process.returncode, out, err)
     if check and result.returncode != 0:
-        why = result.stderr.strip() or result.stdout.strip()
-        raise KehuError(_("git {join} failed: {why}").format(join=' '.join(args), why=why))
+        # git's lines each a line of the message: joined in one, its line feeds were shown
+        # escaped ("error: gpg failed to sign the data\nfatal: …"), after a commit's whole message
+        first, *more = (result.stderr.strip() or result.stdout.strip()).splitlines() or [""]
+        raise KehuError(_("git {join} failed: {why}").format(join=_shown_command(args), why=first),
+                        *(f"  {line}" for line in more))
     return result
+
+
+def _shown_command(args: tuple[str, ...]) -> str:
+    """``git ARGS`` as a failure names it: a commit's message (``-m TEXT``) and a long list of
+    paths after ``--`` are left out, which filled the message with lines the user wrote."""
+    shown: list[str] = []
+    for i, arg in enumerate(args):
+        if i and args[i - 1] == "-m":
+            shown.append("…")
+        elif arg == "--" and len(args) - i > 2:
+            return " ".join([*shown, "--", "…"])
+        else:
+            shown.append(arg)
+    return " ".join(shown)
 
 
 def head(root: Path) -> str | None:

@@ -161,22 +161,27 @@ def handover(ctx: Context, from_rep: str, to_rep: str, no_commit: bool) -> None:
             raise unknown_rep(store, from_rep)
         paths = []
         # whole or not at all: a customer refused half-way (a shop's rule of its own, a file kehu
-        # cannot write) left the customers before it handed over, uncommitted, and the rest not
-        row = None
+        # cannot write) left the customers before it handed over, uncommitted, and the rest not;
+        # the commit is part of the whole: one git refused (a signing key missing, a hook) left
+        # every customer handed over, uncommitted, with exit 1
+        row, committed, written = None, False, False
         try:
             with store.undo_on_error():
                 for row in rows:
                     store.update_customer(row.customer.id, {"owner": to_rep})
                     paths.append(store.rel(store.customer_file(row.customer.id)))
+                written = True
+                if commits:
+                    message = f"handover: {len(paths)} customers of {from_rep} to {to_rep}"
+                    committed = gitops.commit(store.root, message, paths)
         except (KehuError, OSError):
-            if row is not None:
+            if written:
+                warn(_("the hand-over of {old}'s customers to {new} could not be committed; nothing was "
+                       "handed over").format(old=from_rep, new=to_rep))
+            elif row is not None:
                 warn(_("the hand-over of {old}'s customers to {new} stopped at {name} ({id}); nothing was "
                        "handed over").format(old=from_rep, new=to_rep, name=row.customer.name, id=row.customer.id))
             raise
-        message = f"handover: {len(paths)} customers of {from_rep} to {to_rep}"
-        committed = False
-        if commits:
-            committed = gitops.commit(store.root, message, paths)
     broken = [p for p in store.index.problems() if p.path.name == "customer.yaml"]
     click.echo(ngettext("reassigned {count} customer from {old} to {new}",
                         "reassigned {count} customers from {old} to {new}", len(paths)).format(
