@@ -5,7 +5,6 @@ them all back and a success is one commit."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +15,7 @@ from ..errors import KehuError, os_error_text
 from ..i18n import _
 from ..paths import STATE_DIR
 from ..store import CUSTOMERS_DIR, remove_empty_folders
+from ..store.undo_on_error import written_back
 from ..yamlio import atomic_write
 from . import gitops
 
@@ -45,19 +45,14 @@ def files_below(folder: Path) -> tuple[list[Path], list[Path]]:
 
 
 def _put_back(path: Path, content: bytes) -> None:
-    """``path`` holding ``content`` again: replaced whole (:func:`atomic_write`), or, where the
-    disk has no room for the copy that needs, written over itself (a file that is there)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    """``path`` holding ``content`` again, its folder made again if it went: replaced whole, or,
+    where the disk has no room for the copy that needs, written over itself (the store's one rule
+    for it, :func:`kehu_core.store.undo_on_error.written_back`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file():  # (written over itself only when it is there)
         atomic_write(path, content.decode("utf-8"))
-    except OSError as exc:
-        if exc.errno != errno.ENOSPC or not path.is_file():
-            raise
-        with open(path, "r+b") as handle:
-            handle.write(content)
-            handle.truncate()
-            handle.flush()
-            os.fsync(handle.fileno())
+        return
+    written_back(path, content)
 
 
 def _holds(path: Path, content: bytes) -> bool:

@@ -82,7 +82,7 @@ class UndoOnErrorMixin:
                         path.unlink()
                     remove_empty_folders(path.parent, self.root / CUSTOMERS_DIR)
                 else:
-                    _written_back(path, content)
+                    written_back(path, content)
                 if path.name == CUSTOMER_FILE and self._batch_customers is not None:
                     self._batch_customers.pop(path.parent.name, None)
             from ..index import IndexFailure
@@ -92,7 +92,7 @@ class UndoOnErrorMixin:
                     self._touched(path)
 
 
-def _written_back(path: Path, content: bytes) -> None:
+def written_back(path: Path, content: bytes) -> None:
     """``path`` holding ``content`` again: written atomically, or, when the disk is full (the
     reason a command is being taken back), over the file in place — a payment taken back is
     shorter than the file holding it, so no new space is needed. The atomic write's temporary
