@@ -217,6 +217,8 @@ def _whole_or_nothing(prefix: list[str], tmp_path: Path, template: Path, argv: l
         else:
             assert result["code"] == 1 and result["same"] and not result["moved"], result
             assert result["status"] == "" or "git reset" in result["err"], result
+            if argv[0] == "edit":
+                assert "your text is kept in" in result["err"], result
 
 
 # --- kind 2: a terminal whose encoding holds no Chinese -----------------------------------------
@@ -326,3 +328,25 @@ def test_keys_rotate_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_path:
     assert "committed" in kehu("sync", store=template).err
     _whole_or_nothing(prefix, tmp_path, template, ["keys", "rotate"], list(range(0, 2400, 200)),
                       {"KEHU_IDENTITY": str(boss)})
+
+
+def test_an_edit_the_index_cannot_note_on_a_nearly_full_disk_is_not_saved_and_the_text_is_kept(
+        tmp_path: Path) -> None:
+    """`kehu edit ID` (an `$EDITOR` changing the name) on a disk with 32 to 128 KB left: the
+    profile was written, then the index could not note it, "index.sqlite: No space left on
+    device", exit 1 — the edit saved while the user was told it failed, and not told where the
+    text was. Now the profile is put back as it was (as every door's write the index cannot note)
+    and the message says where the text is kept."""
+    from .test_hostile_twentythird_lead import _in_own_mounts
+
+    prefix = _in_own_mounts()
+    if prefix is None:
+        pytest.skip("no mount namespace of its own to mount a small file system in")
+    template = tmp_path / "template"
+    assert kehu("init", str(template)).code == 0
+    cid = kehu("customer", "add", "--name", "甲", "--phone", "13900000001", store=template).out.strip()
+    assert "committed" in kehu("sync", store=template).err
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/^name: .*/name: 改名了/' \"$1\"\n", encoding="utf-8")
+    editor.chmod(0o755)
+    _whole_or_nothing(prefix, tmp_path, template, ["edit", cid], list(range(0, 400, 32)), {"EDITOR": str(editor)})

@@ -295,13 +295,25 @@ class EditSession:
             customer = store.read_customer_file(self.copy, place=path)
             _kept, text = store.door_write(path, customer, self.text, old=before,
                                            changed=_changed(customer, before))
+            was = path.read_bytes()
             try:
                 atomic_write(path, _seal_confidential(store, text, self.opened, self.owner))
             except OSError as exc:  # a read-only store, a full disk: the user's text was left unnamed
                 self.keep()
                 raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
                     path=path, error=os_error_text(exc), copy=self.copy)) from None
-        store.index.refresh_paths([path])
+            from ..index import IndexFailure
+            from ..store.undo_on_error import written_back
+
+            try:
+                store.index.refresh_paths([path])
+            except (OSError, IndexFailure) as exc:  # a full disk met by the index: saved, yet exit 1
+                written_back(path, was)  # as every door's write the index cannot note: not made
+                self.keep()
+                where = getattr(exc, "filename", None) or path
+                raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
+                    path=where, error=os_error_text(exc) if isinstance(exc, OSError) else exc,
+                    copy=self.copy)) from None
         self.discard()
 
     def discard(self) -> None:
