@@ -140,3 +140,10 @@ def os_error_text(exc: OSError) -> str:
     name = errno.errorcode.get(exc.errno or 0)
     message = _OS_ERRORS.get(name or "")
     return _(message) if message else str(exc.strerror or exc)
+
+
+class Meddled(Exception):
+    """What a plugin's code did to what kehu keeps for the command (closed the store's index),
+    put back as it was when the code returned: the plugin's failure, said as what it did
+    (:func:`kehu_core.plugin_code.error_text`). Here, a leaf, as the index raises it and the
+    plugin host, which reaches the index, says it."""

@@ -18,6 +18,7 @@ from decimal import localcontext
 from typing import Any, NoReturn
 
 from . import plugin_process as process
+from .errors import Meddled
 from .i18n import _
 
 
@@ -39,11 +40,6 @@ def never_awaited(result: Any) -> Any:
         raise WrongResult(_("returned a coroutine (an async def): kehu calls a plugin's code and never awaits it, "
                             "so none of it ran; make it a plain def"))
     return result
-
-
-class Meddled(Exception):
-    """What a plugin's code did to what kehu keeps for the command (closed the store's index),
-    put back as it was when the code returned: the plugin's failure, said as what it did."""
 
 
 class TooSlow(BaseException):

@@ -13,8 +13,8 @@ import sqlite3
 import weakref
 from typing import Any
 
+from ..errors import Meddled
 from ..i18n import _
-from ..plugin_code import Meddled
 
 
 class IndexDb(sqlite3.Connection):

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import yamlio as _yamlio
+from ..errors import Meddled
 from ..index.held import back as _index_back
 from ..index.held import held as _index_held
-from ..plugin_code import Meddled
 from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, remove_empty_folders
 
 if TYPE_CHECKING:
