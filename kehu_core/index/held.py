@@ -6,11 +6,9 @@ every later hook fail ("Cannot operate on a closed database"), then `kehu import
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import sqlite3
-import weakref
 from typing import Any
 
 from ..errors import Meddled
@@ -33,7 +31,6 @@ class IndexDb(sqlite3.Connection):
         # it (its `DELETE FROM customers` left every later command without those customers,
         # `kehu check` ok): asked only as a statement is compiled, kehu's own kept compiled
         self.set_authorizer(self._authorized)
-        _open.add(self)
 
     def _authorized(self, action: int, *names: Any) -> int:
         if self.given and action in _WRITING and not _kehus_caller():
@@ -67,22 +64,6 @@ def _kehus_caller() -> bool:
     frame = sys._getframe(2)
     name = frame.f_globals.get("__name__", "") if frame is not None else ""
     return name.partition(".")[0] in ("kehu_core", "kehu_plugins")
-
-
-#: every index connection of this process not yet collected: closed when the process ends
-_open: weakref.WeakSet[IndexDb] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_at_exit() -> None:
-    """Close the index's connections as the process ends. Left to Python's teardown, which
-    does not close them, every command left SQLite's write-ahead log (``index.sqlite-wal``)
-    as it was, about 500 KB more for each command that wrote a record, up to 4 MB before
-    SQLite folded it in: on a nearly full disk the room that made the next command fail. The
-    last connection closed folds the log into the index and removes it."""
-    for db in list(_open):
-        with contextlib.suppress(sqlite3.Error):  # another thread's, or closed already
-            shut(db)
 
 
 def shut(db: sqlite3.Connection) -> None:
