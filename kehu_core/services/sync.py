@@ -275,6 +275,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
             with _signals_interrupt():
                 _exchange(store, report, point, remote, branch, push,
                           PUSH_ATTEMPTS if attempts is None else attempts)
+            sync_rewritten.remember_synced(root, remote, branch)
         except SyncError:
             raise  # it said what it left: the clone as it was, or a merge waiting for a person
         except BaseException:  # git failing oddly, Ctrl-C: not half a sync either
@@ -339,8 +340,9 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
             raise SyncError(_("cannot reach remote {remote} ({url}): {why}. {kept} when the remote can be "
                 "reached").format(
                 remote=remote, url=url, why=git_reason(fetched), kept=kept))
-        if had:  # commits the remote held taken out since (a force-push): not pushed back unasked
-            sync_rewritten.refuse_rewritten(point, tracking, had, f"{remote}/{branch}")
+        synced = sync_rewritten.last_synced(root, remote, branch, had)  # what no `git fetch` moved
+        if synced:  # commits the remote held taken out since (a force-push): not pushed back unasked
+            sync_rewritten.refuse_rewritten(point, tracking, synced, had, f"{remote}/{branch}")
         if not gitops.ref_exists(root, tracking):
             others = gitops.remote_branches(root, remote)
             if had:

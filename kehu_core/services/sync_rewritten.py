@@ -6,10 +6,20 @@ rewritten branch with this clone's own, which still held the commits the rewrite
 out, and pushed them back with exit 0, without a word: a commit removed on purpose (a wrong
 import, a secret committed) came back into every clone. Whether they should come back is for
 a person: the sync stops, the clone as it was, naming the commits and the way either way.
+
+What the remote held is what kehu itself last synced (``refs/kehu/synced/REMOTE/BRANCH``,
+written at the end of each sync that finished), not the remote-tracking branch: any ``git
+fetch`` (an editor's or IDE's background fetch, the user's own) moves that one past the rewrite,
+and the sync then took the rewritten branch as what it knew and pushed the commits back, exit 0.
+A clone that has not finished a sync since (a clone made before this, a first sync) starts from
+the remote-tracking branch as it was. A refusal notes the rewritten tip it saw
+(``refs/kehu/rewrite-said/...``): a fetch after it that takes that tip in is the person's answer
+"a mistake: push them back", as the refusal says.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 from ..i18n import _
@@ -18,29 +28,61 @@ from .sync_guard import RestorePoint, SyncError
 
 #: the commits a refusal names one by one (the rest counted)
 _SHOWN = 5
+#: what the remote's branch held at the end of the last sync that finished (no fetch moves it)
+SYNCED = "refs/kehu/synced"
+#: the rewritten tip a refusal saw: a fetch taking it in afterwards is the person's "push them back"
+SAID = "refs/kehu/rewrite-said"
 
 
-def refuse_rewritten(point: RestorePoint, tracking: str, old: str, label: str) -> None:
-    """Stop the sync when ``tracking`` (just fetched) no longer holds ``old``, the commit it
-    named before the fetch, and this clone holds commits that only ``old`` held: merging
-    would push them back. The tracking ref is set back to ``old``, so the next sync asks
-    again until a person decides (a ``git fetch`` of their own says: push them back)."""
+def _rev(root: Path, ref: str) -> str:
+    return gitops.run(root, "rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False).stdout.strip()
+
+
+def _holds(root: Path, ancestor: str, descendant: str) -> bool:
+    return gitops.run(root, "merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
+
+
+def last_synced(root: Path, remote: str, branch: str, had: str) -> str:
+    """What the remote's branch held when this clone last finished a sync; ``had`` (the
+    remote-tracking branch before the fetch) for a clone that has not since this was written."""
+    return _rev(root, f"{SYNCED}/{remote}/{branch}") or had
+
+
+def remember_synced(root: Path, remote: str, branch: str) -> None:
+    """At the end of a sync that finished: the remote's branch as it now is, the baseline of the
+    next sync's look for a rewrite; a refusal's note is answered."""
+    tip = _rev(root, f"refs/remotes/{remote}/{branch}")
+    if tip:
+        gitops.run(root, "update-ref", "-m", "kehu sync", f"{SYNCED}/{remote}/{branch}", tip, check=False)
+    gitops.run(root, "update-ref", "-d", f"{SAID}/{remote}/{branch}", check=False)
+
+
+def refuse_rewritten(point: RestorePoint, tracking: str, old: str, had: str, label: str) -> None:
+    """Stop the sync when ``tracking`` (just fetched) no longer holds ``old``, what the remote
+    held at this clone's last sync (:func:`last_synced`), and this clone holds commits that
+    only ``old`` held: merging would push them back. The tracking ref is set back to ``old``,
+    so the next sync asks again until a person decides: a ``git fetch`` of their own after the
+    refusal (``had``, the tracking ref before this sync's fetch, holding the tip refused) says
+    push them back."""
     root = point.root
-    new = gitops.run(root, "rev-parse", "-q", "--verify", tracking, check=False).stdout.strip()
-    if not new or new == old or gitops.run(root, "merge-base", "--is-ancestor", old, new,
-                                           check=False).returncode == 0:
+    new = _rev(root, tracking)
+    if not new or new == old or _holds(root, old, new):
         return
+    said_ref = f"{SAID}/{tracking.removeprefix('refs/remotes/')}"
+    said = _rev(root, said_ref)
+    if said and had and had != old and _holds(root, said, had):
+        return  # fetched by hand after being told: the person's answer
     gone = gitops.run(root, "rev-list", old, "--not", new, check=False).stdout.split()
     held = set(gitops.run(root, "rev-list", "HEAD", "--not", new, check=False).stdout.split())
     gone = [commit for commit in gone if commit in held]
     if gone:
-        _refuse(point, tracking, old, label, gone)
+        point.restore()
+        gitops.run(root, "update-ref", "-m", "kehu sync: the remote was rewritten; as before the fetch", tracking, old)
+        gitops.run(root, "update-ref", said_ref, new)
+        _refuse(root, old, label, gone)
 
 
-def _refuse(point: RestorePoint, tracking: str, old: str, label: str, gone: list[str]) -> NoReturn:
-    root = point.root
-    point.restore()
-    gitops.run(root, "update-ref", "-m", "kehu sync: the remote was rewritten; as before the fetch", tracking, old)
+def _refuse(root: Path, old: str, label: str, gone: list[str]) -> NoReturn:
     shown = [gitops.run(root, "log", "-1", "--format=%h %an %ad %s", "--date=short", commit).stdout.strip()
              for commit in gone[:_SHOWN]]
     if len(gone) > _SHOWN:

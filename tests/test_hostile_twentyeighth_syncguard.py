@@ -1,0 +1,66 @@
+"""The twenty-eighth round's syncguard findings (issue 16): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import git, kehu
+from .test_team_merge import ok, two_clones
+
+# --- kind 5: a force-push hidden by a `git fetch` of the user's own ------------------------------
+
+
+def _force_push_taking_out_one(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones; b adds 李四 and syncs, a syncs (holds it); b takes that commit out, adds 王五
+    and force-pushes; a adds 赵六 (uncommitted)."""
+    a, b = two_clones(tmp_path)
+    ok("customer", "add", "--name", "李四", "--phone", "13900000001", store=b)
+    ok("sync", store=b)
+    ok("sync", store=a)
+    git(b, "reset", "-q", "--hard", "HEAD~1")
+    ok("customer", "add", "--name", "王五", "--phone", "13900000002", store=b)
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "王五")
+    git(b, "push", "-q", "--force", "origin", "HEAD")
+    ok("customer", "add", "--name", "赵六", "--phone", "13900000003", store=a)
+    return a, b
+
+
+def test_a_force_push_is_said_though_a_git_fetch_ran_before_the_sync(tmp_path: Path) -> None:
+    """The sync stopped at a force-push only when its own fetch saw the rewrite: a `git fetch`
+    before it (an editor's background fetch, the user's own) moved the remote-tracking branch
+    past it, and the sync merged and pushed the taken-out commit back, exit 0, without a word.
+    The sync now compares with what it last synced itself, which no fetch moves."""
+    a, _b = _force_push_taking_out_one(tmp_path)
+    remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
+    head = git(a, "rev-parse", "HEAD")
+    git(a, "fetch", "-q")  # the editor's background fetch
+    for _again in range(2):
+        synced = kehu("sync", store=a)
+        assert synced.code == 1, synced.out + synced.err
+        assert "origin/master was rewritten since this clone last synced" in synced.err, synced.err
+        assert "李四: new customer" in synced.err, synced.err
+        assert git(tmp_path / "remote.git", "rev-parse", "HEAD") == remote
+        assert git(a, "rev-parse", "HEAD") == head
+        assert git(a, "status", "--porcelain").startswith("?? customers/")  # 赵六, uncommitted as before
+    # told, the person decides the rewrite was a mistake: `git fetch`, then `kehu sync`
+    git(a, "fetch", "-q")
+    ok("sync", store=a)
+    names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
+    assert names >= {"李四", "王五", "赵六"}, names
+    assert "李四" in git(tmp_path / "remote.git", "log", "--format=%s", "-20")
+
+
+def test_a_clone_synced_before_kehu_noted_its_syncs_still_stops_at_a_force_push(tmp_path: Path) -> None:
+    """A clone whose last sync was made by a kehu that noted nothing (no refs/kehu/synced): the
+    sync compares with the remote-tracking branch as before; once a sync finishes, it is noted.
+    The clone that rewrote the history itself (it no longer holds the commit) syncs as ever."""
+    a, b = _force_push_taking_out_one(tmp_path)
+    git(a, "update-ref", "-d", "refs/kehu/synced/origin/master")
+    synced = kehu("sync", store=a)
+    assert synced.code == 1 and "origin/master was rewritten" in synced.err, synced.out + synced.err
+    ok("sync", store=b)  # its own rewrite: nothing of it held here to push back
+    git(a, "fetch", "-q")
+    ok("sync", store=a)
+    assert git(a, "rev-parse", "refs/kehu/synced/origin/master") == git(tmp_path / "remote.git", "rev-parse", "HEAD")
