@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from .. import held_folders
 from ..case_twins import twin_key
 from ..discovery import find_store
-from ..errors import KehuError
+from ..errors import KehuError, os_error_text
 from ..i18n import N_, _
 from ..paths import PLANS_DIR, TEMPLATES_DIR, empty_path_problem
 from ..yamlio.atomic import naming, new_file_mode
@@ -212,6 +212,9 @@ def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | Non
         tmp = held.path / f"export{out.suffix}"
         count = _written(write, tmp, out)
         try:
+            if into is not None and (fd := _descriptor(into)) is not None:
+                _copy_to_descriptor(tmp, fd)
+                return count
             sink = open(out, "wb") if into is None else contextlib.nullcontext(into)  # noqa: SIM115 - closed by with
             with open(tmp, "rb") as source, sink as target:
                 while chunk := source.read(1 << 16):
@@ -227,6 +230,38 @@ def _write_through(out: Path, write: Callable[[Path], int], into: BinaryIO | Non
 
 
 _THROUGH_PREFIX = "kehu-export-"
+
+
+def _descriptor(stream: BinaryIO) -> int | None:
+    """The descriptor under ``stream`` (standard output), its buffer written out first; None for
+    a stream of none (a test's)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
+    stream.flush()
+    return fd
+
+
+def _copy_to_descriptor(tmp: Path, fd: int) -> None:
+    """``tmp``'s bytes written to ``fd`` itself, so a write that fails (``> /dev/full``, a full
+    disk) fails here: through ``sys.stdout`` the failure was kept for the command's end
+    (``cli.argtext``), and `kehu export … -` said "wrote 1 rows to -" before it said the
+    output could not be written. Now it says only that, exit 1 (a reader that stopped
+    reading, EPIPE, is the reader's choice, as before)."""
+    with open(tmp, "rb") as source:
+        while chunk := source.read(1 << 16):
+            view = memoryview(chunk)
+            while view:
+                try:
+                    view = view[os.write(fd, view):]
+                except InterruptedError:
+                    continue
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise KehuError(_("the standard output could not be written: {error}; the export written "
+                                      "there is cut short").format(error=os_error_text(exc))) from None
 
 
 def _written(write: Callable[[Path], int], tmp: Path, out: Path) -> int:
