@@ -81,8 +81,10 @@ def _named(invoke: Callable[[click.Context], Any], ctx: click.Context, plugin: s
     except (KehuError, click.ClickException, click.exceptions.Exit, click.exceptions.Abort, OSError):
         raise  # a refusal or an OS error, said as kehu says them
     except Exception as exc:
-        from ..plugin_code import error_text
+        from ..plugin_code import disk_full, error_text
 
+        if disk_full(exc):  # the store's disk full, met in the plugin's call: the command's, not the plugin's
+            raise
         raise KehuError(_("plugin {plugin} failed in its command {command}: {error}; what it wrote in the store "
                           "was put back").format(plugin=repr(plugin), command=command, error=error_text(exc))) from exc
 

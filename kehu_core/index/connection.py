@@ -5,7 +5,6 @@ snapshots, closing. The other parts of the ``Index`` (refresh, queries, plugin d
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import sqlite3
@@ -13,8 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
-from .held import shut
-from .schema import connect, delete, full, remake
+from .held import open_files, shut
+from .schema import connect, delete, full, no_room, remake
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -31,15 +30,17 @@ IndexFailure = sqlite3.Error
 def failure_text(exc: BaseException) -> str | None:
     """What to tell the user of an :data:`IndexFailure` that is theirs to mend, not kehu's bug
     (None for any other): a full disk, which SQLite says in its own words ("database or disk is
-    full") and kehu said as "internal error: OperationalError"."""
+    full") and kehu said as "internal error: OperationalError". Met by the index's own methods
+    or as it is opened, it is raised as the OS's error naming the file (``schema.no_room``);
+    met anywhere else (a plugin's SQL on a connection it was given), it is said the same way,
+    "PATH: No space left on device", naming the index this process holds."""
     if not full(exc):
         return None
-    from ..errors import os_error_text
-    from ..i18n import _
+    from ..errors import os_error_text, shown_path
 
-    return _("the store's index (.kehu/index.sqlite) could not be written: {why}. Free some space, then "
-             "run the command again (`kehu check` shows what is stored)").format(
-        why=os_error_text(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+    files = open_files()
+    where = files.pop() if len(files) == 1 else os.path.join(".kehu", "index.sqlite")
+    return f"{shown_path(where)}: {os_error_text(no_room(where))}"
 
 
 class IndexConnection:

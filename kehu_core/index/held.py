@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import weakref
 from typing import Any
 
 from ..errors import Meddled
@@ -31,6 +32,9 @@ class IndexDb(sqlite3.Connection):
         # it (its `DELETE FROM customers` left every later command without those customers,
         # `kehu check` ok): asked only as a statement is compiled, kehu's own kept compiled
         self.set_authorizer(self._authorized)
+        #: the index's file (what a full disk met outside the index's own methods names)
+        self.path = os.fspath(kwargs.get("database", args[0] if args else ""))
+        _open.add(self)
 
     def _authorized(self, action: int, *names: Any) -> int:
         if self.given and action in _WRITING and not _kehus_caller():
@@ -64,6 +68,15 @@ def _kehus_caller() -> bool:
     frame = sys._getframe(2)
     name = frame.f_globals.get("__name__", "") if frame is not None else ""
     return name.partition(".")[0] in ("kehu_core", "kehu_plugins")
+
+
+#: every index connection of this process not yet collected
+_open: weakref.WeakSet[IndexDb] = weakref.WeakSet()
+
+
+def open_files() -> set[str]:
+    """The files of the index connections this process holds (open or not yet collected)."""
+    return {db.path for db in list(_open)}
 
 
 def shut(db: sqlite3.Connection) -> None:

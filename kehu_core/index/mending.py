@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import KehuError
 from ..i18n import _
-from .schema import damaged
+from .schema import damaged, full, no_room
 
 #: methods that run no query of their own, or manage the connection itself
 _UNGUARDED = frozenset({"snapshot", "close", "delete", "reopen", "mend", "replaced", "follow_file", "over"})
@@ -61,6 +61,7 @@ def _mending(method: Callable[..., Any], index_of: Callable[[Any], Any] = _itsel
             try:
                 return method(self, *args, **kwargs)
             except Exception as exc:
+                _said_full(index, exc)
                 if not damaged(exc):
                     raise
                 held = index.db.in_transaction  # a caller's snapshot or batch: not ours to ask again
@@ -82,6 +83,7 @@ def _streaming(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             yield from method(self, *args, **kwargs)
         except Exception as exc:
+            _said_full(self, exc)
             if not damaged(exc):
                 raise
             if not getattr(self, "_guarded", False):
@@ -89,6 +91,16 @@ def _streaming(method: Callable[..., Any]) -> Callable[..., Any]:
             raise _said(self) from exc
 
     return mended
+
+
+def _said_full(index: Any, exc: Exception) -> None:
+    """A full disk met by a method of the index (its log or shared memory made or grown, a
+    page written) raised as the OS says it of any file, naming the index (``schema.no_room``):
+    said as "database or disk is full" it named no file, and a plugin's command meeting it in
+    its table was blamed for it."""
+    path = getattr(index, "path", None)
+    if full(exc) and path is not None:
+        raise no_room(path) from exc
 
 
 def _mend(index: Any) -> None:

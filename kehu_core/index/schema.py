@@ -7,6 +7,7 @@ query methods, so the schema can change (and ``INDEX_VERSION`` move) without tou
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -188,6 +189,17 @@ CACHE_KB = 128 * 1024  # SQLite page cache per connection (an upper bound, used 
 
 
 def connect(path: Path) -> sqlite3.Connection:
+    """:func:`_connect`, a full disk met (the index made, its log or shared memory made or
+    grown) said as the OS says it of any file, naming the index (:func:`no_room`)."""
+    try:
+        return _connect(path)
+    except sqlite3.Error as exc:
+        if full(exc):
+            raise no_room(path) from None
+        raise
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     """Open the index at ``path``; a missing file, or one of another ``INDEX_VERSION``, is
     replaced by an empty index (it is derived data: the next refresh fills it). So is a file
     that is no SQLite database at all (truncated by a full disk, overwritten, garbage): it is
@@ -312,6 +324,12 @@ _DAMAGE_CODES = (10, 11, 26)
 #: SQLite's primary result code for a write that found no room: SQLITE_FULL
 _FULL = 13
 
+#: SQLite's extended result code for shared memory (``index.sqlite-shm``) that could not be made
+#: or grown, SQLITE_IOERR_SHMSIZE ("disk I/O error"): on a full disk, when the index's log and
+#: shared memory were removed as the last connection closed, every command's first read met it,
+#: and kehu took it for damage (:func:`damaged`) and made the index anew on the full disk
+_SHM_FULL = 4874
+
 
 def _primary_code(exc: BaseException) -> int | None:
     """SQLite's primary result code of ``exc`` (its extended code's low byte), None for an
@@ -321,13 +339,22 @@ def _primary_code(exc: BaseException) -> int | None:
 
 
 def full(exc: BaseException) -> bool:
-    """Whether ``exc`` is SQLite saying the disk (or the file system's quota) is full."""
-    return _primary_code(exc) == _FULL
+    """Whether ``exc`` is SQLite saying the disk (or the file system's quota) is full: a page
+    or the log found no room, or the shared memory could not be made or grown."""
+    return _primary_code(exc) == _FULL or (
+        isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorcode", None) == _SHM_FULL)
+
+
+def no_room(path: Path | str) -> OSError:
+    """The full disk SQLite met writing the index at ``path`` (:func:`full`), as the OS says it
+    of any file: "PATH: No space left on device", which every door says and undoes as it does
+    for a record, and a plugin's code meeting it is not blamed for (``plugin_code.disk_full``)."""
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def damaged(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the index's file is damaged (not locked, busy, full)."""
-    return _primary_code(exc) in _DAMAGE_CODES
+    return _primary_code(exc) in _DAMAGE_CODES and not full(exc)
 
 
 def remake(path: Path, opened: tuple[int, int] | None, file_id: Callable[[Path], tuple[int, int] | None]

@@ -5,9 +5,7 @@ anything derived from the records (plugin caches, plugin tables) can tell it is 
 
 from __future__ import annotations
 
-import errno
 import os
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .connection import IndexConnection
 from .freshness import scan_tree
 from .rows import Batch, Parsed, docid, parse_record, parse_written
+from .schema import full, no_room
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -125,9 +124,8 @@ class Storing(IndexConnection):
         except BaseException as exc:
             if db.in_transaction:  # SQLite itself rolled back on a full disk: a ROLLBACK then
                 db.execute("ROLLBACK")  # failed "no transaction is active", hiding why
-            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
-                # the disk the store is on is full: one line naming the index, as for a record
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path)) from None
+            if full(exc):  # the disk the store is on is full: one line naming the index, as for a record
+                raise no_room(self.path) from None
             raise
 
     def _worker_pool(self) -> ProcessPoolExecutor:

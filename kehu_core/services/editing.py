@@ -14,6 +14,7 @@ by ``kehu edit ID`` and the TUI's ``E`` key.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -22,12 +23,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import held_folders
-from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError, os_error_text
+from ..errors import ConflictError, KehuError, NotFound, Problem, RecordError, os_error_text, shown_path
 from ..i18n import _
 from ..yamlio import (
     YamlFileError,
@@ -226,8 +228,36 @@ class EditSession:
         except YamlFileError:  # not text kehu reads: a change, which problems() names
             return True
 
+    @contextlib.contextmanager
+    def _text_kept(self) -> Iterator[None]:
+        """Whatever fails once the editor has closed (the copy read, judged as the store would,
+        written, indexed) leaves the copy for good and says where: a full disk met by the index
+        as the copy was judged (its log made anew) said only "No space left on device", the
+        edit lost with the copy removed. An OS error (the full disk, a read-only store) is said
+        as one line naming its file and the copy; any other failure leaves the copy all the same."""
+        try:
+            yield
+        except OSError as exc:
+            self.keep()
+            where = f"{shown_path(exc.filename)}: " if exc.filename else ""
+            raise KehuError(_("{error}; your text is kept in {copy}").format(
+                error=where + os_error_text(exc), copy=self.copy)) from None
+        except Exception as exc:
+            self.keep()
+            from ..index.connection import failure_text
+
+            said = failure_text(exc)
+            if said is not None:  # the index's full disk met outside its own methods
+                raise KehuError(_("{error}; your text is kept in {copy}").format(
+                    error=said, copy=self.copy)) from None
+            raise
+
     def problems(self) -> list[str]:
         """What is wrong with the edited copy, as ``path:line: message`` of the real file."""
+        with self._text_kept():
+            return self._problems()
+
+    def _problems(self) -> list[str]:
         place = self.store.customer_file(self.customer_id)
         real = self.store.rel(place)
         try:
@@ -280,6 +310,11 @@ class EditSession:
         """Replace the record with the copy; refused (ConflictError) if it changed meanwhile."""
         if self.problems():
             raise RecordError([])
+        with self._text_kept():
+            self._save()
+        self.discard()
+
+    def _save(self) -> None:
         store = self.store
         path = store.customer_file(self.customer_id)
         with store.lock():
@@ -296,25 +331,16 @@ class EditSession:
             _kept, text = store.door_write(path, customer, self.text, old=before,
                                            changed=_changed(customer, before))
             was = path.read_bytes()
-            try:
-                atomic_write(path, _seal_confidential(store, text, self.opened, self.owner))
-            except OSError as exc:  # a read-only store, a full disk: the user's text was left unnamed
-                self.keep()
-                raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
-                    path=path, error=os_error_text(exc), copy=self.copy)) from None
+            # a read-only store, a full disk: said with the copy kept (_text_kept)
+            atomic_write(path, _seal_confidential(store, text, self.opened, self.owner))
             from ..index import IndexFailure
             from ..store.undo_on_error import written_back
 
             try:
                 store.index.refresh_paths([path])
-            except (OSError, IndexFailure) as exc:  # a full disk met by the index: saved, yet exit 1
+            except (OSError, IndexFailure):  # a full disk met by the index: saved, yet exit 1
                 written_back(path, was)  # as every door's write the index cannot note: not made
-                self.keep()
-                where = getattr(exc, "filename", None) or path
-                raise KehuError(_("{path}: {error}; your text is kept in {copy}").format(
-                    path=where, error=os_error_text(exc) if isinstance(exc, OSError) else exc,
-                    copy=self.copy)) from None
-        self.discard()
+                raise
 
     def discard(self) -> None:
         if self.held is not None:
