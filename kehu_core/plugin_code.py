@@ -140,7 +140,9 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
     main thread, the handlers of the signals that stop kehu (:data:`_STOPPING`), its timers
     (:func:`.plugin_process.timers`), ``sys.stderr``,
     ``sys.stdin``, the recursion limit and kehu's logging (:func:`.plugin_process.logging_state`), and the
-    ``store`` it was given (:func:`as_given`).
+    ``store`` it was given (:func:`as_given`); in another thread a timer that would end the
+    process, and in `kehu serve`'s request threads kehu's logging and the standard streams
+    (:class:`.plugin_process.Elsewhere`).
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs
@@ -185,6 +187,8 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
             _streams_back(*streams)
         if logs is not None and process.logging_state() != logs:
             process.logging_back(logs)
+        if not main:  # a served request's thread, the TUI's worker
+            process.Elsewhere.leave()
 
 
 def as_given(store: Any) -> contextlib.AbstractContextManager[Any]:

@@ -1,11 +1,16 @@
 """What of the process a plugin's code may change that kehu's messages and run need, kept as
 it was and put back when the code returns (:func:`kehu_core.plugin_code.plugin_code`, in the
-main thread): kehu's logging and the interval timers with their signals' handlers."""
+main thread): kehu's logging and the interval timers with their signals' handlers; in other
+threads (`kehu serve`'s requests), where no signal's handler can be set, :class:`Elsewhere`."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 #: the loggers kehu says things through (a plugin's failure: ``kehu.plugins``) and the root one,
@@ -52,3 +57,63 @@ def timers_back(before: tuple[tuple[bool, Any], ...]) -> None:
             signal.setitimer(timer, 0)
         if handler is not None and signal.getsignal(sent) is not handler:
             signal.signal(sent, handler)
+
+
+def stray_timers_stopped() -> None:
+    """In a thread other than the main one (`kehu serve` answering a request, the TUI's
+    workers), where no handler can be set: an interval timer running while its signal's
+    handler is the default one can only end the process (a plugin's ``signal.alarm(5)`` for a
+    call of its own ended `kehu serve` seconds later, "Alarm clock", every phone refused): it
+    is stopped. A timer with a handler (kehu's own bound of a hook, in the main thread) is kept."""
+    for timer, sent in _TIMERS:
+        if signal.getitimer(timer)[0] > 0 and signal.getsignal(sent) == signal.SIG_DFL:
+            signal.setitimer(timer, 0)
+
+
+class Elsewhere:
+    """Plugin code run in threads other than the main one. There no signal's handler can be
+    set, and a timer whose signal would end the process is stopped as the code returns
+    (:func:`stray_timers_stopped`). In `kehu serve`, whose request threads run plugins' hooks
+    side by side while its main thread only listens, kehu's logging and the standard streams
+    as the server set them up are held (:meth:`holding`) and put back as each such call
+    returns: a plugin quieting logging (an SDK's ``logging.disable``) or replacing
+    ``sys.stderr`` in one request left every later failure of the server unsaid (its log
+    silent, a refused edit not named). Elsewhere (the TUI's workers beside a command run in
+    the main thread, which sets its own output and logging meanwhile) nothing is held: putting
+    back what a thread saw as it began put it over what the main thread had set since."""
+
+    lock = threading.Lock()
+    held: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def holding(cls) -> Iterator[None]:
+        """While a server answers: its logging and streams as they are now are kehu's."""
+        with cls.lock:
+            cls.held = (logging_state(), _streams())
+        try:
+            yield
+        finally:
+            with cls.lock:
+                cls.held = None
+
+    @classmethod
+    def leave(cls) -> None:
+        """Plugin code of this (not main) thread returned."""
+        stray_timers_stopped()
+        with cls.lock:
+            if cls.held is None:
+                return
+            logs, streams = cls.held
+            if logging_state() != logs:
+                logging_back(logs)
+            for name, kept in zip(_STREAMS, streams, strict=True):
+                if getattr(sys, name) is not kept:
+                    setattr(sys, name, kept)
+
+
+_STREAMS = ("stdout", "stderr", "stdin")
+
+
+def _streams() -> tuple[Any, ...]:
+    return tuple(getattr(sys, name) for name in _STREAMS)

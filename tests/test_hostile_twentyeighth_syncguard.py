@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
+import pytest
+import requests
+
 from .conftest import git, kehu
+from .pluginutil import installed_plugin
+from .test_serve import card_url, serving
 from .test_team_merge import ok, two_clones
 
 # --- kind 5: a force-push hidden by a `git fetch` of the user's own ------------------------------
@@ -64,3 +71,64 @@ def test_a_clone_synced_before_kehu_noted_its_syncs_still_stops_at_a_force_push(
     git(a, "fetch", "-q")
     ok("sync", store=a)
     assert git(a, "rev-parse", "refs/kehu/synced/origin/master") == git(tmp_path / "remote.git", "rev-parse", "HEAD")
+
+
+# --- kind 9: a plugin changing the process in a request of `kehu serve` --------------------------
+
+_SDK_PLUGIN = '''
+import io, logging, os, signal, sys
+from pathlib import Path
+from kehu_core import hookimpl
+
+@hookimpl
+def validate_customer(store, customer):
+    mode = Path(os.environ["SDK_MODE"]).read_text(encoding="utf-8").strip()
+    if mode == "quiet":  # an SDK quieting itself, and its own timeout for a call of its own
+        logging.disable(logging.CRITICAL)
+        logging.getLogger().setLevel(logging.CRITICAL)
+        sys.stderr = io.StringIO()
+        sys.stdout = io.StringIO()
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+    elif mode == "fail":
+        raise RuntimeError("the gateway said no")
+    return []
+'''
+
+
+def test_a_plugin_quieting_the_process_in_a_served_request_breaks_no_later_one(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kehu serve` answers requests in threads of its own, where kehu put back nothing a
+    plugin's hook changed of the process: a plugin quieting logging (`logging.disable`),
+    replacing `sys.stderr` and `sys.stdout`, and setting a timer for a call of its own
+    (`signal.setitimer`) in a phone's edit left the server's log silent — a later plugin
+    failure, a refused edit, not a word —, and the timer's signal ended the server ("Alarm
+    clock"), every phone refused after. Now each is put back as the hook returns, in any
+    thread: the next edit's failure is in the log, and the server answers."""
+    base = tmp_path_factory.mktemp("sdk")
+    site = installed_plugin(base / "site", "sdk_quiet", "sdk", _SDK_PLUGIN)
+    mode = base / "mode.txt"
+    mode.write_text("", encoding="utf-8")
+    monkeypatch.setenv("SDK_MODE", str(mode))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).resolve().parents[1]), str(site)]))
+    with serving(tmp_path_factory, "sdk-serve") as server:
+        session = server.session("wangfang")
+        url = card_url(server, "wangfang", "李四")
+
+        def put(phone: str) -> requests.Response:
+            got = session.get(url)
+            assert got.status_code == 200, got.text
+            edited = re.sub(r"tel:\+86[-0-9]+", f"tel:{phone}", got.text)
+            return session.put(url, data=edited.encode(), headers={"If-Match": got.headers["ETag"],
+                                                                   "Content-Type": "text/vcard"})
+
+        mode.write_text("quiet", encoding="utf-8")
+        assert put("+8613712341111").status_code == 204
+        mode.write_text("fail", encoding="utf-8")
+        refused = put("+8613712342222")
+        assert refused.status_code == 503 and "the gateway said no" in refused.text, refused.text
+        mode.write_text("", encoding="utf-8")
+        assert put("+8613712343333").status_code == 204
+        assert server.process.poll() is None
+        log = (server.root.parent / "serve.log").read_text(encoding="utf-8")
+        assert "refused PUT" in log and "plugin 'sdk' failed in validate_customer" in log, log
+

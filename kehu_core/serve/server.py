@@ -316,18 +316,21 @@ def serve(store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, f
     from .books import say_left_out
 
     say_left_out(store)  # who is in no address book: in the log, as no client shows stderr
+    from ..plugin_process import Elsewhere
     from . import pool
 
-    pool.start(store, served.settings.workers)  # the workers open the store while the server starts
-    if warm:
-        from .warm import start_warming
+    # the logging and streams as set up here are put back as each plugin's hook in a request returns
+    with Elsewhere.holding():
+        pool.start(store, served.settings.workers)  # the workers open the store while the server starts
+        if warm:
+            from .warm import start_warming
 
-        start_warming()  # the books and calendars made while the server already answers
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        pool.stop()
-        sys.stderr.flush()
+            start_warming()  # the books and calendars made while the server already answers
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+            pool.stop()
+            sys.stderr.flush()
