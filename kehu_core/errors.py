@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,13 @@ def shown_path(path: Path | str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # os.fsdecode's stand-ins for bytes that are not UTF-8
-        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+        # (not os.fsencode: under LC_ALL=C with PYTHONUTF8=0 its ASCII refused the text's
+        # Chinese beside them, an import's summary of 张三 from 客户.csv an "internal error")
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate no byte stands for
+            raw = text.encode("utf-8", "backslashreplace")
+        text = raw.decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs"
                    else c.encode("unicode_escape").decode("ascii") for c in text)
 

@@ -141,3 +141,20 @@ def empty_path_problem(value: str) -> str | None:
     from .i18n import _
 
     return _("{value}: an empty path names no folder or file (a variable left unset?)").format(value=repr(value))
+
+
+def typed_path(value: str) -> str:
+    """``value``, a path a person typed, as this process names files. Under a locale whose
+    encoding is not UTF-8 (``LC_ALL=C`` with ``PYTHONUTF8=0``: a cron job's, a service's),
+    Python names a file by its bytes past ASCII each read alone (surrogateescape), which the
+    arguments, read back as the UTF-8 they are (``cli.argtext.utf8_arguments``), are not: a
+    new file or folder named in Chinese (`kehu export … 客户.csv`, `kehu init 新店`) is given
+    the UTF-8 bytes typed. The same rule of every path as :func:`empty_path_problem`."""
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        try:
+            return os.fsdecode(value.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:  # a lone surrogate no bytes give: said where it is used
+            return value
+    return value

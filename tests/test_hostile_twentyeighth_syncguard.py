@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,43 @@ def test_a_plugin_quieting_the_process_in_a_served_request_breaks_no_later_one(
         log = (server.root.parent / "serve.log").read_text(encoding="utf-8")
         assert "refused PUT" in log and "plugin 'sdk' failed in validate_customer" in log, log
 
+
+# --- kind 2: Chinese arguments under a bare C locale ----------------------------------------------
+
+
+def _c_locale(store: Path, *args: str | bytes) -> subprocess.CompletedProcess[bytes]:
+    """``LC_ALL=C PYTHONUTF8=0 kehu ARGS`` (a cron job's or a service's environment), the
+    arguments as the bytes a terminal or script sends (UTF-8 unless given as bytes)."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("LC_", "LANG", "PYTHONIOENCODING", "PYTHONUTF8"))}
+    argv = [arg if isinstance(arg, bytes) else arg.encode("utf-8") for arg in args]
+    return subprocess.run([sys.executable.encode(), b"-m", b"kehu_core", b"--store", bytes(store), *argv],
+                          capture_output=True, check=False, env={**env, "LC_ALL": "C", "PYTHONUTF8": "0"},
+                          timeout=300)
+
+
+def test_chinese_arguments_under_a_c_locale_are_read_as_typed(tmp_path: Path) -> None:
+    """Under `LC_ALL=C` with Python's UTF-8 mode off, Python reads each byte past ASCII of an
+    argument alone, and `kehu customer add --name 张三` and `kehu search 张` were refused:
+    "argument 4 (张三) is not UTF-8 text". The arguments are now read as the UTF-8 they are; a
+    new file named in Chinese is written under its name (`export … 客户.csv`), one that is there
+    is read, and an import's summary of it says its names; bytes that are not UTF-8 (GBK) are
+    still refused."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    added = _c_locale(store, "customer", "add", "--name", "张三", "--phone", "13900000001")
+    assert added.returncode == 0, added.stderr.decode("utf-8", "replace")
+    names = [c["name"] for c in json.loads(ok("customer", "list", "--json", store=store))]
+    assert names == ["张三"], names
+    found = _c_locale(store, "search", "张")
+    assert found.returncode == 0, found.stderr.decode("utf-8", "replace")
+    assert b"\\u5f20\\u4e09" in found.stdout, found.stdout
+    gbk = _c_locale(store, "search", "张".encode("gbk"))
+    assert gbk.returncode == 2 and b"is not UTF-8 text" in gbk.stderr, gbk.stderr
+    sheet = tmp_path / "客户.csv"
+    exported = _c_locale(store, "export", "--format", "csv", str(sheet))
+    assert exported.returncode == 0, exported.stderr.decode("utf-8", "replace")
+    assert "张三" in sheet.read_text(encoding="utf-8-sig")
+    read = _c_locale(store, "import", str(sheet), "--dry-run")
+    assert read.returncode == 0 and b"internal error" not in read.stderr, read.stderr.decode("utf-8", "replace")
+    assert b"1 rows read, 0 failed" in read.stdout, read.stdout

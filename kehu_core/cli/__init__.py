@@ -220,11 +220,12 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     ones, their ``register_commands`` included, as ``open_store(..., extra_plugins=...)`` does;
     what :mod:`kehu_core.testing` passes for a plugin that is not installed."""
     _Debug.on = False
-    i18n.defer(language_chooser(sys.argv[1:] if argv is None else list(argv)))
-    from .argtext import not_utf8_problem, outputs_any_text
+    from .argtext import not_utf8_problem, outputs_any_text, utf8_arguments
 
+    argv = utf8_arguments(sys.argv[1:] if argv is None else list(argv))  # LC_ALL=C: 张三 as typed
+    i18n.defer(language_chooser(argv))
     outputs_any_text()
-    problem = not_utf8_problem(sys.argv[1:] if argv is None else list(argv))
+    problem = not_utf8_problem(argv)
     if problem is not None:
         click.echo(f"kehu: {problem}", err=True)
         return 2
@@ -262,7 +263,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
         from .argtext import argument_of
 
         for problem in exc.problems:  # a value the user typed is named as the argument, not a file's line
-            given = argument_of(problem.value, sys.argv[1:] if argv is None else argv) if problem.loc else None
+            given = argument_of(problem.value, argv) if problem.loc else None
             if given is None and problem.loc and not os.path.lexists(problem.path):
                 # a record the command was to write (`customer add --birthday 2030/1/1`): its
                 # field, not a file never written

@@ -33,6 +33,25 @@ def _names_a_file(arg: str) -> bool:
         return False
 
 
+def utf8_arguments(argv: list[str]) -> list[str]:
+    """``argv`` with each argument that is UTF-8 bytes read as UTF-8. Under a locale whose
+    encoding is not UTF-8 (``LC_ALL=C`` with ``PYTHONUTF8=0``: a cron job's, a service's),
+    Python reads every byte past ASCII as a lone surrogate, and ``--name 张三`` was refused as
+    "not UTF-8 text". An argument naming a file that is there is kept as Python read it (the
+    file system takes that form back); bytes that are not UTF-8 are kept too, and refused by
+    :func:`not_utf8_problem`."""
+    return [_as_utf8(arg) for arg in argv]
+
+
+def _as_utf8(arg: str) -> str:
+    if not _undecodable(arg) or _names_a_file(arg):
+        return arg
+    try:
+        return os.fsencode(arg).decode("utf-8")
+    except (UnicodeError, ValueError):  # not UTF-8 bytes (GBK, Latin-1): said as such
+        return arg
+
+
 def not_utf8_problem(argv: list[str]) -> str | None:
     """The message for the first argument of ``argv``, or variable of kehu's environment, that
     is not UTF-8 text (None: none)."""

@@ -10,7 +10,7 @@ import click
 from ..errors import shown_path
 from ..i18n import _
 from .context import Context, emit_json, pass_ctx, say_left_out
-from .options import KEY
+from .options import KEY, TypedPath
 from .progress import ImportProgress
 
 _SHOWN = 20  # per-customer lines printed per group; --json has them all
@@ -18,7 +18,7 @@ _SHOWN = 20  # per-customer lines printed per group; --json has them all
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=TypedPath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True,
               help="auto, vcard, google-csv, sheet, or a plugin's format.")
 @click.option("--dry-run", is_flag=True, help="Show what would be created, merged and skipped; write nothing.")
@@ -100,7 +100,7 @@ def _describe(entry: dict[str, Any], group: str, dry_run: bool) -> str:
 @click.command("export")
 # the path is judged by export_targets.check_target and the write itself (a message and exit 1), not
 # by click (a usage error, exit 2, for a file that exists and cannot be written)
-@click.argument("out", type=click.Path())  # as typed: a Path would drop the / of "new/" (a folder meant)
+@click.argument("out", type=TypedPath())  # as typed: a Path would drop the / of "new/" (a folder meant)
 @click.option("--format", "fmt", required=True,
               help="csv, xlsx, vcard, ics, or a plugin's format.")
 @click.option("--tag", type=KEY, help="Only customers with this tag.")

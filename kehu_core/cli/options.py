@@ -9,7 +9,7 @@ import click
 
 from ..i18n import N_, _
 from ..keytext import key_text
-from ..paths import empty_path_problem
+from ..paths import empty_path_problem, typed_path
 from .localize import RANGE_VALUE, _TranslatedName
 
 
@@ -209,7 +209,17 @@ class _Key(click.ParamType):
 KEY = _Key()
 
 
-class _FolderOrFile(click.Path):
+class TypedPath(click.Path):
+    """A path given on the command line, named as this process names files
+    (:func:`kehu_core.paths.typed_path`): under ``LC_ALL=C`` with ``PYTHONUTF8=0`` a new file
+    named in Chinese (`kehu export --format csv 客户.csv`) ended in "internal error:
+    UnicodeEncodeError" once the arguments were read as the UTF-8 they are."""
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        return super().convert(typed_path(value) if isinstance(value, str) else value, param, ctx)
+
+
+class _FolderOrFile(TypedPath):
     """A path given on the command line that is never empty: `--store "$STORE"` or `kehu init
     "$DIR"` with the variable unset passed "", which a path reads as the current folder (a
     store made, or worked on, in whatever folder the script ran in, exit 0)."""

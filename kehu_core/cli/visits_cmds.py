@@ -16,7 +16,7 @@ from ..i18n import N_, _
 from ..models import on_one_line
 from ..names import shown
 from .context import Context, emit_json, pass_ctx, say_left_out
-from .options import REP
+from .options import REP, TypedPath
 from .records import DATE
 from .render import terminal_safe
 
@@ -115,7 +115,7 @@ def _print_plan(plan: object, store: Store) -> None:
 @visits_group.command("cards")
 @click.option("--owner", required=True, help="The rep whose day it is.")
 @click.option("--date", "day", type=DATE, help="The day (default: today).")
-@click.argument("out", type=click.Path(dir_okay=False), metavar="OUT.pdf")  # as typed (export_targets.check_target)
+@click.argument("out", type=TypedPath(dir_okay=False), metavar="OUT.pdf")  # as typed (export_targets.check_target)
 @pass_ctx
 def cards_cmd(ctx: Context, owner: str, day: dt.date | None, out: str) -> None:
     """The customer cards of the day's visits as a PDF: one A6 card per page, in the plan's order

@@ -18,7 +18,7 @@ from ..case_twins import twin_key
 from ..discovery import find_store
 from ..errors import KehuError, os_error_text
 from ..i18n import N_, _
-from ..paths import PLANS_DIR, TEMPLATES_DIR, empty_path_problem
+from ..paths import PLANS_DIR, TEMPLATES_DIR, empty_path_problem, typed_path
 from ..yamlio.atomic import naming, new_file_mode
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def check_target(store: Store, out: str | Path, option: str = N_("OUT"), *, plai
         return STDOUT
     if (empty := empty_path_problem(str(out))) is not None:  # "" read as the current folder: "OUT : is a folder"
         raise KehuError(f"{_(option)} {empty}")
-    target = Path(out).expanduser()
+    target = Path(typed_path(str(out))).expanduser()  # LC_ALL=C: 客户.csv as typed
     folder = target.parent
     option = _(option)  # a placeholder (OUT, as the help shows it: 输出文件) or an option (--ics)
     if str(out).endswith(("/", os.sep)) and not target.is_dir():  # a folder meant ("new/"): Path drops the /

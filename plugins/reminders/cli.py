@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from kehu_core.cli import Context, Whole, emit_json, pass_ctx, say_left_out, say_unread_records
+from kehu_core.cli.options import TypedPath
 from kehu_core.cli.records import DATE, REP
 from kehu_core.errors import shown_path
 from kehu_core.i18n import _, ngettext
@@ -83,7 +84,7 @@ def to_ics(reminders: list[Reminder], name: str, today: dt.date) -> bytes:
 @click.option(
     "--ics",
     "ics",
-    type=click.Path(dir_okay=False),  # as typed (check_target): a Path drops the / of "new/"
+    type=TypedPath(dir_okay=False),  # as typed (check_target): a Path drops the / of "new/"
     help="Also write the reminders as an iCalendar file.",
 )
 @click.option(
