@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
 from .held import open_files, shut
-from .schema import connect, delete, full, no_room, remake
+from .schema import CACHE_KB, connect, delete, full, no_room, remake
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -43,6 +43,10 @@ def failure_text(exc: BaseException) -> str | None:
     return f"{shown_path(where)}: {os_error_text(no_room(where))}"
 
 
+#: the page cache of a pass over the whole index (:meth:`IndexConnection.one_pass`)
+ONE_PASS_KB = 4 * 1024
+
+
 class IndexConnection:
     """One SQLite connection to ``.kehu/index.sqlite``. A connection belongs to the thread
     that opened it: a thread that needs the index opens an ``Index`` of its own."""
@@ -60,6 +64,19 @@ class IndexConnection:
         #: told (shards done, shards) while the index is made from nothing (a new clone, a
         #: deleted or damaged index): the CLI shows a progress bar on a terminal with it
         self.on_first_build: Callable[[int, int], None] | None = getattr(store, "on_index_build", None)
+
+    @contextlib.contextmanager
+    def one_pass(self) -> Iterator[None]:
+        """A small page cache (:data:`ONE_PASS_KB`) while a pass over the whole index reads each
+        page once (an export of every customer and purchase): the connection's cache, 128 MB
+        for a build's random writes, was filled by it and held as the process's memory (an
+        export's 10 000 customers and 67 000 purchases: 50 MB more)."""
+        self.db.execute(f"PRAGMA cache_size=-{ONE_PASS_KB}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
 
     def replaced(self) -> bool:
         """Whether the index's file is no longer the one this connection reads: another process

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from .connection import LOOKUP, IndexConnection
+from .connection import LOOKUP, IndexConnection, profile_filters
 
 
 class Profiles(IndexConnection):
@@ -48,3 +48,14 @@ class Profiles(IndexConnection):
                 out[cid] = {"id": cid, "name": name, "owner": owner, "level": level, "tags": loads(tags),
                             "phone_shown": shown or ""}
         return out
+
+    def fields_beyond(self, known: Collection[str], *, tag: str | None = None) -> Iterator[tuple[str, str]]:
+        """(customer id, field name) of every field a stored profile (with ``tag``) holds beyond
+        ``known`` (the model's), in id order and each profile's own order: an export's columns
+        of the shop's own fields, from SQLite's reading of the profiles (no model made, no
+        profile held)."""
+        where, params = profile_filters(tag, None, None, "c.")
+        sql = ("SELECT c.id, j.key FROM customers c, json_each(c.data) j"
+               " WHERE j.key NOT IN (SELECT value FROM json_each(?))" + "".join(f" AND {w}" for w in where)
+               + " ORDER BY c.id, j.id")
+        yield from self.db.cursor().execute(sql, [json.dumps(list(known)), *params])

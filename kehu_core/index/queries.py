@@ -71,9 +71,11 @@ class Queries(InteractionQueries):
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return list(self._rows(sql, params))
 
-    def each(self) -> Iterator[Row]:
-        """Every customer, one at a time (a whole-store pass without 100 000 rows in memory)."""
-        return self._rows(self._ROW + " ORDER BY id")
+    def each(self, *, tag: str | None = None) -> Iterator[Row]:
+        """Every customer (with ``tag``), one at a time in id order (a whole-store pass, an
+        export, without 100 000 rows in memory)."""
+        where, params = profile_filters(tag, None, None)
+        return self._rows(self._ROW + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id", params)
 
     def ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM customers ORDER BY id")]

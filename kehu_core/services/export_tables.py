@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from ..errors import KehuError
 from ..i18n import _
 from ..models import Customer
 from ..models.typed_lists import addresses_text
+from .export_source import PART, Chosen, fields_beyond
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -36,24 +38,28 @@ PURCHASE_HEADER = ["交易日期", "顾客ID", "真实姓名", "电子邮箱", "
 # --- tables ---------------------------------------------------------------------------------
 
 
-def customer_columns(store: Store, customers: list[Customer]) -> list[str]:
+def customer_columns(store: Store, customers: Iterable[Customer]) -> list[str]:
     """Every field of the (plugin-extended) model, then extra fields found in the data."""
     columns = list(store.customer_model.model_fields)
-    for customer in customers:
-        for key in (customer.model_extra or {}):
-            if key not in columns:
-                columns.append(key)
+    seen = set(columns)
+    for key in fields_beyond(customers, seen):
+        if key not in seen:
+            seen.add(key)
+            columns.append(key)
     return columns
 
 
-def customer_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:
+def customer_table(store: Store, customers: Iterable[Customer]) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header and the rows, each made as it is written (:class:`.export_source.Chosen`)."""
     columns = customer_columns(store, customers)
-    rows = []
-    for customer in customers:
-        data = customer.model_dump(mode="python")
-        rows.append([_addresses_cell(data[col]) if col == "addresses" and data.get(col) else _cell_value(data.get(col))
-                     for col in columns])
-    return columns, rows
+
+    def rows() -> Iterator[list[Any]]:
+        for customer in customers:
+            data = customer.model_dump(mode="python")
+            yield [_addresses_cell(data[col]) if col == "addresses" and data.get(col) else _cell_value(data.get(col))
+                   for col in columns]
+
+    return columns, rows()
 
 
 def _addresses_cell(addresses: list[str]) -> str:
@@ -64,23 +70,42 @@ def _addresses_cell(addresses: list[str]) -> str:
     return addresses_text(addresses)
 
 
-def purchase_table(store: Store, customers: list[Customer]) -> tuple[list[str], list[list[Any]]]:
-    by_id = {c.id: c for c in customers}
-    rows = []
-    for record in store.index.purchases():
+def purchase_table(store: Store, customers: Iterable[Customer]) -> tuple[list[str], Iterator[list[Any]]]:
+    """The purchases of ``customers``, in date order, read a part at a time with their customers."""
+    if isinstance(customers, Chosen):
+        among = customers.among
+    else:
+        by_id = {c.id: c for c in customers}
+
+        def among(_ids: Iterable[str]) -> dict[str, Customer]:
+            return by_id
+
+    def rows() -> Iterator[list[Any]]:
+        part: list[dict[str, Any]] = []
+        for record in store.index.purchases():
+            part.append(record)
+            if len(part) >= PART:
+                yield from _purchase_rows(part, among(r["customer_id"] for r in part))
+                part = []
+        yield from _purchase_rows(part, among(r["customer_id"] for r in part))
+
+    return PURCHASE_HEADER, rows()
+
+
+def _purchase_rows(records: list[dict[str, Any]], by_id: dict[str, Customer]) -> Iterator[list[Any]]:
+    for record in records:
         customer = by_id.get(record["customer_id"])
         if customer is None:
             continue
         names, quantities, prices = _item_cells(record.get("items") or [])
-        rows.append([
+        yield [
             dt.date.fromisoformat(record["date"]), customer.id, customer.name,
             (customer.emails or [""])[0], (customer.phones or [""])[0], (customer.addresses or [""])[0],
             names, Decimal(str(record["amount"])), LIST_SEP.join(record.get("gifts") or []),
             customer.level or "", "是" if record.get("paid") else "否",
             dt.date.fromisoformat(record["due"]) if record.get("due") else None,
             quantities, prices, _payments_cell(record.get("payments") or []),
-        ])
-    return PURCHASE_HEADER, rows
+        ]
 
 
 def _item_cells(items: list[dict[str, Any]]) -> tuple[str, Any, Any]:
@@ -136,7 +161,8 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
-def table(store: Store, customers: list[Customer], what: str) -> tuple[list[str], list[list[Any]]]:
+def table(store: Store, customers: Iterable[Customer], what: str) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header and the rows of an export, the rows made one at a time as they are written."""
     if what == "customers":
         return customer_table(store, customers)
     if what == "purchases":
