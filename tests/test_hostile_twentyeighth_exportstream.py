@@ -120,3 +120,30 @@ def test_an_exports_memory_does_not_grow_with_the_number_of_customers(
     grown = peaks[4 * SHOP] - peaks[SHOP]
     assert grown < 8, f"{peaks}: {grown:.0f} MB more for {3 * SHOP} more customers"
 
+
+# --- kinds 4, 7: what kehu exports, kehu imports ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["vcard", "csv", "xlsx"])
+@pytest.mark.parametrize("how", [["--tag", "nobody-has-it"], []])
+def test_an_export_of_no_customer_imports_back_as_none(store_path: Path, tmp_path: Path, fmt: str,
+                                                        how: list[str]) -> None:
+    """`kehu export --format vcard` of a store with no customers, or of a tag nobody has: an
+    empty .vcf, which `kehu import` refused, "cannot tell what kind of file this is; pass
+    --format", and with `--format vcard` "no BEGIN:VCARD found; is this a vCard file?", exit 1
+    (the CSV and xlsx exports of none, a header alone, imported as none). Now an empty contacts
+    file is one of no card: 0 read, exit 0, the store as it was."""
+    if how:  # a store with a customer, none of them tagged so
+        assert kehu("customer", "add", "--name", "张三", "--phone", "13912345678", store=store_path).code == 0
+    out = tmp_path / f"none.{'vcf' if fmt == 'vcard' else fmt}"
+    made = kehu("export", "--format", fmt, *how, str(out), store=store_path)
+    assert made.code == 0, made.err
+    before = kehu("customer", "list", "--json", store=store_path).out
+    for given in ([], ["--format", "sheet" if fmt != "vcard" else "vcard"]):
+        read = kehu("import", *given, str(out), store=store_path)
+        assert read.code == 0, read.err
+        assert "0 created, 0 merged, 0 skipped" in read.out and "0 rows read, 0 failed" in read.out, read.out
+    assert kehu("customer", "list", "--json", store=store_path).out == before
+    other = tmp_path / "other.txt"  # blank lines in a file of another name: not taken for contacts
+    other.write_text("\n\n")
+    assert kehu("import", str(other), store=store_path).code == 1

@@ -46,6 +46,8 @@ _TECHNICAL = {"VERSION", "PRODID", "REV", "X-ABUID", "X-ABLABEL", "KIND", "X-ABS
 # Fields kehu writes as X-KEHU-<FIELD> on export, read back into the same field.
 KEHU_PREFIX = "X-KEHU-"
 _ANDROID_NICKNAME = "vnd.android.cursor.item/nickname;"
+#: what an empty file may hold: a byte order mark, blank lines
+_BLANK = "\ufeff \t\r\n"
 
 
 class VCardImporter:
@@ -59,7 +61,9 @@ class VCardImporter:
         text = marked_head(head[:4096])  # UTF-16 (Windows' contacts) or UTF-32, which the reader reads
         if text is None:
             text = head[:4096].decode("utf-8", errors="ignore")
-        return text.lstrip("\ufeff \t\r\n").upper().startswith("BEGIN:VCARD")
+        text = text.lstrip(_BLANK)
+        # an empty .vcf (`kehu export --format vcard` of no customer) is a file of no card
+        return text.upper().startswith("BEGIN:VCARD") or (not text and path.suffix.lower() in self.suffixes)
 
     def read(self, path: Path, store: Store) -> Iterator[ImportedContact | RowProblem]:
         # Read line by line, photos skipped unread and oversized properties dropped: vobject
@@ -78,7 +82,8 @@ class VCardImporter:
         work = _work(path, text, screened.too_big)
         first = next(work, None)
         if first is None:
-            yield RowProblem(f"{path}:1", no_card())
+            if text.strip(_BLANK):  # an empty file (an export of no customer) holds no card, and no problem
+                yield RowProblem(f"{path}:1", no_card())
             return
         yield from parse_cards(itertools.chain([first], work), store)
 
