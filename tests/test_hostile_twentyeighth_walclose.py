@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -79,20 +77,10 @@ def _folded_runs(tmp_path: Path, runs: list[tuple[list[str], int]]) -> tuple[Pat
     namespace of the test's own) after the index's log was folded in and removed, with ``left``
     KB of the disk free; each run's code, stderr, whether the records changed; `kehu check` at
     the end, with the room given back."""
-    from .test_hostile_twentythird_lead import _in_own_mounts
+    from .smalldisk import run_driver
 
-    prefix = _in_own_mounts()
-    if prefix is None:
-        pytest.skip("no mount namespace of its own to mount a small file system in")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    driver = tmp_path / "driver.py"
-    driver.write_text(_FOLDED_DRIVER, encoding="utf-8")
-    script = 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"'
-    done = subprocess.run([*prefix, "sh", "-c", script, str(disk), sys.executable, str(driver), str(disk),
-                           json.dumps(runs)], capture_output=True, text=True, timeout=900, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    *results, checked = json.loads(done.stdout)
+    disk, said = run_driver(tmp_path, _FOLDED_DRIVER, "4m", json.dumps(runs))
+    *results, checked = json.loads(said)
     return disk / "store", results, checked
 
 
@@ -142,3 +130,4 @@ def test_an_edit_met_by_a_full_disk_as_it_is_judged_keeps_the_text(tmp_path: Pat
             assert "改名了" in copy.read_text(encoding="utf-8"), result
             shutil.rmtree(copy.parent.parent)
     assert checked["code"] == 0, checked
+

@@ -199,20 +199,10 @@ def test_a_write_the_index_cannot_take_on_a_full_disk_leaves_the_record_as_it_wa
     its index fitted and the plugins' writes did not: "plugin 'points' failed … No space left
     on device", exit 0, the sale kept without its points. Each now fails whole with the
     records as they were (or, with room enough, works)."""
-    from .test_hostile_twentythird_lead import _in_own_mounts
+    from .smalldisk import run_driver
 
-    prefix = _in_own_mounts()
-    if prefix is None:
-        pytest.skip("no mount namespace of its own to mount a small file system in")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    driver = tmp_path / "driver.py"
-    driver.write_text(_ALMOST_FULL_DRIVER, encoding="utf-8")
-    script = 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"'
-    done = subprocess.run([*prefix, "sh", "-c", script, str(disk), sys.executable, str(driver), str(disk),
-                           str(left_kb * 1024)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    *results, left, checked = json.loads(done.stdout)
+    _disk, said = run_driver(tmp_path, _ALMOST_FULL_DRIVER, "4m", str(left_kb * 1024), timeout=600)
+    *results, left, checked = json.loads(said)
     if left_kb == 12:
         assert any(r["code"] == 1 for r in results), results  # the disk was full for some: the case tried
     for result in results:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import kehu
+from .smalldisk import run_driver
 
 _NOISE = ("Traceback", "Exception ignored", "internal error")
 
@@ -169,11 +170,6 @@ def test_a_merge_or_reid_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_p
     (renamed back, needing no room), a changed one that finds no room is written over itself,
     and git's index is put back or the message says how: each run either succeeded whole
     (committed) or left the store and its git as they were, `kehu check` ok."""
-    from .test_hostile_twentythird_lead import _in_own_mounts
-
-    prefix = _in_own_mounts()
-    if prefix is None:
-        pytest.skip("no mount namespace of its own to mount a small file system in")
     template = tmp_path / "template"
     assert kehu("init", str(template)).code == 0
     keep, other = (kehu("customer", "add", "--name", name, "--phone", phone, "--owner", "王",
@@ -187,25 +183,17 @@ def test_a_merge_or_reid_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_p
                 store=template).code == 0
     assert "committed" in kehu("sync", store=template).err  # (no remote to push to)
     argv = ["customer", "merge", keep, other] if command == "merge" else ["customer", "reid", other, "newid1"]
-    _whole_or_nothing(prefix, tmp_path, template, argv, list(range(0, 640, 40)), {})
+    _whole_or_nothing(tmp_path, template, argv, list(range(0, 640, 40)), {})
 
 
-def _whole_or_nothing(prefix: list[str], tmp_path: Path, template: Path, argv: list[str], lefts: list[int],
+def _whole_or_nothing(tmp_path: Path, template: Path, argv: list[str], lefts: list[int],
                       env: dict[str, str]) -> None:
     """``kehu ARGV`` run on a copy of ``template`` on a small disk with each of ``lefts`` KB
     left: each run either succeeds whole (committed, when it commits) or leaves the files and
     git as they were, `kehu check` ok, no traceback; some runs of each kind."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    driver = tmp_path / "driver.py"
-    driver.write_text(_NEARLY_FULL_DRIVER, encoding="utf-8")
-    script = 'mount -t tmpfs -o size=8m tmpfs "$0" && exec "$@"'
-    done = subprocess.run([*prefix, "sh", "-c", script, str(disk), sys.executable, str(driver), str(disk),
-                           str(template), json.dumps(argv), json.dumps(lefts)],
-                          capture_output=True, text=True, timeout=900, cwd=tmp_path,
-                          env={**os.environ, "LANG": "C.UTF-8", **env})
-    assert done.returncode == 0, done.stderr
-    results = [json.loads(line) for line in done.stdout.splitlines()]
+    _disk, said = run_driver(tmp_path, _NEARLY_FULL_DRIVER, "8m", str(template), json.dumps(argv), json.dumps(lefts),
+                             env={**os.environ, "LANG": "C.UTF-8", **env})
+    results = [json.loads(line) for line in said.splitlines()]
     assert any(r["code"] == 1 for r in results) and any(r["code"] == 0 for r in results), results
     for result in results:
         assert not any(noise in result["err"] for noise in _NOISE), result
@@ -310,11 +298,6 @@ def test_keys_rotate_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_path:
     nothing said so). Now the profiles (and kehu.yaml, for `keys fields`) it changed are put
     back as they were when it fails (`services.keys._whole`, `FileChanges`)."""
     from .test_confidential import keyfile
-    from .test_hostile_twentythird_lead import _in_own_mounts
-
-    prefix = _in_own_mounts()
-    if prefix is None:
-        pytest.skip("no mount namespace of its own to mount a small file system in")
     keys = tmp_path / "keys"
     keys.mkdir()
     (boss, boss_key), (_wang, wang_key) = keyfile(keys, "boss"), keyfile(keys, "wang")
@@ -326,7 +309,7 @@ def test_keys_rotate_on_a_nearly_full_disk_is_done_whole_or_not_at_all(tmp_path:
         assert kehu("customer", "set", made.out.strip(), f"family=家人{n}", store=template).code == 0
     assert kehu("keys", "add", "王", wang_key, store=template).code == 0
     assert "committed" in kehu("sync", store=template).err
-    _whole_or_nothing(prefix, tmp_path, template, ["keys", "rotate"], list(range(0, 2400, 200)),
+    _whole_or_nothing(tmp_path, template, ["keys", "rotate"], list(range(0, 2400, 200)),
                       {"KEHU_IDENTITY": str(boss)})
 
 
@@ -337,11 +320,6 @@ def test_an_edit_the_index_cannot_note_on_a_nearly_full_disk_is_not_saved_and_th
     device", exit 1 — the edit saved while the user was told it failed, and not told where the
     text was. Now the profile is put back as it was (as every door's write the index cannot note)
     and the message says where the text is kept."""
-    from .test_hostile_twentythird_lead import _in_own_mounts
-
-    prefix = _in_own_mounts()
-    if prefix is None:
-        pytest.skip("no mount namespace of its own to mount a small file system in")
     template = tmp_path / "template"
     assert kehu("init", str(template)).code == 0
     cid = kehu("customer", "add", "--name", "甲", "--phone", "13900000001", store=template).out.strip()
@@ -349,4 +327,4 @@ def test_an_edit_the_index_cannot_note_on_a_nearly_full_disk_is_not_saved_and_th
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/^name: .*/name: 改名了/' \"$1\"\n", encoding="utf-8")
     editor.chmod(0o755)
-    _whole_or_nothing(prefix, tmp_path, template, ["edit", cid], list(range(0, 400, 32)), {"EDITOR": str(editor)})
+    _whole_or_nothing(tmp_path, template, ["edit", cid], list(range(0, 400, 32)), {"EDITOR": str(editor)})

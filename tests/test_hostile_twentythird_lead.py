@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import git, kehu
+from .smalldisk import in_own_mounts as _in_own_mounts
 from .test_hostile_eighteenth_eighteentha import _killed_while_checking_out
 from .test_hostile_git import team  # noqa: F401 (team: a fixture)
 from .test_team_merge import remote as remote  # noqa: F401 (a fixture)
@@ -136,22 +137,6 @@ def refused_by_every_door(tmp_path: Path, written: str) -> list[tuple[str, str]]
         said.append((found.group(1), found.group(2)))
     assert profile.read_text(encoding="utf-8") == before
     return said
-
-
-def _in_own_mounts() -> list[str] | None:
-    """A command prefix running a shell in a mount namespace of its own, where a small file
-    system can be mounted without touching the machine's (root: `unshare -m`; another user:
-    with a user namespace, `unshare -rm`), or None where neither is allowed."""
-    import shutil
-
-    if shutil.which("unshare") is None:
-        return None
-    for prefix in (["unshare", "-m"], ["unshare", "-rm"]):
-        tried = subprocess.run([*prefix, "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /tmp && echo ok"],
-                               capture_output=True, text=True, check=False)
-        if tried.stdout.strip() == "ok":
-            return prefix
-    return None
 
 
 def test_a_full_disk_is_said_and_what_the_index_took_is_given_back(tmp_path: Path) -> None:
