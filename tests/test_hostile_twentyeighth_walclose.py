@@ -131,3 +131,20 @@ def test_an_edit_met_by_a_full_disk_as_it_is_judged_keeps_the_text(tmp_path: Pat
             shutil.rmtree(copy.parent.parent)
     assert checked["code"] == 0, checked
 
+
+def test_commands_one_after_another_leave_no_write_ahead_log_of_the_index_behind(store_path: Path) -> None:
+    """Each command that wrote a record left the index's write-ahead log as it was (no command
+    closed the index's connections, and Python's end of a process does not always): about
+    500 KB more in `.kehu/` after each `customer add` of a small store, 7.4 MB after a list of
+    10 000 customers, never made smaller — on a nearly full disk, the room the next command
+    needed. The log is folded into the index and removed as each command ends."""
+    from .conftest import kehu_subprocess
+
+    log = store_path / ".kehu" / "index.sqlite-wal"
+    for name in ("甲", "乙", "丙", "丁"):
+        added = kehu_subprocess("customer", "add", "--name", name, store=store_path)
+        assert added.returncode == 0, added.stderr
+        assert not log.exists() or log.stat().st_size == 0, (name, log.stat().st_size)
+    listed = kehu_subprocess("customer", "list", store=store_path)
+    assert listed.returncode == 0 and "丁" in listed.stdout, listed.stderr
+    assert not log.exists() or log.stat().st_size == 0, log.stat().st_size
