@@ -121,6 +121,26 @@ def test_an_exports_memory_does_not_grow_with_the_number_of_customers(
     assert grown < 8, f"{peaks}: {grown:.0f} MB more for {3 * SHOP} more customers"
 
 
+
+def test_a_calendar_exports_memory_does_not_grow_with_the_birthdays(shops: dict[int, Path], tmp_path: Path) -> None:
+    """`kehu export --format ics` made the whole calendar, every birthday's event (a lunar one
+    three times) as an object, before writing it: 615 MB for the 72 000 events of 10 000
+    customers. Now each event is written as it is made. The reminders engine is left out here
+    (the plugin disabled): `kehu reminders` holds what it finds (388 MB at 10 000), not the
+    export. From 1 000 customers to 4 000: 23 MB more; now 3."""
+    peaks = {}
+    for count, store in shops.items():
+        settings = store / "kehu.yaml"
+        kept = settings.read_text(encoding="utf-8")
+        settings.write_text(kept.replace("  disabled: []", "  disabled: [reminders]"), encoding="utf-8")
+        try:
+            code, _out, err, peaks[count] = _peak_mb(store, "export", "--format", "ics", str(tmp_path / "o.ics"))
+        finally:
+            settings.write_text(kept, encoding="utf-8")
+        assert code == 0 and "events" in err, err
+    grown = peaks[4 * SHOP] - peaks[SHOP]
+    assert grown < 8, f"{peaks}: {grown:.0f} MB more for {3 * SHOP} more customers"
+
 # --- kinds 4, 7: what kehu exports, kehu imports ------------------------------------------------
 
 

@@ -232,14 +232,24 @@ class IcsExporter:
         calendar.add("x-wr-calname", f"{store.config.name} — 客户生日与提醒")
         # DTSTAMP: when the calendar was made, on the store's day (time is data)
         stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
-        events = [event for customer in customers
-                  for event in birthday_events(customer, today.year, today.year + self.lunar_years - 1)]
-        events += _reminder_events(store, {c.id for c in customers}, today, self.reminder_days)
-        for event in events:
-            event.add("dtstamp", stamp)
-            calendar.add_component(event)
-        out.write_bytes(ical_bytes(calendar))
-        return len(events)
+        # each event written as it is made: the calendar made whole first took 615 MB for the
+        # 72 000 events of 10 000 customers (lunar birthdays of three years, reminders)
+        head, end = ical_bytes(calendar), b"END:VCALENDAR\r\n"
+        count, ids = 0, set()
+        with out.open("wb") as handle:
+            handle.write(head.removesuffix(end))
+            for customer in customers:
+                ids.add(customer.id)
+                for event in birthday_events(customer, today.year, today.year + self.lunar_years - 1):
+                    event.add("dtstamp", stamp)
+                    handle.write(ical_bytes(event))
+                    count += 1
+            for event in _reminder_events(store, ids, today, self.reminder_days):
+                event.add("dtstamp", stamp)
+                handle.write(ical_bytes(event))
+                count += 1
+            handle.write(end)
+        return count
 
 
 def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> list[Any]:
