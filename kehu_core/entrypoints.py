@@ -127,7 +127,9 @@ def cache_file() -> Path:
     and read all the metadata every time."""
     from platformdirs import user_cache_dir
 
-    key = hashlib.sha1("\0".join([sys.executable, sys.prefix, *sys.path]).encode()).hexdigest()[:16]
+    # surrogatepass: a folder in Chinese on the path under LC_ALL=C (lone surrogates) is no error
+    key = hashlib.sha1("\0".join([sys.executable, sys.prefix, *sys.path]).encode("utf-8", "surrogatepass"))
+    key = key.hexdigest()[:16]
     return Path(user_cache_dir("kehu")) / f"entry-points-{key}.json"
 
 
@@ -165,7 +167,8 @@ def _keep(path: Path, data: dict[str, object]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        # escaped (ensure_ascii): a path entry under LC_ALL=C holds 客户档案 as lone surrogates
+        partial.write_text(json.dumps(data), encoding="utf-8")
         os.replace(partial, path)
     except OSError:
         pass

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import KehuError
 from .i18n import _
+from .paths import typed_path
 
 # Commits made by kehu itself fall back to this identity when the user has none configured.
 _FALLBACK_IDENTITY = {
@@ -77,7 +78,9 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
     _refuse_special_git_files(root)
     # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
     # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
-    command, environment = ["git", *args], {**_env(root), **(env or {})}
+    # each argument as the UTF-8 it is (paths.typed_path): under LC_ALL=C with PYTHONUTF8=0 a
+    # commit's message of 张三, or a path in 客户档案/, was "internal error: UnicodeEncodeError"
+    command, environment = ["git", *map(typed_path, args)], {**_env(root), **(env or {})}
     note, shell = noted, shutil.which("sh") if noted is not None and os.name != "nt" else None
     if note is not None and shell is not None:
         result = subprocess.run([shell, "-c", _NOTE_THEN_GIT, str(note), *command], cwd=root,

@@ -124,7 +124,9 @@ _STATE_FOLDERS = frozenset({"journal", "serve"})
 def _fallback(root: Path, *, create: bool) -> Path:
     from platformdirs import user_cache_dir
 
-    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    # the path's bytes (os.fsencode): one key under every locale (LC_ALL=C reads 客户档案 as
+    # lone surrogates, which str.encode refused: "internal error: UnicodeEncodeError")
+    key = hashlib.sha1(os.fsencode(root.resolve())).hexdigest()[:16]
     folder = Path(user_cache_dir("kehu")) / key
     if create:
         folder.mkdir(parents=True, exist_ok=True)

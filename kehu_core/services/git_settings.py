@@ -69,7 +69,7 @@ def ignored_records(root: Path) -> list[Problem]:
         if git_dir(root) is None or gitops.repo_problem(root) is not None:
             return []
         top = Path(gitops.path_said(gitops.run(root, "rev-parse", "--show-toplevel").stdout))
-        exclude = root / gitops.run(root, "rev-parse", "--git-path", "info/exclude").stdout.strip()
+        exclude = root / gitops.path_said(gitops.run(root, "rev-parse", "--git-path", "info/exclude").stdout)
         if not _only_files_where_git_reads(root, top, exclude):
             return []  # git would wait on a FIFO for ever: git_file_problems and check name it
         out = gitops.run(root, "check-ignore", "--no-index", "-v", "-z", "--stdin", check=False,

@@ -87,8 +87,13 @@ SKIP_HOOK = "KEHU_INDEXES_ITSELF"
 def path_said(out: str) -> str:
     """The path git printed on a line of its own: the line feed git adds taken off, and nothing
     else — a folder named with a space or a line feed at its end (``kehu init "shop⏎"``) is
-    still itself, where ``strip()`` made it another folder ("internal error: ValueError")."""
-    return out.removesuffix("\n")
+    still itself, where ``strip()`` made it another folder ("internal error: ValueError").
+    Named as this process names files (:func:`kehu_core.paths.typed_path`): git prints a store
+    in 客户档案/ in UTF-8, which under ``LC_ALL=C`` with ``PYTHONUTF8=0`` names no file
+    ("internal error: UnicodeEncodeError")."""
+    from ..paths import typed_path
+
+    return typed_path(out.removesuffix("\n"))
 
 
 def commit(root: Path, message: str, paths: list[str] | None = None) -> bool:
@@ -226,7 +231,7 @@ def replaying(root: Path) -> bool:
     its merges then take the branch replayed onto as "ours" and the commit replayed as
     "theirs", the other way round from a merge."""
     out = run(root, "rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply", check=False)
-    return out.returncode == 0 and any((root / line).is_dir() for line in out.stdout.splitlines() if line)
+    return out.returncode == 0 and any((root / path_said(line)).is_dir() for line in out.stdout.splitlines() if line)
 
 
 def merge_in_progress(root: Path) -> bool:

@@ -139,9 +139,12 @@ def not_text_name_message() -> str:
 
 
 def _text_path(path: Path | str) -> bool:
+    """Whether ``path``'s bytes are UTF-8 text, under any locale: under ``LC_ALL=C`` with
+    ``PYTHONUTF8=0`` Python names a store in 客户档案/ by its bytes each read alone (lone
+    surrogates, as it names bytes that are not UTF-8), and every record of it was refused."""
     try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:  # os.fsdecode's stand-ins for bytes that are not UTF-8
+        os.fsencode(path).decode("utf-8")
+    except UnicodeError:  # os.fsdecode's stand-ins for bytes that are not UTF-8
         return False
     return True
 
