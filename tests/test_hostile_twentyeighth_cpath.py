@@ -71,3 +71,21 @@ def test_a_store_named_in_bytes_that_are_not_utf8_is_still_refused(tmp_path: Pat
     os.rename(made, gbk)
     done = _c_locale(tmp_path, "check", store=Path(os.fsdecode(gbk)))
     assert done.returncode == 1 and b"the name is not UTF-8 text" in done.stderr, done.stderr
+
+
+def test_a_remote_named_in_chinese_that_cannot_be_reached_is_said_under_a_c_locale(tmp_path: Path) -> None:
+    """`kehu sync` under `LC_ALL=C` with `PYTHONUTF8=0`, its remote a folder in Chinese that is
+    not there (a shared drive not mounted): git's error names it in UTF-8, which kehu read in
+    ASCII, and the sync ended in "internal error: UnicodeDecodeError". It is said as without
+    that locale, the clone as it was."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store)).code == 0
+    subprocess.run(["git", "-C", str(store), "remote", "add", "origin", str(tmp_path / "共享盘" / "客户.git")],
+                   check=True)
+    _fine(_c_locale(store, "customer", "add", "--name", "张三"))
+    done = _c_locale(store, "sync")
+    said = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 1 and "cannot reach remote origin" in said and "internal error" not in said, said
+    assert "共享盘/客户.git" in said or "\\u5171" in said, said
+    head = subprocess.run(["git", "-C", str(store), "log", "--format=%s"], capture_output=True, check=True)
+    assert head.stdout == b"kehu init: new store\n", head.stdout

@@ -22,6 +22,7 @@ from ..gitrun import (  # noqa: F401 (kehu's git API)
     waiting_problem,
 )
 from ..i18n import _
+from ..paths import typed_path
 
 
 def is_repo(root: Path) -> bool:
@@ -91,8 +92,6 @@ def path_said(out: str) -> str:
     Named as this process names files (:func:`kehu_core.paths.typed_path`): git prints a store
     in 客户档案/ in UTF-8, which under ``LC_ALL=C`` with ``PYTHONUTF8=0`` names no file
     ("internal error: UnicodeEncodeError")."""
-    from ..paths import typed_path
-
     return typed_path(out.removesuffix("\n"))
 
 
@@ -189,8 +188,11 @@ def run_network(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
     _refuse_special_git_files(root)
     env = {**_env(root), **network_env()}
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env,
-                          check=False)
+    # git's words read as the UTF-8 they are, as gitrun.run reads them: under LC_ALL=C with
+    # PYTHONUTF8=0, text=True read them in ASCII, and a remote in 远程.git that is not there
+    # (git naming it) was "internal error: UnicodeDecodeError"
+    return subprocess.run(["git", *map(typed_path, args)], cwd=root, capture_output=True, encoding="utf-8",
+                          errors="surrogateescape", env=env, check=False)
 
 
 def current_branch(root: Path) -> str | None:
