@@ -14,26 +14,11 @@ import requests
 
 from .conftest import git, kehu
 from .pluginutil import installed_plugin
+from .test_hostile_twentyseventh_gitedges import force_push_taking_out_one
 from .test_serve import card_url, serving
-from .test_team_merge import ok, two_clones
+from .test_team_merge import ok
 
 # --- kind 5: a force-push hidden by a `git fetch` of the user's own ------------------------------
-
-
-def _force_push_taking_out_one(tmp_path: Path) -> tuple[Path, Path]:
-    """Two clones; b adds 李四 and syncs, a syncs (holds it); b takes that commit out, adds 王五
-    and force-pushes; a adds 赵六 (uncommitted)."""
-    a, b = two_clones(tmp_path)
-    ok("customer", "add", "--name", "李四", "--phone", "13900000001", store=b)
-    ok("sync", store=b)
-    ok("sync", store=a)
-    git(b, "reset", "-q", "--hard", "HEAD~1")
-    ok("customer", "add", "--name", "王五", "--phone", "13900000002", store=b)
-    git(b, "add", "-A")
-    git(b, "commit", "-qm", "王五")
-    git(b, "push", "-q", "--force", "origin", "HEAD")
-    ok("customer", "add", "--name", "赵六", "--phone", "13900000003", store=a)
-    return a, b
 
 
 def test_a_force_push_is_said_though_a_git_fetch_ran_before_the_sync(tmp_path: Path) -> None:
@@ -41,7 +26,7 @@ def test_a_force_push_is_said_though_a_git_fetch_ran_before_the_sync(tmp_path: P
     before it (an editor's background fetch, the user's own) moved the remote-tracking branch
     past it, and the sync merged and pushed the taken-out commit back, exit 0, without a word.
     The sync now compares with what it last synced itself, which no fetch moves."""
-    a, _b = _force_push_taking_out_one(tmp_path)
+    a, _b = force_push_taking_out_one(tmp_path)
     remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
     head = git(a, "rev-parse", "HEAD")
     git(a, "fetch", "-q")  # the editor's background fetch
@@ -65,7 +50,7 @@ def test_a_clone_synced_before_kehu_noted_its_syncs_still_stops_at_a_force_push(
     """A clone whose last sync was made by a kehu that noted nothing (no refs/kehu/synced): the
     sync compares with the remote-tracking branch as before; once a sync finishes, it is noted.
     The clone that rewrote the history itself (it no longer holds the commit) syncs as ever."""
-    a, b = _force_push_taking_out_one(tmp_path)
+    a, b = force_push_taking_out_one(tmp_path)
     git(a, "update-ref", "-d", "refs/kehu/synced/origin/master")
     synced = kehu("sync", store=a)
     assert synced.code == 1 and "origin/master was rewritten" in synced.err, synced.out + synced.err

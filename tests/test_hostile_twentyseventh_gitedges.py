@@ -100,13 +100,9 @@ def test_visits_plan_add_keeps_the_comments_written_in_the_plan(store_path: Path
 # --- kind 5: a remote whose history was rewritten (a force-push) ---------------------------------
 
 
-def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(tmp_path: Path) -> None:
-    """A colleague takes a commit out of the team's history and force-pushes (a wrong customer
-    taken out, a host's undo of a push); this clone held that commit: its sync merged the
-    rewritten branch with it and pushed it back, exit 0, without a word. Now the sync says the
-    remote was rewritten, names the commit, pushes nothing and leaves the clone as it was — and
-    again at the next sync; after a `git fetch` of the person's own (the rewrite a mistake) the
-    sync merges and pushes it back."""
+def force_push_taking_out_one(tmp_path: Path) -> tuple[Path, Path]:
+    """Two clones; b adds 李四 and syncs, a syncs (holds it); b takes that commit out, adds 王五
+    and force-pushes; a adds 赵六 (uncommitted)."""
     a, b = two_clones(tmp_path)
     ok("customer", "add", "--name", "李四", "--phone", "13900000001", store=b)
     ok("sync", store=b)
@@ -117,6 +113,17 @@ def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(t
     git(b, "commit", "-qm", "王五")
     git(b, "push", "-q", "--force", "origin", "HEAD")
     ok("customer", "add", "--name", "赵六", "--phone", "13900000003", store=a)
+    return a, b
+
+
+def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(tmp_path: Path) -> None:
+    """A colleague takes a commit out of the team's history and force-pushes (a wrong customer
+    taken out, a host's undo of a push); this clone held that commit: its sync merged the
+    rewritten branch with it and pushed it back, exit 0, without a word. Now the sync says the
+    remote was rewritten, names the commit, pushes nothing and leaves the clone as it was — and
+    again at the next sync; after a `git fetch` of the person's own (the rewrite a mistake) the
+    sync merges and pushes it back."""
+    a, b = force_push_taking_out_one(tmp_path)
     remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
     head = git(a, "rev-parse", "HEAD")
     for _again in range(2):
