@@ -7,7 +7,6 @@ import contextlib
 import functools
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +17,7 @@ from ..models import Customer, Interaction
 from ..yamlio import (
     deferred_sync,
 )
+from .batch_state import _INDEXED, _Batch
 from .layout import (
     CUSTOMER_FILE,
     CUSTOMERS_DIR,
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+#: sales the plugins are told of at a time, what they write then written and let go of: an import
+#: of 100 000 sales held every ledger it added to, and every buyer's profile, to the end
+TELL_PART = 2000
 
 
 def journaled(method: Callable[..., T]) -> Callable[..., T]:
@@ -285,18 +288,35 @@ class BatchMixin:
                 while batch.saved:
                     saved, batch = batch.saved, self._start_batch()
                     try:
-                        for customer_id, interaction, deaf in saved:
+                        saved.reverse()  # each let go of once told
+                        for told in range(1, len(saved) + 1):
+                            customer_id, interaction, deaf = saved.pop()
                             # each profile read once (or not at all: the batch just wrote it)
                             customer = customers.get(customer_id)
                             if customer is None:
                                 customer = customers[customer_id] = self.get(customer_id)
                             self._told_apart = deaf
                             self.plugins.interaction_saved(self, customer.model_copy(), interaction, leave_out=deaf)
+                            if told % TELL_PART == 0:  # what they wrote so far: written, let go of
+                                batch = self._next_part(batch, customers)
                     finally:
                         self._told_apart = frozenset()
                         self._end_batch(batch)
             finally:
                 self._batch_customers = None
+
+    def _next_part(self, batch: _Batch, customers: dict[str, Customer]) -> _Batch:
+        """``batch`` (what plugins wrote as they heard of a part of the sales) ended — its ledgers
+        written, indexed, let go of, with the profiles read for it —, and the next part's begun,
+        with the sales they saved to be told of next."""
+        carried = batch.saved
+        self._end_batch(batch)
+        customers.clear()
+        if (idx := self._index_for_writes()) is not None:
+            idx.let_go()
+        batch = self._start_batch()
+        batch.saved = carried
+        return batch
 
     def _start_batch(self) -> _Batch:
         self._batch = _Batch()
@@ -317,43 +337,6 @@ class BatchMixin:
         from ..gitrun import run
 
         return run(self.root, *args, check=check)
-
-
-@dataclass
-class _PendingLedger:
-    head: str  # the file as read (or made: its first comment line)
-    size: int  # the length in bytes of the file as it will be written
-    end: str = "\n"  # the line end its lines keep (``yamlio.line_end`` of the file as read): asked once
-    entries: list[dict[str, Any]] | None = None  # the entries on disk, read when first asked
-    added: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # the line of each entry added, its end included
-    #: every text value of its entries (on disk and added), made when first asked: what
-    #: ``ledger_has`` looks an id up in, as it looks in a file's text outside a batch
-    words: set[str] | None = None
-
-
-    @property
-    def text(self) -> str:
-        """The whole file as it will be written: joined once, when the batch ends (added to
-        one string line by line, 50 000 lines copied the growing text 50 000 times)."""
-        return self.head + "".join(self.lines)
-
-
-_INDEXED: Any = object()  # in a batch's ``paths``: a record indexed from the rows the batch holds
-
-
-@dataclass
-class _Batch:
-    paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
-    rows: dict[Path, Parsed] = field(default_factory=dict)  # → its index rows, when made beforehand
-    #: each interaction saved, to tell the plugins of, with the plugins not to tell of it: those
-    #: that saved it while told of another (:meth:`BatchMixin.saved_by_plugins`)
-    saved: list[tuple[str, Interaction, frozenset[str]]] = field(default_factory=list)
-    ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
-    #: the customers written, each id by its casefold: the index has them once the batch ends
-    #: (``Store._refuse_case_twin``: an import's rows `x-one` and `X-ONE`)
-    folded_ids: dict[str, str] = field(default_factory=dict)
-
 
 
 def _kept_aside(path: Path) -> Path | bytes | None | bool:

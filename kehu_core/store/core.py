@@ -35,7 +35,7 @@ from ..paths import STATE_DIR
 from ..plugins import PluginHost
 from ..read_only import read_only
 from ..yamlio import special_file_message
-from .batch import _Batch
+from .batch_state import _Batch
 from .config_file import read_store_config
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
 from .undo_on_error import _WriteLog

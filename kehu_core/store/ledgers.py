@@ -27,7 +27,8 @@ from ..yamlio import (
 )
 from ..yamlio.files import LEDGER_SUFFIX, invalid_yaml, marker_line, markers_message, opens_conflict, yaml_error_detail
 from ..yamlio.reading import NOT_AN_ENTRY
-from .batch import _PendingLedger, journaled
+from .batch import journaled
+from .batch_state import _PendingLedger
 from .layout import _check_size
 from .ledger_rules import new_line_messages, plugins_ledger_messages
 

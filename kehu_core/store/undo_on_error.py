@@ -17,7 +17,7 @@ from ..index.held import held as _index_held
 from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, remove_empty_folders
 
 if TYPE_CHECKING:
-    from .batch import _Batch
+    from .batch_state import _Batch
 
 
 class UndoOnErrorMixin:

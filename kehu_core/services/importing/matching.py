@@ -69,7 +69,7 @@ class Merger(PurchaseMatching):
         self.existing_data: dict[str, dict[str, Any]] = {}
         self.plan = Plan(spill if spill is not None else Spill())  # past the most recent: in ``spill``
         self.purchase_ids: set[tuple[str, str]] = set()
-        self.seen_purchases: Counter[tuple[str, str]] = Counter()
+        self.seen_purchases: Counter[bytes] = Counter()
         # each customer's purchases in the store as (day, items, amount), read when first asked
         self.store_sales: dict[str, Counter[tuple[Any, ...]]] = {}
         self.batch_source_ids: dict[str, str] = {}  # customer made by this batch → id in the file

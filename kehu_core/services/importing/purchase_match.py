@@ -38,7 +38,7 @@ class PurchaseMatching:
     by_contact: dict[str, str]
     shared_contact: dict[str, set[str]]
     purchase_ids: set[tuple[str, str]]
-    seen_purchases: Counter[tuple[str, str]]
+    seen_purchases: Counter[bytes]  # (customer, sale)'s hash → like sales planned so far
     store_sales: dict[str, Counter[tuple[Any, ...]]]
 
     def _check_purchase(self, data: dict[str, Any], places: dict[str, str]) -> dict[str, Any]:
@@ -63,7 +63,9 @@ class PurchaseMatching:
                        summary: ImportSummary) -> None:
         content = json.dumps({k: v for k, v in purchase.items() if k != "id"},
                              sort_keys=True, default=str, ensure_ascii=False)
-        key = (entry.cid, content)
+        # the like sales of this customer counted by a hash of the two, not the sale's text
+        # (a 100 000-row sheet held every sale's text and customer to the import's end)
+        key = hashlib.blake2b(f"{entry.cid}#{content}".encode(), digest_size=16).digest()
         self.seen_purchases[key] += 1
         # the customer's too: another customer's like sale (the same day, item and amount),
         # imported before, held the id, and this one was refused as a record of theirs; a sale
@@ -81,7 +83,8 @@ class PurchaseMatching:
         if self._had(same, sold):  # recorded in kehu and exported (`kehu export --what purchases`)
             summary.purchases_existing += 1
             return
-        self.purchase_ids.add((entry.cid, iid))
+        # its id is not kept in ``purchase_ids`` (those of the store): its customer and count make
+        # it this import's only sale of that id, and 100 000 of them were held to its end
         entry.purchases.append({**purchase, "id": iid, "imported_from": short_source(source)})
 
     def _had(self, customers: set[str], sold: tuple[Any, ...]) -> bool:
