@@ -12,6 +12,31 @@ from pathlib import Path
 
 import pytest
 
+#: what every driver starts with: the disk and the store on it (``python DRIVER DISK ARGS…``),
+#: ``kehu(*args)`` run on that store, and ``records()``, a digest of every record file, to tell
+#: that a refused command left the store as it was
+DRIVER_PRELUDE = r'''
+import hashlib, json, os, sqlite3, subprocess, sys
+from pathlib import Path
+
+disk = Path(sys.argv[1])
+store = disk / "store"
+env = {**os.environ, "KEHU_TODAY": "2026-12-07", "LANG": "C.UTF-8"}
+
+def kehu(*args, extra=None):
+    done = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args], cwd=disk,
+                          capture_output=True, text=True, env={**env, **(extra or {})}, timeout=300)
+    return {"code": done.returncode, "err": done.stderr, "out": done.stdout}
+
+def records():
+    digest = hashlib.sha256()
+    for path in sorted((store / "customers").rglob("*")):
+        digest.update(str(path.relative_to(store)).encode() + b"\0")
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+'''
+
 
 def in_own_mounts() -> list[str] | None:
     """A command prefix running a shell in a mount namespace of its own, where a small file

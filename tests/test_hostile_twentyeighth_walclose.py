@@ -8,27 +8,11 @@ from pathlib import Path
 
 import pytest
 
-_FOLDED_DRIVER = r'''
-import hashlib, json, os, sqlite3, subprocess, sys
-from pathlib import Path
+from .smalldisk import DRIVER_PRELUDE
 
-disk, runs = Path(sys.argv[1]), json.loads(sys.argv[2])
-store = disk / "store"
+_FOLDED_DRIVER = DRIVER_PRELUDE + r'''
+runs = json.loads(sys.argv[2])
 index = store / ".kehu" / "index.sqlite"
-env = {**os.environ, "KEHU_TODAY": "2026-12-07", "LANG": "C.UTF-8"}
-
-def kehu(*args, extra=None):
-    done = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args], cwd=disk,
-                          capture_output=True, text=True, env={**env, **(extra or {})}, timeout=300)
-    return {"code": done.returncode, "err": done.stderr, "out": done.stdout}
-
-def records():
-    digest = hashlib.sha256()
-    for path in sorted((store / "customers").rglob("*")):
-        digest.update(str(path.relative_to(store)).encode() + b"\0")
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 def fold_the_log():
     """The index's write-ahead log and shared memory folded in and removed, as the last

@@ -19,6 +19,7 @@ import pytest
 from kehu_core.ids import shard
 
 from .conftest import kehu
+from .smalldisk import DRIVER_PRELUDE
 
 # kehu as a big store runs it (past SMALL_STORE_FILES the index looks at folders, not files,
 # before a command), or as a small one, which compares every file before every command
@@ -137,26 +138,8 @@ def test_a_folder_that_could_not_be_listed_and_can_be_now_is_no_problem(
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-_ALMOST_FULL_DRIVER = r'''
-import hashlib, json, os, subprocess, sys
-from pathlib import Path
-
-disk, left = Path(sys.argv[1]), int(sys.argv[2])
-store = disk / "store"
-env = {**os.environ, "KEHU_TODAY": "2026-12-07", "LANG": "C.UTF-8"}
-
-def kehu(*args):
-    done = subprocess.run([sys.executable, "-m", "kehu_core", "--store", str(store), *args], cwd=disk,
-                          capture_output=True, text=True, env=env, timeout=300)
-    return {"code": done.returncode, "err": done.stderr}
-
-def records():
-    digest = hashlib.sha256()
-    for path in sorted((store / "customers").rglob("*")):
-        digest.update(str(path.relative_to(store)).encode() + b"\0")
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+_ALMOST_FULL_DRIVER = DRIVER_PRELUDE + r'''
+left = int(sys.argv[2])
 
 subprocess.run([sys.executable, "-m", "kehu_core", "init", str(store), "--no-git"], check=True,
                capture_output=True, cwd=disk, env=env)
