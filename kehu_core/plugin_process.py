@@ -59,6 +59,20 @@ def timers_back(before: tuple[tuple[bool, Any], ...]) -> None:
             signal.signal(sent, handler)
 
 
+@contextlib.contextmanager
+def timers_kept() -> Iterator[None]:
+    """The interval timers and their signals' handlers as they were, once the code within
+    returns: around each hook implementation of a plugin not kehu's, in the main thread. Kept
+    only around the whole hook call (every plugin's implementation), a timer one plugin left
+    running went off in the next one's hook, which was said to have failed ("plugin 'slow'
+    failed in interaction_saved: SdkTimeout"), or ended the process ("Alarm clock")."""
+    before = timers()
+    try:
+        yield
+    finally:
+        timers_back(before)
+
+
 def stray_timers_stopped() -> None:
     """In a thread other than the main one (`kehu serve` answering a request, the TUI's
     workers), where no handler can be set: an interval timer running while its signal's

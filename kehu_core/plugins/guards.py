@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from .. import plugin_process as process
 from ..handed import guard_handed
 from ..own_copies import own_copy
 from ..plugin_code import TooSlow, disk_full, kehus_own, never_awaited, stops_kehu
@@ -219,9 +220,13 @@ class GuardedHooks:
         reading = getattr(store, "only_reading", None) if hook.removeprefix("wrapper of ") in READING_HOOKS else None
         if self._bound is not None and name in self._too_slow:
             return False, None  # stopped once in this run (and reported): it would be again
+        # a timer it leaves running stopped as its own code returns, not the next plugin's (main
+        # thread: elsewhere no handler can be set; kehu's own plugins set none)
+        kept = process.timers_kept() if threading.current_thread() is threading.main_thread() \
+            and not self._kehus(name) else contextlib.nullcontext()
         try:
             # Decimal's context a copy for each plugin (its prec = 3 gave the points plugin's 12 300 points)
-            with undo() if undo is not None else contextlib.nullcontext(), _as_given(store), \
+            with kept, undo() if undo is not None else contextlib.nullcontext(), _as_given(store), \
                     reading(name, hook) if reading is not None else contextlib.nullcontext(), \
                     self._timed(name) if self._bound is not None else contextlib.nullcontext(), localcontext():
                 checked = check_result(hook, never_awaited(run()), given or kwargs,
