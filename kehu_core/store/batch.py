@@ -288,9 +288,7 @@ class BatchMixin:
                 while batch.saved:
                     saved, batch = batch.saved, self._start_batch()
                     try:
-                        saved.reverse()  # each let go of once told
-                        for told in range(1, len(saved) + 1):
-                            customer_id, interaction, deaf = saved.pop()
+                        for told, (customer_id, interaction, deaf) in enumerate(saved.drain(), 1):
                             # each profile read once (or not at all: the batch just wrote it)
                             customer = customers.get(customer_id)
                             if customer is None:

@@ -4,6 +4,7 @@ to."""
 
 from __future__ import annotations
 
+import collections
 import pickle
 import zlib
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..index.rows import Parsed
     from ..models import Customer, Interaction
 
@@ -35,28 +38,50 @@ class _PendingLedger:
         return self.head + "".join(self.lines)
 
 
-class SavedSales(list[Any]):
-    """The interactions saved in a batch, each ``(customer id, interaction, plugins not to tell)``,
-    to tell the plugins of once the batch is written: each of kehu's own models saved by no
-    plugin (an import's sales) kept pickled and compressed until it is told (:meth:`pop`), some
-    300 bytes where the model took 4 KB: a 100 000-row sheet's sales held 400 MB."""
+#: one interaction saved in a batch: (customer id, the interaction, the plugins not to tell of it)
+Saved = tuple[str, Any, frozenset[str]]
 
-    def append(self, item: tuple[str, Any, frozenset[str]]) -> None:
+
+class SavedSales:
+    """The interactions saved in a batch (:data:`Saved`), to tell the plugins of once the batch
+    is written, in the order saved: each of kehu's own models saved by no plugin (an import's
+    sales) kept pickled and compressed until it is told, some 300 bytes where the model took
+    4 KB (a 100 000-row sheet's sales held 400 MB). Not a list: what it holds is that packed
+    form, which only its own methods give back as the sale it was (an index or a loop over a
+    list of them gave bytes)."""
+
+    def __init__(self) -> None:
+        self._held: collections.deque[Saved | bytes] = collections.deque()
+
+    def append(self, item: Saved) -> None:
         if not item[2] and type(item[1]).__module__.startswith("kehu_core."):
             # (a plugin's own object, or one a plugin saved, is held as it is: pickling it would
             # run its code outside its guard)
             try:
-                super().append(zlib.compress(pickle.dumps(item, pickle.HIGHEST_PROTOCOL), 1))
+                self._held.append(zlib.compress(pickle.dumps(item, pickle.HIGHEST_PROTOCOL), 1))
                 return
             except Exception:  # noqa: BLE001 - a value that does not pickle: held as it is
                 pass
-        super().append(item)
+        self._held.append(item)
 
-    def pop(self, index: Any = -1) -> Any:
-        item = super().pop(index)
-        if isinstance(item, bytes):
-            return pickle.loads(zlib.decompress(item))  # noqa: S301 - pickled by this process itself
-        return item
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def truncate(self, length: int) -> None:
+        """Forget those saved after the first ``length`` (``undo_on_error`` taking back a
+        plugin's writes)."""
+        while len(self._held) > length:
+            self._held.pop()
+
+    def drain(self) -> Iterator[Saved]:
+        """Each one saved, in the order saved, let go of as it is given: an import's sales
+        told one by one, none held after its plugins have heard of it."""
+        while self._held:
+            item = self._held.popleft()
+            if isinstance(item, bytes):
+                yield pickle.loads(zlib.decompress(item))  # noqa: S301 - pickled by this process itself
+            else:
+                yield item
 
 
 _INDEXED: Any = object()  # in a batch's ``paths``: a record indexed from the rows the batch holds

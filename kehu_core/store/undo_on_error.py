@@ -63,7 +63,7 @@ class UndoOnErrorMixin:
         with self.writing_anyway(), self.lock():
             batch = log.batch if log.batch is self._batch else None
             if batch is not None:
-                del batch.saved[log.saved:]
+                batch.saved.truncate(log.saved)
                 for path, before in log.pending.items():
                     pending = batch.ledgers.get(path)
                     if before is None or pending is None:
