@@ -17,7 +17,7 @@ from ..models import Customer, Interaction
 from ..yamlio import (
     deferred_sync,
 )
-from .batch_state import _INDEXED, _Batch
+from .batch_state import OpenBatch
 from .layout import (
     CUSTOMER_FILE,
     CUSTOMERS_DIR,
@@ -36,6 +36,8 @@ T = TypeVar("T")
 #: sales the plugins are told of at a time, what they write then written and let go of: an import
 #: of 100 000 sales held every ledger it added to, and every buyer's profile, to the end
 TELL_PART = 2000
+#: in a batch's ``paths``: a record indexed from the rows the batch holds (:meth:`BatchMixin._touched`)
+_INDEXED: Any = object()
 
 
 def journaled(method: Callable[..., T]) -> Callable[..., T]:
@@ -303,7 +305,7 @@ class BatchMixin:
             finally:
                 self._batch_customers = None
 
-    def _next_part(self, batch: _Batch, customers: dict[str, Customer]) -> _Batch:
+    def _next_part(self, batch: OpenBatch, customers: dict[str, Customer]) -> OpenBatch:
         """``batch`` (what plugins wrote as they heard of a part of the sales) ended — its ledgers
         written, indexed, let go of, with the profiles read for it —, and the next part's begun,
         with the sales they saved to be told of next."""
@@ -316,11 +318,11 @@ class BatchMixin:
         batch.saved = carried
         return batch
 
-    def _start_batch(self) -> _Batch:
-        self._batch = _Batch()
+    def _start_batch(self) -> OpenBatch:
+        self._batch = OpenBatch()
         return self._batch
 
-    def _end_batch(self, batch: _Batch) -> None:
+    def _end_batch(self, batch: OpenBatch) -> None:
         self._batch = None
         try:
             for path, pending in batch.ledgers.items():

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class _PendingLedger:
+class PendingLedger:
+    """A ledger a batch adds to, written once when the batch ends (``Store.append_ledger``)."""
+
     head: str  # the file as read (or made: its first comment line)
     size: int  # the length in bytes of the file as it will be written
     end: str = "\n"  # the line end its lines keep (``yamlio.line_end`` of the file as read): asked once
@@ -84,17 +86,16 @@ class SavedSales:
                 yield item
 
 
-_INDEXED: Any = object()  # in a batch's ``paths``: a record indexed from the rows the batch holds
-
-
 @dataclass
-class _Batch:
+class OpenBatch:
+    """What one open batch holds (the store's ``_batch``), ended by ``BatchMixin._end_batch``."""
+
     paths: dict[Path, Customer | Interaction | None] = field(default_factory=dict)  # → record
     rows: dict[Path, Parsed] = field(default_factory=dict)  # → its index rows, when made beforehand
     #: each interaction saved, to tell the plugins of, with the plugins not to tell of it: those
     #: that saved it while told of another (:meth:`.batch.BatchMixin.saved_by_plugins`)
     saved: SavedSales = field(default_factory=SavedSales)
-    ledgers: dict[Path, _PendingLedger] = field(default_factory=dict)
+    ledgers: dict[Path, PendingLedger] = field(default_factory=dict)
     #: the customers written, each id by its casefold: the index has them once the batch ends
     #: (``Store._refuse_case_twin``: an import's rows `x-one` and `X-ONE`)
     folded_ids: dict[str, str] = field(default_factory=dict)

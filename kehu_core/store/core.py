@@ -35,10 +35,10 @@ from ..paths import STATE_DIR
 from ..plugins import PluginHost
 from ..read_only import read_only
 from ..yamlio import special_file_message
-from .batch_state import _Batch
+from .batch_state import OpenBatch
 from .config_file import read_store_config
 from .layout import CUSTOMERS_DIR, GITATTRIBUTES, GITIGNORE, atomic_write
-from .undo_on_error import _WriteLog
+from .undo_on_error import WriteLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -75,7 +75,7 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
         # TUI open) or none at all (a bare store for low-level work), never missing
         self.plugins: PluginHost = PluginHost(
             config.plugins, extra_plugins, discover=plugins, config_path=root / CONFIG_FILE)
-        self._batch: _Batch | None = None
+        self._batch: OpenBatch | None = None
         self._index: Index | None = None
         #: told (shards done, shards) while an index of this store is made from nothing
         #: (``Index.on_first_build``; the CLI's progress bar)
@@ -85,7 +85,7 @@ class Store(LayoutMixin, LockingMixin, CustomersMixin, CustomerRulesMixin, Custo
         self._lock_depth = 0
         self._batch_customers: dict[str, Customer] | None = None  # profiles written in a batch
         self._told_apart: frozenset[str] = frozenset()  # see BatchMixin.saved_by_plugins
-        self._write_logs: list[_WriteLog] = []  # open undo_on_error blocks, innermost last
+        self._write_logs: list[WriteLog] = []  # open undo_on_error blocks, innermost last
         self._put_back_said = ""  # a killed sync's failed put-back, said as the store opened
         #: thread → (plugin, hook) while a plugin's hook that only reads runs in it (see only_reading)
         self._recording: Recorder | None = None  # the open change (kehu_core.journal)

@@ -28,7 +28,7 @@ from ..yamlio import (
 from ..yamlio.files import LEDGER_SUFFIX, invalid_yaml, marker_line, markers_message, opens_conflict, yaml_error_detail
 from ..yamlio.reading import NOT_AN_ENTRY
 from .batch import journaled
-from .batch_state import _PendingLedger
+from .batch_state import PendingLedger
 from .layout import _check_size
 from .ledger_rules import new_line_messages, plugins_ledger_messages
 
@@ -161,7 +161,7 @@ class LedgersMixin:
             pending = self._batch.ledgers.get(path)
             if pending is None:
                 text = _ledger_text(path, customer_id, name)
-                pending = self._batch.ledgers[path] = _PendingLedger(text, len(text.encode("utf-8")), line_end(text))
+                pending = self._batch.ledgers[path] = PendingLedger(text, len(text.encode("utf-8")), line_end(text))
             line += pending.end  # the file's as read, which each line added keeps: asked once
             size = pending.size + len(line.encode("utf-8"))
             _check_size(path, size)
@@ -300,7 +300,7 @@ def _validated(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]
     return good
 
 
-def _read_back(entry: dict[str, Any], line: str, path: Path, pending: _PendingLedger) -> dict[str, Any]:
+def _read_back(entry: dict[str, Any], line: str, path: Path, pending: PendingLedger) -> dict[str, Any]:
     """The entry as a reader of its ledger line gets it. Text, whole numbers and dates come
     back as they went in and a Decimal as an int or a float (how dump_flow_line writes it), so
     only other values cost a parse of the line."""

@@ -17,7 +17,7 @@ from ..index.held import held as _index_held
 from .layout import CUSTOMER_FILE, CUSTOMERS_DIR, remove_empty_folders
 
 if TYPE_CHECKING:
-    from .batch_state import _Batch
+    from .batch_state import OpenBatch
 
 
 class UndoOnErrorMixin:
@@ -41,7 +41,7 @@ class UndoOnErrorMixin:
         rows, the next plugin's hook) work at another day or in another folder."""
         return _AsGiven(self)
 
-    def _noting(self) -> list[_WriteLog]:
+    def _noting(self) -> list[WriteLog]:
         """The open ``undo_on_error`` blocks a write of this store is noted in: its own, and
         those this thread opened on another Store object of its folder (:data:`_OPEN_LOGS`)."""
         if len(_OPEN_LOGS) == len(self._write_logs):  # (all its own: the usual case)
@@ -57,7 +57,7 @@ class UndoOnErrorMixin:
                 pending = self._batch.ledgers.get(path)
                 log.pending[path] = None if pending is None else (pending.size, len(pending.added))
 
-    def _undo(self, log: _WriteLog) -> None:
+    def _undo(self, log: WriteLog) -> None:
         # kehu's own putting back of what a failed plugin wrote, which may run inside another
         # plugin's hook that only reads (one asking the values of the others): not its write
         with self.writing_anyway(), self.lock():
@@ -118,10 +118,10 @@ def written_back(path: Path, content: bytes) -> None:
 
 
 @dataclass(eq=False)  # told apart by identity: two may hold the same
-class _WriteLog:
+class WriteLog:
     """What one ``undo_on_error`` block needs to put the store back."""
 
-    batch: _Batch | None  # the batch open when the block began
+    batch: OpenBatch | None  # the batch open when the block began
     saved: int  # how many saved interactions that batch had
     files: dict[Path, bytes | None] = field(default_factory=dict)  # before the block; None: absent
     pending: dict[Path, tuple[int, int] | None] = field(default_factory=dict)  # (size, lines added)
@@ -133,7 +133,7 @@ class _WriteLog:
 #: undone with it. Only what
 #: went through the store the plugin was given was undone: `kehu export` said "nothing was
 #: written" while the profile it changed and a ledger line of 100 000 points stayed.
-_OPEN_LOGS: list[tuple[Path, int, _WriteLog]] = []
+_OPEN_LOGS: list[tuple[Path, int, WriteLog]] = []
 
 
 class _UndoOnError(contextlib.AbstractContextManager[None]):
@@ -148,7 +148,7 @@ class _UndoOnError(contextlib.AbstractContextManager[None]):
 
     def __enter__(self) -> None:
         batch = self.store._batch
-        self.log = _WriteLog(batch, len(batch.saved) if batch is not None else 0)
+        self.log = WriteLog(batch, len(batch.saved) if batch is not None else 0)
         self.store._write_logs.append(self.log)
         _OPEN_LOGS.append((self.store.root, threading.get_ident(), self.log))
 
