@@ -70,6 +70,16 @@ noted: Path | None = None
 _NOTE_THEN_GIT = '{ echo "$$" >"$0"; } 2>/dev/null; exec "$@"'
 
 
+def path_said(out: str) -> str:
+    """The path git printed on a line of its own: the line feed git adds taken off, and nothing
+    else — a folder named with a space or a line feed at its end (``kehu init "shop⏎"``) is
+    still itself, where ``strip()`` made it another folder ("internal error: ValueError").
+    Named as this process names files (:func:`kehu_core.paths.typed_path`): git prints a store
+    in 客户档案/ in UTF-8, which under ``LC_ALL=C`` with ``PYTHONUTF8=0`` names no file
+    ("internal error: UnicodeEncodeError")."""
+    return typed_path(out.removesuffix("\n"))
+
+
 def run(root: Path, *args: str, check: bool = True, input: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``git ARGS`` in ``root`` (``env``: added to the environment)."""

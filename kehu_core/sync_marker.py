@@ -34,7 +34,7 @@ from pathlib import Path
 from . import gitrun
 from .errors import KehuError
 from .i18n import _
-from .paths import SYNC_GIT, SYNC_MARKER, typed_path
+from .paths import SYNC_GIT, SYNC_MARKER
 
 MARKER = SYNC_MARKER
 #: where the working tree a killed sync left is kept when the clone is put back
@@ -163,8 +163,7 @@ def _stale_index_lock(root: Path, state: Path) -> str | None:
     whole; a git killed while writing leaves an empty or cut one). The lock's path when that git
     still runs (the clone is put back later), else None; a lock not shown stale is left, and the
     put-back's failure names it (:class:`PutBackFailed`), for the user to remove once no git runs."""
-    # as this process names files (typed_path): git prints 客户档案 in UTF-8, which LC_ALL=C does not
-    git_dir = typed_path(gitrun.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout.strip())
+    git_dir = gitrun.path_said(gitrun.run(root, "rev-parse", "--absolute-git-dir", check=False).stdout)
     lock = Path(git_dir) / "index.lock"
     if not git_dir or not lock.is_file():
         return None

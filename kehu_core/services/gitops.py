@@ -17,6 +17,7 @@ from ..gitrun import (  # noqa: F401 (kehu's git API)
     _env,
     _refuse_special_git_files,
     head,
+    path_said,
     ref_exists,
     run,
     waiting_problem,
@@ -83,16 +84,6 @@ def _unreadable_git(root: Path) -> str | None:
 
 #: set in the environment of a git command after which kehu brings the index up to date itself
 SKIP_HOOK = "KEHU_INDEXES_ITSELF"
-
-
-def path_said(out: str) -> str:
-    """The path git printed on a line of its own: the line feed git adds taken off, and nothing
-    else — a folder named with a space or a line feed at its end (``kehu init "shop⏎"``) is
-    still itself, where ``strip()`` made it another folder ("internal error: ValueError").
-    Named as this process names files (:func:`kehu_core.paths.typed_path`): git prints a store
-    in 客户档案/ in UTF-8, which under ``LC_ALL=C`` with ``PYTHONUTF8=0`` names no file
-    ("internal error: UnicodeEncodeError")."""
-    return typed_path(out.removesuffix("\n"))
 
 
 def commit(root: Path, message: str, paths: list[str] | None = None) -> bool:
