@@ -38,9 +38,8 @@ def test_a_force_push_is_said_though_a_git_fetch_ran_before_the_sync(tmp_path: P
         assert git(tmp_path / "remote.git", "rev-parse", "HEAD") == remote
         assert git(a, "rev-parse", "HEAD") == head
         assert git(a, "status", "--porcelain").startswith("?? customers/")  # 赵六, uncommitted as before
-    # told, the person decides the rewrite was a mistake: `git fetch`, then `kehu sync`
-    git(a, "fetch", "-q")
-    ok("sync", store=a)
+    # told, the person decides the rewrite was a mistake: `kehu sync --push-back`
+    ok("sync", "--push-back", store=a)
     names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
     assert names >= {"李四", "王五", "赵六"}, names
     assert "李四" in git(tmp_path / "remote.git", "log", "--format=%s", "-20")
@@ -55,8 +54,7 @@ def test_a_clone_synced_before_kehu_noted_its_syncs_still_stops_at_a_force_push(
     synced = kehu("sync", store=a)
     assert synced.code == 1 and "origin/master was rewritten" in synced.err, synced.out + synced.err
     ok("sync", store=b)  # its own rewrite: nothing of it held here to push back
-    git(a, "fetch", "-q")
-    ok("sync", store=a)
+    ok("sync", "--push-back", store=a)
     assert git(a, "rev-parse", "refs/kehu/synced/origin/master") == git(tmp_path / "remote.git", "rev-parse", "HEAD")
 
 

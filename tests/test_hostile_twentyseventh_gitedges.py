@@ -121,8 +121,8 @@ def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(t
     taken out, a host's undo of a push); this clone held that commit: its sync merged the
     rewritten branch with it and pushed it back, exit 0, without a word. Now the sync says the
     remote was rewritten, names the commit, pushes nothing and leaves the clone as it was — and
-    again at the next sync; after a `git fetch` of the person's own (the rewrite a mistake) the
-    sync merges and pushes it back."""
+    again at the next sync; `kehu sync --push-back` (the rewrite a mistake) merges and pushes it
+    back."""
     a, b = force_push_taking_out_one(tmp_path)
     remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
     head = git(a, "rev-parse", "HEAD")
@@ -135,8 +135,7 @@ def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(t
         assert git(a, "rev-parse", "HEAD") == head
         assert git(a, "status", "--porcelain").startswith("?? customers/")  # 赵六, uncommitted as before
         assert any("赵六" in p.read_text(encoding="utf-8") for p in a.glob("customers/*/*/customer.yaml"))
-    git(a, "fetch", "-q")
-    ok("sync", store=a)
+    ok("sync", "--push-back", store=a)  # the person's answer: the rewrite was a mistake
     names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
     assert names >= {"李四", "王五", "赵六"}, names
 

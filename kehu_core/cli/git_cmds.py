@@ -21,16 +21,19 @@ from .options import given_path
 @click.command("sync")
 @click.option("-m", "--message", help="Commit message (default: one written from the changes).")
 @click.option("--no-push", is_flag=True, help="Commit and merge, but do not push.")
+@click.option("--push-back", is_flag=True,
+              help="The remote was rewritten by mistake (a force-push the sync stopped at): merge the commits it "
+                   "took out and push them back.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_ctx
-def sync_cmd(ctx: Context, message: str | None, no_push: bool, as_json: bool) -> None:
+def sync_cmd(ctx: Context, message: str | None, no_push: bool, push_back: bool, as_json: bool) -> None:
     """Commit pending changes, merge the remote's, push ours.
 
     The commit message says what changed ("赵敏: purchase 龙井茶礼盒 1288.00"). Profiles
     merge field by field; a field changed two ways is recorded under `conflicts:` in the
     file and listed here and by `kehu check`.
     """
-    report = run_sync(ctx.store, message=message, push=not no_push)
+    report = run_sync(ctx.store, message=message, push=not no_push, push_back=push_back)
     if as_json:
         emit_json(report.as_json())
         return

@@ -167,12 +167,13 @@ def _signals_interrupt() -> Iterator[None]:
 
 
 def sync(store: Store, *, message: str | None = None, push: bool = True,
-         attempts: int | None = None) -> SyncReport:
+         attempts: int | None = None, push_back: bool = False) -> SyncReport:
     """Commit, fetch, merge, verify, push; a push that lost a race is fetched, merged, verified
     and pushed again, with backoff. Nothing ``kehu check`` rejects is ever pushed. A sync that
     cannot finish leaves the clone as it was before it (edits uncommitted), except a merge
     waiting for a person (files both sides changed, or ``conflicts:`` to choose): that is kept,
-    unpushed, and the message says what to do."""
+    unpushed, and the message says what to do. ``push_back``: a person's answer to a remote
+    rewritten by a force-push (:mod:`.sync_rewritten`), the commits it took out merged back."""
     root = store.root
     problem = gitops.repo_problem(root)
     if problem == "not a git repository":
@@ -274,7 +275,7 @@ def sync(store: Store, *, message: str | None = None, push: bool = True,
         try:
             with _signals_interrupt():
                 _exchange(store, report, point, remote, branch, push,
-                          PUSH_ATTEMPTS if attempts is None else attempts)
+                          PUSH_ATTEMPTS if attempts is None else attempts, push_back=push_back)
             sync_rewritten.remember_synced(root, remote, branch)
         except SyncError:
             raise  # it said what it left: the clone as it was, or a merge waiting for a person
@@ -321,7 +322,7 @@ def _rejected(problems: list[Problem], root: Path, *, finished: bool = False) ->
 
 
 def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, remote: str,
-              branch: str, push: bool, attempts: int) -> None:
+              branch: str, push: bool, attempts: int, *, push_back: bool) -> None:
     """Fetch, merge, verify and push until the push lands (or the tries run out)."""
     root = store.root
     url = gitops.remote_url(root, remote)
@@ -341,8 +342,8 @@ def _exchange(store: Store, report: SyncReport, point: sync_guard.RestorePoint, 
                 "reached").format(
                 remote=remote, url=url, why=git_reason(fetched), kept=kept))
         synced = sync_rewritten.last_synced(root, remote, branch, had)  # what no `git fetch` moved
-        if synced:  # commits the remote held taken out since (a force-push): not pushed back unasked
-            sync_rewritten.refuse_rewritten(point, tracking, synced, had, f"{remote}/{branch}")
+        if synced and not push_back:  # commits the remote held taken out since (a force-push): not pushed back unasked
+            sync_rewritten.refuse_rewritten(point, tracking, synced, f"{remote}/{branch}")
         if not gitops.ref_exists(root, tracking):
             others = gitops.remote_branches(root, remote)
             if had:

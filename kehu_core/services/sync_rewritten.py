@@ -12,9 +12,9 @@ written at the end of each sync that finished), not the remote-tracking branch: 
 fetch`` (an editor's or IDE's background fetch, the user's own) moves that one past the rewrite,
 and the sync then took the rewritten branch as what it knew and pushed the commits back, exit 0.
 A clone that has not finished a sync since (a clone made before this, a first sync) starts from
-the remote-tracking branch as it was. A refusal notes the rewritten tip it saw
-(``refs/kehu/rewrite-said/...``): a fetch after it that takes that tip in is the person's answer
-"a mistake: push them back", as the refusal says.
+the remote-tracking branch as it was. The answer "a mistake: push them back" is said, never
+inferred: ``kehu sync --push-back``. (It was a ``git fetch`` after the refusal, so a background
+fetch was taken for it and the next sync pushed the commits back.)
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from .sync_guard import RestorePoint, SyncError
 _SHOWN = 5
 #: what the remote's branch held at the end of the last sync that finished (no fetch moves it)
 SYNCED = "refs/kehu/synced"
-#: the rewritten tip a refusal saw: a fetch taking it in afterwards is the person's "push them back"
-SAID = "refs/kehu/rewrite-said"
 
 
 def _rev(root: Path, ref: str) -> str:
@@ -50,35 +48,28 @@ def last_synced(root: Path, remote: str, branch: str, had: str) -> str:
 
 def remember_synced(root: Path, remote: str, branch: str) -> None:
     """At the end of a sync that finished: the remote's branch as it now is, the baseline of the
-    next sync's look for a rewrite; a refusal's note is answered."""
+    next sync's look for a rewrite."""
     tip = _rev(root, f"refs/remotes/{remote}/{branch}")
     if tip:
         gitops.run(root, "update-ref", "-m", "kehu sync", f"{SYNCED}/{remote}/{branch}", tip, check=False)
-    gitops.run(root, "update-ref", "-d", f"{SAID}/{remote}/{branch}", check=False)
 
 
-def refuse_rewritten(point: RestorePoint, tracking: str, old: str, had: str, label: str) -> None:
+def refuse_rewritten(point: RestorePoint, tracking: str, old: str, label: str) -> None:
     """Stop the sync when ``tracking`` (just fetched) no longer holds ``old``, what the remote
     held at this clone's last sync (:func:`last_synced`), and this clone holds commits that
     only ``old`` held: merging would push them back. The tracking ref is set back to ``old``,
-    so the next sync asks again until a person decides: a ``git fetch`` of their own after the
-    refusal (``had``, the tracking ref before this sync's fetch, holding the tip refused) says
-    push them back."""
+    so the next sync asks again until a person decides (``kehu sync --push-back``, or the
+    commits taken out here too)."""
     root = point.root
     new = _rev(root, tracking)
     if not new or new == old or _holds(root, old, new):
         return
-    said_ref = f"{SAID}/{tracking.removeprefix('refs/remotes/')}"
-    said = _rev(root, said_ref)
-    if said and had and had != old and _holds(root, said, had):
-        return  # fetched by hand after being told: the person's answer
     gone = gitops.run(root, "rev-list", old, "--not", new, check=False).stdout.split()
     held = set(gitops.run(root, "rev-list", "HEAD", "--not", new, check=False).stdout.split())
     gone = [commit for commit in gone if commit in held]
     if gone:
         point.restore()
         gitops.run(root, "update-ref", "-m", "kehu sync: the remote was rewritten; as before the fetch", tracking, old)
-        gitops.run(root, "update-ref", said_ref, new)
         _refuse(root, old, label, gone)
 
 
@@ -94,6 +85,6 @@ def _refuse(root: Path, old: str, label: str, gone: list[str]) -> NoReturn:
         "still there, uncommitted). If they were taken out on purpose (a wrong import, a secret committed), "
         "take them out here too: commit your edits (`git add -A`, `git commit -m ...`), `git fetch`, then `git rebase "
         "--onto {label} {old}` (your own commits since are kept), then `kehu sync`. If the rewrite was a "
-        "mistake (an old copy pushed over the team's work), `git fetch`, then `kehu sync`, which merges them "
+        "mistake (an old copy pushed over the team's work), `kehu sync --push-back`, which merges them "
         "and pushes them back. The commits:").format(label=label, count=len(gone), old=old[:12]),
         *(f"  {line}" for line in shown))
