@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import KehuError
 from .i18n import _
-from .paths import CONFIG_FILE
+from .paths import CONFIG_FILE, path_bytes
 
 
 def find_store(start: Path) -> Path | None:
@@ -70,7 +70,7 @@ def demo_working_copy(cache_root: Path | None = None) -> Path:
     from platformdirs import user_cache_dir
 
     source = bundled_demo()
-    stamp = hashlib.sha1((source / CONFIG_FILE).read_bytes() + str(source).encode()).hexdigest()[:12]
+    stamp = hashlib.sha1((source / CONFIG_FILE).read_bytes() + path_bytes(source)).hexdigest()[:12]
     copy = (cache_root or Path(user_cache_dir("kehu"))) / f"demo-{stamp}"
     if not (copy / CONFIG_FILE).is_file():
         partial = copy.with_name(copy.name + ".partial")

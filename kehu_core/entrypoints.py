@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from .paths import path_bytes
 from .smallfiles import read_kept_json
 
 ENTRY_POINT_GROUP = "kehu"
@@ -127,9 +128,8 @@ def cache_file() -> Path:
     and read all the metadata every time."""
     from platformdirs import user_cache_dir
 
-    # surrogatepass: a folder in Chinese on the path under LC_ALL=C (lone surrogates) is no error
-    key = hashlib.sha1("\0".join([sys.executable, sys.prefix, *sys.path]).encode("utf-8", "surrogatepass"))
-    key = key.hexdigest()[:16]
+    # (a folder in Chinese on the path under LC_ALL=C, lone surrogates, is no error: path_bytes)
+    key = hashlib.sha1(b"\0".join(map(path_bytes, [sys.executable, sys.prefix, *sys.path]))).hexdigest()[:16]
     return Path(user_cache_dir("kehu")) / f"entry-points-{key}.json"
 
 

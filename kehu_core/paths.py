@@ -124,13 +124,31 @@ _STATE_FOLDERS = frozenset({"journal", "serve"})
 def _fallback(root: Path, *, create: bool) -> Path:
     from platformdirs import user_cache_dir
 
-    # the path's bytes (os.fsencode): one key under every locale (LC_ALL=C reads 客户档案 as
-    # lone surrogates, which str.encode refused: "internal error: UnicodeEncodeError")
-    key = hashlib.sha1(os.fsencode(root.resolve())).hexdigest()[:16]
+    key = hashlib.sha1(path_bytes(root.resolve())).hexdigest()[:16]
     folder = Path(user_cache_dir("kehu")) / key
     if create:
         folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def path_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes that name ``path``, for a key made of it (a cache's name): the one way kehu
+    turns a path into bytes. The bytes the file system names it by (``os.fsencode``), not its
+    text encoded: under ``LC_ALL=C`` with ``PYTHONUTF8=0`` Python reads 客户档案 as lone
+    surrogates, which ``str.encode()`` refused ("internal error: UnicodeEncodeError") and
+    ``surrogatepass`` made into bytes no file is named by, so one folder had one key under that
+    locale and another under UTF-8 (a cache written twice). A text no byte of this locale's
+    stands for (Chinese from a ``.pth`` file under ``LC_ALL=C``): its UTF-8, as
+    :func:`typed_path` names such a file; a lone surrogate nothing gives: as ``surrogatepass``
+    carries it, so a key is always made."""
+    try:
+        return os.fsencode(path)
+    except UnicodeEncodeError:
+        text = os.fspath(path)
+        try:
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "surrogatepass")
 
 
 def empty_path_problem(value: str) -> str | None:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from kehu_core.models.purchase import LineItem, Purchase
 from kehu_core.store.batch_state import SavedSales
+
+from .conftest import ROOT
 
 
 class _PluginsOwn:
@@ -38,3 +45,30 @@ def test_a_batchs_saved_sales_come_back_as_the_sales_put_in() -> None:
     assert told == [("c-1", sale, frozenset()), ("c-2", own, frozenset())]
     assert told[1][1] is own  # a plugin's object is its own, never a copy made by unpickling it
     assert len(saved) == 0 and not saved
+
+
+def test_the_demo_store_opens_under_a_c_locale_where_kehu_is_installed_in_a_chinese_folder(tmp_path: Path) -> None:
+    """A shop's Python script running a kehu command (``kehu_core.cli.run``) with no store,
+    kehu installed in a folder named in Chinese (a venv in /home/张三/), under `LC_ALL=C` with
+    Python's UTF-8 mode off (a cron job's environment; the `kehu` command itself starts again in
+    UTF-8 mode, a script cannot): the demo's working copy was named from its folder's text
+    encoded as UTF-8, which that locale reads as lone surrogates: "internal error:
+    UnicodeEncodeError", exit 1. The folder's bytes name it now, as they name the other
+    caches kehu keeps (``paths.path_bytes``): the demo opens."""
+    installed = tmp_path / "张三的软件"
+    shutil.copytree(ROOT / "kehu_core", installed / "kehu_core", ignore=shutil.ignore_patterns("__pycache__"))
+    (installed / "records").mkdir()
+    shutil.copy(ROOT / "records" / "kehu.yaml", installed / "records")  # the demo's settings: enough
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("LC_", "LANG", "PYTHONIOENCODING", "PYTHONUTF8", "KEHU_STORE", "XDG_CACHE"))}
+    script = "import sys; from kehu_core.cli import run; sys.exit(run(['--today', '2026-12-08', 'customer', 'list']))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, capture_output=True, check=False,
+                          timeout=300, env={**env, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONPATH": str(installed),
+                                            "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"})
+    said = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 0 and b"internal error" not in done.stderr and b"Traceback" not in done.stderr, said
+    assert b"working on the demo store" in done.stderr, said
+    copies = list((tmp_path / "cache" / "kehu").glob("demo-*"))
+    assert len(copies) == 1 and (copies[0] / "kehu.yaml").is_file(), copies
