@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import git, kehu
+from .peakmem import peak_mb
 from .test_hostile_git import team, work_hash  # noqa: F401 (team: a fixture)
 from .test_serve import Server, multiget, propfind_hrefs, serving, stalling_clients
 from .test_team_merge import ok, remote, sync  # noqa: F401 (remote: a fixture)
@@ -279,14 +280,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-def _peak_kb(pid: int) -> int:
-    """The server process's peak resident memory so far (Linux's VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmHWM")
-
-
 PROPFIND = '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop>{props}</d:prop></d:propfind>'
 
 
@@ -320,7 +313,7 @@ def test_a_request_body_that_is_no_card_costs_the_server_bounded_memory(server: 
     answer = boss.request("PROPFIND", url, data=many, headers={"Depth": "0"})
     assert answer.status_code == 413, answer.status_code
     assert "XML elements" in answer.text
-    assert _peak_kb(server.process.pid) < 250_000  # 400 MB before
+    assert peak_mb(server.process.pid) < 250_000 / 1024  # 400 MB before
     big = PROPFIND.format(props="<d:getetag/>" + " " * (17 * 1024 * 1024)).encode()
     answer = boss.request("PROPFIND", url, data=big, headers={"Depth": "0"})
     assert answer.status_code == 413 and "at most 16 MB" in answer.text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import kehu
+from .peakmem import NEEDS_PROC, kehu_peak_mb
 
 _NOISE = ("Traceback", "Exception ignored", "internal error")
 
@@ -51,38 +51,6 @@ def test_an_export_to_a_full_standard_output_does_not_say_it_wrote_rows(shop: Pa
 
 SHOP = 1000  # customers of the smaller store; the larger has 4 times as many
 
-# kehu run in this small launcher's own process; its peak is the high-water mark of its own
-# memory after the exec (VmHWM): the rusage's peak (ru_maxrss) is kept across fork and exec,
-# so a test process bigger than kehu (it made the stores) was measured instead
-_LAUNCHER = """
-import os, sys
-me, report = os.getpid(), sys.argv[1]
-sys.argv = ["kehu", *sys.argv[2:]]
-code = 0
-try:
-    from kehu_core.__main__ import main
-    main()
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-finally:
-    if os.getpid() == me:
-        with open("/proc/self/status") as status, open(report, "w") as out:
-            out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
-sys.exit(code)
-"""
-
-
-def _peak_mb(store: Path, *args: str) -> tuple[int, str, str, float]:
-    """``kehu --store STORE ARGS``: its exit code, output, errors and its peak memory (MB)."""
-    report = store.parent / f"peak-{os.getpid()}"
-    proc = subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), "--store", str(store), *args],
-                          capture_output=True, stdin=subprocess.DEVNULL, check=False, timeout=900,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    peak = int(report.read_text()) / 1024
-    report.unlink()
-    return proc.returncode, proc.stdout.decode(), proc.stderr.decode(), peak
-
-
 @pytest.fixture(scope="module")
 def shops(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     """Two demo stores (each customer with a sale or two, extra fields of the shop's own), indexed."""
@@ -97,7 +65,7 @@ def shops(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     return made
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="no /proc: the peak is read there")
+@NEEDS_PROC
 @pytest.mark.parametrize("args", [["--format", "csv"], ["--format", "xlsx"], ["--format", "vcard"],
                                   ["--format", "csv", "--what", "purchases"]])
 def test_an_exports_memory_does_not_grow_with_the_number_of_customers(
@@ -112,7 +80,7 @@ def test_an_exports_memory_does_not_grow_with_the_number_of_customers(
     peaks, written = {}, {}
     for count, store in shops.items():
         out = tmp_path / f"out-{count}.{args[1]}"
-        code, _out, err, peaks[count] = _peak_mb(store, "export", *args, str(out))
+        code, _out, err, peaks[count] = kehu_peak_mb(store, "export", *args, str(out), timeout=900)
         assert code == 0, err
         written[count] = err
         assert out.stat().st_size > 0
@@ -122,6 +90,7 @@ def test_an_exports_memory_does_not_grow_with_the_number_of_customers(
 
 
 
+@NEEDS_PROC
 def test_a_calendar_exports_memory_does_not_grow_with_the_birthdays(shops: dict[int, Path], tmp_path: Path) -> None:
     """`kehu export --format ics` made the whole calendar, every birthday's event (a lunar one
     three times) as an object, before writing it: 615 MB for the 72 000 events of 10 000
@@ -134,7 +103,8 @@ def test_a_calendar_exports_memory_does_not_grow_with_the_birthdays(shops: dict[
         kept = settings.read_text(encoding="utf-8")
         settings.write_text(kept.replace("  disabled: []", "  disabled: [reminders]"), encoding="utf-8")
         try:
-            code, _out, err, peaks[count] = _peak_mb(store, "export", "--format", "ics", str(tmp_path / "o.ics"))
+            code, _out, err, peaks[count] = kehu_peak_mb(store, "export", "--format", "ics", str(tmp_path / "o.ics"),
+                                                           timeout=900)
         finally:
             settings.write_text(kept, encoding="utf-8")
         assert code == 0 and "events" in err, err

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from .conftest import kehu
-from .test_hostile_twentysixth_memload import _peak_mb
+from .peakmem import NEEDS_PROC, kehu_peak_mb
 
 HEADER = "交易日期,顾客ID,真实姓名,联系电话,购买商品,成交金额,会员级别\n"
 PRODUCTS = ("绿茶", "乌龙茶", "普洱", "红茶", "白茶", "茶具")
@@ -30,6 +30,7 @@ def _shop_sheet(path: Path, rows: int) -> Path:
 ROWS = 6000  # 1 500 customers: written in one part (applying.PART); 4 times: in three
 
 
+@NEEDS_PROC
 def test_a_sales_sheets_import_memory_hardly_grows_with_its_rows(tmp_path: Path) -> None:
     """A shop's sheet of a sale a row (several rows a customer): 100 000 rows (25 000
     customers) took `kehu import` about 1 GB at its peak. The plugins were told of every sale
@@ -42,7 +43,7 @@ def test_a_sales_sheets_import_memory_hardly_grows_with_its_rows(tmp_path: Path)
         store = tmp_path / f"store-{rows}"
         assert kehu("init", str(store)).code == 0
         path = _shop_sheet(tmp_path / f"sales-{rows}.csv", rows)
-        code, out, err, peaks[rows] = _peak_mb(store, "import", str(path))
+        code, out, err, peaks[rows] = kehu_peak_mb(store, "import", str(path))
         assert code == 0, err
         assert f"{rows // 4} created, 0 merged, 0 skipped; {rows} purchases added" in out, out
         points = store / "customers"

@@ -15,7 +15,8 @@ import pytest
 from kehu_core.models.purchase import LineItem, Purchase
 from kehu_core.store.batch_state import SavedSales
 
-from .conftest import ROOT
+from .conftest import ROOT, kehu
+from .peakmem import NEEDS_PROC, kehu_peak_mb
 
 
 class _PluginsOwn:
@@ -72,3 +73,20 @@ def test_the_demo_store_opens_under_a_c_locale_where_kehu_is_installed_in_a_chin
     assert b"working on the demo store" in done.stderr, said
     copies = list((tmp_path / "cache" / "kehu").glob("demo-*"))
     assert len(copies) == 1 and (copies[0] / "kehu.yaml").is_file(), copies
+
+
+@NEEDS_PROC
+def test_a_commands_peak_memory_is_its_own_not_the_test_processes(tmp_path: Path) -> None:
+    """The memory tests of the import (twenty-sixth round memload, twenty-eighth importmem)
+    read kehu's peak from its rusage (``ru_maxrss``), which Linux keeps across fork and exec:
+    a command started by a test process bigger than kehu (one that made the stores) reported
+    the test process's size, for 2 000 cards as for 8 000, and the growth they bound read as
+    nothing whatever kehu did. Every such test now reads kehu's own high-water mark
+    (``tests/peakmem.py``): a test process holding 300 MB more does not move it."""
+    store = tmp_path / "store"
+    assert kehu("init", str(store), "--no-git").code == 0
+    ballast = bytearray(300 << 20)
+    ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # every page touched: resident
+    code, _out, err, peak = kehu_peak_mb(store, "--today", "2026-12-08", "customer", "list")
+    assert code == 0, err
+    assert len(ballast) == 300 << 20 and peak < 200, f"{peak:.0f} MB"

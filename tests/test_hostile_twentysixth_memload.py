@@ -3,58 +3,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-import pytest
-
 from .conftest import kehu
+from .peakmem import NEEDS_PROC, kehu_peak_mb
 from .test_hostile_twentyfifth_memload import _cards
-
-# kehu run in this small launcher's own process (the import's worker processes and git, forked
-# from it, are its children: they are not counted); its peak from its own rusage, in KiB
-_LAUNCHER = """
-import os, resource, sys
-me, report = os.getpid(), sys.argv[1]
-sys.argv = ["kehu", *sys.argv[2:]]
-code = 0
-try:
-    from kehu_core.__main__ import main
-    main()
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-finally:
-    if os.getpid() == me:
-        with open(report, "w") as out:
-            out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
-sys.exit(code)
-"""
-
-
-def _peak_mb(store: Path, *args: str) -> tuple[int, str, str, float]:
-    """``kehu --store STORE ARGS``: its exit code, output, errors and the peak resident memory
-    (MB) of kehu's own process."""
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder) / "maxrss"
-        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report), "--store", str(store), *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-        try:
-            out, err = proc.communicate(timeout=600)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            pytest.fail(f"kehu {' '.join(args)} still ran after 600 s")
-        return proc.returncode, out.decode(), err.decode(), int(report.read_text()) / 1024
-
 
 CARDS = 2000  # from 2 000 cards on the workers prepare the contacts (vcard.PARALLEL_FROM): both sizes alike
 
 
+@NEEDS_PROC
 def test_an_imports_memory_hardly_grows_with_the_number_of_contacts(tmp_path: Path) -> None:
     """Every contact read, every customer planned and every one written was held (packed, the
     last round) until the import was written, with its index rows and the journal's copy of
@@ -68,7 +26,7 @@ def test_an_imports_memory_hardly_grows_with_the_number_of_contacts(tmp_path: Pa
         store = tmp_path / f"store-{count}"
         assert kehu("init", str(store)).code == 0
         path = _cards(tmp_path / f"phone-{count}.vcf", count)
-        code, out, err, peaks[count] = _peak_mb(store, "import", str(path))
+        code, out, err, peaks[count] = kehu_peak_mb(store, "import", str(path))
         assert code == 0, err
         assert f"{count} created, 0 merged, 0 skipped" in out
     grown = peaks[4 * CARDS] - peaks[CARDS]

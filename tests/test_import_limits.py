@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import random
-import signal
 import struct
-import subprocess
-import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from .conftest import kehu
+from .peakmem import kehu_peak_mb
 from .test_hostile import tree_hash
 
 # kehu import of a one-card file peaks at ~50 MB on the project's machines; before the limits a
@@ -30,36 +26,10 @@ NAME = "赵敏"
 MB_BYTES = 1 << 20
 
 
-# The peak memory a process reports (ru_maxrss) includes what it had before exec: a child
-# forked from pytest would report pytest's size. So a small launcher starts kehu and reports
-# kehu's own peak from wait4.
-_LAUNCHER = """
-import os, subprocess, sys
-proc = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(proc.pid, 0)
-with open(sys.argv[1], "w") as report:
-    report.write(str(usage.ru_maxrss))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def measured_kehu(store: Path, *args: str) -> tuple[int, str, str, int]:
+def measured_kehu(store: Path, *args: str) -> tuple[int, str, str, float]:
     """``kehu --store STORE ARGS`` in its own process: exit code, stdout, stderr and the
-    process's peak resident memory in MB."""
-    argv = [sys.executable, "-m", "kehu_core", "--store", str(store), *args]
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder) / "maxrss"
-        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report), *argv],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:  # a runaway import is killed, not waited for
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            pytest.fail(f"kehu {' '.join(args)} still ran after {DEADLINE:.0f} s")
-        peak_kib = int(report.read_text())  # KiB on Linux
-    return proc.returncode, out.decode(), err.decode(), peak_kib // 1024
+    process's peak resident memory in MB; killed after :data:`DEADLINE` (a runaway import)."""
+    return kehu_peak_mb(store, *args, timeout=DEADLINE)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import requests
 import vobject
 
 from tests.conftest import kehu
+from tests.peakmem import peak_mb
 
 DAY = "2026-11-20"
 USERS = {"wangfang": "王芳", "lilei": "李雷"}
@@ -517,14 +518,6 @@ def test_customer_stamps_move_with_any_file_of_the_customer(store_path: Path) ->
     assert after[other] == before[other]
 
 
-def _peak_rss_mb(process: subprocess.Popen[str]) -> float:
-    """The server's peak memory so far (VmHWM of /proc)."""
-    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
-
-
 def test_a_card_is_screened_by_kehu_imports_limits(server: Server) -> None:
     """A card sent with a 20 MB photo is taken without the photo (kehu stores no pictures) and
     without the gigabytes vobject would spend on it; a NOTE over import_limits:
@@ -540,7 +533,7 @@ def test_a_card_is_screened_by_kehu_imports_limits(server: Server) -> None:
     assert answer.status_code == 204, answer.text
     assert show(server, server.ids["李四"])["phones"] == ["+8613700001111"]
     assert "PHOTO" not in session.get(url).text
-    assert _peak_rss_mb(server.process) < 400  # vobject on the photo: over 3 GB
+    assert peak_mb(server.process.pid) < 400  # vobject on the photo: over 3 GB
     path = next(server.root.glob(f"customers/*/{server.ids['李四']}/customer.yaml"))
     before = path.read_bytes()
     etag, text = _etag(session, url)
