@@ -47,7 +47,7 @@ def test_a_rebuild_at_the_moment_another_process_makes_the_index_leaves_it_whole
     file, log and shared memory outside the lock the index is made under, so it deleted the log
     of the index another process had just made and opened; that process, its file still the
     index's, ended in 'disk I/O error' or wrote where no other process read. The files are
-    deleted under that lock (`index.schema.delete`)."""
+    deleted under that lock (`index.files.delete`)."""
     path = tmp_path / "shop"
     assert kehu("init", str(path), "--no-git").code == 0
     index = path / ".kehu" / "index.sqlite"

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..paths import index_file
+from .files import delete, file_id, remake
 from .held import open_files, shut
-from .schema import CACHE_KB, connect, delete, full, no_room, remake
+from .schema import CACHE_KB, connect, full, no_room
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -55,7 +56,8 @@ class IndexConnection:
         self.store = store
         self.path = index_file(store.root, store.state_dir)
         self.db = connect(self.path)
-        self._opened = _file_id(self.path)
+        #: the file the connection reads (noted as it was opened: never one made meanwhile)
+        self._opened = self.db.opened
         #: who fills the file made anew after damage (:meth:`mend`): None, this connection at once,
         #: before the read that met it is answered (a command); the TUI's screen, which must not
         #: wait for a rebuild of 100 000 customers, hands it to a worker and is answered from the
@@ -82,7 +84,7 @@ class IndexConnection:
         """Whether the index's file is no longer the one this connection reads: another process
         deleted it and made a new one (``kehu reindex --rebuild``, a kehu of another
         ``INDEX_VERSION``, a damaged file rebuilt). One ``stat``."""
-        return _file_id(self.path) != self._opened
+        return file_id(self.path) != self._opened
 
     def follow_file(self) -> None:
         """:meth:`reopen` when the file was :meth:`replaced` (not inside a read or a write under
@@ -100,7 +102,7 @@ class IndexConnection:
         with contextlib.suppress(sqlite3.Error):  # closed already (mend)
             shut(self.db)
         self.db = connect(self.path)
-        self._opened = _file_id(self.path)
+        self._opened = self.db.opened
 
     def mend(self) -> None:
         """After SQLite said the file is damaged (:func:`.schema.damaged`: overwritten, truncated,
@@ -109,7 +111,7 @@ class IndexConnection:
         derived data; the caller fills it again."""
         with contextlib.suppress(sqlite3.Error):
             shut(self.db)
-        remake(self.path, self._opened, _file_id)
+        remake(self.path, self._opened)
         self.reopen()
 
     @classmethod
@@ -203,15 +205,6 @@ class IndexConnection:
                 self.db.execute("DELETE FROM meta WHERE key=?", (f"kept:{key}",))
             else:
                 self._set_meta(f"kept:{key}", value)
-
-
-def _file_id(path: Any) -> tuple[int, int] | None:
-    """The file at ``path`` as the OS knows it (device and inode), or None when there is none."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
 
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a value key usable in a JSON path

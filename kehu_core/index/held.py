@@ -26,6 +26,9 @@ class IndexDb(sqlite3.Connection):
 
     given = 0
     refused = False
+    #: the file it reads as the OS knows it (device, inode), noted as it was opened, under the
+    #: lock the index is replaced under (``schema._connect``); None: not noted
+    opened: tuple[int, int] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,9 +10,9 @@ import contextlib
 import errno
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .files import delete_files, file_id, locked
 from .held import IndexDb
 
 INDEX_VERSION = 50  # 14: the kinds of items sold per day; customers by referrer; 15: search text in NFC;
@@ -188,7 +188,7 @@ PURCHASE_INDEX = ("CREATE INDEX IF NOT EXISTS interactions_purchases"
 CACHE_KB = 128 * 1024  # SQLite page cache per connection (an upper bound, used as needed)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path) -> IndexDb:
     """:func:`_connect`, a full disk met (the index made, its log or shared memory made or
     grown) said as the OS says it of any file, naming the index (:func:`no_room`)."""
     try:
@@ -199,22 +199,30 @@ def connect(path: Path) -> sqlite3.Connection:
         raise
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path) -> IndexDb:
     """Open the index at ``path``; a missing file, or one of another ``INDEX_VERSION``, is
     replaced by an empty index (it is derived data: the next refresh fills it). So is a file
     that is no SQLite database at all (truncated by a full disk, overwritten, garbage): it is
     rebuilt, not an internal error on every command.
 
-    A new index is made under a lock of its folder (:func:`_making`), and a process that finds
-    none, or one without its version yet, looks again under that lock: processes opening a
+    A new index is made under a lock of its folder (:func:`.files.locked`), and a process that
+    finds none, or one without its version yet, looks again under that lock: processes opening a
     store without an index at one moment (a TUI, `kehu serve` and a command after a clone)
     each made an empty index, deleting the one another had just made and opened, which then
-    read and wrote a deleted file."""
-    if path.exists() and not _anothers(path):
-        db = _opened(path)
-        if db is not None:
-            return db
-    with _making(path.parent):
+    read and wrote a deleted file.
+
+    An index found is opened under that lock shared (no process replaces the file meanwhile),
+    and the connection notes the file it opened (``IndexDb.opened``) before the lock is let
+    go: noted after, a `kehu reindex --rebuild` at that moment made the new file the one the
+    connection took for its own while it read and wrote the deleted one, so it never followed
+    the new one (``IndexConnection.follow_file``) and what it wrote was in no index another
+    process read. Its log and shared memory are opened under the lock too: never another
+    index's, made at their names meanwhile."""
+    with locked(path.parent, shared=True):
+        db = _opened(path) if path.exists() and not _anothers(path) else None
+    if db is not None:
+        return db
+    with locked(path.parent):
         db = _opened(path) if path.exists() and not _anothers(path) else None
         if db is not None:  # another process made it while this one waited
             return db
@@ -256,10 +264,11 @@ def _anothers(path: Path) -> bool:
                for part in (path, f"{path}-wal", f"{path}-shm"))
 
 
-def _opened(path: Path) -> sqlite3.Connection | None:
+def _opened(path: Path) -> IndexDb | None:
     """A connection to the index at ``path`` if it is one of this ``INDEX_VERSION``, else
-    None (no meta table yet, another version, no database at all)."""
-    db: sqlite3.Connection | None = None
+    None (no meta table yet, another version, no database at all). Called under the lock of
+    :func:`.files.locked` (shared or not): the file it notes as opened is the one it reads."""
+    db: IndexDb | None = None
     if not_sqlite(path):
         return None
     try:
@@ -279,7 +288,8 @@ def _opened(path: Path) -> sqlite3.Connection | None:
         if isinstance(exc, sqlite3.OperationalError) and not damaged(exc):  # locked, busy: not its shape
             raise
         version = None  # "file is not a database", "disk image is malformed": rebuilt by the caller
-    if version is not None and version[0] == str(INDEX_VERSION):
+    if db is not None and version is not None and version[0] == str(INDEX_VERSION):
+        db.opened = file_id(path)
         return db
     if db is not None:
         db.close()
@@ -355,45 +365,3 @@ def no_room(path: Path | str) -> OSError:
 def damaged(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the index's file is damaged (not locked, busy, full)."""
     return _primary_code(exc) in _DAMAGE_CODES and not full(exc)
-
-
-def remake(path: Path, opened: tuple[int, int] | None, file_id: Callable[[Path], tuple[int, int] | None]
-           ) -> None:
-    """Delete the damaged index at ``path``, under the lock an index is made under, if it is
-    still the file a connection opened (``opened``: ``file_id``'s answer then): another thread
-    or process that met the damage first has made it anew already, and that one is kept. The
-    next :func:`connect` makes the new one."""
-    with _making(path.parent):
-        if file_id(path) == opened:
-            delete_files(path)
-
-
-@contextlib.contextmanager
-def _making(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock of the index's folder (``flock`` of the folder itself: no file
-    of its own to be linked or left behind; released when the process ends, killed or not)
-    while the index is looked at and made."""
-    import fcntl
-
-    held = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(held)  # closing the last descriptor releases the lock
-
-
-def delete(path: Path) -> None:
-    """Delete the index at ``path`` (``kehu reindex --rebuild``) under the lock an index is made
-    under (:func:`_making`): deleted outside it, the file, its log and its shared memory one by
-    one, a rebuild deleted the log of the index another process had just made and opened between
-    two of them, and that process wrote where no other process read, or ended in 'disk I/O
-    error'."""
-    with _making(path.parent):
-        delete_files(path)
-
-
-def delete_files(path: Path) -> None:
-    """Remove the index database at ``path`` with its write-ahead log and shared memory."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
