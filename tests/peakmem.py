@@ -14,9 +14,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+
+from .conftest import kehu
 
 #: on a test whose bound is read by this module: where there is no /proc it cannot be
 NEEDS_PROC = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="no /proc: the peak is read there")
@@ -65,3 +69,22 @@ def peak_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise AssertionError(f"no VmHWM in /proc/{pid}/status")
+
+
+class Imported(NamedTuple):
+    store: Path
+    out: str  # what the import printed (its summary)
+    peak: float  # kehu's own peak, MB
+
+
+def import_peaks(tmp_path: Path, sizes: Iterable[int], made: Callable[[Path, int], Path]) -> dict[int, Imported]:
+    """`kehu import` of a file of each size (``made(tmp_path, size)`` writes it) into a fresh
+    store of its own: what each import did, by size; each must have succeeded."""
+    imported = {}
+    for size in sizes:
+        store = tmp_path / f"store-{size}"
+        assert kehu("init", str(store)).code == 0
+        code, out, err, peak = kehu_peak_mb(store, "import", str(made(tmp_path, size)))
+        assert code == 0, err
+        imported[size] = Imported(store, out, peak)
+    return imported

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .conftest import kehu
-from .peakmem import NEEDS_PROC, kehu_peak_mb
+from .peakmem import NEEDS_PROC, import_peaks
 
 HEADER = "交易日期,顾客ID,真实姓名,联系电话,购买商品,成交金额,会员级别\n"
 PRODUCTS = ("绿茶", "乌龙茶", "普洱", "红茶", "白茶", "茶具")
@@ -38,15 +37,11 @@ def test_a_sales_sheets_import_memory_hardly_grows_with_its_rows(tmp_path: Path)
     sale waiting to be told of was held as a model, and the plan held each sale's text and id
     to the import's end. The import's own peak for 4 times the rows, into a fresh store,
     against that of 6 000 rows (8 000 against 32 000: 204 → 442 MB before, 193 → 265 MB now)."""
-    peaks = {}
-    for rows in (ROWS, 4 * ROWS):
-        store = tmp_path / f"store-{rows}"
-        assert kehu("init", str(store)).code == 0
-        path = _shop_sheet(tmp_path / f"sales-{rows}.csv", rows)
-        code, out, err, peaks[rows] = kehu_peak_mb(store, "import", str(path))
-        assert code == 0, err
-        assert f"{rows // 4} created, 0 merged, 0 skipped; {rows} purchases added" in out, out
-        points = store / "customers"
-        assert sum(1 for _ in points.rglob("points.ledger.yaml")) == rows // 4
+    imported = import_peaks(tmp_path, (ROWS, 4 * ROWS),
+                            lambda folder, rows: _shop_sheet(folder / f"sales-{rows}.csv", rows))
+    for rows, done in imported.items():
+        assert f"{rows // 4} created, 0 merged, 0 skipped; {rows} purchases added" in done.out, done.out
+        assert sum(1 for _ in (done.store / "customers").rglob("points.ledger.yaml")) == rows // 4
+    peaks = {rows: done.peak for rows, done in imported.items()}
     grown = peaks[4 * ROWS] - peaks[ROWS]
     assert grown < 100, f"{peaks}: {grown:.0f} MB more for {3 * ROWS} more rows"

@@ -14,7 +14,7 @@ import requests
 
 from .conftest import git, kehu
 from .pluginutil import installed_plugin
-from .test_hostile_twentyseventh_gitedges import force_push_taking_out_one
+from .test_hostile_twentyseventh_gitedges import force_push_taking_out_one, pushed_back, sync_stops_at_the_force_push
 from .test_serve import card_url, serving
 from .test_team_merge import ok
 
@@ -27,22 +27,9 @@ def test_a_force_push_is_said_though_a_git_fetch_ran_before_the_sync(tmp_path: P
     past it, and the sync merged and pushed the taken-out commit back, exit 0, without a word.
     The sync now compares with what it last synced itself, which no fetch moves."""
     a, _b = force_push_taking_out_one(tmp_path)
-    remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
-    head = git(a, "rev-parse", "HEAD")
-    git(a, "fetch", "-q")  # the editor's background fetch
-    for _again in range(2):
-        synced = kehu("sync", store=a)
-        assert synced.code == 1, synced.out + synced.err
-        assert "origin/master was rewritten since this clone last synced" in synced.err, synced.err
-        assert "李四: new customer" in synced.err, synced.err
-        assert git(tmp_path / "remote.git", "rev-parse", "HEAD") == remote
-        assert git(a, "rev-parse", "HEAD") == head
-        assert git(a, "status", "--porcelain").startswith("?? customers/")  # 赵六, uncommitted as before
-    # told, the person decides the rewrite was a mistake: `kehu sync --push-back`
-    ok("sync", "--push-back", store=a)
-    names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
-    assert names >= {"李四", "王五", "赵六"}, names
-    assert "李四" in git(tmp_path / "remote.git", "log", "--format=%s", "-20")
+    git(a, "fetch", "-q")  # the editor's background fetch (it moves neither a's HEAD nor the remote)
+    sync_stops_at_the_force_push(tmp_path, a)
+    pushed_back(tmp_path, a)  # told, the person decides the rewrite was a mistake
 
 
 def test_a_clone_synced_before_kehu_noted_its_syncs_still_stops_at_a_force_push(tmp_path: Path) -> None:

@@ -116,14 +116,10 @@ def force_push_taking_out_one(tmp_path: Path) -> tuple[Path, Path]:
     return a, b
 
 
-def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(tmp_path: Path) -> None:
-    """A colleague takes a commit out of the team's history and force-pushes (a wrong customer
-    taken out, a host's undo of a push); this clone held that commit: its sync merged the
-    rewritten branch with it and pushed it back, exit 0, without a word. Now the sync says the
-    remote was rewritten, names the commit, pushes nothing and leaves the clone as it was — and
-    again at the next sync; `kehu sync --push-back` (the rewrite a mistake) merges and pushes it
-    back."""
-    a, b = force_push_taking_out_one(tmp_path)
+def sync_stops_at_the_force_push(tmp_path: Path, a: Path) -> None:
+    """`kehu sync` in ``a`` after :func:`force_push_taking_out_one`, twice: each time it stops
+    (exit 1), says the rewrite and the commit it would push back, pushes nothing and leaves
+    the clone as it was (赵六 still uncommitted)."""
     remote = git(tmp_path / "remote.git", "rev-parse", "HEAD")
     head = git(a, "rev-parse", "HEAD")
     for _again in range(2):
@@ -135,9 +131,27 @@ def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(t
         assert git(a, "rev-parse", "HEAD") == head
         assert git(a, "status", "--porcelain").startswith("?? customers/")  # 赵六, uncommitted as before
         assert any("赵六" in p.read_text(encoding="utf-8") for p in a.glob("customers/*/*/customer.yaml"))
-    ok("sync", "--push-back", store=a)  # the person's answer: the rewrite was a mistake
+
+
+def pushed_back(tmp_path: Path, a: Path) -> None:
+    """`kehu sync --push-back` in ``a`` after :func:`force_push_taking_out_one`: the commit the
+    force-push took out is merged back and pushed, with what either clone added."""
+    ok("sync", "--push-back", store=a)
     names = {c["name"] for c in json.loads(ok("customer", "list", "--json", store=a))}
     assert names >= {"李四", "王五", "赵六"}, names
+    assert "李四" in git(tmp_path / "remote.git", "log", "--format=%s", "-20")
+
+
+def test_a_remote_rewritten_by_a_force_push_is_said_and_nothing_is_pushed_back(tmp_path: Path) -> None:
+    """A colleague takes a commit out of the team's history and force-pushes (a wrong customer
+    taken out, a host's undo of a push); this clone held that commit: its sync merged the
+    rewritten branch with it and pushed it back, exit 0, without a word. Now the sync says the
+    remote was rewritten, names the commit, pushes nothing and leaves the clone as it was — and
+    again at the next sync; `kehu sync --push-back` (the rewrite a mistake) merges and pushes it
+    back."""
+    a, _b = force_push_taking_out_one(tmp_path)
+    sync_stops_at_the_force_push(tmp_path, a)
+    pushed_back(tmp_path, a)  # the person's answer: the rewrite was a mistake
 
 
 # --- kind 5: one customer given a new id in each clone (rename/rename) ---------------------------

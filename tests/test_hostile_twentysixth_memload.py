@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import kehu
-from .peakmem import NEEDS_PROC, kehu_peak_mb
+from .peakmem import NEEDS_PROC, import_peaks
 from .test_hostile_twentyfifth_memload import _cards
 
 CARDS = 2000  # from 2 000 cards on the workers prepare the contacts (vcard.PARALLEL_FROM): both sizes alike
@@ -21,13 +20,10 @@ def test_an_imports_memory_hardly_grows_with_the_number_of_contacts(tmp_path: Pa
     at a time. The peak of 4 times the cards, into a fresh store, against that of 2 000: it
     grew by 81 MB (13.5 KB a card); now by 24 MB, what the index, the duplicate check and the
     undo journal keep of each customer."""
-    peaks = {}
-    for count in (CARDS, 4 * CARDS):
-        store = tmp_path / f"store-{count}"
-        assert kehu("init", str(store)).code == 0
-        path = _cards(tmp_path / f"phone-{count}.vcf", count)
-        code, out, err, peaks[count] = kehu_peak_mb(store, "import", str(path))
-        assert code == 0, err
-        assert f"{count} created, 0 merged, 0 skipped" in out
+    imported = import_peaks(tmp_path, (CARDS, 4 * CARDS),
+                            lambda folder, count: _cards(folder / f"phone-{count}.vcf", count))
+    for count, done in imported.items():
+        assert f"{count} created, 0 merged, 0 skipped" in done.out
+    peaks = {count: done.peak for count, done in imported.items()}
     grown = peaks[4 * CARDS] - peaks[CARDS]
     assert grown < 45, f"{peaks}: {grown:.0f} MB more for {3 * CARDS} more cards"
