@@ -48,9 +48,9 @@ def _env(root: Path) -> dict[str, str]:
     key = f"{root}|{env.get('HOME')}|{env.get('GIT_CONFIG_GLOBAL')}"
     if key in _identified:
         return env
-    probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=root, capture_output=True, text=True, check=False, env=env
-    )
+    # its bytes, whatever the locale: an address of 张三@例子.中国 under LC_ALL=C (no UTF-8 mode),
+    # or one in GBK, was "internal error: UnicodeDecodeError" before every git command
+    probe = subprocess.run(["git", "config", "user.email"], cwd=root, capture_output=True, check=False, env=env)
     if probe.returncode != 0 or not probe.stdout.strip():
         for key_, value in _FALLBACK_IDENTITY.items():
             env.setdefault(key_, value)

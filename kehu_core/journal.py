@@ -126,8 +126,12 @@ def who_am_i(store: Store) -> str:
     from .index.freshness import git_would_wait
 
     if shutil.which("git") is not None and git_would_wait(store.root) is None:
-        result = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=store.root,
-                                capture_output=True, text=True, check=False)
+        # git's bytes as the UTF-8 they should be, under any locale: a name of 张三 under LC_ALL=C
+        # (no UTF-8 mode), or one a Windows tool wrote in GBK, ended the command in "internal
+        # error: UnicodeDecodeError" after its change was written, and no undo knew of it; such
+        # bytes are shown as git shows them (\xd5)
+        result = subprocess.run(["git", "var", "GIT_AUTHOR_IDENT"], cwd=store.root, capture_output=True,
+                                encoding="utf-8", errors="backslashreplace", check=False)
         name = result.stdout.rpartition("<")[0].strip() if result.returncode == 0 else ""
         if name:
             return name

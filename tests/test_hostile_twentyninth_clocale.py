@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from pathlib import Path
 
+import pytest
+
 from .clocale import c_locale, fine, names
-from .conftest import kehu
+from .conftest import git, kehu
 
 
 def _customer(store: Path, *args: str) -> str:
@@ -50,3 +54,56 @@ def test_chinese_names_inside_the_store_are_read_under_a_c_locale(tmp_path: Path
     done = c_locale(store, "check")
     assert done.returncode == 1 and b"the name is not UTF-8 text" in done.stdout, done.stdout
     assert "the name is not UTF-8 text" in kehu("check", store=store).out
+
+
+def _committed(clone: Path, message: str, day: str) -> None:
+    """Everything in ``clone`` committed by 李四 on ``day`` (git's own commit) and pushed."""
+    git(clone, "add", "-A")
+    dated = {**os.environ, "GIT_AUTHOR_DATE": f"{day}T10:00:00", "GIT_COMMITTER_DATE": f"{day}T10:00:00"}
+    subprocess.run(["git", "-c", "user.name=李四", "-c", "user.email=li@example.com", "commit", "-qm", message],
+                   cwd=clone, check=True, env=dated)
+    git(clone, "push", "-q", "origin", "HEAD")
+
+
+def test_git_identities_and_file_names_past_ascii_are_read_from_git(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone whose git identity is 张三 <张三@例子.中国>, under `LC_ALL=C PYTHONUTF8=0`: a change
+    is committed and pushed under that name, `kehu customer log` and `kehu undo --list` say it.
+    One whose identity a Windows tool wrote in GBK: every change ended in "internal error:
+    UnicodeDecodeError" (git's identity read in the locale's encoding, strictly), its file
+    written and no undo knowing of it; it is now made, and its author shown as git shows such
+    bytes. A colleague's commit of a customer's 附件/合同.pdf was no card updated to `kehu report
+    reps`, git having quoted its name ("customers/…/\\351\\231…"); it is now one."""
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(name, raising=False)  # each clone's identity is its git settings'
+    remote, store, other = tmp_path / "remote.git", tmp_path / "store", tmp_path / "other"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    assert kehu("init", str(store)).code == 0
+    git(store, "remote", "add", "origin", str(remote))
+    git(store, "config", "user.name", "张三")
+    git(store, "config", "user.email", "张三@例子.中国")
+    mine = fine(c_locale(store, "customer", "add", "--name", "赵六", "--owner", "李娜")).decode().strip()
+    fine(c_locale(store, "sync"))
+    assert git(remote, "log", "-1", "--format=%an <%ae>").strip() == "张三 <张三@例子.中国>"
+    assert names("张三", fine(c_locale(store, "customer", "log", mine)))
+    listed = c_locale(store, "undo", "--list")
+    assert names("张三", fine(listed) + listed.stderr)
+
+    # a colleague's customer (November), then the customer's contract (a month later)
+    subprocess.run(["git", "clone", "-q", str(remote), str(other)], check=True)
+    cid = kehu("--today", "2026-11-02", "customer", "add", "--name", "王五", "--owner", "王芳", store=other).out.strip()
+    _committed(other, "王五: new customer", "2026-11-02")
+    folder = next((other / "customers").glob(f"*/{cid}"))
+    (folder / "附件").mkdir()
+    (folder / "附件" / "合同.pdf").write_bytes(b"%PDF-1.4\n")
+    _committed(other, "王五的合同", "2026-12-08")
+    fine(c_locale(store, "sync"))
+    reps = json.loads(fine(c_locale(store, "report", "reps", "--today", "2026-12-08", "--owner", "王芳", "--json")))
+    assert [rep["figures"]["cards_updated"]["value"] for rep in reps["reps"]] == [1], reps
+
+    # an identity in GBK bytes (git is given them as they are)
+    subprocess.run([b"git", b"config", b"user.name", "张三".encode("gbk")], cwd=store, check=True)
+    added = c_locale(store, "customer", "add", "--name", "孙七")
+    assert added.returncode == 0 and b"internal error" not in added.stderr, added.stderr
+    listed = c_locale(store, "undo", "--list")
+    assert b"\\xd5\\xc5\\xc8\\xfd" in listed.stdout + listed.stderr, listed.stdout + listed.stderr

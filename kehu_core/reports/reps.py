@@ -301,16 +301,18 @@ def _cards_changed(store: Store, period: Period) -> set[str]:
             found.update(_customer_of(f.path) for f in entry.files)
     if gitops.has_repo(store.root):  # one it cannot read is said, never a history left out
         since = (period.start - dt.timedelta(days=1)).isoformat()
-        log = gitops.run(store.root, "log", f"--since={since}", "--format=\x1e%ad", "--date=short",
+        # -z: each name as it is; git quotes one past ASCII otherwise ("customers/…/\\351\\231…",
+        # a colleague's 附件/合同.pdf), and its customer was no card updated
+        log = gitops.run(store.root, "log", "-z", f"--since={since}", "--format=\x1e%ad", "--date=short",
                          "--name-only", "--", "customers", check=False).stdout
         for chunk in log.split("\x1e"):
-            head, _, names = chunk.partition("\n")
+            head, _, names = chunk.partition("\0")
             try:
                 day = dt.date.fromisoformat(head.strip())
             except ValueError:
                 continue
             if period.start <= day < period.end:
-                found.update(_customer_of(name) for name in names.splitlines() if name)
+                found.update(_customer_of(name.strip("\n")) for name in names.split("\0") if name.strip("\n"))
     found.discard("")
     return found
 
