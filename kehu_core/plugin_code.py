@@ -141,8 +141,8 @@ def plugin_code(*, stdout_file: bool = True, store: Any = None) -> Iterator[None
     (:func:`.plugin_process.timers`), ``sys.stderr``,
     ``sys.stdin``, the recursion limit and kehu's logging (:func:`.plugin_process.logging_state`), and the
     ``store`` it was given (:func:`as_given`); in another thread a timer that would end the
-    process, and in `kehu serve`'s request threads kehu's logging and the standard streams
-    (:class:`.plugin_process.Elsewhere`).
+    process, and in `kehu serve`'s request threads kehu's logging and the standard streams, in
+    the TUI's workers its logging (:class:`.plugin_process.Elsewhere`).
 
     With ``stdout_file``, what it writes to the process's stdout file itself goes to stderr too,
     where stdout is a pipe or a file (:func:`_stdout_file_aside`): a program it runs

@@ -92,19 +92,25 @@ class Elsewhere:
     as the server set them up are held (:meth:`holding`) and put back as each such call
     returns: a plugin quieting logging (an SDK's ``logging.disable``) or replacing
     ``sys.stderr`` in one request left every later failure of the server unsaid (its log
-    silent, a refused edit not named). Elsewhere (the TUI's workers beside a command run in
-    the main thread, which sets its own output and logging meanwhile) nothing is held: putting
-    back what a thread saw as it began put it over what the main thread had set since."""
+    silent, a refused edit not named). In the TUI, kehu's logging as the app set it up (its
+    notifier of plugins' failures) is held while it runs, and put back as each hook of its
+    workers returns: a plugin quieting logging in the worker that asks for the list's values
+    left every later failure of the session unshown. Not its streams: they are Textual's, put
+    back by Textual as the app ends, and one put back from a worker went over a command's
+    output set meanwhile in the main thread (a test running the CLI in-process beside the app).
+    Where nothing holds (a command's own threads), what a thread saw as it began is not put
+    back: it would go over what the main thread had set since."""
 
     lock = threading.Lock()
-    held: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
+    held: tuple[tuple[Any, ...], tuple[Any, ...] | None] | None = None
 
     @classmethod
     @contextlib.contextmanager
-    def holding(cls) -> Iterator[None]:
-        """While a server answers: its logging and streams as they are now are kehu's."""
+    def holding(cls, *, streams: bool = True) -> Iterator[None]:
+        """While a server answers (the TUI runs): its logging, and with ``streams`` its
+        standard streams, as they are now are kehu's."""
         with cls.lock:
-            cls.held = (logging_state(), _streams())
+            cls.held = (logging_state(), _streams() if streams else None)
         try:
             yield
         finally:
@@ -121,7 +127,7 @@ class Elsewhere:
             logs, streams = cls.held
             if logging_state() != logs:
                 logging_back(logs)
-            for name, kept in zip(_STREAMS, streams, strict=True):
+            for name, kept in zip(_STREAMS, streams or (), strict=False):
                 if getattr(sys, name) is not kept:
                     setattr(sys, name, kept)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from .clocale import c_locale, fine, names
 from .conftest import git, kehu
+from .pluginutil import installed_plugin
 
 
 def _customer(store: Path, *args: str) -> str:
@@ -107,3 +109,72 @@ def test_git_identities_and_file_names_past_ascii_are_read_from_git(tmp_path: Pa
     assert added.returncode == 0 and b"internal error" not in added.stderr, added.stderr
     listed = c_locale(store, "undo", "--list")
     assert b"\\xd5\\xc5\\xc8\\xfd" in listed.stdout + listed.stderr, listed.stdout + listed.stderr
+
+
+#: a plugin whose SDK quiets the process as it first works: logging off, stderr to nowhere. The
+#: TUI asks it for the list's values in its background worker, whose store finds the plugins
+#: installed, as `kehu tui`'s does.
+_QUIETING = """
+import io, logging, sys, threading
+from kehu_core import hookimpl
+
+threads = set()
+
+@hookimpl
+def customer_values(store, customer):
+    threads.add(threading.current_thread().name)
+    logging.disable(logging.CRITICAL)
+    logging.getLogger("kehu").disabled = True
+    sys.stderr = io.StringIO()
+    return {"quiet": "ok"}
+"""
+
+#: the app on a store of one customer, driven by Pilot in a process of its own (what the plugin
+#: does to the process stays there): the list's values asked in the worker, then the customer
+#: opened, whose panel (another plugin's) fails; prints the screen
+_DRIVER = """
+import asyncio, datetime as dt, sys, threading
+from pathlib import Path
+from kehu_core import hookimpl
+from kehu_core.testing import make_store, screen_text, wait_until
+from kehu_tui.app import KehuApp
+import quieting_kehu
+
+class Failing:
+    @hookimpl
+    def tui_panels(self, store):
+        raise RuntimeError("the panel's service is down")
+
+async def main():
+    store = make_store(Path(sys.argv[1]), today=dt.date(2026, 12, 8), customers=[{"name": "赵敏"}],
+                       plugins={"failing": Failing()})
+    app = KehuApp(store, watch_interval=0)
+    asked = lambda: quieting_kehu.threads - {threading.main_thread().name}
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "赵敏" in screen_text(app) and bool(asked()), timeout=60,
+                         what="the list's values, asked in the worker")
+        await pilot.press("enter")
+        try:
+            await wait_until(pilot, lambda: "the panel's service is down" in screen_text(app), timeout=15)
+        finally:
+            print(screen_text(app))
+
+asyncio.run(main())
+"""
+
+
+def test_a_plugin_quieting_logging_in_a_tui_worker_leaves_the_apps_failures_said(tmp_path: Path) -> None:
+    """A plugin asked for the list's values in the TUI's background worker that quiets logging
+    (an SDK's `logging.disable`) and replaces `sys.stderr`: every later plugin failure of the
+    session went unsaid (the app hears of them through kehu's logging, and shows them as
+    notifications), as `kehu serve`'s log did before 2b4d135c. The app's logging is put back as
+    each hook in a worker returns: the next plugin's failure is shown."""
+    site = installed_plugin(tmp_path / "site", "quieting_kehu", "quieting", _QUIETING)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", _DRIVER, str(tmp_path / "store")], capture_output=True,
+                          text=True, env=env, timeout=300, check=False)
+    assert "the list's values" not in done.stderr, done.stderr  # the plugin was asked in the worker
+    assert "plugin 'failing' failed" in done.stdout and "the panel's service is down" in done.stdout, (
+        done.stdout + done.stderr)
+    assert done.returncode == 0, done.stderr

@@ -7,6 +7,7 @@ widgets in ``widgets/<area>/``, messages in ``messages.py``, the look in ``kehu.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -24,6 +25,7 @@ from textual.theme import ThemeProvider
 
 from kehu_core.errors import KehuError
 from kehu_core.i18n import N_, _
+from kehu_core.plugin_process import Elsewhere
 from kehu_core.plugins import PluginFailure
 from kehu_core.plugins import logger as plugin_logger
 
@@ -116,6 +118,7 @@ class KehuApp(App):
                                   settings=lambda: self.store.config, index_ready=self.index_ready)
         self.theme = theme
         self.plugin_failures = PluginFailureNotifier(self)
+        self._logging_held = contextlib.ExitStack()  # while the app runs (on_mount, on_unmount)
         self._merge_said: tuple[str, ...] = ()  # the merge notice last shown (_show_merge_waiting)
         self._scan_said: str | None = None  # the watcher's failure last shown (_check_store)
         self.rebuilding = False  # the index made anew after damage is being filled (_refill_index)
@@ -143,6 +146,9 @@ class KehuApp(App):
 
     def on_mount(self) -> None:
         plugin_logger.addHandler(self.plugin_failures)
+        # kehu's logging as set up here (the notifier) put back as each plugin hook of a worker
+        # returns: one quieting logging there left every later failure of the session unshown
+        self._logging_held.enter_context(Elsewhere.holding(streams=False))
         for failure in self.store.plugins.failures:  # those from before the app was up
             self.plugin_failures.show(failure)
         from kehu_core.plugin_names import as_warning
@@ -158,6 +164,7 @@ class KehuApp(App):
             self.set_timer(min(self.watcher.interval, 0.5), self._watch)
 
     def on_unmount(self) -> None:
+        self._logging_held.close()
         plugin_logger.removeHandler(self.plugin_failures)
         self.background.shutdown()
         self.reports.shutdown()
