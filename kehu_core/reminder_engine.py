@@ -29,8 +29,9 @@ The groups are :mod:`kehu_core.reminder_groups`'s, the done/snooze ledger
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -183,9 +184,26 @@ def due_between(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
     those before today a rep let pass (snoozed ones count on the day they were snoozed to).
     What :func:`due_reminders` gives, through :func:`reminders_for` (the histories the rules
     need only: 9.8 s instead of 32 s for a week of a 10 000-customer store)."""
-    customers = [row.customer for row in store.index.list(order="id")]
-    found = [r for _, mine in reminders_for(store, customers, start, end) for r in mine if start <= r.due <= end]
-    return _sorted(found)
+    return _sorted([r for r in each_due(store, start, end) if start <= r.due <= end])
+
+
+def each_due(store: Store, start: dt.date, end: dt.date) -> Iterator[Reminder]:
+    """:func:`due_reminders`, customer by customer in id order (each customer's in
+    :func:`due_reminders`' order), the customers read from the index a part at a time: for a
+    caller that writes them as they come or sorts them in parts (``reminder_sorting``), never
+    the whole store's customers and reminders at once (388 MB at 10 000 customers)."""
+    if not rules(store):
+        return
+    ids = store.index.ids()  # the ids only (a few MB at 100 000): the profiles a part at a time
+
+    def customers() -> Iterator[Customer]:
+        for first in range(0, len(ids), _CHUNK):
+            yield from store.index.customers_of(ids[first:first + _CHUNK])
+
+    # a small page cache: the pass reads every history once (kept, it grew with the store)
+    with store.index.one_pass():
+        for _customer, mine in reminders_for(store, customers(), start, end):
+            yield from mine
 
 
 def _run_rules(
@@ -208,21 +226,23 @@ def _run_rules(
     return run_rules(store, rule_list, [customer], [history], firsts, end, lapse=lapse, state=state)[0]
 
 
+def due_order(reminder: Reminder) -> tuple[dt.date, str, str, str]:
+    """A reminder's place in :func:`due_reminders`' order."""
+    return reminder.due, reminder.customer_name, reminder.rule, reminder.key
+
+
 def _sorted(reminders: list[Reminder]) -> list[Reminder]:
-    return sorted(reminders, key=lambda r: (r.due, r.customer_name, r.rule, r.key))
+    return sorted(reminders, key=due_order)
 
 
 def due_reminders(store: Store, start: dt.date, end: dt.date) -> list[Reminder]:
     """Every reminder due from ``start`` to ``end`` (inclusive) that is not done or snoozed past
     ``end``. Ongoing ones (a customer not contacted for too long, an unpaid bill) that fell due
     earlier are included with their original date, so nothing overdue silently disappears."""
-    if not rules(store):
-        return []
     # through reminders_for, the same answers: the histories the rules need only, each rule's
     # first day once (it parsed every interaction of the store and asked every rule's lapse
     # for each customer: 8-9 s at 10 000 customers)
-    customers = [row.customer for row in store.index.list(order="id")]
-    return _sorted([r for _, mine in reminders_for(store, customers, start, end) for r in mine])
+    return _sorted(list(each_due(store, start, end)))
 
 
 def reminders_of(
@@ -237,7 +257,7 @@ def reminders_of(
 
 
 def reminders_for(
-    store: Store, customers: Sequence[Customer], start: dt.date, end: dt.date, *,
+    store: Store, customers: Iterable[Customer], start: dt.date, end: dt.date, *,
     only: Collection[str] | None = None,
 ) -> Iterator[tuple[Customer, list[Reminder]]]:
     """:func:`reminders_of` for each of ``customers``, in order, with the same answers: the
@@ -264,8 +284,8 @@ def reminders_for(
     # (a rule's ``plugin`` is its own word: one that is no text names no plugin here)
     readers = sorted({plugin for rule in rule_list if type(plugin := getattr(rule, "plugin", rule.name)) is str
                       and store.plugins.values_reads(plugin)})
-    for first in range(0, len(customers), _CHUNK):
-        chunk = customers[first:first + _CHUNK]
+    given = iter(customers)  # a list, or customers read as they are asked for (each_due)
+    while chunk := list(itertools.islice(given, _CHUNK)):
         ids = [c.id for c in chunk]
         histories = _chunk_histories(store, ids) if needs is None else _needed_histories(store, ids, needs)
         state = states(store, [cid for cid in ids if cid in ledgered])

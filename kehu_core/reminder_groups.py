@@ -44,6 +44,7 @@ GROUPS: tuple[Group, ...] = (
 DAY_CAPACITY = sum(g.per_day for g in GROUPS)
 GROUP_ORDER = {g.key: i for i, g in enumerate(GROUPS)}
 GROUP_LABELS = {g.key: g.label for g in GROUPS}  # English: Group.title() translates
+_PER_DAY = {g.key: g.per_day for g in GROUPS}
 #: the one rule -> group mapping; a rule not named here may say ``group = "..."`` (else "other")
 RULE_GROUPS: dict[str, str] = {
     "complaint": "complaints",
@@ -63,10 +64,16 @@ def group_of(reminder: Reminder, rule: object = None) -> str:
     return declared if declared in GROUP_ORDER else "other"
 
 
+def group_order(reminder: Reminder) -> tuple[int, dt.date, str, str, str]:
+    """The place of ``reminder`` in :func:`by_group`'s order (``reminder_sorting`` sorts by it
+    a list too long to hold)."""
+    return (GROUP_ORDER.get(reminder.group or group_of(reminder), len(GROUPS)),
+            reminder.due, reminder.customer_name, reminder.rule, reminder.key)
+
+
 def by_group(reminders: Iterable[Reminder]) -> list[Reminder]:
     """Most important group first, then the earliest due, as Today and ``kehu reminders`` show them."""
-    return sorted(reminders, key=lambda r: (GROUP_ORDER.get(r.group or group_of(r), len(GROUPS)),
-                                            r.due, r.customer_name, r.rule, r.key))
+    return sorted(reminders, key=group_order)
 
 
 def group_counts(reminders: Iterable[Reminder]) -> list[tuple[Group, int]]:
@@ -94,11 +101,20 @@ class DayList:
 
 def day_list(reminders: Iterable[Reminder], day: dt.date) -> DayList:
     """:class:`DayList` of ``reminders`` (e.g. :func:`due_reminders`) for ``day``."""
-    ordered = by_group(r for r in reminders if r.due <= day)
+    return day_list_of(by_group(r for r in reminders if r.due <= day), day)
+
+
+def day_list_of(ordered: Iterable[Reminder], day: dt.date) -> DayList:
+    """:func:`day_list` of reminders in :func:`by_group`'s order, read once, holding only what
+    the list shows (``kehu reminders --day-list`` of a store's every overdue bill)."""
     shown: list[Reminder] = []
-    counts = []
-    for group, total in group_counts(ordered):
-        mine = [r for r in ordered if (r.group or group_of(r)) == group.key][:group.per_day]
-        shown.extend(mine)
-        counts.append((group, len(mine), total))
+    totals: dict[str, int] = defaultdict(int)
+    for r in ordered:
+        if r.due > day:
+            continue
+        group = r.group or group_of(r)
+        totals[group] += 1
+        if totals[group] <= _PER_DAY.get(group, 0):
+            shown.append(r)
+    counts = [(g, min(totals[g.key], g.per_day), totals[g.key]) for g in GROUPS if totals[g.key]]
     return DayList(day, shown, counts)

@@ -88,3 +88,18 @@ def import_peaks(tmp_path: Path, sizes: Iterable[int], made: Callable[[Path, int
         assert code == 0, err
         imported[size] = Imported(store, out, peak)
     return imported
+
+
+def demo_shops(factory: pytest.TempPathFactory, *counts: int) -> dict[int, Path]:
+    """Demo stores of ``counts`` customers (each with a sale or two, extra fields of the shop's
+    own, birthdays, complaints, bills owed), indexed: what an export's or the reminders' peak
+    is measured on, by count."""
+    from kehu_core.demo import generate
+
+    made = {}
+    for count in counts:
+        root = factory.mktemp("shops") / f"store-{count}"
+        generate(root, count, interactions_per_customer=2)
+        assert kehu("reindex", store=root).code == 0
+        made[count] = root
+    return made

@@ -24,7 +24,7 @@ from ..clock import ENV_TODAY, read_day
 from ..errors import PLUGIN_LOGGER, KehuError, RecordError, os_error_text, shown_path
 from ..i18n import _
 from .collecting import collect_garbage_from_here, hold_collector
-from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_records, warn
+from .context import Context, emit_json, emit_json_list, pass_ctx, say_left_out, say_unread_records, warn
 from .helpformat import KehuContext
 from .language import language_chooser, set_lang
 from .localize import HELP_OPTION_NAMES, localize, missing_said, show_error, use_kehu_catalog
@@ -33,7 +33,7 @@ from .oserrors import gone_working_folder, symlink_loop, unreadable
 
 #: what plugins' commands use (``from kehu_core.cli import Context, pass_ctx ...``) and the
 #: ``kehu`` command calls (kehu_core.__main__)
-__all__ = ["Context", "Number", "Whole", "emit_json", "hold_collector", "pass_ctx", "say_left_out",
+__all__ = ["Context", "Number", "Whole", "emit_json", "emit_json_list", "hold_collector", "pass_ctx", "say_left_out",
            "say_unread_records", "warn"]
 
 # What a command needs is imported when it runs (the store, pydantic models, Rich, the

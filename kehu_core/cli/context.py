@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,6 +166,25 @@ pass_ctx = click.make_pass_decorator(Context)
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+#: the JSON objects of a long list printed at a time (emit_json_list)
+_JSON_PART = 2000
+
+
+def emit_json_list(objects: Iterable[dict[str, Any]]) -> None:
+    """``emit_json(list(objects))``, byte for byte, written a part at a time: a list of 100 000
+    customers or reminders never holds every object or the whole JSON text at once."""
+    pieces: list[str] = []
+    size = 0
+    for obj in objects:
+        text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+        # an element of an indented list is its own dump with every line two spaces deeper
+        pieces.append(("[\n  " if not size and not pieces else ",\n  ") + text.replace("\n", "\n  "))
+        if len(pieces) >= _JSON_PART:
+            click.echo("".join(pieces), nl=False)
+            pieces, size = [], size + len(pieces)
+    click.echo("".join(pieces) + ("\n]" if size or pieces else "[]"))
 
 
 def warn(message: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -12,7 +11,7 @@ import click
 
 from ..i18n import _, ngettext
 from ..names import shown_values
-from .context import Context, pass_ctx, say_left_out
+from .context import Context, emit_json_list, pass_ctx, say_left_out
 from .options import COUNT, KEY, REP
 from .render import print_customers
 
@@ -77,7 +76,7 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
         objects = (o for o in objects if o["attitude"] == wanted)
         objects = islice(objects, limit) if limit else objects
     if as_json:
-        _emit_json_list(objects)
+        emit_json_list(objects)
     else:
         objects = list(objects)
         extra = (["tier"] if tier else []) + (["attitude"] if wanted else []) + \
@@ -142,17 +141,3 @@ def _objects(store: Store, ids: list[str], *, values: bool) -> Iterator[dict[str
 
     for first in range(0, len(ids), _CHUNK):
         yield from customer_objects(store, ids[first:first + _CHUNK], values=values)
-
-
-def _emit_json_list(objects: Iterable[dict[str, Any]]) -> None:
-    """``emit_json(list(objects))``, byte for byte, written a chunk at a time."""
-    pieces: list[str] = []
-    size = 0
-    for obj in objects:
-        text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
-        # an element of an indented list is its own dump with every line two spaces deeper
-        pieces.append(("[\n  " if not size and not pieces else ",\n  ") + text.replace("\n", "\n  "))
-        if len(pieces) >= _CHUNK:
-            click.echo("".join(pieces), nl=False)
-            pieces, size = [], size + len(pieces)
-    click.echo("".join(pieces) + ("\n]" if size or pieces else "[]"))

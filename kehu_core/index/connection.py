@@ -66,17 +66,24 @@ class IndexConnection:
         #: told (shards done, shards) while the index is made from nothing (a new clone, a
         #: deleted or damaged index): the CLI shows a progress bar on a terminal with it
         self.on_first_build: Callable[[int, int], None] | None = getattr(store, "on_index_build", None)
+        self._passes = 0  # one_pass within one_pass: the outer one sets the cache back
 
     @contextlib.contextmanager
     def one_pass(self) -> Iterator[None]:
         """A small page cache (:data:`ONE_PASS_KB`) while a pass over the whole index reads each
         page once (an export of every customer and purchase): the connection's cache, 128 MB
         for a build's random writes, was filled by it and held as the process's memory (an
-        export's 10 000 customers and 67 000 purchases: 50 MB more)."""
+        export's 10 000 customers and 67 000 purchases: 50 MB more). Within another pass (the
+        calendar export's reminders, a pass of their own), the outer one's cache is kept."""
+        if self._passes:
+            yield
+            return
         self.db.execute(f"PRAGMA cache_size=-{ONE_PASS_KB}")
+        self._passes += 1
         try:
             yield
         finally:
+            self._passes -= 1
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
 

@@ -28,9 +28,9 @@ class Chosen:
         self.store, self.tag, self.reveal = store, tag, reveal
         self.members: set[str] | None = None
         if segment is not None:  # a saved segment (README "Segments"): its members' ids
-            from .segments import segment_customers
+            from .segments import segment_ids
 
-            self.members = {c.id for c in segment_customers(store, segment)}
+            self.members = segment_ids(store, segment)
         if reveal:
             from .. import confidential
 

@@ -27,7 +27,7 @@ from ..i18n import _
 from ..models import Customer
 from ..models.hostile import too_many_digits
 from ..plugin_code import error_text, never_awaited, plugin_code, stops_kehu
-from .contentlines import ical_bytes
+from .contentlines import write_calendar
 from .day_events import birthday_events, reminder_event
 from .export_source import Chosen
 from .export_tables import kept_apostrophe, neutralise, table
@@ -232,37 +232,38 @@ class IcsExporter:
         calendar.add("x-wr-calname", f"{store.config.name} — 客户生日与提醒")
         # DTSTAMP: when the calendar was made, on the store's day (time is data)
         stamp = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
-        # each event written as it is made: the calendar made whole first took 615 MB for the
-        # 72 000 events of 10 000 customers (lunar birthdays of three years, reminders)
-        head, end = ical_bytes(calendar), b"END:VCALENDAR\r\n"
-        count, ids = 0, set()
-        with out.open("wb") as handle:
-            handle.write(head.removesuffix(end))
+        # each event written as it is made (contentlines.write_calendar), the reminders' as the
+        # engine finds them, sorted in parts (reminder_sorting): the reminders gathered whole
+        # were most of the export's 415 MB at 10 000 customers
+        ids: set[str] = set()
+
+        def events() -> Iterator[Any]:
             for customer in customers:
                 ids.add(customer.id)
                 for event in birthday_events(customer, today.year, today.year + self.lunar_years - 1):
                     event.add("dtstamp", stamp)
-                    handle.write(ical_bytes(event))
-                    count += 1
+                    yield event
             for event in _reminder_events(store, ids, today, self.reminder_days):
                 event.add("dtstamp", stamp)
-                handle.write(ical_bytes(event))
-                count += 1
-            handle.write(end)
+                yield event
+
+        with out.open("wb") as handle:
+            count = write_calendar(handle, calendar, events())
         return count
 
 
-def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> list[Any]:
+def _reminder_events(store: Store, ids: set[str], today: dt.date, days: int) -> Iterator[Any]:
     try:
-        from ..reminder_engine import due_reminders
+        from ..reminder_sorting import sorted_due
     except ImportError:  # the reminders engine is not installed: birthdays only
-        return []
-    events = []
-    for reminder in due_reminders(store, today, today + dt.timedelta(days=days)):
-        if reminder.customer_id not in ids or reminder.rule in ("birthday", "lunar-birthday"):
-            continue  # birthdays are already there, as events of their own
-        events.append(reminder_event(reminder))
-    return events
+        return
+
+    def wanted(reminder: Any) -> bool:  # birthdays are already there, as events of their own
+        return reminder.customer_id in ids and reminder.rule not in ("birthday", "lunar-birthday")
+
+    with sorted_due(store, today, today + dt.timedelta(days=days), keep=wanted) as found:
+        for reminder in found:
+            yield reminder_event(reminder)
 
 
 # --- registry -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,7 @@ from ..yamlio import line_of, lines_doc
 from .scoring import activity, rfm, tier_filter, wanted_rfm, wanted_tiers
 
 if TYPE_CHECKING:
+    from ..index.rows import Row
     from ..models import Customer
     from ..store import Store
 
@@ -278,8 +280,18 @@ def has_birthday_in(customer: Customer, months: set[tuple[int, int]]) -> bool:
 
 def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> list[Customer]:
     """The customers matching ``spec`` on ``today`` (default: the store's day), by name."""
-    today = today or store.today
-    rows = store.index.list(order="name")
+    return list(_matching(store, spec, store.index.list(order="name"), today or store.today))
+
+
+def segment_ids(store: Store, name: str, today: dt.date | None = None) -> set[str]:
+    """The ids of the customers of the saved segment ``name``: the index read a row at a time,
+    no customer kept (``kehu export --segment`` held the segment's every customer, and every
+    row of the store besides, before it wrote the first)."""
+    return {c.id for c in _matching(store, get(store, name).spec, store.index.each(), today or store.today)}
+
+
+def _matching(store: Store, spec: SegmentSpec, rows: Iterable[Row], today: dt.date) -> Iterator[Customer]:
+    """The customers of ``rows`` matching ``spec`` on ``today``, in their order, as each is read."""
     stage_of = analytics.stages(store, today) if spec.lifecycle else {}
     rfm_of: dict[str, str] = {}
     rfm_wanted = set(wanted_rfm(store, spec.rfm)) if spec.rfm else set()  # an unknown name: exit 1
@@ -303,7 +315,6 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
         from ..attitude import attitudes
 
         attitude_of = {cid: a.attitude for cid, a in attitudes(store, today).items()}
-    out = []
     for row in rows:
         c = row.customer
         if spec.ids and c.id not in spec.ids:
@@ -337,8 +348,7 @@ def select(store: Store, spec: SegmentSpec, today: dt.date | None = None) -> lis
             continue
         if in_tier is not None and not in_tier(store.plugins.values(store, c)):
             continue
-        out.append(c)
-    return out
+        yield c
 
 
 def segment_customers(store: Store, name: str, today: dt.date | None = None) -> list[Customer]:
