@@ -45,9 +45,11 @@ def offset(customer_id: str, rule: str, spread: int) -> int:
     return int.from_bytes(digest[:4], "big") % spread
 
 
-def _reminder(
+def reminder(
     rule: str, customer: Customer, due: dt.date, anchor: str, title: str, detail: str | None = None
 ) -> Reminder:
+    """The reminder ``rule`` gives ``customer`` on ``due``; its key (rule, customer, ``anchor``) is what
+    done and snoozed marks name, so one anchor must mean one occasion (a purchase's id, a year's birthday)."""
     return Reminder(
         customer_id=customer.id,
         customer_name=customer.name,
@@ -133,7 +135,7 @@ class GreetingRule(Rule):
                 if self.in_window(day, start, end):
                     detail = _("{date} bought {items} {amount}").format(
                         date=p.date, items=_items(p), amount=_money(p.amount))
-                    yield _reminder(self.name, customer, day, p.id, _(self.title), detail)
+                    yield reminder(self.name, customer, day, p.id, _(self.title), detail)
 
 
 class SurveyRule(GreetingRule):
@@ -159,7 +161,7 @@ class TouchRule(Rule):
         # earlier, never later, than `every` days: "at least monthly" still holds
         day = round_day(base + dt.timedelta(days=max(every - self.spread(customer), 1)), every, start)
         if day <= end:
-            yield _reminder(
+            yield reminder(
                 self.name, customer, day, base.isoformat(), _("keep in touch"),
                 _("last contact {date}; at least every {every} days").format(date=base, every=every)
             )
@@ -178,12 +180,12 @@ class BirthdayRule(Rule):
         lead = dt.timedelta(days=self.cfg.birthday.lead_days)
         for b in calendar.birthdays(customer.birthday, customer.lunar_birthday, start + lead, end + lead):
             if b.lunar:
-                yield _reminder("lunar-birthday", customer, b.day - lead, b.day.isoformat(),
-                                _("lunar birthday greeting"), f"{b.label} ({b.day})")
+                yield reminder("lunar-birthday", customer, b.day - lead, b.day.isoformat(),
+                               _("lunar birthday greeting"), f"{b.label} ({b.day})")
             else:
                 detail = (_("birthday {day}") if b.age is None else _("birthday {day}, {age} years old"))
-                yield _reminder(self.name, customer, b.day - lead, b.day.isoformat(), _("birthday greeting"),
-                                detail.format(day=b.label, age=b.age))
+                yield reminder(self.name, customer, b.day - lead, b.day.isoformat(), _("birthday greeting"),
+                               detail.format(day=b.label, age=b.age))
 
 
 @cache
@@ -218,7 +220,7 @@ class HolidayRule(Rule):
         lead = offset(customer.id, self.name, cfg.lead_days) + 1 if cfg.lead_days else 0
         for name, day, due in _holidays_due(start, end, lead, tuple(cfg.names), tuple(sorted(cfg.lunar.items()))):
             title, detail = self._said(store, name, day)
-            yield _reminder(self.name, customer, due, f"{name}-{day.year}", title, detail)
+            yield reminder(self.name, customer, due, f"{name}-{day.year}", title, detail)
 
     def _said(self, store: Store, name: str, day: dt.date) -> tuple[str, str]:
         key = (name, day, id(store))
@@ -269,7 +271,7 @@ class KeyVisitRule(Rule):
             return
         day = round_day(base + dt.timedelta(days=max(table[tier] - self.spread(customer), 1)), table[tier], start)
         if day <= end:
-            yield _reminder(
+            yield reminder(
                 self.name,
                 customer,
                 day,
@@ -293,7 +295,7 @@ class OverdueRule(Rule):
             if isinstance(p, Purchase) and p.owed > 0 and p.due:
                 day = p.due + dt.timedelta(days=1 + self.cfg.overdue.grace_days)
                 if day <= end:
-                    yield _reminder(
+                    yield reminder(
                         self.name,
                         customer,
                         day,
@@ -317,7 +319,7 @@ class DormantRule(Rule):
         days = self.cfg.dormant.days
         day = round_day(last + dt.timedelta(days=days + self.spread(customer)), days, start)
         if day <= end:
-            yield _reminder(
+            yield reminder(
                 self.name, customer, day, last.isoformat(), _("win back a dormant customer"),
                 _("last purchase {date}, over {days} days ago").format(date=last, days=days)
             )
@@ -351,7 +353,7 @@ class ComplaintRule(Rule):
                 # on the detail's one line: a second line of the text stood as a reminder of its own
                 detail = _("{complaint}; by {deadline}").format(
                     complaint=f"{c.date} {on_one_line(c.text or '')}".strip(), deadline=f"{deadline:%Y-%m-%d %H:%M}")
-                yield _reminder(self.name, customer, day, f"{c.id}-{step}", title, detail)
+                yield reminder(self.name, customer, day, f"{c.id}-{step}", title, detail)
 
 
 RULES: dict[str, type[Rule]] = {

@@ -18,7 +18,7 @@ from kehu_core.models import on_one_line
 from kehu_core.reminder_engine import HistoryNeeds
 from kehu_core.services import referrals
 
-from .rules import Rule, _reminder
+from .rules import Rule, reminder
 from .settings import NAME
 
 EVENTS = {referrals.ADDED: N_("now a customer"),
@@ -52,6 +52,6 @@ class ThankReferrerRule(Rule):
                     detail = on_one_line(f"{message.subject}\n{message.body}" if message.subject else message.body)
                 except KehuError as exc:  # a broken template of the store: say so, still remind
                     detail = on_one_line(f"{referral.referred_name} {day} ({exc})")
-                yield _reminder(self.name, customer, day, referrals.reminder_anchor(referral, event),
+                yield reminder(self.name, customer, day, referrals.reminder_anchor(referral, event),
                                 _("thank for referring {name}: {event}").format(name=referral.referred_name,
                                                                       event=_(EVENTS[event])), detail)
