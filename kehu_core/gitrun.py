@@ -26,7 +26,7 @@ _FALLBACK_IDENTITY = {
 }
 
 
-#: the clones found to have a git identity of their own (see _env)
+#: the clones found to have a git identity of their own (see git_env)
 _identified: set[str] = set()
 
 
@@ -40,7 +40,10 @@ _ELSEWHERE = ("GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_F
               "GIT_GRAFT_FILE", "GIT_NAMESPACE", "GIT_INTERNAL_SUPER_PREFIX")
 
 
-def _env(root: Path) -> dict[str, str]:
+def git_env(root: Path) -> dict[str, str]:
+    """The environment every git of kehu in ``root`` runs with: this process's, without the variables
+    that point git at another repository (``_ELSEWHERE``), with kehu's identity where the clone's
+    user has none. :func:`run` and :func:`kehu_core.services.gitops.run_network` add theirs to it."""
     env = {name: value for name, value in os.environ.items() if name not in _ELSEWHERE}
     # asked once a clone and process when the user has an identity (a sync runs ~40 git
     # commands; a probe each doubled the processes); asked again while they have none, so
@@ -85,12 +88,12 @@ def run(root: Path, *args: str, check: bool = True, input: str | None = None,
     """``git ARGS`` in ``root`` (``env``: added to the environment)."""
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
-    _refuse_special_git_files(root)
+    refuse_special_git_files(root)
     # git names files by their bytes: a name that is not UTF-8 (a colleague's commit) comes back
     # as os.fsdecode gives it, never as a UnicodeDecodeError ending the command ("internal error")
     # each argument as the UTF-8 it is (paths.typed_path): under LC_ALL=C with PYTHONUTF8=0 a
     # commit's message of 张三, or a path in 客户档案/, was "internal error: UnicodeEncodeError"
-    command, environment = ["git", *map(typed_path, args)], {**_env(root), **(env or {})}
+    command, environment = ["git", *map(typed_path, args)], {**git_env(root), **(env or {})}
     note, shell = noted, shutil.which("sh") if noted is not None and os.name != "nt" else None
     if note is not None and shell is not None:
         result = subprocess.run([shell, "-c", _NOTE_THEN_GIT, str(note), *command], cwd=root,
@@ -145,7 +148,7 @@ def ref_exists(root: Path, ref: str) -> bool:
     return run(root, "rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
 
 
-def _refuse_special_git_files(root: Path) -> None:
+def refuse_special_git_files(root: Path) -> None:
     """KehuError when a file every git command opens is a FIFO, a socket or a device
     (:func:`kehu_core.index.freshness.git_would_wait`), before git is run and waits on it."""
     from .index.freshness import git_would_wait

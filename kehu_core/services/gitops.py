@@ -14,11 +14,11 @@ from ..errors import KehuError
 # git run in a clone, kehu's way (its identity, no other repository's environment): a module
 # below the store, which runs git too; here under its names as before
 from ..gitrun import (  # noqa: F401 (kehu's git API)
-    _env,
-    _refuse_special_git_files,
+    git_env,
     head,
     path_said,
     ref_exists,
+    refuse_special_git_files,
     run,
     waiting_problem,
 )
@@ -177,8 +177,8 @@ def run_network(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A git command that talks to a remote (fetch, push); never raises, never prompts."""
     if shutil.which("git") is None:
         raise KehuError(_("git is not installed; kehu needs it for history and sharing"))
-    _refuse_special_git_files(root)
-    env = {**_env(root), **network_env()}
+    refuse_special_git_files(root)
+    env = {**git_env(root), **network_env()}
     # git's words read as the UTF-8 they are, as gitrun.run reads them: under LC_ALL=C with
     # PYTHONUTF8=0, text=True read them in ASCII, and a remote in 远程.git that is not there
     # (git naming it) was "internal error: UnicodeDecodeError"
