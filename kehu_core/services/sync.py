@@ -40,7 +40,7 @@ from . import (
 )
 from .sync_guard import SyncError
 from .sync_merge import git_reason
-from .sync_messages import _load_path, commit_message, describe
+from .sync_messages import commit_message, describe, mapping_at
 
 # What atomic_write leaves behind when a process dies between temp file and rename.
 _TEMP_FILE = re.compile(r"^\..+\.[^.]+\.tmp$")
@@ -91,7 +91,7 @@ def conflicts_in(store: Store, paths: list[str]) -> list[Problem]:
         if not rel.endswith(f"/{CUSTOMER_FILE}"):
             continue
         path = store.root / rel
-        data = _load_path(path) if path.is_file() else {}
+        data = mapping_at(path) if path.is_file() else {}
         if data.get(profile_merge.CONFLICTS_KEY):
             entries = data[profile_merge.CONFLICTS_KEY]
             problems.extend(merge_conflicts.entry_problems(path, str(data.get("id")), entries))

@@ -160,7 +160,7 @@ def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]
     other's, so the merge left two records of one person without a word. One line each, naming
     both and the way to join them (``kehu customer merge``); the merged profiles are read."""
     from .dedupe import Match, contact_keys
-    from .sync_messages import _load_path  # a profile as the merge left it; {} if it does not parse
+    from .sync_messages import mapping_at  # a profile as the merge left it; {} if it does not parse
 
     base = gitops.run(root, "merge-base", before, ref, check=False).stdout.strip()
     if not base:
@@ -171,7 +171,7 @@ def one_person_twice(root: Path, before: str, ref: str, label: str) -> list[str]
                          "--", CUSTOMERS_DIR, check=False).stdout
         keyed = {}
         for rel in out.split("\0"):
-            if rel.endswith(f"/{CUSTOMER_FILE}") and (data := _load_path(root / rel)):
+            if rel.endswith(f"/{CUSTOMER_FILE}") and (data := mapping_at(root / rel)):
                 keyed[rel] = (data, contact_keys(data.get("phones") or [], data.get("emails") or []))
         sides.append(keyed)
     ours, theirs = sides
@@ -210,7 +210,7 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
     from ..models.interactions import parse_interaction
     from ..store import INTERACTIONS_DIR
     from .dedupe import imported_row
-    from .sync_messages import _load_path
+    from .sync_messages import mapping_at
 
     candidates = []  # each side's records under customers it added (an import's new customers)
     for rev in (before, ref):
@@ -229,7 +229,7 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
         whole for the few rows of the other)."""
         rows: dict[object, tuple[str, str]] = {}
         for parts in side:
-            data = _load_path(root.joinpath(*parts))  # as the merge left it: {} if gone or broken
+            data = mapping_at(root.joinpath(*parts))  # as the merge left it: {} if gone or broken
             row = data.get("imported_from")
             if not row or only is not None and str(row) not in only:
                 continue
@@ -253,7 +253,7 @@ def _one_row_twice(root: Path, base: str, before: str, ref: str, label: str,
     lines = []
     for (folder, mine_folder), rows_of in sorted(pairs.items()):
         cid, mine = folder.rsplit("/", 1)[1], mine_folder.rsplit("/", 1)[1]
-        profiles = [_load_path(root / f / CUSTOMER_FILE) for f in (folder, mine_folder)]
+        profiles = [mapping_at(root / f / CUSTOMER_FILE) for f in (folder, mine_folder)]
         if not all(profiles) or (cid, mine) in named:
             continue
         named.add((cid, mine))  # said once: not again as one card twice
@@ -273,14 +273,14 @@ def _one_card_twice(root: Path, base: str, before: str, ref: str, label: str,
     of a name alone (no sale, no phone) of a sheet imported in each clone was named by nothing,
     `kehu duplicates` none. One line per pair not named already (``named``: theirs, ours)."""
     from .dedupe import card_key
-    from .sync_messages import _load_path
+    from .sync_messages import mapping_at
 
     added = [[rel for rel in gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base,
                                         rev, "--", CUSTOMERS_DIR, check=False).stdout.split("\0")
               if rel.endswith(f"/{CUSTOMER_FILE}")] for rev in (before, ref)]
     if not all(added):  # (most syncs: one side added no customer, nothing to read)
         return []
-    mine, theirs = ({key: data for rel in side if (key := card_key(data := _load_path(root / rel))) is not None}
+    mine, theirs = ({key: data for rel in side if (key := card_key(data := mapping_at(root / rel))) is not None}
                     for side in added)
     return [_("{name} ({id}) of {label} and this clone's {mine_name} ({mine}) are one card twice (a name and "
               "nothing else: no phone, no email), each clone adding it, from one sheet imported in both, say; "
@@ -301,7 +301,7 @@ def handed_over_meanwhile(root: Path, before: str, ref: str, label: str) -> list
     (``kehu handover``, whose commit says so) since their merge base. The hand-over covered the
     customers its clone had; those stayed with a rep who has left, without a word. One line per
     hand-over, naming them and the ``kehu handover`` that gives them too."""
-    from .sync_messages import _load, _load_path  # a profile as a commit holds it, as the merge left it
+    from .sync_messages import mapping_at, mapping_in  # a profile as a commit holds it, as the merge left it
 
     base = gitops.run(root, "merge-base", before, ref, check=False).stdout.strip()
     if not base:
@@ -318,8 +318,8 @@ def handed_over_meanwhile(root: Path, before: str, ref: str, label: str) -> list
         for rel in out.split("\0"):
             if not rel.endswith(f"/{CUSTOMER_FILE}"):
                 continue
-            data = _load_path(root / rel)
-            was = _load(gitops.show(root, base, rel)) if data else {}
+            data = mapping_at(root / rel)
+            was = mapping_in(gitops.show(root, base, rel)) if data else {}
             owner = data.get("owner")
             if owner in handed and was.get("owner") != owner:  # given to that rep there, not only edited
                 left.setdefault(owner, []).append(f"{data.get('name')} ({data.get('id')})")

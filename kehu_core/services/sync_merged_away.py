@@ -167,7 +167,7 @@ def follow_up_rebased(store: Store, upstream: str) -> list[str]:
     has no profile of (a referrer, a folder of records: ``kehu check``'s problems) that a profile
     names under ``also_known``, or a commit as given a new id (``kehu customer reid``)."""
     from .customer_reid import given_new_ids
-    from .sync_messages import _load_path
+    from .sync_messages import mapping_at
 
     root = store.root
     if not upstream or gitops.head(root) == upstream or gitops.run(
@@ -189,7 +189,7 @@ def follow_up_rebased(store: Store, upstream: str) -> list[str]:
             continue
         found = gitops.run(root, "grep", "-l", "-F", "-e", other, "--", f"{CUSTOMERS_DIR}/*/*/{CUSTOMER_FILE}",
                            check=False).stdout.split()
-        keeps = sorted(customer_of(rel) or "" for rel in found if other in merged_into(_load_path(root / rel)))
+        keeps = sorted(customer_of(rel) or "" for rel in found if other in merged_into(mapping_at(root / rel)))
         if keeps and keeps[0] in known:
             became[other] = keeps[0]
     if not became:

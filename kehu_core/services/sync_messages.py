@@ -33,7 +33,9 @@ class Change:
 # --- describing changes -----------------------------------------------------------------------
 
 
-def _load(text: str | None) -> dict[str, Any]:
+def mapping_in(text: str | None) -> dict[str, Any]:
+    """The mapping a YAML ``text`` holds (a profile as a commit holds it), or ``{}`` when there is no
+    text, it does not parse or it is not a mapping: what a sync compares never stops it."""
     if not text:
         return {}
     import yaml
@@ -47,7 +49,9 @@ def _load(text: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _load_path(path: Path) -> dict[str, Any]:
+def mapping_at(path: Path) -> dict[str, Any]:
+    """The mapping the YAML file at ``path`` holds (a profile as the merge left it), or ``{}`` when it
+    cannot be read, does not parse or is not a mapping."""
     try:
         data = load_fast(path)
     except (YamlFileError, OSError):
@@ -109,7 +113,7 @@ def describe(root: Path, entries: list[tuple[str, str]]) -> list[Change]:
 
     def name_of(cid: str, folder: Path, rel_folder: str) -> str:
         if cid not in names:
-            data = _load_path(folder / CUSTOMER_FILE) or _load(
+            data = mapping_at(folder / CUSTOMER_FILE) or mapping_in(
                 gitops.show(root, "HEAD", f"{rel_folder}/{CUSTOMER_FILE}"))
             names[cid] = str(data.get("name") or cid)
         return names[cid]
@@ -134,11 +138,11 @@ def describe(root: Path, entries: list[tuple[str, str]]) -> list[Change]:
                 changes.append(Change(cid, name, "customer removed", "removed customer"))
             else:
                 detailed += 1
-                old = _load(gitops.show(root, "HEAD", rel)) if detailed <= _BODY_LINES else {}
-                what = describe_profile(old, _load_path(path)) if old else "profile"
+                old = mapping_in(gitops.show(root, "HEAD", rel)) if detailed <= _BODY_LINES else {}
+                what = describe_profile(old, mapping_at(path)) if old else "profile"
                 changes.append(Change(cid, name, what, "profile"))
         elif parts[3] == INTERACTIONS_DIR and len(parts) == 5:
-            data = _load(gitops.show(root, "HEAD", rel)) if deleted else _load_path(path)
+            data = mapping_in(gitops.show(root, "HEAD", rel)) if deleted else mapping_at(path)
             kind = str(data.get("kind", "interaction"))
             what = describe_interaction(data)
             if deleted:

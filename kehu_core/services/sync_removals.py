@@ -41,7 +41,7 @@ class Removed:
 def removed_by_hand(store: Store, before: str, after: str = "HEAD") -> list[Removed]:
     """The customers whose profile ``before`` has and ``after`` has not, that no ``customer
     merge`` or ``customer reid`` of the commits between them placed elsewhere."""
-    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
+    from .sync_messages import mapping_in  # a profile as a commit holds it; {} if it does not parse
 
     root = store.root
     out = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=D", "--relative",
@@ -56,7 +56,7 @@ def removed_by_hand(store: Store, before: str, after: str = "HEAD") -> list[Remo
         cid = folder.rsplit("/", 1)[-1]
         if cid in placed:
             continue
-        name = str(_load(gitops.show(root, before, rel)).get("name") or cid)
+        name = str(mapping_in(gitops.show(root, before, rel)).get("name") or cid)
         found.append(Removed(cid, name, folder))
     return found
 

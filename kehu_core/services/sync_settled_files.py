@@ -169,9 +169,9 @@ def edited_fields(store: Store, was: str | None, path: Path) -> tuple[tuple[str,
     from .. import confidential
     from .dedupe import ALSO_KNOWN
     from .profile_merge import CONFLICTS_KEY
-    from .sync_messages import _load, _load_path
+    from .sync_messages import mapping_at, mapping_in
 
-    before, now = _load(was), _load_path(path)
+    before, now = mapping_in(was), mapping_at(path)
     skip = {"id", ALSO_KNOWN, CONFLICTS_KEY, *confidential.fields(store.config)}
     return tuple((name, value) for name, value in now.items() if name not in skip and before.get(name) != value)
 
@@ -180,9 +180,9 @@ def settled_fields(store: Store, was: str | None, path: Path) -> tuple[str, ...]
     """The confidential fields of a profile (as ``path`` holds it) that hold what they held when
     it was ``was`` (compared as written: an unchanged value keeps its ciphertext)."""
     from .. import confidential
-    from .sync_messages import _load, _load_path
+    from .sync_messages import mapping_at, mapping_in
 
-    before, now = _load(was), _load_path(path)
+    before, now = mapping_in(was), mapping_at(path)
     return tuple(name for name in confidential.fields(store.config) if name in before and before[name] == now.get(name))
 
 
@@ -257,9 +257,9 @@ def not_carried(store: Store, again: MergeAgain) -> list[str]:
     birthday), which the merge keeps (the kept customer's, as ``customer merge`` keeps it) and
     names with the command that carries the change over. Lists are joined and notes appended
     by the merge, so those are carried."""
-    from .sync_messages import _load_path
+    from .sync_messages import mapping_at
 
-    kept = _load_path(store.customer_file(again.keep))
+    kept = mapping_at(store.customer_file(again.keep))
     lines = []
     for name, value in again.edited:
         current = kept.get(name)

@@ -251,9 +251,9 @@ def _whole(root: Path, rel: str, stuck: dict[str, frozenset[str]]) -> bool:
 
 def who(text: str | None) -> str:
     """A profile's text as a person knows the customer: the name, phones and emails."""
-    from .sync_messages import _load  # {} if it does not parse
+    from .sync_messages import mapping_in  # {} if it does not parse
 
-    data = _load(text)
+    data = mapping_in(text)
     return " ".join([str(data.get("name") or "?"), *map(str, data.get("phones") or []),
                      *map(str, data.get("emails") or [])])
 
@@ -294,12 +294,12 @@ def merged_both_ways(root: Path, stuck: dict[str, frozenset[str]]) -> dict[str, 
     merge Y X`` there): each deleted on one side, kept on the other with the other's id under
     ``also_known``. The ``customer.yaml`` of each (relative), with the other's id. Keeping both
     would hold every purchase of the two under both; one of them is to be kept."""
-    from .sync_messages import _load_path
+    from .sync_messages import mapping_at
 
     absorbed: dict[str, tuple[str, set[str]]] = {}  # id -> (its profile, the ids merged into it)
     for rel, stages in stuck.items():
         if rel.endswith(f"/{CUSTOMER_FILE}") and stages in (DELETED_BY_US, DELETED_BY_THEM):
-            absorbed[rel.rsplit("/", 2)[-2]] = (rel, merged_into(_load_path(root / rel)))
+            absorbed[rel.rsplit("/", 2)[-2]] = (rel, merged_into(mapping_at(root / rel)))
     return {rel: other for cid, (rel, ids) in absorbed.items() for other in sorted(ids)
             if other in absorbed and cid in absorbed[other][1]}
 
@@ -318,7 +318,7 @@ def absorbed_by(root: Path, rev: str, base: str) -> dict[str, str]:
     (merged into it), with the id of that profile. A profile git would call renamed (the one
     merged away, alike, its folder deleted) is one added: so taken, the sync said of a customer
     given a new id in both clones and merged so that it was "removed by hand"."""
-    from .sync_messages import _load  # a profile as a commit holds it; {} if it does not parse
+    from .sync_messages import mapping_in  # a profile as a commit holds it; {} if it does not parse
 
     changed = gitops.run(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", base, rev, "--",
                          CUSTOMERS_DIR, check=False).stdout.split("\0")
@@ -326,7 +326,7 @@ def absorbed_by(root: Path, rev: str, base: str) -> dict[str, str]:
     for rel in changed:
         if not rel.endswith(f"/{CUSTOMER_FILE}"):
             continue
-        for other in merged_into(_load(gitops.show(root, rev, rel))):
+        for other in merged_into(mapping_in(gitops.show(root, rev, rel))):
             found.setdefault(other, rel.rsplit("/", 2)[-2])
     return found
 
