@@ -267,17 +267,17 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
             if given is None and problem.loc and not os.path.lexists(problem.path):
                 # a record the command was to write (`customer add --birthday 2030/1/1`): its
                 # field, not a file never written
-                click.echo(_said(f"kehu: {shown_path(problem.message)}"), err=True)
+                click.echo(as_printed(f"kehu: {shown_path(problem.message)}"), err=True)
             elif given is None:
-                click.echo(_said(problem.render()), err=True)
+                click.echo(as_printed(problem.render()), err=True)
             elif given.endswith("="):  # FIELD=VALUE: the field is its name
-                click.echo(_said(f"kehu: {shown_path(problem.message)}"), err=True)
+                click.echo(as_printed(f"kehu: {shown_path(problem.message)}"), err=True)
             else:
-                click.echo(_said(f"kehu: {given}: {shown_path(problem.reason or problem.message)}"), err=True)
+                click.echo(as_printed(f"kehu: {given}: {shown_path(problem.reason or problem.message)}"), err=True)
         return 1
     except KehuError as exc:
         _traceback(exc)
-        click.echo(_said(f"kehu: {exc}"), err=True)
+        click.echo(as_printed(f"kehu: {exc}"), err=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -286,7 +286,7 @@ def run(argv: list[str] | None = None, *, extra_plugins: dict[str, Any] | None =
     except OSError as exc:  # a folder that cannot be written, a file that vanished ...
         _traceback(exc)
         if (said := unreadable(exc)) is not None:  # as `kehu check` names it
-            click.echo(_said(f"kehu: {said}"), err=True)
+            click.echo(as_printed(f"kehu: {said}"), err=True)
             return 1
         where = f"{shown_path(exc.filename)}: " if exc.filename else ""  # path first: `path: what`, escaped
         click.echo(f"kehu: {where or gone_working_folder(exc)}{os_error_text(exc)}", err=True)
@@ -323,10 +323,11 @@ def _shown_lines(exc: click.ClickException) -> str:
     return "\n".join(shown_path(line) for line in exc.message.split("\n"))
 
 
-def _said(message: str) -> str:
+def as_printed(message: str) -> str:
     """An error's message as printed: what others wrote that it quotes (a journal entry's author
     in "cannot undo #5 (…)", a file's name) shows its control characters as U+FFFD, never
-    driving the terminal (``render.terminal_safe``; imported here, on the way out, as it is not light)."""
+    driving the terminal (``render.terminal_safe``; imported here, on the way out, as it is not light).
+    Every command that prints a stored text as a problem or warning prints it so."""
     if message.isprintable():
         return message
     from .render import terminal_safe

@@ -13,7 +13,7 @@ from ..services import git_hooks, gitops, merge_driver
 from ..services.sync import sync as run_sync
 from ..store import GITATTRIBUTES, GITIGNORE
 from ..yamlio import atomic_write
-from . import _said
+from . import as_printed
 from .context import Context, emit_json, pass_ctx, warn
 from .options import given_path
 
@@ -51,7 +51,7 @@ def sync_cmd(ctx: Context, message: str | None, no_push: bool, push_back: bool, 
     elif not report.merged:
         click.echo(_("up to date with {where}").format(where=where))
     for problem in report.conflicts:
-        click.echo(_said(problem.render()), err=True)  # a colleague's text: never driving the terminal
+        click.echo(as_printed(problem.render()), err=True)  # a colleague's text: never driving the terminal
     if report.conflicts:
         warn(_("{count} field(s) were changed two ways; both versions are kept "
                "under `conflicts:` in the file: choose one and remove the entry").format(count=len(report.conflicts)))

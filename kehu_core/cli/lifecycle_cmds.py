@@ -17,7 +17,7 @@ from ..names import shown
 from .context import Context, emit_json, pass_ctx
 from .records import COUNT
 from .render import print_report, styled, terminal_safe
-from .report_format import _bar, _money, _stage, _table, common
+from .report_format import bar, common, money, report_table, stage_name
 
 # --- RFM and lifecycle ----------------------------------------------------------------------
 
@@ -37,17 +37,17 @@ def rfm_cmd(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> No
     for title in (N_("Segment"), N_("Customers"), N_("Revenue"), N_("Share"), "", N_("CLV")):
         table.add_column(_(title), justify="left" if title in ("Segment", "") else "right")
     for name, seg in report.segments.items():
-        table.add_row(shown(name, ctx.store), str(seg["customers"]), _money(seg["revenue"]), f"{seg['share']:.1f}%",
-                      _bar(seg["share"], 100), _money(seg["clv"]))
+        table.add_row(shown(name, ctx.store), str(seg["customers"]), money(seg["revenue"]), f"{seg['share']:.1f}%",
+                      bar(seg["share"], 100), money(seg["clv"]))
     print_report(table)
     _print_stages(report.stages)
     if show and report.customers:
-        rows = _table(_("Customers by CLV estimate"),
+        rows = report_table(_("Customers by CLV estimate"),
                       [N_("Name"), N_("Owner"), N_("RFM"), N_("Segment"), N_("Stage"), N_("Orders"),
                        N_("Revenue"), N_("CLV")])
         for c in report.customers[:show]:
             rows.add_row(terminal_safe(c.name), terminal_safe(c.owner or ""), c.code, shown(c.segment, ctx.store),
-                         _stage(c.stage), str(c.purchases), _money(c.revenue), _money(c.clv))
+                         stage_name(c.stage), str(c.purchases), money(c.revenue), money(c.clv))
         print_report(rows)
     s = report.settings
     print_report(
@@ -64,7 +64,7 @@ def _print_stages(counts: dict[str, int]) -> None:
     table.add_column("")
     top = max(counts.values(), default=0)
     for stage, n in counts.items():
-        table.add_row(_stage(stage), str(n), _bar(n, top))
+        table.add_row(stage_name(stage), str(n), bar(n, top))
     print_report(table)
 
 
@@ -93,15 +93,15 @@ def lifecycle(ctx: Context, today: dt.date | None, as_json: bool, period: str) -
     top = max(report.counts.values(), default=0)
     for stage in an.STAGES:
         n = report.counts[stage]
-        table.add_row(_stage(stage), str(n), _bar(n, top), str(report.before[stage]))
+        table.add_row(stage_name(stage), str(n), bar(n, top), str(report.before[stage]))
     print_report(table)
     moves = Table(title=_("Movements since {since}").format(since=report.since), header_style="bold")
     moves.add_column(_("from \\ to"))
     for stage in an.STAGES:
-        moves.add_column(_stage(stage), justify="right")
+        moves.add_column(stage_name(stage), justify="right")
     for src, row in report.movements.items():
         if any(row.values()):
-            moves.add_row(_stage(src), *[str(row[s]) for s in an.STAGES])
+            moves.add_row(stage_name(src), *[str(row[s]) for s in an.STAGES])
     print_report(moves)
     s = report.settings
     print_report(
@@ -132,7 +132,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
           "They brought {lost} in their last year.").format(
             n=n, buyers=report.buyers, days=report.churn_days, day=format_day(report.today), dormant=report.dormant,
             complained=report.with_complaints, open=report.with_open_complaints,
-            lost=_money(report.revenue_lost))
+            lost=money(report.revenue_lost))
     ))
     if report.by_month:
         months = Table(title=_("Last purchase month of churned customers"), header_style="bold")
@@ -141,7 +141,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
         months.add_column("")
         top = max(report.by_month.values())
         for month, count in report.by_month.items():
-            months.add_row(month, str(count), _bar(count, top))
+            months.add_row(month, str(count), bar(count, top))
         print_report(months)
     if report.by_group:
         groups = Table(title=_("By group and rep"), header_style="bold")
@@ -157,7 +157,7 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
                            str(oo[1]))
         print_report(groups)
     if show and report.churned:
-        table = _table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),
+        table = report_table(_("Churned customers"), [N_("Name"), N_("Group"), N_("Owner"), N_("Last bought"),
                                                 N_("Revenue"), N_("Last contacts"), N_("Complaints")],
                        show_lines=True)
         from ..labels import kind_label
@@ -173,6 +173,6 @@ def churn(ctx: Context, today: dt.date | None, as_json: bool, show: int) -> None
                 f"{_(STATE_NAMES.get(e['status'], e['status']))}[/]: {escape(on_one_line(e['text'] or ''))}"
                 for e in c.complaints))
             table.add_row(terminal_safe(c.name), str(shown(c.group, ctx.store)), terminal_safe(c.owner or ""),
-                          f"{c.last_purchase} ({c.days_since}d)", _money(c.revenue),
+                          f"{c.last_purchase} ({c.days_since}d)", money(c.revenue),
                           contacts, complaints)
         print_report(table)

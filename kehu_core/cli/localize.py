@@ -163,7 +163,7 @@ def _english_metavar(command: click.Command, param: click.Parameter) -> tuple[st
 
 def _english_pair(command: click.Command, param: click.Parameter) -> tuple[str, str] | None:
     # in English whatever the language now: a type's name is translated where it is read
-    # (_TranslatedName), and the pair is kept for every later language
+    # (TranslatedName), and the pair is kept for every later language
     with i18n.speaking("en"):
         kept = param.type
         if isinstance(kept, click.Path):  # its name was said when it was made (文件 if in Chinese)
@@ -220,9 +220,10 @@ def english_texts(command: click.Command) -> Iterator[str]:
                 yield from english_texts(sub)
 
 
-class _TranslatedName:
+class TranslatedName:
     """A click type's ``name`` in the user's language, read on the type's instances (click says
-    "'x' is not a valid integer." with the name; its class still gives the English)."""
+    "'x' is not a valid integer." with the name; its class still gives the English). Set as the
+    ``name`` of kehu's own click types (:mod:`.options`), so :func:`english_name` finds the English."""
 
     def __init__(self, english: str) -> None:
         self.english = english
@@ -235,7 +236,7 @@ def english_name(param_type: click.ParamType) -> str:
     """A click type's name in English (the metavar's message id)."""
     for cls in type(param_type).__mro__:
         found = cls.__dict__.get("name")
-        if isinstance(found, _TranslatedName):
+        if isinstance(found, TranslatedName):
             return found.english
         if isinstance(found, str):
             break

@@ -10,7 +10,7 @@ import click
 from ..i18n import N_, _
 from ..keytext import key_text
 from ..paths import empty_path_problem, typed_path
-from .localize import RANGE_VALUE, _TranslatedName
+from .localize import RANGE_VALUE, TranslatedName
 
 
 def _plain(param_type: click.ParamType, value: object, param: click.Parameter | None,
@@ -101,7 +101,7 @@ class Whole(_PlainNumber, click.types.IntParamType):
     (:func:`plain_numbers`). One with bounds is a ``click.IntRange`` (click's help shows its
     range); one without is none (click's help said ``[x<=None]`` of a range without bounds)."""
 
-    name = _TranslatedName(N_("integer"))  # type: ignore[assignment]
+    name = TranslatedName(N_("integer"))  # type: ignore[assignment]
     click_type = click.types.IntParamType
     click_range = click.IntRange
 
@@ -116,7 +116,7 @@ class Number(_PlainNumber, click.types.FloatParamType):
     bounds) reads it: ``Number()``, ``Number(min=0)``. A plugin's ``type=float`` or
     ``click.FloatRange`` is read as one."""
 
-    name = _TranslatedName(N_("float"))  # type: ignore[assignment]
+    name = TranslatedName(N_("float"))  # type: ignore[assignment]
     click_type = click.types.FloatParamType
     click_range = click.FloatRange
 
@@ -178,7 +178,7 @@ class _Rep(click.ParamType):
     owner takes them off: `customer list --owner " 王芳 "` (a paste) listed nobody, where
     `customer add --owner " 王芳 "` and `visits plan --owner " 王芳 "` took 王芳."""
 
-    name = _TranslatedName("text")
+    name = TranslatedName("text")
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
         if not isinstance(value, str):
@@ -199,7 +199,7 @@ class _Key(click.ParamType):
     """A tag or a level to filter by (``--tag``, ``--level``), spelt as the record stores it
     (``keytext``): `--tag " VIP"` or a decomposed `café` found nobody."""
 
-    name = _TranslatedName("text")
+    name = TranslatedName("text")
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
         return key_text(value) if isinstance(value, str) else value

@@ -20,7 +20,7 @@ from .context import Context, emit_json, pass_ctx, say_left_out, say_unread_reco
 from .options import Whole
 from .records import COUNT
 from .render import print_report, styled, terminal_safe
-from .report_format import _bar, _bucket, _money, _period, _table, _trend, common
+from .report_format import bar, bucket_name, common, money, period_of, report_table, trend_text
 
 
 @click.group("report")
@@ -61,13 +61,13 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
     if as_json:
         emit_json(an.as_json(report))
         return
-    table = _table(_("Revenue by month up to {day}").format(day=format_day(report.today)),
+    table = report_table(_("Revenue by month up to {day}").format(day=format_day(report.today)),
                    [N_("Month"), N_("Revenue"), N_("Purchases"), ""])
     top = max((float(m.revenue) for m in report.months), default=0.0)
     for m in report.months:
-        table.add_row(m.month, _money(m.revenue), str(m.purchases), _bar(float(m.revenue), top))
+        table.add_row(m.month, money(m.revenue), str(m.purchases), bar(float(m.revenue), top))
     print_report(table)
-    print_report(_("Total {amount}.").format(amount=_money(report.total)))
+    print_report(_("Total {amount}.").format(amount=money(report.total)))
 
 
 # --- products -------------------------------------------------------------------------------
@@ -80,12 +80,12 @@ def revenue(ctx: Context, today: dt.date | None, as_json: bool, months: int) -> 
 def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
              until: dt.date | None, as_json: bool, limit: int | None) -> None:
     """Hot and slow sellers by revenue, units and buyers, vs the previous period."""
-    report = an.products_report(ctx.store, _period(ctx.at(today), period, since, until))
+    report = an.products_report(ctx.store, period_of(ctx.at(today), period, since, until))
     if as_json:
         emit_json(an.as_json(report) | {
             "hot": [p.name for p in report.hot], "slow": [p.name for p in report.slow]})
         return
-    table = _table(
+    table = report_table(
         _("Products {period}  (previous: {previous})").format(period=report.period.label(),
                                                               previous=report.previous.label()),
         [N_("Product"), "", N_("Revenue"), N_("Share"), N_("Units"), N_("Buyers"), N_("Trend"), N_("Last sold")],
@@ -95,15 +95,15 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
         hot, slow = _("hot"), _("slow")
         status = {"热销": f"[bold green]{hot}[/]", "滞销": f"[yellow]{slow}[/]"}.get(row.status, "")
         table.add_row(  # an item's name by the rule of every listing: 茶 and 茶 + U+200B are two
-            terminal_safe(row.name), styled(status), _money(row.revenue), f"{row.share:.1f}%",
+            terminal_safe(row.name), styled(status), money(row.revenue), f"{row.share:.1f}%",
             f"{row.units:g}", str(row.buyers),
-            styled(_trend(row.revenue_change)), str(row.last_sold or ""),
+            styled(trend_text(row.revenue_change)), str(row.last_sold or ""),
         )
     print_report(table)
     print_report(styled(
         _("Revenue {amount} (previous period {previous}, {trend}).").format(
-            amount=_money(report.revenue), previous=_money(report.prev_revenue),
-            trend=_trend(an.percent_change(report.revenue, report.prev_revenue))) + " "
+            amount=money(report.revenue), previous=money(report.prev_revenue),
+            trend=trend_text(an.percent_change(report.revenue, report.prev_revenue))) + " "
         + _("hot = ABC class A of product revenue (the first 80 %); "
             "slow = class C, or sold before and not in this period (Last sold: when it last did).")
     ))
@@ -120,7 +120,7 @@ def products(ctx: Context, today: dt.date | None, period: str, since: dt.date | 
 def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
         until: dt.date | None, as_json: bool, show: int) -> None:
     """Pareto: revenue share of the top 20 % of customers, ABC classes, change vs before."""
-    report = an.abc_report(ctx.store, _period(ctx.at(today), period, since, until))
+    report = an.abc_report(ctx.store, period_of(ctx.at(today), period, since, until))
     if as_json:
         emit_json(an.as_json(report))
         return
@@ -130,7 +130,7 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
     table.add_column(_("This period") + f"\n{cur.period.label()}", justify="right")
     table.add_column(_("Previous") + f"\n{prev.period.label()}", justify="right")
     table.add_row(_("Buyers"), str(cur.buyers), str(prev.buyers))
-    table.add_row(_("Revenue"), _money(cur.revenue), _money(prev.revenue))
+    table.add_row(_("Revenue"), money(cur.revenue), money(prev.revenue))
     table.add_row(
         _("Top 20 % of buyers bring"),
         styled(f"[bold]{cur.top20_share:.1f}%[/] ({cur.top20_customers})"),
@@ -149,7 +149,7 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
     for title in (N_("Top"), N_("This period"), "", N_("Previous")):
         curve.add_column(_(title), justify="right" if title != "" else "left")
     for decile, (now, before) in enumerate(zip(cur.curve, prev.curve, strict=True), start=1):
-        curve.add_row(f"{decile * 10}%", f"{now:.1f}%", _bar(now, 100), f"{before:.1f}%")
+        curve.add_row(f"{decile * 10}%", f"{now:.1f}%", bar(now, 100), f"{before:.1f}%")
     print_report(curve)
 
     moves = Table(title=_("Movements: previous class → this period"), header_style="bold")
@@ -162,11 +162,11 @@ def abc(ctx: Context, today: dt.date | None, period: str, since: dt.date | None,
     print_report(moves)
 
     if show and report.customers:
-        top = _table(_("Top {count} customers").format(count=min(show, len(report.customers))),
+        top = report_table(_("Top {count} customers").format(count=min(show, len(report.customers))),
                      [N_("Name"), N_("Owner"), N_("Revenue"), N_("Share"), N_("Class"), N_("Before")])
         for row in report.customers[:show]:
             # names by the rule of every listing (a zero-width space shown, never a second 张三 alike)
-            top.add_row(terminal_safe(row.name), terminal_safe(row.owner or ""), _money(row.revenue),
+            top.add_row(terminal_safe(row.name), terminal_safe(row.owner or ""), money(row.revenue),
                         f"{row.share:.1f}%", row.abc, row.prev_abc)
         print_report(top)
     print_report(_("80/20 is a snapshot, not a rule: compare periods before acting on it."))
@@ -188,27 +188,27 @@ def receivables(ctx: Context, today: dt.date | None, as_json: bool, show: int) -
         emit_json(an.as_json(report))
         return
     buckets = Table(title=_("Receivables on {day}: {amount} unpaid").format(
-        day=format_day(report.today), amount=_money(report.total)), header_style="bold")
+        day=format_day(report.today), amount=money(report.total)), header_style="bold")
     for title in (N_("Days past due"), N_("Purchases"), N_("Amount"), ""):
         buckets.add_column(_(title), justify="right" if title in ("Purchases", "Amount") else "left")
     top = max((float(b["amount"]) for b in report.buckets.values()), default=0.0)
     for name, b in report.buckets.items():
-        buckets.add_row(_bucket(name), str(b["count"]), _money(b["amount"]),
-                        _bar(float(b["amount"]), top))
+        buckets.add_row(bucket_name(name), str(b["count"]), money(b["amount"]),
+                        bar(float(b["amount"]), top))
     print_report(buckets)
     if report.by_rep:
         reps = Table(title=_("By rep"), header_style="bold")
         reps.add_column(_("Rep"))
         for name in (*an.RECEIVABLE_BUCKETS, "total"):
-            reps.add_column(_bucket(name), justify="right")
+            reps.add_column(bucket_name(name), justify="right")
         for rep, amounts in report.by_rep.items():
-            reps.add_row(terminal_safe(rep), *[_money(amounts[k]) for k in (*an.RECEIVABLE_BUCKETS, "total")])
+            reps.add_row(terminal_safe(rep), *[money(amounts[k]) for k in (*an.RECEIVABLE_BUCKETS, "total")])
         print_report(reps)
     if show and report.items:
-        items = _table(_("Most overdue"), [N_("Customer"), N_("Rep"), N_("Bought"), N_("Due"), N_("Amount"),
+        items = report_table(_("Most overdue"), [N_("Customer"), N_("Rep"), N_("Bought"), N_("Due"), N_("Amount"),
                                            N_("Days")])
         for r in report.items[:show]:
-            items.add_row(terminal_safe(r.name), terminal_safe(r.rep), str(r.date), str(r.due or "-"), _money(r.amount),
+            items.add_row(terminal_safe(r.name), terminal_safe(r.rep), str(r.date), str(r.due or "-"), money(r.amount),
                           str(r.days_overdue))
         print_report(items)
     print_report(_("Days past due count from the due date, or from the purchase date when "
@@ -243,7 +243,7 @@ def complaints_report(ctx: Context, today: dt.date | None, as_json: bool) -> Non
     states = " · ".join(f"{n} {_(STATE_NAMES.get(s, s))}" for s, n in report.by_state.items())
     print_report(styled(_("[bold]Complaints up to {day}[/]: {total} ({states}); {overdue} overdue now").format(
         day=format_day(report.today), total=report.total, states=states, overdue=report.overdue_now)))
-    table = _table(_("Handling (answer within {hours} h, resolve within {days} days)").format(
+    table = report_table(_("Handling (answer within {hours} h, resolve within {days} days)").format(
                        hours=report.respond_within_hours, days=report.resolve_within_days),
                    [N_("Step"), N_("Complaints"), N_("In time"), N_("Share"), N_("Mean"), N_("Median"),
                     N_("Longest")])

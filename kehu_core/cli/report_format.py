@@ -22,21 +22,25 @@ STAGE_NAMES = {
 }
 
 
-def _stage(stage: str) -> str:
+def stage_name(stage: str) -> str:
+    """A lifecycle stage's name (``dormant``) in the user's language."""
     return _(STAGE_NAMES.get(stage, stage))
 
 
-def _bucket(name: str) -> str:
+def bucket_name(name: str) -> str:
+    """A receivables age bucket's name (``1-30``) in the user's language."""
     return _(an.BUCKET_LABELS.get(name, name))
 
 
-def _money(value: Decimal | float) -> str:
+def money(value: Decimal | float) -> str:
+    """An amount as every report shows it: grouped for the user's locale."""
     from ..i18n import format_decimal
 
     return format_decimal(value)  # grouped for the user's locale
 
 
-def _trend(change: float | None) -> str:
+def trend_text(change: float | None) -> str:
+    """A change in percent as a coloured arrow and number; ``None`` (nothing before) as "new"."""
     if change is None:
         return "[cyan]" + _("new") + "[/]"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
@@ -44,7 +48,8 @@ def _trend(change: float | None) -> str:
     return f"[{colour}]{arrow} {change:+.1f}%[/]"
 
 
-def _bar(value: float, top: float, width: int = 20) -> Bar:
+def bar(value: float, top: float, width: int = 20) -> Bar:
+    """A bar of ``value`` out of ``top`` (an empty scale when ``top`` is 0)."""
     return Bar(size=top or 1, begin=0, end=value, width=width)
 
 
@@ -52,7 +57,7 @@ NUMERIC = {"Revenue", "Share", "Units", "Buyers", "Orders", "CLV", "Amount", "Da
            "Purchases", "Now", "Before", "Trend"}
 
 
-def _table(title: str, columns: list[str], **kw: Any) -> Table:
+def report_table(title: str, columns: list[str], **kw: Any) -> Table:
     """A table whose number columns keep their width (text columns wrap instead); ``columns``
     are English (marked with N_), shown in the user's language."""
     table = Table(title=title, header_style="bold", **kw)
@@ -81,7 +86,9 @@ def common(default_period: str | None) -> Callable[[Callable[..., Any]], Callabl
     return decorate
 
 
-def _period(today: dt.date, period: str, since: dt.date | None, until: dt.date | None) -> an.Period:
+def period_of(today: dt.date, period: str, since: dt.date | None, until: dt.date | None) -> an.Period:
+    """The period a report's --period/--since/--until name, ending ``today`` by default; a usage error
+    when they name no period (``--period 3x``)."""
     try:
         if since:
             return an.Period.between(since, until or today)

@@ -18,7 +18,7 @@ from ..services import git_hooks
 from ..services.checking import check_store, created_warnings, mixed_script_warnings
 from ..services.serve_secrets import htpasswd_warnings
 from ..store import Store
-from . import _said  # what a file holds (a field's name with ESC) never drives the terminal
+from . import as_printed  # what a file holds (a field's name with ESC) never drives the terminal
 from .context import Context, emit_json, pass_ctx, warn
 from .options import given_path
 
@@ -84,11 +84,11 @@ def check(ctx: Context) -> None:
     # and the undo journal this clone keeps (never pushed: not a problem `kehu sync` refuses)
     problems = [*check_store(store), *unreadable(store)]
     for problem in problems:
-        click.echo(_said(problem.render()))
+        click.echo(as_printed(problem.render()))
     warnings = [*store.plugins.unknown_names(), *created_warnings(store), *mixed_script_warnings(store),
                 *misspelt_fields(store), *card_field_slips(store), *htpasswd_warnings(store)]
     for warning in warnings:
-        click.echo(_said(as_warning(warning)))
+        click.echo(as_printed(as_warning(warning)))
     count = store.index.count()
     warned = ("; " + ngettext("{n} warning", "{n} warnings", len(warnings)).format(n=len(warnings))
               if warnings else "")
