@@ -38,8 +38,8 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..yamlio import (
-    _rt,
     dump_roundtrip,
+    shared_roundtrip_yaml,
     to_plain_yaml_value,
 )
 
@@ -115,7 +115,7 @@ def _load(text: str, what: str) -> CommentedMap:
     if not text.strip():
         return CommentedMap()
     try:
-        doc = _rt().load(text)
+        doc = shared_roundtrip_yaml().load(text)
     except Exception as exc:  # any parse failure means: fall back to a line merge
         raise Unmergeable(f"{what} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if doc is None:

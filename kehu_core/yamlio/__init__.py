@@ -55,22 +55,22 @@ from .reading import (
     load_scan,
 )
 from .roundtrip import (
-    _rt,
     as_written_like,
     dump_roundtrip,
     line_end,
     line_of,
     roundtrip_yaml,
+    shared_roundtrip_yaml,
     to_plain_yaml_value,
 )
 from .writing import dump_flow_line, dump_new
 
 __all__ = [
-    "LEDGER_SUFFIX", "MAX_FILE_BYTES", "MAX_LEDGER_BYTES", "FastLoader", "YamlFileError", "_rt", "atomic_write",
+    "LEDGER_SUFFIX", "MAX_FILE_BYTES", "MAX_LEDGER_BYTES", "FastLoader", "YamlFileError", "atomic_write",
     "as_written_like", "deferred_sync", "dump_flow_line", "dump_new", "dump_roundtrip", "line_end", "line_of",
     "cannot_read", "lines_doc", "link_message", "load_entries", "load_entry_line", "load_fast", "load_fast_text",
     "load_roundtrip", "load_roundtrip_to_edit", "load_scan", "max_bytes", "too_many_lines",
     "new_file_mode", "permission_denied_message", "place_staged", "process_umask", "read_bytes", "read_text",
-    "roundtrip_yaml",
+    "roundtrip_yaml", "shared_roundtrip_yaml",
     "special_file_message", "unlisted_folder_message", "special_kind", "to_plain_yaml_value", "write_staged",
 ]

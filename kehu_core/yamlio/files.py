@@ -129,9 +129,6 @@ class YamlFileError(Exception):
         super().__init__(problem.render())
 
 
-_FileProblem = YamlFileError  # what the readers below raise (the loaders' error, one type)
-
-
 def not_text_name_message() -> str:
     """What is wrong with a file or folder whose name is not UTF-8 text (bytes git keeps as a
     colleague's commit holds them): every reader and ``kehu check`` say this, never read it."""
@@ -181,7 +178,7 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     own that is no record: an undo journal's entry), an unreadable file (each a
     :class:`YamlFileError` with its problem). Every read of a record goes through here."""
     if not _text_path(path):
-        raise _FileProblem(Problem(Path(path), 1, not_text_name_message()))
+        raise YamlFileError(Problem(Path(path), 1, not_text_name_message()))
     # scans read a million of these: a bare descriptor costs half of a buffered file object.
     # O_NOFOLLOW: a record that is a link (to /etc/passwd, to another clone's file) is refused,
     # never read; O_NONBLOCK: a FIFO put where a record belongs opens at once (and is refused
@@ -189,22 +186,22 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     try:
         fd = os.open(path, _READ_FLAGS)
     except PermissionError:
-        raise _FileProblem(Problem(Path(path), 1, permission_denied_message())) from None
+        raise YamlFileError(Problem(Path(path), 1, permission_denied_message())) from None
     except OSError:
         if os.path.islink(path):
-            raise _FileProblem(Problem(Path(path), 1, link_message(path))) from None
+            raise YamlFileError(Problem(Path(path), 1, link_message(path))) from None
         with contextlib.suppress(OSError):  # a socket opens as none (ENXIO): said as what it is
             mode = os.lstat(path).st_mode
             if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-                raise _FileProblem(Problem(Path(path), 1, special_file_message(mode))) from None
+                raise YamlFileError(Problem(Path(path), 1, special_file_message(mode))) from None
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise _FileProblem(Problem(Path(path), 1, special_file_message(info.st_mode)))
+            raise YamlFileError(Problem(Path(path), 1, special_file_message(info.st_mode)))
         size, limit = info.st_size, limit or max_bytes(path)
         if size > limit:
-            raise _FileProblem(Problem(Path(path), 1, f"file is {size} bytes; records are at most {limit}"))
+            raise YamlFileError(Problem(Path(path), 1, f"file is {size} bytes; records are at most {limit}"))
         data = os.read(fd, size + 1)
         while len(data) > size:  # it grew since the fstat (being written): read to the end
             more = os.read(fd, 65536)
@@ -212,41 +209,42 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
                 break
             data += more
             if len(data) > limit:
-                raise _FileProblem(Problem(Path(path), 1, f"file is over {limit} bytes"))
+                raise YamlFileError(Problem(Path(path), 1, f"file is over {limit} bytes"))
     finally:
         os.close(fd)
     if (many := too_many_lines(path, data)) is not None:
-        raise _FileProblem(many)
+        raise YamlFileError(many)
     return data
 
 
 def read_text(path: Path | str) -> str:
     """The file as UTF-8 text, refusing what is clearly not a record (:func:`read_bytes`;
     binary, not UTF-8). A byte order mark (Windows Notepad's) is kept: the loaders skip it
-    (:func:`_parsed_text`) and an edit writes it back (:func:`dump_roundtrip`)."""
+    (:func:`parsed_text`) and an edit writes it back (:func:`dump_roundtrip`)."""
     data = read_bytes(path)
     if wide := wide_name(data[:4]):  # UTF-16's mark: Windows Notepad's "Unicode"; UTF-32's, some editors'
-        raise _FileProblem(Problem(Path(path), 1, _("{encoding} text (it starts with a {encoding} byte order mark); "
+        raise YamlFileError(Problem(Path(path), 1, _("{encoding} text (it starts with a {encoding} byte order mark); "
                                                     "kehu reads UTF-8: save the file as UTF-8").format(encoding=wide)))
     if b"\x00" in data:
-        raise _FileProblem(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
+        raise YamlFileError(Problem(Path(path), 1, "binary file (contains NUL bytes); expected YAML text"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise _FileProblem(Problem(Path(path), line, f"not valid UTF-8 (byte {exc.start})")) from None
+        raise YamlFileError(Problem(Path(path), line, f"not valid UTF-8 (byte {exc.start})")) from None
 
 
-_BOM = "\ufeff"
+#: a UTF-8 byte order mark (Windows editors write one), taken off before YAML reads the text
+BOM = "\ufeff"
 
 
-def _parsed_text(text: str, path: Path | str) -> str:
+def parsed_text(text: str, path: Path | str) -> str:
     """The text a YAML parser gets: without a UTF-8 byte order mark (which yaml-rs and PyYAML
     read as part of the first key: "id: Field required"). A ``%YAML`` directive naming another
     version than 1.2 is refused at its line: ``%YAML 1.1`` made ruamel, the editor's loader, read
     ``name: no`` as false, while the scan read it as text, so ``check`` said ok and ``customer
     set`` refused the file ("name: Input should be a valid string")."""
-    text = text[1:] if text.startswith(_BOM) else text
+    text = text[1:] if text.startswith(BOM) else text
     if "\u2028" in text or "\u2029" in text or "\x85" in text:
         _refuse_line_separators(text, path)
     if ("&" in text or "*" in text) and _ANCHOR_NAME_HINT.search(text) is not None:
@@ -257,7 +255,7 @@ def _parsed_text(text: str, path: Path | str) -> str:
                 break  # directives come before the document only
             match = _VERSION_DIRECTIVE.match(line)
             if match and match.group(1) != "1.2":
-                raise _FileProblem(Problem(Path(path), number, _(
+                raise YamlFileError(Problem(Path(path), number, _(
                     "a %YAML {version} directive: kehu reads records as YAML 1.2 (where `no` and `on` are "
                     "text, not false and true); remove the line").format(version=match.group(1))))
     return text
@@ -273,7 +271,7 @@ _LINE_SEPARATOR = re.compile("[\x85\u2028\u2029]")
 def _refuse_line_separators(text: str, path: Path | str) -> None:
     found = _LINE_SEPARATOR.search(text)
     if found is not None:
-        raise _FileProblem(Problem(Path(path), text.count("\n", 0, found.start()) + 1, _(
+        raise YamlFileError(Problem(Path(path), text.count("\n", 0, found.start()) + 1, _(
             "character U+{code:04X} (a line separator, as pasted from a web page or a chat) is a line "
             "break to some YAML readers and text to others: remove it, or write it inside double "
             "quotes as {escape}").format(code=ord(found.group()),
@@ -308,7 +306,7 @@ def _refuse_odd_anchor_names(text: str, path: Path | str) -> None:
         if mark is not None and ("anchor" in str(exc.context) or "alias" in str(exc.context)):
             found = mark.line + 1
     if found is not None:
-        raise _FileProblem(Problem(Path(path), found, _(
+        raise YamlFileError(Problem(Path(path), found, _(
             "an anchor or alias (&name, *name) whose name holds other characters than letters, digits, `-` "
             "and `_`, or is not followed by a space: YAML readers end such a name in different places; "
             "rename it, or put a space after it")))
@@ -316,4 +314,4 @@ def _refuse_odd_anchor_names(text: str, path: Path | str) -> None:
 
 _VERSION_DIRECTIVE = re.compile(r"%YAML[ \t]+(\S+)")
 #: what comes before a document's content: directives, then a "---" line of its own
-_HEADER = re.compile(r"\A(?:%[^\n]*\n|#[^\n]*\n|[ \t]*\n)*---[ \t]*(?:#[^\n]*)?\n")
+DOCUMENT_HEADER = re.compile(r"\A(?:%[^\n]*\n|#[^\n]*\n|[ \t]*\n)*---[ \t]*(?:#[^\n]*)?\n")

@@ -18,9 +18,9 @@ from ..errors import Problem
 from ..i18n import N_, _
 from ..yamlaliases import may_alias, refuse_alias_bombs
 from . import setaside
-from .files import YamlFileError, _FileProblem, _parsed_text, parse_problem, problem_from_yaml_error, read_text
+from .files import YamlFileError, parse_problem, parsed_text, problem_from_yaml_error, read_text
 from .numbers import beyond_float, whole_number
-from .roundtrip import _rt, line_of
+from .roundtrip import line_of, shared_roundtrip_yaml
 from .scalars import BOOL, FLOAT, INT, PLAIN_NUMBERS_AND_BOOLS
 from .scan_rules import editor_may_refuse, refuse_what_the_editor_refuses, rs_differs
 from .setaside import SetAside, set_aside
@@ -160,9 +160,9 @@ def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
     command and refused by `kehu keys` (which edits kehu.yaml) or wherever a plan's line is
     looked up. (``loader``: the scan's own reading, which has checked that already.)"""
     try:
-        text = _parsed_text(read_text(path), path)
+        text = parsed_text(read_text(path), path)
         refused = refuse_what_the_editor_refuses(path, text) if loader is None and editor_may_refuse(text) else None
-    except _FileProblem as exc:
+    except YamlFileError as exc:
         raise YamlFileError(exc.problem) from None
     data = _load_fast_text(path, text, loader)
     if refused is not None:  # read here, refused by the editor: every door refuses it
@@ -173,17 +173,17 @@ def load_fast(path: Path, *, loader: type[FastLoader] | None = None) -> Any:
 def load_fast_text(path: Path, text: str) -> Any:
     """:func:`load_fast` of ``text``, what is to be written to ``path``: read as it will be."""
     try:
-        parsed = _parsed_text(text, path)
-    except _FileProblem as exc:
+        parsed = parsed_text(text, path)
+    except YamlFileError as exc:
         raise YamlFileError(exc.problem) from None
     return _load_fast_text(path, parsed)
 
 
 def _load_fast_text(path: Path, text: str, loader: type[FastLoader] | None = None) -> Any:
-    """:func:`load_fast` of ``path``'s text, already read (:func:`_parsed_text`)."""
+    """:func:`load_fast` of ``path``'s text, already read (:func:`parsed_text`)."""
     try:
         return yaml.load(text, Loader=loader or FastLoader)  # noqa: S506 - a safe loader
-    except _FileProblem as exc:
+    except YamlFileError as exc:
         raise YamlFileError(exc.problem) from None
     except yaml.reader.ReaderError as exc:  # a control character: it knows the offset only
         line = text[: exc.position].count("\n") + 1
@@ -210,14 +210,14 @@ def load_scan(path: Path) -> Any:
     if yaml_rs is None:
         return load_fast(path)
     try:
-        text = _parsed_text(read_text(path), path)
+        text = parsed_text(read_text(path), path)
         refused = refuse_what_the_editor_refuses(path, text) if editor_may_refuse(text) else None
         # (PyYAML as yaml-rs reads: plain dates stay text)
         data = load_fast(path, loader=ScanLoader) if rs_differs(text) else yaml_rs.loads(text, parse_datetime=False)
         if refused is not None:  # read here, refused by the editor: every door refuses it
             raise refused
         return data
-    except _FileProblem as exc:
+    except YamlFileError as exc:
         raise YamlFileError(exc.problem) from None
     except yaml_rs.YAMLDecodeError as exc:
         message = str(exc)
@@ -261,8 +261,8 @@ def load_entries(path: Path) -> Any:
     customer paid it. A ledger yaml-rs could read otherwise goes to PyYAML, as for the scan.
     Each entry on a line of its own, or YamlFileError at the first line that is none."""
     try:
-        text = _parsed_text(read_text(path), path)
-    except _FileProblem as exc:
+        text = parsed_text(read_text(path), path)
+    except YamlFileError as exc:
         raise YamlFileError(exc.problem) from None
     entries = _entries(path, text)
     if isinstance(entries, list):  # else no ledger at all, as its reader says
@@ -281,7 +281,7 @@ def load_entry_line(path: Path, line: str) -> Any:
     read back (``store.ledgers.ledger_entry``) read each line as `kehu check` and `points` read
     them. PyYAML alone refused `ref: :x` and `reason:?  x`, which yaml-rs read. YamlFileError
     (at the line's line 1) where the line is no YAML."""
-    return _entries(path, _parsed_text(line, path))
+    return _entries(path, parsed_text(line, path))
 
 
 #: `:` where yaml-rs (YAML 1.2) reads text and PyYAML refuses the line: right after `{`, `[` or
@@ -326,11 +326,11 @@ def lines_doc(path: Path, text: str | None = None) -> Any:
     take (two documents, a tab where YAML 1.2 allows one) is read by ruamel, as it is edited.
     ``text``: what is to be written to ``path`` (its lines, not the file's)."""
     try:
-        return yaml.compose(_parsed_text(read_text(path) if text is None else text, path), Loader=_BaseLoader)
-    except (_FileProblem, yaml.YAMLError, ValueError, RecursionError):
+        return yaml.compose(parsed_text(read_text(path) if text is None else text, path), Loader=_BaseLoader)
+    except (YamlFileError, yaml.YAMLError, ValueError, RecursionError):
         pass
     try:
-        return load_roundtrip(path) if text is None else _rt().load(_parsed_text(text, path))
+        return load_roundtrip(path) if text is None else shared_roundtrip_yaml().load(parsed_text(text, path))
     except YamlFileError:
         return None
     except Exception:  # a text of the edit ruamel does not take: no lines (each problem at line 1)
@@ -354,7 +354,7 @@ def load_roundtrip_to_edit(path: Path, edits: Callable[[str], bool] | None) -> t
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
-        text = _parsed_text(read_text(path), path)
+        text = parsed_text(read_text(path), path)
         values = None
         if edits is not None and len(text) >= setaside.ASIDE_AT:
             # the values as the scan reads them (dates as text, as ruamel's DateText); a text
@@ -365,13 +365,13 @@ def load_roundtrip_to_edit(path: Path, edits: Callable[[str], bool] | None) -> t
         aside = None if values is None else set_aside(
             text, edits, values, lambda line: _load_fast_text(path, line, ScanLoader))
         if aside is None:
-            return _rt().load(text), None
-        doc = _rt().load(aside.text)
+            return shared_roundtrip_yaml().load(text), None
+        doc = shared_roundtrip_yaml().load(aside.text)
         for key, value in aside.values.items():
             aside.placeholders[key] = doc[key]
             doc[key] = value
         return doc, aside
-    except _FileProblem as exc:
+    except YamlFileError as exc:
         raise YamlFileError(exc.problem) from None
     except (MarkedYAMLError, yaml.YAMLError) as exc:
         raise YamlFileError(problem_from_yaml_error(path, exc)) from None
@@ -397,4 +397,4 @@ def _refuse_too_many_values(path: Path, text: str, data: Any = None) -> None:
     except YamlFileError:
         return  # (what the editor's loader says of it)
     if found is not None:
-        raise _FileProblem(Problem(path, line_of(lines_doc(path), found.loc), str(found)))
+        raise YamlFileError(Problem(path, line_of(lines_doc(path), found.loc), str(found)))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # ruamel is imported by the first round-trip: a scan, a new f
 
 from ..i18n import _
 from ..yamlaliases import refuse_alias_bombs
-from .files import _BOM, _HEADER
+from .files import BOM, DOCUMENT_HEADER
 from .numbers import WrittenDecimal, WrittenFloat, WrittenInt, beyond_float, whole_number
 from .scalars import ruamel_resolver
 from .splice import keep_unchanged_entries
@@ -137,13 +137,13 @@ def roundtrip_yaml(*, indented_lists: bool = False) -> YAML:
 # NEL, LINE and PARAGRAPH SEPARATOR (pasted from web pages and chat apps) are line breaks to
 # YAML 1.1 but not to 1.2: written unescaped, each loader read them back differently. Escaped
 # in double quotes ("\N", "\L", "\P") every loader reads the same text.
-_YAML_BREAKS = re.compile("[\x85\u2028\u2029]")
+YAML_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def _represent_str(representer: RoundTripRepresenter, value: str) -> Any:
     from ruamel.yaml.representer import RoundTripRepresenter
 
-    if _YAML_BREAKS.search(value):
+    if YAML_BREAKS.search(value):
         return representer.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return RoundTripRepresenter.represent_str(representer, value)
 
@@ -181,8 +181,9 @@ def _rt_int(constructor: Any, node: Any) -> Any:
 
 
 @functools.cache
-def _rt(indented_lists: bool = False) -> YAML:
-    """The round-trip configuration, made once, on first use."""
+def shared_roundtrip_yaml(indented_lists: bool = False) -> YAML:
+    """The round-trip configuration (:func:`roundtrip_yaml`) every reading and writing of a file
+    in its list style uses: made once a style, on first use (making one costs more than a small file's read)."""
     return roundtrip_yaml(indented_lists=indented_lists)
 
 
@@ -207,31 +208,31 @@ def dump_roundtrip(data: Any, *, like: str | None = None, aside: SetAside | None
         if text is not None:
             return as_written_like(text, like)
     stream = io.StringIO()
-    _rt(like is not None and has_indented_lists(like)).dump(data, stream)
+    shared_roundtrip_yaml(like is not None and has_indented_lists(like)).dump(data, stream)
     text = stream.getvalue()
     if like is not None:
         # the entries the edit left as they were, as the file wrote them (a flow list over
         # several lines, a list indented unlike the others ...): an edit changes its lines only
-        old = _lf(like)
-        text = keep_unchanged_entries(old, text, functools.partial(_rendered, old, has_indented_lists(like)))
+        old = as_lf(like)
+        text = keep_unchanged_entries(old, text, functools.partial(rendered_unedited, old, has_indented_lists(like)))
         # a "%YAML 1.2" directive and the "---" after it, which ruamel drops: kept, so an edit
         # changes the lines it edits only
-        header = _HEADER.match(old)
+        header = DOCUMENT_HEADER.match(old)
         if header and not text.startswith(("%", "---")):
             text = header.group(0) + text
     return as_written_like(text, like)
 
 
-def _lf(text: str) -> str:
+def as_lf(text: str) -> str:
     """A file's text as the splice reads it: no byte order mark, LF line ends."""
-    return text.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n")
+    return text.removeprefix(BOM).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _rendered(text: str, indented_lists: bool) -> str | None:
+def rendered_unedited(text: str, indented_lists: bool) -> str | None:
     """ruamel's text of the document ``text`` as it reads it, unedited (None if it cannot)."""
     stream = io.StringIO()
     try:
-        _rt(indented_lists).dump(_rt(indented_lists).load(text), stream)
+        shared_roundtrip_yaml(indented_lists).dump(shared_roundtrip_yaml(indented_lists).load(text), stream)
     except Exception:  # a document only the caller's own reading takes: its nodes decide alone
         return None
     return stream.getvalue()
@@ -241,8 +242,8 @@ def as_written_like(text: str, like: str | None) -> str:
     """``text`` (kehu's, LF) with the byte order mark and the line ends of ``like``, the old
     text of the file it replaces (a Windows editor's CRLF: a rewrite changes the lines it
     changes, not every line); as it is when there was no file."""
-    if like is not None and like.startswith(_BOM):
-        text = _BOM + text
+    if like is not None and like.startswith(BOM):
+        text = BOM + text
     end = line_end(like) if like is not None else "\n"
     if end != "\n":
         text = text.replace("\r\n", "\n").replace("\n", end)

@@ -23,7 +23,7 @@ from ..i18n import _
 from ..yamlaliases import may_alias
 from .files import YamlFileError, problem_from_yaml_error
 from .numbers import FLOAT_DIGITS
-from .roundtrip import _rt
+from .roundtrip import shared_roundtrip_yaml
 
 # yaml-rs ignores tags (`!!python/object`, `!!binary`), reads `a\n---\nb` as a list of
 # documents and accepts control characters, where PyYAML and ruamel refuse them: such rare
@@ -109,7 +109,7 @@ def refuse_what_the_editor_refuses(path: Path, text: str) -> YamlFileError | Non
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
-        _rt().load(text)
+        shared_roundtrip_yaml().load(text)
     except (MarkedYAMLError, yaml.YAMLError) as exc:
         problem = problem_from_yaml_error(path, exc)
         lines = text.split("\n")

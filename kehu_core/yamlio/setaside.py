@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .files import _HEADER
-from .roundtrip import _lf, _rendered, _rt, has_indented_lists, to_plain_yaml_value
-from .splice import _blocks, _entries, keep_unchanged_entries
+from .files import DOCUMENT_HEADER
+from .roundtrip import as_lf, has_indented_lists, rendered_unedited, shared_roundtrip_yaml, to_plain_yaml_value
+from .splice import entry_blocks, keep_unchanged_entries, top_entries
 
 # --- big entries set aside --------------------------------------------------------------------
 #
@@ -71,7 +71,7 @@ class SetAside:
         stream = io.StringIO()
         seq = to_plain_yaml_value([])
         seq.extend(items)
-        _rt(len(indent) > len(first.group(1))).dump({key: seq}, stream)
+        shared_roundtrip_yaml(len(indent) > len(first.group(1))).dump({key: seq}, stream)
         written = stream.getvalue().splitlines(keepends=True)[1:]
         shift = len(written[0]) - len(written[0].lstrip(" ")) if written else 0
         lines = [indent + line[shift:] for line in written]
@@ -95,12 +95,12 @@ def set_aside(text: str, edits: Callable[[str], bool], values: Any, read: Callab
     splice understands)."""
     if len(text) < ASIDE_AT or not isinstance(values, dict):
         return None
-    old = _lf(text)
-    found = _entries(old)
+    old = as_lf(text)
+    found = top_entries(old)
     if found is None:
         return None
     head, entries, column = found
-    blocks = _blocks(old, entries)
+    blocks = entry_blocks(old, entries)
     aside = SetAside("", has_indented_lists(text))
     for key, _value, _line in entries:
         block = blocks[key]
@@ -130,20 +130,20 @@ def _dump_setting_aside(data: Any, aside: SetAside) -> str | None:
         data[key] = aside.placeholders[key]
     try:
         stream = io.StringIO()
-        _rt(aside.indented_lists).dump(data, stream)
+        shared_roundtrip_yaml(aside.indented_lists).dump(data, stream)
     finally:
         for key in left:
             data[key] = aside.values[key]
     text = keep_unchanged_entries(aside.text, stream.getvalue(),
-                                  functools.partial(_rendered, aside.text, aside.indented_lists))
-    header = _HEADER.match(aside.text)
+                                  functools.partial(rendered_unedited, aside.text, aside.indented_lists))
+    header = DOCUMENT_HEADER.match(aside.text)
     if header and not text.startswith(("%", "---")):
         text = header.group(0) + text
-    found = _entries(text)
+    found = top_entries(text)
     if found is None:
         return None
     head, entries, _column = found
-    blocks = _blocks(text, entries)
+    blocks = entry_blocks(text, entries)
     if any(blocks.get(key) != aside.lines[key] for key in left):
         return None
     written = ["".join(head)]

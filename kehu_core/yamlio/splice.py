@@ -35,7 +35,7 @@ def _same(a: yaml.Node, b: yaml.Node) -> bool:
     return all(_same(ka, kb) and _same(va, vb) for (ka, va), (kb, vb) in zip(a.value, b.value, strict=True))
 
 
-def _entries(text: str) -> tuple[list[str], list[tuple[str, yaml.Node, int]], int] | None:
+def top_entries(text: str) -> tuple[list[str], list[tuple[str, yaml.Node, int]], int] | None:
     """(the lines before the first entry, [(key, value node, first line)], the keys' column)
     of a block mapping document, or None when it is something else."""
     try:
@@ -58,7 +58,8 @@ def _entries(text: str) -> tuple[list[str], list[tuple[str, yaml.Node, int]], in
     return head, entries, columns.pop()
 
 
-def _blocks(text: str, entries: list[tuple[str, yaml.Node, int]]) -> dict[str, str]:
+def entry_blocks(text: str, entries: list[tuple[str, yaml.Node, int]]) -> dict[str, str]:
+    """Each entry's lines of ``text`` (:func:`top_entries`), by key: from its key's line to the next one's."""
     lines = text.splitlines(keepends=True)
     starts = [line for _key, _value, line in entries] + [len(lines)]
     return {key: "".join(lines[starts[n]:starts[n + 1]]) for n, (key, _value, _line) in enumerate(entries)}
@@ -73,7 +74,7 @@ def keep_unchanged_entries(old: str, new: str, rendered_old: Callable[[], str | 
     an entry written with a tag differ): an entry ruamel writes as it writes it there is one the edit left alone,
     whatever ruamel makes of it (``x: !!binary aGVsbG8=`` came back a block, ``!!bool yes``
     in a list ``true``, ``!!pairs`` a list of lists, when another field was set)."""
-    before, after = _entries(old), _entries(new)
+    before, after = top_entries(old), top_entries(new)
     if before is None or after is None:
         return new
     rendered: dict[str, str] | None = None
@@ -82,13 +83,13 @@ def keep_unchanged_entries(old: str, new: str, rendered_old: Callable[[], str | 
         nonlocal rendered
         if rendered is None:
             text = rendered_old() if rendered_old is not None else None
-            found = _entries(text) if text is not None else None
-            rendered = _blocks(text, found[1]) if text is not None and found is not None else {}
+            found = top_entries(text) if text is not None else None
+            rendered = entry_blocks(text, found[1]) if text is not None and found is not None else {}
         return rendered
     head, old_entries, old_column = before
     _new_head, new_entries, new_column = after
     old_values = {key: value for key, value, _line in old_entries}
-    old_text, new_text = _blocks(old, old_entries), _blocks(new, new_entries)
+    old_text, new_text = entry_blocks(old, old_entries), entry_blocks(new, new_entries)
     shift = " " * max(old_column - new_column, 0)  # a document indented as a whole stays so
     pieces = ["".join(head)]
     left_alone: set[str] = set()  # entries kept as ruamel writes them alike, their nodes aside

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from .reading import FastLoader
-from .roundtrip import _YAML_BREAKS, dump_roundtrip, to_plain_yaml_value
+from .roundtrip import YAML_BREAKS, dump_roundtrip, to_plain_yaml_value
 
 
 class _NewFileDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
@@ -26,7 +26,7 @@ def _fast_decimal(dumper: Any, value: Decimal) -> Any:
 
 
 def _fast_str(dumper: Any, value: str) -> Any:
-    if _YAML_BREAKS.search(value):
+    if YAML_BREAKS.search(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return yaml.representer.SafeRepresenter.represent_str(dumper, value)
 
