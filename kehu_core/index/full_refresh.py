@@ -13,7 +13,7 @@ from .freshness import differences as _differences
 from .freshness import entry_row, scan_tree, walked
 from .rows import Batch
 from .schema import PURCHASE_INDEX
-from .storing import PARALLEL_THRESHOLD, Storing, _build_shard, _parse_batch, _worker_build_shard
+from .storing import PARALLEL_THRESHOLD, Storing, build_shard, parse_batch, worker_build_shard
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -22,7 +22,7 @@ FULL_SCAN_FILES = 30_000  # up to here a full comparison is cheap enough to do o
 BUILD_COMMIT_FILES = 20_000  # a first build stores this many files to a transaction
 
 
-def _folder_differences(on_disk: Mapping[str, int], known: Mapping[str, int]) -> tuple[dict[str, int], set[str]]:
+def folder_differences(on_disk: Mapping[str, int], known: Mapping[str, int]) -> tuple[dict[str, int], set[str]]:
     """Folders whose mtime moved (with the new one), and indexed folders no longer there."""
     return {d: m for d, m in on_disk.items() if known.get(d) != m}, set(known) - set(on_disk)
 
@@ -65,7 +65,7 @@ class FullRefresh(Storing):
         shards = [c.path for c in children if walked(c)]
         stats = dict(row for c in loose if (row := entry_row(c, root_len)) is not None)
         # files right under customers/ are misplaced records: indexed so that check reports them
-        pending = _parse_batch(self.store, list(stats.items()))
+        pending = parse_batch(self.store, list(stats.items()))
         pending_folders: dict[str, int] = {}
         count = 0
 
@@ -83,17 +83,17 @@ class FullRefresh(Storing):
             if self.on_first_build is not None:
                 self.on_first_build(min(done, len(shards)), len(shards))
 
-        first = _build_shard(self.store, shards[0]) if shards else (Batch(), {})
+        first = build_shard(self.store, shards[0]) if shards else (Batch(), {})
         workers = os.cpu_count() or 1
         if workers < 2 or len(first[0].files) * len(shards) < PARALLEL_THRESHOLD:
             add(first)
             for shard in shards[1:]:
-                add(_build_shard(self.store, shard))
+                add(build_shard(self.store, shard))
         else:
             pool = self._worker_pool()
             ahead: deque[Future[tuple[Batch, dict[str, int]]]] = deque()
             for shard in shards[1:]:
-                ahead.append(pool.submit(_worker_build_shard, shard))
+                ahead.append(pool.submit(worker_build_shard, shard))
                 if first is not None:  # stored while the workers start on the next shards
                     add(first)
                     first = None
@@ -127,7 +127,7 @@ class FullRefresh(Storing):
                 if row is not None:
                     on_disk[rel] = row[1]
             changed, removed = _differences(on_disk, known)
-            updates, gone_dirs = _folder_differences(folders, known_dirs)
+            updates, gone_dirs = folder_differences(folders, known_dirs)
             self._apply(changed, removed, on_disk, folders=updates, gone_folders=gone_dirs,
                         new={p for p in changed if p not in known})
             count += len(changed) + len(removed)

@@ -25,7 +25,7 @@ from ..store.layout import CUSTOMERS_DIR
 from . import freshness
 from .freshness import differences as _differences
 from .freshness import entry_row, indexed_mode, record_like, scan_tree, stamp, text_name, walked
-from .full_refresh import FullRefresh, _folder_differences
+from .full_refresh import FullRefresh, folder_differences
 from .rows import Parsed
 
 if TYPE_CHECKING:
@@ -312,7 +312,7 @@ class Refresher(FullRefresh):
             if st is not None and stat_module.S_ISDIR(st.st_mode) and not record_like(name):
                 files, seen = scan_tree(len(root) + 1, path)
                 known = {**self._file_stats("path=?", (rel,)), **self._known_files(rel)}  # (full_refresh)
-                moved, gone = _folder_differences(seen, self._known_dirs(rel))
+                moved, gone = folder_differences(seen, self._known_dirs(rel))
                 folders.update(moved)
                 gone_folders |= gone
             else:

@@ -34,7 +34,8 @@ def _worker_init(opener: Callable[..., Store], root: str, options: dict[str, Any
     _WORKER_STORE = opener(root, **options)
 
 
-def _parse_batch(store: Store, jobs: list[tuple[str, tuple[int, int]]]) -> Batch:
+def parse_batch(store: Store, jobs: list[tuple[str, tuple[int, int]]]) -> Batch:
+    """The records at ``jobs`` (a path under the store and its stat pair as listed), parsed into one batch."""
     batch = Batch()
     for rel, stat in jobs:
         batch.add(parse_record(store, rel, stat))
@@ -43,18 +44,19 @@ def _parse_batch(store: Store, jobs: list[tuple[str, tuple[int, int]]]) -> Batch
 
 def _worker_parse(jobs: list[tuple[str, tuple[int, int]]]) -> Batch:
     assert _WORKER_STORE is not None
-    return _parse_batch(_WORKER_STORE, jobs)
+    return parse_batch(_WORKER_STORE, jobs)
 
 
-def _build_shard(store: Store, folder: str) -> tuple[Batch, dict[str, int]]:
+def build_shard(store: Store, folder: str) -> tuple[Batch, dict[str, int]]:
     """Every file of a shard folder never indexed before (a first build): list and parse it."""
     files, folders = scan_tree(len(str(store.root)) + 1, folder)
-    return _parse_batch(store, list(files.items())), folders
+    return parse_batch(store, list(files.items())), folders
 
 
-def _worker_build_shard(folder: str) -> tuple[Batch, dict[str, int]]:
+def worker_build_shard(folder: str) -> tuple[Batch, dict[str, int]]:
+    """:func:`build_shard` in a worker process of the pool, with that process's store."""
     assert _WORKER_STORE is not None
-    return _build_shard(_WORKER_STORE, folder)
+    return build_shard(_WORKER_STORE, folder)
 
 
 
@@ -144,7 +146,7 @@ class Storing(IndexConnection):
         jobs = [(rel, stats[rel]) for rel in rels]
         workers = os.cpu_count() or 1
         if workers < 2 or len(jobs) < (64 if self._pool else PARALLEL_THRESHOLD):
-            return _parse_batch(self.store, jobs)
+            return parse_batch(self.store, jobs)
         chunk = max(100, len(jobs) // (workers * 4))
         batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
         out = Batch()
