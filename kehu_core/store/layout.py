@@ -46,7 +46,7 @@ GITATTRIBUTES = (
 )
 
 # Field order of a new customer file: identity first, then how to reach them, then the rest.
-_FIELD_ORDER = list(Customer.model_fields)
+FIELD_ORDER = list(Customer.model_fields)
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -59,12 +59,14 @@ def check_size(path: Path, text: str) -> None:
     """Refuse a record too big to be read back (a 10 MB note, a ledger of too many lines),
     before it is written."""
     data = text.encode("utf-8")
-    _check_size(path, len(data))
+    check_byte_size(path, len(data))
     if (many := too_many_lines(path, data)) is not None:
         raise RecordError([many])
 
 
-def _check_size(path: Path, size: int) -> None:
+def check_byte_size(path: Path, size: int) -> None:
+    """Refuse a record of ``size`` bytes that is over what a read of ``path`` takes (:func:`max_bytes`):
+    :func:`check_size` for a whole text, a ledger's append for the size the file will have."""
     if size > (limit := max_bytes(path)):
         raise RecordError([Problem(path, 1, f"the record would be {size} bytes; records are at "
                                             f"most {limit} (a long text pasted by mistake?)")])

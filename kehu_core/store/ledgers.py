@@ -29,7 +29,7 @@ from ..yamlio.files import LEDGER_SUFFIX, invalid_yaml, marker_line, markers_mes
 from ..yamlio.reading import NOT_AN_ENTRY
 from .batch import journaled
 from .batch_state import PendingLedger
-from .layout import _check_size
+from .layout import check_byte_size
 from .ledger_rules import new_line_messages, plugins_ledger_messages
 
 _CONTROL = yaml.reader.Reader.NON_PRINTABLE  # what every YAML reader refuses in a file
@@ -164,7 +164,7 @@ class LedgersMixin:
                 pending = self._batch.ledgers[path] = PendingLedger(text, len(text.encode("utf-8")), line_end(text))
             line += pending.end  # the file's as read, which each line added keeps: asked once
             size = pending.size + len(line.encode("utf-8"))
-            _check_size(path, size)
+            check_byte_size(path, size)
             added = _read_back(entry, line, path, pending)
             pending.added.append(added)
             if pending.words is not None:

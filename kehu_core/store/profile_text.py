@@ -8,7 +8,7 @@ from .. import yamlio as _yamlio
 from ..keytext import composed
 from ..models import Customer
 from ..yamlio import dump_new, dump_roundtrip, to_plain_yaml_value
-from .layout import _FIELD_ORDER
+from .layout import FIELD_ORDER
 
 
 def composed_name(name: Any) -> Any:
@@ -18,13 +18,13 @@ def composed_name(name: Any) -> Any:
 
 def new_field_position(doc: Any, key: str) -> int:
     """Where a new field goes: after the last present field that comes before it canonically."""
-    if key not in _FIELD_ORDER:
+    if key not in FIELD_ORDER:
         return len(doc)
-    rank = _FIELD_ORDER.index(key)
+    rank = FIELD_ORDER.index(key)
     keys = list(doc)
     pos = 0
     for i, existing in enumerate(keys):
-        if existing in _FIELD_ORDER and _FIELD_ORDER.index(existing) < rank:
+        if existing in FIELD_ORDER and FIELD_ORDER.index(existing) < rank:
             pos = i + 1
     return pos
 
@@ -66,7 +66,7 @@ def compact_values(customer: Customer) -> dict[str, Any]:
     """The fields worth writing: set, non-empty, non-default, in a stable order."""
     data = customer.model_dump(mode="python")
     out: dict[str, Any] = {}
-    for key in [*_FIELD_ORDER, *[k for k in data if k not in _FIELD_ORDER]]:
+    for key in [*FIELD_ORDER, *[k for k in data if k not in FIELD_ORDER]]:
         value = data.get(key)
         if value in (None, [], "") or (key == "do_not_contact" and value is False):
             continue
