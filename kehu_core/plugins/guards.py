@@ -82,7 +82,7 @@ def _as_it_is(value: Any) -> Any:
 
 
 @dataclass
-class _Call:
+class HookCall:
     """One ``PluginHost.call``: the store its writes go to, and (plugin, result) pairs as the
     guarded implementations give them, to name each result pluggy hands back."""
 
@@ -155,7 +155,7 @@ class GuardedHooks:
     plugin and runs its hook implementations guarded; the host sets these attributes."""
 
     pm: pluggy.PluginManager
-    _calls: list[_Call]
+    _calls: list[HookCall]
     _running: set[tuple[str, str]]
     _memo: dict[str, dict[str, Any]] | None
     _plugins: dict[str, Any]

@@ -22,7 +22,7 @@ from ..plugin_code import WrongResult, error_text, plugin_exits, stops_kehu
 from ..read_only import read_only
 from .api import SettingsT
 from .field_types import guarded_fields
-from .guards import GuardedHooks, _Call
+from .guards import GuardedHooks, HookCall
 from .loading import PluginFailure, installed_plugins, load_failures, log_failure, plugin_code
 from .results import NAMED_BY, named_twice
 from .values import CustomerValues, merge_first_wins
@@ -58,7 +58,7 @@ class PluginHost(CustomerValues, GuardedHooks):
         self._reported: set[tuple[str, str, str]] = set()
         self._plugins: dict[str, Any] = {}  # name -> the plugin object itself (not its stand-in)
         self._own: dict[str, tuple[Any, bool]] = {}
-        self._calls: list[_Call] = []
+        self._calls: list[HookCall] = []
         # (plugin, hook) pairs running right now: a plugin whose hook (indirectly) calls the
         # same hook again, e.g. a reminder rule asking for a customer's values, is skipped
         # on the inner call instead of recursing forever.
@@ -220,7 +220,7 @@ class PluginHost(CustomerValues, GuardedHooks):
 
         ``leave_out``: plugins not asked by this call; the plugins asked may still ask them
         (a reminder rule wants the tier while only the reminders' values are computed)."""
-        frame = _Call(kwargs.get("store"))
+        frame = HookCall(kwargs.get("store"))
         caller = getattr(self.pm.hook, hook)
         removed = [p for p in (self.pm.get_plugin(name) for name in leave_out) if p is not None]
         if removed:

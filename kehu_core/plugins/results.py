@@ -22,7 +22,8 @@ from ..problems import message_reason
 from .api import Column, Panel
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What a plugin returned, as a wrong result's message names it: its type's name."""
     return type(value).__name__
 
 
@@ -81,11 +82,11 @@ def _at_most(shown: list[Any] | dict[str, Any], message: str, most: int = MAX_SH
 def _list_of(result: Any, what: str, ok: Callable[[Any], bool]) -> list[Any]:
     if not isinstance(result, list):
         raise WrongResult(_("returned {kind}, expected a list of {what} or None").format(
-            kind=_kind(result), what=what))
+            kind=kind_of(result), what=what))
     for item in result:
         if not ok(item):
             raise WrongResult(_("returned a list holding {kind} {item}, expected {what}").format(
-                kind=_kind(item), item=f"{item!r:.60}", what=what))
+                kind=kind_of(item), item=f"{item!r:.60}", what=what))
     return result
 
 
@@ -116,7 +117,7 @@ def _text(value: Any) -> bool:
 
 def _values_dict(result: Any) -> dict[str, Any]:
     if type(result) is not dict or not all(_text(k) for k in result):
-        raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=_kind(result)))
+        raise WrongResult(_("returned {kind}, expected a dict of values by name or None").format(kind=kind_of(result)))
     # values are shown beside the profile: one named as a field of kehu's (`id`, `name`,
     # `owner`) or as what `customer show` adds replaced it in `show`, `list --json` and the
     # TUI, so a script acting on the listed id acted on another customer
@@ -181,7 +182,7 @@ def _not_json(values: dict[str, Any]) -> str | None:
         elif type(value) in (list, tuple):
             stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
         else:
-            return _not_a_json_value(key, _kind(value))
+            return _not_a_json_value(key, kind_of(value))
     return None
 
 
@@ -193,7 +194,7 @@ def _not_a_json_value(key: str, kind: str) -> str:
 def _fields(result: Any) -> dict[str, tuple[Any, Any]]:
     if not isinstance(result, dict):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
-            kind=_kind(result), spec="{field name: (type, default)}"))
+            kind=kind_of(result), spec="{field name: (type, default)}"))
     _at_most(result, N_("declared {count} fields; a plugin declares at most {most}"), MAX_DECLARED_FIELDS)
     for key, spec in result.items():
         if not _text(key) or not key.isidentifier() or key.startswith("_"):
@@ -243,14 +244,14 @@ def _refuse_defaults_their_type_refuses(model: type[BaseModel]) -> None:
 def _kept_fields(result: Any) -> dict[str, Any]:
     if not isinstance(result, dict) or not all(_text(k) for k in result):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
-            kind=_kind(result), spec="{field name: value}"))
+            kind=kind_of(result), spec="{field name: value}"))
     return result
 
 
 def _values_many(result: Any) -> dict[str, dict[str, Any] | None]:
     if type(result) is not dict:  # a subclass's get() ran the plugin's code outside its hook
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
-            kind=_kind(result), spec="{customer id: values or None}"))
+            kind=kind_of(result), spec="{customer id: values or None}"))
     for key, values in result.items():
         if not _text(key):
             raise WrongResult(_("returned a key {key}, expected customer ids").format(key=f"{key!r:.60}"))
@@ -263,7 +264,7 @@ def _figures(result: Any) -> dict[str, str | None]:
     if not isinstance(result, dict) or not all(
             _text(k) and (v is None or _text(v)) for k, v in result.items()):
         raise WrongResult(_("returned {kind}, expected {spec} or None").format(
-            kind=_kind(result), spec="{customer id: text or None}"))
+            kind=kind_of(result), spec="{customer id: text or None}"))
     return result
 
 
@@ -294,7 +295,7 @@ def _settings_model(result: Any) -> type[BaseModel]:
     if isinstance(result, type) and issubclass(result, BaseModel):
         return result
     raise WrongResult(_("returned {kind}, expected a pydantic model class (BaseModel) or None").format(
-        kind=_kind(result)))
+        kind=kind_of(result)))
 
 
 def _ignored(result: Any) -> None:

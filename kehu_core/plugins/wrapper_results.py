@@ -7,14 +7,14 @@ from typing import Any
 
 from ..i18n import _
 from ..plugin_code import WrongResult
-from .results import _kind, check_result
+from .results import check_result, kind_of
 
 
 def check_results(hook: str, results: Any) -> list[Any]:
     """What a wrapper of ``hook`` returns: the list of the implementations' results, each of
     them what ``hook`` may return."""
     if not isinstance(results, list):
-        raise WrongResult(_("returned {kind}, expected the list of results it wrapped").format(kind=_kind(results)))
+        raise WrongResult(_("returned {kind}, expected the list of results it wrapped").format(kind=kind_of(results)))
     for result in results:
         check_result(hook, result)
     return results
