@@ -29,7 +29,7 @@ def settle_plans(root: Path, stuck: list[str]) -> list[str]:
     settled = []
     for rel in stuck:
         parts = rel.split("/")
-        if len(parts) != 3 or parts[0] != PLANS_DIR or not planfile._PLAN_NAME.fullmatch(parts[2]):
+        if len(parts) != 3 or parts[0] != PLANS_DIR or not planfile.PLAN_NAME.fullmatch(parts[2]):
             continue
         staged = gitops.run(root, "ls-files", "-u", "-z", "--", rel, check=False).stdout
         stages = {int(entry.split("\t", 1)[0].split()[2]) for entry in staged.split("\0") if entry}

@@ -151,7 +151,7 @@ def _header_problems(path: Path, data: dict[Any, Any], edits: PlanEdits) -> list
 
 
 #: a plan file's name: the day it plans
-_PLAN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}\.yaml", re.ASCII)
+PLAN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}\.yaml", re.ASCII)
 
 
 def _entries(folder: Path) -> list[os.DirEntry[str]]:
@@ -189,7 +189,7 @@ def problems(store: Store) -> list[Problem]:
             continue
         owner = _decoded(rep.name)
         for entry in _entries(Path(rep.path)):
-            if not _PLAN_NAME.fullmatch(entry.name) or entry.is_symlink():
+            if not PLAN_NAME.fullmatch(entry.name) or entry.is_symlink():
                 continue
             if entry.is_dir(follow_symlinks=False):  # a folder where a day's plan belongs
                 found.append(Problem(Path(entry.path), 1, _("a plan file is a file named by its day, "
