@@ -180,6 +180,16 @@ class Merger(PurchaseMatching):
                 count=len(matches), name=name)
         return None, None
 
+    def planned_new(self, fields: dict[str, Any], extra: dict[str, Any], source: str) -> Planned:
+        """A new customer's entry as this merge would plan it from a row's ``fields`` and ``extra``
+        (both changed as the merge changes them): the import's guess at a new profile before the
+        merge step (``prepare``), made by the merge step's own code."""
+        entry = self._entry(None, fields, source)
+        self._merge_fields(entry, fields, source, None)
+        if extra:
+            self._merge_extra(entry, extra, source)
+        return entry
+
     def _entry(self, cid: str | None, fields: dict[str, Any], source: str,
                guessed_id: str | None = None) -> Planned:
         planned = self.plan.get(cid) if cid is not None else None

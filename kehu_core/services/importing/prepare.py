@@ -277,10 +277,7 @@ def prepare(contact: ImportedContact, store: Store, normaliser: Normaliser,
 def _guess_new(prepared: Prepared, store: Store, merger: Any, source: str) -> None:
     # the merge step's own code, on a plan with nothing in it (it changes the fields it gets)
     fields, extra = copy.deepcopy(prepared.fields), copy.deepcopy(prepared.extra)
-    entry = merger._entry(None, fields, source)
-    merger._merge_fields(entry, fields, source, None)
-    if extra:
-        merger._merge_extra(entry, extra, source)
+    entry = merger.planned_new(fields, extra, source)
     _render(prepared, store, entry.cid, entry.current)
     if entry.current.get("referrer"):
         record = copy.deepcopy(entry.current)
