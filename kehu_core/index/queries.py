@@ -188,20 +188,22 @@ class Queries(InteractionQueries):
         """For each customer (of ``owner``), a stamp that moves whenever the customer's records
         change: the profile as indexed, its interactions (how many, their sizes, the newest)
         and its other files (ledgers: how many, their sizes and mtimes). What a cache of
-        per-customer derived values (kehu serve's cards) is checked against. A file written
-        in the last moments has no trusted mtime yet (-1), hence the profile and interactions
-        themselves rather than file times alone."""
+        per-customer derived values (kehu serve's cards) is checked against. It moves with
+        what is in the files, never with the index's trust in their mtimes: a file written in
+        the last moments is kept with its mtime negated (``storing._store_batch``), and the
+        same mtime once trusted is the same stamp."""
         where, params = ("WHERE c.owner=?", (owner,)) if owner is not None else ("", ())
         # mtimes are nanoseconds: their sum would overflow SQLite's integers, so the newest
-        # one and the sum of the nanosecond parts stand in. The profile's own file is left out:
-        # its data is in the stamp, and its mtime, unknown (-1) while just written, became
-        # known a command later and moved the stamp of a customer nobody had touched.
+        # one and the sum of the nanosecond parts stand in, as absolute values (a racy mtime is
+        # negated until trusted: its sign moved the stamp of a customer nobody had touched, and
+        # kehu serve's card of them got a new ETag). The profile's own file is left out: its
+        # data is in the stamp.
         sql = (
             "SELECT c.id, c.data, i.stamp, f.stamp FROM customers c"
             " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(length(data)) || ':' || max(id) AS stamp"
             "  FROM interactions GROUP BY customer_id) i ON i.customer_id = c.id"
-            " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(size) || ':' || max(mtime) || ':'"
-            "  || total(mtime % 1000000000) AS stamp FROM files WHERE kind != 'customer'"
+            " LEFT JOIN (SELECT customer_id, count(*) || ':' || total(size) || ':' || max(abs(mtime)) || ':'"
+            "  || total(abs(mtime) % 1000000000) AS stamp FROM files WHERE kind != 'customer'"
             "  GROUP BY customer_id) f ON f.customer_id = c.id"
             f" {where}"
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..paths import INTERACTIONS_DIR, every_shard, in_every_customer
 from .connection import LOOKUP, IndexConnection, date_filters, purchase_filters
+from .freshness import NOT_TEXT, UNREADABLE
 
 
 class Records(IndexConnection):
@@ -171,11 +172,13 @@ class Records(IndexConnection):
         folder = row[0].rsplit("/", 1)[0] + "/"
         # the paths under the folder: from "folder/" up to "folder0" ("0" follows "/"); a folder
         # there that cannot be listed (its interactions/, another user's) is a row of mtime -1
-        # (freshness.scan_tree): `customer show` answered from the index with no history
+        # (freshness.scan_tree): `customer show` answered from the index with no history. A file
+        # written in the last two seconds (its mtime negated, storing._store_batch) may have
+        # been written again since in the same clock tick: the store reads it.
         between = (folder, folder[:-1] + "0")
         return (self.db.execute("SELECT 1 FROM problems WHERE path >= ? AND path < ? LIMIT 1", between).fetchone()
-                or self.db.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? AND mtime = -1 LIMIT 1",
-                                   between).fetchone()) is not None
+                or self.db.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? AND (mtime = -1 OR mtime < ?)"
+                                   " LIMIT 1", (*between, min(NOT_TEXT, UNREADABLE))).fetchone()) is not None
 
     def sort_names(self, customer_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(name, its sort key) of each of these customers as the index keeps them: the key is

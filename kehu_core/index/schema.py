@@ -57,6 +57,8 @@ INDEX_VERSION = 50  # 14: the kinds of items sold per day; customers by referrer
 # 50: a file where a customer's interactions/ folder belongs is a row (freshness.folder_place)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+-- files: mtime in nanoseconds; negated for a file written in the last two seconds (read again by
+-- the next refresh; storing._store_batch), -1/-2/-3 for what is never read (freshness)
 CREATE TABLE IF NOT EXISTS files(
     path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, customer_id TEXT, kind TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS customers(

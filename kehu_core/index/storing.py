@@ -175,10 +175,15 @@ class Storing(IndexConnection):
         db.executemany("INSERT OR REPLACE INTO interactions VALUES(?,?,?,?,?,?,?,?,?,?)", batch.interactions)
         db.executemany("INSERT INTO ledger_entries VALUES(?,?,?,?)", batch.entries)
         db.executemany("INSERT INTO problems VALUES(?,?,?)", batch.problems)
-        racy = self._filesystem_now_ns() - 2_000_000_000  # see _store_folders: re-read them next time
+        # a file written in the last two seconds (see _store_folders) is kept with its mtime
+        # negated: it differs from the file's, so the next refresh reads it again, and what it was
+        # is still known to customer_stamps (kept as -1, its stamp moved two seconds after a
+        # write when the mtime became known, and kehu serve's card of a customer nobody had
+        # touched got a new ETag: a phone's edit sent with the ETag it had listed was refused)
+        racy = self._filesystem_now_ns() - 2_000_000_000
         db.executemany(
             "INSERT OR REPLACE INTO files VALUES(?,?,?,?,?)",
-            [(rel, size, mtime if mtime < racy else -1, cid, kind) for rel, size, mtime, cid, kind in batch.files],
+            [(rel, size, mtime if mtime < racy else -mtime, cid, kind) for rel, size, mtime, cid, kind in batch.files],
         )
         touched.update(f[3] for f in batch.files if f[3])
 
