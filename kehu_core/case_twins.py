@@ -5,7 +5,7 @@ written (composed or decomposed), so git checks both out into one file, the late
 earlier; `git status` then shows the other as changed, and the next `kehu sync`, which commits
 every change, commits one file's text under both names: the other is lost for the whole team.
 `kehu check` said ok on Linux. New customer ids are refused as such twins where they are made
-(``Store._refuse_case_twin``); this is the rule for every other path."""
+(``Store.refuse_case_twin``); this is the rule for every other path."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def in_wrong_shard(rel: str) -> str | None:
 
 def case_twin_message(customer_id: str, other: str, rel: str) -> str:
     """Why ``customer_id`` is no new customer's id beside ``other`` (the same but for case, at
-    ``rel``): the store's doors (``Store._refuse_case_twin``) and ``kehu check`` say it."""
+    ``rel``): the store's doors (``Store.refuse_case_twin``) and ``kehu check`` say it."""
     return _("customer id {id} differs only in case from customer {other} ({rel}): a person typing an id, "
              "and a file system that ignores case (macOS, Windows), take them for one; choose another id, "
              "or give one of them a new id: `kehu customer reid {plain}`").format(

@@ -166,7 +166,7 @@ def test_an_id_that_differs_from_anothers_only_in_case_is_refused_at_every_door(
         store_path: Path, tmp_path: Path) -> None:
     """`customer add --id c-ab12` beside a `C-AB12` (an import's id column, `customer reid`, a
     folder made by hand) was a second customer: two ids a person, and a file system that ignores
-    case (macOS, Windows), takes for one. Each door refuses it (`Store._refuse_case_twin`, asking
+    case (macOS, Windows), takes for one. Each door refuses it (`Store.refuse_case_twin`, asking
     the index store-wide, not only the shard folder), and `kehu check` names a pair made by hand."""
     first = add_customer(store_path, "赵敏", "--id", "c-ab12")
     other = add_customer(store_path, "钱多多")

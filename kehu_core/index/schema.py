@@ -42,7 +42,7 @@ INDEX_VERSION = 50  # 14: the kinds of items sold per day; customers by referrer
 # 40: a record holding NaN or an infinity (.nan, .inf) is a problem (models.hostile.too_deep)
 # 41: a void's or an over-limit sale's reason of over models.MAX_TEXT characters is a problem (models.customer.Reason)
 # 42: an amount or a quantity written with '_' or another script's digits ('1_000', '١٢٣') is a problem
-# 43: customers' ids ignoring case (customers_id_nocase: Store._refuse_case_twin, checking)
+# 43: customers' ids ignoring case (customers_id_nocase: Store.refuse_case_twin, checking)
 # 44: a count (payment terms, a rating) written with '_' ('1_0') is a problem (models.fields.Whole)
 # 45: a plugin's number field written with '_' or another script's digits is a problem, full-width
 #     digits its number (models.fields.numbers_as_written)

@@ -256,7 +256,7 @@ def _claimed_twice_problems(store: Store, paths: dict[str, str], scope: set[str]
 def _id_case_twin_problems(store: Store, paths: dict[str, str], scope: set[str] | None) -> list[Problem]:
     """Two customers whose ids differ only in case (``c-ab12``, ``C-AB12``: folders made by hand,
     or two clones' customers), at each one's ``id`` line: every door refuses such a new id
-    (``Store._refuse_case_twin``), and `kehu check` said ok."""
+    (``Store.refuse_case_twin``), and `kehu check` said ok."""
     out = []
     for ids in store.index.case_twin_groups():
         if scope is not None and not scope.intersection(ids):

@@ -95,7 +95,7 @@ def reid_customer(store: Store, old_id: str, new_id: str | None = None) -> ReidR
         if store.exists(new_id) or new_dir.exists():
             raise KehuError(_("customer {id} already exists ({rel}); choose another id").format(
                 id=repr(new_id), rel=store.rel(new_dir)))
-        store._refuse_case_twin(new_dir)  # noqa: SLF001 - the store's own rule for a new folder
+        store.refuse_case_twin(new_dir)  # the store's own rule for a new folder
         store.refuse_merged_away_id(new_id)
         report = ReidReport(old_id, new_id, customer.name)
         changes = FileChanges(store)

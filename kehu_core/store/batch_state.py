@@ -97,5 +97,5 @@ class OpenBatch:
     saved: SavedSales = field(default_factory=SavedSales)
     ledgers: dict[Path, PendingLedger] = field(default_factory=dict)
     #: the customers written, each id by its casefold: the index has them once the batch ends
-    #: (``Store._refuse_case_twin``: an import's rows `x-one` and `X-ONE`)
+    #: (``Store.refuse_case_twin``: an import's rows `x-one` and `X-ONE`)
     folded_ids: dict[str, str] = field(default_factory=dict)

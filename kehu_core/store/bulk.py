@@ -75,7 +75,7 @@ class BulkMixin:
                         if path in planned or (not fresh and path.exists()):
                             raise KehuError(_("customer {id} already exists ({rel})").format(
                                 id=repr(customer.id), rel=self.rel(path)))
-                        self._refuse_case_twin(folder, shard.folded.get(folder.name.casefold(), ()))
+                        self.refuse_case_twin(folder, shard.folded.get(folder.name.casefold(), ()))
                         twin = planned_ids.get(customer.id.casefold())  # the index has not this batch's
                         if twin is not None and twin != customer.id:
                             raise KehuError(case_twin_message(customer.id, twin, self.rel(self.customer_file(twin))))

@@ -184,7 +184,7 @@ class CustomerRulesMixin:
                               "imports and sync take it for that customer; choose another id").format(
                 id=repr(customer_id), keep=keepers[0], rel=self.rel(self.customer_file(keepers[0]))))
 
-    def _refuse_case_twin(self, folder: Path, beside: Iterable[str] | None = None) -> None:
+    def refuse_case_twin(self, folder: Path, beside: Iterable[str] | None = None) -> None:
         """Refuse a new customer folder whose name differs only in case from one beside it
         (``ABC`` next to ``abc``): on macOS and Windows, whose file systems ignore case, a clone
         would check both out as one folder and mix two customers' files. ``beside``: the names

@@ -43,7 +43,7 @@ class CustomerWritesMixin:
             if path.exists():
                 raise KehuError(_("customer {id} already exists ({rel})").format(
                     id=repr(customer.id), rel=self.rel(path)))
-            self._refuse_case_twin(path.parent)
+            self.refuse_case_twin(path.parent)
             values = compact_values(customer)
             for key, text in kept.items():
                 values.setdefault(key, text)
