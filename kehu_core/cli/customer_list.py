@@ -48,10 +48,21 @@ def customer_list(ctx: Context, tag: str | None, tier: str | None, owner: str | 
     if (attitude is None and not as_json and order != "owner"
             and _list_from_index(ctx, tag=tag, tier=tier, owner=owner, level=level, order=order, limit=limit)):
         return
+    store = ctx.store
+    # one pass over the index (every customer's profile and values, a chunk at a time): a small
+    # page cache, not the connection's 128 MB, which the pass filled and held to the end (a
+    # --json of 10 000 customers: 60 MB of the 143 MB peak)
+    with store.index.one_pass():
+        _list_from_store(store, tag=tag, tier=tier, owner=owner, level=level, attitude=attitude, order=order,
+                         limit=limit, as_json=as_json)
+
+
+def _list_from_store(store: Store, *, tag: str | None, tier: str | None, owner: str | None, level: str | None,
+                     attitude: str | None, order: str, limit: int | None, as_json: bool) -> None:
+    """The list from the store opened: plugin values made fresh where needed, read a chunk at a time."""
     from ..services import derived_values
     from ..services.scoring import wanted_tiers
 
-    store = ctx.store
     tiers = wanted_tiers(store, tier) if tier is not None else None  # an unknown tier: exit 1
     wanted = None
     if attitude is not None:
